@@ -1,0 +1,95 @@
+"""How a rule is declared: one class per rule, with its checklist item, severity, documentation and
+examples. The examples are small repositories (path -> source) that one test runs for every rule."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Iterable
+
+from analyzers.findings import Finding, Location, Severity
+
+if TYPE_CHECKING:
+    from analyzers.facts.model import Facts, Span
+
+# An example is one file's source (placed at models.py) or a mapping of relative path -> source.
+Example = str | dict[str, str]
+
+
+class Rule:
+    ID: ClassVar[str]
+    ITEM: ClassVar[str]
+    SEVERITY: ClassVar[Severity]
+    VALID: ClassVar[tuple[Example, ...]] = ()
+    INVALID: ClassVar[tuple[Example, ...]] = ()
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+
+    def check(self) -> Iterable[Finding]:
+        raise NotImplementedError
+
+    def finding(
+        self,
+        message: str,
+        span: Span,
+        anchor: str,
+        *,
+        severity: Severity | None = None,
+        item: str | None = None,
+    ) -> Finding:
+        return Finding(
+            rule_id=self.ID,
+            item_id=item or self.ITEM,
+            severity=severity or self.SEVERITY,
+            message=message,
+            location=Location(span.path, span.start, span.end),
+            anchor=anchor,
+            evidence=self.facts.lines(span),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    id: str
+    item_id: str
+    severity: Severity
+    title: str
+    what: str
+    why: str
+    example: str
+    instead: str
+
+    @property
+    def help_text(self) -> str:
+        parts = [("What it checks", self.what), ("Why it matters", self.why), ("Instead", self.instead)]
+        return "\n\n".join(f"{head}: {body}" for head, body in parts if body)
+
+
+_HEADING = re.compile(r"^\s*(What it checks|Why it matters|Example|Instead)\s*:?\s*$", re.M)
+
+
+def describe(rule: type[Rule]) -> RuleInfo:
+    """Split a rule's docstring into its title line and its headed parts."""
+    doc = (rule.__doc__ or "").strip()
+    title, _, rest = doc.partition("\n")
+    parts: dict[str, str] = {}
+    pieces = _HEADING.split(rest)
+    for head, body in zip(pieces[1::2], pieces[2::2]):
+        parts[head] = " ".join(line.strip() for line in body.strip().splitlines()) if head != "Example" else _dedent(body)
+    return RuleInfo(
+        id=rule.ID,
+        item_id=rule.ITEM,
+        severity=rule.SEVERITY,
+        title=title.strip(),
+        what=parts.get("What it checks", ""),
+        why=parts.get("Why it matters", ""),
+        example=parts.get("Example", ""),
+        instead=parts.get("Instead", ""),
+    )
+
+
+def _dedent(text: str) -> str:
+    import textwrap
+
+    return textwrap.dedent(text).strip("\n")

@@ -1,0 +1,165 @@
+"""The saved review as the rest of the program sees it: frozen values, never ORM rows.
+
+Reports and screens read these; only the session repository writes the database behind them.
+This module imports neither Textual nor SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from analyzers.findings import Finding, ScanError, ScanResult, Severity
+
+
+class Disposition(StrEnum):
+    UNTRIAGED = "untriaged"
+    CONFIRMED = "confirmed"
+    DOWNGRADED = "downgraded"
+    DISMISSED = "dismissed"
+
+
+class Detection(StrEnum):
+    NEW = "new"
+    UNCHANGED = "unchanged"
+    UPDATED = "updated"  # moved or edited since the last scan: a decision on it wants a second look
+    ABSENT = "absent"  # gone from the code
+    REGRESSED = "regressed"  # was absent, came back
+
+
+class Verdict(StrEnum):
+    UNREVIEWED = "unreviewed"
+    PASS = "pass"
+    WARNING = "warning"
+    FAIL = "fail"
+    NA = "n/a"
+
+
+DISMISS_REASONS = ("false positive", "won't fix", "accepted risk")
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    reviewer: str
+    at: datetime
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FindingState:
+    id: int
+    fingerprint: str
+    rule_id: str
+    item_id: str
+    severity: Severity  # as the reviewer left it
+    original_severity: Severity  # as the analyzer reported it
+    message: str
+    path: str
+    start_line: int
+    end_line: int
+    anchor: str
+    evidence: tuple[str, ...]
+    code_hash: str
+    detection: Detection = Detection.NEW
+    disposition: Disposition = Disposition.UNTRIAGED
+    dismiss_reason: str | None = None
+    notes: tuple[Note, ...] = ()
+    needs_second_look: bool = False
+    version: int = 0
+
+    @property
+    def location(self) -> str:
+        return f"{self.path}:{self.start_line}" + (f"-{self.end_line}" if self.end_line > self.start_line else "")
+
+    @property
+    def is_open(self) -> bool:
+        """Counts as an issue in a report: present in the code and not dismissed."""
+        return self.detection != Detection.ABSENT and self.disposition != Disposition.DISMISSED
+
+
+@dataclass(frozen=True, slots=True)
+class ItemState:
+    item_id: str
+    verdict: Verdict = Verdict.UNREVIEWED
+    notes: str = ""
+    reviewer: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerState:
+    question_id: str
+    text: str = ""  # the reviewer's answer; empty until answered
+    drafted: str = ""  # what the analyzers drafted from the facts
+    reviewer: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    at: datetime
+    reviewer: str
+    kind: str  # disposition | severity | note | verdict | answer | doc_read | scan
+    target: str  # finding fingerprint, item id, question id or document path
+    old: str | None
+    new: str | None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewInfo:
+    id: int
+    repo_path: str
+    checklist_id: str
+    created_at: datetime
+    updated_at: datetime
+    commit: str | None = None
+    reviewers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSnapshot:
+    review: ReviewInfo
+    findings: tuple[FindingState, ...] = ()
+    items: dict[str, ItemState] = field(default_factory=dict)
+    answers: dict[str, AnswerState] = field(default_factory=dict)
+    events: tuple[Event, ...] = ()
+    scan_errors: tuple[ScanError, ...] = ()
+
+    def item(self, item_id: str) -> ItemState:
+        return self.items.get(item_id) or ItemState(item_id)
+
+    def answer(self, question_id: str) -> AnswerState:
+        return self.answers.get(question_id) or AnswerState(question_id)
+
+
+def state_of(finding: Finding, id: int = 0) -> FindingState:
+    """A fresh, untriaged state for a finding that no reviewer has seen."""
+    return FindingState(
+        id=id,
+        fingerprint=finding.fingerprint,
+        rule_id=finding.rule_id,
+        item_id=finding.item_id,
+        severity=finding.severity,
+        original_severity=finding.severity,
+        message=finding.message,
+        path=finding.location.path,
+        start_line=finding.location.start_line,
+        end_line=finding.location.end_line,
+        anchor=finding.anchor,
+        evidence=finding.evidence,
+        code_hash=finding.code_hash,
+    )
+
+
+def snapshot_from_scan(result: ScanResult, checklist_id: str, now: datetime) -> ReviewSnapshot:
+    """A review nobody has touched yet: what `dbreview scan` reports."""
+    info = ReviewInfo(id=0, repo_path=result.root, checklist_id=checklist_id, created_at=now, updated_at=now)
+    return ReviewSnapshot(
+        review=info,
+        findings=tuple(state_of(f, i + 1) for i, f in enumerate(result.findings)),
+        answers={qid: AnswerState(qid, drafted=text) for qid, text in result.drafted_answers.items()},
+        scan_errors=tuple(result.errors),
+    )
