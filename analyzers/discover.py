@@ -1,0 +1,183 @@
+"""Where the database code of a target is: the Python files worth reading, Alembic set-ups, design
+docs, and the target's own pins from `[tool.dbreview]` or `.dbreview.toml`. No fixed paths."""
+
+from __future__ import annotations
+
+import configparser
+import fnmatch
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+SKIP_DIRS = {
+    ".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox", ".mypy_cache",
+    ".pytest_cache", ".ruff_cache", "site-packages", ".eggs", "dist", "build", ".idea", ".vscode",
+}
+# A Python file is read only if it mentions one of these: most of a large tree never reaches the parser.
+MARKERS = (b"sqlalchemy", b"sqlmodel", b"alembic", b"mapped_column", b"Column(", b"__tablename__", b"relationship(", b"down_revision")
+DOC_DIRS = ("docs",)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    path: str  # relative, POSIX
+    size: int
+    mtime_ns: int
+
+
+@dataclass(slots=True)
+class Settings:
+    """What a target pins in [tool.dbreview] / .dbreview.toml."""
+
+    exclude: list[str] = field(default_factory=list)  # glob patterns of relative paths
+    include: list[str] = field(default_factory=list)  # read these even without markers
+    docs: list[str] = field(default_factory=list)  # context documents (files or folders)
+    source: str | None = None
+
+
+@dataclass(slots=True)
+class Layout:
+    root: Path
+    python: list[Candidate] = field(default_factory=list)
+    python_total: int = 0  # every .py seen, read or not
+    alembic_ini: list[tuple[str, str]] = field(default_factory=list)  # (alembic.ini path, script_location)
+    docs: list[str] = field(default_factory=list)
+    settings: Settings = field(default_factory=Settings)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+
+
+class TargetError(Exception):
+    """The target cannot be reviewed at all (missing, not a directory, no Python)."""
+
+
+def load_settings(root: Path) -> tuple[Settings, str | None]:
+    """The target's pins; a broken file is reported, not fatal."""
+    for name, table in ((".dbreview.toml", None), ("pyproject.toml", ("tool", "dbreview"))):
+        path = root / name
+        if not path.is_file():
+            continue
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
+        except tomllib.TOMLDecodeError as exc:
+            return Settings(), f"{name}: {exc}"
+        for key in table or ():
+            data = data.get(key, {}) if isinstance(data, dict) else {}
+        if not data:
+            continue
+        return (
+            Settings(
+                exclude=[str(x) for x in data.get("exclude", [])],
+                include=[str(x) for x in data.get("include", [])],
+                docs=[str(x) for x in data.get("docs", [])],
+                source=name,
+            ),
+            None,
+        )
+    return Settings(), None
+
+
+def discover(root: Path) -> Layout:
+    root = Path(root)
+    if not root.exists():
+        raise TargetError(f"{root}: no such file or directory")
+    if not root.is_dir():
+        raise TargetError(f"{root}: not a directory")
+    layout = Layout(root=root.resolve())
+    layout.settings, problem = load_settings(layout.root)
+    if problem:
+        layout.skipped.append((problem.split(":")[0], f"settings ignored: {problem}"))
+    excluded = layout.settings.exclude
+    seen_dirs: set[tuple[int, int]] = set()
+    stack = [layout.root]
+    while stack:
+        directory = stack.pop()
+        try:
+            st = directory.stat()
+            if (st.st_dev, st.st_ino) in seen_dirs:
+                layout.skipped.append((_rel(directory, layout.root), "directory already visited (symlink loop)"))
+                continue
+            seen_dirs.add((st.st_dev, st.st_ino))
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            layout.skipped.append((_rel(directory, layout.root), f"cannot be read: {exc.strerror or exc}"))
+            continue
+        for entry in entries:
+            rel = _rel(Path(entry.path), layout.root)
+            if excluded and any(fnmatch.fnmatch(rel, pat) for pat in excluded):
+                continue
+            try:
+                if entry.is_dir():
+                    if entry.name in SKIP_DIRS or entry.name.endswith(".egg-info") or (Path(entry.path) / "pyvenv.cfg").exists():
+                        continue
+                    stack.append(Path(entry.path))
+                    continue
+                if not entry.is_file():
+                    if entry.is_symlink():
+                        layout.skipped.append((rel, "broken symbolic link"))
+                    continue
+                _file(layout, entry, rel)
+            except OSError as exc:
+                layout.skipped.append((rel, f"cannot be read: {exc.strerror or exc}"))
+    layout.python.sort(key=lambda c: c.path)
+    layout.docs.sort()
+    if layout.python_total == 0:
+        raise TargetError(f"{root}: holds no Python files")
+    return layout
+
+
+def _file(layout: Layout, entry: os.DirEntry[str], rel: str) -> None:
+    name = entry.name
+    if name.endswith(".py"):
+        layout.python_total += 1
+        st = entry.stat()
+        if st.st_size > MAX_FILE_BYTES:
+            layout.skipped.append((rel, f"skipped: {st.st_size // 1024} KiB is over the {MAX_FILE_BYTES // 1024 // 1024} MiB limit"))
+            return
+        layout.python.append(Candidate(rel, st.st_size, st.st_mtime_ns))
+    elif name == "alembic.ini":
+        layout.alembic_ini.append((rel, _script_location(Path(entry.path))))
+    elif name.endswith(".md") and _is_doc(rel, layout.settings.docs):
+        layout.docs.append(rel)
+
+
+def _is_doc(rel: str, pinned: list[str]) -> bool:
+    if pinned:
+        return any(rel == p or rel.startswith(p.rstrip("/") + "/") for p in pinned)
+    return any(part in DOC_DIRS for part in rel.split("/")[:-1])
+
+
+def _script_location(path: Path) -> str:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+        return parser.get("alembic", "script_location", fallback="")
+    except (configparser.Error, UnicodeDecodeError):
+        return ""
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix() or "."
+    except ValueError:
+        return path.as_posix()
+
+
+def decode(data: bytes) -> str:
+    """Source bytes -> text, honouring a PEP 263 coding line and a BOM; undecodable bytes are replaced."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        encoding = "utf-8"
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return data.decode("utf-8", errors="replace")
+
+
+def relevant(data: bytes, rel: str, include: list[str]) -> bool:
+    return any(m in data for m in MARKERS) or any(fnmatch.fnmatch(rel, p) for p in include)

@@ -1,0 +1,259 @@
+"""Reading columns, constraints, indexes and relationships out of SQLAlchemy calls."""
+
+from __future__ import annotations
+
+import ast
+
+from analyzers.facts.model import ColumnFact, ConstraintFact, ForeignKeyRef, IndexFact, RelationshipFact, Span
+from analyzers.facts.names import Names, const_bool, const_str, kwargs, last, source
+
+COLUMN_CALLS = {"Column", "mapped_column", "Field"}
+# Python annotations -> the SQL type SQLAlchemy maps them to by default.
+ANNOTATION_TYPES = {
+    "datetime": "DateTime", "date": "Date", "time": "Time", "timedelta": "Interval",
+    "str": "String", "int": "Integer", "float": "Float", "bool": "Boolean", "Decimal": "Numeric",
+    "UUID": "Uuid", "dict": "JSON", "list": "JSON", "bytes": "LargeBinary",
+}
+_TYPE_POSITIONAL = {"DateTime": "timezone", "TIMESTAMP": "timezone", "String": "length", "Numeric": "precision"}
+
+
+def span_of(node: ast.AST, path: str) -> Span:
+    return Span(path, node.lineno, getattr(node, "end_lineno", None) or node.lineno)
+
+
+def is_column_call(node: ast.AST, names: Names) -> bool:
+    return isinstance(node, ast.Call) and last(names.callee(node)) in COLUMN_CALLS
+
+
+def is_relationship_call(node: ast.AST, names: Names) -> bool:
+    return isinstance(node, ast.Call) and last(names.callee(node)) in ("relationship", "Relationship", "relation")
+
+
+def annotation_info(annotation: ast.AST | None, names: Names) -> tuple[str | None, bool]:
+    """(python type name, optional?) of `Mapped[Optional[datetime]]`, `datetime | None`, `str` ..."""
+    if annotation is None:
+        return None, False
+    node = annotation
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return None, False
+    if isinstance(node, ast.Subscript) and last(names.qualname(node.value)) in ("Mapped", "WriteOnlyMapped", "DynamicMapped"):
+        node = node.slice
+    optional = False
+    if isinstance(node, ast.Subscript) and last(names.qualname(node.value)) == "Optional":
+        node, optional = node.slice, True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        parts = [node.left, node.right]
+        rest = [p for p in parts if not (isinstance(p, ast.Constant) and p.value is None)]
+        optional = optional or len(rest) < len(parts)
+        node = rest[0] if rest else node
+    if isinstance(node, ast.Subscript):  # list[str], dict[str, Any]
+        node = node.value
+    name = last(names.qualname(node)) if isinstance(node, (ast.Name, ast.Attribute)) else None
+    return name, optional
+
+
+def read_type(node: ast.AST, names: Names) -> tuple[str, dict[str, str]] | None:
+    """`DateTime(timezone=True)` -> ("DateTime", {"timezone": "True"}); None if not a type."""
+    call = node if isinstance(node, ast.Call) else None
+    target = call.func if call else node
+    if not isinstance(target, (ast.Name, ast.Attribute)):
+        return None
+    name = last(names.qualname(target))
+    if not name or not name[0].isupper() or name in ("ForeignKey", "Sequence", "Identity", "Computed", "FetchedValue"):
+        return None
+    args: dict[str, str] = {}
+    if call:
+        for k in call.keywords:
+            if k.arg:
+                args[k.arg] = ast.unparse(k.value)
+        if call.args and name in _TYPE_POSITIONAL:
+            args.setdefault(_TYPE_POSITIONAL[name], ast.unparse(call.args[0]))
+        if name in ("ARRAY", "Array") and call.args:
+            inner = read_type(call.args[0], names)
+            if inner:
+                args["item_type"] = inner[0]
+        if name == "Enum":
+            args["values"] = ", ".join(ast.unparse(a) for a in call.args)
+    return name, args
+
+
+def foreign_key(call: ast.Call, names: Names, path: str) -> ForeignKeyRef:
+    kw = kwargs(call)
+    target = const_str(call.args[0]) if call.args else None
+    if target is None and call.args:
+        target = ast.unparse(call.args[0])
+    return ForeignKeyRef(target or "", const_str(kw.get("ondelete")), const_str(kw.get("onupdate")), span_of(call, path))
+
+
+def read_column(
+    call: ast.Call,
+    attr: str,
+    annotation: ast.AST | None,
+    names: Names,
+    path: str,
+    declared_in: str,
+    span_node: ast.AST | None = None,
+) -> ColumnFact:
+    kw = kwargs(call)
+    if last(names.callee(call)) == "Field" and isinstance(kw.get("sa_column"), ast.Call):
+        return read_column(kw["sa_column"], attr, annotation, names, path, declared_in, span_node or call)
+    name = attr
+    type_name: str | None = None
+    type_args: dict[str, str] = {}
+    fks: list[ForeignKeyRef] = []
+    autoincrement = None
+    for arg in call.args:
+        text = const_str(arg)
+        if text is not None:
+            name = text
+            continue
+        if isinstance(arg, ast.Call) and last(names.callee(arg)) == "ForeignKey":
+            fks.append(foreign_key(arg, names, path))
+            continue
+        if isinstance(arg, ast.Call) and last(names.callee(arg)) == "Identity":
+            autoincrement = "identity"
+            continue
+        typ = read_type(arg, names)
+        if typ and type_name is None:
+            type_name, type_args = typ
+    if "type_" in kw:
+        typ = read_type(kw["type_"], names)
+        if typ:
+            type_name, type_args = typ
+    if const_str(kw.get("name")):
+        name = const_str(kw["name"]) or name
+    py_type, optional = annotation_info(annotation, names)
+    if type_name is None and py_type:
+        type_name = ANNOTATION_TYPES.get(py_type, py_type)
+        type_args = {"annotated": "True"}  # the base's type_annotation_map may still change it
+    if "foreign_key" in kw and const_str(kw["foreign_key"]):  # SQLModel Field(foreign_key="t.id")
+        fks.append(ForeignKeyRef(const_str(kw["foreign_key"]) or "", const_str(kw.get("ondelete")), None, span_of(call, path)))
+    primary_key = const_bool(kw.get("primary_key")) or False
+    is_sqlmodel_field = last(names.callee(call)) == "Field"
+    if annotation is not None:
+        implied = optional and not primary_key
+    else:
+        implied = not primary_key and last(names.callee(call)) == "Column"
+    if is_sqlmodel_field:
+        implied = optional and not primary_key
+    default = kw.get("default") if "default" in kw else kw.get("default_factory")
+    return ColumnFact(
+        name=name,
+        attr=attr,
+        type_name=type_name,
+        type_args=type_args,
+        nullable=const_bool(kw.get("nullable")),
+        implied_nullable=implied,
+        primary_key=primary_key,
+        unique=const_bool(kw.get("unique")) or False,
+        index=const_bool(kw.get("index")) or False,
+        default=source(default),
+        server_default=source(kw.get("server_default")),
+        onupdate=source(kw.get("onupdate")),
+        foreign_keys=fks,
+        span=span_of(span_node or call, path),
+        declared_in=declared_in,
+        autoincrement=autoincrement or source(kw.get("autoincrement")),
+    )
+
+
+def read_relationship(call: ast.Call, attr: str, annotation: ast.AST | None, names: Names, path: str, span_node: ast.AST) -> RelationshipFact:
+    kw = kwargs(call)
+    target = None
+    if call.args:
+        target = const_str(call.args[0]) or ast.unparse(call.args[0])
+    elif annotation is not None:
+        target = ast.unparse(annotation)
+    uselist = const_bool(kw.get("uselist"))
+    if uselist is None and annotation is not None:
+        text = ast.unparse(annotation)
+        if "Mapped[" in text:
+            uselist = any(t in text for t in ("List[", "list[", "Set[", "set[", "Sequence["))
+    secondary = kw.get("secondary")
+    return RelationshipFact(
+        attr=attr,
+        target=target,
+        uselist=uselist,
+        cascade=const_str(kw.get("cascade")),
+        back_populates=const_str(kw.get("back_populates")) or const_str(kw.get("backref")),
+        lazy=const_str(kw.get("lazy")),
+        secondary=None if secondary is None else (const_str(secondary) or ast.unparse(secondary)),
+        span=span_of(span_node, path),
+    )
+
+
+def _column_names(args: list[ast.expr]) -> tuple[str, ...]:
+    return tuple(_column_name(a) for a in args)
+
+
+def _column_name(node: ast.expr) -> str:
+    """"email", Model.email, Model.__table__.c.email, Model.email.desc() -> "email"; expressions as written."""
+    text = const_str(node)
+    if text is not None:
+        return text
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("desc", "asc"):
+        return _column_name(node.func.value)
+    return ast.unparse(node)
+
+
+def read_table_item(call: ast.Call, names: Names, path: str, table: str | None) -> IndexFact | ConstraintFact | None:
+    """An element of __table_args__ or of Table(...)/op.create_table(...): an index or a constraint."""
+    kind = last(names.callee(call))
+    kw = kwargs(call)
+    span = span_of(call, path)
+    if kind == "Index":
+        name = const_str(call.args[0]) if call.args else None
+        return IndexFact(
+            name=name,
+            table=table,
+            columns=_column_names(call.args[1:]),
+            unique=const_bool(kw.get("unique")) or False,
+            where=_where(kw.get("postgresql_where") or kw.get("sqlite_where")),
+            using=const_str(kw.get("postgresql_using")),
+            span=span,
+        )
+    if kind in ("UniqueConstraint", "PrimaryKeyConstraint"):
+        return ConstraintFact(
+            "unique" if kind == "UniqueConstraint" else "primary_key",
+            const_str(kw.get("name")),
+            _column_names(call.args),
+            None,
+            span,
+        )
+    if kind == "CheckConstraint":
+        expr = call.args[0] if call.args else kw.get("sqltext")
+        return ConstraintFact("check", const_str(kw.get("name")), (), const_str(expr) or source(expr), span)
+    if kind == "ForeignKeyConstraint" and len(call.args) >= 2:
+        local = _names_list(call.args[0])
+        remote = _names_list(call.args[1])
+        return ConstraintFact(
+            "foreign_key",
+            const_str(kw.get("name")),
+            local,
+            None,
+            span,
+            ondelete=const_str(kw.get("ondelete")),
+            target=remote[0] if remote else None,
+        )
+    return None
+
+
+def _names_list(node: ast.AST) -> tuple[str, ...]:
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return _column_names(list(node.elts))
+    return ()
+
+
+def _where(node: ast.AST | None) -> str | None:
+    if node is None:
+        return None
+    if isinstance(node, ast.Call) and node.args and const_str(node.args[0]) is not None:  # text("...")
+        return const_str(node.args[0])
+    return const_str(node) or ast.unparse(node)

@@ -1,0 +1,202 @@
+"""Per-module facts -> the whole target's schema: inheritance and mixins resolved across modules,
+and the migrations replayed in revision order into the schema they build."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from analyzers.facts.model import ClassFact, Facts, IndexFact, ModuleFacts, RevisionFact, TableFact
+from analyzers.facts.names import last
+
+_EXTERNAL_BASES = ("sqlalchemy.Model", "sqlmodel.SQLModel", "SQLModel")
+
+
+def link(facts: Facts, modules: list[ModuleFacts]) -> Facts:
+    facts.modules = modules
+    classes = _ClassIndex(modules)
+    for cls in classes.all:
+        if classes.is_mapped(cls):
+            table = _table_of(cls, classes)
+            facts.tables.setdefault(table.name, table)
+    for m in modules:
+        for t in m.tables:
+            facts.tables.setdefault(t.name, t)
+        facts.listeners.extend(m.listeners)
+        facts.calls.extend(m.calls)
+        facts.sql.extend(m.sql)
+        if m.revision is not None:
+            facts.revisions.append(m.revision)
+    by_class = {t.class_name: t for t in facts.tables.values() if t.class_name}
+    for m in modules:
+        for owner, index in m.loose_indexes:
+            if owner in by_class:
+                by_class[owner].indexes.append(replace(index, table=by_class[owner].name))
+    facts.revisions = ordered(facts.revisions)
+    facts.migration_tables = replay(facts.revisions)
+    return facts
+
+
+class _ClassIndex:
+    def __init__(self, modules: list[ModuleFacts]) -> None:
+        self.all = [c for m in modules for c in m.classes]
+        self.by_name: dict[str, list[ClassFact]] = {}
+        for c in self.all:
+            self.by_name.setdefault(c.name, []).append(c)
+        self.factory_bases = {b for m in modules for b in m.bases}
+        self._mapped: dict[int, bool] = {}
+
+    def resolve(self, qualname: str) -> ClassFact | None:
+        candidates = self.by_name.get(last(qualname), [])
+        if len(candidates) == 1:
+            return candidates[0]
+        exact = [c for c in candidates if f"{c.module}.{c.name}" == qualname]
+        if exact:
+            return exact[0]
+        tail = [c for c in candidates if f"{c.module}.{c.name}".endswith(qualname) or qualname.endswith(f"{c.module}.{c.name}")]
+        if tail:
+            return tail[0]
+        module = qualname.rpartition(".")[0]
+        near = [c for c in candidates if c.module.endswith(module.rpartition(".")[2])]
+        return near[0] if near else None
+
+    def ancestors(self, cls: ClassFact, seen: set[int] | None = None) -> list[ClassFact | str]:
+        """Base classes, nearest first, depth first (close enough to the MRO for columns)."""
+        seen = seen if seen is not None else set()
+        out: list[ClassFact | str] = []
+        for base in cls.bases:
+            found = self.resolve(base)
+            if found is None or id(found) in seen or found is cls:
+                out.append(base)
+                continue
+            seen.add(id(found))
+            out.append(found)
+            out.extend(self.ancestors(found, seen))
+        return out
+
+    def is_declarative(self, cls: ClassFact) -> bool:
+        for a in [cls, *self.ancestors(cls)]:
+            if isinstance(a, str):
+                if a in self.factory_bases or a.endswith(_EXTERNAL_BASES) or last(a) in ("DeclarativeBase", "DeclarativeBaseNoMeta"):
+                    return True
+                if any(a.endswith(b.rpartition(".")[2]) and a.rpartition(".")[2] == b.rpartition(".")[2] for b in self.factory_bases):
+                    return True
+            elif a.is_base:
+                return True
+        return False
+
+    def is_mapped(self, cls: ClassFact) -> bool:
+        key = id(cls)
+        if key not in self._mapped:
+            self._mapped[key] = (
+                not cls.abstract
+                and not cls.is_base
+                and (cls.tablename is not None or cls.sqlmodel_table or _flask_model(cls))
+                and (cls.sqlmodel_table or self.is_declarative(cls))
+            )
+        return self._mapped[key]
+
+
+def _flask_model(cls: ClassFact) -> bool:
+    return any(b.endswith("sqlalchemy.Model") for b in cls.bases) and bool(cls.columns)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _table_of(cls: ClassFact, classes: _ClassIndex) -> TableFact:
+    ancestors = [a for a in classes.ancestors(cls) if isinstance(a, ClassFact)]
+    tz_map = next((a.datetime_tz_map for a in ancestors if a.datetime_tz_map is not None), None)
+    table = TableFact(
+        name=cls.tablename or _snake(cls.name),
+        class_name=cls.name,
+        path=cls.path,
+        span=cls.span,
+        mixins=tuple(a.name for a in ancestors if not classes.is_mapped(a) and not a.is_base),
+    )
+    # Farthest ancestor first, so that nearer declarations override.
+    for source in [*reversed(ancestors), cls]:
+        if source is not cls and classes.is_mapped(source):
+            continue  # joined/single-table inheritance: the parent's columns live in the parent's table
+        for c in source.columns:
+            if tz_map and c.type_name == "DateTime" and c.type_args.get("annotated"):
+                c = replace(c, type_args={**c.type_args, "timezone": "True"})
+            table.columns[c.name] = c
+        for item in source.table_args:
+            (table.indexes if isinstance(item, IndexFact) else table.constraints).append(item)
+        table.relationships.extend(source.relationships)
+    return table
+
+
+def ordered(revisions: list[RevisionFact]) -> list[RevisionFact]:
+    """Revisions parents first (a topological order); unknown parents and cycles don't stop it."""
+    by_id = {r.revision: r for r in revisions if r.revision}
+    done: set[str] = set()
+    out: list[RevisionFact] = []
+
+    def visit(rev: RevisionFact, stack: set[str]) -> None:
+        if rev.revision in done or rev.revision in stack:
+            return
+        stack.add(rev.revision or "")
+        for parent in rev.down_revisions:
+            if parent in by_id:
+                visit(by_id[parent], stack)
+        done.add(rev.revision or "")
+        out.append(rev)
+
+    for rev in sorted(revisions, key=lambda r: r.path):
+        if rev.revision is None:
+            out.append(rev)
+        else:
+            visit(rev, set())
+    return out
+
+
+def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
+    """The schema the upgrades build, table by table (created, altered, indexed, dropped)."""
+    tables: dict[str, TableFact] = {}
+    for rev in revisions:
+        for op in rev.upgrade:
+            t = tables.get(op.table or "")
+            if op.name == "create_table" and op.table:
+                t = tables[op.table] = TableFact(op.table, None, rev.path, op.span)
+                for c in op.columns:
+                    t.columns[c.name] = c
+                t.constraints.extend(op.constraints)
+                if op.index:
+                    t.indexes.append(op.index)
+            elif t is None:
+                continue
+            elif op.name == "add_column":
+                for c in op.columns:
+                    t.columns[c.name] = c
+            elif op.name == "drop_column" and op.target:
+                t.columns.pop(op.target, None)
+            elif op.name == "drop_table":
+                tables.pop(t.name, None)
+            elif op.name == "create_index" and op.index:
+                t.indexes.append(op.index)
+            elif op.name == "drop_index" and op.target:
+                t.indexes = [i for i in t.indexes if i.name != op.target]
+            elif op.name.startswith("create_") and op.constraints:
+                t.constraints.extend(op.constraints)
+            elif op.name == "alter_column" and op.columns and op.target in t.columns:
+                old, new = t.columns[op.target], op.columns[0]
+                t.columns[op.target] = replace(
+                    old,
+                    nullable=new.nullable if new.nullable is not None else old.nullable,
+                    type_name=new.type_name or old.type_name,
+                    type_args=new.type_args if new.type_name else old.type_args,
+                )
+            elif op.name == "rename_table" and op.target:
+                tables[op.target] = replace(t, name=op.target)
+                tables.pop(t.name, None)
+        for op in rev.upgrade:
+            for st in op.sql.statements if op.sql else ():
+                if st.kind == "create_index" and st.table in tables:
+                    d = st.details
+                    tables[st.table].indexes.append(
+                        IndexFact(str(d.get("name")), st.table, tuple(d.get("columns") or ()), bool(d.get("unique")), d.get("where"), d.get("using"), st.span)  # type: ignore[arg-type]
+                    )
+    return tables

@@ -1,0 +1,254 @@
+"""The schema model of a target, as read statically: what the rules reason about.
+
+Every fact carries the span it was read from, so every finding can point at exact lines.
+Per-module facts are plain picklable values (they cross process boundaries and sit in the cache).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    path: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class ForeignKeyRef:
+    target: str  # "table.column" as written (may be "Model.attr")
+    ondelete: str | None
+    onupdate: str | None
+    span: Span
+
+    @property
+    def table(self) -> str:
+        return self.target.rsplit(".", 1)[0] if "." in self.target else self.target
+
+
+@dataclass(slots=True)
+class ColumnFact:
+    name: str  # the database column name
+    attr: str  # the Python attribute
+    type_name: str | None  # last segment of the SQL type: DateTime, UUID, JSONB, INET, Float ...
+    type_args: dict[str, str]  # keyword arguments of the type, as source text
+    nullable: bool | None  # explicit nullable=..., None when not written
+    implied_nullable: bool  # what SQLAlchemy will make of it when nullable is not written
+    primary_key: bool
+    unique: bool
+    index: bool
+    default: str | None  # Python-side default, source text
+    server_default: str | None
+    onupdate: str | None
+    foreign_keys: list[ForeignKeyRef]
+    span: Span
+    declared_in: str  # the class (model or mixin) that declares it
+    autoincrement: str | None = None
+
+    @property
+    def is_nullable(self) -> bool:
+        return self.nullable if self.nullable is not None else self.implied_nullable
+
+    @property
+    def timezone(self) -> bool | None:
+        """For a DateTime: is it timezone-aware? None when not a datetime type."""
+        if self.type_name in ("DateTime", "TIMESTAMP", "DATETIME"):
+            return self.type_args.get("timezone", "False") == "True"
+        return None
+
+
+@dataclass(slots=True)
+class IndexFact:
+    name: str | None
+    table: str | None
+    columns: tuple[str, ...]
+    unique: bool
+    where: str | None
+    using: str | None
+    span: Span
+
+
+@dataclass(slots=True)
+class ConstraintFact:
+    kind: str  # unique | check | foreign_key | primary_key
+    name: str | None
+    columns: tuple[str, ...]
+    expression: str | None
+    span: Span
+    ondelete: str | None = None
+    target: str | None = None  # for a foreign key: "table.column"
+
+
+@dataclass(slots=True)
+class RelationshipFact:
+    attr: str
+    target: str | None
+    uselist: bool | None
+    cascade: str | None
+    back_populates: str | None
+    lazy: str | None
+    secondary: str | None
+    span: Span
+
+
+@dataclass(slots=True)
+class ClassFact:
+    """A class in a model module, before inheritance is resolved."""
+
+    name: str
+    module: str
+    path: str
+    span: Span
+    bases: tuple[str, ...]  # qualified as far as the module's imports tell
+    tablename: str | None
+    table_args: list[IndexFact | ConstraintFact]
+    columns: list[ColumnFact]
+    relationships: list[RelationshipFact]
+    abstract: bool = False
+    sqlmodel_table: bool = False
+    is_base: bool = False  # a declarative base (subclass of DeclarativeBase etc.)
+    datetime_tz_map: bool | None = None  # type_annotation_map maps datetime to a tz-aware type
+
+
+@dataclass(slots=True)
+class TableFact:
+    name: str
+    class_name: str | None
+    path: str
+    span: Span
+    columns: dict[str, ColumnFact] = field(default_factory=dict)
+    indexes: list[IndexFact] = field(default_factory=list)
+    constraints: list[ConstraintFact] = field(default_factory=list)
+    relationships: list[RelationshipFact] = field(default_factory=list)
+    mixins: tuple[str, ...] = ()
+
+    def column(self, name: str) -> ColumnFact | None:
+        return self.columns.get(name)
+
+    @property
+    def label(self) -> str:
+        return f"{self.class_name} ({self.name})" if self.class_name else self.name
+
+
+@dataclass(slots=True)
+class SqlStatement:
+    """One statement of SQL found in Python source, parsed with pglast."""
+
+    kind: str  # enable_rls force_rls disable_rls create_policy drop_policy create_trigger create_function
+    # grant revoke create_index set set_local reset_all discard_all rollback select_set_config other
+    table: str | None
+    span: Span
+    text: str
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SqlUse:
+    """A call that sends SQL: session.execute(text(...)), conn.exec_driver_sql(...), op.execute(...)."""
+
+    span: Span
+    text: str | None  # the literal SQL, with {placeholders} where it was formatted
+    formatted: bool  # built with an f-string, % or .format: values spliced into SQL
+    bound_params: bool  # passes parameters separately
+    statements: list[SqlStatement] = field(default_factory=list)
+    function: str | None = None
+
+
+@dataclass(slots=True)
+class CallFact:
+    """A call of interest: create_engine, sessionmaker, session.delete ..."""
+
+    name: str  # qualified as far as known: sqlalchemy.ext.asyncio.create_async_engine
+    span: Span
+    kwargs: dict[str, str]
+    target: str | None = None  # what it is assigned to
+    function: str | None = None
+
+
+@dataclass(slots=True)
+class ListenerFact:
+    target: str  # source text of the event target: engine.sync_engine, Session, AsyncSessionLocal.sync_session_class
+    event: str  # after_begin, checkin, connect, begin, reset ...
+    function: str
+    span: Span  # the function
+    sql: list[SqlUse] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MigrationOp:
+    name: str  # create_table add_column drop_column create_index execute create_foreign_key ...
+    table: str | None
+    span: Span
+    columns: list[ColumnFact] = field(default_factory=list)
+    constraints: list[ConstraintFact] = field(default_factory=list)
+    index: IndexFact | None = None
+    target: str | None = None  # dropped column / index name / referent
+    sql: SqlUse | None = None
+
+
+@dataclass(slots=True)
+class RevisionFact:
+    path: str
+    revision: str | None
+    down_revisions: tuple[str, ...]
+    span: Span  # the revision = line
+    upgrade: list[MigrationOp]
+    downgrade: list[MigrationOp]
+    upgrade_span: Span | None
+    downgrade_span: Span | None
+    downgrade_empty: bool  # missing, `pass`, docstring only
+    message: str | None = None
+
+
+@dataclass(slots=True)
+class ModuleFacts:
+    """All that one Python file contributes."""
+
+    path: str
+    module: str
+    classes: list[ClassFact] = field(default_factory=list)
+    tables: list[TableFact] = field(default_factory=list)  # Table(...) objects
+    loose_indexes: list[tuple[str, IndexFact]] = field(default_factory=list)  # Index(...) at module level, by class
+    calls: list[CallFact] = field(default_factory=list)
+    listeners: list[ListenerFact] = field(default_factory=list)
+    sql: list[SqlUse] = field(default_factory=list)  # SQL sent outside listeners and migrations
+    revision: RevisionFact | None = None
+    bases: list[str] = field(default_factory=list)  # names bound to declarative_base() in this module
+    errors: list[tuple[int | None, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class DocFact:
+    path: str
+    title: str
+    lines: int
+
+
+@dataclass(slots=True)
+class Facts:
+    """The whole target: what rules read."""
+
+    root: str
+    sources: dict[str, list[str]] = field(default_factory=dict)  # path -> lines, for evidence
+    modules: list[ModuleFacts] = field(default_factory=list)
+    tables: dict[str, TableFact] = field(default_factory=dict)  # from the models
+    migration_tables: dict[str, TableFact] = field(default_factory=dict)  # as the migrations build them
+    revisions: list[RevisionFact] = field(default_factory=list)
+    listeners: list[ListenerFact] = field(default_factory=list)
+    calls: list[CallFact] = field(default_factory=list)
+    sql: list[SqlUse] = field(default_factory=list)
+    docs: list[DocFact] = field(default_factory=list)
+
+    def lines(self, span: Span) -> tuple[str, ...]:
+        src = self.sources.get(span.path, [])
+        return tuple(src[span.start - 1 : span.end])
+
+    @property
+    def migration_sql(self) -> list[SqlStatement]:
+        """Every parsed statement of every upgrade, in revision file order."""
+        return [st for rev in self.revisions for op in rev.upgrade if op.sql for st in op.sql.statements]
+
+    def calls_named(self, *suffixes: str) -> list[CallFact]:
+        return [c for c in self.calls if c.name.endswith(suffixes)]

@@ -1,0 +1,95 @@
+"""What a name in a module stands for, from its imports alone (the target is never imported)."""
+
+from __future__ import annotations
+
+import ast
+
+
+class Names:
+    """Maps local names to qualified ones: `sa` -> `sqlalchemy`, `DT` -> `sqlalchemy.DateTime`."""
+
+    def __init__(self, tree: ast.Module, module: str, is_package: bool) -> None:
+        self.aliases: dict[str, str] = {}
+        package = module if is_package else module.rpartition(".")[0]
+        for node in ast.walk(tree) if _has_nested_imports(tree) else tree.body:
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.asname:
+                        self.aliases[a.asname] = a.name
+                    else:
+                        top = a.name.split(".")[0]
+                        self.aliases[top] = top
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".") if package else []
+                    parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                    base = ".".join(p for p in [*parts, base] if p)
+                for a in node.names:
+                    self.aliases[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
+        # Flask-SQLAlchemy style `db = SQLAlchemy()`: db.Column, db.Model ... behave like sqlalchemy's.
+        for node in tree.body:
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and self.qualname(node.value.func).endswith("SQLAlchemy")
+            ):
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        self.aliases[t.id] = "sqlalchemy"
+
+    def qualname(self, node: ast.AST) -> str:
+        """Dotted name of a Name/Attribute chain with the first part resolved; '' if not a name."""
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return ""
+        parts.append(self.aliases.get(node.id, node.id))
+        return ".".join(reversed(parts))
+
+    def callee(self, call: ast.AST) -> str:
+        return self.qualname(call.func) if isinstance(call, ast.Call) else ""
+
+
+def _has_nested_imports(tree: ast.Module) -> bool:
+    # Imports inside `if TYPE_CHECKING:` or try/except still bind names we need.
+    return any(isinstance(n, (ast.If, ast.Try)) for n in tree.body)
+
+
+def last(qualname: str) -> str:
+    return qualname.rsplit(".", 1)[-1]
+
+
+def is_sqlalchemy(qualname: str) -> bool:
+    return qualname.startswith(("sqlalchemy", "sqlmodel")) or "." not in qualname
+
+
+def const_str(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def const_bool(node: ast.AST | None) -> bool | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        return node.value
+    return None
+
+
+def kwargs(call: ast.Call) -> dict[str, ast.expr]:
+    return {k.arg: k.value for k in call.keywords if k.arg}
+
+
+def source(node: ast.AST | None) -> str | None:
+    return None if node is None else ast.unparse(node)
+
+
+def module_name(path: str) -> tuple[str, bool]:
+    """Dotted module name for a repository-relative path, and whether it is a package's __init__."""
+    parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
+    is_package = parts[-1] == "__init__"
+    if is_package:
+        parts = parts[:-1]
+    return ".".join(p.replace("-", "_").replace(" ", "_") for p in parts), is_package

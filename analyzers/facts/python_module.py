@@ -1,0 +1,272 @@
+"""One Python file -> ModuleFacts: model classes, Table(...) objects, engine and session set-up,
+event listeners and the SQL they send. Read with `ast`; nothing is imported or run."""
+
+from __future__ import annotations
+
+import ast
+
+from analyzers.facts import columns as col
+from analyzers.facts.migrations import is_migration, read_revision
+from analyzers.facts.model import CallFact, ClassFact, ListenerFact, ModuleFacts, SqlUse, TableFact
+from analyzers.facts.names import Names, const_bool, const_str, kwargs, last, module_name
+from analyzers.facts.sql import parse_statements
+from analyzers.facts.strings import constant_env, evaluate
+
+_BASE_FACTORIES = ("declarative_base", "generate_base", "as_declarative")
+_BASE_CLASSES = ("DeclarativeBase", "DeclarativeBaseNoMeta", "DeclarativeMeta")
+_INTERESTING_CALLS = (
+    "create_engine", "create_async_engine", "sessionmaker", "async_sessionmaker", "scoped_session",
+    "async_scoped_session", "MetaData",
+)
+_EXECUTES = ("execute", "exec_driver_sql", "executescript")
+
+
+def extract_module(path: str, text: str) -> ModuleFacts:
+    module, is_package = module_name(path)
+    facts = ModuleFacts(path=path, module=module)
+    try:
+        tree = ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        facts.errors.append((exc.lineno, f"does not parse as Python: {exc.msg}"))
+        return facts
+    except (ValueError, RecursionError) as exc:
+        facts.errors.append((None, f"does not parse as Python: {exc}"))
+        return facts
+    names = Names(tree, module, is_package)
+    env = constant_env(tree.body)
+    if is_migration(tree, path):
+        facts.revision = read_revision(tree, names, path, env, facts.errors)
+        return facts
+    _Reader(facts, names, env).read(tree)
+    return facts
+
+
+class _Reader:
+    def __init__(self, facts: ModuleFacts, names: Names, env: dict[str, list[str]]) -> None:
+        self.facts, self.names, self.env, self.path = facts, names, env, facts.path
+        self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self.in_listener: set[int] = set()
+
+    def read(self, tree: ast.Module) -> None:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.functions.setdefault(node.name, node)
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef):
+                self._class(node)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
+                self._module_assignment(node)
+            elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+                self._loose_index(node.value)
+        self._listeners(tree)
+        self._calls(tree)
+
+    # -- models ------------------------------------------------------------------------------
+
+    def _class(self, node: ast.ClassDef) -> None:
+        bases = tuple(self._qualify(b) for b in node.bases)
+        kw = {k.arg: k.value for k in node.keywords if k.arg}
+        fact = ClassFact(
+            name=node.name,
+            module=self.facts.module,
+            path=self.path,
+            span=col.span_of(node, self.path),
+            bases=bases,
+            tablename=None,
+            table_args=[],
+            columns=[],
+            relationships=[],
+            sqlmodel_table=const_bool(kw.get("table")) is True,
+            is_base=any(last(b) in _BASE_CLASSES for b in bases)
+            or any(last(self.names.qualname(d.func if isinstance(d, ast.Call) else d)) == "as_declarative" for d in node.decorator_list),
+        )
+        for stmt in node.body:
+            self._class_statement(fact, stmt)
+        if fact.columns or fact.tablename or fact.is_base or fact.relationships or fact.sqlmodel_table or fact.table_args:
+            self.facts.classes.append(fact)
+        elif bases and any(b for b in bases):  # maybe a subclass of a model (inheritance): keep it light
+            self.facts.classes.append(fact)
+
+    def _class_statement(self, fact: ClassFact, stmt: ast.stmt) -> None:
+        names = self.names
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            target, value, annotation = stmt.targets[0].id, stmt.value, None
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            target, value, annotation = stmt.target.id, stmt.value, stmt.annotation
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_declared_attr(stmt, names):
+            returned = next((n.value for n in ast.walk(stmt) if isinstance(n, ast.Return) and n.value is not None), None)
+            if stmt.name == "__tablename__":
+                return
+            if isinstance(returned, ast.Call) and col.is_column_call(returned, names):
+                fact.columns.append(col.read_column(returned, stmt.name, stmt.returns, names, self.path, fact.name, stmt))
+            elif isinstance(returned, ast.Call) and col.is_relationship_call(returned, names):
+                fact.relationships.append(col.read_relationship(returned, stmt.name, stmt.returns, names, self.path, stmt))
+            return
+        else:
+            return
+        if target == "__tablename__":
+            fact.tablename = const_str(value)
+        elif target == "__abstract__":
+            fact.abstract = const_bool(value) is True
+        elif target == "__table_args__":
+            fact.table_args.extend(self._table_items(value, fact.tablename))
+        elif target == "type_annotation_map" and isinstance(value, ast.Dict):
+            for k, v in zip(value.keys, value.values):
+                if k is not None and last(names.qualname(k)) == "datetime":
+                    typ = col.read_type(v, names)
+                    fact.datetime_tz_map = bool(typ and typ[1].get("timezone") == "True")
+        elif isinstance(value, ast.Call) and col.is_column_call(value, names):
+            fact.columns.append(col.read_column(value, target, annotation, names, self.path, fact.name, stmt))
+        elif isinstance(value, ast.Call) and col.is_relationship_call(value, names):
+            fact.relationships.append(col.read_relationship(value, target, annotation, names, self.path, stmt))
+        elif value is None and annotation is not None and fact.sqlmodel_table and not target.startswith("_"):
+            # SQLModel: a bare annotation is a column
+            fake = ast.Call(func=ast.Name("Field"), args=[], keywords=[])
+            ast.copy_location(fake, stmt)
+            fact.columns.append(col.read_column(fake, target, annotation, names, self.path, fact.name, stmt))
+
+    def _table_items(self, value: ast.AST | None, table: str | None) -> list:
+        items = []
+        elts = value.elts if isinstance(value, (ast.Tuple, ast.List)) else [value]
+        for elt in elts:
+            if isinstance(elt, ast.Call):
+                item = col.read_table_item(elt, self.names, self.path, table)
+                if item is not None:
+                    items.append(item)
+        return items
+
+    def _module_assignment(self, node: ast.Assign | ast.AnnAssign) -> None:
+        call = node.value
+        assert isinstance(call, ast.Call)
+        callee = self.names.callee(call)
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if last(callee) in _BASE_FACTORIES or callee.endswith("registry.generate_base"):
+            self.facts.bases.extend(f"{self.facts.module}.{n}" for n in names)
+        elif last(callee) == "Table" and call.args and const_str(call.args[0]):
+            self.facts.tables.append(self._table(call))
+        elif last(callee) == "Index":
+            self._loose_index(call)
+
+    def _table(self, call: ast.Call) -> TableFact:
+        name = const_str(call.args[0]) or ""
+        table = TableFact(name=name, class_name=None, path=self.path, span=col.span_of(call, self.path))
+        for arg in call.args[1:]:
+            if isinstance(arg, ast.Call) and col.is_column_call(arg, self.names):
+                c = col.read_column(arg, "", None, self.names, self.path, name)
+                c.attr = c.name
+                table.columns[c.name] = c
+            elif isinstance(arg, ast.Call):
+                item = col.read_table_item(arg, self.names, self.path, name)
+                if item is not None:
+                    (table.indexes if hasattr(item, "using") else table.constraints).append(item)
+        return table
+
+    def _loose_index(self, call: ast.Call) -> None:
+        """`Index("ix", Model.col)` outside the class: attach it to Model's table later."""
+        if last(self.names.callee(call)) != "Index" or len(call.args) < 2:
+            return
+        first = call.args[1]
+        owner = None
+        if isinstance(first, ast.Attribute):
+            root = first
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            owner = root.id if isinstance(root, ast.Name) else None
+        item = col.read_table_item(call, self.names, self.path, None)
+        if owner and item is not None:
+            self.facts.loose_indexes.append((owner, item))
+
+    def _qualify(self, node: ast.AST) -> str:
+        if isinstance(node, ast.Call):  # declarative_base() used inline
+            node = node.func
+        q = self.names.qualname(node)
+        if q and "." not in q and q not in self.names.aliases:
+            return f"{self.facts.module}.{q}"
+        return q
+
+    # -- engine, sessions, listeners, SQL ----------------------------------------------------
+
+    def _listeners(self, tree: ast.Module) -> None:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for deco in node.decorator_list:
+                    if isinstance(deco, ast.Call) and self.names.callee(deco).endswith("listens_for") and len(deco.args) >= 2:
+                        self._listener(deco.args[0], deco.args[1], node)
+            elif isinstance(node, ast.Call) and self.names.callee(node).endswith("event.listen") and len(node.args) >= 3:
+                fn = node.args[2]
+                func = self.functions.get(fn.id) if isinstance(fn, ast.Name) else None
+                if func is not None:
+                    self._listener(node.args[0], node.args[1], func)
+
+    def _listener(self, target: ast.AST, event: ast.AST, func: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        name = const_str(event)
+        if name is None:
+            return
+        listener = ListenerFact(ast.unparse(target), name, func.name, col.span_of(func, self.path))
+        listener.sql = self._sql_in(func, func.name)
+        self.in_listener.update(id(n) for n in ast.walk(func))
+        self.facts.listeners.append(listener)
+
+    def _calls(self, tree: ast.Module) -> None:
+        assigned: dict[int, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                assigned[id(node.value)] = ast.unparse(node.targets[0])
+        for func in self.functions.values():
+            if id(func) in self.in_listener:
+                continue
+            self.facts.sql.extend(u for u in self._sql_in(func, func.name) if u.formatted or u.statements)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            callee = self.names.callee(node)
+            if last(callee) in _INTERESTING_CALLS:
+                kw = {k: ast.unparse(v) for k, v in kwargs(node).items()}
+                self.facts.calls.append(CallFact(callee, col.span_of(node, self.path), kw, assigned.get(id(node))))
+            elif isinstance(node.func, ast.Attribute) and node.func.attr == "delete" and _looks_like_session(node.func.value):
+                self.facts.calls.append(
+                    CallFact("session.delete", col.span_of(node, self.path), {}, ast.unparse(node.args[0]) if node.args else None)
+                )
+
+    def _sql_in(self, func: ast.FunctionDef | ast.AsyncFunctionDef, fname: str) -> list[SqlUse]:
+        env = constant_env(func.body, self.env)
+        uses: list[SqlUse] = []
+        consumed: set[int] = set()
+        for node in ast.walk(func):
+            if not isinstance(node, ast.Call) or id(node) in consumed:
+                continue
+            is_execute = isinstance(node.func, ast.Attribute) and node.func.attr in _EXECUTES and node.args
+            is_text = last(self.names.callee(node)) == "text" and node.args
+            if not (is_execute or is_text):
+                continue
+            arg = node.args[0]
+            if isinstance(arg, ast.Call) and last(self.names.callee(arg)) == "text":
+                consumed.add(id(arg))
+            texts = evaluate(arg, env, self.names)
+            if texts is None:
+                continue
+            bound = bool(is_execute and (len(node.args) > 1 or node.keywords))
+            uses.extend(sql_use(t.value, t.formatted, bound, node, arg, self.path, fname) for t in texts)
+        return uses
+
+
+def sql_use(text: str, formatted: bool, bound: bool, call: ast.Call, literal: ast.AST, path: str, function: str | None) -> SqlUse:
+    span = col.span_of(call, path)
+    literal_span = col.span_of(literal, path)
+    statements, _ = parse_statements(text, literal_span) if text.strip() else ([], None)
+    has_params = bound or ":" in text.replace("::", "")
+    return SqlUse(span, text, formatted, has_params, statements, function)
+
+
+def _looks_like_session(node: ast.AST) -> bool:
+    text = ast.unparse(node).lower()
+    return "session" in text or text in ("db", "self.db", "s")
+
+
+def _is_declared_attr(func: ast.FunctionDef | ast.AsyncFunctionDef, names: Names) -> bool:
+    for deco in func.decorator_list:
+        q = names.qualname(deco.func if isinstance(deco, ast.Call) else deco)
+        if "declared_attr" in q:
+            return True
+    return False

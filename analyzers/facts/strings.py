@@ -1,0 +1,97 @@
+"""Static evaluation of the strings that become SQL: literals, f-strings, `%`, `.format`, `+`,
+names bound to constants, and loops over constant lists (`for t in TABLES: op.execute(f"...{t}")`).
+
+Nothing is executed: what cannot be known stays a `{placeholder}` and marks the SQL as formatted.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from analyzers.facts.names import Names
+
+Env = dict[str, list[str]]  # name -> the constant strings it may hold
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    value: str
+    formatted: bool  # something not constant was spliced in
+
+
+def constant_env(body: list[ast.stmt], env: Env | None = None) -> Env:
+    """Names bound to string constants or lists/tuples of them by plain assignments in `body`."""
+    out: Env = dict(env or {})
+    for node in body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            values = strings_of(node.value, out)
+            if values is not None:
+                out[node.targets[0].id] = values
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            values = strings_of(node.value, out)
+            if values is not None:
+                out[node.target.id] = values
+    return out
+
+
+def strings_of(node: ast.AST, env: Env) -> list[str] | None:
+    """The constant strings an expression can be: one for a literal, several for a list."""
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        out: list[str] = []
+        for elt in node.elts:
+            if isinstance(elt, ast.Constant) and isinstance(elt.value, str):
+                out.append(elt.value)
+            elif isinstance(elt, ast.Name) and elt.id in env and len(env[elt.id]) == 1:
+                out.append(env[elt.id][0])
+            else:
+                return None
+        return out
+    if isinstance(node, ast.Name) and node.id in env:
+        return env[node.id]
+    texts = evaluate(node, env)
+    if texts and not any(t.formatted for t in texts):
+        return [t.value for t in texts]
+    return None
+
+
+def evaluate(node: ast.AST, env: Env, names: Names | None = None) -> list[Text] | None:
+    """All the texts a string expression can take; None if it is not a string expression."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [Text(node.value, False)]
+    if isinstance(node, ast.Name):
+        if node.id in env:
+            return [Text(v, False) for v in env[node.id]]
+        return None
+    if isinstance(node, ast.JoinedStr):
+        results = [Text("", False)]
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                results = [Text(r.value + str(part.value), r.formatted) for r in results]
+                continue
+            assert isinstance(part, ast.FormattedValue)
+            known = env.get(part.value.id) if isinstance(part.value, ast.Name) else None
+            if known and len(results) * len(known) <= 256:
+                results = [Text(r.value + k, r.formatted) for r in results for k in known]
+            else:
+                hole = "{" + ast.unparse(part.value) + "}"
+                results = [Text(r.value + hole, True) for r in results]
+        return results
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = evaluate(node.left, env, names), evaluate(node.right, env, names)
+        if left is None and right is None:
+            return None
+        left = left or [Text("{" + ast.unparse(node.left) + "}", True)]
+        right = right or [Text("{" + ast.unparse(node.right) + "}", True)]
+        return [Text(a.value + b.value, a.formatted or b.formatted) for a in left for b in right][:256]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        left = evaluate(node.left, env, names)
+        if left is None:
+            return None
+        return [Text(t.value.replace("%s", "{%}").replace("%d", "{%}"), True) for t in left]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        base = evaluate(node.func.value, env, names)
+        return None if base is None else [Text(t.value, True) for t in base]
+    if isinstance(node, ast.Call) and names is not None and names.callee(node).endswith("text") and node.args:
+        return evaluate(node.args[0], env, names)
+    return None

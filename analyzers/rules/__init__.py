@@ -1,0 +1,65 @@
+"""The rule registry: every Rule subclass of the section modules, run over a target's facts."""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from typing import TYPE_CHECKING, Callable
+
+from analyzers.findings import Finding, ScanError
+from analyzers.rules.base import Rule, RuleInfo, describe
+
+if TYPE_CHECKING:
+    from analyzers.facts.model import Facts
+
+SECTION_MODULES = (
+    "s01_configuration", "s02_models", "s03_migrations", "s04_hipaa", "s05_integrity",
+    "s06_tenancy", "s07_relationships", "s08_performance", "s09_time", "s10_billing",
+)
+
+
+@cache
+def all_rules() -> tuple[type[Rule], ...]:
+    found: list[type[Rule]] = []
+    for name in SECTION_MODULES:
+        module = importlib.import_module(f"analyzers.rules.{name}")
+        found.extend(
+            obj for obj in vars(module).values()
+            if isinstance(obj, type) and issubclass(obj, Rule) and obj is not Rule and obj.__module__ == module.__name__
+        )
+    ids = [r.ID for r in found]
+    duplicates = {i for i in ids if ids.count(i) > 1}
+    if duplicates:
+        raise RuntimeError(f"rule ids used twice: {sorted(duplicates)}")
+    return tuple(sorted(found, key=lambda r: (SECTION_MODULES.index(r.__module__.rsplit(".", 1)[1]), r.ID)))
+
+
+@cache
+def rule_info(rule_id: str) -> RuleInfo | None:
+    for rule in all_rules():
+        if rule.ID == rule_id:
+            return describe(rule)
+    return None
+
+
+def run_rules(
+    facts: Facts,
+    *,
+    on_findings: Callable[[list[Finding]], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> tuple[list[Finding], list[ScanError]]:
+    """Every rule over the facts. A rule that fails is a scan error, never a failed scan."""
+    findings: list[Finding] = []
+    errors: list[ScanError] = []
+    for rule in all_rules():
+        if is_cancelled and is_cancelled():
+            break
+        try:
+            found = list(rule(facts).check())
+        except Exception as exc:  # noqa: BLE001 - one broken rule must not lose the others
+            errors.append(ScanError(f"<rule {rule.ID}>", f"rule failed: {type(exc).__name__}: {exc}"))
+            continue
+        findings.extend(found)
+        if on_findings and found:
+            on_findings(found)
+    return findings, errors

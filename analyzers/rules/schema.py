@@ -1,0 +1,146 @@
+"""What several rules need to know about a target's schema: which tables hold clinical data or
+belong to a tenant, what is indexed, and the Row-Level Security the migrations set up."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from analyzers.facts.model import ColumnFact, Facts, Span, SqlStatement, TableFact
+
+TENANT_COLUMNS = ("organization_id", "tenant_id", "org_id")
+# Clinical records: FR-03 says they are never hard deleted.
+CLINICAL = re.compile(
+    r"patient|appointment|document|clinical|encounter|prescription|medication|allerg|diagnos|"
+    r"lab_result|vital|care_team|immuniz|visit|chart|treatment|procedure|contact_method"
+)
+# Tables that hold protected health information (PHI) and need Row-Level Security.
+PHI = re.compile(CLINICAL.pattern + r"|message|call|note|consent|billing|insurance")
+TENANT_SETTING = re.compile(r"app\.current_(tenant|org|organization)_id|app\.tenant|current_tenant", re.I)
+
+
+def is_clinical(table: str) -> bool:
+    return bool(CLINICAL.search(table)) and not table.startswith(("audit", "consent_document"))
+
+
+def holds_phi(table: str) -> bool:
+    return bool(PHI.search(table)) and not table.startswith(("audit", "consent_document"))
+
+
+def tenant_column(table: TableFact) -> ColumnFact | None:
+    return next((table.columns[c] for c in TENANT_COLUMNS if c in table.columns), None)
+
+
+def fk_columns(table: TableFact) -> list[ColumnFact]:
+    from_constraints = {c for con in table.constraints if con.kind == "foreign_key" for c in con.columns}
+    return [c for c in table.columns.values() if c.foreign_keys or c.name in from_constraints]
+
+
+def index_leads(table: TableFact, facts: Facts | None = None) -> set[str]:
+    """Columns that lead some index (so lookups by them are indexed), from models and migrations."""
+    leads = {c.name for c in table.columns.values() if c.index or c.unique or c.primary_key}
+    pk = [c.name for c in table.columns.values() if c.primary_key]
+    if pk:
+        leads.add(pk[0])
+    indexes = list(table.indexes)
+    if facts is not None and table.name in facts.migration_tables:
+        indexes += facts.migration_tables[table.name].indexes
+        leads |= {c.name for c in facts.migration_tables[table.name].columns.values() if c.index or c.unique}
+    for ix in indexes:
+        if ix.columns:
+            leads.add(ix.columns[0])
+    for con in table.constraints:
+        if con.kind in ("unique", "primary_key") and con.columns:
+            leads.add(con.columns[0])
+    return leads
+
+
+def all_indexes(table: TableFact, facts: Facts):
+    yield from table.indexes
+    if table.name in facts.migration_tables:
+        yield from facts.migration_tables[table.name].indexes
+
+
+def all_constraints(table: TableFact, facts: Facts):
+    yield from table.constraints
+    if table.name in facts.migration_tables:
+        yield from facts.migration_tables[table.name].constraints
+
+
+@dataclass(slots=True)
+class Rls:
+    enabled: SqlStatement | None = None
+    forced: SqlStatement | None = None
+    policies: list[SqlStatement] = field(default_factory=list)
+
+
+def rls_by_table(facts: Facts) -> dict[str, Rls]:
+    """Row-Level Security per table as the upgrades leave it (a later DISABLE undoes an ENABLE)."""
+    out: dict[str, Rls] = {}
+    for st in facts.migration_sql:
+        if not st.table:
+            continue
+        state = out.setdefault(st.table, Rls())
+        if st.kind == "enable_rls":
+            state.enabled = st
+        elif st.kind == "disable_rls":
+            state.enabled = None
+        elif st.kind == "force_rls":
+            state.forced = st
+        elif st.kind == "noforce_rls":
+            state.forced = None
+        elif st.kind == "create_policy":
+            state.policies.append(st)
+    return out
+
+
+def has_migrations(facts: Facts) -> bool:
+    return bool(facts.revisions)
+
+
+def table_named(facts: Facts, *patterns: str) -> list[TableFact]:
+    rx = re.compile("|".join(patterns))
+    return [t for t in facts.tables.values() if rx.search(t.name)]
+
+
+def first_line(span: Span) -> Span:
+    return Span(span.path, span.start, span.start)
+
+
+def column_sites(facts: Facts):
+    """(table, column) once per place a column is declared: a mixin's column is reported once,
+    at the mixin, not once per table that uses it."""
+    seen: set[tuple[str, int]] = set()
+    for table in facts.tables.values():
+        for column in table.columns.values():
+            key = (column.span.path, column.span.start)
+            if key in seen:
+                continue
+            seen.add(key)
+            yield table, column
+
+
+def column_anchor(table: TableFact, column: ColumnFact) -> str:
+    if table.class_name and column.declared_in != table.class_name:
+        return f"class:{column.declared_in}.{column.attr or column.name}"
+    return f"table:{table.name}.{column.name}"
+
+
+def where_declared(table: TableFact, column: ColumnFact) -> str:
+    if table.class_name and column.declared_in != table.class_name:
+        return f"{column.declared_in}.{column.attr or column.name} (used by {table.name} and others)"
+    return f"{table.name}.{column.name}"
+
+
+NOT_APP_DIRS = ("tests", "test", "testing", "scripts", "examples", "docs", "benchmarks", "fixtures")
+
+
+def is_test_path(path: str) -> bool:
+    """Tests, scripts and examples: their engines and sessions are not the service's set-up."""
+    parts = path.split("/")
+    return any(p in NOT_APP_DIRS for p in parts[:-1]) or parts[-1].startswith(("test_", "conftest", "seed"))
+
+
+def app_calls(facts: Facts, *suffixes: str):
+    """Calls in application code: not tests, not Alembic's env.py."""
+    return [c for c in facts.calls_named(*suffixes) if not is_test_path(c.span.path) and not c.span.path.endswith("env.py")]
