@@ -1,0 +1,328 @@
+"""The review as a Markdown document, in exactly the structure of the seed prompt's "Output Format":
+Executive Summary, Detailed Findings (one part per checklist section), Compliance Assessment,
+Recommendations, Positive Observations; then Scan Errors when there are any."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+from analyzers.findings import Severity
+from tui.reports.assess import Assessment, Status
+from tui.reports.mdtext import block, code_block, code_span, inline, language
+from tui.session.state import Detection, Disposition, FindingState, ReviewSnapshot, Verdict
+
+if TYPE_CHECKING:
+    from analyzers.checklist import Checklist, Item, Section
+
+STATUS_LABEL = {
+    Status.PASS: "✅ Pass",
+    Status.WARNING: "⚠️ Pass with Warnings",
+    Status.FAIL: "❌ Fail",
+    Status.NOT_REVIEWED: "Not reviewed",
+}
+GLYPH = {Status.PASS: "✅", Status.WARNING: "⚠️", Status.FAIL: "❌"}
+_GROUPS = ((Severity.CRITICAL, "Critical"), (Severity.WARNING, "Warning"), (Severity.INFO, "Info"))
+_NONE = "None."
+
+
+def render_markdown(checklist: Checklist, snapshot: ReviewSnapshot) -> str:
+    a = Assessment(checklist, snapshot)
+    out: list[str] = []
+    out += _header(a)
+    out += _summary(a)
+    out += ["## Detailed Findings", ""]
+    for section in checklist.sections:
+        out += _section(a, section)
+    if a.unplaced:
+        out += ["### Other Findings", "", "Findings on checklist items this checklist does not list.", ""]
+        out += _issues(a, a.unplaced)
+    out += _compliance(a)
+    out += _recommendations(a)
+    out += _positive(a)
+    if a.scan_errors:
+        out += ["## Scan Errors", "", *(f"- {code_span(str(e))}" for e in a.scan_errors), ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+# -- header and summary ---------------------------------------------------------------------------
+
+
+def _when(at: datetime) -> str:
+    return at.isoformat(sep=" ", timespec="minutes")
+
+
+def _header(a: Assessment) -> list[str]:
+    review = a.snapshot.review
+    name = PurePath(review.repo_path).name or review.repo_path
+    date = review.updated_at.date().isoformat()
+    if review.created_at.date() != review.updated_at.date():
+        date += f" (review started {review.created_at.date().isoformat()})"
+    return [
+        f"# Database Code Review: {inline(name)}",
+        "",
+        f"- **Date:** {date}",
+        f"- **Commit:** {code_span(review.commit) if review.commit else 'unknown'}",
+        f"- **Reviewers:** {inline(', '.join(review.reviewers)) if review.reviewers else 'none yet'}",
+        f"- **Repository:** {code_span(review.repo_path)}",
+        f"- **Checklist:** {inline(a.checklist.title)} (version {inline(str(a.checklist.version))})",
+        "",
+    ]
+
+
+def _summary(a: Assessment) -> list[str]:
+    done, total = a.reviewed_count()
+    out = [
+        "## Executive Summary",
+        "",
+        f"- **Overall assessment:** {STATUS_LABEL[a.overall()]}",
+        f"- **Critical issues:** {a.count(Severity.CRITICAL)}",
+        f"- **Warning issues:** {a.count(Severity.WARNING)}",
+        f"- **Info:** {a.count(Severity.INFO)}",
+        f"- **Checklist items reviewed:** {done} of {total}",
+        f"- **Dismissed findings:** {len(a.dismissed)}",
+        f"- **Resolved since the review began:** {len(a.resolved)}",
+        "- **Key strengths observed:**",
+    ]
+    strengths = [
+        f"  - Section {s.number}: {inline(s.title)}: every reviewed item passes, no open issue" for s in _passing_sections(a)
+    ]
+    passed = len(_passed_items(a))
+    if passed:
+        plural = "s" if passed != 1 else ""
+        strengths.append(f"  - {passed} checklist item{plural} marked pass (see Positive Observations)")
+    out += strengths or [f"  - {_NONE}"]
+    return [*out, ""]
+
+
+def _passing_sections(a: Assessment) -> list[Section]:
+    """Sections that pass with at least one item marked pass (not only n/a)."""
+    return [
+        s
+        for s in a.checklist.sections
+        if a.section_status(s) == Status.PASS and any(a.snapshot.item(i.id).verdict == Verdict.PASS for i in s.items)
+    ]
+
+
+def _passed_items(a: Assessment) -> list[Item]:
+    """Items the reviewer marked pass that have no open finding."""
+    return [
+        item
+        for item in a.checklist.items
+        if a.snapshot.item(item.id).verdict == Verdict.PASS and not any(f.is_open for f in a.item_findings(item.id))
+    ]
+
+
+# -- detailed findings ----------------------------------------------------------------------------
+
+
+def _section(a: Assessment, section: Section) -> list[str]:
+    status = a.section_status(section)
+    reviewed = sum(1 for item in section.items if a.snapshot.item(item.id).verdict != Verdict.UNREVIEWED)
+    progress = f" ({reviewed} of {len(section.items)} items reviewed)" if status != Status.NOT_REVIEWED else ""
+    out = [
+        f"### Section {section.number}: {inline(section.title)}",
+        "",
+        f"**Status:** {STATUS_LABEL[status]}{progress}",
+        "",
+    ]
+    out += _checklist_results(a, section)
+    out += _answers(a, section)
+    out += _issues(a, a.section_findings(section.id))
+    return out
+
+
+def _checklist_results(a: Assessment, section: Section) -> list[str]:
+    out = ["**Checklist Results:**", ""]
+    titles = {g.key: g.title for g in section.groups}
+    flagged = [item for item in section.items if a.item_status(item.id) in (Status.FAIL, Status.WARNING)]
+    for item in flagged:
+        status, state = a.item_status(item.id), a.snapshot.item(item.id)
+        group = f" ({inline(titles.get(item.group, item.group))})" if item.group else ""
+        verdict = state.verdict.value if state.verdict != Verdict.UNREVIEWED else "not yet reviewed"
+        out.append(f"- {GLYPH[status]} **{item.id}**{group} {inline(item.text)}: {verdict}")
+        counts = _open_counts(a.item_findings(item.id))
+        if counts:
+            out.append(f"  - Open findings: {counts}")
+        if state.notes:
+            out += [f"  - Notes{_by(state.reviewer)}:", "", *block(state.notes, "    ")]
+    if not flagged:
+        out.append("- No item failed or has warnings.")
+    return [*out, ""]
+
+
+def _open_counts(findings: Iterable[FindingState]) -> str:
+    open_ = [f for f in findings if f.is_open]
+    return ", ".join(f"{n} {sev.value}" for sev, _ in _GROUPS if (n := sum(1 for f in open_ if f.severity == sev)))
+
+
+def _by(reviewer: str | None) -> str:
+    return f" ({inline(reviewer)})" if reviewer else ""
+
+
+def _answers(a: Assessment, section: Section) -> list[str]:
+    out = ["**Key Question Answers:**", ""]
+    for question in section.questions:
+        answer = a.snapshot.answer(question.id)
+        out.append(f"- **{inline(question.text)}**")
+        if answer.text.strip():
+            out += ["", *block(answer.text, "  ")]
+            if answer.reviewer:
+                out.append(f"  — {inline(answer.reviewer)}")
+        elif answer.drafted.strip():
+            out += ["", "  *(drafted, not yet confirmed)*", "", *block(answer.drafted, "  ")]
+        else:
+            out.append("  Unanswered.")
+        out.append("")
+    if not section.questions:
+        out += ["- No questions for this section.", ""]
+    return out
+
+
+def _issues(a: Assessment, findings: tuple[FindingState, ...]) -> list[str]:
+    out = ["**Issues Found:**", ""]
+    for severity, label in _GROUPS:
+        group = [f for f in findings if f.is_open and f.severity == severity]
+        out += [f"**{label}**", ""]
+        for f in group:
+            out += _issue(a, f)
+        if not group:
+            out += [f"- {_NONE}", ""]
+    present = [f for f in findings if f.detection != Detection.ABSENT]
+    dismissed = [f for f in present if f.disposition == Disposition.DISMISSED]
+    if dismissed:
+        out += ["**Dismissed**", ""]
+        out += [f"- {_where(f)} ({code_span(f.rule_id)}): {_dismissal(a, f)}" for f in dismissed]
+        out.append("")
+    resolved = [f for f in findings if f.detection == Detection.ABSENT]
+    if resolved:
+        out += ["**Resolved since the review began**", ""]
+        for f in resolved:
+            decided = _dismissal(a, f) if f.disposition == Disposition.DISMISSED else f.disposition.value
+            out.append(f"- {_where(f)} ({code_span(f.rule_id)}, was {f.severity.value}, {decided})")
+        out.append("")
+    return out
+
+
+def _where(f: FindingState) -> str:
+    return f"{code_span(f.location)}: {inline(f.message)}"
+
+
+def _decided_by(a: Assessment, f: FindingState) -> str:
+    """" by NAME: note" from the event that set the finding's disposition, if the history has it."""
+    decision = a.decision(f)
+    if decision is None:
+        return ""
+    return f" by {inline(decision.reviewer)}" + (f": {inline(decision.note)}" if decision.note else "")
+
+
+def _dismissal(a: Assessment, f: FindingState) -> str:
+    return f"dismissed as {inline(f.dismiss_reason or 'no reason given')}{_decided_by(a, f)}"
+
+
+def _severity_text(a: Assessment, f: FindingState) -> str:
+    if f.severity == f.original_severity:
+        return f.severity.value
+    return f"{f.severity.value}, downgraded from {f.original_severity.value}{_decided_by(a, f)}"
+
+
+def _triage(a: Assessment, f: FindingState) -> str:
+    text = f.disposition.value
+    decision = a.decision(f)
+    if f.disposition == Disposition.CONFIRMED and decision is not None:
+        text += f" by {inline(decision.reviewer)}"
+    if f.detection == Detection.REGRESSED:
+        text += "; regressed: it was gone from the code and came back"
+    elif f.detection == Detection.UPDATED:
+        text += "; moved or edited since the last scan"
+    if f.needs_second_look:
+        text += "; the decision wants a second look"
+    return text
+
+
+def _issue(a: Assessment, f: FindingState) -> list[str]:
+    info = a.rule(f.rule_id)
+    out = [
+        f"- {inline(f.message)}",
+        f"  - **Location:** {code_span(f.location)} (rule {code_span(f.rule_id)}, item {inline(f.item_id)})",
+        f"  - **Severity:** {_severity_text(a, f)}",
+        f"  - **Triage:** {_triage(a, f)}",
+    ]
+    if info is not None and info.why:
+        out.append(f"  - **Impact:** {inline(info.why)}")
+    if info is not None and info.instead:
+        out.append(f"  - **Recommendation:** {inline(info.instead)}")
+    if f.evidence:
+        out += ["  - **Code:**", "", *code_block(f.evidence, language(f.path), "    ")]
+    if f.notes:
+        out.append("  - **Notes:**")
+        for note in sorted(f.notes, key=lambda n: (n.at, n.reviewer, n.text)):
+            out += [f"    - {inline(note.reviewer)}, {_when(note.at)}:", "", *block(note.text, "      ")]
+    return [*out, ""]
+
+
+# -- compliance, recommendations, strengths -------------------------------------------------------
+
+
+def _compliance(a: Assessment) -> list[str]:
+    out = ["## Compliance Assessment", ""]
+    for area, rows in a.compliance_areas():
+        out += [f"**{inline(area)}:**", ""]
+        for row in rows:
+            status = a.compliance_status(row)
+            mark = GLYPH[status] if status != Status.NOT_REVIEWED else STATUS_LABEL[status]
+            out.append(f"- {inline(row.label)}: {mark} (items {', '.join(inline(i) for i in row.items)})")
+        out.append("")
+    return out
+
+
+def _entry(a: Assessment, f: FindingState) -> str:
+    info = a.rule(f.rule_id)
+    advice = f" Recommendation: {inline(info.instead)}" if info is not None and info.instead else ""
+    return f"   - {_where(f)} ({code_span(f.rule_id)}).{advice}"
+
+
+def _entries(a: Assessment, severity: Severity, verdict: Verdict | None = None) -> list[str]:
+    """The open findings of a severity, then the items a reviewer gave `verdict` (their own finding,
+    with their notes as the recommendation)."""
+    out = [_entry(a, f) for f in a.open if f.severity == severity]
+    if verdict is None:
+        return out
+    for item in a.checklist.items:
+        state = a.snapshot.item(item.id)
+        if state.verdict == verdict:
+            notes = f": {inline(state.notes)}" if state.notes.strip() else ""
+            marked = f"marked {verdict.value}{_by(state.reviewer)}{notes}"
+            out.append(f"   - Checklist item **{item.id}** ({inline(item.text)}) {marked}")
+    return out
+
+
+def _recommendations(a: Assessment) -> list[str]:
+    perf = a.performance_section()
+    groups = [
+        ("Critical (Must Fix)", _entries(a, Severity.CRITICAL, Verdict.FAIL)),
+        ("High Priority (Should Fix)", _entries(a, Severity.WARNING, Verdict.WARNING)),
+        ("Medium Priority (Nice to Have)", _entries(a, Severity.INFO)),
+        ("Performance Optimizations", [_entry(a, f) for f in a.section_findings(perf.id) if f.is_open] if perf else []),
+    ]
+    out = ["## Recommendations", ""]
+    for n, (label, entries) in enumerate(groups, 1):
+        out += [f"{n}. **{label}:**", *(entries or [f"   - {_NONE}"])]
+    return [*out, ""]
+
+
+def _positive(a: Assessment) -> list[str]:
+    out = ["## Positive Observations", ""]
+    for section in _passing_sections(a):
+        title = f"Section {section.number}: {inline(section.title)}"
+        out.append(f"- **{title}**: every reviewed item passes and no issue is open.")
+    for item in _passed_items(a):
+        state = a.snapshot.item(item.id)
+        out.append(f"- ✅ **{item.id}** {inline(item.text)}{_by(state.reviewer)}")
+        if state.notes.strip():
+            out += ["", *block(state.notes, "  "), ""]
+    if len(out) == 2:
+        out.append(f"- {_NONE}")
+    return [*out, ""]
