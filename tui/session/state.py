@@ -101,8 +101,8 @@ class Event:
     id: int
     at: datetime
     reviewer: str
-    kind: str  # disposition | severity | note | verdict | answer | doc_read | scan
-    target: str  # finding fingerprint, item id, question id or document path
+    kind: str  # start | scan | disposition | severity | note | verdict | answer | doc_read
+    target: str  # finding fingerprint, item id, question id or document path; the repository for start, scan
     old: str | None
     new: str | None
     note: str | None = None
@@ -133,6 +133,44 @@ class ReviewSnapshot:
 
     def answer(self, question_id: str) -> AnswerState:
         return self.answers.get(question_id) or AnswerState(question_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSummary:
+    """One line of the list of saved reviews. Counts leave out findings gone from the code."""
+
+    review: ReviewInfo
+    findings: int
+    triaged: int  # disposition is no longer untriaged
+    items: int  # checklist items the review knows of: with a verdict or a finding
+    items_done: int  # verdict is no longer unreviewed
+    answered: int
+    last_change: datetime
+    last_reviewer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanDiff:
+    """What a new scan changed in a saved review."""
+
+    new: int = 0
+    unchanged: int = 0
+    moved: int = 0  # same rule and code, other place
+    edited: int = 0  # same rule and anchor (or fingerprint), other code
+    resolved: int = 0  # gone from the code since the last scan
+    regressed: int = 0  # was gone, came back
+    files_changed: int | None = None  # files whose findings changed; None on a first scan
+
+    def __str__(self) -> str:
+        counts = {
+            "new": self.new,
+            "unchanged": self.unchanged,
+            "moved": self.moved,
+            "edited": self.edited,
+            "resolved": self.resolved,
+            "regressed": self.regressed,
+        }
+        return ", ".join(f"{n} {label}" for label, n in counts.items())
 
 
 def state_of(finding: Finding, id: int = 0) -> FindingState:

@@ -1,0 +1,22 @@
+"""The saved review: SQLite through SQLAlchemy, its schema an Alembic history applied at start-up.
+
+Never imports Textual. The store is imported on first use, so that reading the frozen values of
+tui.session.state does not pay for SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui.session.store import ConflictError, ReviewStore, SessionStoreError
+
+__all__ = ["ConflictError", "ReviewStore", "SessionStoreError"]
+
+
+def __getattr__(name: str) -> object:
+    if name in __all__:
+        from tui.session import store
+
+        return getattr(store, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

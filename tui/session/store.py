@@ -1,0 +1,845 @@
+"""The saved review: one SQLite file, read and written only through ReviewStore.
+
+Every reviewer action is one short committed transaction that writes the change and its event, so a
+crash or a kill after a call returns loses nothing, and two terminals can share the file (WAL, write
+transactions that take the lock up front, optimistic versions on findings). The store hands out the
+frozen values of state.py, never ORM rows.
+
+Opening never harms a file it cannot use: anything that is not one of our databases, or was written
+by a newer dbreview, is refused with SessionStoreError before SQLAlchemy touches it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Engine, create_engine, delete, event, func, insert, or_, select, union, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from analyzers.findings import ScanError, ScanResult, Severity
+from tui.session import identity
+from tui.session.migrations import HEAD, alembic_config, known_revisions
+from tui.session.models import (
+    Answer,
+    Cursor,
+    DocRead,
+    EventRow,
+    FindingRow,
+    ItemVerdict,
+    Review,
+    ScanErrorRow,
+)
+from tui.session.state import (
+    DISMISS_REASONS,
+    AnswerState,
+    Detection,
+    Disposition,
+    Event,
+    FindingState,
+    ItemState,
+    Note,
+    ReviewInfo,
+    ReviewSnapshot,
+    ReviewSummary,
+    ScanDiff,
+    Verdict,
+    state_of,
+)
+
+BUSY_TIMEOUT_MS = 5000
+SQLITE_HEADER = b"SQLite format 3\x00"
+BASE = "base"  # the revision of a database whose version table is empty
+_WRITE = "dbreview_write"  # execution option: begin with BEGIN IMMEDIATE
+_UNTOUCHED = "it was NOT modified"
+
+
+class SessionStoreError(Exception):
+    """The session database cannot be used. The message is one line, fit to show the user."""
+
+
+class ConflictError(Exception):
+    """Someone else changed the finding after the caller read it; nothing was written."""
+
+    def __init__(self, current: FindingState, message: str) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+class ReviewStore:
+    """The repository of saved reviews. Thread-safe: each call uses its own short session."""
+
+    def __init__(self, path: Path, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
+        self._path = path
+        self._engine = engine
+        self._writer = engine.execution_options(**{_WRITE: True})
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    # -- opening --------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, db_path: Path, *, clock: Callable[[], datetime] | None = None) -> ReviewStore:
+        """Open (creating 0600, in 0700 directories) and migrate to head when needed, after a
+        backup to `<name>.bak-<old revision>`. `clock` returns aware datetimes (tests fix it)."""
+        path = Path(db_path).expanduser().absolute()
+        try:
+            _make_private_dirs(path.parent)
+            fresh = _create_private_file(path)
+            revision = None if fresh else _inspect(path)
+        except OSError as exc:
+            raise SessionStoreError(f"cannot open the review database {path}: {exc.strerror or exc}") from exc
+        engine = _engine(path)
+        try:
+            if revision != HEAD:
+                if revision is not None:
+                    _backup(path, revision)
+                _upgrade(engine)
+        except (OSError, SQLAlchemyError, sqlite3.Error) as exc:
+            engine.dispose()
+            raise SessionStoreError(f"could not bring {path} to schema {HEAD}: {exc}") from exc
+        return cls(path, engine, clock)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> ReviewStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    # -- reviews --------------------------------------------------------------------------------
+
+    def find_review(self, repo_path: str, checklist_id: str) -> ReviewInfo | None:
+        with self._reading() as s:
+            row = s.scalars(_review_query(repo_path, checklist_id)).one_or_none()
+            return None if row is None else self._info(s, row)
+
+    def start_review(self, repo_path: str, checklist_id: str, reviewer: str, commit: str | None = None) -> ReviewInfo:
+        """The review of this repository against this checklist, created on first use."""
+        with self._writing() as s:
+            row = s.scalars(_review_query(repo_path, checklist_id)).one_or_none()
+            if row is None:
+                now = self._now()
+                row = Review(
+                    repo_path=repo_path, checklist_id=checklist_id, created_at=now, updated_at=now, commit=commit
+                )
+                s.add(row)
+                s.flush()
+                _record(s, row, reviewer, now, "start", repo_path, new=checklist_id)
+            return self._info(s, row)
+
+    def list_reviews(self) -> list[ReviewSummary]:
+        """Every saved review, the most recently changed first."""
+        with self._reading() as s:
+            present = FindingRow.detection != Detection.ABSENT.value
+            findings = {
+                r.review_id: r
+                for r in s.execute(
+                    select(
+                        FindingRow.review_id,
+                        func.count().label("all"),
+                        func.count().filter(FindingRow.disposition != Disposition.UNTRIAGED.value).label("triaged"),
+                    )
+                    .where(present)
+                    .group_by(FindingRow.review_id)
+                )
+            }
+            known = union(
+                select(FindingRow.review_id, FindingRow.item_id), select(ItemVerdict.review_id, ItemVerdict.item_id)
+            ).subquery()
+            items = _counts(s, select(known.c.review_id, func.count()).group_by(known.c.review_id))
+            done = _counts(
+                s,
+                select(ItemVerdict.review_id, func.count())
+                .where(ItemVerdict.verdict != Verdict.UNREVIEWED.value)
+                .group_by(ItemVerdict.review_id),
+            )
+            answered = _counts(
+                s, select(Answer.review_id, func.count()).where(Answer.text != "").group_by(Answer.review_id)
+            )
+            latest = select(func.max(EventRow.id)).group_by(EventRow.review_id)
+            last_reviewer = dict(
+                s.execute(select(EventRow.review_id, EventRow.reviewer).where(EventRow.id.in_(latest))).all()
+            )
+            reviewers = _reviewers(s)
+            out = []
+            for row in s.scalars(select(Review).order_by(Review.updated_at.desc(), Review.id.desc())):
+                f = findings.get(row.id)
+                out.append(
+                    ReviewSummary(
+                        review=_review_info(row, reviewers.get(row.id, ())),
+                        findings=f.all if f else 0,
+                        triaged=f.triaged if f else 0,
+                        items=items.get(row.id, 0),
+                        items_done=done.get(row.id, 0),
+                        answered=answered.get(row.id, 0),
+                        last_change=row.updated_at,
+                        last_reviewer=last_reviewer.get(row.id),
+                    )
+                )
+            return out
+
+    def delete_review(self, review_id: int) -> None:
+        """Delete a review and everything in it (no-op when it is already gone)."""
+        with self._writing() as s:
+            s.execute(delete(Review).where(Review.id == review_id))
+
+    # -- scans ----------------------------------------------------------------------------------
+
+    def apply_scan(self, review_id: int, result: ScanResult, reviewer: str, commit: str | None = None) -> ScanDiff:
+        """Match a new scan to the saved findings (identity.py) and store it; decisions and notes
+        follow their findings, and findings gone from the code are kept as `absent`."""
+        fingerprints = [f.fingerprint for f in result.findings]
+        if "" in fingerprints or len(set(fingerprints)) != len(fingerprints):
+            raise ValueError("findings need distinct fingerprints: pass them through analyzers.findings.with_identity")
+        with self._writing() as s:
+            review = _review(s, review_id)
+            rows = s.execute(select(*_STATE_COLUMNS).where(FindingRow.review_id == review_id)).all()
+            matching = identity.match(result.findings, [_finding_state(r) for r in rows])
+            now = self._now()
+            added, changed, gone = [], [], []
+            for m in matching.matches:
+                values = _values_of_state(state_of(m.finding))
+                if m.saved is None:
+                    fresh = {"disposition": Disposition.UNTRIAGED.value, "version": 0, "first_seen": now}
+                    added.append(values | fresh | {"review_id": review_id, "last_seen": now})
+                    continue
+                old = m.saved
+                if old.disposition == Disposition.DOWNGRADED:
+                    values["severity"] = old.severity.value  # the reviewer's call stands
+                values["detection"] = m.detection.value
+                values["needs_second_look"] = m.needs_second_look
+                bump = values != _values_of_state(old)
+                changed.append(values | {"id": old.id, "version": old.version + bump, "last_seen": now})
+            for old in matching.unmatched:
+                if old.detection != Detection.ABSENT:
+                    gone.append({"id": old.id, "detection": Detection.ABSENT.value, "version": old.version + 1})
+            for batch in (changed, gone):
+                if batch:
+                    s.execute(update(FindingRow), batch)
+            if added:
+                s.execute(insert(FindingRow), added)
+
+            s.execute(delete(ScanErrorRow).where(ScanErrorRow.review_id == review_id))
+            if result.errors:
+                s.execute(
+                    insert(ScanErrorRow),
+                    [
+                        {"review_id": review_id, "path": e.path, "line": e.line, "message": e.message}
+                        for e in result.errors
+                    ],
+                )
+            _store_drafts(s, review_id, result.drafted_answers)
+
+            diff = matching.diff()
+            note = str(diff) + (f", {len(result.errors)} scan errors" if result.errors else "")
+            previous = review.commit
+            review.commit = commit or previous
+            _record(s, review, reviewer, now, "scan", result.root, old=previous, new=review.commit, note=note)
+            return diff
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def snapshot(self, review_id: int) -> ReviewSnapshot:
+        """Everything about one review, read in one transaction with one query per table."""
+        with self._reading() as s:
+            review = _review(s, review_id)
+            events = s.execute(
+                select(EventRow.__table__).where(EventRow.review_id == review_id).order_by(EventRow.id)
+            ).all()
+            notes: dict[int, list[Note]] = defaultdict(list)
+            for e in events:
+                if e.kind == "note" and e.finding_id is not None:
+                    notes[e.finding_id].append(Note(e.reviewer, e.at, e.note or ""))
+            findings = s.execute(
+                select(*_STATE_COLUMNS)
+                .where(FindingRow.review_id == review_id)
+                .order_by(FindingRow.path, FindingRow.start_line, FindingRow.rule_id, FindingRow.id)
+            )
+            items = s.scalars(select(ItemVerdict).where(ItemVerdict.review_id == review_id))
+            answers = s.scalars(select(Answer).where(Answer.review_id == review_id))
+            errors = s.scalars(
+                select(ScanErrorRow).where(ScanErrorRow.review_id == review_id).order_by(ScanErrorRow.id)
+            )
+            return ReviewSnapshot(
+                review=_review_info(review, tuple(dict.fromkeys(e.reviewer for e in events))),
+                findings=tuple(_finding_state(r, tuple(notes.get(r[0], ()))) for r in findings),
+                items={r.item_id: _item_state(r) for r in items},
+                answers={r.question_id: _answer_state(r) for r in answers},
+                events=tuple(_event(e) for e in events),
+                scan_errors=tuple(ScanError(e.path, e.message, e.line) for e in errors),
+            )
+
+    def finding(self, review_id: int, fingerprint: str) -> FindingState:
+        with self._reading() as s:
+            return _full_state(s, _finding_row(s, review_id, fingerprint))
+
+    def events(self, review_id: int, target: str | None = None) -> list[Event]:
+        """The history, oldest first; with `target`, only what concerns that finding (under any of
+        its fingerprints), item, question or document."""
+        query = select(EventRow.__table__).where(EventRow.review_id == review_id).order_by(EventRow.id)
+        if target is not None:
+            finding_id = (
+                select(FindingRow.id)
+                .where(FindingRow.review_id == review_id, FindingRow.fingerprint == target)
+                .scalar_subquery()
+            )
+            query = query.where(or_(EventRow.target == target, EventRow.finding_id == finding_id))
+        with self._reading() as s:
+            return [_event(e) for e in s.execute(query)]
+
+    def changes_since(self, review_id: int, event_id: int) -> list[Event]:
+        """Events after `event_id`, oldest first: what another terminal did since the last poll."""
+        query = (
+            select(EventRow.__table__)
+            .where(EventRow.review_id == review_id, EventRow.id > event_id)
+            .order_by(EventRow.id)
+        )
+        with self._reading() as s:
+            return [_event(e) for e in s.execute(query)]
+
+    # -- reviewer actions on findings -----------------------------------------------------------
+
+    def set_disposition(
+        self,
+        review_id: int,
+        fingerprint: str,
+        disposition: Disposition,
+        reviewer: str,
+        *,
+        reason: str | None = None,
+        note: str | None = None,
+        expected_version: int | None = None,
+    ) -> FindingState:
+        """Confirm, downgrade (one step below the reported severity), dismiss (with a reason from
+        DISMISS_REASONS) or reset a finding. Any decision clears `needs_second_look`."""
+        disposition = _checked_disposition(disposition, reason)
+        return self._change_finding(
+            review_id, fingerprint, reviewer, expected_version, lambda row: _decide(row, disposition, reason, note)
+        )
+
+    def downgrade(
+        self,
+        review_id: int,
+        fingerprint: str,
+        reviewer: str,
+        note: str | None = None,
+        expected_version: int | None = None,
+    ) -> FindingState:
+        """One severity step lower than it is now; the reported severity is kept beside it."""
+
+        def lower(row: FindingRow) -> _Change:
+            old = Severity(row.severity)
+            if old.lower() == old:
+                raise ValueError(f"finding {fingerprint} is already at the lowest severity ({old})")
+            row.severity = old.lower().value
+            row.disposition = Disposition.DOWNGRADED.value
+            row.dismiss_reason = None
+            row.needs_second_look = False
+            return "severity", old.value, row.severity, note
+
+        return self._change_finding(review_id, fingerprint, reviewer, expected_version, lower)
+
+    def annotate(self, review_id: int, fingerprint: str, reviewer: str, text: str) -> FindingState:
+        """Add a note to a finding (an event of kind "note"; it shows in FindingState.notes)."""
+        if not text.strip():
+            raise ValueError("a note needs some text")
+        return self._change_finding(review_id, fingerprint, reviewer, None, lambda row: ("note", None, None, text))
+
+    def bulk_set_disposition(
+        self,
+        review_id: int,
+        fingerprints: list[str],
+        disposition: Disposition,
+        reviewer: str,
+        *,
+        reason: str | None = None,
+        note: str | None = None,
+    ) -> list[FindingState]:
+        """set_disposition on many findings in one transaction: all of them or none."""
+        disposition = _checked_disposition(disposition, reason)
+        wanted = list(dict.fromkeys(fingerprints))
+        with self._writing() as s:
+            review = _review(s, review_id)
+            rows = {
+                r.fingerprint: r
+                for r in s.scalars(
+                    select(FindingRow).where(FindingRow.review_id == review_id, FindingRow.fingerprint.in_(wanted))
+                )
+            }
+            missing = [fp for fp in wanted if fp not in rows]
+            if missing:
+                raise KeyError(f"review {review_id} has no finding {', '.join(missing)}")
+            now = self._now()
+            for fp in wanted:
+                _apply(s, review, rows[fp], reviewer, now, _decide(rows[fp], disposition, reason, note))
+            s.flush()
+            return _full_states(s, [rows[fp] for fp in wanted])
+
+    # -- reviewer actions on the checklist ------------------------------------------------------
+
+    def set_verdict(
+        self, review_id: int, item_id: str, verdict: Verdict, reviewer: str, notes: str | None = None
+    ) -> ItemState:
+        """Set an item's verdict; `notes=None` keeps the notes it had."""
+        verdict = Verdict(verdict)
+        with self._writing() as s:
+            review = _review(s, review_id)
+            now = self._now()
+            row = s.get(ItemVerdict, (review_id, item_id))
+            if row is None:
+                row = ItemVerdict(review_id=review_id, item_id=item_id, verdict=Verdict.UNREVIEWED.value, notes="")
+                s.add(row)
+            old = row.verdict
+            row.verdict, row.reviewer, row.at = verdict.value, reviewer, now
+            if notes is not None:
+                row.notes = notes
+            _record(s, review, reviewer, now, "verdict", item_id, old=old, new=verdict.value, note=notes)
+            return _item_state(row)
+
+    def set_answer(self, review_id: int, question_id: str, text: str, reviewer: str) -> AnswerState:
+        """The reviewer's answer to a question; the analyzers' draft beside it is left alone."""
+        with self._writing() as s:
+            review = _review(s, review_id)
+            now = self._now()
+            row = s.get(Answer, (review_id, question_id))
+            if row is None:
+                row = Answer(review_id=review_id, question_id=question_id, text="", drafted="")
+                s.add(row)
+            old = row.text
+            row.text, row.reviewer, row.at = text, reviewer, now
+            _record(s, review, reviewer, now, "answer", question_id, old=old or None, new=text)
+            return _answer_state(row)
+
+    def mark_doc_read(self, review_id: int, path: str, reviewer: str) -> None:
+        """Record that a reviewer read a document (once per reviewer; later calls change nothing)."""
+        with self._writing() as s:
+            review = _review(s, review_id)
+            now = self._now()
+            inserted = s.execute(
+                sqlite_insert(DocRead)
+                .values(review_id=review_id, path=path, reviewer=reviewer, at=now)
+                .on_conflict_do_nothing()
+            ).rowcount
+            if inserted:
+                _record(s, review, reviewer, now, "doc_read", path)
+
+    def docs_read(self, review_id: int) -> set[str]:
+        """Paths of the documents any reviewer has read."""
+        with self._reading() as s:
+            return set(s.scalars(select(DocRead.path).where(DocRead.review_id == review_id)))
+
+    # -- where each reviewer is ------------------------------------------------------------------
+
+    def set_cursor(self, review_id: int, reviewer: str, cursor: str) -> None:
+        """Remember where a reviewer is. Navigation, not a change to the review: no event."""
+        now = self._now()
+        stmt = sqlite_insert(Cursor).values(review_id=review_id, reviewer=reviewer, cursor=cursor, updated_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[Cursor.review_id, Cursor.reviewer],
+            set_={"cursor": stmt.excluded.cursor, "updated_at": stmt.excluded.updated_at},
+        )
+        with self._writing() as s:
+            _review(s, review_id)
+            s.execute(stmt)
+
+    def cursors(self, review_id: int) -> dict[str, tuple[str, datetime]]:
+        """reviewer -> (cursor, when it was set)."""
+        with self._reading() as s:
+            rows = s.execute(
+                select(Cursor.reviewer, Cursor.cursor, Cursor.updated_at).where(Cursor.review_id == review_id)
+            )
+            return {r.reviewer: (r.cursor, r.updated_at) for r in rows}
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self._clock()
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        with Session(self._engine) as s, s.begin():
+            yield s
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """One transaction that holds the write lock from its start (BEGIN IMMEDIATE), so that a
+        read-then-write never fails half-way because another terminal wrote in between."""
+        with Session(self._writer, expire_on_commit=False) as s, s.begin():
+            yield s
+
+    def _info(self, s: Session, row: Review) -> ReviewInfo:
+        return _review_info(row, _reviewers(s, row.id).get(row.id, ()))
+
+    def _change_finding(
+        self,
+        review_id: int,
+        fingerprint: str,
+        reviewer: str,
+        expected_version: int | None,
+        change: Callable[[FindingRow], _Change],
+    ) -> FindingState:
+        with self._writing() as s:
+            review = _review(s, review_id)
+            row = _finding_row(s, review_id, fingerprint)
+            if expected_version is not None and row.version != expected_version:
+                raise _conflict(s, row, expected_version)
+            _apply(s, review, row, reviewer, self._now(), change(row))
+            s.flush()
+            return _full_state(s, row)
+
+
+# -- opening, migrating ---------------------------------------------------------------------------
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """Create the missing directories 0700; existing ones are left as they are."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for d in reversed(missing):
+        d.mkdir(mode=0o700, exist_ok=True)
+        d.chmod(0o700)
+
+
+def _create_private_file(path: Path) -> bool:
+    """Create the database file 0600 before SQLite does (SQLite would use 0644); True when new."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    return True
+
+
+def _inspect(path: Path) -> str | None:
+    """The schema revision of an existing file, read without writing to it: None when it holds no
+    tables yet. Refuses (SessionStoreError) what is not ours, damaged or newer than us."""
+    with path.open("rb") as fh:
+        header = fh.read(len(SQLITE_HEADER))
+    if not header:
+        return None
+    if header != SQLITE_HEADER:
+        raise SessionStoreError(f"{path} is not an SQLite database, so not a dbreview review; {_UNTOUCHED}")
+    try:
+        con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            problems = [row[0] for row in con.execute("PRAGMA quick_check(3)")]
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            revisions = (
+                [row[0] for row in con.execute("SELECT version_num FROM alembic_version")]
+                if "alembic_version" in tables
+                else []
+            )
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise SessionStoreError(f"{path} cannot be read as a dbreview review ({exc}); {_UNTOUCHED}") from exc
+    if problems != ["ok"]:
+        raise SessionStoreError(f"{path} is damaged ({'; '.join(problems)}); {_UNTOUCHED}")
+    if not tables:
+        return None
+    if "alembic_version" not in tables:
+        raise SessionStoreError(f"{path} is an SQLite database but not a dbreview review; {_UNTOUCHED}")
+    revision = ",".join(revisions) or BASE
+    if revision not in (HEAD, BASE) and revision not in known_revisions():
+        raise SessionStoreError(
+            f"{path} was written by a newer dbreview (schema {revision}); upgrade dbreview ({_UNTOUCHED})"
+        )
+    return revision
+
+
+def _backup(path: Path, revision: str) -> Path:
+    """Copy the database, WAL included, to `<name>.bak-<revision>` (never over an older backup)."""
+    target = path.with_name(f"{path.name}.bak-{revision}")
+    n = 0
+    while True:
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            break
+        except FileExistsError:
+            n += 1
+            target = path.with_name(f"{path.name}.bak-{revision}.{n}")
+    os.close(fd)
+    source = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    copy = sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+    return target
+
+
+def _engine(path: Path) -> Engine:
+    engine = create_engine(
+        URL.create("sqlite", database=str(path)),
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.isolation_level = None  # the driver's own BEGIN is replaced by _begin
+        for pragma in (f"busy_timeout = {BUSY_TIMEOUT_MS}", "foreign_keys = ON", "journal_mode = WAL"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.get_execution_options().get(_WRITE) else "BEGIN")
+
+    return engine
+
+
+def _upgrade(engine: Engine) -> None:
+    """Migrate to head in one write transaction (a second terminal opening at the same moment
+    waits, then finds the database at head and does nothing)."""
+    from alembic import command
+
+    with engine.execution_options(**{_WRITE: True}).begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+
+
+# -- rows to values -------------------------------------------------------------------------------
+
+_Change = tuple[str, str | None, str | None, str | None]  # event kind, old, new, note
+
+
+def _review_query(repo_path: str, checklist_id: str) -> Any:
+    return select(Review).where(Review.repo_path == repo_path, Review.checklist_id == checklist_id)
+
+
+def _review(s: Session, review_id: int) -> Review:
+    row = s.get(Review, review_id)
+    if row is None:
+        raise KeyError(f"no review {review_id}")
+    return row
+
+
+def _finding_row(s: Session, review_id: int, fingerprint: str) -> FindingRow:
+    row = s.scalars(
+        select(FindingRow).where(FindingRow.review_id == review_id, FindingRow.fingerprint == fingerprint)
+    ).one_or_none()
+    if row is None:
+        raise KeyError(f"review {review_id} has no finding {fingerprint}")
+    return row
+
+
+def _reviewers(s: Session, review_id: int | None = None) -> dict[int, tuple[str, ...]]:
+    """Who has worked on each review, in order of their first event."""
+    query = select(EventRow.review_id, EventRow.reviewer).group_by(EventRow.review_id, EventRow.reviewer)
+    if review_id is not None:
+        query = query.where(EventRow.review_id == review_id)
+    out: dict[int, list[str]] = defaultdict(list)
+    for review, reviewer in s.execute(query.order_by(func.min(EventRow.id))):
+        out[review].append(reviewer)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _counts(s: Session, query: Any) -> dict[int, int]:
+    return dict(s.execute(query).all())
+
+
+def _record(
+    s: Session,
+    review: Review,
+    reviewer: str,
+    at: datetime,
+    kind: str,
+    target: str,
+    *,
+    old: str | None = None,
+    new: str | None = None,
+    note: str | None = None,
+    finding_id: int | None = None,
+) -> None:
+    """The event of a change, in the change's transaction."""
+    if not reviewer:
+        raise ValueError("every change needs the reviewer's name")
+    s.add(
+        EventRow(
+            review_id=review.id,
+            finding_id=finding_id,
+            at=at,
+            reviewer=reviewer,
+            kind=kind,
+            target=target,
+            old=old,
+            new=new,
+            note=note,
+        )
+    )
+    review.updated_at = at
+
+
+def _apply(s: Session, review: Review, row: FindingRow, reviewer: str, at: datetime, change: _Change) -> None:
+    kind, old, new, note = change
+    row.version += 1
+    _record(s, review, reviewer, at, kind, row.fingerprint, old=old, new=new, note=note, finding_id=row.id)
+
+
+def _checked_disposition(disposition: Disposition, reason: str | None) -> Disposition:
+    disposition = Disposition(disposition)
+    if disposition == Disposition.DISMISSED and reason not in DISMISS_REASONS:
+        raise ValueError(f"a dismissal needs one of the reasons {', '.join(DISMISS_REASONS)}; got {reason!r}")
+    if disposition != Disposition.DISMISSED and reason is not None:
+        raise ValueError("a reason goes only with a dismissal")
+    return disposition
+
+
+def _decide(row: FindingRow, disposition: Disposition, reason: str | None, note: str | None) -> _Change:
+    old = row.disposition
+    if disposition != Disposition.DOWNGRADED:
+        row.severity = row.original_severity
+    elif old != Disposition.DOWNGRADED.value:
+        row.severity = Severity(row.original_severity).lower().value
+    row.disposition = disposition.value
+    row.dismiss_reason = reason
+    row.needs_second_look = False
+    return "disposition", old, disposition.value, ": ".join(x for x in (reason, note) if x) or None
+
+
+def _conflict(s: Session, row: FindingRow, expected: int) -> ConflictError:
+    last = s.scalars(select(EventRow).where(EventRow.finding_id == row.id).order_by(EventRow.id.desc())).first()
+    by = f" by {last.reviewer} at {last.at:%Y-%m-%d %H:%M:%S} UTC" if last else ""
+    return ConflictError(
+        _full_state(s, row),
+        f"finding {row.fingerprint} was changed{by} (now version {row.version}, you had {expected}); "
+        "nothing was saved",
+    )
+
+
+def _store_drafts(s: Session, review_id: int, drafts: dict[str, str]) -> None:
+    """The analyzers' drafts replace the previous scan's; the reviewers' own answers stay."""
+    s.execute(
+        update(Answer)
+        .where(Answer.review_id == review_id, Answer.question_id.not_in(drafts), Answer.drafted != "")
+        .values(drafted="")
+    )
+    if drafts:
+        stmt = sqlite_insert(Answer).values(
+            [{"review_id": review_id, "question_id": q, "text": "", "drafted": d} for q, d in drafts.items()]
+        )
+        s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[Answer.review_id, Answer.question_id], set_={"drafted": stmt.excluded.drafted}
+            )
+        )
+
+
+def _values_of_state(f: FindingState) -> dict[str, Any]:
+    """The columns a scan sets: from a saved finding, or from a scanned one through state_of()."""
+    return {
+        "fingerprint": f.fingerprint,
+        "rule_id": f.rule_id,
+        "item_id": f.item_id,
+        "original_severity": f.original_severity.value,
+        "severity": f.severity.value,
+        "message": f.message,
+        "path": f.path,
+        "start_line": f.start_line,
+        "end_line": f.end_line,
+        "anchor": f.anchor,
+        "evidence": json.dumps(list(f.evidence)),
+        "code_hash": f.code_hash,
+        "detection": f.detection.value,
+        "needs_second_look": f.needs_second_look,
+    }
+
+
+_STATE_COLUMNS = tuple(
+    FindingRow.__table__.c[name]
+    for name in (
+        "id fingerprint rule_id item_id severity original_severity message path start_line end_line anchor "
+        "evidence code_hash detection disposition dismiss_reason needs_second_look version"
+    ).split()
+)
+_SEVERITY = {m.value: m for m in Severity}
+_DETECTION = {m.value: m for m in Detection}
+_DISPOSITION = {m.value: m for m in Disposition}
+
+
+def _finding_state(row: Sequence[Any], notes: tuple[Note, ...] = ()) -> FindingState:
+    """From a row of _STATE_COLUMNS (snapshot() makes thousands of these: plain lookups only)."""
+    (
+        id_, fp, rule, item, severity, original, message, path, start, end, anchor, evidence, code, detection,
+        disposition, reason, second_look, version,
+    ) = row
+    return FindingState(
+        id=id_,
+        fingerprint=fp,
+        rule_id=rule,
+        item_id=item,
+        severity=_SEVERITY[severity],
+        original_severity=_SEVERITY[original],
+        message=message,
+        path=path,
+        start_line=start,
+        end_line=end,
+        anchor=anchor,
+        evidence=tuple(json.loads(evidence)),
+        code_hash=code,
+        detection=_DETECTION[detection],
+        disposition=_DISPOSITION[disposition],
+        dismiss_reason=reason,
+        notes=notes,
+        needs_second_look=second_look,
+        version=version,
+    )
+
+
+def _full_states(s: Session, rows: Sequence[FindingRow]) -> list[FindingState]:
+    """States with their notes, for a few findings (flushed ORM rows)."""
+    ids = [r.id for r in rows]
+    notes: dict[int, list[Note]] = defaultdict(list)
+    query = (
+        select(EventRow.finding_id, EventRow.reviewer, EventRow.at, EventRow.note)
+        .where(EventRow.finding_id.in_(ids), EventRow.kind == "note")
+        .order_by(EventRow.id)
+    )
+    for e in s.execute(query):
+        notes[e.finding_id].append(Note(e.reviewer, e.at, e.note or ""))
+    states = {r[0]: r for r in s.execute(select(*_STATE_COLUMNS).where(FindingRow.id.in_(ids)))}
+    return [_finding_state(states[i], tuple(notes.get(i, ()))) for i in ids]
+
+
+def _full_state(s: Session, row: FindingRow) -> FindingState:
+    return _full_states(s, [row])[0]
+
+
+def _review_info(row: Review, reviewers: Iterable[str]) -> ReviewInfo:
+    return ReviewInfo(
+        id=row.id,
+        repo_path=row.repo_path,
+        checklist_id=row.checklist_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        commit=row.commit,
+        reviewers=tuple(reviewers),
+    )
+
+
+def _item_state(row: ItemVerdict) -> ItemState:
+    return ItemState(row.item_id, Verdict(row.verdict), row.notes, row.reviewer, row.at)
+
+
+def _answer_state(row: Answer) -> AnswerState:
+    return AnswerState(row.question_id, row.text, row.drafted, row.reviewer, row.at)
+
+
+def _event(row: Any) -> Event:
+    return Event(row.id, row.at, row.reviewer, row.kind, row.target, row.old, row.new, row.note)
