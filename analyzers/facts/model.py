@@ -242,7 +242,15 @@ class Facts:
     docs: list[DocFact] = field(default_factory=list)
 
     def lines(self, span: Span) -> tuple[str, ...]:
-        src = self.sources.get(span.path, [])
+        """The source lines of a span; files are read on first use (most files have no finding)."""
+        src = self.sources.get(span.path)
+        if src is None:
+            try:
+                with open(f"{self.root}/{span.path}", encoding="utf-8", errors="replace") as fh:
+                    src = fh.read().splitlines()
+            except OSError:
+                src = []
+            self.sources[span.path] = src
         return tuple(src[span.start - 1 : span.end])
 
     @property

@@ -1,1 +1,297 @@
-"""placeholder"""
+"""Section 2: SQLAlchemy Models (mixins, users and identity, the checklist's entities)."""
+
+from __future__ import annotations
+
+import re
+
+from analyzers.findings import Severity
+from analyzers.rules.base import Rule
+from analyzers.rules.examples_common import HEADER
+from analyzers.rules.schema import all_constraints, all_indexes, column_anchor, column_sites, first_line, where_declared
+
+_USERS = re.compile(r"^(users?|accounts?|app_users?)$")
+
+
+class KeysNotUlid(Rule):
+    """Primary keys are random UUIDs, not ULID-based.
+
+    What it checks:
+        UUID primary keys whose default is `uuid.uuid4` (or another random source) rather than a ULID
+        converted to a UUID, as the UUID mixin of the checklist asks.
+    Why it matters:
+        Random v4 keys scatter inserts across the whole B-tree index (page splits, cache misses) and
+        carry no creation order; ULIDs keep keys sortable by time while still globally unique.
+    Example:
+        id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    Instead:
+        `default=lambda: ULID().to_uuid()` (python-ulid), or a server-side ULID/UUIDv7 function.
+    """
+
+    ID = "MOD001"
+    ITEM = "2.mixins.1"
+    SEVERITY = Severity.INFO
+    VALID = (HEADER + '''
+from ulid import ULID
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=lambda: ULID().to_uuid())
+''',)
+    INVALID = (HEADER + '''
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+''',)
+
+    def check(self):
+        for table, col in column_sites(self.facts):
+            if not col.primary_key or col.type_name not in ("UUID", "Uuid", "GUID"):
+                continue
+            default = (col.default or "") + (col.server_default or "")
+            if "ulid" in default.lower() or "uuid7" in default.lower() or "uuid_v7" in default.lower():
+                continue
+            if not default:
+                continue
+            yield self.finding(
+                f"{where_declared(table, col)} defaults to `{default}`: random keys, not ULID-based; inserts "
+                "land all over the index and keys carry no time order",
+                col.span, column_anchor(table, col),
+            )
+
+
+class TimestampWithoutServerDefault(Rule):
+    """created_at / updated_at are filled by Python, not by the database.
+
+    What it checks:
+        `created_at` and `updated_at` columns without `server_default` (e.g. `func.now()`).
+    Why it matters:
+        Rows written by migrations, SQL scripts, triggers or another service get no timestamp (or a
+        NOT NULL error), and each app server's clock decides the time.
+    Example:
+        created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=datetime.utcnow)
+    Instead:
+        `mapped_column(DateTime(timezone=True), server_default=func.now())`, and for `updated_at` also
+        `onupdate=func.now()` or a trigger.
+    """
+
+    ID = "MOD002"
+    ITEM = "2.mixins.2"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+''',)
+    INVALID = (HEADER + '''
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=datetime.utcnow)
+''',)
+
+    def check(self):
+        for table, col in column_sites(self.facts):
+            if col.name in ("created_at", "updated_at") and not col.server_default:
+                filled = f"by `{col.default}` in Python" if col.default else "by nothing"
+                yield self.finding(
+                    f"{where_declared(table, col)} has no server_default: it is filled {filled}, so rows written "
+                    "outside the ORM get no timestamp",
+                    col.span, column_anchor(table, col),
+                )
+
+
+class EmailNotUnique(Rule):
+    """The user's email is not unique in the database.
+
+    What it checks:
+        `email` on the users table with neither `unique=True`, a unique index nor a unique constraint.
+    Why it matters:
+        Email is the login identifier: two accounts with one address (a double submit, a race in
+        sign-up) make login and password reset ambiguous.
+    Example:
+        email: Mapped[str] = mapped_column(String(255), index=True)
+    Instead:
+        `mapped_column(String(255), unique=True, nullable=False)` (and compare case-insensitively:
+        a unique index on `lower(email)` or the CITEXT type).
+    """
+
+    ID = "MOD003"
+    ITEM = "2.users.1"
+    SEVERITY = Severity.CRITICAL
+    VALID = (HEADER + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+''',)
+    INVALID = (HEADER + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), index=True)
+''',)
+
+    def check(self):
+        for table in self.facts.tables.values():
+            col = table.columns.get("email")
+            if not _USERS.match(table.name) or col is None or col.unique:
+                continue
+            unique = any(i.unique and "email" in " ".join(i.columns) and len(i.columns) == 1 for i in all_indexes(table, self.facts))
+            unique |= any(c.kind == "unique" and c.columns == ("email",) for c in all_constraints(table, self.facts))
+            unique |= bool(self.facts.migration_tables.get(table.name) and getattr(self.facts.migration_tables[table.name].columns.get("email"), "unique", False))
+            if not unique:
+                yield self.finding(
+                    f"{table.name}.email is not unique in the database: two accounts can share one login address",
+                    col.span, f"table:{table.name}.email",
+                )
+
+
+class PlaintextPassword(Rule):
+    """A password column that does not look like a hash.
+
+    What it checks:
+        Columns named `password`, `passwd`, `pwd` or `*_password` (not `password_hash`,
+        `hashed_password`).
+    Why it matters:
+        A plaintext (or reversibly stored) password exposes every user, and their reuse of it
+        elsewhere, to anyone who reads the table or a backup.
+    Example:
+        password: Mapped[str] = mapped_column(String(128))
+    Instead:
+        Store `password_hash` from argon2/bcrypt and never the password itself.
+    """
+
+    ID = "MOD004"
+    ITEM = "2.users.2"
+    SEVERITY = Severity.CRITICAL
+    VALID = (HEADER + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+''',)
+    INVALID = (HEADER + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    password: Mapped[str] = mapped_column(String(128))
+''',)
+    NAMES = re.compile(r"^(password|passwd|pwd|pass|\w+_password)$")
+
+    def check(self):
+        for table, col in column_sites(self.facts):
+            if self.NAMES.match(col.name) and "hash" not in col.name and "Encrypt" not in (col.type_name or ""):
+                yield self.finding(
+                    f"{where_declared(table, col)} looks like a stored password, not a hash", col.span, column_anchor(table, col)
+                )
+
+
+class PlaintextSecret(Rule):
+    """An MFA (TOTP) secret is stored as plain text.
+
+    What it checks:
+        `mfa_secret`, `totp_secret`, `otp_secret` columns of a plain String/Text type (not an
+        encrypted type).
+    Why it matters:
+        Whoever reads the table (a backup, a replica, a SQL injection) can generate valid second
+        factors for every user. A static reader cannot see encryption done before the value reaches
+        the column: check that.
+    Example:
+        mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    Instead:
+        Encrypt it (an `EncryptedType`/TypeDecorator with a key from a KMS), or keep it in a secrets
+        store and reference it.
+    """
+
+    ID = "MOD005"
+    ITEM = "2.users.3"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mfa_secret: Mapped[str | None] = mapped_column(EncryptedString(255))
+''',)
+    INVALID = (HEADER + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mfa_secret: Mapped[str | None] = mapped_column(String(64))
+''',)
+    NAMES = re.compile(r"(mfa|totp|otp|2fa)_secret|secret_key$")
+
+    def check(self):
+        for table, col in column_sites(self.facts):
+            if self.NAMES.search(col.name) and col.type_name in ("String", "Text", "VARCHAR", "Unicode", "CHAR", "LargeBinary"):
+                yield self.finding(
+                    f"{where_declared(table, col)} is a plain {col.type_name}: the MFA secret sits readable in the "
+                    "table unless the application encrypts it before writing (check)",
+                    col.span, column_anchor(table, col),
+                )
+
+
+# (table pattern, item, [(field alternatives, what it is)]): what the checklist expects each entity to carry.
+EXPECTED_FIELDS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
+    (r"^users?$", "2.users.3", (("mfa_enabled", "MFA flag"), ("mfa_secret|totp_secret", "MFA secret"))),
+    (r"^users?$", "2.users.5", (("is_super_admin|is_superuser|is_platform_admin", "super-admin flag"),)),
+    (r"^organizations?$", "2.orgs.3", (("settings", "JSONB settings"),)),
+    (r"^organizations?$", "2.orgs.5", (("member_count", "member count"), ("patient_count", "patient count"))),
+    (r"^providers?$", "2.profiles.1", (("npi|npi_number", "NPI"), ("dea|dea_number", "DEA number"), ("state_licenses", "state licenses"))),
+    (r"^staff|staff_members?$", "2.profiles.2", (("employee_id", "employee id"), ("job_title", "job title"), ("department", "department"), ("is_active|active", "active status"))),
+    (r"^patients?$", "2.profiles.3", (("mrn|medical_record_number", "MRN"), ("dob|date_of_birth", "date of birth"), ("legal_sex|sex", "legal sex"), ("billing_manager_id", "billing manager"))),
+    (r"^prox(y|ies)$", "2.profiles.4", (("relationship_type|relationship", "relationship type"),)),
+    (r"proxy_assignments?$", "2.care.3", tuple((f"can_{p}", f"can_{p}") for p in (
+        "view_profile", "view_appointments", "schedule_appointments", "view_clinical_notes", "view_billing", "message_providers"))),
+    (r"proxy_assignments?$", "2.care.4", (("granted_at", "granted_at"), ("expires_at", "expires_at"), ("revoked_at", "revoked_at"))),
+    (r"contact_methods?|contacts?$", "4.4", (("is_safe_for_voicemail", "voicemail safety flag"),)),
+    (r"^audit_logs?$|^audit_events?$", "2.audit.3", (("impersonator_id|impersonated_by", "impersonator"),)),
+    (r"^audit_logs?$|^audit_events?$", "4.2", (("actor_user_id|actor_id|user_id", "actor"), ("ip_address|ip", "IP address"))),
+    (r"^user_sessions?$|^sessions$", "4.5", (("expires_at", "expiry"), ("revoked_at|is_revoked", "revocation"))),
+    (r"^user_devices?$|^devices$", "2.sessions.2", (("fcm_token|push_token", "FCM token"),)),
+    (r"^user_consents?$", "4.6", (("ip_address", "IP address"), ("signed_at|accepted_at|consented_at", "signing time"))),
+)
+
+
+class EntityMissingFields(Rule):
+    """A checklist entity lacks fields the checklist requires.
+
+    What it checks:
+        For the entities the checklist names (users, organizations, providers, staff, patients,
+        proxies, proxy assignments, contact methods, audit logs, sessions, devices, consents), that
+        the table carries the fields listed for it.
+    Why it matters:
+        Each field backs a requirement (MFA, voicemail safety, time-limited proxy access, session
+        timeout...); a missing column means the requirement cannot be met by the data model.
+    Example:
+        class ContactMethod(Base): ...  # no is_safe_for_voicemail
+    Instead:
+        Add the missing columns (with a migration), or record in the review why they are not needed.
+    """
+
+    ID = "MOD006"
+    ITEM = "2.users.3"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+class ContactMethod(Base):
+    __tablename__ = "contact_methods"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    is_safe_for_voicemail: Mapped[bool] = mapped_column(default=False)
+''',)
+    INVALID = (HEADER + '''
+class ContactMethod(Base):
+    __tablename__ = "contact_methods"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[str]
+''',)
+
+    def check(self):
+        for table in self.facts.tables.values():
+            for pattern, item, fields in EXPECTED_FIELDS:
+                if not re.search(pattern, table.name):
+                    continue
+                missing = [what for alternatives, what in fields if not any(a in table.columns for a in alternatives.split("|"))]
+                if missing:
+                    yield self.finding(
+                        f"{table.label} has no {', '.join(missing)}", first_line(table.span),
+                        f"table:{table.name}:fields:{item}", item=item,
+                    )

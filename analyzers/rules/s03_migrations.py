@@ -1,1 +1,233 @@
-"""placeholder"""
+"""Section 3: Database Migrations (revision graph, reversibility, naming)."""
+
+from __future__ import annotations
+
+from analyzers.facts.model import RevisionFact
+from analyzers.findings import Severity
+from analyzers.rules.base import Rule
+
+_REV = '''
+"""{msg}"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "{rev}"
+down_revision = {down}
+
+
+def upgrade():
+    op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade():
+    {downgrade}
+'''
+
+
+def rev(rev: str, down: str | None, downgrade: str = 'op.drop_table("notes")', msg: str = "add notes") -> str:
+    return _REV.format(rev=rev, down=repr(down), downgrade=downgrade, msg=msg)
+
+
+def _trees(revisions: list[RevisionFact]) -> dict[str, list[RevisionFact]]:
+    """Revisions grouped by their versions folder: one repository may hold several Alembic trees."""
+    out: dict[str, list[RevisionFact]] = {}
+    for r in revisions:
+        out.setdefault(r.path.rsplit("/", 1)[0], []).append(r)
+    return out
+
+
+class DowngradeMissing(Rule):
+    """A migration cannot be rolled back: its downgrade is missing or does nothing.
+
+    What it checks:
+        Revisions whose `downgrade()` is absent, `pass`, or only a docstring, while `upgrade()` does
+        something.
+    Why it matters:
+        A failed deploy cannot be reverted with `alembic downgrade`; rolling back means hand-written
+        SQL under pressure, against a schema the code no longer matches.
+    Example:
+        def downgrade():
+            pass
+    Instead:
+        Undo each operation of `upgrade()` in reverse order, or raise with a message saying the
+        revision is irreversible and why.
+    """
+
+    ID = "MIG001"
+    ITEM = "3.9"
+    SEVERITY = Severity.WARNING
+    VALID = ({"migrations/versions/0001_notes.py": rev("0001", None)},)
+    INVALID = ({"migrations/versions/0001_notes.py": rev("0001", None, "pass")},)
+
+    def check(self):
+        for r in self.facts.revisions:
+            if r.downgrade_empty and r.upgrade:
+                span = r.downgrade_span or r.span
+                yield self.finding(
+                    f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) has an empty downgrade: "
+                    f"its {len(r.upgrade)} operation(s) cannot be rolled back",
+                    span, f"migration:{r.revision}:downgrade",
+                )
+
+
+class DowngradeIncomplete(Rule):
+    """A downgrade does not undo what its upgrade did.
+
+    What it checks:
+        Tables created, columns added and columns dropped by `upgrade()` that `downgrade()` does not
+        drop or re-add.
+    Why it matters:
+        After a downgrade the schema is neither the old one nor the new one: the next upgrade fails
+        (table already exists) or the old code finds a column missing.
+    Example:
+        def upgrade():
+            op.drop_column("users", "legacy_flag")
+        def downgrade():
+            op.drop_index("ix_users_email")
+    Instead:
+        Mirror every operation: `op.add_column("users", sa.Column("legacy_flag", ...))`.
+    """
+
+    ID = "MIG002"
+    ITEM = "3.9"
+    SEVERITY = Severity.WARNING
+    VALID = ({"migrations/versions/0001_notes.py": rev("0001", None)},)
+    INVALID = ({"migrations/versions/0001_notes.py": rev("0001", None, 'op.drop_index("ix_other")')},)
+
+    def check(self):
+        for r in self.facts.revisions:
+            if r.downgrade_empty:
+                continue
+            undone = {(op.name, op.table, op.target) for op in r.downgrade}
+            dropped_tables = {op.table for op in r.downgrade if op.name == "drop_table"}
+            added = {(op.table, c.name) for op in r.downgrade if op.name == "add_column" for c in op.columns}
+            dropped_cols = {(op.table, op.target) for op in r.downgrade if op.name == "drop_column"}
+            for op in r.upgrade:
+                problem = None
+                if op.name == "create_table" and op.table not in dropped_tables:
+                    problem = f"creates table {op.table} but the downgrade does not drop it"
+                elif op.name == "add_column":
+                    for c in op.columns:
+                        if (op.table, c.name) not in dropped_cols and op.table not in dropped_tables:
+                            problem = f"adds {op.table}.{c.name} but the downgrade does not drop it"
+                elif op.name == "drop_column" and (op.table, op.target) not in added:
+                    problem = f"drops {op.table}.{op.target} but the downgrade does not add it back"
+                elif op.name == "drop_table" and ("create_table", op.table, None) not in undone:
+                    problem = f"drops table {op.table} but the downgrade does not recreate it"
+                if problem:
+                    yield self.finding(
+                        f"revision {r.revision} {problem}", op.span, f"migration:{r.revision}:{op.name}:{op.table}:{op.target}"
+                    )
+
+
+class SeveralHeads(Rule):
+    """The Alembic history has more than one head.
+
+    What it checks:
+        Revisions that no other revision names as its parent, per versions folder.
+    Why it matters:
+        `alembic upgrade head` refuses to run with several heads; deploys stop until someone writes
+        a merge revision, often under time pressure.
+    Example:
+        0002 and 0003 both have down_revision = "0001", and nothing merges them.
+    Instead:
+        `alembic merge heads -m "merge"` and commit the merge revision.
+    """
+
+    ID = "MIG003"
+    ITEM = "3.2"
+    SEVERITY = Severity.WARNING
+    VALID = ({
+        "migrations/versions/0001_a.py": rev("0001", None),
+        "migrations/versions/0002_b.py": rev("0002", "0001"),
+    },)
+    INVALID = ({
+        "migrations/versions/0001_a.py": rev("0001", None),
+        "migrations/versions/0002_b.py": rev("0002", "0001"),
+        "migrations/versions/0003_c.py": rev("0003", "0001"),
+    },)
+
+    def check(self):
+        for folder, revisions in _trees(self.facts.revisions).items():
+            parents = {p for r in revisions for p in r.down_revisions}
+            heads = [r for r in revisions if r.revision and r.revision not in parents]
+            if len(heads) > 1:
+                names = ", ".join(h.revision or "?" for h in heads)
+                for h in heads:
+                    yield self.finding(
+                        f"{len(heads)} heads in {folder} ({names}): `alembic upgrade head` will refuse to run until "
+                        "they are merged",
+                        h.span, f"migration-heads:{folder}:{h.revision}",
+                    )
+
+
+class MissingParentRevision(Rule):
+    """A revision names a parent that does not exist.
+
+    What it checks:
+        `down_revision` values that match no revision in the same versions folder.
+    Why it matters:
+        Alembic cannot build the history: every command fails with "Can't locate revision".
+    Example:
+        down_revision = "abc123"   # no file has revision = "abc123"
+    Instead:
+        Point it at the real parent (`alembic history` shows the chain), or restore the missing file.
+    """
+
+    ID = "MIG004"
+    ITEM = "3.2"
+    SEVERITY = Severity.CRITICAL
+    VALID = ({"migrations/versions/0001_a.py": rev("0001", None)},)
+    INVALID = ({"migrations/versions/0002_b.py": rev("0002", "0001")},)
+
+    def check(self):
+        for folder, revisions in _trees(self.facts.revisions).items():
+            known = {r.revision for r in revisions}
+            for r in revisions:
+                for parent in r.down_revisions:
+                    if parent not in known:
+                        yield self.finding(
+                            f"revision {r.revision} names parent {parent}, which no file in {folder} defines",
+                            r.span, f"migration:{r.revision}:parent:{parent}",
+                        )
+
+
+class NoNamingConvention(Rule):
+    """Constraints get names chosen by the database, not by a naming convention.
+
+    What it checks:
+        That the models' `MetaData(...)` sets `naming_convention`, when the project has migrations.
+    Why it matters:
+        Unnamed constraints get database-generated names, so later migrations cannot drop or alter
+        them portably and autogenerate produces noisy diffs.
+    Example:
+        metadata = MetaData()
+    Instead:
+        `MetaData(naming_convention={"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s", ...})`
+    """
+
+    ID = "MIG005"
+    ITEM = "3.1"
+    SEVERITY = Severity.INFO
+    VALID = ({
+        "models.py": "from sqlalchemy import MetaData\nmetadata = MetaData(naming_convention={'ix': 'ix_%(column_0_label)s'})\n",
+        "migrations/versions/0001_a.py": rev("0001", None),
+    },)
+    INVALID = ({
+        "models.py": "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import DeclarativeBase\n"
+        "class Base(DeclarativeBase):\n    pass\nclass Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n",
+        "migrations/versions/0001_a.py": rev("0001", None),
+    },)
+
+    def check(self):
+        if not self.facts.revisions or not self.facts.tables:
+            return
+        metadata = self.facts.calls_named("MetaData")
+        if any("naming_convention" in c.kwargs for c in metadata):
+            return
+        anchor = metadata[0].span if metadata else next(iter(self.facts.tables.values())).span
+        yield self.finding(
+            "no MetaData naming_convention: constraints and indexes get database-chosen names that later "
+            "migrations cannot rely on",
+            type(anchor)(anchor.path, anchor.start, anchor.start), "metadata:naming_convention",
+        )

@@ -1,1 +1,294 @@
-"""placeholder"""
+"""Section 4: HIPAA Compliance (soft deletes, audit trail, consent)."""
+
+from __future__ import annotations
+
+import re
+
+from analyzers.findings import Severity
+from analyzers.rules.base import Rule
+from analyzers.rules.examples_common import HEADER
+from analyzers.rules.schema import all_constraints, first_line, is_clinical, is_test_path
+
+_AUDIT = re.compile(r"^audit_(logs?|events?|trail)$")
+
+
+def _soft_deletable(table) -> bool:
+    return any(c in table.columns for c in ("deleted_at", "is_deleted", "archived_at"))
+
+
+class ClinicalWithoutSoftDelete(Rule):
+    """A table of clinical data has no soft-delete column.
+
+    What it checks:
+        Tables holding clinical or patient data (patients, appointments, documents, care teams,
+        contact methods...) without `deleted_at`.
+    Why it matters:
+        FR-03: clinical data is never hard deleted. Without `deleted_at`, the only way to remove a
+        record is DELETE, which destroys what HIPAA's retention and audit rules require to keep.
+    Example:
+        class Appointment(Base):   # no SoftDeleteMixin, no deleted_at
+    Instead:
+        Add the SoftDeleteMixin (`deleted_at: Mapped[datetime | None]`), filter it in queries, and
+        revoke DELETE from the application role.
+    """
+
+    ID = "HIP001"
+    ITEM = "4.1"
+    SEVERITY = Severity.CRITICAL
+    VALID = (HEADER + '''
+class Appointment(Base):
+    __tablename__ = "appointments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+''',)
+    INVALID = (HEADER + '''
+class Appointment(Base):
+    __tablename__ = "appointments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+''',)
+
+    def check(self):
+        for table in self.facts.tables.values():
+            if is_clinical(table.name) and not _soft_deletable(table):
+                yield self.finding(
+                    f"{table.label} holds clinical data but has no deleted_at: records can only be hard deleted",
+                    first_line(table.span), f"table:{table.name}:soft-delete",
+                )
+
+
+class CascadeDeletesClinical(Rule):
+    """Deleting a parent row deletes clinical records with it.
+
+    What it checks:
+        Foreign keys with `ondelete="CASCADE"` on tables of clinical data.
+    Why it matters:
+        One DELETE of a patient (or organization, user) silently destroys its appointments,
+        documents and care history: a hard delete of PHI, with no audit row for each record lost.
+    Example:
+        patient_id = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    Instead:
+        `ondelete="RESTRICT"` (the default NO ACTION also works) and soft delete the parent.
+    """
+
+    ID = "HIP002"
+    ITEM = "4.1"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+class Appointment(Base):
+    __tablename__ = "appointments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="RESTRICT"))
+''',)
+    INVALID = (HEADER + '''
+class Appointment(Base):
+    __tablename__ = "appointments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+''',)
+
+    def check(self):
+        for table in self.facts.tables.values():
+            if not is_clinical(table.name):
+                continue
+            for col in table.columns.values():
+                for fk in col.foreign_keys:
+                    if (fk.ondelete or "").upper() == "CASCADE":
+                        yield self.finding(
+                            f"{table.name}.{col.name} cascades deletes from {fk.table}: deleting that row hard "
+                            f"deletes these {table.name} records",
+                            fk.span, f"table:{table.name}.{col.name}:cascade",
+                        )
+
+
+class AuditIpNotInet(Rule):
+    """IP addresses in the audit trail are stored as text.
+
+    What it checks:
+        `ip_address` columns of audit and consent tables whose type is not PostgreSQL `INET`.
+    Why it matters:
+        Text accepts anything (typos, spoofed header junk), cannot be range-queried for an incident
+        ("every access from 10.0.0.0/8") and compares case- and format-sensitively.
+    Example:
+        ip_address: Mapped[str] = mapped_column(String(45))
+    Instead:
+        `from sqlalchemy.dialects.postgresql import INET`; `mapped_column(INET)`.
+    """
+
+    ID = "HIP003"
+    ITEM = "2.audit.2"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+class AuditLog(Base):
+    __tablename__ = "audit_logs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ip_address: Mapped[str | None] = mapped_column(INET)
+''',)
+    INVALID = (HEADER + '''
+class AuditLog(Base):
+    __tablename__ = "audit_logs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+''',)
+
+    def check(self):
+        for table in self.facts.tables.values():
+            if not (_AUDIT.match(table.name) or "consent" in table.name or "session" in table.name):
+                continue
+            for col in table.columns.values():
+                if col.name in ("ip_address", "ip", "client_ip") and col.type_name not in ("INET", "CIDR"):
+                    item = "2.audit.5" if "consent" in table.name else self.ITEM
+                    yield self.finding(
+                        f"{table.name}.{col.name} is {col.type_name or 'untyped'}, not INET", col.span,
+                        f"table:{table.name}.{col.name}", item=item,
+                    )
+
+
+class AuditLogMutable(Rule):
+    """The audit log can be changed or deleted.
+
+    What it checks:
+        For an audit table: a trigger that blocks UPDATE/DELETE, or a REVOKE of UPDATE and DELETE,
+        in the migrations.
+    Why it matters:
+        An audit trail that the application role can rewrite proves nothing: HIPAA requires records
+        of access that an intruder (or an insider) cannot erase.
+    Example:
+        op.create_table("audit_logs", ...)   # and nothing else
+    Instead:
+        A BEFORE UPDATE OR DELETE trigger that raises, and `REVOKE UPDATE, DELETE ON audit_logs FROM app_role`.
+    """
+
+    ID = "HIP004"
+    ITEM = "2.audit.1"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+class AuditLog(Base):
+    __tablename__ = "audit_logs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+''', {"migrations/versions/0001_a.py": '''
+from alembic import op
+revision = "0001"
+down_revision = None
+def upgrade():
+    op.execute("CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit_logs FOR EACH ROW EXECUTE FUNCTION forbid()")
+def downgrade():
+    op.execute("DROP TRIGGER audit_append_only ON audit_logs")
+''', "models.py": HEADER + '''
+class AuditLog(Base):
+    __tablename__ = "audit_logs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+'''})
+    INVALID = ({"migrations/versions/0001_a.py": '''
+from alembic import op
+revision = "0001"
+down_revision = None
+def upgrade():
+    op.execute("SELECT 1")
+def downgrade():
+    pass
+''', "models.py": HEADER + '''
+class AuditLog(Base):
+    __tablename__ = "audit_logs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+'''},)
+
+    def check(self):
+        if not self.facts.revisions:
+            return  # without migrations there is nothing to read triggers or grants from
+        sql = self.facts.migration_sql
+        for table in self.facts.tables.values():
+            if not _AUDIT.match(table.name):
+                continue
+            guarded = any(
+                st.table == table.name and (
+                    (st.kind == "create_trigger" and {"UPDATE", "DELETE"} & set(st.details.get("events", [])))
+                    or (st.kind == "revoke" and {"update", "delete", "all"} & set(st.details.get("privileges", [])))
+                )
+                for st in sql
+            )
+            if not guarded:
+                yield self.finding(
+                    f"nothing in the migrations stops UPDATE or DELETE on {table.name}: the audit trail is not "
+                    "append-only", first_line(table.span), f"table:{table.name}:append-only",
+                )
+
+
+class HardDeleteCall(Rule):
+    """Application code deletes rows with session.delete().
+
+    What it checks:
+        Calls of `session.delete(obj)` in application code (not tests).
+    Why it matters:
+        If `obj` is clinical data this is the hard delete FR-03 forbids. A static reader cannot
+        always tell the object's model: look at each call.
+    Example:
+        await session.delete(appointment)
+    Instead:
+        `appointment.deleted_at = func.now()`, and keep hard deletes for non-clinical data.
+    """
+
+    ID = "HIP005"
+    ITEM = "4.1"
+    SEVERITY = Severity.INFO
+    VALID = ({"svc.py": "from sqlalchemy import update\nasync def cancel(session, a):\n    a.deleted_at = now()\n"},)
+    INVALID = ({"svc.py": "async def cancel(session, a):\n    await session.delete(a)\n"},)
+
+    def check(self):
+        for call in self.facts.calls:
+            if call.name == "session.delete" and not is_test_path(call.span.path):
+                what = call.target or "an object"
+                clinical = "" if not is_clinical(what.lower()) else " (looks clinical)"
+                yield self.finding(
+                    f"hard delete of `{what}`{clinical}: check that it is not clinical data, which must be soft deleted",
+                    call.span, f"delete:{what}",
+                )
+
+
+class ConsentNotVersioned(Rule):
+    """Consent documents are not versioned.
+
+    What it checks:
+        A consent document table with a `version` column and a unique (document type, version)
+        constraint.
+    Why it matters:
+        A signature must point at the exact text the user agreed to; without versions, updating the
+        TOS rewrites what every past signer appears to have accepted.
+    Example:
+        class ConsentDocument(Base): id, type, content   # no version
+    Instead:
+        `version` NOT NULL, `UniqueConstraint("document_type", "version")`, and rows never updated.
+    """
+
+    ID = "HIP006"
+    ITEM = "4.6"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+class ConsentDocument(Base):
+    __tablename__ = "consent_documents"
+    __table_args__ = (UniqueConstraint("document_type", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_type: Mapped[str] = mapped_column(String(20))
+    version: Mapped[str] = mapped_column(String(20))
+''',)
+    INVALID = (HEADER + '''
+class ConsentDocument(Base):
+    __tablename__ = "consent_documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_type: Mapped[str] = mapped_column(String(20))
+''',)
+
+    def check(self):
+        for table in self.facts.tables.values():
+            if not re.search(r"consent_(documents?|versions?|templates?)$", table.name):
+                continue
+            if "version" not in table.columns:
+                yield self.finding(f"{table.label} has no version column", first_line(table.span), f"table:{table.name}:version")
+                continue
+            unique = any(
+                c.kind == "unique" and "version" in c.columns and len(c.columns) > 1 for c in all_constraints(table, self.facts)
+            ) or any(i.unique and "version" in i.columns for i in table.indexes)
+            if not unique:
+                yield self.finding(
+                    f"{table.name}.version is not unique per document type: two different texts can share a version",
+                    table.columns["version"].span, f"table:{table.name}:version-unique", severity=Severity.INFO,
+                )

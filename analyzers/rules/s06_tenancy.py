@@ -1,1 +1,299 @@
-"""placeholder"""
+"""Section 6: Multi-Tenancy & RLS (policies as the migrations create them)."""
+
+from __future__ import annotations
+
+import re
+
+from analyzers.findings import Severity
+from analyzers.rules.base import Rule
+from analyzers.rules.examples_common import HEADER
+from analyzers.rules.schema import TENANT_SETTING, first_line, holds_phi, rls_by_table, tenant_column
+
+_TENANT_MODEL = HEADER + '''
+class Document(Base):
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+'''
+
+
+def _migration(sql: str) -> str:
+    return f'''
+from alembic import op
+revision = "0001"
+down_revision = None
+def upgrade():
+    op.execute("""{sql}""")
+def downgrade():
+    op.execute("DROP POLICY tenant ON documents")
+'''
+
+
+_GOOD_RLS = """
+ALTER TABLE documents ENABLE ROW LEVEL SECURITY;
+ALTER TABLE documents FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON documents USING (organization_id = current_setting('app.current_tenant_id')::uuid);
+"""
+
+
+class TenantTableWithoutRls(Rule):
+    """A tenant-scoped table has no Row-Level Security.
+
+    What it checks:
+        Tables with `organization_id` (or `tenant_id`) for which no migration runs
+        `ALTER TABLE ... ENABLE ROW LEVEL SECURITY`.
+    Why it matters:
+        Tenant isolation then rests on every query remembering its WHERE clause: one missing filter
+        and Organization A reads Organization B's data.
+    Example:
+        organization_id column on documents; no ENABLE ROW LEVEL SECURITY for documents.
+    Instead:
+        In a migration: ENABLE and FORCE ROW LEVEL SECURITY, and a policy comparing organization_id
+        with `current_setting('app.current_tenant_id')`.
+    """
+
+    ID = "TEN001"
+    ITEM = "6.2"
+    SEVERITY = Severity.CRITICAL
+    VALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(_GOOD_RLS)},)
+    INVALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration("SELECT 1")},)
+
+    def check(self):
+        if not self.facts.revisions:
+            return
+        rls = rls_by_table(self.facts)
+        for table in self.facts.tables.values():
+            col = tenant_column(table)
+            if col is not None and not (rls.get(table.name) and rls[table.name].enabled):
+                yield self.finding(
+                    f"{table.label} is tenant-scoped ({col.name}) but no migration enables Row-Level Security on it",
+                    first_line(table.span), f"table:{table.name}:rls",
+                )
+
+
+class RlsNotForced(Rule):
+    """Row-Level Security is enabled but not forced.
+
+    What it checks:
+        Tables with ENABLE ROW LEVEL SECURITY and no FORCE ROW LEVEL SECURITY.
+    Why it matters:
+        The table's owner bypasses non-forced RLS; applications often connect as the owner (the role
+        that ran the migrations), so the policies never apply to them.
+    Example:
+        ALTER TABLE documents ENABLE ROW LEVEL SECURITY;   -- and no FORCE
+    Instead:
+        `ALTER TABLE documents FORCE ROW LEVEL SECURITY;`, or connect as a role that does not own the tables.
+    """
+
+    ID = "TEN002"
+    ITEM = "6.2"
+    SEVERITY = Severity.WARNING
+    VALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(_GOOD_RLS)},)
+    INVALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(_GOOD_RLS.replace("FORCE", "ENABLE"))},)
+
+    def check(self):
+        for name, state in sorted(rls_by_table(self.facts).items()):
+            if state.enabled and not state.forced:
+                yield self.finding(
+                    f"RLS on {name} is enabled but not FORCEd: the table owner (often the application's role) bypasses it",
+                    state.enabled.span, f"table:{name}:force-rls",
+                )
+
+
+class PolicyAlwaysTrue(Rule):
+    """A Row-Level Security policy lets every row through.
+
+    What it checks:
+        Policies whose USING or WITH CHECK expression is `true` (or that have no USING for reads).
+    Why it matters:
+        Permissive policies are OR-ed: one `USING (true)` policy voids every other policy on the
+        table for the roles it names.
+    Example:
+        CREATE POLICY open ON documents USING (true);
+    Instead:
+        Compare the row's tenant with `current_setting('app.current_tenant_id')`; give bypass to an
+        explicit admin role only.
+    """
+
+    ID = "TEN003"
+    ITEM = "6.2"
+    SEVERITY = Severity.CRITICAL
+    VALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(_GOOD_RLS)},)
+    INVALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(
+        "ALTER TABLE documents ENABLE ROW LEVEL SECURITY; CREATE POLICY open ON documents USING (true);")},)
+
+    def check(self):
+        for name, state in sorted(rls_by_table(self.facts).items()):
+            for pol in state.policies:
+                using = (pol.details.get("using") or "").strip().lower()
+                check = (pol.details.get("with_check") or "").strip().lower()
+                if using in ("true", "(true)") or check in ("true", "(true)"):
+                    roles = [r for r in pol.details.get("roles", []) if r and r.upper() != "PUBLIC"]
+                    who = f"for {', '.join(roles)}" if roles else "for every role"
+                    yield self.finding(
+                        f"policy {pol.details.get('name')} on {name} is always true {who}: it opens every row",
+                        pol.span, f"policy:{name}:{pol.details.get('name')}",
+                        severity=Severity.CRITICAL if not roles else Severity.INFO,
+                    )
+
+
+class PolicyIgnoresTenant(Rule):
+    """A policy on a tenant table does not look at the tenant.
+
+    What it checks:
+        Policies on tables with `organization_id` whose USING expression reads neither the tenant
+        setting nor the organization column.
+    Why it matters:
+        The policy may restrict rows by user, but nothing stops a user with rows in two
+        organizations, or a query run under another tenant's context, from mixing them.
+    Example:
+        CREATE POLICY own ON documents USING (owner_id = current_setting('app.current_user_id')::uuid);
+    Instead:
+        Add `organization_id = current_setting('app.current_tenant_id')::uuid` to the expression.
+    """
+
+    ID = "TEN004"
+    ITEM = "6.3"
+    SEVERITY = Severity.WARNING
+    VALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(_GOOD_RLS)},)
+    INVALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(
+        "ALTER TABLE documents ENABLE ROW LEVEL SECURITY; CREATE POLICY own ON documents USING (owner_id = current_setting('app.current_user_id')::uuid);")},)
+
+    def check(self):
+        rls = rls_by_table(self.facts)
+        for table in self.facts.tables.values():
+            col = tenant_column(table)
+            if col is None or table.name not in rls:
+                continue
+            for pol in rls[table.name].policies:
+                using = pol.details.get("using") or ""
+                if using.strip().lower() in ("true", ""):
+                    continue  # TEN003's
+                if not (TENANT_SETTING.search(using) or col.name in using or "organization" in using.lower()):
+                    yield self.finding(
+                        f"policy {pol.details.get('name')} on {table.name} does not compare {col.name} with the tenant",
+                        pol.span, f"policy:{table.name}:{pol.details.get('name')}:tenant",
+                    )
+
+
+class RlsWithoutPolicy(Rule):
+    """Row-Level Security is enabled with no policy.
+
+    What it checks:
+        Tables with ENABLE ROW LEVEL SECURITY and no CREATE POLICY in any migration.
+    Why it matters:
+        With no policy, RLS denies every row to every role but the owner: the feature using the
+        table breaks for non-owner roles, or works only because the app is the owner (no isolation).
+    Example:
+        ALTER TABLE documents ENABLE ROW LEVEL SECURITY;   -- and no policy
+    Instead:
+        Create the tenant policy in the same migration.
+    """
+
+    ID = "TEN005"
+    ITEM = "3.7"
+    SEVERITY = Severity.WARNING
+    VALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(_GOOD_RLS)},)
+    INVALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(
+        "ALTER TABLE documents ENABLE ROW LEVEL SECURITY; ALTER TABLE documents FORCE ROW LEVEL SECURITY;")},)
+
+    def check(self):
+        for name, state in sorted(rls_by_table(self.facts).items()):
+            if state.enabled and not state.policies:
+                yield self.finding(
+                    f"RLS is enabled on {name} but no policy exists: every non-owner role sees no rows",
+                    state.enabled.span, f"table:{name}:no-policy",
+                )
+
+
+class PhiWithoutRls(Rule):
+    """A table of protected health information has no Row-Level Security.
+
+    What it checks:
+        Tables that hold PHI (patients, clinical records, messages, calls...) but carry no tenant
+        column, and on which no migration enables RLS.
+    Why it matters:
+        Such tables reach their tenant through a join (a patient enrolled in organizations); without
+        a policy, any query that forgets the join reads every organization's patients.
+    Example:
+        patients table (linked to organizations through organization_patients), no RLS.
+    Instead:
+        A policy that checks membership: `EXISTS (SELECT 1 FROM organization_patients op WHERE
+        op.patient_id = id AND op.organization_id = current_setting('app.current_tenant_id')::uuid)`.
+    """
+
+    ID = "TEN006"
+    ITEM = "4.3"
+    SEVERITY = Severity.WARNING
+    VALID = ({"models.py": HEADER + '''
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+''', "migrations/versions/0001_rls.py": _migration(
+        "ALTER TABLE patients ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON patients USING (id IS NOT NULL)")},)
+    INVALID = ({"models.py": HEADER + '''
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+''', "migrations/versions/0001_rls.py": _migration("SELECT 1")},)
+
+    def check(self):
+        if not self.facts.revisions:
+            return
+        rls = rls_by_table(self.facts)
+        for table in self.facts.tables.values():
+            if tenant_column(table) is None and holds_phi(table.name) and not (rls.get(table.name) and rls[table.name].enabled):
+                yield self.finding(
+                    f"{table.label} holds PHI and has no Row-Level Security (and no tenant column to scope it by)",
+                    first_line(table.span), f"table:{table.name}:phi-rls",
+                )
+
+
+class NoSuperAdminPath(Rule):
+    """Policies give platform owners no way in.
+
+    What it checks:
+        When users carry a super-admin flag and RLS policies exist: whether any policy (or a
+        BYPASSRLS role) mentions the super-admin case.
+    Why it matters:
+        Support staff then reach tenant data by connecting as the table owner or disabling RLS, both
+        unaudited. Whether that is intended cannot be read from code: confirm it.
+    Example:
+        users.is_super_admin exists; no policy refers to it.
+    Instead:
+        A policy clause such as `OR current_setting('app.is_super_admin', true) = 'true'`, set only by
+        audited admin endpoints; or a dedicated BYPASSRLS role.
+    """
+
+    ID = "TEN007"
+    ITEM = "6.4"
+    SEVERITY = Severity.INFO
+    VALID = ({"models.py": HEADER + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    is_super_admin: Mapped[bool] = mapped_column(default=False)
+''', "migrations/versions/0001_rls.py": _migration(
+        "ALTER TABLE users ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON users USING (current_setting('app.is_super_admin', true) = 'true')")},)
+    INVALID = ({"models.py": HEADER + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    is_super_admin: Mapped[bool] = mapped_column(default=False)
+''', "migrations/versions/0001_rls.py": _migration(
+        "ALTER TABLE users ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON users USING (id = current_setting('app.current_user_id')::uuid)")},)
+
+    def check(self):
+        users = next((t for t in self.facts.tables.values() if re.match(r"^users?$", t.name)), None)
+        flag = users and next((users.columns[c] for c in ("is_super_admin", "is_superuser") if c in users.columns), None)
+        policies = [p for s in rls_by_table(self.facts).values() for p in s.policies]
+        if not flag or not policies:
+            return
+        if any(re.search(r"super|admin|bypass", p.text, re.I) for p in policies) or any(
+            "BYPASSRLS" in st.text.upper() for st in self.facts.migration_sql
+        ):
+            return
+        yield self.finding(
+            f"users.{flag.name} exists but no RLS policy or BYPASSRLS role mentions it: check how platform owners reach "
+            "tenant data, and that it is audited", flag.span, "policy:super-admin",
+        )

@@ -1,1 +1,161 @@
-"""placeholder"""
+"""Section 7: Relationships & Associations."""
+
+from __future__ import annotations
+
+import re
+
+from analyzers.findings import Severity
+from analyzers.rules.base import Rule
+from analyzers.rules.examples_common import HEADER
+from analyzers.rules.schema import all_constraints, all_indexes, is_clinical
+
+PROFILE_TABLES = re.compile(r"^(providers?|staff|staff_members?|patients?|prox(y|ies))$")
+
+
+class ProfileNotOneToOne(Rule):
+    """A role profile's link to its user is not unique.
+
+    What it checks:
+        `user_id` on provider, staff, patient and proxy tables without a unique constraint.
+    Why it matters:
+        The checklist models User -> profile as 1:1. Without uniqueness one user can get two Provider
+        rows, and `uselist=False` relationships then raise MultipleResultsFound at run time.
+    Example:
+        user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    Instead:
+        `mapped_column(ForeignKey("users.id"), unique=True)`.
+    """
+
+    ID = "REL001"
+    ITEM = "7.1"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+class Provider(Base):
+    __tablename__ = "providers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+''',)
+    INVALID = (HEADER + '''
+class Provider(Base):
+    __tablename__ = "providers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+''',)
+
+    def check(self):
+        for table in self.facts.tables.values():
+            col = table.columns.get("user_id")
+            if not PROFILE_TABLES.match(table.name) or col is None or col.unique:
+                continue
+            unique = any(c.kind == "unique" and c.columns == ("user_id",) for c in all_constraints(table, self.facts))
+            unique |= any(i.unique and i.columns == ("user_id",) for i in all_indexes(table, self.facts))
+            migrated = self.facts.migration_tables.get(table.name)
+            unique |= bool(migrated and migrated.columns.get("user_id") and migrated.columns["user_id"].unique)
+            if not unique:
+                yield self.finding(
+                    f"{table.name}.user_id is not unique: one user can hold two {table.name} profiles", col.span,
+                    f"table:{table.name}.user_id:one-to-one",
+                )
+
+
+class AssociationWithoutUniquePair(Rule):
+    """An association table lets the same pair be linked twice.
+
+    What it checks:
+        Membership and assignment tables (organization memberships, organization patients, proxy
+        and care-team assignments) without a unique constraint over their two foreign keys.
+    Why it matters:
+        Duplicate links double-count members and patients, and revoking one leaves the other active:
+        access that should be gone survives.
+    Example:
+        class OrganizationMembership(Base): user_id, organization_id, role   # no UniqueConstraint
+    Instead:
+        `UniqueConstraint("user_id", "organization_id")` (a partial unique index if rows are soft deleted).
+    """
+
+    ID = "REL002"
+    ITEM = "7.2"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+class OrganizationMembership(Base):
+    __tablename__ = "organization_memberships"
+    __table_args__ = (UniqueConstraint("user_id", "organization_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+''',)
+    INVALID = (HEADER + '''
+class OrganizationMembership(Base):
+    __tablename__ = "organization_memberships"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+''',)
+    TABLES = (
+        (re.compile(r"organization_memberships?$|org_members"), ("user_id", "organization_id"), "7.2"),
+        (re.compile(r"organization_patients?$"), ("patient_id", "organization_id"), "7.3"),
+        (re.compile(r"patient_proxy_assignments?$|proxy_assignments?$"), ("patient_id", "proxy_id"), "7.4"),
+    )
+
+    def check(self):
+        for table in self.facts.tables.values():
+            for rx, pair, item in self.TABLES:
+                if not rx.search(table.name) or not all(c in table.columns for c in pair):
+                    continue
+                want = set(pair)
+                unique = any(c.kind in ("unique", "primary_key") and want <= set(c.columns) for c in all_constraints(table, self.facts))
+                unique |= any(i.unique and want <= set(i.columns) for i in all_indexes(table, self.facts))
+                unique |= all(table.columns[c].primary_key for c in pair)
+                if not unique:
+                    yield self.finding(
+                        f"{table.name} has no unique ({', '.join(pair)}): the same pair can be linked twice",
+                        table.columns[pair[0]].span, f"table:{table.name}:unique-pair", item=item,
+                    )
+
+
+class OrmCascadeDeletesClinical(Rule):
+    """An ORM relationship deletes clinical records with their parent.
+
+    What it checks:
+        `relationship(..., cascade="all, delete-orphan")` (or any cascade with delete) whose target
+        is a clinical model.
+    Why it matters:
+        `session.delete(patient)`, or removing a child from the collection, issues DELETEs for the
+        clinical rows: a hard delete that bypasses soft-delete logic.
+    Example:
+        appointments = relationship("Appointment", cascade="all, delete-orphan")
+    Instead:
+        `cascade="save-update, merge"` and soft delete the children explicitly.
+    """
+
+    ID = "REL003"
+    ITEM = "7.6"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointments = relationship("Appointment", back_populates="patient")
+''',)
+    INVALID = (HEADER + '''
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointments = relationship("Appointment", cascade="all, delete-orphan")
+''',)
+
+    def check(self):
+        by_class = {t.class_name: t for t in self.facts.tables.values() if t.class_name}
+        for table in self.facts.tables.values():
+            for rel in table.relationships:
+                cascade = (rel.cascade or "").lower()
+                if "delete" not in cascade and "all" not in cascade:
+                    continue
+                target = (rel.target or "").strip("'\"").split(".")[-1]
+                target_table = by_class.get(target)
+                name = target_table.name if target_table else target.lower()
+                if is_clinical(name):
+                    yield self.finding(
+                        f"{table.class_name}.{rel.attr} cascades deletes ({rel.cascade}) to {target}: clinical rows get hard deleted",
+                        rel.span, f"relationship:{table.class_name}.{rel.attr}",
+                    )

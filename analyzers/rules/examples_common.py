@@ -1,0 +1,14 @@
+"""Source snippets shared by rule examples: a typed declarative base and mixins."""
+
+HEADER = '''
+import uuid
+from datetime import datetime
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import INET, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+'''
