@@ -34,8 +34,65 @@ def parse_statements(text: str, span: Span) -> tuple[list[SqlStatement], str | N
         before = encoded[:start].decode(errors="replace") + piece[: len(piece) - len(piece.lstrip())]
         first = min(span.start + before.count("\n"), span.end)
         last = min(first + piece.strip().count("\n"), span.end)
-        out.append(_classify(raw.stmt, piece.strip().replace(_DYNAMIC, "{?}"), Span(span.path, first, last)))
+        stmt_span = Span(span.path, first, last)
+        body = _do_body(raw.stmt)
+        if body is not None:
+            out.extend(_inside_do(body, piece, stmt_span) or [_classify(raw.stmt, piece.strip(), stmt_span)])
+        else:
+            out.append(_classify(raw.stmt, piece.strip().replace(_DYNAMIC, "{?}"), stmt_span))
     return out, None
+
+
+_PLPGSQL_CONTROL = re.compile(
+    r"^\s*(?:(?:BEGIN|ELSE|DECLARE|LOOP|EXCEPTION)\b|(?:ELS)?IF\b.*?\bTHEN\b|WHEN\b.*?\bTHEN\b)\s*", re.I | re.S
+)
+
+
+def _do_body(stmt: object) -> str | None:
+    from pglast import ast
+
+    if not isinstance(stmt, ast.DoStmt):
+        return None
+    for arg in stmt.args or ():
+        if arg.defname == "as":
+            return arg.arg.sval
+    return None
+
+
+def _inside_do(body: str, piece: str, span: Span) -> list[SqlStatement]:
+    """The plain SQL statements of a PL/pgSQL DO block (`IF ... THEN ALTER TABLE ...; END IF;`).
+
+    Control flow is peeled off each `;`-separated chunk; what then parses as SQL is kept, with the
+    line it sits on. Dynamic SQL (EXECUTE format(...)) stays unread."""
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    stripped = piece.lstrip()  # span.start is the line of its first character
+    base = stripped.find(body)
+    base_line = span.start + (stripped[:base].count("\n") if base >= 0 else 0)
+    out = []
+    offset = 0
+    for chunk in body.split(";"):
+        start = offset
+        offset += len(chunk) + 1
+        text = chunk
+        while True:
+            peeled = _PLPGSQL_CONTROL.sub("", text, count=1)
+            if peeled == text:
+                break
+            text = peeled
+        text = text.strip()
+        if not text or text.upper().startswith(("END", "RAISE", "PERFORM", "EXECUTE", "RETURN", "NULL")):
+            continue
+        try:
+            raws = parse_sql(text)
+        except ParseError:
+            continue
+        line = base_line + body[: start + chunk.find(text[:20])].count("\n") if text[:20] in chunk else base_line
+        line = min(line, span.end)
+        for raw in raws:
+            out.append(_classify(raw.stmt, text.replace(_DYNAMIC, "{?}"), Span(span.path, line, min(line + text.count("\n"), span.end))))
+    return out
 
 
 def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
