@@ -1,0 +1,1 @@
+"""Clinic backend: API, persistence and background jobs."""
