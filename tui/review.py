@@ -1,0 +1,152 @@
+"""One reviewer's handle on one saved review: current state in memory, every action written
+through the store at once. No Textual here: screens call this, tests drive it directly."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from analyzers.checklist import Checklist
+from analyzers.findings import ScanResult
+from tui.session import ReviewStore
+from tui.session.state import (
+    AnswerState,
+    Disposition,
+    FindingState,
+    ItemState,
+    ReviewInfo,
+    ScanDiff,
+    Verdict,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    findings: int
+    triaged: int
+    items: int
+    items_done: int
+    questions: int
+    answered: int
+
+    def __str__(self) -> str:
+        return (
+            f"findings {self.triaged}/{self.findings} triaged · items {self.items_done}/{self.items} · "
+            f"answers {self.answered}/{self.questions}"
+        )
+
+
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+class Review:
+    def __init__(self, store: ReviewStore, info: ReviewInfo, reviewer: str, checklist: Checklist, repo: Path) -> None:
+        self.store, self.info, self.reviewer, self.checklist, self.repo = store, info, reviewer, checklist, repo
+        self.reload()
+
+    @classmethod
+    def open(cls, store: ReviewStore, repo: Path, reviewer: str, checklist: Checklist) -> Review:
+        """The saved review of this repository and checklist, or a new one."""
+        repo = repo.resolve()
+        info = store.find_review(str(repo), checklist.id) or store.start_review(
+            str(repo), checklist.id, reviewer, commit=git_commit(repo)
+        )
+        return cls(store, info, reviewer, checklist, repo)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        snap = self.store.snapshot(self.info.id)
+        self.info = snap.review
+        self.findings: dict[str, FindingState] = {f.fingerprint: f for f in snap.findings}
+        self.items: dict[str, ItemState] = dict(snap.items)
+        self.answers: dict[str, AnswerState] = dict(snap.answers)
+        self.scan_errors = snap.scan_errors
+        self.last_event = max((e.id for e in snap.events), default=0)
+
+    def snapshot(self):
+        return self.store.snapshot(self.info.id)
+
+    def findings_of(self, item_id: str) -> list[FindingState]:
+        """Present findings first, worst first, then by place; resolved ones last."""
+        found = [f for f in self.findings.values() if f.item_id == item_id]
+        return sorted(found, key=lambda f: (f.detection == "absent", SEVERITY_ORDER[f.severity], f.path, f.start_line))
+
+    def item(self, item_id: str) -> ItemState:
+        return self.items.get(item_id) or ItemState(item_id)
+
+    def answer(self, question_id: str) -> AnswerState:
+        return self.answers.get(question_id) or AnswerState(question_id)
+
+    def progress(self) -> Progress:
+        present = [f for f in self.findings.values() if f.detection != "absent"]
+        return Progress(
+            findings=len(present),
+            triaged=sum(1 for f in present if f.disposition != Disposition.UNTRIAGED),
+            items=len(self.checklist.items),
+            items_done=sum(1 for i in self.items.values() if i.verdict != Verdict.UNREVIEWED),
+            questions=len(self.checklist.questions),
+            answered=sum(1 for a in self.answers.values() if a.text.strip()),
+        )
+
+    def history(self, target: str):
+        return self.store.events(self.info.id, target)
+
+    # -- acting: each call is one committed transaction ------------------------------------
+
+    def _keep(self, state: FindingState) -> FindingState:
+        self.findings[state.fingerprint] = state
+        return state
+
+    def confirm(self, fingerprint: str, note: str | None = None) -> FindingState:
+        return self._keep(self.store.set_disposition(
+            self.info.id, fingerprint, Disposition.CONFIRMED, self.reviewer, note=note,
+            expected_version=self.findings[fingerprint].version,
+        ))
+
+    def downgrade(self, fingerprint: str, note: str | None = None) -> FindingState:
+        return self._keep(self.store.downgrade(
+            self.info.id, fingerprint, self.reviewer, note=note, expected_version=self.findings[fingerprint].version
+        ))
+
+    def dismiss(self, fingerprint: str, reason: str, note: str | None = None) -> FindingState:
+        return self._keep(self.store.set_disposition(
+            self.info.id, fingerprint, Disposition.DISMISSED, self.reviewer, reason=reason, note=note,
+            expected_version=self.findings[fingerprint].version,
+        ))
+
+    def annotate(self, fingerprint: str, text: str) -> FindingState:
+        return self._keep(self.store.annotate(self.info.id, fingerprint, self.reviewer, text))
+
+    def set_verdict(self, item_id: str, verdict: Verdict, notes: str | None = None) -> ItemState:
+        state = self.store.set_verdict(self.info.id, item_id, verdict, self.reviewer, notes)
+        self.items[item_id] = state
+        return state
+
+    def set_answer(self, question_id: str, text: str) -> AnswerState:
+        state = self.store.set_answer(self.info.id, question_id, text, self.reviewer)
+        self.answers[question_id] = state
+        return state
+
+    def save_cursor(self, cursor: str) -> None:
+        self.store.set_cursor(self.info.id, self.reviewer, cursor)
+
+    def saved_cursor(self) -> str | None:
+        mine = self.store.cursors(self.info.id).get(self.reviewer)
+        return mine[0] if mine else None
+
+    def apply_scan(self, result: ScanResult) -> ScanDiff:
+        """Match a new scan to the saved findings (safe to call from a worker thread: store only)."""
+        return self.store.apply_scan(self.info.id, result, self.reviewer, commit=git_commit(self.repo))
+
+
+def git_commit(repo: Path) -> str | None:
+    """The commit the repository is at, if it is a git work tree (never fatal)."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None

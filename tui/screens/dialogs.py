@@ -1,0 +1,70 @@
+"""Modal dialogs: each returns its answer through dismiss(), or None when cancelled."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, TextArea
+from textual.widgets.option_list import Option
+
+from tui.session.state import DISMISS_REASONS
+
+
+class DismissDialog(ModalScreen[tuple[str, str] | None]):
+    """Dismissing needs a reason; a note is optional."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+    def __init__(self, what: str) -> None:
+        super().__init__()
+        self.what = what
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Dismiss: {self.what}", classes="dialog-title")
+            yield OptionList(*[Option(r, id=r) for r in DISMISS_REASONS], id="reasons")
+            yield Input(placeholder="note (optional), enter to dismiss", id="note")
+            yield Label("↑/↓ reason · enter · esc cancel", classes="dialog-help")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.query_one("#note", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        options = self.query_one("#reasons", OptionList)
+        reason = DISMISS_REASONS[options.highlighted or 0]
+        self.dismiss((reason, event.value.strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextDialog(ModalScreen[str | None]):
+    """A note, an annotation or an answer: multi-line, ctrl+s saves, esc cancels."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="dialog.save"),
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+    ]
+
+    def __init__(self, title: str, initial: str = "") -> None:
+        super().__init__()
+        self.title_text, self.initial = title, initial
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield TextArea(self.initial, id="text", soft_wrap=True, tab_behavior="focus")
+            yield Label("ctrl+s save · esc cancel", classes="dialog-help")
+
+    def on_mount(self) -> None:
+        area = self.query_one(TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    def action_save(self) -> None:
+        self.dismiss(self.query_one(TextArea).text.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

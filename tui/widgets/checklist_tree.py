@@ -1,0 +1,143 @@
+"""The left pane: sections -> items -> findings, plus questions, context documents, scan errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from tui import labels
+from tui.reports.sanitize import printable
+from tui.review import Review
+from tui.session.state import Disposition
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRef:
+    kind: str  # section | group | item | finding | questions | question | docs | doc | errors | error
+    key: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}:{self.key}"
+
+
+class ChecklistTree(Tree[NodeRef]):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="tree.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="tree.up"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("Review", **kwargs)
+        self.show_root = False
+        self.guide_depth = 2
+        self.by_id: dict[str, TreeNode[NodeRef]] = {}
+
+    @property
+    def current(self) -> NodeRef | None:
+        node = self.cursor_node
+        return node.data if node is not None else None
+
+    def populate(self, review: Review, docs: list[str]) -> None:
+        """(Re)build every node from the review, keeping what was expanded and where the cursor was."""
+        was_expanded = {key for key, node in self.by_id.items() if node.is_expanded}
+        cursor = self.current.id if self.current else None
+        self.clear()
+        self.by_id = {}
+        root = self.root
+        if docs:
+            docs_node = self._add(root, NodeRef("docs", "docs"), Text(f"Context documents ({len(docs)})", "bold"))
+            for path in docs:
+                self._add(docs_node, NodeRef("doc", path), Text(printable(path)), leaf=True)
+        for section in review.checklist.sections:
+            node = self._add(root, NodeRef("section", section.id), Text(""))
+            groups = {g.key: self._add(node, NodeRef("group", f"{section.id}.{g.key}"), Text.assemble((g.title, "italic"), (f"  {g.files}", "dim"))) for g in section.groups}
+            for item in section.items:
+                parent = groups.get(item.group or "", node)
+                item_node = self._add(parent, NodeRef("item", item.id), Text(""))
+                for f in review.findings_of(item.id):
+                    self._add(item_node, NodeRef("finding", f.fingerprint), labels.finding_label(f), leaf=True)
+            if section.questions:
+                q_node = self._add(node, NodeRef("questions", section.id), Text("Questions to answer", "italic"))
+                for q in section.questions:
+                    self._add(q_node, NodeRef("question", q.id), Text(""), leaf=True)
+        if review.scan_errors:
+            err_node = self._add(root, NodeRef("errors", "errors"), Text(f"Scan errors ({len(review.scan_errors)})", "bold red"))
+            for i, err in enumerate(review.scan_errors):
+                self._add(err_node, NodeRef("error", str(i)), Text(printable(str(err))), leaf=True)
+        self.relabel(review)
+        for key in was_expanded or {n.data.id for n in root.children if n.data.kind == "section"}:
+            if key in self.by_id:
+                self.by_id[key].expand()
+        if cursor:
+            self.select_id(cursor)
+
+    def _add(self, parent: TreeNode[NodeRef], ref: NodeRef, label: Text, leaf: bool = False) -> TreeNode[NodeRef]:
+        node = parent.add_leaf(label, ref) if leaf else parent.add(label, ref)
+        self.by_id[ref.id] = node
+        return node
+
+    def relabel(self, review: Review, finding: str | None = None) -> None:
+        """Refresh labels: all of them, or only one finding's and its ancestors'."""
+        if finding is not None:
+            node = self.by_id.get(f"finding:{finding}")
+            if node is not None:
+                node.set_label(labels.finding_label(review.findings[finding]))
+                item_id = review.findings[finding].item_id
+                self._relabel_item(review, item_id)
+                self._relabel_section(review, review.checklist.item(item_id).section_id)
+            return
+        for section in review.checklist.sections:
+            for item in section.items:
+                self._relabel_item(review, item.id)
+            for q in section.questions:
+                a = review.answer(q.id)
+                self.by_id[f"question:{q.id}"].set_label(labels.question_label(q.id, q.text, bool(a.text.strip()), bool(a.drafted)))
+            self._relabel_section(review, section.id)
+
+    def _relabel_item(self, review: Review, item_id: str) -> None:
+        item = review.checklist.item(item_id)
+        self.by_id[f"item:{item_id}"].set_label(labels.item_label(item.id, item.text, review.item(item.id), review.findings_of(item.id)))
+
+    def _relabel_section(self, review: Review, section_id: str) -> None:
+        section = review.checklist.section(section_id)
+        findings = [f for item in section.items for f in review.findings_of(item.id)]
+        done = sum(1 for item in section.items if review.item(item.id).verdict != "unreviewed")
+        self.by_id[f"section:{section_id}"].set_label(labels.section_label(section.number, section.title, done, len(section.items), findings))
+
+    def select_id(self, node_id: str) -> bool:
+        node = self.by_id.get(node_id)
+        if node is None:
+            return False
+        parent = node.parent
+        while parent is not None:
+            parent.expand()
+            parent = parent.parent
+        self.call_after_refresh(self._move_to, node)
+        return True
+
+    def _move_to(self, node: TreeNode[NodeRef]) -> None:
+        self.move_cursor(node)
+        self.scroll_to_node(node, animate=False)
+
+    def finding_order(self) -> list[str]:
+        """Fingerprints in the order the tree shows them (for next/previous)."""
+        return [key.split(":", 1)[1] for key in self.by_id if key.startswith("finding:")]
+
+    def next_untriaged(self, review: Review, forward: bool = True) -> str | None:
+        order = self.finding_order()
+        pending = [fp for fp in order if review.findings[fp].disposition == Disposition.UNTRIAGED and review.findings[fp].detection != "absent"]
+        if not pending:
+            return None
+        here = self.current.key if self.current and self.current.kind == "finding" else None
+        if here not in order:
+            return pending[0] if forward else pending[-1]
+        pos = order.index(here)
+        after = [fp for fp in pending if (order.index(fp) > pos if forward else order.index(fp) < pos)]
+        if after:
+            return after[0] if forward else after[-1]
+        return pending[0] if forward else pending[-1]  # wrap around
