@@ -1,0 +1,523 @@
+"""The `dbreview` command: the terminal app on a repository, and the headless commands around it
+(scan, export, sessions, rules). Textual is imported only by the commands that start the app.
+
+Exit status: 0 done, 2 bad input (one line on stderr says what), 1 an unexpected error (one line; the
+traceback with --debug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import hashlib
+import os
+import posixpath
+import shutil
+import sys
+import traceback
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui import paths
+
+if TYPE_CHECKING:
+    from analyzers.engine import Scan
+    from tui.session import ReviewStore
+    from tui.session.state import ReviewSnapshot, ReviewSummary
+
+PROG = "dbreview"
+CHECKLIST = "database"
+FORMATS = ("markdown", "sarif", "json")  # tui.reports.FORMATS, spelled here so --help stays light
+BUNDLED_DEMO = Path(__file__).parent / "demo"
+DEMO_LEAVE_OUT = {"DEFECTS.md"}  # files at the demo's top level that are for our tests, not for users
+DEMO_STAMP = ".dbreview-demo"  # in the data dir's copy: the digest of the bundled demo it was made from
+SETUP_CALLS = {
+    "create_engine", "create_async_engine", "sessionmaker", "async_sessionmaker", "scoped_session",
+    "async_scoped_session", "MetaData",
+}
+
+
+class UsageError(Exception):
+    """Bad input the user can fix: shown as one line, exit status 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error argparse already printed
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return args.run(args)
+    except UsageError as exc:
+        _say(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `dbreview scan . | head`: the reader left, which is fine
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the one place an unexpected error becomes a line
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        hint = "" if getattr(args, "debug", False) else " (run again with --debug for the traceback)"
+        _say(f"unexpected error: {type(exc).__name__}: {exc}{hint}")
+        return 1
+
+
+# -- the command line -------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    # The global options are accepted before and after the command: every parser gets them, with
+    # SUPPRESS defaults so that a subcommand does not reset what was given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help=f"where saved reviews, the scan cache and the demo copy live (default: ${paths.ENV_VAR}, "
+        "else the platform's user data dir)",
+    )
+    common.add_argument(
+        "--reviewer", metavar="NAME", default=argparse.SUPPRESS, help="recorded with every action (default: login name)"
+    )
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="print the traceback of an unexpected error"
+    )
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        parents=[common],
+        description="Review the database layer of a Python backend: SQLAlchemy models, Alembic migrations, "
+        "engine and session set-up, PostgreSQL row-level security. Without a command: `dbreview open .`.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    parser.set_defaults(run=_cmd_open, path=".")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(name: str, run: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[common], help=help, description=help)
+        sub.set_defaults(run=run)
+        return sub
+
+    sub = command("open", _cmd_open, "open the review of a repository in the terminal app (resumes a saved one)")
+    sub.add_argument("path", nargs="?", default=".", metavar="PATH", help="the repository (default: .)")
+
+    sub = command("demo", _cmd_demo, "open the bundled demo repository in the terminal app")
+    sub.add_argument("--copy-to", metavar="DIR", help="write the demo repository to DIR and exit")
+    sub.add_argument("--force", action="store_true", help="with --copy-to: write into a DIR that is not empty")
+
+    sub = command("scan", _cmd_scan, "analyze a repository without the app and write the findings")
+    sub.add_argument("path", metavar="PATH")
+    _report_options(sub)
+    sub.add_argument(
+        "--explain-layout",
+        action="store_true",
+        help="print what discovery and the facts found (Alembic trees, models, engine set-up, docs, settings, "
+        "skipped files) instead of the report; the report is still written to -o FILE",
+    )
+    sub.add_argument("--no-cache", action="store_true", help="read every file again (the cache is in the data dir)")
+
+    sub = command("export", _cmd_export, "write the saved review of a repository, with the reviewer's decisions")
+    sub.add_argument("path", metavar="PATH")
+    _report_options(sub)
+
+    command("sessions", _cmd_sessions, "list the saved reviews: repository, checklist, progress, last change")
+
+    sub = command("rules", _cmd_rules, "list every rule (id, severity, checklist item, title), or explain one")
+    sub.add_argument("rule_id", nargs="?", metavar="RULE_ID", help="explain this rule in full")
+    return parser
+
+
+def _report_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--format", choices=FORMATS, default="markdown", help="default: markdown")
+    sub.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(PROG)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    try:
+        return paths.data_dir(getattr(args, "data_dir", None))
+    except OSError as exc:
+        raise UsageError(f"cannot use the data directory: {exc}") from exc
+
+
+def _reviewer(args: argparse.Namespace) -> str:
+    given = getattr(args, "reviewer", None)
+    if given and given.strip():
+        return given.strip()
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return "reviewer"
+
+
+def _say(line: str) -> None:
+    print(f"{PROG}: {line}", file=sys.stderr)
+
+
+# -- open and demo: the terminal app ----------------------------------------------------------------
+
+
+def _cmd_open(args: argparse.Namespace) -> int:
+    return _open_repository(Path(args.path), args)
+
+
+def _open_repository(path: Path, args: argparse.Namespace) -> int:
+    """Check everything that can be checked without the app, then run it."""
+    from analyzers.discover import TargetError, discover
+
+    try:
+        repo = discover(path.expanduser()).root
+    except TargetError as exc:
+        raise UsageError(str(exc)) from None
+    data = _data_dir(args)
+    _open_store(data, create=True).close()  # type: ignore[union-attr]  # a corrupt or newer file is refused here, untouched
+    return run_app(repo=repo, data_dir=data, reviewer=_reviewer(args))
+
+
+def run_app(*, repo: Path, data_dir: Path, reviewer: str) -> int:
+    """Start the terminal app (the only place that imports it). Tests replace this function."""
+    try:
+        from tui.app import ReviewApp
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("tui.app", "textual"):
+            raise
+        _say(f"the terminal app is not available in this installation ({exc})")
+        return 1
+    app = ReviewApp(repo=repo, data_dir=data_dir, reviewer=reviewer, checklist=CHECKLIST)
+    app.run()
+    return app.return_code or 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    if not BUNDLED_DEMO.is_dir():
+        raise UsageError(f"the bundled demo repository is missing from this installation ({BUNDLED_DEMO})")
+    if args.copy_to:
+        target = Path(args.copy_to).expanduser()
+        if target.exists() and not target.is_dir():
+            raise UsageError(f"{target}: exists and is not a directory")
+        if target.is_dir() and any(target.iterdir()) and not args.force:
+            raise UsageError(f"{target}: not empty; choose an empty directory, or add --force to write into it")
+        _copy_demo(target)
+        print(f"Wrote the demo repository to {target}. Try: {PROG} scan {target}")
+        return 0
+    if args.force:
+        raise UsageError("--force goes with --copy-to")
+    return _open_repository(_demo_copy(_data_dir(args)), args)
+
+
+def _demo_files() -> Iterator[Path]:
+    """The bundled demo's files, relative to it, without caches and our test notes."""
+    for folder, dirs, files in os.walk(BUNDLED_DEMO):
+        dirs[:] = sorted(d for d in dirs if d not in _skip_dirs() and not d.endswith(".egg-info"))
+        here = Path(folder).relative_to(BUNDLED_DEMO)
+        for name in sorted(files):
+            if name.endswith((".pyc", ".pyo")) or (here == Path(".") and name in DEMO_LEAVE_OUT):
+                continue
+            yield here / name
+
+
+def _skip_dirs() -> set[str]:
+    from analyzers.discover import SKIP_DIRS
+
+    return SKIP_DIRS
+
+
+def _copy_demo(target: Path) -> None:
+    for rel in _demo_files():
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(BUNDLED_DEMO / rel, target / rel)
+
+
+def _demo_digest() -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for rel in _demo_files():
+        h.update(rel.as_posix().encode() + b"\0" + (BUNDLED_DEMO / rel).read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _demo_copy(data: Path) -> Path:
+    """The data dir's copy of the demo, made again when the bundled demo changed (a new dbreview);
+    the package itself is never written to."""
+    copy = paths.demo_copy_dir(data)
+    digest = _demo_digest()
+    stamp = copy / DEMO_STAMP
+    if stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == digest:
+        return copy
+    fresh = copy.with_name(copy.name + ".new")
+    old = copy.with_name(copy.name + ".old")
+    for leftover in (fresh, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    _copy_demo(fresh)
+    (fresh / DEMO_STAMP).write_text(digest + "\n", encoding="utf-8")
+    if copy.exists():
+        copy.rename(old)
+    fresh.rename(copy)
+    shutil.rmtree(old, ignore_errors=True)
+    return copy
+
+
+# -- scan -------------------------------------------------------------------------------------------
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from analyzers.discover import TargetError
+    from analyzers.engine import scan
+    from tui.session.state import snapshot_from_scan
+
+    cache = None if args.no_cache else paths.scan_cache_dir(_data_dir(args))
+    try:
+        result = scan(Path(args.path).expanduser(), cache_dir=cache, progress=_progress_line())
+    except TargetError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\x1b[K")
+    snapshot = snapshot_from_scan(result.result, CHECKLIST, datetime.now(UTC))
+    if args.explain_layout:
+        _write(explain_layout(result), None)
+        if args.output:
+            _write(_render(args.format, snapshot), args.output)
+    else:
+        _write(_render(args.format, snapshot), args.output)
+    _summarize_errors(result.result.errors)
+    return 0
+
+
+def _progress_line() -> Callable[[str, int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(stage: str, done: int, total: int) -> None:
+        sys.stderr.write(f"\r\x1b[K{stage} {done}/{total} files")
+        sys.stderr.flush()
+
+    return show
+
+
+def _summarize_errors(errors: list) -> None:
+    files = {e.path for e in errors if not e.path.startswith("<")}
+    rules = {e.path for e in errors if e.path.startswith("<")}
+    parts = []
+    if files:
+        parts.append(f"{len(files)} file{'s' if len(files) != 1 else ''} could not be read")
+    if rules:
+        parts.append(f"{len(rules)} rule{'s' if len(rules) != 1 else ''} failed")
+    if parts:
+        _say(f"{' and '.join(parts)}; see the report")
+
+
+def _render(fmt: str, snapshot: ReviewSnapshot) -> str:
+    from analyzers.checklist import load_checklist
+    from tui.reports import render
+
+    return render(fmt, load_checklist(snapshot.review.checklist_id), snapshot)
+
+
+def _write(text: str, output: str | None) -> None:
+    text = text if text.endswith("\n") else text + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        Path(output).expanduser().write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def explain_layout(found: Scan) -> str:
+    """What discovery and the facts found in a target, and why: for `scan --explain-layout`."""
+    from tui.reports.sanitize import one_line
+
+    layout, facts = found.layout, found.facts
+    out: list[str] = [f"Target: {one_line(str(layout.root))}", ""]
+    read = {m.path for m in facts.modules}
+    out.append(
+        f"Python: {layout.python_total} files; {len(layout.python)} under the size limit; "
+        f"{len(read)} mention SQLAlchemy, Alembic or a table and were read"
+    )
+    s = layout.settings
+    if s.source:
+        where = "[tool.dbreview] in pyproject.toml" if s.source == "pyproject.toml" else s.source
+        out.append(f"Settings from {where}: exclude {s.exclude or '-'}, include {s.include or '-'}, docs {s.docs or '-'}")
+    else:
+        out.append("Settings: none (pin exclude / include / docs in [tool.dbreview] of pyproject.toml or .dbreview.toml)")
+
+    out += ["", "Alembic (alembic.ini files, their script_location, and the revisions under each versions folder)"]
+    out += [f"  {line}" for line in _alembic_lines(layout.alembic_ini, facts.revisions)] or ["  none found"]
+
+    tables_by_file: dict[str, list[str]] = defaultdict(list)
+    for table in facts.tables.values():
+        tables_by_file[table.path].append(table.name)
+    total = sum(len(t) for t in tables_by_file.values())
+    out += ["", f"Models ({len(tables_by_file)} modules, {total} tables: classes with __tablename__, Table(...) objects)"]
+    for path, names in sorted(tables_by_file.items()):
+        out.append(f"  {one_line(path)}: {len(names)} table{'s' if len(names) != 1 else ''} ({one_line(', '.join(sorted(names)))})")
+    if not tables_by_file:
+        out.append("  none found")
+
+    setup: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for call in facts.calls:
+        if call.name.rsplit(".", 1)[-1] in SETUP_CALLS:
+            assigned = f" -> {call.target}" if call.target else ""
+            setup[call.span.path].append((call.span.start, f"{call.name}(){assigned}"))
+    for lis in facts.listeners:
+        setup[lis.span.path].append((lis.span.start, f"listener: {lis.event} on {lis.target} -> {lis.function}"))
+    out += ["", "Engine and session set-up (engine and session factories, MetaData, event listeners)"]
+    for path, entries in sorted(setup.items()):
+        out += [f"  {one_line(path)}:{line}  {one_line(what)}" for line, what in sorted(entries)]
+    if not setup:
+        out.append("  none found")
+
+    why_docs = "pinned by settings" if s.docs else "Markdown under a docs/ folder"
+    out += ["", f"Docs ({len(facts.docs)}; {why_docs})"]
+    out += [f"  {one_line(d.path)}  ({d.lines} lines)" for d in facts.docs] or ["  none found"]
+
+    out += ["", f"Skipped or not fully read ({len(found.result.errors)})"]
+    out += [f"  {one_line(str(e))}" for e in found.result.errors] or ["  nothing"]
+    return "\n".join(out)
+
+
+def _alembic_lines(inis: list[tuple[str, str]], revisions: list) -> list[str]:
+    from tui.reports.sanitize import one_line
+
+    lines: list[str] = []
+    claimed: set[str] = set()
+    for ini, location in inis:
+        here = posixpath.dirname(ini)
+        lines.append(f"{one_line(ini)}: script_location = {one_line(location) or '(not set)'}")
+        if not location or ":" in location:  # unset, or a package resource we do not resolve
+            continue
+        folder = posixpath.normpath(posixpath.join(here, location.replace("%(here)s", here or "."), "versions"))
+        mine = [r for r in revisions if r.path.startswith(folder + "/")]
+        claimed.update(r.path for r in mine)
+        lines.append(f"  {one_line(folder)}: {_revision_summary(mine)}")
+    loose: dict[str, list] = defaultdict(list)
+    for r in revisions:
+        if r.path not in claimed:
+            loose[posixpath.dirname(r.path)].append(r)
+    for folder, mine in sorted(loose.items()):
+        lines.append(f"{one_line(folder)} (no alembic.ini points here): {_revision_summary(mine)}")
+    return lines
+
+
+def _revision_summary(revisions: list) -> str:
+    from tui.reports.sanitize import one_line
+
+    if not revisions:
+        return "no revision files"
+    ids = {r.revision for r in revisions if r.revision}
+    heads = sorted(ids - {d for r in revisions for d in r.down_revisions})
+    count = f"{len(revisions)} revision{'s' if len(revisions) != 1 else ''}"
+    if len(heads) == 1:
+        return f"{count}, head {one_line(heads[0])}"
+    if not heads:
+        return f"{count}, no head found (a cycle, or revisions without ids)"
+    return f"{count}, {len(heads)} heads: {one_line(', '.join(heads))} (branches not merged)"
+
+
+# -- saved reviews: export and sessions -------------------------------------------------------------
+
+
+def _open_store(data: Path, *, create: bool) -> ReviewStore | None:
+    """The review database; None when it does not exist and `create` is false. A file that cannot be
+    used (corrupt, not ours, newer) is refused with one line naming it, and left as it was."""
+    from tui.session import ReviewStore, SessionStoreError
+
+    db = paths.session_db(data)
+    if not create and not db.exists():
+        return None
+    try:
+        return ReviewStore.open(db)
+    except SessionStoreError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    repo = str(Path(args.path).expanduser().resolve())  # the repository may be gone; its review is not
+    store = _open_store(_data_dir(args), create=False)
+    info = store.find_review(repo, CHECKLIST) if store else None
+    if store is None or info is None:
+        if store:
+            store.close()
+        raise UsageError(f"no saved review of {repo}; `{PROG} open {args.path}` starts one, `{PROG} sessions` lists them")
+    with store:
+        snapshot = store.snapshot(info.id)
+    _write(_render(args.format, snapshot), args.output)
+    return 0
+
+
+def _cmd_sessions(args: argparse.Namespace) -> int:
+    data = _data_dir(args)
+    store = _open_store(data, create=False)
+    if store is None:
+        print(f"No saved reviews yet (in {paths.session_db(data)}).")
+        return 0
+    with store:
+        summaries = store.list_reviews()
+    if not summaries:
+        print(f"No saved reviews yet (in {store.path}).")
+    for summary in summaries:
+        print(session_line(summary))
+    return 0
+
+
+def session_line(summary: ReviewSummary) -> str:
+    """One saved review, one line: repository, checklist, progress, last change and by whom."""
+    from analyzers.checklist import ChecklistError, load_checklist
+    from tui.reports.sanitize import one_line
+
+    review = summary.review
+    try:
+        checklist = load_checklist(review.checklist_id)
+        items, questions = str(len(checklist.items)), str(len(checklist.questions))
+    except ChecklistError:
+        items = questions = "?"
+    missing = "" if Path(review.repo_path).is_dir() else " (missing)"
+    when = summary.last_change.astimezone().strftime("%Y-%m-%d %H:%M")
+    who = f" by {one_line(summary.last_reviewer)}" if summary.last_reviewer else ""
+    progress = (
+        f"{summary.triaged}/{summary.findings} findings triaged, {summary.items_done}/{items} items, "
+        f"{summary.answered}/{questions} answers"
+    )
+    return f"{one_line(review.repo_path)}{missing}  [{review.checklist_id}]  {progress}  last change {when}{who}"
+
+
+# -- rules ------------------------------------------------------------------------------------------
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    from analyzers.rules import all_rules, describe, rule_info
+
+    if args.rule_id:
+        info = rule_info(args.rule_id.upper())
+        if info is None:
+            raise UsageError(f"no rule {args.rule_id}; `{PROG} rules` lists them")
+        print(f"{info.id}  {info.severity}  item {info.item_id}\n{info.title}\n")
+        for head, body in (("What it checks", info.what), ("Why it matters", info.why)):
+            if body:
+                print(f"{head}: {body}\n")
+        if info.example:
+            print("Example:\n" + "\n".join(f"    {line}" for line in info.example.splitlines()) + "\n")
+        if info.instead:
+            print(f"Instead: {info.instead}")
+        return 0
+    for rule in all_rules():
+        info = describe(rule)
+        print(f"{info.id:<7} {info.severity:<8} {info.item_id:<12} {info.title}")
+    return 0
