@@ -85,8 +85,11 @@ class ReviewApp(App[None]):
         summary: str
         docs: list[str]
 
-    def __init__(self, repo: Path, data_dir: Path, reviewer: str, checklist: str = "database", *, scan: bool = True) -> None:
+    def __init__(
+        self, repo: Path, data_dir: Path, reviewer: str, checklist: str = "database", *, scan: bool = True, clock=None
+    ) -> None:
         super().__init__()
+        self.clock = clock  # the store's time source: fixed in snapshot tests
         self.repo = Path(repo).resolve()
         self.data_dir = data_dir
         self.reviewer = reviewer
@@ -112,7 +115,7 @@ class ReviewApp(App[None]):
     def on_mount(self) -> None:
         self.sub_title = str(self.repo)
         try:
-            store = ReviewStore.open(paths.session_db(self.data_dir))
+            store = ReviewStore.open(paths.session_db(self.data_dir), clock=self.clock)
         except SessionStoreError as exc:
             self.exit(message=str(exc))
             return
@@ -128,8 +131,11 @@ class ReviewApp(App[None]):
             self._scan_status = "scanning…"
             self.run_scan()
 
+    async def action_quit(self) -> None:
+        self._save_cursor()  # the debounce timer may not have fired yet
+        self.exit()
+
     def on_unmount(self) -> None:
-        self._save_cursor()
         if self.review is not None:
             self.review.store.close()
 

@@ -1,0 +1,135 @@
+"""Pilot tests: a reviewer triages, quits, comes back and finds everything as they left it."""
+
+from __future__ import annotations
+
+from analyzers.checklist import load_checklist
+from tui.app import ReviewApp
+from tui.paths import session_db
+from tui.review import Review
+from tui.session import ReviewStore
+from tui.session.state import Disposition, Severity, Verdict
+from tui.widgets.checklist_tree import ChecklistTree
+from tui.widgets.source_view import SourceView
+
+
+async def _scanned_app(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _reopen(demo_repo, data_dir) -> Review:
+    store = ReviewStore.open(session_db(data_dir))
+    return Review.open(store, demo_repo, "alice", load_checklist("database"))
+
+
+async def test_triage_quit_reopen(demo_repo, data_dir):
+    app = ReviewApp(demo_repo, data_dir, "alice")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _scanned_app(pilot)
+        tree = app.query_one(ChecklistTree)
+        await pilot.press("n")
+        await pilot.pause()
+        first = tree.current.key
+        await pilot.press("c")  # confirm
+        await pilot.press("n")
+        await pilot.pause()
+        second = tree.current.key
+        await pilot.press("x", "down", "down", "enter")  # dismiss: accepted risk
+        await pilot.pause()
+        await pilot.press(*"mitigated by the proxy", "enter")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        third = tree.current.key
+        await pilot.press("d")  # downgrade
+        await pilot.press("f")  # the item of that finding fails
+        await pilot.pause()
+        item_of_third = app.review.findings[third].item_id
+        await pilot.press("q")
+    review = _reopen(demo_repo, data_dir)
+    assert review.findings[first].disposition == Disposition.CONFIRMED
+    dismissed = review.findings[second]
+    assert dismissed.disposition == Disposition.DISMISSED and dismissed.dismiss_reason == "accepted risk"
+    assert review.findings[third].disposition == Disposition.DOWNGRADED
+    assert Severity(review.findings[third].severity).rank == Severity(review.findings[third].original_severity).rank + 1
+    assert review.item(item_of_third).verdict == Verdict.FAIL
+    assert [e.reviewer for e in review.history(first)][-1] == "alice"
+    assert review.saved_cursor() == f"finding:{third}"
+
+    app = ReviewApp(demo_repo, data_dir, "alice", scan=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert app.query_one(ChecklistTree).current.key == third, "the cursor is back where it was"
+        assert app.query_one(SourceView).path == review.findings[third].path
+
+
+async def test_answer_a_question_and_annotate(demo_repo, data_dir):
+    app = ReviewApp(demo_repo, data_dir, "bob")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _scanned_app(pilot)
+        tree = app.query_one(ChecklistTree)
+        tree.select_id("question:q1.1")
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("ctrl+a")  # replace the drafted text
+        await pilot.press(*"Yes, in after_begin.", "ctrl+s")
+        await pilot.pause()
+        await pilot.press("n", "a")
+        await pilot.pause()
+        await pilot.press(*"seen in prod", "ctrl+s")
+        await pilot.pause()
+        noted = tree.current.key
+    review = _reopen(demo_repo, data_dir)
+    assert "after_begin" in review.answer("q1.1").text
+    assert review.answer("q1.1").reviewer == "bob"
+    assert [n.text for n in review.findings[noted].notes] == ["seen in prod"]
+
+
+async def test_escape_cancels_without_saving(demo_repo, data_dir):
+    app = ReviewApp(demo_repo, data_dir, "alice")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _scanned_app(pilot)
+        await pilot.press("n", "x")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        key = app.query_one(ChecklistTree).current.key
+        assert app.review.findings[key].disposition == Disposition.UNTRIAGED
+    assert not [e for e in _reopen(demo_repo, data_dir).history(key) if e.kind == "disposition"]
+
+
+async def test_other_reviewer_wins_a_race(demo_repo, data_dir):
+    """Two people decide on one finding: the second is told, shown the first one's decision, and nothing is lost."""
+    app = ReviewApp(demo_repo, data_dir, "alice")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _scanned_app(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        key = app.query_one(ChecklistTree).current.key
+        other = _reopen(demo_repo, data_dir)
+        other.reviewer = "bob"
+        other.dismiss(key, "false positive", "not reachable")
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.review.findings[key].disposition == Disposition.DISMISSED
+    history = _reopen(demo_repo, data_dir).history(key)
+    assert [e.reviewer for e in history if e.kind == "disposition"] == ["bob"]
+
+
+async def test_verdict_keys_need_an_item(demo_repo, data_dir):
+    app = ReviewApp(demo_repo, data_dir, "alice")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _scanned_app(pilot)
+        tree = app.query_one(ChecklistTree)
+        tree.select_id("item:1.1")
+        await pilot.pause()
+        await pilot.press("p")
+        tree.select_id("item:1.2")
+        await pilot.pause()
+        await pilot.press("minus")
+        await pilot.pause()
+        assert app.review.item("1.1").verdict == Verdict.PASS
+        assert app.review.item("1.2").verdict == Verdict.NA
+        assert "items 2/97" in str(app.review.progress())

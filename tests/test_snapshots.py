@@ -1,0 +1,80 @@
+"""What a person sees, as SVG snapshots under snapshots/ (update with `pytest --snapshot-update`).
+
+Each app starts on a review already scanned (no worker running, no timing in the status line),
+with a fixed clock, so the pictures only change when the interface does."""
+
+from __future__ import annotations
+
+from tests.conftest import fixed_clock
+from tui.app import ReviewApp
+from tui.widgets.checklist_tree import ChecklistTree
+
+
+def _app(scanned, data_dir) -> ReviewApp:
+    return ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+
+
+def _select(node_id: str):
+    async def run(pilot) -> None:
+        pilot.app.query_one(ChecklistTree).select_id(node_id)
+        await pilot.pause()
+        await pilot.pause()
+
+    return run
+
+
+def _first_finding(scanned, rule_id: str) -> str:
+    return next(f.fingerprint for f in scanned.findings.values() if f.rule_id == rule_id)
+
+
+def test_opening_view_80x24(snap_compare, scanned, data_dir):
+    """80x24: the checklist tree with sections 1 and 2 open, counts of open findings per item, the
+    progress line (0 of N findings triaged) and the footer keys; the right pane invites a selection."""
+    assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24))
+
+
+def test_finding_with_evidence_80x24(snap_compare, scanned, data_dir):
+    """80x24: the f-string SET in database.py selected: CRITICAL CFG003 with its message and decision,
+    and the source scrolled to line 54, marked with ▸ and a highlighted background."""
+    fp = _first_finding(scanned, "CFG003")
+    assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24), run_before=_select(f"finding:{fp}"))
+
+
+def test_finding_with_evidence_120x40(snap_compare, scanned, data_dir):
+    """120x40: the check-in listener finding (CFG004): rule title, why and instead in the detail, the
+    listener's lines 57-65 marked in the source with line numbers and syntax colours."""
+    fp = _first_finding(scanned, "CFG004")
+    assert snap_compare(_app(scanned, data_dir), terminal_size=(120, 40), run_before=_select(f"finding:{fp}"))
+
+
+def test_triaged_item_120x40(snap_compare, scanned, data_dir):
+    """120x40: item 1.3 after triage: one finding confirmed (✓), one dismissed (⊘, dimmed), the item's
+    verdict fail (✗), and the progress line counting 2 triaged findings and 1 item."""
+    fps = [f.fingerprint for f in scanned.findings_of("1.3")]
+    scanned.confirm(fps[0])
+    scanned.dismiss(fps[1], "accepted risk", "covered by the proxy")
+    scanned.set_verdict("1.3", "fail")
+    assert snap_compare(_app(scanned, data_dir), terminal_size=(120, 40), run_before=_select("item:1.3"))
+
+
+def test_dismiss_dialog_80x24(snap_compare, scanned, data_dir):
+    """80x24: the dismiss dialog over the app: the finding's message, the three reasons (false positive,
+    won't fix, accepted risk), a note field and the keys."""
+    fp = _first_finding(scanned, "CFG005")
+
+    async def run(pilot) -> None:
+        await _select(f"finding:{fp}")(pilot)
+        await pilot.press("x")
+        await pilot.pause()
+
+    assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24), run_before=run)
+
+
+def test_help_screen_80x24(snap_compare, scanned, data_dir):
+    """80x24: the help screen listing every key with what it does."""
+    assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24), press=["question_mark"])
+
+
+def test_question_with_drafted_answer_80x24(snap_compare, scanned, data_dir):
+    """80x24: question q1.1 selected: its text, 'not answered yet', and the answer drafted from the code."""
+    assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24), run_before=_select("question:q1.1"))
