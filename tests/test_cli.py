@@ -146,6 +146,25 @@ def test_explain_layout_shows_the_targets_settings(tmp_path: Path, capsys: pytes
     assert "Settings from .dbreview.toml: exclude ['tests/*']" in capsys.readouterr().out
 
 
+def test_explain_layout_follows_script_location_and_reports_unmerged_heads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backend = tmp_path / "apps/backend"
+    versions = backend / "migrations/versions"
+    versions.mkdir(parents=True)
+    (backend / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    for rev, down in (("a1", None), ("b2", "a1"), ("c3", "a1")):
+        (versions / f"{rev}.py").write_text(
+            f"from alembic import op\nrevision = {rev!r}\ndown_revision = {down!r}\n"
+            "def upgrade():\n    pass\ndef downgrade():\n    pass\n"
+        )
+    assert cli.main(["scan", str(tmp_path), "--explain-layout"]) == 0
+    out = capsys.readouterr().out
+    assert "apps/backend/alembic.ini: script_location = %(here)s/migrations\n" in out
+    assert "    apps/backend/migrations/versions: 3 revisions, 2 heads: b2, c3 (branches not merged)\n" in out
+    assert "no alembic.ini points here" not in out
+
+
 # -- demo -------------------------------------------------------------------------------------------
 
 

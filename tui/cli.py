@@ -403,7 +403,8 @@ def _alembic_lines(inis: list[tuple[str, str]], revisions: list) -> list[str]:
         lines.append(f"{one_line(ini)}: script_location = {one_line(location) or '(not set)'}")
         if not location or ":" in location:  # unset, or a package resource we do not resolve
             continue
-        folder = posixpath.normpath(posixpath.join(here, location.replace("%(here)s", here or "."), "versions"))
+        # %(here)s is the folder of alembic.ini, which a relative script_location is relative to anyway
+        folder = posixpath.normpath(posixpath.join(here, location.replace("%(here)s", "."), "versions"))
         mine = [r for r in revisions if r.path.startswith(folder + "/")]
         claimed.update(r.path for r in mine)
         lines.append(f"  {one_line(folder)}: {_revision_summary(mine)}")
