@@ -6,6 +6,7 @@ import os
 import shlex
 import subprocess
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from rich.text import Text
@@ -14,7 +15,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import ContentSwitcher, Footer, Static, Tree
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from analyzers.checklist import load_checklist
@@ -24,13 +25,21 @@ from tui.commands import ChecklistCommands
 from tui.review import Review
 from tui.screens.dialogs import DismissDialog, TextDialog
 from tui.screens.help import HelpScreen
+from tui.screens.search import SearchScreen
+from tui.screens.summary import SummaryScreen
 from tui.session import ConflictError, ReviewStore, SessionStoreError
-from tui.session.state import Verdict, state_of
+from tui.session.state import Disposition, FindingState, Verdict, state_of
+from tui.walkthrough import Doc, context_docs, current_step, next_target, steps
 from tui.widgets.checklist_tree import ChecklistTree, NodeRef
 from tui.widgets.detail import DetailPanel, finding_detail, item_detail, question_detail
+from tui.widgets.markdown_view import MarkdownView
 from tui.widgets.source_view import SourceView
 
 CURSOR_SAVE_DELAY = 0.5  # seconds of stillness before the cursor position is written
+DOC_READ_AFTER = 1.5  # seconds a document stays open before it counts as read
+POLL_EVERY = 0.5  # seconds between looks for other reviewers' changes
+HEARTBEAT_EVERY = 20.0  # seconds between "still here" cursor writes
+PRESENT_WITHIN = timedelta(seconds=60)  # a reviewer seen this recently is in the review
 
 
 class ReviewApp(App[None]):
@@ -47,24 +56,40 @@ class ReviewApp(App[None]):
         Binding("w", "verdict('warning')", "Warn", id="verdict.warning"),
         Binding("f", "verdict('fail')", "Fail", id="verdict.fail"),
         Binding("minus", "verdict('n/a')", "N/A", id="verdict.na"),
-        Binding("n", "next_untriaged", "Next", id="finding.next"),
+        Binding("space", "next_step", "Next", id="walk.next"),
+        Binding("n", "next_untriaged", "Untriaged", show=False, id="finding.next"),
         Binding("N", "previous_untriaged", "Prev", show=False, id="finding.previous"),
+        Binding("m", "mark", "Mark", show=False, id="bulk.mark"),
+        Binding("M", "mark_rule", "Mark rule", show=False, id="bulk.mark-rule"),
+        Binding("slash", "search", "Search", show=False, id="search"),
+        Binding("s", "summary", "Summary", show=False, id="summary"),
+        Binding("y", "copy_location", "Copy file:line", show=False, id="copy.location"),
+        Binding("Y", "copy_markdown", "Copy as Markdown", show=False, id="copy.markdown"),
+        Binding("F", "follow", "Follow", show=False, id="pair.follow"),
         Binding("e", "edit", "Edit", show=False, id="edit"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
     ACTION_HELP = {
         "focus_next": "switch between the checklist and the source",
-        "confirm": "confirm the finding",
-        "downgrade": "downgrade the finding one severity step",
-        "dismiss_finding": "dismiss the finding, with a reason",
-        "annotate": "annotate the finding, note on the item, or answer the question",
+        "confirm": "confirm the finding (or every marked one)",
+        "downgrade": "downgrade the finding one severity step (or every marked one)",
+        "dismiss_finding": "dismiss the finding with a reason (or every marked one)",
+        "annotate": "note on the finding or item, or answer the question",
         "verdict('pass')": "item verdict: pass",
         "verdict('warning')": "item verdict: warning",
         "verdict('fail')": "item verdict: fail",
         "verdict('n/a')": "item verdict: not applicable",
+        "next_step": "go to the next unfinished thing of the review",
         "next_untriaged": "next untriaged finding",
         "previous_untriaged": "previous untriaged finding",
+        "mark": "mark the finding for bulk triage",
+        "mark_rule": "mark every open finding of this rule",
+        "search": "search the checklist, the findings and their source",
+        "summary": "progress summary and the Executive Summary",
+        "copy_location": "copy file:line to the clipboard (OSC 52, works over SSH)",
+        "copy_markdown": "copy the finding as Markdown",
+        "follow": "follow the other reviewer's cursor (pair review)",
         "edit": "open $EDITOR at the finding's line",
         "help": "this help",
         "quit": "quit (everything is already saved)",
@@ -84,21 +109,24 @@ class ReviewApp(App[None]):
     class ScanFinished(Message):
         summary: str
         docs: list[str]
+        changed: str | None
 
     def __init__(
         self, repo: Path, data_dir: Path, reviewer: str, checklist: str = "database", *, scan: bool = True, clock=None
     ) -> None:
         super().__init__()
-        self.clock = clock  # the store's time source: fixed in snapshot tests
         self.repo = Path(repo).resolve()
         self.data_dir = data_dir
         self.reviewer = reviewer
         self.checklist = load_checklist(checklist)
         self.scan_on_start = scan
+        self.clock = clock  # the store's time source: fixed in snapshot tests
         self.review: Review | None = None
-        self.docs: list[str] = []
+        self.docs: list[Doc] = []
+        self.following: str | None = None
         self._sources: dict[str, str] = {}
         self._cursor_timer = None
+        self._doc_timer = None
         self._scan_status = ""
         if _sixteen_colours():
             self.theme = "ansi-dark"
@@ -108,7 +136,9 @@ class ReviewApp(App[None]):
             yield ChecklistTree(id="tree")
             with Vertical(id="right"):
                 yield DetailPanel(id="detail")
-                yield SourceView(id="source")
+                with ContentSwitcher(initial="source", id="viewer"):
+                    yield SourceView(id="source")
+                    yield MarkdownView(id="doc")
         yield Static(id="status")
         yield Footer()
 
@@ -125,8 +155,10 @@ class ReviewApp(App[None]):
         tree.focus()
         cursor = self.review.saved_cursor()
         if not (cursor and tree.select_id(cursor)):
-            self.query_one(SourceView).show_message("Select a finding to see its code. ? shows every key.")
+            self.query_one(SourceView).show_message("space: the next thing to do · ? every key")
         self._refresh_status()
+        self.set_interval(POLL_EVERY, self._poll)
+        self.set_interval(HEARTBEAT_EVERY, self._save_cursor)
         if self.scan_on_start:
             self._scan_status = "scanning…"
             self.run_scan()
@@ -155,12 +187,19 @@ class ReviewApp(App[None]):
         )
         if worker.is_cancelled or self.review is None:
             return
+        before = self.review.info.commit
+        had_findings = bool(self.review.findings)
         diff = self.review.apply_scan(result.result)
         errors = len(result.result.errors)
-        summary = f"scanned {result.result.files_scanned} files in {result.timings['total']:.1f}s: {diff}"
+        summary = f"scanned {result.result.files_scanned} files: {diff}"
         if errors:
             summary += f" · {errors} scan error(s)"
-        self.post_message(self.ScanFinished(summary, [d.path for d in result.facts.docs]))
+        changed = None
+        if had_findings and (diff.moved or diff.edited or diff.resolved or diff.new or diff.regressed):
+            files = _files_changed(self.repo, before)
+            lead = f"{files} files changed since this review was last saved; " if files is not None else ""
+            changed = f"{lead}{diff.moved + diff.edited} findings moved, {diff.resolved} resolved, {diff.new + diff.regressed} new"
+        self.post_message(self.ScanFinished(summary, [d.path for d in result.facts.docs], changed))
 
     def on_review_app_scan_progressed(self, message: ScanProgressed) -> None:
         self._scan_status = f"scanning: {message.done}/{message.total} files"
@@ -169,21 +208,22 @@ class ReviewApp(App[None]):
     def on_review_app_findings_found(self, message: FindingsFound) -> None:
         """Show findings as the rules produce them; the saved review replaces them when the scan ends."""
         tree = self.query_one(ChecklistTree)
-        review = self.review
-        if review is None:
+        if self.review is None:
             return
         for f in message.findings:
             node = tree.by_id.get(f"item:{f.item_id}")
-            if node is not None and f.fingerprint not in review.findings:
+            if node is not None and f.fingerprint not in self.review.findings:
                 node.add_leaf(labels.finding_label(state_of(f)), NodeRef("pending", f.rule_id))
 
     def on_review_app_scan_finished(self, message: ScanFinished) -> None:
         assert self.review is not None
         self.review.reload()
-        self.docs = message.docs
+        self.docs = context_docs(self.checklist, message.docs)
         tree = self.query_one(ChecklistTree)
         tree.populate(self.review, self.docs)
         self._scan_status = message.summary
+        if message.changed:
+            self.notify(message.changed, title="The code moved on", timeout=12)
         self._refresh_status()
         self._show(tree.current)
 
@@ -192,6 +232,50 @@ class ReviewApp(App[None]):
             self._scan_status = f"scan failed: {event.worker.error}"
             self._refresh_status()
             self.notify(f"The scan failed: {event.worker.error}", severity="error", timeout=10)
+
+    # -- pair review: other reviewers' changes and whereabouts ---------------------------------
+
+    def _poll(self) -> None:
+        review = self.review
+        if review is None:
+            return
+        events = review.changes()
+        theirs = [e for e in events if e.reviewer != self.reviewer]
+        tree = self.query_one(ChecklistTree)
+        if theirs:
+            review.reload()
+            if any(e.kind == "scan" for e in theirs):
+                tree.populate(review, self.docs)
+            e = theirs[-1]
+            self.notify(f"{e.reviewer}: {e.kind} {e.new or ''}".strip(), timeout=3)
+        now = datetime.now(timezone.utc)
+        present = {
+            who: cursor for who, (cursor, when) in review.store.cursors(review.info.id).items()
+            if who != self.reviewer and now - when <= PRESENT_WITHIN
+        }
+        others: dict[str, str] = {}
+        for who, cursor in present.items():
+            others[cursor] = ", ".join(filter(None, [others.get(cursor), who]))
+        if theirs or others != tree.others:
+            tree.others = others
+            tree.relabel(review)
+            self._show(tree.current)
+        self._present = sorted(present)
+        if self.following and self.following in present and (tree.current is None or tree.current.id != present[self.following]):
+            tree.select_id(present[self.following])
+        self._refresh_status()
+
+    def action_follow(self) -> None:
+        present = getattr(self, "_present", [])
+        if self.following:
+            self.notify(f"No longer following {self.following}.")
+            self.following = None
+        elif not present:
+            self.notify("Nobody else is in this review right now.", severity="warning")
+        else:
+            self.following = present[0]
+            self.notify(f"Following {self.following}'s cursor (F stops).")
+        self._refresh_status()
 
     # -- showing what is selected ------------------------------------------------------------
 
@@ -213,6 +297,16 @@ class ReviewApp(App[None]):
         if review is None or ref is None:
             return
         detail, source = self.query_one(DetailPanel), self.query_one(SourceView)
+        if self._doc_timer is not None:
+            self._doc_timer.stop()
+        if ref.kind == "doc":
+            doc = next((d for d in self.docs if d.path == ref.key), Doc(ref.key, None))
+            cited = f"  (the checklist cites lines {doc.lines[0]}-{doc.lines[1]})" if doc.lines else ""
+            detail.show(Text.assemble((ref.key, "bold"), (cited, "dim"), ("\nread" if ref.key in review.docs_read else "", "green")))
+            self.run_worker(self._show_doc(doc), exclusive=True, group="doc")
+            self._doc_timer = self.set_timer(DOC_READ_AFTER, lambda: self._read(ref.key))
+            return
+        self.query_one(ContentSwitcher).current = "source"
         if ref.kind == "finding" and ref.key in review.findings:
             f = review.findings[ref.key]
             detail.show(finding_detail(f, review, review.history(f.fingerprint)))
@@ -226,12 +320,23 @@ class ReviewApp(App[None]):
                 source.show_message("No finding under this item: judge it from the code and the documents.")
         elif ref.kind == "question":
             detail.show(question_detail(ref.key, review))
-        elif ref.kind == "doc":
-            detail.show(Text(ref.key, "bold"))
-            self._show_file(ref.key)
         elif ref.kind == "section":
             section = review.checklist.section(ref.key)
-            detail.show(Text.assemble((f"{section.number} {section.title}", "bold"), f"\n{section.scope}", style=""))
+            detail.show(Text.assemble((f"{section.number} {section.title}", "bold"), (f"\n{section.scope}", "dim")))
+
+    async def _show_doc(self, doc: Doc) -> None:
+        try:
+            text = (self.repo / doc.path).read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            text = f"*{doc.path} cannot be read: {exc.strerror or exc}*"
+        self.query_one(ContentSwitcher).current = "doc"
+        await self.query_one(MarkdownView).show(doc.path, text, doc.lines)
+
+    def _read(self, path: str) -> None:
+        if self.review is not None:
+            self.review.mark_read(path)
+            self.query_one(ChecklistTree).relabel(self.review)
+            self._refresh_status()
 
     def _show_file(self, path: str, start: int = 0, end: int = -1) -> None:
         source = self.query_one(SourceView)
@@ -246,17 +351,47 @@ class ReviewApp(App[None]):
         source.show(path, text, start, end)
 
     def _refresh_status(self) -> None:
-        progress = str(self.review.progress()) if self.review else ""
-        self.query_one("#status", Static).update(Text.assemble((progress, "bold"), "  ", (self._scan_status, "dim")))
+        review = self.review
+        if review is None:
+            return
+        all_steps = steps(review, self.docs, review.docs_read)
+        step = current_step(all_steps)
+        text = Text()
+        if step is None:
+            text.append("Review complete · ", "bold green")
+        else:
+            text.append(f"Step {step.number}/4 {step.title}: {step.left} left", "bold")
+            text.append(" · ")
+        text.append(str(review.progress()))
+        present = getattr(self, "_present", [])
+        if present:
+            text.append(f" · with {', '.join(present)}", "magenta")
+        if self.following:
+            text.append(f" (following {self.following})", "magenta")
+        marked = self.query_one(ChecklistTree).marked
+        if marked:
+            text.append(f" · {len(marked)} marked", "bold magenta")
+        if self._scan_status:
+            text.append(f" · {self._scan_status}", "dim")
+        self.query_one("#status", Static).update(text)
 
     # -- acting ------------------------------------------------------------------------------
 
-    def _current_finding(self) -> str | None:
+    def _current_finding(self, quiet: bool = False) -> str | None:
         ref = self.query_one(ChecklistTree).current
         if ref is not None and ref.kind == "finding" and self.review and ref.key in self.review.findings:
             return ref.key
-        self.notify("Select a finding first (n jumps to the next untriaged one).", severity="warning")
+        if not quiet:
+            self.notify("Select a finding first (space or n goes to the next untriaged one).", severity="warning")
         return None
+
+    def _targets(self) -> list[str]:
+        """The marked findings, else the selected one."""
+        marked = self.query_one(ChecklistTree).marked
+        if marked:
+            return sorted(marked)
+        fp = self._current_finding()
+        return [fp] if fp else []
 
     def _current_item(self) -> str | None:
         ref = self.query_one(ChecklistTree).current
@@ -267,49 +402,89 @@ class ReviewApp(App[None]):
         self.notify("Select a checklist item (or one of its findings) first.", severity="warning")
         return None
 
-    def _decide(self, fingerprint: str, act) -> None:
-        """Run one decision; a lost race shows the other reviewer's change instead."""
+    def _decide(self, fingerprints: list[str], act) -> None:
+        """Run one decision per finding; a lost race shows the other reviewer's change instead."""
         assert self.review is not None
-        try:
-            act()
-        except ConflictError as exc:
-            self.review.findings[fingerprint] = exc.current
-            self.notify(f"Someone changed this finding first: {exc}", severity="warning", timeout=8)
-        except ValueError as exc:
-            self.notify(str(exc), severity="warning")
-        self._after_change(fingerprint)
+        for fp in fingerprints:
+            try:
+                act(fp)
+            except ConflictError as exc:
+                self.review.findings[fp] = exc.current
+                self.notify(f"Someone changed this finding first: {exc}", severity="warning", timeout=8)
+            except ValueError as exc:
+                self.notify(str(exc), severity="warning")
+        self._after_change(fingerprints)
 
-    def _after_change(self, fingerprint: str | None = None) -> None:
+    def _after_change(self, fingerprints: list[str] | None = None) -> None:
         assert self.review is not None
         tree = self.query_one(ChecklistTree)
-        if fingerprint is not None:
-            tree.relabel(self.review, finding=fingerprint)
+        if fingerprints and len(fingerprints) == 1 and not tree.marked:
+            tree.relabel(self.review, finding=fingerprints[0])
         else:
+            tree.marked.clear()
             tree.relabel(self.review)
         self._show(tree.current)
         self._refresh_status()
 
+    def _bulk_note(self, fps: list[str], then) -> None:
+        """For several findings, ask once for the note that goes with all of them."""
+        if len(fps) == 1:
+            then(None)
+        else:
+            self.push_screen(TextDialog(f"One note for these {len(fps)} findings (optional)"), lambda note: note is not None and then(note or None))
+
     def action_confirm(self) -> None:
-        fp = self._current_finding()
-        if fp:
-            self._decide(fp, lambda: self.review.confirm(fp))
+        fps = self._targets()
+        if len(fps) > 1:
+            self._bulk_note(fps, lambda note: self._bulk(fps, Disposition.CONFIRMED, None, note))
+        elif fps:
+            self._decide(fps, self.review.confirm)
 
     def action_downgrade(self) -> None:
-        fp = self._current_finding()
-        if fp:
-            self._decide(fp, lambda: self.review.downgrade(fp))
+        fps = self._targets()
+        if fps:
+            self._bulk_note(fps, lambda note: self._decide(fps, lambda fp: self.review.downgrade(fp, note)))
 
     def action_dismiss_finding(self) -> None:
-        fp = self._current_finding()
-        if not fp:
+        fps = self._targets()
+        if not fps:
             return
 
         def done(answer: tuple[str, str] | None) -> None:
             if answer is not None:
                 reason, note = answer
-                self._decide(fp, lambda: self.review.dismiss(fp, reason, note or None))
+                if len(fps) > 1:
+                    self._bulk(fps, Disposition.DISMISSED, reason, note or None)
+                else:
+                    self._decide(fps, lambda fp: self.review.dismiss(fp, reason, note or None))
 
-        self.push_screen(DismissDialog(self.review.findings[fp].message[:60]), done)
+        what = self.review.findings[fps[0]].message[:60] if len(fps) == 1 else f"{len(fps)} marked findings"
+        self.push_screen(DismissDialog(what), done)
+
+    def _bulk(self, fps: list[str], disposition: Disposition, reason: str | None, note: str | None) -> None:
+        try:
+            self.review.bulk(fps, disposition, reason=reason, note=note)
+        except (ConflictError, ValueError) as exc:
+            self.review.reload()
+            self.notify(f"Nothing was changed: {exc}", severity="warning", timeout=8)
+        self._after_change(fps)
+
+    def action_mark(self) -> None:
+        fp = self._current_finding()
+        if fp:
+            tree = self.query_one(ChecklistTree)
+            tree.marked.symmetric_difference_update({fp})
+            tree.relabel(self.review, finding=fp)
+            self._refresh_status()
+
+    def action_mark_rule(self) -> None:
+        fp = self._current_finding()
+        if fp:
+            rule = self.review.findings[fp].rule_id
+            tree = self.query_one(ChecklistTree)
+            tree.marked.update(f.fingerprint for f in self.review.findings.values() if f.rule_id == rule and f.is_open)
+            tree.relabel(self.review)
+            self._refresh_status()
 
     def action_annotate(self) -> None:
         ref = self.query_one(ChecklistTree).current
@@ -317,7 +492,11 @@ class ReviewApp(App[None]):
         if ref is None or review is None:
             return
         if ref.kind == "finding" and ref.key in review.findings:
-            self.push_screen(TextDialog("Note on this finding"), lambda text: text and self._decide(ref.key, lambda: review.annotate(ref.key, text)))
+            def save_note(text: str | None) -> None:
+                if text:
+                    self._decide([ref.key], lambda fp: review.annotate(fp, text))
+
+            self.push_screen(TextDialog("Note on this finding"), save_note)
         elif ref.kind == "item":
             state = review.item(ref.key)
 
@@ -336,7 +515,7 @@ class ReviewApp(App[None]):
                     self._after_change()
 
             question = review.checklist.question(ref.key)
-            self.push_screen(TextDialog(f"{question.id} {question.text}", answer.text or answer.drafted), save_answer)
+            self.push_screen(TextDialog(f"{question.id} {labels.plain(question.text)}", answer.text or answer.drafted), save_answer)
         else:
             self.notify("Select a finding, an item or a question to write on.", severity="warning")
 
@@ -345,6 +524,18 @@ class ReviewApp(App[None]):
         if item and self.review:
             self.review.set_verdict(item, Verdict(verdict))
             self._after_change()
+
+    def action_next_step(self) -> None:
+        if self.review is None:
+            return
+        tree = self.query_one(ChecklistTree)
+        target = next_target(self.review, self.docs, self.review.docs_read, tree.finding_order())
+        if target is None:
+            self.notify("Every step is done: export the report with `dbreview export`.", title="Review complete")
+        elif tree.current is not None and tree.current.id == target.node_id:
+            self.notify(f"Next: {target.what}", timeout=4)
+        else:
+            tree.select_id(target.node_id)
 
     def _jump(self, forward: bool) -> None:
         tree = self.query_one(ChecklistTree)
@@ -359,6 +550,39 @@ class ReviewApp(App[None]):
 
     def action_previous_untriaged(self) -> None:
         self._jump(False)
+
+    def action_search(self) -> None:
+        if self.review is None:
+            return
+
+        def go(target: str | None) -> None:
+            if not target:
+                return
+            if target.startswith("source:"):
+                path, line = target[7:].rsplit(":", 1)
+                self.query_one(ContentSwitcher).current = "source"
+                self._show_file(path, int(line), int(line))
+            else:
+                self.query_one(ChecklistTree).select_id(target)
+
+        self.push_screen(SearchScreen(self.review), go)
+
+    def action_summary(self) -> None:
+        if self.review is not None:
+            self.push_screen(SummaryScreen(self.review))
+
+    def action_copy_location(self) -> None:
+        fp = self._current_finding()
+        if fp:
+            f = self.review.findings[fp]
+            self.copy_to_clipboard(f.location)
+            self.notify(f"Copied {f.location}")
+
+    def action_copy_markdown(self) -> None:
+        fp = self._current_finding()
+        if fp:
+            self.copy_to_clipboard(finding_markdown(self.review.findings[fp]))
+            self.notify("Copied the finding as Markdown")
 
     def action_edit(self) -> None:
         fp = self._current_finding()
@@ -376,7 +600,7 @@ class ReviewApp(App[None]):
 
     def action_help(self) -> None:
         rows = [(b.key_display or b.key, self.ACTION_HELP.get(b.action, b.description)) for b in self.BINDINGS]  # type: ignore[union-attr]
-        rows += [("j / k, ↑ / ↓", "move"), ("enter / space", "open or close a node"), ("ctrl+p", "command palette")]
+        rows += [("j / k, ↑ / ↓", "move"), ("enter", "open or close a node"), ("ctrl+p", "command palette")]
         self.push_screen(HelpScreen(rows))
 
     def get_system_commands(self, screen):
@@ -387,8 +611,32 @@ class ReviewApp(App[None]):
             yield SystemCommand(binding.description, self.ACTION_HELP.get(binding.action, ""), _runner(self, binding.action))
 
 
+def finding_markdown(f: FindingState) -> str:
+    """A finding as a reviewer pastes it into a ticket or a chat."""
+    from tui.reports.mdtext import code_block, language
+    from tui.reports.sanitize import printable
+
+    lines = [f"**{f.severity.upper()}** {f.rule_id}: {printable(f.message)}", f"`{f.location}`", ""]
+    if f.evidence:
+        lines.append(code_block(printable("\n".join(f.evidence)), language(f.path)))
+    return "\n".join(lines)
+
+
 def _runner(app: App, action: str):
     return lambda: app.run_action(action)
+
+
+def _files_changed(repo: Path, commit: str | None) -> int | None:
+    """Files that differ from the commit the review was last saved at (None when unknowable)."""
+    if not commit:
+        return None
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(repo), "diff", "--name-only", commit, "--"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return len(out.stdout.split("\n")) - 1 if out.returncode == 0 else None
 
 
 def _sixteen_colours() -> bool:

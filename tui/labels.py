@@ -43,10 +43,10 @@ def counts(findings: list[FindingState]) -> Text:
     return text
 
 
-def finding_label(f: FindingState) -> Text:
+def finding_label(f: FindingState, marked: bool = False) -> Text:
     glyph, style = SEVERITY_GLYPH[f.severity]
     disp, disp_style = DISPOSITION_GLYPH[Disposition(f.disposition)]
-    label = Text.assemble((glyph, style), (disp, disp_style), " ")
+    label = Text.assemble((glyph, style), (disp, disp_style), ("*", "bold magenta") if marked else " ")
     message = printable(f.message).replace("\n", " ")
     if f.detection == Detection.ABSENT:
         label.append(f"(resolved) {message}", "dim strike")

@@ -64,6 +64,7 @@ class Review:
         self.answers: dict[str, AnswerState] = dict(snap.answers)
         self.scan_errors = snap.scan_errors
         self.last_event = max((e.id for e in snap.events), default=0)
+        self.docs_read: set[str] = self.store.docs_read(self.info.id)
 
     def snapshot(self):
         return self.store.snapshot(self.info.id)
@@ -128,6 +129,27 @@ class Review:
         state = self.store.set_answer(self.info.id, question_id, text, self.reviewer)
         self.answers[question_id] = state
         return state
+
+    def mark_read(self, path: str) -> None:
+        if path not in self.docs_read:
+            self.store.mark_doc_read(self.info.id, path, self.reviewer)
+            self.docs_read.add(path)
+
+    def bulk(self, fingerprints: list[str], disposition: Disposition, reason: str | None = None, note: str | None = None):
+        """One decision and one note for several findings, in one transaction."""
+        for state in self.store.bulk_set_disposition(self.info.id, fingerprints, disposition, self.reviewer, reason=reason, note=note):
+            self._keep(state)
+
+    def changes(self):
+        """Events written since this handle last looked (by anyone, in any process)."""
+        events = self.store.changes_since(self.info.id, self.last_event)
+        if events:
+            self.last_event = events[-1].id
+        return events
+
+    def others_cursors(self) -> dict[str, str]:
+        """Where each other reviewer is, by node id."""
+        return {who: cursor for who, (cursor, _) in self.store.cursors(self.info.id).items() if who != self.reviewer}
 
     def save_cursor(self, cursor: str) -> None:
         self.store.set_cursor(self.info.id, self.reviewer, cursor)

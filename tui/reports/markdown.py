@@ -326,3 +326,8 @@ def _positive(a: Assessment) -> list[str]:
     if len(out) == 2:
         out.append(f"- {_NONE}")
     return [*out, ""]
+
+
+def executive_summary(checklist: Checklist, snapshot: ReviewSnapshot) -> str:
+    """The Executive Summary exactly as the exported report will have it (for the progress screen)."""
+    return "\n".join(_summary(Assessment(checklist, snapshot)))

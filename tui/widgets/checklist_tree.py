@@ -13,6 +13,7 @@ from tui import labels
 from tui.reports.sanitize import printable
 from tui.review import Review
 from tui.session.state import Disposition
+from tui.walkthrough import Doc
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class ChecklistTree(Tree[NodeRef]):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="tree.down"),
         Binding("k", "cursor_up", "Up", show=False, id="tree.up"),
+        Binding("space", "app.next_step", "Next step", show=False, id="tree.next-step"),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -36,23 +38,26 @@ class ChecklistTree(Tree[NodeRef]):
         self.show_root = False
         self.guide_depth = 2
         self.by_id: dict[str, TreeNode[NodeRef]] = {}
+        self.marked: set[str] = set()  # fingerprints picked for bulk triage
+        self.others: dict[str, str] = {}  # node id -> the other reviewers there
 
     @property
     def current(self) -> NodeRef | None:
         node = self.cursor_node
         return node.data if node is not None else None
 
-    def populate(self, review: Review, docs: list[str]) -> None:
+    def populate(self, review: Review, docs: list[Doc]) -> None:
         """(Re)build every node from the review, keeping what was expanded and where the cursor was."""
         was_expanded = {key for key, node in self.by_id.items() if node.is_expanded}
         cursor = self.current.id if self.current else None
         self.clear()
         self.by_id = {}
         root = self.root
+        self.docs = docs
         if docs:
             docs_node = self._add(root, NodeRef("docs", "docs"), Text(f"Context documents ({len(docs)})", "bold"))
-            for path in docs:
-                self._add(docs_node, NodeRef("doc", path), Text(printable(path)), leaf=True)
+            for doc in docs:
+                self._add(docs_node, NodeRef("doc", doc.path), Text(""), leaf=True)
         for section in review.checklist.sections:
             node = self._add(root, NodeRef("section", section.id), Text(""))
             groups = {g.key: self._add(node, NodeRef("group", f"{section.id}.{g.key}"), Text.assemble((g.title, "italic"), (f"  {g.files}", "dim"))) for g in section.groups}
@@ -60,7 +65,7 @@ class ChecklistTree(Tree[NodeRef]):
                 parent = groups.get(item.group or "", node)
                 item_node = self._add(parent, NodeRef("item", item.id), Text(""))
                 for f in review.findings_of(item.id):
-                    self._add(item_node, NodeRef("finding", f.fingerprint), labels.finding_label(f), leaf=True)
+                    self._add(item_node, NodeRef("finding", f.fingerprint), Text(""), leaf=True)
             if section.questions:
                 q_node = self._add(node, NodeRef("questions", section.id), Text("Questions to answer", "italic"))
                 for q in section.questions:
@@ -86,22 +91,43 @@ class ChecklistTree(Tree[NodeRef]):
         if finding is not None:
             node = self.by_id.get(f"finding:{finding}")
             if node is not None:
-                node.set_label(labels.finding_label(review.findings[finding]))
+                node.set_label(self._finding_label(review, finding))
                 item_id = review.findings[finding].item_id
                 self._relabel_item(review, item_id)
                 self._relabel_section(review, review.checklist.item(item_id).section_id)
             return
+        for doc in getattr(self, "docs", []):
+            read = doc.path in review.docs_read
+            label = Text.assemble(("✓ " if read else "? ", "green" if read else "dim"), printable(doc.path))
+            if doc.lines:
+                label.append(f"  lines {doc.lines[0]}-{doc.lines[1]}", "dim")
+            self.by_id[f"doc:{doc.path}"].set_label(self._with_others(label, f"doc:{doc.path}"))
+        for key in self.by_id:
+            if key.startswith("finding:"):
+                self.by_id[key].set_label(self._finding_label(review, key[8:]))
         for section in review.checklist.sections:
             for item in section.items:
                 self._relabel_item(review, item.id)
             for q in section.questions:
                 a = review.answer(q.id)
-                self.by_id[f"question:{q.id}"].set_label(labels.question_label(q.id, q.text, bool(a.text.strip()), bool(a.drafted)))
+                label = labels.question_label(q.id, q.text, bool(a.text.strip()), bool(a.drafted))
+                self.by_id[f"question:{q.id}"].set_label(self._with_others(label, f"question:{q.id}"))
             self._relabel_section(review, section.id)
+
+    def _finding_label(self, review: Review, fingerprint: str) -> Text:
+        label = labels.finding_label(review.findings[fingerprint], fingerprint in self.marked)
+        return self._with_others(label, f"finding:{fingerprint}")
+
+    def _with_others(self, label: Text, node_id: str) -> Text:
+        if node_id in self.others:
+            label = label.copy()
+            label.append(f"  ◂ {self.others[node_id]}", "bold magenta")
+        return label
 
     def _relabel_item(self, review: Review, item_id: str) -> None:
         item = review.checklist.item(item_id)
-        self.by_id[f"item:{item_id}"].set_label(labels.item_label(item.id, item.text, review.item(item.id), review.findings_of(item.id)))
+        label = labels.item_label(item.id, item.text, review.item(item.id), review.findings_of(item.id))
+        self.by_id[f"item:{item_id}"].set_label(self._with_others(label, f"item:{item_id}"))
 
     def _relabel_section(self, review: Review, section_id: str) -> None:
         section = review.checklist.section(section_id)

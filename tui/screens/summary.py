@@ -1,0 +1,64 @@
+"""The progress summary: per section, findings by severity and decision, verdicts and answers;
+then the Executive Summary as the report will have it."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown, Static
+
+from tui.reports.markdown import executive_summary
+from tui.review import Review
+from tui.session.state import Disposition, Verdict
+
+
+def section_table(review: Review) -> Table:
+    table = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
+    for head, justify in (("section", "left"), ("✗", "right"), ("!", "right"), ("i", "right"), ("untriaged", "right"),
+                          ("confirmed", "right"), ("downgraded", "right"), ("dismissed", "right"),
+                          ("verdicts", "right"), ("answers", "right")):
+        table.add_column(head, justify=justify, no_wrap=True)
+    for section in review.checklist.sections:
+        findings = [f for item in section.items for f in review.findings_of(item.id) if f.detection != "absent"]
+        open_ = [f for f in findings if f.is_open]
+
+        def n(pred) -> str:
+            count = sum(1 for f in findings if pred(f))
+            return str(count) if count else "·"
+
+        verdicts = sum(1 for i in section.items if review.item(i.id).verdict != Verdict.UNREVIEWED)
+        answers = sum(1 for q in section.questions if review.answer(q.id).text.strip())
+        table.add_row(
+            f"{section.number} {section.title}",
+            str(sum(1 for f in open_ if f.severity == "critical") or "·"),
+            str(sum(1 for f in open_ if f.severity == "warning") or "·"),
+            str(sum(1 for f in open_ if f.severity == "info") or "·"),
+            n(lambda f: f.disposition == Disposition.UNTRIAGED),
+            n(lambda f: f.disposition == Disposition.CONFIRMED),
+            n(lambda f: f.disposition == Disposition.DOWNGRADED),
+            n(lambda f: f.disposition == Disposition.DISMISSED),
+            f"{verdicts}/{len(section.items)}",
+            f"{answers}/{len(section.questions)}" if section.questions else "",
+        )
+    return table
+
+
+class SummaryScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,s", "close", "Close", id="summary.close")]
+
+    def __init__(self, review: Review) -> None:
+        super().__init__()
+        self.review = review
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide"):
+            yield Static(f"Review of {self.review.repo.name}: {self.review.progress()}", classes="dialog-title")
+            yield Static(section_table(self.review))
+            yield Markdown(executive_summary(self.review.checklist, self.review.snapshot()))
+            yield Static("esc closes · dbreview export PATH writes the whole report", classes="dialog-help")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

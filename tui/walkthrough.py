@@ -1,0 +1,83 @@
+"""The prompt's Review Process as the spine of a review: read the context documents, inspect the
+code (triage findings), validate the checklist (verdicts), answer the key questions. Knows where
+the review stands and what the next unfinished thing is. No Textual here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analyzers.checklist import Checklist, ContextDocument
+from tui.review import Review
+from tui.session.state import Disposition, Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    number: int
+    title: str
+    left: int  # unfinished things in this step
+    total: int
+
+    @property
+    def done(self) -> bool:
+        return self.left == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    node_id: str
+    what: str
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    path: str  # relative to the repository
+    cited: ContextDocument | None  # the checklist's entry for it, if the checklist names it
+
+    @property
+    def lines(self) -> tuple[int, int] | None:
+        return self.cited.lines if self.cited else None
+
+
+def context_docs(checklist: Checklist, found: list[str]) -> list[Doc]:
+    """The documents found in the target, those the checklist names first (in its order)."""
+    named = {d.path.strip("/"): d for d in checklist.context_documents if d.path.endswith(".md")}
+    cited = [Doc(p, named[key]) for key in named for p in found if p == key or p.endswith("/" + key)]
+    seen = {d.path for d in cited}
+    # One entry per found file; the checklist can name a file twice (with and without lines).
+    unique = {d.path: d for d in sorted(cited, key=lambda d: d.lines is None)}
+    return list(unique.values()) + [Doc(p, None) for p in found if p not in seen]
+
+
+def steps(review: Review, docs: list[Doc], read: set[str]) -> list[Step]:
+    present = [f for f in review.findings.values() if f.detection != "absent"]
+    items = review.checklist.items
+    questions = review.checklist.questions
+    return [
+        Step(1, "Read the context documents", sum(1 for d in docs if d.path not in read), len(docs)),
+        Step(2, "Inspect the code", sum(1 for f in present if f.disposition == Disposition.UNTRIAGED), len(present)),
+        Step(3, "Validate the checklist", sum(1 for i in items if review.item(i.id).verdict == Verdict.UNREVIEWED), len(items)),
+        Step(4, "Answer the key questions", sum(1 for q in questions if not review.answer(q.id).text.strip()), len(questions)),
+    ]
+
+
+def current_step(all_steps: list[Step]) -> Step | None:
+    return next((s for s in all_steps if not s.done), None)
+
+
+def next_target(review: Review, docs: list[Doc], read: set[str], finding_order: list[str]) -> Target | None:
+    """The next unfinished thing, in the order of the Review Process."""
+    for d in docs:
+        if d.path not in read:
+            return Target(f"doc:{d.path}", f"read {d.path}")
+    for fp in finding_order:
+        f = review.findings.get(fp)
+        if f is not None and f.detection != "absent" and f.disposition == Disposition.UNTRIAGED:
+            return Target(f"finding:{fp}", f"triage {f.rule_id} at {f.location}")
+    for item in review.checklist.items:
+        if review.item(item.id).verdict == Verdict.UNREVIEWED:
+            return Target(f"item:{item.id}", f"give item {item.id} a verdict")
+    for q in review.checklist.questions:
+        if not review.answer(q.id).text.strip():
+            return Target(f"question:{q.id}", f"answer {q.id}")
+    return None
