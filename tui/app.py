@@ -132,14 +132,17 @@ class ReviewApp(App[None]):
             self.theme = "ansi-dark"
 
     def compose(self) -> ComposeResult:
+        # Kept as attributes: a modal on top must not hide them from timers and callbacks.
+        self.checklist_tree, self.detail, self.source = ChecklistTree(id="tree"), DetailPanel(id="detail"), SourceView(id="source")
+        self.viewer, self.doc_view, self.status = ContentSwitcher(initial="source", id="viewer"), MarkdownView(id="doc"), Static(id="status")
         with Horizontal(id="main"):
-            yield ChecklistTree(id="tree")
+            yield self.checklist_tree
             with Vertical(id="right"):
-                yield DetailPanel(id="detail")
-                with ContentSwitcher(initial="source", id="viewer"):
-                    yield SourceView(id="source")
-                    yield MarkdownView(id="doc")
-        yield Static(id="status")
+                yield self.detail
+                with self.viewer:
+                    yield self.source
+                    yield self.doc_view
+        yield self.status
         yield Footer()
 
     def on_mount(self) -> None:
@@ -150,12 +153,12 @@ class ReviewApp(App[None]):
             self.exit(message=str(exc))
             return
         self.review = Review.open(store, self.repo, self.reviewer, self.checklist)
-        tree = self.query_one(ChecklistTree)
+        tree = self.checklist_tree
         tree.populate(self.review, self.docs)
         tree.focus()
         cursor = self.review.saved_cursor()
         if not (cursor and tree.select_id(cursor)):
-            self.query_one(SourceView).show_message("space: the next thing to do · ? every key")
+            self.source.show_message("space: the next thing to do · ? every key")
         self._refresh_status()
         self.set_interval(POLL_EVERY, self._poll)
         self.set_interval(HEARTBEAT_EVERY, self._save_cursor)
@@ -207,7 +210,7 @@ class ReviewApp(App[None]):
 
     def on_review_app_findings_found(self, message: FindingsFound) -> None:
         """Show findings as the rules produce them; the saved review replaces them when the scan ends."""
-        tree = self.query_one(ChecklistTree)
+        tree = self.checklist_tree
         if self.review is None:
             return
         for f in message.findings:
@@ -219,7 +222,7 @@ class ReviewApp(App[None]):
         assert self.review is not None
         self.review.reload()
         self.docs = context_docs(self.checklist, message.docs)
-        tree = self.query_one(ChecklistTree)
+        tree = self.checklist_tree
         tree.populate(self.review, self.docs)
         self._scan_status = message.summary
         if message.changed:
@@ -237,11 +240,11 @@ class ReviewApp(App[None]):
 
     def _poll(self) -> None:
         review = self.review
-        if review is None:
+        if review is None or not self.checklist_tree.is_mounted:
             return
         events = review.changes()
         theirs = [e for e in events if e.reviewer != self.reviewer]
-        tree = self.query_one(ChecklistTree)
+        tree = self.checklist_tree
         if theirs:
             review.reload()
             if any(e.kind == "scan" for e in theirs):
@@ -287,8 +290,7 @@ class ReviewApp(App[None]):
         self._cursor_timer = self.set_timer(CURSOR_SAVE_DELAY, self._save_cursor)
 
     def _save_cursor(self) -> None:
-        trees = self.query(ChecklistTree)
-        current = trees.first().current if trees else None
+        current = self.checklist_tree.current if self.checklist_tree.is_mounted else None
         if self.review is not None and current is not None and current.kind != "pending":
             self.review.save_cursor(current.id)
 
@@ -296,7 +298,7 @@ class ReviewApp(App[None]):
         review = self.review
         if review is None or ref is None:
             return
-        detail, source = self.query_one(DetailPanel), self.query_one(SourceView)
+        detail, source = self.detail, self.source
         if self._doc_timer is not None:
             self._doc_timer.stop()
         if ref.kind == "doc":
@@ -306,7 +308,7 @@ class ReviewApp(App[None]):
             self.run_worker(self._show_doc(doc), exclusive=True, group="doc")
             self._doc_timer = self.set_timer(DOC_READ_AFTER, lambda: self._read(ref.key))
             return
-        self.query_one(ContentSwitcher).current = "source"
+        self.viewer.current = "source"
         if ref.kind == "finding" and ref.key in review.findings:
             f = review.findings[ref.key]
             detail.show(finding_detail(f, review, review.history(f.fingerprint)))
@@ -329,17 +331,17 @@ class ReviewApp(App[None]):
             text = (self.repo / doc.path).read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             text = f"*{doc.path} cannot be read: {exc.strerror or exc}*"
-        self.query_one(ContentSwitcher).current = "doc"
-        await self.query_one(MarkdownView).show(doc.path, text, doc.lines)
+        self.viewer.current = "doc"
+        await self.doc_view.show(doc.path, text, doc.lines)
 
     def _read(self, path: str) -> None:
         if self.review is not None:
             self.review.mark_read(path)
-            self.query_one(ChecklistTree).relabel(self.review)
+            self.checklist_tree.relabel(self.review)
             self._refresh_status()
 
     def _show_file(self, path: str, start: int = 0, end: int = -1) -> None:
-        source = self.query_one(SourceView)
+        source = self.source
         text = self._sources.get(path)
         if text is None:
             try:
@@ -368,17 +370,17 @@ class ReviewApp(App[None]):
             text.append(f" · with {', '.join(present)}", "magenta")
         if self.following:
             text.append(f" (following {self.following})", "magenta")
-        marked = self.query_one(ChecklistTree).marked
+        marked = self.checklist_tree.marked
         if marked:
             text.append(f" · {len(marked)} marked", "bold magenta")
         if self._scan_status:
             text.append(f" · {self._scan_status}", "dim")
-        self.query_one("#status", Static).update(text)
+        self.status.update(text)
 
     # -- acting ------------------------------------------------------------------------------
 
     def _current_finding(self, quiet: bool = False) -> str | None:
-        ref = self.query_one(ChecklistTree).current
+        ref = self.checklist_tree.current
         if ref is not None and ref.kind == "finding" and self.review and ref.key in self.review.findings:
             return ref.key
         if not quiet:
@@ -387,14 +389,14 @@ class ReviewApp(App[None]):
 
     def _targets(self) -> list[str]:
         """The marked findings, else the selected one."""
-        marked = self.query_one(ChecklistTree).marked
+        marked = self.checklist_tree.marked
         if marked:
             return sorted(marked)
         fp = self._current_finding()
         return [fp] if fp else []
 
     def _current_item(self) -> str | None:
-        ref = self.query_one(ChecklistTree).current
+        ref = self.checklist_tree.current
         if ref is not None and ref.kind == "item":
             return ref.key
         if ref is not None and ref.kind == "finding" and self.review and ref.key in self.review.findings:
@@ -417,7 +419,7 @@ class ReviewApp(App[None]):
 
     def _after_change(self, fingerprints: list[str] | None = None) -> None:
         assert self.review is not None
-        tree = self.query_one(ChecklistTree)
+        tree = self.checklist_tree
         if fingerprints and len(fingerprints) == 1 and not tree.marked:
             tree.relabel(self.review, finding=fingerprints[0])
         else:
@@ -472,7 +474,7 @@ class ReviewApp(App[None]):
     def action_mark(self) -> None:
         fp = self._current_finding()
         if fp:
-            tree = self.query_one(ChecklistTree)
+            tree = self.checklist_tree
             tree.marked.symmetric_difference_update({fp})
             tree.relabel(self.review, finding=fp)
             self._refresh_status()
@@ -481,13 +483,13 @@ class ReviewApp(App[None]):
         fp = self._current_finding()
         if fp:
             rule = self.review.findings[fp].rule_id
-            tree = self.query_one(ChecklistTree)
+            tree = self.checklist_tree
             tree.marked.update(f.fingerprint for f in self.review.findings.values() if f.rule_id == rule and f.is_open)
             tree.relabel(self.review)
             self._refresh_status()
 
     def action_annotate(self) -> None:
-        ref = self.query_one(ChecklistTree).current
+        ref = self.checklist_tree.current
         review = self.review
         if ref is None or review is None:
             return
@@ -528,7 +530,7 @@ class ReviewApp(App[None]):
     def action_next_step(self) -> None:
         if self.review is None:
             return
-        tree = self.query_one(ChecklistTree)
+        tree = self.checklist_tree
         target = next_target(self.review, self.docs, self.review.docs_read, tree.finding_order())
         if target is None:
             self.notify("Every step is done: export the report with `dbreview export`.", title="Review complete")
@@ -538,7 +540,7 @@ class ReviewApp(App[None]):
             tree.select_id(target.node_id)
 
     def _jump(self, forward: bool) -> None:
-        tree = self.query_one(ChecklistTree)
+        tree = self.checklist_tree
         fp = tree.next_untriaged(self.review, forward) if self.review else None
         if fp is None:
             self.notify("Every finding is triaged.")
@@ -560,10 +562,10 @@ class ReviewApp(App[None]):
                 return
             if target.startswith("source:"):
                 path, line = target[7:].rsplit(":", 1)
-                self.query_one(ContentSwitcher).current = "source"
+                self.viewer.current = "source"
                 self._show_file(path, int(line), int(line))
             else:
-                self.query_one(ChecklistTree).select_id(target)
+                self.checklist_tree.select_id(target)
 
         self.push_screen(SearchScreen(self.review), go)
 
@@ -596,7 +598,7 @@ class ReviewApp(App[None]):
         except Exception as exc:  # noqa: BLE001 - no terminal to hand over (tests, web), or no editor
             self.notify(f"Cannot open the editor: {exc}", severity="error")
         self._sources.pop(f.path, None)
-        self._show(self.query_one(ChecklistTree).current)
+        self._show(self.checklist_tree.current)
 
     def action_help(self) -> None:
         rows = [(b.key_display or b.key, self.ACTION_HELP.get(b.action, b.description)) for b in self.BINDINGS]  # type: ignore[union-attr]
@@ -618,7 +620,7 @@ def finding_markdown(f: FindingState) -> str:
 
     lines = [f"**{f.severity.upper()}** {f.rule_id}: {printable(f.message)}", f"`{f.location}`", ""]
     if f.evidence:
-        lines.append(code_block(printable("\n".join(f.evidence)), language(f.path)))
+        lines += code_block(f.evidence, language(f.path))
     return "\n".join(lines)
 
 

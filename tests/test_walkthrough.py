@@ -1,0 +1,125 @@
+"""The guided walkthrough, documents, search, summary, bulk triage and copying, as a reviewer uses them."""
+
+from __future__ import annotations
+
+from tui.app import ReviewApp
+from tui.screens.search import SearchScreen
+from tui.screens.summary import SummaryScreen
+from tui.session.state import Disposition
+from tui.walkthrough import context_docs, next_target, steps
+from tui.widgets.checklist_tree import ChecklistTree
+from tui.widgets.markdown_view import MarkdownView
+
+
+async def _ready(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+def test_checklist_documents_come_first_with_their_cited_lines(scanned):
+    from analyzers.checklist import load_checklist
+
+    docs = context_docs(load_checklist("database"), ["docs/other.md", "docs/tech-stack/00 - Overview.md"])
+    assert [d.path for d in docs] == ["docs/tech-stack/00 - Overview.md", "docs/other.md"]
+    assert docs[0].lines == (92, 159)
+    assert next_target(scanned, docs, set(), []).node_id == "doc:docs/tech-stack/00 - Overview.md"
+    first_steps = steps(scanned, docs, set())
+    assert [s.left for s in first_steps][0] == 2 and first_steps[3].left == 27
+
+
+async def test_space_walks_the_review_process_in_order(demo_repo, data_dir):
+    app = ReviewApp(demo_repo, data_dir, "alice")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot)
+        tree = app.query_one(ChecklistTree)
+        await pilot.press("space")
+        await pilot.pause()
+        assert tree.current.id == "doc:docs/tech-stack/00 - Overview.md"
+        view = app.query_one(MarkdownView)
+        await pilot.pause(0.3)
+        assert view.path == "docs/tech-stack/00 - Overview.md" and view.cited == (92, 159)
+        assert view.query(".-cited"), "the cited lines are marked in the rendered document"
+        await pilot.pause(1.8)  # long enough to count as read
+        assert "docs/tech-stack/00 - Overview.md" in app.review.docs_read
+        for _ in app.docs[1:]:  # the other documents, one space each
+            await pilot.press("space")
+            await pilot.pause(1.8)
+        await pilot.press("space")
+        await pilot.pause()
+        assert tree.current.kind == "finding", "after the documents, the findings"
+        assert "Step 2/4" in str(app.query_one("#status").render())
+    reopened = ReviewApp(demo_repo, data_dir, "alice", scan=False)
+    async with reopened.run_test(size=(100, 30)):
+        assert len(reopened.review.docs_read) == len(app.docs), "reading is recorded"
+
+
+async def test_bulk_dismiss_all_findings_of_a_rule_with_one_note(demo_repo, data_dir):
+    app = ReviewApp(demo_repo, data_dir, "alice")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot)
+        tree = app.query_one(ChecklistTree)
+        from collections import Counter
+
+        rule = Counter(f.rule_id for f in app.review.findings.values()).most_common(1)[0][0]
+        first = next(f for f in app.review.findings.values() if f.rule_id == rule)
+        same_rule = {f.fingerprint for f in app.review.findings.values() if f.rule_id == rule}
+        assert len(same_rule) > 1
+        tree.select_id(f"finding:{first.fingerprint}")
+        await pilot.pause()
+        await pilot.press("M")
+        assert tree.marked == same_rule
+        await pilot.press("x", "enter")  # false positive
+        await pilot.pause()
+        await pilot.press(*"indexes exist in the DBA's script", "enter")
+        await pilot.pause()
+        states = [app.review.findings[fp] for fp in same_rule]
+        assert all(s.disposition == Disposition.DISMISSED and s.dismiss_reason == "false positive" for s in states)
+        assert not tree.marked
+        notes = {e.note for fp in same_rule for e in app.review.history(fp) if e.kind == "disposition"}
+        assert any("DBA" in (n or "") for n in notes)
+
+
+async def test_search_finds_items_findings_and_source(demo_repo, data_dir):
+    app = ReviewApp(demo_repo, data_dir, "alice")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press(*"DISCARD")
+        await pilot.pause()
+        from textual.widgets import OptionList
+
+        options = app.screen.query_one(OptionList)
+        texts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any(t.startswith("item 1.4") for t in texts)
+        assert any("database.py:" in t for t in texts)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one(ChecklistTree).current.id == "item:1.4"
+
+
+async def test_summary_shows_sections_and_the_executive_summary(demo_repo, data_dir):
+    app = ReviewApp(demo_repo, data_dir, "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+        from textual.widgets import Markdown
+
+        source = app.screen.query_one(Markdown).source
+        assert "Executive Summary" in source and "Overall assessment" in source
+        await pilot.press("escape")
+
+
+async def test_copy_finding_location_and_markdown(demo_repo, data_dir):
+    app = ReviewApp(demo_repo, data_dir, "alice")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot)
+        await pilot.press("n", "y")
+        f = app.review.findings[app.query_one(ChecklistTree).current.key]
+        assert app.clipboard == f.location
+        await pilot.press("Y")
+        assert f.location in app.clipboard and "```" in app.clipboard and f.rule_id in app.clipboard
