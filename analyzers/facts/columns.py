@@ -55,6 +55,43 @@ def annotation_info(annotation: ast.AST | None, names: Names) -> tuple[str | Non
     return name, optional
 
 
+_WRAPPERS = {"Mapped", "WriteOnlyMapped", "DynamicMapped", "Optional", "List", "list", "Set", "set", "Sequence",
+             "Collection", "Iterable", "Union", "Relationship", "relationship", "AppenderQuery"}
+
+
+def annotation_class(annotation: ast.AST | None) -> str | None:
+    """The class a relationship annotation names: `Mapped[list["Document"]]`, `Mapped[Optional["Patient"]]`,
+    `Mapped["User | None"]` -> Document, Patient, User."""
+    node = annotation
+    for _ in range(8):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                node = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                return None
+            continue
+        if isinstance(node, ast.Subscript):
+            head = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", "")
+            if head not in _WRAPPERS:
+                return None
+            inner = node.slice
+            if isinstance(inner, ast.Tuple):  # Union["A", None], dict[str, "A"]
+                rest = [e for e in inner.elts if not (isinstance(e, ast.Constant) and e.value is None)]
+                inner = rest[-1] if rest else inner
+            node = inner
+            continue
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            parts = [p for p in (node.left, node.right) if not (isinstance(p, ast.Constant) and p.value is None)]
+            node = parts[0] if parts else node.left
+            continue
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, ast.Attribute):
+            return node.attr
+        return None
+    return None
+
+
 def read_type(node: ast.AST, names: Names) -> tuple[str, dict[str, str]] | None:
     """`DateTime(timezone=True)` -> ("DateTime", {"timezone": "True"}); None if not a type."""
     call = node if isinstance(node, ast.Call) else None
@@ -157,6 +194,7 @@ def read_column(
         span=span_of(span_node or call, path),
         declared_in=declared_in,
         autoincrement=autoincrement or source(kw.get("autoincrement")),
+        py_type=py_type,
     )
 
 
@@ -166,7 +204,7 @@ def read_relationship(call: ast.Call, attr: str, annotation: ast.AST | None, nam
     if call.args:
         target = const_str(call.args[0]) or ast.unparse(call.args[0])
     elif annotation is not None:
-        target = ast.unparse(annotation)
+        target = annotation_class(annotation) or ast.unparse(annotation)
     uselist = const_bool(kw.get("uselist"))
     if uselist is None and annotation is not None:
         text = ast.unparse(annotation)
@@ -218,6 +256,7 @@ def read_table_item(call: ast.Call, names: Names, path: str, table: str | None) 
             where=_where(kw.get("postgresql_where") or kw.get("sqlite_where")),
             using=const_str(kw.get("postgresql_using")),
             span=span,
+            where_python=_python_predicate(kw.get("postgresql_where") or kw.get("sqlite_where")),
         )
     if kind in ("UniqueConstraint", "PrimaryKeyConstraint"):
         return ConstraintFact(
@@ -249,6 +288,18 @@ def _names_list(node: ast.AST) -> tuple[str, ...]:
     if isinstance(node, (ast.List, ast.Tuple)):
         return _column_names(list(node.elts))
     return ()
+
+
+def _python_predicate(node: ast.AST | None) -> bool:
+    """`postgresql_where=(removed_at is None)`, `not x`, `a and b`: Python computes a bool at import time,
+    so the index gets `WHERE false`/`WHERE true` instead of the predicate meant."""
+    while isinstance(node, ast.Expr):
+        node = node.value
+    if isinstance(node, ast.Compare):
+        return any(isinstance(o, (ast.Is, ast.IsNot, ast.In, ast.NotIn)) for o in node.ops)
+    return isinstance(node, (ast.BoolOp, ast.UnaryOp)) and not isinstance(getattr(node, "op", None), ast.Invert) or (
+        isinstance(node, ast.Constant) and isinstance(node.value, bool)
+    )
 
 
 def _where(node: ast.AST | None) -> str | None:

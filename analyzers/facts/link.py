@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from analyzers.facts.model import ClassFact, Facts, IndexFact, ModuleFacts, RevisionFact, TableFact
+from analyzers.facts.model import ClassFact, ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, TableFact
 from analyzers.facts.names import last
 
 _EXTERNAL_BASES = ("sqlalchemy.Model", "sqlmodel.SQLModel", "SQLModel")
@@ -25,6 +25,7 @@ def link(facts: Facts, modules: list[ModuleFacts]) -> Facts:
         facts.listeners.extend(m.listeners)
         facts.calls.extend(m.calls)
         facts.sql.extend(m.sql)
+        facts.json_uses.extend(m.json_uses)
         if m.revision is not None:
             facts.revisions.append(m.revision)
     by_class = {t.class_name: t for t in facts.tables.values() if t.class_name}
@@ -158,7 +159,13 @@ def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
     tables: dict[str, TableFact] = {}
     for rev in revisions:
         for op in rev.upgrade:
+            if op.sql is not None:
+                for st in op.sql.statements:
+                    _apply_sql(tables, st)
+                continue
             t = tables.get(op.table or "")
+            if t is None and op.name == "drop_index" and op.target:  # op.drop_index("ix") without table_name
+                t = next((x for x in tables.values() if any(i.name == op.target for i in x.indexes)), None)
             if op.name == "create_table" and op.table:
                 t = tables[op.table] = TableFact(op.table, None, rev.path, op.span)
                 for c in op.columns:
@@ -179,24 +186,92 @@ def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
                 t.indexes.append(op.index)
             elif op.name == "drop_index" and op.target:
                 t.indexes = [i for i in t.indexes if i.name != op.target]
+            elif op.name == "drop_constraint" and op.target:
+                _drop_constraint(t, op.target)
             elif op.name.startswith("create_") and op.constraints:
                 t.constraints.extend(op.constraints)
             elif op.name == "alter_column" and op.columns and op.target in t.columns:
                 old, new = t.columns[op.target], op.columns[0]
-                t.columns[op.target] = replace(
+                if new.attr and new.attr != op.target:  # new_column_name=
+                    t.columns.pop(op.target)
+                    old = replace(old, name=new.attr, attr=new.attr)
+                t.columns[old.name] = replace(
                     old,
                     nullable=new.nullable if new.nullable is not None else old.nullable,
                     type_name=new.type_name or old.type_name,
                     type_args=new.type_args if new.type_name else old.type_args,
+                    server_default=old.server_default if new.server_default is None else (
+                        None if new.server_default == "None" else new.server_default),
                 )
             elif op.name == "rename_table" and op.target:
                 tables[op.target] = replace(t, name=op.target)
                 tables.pop(t.name, None)
-        for op in rev.upgrade:
-            for st in op.sql.statements if op.sql else ():
-                if st.kind == "create_index" and st.table in tables:
-                    d = st.details
-                    tables[st.table].indexes.append(
-                        IndexFact(str(d.get("name")), st.table, tuple(d.get("columns") or ()), bool(d.get("unique")), d.get("where"), d.get("using"), st.span)  # type: ignore[arg-type]
-                    )
     return tables
+
+
+def _apply_sql(tables: dict[str, TableFact], st) -> None:
+    """Schema changes written as SQL in op.execute: CREATE INDEX, DROP INDEX, ADD/DROP CONSTRAINT."""
+    d = st.details
+    if st.kind == "create_table" and st.table and st.table not in tables:
+        from analyzers.facts.model import ColumnFact
+
+        t = tables[st.table] = TableFact(st.table, None, st.span.path, st.span, from_sql=True)
+        for name in d.get("columns", ()):
+            t.columns[name] = ColumnFact(
+                name=name, attr=name, type_name=None, type_args={}, nullable=None, implied_nullable=True,
+                primary_key=False, unique=False, index=False, default=None, server_default=None, onupdate=None,
+                foreign_keys=[], span=st.span, declared_in=st.table,
+            )
+    elif st.kind == "create_index" and st.table in tables:
+        tables[st.table].indexes.append(
+            IndexFact(str(d.get("name")), st.table, tuple(d.get("columns") or ()), bool(d.get("unique")), d.get("where"), d.get("using"), st.span)  # type: ignore[arg-type]
+        )
+    elif st.kind == "drop" and d.get("type") == "OBJECT_TABLE":
+        for name in d.get("names", ()):
+            tables.pop(name, None)
+    elif st.kind == "drop" and d.get("type") == "OBJECT_INDEX":
+        for name in d.get("names", ()):
+            for t in tables.values():
+                t.indexes = [i for i in t.indexes if i.name != name]
+    elif st.kind == "rename_column" and st.table in tables and d.get("old") in tables[st.table].columns:
+        t = tables[st.table]
+        t.columns[str(d["new"])] = replace(t.columns.pop(str(d["old"])), name=str(d["new"]))
+    elif st.kind == "rename_table" and st.table in tables and d.get("new"):
+        tables[str(d["new"])] = replace(tables.pop(st.table), name=str(d["new"]))
+    elif st.kind == "alter_table" and st.table in tables:
+        t = tables[st.table]
+        for name in d.get("dropped_columns", ()):
+            t.columns.pop(name, None)
+        for name in d.get("added_columns", ()):
+            from analyzers.facts.model import ColumnFact
+
+            t.columns.setdefault(name, ColumnFact(
+                name=name, attr=name, type_name=None, type_args={}, nullable=None, implied_nullable=True,
+                primary_key=False, unique=False, index=False, default=None, server_default=None, onupdate=None,
+                foreign_keys=[], span=st.span, declared_in=st.table,
+            ))
+        for name in d.get("dropped_constraints", ()):
+            _drop_constraint(t, name)
+        for con in d.get("added_constraints", ()):
+            t.constraints.append(ConstraintFact(con["kind"], con.get("name"), tuple(con.get("columns", ())), con.get("expression"), st.span))
+
+
+def _drop_constraint(t: TableFact, name: str) -> None:
+    """Forget a dropped constraint, named or known by PostgreSQL's default name (users_email_key)."""
+    t.constraints = [
+        c for c in t.constraints
+        if c.name != name and not (c.name is None and _default_name(t.name, c.kind, c.columns) == name)
+    ]
+    t.indexes = [i for i in t.indexes if i.name != name]
+    for cname, c in list(t.columns.items()):
+        if c.unique and name == _default_name(t.name, "unique", (cname,)):
+            t.columns[cname] = replace(c, unique=False)
+        if c.foreign_keys and name == _default_name(t.name, "foreign_key", (cname,)):
+            t.columns[cname] = replace(c, foreign_keys=[])
+
+
+def _default_name(table: str, kind: str, columns: tuple[str, ...]) -> str:
+    suffix = {"unique": "key", "foreign_key": "fkey", "primary_key": "pkey", "check": "check"}.get(kind, kind)
+    if kind == "primary_key":
+        return f"{table}_pkey"
+    return f"{table}_{'_'.join(columns)}_{suffix}"

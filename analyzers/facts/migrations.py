@@ -11,6 +11,11 @@ from analyzers.facts.names import Names, const_bool, const_str, kwargs, last
 from analyzers.facts.strings import Env, constant_env, evaluate, strings_of
 
 _MAX_INLINE_DEPTH = 2
+# op.<name>(constraint_or_index_name, table, ...): a batch_op omits the table, second in op's signature.
+_TABLE_SECOND = (
+    "create_index", "create_unique_constraint", "create_foreign_key", "create_check_constraint",
+    "create_primary_key", "drop_constraint",
+)
 
 
 def is_migration(tree: ast.Module, path: str) -> bool:
@@ -37,9 +42,7 @@ def read_revision(tree: ast.Module, names: Names, path: str, env: Env, errors: l
                     spans[t.id] = col.span_of(n, path)
     functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
     down = values.get("down_revision")
-    downs: tuple[str, ...] = ()
-    if down is not None:
-        downs = tuple(strings_of(down, env) or ([] if const_str(down) is None else [const_str(down)]))
+    downs = _strings(down, env)
     reader = _OpReader(names, path, env, functions)
     upgrade, downgrade = functions.get("upgrade"), functions.get("downgrade")
     doc = ast.get_docstring(tree) or ""
@@ -54,7 +57,16 @@ def read_revision(tree: ast.Module, names: Names, path: str, env: Env, errors: l
         downgrade_span=col.span_of(downgrade, path) if downgrade else None,
         downgrade_empty=downgrade is None or _is_empty(downgrade),
         message=doc.strip().splitlines()[0] if doc.strip() else None,
+        downgrade_raises=downgrade is not None and any(isinstance(s, ast.Raise) for s in downgrade.body),
+        branch_labels=_strings(values.get("branch_labels"), env),
+        depends_on=_strings(values.get("depends_on"), env),
     )
+
+
+def _strings(node: ast.AST | None, env: Env) -> tuple[str, ...]:
+    if node is None:
+        return ()
+    return tuple(strings_of(node, env) or ([] if const_str(node) is None else [const_str(node)]))
 
 
 def _is_empty(func: ast.FunctionDef) -> bool:
@@ -142,8 +154,12 @@ class _OpReader:
             values = strings_of(node, env)
             return values[0] if values else const_str(node)
 
-        if batch_table:  # batch_op.add_column(Column(...)): the table is the batch's
-            args.insert(0, ast.Constant(batch_table))
+        if batch_table:  # batch_op.add_column(Column(...)): the table is the batch's, where op.* takes it
+            if name == "drop_index":
+                kw.setdefault("table_name", ast.Constant(batch_table))
+            else:
+                position = 1 if name in _TABLE_SECOND else 0
+                args.insert(min(position, len(args)), ast.Constant(batch_table))
         if name == "execute" and args:
             return self._execute(call, args[0], env, span)
         if name == "create_table" and args:
@@ -232,7 +248,7 @@ class _OpReader:
     def _altered(self, call: ast.Call, kw: dict[str, ast.expr], column: str, table: str | None) -> ColumnFact:
         typ = col.read_type(kw["type_"], self.names) if "type_" in kw else None
         return ColumnFact(
-            name=column, attr=column, type_name=typ[0] if typ else None, type_args=typ[1] if typ else {},
+            name=column, attr=const_str(kw.get("new_column_name")) or column, type_name=typ[0] if typ else None, type_args=typ[1] if typ else {},
             nullable=const_bool(kw.get("nullable")), implied_nullable=True, primary_key=False, unique=False,
             index=False, default=None, server_default=None if "server_default" not in kw else ast.unparse(kw["server_default"]),
             onupdate=None, foreign_keys=[], span=col.span_of(call, self.path), declared_in=table or "",

@@ -46,6 +46,7 @@ class ColumnFact:
     span: Span
     declared_in: str  # the class (model or mixin) that declares it
     autoincrement: str | None = None
+    py_type: str | None = None  # the Python type of its annotation: datetime, str, list, dict ...
 
     @property
     def is_nullable(self) -> bool:
@@ -68,6 +69,7 @@ class IndexFact:
     where: str | None
     using: str | None
     span: Span
+    where_python: bool = False  # the predicate is a Python expression (`col is None`), evaluated to a bool
 
 
 @dataclass(slots=True)
@@ -123,6 +125,7 @@ class TableFact:
     constraints: list[ConstraintFact] = field(default_factory=list)
     relationships: list[RelationshipFact] = field(default_factory=list)
     mixins: tuple[str, ...] = ()
+    from_sql: bool = False  # created by CREATE TABLE in op.execute: its columns are known by name only
 
     def column(self, name: str) -> ColumnFact | None:
         return self.columns.get(name)
@@ -200,6 +203,19 @@ class RevisionFact:
     downgrade_span: Span | None
     downgrade_empty: bool  # missing, `pass`, docstring only
     message: str | None = None
+    downgrade_raises: bool = False  # declared irreversible: the downgrade raises (NotImplementedError ...)
+    branch_labels: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class JsonUse:
+    """An expression that queries inside a JSON column: `Org.settings["plan"]`, `Org.tags.contains([...])`."""
+
+    owner: str  # the class name as written (Org)
+    attr: str  # the mapped attribute (settings)
+    operation: str  # "[]", "contains", "has_key", "op(@>)" ...
+    span: Span
 
 
 @dataclass(slots=True)
@@ -217,6 +233,7 @@ class ModuleFacts:
     revision: RevisionFact | None = None
     bases: list[str] = field(default_factory=list)  # names bound to declarative_base() in this module
     errors: list[tuple[int | None, str]] = field(default_factory=list)
+    json_uses: list[JsonUse] = field(default_factory=list)  # Model.attr["k"], Model.attr.contains(...) ...
 
 
 @dataclass(slots=True)
@@ -240,6 +257,7 @@ class Facts:
     calls: list[CallFact] = field(default_factory=list)
     sql: list[SqlUse] = field(default_factory=list)
     docs: list[DocFact] = field(default_factory=list)
+    json_uses: list[JsonUse] = field(default_factory=list)
 
     def lines(self, span: Span) -> tuple[str, ...]:
         """The source lines of a span; files are read on first use (most files have no finding)."""

@@ -7,7 +7,7 @@ import ast
 
 from analyzers.facts import columns as col
 from analyzers.facts.migrations import is_migration, read_revision
-from analyzers.facts.model import CallFact, ClassFact, ListenerFact, ModuleFacts, SqlUse, TableFact
+from analyzers.facts.model import CallFact, ClassFact, JsonUse, ListenerFact, ModuleFacts, SqlUse, TableFact
 from analyzers.facts.names import Names, const_bool, const_str, kwargs, last, module_name
 from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate
@@ -45,12 +45,9 @@ class _Reader:
     def __init__(self, facts: ModuleFacts, names: Names, env: dict[str, list[str]]) -> None:
         self.facts, self.names, self.env, self.path = facts, names, env, facts.path
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
-        self.in_listener: set[int] = set()
 
     def read(self, tree: ast.Module) -> None:
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self.functions.setdefault(node.name, node)
+        self._index(tree)
         for node in tree.body:
             if isinstance(node, ast.ClassDef):
                 self._class(node)
@@ -58,8 +55,38 @@ class _Reader:
                 self._module_assignment(node)
             elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
                 self._loose_index(node.value)
-        self._listeners(tree)
-        self._calls(tree)
+        self._listeners()
+        self._calls()
+        self._json_uses()
+
+    def _index(self, tree: ast.Module) -> None:
+        """One walk over the tree (walks dominate the cost of reading a file): every function, every
+        call with its innermost enclosing function, the targets of assigned calls, subscripts."""
+        self.all_functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+        self.calls: list[tuple[ast.Call, ast.FunctionDef | ast.AsyncFunctionDef | None]] = []
+        self.assigned: dict[int, str] = {}
+        self.subscripts: list[ast.Subscript] = []
+        stack: list[tuple[ast.AST, ast.FunctionDef | ast.AsyncFunctionDef | None]] = [(tree, None)]
+        while stack:
+            node, func = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.all_functions.append(node)
+                self.functions.setdefault(node.name, node)
+                for deco in node.decorator_list:
+                    stack.append((deco, func))
+                inner: ast.FunctionDef | ast.AsyncFunctionDef | None = node
+                children = [*node.body, *(a for a in node.args.defaults if a is not None)]
+            else:
+                inner = func
+                children = list(ast.iter_child_nodes(node))
+                if isinstance(node, ast.Call):
+                    self.calls.append((node, func))
+                elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                    self.assigned[id(node.value)] = ast.unparse(node.targets[0])
+                elif isinstance(node, ast.Subscript):
+                    self.subscripts.append(node)
+            for child in reversed(children):  # preorder: a call before the calls in its arguments
+                stack.append((child, inner))
 
     # -- models ------------------------------------------------------------------------------
 
@@ -119,6 +146,11 @@ class _Reader:
             fact.columns.append(col.read_column(value, target, annotation, names, self.path, fact.name, stmt))
         elif isinstance(value, ast.Call) and col.is_relationship_call(value, names):
             fact.relationships.append(col.read_relationship(value, target, annotation, names, self.path, stmt))
+        elif value is None and annotation is not None and _bare_mapped_column(annotation, names):
+            # SQLAlchemy 2.0: `refunded_at: Mapped[datetime | None]` alone is a column typed by its annotation
+            fake = ast.Call(func=ast.Name("mapped_column"), args=[], keywords=[])
+            ast.copy_location(fake, stmt)
+            fact.columns.append(col.read_column(fake, target, annotation, names, self.path, fact.name, stmt))
         elif value is None and annotation is not None and fact.sqlmodel_table and not target.startswith("_"):
             # SQLModel: a bare annotation is a column
             fake = ast.Call(func=ast.Name("Field"), args=[], keywords=[])
@@ -177,6 +209,31 @@ class _Reader:
         if owner and item is not None:
             self.facts.loose_indexes.append((owner, item))
 
+    def _json_uses(self) -> None:
+        """Queries into JSON columns, on a class attribute: Model.col["k"], Model.col.contains(...),
+        .has_key/.has_any/.has_all/.contained_by, .op("@>"), func.jsonb_*(Model.col)."""
+        for sub in self.subscripts:
+            owner_attr = _class_attr(sub.value)
+            if owner_attr:
+                self.facts.json_uses.append(JsonUse(*owner_attr, "[]", col.span_of(sub, self.path)))
+        for node, _ in self.calls:
+            if not isinstance(node.func, ast.Attribute):
+                continue
+            found = None
+            method, owner = node.func.attr, node.func.value
+            if method in _JSON_METHODS and _class_attr(owner):
+                found = (*_class_attr(owner), method)  # type: ignore[misc]
+            elif method == "op" and node.args and const_str(node.args[0]) in _JSON_OPERATORS:
+                if _class_attr(owner):
+                    found = (*_class_attr(owner), f"op({const_str(node.args[0])})")  # type: ignore[misc]
+            elif method.startswith(("jsonb_", "json_")):
+                for arg in node.args:
+                    if _class_attr(arg):
+                        found = (*_class_attr(arg), method)  # type: ignore[misc]
+                        break
+            if found:
+                self.facts.json_uses.append(JsonUse(found[0], found[1], found[2], col.span_of(node, self.path)))
+
     def _qualify(self, node: ast.AST) -> str:
         if isinstance(node, ast.Call):  # declarative_base() used inline
             node = node.func
@@ -187,13 +244,14 @@ class _Reader:
 
     # -- engine, sessions, listeners, SQL ----------------------------------------------------
 
-    def _listeners(self, tree: ast.Module) -> None:
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                for deco in node.decorator_list:
-                    if isinstance(deco, ast.Call) and self.names.callee(deco).endswith("listens_for") and len(deco.args) >= 2:
-                        self._listener(deco.args[0], deco.args[1], node)
-            elif isinstance(node, ast.Call) and self.names.callee(node).endswith("event.listen") and len(node.args) >= 3:
+    def _listeners(self) -> None:
+        self.listener_functions: set[int] = set()
+        for func in self.all_functions:
+            for deco in func.decorator_list:
+                if isinstance(deco, ast.Call) and self.names.callee(deco).endswith("listens_for") and len(deco.args) >= 2:
+                    self._listener(deco.args[0], deco.args[1], func)
+        for node, _ in self.calls:
+            if self.names.callee(node).endswith("event.listen") and len(node.args) >= 3:
                 fn = node.args[2]
                 func = self.functions.get(fn.id) if isinstance(fn, ast.Name) else None
                 if func is not None:
@@ -204,50 +262,60 @@ class _Reader:
         if name is None:
             return
         listener = ListenerFact(ast.unparse(target), name, func.name, col.span_of(func, self.path))
-        listener.sql = self._sql_in(func, func.name)
-        self.in_listener.update(id(n) for n in ast.walk(func))
+        listener.sql = self._sql_in(func)
+        self.listener_functions.add(id(func))
         self.facts.listeners.append(listener)
 
-    def _calls(self, tree: ast.Module) -> None:
-        assigned: dict[int, str] = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                assigned[id(node.value)] = ast.unparse(node.targets[0])
-        for func in self.functions.values():
-            if id(func) in self.in_listener:
-                continue
-            self.facts.sql.extend(u for u in self._sql_in(func, func.name) if u.formatted or u.statements)
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
+    def _calls(self) -> None:
+        for func in self.all_functions:
+            if id(func) not in self.listener_functions:
+                self.facts.sql.extend(u for u in self._sql_in(func) if u.formatted or u.statements)
+        for node, func in self.calls:
             callee = self.names.callee(node)
             if last(callee) in _INTERESTING_CALLS:
                 kw = {k: ast.unparse(v) for k, v in kwargs(node).items()}
-                self.facts.calls.append(CallFact(callee, col.span_of(node, self.path), kw, assigned.get(id(node))))
+                self.facts.calls.append(CallFact(callee, col.span_of(node, self.path), kw, self.assigned.get(id(node))))
             elif isinstance(node.func, ast.Attribute) and node.func.attr == "delete" and _looks_like_session(node.func.value):
+                model = _model_of(node.args[0], func) if node.args else None
                 self.facts.calls.append(
-                    CallFact("session.delete", col.span_of(node, self.path), {}, ast.unparse(node.args[0]) if node.args else None)
+                    CallFact(
+                        "session.delete", col.span_of(node, self.path), {"model": model} if model else {},
+                        ast.unparse(node.args[0]) if node.args else None,
+                    )
                 )
 
-    def _sql_in(self, func: ast.FunctionDef | ast.AsyncFunctionDef, fname: str) -> list[SqlUse]:
-        env = constant_env(func.body, self.env)
+    def _calls_in(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Call]:
+        if not hasattr(self, "_by_function"):
+            self._by_function: dict[int, list[ast.Call]] = {}
+            for call, owner in self.calls:
+                if owner is not None:
+                    self._by_function.setdefault(id(owner), []).append(call)
+        return self._by_function.get(id(func), [])
+
+    def _sql_in(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[SqlUse]:
+        """SQL sent by the calls of `func` itself (a nested function's calls are its own)."""
+        calls = self._calls_in(func)
+        if not calls:
+            return []
+        env: dict[str, list[str]] | None = None
         uses: list[SqlUse] = []
         consumed: set[int] = set()
-        for node in ast.walk(func):
-            if not isinstance(node, ast.Call) or id(node) in consumed:
+        for node in calls:
+            if id(node) in consumed or not node.args:
                 continue
-            is_execute = isinstance(node.func, ast.Attribute) and node.func.attr in _EXECUTES and node.args
-            is_text = last(self.names.callee(node)) == "text" and node.args
-            if not (is_execute or is_text):
+            is_execute = isinstance(node.func, ast.Attribute) and node.func.attr in _EXECUTES
+            if not is_execute and last(self.names.callee(node)) != "text":
                 continue
             arg = node.args[0]
             if isinstance(arg, ast.Call) and last(self.names.callee(arg)) == "text":
                 consumed.add(id(arg))
+            if env is None:
+                env = constant_env(func.body, self.env)
             texts = evaluate(arg, env, self.names)
             if texts is None:
                 continue
             bound = bool(is_execute and (len(node.args) > 1 or node.keywords))
-            uses.extend(sql_use(t.value, t.formatted, bound, node, arg, self.path, fname) for t in texts)
+            uses.extend(sql_use(t.value, t.formatted, bound, node, arg, self.path, func.name) for t in texts)
         return uses
 
 
@@ -257,6 +325,75 @@ def sql_use(text: str, formatted: bool, bound: bool, call: ast.Call, literal: as
     statements, _ = parse_statements(text, literal_span) if text.strip() else ([], None)
     has_params = bound or ":" in text.replace("::", "")
     return SqlUse(span, text, formatted, has_params, statements, function)
+
+
+_JSON_METHODS = ("contains", "has_key", "has_any", "has_all", "contained_by", "path_exists", "path_match")
+_JSON_OPERATORS = ("@>", "<@", "?", "?|", "?&", "->", "->>", "#>", "#>>", "@?", "@@")
+
+
+def _class_attr(node: ast.AST) -> tuple[str, str] | None:
+    """(Class, attr) for `Class.attr` where Class looks like a model class name."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id[:1].isupper():
+        return node.value.id, node.attr
+    return None
+
+
+_LOADERS = ("select", "get", "get_one", "query", "get_or_404", "first_or_404", "one_or_404")
+
+
+def _model_of(target: ast.AST, func: ast.FunctionDef | ast.AsyncFunctionDef | None) -> str | None:
+    """The model class of the object passed to session.delete(), from the function's own assignments:
+    `x = (await db.execute(select(Task).where(...))).scalar_one()` -> Task. None when not evident."""
+    if func is None:
+        return None
+    bound: dict[str, ast.AST] = {}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            bound.setdefault(node.targets[0].id, node.value)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            bound.setdefault(node.target.id, node.value)
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
+            bound.setdefault(node.target.id, node.iter)
+        elif isinstance(node, ast.arg) and node.annotation is not None:
+            bound.setdefault(node.arg, node.annotation)
+
+    def resolve(expr: ast.AST, depth: int, seen: set[str]) -> str | None:
+        if isinstance(expr, ast.Name) and expr.id[:1].isupper():
+            return expr.id  # an annotation: `task: Task`
+        for n in ast.walk(expr):
+            if isinstance(n, ast.Call) and n.args:
+                name = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+                first = n.args[0]
+                if name in _LOADERS and isinstance(first, (ast.Name, ast.Attribute)):
+                    cls = first.id if isinstance(first, ast.Name) else first.attr
+                    if cls[:1].isupper():
+                        return cls
+            if isinstance(n, ast.Attribute) and n.attr == "query" and isinstance(n.value, ast.Name) and n.value.id[:1].isupper():
+                return n.value.id  # Flask-SQLAlchemy: Task.query.get(id)
+        if depth >= 4:
+            return None
+        for n in ast.walk(expr):
+            if isinstance(n, ast.Name) and n.id in bound and n.id not in seen:
+                found = resolve(bound[n.id], depth + 1, seen | {n.id})
+                if found:
+                    return found
+        return None
+
+    return resolve(target, 0, set())
+
+
+def _bare_mapped_column(annotation: ast.AST, names: Names) -> bool:
+    """`Mapped[<a scalar Python type>]` (not a class, not a collection): a column, not a relationship."""
+    node = annotation
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return False
+    if not (isinstance(node, ast.Subscript) and last(names.qualname(node.value)) == "Mapped"):
+        return False
+    py_type, _ = col.annotation_info(annotation, names)
+    return py_type in col.ANNOTATION_TYPES and py_type not in ("list", "dict")
 
 
 def _looks_like_session(node: ast.AST) -> bool:

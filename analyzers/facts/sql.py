@@ -44,8 +44,60 @@ def parse_statements(text: str, span: Span) -> tuple[list[SqlStatement], str | N
 
 
 _PLPGSQL_CONTROL = re.compile(
-    r"^\s*(?:(?:BEGIN|ELSE|DECLARE|LOOP|EXCEPTION)\b|(?:ELS)?IF\b.*?\bTHEN\b|WHEN\b.*?\bTHEN\b)\s*", re.I | re.S
+    r"^\s*(?:(?:BEGIN|ELSE|DECLARE|LOOP|EXCEPTION)\b|(?:ELS)?IF\b.*?\bTHEN\b|WHEN\b.*?\bTHEN\b|"
+    r"(?:FOREACH|FOR|WHILE)\b.*?\bLOOP\b)\s*",
+    re.I | re.S,
 )
+_ARRAY_LITERAL = r"ARRAY\s*\[([^\]]*)\]"
+_DECLARED_ARRAY = re.compile(r"(\w+)\s+\w+(?:\s*\[\s*\])?\s*(?::=|=|DEFAULT)\s*" + _ARRAY_LITERAL, re.I)
+_LOOP_ARRAY = re.compile(
+    r"FOREACH\s+(\w+)\s+IN\s+ARRAY\s+(?:" + _ARRAY_LITERAL + r"|(\w+))"
+    r"|FOR\s+(\w+)\s+IN\s+SELECT\s+unnest\s*\(\s*(?:" + _ARRAY_LITERAL + r"|(\w+))",
+    re.I,
+)
+_EXECUTE_FORMAT = re.compile(r"^EXECUTE\s+format\s*\(\s*'((?:[^']|'')*)'\s*((?:,[^;]*)?)\)\s*$", re.I | re.S)
+_EXECUTE_LITERAL = re.compile(r"^EXECUTE\s+'((?:[^']|'')*)'\s*$", re.I | re.S)
+
+
+def _quoted(values: str) -> list[str]:
+    return [v.replace("''", "'") for v in re.findall(r"'((?:[^']|'')*)'", values)]
+
+
+def _loop_values(body: str) -> dict[str, list[str]]:
+    """Loop variables of a DO block that run over constant arrays: FOREACH t IN ARRAY ARRAY['a', 'b']."""
+    declared = {m.group(1).lower(): _quoted(m.group(2)) for m in _DECLARED_ARRAY.finditer(body)}
+    out: dict[str, list[str]] = {}
+    for m in _LOOP_ARRAY.finditer(body):
+        var = m.group(1) or m.group(4)
+        literal = m.group(2) if m.group(1) else m.group(5)
+        named = m.group(3) if m.group(1) else m.group(6)
+        values = _quoted(literal) if literal is not None else declared.get((named or "").lower())
+        if var and values:
+            out[var.lower()] = values
+    return out
+
+
+def _dynamic(text: str, loops: dict[str, list[str]]) -> list[str] | None:
+    """The statements an EXECUTE runs, when its format() arguments are loop variables over constants."""
+    m = _EXECUTE_LITERAL.match(text)
+    if m:
+        return [m.group(1).replace("''", "'")]
+    m = _EXECUTE_FORMAT.match(text)
+    if not m:
+        return None
+    template = m.group(1).replace("''", "'")
+    args = [a.strip() for a in m.group(2).lstrip(",").split(",") if a.strip()]
+    names = [re.sub(r"^quote_(?:ident|literal)\s*\(\s*(\w+)\s*\)$", r"\1", a, flags=re.I).lower() for a in args]
+    variables = {n for n in names}
+    if len(variables) != 1 or next(iter(variables)) not in loops:
+        return None if args else [template]
+    out = []
+    for value in loops[next(iter(variables))]:
+        filled = template
+        for _ in names:
+            filled = re.sub(r"%[ILs]|\$1", value.replace("\\", "\\\\"), filled, count=1)
+        out.append(filled)
+    return out
 
 
 def _do_body(stmt: object) -> str | None:
@@ -63,7 +115,8 @@ def _inside_do(body: str, piece: str, span: Span) -> list[SqlStatement]:
     """The plain SQL statements of a PL/pgSQL DO block (`IF ... THEN ALTER TABLE ...; END IF;`).
 
     Control flow is peeled off each `;`-separated chunk; what then parses as SQL is kept, with the
-    line it sits on. Dynamic SQL (EXECUTE format(...)) stays unread."""
+    line it sits on. `EXECUTE format('... %I ...', t)` is expanded when `t` loops over a constant array;
+    other dynamic SQL becomes a `dynamic_sql` statement: seen, not read."""
     from pglast import parse_sql
     from pglast.parser import ParseError
 
@@ -72,6 +125,7 @@ def _inside_do(body: str, piece: str, span: Span) -> list[SqlStatement]:
     base_line = span.start + (stripped[:base].count("\n") if base >= 0 else 0)
     out = []
     offset = 0
+    loops: dict[str, list[str]] | None = None
     for chunk in body.split(";"):
         start = offset
         offset += len(chunk) + 1
@@ -82,16 +136,32 @@ def _inside_do(body: str, piece: str, span: Span) -> list[SqlStatement]:
                 break
             text = peeled
         text = text.strip()
-        if not text or text.upper().startswith(("END", "RAISE", "PERFORM", "EXECUTE", "RETURN", "NULL")):
+        if not text:
+            continue
+        line = base_line + body[: start + chunk.find(text[:20])].count("\n") if text[:20] in chunk else base_line
+        line = min(line, span.end)
+        here = Span(span.path, line, min(line + text.count("\n"), span.end))
+        if text.upper().startswith("EXECUTE"):
+            if loops is None:
+                loops = _loop_values(body)
+            expanded = _dynamic(text, loops)
+            if expanded is None:
+                out.append(SqlStatement("dynamic_sql", None, here, text))
+                continue
+            for sql in expanded:
+                try:
+                    out.extend(_classify(raw.stmt, sql, here) for raw in parse_sql(sql))
+                except ParseError:
+                    out.append(SqlStatement("dynamic_sql", None, here, text))
+            continue
+        if text.upper().startswith(("END", "RAISE", "PERFORM", "RETURN", "NULL")):
             continue
         try:
             raws = parse_sql(text)
         except ParseError:
             continue
-        line = base_line + body[: start + chunk.find(text[:20])].count("\n") if text[:20] in chunk else base_line
-        line = min(line, span.end)
         for raw in raws:
-            out.append(_classify(raw.stmt, text.replace(_DYNAMIC, "{?}"), Span(span.path, line, min(line + text.count("\n"), span.end))))
+            out.append(_classify(raw.stmt, text.replace(_DYNAMIC, "{?}"), here))
     return out
 
 
@@ -115,7 +185,15 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
         for cmd in stmt.cmds or ():
             if cmd.subtype in kinds:
                 return SqlStatement(kinds[cmd.subtype], rel(stmt.relation), span, text)
-        return SqlStatement("alter_table", rel(stmt.relation), span, text)
+        return SqlStatement("alter_table", rel(stmt.relation), span, text, _alter_details(stmt, deparse))
+    if isinstance(stmt, ast.RenameStmt) and stmt.relation is not None:
+        if stmt.renameType == enums.ObjectType.OBJECT_COLUMN:
+            return SqlStatement("rename_column", rel(stmt.relation), span, text, {"old": stmt.subname, "new": stmt.newname})
+        if stmt.renameType == enums.ObjectType.OBJECT_TABLE:
+            return SqlStatement("rename_table", rel(stmt.relation), span, text, {"new": stmt.newname})
+    if isinstance(stmt, ast.CreateStmt) and stmt.relation is not None:
+        columns = [e.colname for e in stmt.tableElts or () if isinstance(e, ast.ColumnDef)]
+        return SqlStatement("create_table", rel(stmt.relation), span, text, {"columns": columns})
     if isinstance(stmt, ast.CreatePolicyStmt):
         return SqlStatement(
             "create_policy",
@@ -168,10 +246,44 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
     if isinstance(stmt, ast.TransactionStmt):
         return SqlStatement(stmt.kind.name.removeprefix("TRANS_STMT_").lower(), None, span, text)
     if isinstance(stmt, ast.DropStmt):
-        return SqlStatement("drop", None, span, text, {"type": stmt.removeType.name})
+        objects = [tuple(getattr(p, "sval", "") for p in o) if isinstance(o, tuple) else (getattr(o, "sval", ""),) for o in stmt.objects or ()]
+        kind = stmt.removeType.name
+        if kind == "OBJECT_POLICY" and objects and len(objects[0]) >= 2:  # (schema?, table, policy)
+            return SqlStatement("drop_policy", objects[0][-2], span, text, {"name": objects[0][-1]})
+        return SqlStatement("drop", None, span, text, {"type": kind, "names": [o[-1] for o in objects if o]})
     if isinstance(stmt, ast.SelectStmt) and "set_config" in text.lower():
         return SqlStatement("set_config", None, span, text, _set_config_args(text))
     return SqlStatement(type(stmt).__name__, None, span, text)
+
+
+def _alter_details(stmt: object, deparse) -> dict[str, object]:
+    """Constraints an ALTER TABLE adds or drops, so the replayed schema follows SQL migrations too."""
+    from pglast import enums
+
+    added: list[dict[str, object]] = []
+    dropped: list[str] = []
+    kinds = {
+        enums.ConstrType.CONSTR_UNIQUE: "unique", enums.ConstrType.CONSTR_CHECK: "check",
+        enums.ConstrType.CONSTR_FOREIGN: "foreign_key", enums.ConstrType.CONSTR_PRIMARY: "primary_key",
+    }
+    added_columns: list[str] = []
+    dropped_columns: list[str] = []
+    for cmd in stmt.cmds or ():  # type: ignore[attr-defined]
+        if cmd.subtype == enums.AlterTableType.AT_AddColumn and getattr(cmd.def_, "colname", None):
+            added_columns.append(cmd.def_.colname)
+        elif cmd.subtype == enums.AlterTableType.AT_DropColumn and cmd.name:
+            dropped_columns.append(cmd.name)
+        elif cmd.subtype == enums.AlterTableType.AT_DropConstraint and cmd.name:
+            dropped.append(cmd.name)
+        elif cmd.subtype == enums.AlterTableType.AT_AddConstraint and cmd.def_ is not None and cmd.def_.contype in kinds:
+            con = cmd.def_
+            columns = [k.sval for k in (con.keys or con.fk_attrs or ())]
+            added.append({
+                "kind": kinds[con.contype], "name": con.conname, "columns": columns,
+                "expression": deparse(con.raw_expr) if con.raw_expr is not None else None,
+            })
+    return {"added_constraints": added, "dropped_constraints": dropped, "added_columns": added_columns,
+            "dropped_columns": dropped_columns}
 
 
 _SET_CONFIG = re.compile(r"set_config\s*\(\s*'([^']+)'\s*,(.*?),\s*(true|false)\s*\)", re.I | re.S)

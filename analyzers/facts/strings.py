@@ -45,7 +45,10 @@ def strings_of(node: ast.AST, env: Env) -> list[str] | None:
             elif isinstance(elt, ast.Name) and elt.id in env and len(env[elt.id]) == 1:
                 out.append(env[elt.id][0])
             else:
-                return None
+                texts = evaluate(elt, env) if isinstance(elt, ast.Call) else None  # sa.text("lower(email)")
+                if not texts or len(texts) != 1 or texts[0].formatted:
+                    return None
+                out.append(texts[0].value)
         return out
     if isinstance(node, ast.Name) and node.id in env:
         return env[node.id]
@@ -88,10 +91,55 @@ def evaluate(node: ast.AST, env: Env, names: Names | None = None) -> list[Text] 
         left = evaluate(node.left, env, names)
         if left is None:
             return None
-        return [Text(t.value.replace("%s", "{%}").replace("%d", "{%}"), True) for t in left]
+        args = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+        known = [_one(a, env) for a in args]
+        out = []
+        for t in left:
+            if all(k is not None for k in known) and t.value.count("%s") == len(known) and "%(" not in t.value:
+                value = t.value
+                for k in known:
+                    value = value.replace("%s", k, 1)  # type: ignore[arg-type]
+                out.append(Text(value, t.formatted))
+            else:
+                out.append(Text(t.value.replace("%s", "{%}").replace("%d", "{%}"), True))
+        return out
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
         base = evaluate(node.func.value, env, names)
-        return None if base is None else [Text(t.value, True) for t in base]
-    if isinstance(node, ast.Call) and names is not None and names.callee(node).endswith("text") and node.args:
+        if base is None:
+            return None
+        positional = [_one(a, env) for a in node.args]
+        keywords = {k.arg: _one(k.value, env) for k in node.keywords if k.arg}
+        if any(k.arg is None for k in node.keywords) or None in positional or None in keywords.values():
+            return [Text(t.value, True) for t in base]
+        out = []
+        for t in base:
+            try:
+                out.append(Text(t.value.format(*positional, **keywords), t.formatted))
+            except (IndexError, KeyError, ValueError):
+                out.append(Text(t.value, True))
+        return out
+    if isinstance(node, ast.Call) and len(node.args) == 1 and _passes_through(node, names):
         return evaluate(node.args[0], env, names)
     return None
+
+
+def _one(node: ast.AST, env: Env) -> str | None:
+    """The single constant string an argument holds (a literal, or a name bound to one value)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, int)):
+        return str(node.value)
+    if isinstance(node, ast.Name) and len(env.get(node.id, ())) == 1:
+        return env[node.id][0]
+    return None
+
+
+def _passes_through(call: ast.Call, names: Names | None) -> bool:
+    """`text("...")`, `sa.text(...)`, Alembic's `op.f("ix_name")`: the string inside is the value."""
+    func = call.func
+    if names is not None and names.callee(call).endswith(("text", "literal_column")):
+        return True
+    if isinstance(func, ast.Name):
+        return func.id in ("text", "literal_column")
+    if isinstance(func, ast.Attribute):
+        owner = func.value.id if isinstance(func.value, ast.Name) else None
+        return func.attr == "text" or (func.attr == "f" and owner == "op")
+    return False

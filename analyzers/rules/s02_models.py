@@ -93,6 +93,16 @@ class Patient(Base):
         for table, col in column_sites(self.facts):
             if col.name in ("created_at", "updated_at") and not col.server_default:
                 filled = f"by `{col.default}` in Python" if col.default else "by nothing"
+                migrated = self.facts.migration_tables.get(table.name)
+                in_db = migrated.columns.get(col.name) if migrated else None
+                if in_db is not None and in_db.server_default:
+                    yield self.finding(
+                        f"{where_declared(table, col)} has no server_default in the model, but the migration gives it "
+                        f"DEFAULT {in_db.server_default} ({in_db.span.path}:{in_db.span.start}): the database fills it; "
+                        "declare it on the model too, or autogenerate and create_all (tests) lose it",
+                        col.span, column_anchor(table, col), severity=Severity.INFO,
+                    )
+                    continue
                 yield self.finding(
                     f"{where_declared(table, col)} has no server_default: it is filled {filled}, so rows written "
                     "outside the ORM get no timestamp",
@@ -234,12 +244,12 @@ class User(Base):
 EXPECTED_FIELDS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     (r"^users?$", "2.users.3", (("mfa_enabled", "MFA flag"), ("mfa_secret|totp_secret", "MFA secret"))),
     (r"^users?$", "2.users.5", (("is_super_admin|is_superuser|is_platform_admin", "super-admin flag"),)),
-    (r"^organizations?$", "2.orgs.3", (("settings", "JSONB settings"),)),
+    (r"^organizations?$", "2.orgs.3", (("settings|settings_json|config|configuration|preferences|org_settings", "JSONB settings"),)),
     (r"^organizations?$", "2.orgs.5", (("member_count", "member count"), ("patient_count", "patient count"))),
     (r"^providers?$", "2.profiles.1", (("npi|npi_number", "NPI"), ("dea|dea_number", "DEA number"), ("state_licenses", "state licenses"))),
     (r"^staff|staff_members?$", "2.profiles.2", (("employee_id", "employee id"), ("job_title", "job title"), ("department", "department"), ("is_active|active", "active status"))),
     (r"^patients?$", "2.profiles.3", (("mrn|medical_record_number", "MRN"), ("dob|date_of_birth", "date of birth"), ("legal_sex|sex", "legal sex"), ("billing_manager_id", "billing manager"))),
-    (r"^prox(y|ies)$", "2.profiles.4", (("relationship_type|relationship", "relationship type"),)),
+    (r"^prox(y|ies)$", "2.profiles.4", (("relationship_type|relationship|relationship_to_patient|relation|relation_type", "relationship type"),)),
     (r"proxy_assignments?$", "2.care.3", tuple((f"can_{p}", f"can_{p}") for p in (
         "view_profile", "view_appointments", "schedule_appointments", "view_clinical_notes", "view_billing", "message_providers"))),
     (r"proxy_assignments?$", "2.care.4", (("granted_at", "granted_at"), ("expires_at", "expires_at"), ("revoked_at", "revoked_at"))),
@@ -250,6 +260,13 @@ EXPECTED_FIELDS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     (r"^user_devices?$|^devices$", "2.sessions.2", (("fcm_token|push_token", "FCM token"),)),
     (r"^user_consents?$", "4.6", (("ip_address", "IP address"), ("signed_at|accepted_at|consented_at", "signing time"))),
 )
+
+
+def _assignment_has(facts, prefix: str) -> bool:
+    return any(
+        re.search(r"proxy_assignments?$", t.name) and any(c.startswith(prefix) for c in t.columns)
+        for t in facts.tables.values()
+    )
 
 
 class EntityMissingFields(Rule):
@@ -282,6 +299,24 @@ class ContactMethod(Base):
     __tablename__ = "contact_methods"
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[str]
+''', HEADER + '''
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_count: Mapped[int] = mapped_column(default=0)
+    patient_count: Mapped[int] = mapped_column(default=0)
+''')
+    VALID = VALID + (HEADER + '''
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    settings_json: Mapped[dict] = mapped_column(JSONB, default=dict)
+    member_count: Mapped[int] = mapped_column(default=0)
+    patient_count: Mapped[int] = mapped_column(default=0)
+class Proxy(Base):
+    __tablename__ = "proxies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    relationship_to_patient: Mapped[str | None] = mapped_column(String(100))
 ''',)
 
     def check(self):
@@ -290,6 +325,8 @@ class ContactMethod(Base):
                 if not re.search(pattern, table.name):
                     continue
                 missing = [what for alternatives, what in fields if not any(a in table.columns for a in alternatives.split("|"))]
+                if item == "2.profiles.4" and missing and _assignment_has(self.facts, "relationship"):
+                    missing = []  # the proxy's relationship lives on its assignment to each patient
                 if missing:
                     yield self.finding(
                         f"{table.label} has no {', '.join(missing)}", first_line(table.span),

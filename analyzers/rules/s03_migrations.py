@@ -5,6 +5,7 @@ from __future__ import annotations
 from analyzers.facts.model import RevisionFact
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
+from analyzers.rules.schema import first_line, is_test_path
 
 _REV = '''
 """{msg}"""
@@ -26,6 +27,22 @@ def downgrade():
 
 def rev(rev: str, down: str | None, downgrade: str = 'op.drop_table("notes")', msg: str = "add notes") -> str:
     return _REV.format(rev=rev, down=repr(down), downgrade=downgrade, msg=msg)
+
+
+_DML = ("UpdateStmt", "InsertStmt", "DeleteStmt", "SelectStmt", "set_config", "set", "set_local", "reset")
+
+
+def data_only(r: RevisionFact) -> bool:
+    """An upgrade that only changes rows (UPDATE/INSERT/DELETE, bulk_insert): an empty downgrade is the
+    norm there, since the old values are gone; nothing in the schema needs undoing."""
+    for op in r.upgrade:
+        if op.name == "bulk_insert":
+            continue
+        if op.name != "execute" or op.sql is None or not op.sql.statements:
+            return False
+        if any(st.kind not in _DML for st in op.sql.statements):
+            return False
+    return bool(r.upgrade)
 
 
 def _trees(revisions: list[RevisionFact]) -> dict[str, list[RevisionFact]]:
@@ -56,12 +73,21 @@ class DowngradeMissing(Rule):
     ID = "MIG001"
     ITEM = "3.9"
     SEVERITY = Severity.WARNING
-    VALID = ({"migrations/versions/0001_notes.py": rev("0001", None)},)
+    VALID = ({"migrations/versions/0001_notes.py": rev("0001", None)}, {"migrations/versions/0002_fix.py": '''
+"""Recount members (data only: nothing in the schema to undo)"""
+from alembic import op
+revision = "0002"
+down_revision = None
+def upgrade():
+    op.execute("UPDATE organizations SET member_count = (SELECT count(*) FROM memberships m WHERE m.organization_id = organizations.id)")
+def downgrade():
+    pass
+'''})
     INVALID = ({"migrations/versions/0001_notes.py": rev("0001", None, "pass")},)
 
     def check(self):
         for r in self.facts.revisions:
-            if r.downgrade_empty and r.upgrade:
+            if r.downgrade_empty and r.upgrade and not data_only(r):
                 span = r.downgrade_span or r.span
                 yield self.finding(
                     f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) has an empty downgrade: "
@@ -96,7 +122,7 @@ class DowngradeIncomplete(Rule):
 
     def check(self):
         for r in self.facts.revisions:
-            if r.downgrade_empty:
+            if r.downgrade_empty or r.downgrade_raises:
                 continue
             undone = {(op.name, op.table, op.target) for op in r.downgrade}
             dropped_tables = {op.table for op in r.downgrade if op.name == "drop_table"}
@@ -222,12 +248,103 @@ class NoNamingConvention(Rule):
     def check(self):
         if not self.facts.revisions or not self.facts.tables:
             return
-        metadata = self.facts.calls_named("MetaData")
-        if any("naming_convention" in c.kwargs for c in metadata):
+        metadata = [c for c in self.facts.calls_named("MetaData") if not is_test_path(c.span.path)]
+        if any("naming_convention" in c.kwargs for c in self.facts.calls_named("MetaData")):
             return
-        anchor = metadata[0].span if metadata else next(iter(self.facts.tables.values())).span
+        if any("naming_convention" in c.kwargs for c in self.facts.calls_named("registry")):
+            return
+        bases = [c for m in self.facts.modules for c in m.classes if c.is_base and not is_test_path(c.path)]
+        anchor = metadata[0].span if metadata else bases[0].span if bases else next(iter(self.facts.tables.values())).span
         yield self.finding(
             "no MetaData naming_convention: constraints and indexes get database-chosen names that later "
             "migrations cannot rely on",
             type(anchor)(anchor.path, anchor.start, anchor.start), "metadata:naming_convention",
         )
+
+
+class ModelMigrationDrift(Rule):
+    """The models and the schema the migrations build disagree.
+
+    What it checks:
+        Replaying every upgrade in revision order, then comparing with the models: tables no migration
+        creates, model columns no migration adds, columns the database has NOT NULL without a default
+        that the model does not map, and DateTime columns aware on one side and naive on the other.
+    Why it matters:
+        The application runs against the migrated database, not the models: a column only in the model
+        fails every query that selects it; an unmapped NOT NULL column fails every ORM insert; and the
+        next `alembic revision --autogenerate` proposes to "fix" the difference, often by dropping what
+        the migrations built.
+    Example:
+        class User(Base): timezone: Mapped[str | None]   # and no migration adds users.timezone
+    Instead:
+        Generate a revision for the model change (`alembic revision --autogenerate`), review it, and run
+        `alembic check` in CI.
+    """
+
+    ID = "MIG006"
+    ITEM = "3.2"
+    SEVERITY = Severity.WARNING
+    VALID = ({
+        "models.py": "from sqlalchemy import Column, Integer, String\nfrom sqlalchemy.orm import DeclarativeBase\n"
+        "class Base(DeclarativeBase):\n    pass\nclass Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n",
+        "migrations/versions/0001_a.py": rev("0001", None),
+    },)
+    INVALID = ({
+        "models.py": "from sqlalchemy import Column, Integer, String\nfrom sqlalchemy.orm import DeclarativeBase\n"
+        "class Base(DeclarativeBase):\n    pass\nclass Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n"
+        "    title = Column(String(200))\n",
+        "migrations/versions/0001_a.py": rev("0001", None),
+    },)
+
+    def check(self):
+        facts = self.facts
+        if not facts.revisions or not facts.migration_tables or not facts.tables:
+            return
+        models = {n: t for n, t in facts.tables.items() if not is_test_path(t.path)}
+        missing = [t for n, t in models.items() if n not in facts.migration_tables]
+        if len(missing) > max(3, len(models) // 2):
+            # Most models have no migration: the schema is made some other way (create_all, SQL files), or
+            # the migrations we read are not this application's. One note, not one finding per table.
+            yield self.finding(
+                f"{len(missing)} of {len(models)} model tables are created by no migration we could read "
+                f"(e.g. {', '.join(t.name for t in missing[:4])}): check how the schema is built",
+                first_line(missing[0].span), "drift:most-tables", severity=Severity.INFO,
+            )
+            return
+        for t in missing:
+            yield self.finding(
+                f"{t.label} is created by no migration: on a database built with `alembic upgrade head` every "
+                "query on it fails", first_line(t.span), f"drift:table:{t.name}",
+            )
+        for name, model in models.items():
+            db = facts.migration_tables.get(name)
+            if db is None or db.from_sql:
+                continue
+            for col in model.columns.values():
+                other = db.columns.get(col.name)
+                if other is None:
+                    yield self.finding(
+                        f"{model.name}.{col.name} is in the model but no migration adds it: queries that load "
+                        f"{model.class_name or model.name} fail on a migrated database",
+                        col.span, f"drift:column:{name}.{col.name}",
+                    )
+                elif col.timezone is not None and other.timezone is not None and col.timezone != other.timezone:
+                    aware = "model" if col.timezone else "migration"
+                    yield self.finding(
+                        f"{model.name}.{col.name} is timezone-aware in the {aware} only "
+                        f"({other.span.path}:{other.span.start}): the database column is "
+                        f"{'TIMESTAMP WITH' if other.timezone else 'TIMESTAMP WITHOUT'} TIME ZONE, and autogenerate "
+                        "will propose to change it",
+                        col.span, f"drift:tz:{name}.{col.name}",
+                    )
+            mapped = set(model.columns)
+            for cname, other in db.columns.items():
+                if cname in mapped or other.primary_key or other.is_nullable or other.server_default or other.default:
+                    continue
+                if other.nullable is None:
+                    continue  # nullability not written: SQLAlchemy's default (nullable) applies
+                yield self.finding(
+                    f"{name}.{cname} is NOT NULL without a default in the migrations "
+                    f"({other.span.path}:{other.span.start}) but the model does not map it: every insert through "
+                    "the ORM fails", first_line(model.span), f"drift:unmapped:{name}.{cname}",
+                )

@@ -7,7 +7,7 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import all_constraints, first_line, is_clinical, is_test_path
+from analyzers.rules.schema import all_constraints, end_marker, first_line, is_clinical, is_link_table, is_test_path
 
 _AUDIT = re.compile(r"^audit_(logs?|events?|trail)$")
 
@@ -46,14 +46,30 @@ class Appointment(Base):
     __tablename__ = "appointments"
     id: Mapped[int] = mapped_column(primary_key=True)
 ''',)
+    VALID = VALID + (HEADER + '''
+class OrganizationPatient(Base):  # an enrollment: its key is its two foreign keys
+    __tablename__ = "organization_patients"
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+''',)
 
     def check(self):
         for table in self.facts.tables.values():
-            if is_clinical(table.name) and not _soft_deletable(table):
+            if not is_clinical(table.name) or _soft_deletable(table) or is_link_table(table):
+                continue
+            marker = end_marker(table)
+            if marker:
                 yield self.finding(
-                    f"{table.label} holds clinical data but has no deleted_at: records can only be hard deleted",
-                    first_line(table.span), f"table:{table.name}:soft-delete",
+                    f"{table.label} has no deleted_at; {marker} records the end of the link, which serves as a soft "
+                    "removal only if rows are never DELETEd: check the code that ends it",
+                    first_line(table.span), f"table:{table.name}:soft-delete", severity=Severity.INFO,
                 )
+                continue
+            yield self.finding(
+                f"{table.label} holds clinical data but has no deleted_at: records can only be hard deleted",
+                first_line(table.span), f"table:{table.name}:soft-delete",
+            )
 
 
 class CascadeDeletesClinical(Rule):
@@ -86,10 +102,17 @@ class Appointment(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
 ''',)
 
+    VALID = VALID + (HEADER + '''
+class OrganizationPatient(Base):  # deleting a patient ends its enrollments: no clinical record is lost
+    __tablename__ = "organization_patients"
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True)
+''',)
+
     def check(self):
         for table in self.facts.tables.values():
-            if not is_clinical(table.name):
-                continue
+            if not is_clinical(table.name) or is_link_table(table):
+                continue  # a cascade that ends an enrollment or membership destroys no clinical record
             for col in table.columns.values():
                 for fk in col.foreign_keys:
                     if (fk.ondelete or "").upper() == "CASCADE":
@@ -213,6 +236,26 @@ class AuditLog(Base):
                 )
 
 
+_DEVICE = '''
+class UserDevice(Base):
+    __tablename__ = "user_devices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+'''
+_CONTACT = '''
+class ContactMethod(Base):
+    __tablename__ = "contact_methods"
+    id: Mapped[int] = mapped_column(primary_key=True)
+'''
+_DELETE = '''
+from sqlalchemy import select
+from models import {model}
+async def remove(db, item_id):
+    result = await db.execute(select({model}).where({model}.id == item_id))
+    item = result.scalar_one_or_none()
+    await db.delete(item)
+'''
+
+
 class HardDeleteCall(Rule):
     """Application code deletes rows with session.delete().
 
@@ -230,18 +273,34 @@ class HardDeleteCall(Rule):
     ID = "HIP005"
     ITEM = "4.1"
     SEVERITY = Severity.INFO
-    VALID = ({"svc.py": "from sqlalchemy import update\nasync def cancel(session, a):\n    a.deleted_at = now()\n"},)
-    INVALID = ({"svc.py": "async def cancel(session, a):\n    await session.delete(a)\n"},)
+    VALID = ({"svc.py": "from sqlalchemy import update\nasync def cancel(session, a):\n    a.deleted_at = now()\n"},
+             {"models.py": HEADER + _DEVICE, "svc.py": _DELETE.format(model="UserDevice")})
+    INVALID = ({"svc.py": "async def cancel(session, a):\n    await session.delete(a)\n"},
+               {"models.py": HEADER + _CONTACT, "svc.py": _DELETE.format(model="ContactMethod")})
 
     def check(self):
+        by_class = {t.class_name: t for t in self.facts.tables.values() if t.class_name}
         for call in self.facts.calls:
-            if call.name == "session.delete" and not is_test_path(call.span.path):
-                what = call.target or "an object"
-                clinical = "" if not is_clinical(what.lower()) else " (looks clinical)"
+            if call.name != "session.delete" or is_test_path(call.span.path):
+                continue
+            what = call.target or "an object"
+            model = call.kwargs.get("model")
+            table = by_class.get(model or "")
+            if table is not None:
+                if not is_clinical(table.name) or is_link_table(table):
+                    continue  # a notification, a device, a task: hard deleting it is fine
+                soft = " although the table has deleted_at" if _soft_deletable(table) else ""
                 yield self.finding(
-                    f"hard delete of `{what}`{clinical}: check that it is not clinical data, which must be soft deleted",
-                    call.span, f"delete:{what}",
+                    f"hard delete of `{what}`, a {model} ({table.name}): clinical data must be soft deleted{soft}",
+                    call.span, f"delete:{what}", severity=Severity.WARNING,
                 )
+                continue
+            clinical = " (looks clinical)" if is_clinical(what.lower()) or is_clinical((model or "").lower()) else ""
+            yield self.finding(
+                f"hard delete of `{what}`{clinical}: the model it belongs to is not evident here; check that it is "
+                "not clinical data, which must be soft deleted",
+                call.span, f"delete:{what}",
+            )
 
 
 class ConsentNotVersioned(Rule):

@@ -161,6 +161,23 @@ class CareTeamAssignment(Base):
                 )
 
 
+_PROVIDER = HEADER + '''
+class Provider(Base):
+    __tablename__ = "providers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    npi_number: Mapped[str | None] = mapped_column(String(10))
+'''
+_NPI_MIGRATION = '''
+from alembic import op
+import sqlalchemy as sa
+revision = "0001"
+down_revision = None
+def downgrade():
+    pass
+'''
+
+
 class NpiNotUniquePerOrganization(Rule):
     """A provider's NPI is not unique within an organization.
 
@@ -179,7 +196,13 @@ class NpiNotUniquePerOrganization(Rule):
     ID = "INT004"
     ITEM = "5.5"
     SEVERITY = Severity.WARNING
-    VALID = (HEADER + '''
+    VALID = ({"models.py": _PROVIDER, "migrations/versions/0001_a.py": _NPI_MIGRATION + '''
+def upgrade():
+    op.create_table("providers", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("organization_id", sa.Integer), sa.Column("npi_number", sa.String(10)))
+    op.create_index("ix_providers_org_npi", "providers", ["organization_id", "npi_number"], unique=True,
+                    postgresql_where=sa.text("npi_number IS NOT NULL"))
+'''}, HEADER + '''
 class Provider(Base):
     __tablename__ = "providers"
     __table_args__ = (UniqueConstraint("organization_id", "npi_number"),)
@@ -193,7 +216,15 @@ class Provider(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     npi_number: Mapped[str] = mapped_column(String(10), index=True)
-''',)
+''', {"models.py": _PROVIDER, "migrations/versions/0001_a.py": _NPI_MIGRATION + '''
+def upgrade():
+    op.create_table("providers", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("organization_id", sa.Integer), sa.Column("npi_number", sa.String(10)))
+    op.create_index("ix_providers_org_npi", "providers", ["organization_id", "npi_number"], unique=True,
+                    postgresql_where=sa.text("npi_number IS NOT NULL"))
+    # autogenerate, later, from a model without the index: it drops it
+    op.drop_index(op.f("ix_providers_org_npi"), table_name="providers")
+'''})
 
     def check(self):
         for table in self.facts.tables.values():
@@ -204,7 +235,8 @@ class Provider(Base):
                 continue
             pair = {"organization_id", npi.name}
             unique = any(c.kind == "unique" and set(c.columns) == pair for c in all_constraints(table, self.facts))
-            unique |= any(i.unique and set(i.columns) == pair and not i.where for i in all_indexes(table, self.facts))
+            # A partial unique index (WHERE npi_number IS NOT NULL, WHERE deleted_at IS NULL) enforces the rule too.
+            unique |= any(i.unique and set(i.columns) == pair and not i.where_python for i in all_indexes(table, self.facts))
             unique |= any(
                 st.table == table.name and st.kind == "create_index" and st.details.get("unique") and set(st.details.get("columns", ())) == pair
                 for st in self.facts.migration_sql
@@ -249,16 +281,148 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(String(20))
 ''',)
     NAMES = re.compile(r"(^|_)(status|role|type|kind|priority|category|state)$")
+    # Free text on purpose: MIME types, geographic states, names of tables or classes.
+    NOT_ENUMS = re.compile(r"(^|_)(content|mime|media|file|storage)_type$|license_state|address_state|billing_state|"
+                           r"^(us_)?state$|_table$|^(model|entity|table|class|resource|object|target|subject)_type$")
 
     def check(self):
+        by_table: dict[str, list] = {}
         for table, col in column_sites(self.facts):
             if not self.NAMES.search(col.name) or col.type_name not in ("String", "Text", "VARCHAR", "Unicode"):
                 continue
+            if self.NOT_ENUMS.search(col.name) or (col.name.endswith("state") and col.type_args.get("length") in ("2", "3")):
+                continue
+            stem = col.name.rsplit("_", 1)[0]
+            if col.name.endswith("_type") and f"{stem}_id" in table.columns:
+                continue  # a polymorphic pointer: BIL003's business, or a generic reference (audit logs)
             checked = any(
                 c.kind == "check" and col.name in (c.expression or "") for c in all_constraints(table, self.facts)
             ) or any(st.table == table.name and "CHECK" in st.text.upper() and col.name in st.text for st in self.facts.migration_sql)
             if not checked:
+                by_table.setdefault(column_anchor(table, col).rsplit(".", 1)[0], []).append((table, col))
+        for anchor, cols in by_table.items():
+            table, first = cols[0]
+            described = []
+            for _, col in cols:
+                values = self._documented_values(col)
+                described.append(f"{col.name} ({', '.join(values)})" if values else col.name)
+            owner = first.declared_in if table.class_name and first.declared_in != table.class_name else table.name
+            yield self.finding(
+                f"{owner}: {', '.join(described)} {'is' if len(cols) == 1 else 'are'} free text: no Enum type or CHECK "
+                "constraint limits the values",
+                first.span, f"{anchor}:free-text",
+            )
+
+    def _documented_values(self, col) -> list[str]:
+        """The closed set of values the code documents: a trailing comment `# OPEN, CLOSED`, an UPPER default."""
+        text = " ".join(self.facts.lines(col.span))
+        comment = text.split("#", 1)[1] if "#" in text else ""
+        values = re.findall(r"\b[A-Z][A-Z_]{1,}\b", comment)
+        if not values and col.default and re.fullmatch(r"['\"][A-Z][A-Z_]+['\"]", col.default.strip()):
+            values = [col.default.strip("'\"") + ", ..."]
+        return values[:8]
+
+
+_SQL_CALL = re.compile(r"""^\s*(['"])\s*([a-z_][a-z0-9_.]*\s*\(.*\)|current_timestamp|current_date|localtimestamp|now)\s*\1\s*$""", re.I)
+
+
+class QuotedServerDefault(Rule):
+    """A server_default meant as a SQL expression is a Python string, so it becomes a quoted literal.
+
+    What it checks:
+        `server_default="gen_random_uuid()"`, `server_default="now()"`, `server_default="CURRENT_TIMESTAMP"`
+        on model columns and on the columns of migrations.
+    Why it matters:
+        SQLAlchemy renders a plain string server default as a literal: `DEFAULT 'gen_random_uuid()'`.
+        For a uuid column the CREATE TABLE fails; for a timestamp, `'now'` is evaluated once, when the
+        table is created, and every row gets that instant. A migration written correctly hides it until
+        `create_all` (tests) or autogenerate reads the model.
+    Example:
+        id: Mapped[UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, server_default="gen_random_uuid()")
+    Instead:
+        `server_default=text("gen_random_uuid()")`, `server_default=func.now()`.
+    """
+
+    ID = "INT006"
+    ITEM = "5.2"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+from sqlalchemy import text
+class Message(Base):
+    __tablename__ = "messages"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()"))
+    kind: Mapped[str] = mapped_column(String(20), server_default="NOTE")
+''',)
+    INVALID = (HEADER + '''
+class Message(Base):
+    __tablename__ = "messages"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, server_default="gen_random_uuid()")
+''',)
+
+    def check(self):
+        for table, col in column_sites(self.facts):
+            if col.server_default and _SQL_CALL.match(col.server_default):
                 yield self.finding(
-                    f"{where_declared(table, col)} is free text: no Enum type or CHECK constraint limits its values",
-                    col.span, column_anchor(table, col),
+                    f"{where_declared(table, col)} has server_default={col.server_default}, a Python string: it is "
+                    f"rendered as the quoted literal DEFAULT {col.server_default}, not as a call; use text(...) or func",
+                    col.span, f"{column_anchor(table, col)}:quoted-default",
                 )
+        for rev in self.facts.revisions:
+            for op in rev.upgrade:
+                for col in op.columns:
+                    if col.server_default and _SQL_CALL.match(col.server_default):
+                        yield self.finding(
+                            f"revision {rev.revision}: {op.table}.{col.name} has server_default={col.server_default}, a "
+                            "Python string rendered as a quoted literal, not a call; use sa.text(...)",
+                            col.span, f"migration:{rev.revision}:{op.table}.{col.name}:quoted-default",
+                        )
+
+
+class PythonIndexPredicate(Rule):
+    """A partial index's predicate is a Python expression, evaluated once to True or False.
+
+    What it checks:
+        `postgresql_where=` (or `sqlite_where=`) given `col is None`, `col is not None`, `not col`,
+        `a and b`, or a bare boolean, in `Index(...)`.
+    Why it matters:
+        Python evaluates `removed_at is None` when the class body runs: the mapped column object is not
+        None, so the index gets `WHERE false` (an index of nothing; as a unique index it enforces
+        nothing) or `WHERE true` instead of the predicate meant.
+    Example:
+        Index("ix_active", "patient_id", postgresql_where=(removed_at is None))
+    Instead:
+        `postgresql_where=text("removed_at IS NULL")`, or `removed_at.is_(None)` on the column object.
+    """
+
+    ID = "INT007"
+    ITEM = "5.5"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+from sqlalchemy import text
+class CareTeamAssignment(Base):
+    __tablename__ = "care_team_assignments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (Index("ix_active", "patient_id", postgresql_where=text("removed_at IS NULL")),)
+''',)
+    INVALID = (HEADER + '''
+class CareTeamAssignment(Base):
+    __tablename__ = "care_team_assignments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (Index("ix_active", "patient_id", postgresql_where=(removed_at is None)),)
+''',)
+
+    def check(self):
+        for table in self.facts.tables.values():
+            for ix in table.indexes:
+                if ix.where_python:
+                    effect = "a unique index that enforces nothing" if ix.unique else "an index the planner cannot use as meant"
+                    yield self.finding(
+                        f"index {ix.name or '(unnamed)'} on {table.name} has postgresql_where=({ix.where}), which Python "
+                        f"evaluates to a bool when the class is defined: `WHERE false` or `WHERE true`, {effect}. "
+                        "Write the predicate as text(...) or a column expression (.is_(None))",
+                        ix.span, f"table:{table.name}:index:{ix.name}:where", item="5.5" if ix.unique else "3.3",
+                    )

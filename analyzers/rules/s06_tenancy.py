@@ -7,7 +7,7 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import TENANT_SETTING, first_line, holds_phi, rls_by_table, tenant_column
+from analyzers.rules.schema import TENANT_SETTING, first_line, holds_phi, rls_by_table, tenant_column, unread_sql, where
 
 _TENANT_MODEL = HEADER + '''
 class Document(Base):
@@ -33,6 +33,20 @@ _GOOD_RLS = """
 ALTER TABLE documents ENABLE ROW LEVEL SECURITY;
 ALTER TABLE documents FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON documents USING (organization_id = current_setting('app.current_tenant_id')::uuid);
+"""
+
+
+# The same, written as a PL/pgSQL loop over a constant array (read by expanding the EXECUTE format()).
+_LOOPED_RLS = """
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['documents'] LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+        EXECUTE format('CREATE POLICY tenant ON %I USING (organization_id = current_setting(''app.current_tenant_id'')::uuid)', t);
+    END LOOP;
+END $$;
 """
 
 
@@ -65,9 +79,14 @@ class TenantTableWithoutRls(Rule):
         for table in self.facts.tables.values():
             col = tenant_column(table)
             if col is not None and not (rls.get(table.name) and rls[table.name].enabled):
+                unread = unread_sql(self.facts, table.name)
+                note, severity = "", None
+                if unread:
+                    note = f"; migration SQL we could not read ({where(unread)}) may do it: check"
+                    severity = Severity.WARNING
                 yield self.finding(
-                    f"{table.label} is tenant-scoped ({col.name}) but no migration enables Row-Level Security on it",
-                    first_line(table.span), f"table:{table.name}:rls",
+                    f"{table.label} is tenant-scoped ({col.name}) but no migration enables Row-Level Security on it{note}",
+                    first_line(table.span), f"table:{table.name}:rls", severity=severity,
                 )
 
 
@@ -120,21 +139,37 @@ class PolicyAlwaysTrue(Rule):
     SEVERITY = Severity.CRITICAL
     VALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(_GOOD_RLS)},)
     INVALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(
-        "ALTER TABLE documents ENABLE ROW LEVEL SECURITY; CREATE POLICY open ON documents USING (true);")},)
+        "ALTER TABLE documents ENABLE ROW LEVEL SECURITY; CREATE POLICY open ON documents USING (true);")},
+        {"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(
+            "ALTER TABLE documents ENABLE ROW LEVEL SECURITY; CREATE POLICY ins ON documents FOR INSERT WITH CHECK (true);")},
+    )
 
     def check(self):
         for name, state in sorted(rls_by_table(self.facts).items()):
             for pol in state.policies:
                 using = (pol.details.get("using") or "").strip().lower()
                 check = (pol.details.get("with_check") or "").strip().lower()
-                if using in ("true", "(true)") or check in ("true", "(true)"):
-                    roles = [r for r in pol.details.get("roles", []) if r and r.upper() != "PUBLIC"]
-                    who = f"for {', '.join(roles)}" if roles else "for every role"
-                    yield self.finding(
-                        f"policy {pol.details.get('name')} on {name} is always true {who}: it opens every row",
-                        pol.span, f"policy:{name}:{pol.details.get('name')}",
-                        severity=Severity.CRITICAL if not roles else Severity.INFO,
+                command = str(pol.details.get("command") or "all").lower()
+                opens_reads = using in ("true", "(true)") and command in ("all", "select", "update", "delete")
+                opens_writes = check in ("true", "(true)") and command in ("all", "insert", "update")
+                if not (opens_reads or opens_writes):
+                    continue
+                roles = [r for r in pol.details.get("roles", []) if r and r.upper() != "PUBLIC"]
+                who = f"for {', '.join(roles)}" if roles else "for every role"
+                if opens_reads:
+                    what = f"USING (true) on {command.upper()}: every row of {name} is visible {who}"
+                    severity = Severity.CRITICAL if not roles else Severity.INFO
+                else:
+                    what = (
+                        f"WITH CHECK (true) on {command.upper()}: any row may be written {who}, including rows "
+                        f"naming another tenant (for an audit table: forged entries). If only a trigger or a "
+                        f"SECURITY DEFINER function must write, grant the policy to that role only"
                     )
+                    severity = Severity.WARNING if not roles else Severity.INFO
+                yield self.finding(
+                    f"policy {pol.details.get('name')} on {name} is always true, {what}",
+                    pol.span, f"policy:{name}:{pol.details.get('name')}", severity=severity,
+                )
 
 
 class PolicyIgnoresTenant(Rule):
@@ -193,13 +228,22 @@ class RlsWithoutPolicy(Rule):
     ID = "TEN005"
     ITEM = "3.7"
     SEVERITY = Severity.WARNING
-    VALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(_GOOD_RLS)},)
+    VALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(_GOOD_RLS)},
+             {"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(_LOOPED_RLS)})
     INVALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(
         "ALTER TABLE documents ENABLE ROW LEVEL SECURITY; ALTER TABLE documents FORCE ROW LEVEL SECURITY;")},)
 
     def check(self):
         for name, state in sorted(rls_by_table(self.facts).items()):
             if state.enabled and not state.policies:
+                unread = unread_sql(self.facts, name)
+                if unread:
+                    yield self.finding(
+                        f"RLS is enabled on {name} and no policy we could read exists; migration SQL we could not "
+                        f"read ({where(unread)}) may create it: check it, or every non-owner role sees no rows",
+                        state.enabled.span, f"table:{name}:no-policy", severity=Severity.INFO,
+                    )
+                    continue
                 yield self.finding(
                     f"RLS is enabled on {name} but no policy exists: every non-owner role sees no rows",
                     state.enabled.span, f"table:{name}:no-policy",
@@ -243,9 +287,12 @@ class Patient(Base):
         rls = rls_by_table(self.facts)
         for table in self.facts.tables.values():
             if tenant_column(table) is None and holds_phi(table.name) and not (rls.get(table.name) and rls[table.name].enabled):
+                unread = unread_sql(self.facts, table.name)
+                note = f"; migration SQL we could not read ({where(unread)}) may enable it: check" if unread else ""
                 yield self.finding(
-                    f"{table.label} holds PHI and has no Row-Level Security (and no tenant column to scope it by)",
+                    f"{table.label} holds PHI and has no Row-Level Security (and no tenant column to scope it by){note}",
                     first_line(table.span), f"table:{table.name}:phi-rls",
+                    severity=Severity.INFO if unread else None,
                 )
 
 

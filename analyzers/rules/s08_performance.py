@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.schema import all_indexes, column_anchor, fk_columns, index_leads, where_declared
+
+
+# "Who did it" stamps: created_by, refunded_by, granted_by_user_id, impersonator_id, actor_user_id ...
+ACTOR = re.compile(r"(^|_)by(_user)?(_id)?$|^(actor|impersonator|author|approver|reviewer)(_user)?_id$")
 
 
 class ForeignKeyWithoutIndex(Rule):
@@ -48,6 +54,14 @@ class Appointment(Base):
                 if col.name in leads or key in seen:
                     continue
                 seen.add(key)
+                if ACTOR.search(col.name):
+                    yield self.finding(
+                        f"{where_declared(table, col)} is a foreign key with no index; it records who acted, so it is "
+                        f"rarely joined on, but deleting or re-keying a referenced row scans {table.name}: index it if "
+                        "those rows are ever hard deleted or the column is filtered on",
+                        col.span, column_anchor(table, col), severity=Severity.INFO,
+                    )
+                    continue
                 yield self.finding(
                     f"{where_declared(table, col)} is a foreign key with no index: joins and parent deletes scan {table.name}",
                     col.span, column_anchor(table, col),
@@ -55,14 +69,15 @@ class Appointment(Base):
 
 
 class JsonbWithoutGin(Rule):
-    """A JSONB column has no GIN index.
+    """A JSONB column the code queries into has no GIN index.
 
     What it checks:
-        JSONB columns with no index using `gin` (in the model or the migrations).
+        JSONB columns with no index using `gin` (in the model or the migrations) that the code
+        queries: `Model.col.contains(...)`, `.has_key()`, `.op("@>")`, `@>`/`?` in SQL (warning), or
+        `Model.col["key"]` key reads (info). Columns never queried into are left to the drafted answer.
     Why it matters:
-        Containment and key queries (`@>`, `?`) on JSONB without GIN scan every row. A static reader
-        cannot see whether the column is queried that way: check before adding the index, which
-        costs writes.
+        Containment and key-existence queries (`@>`, `?`) on JSONB without GIN scan every row; a GIN
+        index costs writes, so it is wanted only where the column is queried that way.
     Example:
         settings: Mapped[dict] = mapped_column(JSONB)
     Instead:
@@ -78,15 +93,34 @@ class Organization(Base):
     __table_args__ = (Index("ix_settings", "settings", postgresql_using="gin"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     settings: Mapped[dict] = mapped_column(JSONB)
-''',)
-    INVALID = (HEADER + '''
+''', HEADER + '''
+class Organization(Base):  # stored and read whole, never queried into: no index needed
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    settings: Mapped[dict] = mapped_column(JSONB)
+''')
+    INVALID = ({"models.py": HEADER + '''
 class Organization(Base):
     __tablename__ = "organizations"
     id: Mapped[int] = mapped_column(primary_key=True)
     settings: Mapped[dict] = mapped_column(JSONB)
-''',)
+''', "queries.py": '''
+from sqlalchemy import select
+from models import Organization
+def on_plan(plan):
+    return select(Organization).where(Organization.settings.contains({"plan": plan}))
+'''}, HEADER + '''
+class Provider(Base):
+    __tablename__ = "providers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state_licenses: Mapped[list] = mapped_column(JSONB, default=[])
+''')
 
     def check(self):
+        uses: dict[tuple[str, str], list] = {}
+        for use in self.facts.json_uses:
+            uses.setdefault((use.owner, use.attr), []).append(use)
+        raw = [u for u in self.facts.sql if u.text]
         for table in self.facts.tables.values():
             gin = {c for ix in all_indexes(table, self.facts) if (ix.using or "").lower() == "gin" for c in ix.columns}
             gin |= {
@@ -95,11 +129,46 @@ class Organization(Base):
                 for c in st.details.get("columns", ())
             }
             for col in table.columns.values():
-                if col.type_name == "JSONB" and col.name not in gin:
+                if col.type_name != "JSONB" or col.name in gin:
+                    continue
+                queried = uses.get((table.class_name or "", col.attr or col.name), [])
+                in_sql = [u for u in raw if _queries_json(u.text or "", col.name)]
+                if not (queried or in_sql):
+                    if _holds_array(col):
+                        yield self.finding(
+                            f"{table.name}.{col.name} is a JSONB array with no GIN index; no query into it was found, "
+                            "but arrays are usually searched by containment (`@>`): if it is, add a GIN index",
+                            col.span, f"table:{table.name}.{col.name}:gin",
+                        )
+                    continue  # a document stored and read whole: the drafted answer to q8.3 lists it
+                containment = [u for u in queried if u.operation != "[]" and "->" not in u.operation]
+                containment += [u for u in in_sql if _queries_json(u.text or "", col.name, containment=True)]
+                if containment:
+                    site = containment[0].span
+                    what = getattr(containment[0], "operation", "@>")
                     yield self.finding(
-                        f"{table.name}.{col.name} is JSONB with no GIN index: containment queries on it scan the table (if it is queried)",
-                        col.span, f"table:{table.name}.{col.name}:gin",
+                        f"{table.name}.{col.name} is JSONB with no GIN index, and the code queries it with `{what}` "
+                        f"({site.path}:{site.start}): containment and key-existence queries scan the table",
+                        col.span, f"table:{table.name}.{col.name}:gin", severity=Severity.WARNING,
                     )
+                    continue
+                site = (queried or in_sql)[0].span
+                yield self.finding(
+                    f"{table.name}.{col.name} is JSONB and the code reads keys out of it ({site.path}:{site.start}); if "
+                    "it filters on them, an expression index on (col->>'key') serves equality, a GIN index serves "
+                    "containment (@>): check the query plans",
+                    col.span, f"table:{table.name}.{col.name}:gin",
+                )
+
+
+def _holds_array(col) -> bool:
+    defaults = f"{col.default or ''} {col.server_default or ''}"
+    return col.py_type in ("list", "List", "Sequence") or "[]" in defaults or defaults.strip().startswith("list")
+
+
+def _queries_json(sql: str, column: str, containment: bool = False) -> bool:
+    ops = r"@>|<@|\?\||\?&|\?|@\?|@@" if containment else r"@>|<@|\?\||\?&|\?|->>|->|#>>|#>|@\?|@@"
+    return bool(re.search(rf"\b{re.escape(column)}\s*({ops})", sql))
 
 
 class DynamicRelationship(Rule):

@@ -46,6 +46,10 @@ class Appointment(Base):
 
     def check(self):
         for table, col in column_sites(self.facts):
+            migrated = self.facts.migration_tables.get(table.name)
+            in_db = migrated.columns.get(col.name) if migrated else None
+            if col.timezone is False and in_db is not None and in_db.timezone:
+                continue  # the database column is aware: a model/migration drift, which MIG006 reports
             if col.timezone is False:
                 how = "Mapped[datetime] with no type" if col.type_args.get("annotated") else col.type_name
                 yield self.finding(

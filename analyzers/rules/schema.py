@@ -90,7 +90,9 @@ def rls_by_table(facts: Facts) -> dict[str, Rls]:
         elif st.kind == "noforce_rls":
             state.forced = None
         elif st.kind == "create_policy":
-            state.policies.append(st)
+            state.policies = [p for p in state.policies if p.details.get("name") != st.details.get("name")] + [st]
+        elif st.kind == "drop_policy":
+            state.policies = [p for p in state.policies if p.details.get("name") != st.details.get("name")]
     return out
 
 
@@ -144,3 +146,50 @@ def is_test_path(path: str) -> bool:
 def app_calls(facts: Facts, *suffixes: str):
     """Calls in application code: not tests, not Alembic's env.py."""
     return [c for c in facts.calls_named(*suffixes) if not is_test_path(c.span.path) and not c.span.path.endswith("env.py")]
+
+
+def unread_sql(facts: Facts, table: str | None = None) -> list[Span]:
+    """Migration SQL a static reader could not follow (op.execute of a value built elsewhere, SQL pglast
+    rejects, EXECUTE of a string built at run time) that may concern `table`: rules that find no policy or
+    no RLS say so instead of asserting there is none."""
+    out: list[Span] = []
+    for rev in facts.revisions:
+        for op in rev.upgrade:
+            if op.name != "execute":
+                continue
+            if op.sql is None or not op.sql.statements:
+                out.append(op.span)
+                continue
+            for st in op.sql.statements:
+                if st.kind not in ("unparsed", "dynamic_sql") and "{?}" not in st.text:
+                    continue
+                if table is None or table in st.text or "{?}" in st.text or st.kind == "dynamic_sql":
+                    out.append(st.span)
+    return out
+
+
+def where(spans: list[Span]) -> str:
+    """`path:line` of the first span, and how many more."""
+    if not spans:
+        return ""
+    first = f"{spans[0].path}:{spans[0].start}"
+    return first if len(spans) == 1 else f"{first} and {len(spans) - 1} more"
+
+
+_LINK_NAMES = re.compile(r"_(memberships?|members|participants?)$|^(organization|org)_(patients|users|members)$")
+END_MARKERS = ("removed_at", "ended_at", "end_date", "discharged_at", "revoked_at", "unassigned_at", "left_at")
+
+
+def is_link_table(table: TableFact) -> bool:
+    """A pure association (enrollment, membership, participation): its key is made of its foreign keys,
+    or it is named like one. Removing such a row ends a link; it destroys no record of care."""
+    fks = {c.name for c in fk_columns(table)}
+    pk = [c.name for c in table.columns.values() if c.primary_key]
+    pk += [n for con in table.constraints if con.kind == "primary_key" for n in con.columns]
+    if len(set(pk)) >= 2 and set(pk) <= fks:
+        return True
+    return bool(_LINK_NAMES.search(table.name)) and len(fks) >= 2
+
+
+def end_marker(table: TableFact) -> str | None:
+    return next((c for c in END_MARKERS if c in table.columns), None)
