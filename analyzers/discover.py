@@ -90,28 +90,31 @@ def discover(root: Path) -> Layout:
         layout.skipped.append((problem.split(":")[0], f"settings ignored: {problem}"))
     excluded = layout.settings.exclude
     seen_dirs: set[tuple[int, int]] = set()
-    stack = [layout.root]
+    # Plain strings, not Path objects: on a tree of thousands of files pathlib is most of the walk.
+    stack: list[tuple[str, str]] = [(str(layout.root), "")]  # (absolute path, relative path)
     while stack:
-        directory = stack.pop()
+        directory, rel_dir = stack.pop()
         try:
-            st = directory.stat()
+            st = os.stat(directory)
             if (st.st_dev, st.st_ino) in seen_dirs:
-                layout.skipped.append((_rel(directory, layout.root), "directory already visited (symlink loop)"))
+                layout.skipped.append((rel_dir or ".", "directory already visited (symlink loop)"))
                 continue
             seen_dirs.add((st.st_dev, st.st_ino))
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            layout.skipped.append((_rel(directory, layout.root), f"cannot be read: {exc.strerror or exc}"))
+            layout.skipped.append((rel_dir or ".", f"cannot be read: {exc.strerror or exc}"))
             continue
         for entry in entries:
-            rel = _rel(Path(entry.path), layout.root)
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             if excluded and any(fnmatch.fnmatch(rel, pat) for pat in excluded):
                 continue
             try:
                 if entry.is_dir():
-                    if entry.name in SKIP_DIRS or entry.name.endswith(".egg-info") or (Path(entry.path) / "pyvenv.cfg").exists():
+                    name = entry.name
+                    if name in SKIP_DIRS or name.endswith(".egg-info") or os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
                         continue
-                    stack.append(Path(entry.path))
+                    stack.append((entry.path, rel))
                     continue
                 if not entry.is_file():
                     if entry.is_symlink():
@@ -155,13 +158,6 @@ def _script_location(path: Path) -> str:
         return parser.get("alembic", "script_location", fallback="")
     except (configparser.Error, UnicodeDecodeError):
         return ""
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix() or "."
-    except ValueError:
-        return path.as_posix()
 
 
 def decode(data: bytes) -> str:

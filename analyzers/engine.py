@@ -6,19 +6,24 @@ import hashlib
 import multiprocessing
 import os
 import pickle
+import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from analyzers.discover import Candidate, Layout, decode, discover, relevant
 from analyzers.facts.link import link
 from analyzers.facts.model import DocFact, Facts, ModuleFacts
 from analyzers.findings import Finding, ScanError, ScanResult, with_identity
 
-PARALLEL_MIN_FILES = 1000  # below this the process pool start-up (~0.35 s) costs more than it saves
+# Worker processes are started only for this much Python to parse (about 0.2 s of work); below it a
+# fork server's start-up would be most of the gain. This process works too, so they never slow it.
+PARALLEL_MIN_BYTES = 512 * 1024
+CHUNK_MIN_BYTES = 48 * 1024  # one task for a worker: small enough to share the tail evenly
+MAX_PROCESSES = 4  # this process and up to three workers; more cores help little at this size
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -29,6 +34,7 @@ class _Entry:
     digest: str
     facts: ModuleFacts | None  # None: read, but nothing for us in it
     warning: str | None = None
+    racy: bool = False  # modified too close to when it was read for its mtime to be trusted
 
 
 @dataclass(slots=True)
@@ -64,10 +70,11 @@ def scan(
 
     t1 = time.perf_counter()
     cache_file = _cache_file(cache_dir, layout.root) if cache_dir else None
-    cache = _load_cache(cache_file)
+    include = tuple(layout.settings.include)  # which files are read depends on it too
+    cache = _load_cache(cache_file, include)
     entries, hits = _read_all(layout, cache, jobs, progress, is_cancelled)
-    if cache_file is not None:
-        _save_cache(cache_file, entries)
+    if cache_file is not None and _changed(cache, entries):  # a cancelled scan keeps what it finished
+        _save_cache(cache_file, entries, include)
     timings["facts"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
@@ -106,90 +113,244 @@ def _read_all(
     progress: Progress | None,
     is_cancelled: Callable[[], bool] | None,
 ) -> tuple[dict[str, _Entry], int]:
+    """Facts for every candidate: from the cache when size and mtime match (stat only, nothing is
+    read), else the file is read once; unchanged bytes (same hash) keep their facts, files without
+    a marker are done, and only the rest is parsed, in this process and in workers when it pays."""
     entries: dict[str, _Entry] = {}
     misses: list[Candidate] = []
     for cand in layout.python:
         old = cache.get(cand.path)
-        if old is not None and old.size == cand.size and old.mtime_ns == cand.mtime_ns:
+        if old is not None and old.size == cand.size and old.mtime_ns == cand.mtime_ns and not old.racy:
             entries[cand.path] = old
         else:
             misses.append(cand)
-    hits = len(entries)
     total = len(layout.python)
     if progress:
-        progress("reading", hits, total)
+        progress("reading", len(entries), total)
     root = str(layout.root)
     include = layout.settings.include
-    workers = jobs if jobs is not None else min(2, os.cpu_count() or 1)
-    digests = _digests(cache)
-    if workers > 1 and len(misses) >= PARALLEL_MIN_FILES:
-        try:
-            _read_parallel(root, misses, digests, include, workers, entries, progress, total, is_cancelled)
-        except (BrokenProcessPool, OSError, RuntimeError):
-            pass  # no usable process pool here (odd __main__, no /dev/shm): read what is left serially
-    for i, cand in enumerate(c for c in misses if c.path not in entries):
+    now_ns = time.time_ns()
+    reused = 0
+    todo: list[tuple[Candidate, bytes]] = []  # relevant and new: to be parsed
+    pending: dict[str, tuple[str, bool]] = {}  # their digest and racy flag (an entry once parsed)
+    for cand in misses:
         if is_cancelled and is_cancelled():
             break
-        entries[cand.path] = _read_one(root, cand, digests, include)
-        if progress and i % 25 == 0:
-            progress("reading", len(entries), total)
-    # A file whose bytes did not change (touched, checked out again) keeps its facts.
-    for path, entry in entries.items():
-        if entry.facts is _REUSE:
-            entry.facts = cache[path].facts
+        try:
+            data = _read_bytes(root, cand.path)
+        except OSError as exc:
+            # racy: a chmod does not change the mtime, so look again next time
+            entries[cand.path] = _Entry(cand.size, cand.mtime_ns, "", None, f"cannot be read: {exc.strerror or exc}", True)
+            continue
+        # A file changed in the same clock tick as this read could keep its mtime: check its bytes next time.
+        racy = cand.mtime_ns >= now_ns - _RACY_NS
+        old = cache.get(cand.path)
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        if old is not None and old.digest == digest:  # touched, checked out again: same bytes, same facts
+            entries[cand.path] = _Entry(cand.size, cand.mtime_ns, digest, old.facts, old.warning, racy)
+            reused += 1
+        elif not relevant(data, cand.path, include):
+            entries[cand.path] = _Entry(cand.size, cand.mtime_ns, digest, None, None, racy)
+        else:
+            pending[cand.path] = (digest, racy)
+            todo.append((cand, data))
+    hits = total - len(misses) + reused
+    if progress:
+        progress("reading", total - len(todo), total)
+    sizes = {cand.path: cand for cand, _ in todo}
+    for path, (facts, warning) in _extract_all(todo, jobs, progress, total, is_cancelled):
+        cand, (digest, racy) = sizes[path], pending[path]
+        entries[path] = _Entry(cand.size, cand.mtime_ns, digest, facts, warning, racy)
     if progress:
         progress("reading", total, total)
     return entries, hits
 
 
-_REUSE = ModuleFacts(path="", module="")  # marker: same content as the cached entry
+def _read_bytes(root: str, rel: str) -> bytes:
+    with open(os.path.join(root, rel), "rb") as fh:
+        return fh.read()
 
 
-def _read_parallel(root, misses, digests, include, workers, entries, progress, total, is_cancelled) -> None:
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["analyzers.facts.python_module"])
-    chunks = [misses[i :: workers * 4] for i in range(workers * 4)]
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        futures = [pool.submit(_read_batch, root, chunk, digests, include) for chunk in chunks]
-        for future in futures:
-            for path, entry in future.result():
-                entries[path] = entry
-            if progress:
-                progress("reading", len(entries), total)
+_RACY_NS = 2_000_000_000  # coarse file system clocks: an mtime this close to the read is not trusted
+
+
+def _extract_all(
+    todo: list[tuple[Candidate, bytes]],
+    jobs: int | None,
+    progress: Progress | None,
+    total: int,
+    is_cancelled: Callable[[], bool] | None,
+) -> Iterator[tuple[str, tuple[ModuleFacts | None, str | None]]]:
+    """Parse the files that need it. With enough work, worker processes take chunks from the front
+    of the list while this process works from the back, so it never waits for them to start."""
+    done = total - len(todo)
+    work = sum(len(data) for _, data in todo)
+    processes = jobs if jobs is not None else _cpus()
+    if processes < 2 or work < PARALLEL_MIN_BYTES:
+        for i, (cand, data) in enumerate(todo):
             if is_cancelled and is_cancelled():
-                for f in futures:
-                    f.cancel()
                 return
+            yield cand.path, _extract(cand.path, data)
+            if progress and i % 25 == 24:
+                progress("reading", done + i + 1, total)
+        return
+    yield from _extract_shared(todo, processes, work, progress, done, total, is_cancelled)
 
 
-def _digests(cache: dict[str, _Entry]) -> dict[str, str]:
-    return {path: e.digest for path, e in cache.items()}
+def _extract_shared(todo, processes, work, progress, done, total, is_cancelled):
+    # Largest first: the workers get the big files, this process the many small ones at the end.
+    todo = sorted(todo, key=lambda item: -len(item[1]))
+    size = max(CHUNK_MIN_BYTES, work // (processes * 12))
+    chunks: list[list[tuple[str, bytes]]] = [[]]
+    filled = 0
+    for cand, data in todo:
+        if filled >= size:
+            chunks.append([])
+            filled = 0
+        chunks[-1].append((cand.path, data))
+        filled += len(data)
+    feeder = _Feeder(chunks, processes - 1)
+    feeder.start()
+    try:
+        # This process takes chunks from the back until it meets the ones the workers have claimed.
+        first_claimed = len(chunks)
+        for i in range(len(chunks) - 1, -1, -1):
+            if is_cancelled and is_cancelled():
+                return
+            if not feeder.claim(i):
+                break
+            first_claimed = i
+            for path, data in chunks[i]:
+                yield path, _extract(path, data)
+            done += len(chunks[i])
+            if progress:
+                progress("reading", done, total)
+        theirs = list(range(first_claimed))
+        # Chunks queued behind the ones the workers are busy with: do them here rather than wait.
+        waiting = [i for i in theirs if not feeder.futures[i].done()]
+        for i in reversed(waiting[feeder.workers :]):
+            if is_cancelled and is_cancelled():
+                return
+            if feeder.futures[i].done():
+                continue
+            for path, data in chunks[i]:
+                yield path, _extract(path, data)
+            theirs.remove(i)
+            done += len(chunks[i])
+        for i in theirs:
+            try:
+                results = feeder.futures[i].result()
+            except Exception:  # noqa: BLE001 - a worker died (or could not pickle): do that chunk here
+                results = [(path, _extract(path, data)) for path, data in chunks[i]]
+            yield from results
+            done += len(chunks[i])
+            if progress:
+                progress("reading", done, total)
+            if is_cancelled and is_cancelled():
+                return
+    finally:
+        feeder.close()
 
 
-def _read_batch(root: str, cands: list[Candidate], digests: dict[str, str], include: list[str]) -> list[tuple[str, _Entry]]:
-    return [(c.path, _read_one(root, c, digests, include)) for c in cands]
+class _Feeder(threading.Thread):
+    """Starts the worker processes and hands them chunks from the front while the scanning thread
+    works from the back. A single-threaded caller (the command line) forks them: ready in a few ms,
+    with everything already imported. A threaded one (the app) must not fork: the workers come from
+    a fork server, started off the scanning thread as it takes a good 0.1 s to answer."""
+
+    def __init__(self, chunks: list, workers: int) -> None:
+        super().__init__(name="dbreview-feeder", daemon=True)
+        self.chunks, self.workers = chunks, workers
+        self.futures: list = [None] * len(chunks)  # None: free; _LOCAL: this process's; else a Future
+        self.lock = threading.Lock()
+        self.pool: ProcessPoolExecutor | None = None
+        self.closed = False
+        self.fork = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+
+    def start(self) -> None:
+        if self.fork:
+            self.run()  # forking is quick, and must happen while this is the only thread
+        else:
+            super().start()
+
+    def run(self) -> None:
+        try:
+            ctx = multiprocessing.get_context("fork") if self.fork else _forkserver()
+            pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            with self.lock:
+                if self.closed:
+                    pool.shutdown(wait=False)
+                    return
+                self.pool = pool
+            if not self.fork:
+                for ready in [pool.submit(_ready) for _ in range(self.workers)]:
+                    ready.result()  # the workers are up: from now on submitting does not block
+            for i, chunk in enumerate(self.chunks):
+                with self.lock:
+                    if self.closed or self.futures[i] is not None:
+                        return
+                    self.futures[i] = pool.submit(_extract_batch, chunk)
+        except Exception:  # noqa: BLE001 - no usable process pool here: the scanning thread does it all
+            return
+
+    def claim(self, i: int) -> bool:
+        """Chunk i for this process, unless a worker has it already."""
+        with self.lock:
+            future = self.futures[i]
+            if future is None or future.cancel():
+                self.futures[i] = _LOCAL
+                return True
+            return False
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            pool = self.pool
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _read_one(root: str, cand: Candidate, digests: dict[str, str], include: list[str]) -> _Entry:
+_LOCAL = object()
+
+
+def _ready() -> bool:
+    return True
+
+
+def _cpus() -> int:
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    return min(MAX_PROCESSES, n)
+
+
+def _forkserver():
+    """A fork server (safe from a threaded caller such as the app) that has the extractor and pglast
+    loaded once, so that each worker starts warm; it outlives the scan and serves the next one."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["analyzers.engine", "analyzers.facts.python_module", "analyzers.facts.sql", "pglast.parser"])
+    return ctx
+
+
+def _extract_batch(items: list[tuple[str, bytes]]) -> list[tuple[str, tuple[ModuleFacts | None, str | None]]]:
+    return [(path, _extract(path, data)) for path, data in items]
+
+
+def _extract(path: str, data: bytes) -> tuple[ModuleFacts | None, str | None]:
+    """(facts, warning) of one relevant file's bytes."""
     from analyzers.facts.python_module import extract_module
 
-    try:
-        with open(os.path.join(root, cand.path), "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        return _Entry(cand.size, cand.mtime_ns, "", None, f"cannot be read: {exc.strerror or exc}")
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    if digests.get(cand.path) == digest:
-        return _Entry(cand.size, cand.mtime_ns, digest, _REUSE)
-    if not relevant(data, cand.path, include):
-        return _Entry(cand.size, cand.mtime_ns, digest, None)
-    warning = None
     text = decode(data)
+    if "\x00" in text:
+        return None, "skipped: holds NUL bytes (binary?)"
+    warning = None
     if "\ufffd" in text and b"\xef\xbf\xbd" not in data:
         warning = "not valid in its declared encoding: undecodable bytes were replaced"
-    if "\x00" in text:
-        return _Entry(cand.size, cand.mtime_ns, digest, None, "skipped: holds NUL bytes (binary?)")
-    return _Entry(cand.size, cand.mtime_ns, digest, extract_module(cand.path, text), warning)
+    try:
+        return extract_module(path, text), warning
+    except Exception as exc:  # noqa: BLE001 - an extractor bug on one file must not lose the others
+        return None, f"facts could not be read ({type(exc).__name__}: {exc})"
 
 
 def _doc(root: Path, rel: str) -> DocFact:
@@ -206,11 +367,17 @@ def _doc(root: Path, rel: str) -> DocFact:
 
 
 # -- cache ------------------------------------------------------------------------------------
+# One pickle per target root: (tag, the target's `include` pins, {relative path: (size, mtime_ns,
+# digest, facts, warning, racy)}). Its name carries a hash of the code that produces facts, so a
+# new version never reads old facts.
+
+_CACHE_TAG = "dbreview-facts-1"
 
 def _code_version() -> str:
     """Facts depend on the extractor's code: any change to it invalidates every cache."""
+    here = Path(__file__).parent
     h = hashlib.blake2b(digest_size=8)
-    for p in sorted((Path(__file__).parent / "facts").glob("*.py")) + [Path(__file__).parent / "discover.py"]:
+    for p in sorted((here / "facts").glob("*.py")) + [here / "discover.py", Path(__file__)]:
         h.update(p.read_bytes())
     return h.hexdigest()
 
@@ -220,26 +387,43 @@ def _cache_file(cache_dir: Path, root: Path) -> Path:
     return cache_dir / f"{key}-{_code_version()}.pickle"
 
 
-def _load_cache(path: Path | None) -> dict[str, _Entry]:
-    if path is None or not path.is_file():
+def _load_cache(path: Path | None, include: tuple[str, ...] = ()) -> dict[str, _Entry]:
+    if path is None:
         return {}
     try:
         with open(path, "rb") as fh:
-            data = pickle.load(fh)
-        return data if isinstance(data, dict) else {}
-    except Exception:  # a damaged cache is only a slower scan
+            tag, pinned, data = pickle.load(fh)
+        if tag != _CACHE_TAG or pinned != include:
+            return {}
+        return {p: _Entry(*fields) for p, fields in data.items()}
+    except Exception:  # missing, damaged or foreign: a cache is only ever a faster scan
         return {}
 
 
-def _save_cache(path: Path, entries: dict[str, _Entry]) -> None:
+def _changed(cache: dict[str, _Entry], entries: dict[str, _Entry]) -> bool:
+    """Whether the cache file needs writing: a warm scan with nothing changed writes nothing."""
+    if cache.keys() != entries.keys():
+        return True
+    for path, new in entries.items():
+        old = cache[path]
+        if old is not new and (old.size, old.mtime_ns, old.digest, old.racy) != (new.size, new.mtime_ns, new.digest, new.racy):
+            return True
+    return False
+
+
+def _save_cache(path: Path, entries: dict[str, _Entry], include: tuple[str, ...] = ()) -> None:
+    data = (_CACHE_TAG, include, {p: (e.size, e.mtime_ns, e.digest, e.facts, e.warning, e.racy) for p, e in entries.items()})
+    tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         for old in path.parent.glob(path.name.split("-")[0] + "-*.pickle"):
             if old != path:
                 old.unlink(missing_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(entries, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
-    except OSError:
-        pass  # the cache is an optimisation; a read-only data dir still scans
+    except (OSError, pickle.PicklingError, RecursionError):
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        # the cache is an optimisation; a read-only data dir still scans

@@ -1,0 +1,343 @@
+"""The scan engine: its content cache, parallel reading, and what it does with files and targets that
+are broken in the ways real trees are. Small targets written into tmp_path; no network."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from analyzers import engine
+from analyzers.discover import MAX_FILE_BYTES, TargetError
+from analyzers.engine import scan
+
+MODELS = '''\
+from datetime import datetime
+
+from sqlalchemy import DateTime, Float, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    amount: Mapped[float] = mapped_column(Float)
+    number: Mapped[str] = mapped_column(String(20))
+    issued_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow)
+'''
+DB = '''\
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+engine = create_engine("postgresql+psycopg://app@db/app", pool_size=5)
+SessionLocal = sessionmaker(engine)
+'''
+UTIL = "def add(a, b):\n    return a + b\n"
+OLD = 1_600_000_000  # a 2020 mtime: not "racy", so a warm scan trusts size + mtime alone
+
+
+@pytest.fixture
+def target(tmp_path: Path) -> Path:
+    root = tmp_path / "target"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "models.py").write_text(MODELS)
+    (root / "app" / "db.py").write_text(DB)
+    (root / "app" / "util.py").write_text(UTIL)
+    return root
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+def age(root: Path) -> None:
+    for p in root.rglob("*.py"):
+        os.utime(p, (OLD, OLD))
+
+
+def summary(result) -> list[tuple]:
+    return [(f.rule_id, str(f.location), f.message, f.fingerprint) for f in result.result.findings]
+
+
+def rules_fired(result) -> set[str]:
+    return {f.rule_id for f in result.result.findings}
+
+
+def errors(result) -> list[str]:
+    return [str(e) for e in result.result.errors]
+
+
+# -- cache ------------------------------------------------------------------------------------------
+
+
+def test_warm_scan_returns_what_the_cold_scan_found(target: Path, cache: Path) -> None:
+    age(target)
+    cold = scan(target, cache_dir=cache, jobs=1)
+    warm = scan(target, cache_dir=cache, jobs=1)
+    assert cold.cache_hits == 0 and warm.cache_hits == 3
+    assert summary(warm) == summary(cold) and summary(cold)
+    assert {"BIL001", "TZ001"} <= rules_fired(cold)
+    assert warm.result.drafted_answers == cold.result.drafted_answers
+
+
+def test_warm_scan_only_stats_files(target: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    age(target)
+    cold = scan(target, cache_dir=cache, jobs=1)
+
+    def no_reading(root: str, rel: str) -> bytes:
+        raise AssertionError(f"{rel} was read although its size and mtime did not change")
+
+    monkeypatch.setattr(engine, "_read_bytes", no_reading)
+    assert summary(scan(target, cache_dir=cache, jobs=1)) == summary(cold)
+
+
+def test_a_warm_scan_with_nothing_changed_writes_no_cache(target: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    age(target)
+    scan(target, cache_dir=cache, jobs=1)
+    monkeypatch.setattr(engine, "_save_cache", lambda *a: pytest.fail("cache rewritten with nothing changed"))
+    scan(target, cache_dir=cache, jobs=1)
+
+
+def test_editing_a_file_changes_the_result(target: Path, cache: Path) -> None:
+    age(target)
+    before = scan(target, cache_dir=cache, jobs=1)
+    assert "BIL001" in rules_fired(before)  # money in a Float
+    models = target / "app" / "models.py"
+    models.write_text(MODELS.replace("Float", "Numeric"))
+    after = scan(target, cache_dir=cache, jobs=1)
+    assert "BIL001" not in rules_fired(after)
+    assert after.cache_hits == 2
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_still_seen(target: Path, cache: Path) -> None:
+    """Coarse file system clocks: a same-size edit in the same tick as the scan keeps its mtime."""
+    models = target / "app" / "models.py"
+    before = scan(target, cache_dir=cache, jobs=1)
+    stat = models.stat()
+    edited = MODELS.replace("Float", "Nmrc ")  # same length
+    assert len(edited) == len(MODELS)
+    models.write_text(edited)
+    os.utime(models, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    after = scan(target, cache_dir=cache, jobs=1)
+    assert "BIL001" in rules_fired(before) and "BIL001" not in rules_fired(after)
+
+
+def test_touching_a_file_reuses_its_facts(target: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    age(target)
+    cold = scan(target, cache_dir=cache, jobs=1)
+    os.utime(target / "app" / "models.py", (OLD + 60, OLD + 60))
+    monkeypatch.setattr(engine, "_extract", lambda path, data: pytest.fail(f"{path} parsed again"))
+    touched = scan(target, cache_dir=cache, jobs=1)
+    assert touched.cache_hits == 3
+    assert summary(touched) == summary(cold)
+
+
+def test_a_deleted_file_leaves_the_results(target: Path, cache: Path) -> None:
+    scan(target, cache_dir=cache, jobs=1)
+    (target / "app" / "db.py").unlink()
+    after = scan(target, cache_dir=cache, jobs=1)
+    assert after.result.files_scanned == 2
+    assert not [c for c in after.facts.calls if c.span.path == "app/db.py"]
+
+
+def test_a_corrupt_cache_is_ignored(target: Path, cache: Path) -> None:
+    cold = scan(target, cache_dir=cache, jobs=1)
+    (cache_file,) = cache.glob("*.pickle")
+    for junk in (b"not a pickle at all", cache_file.read_bytes()[:100], b"\x80\x05N."):  # garbage, cut short, None
+        cache_file.write_bytes(junk)
+        again = scan(target, cache_dir=cache, jobs=1)
+        assert summary(again) == summary(cold)
+        assert again.cache_hits == 0
+    assert scan(target, cache_dir=cache, jobs=1).cache_hits == 3  # and it was written anew
+
+
+def test_the_cache_is_keyed_by_the_extractor_code(target: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scan(target, cache_dir=cache, jobs=1)
+    (first,) = cache.glob("*.pickle")
+    assert engine._code_version() in first.name
+    monkeypatch.setattr(engine, "_code_version", lambda: "0123456789abcdef")
+    later = scan(target, cache_dir=cache, jobs=1)
+    assert later.cache_hits == 0  # facts of the previous code version are never used
+    (second,) = cache.glob("*.pickle")  # and the old file is gone
+    assert second.name.endswith("-0123456789abcdef.pickle")
+
+
+def test_the_code_version_covers_the_extractor_and_the_engine() -> None:
+    import hashlib
+
+    here = Path(engine.__file__).parent
+    h = hashlib.blake2b(digest_size=8)
+    for p in sorted((here / "facts").glob("*.py")) + [here / "discover.py", here / "engine.py"]:
+        h.update(p.read_bytes())
+    assert engine._code_version() == h.hexdigest()
+
+
+def test_a_new_include_pin_is_not_hidden_by_the_cache(target: Path, cache: Path) -> None:
+    """A file without markers is read only when pinned; pinning it later must not find it cached as 'nothing'."""
+    age(target)
+    (target / "app" / "raw.py").write_text("from .factory import create_engine\nengine = create_engine('postgresql://db/app', pool_size=5)\n")
+    os.utime(target / "app" / "raw.py", (OLD, OLD))
+    before = scan(target, cache_dir=cache, jobs=1)
+    assert not [c for c in before.facts.calls if c.span.path == "app/raw.py"]
+    (target / "pyproject.toml").write_text('[tool.dbreview]\ninclude = ["app/raw.py"]\n')
+    after = scan(target, cache_dir=cache, jobs=1)
+    assert [c.name for c in after.facts.calls if c.span.path == "app/raw.py"] == ["app.factory.create_engine"]
+
+
+def test_an_unwritable_cache_dir_still_scans(target: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = scan(target, cache_dir=blocker / "cache", jobs=1)
+    assert "BIL001" in rules_fired(result)
+
+
+def many_models(target: Path, n: int) -> None:
+    for i in range(n):
+        text = MODELS.replace("Invoice", f"Invoice{i}").replace('"invoices"', f'"invoices_{i}"')
+        (target / "app" / f"model_{i}.py").write_text(text)
+
+
+def slow_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make parsing in this process slow, so that the workers surely take a share; returns what was done here."""
+    import time
+
+    here: list[str] = []
+    real = engine._extract
+
+    def slow(path: str, data: bytes):
+        here.append(path)
+        time.sleep(0.05)
+        return real(path, data)
+
+    monkeypatch.setattr(engine, "_extract", slow)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(engine, "CHUNK_MIN_BYTES", 1)
+    return here
+
+
+def test_workers_find_what_one_process_finds(target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    many_models(target, 12)
+    serial = scan(target, jobs=1)
+    here = slow_here(monkeypatch)
+    parallel = scan(target, jobs=2)
+    assert summary(parallel) == summary(serial)
+    assert len(parallel.facts.tables) == 13
+    assert len(set(here)) < 14  # the worker did some
+
+
+def test_workers_from_a_threaded_caller(target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app scans from a thread: its workers come from a fork server, never from fork()."""
+    import threading
+
+    many_models(target, 30)
+    serial = scan(target, jobs=1)
+    methods: list[str | None] = []
+    real_context = engine.multiprocessing.get_context
+
+    def get_context(method=None):
+        methods.append(method)
+        return real_context(method)
+
+    monkeypatch.setattr(engine.multiprocessing, "get_context", get_context)
+    here = slow_here(monkeypatch)
+    out: list = []
+    thread = threading.Thread(target=lambda: out.append(scan(target, jobs=2)))
+    thread.start()
+    thread.join(60)
+    assert summary(out[0]) == summary(serial)
+    assert methods == ["forkserver"]
+    assert len(set(here)) < 32  # the workers did some
+
+
+def test_an_extractor_failure_on_one_file_is_a_scan_error(target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from analyzers.facts import python_module
+
+    real = python_module.extract_module
+
+    def flaky(path: str, text: str):
+        if path == "app/db.py":
+            raise KeyError("boom")
+        return real(path, text)
+
+    monkeypatch.setattr(python_module, "extract_module", flaky)
+    result = scan(target, jobs=1)
+    assert any("app/db.py" in e and "facts could not be read (KeyError" in e for e in errors(result))
+    assert "BIL001" in rules_fired(result)
+
+
+# -- broken files -----------------------------------------------------------------------------------
+
+
+def test_a_syntax_error_is_a_scan_error_and_the_scan_goes_on(target: Path) -> None:
+    (target / "app" / "broken.py").write_text("from sqlalchemy import Column\n\ndef f(:\n    pass\n")
+    result = scan(target, jobs=1)
+    (err,) = [e for e in result.result.errors if e.path == "app/broken.py"]
+    assert err.line == 3 and "does not parse as Python" in err.message
+    assert "BIL001" in rules_fired(result)
+
+
+def test_undecodable_bytes_are_reported_and_read(target: Path) -> None:
+    (target / "app" / "latin.py").write_bytes(b"from sqlalchemy import text\nLABEL = '\xff\xfe caf\xe9'\n")
+    result = scan(target, jobs=1)
+    assert any(e.startswith("app/latin.py") and "undecodable bytes were replaced" in e for e in errors(result))
+    assert "BIL001" in rules_fired(result)
+
+
+def test_a_file_with_nul_bytes_is_skipped(target: Path) -> None:
+    (target / "app" / "blob.py").write_bytes(b"from sqlalchemy import Column\n\x00\x00\x01binary")
+    result = scan(target, jobs=1)
+    assert any(e.startswith("app/blob.py") and "NUL bytes" in e for e in errors(result))
+    assert "BIL001" in rules_fired(result)
+
+
+def test_a_file_over_the_size_limit_is_skipped(target: Path) -> None:
+    big = target / "app" / "generated.py"
+    with open(big, "wb") as fh:
+        fh.write(b"from sqlalchemy import Column\n")
+        fh.write(b"#" * (MAX_FILE_BYTES + 1))
+    result = scan(target, jobs=1)
+    assert any(e.startswith("app/generated.py") and "over the 4 MiB limit" in e for e in errors(result))
+    assert result.result.files_scanned == 3
+    assert "BIL001" in rules_fired(result)
+
+
+def test_a_symlink_loop_is_reported_once(target: Path) -> None:
+    os.symlink(target / "app", target / "app" / "again")
+    result = scan(target, jobs=1)
+    loops = [e for e in errors(result) if "symlink loop" in e]
+    assert loops == ["app/again: directory already visited (symlink loop)"]
+    assert result.result.files_scanned == 3
+    assert "BIL001" in rules_fired(result)
+
+
+def test_a_broken_symlink_is_reported(target: Path) -> None:
+    os.symlink(target / "nowhere.py", target / "app" / "gone.py")
+    result = scan(target, jobs=1)
+    assert "app/gone.py: broken symbolic link" in errors(result)
+    assert "BIL001" in rules_fired(result)
+
+
+# -- targets that cannot be scanned -----------------------------------------------------------------
+
+
+def test_a_missing_path_is_a_target_error(tmp_path: Path) -> None:
+    with pytest.raises(TargetError, match="no such file or directory"):
+        scan(tmp_path / "nope")
+
+
+def test_a_file_is_not_a_target(target: Path) -> None:
+    with pytest.raises(TargetError, match="not a directory"):
+        scan(target / "app" / "models.py")
+
+
+def test_an_empty_directory_is_a_target_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(TargetError, match="holds no Python files"):
+        scan(tmp_path / "empty")
