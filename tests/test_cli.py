@@ -295,7 +295,44 @@ def test_sessions_marks_a_repository_that_is_gone(
     repo.rmdir()
     capsys.readouterr()
     assert cli.main(["sessions"]) == 0
-    assert f"{repo.resolve()} (missing)  [database]" in capsys.readouterr().out
+    assert f"{repo.resolve()} (missing: moved or deleted" in capsys.readouterr().out
+
+
+def test_prune_asks_before_removing(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept, gone = tmp_path / "kept", tmp_path / "gone"
+    for repo in (kept, gone):
+        assert cli.main(["demo", "--copy-to", str(repo)]) == 0
+        saved_review(data_dir, repo.resolve())
+    import shutil
+
+    shutil.rmtree(gone)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    answers = iter(["n"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    assert cli.main(["sessions", "--prune"]) == 0
+    assert "Kept the review" in capsys.readouterr().out
+    answers = iter(["y"])
+    assert cli.main(["sessions", "--prune"]) == 0
+    out = capsys.readouterr().out
+    assert "Removed the review" in out
+    assert cli.main(["sessions"]) == 0
+    listing = capsys.readouterr().out
+    assert str(kept.resolve()) in listing and str(gone.resolve()) not in listing
+
+
+def test_prune_without_a_terminal_needs_yes(tmp_path: Path, data_dir: Path, capsys, monkeypatch) -> None:
+    gone = tmp_path / "gone"
+    assert cli.main(["demo", "--copy-to", str(gone)]) == 0
+    saved_review(data_dir, gone.resolve())
+    import shutil
+
+    shutil.rmtree(gone)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert cli.main(["sessions", "--prune"]) == 2
+    assert cli.main(["sessions", "--prune", "--yes"]) == 0
+    assert "Removed the review" in capsys.readouterr().out
 
 
 def test_export_without_a_saved_review_is_refused(demo_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -127,7 +127,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("path", metavar="PATH")
     _report_options(sub)
 
-    command("sessions", _cmd_sessions, "list the saved reviews: repository, checklist, progress, last change")
+    sub = command("sessions", _cmd_sessions, "list the saved reviews: repository, checklist, progress, last change")
+    sub.add_argument("--prune", action="store_true", help="offer to remove reviews whose repository is gone (asks for each)")
+    sub.add_argument("--yes", action="store_true", help="with --prune: remove without asking")
 
     sub = command("rules", _cmd_rules, "list every rule (id, severity, checklist item, title), or explain one")
     sub.add_argument("rule_id", nargs="?", metavar="RULE_ID", help="explain this rule in full")
@@ -471,11 +473,32 @@ def _cmd_sessions(args: argparse.Namespace) -> int:
         return 0
     with store:
         summaries = store.list_reviews()
-    if not summaries:
-        print(f"No saved reviews yet (in {store.path}).")
-    for summary in summaries:
-        print(session_line(summary))
+        if not summaries:
+            print(f"No saved reviews yet (in {store.path}).")
+        for summary in summaries:
+            print(session_line(summary))
+        if args.prune:
+            _prune(store, [s for s in summaries if not Path(s.review.repo_path).is_dir()], args.yes)
     return 0
+
+
+def _prune(store: ReviewStore, gone: list[ReviewSummary], yes: bool) -> None:
+    """Remove saved reviews of repositories that are gone, each only after a yes."""
+    from tui.reports.sanitize import one_line
+
+    if not gone:
+        print("Every saved review's repository is still there: nothing to prune.")
+        return
+    if not yes and not sys.stdin.isatty():
+        raise UsageError("--prune asks before removing anything; run it in a terminal, or add --yes")
+    for summary in gone:
+        where = one_line(summary.review.repo_path)
+        question = f"Remove the saved review of {where} ({summary.triaged} decisions, {summary.items_done} verdicts)? [y/N] "
+        if yes or input(question).strip().lower() in ("y", "yes"):
+            store.delete_review(summary.review.id)
+            print(f"Removed the review of {where}.")
+        else:
+            print(f"Kept the review of {where}.")
 
 
 def session_line(summary: ReviewSummary) -> str:
@@ -489,7 +512,7 @@ def session_line(summary: ReviewSummary) -> str:
         items, questions = str(len(checklist.items)), str(len(checklist.questions))
     except ChecklistError:
         items = questions = "?"
-    missing = "" if Path(review.repo_path).is_dir() else " (missing)"
+    missing = "" if Path(review.repo_path).is_dir() else " (missing: moved or deleted; `sessions --prune` offers to remove it)"
     when = summary.last_change.astimezone().strftime("%Y-%m-%d %H:%M")
     who = f" by {one_line(summary.last_reviewer)}" if summary.last_reviewer else ""
     progress = (
