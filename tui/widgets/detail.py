@@ -26,7 +26,8 @@ def finding_detail(f: FindingState, review: Review, history: list[Event]) -> Ren
     if f.severity != f.original_severity:
         head.append(f"  (was {f.original_severity})", "dim")
     parts: list[RenderableType] = [head, Text(printable(f.message))]
-    state = Text.assemble(("Decision: ", "bold"), labels.DISPOSITION_GLYPH[Disposition(f.disposition)][0] + " ", str(f.disposition))
+    glyph = labels.DISPOSITION_GLYPH[Disposition(f.disposition)][0].strip()
+    state = Text.assemble(("Decision: ", "bold"), f"{glyph} " if glyph else "", str(f.disposition))
     if f.dismiss_reason:
         state.append(f" ({f.dismiss_reason})")
     if f.detection != Detection.NEW:

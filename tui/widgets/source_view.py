@@ -26,6 +26,8 @@ class SourceView(ScrollView, can_focus=True):
     BINDINGS = [
         Binding("j,down", "scroll_down", "Down", show=False, id="source.down"),
         Binding("k,up", "scroll_up", "Up", show=False, id="source.up"),
+        Binding("h,left", "scroll_left", "Left", show=False, id="source.left"),
+        Binding("l,right", "scroll_right", "Right", show=False, id="source.right"),
         Binding("g", "scroll_home", "Top", show=False, id="source.top"),
         Binding("G", "scroll_end", "Bottom", show=False, id="source.bottom"),
     ]
