@@ -20,12 +20,22 @@ async def _ready(pilot) -> None:
 def test_checklist_documents_come_first_with_their_cited_lines(scanned):
     from analyzers.checklist import load_checklist
 
-    docs = context_docs(load_checklist("database"), ["docs/other.md", "docs/tech-stack/00 - Overview.md"])
-    assert [d.path for d in docs] == ["docs/tech-stack/00 - Overview.md", "docs/other.md"]
+    found = [
+        "docs/other.md",
+        "docs/tech-stack/00 - Overview.md",
+        "docs/implementation-plan/epic-02-backend-core/story-02-02-database.md",
+        "docs/implementation-plan/epic-03-frontend/story.md",
+        "docs/implementation-plan/Epic 22 - Complete Billing.md",
+    ]
+    docs = context_docs(load_checklist("database"), found)
+    cited = [d.path for d in docs if d.cited]
+    assert cited == [found[1], found[2], found[4]], "the Overview, then the epics the checklist names, by number"
     assert docs[0].lines == (92, 159)
+    assert {d.path for d in docs if not d.cited} == {found[0], found[3]}
     assert next_target(scanned, docs, set(), []).node_id == "doc:docs/tech-stack/00 - Overview.md"
     first_steps = steps(scanned, docs, set())
-    assert [s.left for s in first_steps][0] == 2 and first_steps[3].left == 27
+    assert first_steps[0].left == 3, "only the documents the checklist names are required reading"
+    assert first_steps[3].left == 27
 
 
 async def test_space_walks_the_review_process_in_order(demo_repo, data_dir):

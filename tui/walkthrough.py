@@ -4,6 +4,7 @@ the review stands and what the next unfinished thing is. No Textual here."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from analyzers.checklist import Checklist, ContextDocument
@@ -40,13 +41,30 @@ class Doc:
 
 
 def context_docs(checklist: Checklist, found: list[str]) -> list[Doc]:
-    """The documents found in the target, those the checklist names first (in its order)."""
-    named = {d.path.strip("/"): d for d in checklist.context_documents if d.path.endswith(".md")}
-    cited = [Doc(p, named[key]) for key in named for p in found if p == key or p.endswith("/" + key)]
-    seen = {d.path for d in cited}
-    # One entry per found file; the checklist can name a file twice (with and without lines).
-    unique = {d.path: d for d in sorted(cited, key=lambda d: d.lines is None)}
-    return list(unique.values()) + [Doc(p, None) for p in found if p not in seen]
+    """The documents found in the target: those the checklist names first, in its order (they are
+    step 1's reading), then every other document (browsable, not required)."""
+    cited: dict[str, Doc] = {}
+    for entry in checklist.context_documents:
+        for path in found:
+            if _names(entry, path) and (path not in cited or (entry.lines and not cited[path].lines)):
+                cited[path] = Doc(path, entry)
+    return list(cited.values()) + [Doc(p, None) for p in found if p not in cited]
+
+
+_EPIC_NUMBERS = re.compile(r"\d+")
+
+
+def _names(entry: ContextDocument, path: str) -> bool:
+    """Does the checklist's entry name this file? Exact paths, or an epic by its number
+    ("Epic 2: Backend Core" names epic-02-backend-core/*.md and "Epic 2 - Backend Core.md")."""
+    wanted = entry.path.strip("/")
+    if wanted.endswith(".md"):
+        return path == wanted or path.endswith("/" + wanted)
+    if not entry.title.lower().startswith("epic") or not ("/" + path).startswith(("/" + wanted, "/" + wanted.split("/")[-1])) and wanted not in path:
+        return False
+    numbers = {int(n) for n in _EPIC_NUMBERS.findall(entry.title)}
+    match = re.search(r"epic[-_ ]?0*(\d+)", path.lower())
+    return bool(match) and int(match.group(1)) in numbers
 
 
 def steps(review: Review, docs: list[Doc], read: set[str]) -> list[Step]:
@@ -54,7 +72,7 @@ def steps(review: Review, docs: list[Doc], read: set[str]) -> list[Step]:
     items = review.checklist.items
     questions = review.checklist.questions
     return [
-        Step(1, "Read the context documents", sum(1 for d in docs if d.path not in read), len(docs)),
+        Step(1, "Read the context documents", sum(1 for d in docs if d.cited and d.path not in read), sum(1 for d in docs if d.cited)),
         Step(2, "Inspect the code", sum(1 for f in present if f.disposition == Disposition.UNTRIAGED), len(present)),
         Step(3, "Validate the checklist", sum(1 for i in items if review.item(i.id).verdict == Verdict.UNREVIEWED), len(items)),
         Step(4, "Answer the key questions", sum(1 for q in questions if not review.answer(q.id).text.strip()), len(questions)),
@@ -68,7 +86,7 @@ def current_step(all_steps: list[Step]) -> Step | None:
 def next_target(review: Review, docs: list[Doc], read: set[str], finding_order: list[str]) -> Target | None:
     """The next unfinished thing, in the order of the Review Process."""
     for d in docs:
-        if d.path not in read:
+        if d.cited and d.path not in read:
             return Target(f"doc:{d.path}", f"read {d.path}")
     for fp in finding_order:
         f = review.findings.get(fp)

@@ -54,10 +54,16 @@ class ChecklistTree(Tree[NodeRef]):
         self.by_id = {}
         root = self.root
         self.docs = docs
-        if docs:
-            docs_node = self._add(root, NodeRef("docs", "docs"), Text(f"Context documents ({len(docs)})", "bold"))
-            for doc in docs:
+        cited = [d for d in docs if d.cited]
+        if cited:
+            docs_node = self._add(root, NodeRef("docs", "docs"), Text(f"Context documents ({len(cited)})", "bold"))
+            for doc in cited:
                 self._add(docs_node, NodeRef("doc", doc.path), Text(""), leaf=True)
+        others = [d for d in docs if not d.cited]
+        if others:
+            more = self._add(root, NodeRef("docs", "other"), Text(f"Other documents ({len(others)})", "italic"))
+            for doc in others:
+                self._add(more, NodeRef("doc", doc.path), Text(""), leaf=True)
         for section in review.checklist.sections:
             node = self._add(root, NodeRef("section", section.id), Text(""))
             groups = {g.key: self._add(node, NodeRef("group", f"{section.id}.{g.key}"), Text.assemble((g.title, "italic"), (f"  {g.files}", "dim"))) for g in section.groups}
