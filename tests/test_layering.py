@@ -13,7 +13,8 @@ def test_analyzers_import_neither_textual_nor_tui():
         "import sys, analyzers.engine, analyzers.rules, analyzers.answers, analyzers.checklist\n"
         "analyzers.rules.all_rules()\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'tui'))\n"
-        "sys.exit(', '.join(bad))\n"
+        "print(', '.join(bad), file=sys.stderr)\n"
+        "sys.exit(1 if bad else 0)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"analyzers pulled in: {result.stderr.strip()}"
