@@ -156,8 +156,8 @@ def read_column(
         typ = read_type(arg, names)
         if typ and type_name is None:
             type_name, type_args = typ
-    if "type_" in kw:
-        typ = read_type(kw["type_"], names)
+    for key in ("type_", "sa_type"):  # Column(type_=...), SQLModel Field(sa_type=DateTime(timezone=True))
+        typ = read_type(kw[key], names) if key in kw else None
         if typ:
             type_name, type_args = typ
     if const_str(kw.get("name")):

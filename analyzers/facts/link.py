@@ -92,10 +92,25 @@ class _ClassIndex:
             self._mapped[key] = (
                 not cls.abstract
                 and not cls.is_base
-                and (cls.tablename is not None or cls.sqlmodel_table or _flask_model(cls))
+                and (cls.tablename is not None or cls.sqlmodel_table or _flask_model(cls) or self.tablename_rule(cls) is not None)
                 and (cls.sqlmodel_table or self.is_declarative(cls))
             )
+            if self._mapped[key] and not cls.columns and any(
+                isinstance(a, ClassFact) and a is not cls and self.is_mapped(a) for a in self.ancestors(cls)
+            ):
+                # `class Admins(Users): __tablename__ = "admins"` with no columns of its own: single-table
+                # inheritance, rows live in the parent's table (no primary key, no table of its own)
+                self._mapped[key] = False
         return self._mapped[key]
+
+    def tablename_rule(self, cls: ClassFact) -> str | None:
+        """How an inherited `@declared_attr __tablename__` names this class's table, if one does."""
+        if cls.tablename_rule:
+            return None if cls.is_base else cls.tablename_rule
+        for a in self.ancestors(cls):
+            if isinstance(a, ClassFact) and a.tablename_rule:
+                return a.tablename_rule
+        return None
 
 
 def _flask_model(cls: ClassFact) -> bool:
@@ -109,8 +124,9 @@ def _snake(name: str) -> str:
 def _table_of(cls: ClassFact, classes: _ClassIndex) -> TableFact:
     ancestors = [a for a in classes.ancestors(cls) if isinstance(a, ClassFact)]
     tz_map = next((a.datetime_tz_map for a in ancestors if a.datetime_tz_map is not None), None)
+    rule = classes.tablename_rule(cls) if cls.tablename is None else None
     table = TableFact(
-        name=cls.tablename or _snake(cls.name),
+        name=cls.tablename or (cls.name.lower() if rule == "lower" or cls.sqlmodel_table else _snake(cls.name)),
         class_name=cls.name,
         path=cls.path,
         span=cls.span,
@@ -120,6 +136,9 @@ def _table_of(cls: ClassFact, classes: _ClassIndex) -> TableFact:
     for source in [*reversed(ancestors), cls]:
         if source is not cls and classes.is_mapped(source):
             continue  # joined/single-table inheritance: the parent's columns live in the parent's table
+        for attr in source.cleared:
+            for name in [n for n, c in table.columns.items() if (c.attr or c.name) == attr]:
+                del table.columns[name]
         for c in source.columns:
             if tz_map and c.type_name == "DateTime" and c.type_args.get("annotated"):
                 c = replace(c, type_args={**c.type_args, "timezone": "True"})
@@ -131,32 +150,38 @@ def _table_of(cls: ClassFact, classes: _ClassIndex) -> TableFact:
 
 
 def ordered(revisions: list[RevisionFact]) -> list[RevisionFact]:
-    """Revisions parents first (a topological order); unknown parents and cycles don't stop it."""
-    by_id = {r.revision: r for r in revisions if r.revision}
-    done: set[str] = set()
-    out: list[RevisionFact] = []
-
-    def visit(rev: RevisionFact, stack: set[str]) -> None:
-        if rev.revision in done or rev.revision in stack:
-            return
-        stack.add(rev.revision or "")
-        for parent in rev.down_revisions:
-            if parent in by_id:
-                visit(by_id[parent], stack)
-        done.add(rev.revision or "")
-        out.append(rev)
-
+    """Revisions parents first (a topological order), one versions folder after another: two Alembic
+    trees in one repository may reuse revision ids. Unknown parents and cycles don't stop it."""
+    trees: dict[str, list[RevisionFact]] = {}
     for rev in sorted(revisions, key=lambda r: r.path):
-        if rev.revision is None:
+        trees.setdefault(rev.path.rsplit("/", 1)[0], []).append(rev)
+    out: list[RevisionFact] = []
+    for tree in trees.values():
+        by_id = {r.revision: r for r in tree if r.revision}
+        done: set[str] = set()
+
+        def visit(rev: RevisionFact, stack: set[str]) -> None:
+            if rev.revision in done or rev.revision in stack:
+                return
+            stack.add(rev.revision or "")
+            for parent in rev.down_revisions:
+                if parent in by_id:
+                    visit(by_id[parent], stack)
+            done.add(rev.revision or "")
             out.append(rev)
-        else:
-            visit(rev, set())
+
+        for rev in tree:
+            if rev.revision is None or by_id.get(rev.revision) is not rev:
+                out.append(rev)  # no id, or a second file with the same id: kept, outside the graph
+            else:
+                visit(rev, set())
     return out
 
 
 def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
     """The schema the upgrades build, table by table (created, altered, indexed, dropped)."""
     tables: dict[str, TableFact] = {}
+    renamed: dict[str, str] = {}  # old name -> new: sibling branches may replay in either order
     for rev in revisions:
         for op in rev.upgrade:
             if op.sql is not None:
@@ -164,6 +189,11 @@ def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
                     _apply_sql(tables, st)
                 continue
             t = tables.get(op.table or "")
+            if t is None and op.name != "create_table":
+                name, hops = op.table or "", 0
+                while name in renamed and hops < 8:
+                    name, hops = renamed[name], hops + 1
+                t = tables.get(name)
             if t is None and op.name == "drop_index" and op.target:  # op.drop_index("ix") without table_name
                 t = next((x for x in tables.values() if any(i.name == op.target for i in x.indexes)), None)
             if op.name == "create_table" and op.table:
@@ -204,8 +234,9 @@ def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
                         None if new.server_default == "None" else new.server_default),
                 )
             elif op.name == "rename_table" and op.target:
-                tables[op.target] = replace(t, name=op.target)
                 tables.pop(t.name, None)
+                renamed[t.name] = op.target
+                tables[op.target] = replace(t, name=op.target)
     return tables
 
 

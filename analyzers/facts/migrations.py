@@ -12,6 +12,23 @@ from analyzers.facts.strings import Env, constant_env, evaluate, strings_of
 
 _MAX_INLINE_DEPTH = 2
 # op.<name>(constraint_or_index_name, table, ...): a batch_op omits the table, second in op's signature.
+# Parameter names of op.* (as Alembic spells them), so keyword calls read like positional ones.
+_PARAMS = {
+    "add_column": ("table_name", "column"), "drop_column": ("table_name", "column_name"),
+    "drop_table": ("table_name",), "drop_index": ("index_name", "table_name"),
+    "drop_constraint": ("constraint_name", "table_name"), "rename_table": ("old_table_name", "new_table_name"),
+    "alter_column": ("table_name", "column_name"), "create_table": ("table_name",),
+    "create_index": ("index_name", "table_name", "columns"),
+    "create_unique_constraint": ("constraint_name", "table_name", "columns"),
+    "create_primary_key": ("constraint_name", "table_name", "columns"),
+    "create_check_constraint": ("constraint_name", "table_name", "condition"),
+    "create_foreign_key": ("constraint_name", "source_table", "referent_table", "local_cols", "remote_cols"),
+    "execute": ("sqltext",),
+}
+_NOT_OPERATIONS = {
+    "get_bind", "get_context", "f", "inline_literal", "implementation_for", "register_operation", "invoke",
+    "run_async", "batch_alter_table",
+}
 _TABLE_SECOND = (
     "create_index", "create_unique_constraint", "create_foreign_key", "create_check_constraint",
     "create_primary_key", "drop_constraint",
@@ -144,9 +161,27 @@ class _OpReader:
         self._body(func.body, constant_env(func.body, inner), batch, out, depth + 1)
 
     def _op(self, name: str, call: ast.Call, env: Env, batch_table: str | None) -> MigrationOp | None:
+        if name in _NOT_OPERATIONS:
+            return None  # op.get_bind() and friends: helpers, not changes to the schema
         span = col.span_of(call, self.path)
         args = list(call.args)
         kw = kwargs(call)
+        params = _PARAMS.get(name, ())
+        if batch_table:
+            params = tuple(p for p in params if p not in ("table_name", "source_table"))
+        for pname in params[len(args):]:  # op.alter_column(table_name="users", column_name="email", ...)
+            if pname not in kw:
+                break
+            args.append(kw[pname])
+        try:
+            return self._read_op(name, call, args, kw, env, batch_table, span)
+        except IndexError:  # a call shaped unlike Alembic's signature: keep that it happened, not what
+            return MigrationOp(name, None, span)
+
+    def _read_op(
+        self, name: str, call: ast.Call, args: list[ast.expr], kw: dict[str, ast.expr], env: Env,
+        batch_table: str | None, span: Span,
+    ) -> MigrationOp | None:
 
         def text(node: ast.AST | None) -> str | None:
             if node is None:

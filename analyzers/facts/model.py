@@ -112,6 +112,10 @@ class ClassFact:
     sqlmodel_table: bool = False
     is_base: bool = False  # a declarative base (subclass of DeclarativeBase etc.)
     datetime_tz_map: bool | None = None  # type_annotation_map maps datetime to a tz-aware type
+    tablename_rule: str | None = None  # a declared_attr __tablename__ derives names: "lower" or "snake"
+    cleared: list[str] = field(default_factory=list)  # `id = None`: an inherited column taken away
+    validated: list[str] = field(default_factory=list)  # attributes with a @validates(...) hook
+    polymorphic_on: str | None = None  # __mapper_args__ = {"polymorphic_on": type}
 
 
 @dataclass(slots=True)

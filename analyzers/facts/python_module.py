@@ -107,22 +107,33 @@ class _Reader:
             is_base=any(last(b) in _BASE_CLASSES for b in bases)
             or any(last(self.names.qualname(d.func if isinstance(d, ast.Call) else d)) == "as_declarative" for d in node.decorator_list),
         )
+        sqlmodel = fact.sqlmodel_table or any(last(b) == "SQLModel" for b in bases)
         for stmt in node.body:
-            self._class_statement(fact, stmt)
+            self._class_statement(fact, stmt, sqlmodel)
         if fact.columns or fact.tablename or fact.is_base or fact.relationships or fact.sqlmodel_table or fact.table_args:
             self.facts.classes.append(fact)
         elif bases and any(b for b in bases):  # maybe a subclass of a model (inheritance): keep it light
             self.facts.classes.append(fact)
 
-    def _class_statement(self, fact: ClassFact, stmt: ast.stmt) -> None:
+    def _class_statement(self, fact: ClassFact, stmt: ast.stmt, sqlmodel: bool = False) -> None:
         names = self.names
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             target, value, annotation = stmt.targets[0].id, stmt.value, None
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             target, value, annotation = stmt.target.id, stmt.value, stmt.annotation
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _is_declared_attr(stmt, names):
+            for deco in stmt.decorator_list:  # @validates("password"): the value is transformed on the way in
+                if isinstance(deco, ast.Call) and last(names.qualname(deco.func)) == "validates":
+                    fact.validated.extend(v for v in (const_str(a) for a in deco.args) if v)
+            return
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_declared_attr(stmt, names):
             returned = next((n.value for n in ast.walk(stmt) if isinstance(n, ast.Return) and n.value is not None), None)
             if stmt.name == "__tablename__":
+                if const_str(returned) is not None:  # @declared_attr def __tablename__(cls): return "plus_control"
+                    fact.tablename = const_str(returned)
+                elif returned is not None and "__name__" in ast.unparse(returned):
+                    text = ast.unparse(returned)
+                    fact.tablename_rule = "lower" if text.replace(" ", "").endswith("__name__.lower()") else "snake"
                 return
             if isinstance(returned, ast.Call) and col.is_column_call(returned, names):
                 fact.columns.append(col.read_column(returned, stmt.name, stmt.returns, names, self.path, fact.name, stmt))
@@ -133,6 +144,12 @@ class _Reader:
             return
         if target == "__tablename__":
             fact.tablename = const_str(value)
+        elif target == "__mapper_args__" and isinstance(value, ast.Dict):
+            for k, v in zip(value.keys, value.values):
+                if const_str(k) == "polymorphic_on":
+                    fact.polymorphic_on = const_str(v) or (v.id if isinstance(v, ast.Name) else None)
+        elif isinstance(value, ast.Constant) and value.value is None and not target.startswith("__"):
+            fact.cleared.append(target)
         elif target == "__abstract__":
             fact.abstract = const_bool(value) is True
         elif target == "__table_args__":
@@ -151,9 +168,12 @@ class _Reader:
             fake = ast.Call(func=ast.Name("mapped_column"), args=[], keywords=[])
             ast.copy_location(fake, stmt)
             fact.columns.append(col.read_column(fake, target, annotation, names, self.path, fact.name, stmt))
-        elif value is None and annotation is not None and fact.sqlmodel_table and not target.startswith("_"):
-            # SQLModel: a bare annotation is a column
-            fake = ast.Call(func=ast.Name("Field"), args=[], keywords=[])
+        elif sqlmodel and annotation is not None and not target.startswith("_") and _plain_value(value) and not (
+            ast.unparse(annotation).startswith(("ClassVar", "typing.ClassVar"))
+        ):
+            # SQLModel: `name: str` and `is_active: bool = True` are fields, hence columns of a table=True class
+            keywords = [] if value is None else [ast.keyword("default", value)]
+            fake = ast.Call(func=ast.Name("Field"), args=[], keywords=keywords)
             ast.copy_location(fake, stmt)
             fact.columns.append(col.read_column(fake, target, annotation, names, self.path, fact.name, stmt))
 
@@ -175,6 +195,13 @@ class _Reader:
         names = [t.id for t in targets if isinstance(t, ast.Name)]
         if last(callee) in _BASE_FACTORIES or callee.endswith("registry.generate_base"):
             self.facts.bases.extend(f"{self.facts.module}.{n}" for n in names)
+            cls = kwargs(call).get("cls")
+            if cls is not None and names:  # declarative_base(cls=FidesBase): every model inherits FidesBase
+                self.facts.classes.append(ClassFact(
+                    name=names[0], module=self.facts.module, path=self.path, span=col.span_of(node, self.path),
+                    bases=(self._qualify(cls),), tablename=None, table_args=[], columns=[], relationships=[],
+                    is_base=True,
+                ))
         elif last(callee) == "Table" and call.args and const_str(call.args[0]):
             self.facts.tables.append(self._table(call))
         elif last(callee) == "Index":
@@ -380,6 +407,11 @@ def _model_of(target: ast.AST, func: ast.FunctionDef | ast.AsyncFunctionDef | No
         return None
 
     return resolve(target, 0, set())
+
+
+def _plain_value(value: ast.AST | None) -> bool:
+    """No value, or a literal default: not a call (Field/Relationship are read as such) nor ClassVar-ish."""
+    return value is None or isinstance(value, (ast.Constant, ast.List, ast.Dict, ast.Tuple, ast.Name, ast.Attribute, ast.UnaryOp))
 
 
 def _bare_mapped_column(annotation: ast.AST, names: Names) -> bool:

@@ -12,3 +12,11 @@ class Base(DeclarativeBase):
     pass
 
 '''
+
+# A patients table: the HIPAA rules about clinical data apply only to a schema that holds patients.
+PATIENT = '''
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+'''

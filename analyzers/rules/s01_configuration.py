@@ -5,7 +5,7 @@ from __future__ import annotations
 from analyzers.facts.model import ListenerFact, SqlStatement, SqlUse
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
-from analyzers.rules.schema import app_calls, first_line, is_test_path
+from analyzers.rules.schema import app_calls, first_line, is_test_path, is_tooling_path, uses_rls
 
 RLS_VARIABLES = ("app.current_user_id", "app.current_tenant_id")
 PER_TRANSACTION_EVENTS = ("after_begin", "begin")
@@ -95,6 +95,13 @@ class RlsContextNotSet(Rule):
                     "`after_begin` listener: check that every transaction, including later ones in the same "
                     "session, gets it",
                     first_line(in_code[0].span), f"rls-variable:{variable}", severity=Severity.INFO,
+                )
+            elif not uses_rls(self.facts):
+                yield self.finding(
+                    f"`{variable}` is never set, and no RLS policy reads it either: this code base does not isolate "
+                    "tenants with Row-Level Security. If it should (the checklist's design), set it in an "
+                    "`after_begin` listener with set_config(..., true)",
+                    first_line(engines[0].span), f"rls-variable:{variable}", severity=Severity.INFO,
                 )
             else:
                 yield self.finding(
@@ -199,6 +206,8 @@ def set_rls(session, transaction, connection):
                         use.span, f"listener:{lst.function}:formatted",
                     )
         for use in self.facts.sql:
+            if is_test_path(use.span.path) or is_tooling_path(use.span.path):
+                continue  # `SET search_path TO "{schema}"` in env.py: a value from the operator, not a request
             if use.formatted and any(st.kind in ("set", "set_local", "set_config") for st in use.statements):
                 yield self.finding(
                     f"a session setting is built by string formatting in `{use.function}`: "
@@ -239,11 +248,24 @@ class PoolNotDiscarded(Rule):
             return
         resets = [lst for lst in _app_listeners(self.facts) if lst.event in RESET_EVENTS]
         if not resets:
-            yield self.finding(
-                "no `checkin` pool listener: nothing cleans a connection's session state (settings, temp "
-                "tables, prepared statements) before the next request borrows it; run DISCARD ALL on checkin",
-                first_line(engines[0].span), "pool:checkin", severity=Severity.WARNING,
-            )
+            uses = [u for lst in _app_listeners(self.facts) for u in lst.sql] + self.facts.sql
+            session_state = [
+                st for _, st in _setting_statements(uses)
+                if st.kind == "set" or (st.kind == "set_config" and st.details.get("local") is False)
+            ]
+            if session_state:
+                yield self.finding(
+                    "no `checkin` pool listener, and the code sets session-scoped state "
+                    f"({session_state[0].span.path}:{session_state[0].span.start}): the next request that borrows "
+                    "the connection inherits it; run DISCARD ALL on checkin",
+                    first_line(engines[0].span), "pool:checkin", severity=Severity.WARNING,
+                )
+            else:
+                yield self.finding(
+                    "no `checkin` pool listener; SQLAlchemy rolls back on return, and nothing here sets "
+                    "session-scoped state, so DISCARD ALL on checkin is defence in depth (the checklist asks for it)",
+                    first_line(engines[0].span), "pool:checkin", severity=Severity.INFO,
+                )
             return
         for lst in resets:
             kinds = [st.kind for u in lst.sql for st in u.statements]

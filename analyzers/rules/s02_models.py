@@ -186,14 +186,33 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     password: Mapped[str] = mapped_column(String(128))
 ''',)
+    VALID = VALID + (HEADER + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_password: Mapped[bool] = mapped_column(default=False)
+''',)
     NAMES = re.compile(r"^(password|passwd|pwd|pass|\w+_password)$")
 
+    TEXT = ("String", "Text", "VARCHAR", "Unicode", "UnicodeText", "CHAR", "LargeBinary", "str", None)
+
     def check(self):
+        validated = {(c.name, v) for m in self.facts.modules for c in m.classes for v in c.validated}
         for table, col in column_sites(self.facts):
-            if self.NAMES.match(col.name) and "hash" not in col.name and "Encrypt" not in (col.type_name or ""):
+            if not self.NAMES.match(col.name) or "hash" in col.name or "Encrypt" in (col.type_name or ""):
+                continue
+            if col.type_name not in self.TEXT:
+                continue  # change_password = Column(Boolean): a flag, not a password
+            if (col.declared_in, col.attr or col.name) in validated:
                 yield self.finding(
-                    f"{where_declared(table, col)} looks like a stored password, not a hash", col.span, column_anchor(table, col)
+                    f"{where_declared(table, col)} is named like a password; a @validates hook transforms it on the "
+                    "way in: check that it hashes (argon2/bcrypt), and consider naming the column password_hash",
+                    col.span, column_anchor(table, col), severity=Severity.INFO,
                 )
+                continue
+            yield self.finding(
+                f"{where_declared(table, col)} looks like a stored password, not a hash", col.span, column_anchor(table, col)
+            )
 
 
 class PlaintextSecret(Rule):

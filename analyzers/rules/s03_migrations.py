@@ -117,33 +117,70 @@ class DowngradeIncomplete(Rule):
     ID = "MIG002"
     ITEM = "3.9"
     SEVERITY = Severity.WARNING
-    VALID = ({"migrations/versions/0001_notes.py": rev("0001", None)},)
+    VALID = ({"migrations/versions/0001_notes.py": rev("0001", None)}, {"migrations/versions/0002_uuid.py": '''
+from alembic import op
+import sqlalchemy as sa
+revision = "0002"
+down_revision = None
+def upgrade():  # integer ids replaced by UUIDs: add, copy, drop, rename
+    op.add_column("item", sa.Column("new_id", sa.Uuid()))
+    op.drop_column("item", "id")
+    op.alter_column("item", "new_id", new_column_name="id")
+def downgrade():
+    op.add_column("item", sa.Column("old_id", sa.Integer()))
+    op.drop_column("item", "id")
+    op.alter_column("item", "old_id", new_column_name="id")
+'''})
     INVALID = ({"migrations/versions/0001_notes.py": rev("0001", None, 'op.drop_index("ix_other")')},)
 
     def check(self):
         for r in self.facts.revisions:
             if r.downgrade_empty or r.downgrade_raises:
                 continue
-            undone = {(op.name, op.table, op.target) for op in r.downgrade}
             dropped_tables = {op.table for op in r.downgrade if op.name == "drop_table"}
-            added = {(op.table, c.name) for op in r.downgrade if op.name == "add_column" for c in op.columns}
-            dropped_cols = {(op.table, op.target) for op in r.downgrade if op.name == "drop_column"}
+            created_tables = {op.table for op in r.downgrade if op.name == "create_table"}
+            down_added = _net_columns(r.downgrade, "add_column")
+            down_dropped = {(op.table, op.target) for op in r.downgrade if op.name == "drop_column"}
+            up_renamed_to = {(op.table, op.columns[0].attr) for op in r.upgrade if _renames(op)}
+            added_later = _net_columns(r.upgrade, "add_column")
             for op in r.upgrade:
                 problem = None
                 if op.name == "create_table" and op.table not in dropped_tables:
                     problem = f"creates table {op.table} but the downgrade does not drop it"
                 elif op.name == "add_column":
                     for c in op.columns:
-                        if (op.table, c.name) not in dropped_cols and op.table not in dropped_tables:
+                        final = added_later.get((op.table, c.name), c.name)
+                        if (op.table, final) not in down_dropped and op.table not in dropped_tables:
                             problem = f"adds {op.table}.{c.name} but the downgrade does not drop it"
-                elif op.name == "drop_column" and (op.table, op.target) not in added:
+                elif op.name == "drop_column" and (op.table, op.target) not in {
+                    (t, final) for (t, _), final in down_added.items()
+                } and (op.table, op.target) not in up_renamed_to:
                     problem = f"drops {op.table}.{op.target} but the downgrade does not add it back"
-                elif op.name == "drop_table" and ("create_table", op.table, None) not in undone:
+                elif op.name == "drop_table" and op.table not in created_tables:
                     problem = f"drops table {op.table} but the downgrade does not recreate it"
                 if problem:
                     yield self.finding(
                         f"revision {r.revision} {problem}", op.span, f"migration:{r.revision}:{op.name}:{op.table}:{op.target}"
                     )
+
+
+def _renames(op) -> bool:
+    return op.name == "alter_column" and bool(op.columns) and op.columns[0].attr not in ("", op.target)
+
+
+def _net_columns(ops, kind: str) -> dict:
+    """(table, column as added) -> its name once later renames in the same function are applied:
+    `add_column("user", new_id)` then `alter_column("user", "new_id", new_column_name="id")` adds `id`."""
+    out: dict = {}
+    for op in ops:
+        if op.name == kind:
+            for c in op.columns:
+                out[(op.table, c.name)] = c.name
+        elif _renames(op):
+            for key, name in out.items():
+                if key[0] == op.table and name == op.target:
+                    out[key] = op.columns[0].attr
+    return out
 
 
 class SeveralHeads(Rule):
@@ -262,6 +299,20 @@ class NoNamingConvention(Rule):
         )
 
 
+def _history_starts_elsewhere(revisions: list[RevisionFact]) -> bool:
+    """The migrations are deltas on a schema built another way: a tree has no root revision (its first
+    parent was squashed away), or its root creates no table (create_all, then `alembic stamp head`)."""
+    for revisions_of_tree in _trees(revisions).values():
+        known = {r.revision for r in revisions_of_tree}
+        roots = [r for r in revisions_of_tree if not r.down_revisions]
+        if any(p not in known for r in revisions_of_tree for p in r.down_revisions):
+            return True
+        if roots and not any(op.name == "create_table" or (op.sql and any(st.kind == "create_table" for st in op.sql.statements))
+                             for r in roots for op in r.upgrade):
+            return True
+    return False
+
+
 class ModelMigrationDrift(Rule):
     """The models and the schema the migrations build disagree.
 
@@ -302,7 +353,7 @@ class ModelMigrationDrift(Rule):
             return
         models = {n: t for n, t in facts.tables.items() if not is_test_path(t.path)}
         missing = [t for n, t in models.items() if n not in facts.migration_tables]
-        if len(missing) > max(3, len(models) // 2):
+        if missing and (len(missing) > max(3, len(models) // 2) or _history_starts_elsewhere(facts.revisions)):
             # Most models have no migration: the schema is made some other way (create_all, SQL files), or
             # the migrations we read are not this application's. One note, not one finding per table.
             yield self.finding(

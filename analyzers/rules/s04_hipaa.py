@@ -6,8 +6,8 @@ import re
 
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
-from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import all_constraints, end_marker, first_line, is_clinical, is_link_table, is_test_path
+from analyzers.rules.examples_common import HEADER, PATIENT
+from analyzers.rules.schema import all_constraints, end_marker, first_line, healthcare, is_clinical, is_link_table, is_test_path
 
 _AUDIT = re.compile(r"^audit_(logs?|events?|trail)$")
 
@@ -41,7 +41,7 @@ class Appointment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 ''',)
-    INVALID = (HEADER + '''
+    INVALID = (HEADER + PATIENT + '''
 class Appointment(Base):
     __tablename__ = "appointments"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +55,8 @@ class OrganizationPatient(Base):  # an enrollment: its key is its two foreign ke
 ''',)
 
     def check(self):
+        if not healthcare(self.facts):
+            return  # no patients: nothing here is clinical data
         for table in self.facts.tables.values():
             if not is_clinical(table.name) or _soft_deletable(table) or is_link_table(table):
                 continue
@@ -95,7 +97,7 @@ class Appointment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="RESTRICT"))
 ''',)
-    INVALID = (HEADER + '''
+    INVALID = (HEADER + PATIENT + '''
 class Appointment(Base):
     __tablename__ = "appointments"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,6 +112,8 @@ class OrganizationPatient(Base):  # deleting a patient ends its enrollments: no 
 ''',)
 
     def check(self):
+        if not healthcare(self.facts):
+            return
         for table in self.facts.tables.values():
             if not is_clinical(table.name) or is_link_table(table):
                 continue  # a cascade that ends an enrollment or membership destroys no clinical record
@@ -236,6 +240,11 @@ class AuditLog(Base):
                 )
 
 
+_PATIENT = '''
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+'''
 _DEVICE = '''
 class UserDevice(Base):
     __tablename__ = "user_devices"
@@ -275,10 +284,12 @@ class HardDeleteCall(Rule):
     SEVERITY = Severity.INFO
     VALID = ({"svc.py": "from sqlalchemy import update\nasync def cancel(session, a):\n    a.deleted_at = now()\n"},
              {"models.py": HEADER + _DEVICE, "svc.py": _DELETE.format(model="UserDevice")})
-    INVALID = ({"svc.py": "async def cancel(session, a):\n    await session.delete(a)\n"},
-               {"models.py": HEADER + _CONTACT, "svc.py": _DELETE.format(model="ContactMethod")})
+    INVALID = ({"svc.py": "async def cancel(session, a):\n    await session.delete(a)\n", "models.py": HEADER + _PATIENT},
+               {"models.py": HEADER + _PATIENT + _CONTACT, "svc.py": _DELETE.format(model="ContactMethod")})
 
     def check(self):
+        if not healthcare(self.facts):
+            return  # no patients, no clinical data to lose
         by_class = {t.class_name: t for t in self.facts.tables.values() if t.class_name}
         for call in self.facts.calls:
             if call.name != "session.delete" or is_test_path(call.span.path):

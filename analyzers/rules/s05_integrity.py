@@ -39,14 +39,30 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
 ''',)
 
+    CONVENTION = 8  # this many sequential keys, on most tables: one finding for the convention
+
     def check(self):
+        sites = []
         for table, col in column_sites(self.facts):
             pk_cols = [c for c in table.columns.values() if c.primary_key]
             if col.primary_key and len(pk_cols) == 1 and col.type_name in ("Integer", "BigInteger", "SmallInteger", "INTEGER", "BIGINT"):
-                yield self.finding(
-                    f"{where_declared(table, col)} is a sequential {col.type_name} key, not a ULID-based UUID",
-                    col.span, column_anchor(table, col),
-                )
+                sites.append((table, col))
+        tables = len(self.facts.tables)
+        if len(sites) >= self.CONVENTION and len(sites) * 2 > tables:
+            table, col = sites[0]
+            names = ", ".join(t.name for t, _ in sites[:6])
+            yield self.finding(
+                f"{len(sites)} of {tables} tables use sequential integer keys ({names}, ...): the project's convention, "
+                "not ULID-based UUIDs. Ids are guessable in URLs and reveal volumes; moving off them is a migration "
+                "of every foreign key, so weigh it as one decision",
+                col.span, "keys:sequential-convention",
+            )
+            return
+        for table, col in sites:
+            yield self.finding(
+                f"{where_declared(table, col)} is a sequential {col.type_name} key, not a ULID-based UUID",
+                col.span, column_anchor(table, col),
+            )
 
 
 _EXTERNAL = re.compile(r"stripe|external|session_id|request_id|correlation|trace|idempotency|fcm|device_id|"
@@ -279,22 +295,48 @@ class Ticket(Base):
     __tablename__ = "tickets"
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(20))
+''', HEADER + '''
+class ContactMethod(Base):
+    __tablename__ = "contact_methods"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(20))  # MOBILE, HOME, EMAIL
+''')
+    VALID = VALID + (HEADER + '''
+class Challenge(Base):  # `type` picks the subclass; `category` is whatever the organisers type
+    __tablename__ = "challenges"
+    __mapper_args__ = {"polymorphic_on": "type"}
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(80))
+    category: Mapped[str] = mapped_column(String(80))
+    file_type: Mapped[str] = mapped_column(String(80))
 ''',)
     NAMES = re.compile(r"(^|_)(status|role|type|kind|priority|category|state)$")
     # Free text on purpose: MIME types, geographic states, names of tables or classes.
     NOT_ENUMS = re.compile(r"(^|_)(content|mime|media|file|storage)_type$|license_state|address_state|billing_state|"
                            r"^(us_)?state$|_table$|^(model|entity|table|class|resource|object|target|subject)_type$")
 
+    # Nearly always a closed set; the other names only when the code says so (comment, default, Enum).
+    CLOSED = re.compile(r"(^|_)(status|role|priority)$")
+
     def check(self):
         by_table: dict[str, list] = {}
+        classes = [c for m in self.facts.modules for c in m.classes]
+        discriminators = {(c.name, c.polymorphic_on) for c in classes if c.polymorphic_on}
+        enums = {c.name.lower() for c in classes if any(b.rsplit(".", 1)[-1] in ("Enum", "StrEnum", "IntEnum") for b in c.bases)}
         for table, col in column_sites(self.facts):
             if not self.NAMES.search(col.name) or col.type_name not in ("String", "Text", "VARCHAR", "Unicode"):
                 continue
             if self.NOT_ENUMS.search(col.name) or (col.name.endswith("state") and col.type_args.get("length") in ("2", "3")):
                 continue
+            if (col.declared_in, col.attr or col.name) in discriminators or (table.class_name, col.attr) in discriminators:
+                continue  # polymorphic_on: its values are the mapped subclasses (plugins add more)
             stem = col.name.rsplit("_", 1)[0]
             if col.name.endswith("_type") and f"{stem}_id" in table.columns:
                 continue  # a polymorphic pointer: BIL003's business, or a generic reference (audit logs)
+            camel = "".join(p.title() for p in col.name.split("_"))
+            has_enum = bool({camel.lower(), f"{table.class_name or ''}{camel}".lower()} & enums)
+            if not self.CLOSED.search(col.name) and not (self._documented_values(col) or has_enum):
+                continue  # a free-form `type` or `category` is often meant to be free
             checked = any(
                 c.kind == "check" and col.name in (c.expression or "") for c in all_constraints(table, self.facts)
             ) or any(st.table == table.name and "CHECK" in st.text.upper() and col.name in st.text for st in self.facts.migration_sql)

@@ -7,7 +7,7 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import TENANT_SETTING, first_line, holds_phi, rls_by_table, tenant_column, unread_sql, where
+from analyzers.rules.schema import TENANT_SETTING, first_line, healthcare, holds_phi, rls_by_table, tenant_column, unread_sql, where
 
 _TENANT_MODEL = HEADER + '''
 class Document(Base):
@@ -282,7 +282,7 @@ class Patient(Base):
 ''', "migrations/versions/0001_rls.py": _migration("SELECT 1")},)
 
     def check(self):
-        if not self.facts.revisions:
+        if not self.facts.revisions or not healthcare(self.facts):
             return
         rls = rls_by_table(self.facts)
         for table in self.facts.tables.values():

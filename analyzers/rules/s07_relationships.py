@@ -7,7 +7,7 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import all_constraints, all_indexes, is_clinical, is_link_table
+from analyzers.rules.schema import all_constraints, all_indexes, healthcare, is_clinical, is_link_table
 
 PROFILE_TABLES = re.compile(r"^(providers?|staff|staff_members?|patients?|prox(y|ies))$")
 
@@ -167,6 +167,8 @@ class Patient(Base):
 ''')
 
     def check(self):
+        if not healthcare(self.facts):
+            return
         by_class = {t.class_name: t for t in self.facts.tables.values() if t.class_name}
         for table in self.facts.tables.values():
             for rel in table.relationships:

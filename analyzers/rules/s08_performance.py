@@ -11,7 +11,7 @@ from analyzers.rules.schema import all_indexes, column_anchor, fk_columns, index
 
 
 # "Who did it" stamps: created_by, refunded_by, granted_by_user_id, impersonator_id, actor_user_id ...
-ACTOR = re.compile(r"(^|_)by(_user)?(_id)?$|^(actor|impersonator|author|approver|reviewer)(_user)?_id$")
+ACTOR = re.compile(r"(^|_)by(_user)?(_id)?$|^(actor|impersonator|author|approver|reviewer|creator)(_user)?_id$")
 
 
 class ForeignKeyWithoutIndex(Rule):
@@ -171,6 +171,19 @@ def _queries_json(sql: str, column: str, containment: bool = False) -> bool:
     return bool(re.search(rf"\b{re.escape(column)}\s*({ops})", sql))
 
 
+def _many_to_one(table, rel, by_class) -> bool:
+    """A relationship whose foreign key sits on this side (Notification.user over notifications.user_id):
+    it loads one row, not a collection, unless it goes through a secondary table."""
+    if rel.secondary or rel.uselist is True:
+        return False
+    target = by_class.get((rel.target or "").strip("'\"").split(".")[-1])
+    if target is None or target is table:
+        return False  # unknown, or self-referential (parent and children look alike)
+    return any(fk.table == target.name for c in table.columns.values() for fk in c.foreign_keys) or any(
+        con.kind == "foreign_key" and (con.target or "").split(".")[0] == target.name for con in table.constraints
+    )
+
+
 class DynamicRelationship(Rule):
     """A relationship loads lazily in a way that invites N+1 queries.
 
@@ -200,11 +213,22 @@ class Patient(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     appointments = relationship("Appointment", lazy="dynamic")
 ''',)
+    VALID = VALID + (HEADER + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Award(Base):  # many-to-one: one row per award, not a collection
+    __tablename__ = "awards"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user = relationship("User", foreign_keys="Award.user_id", lazy="select")
+''',)
 
     def check(self):
+        by_class = {t.class_name: t for t in self.facts.tables.values() if t.class_name}
         for table in self.facts.tables.values():
             for rel in table.relationships:
-                if rel.lazy in ("dynamic", "select") and rel.uselist is not False:
+                if rel.lazy in ("dynamic", "select") and rel.uselist is not False and not _many_to_one(table, rel, by_class):
                     yield self.finding(
                         f"{table.class_name}.{rel.attr} loads with lazy=\"{rel.lazy}\": one query per parent when iterated",
                         rel.span, f"relationship:{table.class_name}.{rel.attr}:lazy",

@@ -143,9 +143,27 @@ def is_test_path(path: str) -> bool:
     return any(p in NOT_APP_DIRS for p in parts[:-1]) or parts[-1].startswith(("test_", "conftest", "seed"))
 
 
+TOOLING_DIRS = ("migrations", "migration", "alembic", "versions", "bin", "tools", "management", "commands", "devtools")
+ROOT_APP_FILES = ("app.py", "main.py", "database.py", "db.py", "wsgi.py", "asgi.py", "server.py", "application.py", "config.py")
+
+
+def is_tooling_path(path: str) -> bool:
+    """Migration helpers, CLI commands, one-file scripts at the top of the repository (a health check):
+    the engines they create live for one command, so pool settings and listeners do not apply."""
+    parts = path.split("/")
+    if parts[-1] == "env.py" or any(p in TOOLING_DIRS for p in parts[:-1]):
+        return True
+    return len(parts) == 1 and parts[0] not in ROOT_APP_FILES
+
+
 def app_calls(facts: Facts, *suffixes: str):
-    """Calls in application code: not tests, not Alembic's env.py."""
-    return [c for c in facts.calls_named(*suffixes) if not is_test_path(c.span.path) and not c.span.path.endswith("env.py")]
+    """Calls in application code: not tests, scripts, Alembic's env.py or migration tooling."""
+    return [c for c in facts.calls_named(*suffixes) if not is_test_path(c.span.path) and not is_tooling_path(c.span.path)]
+
+
+def uses_rls(facts: Facts) -> bool:
+    """Does anything read the RLS context: a policy, or current_setting('app...') in migration SQL?"""
+    return any(st.kind == "create_policy" or "current_setting" in st.text for st in facts.migration_sql)
 
 
 def unread_sql(facts: Facts, table: str | None = None) -> list[Span]:
@@ -193,3 +211,12 @@ def is_link_table(table: TableFact) -> bool:
 
 def end_marker(table: TableFact) -> str | None:
     return next((c for c in END_MARKERS if c in table.columns), None)
+
+
+_PATIENTS = re.compile(r"(^|_)patients?($|_)")
+
+
+def healthcare(facts: Facts) -> bool:
+    """Does the schema hold patients? The HIPAA rules about clinical data and PHI only mean something
+    then: on an incident tracker, `document` and `case_notes` are not clinical records."""
+    return any(_PATIENTS.search(name) for name in facts.tables)
