@@ -136,6 +136,11 @@ class _OpReader:
         if isinstance(func, ast.Name) and func.id in self.functions and depth < _MAX_INLINE_DEPTH:
             self._inline(self.functions[func.id], call, env, batch, out, depth)
             return
+        if isinstance(func, ast.Name) and self.names.qualname(func).startswith("alembic.op."):
+            op = self._op(func.id if func.id in _PARAMS else last(self.names.qualname(func)), call, env, None)
+            if op is not None:  # from alembic.op import create_table; create_table("t", ...)
+                out.append(op)
+            return
         if not isinstance(func, ast.Attribute):
             return
         owner = ast.unparse(func.value)
@@ -202,7 +207,7 @@ class _OpReader:
             op = MigrationOp(name, table, span)
             for arg in args[1:]:
                 if isinstance(arg, ast.Call) and col.is_column_call(arg, self.names):
-                    op.columns.append(self._column(arg, table))
+                    op.columns.append(self._column(arg, table, env))
                 elif isinstance(arg, ast.Call):
                     item = col.read_table_item(arg, self.names, self.path, table)
                     if isinstance(item, IndexFact):
@@ -212,7 +217,7 @@ class _OpReader:
             return op
         if name == "add_column" and len(args) >= 2 and isinstance(args[1], ast.Call):
             table = text(args[0])
-            return MigrationOp(name, table, span, columns=[self._column(args[1], table)])
+            return MigrationOp(name, table, span, columns=[self._column(args[1], table, env)])
         if name in ("drop_column", "drop_table", "drop_index", "drop_constraint", "rename_table", "alter_column"):
             table = text(args[0]) if name != "drop_index" else text(kw.get("table_name")) or (text(args[1]) if len(args) > 1 else None)
             target = text(args[1]) if len(args) > 1 and name != "drop_index" else text(args[0]) if args else None
@@ -220,7 +225,7 @@ class _OpReader:
                 table, target = (text(args[1]) if len(args) > 1 else text(kw.get("table_name"))), text(args[0]) if args else None
             op = MigrationOp(name, table, span, target=target)
             if name == "alter_column":
-                op.columns.append(self._altered(call, kw, target or "", table))
+                op.columns.append(self._altered(call, kw, target or "", table, env))
             return op
         if name == "create_index" and len(args) >= 2:
             table = text(args[1])
@@ -277,13 +282,20 @@ class _OpReader:
             use.statements.extend(more.statements)
         return MigrationOp("execute", use.statements[0].table if use.statements else None, span, sql=use)
 
-    def _column(self, call: ast.Call, table: str | None) -> ColumnFact:
+    def _column(self, call: ast.Call, table: str | None, env: Env) -> ColumnFact:
+        if call.args and const_str(call.args[0]) is None and isinstance(call.args[0], (ast.JoinedStr, ast.Name, ast.BinOp)):
+            name = strings_of(call.args[0], env)  # sa.Column(f"{col}_new", ...) in a loop over constants
+            if name and len(name) == 1:
+                call = ast.Call(call.func, [ast.copy_location(ast.Constant(name[0]), call.args[0]), *call.args[1:]], call.keywords)
+                ast.copy_location(call, call.args[0])
+                call.end_lineno = getattr(call.args[-1], "end_lineno", call.lineno)
         return col.read_column(call, "", None, self.names, self.path, table or "")
 
-    def _altered(self, call: ast.Call, kw: dict[str, ast.expr], column: str, table: str | None) -> ColumnFact:
+    def _altered(self, call: ast.Call, kw: dict[str, ast.expr], column: str, table: str | None, env: Env) -> ColumnFact:
+        new_name = (strings_of(kw["new_column_name"], env) or [None])[0] if "new_column_name" in kw else None
         typ = col.read_type(kw["type_"], self.names) if "type_" in kw else None
         return ColumnFact(
-            name=column, attr=const_str(kw.get("new_column_name")) or column, type_name=typ[0] if typ else None, type_args=typ[1] if typ else {},
+            name=column, attr=new_name or column, type_name=typ[0] if typ else None, type_args=typ[1] if typ else {},
             nullable=const_bool(kw.get("nullable")), implied_nullable=True, primary_key=False, unique=False,
             index=False, default=None, server_default=None if "server_default" not in kw else ast.unparse(kw["server_default"]),
             onupdate=None, foreign_keys=[], span=col.span_of(call, self.path), declared_in=table or "",

@@ -116,6 +116,7 @@ class ClassFact:
     cleared: list[str] = field(default_factory=list)  # `id = None`: an inherited column taken away
     validated: list[str] = field(default_factory=list)  # attributes with a @validates(...) hook
     polymorphic_on: str | None = None  # __mapper_args__ = {"polymorphic_on": type}
+    hashes_passwords: bool = False  # a method calls bcrypt/argon2/passlib/hash_password...
 
 
 @dataclass(slots=True)

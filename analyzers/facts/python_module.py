@@ -4,6 +4,7 @@ event listeners and the SQL they send. Read with `ast`; nothing is imported or r
 from __future__ import annotations
 
 import ast
+import re
 
 from analyzers.facts import columns as col
 from analyzers.facts.migrations import is_migration, read_revision
@@ -110,6 +111,12 @@ class _Reader:
         sqlmodel = fact.sqlmodel_table or any(last(b) == "SQLModel" for b in bases)
         for stmt in node.body:
             self._class_statement(fact, stmt, sqlmodel)
+        if any("password" in c.name or "passwd" in c.name for c in fact.columns):
+            fact.hashes_passwords = any(
+                isinstance(n, (ast.Name, ast.Attribute)) and _HASHING.search(n.id if isinstance(n, ast.Name) else n.attr)
+                for stmt in node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+                for n in ast.walk(stmt)
+            )
         if fact.columns or fact.tablename or fact.is_base or fact.relationships or fact.sqlmodel_table or fact.table_args:
             self.facts.classes.append(fact)
         elif bases and any(b for b in bases):  # maybe a subclass of a model (inheritance): keep it light
@@ -407,6 +414,9 @@ def _model_of(target: ast.AST, func: ast.FunctionDef | ast.AsyncFunctionDef | No
         return None
 
     return resolve(target, 0, set())
+
+
+_HASHING = re.compile(r"bcrypt|argon2|scrypt|pbkdf2|passlib|pwd_context|hashpw|checkpw|hash_password|generate_password_hash|make_password", re.I)
 
 
 def _plain_value(value: ast.AST | None) -> bool:

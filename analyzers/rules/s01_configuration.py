@@ -208,7 +208,12 @@ def set_rls(session, transaction, connection):
         for use in self.facts.sql:
             if is_test_path(use.span.path) or is_tooling_path(use.span.path):
                 continue  # `SET search_path TO "{schema}"` in env.py: a value from the operator, not a request
-            if use.formatted and any(st.kind in ("set", "set_local", "set_config") for st in use.statements):
+            # The security context (`app.*`) or a name we cannot read; `SET LOCAL statement_timeout = {ms}` is not it
+            if use.formatted and any(
+                st.kind in ("set", "set_local", "set_config")
+                and (str(st.details.get("name") or "{?}").lower().startswith(("app.", "{", "dbreview")) or "{" in st.text.split("=")[0])
+                for st in use.statements
+            ):
                 yield self.finding(
                     f"a session setting is built by string formatting in `{use.function}`: "
                     f"`{(use.text or '').strip()[:80]}`; pass values as bound parameters",
@@ -248,7 +253,9 @@ class PoolNotDiscarded(Rule):
             return
         resets = [lst for lst in _app_listeners(self.facts) if lst.event in RESET_EVENTS]
         if not resets:
-            uses = [u for lst in _app_listeners(self.facts) for u in lst.sql] + self.facts.sql
+            uses = [u for lst in _app_listeners(self.facts) for u in lst.sql] + [
+                u for u in self.facts.sql if not is_test_path(u.span.path) and not is_tooling_path(u.span.path)
+            ]
             session_state = [
                 st for _, st in _setting_statements(uses)
                 if st.kind == "set" or (st.kind == "set_config" and st.details.get("local") is False)

@@ -6,8 +6,8 @@ import re
 
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
-from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import all_constraints, all_indexes, column_anchor, column_sites, first_line, where_declared
+from analyzers.rules.examples_common import HEADER, PATIENT
+from analyzers.rules.schema import all_constraints, all_indexes, column_anchor, column_sites, first_line, healthcare, where_declared
 
 _USERS = re.compile(r"^(users?|accounts?|app_users?)$")
 
@@ -198,15 +198,18 @@ class User(Base):
 
     def check(self):
         validated = {(c.name, v) for m in self.facts.modules for c in m.classes for v in c.validated}
+        hashing = {c.name for m in self.facts.modules for c in m.classes if c.hashes_passwords}
         for table, col in column_sites(self.facts):
             if not self.NAMES.match(col.name) or "hash" in col.name or "Encrypt" in (col.type_name or ""):
                 continue
             if col.type_name not in self.TEXT:
                 continue  # change_password = Column(Boolean): a flag, not a password
-            if (col.declared_in, col.attr or col.name) in validated:
+            if (col.declared_in, col.attr or col.name) in validated or col.declared_in in hashing:
+                how = "a @validates hook transforms it on the way in" if col.declared_in not in hashing else (
+                    "the class hashes passwords (bcrypt/argon2/passlib) in a method")
                 yield self.finding(
-                    f"{where_declared(table, col)} is named like a password; a @validates hook transforms it on the "
-                    "way in: check that it hashes (argon2/bcrypt), and consider naming the column password_hash",
+                    f"{where_declared(table, col)} is named like a password; {how}: check that every write goes "
+                    "through it, and consider naming the column password_hash",
                     col.span, column_anchor(table, col), severity=Severity.INFO,
                 )
                 continue
@@ -313,7 +316,7 @@ class ContactMethod(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     is_safe_for_voicemail: Mapped[bool] = mapped_column(default=False)
 ''',)
-    INVALID = (HEADER + '''
+    INVALID = (HEADER + PATIENT + '''
 class ContactMethod(Base):
     __tablename__ = "contact_methods"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -338,11 +341,17 @@ class Proxy(Base):
     relationship_to_patient: Mapped[str | None] = mapped_column(String(100))
 ''',)
 
+    # Fields that only a schema with patients calls for (an incident tracker's team_contact needs no voicemail flag).
+    CLINICAL_ONLY = {"4.4", "2.profiles.1", "2.profiles.3", "2.profiles.4", "2.care.3", "2.care.4"}
+
     def check(self):
+        clinical = healthcare(self.facts)
         for table in self.facts.tables.values():
             for pattern, item, fields in EXPECTED_FIELDS:
-                if not re.search(pattern, table.name):
+                if not re.search(pattern, table.name) or (item in self.CLINICAL_ONLY and not clinical):
                     continue
+                if not clinical:
+                    fields = tuple(f for f in fields if "patient" not in f[0])
                 missing = [what for alternatives, what in fields if not any(a in table.columns for a in alternatives.split("|"))]
                 if item == "2.profiles.4" and missing and _assignment_has(self.facts, "relationship"):
                     missing = []  # the proxy's relationship lives on its assignment to each patient

@@ -5,7 +5,7 @@ from __future__ import annotations
 from analyzers.facts.model import RevisionFact
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
-from analyzers.rules.schema import first_line, is_test_path
+from analyzers.rules.schema import first_line, is_test_path, is_tooling_path
 
 _REV = '''
 """{msg}"""
@@ -141,6 +141,7 @@ def downgrade():
             created_tables = {op.table for op in r.downgrade if op.name == "create_table"}
             down_added = _net_columns(r.downgrade, "add_column")
             down_dropped = {(op.table, op.target) for op in r.downgrade if op.name == "drop_column"}
+            down_dropped |= {(op.table, op.target) for op in r.downgrade if _renames(op)}  # renamed out of the way
             up_renamed_to = {(op.table, op.columns[0].attr) for op in r.upgrade if _renames(op)}
             added_later = _net_columns(r.upgrade, "add_column")
             for op in r.upgrade:
@@ -285,13 +286,16 @@ class NoNamingConvention(Rule):
     def check(self):
         if not self.facts.revisions or not self.facts.tables:
             return
-        metadata = [c for c in self.facts.calls_named("MetaData") if not is_test_path(c.span.path)]
+        metadata = [c for c in self.facts.calls_named("MetaData") if not is_test_path(c.span.path) and not is_tooling_path(c.span.path)]
         if any("naming_convention" in c.kwargs for c in self.facts.calls_named("MetaData")):
             return
         if any("naming_convention" in c.kwargs for c in self.facts.calls_named("registry")):
             return
         bases = [c for m in self.facts.modules for c in m.classes if c.is_base and not is_test_path(c.path)]
-        anchor = metadata[0].span if metadata else bases[0].span if bases else next(iter(self.facts.tables.values())).span
+        base_modules = {c.path for c in bases}
+        near_base = [c for c in metadata if c.span.path in base_modules]
+        anchor = (near_base[0].span if near_base else bases[0].span if bases else metadata[0].span if metadata
+                  else next(iter(self.facts.tables.values())).span)
         yield self.finding(
             "no MetaData naming_convention: constraints and indexes get database-chosen names that later "
             "migrations cannot rely on",

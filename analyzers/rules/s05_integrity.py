@@ -6,7 +6,7 @@ import re
 
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
-from analyzers.rules.examples_common import HEADER
+from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.schema import all_constraints, all_indexes, column_anchor, column_sites, where_declared
 
 
@@ -95,7 +95,7 @@ class Payment(Base):
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"))
     stripe_customer_id: Mapped[str] = mapped_column(String(64))
 ''',)
-    INVALID = (HEADER + '''
+    INVALID = (HEADER + PATIENT + '''
 class Payment(Base):
     __tablename__ = "payments"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,10 +115,30 @@ class Payment(Base):
             migrated = self.facts.migration_tables.get(table.name)
             in_migration = bool(migrated and migrated.columns.get(col.name) and migrated.columns[col.name].foreign_keys)
             if not (in_constraints or in_migration):
+                if not _names_a_table(stem, self.facts):
+                    yield self.finding(
+                        f"{where_declared(table, col)} has no foreign key, and no table is named like {stem}: if it "
+                        "holds an outside system's id, that is fine; if it points at one of ours, add the foreign key",
+                        col.span, column_anchor(table, col), severity=Severity.INFO,
+                    )
+                    continue
                 yield self.finding(
                     f"{where_declared(table, col)} looks like a reference but has no foreign key: it can point at rows "
                     "that do not exist", col.span, column_anchor(table, col),
                 )
+
+
+def _names_a_table(stem: str, facts) -> bool:
+    """Is there a table `stem` could refer to: patient -> patients, managed_by_proxy -> proxies?"""
+    names = set(facts.tables) | set(facts.migration_tables)
+    words = stem.split("_")
+    for i in range(len(words)):
+        tail = "_".join(words[i:])
+        if {tail, tail + "s", tail + "es", tail[:-1] + "ies" if tail.endswith("y") else tail} & names:
+            return True
+        if any(n.endswith("_" + tail) or n.endswith("_" + tail + "s") for n in names):
+            return True
+    return False
 
 
 class PrimaryProviderNotUnique(Rule):

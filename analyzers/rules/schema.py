@@ -153,6 +153,8 @@ def is_tooling_path(path: str) -> bool:
     parts = path.split("/")
     if parts[-1] == "env.py" or any(p in TOOLING_DIRS for p in parts[:-1]):
         return True
+    if any(p in ("connectors", "connector", "integrations") for p in parts[:-1]) or parts[-1].endswith("_connector.py"):
+        return True  # engines to the customers' own databases (a data connector), not the application's
     return len(parts) == 1 and parts[0] not in ROOT_APP_FILES
 
 
