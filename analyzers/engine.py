@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import hashlib
 import multiprocessing
 import os
 import pickle
+import sys
 import tempfile
 import threading
 import time
@@ -16,12 +20,14 @@ from typing import Callable, Iterator
 
 from analyzers.discover import Candidate, Layout, decode, discover, relevant
 from analyzers.facts.link import link
-from analyzers.facts.model import DocFact, Facts, ModuleFacts
+from analyzers.facts.model import DocFact, Facts, ModuleFacts, SqlStatement
 from analyzers.findings import Finding, ScanError, ScanResult, with_identity
 
-# Worker processes are started only for this much Python to parse (about 0.2 s of work); below it a
-# fork server's start-up would be most of the gain. This process works too, so they never slow it.
+# Worker processes are started only for this much Python to parse (measured on 2 cores: below it the
+# start and stop of a forked worker cost what it saves), or for FORKSERVER_MIN_BYTES when they must
+# come from a fork server (a threaded caller), which takes a good 0.2 s to start the first time.
 PARALLEL_MIN_BYTES = 512 * 1024
+FORKSERVER_MIN_BYTES = 1536 * 1024
 CHUNK_MIN_BYTES = 48 * 1024  # one task for a worker: small enough to share the tail evenly
 MAX_PROCESSES = 4  # this process and up to three workers; more cores help little at this size
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -78,7 +84,7 @@ def scan(
     timings["facts"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
-    facts = Facts(root=str(layout.root))
+    facts = _Linked(root=str(layout.root))
     modules = []
     for path, entry in sorted(entries.items()):
         if entry.warning:
@@ -104,6 +110,15 @@ def scan(
     timings["rules"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0
     return Scan(result, facts, layout, timings, hits)
+
+
+class _Linked(Facts):
+    """Facts once linked. Nothing changes them any more, so the lists that rules ask for once per
+    table are built once (else a scan grows with tables x migrations)."""
+
+    @functools.cached_property
+    def migration_sql(self) -> list[SqlStatement]:  # type: ignore[override]
+        return Facts.migration_sql.fget(self)  # type: ignore[attr-defined]
 
 
 def _read_all(
@@ -144,13 +159,14 @@ def _read_all(
             continue
         # A file changed in the same clock tick as this read could keep its mtime: check its bytes next time.
         racy = cand.mtime_ns >= now_ns - _RACY_NS
+        if not relevant(data, cand.path, include):  # no digest: checking the markers again costs as little
+            entries[cand.path] = _Entry(cand.size, cand.mtime_ns, "", None, None, racy)
+            continue
         old = cache.get(cand.path)
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
         if old is not None and old.digest == digest:  # touched, checked out again: same bytes, same facts
             entries[cand.path] = _Entry(cand.size, cand.mtime_ns, digest, old.facts, old.warning, racy)
             reused += 1
-        elif not relevant(data, cand.path, include):
-            entries[cand.path] = _Entry(cand.size, cand.mtime_ns, digest, None, None, racy)
         else:
             pending[cand.path] = (digest, racy)
             todo.append((cand, data))
@@ -158,9 +174,10 @@ def _read_all(
     if progress:
         progress("reading", total - len(todo), total)
     sizes = {cand.path: cand for cand, _ in todo}
-    for path, (facts, warning) in _extract_all(todo, jobs, progress, total, is_cancelled):
-        cand, (digest, racy) = sizes[path], pending[path]
-        entries[path] = _Entry(cand.size, cand.mtime_ns, digest, facts, warning, racy)
+    with _no_gc():
+        for path, (facts, warning) in _extract_all(todo, jobs, progress, total, is_cancelled):
+            cand, (digest, racy) = sizes[path], pending[path]
+            entries[path] = _Entry(cand.size, cand.mtime_ns, digest, facts, warning, racy)
     if progress:
         progress("reading", total, total)
     return entries, hits
@@ -186,7 +203,8 @@ def _extract_all(
     done = total - len(todo)
     work = sum(len(data) for _, data in todo)
     processes = jobs if jobs is not None else _cpus()
-    if processes < 2 or work < PARALLEL_MIN_BYTES:
+    fork = _can_fork()
+    if processes < 2 or work < (PARALLEL_MIN_BYTES if fork else FORKSERVER_MIN_BYTES):
         for i, (cand, data) in enumerate(todo):
             if is_cancelled and is_cancelled():
                 return
@@ -194,10 +212,16 @@ def _extract_all(
             if progress and i % 25 == 24:
                 progress("reading", done + i + 1, total)
         return
-    yield from _extract_shared(todo, processes, work, progress, done, total, is_cancelled)
+    yield from _extract_shared(todo, processes, fork, work, progress, done, total, is_cancelled)
 
 
-def _extract_shared(todo, processes, work, progress, done, total, is_cancelled):
+def _can_fork() -> bool:
+    """fork() is safe (and quick) only while no other thread runs: the command line, not the app;
+    and only on Linux (macOS system libraries do not survive it)."""
+    return sys.platform == "linux" and threading.active_count() == 1
+
+
+def _extract_shared(todo, processes, fork, work, progress, done, total, is_cancelled):
     # Largest first: the workers get the big files, this process the many small ones at the end.
     todo = sorted(todo, key=lambda item: -len(item[1]))
     size = max(CHUNK_MIN_BYTES, work // (processes * 12))
@@ -209,8 +233,9 @@ def _extract_shared(todo, processes, work, progress, done, total, is_cancelled):
             filled = 0
         chunks[-1].append((cand.path, data))
         filled += len(data)
-    feeder = _Feeder(chunks, processes - 1)
+    feeder = _Feeder(chunks, processes - 1, fork)
     feeder.start()
+    finished = False
     try:
         # This process takes chunks from the back until it meets the ones the workers have claimed.
         first_claimed = len(chunks)
@@ -225,19 +250,7 @@ def _extract_shared(todo, processes, work, progress, done, total, is_cancelled):
             done += len(chunks[i])
             if progress:
                 progress("reading", done, total)
-        theirs = list(range(first_claimed))
-        # Chunks queued behind the ones the workers are busy with: do them here rather than wait.
-        waiting = [i for i in theirs if not feeder.futures[i].done()]
-        for i in reversed(waiting[feeder.workers :]):
-            if is_cancelled and is_cancelled():
-                return
-            if feeder.futures[i].done():
-                continue
-            for path, data in chunks[i]:
-                yield path, _extract(path, data)
-            theirs.remove(i)
-            done += len(chunks[i])
-        for i in theirs:
+        for i in range(first_claimed):  # the workers' chunks, which they started in this order
             try:
                 results = feeder.futures[i].result()
             except Exception:  # noqa: BLE001 - a worker died (or could not pickle): do that chunk here
@@ -248,8 +261,9 @@ def _extract_shared(todo, processes, work, progress, done, total, is_cancelled):
                 progress("reading", done, total)
             if is_cancelled and is_cancelled():
                 return
+        finished = True
     finally:
-        feeder.close()
+        feeder.close(finished)
 
 
 class _Feeder(threading.Thread):
@@ -258,14 +272,14 @@ class _Feeder(threading.Thread):
     with everything already imported. A threaded one (the app) must not fork: the workers come from
     a fork server, started off the scanning thread as it takes a good 0.1 s to answer."""
 
-    def __init__(self, chunks: list, workers: int) -> None:
+    def __init__(self, chunks: list, workers: int, fork: bool) -> None:
         super().__init__(name="dbreview-feeder", daemon=True)
         self.chunks, self.workers = chunks, workers
         self.futures: list = [None] * len(chunks)  # None: free; _LOCAL: this process's; else a Future
         self.lock = threading.Lock()
         self.pool: ProcessPoolExecutor | None = None
         self.closed = False
-        self.fork = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+        self.fork = fork
 
     def start(self) -> None:
         if self.fork:
@@ -302,12 +316,15 @@ class _Feeder(threading.Thread):
                 return True
             return False
 
-    def close(self) -> None:
+    def close(self, finished: bool) -> None:
+        """Stop the workers. After a complete scan they are idle: wait for them, so that none is
+        left for the interpreter's exit to deal with. Else (cancelled, or a fork server still
+        starting) let them go in the background."""
         with self.lock:
             self.closed = True
             pool = self.pool
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=finished and not self.is_alive(), cancel_futures=True)
 
 
 _LOCAL = object()
@@ -334,7 +351,21 @@ def _forkserver():
 
 
 def _extract_batch(items: list[tuple[str, bytes]]) -> list[tuple[str, tuple[ModuleFacts | None, str | None]]]:
-    return [(path, _extract(path, data)) for path, data in items]
+    with _no_gc():
+        return [(path, _extract(path, data)) for path, data in items]
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Parsing allocates millions of objects and no reference cycles (syntax trees and facts have no
+    back links): the cycle collector would only walk them, again and again (~10% of the time)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _extract(path: str, data: bytes) -> tuple[ModuleFacts | None, str | None]:

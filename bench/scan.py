@@ -74,6 +74,7 @@ def _child(kind: str, root: str, data_dir: str) -> None:
             "findings": len(result.result.findings),
             "errors": len(result.result.errors),
             "cache_hits": result.cache_hits,
+            "parsed": len(result.facts.modules),
             "timings": {k: round(v, 4) for k, v in result.timings.items()},
         }
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -191,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         migrations = [p for p in py if p.parent.name == "versions"]
         size = sum(p.stat().st_size for p in py)
         print(f"{wheel.name}: {len(py)} .py files ({size / 1e6:.1f} MB), {len(migrations)} in Alembic versions folders")
-        print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.repeat} runs each, median\n")
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.repeat} runs each, median; "
+              f"load average before: {os.getloadavg()[0]:.2f}\n")
 
         runs: dict[str, list[dict]] = {k: [] for k in ("ast", "cold", "warm", "edit")}
         for i in range(args.repeat):
@@ -223,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{label:<26}{s:>10.3f}{files / s:>10.0f}{_median(runs[kind], 'wall'):>11.2f}{peak:>9.0f}{s / ast_s:>7.2f}")
         last = runs["cold"][len(runs["cold"]) // 2]
         print(
-            f"\ncold scan: {last['findings']} findings, {last['errors']} scan errors; stages (s): "
+            f"\ncold scan: {last['parsed']} of {last['files']} files parsed (the others hold no marker), "
+            f"{last['findings']} findings, {last['errors']} scan errors; stages (s): "
             + ", ".join(f"{k} {v:.3f}" for k, v in last["timings"].items())
         )
         print(f"warm scan: {runs['warm'][0]['cache_hits']} of {runs['warm'][0]['files']} files from the cache; "
@@ -240,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, value, ok in checks:
             print(f"  {name:<28}{value:>10}  {'PASS' if ok else 'MISS'}")
         print("\n(scan() s: the scan call in a fresh process; process s: that process from start to exit, imports included)")
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
 

@@ -148,6 +148,7 @@ def test_a_deleted_file_leaves_the_results(target: Path, cache: Path) -> None:
 
 
 def test_a_corrupt_cache_is_ignored(target: Path, cache: Path) -> None:
+    age(target)
     cold = scan(target, cache_dir=cache, jobs=1)
     (cache_file,) = cache.glob("*.pickle")
     for junk in (b"not a pickle at all", cache_file.read_bytes()[:100], b"\x80\x05N."):  # garbage, cut short, None
@@ -218,6 +219,7 @@ def slow_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(engine, "_extract", slow)
     monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(engine, "FORKSERVER_MIN_BYTES", 0)
     monkeypatch.setattr(engine, "CHUNK_MIN_BYTES", 1)
     return here
 
@@ -254,6 +256,25 @@ def test_workers_from_a_threaded_caller(target: Path, monkeypatch: pytest.Monkey
     assert summary(out[0]) == summary(serial)
     assert methods == ["forkserver"]
     assert len(set(here)) < 32  # the workers did some
+
+
+def test_progress_reaches_the_total(target: Path) -> None:
+    seen: list[tuple[str, int, int]] = []
+    scan(target, jobs=1, progress=lambda stage, done, total: seen.append((stage, done, total)))
+    assert seen[-1] == ("reading", 3, 3)
+    assert all(done <= total for _, done, total in seen)
+
+
+def test_a_cancelled_scan_keeps_only_finished_facts(target: Path, cache: Path) -> None:
+    age(target)
+    many_models(target, 5)
+    age(target)
+    calls = iter(range(1000))
+    cancelled = scan(target, cache_dir=cache, jobs=1, is_cancelled=lambda: next(calls) >= 6)
+    full = scan(target, cache_dir=cache, jobs=1)
+    assert full.cache_hits < 8  # the cancelled scan did not store what it never read
+    assert len(full.facts.tables) == 6 and len(cancelled.facts.tables) < 6
+    assert summary(scan(target, jobs=1)) == summary(full)
 
 
 def test_an_extractor_failure_on_one_file_is_a_scan_error(target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
