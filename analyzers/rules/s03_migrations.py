@@ -5,7 +5,8 @@ from __future__ import annotations
 from analyzers.facts.model import RevisionFact
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
-from analyzers.rules.schema import first_line, is_test_path, is_tooling_path
+from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path
+from analyzers.rules.schema import trees as _trees
 
 _REV = '''
 """{msg}"""
@@ -27,30 +28,6 @@ def downgrade():
 
 def rev(rev: str, down: str | None, downgrade: str = 'op.drop_table("notes")', msg: str = "add notes") -> str:
     return _REV.format(rev=rev, down=repr(down), downgrade=downgrade, msg=msg)
-
-
-_DML = ("UpdateStmt", "InsertStmt", "DeleteStmt", "SelectStmt", "set_config", "set", "set_local", "reset")
-
-
-def data_only(r: RevisionFact) -> bool:
-    """An upgrade that only changes rows (UPDATE/INSERT/DELETE, bulk_insert): an empty downgrade is the
-    norm there, since the old values are gone; nothing in the schema needs undoing."""
-    for op in r.upgrade:
-        if op.name == "bulk_insert":
-            continue
-        if op.name != "execute" or op.sql is None or not op.sql.statements:
-            return False
-        if any(st.kind not in _DML for st in op.sql.statements):
-            return False
-    return bool(r.upgrade)
-
-
-def _trees(revisions: list[RevisionFact]) -> dict[str, list[RevisionFact]]:
-    """Revisions grouped by their versions folder: one repository may hold several Alembic trees."""
-    out: dict[str, list[RevisionFact]] = {}
-    for r in revisions:
-        out.setdefault(r.path.rsplit("/", 1)[0], []).append(r)
-    return out
 
 
 class DowngradeMissing(Rule):

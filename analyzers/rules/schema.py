@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from analyzers.facts.model import ColumnFact, Facts, Span, SqlStatement, TableFact
+from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, SqlStatement, TableFact
 
 TENANT_COLUMNS = ("organization_id", "tenant_id", "org_id")
 # Clinical records: FR-03 says they are never hard deleted.
@@ -222,3 +222,27 @@ def healthcare(facts: Facts) -> bool:
     """Does the schema hold patients? The HIPAA rules about clinical data and PHI only mean something
     then: on an incident tracker, `document` and `case_notes` are not clinical records."""
     return any(_PATIENTS.search(name) for name in facts.tables)
+
+
+_DML = ("UpdateStmt", "InsertStmt", "DeleteStmt", "SelectStmt", "set_config", "set", "set_local", "reset")
+
+
+def data_only(r: RevisionFact) -> bool:
+    """An upgrade that only changes rows (UPDATE/INSERT/DELETE, bulk_insert): an empty downgrade is the
+    norm there, since the old values are gone; nothing in the schema needs undoing."""
+    for op in r.upgrade:
+        if op.name == "bulk_insert":
+            continue
+        if op.name != "execute" or op.sql is None or not op.sql.statements:
+            return False
+        if any(st.kind not in _DML for st in op.sql.statements):
+            return False
+    return bool(r.upgrade)
+
+
+def trees(revisions: list[RevisionFact]) -> dict[str, list[RevisionFact]]:
+    """Revisions grouped by their versions folder: one repository may hold several Alembic trees."""
+    out: dict[str, list[RevisionFact]] = {}
+    for r in revisions:
+        out.setdefault(r.path.rsplit("/", 1)[0], []).append(r)
+    return out
