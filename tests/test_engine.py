@@ -85,6 +85,20 @@ def test_warm_scan_returns_what_the_cold_scan_found(target: Path, cache: Path) -
     assert summary(warm) == summary(cold) and summary(cold)
     assert {"BIL001", "TZ001"} <= rules_fired(cold)
     assert warm.result.drafted_answers == cold.result.drafted_answers
+    assert warm.facts.modules == cold.facts.modules  # the facts come back from the cache as they were
+
+
+def test_facts_survive_the_cache_on_the_demo(tmp_path: Path) -> None:
+    import shutil
+
+    demo = tmp_path / "demo"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "tui" / "demo", demo, ignore=shutil.ignore_patterns("__pycache__"))
+    age(demo)
+    cold = scan(demo, cache_dir=tmp_path / "cache", jobs=1)
+    warm = scan(demo, cache_dir=tmp_path / "cache", jobs=1)
+    assert warm.cache_hits == warm.result.files_scanned
+    assert warm.facts.modules == cold.facts.modules and cold.facts.modules
+    assert summary(warm) == summary(cold)
 
 
 def test_warm_scan_only_stats_files(target: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
