@@ -240,7 +240,7 @@ def _q1_2(facts: Facts) -> str:
     resets = [lst for lst in _app_listeners(facts) if lst.event in ("checkin", "reset")]
     for lst in resets:
         ran = ", ".join(st.text.upper() for u in lst.sql for st in u.statements) or "nothing readable"
-        verdict = "DISCARD ALL: full reset" if any(st.kind == "discard_all" for u in lst.sql for st in u.statements) else \
+        verdict = "a full reset" if any(st.kind == "discard_all" for u in lst.sql for st in u.statements) else \
             "not DISCARD ALL: temporary tables, prepared statements, advisory locks and LISTENs survive"
         lines.append(f"`{lst.event}` listener `{lst.function}` ({at(lst.span)}) runs {ran}: {verdict}")
     if not resets:

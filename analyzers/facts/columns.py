@@ -207,9 +207,10 @@ def read_relationship(call: ast.Call, attr: str, annotation: ast.AST | None, nam
         target = annotation_class(annotation) or ast.unparse(annotation)
     uselist = const_bool(kw.get("uselist"))
     if uselist is None and annotation is not None:
-        text = ast.unparse(annotation)
-        if "Mapped[" in text:
-            uselist = any(t in text for t in ("List[", "list[", "Set[", "set[", "Sequence["))
+        text = ast.unparse(annotation).replace("'", "").replace('"', "")
+        inner = text[text.index("Mapped[") + 7:] if "Mapped[" in text else text  # SQLModel: list["Hero"] bare
+        uselist = inner.startswith(("List[", "list[", "Set[", "set[", "Sequence[", "typing.List[")) or (
+            "Mapped[" in text and any(t in inner for t in ("List[", "list[", "Set[", "set[", "Sequence[")))
     secondary = kw.get("secondary")
     return RelationshipFact(
         attr=attr,

@@ -155,8 +155,8 @@ class _Reader:
             for k, v in zip(value.keys, value.values):
                 if const_str(k) == "polymorphic_on":
                     fact.polymorphic_on = const_str(v) or (v.id if isinstance(v, ast.Name) else None)
-        elif isinstance(value, ast.Constant) and value.value is None and not target.startswith("__"):
-            fact.cleared.append(target)
+        elif isinstance(value, ast.Constant) and value.value is None and annotation is None and not target.startswith("__"):
+            fact.cleared.append(target)  # `id = None`: the inherited column is taken away
         elif target == "__abstract__":
             fact.abstract = const_bool(value) is True
         elif target == "__table_args__":
