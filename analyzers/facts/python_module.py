@@ -168,6 +168,11 @@ class _Reader:
                     fact.datetime_tz_map = bool(typ and typ[1].get("timezone") == "True")
         elif isinstance(value, ast.Call) and col.is_column_call(value, names):
             fact.columns.append(col.read_column(value, target, annotation, names, self.path, fact.name, stmt))
+        elif (
+            isinstance(value, ast.Call) and last(names.callee(value)) in ("column_property", "deferred")
+            and value.args and col.is_column_call(value.args[0], names)
+        ):  # column_property(db.Column(...), Parent.col), deferred(Column(Text)): the column inside
+            fact.columns.append(col.read_column(value.args[0], target, annotation, names, self.path, fact.name, stmt))
         elif isinstance(value, ast.Call) and col.is_relationship_call(value, names):
             fact.relationships.append(col.read_relationship(value, target, annotation, names, self.path, stmt))
         elif value is None and annotation is not None and _bare_mapped_column(annotation, names):

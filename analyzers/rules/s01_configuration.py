@@ -50,7 +50,9 @@ class RlsContextNotSet(Rule):
 
     What it checks:
         That an `after_begin` (session) or `begin` (engine) listener sets `app.current_user_id` and
-        `app.current_tenant_id`, the settings the Row-Level Security policies read.
+        `app.current_tenant_id`, the settings the Row-Level Security policies read. When no policy
+        reads them either, the code base does not use RLS: info. Engines of tests, migrations, CLI
+        tooling and data connectors are not the application's.
     Why it matters:
         A policy that reads an unset variable sees NULL: queries return nothing at best, and a
         variable left from an earlier request leaks another tenant's rows at worst. Setting it in a
@@ -225,7 +227,8 @@ class PoolNotDiscarded(Rule):
     """Pooled connections are not cleaned with DISCARD ALL when they are returned.
 
     What it checks:
-        A `checkin` (or `reset`) pool listener that runs `DISCARD ALL`.
+        A `checkin` (or `reset`) pool listener that runs `DISCARD ALL`. Without any such listener it is
+        a warning when the code sets session-scoped state, info otherwise.
     Why it matters:
         `ROLLBACK` and `RESET ALL` leave temporary tables, prepared statements, advisory locks and
         LISTEN registrations on the connection; with RLS context set per session, a connection that

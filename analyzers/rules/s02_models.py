@@ -160,8 +160,9 @@ class PlaintextPassword(Rule):
     """A password column that does not look like a hash.
 
     What it checks:
-        Columns named `password`, `passwd`, `pwd` or `*_password` (not `password_hash`,
-        `hashed_password`).
+        Text columns named `password`, `passwd`, `pwd` or `*_password` (not `password_hash`,
+        `hashed_password`). When a `@validates` hook or a method of the class hashes (bcrypt, argon2,
+        passlib), it is info: check that every write goes through it.
     Why it matters:
         A plaintext (or reversibly stored) password exposes every user, and their reuse of it
         elsewhere, to anyone who reads the table or a backup.

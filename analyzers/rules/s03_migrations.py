@@ -34,8 +34,8 @@ class DowngradeMissing(Rule):
     """A migration cannot be rolled back: its downgrade is missing or does nothing.
 
     What it checks:
-        Revisions whose `downgrade()` is absent, `pass`, or only a docstring, while `upgrade()` does
-        something.
+        Revisions whose `downgrade()` is absent, `pass`, or only a docstring, while `upgrade()` changes
+        the schema (a data-only upgrade, UPDATE/INSERT/DELETE, needs no downgrade).
     Why it matters:
         A failed deploy cannot be reverted with `alembic downgrade`; rolling back means hand-written
         SQL under pressure, against a schema the code no longer matches.
@@ -78,7 +78,8 @@ class DowngradeIncomplete(Rule):
 
     What it checks:
         Tables created, columns added and columns dropped by `upgrade()` that `downgrade()` does not
-        drop or re-add.
+        drop or re-add, following renames (`new_column_name=`) in both; a downgrade that raises is
+        declared irreversible and left alone.
     Why it matters:
         After a downgrade the schema is neither the old one nor the new one: the next upgrade fails
         (table already exists) or the old code finds a column missing.

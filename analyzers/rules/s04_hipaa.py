@@ -20,8 +20,9 @@ class ClinicalWithoutSoftDelete(Rule):
     """A table of clinical data has no soft-delete column.
 
     What it checks:
-        Tables holding clinical or patient data (patients, appointments, documents, care teams,
-        contact methods...) without `deleted_at`.
+        In a schema with patients, tables holding clinical or patient data (appointments, documents,
+        care teams, contact methods...) without `deleted_at`. Pure associations (enrollments,
+        memberships) are left out; a link ended by `removed_at`/`revoked_at` is info, to check.
     Why it matters:
         FR-03: clinical data is never hard deleted. Without `deleted_at`, the only way to remove a
         record is DELETE, which destroys what HIPAA's retention and audit rules require to keep.
@@ -78,7 +79,8 @@ class CascadeDeletesClinical(Rule):
     """Deleting a parent row deletes clinical records with it.
 
     What it checks:
-        Foreign keys with `ondelete="CASCADE"` on tables of clinical data.
+        Foreign keys with `ondelete="CASCADE"` on tables of clinical data (not on pure associations,
+        whose rows end a link rather than hold a record), in a schema with patients.
     Why it matters:
         One DELETE of a patient (or organization, user) silently destroys its appointments,
         documents and care history: a hard delete of PHI, with no audit row for each record lost.
@@ -269,7 +271,9 @@ class HardDeleteCall(Rule):
     """Application code deletes rows with session.delete().
 
     What it checks:
-        Calls of `session.delete(obj)` in application code (not tests).
+        Calls of `session.delete(obj)` in application code (not tests), in a schema with patients. The
+        object's model is read from the function (`select(Model)`, `session.get(Model, ...)`,
+        `Model.query`): a clinical model is a warning, another model no finding, an unknown one info.
     Why it matters:
         If `obj` is clinical data this is the hard delete FR-03 forbids. A static reader cannot
         always tell the object's model: look at each call.

@@ -14,7 +14,8 @@ class SequentialPrimaryKey(Rule):
     """A table uses a sequential integer primary key.
 
     What it checks:
-        Integer, BigInteger or SmallInteger primary keys (autoincrement, SERIAL, IDENTITY).
+        Integer, BigInteger or SmallInteger primary keys (autoincrement, SERIAL, IDENTITY). When most
+        tables use them (the project's convention), one finding says so instead of one per table.
     Why it matters:
         The checklist requires ULID-based UUID keys: sequential ids leak record counts and growth,
         are guessable in URLs (enumeration of patients), and collide when data from several
@@ -75,7 +76,9 @@ class IdWithoutForeignKey(Rule):
 
     What it checks:
         `*_id` columns of a UUID or integer type with no ForeignKey in the model and no foreign key
-        constraint in the migrations (ids of outside systems, like Stripe's, are left out).
+        constraint in the migrations (ids of outside systems, like Stripe's, are left out). When no
+        table is named like the column (purpose_id and no purposes table), it is info: likely an
+        outside system's id.
     Why it matters:
         Nothing stops a row from pointing at a record that does not exist or was deleted: orphaned
         rows, joins that silently drop data, and no cascade rule to reason about.
@@ -288,8 +291,10 @@ class EnumAsFreeText(Rule):
     """A status-like column accepts any text.
 
     What it checks:
-        String columns named status, role, type, kind, priority, category or state, with no Enum type
-        and no CHECK constraint naming the column.
+        String columns named status, role or priority (and type, kind, category, state when the code
+        documents a closed set: a `# A, B, C` comment, an UPPER_CASE default, a matching Python Enum)
+        with no Enum type and no CHECK constraint naming the column; one finding per table.
+        Discriminators (`polymorphic_on`), MIME types and geographic state codes are left out.
     Why it matters:
         Typos and retired values ("canceled" vs "CANCELLED") get in and break every query and report
         that filters on the value.

@@ -70,12 +70,24 @@ class TenantTableWithoutRls(Rule):
     ITEM = "6.2"
     SEVERITY = Severity.CRITICAL
     VALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(_GOOD_RLS)},)
-    INVALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration("SELECT 1")},)
+    INVALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration("SELECT 1")},
+               {"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(
+                   "ALTER TABLE patients ENABLE ROW LEVEL SECURITY; ALTER TABLE patients FORCE ROW LEVEL SECURITY")})
 
     def check(self):
         if not self.facts.revisions:
             return
         rls = rls_by_table(self.facts)
+        if not any(state.enabled for state in rls.values()) and not unread_sql(self.facts):
+            scoped = [t for t in self.facts.tables.values() if tenant_column(t) is not None]
+            if scoped:  # no RLS anywhere: one decision, not one finding per table
+                yield self.finding(
+                    f"{len(scoped)} tenant-scoped tables ({', '.join(t.name for t in scoped[:5])}{', ...' if len(scoped) > 5 else ''}) "
+                    "and no Row-Level Security anywhere: isolation rests on every query's WHERE clause. If tenants are "
+                    "separated another way (a schema or database per tenant), record it; else enable RLS",
+                    first_line(scoped[0].span), "tenancy:no-rls",
+                )
+            return
         for table in self.facts.tables.values():
             col = tenant_column(table)
             if col is not None and not (rls.get(table.name) and rls[table.name].enabled):
@@ -123,7 +135,8 @@ class PolicyAlwaysTrue(Rule):
     """A Row-Level Security policy lets every row through.
 
     What it checks:
-        Policies whose USING or WITH CHECK expression is `true` (or that have no USING for reads).
+        Policies whose USING (for reads: critical) or WITH CHECK (for writes: warning) expression is
+        `true`; info when the policy is limited to named roles.
     Why it matters:
         Permissive policies are OR-ed: one `USING (true)` policy voids every other policy on the
         table for the roles it names.
@@ -215,7 +228,8 @@ class RlsWithoutPolicy(Rule):
     """Row-Level Security is enabled with no policy.
 
     What it checks:
-        Tables with ENABLE ROW LEVEL SECURITY and no CREATE POLICY in any migration.
+        Tables with ENABLE ROW LEVEL SECURITY and no CREATE POLICY in any migration (info when some
+        migration SQL could not be read and may create it).
     Why it matters:
         With no policy, RLS denies every row to every role but the owner: the feature using the
         table breaks for non-owner roles, or works only because the app is the owner (no isolation).

@@ -19,7 +19,8 @@ class ForeignKeyWithoutIndex(Rule):
 
     What it checks:
         Columns with a foreign key that lead no index (from `index=True`, `__table_args__`, or the
-        migrations), and are not the first column of the primary key or a unique constraint.
+        migrations as replayed, dropped indexes included), and are not the first column of the primary
+        key or a unique constraint. "Who acted" stamps (`created_by`, `impersonator_id`) are info.
     Why it matters:
         PostgreSQL does not index foreign keys by itself: every join or filter on the column scans
         the table, and every DELETE or key UPDATE on the parent scans the child to check references.
@@ -188,7 +189,8 @@ class DynamicRelationship(Rule):
     """A relationship loads lazily in a way that invites N+1 queries.
 
     What it checks:
-        `relationship(..., lazy="dynamic")` and `lazy="select"` written out on collections.
+        `relationship(..., lazy="dynamic")` and `lazy="select"` written out on collections (a
+        many-to-one, whose foreign key is on this side, is not a collection).
     Why it matters:
         Each access runs a query; looping over parents runs one query per parent (N+1). Under
         asyncio, implicit lazy loads fail outright.

@@ -16,7 +16,7 @@ class NaiveDateTime(Rule):
     What it checks:
         `DateTime` / `TIMESTAMP` columns without `timezone=True` (including `Mapped[datetime]` with no
         type, which SQLAlchemy maps to a naive TIMESTAMP unless the base's type_annotation_map says
-        otherwise).
+        otherwise). When the migrations made the column aware, the drift is MIG006's.
     Why it matters:
         `timestamp without time zone` stores wall-clock digits with no offset: a value written by a
         server in another zone, or across a DST change, is silently wrong, and comparisons with

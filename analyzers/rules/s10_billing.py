@@ -56,7 +56,7 @@ class BillingFieldsMissing(Rule):
 
     What it checks:
         `stripe_customer_id` and `subscription_status` on both organizations and patients (the
-        dual-sided model of FR-06).
+        dual-sided model of FR-06), when something in the schema bills (billing tables, Stripe ids).
     Why it matters:
         Without them on one side, that side's subscriptions cannot be tracked, and billing falls
         back to ad-hoc lookups in Stripe.
@@ -106,8 +106,8 @@ class PolymorphicOwnerUnchecked(Rule):
     """A polymorphic owner (type + id) is not constrained.
 
     What it checks:
-        Tables with `owner_type` and `owner_id` (or `<x>_type` beside `<x>_id`) and no CHECK
-        constraint on the type column.
+        Billing tables with `owner_type` and `owner_id` (or `<x>_type` beside `<x>_id`) and no CHECK
+        constraint on the type column (an audit log's generic resource pointer is by design).
     Why it matters:
         No foreign key can guard a polymorphic id; without at least a CHECK on the type, rows can
         name owners of kinds that do not exist, and nothing ties the id to a real row.

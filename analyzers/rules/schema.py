@@ -151,7 +151,7 @@ def is_tooling_path(path: str) -> bool:
     """Migration helpers, CLI commands, one-file scripts at the top of the repository (a health check):
     the engines they create live for one command, so pool settings and listeners do not apply."""
     parts = path.split("/")
-    if parts[-1] == "env.py" or any(p in TOOLING_DIRS for p in parts[:-1]):
+    if parts[-1] in ("env.py", "migrations.py", "migrate.py", "manage.py") or any(p in TOOLING_DIRS for p in parts[:-1]):
         return True
     if any(p in ("connectors", "connector", "integrations") for p in parts[:-1]) or parts[-1].endswith("_connector.py"):
         return True  # engines to the customers' own databases (a data connector), not the application's
