@@ -312,7 +312,7 @@ class _Reader:
         for node, func in self.calls:
             callee = self.names.callee(node)
             if last(callee) in _INTERESTING_CALLS:
-                kw = {k: ast.unparse(v) for k, v in kwargs(node).items()}
+                kw = {k.arg or "**": ast.unparse(k.value) for k in node.keywords}  # "**": settings we cannot read
                 self.facts.calls.append(CallFact(callee, col.span_of(node, self.path), kw, self.assigned.get(id(node))))
             elif isinstance(node.func, ast.Attribute) and node.func.attr == "delete" and _looks_like_session(node.func.value):
                 model = _model_of(node.args[0], func) if node.args else None

@@ -311,8 +311,10 @@ class PoolWithoutPrePing(Rule):
 
     def check(self):
         for call in app_calls(self.facts, "create_engine", "create_async_engine"):
-            if "NullPool" in call.kwargs.get("poolclass", "") or call.kwargs.get("pool_pre_ping") == "True":
-                continue
+            if "NullPool" in call.kwargs.get("poolclass", "") or "**" in call.kwargs:
+                continue  # no pool, or settings passed as **kwargs we cannot read
+            if call.kwargs.get("pool_pre_ping", "False") != "False":
+                continue  # True, or a setting from configuration
             yield self.finding(
                 f"`{call.target or 'engine'}` has no `pool_pre_ping=True`: stale connections fail the first query after a "
                 "database restart or network drop",
