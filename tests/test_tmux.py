@@ -64,6 +64,7 @@ class Tmux:
             ";", "set-option", "-t", self.session, "status", "off",
             ";", "set-option", "-t", self.session, "remain-on-exit", "on",
         )
+        self.socket_path = Path(self.pane("#{socket_path}"))
 
     def tmux(self, *args: str, check: bool = True) -> str:
         clean = {k: v for k, v in os.environ.items() if k != "TMUX"}
@@ -106,6 +107,7 @@ class Tmux:
 
     def kill(self) -> None:
         self.tmux("kill-server", check=False)
+        self.socket_path.unlink(missing_ok=True)  # tmux leaves it behind
 
 
 def check_layout(screen: list[str]) -> None:
