@@ -133,3 +133,38 @@ async def test_verdict_keys_need_an_item(demo_repo, data_dir):
         assert app.review.item("1.1").verdict == Verdict.PASS
         assert app.review.item("1.2").verdict == Verdict.NA
         assert "items 2/97" in str(app.review.progress())
+
+
+async def test_two_quick_enters_dismiss_without_a_note(demo_repo, data_dir):
+    app = ReviewApp(demo_repo, data_dir, "alice")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _scanned_app(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        key = app.query_one(ChecklistTree).current.key
+        await pilot.press("x")
+        await pilot.pause()
+        app.simulate_key("enter")
+        app.simulate_key("enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.review.findings[key].disposition == Disposition.DISMISSED
+        assert app.screen is app.screen_stack[0], "the dialog closed"
+
+
+async def test_keys_typed_ahead_act_on_the_finding_moved_to(demo_repo, data_dir):
+    """n then c typed in one burst (over SSH) confirm the next finding, not the one being left."""
+    app = ReviewApp(demo_repo, data_dir, "alice")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _scanned_app(pilot)
+        await pilot.press("n", "c")
+        await pilot.pause()
+        first = app.query_one(ChecklistTree).current.key
+        app.simulate_key("n")
+        app.simulate_key("c")
+        await pilot.pause()
+        await pilot.pause()
+        second = app.query_one(ChecklistTree).current.key
+        assert second != first
+        assert app.review.findings[second].disposition == Disposition.CONFIRMED
+        assert [e.new for e in app.review.history(first) if e.kind == "disposition"] == ["confirmed"]

@@ -280,10 +280,6 @@ def test_a_gone_finding_is_listed_as_resolved_in_the_markdown_export(demo_repo, 
     review.store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tui/reports/markdown.py lists a resolved finding on one line without its notes (bug reported)",
-)
 def test_notes_on_a_gone_finding_stay_in_the_markdown_export(demo_repo, data_dir):
     review = _resolved_review(demo_repo, data_dir)
     markdown = render("markdown", review.checklist, review.snapshot())
@@ -330,7 +326,7 @@ async def _reopen_after_the_code_moved_on(demo_repo: Path, data_dir: Path, check
 
 
 def _label(app: ReviewApp, key: tuple[str, str]) -> str:
-    return str(app.query_one(ChecklistTree).by_id[f"finding:{_find(app.review, key).fingerprint}"].label)
+    return str(app.query_one(ChecklistTree).node(f"finding:{_find(app.review, key).fingerprint}").label)
 
 
 @NEEDS_GIT
@@ -354,10 +350,6 @@ async def test_the_app_says_the_code_moved_on(demo_repo, data_dir):
 
 
 @NEEDS_GIT
-@pytest.mark.xfail(
-    strict=True,
-    reason="tui/labels.py marks (new) only when version > 0, and a finding a re-scan adds has version 0 (bug reported)",
-)
 async def test_the_app_marks_a_new_finding_new(demo_repo, data_dir):
     """Issue 4: "a new one is marked new": in the tree, beside untriaged findings seen before."""
 

@@ -21,7 +21,7 @@ async def test_two_reviewers_see_each_other(scanned, data_dir):
         await pa.pause(POLL_EVERY * 3)
         await pb.pause(POLL_EVERY * 3)
         assert bob.review.findings[key].disposition == Disposition.CONFIRMED, "bob sees alice's decision by himself"
-        assert "alice" in bob.query_one(ChecklistTree).by_id[f"finding:{key}"].label.plain, "and where she is"
+        assert "alice" in bob.query_one(ChecklistTree).node(f"finding:{key}").label.plain, "and where she is"
         assert "with alice" in str(bob.query_one("#status").render())
 
         await pb.press("F")  # bob follows alice

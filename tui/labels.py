@@ -43,7 +43,7 @@ def counts(findings: list[FindingState]) -> Text:
     return text
 
 
-def finding_label(f: FindingState, marked: bool = False) -> Text:
+def finding_label(f: FindingState, marked: bool = False, rescanned: bool = False) -> Text:
     glyph, style = SEVERITY_GLYPH[f.severity]
     disp, disp_style = DISPOSITION_GLYPH[Disposition(f.disposition)]
     label = Text.assemble((glyph, style), (disp, disp_style), ("*", "bold magenta") if marked else " ")
@@ -54,8 +54,8 @@ def finding_label(f: FindingState, marked: bool = False) -> Text:
         label.append(message, "dim" if f.disposition == Disposition.DISMISSED else "")
         if f.needs_second_look:
             label.append(" (moved: look again)", "italic yellow")
-        elif f.detection in (Detection.NEW, Detection.REGRESSED) and f.version:
-            label.append(f" ({f.detection})", "italic")
+        elif f.detection == Detection.REGRESSED or (f.detection == Detection.NEW and rescanned):
+            label.append(f" ({f.detection})", "italic")  # on a first scan everything is new: say nothing
     return label
 
 

@@ -65,14 +65,22 @@ class Review:
         self.scan_errors = snap.scan_errors
         self.last_event = max((e.id for e in snap.events), default=0)
         self.docs_read: set[str] = self.store.docs_read(self.info.id)
+        self.rescanned = sum(1 for e in snap.events if e.kind == "scan") > 1  # "new" means something now
+        self._by_item: dict[str, list[FindingState]] | None = None
 
     def snapshot(self):
         return self.store.snapshot(self.info.id)
 
     def findings_of(self, item_id: str) -> list[FindingState]:
         """Present findings first, worst first, then by place; resolved ones last."""
-        found = [f for f in self.findings.values() if f.item_id == item_id]
-        return sorted(found, key=lambda f: (f.detection == "absent", SEVERITY_ORDER[f.severity], f.path, f.start_line))
+        if self._by_item is None:
+            by_item: dict[str, list[FindingState]] = {}
+            for f in self.findings.values():
+                by_item.setdefault(f.item_id, []).append(f)
+            for found in by_item.values():
+                found.sort(key=lambda f: (f.detection == "absent", SEVERITY_ORDER[f.severity], f.path, f.start_line))
+            self._by_item = by_item
+        return self._by_item.get(item_id, [])
 
     def item(self, item_id: str) -> ItemState:
         return self.items.get(item_id) or ItemState(item_id)
@@ -98,6 +106,7 @@ class Review:
 
     def _keep(self, state: FindingState) -> FindingState:
         self.findings[state.fingerprint] = state
+        self._by_item = None  # severity and state decide the order
         return state
 
     def confirm(self, fingerprint: str, note: str | None = None) -> FindingState:

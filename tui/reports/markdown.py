@@ -202,7 +202,17 @@ def _issues(a: Assessment, findings: tuple[FindingState, ...]) -> list[str]:
         for f in resolved:
             decided = _dismissal(a, f) if f.disposition == Disposition.DISMISSED else f.disposition.value
             out.append(f"- {_where(f)} ({code_span(f.rule_id)}, was {f.severity.value}, {decided})")
+            out += _notes(f, "  ")  # what the reviewer wrote outlives the code it was about
         out.append("")
+    return out
+
+
+def _notes(f: FindingState, indent: str) -> list[str]:
+    if not f.notes:
+        return []
+    out = [f"{indent}- **Notes:**"]
+    for note in sorted(f.notes, key=lambda n: (n.at, n.reviewer, n.text)):
+        out += [f"{indent}  - {inline(note.reviewer)}, {_when(note.at)}:", "", *block(note.text, indent + "    ")]
     return out
 
 
@@ -256,10 +266,7 @@ def _issue(a: Assessment, f: FindingState) -> list[str]:
         out.append(f"  - **Recommendation:** {inline(info.instead)}")
     if f.evidence:
         out += ["  - **Code:**", "", *code_block(f.evidence, language(f.path), "    ")]
-    if f.notes:
-        out.append("  - **Notes:**")
-        for note in sorted(f.notes, key=lambda n: (n.at, n.reviewer, n.text)):
-            out += [f"    - {inline(note.reviewer)}, {_when(note.at)}:", "", *block(note.text, "      ")]
+    out += _notes(f, "  ")
     return [*out, ""]
 
 

@@ -20,6 +20,7 @@ class DismissDialog(ModalScreen[tuple[str, str] | None]):
     def __init__(self, what: str) -> None:
         super().__init__()
         self.what = what
+        self._reason_chosen = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -29,6 +30,10 @@ class DismissDialog(ModalScreen[tuple[str, str] | None]):
             yield Label("↑/↓ reason · enter · esc cancel", classes="dialog-help")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if self._reason_chosen:  # a second enter typed before the note field took focus: no note
+            self.dismiss((DISMISS_REASONS[event.option_index], ""))
+            return
+        self._reason_chosen = True
         self.query_one("#note", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -1,4 +1,7 @@
-"""The left pane: sections -> items -> findings, plus questions, context documents, scan errors."""
+"""The left pane: sections -> items -> findings, plus questions, context documents, scan errors.
+
+A finding's node is made when its item is first opened, so a review with thousands of findings
+opens as fast as an empty one; order and navigation come from the review's data, not the nodes."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from tui.walkthrough import Doc
 
 @dataclass(frozen=True, slots=True)
 class NodeRef:
-    kind: str  # section | group | item | finding | questions | question | docs | doc | errors | error
+    kind: str  # section | group | item | finding | questions | question | docs | doc | errors | error | pending
     key: str
 
     @property
@@ -40,20 +43,26 @@ class ChecklistTree(Tree[NodeRef]):
         self.by_id: dict[str, TreeNode[NodeRef]] = {}
         self.marked: set[str] = set()  # fingerprints picked for bulk triage
         self.others: dict[str, str] = {}  # node id -> the other reviewers there
+        self.docs: list[Doc] = []
+        self.review: Review | None = None
+        self._filled: set[str] = set()  # items whose finding nodes exist
+        self._pending: TreeNode[NodeRef] | None = None  # where the cursor is going (keys act on it)
 
     @property
     def current(self) -> NodeRef | None:
-        node = self.cursor_node
+        node = self._pending or self.cursor_node
         return node.data if node is not None else None
 
+    # -- building --------------------------------------------------------------------------
+
     def populate(self, review: Review, docs: list[Doc]) -> None:
-        """(Re)build every node from the review, keeping what was expanded and where the cursor was."""
+        """(Re)build the nodes from the review, keeping what was open and where the cursor was."""
         was_expanded = {key for key, node in self.by_id.items() if node.is_expanded}
         cursor = self.current.id if self.current else None
         self.clear()
-        self.by_id = {}
+        self.by_id, self._filled, self._pending = {}, set(), None
+        self.review, self.docs = review, docs
         root = self.root
-        self.docs = docs
         cited = [d for d in docs if d.cited]
         if cited:
             docs_node = self._add(root, NodeRef("docs", "docs"), Text(f"Context documents ({len(cited)})", "bold"))
@@ -66,12 +75,14 @@ class ChecklistTree(Tree[NodeRef]):
                 self._add(more, NodeRef("doc", doc.path), Text(""), leaf=True)
         for section in review.checklist.sections:
             node = self._add(root, NodeRef("section", section.id), Text(""))
-            groups = {g.key: self._add(node, NodeRef("group", f"{section.id}.{g.key}"), Text.assemble((g.title, "italic"), (f"  {g.files}", "dim"))) for g in section.groups}
+            groups = {
+                g.key: self._add(node, NodeRef("group", f"{section.id}.{g.key}"), Text.assemble((g.title, "italic"), (f"  {g.files}", "dim")))
+                for g in section.groups
+            }
             for item in section.items:
                 parent = groups.get(item.group or "", node)
-                item_node = self._add(parent, NodeRef("item", item.id), Text(""))
-                for f in review.findings_of(item.id):
-                    self._add(item_node, NodeRef("finding", f.fingerprint), Text(""), leaf=True)
+                item_node = parent.add(Text(""), NodeRef("item", item.id), allow_expand=bool(review.findings_of(item.id)))
+                self.by_id[f"item:{item.id}"] = item_node
             if section.questions:
                 q_node = self._add(node, NodeRef("questions", section.id), Text("Questions to answer", "italic"))
                 for q in section.questions:
@@ -82,8 +93,7 @@ class ChecklistTree(Tree[NodeRef]):
                 self._add(err_node, NodeRef("error", str(i)), Text(printable(str(err))), leaf=True)
         self.relabel(review)
         for key in was_expanded or {n.data.id for n in root.children if n.data.kind == "section"}:
-            if key in self.by_id:
-                self.by_id[key].expand()
+            self._expand(key)
         if cursor:
             self.select_id(cursor)
 
@@ -92,25 +102,48 @@ class ChecklistTree(Tree[NodeRef]):
         self.by_id[ref.id] = node
         return node
 
+    def _fill(self, item_id: str) -> None:
+        """Make the finding nodes of an item (once)."""
+        if item_id in self._filled or self.review is None:
+            return
+        self._filled.add(item_id)
+        node = self.by_id[f"item:{item_id}"]
+        for f in self.review.findings_of(item_id):
+            child = node.add_leaf(self._finding_label(self.review, f.fingerprint), NodeRef("finding", f.fingerprint))
+            self.by_id[f"finding:{f.fingerprint}"] = child
+
+    def _expand(self, node_id: str) -> None:
+        if node_id.startswith("item:"):
+            self._fill(node_id[5:])
+        node = self.by_id.get(node_id)
+        if node is not None:
+            node.expand()
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeRef]) -> None:
+        if event.node.data is not None and event.node.data.kind == "item":
+            self._fill(event.node.data.key)
+
+    # -- labels ----------------------------------------------------------------------------
+
     def relabel(self, review: Review, finding: str | None = None) -> None:
         """Refresh labels: all of them, or only one finding's and its ancestors'."""
         if finding is not None:
             node = self.by_id.get(f"finding:{finding}")
             if node is not None:
                 node.set_label(self._finding_label(review, finding))
-                item_id = review.findings[finding].item_id
-                self._relabel_item(review, item_id)
-                self._relabel_section(review, review.checklist.item(item_id).section_id)
+            item_id = review.findings[finding].item_id
+            self._relabel_item(review, item_id)
+            self._relabel_section(review, review.checklist.item(item_id).section_id)
             return
-        for doc in getattr(self, "docs", []):
+        for doc in self.docs:
             read = doc.path in review.docs_read
             label = Text.assemble(("✓ " if read else "? ", "green" if read else "dim"), printable(doc.path))
             if doc.lines:
                 label.append(f"  lines {doc.lines[0]}-{doc.lines[1]}", "dim")
             self.by_id[f"doc:{doc.path}"].set_label(self._with_others(label, f"doc:{doc.path}"))
-        for key in self.by_id:
-            if key.startswith("finding:"):
-                self.by_id[key].set_label(self._finding_label(review, key[8:]))
+        for key, node in self.by_id.items():
+            if key.startswith("finding:") and key[8:] in review.findings:
+                node.set_label(self._finding_label(review, key[8:]))
         for section in review.checklist.sections:
             for item in section.items:
                 self._relabel_item(review, item.id)
@@ -121,7 +154,7 @@ class ChecklistTree(Tree[NodeRef]):
             self._relabel_section(review, section.id)
 
     def _finding_label(self, review: Review, fingerprint: str) -> Text:
-        label = labels.finding_label(review.findings[fingerprint], fingerprint in self.marked)
+        label = labels.finding_label(review.findings[fingerprint], fingerprint in self.marked, review.rescanned)
         return self._with_others(label, f"finding:{fingerprint}")
 
     def _with_others(self, label: Text, node_id: str) -> Text:
@@ -141,35 +174,62 @@ class ChecklistTree(Tree[NodeRef]):
         done = sum(1 for item in section.items if review.item(item.id).verdict != "unreviewed")
         self.by_id[f"section:{section_id}"].set_label(labels.section_label(section.number, section.title, done, len(section.items), findings))
 
+    # -- moving ----------------------------------------------------------------------------
+
+    def node(self, node_id: str) -> TreeNode[NodeRef] | None:
+        """The node of an id, making a finding's node (and its siblings) if its item was never opened."""
+        if node_id.startswith("finding:") and node_id not in self.by_id and self.review is not None:
+            f = self.review.findings.get(node_id[8:])
+            if f is not None:
+                self._fill(f.item_id)
+        return self.by_id.get(node_id)
+
     def select_id(self, node_id: str) -> bool:
-        node = self.by_id.get(node_id)
+        """Move the cursor to a node, opening what holds it. Keys pressed before the next repaint
+        already act on that node."""
+        node = self.node(node_id)
         if node is None:
             return False
         parent = node.parent
         while parent is not None:
-            parent.expand()
+            if parent.data is not None:
+                self._expand(parent.data.id)
             parent = parent.parent
+        self._pending = node
         self.call_after_refresh(self._move_to, node)
         return True
 
     def _move_to(self, node: TreeNode[NodeRef]) -> None:
+        if self._pending is node:
+            self._pending = None
         self.move_cursor(node)
         self.scroll_to_node(node, animate=False)
 
+    def action_cursor_down(self) -> None:
+        self._pending = None
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self._pending = None
+        super().action_cursor_up()
+
     def finding_order(self) -> list[str]:
-        """Fingerprints in the order the tree shows them (for next/previous)."""
-        return [key.split(":", 1)[1] for key in self.by_id if key.startswith("finding:")]
+        """Fingerprints in the order the tree shows them (checklist order, then worst first)."""
+        if self.review is None:
+            return []
+        return [f.fingerprint for item in self.review.checklist.items for f in self.review.findings_of(item.id)]
 
     def next_untriaged(self, review: Review, forward: bool = True) -> str | None:
         order = self.finding_order()
+        position = {fp: i for i, fp in enumerate(order)}
         pending = [fp for fp in order if review.findings[fp].disposition == Disposition.UNTRIAGED and review.findings[fp].detection != "absent"]
         if not pending:
             return None
         here = self.current.key if self.current and self.current.kind == "finding" else None
-        if here not in order:
+        if here not in position:
             return pending[0] if forward else pending[-1]
-        pos = order.index(here)
-        after = [fp for fp in pending if (order.index(fp) > pos if forward else order.index(fp) < pos)]
+        pos = position[here]
+        after = [fp for fp in pending if (position[fp] > pos if forward else position[fp] < pos)]
         if after:
             return after[0] if forward else after[-1]
         return pending[0] if forward else pending[-1]  # wrap around

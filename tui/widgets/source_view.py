@@ -1,16 +1,19 @@
 """The right pane's source viewer: line numbers, syntax colours, the evidence lines marked.
 
-Only visible lines are drawn (render_line with a cache), so a 20,000-line file opens instantly.
+Only visible lines are drawn (render_line with a cache); a long file shows at once in plain text and
+gets its colours from a worker, and the last files' colours are kept for going back.
 Source under review is untrusted: every control character is shown as a visible placeholder."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from functools import lru_cache
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
+from textual import work
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
@@ -19,6 +22,7 @@ from textual.strip import Strip
 from tui.reports.sanitize import printable
 
 MAX_HIGHLIGHT_BYTES = 1_000_000  # beyond this, plain text: highlighting a huge file would stall the UI
+BACKGROUND_LINES = 1500  # longer files show plain at once and get their colours from a worker
 
 
 class SourceView(ScrollView, can_focus=True):
@@ -57,7 +61,15 @@ class SourceView(ScrollView, can_focus=True):
         """Show `source` (the file at `path`) with lines start..end (1-based) marked and in view."""
         if path != self.path:
             self.path = path
-            self._lines = _highlight(path, source, self._syntax_theme)
+            key = (path, hash(source))
+            cached = _HIGHLIGHTED.get(key)
+            if cached is not None:
+                self._lines = cached
+            elif source.count("\n") > BACKGROUND_LINES:
+                self._lines = _plain(source)
+                self._colour(path, source, key)
+            else:
+                self._lines = _HIGHLIGHTED.put(key, _highlight(path, source, self._syntax_theme))
         self._evidence = (start, end if end >= start else start)
         self._line_strip.cache_clear()
         width = max((t.cell_len for t in self._lines), default=0) + self._gutter_width + 1
@@ -65,6 +77,17 @@ class SourceView(ScrollView, can_focus=True):
         self.refresh()
         if start:  # after the new virtual size is in place, or the scroll is clamped to the old one
             self.call_after_refresh(self.scroll_to, y=max(0, start - 4), animate=False)
+
+    @work(thread=True, exclusive=True, group="highlight")
+    def _colour(self, path: str, source: str, key: tuple[str, int]) -> None:
+        lines = _HIGHLIGHTED.put(key, _highlight(path, source, self._syntax_theme))
+        self.app.call_from_thread(self._coloured, path, lines)
+
+    def _coloured(self, path: str, lines: list[Text]) -> None:
+        if path == self.path and len(lines) == len(self._lines):
+            self._lines = lines
+            self._line_strip.cache_clear()
+            self.refresh()
 
     @property
     def _gutter_width(self) -> int:
@@ -99,12 +122,47 @@ class SourceView(ScrollView, can_focus=True):
         self._line_strip.cache_clear()
 
 
+class _Cache:
+    """The last few files' highlighted lines: going back to a file costs nothing."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size, self.items = size, OrderedDict()
+
+    def get(self, key):
+        if key in self.items:
+            self.items.move_to_end(key)
+        return self.items.get(key)
+
+    def put(self, key, value):
+        self.items[key] = value
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+        return value
+
+
+_HIGHLIGHTED = _Cache()
+
+
+def _plain(source: str) -> list[Text]:
+    return [Text(line) for line in printable(source.expandtabs(4)).split("\n")] or [Text("")]
+
+
 def _highlight(path: str, source: str, theme: str) -> list[Text]:
-    source = printable(source.expandtabs(4))
     if len(source) > MAX_HIGHLIGHT_BYTES:
-        return [Text(line) for line in source.split("\n")]
-    lexer = Syntax.guess_lexer(path, source[:4096])
-    text = Syntax(source, lexer, theme=theme, word_wrap=False).highlight(source)
+        return _plain(source)
+    source = printable(source.expandtabs(4))
+    text = Syntax(source, _lexer(path), theme=theme, word_wrap=False).highlight(source)
     text.rstrip()
     lines = text.split("\n", allow_blank=True)
     return lines or [Text("")]
+
+
+def _lexer(path: str) -> str:
+    """The lexer by file name (cheap); guessing from content tries every lexer and is slow."""
+    from pygments.lexers import get_lexer_for_filename
+    from pygments.util import ClassNotFound
+
+    try:
+        return get_lexer_for_filename(path).aliases[0]
+    except (ClassNotFound, IndexError):
+        return "text"
