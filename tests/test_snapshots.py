@@ -14,11 +14,17 @@ def _app(scanned, data_dir) -> ReviewApp:
     return ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
 
 
+async def _settled(pilot) -> None:
+    """Every worker done (source colours come from one) and the screen repainted."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def _select(node_id: str):
     async def run(pilot) -> None:
         pilot.app.query_one(ChecklistTree).select_id(node_id)
-        await pilot.pause()
-        await pilot.pause()
+        await _settled(pilot)
 
     return run
 
@@ -30,7 +36,7 @@ def _first_finding(scanned, rule_id: str) -> str:
 def test_opening_view_80x24(snap_compare, scanned, data_dir):
     """80x24: the checklist tree with sections 1 and 2 open, counts of open findings per item, the
     progress line (0 of N findings triaged) and the footer keys; the right pane invites a selection."""
-    assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24))
+    assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24), run_before=_settled)
 
 
 def test_finding_with_evidence_80x24(snap_compare, scanned, data_dir):
@@ -65,14 +71,19 @@ def test_dismiss_dialog_80x24(snap_compare, scanned, data_dir):
     async def run(pilot) -> None:
         await _select(f"finding:{fp}")(pilot)
         await pilot.press("x")
-        await pilot.pause()
+        await _settled(pilot)
 
     assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24), run_before=run)
 
 
 def test_help_screen_80x24(snap_compare, scanned, data_dir):
     """80x24: the help screen listing every key with what it does."""
-    assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24), press=["question_mark"])
+    async def run(pilot) -> None:
+        await _settled(pilot)
+        await pilot.press("question_mark")
+        await _settled(pilot)
+
+    assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24), run_before=run)
 
 
 def test_question_with_drafted_answer_80x24(snap_compare, scanned, data_dir):

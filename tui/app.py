@@ -25,8 +25,6 @@ from tui.commands import ChecklistCommands
 from tui.review import Review
 from tui.screens.dialogs import DismissDialog, TextDialog
 from tui.screens.help import HelpScreen
-from tui.screens.search import SearchScreen
-from tui.screens.summary import SummaryScreen
 from tui.session import ConflictError, ReviewStore, SessionStoreError
 from tui.session.state import Disposition, FindingState, Verdict, state_of
 from tui.walkthrough import Doc, context_docs, current_step, next_target, steps
@@ -554,6 +552,8 @@ class ReviewApp(App[None]):
         self._jump(False)
 
     def action_search(self) -> None:
+        from tui.screens.search import SearchScreen
+
         if self.review is None:
             return
 
@@ -570,6 +570,8 @@ class ReviewApp(App[None]):
         self.push_screen(SearchScreen(self.review), go)
 
     def action_summary(self) -> None:
+        from tui.screens.summary import SummaryScreen
+
         if self.review is not None:
             self.push_screen(SummaryScreen(self.review))
 

@@ -4,13 +4,10 @@ Textual, no clock, the same text for the same review."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from typing import TYPE_CHECKING
 
-from tui.reports.json_report import render_json
-from tui.reports.markdown import render_markdown
 from tui.reports.sanitize import printable
-from tui.reports.sarif import render_sarif
 
 if TYPE_CHECKING:
     from analyzers.checklist import Checklist
@@ -19,20 +16,28 @@ if TYPE_CHECKING:
 FORMATS = ("markdown", "sarif", "json")
 EXTENSIONS = {"markdown": ".md", "sarif": ".sarif", "json": ".json"}
 
-_RENDERERS: dict[str, Callable[[Checklist, ReviewSnapshot], str]] = {
-    "markdown": render_markdown,
-    "sarif": render_sarif,
-    "json": render_json,
+# Loaded on first use: the app imports this package for printable() and must start fast.
+_RENDERERS = {
+    "markdown": ("tui.reports.markdown", "render_markdown"),
+    "sarif": ("tui.reports.sarif", "render_sarif"),
+    "json": ("tui.reports.json_report", "render_json"),
 }
+
+
+def __getattr__(name: str):
+    for module, function in _RENDERERS.values():
+        if name == function:
+            return getattr(importlib.import_module(module), function)
+    raise AttributeError(name)
 
 
 def render(fmt: str, checklist: Checklist, snapshot: ReviewSnapshot) -> str:
     """The review in one of FORMATS; ValueError for any other."""
     try:
-        renderer = _RENDERERS[fmt]
+        module, function = _RENDERERS[fmt]
     except KeyError:
         raise ValueError(f"unknown report format {fmt!r}: choose one of {', '.join(FORMATS)}") from None
-    return renderer(checklist, snapshot)
+    return getattr(importlib.import_module(module), function)(checklist, snapshot)
 
 
 __all__ = ["EXTENSIONS", "FORMATS", "printable", "render", "render_json", "render_markdown", "render_sarif"]

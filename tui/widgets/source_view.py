@@ -1,7 +1,7 @@
 """The right pane's source viewer: line numbers, syntax colours, the evidence lines marked.
 
-Only visible lines are drawn (render_line with a cache); a long file shows at once in plain text and
-gets its colours from a worker, and the last files' colours are kept for going back.
+Only visible lines are drawn (render_line with a cache); a file shows at once in plain text and gets
+its colours from a worker, and the last files' colours are kept for going back.
 Source under review is untrusted: every control character is shown as a visible placeholder."""
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from textual.strip import Strip
 from tui.reports.sanitize import printable
 
 MAX_HIGHLIGHT_BYTES = 1_000_000  # beyond this, plain text: highlighting a huge file would stall the UI
-BACKGROUND_LINES = 1500  # longer files show plain at once and get their colours from a worker
 
 
 class SourceView(ScrollView, can_focus=True):
@@ -65,11 +64,9 @@ class SourceView(ScrollView, can_focus=True):
             cached = _HIGHLIGHTED.get(key)
             if cached is not None:
                 self._lines = cached
-            elif source.count("\n") > BACKGROUND_LINES:
+            else:  # plain at once, colours from a worker: the cursor never waits for pygments
                 self._lines = _plain(source)
                 self._colour(path, source, key)
-            else:
-                self._lines = _HIGHLIGHTED.put(key, _highlight(path, source, self._syntax_theme))
         self._evidence = (start, end if end >= start else start)
         self._line_strip.cache_clear()
         width = max((t.cell_len for t in self._lines), default=0) + self._gutter_width + 1
@@ -157,8 +154,16 @@ def _highlight(path: str, source: str, theme: str) -> list[Text]:
     return lines or [Text("")]
 
 
+# The files a review shows; pygments' own lookup loads every lexer plugin first (~150 ms).
+_LEXERS = {".py": "python", ".pyi": "python", ".sql": "postgresql", ".md": "markdown", ".toml": "toml",
+           ".ini": "ini", ".cfg": "ini", ".mako": "mako", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+
+
 def _lexer(path: str) -> str:
-    """The lexer by file name (cheap); guessing from content tries every lexer and is slow."""
+    """The lexer by file name; guessing from content tries every lexer and is slow."""
+    suffix = path[path.rfind(".") :].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    if suffix in _LEXERS:
+        return _LEXERS[suffix]
     from pygments.lexers import get_lexer_for_filename
     from pygments.util import ClassNotFound
 
