@@ -15,9 +15,10 @@ def _app(scanned, data_dir) -> ReviewApp:
 
 
 async def _settled(pilot) -> None:
-    """Every worker done (source colours come from one) and the screen repainted."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    """Every worker done (source colours come from one, started by a message) and the screen repainted."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
 
@@ -89,3 +90,63 @@ def test_help_screen_80x24(snap_compare, scanned, data_dir):
 def test_question_with_drafted_answer_80x24(snap_compare, scanned, data_dir):
     """80x24: question q1.1 selected: its text, 'not answered yet', and the answer drafted from the code."""
     assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24), run_before=_select("question:q1.1"))
+
+
+def test_summary_screen_120x40(snap_compare, scanned, data_dir):
+    """120x40: the progress summary: one row per section with open findings by severity (✗ ! i),
+    untriaged/confirmed/downgraded/dismissed counts, verdicts and answers, then the Executive
+    Summary exactly as the report will have it (overall ❌ Fail, the counts)."""
+
+    async def run(pilot) -> None:
+        await _settled(pilot)
+        await pilot.press("s")
+        await _settled(pilot)
+
+    assert snap_compare(_app(scanned, data_dir), terminal_size=(120, 40), run_before=run)
+
+
+def test_search_screen_80x24(snap_compare, scanned, data_dir):
+    """80x24: `/` then "DISCARD": item 1.4 (the checklist's DISCARD ALL item) and the source lines of
+    database.py that mention it, each a result to jump to."""
+
+    async def run(pilot) -> None:
+        await _settled(pilot)
+        await pilot.press("slash", *"DISCARD")
+        await _settled(pilot)
+
+    assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24), run_before=run)
+
+
+def test_context_document_120x40(snap_compare, scanned, data_dir):
+    """120x40: the tech-stack Overview rendered as Markdown in the right pane, scrolled to its Data
+    Model Architecture part, which the checklist cites (lines 92-159): those blocks carry a bar and
+    a tinted background; the tree lists the context documents first."""
+    from tui.walkthrough import context_docs
+
+    app = _app(scanned, data_dir)
+    found = sorted(str(p.relative_to(scanned.repo)) for p in (scanned.repo / "docs").rglob("*.md"))
+
+    async def run(pilot) -> None:
+        await _settled(pilot)
+        pilot.app.docs = context_docs(pilot.app.checklist, found)
+        pilot.app.query_one(ChecklistTree).populate(pilot.app.review, pilot.app.docs)
+        await _select("doc:docs/tech-stack/00 - Overview.md")(pilot)
+        await pilot.pause(0.3)
+        await _settled(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run)
+
+
+def test_pair_review_presence_80x24(snap_compare, scanned, data_dir):
+    """80x24: bob's view while alice reviews: `▸alice` before the finding her cursor is on, and
+    "with alice" leading the status line."""
+    fp = _first_finding(scanned, "CFG004")
+    scanned.store.set_cursor(scanned.info.id, "alice", f"finding:{fp}")
+
+    async def run(pilot) -> None:
+        await _settled(pilot)
+        pilot.app._poll()
+        await _select(f"finding:{fp}")(pilot)
+
+    app = ReviewApp(scanned.repo, data_dir, "bob", scan=False, clock=fixed_clock)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run)

@@ -249,7 +249,7 @@ class ReviewApp(App[None]):
                 tree.populate(review, self.docs)
             e = theirs[-1]
             self.notify(f"{e.reviewer}: {e.kind} {e.new or ''}".strip(), timeout=3)
-        now = datetime.now(timezone.utc)
+        now = self.clock() if self.clock else datetime.now(timezone.utc)
         present = {
             who: cursor for who, (cursor, when) in review.store.cursors(review.info.id).items()
             if who != self.reviewer and now - when <= PRESENT_WITHIN
@@ -357,20 +357,19 @@ class ReviewApp(App[None]):
         all_steps = steps(review, self.docs, review.docs_read)
         step = current_step(all_steps)
         text = Text()
+        present = getattr(self, "_present", [])
+        if present:  # first: the line is cut at the terminal's edge
+            text.append(f"with {', '.join(present)}", "bold magenta")
+            text.append(f" (following {self.following})" if self.following else "", "magenta")
+            text.append(" · ")
         if step is None:
-            text.append("Review complete · ", "bold green")
+            text.append("Review complete", "bold green")
         else:
             text.append(f"Step {step.number}/4 {step.title}: {step.left} left", "bold")
-            text.append(" · ")
-        text.append(str(review.progress()))
-        present = getattr(self, "_present", [])
-        if present:
-            text.append(f" · with {', '.join(present)}", "magenta")
-        if self.following:
-            text.append(f" (following {self.following})", "magenta")
         marked = self.checklist_tree.marked
         if marked:
             text.append(f" · {len(marked)} marked", "bold magenta")
+        text.append(f" · {review.progress()}")
         if self._scan_status:
             text.append(f" · {self._scan_status}", "dim")
         self.status.update(text)

@@ -158,9 +158,9 @@ class ChecklistTree(Tree[NodeRef]):
         return self._with_others(label, f"finding:{fingerprint}")
 
     def _with_others(self, label: Text, node_id: str) -> Text:
+        """Who else is here, first: long labels are cut at the pane's edge."""
         if node_id in self.others:
-            label = label.copy()
-            label.append(f"  ◂ {self.others[node_id]}", "bold magenta")
+            return Text.assemble((f"▸{self.others[node_id]} ", "bold magenta"), label)
         return label
 
     def _relabel_item(self, review: Review, item_id: str) -> None:

@@ -81,7 +81,7 @@ class SourceView(ScrollView, can_focus=True):
         self.app.call_from_thread(self._coloured, path, lines)
 
     def _coloured(self, path: str, lines: list[Text]) -> None:
-        if path == self.path and len(lines) == len(self._lines):
+        if path == self.path:
             self._lines = lines
             self._line_strip.cache_clear()
             self.refresh()
@@ -141,7 +141,8 @@ _HIGHLIGHTED = _Cache()
 
 
 def _plain(source: str) -> list[Text]:
-    return [Text(line) for line in printable(source.expandtabs(4)).split("\n")] or [Text("")]
+    """The lines as _highlight will give them, without colours (no trailing empty line either)."""
+    return [Text(line) for line in printable(source.expandtabs(4)).rstrip().split("\n")]
 
 
 def _highlight(path: str, source: str, theme: str) -> list[Text]:
