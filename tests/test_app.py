@@ -116,6 +116,7 @@ async def test_other_reviewer_wins_a_race(demo_repo, data_dir):
         assert app.review.findings[key].disposition == Disposition.DISMISSED
     history = _reopen(demo_repo, data_dir).history(key)
     assert [e.reviewer for e in history if e.kind == "disposition"] == ["bob"]
+    assert [(e.reviewer, e.new) for e in history if e.kind == "conflict"] == [("alice", "disposition confirmed")]
 
 
 async def test_verdict_keys_need_an_item(demo_repo, data_dir):

@@ -326,7 +326,7 @@ def test_a_killed_process_loses_no_decision(db: Path):
 # -- two terminals on one file --------------------------------------------------------------------
 
 
-def test_a_stale_change_from_the_other_terminal_is_refused_with_the_current_state(db: Path):
+def test_a_stale_change_from_the_other_terminal_is_refused_with_the_current_state_and_recorded(db: Path):
     with ReviewStore.open(db) as a, ReviewStore.open(db) as b:
         review = a.start_review("/repo", "database", "alice")
         a.apply_scan(review.id, ScanResult("/repo", findings(3)), "alice")
@@ -341,10 +341,11 @@ def test_a_stale_change_from_the_other_terminal_is_refused_with_the_current_stat
         current = caught.value.current
         assert (current.disposition, current.dismiss_reason, current.version) == (
             Disposition.DISMISSED, "false positive", version + 1)
-        assert b.finding(review.id, fp) == current  # bob wrote nothing
+        assert b.finding(review.id, fp) == current  # bob's change was not applied
 
-        (change,) = b.changes_since(review.id, last)
+        change, attempt = b.changes_since(review.id, last)  # but both are in the history
         assert (change.reviewer, change.target, change.new) == ("alice", fp, "dismissed")
+        assert (attempt.reviewer, attempt.kind, attempt.target, attempt.new) == ("bob", "conflict", fp, "disposition confirmed")
         assert b.set_disposition(review.id, fp, Disposition.CONFIRMED, "bob", expected_version=current.version)
 
 

@@ -19,10 +19,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, delete, event, func, insert, or_, select, union, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -496,11 +498,18 @@ class ReviewStore:
         with self._writing() as s:
             review = _review(s, review_id)
             row = _finding_row(s, review_id, fingerprint)
-            if expected_version is not None and row.version != expected_version:
-                raise _conflict(s, row, expected_version)
-            _apply(s, review, row, reviewer, self._now(), change(row))
-            s.flush()
-            return _full_state(s, row)
+            if expected_version is None or row.version == expected_version:
+                _apply(s, review, row, reviewer, self._now(), change(row))
+                s.flush()
+                return _full_state(s, row)
+            # Lost the race: the attempt goes into the history too, the finding stays as the winner left it.
+            conflict = _conflict(s, row, expected_version)
+            kind, _, attempted, note = change(_detached(row))
+            _record(
+                s, review, reviewer, self._now(), "conflict", row.fingerprint, old=row.disposition,
+                new=f"{kind} {attempted}", note=f"not applied: {note or 'no note'}", finding_id=row.id,
+            )
+        raise conflict
 
 
 # -- opening, migrating ---------------------------------------------------------------------------
@@ -711,6 +720,11 @@ def _decide(row: FindingRow, disposition: Disposition, reason: str | None, note:
     row.dismiss_reason = reason
     row.needs_second_look = False
     return "disposition", old, disposition.value, ": ".join(x for x in (reason, note) if x) or None
+
+
+def _detached(row: FindingRow) -> SimpleNamespace:
+    """A copy of the row's values that a change function can work on without touching the row."""
+    return SimpleNamespace(**{attr.key: getattr(row, attr.key) for attr in sa_inspect(FindingRow).column_attrs})
 
 
 def _conflict(s: Session, row: FindingRow, expected: int) -> ConflictError:
