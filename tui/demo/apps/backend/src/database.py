@@ -46,12 +46,17 @@ def set_rls_user(session: Session, transaction: SessionTransaction, connection: 
         connection.execute(text("SELECT set_config('app.current_user_id', :uid, true)"), {"uid": user_id})
 
 
-@event.listens_for(Session, "after_begin")
-def set_rls_tenant(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+@event.listens_for(engine.sync_engine, "checkout")
+def set_rls_tenant(dbapi_connection, connection_record, connection_proxy) -> None:
+    """Scope the pooled connection to the active organization when a request checks it out."""
     tenant_id = current_tenant_id.get()
     if tenant_id is not None:
-        # SET does not accept bind parameters
-        connection.exec_driver_sql(f"SET app.current_tenant_id = '{tenant_id}'")
+        cursor = dbapi_connection.cursor()
+        try:
+            # SET does not accept bind parameters
+            cursor.execute(f"SET app.current_tenant_id = '{tenant_id}'")
+        finally:
+            cursor.close()
 
 
 @event.listens_for(engine.sync_engine, "checkin")

@@ -1,0 +1,24 @@
+"""payment refunded_at
+
+Revision ID: 8b2e4f71c0d5
+Revises: 3f6c1d2a9b7e
+Create Date: 2022-06-21 16:02:11.570934
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '8b2e4f71c0d5'
+down_revision = '3f6c1d2a9b7e'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column('payment', sa.Column('refunded_at', sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade():
+    op.drop_column('payment', 'refunded_at')

@@ -1,0 +1,60 @@
+"""The JSON API the v1 iOS app calls. Sessions are Flask's signed cookies."""
+
+from flask import Blueprint, abort, g, jsonify, request, session
+
+from .models import AuditLog, Patient, ProxyAssignment, User, Visit, db
+
+bp = Blueprint("portal", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def load_user() -> None:
+    g.user = db.session.get(User, session["user_id"]) if "user_id" in session else None
+
+
+@bp.after_request
+def audit(response):
+    if g.get("user") is not None and request.endpoint != "portal.login":
+        db.session.add(AuditLog(user_id=g.user.id, method=request.method, path=request.path, ip_address=request.remote_addr))
+        db.session.commit()
+    return response
+
+
+@bp.post("/login")
+def login():
+    user = User.query.filter_by(email=request.json["email"].strip().lower()).first()
+    if user is None or not user.check_password(request.json["password"]):
+        abort(401)
+    session["user_id"] = user.id
+    return jsonify(id=user.id)
+
+
+def _patient_for(patient_id: int) -> Patient:
+    """The user's own record, or one they are a current proxy for."""
+    patient = Patient.query.filter_by(id=patient_id, is_deleted=False).first_or_404()
+    if patient.user_id == g.user.id:
+        return patient
+    proxy = ProxyAssignment.query.filter(
+        ProxyAssignment.patient_id == patient.id,
+        ProxyAssignment.proxy_id == g.user.id,
+        ProxyAssignment.revoked_at.is_(None),
+        db.or_(ProxyAssignment.expires_at.is_(None), ProxyAssignment.expires_at > db.func.now()),
+    ).first()
+    if proxy is None:
+        abort(403)
+    return patient
+
+
+@bp.get("/patients/<int:patient_id>/visits")
+def visits(patient_id: int):
+    patient = _patient_for(patient_id)
+    upcoming = patient.visits.filter(Visit.status == "BOOKED", Visit.is_deleted.is_(False))
+    return jsonify([{"id": v.id, "starts_at": v.starts_at.isoformat(), "reason": v.reason} for v in upcoming])
+
+
+@bp.post("/patients/<int:patient_id>/visits/<int:visit_id>/cancel")
+def cancel_visit(patient_id: int, visit_id: int):
+    visit = _patient_for(patient_id).visits.filter_by(id=visit_id).first_or_404()
+    visit.status = "CANCELLED"
+    db.session.commit()
+    return jsonify(id=visit.id, status=visit.status)

@@ -1,0 +1,1 @@
+"""CareBridge worker: arq jobs that run outside the request cycle."""
