@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from analyzers import suppressions
 from analyzers.discover import Candidate, Layout, decode, discover, relevant
 from analyzers.facts.link import link
 from analyzers.facts.model import DocFact, Facts, ModuleFacts, SqlStatement
@@ -100,6 +101,8 @@ def scan(
     t3 = time.perf_counter()
     findings, rule_errors = run_rules(facts, on_findings=on_findings, is_cancelled=is_cancelled)
     errors.extend(rule_errors)
+    # Every finding's file was read for its evidence: its text is at hand for `# dbreview: ignore`.
+    findings = suppressions.apply(findings, lambda path: "\n".join(facts.sources.get(path, ())))
     result = ScanResult(
         root=str(layout.root),
         findings=with_identity(findings),

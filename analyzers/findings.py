@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -53,6 +53,7 @@ class Finding:
     evidence: tuple[str, ...] = ()  # the source lines of location, as written
     fingerprint: str = ""
     code_hash: str = ""
+    suppressed: str | None = None  # the reason of a `# dbreview: ignore` comment that covers it
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,19 +88,7 @@ def with_identity(findings: list[Finding]) -> list[Finding]:
         key = (f.rule_id, f.location.path, f.anchor)
         n = seen.get(key, 0)
         seen[key] = n + 1
-        out.append(
-            Finding(
-                rule_id=f.rule_id,
-                item_id=f.item_id,
-                severity=f.severity,
-                message=f.message,
-                location=f.location,
-                anchor=f.anchor,
-                evidence=f.evidence,
-                fingerprint=fingerprint(f.rule_id, f.location.path, f.anchor, n),
-                code_hash=code_hash(f.evidence),
-            )
-        )
+        out.append(replace(f, fingerprint=fingerprint(f.rule_id, f.location.path, f.anchor, n), code_hash=code_hash(f.evidence)))
     return out
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from analyzers.findings import Severity
 from tui.reports.assess import Assessment, Status
 from tui.reports.mdtext import block, code_block, code_span, inline, language
-from tui.session.state import Detection, Disposition, FindingState, ReviewSnapshot, Verdict
+from tui.session.state import IN_SOURCE, Detection, Disposition, FindingState, ReviewSnapshot, Verdict
 
 if TYPE_CHECKING:
     from analyzers.checklist import Checklist, Item, Section
@@ -229,7 +229,11 @@ def _decided_by(a: Assessment, f: FindingState) -> str:
 
 
 def _dismissal(a: Assessment, f: FindingState) -> str:
-    return f"dismissed as {inline(f.dismiss_reason or 'no reason given')}{_decided_by(a, f)}"
+    by = _decided_by(a, f)
+    source_notes = [n.text for n in f.notes if n.reviewer == IN_SOURCE]
+    if not by and source_notes:  # a headless scan: the comment's words are the only record
+        by = f" by a {IN_SOURCE}: {inline(source_notes[0])}"
+    return f"dismissed as {inline(f.dismiss_reason or 'no reason given')}{by}"
 
 
 def _severity_text(a: Assessment, f: FindingState) -> str:

@@ -12,7 +12,7 @@ from analyzers.findings import Severity
 from tui.reports.assess import Assessment, section_of, tool_version
 from tui.reports.mdtext import code_block
 from tui.reports.sanitize import json_text, one_line, printable
-from tui.session.state import Detection, Disposition, FindingState, ReviewSnapshot
+from tui.session.state import IN_SOURCE, Detection, Disposition, FindingState, ReviewSnapshot
 
 if TYPE_CHECKING:
     from analyzers.checklist import Checklist
@@ -148,10 +148,14 @@ def _suppressions(a: Assessment, f: FindingState) -> list[dict[str, Any]]:
         return []
     decision = a.decision(f)
     justification = f.dismiss_reason or "dismissed"
+    source_notes = [n.text for n in f.notes if n.reviewer == IN_SOURCE]  # a headless scan has no events
     if decision is not None and decision.note:
         justification += f": {decision.note}"
+    elif source_notes:
+        justification += f": {source_notes[0]}"
+    in_source = (decision is not None and decision.reviewer == IN_SOURCE) or bool(source_notes)
     suppression: dict[str, Any] = {
-        "kind": "external",
+        "kind": "inSource" if in_source else "external",
         "status": "accepted",
         "justification": printable(justification),
     }

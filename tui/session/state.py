@@ -6,7 +6,7 @@ This module imports neither Textual nor SQLAlchemy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -37,6 +37,17 @@ class Verdict(StrEnum):
 
 
 DISMISS_REASONS = ("false positive", "won't fix", "accepted risk")
+IN_SOURCE = "source comment"  # who a `# dbreview: ignore` comment's dismissal is recorded as
+
+
+def in_source_dismissal(text: str) -> tuple[str, str | None]:
+    """A suppression comment's reason -> (dismiss reason, note): "false positive: indexed in 0004"
+    gives ("false positive", "indexed in 0004"); anything else is an accepted risk."""
+    lowered = text.lower()
+    for reason in DISMISS_REASONS:
+        if lowered.startswith(reason):
+            return reason, text[len(reason) :].lstrip(" :-") or None
+    return "accepted risk", text or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,9 +206,17 @@ def state_of(finding: Finding, id: int = 0) -> FindingState:
 def snapshot_from_scan(result: ScanResult, checklist_id: str, now: datetime) -> ReviewSnapshot:
     """A review nobody has touched yet: what `dbreview scan` reports."""
     info = ReviewInfo(id=0, repo_path=result.root, checklist_id=checklist_id, created_at=now, updated_at=now)
+    states = []
+    for i, f in enumerate(result.findings):
+        state = state_of(f, i + 1)
+        if f.suppressed:
+            reason, note = in_source_dismissal(f.suppressed)
+            notes = (Note(IN_SOURCE, now, note),) if note else ()
+            state = replace(state, disposition=Disposition.DISMISSED, dismiss_reason=reason, notes=notes)
+        states.append(state)
     return ReviewSnapshot(
         review=info,
-        findings=tuple(state_of(f, i + 1) for i, f in enumerate(result.findings)),
+        findings=tuple(states),
         answers={qid: AnswerState(qid, drafted=text) for qid, text in result.drafted_answers.items()},
         scan_errors=tuple(result.errors),
     )

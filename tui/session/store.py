@@ -43,6 +43,7 @@ from tui.session.models import (
 )
 from tui.session.state import (
     DISMISS_REASONS,
+    IN_SOURCE,
     AnswerState,
     Detection,
     Disposition,
@@ -55,6 +56,7 @@ from tui.session.state import (
     ReviewSummary,
     ScanDiff,
     Verdict,
+    in_source_dismissal,
     state_of,
 )
 
@@ -235,6 +237,9 @@ class ReviewStore:
                     s.execute(update(FindingRow), batch)
             if added:
                 s.execute(insert(FindingRow), added)
+            suppressed = {f.fingerprint: f.suppressed for f in result.findings if f.suppressed}
+            if suppressed:
+                _dismiss_in_source(s, review, suppressed, now)
 
             s.execute(delete(ScanErrorRow).where(ScanErrorRow.review_id == review_id))
             if result.errors:
@@ -720,6 +725,21 @@ def _decide(row: FindingRow, disposition: Disposition, reason: str | None, note:
     row.dismiss_reason = reason
     row.needs_second_look = False
     return "disposition", old, disposition.value, ": ".join(x for x in (reason, note) if x) or None
+
+
+def _dismiss_in_source(s: Session, review: Review, suppressed: dict[str, str], at: datetime) -> None:
+    """Untriaged findings that a `# dbreview: ignore` comment covers are dismissed, recorded as by
+    the source comment; a reviewer's own decision is never overridden."""
+    rows = s.scalars(
+        select(FindingRow).where(
+            FindingRow.review_id == review.id,
+            FindingRow.fingerprint.in_(suppressed),
+            FindingRow.disposition == Disposition.UNTRIAGED.value,
+        )
+    )
+    for row in rows:
+        reason, note = in_source_dismissal(suppressed[row.fingerprint])
+        _apply(s, review, row, IN_SOURCE, at, _decide(row, Disposition.DISMISSED, reason, note))
 
 
 def _detached(row: FindingRow) -> SimpleNamespace:
