@@ -263,6 +263,9 @@ class Facts:
     sql: list[SqlUse] = field(default_factory=list)
     docs: list[DocFact] = field(default_factory=list)
     json_uses: list[JsonUse] = field(default_factory=list)
+    # What the rules derive from the linked facts once and read many times (analyzers/rules/schema.py: the
+    # migration SQL indexed by table); not part of the facts themselves.
+    derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def lines(self, span: Span) -> tuple[str, ...]:
         """The source lines of a span; files are read on first use (most files have no finding)."""

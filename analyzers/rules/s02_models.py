@@ -7,7 +7,9 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER, PATIENT
-from analyzers.rules.schema import all_constraints, all_indexes, column_anchor, column_sites, first_line, healthcare, where_declared
+from analyzers.rules.schema import (
+    column_anchor, column_sites, first_line, healthcare, migrated_column, unique_over, where_declared,
+)
 
 _USERS = re.compile(r"^(users?|accounts?|app_users?)$")
 
@@ -93,8 +95,7 @@ class Patient(Base):
         for table, col in column_sites(self.facts):
             if col.name in ("created_at", "updated_at") and not col.server_default:
                 filled = f"by `{col.default}` in Python" if col.default else "by nothing"
-                migrated = self.facts.migration_tables.get(table.name)
-                in_db = migrated.columns.get(col.name) if migrated else None
+                in_db = migrated_column(self.facts, table, col.name)
                 if in_db is not None and in_db.server_default:
                     yield self.finding(
                         f"{where_declared(table, col)} has no server_default in the model, but the migration gives it "
@@ -146,10 +147,7 @@ class User(Base):
             col = table.columns.get("email")
             if not _USERS.match(table.name) or col is None or col.unique:
                 continue
-            unique = any(i.unique and "email" in " ".join(i.columns) and len(i.columns) == 1 for i in all_indexes(table, self.facts))
-            unique |= any(c.kind == "unique" and c.columns == ("email",) for c in all_constraints(table, self.facts))
-            unique |= bool(self.facts.migration_tables.get(table.name) and getattr(self.facts.migration_tables[table.name].columns.get("email"), "unique", False))
-            if not unique:
+            if not unique_over(self.facts, table, ("email",)):  # a unique index on lower(email) counts
                 yield self.finding(
                     f"{table.name}.email is not unique in the database: two accounts can share one login address",
                     col.span, f"table:{table.name}.email",

@@ -7,7 +7,9 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER, PATIENT
-from analyzers.rules.schema import all_constraints, end_marker, first_line, healthcare, is_clinical, is_link_table, is_test_path
+from analyzers.rules.schema import (
+    end_marker, first_line, healthcare, is_clinical, is_link_table, is_test_path, table_sql, unique_over,
+)
 
 _AUDIT = re.compile(r"^audit_(logs?|events?|trail)$")
 
@@ -224,16 +226,13 @@ class AuditLog(Base):
     def check(self):
         if not self.facts.revisions:
             return  # without migrations there is nothing to read triggers or grants from
-        sql = self.facts.migration_sql
         for table in self.facts.tables.values():
             if not _AUDIT.match(table.name):
                 continue
             guarded = any(
-                st.table == table.name and (
-                    (st.kind == "create_trigger" and {"UPDATE", "DELETE"} & set(st.details.get("events", [])))
-                    or (st.kind == "revoke" and {"update", "delete", "all"} & set(st.details.get("privileges", [])))
-                )
-                for st in sql
+                (st.kind == "create_trigger" and {"UPDATE", "DELETE"} & set(st.details.get("events", [])))
+                or (st.kind == "revoke" and {"update", "delete", "all"} & set(st.details.get("privileges", [])))
+                for st in table_sql(self.facts, table.name)
             )
             if not guarded:
                 yield self.finding(
@@ -358,10 +357,7 @@ class ConsentDocument(Base):
             if "version" not in table.columns:
                 yield self.finding(f"{table.label} has no version column", first_line(table.span), f"table:{table.name}:version")
                 continue
-            unique = any(
-                c.kind == "unique" and "version" in c.columns and len(c.columns) > 1 for c in all_constraints(table, self.facts)
-            ) or any(i.unique and "version" in i.columns for i in table.indexes)
-            if not unique:
+            if not unique_over(self.facts, table, ("version",), exact=False):
                 yield self.finding(
                     f"{table.name}.version is not unique per document type: two different texts can share a version",
                     table.columns["version"].span, f"table:{table.name}:version-unique", severity=Severity.INFO,

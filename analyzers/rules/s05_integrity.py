@@ -7,7 +7,9 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER, PATIENT
-from analyzers.rules.schema import all_constraints, all_indexes, column_anchor, column_sites, where_declared
+from analyzers.rules.schema import (
+    all_constraints, all_indexes, column_anchor, column_sites, has_check, migrated_column, table_sql, unique_over, where_declared,
+)
 
 
 class SequentialPrimaryKey(Rule):
@@ -106,6 +108,7 @@ class Payment(Base):
 ''',)
 
     def check(self):
+        names = set(self.facts.tables) | set(self.facts.migration_tables)
         for table, col in column_sites(self.facts):
             if not col.name.endswith("_id") or col.primary_key or col.foreign_keys or _EXTERNAL.search(col.name):
                 continue
@@ -115,10 +118,10 @@ class Payment(Base):
             if f"{stem}_type" in table.columns or "owner_type" in table.columns and stem == "owner":
                 continue  # polymorphic reference: see BIL004
             in_constraints = any(c.kind == "foreign_key" and col.name in c.columns for c in all_constraints(table, self.facts))
-            migrated = self.facts.migration_tables.get(table.name)
-            in_migration = bool(migrated and migrated.columns.get(col.name) and migrated.columns[col.name].foreign_keys)
+            in_db = migrated_column(self.facts, table, col.name)
+            in_migration = bool(in_db and in_db.foreign_keys)
             if not (in_constraints or in_migration):
-                if not _names_a_table(stem, self.facts):
+                if not _names_a_table(stem, names):
                     yield self.finding(
                         f"{where_declared(table, col)} has no foreign key, and no table is named like {stem}: if it "
                         "holds an outside system's id, that is fine; if it points at one of ours, add the foreign key",
@@ -131,9 +134,8 @@ class Payment(Base):
                 )
 
 
-def _names_a_table(stem: str, facts) -> bool:
+def _names_a_table(stem: str, names: set[str]) -> bool:
     """Is there a table `stem` could refer to: patient -> patients, managed_by_proxy -> proxies?"""
-    names = set(facts.tables) | set(facts.migration_tables)
     words = stem.split("_")
     for i in range(len(words)):
         tail = "_".join(words[i:])
@@ -190,8 +192,8 @@ class CareTeamAssignment(Base):
                 ix.unique and "patient_id" in ix.columns and "PRIMARY" in (ix.where or "").upper()
                 for ix in all_indexes(table, self.facts)
             ) or any(
-                st.table == table.name and "PRIMARY" in st.text.upper() and ("UNIQUE" in st.text.upper() or "EXCLUDE" in st.text.upper())
-                for st in self.facts.migration_sql
+                "PRIMARY" in st.text.upper() and ("UNIQUE" in st.text.upper() or "EXCLUDE" in st.text.upper())
+                for st in table_sql(self.facts, table.name)
             )
             if not enforced:
                 yield self.finding(
@@ -272,15 +274,8 @@ def upgrade():
             npi = next((table.columns[c] for c in ("npi_number", "npi") if c in table.columns), None)
             if npi is None or npi.unique or "organization_id" not in table.columns:
                 continue
-            pair = {"organization_id", npi.name}
-            unique = any(c.kind == "unique" and set(c.columns) == pair for c in all_constraints(table, self.facts))
             # A partial unique index (WHERE npi_number IS NOT NULL, WHERE deleted_at IS NULL) enforces the rule too.
-            unique |= any(i.unique and set(i.columns) == pair and not i.where_python for i in all_indexes(table, self.facts))
-            unique |= any(
-                st.table == table.name and st.kind == "create_index" and st.details.get("unique") and set(st.details.get("columns", ())) == pair
-                for st in self.facts.migration_sql
-            )
-            if not unique:
+            if not unique_over(self.facts, table, ("organization_id", npi.name)):
                 yield self.finding(
                     f"{table.name}: no unique (organization_id, {npi.name}): one provider can be registered twice in an "
                     "organization", npi.span, f"table:{table.name}:npi-unique",
@@ -362,10 +357,7 @@ class Challenge(Base):  # `type` picks the subclass; `category` is whatever the 
             has_enum = bool({camel.lower(), f"{table.class_name or ''}{camel}".lower()} & enums)
             if not self.CLOSED.search(col.name) and not (self._documented_values(col) or has_enum):
                 continue  # a free-form `type` or `category` is often meant to be free
-            checked = any(
-                c.kind == "check" and col.name in (c.expression or "") for c in all_constraints(table, self.facts)
-            ) or any(st.table == table.name and "CHECK" in st.text.upper() and col.name in st.text for st in self.facts.migration_sql)
-            if not checked:
+            if not has_check(self.facts, table, col.name):
                 by_table.setdefault(column_anchor(table, col).rsplit(".", 1)[0], []).append((table, col))
         for anchor, cols in by_table.items():
             table, first = cols[0]

@@ -7,7 +7,9 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import TENANT_SETTING, first_line, healthcare, holds_phi, rls_by_table, tenant_column, unread_sql, where
+from analyzers.rules.schema import (
+    TENANT_SETTING, first_line, healthcare, holds_phi, migration_sql, rls_by_table, tenant_column, unread_sql, where,
+)
 
 _TENANT_MODEL = HEADER + '''
 class Document(Base):
@@ -351,7 +353,7 @@ class User(Base):
         if not flag or not policies:
             return
         if any(re.search(r"super|admin|bypass", p.text, re.I) for p in policies) or any(
-            "BYPASSRLS" in st.text.upper() for st in self.facts.migration_sql
+            "BYPASSRLS" in st.text.upper() for st in migration_sql(self.facts).statements
         ):
             return
         yield self.finding(

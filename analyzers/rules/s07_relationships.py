@@ -7,7 +7,7 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import all_constraints, all_indexes, healthcare, is_clinical, is_link_table
+from analyzers.rules.schema import healthcare, is_clinical, is_link_table, unique_over
 
 PROFILE_TABLES = re.compile(r"^(providers?|staff|staff_members?|patients?|prox(y|ies))$")
 
@@ -51,11 +51,7 @@ class Provider(Base):
             col = table.columns.get("user_id")
             if not PROFILE_TABLES.match(table.name) or col is None or col.unique:
                 continue
-            unique = any(c.kind == "unique" and c.columns == ("user_id",) for c in all_constraints(table, self.facts))
-            unique |= any(i.unique and i.columns == ("user_id",) for i in all_indexes(table, self.facts))
-            migrated = self.facts.migration_tables.get(table.name)
-            unique |= bool(migrated and migrated.columns.get("user_id") and migrated.columns["user_id"].unique)
-            if not unique:
+            if not unique_over(self.facts, table, ("user_id",)):
                 dropped = next(
                     (op for r in self.facts.revisions for op in r.upgrade
                      if op.name == "drop_constraint" and op.table == table.name and "user_id" in (op.target or "")),
@@ -119,11 +115,7 @@ class OrganizationMembership(Base):
             for rx, pair, item in self.TABLES:
                 if not rx.search(table.name) or not all(c in table.columns for c in pair):
                     continue
-                want = set(pair)
-                unique = any(c.kind in ("unique", "primary_key") and want <= set(c.columns) for c in all_constraints(table, self.facts))
-                unique |= any(i.unique and want <= set(i.columns) for i in all_indexes(table, self.facts))
-                unique |= all(table.columns[c].primary_key for c in pair)
-                if not unique:
+                if not unique_over(self.facts, table, pair, exact=False):
                     yield self.finding(
                         f"{table.name} has no unique ({', '.join(pair)}): the same pair can be linked twice",
                         table.columns[pair[0]].span, f"table:{table.name}:unique-pair", item=item,

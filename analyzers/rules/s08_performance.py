@@ -7,7 +7,7 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import all_indexes, column_anchor, fk_columns, index_leads, where_declared
+from analyzers.rules.schema import all_indexes, column_anchor, fk_columns, index_leads, table_sql, where_declared
 
 
 # "Who did it" stamps: created_by, refunded_by, granted_by_user_id, impersonator_id, actor_user_id ...
@@ -125,8 +125,8 @@ class Provider(Base):
         for table in self.facts.tables.values():
             gin = {c for ix in all_indexes(table, self.facts) if (ix.using or "").lower() == "gin" for c in ix.columns}
             gin |= {
-                c for st in self.facts.migration_sql
-                if st.kind == "create_index" and st.table == table.name and str(st.details.get("using", "")).lower() == "gin"
+                c for st in table_sql(self.facts, table.name)
+                if st.kind == "create_index" and str(st.details.get("using", "")).lower() == "gin"
                 for c in st.details.get("columns", ())
             }
             for col in table.columns.values():
@@ -168,6 +168,8 @@ def _holds_array(col) -> bool:
 
 
 def _queries_json(sql: str, column: str, containment: bool = False) -> bool:
+    if column not in sql:
+        return False  # most SQL never names the column: skip the regular expression (columns x statements)
     ops = r"@>|<@|\?\||\?&|\?|@\?|@@" if containment else r"@>|<@|\?\||\?&|\?|->>|->|#>>|#>|@\?|@@"
     return bool(re.search(rf"\b{re.escape(column)}\s*({ops})", sql))
 

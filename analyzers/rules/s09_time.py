@@ -7,7 +7,7 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import column_anchor, column_sites, first_line, where_declared
+from analyzers.rules.schema import column_anchor, column_sites, first_line, migrated_column, where_declared
 
 
 class NaiveDateTime(Rule):
@@ -46,8 +46,7 @@ class Appointment(Base):
 
     def check(self):
         for table, col in column_sites(self.facts):
-            migrated = self.facts.migration_tables.get(table.name)
-            in_db = migrated.columns.get(col.name) if migrated else None
+            in_db = migrated_column(self.facts, table, col.name)
             if col.timezone is False and in_db is not None and in_db.timezone:
                 continue  # the database column is aware: a model/migration drift, which MIG006 reports
             if col.timezone is False:

@@ -7,7 +7,7 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import all_constraints, column_anchor, column_sites, first_line, where_declared
+from analyzers.rules.schema import column_anchor, column_sites, first_line, has_check, where_declared
 
 _MONEY = re.compile(r"amount|price|total|fee|cost|balance|subtotal|tax|discount|refund|charge|payment|cents")
 
@@ -157,9 +157,7 @@ class AuditLog(Base):  # a log points at rows of any table: no CHECK or foreign 
                     continue  # a generic pointer elsewhere (an audit log's resource_type/resource_id) is by design
                 if f"{stem}_id" not in table.columns or col.type_name == "Enum":
                     continue
-                checked = any(c.kind == "check" and col.name in (c.expression or "") for c in all_constraints(table, self.facts))
-                checked |= any(st.table == table.name and "CHECK" in st.text.upper() and col.name in st.text for st in self.facts.migration_sql)
-                if not checked:
+                if not has_check(self.facts, table, col.name):
                     yield self.finding(
                         f"{table.name}.{col.name}/{stem}_id is a polymorphic reference with no CHECK on {col.name} and "
                         "no foreign key", col.span, f"table:{table.name}.{col.name}:polymorphic",

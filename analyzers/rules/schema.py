@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, SqlStatement, TableFact
 
@@ -67,6 +68,129 @@ def all_constraints(table: TableFact, facts: Facts):
         yield from facts.migration_tables[table.name].constraints
 
 
+def migrated_column(facts: Facts, table: TableFact, name: str) -> ColumnFact | None:
+    """The column as the migrations leave it, or None when they do not build it."""
+    migrated = facts.migration_tables.get(table.name)
+    return migrated.columns.get(name) if migrated else None
+
+
+@dataclass(slots=True)
+class MigrationSql:
+    """The SQL of every upgrade, read once per target and indexed by table. Rules ask about it once per
+    table or per column; walking every statement of every migration each time made them grow with
+    tables x migrations."""
+
+    statements: list[SqlStatement]  # every parsed statement of every upgrade, in revision file order
+    by_table: dict[str, tuple[SqlStatement, ...]]  # the statements that name a table (st.table), in order
+    # What a static reader could not follow, in order: (where, its text or None for a whole op.execute,
+    # whether it may concern any table: a value built elsewhere, EXECUTE of a run-time string, `{?}`).
+    unread: list[tuple[Span, str | None, bool]]
+    _unread_by_table: dict[str, list[Span]] = field(default_factory=dict)
+
+    def for_table(self, table: str) -> tuple[SqlStatement, ...]:
+        return self.by_table.get(table, ())
+
+    def unread_for(self, table: str | None) -> list[Span]:
+        """The unread SQL that may concern `table` (every piece when None); the text is matched as written,
+        so `notes` also picks SQL about `patient_notes`."""
+        if table is None:
+            return [span for span, _, _ in self.unread]
+        spans = self._unread_by_table.get(table)
+        if spans is None:
+            spans = self._unread_by_table[table] = [
+                span for span, text, anywhere in self.unread if anywhere or table in (text or "")
+            ]
+        return list(spans)
+
+
+def migration_sql(facts: Facts) -> MigrationSql:
+    """The migration SQL of `facts`, indexed on first use and kept with the facts (they do not change
+    once linked; a new list of revisions is indexed again)."""
+    stamp = (id(facts.revisions), len(facts.revisions))
+    cached = facts.derived.get("migration_sql")
+    if cached is not None and cached[0] == stamp:  # type: ignore[index]
+        return cached[1]  # type: ignore[index]
+    statements = list(facts.migration_sql)
+    by_table: dict[str, list[SqlStatement]] = {}
+    for st in statements:
+        if st.table is not None:
+            by_table.setdefault(st.table, []).append(st)
+    unread: list[tuple[Span, str | None, bool]] = []
+    for rev in facts.revisions:
+        for op in rev.upgrade:
+            if op.name != "execute":
+                continue
+            if op.sql is None or not op.sql.statements:
+                unread.append((op.span, None, True))
+                continue
+            for st in op.sql.statements:
+                if st.kind in ("unparsed", "dynamic_sql") or "{?}" in st.text:
+                    unread.append((st.span, st.text, "{?}" in st.text or st.kind == "dynamic_sql"))
+    index = MigrationSql(statements, {t: tuple(sts) for t, sts in by_table.items()}, unread)
+    facts.derived["migration_sql"] = (stamp, index)
+    return index
+
+
+def table_sql(facts: Facts, table: str) -> tuple[SqlStatement, ...]:
+    """The migration statements about `table` (CREATE INDEX ON it, ALTER TABLE it, a trigger on it ...)."""
+    return migration_sql(facts).for_table(table)
+
+
+def _mentions(entry: str, wanted: set[str]) -> set[str]:
+    """The wanted columns one column entry of an index or constraint stands for: itself, or the columns an
+    expression reads (`lower(email)`, `func.lower(email)`)."""
+    if entry in wanted:
+        return {entry}
+    if entry.isidentifier():
+        return set()
+    return set(re.findall(r"\w+", entry)) & wanted
+
+
+def _unique_keys(facts: Facts, table: TableFact) -> Iterable[tuple[str, ...]]:
+    """Every column tuple that the database keeps unique in `table`, from the model and from the schema the
+    migrations build: unique columns, primary keys, unique constraints, unique indexes (partial ones too;
+    not one whose predicate is a Python bool, see INT007) and CREATE UNIQUE INDEX in migration SQL."""
+    migrated = facts.migration_tables.get(table.name)
+    for t in (table, migrated):
+        if t is None:
+            continue
+        yield from ((c.name,) for c in t.columns.values() if c.unique)
+        pk = tuple(c.name for c in t.columns.values() if c.primary_key)
+        if pk:
+            yield pk
+    for con in all_constraints(table, facts):
+        if con.kind in ("unique", "primary_key"):
+            yield con.columns
+    for ix in all_indexes(table, facts):
+        if ix.unique and not ix.where_python:
+            yield ix.columns
+    for st in table_sql(facts, table.name):
+        if st.kind == "create_index" and st.details.get("unique"):
+            yield tuple(st.details.get("columns") or ())  # type: ignore[arg-type]
+
+
+def unique_over(facts: Facts, table: TableFact, columns: tuple[str, ...], *, exact: bool = True) -> bool:
+    """Is there a unique constraint, unique index or primary key over exactly `columns` (in any order), or
+    with exact=False over at least them, in the model or in the migrations?"""
+    wanted = set(columns)
+    for key in _unique_keys(facts, table):
+        mentioned = [_mentions(entry, wanted) for entry in key]
+        covered = set().union(*mentioned)
+        if exact and len(key) == len(wanted) and all(mentioned) and covered == wanted:
+            return True
+        if not exact and covered >= wanted:
+            return True
+    return False
+
+
+def has_check(facts: Facts, table: TableFact, column: str) -> bool:
+    """Does a CHECK constraint name `column`: in the model, in the schema the migrations build, or in
+    migration SQL on the table?"""
+    return any(c.kind == "check" and column in (c.expression or "") for c in all_constraints(table, facts)) or any(
+        "CHECK" in st.text.upper() and column in st.text for st in table_sql(facts, table.name)
+    )
+
+
 @dataclass(slots=True)
 class Rls:
     enabled: SqlStatement | None = None
@@ -77,7 +201,7 @@ class Rls:
 def rls_by_table(facts: Facts) -> dict[str, Rls]:
     """Row-Level Security per table as the upgrades leave it (a later DISABLE undoes an ENABLE)."""
     out: dict[str, Rls] = {}
-    for st in facts.migration_sql:
+    for st in migration_sql(facts).statements:
         if not st.table:
             continue
         state = out.setdefault(st.table, Rls())
@@ -165,27 +289,14 @@ def app_calls(facts: Facts, *suffixes: str):
 
 def uses_rls(facts: Facts) -> bool:
     """Does anything read the RLS context: a policy, or current_setting('app...') in migration SQL?"""
-    return any(st.kind == "create_policy" or "current_setting" in st.text for st in facts.migration_sql)
+    return any(st.kind == "create_policy" or "current_setting" in st.text for st in migration_sql(facts).statements)
 
 
 def unread_sql(facts: Facts, table: str | None = None) -> list[Span]:
     """Migration SQL a static reader could not follow (op.execute of a value built elsewhere, SQL pglast
     rejects, EXECUTE of a string built at run time) that may concern `table`: rules that find no policy or
     no RLS say so instead of asserting there is none."""
-    out: list[Span] = []
-    for rev in facts.revisions:
-        for op in rev.upgrade:
-            if op.name != "execute":
-                continue
-            if op.sql is None or not op.sql.statements:
-                out.append(op.span)
-                continue
-            for st in op.sql.statements:
-                if st.kind not in ("unparsed", "dynamic_sql") and "{?}" not in st.text:
-                    continue
-                if table is None or table in st.text or "{?}" in st.text or st.kind == "dynamic_sql":
-                    out.append(st.span)
-    return out
+    return migration_sql(facts).unread_for(table)
 
 
 def where(spans: list[Span]) -> str:
