@@ -68,7 +68,7 @@ class SearchScreen(ModalScreen[str | None]):
         self.sources = searchable_sources(review)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog wide"):
+        with Vertical(classes="dialog wide tall"):
             yield Label("Search the checklist, the findings and their source", classes="dialog-title")
             yield Input(placeholder="type at least 2 characters, ↓ to the results, enter to go", id="query")
             yield OptionList(id="results")

@@ -17,10 +17,10 @@ from tui.session.state import Disposition, Verdict
 
 def section_table(review: Review) -> Table:
     table = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
-    for head, justify in (("section", "left"), ("✗", "right"), ("!", "right"), ("i", "right"), ("untriaged", "right"),
-                          ("confirmed", "right"), ("downgraded", "right"), ("dismissed", "right"),
-                          ("verdicts", "right"), ("answers", "right")):
-        table.add_column(head, justify=justify, no_wrap=True)
+    table.add_column("section", no_wrap=True, overflow="ellipsis", ratio=1)
+    # Short heads: the numbers must never be squeezed out by the section titles.
+    for head in ("✗", "!", "i", "todo", "conf", "down", "dism", "verdicts", "answers"):
+        table.add_column(head, justify="right", no_wrap=True, min_width=len(head))
     for section in review.checklist.sections:
         findings = [f for item in section.items for f in review.findings_of(item.id) if f.detection != "absent"]
         open_ = [f for f in findings if f.is_open]
@@ -57,6 +57,7 @@ class SummaryScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog wide"):
             yield Static(f"Review of {self.review.repo.name}: {self.review.progress()}", classes="dialog-title")
             yield Static(section_table(self.review))
+            yield Static("✗ ! i: open findings by severity · todo/conf/down/dism: untriaged, confirmed, downgraded, dismissed", classes="dialog-help")
             yield Markdown(executive_summary(self.review.checklist, self.review.snapshot()))
             yield Static("esc closes · dbreview export PATH writes the whole report", classes="dialog-help")
 
