@@ -362,7 +362,9 @@ class ReviewApp(App[None]):
             text.append(f"with {', '.join(present)}", "bold magenta")
             text.append(f" (following {self.following})" if self.following else "", "magenta")
             text.append(" · ")
-        if step is None:
+        if self._scan_status.startswith("scanning") and not review.findings:
+            text.append("Scanning the code for the first time…", "bold")  # no step can be judged yet
+        elif step is None:
             text.append("Review complete", "bold green")
         else:
             text.append(f"Step {step.number}/4 {step.title}: {step.left} left", "bold")
