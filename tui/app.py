@@ -122,6 +122,7 @@ class ReviewApp(App[None]):
         self.review: Review | None = None
         self.docs: list[Doc] = []
         self.following: str | None = None
+        self._present: list[str] = []  # the other reviewers in this review now
         self._sources: dict[str, str] = {}
         self._cursor_timer = None
         self._doc_timer = None
@@ -267,7 +268,7 @@ class ReviewApp(App[None]):
         self._refresh_status()
 
     def action_follow(self) -> None:
-        present = getattr(self, "_present", [])
+        present = self._present
         if self.following:
             self.notify(f"No longer following {self.following}.")
             self.following = None
@@ -357,7 +358,7 @@ class ReviewApp(App[None]):
         all_steps = steps(review, self.docs, review.docs_read)
         step = current_step(all_steps)
         text = Text()
-        present = getattr(self, "_present", [])
+        present = self._present
         if present:  # first: the line is cut at the terminal's edge
             text.append(f"with {', '.join(present)}", "bold magenta")
             text.append(f" (following {self.following})" if self.following else "", "magenta")
