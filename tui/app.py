@@ -30,7 +30,6 @@ from tui.session.state import Disposition, FindingState, Verdict, state_of
 from tui.walkthrough import Doc, context_docs, current_step, next_target, steps
 from tui.widgets.checklist_tree import ChecklistTree, NodeRef
 from tui.widgets.detail import DetailPanel, finding_detail, item_detail, question_detail
-from tui.widgets.markdown_view import MarkdownView
 from tui.widgets.source_view import SourceView
 
 CURSOR_SAVE_DELAY = 0.5  # seconds of stillness before the cursor position is written
@@ -133,14 +132,14 @@ class ReviewApp(App[None]):
     def compose(self) -> ComposeResult:
         # Kept as attributes: a modal on top must not hide them from timers and callbacks.
         self.checklist_tree, self.detail, self.source = ChecklistTree(id="tree"), DetailPanel(id="detail"), SourceView(id="source")
-        self.viewer, self.doc_view, self.status = ContentSwitcher(initial="source", id="viewer"), MarkdownView(id="doc"), Static(id="status")
+        self.viewer, self.status = ContentSwitcher(initial="source", id="viewer"), Static(id="status")
+        self.doc_view = None  # made when a document is first opened: Markdown costs ~35 ms to import
         with Horizontal(id="main"):
             yield self.checklist_tree
             with Vertical(id="right"):
                 yield self.detail
                 with self.viewer:
                     yield self.source
-                    yield self.doc_view
         yield self.status
         yield Footer()
 
@@ -330,6 +329,11 @@ class ReviewApp(App[None]):
             text = (self.repo / doc.path).read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             text = f"*{doc.path} cannot be read: {exc.strerror or exc}*"
+        if self.doc_view is None:
+            from tui.widgets.markdown_view import MarkdownView
+
+            self.doc_view = MarkdownView(id="doc")
+            await self.viewer.mount(self.doc_view)
         self.viewer.current = "doc"
         await self.doc_view.show(doc.path, text, doc.lines)
 
