@@ -252,6 +252,9 @@ class _Entry:
         return out
 
 
+_ASSIGNMENT = re.compile(r"""(?:^|[{,])\s*([A-Za-z0-9_-]+)\s*=\s*(["'])(.*?)\2""")
+
+
 class _Source:
     """The pack's text, scanned lightly to put a line on what tomllib parsed."""
 
@@ -262,6 +265,7 @@ class _Source:
             (n, "".join(m[1].split())) for n, line in enumerate(self.lines, 1) if (m := _HEADER.match(line))
         ]
         self.id_counts: dict[str, int] = {}
+        self._assignments: dict[tuple[str, str], list[int]] | None = None
 
     def _next_header(self, line: int, outside: str = "") -> int:
         """The first header after line (if outside is given: that is not a sub-table of it)."""
@@ -285,8 +289,13 @@ class _Source:
 
     def value_line(self, key: str, value: str, start: int = 1, nth: int = 0) -> int | None:
         """Where the nth `key = "value"` stands, from line start on."""
-        pattern = re.compile(rf"""(?:^|[{{,])\s*{re.escape(key)}\s*=\s*(["']){re.escape(value)}\1""")
-        return self._first(pattern, start, nth=nth)
+        if self._assignments is None:  # one pass over the text, not one per entry
+            self._assignments = {}
+            for n, line in enumerate(self.lines, 1):
+                for m in _ASSIGNMENT.finditer(line):
+                    self._assignments.setdefault((m[1], m[3]), []).append(n)
+        lines = [n for n in self._assignments.get((key, value), ()) if n >= start]
+        return lines[nth] if nth < len(lines) else None
 
     def string_line(self, value: str, start: int) -> int | None:
         return self._first(re.compile(rf"""(["']){re.escape(value)}\1"""), start)

@@ -22,6 +22,7 @@ from textual.strip import Strip
 from tui.reports.sanitize import printable
 
 MAX_HIGHLIGHT_BYTES = 1_000_000  # beyond this, plain text: highlighting a huge file would stall the UI
+COLOUR_AFTER = 0.12  # seconds the cursor rests on a file before it is coloured (not while moving fast)
 
 
 class SourceView(ScrollView, can_focus=True):
@@ -48,6 +49,7 @@ class SourceView(ScrollView, can_focus=True):
         self._evidence = (0, -1)
         self._message = "Select a finding to see its code."
         self._syntax_theme = "ansi_dark"
+        self._colour_timer = None
 
     def show_message(self, message: str) -> None:
         self.path, self._lines, self._message = None, [], message
@@ -64,9 +66,11 @@ class SourceView(ScrollView, can_focus=True):
             cached = _HIGHLIGHTED.get(key)
             if cached is not None:
                 self._lines = cached
-            else:  # plain at once, colours from a worker: the cursor never waits for pygments
+            else:  # plain at once; colours from a worker once the cursor rests: nothing waits for pygments
                 self._lines = _plain(source)
-                self._colour(path, source, key)
+                if self._colour_timer is not None:
+                    self._colour_timer.stop()
+                self._colour_timer = self.set_timer(COLOUR_AFTER, lambda: self._colour(path, source, key))
         self._evidence = (start, end if end >= start else start)
         self._line_strip.cache_clear()
         width = max((t.cell_len for t in self._lines), default=0) + self._gutter_width + 1
