@@ -187,14 +187,22 @@ class ChecklistTree(Tree[NodeRef]):
     def select_id(self, node_id: str) -> bool:
         """Move the cursor to a node, opening what holds it. Keys pressed before the next repaint
         already act on that node."""
+        lines_before = len(self.by_id)
         node = self.node(node_id)
         if node is None:
             return False
+        closed = []
         parent = node.parent
         while parent is not None:
-            if parent.data is not None:
-                self._expand(parent.data.id)
+            if parent.data is not None and not parent.is_expanded:
+                closed.append(parent.data.id)
             parent = parent.parent
+        for key in reversed(closed):
+            self._expand(key)
+        if not closed and len(self.by_id) == lines_before and node.line >= 0:
+            self._pending = None  # already on screen: no need to wait for a repaint
+            self._move_to(node)
+            return True
         self._pending = node
         self.call_after_refresh(self._move_to, node)
         return True
