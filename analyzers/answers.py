@@ -24,7 +24,6 @@ from analyzers.rules.schema import (
     is_clinical,
     is_link_table,
     is_test_path,
-    is_tooling_path,
     rls_by_table,
     tenant_column,
     trees,

@@ -372,7 +372,7 @@ class ReviewApp(App[None]):
         elif step is None:
             text.append("Review complete", "bold green")
         else:
-            text.append(f"Step {step.number}/4 {step.title}: {step.left} left", "bold")
+            text.append(f"Step {step.number}/4 {step.title}: {step.left} of {step.total} left", "bold")
         marked = self.checklist_tree.marked
         if marked:
             text.append(f" · {len(marked)} marked", "bold magenta")

@@ -220,13 +220,8 @@ def rls_by_table(facts: Facts) -> dict[str, Rls]:
     return out
 
 
-def has_migrations(facts: Facts) -> bool:
-    return bool(facts.revisions)
 
 
-def table_named(facts: Facts, *patterns: str) -> list[TableFact]:
-    rx = re.compile("|".join(patterns))
-    return [t for t in facts.tables.values() if rx.search(t.name)]
 
 
 def first_line(span: Span) -> Span:

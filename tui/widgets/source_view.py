@@ -10,7 +10,6 @@ from collections import OrderedDict
 from functools import lru_cache
 
 from rich.segment import Segment
-from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import work
