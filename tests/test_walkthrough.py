@@ -40,6 +40,7 @@ def test_checklist_documents_come_first_with_their_cited_lines(scanned):
 
 async def test_space_walks_the_review_process_in_order(demo_repo, data_dir):
     app = ReviewApp(demo_repo, data_dir, "alice")
+    app.doc_read_after = 0.2  # the real delay is longer; what matters is that it is recorded
     async with app.run_test(size=(100, 30)) as pilot:
         await _ready(pilot)
         tree = app.query_one(ChecklistTree)
@@ -50,11 +51,11 @@ async def test_space_walks_the_review_process_in_order(demo_repo, data_dir):
         await pilot.pause(0.3)
         assert view.path == "docs/tech-stack/00 - Overview.md" and view.cited == (92, 159)
         assert view.query(".-cited"), "the cited lines are marked in the rendered document"
-        await pilot.pause(1.8)  # long enough to count as read
+        await pilot.pause(0.6)  # long enough to count as read
         assert "docs/tech-stack/00 - Overview.md" in app.review.docs_read
         for _ in app.docs[1:]:  # the other documents, one space each
             await pilot.press("space")
-            await pilot.pause(1.8)
+            await pilot.pause(0.6)
         await pilot.press("space")
         await pilot.pause()
         assert tree.current.kind == "finding", "after the documents, the findings"

@@ -42,6 +42,7 @@ PRESENT_WITHIN = timedelta(seconds=60)  # a reviewer seen this recently is in th
 class ReviewApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "dbreview"
+    doc_read_after = DOC_READ_AFTER
     COMMANDS = App.COMMANDS | {ChecklistCommands}
     BINDINGS = [
         Binding("tab", "focus_next", "Pane", id="pane.next"),
@@ -304,7 +305,7 @@ class ReviewApp(App[None]):
             cited = f"  (the checklist cites lines {doc.lines[0]}-{doc.lines[1]})" if doc.lines else ""
             detail.show(Text.assemble((ref.key, "bold"), (cited, "dim"), ("\nread" if ref.key in review.docs_read else "", "green")))
             self.run_worker(self._show_doc(doc), exclusive=True, group="doc")
-            self._doc_timer = self.set_timer(DOC_READ_AFTER, lambda: self._read(ref.key))
+            self._doc_timer = self.set_timer(self.doc_read_after, lambda: self._read(ref.key))
             return
         self.viewer.current = "source"
         if ref.kind == "finding" and ref.key in review.findings:
