@@ -22,7 +22,7 @@ from analyzers.checklist import load_checklist
 from analyzers.findings import Finding
 from tui import labels, paths
 from tui.commands import ChecklistCommands
-from tui.review import Review
+from tui.review import Review, files_changed_since
 from tui.screens.dialogs import DismissDialog, TextDialog
 from tui.screens.help import HelpScreen
 from tui.session import ConflictError, ReviewStore, SessionStoreError
@@ -198,7 +198,7 @@ class ReviewApp(App[None]):
             summary += f" · {errors} scan error(s)"
         changed = None
         if had_findings and (diff.moved or diff.edited or diff.resolved or diff.new or diff.regressed):
-            files = _files_changed(self.repo, before)
+            files = files_changed_since(self.repo, before)
             lead = f"{files} files changed since this review was last saved; " if files is not None else ""
             changed = f"{lead}{diff.moved + diff.edited} findings moved, {diff.resolved} resolved, {diff.new + diff.regressed} new"
         self.post_message(self.ScanFinished(summary, [d.path for d in result.facts.docs], changed))
@@ -344,17 +344,19 @@ class ReviewApp(App[None]):
             self.checklist_tree.relabel(self.review)
             self._refresh_status()
 
+    def source_text(self, path: str) -> str:
+        """A file of the repository, read once (OSError when it cannot be read)."""
+        if path not in self._sources:
+            self._sources[path] = (self.repo / path).read_text(encoding="utf-8", errors="replace")
+        return self._sources[path]
+
     def _show_file(self, path: str, start: int = 0, end: int = -1) -> None:
-        source = self.source
-        text = self._sources.get(path)
-        if text is None:
-            try:
-                text = (self.repo / path).read_text(encoding="utf-8", errors="replace")
-            except OSError as exc:
-                source.show_message(f"{path} cannot be read now: {exc.strerror or exc}")
-                return
-            self._sources[path] = text
-        source.show(path, text, start, end)
+        try:
+            text = self.source_text(path)
+        except OSError as exc:
+            self.source.show_message(f"{path} cannot be read now: {exc.strerror or exc}")
+            return
+        self.source.show(path, text, start, end)
 
     def _refresh_status(self) -> None:
         review = self.review
@@ -574,7 +576,7 @@ class ReviewApp(App[None]):
             else:
                 self.checklist_tree.select_id(target)
 
-        self.push_screen(SearchScreen(self.review), go)
+        self.push_screen(SearchScreen(self.review, self.source_text), go)
 
     def action_summary(self) -> None:
         from tui.screens.summary import SummaryScreen
@@ -635,19 +637,6 @@ def finding_markdown(f: FindingState) -> str:
 
 def _runner(app: App, action: str):
     return lambda: app.run_action(action)
-
-
-def _files_changed(repo: Path, commit: str | None) -> int | None:
-    """Files that differ from the commit the review was last saved at (None when unknowable)."""
-    if not commit:
-        return None
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(repo), "diff", "--name-only", commit, "--"], capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return len(out.stdout.split("\n")) - 1 if out.returncode == 0 else None
 
 
 def _sixteen_colours() -> bool:

@@ -172,12 +172,21 @@ class Review:
         return self.store.apply_scan(self.info.id, result, self.reviewer, commit=git_commit(self.repo))
 
 
-def git_commit(repo: Path) -> str | None:
-    """The commit the repository is at, if it is a git work tree (never fatal)."""
+def _git(repo: Path, *args: str) -> str | None:
+    """What a git command prints in the repository; None when it is no git work tree (never fatal)."""
     try:
-        out = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
-        )
+        out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    return out.stdout if out.returncode == 0 else None
+
+
+def git_commit(repo: Path) -> str | None:
+    """The commit the repository is at."""
+    return (_git(repo, "rev-parse", "HEAD") or "").strip() or None
+
+
+def files_changed_since(repo: Path, commit: str | None) -> int | None:
+    """Files that differ from `commit` (None when unknowable)."""
+    out = _git(repo, "diff", "--name-only", commit, "--") if commit else None
+    return None if out is None else len(out.splitlines())

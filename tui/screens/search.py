@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
@@ -48,12 +49,12 @@ def search(review: Review, query: str, sources: dict[str, list[str]]) -> list[Hi
     return hits[:MAX_RESULTS]
 
 
-def searchable_sources(review: Review) -> dict[str, list[str]]:
-    """The files the findings point at: what a reviewer searches in."""
+def searchable_sources(review: Review, read: Callable[[str], str]) -> dict[str, list[str]]:
+    """The files the findings point at: what a reviewer searches in (read through the app's cache)."""
     out: dict[str, list[str]] = {}
     for path in sorted({f.path for f in review.findings.values()}):
         try:
-            out[path] = (review.repo / path).read_text(encoding="utf-8", errors="replace").splitlines()
+            out[path] = read(path).splitlines()
         except OSError:
             continue
     return out
@@ -62,10 +63,10 @@ def searchable_sources(review: Review) -> dict[str, list[str]]:
 class SearchScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="search.cancel")]
 
-    def __init__(self, review: Review) -> None:
+    def __init__(self, review: Review, read: Callable[[str], str]) -> None:
         super().__init__()
         self.review = review
-        self.sources = searchable_sources(review)
+        self.sources = searchable_sources(review, read)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide tall"):
