@@ -1,0 +1,186 @@
+"""The tryout set: dbreview on real backends nobody tuned it for, findings per rule per repository.
+
+    python bench/tryout.py [--targets DIR] [--only NAME ...] [--save FILE] [--compare FILE]
+
+Each target is a public repository checked out under DIR (default $DBREVIEW_TARGETS, else
+/work/targets) at the commit pinned below; none of their code is in this project. A target that is
+missing or at another commit is reported and skipped. Every target is scanned in a child process
+with no cache, so one target's memory never weighs on the next.
+
+Prints, per target: files read, files unread (scan errors), ORM tables, migration tables,
+revisions, findings by severity; then a rule x target matrix. `--save` writes every finding (rule,
+severity, location, anchor, message) as JSON; `--compare` reads such a file and prints what moved,
+finding by finding, so a change to a rule shows everything it changed, not only where one looked.
+
+Not a test: the targets are not in the repository and a full run takes a few minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+# name -> (repository, commit, what a reader notices about its shape)
+TARGETS: dict[str, tuple[str, str, str]] = {
+    "lockdev-saas-starter": ("MikeLockz/lockdev-saas-starter", "89d1dfd86a17277a38ad24ef71ff1d405c6545a0",
+                             "the prompt's own target: async SQLAlchemy 2.0, RLS, HIPAA"),
+    "fastapi-saas-template": ("AlexTymosh/fastapi-saas-template", "4c5e8bf1a79f7d0b73aab8e1ca79f33a18174958",
+                              "SQLAlchemy 2.0 typed, multi-tenant"),
+    "mealie": ("mealie-recipes/mealie", "b5643a9399465d8b4ea339e7a6639df2d697741b",
+               "SQLAlchemy 2.0 typed, group/household tenants, SQLite or PostgreSQL"),
+    "onyx": ("onyx-dot-app/onyx", "a7d66a8b778c3f9026c4f89dae47d14a3f84816f",
+             "schema-per-tenant with schema_translate_map, two Alembic trees"),
+    "polar": ("polarsource/polar", "c6c3645e639ee8eeaa05aa0835cf8e39e330382f",
+              "SQLAlchemy 2.0 typed, PEP 695, ClickHouse metadata beside PostgreSQL"),
+    "CTFd": ("CTFd/CTFd", "91ced62d44d3ec3142a0948ee96ed19947cfc979",
+             "Flask-SQLAlchemy legacy db.Column, one models module"),
+    "full-stack-fastapi-template": ("fastapi/full-stack-fastapi-template",
+                                    "68adb40d37425f6f8668ec7e5a054500d045e43e", "SQLModel"),
+    "dispatch": ("Netflix/dispatch", "dd2837e82a0bf5565b1b4b4b91ea30b7262d4061",
+                 "classic declarative, core and tenant Alembic trees, schema per organization"),
+    "fides": ("ethyca/fides", "96aa40cba74e44a369d637b056f08310132b65ba",
+              "398 revisions, declared_attr table names"),
+    "redash": ("getredash/redash", "ca79fe988d81cdac9675b412f3dfcab107bc1fbc",
+               "Flask-SQLAlchemy through a subclass of SQLAlchemy"),
+    "prefect": ("PrefectHQ/prefect", "ce79dd3d6cfa2b7337265498210dbc4d25bcdc98",
+                "two Alembic trees (PostgreSQL and SQLite), SQLAlchemy 2.0"),
+    "lemur": ("Netflix/lemur", "3a3c2c201d42db0eed06e79297eb8dc252c39288",
+              "Flask-SQLAlchemy, db re-exported through a package"),
+    "keep": ("keephq/keep", "af93f550b6498089d5e93b6dd426fc2a49498464", "SQLModel, multi-tenant by tenant_id"),
+    "indico": ("indico/indico", "b8f1fde8b81b199341cc84a75909cb0ed362d44e",
+               "Flask-SQLAlchemy subclass, hundreds of models across packages, PostgreSQL schemas"),
+    "flaskbb": ("flaskbb/flaskbb", "4b78af85e96b375fdbc4d53723cedea459c99ac4",
+                "Flask-SQLAlchemy, plugin Alembic trees"),
+    "CleanWithSnapshot": ("Inneren12/CleanWithSnapshot", "a7a766bc618719be73fa58851bf88b909af1ec94",
+                          "FastAPI, RLS policies in Alembic, org_id tenants"),
+    "keystone": ("openstack/keystone", "30ef2ffa65a3486ef882f00538e20f2253c57d4c",
+                 "classic declarative_base, expand/contract Alembic branches"),
+}
+
+SEVERITIES = ("critical", "warning", "info")
+
+
+def _child(root: str) -> None:
+    """Scan one target; print one JSON document."""
+    from analyzers.engine import scan
+
+    t0 = time.perf_counter()
+    result = scan(root)
+    seconds = time.perf_counter() - t0
+    facts = result.facts
+    findings = [
+        {
+            "rule": f.rule_id,
+            "severity": f.severity.value,
+            "location": f"{f.location.path}:{f.location.start_line}",
+            "anchor": f.anchor,
+            "message": f.message,
+            "suppressed": f.suppressed is not None,
+        }
+        for f in result.result.findings
+    ]
+    print(json.dumps({
+        "seconds": round(seconds, 2),
+        "files": result.result.files_scanned,
+        "unread": [f"{e.path}: {e.message}" for e in result.result.errors],
+        "tables": len(facts.tables),
+        "migration_tables": len(facts.migration_tables),
+        "revisions": len(facts.revisions),
+        "findings": findings,
+    }))
+
+
+def _run(name: str, targets: Path) -> dict:
+    repo, commit, _ = TARGETS[name]
+    where = targets / name
+    if not (where / ".git").exists():
+        return {"skipped": f"not checked out at {where} (git clone https://github.com/{repo} {where})"}
+    head = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    if head != commit:
+        return {"skipped": f"at {head[:10]}, not {commit[:10]} (git -C {where} checkout {commit[:10]})"}
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    proc = subprocess.run([sys.executable, __file__, "--child", str(where)], capture_output=True, text=True, env=env)
+    if proc.returncode:
+        return {"skipped": f"scan failed: {proc.stderr.strip().splitlines()[-1:]}"}
+    return json.loads(proc.stdout)
+
+
+def _report(results: dict[str, dict]) -> None:
+    print(f"{'target':30} {'files':>6} {'unread':>6} {'tables':>6} {'mig.t':>6} {'revs':>5} "
+          f"{'crit':>5} {'warn':>5} {'info':>5} {'secs':>6}")
+    for name, r in results.items():
+        if "skipped" in r:
+            print(f"{name:30} skipped: {r['skipped']}")
+            continue
+        sev = Counter(f["severity"] for f in r["findings"] if not f["suppressed"])
+        print(f"{name:30} {r['files']:6} {len(r['unread']):6} {r['tables']:6} {r['migration_tables']:6} "
+              f"{r['revisions']:5} {sev['critical']:5} {sev['warning']:5} {sev['info']:5} {r['seconds']:6}")
+    scanned = {n: r for n, r in results.items() if "skipped" not in r}
+    per_rule: dict[str, Counter] = {}
+    for name, r in scanned.items():
+        for f in r["findings"]:
+            per_rule.setdefault(f["rule"], Counter())[name] += 1
+    names = list(scanned)
+    print("\nfindings per rule (columns: " + ", ".join(f"{i}={n}" for i, n in enumerate(names)) + ")")
+    print(f"{'rule':8}" + "".join(f"{i:>5}" for i in range(len(names))) + "  total")
+    for rule in sorted(per_rule):
+        counts = per_rule[rule]
+        print(f"{rule:8}" + "".join(f"{counts[n] or '.':>5}" for n in names) + f"  {sum(counts.values()):5}")
+    for name, r in scanned.items():
+        for line in r["unread"][:5]:
+            print(f"unread in {name}: {line}")
+
+
+def _key(f: dict) -> tuple:
+    return (f["rule"], f["anchor"], f["location"].rsplit(":", 1)[0])
+
+
+def _compare(before: dict[str, dict], after: dict[str, dict]) -> None:
+    for name, r in after.items():
+        old = before.get(name)
+        if "skipped" in r or not old or "skipped" in old:
+            continue
+        was = Counter(_key(f) for f in old["findings"])
+        now = Counter(_key(f) for f in r["findings"])
+        gone, new = was - now, now - was
+        by_key = {_key(f): f for f in old["findings"] + r["findings"]}
+        if not gone and not new:
+            continue
+        print(f"\n{name}: -{sum(gone.values())} +{sum(new.values())}")
+        for sign, moved in (("-", gone), ("+", new)):
+            for key in sorted(moved):
+                f = by_key[key]
+                print(f"  {sign} {f['rule']} {f['severity']:8} {f['location']}  {f['message'][:110]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--targets", type=Path, default=Path(os.environ.get("DBREVIEW_TARGETS", "/work/targets")))
+    parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--save", type=Path)
+    parser.add_argument("--compare", type=Path)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--child")
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child)
+        return
+    names = args.only or list(TARGETS)
+    with ThreadPoolExecutor(args.jobs) as pool:
+        results = dict(zip(names, pool.map(lambda n: _run(n, args.targets), names)))
+    _report(results)
+    if args.compare and args.compare.exists():
+        _compare(json.loads(args.compare.read_text()), results)
+    if args.save:
+        args.save.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()
