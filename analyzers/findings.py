@@ -43,6 +43,19 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class Related:
+    """Another place a finding is about: a table of one fact seen in many, the drop that undoes a create."""
+
+    location: Location
+    note: str = ""
+
+
+def identity_key(rule_id: str, anchor: str) -> str:
+    """What a finding is about, whatever its file: the key `Finding.covers` lists."""
+    return f"{rule_id} {anchor}"
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule_id: str
     item_id: str
@@ -54,6 +67,10 @@ class Finding:
     fingerprint: str = ""
     code_hash: str = ""
     suppressed: str | None = None  # the reason of a `# dbreview: ignore` comment that covers it
+    related: tuple[Related, ...] = ()
+    # identity_key()s of the findings this one stands for since it replaced them (one finding for a fact
+    # once reported per table, a rule's anchor renamed): a saved review's decisions on those follow it.
+    covers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +116,4 @@ class ScanResult:
     errors: list[ScanError] = field(default_factory=list)
     files_scanned: int = 0
     drafted_answers: dict[str, str] = field(default_factory=dict)  # question id -> drafted answer
+    not_applicable: dict[str, str] = field(default_factory=dict)  # item id -> the evidence it does not apply

@@ -176,3 +176,84 @@ def test_a_moved_finding_keeps_its_decision_notes_and_history_under_its_new_fing
 
         looked = store.set_disposition(review.id, new.fingerprint, Disposition.CONFIRMED, "alice")
         assert not looked.needs_second_look
+
+
+def _per_table(table: str, line: int) -> Finding:
+    return naive_dt(path="app/models.py", line=line, anchor=f"table:{table}:rls", code=(f"class {table.title()}(Base):",))
+
+
+def _one_for_all(*tables: str) -> Finding:
+    """What replaced the per-table findings: one finding for the fact, on the first table's line."""
+    return replace(
+        _per_table(tables[0], 10), anchor="tenancy:no-rls", covers=tuple(f"DT001 table:{t}:rls" for t in tables)
+    )
+
+
+def test_a_finding_that_replaced_several_takes_all_of_them_even_on_one_of_their_lines():
+    before = scan(_per_table("projects", 10), _per_table("tickets", 20), _per_table("notes", 30))
+    after = scan(_one_for_all("projects", "tickets", "notes"))
+    m = match(after, saved(*before, disposition=Disposition.CONFIRMED))
+    (only,) = m.matches
+    assert only.how is How.MERGED and only.agreed and only.needs_second_look
+    assert {s.anchor for s in (only.saved, *only.absorbed)} == {"table:projects:rls", "table:tickets:rls", "table:notes:rls"}
+    assert m.unmatched == ()
+    diff = m.diff()
+    assert (diff.resolved, diff.new, diff.merged) == (0, 0, 2)
+
+
+def test_a_covered_finding_that_still_exists_is_left_to_itself():
+    before = scan(_per_table("projects", 10), _per_table("tickets", 20))
+    after = scan(_one_for_all("projects", "tickets"), _per_table("tickets", 20))
+    m = match(after, saved(*before))
+    merged, kept = m.matches
+    assert merged.how is How.MERGED and merged.saved.anchor == "table:projects:rls" and merged.absorbed == ()
+    assert kept.how is How.SAME
+
+
+def test_a_merge_keeps_an_agreed_decision_moves_notes_and_records_it(tmp_path):
+    with ReviewStore.open(tmp_path / "r.sqlite3") as store:
+        review = store.start_review("/repo", "database", "alice")
+        before = scan(_per_table("projects", 10), _per_table("tickets", 20))
+        store.apply_scan(review.id, ScanResult("/repo", before), "alice")
+        store.bulk_set_disposition(review.id, [f.fingerprint for f in before], Disposition.DISMISSED, "alice",
+                                   reason="won't fix", note="RLS comes in Q1")
+        store.annotate(review.id, before[1].fingerprint, "bob", "tickets first")
+
+        (after,) = scan(_one_for_all("projects", "tickets"))
+        diff = store.apply_scan(review.id, ScanResult("/repo", [after]), "bob")
+        assert (diff.merged, diff.resolved, diff.new) == (1, 0, 0)
+        (state,) = store.snapshot(review.id).findings
+        assert state.fingerprint == after.fingerprint and state.anchor == "tenancy:no-rls"
+        assert (state.disposition, state.dismiss_reason) == (Disposition.DISMISSED, "won't fix")
+        assert state.needs_second_look
+        assert [n.text for n in state.notes] == ["tickets first"]
+        kinds = [e.kind for e in store.events(review.id)]
+        assert kinds.count("merged") == 1
+
+
+def test_a_merge_of_differing_decisions_asks_again_and_says_what_they_were(tmp_path):
+    with ReviewStore.open(tmp_path / "r.sqlite3") as store:
+        review = store.start_review("/repo", "database", "alice")
+        before = scan(_per_table("projects", 10), _per_table("tickets", 20))
+        store.apply_scan(review.id, ScanResult("/repo", before), "alice")
+        store.set_disposition(review.id, before[0].fingerprint, Disposition.CONFIRMED, "alice")
+        store.set_disposition(review.id, before[1].fingerprint, Disposition.DISMISSED, "bob", reason="false positive")
+
+        (after,) = scan(_one_for_all("projects", "tickets"))
+        store.apply_scan(review.id, ScanResult("/repo", [after]), "alice")
+        (state,) = store.snapshot(review.id).findings
+        assert state.disposition == Disposition.UNTRIAGED and not state.needs_second_look
+        (note,) = state.notes
+        assert note.reviewer == "dbreview"
+        assert "app/models.py:10: confirmed" in note.text and "app/models.py:20: dismissed (false positive)" in note.text
+
+
+def test_related_locations_are_kept_with_the_finding(tmp_path):
+    from analyzers.findings import Related
+
+    also = (Related(Location("app/models.py", 20, 20), "tickets"), Related(Location("app/b.py", 3, 4), ""))
+    with ReviewStore.open(tmp_path / "r.sqlite3") as store:
+        review = store.start_review("/repo", "database", "alice")
+        (f,) = scan(replace(_one_for_all("projects", "tickets"), related=also))
+        store.apply_scan(review.id, ScanResult("/repo", [f]), "alice")
+        assert store.snapshot(review.id).findings[0].related == also

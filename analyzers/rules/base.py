@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Iterable
 
-from analyzers.findings import Finding, Location, Severity
+from analyzers.findings import Finding, Location, Related, Severity
 
 if TYPE_CHECKING:
     from analyzers.facts.model import Facts, Span
@@ -37,6 +37,8 @@ class Rule:
         *,
         severity: Severity | None = None,
         item: str | None = None,
+        related: Iterable[tuple[Span, str]] = (),
+        covers: Iterable[str] = (),
     ) -> Finding:
         return Finding(
             rule_id=self.ID,
@@ -46,6 +48,8 @@ class Rule:
             location=Location(span.path, span.start, span.end),
             anchor=anchor,
             evidence=self.facts.lines(span),
+            related=tuple(Related(Location(s.path, s.start, s.end), note) for s, note in related),
+            covers=tuple(covers),
         )
 
 

@@ -4,7 +4,11 @@ Pure functions over frozen values: no database here. The order of the passes is 
 every finding first looks for a saved one with its fingerprint; only those left over look for one
 with the same rule and the same code (moved), and only those left over then for one with the same
 rule and anchor (edited). Running a pass over all findings before the next pass starts keeps a
-looser match from taking a saved finding that a later finding would have matched exactly.
+looser match from taking a saved finding that a later finding would have matched exactly. Between the
+first pass and the looser ones, a finding that replaced others (one finding for a fact that was once reported table by table, an anchor
+renamed: `Finding.covers`) takes every saved finding it covers that nothing else took (merged), so a
+review saved by an older dbreview keeps its decisions instead of seeing them resolved and the
+replacement new.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from analyzers.findings import Finding, code_hash
+from analyzers.findings import Finding, code_hash, identity_key
 from tui.session.state import Detection, Disposition, FindingState, ScanDiff
 
 NO_EVIDENCE = code_hash(())  # every finding without evidence shares it: never a sign of a move
@@ -26,6 +30,7 @@ class How(StrEnum):
     SAME = "same"  # same fingerprint
     MOVED = "moved"  # same rule and code hash
     EDITED = "edited"  # same rule and anchor
+    MERGED = "merged"  # it covers the saved finding(s): it replaced them
     NEW = "new"  # no saved finding
 
 
@@ -34,6 +39,7 @@ class Match:
     finding: Finding
     saved: FindingState | None
     how: How
+    absorbed: tuple[FindingState, ...] = ()  # more saved findings it covers, folded into `saved`
 
     @property
     def code_changed(self) -> bool:
@@ -48,6 +54,8 @@ class Match:
             return "regressed"
         if self.how is How.SAME:
             return "edited" if self.code_changed else "unchanged"
+        if self.how is How.MERGED:
+            return "moved"
         return self.how.value
 
     @property
@@ -70,6 +78,15 @@ class Match:
         decided = self.saved.disposition != Disposition.UNTRIAGED
         return decided and (self.how is not How.SAME or self.code_changed)
 
+    @property
+    def agreed(self) -> bool:
+        """Did every saved finding it takes over end with the same decision? Otherwise none is carried."""
+        return all(_decision(s) == _decision(self.saved) for s in self.absorbed)
+
+
+def _decision(s: FindingState | None) -> tuple:
+    return (s.disposition, s.dismiss_reason, s.severity) if s else ()
+
 
 @dataclass(frozen=True, slots=True)
 class Matching:
@@ -89,6 +106,7 @@ class Matching:
             if s.detection != Detection.ABSENT:
                 counts["resolved"] += 1
                 files.add(s.path)
+        counts["merged"] = sum(len(m.absorbed) for m in self.matches)
         first_scan = not self.unmatched and all(m.saved is None for m in self.matches)
         return ScanDiff(
             new=counts["new"],
@@ -97,6 +115,7 @@ class Matching:
             edited=counts["edited"],
             resolved=counts["resolved"],
             regressed=counts["regressed"],
+            merged=counts["merged"],
             files_changed=None if first_scan else len(files),
         )
 
@@ -112,6 +131,8 @@ def match(findings: Sequence[Finding], saved: Sequence[FindingState]) -> Matchin
         if i is not None and i not in taken:
             taken.add(i)
             found[n] = Match(f, saved[i], How.SAME)
+
+    _merge(findings, saved, found, taken)
 
     passes: tuple[tuple[How, Callable[[Finding | FindingState], Hashable | None]], ...] = (
         (How.MOVED, lambda x: None if x.code_hash in (NO_EVIDENCE, "") else (x.rule_id, x.code_hash)),
@@ -135,6 +156,26 @@ def match(findings: Sequence[Finding], saved: Sequence[FindingState]) -> Matchin
 
     matches = tuple(m or Match(f, None, How.NEW) for f, m in zip(findings, found, strict=True))
     return Matching(matches, tuple(s for i, s in enumerate(saved) if i not in taken))
+
+
+def _merge(findings: Sequence[Finding], saved: Sequence[FindingState], found: list, taken: set[int]) -> None:
+    """Each finding that replaced others takes the saved ones it covers. Before the looser passes: a
+    replacement often sits on the line of one of the findings it replaced, and matching that one alone
+    by its code would leave the rest to be resolved. A saved finding whose rule and anchor some new
+    finding still has is left to that finding."""
+    current = {identity_key(f.rule_id, f.anchor) for f in findings}
+    covered: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(saved):
+        key = identity_key(s.rule_id, s.anchor)
+        if i not in taken and key not in current:
+            covered[key].append(i)
+    for n, f in enumerate(findings):
+        if found[n] is not None or not f.covers:
+            continue
+        free = sorted({i for key in f.covers for i in covered.get(key, ()) if i not in taken})
+        if free:
+            taken.update(free)
+            found[n] = Match(f, saved[free[0]], How.MERGED, tuple(saved[i] for i in free[1:]))
 
 
 def _distance(f: Finding, s: FindingState) -> tuple[bool, int]:

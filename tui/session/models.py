@@ -92,6 +92,7 @@ class FindingRow(Base):
     end_line: Mapped[int]
     anchor: Mapped[str] = mapped_column(Text)
     evidence: Mapped[str] = mapped_column(Text)  # JSON list of the source lines
+    related: Mapped[str] = mapped_column(Text, server_default="[]")  # JSON [[path, start, end, note], ...]
     code_hash: Mapped[str] = mapped_column(String(64))
     detection: Mapped[str] = mapped_column(String(16))
     disposition: Mapped[str] = mapped_column(String(16))
@@ -168,6 +169,17 @@ class DocRead(Base):
     path: Mapped[str] = mapped_column(Text, primary_key=True)
     reviewer: Mapped[str] = mapped_column(String(100), primary_key=True)
     at: Mapped[datetime]
+
+
+class NotApplicableRow(Base):
+    """Items the latest scan found not to apply to the target (no patients, nothing billed ...), with
+    the evidence; replaced by each scan. A reviewer's verdict always overrides it."""
+
+    __tablename__ = "not_applicable"
+
+    review_id: Mapped[int] = _review_fk()
+    item_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
 
 
 class ScanErrorRow(Base):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from analyzers.findings import Finding, ScanError, ScanResult, Severity
+from analyzers.findings import Finding, Related, ScanError, ScanResult, Severity
 
 
 class Disposition(StrEnum):
@@ -78,6 +78,7 @@ class FindingState:
     notes: tuple[Note, ...] = ()
     needs_second_look: bool = False
     version: int = 0
+    related: tuple[Related, ...] = ()
 
     @property
     def location(self) -> str:
@@ -138,6 +139,7 @@ class ReviewSnapshot:
     answers: dict[str, AnswerState] = field(default_factory=dict)
     events: tuple[Event, ...] = ()
     scan_errors: tuple[ScanError, ...] = ()
+    not_applicable: dict[str, str] = field(default_factory=dict)  # item id -> why the scan says it does not apply
 
     def item(self, item_id: str) -> ItemState:
         return self.items.get(item_id) or ItemState(item_id)
@@ -170,6 +172,7 @@ class ScanDiff:
     edited: int = 0  # same rule and anchor (or fingerprint), other code
     resolved: int = 0  # gone from the code since the last scan
     regressed: int = 0  # was gone, came back
+    merged: int = 0  # saved findings that a finding replacing several of them took over
     files_changed: int | None = None  # files whose findings changed; None on a first scan
 
     def __str__(self) -> str:
@@ -181,7 +184,8 @@ class ScanDiff:
             "resolved": self.resolved,
             "regressed": self.regressed,
         }
-        return ", ".join(f"{n} {label}" for label, n in counts.items())
+        text = ", ".join(f"{n} {label}" for label, n in counts.items())
+        return text + (f", {self.merged} merged into others" if self.merged else "")
 
 
 def state_of(finding: Finding, id: int = 0) -> FindingState:
@@ -200,6 +204,7 @@ def state_of(finding: Finding, id: int = 0) -> FindingState:
         anchor=finding.anchor,
         evidence=finding.evidence,
         code_hash=finding.code_hash,
+        related=finding.related,
     )
 
 
@@ -219,4 +224,5 @@ def snapshot_from_scan(result: ScanResult, checklist_id: str, now: datetime) -> 
         findings=tuple(states),
         answers={qid: AnswerState(qid, drafted=text) for qid, text in result.drafted_answers.items()},
         scan_errors=tuple(result.errors),
+        not_applicable=dict(result.not_applicable),
     )

@@ -28,7 +28,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from analyzers.findings import ScanError, ScanResult, Severity
+from analyzers.findings import Location, Related, ScanError, ScanResult, Severity
 from tui.session import identity
 from tui.session.migrations import HEAD, alembic_config, known_revisions
 from tui.session.models import (
@@ -39,6 +39,7 @@ from tui.session.models import (
     FindingRow,
     ItemVerdict,
     Review,
+    NotApplicableRow,
     ScanErrorRow,
 )
 from tui.session.state import (
@@ -227,6 +228,8 @@ class ReviewStore:
                     values["severity"] = old.severity.value  # the reviewer's call stands
                 values["detection"] = m.detection.value
                 values["needs_second_look"] = m.needs_second_look
+                if m.absorbed:
+                    values |= _take_over(s, review, m, reviewer, now)
                 bump = values != _values_of_state(old)
                 changed.append(values | {"id": old.id, "version": old.version + bump, "last_seen": now})
             for old in matching.unmatched:
@@ -251,6 +254,12 @@ class ReviewStore:
                     ],
                 )
             _store_drafts(s, review_id, result.drafted_answers)
+            s.execute(delete(NotApplicableRow).where(NotApplicableRow.review_id == review_id))
+            if result.not_applicable:
+                s.execute(
+                    insert(NotApplicableRow),
+                    [{"review_id": review_id, "item_id": i, "reason": why} for i, why in result.not_applicable.items()],
+                )
 
             diff = matching.diff()
             note = str(diff) + (f", {len(result.errors)} scan errors" if result.errors else "")
@@ -282,6 +291,7 @@ class ReviewStore:
             errors = s.scalars(
                 select(ScanErrorRow).where(ScanErrorRow.review_id == review_id).order_by(ScanErrorRow.id)
             )
+            not_applicable = s.scalars(select(NotApplicableRow).where(NotApplicableRow.review_id == review_id))
             return ReviewSnapshot(
                 review=_review_info(review, tuple(dict.fromkeys(e.reviewer for e in events))),
                 findings=tuple(_finding_state(r, tuple(notes.get(r[0], ()))) for r in findings),
@@ -289,6 +299,7 @@ class ReviewStore:
                 answers={r.question_id: _answer_state(r) for r in answers},
                 events=tuple(_event(e) for e in events),
                 scan_errors=tuple(ScanError(e.path, e.message, e.line) for e in errors),
+                not_applicable={r.item_id: r.reason for r in not_applicable},
             )
 
     def finding(self, review_id: int, fingerprint: str) -> FindingState:
@@ -777,6 +788,38 @@ def _store_drafts(s: Session, review_id: int, drafts: dict[str, str]) -> None:
         )
 
 
+MERGE_NOTE_BY = "dbreview"  # who the note on a merge with differing decisions is from: no reviewer wrote it
+
+
+def _take_over(s: Session, review: Review, m: identity.Match, reviewer: str, at: datetime) -> dict[str, Any]:
+    """A finding replaced several saved ones (identity._merge): their notes and history move to the
+    one kept, the others are removed with a "merged" event each, and their decision is kept when they
+    all agreed; when they did not, the finding is untriaged again with a note of what they were."""
+    keep = m.saved
+    assert keep is not None
+    for gone in m.absorbed:
+        s.execute(update(EventRow).where(EventRow.finding_id == gone.id).values(finding_id=keep.id))
+        s.execute(delete(FindingRow).where(FindingRow.id == gone.id))
+        _record(s, review, reviewer, at, "merged", gone.fingerprint, old=gone.fingerprint, new=m.finding.fingerprint,
+                finding_id=keep.id)
+    if m.agreed:
+        return {}
+    decisions = "; ".join(f"{f.location}: {_decision_text(f)}" for f in (keep, *m.absorbed))
+    _record(s, review, MERGE_NOTE_BY, at, "note", m.finding.fingerprint, finding_id=keep.id,
+            note=f"This finding replaces {len(m.absorbed) + 1} earlier ones, decided differently ({decisions}); "
+            "decide it again.")
+    return {"disposition": Disposition.UNTRIAGED.value, "dismiss_reason": None, "needs_second_look": False,
+            "severity": m.finding.severity.value}
+
+
+def _decision_text(f: FindingState) -> str:
+    if f.disposition == Disposition.DISMISSED:
+        return f"dismissed ({f.dismiss_reason})"
+    if f.disposition == Disposition.DOWNGRADED:
+        return f"downgraded to {f.severity}"
+    return f.disposition.value
+
+
 def _values_of_state(f: FindingState) -> dict[str, Any]:
     """The columns a scan sets: from a saved finding, or from a scanned one through state_of()."""
     return {
@@ -791,6 +834,7 @@ def _values_of_state(f: FindingState) -> dict[str, Any]:
         "end_line": f.end_line,
         "anchor": f.anchor,
         "evidence": json.dumps(list(f.evidence)),
+        "related": json.dumps([[r.location.path, r.location.start_line, r.location.end_line, r.note] for r in f.related]),
         "code_hash": f.code_hash,
         "detection": f.detection.value,
         "needs_second_look": f.needs_second_look,
@@ -801,7 +845,7 @@ _STATE_COLUMNS = tuple(
     FindingRow.__table__.c[name]
     for name in (
         "id fingerprint rule_id item_id severity original_severity message path start_line end_line anchor "
-        "evidence code_hash detection disposition dismiss_reason needs_second_look version"
+        "evidence code_hash detection disposition dismiss_reason needs_second_look version related"
     ).split()
 )
 _SEVERITY = {m.value: m for m in Severity}
@@ -813,7 +857,7 @@ def _finding_state(row: Sequence[Any], notes: tuple[Note, ...] = ()) -> FindingS
     """From a row of _STATE_COLUMNS (snapshot() makes thousands of these: plain lookups only)."""
     (
         id_, fp, rule, item, severity, original, message, path, start, end, anchor, evidence, code, detection,
-        disposition, reason, second_look, version,
+        disposition, reason, second_look, version, related,
     ) = row
     return FindingState(
         id=id_,
@@ -835,6 +879,7 @@ def _finding_state(row: Sequence[Any], notes: tuple[Note, ...] = ()) -> FindingS
         notes=notes,
         needs_second_look=second_look,
         version=version,
+        related=tuple(Related(Location(p, a, b), note) for p, a, b, note in json.loads(related)) if related != "[]" else (),
     )
 
 
