@@ -256,11 +256,19 @@ def _triage(a: Assessment, f: FindingState) -> str:
     return text
 
 
+def _related(f: FindingState) -> list[str]:
+    if not f.related:
+        return []
+    places = ", ".join(code_span(str(r.location)) + (f" ({inline(r.note)})" if r.note else "") for r in f.related)
+    return [f"  - **Also at:** {places}"]
+
+
 def _issue(a: Assessment, f: FindingState) -> list[str]:
     info = a.rule(f.rule_id)
     out = [
         f"- {inline(f.message)}",
         f"  - **Location:** {code_span(f.location)} (rule {code_span(f.rule_id)}, item {inline(f.item_id)})",
+        *_related(f),
         f"  - **Severity:** {_severity_text(a, f)}",
         f"  - **Triage:** {_triage(a, f)}",
     ]

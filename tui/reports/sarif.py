@@ -123,6 +123,7 @@ def _result(a: Assessment, f: FindingState, rule_index: int) -> dict[str, Any]:
         "level": LEVEL[f.severity],
         "message": {"text": printable(f.message)},
         "locations": [{"physicalLocation": {"artifactLocation": _artifact(f.path), "region": region}}],
+        **_related(f),
         "partialFingerprints": {"dbreview/v1": f.fingerprint, "dbreview/codeHash": f.code_hash},
         "baselineState": BASELINE[f.detection],
         "suppressions": _suppressions(a, f),
@@ -139,6 +140,24 @@ def _result(a: Assessment, f: FindingState, rule_index: int) -> dict[str, Any]:
                 for note in f.notes
             ],
         },
+    }
+
+
+def _related(f: FindingState) -> dict[str, Any]:
+    if not f.related:
+        return {}
+    return {
+        "relatedLocations": [
+            {
+                "id": n,
+                "physicalLocation": {
+                    "artifactLocation": _artifact(r.location.path),
+                    "region": {"startLine": max(1, r.location.start_line), "endLine": max(1, r.location.end_line)},
+                },
+                **({"message": {"text": printable(r.note)}} if r.note else {}),
+            }
+            for n, r in enumerate(f.related)
+        ]
     }
 
 
