@@ -258,7 +258,7 @@ def _q1_2(facts: Facts) -> str:
 @answer("q1.3")
 def _q1_3(facts: Facts) -> str:
     rls = rls_by_table(facts)
-    tenant_tables = [t for t in _models(facts) if tenant_column(t) is not None]
+    tenant_tables = [t for t in _models(facts) if tenant_column(t, facts) is not None]
     protected = [t for t in tenant_tables if rls.get(t.name) and rls[t.name].enabled]
     reads_tenant = [n for n, s in rls.items() if any(TENANT_SETTING.search(p.text) for p in s.policies)]
     variable_set = any(
@@ -504,7 +504,7 @@ def _q5_3(facts: Facts) -> str:
 @answer("q6.1")
 def _q6_1(facts: Facts) -> str:
     rls = rls_by_table(facts)
-    tenant_tables = [t for t in _models(facts) if tenant_column(t) is not None]
+    tenant_tables = [t for t in _models(facts) if tenant_column(t, facts) is not None]
     if not tenant_tables:
         return "No table carries organization_id/tenant_id; isolation, if any, is by schema or database: check the connection set-up."
     open_tables = [t for t in tenant_tables if not (rls.get(t.name) and rls[t.name].enabled)]
@@ -534,10 +534,10 @@ def _q6_2(facts: Facts) -> str:
     if not lines:
         return "No: no migration enables Row-Level Security." + _rls_note(facts)
     rls = rls_by_table(facts)
-    ignoring = [f"{t.name}.{p.details.get('name')}" for t in _models(facts) if tenant_column(t) is not None and t.name in rls
+    ignoring = [f"{t.name}.{p.details.get('name')}" for t in _models(facts) if tenant_column(t, facts) is not None and t.name in rls
                 for p in rls[t.name].policies
                 if (p.details.get("using") or "").strip().lower() not in ("", "true") and not TENANT_SETTING.search(p.text)
-                and tenant_column(t).name not in (p.details.get("using") or "")]  # type: ignore[union-attr]
+                and tenant_column(t, facts).name not in (p.details.get("using") or "")]  # type: ignore[union-attr]
     extra = f"\nPolicies on tenant tables that compare nothing with the tenant: {listed(ignoring)}." if ignoring else ""
     return "Policy by policy:\n" + bullets(lines) + extra + _rls_note(facts)
 

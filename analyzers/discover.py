@@ -1,14 +1,14 @@
 """Where the database code of a target is: the Python files worth reading, Alembic set-ups, design
-docs, and the target's own pins from `[tool.dbreview]` or `.dbreview.toml`. No fixed paths."""
+docs, as the target's settings (analyzers/settings.py) pin them. No fixed paths."""
 
 from __future__ import annotations
 
 import configparser
-import fnmatch
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from analyzers.settings import Settings, load_settings
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 SKIP_DIRS = {
@@ -28,16 +28,6 @@ class Candidate:
 
 
 @dataclass(slots=True)
-class Settings:
-    """What a target pins in [tool.dbreview] / .dbreview.toml."""
-
-    exclude: list[str] = field(default_factory=list)  # glob patterns of relative paths
-    include: list[str] = field(default_factory=list)  # read these even without markers
-    docs: list[str] = field(default_factory=list)  # context documents (files or folders)
-    source: str | None = None
-
-
-@dataclass(slots=True)
 class Layout:
     root: Path
     python: list[Candidate] = field(default_factory=list)
@@ -52,43 +42,17 @@ class TargetError(Exception):
     """The target cannot be reviewed at all (missing, not a directory, no Python)."""
 
 
-def load_settings(root: Path) -> tuple[Settings, str | None]:
-    """The target's pins; a broken file is reported, not fatal."""
-    for name, table in ((".dbreview.toml", None), ("pyproject.toml", ("tool", "dbreview"))):
-        path = root / name
-        if not path.is_file():
-            continue
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
-        except tomllib.TOMLDecodeError as exc:
-            return Settings(), f"{name}: {exc}"
-        for key in table or ():
-            data = data.get(key, {}) if isinstance(data, dict) else {}
-        if not data:
-            continue
-        return (
-            Settings(
-                exclude=[str(x) for x in data.get("exclude", [])],
-                include=[str(x) for x in data.get("include", [])],
-                docs=[str(x) for x in data.get("docs", [])],
-                source=name,
-            ),
-            None,
-        )
-    return Settings(), None
-
-
-def discover(root: Path) -> Layout:
+def discover(root: Path, settings: Settings | None = None) -> Layout:
+    """What of `root` is worth reading. Without `settings`, the target's own are read (a
+    SettingsError when they cannot be used)."""
     root = Path(root)
     if not root.exists():
         raise TargetError(f"{root}: no such file or directory")
     if not root.is_dir():
         raise TargetError(f"{root}: not a directory")
     layout = Layout(root=root.resolve())
-    layout.settings, problem = load_settings(layout.root)
-    if problem:
-        layout.skipped.append((problem.split(":")[0], f"settings ignored: {problem}"))
-    excluded = layout.settings.exclude
+    layout.settings = settings if settings is not None else load_settings(layout.root)
+    excluded = layout.settings.excluded if layout.settings.exclude else None
     seen_dirs: set[tuple[int, int]] = set()
     # Plain strings, not Path objects: on a tree of thousands of files pathlib is most of the walk.
     stack: list[tuple[str, str]] = [(str(layout.root), "")]  # (absolute path, relative path)
@@ -107,7 +71,7 @@ def discover(root: Path) -> Layout:
             continue
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-            if excluded and any(fnmatch.fnmatch(rel, pat) for pat in excluded):
+            if excluded is not None and excluded(rel):
                 continue
             try:
                 if entry.is_dir():
@@ -141,13 +105,13 @@ def _file(layout: Layout, entry: os.DirEntry[str], rel: str) -> None:
         layout.python.append(Candidate(rel, st.st_size, st.st_mtime_ns))
     elif name == "alembic.ini":
         layout.alembic_ini.append((rel, _script_location(Path(entry.path))))
-    elif name.endswith(".md") and _is_doc(rel, layout.settings.docs):
+    elif name.endswith(".md") and _is_doc(rel, layout.settings):
         layout.docs.append(rel)
 
 
-def _is_doc(rel: str, pinned: list[str]) -> bool:
-    if pinned:
-        return any(rel == p or rel.startswith(p.rstrip("/") + "/") for p in pinned)
+def _is_doc(rel: str, settings: Settings) -> bool:
+    if settings.docs:
+        return settings.pinned_doc(rel)
     return any(part in DOC_DIRS for part in rel.split("/")[:-1])
 
 
@@ -175,5 +139,5 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8", errors="replace")
 
 
-def relevant(data: bytes, rel: str, include: list[str]) -> bool:
-    return any(m in data for m in MARKERS) or any(fnmatch.fnmatch(rel, p) for p in include)
+def relevant(data: bytes, rel: str, settings: Settings) -> bool:
+    return any(m in data for m in MARKERS) or settings.included(rel)

@@ -23,6 +23,7 @@ from analyzers.discover import Candidate, Layout, decode, discover, relevant
 from analyzers.facts.link import link
 from analyzers.facts.model import DocFact, Facts, ModuleFacts, SqlStatement
 from analyzers.findings import Finding, ScanError, ScanResult, with_identity
+from analyzers.settings import Settings
 
 # Worker processes are started only for this much Python to parse (measured on 2 cores: below it the
 # start and stop of a forked worker cost what it saves), or for FORKSERVER_MIN_BYTES when they must
@@ -58,26 +59,30 @@ class Scan:
 def scan(
     root: str | os.PathLike[str],
     *,
+    settings: Settings | None = None,
     cache_dir: Path | None = None,
     jobs: int | None = None,
     progress: Progress | None = None,
     on_findings: Callable[[list[Finding]], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
 ) -> Scan:
-    """Analyze `root`. Raises discover.TargetError when it is not a directory with Python in it."""
+    """Analyze `root` as `settings` say (default: the target's own). Raises discover.TargetError
+    when it is not a directory with Python in it, settings.SettingsError when its settings cannot be
+    used."""
     from analyzers.answers import draft_answers
     from analyzers.rules import run_rules
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    layout = discover(Path(root))
+    layout = discover(Path(root), settings)
+    settings = layout.settings
     timings["discover"] = time.perf_counter() - t0
     errors = [ScanError(path, why) for path, why in layout.skipped if not why.startswith("directory already")]
     errors += [ScanError(path, why) for path, why in layout.skipped if why.startswith("directory already")]
 
     t1 = time.perf_counter()
     cache_file = _cache_file(cache_dir, layout.root) if cache_dir else None
-    include = tuple(layout.settings.include)  # which files are read depends on it too
+    include = (settings.prefix, *settings.include)  # which files are read depends on them too
     cache = _load_cache(cache_file, include)
     entries, hits = _read_all(layout, cache, jobs, progress, is_cancelled)
     if cache_file is not None and _changed(cache, entries):  # a cancelled scan keeps what it finished
@@ -85,7 +90,7 @@ def scan(
     timings["facts"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
-    facts = _Linked(root=str(layout.root))
+    facts = _Linked(root=str(layout.root), settings=settings)
     modules = []
     for path, entry in sorted(entries.items()):
         if entry.warning:
@@ -146,7 +151,7 @@ def _read_all(
     if progress:
         progress("reading", len(entries), total)
     root = str(layout.root)
-    include = layout.settings.include
+    settings = layout.settings
     now_ns = time.time_ns()
     reused = 0
     todo: list[tuple[Candidate, bytes]] = []  # relevant and new: to be parsed
@@ -162,7 +167,7 @@ def _read_all(
             continue
         # A file changed in the same clock tick as this read could keep its mtime: check its bytes next time.
         racy = cand.mtime_ns >= now_ns - _RACY_NS
-        if not relevant(data, cand.path, include):  # no digest: checking the markers again costs as little
+        if not relevant(data, cand.path, settings):  # no digest: checking the markers again costs as little
             entries[cand.path] = _Entry(cand.size, cand.mtime_ns, "", None, None, racy)
             continue
         old = cache.get(cand.path)

@@ -22,6 +22,7 @@ from analyzers.checklist import load_checklist
 from analyzers.findings import Finding
 from tui import labels, paths
 from tui.commands import ChecklistCommands
+from tui.reports.sanitize import one_line
 from tui.review import Review, files_changed_since
 from tui.screens.dialogs import DismissDialog, TextDialog
 from tui.screens.help import HelpScreen
@@ -178,10 +179,18 @@ class ReviewApp(App[None]):
     @work(thread=True, exclusive=True, group="scan", exit_on_error=False)
     def run_scan(self) -> None:
         from analyzers.engine import scan
+        from analyzers.settings import Settings, SettingsError, load_settings
 
         worker = get_current_worker()
+        try:
+            settings = load_settings(self.repo)
+        except SettingsError as exc:  # someone else's typo must not block a review: say so, use the defaults
+            settings = Settings()
+            message = f"{one_line(str(exc))}. Scanning with the default settings."
+            self.call_from_thread(self.notify, message, title="Settings not used", severity="warning", timeout=15, markup=False)
         result = scan(
             self.repo,
+            settings=settings,
             cache_dir=paths.scan_cache_dir(self.data_dir),
             progress=lambda stage, done, total: self.post_message(self.ScanProgressed(stage, done, total)),
             on_findings=lambda found: self.post_message(self.FindingsFound(found)),

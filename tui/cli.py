@@ -1,8 +1,8 @@
 """The `dbreview` command: the terminal app on a repository, and the headless commands around it
 (scan, export, sessions, rules). Textual is imported only by the commands that start the app.
 
-Exit status: 0 done, 2 bad input (one line on stderr says what), 1 an unexpected error (one line; the
-traceback with --debug).
+Exit status (tui/gate.py): 0 done, 1 findings open at or above --fail-on, 2 bad input or settings
+(one line on stderr says what), 3 an unexpected error (one line; the traceback with --debug).
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui import paths
+from tui.gate import DEFAULT_FAIL_ON, Exit, add_gate_options, exit_status
 
 if TYPE_CHECKING:
     from analyzers.engine import Scan
+    from analyzers.settings import Settings
     from tui.session import ReviewStore
     from tui.session.state import ReviewSnapshot, ReviewSummary
 
@@ -45,28 +47,30 @@ class UsageError(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
+    from analyzers.settings import SettingsError
+
     parser = _parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error argparse already printed
-        return exc.code if isinstance(exc.code, int) else 2
+        return exc.code if isinstance(exc.code, int) else Exit.BAD_INPUT
     try:
         return args.run(args)
-    except UsageError as exc:
+    except (UsageError, SettingsError) as exc:
         _say(str(exc))
-        return 2
+        return Exit.BAD_INPUT
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `dbreview scan . | head`: the reader left, which is fine
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 0
+        return Exit.OK
     except Exception as exc:  # noqa: BLE001 - the one place an unexpected error becomes a line
         if getattr(args, "debug", False):
             traceback.print_exc()
         hint = "" if getattr(args, "debug", False) else " (run again with --debug for the traceback)"
         _say(f"unexpected error: {type(exc).__name__}: {exc}{hint}")
-        return 1
+        return Exit.ERROR
 
 
 # -- the command line -------------------------------------------------------------------------------
@@ -122,10 +126,13 @@ def _parser() -> argparse.ArgumentParser:
         "skipped files) instead of the report; the report is still written to -o FILE",
     )
     sub.add_argument("--no-cache", action="store_true", help="read every file again (the cache is in the data dir)")
+    add_rule_options(sub)
+    add_gate_options(sub)
 
     sub = command("export", _cmd_export, "write the saved review of a repository, with the reviewer's decisions")
     sub.add_argument("path", metavar="PATH")
     _report_options(sub)
+    add_gate_options(sub)
 
     sub = command("sessions", _cmd_sessions, "list the saved reviews: repository, checklist, progress, last change")
     sub.add_argument("--prune", action="store_true", help="offer to remove reviews whose repository is gone (asks for each)")
@@ -134,6 +141,33 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("rules", _cmd_rules, "list every rule (id, severity, checklist item, title), or explain one")
     sub.add_argument("rule_id", nargs="?", metavar="RULE_ID", help="explain this rule in full")
     return parser
+
+
+def add_rule_options(sub: argparse.ArgumentParser) -> None:
+    """--enable / --disable, over the target's `enable` / `disable` settings."""
+    rules = lambda text: [r for r in text.split(",") if r.strip()]  # noqa: E731
+    sub.add_argument("--enable", metavar="RULES", type=rules, action="extend", default=[], help="run only these rules (ids or families such as TEN, comma-separated)")
+    sub.add_argument("--disable", metavar="RULES", type=rules, action="extend", default=[], help="also leave out these rules (ids or families)")
+
+
+def target_settings(path: Path, args: argparse.Namespace) -> Settings:
+    """The settings of the target at `path`, looked up from it upward, with the command line's
+    --fail-on / --enable / --disable over them. Bad settings raise SettingsError (exit 2)."""
+    from analyzers.settings import load_settings, with_flags
+
+    return with_flags(
+        load_settings(path),
+        fail_on=getattr(args, "fail_on", None),
+        enable=getattr(args, "enable", ()),
+        disable=getattr(args, "disable", ()),
+    )
+
+
+def gate(open_severities: Iterator | list, settings: Settings | None, args: argparse.Namespace) -> Exit:
+    """The command's exit status: 1 when anything open is at or above the fail-on severity (the
+    flag's, else the settings', else critical), 0 otherwise or with --exit-zero."""
+    fail_on = getattr(args, "fail_on", None) or (settings.fail_on if settings else None) or DEFAULT_FAIL_ON
+    return exit_status(open_severities, fail_on=fail_on, exit_zero=getattr(args, "exit_zero", False))
 
 
 def _report_options(sub: argparse.ArgumentParser) -> None:
@@ -281,9 +315,13 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     from analyzers.engine import scan
     from tui.session.state import snapshot_from_scan
 
+    target = Path(args.path).expanduser()
+    if not target.is_dir():  # before the settings, so that a mistyped path says so
+        raise UsageError(f"{target}: {'not a directory' if target.exists() else 'no such file or directory'}")
+    settings = target_settings(target, args)
     cache = None if args.no_cache else paths.scan_cache_dir(_data_dir(args))
     try:
-        result = scan(Path(args.path).expanduser(), cache_dir=cache, progress=_progress_line())
+        result = scan(target, settings=settings, cache_dir=cache, progress=_progress_line())
     except TargetError as exc:
         raise UsageError(str(exc)) from None
     finally:
@@ -297,7 +335,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     else:
         _write(_render(args.format, snapshot), args.output)
     _summarize_errors(result.result.errors)
-    return 0
+    return gate((f.severity for f in snapshot.findings if f.is_open), settings, args)
 
 
 def _progress_line() -> Callable[[str, int, int], None] | None:
@@ -355,10 +393,11 @@ def explain_layout(found: Scan) -> str:
     )
     s = layout.settings
     if s.source:
-        where = "[tool.dbreview] in pyproject.toml" if s.source == "pyproject.toml" else s.source
-        out.append(f"Settings from {where}: exclude {s.exclude or '-'}, include {s.include or '-'}, docs {s.docs or '-'}")
+        where = f"[tool.dbreview] in {s.source}" if s.source.endswith("pyproject.toml") else s.source
+        out.append(f"Settings from {one_line(where)}:")
+        out += [f"  {key} = {one_line(value)}" for key, value in settings_lines(s)] or ["  (none differ from the defaults)"]
     else:
-        out.append("Settings: none (pin exclude / include / docs in [tool.dbreview] of pyproject.toml or .dbreview.toml)")
+        out.append("Settings: none (a .dbreview.toml, or [tool.dbreview] in pyproject.toml, here or up to the repository root)")
 
     out += ["", "Alembic (alembic.ini files, their script_location, and the revisions under each versions folder)"]
     out += [f"  {line}" for line in _alembic_lines(layout.alembic_ini, facts.revisions)] or ["  none found"]
@@ -393,6 +432,23 @@ def explain_layout(found: Scan) -> str:
     out += ["", f"Skipped or not fully read ({len(found.result.errors)})"]
     out += [f"  {one_line(str(e))}" for e in found.result.errors] or ["  nothing"]
     return "\n".join(out)
+
+
+def settings_lines(s: Settings) -> list[tuple[str, str]]:
+    """(key, value) of each setting that differs from the default, as the file spells it."""
+    from analyzers.settings import DEFAULT_TENANT_COLUMNS
+
+    lists = {"exclude": s.exclude, "include": s.include, "docs": s.docs, "enable": s.enable, "disable": s.disable}
+    out = [(key, ", ".join(values)) for key, values in lists.items() if values]
+    if s.severity:
+        out.append(("severity", ", ".join(f"{rule}={level}" for rule, level in sorted(s.severity.items()))))
+    if s.fail_on:
+        out.append(("fail-on", s.fail_on))
+    if s.tenant_columns != DEFAULT_TENANT_COLUMNS:
+        out.append(("tenant-columns", ", ".join(s.tenant_columns)))
+    if s.prefix:
+        out.append(("(scanned folder, from the file's)", s.prefix.rstrip("/")))
+    return out
 
 
 def _alembic_lines(inis: list[tuple[str, str]], revisions: list) -> list[str]:
@@ -461,8 +517,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"no saved review of {repo}; `{PROG} open {args.path}` starts one, `{PROG} sessions` lists them")
     with store:
         snapshot = store.snapshot(info.id)
+    settings = target_settings(Path(repo), args) if Path(repo).is_dir() and args.fail_on is None else None
     _write(_render(args.format, snapshot), args.output)
-    return 0
+    return gate((f.severity for f in snapshot.findings if f.is_open), settings, args)
 
 
 def _cmd_sessions(args: argparse.Namespace) -> int:

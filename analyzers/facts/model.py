@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from analyzers.settings import Settings
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -263,6 +265,7 @@ class Facts:
     sql: list[SqlUse] = field(default_factory=list)
     docs: list[DocFact] = field(default_factory=list)
     json_uses: list[JsonUse] = field(default_factory=list)
+    settings: Settings = field(default_factory=Settings)  # the target's: tenant columns, which rules run
     # What the rules derive from the linked facts once and read many times (analyzers/rules/schema.py: the
     # migration SQL indexed by table); not part of the facts themselves.
     derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from functools import cache
 from typing import TYPE_CHECKING, Callable
 
@@ -48,17 +49,23 @@ def run_rules(
     on_findings: Callable[[list[Finding]], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
 ) -> tuple[list[Finding], list[ScanError]]:
-    """Every rule over the facts. A rule that fails is a scan error, never a failed scan."""
+    """Every rule the target's settings enable over the facts, at the severity they set. A rule that
+    fails is a scan error, never a failed scan."""
     findings: list[Finding] = []
     errors: list[ScanError] = []
+    settings = facts.settings
     for rule in all_rules():
         if is_cancelled and is_cancelled():
             break
+        if not settings.rule_enabled(rule.ID):
+            continue
         try:
             found = list(rule(facts).check())
         except Exception as exc:  # noqa: BLE001 - one broken rule must not lose the others
             errors.append(ScanError(f"<rule {rule.ID}>", f"rule failed: {type(exc).__name__}: {exc}"))
             continue
+        if rule.ID in settings.severity:
+            found = [replace(f, severity=settings.severity[rule.ID]) for f in found]
         findings.extend(found)
         if on_findings and found:
             on_findings(found)

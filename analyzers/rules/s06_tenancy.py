@@ -81,7 +81,7 @@ class TenantTableWithoutRls(Rule):
             return
         rls = rls_by_table(self.facts)
         if not any(state.enabled for state in rls.values()) and not unread_sql(self.facts):
-            scoped = [t for t in self.facts.tables.values() if tenant_column(t) is not None]
+            scoped = [t for t in self.facts.tables.values() if tenant_column(t, self.facts) is not None]
             if scoped:  # no RLS anywhere: one decision, not one finding per table
                 yield self.finding(
                     f"{len(scoped)} tenant-scoped tables ({', '.join(t.name for t in scoped[:5])}{', ...' if len(scoped) > 5 else ''}) "
@@ -91,7 +91,7 @@ class TenantTableWithoutRls(Rule):
                 )
             return
         for table in self.facts.tables.values():
-            col = tenant_column(table)
+            col = tenant_column(table, self.facts)
             if col is not None and not (rls.get(table.name) and rls[table.name].enabled):
                 unread = unread_sql(self.facts, table.name)
                 note, severity = "", None
@@ -212,7 +212,7 @@ class PolicyIgnoresTenant(Rule):
     def check(self):
         rls = rls_by_table(self.facts)
         for table in self.facts.tables.values():
-            col = tenant_column(table)
+            col = tenant_column(table, self.facts)
             if col is None or table.name not in rls:
                 continue
             for pol in rls[table.name].policies:
@@ -302,7 +302,7 @@ class Patient(Base):
             return
         rls = rls_by_table(self.facts)
         for table in self.facts.tables.values():
-            if tenant_column(table) is None and holds_phi(table.name) and not (rls.get(table.name) and rls[table.name].enabled):
+            if tenant_column(table, self.facts) is None and holds_phi(table.name) and not (rls.get(table.name) and rls[table.name].enabled):
                 unread = unread_sql(self.facts, table.name)
                 note = f"; migration SQL we could not read ({where(unread)}) may enable it: check" if unread else ""
                 yield self.finding(

@@ -9,7 +9,6 @@ from typing import Iterable
 
 from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, SqlStatement, TableFact
 
-TENANT_COLUMNS = ("organization_id", "tenant_id", "org_id")
 # Clinical records: FR-03 says they are never hard deleted.
 CLINICAL = re.compile(
     r"patient|appointment|document|clinical|encounter|prescription|medication|allerg|diagnos|"
@@ -28,8 +27,9 @@ def holds_phi(table: str) -> bool:
     return bool(PHI.search(table)) and not table.startswith(("audit", "consent_document"))
 
 
-def tenant_column(table: TableFact) -> ColumnFact | None:
-    return next((table.columns[c] for c in TENANT_COLUMNS if c in table.columns), None)
+def tenant_column(table: TableFact, facts: Facts) -> ColumnFact | None:
+    """The column that says which tenant a row belongs to (the target's `tenant-columns` setting)."""
+    return next((table.columns[c] for c in facts.settings.tenant_columns if c in table.columns), None)
 
 
 def fk_columns(table: TableFact) -> list[ColumnFact]:
