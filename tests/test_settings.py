@@ -118,6 +118,14 @@ def test_not_utf8_a_folder_and_a_link_outside_are_refused(repo: Path, tmp_path: 
         load_settings(repo)
 
 
+def test_open_starts_the_app_despite_bad_settings(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (repo / ".dbreview.toml").write_text("exclude = 5\n")
+    started: list[dict] = []
+    monkeypatch.setattr(cli, "run_app", lambda **kwargs: started.append(kwargs) or 0)
+    assert cli.main(["open", str(repo)]) == 0
+    assert started and started[0]["repo"] == repo.resolve()
+
+
 def test_the_app_says_the_settings_are_bad_and_scans_with_the_defaults(repo: Path, data_dir: Path) -> None:
     import asyncio
 
