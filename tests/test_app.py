@@ -5,6 +5,8 @@ from __future__ import annotations
 from analyzers.checklist import load_checklist
 from tui.app import ReviewApp
 from tui.paths import session_db
+from tui.prefs import Preferences
+from tui.prefs import load as load_prefs
 from tui.review import Review
 from tui.session import ReviewStore
 from tui.session.state import Disposition, Severity, Verdict
@@ -30,21 +32,21 @@ async def test_triage_quit_reopen(demo_repo, data_dir):
         await pilot.press("n")
         await pilot.pause()
         first = tree.current.key
-        await pilot.press("c")  # confirm
-        await pilot.press("n")
+        await pilot.press("c")  # confirm, and on to the next untriaged finding
         await pilot.pause()
         second = tree.current.key
+        assert second != first, "c moved on"
         await pilot.press("x", "down", "down", "enter")  # dismiss: accepted risk
         await pilot.pause()
         await pilot.press(*"mitigated by the proxy", "enter")
         await pilot.pause()
-        await pilot.press("n")
-        await pilot.pause()
         third = tree.current.key
-        await pilot.press("d")  # downgrade
+        assert third not in (first, second), "x moved on"
         await pilot.press("f")  # the item of that finding fails
+        await pilot.press("d")  # downgrade it, and on to the next
         await pilot.pause()
         item_of_third = app.review.findings[third].item_id
+        fourth = tree.current.key
         await pilot.press("q")
     review = _reopen(demo_repo, data_dir)
     assert review.findings[first].disposition == Disposition.CONFIRMED
@@ -54,14 +56,33 @@ async def test_triage_quit_reopen(demo_repo, data_dir):
     assert Severity(review.findings[third].severity).rank == Severity(review.findings[third].original_severity).rank + 1
     assert review.item(item_of_third).verdict == Verdict.FAIL
     assert [e.reviewer for e in review.history(first)][-1] == "alice"
-    assert review.saved_cursor() == f"finding:{third}"
+    assert review.saved_cursor() == f"finding:{fourth}"
 
     app = ReviewApp(demo_repo, data_dir, "alice", scan=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await pilot.pause()
-        assert app.query_one(ChecklistTree).current.key == third, "the cursor is back where it was"
-        assert app.query_one(SourceView).path == review.findings[third].path
+        assert app.query_one(ChecklistTree).current.key == fourth, "the cursor is back where it was"
+        assert app.query_one(SourceView).path == review.findings[fourth].path
+
+
+async def test_auto_advance_off_keeps_the_cursor(demo_repo, data_dir, tmp_path):
+    """With auto-advance turned off (from the palette), c leaves the cursor on the finding; the
+    choice is saved in the user's preferences file, not in the repository."""
+    config = tmp_path / "config" / "config.toml"
+    app = ReviewApp(demo_repo, data_dir, "alice", preferences_file=config)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _scanned_app(pilot)
+        app.main.action_toggle_auto_advance()
+        await pilot.press("n")
+        await pilot.pause()
+        here = app.query_one(ChecklistTree).current.key
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.query_one(ChecklistTree).current.key == here
+        assert app.review.findings[here].disposition == Disposition.CONFIRMED
+    assert load_prefs(config).auto_advance is False
+    assert not any(p.name == "config.toml" for p in demo_repo.rglob("*"))
 
 
 async def test_answer_a_question_and_annotate(demo_repo, data_dir):
@@ -112,7 +133,7 @@ async def test_other_reviewer_wins_a_race(demo_repo, data_dir):
         other.reviewer = "bob"
         other.dismiss(key, "false positive", "not reachable")
         # Alice confirms in the same tick: no poll can show her bob's change first (then it is no race).
-        app.action_confirm()
+        app.main.action_confirm()
         await pilot.pause()
         assert app.review.findings[key].disposition == Disposition.DISMISSED
     history = _reopen(demo_repo, data_dir).history(key)
@@ -156,12 +177,14 @@ async def test_two_quick_enters_dismiss_without_a_note(demo_repo, data_dir):
 
 async def test_keys_typed_ahead_act_on_the_finding_moved_to(demo_repo, data_dir):
     """n then c typed in one burst (over SSH) confirm the next finding, not the one being left."""
-    app = ReviewApp(demo_repo, data_dir, "alice")
+    app = ReviewApp(demo_repo, data_dir, "alice", preferences=Preferences(auto_advance=False))
     async with app.run_test(size=(100, 30)) as pilot:
         await _scanned_app(pilot)
-        await pilot.press("n", "c")
+        await pilot.press("n")
         await pilot.pause()
         first = app.query_one(ChecklistTree).current.key
+        await pilot.press("c")
+        await pilot.pause()
         app.simulate_key("n")
         app.simulate_key("c")
         await pilot.pause()

@@ -128,8 +128,8 @@ def test_context_document_120x40(snap_compare, scanned, data_dir):
 
     async def run(pilot) -> None:
         await _settled(pilot)
-        pilot.app.docs = context_docs(pilot.app.checklist, found)
-        pilot.app.query_one(ChecklistTree).populate(pilot.app.review, pilot.app.docs)
+        pilot.app.main.docs = context_docs(pilot.app.checklist, found)
+        pilot.app.query_one(ChecklistTree).populate(pilot.app.review, pilot.app.main.docs)
         await _select("doc:docs/tech-stack/00 - Overview.md")(pilot)
         await pilot.pause(0.3)
         await _settled(pilot)
@@ -145,7 +145,7 @@ def test_pair_review_presence_80x24(snap_compare, scanned, data_dir):
 
     async def run(pilot) -> None:
         await _settled(pilot)
-        pilot.app._poll()
+        pilot.app.main.poll()
         await _select(f"finding:{fp}")(pilot)
 
     app = ReviewApp(scanned.repo, data_dir, "bob", scan=False, clock=fixed_clock)

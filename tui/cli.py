@@ -235,7 +235,13 @@ def run_app(*, repo: Path, data_dir: Path, reviewer: str) -> int:
             raise
         _say(f"the terminal app is not available in this installation ({exc})")
         return 1
-    app = ReviewApp(repo=repo, data_dir=data_dir, reviewer=reviewer, checklist=CHECKLIST)
+    from tui import prefs
+
+    config = paths.config_file()
+    app = ReviewApp(
+        repo=repo, data_dir=data_dir, reviewer=reviewer, checklist=CHECKLIST,
+        preferences=prefs.load(config), preferences_file=config,
+    )
     app.run()
     return app.return_code or 0
 

@@ -77,3 +77,43 @@ def section_label(number: int, title: str, done: int, total: int, findings: list
 def question_label(question_id: str, text: str, answered: bool, drafted: bool) -> Text:
     glyph = ("✓", "green") if answered else ("~", "yellow") if drafted else ("?", "dim")
     return Text.assemble(glyph, " ", (question_id, "bold"), " ", plain(text))
+
+
+_DECIDED = {
+    Disposition.CONFIRMED: "confirmed",
+    Disposition.DOWNGRADED: "downgraded",
+    Disposition.DISMISSED: "dismissed",
+    Disposition.UNTRIAGED: "reopened",
+}
+_VERDICT_SAID = {
+    Verdict.PASS: "passed", Verdict.WARNING: "gave a warning to", Verdict.FAIL: "failed",
+    Verdict.NA: "marked not applicable", Verdict.UNREVIEWED: "cleared the verdict of",
+}
+
+
+def finding_named(fingerprint: str, findings: dict[str, FindingState]) -> str:
+    """A finding as a person names it: its rule and place."""
+    f = findings.get(fingerprint)
+    return f"{f.rule_id} at {f.location}" if f else "a finding"
+
+
+def change_said(event, review) -> str:
+    """One event in words, for a colleague's screen: who did what to which thing (no ids)."""
+    who, kind = printable(event.reviewer), event.kind
+    if kind == "disposition":
+        what = _DECIDED.get(Disposition(event.new), str(event.new))
+        reason = f" ({event.note.split(':', 1)[0]})" if event.new == Disposition.DISMISSED and event.note else ""
+        return f"{who} {what} {finding_named(event.target, review.findings)}{reason}"
+    if kind == "severity":
+        return f"{who} downgraded {finding_named(event.target, review.findings)} to {event.new}"
+    if kind == "note":
+        return f"{who} added a note on {finding_named(event.target, review.findings)}"
+    if kind == "verdict":
+        return f"{who} {_VERDICT_SAID.get(Verdict(event.new), 'changed')} item {event.target}"
+    if kind == "answer":
+        return f"{who} answered {event.target}"
+    if kind == "doc_read":
+        return f"{who} read {printable(event.target)}"
+    if kind == "scan":
+        return f"{who} scanned the code again"
+    return f"{who} changed the review"

@@ -8,6 +8,7 @@ from pathlib import Path
 import platformdirs
 
 ENV_VAR = "DBREVIEW_DATA_DIR"
+CONFIG_ENV_VAR = "DBREVIEW_CONFIG_DIR"
 
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
@@ -28,3 +29,10 @@ def scan_cache_dir(base: Path) -> Path:
 
 def demo_copy_dir(base: Path) -> Path:
     return base / "demo-repository"
+
+
+def config_file() -> Path:
+    """The user's own preferences (keys, theme, auto-advance): $DBREVIEW_CONFIG_DIR, else the
+    platform's user config dir. Never in a reviewed repository, never created until saved."""
+    chosen = os.environ.get(CONFIG_ENV_VAR) or platformdirs.user_config_dir("dbreview", appauthor=False)
+    return Path(chosen).expanduser() / "config.toml"

@@ -43,6 +43,7 @@ SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 class Review:
     def __init__(self, store: ReviewStore, info: ReviewInfo, reviewer: str, checklist: Checklist, repo: Path) -> None:
         self.store, self.info, self.reviewer, self.checklist, self.repo = store, info, reviewer, checklist, repo
+        self.marked: set[str] = set()  # fingerprints picked for bulk triage
         self.reload()
 
     @classmethod
@@ -148,6 +149,21 @@ class Review:
         """One decision and one note for several findings, in one transaction."""
         for state in self.store.bulk_set_disposition(self.info.id, fingerprints, disposition, self.reviewer, reason=reason, note=note):
             self._keep(state)
+
+    # -- the selection for bulk triage ----------------------------------------------------------
+
+    def toggle_mark(self, fingerprint: str) -> None:
+        self.marked.symmetric_difference_update({fingerprint})
+
+    def mark_rule(self, rule_id: str) -> None:
+        """Every open finding of a rule."""
+        self.marked.update(f.fingerprint for f in self.findings.values() if f.rule_id == rule_id and f.is_open)
+
+    def targets(self, selected: str | None) -> list[str]:
+        """What a decision applies to: the marked findings, else the selected one."""
+        if self.marked:
+            return sorted(self.marked)
+        return [selected] if selected in self.findings else []
 
     def changes(self):
         """Events written since this handle last looked (by anyone, in any process)."""

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 
+from tui import keymap
 from tui.session.state import DISMISS_REASONS
 
 
 class DismissDialog(ModalScreen[tuple[str, str] | None]):
     """Dismissing needs a reason; a note is optional."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+    BINDINGS = keymap.bindings(keymap.DISMISS)
 
     def __init__(self, what: str) -> None:
         super().__init__()
@@ -48,10 +48,7 @@ class DismissDialog(ModalScreen[tuple[str, str] | None]):
 class TextDialog(ModalScreen[str | None]):
     """A note, an annotation or an answer: multi-line, ctrl+s saves, esc cancels."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="dialog.save"),
-        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
-    ]
+    BINDINGS = keymap.bindings(keymap.NOTE)
 
     def __init__(self, title: str, initial: str = "") -> None:
         super().__init__()

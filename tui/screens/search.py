@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from tui import keymap
 from tui.labels import plain
 from tui.reports.sanitize import printable
 from tui.review import Review
@@ -61,7 +61,7 @@ def searchable_sources(review: Review, read: Callable[[str], str]) -> dict[str, 
 
 
 class SearchScreen(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="search.cancel")]
+    BINDINGS = keymap.bindings(keymap.SEARCH)
 
     def __init__(self, review: Review, read: Callable[[str], str]) -> None:
         super().__init__()

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from rich.table import Table
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
+from tui import keymap
 from tui.reports.markdown import executive_summary
 from tui.review import Review
 from tui.session.state import Disposition, Verdict
@@ -47,7 +47,7 @@ def section_table(review: Review) -> Table:
 
 
 class SummaryScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,s", "close", "Close", id="summary.close")]
+    BINDINGS = keymap.bindings(keymap.SUMMARY)
 
     def __init__(self, review: Review) -> None:
         super().__init__()

@@ -6,22 +6,36 @@ opens as fast as an empty one; order and navigation come from the review's data,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from tui import labels
+from tui import keymap, labels
 from tui.reports.sanitize import printable
 from tui.review import Review
 from tui.session.state import Disposition
 from tui.walkthrough import Doc
 
 
+class NodeKind(StrEnum):
+    SECTION = "section"
+    GROUP = "group"  # a part of a section (models by file)
+    ITEM = "item"
+    FINDING = "finding"
+    QUESTIONS = "questions"  # a section's "Questions to answer"
+    QUESTION = "question"
+    DOCS = "docs"
+    DOC = "doc"
+    ERRORS = "errors"
+    ERROR = "error"
+    PENDING = "pending"  # a finding the running scan has reported, not yet saved
+
+
 @dataclass(frozen=True, slots=True)
 class NodeRef:
-    kind: str  # section | group | item | finding | questions | question | docs | doc | errors | error | pending
+    kind: NodeKind
     key: str
 
     @property
@@ -30,22 +44,18 @@ class NodeRef:
 
 
 class ChecklistTree(Tree[NodeRef]):
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="tree.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="tree.up"),
-        Binding("space", "app.next_step", "Next step", show=False, id="tree.next-step"),
-    ]
+    BINDINGS = keymap.bindings(keymap.TREE)
 
     def __init__(self, **kwargs) -> None:
         super().__init__("Review", **kwargs)
         self.show_root = False
         self.guide_depth = 2
         self.by_id: dict[str, TreeNode[NodeRef]] = {}
-        self.marked: set[str] = set()  # fingerprints picked for bulk triage
-        self.others: dict[str, str] = {}  # node id -> the other reviewers there
+        self.others: dict[str, list[str]] = {}  # node id -> the other reviewers there
         self.docs: list[Doc] = []
         self.review: Review | None = None
         self._filled: set[str] = set()  # items whose finding nodes exist
+        self._fixed: dict[str, Text] = {}  # labels that only change by who is there: groups, folders
         self._pending: TreeNode[NodeRef] | None = None  # where the cursor is going (keys act on it)
 
     @property
@@ -60,39 +70,39 @@ class ChecklistTree(Tree[NodeRef]):
         was_expanded = {key for key, node in self.by_id.items() if node.is_expanded}
         cursor = self.current.id if self.current else None
         self.clear()
-        self.by_id, self._filled, self._pending = {}, set(), None
+        self.by_id, self._filled, self._fixed, self._pending = {}, set(), {}, None
         self.review, self.docs = review, docs
         root = self.root
         cited = [d for d in docs if d.cited]
         if cited:
-            docs_node = self._add(root, NodeRef("docs", "docs"), Text(f"Context documents ({len(cited)})", "bold"))
+            docs_node = self._add(root, NodeRef(NodeKind.DOCS, "docs"), Text(f"Context documents ({len(cited)})", "bold"))
             for doc in cited:
-                self._add(docs_node, NodeRef("doc", doc.path), Text(""), leaf=True)
+                self._add(docs_node, NodeRef(NodeKind.DOC, doc.path), Text(""), leaf=True)
         others = [d for d in docs if not d.cited]
         if others:
-            more = self._add(root, NodeRef("docs", "other"), Text(f"Other documents ({len(others)})", "italic"))
+            more = self._add(root, NodeRef(NodeKind.DOCS, "other"), Text(f"Other documents ({len(others)})", "italic"))
             for doc in others:
-                self._add(more, NodeRef("doc", doc.path), Text(""), leaf=True)
+                self._add(more, NodeRef(NodeKind.DOC, doc.path), Text(""), leaf=True)
         for section in review.checklist.sections:
-            node = self._add(root, NodeRef("section", section.id), Text(""))
+            node = self._add(root, NodeRef(NodeKind.SECTION, section.id), Text(""))
             groups = {
-                g.key: self._add(node, NodeRef("group", f"{section.id}.{g.key}"), Text.assemble((g.title, "italic"), (f"  {g.files}", "dim")))
+                g.key: self._add(node, NodeRef(NodeKind.GROUP, f"{section.id}.{g.key}"), Text.assemble((g.title, "italic"), (f"  {g.files}", "dim")))
                 for g in section.groups
             }
             for item in section.items:
                 parent = groups.get(item.group or "", node)
-                item_node = parent.add(Text(""), NodeRef("item", item.id), allow_expand=bool(review.findings_of(item.id)))
+                item_node = parent.add(Text(""), NodeRef(NodeKind.ITEM, item.id), allow_expand=bool(review.findings_of(item.id)))
                 self.by_id[f"item:{item.id}"] = item_node
             if section.questions:
-                q_node = self._add(node, NodeRef("questions", section.id), Text("Questions to answer", "italic"))
+                q_node = self._add(node, NodeRef(NodeKind.QUESTIONS, section.id), Text("Questions to answer", "italic"))
                 for q in section.questions:
-                    self._add(q_node, NodeRef("question", q.id), Text(""), leaf=True)
+                    self._add(q_node, NodeRef(NodeKind.QUESTION, q.id), Text(""), leaf=True)
         if review.scan_errors:
-            err_node = self._add(root, NodeRef("errors", "errors"), Text(f"Scan errors ({len(review.scan_errors)})", "bold red"))
+            err_node = self._add(root, NodeRef(NodeKind.ERRORS, "errors"), Text(f"Scan errors ({len(review.scan_errors)})", "bold red"))
             for i, err in enumerate(review.scan_errors):
-                self._add(err_node, NodeRef("error", str(i)), Text(printable(str(err))), leaf=True)
+                self._add(err_node, NodeRef(NodeKind.ERROR, str(i)), Text(printable(str(err))), leaf=True)
         self.relabel(review)
-        for key in was_expanded or {n.data.id for n in root.children if n.data.kind == "section"}:
+        for key in was_expanded or {n.data.id for n in root.children if n.data.kind == NodeKind.SECTION}:
             self._expand(key)
         if cursor:
             self.select_id(cursor)
@@ -100,6 +110,8 @@ class ChecklistTree(Tree[NodeRef]):
     def _add(self, parent: TreeNode[NodeRef], ref: NodeRef, label: Text, leaf: bool = False) -> TreeNode[NodeRef]:
         node = parent.add_leaf(label, ref) if leaf else parent.add(label, ref)
         self.by_id[ref.id] = node
+        if label.plain:
+            self._fixed[ref.id] = label
         return node
 
     def _fill(self, item_id: str) -> None:
@@ -109,7 +121,7 @@ class ChecklistTree(Tree[NodeRef]):
         self._filled.add(item_id)
         node = self.by_id[f"item:{item_id}"]
         for f in self.review.findings_of(item_id):
-            child = node.add_leaf(self._finding_label(self.review, f.fingerprint), NodeRef("finding", f.fingerprint))
+            child = node.add_leaf(self._finding_label(self.review, f.fingerprint), NodeRef(NodeKind.FINDING, f.fingerprint))
             self.by_id[f"finding:{f.fingerprint}"] = child
 
     def _expand(self, node_id: str) -> None:
@@ -120,8 +132,14 @@ class ChecklistTree(Tree[NodeRef]):
             node.expand()
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeRef]) -> None:
-        if event.node.data is not None and event.node.data.kind == "item":
+        if event.node.data is not None and event.node.data.kind == NodeKind.ITEM:
             self._fill(event.node.data.key)
+        if self.others and self.review is not None:
+            self.relabel(self.review)  # a colleague's marker moves down to where they are
+
+    def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[NodeRef]) -> None:
+        if self.others and self.review is not None:
+            self.relabel(self.review)  # and up to the node that now hides them
 
     # -- labels ----------------------------------------------------------------------------
 
@@ -144,6 +162,8 @@ class ChecklistTree(Tree[NodeRef]):
         for key, node in self.by_id.items():
             if key.startswith("finding:") and key[8:] in review.findings:
                 node.set_label(self._finding_label(review, key[8:]))
+        for key, label in self._fixed.items():
+            self.by_id[key].set_label(self._with_others(label, key))
         for section in review.checklist.sections:
             for item in section.items:
                 self._relabel_item(review, item.id)
@@ -154,14 +174,41 @@ class ChecklistTree(Tree[NodeRef]):
             self._relabel_section(review, section.id)
 
     def _finding_label(self, review: Review, fingerprint: str) -> Text:
-        label = labels.finding_label(review.findings[fingerprint], fingerprint in self.marked, review.rescanned)
+        label = labels.finding_label(review.findings[fingerprint], fingerprint in review.marked, review.rescanned)
         return self._with_others(label, f"finding:{fingerprint}")
 
     def _with_others(self, label: Text, node_id: str) -> Text:
-        """Who else is here, first: long labels are cut at the pane's edge."""
-        if node_id in self.others:
-            return Text.assemble((f"▸{self.others[node_id]} ", "bold magenta"), label)
+        """Who else is here (or somewhere below, while this node is closed), first: long labels are
+        cut at the pane's edge."""
+        names = self._shown_others.get(node_id)
+        if names:
+            return Text.assemble((f"▸{', '.join(names)} ", "bold magenta"), label)
         return label
+
+    @property
+    def _shown_others(self) -> dict[str, list[str]]:
+        """The other reviewers by the node that shows them: theirs, or the nearest open ancestor."""
+        shown: dict[str, list[str]] = {}
+        for node_id, names in self.others.items():
+            node = self._visible(node_id)
+            if node is not None and node.data is not None:
+                shown.setdefault(node.data.id, []).extend(names)
+        return shown
+
+    def _visible(self, node_id: str) -> TreeNode[NodeRef] | None:
+        node = self.by_id.get(node_id)
+        if node is None and node_id.startswith("finding:") and self.review is not None:
+            f = self.review.findings.get(node_id[8:])
+            node = self.by_id.get(f"item:{f.item_id}") if f else None
+        if node is None:
+            return None
+        shown = node
+        parent = node.parent
+        while parent is not None and parent.data is not None:
+            if not parent.is_expanded:
+                shown = parent
+            parent = parent.parent
+        return shown
 
     def _relabel_item(self, review: Review, item_id: str) -> None:
         item = review.checklist.item(item_id)
@@ -172,7 +219,8 @@ class ChecklistTree(Tree[NodeRef]):
         section = review.checklist.section(section_id)
         findings = [f for item in section.items for f in review.findings_of(item.id)]
         done = sum(1 for item in section.items if review.item(item.id).verdict != "unreviewed")
-        self.by_id[f"section:{section_id}"].set_label(labels.section_label(section.number, section.title, done, len(section.items), findings))
+        label = labels.section_label(section.number, section.title, done, len(section.items), findings)
+        self.by_id[f"section:{section_id}"].set_label(self._with_others(label, f"section:{section_id}"))
 
     # -- moving ----------------------------------------------------------------------------
 
@@ -233,7 +281,7 @@ class ChecklistTree(Tree[NodeRef]):
         pending = [fp for fp in order if review.findings[fp].disposition == Disposition.UNTRIAGED and review.findings[fp].detection != "absent"]
         if not pending:
             return None
-        here = self.current.key if self.current and self.current.kind == "finding" else None
+        here = self.current.key if self.current and self.current.kind == NodeKind.FINDING else None
         if here not in position:
             return pending[0] if forward else pending[-1]
         pos = position[here]

@@ -13,11 +13,11 @@ from rich.segment import Segment
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import work
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui import keymap
 from tui.reports.sanitize import printable
 
 MAX_HIGHLIGHT_BYTES = 1_000_000  # beyond this, plain text: highlighting a huge file would stall the UI
@@ -26,14 +26,7 @@ COLOUR_AFTER = 0.12  # seconds the cursor rests on a file before it is coloured 
 
 class SourceView(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {"source--gutter", "source--evidence", "source--evidence-gutter", "source--empty"}
-    BINDINGS = [
-        Binding("j,down", "scroll_down", "Down", show=False, id="source.down"),
-        Binding("k,up", "scroll_up", "Up", show=False, id="source.up"),
-        Binding("h,left", "scroll_left", "Left", show=False, id="source.left"),
-        Binding("l,right", "scroll_right", "Right", show=False, id="source.right"),
-        Binding("g", "scroll_home", "Top", show=False, id="source.top"),
-        Binding("G", "scroll_end", "Bottom", show=False, id="source.bottom"),
-    ]
+    BINDINGS = keymap.bindings(keymap.SOURCE)
     DEFAULT_CSS = """
     SourceView > .source--gutter { color: $text-muted; }
     SourceView > .source--evidence { background: $warning 25%; }
@@ -71,12 +64,24 @@ class SourceView(ScrollView, can_focus=True):
                     self._colour_timer.stop()
                 self._colour_timer = self.set_timer(COLOUR_AFTER, lambda: self._colour(path, source, key))
         self._evidence = (start, end if end >= start else start)
+        self.scroll_to(x=0, animate=False)  # each finding starts at the left edge, where its line starts
         self._line_strip.cache_clear()
         width = max((t.cell_len for t in self._lines), default=0) + self._gutter_width + 1
         self.virtual_size = Size(width, len(self._lines))
         self.refresh()
         if start:  # after the new virtual size is in place, or the scroll is clamped to the old one
             self.call_after_refresh(self.scroll_to, y=max(0, start - 4), animate=False)
+
+    def action_scroll_left(self) -> None:
+        self.scroll_relative(x=-self._sideways_step, animate=False)
+
+    def action_scroll_right(self) -> None:
+        self.scroll_relative(x=self._sideways_step, animate=False)
+
+    @property
+    def _sideways_step(self) -> int:
+        """A quarter of the code's width: a few presses cross a long line, none loses the place."""
+        return max(4, (self.scrollable_content_region.width - self._gutter_width) // 4)
 
     @work(thread=True, exclusive=True, group="highlight")
     def _colour(self, path: str, source: str, key: tuple[str, int]) -> None:

@@ -1,0 +1,507 @@
+"""The review screen: the checklist on the left, what is selected on the right, the status line.
+
+It decides what each key does and what the right pane shows; the scan worker and the pair presence
+are controllers of their own (tui/controllers), the review's data lives in tui.review.Review."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Static, Tree
+from textual.worker import Worker, WorkerState
+
+from tui import keymap, labels, paths
+from tui.controllers.presence import HEARTBEAT_EVERY, POLL_EVERY, PresenceController
+from tui.controllers.scan import ScanController
+from tui.review import Review
+from tui.screens.dialogs import DismissDialog, TextDialog
+from tui.session import ConflictError, ReviewStore, SessionStoreError
+from tui.session.state import Disposition, FindingState, Verdict, state_of
+from tui.walkthrough import Doc, context_docs, current_step, next_target, steps
+from tui.widgets.checklist_tree import ChecklistTree, NodeKind, NodeRef
+from tui.widgets.detail import DetailPanel, finding_detail, item_detail, question_detail
+from tui.widgets.source_view import SourceView
+
+CURSOR_SAVE_DELAY = 0.5  # seconds of stillness before the cursor position is written
+DOC_READ_AFTER = 1.5  # seconds a document stays open before it counts as read
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = keymap.bindings(keymap.REVIEW)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.review: Review | None = None
+        self.presence: PresenceController | None = None
+        self.docs: list[Doc] = []
+        self._sources: dict[str, str] = {}
+        self._cursor_timer = None
+        self._doc_timer = None
+        self._scan_status = ""
+
+    def compose(self) -> ComposeResult:
+        # Kept as attributes: a modal on top must not hide them from timers and callbacks.
+        self.checklist_tree, self.detail, self.source = ChecklistTree(id="tree"), DetailPanel(id="detail"), SourceView(id="source")
+        self.viewer, self.status = ContentSwitcher(initial="source", id="viewer"), Static(id="status")
+        self.doc_view = None  # made when a document is first opened: Markdown costs ~35 ms to import
+        with Horizontal(id="main"):
+            yield self.checklist_tree
+            with Vertical(id="right"):
+                yield self.detail
+                with self.viewer:
+                    yield self.source
+        yield self.status
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        app = self.app
+        try:
+            store = ReviewStore.open(paths.session_db(app.data_dir), clock=app.clock)
+        except SessionStoreError as exc:
+            app.exit(message=str(exc))
+            return
+        self.review = Review.open(store, app.repo, app.reviewer, app.checklist)
+        self.presence = PresenceController(self.review, app.clock)
+        tree = self.checklist_tree
+        tree.populate(self.review, self.docs)
+        tree.focus()
+        cursor = self.review.saved_cursor()
+        if not (cursor and tree.select_id(cursor)):
+            self.source.show_message("space: the next thing to do · ? every key")
+        self.save_cursor()  # present at once: a colleague in the review sees us within a poll
+        self._refresh_status()
+        self.set_interval(POLL_EVERY, self.poll)
+        self.set_interval(HEARTBEAT_EVERY, self.save_cursor)
+        if app.scan_on_start:
+            self._scan_status = "scanning…"
+            ScanController(self, self.review, paths.scan_cache_dir(app.data_dir)).start()
+
+    def on_unmount(self) -> None:
+        if self.review is not None:
+            self.review.store.close()
+
+    # -- the scan --------------------------------------------------------------------------
+
+    def on_scan_controller_progressed(self, message: ScanController.Progressed) -> None:
+        self._scan_status = f"scanning: {message.done}/{message.total} files"
+        self._refresh_status()
+
+    def on_scan_controller_findings_found(self, message: ScanController.FindingsFound) -> None:
+        """Show findings as the rules produce them; the saved review replaces them when the scan ends."""
+        tree = self.checklist_tree
+        if self.review is None:
+            return
+        for f in message.findings:
+            node = tree.by_id.get(f"item:{f.item_id}")
+            if node is not None and f.fingerprint not in self.review.findings:
+                node.add_leaf(labels.finding_label(state_of(f)), NodeRef(NodeKind.PENDING, f.rule_id))
+
+    def on_scan_controller_finished(self, message: ScanController.Finished) -> None:
+        assert self.review is not None
+        self.review.reload()
+        self.docs = context_docs(self.review.checklist, message.docs)
+        tree = self.checklist_tree
+        tree.populate(self.review, self.docs)
+        self._scan_status = message.summary
+        if message.changed:
+            self.notify(message.changed, title="The code moved on", timeout=12)
+        self._refresh_status()
+        self._show(tree.current)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "scan":
+            self._scan_status = f"scan failed: {event.worker.error}"
+            self._refresh_status()
+            self.notify(f"The scan failed: {event.worker.error}", severity="error", timeout=10)
+
+    # -- pair review: other reviewers' changes and whereabouts ---------------------------------
+
+    def poll(self) -> None:
+        review, presence, tree = self.review, self.presence, self.checklist_tree
+        if review is None or presence is None or not tree.is_mounted:
+            return
+        seen = presence.poll()
+        if seen.theirs:
+            if any(e.kind == "scan" for e in seen.theirs):
+                tree.populate(review, self.docs)
+            self.notify(labels.change_said(seen.theirs[-1], review), timeout=3)
+        if seen.theirs or seen.moved:
+            tree.others = presence.others_at()
+            tree.relabel(review)
+            self._show(tree.current)
+        followed = presence.followed_cursor()
+        if followed and (tree.current is None or tree.current.id != followed):
+            tree.select_id(followed)
+        self._refresh_status()
+
+    def action_follow(self) -> None:
+        if self.presence is not None:
+            message, done = self.presence.toggle_follow()
+            self.notify(message, severity="information" if done else "warning")
+            self._refresh_status()
+
+    # -- showing what is selected ------------------------------------------------------------
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted) -> None:
+        self._show(event.node.data)
+        if self._cursor_timer is not None:
+            self._cursor_timer.stop()
+        self._cursor_timer = self.set_timer(CURSOR_SAVE_DELAY, self.save_cursor)
+
+    def save_cursor(self) -> None:
+        if self.review is None or not self.checklist_tree.is_mounted:
+            return
+        current = self.checklist_tree.current
+        if current is None or current.kind == NodeKind.PENDING:
+            saved = self.review.saved_cursor()
+            self.review.save_cursor(saved or "start")  # here, though nowhere in particular yet
+        else:
+            self.review.save_cursor(current.id)
+
+    def _show(self, ref: NodeRef | None) -> None:
+        review = self.review
+        if review is None or ref is None:
+            return
+        detail, source = self.detail, self.source
+        if self._doc_timer is not None:
+            self._doc_timer.stop()
+        if ref.kind == NodeKind.DOC:
+            doc = next((d for d in self.docs if d.path == ref.key), Doc(ref.key, None))
+            cited = f"  (the checklist cites lines {doc.lines[0]}-{doc.lines[1]})" if doc.lines else ""
+            detail.show(Text.assemble((ref.key, "bold"), (cited, "dim"), ("\nread" if ref.key in review.docs_read else "", "green")))
+            self.run_worker(self._show_doc(doc), exclusive=True, group="doc")
+            self._doc_timer = self.set_timer(self.app.doc_read_after, lambda: self._read(ref.key))
+            return
+        self.viewer.current = "source"
+        if ref.kind == NodeKind.FINDING and ref.key in review.findings:
+            f = review.findings[ref.key]
+            detail.show(finding_detail(f, review, review.history(f.fingerprint)))
+            self._show_file(f.path, f.start_line, f.end_line)
+        elif ref.kind == NodeKind.ITEM:
+            detail.show(item_detail(ref.key, review))
+            first = next(iter(review.findings_of(ref.key)), None)
+            if first is not None:
+                self._show_file(first.path, first.start_line, first.end_line)
+            else:
+                source.show_message("No finding under this item: judge it from the code and the documents.")
+        elif ref.kind == NodeKind.QUESTION:
+            detail.show(question_detail(ref.key, review))
+        elif ref.kind == NodeKind.SECTION:
+            section = review.checklist.section(ref.key)
+            detail.show(Text.assemble((f"{section.number} {section.title}", "bold"), (f"\n{section.scope}", "dim")))
+
+    async def _show_doc(self, doc: Doc) -> None:
+        try:
+            text = (self.app.repo / doc.path).read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            text = f"*{doc.path} cannot be read: {exc.strerror or exc}*"
+        if self.doc_view is None:
+            from tui.widgets.markdown_view import MarkdownView
+
+            self.doc_view = MarkdownView(id="doc")
+            await self.viewer.mount(self.doc_view)
+        self.viewer.current = "doc"
+        await self.doc_view.show(doc.path, text, doc.lines)
+
+    def _read(self, path: str) -> None:
+        if self.review is not None:
+            self.review.mark_read(path)
+            self.checklist_tree.relabel(self.review)
+            self._refresh_status()
+
+    def source_text(self, path: str) -> str:
+        """A file of the repository, read once (OSError when it cannot be read)."""
+        if path not in self._sources:
+            self._sources[path] = (self.app.repo / path).read_text(encoding="utf-8", errors="replace")
+        return self._sources[path]
+
+    def _show_file(self, path: str, start: int = 0, end: int = -1) -> None:
+        try:
+            text = self.source_text(path)
+        except OSError as exc:
+            self.source.show_message(f"{path} cannot be read now: {exc.strerror or exc}")
+            return
+        self.source.show(path, text, start, end)
+
+    def _refresh_status(self) -> None:
+        review = self.review
+        if review is None:
+            return
+        all_steps = steps(review, self.docs, review.docs_read)
+        step = current_step(all_steps)
+        text = Text()
+        present = self.presence.present if self.presence else []
+        if present:  # first: the line is cut at the terminal's edge
+            text.append(f"with {', '.join(present)}", "bold magenta")
+            following = self.presence.following
+            text.append(f" (following {following})" if following else "", "magenta")
+            text.append(" · ")
+        if self._scan_status.startswith("scanning") and not review.findings:
+            text.append("Scanning the code for the first time…", "bold")  # no step can be judged yet
+        elif step is None:
+            text.append("Review complete", "bold green")
+        else:
+            text.append(f"Step {step.number}/4 {step.title}: {step.left} of {step.total} left", "bold")
+        if review.marked:
+            text.append(f" · {len(review.marked)} marked", "bold magenta")
+        text.append(f" · {review.progress()}")
+        if self._scan_status:
+            text.append(f" · {self._scan_status}", "dim")
+        self.status.update(text)
+
+    # -- acting ------------------------------------------------------------------------------
+
+    def _current_finding(self, quiet: bool = False) -> str | None:
+        ref = self.checklist_tree.current
+        if ref is not None and ref.kind == NodeKind.FINDING and self.review and ref.key in self.review.findings:
+            return ref.key
+        if not quiet:
+            self.notify("Select a finding first (space or n goes to the next untriaged one).", severity="warning")
+        return None
+
+    def _targets(self) -> list[str]:
+        """The marked findings, else the selected one."""
+        assert self.review is not None
+        return self.review.targets(self._current_finding(quiet=bool(self.review.marked)))
+
+    def _current_item(self) -> str | None:
+        ref = self.checklist_tree.current
+        if ref is not None and ref.kind == NodeKind.ITEM:
+            return ref.key
+        if ref is not None and ref.kind == NodeKind.FINDING and self.review and ref.key in self.review.findings:
+            return self.review.findings[ref.key].item_id
+        self.notify("Select a checklist item (or one of its findings) first.", severity="warning")
+        return None
+
+    def _decide(self, fingerprints: list[str], act, advance: bool = False) -> None:
+        """Run one decision per finding; a lost race shows the other reviewer's change instead.
+        With `advance` (a triage key) and the preference on, go on to the next untriaged finding."""
+        assert self.review is not None
+        done = True
+        for fp in fingerprints:
+            try:
+                act(fp)
+            except ConflictError as exc:
+                self.review.findings[fp] = exc.current
+                self.notify(f"Someone changed this finding first: {exc}", severity="warning", timeout=8)
+                done = False
+            except ValueError as exc:
+                self.notify(str(exc), severity="warning")
+                done = False
+        self._after_change(fingerprints)
+        if advance and done and self.app.prefs.auto_advance:
+            self._jump(True)
+
+    def _after_change(self, fingerprints: list[str] | None = None) -> None:
+        assert self.review is not None
+        tree = self.checklist_tree
+        if fingerprints and len(fingerprints) == 1 and not self.review.marked:
+            tree.relabel(self.review, finding=fingerprints[0])
+        else:
+            self.review.marked.clear()
+            tree.relabel(self.review)
+        self._show(tree.current)
+        self._refresh_status()
+
+    def _bulk_note(self, fps: list[str], then) -> None:
+        """For several findings, ask once for the note that goes with all of them."""
+        if len(fps) == 1:
+            then(None)
+        else:
+            self.app.push_screen(TextDialog(f"One note for these {len(fps)} findings (optional)"), lambda note: note is not None and then(note or None))
+
+    def action_confirm(self) -> None:
+        fps = self._targets()
+        if len(fps) > 1:
+            self._bulk_note(fps, lambda note: self._bulk(fps, Disposition.CONFIRMED, None, note))
+        elif fps:
+            self._decide(fps, self.review.confirm, advance=True)
+
+    def action_downgrade(self) -> None:
+        fps = self._targets()
+        if fps:
+            self._bulk_note(fps, lambda note: self._decide(fps, lambda fp: self.review.downgrade(fp, note), advance=len(fps) == 1))
+
+    def action_dismiss_finding(self) -> None:
+        fps = self._targets()
+        if not fps:
+            return
+
+        def done(answer: tuple[str, str] | None) -> None:
+            if answer is not None:
+                reason, note = answer
+                if len(fps) > 1:
+                    self._bulk(fps, Disposition.DISMISSED, reason, note or None)
+                else:
+                    self._decide(fps, lambda fp: self.review.dismiss(fp, reason, note or None), advance=True)
+
+        what = self.review.findings[fps[0]].message[:60] if len(fps) == 1 else f"{len(fps)} marked findings"
+        self.app.push_screen(DismissDialog(what), done)
+
+    def _bulk(self, fps: list[str], disposition: Disposition, reason: str | None, note: str | None) -> None:
+        try:
+            self.review.bulk(fps, disposition, reason=reason, note=note)
+        except (ConflictError, ValueError) as exc:
+            self.review.reload()
+            self.notify(f"Nothing was changed: {exc}", severity="warning", timeout=8)
+        self._after_change(fps)
+
+    def action_mark(self) -> None:
+        fp = self._current_finding()
+        if fp:
+            self.review.toggle_mark(fp)
+            self.checklist_tree.relabel(self.review, finding=fp)
+            self._refresh_status()
+
+    def action_mark_rule(self) -> None:
+        fp = self._current_finding()
+        if fp:
+            self.review.mark_rule(self.review.findings[fp].rule_id)
+            self.checklist_tree.relabel(self.review)
+            self._refresh_status()
+
+    def action_annotate(self) -> None:
+        ref = self.checklist_tree.current
+        review = self.review
+        if ref is None or review is None:
+            return
+        if ref.kind == NodeKind.FINDING and ref.key in review.findings:
+            def save_note(text: str | None) -> None:
+                if text:
+                    self._decide([ref.key], lambda fp: review.annotate(fp, text))
+
+            self.app.push_screen(TextDialog("Note on this finding"), save_note)
+        elif ref.kind == NodeKind.ITEM:
+            state = review.item(ref.key)
+
+            def save_notes(text: str | None) -> None:
+                if text is not None:
+                    review.set_verdict(ref.key, Verdict(state.verdict), text)
+                    self._after_change()
+
+            self.app.push_screen(TextDialog(f"Notes on item {ref.key}", state.notes), save_notes)
+        elif ref.kind == NodeKind.QUESTION:
+            answer = review.answer(ref.key)
+
+            def save_answer(text: str | None) -> None:
+                if text is not None:
+                    review.set_answer(ref.key, text)
+                    self._after_change()
+
+            question = review.checklist.question(ref.key)
+            self.app.push_screen(TextDialog(f"{question.id} {labels.plain(question.text)}", answer.text or answer.drafted), save_answer)
+        else:
+            self.notify("Select a finding, an item or a question to write on.", severity="warning")
+
+    def action_verdict(self, verdict: str) -> None:
+        item = self._current_item()
+        if item and self.review:
+            self.review.set_verdict(item, Verdict(verdict))
+            self._after_change()
+
+    def action_next_step(self) -> None:
+        if self.review is None:
+            return
+        tree = self.checklist_tree
+        target = next_target(self.review, self.docs, self.review.docs_read, tree.finding_order())
+        if target is None:
+            self.notify("Every step is done: export the report with `dbreview export`.", title="Review complete")
+        elif tree.current is not None and tree.current.id == target.node_id:
+            self.notify(f"Next: {target.what}", timeout=4)
+        else:
+            tree.select_id(target.node_id)
+
+    def _jump(self, forward: bool) -> None:
+        tree = self.checklist_tree
+        fp = tree.next_untriaged(self.review, forward) if self.review else None
+        if fp is None:
+            self.notify("Every finding is triaged.")
+        else:
+            tree.select_id(f"finding:{fp}")
+
+    def action_next_untriaged(self) -> None:
+        self._jump(True)
+
+    def action_previous_untriaged(self) -> None:
+        self._jump(False)
+
+    def action_search(self) -> None:
+        from tui.screens.search import SearchScreen
+
+        if self.review is None:
+            return
+
+        def go(target: str | None) -> None:
+            if not target:
+                return
+            if target.startswith("source:"):
+                path, line = target[7:].rsplit(":", 1)
+                self.viewer.current = "source"
+                self._show_file(path, int(line), int(line))
+            else:
+                self.checklist_tree.select_id(target)
+
+        self.app.push_screen(SearchScreen(self.review, self.source_text), go)
+
+    def action_summary(self) -> None:
+        from tui.screens.summary import SummaryScreen
+
+        if self.review is not None:
+            self.app.push_screen(SummaryScreen(self.review))
+
+    def action_copy_location(self) -> None:
+        fp = self._current_finding()
+        if fp:
+            f = self.review.findings[fp]
+            self.app.copy_to_clipboard(f.location)
+            self.notify(f"Copied {f.location}")
+
+    def action_copy_markdown(self) -> None:
+        fp = self._current_finding()
+        if fp:
+            self.app.copy_to_clipboard(finding_markdown(self.review.findings[fp]))
+            self.notify("Copied the finding as Markdown")
+
+    def action_edit(self) -> None:
+        fp = self._current_finding()
+        if not fp:
+            return
+        f = self.review.findings[fp]
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        try:
+            with self.app.suspend():
+                subprocess.run([*shlex.split(editor), f"+{f.start_line}", str(self.app.repo / f.path)], check=False)
+        except Exception as exc:  # noqa: BLE001 - no terminal to hand over (tests, web), or no editor
+            self.notify(f"Cannot open the editor: {exc}", severity="error")
+        self._sources.pop(f.path, None)
+        self._show(self.checklist_tree.current)
+
+    def action_toggle_auto_advance(self) -> None:
+        self.app.set_preferences(auto_advance=not self.app.prefs.auto_advance)
+        state = "on: c, d and x go on to the next untriaged finding" if self.app.prefs.auto_advance else "off"
+        self.notify(f"Auto-advance is {state}.")
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        where = self.app.prefs_file
+        self.app.push_screen(HelpScreen(self.app.prefs.keys, str(where) if where else None))
+
+
+def finding_markdown(f: FindingState) -> str:
+    """A finding as a reviewer pastes it into a ticket or a chat."""
+    from tui.reports.mdtext import code_block, language
+    from tui.reports.sanitize import printable
+
+    lines = [f"**{f.severity.upper()}** {f.rule_id}: {printable(f.message)}", f"`{f.location}`", ""]
+    if f.evidence:
+        lines += code_block(f.evidence, language(f.path))
+    return "\n".join(lines)
