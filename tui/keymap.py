@@ -68,7 +68,7 @@ KEYS: tuple[Key, ...] = (
     Key("verdict.warning", REVIEW, "w", "verdict('warning')", "Warn", "item verdict: warning", footer=True, group=VERDICT),
     Key("verdict.fail", REVIEW, "f", "verdict('fail')", "Fail", "item verdict: fail", footer=True, group=VERDICT),
     Key("verdict.na", REVIEW, "minus", "verdict('n/a')", "N/A",
-        "item verdict: not applicable; on a section or group, every item in it (one note)",
+        "item verdict: not applicable",
         footer=True, display="-", group=VERDICT),
     Key("walk.next", REVIEW, "space", "next_step", "Next step",
         "go to the next unfinished thing: document, finding, verdict, answer"),
