@@ -3,7 +3,8 @@ decisions without pressing anything, sees where the other is, and can follow the
 
 from __future__ import annotations
 
-from tui.app import POLL_EVERY, ReviewApp
+from tui.app import ReviewApp
+from tui.controllers.presence import POLL_EVERY
 from tui.session.state import Disposition
 from tui.widgets.checklist_tree import ChecklistTree
 
@@ -17,11 +18,20 @@ async def test_two_reviewers_see_each_other(scanned, data_dir):
         await pa.press("n")
         await pa.pause()
         key = alice.query_one(ChecklistTree).current.key
-        await pa.press("c")
+        await pa.press("c")  # and on to the next untriaged finding
         await pa.pause(POLL_EVERY * 3)
         await pb.pause(POLL_EVERY * 3)
         assert bob.review.findings[key].disposition == Disposition.CONFIRMED, "bob sees alice's decision by himself"
-        assert "alice" in bob.query_one(ChecklistTree).node(f"finding:{key}").label.plain, "and where she is"
+        there = alice.query_one(ChecklistTree).current.id
+        assert there != f"finding:{key}"
+        marked = [n for n in bob.query_one(ChecklistTree).by_id.values() if "▸alice" in n.label.plain]
+        assert len(marked) == 1, "and where she is: on her node, or the closed node above it"
+        ancestors = []
+        node = bob.query_one(ChecklistTree).node(there)
+        while node is not None:
+            ancestors.append(node)
+            node = node.parent
+        assert marked[0] in ancestors
         assert "with alice" in str(bob.query_one("#status").render())
 
         await pb.press("F")  # bob follows alice

@@ -106,8 +106,8 @@ def test_summary_screen_120x40(snap_compare, scanned, data_dir):
 
 
 def test_search_screen_80x24(snap_compare, scanned, data_dir):
-    """80x24: `/` then "DISCARD": item 1.4 (the checklist's DISCARD ALL item) and the source lines of
-    database.py that mention it, each a result to jump to."""
+    """80x24: `/` then "DISCARD": item 1.4 (the checklist's DISCARD ALL item) and the CFG004 finding
+    whose message names it, each a result to jump to."""
 
     async def run(pilot) -> None:
         await _settled(pilot)

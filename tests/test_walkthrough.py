@@ -53,16 +53,17 @@ async def test_space_walks_the_review_process_in_order(demo_repo, data_dir):
         assert view.query(".-cited"), "the cited lines are marked in the rendered document"
         await pilot.pause(0.6)  # long enough to count as read
         assert "docs/tech-stack/00 - Overview.md" in app.review.docs_read
-        for _ in app.docs[1:]:  # the other documents, one space each
+        for _ in app.main.docs[1:]:  # the other documents, one space each
             await pilot.press("space")
             await pilot.pause(0.6)
         await pilot.press("space")
         await pilot.pause()
         assert tree.current.kind == "finding", "after the documents, the findings"
         assert "Step 2/4" in str(app.query_one("#status").render())
+        docs = len(app.main.docs)
     reopened = ReviewApp(demo_repo, data_dir, "alice", scan=False)
     async with reopened.run_test(size=(100, 30)):
-        assert len(reopened.review.docs_read) == len(app.docs), "reading is recorded"
+        assert len(reopened.review.docs_read) == docs, "reading is recorded"
 
 
 async def test_bulk_dismiss_all_findings_of_a_rule_with_one_note(demo_repo, data_dir):
@@ -79,14 +80,14 @@ async def test_bulk_dismiss_all_findings_of_a_rule_with_one_note(demo_repo, data
         tree.select_id(f"finding:{first.fingerprint}")
         await pilot.pause()
         await pilot.press("M")
-        assert tree.marked == same_rule
+        assert app.review.marked == same_rule
         await pilot.press("x", "enter")  # false positive
         await pilot.pause()
         await pilot.press(*"indexes exist in the DBA's script", "enter")
         await pilot.pause()
         states = [app.review.findings[fp] for fp in same_rule]
         assert all(s.disposition == Disposition.DISMISSED and s.dismiss_reason == "false positive" for s in states)
-        assert not tree.marked
+        assert not app.review.marked
         notes = {e.note for fp in same_rule for e in app.review.history(fp) if e.kind == "disposition"}
         assert any("DBA" in (n or "") for n in notes)
 
