@@ -168,6 +168,7 @@ OLD_RULE = finding(
     message="rule gone", detection=Detection.REGRESSED,
 )  # fmt: skip
 FINDINGS = (CONFIRMED, DOWNGRADED, DISMISSED, ABSENT, HOSTILE_FINDING, OLD_RULE)
+CONFIRMED_INFO = replace(HOSTILE_FINDING, disposition=Disposition.CONFIRMED)
 
 
 def at(minutes: int) -> datetime:
@@ -297,15 +298,19 @@ def test_markdown_follows_the_output_format(outputs, checklist):
     ]
 
 
-def test_markdown_summary_counts_open_issues(outputs):
+def test_markdown_summary_counts_decided_issues_and_untriaged_findings_apart(outputs, checklist):
     summary = between(outputs["markdown"], "## Executive Summary", "## Detailed Findings")
-    assert "- **Overall assessment:** ❌ Fail" in summary
-    assert "- **Critical issues:** 1" in summary  # the downgraded one is a warning now
-    assert "- **Warning issues:** 2" in summary  # downgraded + regressed; dismissed and absent are not issues
-    assert "- **Info:** 1" in summary
+    left = len(checklist.items) - 7
+    assert f"- **Overall assessment:** ❌ Fail (not final: {left} of {len(checklist.items)} checklist items without a verdict, 2 findings untriaged)" in summary
+    assert "- **Critical issues:** 1\n" in summary  # the confirmed one; the downgraded one is a warning now
+    assert "- **Warning issues:** 1\n" in summary  # the downgraded one; dismissed and absent are not issues
+    assert "- **Info:** 0\n" in summary  # the info finding is untriaged: not an issue the review found
+    assert "- **Untriaged findings:** 2 (1 warning, 1 info): reported by the analyzers, not yet looked at" in summary
+    assert "- **Checklist items reviewed:** 7 of 97 (4 pass, 1 n/a, 1 warning, 1 fail)" in summary
     assert "- **Dismissed findings:** 1" in summary
     assert "- **Resolved since the review began:** 1" in summary
-    assert "  - Section 9: Timezone Handling (FR-07): every reviewed item passes, no open issue" in summary
+    assert "  - Section 9: Timezone Handling (FR-07): every reviewed item passes, no decided issue" in summary
+    assert "  - 4 checklist items marked pass (see Positive Observations)" in summary
     assert "Section 10" not in summary  # passes, but only with an n/a item: no strength
 
 
@@ -315,7 +320,8 @@ def test_markdown_summary_counts_open_issues(outputs):
         ({}, "❌ Fail"),
         ({"findings": (DOWNGRADED, HOSTILE_FINDING), "items": {}}, "⚠️ Pass with Warnings"),
         ({"findings": (HOSTILE_FINDING, DISMISSED, ABSENT), "items": {"4.5": ItemState("4.5", Verdict.WARNING)}}, "⚠️ Pass with Warnings"),
-        ({"findings": (HOSTILE_FINDING, DISMISSED, ABSENT), "items": {}}, "✅ Pass"),
+        ({"findings": (CONFIRMED_INFO, DISMISSED, ABSENT), "items": {}}, "✅ Pass"),
+        ({"findings": (HOSTILE_FINDING, replace(CONFIRMED, disposition=Disposition.UNTRIAGED)), "items": {}}, "Not assessed yet"),
         ({"findings": (), "items": {"1.1": ItemState("1.1", Verdict.FAIL)}}, "❌ Fail"),
     ],
 )
@@ -330,9 +336,9 @@ def test_markdown_section_statuses(outputs):
     assert status[1] == "❌ Fail (1 of 6 items reviewed)"
     assert status[2] == "✅ Pass (1 of 43 items reviewed)"
     assert status[4].startswith("⚠️ Pass with Warnings")  # a downgraded finding and a warning verdict
-    assert status[5].startswith("⚠️ Pass with Warnings")  # a finding from a rule that no longer exists
+    assert status[5] == "✅ Pass (1 of 7 items reviewed; 1 finding untriaged)"  # an untriaged warning judges nothing
     assert status[6] == "Not reviewed"  # its one finding is dismissed
-    assert status[8] == "Not reviewed"  # info only
+    assert status[8] == "Not reviewed (1 finding untriaged)"
     assert status[9] == "✅ Pass (2 of 5 items reviewed)"
     assert status[10] == "✅ Pass (1 of 5 items reviewed)"  # n/a counts as reviewed
     assert status[3] == "Not reviewed"
@@ -344,7 +350,7 @@ def test_markdown_issue_carries_location_impact_recommendation_and_code(outputs)
     assert "- Tenant id formatted into SET" in critical
     assert "  - **Location:** `apps/backend/src/database.py:42-43` (rule `TST103`, item 1.3)" in critical
     assert "  - **Impact:** A crafted tenant id can switch tenants." in critical
-    assert "  - **Recommendation:** Call set_config() with bound parameters." in critical
+    assert "  - **Recommendation:** See `dbreview rules TST103`." in critical  # no advice known for a test rule
     assert "  - **Triage:** confirmed by alice" in critical
     # the evidence has a run of three backticks: the fence is longer
     assert "    ````python\n" + '        conn.execute(f"SET app.current_tenant_id = \'{tenant}\'")  # ```\n' in critical
@@ -353,8 +359,8 @@ def test_markdown_issue_carries_location_impact_recommendation_and_code(outputs)
     assert "      \\# not a heading" in critical and "      \\<!-- hide the rest" in critical
     assert "      ```sql\n      SELECT 1;\n      ```" in critical
     results = between(part, "**Checklist Results:**", "**Key Question Answers:**")
-    assert "- ❌ **1.3** Session variables set correctly" in results
-    assert "  - Open findings: 1 critical" in results
+    assert "- ❌ **1.3** Session variables set correctly" in results and ": fail (alice)" in results
+    assert "  - Decided issues open: 1 critical" in results
     assert "    \\# not a heading either" in results
 
 
@@ -404,18 +410,22 @@ def test_markdown_answers_compliance_recommendations_and_strengths(outputs):
 
     recommendations = between(md, "## Recommendations", "## Positive Observations")
     must = between(recommendations, "1. **Critical (Must Fix):**", "2. **High Priority (Should Fix):**")
-    assert "   - `apps/backend/src/database.py:42-43`: Tenant id formatted into SET (`TST103`). Recommendation: Call set_config() with bound parameters." in must
+    assert "   - `apps/backend/src/database.py:42-43`: Tenant id formatted into SET (`TST103`). Recommendation: See `dbreview rules TST103`." in must
     assert "   - Checklist item **1.3** (Session variables set correctly" in must
     should = between(recommendations, "2. **High Priority (Should Fix):**", "3. **Medium Priority (Nice to Have):**")
-    assert "`apps/backend/src/schemas/patients.py:10`" in should and "`apps/backend/src/schemas/care.py:0`" in should
+    assert "`apps/backend/src/schemas/patients.py:10`" in should and "`apps/backend/src/schemas/care.py:0`" not in should
     assert "marked warning (bob): 30 min timeout, no idle timeout" in should
     medium = between(recommendations, "3. **Medium Priority (Nice to Have):**", "4. **Performance Optimizations:**")
-    performance = between(recommendations, "4. **Performance Optimizations:**", "")
+    performance = between(recommendations, "4. **Performance Optimizations:**", "**Awaiting triage** (what the analyzers advise for the findings no reviewer has decided on yet):")
     for part in (medium, performance):
-        assert "`migrations/versions/0004 index.sql:3-4`: index missing ␛[31mred␛[0m (`TST801`)" in part
+        assert "   - None." in part, "the info finding is untriaged: not a recommendation of the review"
+    waiting = between(recommendations, "**Awaiting triage** (what the analyzers advise for the findings no reviewer has decided on yet):", "")
+    assert "- Warning:\n  - `apps/backend/src/schemas/care.py:0`: rule gone (`OLD999`). Recommendation: None: this version of dbreview no longer has rule OLD999." in waiting
+    assert "- Info:\n  - `migrations/versions/0004 index.sql:3-4`: index missing ␛[31mred␛[0m (`TST801`)" in waiting
 
     positive = between(md, "## Positive Observations", "## Scan Errors")
-    assert "- **Section 9: Timezone Handling (FR-07)**: every reviewed item passes and no issue is open." in positive
+    assert "- **Section 9: Timezone Handling (FR-07)**: every reviewed item passes and no decided issue is open." in positive
+    assert "- ✅ **2.mixins.1** " in positive and "- ✅ **5.1** " in positive and "- ✅ **9.2** " in positive
     assert "- ✅ **9.1** All datetime fields use timezone-aware types (`DateTime(timezone=True)`) (carol)\n\n  All DateTime(timezone=True)" in positive
     assert "**10.1**" not in positive  # n/a is not a strength
     errors = between(md, "## Scan Errors", "")
@@ -542,8 +552,10 @@ def test_json_carries_the_whole_session(outputs, checklist, snapshot):
     assert list(doc) == ["format", "format_version", "tool", "review", "summary", "findings", "items", "answers", "events", "scan_errors"]
     assert doc["review"]["repo_path"] == "/work/repos/acme-backend"
     assert datetime.fromisoformat(doc["review"]["updated_at"]) == snapshot.review.updated_at
+    assert doc["format_version"] == 2
     assert doc["summary"] == {
-        "assessment": "fail", "critical": 1, "warning": 2, "info": 1, "dismissed": 1, "resolved": 1,
+        "assessment": "fail", "final": False, "critical": 1, "warning": 1, "info": 0,
+        "untriaged": {"critical": 0, "warning": 1, "info": 1}, "dismissed": 1, "resolved": 1,
         "items_reviewed": 7, "items_total": len(checklist.items),
     }  # fmt: skip
     by_fp = {f["fingerprint"]: f for f in doc["findings"]}
@@ -605,10 +617,10 @@ def test_a_scan_nobody_reviewed_yet(rules, checklist):
     result = ScanResult(root="/srv/app", errors=[], drafted_answers={"q3.1": "Every migration has a downgrade."})
     snapshot = snapshot_from_scan(result, "database", T0)
     md = render_markdown(checklist, snapshot)
-    assert "- **Overall assessment:** ✅ Pass" in md
+    assert "- **Overall assessment:** Not assessed yet: no verdict and no decided finding (not final: " in md
     assert md.count("**Status:** Not reviewed") == 10
     assert "## Scan Errors" not in md
-    assert "- **Reviewers:** none yet" in md and "- **Commit:** unknown" in md
+    assert "- **Reviewers:** none yet" in md and "- **Commit:** none: not a git checkout" in md
     doc = json.loads(render_sarif(checklist, snapshot))
     check_sarif(doc)
     assert doc["runs"][0]["results"] == []

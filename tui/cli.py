@@ -320,6 +320,7 @@ def _demo_copy(data: Path) -> Path:
 def _cmd_scan(args: argparse.Namespace) -> int:
     from analyzers.discover import TargetError
     from analyzers.engine import scan
+    from tui.review import git_commit
     from tui.session.state import snapshot_from_scan
 
     target = Path(args.path).expanduser()
@@ -334,7 +335,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     finally:
         if sys.stderr.isatty():
             sys.stderr.write("\r\x1b[K")
-    snapshot = snapshot_from_scan(result.result, CHECKLIST, datetime.now(UTC))
+    snapshot = snapshot_from_scan(result.result, CHECKLIST, datetime.now(UTC), commit=git_commit(result.layout.root))
     if args.explain_layout:
         _write(explain_layout(result), None)
         if args.output:

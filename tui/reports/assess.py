@@ -1,5 +1,9 @@
 """What every report agrees on: which findings are open, where they belong, and the status of each
-item, section, compliance row and of the whole review. Derived from the snapshot, never stored."""
+item, section, compliance row and of the whole review. Derived from the snapshot, never stored.
+
+Judgement and machine output are kept apart: a status comes from the reviewers' verdicts and the
+findings they confirmed or downgraded; a finding nobody has looked at yet (untriaged) is reported as
+such, never counted as an issue the review found."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, NamedTuple
 
+from analyzers.advice import advice
 from analyzers.findings import Severity
 from analyzers.rules.base import RuleInfo, describe
 from tui.session.state import Detection, Disposition, FindingState, ReviewSnapshot, Verdict
@@ -34,9 +39,23 @@ _BY_VERDICT = {
 _BY_SEVERITY = {Severity.CRITICAL: Status.FAIL, Severity.WARNING: Status.WARNING}
 
 
+DECIDED = (Disposition.CONFIRMED, Disposition.DOWNGRADED)
+
+
+def is_decided(f: FindingState) -> bool:
+    """Open, and a reviewer (or the settings' severity, through a reviewer) stands behind it."""
+    return f.is_open and f.disposition in DECIDED
+
+
+def is_untriaged(f: FindingState) -> bool:
+    """Open, and no reviewer has looked at it yet: the analyzers' word alone."""
+    return f.is_open and f.disposition == Disposition.UNTRIAGED
+
+
 def _from_findings(findings: Iterable[FindingState]) -> list[Status]:
-    """FAIL for each open critical finding, WARNING for each open warning; info counts for nothing."""
-    return [_BY_SEVERITY[f.severity] for f in findings if f.is_open and f.severity in _BY_SEVERITY]
+    """FAIL for each decided critical finding, WARNING for each decided warning; info and untriaged
+    findings count for nothing."""
+    return [_BY_SEVERITY[f.severity] for f in findings if is_decided(f) and f.severity in _BY_SEVERITY]
 
 
 class Decision(NamedTuple):
@@ -88,6 +107,8 @@ class Assessment:
         self.snapshot = snapshot
         self.findings = tuple(sorted(snapshot.findings, key=finding_order))
         self.open = tuple(f for f in self.findings if f.is_open)
+        self.decided = tuple(f for f in self.open if is_decided(f))
+        self.untriaged = tuple(f for f in self.open if is_untriaged(f))
         self.dismissed = tuple(f for f in self.findings if f.detection != Detection.ABSENT and not f.is_open)
         self.resolved = tuple(f for f in self.findings if f.detection == Detection.ABSENT)
         self._by_item: dict[str, list[FindingState]] = defaultdict(list)
@@ -115,7 +136,20 @@ class Assessment:
         return tuple(self._by_section.get(section_id, ()))
 
     def count(self, severity: Severity) -> int:
-        return sum(1 for f in self.open if f.severity == severity)
+        """Decided findings of a severity: the issues the review found."""
+        return sum(1 for f in self.decided if f.severity == severity)
+
+    def untriaged_count(self, severity: Severity | None = None) -> int:
+        return sum(1 for f in self.untriaged if severity is None or f.severity == severity)
+
+    def recommendation(self, f: FindingState) -> str:
+        """What to do about this finding, in its own names (analyzers/advice.py); for a rule the
+        advice does not know, where to read the rule's general advice."""
+        if text := advice(f.rule_id, f.anchor, f.message):
+            return text
+        if self.rule(f.rule_id) is None:
+            return f"None: this version of dbreview no longer has rule {f.rule_id}."
+        return f"See `dbreview rules {f.rule_id}`."
 
     def decision(self, f: FindingState) -> Decision | None:
         """From the latest event that set this finding's current disposition (or its severity, for a
@@ -138,12 +172,12 @@ class Assessment:
     # -- statuses ---------------------------------------------------------------------------------
 
     def item_status(self, item_id: str) -> Status:
-        """The reviewer's verdict, made worse by any open critical or warning finding on the item."""
+        """The reviewer's verdict, made worse by any decided critical or warning finding on the item."""
         verdict = _BY_VERDICT.get(self.snapshot.item(item_id).verdict, Status.NOT_REVIEWED)
         return combine([verdict, *_from_findings(self.item_findings(item_id))], require_all=False)
 
     def section_status(self, section: Section) -> Status:
-        """Fail or warning from any item or open finding; pass once any item is reviewed; else not
+        """Fail or warning from any item or decided finding; pass once any item is reviewed; else not
         reviewed."""
         statuses = [self.item_status(item.id) for item in section.items]
         return combine([*statuses, *_from_findings(self.section_findings(section.id))], require_all=False)
@@ -153,10 +187,18 @@ class Assessment:
         return combine((self.item_status(item_id) for item_id in row.items), require_all=True)
 
     def overall(self) -> Status:
-        """Fail on any open critical finding or failed item; Pass with Warnings on any open warning or
-        warning verdict; else Pass."""
-        verdicts = [_BY_VERDICT.get(state.verdict, Status.PASS) for state in self.snapshot.items.values()]
-        return combine([Status.PASS, *verdicts, *_from_findings(self.open)], require_all=False)
+        """From the reviewers' judgement only: Fail on a failed item or a decided critical finding;
+        Pass with Warnings on a warning verdict or a decided warning; Pass when anything was judged
+        and nothing worse; Not reviewed when nothing was judged yet."""
+        verdicts = [_BY_VERDICT[state.verdict] for state in self.snapshot.items.values() if state.verdict in _BY_VERDICT]
+        judged = [Status.PASS] if self.decided else []
+        return combine([*judged, *verdicts, *_from_findings(self.decided)], require_all=False)
+
+    def unfinished(self) -> tuple[int, int]:
+        """(checklist items without a verdict, findings nobody has triaged): (0, 0) when the review is
+        finished and its assessment final."""
+        done, total = self.reviewed_count()
+        return total - done, len(self.untriaged)
 
     def reviewed_count(self) -> tuple[int, int]:
         """(items with a verdict, items in the checklist)."""

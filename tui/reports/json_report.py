@@ -1,8 +1,13 @@
 """The whole review as JSON: what it is, every finding with every field, every checklist item and
 question (unreviewed and unanswered ones too), the full event history and the scan errors.
 
-Values are as stored (source and notes are not rewritten); the text carries no raw control character
-all the same, since JSON escapes them. Datetimes are ISO 8601; keys keep a fixed order."""
+Values are as stored (source and notes are not rewritten, but for secrets, which every export masks);
+the text carries no raw control character all the same, since JSON escapes them. Datetimes are ISO
+8601; keys keep a fixed order.
+
+The format is published as a JSON Schema in docs/report.schema.json; FORMAT_VERSION grows by one
+whenever a field changes meaning or goes away (docs/json-report.md keeps the history), never
+for a field added."""
 
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ if TYPE_CHECKING:
     from analyzers.checklist import Checklist, Item, Question
 
 FORMAT = "dbreview-review"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def plain(value: Any) -> Any:
@@ -52,14 +57,22 @@ def render_json(checklist: Checklist, snapshot: ReviewSnapshot) -> str:
         },
         "summary": {
             "assessment": a.overall().value,
+            "final": a.unfinished() == (0, 0),
             **{sev.value: a.count(sev) for sev in Severity},
+            "untriaged": {sev.value: a.untriaged_count(sev) for sev in Severity},
             "dismissed": len(a.dismissed),
             "resolved": len(a.resolved),
             "items_reviewed": done,
             "items_total": total,
         },
         "findings": [
-            {**plain(f), "location": f.location, "section_id": section_of(checklist, f.item_id), "is_open": f.is_open}
+            {
+                **plain(f),
+                "location": f.location,
+                "section_id": section_of(checklist, f.item_id),
+                "is_open": f.is_open,
+                "recommendation": a.recommendation(f),
+            }
             for f in a.findings
         ],
         "items": _items(a),

@@ -10,7 +10,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from analyzers.findings import Severity
-from tui.reports.assess import Assessment, Status
+from tui.reports.assess import Assessment, Status, is_decided, is_untriaged
 from tui.reports.mdtext import block, code_block, code_span, inline, language
 from tui.session.state import IN_SOURCE, Detection, Disposition, FindingState, ReviewSnapshot, Verdict
 
@@ -26,6 +26,8 @@ STATUS_LABEL = {
 GLYPH = {Status.PASS: "✅", Status.WARNING: "⚠️", Status.FAIL: "❌"}
 _GROUPS = ((Severity.CRITICAL, "Critical"), (Severity.WARNING, "Warning"), (Severity.INFO, "Info"))
 _NONE = "None."
+NO_COMMIT = "none: not a git checkout"
+VERDICT_WORD = {Verdict.PASS: "pass", Verdict.NA: "n/a", Verdict.WARNING: "warning", Verdict.FAIL: "fail"}
 
 
 def render_markdown(checklist: Checklist, snapshot: ReviewSnapshot) -> str:
@@ -64,7 +66,7 @@ def _header(a: Assessment) -> list[str]:
         f"# Database Code Review: {inline(name)}",
         "",
         f"- **Date:** {date}",
-        f"- **Commit:** {code_span(review.commit) if review.commit else 'unknown'}",
+        f"- **Commit:** {code_span(review.commit) if review.commit else NO_COMMIT}",
         f"- **Reviewers:** {inline(', '.join(review.reviewers)) if review.reviewers else 'none yet'}",
         f"- **Repository:** {code_span(review.repo_path)}",
         f"- **Checklist:** {inline(a.checklist.title)} (version {inline(str(a.checklist.version))})",
@@ -72,28 +74,55 @@ def _header(a: Assessment) -> list[str]:
     ]
 
 
+def overall_text(a: Assessment) -> str:
+    """The overall assessment, and whether it is final."""
+    status = a.overall()
+    text = STATUS_LABEL[status] if status != Status.NOT_REVIEWED else "Not assessed yet: no verdict and no decided finding"
+    items_left, untriaged = a.unfinished()
+    if items_left or untriaged:
+        text += f" (not final: {items_left} of {len(a.checklist.items)} checklist items without a verdict, {_count(untriaged, 'finding')} untriaged)"
+    return text
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _by_severity(counts: Iterable[tuple[Severity, int]]) -> str:
+    return ", ".join(f"{n} {sev.value}" for sev, n in counts if n)
+
+
+def _verdict_counts(a: Assessment) -> str:
+    verdicts = [a.snapshot.item(item.id).verdict for item in a.checklist.items]
+    return ", ".join(f"{n} {word}" for verdict, word in VERDICT_WORD.items() if (n := verdicts.count(verdict)))
+
+
 def _summary(a: Assessment) -> list[str]:
     done, total = a.reviewed_count()
+    untriaged = a.untriaged_count()
+    breakdown = _by_severity((sev, a.untriaged_count(sev)) for sev in Severity)
+    verdicts = _verdict_counts(a)
     out = [
         "## Executive Summary",
         "",
-        f"- **Overall assessment:** {STATUS_LABEL[a.overall()]}",
+        f"- **Overall assessment:** {overall_text(a)}",
         f"- **Critical issues:** {a.count(Severity.CRITICAL)}",
         f"- **Warning issues:** {a.count(Severity.WARNING)}",
         f"- **Info:** {a.count(Severity.INFO)}",
-        f"- **Checklist items reviewed:** {done} of {total}",
+        f"- **Untriaged findings:** {untriaged}" + (f" ({breakdown}): reported by the analyzers, not yet looked at by a reviewer; listed apart" if untriaged else ""),
+        f"- **Checklist items reviewed:** {done} of {total}" + (f" ({verdicts})" if verdicts else ""),
         f"- **Dismissed findings:** {len(a.dismissed)}",
         f"- **Resolved since the review began:** {len(a.resolved)}",
         "- **Key strengths observed:**",
     ]
     strengths = [
-        f"  - Section {s.number}: {inline(s.title)}: every reviewed item passes, no open issue" for s in _passing_sections(a)
+        f"  - Section {s.number}: {inline(s.title)}: every reviewed item passes, no decided issue" for s in _passing_sections(a)
     ]
     passed = len(_passed_items(a))
     if passed:
-        plural = "s" if passed != 1 else ""
-        strengths.append(f"  - {passed} checklist item{plural} marked pass (see Positive Observations)")
+        strengths.append(f"  - {_count(passed, 'checklist item')} marked pass (see Positive Observations)")
     out += strengths or [f"  - {_NONE}"]
+    out += ["", "Issue counts are of findings a reviewer confirmed or downgraded; the overall assessment comes from those and the item verdicts."]
     return [*out, ""]
 
 
@@ -107,12 +136,8 @@ def _passing_sections(a: Assessment) -> list[Section]:
 
 
 def _passed_items(a: Assessment) -> list[Item]:
-    """Items the reviewer marked pass that have no open finding."""
-    return [
-        item
-        for item in a.checklist.items
-        if a.snapshot.item(item.id).verdict == Verdict.PASS and not any(f.is_open for f in a.item_findings(item.id))
-    ]
+    """Every item a reviewer marked pass."""
+    return [item for item in a.checklist.items if a.snapshot.item(item.id).verdict == Verdict.PASS]
 
 
 # -- detailed findings ----------------------------------------------------------------------------
@@ -121,7 +146,10 @@ def _passed_items(a: Assessment) -> list[Item]:
 def _section(a: Assessment, section: Section) -> list[str]:
     status = a.section_status(section)
     reviewed = sum(1 for item in section.items if a.snapshot.item(item.id).verdict != Verdict.UNREVIEWED)
-    progress = f" ({reviewed} of {len(section.items)} items reviewed)" if status != Status.NOT_REVIEWED else ""
+    untriaged = sum(1 for f in a.section_findings(section.id) if is_untriaged(f))
+    notes = [f"{reviewed} of {len(section.items)} items reviewed"] if status != Status.NOT_REVIEWED else []
+    notes += [f"{_count(untriaged, 'finding')} untriaged"] if untriaged else []
+    progress = f" ({'; '.join(notes)})" if notes else ""
     out = [
         f"### Section {section.number}: {inline(section.title)}",
         "",
@@ -135,27 +163,37 @@ def _section(a: Assessment, section: Section) -> list[str]:
 
 
 def _checklist_results(a: Assessment, section: Section) -> list[str]:
+    """Every item with a verdict or a decided issue, in checklist order; then how many are left."""
     out = ["**Checklist Results:**", ""]
     titles = {g.key: g.title for g in section.groups}
-    flagged = [item for item in section.items if a.item_status(item.id) in (Status.FAIL, Status.WARNING)]
-    for item in flagged:
+    listed = [
+        item for item in section.items
+        if a.snapshot.item(item.id).verdict != Verdict.UNREVIEWED or a.item_status(item.id) != Status.NOT_REVIEWED
+    ]  # fmt: skip
+    for item in listed:
         status, state = a.item_status(item.id), a.snapshot.item(item.id)
         group = f" ({inline(titles.get(item.group, item.group))})" if item.group else ""
-        verdict = state.verdict.value if state.verdict != Verdict.UNREVIEWED else "not yet reviewed"
-        out.append(f"- {GLYPH[status]} **{item.id}**{group} {inline(item.text)}: {verdict}")
-        counts = _open_counts(a.item_findings(item.id))
-        if counts:
-            out.append(f"  - Open findings: {counts}")
-        if state.notes:
-            out += [f"  - Notes{_by(state.reviewer)}:", "", *block(state.notes, "    ")]
-    if not flagged:
-        out.append("- No item failed or has warnings.")
+        verdict = VERDICT_WORD.get(state.verdict, "not yet reviewed") + _by(state.reviewer)
+        mark = f"{GLYPH[status]} " if status in GLYPH and state.verdict != Verdict.NA else ""
+        out.append(f"- {mark}**{item.id}**{group} {inline(item.text)}: {verdict}")
+        findings = a.item_findings(item.id)
+        decided = _open_counts(f for f in findings if is_decided(f))
+        untriaged = _open_counts(f for f in findings if is_untriaged(f))
+        if decided:
+            out.append(f"  - Decided issues open: {decided}")
+        if untriaged:
+            out.append(f"  - Untriaged findings: {untriaged}")
+        if state.notes.strip():
+            out += ["  - Notes:", "", *block(state.notes, "    ")]
+    left = len(section.items) - sum(1 for item in section.items if a.snapshot.item(item.id).verdict != Verdict.UNREVIEWED)
+    if left:
+        out.append(f"- {_count(left, 'item')} not yet reviewed.")
     return [*out, ""]
 
 
 def _open_counts(findings: Iterable[FindingState]) -> str:
-    open_ = [f for f in findings if f.is_open]
-    return ", ".join(f"{n} {sev.value}" for sev, _ in _GROUPS if (n := sum(1 for f in open_ if f.severity == sev)))
+    found = list(findings)
+    return _by_severity((sev, sum(1 for f in found if f.severity == sev)) for sev, _ in _GROUPS)
 
 
 def _by(reviewer: str | None) -> str:
@@ -182,14 +220,20 @@ def _answers(a: Assessment, section: Section) -> list[str]:
 
 
 def _issues(a: Assessment, findings: tuple[FindingState, ...]) -> list[str]:
+    """Decided issues by severity; then the untriaged findings, apart; then dismissed and resolved."""
     out = ["**Issues Found:**", ""]
     for severity, label in _GROUPS:
-        group = [f for f in findings if f.is_open and f.severity == severity]
+        group = [f for f in findings if is_decided(f) and f.severity == severity]
         out += [f"**{label}**", ""]
         for f in group:
             out += _issue(a, f)
         if not group:
             out += [f"- {_NONE}", ""]
+    untriaged = [f for f in findings if is_untriaged(f)]
+    if untriaged:
+        out += ["**Untriaged** (reported by the analyzers; no reviewer has looked at these yet)", ""]
+        for f in untriaged:
+            out += _issue(a, f)
     present = [f for f in findings if f.detection != Detection.ABSENT]
     dismissed = [f for f in present if f.disposition == Disposition.DISMISSED]
     if dismissed:
@@ -274,8 +318,7 @@ def _issue(a: Assessment, f: FindingState) -> list[str]:
     ]
     if info is not None and info.why:
         out.append(f"  - **Impact:** {inline(info.why)}")
-    if info is not None and info.instead:
-        out.append(f"  - **Recommendation:** {inline(info.instead)}")
+    out.append(f"  - **Recommendation:** {inline(a.recommendation(f))}")
     if f.evidence:
         out += ["  - **Code:**", "", *code_block(f.evidence, language(f.path), "    ")]
     out += _notes(f, "  ")
@@ -297,16 +340,14 @@ def _compliance(a: Assessment) -> list[str]:
     return out
 
 
-def _entry(a: Assessment, f: FindingState) -> str:
-    info = a.rule(f.rule_id)
-    advice = f" Recommendation: {inline(info.instead)}" if info is not None and info.instead else ""
-    return f"   - {_where(f)} ({code_span(f.rule_id)}).{advice}"
+def _entry(a: Assessment, f: FindingState, indent: str = "   ") -> str:
+    return f"{indent}- {_where(f)} ({code_span(f.rule_id)}). Recommendation: {inline(a.recommendation(f))}"
 
 
 def _entries(a: Assessment, severity: Severity, verdict: Verdict | None = None) -> list[str]:
-    """The open findings of a severity, then the items a reviewer gave `verdict` (their own finding,
-    with their notes as the recommendation)."""
-    out = [_entry(a, f) for f in a.open if f.severity == severity]
+    """The decided findings of a severity, then the items a reviewer gave `verdict` (their own
+    finding, with their notes as the recommendation)."""
+    out = [_entry(a, f) for f in a.decided if f.severity == severity]
     if verdict is None:
         return out
     for item in a.checklist.items:
@@ -324,11 +365,17 @@ def _recommendations(a: Assessment) -> list[str]:
         ("Critical (Must Fix)", _entries(a, Severity.CRITICAL, Verdict.FAIL)),
         ("High Priority (Should Fix)", _entries(a, Severity.WARNING, Verdict.WARNING)),
         ("Medium Priority (Nice to Have)", _entries(a, Severity.INFO)),
-        ("Performance Optimizations", [_entry(a, f) for f in a.section_findings(perf.id) if f.is_open] if perf else []),
+        ("Performance Optimizations", [_entry(a, f) for f in a.section_findings(perf.id) if is_decided(f)] if perf else []),
     ]
     out = ["## Recommendations", ""]
     for n, (label, entries) in enumerate(groups, 1):
         out += [f"{n}. **{label}:**", *(entries or [f"   - {_NONE}"])]
+    if a.untriaged:
+        out += ["", "**Awaiting triage** (what the analyzers advise for the findings no reviewer has decided on yet):"]
+        for severity, label in _GROUPS:
+            group = [f for f in a.untriaged if f.severity == severity]
+            if group:
+                out += [f"- {label}:", *(_entry(a, f, "  ") for f in group)]
     return [*out, ""]
 
 
@@ -336,10 +383,12 @@ def _positive(a: Assessment) -> list[str]:
     out = ["## Positive Observations", ""]
     for section in _passing_sections(a):
         title = f"Section {section.number}: {inline(section.title)}"
-        out.append(f"- **{title}**: every reviewed item passes and no issue is open.")
+        out.append(f"- **{title}**: every reviewed item passes and no decided issue is open.")
     for item in _passed_items(a):
         state = a.snapshot.item(item.id)
-        out.append(f"- ✅ **{item.id}** {inline(item.text)}{_by(state.reviewer)}")
+        still = _open_counts(f for f in a.item_findings(item.id) if is_decided(f))
+        caveat = f" (decided issues still open on it: {still})" if still else ""
+        out.append(f"- ✅ **{item.id}** {inline(item.text)}{_by(state.reviewer)}{caveat}")
         if state.notes.strip():
             out += ["", *block(state.notes, "  "), ""]
     if len(out) == 2:

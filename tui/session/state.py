@@ -208,9 +208,9 @@ def state_of(finding: Finding, id: int = 0) -> FindingState:
     )
 
 
-def snapshot_from_scan(result: ScanResult, checklist_id: str, now: datetime) -> ReviewSnapshot:
+def snapshot_from_scan(result: ScanResult, checklist_id: str, now: datetime, commit: str | None = None) -> ReviewSnapshot:
     """A review nobody has touched yet: what `dbreview scan` reports."""
-    info = ReviewInfo(id=0, repo_path=result.root, checklist_id=checklist_id, created_at=now, updated_at=now)
+    info = ReviewInfo(id=0, repo_path=result.root, checklist_id=checklist_id, created_at=now, updated_at=now, commit=commit)
     states = []
     for i, f in enumerate(result.findings):
         state = state_of(f, i + 1)

@@ -1,0 +1,484 @@
+"""What to do about one finding, in the finding's own names.
+
+A rule's docstring says in general what to do instead, with an example; pasted into a report, that
+example names someone else's table. This module writes the advice for the finding itself, from
+what the finding is about: its anchor (the rule's own statement of its subject, part of its
+identity, so it is stable) names the table, column, revision, listener or policy; the message adds
+a value where the anchor has none (the tenant column, the quoted default). Where a name cannot be
+read, the advice says what to do without it rather than guess one.
+
+Computed when a report is written, never stored: a review saved by an older dbreview gets the same
+advice as a fresh scan.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """A finding's anchor, taken apart: `table:appointments.provider_id:cascade` is kind "table",
+    owner "appointments", column "provider_id", rest ("cascade",)."""
+
+    kind: str
+    owner: str  # a table, a class, a revision, a listener function, an engine...
+    column: str  # the column or attribute after the owner's ".", if any
+    rest: tuple[str, ...]
+
+    @property
+    def where(self) -> str:
+        """`owner.column`, or the owner alone."""
+        return f"{self.owner}.{self.column}" if self.column else self.owner
+
+
+def subject(anchor: str) -> Subject:
+    kind, _, tail = anchor.partition(":")
+    head, *rest = tail.split(":") if tail else [""]
+    owner, _, column = head.partition(".") if kind in ("table", "class", "relationship") else (head, "", "")
+    return Subject(kind, owner, column, tuple(rest))
+
+
+Advisor = Callable[[Subject, str], str]
+_ADVISORS: dict[str, Advisor] = {}
+
+
+def advises(*rule_ids: str) -> Callable[[Advisor], Advisor]:
+    def register(fn: Advisor) -> Advisor:
+        for rule_id in rule_ids:
+            _ADVISORS[rule_id] = fn
+        return fn
+
+    return register
+
+
+def advice(rule_id: str, anchor: str, message: str) -> str:
+    """The advice for a finding; "" for a rule this module does not know (a report then shows the
+    rule's own text, as general advice)."""
+    advisor = _ADVISORS.get(rule_id)
+    return advisor(subject(anchor), message) if advisor else ""
+
+
+def _found(pattern: str, message: str, default: str = "") -> str:
+    m = re.search(pattern, message)
+    return m.group(1) if m else default
+
+
+def _tenant(message: str) -> str:
+    """The tenant column a message names ("tenant-scoped (organization_id)", "does not compare
+    clinic_id with"), or a description of it."""
+    return _found(r"tenant-scoped \((\w+)\)", message) or _found(r"does not compare (\w+) with", message) or "the tenant column"
+
+
+_TENANT_SETTING = "current_setting('app.current_tenant_id')"
+
+
+def _code(text: str) -> str:
+    """`text` as an inline code span."""
+    return f"`{text}`"
+
+
+# -- 1. configuration ---------------------------------------------------------------------------
+
+
+@advises("CFG001")
+def _rls_variable(s: Subject, message: str) -> str:
+    setting = _code(f"SELECT set_config('{s.owner}', :value, true)")
+    return (
+        f"Set {_code(s.owner)} in an `after_begin` listener of the session, with a bound parameter: "
+        f"{setting}, so it holds for exactly one transaction."
+    )
+
+
+@advises("CFG002")
+def _set_local(s: Subject, message: str) -> str:
+    function = s.rest[0] if s.rest else "the listener"
+    local, config = _code(f"SET LOCAL {s.owner} = ..."), _code(f"set_config('{s.owner}', :value, true)")
+    return f"In {_code(function)}, set {_code(s.owner)} for the transaction only: {local} or {config}."
+
+
+@advises("CFG003")
+def _bound_parameters(s: Subject, message: str) -> str:
+    return (
+        f"In {_code(s.owner)}, pass the values as bound parameters instead of formatting them into the SQL: "
+        "`connection.execute(text(\"SELECT set_config(:name, :value, true)\"), {\"name\": ..., \"value\": ...})`."
+    )
+
+
+@advises("CFG004")
+def _discard_all(s: Subject, message: str) -> str:
+    listener = s.rest[0] if s.rest else ""
+    where = f"the `checkin` listener {_code(listener)}" if listener else "a `checkin` listener on the engine's pool"
+    return f"Run `DISCARD ALL` in {where} (after a ROLLBACK if a transaction may still be open)."
+
+
+@advises("CFG005")
+def _pre_ping(s: Subject, message: str) -> str:
+    return f"Pass `pool_pre_ping=True` where {_code(s.owner)} is created."
+
+
+@advises("CFG006")
+def _pool_sizing(s: Subject, message: str) -> str:
+    return (
+        f"Give {_code(s.owner)} a `pool_size` and `max_overflow` that fit the database's `max_connections` "
+        "divided by the processes that connect, a `pool_timeout`, and a `pool_recycle` shorter than any idle "
+        "timeout between the application and the database."
+    )
+
+
+@advises("CFG007")
+def _expire_on_commit(s: Subject, message: str) -> str:
+    return f"Create {_code(s.owner)} with `expire_on_commit=False`."
+
+
+# -- 2. models ----------------------------------------------------------------------------------
+
+
+@advises("MOD001")
+def _ulid_default(s: Subject, message: str) -> str:
+    return f"Default {_code(s.where)} to a ULID-based UUID (python-ulid's `ULID().to_uuid()`) or a server-side UUIDv7 function."
+
+
+@advises("MOD002")
+def _server_default(s: Subject, message: str) -> str:
+    updated = "updated" in s.column
+    also = " and `onupdate=func.now()` (or a trigger)" if updated else ""
+    return f"Give {_code(s.where)} `server_default=func.now()`{also}, so rows written outside the ORM get it too."
+
+
+@advises("MOD003")
+def _unique_email(s: Subject, message: str) -> str:
+    return (
+        f"Make {_code(s.where)} unique and NOT NULL, compared case-insensitively: a unique index on "
+        f"{_code(f'lower({s.column})')} or the CITEXT type."
+    )
+
+
+@advises("MOD004")
+def _password_hash(s: Subject, message: str) -> str:
+    return f"Store an argon2 or bcrypt hash (a `password_hash` column on {_code(s.owner)}) and drop {_code(s.where)}."
+
+
+@advises("MOD005")
+def _encrypt_secret(s: Subject, message: str) -> str:
+    return f"Encrypt {_code(s.where)} (a TypeDecorator with a key from a KMS), or keep it in a secrets store and reference it."
+
+
+@advises("MOD006")
+def _missing_fields(s: Subject, message: str) -> str:
+    missing = _found(r" has no (.+)$", message)
+    what = f" ({missing})" if missing else ""
+    return f"Add what the checklist item asks for to {_code(s.owner)}{what} with a migration, or record in the review why it is not needed."
+
+
+# -- 3. migrations ------------------------------------------------------------------------------
+
+
+@advises("MIG001")
+def _downgrade(s: Subject, message: str) -> str:
+    return (
+        f"Write the downgrade of revision {_code(s.owner)}: undo its operations in reverse order, or raise "
+        "with a message saying why it cannot be undone."
+    )
+
+
+@advises("MIG002")
+def _mirror(s: Subject, message: str) -> str:
+    operation, table, target = (*s.rest, "", "", "")[:3]
+    if operation == "drop_column" and table and target:
+        add = _code(f'op.add_column("{table}", sa.Column("{target}", ...))')
+        return f"In the downgrade of revision {_code(s.owner)}, add the column back: {add} with its old type and constraints."
+    if operation == "drop_table" and table:
+        return f"In the downgrade of revision {_code(s.owner)}, create {_code(table)} again as it was."
+    undone = f" ({operation} on {table})" if operation and table else ""
+    return f"In the downgrade of revision {_code(s.owner)}, undo what the upgrade does{undone}."
+
+
+@advises("MIG003")
+def _merge_heads(s: Subject, message: str) -> str:
+    heads = _found(r"\(([0-9A-Za-z_, ]+)\)", message)
+    revisions = " ".join(h.strip() for h in heads.split(",")) if heads else "heads"
+    merge = _code(f'alembic merge -m "merge heads" {revisions}')
+    return f"Merge the heads in {_code(s.owner)}: {merge}, and commit the merge revision."
+
+
+@advises("MIG004")
+def _missing_parent(s: Subject, message: str) -> str:
+    parent = s.rest[1] if len(s.rest) > 1 else "its parent"
+    return f"Point `down_revision` of {_code(s.owner)} at its real parent (`alembic history` shows the chain), or restore the file of {_code(parent)}."
+
+
+@advises("MIG005")
+def _naming_convention(s: Subject, message: str) -> str:
+    return (
+        "Give the declarative base's MetaData a `naming_convention` (ix, uq, ck, fk, pk), so that constraint "
+        "names are the same in every environment and migrations can drop them by name."
+    )
+
+
+@advises("MIG006")
+def _drift(s: Subject, message: str) -> str:
+    if s.owner in ("column", "tz", "unmapped") and "." in ":".join(s.rest):
+        table, _, column = s.rest[0].partition(".")
+        return (
+            f"Generate a revision that brings {_code(f'{table}.{column}')} in line with the model "
+            "(`alembic revision --autogenerate`), review it, and run `alembic check` in CI."
+        )
+    if s.owner == "table" and s.rest:
+        return f"Generate a revision that creates {_code(s.rest[0])} (`alembic revision --autogenerate`), review it, and run `alembic check` in CI."
+    return "Generate a revision for the model changes (`alembic revision --autogenerate`), review it, and run `alembic check` in CI."
+
+
+# -- 4. HIPAA -----------------------------------------------------------------------------------
+
+
+@advises("HIP001")
+def _soft_delete(s: Subject, message: str) -> str:
+    return (
+        f"Add a nullable `deleted_at` (timezone-aware) to {_code(s.owner)}, filter it out in queries, and "
+        "revoke DELETE on it from the application's role."
+    )
+
+
+@advises("HIP002")
+def _restrict(s: Subject, message: str) -> str:
+    parent = _found(r"cascades deletes from (\w+)", message, "the parent")
+    return f"Declare {_code(s.where)} with `ondelete=\"RESTRICT\"` and soft delete {_code(parent) if parent != 'the parent' else parent} instead."
+
+
+@advises("HIP003")
+def _inet(s: Subject, message: str) -> str:
+    return f"Make {_code(s.where)} PostgreSQL's INET (`sqlalchemy.dialects.postgresql.INET`), with a migration that casts the existing values."
+
+
+@advises("HIP004")
+def _append_only(s: Subject, message: str) -> str:
+    revoke = _code(f"REVOKE UPDATE, DELETE ON {s.owner} FROM <application role>")
+    return f"Make {_code(s.owner)} append-only in a migration: {revoke} and a BEFORE UPDATE OR DELETE trigger that raises."
+
+
+@advises("HIP005")
+def _no_hard_delete(s: Subject, message: str) -> str:
+    soft = _code(f"{s.owner}.deleted_at = func.now()")
+    return f"Soft delete instead: set {soft} where it is now deleted."
+
+
+@advises("HIP006")
+def _consent_version(s: Subject, message: str) -> str:
+    if s.rest[:1] == ("version-unique",):
+        return f"Make the version of {_code(s.owner)} unique per document type, and never update a row once written."
+    return f"Add a NOT NULL `version` to {_code(s.owner)}, unique per document type, and never update a row once written."
+
+
+# -- 5. integrity -------------------------------------------------------------------------------
+
+
+@advises("INT001")
+def _uuid_key(s: Subject, message: str) -> str:
+    if s.kind == "keys":
+        return "Move the tables to UUID primary keys with a ULID-based default, as the project's standard asks."
+    return f"Make {_code(s.where)} a UUID primary key with a ULID-based default (`mapped_column(UUID(as_uuid=True), primary_key=True, default=...)`)."
+
+
+@advises("INT002")
+def _foreign_key(s: Subject, message: str) -> str:
+    return f"Declare {_code(s.where)} with a `ForeignKey` to the table it refers to, with an explicit `ondelete`."
+
+
+@advises("INT003")
+def _one_primary(s: Subject, message: str) -> str:
+    column = _found(r"partial unique index on (\w+)", message, "the owning column")
+    predicate = _found(r" WHERE (.+?):", message, "the primary flag is set")
+    return f"A partial unique index on {_code(s.owner)} ({_code(column)}) WHERE {predicate}."
+
+
+@advises("INT004")
+def _npi_unique(s: Subject, message: str) -> str:
+    columns = _found(r"no unique \(([\w, ]+)\)", message)
+    quoted = ", ".join(f'"{c.strip()}"' for c in columns.split(",")) if columns else ""
+    constraint = _code(f"UniqueConstraint({quoted})") if quoted else "a unique constraint on the organization and the NPI"
+    return f"Add {constraint} to {_code(s.owner)}."
+
+
+@advises("INT005")
+def _closed_values(s: Subject, message: str) -> str:
+    column = _found(r": (\w+) \(", message) or s.column
+    where = _code(f"{s.owner}.{column}") if column else _code(s.owner)
+    return f"Limit {where} to its values: a PostgreSQL Enum type, or a CHECK constraint listing them."
+
+
+@advises("INT006")
+def _quoted_default(s: Subject, message: str) -> str:
+    value = _found(r"server_default=(['\"].*?['\"])", message)
+    expression = value.strip("'\"") if value else "..."
+    where = f"{s.rest[0]}" if s.kind == "migration" and s.rest else s.where
+    default = _code(f'server_default=text("{expression}")')
+    return f"Write the default of {_code(where)} as SQL, not a string: {default}."
+
+
+@advises("INT007")
+def _partial_index_predicate(s: Subject, message: str) -> str:
+    index = s.rest[1] if len(s.rest) > 1 else "the index"
+    predicate = _found(r"postgresql_where=\((.+?)\)", message)
+    column = _found(r"^(\w+) is (?:not )?None$", predicate)
+    negated = " is not None" in predicate
+    if column:
+        condition = f"{column} IS NOT NULL" if negated else f"{column} IS NULL"
+        method = "isnot" if negated else "is_"
+        fix = f"{_code(f'postgresql_where=text({condition!r})')}, or {_code(f'{column}.{method}(None)')} on the column object"
+    else:
+        fix = "`text(...)` or a column expression"
+    return f"Write the predicate of {_code(index)} on {_code(s.owner)} as {fix}."
+
+
+# -- 6. tenancy ---------------------------------------------------------------------------------
+
+
+@advises("TEN001")
+def _enable_rls(s: Subject, message: str) -> str:
+    if s.kind == "tenancy":
+        return (
+            "Enable and force Row-Level Security on each tenant-scoped table in a migration, with a policy "
+            f"comparing its tenant column with {_code(_TENANT_SETTING)}; or record how tenants are separated instead."
+        )
+    column = _tenant(message)
+    enable, force = _code(f"ALTER TABLE {s.owner} ENABLE ROW LEVEL SECURITY"), _code(f"ALTER TABLE {s.owner} FORCE ROW LEVEL SECURITY")
+    compared = _code(column) if column != "the tenant column" else column
+    return f"In a migration: {enable}, {force}, and a policy on {_code(s.owner)} comparing {compared} with {_code(_TENANT_SETTING)}."
+
+
+@advises("TEN002")
+def _force_rls(s: Subject, message: str) -> str:
+    force = _code(f"ALTER TABLE {s.owner} FORCE ROW LEVEL SECURITY;")
+    return f"{force} in a migration, or connect as a role that does not own {_code(s.owner)}."
+
+
+@advises("TEN003")
+def _always_true(s: Subject, message: str) -> str:
+    policy = s.rest[0] if s.rest else "the policy"
+    return (
+        f"Replace policy {_code(policy)} on {_code(s.owner)}: compare the row's tenant with {_code(_TENANT_SETTING)}, "
+        "and give any bypass to an explicit admin role only."
+    )
+
+
+@advises("TEN004")
+def _policy_tenant(s: Subject, message: str) -> str:
+    policy = s.rest[0] if s.rest else "the policy"
+    column = _tenant(message)
+    shown = _code(f"{column} = {_TENANT_SETTING}::uuid") if column != "the tenant column" else f"a comparison of the tenant column with {_code(_TENANT_SETTING)}"
+    return f"Add {shown} to policy {_code(policy)} on {_code(s.owner)}."
+
+
+@advises("TEN005")
+def _no_policy(s: Subject, message: str) -> str:
+    return f"Create the policies of {_code(s.owner)} in the migration that enables its Row-Level Security."
+
+
+@advises("TEN006")
+def _phi_rls(s: Subject, message: str) -> str:
+    return (
+        f"Enable and force Row-Level Security on {_code(s.owner)} with a policy that reaches the tenant through "
+        "the row's owner (an EXISTS over the table that links it to an organization)."
+    )
+
+
+@advises("TEN007")
+def _super_admin(s: Subject, message: str) -> str:
+    flag = _found(r"^(\w+\.\w+) exists", message)
+    named = f" on {_code(flag)}" if flag else ""
+    return f"Decide how platform owners reach tenant data: a policy clause{named} set only by audited admin endpoints, or a dedicated BYPASSRLS role."
+
+
+# -- 7. relationships ---------------------------------------------------------------------------
+
+
+@advises("REL001")
+def _one_to_one(s: Subject, message: str) -> str:
+    return f"Make {_code(s.where)} unique (`unique=True`, or a partial unique index if rows are soft deleted)."
+
+
+@advises("REL002")
+def _unique_pair(s: Subject, message: str) -> str:
+    columns = _found(r"no unique \(([\w, ]+)\)", message)
+    quoted = ", ".join(f'"{c.strip()}"' for c in columns.split(",")) if columns else ""
+    constraint = _code(f"UniqueConstraint({quoted})") if quoted else "a unique constraint on the pair"
+    return f"Add {constraint} to {_code(s.owner)} (a partial unique index if rows are soft deleted)."
+
+
+@advises("REL003")
+def _no_cascade_delete(s: Subject, message: str) -> str:
+    return f"Give {_code(s.where)} `cascade=\"save-update, merge\"` and soft delete the children explicitly."
+
+
+# -- 8. performance -----------------------------------------------------------------------------
+
+
+@advises("PERF001")
+def _fk_index(s: Subject, message: str) -> str:
+    if s.kind == "class":
+        return f"Index {_code(s.where)} (`index=True`), or lead a composite index with it."
+    create = _code(f"CREATE INDEX CONCURRENTLY ix_{s.owner}_{s.column} ON {s.owner} ({s.column})")
+    return f"Index {_code(s.where)}: `index=True`, or in a migration {create}."
+
+
+@advises("PERF002")
+def _gin(s: Subject, message: str) -> str:
+    index = _code(f'Index("ix_{s.owner}_{s.column}", "{s.column}", postgresql_using="gin")')
+    return f"If {_code(s.where)} is searched, {index} on {_code(s.owner)}."
+
+
+@advises("PERF003")
+def _lazy(s: Subject, message: str) -> str:
+    return f"Load {_code(s.where)} with `lazy=\"selectin\"`, or `lazy=\"raise\"` and an explicit `selectinload()` where it is needed."
+
+
+# -- 9. time ------------------------------------------------------------------------------------
+
+
+@advises("TZ001")
+def _timestamptz(s: Subject, message: str) -> str:
+    return f"Make {_code(s.where)} `DateTime(timezone=True)` (timestamptz), with a migration that converts the stored values."
+
+
+@advises("TZ002")
+def _aware_default(s: Subject, message: str) -> str:
+    return f"Default {_code(s.where)} to `func.now()` on the server, or to `datetime.now(timezone.utc)` in Python."
+
+
+@advises("TZ003")
+def _timezone_field(s: Subject, message: str) -> str:
+    return f"Add a `timezone` column to {_code(s.owner)} holding an IANA name (String(64)), with a default of UTC where one is needed."
+
+
+# -- 10. billing --------------------------------------------------------------------------------
+
+
+@advises("BIL001")
+def _numeric(s: Subject, message: str) -> str:
+    return f"Make {_code(s.where)} `Numeric(12, 2)` (or integer cents), with a migration that converts the values."
+
+
+@advises("BIL002")
+def _billing_columns(s: Subject, message: str) -> str:
+    return f"Add a unique, nullable `stripe_customer_id` and a `subscription_status` with a CHECK to {_code(s.owner)}."
+
+
+@advises("BIL003")
+def _polymorphic(s: Subject, message: str) -> str:
+    return (
+        f"Limit {_code(s.where)} with a CHECK listing its owner types, or replace the pair with one nullable "
+        f"foreign key per owner type on {_code(s.owner)} and a CHECK that exactly one is set."
+    )
+
+
+@advises("BIL004")
+def _proxy_payer(s: Subject, message: str) -> str:
+    return f"Add a nullable `managed_by_proxy_id` foreign key to {_code(s.owner)}."
+
+
+@advises("BIL005")
+def _overrides(s: Subject, message: str) -> str:
+    return "Add a table of subscription overrides: owner, type (CHECK on its values), value, start, end, and who granted it."
