@@ -95,7 +95,8 @@ def test_question_with_drafted_answer_80x24(snap_compare, scanned, data_dir):
 def test_summary_screen_120x40(snap_compare, scanned, data_dir):
     """120x40: the progress summary: one row per section with open findings by severity (✗ ! i),
     untriaged/confirmed/downgraded/dismissed counts, verdicts and answers, then the Executive
-    Summary exactly as the report will have it (overall ❌ Fail, the counts)."""
+    Summary exactly as the report will have it (overall not assessed yet and not final, no decided
+    issue, 80 untriaged findings by severity)."""
 
     async def run(pilot) -> None:
         await _settled(pilot)
