@@ -309,7 +309,8 @@ def test_markdown_summary_counts_decided_issues_and_untriaged_findings_apart(out
     assert "- **Checklist items reviewed:** 7 of 97 (4 pass, 1 n/a, 1 warning, 1 fail)" in summary
     assert "- **Dismissed findings:** 1" in summary
     assert "- **Resolved since the review began:** 1" in summary
-    assert "  - Section 9: Timezone Handling (FR-07): every reviewed item passes, no decided issue" in summary
+    assert "  - Section 9: Timezone Handling (FR-07): every reviewed item passes, no issue open" in summary
+    assert "Section 5: Data Integrity" not in summary, "an untriaged warning is open there: no strength to claim"
     assert "  - 4 checklist items marked pass (see Positive Observations)" in summary
     assert "Section 10" not in summary  # passes, but only with an n/a item: no strength
 
@@ -424,7 +425,7 @@ def test_markdown_answers_compliance_recommendations_and_strengths(outputs):
     assert "- Info:\n  - `migrations/versions/0004 index.sql:3-4`: index missing ␛[31mred␛[0m (`TST801`)" in waiting
 
     positive = between(md, "## Positive Observations", "## Scan Errors")
-    assert "- **Section 9: Timezone Handling (FR-07)**: every reviewed item passes and no decided issue is open." in positive
+    assert "- **Section 9: Timezone Handling (FR-07)**: every reviewed item passes and no issue is open." in positive
     assert "- ✅ **2.mixins.1** " in positive and "- ✅ **5.1** " in positive and "- ✅ **9.2** " in positive
     assert "- ✅ **9.1** All datetime fields use timezone-aware types (`DateTime(timezone=True)`) (carol)\n\n  All DateTime(timezone=True)" in positive
     assert "**10.1**" not in positive  # n/a is not a strength
@@ -629,7 +630,7 @@ def test_a_scan_nobody_reviewed_yet(rules, checklist):
 
 
 def test_render_rejects_an_unknown_format(checklist, snapshot):
-    assert FORMATS == ("markdown", "sarif", "json")
+    assert FORMATS == ("markdown", "html", "sarif", "json", "github", "gitlab")
     with pytest.raises(ValueError, match="unknown report format 'pdf'"):
         render("pdf", checklist, snapshot)
 

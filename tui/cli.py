@@ -26,13 +26,14 @@ from tui.gate import DEFAULT_FAIL_ON, Exit, add_gate_options, exit_status
 
 if TYPE_CHECKING:
     from analyzers.engine import Scan
+    from analyzers.findings import ScanResult
     from analyzers.settings import Settings
     from tui.session import ReviewStore
     from tui.session.state import ReviewSnapshot, ReviewSummary
 
 PROG = "dbreview"
 CHECKLIST = "database"
-FORMATS = ("markdown", "sarif", "json")  # tui.reports.FORMATS, spelled here so --help stays light
+FORMATS = ("markdown", "html", "sarif", "json", "github", "gitlab")  # tui.reports.FORMATS, spelled here so --help stays light
 BUNDLED_DEMO = Path(__file__).parent / "demo"
 DEMO_LEAVE_OUT = {"DEFECTS.md"}  # files at the demo's top level that are for our tests, not for users
 DEMO_STAMP = ".dbreview-demo"  # in the data dir's copy: the digest of the bundled demo it was made from
@@ -126,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
         "skipped files) instead of the report; the report is still written to -o FILE",
     )
     sub.add_argument("--no-cache", action="store_true", help="read every file again (the cache is in the data dir)")
+    sub.add_argument("--baseline", metavar="FILE", help="report only findings that FILE (an earlier JSON or SARIF report of dbreview) does not have")
+    sub.add_argument("--since", metavar="REV", help="report only findings in files changed since the git revision REV (and those about the whole schema)")
     add_rule_options(sub)
     add_gate_options(sub)
 
@@ -171,8 +174,19 @@ def gate(open_severities: Iterator | list, settings: Settings | None, args: argp
 
 
 def _report_options(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--format", choices=FORMATS, default="markdown", help="default: markdown")
+    sub.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="markdown",
+        help="markdown (default) or html for people; sarif for code scanning; json, the whole review; "
+        "github (workflow annotations) or gitlab (Code Quality) for CI",
+    )
     sub.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    sub.add_argument(
+        "--omit-suppressed",
+        action="store_true",
+        help="leave dismissed findings out (GitHub code scanning shows SARIF's in-source suppressions as open alerts)",
+    )
 
 
 def _version() -> str:
@@ -327,6 +341,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     if not target.is_dir():  # before the settings, so that a mistyped path says so
         raise UsageError(f"{target}: {'not a directory' if target.exists() else 'no such file or directory'}")
     settings = target_settings(target, args)
+    baseline = _baseline(args.baseline)
+    changed = _changed_since(target, args.since)
     cache = None if args.no_cache else paths.scan_cache_dir(_data_dir(args))
     try:
         result = scan(target, settings=settings, cache_dir=cache, progress=_progress_line())
@@ -335,15 +351,51 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     finally:
         if sys.stderr.isatty():
             sys.stderr.write("\r\x1b[K")
-    snapshot = snapshot_from_scan(result.result, CHECKLIST, datetime.now(UTC), commit=git_commit(result.layout.root))
+    found = _only_new(result.result, baseline, changed, args)
+    snapshot = snapshot_from_scan(found, CHECKLIST, datetime.now(UTC), commit=git_commit(result.layout.root))
     if args.explain_layout:
         _write(explain_layout(result), None)
         if args.output:
-            _write(_render(args.format, snapshot), args.output)
+            _write(_render(args, snapshot), args.output)
     else:
-        _write(_render(args.format, snapshot), args.output)
+        _write(_render(args, snapshot), args.output)
     _summarize_errors(result.result.errors)
     return gate((f.severity for f in snapshot.findings if f.is_open), settings, args)
+
+
+def _baseline(path: str | None) -> list | None:
+    from tui.new_findings import BaselineError, load_baseline
+
+    if path is None:
+        return None
+    try:
+        return load_baseline(Path(path).expanduser())
+    except BaselineError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _changed_since(target: Path, rev: str | None) -> set[str] | None:
+    from tui.review import RevisionError, changed_since
+
+    if rev is None:
+        return None
+    try:
+        return changed_since(target, rev)
+    except RevisionError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _only_new(result: ScanResult, baseline: list | None, changed: set[str] | None, args: argparse.Namespace) -> ScanResult:
+    """The scan without what --baseline already has and what --since leaves out; a line on stderr says how many."""
+    from tui.new_findings import since, without_baseline
+
+    if baseline is not None:
+        result, known = without_baseline(result, baseline)
+        _say(f"{known} finding{'s' if known != 1 else ''} already in the baseline left out")
+    if changed is not None:
+        result, elsewhere = since(result, changed)
+        _say(f"{elsewhere} finding{'s' if elsewhere != 1 else ''} in files unchanged since {args.since} left out")
+    return result
 
 
 def _progress_line() -> Callable[[str, int, int], None] | None:
@@ -369,11 +421,21 @@ def _summarize_errors(errors: list) -> None:
         _say(f"{' and '.join(parts)}; see the report")
 
 
-def _render(fmt: str, snapshot: ReviewSnapshot) -> str:
-    from analyzers.checklist import load_checklist
-    from tui.reports import render
+def _render(args: argparse.Namespace, snapshot: ReviewSnapshot) -> str:
+    """The report --format asks for, without dismissed findings with --omit-suppressed."""
+    from dataclasses import replace
 
-    return render(fmt, load_checklist(snapshot.review.checklist_id), snapshot)
+    from analyzers.checklist import load_checklist
+    from analyzers.settings import repository_root
+    from tui.reports import render
+    from tui.session.state import Disposition
+
+    if args.omit_suppressed:
+        snapshot = replace(snapshot, findings=tuple(f for f in snapshot.findings if f.disposition != Disposition.DISMISSED))
+    repo = Path(snapshot.review.repo_path)
+    within = Path(os.path.relpath(repo, repository_root(repo))).as_posix() if repo.is_dir() else "."
+    prefix = "" if within == "." else within + "/"
+    return render(args.format, load_checklist(snapshot.review.checklist_id), snapshot, path_prefix=prefix)
 
 
 def _write(text: str, output: str | None) -> None:
@@ -526,7 +588,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     with store:
         snapshot = store.snapshot(info.id)
     settings = target_settings(Path(repo), args) if Path(repo).is_dir() and args.fail_on is None else None
-    _write(_render(args.format, snapshot), args.output)
+    _write(_render(args, snapshot), args.output)
     return gate((f.severity for f in snapshot.findings if f.is_open), settings, args)
 
 

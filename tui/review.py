@@ -206,3 +206,26 @@ def files_changed_since(repo: Path, commit: str | None) -> int | None:
     """Files that differ from `commit` (None when unknowable)."""
     out = _git(repo, "diff", "--name-only", commit, "--") if commit else None
     return None if out is None else len(out.splitlines())
+
+
+class RevisionError(Exception):
+    """A revision that cannot be compared with: one line saying why."""
+
+
+def changed_since(repo: Path, rev: str) -> set[str]:
+    """The files of `repo` (paths relative to it) that differ from the commit `rev`: committed since,
+    staged, unstaged, or new and not ignored. RevisionError when `repo` is no git checkout or has
+    no such commit (a shallow clone lacks older ones)."""
+    if _git(repo, "rev-parse", "--show-toplevel") is None:
+        raise RevisionError(f"--since {rev}: {repo} is not in a git checkout")
+    if _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}") is None:
+        raise RevisionError(
+            f"--since {rev}: no such commit in this clone (a shallow CI checkout has only the last commit: fetch more "
+            "history, e.g. actions/checkout with fetch-depth: 0)"
+        )
+    diff = _git(repo, "diff", "--name-only", "--relative", "--end-of-options", rev, "--")
+    new = _git(repo, "ls-files", "--others", "--exclude-standard")
+    if diff is None or new is None:
+        raise RevisionError(f"--since {rev}: git could not list the files changed since it")
+    return {line for line in (diff + new).splitlines() if line}
+

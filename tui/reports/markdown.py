@@ -74,10 +74,10 @@ def _header(a: Assessment) -> list[str]:
     ]
 
 
-def overall_text(a: Assessment) -> str:
+def overall_text(a: Assessment, labels: dict[Status, str] = STATUS_LABEL) -> str:
     """The overall assessment, and whether it is final."""
     status = a.overall()
-    text = STATUS_LABEL[status] if status != Status.NOT_REVIEWED else "Not assessed yet: no verdict and no decided finding"
+    text = labels[status] if status != Status.NOT_REVIEWED else "Not assessed yet: no verdict and no decided finding"
     items_left, untriaged = a.unfinished()
     if items_left or untriaged:
         text += f" (not final: {items_left} of {len(a.checklist.items)} checklist items without a verdict, {_count(untriaged, 'finding')} untriaged)"
@@ -116,7 +116,7 @@ def _summary(a: Assessment) -> list[str]:
         "- **Key strengths observed:**",
     ]
     strengths = [
-        f"  - Section {s.number}: {inline(s.title)}: every reviewed item passes, no decided issue" for s in _passing_sections(a)
+        f"  - Section {s.number}: {inline(s.title)}: every reviewed item passes, no issue open" for s in passing_sections(a)
     ]
     passed = len(_passed_items(a))
     if passed:
@@ -126,12 +126,15 @@ def _summary(a: Assessment) -> list[str]:
     return [*out, ""]
 
 
-def _passing_sections(a: Assessment) -> list[Section]:
-    """Sections that pass with at least one item marked pass (not only n/a)."""
+def passing_sections(a: Assessment) -> list[Section]:
+    """Sections that pass with at least one item marked pass (not only n/a), and no critical or
+    warning finding open in them, decided or not: a strength the report can stand behind."""
     return [
         s
         for s in a.checklist.sections
-        if a.section_status(s) == Status.PASS and any(a.snapshot.item(i.id).verdict == Verdict.PASS for i in s.items)
+        if a.section_status(s) == Status.PASS
+        and any(a.snapshot.item(i.id).verdict == Verdict.PASS for i in s.items)
+        and not any(f.is_open and f.severity != Severity.INFO for f in a.section_findings(s.id))
     ]
 
 
@@ -381,9 +384,9 @@ def _recommendations(a: Assessment) -> list[str]:
 
 def _positive(a: Assessment) -> list[str]:
     out = ["## Positive Observations", ""]
-    for section in _passing_sections(a):
+    for section in passing_sections(a):
         title = f"Section {section.number}: {inline(section.title)}"
-        out.append(f"- **{title}**: every reviewed item passes and no decided issue is open.")
+        out.append(f"- **{title}**: every reviewed item passes and no issue is open.")
     for item in _passed_items(a):
         state = a.snapshot.item(item.id)
         still = _open_counts(f for f in a.item_findings(item.id) if is_decided(f))
