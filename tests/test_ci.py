@@ -136,3 +136,59 @@ def test_omit_suppressed_leaves_dismissed_findings_out_of_sarif(tmp_path: Path, 
     omitted = json.loads(run(capsys, "scan", str(tmp_path), "--format", "sarif", "--omit-suppressed")[1])
     assert [r for r in omitted["runs"][0]["results"] if r["ruleId"] == "BIL001"] == []
     assert len(omitted["runs"][0]["results"]) == len(results) - 1
+
+
+# -- what the repository publishes for CI ---------------------------------------------------------
+
+
+def _dbreview_commands(text: str) -> list[list[str]]:
+    """The `dbreview ...` command lines of a shell script, GitHub expressions made plain words."""
+    import re
+    import shlex
+
+    plain = re.sub(r"\$\{\{[^}]*\}\}", "REV", text)
+    return [shlex.split(line.strip())[1:] for line in plain.splitlines() if line.strip().startswith("dbreview ")]
+
+
+def test_the_pre_commit_hook_scans_the_whole_repository(demo_repo: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shlex
+
+    import yaml
+
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "dbreview" and hook["pass_filenames"] is False and hook["language"] == "python"
+    argv = shlex.split(hook["entry"])
+    assert argv[:2] == ["dbreview", "scan"]
+    monkeypatch.chdir(demo_repo)  # pre-commit runs hooks at the repository's root
+    status, out, _ = run(capsys, *argv[1:])
+    assert status == 1 and out.startswith("::error file=")
+
+
+def test_the_documented_github_workflow_uploads_sarif_and_gates(demo_repo: Path) -> None:
+    import yaml
+
+    text = (ROOT / "docs/ci/github-actions.yml").read_text()
+    workflow = yaml.safe_load(text)
+    steps = workflow["jobs"]["dbreview"]["steps"]
+    assert any(step.get("uses", "").startswith("github/codeql-action/upload-sarif@") for step in steps)
+    assert workflow["permissions"]["security-events"] == "write"
+    checkout = next(step for step in steps if step.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0, "--since needs history"
+    commands = [argv for step in steps for argv in _dbreview_commands(step.get("run", ""))]
+    assert len(commands) == 3
+    parser = cli._parser()
+    for argv in commands:
+        parser.parse_args(argv)  # every flag it uses exists
+    assert any("--omit-suppressed" in argv and "sarif" in argv for argv in commands)
+
+
+def test_the_json_report_matches_its_published_schema(demo_repo: Path, tmp_path: Path, capsys) -> None:
+    import jsonschema
+
+    schema = json.loads((ROOT / "docs/report.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    report = json.loads(run(capsys, "scan", str(demo_repo), "--format", "json")[1])
+    jsonschema.validate(report, schema)
+    assert report["format_version"] == schema["properties"]["format_version"]["minimum"], "a new version: document it in docs/json-report.md"
+    history = (ROOT / "docs/json-report.md").read_text()
+    assert f"| {report['format_version']} |" in history

@@ -269,3 +269,11 @@ def test_the_demos_html_in_a_headless_browser(triaged_demo, tmp_path: Path) -> N
         [*common, "--window-size=1280,2400", f"--screenshot={screenshot}", page_file.as_uri()], capture_output=True, text=True, timeout=120
     )
     assert shot.returncode == 0 and screenshot.stat().st_size > 50_000, shot.stderr[-2000:]
+
+
+def test_json_of_saved_reviews_matches_the_published_schema(triaged_demo, tmp_path: Path, rules) -> None:
+    import jsonschema
+
+    schema = json.loads((ROOT / "docs/report.schema.json").read_text())
+    jsonschema.validate(json.loads(export(triaged_demo, "json", tmp_path / "review.json")), schema)
+    jsonschema.validate(json.loads(render("json", load_checklist("database"), review())), schema)
