@@ -335,7 +335,7 @@ def test_a_stale_change_from_the_other_terminal_is_refused_with_the_current_stat
 
         a.set_disposition(review.id, fp, Disposition.DISMISSED, "alice", reason="false positive",
                           expected_version=version)
-        with pytest.raises(ConflictError, match="changed by alice") as caught:
+        with pytest.raises(ConflictError, match="alice dismissed this finding a moment ago as a false positive; your confirmation was not applied") as caught:
             b.set_disposition(review.id, fp, Disposition.CONFIRMED, "bob", expected_version=version)
         current = caught.value.current
         assert (current.disposition, current.dismiss_reason, current.version) == (

@@ -127,6 +127,19 @@ class Review:
             expected_version=self.findings[fingerprint].version,
         ))
 
+    def reopen(self, fingerprint: str) -> FindingState:
+        """Back to untriaged (severity as reported), as an event in the history."""
+        return self._keep(self.store.set_disposition(
+            self.info.id, fingerprint, Disposition.UNTRIAGED, self.reviewer,
+            expected_version=self.findings[fingerprint].version,
+        ))
+
+    def undo(self) -> str:
+        """Undo this reviewer's last action (UndoError says why not); what was undone, in words."""
+        said = self.store.undo(self.info.id, self.reviewer)
+        self.reload()
+        return said
+
     def annotate(self, fingerprint: str, text: str) -> FindingState:
         return self._keep(self.store.annotate(self.info.id, fingerprint, self.reviewer, text))
 
@@ -172,12 +185,11 @@ class Review:
             self.last_event = events[-1].id
         return events
 
-    def others_cursors(self) -> dict[str, str]:
-        """Where each other reviewer is, by node id."""
-        return {who: cursor for who, (cursor, _) in self.store.cursors(self.info.id).items() if who != self.reviewer}
-
     def save_cursor(self, cursor: str) -> None:
         self.store.set_cursor(self.info.id, self.reviewer, cursor)
+
+    def leave(self) -> None:
+        self.store.leave(self.info.id, self.reviewer)
 
     def saved_cursor(self) -> str | None:
         mine = self.store.cursors(self.info.id).get(self.reviewer)

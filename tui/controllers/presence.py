@@ -45,7 +45,7 @@ class PresenceController:
         now = self.clock()
         where = {
             who: cursor
-            for who, (cursor, when) in review.store.cursors(review.info.id).items()
+            for who, (cursor, when) in review.store.present(review.info.id).items()
             if who != review.reviewer and now - when <= PRESENT_WITHIN
         }
         moved, self.where = where != self.where, where

@@ -85,6 +85,7 @@ class MainScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         if self.review is not None:
+            self.review.leave()  # a colleague stops seeing us at once, not after PRESENT_WITHIN
             self.review.store.close()
 
     # -- the scan --------------------------------------------------------------------------
@@ -291,7 +292,7 @@ class MainScreen(Screen[None]):
                 act(fp)
             except ConflictError as exc:
                 self.review.findings[fp] = exc.current
-                self.notify(f"Someone changed this finding first: {exc}", severity="warning", timeout=8)
+                self.notify(str(exc), title="Someone was faster", severity="warning", timeout=8)
                 done = False
             except ValueError as exc:
                 self.notify(str(exc), severity="warning")
@@ -353,6 +354,38 @@ class MainScreen(Screen[None]):
             self.review.reload()
             self.notify(f"Nothing was changed: {exc}", severity="warning", timeout=8)
         self._after_change(fps)
+
+    def action_reopen(self) -> None:
+        ref = self.checklist_tree.current
+        review = self.review
+        if review is None:
+            return
+        if ref is not None and ref.kind == NodeKind.ITEM and not review.marked:
+            review.set_verdict(ref.key, Verdict.UNREVIEWED)
+            self._after_change()
+            return
+        fps = [fp for fp in self._targets() if review.findings[fp].disposition != Disposition.UNTRIAGED]
+        if len(fps) > 1:
+            self._bulk_note(fps, lambda note: self._bulk(fps, Disposition.UNTRIAGED, None, note))
+        elif fps:
+            self._decide(fps, review.reopen)
+        elif self._current_finding(quiet=True):
+            self.notify("This finding is untriaged already.")
+
+    def action_undo(self) -> None:
+        from tui.session import UndoError
+
+        if self.review is None:
+            return
+        try:
+            said = self.review.undo()
+        except UndoError as exc:
+            self.notify(str(exc), title="Nothing was undone", severity="warning", timeout=8)
+            return
+        self.notify(said, timeout=4)
+        self.checklist_tree.relabel(self.review)
+        self._show(self.checklist_tree.current)
+        self._refresh_status()
 
     def action_mark(self) -> None:
         fp = self._current_finding()

@@ -10,11 +10,16 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tui.session.store import ConflictError, ReviewStore, SessionStoreError
+    from tui.session.undo import UndoError
 
-__all__ = ["ConflictError", "ReviewStore", "SessionStoreError"]
+__all__ = ["ConflictError", "ReviewStore", "SessionStoreError", "UndoError"]
 
 
 def __getattr__(name: str) -> object:
+    if name == "UndoError":
+        from tui.session.undo import UndoError
+
+        return UndoError
     if name in __all__:
         from tui.session import store
 

@@ -149,6 +149,12 @@ class EventRow(Base):
     old: Mapped[str | None] = mapped_column(Text)
     new: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
+    # Undo: the events of one reviewer action (one transaction) share `action` (its first event's
+    # id); `states` is the target's state before and after the change (JSON); an undo's events name the
+    # action they reverse in `undoes`.
+    action: Mapped[int | None] = mapped_column(Integer)
+    states: Mapped[str | None] = mapped_column(Text)
+    undoes: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class Cursor(Base):
@@ -160,6 +166,7 @@ class Cursor(Base):
     reviewer: Mapped[str] = mapped_column(String(100), primary_key=True)
     cursor: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+    left: Mapped[bool] = mapped_column(Boolean, server_default="0")  # quit the app: no longer present
 
 
 class DocRead(Base):

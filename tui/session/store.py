@@ -29,7 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from analyzers.findings import Location, Related, ScanError, ScanResult, Severity
-from tui.session import identity
+from tui.session import identity, undo
+from tui.session.undo import DECIDING, ago, attempt_said, finding_decision, item_decision, said
 from tui.session.migrations import HEAD, alembic_config, known_revisions
 from tui.session.models import (
     Answer,
@@ -66,6 +67,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 BASE = "base"  # the revision of a database whose version table is empty
 _WRITE = "dbreview_write"  # execution option: begin with BEGIN IMMEDIATE
 _UNTOUCHED = "it was NOT modified"
+_ACTION = "dbreview_action"  # Session.info key: the first event of the transaction's reviewer action
 
 
 class SessionStoreError(Exception):
@@ -278,8 +280,9 @@ class ReviewStore:
                 select(EventRow.__table__).where(EventRow.review_id == review_id).order_by(EventRow.id)
             ).all()
             notes: dict[int, list[Note]] = defaultdict(list)
+            withdrawn = {e.undoes for e in events if e.undoes is not None}
             for e in events:
-                if e.kind == "note" and e.finding_id is not None:
+                if e.kind == "note" and e.finding_id is not None and (e.action or e.id) not in withdrawn:
                     notes[e.finding_id].append(Note(e.reviewer, e.at, e.note or ""))
             findings = s.execute(
                 select(*_STATE_COLUMNS)
@@ -404,9 +407,36 @@ class ReviewStore:
                 raise KeyError(f"review {review_id} has no finding {', '.join(missing)}")
             now = self._now()
             for fp in wanted:
-                _apply(s, review, rows[fp], reviewer, now, _decide(rows[fp], disposition, reason, note))
+                _apply(s, review, rows[fp], reviewer, now, lambda r: _decide(r, disposition, reason, note))
             s.flush()
             return _full_states(s, [rows[fp] for fp in wanted])
+
+    def undo(self, review_id: int, reviewer: str) -> str:
+        """Undo the reviewer's last action not undone yet (a bulk one whole), or refuse with
+        UndoError when someone changed what it touched since. Returns what was undone, in words."""
+        with self._writing() as s:
+            review = _review(s, review_id)
+            now = self._now()
+            events = undo.last_action(s, review_id, reviewer)
+            undo.check(s, review_id, events, now)
+            rows = [undo.target_row(s, review_id, e) for e in events]
+            action = events[0].action or events[0].id
+            for event, row in zip(events, rows, strict=True):
+                if event.kind == "note":
+                    _record(s, review, reviewer, now, "undo", event.target, old="note", note="note withdrawn",
+                            finding_id=event.finding_id, undoes=action)
+                    continue
+                before, after = undo.states(event)
+                for column, value in before.items():
+                    setattr(row, column, value)
+                if event.kind in undo.FINDING_KINDS:
+                    row.version += 1
+                    old, new = after["disposition"], before["disposition"]
+                else:
+                    old, new = after.get("verdict", after.get("text")), before.get("verdict", before.get("text"))
+                _record(s, review, reviewer, now, "undo", event.target, old=old, new=new, note=f"undo of {event.kind}",
+                        finding_id=event.finding_id, states=(after, before), undoes=action)
+            return undo.done_said(events, rows)
 
     # -- reviewer actions on the checklist ------------------------------------------------------
 
@@ -422,11 +452,12 @@ class ReviewStore:
             if row is None:
                 row = ItemVerdict(review_id=review_id, item_id=item_id, verdict=Verdict.UNREVIEWED.value, notes="")
                 s.add(row)
-            old = row.verdict
+            old, before = row.verdict, item_decision(row)
             row.verdict, row.reviewer, row.at = verdict.value, reviewer, now
             if notes is not None:
                 row.notes = notes
-            _record(s, review, reviewer, now, "verdict", item_id, old=old, new=verdict.value, note=notes)
+            _record(s, review, reviewer, now, "verdict", item_id, old=old, new=verdict.value, note=notes,
+                    states=(before, item_decision(row)))
             return _item_state(row)
 
     def set_answer(self, review_id: int, question_id: str, text: str, reviewer: str) -> AnswerState:
@@ -440,7 +471,8 @@ class ReviewStore:
                 s.add(row)
             old = row.text
             row.text, row.reviewer, row.at = text, reviewer, now
-            _record(s, review, reviewer, now, "answer", question_id, old=old or None, new=text)
+            _record(s, review, reviewer, now, "answer", question_id, old=old or None, new=text,
+                    states=({"text": old}, {"text": text}))
             return _answer_state(row)
 
     def mark_doc_read(self, review_id: int, path: str, reviewer: str) -> None:
@@ -469,11 +501,26 @@ class ReviewStore:
         stmt = sqlite_insert(Cursor).values(review_id=review_id, reviewer=reviewer, cursor=cursor, updated_at=now)
         stmt = stmt.on_conflict_do_update(
             index_elements=[Cursor.review_id, Cursor.reviewer],
-            set_={"cursor": stmt.excluded.cursor, "updated_at": stmt.excluded.updated_at},
+            set_={"cursor": stmt.excluded.cursor, "updated_at": stmt.excluded.updated_at, "left": False},
         )
         with self._writing() as s:
             _review(s, review_id)
             s.execute(stmt)
+
+    def leave(self, review_id: int, reviewer: str) -> None:
+        """The reviewer closed the review: no longer shown as present (the cursor stays, to resume)."""
+        with self._writing() as s:
+            s.execute(update(Cursor).where(Cursor.review_id == review_id, Cursor.reviewer == reviewer).values(left=True))
+
+    def present(self, review_id: int) -> dict[str, tuple[str, datetime]]:
+        """reviewer -> (cursor, when it was written), of those who have the review open."""
+        with self._reading() as s:
+            rows = s.execute(
+                select(Cursor.reviewer, Cursor.cursor, Cursor.updated_at).where(
+                    Cursor.review_id == review_id, Cursor.left.is_(False)
+                )
+            )
+            return {r.reviewer: (r.cursor, r.updated_at) for r in rows}
 
     def cursors(self, review_id: int) -> dict[str, tuple[str, datetime]]:
         """reviewer -> (cursor, when it was set)."""
@@ -515,12 +562,12 @@ class ReviewStore:
             review = _review(s, review_id)
             row = _finding_row(s, review_id, fingerprint)
             if expected_version is None or row.version == expected_version:
-                _apply(s, review, row, reviewer, self._now(), change(row))
+                _apply(s, review, row, reviewer, self._now(), change)
                 s.flush()
                 return _full_state(s, row)
             # Lost the race: the attempt goes into the history too, the finding stays as the winner left it.
-            conflict = _conflict(s, row, expected_version)
             kind, _, attempted, note = change(_detached(row))
+            conflict = _conflict(s, row, attempt_said(kind, attempted), self._now())
             _record(
                 s, review, reviewer, self._now(), "conflict", row.fingerprint, old=row.disposition,
                 new=f"{kind} {attempted}", note=f"not applied: {note or 'no note'}", finding_id=row.id,
@@ -693,30 +740,46 @@ def _record(
     new: str | None = None,
     note: str | None = None,
     finding_id: int | None = None,
+    states: tuple[dict[str, Any], dict[str, Any]] | None = None,
+    undoes: int | None = None,
 ) -> None:
-    """The event of a change, in the change's transaction."""
+    """The event of a change, in the change's transaction. The events of one transaction are one
+    reviewer action (a bulk decision too): they share the id of its first event, for undo."""
     if not reviewer:
         raise ValueError("every change needs the reviewer's name")
-    s.add(
-        EventRow(
-            review_id=review.id,
-            finding_id=finding_id,
-            at=at,
-            reviewer=reviewer,
-            kind=kind,
-            target=target,
-            old=old,
-            new=new,
-            note=note,
-        )
+    row = EventRow(
+        review_id=review.id,
+        finding_id=finding_id,
+        at=at,
+        reviewer=reviewer,
+        kind=kind,
+        target=target,
+        old=old,
+        new=new,
+        note=note,
+        states=json.dumps({"before": states[0], "after": states[1]}) if states else None,
+        undoes=undoes,
     )
+    s.add(row)
+    first = s.info.get(_ACTION)
+    if first is None:
+        s.flush()
+        row.action = row.id
+        s.info[_ACTION] = row
+    else:
+        row.action = first.id
     review.updated_at = at
 
 
-def _apply(s: Session, review: Review, row: FindingRow, reviewer: str, at: datetime, change: _Change) -> None:
-    kind, old, new, note = change
+def _apply(
+    s: Session, review: Review, row: FindingRow, reviewer: str, at: datetime, change: Callable[[FindingRow], _Change]
+) -> None:
+    """Change a finding and record it, with its decision before and after (for undo)."""
+    before = finding_decision(row)
+    kind, old, new, note = change(row)
     row.version += 1
-    _record(s, review, reviewer, at, kind, row.fingerprint, old=old, new=new, note=note, finding_id=row.id)
+    _record(s, review, reviewer, at, kind, row.fingerprint, old=old, new=new, note=note, finding_id=row.id,
+            states=(before, finding_decision(row)))
 
 
 def _checked_disposition(disposition: Disposition, reason: str | None) -> Disposition:
@@ -752,7 +815,7 @@ def _dismiss_in_source(s: Session, review: Review, suppressed: dict[str, str], a
     )
     for row in rows:
         reason, note = in_source_dismissal(suppressed[row.fingerprint])
-        _apply(s, review, row, IN_SOURCE, at, _decide(row, Disposition.DISMISSED, reason, note))
+        _apply(s, review, row, IN_SOURCE, at, lambda r: _decide(r, Disposition.DISMISSED, reason, note))
 
 
 def _detached(row: FindingRow) -> SimpleNamespace:
@@ -760,14 +823,16 @@ def _detached(row: FindingRow) -> SimpleNamespace:
     return SimpleNamespace(**{attr.key: getattr(row, attr.key) for attr in sa_inspect(FindingRow).column_attrs})
 
 
-def _conflict(s: Session, row: FindingRow, expected: int) -> ConflictError:
-    last = s.scalars(select(EventRow).where(EventRow.finding_id == row.id).order_by(EventRow.id.desc())).first()
-    by = f" by {last.reviewer} at {last.at:%Y-%m-%d %H:%M:%S} UTC" if last else ""
-    return ConflictError(
-        _full_state(s, row),
-        f"finding {row.fingerprint} was changed{by} (now version {row.version}, you had {expected}); "
-        "nothing was saved",
-    )
+def _conflict(s: Session, row: FindingRow, attempt: str, now: datetime) -> ConflictError:
+    """"bob dismissed this finding a moment ago as a false positive; your downgrade was not applied"."""
+    last = s.scalars(
+        select(EventRow).where(EventRow.finding_id == row.id, EventRow.kind.in_(DECIDING)).order_by(EventRow.id.desc())
+    ).first()
+    who = "someone changed this finding"
+    if last is not None:
+        verb, tail = said(last.kind, last.new, last.note)
+        who = f"{last.reviewer} {verb} this finding {ago(last.at, now)}{tail}"
+    return ConflictError(_full_state(s, row), f"{who}; your {attempt} was not applied")
 
 
 def _store_drafts(s: Session, review_id: int, drafts: dict[str, str]) -> None:
@@ -889,7 +954,9 @@ def _full_states(s: Session, rows: Sequence[FindingRow]) -> list[FindingState]:
     notes: dict[int, list[Note]] = defaultdict(list)
     query = (
         select(EventRow.finding_id, EventRow.reviewer, EventRow.at, EventRow.note)
-        .where(EventRow.finding_id.in_(ids), EventRow.kind == "note")
+        .where(EventRow.finding_id.in_(ids), EventRow.kind == "note", func.coalesce(EventRow.action, EventRow.id).not_in(
+            select(EventRow.undoes).where(EventRow.finding_id.in_(ids), EventRow.undoes.is_not(None))
+        ))
         .order_by(EventRow.id)
     )
     for e in s.execute(query):
