@@ -72,7 +72,7 @@ KEYS: tuple[Key, ...] = (
     Key("verdict.warning", REVIEW, "w", "verdict('warning')", "Warn", "item verdict: warning", footer=True, group=VERDICT),
     Key("verdict.fail", REVIEW, "f", "verdict('fail')", "Fail", "item verdict: fail", footer=True, group=VERDICT),
     Key("verdict.na", REVIEW, "minus", "verdict('n/a')", "N/A",
-        "item verdict: not applicable",
+        "item verdict: not applicable; on a section or group, every item in it without a verdict (one note)",
         footer=True, display="-", group=VERDICT),
     Key("walk.next", REVIEW, "space", "next_step", "Next step",
         "go to the next unfinished thing: document, finding, verdict, answer"),
@@ -101,8 +101,8 @@ KEYS: tuple[Key, ...] = (
     # -- the source view, when it has the focus ---------------------------------------------------
     Key("source.down", SOURCE, "j,down", "scroll_down", "Down", "scroll down"),
     Key("source.up", SOURCE, "k,up", "scroll_up", "Up", "scroll up"),
-    Key("source.left", SOURCE, "h,left", "scroll_left", "Left", "scroll left, a quarter of the pane at a time"),
-    Key("source.right", SOURCE, "l,right", "scroll_right", "Right", "scroll right, a quarter of the pane at a time"),
+    Key("source.left", SOURCE, "h,left", "scroll_left", "Left", "scroll left, half the pane at a time"),
+    Key("source.right", SOURCE, "l,right", "scroll_right", "Right", "scroll right, half the pane at a time"),
     Key("source.top", SOURCE, "g", "scroll_home", "Top", "to the top of the file"),
     Key("source.bottom", SOURCE, "G", "scroll_end", "Bottom", "to the end of the file"),
     # -- dialogs ----------------------------------------------------------------------------------

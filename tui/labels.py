@@ -24,6 +24,7 @@ VERDICT_GLYPH = {
     Verdict.FAIL: ("✗", "bold red"),
     Verdict.NA: ("-", "dim"),
 }
+SUGGESTED_NA = ("~", "italic cyan")  # no verdict yet; the scan says the item does not apply
 _MARKDOWN = re.compile(r"\*\*|`")
 
 
@@ -59,8 +60,10 @@ def finding_label(f: FindingState, marked: bool = False, rescanned: bool = False
     return label
 
 
-def item_label(item_id: str, text: str, state: ItemState, findings: list[FindingState]) -> Text:
+def item_label(item_id: str, text: str, state: ItemState, findings: list[FindingState], suggested_na: bool = False) -> Text:
     glyph, style = VERDICT_GLYPH[Verdict(state.verdict)]
+    if suggested_na and state.verdict == Verdict.UNREVIEWED:
+        glyph, style = SUGGESTED_NA
     label = Text.assemble((glyph, style), " ", (item_id, "bold"))
     label.append_text(counts(findings))
     label.append(" " + plain(text))

@@ -64,6 +64,7 @@ class Review:
         self.items: dict[str, ItemState] = dict(snap.items)
         self.answers: dict[str, AnswerState] = dict(snap.answers)
         self.scan_errors = snap.scan_errors
+        self.not_applicable: dict[str, str] = dict(snap.not_applicable)  # the scan's suggestion: item -> why
         self.last_event = max((e.id for e in snap.events), default=0)
         self.docs_read: set[str] = self.store.docs_read(self.info.id)
         self.rescanned = sum(1 for e in snap.events if e.kind == "scan") > 1  # "new" means something now
@@ -147,6 +148,12 @@ class Review:
         state = self.store.set_verdict(self.info.id, item_id, verdict, self.reviewer, notes)
         self.items[item_id] = state
         return state
+
+    def set_verdicts(self, item_ids: list[str], verdict: Verdict, notes: str | None = None) -> list[ItemState]:
+        """One verdict and one note for several items: one action."""
+        states = self.store.set_verdicts(self.info.id, item_ids, verdict, self.reviewer, notes)
+        self.items.update((state.item_id, state) for state in states)
+        return states
 
     def set_answer(self, question_id: str, text: str) -> AnswerState:
         state = self.store.set_answer(self.info.id, question_id, text, self.reviewer)

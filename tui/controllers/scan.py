@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from analyzers.findings import Finding
+from tui.about import Place, about
 from tui.reports.sanitize import one_line
 from tui.review import Review, files_changed_since
 
@@ -30,6 +31,7 @@ class ScanController:
         summary: str  # "scanned 41 files: 80 new, ..." for the status line
         docs: list[str]  # the documents the scan found, relative to the repository
         changed: str | None  # what moved since the review was last saved, when anything did
+        about: dict[str, list[Place]]  # item id -> the code it is about, as this scan located it
 
     def __init__(self, screen: Screen, review: Review, cache_dir: Path | None) -> None:
         self.screen, self.review, self.cache_dir = screen, review, cache_dir
@@ -73,4 +75,5 @@ class ScanController:
             files = files_changed_since(self.review.repo, before)
             lead = f"{files} files changed since this review was last saved; " if files is not None else ""
             changed = f"{lead}{diff.moved + diff.edited} findings moved, {diff.resolved} resolved, {diff.new + diff.regressed} new"
-        post(self.Finished(summary, [d.path for d in result.facts.docs], changed))
+        located = about(self.review.checklist, result.facts)
+        post(self.Finished(summary, [d.path for d in result.facts.docs], changed, located))

@@ -9,6 +9,7 @@ import os
 import shlex
 import subprocess
 
+from rich.console import Group
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -18,6 +19,7 @@ from textual.widgets import ContentSwitcher, Footer, Static, Tree
 from textual.worker import Worker, WorkerState
 
 from tui import keymap, labels, paths
+from tui.about import Place
 from tui.controllers.presence import HEARTBEAT_EVERY, POLL_EVERY, PresenceController
 from tui.controllers.scan import ScanController
 from tui.review import Review
@@ -26,7 +28,18 @@ from tui.session import ConflictError, ReviewStore, SessionStoreError
 from tui.session.state import Disposition, FindingState, Verdict, state_of
 from tui.walkthrough import Doc, context_docs, current_step, next_target, steps
 from tui.widgets.checklist_tree import ChecklistTree, NodeKind, NodeRef
-from tui.widgets.detail import DetailPanel, finding_detail, item_detail, question_detail
+from tui.reports.sanitize import printable
+from tui.widgets.detail import (
+    DetailPanel,
+    Overview,
+    citations,
+    finding_detail,
+    item_detail,
+    items_overview,
+    question_detail,
+    questions_overview,
+    section_detail,
+)
 from tui.widgets.source_view import SourceView
 
 CURSOR_SAVE_DELAY = 0.5  # seconds of stillness before the cursor position is written
@@ -41,6 +54,7 @@ class MainScreen(Screen[None]):
         self.review: Review | None = None
         self.presence: PresenceController | None = None
         self.docs: list[Doc] = []
+        self.about: dict[str, list[Place]] = {}  # item id -> the code it is about (from the last scan)
         self._sources: dict[str, str] = {}
         self._cursor_timer = None
         self._doc_timer = None
@@ -50,6 +64,7 @@ class MainScreen(Screen[None]):
         # Kept as attributes: a modal on top must not hide them from timers and callbacks.
         self.checklist_tree, self.detail, self.source = ChecklistTree(id="tree"), DetailPanel(id="detail"), SourceView(id="source")
         self.viewer, self.status = ContentSwitcher(initial="source", id="viewer"), Static(id="status")
+        self.overview = Overview(id="overview")
         self.doc_view = None  # made when a document is first opened: Markdown costs ~35 ms to import
         with Horizontal(id="main"):
             yield self.checklist_tree
@@ -57,6 +72,7 @@ class MainScreen(Screen[None]):
                 yield self.detail
                 with self.viewer:
                     yield self.source
+                    yield self.overview
         yield self.status
         yield Footer(compact=True)
 
@@ -108,6 +124,7 @@ class MainScreen(Screen[None]):
         assert self.review is not None
         self.review.reload()
         self.docs = context_docs(self.review.checklist, message.docs)
+        self.about = message.about
         tree = self.checklist_tree
         tree.populate(self.review, self.docs)
         self._scan_status = message.summary
@@ -168,36 +185,82 @@ class MainScreen(Screen[None]):
             self.review.save_cursor(current.id)
 
     def _show(self, ref: NodeRef | None) -> None:
+        """The right pane shows what the left has selected, whatever kind of node it is."""
         review = self.review
         if review is None or ref is None:
             return
-        detail, source = self.detail, self.source
         if self._doc_timer is not None:
             self._doc_timer.stop()
-        if ref.kind == NodeKind.DOC:
-            doc = next((d for d in self.docs if d.path == ref.key), Doc(ref.key, None))
+        kind, key, detail = ref.kind, ref.key, self.detail
+        if kind == NodeKind.DOC:
+            doc = next((d for d in self.docs if d.path == key), Doc(key, None))
             cited = f"  (the checklist cites lines {doc.lines[0]}-{doc.lines[1]})" if doc.lines else ""
-            detail.show(Text.assemble((ref.key, "bold"), (cited, "dim"), ("\nread" if ref.key in review.docs_read else "", "green")))
+            detail.show(Text.assemble((key, "bold"), (cited, "dim"), ("\nread" if key in review.docs_read else "", "green")))
             self.run_worker(self._show_doc(doc), exclusive=True, group="doc")
-            self._doc_timer = self.set_timer(self.app.doc_read_after, lambda: self._read(ref.key))
-            return
-        self.viewer.current = "source"
-        if ref.kind == NodeKind.FINDING and ref.key in review.findings:
-            f = review.findings[ref.key]
+            self._doc_timer = self.set_timer(self.app.doc_read_after, lambda: self._read(key))
+        elif kind == NodeKind.FINDING and key in review.findings:
+            f = review.findings[key]
             detail.show(finding_detail(f, review, review.history(f.fingerprint)))
             self._show_file(f.path, f.start_line, f.end_line)
-        elif ref.kind == NodeKind.ITEM:
-            detail.show(item_detail(ref.key, review))
-            first = next(iter(review.findings_of(ref.key)), None)
+        elif kind == NodeKind.ITEM:
+            places = self.about.get(key, [])
+            detail.show(item_detail(key, review, places))
+            first = next(iter(review.findings_of(key)), None)
             if first is not None:
                 self._show_file(first.path, first.start_line, first.end_line)
+            elif places:
+                self._show_file(places[0].path, places[0].start, places[0].end)
             else:
-                source.show_message("No finding under this item: judge it from the code and the documents.")
-        elif ref.kind == NodeKind.QUESTION:
-            detail.show(question_detail(ref.key, review))
-        elif ref.kind == NodeKind.SECTION:
-            section = review.checklist.section(ref.key)
-            detail.show(Text.assemble((f"{section.number} {section.title}", "bold"), (f"\n{section.scope}", "dim")))
+                self._overview(Text("No code located for this item: judge it from the code and the documents.", "italic"))
+        elif kind == NodeKind.QUESTION:
+            detail.show(question_detail(key, review))
+            answer = review.answer(key)
+            cited = citations(answer.text) or citations(answer.drafted)
+            if cited:
+                self._show_file(*cited[0])
+            else:
+                self._overview(Text("The draft cites no place in the code.", "italic"))
+        elif kind == NodeKind.SECTION:
+            section = review.checklist.section(key)
+            detail.show(section_detail(section, review))
+            self._overview(items_overview(section.items, review))
+        elif kind == NodeKind.GROUP:
+            section_id, group_key = key.split(".", 1)
+            section = review.checklist.section(section_id)
+            group = next(g for g in section.groups if g.key == group_key)
+            detail.show(Group(Text.assemble((group.title, "bold"), (f"  {group.files}", "dim")),
+                              Text("- marks every item without a verdict n/a, with one note", "dim italic")))
+            self._overview(items_overview([i for i in section.items if i.group == group_key], review))
+        elif kind == NodeKind.QUESTIONS:
+            section = review.checklist.section(key)
+            answered = sum(1 for q in section.questions if review.answer(q.id).text.strip())
+            detail.show(Text.assemble((f"Questions to answer, section {section.number}", "bold"),
+                                      (f"  {answered}/{len(section.questions)} answered", "dim")))
+            self._overview(questions_overview(section, review))
+        elif kind == NodeKind.DOCS:
+            docs = [d for d in self.docs if bool(d.cited) == (key == "docs")]
+            read = sum(1 for d in docs if d.path in review.docs_read)
+            title = "Context documents the checklist names" if key == "docs" else "Other documents"
+            detail.show(Text.assemble((title, "bold"), (f"  {read}/{len(docs)} read", "dim")))
+            self._overview(Text("\n".join(("✓ " if d.path in review.docs_read else "? ") + printable(d.path) for d in docs)))
+        elif kind == NodeKind.ERRORS:
+            detail.show(Text.assemble((f"{len(review.scan_errors)} scan errors", "bold red"),
+                                      ("  files the scan could not read, or rules that failed", "dim")))
+            self._overview(Text("\n".join(printable(str(e)) for e in review.scan_errors)))
+        elif kind == NodeKind.ERROR:
+            error = review.scan_errors[int(key)]
+            detail.show(Text(printable(str(error)), "red"))
+            if error.line and not error.path.startswith("<"):
+                self._show_file(error.path, error.line, error.line)
+            else:
+                self._overview(Text("No line to show.", "italic"))
+        else:  # a finding the running scan reported, or one a colleague's re-scan removed
+            detail.show(Text("The scan is still running: this finding can be decided once it is done.", "italic"))
+            self._overview(Text(""))
+
+    def _overview(self, renderable) -> None:
+        self.overview.show(renderable)
+        self.viewer.current = "overview"
 
     async def _show_doc(self, doc: Doc) -> None:
         try:
@@ -225,6 +288,7 @@ class MainScreen(Screen[None]):
         return self._sources[path]
 
     def _show_file(self, path: str, start: int = 0, end: int = -1) -> None:
+        self.viewer.current = "source"
         try:
             text = self.source_text(path)
         except OSError as exc:
@@ -435,10 +499,45 @@ class MainScreen(Screen[None]):
             self.notify("Select a finding, an item or a question to write on.", severity="warning")
 
     def action_verdict(self, verdict: str) -> None:
+        ref, review = self.checklist_tree.current, self.review
+        if review is None:
+            return
+        if ref is not None and ref.kind in (NodeKind.SECTION, NodeKind.GROUP):
+            self._verdict_in_bulk(ref, Verdict(verdict))
+            return
         item = self._current_item()
-        if item and self.review:
-            self.review.set_verdict(item, Verdict(verdict))
+        if item:
+            review.set_verdict(item, Verdict(verdict))
             self._after_change()
+
+    def _verdict_in_bulk(self, ref: NodeRef, verdict: Verdict) -> None:
+        """`-` on a section or a group: every item in it still without a verdict is n/a, one note."""
+        review = self.review
+        if verdict != Verdict.NA:
+            self.notify("p, w and f judge one item at a time; - marks a whole section or group n/a.", severity="warning")
+            return
+        if ref.kind == NodeKind.SECTION:
+            section = review.checklist.section(ref.key)
+            items, what = list(section.items), f"section {section.number} {section.title}"
+        else:
+            section_id, group_key = ref.key.split(".", 1)
+            section = review.checklist.section(section_id)
+            items = [i for i in section.items if i.group == group_key]
+            what = next(g.title for g in section.groups if g.key == group_key)
+        todo = [i.id for i in items if review.item(i.id).verdict == Verdict.UNREVIEWED]
+        if not todo:
+            self.notify(f"Every item of {what} has a verdict already.")
+            return
+
+        def mark(note: str | None) -> None:
+            if note is None:
+                return
+            review.set_verdicts(todo, Verdict.NA, note or None)
+            kept = len(items) - len(todo)
+            self.notify(f"{len(todo)} items of {what} are n/a" + (f"; {kept} with a verdict kept it." if kept else "."))
+            self._after_change()
+
+        self.app.push_screen(TextDialog(f"Not applicable: {len(todo)} items of {what}. One note for all (optional)"), mark)
 
     def action_next_step(self) -> None:
         if self.review is None:
@@ -477,7 +576,7 @@ class MainScreen(Screen[None]):
                 return
             if target.startswith("source:"):
                 path, line = target[7:].rsplit(":", 1)
-                self.viewer.current = "source"
+                self.detail.show(Text.assemble((f"{path}:{line}", "bold underline"), ("  a search result; the tree's selection is unchanged", "dim")))
                 self._show_file(path, int(line), int(line))
             else:
                 self.checklist_tree.select_id(target)

@@ -444,21 +444,30 @@ class ReviewStore:
         self, review_id: int, item_id: str, verdict: Verdict, reviewer: str, notes: str | None = None
     ) -> ItemState:
         """Set an item's verdict; `notes=None` keeps the notes it had."""
+        return self.set_verdicts(review_id, [item_id], verdict, reviewer, notes)[0]
+
+    def set_verdicts(
+        self, review_id: int, item_ids: list[str], verdict: Verdict, reviewer: str, notes: str | None = None
+    ) -> list[ItemState]:
+        """One verdict (and note) for several items, in one transaction: one action, for undo too."""
         verdict = Verdict(verdict)
         with self._writing() as s:
             review = _review(s, review_id)
             now = self._now()
-            row = s.get(ItemVerdict, (review_id, item_id))
-            if row is None:
-                row = ItemVerdict(review_id=review_id, item_id=item_id, verdict=Verdict.UNREVIEWED.value, notes="")
-                s.add(row)
-            old, before = row.verdict, item_decision(row)
-            row.verdict, row.reviewer, row.at = verdict.value, reviewer, now
-            if notes is not None:
-                row.notes = notes
-            _record(s, review, reviewer, now, "verdict", item_id, old=old, new=verdict.value, note=notes,
-                    states=(before, item_decision(row)))
-            return _item_state(row)
+            out = []
+            for item_id in dict.fromkeys(item_ids):
+                row = s.get(ItemVerdict, (review_id, item_id))
+                if row is None:
+                    row = ItemVerdict(review_id=review_id, item_id=item_id, verdict=Verdict.UNREVIEWED.value, notes="")
+                    s.add(row)
+                old, before = row.verdict, item_decision(row)
+                row.verdict, row.reviewer, row.at = verdict.value, reviewer, now
+                if notes is not None:
+                    row.notes = notes
+                _record(s, review, reviewer, now, "verdict", item_id, old=old, new=verdict.value, note=notes,
+                        states=(before, item_decision(row)))
+                out.append(_item_state(row))
+            return out
 
     def set_answer(self, review_id: int, question_id: str, text: str, reviewer: str) -> AnswerState:
         """The reviewer's answer to a question; the analyzers' draft beside it is left alone."""

@@ -212,7 +212,9 @@ class ChecklistTree(Tree[NodeRef]):
 
     def _relabel_item(self, review: Review, item_id: str) -> None:
         item = review.checklist.item(item_id)
-        label = labels.item_label(item.id, item.text, review.item(item.id), review.findings_of(item.id))
+        label = labels.item_label(
+            item.id, item.text, review.item(item.id), review.findings_of(item.id), item.id in review.not_applicable
+        )
         self.by_id[f"item:{item_id}"].set_label(self._with_others(label, f"item:{item_id}"))
 
     def _relabel_section(self, review: Review, section_id: str) -> None:

@@ -1,17 +1,25 @@
-"""The right pane's upper part: what is selected, in words (finding, item, question, document)."""
+"""The right pane in words: what is selected on the left (finding, item, question, section, group,
+document, scan error), and for the nodes that hold others, an overview of what they hold."""
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from analyzers.checklist import Section
 from analyzers.rules import rule_info
 from tui import labels
+from tui.about import Place
 from tui.reports.sanitize import printable
 from tui.review import Review
-from tui.session.state import Detection, Disposition, Event, FindingState
+from tui.session.state import Detection, Disposition, Event, FindingState, Verdict
+
+CITATION = re.compile(r"([\w./-]+\.\w+):(\d+)(?:-(\d+))?")  # file:line or file:line-line in a drafted answer
 
 
 def _line(head: str, body: str | Text, style: str = "") -> Text:
@@ -21,11 +29,12 @@ def _line(head: str, body: str | Text, style: str = "") -> Text:
 
 
 def finding_detail(f: FindingState, review: Review, history: list[Event]) -> RenderableType:
+    """What a reviewer needs first comes first (at 80x24 the pane shows about eight lines): the
+    severity and place, the decision, the evidence line whole, the message, what to do instead."""
     glyph, style = labels.SEVERITY_GLYPH[f.severity]
-    head = Text.assemble((f"{glyph} {f.severity.upper()}", style), "  ", (f.rule_id, "bold"), "  ", (f.location, "underline"))
+    head = Text.assemble((f"{glyph} {f.severity.upper()}", style), " ", (f.rule_id, "bold"), " ", (f.location, "underline"))
     if f.severity != f.original_severity:
-        head.append(f"  (was {f.original_severity})", "dim")
-    parts: list[RenderableType] = [head, Text(printable(f.message))]
+        head.append(f" (was {f.original_severity})", "dim")
     glyph = labels.DISPOSITION_GLYPH[Disposition(f.disposition)][0].strip()
     state = Text.assemble(("Decision: ", "bold"), f"{glyph} " if glyph else "", str(f.disposition))
     if f.dismiss_reason:
@@ -34,14 +43,19 @@ def finding_detail(f: FindingState, review: Review, history: list[Event]) -> Ren
         state.append(f" · {f.detection}", "italic")
     if f.needs_second_look:
         state.append(" · the code moved or changed since the decision: look again", "yellow")
-    parts.append(state)
+    parts: list[RenderableType] = [head, state]
+    if f.evidence:  # whole, wrapped: the code pane beside a narrow tree cuts long lines
+        number, first = next(((n, line) for n, line in enumerate(f.evidence, f.start_line) if line.strip()), (f.start_line, ""))
+        parts.append(Text.assemble((f"▸{number} ", "bold yellow"), (printable(first.strip()), "bold")))
+    parts.append(Text(printable(f.message)))
+    info = rule_info(f.rule_id)
+    if info and info.instead:
+        parts.append(_line("Instead", info.instead, "dim"))
     item = review.checklist.item(f.item_id)
     parts.append(_line("Checklist", f"{item.id} {labels.plain(item.text)}"))
-    info = rule_info(f.rule_id)
     if info:
         parts.append(_line("Rule", info.title))
         parts.append(_line("Why", info.why, "dim"))
-        parts.append(_line("Instead", info.instead, "dim"))
     for note in f.notes:
         parts.append(_line(f"Note by {note.reviewer}", note.text, "italic"))
     if history:
@@ -52,23 +66,39 @@ def finding_detail(f: FindingState, review: Review, history: list[Event]) -> Ren
     return Group(*parts)
 
 
-def item_detail(item_id: str, review: Review) -> RenderableType:
+def item_detail(item_id: str, review: Review, places: list[Place]) -> RenderableType:
     item = review.checklist.item(item_id)
-    section = review.checklist.section(item.section_id)
     state = review.item(item_id)
     glyph, style = labels.VERDICT_GLYPH[state.verdict]
     parts: list[RenderableType] = [
-        Text.assemble((f"{section.number} {section.title}", "bold"), ("  " + section.scope if section.scope else "", "dim")),
         Text.assemble((item.id, "bold"), " ", labels.plain(item.text)),
         Text.assemble(("Verdict: ", "bold"), (f"{glyph} {state.verdict}", style), (f"  by {state.reviewer}" if state.reviewer else "", "dim")),
     ]
+    suggested = review.not_applicable.get(item_id)
+    if suggested and state.verdict == Verdict.UNREVIEWED:
+        parts.append(_line("The scan suggests n/a", suggested, "italic"))
     if state.notes:
         parts.append(_line("Notes", state.notes, "italic"))
     findings = review.findings_of(item_id)
     open_ = [f for f in findings if f.is_open]
-    parts.append(Text(f"{len(open_)} open finding(s), {len(findings) - len(open_)} dismissed or resolved", "dim"))
+    if findings:
+        parts.append(Text(f"{len(open_)} open finding(s), {len(findings) - len(open_)} dismissed or resolved", "dim"))
+    elif places:
+        parts.append(Text("No finding. The code it is about:", "dim"))
+        parts += [Text(printable(f"  {p.path}:{p.start}  {p.what}"), "dim") for p in places]
+    else:
+        parts.append(Text("No finding, and no code the scan located names it: judge it from the code and the documents.", "dim"))
     parts.append(Text("p pass · w warning · f fail · - n/a · a notes", "dim italic"))
     return Group(*parts)
+
+
+def citations(text: str) -> list[tuple[str, int, int]]:
+    """The file:line places a drafted answer cites, in order, once each."""
+    seen: dict[tuple[str, int, int], None] = {}
+    for m in CITATION.finditer(text):
+        start = int(m.group(2))
+        seen.setdefault((m.group(1), start, int(m.group(3) or start)), None)
+    return list(seen)
 
 
 def question_detail(question_id: str, review: Review) -> RenderableType:
@@ -78,10 +108,55 @@ def question_detail(question_id: str, review: Review) -> RenderableType:
     if a.text.strip():
         parts.append(_line(f"Answer ({a.reviewer})", a.text))
     else:
-        parts.append(Text("Not answered yet: press a to answer.", "yellow"))
+        parts.append(Text("Not answered yet: a answers (it starts from the draft).", "yellow"))
     if a.drafted:
         parts.append(_line("Drafted from the code", a.drafted, "dim"))
+        cited = citations(a.drafted)
+        if cited:
+            parts.append(Text(f"Cites {len(cited)} place(s); the first is shown below.", "dim italic"))
     return Group(*parts)
+
+
+def section_detail(section: Section, review: Review) -> RenderableType:
+    findings = [f for item in section.items for f in review.findings_of(item.id)]
+    done = sum(1 for i in section.items if review.item(i.id).verdict != Verdict.UNREVIEWED)
+    answered = sum(1 for q in section.questions if review.answer(q.id).text.strip())
+    line = Text.assemble((f"{section.number} {section.title}", "bold"), (f"  {section.scope}" if section.scope else "", "dim"))
+    counts = Text(f"{done}/{len(section.items)} items with a verdict", "dim")
+    if section.questions:
+        counts.append(f" · {answered}/{len(section.questions)} questions answered")
+    untriaged = sum(1 for f in findings if f.is_open and f.disposition == Disposition.UNTRIAGED)
+    counts.append(f" · {untriaged} findings untriaged")
+    open_ = labels.counts(findings)
+    if open_:
+        counts.append(" · open:")
+        counts.append_text(open_)
+    return Group(line, counts, Text("- marks every item without a verdict n/a, with one note", "dim italic"))
+
+
+def items_overview(items, review: Review) -> Table:
+    """One row per item: its verdict, its open findings, its text."""
+    table = Table(show_edge=False, box=None, pad_edge=False, show_header=False, expand=True)
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    for item in items:
+        state = review.item(item.id)
+        glyph, style = labels.VERDICT_GLYPH[state.verdict]
+        if state.verdict == Verdict.UNREVIEWED and item.id in review.not_applicable:
+            glyph, style = labels.SUGGESTED_NA
+        table.add_row(Text(glyph, style), Text(item.id, "bold"), Text.assemble(labels.counts(review.findings_of(item.id)), " ", labels.plain(item.text)))
+    return table
+
+
+def questions_overview(section: Section, review: Review) -> Table:
+    table = Table(show_edge=False, box=None, pad_edge=False, show_header=False, expand=True)
+    table.add_column(no_wrap=True)
+    table.add_column(ratio=1)
+    for q in section.questions:
+        a = review.answer(q.id)
+        table.add_row(labels.question_label(q.id, q.text, bool(a.text.strip()), bool(a.drafted)), "")
+    return table
 
 
 class DetailPanel(VerticalScroll, can_focus=False):
@@ -90,4 +165,15 @@ class DetailPanel(VerticalScroll, can_focus=False):
 
     def show(self, renderable: RenderableType) -> None:
         self.query_one("#detail-body", Static).update(renderable)
+        self.scroll_home(animate=False)
+
+
+class Overview(VerticalScroll, can_focus=False):
+    """The lower right pane for a node that holds others: what it holds, one line each."""
+
+    def compose(self):
+        yield Static(id="overview-body")
+
+    def show(self, renderable: RenderableType) -> None:
+        self.query_one("#overview-body", Static).update(renderable)
         self.scroll_home(animate=False)

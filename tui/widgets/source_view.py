@@ -80,8 +80,8 @@ class SourceView(ScrollView, can_focus=True):
 
     @property
     def _sideways_step(self) -> int:
-        """A quarter of the code's width: a few presses cross a long line, none loses the place."""
-        return max(4, (self.scrollable_content_region.width - self._gutter_width) // 4)
+        """Half the code's width: two presses cross a long line, and half of what was in view stays."""
+        return max(4, (self.scrollable_content_region.width - self._gutter_width) // 2)
 
     @work(thread=True, exclusive=True, group="highlight")
     def _colour(self, path: str, source: str, key: tuple[str, int]) -> None:

@@ -1,0 +1,89 @@
+"""The right pane always shows what the left has selected: a section its summary and items, a group
+its items, an item its evidence or the code it is about, a question its draft and the place it
+cites, a finding its code at the evidence line; `-` on a section marks its items n/a at once."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from tests.conftest import fixed_clock
+from tui.about import Place
+from tui.app import ReviewApp
+from tui.session.state import Verdict
+from tui.widgets.checklist_tree import ChecklistTree
+
+
+def _text(static) -> str:
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(static.content)
+    return console.export_text()
+
+
+def _shown(app) -> tuple[str, str]:
+    """(what the detail says, which page the lower pane shows)."""
+    main = app.main
+    return _text(main.detail.query_one("#detail-body")), main.viewer.current
+
+
+async def _select(pilot, node_id: str) -> None:
+    pilot.app.query_one(ChecklistTree).select_id(node_id)
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def test_every_kind_of_node_shows_its_own_content(scanned, data_dir):
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        main = app.main
+        main.about = {"1.2": [Place("apps/backend/src/database.py", 42, 46, "listener after_begin", frozenset(), "listener")]}
+
+        fp = next(f.fingerprint for f in scanned.findings.values() if f.rule_id == "CFG003")
+        await _select(pilot, f"finding:{fp}")
+        text, page = _shown(app)
+        assert "CFG003" in text and "Decision: untriaged" in text and page == "source"
+        assert main.source.path == scanned.findings[fp].path
+
+        await _select(pilot, "section:1")
+        text, page = _shown(app)
+        assert "1 Database Configuration" in text and "0/6 items with a verdict" in text and page == "overview"
+        assert "1.4" in _text(main.overview.query_one("#overview-body"))
+
+        await _select(pilot, "group:2.users")
+        text, page = _shown(app)
+        assert "User & Identity" in text and page == "overview"
+        assert "2.users.1" in _text(main.overview.query_one("#overview-body"))
+
+        await _select(pilot, "item:1.2")  # no finding: the code it is about
+        text, page = _shown(app)
+        assert "The code it is about" in text and "after_begin" in text
+        assert page == "source" and main.source.path == "apps/backend/src/database.py"
+
+        await _select(pilot, "questions:1")
+        text, page = _shown(app)
+        assert "Questions to answer, section 1" in text and page == "overview"
+
+        await _select(pilot, "question:q1.1")
+        text, page = _shown(app)
+        assert "q1.1" in text and "Drafted from the code" in text
+        assert page == "source", "the first place the draft cites"
+
+
+async def test_minus_on_a_section_marks_its_items_na_with_one_note(scanned, data_dir):
+    scanned.set_verdict("1.3", Verdict.FAIL)
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await _select(pilot, "section:1")
+        await pilot.press("minus")
+        await pilot.pause()
+        await pilot.press(*"worker only", "ctrl+s")
+        await pilot.pause()
+        review = app.review
+        assert review.item("1.3").verdict == Verdict.FAIL, "a verdict given is kept"
+        others = [i.id for i in review.checklist.section("1").items if i.id != "1.3"]
+        assert all(review.item(i).verdict == Verdict.NA and review.item(i).notes == "worker only" for i in others)
+        assert review.undo() == "Undid your verdict on item 1.1 and 4 more."
+        assert all(review.item(i).verdict == Verdict.UNREVIEWED for i in others), "one action, undone whole"
