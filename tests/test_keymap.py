@@ -12,6 +12,7 @@ from tui.screens.help import HelpScreen, key_table
 from tui.screens.main import MainScreen
 from tui.screens.search import SearchScreen
 from tui.screens.summary import SummaryScreen
+from tui.screens.view_dialog import ViewDialog
 from tui.session.state import Disposition
 from tui.widgets.checklist_tree import ChecklistTree
 from tui.widgets.source_view import SourceView
@@ -25,6 +26,7 @@ CLASSES = {
     keymap.HELP: HelpScreen,
     keymap.SUMMARY: SummaryScreen,
     keymap.SEARCH: SearchScreen,
+    keymap.VIEW: ViewDialog,
 }
 
 

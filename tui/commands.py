@@ -1,4 +1,5 @@
-"""Command palette: every checklist item, question and finding by name."""
+"""Command palette: every section, group, checklist item, question and finding by name (the
+actions come from the keymap, through the App's system commands)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ class ChecklistCommands(Provider):
         review = getattr(app, "review", None)
         if review is None:
             return
+        for section in review.checklist.sections:
+            yield f"{section.number} {section.title} (section)", f"section:{section.id}"
+            for group in section.groups:
+                yield f"{group.title} {group.files} (section {section.number})", f"group:{section.id}.{group.key}"
         for item in review.checklist.items:
             yield f"{item.id} {plain(item.text)}", f"item:{item.id}"
         for q in review.checklist.questions:
@@ -23,9 +28,7 @@ class ChecklistCommands(Provider):
             yield f"{f.rule_id} {f.message[:80]} ({f.path}:{f.start_line})", f"finding:{f.fingerprint}"
 
     def _go(self, node_id: str) -> None:
-        from tui.widgets.checklist_tree import ChecklistTree
-
-        self.app.query_one(ChecklistTree).select_id(node_id)
+        self.app.main.goto(node_id)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)

@@ -26,6 +26,7 @@ DISMISS = "dismiss"  # the dismiss dialog (a reason, a note)
 HELP = "help"
 SUMMARY = "summary"
 SEARCH = "search"
+VIEW = "view"  # the filter and grouping dialog
 
 # What answers while each scope is in front, nearest first (Textual's own bindings included).
 LAYERS: dict[str, tuple[str, ...]] = {
@@ -37,6 +38,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     HELP: (HELP,),
     SUMMARY: (SUMMARY,),
     SEARCH: (SEARCH,),
+    VIEW: (VIEW,),
 }
 
 VERDICT = Binding.Group("Verdict", compact=True)
@@ -80,6 +82,8 @@ KEYS: tuple[Key, ...] = (
     Key("finding.previous", REVIEW, "N", "previous_untriaged", "Previous untriaged", "previous untriaged finding"),
     Key("bulk.mark", REVIEW, "m", "mark", "Mark", "mark the finding for bulk triage (again to unmark)"),
     Key("bulk.mark-rule", REVIEW, "M", "mark_rule", "Mark rule", "mark every open finding of this rule"),
+    Key("view.filter", REVIEW, "v", "filter", "Filter",
+        "filter the findings by state, severity, rule or file; group them by item, rule or file"),
     Key("search", REVIEW, "slash", "search", "Search", "search the checklist, the findings and the repository's files",
         display="/"),
     Key("summary", REVIEW, "s", "summary", "Summary", "progress summary and the Executive Summary"),
@@ -112,6 +116,9 @@ KEYS: tuple[Key, ...] = (
     Key("help.close", HELP, "escape,q,question_mark", "close", "Close", "close the help"),
     Key("summary.close", SUMMARY, "escape,q,s", "close", "Close", "close the summary"),
     Key("search.cancel", SEARCH, "escape", "cancel", "Cancel", "close the search"),
+    Key("view.apply", VIEW, "ctrl+s", "apply", "Show", "show the findings so filtered and grouped"),
+    Key("view.clear", VIEW, "ctrl+r", "clear", "Show all", "every finding, by checklist item"),
+    Key("view.cancel", VIEW, "escape", "cancel", "Cancel", "close without changing the view"),
 )
 
 BY_ID: dict[str, Key] = {k.id: k for k in KEYS}

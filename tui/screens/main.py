@@ -32,7 +32,9 @@ from tui.reports.sanitize import printable
 from tui.widgets.detail import (
     DetailPanel,
     Overview,
+    bucket_detail,
     citations,
+    findings_overview,
     finding_detail,
     item_detail,
     items_overview,
@@ -254,6 +256,13 @@ class MainScreen(Screen[None]):
                 self._show_file(error.path, error.line, error.line)
             else:
                 self._overview(Text("No line to show.", "italic"))
+        elif kind in (NodeKind.RULE, NodeKind.FILE, NodeKind.FOLD):
+            found = self.checklist_tree.findings_under(ref.id)
+            detail.show(bucket_detail(ref, found, review))
+            if kind == NodeKind.FILE and found:
+                self._show_file(key, found[0].start_line, found[0].end_line)
+            else:
+                self._overview(findings_overview(found))
         else:  # a finding the running scan reported, or one a colleague's re-scan removed
             detail.show(Text("The scan is still running: this finding can be decided once it is done.", "italic"))
             self._overview(Text(""))
@@ -308,6 +317,10 @@ class MainScreen(Screen[None]):
             text.append(f"with {', '.join(present)}", "bold magenta")
             following = self.presence.following
             text.append(f" (following {following})" if following else "", "magenta")
+            text.append(" · ")
+        view = self.checklist_tree.view
+        if view.filtered or view.group_by != "item":
+            text.append(f"{view.describe()}: {self.checklist_tree.shown()} of {len(review.findings)}", "bold cyan")
             text.append(" · ")
         if self._scan_status.startswith("scanning") and not review.findings:
             text.append("Scanning the code for the first time…", "bold")  # no step can be judged yet
@@ -370,8 +383,11 @@ class MainScreen(Screen[None]):
         tree = self.checklist_tree
         if fingerprints and len(fingerprints) == 1 and not self.review.marked:
             tree.relabel(self.review, finding=fingerprints[0])
-        else:
+            tree.refold(fingerprints[0])
+        elif fingerprints:
             self.review.marked.clear()
+            tree.populate(self.review, self.docs)  # many moved into (or out of) their folds
+        else:
             tree.relabel(self.review)
         self._show(tree.current)
         self._refresh_status()
@@ -447,7 +463,7 @@ class MainScreen(Screen[None]):
             self.notify(str(exc), title="Nothing was undone", severity="warning", timeout=8)
             return
         self.notify(said, timeout=4)
-        self.checklist_tree.relabel(self.review)
+        self.checklist_tree.populate(self.review, self.docs)
         self._show(self.checklist_tree.current)
         self._refresh_status()
 
@@ -565,6 +581,24 @@ class MainScreen(Screen[None]):
     def action_previous_untriaged(self) -> None:
         self._jump(False)
 
+    def action_filter(self) -> None:
+        from tui.screens.view_dialog import ViewDialog
+
+        def apply(view) -> None:
+            if view is not None and self.review is not None:
+                self.checklist_tree.populate(self.review, self.docs, view)
+                if view.filtered and not self.checklist_tree.shown():
+                    self.notify("No finding is like that: v changes the filter, ctrl+r in it shows all.", severity="warning")
+                self._refresh_status()
+                self._show(self.checklist_tree.current)
+
+        self.app.push_screen(ViewDialog(self.checklist_tree.view), apply)
+
+    def goto(self, node_id: str) -> None:
+        """Select a node for a search, the palette or a colleague; say so when the view hides it."""
+        if not self.checklist_tree.select_id(node_id) and self.checklist_tree.view.filtered:
+            self.notify("The filter hides it: v changes the filter, ctrl+r in it shows all.", severity="warning")
+
     def action_search(self) -> None:
         from tui.screens.search import SearchScreen
 
@@ -579,7 +613,7 @@ class MainScreen(Screen[None]):
                 self.detail.show(Text.assemble((f"{path}:{line}", "bold underline"), ("  a search result; the tree's selection is unchanged", "dim")))
                 self._show_file(path, int(line), int(line))
             else:
-                self.checklist_tree.select_id(target)
+                self.goto(target)
 
         self.app.push_screen(SearchScreen(self.review, self.source_text), go)
 

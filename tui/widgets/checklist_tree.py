@@ -1,7 +1,9 @@
-"""The left pane: sections -> items -> findings, plus questions, context documents, scan errors.
+"""The left pane: sections -> items -> findings, plus questions, context documents, scan errors; or,
+grouped by rule or by file, the findings alone (tui/view.py says which and which findings).
 
-A finding's node is made when its item is first opened, so a review with thousands of findings
-opens as fast as an empty one; order and navigation come from the review's data, not the nodes."""
+A finding's node is made when its parent is first opened, so a review with thousands of findings
+opens as fast as an empty one; order and navigation come from the review's data, not the nodes.
+Dismissed and resolved findings fold away under a closed node at the end of their parent."""
 
 from __future__ import annotations
 
@@ -12,10 +14,12 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from analyzers.rules import rule_info
 from tui import keymap, labels
 from tui.reports.sanitize import printable
 from tui.review import Review
-from tui.session.state import Disposition
+from tui.session.state import Detection, Disposition, FindingState, Verdict
+from tui.view import View, buckets, parent_key
 from tui.walkthrough import Doc
 
 
@@ -23,6 +27,9 @@ class NodeKind(StrEnum):
     SECTION = "section"
     GROUP = "group"  # a part of a section (models by file)
     ITEM = "item"
+    RULE = "rule"  # grouped by rule: the findings of one rule
+    FILE = "file"  # grouped by file: the findings in one file
+    FOLD = "fold"  # the dismissed and resolved findings of the node above
     FINDING = "finding"
     QUESTIONS = "questions"  # a section's "Questions to answer"
     QUESTION = "question"
@@ -54,7 +61,9 @@ class ChecklistTree(Tree[NodeRef]):
         self.others: dict[str, list[str]] = {}  # node id -> the other reviewers there
         self.docs: list[Doc] = []
         self.review: Review | None = None
-        self._filled: set[str] = set()  # items whose finding nodes exist
+        self.view = View()
+        self._buckets: dict[str, list[str]] = {}  # parent node id -> its findings' fingerprints in this view
+        self._filled: set[str] = set()  # parents whose finding nodes exist
         self._fixed: dict[str, Text] = {}  # labels that only change by who is there: groups, folders
         self._pending: TreeNode[NodeRef] | None = None  # where the cursor is going (keys act on it)
 
@@ -65,47 +74,62 @@ class ChecklistTree(Tree[NodeRef]):
 
     # -- building --------------------------------------------------------------------------
 
-    def populate(self, review: Review, docs: list[Doc]) -> None:
+    def populate(self, review: Review, docs: list[Doc], view: View | None = None) -> None:
         """(Re)build the nodes from the review, keeping what was open and where the cursor was."""
-        was_expanded = {key for key, node in self.by_id.items() if node.is_expanded}
+        regrouped = view is not None and view.group_by != self.view.group_by
+        was_expanded = set() if regrouped else {key for key, node in self.by_id.items() if node.is_expanded}
         cursor = self.current.id if self.current else None
         self.clear()
         self.by_id, self._filled, self._fixed, self._pending = {}, set(), {}, None
-        self.review, self.docs = review, docs
+        self.review, self.docs, self.view = review, docs, view or self.view
+        self._buckets = {key: [f.fingerprint for f in found] for key, found in buckets(review, self.view).items()}
         root = self.root
-        cited = [d for d in docs if d.cited]
-        if cited:
-            docs_node = self._add(root, NodeRef(NodeKind.DOCS, "docs"), Text(f"Context documents ({len(cited)})", "bold"))
-            for doc in cited:
-                self._add(docs_node, NodeRef(NodeKind.DOC, doc.path), Text(""), leaf=True)
-        others = [d for d in docs if not d.cited]
-        if others:
-            more = self._add(root, NodeRef(NodeKind.DOCS, "other"), Text(f"Other documents ({len(others)})", "italic"))
-            for doc in others:
-                self._add(more, NodeRef(NodeKind.DOC, doc.path), Text(""), leaf=True)
-        for section in review.checklist.sections:
-            node = self._add(root, NodeRef(NodeKind.SECTION, section.id), Text(""))
-            groups = {
-                g.key: self._add(node, NodeRef(NodeKind.GROUP, f"{section.id}.{g.key}"), Text.assemble((g.title, "italic"), (f"  {g.files}", "dim")))
-                for g in section.groups
-            }
-            for item in section.items:
-                parent = groups.get(item.group or "", node)
-                item_node = parent.add(Text(""), NodeRef(NodeKind.ITEM, item.id), allow_expand=bool(review.findings_of(item.id)))
-                self.by_id[f"item:{item.id}"] = item_node
-            if section.questions:
-                q_node = self._add(node, NodeRef(NodeKind.QUESTIONS, section.id), Text("Questions to answer", "italic"))
-                for q in section.questions:
-                    self._add(q_node, NodeRef(NodeKind.QUESTION, q.id), Text(""), leaf=True)
+        if self.view.group_by == "item":
+            self._by_item(review, docs)
+        else:
+            kind = NodeKind.RULE if self.view.group_by == "rule" else NodeKind.FILE
+            for key in self._buckets:
+                root.add(Text(""), NodeRef(kind, key.split(":", 1)[1]))
+                self.by_id[key] = root.children[-1]
         if review.scan_errors:
             err_node = self._add(root, NodeRef(NodeKind.ERRORS, "errors"), Text(f"Scan errors ({len(review.scan_errors)})", "bold red"))
             for i, err in enumerate(review.scan_errors):
                 self._add(err_node, NodeRef(NodeKind.ERROR, str(i)), Text(printable(str(err))), leaf=True)
         self.relabel(review)
-        for key in was_expanded or {n.data.id for n in root.children if n.data.kind == NodeKind.SECTION}:
+        opened = {n.data.id for n in root.children if n.data.kind == NodeKind.SECTION}
+        for key in was_expanded or opened:
             self._expand(key)
         if cursor:
             self.select_id(cursor)
+
+    def _by_item(self, review: Review, docs: list[Doc]) -> None:
+        """The checklist's own shape; under a filter only what leads to a finding shown."""
+        root, filtered = self.root, self.view.filtered
+        if not filtered:
+            for title, style, key, shown in (("Context documents", "bold", "docs", [d for d in docs if d.cited]),
+                                             ("Other documents", "italic", "other", [d for d in docs if not d.cited])):
+                if shown:
+                    node = self._add(root, NodeRef(NodeKind.DOCS, key), Text(f"{title} ({len(shown)})", style))
+                    for doc in shown:
+                        self._add(node, NodeRef(NodeKind.DOC, doc.path), Text(""), leaf=True)
+        for section in review.checklist.sections:
+            items = [i for i in section.items if not filtered or f"item:{i.id}" in self._buckets]
+            if not items:
+                continue
+            node = self._add(root, NodeRef(NodeKind.SECTION, section.id), Text(""))
+            groups = {
+                g.key: self._add(node, NodeRef(NodeKind.GROUP, f"{section.id}.{g.key}"), Text.assemble((g.title, "italic"), (f"  {g.files}", "dim")))
+                for g in section.groups
+                if any(i.group == g.key for i in items)
+            }
+            for item in items:
+                parent = groups.get(item.group or "", node)
+                parent.add(Text(""), NodeRef(NodeKind.ITEM, item.id), allow_expand=f"item:{item.id}" in self._buckets)
+                self.by_id[f"item:{item.id}"] = parent.children[-1]
+            if section.questions and not filtered:
+                q_node = self._add(node, NodeRef(NodeKind.QUESTIONS, section.id), Text("Questions to answer", "italic"))
+                for q in section.questions:
+                    self._add(q_node, NodeRef(NodeKind.QUESTION, q.id), Text(""), leaf=True)
 
     def _add(self, parent: TreeNode[NodeRef], ref: NodeRef, label: Text, leaf: bool = False) -> TreeNode[NodeRef]:
         node = parent.add_leaf(label, ref) if leaf else parent.add(label, ref)
@@ -114,26 +138,71 @@ class ChecklistTree(Tree[NodeRef]):
             self._fixed[ref.id] = label
         return node
 
-    def _fill(self, item_id: str) -> None:
-        """Make the finding nodes of an item (once)."""
-        if item_id in self._filled or self.review is None:
+    def _fill(self, parent_id: str) -> None:
+        """Make the finding nodes under a parent (once): the open ones, then a closed fold with the
+        dismissed and resolved ones."""
+        if parent_id in self._filled or self.review is None or parent_id not in self._buckets:
             return
-        self._filled.add(item_id)
-        node = self.by_id[f"item:{item_id}"]
-        for f in self.review.findings_of(item_id):
-            child = node.add_leaf(self._finding_label(self.review, f.fingerprint), NodeRef(NodeKind.FINDING, f.fingerprint))
-            self.by_id[f"finding:{f.fingerprint}"] = child
+        self._filled.add(parent_id)
+        node, review = self.by_id[parent_id], self.review
+        found = self._found(parent_id)
+        folded = [f for f in found if self.view.folds(f)]
+        for f in found:
+            if f not in folded:
+                self._add_finding(node, f)
+        if folded:
+            fold = self._add(node, NodeRef(NodeKind.FOLD, parent_id), Text(f"⊘ {len(folded)} dismissed or resolved", "dim italic"))
+            for f in folded:
+                self._add_finding(fold, f)
+        if review.marked or self.others:
+            self.relabel(review)
+
+    def _found(self, parent_id: str) -> list[FindingState]:
+        assert self.review is not None
+        return [self.review.findings[fp] for fp in self._buckets.get(parent_id, ()) if fp in self.review.findings]
+
+    def refold(self, fingerprint: str) -> None:
+        """A finding dismissed (or reopened) moves into (or out of) its parent's fold."""
+        node, review = self.by_id.get(f"finding:{fingerprint}"), self.review
+        if node is None or review is None or node.parent is None:
+            return
+        folded = node.parent.data is not None and node.parent.data.kind == NodeKind.FOLD
+        if folded == self.view.folds(review.findings[fingerprint]):
+            return
+        parent_id = parent_key(review.findings[fingerprint], self.view)
+        parent = self.by_id[parent_id]
+        cursor = self.current.id if self.current else None
+        for child in list(parent.children):
+            self._forget(child)
+        parent.remove_children()
+        self._filled.discard(parent_id)
+        self._fill(parent_id)
+        if cursor and cursor in self.by_id:
+            self.select_id(cursor)
+        elif cursor:
+            self.select_id(parent_id)
+
+    def _forget(self, node: TreeNode[NodeRef]) -> None:
+        for child in node.children:
+            self._forget(child)
+        if node.data is not None:
+            self.by_id.pop(node.data.id, None)
+            self._fixed.pop(node.data.id, None)
+
+    def _add_finding(self, parent: TreeNode[NodeRef], f: FindingState) -> None:
+        assert self.review is not None
+        parent.add_leaf(self._finding_label(self.review, f.fingerprint), NodeRef(NodeKind.FINDING, f.fingerprint))
+        self.by_id[f"finding:{f.fingerprint}"] = parent.children[-1]
 
     def _expand(self, node_id: str) -> None:
-        if node_id.startswith("item:"):
-            self._fill(node_id[5:])
+        self._fill(node_id)
         node = self.by_id.get(node_id)
         if node is not None:
             node.expand()
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeRef]) -> None:
-        if event.node.data is not None and event.node.data.kind == NodeKind.ITEM:
-            self._fill(event.node.data.key)
+        if event.node.data is not None:
+            self._fill(event.node.data.id)
         if self.others and self.review is not None:
             self.relabel(self.review)  # a colleague's marker moves down to where they are
 
@@ -149,28 +218,29 @@ class ChecklistTree(Tree[NodeRef]):
             node = self.by_id.get(f"finding:{finding}")
             if node is not None:
                 node.set_label(self._finding_label(review, finding))
-            item_id = review.findings[finding].item_id
-            self._relabel_item(review, item_id)
-            self._relabel_section(review, review.checklist.item(item_id).section_id)
+            f = review.findings[finding]
+            self._relabel_parent(review, parent_key(f, self.view))
+            self._relabel_section(review, review.checklist.item(f.item_id).section_id)
             return
         for doc in self.docs:
-            read = doc.path in review.docs_read
-            label = Text.assemble(("✓ " if read else "? ", "green" if read else "dim"), printable(doc.path))
-            if doc.lines:
-                label.append(f"  lines {doc.lines[0]}-{doc.lines[1]}", "dim")
-            self.by_id[f"doc:{doc.path}"].set_label(self._with_others(label, f"doc:{doc.path}"))
+            if f"doc:{doc.path}" in self.by_id:
+                read = doc.path in review.docs_read
+                label = Text.assemble(("✓ " if read else "? ", "green" if read else "dim"), printable(doc.path))
+                if doc.lines:
+                    label.append(f"  lines {doc.lines[0]}-{doc.lines[1]}", "dim")
+                self.by_id[f"doc:{doc.path}"].set_label(self._with_others(label, f"doc:{doc.path}"))
         for key, node in self.by_id.items():
             if key.startswith("finding:") and key[8:] in review.findings:
                 node.set_label(self._finding_label(review, key[8:]))
+            elif key.startswith(("item:", "rule:", "file:")):
+                self._relabel_parent(review, key)
+            elif key.startswith("question:"):
+                q = review.checklist.question(key[9:])
+                a = review.answer(q.id)
+                node.set_label(self._with_others(labels.question_label(q.id, q.text, bool(a.text.strip()), bool(a.drafted)), key))
         for key, label in self._fixed.items():
             self.by_id[key].set_label(self._with_others(label, key))
         for section in review.checklist.sections:
-            for item in section.items:
-                self._relabel_item(review, item.id)
-            for q in section.questions:
-                a = review.answer(q.id)
-                label = labels.question_label(q.id, q.text, bool(a.text.strip()), bool(a.drafted))
-                self.by_id[f"question:{q.id}"].set_label(self._with_others(label, f"question:{q.id}"))
             self._relabel_section(review, section.id)
 
     def _finding_label(self, review: Review, fingerprint: str) -> Text:
@@ -199,7 +269,7 @@ class ChecklistTree(Tree[NodeRef]):
         node = self.by_id.get(node_id)
         if node is None and node_id.startswith("finding:") and self.review is not None:
             f = self.review.findings.get(node_id[8:])
-            node = self.by_id.get(f"item:{f.item_id}") if f else None
+            node = self.by_id.get(parent_key(f, self.view)) if f else None
         if node is None:
             return None
         shown = node
@@ -210,28 +280,41 @@ class ChecklistTree(Tree[NodeRef]):
             parent = parent.parent
         return shown
 
-    def _relabel_item(self, review: Review, item_id: str) -> None:
-        item = review.checklist.item(item_id)
-        label = labels.item_label(
-            item.id, item.text, review.item(item.id), review.findings_of(item.id), item.id in review.not_applicable
-        )
-        self.by_id[f"item:{item_id}"].set_label(self._with_others(label, f"item:{item_id}"))
+    def _relabel_parent(self, review: Review, key: str) -> None:
+        """An item, a rule's or a file's node."""
+        node = self.by_id.get(key)
+        if node is None:
+            return
+        kind, name = key.split(":", 1)
+        if kind == "item":
+            item = review.checklist.item(name)
+            label = labels.item_label(item.id, item.text, review.item(item.id), review.findings_of(item.id), item.id in review.not_applicable)
+        elif kind == "rule":
+            info = rule_info(name)
+            label = Text.assemble((name, "bold"), labels.counts(self._found(key)), f" {info.title if info else ''}")
+        else:
+            label = Text.assemble((printable(name), "bold"), labels.counts(self._found(key)))
+        node.set_label(self._with_others(label, key))
 
     def _relabel_section(self, review: Review, section_id: str) -> None:
+        node = self.by_id.get(f"section:{section_id}")
+        if node is None:
+            return
         section = review.checklist.section(section_id)
         findings = [f for item in section.items for f in review.findings_of(item.id)]
-        done = sum(1 for item in section.items if review.item(item.id).verdict != "unreviewed")
+        done = sum(1 for item in section.items if review.item(item.id).verdict != Verdict.UNREVIEWED)
         label = labels.section_label(section.number, section.title, done, len(section.items), findings)
-        self.by_id[f"section:{section_id}"].set_label(self._with_others(label, f"section:{section_id}"))
+        node.set_label(self._with_others(label, f"section:{section_id}"))
 
     # -- moving ----------------------------------------------------------------------------
 
     def node(self, node_id: str) -> TreeNode[NodeRef] | None:
-        """The node of an id, making a finding's node (and its siblings) if its item was never opened."""
+        """The node of an id, making a finding's node (and its siblings) if its parent was never
+        opened; None when the view hides it."""
         if node_id.startswith("finding:") and node_id not in self.by_id and self.review is not None:
             f = self.review.findings.get(node_id[8:])
             if f is not None:
-                self._fill(f.item_id)
+                self._fill(parent_key(f, self.view))
         return self.by_id.get(node_id)
 
     def select_id(self, node_id: str) -> bool:
@@ -272,15 +355,25 @@ class ChecklistTree(Tree[NodeRef]):
         super().action_cursor_up()
 
     def finding_order(self) -> list[str]:
-        """Fingerprints in the order the tree shows them (checklist order, then worst first)."""
-        if self.review is None:
-            return []
-        return [f.fingerprint for item in self.review.checklist.items for f in self.review.findings_of(item.id)]
+        """Fingerprints in the order the tree shows them, in this view."""
+        return [fp for found in self._buckets.values() for fp in found]
+
+    def findings_under(self, node_id: str) -> list[FindingState]:
+        """The findings of a rule's, a file's or a fold's node, in the tree's order."""
+        if node_id.startswith("fold:"):
+            return [f for f in self._found(node_id[5:]) if self.view.folds(f)]
+        return self._found(node_id)
+
+    def shown(self) -> int:
+        return sum(len(found) for found in self._buckets.values())
 
     def next_untriaged(self, review: Review, forward: bool = True) -> str | None:
         order = self.finding_order()
         position = {fp: i for i, fp in enumerate(order)}
-        pending = [fp for fp in order if review.findings[fp].disposition == Disposition.UNTRIAGED and review.findings[fp].detection != "absent"]
+        pending = [
+            fp for fp in order
+            if review.findings[fp].disposition == Disposition.UNTRIAGED and review.findings[fp].detection != Detection.ABSENT
+        ]
         if not pending:
             return None
         here = self.current.key if self.current and self.current.kind == NodeKind.FINDING else None

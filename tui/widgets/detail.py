@@ -159,6 +159,38 @@ def questions_overview(section: Section, review: Review) -> Table:
     return table
 
 
+def bucket_detail(ref, found: list[FindingState], review: Review) -> RenderableType:
+    """A rule's, a file's or a fold's node: what it is, and how many of what."""
+    open_ = labels.counts(found)
+    untriaged = sum(1 for f in found if f.is_open and f.disposition == Disposition.UNTRIAGED)
+    counts = Text(f"{len(found)} findings, {untriaged} untriaged", "dim")
+    if open_:
+        counts.append(" · open:")
+        counts.append_text(open_)
+    if ref.kind == "rule":
+        info = rule_info(ref.key)
+        parts: list[RenderableType] = [Text.assemble((ref.key, "bold"), f" {info.title}" if info else ""), counts]
+        if info:
+            item = review.checklist.item(info.item_id)
+            parts += [_line("Checklist", f"{item.id} {labels.plain(item.text)}"), _line("Why", info.why, "dim"),
+                      _line("Instead", info.instead, "dim")]
+        return Group(*parts)
+    if ref.kind == "file":
+        return Group(Text(printable(ref.key), "bold underline"), counts)
+    return Group(Text("Dismissed or resolved", "bold"), counts, Text("r reopens one · u undoes your last action", "dim italic"))
+
+
+def findings_overview(found: list[FindingState]) -> Table:
+    """One row per finding: severity and decision, rule, place, message."""
+    table = Table(show_edge=False, box=None, pad_edge=False, show_header=False, expand=True)
+    table.add_column(no_wrap=True)
+    table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    for f in found:
+        glyph, style = labels.SEVERITY_GLYPH[f.severity]
+        table.add_row(Text(glyph, style), Text.assemble((f.rule_id, "bold"), f" {f.location} ", printable(f.message)))
+    return table
+
+
 class DetailPanel(VerticalScroll, can_focus=False):
     def compose(self):
         yield Static(id="detail-body")
