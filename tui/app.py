@@ -71,16 +71,17 @@ class ReviewApp(App[None]):
     def on_mount(self) -> None:
         self.sub_title = str(self.repo)
         for problem in self.prefs.problems:
-            self.notify(problem, title="Preferences", severity="warning", timeout=10)
+            self.notify(problem, title="Preferences", severity="warning", timeout=10, markup=False)
         if self._keys_problems:
             self.notify(
                 "; ".join(self._keys_problems) + ". Your [keys] are not used until this is fixed.",
                 title=f"Keys in {self.prefs_file or 'your preferences'}",
                 severity="warning",
                 timeout=15,
+                markup=False,
             )
         if self.prefs.theme and not self._theme_from_prefs:
-            self.notify(f"There is no theme {self.prefs.theme!r}; ctrl+p, then \"theme\" lists them.", severity="warning")
+            self.notify(f"There is no theme {self.prefs.theme!r}; ctrl+p, then \"theme\" lists them.", severity="warning", markup=False)
 
     def watch_theme(self, theme: str) -> None:
         """A theme picked in the palette is the user's preference from now on."""
@@ -93,7 +94,8 @@ class ReviewApp(App[None]):
             try:
                 prefs.save(self.prefs_file, self.prefs)
             except OSError as exc:
-                self.notify(f"Your preferences could not be saved to {self.prefs_file}: {exc.strerror or exc}", severity="warning")
+                self.notify(f"Your preferences could not be saved to {self.prefs_file}: {exc.strerror or exc}",
+                            severity="warning", markup=False)
 
     async def action_quit(self) -> None:
         self.main.save_cursor()  # the debounce timer may not have fired yet

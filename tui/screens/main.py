@@ -131,7 +131,7 @@ class MainScreen(Screen[None]):
         tree.populate(self.review, self.docs)
         self._scan_status = message.summary
         if message.changed:
-            self.notify(message.changed, title="The code moved on", timeout=12)
+            self.notify(message.changed, title="The code moved on", timeout=12, markup=False)
         self._refresh_status()
         self._show(tree.current)
 
@@ -139,7 +139,7 @@ class MainScreen(Screen[None]):
         if event.state == WorkerState.ERROR and event.worker.group == "scan":
             self._scan_status = f"scan failed: {event.worker.error}"
             self._refresh_status()
-            self.notify(f"The scan failed: {event.worker.error}", severity="error", timeout=10)
+            self.notify(f"The scan failed: {event.worker.error}", severity="error", timeout=10, markup=False)
 
     # -- pair review: other reviewers' changes and whereabouts ---------------------------------
 
@@ -151,7 +151,7 @@ class MainScreen(Screen[None]):
         if seen.theirs:
             if any(e.kind == "scan" for e in seen.theirs):
                 tree.populate(review, self.docs)
-            self.notify(labels.change_said(seen.theirs[-1], review), timeout=3)
+            self.notify(labels.change_said(seen.theirs[-1], review), timeout=3, markup=False)
         if seen.theirs or seen.moved:
             tree.others = presence.others_at()
             tree.relabel(review)
@@ -369,10 +369,10 @@ class MainScreen(Screen[None]):
                 act(fp)
             except ConflictError as exc:
                 self.review.findings[fp] = exc.current
-                self.notify(str(exc), title="Someone was faster", severity="warning", timeout=8)
+                self.notify(str(exc), title="Someone was faster", severity="warning", timeout=8, markup=False)
                 done = False
             except ValueError as exc:
-                self.notify(str(exc), severity="warning")
+                self.notify(str(exc), severity="warning", markup=False)
                 done = False
         self._after_change(fingerprints)
         if advance and done and self.app.prefs.auto_advance:
@@ -432,7 +432,11 @@ class MainScreen(Screen[None]):
             self.review.bulk(fps, disposition, reason=reason, note=note)
         except (ConflictError, ValueError) as exc:
             self.review.reload()
-            self.notify(f"Nothing was changed: {exc}", severity="warning", timeout=8)
+            self.notify(f"Nothing was changed: {exc}", severity="warning", timeout=8, markup=False)
+        except KeyError:  # a colleague's new scan merged or removed some of them
+            self.review.reload()
+            self.notify("Some of these findings are no longer in the review (a new scan); nothing was changed.",
+                        severity="warning", timeout=8)
         self._after_change(fps)
 
     def action_reopen(self) -> None:
@@ -460,9 +464,9 @@ class MainScreen(Screen[None]):
         try:
             said = self.review.undo()
         except UndoError as exc:
-            self.notify(str(exc), title="Nothing was undone", severity="warning", timeout=8)
+            self.notify(str(exc), title="Nothing was undone", severity="warning", timeout=8, markup=False)
             return
-        self.notify(said, timeout=4)
+        self.notify(said, timeout=4, markup=False)
         self.checklist_tree.populate(self.review, self.docs)
         self._show(self.checklist_tree.current)
         self._refresh_status()
@@ -563,7 +567,7 @@ class MainScreen(Screen[None]):
         if target is None:
             self.notify("Every step is done: export the report with `dbreview export`.", title="Review complete")
         elif tree.current is not None and tree.current.id == target.node_id:
-            self.notify(f"Next: {target.what}", timeout=4)
+            self.notify(f"Next: {target.what}", timeout=4, markup=False)
         else:
             tree.select_id(target.node_id)
 
@@ -628,7 +632,7 @@ class MainScreen(Screen[None]):
         if fp:
             f = self.review.findings[fp]
             self.app.copy_to_clipboard(f.location)
-            self.notify(f"Copied {f.location}")
+            self.notify(f"Copied {f.location}", markup=False)
 
     def action_copy_markdown(self) -> None:
         fp = self._current_finding()
@@ -646,7 +650,7 @@ class MainScreen(Screen[None]):
             with self.app.suspend():
                 subprocess.run([*shlex.split(editor), f"+{f.start_line}", str(self.app.repo / f.path)], check=False)
         except Exception as exc:  # noqa: BLE001 - no terminal to hand over (tests, web), or no editor
-            self.notify(f"Cannot open the editor: {exc}", severity="error")
+            self.notify(f"Cannot open the editor: {exc}", severity="error", markup=False)
         self._sources.pop(f.path, None)
         self._show(self.checklist_tree.current)
 

@@ -17,10 +17,10 @@ from tui.session.state import Disposition, Verdict
 
 def section_table(review: Review) -> Table:
     table = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
-    table.add_column("section", no_wrap=True, overflow="ellipsis", ratio=1)
-    # Short heads: the numbers must never be squeezed out by the section titles.
-    for head in ("✗", "!", "i", "todo", "conf", "down", "dism", "verdicts", "answers"):
-        table.add_column(head, justify="right", no_wrap=True, min_width=len(head))
+    # The numbers first, the title last: on a narrow terminal only the title is cut, never a count.
+    for head in ("✗", "!", "i", "todo", "decided", "verdicts", "answers"):
+        table.add_column(head, justify="right", no_wrap=True, min_width=max(len(head), 2))
+    table.add_column("section", no_wrap=True, overflow="ellipsis")
     for section in review.checklist.sections:
         findings = [f for item in section.items for f in review.findings_of(item.id) if f.detection != "absent"]
         open_ = [f for f in findings if f.is_open]
@@ -32,16 +32,14 @@ def section_table(review: Review) -> Table:
         verdicts = sum(1 for i in section.items if review.item(i.id).verdict != Verdict.UNREVIEWED)
         answers = sum(1 for q in section.questions if review.answer(q.id).text.strip())
         table.add_row(
-            f"{section.number} {section.title}",
             str(sum(1 for f in open_ if f.severity == "critical") or "·"),
             str(sum(1 for f in open_ if f.severity == "warning") or "·"),
             str(sum(1 for f in open_ if f.severity == "info") or "·"),
             n(lambda f: f.disposition == Disposition.UNTRIAGED),
-            n(lambda f: f.disposition == Disposition.CONFIRMED),
-            n(lambda f: f.disposition == Disposition.DOWNGRADED),
-            n(lambda f: f.disposition == Disposition.DISMISSED),
+            n(lambda f: f.disposition != Disposition.UNTRIAGED),
             f"{verdicts}/{len(section.items)}",
             f"{answers}/{len(section.questions)}" if section.questions else "",
+            f"{section.number} {section.title}",
         )
     return table
 
@@ -57,7 +55,7 @@ class SummaryScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog wide"):
             yield Static(f"Review of {self.review.repo.name}: {self.review.progress()}", classes="dialog-title")
             yield Static(section_table(self.review))
-            yield Static("✗ ! i: open findings by severity · todo/conf/down/dism: untriaged, confirmed, downgraded, dismissed", classes="dialog-help")
+            yield Static("✗ ! i: open findings by severity · todo: untriaged · decided: confirmed, downgraded or dismissed", classes="dialog-help")
             yield Markdown(executive_summary(self.review.checklist, self.review.snapshot()))
             yield Static("esc closes · dbreview export PATH writes the whole report", classes="dialog-help")
 

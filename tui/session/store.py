@@ -366,7 +366,7 @@ class ReviewStore:
         def lower(row: FindingRow) -> _Change:
             old = Severity(row.severity)
             if old.lower() == old:
-                raise ValueError(f"finding {fingerprint} is already at the lowest severity ({old})")
+                raise ValueError(f"This finding is already at the lowest severity ({old}): confirm or dismiss it instead.")
             row.severity = old.lower().value
             row.disposition = Disposition.DOWNGRADED.value
             row.dismiss_reason = None
