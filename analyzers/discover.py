@@ -36,6 +36,7 @@ class Layout:
     docs: list[str] = field(default_factory=list)
     settings: Settings = field(default_factory=Settings)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    files: list[str] = field(default_factory=list)  # every regular file the walk saw (what `/` searches)
 
 
 class TargetError(Exception):
@@ -96,6 +97,7 @@ def discover(root: Path, settings: Settings | None = None) -> Layout:
 
 def _file(layout: Layout, entry: os.DirEntry[str], rel: str) -> None:
     name = entry.name
+    layout.files.append(rel)
     if name.endswith(".py"):
         layout.python_total += 1
         st = entry.stat()

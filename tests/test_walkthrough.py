@@ -100,13 +100,16 @@ async def test_search_finds_items_findings_and_source(demo_repo, data_dir):
         await pilot.pause()
         assert isinstance(app.screen, SearchScreen)
         await pilot.press(*"DISCARD")
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
         await pilot.pause()
         from textual.widgets import OptionList
 
         options = app.screen.query_one(OptionList)
         texts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert any(t.startswith("item 1.4") for t in texts)
-        assert any("database.py:" in t for t in texts)
+        assert any(t.startswith("CFG004") for t in texts), "the finding whose message names it"
+        assert any(t.startswith("docs/tech-stack/00 - Overview.md:") for t in texts), "files no finding points at"
         await pilot.press("enter")
         await pilot.pause()
         assert app.query_one(ChecklistTree).current.id == "item:1.4"
@@ -135,3 +138,33 @@ async def test_copy_finding_location_and_markdown(demo_repo, data_dir):
         assert app.clipboard == f.location
         await pilot.press("Y")
         assert f.location in app.clipboard and "```" in app.clipboard and f.rule_id in app.clipboard
+
+
+async def test_search_keeps_to_the_scan_limits_and_says_when_nothing_matched(demo_repo, data_dir, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("zebracorn lives outside\n")
+    (demo_repo / "leak.txt").symlink_to(outside)
+    (demo_repo / "blob.bin").write_bytes(b"\0zebracorn in a binary")
+    (demo_repo / "node_modules").mkdir()
+    (demo_repo / "node_modules" / "x.js").write_text("zebracorn in a skipped folder")
+    (demo_repo / "notes.txt").write_text("a zebracorn in plain text\n")
+    app = ReviewApp(demo_repo, data_dir, "alice", scan=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"zebracorn")
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        from textual.widgets import OptionList
+
+        options = app.screen.query_one(OptionList)
+        texts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert texts == ["notes.txt:1  a zebracorn in plain text"]
+        from textual.widgets import Input
+
+        app.screen.query_one(Input).value = "qqxxqq"
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        said = str(options.get_option_at_index(0).prompt)
+        assert said.startswith("Nothing matches 'qqxxqq' in the checklist, the findings or the ") and options.get_option_at_index(0).disabled

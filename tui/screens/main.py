@@ -58,6 +58,7 @@ class MainScreen(Screen[None]):
         self.docs: list[Doc] = []
         self.about: dict[str, list[Place]] = {}  # item id -> the code it is about (from the last scan)
         self._sources: dict[str, str] = {}
+        self.repository_text = None  # what `/` searches: made on the first search (tui/screens/search.py)
         self._cursor_timer = None
         self._doc_timer = None
         self._scan_status = ""
@@ -604,7 +605,7 @@ class MainScreen(Screen[None]):
             self.notify("The filter hides it: v changes the filter, ctrl+r in it shows all.", severity="warning")
 
     def action_search(self) -> None:
-        from tui.screens.search import SearchScreen
+        from tui.screens.search import RepositoryText, SearchScreen
 
         if self.review is None:
             return
@@ -619,7 +620,9 @@ class MainScreen(Screen[None]):
             else:
                 self.goto(target)
 
-        self.app.push_screen(SearchScreen(self.review, self.source_text), go)
+        if self.repository_text is None:
+            self.repository_text = RepositoryText(self.app.repo)
+        self.app.push_screen(SearchScreen(self.review, self.repository_text), go)
 
     def action_summary(self) -> None:
         from tui.screens.summary import SummaryScreen
