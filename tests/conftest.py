@@ -26,9 +26,10 @@ pytest_textual_snapshot.SVGImageExtension.dirname = classmethod(_snapshot_dir)
 
 @pytest.fixture(autouse=True)
 def _private_data_dir(tmp_path, monkeypatch):
-    """No test ever writes to the real user data or config dir, and the theme does not follow the CI terminal."""
+    """No test ever writes to the real user data, config or cache dir, and the theme does not follow the CI terminal."""
     monkeypatch.setenv("DBREVIEW_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DBREVIEW_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("DBREVIEW_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.delenv("DBREVIEW_THEME", raising=False)
 

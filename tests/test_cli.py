@@ -93,12 +93,13 @@ def test_scan_with_output_writes_the_file_and_nothing_to_stdout(
     assert cli.main(["scan", str(DEMO), "-o", str(out_file)]) == 1
     assert capsys.readouterr().out == ""
     assert "## Executive Summary" in out_file.read_text(encoding="utf-8")
-    assert any(paths.scan_cache_dir(data_dir).iterdir()), "the scan cache lives in the data dir"
+    assert any(paths.scan_cache_dir().iterdir()), "the scan cache lives in the user's cache dir"
+    assert not (data_dir / "scan-cache").exists(), "never in the data dir, which a group may share"
 
 
 def test_scan_no_cache_leaves_no_cache(tmp_path: Path, data_dir: Path) -> None:
     assert cli.main(["scan", str(DEMO), "--no-cache", "-o", str(tmp_path / "r.md")]) == 1
-    assert not paths.scan_cache_dir(data_dir).exists()
+    assert not paths.scan_cache_dir().exists()
 
 
 def test_a_missing_path_is_one_line_and_status_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

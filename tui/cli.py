@@ -126,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
         help="print what discovery and the facts found (Alembic trees, models, engine set-up, docs, settings, "
         "skipped files) instead of the report; the report is still written to -o FILE",
     )
-    sub.add_argument("--no-cache", action="store_true", help="read every file again (the cache is in the data dir)")
+    sub.add_argument("--no-cache", action="store_true", help="read every file again (the cache is in your user cache dir)")
     sub.add_argument("--baseline", metavar="FILE", help="report only findings that FILE (an earlier JSON or SARIF report of dbreview) does not have")
     sub.add_argument("--since", metavar="REV", help="report only findings in files changed since the git revision REV (and those about the whole schema)")
     add_rule_options(sub)
@@ -343,7 +343,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     settings = target_settings(target, args)
     baseline = _baseline(args.baseline)
     changed = _changed_since(target, args.since)
-    cache = None if args.no_cache else paths.scan_cache_dir(_data_dir(args))
+    cache = None if args.no_cache else paths.scan_cache_dir()
     try:
         result = scan(target, settings=settings, cache_dir=cache, progress=_progress_line())
     except TargetError as exc:

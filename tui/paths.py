@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import platformdirs
 
 ENV_VAR = "DBREVIEW_DATA_DIR"
 CONFIG_ENV_VAR = "DBREVIEW_CONFIG_DIR"
+CACHE_ENV_VAR = "DBREVIEW_CACHE_DIR"
 
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
@@ -23,8 +25,28 @@ def session_db(base: Path) -> Path:
     return base / "reviews.sqlite3"
 
 
-def scan_cache_dir(base: Path) -> Path:
-    return base / "scan-cache"
+def scan_cache_dir() -> Path:
+    """The scan cache: the user's own ($DBREVIEW_CACHE_DIR, else the platform's user cache dir),
+    never the data dir, which a group may share. The cache is pickled: a file another account could
+    write must never be loaded into this process."""
+    chosen = os.environ.get(CACHE_ENV_VAR) or platformdirs.user_cache_dir("dbreview", appauthor=False)
+    return Path(chosen).expanduser() / "scan-cache"
+
+
+def shared_group(directory: Path) -> int | None:
+    """The group that shares a data dir (setgid and group-writable, as `chmod 2770` makes it), else
+    None: then everything in it is the user's alone."""
+    try:
+        st = directory.stat()
+    except OSError:
+        return None
+    return st.st_gid if st.st_mode & stat.S_ISGID and st.st_mode & stat.S_IWGRP else None
+
+
+def file_mode(directory: Path) -> int:
+    """What a review file in `directory` is created with: 0660 in a group's shared data dir (never
+    readable by others), else 0600."""
+    return 0o660 if shared_group(directory) is not None else 0o600
 
 
 def demo_copy_dir(base: Path) -> Path:

@@ -216,6 +216,22 @@ def _git(repo: Path, *args: str) -> str | None:
     return out.stdout if out.returncode == 0 else None
 
 
+def git_refusal(repo: Path) -> str | None:
+    """Why git refuses to read a checkout it can see, in words; None when it reads it, or when the
+    folder is simply no git checkout. (git refuses a checkout that belongs to another account.)"""
+    try:
+        out = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode == 0 or "dubious ownership" not in out.stderr:
+        return None
+    return (
+        f"git refuses to read {repo}: it belongs to another account (git calls it \"dubious ownership\"), so "
+        "the review cannot record its commit or count the files changed since. The owner's review is not "
+        f"affected; to let git read it for you: git config --global --add safe.directory {repo}"
+    )
+
+
 def git_commit(repo: Path) -> str | None:
     """The commit the repository is at."""
     return (_git(repo, "rev-parse", "HEAD") or "").strip() or None

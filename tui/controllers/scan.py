@@ -13,7 +13,7 @@ from textual.worker import get_current_worker
 from analyzers.findings import Finding
 from tui.about import Place, about
 from tui.reports.sanitize import one_line
-from tui.review import Review, files_changed_since
+from tui.review import Review, files_changed_since, git_refusal
 
 
 class ScanController:
@@ -32,6 +32,7 @@ class ScanController:
         docs: list[str]  # the documents the scan found, relative to the repository
         changed: str | None  # what moved since the review was last saved, when anything did
         about: dict[str, list[Place]]  # item id -> the code it is about, as this scan located it
+        git_refused: str | None = None  # why git would not read the checkout (another account's)
 
     def __init__(self, screen: Screen, review: Review, cache_dir: Path | None) -> None:
         self.screen, self.review, self.cache_dir = screen, review, cache_dir
@@ -76,4 +77,5 @@ class ScanController:
             lead = f"{files} files changed since this review was last saved; " if files is not None else ""
             changed = f"{lead}{diff.moved + diff.edited} findings moved, {diff.resolved} resolved, {diff.new + diff.regressed} new"
         located = about(self.review.checklist, result.facts)
-        post(self.Finished(summary, [d.path for d in result.facts.docs], changed, located))
+        refused = git_refusal(self.review.repo) if self.review.info.commit is None else None
+        post(self.Finished(summary, [d.path for d in result.facts.docs], changed, located, refused))

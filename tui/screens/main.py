@@ -100,7 +100,7 @@ class MainScreen(Screen[None]):
         self.set_interval(HEARTBEAT_EVERY, self.save_cursor)
         if app.scan_on_start:
             self._scan_status = "scanning…"
-            ScanController(self, self.review, paths.scan_cache_dir(app.data_dir)).start()
+            ScanController(self, self.review, paths.scan_cache_dir()).start()
 
     def on_unmount(self) -> None:
         if self.review is not None:
@@ -131,6 +131,9 @@ class MainScreen(Screen[None]):
         tree = self.checklist_tree
         tree.populate(self.review, self.docs)
         self._scan_status = message.summary
+        if message.git_refused:
+            self._scan_status += " · git refuses this checkout (another account's)"
+            self.notify(message.git_refused, title="No commit recorded", severity="warning", timeout=20, markup=False)
         if message.changed:
             self.notify(message.changed, title="The code moved on", timeout=12, markup=False)
         self._refresh_status()

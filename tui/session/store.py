@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from analyzers.findings import Location, Related, ScanError, ScanResult, Severity
+from tui.paths import file_mode
 from tui.session import identity, undo
 from tui.session.undo import DECIDING, ago, attempt_said, finding_decision, item_decision, said
 from tui.session.migrations import HEAD, alembic_config, known_revisions
@@ -95,15 +96,19 @@ class ReviewStore:
 
     @classmethod
     def open(cls, db_path: Path, *, clock: Callable[[], datetime] | None = None) -> ReviewStore:
-        """Open (creating 0600, in 0700 directories) and migrate to head when needed, after a
+        """Open (creating it 0600 in 0700 directories; 0660 in a folder shared by a group, see
+        paths.shared_group) and migrate to head when needed, after a
         backup to `<name>.bak-<old revision>`. `clock` returns aware datetimes (tests fix it)."""
         path = Path(db_path).expanduser().absolute()
         try:
             _make_private_dirs(path.parent)
-            fresh = _create_private_file(path)
+            mode = file_mode(path.parent)
+            fresh = _create_file(path, mode)
+            if not fresh:
+                _give_mode(path, mode)
             revision = None if fresh else _inspect(path)
         except OSError as exc:
-            raise SessionStoreError(f"cannot open the review database {path}: {exc.strerror or exc}") from exc
+            raise SessionStoreError(f"cannot open the review database {path}: {exc.strerror or exc}{_whose(path)}") from exc
         engine = _engine(path)
         try:
             if revision != HEAD:
@@ -598,14 +603,48 @@ def _make_private_dirs(directory: Path) -> None:
         d.chmod(0o700)
 
 
-def _create_private_file(path: Path) -> bool:
-    """Create the database file 0600 before SQLite does (SQLite would use 0644); True when new."""
+def _create_file(path: Path, mode: int) -> bool:
+    """Create the database file before SQLite does (SQLite would use 0644), exactly `mode` whatever
+    the umask (SQLite gives its -wal and -shm files the same); True when new."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except FileExistsError:
         return False
-    os.close(fd)
+    try:
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
     return True
+
+
+def _give_mode(path: Path, mode: int) -> None:
+    """A review file of ours made before its folder was shared (0600), or readable by others, gets
+    the folder's mode; another account's files are left to them."""
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            st = part.stat()
+        except FileNotFoundError:
+            continue
+        if st.st_uid == os.getuid() and st.st_mode & 0o777 != mode:
+            part.chmod(mode)
+
+
+def _whose(path: Path) -> str:
+    """For a refusal: whose the file is, when it is another account's."""
+    import pwd
+
+    try:
+        owner = path.stat().st_uid
+    except OSError:
+        return ""
+    if owner == os.getuid():
+        return ""
+    try:
+        name = pwd.getpwuid(owner).pw_name
+    except KeyError:
+        name = f"user {owner}"
+    return (f" (the file is {name}'s; in a folder shared by a group, as `chmod 2770 FOLDER` makes it, "
+            f"dbreview creates review files the group can use: {name} can run `chmod 660 {path}*`)")
 
 
 def _inspect(path: Path) -> str | None:
@@ -652,6 +691,7 @@ def _backup(path: Path, revision: str) -> Path:
     while True:
         try:
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.fchmod(fd, file_mode(path.parent))
             break
         except FileExistsError:
             n += 1
