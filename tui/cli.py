@@ -137,6 +137,15 @@ def _parser() -> argparse.ArgumentParser:
     _report_options(sub)
     add_gate_options(sub)
 
+    sub = command(
+        "import", _cmd_import,
+        "take a review exported elsewhere (`export --format json`) into this machine's review of PATH: "
+        "decisions, notes, verdicts and answers, matched to the findings as a saved review's are; "
+        "what this review decided differently is kept and reported",
+    )
+    sub.add_argument("file", metavar="FILE", help="the JSON export")
+    sub.add_argument("path", metavar="PATH", help="the repository, here")
+
     sub = command("sessions", _cmd_sessions, "list the saved reviews: repository, checklist, progress, last change")
     sub.add_argument("--prune", action="store_true", help="offer to remove reviews whose repository is gone (asks for each)")
     sub.add_argument("--yes", action="store_true", help="with --prune: remove without asking")
@@ -590,6 +599,38 @@ def _cmd_export(args: argparse.Namespace) -> int:
     settings = target_settings(Path(repo), args) if Path(repo).is_dir() and args.fail_on is None else None
     _write(_render(args, snapshot), args.output)
     return gate((f.severity for f in snapshot.findings if f.is_open), settings, args)
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from analyzers.checklist import load_checklist
+    from analyzers.discover import TargetError
+    from analyzers.engine import scan
+    from tui.handover import HandoverError, import_review, read_export
+    from tui.review import Review
+
+    target = Path(args.path).expanduser()
+    if not target.is_dir():
+        raise UsageError(f"{target}: {'not a directory' if target.exists() else 'no such file or directory'}")
+    try:
+        document = read_export(Path(args.file).expanduser())
+        settings = target_settings(target, args)
+        result = scan(target, settings=settings, cache_dir=paths.scan_cache_dir(), progress=_progress_line())
+    except (HandoverError, TargetError) as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\x1b[K")
+    store = _open_store(_data_dir(args), create=True)
+    with store:  # type: ignore[union-attr]
+        review = Review.open(store, target, _reviewer(args), load_checklist(CHECKLIST))
+        review.apply_scan(result.result)
+        review.reload()
+        try:
+            done = import_review(review, result.result.findings, document)
+        except HandoverError as exc:
+            raise UsageError(str(exc)) from None
+    print("\n".join(done.lines()))
+    return 0
 
 
 def _cmd_sessions(args: argparse.Namespace) -> int:
