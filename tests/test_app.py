@@ -155,7 +155,7 @@ async def test_verdict_keys_need_an_item(demo_repo, data_dir):
         await pilot.pause()
         assert app.review.item("1.1").verdict == Verdict.PASS
         assert app.review.item("1.2").verdict == Verdict.NA
-        assert "items 2/97" in str(app.review.progress())
+        assert "2/97 items" in str(app.review.progress())
 
 
 async def test_two_quick_enters_dismiss_without_a_note(demo_repo, data_dir):

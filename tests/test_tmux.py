@@ -132,7 +132,7 @@ def has_status(screen: list[str]) -> bool:
 
 def triaged(n: int) -> Callable[[list[str]], bool]:
     """The status line counts n triaged findings."""
-    return lambda screen: re.search(rf"findings {n}/\d+ triaged", screen[BODY_ROWS]) is not None
+    return lambda screen: re.search(rf" {n}/\d+ triaged", screen[BODY_ROWS]) is not None
 
 
 def scanned(screen: list[str]) -> bool:

@@ -31,10 +31,7 @@ class Progress:
     answered: int
 
     def __str__(self) -> str:
-        return (
-            f"findings {self.triaged}/{self.findings} triaged · items {self.items_done}/{self.items} · "
-            f"answers {self.answered}/{self.questions}"
-        )
+        return f"{self.triaged}/{self.findings} triaged · {self.items_done}/{self.items} items · {self.answered}/{self.questions} answers"
 
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}

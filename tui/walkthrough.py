@@ -18,6 +18,7 @@ class Step:
     title: str
     left: int  # unfinished things in this step
     total: int
+    todo: str = ""  # what is left, for a short status line: "documents to read"
 
     @property
     def done(self) -> bool:
@@ -72,10 +73,14 @@ def steps(review: Review, docs: list[Doc], read: set[str]) -> list[Step]:
     items = review.checklist.items
     questions = review.checklist.questions
     return [
-        Step(1, "Read the context documents", sum(1 for d in docs if d.cited and d.path not in read), sum(1 for d in docs if d.cited)),
-        Step(2, "Inspect the code", sum(1 for f in present if f.disposition == Disposition.UNTRIAGED), len(present)),
-        Step(3, "Validate the checklist", sum(1 for i in items if review.item(i.id).verdict == Verdict.UNREVIEWED), len(items)),
-        Step(4, "Answer the key questions", sum(1 for q in questions if not review.answer(q.id).text.strip()), len(questions)),
+        Step(1, "Read the context documents", sum(1 for d in docs if d.cited and d.path not in read), sum(1 for d in docs if d.cited),
+             "documents to read"),
+        Step(2, "Inspect the code", sum(1 for f in present if f.disposition == Disposition.UNTRIAGED), len(present),
+             "findings to triage"),
+        Step(3, "Validate the checklist", sum(1 for i in items if review.item(i.id).verdict == Verdict.UNREVIEWED), len(items),
+             "items to judge"),
+        Step(4, "Answer the key questions", sum(1 for q in questions if not review.answer(q.id).text.strip()), len(questions),
+             "questions to answer"),
     ]
 
 

@@ -77,5 +77,5 @@ class ScanController:
             lead = f"{files} files changed since this review was last saved; " if files is not None else ""
             changed = f"{lead}{diff.moved + diff.edited} findings moved, {diff.resolved} resolved, {diff.new + diff.regressed} new"
         located = about(self.review.checklist, result.facts)
-        refused = git_refusal(self.review.repo) if self.review.info.commit is None else None
+        refused = git_refusal(self.review.repo)  # this account's git, whatever commit a colleague's recorded
         post(self.Finished(summary, [d.path for d in result.facts.docs], changed, located, refused))

@@ -95,6 +95,7 @@ class MainScreen(Screen[None]):
         if not (cursor and tree.select_id(cursor)):
             self.source.show_message("space: the next thing to do · ? every key")
         self.save_cursor()  # present at once: a colleague in the review sees us within a poll
+        self.poll()  # and we see them at once, not half a second later
         self._refresh_status()
         self.set_interval(POLL_EVERY, self.poll)
         self.set_interval(HEARTBEAT_EVERY, self.save_cursor)
@@ -331,7 +332,7 @@ class MainScreen(Screen[None]):
         elif step is None:
             text.append("Review complete", "bold green")
         else:
-            text.append(f"Step {step.number}/4 {step.title}: {step.left} of {step.total} left", "bold")
+            text.append(f"Step {step.number}/4: {step.left} {step.todo}", "bold")  # short: 80 columns hold the counts too
         if review.marked:
             text.append(f" · {len(review.marked)} marked", "bold magenta")
         text.append(f" · {review.progress()}")
