@@ -210,3 +210,85 @@ def test_demo_at_80x24_in_tmux(demo_in_tmux):
     assert status == "0", f"exit status {status}:\n" + "\n".join(app.screen())
     after = "\n".join(app.screen())
     assert BORDER not in after and "Step" not in after, "the app left its screen behind:\n" + after
+
+
+def _detail(screen: list[str]) -> str:
+    """The right pane's text, row by row (what is right of the tree's border)."""
+    return "\n".join(row.split(BORDER, 1)[1] if BORDER in row else "" for row in screen[:BODY_ROWS])
+
+
+def _until_detail(app: Tmux, key: str, says: str, tries: int = 14) -> list[str]:
+    """Press `key` until the right pane says `says` (the next node of that kind in the tree)."""
+    for _ in range(tries):
+        app.keys(key)
+        try:
+            return app.wait_for(lambda s: says in _detail(s), f"right pane saying {says!r}", within=3)
+        except AssertionError:
+            continue
+    raise AssertionError(f"{says!r} never came on the right:\n" + "\n".join(app.screen()))
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.parametrize("demo_in_tmux", ["xterm"], indirect=True)
+def test_a_walk_through_the_demo_at_80x24(demo_in_tmux):
+    """Issue 12's walk: every kind of node selected shows its own content on the right; c goes on
+    to the next finding; u undoes it; - on a section marks its items n/a; a filter narrows the tree
+    to the critical untriaged findings."""
+    app = demo_in_tmux
+    screen = app.wait_for(scanned, "finished scan", START_WITHIN)
+    app.keys("g")  # (nothing in the tree) then to the top, where the documents are
+    for _ in range(30):
+        app.keys("k")
+    screen = app.wait_for(lambda s: "Context documents the checklist names" in _detail(s), "the documents' node")
+    check_layout(screen)
+    app.keys("Enter")
+    _until_detail(app, "j", "Overview.md", tries=1)  # a document, rendered beside, at the part the checklist cites
+    app.wait_for(lambda s: "█" in _detail(s), "the document rendered, its cited lines marked", within=START_WITHIN)
+    app.keys("k", "Enter")  # close the documents again
+    kinds = [
+        ("j", "items with a verdict"),  # a section: its summary, its items below
+        ("j", "Verdict:"),  # an item with a finding
+        ("Enter", "Verdict:"),
+        ("j", "Decision:"),  # its finding: the decision and the evidence line
+        ("j", "The code it is about"),  # an item without a finding: the code it names
+        ("j", "Questions to answer, section 1"),
+        ("Enter", "Questions to answer, section 1"),
+        ("j", "Drafted from the code"),  # a question: its draft; the code it cites below
+        ("j", "SQLAlchemy Models"),  # the next section
+        ("j", "marks every item without a verdict n/a"),  # a group (Mixins)
+    ]
+    for key, says in kinds:
+        screen = _until_detail(app, key, says)
+        check_layout(screen)
+
+    app.keys("n")
+    screen = app.wait_for(lambda s: "Decision: untriaged" in _detail(s), "an untriaged finding")
+    first = _detail(screen).split("\n", 1)[0]
+    app.keys("c")  # confirmed, and on to the next untriaged finding
+    screen = app.wait_for(lambda s: triaged(1)(s) and _detail(s).split("\n", 1)[0] != first, "the next finding")
+    app.keys("u")  # undone
+    screen = app.wait_for(triaged(0), "the confirmation undone")
+    assert "Undid your confirmation" in "\n".join(screen)
+
+    for _ in range(40):
+        app.keys("k")
+    screen = _until_detail(app, "j", "1 Database Configuration")
+    app.keys("-")
+    app.wait_for(lambda s: any("Not applicable: 6 items" in row for row in s), "the n/a dialog for section 1")
+    app.keys("C-s")
+    screen = app.wait_for(lambda s: "6/97 items" in s[BODY_ROWS], "section 1's items n/a")
+    assert any("1 6/6" in row for row in screen[:BODY_ROWS]), "the section counts its six verdicts"
+
+    app.keys("v")
+    app.wait_for(lambda s: any("Show findings that are" in row for row in s), "the filter dialog")
+    for key in ("Space", "Tab", "Space"):  # untriaged; then critical
+        app.keys(key)
+        time.sleep(0.3)
+    app.keys("C-s")
+    screen = app.wait_for(lambda s: "critical untriaged:" in s[BODY_ROWS], "the filter in the status line")
+    tree = "\n".join(row.split(BORDER, 1)[0] for row in screen[:BODY_ROWS])
+    assert "Questions to answer" not in tree and "Context documents" not in tree
+    app.keys("n")
+    screen = app.wait_for(lambda s: "CRITICAL" in _detail(s), "a critical finding")
+    check_layout(screen)
+    app.keys("q")

@@ -92,8 +92,8 @@ class MainScreen(Screen[None]):
         tree.populate(self.review, self.docs)
         tree.focus()
         cursor = self.review.saved_cursor()
-        if not (cursor and tree.select_id(cursor)):
-            self.source.show_message("space: the next thing to do · ? every key")
+        if not (cursor and tree.select_id(cursor)) and tree.root.children:
+            tree.select_id(tree.root.children[0].data.id)  # something is always selected, and shown
         self.save_cursor()  # present at once: a colleague in the review sees us within a poll
         self.poll()  # and we see them at once, not half a second later
         self._refresh_status()
@@ -229,7 +229,7 @@ class MainScreen(Screen[None]):
                 self._overview(Text("The draft cites no place in the code.", "italic"))
         elif kind == NodeKind.SECTION:
             section = review.checklist.section(key)
-            detail.show(section_detail(section, review))
+            detail.show(section_detail(section, review))  # its last line says what - does here
             self._overview(items_overview(section.items, review))
         elif kind == NodeKind.GROUP:
             section_id, group_key = key.split(".", 1)
@@ -248,7 +248,8 @@ class MainScreen(Screen[None]):
             docs = [d for d in self.docs if bool(d.cited) == (key == "docs")]
             read = sum(1 for d in docs if d.path in review.docs_read)
             title = "Context documents the checklist names" if key == "docs" else "Other documents"
-            detail.show(Text.assemble((title, "bold"), (f"  {read}/{len(docs)} read", "dim")))
+            detail.show(Text.assemble((title, "bold"), (f"  {read}/{len(docs)} read", "dim"),
+                                      ("\nspace walks the review: documents, findings, verdicts, answers · ? every key", "dim italic")))
             self._overview(Text("\n".join(("✓ " if d.path in review.docs_read else "? ") + printable(d.path) for d in docs)))
         elif kind == NodeKind.ERRORS:
             detail.show(Text.assemble((f"{len(review.scan_errors)} scan errors", "bold red"),

@@ -56,6 +56,7 @@ class ChecklistTree(Tree[NodeRef]):
     def __init__(self, **kwargs) -> None:
         super().__init__("Review", **kwargs)
         self.show_root = False
+        self.auto_expand = False  # enter opens and closes nodes itself (action_select_cursor)
         self.guide_depth = 2
         self.by_id: dict[str, TreeNode[NodeRef]] = {}
         self.others: dict[str, list[str]] = {}  # node id -> the other reviewers there
@@ -200,6 +201,18 @@ class ChecklistTree(Tree[NodeRef]):
         if node is not None:
             node.expand()
 
+    def action_select_cursor(self) -> None:
+        """enter opens or closes the node at once (Textual's own does it when its message comes
+        round, after a key typed next: j would then land where the opened node was not yet)."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.data is not None:
+            self._fill(node.data.id)
+        if node.allow_expand:
+            node.toggle()
+        self.post_message(self.NodeSelected(node))
+
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeRef]) -> None:
         if event.node.data is not None:
             self._fill(event.node.data.id)
@@ -332,8 +345,10 @@ class ChecklistTree(Tree[NodeRef]):
             parent = parent.parent
         for key in reversed(closed):
             self._expand(key)
-        if not closed and len(self.by_id) == lines_before and node.line >= 0:
-            self._pending = None  # already on screen: no need to wait for a repaint
+        if closed or len(self.by_id) != lines_before or node.line < 0:
+            self.get_node_at_line(0)  # Textual numbers the lines lazily: have it do so now
+        if node.line >= 0:
+            self._pending = None  # on its line now: keys typed next act from here
             self._move_to(node)
             return True
         self._pending = node
@@ -341,18 +356,28 @@ class ChecklistTree(Tree[NodeRef]):
         return True
 
     def _move_to(self, node: TreeNode[NodeRef]) -> None:
-        if self._pending is node:
-            self._pending = None
+        if self._pending is not None and self._pending is not node:
+            return  # the reviewer went elsewhere since
+        self._pending = None
         self.move_cursor(node)
         self.scroll_to_node(node, animate=False)
 
     def action_cursor_down(self) -> None:
-        self._pending = None
+        self._arrive()
         super().action_cursor_down()
 
     def action_cursor_up(self) -> None:
-        self._pending = None
+        self._arrive()
         super().action_cursor_up()
+
+    def _arrive(self) -> None:
+        """A move typed before the cursor reached where it was sent starts from there."""
+        if self._pending is not None:
+            node = self._pending
+            self.get_node_at_line(0)
+            self._pending = None
+            if node.line >= 0:
+                self.move_cursor(node)
 
     def finding_order(self) -> list[str]:
         """Fingerprints in the order the tree shows them, in this view."""
