@@ -35,14 +35,17 @@ def _first_finding(scanned, rule_id: str) -> str:
 
 
 def test_opening_view_80x24(snap_compare, scanned, data_dir):
-    """80x24: the checklist tree with sections 1 and 2 open, counts of open findings per item, the
-    progress line (0 of N findings triaged) and the footer keys; the right pane invites a selection."""
+    """80x24: section 1 selected from the start, its summary on the right (verdicts, questions,
+    untriaged and open findings) over its six items; the tree with the sections open, counts of open
+    findings per item; the status line (Step 2/4: 80 findings to triage, 0/80 triaged) and the footer
+    keys, ? Help and q Quit among them."""
     assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24), run_before=_settled)
 
 
 def test_finding_with_evidence_80x24(snap_compare, scanned, data_dir):
-    """80x24: the f-string SET in database.py selected: CRITICAL CFG003 with its message and decision,
-    and the source scrolled to line 54, marked with ▸ and a highlighted background."""
+    """80x24: the f-string SET in database.py selected: CRITICAL CFG003, its decision (untriaged), the
+    whole evidence line 57 wrapped in the detail, then the message; the source scrolled to it, line 57
+    marked with ▸ and a highlighted background."""
     fp = _first_finding(scanned, "CFG003")
     assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24), run_before=_select(f"finding:{fp}"))
 
@@ -55,13 +58,20 @@ def test_finding_with_evidence_120x40(snap_compare, scanned, data_dir):
 
 
 def test_triaged_item_120x40(snap_compare, scanned, data_dir):
-    """120x40: item 1.3 after triage: one finding confirmed (✓), one dismissed (⊘, dimmed), the item's
-    verdict fail (✗), and the progress line counting 2 triaged findings and 1 item."""
+    """120x40: item 1.3 opened after triage: its confirmed finding (✓), the one still untriaged, and
+    the dismissed one folded away under "⊘ 1 dismissed or resolved"; the item's verdict fail (✗) by
+    alice on the right, and the status line counting 2 triaged findings and 1 item."""
     fps = [f.fingerprint for f in scanned.findings_of("1.3")]
     scanned.confirm(fps[0])
     scanned.dismiss(fps[1], "accepted risk", "covered by the proxy")
     scanned.set_verdict("1.3", "fail")
-    assert snap_compare(_app(scanned, data_dir), terminal_size=(120, 40), run_before=_select("item:1.3"))
+
+    async def run(pilot) -> None:
+        await _select("item:1.3")(pilot)
+        await pilot.press("enter")
+        await _settled(pilot)
+
+    assert snap_compare(_app(scanned, data_dir), terminal_size=(120, 40), run_before=run)
 
 
 def test_dismiss_dialog_80x24(snap_compare, scanned, data_dir):
@@ -107,12 +117,14 @@ def test_summary_screen_120x40(snap_compare, scanned, data_dir):
 
 
 def test_search_screen_80x24(snap_compare, scanned, data_dir):
-    """80x24: `/` then "DISCARD": item 1.4 (the checklist's DISCARD ALL item) and the CFG004 finding
-    whose message names it, each a result to jump to."""
+    """80x24: `/` then "DISCARD": item 1.4 (the checklist's DISCARD ALL item), the CFG004 finding
+    whose message names it, and the lines of two documents that mention it (no finding points at
+    them), each a result to jump to."""
 
     async def run(pilot) -> None:
         await _settled(pilot)
         await pilot.press("slash", *"DISCARD")
+        await pilot.pause(0.3)  # the search starts when typing pauses
         await _settled(pilot)
 
     assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24), run_before=run)

@@ -52,6 +52,8 @@ class MarkdownView(VerticalScroll, can_focus=True):
 def _blocks(lines: list[str], cited: tuple[int, int]) -> tuple[int, int]:
     """0-based [start, end) of the cited lines, widened out to the blank lines around them."""
     start, end = max(0, cited[0] - 1), min(len(lines), cited[1])
+    while start < end - 1 and not lines[start].strip():  # a citation that starts on a blank line
+        start += 1
     while start > 0 and lines[start - 1].strip():
         start -= 1
     while end < len(lines) and lines[end].strip():
