@@ -10,6 +10,7 @@ from analyzers.facts import columns as col
 from analyzers.facts.migrations import is_migration, read_revision
 from analyzers.facts.model import CallFact, ClassFact, JsonUse, ListenerFact, ModuleFacts, SqlUse, TableFact
 from analyzers.facts.names import Names, const_bool, const_str, kwargs, last, module_name
+from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate
 
@@ -26,7 +27,7 @@ def extract_module(path: str, text: str) -> ModuleFacts:
     module, is_package = module_name(path)
     facts = ModuleFacts(path=path, module=module)
     try:
-        tree = ast.parse(text, filename=path)
+        tree = parse_python(text, path)
     except SyntaxError as exc:
         facts.errors.append((exc.lineno, f"does not parse as Python: {exc.msg}"))
         return facts
