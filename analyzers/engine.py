@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 from analyzers import suppressions
 from analyzers.discover import Candidate, Layout, decode, discover, relevant
 from analyzers.facts.link import link
-from analyzers.facts.model import DocFact, Facts, ModuleFacts, SqlStatement
+from analyzers.facts.model import DocFact, Facts, ModuleFacts, Span, SqlStatement, Unread
 from analyzers.findings import Finding, ScanError, ScanResult, with_identity
 from analyzers.settings import Settings
 
@@ -92,14 +92,17 @@ def scan(
     t2 = time.perf_counter()
     facts = _Linked(root=str(layout.root), settings=settings)
     modules = []
+    unread = [Unread("file", Span(path, 1, 1), why) for path, why in layout.skipped if path.endswith(".py")]
     for path, entry in sorted(entries.items()):
         if entry.warning:
             errors.append(ScanError(path, entry.warning))
         if entry.facts is None:
+            if entry.warning:  # not read at all (NUL bytes, unreadable, the extractor failed)
+                unread.append(Unread("file", Span(path, 1, 1), entry.warning))
             continue
         modules.append(entry.facts)
         errors.extend(ScanError(path, msg, line) for line, msg in entry.facts.errors)
-    link(facts, modules)
+    link(facts, modules, unread)
     facts.docs = [_doc(layout.root, d) for d in layout.docs]
     timings["link"] = time.perf_counter() - t2
 

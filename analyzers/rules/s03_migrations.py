@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from analyzers.facts.effects import not_undone, unread_ops
 from analyzers.facts.model import RevisionFact
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
-from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path
+from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, tree_gaps
 from analyzers.rules.schema import trees as _trees
 
 _REV = '''
@@ -115,58 +116,21 @@ def downgrade():
         for r in self.facts.revisions:
             if r.downgrade_empty or r.downgrade_raises:
                 continue
-            dropped_tables = {op.table for op in r.downgrade if op.name == "drop_table"}
-            created_tables = {op.table for op in r.downgrade if op.name == "create_table"}
-            down_added = _net_columns(r.downgrade, "add_column")
-            down_dropped = {(op.table, op.target) for op in r.downgrade if op.name == "drop_column"}
-            down_dropped |= {(op.table, op.target) for op in r.downgrade if _renames(op)}  # renamed out of the way
-            up_renamed_to = {(op.table, op.columns[0].attr) for op in r.upgrade if _renames(op)}
-            added_later = _net_columns(r.upgrade, "add_column")
-            for op in r.upgrade:
-                problem = None
-                if op.name == "create_table" and op.table not in dropped_tables:
-                    problem = f"creates table {op.table} but the downgrade does not drop it"
-                elif op.name == "add_column":
-                    for c in op.columns:
-                        final = added_later.get((op.table, c.name), c.name)
-                        if (op.table, final) not in down_dropped and op.table not in dropped_tables:
-                            problem = f"adds {op.table}.{c.name} but the downgrade does not drop it"
-                elif op.name == "drop_column" and (op.table, op.target) not in {
-                    (t, final) for (t, _), final in down_added.items()
-                } and (op.table, op.target) not in up_renamed_to:
-                    problem = f"drops {op.table}.{op.target} but the downgrade does not add it back"
-                elif op.name == "drop_table" and op.table not in created_tables:
-                    problem = f"drops table {op.table} but the downgrade does not recreate it"
-                if problem:
-                    yield self.finding(
-                        f"revision {r.revision} {problem}", op.span, f"migration:{r.revision}:{op.name}:{op.table}:{op.target}"
-                    )
-
-
-def _renames(op) -> bool:
-    return op.name == "alter_column" and bool(op.columns) and op.columns[0].attr not in ("", op.target)
-
-
-def _net_columns(ops, kind: str) -> dict:
-    """(table, column as added) -> its name once later renames in the same function are applied:
-    `add_column("user", new_id)` then `alter_column("user", "new_id", new_column_name="id")` adds `id`."""
-    out: dict = {}
-    for op in ops:
-        if op.name == kind:
-            for c in op.columns:
-                out[(op.table, c.name)] = c.name
-        elif _renames(op):
-            for key, name in out.items():
-                if key[0] == op.table and name == op.target:
-                    out[key] = op.columns[0].attr
-    return out
+            unread = unread_ops(r.downgrade)
+            for effect, problem in not_undone(r.upgrade, r.downgrade):
+                op = effect.op
+                yield self.finding(
+                    f"revision {r.revision} {problem}", effect.span, f"migration:{r.revision}:{op.name}:{op.table}:{op.target}",
+                    unsure=[u for u in unread if effect.table and u.concerns(effect.table)],
+                )
 
 
 class SeveralHeads(Rule):
     """The Alembic history has more than one head.
 
     What it checks:
-        Revisions that no other revision names as its parent, per versions folder.
+        Revisions that no other revision names as its parent, per Alembic tree; heads that are each on
+        a branch of its own name (`branch_labels`, as expand/contract set-ups have) are meant.
     Why it matters:
         `alembic upgrade head` refuses to run with several heads; deploys stop until someone writes
         a merge revision, often under time pressure.
@@ -193,13 +157,14 @@ class SeveralHeads(Rule):
         for folder, revisions in _trees(self.facts.revisions).items():
             parents = {p for r in revisions for p in r.down_revisions}
             heads = [r for r in revisions if r.revision and r.revision not in parents]
-            if len(heads) > 1:
+            if len(heads) > 1 and not _labelled_branches(heads, revisions):
                 names = ", ".join(h.revision or "?" for h in heads)
+                gaps = tree_gaps(self.facts, revisions)
                 for h in heads:
                     yield self.finding(
                         f"{len(heads)} heads in {folder} ({names}): `alembic upgrade head` will refuse to run until "
                         "they are merged",
-                        h.span, f"migration-heads:{folder}:{h.revision}",
+                        h.span, f"migration-heads:{folder}:{h.revision}", unsure=gaps,
                     )
 
 
@@ -225,12 +190,13 @@ class MissingParentRevision(Rule):
     def check(self):
         for folder, revisions in _trees(self.facts.revisions).items():
             known = {r.revision for r in revisions}
+            gaps = tree_gaps(self.facts, revisions)
             for r in revisions:
                 for parent in r.down_revisions:
                     if parent not in known:
                         yield self.finding(
                             f"revision {r.revision} names parent {parent}, which no file in {folder} defines",
-                            r.span, f"migration:{r.revision}:parent:{parent}",
+                            r.span, f"migration:{r.revision}:parent:{parent}", unsure=gaps,
                         )
 
 
@@ -279,6 +245,25 @@ class NoNamingConvention(Rule):
             "migrations cannot rely on",
             type(anchor)(anchor.path, anchor.start, anchor.start), "metadata:naming_convention",
         )
+
+
+def _labelled_branches(heads: list[RevisionFact], revisions: list[RevisionFact]) -> bool:
+    """Heads each on a branch of its own name (`branch_labels`, on it or an ancestor): `alembic upgrade
+    heads` or `expand@head`, as such a project documents, not an accident to merge."""
+    by_id = {r.revision: r for r in revisions if r.revision}
+    labels = []
+    for head in heads:
+        found: set[str] = set()
+        todo, seen = [head], set()
+        while todo:
+            rev = todo.pop()
+            if rev.revision in seen:
+                continue
+            seen.add(rev.revision)
+            found.update(rev.branch_labels)
+            todo.extend(by_id[p] for p in rev.down_revisions if p in by_id)
+        labels.append(found)
+    return all(mine - set().union(*(other for other in labels if other is not mine)) for mine in labels)
 
 
 def _history_starts_elsewhere(revisions: list[RevisionFact]) -> bool:
@@ -347,19 +332,20 @@ class ModelMigrationDrift(Rule):
         for t in missing:
             yield self.finding(
                 f"{t.label} is created by no migration: on a database built with `alembic upgrade head` every "
-                "query on it fails", first_line(t.span), f"drift:table:{t.name}",
+                "query on it fails", first_line(t.span), f"drift:table:{t.name}", unsure=migration_gaps(facts, t.name),
             )
         for name, model in models.items():
             db = facts.migration_tables.get(name)
             if db is None or db.from_sql:
                 continue
+            gaps = migration_gaps(facts, name)  # an operation or SQL that could not be read may add, alter the column
             for col in model.columns.values():
                 other = db.columns.get(col.name)
                 if other is None:
                     yield self.finding(
                         f"{model.name}.{col.name} is in the model but no migration adds it: queries that load "
                         f"{model.class_name or model.name} fail on a migrated database",
-                        col.span, f"drift:column:{name}.{col.name}",
+                        col.span, f"drift:column:{name}.{col.name}", unsure=gaps,
                     )
                 elif col.timezone is not None and other.timezone is not None and col.timezone != other.timezone:
                     aware = "model" if col.timezone else "migration"
@@ -368,7 +354,7 @@ class ModelMigrationDrift(Rule):
                         f"({other.span.path}:{other.span.start}): the database column is "
                         f"{'TIMESTAMP WITH' if other.timezone else 'TIMESTAMP WITHOUT'} TIME ZONE, and autogenerate "
                         "will propose to change it",
-                        col.span, f"drift:tz:{name}.{col.name}",
+                        col.span, f"drift:tz:{name}.{col.name}", unsure=gaps,
                     )
             mapped = set(model.columns)
             for cname, other in db.columns.items():
