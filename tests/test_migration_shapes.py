@@ -276,3 +276,24 @@ def test_a_long_history_is_ordered_without_recursion():
                for i in range(1500)}
     facts = facts_from_sources(sources)
     assert [r.revision for r in facts.revisions][:3] == ["r0", "r1", "r2"] and facts.revisions[-1].revision == "r1499"
+
+
+def test_sqlalchemy_constructs_in_op_execute_are_what_they_build():
+    facts, rev = _one('''
+    op.execute(CreateSequence(Sequence("invoice_no")))
+    invoices = sa.table("invoices", sa.column("status"))
+    op.execute(invoices.update().where(invoices.c.status == None).values(status="open"))
+    op.execute(sa.schema.CreateTable(sa.Table("ledger", sa.MetaData(), sa.Column("id", sa.Integer))))
+    op.execute(build_statement())
+''')
+    kinds = [(op.name, op.table, op.sql.statements[0].kind if op.sql else None) for op in rev.upgrade]
+    assert kinds == [("execute", None, "CreateSequence"), ("execute", None, "UpdateStmt"),
+                     ("create_table", "ledger", None), ("execute", None, None)]
+    assert [(u.kind, u.span.start) for u in facts.unread] == [("sql", 16)]
+
+
+def test_an_expanding_parameter_is_sql_that_parses():
+    _, rev = _one('''
+    op.get_bind().execute(sa.text("SELECT id FROM sso WHERE name IN :names").bindparams(sa.bindparam("names", expanding=True)))
+''')
+    assert [st.kind for op in rev.upgrade for st in op.sql.statements] == ["SelectStmt"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 
 from analyzers.facts import columns as col
-from analyzers.facts.model import ColumnFact, IndexFact, MigrationOp, RevisionFact, Span, TableFact, Unread
+from analyzers.facts.model import ColumnFact, IndexFact, MigrationOp, RevisionFact, Span, SqlStatement, SqlUse, Unread
 from analyzers.facts.names import Names, const_bool, const_str, kwargs, last
 from analyzers.facts.strings import Env, constant_env, evaluate, strings_of
 
@@ -36,6 +36,12 @@ _NAMING = {
     "create_unique_constraint": (1,), "create_primary_key": (1,), "create_check_constraint": (1,),
     "create_foreign_key": (1, 2),
 }
+_CORE_DML = {"update": "UpdateStmt", "insert": "InsertStmt", "delete": "DeleteStmt", "select": "SelectStmt"}
+# SQLAlchemy DDL constructs that make or drop something other than a table or a column.
+_CORE_DDL = (
+    "CreateSequence", "DropSequence", "CreateSchema", "DropSchema", "CreateIndex", "DropIndex", "AddConstraint",
+    "DropConstraint", "SetTableComment", "DropTableComment", "SetColumnComment", "DropColumnComment",
+)
 _TABLE_METHODS = ("create", "drop", "create_all", "drop_all")  # sa.Table(...).create(bind), metadata.create_all(bind)
 _TABLE_SECOND = (
     "create_index", "create_unique_constraint", "create_foreign_key", "create_check_constraint",
@@ -139,11 +145,9 @@ class _OpReader:
                         if isinstance(item.optional_vars, ast.Name) and table:
                             inner[item.optional_vars.id] = table
                 self._body(stmt.body, env, inner, out, depth)
-            elif isinstance(stmt, (ast.If, ast.Try, ast.While)):
+            elif isinstance(stmt, (ast.If, ast.Try, ast.While)):  # not except handlers: the run that went wrong
                 for part in (stmt.body, getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])):
                     self._body(part, env, batch, out, depth)
-                for handler in getattr(stmt, "handlers", []):
-                    self._body(handler.body, env, batch, out, depth)
             else:
                 for node in ast.walk(stmt):
                     if isinstance(node, ast.Call):
@@ -443,6 +447,8 @@ class _OpReader:
         texts = evaluate(arg, env, self.names)
         if texts is None and isinstance(arg, ast.Name) and arg.id in self.bindings:
             texts = evaluate(self.bindings[arg.id], env, self.names)  # `sql = f"... {x}"` then op.execute(sql)
+        if texts is None:
+            return self._core(arg, span, env)
         if not texts:
             return MigrationOp("execute", None, span)
         use = sql_use(texts[0].value, texts[0].formatted, False, call, _literal(arg, self.names), self.path, None)
@@ -450,6 +456,34 @@ class _OpReader:
             more = sql_use(extra.value, extra.formatted, False, call, _literal(arg, self.names), self.path, None)
             use.statements.extend(more.statements)
         return MigrationOp("execute", use.statements[0].table if use.statements else None, span, sql=use)
+
+    def _core(self, arg: ast.AST, span: Span, env: Env) -> MigrationOp:
+        """op.execute of a SQLAlchemy construct: `t.update().where(...).values(...)` changes rows,
+        `CreateSequence(...)` an object that is no table, `CreateTable(t)` a table; anything else is SQL
+        that could not be read."""
+        node = arg
+        for _ in range(4):
+            if isinstance(node, ast.Name) and node.id in self.bindings:
+                node = self.bindings[node.id]
+        while isinstance(node, ast.Call):
+            name = last(self.names.callee(node)) or (node.func.attr if isinstance(node.func, ast.Attribute) else "")
+            kind = _CORE_DML.get(name)
+            if kind or name in _CORE_DDL:
+                text = ast.unparse(arg)
+                statement = SqlStatement(kind or name, None, span, text)
+                return MigrationOp("execute", None, span, sql=SqlUse(span, text, False, False, [statement]))
+            if name in ("CreateTable", "DropTable") and node.args:
+                table = node.args[0]
+                for _ in range(4):
+                    if isinstance(table, ast.Name) and table.id in self.bindings:
+                        table = self.bindings[table.id]
+                if isinstance(table, ast.Call) and self._is_table(table):
+                    op = self._table_op("create_table" if name == "CreateTable" else "drop_table", table, span, env)
+                    if op is not None:
+                        return op
+                break
+            node = node.func.value if isinstance(node.func, ast.Attribute) else None  # up the method chain
+        return MigrationOp("execute", None, span)
 
     def _column(self, call: ast.Call, table: str | None, env: Env) -> ColumnFact:
         if call.args and const_str(call.args[0]) is None and isinstance(call.args[0], (ast.JoinedStr, ast.Name, ast.BinOp)):

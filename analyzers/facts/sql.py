@@ -11,6 +11,7 @@ _HOLE = re.compile(r"\{[^{}]*\}")
 _DYNAMIC = "dbreview_dynamic"
 # Driver-style parameters (`:name`, `%(name)s`, `%s`) are not PostgreSQL syntax; `$1` is.
 _PARAM = re.compile(r"(?<![:\w]):[A-Za-z_]\w*|%\(\w+\)s|%s")
+_EXPANDING = re.compile(r"\b(IN)\s+:[A-Za-z_]\w*", re.I)  # bindparam(expanding=True): a list in parentheses at run time
 
 
 def parse_statements(text: str, span: Span) -> tuple[list[SqlStatement], str | None]:
@@ -21,7 +22,7 @@ def parse_statements(text: str, span: Span) -> tuple[list[SqlStatement], str | N
     from pglast import parse_sql  # imported on first SQL: most files have none
     from pglast.parser import ParseError
 
-    sql = _PARAM.sub("$1", _HOLE.sub(_DYNAMIC, text))
+    sql = _PARAM.sub("$1", _EXPANDING.sub(r"\1 ($1)", _HOLE.sub(_DYNAMIC, text)))
     try:
         raws = parse_sql(sql)
     except ParseError as exc:

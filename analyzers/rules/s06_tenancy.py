@@ -8,7 +8,8 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.schema import (
-    TENANT_SETTING, first_line, healthcare, holds_phi, migration_sql, rls_by_table, tenant_column, unread_sql, where,
+    TENANT_SETTING, first_line, healthcare, holds_phi, migration_gaps, migration_sql, rls_by_table, tenant_column, unread_sql,
+    where,
 )
 
 _TENANT_MODEL = HEADER + '''
@@ -80,7 +81,9 @@ class TenantTableWithoutRls(Rule):
         if not self.facts.revisions:
             return
         rls = rls_by_table(self.facts)
-        if not any(state.enabled for state in rls.values()) and not unread_sql(self.facts):
+        # SQL that could not be read may enable RLS: on any table (built at run time), or only on tables it names
+        anywhere = [u for u in migration_gaps(self.facts) if u.table is None and u.text is None]
+        if not any(state.enabled for state in rls.values()) and not anywhere:
             scoped = [t for t in self.facts.tables.values() if tenant_column(t, self.facts) is not None]
             if scoped:  # no RLS anywhere: one decision, not one finding per table
                 yield self.finding(
