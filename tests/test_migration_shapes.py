@@ -297,3 +297,23 @@ def test_an_expanding_parameter_is_sql_that_parses():
     op.get_bind().execute(sa.text("SELECT id FROM sso WHERE name IN :names").bindparams(sa.bindparam("names", expanding=True)))
 ''')
     assert [st.kind for op in rev.upgrade for st in op.sql.statements] == ["SelectStmt"]
+
+
+def test_sql_with_values_spliced_in_is_unread_only_where_it_may_touch_tables():
+    facts, _ = _one('''
+    op.execute(f"UPDATE settings SET value = '{DEFAULT}' WHERE key = 'theme'")
+    op.execute(f"CREATE INDEX ix_notes_{SUFFIX} ON notes (created_at)")
+    op.execute(f"ALTER TABLE {TABLE} ENABLE ROW LEVEL SECURITY")
+    op.execute("""
+    DO $$ BEGIN
+        EXECUTE format('CREATE USER %I WITH PASSWORD %L', reader, secret);
+        EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), reader);
+        EXECUTE format('GRANT SELECT ON %I TO %I', target, reader);
+    END $$;
+    """)
+''')
+    assert [(u.span.start, u.table, u.reason) for u in facts.unread] == [
+        (13, "notes", "SQL with a value spliced in"),
+        (14, None, "SQL with a value spliced in"),
+        (19, None, "EXECUTE of SQL built at run time"),
+    ]

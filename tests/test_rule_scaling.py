@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from analyzers.examples import facts_from_sources
-from analyzers.facts.effects import DATA_SQL
+from analyzers.facts.effects import TABLE_SQL
 from analyzers.facts import names as names_module
 from analyzers.facts.names import Names, module_name
 from analyzers.facts.newer_syntax import parse_python
@@ -122,12 +122,17 @@ def _walk_unread_sql(facts, table=None):
                 out.append(op.span)
                 continue
             for st in op.sql.statements:
-                if st.kind == "dynamic_sql":
+                kind, text, known = st.kind, st.text, st.table
+                if st.kind == "dynamic_sql" and "template" in st.details:
+                    kind, text, known = st.details["template"], st.details["template_text"], st.details["template_table"]
+                if kind == "dynamic_sql":
                     concerns = True
-                elif st.kind == "unparsed" or st.details.get("unparsed"):
-                    concerns = table is None or table in st.text
-                elif "{?}" in st.text and st.kind not in DATA_SQL:  # an UPDATE with a value spliced in is an UPDATE
-                    known = st.table if st.table and "dbreview_dynamic" not in st.table else None
+                elif kind == "unparsed" or st.details.get("unparsed"):
+                    concerns = table is None or table in text
+                elif ("{?}" in text or st.kind == "dynamic_sql") and kind in TABLE_SQL:  # not an UPDATE, not a role
+                    if kind in ("grant", "revoke") and not known and "TABLE" not in text.upper():
+                        continue
+                    known = known if known and "dbreview_dynamic" not in known else None
                     concerns = table is None or known in (None, table)
                 else:
                     continue

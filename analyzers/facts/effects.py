@@ -93,17 +93,35 @@ def unread_ops(ops: list[MigrationOp]) -> list[Unread]:
     return out
 
 
+# Statements that act on tables, their columns or their Row-Level Security: one with a value spliced in
+# where its table goes may concern any table. A role, a function, a GRANT on a database, a SET do not.
+TABLE_SQL = frozenset((
+    "create_table", "alter_table", "rename_table", "rename_column", "drop", "enable_rls", "force_rls", "disable_rls",
+    "noforce_rls", "create_policy", "drop_policy", "create_index", "create_trigger", "grant", "revoke",
+))
+
+
 def _unread_sql(st) -> Unread | None:
     """A statement that could not be read whole: not parsed (matched to tables by its text), EXECUTE of
-    SQL built at run time, or DDL with a value spliced into it (an UPDATE with one is still an UPDATE)."""
+    SQL built at run time, or SQL on a table with a value spliced in (an UPDATE with one is still an
+    UPDATE, and `CREATE USER {?}` concerns no table)."""
     if st.kind == "dynamic_sql":
-        return Unread("sql", st.span, "EXECUTE of SQL built at run time")
+        kind, table, text = (st.details.get(k) for k in ("template", "template_table", "template_text"))
+        if kind is None:
+            return Unread("sql", st.span, "EXECUTE of SQL built at run time")
+        return _spliced(st, str(kind), table, str(text), "EXECUTE of SQL built at run time")  # type: ignore[arg-type]
     if st.kind == "unparsed" or st.details.get("unparsed"):
         return Unread("sql", st.span, "SQL that could not be parsed", text=st.text)
-    if "{?}" in st.text and st.kind not in DATA_SQL:
-        table = st.table if st.table and "dbreview_dynamic" not in st.table else None
-        return Unread("sql", st.span, "SQL with a value spliced in", table=table)
+    if "{?}" in st.text:
+        return _spliced(st, st.kind, st.table, st.text, "SQL with a value spliced in")
     return None
+
+
+def _spliced(st, kind: str, table: str | None, text: str, reason: str) -> Unread | None:
+    if kind not in TABLE_SQL or (kind in ("grant", "revoke") and not table and "TABLE" not in text.upper()):
+        return None
+    known = table if table and "dbreview_dynamic" not in table else None
+    return Unread("sql", st.span, reason, table=known)
 
 
 def changes_schema(ops: list[MigrationOp]) -> bool:

@@ -102,6 +102,24 @@ def _dynamic(text: str, loops: dict[str, list[str]]) -> list[str] | None:
     return out
 
 
+def _template(text: str) -> dict[str, object]:
+    """What an EXECUTE format() that cannot be expanded runs, read from its template with the values
+    unknown: `CREATE USER %I` is a role whatever %I is; {} when the template does not parse."""
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    m = _EXECUTE_FORMAT.match(text)
+    if not m:
+        return {}
+    sql = re.sub(r"%[Is]", _DYNAMIC, m.group(1).replace("''", "'").replace("%L", f"'{_DYNAMIC}'"))
+    try:
+        (raw,) = parse_sql(sql)
+    except (ParseError, ValueError):
+        return {}
+    st = _classify(raw.stmt, sql.replace(_DYNAMIC, "{?}"), Span("", 0, 0))
+    return {"template": st.kind, "template_table": st.table, "template_text": st.text}
+
+
 def _do_body(stmt: object) -> str | None:
     from pglast import ast
 
@@ -148,7 +166,7 @@ def _inside_do(body: str, piece: str, span: Span) -> list[SqlStatement]:
                 loops = _loop_values(body)
             expanded = _dynamic(text, loops)
             if expanded is None:
-                out.append(SqlStatement("dynamic_sql", None, here, text))
+                out.append(SqlStatement("dynamic_sql", None, here, text, _template(text)))
                 continue
             for sql in expanded:
                 try:
