@@ -132,6 +132,8 @@ def _walk_unread_sql(facts, table=None):
                 elif ("{?}" in text or st.kind == "dynamic_sql") and kind in TABLE_SQL:  # not an UPDATE, not a role
                     if kind in ("grant", "revoke") and not known and "TABLE" not in text.upper():
                         continue
+                    if kind == "drop" and st.details.get("type", "OBJECT_TABLE") != "OBJECT_TABLE" and st.kind != "dynamic_sql":
+                        continue
                     known = known if known and "dbreview_dynamic" not in known else None
                     concerns = table is None or known in (None, table)
                 else:

@@ -93,11 +93,12 @@ def unread_ops(ops: list[MigrationOp]) -> list[Unread]:
     return out
 
 
-# Statements that act on tables, their columns or their Row-Level Security: one with a value spliced in
-# where its table goes may concern any table. A role, a function, a GRANT on a database, a SET do not.
+# Statements that make or change tables, their columns or their Row-Level Security: one with a value spliced
+# in where its table goes may concern any table. A role, a function, a trigger, an index, a GRANT on a
+# database do not.
 TABLE_SQL = frozenset((
     "create_table", "alter_table", "rename_table", "rename_column", "drop", "enable_rls", "force_rls", "disable_rls",
-    "noforce_rls", "create_policy", "drop_policy", "create_index", "create_trigger", "grant", "revoke",
+    "noforce_rls", "create_policy", "drop_policy", "grant", "revoke",
 ))
 
 
@@ -120,6 +121,8 @@ def _unread_sql(st) -> Unread | None:
 def _spliced(st, kind: str, table: str | None, text: str, reason: str) -> Unread | None:
     if kind not in TABLE_SQL or (kind in ("grant", "revoke") and not table and "TABLE" not in text.upper()):
         return None
+    if kind == "drop" and st.details.get("type", "OBJECT_TABLE") != "OBJECT_TABLE" and st.kind != "dynamic_sql":
+        return None  # DROP TRIGGER, DROP FUNCTION, DROP INDEX ... "{?}"
     known = table if table and "dbreview_dynamic" not in table else None
     return Unread("sql", st.span, reason, table=known)
 

@@ -349,6 +349,9 @@ def _guess(text: str, span: Span) -> SqlStatement:
     m = _RLS.search(text)
     if m:
         return SqlStatement(f"{m.group(2).lower()}_rls", m.group(1).strip('"').split(".")[-1], span, text)
+    m = _DML.match(text)
+    if m:  # `UPDATE users SET {set_clause} WHERE ...`: what it sets is not known, that it changes rows is
+        return SqlStatement(f"{m.group(1).capitalize()}Stmt", None, span, text)
     m = _CREATE_TABLE.match(text)
     if m:  # its columns are spliced in or odd: the table is known, what is in it is not
         return SqlStatement("create_table", m.group(3).strip('"').split(".")[-1], span, text,
@@ -356,4 +359,5 @@ def _guess(text: str, span: Span) -> SqlStatement:
     return SqlStatement("unparsed", None, span, text)
 
 
+_DML = re.compile(r"\s*(UPDATE|INSERT|DELETE)\b", re.I)
 _CREATE_TABLE = re.compile(r"\s*CREATE\s+(?:(TEMP|TEMPORARY)\s+|UNLOGGED\s+)?TABLE\s+(IF\s+NOT\s+EXISTS\s+)?([\w.\"]+)\s*\(", re.I)
