@@ -70,7 +70,7 @@ def scan(
     when it is not a directory with Python in it, settings.SettingsError when its settings cannot be
     used."""
     from analyzers.answers import draft_answers
-    from analyzers.rules import run_rules
+    from analyzers.rules import rule_info, run_rules
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -109,8 +109,15 @@ def scan(
     t3 = time.perf_counter()
     findings, rule_errors = run_rules(facts, on_findings=on_findings, is_cancelled=is_cancelled)
     errors.extend(rule_errors)
-    # Every finding's file was read for its evidence: its text is at hand for `# dbreview: ignore`.
-    findings = suppressions.apply(findings, lambda path: "\n".join(facts.sources.get(path, ())))
+    # Every finding's file was read for its evidence: its text is at hand for `# dbreview: ignore`;
+    # the other files that mention "dbreview:" are read for comments that suppress nothing.
+    findings = suppressions.apply(
+        findings,
+        lambda path: "\n".join(facts.lines(Span(path, 1, suppressions.WHOLE_FILE))),
+        also=[m.path for m in modules if m.marked],
+        rule_item=lambda rule_id: info.item_id if (info := rule_info(rule_id)) else None,
+        enabled=settings.rule_enabled,
+    )
     result = ScanResult(
         root=str(layout.root),
         findings=with_identity(findings),
@@ -390,9 +397,11 @@ def _extract(path: str, data: bytes) -> tuple[ModuleFacts | None, str | None]:
     if "\ufffd" in text and b"\xef\xbf\xbd" not in data:
         warning = "not valid in its declared encoding: undecodable bytes were replaced"
     try:
-        return extract_module(path, text), warning
+        facts = extract_module(path, text)
     except Exception as exc:  # noqa: BLE001 - an extractor bug on one file must not lose the others
         return None, f"facts could not be read ({type(exc).__name__}: {exc})"
+    facts.marked = suppressions.MARKER in text
+    return facts, warning
 
 
 def _doc(root: Path, rel: str) -> DocFact:

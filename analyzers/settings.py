@@ -166,9 +166,9 @@ def _strings(data: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
 
 
 def _rule_ids() -> list[str]:
-    from analyzers.rules import all_rules  # every rule module: only once a file pins something
+    from analyzers.rules import rule_infos  # every rule module: only once a file pins something
 
-    return [rule.ID for rule in all_rules()]
+    return [info.id for _, info in rule_infos()]
 
 
 def _rules(entries: tuple[str, ...], key: str, where: str, known: set[str]) -> tuple[str, ...]:

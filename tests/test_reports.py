@@ -491,7 +491,7 @@ def test_sarif(outputs):
     run = doc["runs"][0]
     assert run["originalUriBaseIds"]["SRCROOT"]["uri"] == "file:///work/repos/acme-backend/"
     rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
-    assert set(rules) == {"OLD999", "TST103", "TST401", "TST602", "TST801", "TST901"}
+    assert set(rules) == {"OLD999", "SUP001", "TST103", "TST401", "TST602", "TST801", "TST901"}
     tst103 = rules["TST103"]
     assert tst103["name"] == "RlsVariableFString"
     assert tst103["shortDescription"]["text"] == "RLS session variable set from an f-string"

@@ -653,13 +653,14 @@ def session_line(summary: ReviewSummary) -> str:
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
-    from analyzers.rules import all_rules, describe, rule_info
+    from analyzers.rules import rule_info, rule_infos
 
     if args.rule_id:
         info = rule_info(args.rule_id.upper())
         if info is None:
             raise UsageError(f"no rule {args.rule_id}; `{PROG} rules` lists them")
-        print(f"{info.id}  {info.severity}  item {info.item_id}\n{info.title}\n")
+        item = f"item {info.item_id}" if info.item_id else "the item of the rule it names"
+        print(f"{info.id}  {info.severity}  {item}\n{info.title}\n")
         for head, body in (("What it checks", info.what), ("Why it matters", info.why)):
             if body:
                 print(f"{head}: {body}\n")
@@ -668,7 +669,6 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         if info.instead:
             print(f"Instead: {info.instead}")
         return 0
-    for rule in all_rules():
-        info = describe(rule)
-        print(f"{info.id:<7} {info.severity:<8} {info.item_id:<12} {info.title}")
+    for _, info in rule_infos():
+        print(f"{info.id:<7} {info.severity:<8} {info.item_id or '(its rule)':<12} {info.title}")
     return 0

@@ -262,6 +262,7 @@ class ModuleFacts:
     bases: list[str] = field(default_factory=list)  # names bound to declarative_base() in this module
     errors: list[tuple[int | None, str]] = field(default_factory=list)
     json_uses: list[JsonUse] = field(default_factory=list)  # Model.attr["k"], Model.attr.contains(...) ...
+    marked: bool = False  # mentions "dbreview:": may hold suppression comments, used or not
 
 
 @dataclass(slots=True)

@@ -35,12 +35,17 @@ def all_rules() -> tuple[type[Rule], ...]:
     return tuple(sorted(found, key=lambda r: (SECTION_MODULES.index(r.__module__.rsplit(".", 1)[1]), r.ID)))
 
 
+def rule_infos() -> tuple[tuple[str, RuleInfo], ...]:
+    """(name, documentation) of every rule: the rule classes, and the check of the suppression
+    comments themselves (analyzers/suppressions.py), which runs after them."""
+    from analyzers.suppressions import UNUSED
+
+    return (*((rule.__name__, describe(rule)) for rule in all_rules()), ("UnusedSuppression", UNUSED))
+
+
 @cache
 def rule_info(rule_id: str) -> RuleInfo | None:
-    for rule in all_rules():
-        if rule.ID == rule_id:
-            return describe(rule)
-    return None
+    return next((info for _, info in rule_infos() if info.id == rule_id), None)
 
 
 def run_rules(

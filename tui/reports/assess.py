@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from analyzers.advice import advice
 from analyzers.findings import Severity
-from analyzers.rules.base import RuleInfo, describe
+from analyzers.rules.base import RuleInfo
 from tui.session.state import Detection, Disposition, FindingState, ReviewSnapshot, Verdict
 
 if TYPE_CHECKING:
@@ -94,9 +94,9 @@ def section_of(checklist: Checklist, item_id: str) -> str:
 
 def catalogue() -> list[tuple[str, RuleInfo]]:
     """(class name, documentation) of every rule the analyzers have, in rule id order."""
-    from analyzers.rules import all_rules  # loads every rule module: only when a report is made
+    from analyzers.rules import rule_infos  # loads every rule module: only when a report is made
 
-    return sorted(((rule.__name__, describe(rule)) for rule in all_rules()), key=lambda pair: pair[1].id)
+    return sorted(rule_infos(), key=lambda pair: pair[1].id)
 
 
 class Assessment:

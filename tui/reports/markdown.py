@@ -39,7 +39,7 @@ def render_markdown(checklist: Checklist, snapshot: ReviewSnapshot) -> str:
     for section in checklist.sections:
         out += _section(a, section)
     if a.unplaced:
-        out += ["### Other Findings", "", "Findings on checklist items this checklist does not list.", ""]
+        out += ["### Other Findings", "", "Findings under no item of this checklist: suppression comments that suppress nothing, rules of another checklist.", ""]
         out += _issues(a, a.unplaced)
     out += _compliance(a)
     out += _recommendations(a)

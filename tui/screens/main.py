@@ -277,7 +277,9 @@ class MainScreen(Screen[None]):
         if ref is not None and ref.kind == NodeKind.ITEM:
             return ref.key
         if ref is not None and ref.kind == NodeKind.FINDING and self.review and ref.key in self.review.findings:
-            return self.review.findings[ref.key].item_id
+            item_id = self.review.findings[ref.key].item_id
+            if f"item:{item_id}" in self.checklist_tree.by_id:  # not one of the other findings, under no item
+                return item_id
         self.notify("Select a checklist item (or one of its findings) first.", severity="warning")
         return None
 

@@ -31,6 +31,7 @@ class NodeKind(StrEnum):
     ERRORS = "errors"
     ERROR = "error"
     PENDING = "pending"  # a finding the running scan has reported, not yet saved
+    OTHERS = "others"  # findings under no item of the checklist (unused suppression comments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,13 @@ class ChecklistTree(Tree[NodeRef]):
                 q_node = self._add(node, NodeRef(NodeKind.QUESTIONS, section.id), Text("Questions to answer", "italic"))
                 for q in section.questions:
                     self._add(q_node, NodeRef(NodeKind.QUESTION, q.id), Text(""), leaf=True)
+        known = {item.id for item in review.checklist.items}
+        strays = sorted((f for f in review.findings.values() if f.item_id not in known), key=lambda f: (f.path, f.start_line))
+        if strays:
+            other = self._add(root, NodeRef(NodeKind.OTHERS, "others"), Text(f"Other findings ({len(strays)})", "italic"))
+            for f in strays:
+                node = other.add_leaf(self._finding_label(review, f.fingerprint), NodeRef(NodeKind.FINDING, f.fingerprint))
+                self.by_id[f"finding:{f.fingerprint}"] = node
         if review.scan_errors:
             err_node = self._add(root, NodeRef(NodeKind.ERRORS, "errors"), Text(f"Scan errors ({len(review.scan_errors)})", "bold red"))
             for i, err in enumerate(review.scan_errors):
@@ -150,8 +158,9 @@ class ChecklistTree(Tree[NodeRef]):
             if node is not None:
                 node.set_label(self._finding_label(review, finding))
             item_id = review.findings[finding].item_id
-            self._relabel_item(review, item_id)
-            self._relabel_section(review, review.checklist.item(item_id).section_id)
+            if f"item:{item_id}" in self.by_id:  # not one of the other findings, under no item
+                self._relabel_item(review, item_id)
+                self._relabel_section(review, review.checklist.item(item_id).section_id)
             return
         for doc in self.docs:
             read = doc.path in review.docs_read

@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from analyzers.advice import advice
 from analyzers.rules import rule_info
 from tui import labels
 from tui.reports.sanitize import printable
@@ -35,13 +36,16 @@ def finding_detail(f: FindingState, review: Review, history: list[Event]) -> Ren
     if f.needs_second_look:
         state.append(" · the code moved or changed since the decision: look again", "yellow")
     parts.append(state)
-    item = review.checklist.item(f.item_id)
-    parts.append(_line("Checklist", f"{item.id} {labels.plain(item.text)}"))
+    try:
+        item = review.checklist.item(f.item_id)
+        parts.append(_line("Checklist", f"{item.id} {labels.plain(item.text)}"))
+    except LookupError:  # a suppression comment that suppresses nothing, a rule of another checklist
+        parts.append(_line("Checklist", "under no item of this checklist"))
     info = rule_info(f.rule_id)
     if info:
         parts.append(_line("Rule", info.title))
         parts.append(_line("Why", info.why, "dim"))
-        parts.append(_line("Instead", info.instead, "dim"))
+        parts.append(_line("Instead", advice(f.rule_id, f.anchor, f.message) or info.instead, "dim"))
     for note in f.notes:
         parts.append(_line(f"Note by {note.reviewer}", note.text, "italic"))
     if history:
