@@ -237,36 +237,34 @@ class _Schema:
             columns.add(e.new)  # type: ignore[arg-type]
 
     def left(self) -> list[tuple[Effect, str]]:
+        """What is not as it was, each said once, of the upgrade's effect that changed it."""
         out: list[tuple[Effect, str]] = []
         reported: set[int] = set()
-
-        def report(cause: Effect | None, what: str) -> None:
-            if cause is not None and id(cause) not in reported:
-                reported.add(id(cause))
-                out.append((cause, what))
-
-        for name, before in self.table_before.items():
-            now = name in self.tables
-            cause = self.cause.get(("table", name))
-            if before is None or before == now or cause is None:
+        present = set(self.tables.values())
+        changes = [(("table", name), before, name in self.tables, name) for name, before in self.table_before.items()]
+        changes += [  # a table dropped or renamed away is said of the table, not of its columns
+            (("column", ident, column), before, column in self.columns[ident], None)
+            for (ident, column), before in self.column_before.items() if ident in present
+        ]
+        for key, before, now, name in changes:
+            cause = self.cause.get(key)
+            if before is None or before == now or cause is None or id(cause) in reported:
                 continue
+            reported.add(id(cause))
             if cause.kind == "rename_table":
-                report(cause, f"renames table {cause.table} to {cause.name} but the downgrade does not rename it back")
-            elif now:
-                report(cause, f"creates table {name} but the downgrade does not drop it")
+                what = f"renames table {cause.table} to {cause.name} but the downgrade does not rename it back"
+            elif cause.kind == "rename_column":
+                what = f"renames {cause.table}.{cause.name} to {cause.new} but the downgrade does not rename it back"
             else:
-                report(cause, f"drops table {name} but the downgrade does not recreate it")
-        present = {ident for ident in self.tables.values()}
-        for (ident, column), before in self.column_before.items():
-            if ident not in present:
-                continue  # dropped, or renamed away: said of the table
-            cause = self.cause.get(("column", ident, column))
-            if before is None or cause is None or before == (column in self.columns[ident]):
-                continue
-            if cause.kind == "rename_column":
-                report(cause, f"renames {cause.table}.{cause.name} to {cause.new} but the downgrade does not rename it back")
-            elif before:
-                report(cause, f"drops {cause.table}.{column} but the downgrade does not add it back")
-            else:
-                report(cause, f"adds {cause.table}.{column} but the downgrade does not drop it")
+                what = _MISSED[(key[0], now)].format(name or f"{cause.table}.{key[2]}")
+            out.append((cause, what))
         return out
+
+
+# What a downgrade misses, by what the upgrade made (a table or a column) and whether it is there after.
+_MISSED = {
+    ("table", True): "creates table {} but the downgrade does not drop it",
+    ("table", False): "drops table {} but the downgrade does not recreate it",
+    ("column", True): "adds {} but the downgrade does not drop it",
+    ("column", False): "drops {} but the downgrade does not add it back",
+}

@@ -60,6 +60,19 @@ def upgrade():
     op.execute("UPDATE organizations SET member_count = (SELECT count(*) FROM memberships m WHERE m.organization_id = organizations.id)")
 def downgrade():
     pass
+'''}, {"migrations/versions/0003_totals.py": '''
+"""Backfill totals with the audit triggers off, through a temporary table"""
+from alembic import op
+revision = "0003"
+down_revision = None
+def upgrade():
+    op.execute("CREATE TEMP TABLE missing AS SELECT id FROM orders WHERE total IS NULL")
+    op.execute("ALTER TABLE orders DISABLE TRIGGER ALL")
+    op.execute("UPDATE orders SET total = 0 WHERE id IN (SELECT id FROM missing)")
+    op.execute("ALTER TABLE orders ENABLE TRIGGER ALL")
+    op.execute("DROP TABLE missing")
+def downgrade():
+    pass
 '''})
     INVALID = ({"migrations/versions/0001_notes.py": rev("0001", None, "pass")},)
 
@@ -78,9 +91,11 @@ class DowngradeIncomplete(Rule):
     """A downgrade does not undo what its upgrade did.
 
     What it checks:
-        Tables created, columns added and columns dropped by `upgrade()` that `downgrade()` does not
-        drop or re-add, following renames (`new_column_name=`) in both; a downgrade that raises is
-        declared irreversible and left alone.
+        Tables and columns that `upgrade()` creates, drops or renames and `downgrade()` does not put
+        back, played one after the other whatever their form (`op.*`, SQL in `op.execute`,
+        `Table.create(bind)`, loops over constants); a downgrade that raises is declared irreversible
+        and left alone. When the downgrade holds an operation that could not be read, the finding
+        is info and says so.
     Why it matters:
         After a downgrade the schema is neither the old one nor the new one: the next upgrade fails
         (table already exists) or the old code finds a column missing.
@@ -109,6 +124,24 @@ def downgrade():
     op.add_column("item", sa.Column("old_id", sa.Integer()))
     op.drop_column("item", "id")
     op.alter_column("item", "old_id", new_column_name="id")
+'''}, {"migrations/versions/0003_addresses.py": '''
+from alembic import op
+import sqlalchemy as sa
+revision = "0003"
+down_revision = None
+PARTS = [("street", sa.String(80)), ("city", sa.String(40))]
+def upgrade():  # a table renamed, columns added in a loop, a table replaced
+    op.rename_table("address", "addresses")
+    for name, type_ in PARTS:
+        op.add_column("addresses", sa.Column(name, type_))
+    op.create_table("regions", sa.Column("id", sa.Integer, primary_key=True))
+    op.drop_table("legacy_regions")
+def downgrade():
+    sa.Table("legacy_regions", sa.MetaData(), sa.Column("id", sa.Integer)).create(op.get_bind())
+    op.execute("DROP TABLE regions")
+    for name, _ in reversed(PARTS):
+        op.drop_column("addresses", name)
+    op.rename_table("addresses", "address")
 '''})
     INVALID = ({"migrations/versions/0001_notes.py": rev("0001", None, 'op.drop_index("ix_other")')},)
 
@@ -146,7 +179,11 @@ class SeveralHeads(Rule):
     VALID = ({
         "migrations/versions/0001_a.py": rev("0001", None),
         "migrations/versions/0002_b.py": rev("0002", "0001"),
-    },)
+    }, {  # expand and contract branches, each named: `alembic upgrade heads`
+        "migrations/versions/0001_a.py": rev("0001", None),
+        "migrations/versions/expand/0002_b.py": rev("0002", "0001").replace("down_revision", "branch_labels = ('expand',)\ndown_revision"),
+        "migrations/versions/contract/0003_c.py": rev("0003", "0001").replace("down_revision", "branch_labels = ('contract',)\ndown_revision"),
+    })
     INVALID = ({
         "migrations/versions/0001_a.py": rev("0001", None),
         "migrations/versions/0002_b.py": rev("0002", "0001"),
@@ -172,7 +209,8 @@ class MissingParentRevision(Rule):
     """A revision names a parent that does not exist.
 
     What it checks:
-        `down_revision` values that match no revision in the same versions folder.
+        `down_revision` values that match no revision of the same Alembic tree (a versions folder, or
+        the folders of one environment that one history spans, a folder per release).
     Why it matters:
         Alembic cannot build the history: every command fails with "Can't locate revision".
     Example:
@@ -184,7 +222,10 @@ class MissingParentRevision(Rule):
     ID = "MIG004"
     ITEM = "3.2"
     SEVERITY = Severity.CRITICAL
-    VALID = ({"migrations/versions/0001_a.py": rev("0001", None)},)
+    VALID = ({"migrations/versions/0001_a.py": rev("0001", None)}, {
+        "migrations/versions/2024/0001_a.py": rev("0001", None),
+        "migrations/versions/2025/0002_b.py": rev("0002", "0001"),
+    })
     INVALID = ({"migrations/versions/0002_b.py": rev("0002", "0001")},)
 
     def check(self):
