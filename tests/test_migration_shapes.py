@@ -316,3 +316,19 @@ def test_sql_with_values_spliced_in_is_unread_only_where_it_may_touch_tables():
         (14, None, "SQL with a value spliced in"),
         (19, None, "EXECUTE of SQL built at run time"),
     ]
+
+
+def test_sql_a_helper_returns_is_read_with_its_arguments():
+    facts, rev = _one('''
+    for table in TABLES:
+        op.execute(text(_policy_sql(table)))
+''', head='''
+TABLES = ["notes", "files"]
+
+
+def _policy_sql(table):
+    return f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY; CREATE POLICY {table}_org ON {table} USING (org_id = 1)"
+''')
+    assert [(st.kind, st.table) for op in rev.upgrade for st in op.sql.statements] == [
+        ("enable_rls", "notes"), ("create_policy", "notes"), ("enable_rls", "files"), ("create_policy", "files")]
+    assert facts.unread == []

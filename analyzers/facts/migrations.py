@@ -304,17 +304,18 @@ class _OpReader:
 
     def _inline(self, func: ast.FunctionDef, call: ast.Call, env: Env, batch: dict[str, str], out: list[MigrationOp], depth: int) -> None:
         """A helper of the migration (`enable_rls("patients")`): read its body with the arguments bound."""
-        inner = dict(env)
-        params = [a.arg for a in func.args.args]
-        for name, arg in zip(params, call.args):
-            values = strings_of(arg, env)
-            if values is not None:
-                inner[name] = values
-        for kw in call.keywords:
-            values = strings_of(kw.value, env) if kw.arg else None
-            if kw.arg and values is not None:
-                inner[kw.arg] = values
-        self._body(func.body, constant_env(func.body, inner), batch, out, depth + 1)
+        self._body(func.body, _bound(func, call, env), batch, out, depth + 1)
+
+    def _returned(self, node: ast.AST, env: Env) -> list | None:
+        """The SQL a helper of the migration returns for these arguments: `op.execute(text(_policy_sql(t)))`
+        with `def _policy_sql(table): return f"ALTER TABLE {table} ..."`."""
+        if isinstance(node, ast.Call) and len(node.args) == 1 and last(self.names.callee(node)) == "text":
+            node = node.args[0]
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.functions):
+            return None
+        func = self.functions[node.func.id]
+        returns = [n.value for n in ast.walk(func) if isinstance(n, ast.Return) and n.value is not None]
+        return evaluate(returns[0], _bound(func, node, env), self.names) if len(returns) == 1 else None
 
     def _op(self, name: str, call: ast.Call, env: Env, batch_table: str | None) -> MigrationOp | None:
         if name in _NOT_OPERATIONS:
@@ -448,6 +449,8 @@ class _OpReader:
         if texts is None and isinstance(arg, ast.Name) and arg.id in self.bindings:
             texts = evaluate(self.bindings[arg.id], env, self.names)  # `sql = f"... {x}"` then op.execute(sql)
         if texts is None:
+            texts = self._returned(arg, env)
+        if texts is None:
             return self._core(arg, span, env)
         if not texts:
             return MigrationOp("execute", None, span)
@@ -503,6 +506,20 @@ class _OpReader:
             index=False, default=None, server_default=None if "server_default" not in kw else ast.unparse(kw["server_default"]),
             onupdate=None, foreign_keys=[], span=col.span_of(call, self.path), declared_in=table or "",
         )
+
+
+def _bound(func: ast.FunctionDef, call: ast.Call, env: Env) -> Env:
+    """The names a helper sees when called so: its arguments that are constants, then its own constants."""
+    inner = dict(env)
+    for name, arg in zip([a.arg for a in func.args.args], call.args):
+        values = strings_of(arg, env)
+        if values is not None:
+            inner[name] = values
+    for kw in call.keywords:
+        values = strings_of(kw.value, env) if kw.arg else None
+        if kw.arg and values is not None:
+            inner[kw.arg] = values
+    return constant_env(func.body, inner)
 
 
 def _unread(span: Span, call: str, reason: str, table: str | None = None) -> MigrationOp:
