@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from analyzers import suppressions
-from analyzers.discover import Candidate, Layout, decode, discover, relevant
+from analyzers import confine, suppressions
+from analyzers.discover import MAX_FILE_BYTES, Candidate, Layout, decode, discover, relevant
 from analyzers.facts.link import link
 from analyzers.facts.model import DocFact, Facts, ModuleFacts, Span, SqlStatement, Unread
 from analyzers.findings import Finding, ScanError, ScanResult, with_identity
@@ -202,8 +202,7 @@ def _read_all(
 
 
 def _read_bytes(root: str, rel: str) -> bytes:
-    with open(os.path.join(root, rel), "rb") as fh:
-        return fh.read()
+    return confine.read_bytes(root, rel, MAX_FILE_BYTES)  # it may have grown since discovery
 
 
 _RACY_NS = 2_000_000_000  # coarse file system clocks: an mtime this close to the read is not trusted
@@ -408,12 +407,12 @@ def _doc(root: Path, rel: str) -> DocFact:
     title = rel.rsplit("/", 1)[-1].removesuffix(".md")
     lines = 0
     try:
-        with open(root / rel, encoding="utf-8", errors="replace") as fh:
-            for lines, line in enumerate(fh, 1):
-                if lines < 40 and line.startswith("# ") and title == rel.rsplit("/", 1)[-1].removesuffix(".md"):
-                    title = line[2:].strip()
+        text = confine.read_text(str(root), rel)
     except OSError:
-        pass
+        text = ""
+    for lines, line in enumerate(text.splitlines(), 1):
+        if lines < 40 and line.startswith("# ") and title == rel.rsplit("/", 1)[-1].removesuffix(".md"):
+            title = line[2:].strip()
     return DocFact(rel, title, lines)
 
 

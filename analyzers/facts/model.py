@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from analyzers import confine
 from analyzers.settings import Settings
 
 
@@ -299,8 +300,7 @@ class Facts:
         src = self.sources.get(span.path)
         if src is None:
             try:
-                with open(f"{self.root}/{span.path}", encoding="utf-8", errors="replace") as fh:
-                    src = fh.read().splitlines()
+                src = confine.read_text(self.root, span.path).splitlines()
             except OSError:
                 src = []
             self.sources[span.path] = src

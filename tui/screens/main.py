@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static, Tree
 from textual.worker import Worker, WorkerState
 
+from analyzers import confine
 from tui import keymap, labels, paths
 from tui.controllers.presence import HEARTBEAT_EVERY, POLL_EVERY, PresenceController
 from tui.controllers.scan import ScanController
@@ -200,7 +201,7 @@ class MainScreen(Screen[None]):
 
     async def _show_doc(self, doc: Doc) -> None:
         try:
-            text = (self.app.repo / doc.path).read_text(encoding="utf-8", errors="replace")
+            text = confine.read_text(str(self.app.repo), doc.path)
         except OSError as exc:
             text = f"*{doc.path} cannot be read: {exc.strerror or exc}*"
         if self.doc_view is None:
@@ -220,7 +221,7 @@ class MainScreen(Screen[None]):
     def source_text(self, path: str) -> str:
         """A file of the repository, read once (OSError when it cannot be read)."""
         if path not in self._sources:
-            self._sources[path] = (self.app.repo / path).read_text(encoding="utf-8", errors="replace")
+            self._sources[path] = confine.read_text(str(self.app.repo), path)
         return self._sources[path]
 
     def _show_file(self, path: str, start: int = 0, end: int = -1) -> None:
