@@ -6,6 +6,7 @@ import contextlib
 import functools
 import gc
 import hashlib
+import itertools
 import multiprocessing
 import os
 import pickle
@@ -23,6 +24,7 @@ from analyzers.discover import MAX_FILE_BYTES, Candidate, Layout, decode, discov
 from analyzers.facts.link import link
 from analyzers.facts.model import DocFact, Facts, ModuleFacts, Span, SqlStatement, Unread
 from analyzers.findings import Finding, ScanError, ScanResult, with_identity
+from analyzers.isolate import LimitExceeded, run_limited
 from analyzers.settings import Settings
 
 # Worker processes are started only for this much Python to parse (measured on 2 cores: below it the
@@ -32,6 +34,12 @@ PARALLEL_MIN_BYTES = 512 * 1024
 FORKSERVER_MIN_BYTES = 1536 * 1024
 CHUNK_MIN_BYTES = 48 * 1024  # one task for a worker: small enough to share the tail evenly
 MAX_PROCESSES = 4  # this process and up to three workers; more cores help little at this size
+# Parsing costs 60-110x a module's size in memory, and ~400x for one of short statements: a file this
+# big is parsed in a child that may grow by ISOLATED_MEMORY (a real 3 MB migration needs ~340 MB),
+# so the whole scan stays under 500 MB. See docs/reliability.md.
+ISOLATE_MIN_BYTES = 256 * 1024
+ISOLATED_MEMORY = 400 * 1024 * 1024
+ISOLATED_SECONDS = 120
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -192,8 +200,11 @@ def _read_all(
     if progress:
         progress("reading", total - len(todo), total)
     sizes = {cand.path: cand for cand, _ in todo}
+    big = [(cand, data) for cand, data in todo if len(data) >= ISOLATE_MIN_BYTES]
+    small = [(cand, data) for cand, data in todo if len(data) < ISOLATE_MIN_BYTES]
     with _no_gc():
-        for path, (facts, warning) in _extract_all(todo, jobs, progress, total, is_cancelled):
+        parsed = _extract_all(small, jobs, progress, total, is_cancelled)
+        for path, (facts, warning) in itertools.chain(parsed, _extract_isolated(big, is_cancelled)):
             cand, (digest, racy) = sizes[path], pending[path]
             entries[path] = _Entry(cand.size, cand.mtime_ns, digest, facts, warning, racy)
     if progress:
@@ -397,10 +408,33 @@ def _extract(path: str, data: bytes) -> tuple[ModuleFacts | None, str | None]:
         warning = "not valid in its declared encoding: undecodable bytes were replaced"
     try:
         facts = extract_module(path, text)
+    except MemoryError:
+        raise  # in a limited child: the reason it is skipped
     except Exception as exc:  # noqa: BLE001 - an extractor bug on one file must not lose the others
         return None, f"facts could not be read ({type(exc).__name__}: {exc})"
     facts.marked = suppressions.MARKER in text
     return facts, warning
+
+
+def _extract_isolated(
+    todo: list[tuple[Candidate, bytes]], is_cancelled: Callable[[], bool] | None
+) -> Iterator[tuple[str, tuple[ModuleFacts | None, str | None]]]:
+    """Files big enough to threaten the memory budget, one at a time, each in a child process that
+    may grow by ISOLATED_MEMORY: over it (or over ISOLATED_SECONDS) the file is skipped with the reason."""
+    for cand, data in todo:
+        if is_cancelled and is_cancelled():
+            return
+        context = multiprocessing.get_context("fork") if _can_fork() else _forkserver()
+        try:
+            found = run_limited(
+                _extract, (cand.path, data), memory=ISOLATED_MEMORY, seconds=ISOLATED_SECONDS, context=context,
+                is_cancelled=is_cancelled,
+            )
+        except LimitExceeded as exc:
+            if is_cancelled and is_cancelled():
+                return  # nothing learned: not an entry for the cache
+            found = None, f"skipped: {len(data) // 1024} KiB of Python that {exc}"
+        yield cand.path, found
 
 
 def _doc(root: Path, rel: str) -> DocFact:
