@@ -424,10 +424,9 @@ def _extract_isolated(
     for cand, data in todo:
         if is_cancelled and is_cancelled():
             return
-        context = multiprocessing.get_context("fork") if _can_fork() else _forkserver()
-        try:
+        try:  # from the fork server, never a fork of this process: its free heap would count for nothing
             found = run_limited(
-                _extract, (cand.path, data), memory=ISOLATED_MEMORY, seconds=ISOLATED_SECONDS, context=context,
+                _extract, (cand.path, data), memory=ISOLATED_MEMORY, seconds=ISOLATED_SECONDS, context=_forkserver(),
                 is_cancelled=is_cancelled,
             )
         except LimitExceeded as exc:

@@ -57,23 +57,6 @@ def test_a_file_over_the_memory_limit_is_skipped_with_the_reason_and_the_rest_is
     assert {"things_0", "things_399", "smalls_0"} <= tables
 
 
-def test_a_scan_from_a_threaded_caller_isolates_through_the_fork_server(tmp_path: Path, small_limits: None) -> None:
-    """The app scans from a thread, where fork is unsafe: the same limit holds through the fork server."""
-    import threading
-
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    (repo / "flat.py").write_text("from sqlalchemy import Column\n" + "x = 1\n" * 50_000, encoding="utf-8")
-    (repo / "models.py").write_text(_model(400), encoding="utf-8")
-    out: list = []
-    worker = threading.Thread(target=lambda: out.append(engine.scan(repo)))
-    worker.start()
-    worker.join(120)
-    errors = {e.path: e.message for e in out[0].result.errors}
-    assert "needs more than 60 MB" in errors["flat.py"]
-    assert "things_399" in out[0].facts.tables
-
-
 def _sleep(seconds: float) -> str:
     import time
 
