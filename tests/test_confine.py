@@ -53,7 +53,6 @@ def linked_repo(tmp_path: Path) -> Path:
         "environ.py": "/proc/self/environ",
         "docs/passwd.md": "/etc/passwd",
         "docs/notes.md": str(outside / "notes.md"),
-        ".dbreview.toml": str(outside / "settings.toml"),
         "alembic.ini": str(outside / "alembic.ini"),
         "same_models.py": "models.py",  # a link that stays inside is followed
     }
@@ -64,18 +63,14 @@ def linked_repo(tmp_path: Path) -> Path:
 
 
 LEAVING = ["up", "secret.py", "relative_secret.py", "pkg", "etc", "environ.py", "docs/passwd.md", "docs/notes.md",
-           ".dbreview.toml", "alembic.ini"]
+           "alembic.ini"]
 
 
 def test_links_out_of_the_repository_are_skipped_with_a_reason(linked_repo: Path) -> None:
     layout = discover(linked_repo)
     skipped = dict(layout.skipped)
     for name in LEAVING:
-        if name in (".dbreview.toml",):
-            continue  # read by the settings, reported there (next assertion)
         assert "symbolic link out of the repository" in skipped.get(name, ""), name
-    assert any("outside the repository" in why for path, why in layout.skipped if path == ".dbreview.toml")
-    assert layout.settings.exclude == [] and layout.settings.docs == []
     assert {c.path for c in layout.python} == {"models.py", "same_models.py"}
     assert layout.docs == [] and layout.alembic_ini == []
 
@@ -93,6 +88,19 @@ def test_no_canary_reaches_any_report(linked_repo: Path, capsys: pytest.CaptureF
     explained = capsys.readouterr().out
     assert CANARY not in explained
     assert "docs/passwd.md" in explained and "symbolic link out of the repository" in explained
+
+
+@pytest.mark.parametrize("kind", ["link out", "fifo"])
+def test_settings_that_lead_out_or_would_block_are_refused(linked_repo: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = linked_repo / ".dbreview.toml"
+    if kind == "fifo":
+        os.mkfifo(settings)  # a plain open() would wait for a writer for ever
+    else:
+        os.symlink(linked_repo.parent / "outside" / "settings.toml", settings)
+    assert cli.main(["scan", str(linked_repo)]) == 2
+    err = capsys.readouterr().err
+    assert ".dbreview.toml" in err and ("outside the repository" in err or "not a regular file" in err)
+    assert CANARY not in err
 
 
 def test_reads_refuse_what_is_outside_or_not_a_regular_file(linked_repo: Path) -> None:
@@ -119,7 +127,7 @@ def test_a_link_swapped_after_discovery_is_refused_when_read(linked_repo: Path, 
     target = linked_repo / "models.py"
     target.unlink()
     os.symlink(linked_repo.parent / "outside" / "secret.py", target)
-    monkeypatch.setattr(engine, "discover", lambda root: layout)
+    monkeypatch.setattr(engine, "discover", lambda root, settings=None: layout)
     found = scan(linked_repo)
     assert all(CANARY not in "\n".join(lines) for lines in found.facts.sources.values())
     assert CANARY not in json.dumps([f.message for f in found.result.findings])
