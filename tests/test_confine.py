@@ -141,9 +141,9 @@ async def test_the_app_never_shows_a_document_or_source_from_outside(linked_repo
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert all(not d.path.startswith("docs/") for d in app.docs)
+        assert all(not d.path.startswith("docs/") for d in app.main.docs)
         with pytest.raises(OSError):
-            app.source_text("docs/passwd.md")
+            app.main.source_text("docs/passwd.md")
         with pytest.raises(OSError):
-            app.source_text("secret.py")
+            app.main.source_text("secret.py")
         assert CANARY not in app.export_screenshot()
