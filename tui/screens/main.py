@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from rich.text import Text
 from textual import on
@@ -18,7 +20,7 @@ from textual.widgets import ContentSwitcher, Footer, Static, Tree
 from textual.worker import Worker, WorkerState
 
 from analyzers import confine
-from tui import keymap, labels, paths
+from tui import keymap, labels, paths, untrusted
 from tui.controllers.presence import HEARTBEAT_EVERY, POLL_EVERY, PresenceController
 from tui.controllers.scan import ScanController
 from tui.review import Review
@@ -46,6 +48,7 @@ class MainScreen(Screen[None]):
         self._cursor_timer = None
         self._doc_timer = None
         self._scan_status = ""
+        self.not_saving: str | None = None  # why the review can no longer be saved, once it cannot
 
     def compose(self) -> ComposeResult:
         # Kept as attributes: a modal on top must not hide them from timers and callbacks.
@@ -66,7 +69,7 @@ class MainScreen(Screen[None]):
         try:
             store = ReviewStore.open(paths.session_db(app.data_dir), clock=app.clock)
         except SessionStoreError as exc:
-            app.exit(message=str(exc))
+            app.exit(message=untrusted.line(str(exc)))
             return
         self.review = Review.open(store, app.repo, app.reviewer, app.checklist)
         self.presence = PresenceController(self.review, app.clock)
@@ -128,6 +131,11 @@ class MainScreen(Screen[None]):
         review, presence, tree = self.review, self.presence, self.checklist_tree
         if review is None or presence is None or not tree.is_mounted:
             return
+        with self._saving(background=True):
+            review.store.check_file()  # deleted or replaced: say so before anything else is lost
+            self._poll(review, presence, tree)
+
+    def _poll(self, review: Review, presence: PresenceController, tree: ChecklistTree) -> None:
         seen = presence.poll()
         if seen.theirs:
             if any(e.kind == "scan" for e in seen.theirs):
@@ -161,11 +169,31 @@ class MainScreen(Screen[None]):
         if self.review is None or not self.checklist_tree.is_mounted:
             return
         current = self.checklist_tree.current
-        if current is None or current.kind == NodeKind.PENDING:
-            saved = self.review.saved_cursor()
-            self.review.save_cursor(saved or "start")  # here, though nowhere in particular yet
+        with self._saving(background=True):
+            if current is None or current.kind == NodeKind.PENDING:
+                saved = self.review.saved_cursor()
+                self.review.save_cursor(saved or "start")  # here, though nowhere in particular yet
+            else:
+                self.review.save_cursor(current.id)
+
+    @contextmanager
+    def _saving(self, background: bool = False) -> Iterator[None]:
+        """Around every write of the review: when the store cannot save (a full disk, the file
+        deleted or replaced), the reviewer is told what was not saved and why, and the app stays up.
+        A background write (cursor, poll) tells it once; a reviewer's own action every time."""
+        try:
+            yield
+        except SessionStoreError as exc:
+            problem = str(exc)
+            if not background or problem != self.not_saving:
+                lead = "" if background else "Your last change was NOT saved: "
+                self.notify(f"{lead}{problem}", title="Not saved", severity="error", timeout=30)
+            self.not_saving = problem
+            self._refresh_status()
         else:
-            self.review.save_cursor(current.id)
+            if self.not_saving and not background:  # the disk has room again
+                self.not_saving = None
+                self._refresh_status()
 
     def _show(self, ref: NodeRef | None) -> None:
         review = self.review
@@ -177,7 +205,7 @@ class MainScreen(Screen[None]):
         if ref.kind == NodeKind.DOC:
             doc = next((d for d in self.docs if d.path == ref.key), Doc(ref.key, None))
             cited = f"  (the checklist cites lines {doc.lines[0]}-{doc.lines[1]})" if doc.lines else ""
-            detail.show(Text.assemble((ref.key, "bold"), (cited, "dim"), ("\nread" if ref.key in review.docs_read else "", "green")))
+            detail.show(Text.assemble(untrusted.line(ref.key, "bold"), (cited, "dim"), ("\nread" if ref.key in review.docs_read else "", "green")))
             self.run_worker(self._show_doc(doc), exclusive=True, group="doc")
             self._doc_timer = self.set_timer(self.app.doc_read_after, lambda: self._read(ref.key))
             return
@@ -214,7 +242,8 @@ class MainScreen(Screen[None]):
 
     def _read(self, path: str) -> None:
         if self.review is not None:
-            self.review.mark_read(path)
+            with self._saving():
+                self.review.mark_read(path)
             self.checklist_tree.relabel(self.review)
             self._refresh_status()
 
@@ -239,11 +268,15 @@ class MainScreen(Screen[None]):
         all_steps = steps(review, self.docs, review.docs_read)
         step = current_step(all_steps)
         text = Text()
+        if self.not_saving:  # first and loud: nothing the reviewer does is kept
+            text.append("NOT SAVING", "bold reverse red")
+            text.append(" · ")
         present = self.presence.present if self.presence else []
         if present:  # first: the line is cut at the terminal's edge
-            text.append(f"with {', '.join(present)}", "bold magenta")
+            text.append_text(Text.assemble("with ", untrusted.line(", ".join(present)), style="bold magenta"))
             following = self.presence.following
-            text.append(f" (following {following})" if following else "", "magenta")
+            if following:
+                text.append_text(Text.assemble(" (following ", untrusted.line(following), ")", style="magenta"))
             text.append(" · ")
         if self._scan_status.startswith("scanning") and not review.findings:
             text.append("Scanning the code for the first time…", "bold")  # no step can be judged yet
@@ -255,7 +288,7 @@ class MainScreen(Screen[None]):
             text.append(f" · {len(review.marked)} marked", "bold magenta")
         text.append(f" · {review.progress()}")
         if self._scan_status:
-            text.append(f" · {self._scan_status}", "dim")
+            text.append_text(Text.assemble(" · ", untrusted.line(self._scan_status), style="dim"))
         self.status.update(text)
 
     # -- acting ------------------------------------------------------------------------------
@@ -288,6 +321,14 @@ class MainScreen(Screen[None]):
         """Run one decision per finding; a lost race shows the other reviewer's change instead.
         With `advance` (a triage key) and the preference on, go on to the next untriaged finding."""
         assert self.review is not None
+        done = False
+        with self._saving():
+            done = self._decide_each(fingerprints, act)
+        self._after_change(fingerprints)
+        if advance and done and self.app.prefs.auto_advance:
+            self._jump(True)
+
+    def _decide_each(self, fingerprints: list[str], act) -> bool:
         done = True
         for fp in fingerprints:
             try:
@@ -299,9 +340,7 @@ class MainScreen(Screen[None]):
             except ValueError as exc:
                 self.notify(str(exc), severity="warning")
                 done = False
-        self._after_change(fingerprints)
-        if advance and done and self.app.prefs.auto_advance:
-            self._jump(True)
+        return done
 
     def _after_change(self, fingerprints: list[str] | None = None) -> None:
         assert self.review is not None
@@ -351,7 +390,8 @@ class MainScreen(Screen[None]):
 
     def _bulk(self, fps: list[str], disposition: Disposition, reason: str | None, note: str | None) -> None:
         try:
-            self.review.bulk(fps, disposition, reason=reason, note=note)
+            with self._saving():
+                self.review.bulk(fps, disposition, reason=reason, note=note)
         except (ConflictError, ValueError) as exc:
             self.review.reload()
             self.notify(f"Nothing was changed: {exc}", severity="warning", timeout=8)
@@ -387,7 +427,8 @@ class MainScreen(Screen[None]):
 
             def save_notes(text: str | None) -> None:
                 if text is not None:
-                    review.set_verdict(ref.key, Verdict(state.verdict), text)
+                    with self._saving():
+                        review.set_verdict(ref.key, Verdict(state.verdict), text)
                     self._after_change()
 
             self.app.push_screen(TextDialog(f"Notes on item {ref.key}", state.notes), save_notes)
@@ -396,7 +437,8 @@ class MainScreen(Screen[None]):
 
             def save_answer(text: str | None) -> None:
                 if text is not None:
-                    review.set_answer(ref.key, text)
+                    with self._saving():
+                        review.set_answer(ref.key, text)
                     self._after_change()
 
             question = review.checklist.question(ref.key)
@@ -407,7 +449,8 @@ class MainScreen(Screen[None]):
     def action_verdict(self, verdict: str) -> None:
         item = self._current_item()
         if item and self.review:
-            self.review.set_verdict(item, Verdict(verdict))
+            with self._saving():
+                self.review.set_verdict(item, Verdict(verdict))
             self._after_change()
 
     def action_next_step(self) -> None:

@@ -11,9 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from tui import keymap
+from tui import keymap, untrusted
 from tui.labels import plain
-from tui.reports.sanitize import printable
 from tui.review import Review
 
 MAX_RESULTS = 60
@@ -77,7 +76,7 @@ class SearchScreen(ModalScreen[str | None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         results = self.query_one(OptionList)
         results.clear_options()
-        results.add_options(Option(printable(h.text)[:200], id=h.target) for h in search(self.review, event.value, self.sources))
+        results.add_options(Option(untrusted.line(h.text[:200]), id=h.target) for h in search(self.review, event.value, self.sources))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         results = self.query_one(OptionList)

@@ -12,8 +12,7 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from tui import keymap, labels
-from tui.reports.sanitize import printable
+from tui import keymap, labels, untrusted
 from tui.review import Review
 from tui.session.state import Disposition
 from tui.walkthrough import Doc
@@ -108,7 +107,7 @@ class ChecklistTree(Tree[NodeRef]):
         if review.scan_errors:
             err_node = self._add(root, NodeRef(NodeKind.ERRORS, "errors"), Text(f"Scan errors ({len(review.scan_errors)})", "bold red"))
             for i, err in enumerate(review.scan_errors):
-                self._add(err_node, NodeRef(NodeKind.ERROR, str(i)), Text(printable(str(err))), leaf=True)
+                self._add(err_node, NodeRef(NodeKind.ERROR, str(i)), untrusted.line(str(err)), leaf=True)
         self.relabel(review)
         for key in was_expanded or {n.data.id for n in root.children if n.data.kind == NodeKind.SECTION}:
             self._expand(key)
@@ -164,7 +163,7 @@ class ChecklistTree(Tree[NodeRef]):
             return
         for doc in self.docs:
             read = doc.path in review.docs_read
-            label = Text.assemble(("✓ " if read else "? ", "green" if read else "dim"), printable(doc.path))
+            label = Text.assemble(("✓ " if read else "? ", "green" if read else "dim"), untrusted.line(doc.path))
             if doc.lines:
                 label.append(f"  lines {doc.lines[0]}-{doc.lines[1]}", "dim")
             self.by_id[f"doc:{doc.path}"].set_label(self._with_others(label, f"doc:{doc.path}"))
@@ -191,7 +190,7 @@ class ChecklistTree(Tree[NodeRef]):
         cut at the pane's edge."""
         names = self._shown_others.get(node_id)
         if names:
-            return Text.assemble((f"▸{', '.join(names)} ", "bold magenta"), label)
+            return Text.assemble(("▸", "bold magenta"), untrusted.line(", ".join(names), "bold magenta"), " ", label)
         return label
 
     @property

@@ -9,28 +9,26 @@ from textual.widgets import Static
 
 from analyzers.advice import advice
 from analyzers.rules import rule_info
-from tui import labels
-from tui.reports.sanitize import printable
+from tui import labels, untrusted
 from tui.review import Review
 from tui.session.state import Detection, Disposition, Event, FindingState
 
 
 def _line(head: str, body: str | Text, style: str = "") -> Text:
-    text = Text.assemble((f"{head}: ", "bold"))
-    text.append_text(body if isinstance(body, Text) else Text(printable(body), style))
-    return text
+    shown = body if isinstance(body, Text) else untrusted.text(body, style)
+    return Text.assemble(untrusted.line(head, "bold"), (": ", "bold"), shown)
 
 
 def finding_detail(f: FindingState, review: Review, history: list[Event]) -> RenderableType:
     glyph, style = labels.SEVERITY_GLYPH[f.severity]
-    head = Text.assemble((f"{glyph} {f.severity.upper()}", style), "  ", (f.rule_id, "bold"), "  ", (f.location, "underline"))
+    head = Text.assemble((f"{glyph} {f.severity.upper()}", style), "  ", (f.rule_id, "bold"), "  ", untrusted.line(f.location, "underline"))
     if f.severity != f.original_severity:
         head.append(f"  (was {f.original_severity})", "dim")
-    parts: list[RenderableType] = [head, Text(printable(f.message))]
+    parts: list[RenderableType] = [head, untrusted.text(f.message)]
     glyph = labels.DISPOSITION_GLYPH[Disposition(f.disposition)][0].strip()
     state = Text.assemble(("Decision: ", "bold"), f"{glyph} " if glyph else "", str(f.disposition))
     if f.dismiss_reason:
-        state.append(f" ({f.dismiss_reason})")
+        state.append_text(Text.assemble(" (", untrusted.line(f.dismiss_reason), ")"))
     if f.detection != Detection.NEW:
         state.append(f" · {f.detection}", "italic")
     if f.needs_second_look:
@@ -52,7 +50,8 @@ def finding_detail(f: FindingState, review: Review, history: list[Event]) -> Ren
         parts.append(Text("History:", "bold"))
         for e in history[-6:]:
             change = f"{e.old or '-'} -> {e.new or '-'}" if e.kind != "note" else "note"
-            parts.append(Text(printable(f"  {e.at:%Y-%m-%d %H:%M} {e.reviewer} {e.kind}: {change}" + (f" ({e.note})" if e.note and e.kind != "note" else "")), "dim"))
+            said = untrusted.line(f"{e.at:%Y-%m-%d %H:%M} {e.reviewer} {e.kind}: {change}" + (f" ({e.note})" if e.note and e.kind != "note" else ""))
+            parts.append(Text.assemble("  ", said, style="dim"))
     return Group(*parts)
 
 
@@ -64,7 +63,7 @@ def item_detail(item_id: str, review: Review) -> RenderableType:
     parts: list[RenderableType] = [
         Text.assemble((f"{section.number} {section.title}", "bold"), ("  " + section.scope if section.scope else "", "dim")),
         Text.assemble((item.id, "bold"), " ", labels.plain(item.text)),
-        Text.assemble(("Verdict: ", "bold"), (f"{glyph} {state.verdict}", style), (f"  by {state.reviewer}" if state.reviewer else "", "dim")),
+        Text.assemble(("Verdict: ", "bold"), (f"{glyph} {state.verdict}", style), Text.assemble("  by ", untrusted.line(state.reviewer), style="dim") if state.reviewer else ""),
     ]
     if state.notes:
         parts.append(_line("Notes", state.notes, "italic"))
