@@ -206,17 +206,28 @@ def _data_dir(args: argparse.Namespace) -> Path:
 
 
 def _reviewer(args: argparse.Namespace) -> str:
+    """--reviewer, else the login name; a name that would not show as itself is refused (exit 2)."""
+    from tui.reports.sanitize import name_problem
+
     given = getattr(args, "reviewer", None)
     if given and given.strip():
-        return given.strip()
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name in some containers
-        return "reviewer"
+        name, where = given.strip(), "--reviewer"
+    else:
+        try:
+            name, where = getpass.getuser(), "the login name (give --reviewer NAME)"
+        except (OSError, KeyError):  # no login name in some containers
+            return "reviewer"
+    problem = name_problem(name)
+    if problem:
+        raise UsageError(f"{where} is not usable as a reviewer's name: {problem}")
+    return name
 
 
 def _say(line: str) -> None:
-    print(f"{PROG}: {line}", file=sys.stderr)
+    """One line to stderr; what it quotes (paths, names) cannot act on the terminal."""
+    from tui.reports.sanitize import one_line
+
+    print(f"{PROG}: {one_line(line)}", file=sys.stderr)
 
 
 # -- open and demo: the terminal app ----------------------------------------------------------------
@@ -231,13 +242,14 @@ def _open_repository(path: Path, args: argparse.Namespace) -> int:
     from analyzers.discover import TargetError, discover
     from analyzers.settings import Settings
 
+    reviewer = _reviewer(args)
     try:
         repo = discover(path.expanduser(), Settings()).root  # the app itself reports bad settings
     except TargetError as exc:
         raise UsageError(str(exc)) from None
     data = _data_dir(args)
     _open_store(data, create=True).close()  # type: ignore[union-attr]  # a corrupt or newer file is refused here, untouched
-    return run_app(repo=repo, data_dir=data, reviewer=_reviewer(args))
+    return run_app(repo=repo, data_dir=data, reviewer=reviewer)
 
 
 def run_app(*, repo: Path, data_dir: Path, reviewer: str) -> int:
@@ -439,15 +451,13 @@ def _render(args: argparse.Namespace, snapshot: ReviewSnapshot) -> str:
 
 
 def _write(text: str, output: str | None) -> None:
-    text = text if text.endswith("\n") else text + "\n"
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
+    """A report to stdout or, whole or not at all, to a file (tui/output.py)."""
+    from tui import output as report_output
+
     try:
-        Path(output).expanduser().write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+        report_output.write(text if text.endswith("\n") else text + "\n", output)
+    except report_output.NotWritten as exc:
+        raise UsageError(str(exc)) from None
 
 
 def explain_layout(found: Scan) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tui.session.store import ConflictError, ReviewStore, SessionStoreError
+    from tui.session.store import ConflictError, NotSaved, ReviewStore, SessionFileLost, SessionStoreError
 
-__all__ = ["ConflictError", "ReviewStore", "SessionStoreError"]
+__all__ = ["ConflictError", "NotSaved", "ReviewStore", "SessionFileLost", "SessionStoreError"]
 
 
 def __getattr__(name: str) -> object:

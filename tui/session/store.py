@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import tempfile
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -25,10 +27,11 @@ from typing import Any
 from sqlalchemy import URL, Engine, create_engine, delete, event, func, insert, or_, select, union, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from analyzers.findings import Location, Related, ScanError, ScanResult, Severity
+from tui.reports.sanitize import name_problem
 from tui.session import identity
 from tui.session.migrations import HEAD, alembic_config, known_revisions
 from tui.session.models import (
@@ -72,6 +75,20 @@ class SessionStoreError(Exception):
     """The session database cannot be used. The message is one line, fit to show the user."""
 
 
+class NotSaved(SessionStoreError):
+    """A change could not be written (the disk is full, the file is read-only or held by another
+    program too long): nothing of it was saved, what was saved before stays."""
+
+
+class SessionFileLost(NotSaved):
+    """The review file was deleted or replaced while the store had it open. What it held up to then
+    is copied to `rescued` (None when even that failed); nothing more is saved."""
+
+    def __init__(self, message: str, rescued: Path | None) -> None:
+        super().__init__(message)
+        self.rescued = rescued
+
+
 class ConflictError(Exception):
     """Someone else changed the finding after the caller read it; nothing was written."""
 
@@ -88,6 +105,14 @@ class ReviewStore:
         self._engine = engine
         self._writer = engine.execution_options(**{_WRITE: True})
         self._clock = clock or (lambda: datetime.now(UTC))
+        # The file this store opened, and a connection that keeps it readable: if the file is deleted
+        # or replaced under us, SQLite would go on writing into the unlinked one and lose it all.
+        st = os.stat(path)
+        self._identity = (st.st_dev, st.st_ino)
+        self._keeper = sqlite3.connect(_uri(path), uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+        self._keeper.execute("SELECT count(*) FROM sqlite_master").fetchall()  # the WAL is open from now on
+        self._lost: SessionFileLost | None = None
+        self._rescue_lock = threading.Lock()
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -111,10 +136,15 @@ class ReviewStore:
         except (OSError, SQLAlchemyError, sqlite3.Error) as exc:
             engine.dispose()
             raise SessionStoreError(f"could not bring {path} to schema {HEAD}: {exc}") from exc
-        return cls(path, engine, clock)
+        try:
+            return cls(path, engine, clock)
+        except (OSError, sqlite3.Error) as exc:
+            engine.dispose()
+            raise SessionStoreError(f"cannot open the review database {path}: {exc}") from exc
 
     def close(self) -> None:
         self._engine.dispose()
+        self._keeper.close()
 
     def __enter__(self) -> ReviewStore:
         return self
@@ -465,6 +495,7 @@ class ReviewStore:
 
     def set_cursor(self, review_id: int, reviewer: str, cursor: str) -> None:
         """Remember where a reviewer is. Navigation, not a change to the review: no event."""
+        _check_reviewer(reviewer)
         now = self._now()
         stmt = sqlite_insert(Cursor).values(review_id=review_id, reviewer=reviewer, cursor=cursor, updated_at=now)
         stmt = stmt.on_conflict_do_update(
@@ -490,15 +521,65 @@ class ReviewStore:
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:
-        with Session(self._engine) as s, s.begin():
-            yield s
+        try:  # no check_file(): the connections already open still read the file this store opened
+            with Session(self._engine) as s, s.begin():
+                yield s
+        except OperationalError as exc:
+            raise SessionStoreError(f"cannot read {self._path}: {exc.orig}") from exc
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
         """One transaction that holds the write lock from its start (BEGIN IMMEDIATE), so that a
-        read-then-write never fails half-way because another terminal wrote in between."""
-        with Session(self._writer, expire_on_commit=False) as s, s.begin():
-            yield s
+        read-then-write never fails half-way because another terminal wrote in between. A failed
+        commit raises NotSaved: the reviewer is told, and nothing half-written stays."""
+        self.check_file()
+        try:
+            with Session(self._writer, expire_on_commit=False) as s, s.begin():
+                yield s
+        except OperationalError as exc:
+            raise NotSaved(f"not saved: {_why_not(exc, self._path)}") from exc
+
+    def check_file(self) -> None:
+        """Raise SessionFileLost when the review file is no longer the one this store opened (deleted,
+        or replaced by another file): the first time, after copying what it held to a rescue file."""
+        try:
+            st = os.stat(self._path)
+        except FileNotFoundError:
+            st = None
+        except OSError:
+            return  # cannot tell from here: SQLite will say what is wrong
+        if st is not None and (st.st_dev, st.st_ino) == self._identity:
+            return
+        with self._rescue_lock:
+            if self._lost is None:
+                what = "deleted" if st is None else "replaced by another file"
+                rescued = self._rescue()
+                kept = (
+                    f"everything saved until then is in {rescued}: quit, put it back as {self._path.name} and open "
+                    "the review again" if rescued else "and it could not be copied anywhere"
+                )
+                self._lost = SessionFileLost(
+                    f"the review file {self._path} was {what} while dbreview had it open; nothing more is saved; {kept}",
+                    rescued,
+                )
+        raise self._lost
+
+    def _rescue(self) -> Path | None:
+        """A copy of the database this store opened, read through the connection kept open on it."""
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        for folder in (self._path.parent, Path(tempfile.gettempdir())):
+            target = folder / f"{self._path.name}.rescued-{stamp}-{os.getpid()}"
+            try:
+                os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                copy = sqlite3.connect(target)
+                try:
+                    self._keeper.backup(copy)
+                finally:
+                    copy.close()
+                return target
+            except (OSError, sqlite3.Error):
+                target.unlink(missing_ok=True)
+        return None
 
     def _info(self, s: Session, row: Review) -> ReviewInfo:
         return _review_info(row, _reviewers(s, row.id).get(row.id, ()))
@@ -611,10 +692,27 @@ def _backup(path: Path, revision: str) -> Path:
     return target
 
 
+def _uri(path: Path) -> str:
+    """The file as an SQLite URI that opens it only if it exists: a deleted review file must not come
+    back empty under a connection opened later."""
+    return f"{path.as_uri()}?mode=rw"
+
+
+def _why_not(exc: OperationalError, path: Path) -> str:
+    text = str(exc.orig)
+    if "full" in text:
+        return f"the disk holding {path} is full ({text})"
+    if "readonly" in text:
+        return f"{path} cannot be written ({text})"
+    if "locked" in text:
+        return f"another program held {path} for over {BUSY_TIMEOUT_MS // 1000} s ({text})"
+    return f"{path}: {text}"
+
+
 def _engine(path: Path) -> Engine:
     engine = create_engine(
-        URL.create("sqlite", database=str(path)),
-        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        URL.create("sqlite", database=str(path)),  # a file: the pool keeps connections across threads
+        creator=lambda: sqlite3.connect(_uri(path), uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000),
     )
 
     @event.listens_for(engine, "connect")
@@ -695,8 +793,7 @@ def _record(
     finding_id: int | None = None,
 ) -> None:
     """The event of a change, in the change's transaction."""
-    if not reviewer:
-        raise ValueError("every change needs the reviewer's name")
+    _check_reviewer(reviewer)
     s.add(
         EventRow(
             review_id=review.id,
@@ -711,6 +808,13 @@ def _record(
         )
     )
     review.updated_at = at
+
+
+def _check_reviewer(reviewer: str) -> None:
+    """Every name stored shows as itself: one line, no control, bidirectional or zero-width characters."""
+    problem = name_problem(reviewer)
+    if problem:
+        raise ValueError(f"not usable as a reviewer's name: {problem}")
 
 
 def _apply(s: Session, review: Review, row: FindingRow, reviewer: str, at: datetime, change: _Change) -> None:
