@@ -28,8 +28,13 @@ def run_limited(
     and run `seconds`. Returns what it returns; raises LimitExceeded otherwise (or on cancel)."""
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(send, memory, fn, args), daemon=True, name="dbreview-limited")
-    child.start()
-    send.close()
+    try:
+        child.start()
+    except (OSError, EOFError) as exc:  # no process to be had (a dead fork server, no memory, no pids)
+        receive.close()
+        raise LimitExceeded(f"could not be parsed apart ({type(exc).__name__}: {exc})") from None
+    finally:
+        send.close()
     deadline = time.monotonic() + seconds
     try:
         while not receive.poll(0.1):
