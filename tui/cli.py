@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 PROG = "dbreview"
 CHECKLIST = "database"
 FORMATS = ("markdown", "html", "sarif", "json", "github", "gitlab")  # tui.reports.FORMATS, spelled here so --help stays light
+FAIL_ON = ("critical", "warning", "info", "never")
 BUNDLED_DEMO = Path(__file__).parent / "demo"
 DEMO_LEAVE_OUT = {"DEFECTS.md"}  # files at the demo's top level that are for our tests, not for users
 DEMO_STAMP = ".dbreview-demo"  # in the data dir's copy: the digest of the bundled demo it was made from
@@ -131,6 +132,25 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--since", metavar="REV", help="report only findings in files changed since the git revision REV (and those about the whole schema)")
     add_rule_options(sub)
     add_gate_options(sub)
+
+    sub = command(
+        "verify", _cmd_verify,
+        "prove the findings on a throwaway PostgreSQL: the migrations run in a sandbox, then the catalog and two "
+        "tenants' rows are checked (never connects to a database of yours)",
+    )
+    sub.add_argument("path", metavar="PATH")
+    _report_options(sub)
+    sub.add_argument("--postgres-bin", metavar="DIR", help="the folder with initdb and postgres (default: the machine's, else the embedded one)")
+    sub.add_argument(
+        "--allow-imports", action="store_true",
+        help="run revision files that import more than alembic, sqlalchemy and the standard library",
+    )
+    sub.add_argument(
+        "--sql", action="store_true",
+        help="print the SQL the migrations would run (`alembic upgrade --sql` through the replacement env.py) and exit",
+    )
+    sub.add_argument("--fail-on", choices=FAIL_ON, default="critical", help="exit 1 when a finding this severe or worse is open (default: critical)")
+    sub.add_argument("--exit-zero", action="store_true", help="exit 0 even when --fail-on is met")
 
     sub = command("export", _cmd_export, "write the saved review of a repository, with the reviewer's decisions")
     sub.add_argument("path", metavar="PATH")
@@ -568,6 +588,88 @@ def _revision_summary(revisions: list) -> str:
     if not heads:
         return f"{count}, no head found (a cycle, or revisions without ids)"
     return f"{count}, {len(heads)} heads: {one_line(', '.join(heads))} (branches not merged)"
+
+
+# -- verify ---------------------------------------------------------------------------------------
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from analyzers.discover import TargetError
+    from analyzers.engine import scan
+    from analyzers.verify.result import VerifyError
+    from tui.proving import record, run_verification
+    from tui.review import git_commit
+    from tui.session.state import snapshot_from_scan
+
+    try:
+        found = scan(Path(args.path).expanduser(), cache_dir=paths.scan_cache_dir(_data_dir(args)))
+    except TargetError as exc:
+        raise UsageError(str(exc)) from None
+    if args.sql:
+        return _offline_sql(found, args)
+    root = Path(found.result.root)
+    try:
+        done = run_verification(
+            root, found, reviewer=_reviewer(args), commit=git_commit(root), postgres_bin=args.postgres_bin,
+            allow_imports=args.allow_imports, progress=_progress_text(),
+        )
+    except VerifyError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\x1b[K")
+    snapshot = done.onto(snapshot_from_scan(done.scan_result(found.result), CHECKLIST, datetime.now(UTC)))
+    store = _open_store(_data_dir(args), create=False)
+    info = store.find_review(str(root), CHECKLIST) if store else None
+    if store is not None:
+        with store:
+            if info is not None:  # the saved review gets this scan and its proofs, as the app would
+                store.apply_scan(info.id, found.result, _reviewer(args), commit=git_commit(root))
+                record(store, info.id, done, _reviewer(args))
+    _write(_render(args.format, snapshot), args.output)
+    _say(f"verify: {done.state.outcome}" + (" (recorded in the saved review)" if info is not None else ""))
+    return _fail_status(snapshot, args.fail_on, args.exit_zero)
+
+
+def _fail_status(snapshot: ReviewSnapshot, fail_on: str, exit_zero: bool) -> int:
+    """0 nothing open at or above --fail-on, 1 something is (0 with --exit-zero)."""
+    from analyzers.findings import Severity
+    from tui.proving import open_at_or_above
+
+    threshold = None if fail_on == "never" else Severity(fail_on)
+    return 1 if open_at_or_above(snapshot, threshold) and not exit_zero else 0
+
+
+def _offline_sql(found: Scan, args: argparse.Namespace) -> int:
+    """`verify --sql`: each tree's `alembic upgrade base:heads --sql`, rendered in the sandbox."""
+    from analyzers.verify.result import VerifyError
+    from analyzers.verify.run import offline_sql
+
+    try:
+        trees = offline_sql(found.result.root, found=found, allow_imports=args.allow_imports)
+    except VerifyError as exc:
+        raise UsageError(str(exc)) from None
+    parts = []
+    for tree in trees:
+        parts.append(f"-- dbreview verify --sql: {tree.tree}")
+        if tree.sql is not None:
+            parts.append(tree.sql.rstrip("\n"))
+        else:
+            parts.append(f"-- not rendered: {tree.error}")
+            _say(f"{tree.tree}: the SQL could not be rendered offline: {(tree.error or '').splitlines()[0] if tree.error else ''}")
+    _write("\n".join(parts) if parts else "-- no Alembic revisions", args.output)
+    return 0
+
+
+def _progress_text() -> Callable[[str], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(what: str) -> None:
+        sys.stderr.write(f"\r\x1b[K{what[:100]}")
+        sys.stderr.flush()
+
+    return show
 
 
 # -- saved reviews: export and sessions -------------------------------------------------------------

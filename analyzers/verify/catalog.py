@@ -174,12 +174,22 @@ def rls_state(conn, ignore_tables: set[str]) -> list[TableRls]:
     return list(by_oid.values())
 
 
+def columns(conn, ignore_tables: set[str]) -> dict[str, dict[str, str]]:
+    """Table -> column -> type, at head."""
+    out: dict[str, dict[str, str]] = {}
+    for key, definition in conn.execute(_SNAPSHOT["column"]).fetchall():
+        table, _, column = key.removeprefix("column ").rpartition(".")
+        if table not in ignore_tables:
+            out.setdefault(table, {})[column] = definition.split(" not null")[0].split(" default ")[0]
+    return out
+
+
 def checks(conn, ignore_tables: set[str], tables: list[TableRls]) -> list[CatalogRow]:
     """The catalog checks at head, one row per thing found."""
     rows: list[CatalogRow] = []
     for t in tables:
         if t.enabled and not t.policies:
-            rows.append(CatalogRow("no-policy", t.table, t.table, "RLS is enabled and no policy exists: only the owner sees rows"))
+            rows.append(CatalogRow("no-policy", t.table, t.table, f"{t.table}: RLS is enabled and no policy exists: only the owner sees rows"))
     for table, name, cols, ref in conn.execute(_FK_WITHOUT_INDEX).fetchall():
         if table not in ignore_tables:
             rows.append(CatalogRow("fk-index", table, ", ".join(cols), f"foreign key {name} ({', '.join(cols)}) -> {ref}: no index starts with these columns"))

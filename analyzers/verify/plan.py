@@ -19,13 +19,15 @@ from analyzers.facts.model import Facts, RevisionFact
 ALLOWED_IMPORTS = {"alembic", "sqlalchemy", "__future__"}
 _EXTENSION = re.compile(r"CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:\"([^\"]+)\"|([A-Za-z_][\w-]*))", re.I)
 _CREATED_ROLE = re.compile(r"CREATE\s+(?:ROLE|USER)\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?(\w+)", re.I)
+# Run over one SQL statement at a time (as the facts split them), never across statements.
 _NAMED_ROLES = (
-    re.compile(r"\bGRANT\s+[\w\s,()]+?\bTO\s+([\w\s,\"]+)", re.I),
-    re.compile(r"\bCREATE\s+POLICY\b[\s\S]*?\bTO\s+([\w\s,\"]+?)(?:\bUSING\b|\bWITH\b|;|$|'|\))", re.I),
+    re.compile(r"^\s*GRANT\b[^;]*?\bTO\s+([\w\s,\"]+?)\s*(?:\bWITH\b|\bGRANTED\b|;|$)", re.I),
+    re.compile(r"^\s*CREATE\s+POLICY\s+\S+\s+ON\s+\S+\s+(?:AS\s+\w+\s+)?(?:FOR\s+\w+\s+)?TO\s+([\w\s,\"]+?)\s*(?:\bUSING\b|\bWITH\b|;|$)", re.I),
     re.compile(r"\bOWNER\s+TO\s+\"?(\w+)", re.I),
-    re.compile(r"\bSET\s+(?:LOCAL\s+)?ROLE\s+\"?(\w+)", re.I),
-    re.compile(r"\bGRANT\s+(\w+)\s+TO\s+\"?\w+", re.I),  # GRANT app_user TO ...: membership
+    re.compile(r"^\s*SET\s+(?:LOCAL\s+|SESSION\s+)?ROLE\s+\"?(\w+)", re.I),
+    re.compile(r"^\s*GRANT\s+(\w+)\s+TO\s+\"?\w+", re.I),  # GRANT app_user TO ...: membership
 )
+_SQL_COMMENT = re.compile(r"--[^\n]*")
 _NOT_ROLES = {"public", "current_user", "session_user", "current_role", "group", "role", "with", "using", "all"}
 _SQLITE = re.compile(r"sqlite", re.I)
 
@@ -73,18 +75,33 @@ def make_plan(root: Path, facts: Facts, python_files: list[str]) -> Plan:
         if _SQLITE.search(tree.folder) or _SQLITE.search(tree.version_table):
             tree.skipped = "its folder says it is for SQLite"
     _assign_databases(trees)
-    text = "\n".join(sources.values())
-    extensions = list(dict.fromkeys(a or b for a, b in _EXTENSION.findall(text)))
-    created = {r.lower() for r in _CREATED_ROLE.findall(text)}
+    statements = [_SQL_COMMENT.sub("", t) for t in _sql_texts(facts)]
+    extensions = list(dict.fromkeys(a or b for t in statements for a, b in _EXTENSION.findall(t)))
+    created = {r.lower() for t in statements for r in _CREATED_ROLE.findall(t)}
     named: list[str] = []
     for pattern in _NAMED_ROLES:
-        for group in pattern.findall(text):
+        for group in (g for t in statements for g in pattern.findall(t)):
             for name in re.split(r"[\s,]+", group.replace('"', " ")):
                 low = name.lower()
                 if re.fullmatch(r"[a-z_][a-z0-9_]*", low) and low not in _NOT_ROLES and low not in created:
                     named.append(low)
     imports, local, third = _imports(sources, python_files)
     return Plan(trees, extensions, sorted(set(named)), imports, local, third)
+
+
+def _sql_texts(facts: Facts) -> list[str]:
+    """Every SQL statement the revisions send with op.execute, as the facts read them (loops and
+    constants expanded), upgrade and downgrade."""
+    out: list[str] = []
+    for rev in facts.revisions:
+        for op in (*rev.upgrade, *rev.downgrade):
+            if op.sql is None:
+                continue
+            if op.sql.statements:
+                out += [st.text for st in op.sql.statements]
+            elif op.sql.text:
+                out.append(op.sql.text)
+    return out
 
 
 def _read(path: Path) -> str:

@@ -123,6 +123,7 @@ class VerifyResult:
     roundtrips: list[Roundtrip] = field(default_factory=list)
     catalog: list[CatalogRow] = field(default_factory=list)
     rls: list[TableRls] = field(default_factory=list)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> column -> type, at head
     isolation: Isolation | None = None
     notes: list[str] = field(default_factory=list)  # proofs not run and why, limits of the replacement env.py
     timings: dict[str, float] = field(default_factory=dict)

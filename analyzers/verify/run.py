@@ -224,6 +224,7 @@ class _Run:
             with self.pg.connect(db) as conn:
                 tables = catalog.rls_state(conn, self.version_tables)
                 self.result.rls += tables
+                self.result.columns.update(catalog.columns(conn, self.version_tables))
                 self.result.catalog += catalog.checks(conn, self.version_tables, tables)
 
     # -- proof 4

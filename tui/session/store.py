@@ -30,7 +30,8 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from analyzers.findings import Location, Related, ScanError, ScanResult, Severity
+from analyzers.findings import Finding, Location, Related, ScanError, ScanResult, Severity
+from analyzers.verify.proofs import Merged, is_proof_rule
 from tui.reports.sanitize import name_problem
 from tui.session import identity
 from tui.session.migrations import HEAD, alembic_config, known_revisions
@@ -43,7 +44,9 @@ from tui.session.models import (
     ItemVerdict,
     Review,
     NotApplicableRow,
+    ProofRow,
     ScanErrorRow,
+    VerifyRun,
 )
 from tui.session.state import (
     DISMISS_REASONS,
@@ -55,11 +58,13 @@ from tui.session.state import (
     FindingState,
     ItemState,
     Note,
+    ProofState,
     ReviewInfo,
     ReviewSnapshot,
     ReviewSummary,
     ScanDiff,
     Verdict,
+    VerificationState,
     in_source_dismissal,
     state_of,
 )
@@ -238,38 +243,11 @@ class ReviewStore:
     def apply_scan(self, review_id: int, result: ScanResult, reviewer: str, commit: str | None = None) -> ScanDiff:
         """Match a new scan to the saved findings (identity.py) and store it; decisions and notes
         follow their findings, and findings gone from the code are kept as `absent`."""
-        fingerprints = [f.fingerprint for f in result.findings]
-        if "" in fingerprints or len(set(fingerprints)) != len(fingerprints):
-            raise ValueError("findings need distinct fingerprints: pass them through analyzers.findings.with_identity")
         with self._writing() as s:
             review = _review(s, review_id)
-            rows = s.execute(select(*_STATE_COLUMNS).where(FindingRow.review_id == review_id)).all()
-            matching = identity.match(result.findings, [_finding_state(r) for r in rows])
             now = self._now()
-            added, changed, gone = [], [], []
-            for m in matching.matches:
-                values = _values_of_state(state_of(m.finding))
-                if m.saved is None:
-                    fresh = {"disposition": Disposition.UNTRIAGED.value, "version": 0, "first_seen": now}
-                    added.append(values | fresh | {"review_id": review_id, "last_seen": now})
-                    continue
-                old = m.saved
-                if old.disposition == Disposition.DOWNGRADED:
-                    values["severity"] = old.severity.value  # the reviewer's call stands
-                values["detection"] = m.detection.value
-                values["needs_second_look"] = m.needs_second_look
-                if m.absorbed:
-                    values |= _take_over(s, review, m, reviewer, now)
-                bump = values != _values_of_state(old)
-                changed.append(values | {"id": old.id, "version": old.version + bump, "last_seen": now})
-            for old in matching.unmatched:
-                if old.detection != Detection.ABSENT:
-                    gone.append({"id": old.id, "detection": Detection.ABSENT.value, "version": old.version + 1})
-            for batch in (changed, gone):
-                if batch:
-                    s.execute(update(FindingRow), batch)
-            if added:
-                s.execute(insert(FindingRow), added)
+            # the proofs' own findings are verify's to keep or resolve, not a static scan's
+            matching = _store_findings(s, review, result.findings, lambda rule: not is_proof_rule(rule), reviewer, now)
             suppressed = {f.fingerprint: f.suppressed for f in result.findings if f.suppressed}
             if suppressed:
                 _dismiss_in_source(s, review, suppressed, now)
@@ -298,6 +276,34 @@ class ReviewStore:
             _record(s, review, reviewer, now, "scan", result.root, old=previous, new=review.commit, note=note)
             return diff
 
+    def apply_verify(
+        self, review_id: int, merged: Merged, run: VerificationState, reviewer: str
+    ) -> ScanDiff:
+        """Store what a `dbreview verify` proved: its own findings (matched to the earlier verify's,
+        as a scan's are), the proof of each finding it spoke to (replacing the earlier proofs), and
+        the run itself."""
+        with self._writing() as s:
+            review = _review(s, review_id)
+            now = self._now()
+            matching = _store_findings(s, review, merged.findings, is_proof_rule, reviewer, now)
+            row = VerifyRun(
+                review_id=review_id, at=now, reviewer=reviewer, commit=run.commit, postgres=run.postgres,
+                outcome=run.outcome, report=run.report, result=run.result,
+            )
+            s.add(row)
+            s.flush()
+            ids = dict(s.execute(select(FindingRow.fingerprint, FindingRow.id).where(FindingRow.review_id == review_id)).all())
+            s.execute(delete(ProofRow).where(ProofRow.finding_id.in_(ids.values())))
+            proofs = [
+                {"finding_id": ids[fp], "run_id": row.id, "status": p.status, "evidence": p.evidence}
+                for fp, p in merged.proofs.items()
+                if fp in ids
+            ]
+            if proofs:
+                s.execute(insert(ProofRow), proofs)
+            _record(s, review, reviewer, now, "verify", review.repo_path, new=run.commit, note=run.outcome)
+            return matching.diff()
+
     # -- reading --------------------------------------------------------------------------------
 
     def snapshot(self, review_id: int) -> ReviewSnapshot:
@@ -322,6 +328,15 @@ class ReviewStore:
                 select(ScanErrorRow).where(ScanErrorRow.review_id == review_id).order_by(ScanErrorRow.id)
             )
             not_applicable = s.scalars(select(NotApplicableRow).where(NotApplicableRow.review_id == review_id))
+            run = s.scalars(
+                select(VerifyRun).where(VerifyRun.review_id == review_id).order_by(VerifyRun.id.desc()).limit(1)
+            ).first()
+            proofs = s.execute(
+                select(FindingRow.fingerprint, ProofRow.status, ProofRow.evidence, VerifyRun.commit, VerifyRun.postgres, VerifyRun.at)
+                .join(ProofRow, ProofRow.finding_id == FindingRow.id)
+                .join(VerifyRun, VerifyRun.id == ProofRow.run_id)
+                .where(FindingRow.review_id == review_id)
+            ).all()
             return ReviewSnapshot(
                 review=_review_info(review, tuple(dict.fromkeys(e.reviewer for e in events))),
                 findings=tuple(_finding_state(r, tuple(notes.get(r[0], ()))) for r in findings),
@@ -330,6 +345,10 @@ class ReviewStore:
                 events=tuple(_event(e) for e in events),
                 scan_errors=tuple(ScanError(e.path, e.message, e.line) for e in errors),
                 not_applicable={r.item_id: r.reason for r in not_applicable},
+                proofs={fp: ProofState(status, evidence, commit, postgres, at) for fp, status, evidence, commit, postgres, at in proofs},
+                verification=None if run is None else VerificationState(
+                    run.at, run.reviewer, run.commit, run.postgres, run.outcome, run.report, run.result
+                ),
             )
 
     def finding(self, review_id: int, fingerprint: str) -> FindingState:
@@ -777,6 +796,48 @@ def _reviewers(s: Session, review_id: int | None = None) -> dict[int, tuple[str,
 
 def _counts(s: Session, query: Any) -> dict[int, int]:
     return dict(s.execute(query).all())
+
+
+def _store_findings(
+    s: Session,
+    review: Review,
+    findings: Sequence[Finding],
+    speaks_for: Callable[[str], bool],
+    reviewer: str,
+    now: datetime,
+) -> identity.Matching:
+    """Match findings to the saved ones of the rules they speak for (identity.py) and store them:
+    decisions and notes follow their findings, and saved ones no longer found are kept as `absent`."""
+    fingerprints = [f.fingerprint for f in findings]
+    if "" in fingerprints or len(set(fingerprints)) != len(fingerprints):
+        raise ValueError("findings need distinct fingerprints: pass them through analyzers.findings.with_identity")
+    rows = s.execute(select(*_STATE_COLUMNS).where(FindingRow.review_id == review.id)).all()
+    matching = identity.match(findings, [st for st in map(_finding_state, rows) if speaks_for(st.rule_id)])
+    added, changed, gone = [], [], []
+    for m in matching.matches:
+        values = _values_of_state(state_of(m.finding))
+        if m.saved is None:
+            fresh = {"disposition": Disposition.UNTRIAGED.value, "version": 0, "first_seen": now}
+            added.append(values | fresh | {"review_id": review.id, "last_seen": now})
+            continue
+        old = m.saved
+        if old.disposition == Disposition.DOWNGRADED:
+            values["severity"] = old.severity.value  # the reviewer's call stands
+        values["detection"] = m.detection.value
+        values["needs_second_look"] = m.needs_second_look
+        if m.absorbed:
+            values |= _take_over(s, review, m, reviewer, now)
+        bump = values != _values_of_state(old)
+        changed.append(values | {"id": old.id, "version": old.version + bump, "last_seen": now})
+    for old in matching.unmatched:
+        if old.detection != Detection.ABSENT:
+            gone.append({"id": old.id, "detection": Detection.ABSENT.value, "version": old.version + 1})
+    for batch in (changed, gone):
+        if batch:
+            s.execute(update(FindingRow), batch)
+    if added:
+        s.execute(insert(FindingRow), added)
+    return matching
 
 
 def _record(
