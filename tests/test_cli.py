@@ -360,13 +360,17 @@ def test_export_writes_the_saved_review_with_its_decisions(
 
 
 def test_rules_lists_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
-    from analyzers.rules import all_rules
+    """The static rules, then the ones only `dbreview verify` raises; each explained in full."""
+    from analyzers.rules import all_rules, proof_rules
 
     assert cli.main(["rules"]) == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert listed == [rule.ID for rule in all_rules()] + ["SUP001"], "and the check of suppression comments"
-    assert cli.main(["rules", listed[0]]) == 0
-    assert "Why it matters:" in capsys.readouterr().out
+    assert listed == [rule.ID for rule in all_rules()] + ["SUP001"] + [rule.ID for rule in proof_rules()], (
+        "the rules, the check of suppression comments, then verify's"
+    )
+    for rule_id in (listed[0], "VER006"):
+        assert cli.main(["rules", rule_id]) == 0
+        assert "Why it matters:" in capsys.readouterr().out
     assert cli.main(["rules", "NOPE999"]) == 2
 
 
@@ -374,7 +378,7 @@ DBREVIEW = str(Path(sys.executable).with_name("dbreview"))  # the installed comm
 
 
 def test_the_command_runs_headless_without_importing_textual(tmp_path: Path) -> None:
-    from analyzers.rules import all_rules
+    from analyzers.rules import all_rules, proof_rules
 
     code = (
         "import sys; from tui.cli import main; sys.argv = ['dbreview', 'rules']\n"
@@ -384,7 +388,7 @@ def test_the_command_runs_headless_without_importing_textual(tmp_path: Path) -> 
     env = {"DBREVIEW_DATA_DIR": str(tmp_path), "PATH": ""}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
-    assert len(done.stdout.splitlines()) == len(all_rules()) + 1  # and SUP001
+    assert len(done.stdout.splitlines()) == len(all_rules()) + 1 + len(proof_rules())  # and SUP001, and verify's
     version = subprocess.run([DBREVIEW, "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("dbreview ")
 

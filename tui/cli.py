@@ -611,7 +611,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     try:
         done = run_verification(
             root, found, reviewer=_reviewer(args), commit=git_commit(root), postgres_bin=args.postgres_bin,
-            allow_imports=args.allow_imports, progress=_progress_text(),
+            allow_imports=args.allow_imports, progress=_progress_text(), data_dir=_data_dir(args),
         )
     except VerifyError as exc:
         raise UsageError(str(exc)) from None

@@ -48,11 +48,16 @@ def run_verification(
     postgres_bin: str | None = None,
     allow_imports: bool = False,
     progress: Callable[[str], None] | None = None,
+    data_dir: Path | None = None,
 ) -> Verification:
     """Raises analyzers.verify.result.VerifyError for what the user must change."""
     from analyzers.verify.run import verify
+    from tui.paths import postgres_template_dir
 
-    result = verify(repo, found=found, postgres_bin=postgres_bin, allow_imports=allow_imports, commit=commit, progress=progress)
+    result = verify(
+        repo, found=found, postgres_bin=postgres_bin, allow_imports=allow_imports, commit=commit, progress=progress,
+        template_dir=postgres_template_dir(data_dir) if data_dir else None,
+    )
     merged = merge(result, found.result.findings, found.facts)
     state = VerificationState(
         at=datetime.now(UTC),

@@ -6,7 +6,8 @@ it sets its limits before it reads anything, then imports only the standard libr
 SQLAlchemy and the driver (from the paths the first line of input gives), and the revision files.
 Whatever the revision files print goes to stderr; answers go out on a copy of the original stdout.
 
-Commands: {"op": "graph"}, {"op": "upgrade"|"downgrade", "target": REV}, {"op": "sql", "range": "base:head"}.
+Commands: {"op": "graph"}, {"op": "upgrade"|"downgrade", "target": REV, "url": DATABASE_URL},
+{"op": "sql", "range": "base:heads"}.
 """
 
 import io
@@ -37,12 +38,13 @@ def main() -> int:
     versions = os.path.realpath(os.path.join(config["script_location"], "versions"))
     os.environ["DBREVIEW_VERIFY_VERSION_TABLE"] = config.get("version_table") or "alembic_version"
 
-    from alembic import command
     from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
     from alembic.script import ScriptDirectory
-    from sqlalchemy import create_engine, pool
+    from sqlalchemy import create_engine
 
-    engine = create_engine(os.environ["DBREVIEW_VERIFY_URL"], poolclass=pool.NullPool)
+    engines = {}  # url -> engine: one pooled connection per database, kept between commands
+    scripts = []  # the ScriptDirectory, loaded once: every revision file is executed once, not per command
 
     def new_config(buffer=None) -> Config:
         cfg = Config(output_buffer=buffer) if buffer is not None else Config()
@@ -50,9 +52,14 @@ def main() -> int:
         cfg.set_main_option("path_separator", "os")
         return cfg
 
+    def script_directory() -> ScriptDirectory:
+        if not scripts:
+            scripts.append(ScriptDirectory.from_config(new_config()))
+        return scripts[0]
+
     def graph() -> dict:
-        script = ScriptDirectory.from_config(new_config())
-        order = [s for s in script.walk_revisions("base", "heads")]
+        script = script_directory()
+        order = list(script.walk_revisions("base", "heads"))
         order.reverse()  # base first
         return {
             "revisions": [
@@ -66,17 +73,32 @@ def main() -> int:
             "heads": list(script.get_heads()),
         }
 
-    def migrate(op: str, target: str) -> dict:
+    def run(cfg: Config, op: str, target: str, sql: bool = False, starting_rev=None) -> None:
+        """What alembic.command.upgrade/downgrade do, with the ScriptDirectory kept."""
+        script = script_directory()
+
+        def step(rev, context):
+            if op == "upgrade":
+                return script._upgrade_revs(target, rev)
+            return script._downgrade_revs(target, rev)
+
+        with EnvironmentContext(cfg, script, fn=step, as_sql=sql, starting_rev=starting_rev, destination_rev=target):
+            script.run_env()
+
+    def migrate(op: str, target: str, url: str) -> dict:
+        if url not in engines:
+            engines[url] = create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True)
         cfg = new_config()
-        with engine.connect() as connection:
+        with engines[url].connect() as connection:
             cfg.attributes["connection"] = connection
-            getattr(command, op)(cfg, target)
+            run(cfg, op, target)
             connection.commit()
         return {}
 
     def offline(rng: str) -> dict:
         buffer = io.StringIO()
-        command.upgrade(new_config(buffer), rng, sql=True)
+        start, _, end = rng.partition(":")
+        run(new_config(buffer), "upgrade", end, sql=True, starting_rev=start or None)
         return {"sql": buffer.getvalue()}
 
     for line in sys.stdin:
@@ -86,7 +108,7 @@ def main() -> int:
             if request["op"] == "graph":
                 answer = graph()
             elif request["op"] in ("upgrade", "downgrade"):
-                answer = migrate(request["op"], request["target"])
+                answer = migrate(request["op"], request["target"], request.get("url") or os.environ["DBREVIEW_VERIFY_URL"])
             elif request["op"] == "sql":
                 answer = offline(request.get("range", "base:head"))
             else:

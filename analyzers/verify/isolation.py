@@ -82,7 +82,7 @@ def prove_isolation(pg: Cluster, db: str, rls: list[TableRls], named_roles: list
             return iso
         roles = sorted({r for t in rls for p in t.policies for r in _policy_roles(p)} - {"PUBLIC", OWNER})
         _grant_reader(conn, tables.values())
-    seeded, iso.not_seeded = _seed(pg, db, tables)
+    seeded, iso.not_seeded = _seed(pg, db, tables, tenant_col, _tenant_root(tables, tenant_col))
     iso.settings = _settings(rls, tables, seeded, tenant_col)
     cases = [(READER, "A"), (READER, "unset"), (READER, "''")]
     cases += [(role, mode) for role in roles for mode in ("A", "unset", "''")]
@@ -182,6 +182,12 @@ def _tenant_column(tables: dict[int, Table], rls: list[TableRls]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
+def _tenant_root(tables: dict[int, Table], tenant_col: str | None) -> int | None:
+    """The table the tenant column points at most often (organizations, tenants ...)."""
+    refs = Counter(ref for t in tables.values() for cols, ref, _ in t.fks if cols == [tenant_col] and ref in tables)
+    return refs.most_common(1)[0][0] if refs else None
+
+
 def _setting_pairs(text: str) -> list[tuple[str, str]]:
     pairs = [(col, setting) for col, setting in _SETTING_EQ[0].findall(text)]
     pairs += [(col, setting) for setting, col in _SETTING_EQ[1].findall(text)]
@@ -198,11 +204,12 @@ def _grant_reader(conn, tables) -> None:
 # -- seeding ---------------------------------------------------------------------------------------
 
 
-def _order(tables: dict[int, Table]) -> list[Table]:
-    """Parents before children, by the foreign keys (a cycle is broken where a key may be NULL)."""
+def _order(tables: dict[int, Table], first: int | None) -> list[Table]:
+    """Parents before children, by the foreign keys (a cycle is broken where a key may be NULL); the
+    tenant root `first` of all."""
     done: list[Table] = []
     placed: set[int] = set()
-    pending = sorted(tables.values(), key=lambda t: t.label)
+    pending = sorted(tables.values(), key=lambda t: (t.oid != first, t.label))
 
     def parents(table: Table, required: bool) -> set[int]:
         return {
@@ -223,7 +230,9 @@ def _order(tables: dict[int, Table]) -> list[Table]:
     return done
 
 
-def _seed(pg: Cluster, db: str, tables: dict[int, Table]) -> tuple[dict[int, dict[str, dict]], dict[str, str]]:
+def _seed(
+    pg: Cluster, db: str, tables: dict[int, Table], tenant_col: str | None, root: int | None
+) -> tuple[dict[int, dict[str, dict]], dict[str, str]]:
     """table oid -> tenant -> the row inserted for it (as text values); and why tables got no rows."""
     seeded: dict[int, dict[str, dict]] = {}
     failed: dict[str, str] = {}
@@ -233,12 +242,12 @@ def _seed(pg: Cluster, db: str, tables: dict[int, Table]) -> tuple[dict[int, dic
         ).fetchall()]
         for name in forced:
             conn.execute(f"ALTER TABLE {name} NO FORCE ROW LEVEL SECURITY")
-        for table in _order(tables):
+        for table in _order(tables, root):
             rows: dict[str, dict] = {}
             for n, tenant in enumerate(TENANTS):
                 error = None
-                for fill_all in (False, True):
-                    values = _values(table, tenant, n, seeded, tables, fill_all)
+                for fill in _FILLS:
+                    values = _values(table, tenant, n, seeded, tables, fill, tenant_col, root)
                     if isinstance(values, str):
                         error = values
                         break
@@ -267,18 +276,34 @@ def _seed(pg: Cluster, db: str, tables: dict[int, Table]) -> tuple[dict[int, dic
     return seeded, failed
 
 
-def _values(table: Table, tenant: str, n: int, seeded: dict, tables: dict[int, Table], fill_all: bool) -> dict[str, str | None] | str:
+# The rows tried, in turn, until one passes the table's checks: NOT NULL columns and every foreign key
+# (the same tenant's parents); NOT NULL columns, the tenant's key and NOT NULL keys only (a check that
+# wants one target of several); every column.
+_FILLS = ("keys", "few keys", "all")
+
+
+def _values(
+    table: Table, tenant: str, n: int, seeded: dict, tables: dict[int, Table], fill: str, tenant_col: str | None,
+    root: int | None,
+) -> dict[str, str | None] | str:
     """The row to insert for a tenant, or why there is none."""
     values: dict[str, str | None] = {}
+    fill_all = fill == "all"
     for cols, ref, ref_cols in table.fks:
         parent = seeded.get(ref)
+        required = any(table.columns[c].notnull for c in cols)
         if parent is None:
-            if any(table.columns[c].notnull for c in cols):
+            if required:
                 name = tables[ref].label if ref in tables else "another table"
                 return f"its parent {name} could not be seeded"
             continue
+        if fill == "few keys" and not required and tenant_col not in cols:
+            continue
         for col, ref_col in zip(cols, ref_cols):
             values[col] = parent[tenant].get(ref_col)
+    root_row = seeded.get(root, {}).get(tenant) if root is not None else None
+    if tenant_col in table.columns and tenant_col not in values and root_row and tables[root].pk:
+        values[tenant_col] = root_row[tables[root].pk[0]]  # a tenant column with no foreign key: the same tenant
     enum_checks = _allowed_values(table.checks)
     for col in table.columns.values():
         if col.name in values or col.generated:
@@ -327,8 +352,12 @@ def _dummy(col: Column, table: Table, tenant: str, n: int, allowed: str | None):
         return str(n + 1)
     if base == "bool":
         return "false"
-    if base in ("timestamptz", "timestamp", "date", "time", "timetz"):
-        return "2026-01-0%d 12:00:00+00" % (n + 1) if base != "time" and base != "timetz" else "12:00:00"
+    if base in ("timestamptz", "timestamp", "date"):
+        # later columns get later times: `ends_at > starts_at` holds when they are declared in that order
+        hour = list(table.columns).index(col.name) % 24
+        return f"2026-01-0{n + 1} {hour:02d}:00:00+00"
+    if base in ("time", "timetz"):
+        return f"{list(table.columns).index(col.name) % 24:02d}:00:00"
     if base == "interval":
         return "1 day"
     if base in ("json", "jsonb"):

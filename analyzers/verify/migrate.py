@@ -106,9 +106,10 @@ class AlembicChild:
             self.proc = None
             return {"ok": False, "error": f"the child ended (exit status {code}): {self.stderr_tail()}"}
 
-    def step(self, op: str, target: str, versions_folder: str, timeout: float = COMMAND_TIMEOUT) -> Step:
-        """An upgrade or downgrade as a Step; a failure names the revision file's line."""
-        answer = self.ask({"op": op, "target": target}, timeout)
+    def step(self, op: str, target: str, versions_folder: str, url: str | None = None, timeout: float = COMMAND_TIMEOUT) -> Step:
+        """An upgrade or downgrade (of the database at `url`, else the child's own) as a Step; a
+        failure names the revision file's line."""
+        answer = self.ask({"op": op, "target": target, "url": url or self.url}, timeout)
         where = None
         if answer.get("file"):
             where = Where(f"{versions_folder}/{answer['file']}", int(answer.get("line") or 1))

@@ -136,10 +136,19 @@ def _read_env(root: Path, tree: TreePlan) -> None:
         module = ast.parse(env.read_text(encoding="utf-8", errors="replace"))
     except (OSError, SyntaxError, ValueError):
         return
+    constants = {
+        t.id: n.value.value
+        for n in module.body
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
     for node in ast.walk(module):
         if isinstance(node, ast.Call) and _name(node.func).endswith("configure"):
             for kw in node.keywords:
                 value = kw.value.value if isinstance(kw.value, ast.Constant) else None
+                if isinstance(kw.value, ast.Name):
+                    value = constants.get(kw.value.id)
                 if kw.arg == "version_table" and isinstance(value, str):
                     tree.version_table = value
                 elif kw.arg == "version_table" :

@@ -13,12 +13,14 @@ removed on every way out, Ctrl-C included, and dies with dbreview if dbreview is
 from __future__ import annotations
 
 import glob
+import hashlib
 import importlib.util
 import os
 import re
 import secrets
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -136,8 +138,9 @@ def _version(folder: Path) -> str:
 class Cluster:
     """A throwaway PostgreSQL: `with Cluster(install, box) as pg: ...`."""
 
-    def __init__(self, install: Install, box: Sandbox) -> None:
+    def __init__(self, install: Install, box: Sandbox, template_dir: Path | None = None) -> None:
         self.install, self.box = install, box
+        self.template_dir = template_dir  # where a fresh initdb is kept for the next run (private to us)
         self.root = Path(tempfile.mkdtemp(prefix="dbreview-verify-"))
         self.data = self.root / "data"
         self.socket_dir = self.root / "socket"
@@ -145,6 +148,7 @@ class Cluster:
         self.log = self.root / "server.log"
         self.passwords = {SUPERUSER: secrets.token_urlsafe(24), OWNER: secrets.token_urlsafe(24)}
         self.server: subprocess.Popen | None = None
+        self.from_template = False  # the data folder is a copy of an earlier initdb
         self.timings: dict[str, float] = {}
         self.port = 5432
 
@@ -169,7 +173,7 @@ class Cluster:
         self.log.touch(0o600)
         self.box.give(self.log)
         t0 = time.perf_counter()
-        self._initdb()
+        self._make_data()
         self.timings["initdb"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         self._start_server()
@@ -178,6 +182,46 @@ class Cluster:
             from psycopg import sql
 
             conn.execute(sql.SQL(f"CREATE ROLE {OWNER} LOGIN CREATEROLE PASSWORD {{}}").format(sql.Literal(self.passwords[OWNER])))
+
+    def _make_data(self) -> None:
+        """A copy of the data folder an earlier run's initdb made, else initdb (kept for next time)."""
+        template = self._template()
+        if template is not None and (template / "data" / "PG_VERSION").is_file() and (template / "password").is_file():
+            self.passwords[SUPERUSER] = (template / "password").read_text().strip()
+            self.data.rmdir()
+            if _copy(template / "data", self.data):
+                self.from_template = True
+                return
+            shutil.rmtree(self.data, ignore_errors=True)
+            self.data.mkdir(mode=0o700)
+            self.box.give(self.data)
+        self._initdb()
+        if template is not None:
+            fresh = template.with_name(f"{template.name}.{os.getpid()}.tmp")
+            shutil.rmtree(fresh, ignore_errors=True)
+            fresh.mkdir(mode=0o700, parents=True)
+            (fresh / "password").write_text(self.passwords[SUPERUSER] + "\n")
+            (fresh / "password").chmod(0o600)
+            if _copy(self.data, fresh / "data"):
+                shutil.rmtree(template, ignore_errors=True)
+                fresh.rename(template)
+            else:
+                shutil.rmtree(fresh, ignore_errors=True)
+
+    def _template(self) -> Path | None:
+        """The template folder for this PostgreSQL and user, if it is ours alone (never one that
+        someone else could have prepared)."""
+        if self.template_dir is None:
+            return None
+        key = hashlib.blake2b(f"{self.install.bin_dir}\0{self.install.version}\0{self.box.uid}".encode(), digest_size=6).hexdigest()
+        try:
+            self.template_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            st = self.template_dir.lstat()
+        except OSError:
+            return None
+        if stat.S_ISLNK(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+            return None
+        return self.template_dir / f"{self.install.version}-{key}"
 
     def _initdb(self) -> None:
         pwfile = self.work / "pw"
@@ -304,6 +348,14 @@ class Cluster:
         except (OSError, ValueError):
             return None
         return total
+
+
+def _copy(src: Path, dest: Path) -> bool:
+    """A data folder with its owners and modes (cp -a: PostgreSQL refuses a folder it does not own)."""
+    try:
+        return subprocess.run(["cp", "-a", str(src), str(dest)], capture_output=True, timeout=120, check=False).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -46,13 +46,19 @@ class ProofRule(Rule):
 class UpgradeFails(ProofRule):
     """`alembic upgrade head` fails on a fresh database.
 
-    What it checks: the migrations are run from an empty PostgreSQL database to head, as a new
-    environment or a disaster recovery would run them.
-    Why it matters: a history that cannot build the schema cannot build a new environment, a test
-    database or a restored one; the failure names the revision and the database's words.
+    What it checks:
+        The migrations are run from an empty PostgreSQL database to head, as a new environment or a
+        disaster recovery would run them.
+
+    Why it matters:
+        A history that cannot build the schema cannot build a new environment, a test database or a
+        restored one; the failure names the revision and the database's words.
+
     Example:
         op.drop_index("ix_users_email_old")  # an index no migration creates
-    Instead: fix the revision so that it runs on what the revisions before it built.
+
+    Instead:
+        Fix the revision so that it runs on what the revisions before it built.
     """
 
     ID, ITEM, SEVERITY = "VER001", "3.2", Severity.CRITICAL
@@ -61,11 +67,17 @@ class UpgradeFails(ProofRule):
 class DowngradeFails(ProofRule):
     """A revision's downgrade fails on the schema its upgrade built.
 
-    What it checks: each revision is upgraded, then downgraded, on a real database.
-    Why it matters: a rollback that fails in an incident leaves the schema half-migrated.
+    What it checks:
+        Each revision is upgraded, then downgraded, on a real database.
+
+    Why it matters:
+        A rollback that fails in an incident leaves the schema half-migrated.
+
     Example:
         op.drop_constraint(None, "users")  # autogenerate could not name it
-    Instead: make the downgrade undo exactly what the upgrade did, by name.
+
+    Instead:
+        Make the downgrade undo exactly what the upgrade did, by name.
     """
 
     ID, ITEM, SEVERITY = "VER002", "3.9", Severity.WARNING
@@ -74,11 +86,17 @@ class DowngradeFails(ProofRule):
 class DowngradeLeavesObjects(ProofRule):
     """A downgrade leaves behind objects its upgrade created, or changed.
 
-    What it checks: the catalog after upgrade and downgrade against the catalog before the upgrade.
-    Why it matters: the next upgrade of that revision fails on what is left, or runs on changed objects.
+    What it checks:
+        The catalog after upgrade and downgrade against the catalog before the upgrade.
+
+    Why it matters:
+        The next upgrade of that revision fails on what is left, or runs on changed objects.
+
     Example:
         def downgrade(): pass  # the upgrade created an extension and a table
-    Instead: drop or restore in the downgrade what the upgrade created or changed.
+
+    Instead:
+        Drop or restore in the downgrade what the upgrade created or changed.
     """
 
     ID, ITEM, SEVERITY = "VER003", "3.9", Severity.WARNING
@@ -87,12 +105,18 @@ class DowngradeLeavesObjects(ProofRule):
 class DowngradeDestroys(ProofRule):
     """A downgrade removes objects that an earlier revision created.
 
-    What it checks: objects present before a revision's upgrade and gone after its downgrade.
-    Why it matters: rolling back one revision silently takes away another's work (a trigger, an
-    index, a policy), and nothing says so until it is missed.
+    What it checks:
+        Objects present before a revision's upgrade and gone after its downgrade.
+
+    Why it matters:
+        Rolling back one revision silently takes away another's work (a trigger, an index, a
+        policy), and nothing says so until it is missed.
+
     Example:
         op.execute("DROP TRIGGER IF EXISTS audit_trigger_user_sessions ON user_sessions")
-    Instead: drop only what this revision created; restore what it replaced.
+
+    Instead:
+        Drop only what this revision created; restore what it replaced.
     """
 
     ID, ITEM, SEVERITY = "VER004", "3.9", Severity.WARNING
@@ -101,9 +125,14 @@ class DowngradeDestroys(ProofRule):
 class SecondUpgradeDiffers(ProofRule):
     """Upgrading a revision again after its downgrade builds a different schema.
 
-    What it checks: the catalog after the first and the second upgrade of each revision.
-    Why it matters: a rollback and redeploy leaves production unlike every fresh environment.
-    Instead: make the downgrade restore what the upgrade starts from.
+    What it checks:
+        The catalog after the first and the second upgrade of each revision.
+
+    Why it matters:
+        A rollback and redeploy leaves production unlike every fresh environment.
+
+    Instead:
+        Make the downgrade restore what the upgrade starts from.
     """
 
     ID, ITEM, SEVERITY = "VER005", "3.2", Severity.WARNING
@@ -112,11 +141,16 @@ class SecondUpgradeDiffers(ProofRule):
 class TenantRowsLeak(ProofRule):
     """Tenant B's rows are visible to a session that is not tenant B.
 
-    What it checks: two tenants' rows in every tenant-scoped table, read as a plain non-owner role and
-    as each role the policies name, with tenant A's settings, with none, and with ''.
-    Why it matters: this is a cross-tenant data leak, proven on the migrations' own schema.
-    Instead: enable and force Row-Level Security with a policy that compares the tenant column with the
-    tenant setting.
+    What it checks:
+        Two tenants' rows in every tenant-scoped table, read as a plain non-owner role and as each
+        role the policies name, with tenant A's settings, with none, and with ''.
+
+    Why it matters:
+        This is a cross-tenant data leak, proven on the migrations' own schema.
+
+    Instead:
+        Enable and force Row-Level Security with a policy that compares the tenant column with the
+        tenant setting.
     """
 
     ID, ITEM, SEVERITY = "VER006", "6.2", Severity.CRITICAL
@@ -125,11 +159,16 @@ class TenantRowsLeak(ProofRule):
 class OwnerBypassesRls(ProofRule):
     """The table's owner reads every tenant's rows: RLS is enabled but not forced.
 
-    What it checks: relrowsecurity without relforcerowsecurity in the catalog, and the owner's read
-    of two tenants' rows before and after FORCE ROW LEVEL SECURITY.
-    Why it matters: applications often connect as the role that owns the tables; RLS does not apply
-    to it unless forced.
-    Instead: ALTER TABLE ... FORCE ROW LEVEL SECURITY, or connect as a role that does not own the tables.
+    What it checks:
+        Relrowsecurity without relforcerowsecurity in the catalog, and the owner's read of two
+        tenants' rows before and after FORCE ROW LEVEL SECURITY.
+
+    Why it matters:
+        Applications often connect as the role that owns the tables; RLS does not apply to it unless
+        forced.
+
+    Instead:
+        ALTER TABLE ... FORCE ROW LEVEL SECURITY, or connect as a role that does not own the tables.
     """
 
     ID, ITEM, SEVERITY = "VER007", "6.2", Severity.WARNING
@@ -138,11 +177,16 @@ class OwnerBypassesRls(ProofRule):
 class DefinerWithoutSearchPath(ProofRule):
     """A SECURITY DEFINER function has no search_path of its own.
 
-    What it checks: pg_proc.prosecdef without a search_path in proconfig.
-    Why it matters: the function runs with its owner's rights and resolves names through the
-    caller's search_path: a caller who can create objects earlier on that path runs code as the owner.
-    Instead: CREATE FUNCTION ... SECURITY DEFINER SET search_path = pg_catalog, public (or schema-qualify
-    every name and pin the path).
+    What it checks:
+        Pg_proc.prosecdef without a search_path in proconfig.
+
+    Why it matters:
+        The function runs with its owner's rights and resolves names through the caller's
+        search_path: a caller who can create objects earlier on that path runs code as the owner.
+
+    Instead:
+        CREATE FUNCTION ... SECURITY DEFINER SET search_path = pg_catalog, public (or schema-qualify
+        every name and pin the path).
     """
 
     ID, ITEM, SEVERITY = "VER008", "3.8", Severity.CRITICAL
@@ -151,9 +195,14 @@ class DefinerWithoutSearchPath(ProofRule):
 class ForeignKeyWithoutIndex(ProofRule):
     """A foreign key has no index that starts with its columns.
 
-    What it checks: pg_constraint foreign keys against pg_index, at head.
-    Why it matters: joins on it and deletes of the referenced rows scan the whole table.
-    Instead: create an index on the foreign key's columns.
+    What it checks:
+        Pg_constraint foreign keys against pg_index, at head.
+
+    Why it matters:
+        Joins on it and deletes of the referenced rows scan the whole table.
+
+    Instead:
+        Create an index on the foreign key's columns.
     """
 
     ID, ITEM, SEVERITY = "VER009", "8.1", Severity.WARNING
@@ -162,9 +211,14 @@ class ForeignKeyWithoutIndex(ProofRule):
 class NaiveTimestamp(ProofRule):
     """A column is timestamp without time zone in the database.
 
-    What it checks: the columns' types at head.
-    Why it matters: the database stores wall-clock times with no zone; mixed sources shift by hours.
-    Instead: timestamp with time zone (DateTime(timezone=True)).
+    What it checks:
+        The columns' types at head.
+
+    Why it matters:
+        The database stores wall-clock times with no zone; mixed sources shift by hours.
+
+    Instead:
+        Timestamp with time zone (DateTime(timezone=True)).
     """
 
     ID, ITEM, SEVERITY = "VER010", "9.1", Severity.WARNING
@@ -173,9 +227,14 @@ class NaiveTimestamp(ProofRule):
 class DuplicateIndex(ProofRule):
     """Two indexes are the same index.
 
-    What it checks: indexes with the same columns, operator classes, expressions and predicate.
-    Why it matters: every write maintains both; one is dead weight.
-    Instead: drop one (often an index=True on a primary key column).
+    What it checks:
+        Indexes with the same columns, operator classes, expressions and predicate.
+
+    Why it matters:
+        Every write maintains both; one is dead weight.
+
+    Instead:
+        Drop one (often an index=True on a primary key column).
     """
 
     ID, ITEM, SEVERITY = "VER011", "3.3", Severity.INFO
@@ -184,9 +243,14 @@ class DuplicateIndex(ProofRule):
 class NoPrimaryKey(ProofRule):
     """A table has no primary key in the database.
 
-    What it checks: pg_constraint at head.
-    Why it matters: rows cannot be addressed one by one; logical replication and the ORM need a key.
-    Instead: add a primary key.
+    What it checks:
+        Pg_constraint at head.
+
+    Why it matters:
+        Rows cannot be addressed one by one; logical replication and the ORM need a key.
+
+    Instead:
+        Add a primary key.
     """
 
     ID, ITEM, SEVERITY = "VER012", "5.1", Severity.WARNING
@@ -195,9 +259,14 @@ class NoPrimaryKey(ProofRule):
 class RlsWithoutPolicy(ProofRule):
     """Row-Level Security is enabled on a table that has no policy.
 
-    What it checks: relrowsecurity and pg_policy at head.
-    Why it matters: every role but the owner sees no rows; the owner sees all of them.
-    Instead: create the policy, or do not enable RLS on the table.
+    What it checks:
+        Relrowsecurity and pg_policy at head.
+
+    Why it matters:
+        Every role but the owner sees no rows; the owner sees all of them.
+
+    Instead:
+        Create the policy, or do not enable RLS on the table.
     """
 
     ID, ITEM, SEVERITY = "VER013", "3.7", Severity.WARNING
@@ -394,7 +463,10 @@ class _Merger:
         if trip.destroyed:
             what = ", ".join(trip.destroyed[:4]) + (" ..." if len(trip.destroyed) > 4 else "")
             yield self._new(DowngradeDestroys, f"revision {trip.revision}: its downgrade removes {what}, which it did not create", where, f"verify:destroyed:{trip.revision}", text)
-        if trip.differs:
+        again = trip.upgrade_again
+        if again is not None and not again.ok:
+            yield self._new(SecondUpgradeDiffers, f"revision {trip.revision}: upgrading it again after its downgrade fails: {_short(again.error)}", where, f"verify:differs:{trip.revision}", text)
+        elif trip.differs:
             yield self._new(SecondUpgradeDiffers, f"revision {trip.revision}: a second upgrade differs ({', '.join(trip.differs[:3])})", where, f"verify:differs:{trip.revision}", text)
 
     def _catalog_finding(self, row: CatalogRow) -> Iterable[Finding]:
@@ -500,6 +572,8 @@ def _trip_text(trip: Roundtrip) -> str:
     lines = [f"revision {trip.revision}: upgrade, downgrade, upgrade again"]
     if trip.downgrade is not None and not trip.downgrade.ok:
         lines.append(f"downgrade failed: {trip.downgrade.error}")
+    if trip.upgrade_again is not None and not trip.upgrade_again.ok:
+        lines.append(f"second upgrade failed: {trip.upgrade_again.error}")
     for head, items in (("left behind", trip.left_behind), ("changed", trip.changed), ("removed though not created here", trip.destroyed), ("second upgrade differs", trip.differs)):
         if items:
             lines.append(f"{head}: {', '.join(items)}")

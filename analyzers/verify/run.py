@@ -34,9 +34,11 @@ def verify(
     allow_imports: bool = False,
     commit: str | None = None,
     progress: Progress | None = None,
+    template_dir: Path | None = None,
 ) -> VerifyResult:
     """Prove what can be proven about the target at `root` on a real PostgreSQL. `found` is a
-    finished static scan (analyzers.engine.Scan) when the caller has one. Raises VerifyError for
+    finished static scan (analyzers.engine.Scan) when the caller has one; `template_dir` keeps a
+    fresh initdb between runs (a private folder: the data dir's). Raises VerifyError for
     what the user must change (no PostgreSQL, imports not allowed); everything else is in the
     result, unverifiable parts included."""
     say = progress or (lambda _msg: None)
@@ -64,10 +66,11 @@ def verify(
         box = sandbox()
     except SandboxError as exc:
         raise VerifyError(str(exc)) from None
+    result.timings["plan"] = time.perf_counter() - t0
     result.postgres = str(install)
     result.protections, result.missing_protections = box.protections, box.missing
     say(f"starting {install}")
-    with Cluster(install, box) as pg:
+    with Cluster(install, box, template_dir) as pg:
         result.timings.update(pg.timings)
         available = pg.available_extensions()
         missing = [e for e in plan.extensions if e not in available]
@@ -87,19 +90,14 @@ def verify(
         paths = _target_paths(root, plan, pg.work, box) if allow_imports else ()
         rt = Runtime(rt.python, (*rt.path, *paths), rt.copied)
         run = _Run(pg, box, rt, plan, result, available, say)
-        run.roles()
-        t1 = time.perf_counter()
-        run.upgrades()
-        result.timings["upgrade"] = time.perf_counter() - t1
-        t2 = time.perf_counter()
-        run.at_head()
-        result.timings["catalog"] = time.perf_counter() - t2
-        t3 = time.perf_counter()
-        run.isolation()
-        result.timings["isolation"] = time.perf_counter() - t3
-        t4 = time.perf_counter()
-        run.roundtrips()
-        result.timings["roundtrip"] = time.perf_counter() - t4
+        try:
+            run.roles()
+            for name, proof in (("upgrade", run.upgrades), ("catalog", run.at_head), ("isolation", run.isolation), ("roundtrip", run.roundtrips)):
+                started = time.perf_counter()
+                proof()
+                result.timings[name] = time.perf_counter() - started
+        finally:
+            run.close()
         result.memory_kb = run.peak_memory
     result.timings["total"] = time.perf_counter() - t0
     return result
@@ -150,6 +148,7 @@ class _Run:
         self.version_tables = {t.version_table for t in plan.trees}
         self.failed_databases: set[str] = set()
         self.peak_memory = 0
+        self.children: dict[int, AlembicChild] = {}  # one per tree, for its upgrade and its roundtrips
 
     def _sample_memory(self) -> None:
         self.peak_memory = max(self.peak_memory, self.pg.memory_kb() or 0)
@@ -173,9 +172,19 @@ class _Run:
                 for ext in untrusted:
                     conn.execute(f'CREATE EXTENSION IF NOT EXISTS "{ext}"')
 
-    def child(self, tree: TreePlan, database: str, n: int) -> AlembicChild:
-        location = copy_tree(self.versions(tree), self.pg.work / f"tree-{database}-{n}", self.box)
-        return AlembicChild(self.box, self.rt, self.pg.work, location, self.pg.url(database), tree.version_table)
+    def child(self, n: int) -> AlembicChild:
+        """The sandboxed child of tree n, started on first use."""
+        if n not in self.children:
+            tree = self.trees[n]
+            location = copy_tree(self.versions(tree), self.pg.work / f"tree-{n}", self.box)
+            child = AlembicChild(self.box, self.rt, self.pg.work, location, self.pg.url(tree.database), tree.version_table)
+            child.start()
+            self.children[n] = child
+        return self.children[n]
+
+    def close(self) -> None:
+        for child in self.children.values():
+            child.close()
 
     def versions(self, tree: TreePlan) -> Path:
         return Path(self.result.root) / tree.folder
@@ -187,20 +196,27 @@ class _Run:
             self.database(db)
         for n, tree in enumerate(self.trees):
             if tree.database in self.failed_databases:
-                self.result.notes.append(f"{tree.folder}: not run, an earlier tree in its database failed")
+                self.result.notes.append(f"{tree.folder}: not run: the first tree of {tree.database} failed")
                 continue
             self.say(f"upgrade head: {tree.folder}")
-            with self.child(tree, tree.database, n) as child:
-                target = "heads" if len(tree.heads) > 1 else "head"
-                step = child.step("upgrade", "head", tree.folder)
-                if not step.ok and len(tree.heads) > 1:
-                    self.result.upgrades.append(Upgrade(tree.folder, self._located(step, tree), "head"))
-                    self.result.notes.append(f"{tree.folder}: `upgrade head` fails with {len(tree.heads)} heads; the other proofs use `upgrade heads`")
-                    step = child.step("upgrade", "heads", tree.folder)
-                self.result.upgrades.append(Upgrade(tree.folder, self._located(step, tree), target))
+            child = self.child(n)
+            target = "heads" if len(tree.heads) > 1 else "head"
+            step = child.step("upgrade", "head", tree.folder)
+            if not step.ok and len(tree.heads) > 1:
+                self.result.upgrades.append(Upgrade(tree.folder, self._located(step, tree), "head"))
+                self.result.notes.append(f"{tree.folder}: `upgrade head` fails with {len(tree.heads)} heads; the other proofs use `upgrade heads`")
+                step = child.step("upgrade", "heads", tree.folder)
+            self.result.upgrades.append(Upgrade(tree.folder, self._located(step, tree), target))
             self._sample_memory()
-            if not step.ok:
+            if not step.ok and tree is self._first_of(tree.database):
                 self.failed_databases.add(tree.database)
+            elif not step.ok:
+                self.result.notes.append(
+                    f"{tree.folder} failed in {tree.database}: the checks at head ran on what the other trees there built"
+                )
+
+    def _first_of(self, database: str) -> TreePlan:
+        return next(t for t in self.trees if t.database == database)
 
     def _located(self, step: Step, tree: TreePlan) -> Step:
         """Name the revision of the file a failure points at (from the static facts)."""
@@ -247,49 +263,68 @@ class _Run:
         for n, tree in enumerate(self.trees):
             db = f"{tree.database}_roundtrip"
             self.say(f"roundtrips: {tree.folder}")
-            with self.child(tree, db, n) as child, self.pg.connect(db) as conn:
-                graph = child.ask({"op": "graph"})
-                if not graph.get("ok"):
-                    self.result.notes.append(f"{tree.folder}: roundtrips not run: {graph.get('error')}")
-                    continue
-                self._roundtrip_tree(tree, child, conn, graph["revisions"])
+            child = self.child(n)
+            graph = child.ask({"op": "graph"})
+            if not graph.get("ok"):
+                self.result.notes.append(f"{tree.folder}: roundtrips not run: {graph.get('error')}")
+                continue
+            self._roundtrip_tree(n, tree, child, db, graph["revisions"])
             self._sample_memory()
 
-    def _roundtrip_tree(self, tree: TreePlan, child: AlembicChild, conn, revisions: list[dict]) -> None:
-        ignore = self.version_tables
-        before = catalog.snapshot(conn, ignore)
-        for i, rev in enumerate(revisions):
-            rid, path = rev["revision"], f"{tree.folder}/{rev['path']}"
-            trip = Roundtrip(tree.folder, rid, path)
-            self.result.roundtrips.append(trip)
-            self.say(f"roundtrip {i + 1}/{len(revisions)}: {rid}")
-            up = child.step("upgrade", rid, tree.folder)
-            if not up.ok:
-                self.result.notes.append(
-                    f"{tree.folder}: roundtrips stopped at {rid}, whose upgrade failed ({(up.error or '').splitlines()[0][:200]})"
-                )
-                trip.downgrade = None
-                return
-            after_up = catalog.snapshot(conn, ignore)
-            target = rev["down"][0] if len(rev["down"]) > 1 else f"{rid}@-1"
-            trip.downgrade = child.step("downgrade", target, tree.folder)
-            if not trip.downgrade.ok:
-                trip.downgrade.revision = rid
-                # the database is where the failed downgrade left it (its transaction rolled back): at rid
-                before = after_up
-                trip.upgrade_again = Step(True)
+    def _roundtrip_tree(self, n: int, tree: TreePlan, child: AlembicChild, db: str, revisions: list[dict]) -> None:
+        ignore, url = self.version_tables, self.pg.url(db)
+        conn = self.pg.connect(db)
+        try:
+            before = catalog.snapshot(conn, ignore)
+            for i, rev in enumerate(revisions):
+                rid, path = rev["revision"], f"{tree.folder}/{rev['path']}"
+                trip = Roundtrip(tree.folder, rid, path)
+                self.result.roundtrips.append(trip)
+                self.say(f"roundtrip {i + 1}/{len(revisions)}: {rid}")
+                up = child.step("upgrade", rid, tree.folder, url)
+                if not up.ok:
+                    first = (up.error or "").splitlines()[0][:200] if up.error else ""
+                    self.result.notes.append(f"{tree.folder}: roundtrips stopped at {rid}, whose upgrade failed ({first})")
+                    return
+                after_up = catalog.snapshot(conn, ignore)
+                target = rev["down"][0] if len(rev["down"]) > 1 else f"{rid}@-1"
+                trip.downgrade = child.step("downgrade", target, tree.folder, url)
+                if not trip.downgrade.ok:
+                    trip.downgrade.revision = rid
+                    before = after_up  # its transaction rolled back: the database is still at rid
+                    continue
+                added, removed, changed = catalog.compare(before, catalog.snapshot(conn, ignore))
+                trip.left_behind, trip.destroyed, trip.changed = added, removed, changed
+                trip.upgrade_again = child.step("upgrade", rid, tree.folder, url)
+                if not trip.upgrade_again.ok:
+                    # what the downgrade left makes the revision fail: start again from a fresh database
+                    conn.close()
+                    conn = self._rebuild(n, db, rid)
+                    if conn is None:
+                        self.result.notes.append(f"{tree.folder}: roundtrips stopped at {rid}: a fresh database could not be brought to it")
+                        return
+                    before = catalog.snapshot(conn, ignore)
+                    continue
+                again = catalog.snapshot(conn, ignore)
+                a2, r2, c2 = catalog.compare(after_up, again)
+                trip.differs = [f"+ {k}" for k in a2] + [f"- {k}" for k in r2] + [f"~ {k}" for k in c2]
+                before = again
+        finally:
+            conn.close()
+
+    def _rebuild(self, n: int, db: str, rid: str):
+        """The roundtrip database made again: the trees before tree n at their heads, tree n at rid."""
+        with self.pg.connect("postgres") as conn:
+            conn.execute(f'DROP DATABASE "{db}" WITH (FORCE)')
+        self.database(db)
+        url = self.pg.url(db)
+        for m, tree in enumerate(self.trees[: n + 1]):
+            if tree.database != self.trees[n].database:
                 continue
-            after_down = catalog.snapshot(conn, ignore)
-            added, removed, changed = catalog.compare(before, after_down)
-            trip.left_behind, trip.destroyed, trip.changed = added, removed, changed
-            trip.upgrade_again = child.step("upgrade", rid, tree.folder)
-            if not trip.upgrade_again.ok:
-                self.result.notes.append(f"{tree.folder}: roundtrips stopped at {rid}, whose second upgrade failed")
-                return
-            again = catalog.snapshot(conn, ignore)
-            a2, r2, c2 = catalog.compare(after_up, again)
-            trip.differs = [f"+ {k}" for k in a2] + [f"- {k}" for k in r2] + [f"~ {k}" for k in c2]
-            before = again
+            target = rid if m == n else "heads"
+            if not self.child(m).step("upgrade", target, tree.folder, url).ok:
+                return None
+        return self.pg.connect(db)
 
 
 # -- offline SQL ------------------------------------------------------------------------------------
