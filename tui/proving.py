@@ -33,7 +33,7 @@ class Verification:
     def onto(self, snapshot: ReviewSnapshot) -> ReviewSnapshot:
         """A review (not saved) with this run's proofs on its findings."""
         proofs = {
-            fp: ProofState(p.status, p.evidence, self.result.commit, self.result.postgres, self.state.at)
+            fp: ProofState(p.status, p.evidence, self.state.commit, self.state.postgres, self.state.at)
             for fp, p in self.merged.proofs.items()
         }
         return replace(snapshot, proofs=proofs, verification=self.state)
@@ -63,7 +63,7 @@ def run_verification(
         at=datetime.now(UTC),
         reviewer=reviewer,
         commit=commit,
-        postgres=result.postgres or "no PostgreSQL",
+        postgres=result.postgres.split(" from ")[0] or "no PostgreSQL",  # "PostgreSQL 15.18": the report says where from
         outcome=outcome(result, merged),
         report=render_verification(result, merged),
         result=json.dumps(asdict(result), default=str),

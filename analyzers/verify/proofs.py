@@ -579,7 +579,7 @@ def _trip_text(trip: Roundtrip) -> str:
             lines.append(f"{head}: {', '.join(items)}")
     if len(lines) == 1:
         lines.append("the schema after the downgrade is the schema before the upgrade, and the second upgrade builds the same")
-    return "\n".join(lines)
+    return "; ".join(lines)
 
 
 def _short(text: str | None) -> str:
