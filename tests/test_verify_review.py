@@ -109,14 +109,14 @@ def test_reports_say_what_was_proven_on_which_postgres(store, saved):
 
 
 def test_exit_status_counts_open_findings_but_not_refuted_ones(store, saved):
-    from tui.proving import open_at_or_above
+    from tui.gate import Exit, exit_status
+    from tui.proving import open_severities
 
     info, static = saved
     store.apply_verify(info.id, verified(static, "notes"), run("c1"), "alice")
     snap = store.snapshot(info.id)
-    refuted = snap.proofs[static[1].fingerprint]
-    criticals = [f for f in snap.findings if f.severity == Severity.CRITICAL]
-    assert open_at_or_above(snap, Severity.CRITICAL) == len(criticals) - (static[1].severity == Severity.CRITICAL)
-    assert open_at_or_above(snap, None) == 0
-    assert open_at_or_above(replace(snap, proofs={}), Severity.INFO) == len(snap.findings)
-    assert refuted.status == REFUTED
+    assert snap.proofs[static[1].fingerprint].status == REFUTED
+    assert len(list(open_severities(snap))) == len(snap.findings) - 1
+    assert len(list(open_severities(replace(snap, proofs={})))) == len(snap.findings)
+    assert exit_status(open_severities(snap), fail_on="critical") == Exit.FINDINGS  # the proven leak
+    assert exit_status(open_severities(snap), fail_on="never") == Exit.OK

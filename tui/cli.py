@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 PROG = "dbreview"
 CHECKLIST = "database"
 FORMATS = ("markdown", "html", "sarif", "json", "github", "gitlab")  # tui.reports.FORMATS, spelled here so --help stays light
-FAIL_ON = ("critical", "warning", "info", "never")
 BUNDLED_DEMO = Path(__file__).parent / "demo"
 DEMO_LEAVE_OUT = {"DEFECTS.md"}  # files at the demo's top level that are for our tests, not for users
 DEMO_STAMP = ".dbreview-demo"  # in the data dir's copy: the digest of the bundled demo it was made from
@@ -149,8 +148,8 @@ def _parser() -> argparse.ArgumentParser:
         "--sql", action="store_true",
         help="print the SQL the migrations would run (`alembic upgrade --sql` through the replacement env.py) and exit",
     )
-    sub.add_argument("--fail-on", choices=FAIL_ON, default="critical", help="exit 1 when a finding this severe or worse is open (default: critical)")
-    sub.add_argument("--exit-zero", action="store_true", help="exit 0 even when --fail-on is met")
+    add_rule_options(sub)
+    add_gate_options(sub)
 
     sub = command("export", _cmd_export, "write the saved review of a repository, with the reviewer's decisions")
     sub.add_argument("path", metavar="PATH")
@@ -597,12 +596,16 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from analyzers.discover import TargetError
     from analyzers.engine import scan
     from analyzers.verify.result import VerifyError
-    from tui.proving import record, run_verification
+    from tui.proving import open_severities, record, run_verification
     from tui.review import git_commit
     from tui.session.state import snapshot_from_scan
 
+    target = Path(args.path).expanduser()
+    if not target.is_dir():
+        raise UsageError(f"{target}: {'not a directory' if target.exists() else 'no such file or directory'}")
+    settings = target_settings(target, args)
     try:
-        found = scan(Path(args.path).expanduser(), cache_dir=paths.scan_cache_dir(_data_dir(args)))
+        found = scan(target, settings=settings, cache_dir=paths.scan_cache_dir(_data_dir(args)))
     except TargetError as exc:
         raise UsageError(str(exc)) from None
     if args.sql:
@@ -628,16 +631,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                 record(store, info.id, done, _reviewer(args))
     _write(_render(args.format, snapshot), args.output)
     _say(f"verify: {done.state.outcome}" + (" (recorded in the saved review)" if info is not None else ""))
-    return _fail_status(snapshot, args.fail_on, args.exit_zero)
-
-
-def _fail_status(snapshot: ReviewSnapshot, fail_on: str, exit_zero: bool) -> int:
-    """0 nothing open at or above --fail-on, 1 something is (0 with --exit-zero)."""
-    from analyzers.findings import Severity
-    from tui.proving import open_at_or_above
-
-    threshold = None if fail_on == "never" else Severity(fail_on)
-    return 1 if open_at_or_above(snapshot, threshold) and not exit_zero else 0
+    return gate(open_severities(snapshot), settings, args)
 
 
 def _offline_sql(found: Scan, args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Callable
 
 from analyzers.findings import ScanResult, Severity
@@ -75,14 +76,9 @@ def record(store: ReviewStore, review_id: int, verification: Verification, revie
     store.apply_verify(review_id, verification.merged, verification.state, reviewer)
 
 
-def open_at_or_above(snapshot: ReviewSnapshot, threshold: Severity | None) -> int:
-    """Findings still open at or above `threshold` (None: never fails); a finding the database
-    refuted does not count, though it stays in the report, marked refuted."""
-    if threshold is None:
-        return 0
-    return sum(
-        1
-        for f in snapshot.findings
-        if f.is_open and f.severity.rank <= threshold.rank
-        and getattr(snapshot.proofs.get(f.fingerprint), "status", None) != REFUTED
-    )
+def open_severities(snapshot: ReviewSnapshot) -> Iterator[Severity]:
+    """What the exit status gates on (tui.gate): the open findings, less those the database refuted
+    (they stay in the report, marked refuted, but no longer fail a run)."""
+    for f in snapshot.findings:
+        if f.is_open and getattr(snapshot.proofs.get(f.fingerprint), "status", None) != REFUTED:
+            yield f.severity
