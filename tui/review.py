@@ -66,6 +66,8 @@ class Review:
         self.items: dict[str, ItemState] = dict(snap.items)
         self.answers: dict[str, AnswerState] = dict(snap.answers)
         self.scan_errors = snap.scan_errors
+        self.proofs = snap.proofs  # fingerprint -> what the latest `verify` showed on PostgreSQL
+        self.verification = snap.verification
         self.last_event = max((e.id for e in snap.events), default=0)
         self.docs_read: set[str] = self.store.docs_read(self.info.id)
         self.rescanned = sum(1 for e in snap.events if e.kind == "scan") > 1  # "new" means something now
@@ -73,6 +75,11 @@ class Review:
 
     def snapshot(self):
         return self.store.snapshot(self.info.id)
+
+    def proof_label(self, fingerprint: str) -> str | None:
+        """`proven`, `refuted`, or `proven at <commit>` once the code has moved on; None unproven."""
+        proof = self.proofs.get(fingerprint)
+        return proof.label(self.info.commit) if proof else None
 
     def findings_of(self, item_id: str) -> list[FindingState]:
         """Present findings first, worst first, then by place; resolved ones last."""

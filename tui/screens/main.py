@@ -23,6 +23,7 @@ from analyzers import confine
 from tui import keymap, labels, paths, untrusted
 from tui.controllers.presence import HEARTBEAT_EVERY, POLL_EVERY, PresenceController
 from tui.controllers.scan import ScanController
+from tui.controllers.verify import VerifyController
 from tui.review import Review
 from tui.screens.dialogs import DismissDialog, TextDialog
 from tui.session import ConflictError, ReviewStore, SessionStoreError
@@ -119,7 +120,40 @@ class MainScreen(Screen[None]):
         self._refresh_status()
         self._show(tree.current)
 
+    # -- verify: the proofs on a throwaway PostgreSQL ------------------------------------------
+
+    def action_verify(self) -> None:
+        if self.review is None:
+            return
+        self._scan_status = "verify: starting"
+        self._refresh_status()
+        self.notify("Running the migrations on a throwaway PostgreSQL: the review stays open meanwhile.", title="Verify")
+        VerifyController(self, self.review, self.app.data_dir).start()
+
+    def on_verify_controller_progressed(self, message: VerifyController.Progressed) -> None:
+        self._scan_status = message.what
+        self._refresh_status()
+
+    def on_verify_controller_refused(self, message: VerifyController.Refused) -> None:
+        self._scan_status = "verify: not run"
+        self._refresh_status()
+        self.notify(message.reason, title="Verify did not run", severity="warning", timeout=20, markup=False)
+
+    def on_verify_controller_finished(self, message: VerifyController.Finished) -> None:
+        assert self.review is not None
+        self.review.reload()
+        tree = self.checklist_tree
+        tree.populate(self.review, self.docs)
+        self._scan_status = f"verify: {message.outcome}"
+        self.notify(message.outcome, title="Verified on PostgreSQL", timeout=12, markup=False)
+        self._refresh_status()
+        self._show(tree.current)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "verify":
+            self._scan_status = "verify failed"
+            self._refresh_status()
+            self.notify(f"verify failed: {event.worker.error}", severity="error", timeout=15, markup=False)
         if event.state == WorkerState.ERROR and event.worker.group == "scan":
             self._scan_status = f"scan failed: {event.worker.error}"
             self._refresh_status()

@@ -182,7 +182,9 @@ class ChecklistTree(Tree[NodeRef]):
             self._relabel_section(review, section.id)
 
     def _finding_label(self, review: Review, fingerprint: str) -> Text:
-        label = labels.finding_label(review.findings[fingerprint], fingerprint in review.marked, review.rescanned)
+        label = labels.finding_label(
+            review.findings[fingerprint], fingerprint in review.marked, review.rescanned, review.proof_label(fingerprint)
+        )
         return self._with_others(label, f"finding:{fingerprint}")
 
     def _with_others(self, label: Text, node_id: str) -> Text:

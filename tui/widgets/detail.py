@@ -34,6 +34,10 @@ def finding_detail(f: FindingState, review: Review, history: list[Event]) -> Ren
     if f.needs_second_look:
         state.append(" · the code moved or changed since the decision: look again", "yellow")
     parts.append(state)
+    proof = review.proofs.get(f.fingerprint)
+    if proof is not None:
+        head = f"{review.proof_label(f.fingerprint).capitalize()} on {proof.postgres}"
+        parts.append(_line(head, Text(printable(proof.evidence), labels.PROOF_STYLE.get(proof.status, ""))))
     try:
         item = review.checklist.item(f.item_id)
         parts.append(_line("Checklist", f"{item.id} {labels.plain(item.text)}"))
