@@ -629,7 +629,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             if info is not None:  # the saved review gets this scan and its proofs, as the app would
                 store.apply_scan(info.id, found.result, _reviewer(args), commit=git_commit(root))
                 record(store, info.id, done, _reviewer(args))
-    _write(_render(args.format, snapshot), args.output)
+    _write(_render(args, snapshot), args.output)
     _say(f"verify: {done.state.outcome}" + (" (recorded in the saved review)" if info is not None else ""))
     return gate(open_severities(snapshot), settings, args)
 
