@@ -255,3 +255,29 @@ def test_the_cluster_is_stopped_and_removed_even_when_interrupted(tmp_path):
     root, pid = done.stdout.split()
     assert not Path(root).exists(), done.stderr
     assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+# -- the app ----------------------------------------------------------------------------------------------
+
+
+async def test_v_in_the_app_verifies_and_marks_the_findings(shared_data, tmp_path):
+    """V runs verify in the background; the leak's finding then reads [proven], the detail pane shows
+    the isolation rows, and the proofs are in the saved review."""
+    from tui.app import ReviewApp
+    from tui.widgets.checklist_tree import ChecklistTree
+
+    target = copy_of(CLINIC, tmp_path)
+    app = ReviewApp(target, shared_data, "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("V")
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        review = app.screen.review
+        leak = next(f for f in review.findings.values() if f.rule_id == "TEN001")
+        assert review.proof_label(leak.fingerprint) == "proven"
+        label = app.screen.query_one(ChecklistTree)._finding_label(review, leak.fingerprint)  # noqa: SLF001
+        assert label.plain.endswith("[proven]")
+        assert any(f.rule_id == "VER002" for f in review.findings.values())
+        assert "verify: upgrade head passes" in str(app.screen.status.render())

@@ -61,6 +61,11 @@ def verify(
             f"revision files import more than alembic, sqlalchemy and the standard library: {files}{more}. "
             "verify runs them only with --allow-imports"
         )
+    absent = sorted(m for m in plan.third_party if not _importable(m))
+    if absent:
+        result.unverifiable = f"the revision files need {', '.join(absent)}, which dbreview's environment lacks"
+        result.notes.append(f"install {' '.join(absent)} beside dbreview (pip install ...) to verify this target")
+        return result
     install = find_install(postgres_bin)
     try:
         box = sandbox()
@@ -110,6 +115,15 @@ def _result_of(plan: Plan, root: Path, commit: str | None) -> VerifyResult:
         for t in plan.trees
     ]
     return result
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _extra_modules(plan: Plan, allow_imports: bool) -> tuple[str, ...]:
@@ -206,6 +220,11 @@ class _Run:
                 self.result.upgrades.append(Upgrade(tree.folder, self._located(step, tree), "head"))
                 self.result.notes.append(f"{tree.folder}: `upgrade head` fails with {len(tree.heads)} heads; the other proofs use `upgrade heads`")
                 step = child.step("upgrade", "heads", tree.folder)
+            if not step.ok and (step.error or "").startswith(("ModuleNotFoundError", "ImportError")):
+                # our environment's lack, not the migrations' fault: nothing proven either way
+                self.result.unverifiable = f"{tree.folder}: {step.error.splitlines()[0]}"
+                self.failed_databases.add(tree.database)
+                continue
             self.result.upgrades.append(Upgrade(tree.folder, self._located(step, tree), target))
             self._sample_memory()
             if not step.ok and tree is self._first_of(tree.database):
