@@ -29,7 +29,7 @@ DEFAULT = Path(os.environ.get("DBREVIEW_TARGETS", "/work/targets")) / "lockdev-s
 
 def run_once(target: Path, data: Path, postgres_bin: str | None) -> dict:
     out = data / "report.json"
-    argv = [sys.executable, "-m", "tui", "--data-dir", str(data), "verify", str(target), "--format", "json", "-o", str(out), "--exit-zero"]
+    argv = [str(Path(sys.executable).with_name("dbreview")), "--data-dir", str(data), "verify", str(target), "--format", "json", "-o", str(out), "--exit-zero"]
     if postgres_bin:
         argv += ["--postgres-bin", postgres_bin]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -23,6 +23,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CLINIC = FIXTURES / "verify_clinic"
 POSTGIS = FIXTURES / "verify_postgis"
 DEMO = ROOT / "tui" / "demo"
+DBREVIEW = str(Path(sys.executable).with_name("dbreview"))  # the installed command, beside this Python
 
 
 def _postgres():
@@ -61,8 +62,8 @@ def clinic(shared_data, tmp_path_factory):
     """The fixture clinic verified once, in a process of its own: (exit code, JSON report, stderr, the copy)."""
     target = copy_of(CLINIC, tmp_path_factory.mktemp("clinic"))
     done = subprocess.run(
-        [sys.executable, "-m", "tui", "--data-dir", str(shared_data), "verify", str(target), "--format", "json"],
-        capture_output=True, text=True, cwd=ROOT, timeout=600,
+        [DBREVIEW, "--data-dir", str(shared_data), "verify", str(target), "--format", "json"],
+        capture_output=True, text=True, timeout=600,
     )
     return done.returncode, json.loads(done.stdout), done.stderr, target
 

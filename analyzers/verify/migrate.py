@@ -22,18 +22,26 @@ COMMAND_TIMEOUT = 180.0
 _SKIP = {"__pycache__"}
 
 
-def copy_tree(versions: Path, dest: Path, box: Sandbox) -> Path:
-    """A script location of our own: the tree's revision files (Python only, nothing else of the
-    target) and the replacement env.py. Returns the folder to give Alembic."""
+def copy_tree(root: Path, folder: str, dest: Path, box: Sandbox) -> Path:
+    """A script location of our own: the revision files of the tree in `folder` (relative to the
+    target's `root`; Python only, read through analyzers.confine, so nothing outside the repository
+    and no FIFO) and the replacement env.py. Returns the folder to give Alembic."""
+    from analyzers import confine
+
+    versions = root / folder
     (dest / "versions").mkdir(parents=True)
-    for folder, dirs, files in os.walk(versions):
+    for here, dirs, files in os.walk(versions):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP and not d.startswith("."))
-        rel = Path(folder).relative_to(versions)
+        rel = Path(here).relative_to(versions)
         (dest / "versions" / rel).mkdir(parents=True, exist_ok=True)
         for name in files:
-            src = Path(folder) / name
-            if name.endswith(".py") and src.is_file() and not src.is_symlink():
-                shutil.copyfile(src, dest / "versions" / rel / name)
+            if not name.endswith(".py"):
+                continue
+            try:
+                data = confine.read_bytes(str(root), (Path(folder) / rel / name).as_posix())
+            except OSError:
+                continue  # outside the repository, not a file, too large: not copied, as the scan skips it
+            (dest / "versions" / rel / name).write_bytes(data)
     shutil.copyfile(HERE / "replacement_env.py", dest / "env.py")
     _give_all(dest, box)
     return dest

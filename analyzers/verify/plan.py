@@ -69,7 +69,7 @@ def make_plan(root: Path, facts: Facts, python_files: list[str]) -> Plan:
         by_folder[posixpath.dirname(rev.path)].append(rev)
     trees = [TreePlan(folder, revs) for folder, revs in by_folder.items()]
     trees.sort(key=lambda t: (-len(t.revisions), t.folder))
-    sources = {rev.path: _read(root / rev.path) for rev in facts.revisions}
+    sources = {rev.path: _read(root, rev.path) for rev in facts.revisions}
     for tree in trees:
         _read_env(root, tree)
         if _SQLITE.search(tree.folder) or _SQLITE.search(tree.version_table):
@@ -104,9 +104,11 @@ def _sql_texts(facts: Facts) -> list[str]:
     return out
 
 
-def _read(path: Path) -> str:
+def _read(root: Path, rel: str) -> str:
+    from analyzers import confine
+
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        return confine.read_text(str(root), rel)
     except OSError:
         return ""
 
@@ -131,10 +133,9 @@ def _assign_databases(trees: list[TreePlan]) -> None:
 
 def _read_env(root: Path, tree: TreePlan) -> None:
     """What the target's env.py configures that ours does not reproduce (parsed, never run)."""
-    env = root / posixpath.dirname(tree.folder) / "env.py"
-    try:
-        module = ast.parse(env.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, SyntaxError, ValueError):
+    try:  # no env.py (or an unreadable one) is an empty module: nothing to name
+        module = ast.parse(_read(root, posixpath.join(posixpath.dirname(tree.folder), "env.py")))
+    except (SyntaxError, ValueError):
         return
     constants = {
         t.id: n.value.value

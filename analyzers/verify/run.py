@@ -132,7 +132,9 @@ def _extra_modules(plan: Plan, allow_imports: bool) -> tuple[str, ...]:
 
 def _target_paths(root: Path, plan: Plan, work: Path, box: Sandbox) -> tuple[str, ...]:
     """With --allow-imports, the target's own modules that revision files import: a copy of its
-    Python files (no .env, no settings files: only *.py) with the folders that hold them on sys.path."""
+    Python files (no .env, no settings files: only *.py, read through analyzers.confine) with the
+    folders that hold them on sys.path."""
+    from analyzers import confine
     if not plan.local_imports:
         return ()
     copy = work / "target"
@@ -144,8 +146,12 @@ def _target_paths(root: Path, plan: Plan, work: Path, box: Sandbox) -> tuple[str
             holders.append(str(copy / rel))
         for name in files:
             if name.endswith(".py"):
+                try:
+                    data = confine.read_bytes(str(root), (rel / name).as_posix())
+                except OSError:
+                    continue
                 (copy / rel).mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(Path(folder) / name, copy / rel / name)
+                (copy / rel / name).write_bytes(data)
     for folder, _dirs, files in os.walk(copy):
         box.give(Path(folder))
         for name in files:
@@ -190,7 +196,7 @@ class _Run:
         """The sandboxed child of tree n, started on first use."""
         if n not in self.children:
             tree = self.trees[n]
-            location = copy_tree(self.versions(tree), self.pg.work / f"tree-{n}", self.box)
+            location = copy_tree(Path(self.result.root), tree.folder, self.pg.work / f"tree-{n}", self.box)
             child = AlembicChild(self.box, self.rt, self.pg.work, location, self.pg.url(tree.database), tree.version_table)
             child.start()
             self.children[n] = child
@@ -199,9 +205,6 @@ class _Run:
     def close(self) -> None:
         for child in self.children.values():
             child.close()
-
-    def versions(self, tree: TreePlan) -> Path:
-        return Path(self.result.root) / tree.folder
 
     # -- proof 1
 
@@ -391,7 +394,7 @@ def offline_sql(root: str | os.PathLike[str], *, found=None, allow_imports: bool
             if tree.skipped:
                 out.append(OfflineSql(tree.folder, None, f"skipped: {tree.skipped}"))
                 continue
-            location = copy_tree(root / tree.folder, home / f"tree-{n}", box)
+            location = copy_tree(root, tree.folder, home / f"tree-{n}", box)
             with AlembicChild(box, rt, home, location, url, tree.version_table) as child:
                 answer = child.ask({"op": "sql", "range": "base:heads"})
             out.append(OfflineSql(tree.folder, answer.get("sql"), None if answer.get("ok") else answer.get("error")))
