@@ -332,3 +332,22 @@ def _policy_sql(table):
     assert [(st.kind, st.table) for op in rev.upgrade for st in op.sql.statements] == [
         ("enable_rls", "notes"), ("create_policy", "notes"), ("enable_rls", "files"), ("create_policy", "files")]
     assert facts.unread == []
+
+
+def test_a_table_a_helper_returns_is_created_and_an_unknown_one_is_unread():
+    facts, rev = _one('''
+    table = _providers(sa.MetaData())
+    table.create(op.get_bind())
+    imported_table.create(bind=op.get_bind())
+    kind_enum.create(op.get_bind(), checkfirst=True)
+''', head='''
+kind_enum = sa.Enum("a", "b", name="kind")
+
+
+def _providers(metadata):
+    return sa.Table("providers", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(40)))
+''')
+    assert [(op.name, op.table, op.reason) for op in rev.upgrade] == [
+        ("create_table", "providers", None),
+        ("unread", None, "creates `imported_table`, which could not be followed (a table, or a type)")]
+    assert sorted(facts.migration_tables["providers"].columns) == ["id", "name"]

@@ -216,10 +216,7 @@ class _OpReader:
             if isinstance(func, ast.Name) and func.id == "zip" and inner:
                 return [tuple(t) for t in zip(*inner)]  # type: ignore[arg-type]
             if isinstance(func, ast.Attribute) and func.attr in ("items", "keys", "values") and not node.args:
-                mapping = func.value
-                for _ in range(4):
-                    if isinstance(mapping, ast.Name) and mapping.id in self.bindings:
-                        mapping = self.bindings[mapping.id]
+                mapping = self._value_of(func.value)
                 if isinstance(mapping, ast.Dict) and None not in mapping.keys:
                     pairs = [(self._item(k, env), self._item(v, env)) for k, v in zip(mapping.keys, mapping.values)]  # type: ignore[arg-type]
                     return [p if func.attr == "items" else p[0 if func.attr == "keys" else 1] for p in pairs]
@@ -260,19 +257,30 @@ class _OpReader:
 
     def _is_sql(self, node: ast.AST, env: Env) -> bool:
         """A string or text(...) (not a select() or a table's update()): SQL handed to a connection."""
-        for _ in range(3):
-            if isinstance(node, ast.Name) and node.id not in env and node.id in self.bindings:
-                node = self.bindings[node.id]
+        if not (isinstance(node, ast.Name) and node.id in env):
+            node = self._value_of(node)
         return evaluate(node, env, self.names) is not None
+
+    def _value_of(self, node: ast.AST) -> ast.AST:
+        """What a name or a call of the migration's own helper stands for, as far as a few steps tell:
+        the value last assigned to the name, the one expression the helper returns."""
+        for _ in range(4):
+            if isinstance(node, ast.Name) and node.id in self.bindings:
+                node = self.bindings[node.id]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.functions:
+                returns = [n.value for n in ast.walk(self.functions[node.func.id]) if isinstance(n, ast.Return) and n.value]
+                if len(returns) != 1:
+                    break
+                node = returns[0]
+            else:
+                break
+        return node
 
     def _table_method(self, call: ast.Call, func: ast.Attribute, env: Env) -> list[MigrationOp]:
         """`sa.Table("t", meta, ...).create(bind)`, `table.drop(bind)`, `meta.create_all(bind)`: schema
         changes made with SQLAlchemy's own objects instead of op.*."""
         span = col.span_of(call, self.path)
-        value: ast.AST = func.value
-        for _ in range(4):
-            if isinstance(value, ast.Name) and value.id in self.bindings:
-                value = self.bindings[value.id]
+        value = self._value_of(func.value)
         if func.attr in ("create_all", "drop_all"):
             tables = [v for v in self.bindings.values() if isinstance(v, ast.Call) and self._is_table(v)
                       and len(v.args) > 1 and ast.unparse(v.args[1]) == ast.unparse(func.value)]
@@ -288,7 +296,10 @@ class _OpReader:
         if ast.unparse(func.value).endswith("__table__"):  # Model.__table__.create(bind): the model of today
             return [_unread(span, ast.unparse(func), f"{func.attr}s the table of `{ast.unparse(func.value)}`, a model "
                             "outside the migration (its columns then are not known)")]
-        return []  # an Enum's create(bind) and the like: types, not tables
+        if isinstance(value, ast.Call) or func.attr not in ("create", "drop") or not _given_a_bind(call):
+            return []  # an Enum's create(bind) and the like: types, not tables
+        return [_unread(span, ast.unparse(func), f"{func.attr}s `{ast.unparse(func.value)}`, which could not be followed "
+                        "(a table, or a type)")]
 
     def _is_table(self, call: ast.Call) -> bool:
         return last(self.names.callee(call)) == "Table" and bool(call.args)
@@ -464,10 +475,7 @@ class _OpReader:
         """op.execute of a SQLAlchemy construct: `t.update().where(...).values(...)` changes rows,
         `CreateSequence(...)` an object that is no table, `CreateTable(t)` a table; anything else is SQL
         that could not be read."""
-        node = arg
-        for _ in range(4):
-            if isinstance(node, ast.Name) and node.id in self.bindings:
-                node = self.bindings[node.id]
+        node = self._value_of(arg)
         while isinstance(node, ast.Call):
             name = last(self.names.callee(node)) or (node.func.attr if isinstance(node.func, ast.Attribute) else "")
             kind = _CORE_DML.get(name)
@@ -476,10 +484,7 @@ class _OpReader:
                 statement = SqlStatement(kind or name, None, span, text)
                 return MigrationOp("execute", None, span, sql=SqlUse(span, text, False, False, [statement]))
             if name in ("CreateTable", "DropTable") and node.args:
-                table = node.args[0]
-                for _ in range(4):
-                    if isinstance(table, ast.Name) and table.id in self.bindings:
-                        table = self.bindings[table.id]
+                table = self._value_of(node.args[0])
                 if isinstance(table, ast.Call) and self._is_table(table):
                     op = self._table_op("create_table" if name == "CreateTable" else "drop_table", table, span, env)
                     if op is not None:
@@ -520,6 +525,12 @@ def _bound(func: ast.FunctionDef, call: ast.Call, env: Env) -> Env:
         if kw.arg and values is not None:
             inner[kw.arg] = values
     return constant_env(func.body, inner)
+
+
+def _given_a_bind(call: ast.Call) -> bool:
+    """`x.create(op.get_bind())`, `x.drop(bind=conn)`: SQLAlchemy's create/drop of a schema object."""
+    args = [*call.args, *(k.value for k in call.keywords if k.arg == "bind")]
+    return len(args) >= 1 and any(w in ast.unparse(args[0]).lower() for w in ("bind", "conn", "engine"))
 
 
 def _unread(span: Span, call: str, reason: str, table: str | None = None) -> MigrationOp:
