@@ -333,7 +333,8 @@ class Cluster:
         return {name: bool(trusted) for name, trusted in rows}
 
     def memory_kb(self) -> int | None:
-        """Resident memory of the server's processes (Linux), for the figures."""
+        """Memory of the server's processes (Linux), for the figures: their proportional set size,
+        so that the shared buffers every backend maps count once."""
         if self.server is None:
             return None
         total = 0
@@ -342,8 +343,8 @@ class Cluster:
             children = Path(f"/proc/{self.server.pid}/task/{self.server.pid}/children").read_text().split()
             pids += [int(p) for p in children]
             for pid in pids:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
                         total += int(line.split()[1])
         except (OSError, ValueError):
             return None

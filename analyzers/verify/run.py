@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,10 +98,15 @@ def verify(
         run = _Run(pg, box, rt, plan, result, available, say)
         try:
             run.roles()
-            for name, proof in (("upgrade", run.upgrades), ("catalog", run.at_head), ("isolation", run.isolation), ("roundtrip", run.roundtrips)):
-                started = time.perf_counter()
-                proof()
-                result.timings[name] = time.perf_counter() - started
+            run.databases()
+            # The roundtrips have databases and children of their own: they run beside proofs 1, 3 and 4.
+            trips = threading.Thread(target=run.timed, args=("roundtrip", run.roundtrips), name="dbreview-roundtrips", daemon=True)
+            trips.start()
+            for name, proof in (("upgrade", run.upgrades), ("catalog", run.at_head), ("isolation", run.isolation)):
+                run.timed(name, proof)
+            trips.join()
+            if run.failure is not None:
+                raise run.failure
         finally:
             run.close()
         result.memory_kb = run.peak_memory
@@ -168,7 +174,8 @@ class _Run:
         self.version_tables = {t.version_table for t in plan.trees}
         self.failed_databases: set[str] = set()
         self.peak_memory = 0
-        self.children: dict[int, AlembicChild] = {}  # one per tree, for its upgrade and its roundtrips
+        self.children: dict[tuple[int, str], AlembicChild] = {}  # (tree, "head" | "trip") -> its child
+        self.failure: BaseException | None = None  # what stopped the roundtrips' thread
 
     def _sample_memory(self) -> None:
         self.peak_memory = max(self.peak_memory, self.pg.memory_kb() or 0)
@@ -192,15 +199,32 @@ class _Run:
                 for ext in untrusted:
                     conn.execute(f'CREATE EXTENSION IF NOT EXISTS "{ext}"')
 
-    def child(self, n: int) -> AlembicChild:
-        """The sandboxed child of tree n, started on first use."""
-        if n not in self.children:
+    def child(self, n: int, kind: str = "head") -> AlembicChild:
+        """The sandboxed child of tree n for the proofs at head, or for the roundtrips ("trip"),
+        started on first use."""
+        if (n, kind) not in self.children:
             tree = self.trees[n]
-            location = copy_tree(Path(self.result.root), tree.folder, self.pg.work / f"tree-{n}", self.box)
+            location = copy_tree(Path(self.result.root), tree.folder, self.pg.work / f"tree-{n}-{kind}", self.box)
             child = AlembicChild(self.box, self.rt, self.pg.work, location, self.pg.url(tree.database), tree.version_table)
             child.start()
-            self.children[n] = child
-        return self.children[n]
+            self.children[(n, kind)] = child
+        return self.children[(n, kind)]
+
+    def databases(self) -> None:
+        for db in self.plan.databases:
+            self.database(db)
+            self.database(f"{db}_roundtrip")
+
+    def timed(self, name: str, proof) -> None:
+        started = time.perf_counter()
+        try:
+            proof()
+        except BaseException as exc:  # noqa: BLE001 - the roundtrips' thread hands it to the caller
+            self.failure = exc
+            if threading.current_thread() is threading.main_thread():
+                raise
+        finally:
+            self.result.timings[name] = time.perf_counter() - started
 
     def close(self) -> None:
         for child in self.children.values():
@@ -209,8 +233,6 @@ class _Run:
     # -- proof 1
 
     def upgrades(self) -> None:
-        for db in self.plan.databases:
-            self.database(db)
         for n, tree in enumerate(self.trees):
             if tree.database in self.failed_databases:
                 self.result.notes.append(f"{tree.folder}: not run: the first tree of {tree.database} failed")
@@ -280,12 +302,10 @@ class _Run:
     # -- proof 2
 
     def roundtrips(self) -> None:
-        for db in self.plan.databases:
-            self.database(f"{db}_roundtrip")
         for n, tree in enumerate(self.trees):
             db = f"{tree.database}_roundtrip"
             self.say(f"roundtrips: {tree.folder}")
-            child = self.child(n)
+            child = self.child(n, "trip")
             graph = child.ask({"op": "graph"})
             if not graph.get("ok"):
                 self.result.notes.append(f"{tree.folder}: roundtrips not run: {graph.get('error')}")
@@ -344,7 +364,7 @@ class _Run:
             if tree.database != self.trees[n].database:
                 continue
             target = rid if m == n else "heads"
-            if not self.child(m).step("upgrade", target, tree.folder, url).ok:
+            if not self.child(m, "trip").step("upgrade", target, tree.folder, url).ok:
                 return None
         return self.pg.connect(db)
 
