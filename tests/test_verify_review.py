@@ -103,6 +103,9 @@ def test_reports_say_what_was_proven_on_which_postgres(store, saved):
     assert {"status": "refuted", "evidence": "RLS is enabled at head", "commit": "c1", "postgres": "PostgreSQL 15.18"} in proofs
     assert sarif["properties"]["verification"]["outcome"].startswith("upgrade head passes")
     assert "VER006" in {rule["id"] for rule in sarif["tool"]["driver"]["rules"]}
+    html = render("html", checklist, snap)
+    assert "<dt>Proven on PostgreSQL 15.18</dt><dd>RLS is off at head</dd>" in html
+    assert '<section id="proof-on-postgresql">' in html and "<b>Proof on PostgreSQL:</b> upgrade head passes" in html
     doc = json.loads(render("json", checklist, snap))
     assert doc["verification"]["result"] == {"commit": "c1"}
     assert sum(f["proof"] is not None for f in doc["findings"]) == 3
