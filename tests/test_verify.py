@@ -282,3 +282,24 @@ async def test_v_in_the_app_verifies_and_marks_the_findings(shared_data, tmp_pat
         assert label.plain.endswith("[proven]")
         assert any(f.rule_id == "VER002" for f in review.findings.values())
         assert "verify: upgrade head passes" in str(app.screen.status.render())
+
+
+def test_the_child_gets_copies_of_the_modules_its_user_cannot_read(monkeypatch):
+    """dbreview installed where the sandbox's user cannot read it (a venv under /root): the child's
+    modules are copied, distribution by distribution, and import from the copy as that user."""
+    import tempfile
+
+    from analyzers.verify import sandbox as sb
+
+    box = sb.sandbox()
+    work = Path(tempfile.mkdtemp(prefix="dbreview-test-"))  # as verify's own folder: reachable by the user
+    work.chmod(0o711)
+    monkeypatch.setattr(sb.Sandbox, "can_read", lambda self, path: "site-packages" not in str(path))
+    rt = sb.runtime(box, work / "runtime")
+    assert rt.path == (str(work / "runtime"),)
+    code = "import sys; sys.path[:0] = %r; import alembic, sqlalchemy, psycopg, mako; print(psycopg.__file__)" % list(rt.path)
+    done = subprocess.run(box.argv([rt.python, "-I", "-S", "-c", code]), capture_output=True, text=True,
+                          env=sb.clean_env(work), **box.popen_user())
+    shutil.rmtree(work)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(str(work / "runtime"))

@@ -7,13 +7,12 @@ import json
 import os
 import select
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 from analyzers.verify.result import Step, Where
-from analyzers.verify.sandbox import Runtime, Sandbox, clean_env
+from analyzers.verify.sandbox import Runtime, Sandbox, clean_env, kill_group
 
 HERE = Path(__file__).parent
 CPU_SECONDS = 600
@@ -95,7 +94,7 @@ class AlembicChild:
             proc.stdin.close()  # type: ignore[union-attr]
             proc.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired):
-            _kill(proc)
+            kill_group(proc)
         self._log.close()
 
     def ask(self, request: dict, timeout: float = COMMAND_TIMEOUT) -> dict:
@@ -106,7 +105,7 @@ class AlembicChild:
             self._send(request)
             return json.loads(self._line(timeout))
         except TimeoutError:
-            _kill(self.proc)
+            kill_group(self.proc)
             self.proc = None
             return {"ok": False, "error": f"stopped after {timeout:.0f} s (the time limit of one command)"}
         except (OSError, ValueError, EOFError):
@@ -152,13 +151,3 @@ class AlembicChild:
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line.decode("utf-8", errors="replace")
 
-
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        pass
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass

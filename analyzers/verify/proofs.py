@@ -322,24 +322,21 @@ class _Merger:
                 if self.r.rls and not any(t.enabled for t in self.r.rls):
                     return self._proven(("leak", "*"), self._leak_text() or "no table has Row-Level Security enabled at head")
                 return None
-            table = _between(a, "table:", ":")
-            state = self.rls.get(table or "")
+            table, state = self._table(a)
             if state is None:
                 return None
             if state.enabled:
                 return Proof(REFUTED, f"Row-Level Security is enabled on {table} at head (pg_class.relrowsecurity)")
             return self._proven(("leak", table), f"Row-Level Security is off on {table} at head" + self._iso_text(table))
         if rule == "TEN002":
-            table = _between(a, "table:", ":")
-            state = self.rls.get(table or "")
+            table, state = self._table(a)
             if state is None or not state.enabled:
                 return None
             if state.forced:
                 return Proof(REFUTED, f"{table} has FORCE ROW LEVEL SECURITY at head")
             return self._proven(("bypass", table), f"{table}: RLS enabled, not forced (pg_class)" + self._iso_text(table, owner=True))
         if rule == "TEN005":
-            table = _between(a, "table:", ":")
-            state = self.rls.get(table or "")
+            table, state = self._table(a)
             if state is None or not state.enabled:
                 return None
             if state.policies:
@@ -386,6 +383,11 @@ class _Merger:
                 return Proof(REFUTED, f"{table} exists at head")
             return Proof(PROVEN, f"no table {table} at head")
         return None
+
+    def _table(self, anchor: str) -> tuple[str, TableRls | None]:
+        """The table an anchor `table:NAME:...` is about, and its RLS state at head."""
+        table = _between(anchor, "table:", ":") or ""
+        return table, self.rls.get(table)
 
     def _proven(self, key: tuple[str, str], text: str) -> Proof:
         self.covered.add(key)

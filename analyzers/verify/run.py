@@ -89,12 +89,7 @@ def verify(
                     "contrib extensions (Debian: apt-get install postgresql postgresql-contrib) to verify this target"
                 )
             return result
-        try:
-            rt = runtime(box, pg.work / "runtime", _extra_modules(plan, allow_imports))
-        except SandboxError as exc:
-            raise VerifyError(str(exc)) from None
-        paths = _target_paths(root, plan, pg.work, box) if allow_imports else ()
-        rt = Runtime(rt.python, (*rt.path, *paths), rt.copied)
+        rt = _child_runtime(root, plan, pg.work, box, allow_imports)
         run = _Run(pg, box, rt, plan, result, available, say)
         try:
             run.roles()
@@ -132,8 +127,15 @@ def _importable(module: str) -> bool:
         return False
 
 
-def _extra_modules(plan: Plan, allow_imports: bool) -> tuple[str, ...]:
-    return tuple(sorted(plan.third_party)) if allow_imports else ()
+def _child_runtime(root: Path, plan: Plan, work: Path, box: Sandbox, allow_imports: bool) -> Runtime:
+    """The child's Python and its path: Alembic, SQLAlchemy and the driver; with --allow-imports, the
+    third-party modules the revision files import and a copy of the target's own."""
+    try:
+        rt = runtime(box, work / "runtime", tuple(sorted(plan.third_party)) if allow_imports else ())
+    except SandboxError as exc:
+        raise VerifyError(str(exc)) from None
+    paths = _target_paths(root, plan, work, box) if allow_imports else ()
+    return Runtime(rt.python, (*rt.path, *paths))
 
 
 def _target_paths(root: Path, plan: Plan, work: Path, box: Sandbox) -> tuple[str, ...]:
@@ -403,12 +405,7 @@ def offline_sql(root: str | os.PathLike[str], *, found=None, allow_imports: bool
         home = work / "home"
         home.mkdir(mode=0o700)
         box.give(home)
-        try:
-            rt = runtime(box, home / "runtime", _extra_modules(plan, allow_imports))
-        except SandboxError as exc:
-            raise VerifyError(str(exc)) from None
-        paths = _target_paths(root, plan, home, box) if allow_imports else ()
-        rt = Runtime(rt.python, (*rt.path, *paths), rt.copied)
+        rt = _child_runtime(root, plan, home, box, allow_imports)
         url = "postgresql+psycopg://offline@/offline"
         for n, tree in enumerate(plan.trees):
             if tree.skipped:

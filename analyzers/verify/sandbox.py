@@ -14,10 +14,11 @@ import importlib.metadata
 import importlib.util
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 UNPRIVILEGED_USER = "nobody"
@@ -144,8 +145,6 @@ def _reachable(path: Path, uid: int, gid: int) -> bool:
 class Runtime:
     python: str  # an interpreter the sandbox's user can run, of this one's version
     path: tuple[str, ...]  # sys.path entries that hold CHILD_MODULES (and, allowed, the target's imports)
-    copied: bool = False  # the modules were copied for the user, who cannot read ours
-    notes: tuple[str, ...] = field(default=())
 
 
 class SandboxError(Exception):
@@ -181,7 +180,7 @@ def runtime(box: Sandbox, into: Path, extra_modules: tuple[str, ...] = ()) -> Ru
         for name in files:
             p = os.path.join(folder, name)
             os.chmod(p, os.stat(p).st_mode | 0o444)
-    return Runtime(python, (str(into),), copied=True)
+    return Runtime(python, (str(into),))  # copied: the user cannot read ours
 
 
 def _interpreter(box: Sandbox) -> str:
@@ -242,3 +241,15 @@ def clean_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]
     }
     env.update(extra or {})
     return env
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """End a sandboxed process and everything it started (it leads its own process group)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
