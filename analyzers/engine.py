@@ -41,6 +41,7 @@ ISOLATE_MIN_BYTES = 256 * 1024
 ISOLATED_MEMORY = 400 * 1024 * 1024
 ISOLATED_SECONDS = 120
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+CHECKLIST = "database"  # the pack whose items the rules serve
 
 
 @dataclass(slots=True)
@@ -78,7 +79,8 @@ def scan(
     when it is not a directory with Python in it, settings.SettingsError when its settings cannot be
     used."""
     from analyzers.answers import draft_answers
-    from analyzers.rules import rule_info, run_rules
+    from analyzers.checklist import load_checklist
+    from analyzers.rules import applicability, rule_info, run_rules
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -117,6 +119,9 @@ def scan(
     t3 = time.perf_counter()
     findings, rule_errors = run_rules(facts, on_findings=on_findings, is_cancelled=is_cancelled)
     errors.extend(rule_errors)
+    items = {i.id: i.applies_when for i in load_checklist(CHECKLIST).items}
+    not_applicable = applicability.not_applicable(facts, items)
+    findings = [f for f in findings if f.item_id not in not_applicable]
     # Every finding's file was read for its evidence: its text is at hand for `# dbreview: ignore`;
     # the other files that mention "dbreview:" are read for comments that suppress nothing.
     findings = suppressions.apply(
@@ -132,6 +137,7 @@ def scan(
         errors=errors,
         files_scanned=len(layout.python),
         drafted_answers=draft_answers(facts),
+        not_applicable=not_applicable,
     )
     timings["rules"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Iterable, Sequence
 
-from analyzers.findings import Finding, Location, Related, Severity
+from analyzers.findings import Finding, Location, Related, Severity, identity_key
 
 if TYPE_CHECKING:
     from analyzers.facts.model import Facts, Span, Unread
@@ -61,6 +61,19 @@ class Rule:
             evidence=self.facts.lines(span),
             related=tuple(Related(Location(s.path, s.start, s.end), note) for s, note in related),
             covers=tuple(covers),
+        )
+
+
+    def grouped(
+        self, message: str, sites: list[tuple[Span, str, str]], anchor: str, *, severity: Severity | None = None
+    ) -> Finding:
+        """One finding for one fact seen in many places (a convention, a design): at the first site, the
+        others as related locations. `sites` are (span, the anchor a finding of its own would have, a
+        note); a saved review's decisions on such findings follow this one (Finding.covers)."""
+        (span, _, _), rest = sites[0], sites[1:]
+        return self.finding(
+            message, span, anchor, severity=severity, related=[(s, note) for s, _, note in rest],
+            covers=[identity_key(self.ID, a) for _, a, _ in sites],
         )
 
 

@@ -19,7 +19,8 @@ class KeysNotUlid(Rule):
 
     What it checks:
         UUID primary keys whose default is `uuid.uuid4` (or another random source) rather than a ULID
-        converted to a UUID, as the UUID mixin of the checklist asks.
+        converted to a UUID, as the UUID mixin of the checklist asks. Several such keys are one finding
+        (the project's way of making keys), with each key as a related location.
     Why it matters:
         Random v4 keys scatter inserts across the whole B-tree index (page splits, cache misses) and
         carry no creation order; ULIDs keep keys sortable by time while still globally unique.
@@ -45,18 +46,29 @@ class Patient(Base):
 ''',)
 
     def check(self):
+        sites = []
         for table, col in column_sites(self.facts):
             if not col.primary_key or col.type_name not in ("UUID", "Uuid", "GUID"):
                 continue
             default = (col.default or "") + (col.server_default or "")
             if "ulid" in default.lower() or "uuid7" in default.lower() or "uuid_v7" in default.lower():
                 continue
-            if not default:
-                continue
+            if default:
+                sites.append((table, col, default))
+        if len(sites) == 1:
+            table, col, default = sites[0]
             yield self.finding(
                 f"{where_declared(table, col)} defaults to `{default}`: random keys, not ULID-based; inserts "
                 "land all over the index and keys carry no time order",
                 col.span, column_anchor(table, col),
+            )
+        elif sites:  # the project's way of making keys: one decision
+            defaults = sorted({d for _, _, d in sites})
+            yield self.grouped(
+                f"{len(sites)} primary keys default to random UUIDs ({', '.join(f'`{d}`' for d in defaults[:3])}): "
+                f"{', '.join(where_declared(t, c) for t, c, _ in sites[:4])}{', ...' if len(sites) > 4 else ''}; not "
+                "ULID-based, so inserts land all over the index and keys carry no time order",
+                [(c.span, column_anchor(t, c), where_declared(t, c)) for t, c, _ in sites], "keys:random-uuid",
             )
 
 

@@ -36,7 +36,8 @@ class DowngradeMissing(Rule):
 
     What it checks:
         Revisions whose `downgrade()` is absent, `pass`, or only a docstring, while `upgrade()` changes
-        the schema (a data-only upgrade, UPDATE/INSERT/DELETE, needs no downgrade).
+        the schema (a data-only upgrade, UPDATE/INSERT/DELETE, needs no downgrade). An empty downgrade
+        whose comment or docstring says why is info: its author chose it.
     Why it matters:
         A failed deploy cannot be reverted with `alembic downgrade`; rolling back means hand-written
         SQL under pressure, against a schema the code no longer matches.
@@ -74,17 +75,43 @@ def upgrade():
 def downgrade():
     pass
 '''})
-    INVALID = ({"migrations/versions/0001_notes.py": rev("0001", None, "pass")},)
+    INVALID = (
+        {"migrations/versions/0001_notes.py": rev("0001", None, "pass")},
+        {"migrations/versions/0001_notes.py": rev("0001", None, "pass  # irreversible: the old column held duplicates")},
+    )
 
     def check(self):
         for r in self.facts.revisions:
             if r.downgrade_empty and r.upgrade and not data_only(r):
                 span = r.downgrade_span or r.span
+                said = _explained(self.facts.lines(span)) if r.downgrade_span else None
+                if said:
+                    yield self.finding(
+                        f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) has an empty downgrade, "
+                        f"on purpose by its comment ({said!r}): its {len(r.upgrade)} operation(s) are not rolled back",
+                        span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
+                    )
+                    continue
                 yield self.finding(
                     f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) has an empty downgrade: "
                     f"its {len(r.upgrade)} operation(s) cannot be rolled back",
                     span, f"migration:{r.revision}:downgrade",
                 )
+
+
+_QUOTES = ('"' * 3, "'" * 3, '"', "'")
+
+
+def _explained(lines: tuple[str, ...]) -> str | None:
+    """The comment or docstring an empty downgrade carries: its author saying it is empty on purpose."""
+    for line in lines[1:]:
+        text = line.strip()
+        code, _, comment = text.partition("#")
+        if comment.strip() and code.strip() in ("", "pass", "...", "return", "return None"):
+            return comment.strip()[:80]
+        if text.startswith(_QUOTES):
+            return text.strip("\"' ")[:80] or None
+    return None
 
 
 class DowngradeIncomplete(Rule):

@@ -10,6 +10,7 @@ from typing import Iterable
 from analyzers.facts.effects import changes_schema
 from analyzers.facts.link import revision_trees
 from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, SqlStatement, TableFact, Unread
+from analyzers.settings import DEFAULT_TENANT_COLUMNS
 
 # Clinical records: FR-03 says they are never hard deleted.
 CLINICAL = re.compile(
@@ -29,9 +30,58 @@ def holds_phi(table: str) -> bool:
     return bool(PHI.search(table)) and not table.startswith(("audit", "consent_document"))
 
 
+# Tables a tenant column may point at when it is not named as the checklist names it: mealie's groups
+# and households, a workspace, a team. Only a column that most of the schema carries counts (a
+# permission group's id on two link tables is not a tenant).
+_TENANT_TABLE = re.compile(r"^(organi[sz]ations?|orgs?|tenants?|workspaces?|households?|groups?|teams?|compan(y|ies))$")
+_TENANT_SHARE = 0.2  # of the tables, at least 3
+
+
+def tenant_columns(facts: Facts) -> tuple[str, ...]:
+    """The columns that say which tenant a row belongs to: the target's settings when it names them; the
+    checklist's names (organization_id, tenant_id, org_id) where the schema has them; else a foreign key to
+    an organization-like table that a good share of the tables carry."""
+    if facts.settings.tenant_columns != DEFAULT_TENANT_COLUMNS:
+        return facts.settings.tenant_columns  # the target's own settings name them
+    cached = facts.derived.get("tenant_columns")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    names = {c for t in facts.tables.values() for c in t.columns}
+    found = tuple(c for c in DEFAULT_TENANT_COLUMNS if c in names)
+    if not found:
+        counts: dict[str, int] = {}
+        for t in facts.tables.values():
+            for c in fk_columns(t):
+                target = next((fk.table for fk in c.foreign_keys), None) or _constraint_target(t, c.name)
+                if target and _TENANT_TABLE.match(target.split(".")[-1]) and target.split(".")[-1] != t.name:
+                    counts[c.name] = counts.get(c.name, 0) + 1
+        least = max(3, _TENANT_SHARE * len(facts.tables))
+        found = tuple(sorted((c for c, n in counts.items() if n >= least), key=lambda c: -counts[c]))
+    facts.derived["tenant_columns"] = found
+    return found
+
+
+def _constraint_target(table: TableFact, column: str) -> str | None:
+    for con in table.constraints:
+        if con.kind == "foreign_key" and column in con.columns and con.target:
+            return con.target.rsplit(".", 1)[0]
+    return None
+
+
 def tenant_column(table: TableFact, facts: Facts) -> ColumnFact | None:
-    """The column that says which tenant a row belongs to (the target's `tenant-columns` setting)."""
-    return next((table.columns[c] for c in facts.settings.tenant_columns if c in table.columns), None)
+    return next((table.columns[c] for c in tenant_columns(facts) if c in table.columns), None)
+
+
+def schema_per_tenant(facts: Facts) -> list[Span]:
+    """Where the code separates tenants by schema (`execution_options(schema_translate_map=...)`,
+    `SET search_path` to a schema built at run time): Row-Level Security is then not the isolation."""
+    spans = [c.span for c in facts.calls if c.name == "execution_options" and not is_test_path(c.span.path)]
+    for use in facts.sql:
+        if use.formatted and not is_test_path(use.span.path) and any(
+            st.details.get("name") == "search_path" and "{?}" in st.text for st in use.statements
+        ):
+            spans.append(use.span)
+    return spans
 
 
 def fk_columns(table: TableFact) -> list[ColumnFact]:
@@ -276,6 +326,19 @@ def app_calls(facts: Facts, *suffixes: str):
 def uses_rls(facts: Facts) -> bool:
     """Does anything read the RLS context: a policy, or current_setting('app...') in migration SQL?"""
     return any(st.kind == "create_policy" or "current_setting" in st.text for st in migration_sql(facts).statements)
+
+
+_SETTING_READ = re.compile(r"current_setting\s*\(\s*'([A-Za-z_][\w.]*)'", re.I)
+
+
+def settings_read(facts: Facts) -> dict[str, list[SqlStatement]]:
+    """The session settings that migration SQL reads with current_setting() (policies, functions they
+    call), each with the statements that read it, in revision order."""
+    out: dict[str, list[SqlStatement]] = {}
+    for st in migration_sql(facts).statements:
+        for name in _SETTING_READ.findall(st.text):
+            out.setdefault(name.lower(), []).append(st)
+    return out
 
 
 def unread_sql(facts: Facts, table: str | None = None) -> list[Span]:

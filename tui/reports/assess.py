@@ -176,6 +176,12 @@ class Assessment:
         verdict = _BY_VERDICT.get(self.snapshot.item(item_id).verdict, Status.NOT_REVIEWED)
         return combine([verdict, *_from_findings(self.item_findings(item_id))], require_all=False)
 
+    def suggested_na(self, item_id: str) -> str | None:
+        """Why the scan finds the item not applicable, while no reviewer has given it a verdict."""
+        if self.snapshot.item(item_id).verdict != Verdict.UNREVIEWED:
+            return None
+        return self.snapshot.not_applicable.get(item_id)
+
     def section_status(self, section: Section) -> Status:
         """Fail or warning from any item or decided finding; pass once any item is reviewed; else not
         reviewed."""

@@ -112,6 +112,7 @@ def _items(a: Assessment) -> list[dict[str, Any]]:
     rows = _rows("item_id", {i.id: i for i in a.checklist.items}, a.snapshot.items, head, a.snapshot.item)
     for row in rows:
         row["status"] = a.item_status(row["item_id"]).value
+        row["scan_not_applicable"] = a.snapshot.not_applicable.get(row["item_id"])
     return rows
 
 

@@ -194,6 +194,10 @@ def _checklist_results(a: Assessment, section: Section) -> list[str]:
     left = len(section.items) - sum(1 for item in section.items if a.snapshot.item(item.id).verdict != Verdict.UNREVIEWED)
     if left:
         out.append(f"- {_count(left, 'item')} not yet reviewed.")
+    for item in section.items:
+        why = a.suggested_na(item.id)
+        if why:
+            out.append(f"- **{item.id}** {inline(item.text)}: not applicable, as the scan suggests ({inline(why)})")
     return [*out, ""]
 
 
