@@ -254,3 +254,89 @@ def _write(tmp_path: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
     return tmp_path / "repo"
+
+
+def test_rls_begun_on_few_tables_is_one_finding_for_the_rest(tmp_path):
+    policy = revision("""
+op.execute("ALTER TABLE projects ENABLE ROW LEVEL SECURITY")
+op.execute("CREATE POLICY p ON projects USING (organization_id = current_setting('app.current_tenant_id')::int)")
+""")
+    (f,) = found(tmp_path, {"app/models.py": tables("projects", "tickets", "notes", "files"),
+                            "migrations/versions/0001_rls.py": policy}, "TEN001")
+    assert f.anchor == "tenancy:rls-partial" and f.severity == Severity.WARNING
+    assert f.message.startswith("Row-Level Security covers 1 of 4 tenant-scoped tables; 3 have none (tickets, notes, files)")
+
+
+def test_a_few_tables_left_out_of_rls_are_findings_of_their_own(tmp_path):
+    enable = [f'op.execute("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY")' for t in ("projects", "tickets", "notes")]
+    policy = revision("\n".join(enable))
+    (f,) = found(tmp_path, {"app/models.py": tables("projects", "tickets", "notes", "files"),
+                            "migrations/versions/0001_rls.py": policy}, "TEN001")
+    assert f.anchor == "table:files:rls" and f.severity == Severity.CRITICAL
+
+
+def test_mfa_in_a_table_of_its_own_and_admins_by_role_are_recognised(tmp_path):
+    model = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hashed_password: Mapped[str] = mapped_column(String(200))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+
+class TotpEnrollment(Base):
+    __tablename__ = "totp_enrollments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+"""
+    assert found(tmp_path, {"app/models.py": model}, "MOD006") == []
+
+
+def test_passwords_kept_in_a_table_of_their_own_are_not_delegated_sign_in(tmp_path):
+    model = HEADER + """
+class User(Base):
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Password(Base):
+    __tablename__ = "password"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+"""
+    result = scan(_write(tmp_path, {"app/models.py": model})).result
+    assert "2.users.3" not in result.not_applicable
+    (f,) = [f for f in result.findings if f.rule_id == "MOD006" and f.item_id == "2.users.3"]
+    assert f.message == "User (user) has no MFA flag, MFA secret"
+
+
+def test_a_password_column_hashed_by_a_service_is_info_not_critical(tmp_path):
+    """mealie hashes in a security module; the column is named `password`."""
+    model = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[str] = mapped_column(String(200))
+"""
+    service = """
+from passlib.context import CryptContext
+context = CryptContext(schemes=["bcrypt"])
+
+def hash_password(raw):
+    return context.hash(raw)
+
+def create_user(session, data):
+    session.add(User(password=hash_password(data.password)))
+"""
+    (f,) = found(tmp_path, {"app/models.py": model, "app/security.py": service}, "MOD004")
+    assert f.severity == Severity.INFO and "the code hashes passwords elsewhere (`hash_password` in app/security.py:9)" in f.message
+
+
+def test_a_password_column_with_no_hashing_in_sight_is_a_warning(tmp_path):
+    model = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[str] = mapped_column(String(200))
+"""
+    (f,) = found(tmp_path, {"app/models.py": model}, "MOD004")
+    assert f.severity == Severity.WARNING

@@ -315,6 +315,8 @@ class _Reader:
             if last(callee) in _INTERESTING_CALLS:
                 kw = {k.arg or "**": ast.unparse(k.value) for k in node.keywords}  # "**": settings we cannot read
                 self.facts.calls.append(CallFact(callee, col.span_of(node, self.path), kw, self.assigned.get(id(node))))
+            elif callee and _HASHING.search(last(callee)):  # where passwords get hashed, whatever the class
+                self.facts.calls.append(CallFact("password-hashing", col.span_of(node, self.path), {}, callee))
             elif isinstance(node.func, ast.Attribute) and node.func.attr == "execution_options" and any(
                 k.arg == "schema_translate_map" for k in node.keywords
             ):  # a schema per tenant: the same tables, another schema per request

@@ -63,11 +63,9 @@ _PASSWORD = re.compile(r"password|passwd|pwd_hash|passhash")
 
 
 def _local_passwords(facts: Facts) -> tuple[bool, str]:
-    users = [t for name, t in facts.tables.items() if re.match(r"^(users?|accounts?|app_users?|user_accounts?)$", name)]
-    stored = any(_PASSWORD.search(c) for t in users for c in t.columns)
-    if not users:
-        return True, ""  # no users table found: nothing to say either way
-    return stored, "no users table stores a password: sign-in is delegated (an identity provider, OAuth, SSO)"
+    """Some table stores a password (on the users table, or one of its own: keystone's `password`)."""
+    stored = any(_PASSWORD.search(name) or any(_PASSWORD.search(c) for c in t.columns) for name, t in facts.tables.items())
+    return stored, "no table stores a password: sign-in is delegated (an identity provider, OAuth, SSO)"
 
 
 CONDITIONS: dict[str, Condition] = {

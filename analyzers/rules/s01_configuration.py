@@ -274,13 +274,14 @@ def _unpooled(call) -> bool:
 
 
 def _sets_context(use: SqlUse) -> bool:
-    """Does it set the security context (an `app.*` setting, the role) or a setting whose name is built
-    at run time? `SET LOCAL statement_timeout = {ms}` or `SET TIME ZONE '{zone}'` do not."""
+    """Does it set the security context (an `app.*` setting, the role, the search_path that picks a
+    tenant's schema) or a setting whose name is built at run time? `SET LOCAL statement_timeout = {ms}`
+    or `SET TIME ZONE '{zone}'` do not."""
     for st in use.statements:
         if st.kind not in ("set", "set_local", "set_config"):
             continue
         name = str(st.details.get("name") or "{?}").lower()
-        if name.startswith(("app.", "{", "dbreview", "role", "session_authorization")):
+        if name.startswith(("app.", "{", "dbreview", "role", "session_authorization", "search_path")):
             return True
     return False
 

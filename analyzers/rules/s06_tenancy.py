@@ -61,8 +61,9 @@ class TenantTableWithoutRls(Rule):
         organization-like table that much of the schema carries, or the columns the settings name) for
         which no migration runs `ALTER TABLE ... ENABLE ROW LEVEL SECURITY`. When no table has RLS at all,
         one finding for the design (critical where the schema holds patients, else a warning), listing
-        the tables. Nothing when the code separates tenants by schema (`schema_translate_map`, a
-        `search_path` set per tenant).
+        the tables; likewise one finding when fewer tables have RLS than lack it (a rollout begun). Each
+        table is its own finding when only a few lack it. Nothing when the code separates tenants by
+        schema (`schema_translate_map`, a `search_path` set per tenant).
     Why it matters:
         Tenant isolation then rests on every query remembering its WHERE clause: one missing filter
         and Organization A reads Organization B's data.
@@ -96,36 +97,53 @@ def tenant_session(engine, tenant_id):
             if scoped:
                 yield self._none_anywhere(scoped)
             return
-        for table in scoped:
+        missing = [t for t in scoped if not (rls.get(t.name) and rls[t.name].enabled)]
+        if len(missing) > len(scoped) - len(missing):
+            yield self._partial(missing, len(scoped))  # RLS only begun: one decision, the rest of the rollout
+            return
+        for table in missing:
             col = tenant_column(table, self.facts)
-            if col is not None and not (rls.get(table.name) and rls[table.name].enabled):
-                unread = unread_sql(self.facts, table.name)
-                note, severity = "", None
-                if unread:
-                    note = f"; migration SQL we could not read ({where(unread)}) may do it: check"
-                    severity = Severity.WARNING
-                yield self.finding(
-                    f"{table.label} is tenant-scoped ({col.name}) but no migration enables Row-Level Security on it{note}",
-                    first_line(table.span), f"table:{table.name}:rls", severity=severity,
-                )
+            unread = unread_sql(self.facts, table.name)
+            note, severity = "", None
+            if unread:
+                note = f"; migration SQL we could not read ({where(unread)}) may do it: check"
+                severity = Severity.WARNING
+            yield self.finding(
+                f"{table.label} is tenant-scoped ({col.name}) but no migration enables Row-Level Security on it{note}",
+                first_line(table.span), f"table:{table.name}:rls", severity=severity,
+            )
+
+    def _grade(self) -> tuple[Severity, str]:
+        """Critical where the schema holds patients (HIPAA), a warning elsewhere; a step lower, saying why,
+        when some migration SQL could not be read."""
+        unread = unread_sql(self.facts)
+        severity = Severity.CRITICAL if healthcare(self.facts) else Severity.WARNING
+        if not unread:
+            return severity, ""
+        return severity.lower(), f"; {len(unread)} piece(s) of migration SQL could not be read ({where(unread)}): check them"
 
     def _none_anywhere(self, scoped):
         """No table has RLS: one decision for the design, not one finding per table."""
-        unread = unread_sql(self.facts)
-        severity = Severity.CRITICAL if healthcare(self.facts) else Severity.WARNING
-        doubt = ""
-        if unread:
-            severity = Severity.WARNING if severity == Severity.CRITICAL else Severity.INFO
-            doubt = f"; {len(unread)} piece(s) of migration SQL could not be read ({where(unread)}): check them"
-        names = ", ".join(t.name for t in scoped[:5]) + (", ..." if len(scoped) > 5 else "")
-        return self.finding(
-            f"{len(scoped)} tenant-scoped tables ({names}) and no migration we could read enables Row-Level Security "
-            f"on any table{doubt}: isolation rests on every query's WHERE clause. If tenants are separated another "
-            "way (a schema or database per tenant), record it; else enable RLS",
-            first_line(scoped[0].span), "tenancy:no-rls", severity=severity,
-            related=[(first_line(t.span), t.name) for t in scoped[1:]],
-            covers=[identity_key(self.ID, f"table:{t.name}:rls") for t in scoped],
+        severity, doubt = self._grade()
+        return self.grouped(
+            f"{len(scoped)} tenant-scoped tables ({_names(scoped)}) and no migration we could read enables Row-Level "
+            f"Security on any table{doubt}: isolation rests on every query's WHERE clause. If tenants are separated "
+            "another way (a schema or database per tenant), record it; else enable RLS",
+            [(first_line(t.span), f"table:{t.name}:rls", t.name) for t in scoped], "tenancy:no-rls", severity=severity,
         )
+
+    def _partial(self, missing, scoped: int):
+        severity, doubt = self._grade()
+        return self.grouped(
+            f"Row-Level Security covers {scoped - len(missing)} of {scoped} tenant-scoped tables; {len(missing)} have "
+            f"none ({_names(missing)}){doubt}: their rows are isolated only by each query's WHERE clause",
+            [(first_line(t.span), f"table:{t.name}:rls", t.name) for t in missing], "tenancy:rls-partial",
+            severity=severity,
+        )
+
+
+def _names(tables) -> str:
+    return ", ".join(t.name for t in tables[:5]) + (", ..." if len(tables) > 5 else "")
 
 
 class RlsNotForced(Rule):
