@@ -65,7 +65,8 @@ class Rule:
 
 
     def grouped(
-        self, message: str, sites: list[tuple[Span, str, str]], anchor: str, *, severity: Severity | None = None
+        self, message: str, sites: list[tuple[Span, str, str]], anchor: str, *, severity: Severity | None = None,
+        unsure: Sequence[Unread] = (),
     ) -> Finding:
         """One finding for one fact seen in many places (a convention, a design): at the first site, the
         others as related locations. `sites` are (span, the anchor a finding of its own would have, a
@@ -73,7 +74,7 @@ class Rule:
         (span, _, _), rest = sites[0], sites[1:]
         return self.finding(
             message, span, anchor, severity=severity, related=[(s, note) for s, _, note in rest],
-            covers=[identity_key(self.ID, a) for _, a, _ in sites],
+            covers=[identity_key(self.ID, a) for _, a, _ in sites], unsure=unsure,
         )
 
 

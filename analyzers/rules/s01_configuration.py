@@ -6,7 +6,7 @@ from analyzers.facts.model import ListenerFact, SqlStatement, SqlUse
 from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
 from analyzers.rules.schema import (
-    app_calls, first_line, is_test_path, is_tooling_path, settings_read, unread_sql, uses_rls, where,
+    app_calls, first_line, is_test_path, is_tooling_path, migration_gaps, settings_read, where,
 )
 
 PER_TRANSACTION_EVENTS = ("after_begin", "begin")
@@ -142,15 +142,13 @@ def downgrade():
                 )
 
     def _no_rls(self, engines, listeners):
-        unread = unread_sql(self.facts)
-        doubt = (f"; {len(unread)} piece(s) of migration SQL could not be read ({where(unread)}), so a policy may "
-                 "hide there") if unread else ""
         return self.finding(
             "no RLS policy reads a session setting (`current_setting(...)`), so nothing here isolates tenants with "
-            f"Row-Level Security{doubt}. If the design calls for it (the checklist's), create policies on the tenant "
+            "Row-Level Security. If the design calls for it (the checklist's), create policies on the tenant "
             "tables and set their settings in an `after_begin` listener with set_config(..., true)",
             first_line(engines[0].span), "rls-variables:none", severity=Severity.INFO,
             covers=[identity_key(self.ID, f"rls-variable:{v}") for v in ("app.current_user_id", "app.current_tenant_id")],
+            unsure=[u for u in migration_gaps(self.facts) if u.table is None and u.text is None],
         )
 
 

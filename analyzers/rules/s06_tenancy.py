@@ -113,32 +113,30 @@ def tenant_session(engine, tenant_id):
                 first_line(table.span), f"table:{table.name}:rls", severity=severity,
             )
 
-    def _grade(self) -> tuple[Severity, str]:
-        """Critical where the schema holds patients (HIPAA), a warning elsewhere; a step lower, saying why,
-        when some migration SQL could not be read."""
-        unread = unread_sql(self.facts)
-        severity = Severity.CRITICAL if healthcare(self.facts) else Severity.WARNING
-        if not unread:
-            return severity, ""
-        return severity.lower(), f"; {len(unread)} piece(s) of migration SQL could not be read ({where(unread)}): check them"
+    def _design(self) -> tuple[Severity, list]:
+        """Critical where the schema holds patients (HIPAA), a warning elsewhere; unsure (info, saying
+        what) when migration SQL that could not be read may enable RLS on any table."""
+        anywhere = [u for u in migration_gaps(self.facts) if u.table is None and u.text is None]
+        return (Severity.CRITICAL if healthcare(self.facts) else Severity.WARNING), anywhere
 
     def _none_anywhere(self, scoped):
         """No table has RLS: one decision for the design, not one finding per table."""
-        severity, doubt = self._grade()
+        severity, unsure = self._design()
         return self.grouped(
-            f"{len(scoped)} tenant-scoped tables ({_names(scoped)}) and no migration we could read enables Row-Level "
-            f"Security on any table{doubt}: isolation rests on every query's WHERE clause. If tenants are separated "
-            "another way (a schema or database per tenant), record it; else enable RLS",
-            [(first_line(t.span), f"table:{t.name}:rls", t.name) for t in scoped], "tenancy:no-rls", severity=severity,
+            f"{len(scoped)} tenant-scoped tables ({_names(scoped)}) and no migration enables Row-Level Security on "
+            "any table: isolation rests on every query's WHERE clause. If tenants are separated another way (a "
+            "schema or database per tenant), record it; else enable RLS",
+            [(first_line(t.span), f"table:{t.name}:rls", t.name) for t in scoped], "tenancy:no-rls",
+            severity=severity, unsure=unsure,
         )
 
     def _partial(self, missing, scoped: int):
-        severity, doubt = self._grade()
+        severity, unsure = self._design()
         return self.grouped(
             f"Row-Level Security covers {scoped - len(missing)} of {scoped} tenant-scoped tables; {len(missing)} have "
-            f"none ({_names(missing)}){doubt}: their rows are isolated only by each query's WHERE clause",
+            f"none ({_names(missing)}): their rows are isolated only by each query's WHERE clause",
             [(first_line(t.span), f"table:{t.name}:rls", t.name) for t in missing], "tenancy:rls-partial",
-            severity=severity,
+            severity=severity, unsure=unsure,
         )
 
 
