@@ -482,3 +482,13 @@ def _proxy_payer(s: Subject, message: str) -> str:
 @advises("BIL005")
 def _overrides(s: Subject, message: str) -> str:
     return "Add a table of subscription overrides: owner, type (CHECK on its values), value, start, end, and who granted it."
+
+
+# -- the suppression comments themselves ------------------------------------------------------
+
+
+@advises("SUP001")
+def _unused_suppression(s: Subject, message: str) -> str:
+    named = f" (it names {_code(s.owner)})" if s.owner not in ("", "*") else ""
+    return f"Remove the comment{named}, or correct the rule it names so that it covers the finding it was written for."
+

@@ -107,7 +107,7 @@ def _rls_note(facts: Facts) -> str:
     unread = unread_sql(facts)
     if not unread:
         return ""
-    return f" {len(unread)} migration statement(s) could not be read statically (first {at(unread[0])}): check them for RLS too."
+    return f" {len(unread)} part(s) of the migrations could not be read statically (first {at(unread[0])}): check them for RLS too."
 
 
 def _has_fk(table: TableFact, column: ColumnFact, facts: Facts) -> bool:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
 PACKS_DIR = Path(__file__).parent / "checklists"
+_CONDITION = re.compile(r"[a-z_]+(?: (?:and|or) [a-z_]+)*")
 
 
 class ChecklistError(Exception):
@@ -45,6 +46,7 @@ class Item:
     section_id: str
     text: str
     group: str | None = None  # the key of its Group, in sections that have groups
+    applies_when: str = ""  # when the item applies to a target (analyzers/rules/applicability.py); "" always
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,9 +409,12 @@ class _Parser(_Source):
         return Section(sid, number, title, scope, tuple(groups), tuple(items), tuple(questions))
 
     def _item(self, e: _Entry, sid: str, group: str | None) -> Item:
-        e.allow("id", "text")
+        e.allow("id", "text", "applies_when")
         iid = self._prefixed(e, f"{sid}.{group}." if group else f"{sid}.", sid)
-        return Item(iid, sid, e.text("text"), group)
+        when = e.text("applies_when", required=False)
+        if when and not _CONDITION.fullmatch(when):
+            e.fail(f"{e.what}: applies_when must be names joined by 'and' / 'or', not {when!r}", "applies_when")
+        return Item(iid, sid, e.text("text"), group, when)
 
     @staticmethod
     def _prefixed(e: _Entry, prefix: str, sid: str) -> str:

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analyzers import confine
 from analyzers.settings import Settings, load_settings
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -16,7 +17,12 @@ SKIP_DIRS = {
     ".pytest_cache", ".ruff_cache", "site-packages", ".eggs", "dist", "build", ".idea", ".vscode",
 }
 # A Python file is read only if it mentions one of these: most of a large tree never reaches the parser.
-MARKERS = (b"sqlalchemy", b"sqlmodel", b"alembic", b"mapped_column", b"Column(", b"__tablename__", b"relationship(", b"down_revision")
+# Password hashing is read wherever it is (a service, not the model), so a `password` column is judged
+# against it.
+MARKERS = (
+    b"sqlalchemy", b"sqlmodel", b"alembic", b"mapped_column", b"Column(", b"__tablename__", b"relationship(",
+    b"down_revision", b"bcrypt", b"argon2", b"passlib", b"hash_password", b"generate_password_hash",
+)
 DOC_DIRS = ("docs",)
 
 
@@ -75,6 +81,9 @@ def discover(root: Path, settings: Settings | None = None) -> Layout:
             if excluded is not None and excluded(rel):
                 continue
             try:
+                if entry.is_symlink() and (leads_to := confine.link_leaves(str(layout.root), entry.path)) is not None:
+                    layout.skipped.append((rel, f"skipped: a symbolic link out of the repository (to {leads_to})"))
+                    continue
                 if entry.is_dir():
                     name = entry.name
                     if name in SKIP_DIRS or name.endswith(".egg-info") or os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
@@ -106,7 +115,7 @@ def _file(layout: Layout, entry: os.DirEntry[str], rel: str) -> None:
             return
         layout.python.append(Candidate(rel, st.st_size, st.st_mtime_ns))
     elif name == "alembic.ini":
-        layout.alembic_ini.append((rel, _script_location(Path(entry.path))))
+        layout.alembic_ini.append((rel, _script_location(str(layout.root), rel)))
     elif name.endswith(".md") and _is_doc(rel, layout.settings):
         layout.docs.append(rel)
 
@@ -117,12 +126,12 @@ def _is_doc(rel: str, settings: Settings) -> bool:
     return any(part in DOC_DIRS for part in rel.split("/")[:-1])
 
 
-def _script_location(path: Path) -> str:
+def _script_location(root: str, rel: str) -> str:
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read(path, encoding="utf-8")
+        parser.read_string(confine.read_text(root, rel))
         return parser.get("alembic", "script_location", fallback="")
-    except (configparser.Error, UnicodeDecodeError):
+    except (OSError, configparser.Error):
         return ""
 
 

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import gc
 import hashlib
+import itertools
 import multiprocessing
 import os
 import pickle
@@ -18,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from analyzers import suppressions
-from analyzers.discover import Candidate, Layout, decode, discover, relevant
+from analyzers import confine, suppressions
+from analyzers.discover import MAX_FILE_BYTES, Candidate, Layout, decode, discover, relevant
 from analyzers.facts.link import link
-from analyzers.facts.model import DocFact, Facts, ModuleFacts, SqlStatement
+from analyzers.facts.model import DocFact, Facts, ModuleFacts, Span, SqlStatement, Unread
 from analyzers.findings import Finding, ScanError, ScanResult, with_identity
+from analyzers.isolate import LimitExceeded, run_limited
 from analyzers.settings import Settings
 
 # Worker processes are started only for this much Python to parse (measured on 2 cores: below it the
@@ -32,7 +34,14 @@ PARALLEL_MIN_BYTES = 512 * 1024
 FORKSERVER_MIN_BYTES = 1536 * 1024
 CHUNK_MIN_BYTES = 48 * 1024  # one task for a worker: small enough to share the tail evenly
 MAX_PROCESSES = 4  # this process and up to three workers; more cores help little at this size
+# Parsing costs 60-110x a module's size in memory, and ~400x for one of short statements: a file this
+# big is parsed in a child that may grow by ISOLATED_MEMORY (a real 3 MB migration needs ~340 MB),
+# so the whole scan stays under 500 MB. See docs/reliability.md.
+ISOLATE_MIN_BYTES = 256 * 1024
+ISOLATED_MEMORY = 400 * 1024 * 1024
+ISOLATED_SECONDS = 120
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+CHECKLIST = "database"  # the pack whose items the rules serve
 
 
 @dataclass(slots=True)
@@ -70,7 +79,8 @@ def scan(
     when it is not a directory with Python in it, settings.SettingsError when its settings cannot be
     used."""
     from analyzers.answers import draft_answers
-    from analyzers.rules import run_rules
+    from analyzers.checklist import load_checklist
+    from analyzers.rules import applicability, rule_info, run_rules
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -92,28 +102,42 @@ def scan(
     t2 = time.perf_counter()
     facts = _Linked(root=str(layout.root), settings=settings)
     modules = []
+    unread = [Unread("file", Span(path, 1, 1), why) for path, why in layout.skipped if path.endswith(".py")]
     for path, entry in sorted(entries.items()):
         if entry.warning:
             errors.append(ScanError(path, entry.warning))
         if entry.facts is None:
+            if entry.warning:  # not read at all (NUL bytes, unreadable, the extractor failed)
+                unread.append(Unread("file", Span(path, 1, 1), entry.warning))
             continue
         modules.append(entry.facts)
         errors.extend(ScanError(path, msg, line) for line, msg in entry.facts.errors)
-    link(facts, modules)
+    link(facts, modules, unread)
     facts.docs = [_doc(layout.root, d) for d in layout.docs]
     timings["link"] = time.perf_counter() - t2
 
     t3 = time.perf_counter()
     findings, rule_errors = run_rules(facts, on_findings=on_findings, is_cancelled=is_cancelled)
     errors.extend(rule_errors)
-    # Every finding's file was read for its evidence: its text is at hand for `# dbreview: ignore`.
-    findings = suppressions.apply(findings, lambda path: "\n".join(facts.sources.get(path, ())))
+    items = {i.id: i.applies_when for i in load_checklist(CHECKLIST).items}
+    not_applicable = applicability.not_applicable(facts, items)
+    findings = [f for f in findings if f.item_id not in not_applicable]
+    # Every finding's file was read for its evidence: its text is at hand for `# dbreview: ignore`;
+    # the other files that mention "dbreview:" are read for comments that suppress nothing.
+    findings = suppressions.apply(
+        findings,
+        lambda path: "\n".join(facts.lines(Span(path, 1, suppressions.WHOLE_FILE))),
+        also=[m.path for m in modules if m.marked],
+        rule_item=lambda rule_id: info.item_id if (info := rule_info(rule_id)) else None,
+        enabled=settings.rule_enabled,
+    )
     result = ScanResult(
         root=str(layout.root),
         findings=with_identity(findings),
         errors=errors,
         files_scanned=len(layout.python),
         drafted_answers=draft_answers(facts),
+        not_applicable=not_applicable,
     )
     timings["rules"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0
@@ -182,8 +206,11 @@ def _read_all(
     if progress:
         progress("reading", total - len(todo), total)
     sizes = {cand.path: cand for cand, _ in todo}
+    big = [(cand, data) for cand, data in todo if len(data) >= ISOLATE_MIN_BYTES]
+    small = [(cand, data) for cand, data in todo if len(data) < ISOLATE_MIN_BYTES]
     with _no_gc():
-        for path, (facts, warning) in _extract_all(todo, jobs, progress, total, is_cancelled):
+        parsed = _extract_all(small, jobs, progress, total, is_cancelled)
+        for path, (facts, warning) in itertools.chain(parsed, _extract_isolated(big, is_cancelled)):
             cand, (digest, racy) = sizes[path], pending[path]
             entries[path] = _Entry(cand.size, cand.mtime_ns, digest, facts, warning, racy)
     if progress:
@@ -192,8 +219,7 @@ def _read_all(
 
 
 def _read_bytes(root: str, rel: str) -> bytes:
-    with open(os.path.join(root, rel), "rb") as fh:
-        return fh.read()
+    return confine.read_bytes(root, rel, MAX_FILE_BYTES)  # it may have grown since discovery
 
 
 _RACY_NS = 2_000_000_000  # coarse file system clocks: an mtime this close to the read is not trusted
@@ -387,21 +413,45 @@ def _extract(path: str, data: bytes) -> tuple[ModuleFacts | None, str | None]:
     if "\ufffd" in text and b"\xef\xbf\xbd" not in data:
         warning = "not valid in its declared encoding: undecodable bytes were replaced"
     try:
-        return extract_module(path, text), warning
+        facts = extract_module(path, text)
+    except MemoryError:
+        raise  # in a limited child: the reason it is skipped
     except Exception as exc:  # noqa: BLE001 - an extractor bug on one file must not lose the others
         return None, f"facts could not be read ({type(exc).__name__}: {exc})"
+    facts.marked = suppressions.MARKER in text
+    return facts, warning
+
+
+def _extract_isolated(
+    todo: list[tuple[Candidate, bytes]], is_cancelled: Callable[[], bool] | None
+) -> Iterator[tuple[str, tuple[ModuleFacts | None, str | None]]]:
+    """Files big enough to threaten the memory budget, one at a time, each in a child process that
+    may grow by ISOLATED_MEMORY: over it (or over ISOLATED_SECONDS) the file is skipped with the reason."""
+    for cand, data in todo:
+        if is_cancelled and is_cancelled():
+            return
+        try:  # from the fork server, never a fork of this process: its free heap would count for nothing
+            found = run_limited(
+                _extract, (cand.path, data), memory=ISOLATED_MEMORY, seconds=ISOLATED_SECONDS, context=_forkserver(),
+                is_cancelled=is_cancelled,
+            )
+        except LimitExceeded as exc:
+            if is_cancelled and is_cancelled():
+                return  # nothing learned: not an entry for the cache
+            found = None, f"skipped: {len(data) // 1024} KiB of Python that {exc}"
+        yield cand.path, found
 
 
 def _doc(root: Path, rel: str) -> DocFact:
     title = rel.rsplit("/", 1)[-1].removesuffix(".md")
     lines = 0
     try:
-        with open(root / rel, encoding="utf-8", errors="replace") as fh:
-            for lines, line in enumerate(fh, 1):
-                if lines < 40 and line.startswith("# ") and title == rel.rsplit("/", 1)[-1].removesuffix(".md"):
-                    title = line[2:].strip()
+        text = confine.read_text(str(root), rel)
     except OSError:
-        pass
+        text = ""
+    for lines, line in enumerate(text.splitlines(), 1):
+        if lines < 40 and line.startswith("# ") and title == rel.rsplit("/", 1)[-1].removesuffix(".md"):
+            title = line[2:].strip()
     return DocFact(rel, title, lines)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from analyzers import confine
 from analyzers.findings import Severity
 
 FILES = (".dbreview.toml", "pyproject.toml")
@@ -117,9 +118,8 @@ def _read(path: Path, where: str, top: Path, *, pyproject: bool) -> dict[str, An
         raise SettingsError(f"{where}: cannot be read: a broken or looping symbolic link") from None
     if not real.is_relative_to(top):
         raise SettingsError(f"{where}: a symbolic link to {real}, outside the repository: settings are read only from inside it")
-    try:
-        with open(real, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
+    try:  # through the one reader of targets: a FIFO or a device is refused, not waited on
+        data = confine.read_bytes(str(top), real.relative_to(top).as_posix(), MAX_BYTES + 1)
     except OSError as exc:
         raise SettingsError(f"{where}: cannot be read: {exc.strerror or exc}") from None
     if len(data) > MAX_BYTES:
@@ -166,9 +166,9 @@ def _strings(data: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
 
 
 def _rule_ids() -> list[str]:
-    from analyzers.rules import all_rules  # every rule module: only once a file pins something
+    from analyzers.rules import rule_infos  # every rule module: only once a file pins something
 
-    return [rule.ID for rule in all_rules()]
+    return [info.id for _, info in rule_infos()]
 
 
 def _rules(entries: tuple[str, ...], key: str, where: str, known: set[str]) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ and `demo` hand over to `tui.cli.run_app`, which the tests replace)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -360,28 +361,53 @@ def test_export_writes_the_saved_review_with_its_decisions(
 
 
 def test_rules_lists_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
-    from analyzers.rules import all_rules
+    """The static rules, then the ones only `dbreview verify` raises; each explained in full."""
+    from analyzers.rules import all_rules, proof_rules
 
     assert cli.main(["rules"]) == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert listed == [rule.ID for rule in all_rules()]
-    assert cli.main(["rules", listed[0]]) == 0
-    assert "Why it matters:" in capsys.readouterr().out
+    assert listed == [rule.ID for rule in all_rules()] + ["SUP001"] + [rule.ID for rule in proof_rules()], (
+        "the rules, the check of suppression comments, then verify's"
+    )
+    for rule_id in (listed[0], "VER006"):
+        assert cli.main(["rules", rule_id]) == 0
+        assert "Why it matters:" in capsys.readouterr().out
     assert cli.main(["rules", "NOPE999"]) == 2
 
 
-def test_python_m_tui_runs_the_command_without_importing_textual(tmp_path: Path) -> None:
-    from analyzers.rules import all_rules
+DBREVIEW = str(Path(sys.executable).with_name("dbreview"))  # the installed command, beside this Python
+
+
+def test_the_command_runs_headless_without_importing_textual(tmp_path: Path) -> None:
+    from analyzers.rules import all_rules, proof_rules
 
     code = (
-        "import sys, runpy; sys.argv = ['dbreview', 'rules']\n"
-        "try:\n    runpy.run_module('tui', run_name='__main__')\n"
-        "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+        "import sys; from tui.cli import main; sys.argv = ['dbreview', 'rules']\n"
+        "assert main() == 0\n"
         "assert 'textual' not in sys.modules, 'headless commands must not pay for Textual'\n"
     )
     env = {"DBREVIEW_DATA_DIR": str(tmp_path), "PATH": ""}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
-    assert len(done.stdout.splitlines()) == len(all_rules())
-    version = subprocess.run([sys.executable, "-m", "tui", "--version"], capture_output=True, text=True)
+    assert len(done.stdout.splitlines()) == len(all_rules()) + 1 + len(proof_rules())  # and SUP001, and verify's
+    version = subprocess.run([DBREVIEW, "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("dbreview ")
+
+
+def test_run_inside_a_target_the_command_never_imports_the_targets_modules(tmp_path: Path) -> None:
+    """A target may hold modules named like ours or our dependencies: run from inside it, `dbreview`
+    imports none of them (there is no `python -m` entry point, which would put the target first)."""
+    target = tmp_path / "target"
+    mark = tmp_path / "imported"
+    for module in ("tomllib.py", "platformdirs.py", "sqlalchemy.py", "analyzers/__init__.py", "tui/__init__.py",
+                   "tui/cli.py", "tui/__main__.py"):
+        (target / module).parent.mkdir(parents=True, exist_ok=True)
+        (target / module).write_text(f"open({str(mark)!r}, 'a').write({module!r} + '\\n')\n")
+    (target / "models.py").write_text("from sqlalchemy import Column\n")
+    env = {**os.environ, "DBREVIEW_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run([DBREVIEW, "scan", "."], cwd=target, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert not mark.exists(), mark.read_text()
+    import importlib.util
+
+    assert importlib.util.find_spec("tui.__main__") is None, "no `python -m tui` entry point"

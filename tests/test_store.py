@@ -395,7 +395,7 @@ def test_a_snapshot_of_2000_findings_reads_each_table_once(store: ReviewStore):
         event.remove(engine, "before_cursor_execute", listen)
     assert len(snap.findings) == 2000 and sum(len(f.notes) for f in snap.findings) == 200
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) <= 8, selects
+    assert len(selects) <= 10, selects  # one per table: verify_runs and proofs are the last two
 
 
 def test_the_session_package_never_imports_textual_and_loads_sqlalchemy_only_for_the_store():

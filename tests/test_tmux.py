@@ -144,7 +144,7 @@ def scanned(screen: list[str]) -> bool:
 def demo_in_tmux(tmp_path, request):
     term = request.param
     app = Tmux(
-        [sys.executable, "-m", "tui", "demo"],
+        [str(Path(sys.executable).with_name("dbreview")), "demo"],
         {"TERM": term, "DBREVIEW_DATA_DIR": str(tmp_path / "data")},
         tmp_path,
     )

@@ -159,7 +159,7 @@ async def test_search_keeps_to_the_scan_limits_and_says_when_nothing_matched(dem
 
         options = app.screen.query_one(OptionList)
         texts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
-        assert texts == ["notes.txt:1  a zebracorn in plain text"]
+        assert texts == ["notes.txt:1 a zebracorn in plain text"]
         from textual.widgets import Input
 
         app.screen.query_one(Input).value = "qqxxqq"

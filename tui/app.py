@@ -10,12 +10,14 @@ from datetime import datetime
 from pathlib import Path
 from collections.abc import Callable
 
+from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from analyzers.checklist import load_checklist
 from tui import keymap, prefs
 from tui.commands import ChecklistCommands
+from tui.reports.sanitize import one_line, printable
 from tui.screens.main import MainScreen
 
 DOC_READ_AFTER = 1.5  # seconds a document stays open before it counts as read
@@ -59,6 +61,11 @@ class ReviewApp(App[None]):
         elif _sixteen_colours():
             self.theme = "ansi-dark"
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout=None, markup: bool = False) -> None:
+        """Every notification (screens and widgets notify through here): what it quotes (names, paths,
+        messages) shows as text, never as markup, with control characters as placeholders."""
+        super().notify(printable(message), title=one_line(title), severity=severity, timeout=timeout, markup=False)
+
     @property
     def review(self):
         return self.main.review
@@ -99,7 +106,8 @@ class ReviewApp(App[None]):
 
     async def action_quit(self) -> None:
         self.main.save_cursor()  # the debounce timer may not have fired yet
-        self.exit()
+        problem = self.main.not_saving  # said again on the terminal, where it stays after the app
+        self.exit(return_code=2 if problem else 0, message=Text(f"dbreview: {one_line(problem)}") if problem else None)
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)

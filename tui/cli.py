@@ -132,6 +132,25 @@ def _parser() -> argparse.ArgumentParser:
     add_rule_options(sub)
     add_gate_options(sub)
 
+    sub = command(
+        "verify", _cmd_verify,
+        "prove the findings on a throwaway PostgreSQL: the migrations run in a sandbox, then the catalog and two "
+        "tenants' rows are checked (never connects to a database of yours)",
+    )
+    sub.add_argument("path", metavar="PATH")
+    _report_options(sub)
+    sub.add_argument("--postgres-bin", metavar="DIR", help="the folder with initdb and postgres (default: the machine's, else the embedded one)")
+    sub.add_argument(
+        "--allow-imports", action="store_true",
+        help="run revision files that import more than alembic, sqlalchemy and the standard library",
+    )
+    sub.add_argument(
+        "--sql", action="store_true",
+        help="print the SQL the migrations would run (`alembic upgrade --sql` through the replacement env.py) and exit",
+    )
+    add_rule_options(sub)
+    add_gate_options(sub)
+
     sub = command("export", _cmd_export, "write the saved review of a repository, with the reviewer's decisions")
     sub.add_argument("path", metavar="PATH")
     _report_options(sub)
@@ -215,17 +234,28 @@ def _data_dir(args: argparse.Namespace) -> Path:
 
 
 def _reviewer(args: argparse.Namespace) -> str:
+    """--reviewer, else the login name; a name that would not show as itself is refused (exit 2)."""
+    from tui.reports.sanitize import name_problem
+
     given = getattr(args, "reviewer", None)
     if given and given.strip():
-        return given.strip()
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name in some containers
-        return "reviewer"
+        name, where = given.strip(), "--reviewer"
+    else:
+        try:
+            name, where = getpass.getuser(), "the login name (give --reviewer NAME)"
+        except (OSError, KeyError):  # no login name in some containers
+            return "reviewer"
+    problem = name_problem(name)
+    if problem:
+        raise UsageError(f"{where} is not usable as a reviewer's name: {problem}")
+    return name
 
 
 def _say(line: str) -> None:
-    print(f"{PROG}: {line}", file=sys.stderr)
+    """One line to stderr; what it quotes (paths, names) cannot act on the terminal."""
+    from tui.reports.sanitize import one_line
+
+    print(f"{PROG}: {one_line(line)}", file=sys.stderr)
 
 
 # -- open and demo: the terminal app ----------------------------------------------------------------
@@ -240,13 +270,14 @@ def _open_repository(path: Path, args: argparse.Namespace) -> int:
     from analyzers.discover import TargetError, discover
     from analyzers.settings import Settings
 
+    reviewer = _reviewer(args)
     try:
         repo = discover(path.expanduser(), Settings()).root  # the app itself reports bad settings
     except TargetError as exc:
         raise UsageError(str(exc)) from None
     data = _data_dir(args)
     _open_store(data, create=True).close()  # type: ignore[union-attr]  # a corrupt or newer file is refused here, untouched
-    return run_app(repo=repo, data_dir=data, reviewer=_reviewer(args))
+    return run_app(repo=repo, data_dir=data, reviewer=reviewer)
 
 
 def run_app(*, repo: Path, data_dir: Path, reviewer: str) -> int:
@@ -448,15 +479,13 @@ def _render(args: argparse.Namespace, snapshot: ReviewSnapshot) -> str:
 
 
 def _write(text: str, output: str | None) -> None:
-    text = text if text.endswith("\n") else text + "\n"
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
+    """A report to stdout or, whole or not at all, to a file (tui/output.py)."""
+    from tui import output as report_output
+
     try:
-        Path(output).expanduser().write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+        report_output.write(text if text.endswith("\n") else text + "\n", output)
+    except report_output.NotWritten as exc:
+        raise UsageError(str(exc)) from None
 
 
 def explain_layout(found: Scan) -> str:
@@ -567,6 +596,83 @@ def _revision_summary(revisions: list) -> str:
     if not heads:
         return f"{count}, no head found (a cycle, or revisions without ids)"
     return f"{count}, {len(heads)} heads: {one_line(', '.join(heads))} (branches not merged)"
+
+
+# -- verify ---------------------------------------------------------------------------------------
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from analyzers.discover import TargetError
+    from analyzers.engine import scan
+    from analyzers.verify.result import VerifyError
+    from tui.proving import open_severities, record, run_verification
+    from tui.review import git_commit
+    from tui.session.state import snapshot_from_scan
+
+    target = Path(args.path).expanduser()
+    if not target.is_dir():
+        raise UsageError(f"{target}: {'not a directory' if target.exists() else 'no such file or directory'}")
+    settings = target_settings(target, args)
+    try:
+        found = scan(target, settings=settings, cache_dir=paths.scan_cache_dir())
+    except TargetError as exc:
+        raise UsageError(str(exc)) from None
+    if args.sql:
+        return _offline_sql(found, args)
+    root = Path(found.result.root)
+    try:
+        done = run_verification(
+            root, found, reviewer=_reviewer(args), commit=git_commit(root), postgres_bin=args.postgres_bin,
+            allow_imports=args.allow_imports, progress=_progress_text(), data_dir=_data_dir(args),
+        )
+    except VerifyError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\x1b[K")
+    snapshot = done.onto(snapshot_from_scan(done.scan_result(found.result), CHECKLIST, datetime.now(UTC)))
+    store = _open_store(_data_dir(args), create=False)
+    info = store.find_review(str(root), CHECKLIST) if store else None
+    if store is not None:
+        with store:
+            if info is not None:  # the saved review gets this scan and its proofs, as the app would
+                store.apply_scan(info.id, found.result, _reviewer(args), commit=git_commit(root))
+                record(store, info.id, done, _reviewer(args))
+    _write(_render(args, snapshot), args.output)
+    _say(f"verify: {done.state.outcome}" + (" (recorded in the saved review)" if info is not None else ""))
+    return gate(open_severities(snapshot), settings, args)
+
+
+def _offline_sql(found: Scan, args: argparse.Namespace) -> int:
+    """`verify --sql`: each tree's `alembic upgrade base:heads --sql`, rendered in the sandbox."""
+    from analyzers.verify.result import VerifyError
+    from analyzers.verify.run import offline_sql
+
+    try:
+        trees = offline_sql(found.result.root, found=found, allow_imports=args.allow_imports)
+    except VerifyError as exc:
+        raise UsageError(str(exc)) from None
+    parts = []
+    for tree in trees:
+        parts.append(f"-- dbreview verify --sql: {tree.tree}")
+        if tree.sql is not None:
+            parts.append(tree.sql.rstrip("\n"))
+        else:
+            parts.append(f"-- not rendered: {tree.error}")
+            _say(f"{tree.tree}: the SQL could not be rendered offline: {(tree.error or '').splitlines()[0] if tree.error else ''}")
+    _write("\n".join(parts) if parts else "-- no Alembic revisions", args.output)
+    return 0
+
+
+def _progress_text() -> Callable[[str], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(what: str) -> None:
+        sys.stderr.write(f"\r\x1b[K{what[:100]}")
+        sys.stderr.flush()
+
+    return show
 
 
 # -- saved reviews: export and sessions -------------------------------------------------------------
@@ -694,13 +800,14 @@ def session_line(summary: ReviewSummary) -> str:
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
-    from analyzers.rules import all_rules, describe, rule_info
+    from analyzers.rules import rule_info, rule_infos
 
     if args.rule_id:
         info = rule_info(args.rule_id.upper())
         if info is None:
             raise UsageError(f"no rule {args.rule_id}; `{PROG} rules` lists them")
-        print(f"{info.id}  {info.severity}  item {info.item_id}\n{info.title}\n")
+        item = f"item {info.item_id}" if info.item_id else "the item of the rule it names"
+        print(f"{info.id}  {info.severity}  {item}\n{info.title}\n")
         for head, body in (("What it checks", info.what), ("Why it matters", info.why)):
             if body:
                 print(f"{head}: {body}\n")
@@ -709,7 +816,6 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         if info.instead:
             print(f"Instead: {info.instead}")
         return 0
-    for rule in all_rules():
-        info = describe(rule)
-        print(f"{info.id:<7} {info.severity:<8} {info.item_id:<12} {info.title}")
+    for _, info in rule_infos():
+        print(f"{info.id:<7} {info.severity:<8} {info.item_id or '(its rule)':<12} {info.title}")
     return 0

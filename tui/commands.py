@@ -7,7 +7,9 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tui import untrusted
 from tui.labels import plain
+from tui.reports.sanitize import one_line
 
 
 class ChecklistCommands(Provider):
@@ -25,7 +27,7 @@ class ChecklistCommands(Provider):
         for q in review.checklist.questions:
             yield f"{q.id} {plain(q.text)}", f"question:{q.id}"
         for f in review.findings.values():
-            yield f"{f.rule_id} {f.message[:80]} ({f.path}:{f.start_line})", f"finding:{f.fingerprint}"
+            yield one_line(f"{f.rule_id} {f.message[:80]} ({f.path}:{f.start_line})"), f"finding:{f.fingerprint}"
 
     def _go(self, node_id: str) -> None:
         self.app.main.goto(node_id)
@@ -35,8 +37,8 @@ class ChecklistCommands(Provider):
         for text, node_id in self._entries():
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(self._go, node_id), help="go to")
+                yield Hit(score, untrusted.highlighted(matcher, text), partial(self._go, node_id), text=text, help="go to")
 
     async def discover(self) -> Hits:
         for text, node_id in list(self._entries())[:40]:
-            yield DiscoveryHit(text, partial(self._go, node_id), help="go to")
+            yield DiscoveryHit(untrusted.line(text), partial(self._go, node_id), text=text, help="go to")

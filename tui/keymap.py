@@ -92,6 +92,8 @@ KEYS: tuple[Key, ...] = (
     Key("copy.markdown", REVIEW, "Y", "copy_markdown", "Copy as Markdown", "copy the finding as Markdown"),
     Key("pair.follow", REVIEW, "F", "follow", "Follow", "follow the other reviewer's cursor (pair review); again to stop"),
     Key("edit", REVIEW, "e", "edit", "Edit", "open $VISUAL / $EDITOR at the finding's line"),
+    Key("verify", REVIEW, "V", "verify", "Verify on PostgreSQL",
+        "prove the findings on a throwaway PostgreSQL: the migrations in a sandbox, the catalog, two tenants' rows"),
     Key("pane.next", REVIEW, "tab", "app.focus_next", "Pane", "switch between the checklist and the source", palette=False),
     Key("prefs.auto-advance", REVIEW, "", "toggle_auto_advance", "Auto-advance on/off",
         "after c, d or x, go on to the next untriaged finding (saved in your preferences)"),

@@ -44,7 +44,10 @@ def counts(findings: list[FindingState]) -> Text:
     return text
 
 
-def finding_label(f: FindingState, marked: bool = False, rescanned: bool = False) -> Text:
+PROOF_STYLE = {"proven": "bold red", "refuted": "green"}
+
+
+def finding_label(f: FindingState, marked: bool = False, rescanned: bool = False, proof: str | None = None) -> Text:
     glyph, style = SEVERITY_GLYPH[f.severity]
     disp, disp_style = DISPOSITION_GLYPH[Disposition(f.disposition)]
     label = Text.assemble((glyph, style), (disp, disp_style), ("*", "bold magenta") if marked else " ")
@@ -57,6 +60,8 @@ def finding_label(f: FindingState, marked: bool = False, rescanned: bool = False
             label.append(" (moved: look again)", "italic yellow")
         elif f.detection == Detection.REGRESSED or (f.detection == Detection.NEW and rescanned):
             label.append(f" ({f.detection})", "italic")  # on a first scan everything is new: say nothing
+        if proof:  # `dbreview verify` showed it on a real PostgreSQL (or showed it wrong)
+            label.append(f" [{proof}]", PROOF_STYLE.get(proof.split()[0], "italic"))
     return label
 
 

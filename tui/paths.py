@@ -58,3 +58,8 @@ def config_file() -> Path:
     platform's user config dir. Never in a reviewed repository, never created until saved."""
     chosen = os.environ.get(CONFIG_ENV_VAR) or platformdirs.user_config_dir("dbreview", appauthor=False)
     return Path(chosen).expanduser() / "config.toml"
+
+
+def postgres_template_dir(base: Path) -> Path:
+    """A fresh initdb that `dbreview verify` copies instead of running initdb again."""
+    return base / "postgres-template"

@@ -3,6 +3,8 @@ through the store at once. No Textual here: screens call this, tests drive it di
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +64,8 @@ class Review:
         self.answers: dict[str, AnswerState] = dict(snap.answers)
         self.scan_errors = snap.scan_errors
         self.not_applicable: dict[str, str] = dict(snap.not_applicable)  # the scan's suggestion: item -> why
+        self.proofs = snap.proofs  # fingerprint -> what the latest `verify` showed on PostgreSQL
+        self.verification = snap.verification
         self.last_event = max((e.id for e in snap.events), default=0)
         self.docs_read: set[str] = self.store.docs_read(self.info.id)
         self.rescanned = sum(1 for e in snap.events if e.kind == "scan") > 1  # "new" means something now
@@ -69,6 +73,11 @@ class Review:
 
     def snapshot(self):
         return self.store.snapshot(self.info.id)
+
+    def proof_label(self, fingerprint: str) -> str | None:
+        """`proven`, `refuted`, or `proven at <commit>` once the code has moved on; None unproven."""
+        proof = self.proofs.get(fingerprint)
+        return proof.label(self.info.commit) if proof else None
 
     def findings_of(self, item_id: str) -> list[FindingState]:
         """Present findings first, worst first, then by place; resolved ones last."""
@@ -204,10 +213,29 @@ class Review:
         return self.store.apply_scan(self.info.id, result, self.reviewer, commit=git_commit(self.repo))
 
 
+# git on a repository under review runs nothing of the repository's: not its fsmonitor, hooks, pager,
+# external diff, textconv or filter commands (set in its .git/config), nor the machine's or user's config.
+_GIT_SAFE = ("-c", "core.fsmonitor=", "-c", "core.hooksPath=/dev/null", "-c", "core.pager=cat", "--no-pager")
+_GIT_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0",
+    "GIT_OPTIONAL_LOCKS": "0", "GIT_PAGER": "cat", "PAGER": "cat",
+}
+_DIFFS = {"diff", "log", "show"}  # commands that would run an external diff or a textconv
+
+
 def _git(repo: Path, *args: str) -> str | None:
     """What a git command prints in the repository; None when it is no git work tree (never fatal)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")} | _GIT_ENV
+    base = ["git", *_GIT_SAFE, "-C", str(repo)]
+    if args[0] in _DIFFS:
+        args = (args[0], "--no-ext-diff", "--no-textconv", *args[1:])
     try:
-        out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10, check=False)
+        # Filter drivers are named by the repository: each one found is emptied for the real call.
+        found = subprocess.run([*base, "config", "--name-only", "--get-regexp", r"^filter\."], capture_output=True,
+                               text=True, timeout=10, check=False, env=env)
+        unset = [arg for key in sorted(set(found.stdout.split())) for arg in ("-c", f"{key}=")]
+        out = subprocess.run([*base[:1], *unset, *base[1:], *args], capture_output=True, text=True, timeout=10,
+                             check=False, env=env, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout if out.returncode == 0 else None
@@ -235,8 +263,11 @@ def git_commit(repo: Path) -> str | None:
 
 
 def files_changed_since(repo: Path, commit: str | None) -> int | None:
-    """Files that differ from `commit` (None when unknowable)."""
-    out = _git(repo, "diff", "--name-only", commit, "--") if commit else None
+    """Files that differ from `commit` (None when unknowable, or when `commit`, read back from the
+    session file, is not a commit id)."""
+    if not commit or not re.fullmatch(r"[0-9a-f]{7,64}", commit):
+        return None
+    out = _git(repo, "diff", "--name-only", commit, "--")
     return None if out is None else len(out.splitlines())
 
 

@@ -3,6 +3,7 @@ checklist item, by rule, or by file), as SARIF viewers and GitHub's alert list o
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 from analyzers.findings import Severity
@@ -10,6 +11,7 @@ from tui.review import SEVERITY_ORDER, Review
 from tui.session.state import Detection, Disposition, FindingState
 
 GROUPINGS = ("item", "rule", "file")
+OTHERS = "others:others"  # by item: the findings under no item of the checklist (unused suppressions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +53,18 @@ class View:
         return " · ".join(parts)
 
 
-def parent_key(f: FindingState, view: View) -> str:
-    """The id of the tree node a finding hangs under in this view."""
+def parent_key(f: FindingState, view: View, known: Container[str] = ()) -> str:
+    """The id of the tree node a finding hangs under in this view (`known`: the checklist's item
+    ids, when a finding may be under none of them)."""
     if view.group_by == "rule":
         return f"rule:{f.rule_id}"
     if view.group_by == "file":
         return f"file:{f.path}"
-    return f"item:{f.item_id}"
+    return f"item:{f.item_id}" if not known or f.item_id in known else OTHERS
+
+
+def _place(f: FindingState) -> tuple:
+    return (f.path, f.start_line)
 
 
 def _order(f: FindingState) -> tuple:
@@ -73,12 +80,16 @@ def buckets(review: Review, view: View) -> dict[str, list[FindingState]]:
             shown = [f for f in review.findings_of(item.id) if view.shows(f)]
             if shown:
                 out[f"item:{item.id}"] = shown
+        known = {item.id for item in review.checklist.items}
+        strays = sorted((f for f in review.findings.values() if f.item_id not in known and view.shows(f)), key=_place)
+        if strays:
+            out[OTHERS] = strays
         return out
     for f in review.findings.values():
         if view.shows(f):
             out.setdefault(parent_key(f, view), []).append(f)
     for found in out.values():
-        found.sort(key=lambda f: (f.path, f.start_line) if view.group_by == "file" else _order(f))
+        found.sort(key=_place if view.group_by == "file" else _order)
     if view.group_by == "rule":
         return dict(sorted(out.items(), key=lambda kv: (min(SEVERITY_ORDER[f.severity] for f in kv[1]), kv[0])))
     return dict(sorted(out.items()))

@@ -3,16 +3,21 @@ and the migrations replayed in revision order into the schema they build."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import replace
 
-from analyzers.facts.model import ClassFact, ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, TableFact
+from analyzers.facts.effects import unread_ops
+from analyzers.facts.model import (
+    ClassFact, ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, Span, TableFact, Unread,
+)
 from analyzers.facts.names import last
 
 _EXTERNAL_BASES = ("sqlalchemy.Model", "sqlmodel.SQLModel", "SQLModel")
 
 
-def link(facts: Facts, modules: list[ModuleFacts]) -> Facts:
+def link(facts: Facts, modules: list[ModuleFacts], unread: list[Unread] | None = None) -> Facts:
+    """The target's facts from its modules'; `unread`: files that could not be read at all."""
     facts.modules = modules
     classes = _ClassIndex(modules)
     for cls in classes.all:
@@ -35,7 +40,18 @@ def link(facts: Facts, modules: list[ModuleFacts]) -> Facts:
                 by_class[owner].indexes.append(replace(index, table=by_class[owner].name))
     facts.revisions = ordered(facts.revisions)
     facts.migration_tables = replay(facts.revisions)
+    facts.unread = [*(unread or ()), *_unread(modules, facts.revisions)]
     return facts
+
+
+def _unread(modules: list[ModuleFacts], revisions: list[RevisionFact]) -> list[Unread]:
+    """What could not be read: files that do not parse, revision ids and parents that are not constants,
+    and in the upgrades, operations and SQL that could not be followed."""
+    out = [Unread("file", Span(m.path, line or 1, line or 1), message) for m in modules for line, message in m.errors]
+    for rev in revisions:
+        out.extend(rev.unread)
+        out.extend(unread_ops(rev.upgrade))
+    return out
 
 
 class _ClassIndex:
@@ -149,33 +165,88 @@ def _table_of(cls: ClassFact, classes: _ClassIndex) -> TableFact:
     return table
 
 
-def ordered(revisions: list[RevisionFact]) -> list[RevisionFact]:
-    """Revisions parents first (a topological order), one versions folder after another: two Alembic
-    trees in one repository may reuse revision ids. Unknown parents and cycles don't stop it."""
-    trees: dict[str, list[RevisionFact]] = {}
+def revision_trees(revisions: list[RevisionFact]) -> dict[str, list[RevisionFact]]:
+    """Revisions by Alembic tree. A versions folder is a tree, unless a revision names a parent that its
+    folder lacks and exactly one other folder of the same environment defines (under the same
+    `versions`: `version_locations` with a folder per release): then both are one tree. Trees of two
+    environments, and trees that reuse revision ids, stay apart. A tree is named by the folder its
+    folders share."""
+    folders: dict[str, list[RevisionFact]] = {}
     for rev in sorted(revisions, key=lambda r: r.path):
-        trees.setdefault(rev.path.rsplit("/", 1)[0], []).append(rev)
+        folders.setdefault(rev.path.rsplit("/", 1)[0], []).append(rev)
+    defined: dict[str, set[str]] = {}
+    for folder, revs in folders.items():
+        for r in revs:
+            if r.revision:
+                defined.setdefault(r.revision, set()).add(folder)
+    group = {folder: folder for folder in folders}
+
+    def root(folder: str) -> str:
+        while group[folder] != folder:
+            group[folder] = group[group[folder]]
+            folder = group[folder]
+        return folder
+
+    for folder, revs in folders.items():
+        own = {r.revision for r in revs}
+        for r in revs:
+            for parent in (*r.down_revisions, *r.depends_on):
+                elsewhere = defined.get(parent, set()) - {folder}
+                if parent not in own and len(elsewhere) == 1 and _environment(folder) == _environment(next(iter(elsewhere))):
+                    a, b = root(folder), root(next(iter(elsewhere)))
+                    group[max(a, b)] = min(a, b)
+    trees: dict[str, list[str]] = {}
+    for folder in folders:
+        trees.setdefault(root(folder), []).append(folder)
+    out: dict[str, list[RevisionFact]] = {}
+    for members in trees.values():
+        name = members[0] if len(members) == 1 else posixpath.commonpath(members)
+        out[name] = [r for folder in members for r in folders[folder]]
+    return out
+
+
+def _environment(folder: str) -> str:
+    """The Alembic environment a versions folder belongs to: what is above its `versions` (or itself)."""
+    parts = folder.split("/")
+    return "/".join(parts[: len(parts) - parts[::-1].index("versions") - 1]) if "versions" in parts else folder
+
+
+def ordered(revisions: list[RevisionFact]) -> list[RevisionFact]:
+    """Revisions parents first (a topological order, depends_on included), one tree after another: two
+    Alembic trees in one repository may reuse revision ids. Unknown parents and cycles don't stop it;
+    the walk is iterative, so a history of any length is ordered."""
     out: list[RevisionFact] = []
-    for tree in trees.values():
-        by_id = {r.revision: r for r in tree if r.revision}
+    for tree in revision_trees(revisions).values():
+        by_id: dict[str, RevisionFact] = {}
+        for r in tree:
+            if r.revision:
+                by_id.setdefault(r.revision, r)
         done: set[str] = set()
-
-        def visit(rev: RevisionFact, stack: set[str]) -> None:
-            if rev.revision in done or rev.revision in stack:
-                return
-            stack.add(rev.revision or "")
-            for parent in rev.down_revisions:
-                if parent in by_id:
-                    visit(by_id[parent], stack)
-            done.add(rev.revision or "")
-            out.append(rev)
-
         for rev in tree:
             if rev.revision is None or by_id.get(rev.revision) is not rev:
                 out.append(rev)  # no id, or a second file with the same id: kept, outside the graph
-            else:
-                visit(rev, set())
+            elif rev.revision not in done:
+                _visit(rev, by_id, done, out)
     return out
+
+
+def _visit(start: RevisionFact, by_id: dict[str, RevisionFact], done: set[str], out: list[RevisionFact]) -> None:
+    """Depth first from `start` through its parents, each revision after them."""
+    path = {start.revision}
+    stack = [(start, iter((*start.down_revisions, *start.depends_on)))]
+    while stack:
+        rev, parents = stack[-1]
+        for parent_id in parents:
+            parent = by_id.get(parent_id)
+            if parent is not None and parent_id not in done and parent_id not in path:
+                path.add(parent_id)
+                stack.append((parent, iter((*parent.down_revisions, *parent.depends_on))))
+                break
+        else:
+            stack.pop()
+            path.discard(rev.revision)
+            done.add(rev.revision or "")
+            out.append(rev)
 
 
 def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
@@ -211,7 +282,7 @@ def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
             elif op.name == "drop_column" and op.target:
                 t.columns.pop(op.target, None)
             elif op.name == "drop_table":
-                tables.pop(t.name, None)
+                _drop_table(tables, t.name)
             elif op.name == "create_index" and op.index:
                 t.indexes.append(op.index)
             elif op.name == "drop_index" and op.target:
@@ -243,10 +314,10 @@ def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
 def _apply_sql(tables: dict[str, TableFact], st) -> None:
     """Schema changes written as SQL in op.execute: CREATE INDEX, DROP INDEX, ADD/DROP CONSTRAINT."""
     d = st.details
-    if st.kind == "create_table" and st.table and st.table not in tables:
+    if st.kind == "create_table" and st.table and st.table not in tables and not d.get("temporary"):
         from analyzers.facts.model import ColumnFact
 
-        t = tables[st.table] = TableFact(st.table, None, st.span.path, st.span, from_sql=True)
+        t = tables[st.table] = TableFact(st.table, None, st.span.path, st.span, from_sql=True, partition_of=d.get("partition_of"))
         for name in d.get("columns", ()):
             t.columns[name] = ColumnFact(
                 name=name, attr=name, type_name=None, type_args={}, nullable=None, implied_nullable=True,
@@ -259,7 +330,7 @@ def _apply_sql(tables: dict[str, TableFact], st) -> None:
         )
     elif st.kind == "drop" and d.get("type") == "OBJECT_TABLE":
         for name in d.get("names", ()):
-            tables.pop(name, None)
+            _drop_table(tables, name)
     elif st.kind == "drop" and d.get("type") == "OBJECT_INDEX":
         for name in d.get("names", ()):
             for t in tables.values():
@@ -285,6 +356,13 @@ def _apply_sql(tables: dict[str, TableFact], st) -> None:
             _drop_constraint(t, name)
         for con in d.get("added_constraints", ()):
             t.constraints.append(ConstraintFact(con["kind"], con.get("name"), tuple(con.get("columns", ())), con.get("expression"), st.span))
+
+
+def _drop_table(tables: dict[str, TableFact], name: str) -> None:
+    """A table goes, and its partitions with it."""
+    tables.pop(name, None)
+    for partition in [t.name for t in tables.values() if t.partition_of == name]:
+        tables.pop(partition)
 
 
 def _drop_constraint(t: TableFact, name: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 
 from analyzers.facts import columns as col
-from analyzers.facts.model import ColumnFact, IndexFact, MigrationOp, RevisionFact, Span
+from analyzers.facts.model import ColumnFact, IndexFact, MigrationOp, RevisionFact, Span, SqlStatement, SqlUse, Unread
 from analyzers.facts.names import Names, const_bool, const_str, kwargs, last
 from analyzers.facts.strings import Env, constant_env, evaluate, strings_of
 
@@ -29,6 +29,20 @@ _NOT_OPERATIONS = {
     "get_bind", "get_context", "f", "inline_literal", "implementation_for", "register_operation", "invoke",
     "run_async", "batch_alter_table",
 }
+# The arguments (after a batch's table is put in) that name what an op changes: unknown, the op is unread.
+_NAMING = {
+    "create_table": (0,), "add_column": (0,), "drop_column": (0, 1), "drop_table": (0,), "rename_table": (0, 1),
+    "alter_column": (0, 1), "create_index": (1,), "drop_index": (0,), "drop_constraint": (0, 1),
+    "create_unique_constraint": (1,), "create_primary_key": (1,), "create_check_constraint": (1,),
+    "create_foreign_key": (1, 2),
+}
+_CORE_DML = {"update": "UpdateStmt", "insert": "InsertStmt", "delete": "DeleteStmt", "select": "SelectStmt"}
+# SQLAlchemy DDL constructs that make or drop something other than a table or a column.
+_CORE_DDL = (
+    "CreateSequence", "DropSequence", "CreateSchema", "DropSchema", "CreateIndex", "DropIndex", "AddConstraint",
+    "DropConstraint", "SetTableComment", "DropTableComment", "SetColumnComment", "DropColumnComment",
+)
+_TABLE_METHODS = ("create", "drop", "create_all", "drop_all")  # sa.Table(...).create(bind), metadata.create_all(bind)
 _TABLE_SECOND = (
     "create_index", "create_unique_constraint", "create_foreign_key", "create_check_constraint",
     "create_primary_key", "drop_constraint",
@@ -58,14 +72,20 @@ def read_revision(tree: ast.Module, names: Names, path: str, env: Env, errors: l
                     values[t.id] = n.value
                     spans[t.id] = col.span_of(n, path)
     functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    revision = (_strings(values.get("revision"), env) or (None,))[0]
     down = values.get("down_revision")
     downs = _strings(down, env)
-    reader = _OpReader(names, path, env, functions)
+    unread = []
+    if revision is None:
+        unread.append(Unread("revision", spans.get("revision", Span(path, 1, 1)), "its revision id is not a constant we could read"))
+    if down is not None and not downs and not (isinstance(down, ast.Constant) and down.value is None):
+        unread.append(Unread("revision", spans["down_revision"], f"its parent `{ast.unparse(down)}` is not a constant we could read"))
+    reader = _OpReader(names, path, env, functions, values)
     upgrade, downgrade = functions.get("upgrade"), functions.get("downgrade")
     doc = ast.get_docstring(tree) or ""
     return RevisionFact(
         path=path,
-        revision=const_str(values.get("revision")),
+        revision=revision,
         down_revisions=downs,
         span=spans.get("revision", Span(path, 1, 1)),
         upgrade=reader.ops(upgrade) if upgrade else [],
@@ -77,6 +97,7 @@ def read_revision(tree: ast.Module, names: Names, path: str, env: Env, errors: l
         downgrade_raises=downgrade is not None and any(isinstance(s, ast.Raise) for s in downgrade.body),
         branch_labels=_strings(values.get("branch_labels"), env),
         depends_on=_strings(values.get("depends_on"), env),
+        unread=unread,
     )
 
 
@@ -97,23 +118,24 @@ def _is_empty(func: ast.FunctionDef) -> bool:
 
 
 class _OpReader:
-    def __init__(self, names: Names, path: str, env: Env, functions: dict[str, ast.FunctionDef]) -> None:
+    def __init__(
+        self, names: Names, path: str, env: Env, functions: dict[str, ast.FunctionDef], bindings: dict[str, ast.AST],
+    ) -> None:
         self.names, self.path, self.env, self.functions = names, path, env, functions
+        self.module_bindings = bindings
+        self.bindings: dict[str, ast.AST] = bindings  # name -> the value last assigned to it (module, then function)
+        self.unknown: dict[str, str] = {}  # names bound by a loop that could not be followed -> why
 
     def ops(self, func: ast.FunctionDef) -> list[MigrationOp]:
         out: list[MigrationOp] = []
+        self.bindings = {**self.module_bindings, **_assigned(func.body)}
         self._body(func.body, constant_env(func.body, self.env), {}, out, 0)
         return out
 
     def _body(self, body: list[ast.stmt], env: Env, batch: dict[str, str], out: list[MigrationOp], depth: int) -> None:
         for stmt in body:
-            if isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name):
-                values = strings_of(stmt.iter, env)
-                if values is not None:
-                    for v in values:
-                        self._body(stmt.body, {**env, stmt.target.id: [v]}, batch, out, depth)
-                    continue
-                self._body(stmt.body, env, batch, out, depth)
+            if isinstance(stmt, (ast.For, ast.AsyncFor)):
+                self._loop(stmt, env, batch, out, depth)
             elif isinstance(stmt, (ast.With, ast.AsyncWith)):
                 inner = dict(batch)
                 for item in stmt.items:
@@ -123,13 +145,88 @@ class _OpReader:
                         if isinstance(item.optional_vars, ast.Name) and table:
                             inner[item.optional_vars.id] = table
                 self._body(stmt.body, env, inner, out, depth)
-            elif isinstance(stmt, (ast.If, ast.Try)):
+            elif isinstance(stmt, (ast.If, ast.Try, ast.While)):  # not except handlers: the run that went wrong
                 for part in (stmt.body, getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])):
                     self._body(part, env, batch, out, depth)
             else:
                 for node in ast.walk(stmt):
                     if isinstance(node, ast.Call):
                         self._call(node, env, batch, out, depth)
+                env = self._assign(stmt, env)
+
+    def _assign(self, stmt: ast.stmt, env: Env) -> Env:
+        """After `name = value` in a block, the rest of it reads the name as that value (a statement
+        built in a loop: `stmt = text(...)`, then `op.execute(stmt)`)."""
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else getattr(stmt, "target", None)
+        value = getattr(stmt, "value", None)
+        if not isinstance(stmt, (ast.Assign, ast.AnnAssign)) or not isinstance(target, ast.Name) or value is None:
+            return env
+        self.bindings[target.id] = value
+        values = strings_of(value, env)
+        rest = {k: v for k, v in env.items() if k != target.id}
+        return {**rest, target.id: values} if values is not None else rest
+
+    def _loop(self, stmt: ast.For | ast.AsyncFor, env: Env, batch: dict[str, str], out: list[MigrationOp], depth: int) -> None:
+        """The body once per value when the loop runs over constants (`for t in TABLES`, `reversed(...)`,
+        `for name, type_ in PAIRS`, `.items()`); else once, its names unknown, so that an op naming its
+        table or column by them is recorded unread rather than read with a wrong name."""
+        bound = _target_names(stmt.target)
+        items = self._items(stmt.iter, env)
+        if items is not None and bound:
+            for item in items:
+                inner = {k: v for k, v in env.items() if k not in bound}
+                for name, value in _bind(stmt.target, item):
+                    if isinstance(value, str):
+                        inner[name] = [value]
+                self._body(stmt.body, inner, batch, out, depth)
+            return
+        saved = self.unknown
+        why = f"it comes from a loop over `{ast.unparse(stmt.iter)}`, which could not be followed"
+        self.unknown = {**saved, **{name: why for name in bound}}
+        try:
+            self._body(stmt.body, {k: v for k, v in env.items() if k not in bound}, batch, out, depth)
+        finally:
+            self.unknown = saved
+
+    def _items(self, node: ast.AST, env: Env, hops: int = 0) -> list[object] | None:
+        """What a loop runs over, each item a string, a tuple of items, or None (a value that is not a
+        string); None when the iterable is not made of constants."""
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return [self._item(e, env) for e in node.elts]
+        if isinstance(node, ast.Dict):
+            return [self._item(k, env) if k is not None else None for k in node.keys]
+        if isinstance(node, ast.Name) and node.id in self.unknown:
+            return None
+        if isinstance(node, ast.Name) and node.id not in env and node.id in self.bindings and hops < 4:
+            return self._items(self.bindings[node.id], env, hops + 1)
+        if isinstance(node, ast.Call) and not node.keywords:
+            func = node.func
+            inner = [self._items(a, env, hops) for a in node.args]
+            if any(i is None for i in inner) and not isinstance(func, ast.Attribute):
+                return strings_of(node, env)  # type: ignore[return-value]
+            if isinstance(func, ast.Name) and len(inner) == 1:
+                if func.id in ("list", "tuple", "set", "iter"):
+                    return inner[0]
+                if func.id == "reversed":
+                    return list(reversed(inner[0]))  # type: ignore[arg-type]
+                if func.id == "sorted" and all(isinstance(i, str) for i in inner[0]):  # type: ignore[union-attr]
+                    return sorted(inner[0])  # type: ignore[arg-type, type-var]
+                if func.id == "enumerate":
+                    return [(None, i) for i in inner[0]]  # type: ignore[union-attr]
+            if isinstance(func, ast.Name) and func.id == "zip" and inner:
+                return [tuple(t) for t in zip(*inner)]  # type: ignore[arg-type]
+            if isinstance(func, ast.Attribute) and func.attr in ("items", "keys", "values") and not node.args:
+                mapping = self._value_of(func.value)
+                if isinstance(mapping, ast.Dict) and None not in mapping.keys:
+                    pairs = [(self._item(k, env), self._item(v, env)) for k, v in zip(mapping.keys, mapping.values)]  # type: ignore[arg-type]
+                    return [p if func.attr == "items" else p[0 if func.attr == "keys" else 1] for p in pairs]
+        return strings_of(node, env)  # type: ignore[return-value]
+
+    def _item(self, node: ast.AST, env: Env) -> object:
+        if isinstance(node, (ast.Tuple, ast.List)):
+            return tuple(self._item(e, env) for e in node.elts)
+        values = strings_of(node, env) if not isinstance(node, ast.Call) else None
+        return values[0] if values and len(values) == 1 else None
 
     def _call(self, call: ast.Call, env: Env, batch: dict[str, str], out: list[MigrationOp], depth: int) -> None:
         func = call.func
@@ -143,27 +240,93 @@ class _OpReader:
             return
         if not isinstance(func, ast.Attribute):
             return
+        if func.attr in _TABLE_METHODS:
+            out.extend(self._table_method(call, func, env))
+            return
         owner = ast.unparse(func.value)
         table_of_batch = batch.get(owner)
         if not (owner == "op" or self.names.qualname(func.value).endswith("alembic.op") or table_of_batch):
+            if func.attr in ("execute", "exec_driver_sql") and call.args and self._is_sql(call.args[0], env):
+                op = self._op("execute", call, env, None)  # conn.execute(text("ALTER TABLE ...")): as op.execute
+                if op is not None:
+                    out.append(op)
             return
         op = self._op(func.attr, call, env, table_of_batch)
         if op is not None:
             out.append(op)
 
+    def _is_sql(self, node: ast.AST, env: Env) -> bool:
+        """A string or text(...) (not a select() or a table's update()): SQL handed to a connection."""
+        if not (isinstance(node, ast.Name) and node.id in env):
+            node = self._value_of(node)
+        return evaluate(node, env, self.names) is not None
+
+    def _value_of(self, node: ast.AST) -> ast.AST:
+        """What a name or a call of the migration's own helper stands for, as far as a few steps tell:
+        the value last assigned to the name, the one expression the helper returns."""
+        for _ in range(4):
+            if isinstance(node, ast.Name) and node.id in self.bindings:
+                node = self.bindings[node.id]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.functions:
+                returns = [n.value for n in ast.walk(self.functions[node.func.id]) if isinstance(n, ast.Return) and n.value]
+                if len(returns) != 1:
+                    break
+                node = returns[0]
+            else:
+                break
+        return node
+
+    def _table_method(self, call: ast.Call, func: ast.Attribute, env: Env) -> list[MigrationOp]:
+        """`sa.Table("t", meta, ...).create(bind)`, `table.drop(bind)`, `meta.create_all(bind)`: schema
+        changes made with SQLAlchemy's own objects instead of op.*."""
+        span = col.span_of(call, self.path)
+        value = self._value_of(func.value)
+        if func.attr in ("create_all", "drop_all"):
+            tables = [v for v in self.bindings.values() if isinstance(v, ast.Call) and self._is_table(v)
+                      and len(v.args) > 1 and ast.unparse(v.args[1]) == ast.unparse(func.value)]
+            if not tables:
+                what = "creates" if func.attr == "create_all" else "drops"
+                return [_unread(span, f"{ast.unparse(func)}", f"{what} every table of `{ast.unparse(func.value)}`, "
+                                "which is not defined in the migration")]
+            kind = "create_table" if func.attr == "create_all" else "drop_table"
+            return [op for t in tables for op in [self._table_op(kind, t, span, env)] if op is not None]
+        if isinstance(value, ast.Call) and self._is_table(value):
+            op = self._table_op("create_table" if func.attr == "create" else "drop_table", value, span, env)
+            return [op] if op is not None else []
+        if ast.unparse(func.value).endswith("__table__"):  # Model.__table__.create(bind): the model of today
+            return [_unread(span, ast.unparse(func), f"{func.attr}s the table of `{ast.unparse(func.value)}`, a model "
+                            "outside the migration (its columns then are not known)")]
+        if isinstance(value, ast.Call) or func.attr not in ("create", "drop") or not _given_a_bind(call):
+            return []  # an Enum's create(bind) and the like: types, not tables
+        return [_unread(span, ast.unparse(func), f"{func.attr}s `{ast.unparse(func.value)}`, which could not be followed "
+                        "(a table, or a type)")]
+
+    def _is_table(self, call: ast.Call) -> bool:
+        return last(self.names.callee(call)) == "Table" and bool(call.args)
+
+    def _table_op(self, kind: str, table: ast.Call, span: Span, env: Env) -> MigrationOp | None:
+        op = self._op("create_table", table, env, None)
+        if op is None or op.name == "unread":
+            return op
+        op.span, op.name = span, kind
+        if kind == "drop_table":
+            op.columns, op.constraints, op.index = [], [], None
+        return op
+
     def _inline(self, func: ast.FunctionDef, call: ast.Call, env: Env, batch: dict[str, str], out: list[MigrationOp], depth: int) -> None:
         """A helper of the migration (`enable_rls("patients")`): read its body with the arguments bound."""
-        inner = dict(env)
-        params = [a.arg for a in func.args.args]
-        for name, arg in zip(params, call.args):
-            values = strings_of(arg, env)
-            if values is not None:
-                inner[name] = values
-        for kw in call.keywords:
-            values = strings_of(kw.value, env) if kw.arg else None
-            if kw.arg and values is not None:
-                inner[kw.arg] = values
-        self._body(func.body, constant_env(func.body, inner), batch, out, depth + 1)
+        self._body(func.body, _bound(func, call, env), batch, out, depth + 1)
+
+    def _returned(self, node: ast.AST, env: Env) -> list | None:
+        """The SQL a helper of the migration returns for these arguments: `op.execute(text(_policy_sql(t)))`
+        with `def _policy_sql(table): return f"ALTER TABLE {table} ..."`."""
+        if isinstance(node, ast.Call) and len(node.args) == 1 and last(self.names.callee(node)) == "text":
+            node = node.args[0]
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.functions):
+            return None
+        func = self.functions[node.func.id]
+        returns = [n.value for n in ast.walk(func) if isinstance(n, ast.Return) and n.value is not None]
+        return evaluate(returns[0], _bound(func, node, env), self.names) if len(returns) == 1 else None
 
     def _op(self, name: str, call: ast.Call, env: Env, batch_table: str | None) -> MigrationOp | None:
         if name in _NOT_OPERATIONS:
@@ -179,9 +342,28 @@ class _OpReader:
                 break
             args.append(kw[pname])
         try:
-            return self._read_op(name, call, args, kw, env, batch_table, span)
-        except IndexError:  # a call shaped unlike Alembic's signature: keep that it happened, not what
-            return MigrationOp(name, None, span)
+            op = self._read_op(name, call, args, kw, env, batch_table, span)
+        except Exception as exc:  # noqa: BLE001 - one odd call must not lose the revision, nor its other ops
+            return _unread(span, ast.unparse(call.func), f"a call shaped unlike Alembic's ({type(exc).__name__}: {exc})")
+        why = self._unfollowed(name, op, args, kw, env)
+        return _unread(span, ast.unparse(call.func), why, op.table if op else None) if why else op
+
+    def _unfollowed(self, name: str, op: MigrationOp | None, args: list[ast.expr], kw: dict[str, ast.expr], env: Env) -> str | None:
+        """Why the table, column or index an op changes is not known, when it is not: a name bound by a
+        loop over something that is not constant, a value from a call or another module."""
+        if op is None:
+            return None
+        if name in _NAMING and (len(args) <= max(_NAMING[name]) or (name == "add_column" and not op.columns)):
+            return "a call shaped unlike Alembic's: an argument that names what it changes is missing"
+        naming = [args[i] for i in _NAMING.get(name, ()) if i < len(args)]
+        naming += [kw[k] for k in ("table_name", "new_column_name") if k in kw and name in _NAMING]
+        for node in naming:
+            if const_str(node) is None and not (strings_of(node, env) or []) and not _is_none(node):
+                used = [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in self.unknown]
+                return f"`{ast.unparse(node)}` could not be followed" + (f": {self.unknown[used[0]]}" if used else "")
+        if any(not c.name for c in op.columns):
+            return "a column's name could not be followed"
+        return None
 
     def _read_op(
         self, name: str, call: ast.Call, args: list[ast.expr], kw: dict[str, ast.expr], env: Env,
@@ -194,12 +376,13 @@ class _OpReader:
             values = strings_of(node, env)
             return values[0] if values else const_str(node)
 
-        if batch_table:  # batch_op.add_column(Column(...)): the table is the batch's, where op.* takes it
+        if batch_table and name in _NAMING:  # batch_op.add_column(Column(...)): the table is the batch's
+            table_node = ast.copy_location(ast.Constant(batch_table), call)
             if name == "drop_index":
-                kw.setdefault("table_name", ast.Constant(batch_table))
+                kw.setdefault("table_name", table_node)
             else:
                 position = 1 if name in _TABLE_SECOND else 0
-                args.insert(min(position, len(args)), ast.Constant(batch_table))
+                args.insert(min(position, len(args)), table_node)
         if name == "execute" and args:
             return self._execute(call, args[0], env, span)
         if name == "create_table" and args:
@@ -274,6 +457,12 @@ class _OpReader:
         from analyzers.facts.python_module import sql_use
 
         texts = evaluate(arg, env, self.names)
+        if texts is None and isinstance(arg, ast.Name) and arg.id in self.bindings:
+            texts = evaluate(self.bindings[arg.id], env, self.names)  # `sql = f"... {x}"` then op.execute(sql)
+        if texts is None:
+            texts = self._returned(arg, env)
+        if texts is None:
+            return self._core(arg, span, env)
         if not texts:
             return MigrationOp("execute", None, span)
         use = sql_use(texts[0].value, texts[0].formatted, False, call, _literal(arg, self.names), self.path, None)
@@ -281,6 +470,28 @@ class _OpReader:
             more = sql_use(extra.value, extra.formatted, False, call, _literal(arg, self.names), self.path, None)
             use.statements.extend(more.statements)
         return MigrationOp("execute", use.statements[0].table if use.statements else None, span, sql=use)
+
+    def _core(self, arg: ast.AST, span: Span, env: Env) -> MigrationOp:
+        """op.execute of a SQLAlchemy construct: `t.update().where(...).values(...)` changes rows,
+        `CreateSequence(...)` an object that is no table, `CreateTable(t)` a table; anything else is SQL
+        that could not be read."""
+        node = self._value_of(arg)
+        while isinstance(node, ast.Call):
+            name = last(self.names.callee(node)) or (node.func.attr if isinstance(node.func, ast.Attribute) else "")
+            kind = _CORE_DML.get(name)
+            if kind or name in _CORE_DDL:
+                text = ast.unparse(arg)
+                statement = SqlStatement(kind or name, None, span, text)
+                return MigrationOp("execute", None, span, sql=SqlUse(span, text, False, False, [statement]))
+            if name in ("CreateTable", "DropTable") and node.args:
+                table = self._value_of(node.args[0])
+                if isinstance(table, ast.Call) and self._is_table(table):
+                    op = self._table_op("create_table" if name == "CreateTable" else "drop_table", table, span, env)
+                    if op is not None:
+                        return op
+                break
+            node = node.func.value if isinstance(node.func, ast.Attribute) else None  # up the method chain
+        return MigrationOp("execute", None, span)
 
     def _column(self, call: ast.Call, table: str | None, env: Env) -> ColumnFact:
         if call.args and const_str(call.args[0]) is None and isinstance(call.args[0], (ast.JoinedStr, ast.Name, ast.BinOp)):
@@ -300,6 +511,63 @@ class _OpReader:
             index=False, default=None, server_default=None if "server_default" not in kw else ast.unparse(kw["server_default"]),
             onupdate=None, foreign_keys=[], span=col.span_of(call, self.path), declared_in=table or "",
         )
+
+
+def _bound(func: ast.FunctionDef, call: ast.Call, env: Env) -> Env:
+    """The names a helper sees when called so: its arguments that are constants, then its own constants."""
+    inner = dict(env)
+    for name, arg in zip([a.arg for a in func.args.args], call.args):
+        values = strings_of(arg, env)
+        if values is not None:
+            inner[name] = values
+    for kw in call.keywords:
+        values = strings_of(kw.value, env) if kw.arg else None
+        if kw.arg and values is not None:
+            inner[kw.arg] = values
+    return constant_env(func.body, inner)
+
+
+def _given_a_bind(call: ast.Call) -> bool:
+    """`x.create(op.get_bind())`, `x.drop(bind=conn)`: SQLAlchemy's create/drop of a schema object."""
+    args = [*call.args, *(k.value for k in call.keywords if k.arg == "bind")]
+    return len(args) >= 1 and any(w in ast.unparse(args[0]).lower() for w in ("bind", "conn", "engine"))
+
+
+def _unread(span: Span, call: str, reason: str, table: str | None = None) -> MigrationOp:
+    return MigrationOp("unread", table, span, target=call, reason=reason)
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _assigned(body: list[ast.stmt]) -> dict[str, ast.AST]:
+    """Names bound by plain assignments in `body`: what a loop or a `.create(bind)` may refer to."""
+    out: dict[str, ast.AST] = {}
+    for n in body:
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            out[n.targets[0].id] = n.value
+        elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name) and n.value is not None:
+            out[n.target.id] = n.value
+    return out
+
+
+def _target_names(target: ast.AST) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for elt in target.elts for name in _target_names(elt)]
+    return []
+
+
+def _bind(target: ast.AST, item: object):
+    """(name, value) for each name a loop target binds to one item: `for name, type_ in PAIRS`."""
+    if isinstance(target, ast.Name):
+        yield target.id, item
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        parts = item if isinstance(item, tuple) and len(item) == len(target.elts) else (None,) * len(target.elts)
+        for elt, part in zip(target.elts, parts):
+            yield from _bind(elt, part)
 
 
 def _text_arg(node: ast.AST) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from analyzers import confine
 from analyzers.settings import Settings
 
 
@@ -133,6 +134,7 @@ class TableFact:
     relationships: list[RelationshipFact] = field(default_factory=list)
     mixins: tuple[str, ...] = ()
     from_sql: bool = False  # created by CREATE TABLE in op.execute: its columns are known by name only
+    partition_of: str | None = None  # CREATE TABLE ... PARTITION OF: the partitioned table (dropped with it)
 
     def column(self, name: str) -> ColumnFact | None:
         return self.columns.get(name)
@@ -186,16 +188,35 @@ class ListenerFact:
     sql: list[SqlUse] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Unread:
+    """A part of the target that could not be read: a file, a revision's place in the graph, an operation
+    of a migration, SQL. A finding about the whole (the revision graph, "no migration creates X") says
+    so, and is lowered, when it may rest on one."""
+
+    kind: str  # file | revision | op | sql
+    span: Span
+    reason: str
+    table: str | None = None  # the one table it concerns, when known
+    text: str | None = None  # with no table: the source as written, when only a table it names can be concerned
+
+    def concerns(self, table: str) -> bool:
+        if self.table is not None:
+            return self.table == table
+        return self.text is None or table in self.text
+
+
 @dataclass(slots=True)
 class MigrationOp:
-    name: str  # create_table add_column drop_column create_index execute create_foreign_key ...
+    name: str  # create_table add_column drop_column create_index execute create_foreign_key ... unread
     table: str | None
     span: Span
     columns: list[ColumnFact] = field(default_factory=list)
     constraints: list[ConstraintFact] = field(default_factory=list)
     index: IndexFact | None = None
-    target: str | None = None  # dropped column / index name / referent
+    target: str | None = None  # dropped column / index name / referent; for an unread op, the call (op.drop_column)
     sql: SqlUse | None = None
+    reason: str | None = None  # an unread op: why it could not be followed (a name from a loop over a call ...)
 
 
 @dataclass(slots=True)
@@ -213,6 +234,7 @@ class RevisionFact:
     downgrade_raises: bool = False  # declared irreversible: the downgrade raises (NotImplementedError ...)
     branch_labels: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
+    unread: list[Unread] = field(default_factory=list)  # its id or its parents, when not constants
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +263,7 @@ class ModuleFacts:
     bases: list[str] = field(default_factory=list)  # names bound to declarative_base() in this module
     errors: list[tuple[int | None, str]] = field(default_factory=list)
     json_uses: list[JsonUse] = field(default_factory=list)  # Model.attr["k"], Model.attr.contains(...) ...
+    marked: bool = False  # mentions "dbreview:": may hold suppression comments, used or not
 
 
 @dataclass(slots=True)
@@ -266,6 +289,8 @@ class Facts:
     docs: list[DocFact] = field(default_factory=list)
     json_uses: list[JsonUse] = field(default_factory=list)
     settings: Settings = field(default_factory=Settings)  # the target's: tenant columns, which rules run
+    # What could not be read: files, revision ids and parents, operations and SQL of the upgrades.
+    unread: list[Unread] = field(default_factory=list)
     # What the rules derive from the linked facts once and read many times (analyzers/rules/schema.py: the
     # migration SQL indexed by table); not part of the facts themselves.
     derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -275,8 +300,7 @@ class Facts:
         src = self.sources.get(span.path)
         if src is None:
             try:
-                with open(f"{self.root}/{span.path}", encoding="utf-8", errors="replace") as fh:
-                    src = fh.read().splitlines()
+                src = confine.read_text(self.root, span.path).splitlines()
             except OSError:
                 src = []
             self.sources[span.path] = src

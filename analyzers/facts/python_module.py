@@ -9,7 +9,8 @@ import re
 from analyzers.facts import columns as col
 from analyzers.facts.migrations import is_migration, read_revision
 from analyzers.facts.model import CallFact, ClassFact, JsonUse, ListenerFact, ModuleFacts, SqlUse, TableFact
-from analyzers.facts.names import Names, const_bool, const_str, kwargs, last, module_name
+from analyzers.facts.names import Names, const_bool, const_str, is_sqlalchemy, kwargs, last, module_name
+from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate
 
@@ -26,7 +27,7 @@ def extract_module(path: str, text: str) -> ModuleFacts:
     module, is_package = module_name(path)
     facts = ModuleFacts(path=path, module=module)
     try:
-        tree = ast.parse(text, filename=path)
+        tree = parse_python(text, path)
     except SyntaxError as exc:
         facts.errors.append((exc.lineno, f"does not parse as Python: {exc.msg}"))
         return facts
@@ -314,6 +315,13 @@ class _Reader:
             if last(callee) in _INTERESTING_CALLS:
                 kw = {k.arg or "**": ast.unparse(k.value) for k in node.keywords}  # "**": settings we cannot read
                 self.facts.calls.append(CallFact(callee, col.span_of(node, self.path), kw, self.assigned.get(id(node))))
+            elif callee and _HASHING.search(last(callee)):  # where passwords get hashed, whatever the class
+                self.facts.calls.append(CallFact("password-hashing", col.span_of(node, self.path), {}, callee))
+            elif isinstance(node.func, ast.Attribute) and node.func.attr == "execution_options" and any(
+                k.arg == "schema_translate_map" for k in node.keywords
+            ):  # a schema per tenant: the same tables, another schema per request
+                kw = {k.arg or "**": ast.unparse(k.value) for k in node.keywords}
+                self.facts.calls.append(CallFact("execution_options", col.span_of(node, self.path), kw))
             elif isinstance(node.func, ast.Attribute) and node.func.attr == "delete" and _looks_like_session(node.func.value):
                 model = _model_of(node.args[0], func) if node.args else None
                 self.facts.calls.append(
@@ -331,6 +339,11 @@ class _Reader:
                     self._by_function.setdefault(id(owner), []).append(call)
         return self._by_function.get(id(func), [])
 
+    def _is_text(self, call: ast.Call) -> bool:
+        """sqlalchemy's text(), not a template library's (`from tagflow import text`)."""
+        callee = self.names.callee(call)
+        return last(callee) == "text" and is_sqlalchemy(callee)
+
     def _sql_in(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[SqlUse]:
         """SQL sent by the calls of `func` itself (a nested function's calls are its own)."""
         calls = self._calls_in(func)
@@ -343,10 +356,10 @@ class _Reader:
             if id(node) in consumed or not node.args:
                 continue
             is_execute = isinstance(node.func, ast.Attribute) and node.func.attr in _EXECUTES
-            if not is_execute and last(self.names.callee(node)) != "text":
+            if not is_execute and not self._is_text(node):
                 continue
             arg = node.args[0]
-            if isinstance(arg, ast.Call) and last(self.names.callee(arg)) == "text":
+            if isinstance(arg, ast.Call) and self._is_text(arg):
                 consumed.add(id(arg))
             if env is None:
                 env = constant_env(func.body, self.env)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from analyzers.facts.model import Span, SqlStatement
@@ -10,6 +11,7 @@ _HOLE = re.compile(r"\{[^{}]*\}")
 _DYNAMIC = "dbreview_dynamic"
 # Driver-style parameters (`:name`, `%(name)s`, `%s`) are not PostgreSQL syntax; `$1` is.
 _PARAM = re.compile(r"(?<![:\w]):[A-Za-z_]\w*|%\(\w+\)s|%s")
+_EXPANDING = re.compile(r"\b(IN)\s+:[A-Za-z_]\w*", re.I)  # bindparam(expanding=True): a list in parentheses at run time
 
 
 def parse_statements(text: str, span: Span) -> tuple[list[SqlStatement], str | None]:
@@ -20,7 +22,7 @@ def parse_statements(text: str, span: Span) -> tuple[list[SqlStatement], str | N
     from pglast import parse_sql  # imported on first SQL: most files have none
     from pglast.parser import ParseError
 
-    sql = _PARAM.sub("$1", _HOLE.sub(_DYNAMIC, text))
+    sql = _PARAM.sub("$1", _EXPANDING.sub(r"\1 ($1)", _HOLE.sub(_DYNAMIC, text)))
     try:
         raws = parse_sql(sql)
     except ParseError as exc:
@@ -100,6 +102,24 @@ def _dynamic(text: str, loops: dict[str, list[str]]) -> list[str] | None:
     return out
 
 
+def _template(text: str) -> dict[str, object]:
+    """What an EXECUTE format() that cannot be expanded runs, read from its template with the values
+    unknown: `CREATE USER %I` is a role whatever %I is; {} when the template does not parse."""
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    m = _EXECUTE_FORMAT.match(text)
+    if not m:
+        return {}
+    sql = re.sub(r"%[Is]", _DYNAMIC, m.group(1).replace("''", "'").replace("%L", f"'{_DYNAMIC}'"))
+    try:
+        (raw,) = parse_sql(sql)
+    except (ParseError, ValueError):
+        return {}
+    st = _classify(raw.stmt, sql.replace(_DYNAMIC, "{?}"), Span("", 0, 0))
+    return {"template": st.kind, "template_table": st.table, "template_text": st.text}
+
+
 def _do_body(stmt: object) -> str | None:
     from pglast import ast
 
@@ -146,7 +166,7 @@ def _inside_do(body: str, piece: str, span: Span) -> list[SqlStatement]:
                 loops = _loop_values(body)
             expanded = _dynamic(text, loops)
             if expanded is None:
-                out.append(SqlStatement("dynamic_sql", None, here, text))
+                out.append(SqlStatement("dynamic_sql", None, here, text, _template(text)))
                 continue
             for sql in expanded:
                 try:
@@ -193,7 +213,13 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
             return SqlStatement("rename_table", rel(stmt.relation), span, text, {"new": stmt.newname})
     if isinstance(stmt, ast.CreateStmt) and stmt.relation is not None:
         columns = [e.colname for e in stmt.tableElts or () if isinstance(e, ast.ColumnDef)]
-        return SqlStatement("create_table", rel(stmt.relation), span, text, {"columns": columns})
+        details = {"columns": columns, "temporary": stmt.relation.relpersistence == "t", "if_exists": bool(stmt.if_not_exists)}
+        if stmt.partbound is not None and stmt.inhRelations:  # CREATE TABLE ... PARTITION OF parent: dropped with it
+            details["partition_of"] = rel(stmt.inhRelations[0])
+        return SqlStatement("create_table", rel(stmt.relation), span, text, details)
+    if isinstance(stmt, ast.CreateTableAsStmt) and stmt.into is not None and stmt.objtype == enums.ObjectType.OBJECT_TABLE:
+        relation = stmt.into.rel
+        return SqlStatement("create_table", rel(relation), span, text, {"columns": [], "temporary": relation.relpersistence == "t", "if_exists": bool(stmt.if_not_exists)})
     if isinstance(stmt, ast.CreatePolicyStmt):
         return SqlStatement(
             "create_policy",
@@ -250,7 +276,7 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
         kind = stmt.removeType.name
         if kind == "OBJECT_POLICY" and objects and len(objects[0]) >= 2:  # (schema?, table, policy)
             return SqlStatement("drop_policy", objects[0][-2], span, text, {"name": objects[0][-1]})
-        return SqlStatement("drop", None, span, text, {"type": kind, "names": [o[-1] for o in objects if o]})
+        return SqlStatement("drop", None, span, text, {"type": kind, "names": [o[-1] for o in objects if o], "if_exists": bool(stmt.missing_ok)})
     if isinstance(stmt, ast.SelectStmt) and "set_config" in text.lower():
         return SqlStatement("set_config", None, span, text, _set_config_args(text))
     return SqlStatement(type(stmt).__name__, None, span, text)
@@ -268,8 +294,15 @@ def _alter_details(stmt: object, deparse) -> dict[str, object]:
     }
     added_columns: list[str] = []
     dropped_columns: list[str] = []
+    triggers = set()
+    maybe = False
+    toggles = _trigger_toggles()
     for cmd in stmt.cmds or ():  # type: ignore[attr-defined]
-        if cmd.subtype == enums.AlterTableType.AT_AddColumn and getattr(cmd.def_, "colname", None):
+        if cmd.missing_ok:  # ADD COLUMN IF NOT EXISTS, DROP COLUMN IF EXISTS: it may or may not be there before
+            maybe = True
+        if cmd.subtype in toggles:
+            triggers.add(toggles[cmd.subtype])
+        elif cmd.subtype == enums.AlterTableType.AT_AddColumn and getattr(cmd.def_, "colname", None):
             added_columns.append(cmd.def_.colname)
         elif cmd.subtype == enums.AlterTableType.AT_DropColumn and cmd.name:
             dropped_columns.append(cmd.name)
@@ -283,7 +316,19 @@ def _alter_details(stmt: object, deparse) -> dict[str, object]:
                 "expression": deparse(con.raw_expr) if con.raw_expr is not None else None,
             })
     return {"added_constraints": added, "dropped_constraints": dropped, "added_columns": added_columns,
-            "dropped_columns": dropped_columns}
+            "dropped_columns": dropped_columns, "triggers": triggers.pop() if len(triggers) == 1 else None, "if_exists": maybe}
+
+
+@functools.cache
+def _trigger_toggles() -> dict[object, str]:
+    """ALTER TABLE ... ENABLE/DISABLE TRIGGER: around an UPDATE, a data migration's, not a schema change."""
+    from pglast.enums import AlterTableType as At
+
+    return {
+        At.AT_EnableTrig: "enable", At.AT_EnableTrigAll: "enable", At.AT_EnableTrigUser: "enable",
+        At.AT_EnableAlwaysTrig: "enable", At.AT_EnableReplicaTrig: "enable",
+        At.AT_DisableTrig: "disable", At.AT_DisableTrigAll: "disable", At.AT_DisableTrigUser: "disable",
+    }
 
 
 _SET_CONFIG = re.compile(r"set_config\s*\(\s*'([^']+)'\s*,(.*?),\s*(true|false)\s*\)", re.I | re.S)
@@ -304,4 +349,15 @@ def _guess(text: str, span: Span) -> SqlStatement:
     m = _RLS.search(text)
     if m:
         return SqlStatement(f"{m.group(2).lower()}_rls", m.group(1).strip('"').split(".")[-1], span, text)
+    m = _DML.match(text)
+    if m:  # `UPDATE users SET {set_clause} WHERE ...`: what it sets is not known, that it changes rows is
+        return SqlStatement(f"{m.group(1).capitalize()}Stmt", None, span, text)
+    m = _CREATE_TABLE.match(text)
+    if m:  # its columns are spliced in or odd: the table is known, what is in it is not
+        return SqlStatement("create_table", m.group(3).strip('"').split(".")[-1], span, text,
+                            {"columns": [], "temporary": bool(m.group(1)), "unparsed": True, "if_exists": bool(m.group(2))})
     return SqlStatement("unparsed", None, span, text)
+
+
+_DML = re.compile(r"\s*(UPDATE|INSERT|DELETE)\b", re.I)
+_CREATE_TABLE = re.compile(r"\s*CREATE\s+(?:(TEMP|TEMPORARY)\s+|UNLOGGED\s+)?TABLE\s+(IF\s+NOT\s+EXISTS\s+)?([\w.\"]+)\s*\(", re.I)

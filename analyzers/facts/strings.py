@@ -120,7 +120,12 @@ def evaluate(node: ast.AST, env: Env, names: Names | None = None) -> list[Text] 
         return out
     if isinstance(node, ast.Call) and len(node.args) == 1 and _passes_through(node, names):
         return evaluate(node.args[0], env, names)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _SAME_TEXT:
+        return evaluate(node.func.value, env, names)  # text("...").bindparams(id=1): the same SQL
     return None
+
+
+_SAME_TEXT = ("bindparams", "columns", "execution_options", "strip")
 
 
 def _one(node: ast.AST, env: Env) -> str | None:

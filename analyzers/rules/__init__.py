@@ -35,12 +35,28 @@ def all_rules() -> tuple[type[Rule], ...]:
     return tuple(sorted(found, key=lambda r: (SECTION_MODULES.index(r.__module__.rsplit(".", 1)[1]), r.ID)))
 
 
+def proof_rules() -> tuple[type[Rule], ...]:
+    """The rules only `dbreview verify` raises, from a real database (analyzers/verify/proofs.py)."""
+    from analyzers.verify.proofs import proof_rules as rules
+
+    return rules()
+
+
+def rule_infos() -> tuple[tuple[str, RuleInfo], ...]:
+    """(name, documentation) of every rule: the rule classes, the check of the suppression comments
+    themselves (analyzers/suppressions.py), which runs after them, and the rules of `dbreview verify`."""
+    from analyzers.suppressions import UNUSED
+
+    return (
+        *((rule.__name__, describe(rule)) for rule in all_rules()),
+        ("UnusedSuppression", UNUSED),
+        *((rule.__name__, describe(rule)) for rule in proof_rules()),
+    )
+
+
 @cache
 def rule_info(rule_id: str) -> RuleInfo | None:
-    for rule in all_rules():
-        if rule.ID == rule_id:
-            return describe(rule)
-    return None
+    return next((info for _, info in rule_infos() if info.id == rule_id), None)
 
 
 def run_rules(

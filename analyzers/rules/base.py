@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Iterable
+from typing import TYPE_CHECKING, ClassVar, Iterable, Sequence
 
-from analyzers.findings import Finding, Location, Related, Severity
+from analyzers.findings import Finding, Location, Related, Severity, identity_key
 
 if TYPE_CHECKING:
-    from analyzers.facts.model import Facts, Span
+    from analyzers.facts.model import Facts, Span, Unread
 
 # An example is one file's source (placed at models.py) or a mapping of relative path -> source.
 Example = str | dict[str, str]
@@ -39,7 +39,18 @@ class Rule:
         item: str | None = None,
         related: Iterable[tuple[Span, str]] = (),
         covers: Iterable[str] = (),
+        unsure: Sequence[Unread] = (),
     ) -> Finding:
+        """`unsure`: the parts that could not be read and that the finding may rest on (a finding about
+        the whole: the revision graph, "no migration creates X"). With any, it is info, says what could
+        not be read and why, and points at each part (related locations)."""
+        if unsure:
+            first = unsure[0]
+            more = f", and {len(unsure) - 1} more part(s) that could not be read" if len(unsure) > 1 else ""
+            message += (f" (not certain: {first.span.path}:{first.span.start} could not be read: {first.reason}"
+                        f"{more})")
+            severity = Severity.INFO
+            related = [*related, *((u.span, f"could not be read: {u.reason}") for u in unsure[:20])]
         return Finding(
             rule_id=self.ID,
             item_id=item or self.ITEM,
@@ -50,6 +61,20 @@ class Rule:
             evidence=self.facts.lines(span),
             related=tuple(Related(Location(s.path, s.start, s.end), note) for s, note in related),
             covers=tuple(covers),
+        )
+
+
+    def grouped(
+        self, message: str, sites: list[tuple[Span, str, str]], anchor: str, *, severity: Severity | None = None,
+        unsure: Sequence[Unread] = (),
+    ) -> Finding:
+        """One finding for one fact seen in many places (a convention, a design): at the first site, the
+        others as related locations. `sites` are (span, the anchor a finding of its own would have, a
+        note); a saved review's decisions on such findings follow this one (Finding.covers)."""
+        (span, _, _), rest = sites[0], sites[1:]
+        return self.finding(
+            message, span, anchor, severity=severity, related=[(s, note) for s, _, note in rest],
+            covers=[identity_key(self.ID, a) for _, a, _ in sites], unsure=unsure,
         )
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from analyzers.facts.model import ListenerFact, SqlStatement, SqlUse
-from analyzers.findings import Severity
+from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
-from analyzers.rules.schema import app_calls, first_line, is_test_path, is_tooling_path, uses_rls
+from analyzers.rules.schema import (
+    app_calls, first_line, is_test_path, is_tooling_path, migration_gaps, settings_read, where,
+)
 
-RLS_VARIABLES = ("app.current_user_id", "app.current_tenant_id")
 PER_TRANSACTION_EVENTS = ("after_begin", "begin")
 RESET_EVENTS = ("checkin", "reset")
 
@@ -46,13 +47,14 @@ def reset(dbapi_connection, record):
 
 
 class RlsContextNotSet(Rule):
-    """The RLS session variables are not set at the start of every transaction.
+    """The settings the RLS policies read are not set at the start of every transaction.
 
     What it checks:
-        That an `after_begin` (session) or `begin` (engine) listener sets `app.current_user_id` and
-        `app.current_tenant_id`, the settings the Row-Level Security policies read. When no policy
-        reads them either, the code base does not use RLS: info. Engines of tests, migrations, CLI
-        tooling and data connectors are not the application's.
+        For each custom setting the migrations' policies and functions read with `current_setting()`
+        (`app.current_tenant_id`, `app.current_user_id` ...): that an `after_begin` (session) or `begin`
+        (engine) listener sets it. A setting no code sets is critical: every policy that reads it sees
+        NULL. When no policy reads any setting, the code base does not use RLS: one info finding.
+        Engines of tests, migrations, CLI tooling and data connectors are not the application's.
     Why it matters:
         A policy that reads an unset variable sees NULL: queries return nothing at best, and a
         variable left from an earlier request leaks another tenant's rows at worst. Setting it in a
@@ -60,22 +62,47 @@ class RlsContextNotSet(Rule):
     Example:
         engine = create_async_engine(URL)   # and no after_begin listener
     Instead:
-        Listen for `after_begin` and run `SELECT set_config('app.current_tenant_id', :tid, true)`
-        with a bound parameter, for both variables.
+        Listen for `after_begin` and run `SELECT set_config('<setting>', :value, true)` with a bound
+        parameter, for every setting the policies read.
     """
 
     ID = "CFG001"
     ITEM = "1.3"
     SEVERITY = Severity.CRITICAL
-    VALID = ({"db.py": _ENGINE + _GOOD_LISTENERS},)
-    INVALID = ({"db.py": _ENGINE},)
+    _POLICY = """
+from alembic import op
+revision = "0001"
+down_revision = None
+def upgrade():
+    op.execute("ALTER TABLE documents ENABLE ROW LEVEL SECURITY")
+    op.execute("CREATE POLICY tenant ON documents USING (organization_id = current_setting('app.current_tenant_id')::uuid)")
+def downgrade():
+    op.execute("DROP POLICY tenant ON documents")
+"""
+    VALID = (
+        {"db.py": _ENGINE + _GOOD_LISTENERS, "migrations/versions/0001_rls.py": _POLICY},
+        # Only the tenant is read by a policy: the user id need not be set.
+        {"db.py": _ENGINE + _GOOD_LISTENERS.replace("    connection.execute(text(\"SELECT set_config('app.current_user_id', :u, true)\"), {\"u\": user_id.get()})\n", ""),
+         "migrations/versions/0001_rls.py": _POLICY},
+    )
+    INVALID = (
+        {"db.py": _ENGINE, "migrations/versions/0001_rls.py": _POLICY},
+        {"db.py": _ENGINE},
+    )
 
     def check(self):
         engines = app_calls(self.facts, "create_engine", "create_async_engine")
         if not engines:
             return
         listeners = _app_listeners(self.facts)
-        for variable in RLS_VARIABLES:
+        read = {name: sts for name, sts in settings_read(self.facts).items() if "." in name}
+        if not read:
+            yield self._no_rls(engines, listeners)
+            return
+        unnamed = [u for u, st in _setting_statements(self.facts.sql + [u for lst in listeners for u in lst.sql])
+                   if "{?}" in str(st.details.get("name") or "{?}")]  # set_config(:name, ...), SET {name} ...
+        for variable, readers in sorted(read.items()):
+            related = [(st.span, f"reads {variable}") for st in readers]
             per_tx = [
                 lst for lst in listeners if lst.event in PER_TRANSACTION_EVENTS
                 and any(_sets(st, variable) for _, st in _setting_statements(lst.sql))
@@ -84,33 +111,45 @@ class RlsContextNotSet(Rule):
                 continue
             elsewhere = [lst for lst in listeners if any(_sets(st, variable) for _, st in _setting_statements(lst.sql))]
             in_code = [u for u, st in _setting_statements(self.facts.sql) if _sets(st, variable)]
+            anchor = f"rls-variable:{variable}"
             if elsewhere:
                 lst = elsewhere[0]
                 yield self.finding(
-                    f"`{variable}` is set in a `{lst.event}` listener ({lst.function}), which does not run per "
-                    "transaction: use `after_begin`",
-                    first_line(lst.span), f"rls-variable:{variable}", severity=Severity.WARNING,
+                    f"`{variable}`, which RLS policies read, is set in a `{lst.event}` listener ({lst.function}), "
+                    "which does not run per transaction: use `after_begin`",
+                    first_line(lst.span), anchor, severity=Severity.WARNING, related=related,
                 )
             elif in_code:
                 yield self.finding(
-                    f"`{variable}` is set by application code ({in_code[0].function or 'a function'}), not by an "
-                    "`after_begin` listener: check that every transaction, including later ones in the same "
-                    "session, gets it",
-                    first_line(in_code[0].span), f"rls-variable:{variable}", severity=Severity.INFO,
+                    f"`{variable}`, which RLS policies read, is set by application code "
+                    f"({in_code[0].function or 'a function'}), not by an `after_begin` listener: check that every "
+                    "transaction, including later ones in the same session, gets it",
+                    first_line(in_code[0].span), anchor, severity=Severity.INFO, related=related,
                 )
-            elif not uses_rls(self.facts):
+            elif unnamed:
                 yield self.finding(
-                    f"`{variable}` is never set, and no RLS policy reads it either: this code base does not isolate "
-                    "tenants with Row-Level Security. If it should (the checklist's design), set it in an "
-                    "`after_begin` listener with set_config(..., true)",
-                    first_line(engines[0].span), f"rls-variable:{variable}", severity=Severity.INFO,
+                    f"`{variable}` is read by RLS policies ({where([st.span for st in readers])}); no code sets it "
+                    f"by name, but `{unnamed[0].function or 'a function'}` sets a setting whose name we cannot "
+                    "read: check that it sets this one at the start of every transaction",
+                    first_line(unnamed[0].span), anchor, severity=Severity.WARNING, related=related,
                 )
             else:
                 yield self.finding(
-                    f"`{variable}` is never set: no `after_begin` listener sets it, so RLS policies that read it "
-                    "see no user or tenant",
-                    first_line(engines[0].span), f"rls-variable:{variable}",
+                    f"`{variable}` is read by RLS policies ({where([st.span for st in readers])}) but no code "
+                    "sets it: every policy that reads it sees NULL (no rows, or an error on a cast). Set it in an "
+                    "`after_begin` listener with set_config(..., true)",
+                    first_line(engines[0].span), anchor, related=related,
                 )
+
+    def _no_rls(self, engines, listeners):
+        return self.finding(
+            "no RLS policy reads a session setting (`current_setting(...)`), so nothing here isolates tenants with "
+            "Row-Level Security. If the design calls for it (the checklist's), create policies on the tenant "
+            "tables and set their settings in an `after_begin` listener with set_config(..., true)",
+            first_line(engines[0].span), "rls-variables:none", severity=Severity.INFO,
+            covers=[identity_key(self.ID, f"rls-variable:{v}") for v in ("app.current_user_id", "app.current_tenant_id")],
+            unsure=[u for u in migration_gaps(self.facts) if u.table is None and u.text is None],
+        )
 
 
 class SessionScopedSetting(Rule):
@@ -186,8 +225,16 @@ class FormattedSettingSql(Rule):
 
     ID = "CFG003"
     ITEM = "1.3"
-    SEVERITY = Severity.CRITICAL
-    VALID = ({"db.py": _ENGINE + _GOOD_LISTENERS},)
+    SEVERITY = Severity.WARNING
+    VALID = (
+        {"db.py": _ENGINE + _GOOD_LISTENERS},
+        {"db.py": _ENGINE + '''
+@event.listens_for(engine.sync_engine, "begin")
+def limits(conn):
+    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(TIMEOUT_MS)}")
+    conn.exec_driver_sql(f"SET LOCAL TIME ZONE '{zone.key}'")
+'''},
+    )
     INVALID = (
         {"db.py": _ENGINE + '''
 @event.listens_for(Session, "after_begin")
@@ -200,27 +247,41 @@ def set_rls(session, transaction, connection):
         seen = set()
         for lst in _app_listeners(self.facts):
             for use in lst.sql:
-                if use.formatted and id(use) not in seen:
+                if use.formatted and id(use) not in seen and _sets_context(use):
                     seen.add(id(use))
                     yield self.finding(
-                        f"SQL built by string formatting in the `{lst.event}` listener `{lst.function}`: "
-                        f"`{(use.text or '').strip()[:80]}`; pass values as bound parameters",
+                        f"SQL that sets the security context is built by string formatting in the `{lst.event}` "
+                        f"listener `{lst.function}`: `{(use.text or '').strip()[:80]}`; where the value comes from "
+                        "is not followed here: pass it as a bound parameter (set_config(..., :value, true))",
                         use.span, f"listener:{lst.function}:formatted",
                     )
         for use in self.facts.sql:
             if is_test_path(use.span.path) or is_tooling_path(use.span.path):
                 continue  # `SET search_path TO "{schema}"` in env.py: a value from the operator, not a request
-            # The security context (`app.*`) or a name we cannot read; `SET LOCAL statement_timeout = {ms}` is not it
-            if use.formatted and any(
-                st.kind in ("set", "set_local", "set_config")
-                and (str(st.details.get("name") or "{?}").lower().startswith(("app.", "{", "dbreview")) or "{" in st.text.split("=")[0])
-                for st in use.statements
-            ):
+            if use.formatted and _sets_context(use):
                 yield self.finding(
-                    f"a session setting is built by string formatting in `{use.function}`: "
-                    f"`{(use.text or '').strip()[:80]}`; pass values as bound parameters",
+                    f"a security setting is built by string formatting in `{use.function}`: "
+                    f"`{(use.text or '').strip()[:80]}`; where the value comes from is not followed here: pass it "
+                    "as a bound parameter",
                     use.span, f"function:{use.function}:formatted",
                 )
+
+
+def _unpooled(call) -> bool:
+    return "NullPool" in call.kwargs.get("poolclass", "")
+
+
+def _sets_context(use: SqlUse) -> bool:
+    """Does it set the security context (an `app.*` setting, the role, the search_path that picks a
+    tenant's schema) or a setting whose name is built at run time? `SET LOCAL statement_timeout = {ms}`
+    or `SET TIME ZONE '{zone}'` do not."""
+    for st in use.statements:
+        if st.kind not in ("set", "set_local", "set_config"):
+            continue
+        name = str(st.details.get("name") or "{?}").lower()
+        if name.startswith(("app.", "{", "dbreview", "role", "session_authorization", "search_path")):
+            return True
+    return False
 
 
 class PoolNotDiscarded(Rule):
@@ -244,16 +305,19 @@ class PoolNotDiscarded(Rule):
     ID = "CFG004"
     ITEM = "1.4"
     SEVERITY = Severity.WARNING
-    VALID = ({"db.py": _ENGINE + _GOOD_LISTENERS},)
     INVALID = (
         {"db.py": _ENGINE + _GOOD_LISTENERS.replace('"DISCARD ALL"', '"RESET ALL"')},
         {"db.py": _ENGINE + _GOOD_LISTENERS.split("@event.listens_for(engine")[0]},
     )
+    VALID = (
+        {"db.py": _ENGINE + _GOOD_LISTENERS},
+        {"db.py": _ENGINE.replace("pool_size=10, max_overflow=5, pool_timeout=30, pool_recycle=1800, ", "poolclass=NullPool, ")},
+    )
 
     def check(self):
-        engines = app_calls(self.facts, "create_engine", "create_async_engine")
+        engines = [c for c in app_calls(self.facts, "create_engine", "create_async_engine") if not _unpooled(c)]
         if not engines:
-            return
+            return  # no engine, or none keeps connections (NullPool): nothing is checked in
         resets = [lst for lst in _app_listeners(self.facts) if lst.event in RESET_EVENTS]
         if not resets:
             uses = [u for lst in _app_listeners(self.facts) for u in lst.sql] + [
@@ -311,7 +375,7 @@ class PoolWithoutPrePing(Rule):
 
     def check(self):
         for call in app_calls(self.facts, "create_engine", "create_async_engine"):
-            if "NullPool" in call.kwargs.get("poolclass", "") or "**" in call.kwargs:
+            if _unpooled(call) or "**" in call.kwargs:
                 continue  # no pool, or settings passed as **kwargs we cannot read
             if call.kwargs.get("pool_pre_ping", "False") != "False":
                 continue  # True, or a setting from configuration
@@ -347,7 +411,7 @@ class PoolSizingDefaults(Rule):
 
     def check(self):
         for call in app_calls(self.facts, "create_engine", "create_async_engine"):
-            if "NullPool" in call.kwargs.get("poolclass", "") or "StaticPool" in call.kwargs.get("poolclass", ""):
+            if _unpooled(call) or "StaticPool" in call.kwargs.get("poolclass", ""):
                 continue
             missing = [s for s in self.SETTINGS if s not in call.kwargs and "**" not in str(call.kwargs)]
             if missing:

@@ -8,7 +8,7 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.schema import (
-    column_anchor, column_sites, first_line, healthcare, migrated_column, unique_over, where_declared,
+    column_anchor, column_sites, first_line, healthcare, is_test_path, migrated_column, unique_over, where_declared,
 )
 
 _USERS = re.compile(r"^(users?|accounts?|app_users?)$")
@@ -19,7 +19,8 @@ class KeysNotUlid(Rule):
 
     What it checks:
         UUID primary keys whose default is `uuid.uuid4` (or another random source) rather than a ULID
-        converted to a UUID, as the UUID mixin of the checklist asks.
+        converted to a UUID, as the UUID mixin of the checklist asks. Several such keys are one finding
+        (the project's way of making keys), with each key as a related location.
     Why it matters:
         Random v4 keys scatter inserts across the whole B-tree index (page splits, cache misses) and
         carry no creation order; ULIDs keep keys sortable by time while still globally unique.
@@ -45,18 +46,29 @@ class Patient(Base):
 ''',)
 
     def check(self):
+        sites = []
         for table, col in column_sites(self.facts):
             if not col.primary_key or col.type_name not in ("UUID", "Uuid", "GUID"):
                 continue
             default = (col.default or "") + (col.server_default or "")
             if "ulid" in default.lower() or "uuid7" in default.lower() or "uuid_v7" in default.lower():
                 continue
-            if not default:
-                continue
+            if default:
+                sites.append((table, col, default))
+        if len(sites) == 1:
+            table, col, default = sites[0]
             yield self.finding(
                 f"{where_declared(table, col)} defaults to `{default}`: random keys, not ULID-based; inserts "
                 "land all over the index and keys carry no time order",
                 col.span, column_anchor(table, col),
+            )
+        elif sites:  # the project's way of making keys: one decision
+            defaults = sorted({d for _, _, d in sites})
+            yield self.grouped(
+                f"{len(sites)} primary keys default to random UUIDs ({', '.join(f'`{d}`' for d in defaults[:3])}): "
+                f"{', '.join(where_declared(t, c) for t, c, _ in sites[:4])}{', ...' if len(sites) > 4 else ''}; not "
+                "ULID-based, so inserts land all over the index and keys carry no time order",
+                [(c.span, column_anchor(t, c), where_declared(t, c)) for t, c, _ in sites], "keys:random-uuid",
             )
 
 
@@ -160,7 +172,9 @@ class PlaintextPassword(Rule):
     What it checks:
         Text columns named `password`, `passwd`, `pwd` or `*_password` (not `password_hash`,
         `hashed_password`). When a `@validates` hook or a method of the class hashes (bcrypt, argon2,
-        passlib), it is info: check that every write goes through it.
+        passlib), or the code hashes passwords anywhere else (a service), it is info: check that every
+        write goes through it. A static reader cannot see what is written, so it never claims more than
+        a warning: no hashing anywhere in sight.
     Why it matters:
         A plaintext (or reversibly stored) password exposes every user, and their reuse of it
         elsewhere, to anyone who reads the table or a backup.
@@ -172,7 +186,7 @@ class PlaintextPassword(Rule):
 
     ID = "MOD004"
     ITEM = "2.users.2"
-    SEVERITY = Severity.CRITICAL
+    SEVERITY = Severity.WARNING
     VALID = (HEADER + '''
 class User(Base):
     __tablename__ = "users"
@@ -198,6 +212,7 @@ class User(Base):
     def check(self):
         validated = {(c.name, v) for m in self.facts.modules for c in m.classes for v in c.validated}
         hashing = {c.name for m in self.facts.modules for c in m.classes if c.hashes_passwords}
+        elsewhere = [c for c in self.facts.calls if c.name == "password-hashing" and not is_test_path(c.span.path)]
         for table, col in column_sites(self.facts):
             if not self.NAMES.match(col.name) or "hash" in col.name or "Encrypt" in (col.type_name or ""):
                 continue
@@ -212,8 +227,19 @@ class User(Base):
                     col.span, column_anchor(table, col), severity=Severity.INFO,
                 )
                 continue
+            if elsewhere:
+                yield self.finding(
+                    f"{where_declared(table, col)} is named like a password; the code hashes passwords elsewhere "
+                    f"(`{elsewhere[0].target}` in {elsewhere[0].span.path}:{elsewhere[0].span.start}): check that every "
+                    "write to this column goes through it, and consider naming it password_hash",
+                    col.span, column_anchor(table, col), severity=Severity.INFO,
+                    related=[(c.span, c.target or "") for c in elsewhere[:5]],
+                )
+                continue
             yield self.finding(
-                f"{where_declared(table, col)} looks like a stored password, not a hash", col.span, column_anchor(table, col)
+                f"{where_declared(table, col)} is named like a password and no password hashing (bcrypt, argon2, "
+                "passlib ...) shows anywhere in the code: check what is written to it",
+                col.span, column_anchor(table, col),
             )
 
 
@@ -264,7 +290,7 @@ class User(Base):
 # (table pattern, item, [(field alternatives, what it is)]): what the checklist expects each entity to carry.
 EXPECTED_FIELDS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     (r"^users?$", "2.users.3", (("mfa_enabled", "MFA flag"), ("mfa_secret|totp_secret", "MFA secret"))),
-    (r"^users?$", "2.users.5", (("is_super_admin|is_superuser|is_platform_admin", "super-admin flag"),)),
+    (r"^users?$", "2.users.5", (("is_super_admin|is_superuser|is_platform_admin|is_superadmin|is_admin|admin|is_staff|role|roles", "super-admin flag"),)),
     (r"^organizations?$", "2.orgs.3", (("settings|settings_json|config|configuration|preferences|org_settings", "JSONB settings"),)),
     (r"^organizations?$", "2.orgs.5", (("member_count", "member count"), ("patient_count", "patient count"))),
     (r"^providers?$", "2.profiles.1", (("npi|npi_number", "NPI"), ("dea|dea_number", "DEA number"), ("state_licenses", "state licenses"))),
@@ -281,6 +307,9 @@ EXPECTED_FIELDS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     (r"^user_devices?$|^devices$", "2.sessions.2", (("fcm_token|push_token", "FCM token"),)),
     (r"^user_consents?$", "4.6", (("ip_address", "IP address"), ("signed_at|accepted_at|consented_at", "signing time"))),
 )
+
+
+_MFA_TABLE = re.compile(r"mfa|totp|otp|two_factor|2fa|webauthn|authenticator|passkey")
 
 
 def _assignment_has(facts, prefix: str) -> bool:
@@ -354,6 +383,8 @@ class Proxy(Base):
                 missing = [what for alternatives, what in fields if not any(a in table.columns for a in alternatives.split("|"))]
                 if item == "2.profiles.4" and missing and _assignment_has(self.facts, "relationship"):
                     missing = []  # the proxy's relationship lives on its assignment to each patient
+                if item == "2.users.3" and missing and any(_MFA_TABLE.search(name) for name in self.facts.tables):
+                    missing = []  # MFA enrolments in a table of their own (totp_enrollments, webauthn_credentials)
                 if missing:
                     yield self.finding(
                         f"{table.label} has no {', '.join(missing)}", first_line(table.span),

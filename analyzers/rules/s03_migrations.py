@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from analyzers.facts.effects import not_undone, unread_ops
 from analyzers.facts.model import RevisionFact
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
-from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path
+from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, tree_gaps
 from analyzers.rules.schema import trees as _trees
 
 _REV = '''
@@ -35,7 +36,8 @@ class DowngradeMissing(Rule):
 
     What it checks:
         Revisions whose `downgrade()` is absent, `pass`, or only a docstring, while `upgrade()` changes
-        the schema (a data-only upgrade, UPDATE/INSERT/DELETE, needs no downgrade).
+        the schema (a data-only upgrade, UPDATE/INSERT/DELETE, needs no downgrade). An empty downgrade
+        whose comment or docstring says why is info: its author chose it.
     Why it matters:
         A failed deploy cannot be reverted with `alembic downgrade`; rolling back means hand-written
         SQL under pressure, against a schema the code no longer matches.
@@ -59,13 +61,37 @@ def upgrade():
     op.execute("UPDATE organizations SET member_count = (SELECT count(*) FROM memberships m WHERE m.organization_id = organizations.id)")
 def downgrade():
     pass
+'''}, {"migrations/versions/0003_totals.py": '''
+"""Backfill totals with the audit triggers off, through a temporary table"""
+from alembic import op
+revision = "0003"
+down_revision = None
+def upgrade():
+    op.execute("CREATE TEMP TABLE missing AS SELECT id FROM orders WHERE total IS NULL")
+    op.execute("ALTER TABLE orders DISABLE TRIGGER ALL")
+    op.execute("UPDATE orders SET total = 0 WHERE id IN (SELECT id FROM missing)")
+    op.execute("ALTER TABLE orders ENABLE TRIGGER ALL")
+    op.execute("DROP TABLE missing")
+def downgrade():
+    pass
 '''})
-    INVALID = ({"migrations/versions/0001_notes.py": rev("0001", None, "pass")},)
+    INVALID = (
+        {"migrations/versions/0001_notes.py": rev("0001", None, "pass")},
+        {"migrations/versions/0001_notes.py": rev("0001", None, "pass  # irreversible: the old column held duplicates")},
+    )
 
     def check(self):
         for r in self.facts.revisions:
             if r.downgrade_empty and r.upgrade and not data_only(r):
                 span = r.downgrade_span or r.span
+                said = _explained(self.facts.lines(span)) if r.downgrade_span else None
+                if said:
+                    yield self.finding(
+                        f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) has an empty downgrade, "
+                        f"on purpose by its comment ({said!r}): its {len(r.upgrade)} operation(s) are not rolled back",
+                        span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
+                    )
+                    continue
                 yield self.finding(
                     f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) has an empty downgrade: "
                     f"its {len(r.upgrade)} operation(s) cannot be rolled back",
@@ -73,13 +99,30 @@ def downgrade():
                 )
 
 
+_QUOTES = ('"' * 3, "'" * 3, '"', "'")
+
+
+def _explained(lines: tuple[str, ...]) -> str | None:
+    """The comment or docstring an empty downgrade carries: its author saying it is empty on purpose."""
+    for line in lines[1:]:
+        text = line.strip()
+        code, _, comment = text.partition("#")
+        if comment.strip() and code.strip() in ("", "pass", "...", "return", "return None"):
+            return comment.strip()[:80]
+        if text.startswith(_QUOTES):
+            return text.strip("\"' ")[:80] or None
+    return None
+
+
 class DowngradeIncomplete(Rule):
     """A downgrade does not undo what its upgrade did.
 
     What it checks:
-        Tables created, columns added and columns dropped by `upgrade()` that `downgrade()` does not
-        drop or re-add, following renames (`new_column_name=`) in both; a downgrade that raises is
-        declared irreversible and left alone.
+        Tables and columns that `upgrade()` creates, drops or renames and `downgrade()` does not put
+        back, played one after the other whatever their form (`op.*`, SQL in `op.execute`,
+        `Table.create(bind)`, loops over constants); a downgrade that raises is declared irreversible
+        and left alone. When the downgrade holds an operation that could not be read, the finding
+        is info and says so.
     Why it matters:
         After a downgrade the schema is neither the old one nor the new one: the next upgrade fails
         (table already exists) or the old code finds a column missing.
@@ -108,6 +151,24 @@ def downgrade():
     op.add_column("item", sa.Column("old_id", sa.Integer()))
     op.drop_column("item", "id")
     op.alter_column("item", "old_id", new_column_name="id")
+'''}, {"migrations/versions/0003_addresses.py": '''
+from alembic import op
+import sqlalchemy as sa
+revision = "0003"
+down_revision = None
+PARTS = [("street", sa.String(80)), ("city", sa.String(40))]
+def upgrade():  # a table renamed, columns added in a loop, a table replaced
+    op.rename_table("address", "addresses")
+    for name, type_ in PARTS:
+        op.add_column("addresses", sa.Column(name, type_))
+    op.create_table("regions", sa.Column("id", sa.Integer, primary_key=True))
+    op.drop_table("legacy_regions")
+def downgrade():
+    sa.Table("legacy_regions", sa.MetaData(), sa.Column("id", sa.Integer)).create(op.get_bind())
+    op.execute("DROP TABLE regions")
+    for name, _ in reversed(PARTS):
+        op.drop_column("addresses", name)
+    op.rename_table("addresses", "address")
 '''})
     INVALID = ({"migrations/versions/0001_notes.py": rev("0001", None, 'op.drop_index("ix_other")')},)
 
@@ -115,58 +176,21 @@ def downgrade():
         for r in self.facts.revisions:
             if r.downgrade_empty or r.downgrade_raises:
                 continue
-            dropped_tables = {op.table for op in r.downgrade if op.name == "drop_table"}
-            created_tables = {op.table for op in r.downgrade if op.name == "create_table"}
-            down_added = _net_columns(r.downgrade, "add_column")
-            down_dropped = {(op.table, op.target) for op in r.downgrade if op.name == "drop_column"}
-            down_dropped |= {(op.table, op.target) for op in r.downgrade if _renames(op)}  # renamed out of the way
-            up_renamed_to = {(op.table, op.columns[0].attr) for op in r.upgrade if _renames(op)}
-            added_later = _net_columns(r.upgrade, "add_column")
-            for op in r.upgrade:
-                problem = None
-                if op.name == "create_table" and op.table not in dropped_tables:
-                    problem = f"creates table {op.table} but the downgrade does not drop it"
-                elif op.name == "add_column":
-                    for c in op.columns:
-                        final = added_later.get((op.table, c.name), c.name)
-                        if (op.table, final) not in down_dropped and op.table not in dropped_tables:
-                            problem = f"adds {op.table}.{c.name} but the downgrade does not drop it"
-                elif op.name == "drop_column" and (op.table, op.target) not in {
-                    (t, final) for (t, _), final in down_added.items()
-                } and (op.table, op.target) not in up_renamed_to:
-                    problem = f"drops {op.table}.{op.target} but the downgrade does not add it back"
-                elif op.name == "drop_table" and op.table not in created_tables:
-                    problem = f"drops table {op.table} but the downgrade does not recreate it"
-                if problem:
-                    yield self.finding(
-                        f"revision {r.revision} {problem}", op.span, f"migration:{r.revision}:{op.name}:{op.table}:{op.target}"
-                    )
-
-
-def _renames(op) -> bool:
-    return op.name == "alter_column" and bool(op.columns) and op.columns[0].attr not in ("", op.target)
-
-
-def _net_columns(ops, kind: str) -> dict:
-    """(table, column as added) -> its name once later renames in the same function are applied:
-    `add_column("user", new_id)` then `alter_column("user", "new_id", new_column_name="id")` adds `id`."""
-    out: dict = {}
-    for op in ops:
-        if op.name == kind:
-            for c in op.columns:
-                out[(op.table, c.name)] = c.name
-        elif _renames(op):
-            for key, name in out.items():
-                if key[0] == op.table and name == op.target:
-                    out[key] = op.columns[0].attr
-    return out
+            unread = unread_ops(r.downgrade)
+            for effect, problem in not_undone(r.upgrade, r.downgrade):
+                op = effect.op
+                yield self.finding(
+                    f"revision {r.revision} {problem}", effect.span, f"migration:{r.revision}:{op.name}:{op.table}:{op.target}",
+                    unsure=[u for u in unread if effect.table and u.concerns(effect.table)],
+                )
 
 
 class SeveralHeads(Rule):
     """The Alembic history has more than one head.
 
     What it checks:
-        Revisions that no other revision names as its parent, per versions folder.
+        Revisions that no other revision names as its parent, per Alembic tree; heads that are each on
+        a branch of its own name (`branch_labels`, as expand/contract set-ups have) are meant.
     Why it matters:
         `alembic upgrade head` refuses to run with several heads; deploys stop until someone writes
         a merge revision, often under time pressure.
@@ -182,7 +206,11 @@ class SeveralHeads(Rule):
     VALID = ({
         "migrations/versions/0001_a.py": rev("0001", None),
         "migrations/versions/0002_b.py": rev("0002", "0001"),
-    },)
+    }, {  # expand and contract branches, each named: `alembic upgrade heads`
+        "migrations/versions/0001_a.py": rev("0001", None),
+        "migrations/versions/expand/0002_b.py": rev("0002", "0001").replace("down_revision", "branch_labels = ('expand',)\ndown_revision"),
+        "migrations/versions/contract/0003_c.py": rev("0003", "0001").replace("down_revision", "branch_labels = ('contract',)\ndown_revision"),
+    })
     INVALID = ({
         "migrations/versions/0001_a.py": rev("0001", None),
         "migrations/versions/0002_b.py": rev("0002", "0001"),
@@ -193,13 +221,14 @@ class SeveralHeads(Rule):
         for folder, revisions in _trees(self.facts.revisions).items():
             parents = {p for r in revisions for p in r.down_revisions}
             heads = [r for r in revisions if r.revision and r.revision not in parents]
-            if len(heads) > 1:
+            if len(heads) > 1 and not _labelled_branches(heads, revisions):
                 names = ", ".join(h.revision or "?" for h in heads)
+                gaps = tree_gaps(self.facts, revisions)
                 for h in heads:
                     yield self.finding(
                         f"{len(heads)} heads in {folder} ({names}): `alembic upgrade head` will refuse to run until "
                         "they are merged",
-                        h.span, f"migration-heads:{folder}:{h.revision}",
+                        h.span, f"migration-heads:{folder}:{h.revision}", unsure=gaps,
                     )
 
 
@@ -207,7 +236,8 @@ class MissingParentRevision(Rule):
     """A revision names a parent that does not exist.
 
     What it checks:
-        `down_revision` values that match no revision in the same versions folder.
+        `down_revision` values that match no revision of the same Alembic tree (a versions folder, or
+        the folders of one environment that one history spans, a folder per release).
     Why it matters:
         Alembic cannot build the history: every command fails with "Can't locate revision".
     Example:
@@ -219,18 +249,22 @@ class MissingParentRevision(Rule):
     ID = "MIG004"
     ITEM = "3.2"
     SEVERITY = Severity.CRITICAL
-    VALID = ({"migrations/versions/0001_a.py": rev("0001", None)},)
+    VALID = ({"migrations/versions/0001_a.py": rev("0001", None)}, {
+        "migrations/versions/2024/0001_a.py": rev("0001", None),
+        "migrations/versions/2025/0002_b.py": rev("0002", "0001"),
+    })
     INVALID = ({"migrations/versions/0002_b.py": rev("0002", "0001")},)
 
     def check(self):
         for folder, revisions in _trees(self.facts.revisions).items():
             known = {r.revision for r in revisions}
+            gaps = tree_gaps(self.facts, revisions)
             for r in revisions:
                 for parent in r.down_revisions:
                     if parent not in known:
                         yield self.finding(
                             f"revision {r.revision} names parent {parent}, which no file in {folder} defines",
-                            r.span, f"migration:{r.revision}:parent:{parent}",
+                            r.span, f"migration:{r.revision}:parent:{parent}", unsure=gaps,
                         )
 
 
@@ -279,6 +313,25 @@ class NoNamingConvention(Rule):
             "migrations cannot rely on",
             type(anchor)(anchor.path, anchor.start, anchor.start), "metadata:naming_convention",
         )
+
+
+def _labelled_branches(heads: list[RevisionFact], revisions: list[RevisionFact]) -> bool:
+    """Heads each on a branch of its own name (`branch_labels`, on it or an ancestor): `alembic upgrade
+    heads` or `expand@head`, as such a project documents, not an accident to merge."""
+    by_id = {r.revision: r for r in revisions if r.revision}
+    labels = []
+    for head in heads:
+        found: set[str] = set()
+        todo, seen = [head], set()
+        while todo:
+            rev = todo.pop()
+            if rev.revision in seen:
+                continue
+            seen.add(rev.revision)
+            found.update(rev.branch_labels)
+            todo.extend(by_id[p] for p in rev.down_revisions if p in by_id)
+        labels.append(found)
+    return all(mine - set().union(*(other for other in labels if other is not mine)) for mine in labels)
 
 
 def _history_starts_elsewhere(revisions: list[RevisionFact]) -> bool:
@@ -347,19 +400,20 @@ class ModelMigrationDrift(Rule):
         for t in missing:
             yield self.finding(
                 f"{t.label} is created by no migration: on a database built with `alembic upgrade head` every "
-                "query on it fails", first_line(t.span), f"drift:table:{t.name}",
+                "query on it fails", first_line(t.span), f"drift:table:{t.name}", unsure=migration_gaps(facts, t.name),
             )
         for name, model in models.items():
             db = facts.migration_tables.get(name)
             if db is None or db.from_sql:
                 continue
+            gaps = migration_gaps(facts, name)  # an operation or SQL that could not be read may add, alter the column
             for col in model.columns.values():
                 other = db.columns.get(col.name)
                 if other is None:
                     yield self.finding(
                         f"{model.name}.{col.name} is in the model but no migration adds it: queries that load "
                         f"{model.class_name or model.name} fail on a migrated database",
-                        col.span, f"drift:column:{name}.{col.name}",
+                        col.span, f"drift:column:{name}.{col.name}", unsure=gaps,
                     )
                 elif col.timezone is not None and other.timezone is not None and col.timezone != other.timezone:
                     aware = "model" if col.timezone else "migration"
@@ -368,7 +422,7 @@ class ModelMigrationDrift(Rule):
                         f"({other.span.path}:{other.span.start}): the database column is "
                         f"{'TIMESTAMP WITH' if other.timezone else 'TIMESTAMP WITHOUT'} TIME ZONE, and autogenerate "
                         "will propose to change it",
-                        col.span, f"drift:tz:{name}.{col.name}",
+                        col.span, f"drift:tz:{name}.{col.name}", unsure=gaps,
                     )
             mapped = set(model.columns)
             for cname, other in db.columns.items():

@@ -16,8 +16,9 @@ class SequentialPrimaryKey(Rule):
     """A table uses a sequential integer primary key.
 
     What it checks:
-        Integer, BigInteger or SmallInteger primary keys (autoincrement, SERIAL, IDENTITY). When most
-        tables use them (the project's convention), one finding says so instead of one per table.
+        Integer, BigInteger or SmallInteger primary keys (autoincrement, SERIAL, IDENTITY). When a third
+        of the tables or more use them, they are the project's convention, a policy choice: one info
+        finding lists them. Otherwise each table off the project's convention is a warning.
     Why it matters:
         The checklist requires ULID-based UUID keys: sequential ids leak record counts and growth,
         are guessable in URLs (enumeration of patients), and collide when data from several
@@ -42,8 +43,6 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
 ''',)
 
-    CONVENTION = 8  # this many sequential keys, on most tables: one finding for the convention
-
     def check(self):
         sites = []
         for table, col in column_sites(self.facts):
@@ -51,19 +50,21 @@ class Ticket(Base):
             if col.primary_key and len(pk_cols) == 1 and col.type_name in ("Integer", "BigInteger", "SmallInteger", "INTEGER", "BIGINT"):
                 sites.append((table, col))
         tables = len(self.facts.tables)
-        if len(sites) >= self.CONVENTION and len(sites) * 2 > tables:
-            table, col = sites[0]
-            names = ", ".join(t.name for t, _ in sites[:6])
-            yield self.finding(
-                f"{len(sites)} of {tables} tables use sequential integer keys ({names}, ...): the project's convention, "
-                "not ULID-based UUIDs. Ids are guessable in URLs and reveal volumes; moving off them is a migration "
-                "of every foreign key, so weigh it as one decision",
-                col.span, "keys:sequential-convention",
+        if len(sites) >= 2 and len(sites) * 3 >= tables:
+            # The project's own convention: a policy choice to weigh once, not a defect per table.
+            names = ", ".join(t.name for t, _ in sites[:6]) + (", ..." if len(sites) > 6 else "")
+            yield self.grouped(
+                f"{len(sites)} of {tables} tables use sequential integer keys ({names}): the project's convention, "
+                "not the checklist's ULID-based UUIDs. Ids are guessable in URLs and reveal volumes; moving off them "
+                "is a migration of every foreign key, so weigh it as one decision",
+                [(c.span, column_anchor(t, c), t.name) for t, c in sites], "keys:sequential-convention",
+                severity=Severity.INFO,
             )
             return
-        for table, col in sites:
+        for table, col in sites:  # a few tables off the project's own convention
+            unlike = ", unlike most of the project's keys" if tables > len(sites) else ""
             yield self.finding(
-                f"{where_declared(table, col)} is a sequential {col.type_name} key, not a ULID-based UUID",
+                f"{where_declared(table, col)} is a sequential {col.type_name} key{unlike}: not a ULID-based UUID",
                 col.span, column_anchor(table, col),
             )
 

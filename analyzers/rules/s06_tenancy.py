@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from analyzers.findings import Severity
+from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.schema import (
-    TENANT_SETTING, first_line, healthcare, holds_phi, migration_sql, rls_by_table, tenant_column, unread_sql, where,
+    TENANT_SETTING, first_line, healthcare, holds_phi, migration_gaps, migration_sql, rls_by_table, schema_per_tenant,
+    tenant_column, unread_sql, where,
 )
 
 _TENANT_MODEL = HEADER + '''
@@ -56,8 +57,13 @@ class TenantTableWithoutRls(Rule):
     """A tenant-scoped table has no Row-Level Security.
 
     What it checks:
-        Tables with `organization_id` (or `tenant_id`) for which no migration runs
-        `ALTER TABLE ... ENABLE ROW LEVEL SECURITY`.
+        Tables with a tenant column (`organization_id`, `tenant_id`, `org_id`; else the foreign key to an
+        organization-like table that much of the schema carries, or the columns the settings name) for
+        which no migration runs `ALTER TABLE ... ENABLE ROW LEVEL SECURITY`. When no table has RLS at all,
+        one finding for the design (critical where the schema holds patients, else a warning), listing
+        the tables; likewise one finding when fewer tables have RLS than lack it (a rollout begun). Each
+        table is its own finding when only a few lack it. Nothing when the code separates tenants by
+        schema (`schema_translate_map`, a `search_path` set per tenant).
     Why it matters:
         Tenant isolation then rests on every query remembering its WHERE clause: one missing filter
         and Organization A reads Organization B's data.
@@ -71,37 +77,71 @@ class TenantTableWithoutRls(Rule):
     ID = "TEN001"
     ITEM = "6.2"
     SEVERITY = Severity.CRITICAL
-    VALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(_GOOD_RLS)},)
+    VALID = (
+        {"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(_GOOD_RLS)},
+        {"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration("SELECT 1"), "db.py": """
+def tenant_session(engine, tenant_id):
+    return engine.connect().execution_options(schema_translate_map={None: tenant_id})
+"""},
+    )
     INVALID = ({"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration("SELECT 1")},
                {"models.py": _TENANT_MODEL, "migrations/versions/0001_rls.py": _migration(
                    "ALTER TABLE patients ENABLE ROW LEVEL SECURITY; ALTER TABLE patients FORCE ROW LEVEL SECURITY")})
 
     def check(self):
-        if not self.facts.revisions:
-            return
+        if not self.facts.revisions or schema_per_tenant(self.facts):
+            return  # nothing migrated to read; or tenants live in schemas of their own, not behind policies
+        scoped = [t for t in self.facts.tables.values() if tenant_column(t, self.facts) is not None]
         rls = rls_by_table(self.facts)
-        if not any(state.enabled for state in rls.values()) and not unread_sql(self.facts):
-            scoped = [t for t in self.facts.tables.values() if tenant_column(t, self.facts) is not None]
-            if scoped:  # no RLS anywhere: one decision, not one finding per table
-                yield self.finding(
-                    f"{len(scoped)} tenant-scoped tables ({', '.join(t.name for t in scoped[:5])}{', ...' if len(scoped) > 5 else ''}) "
-                    "and no Row-Level Security anywhere: isolation rests on every query's WHERE clause. If tenants are "
-                    "separated another way (a schema or database per tenant), record it; else enable RLS",
-                    first_line(scoped[0].span), "tenancy:no-rls",
-                )
+        if not any(state.enabled for state in rls.values()):
+            if scoped:
+                yield self._none_anywhere(scoped)
             return
-        for table in self.facts.tables.values():
+        missing = [t for t in scoped if not (rls.get(t.name) and rls[t.name].enabled)]
+        if len(missing) > len(scoped) - len(missing):
+            yield self._partial(missing, len(scoped))  # RLS only begun: one decision, the rest of the rollout
+            return
+        for table in missing:
             col = tenant_column(table, self.facts)
-            if col is not None and not (rls.get(table.name) and rls[table.name].enabled):
-                unread = unread_sql(self.facts, table.name)
-                note, severity = "", None
-                if unread:
-                    note = f"; migration SQL we could not read ({where(unread)}) may do it: check"
-                    severity = Severity.WARNING
-                yield self.finding(
-                    f"{table.label} is tenant-scoped ({col.name}) but no migration enables Row-Level Security on it{note}",
-                    first_line(table.span), f"table:{table.name}:rls", severity=severity,
-                )
+            unread = unread_sql(self.facts, table.name)
+            note, severity = "", None
+            if unread:
+                note = f"; migration SQL we could not read ({where(unread)}) may do it: check"
+                severity = Severity.WARNING
+            yield self.finding(
+                f"{table.label} is tenant-scoped ({col.name}) but no migration enables Row-Level Security on it{note}",
+                first_line(table.span), f"table:{table.name}:rls", severity=severity,
+            )
+
+    def _design(self) -> tuple[Severity, list]:
+        """Critical where the schema holds patients (HIPAA), a warning elsewhere; unsure (info, saying
+        what) when migration SQL that could not be read may enable RLS on any table."""
+        anywhere = [u for u in migration_gaps(self.facts) if u.table is None and u.text is None]
+        return (Severity.CRITICAL if healthcare(self.facts) else Severity.WARNING), anywhere
+
+    def _none_anywhere(self, scoped):
+        """No table has RLS: one decision for the design, not one finding per table."""
+        severity, unsure = self._design()
+        return self.grouped(
+            f"{len(scoped)} tenant-scoped tables ({_names(scoped)}) and no migration enables Row-Level Security on "
+            "any table: isolation rests on every query's WHERE clause. If tenants are separated another way (a "
+            "schema or database per tenant), record it; else enable RLS",
+            [(first_line(t.span), f"table:{t.name}:rls", t.name) for t in scoped], "tenancy:no-rls",
+            severity=severity, unsure=unsure,
+        )
+
+    def _partial(self, missing, scoped: int):
+        severity, unsure = self._design()
+        return self.grouped(
+            f"Row-Level Security covers {scoped - len(missing)} of {scoped} tenant-scoped tables; {len(missing)} have "
+            f"none ({_names(missing)}): their rows are isolated only by each query's WHERE clause",
+            [(first_line(t.span), f"table:{t.name}:rls", t.name) for t in missing], "tenancy:rls-partial",
+            severity=severity, unsure=unsure,
+        )
+
+
+def _names(tables) -> str:
+    return ", ".join(t.name for t in tables[:5]) + (", ..." if len(tables) > 5 else "")
 
 
 class RlsNotForced(Rule):

@@ -7,7 +7,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, SqlStatement, TableFact
+from analyzers.facts.effects import changes_schema
+from analyzers.facts.link import revision_trees
+from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, SqlStatement, TableFact, Unread
+from analyzers.settings import DEFAULT_TENANT_COLUMNS
 
 # Clinical records: FR-03 says they are never hard deleted.
 CLINICAL = re.compile(
@@ -27,9 +30,58 @@ def holds_phi(table: str) -> bool:
     return bool(PHI.search(table)) and not table.startswith(("audit", "consent_document"))
 
 
+# Tables a tenant column may point at when it is not named as the checklist names it: mealie's groups
+# and households, a workspace, a team. Only a column that most of the schema carries counts (a
+# permission group's id on two link tables is not a tenant).
+_TENANT_TABLE = re.compile(r"^(organi[sz]ations?|orgs?|tenants?|workspaces?|households?|groups?|teams?|compan(y|ies))$")
+_TENANT_SHARE = 1 / 3  # of the tables, at least 3: a tenant partitions most data, a team or a permission group does not
+
+
+def tenant_columns(facts: Facts) -> tuple[str, ...]:
+    """The columns that say which tenant a row belongs to: the target's settings when it names them; the
+    checklist's names (organization_id, tenant_id, org_id) where the schema has them; else a foreign key to
+    an organization-like table that a good share of the tables carry."""
+    if facts.settings.tenant_columns != DEFAULT_TENANT_COLUMNS:
+        return facts.settings.tenant_columns  # the target's own settings name them
+    cached = facts.derived.get("tenant_columns")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    names = {c for t in facts.tables.values() for c in t.columns}
+    found = tuple(c for c in DEFAULT_TENANT_COLUMNS if c in names)
+    if not found:
+        counts: dict[str, int] = {}
+        for t in facts.tables.values():
+            for c in fk_columns(t):
+                target = next((fk.table for fk in c.foreign_keys), None) or _constraint_target(t, c.name)
+                if target and _TENANT_TABLE.match(target.split(".")[-1]) and target.split(".")[-1] != t.name:
+                    counts[c.name] = counts.get(c.name, 0) + 1
+        least = max(3, _TENANT_SHARE * len(facts.tables))
+        found = tuple(sorted((c for c, n in counts.items() if n >= least), key=lambda c: -counts[c]))
+    facts.derived["tenant_columns"] = found
+    return found
+
+
+def _constraint_target(table: TableFact, column: str) -> str | None:
+    for con in table.constraints:
+        if con.kind == "foreign_key" and column in con.columns and con.target:
+            return con.target.rsplit(".", 1)[0]
+    return None
+
+
 def tenant_column(table: TableFact, facts: Facts) -> ColumnFact | None:
-    """The column that says which tenant a row belongs to (the target's `tenant-columns` setting)."""
-    return next((table.columns[c] for c in facts.settings.tenant_columns if c in table.columns), None)
+    return next((table.columns[c] for c in tenant_columns(facts) if c in table.columns), None)
+
+
+def schema_per_tenant(facts: Facts) -> list[Span]:
+    """Where the code separates tenants by schema (`execution_options(schema_translate_map=...)`,
+    `SET search_path` to a schema built at run time): Row-Level Security is then not the isolation."""
+    spans = [c.span for c in facts.calls if c.name == "execution_options" and not is_test_path(c.span.path)]
+    for use in facts.sql:
+        if use.formatted and not is_test_path(use.span.path) and any(
+            st.details.get("name") == "search_path" and "{?}" in st.text for st in use.statements
+        ):
+            spans.append(use.span)
+    return spans
 
 
 def fk_columns(table: TableFact) -> list[ColumnFact]:
@@ -82,25 +134,23 @@ class MigrationSql:
 
     statements: list[SqlStatement]  # every parsed statement of every upgrade, in revision file order
     by_table: dict[str, tuple[SqlStatement, ...]]  # the statements that name a table (st.table), in order
-    # What a static reader could not follow, in order: (where, its text or None for a whole op.execute,
-    # whether it may concern any table: a value built elsewhere, EXECUTE of a run-time string, `{?}`).
-    unread: list[tuple[Span, str | None, bool]]
-    _unread_by_table: dict[str, list[Span]] = field(default_factory=dict)
+    # What the migrations hold that could not be read (files, revisions, operations, SQL), in order.
+    unread: list[Unread]
+    _unread_by_table: dict[str, list[Unread]] = field(default_factory=dict)
 
     def for_table(self, table: str) -> tuple[SqlStatement, ...]:
         return self.by_table.get(table, ())
 
-    def unread_for(self, table: str | None) -> list[Span]:
-        """The unread SQL that may concern `table` (every piece when None); the text is matched as written,
-        so `notes` also picks SQL about `patient_notes`."""
+    def unread_for(self, table: str | None) -> list[Unread]:
+        """What could not be read that may concern `table` (everything when None): a part about that
+        table, or one that may be about any (SQL built at run time, a file that does not parse); SQL
+        that could not be parsed is matched by its text, so `notes` also picks SQL about `patient_notes`."""
         if table is None:
-            return [span for span, _, _ in self.unread]
-        spans = self._unread_by_table.get(table)
-        if spans is None:
-            spans = self._unread_by_table[table] = [
-                span for span, text, anywhere in self.unread if anywhere or table in (text or "")
-            ]
-        return list(spans)
+            return list(self.unread)
+        found = self._unread_by_table.get(table)
+        if found is None:
+            found = self._unread_by_table[table] = [u for u in self.unread if u.concerns(table)]
+        return list(found)
 
 
 def migration_sql(facts: Facts) -> MigrationSql:
@@ -115,17 +165,8 @@ def migration_sql(facts: Facts) -> MigrationSql:
     for st in statements:
         if st.table is not None:
             by_table.setdefault(st.table, []).append(st)
-    unread: list[tuple[Span, str | None, bool]] = []
-    for rev in facts.revisions:
-        for op in rev.upgrade:
-            if op.name != "execute":
-                continue
-            if op.sql is None or not op.sql.statements:
-                unread.append((op.span, None, True))
-                continue
-            for st in op.sql.statements:
-                if st.kind in ("unparsed", "dynamic_sql") or "{?}" in st.text:
-                    unread.append((st.span, st.text, "{?}" in st.text or st.kind == "dynamic_sql"))
+    folders = {r.path.rsplit("/", 1)[0] for r in facts.revisions}
+    unread = [u for u in facts.unread if u.kind != "file" or u.span.path.rsplit("/", 1)[0] in folders]
     index = MigrationSql(statements, {t: tuple(sts) for t, sts in by_table.items()}, unread)
     facts.derived["migration_sql"] = (stamp, index)
     return index
@@ -287,11 +328,39 @@ def uses_rls(facts: Facts) -> bool:
     return any(st.kind == "create_policy" or "current_setting" in st.text for st in migration_sql(facts).statements)
 
 
+_SETTING_READ = re.compile(r"current_setting\s*\(\s*'([A-Za-z_][\w.]*)'", re.I)
+
+
+def settings_read(facts: Facts) -> dict[str, list[SqlStatement]]:
+    """The session settings that migration SQL reads with current_setting() (policies, functions they
+    call), each with the statements that read it, in revision order."""
+    out: dict[str, list[SqlStatement]] = {}
+    for st in migration_sql(facts).statements:
+        for name in _SETTING_READ.findall(st.text):
+            out.setdefault(name.lower(), []).append(st)
+    return out
+
+
 def unread_sql(facts: Facts, table: str | None = None) -> list[Span]:
-    """Migration SQL a static reader could not follow (op.execute of a value built elsewhere, SQL pglast
-    rejects, EXECUTE of a string built at run time) that may concern `table`: rules that find no policy or
-    no RLS say so instead of asserting there is none."""
+    """Where the migrations hold what a static reader could not follow (op.execute of a value built
+    elsewhere, SQL pglast rejects, an operation naming its table by a value from a loop over a call, a
+    revision file that does not parse) that may concern `table`: rules that find no policy or no RLS say
+    so instead of asserting there is none."""
+    return [u.span for u in migration_sql(facts).unread_for(table)]
+
+
+def migration_gaps(facts: Facts, table: str | None = None) -> list[Unread]:
+    """What a finding about the schema the migrations build rests on but could not be read: for one table,
+    or for the whole (table None). Pass them to `Rule.finding(unsure=...)`."""
     return migration_sql(facts).unread_for(table)
+
+
+def tree_gaps(facts: Facts, revisions: list[RevisionFact]) -> list[Unread]:
+    """What could not be read in one revision tree (given by its revisions): a file in its folders that
+    does not parse, a revision whose id or parent is not a constant. The tree's shape (heads, missing
+    parents) rests on them."""
+    folders = {r.path.rsplit("/", 1)[0] for r in revisions}
+    return [u for u in facts.unread if u.kind in ("file", "revision") and u.span.path.rsplit("/", 1)[0] in folders]
 
 
 def where(spans: list[Span]) -> str:
@@ -330,25 +399,14 @@ def healthcare(facts: Facts) -> bool:
     return any(_PATIENTS.search(name) for name in facts.tables)
 
 
-_DML = ("UpdateStmt", "InsertStmt", "DeleteStmt", "SelectStmt", "set_config", "set", "set_local", "reset")
-
-
 def data_only(r: RevisionFact) -> bool:
-    """An upgrade that only changes rows (UPDATE/INSERT/DELETE, bulk_insert): an empty downgrade is the
-    norm there, since the old values are gone; nothing in the schema needs undoing."""
-    for op in r.upgrade:
-        if op.name == "bulk_insert":
-            continue
-        if op.name != "execute" or op.sql is None or not op.sql.statements:
-            return False
-        if any(st.kind not in _DML for st in op.sql.statements):
-            return False
-    return bool(r.upgrade)
+    """An upgrade that only changes rows (UPDATE/INSERT/DELETE, bulk_insert, a temporary table, triggers
+    disabled and enabled again around an UPDATE): an empty downgrade is the norm there, since the old
+    values are gone; nothing in the schema needs undoing."""
+    return bool(r.upgrade) and not changes_schema(r.upgrade)
 
 
 def trees(revisions: list[RevisionFact]) -> dict[str, list[RevisionFact]]:
-    """Revisions grouped by their versions folder: one repository may hold several Alembic trees."""
-    out: dict[str, list[RevisionFact]] = {}
-    for r in revisions:
-        out.setdefault(r.path.rsplit("/", 1)[0], []).append(r)
-    return out
+    """Revisions by Alembic tree (a versions folder, or folders one history spans): one repository may
+    hold several trees."""
+    return revision_trees(revisions)

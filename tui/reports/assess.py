@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from analyzers.advice import advice
 from analyzers.findings import Severity
-from analyzers.rules.base import RuleInfo, describe
+from analyzers.rules.base import RuleInfo
 from tui.session.state import Detection, Disposition, FindingState, ReviewSnapshot, Verdict
 
 if TYPE_CHECKING:
@@ -94,9 +94,9 @@ def section_of(checklist: Checklist, item_id: str) -> str:
 
 def catalogue() -> list[tuple[str, RuleInfo]]:
     """(class name, documentation) of every rule the analyzers have, in rule id order."""
-    from analyzers.rules import all_rules  # loads every rule module: only when a report is made
+    from analyzers.rules import rule_infos  # loads every rule module: only when a report is made
 
-    return sorted(((rule.__name__, describe(rule)) for rule in all_rules()), key=lambda pair: pair[1].id)
+    return sorted(rule_infos(), key=lambda pair: pair[1].id)
 
 
 class Assessment:
@@ -175,6 +175,12 @@ class Assessment:
         """The reviewer's verdict, made worse by any decided critical or warning finding on the item."""
         verdict = _BY_VERDICT.get(self.snapshot.item(item_id).verdict, Status.NOT_REVIEWED)
         return combine([verdict, *_from_findings(self.item_findings(item_id))], require_all=False)
+
+    def suggested_na(self, item_id: str) -> str | None:
+        """Why the scan finds the item not applicable, while no reviewer has given it a verdict."""
+        if self.snapshot.item(item_id).verdict != Verdict.UNREVIEWED:
+            return None
+        return self.snapshot.not_applicable.get(item_id)
 
     def section_status(self, section: Section) -> Status:
         """Fail or warning from any item or decided finding; pass once any item is reviewed; else not

@@ -186,6 +186,11 @@ def render_html(checklist: Checklist, snapshot: ReviewSnapshot) -> str:
         f"<li><b>Reviewers:</b> {_text(', '.join(review.reviewers)) if review.reviewers else 'none yet'}</li>",
         f"<li><b>Repository:</b> <code>{_text(review.repo_path)}</code></li>",
         f"<li><b>Checklist:</b> {_text(checklist.title)} (version {_text(checklist.version)})</li>",
+        *(
+            [f"<li><b>Proof on PostgreSQL:</b> {_text(v.outcome)} ({_text(v.postgres)}"
+             f"{f', commit <code>{_text(v.commit[:12])}</code>' if v.commit else ''})</li>"]
+            if (v := snapshot.verification) else []
+        ),
         "</ul></header>",
         *_summary(a),
         '<section id="detailed-findings"><h2>Detailed Findings</h2>',
@@ -198,6 +203,7 @@ def render_html(checklist: Checklist, snapshot: ReviewSnapshot) -> str:
     body += _compliance(a)
     body += _recommendations(a)
     body += _positive(a)
+    body += _verification(a)
     if a.scan_errors:
         body += ['<section id="scan-errors"><h2>Scan Errors</h2><ul>', *(f"<li><code>{_text(e)}</code></li>" for e in a.scan_errors), "</ul></section>"]
     style = STYLE + formatter.get_style_defs(".evidence pre")
@@ -353,6 +359,7 @@ def _issue(a: Assessment, f: FindingState) -> str:
         *([("Also at", related)] if related else []),
         ("Severity", _text(severity)),
         ("Triage", triage),
+        *_proof(a, f),
         *([("Impact", _rich(info.why))] if info is not None and info.why else []),
         ("Recommendation", _rich(a.recommendation(f))),
     ]
@@ -361,6 +368,22 @@ def _issue(a: Assessment, f: FindingState) -> str:
         f'style="--sev: {SEVERITY_COLOUR[f.severity]}"><h5><span class="sev">{f.severity.value}</span>{_rich(f.message)}</h5>'
         f"<dl>{''.join(f'<dt>{k}</dt><dd>{v}</dd>' for k, v in rows)}</dl>{_evidence(f)}{_notes(f)}</article>"
     )
+
+
+def _proof(a: Assessment, f: FindingState) -> list[tuple[str, str]]:
+    proof = a.snapshot.proofs.get(f.fingerprint)
+    if proof is None:
+        return []
+    label = proof.label(a.snapshot.review.commit)
+    return [(f"{_text(label.capitalize())} on {_text(proof.postgres)}", _text(proof.evidence))]
+
+
+def _verification(a: Assessment) -> list[str]:
+    """What `dbreview verify` proved, as its own report wrote it (Markdown, shown as text)."""
+    run = a.snapshot.verification
+    if run is None:
+        return []
+    return ['<section id="proof-on-postgresql"><h2>Proof on PostgreSQL</h2>', f"<pre>{_text(run.report)}</pre>", "</section>"]
 
 
 def _compliance(a: Assessment) -> list[str]:

@@ -11,6 +11,8 @@ for a field added."""
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Callable, Iterable
 from dataclasses import fields, is_dataclass
 from datetime import datetime
@@ -72,6 +74,7 @@ def render_json(checklist: Checklist, snapshot: ReviewSnapshot) -> str:
                 "section_id": section_of(checklist, f.item_id),
                 "is_open": f.is_open,
                 "recommendation": a.recommendation(f),
+                "proof": plain(snapshot.proofs.get(f.fingerprint)),
             }
             for f in a.findings
         ],
@@ -79,6 +82,10 @@ def render_json(checklist: Checklist, snapshot: ReviewSnapshot) -> str:
         "answers": _answers(a),
         "events": [plain(e) for e in a.events],
         "scan_errors": [plain(e) for e in a.scan_errors],
+        "verification": None if snapshot.verification is None else {
+            **{k: v for k, v in plain(snapshot.verification).items() if k not in ("report", "result")},
+            "result": json.loads(snapshot.verification.result),
+        },
     }
     return json_text(document)
 
@@ -105,6 +112,7 @@ def _items(a: Assessment) -> list[dict[str, Any]]:
     rows = _rows("item_id", {i.id: i for i in a.checklist.items}, a.snapshot.items, head, a.snapshot.item)
     for row in rows:
         row["status"] = a.item_status(row["item_id"]).value
+        row["scan_not_applicable"] = a.snapshot.not_applicable.get(row["item_id"])
     return rows
 
 

@@ -39,11 +39,13 @@ def render_markdown(checklist: Checklist, snapshot: ReviewSnapshot) -> str:
     for section in checklist.sections:
         out += _section(a, section)
     if a.unplaced:
-        out += ["### Other Findings", "", "Findings on checklist items this checklist does not list.", ""]
+        out += ["### Other Findings", "", "Findings under no item of this checklist: suppression comments that suppress nothing, rules of another checklist.", ""]
         out += _issues(a, a.unplaced)
     out += _compliance(a)
     out += _recommendations(a)
     out += _positive(a)
+    if snapshot.verification is not None:
+        out += [snapshot.verification.report.rstrip("\n"), ""]
     if a.scan_errors:
         out += ["## Scan Errors", "", *(f"- {code_span(str(e))}" for e in a.scan_errors), ""]
     return "\n".join(out).rstrip("\n") + "\n"
@@ -113,6 +115,7 @@ def _summary(a: Assessment) -> list[str]:
         f"- **Checklist items reviewed:** {done} of {total}" + (f" ({verdicts})" if verdicts else ""),
         f"- **Dismissed findings:** {len(a.dismissed)}",
         f"- **Resolved since the review began:** {len(a.resolved)}",
+        *_proof_summary(a.snapshot),
         "- **Key strengths observed:**",
     ]
     strengths = [
@@ -191,6 +194,10 @@ def _checklist_results(a: Assessment, section: Section) -> list[str]:
     left = len(section.items) - sum(1 for item in section.items if a.snapshot.item(item.id).verdict != Verdict.UNREVIEWED)
     if left:
         out.append(f"- {_count(left, 'item')} not yet reviewed.")
+    for item in section.items:
+        why = a.suggested_na(item.id)
+        if why:
+            out.append(f"- **{item.id}** {inline(item.text)}: not applicable, as the scan suggests ({inline(why)})")
     return [*out, ""]
 
 
@@ -318,6 +325,7 @@ def _issue(a: Assessment, f: FindingState) -> list[str]:
         *_related(f),
         f"  - **Severity:** {_severity_text(a, f)}",
         f"  - **Triage:** {_triage(a, f)}",
+        *_proof(a.snapshot, f),
     ]
     if info is not None and info.why:
         out.append(f"  - **Impact:** {inline(info.why)}")
@@ -326,6 +334,22 @@ def _issue(a: Assessment, f: FindingState) -> list[str]:
         out += ["  - **Code:**", "", *code_block(f.evidence, language(f.path), "    ")]
     out += _notes(f, "  ")
     return [*out, ""]
+
+
+def _proof_summary(snapshot: ReviewSnapshot) -> list[str]:
+    run = snapshot.verification
+    if run is None:
+        return []
+    commit = f", commit {code_span(run.commit[:12])}" if run.commit else ""
+    return [f"- **Proof on PostgreSQL:** {inline(run.outcome)} ({inline(run.postgres)}{commit}; see Proof on PostgreSQL)"]
+
+
+def _proof(snapshot: ReviewSnapshot, f: FindingState) -> list[str]:
+    proof = snapshot.proofs.get(f.fingerprint)
+    if proof is None:
+        return []
+    label = proof.label(snapshot.review.commit)
+    return [f"  - **{label.capitalize()} on {inline(proof.postgres)}:** {inline(proof.evidence)}"]
 
 
 # -- compliance, recommendations, strengths -------------------------------------------------------

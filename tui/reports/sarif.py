@@ -47,6 +47,7 @@ def render_sarif(checklist: Checklist, snapshot: ReviewSnapshot) -> str:
             "reviewers": [one_line(name) for name in review.reviewers],
             "createdAt": review.created_at.isoformat(),
             "updatedAt": review.updated_at.isoformat(),
+            **_verification(snapshot),
         },
     }
     return json_text({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]})
@@ -135,6 +136,7 @@ def _result(a: Assessment, f: FindingState, rule_index: int) -> dict[str, Any]:
             "disposition": f.disposition.value,
             "detection": f.detection.value,
             "needsSecondLook": f.needs_second_look,
+            **_proof(a, f),
             "notes": [
                 {"reviewer": one_line(note.reviewer), "at": note.at.isoformat(), "text": printable(note.text)}
                 for note in f.notes
@@ -159,6 +161,20 @@ def _related(f: FindingState) -> dict[str, Any]:
             for n, r in enumerate(f.related)
         ]
     }
+
+
+def _proof(a: Assessment, f: FindingState) -> dict[str, Any]:
+    proof = a.snapshot.proofs.get(f.fingerprint)
+    if proof is None:
+        return {}
+    return {"proof": {"status": proof.status, "evidence": printable(proof.evidence), "commit": proof.commit, "postgres": proof.postgres}}
+
+
+def _verification(snapshot: ReviewSnapshot) -> dict[str, Any]:
+    run = snapshot.verification
+    if run is None:
+        return {}
+    return {"verification": {"outcome": run.outcome, "postgres": run.postgres, "commit": run.commit, "at": run.at.isoformat()}}
 
 
 def _suppressions(a: Assessment, f: FindingState) -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 
-from tui import keymap
+from tui import keymap, untrusted
+from tui.reports.sanitize import printable
 from tui.session.state import DISMISS_REASONS
 
 
@@ -24,7 +25,7 @@ class DismissDialog(ModalScreen[tuple[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Dismiss: {self.what}", classes="dialog-title")
+            yield Label(untrusted.line(f"Dismiss: {self.what}"), classes="dialog-title")
             yield OptionList(*[Option(r, id=r) for r in DISMISS_REASONS], id="reasons")
             yield Input(placeholder="note (optional), enter to dismiss", id="note")
             yield Label("↑/↓ reason · enter · esc cancel", classes="dialog-help")
@@ -56,8 +57,9 @@ class TextDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield TextArea(self.initial, id="text", soft_wrap=True, tab_behavior="focus")
+            yield Label(untrusted.line(self.title_text), classes="dialog-title")
+            # What another reviewer wrote is edited as it is shown: control characters as placeholders.
+            yield TextArea(printable(self.initial), id="text", soft_wrap=True, tab_behavior="focus")
             yield Label("ctrl+s save · esc cancel", classes="dialog-help")
 
     def on_mount(self) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from rich.console import Group
 from rich.text import Text
@@ -18,17 +20,18 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static, Tree
 from textual.worker import Worker, WorkerState
 
-from tui import keymap, labels, paths
+from analyzers import confine
+from tui import keymap, labels, paths, untrusted
 from tui.about import Place
 from tui.controllers.presence import HEARTBEAT_EVERY, POLL_EVERY, PresenceController
 from tui.controllers.scan import ScanController
+from tui.controllers.verify import VerifyController
 from tui.review import Review
 from tui.screens.dialogs import DismissDialog, TextDialog
 from tui.session import ConflictError, ReviewStore, SessionStoreError
 from tui.session.state import Disposition, FindingState, Verdict, state_of
 from tui.walkthrough import Doc, context_docs, current_step, next_target, steps
 from tui.widgets.checklist_tree import ChecklistTree, NodeKind, NodeRef
-from tui.reports.sanitize import printable
 from tui.widgets.detail import (
     DetailPanel,
     Overview,
@@ -62,6 +65,7 @@ class MainScreen(Screen[None]):
         self._cursor_timer = None
         self._doc_timer = None
         self._scan_status = ""
+        self.not_saving: str | None = None  # why the review can no longer be saved, once it cannot
 
     def compose(self) -> ComposeResult:
         # Kept as attributes: a modal on top must not hide them from timers and callbacks.
@@ -84,7 +88,7 @@ class MainScreen(Screen[None]):
         try:
             store = ReviewStore.open(paths.session_db(app.data_dir), clock=app.clock)
         except SessionStoreError as exc:
-            app.exit(message=str(exc))
+            app.exit(message=untrusted.line(str(exc)))
             return
         self.review = Review.open(store, app.repo, app.reviewer, app.checklist)
         self.presence = PresenceController(self.review, app.clock)
@@ -105,7 +109,8 @@ class MainScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         if self.review is not None:
-            self.review.leave()  # a colleague stops seeing us at once, not after PRESENT_WITHIN
+            with self._saving(background=True):
+                self.review.leave()  # a colleague stops seeing us at once, not after PRESENT_WITHIN
             self.review.store.close()
 
     # -- the scan --------------------------------------------------------------------------
@@ -140,7 +145,40 @@ class MainScreen(Screen[None]):
         self._refresh_status()
         self._show(tree.current)
 
+    # -- verify: the proofs on a throwaway PostgreSQL ------------------------------------------
+
+    def action_verify(self) -> None:
+        if self.review is None:
+            return
+        self._scan_status = "verify: starting"
+        self._refresh_status()
+        self.notify("Running the migrations on a throwaway PostgreSQL: the review stays open meanwhile.", title="Verify")
+        VerifyController(self, self.review, self.app.data_dir).start()
+
+    def on_verify_controller_progressed(self, message: VerifyController.Progressed) -> None:
+        self._scan_status = message.what
+        self._refresh_status()
+
+    def on_verify_controller_refused(self, message: VerifyController.Refused) -> None:
+        self._scan_status = "verify: not run"
+        self._refresh_status()
+        self.notify(message.reason, title="Verify did not run", severity="warning", timeout=20, markup=False)
+
+    def on_verify_controller_finished(self, message: VerifyController.Finished) -> None:
+        assert self.review is not None
+        self.review.reload()
+        tree = self.checklist_tree
+        tree.populate(self.review, self.docs)
+        self._scan_status = f"verify: {message.outcome}"
+        self.notify(message.outcome, title="Verified on PostgreSQL", timeout=12, markup=False)
+        self._refresh_status()
+        self._show(tree.current)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "verify":
+            self._scan_status = "verify failed"
+            self._refresh_status()
+            self.notify(f"verify failed: {event.worker.error}", severity="error", timeout=15, markup=False)
         if event.state == WorkerState.ERROR and event.worker.group == "scan":
             self._scan_status = f"scan failed: {event.worker.error}"
             self._refresh_status()
@@ -152,6 +190,11 @@ class MainScreen(Screen[None]):
         review, presence, tree = self.review, self.presence, self.checklist_tree
         if review is None or presence is None or not tree.is_mounted:
             return
+        with self._saving(background=True):
+            review.store.check_file()  # deleted or replaced: say so before anything else is lost
+            self._poll(review, presence, tree)
+
+    def _poll(self, review: Review, presence: PresenceController, tree: ChecklistTree) -> None:
         seen = presence.poll()
         if seen.theirs:
             if any(e.kind == "scan" for e in seen.theirs):
@@ -185,11 +228,31 @@ class MainScreen(Screen[None]):
         if self.review is None or not self.checklist_tree.is_mounted:
             return
         current = self.checklist_tree.current
-        if current is None or current.kind == NodeKind.PENDING:
-            saved = self.review.saved_cursor()
-            self.review.save_cursor(saved or "start")  # here, though nowhere in particular yet
+        with self._saving(background=True):
+            if current is None or current.kind == NodeKind.PENDING:
+                saved = self.review.saved_cursor()
+                self.review.save_cursor(saved or "start")  # here, though nowhere in particular yet
+            else:
+                self.review.save_cursor(current.id)
+
+    @contextmanager
+    def _saving(self, background: bool = False) -> Iterator[None]:
+        """Around every write of the review: when the store cannot save (a full disk, the file
+        deleted or replaced), the reviewer is told what was not saved and why, and the app stays up.
+        A background write (cursor, poll) tells it once; a reviewer's own action every time."""
+        try:
+            yield
+        except SessionStoreError as exc:
+            problem = str(exc)
+            if not background or problem != self.not_saving:
+                lead = "" if background else "Your last change was NOT saved: "
+                self.notify(f"{lead}{problem}", title="Not saved", severity="error", timeout=30)
+            self.not_saving = problem
+            self._refresh_status()
         else:
-            self.review.save_cursor(current.id)
+            if self.not_saving and not background:  # the disk has room again
+                self.not_saving = None
+                self._refresh_status()
 
     def _show(self, ref: NodeRef | None) -> None:
         """The right pane shows what the left has selected, whatever kind of node it is."""
@@ -202,7 +265,7 @@ class MainScreen(Screen[None]):
         if kind == NodeKind.DOC:
             doc = next((d for d in self.docs if d.path == key), Doc(key, None))
             cited = f"  (the checklist cites lines {doc.lines[0]}-{doc.lines[1]})" if doc.lines else ""
-            detail.show(Text.assemble((key, "bold"), (cited, "dim"), ("\nread" if key in review.docs_read else "", "green")))
+            detail.show(Text.assemble(untrusted.line(key, "bold"), (cited, "dim"), ("\nread" if key in review.docs_read else "", "green")))
             self.run_worker(self._show_doc(doc), exclusive=True, group="doc")
             self._doc_timer = self.set_timer(self.app.doc_read_after, lambda: self._read(key))
         elif kind == NodeKind.FINDING and key in review.findings:
@@ -250,19 +313,19 @@ class MainScreen(Screen[None]):
             title = "Context documents the checklist names" if key == "docs" else "Other documents"
             detail.show(Text.assemble((title, "bold"), (f"  {read}/{len(docs)} read", "dim"),
                                       ("\nspace walks the review: documents, findings, verdicts, answers · ? every key", "dim italic")))
-            self._overview(Text("\n".join(("✓ " if d.path in review.docs_read else "? ") + printable(d.path) for d in docs)))
+            self._overview(untrusted.text("\n".join(("✓ " if d.path in review.docs_read else "? ") + d.path for d in docs)))
         elif kind == NodeKind.ERRORS:
             detail.show(Text.assemble((f"{len(review.scan_errors)} scan errors", "bold red"),
                                       ("  files the scan could not read, or rules that failed", "dim")))
-            self._overview(Text("\n".join(printable(str(e)) for e in review.scan_errors)))
+            self._overview(untrusted.text("\n".join(str(e) for e in review.scan_errors)))
         elif kind == NodeKind.ERROR:
             error = review.scan_errors[int(key)]
-            detail.show(Text(printable(str(error)), "red"))
+            detail.show(untrusted.text(str(error), "red"))
             if error.line and not error.path.startswith("<"):
                 self._show_file(error.path, error.line, error.line)
             else:
                 self._overview(Text("No line to show.", "italic"))
-        elif kind in (NodeKind.RULE, NodeKind.FILE, NodeKind.FOLD):
+        elif kind in (NodeKind.RULE, NodeKind.FILE, NodeKind.FOLD, NodeKind.OTHERS):
             found = self.checklist_tree.findings_under(ref.id)
             detail.show(bucket_detail(ref, found, review))
             if kind == NodeKind.FILE and found:
@@ -279,7 +342,7 @@ class MainScreen(Screen[None]):
 
     async def _show_doc(self, doc: Doc) -> None:
         try:
-            text = (self.app.repo / doc.path).read_text(encoding="utf-8", errors="replace")
+            text = confine.read_text(str(self.app.repo), doc.path)
         except OSError as exc:
             text = f"*{doc.path} cannot be read: {exc.strerror or exc}*"
         if self.doc_view is None:
@@ -292,14 +355,15 @@ class MainScreen(Screen[None]):
 
     def _read(self, path: str) -> None:
         if self.review is not None:
-            self.review.mark_read(path)
+            with self._saving():
+                self.review.mark_read(path)
             self.checklist_tree.relabel(self.review)
             self._refresh_status()
 
     def source_text(self, path: str) -> str:
         """A file of the repository, read once (OSError when it cannot be read)."""
         if path not in self._sources:
-            self._sources[path] = (self.app.repo / path).read_text(encoding="utf-8", errors="replace")
+            self._sources[path] = confine.read_text(str(self.app.repo), path)
         return self._sources[path]
 
     def _show_file(self, path: str, start: int = 0, end: int = -1) -> None:
@@ -318,11 +382,15 @@ class MainScreen(Screen[None]):
         all_steps = steps(review, self.docs, review.docs_read)
         step = current_step(all_steps)
         text = Text()
+        if self.not_saving:  # first and loud: nothing the reviewer does is kept
+            text.append("NOT SAVING", "bold reverse red")
+            text.append(" · ")
         present = self.presence.present if self.presence else []
         if present:  # first: the line is cut at the terminal's edge
-            text.append(f"with {', '.join(present)}", "bold magenta")
+            text.append_text(Text.assemble("with ", untrusted.line(", ".join(present)), style="bold magenta"))
             following = self.presence.following
-            text.append(f" (following {following})" if following else "", "magenta")
+            if following:
+                text.append_text(Text.assemble(" (following ", untrusted.line(following), ")", style="magenta"))
             text.append(" · ")
         view = self.checklist_tree.view
         if view.filtered or view.group_by != "item":
@@ -338,7 +406,7 @@ class MainScreen(Screen[None]):
             text.append(f" · {len(review.marked)} marked", "bold magenta")
         text.append(f" · {review.progress()}")
         if self._scan_status:
-            text.append(f" · {self._scan_status}", "dim")
+            text.append_text(Text.assemble(" · ", untrusted.line(self._scan_status), style="dim"))
         self.status.update(text)
 
     # -- acting ------------------------------------------------------------------------------
@@ -361,7 +429,9 @@ class MainScreen(Screen[None]):
         if ref is not None and ref.kind == NodeKind.ITEM:
             return ref.key
         if ref is not None and ref.kind == NodeKind.FINDING and self.review and ref.key in self.review.findings:
-            return self.review.findings[ref.key].item_id
+            item_id = self.review.findings[ref.key].item_id
+            if f"item:{item_id}" in self.checklist_tree.by_id:  # not one of the other findings, under no item
+                return item_id
         self.notify("Select a checklist item (or one of its findings) first.", severity="warning")
         return None
 
@@ -369,6 +439,14 @@ class MainScreen(Screen[None]):
         """Run one decision per finding; a lost race shows the other reviewer's change instead.
         With `advance` (a triage key) and the preference on, go on to the next untriaged finding."""
         assert self.review is not None
+        done = False
+        with self._saving():
+            done = self._decide_each(fingerprints, act)
+        self._after_change(fingerprints)
+        if advance and done and self.app.prefs.auto_advance:
+            self._jump(True)
+
+    def _decide_each(self, fingerprints: list[str], act) -> bool:
         done = True
         for fp in fingerprints:
             try:
@@ -380,9 +458,7 @@ class MainScreen(Screen[None]):
             except ValueError as exc:
                 self.notify(str(exc), severity="warning", markup=False)
                 done = False
-        self._after_change(fingerprints)
-        if advance and done and self.app.prefs.auto_advance:
-            self._jump(True)
+        return done
 
     def _after_change(self, fingerprints: list[str] | None = None) -> None:
         assert self.review is not None
@@ -435,7 +511,8 @@ class MainScreen(Screen[None]):
 
     def _bulk(self, fps: list[str], disposition: Disposition, reason: str | None, note: str | None) -> None:
         try:
-            self.review.bulk(fps, disposition, reason=reason, note=note)
+            with self._saving():
+                self.review.bulk(fps, disposition, reason=reason, note=note)
         except (ConflictError, ValueError) as exc:
             self.review.reload()
             self.notify(f"Nothing was changed: {exc}", severity="warning", timeout=8, markup=False)
@@ -451,7 +528,8 @@ class MainScreen(Screen[None]):
         if review is None:
             return
         if ref is not None and ref.kind == NodeKind.ITEM and not review.marked:
-            review.set_verdict(ref.key, Verdict.UNREVIEWED)
+            with self._saving():
+                review.set_verdict(ref.key, Verdict.UNREVIEWED)
             self._after_change()
             return
         fps = [fp for fp in self._targets() if review.findings[fp].disposition != Disposition.UNTRIAGED]
@@ -467,10 +545,13 @@ class MainScreen(Screen[None]):
 
         if self.review is None:
             return
+        said = None
         try:
-            said = self.review.undo()
+            with self._saving():
+                said = self.review.undo()
         except UndoError as exc:
             self.notify(str(exc), title="Nothing was undone", severity="warning", timeout=8, markup=False)
+        if said is None:
             return
         self.notify(said, timeout=4, markup=False)
         self.checklist_tree.populate(self.review, self.docs)
@@ -507,7 +588,8 @@ class MainScreen(Screen[None]):
 
             def save_notes(text: str | None) -> None:
                 if text is not None:
-                    review.set_verdict(ref.key, Verdict(state.verdict), text)
+                    with self._saving():
+                        review.set_verdict(ref.key, Verdict(state.verdict), text)
                     self._after_change()
 
             self.app.push_screen(TextDialog(f"Notes on item {ref.key}", state.notes), save_notes)
@@ -516,7 +598,8 @@ class MainScreen(Screen[None]):
 
             def save_answer(text: str | None) -> None:
                 if text is not None:
-                    review.set_answer(ref.key, text)
+                    with self._saving():
+                        review.set_answer(ref.key, text)
                     self._after_change()
 
             question = review.checklist.question(ref.key)
@@ -533,7 +616,8 @@ class MainScreen(Screen[None]):
             return
         item = self._current_item()
         if item:
-            review.set_verdict(item, Verdict(verdict))
+            with self._saving():
+                review.set_verdict(item, Verdict(verdict))
             self._after_change()
 
     def _verdict_in_bulk(self, ref: NodeRef, verdict: Verdict) -> None:
@@ -558,7 +642,8 @@ class MainScreen(Screen[None]):
         def mark(note: str | None) -> None:
             if note is None:
                 return
-            review.set_verdicts(todo, Verdict.NA, note or None)
+            with self._saving():
+                review.set_verdicts(todo, Verdict.NA, note or None)
             kept = len(items) - len(todo)
             self.notify(f"{len(todo)} items of {what} are n/a" + (f"; {kept} with a verdict kept it." if kept else "."))
             self._after_change()

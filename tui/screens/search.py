@@ -12,14 +12,14 @@ from pathlib import Path
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from tui import keymap
+from tui import keymap, untrusted
 from tui.labels import plain
-from tui.reports.sanitize import printable
 from tui.review import Review
 
 MAX_RESULTS = 60
@@ -141,13 +141,16 @@ class SearchScreen(ModalScreen[str | None]):
             self.app.call_from_thread(self._show, query, hits, searched)
 
     def _show(self, query: str, hits: list[Hit], searched: int) -> None:
-        results = self.query_one(OptionList)
+        try:
+            results = self.query_one(OptionList)
+        except NoMatches:  # closed while the search ran
+            return
         results.clear_options()
         if hits:
-            results.add_options(Option(printable(h.text)[:200], id=h.target) for h in hits)
+            results.add_options(Option(untrusted.line(h.text[:200]), id=h.target) for h in hits)
         elif len(query.strip()) >= 2:
             said = f"Nothing matches {query.strip()!r} in the checklist, the findings or the {searched} files searched."
-            results.add_option(Option(printable(said), disabled=True))
+            results.add_option(Option(untrusted.line(said), disabled=True))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         results = self.query_one(OptionList)

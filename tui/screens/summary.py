@@ -11,6 +11,7 @@ from textual.widgets import Markdown, Static
 
 from tui import keymap
 from tui.reports.markdown import executive_summary
+from tui import untrusted
 from tui.review import Review
 from tui.session.state import Disposition, Verdict
 
@@ -53,7 +54,7 @@ class SummaryScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide"):
-            yield Static(f"Review of {self.review.repo.name}: {self.review.progress()}", classes="dialog-title")
+            yield Static(untrusted.line(f"Review of {self.review.repo.name}: {self.review.progress()}"), classes="dialog-title")
             yield Static(section_table(self.review))
             yield Static("✗ ! i: open findings by severity · todo: untriaged · decided: confirmed, downgraded or dismissed", classes="dialog-help")
             yield Markdown(executive_summary(self.review.checklist, self.review.snapshot()))

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tui.session.store import ConflictError, ReviewStore, SessionStoreError
+    from tui.session.store import ConflictError, NotSaved, ReviewStore, SessionFileLost, SessionStoreError
     from tui.session.undo import UndoError
 
-__all__ = ["ConflictError", "ReviewStore", "SessionStoreError", "UndoError"]
+__all__ = ["ConflictError", "NotSaved", "ReviewStore", "SessionFileLost", "SessionStoreError", "UndoError"]
 
 
 def __getattr__(name: str) -> object:

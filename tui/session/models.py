@@ -199,3 +199,30 @@ class ScanErrorRow(Base):
     path: Mapped[str] = mapped_column(Text)
     line: Mapped[int | None]
     message: Mapped[str] = mapped_column(Text)
+
+
+class VerifyRun(Base):
+    """One `dbreview verify` of the review: kept, newest last, as the proofs' provenance."""
+
+    __tablename__ = "verify_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    reviewer: Mapped[str] = mapped_column(String(100))
+    commit: Mapped[str | None] = mapped_column(String(64))
+    postgres: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(Text)
+    report: Mapped[str] = mapped_column(Text)  # Markdown
+    result: Mapped[str] = mapped_column(Text)  # JSON
+
+
+class ProofRow(Base):
+    """The latest verify's proof of a finding (replaced by each verify)."""
+
+    __tablename__ = "proofs"
+
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("verify_runs.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    evidence: Mapped[str] = mapped_column(Text)

@@ -132,6 +132,36 @@ class ReviewInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ProofState:
+    """What `dbreview verify` showed about a finding on a real PostgreSQL, at a commit."""
+
+    status: str  # proven | refuted
+    evidence: str
+    commit: str | None
+    postgres: str
+    at: datetime
+
+    def label(self, current_commit: str | None) -> str:
+        """`proven`, or `proven at 1a2b3c4d` once the code has moved on from the commit it ran on."""
+        if self.commit and current_commit and self.commit != current_commit:
+            return f"{self.status} at {self.commit[:8]}"
+        return self.status
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationState:
+    """The latest `dbreview verify` of a review: on which PostgreSQL, at which commit, what it said."""
+
+    at: datetime
+    reviewer: str
+    commit: str | None
+    postgres: str
+    outcome: str  # one line: "proven: 3 findings, 2 refuted" or "unverifiable: needs postgis"
+    report: str  # the run's own report, Markdown
+    result: str  # the run, as JSON
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewSnapshot:
     review: ReviewInfo
     findings: tuple[FindingState, ...] = ()
@@ -140,6 +170,8 @@ class ReviewSnapshot:
     events: tuple[Event, ...] = ()
     scan_errors: tuple[ScanError, ...] = ()
     not_applicable: dict[str, str] = field(default_factory=dict)  # item id -> why the scan says it does not apply
+    proofs: dict[str, ProofState] = field(default_factory=dict)  # fingerprint -> the latest verify's proof
+    verification: VerificationState | None = None
 
     def item(self, item_id: str) -> ItemState:
         return self.items.get(item_id) or ItemState(item_id)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import tempfile
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -25,11 +27,13 @@ from typing import Any
 from sqlalchemy import URL, Engine, create_engine, delete, event, func, insert, or_, select, union, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from analyzers.findings import Location, Related, ScanError, ScanResult, Severity
+from analyzers.findings import Finding, Location, Related, ScanError, ScanResult, Severity
+from analyzers.verify.proofs import Merged, is_proof_rule
 from tui.paths import file_mode
+from tui.reports.sanitize import name_problem
 from tui.session import identity, undo
 from tui.session.undo import DECIDING, ago, attempt_said, finding_decision, item_decision, said
 from tui.session.migrations import HEAD, alembic_config, known_revisions
@@ -42,7 +46,9 @@ from tui.session.models import (
     ItemVerdict,
     Review,
     NotApplicableRow,
+    ProofRow,
     ScanErrorRow,
+    VerifyRun,
 )
 from tui.session.state import (
     DISMISS_REASONS,
@@ -54,11 +60,13 @@ from tui.session.state import (
     FindingState,
     ItemState,
     Note,
+    ProofState,
     ReviewInfo,
     ReviewSnapshot,
     ReviewSummary,
     ScanDiff,
     Verdict,
+    VerificationState,
     in_source_dismissal,
     state_of,
 )
@@ -73,6 +81,20 @@ _ACTION = "dbreview_action"  # Session.info key: the first event of the transact
 
 class SessionStoreError(Exception):
     """The session database cannot be used. The message is one line, fit to show the user."""
+
+
+class NotSaved(SessionStoreError):
+    """A change could not be written (the disk is full, the file is read-only or held by another
+    program too long): nothing of it was saved, what was saved before stays."""
+
+
+class SessionFileLost(NotSaved):
+    """The review file was deleted or replaced while the store had it open. What it held up to then
+    is copied to `rescued` (None when even that failed); nothing more is saved."""
+
+    def __init__(self, message: str, rescued: Path | None) -> None:
+        super().__init__(message)
+        self.rescued = rescued
 
 
 class ConflictError(Exception):
@@ -91,6 +113,14 @@ class ReviewStore:
         self._engine = engine
         self._writer = engine.execution_options(**{_WRITE: True})
         self._clock = clock or (lambda: datetime.now(UTC))
+        # The file this store opened, and a connection that keeps it readable: if the file is deleted
+        # or replaced under us, SQLite would go on writing into the unlinked one and lose it all.
+        st = os.stat(path)
+        self._identity = (st.st_dev, st.st_ino)
+        self._keeper = sqlite3.connect(_uri(path), uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+        self._keeper.execute("SELECT count(*) FROM sqlite_master").fetchall()  # the WAL is open from now on
+        self._lost: SessionFileLost | None = None
+        self._rescue_lock = threading.Lock()
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -118,10 +148,15 @@ class ReviewStore:
         except (OSError, SQLAlchemyError, sqlite3.Error) as exc:
             engine.dispose()
             raise SessionStoreError(f"could not bring {path} to schema {HEAD}: {exc}") from exc
-        return cls(path, engine, clock)
+        try:
+            return cls(path, engine, clock)
+        except (OSError, sqlite3.Error) as exc:
+            engine.dispose()
+            raise SessionStoreError(f"cannot open the review database {path}: {exc}") from exc
 
     def close(self) -> None:
         self._engine.dispose()
+        self._keeper.close()
 
     def __enter__(self) -> ReviewStore:
         return self
@@ -215,38 +250,11 @@ class ReviewStore:
     def apply_scan(self, review_id: int, result: ScanResult, reviewer: str, commit: str | None = None) -> ScanDiff:
         """Match a new scan to the saved findings (identity.py) and store it; decisions and notes
         follow their findings, and findings gone from the code are kept as `absent`."""
-        fingerprints = [f.fingerprint for f in result.findings]
-        if "" in fingerprints or len(set(fingerprints)) != len(fingerprints):
-            raise ValueError("findings need distinct fingerprints: pass them through analyzers.findings.with_identity")
         with self._writing() as s:
             review = _review(s, review_id)
-            rows = s.execute(select(*_STATE_COLUMNS).where(FindingRow.review_id == review_id)).all()
-            matching = identity.match(result.findings, [_finding_state(r) for r in rows])
             now = self._now()
-            added, changed, gone = [], [], []
-            for m in matching.matches:
-                values = _values_of_state(state_of(m.finding))
-                if m.saved is None:
-                    fresh = {"disposition": Disposition.UNTRIAGED.value, "version": 0, "first_seen": now}
-                    added.append(values | fresh | {"review_id": review_id, "last_seen": now})
-                    continue
-                old = m.saved
-                if old.disposition == Disposition.DOWNGRADED:
-                    values["severity"] = old.severity.value  # the reviewer's call stands
-                values["detection"] = m.detection.value
-                values["needs_second_look"] = m.needs_second_look
-                if m.absorbed:
-                    values |= _take_over(s, review, m, reviewer, now)
-                bump = values != _values_of_state(old)
-                changed.append(values | {"id": old.id, "version": old.version + bump, "last_seen": now})
-            for old in matching.unmatched:
-                if old.detection != Detection.ABSENT:
-                    gone.append({"id": old.id, "detection": Detection.ABSENT.value, "version": old.version + 1})
-            for batch in (changed, gone):
-                if batch:
-                    s.execute(update(FindingRow), batch)
-            if added:
-                s.execute(insert(FindingRow), added)
+            # the proofs' own findings are verify's to keep or resolve, not a static scan's
+            matching = _store_findings(s, review, result.findings, lambda rule: not is_proof_rule(rule), reviewer, now)
             suppressed = {f.fingerprint: f.suppressed for f in result.findings if f.suppressed}
             if suppressed:
                 _dismiss_in_source(s, review, suppressed, now)
@@ -275,6 +283,34 @@ class ReviewStore:
             _record(s, review, reviewer, now, "scan", result.root, old=previous, new=review.commit, note=note)
             return diff
 
+    def apply_verify(
+        self, review_id: int, merged: Merged, run: VerificationState, reviewer: str
+    ) -> ScanDiff:
+        """Store what a `dbreview verify` proved: its own findings (matched to the earlier verify's,
+        as a scan's are), the proof of each finding it spoke to (replacing the earlier proofs), and
+        the run itself."""
+        with self._writing() as s:
+            review = _review(s, review_id)
+            now = self._now()
+            matching = _store_findings(s, review, merged.findings, is_proof_rule, reviewer, now)
+            row = VerifyRun(
+                review_id=review_id, at=now, reviewer=reviewer, commit=run.commit, postgres=run.postgres,
+                outcome=run.outcome, report=run.report, result=run.result,
+            )
+            s.add(row)
+            s.flush()
+            ids = dict(s.execute(select(FindingRow.fingerprint, FindingRow.id).where(FindingRow.review_id == review_id)).all())
+            s.execute(delete(ProofRow).where(ProofRow.finding_id.in_(ids.values())))
+            proofs = [
+                {"finding_id": ids[fp], "run_id": row.id, "status": p.status, "evidence": p.evidence}
+                for fp, p in merged.proofs.items()
+                if fp in ids
+            ]
+            if proofs:
+                s.execute(insert(ProofRow), proofs)
+            _record(s, review, reviewer, now, "verify", review.repo_path, new=run.commit, note=run.outcome)
+            return matching.diff()
+
     # -- reading --------------------------------------------------------------------------------
 
     def snapshot(self, review_id: int) -> ReviewSnapshot:
@@ -300,6 +336,15 @@ class ReviewStore:
                 select(ScanErrorRow).where(ScanErrorRow.review_id == review_id).order_by(ScanErrorRow.id)
             )
             not_applicable = s.scalars(select(NotApplicableRow).where(NotApplicableRow.review_id == review_id))
+            run = s.scalars(
+                select(VerifyRun).where(VerifyRun.review_id == review_id).order_by(VerifyRun.id.desc()).limit(1)
+            ).first()
+            proofs = s.execute(
+                select(FindingRow.fingerprint, ProofRow.status, ProofRow.evidence, VerifyRun.commit, VerifyRun.postgres, VerifyRun.at)
+                .join(ProofRow, ProofRow.finding_id == FindingRow.id)
+                .join(VerifyRun, VerifyRun.id == ProofRow.run_id)
+                .where(FindingRow.review_id == review_id)
+            ).all()
             return ReviewSnapshot(
                 review=_review_info(review, tuple(dict.fromkeys(e.reviewer for e in events))),
                 findings=tuple(_finding_state(r, tuple(notes.get(r[0], ()))) for r in findings),
@@ -308,6 +353,10 @@ class ReviewStore:
                 events=tuple(_event(e) for e in events),
                 scan_errors=tuple(ScanError(e.path, e.message, e.line) for e in errors),
                 not_applicable={r.item_id: r.reason for r in not_applicable},
+                proofs={fp: ProofState(status, evidence, commit, postgres, at) for fp, status, evidence, commit, postgres, at in proofs},
+                verification=None if run is None else VerificationState(
+                    run.at, run.reviewer, run.commit, run.postgres, run.outcome, run.report, run.result
+                ),
             )
 
     def finding(self, review_id: int, fingerprint: str) -> FindingState:
@@ -511,6 +560,7 @@ class ReviewStore:
 
     def set_cursor(self, review_id: int, reviewer: str, cursor: str) -> None:
         """Remember where a reviewer is. Navigation, not a change to the review: no event."""
+        _check_reviewer(reviewer)
         now = self._now()
         stmt = sqlite_insert(Cursor).values(review_id=review_id, reviewer=reviewer, cursor=cursor, updated_at=now)
         stmt = stmt.on_conflict_do_update(
@@ -551,15 +601,65 @@ class ReviewStore:
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:
-        with Session(self._engine) as s, s.begin():
-            yield s
+        try:  # no check_file(): the connections already open still read the file this store opened
+            with Session(self._engine) as s, s.begin():
+                yield s
+        except OperationalError as exc:
+            raise SessionStoreError(f"cannot read {self._path}: {exc.orig}") from exc
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
         """One transaction that holds the write lock from its start (BEGIN IMMEDIATE), so that a
-        read-then-write never fails half-way because another terminal wrote in between."""
-        with Session(self._writer, expire_on_commit=False) as s, s.begin():
-            yield s
+        read-then-write never fails half-way because another terminal wrote in between. A failed
+        commit raises NotSaved: the reviewer is told, and nothing half-written stays."""
+        self.check_file()
+        try:
+            with Session(self._writer, expire_on_commit=False) as s, s.begin():
+                yield s
+        except OperationalError as exc:
+            raise NotSaved(f"not saved: {_why_not(exc, self._path)}") from exc
+
+    def check_file(self) -> None:
+        """Raise SessionFileLost when the review file is no longer the one this store opened (deleted,
+        or replaced by another file): the first time, after copying what it held to a rescue file."""
+        try:
+            st = os.stat(self._path)
+        except FileNotFoundError:
+            st = None
+        except OSError:
+            return  # cannot tell from here: SQLite will say what is wrong
+        if st is not None and (st.st_dev, st.st_ino) == self._identity:
+            return
+        with self._rescue_lock:
+            if self._lost is None:
+                what = "deleted" if st is None else "replaced by another file"
+                rescued = self._rescue()
+                kept = (
+                    f"everything saved until then is in {rescued}: quit, put it back as {self._path.name} and open "
+                    "the review again" if rescued else "and it could not be copied anywhere"
+                )
+                self._lost = SessionFileLost(
+                    f"the review file {self._path} was {what} while dbreview had it open; nothing more is saved; {kept}",
+                    rescued,
+                )
+        raise self._lost
+
+    def _rescue(self) -> Path | None:
+        """A copy of the database this store opened, read through the connection kept open on it."""
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        for folder in (self._path.parent, Path(tempfile.gettempdir())):
+            target = folder / f"{self._path.name}.rescued-{stamp}-{os.getpid()}"
+            try:
+                os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                copy = sqlite3.connect(target)
+                try:
+                    self._keeper.backup(copy)
+                finally:
+                    copy.close()
+                return target
+            except (OSError, sqlite3.Error):
+                target.unlink(missing_ok=True)
+        return None
 
     def _info(self, s: Session, row: Review) -> ReviewInfo:
         return _review_info(row, _reviewers(s, row.id).get(row.id, ()))
@@ -707,10 +807,27 @@ def _backup(path: Path, revision: str) -> Path:
     return target
 
 
+def _uri(path: Path) -> str:
+    """The file as an SQLite URI that opens it only if it exists: a deleted review file must not come
+    back empty under a connection opened later."""
+    return f"{path.as_uri()}?mode=rw"
+
+
+def _why_not(exc: OperationalError, path: Path) -> str:
+    text = str(exc.orig)
+    if "full" in text:
+        return f"the disk holding {path} is full ({text})"
+    if "readonly" in text:
+        return f"{path} cannot be written ({text})"
+    if "locked" in text:
+        return f"another program held {path} for over {BUSY_TIMEOUT_MS // 1000} s ({text})"
+    return f"{path}: {text}"
+
+
 def _engine(path: Path) -> Engine:
     engine = create_engine(
-        URL.create("sqlite", database=str(path)),
-        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        URL.create("sqlite", database=str(path)),  # a file: the pool keeps connections across threads
+        creator=lambda: sqlite3.connect(_uri(path), uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000),
     )
 
     @event.listens_for(engine, "connect")
@@ -777,6 +894,48 @@ def _counts(s: Session, query: Any) -> dict[int, int]:
     return dict(s.execute(query).all())
 
 
+def _store_findings(
+    s: Session,
+    review: Review,
+    findings: Sequence[Finding],
+    speaks_for: Callable[[str], bool],
+    reviewer: str,
+    now: datetime,
+) -> identity.Matching:
+    """Match findings to the saved ones of the rules they speak for (identity.py) and store them:
+    decisions and notes follow their findings, and saved ones no longer found are kept as `absent`."""
+    fingerprints = [f.fingerprint for f in findings]
+    if "" in fingerprints or len(set(fingerprints)) != len(fingerprints):
+        raise ValueError("findings need distinct fingerprints: pass them through analyzers.findings.with_identity")
+    rows = s.execute(select(*_STATE_COLUMNS).where(FindingRow.review_id == review.id)).all()
+    matching = identity.match(findings, [st for st in map(_finding_state, rows) if speaks_for(st.rule_id)])
+    added, changed, gone = [], [], []
+    for m in matching.matches:
+        values = _values_of_state(state_of(m.finding))
+        if m.saved is None:
+            fresh = {"disposition": Disposition.UNTRIAGED.value, "version": 0, "first_seen": now}
+            added.append(values | fresh | {"review_id": review.id, "last_seen": now})
+            continue
+        old = m.saved
+        if old.disposition == Disposition.DOWNGRADED:
+            values["severity"] = old.severity.value  # the reviewer's call stands
+        values["detection"] = m.detection.value
+        values["needs_second_look"] = m.needs_second_look
+        if m.absorbed:
+            values |= _take_over(s, review, m, reviewer, now)
+        bump = values != _values_of_state(old)
+        changed.append(values | {"id": old.id, "version": old.version + bump, "last_seen": now})
+    for old in matching.unmatched:
+        if old.detection != Detection.ABSENT:
+            gone.append({"id": old.id, "detection": Detection.ABSENT.value, "version": old.version + 1})
+    for batch in (changed, gone):
+        if batch:
+            s.execute(update(FindingRow), batch)
+    if added:
+        s.execute(insert(FindingRow), added)
+    return matching
+
+
 def _record(
     s: Session,
     review: Review,
@@ -794,8 +953,7 @@ def _record(
 ) -> None:
     """The event of a change, in the change's transaction. The events of one transaction are one
     reviewer action (a bulk decision too): they share the id of its first event, for undo."""
-    if not reviewer:
-        raise ValueError("every change needs the reviewer's name")
+    _check_reviewer(reviewer)
     row = EventRow(
         review_id=review.id,
         finding_id=finding_id,
@@ -818,6 +976,13 @@ def _record(
     else:
         row.action = first.id
     review.updated_at = at
+
+
+def _check_reviewer(reviewer: str) -> None:
+    """Every name stored shows as itself: one line, no control, bidirectional or zero-width characters."""
+    problem = name_problem(reviewer)
+    if problem:
+        raise ValueError(f"not usable as a reviewer's name: {problem}")
 
 
 def _apply(

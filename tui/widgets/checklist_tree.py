@@ -15,11 +15,10 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from analyzers.rules import rule_info
-from tui import keymap, labels
-from tui.reports.sanitize import printable
+from tui import keymap, labels, untrusted
 from tui.review import Review
 from tui.session.state import Detection, Disposition, FindingState, Verdict
-from tui.view import View, buckets, parent_key
+from tui.view import OTHERS, View, buckets, parent_key
 from tui.walkthrough import Doc
 
 
@@ -30,6 +29,7 @@ class NodeKind(StrEnum):
     RULE = "rule"  # grouped by rule: the findings of one rule
     FILE = "file"  # grouped by file: the findings in one file
     FOLD = "fold"  # the dismissed and resolved findings of the node above
+    OTHERS = "others"  # findings under no item of the checklist (unused suppression comments)
     FINDING = "finding"
     QUESTIONS = "questions"  # a section's "Questions to answer"
     QUESTION = "question"
@@ -64,6 +64,7 @@ class ChecklistTree(Tree[NodeRef]):
         self.review: Review | None = None
         self.view = View()
         self._buckets: dict[str, list[str]] = {}  # parent node id -> its findings' fingerprints in this view
+        self._known: set[str] = set()  # the checklist's item ids
         self._filled: set[str] = set()  # parents whose finding nodes exist
         self._fixed: dict[str, Text] = {}  # labels that only change by who is there: groups, folders
         self._pending: TreeNode[NodeRef] | None = None  # where the cursor is going (keys act on it)
@@ -83,6 +84,7 @@ class ChecklistTree(Tree[NodeRef]):
         self.clear()
         self.by_id, self._filled, self._fixed, self._pending = {}, set(), {}, None
         self.review, self.docs, self.view = review, docs, view or self.view
+        self._known = {item.id for item in review.checklist.items}
         self._buckets = {key: [f.fingerprint for f in found] for key, found in buckets(review, self.view).items()}
         root = self.root
         if self.view.group_by == "item":
@@ -95,7 +97,7 @@ class ChecklistTree(Tree[NodeRef]):
         if review.scan_errors:
             err_node = self._add(root, NodeRef(NodeKind.ERRORS, "errors"), Text(f"Scan errors ({len(review.scan_errors)})", "bold red"))
             for i, err in enumerate(review.scan_errors):
-                self._add(err_node, NodeRef(NodeKind.ERROR, str(i)), Text(printable(str(err))), leaf=True)
+                self._add(err_node, NodeRef(NodeKind.ERROR, str(i)), untrusted.line(str(err)), leaf=True)
         self.relabel(review)
         opened = {n.data.id for n in root.children if n.data.kind == NodeKind.SECTION}
         for key in was_expanded or opened:
@@ -131,6 +133,9 @@ class ChecklistTree(Tree[NodeRef]):
                 q_node = self._add(node, NodeRef(NodeKind.QUESTIONS, section.id), Text("Questions to answer", "italic"))
                 for q in section.questions:
                     self._add(q_node, NodeRef(NodeKind.QUESTION, q.id), Text(""), leaf=True)
+        strays = self._buckets.get(OTHERS, [])
+        if strays:
+            self._add(root, NodeRef(NodeKind.OTHERS, "others"), Text(f"Other findings ({len(strays)})", "italic"))
 
     def _add(self, parent: TreeNode[NodeRef], ref: NodeRef, label: Text, leaf: bool = False) -> TreeNode[NodeRef]:
         node = parent.add_leaf(label, ref) if leaf else parent.add(label, ref)
@@ -170,7 +175,7 @@ class ChecklistTree(Tree[NodeRef]):
         folded = node.parent.data is not None and node.parent.data.kind == NodeKind.FOLD
         if folded == self.view.folds(review.findings[fingerprint]):
             return
-        parent_id = parent_key(review.findings[fingerprint], self.view)
+        parent_id = parent_key(review.findings[fingerprint], self.view, self._known)
         parent = self.by_id[parent_id]
         cursor = self.current.id if self.current else None
         for child in list(parent.children):
@@ -232,13 +237,14 @@ class ChecklistTree(Tree[NodeRef]):
             if node is not None:
                 node.set_label(self._finding_label(review, finding))
             f = review.findings[finding]
-            self._relabel_parent(review, parent_key(f, self.view))
-            self._relabel_section(review, review.checklist.item(f.item_id).section_id)
+            self._relabel_parent(review, parent_key(f, self.view, self._known))
+            if f"item:{f.item_id}" in self.by_id:  # not one of the other findings, under no item
+                self._relabel_section(review, review.checklist.item(f.item_id).section_id)
             return
         for doc in self.docs:
             if f"doc:{doc.path}" in self.by_id:
                 read = doc.path in review.docs_read
-                label = Text.assemble(("✓ " if read else "? ", "green" if read else "dim"), printable(doc.path))
+                label = Text.assemble(("✓ " if read else "? ", "green" if read else "dim"), untrusted.line(doc.path))
                 if doc.lines:
                     label.append(f"  lines {doc.lines[0]}-{doc.lines[1]}", "dim")
                 self.by_id[f"doc:{doc.path}"].set_label(self._with_others(label, f"doc:{doc.path}"))
@@ -257,7 +263,9 @@ class ChecklistTree(Tree[NodeRef]):
             self._relabel_section(review, section.id)
 
     def _finding_label(self, review: Review, fingerprint: str) -> Text:
-        label = labels.finding_label(review.findings[fingerprint], fingerprint in review.marked, review.rescanned)
+        label = labels.finding_label(
+            review.findings[fingerprint], fingerprint in review.marked, review.rescanned, review.proof_label(fingerprint)
+        )
         return self._with_others(label, f"finding:{fingerprint}")
 
     def _with_others(self, label: Text, node_id: str) -> Text:
@@ -265,7 +273,7 @@ class ChecklistTree(Tree[NodeRef]):
         cut at the pane's edge."""
         names = self._shown_others.get(node_id)
         if names:
-            return Text.assemble((f"▸{', '.join(names)} ", "bold magenta"), label)
+            return Text.assemble(("▸", "bold magenta"), untrusted.line(", ".join(names), "bold magenta"), " ", label)
         return label
 
     @property
@@ -282,7 +290,7 @@ class ChecklistTree(Tree[NodeRef]):
         node = self.by_id.get(node_id)
         if node is None and node_id.startswith("finding:") and self.review is not None:
             f = self.review.findings.get(node_id[8:])
-            node = self.by_id.get(parent_key(f, self.view)) if f else None
+            node = self.by_id.get(parent_key(f, self.view, self._known)) if f else None
         if node is None:
             return None
         shown = node
@@ -306,7 +314,7 @@ class ChecklistTree(Tree[NodeRef]):
             info = rule_info(name)
             label = Text.assemble((name, "bold"), labels.counts(self._found(key)), f" {info.title if info else ''}")
         else:
-            label = Text.assemble((printable(name), "bold"), labels.counts(self._found(key)))
+            label = Text.assemble(untrusted.line(name, "bold"), labels.counts(self._found(key)))
         node.set_label(self._with_others(label, key))
 
     def _relabel_section(self, review: Review, section_id: str) -> None:
@@ -327,7 +335,7 @@ class ChecklistTree(Tree[NodeRef]):
         if node_id.startswith("finding:") and node_id not in self.by_id and self.review is not None:
             f = self.review.findings.get(node_id[8:])
             if f is not None:
-                self._fill(parent_key(f, self.view))
+                self._fill(parent_key(f, self.view, self._known))
         return self.by_id.get(node_id)
 
     def select_id(self, node_id: str) -> bool:

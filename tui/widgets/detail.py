@@ -11,11 +11,11 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from analyzers.advice import advice
 from analyzers.checklist import Section
 from analyzers.rules import rule_info
-from tui import labels
+from tui import labels, untrusted
 from tui.about import Place
-from tui.reports.sanitize import printable
 from tui.review import Review
 from tui.session.state import Detection, Disposition, Event, FindingState, Verdict
 
@@ -23,22 +23,21 @@ CITATION = re.compile(r"([\w./-]+\.\w+):(\d+)(?:-(\d+))?")  # file:line or file:
 
 
 def _line(head: str, body: str | Text, style: str = "") -> Text:
-    text = Text.assemble((f"{head}: ", "bold"))
-    text.append_text(body if isinstance(body, Text) else Text(printable(body), style))
-    return text
+    shown = body if isinstance(body, Text) else untrusted.text(body, style)
+    return Text.assemble(untrusted.line(head, "bold"), (": ", "bold"), shown)
 
 
 def finding_detail(f: FindingState, review: Review, history: list[Event]) -> RenderableType:
     """What a reviewer needs first comes first (at 80x24 the pane shows about eight lines): the
     severity and place, the decision, the evidence line whole, the message, what to do instead."""
     glyph, style = labels.SEVERITY_GLYPH[f.severity]
-    head = Text.assemble((f"{glyph} {f.severity.upper()}", style), " ", (f.rule_id, "bold"), " ", (f.location, "underline"))
+    head = Text.assemble((f"{glyph} {f.severity.upper()}", style), " ", (f.rule_id, "bold"), " ", untrusted.line(f.location, "underline"))
     if f.severity != f.original_severity:
         head.append(f" (was {f.original_severity})", "dim")
     glyph = labels.DISPOSITION_GLYPH[Disposition(f.disposition)][0].strip()
     state = Text.assemble(("Decision: ", "bold"), f"{glyph} " if glyph else "", str(f.disposition))
     if f.dismiss_reason:
-        state.append(f" ({f.dismiss_reason})")
+        state.append_text(Text.assemble(" (", untrusted.line(f.dismiss_reason), ")"))
     if f.detection != Detection.NEW:
         state.append(f" · {f.detection}", "italic")
     if f.needs_second_look:
@@ -46,13 +45,21 @@ def finding_detail(f: FindingState, review: Review, history: list[Event]) -> Ren
     parts: list[RenderableType] = [head, state]
     if f.evidence:  # whole, wrapped: the code pane beside a narrow tree cuts long lines
         number, first = next(((n, line) for n, line in enumerate(f.evidence, f.start_line) if line.strip()), (f.start_line, ""))
-        parts.append(Text.assemble((f"▸{number} ", "bold yellow"), (printable(first.strip()), "bold")))
-    parts.append(Text(printable(f.message)))
+        parts.append(Text.assemble((f"▸{number} ", "bold yellow"), untrusted.line(first.strip(), "bold")))
+    parts.append(untrusted.text(f.message))
     info = rule_info(f.rule_id)
-    if info and info.instead:
-        parts.append(_line("Instead", info.instead, "dim"))
-    item = review.checklist.item(f.item_id)
-    parts.append(_line("Checklist", f"{item.id} {labels.plain(item.text)}"))
+    instead = advice(f.rule_id, f.anchor, f.message) or (info.instead if info else "")
+    if instead:
+        parts.append(_line("Instead", instead, "dim"))
+    proof = review.proofs.get(f.fingerprint)
+    if proof is not None:
+        head = f"{review.proof_label(f.fingerprint).capitalize()} on {proof.postgres}"
+        parts.append(_line(head, untrusted.text(proof.evidence, labels.PROOF_STYLE.get(proof.status, ""))))
+    try:
+        item = review.checklist.item(f.item_id)
+        parts.append(_line("Checklist", f"{item.id} {labels.plain(item.text)}"))
+    except LookupError:  # a suppression comment that suppresses nothing, a rule of another checklist
+        parts.append(_line("Checklist", "under no item of this checklist"))
     if info:
         parts.append(_line("Rule", info.title))
         parts.append(_line("Why", info.why, "dim"))
@@ -62,7 +69,8 @@ def finding_detail(f: FindingState, review: Review, history: list[Event]) -> Ren
         parts.append(Text("History:", "bold"))
         for e in history[-6:]:
             change = f"{e.old or '-'} -> {e.new or '-'}" if e.kind != "note" else "note"
-            parts.append(Text(printable(f"  {e.at:%Y-%m-%d %H:%M} {e.reviewer} {e.kind}: {change}" + (f" ({e.note})" if e.note and e.kind != "note" else "")), "dim"))
+            said = untrusted.line(f"{e.at:%Y-%m-%d %H:%M} {e.reviewer} {e.kind}: {change}" + (f" ({e.note})" if e.note and e.kind != "note" else ""))
+            parts.append(Text.assemble("  ", said, style="dim"))
     return Group(*parts)
 
 
@@ -72,7 +80,7 @@ def item_detail(item_id: str, review: Review, places: list[Place]) -> Renderable
     glyph, style = labels.VERDICT_GLYPH[state.verdict]
     parts: list[RenderableType] = [
         Text.assemble((item.id, "bold"), " ", labels.plain(item.text)),
-        Text.assemble(("Verdict: ", "bold"), (f"{glyph} {state.verdict}", style), (f"  by {state.reviewer}" if state.reviewer else "", "dim")),
+        Text.assemble(("Verdict: ", "bold"), (f"{glyph} {state.verdict}", style), Text.assemble("  by ", untrusted.line(state.reviewer), style="dim") if state.reviewer else ""),
     ]
     suggested = review.not_applicable.get(item_id)
     if suggested and state.verdict == Verdict.UNREVIEWED:
@@ -85,7 +93,7 @@ def item_detail(item_id: str, review: Review, places: list[Place]) -> Renderable
         parts.append(Text(f"{len(open_)} open finding(s), {len(findings) - len(open_)} dismissed or resolved", "dim"))
     elif places:
         parts.append(Text("No finding. The code it is about:", "dim"))
-        parts += [Text(printable(f"  {p.path}:{p.start}  {p.what}"), "dim") for p in places]
+        parts += [Text.assemble("  ", untrusted.line(f"{p.path}:{p.start}  {p.what}"), style="dim") for p in places]
     else:
         parts.append(Text("No finding, and no code the scan located names it: judge it from the code and the documents.", "dim"))
     parts.append(Text("p pass · w warning · f fail · - n/a · a notes", "dim italic"))
@@ -176,7 +184,10 @@ def bucket_detail(ref, found: list[FindingState], review: Review) -> RenderableT
                       _line("Instead", info.instead, "dim")]
         return Group(*parts)
     if ref.kind == "file":
-        return Group(Text(printable(ref.key), "bold underline"), counts)
+        return Group(untrusted.line(ref.key, "bold underline"), counts)
+    if ref.kind == "others":
+        return Group(Text("Other findings: under no item of this checklist", "bold"), counts,
+                     Text("such as a suppression comment that suppresses nothing", "dim italic"))
     return Group(Text("Dismissed or resolved", "bold"), counts, Text("r reopens one · u undoes your last action", "dim italic"))
 
 
@@ -187,7 +198,7 @@ def findings_overview(found: list[FindingState]) -> Table:
     table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     for f in found:
         glyph, style = labels.SEVERITY_GLYPH[f.severity]
-        table.add_row(Text(glyph, style), Text.assemble((f.rule_id, "bold"), f" {f.location} ", printable(f.message)))
+        table.add_row(Text(glyph, style), Text.assemble((f.rule_id, "bold"), " ", untrusted.line(f"{f.location} {f.message}")))
     return table
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy.engine import Connection
 
-HEAD = "0003"
+HEAD = "0004"
 SCRIPT_LOCATION = Path(__file__).parent
 
 

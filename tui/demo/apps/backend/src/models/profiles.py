@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, CheckConstraint, Date, Enum, ForeignKey, String, UniqueConstraint, text, true
+from sqlalchemy import Boolean, CheckConstraint, Date, Enum, ForeignKey, Index, String, UniqueConstraint, text, true
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -80,7 +80,10 @@ class Staff(UUIDMixin, TimestampMixin, SoftDeleteMixin, Base):
 
 class Patient(UUIDMixin, TimestampMixin, SoftDeleteMixin, Base):
     __tablename__ = "patients"
-    __table_args__ = (UniqueConstraint("organization_id", "mrn"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "mrn"),
+        Index("ix_patients_name_search", "organization_id", "last_name", "first_name"),
+    )
 
     user_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL"), unique=True

@@ -1,0 +1,119 @@
+"""Which checklist items apply to a target, read from its schema.
+
+The checklist was written for a healthcare SaaS: on a recipe manager, "no care-team constraint" or "no
+proxy on payments" is not a finding but an item that does not apply. An item of the pack may say when
+it applies (`applies_when = "patients or audit"`: any of the alternatives, each a conjunction of
+conditions joined by "and"); the conditions are named here, each with the evidence it rests on. An item
+that does not apply is suggested as not applicable with that evidence, and the scan raises no finding
+under it. A schema the scan could not read (no table found) suggests nothing: not seeing a table is no
+evidence that it is not there.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from analyzers.facts.model import Facts
+from analyzers.rules.schema import healthcare, rls_by_table, schema_per_tenant, tenant_columns, where
+
+Condition = Callable[[Facts], tuple[bool, str]]  # (holds, why it does not when it does not)
+
+
+def _tables_named(pattern: str, what: str) -> Condition:
+    regex = re.compile(pattern)
+
+    def check(facts: Facts) -> tuple[bool, str]:
+        found = any(regex.search(name) for name in facts.tables)
+        return found, f"no table of {what} among the {len(facts.tables)} tables read"
+
+    return check
+
+
+def _patients(facts: Facts) -> tuple[bool, str]:
+    return healthcare(facts), f"no table or model of patients among the {len(facts.tables)} tables read"
+
+
+def _billing(facts: Facts) -> tuple[bool, str]:
+    bills = any(re.search(r"billing|invoice|payment|subscription|charge", t) for t in facts.tables) or any(
+        "stripe" in c for t in facts.tables.values() for c in t.columns
+    )
+    return bills, "nothing in the schema bills: no billing, invoice, payment, subscription or charge table, no Stripe column"
+
+
+def _tenants(facts: Facts) -> tuple[bool, str]:
+    return bool(tenant_columns(facts)), (
+        "no table carries a tenant column (organization_id, tenant_id, org_id, or a foreign key to an "
+        "organization-like table that much of the schema carries): a single-tenant schema"
+    )
+
+
+def _rls(facts: Facts) -> tuple[bool, str]:
+    """Row-Level Security is the isolation to review: some table has it, or tenants share tables."""
+    if any(state.enabled or state.policies for state in rls_by_table(facts).values()):
+        return True, ""
+    separated = schema_per_tenant(facts)
+    if separated:
+        return False, f"tenants are separated by schema ({where(separated)}), not by Row-Level Security"
+    held, why = _tenants(facts)
+    return held, why + ", and no migration sets up Row-Level Security"
+
+
+_PASSWORD = re.compile(r"password|passwd|pwd_hash|passhash")
+
+
+def _local_passwords(facts: Facts) -> tuple[bool, str]:
+    """Some table stores a password (on the users table, or one of its own: keystone's `password`)."""
+    stored = any(_PASSWORD.search(name) or any(_PASSWORD.search(c) for c in t.columns) for name, t in facts.tables.items())
+    return stored, "no table stores a password: sign-in is delegated (an identity provider, OAuth, SSO)"
+
+
+CONDITIONS: dict[str, Condition] = {
+    "patients": _patients,
+    "billing": _billing,
+    "tenants": _tenants,
+    "rls": _rls,
+    "local_passwords": _local_passwords,
+    "organizations": _tables_named(r"^(organi[sz]ations?|orgs?|tenants?|workspaces?|compan(y|ies))$", "organizations"),
+    "audit": _tables_named(r"audit|activity_log", "audit records"),
+    "consents": _tables_named(r"consent", "consents"),
+    "sessions": _tables_named(r"^(user_)?sessions?$", "user sessions"),
+    "devices": _tables_named(r"devices?$", "devices"),
+    "messaging": _tables_named(r"message|thread|notification", "messages or notifications"),
+    "support": _tables_named(r"support|ticket", "support tickets"),
+}
+
+
+def parse(expression: str) -> list[list[str]]:
+    """`a and b or c` -> [["a", "b"], ["c"]]; ValueError naming an unknown condition."""
+    alternatives = [[atom.strip() for atom in alt.split(" and ")] for alt in expression.split(" or ")]
+    for atom in (a for alt in alternatives for a in alt):
+        if atom not in CONDITIONS:
+            raise ValueError(f"unknown condition {atom!r} (known: {', '.join(sorted(CONDITIONS))})")
+    return alternatives
+
+
+def not_applicable(facts: Facts, items: dict[str, str]) -> dict[str, str]:
+    """item id -> why it does not apply, for the items (id -> applies_when) whose conditions fail."""
+    if not facts.tables:
+        return {}
+    results: dict[str, tuple[bool, str]] = {}
+
+    def held(atom: str) -> tuple[bool, str]:
+        if atom not in results:
+            results[atom] = CONDITIONS[atom](facts)
+        return results[atom]
+
+    out: dict[str, str] = {}
+    for item_id, expression in items.items():
+        if not expression:
+            continue
+        reasons: list[str] = []
+        for alternative in parse(expression):
+            failed = [held(atom)[1] for atom in alternative if not held(atom)[0]]
+            if not failed:
+                break
+            reasons.append(failed[0])
+        else:
+            out[item_id] = "; ".join(dict.fromkeys(reasons))
+    return out

@@ -1,0 +1,342 @@
+"""Findings that must hold on backends the rules were never tuned on (issue 7): each class of wrong
+finding met on real backends, rebuilt as a small repository of our own, with the exact finding (or its
+absence) pinned. The real backends and the judgments are in docs/precision.md."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from analyzers.engine import scan
+from analyzers.findings import Finding, Severity
+
+HEADER = """
+import uuid
+from datetime import datetime
+from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+"""
+
+ENGINE = """
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+engine = create_async_engine(URL, pool_size=10, max_overflow=5, pool_timeout=30, pool_recycle=1800, pool_pre_ping=True)
+SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
+"""
+
+
+def revision(upgrade: str, downgrade: str = "pass", rev: str = "0001", down: str | None = None) -> str:
+    return f'''
+from alembic import op
+import sqlalchemy as sa
+revision = "{rev}"
+down_revision = {down!r}
+def upgrade():
+{textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")}
+def downgrade():
+{textwrap.indent(textwrap.dedent(downgrade).strip(), "    ")}
+'''
+
+
+def found(tmp_path: Path, files: dict[str, str], rule: str | None = None) -> list[Finding]:
+    result = scan(_write(tmp_path, files)).result
+    return [f for f in result.findings if rule is None or f.rule_id == rule]
+
+
+def tables(*names: str, tenant: str = "organization_id", key: str = "Integer") -> str:
+    out = HEADER + """
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+"""
+    for name in names:
+        out += f"""
+class {name.title().replace("_", "")}(Base):
+    __tablename__ = "{name}"
+    id: Mapped[int] = mapped_column({key}, primary_key=True)
+    {tenant}: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+"""
+    return out
+
+
+# -- tenancy ---------------------------------------------------------------------------------------
+
+
+def test_no_rls_anywhere_is_one_finding_listing_the_tables(tmp_path):
+    """Not one warning per table (35 on one backend) for what is one design decision."""
+    (f,) = found(tmp_path, {
+        "app/models.py": tables("projects", "tickets", "notes"),
+        "migrations/versions/0001_init.py": revision("op.create_table('projects', sa.Column('id', sa.Integer))"),
+    }, "TEN001")
+    assert f.anchor == "tenancy:no-rls" and f.severity == Severity.WARNING  # no patients: not critical
+    assert "3 tenant-scoped tables (projects, tickets, notes)" in f.message
+    assert [r.note for r in f.related] == ["tickets", "notes"]
+    assert set(f.covers) == {f"TEN001 table:{t}:rls" for t in ("projects", "tickets", "notes")}
+
+
+def test_unreadable_migration_sql_lowers_the_claim_instead_of_flooding(tmp_path):
+    (f,) = found(tmp_path, {
+        "app/models.py": tables("projects", "tickets"),
+        "migrations/versions/0001_init.py": revision("op.execute(build_sql())"),
+    }, "TEN001")
+    assert f.severity == Severity.INFO and "(not certain: migrations/versions/0001_init.py:7 could not be read" in f.message
+
+
+def test_schema_per_tenant_is_not_asked_for_rls(tmp_path):
+    files = {
+        "app/models.py": tables("projects", "tickets"),
+        "app/db.py": ENGINE + """
+def tenant_connection(tenant_id):
+    return engine.connect().execution_options(schema_translate_map={None: tenant_id})
+""",
+        "migrations/versions/0001_init.py": revision("op.create_table('projects', sa.Column('id', sa.Integer))"),
+    }
+    findings = found(tmp_path, files)
+    assert not [f for f in findings if f.rule_id in ("TEN001", "CFG001")]
+    result = scan(tmp_path / "repo").result
+    assert result.not_applicable["6.2"].startswith("tenants are separated by schema (app/db.py:")
+
+
+def test_tenants_named_otherwise_are_found_by_what_most_tables_point_at(tmp_path):
+    """mealie's tenants are groups: group_id on most tables, a foreign key to groups."""
+    model = HEADER + """
+class Group(Base):
+    __tablename__ = "groups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+""" + "".join(f"""
+class T{i}(Base):
+    __tablename__ = "t{i}"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
+""" for i in range(4))
+    (f,) = found(tmp_path, {
+        "app/models.py": model,
+        "migrations/versions/0001_init.py": revision("op.create_table('t0', sa.Column('id', sa.Integer))"),
+    }, "TEN001")
+    assert "4 tenant-scoped tables (t0, t1, t2, t3)" in f.message
+
+
+def test_the_settings_checked_are_those_the_policies_read(tmp_path):
+    """Only app.current_tenant_id is read by a policy: app.current_user_id is not asked for."""
+    policy = revision("""
+op.execute("ALTER TABLE projects ENABLE ROW LEVEL SECURITY")
+op.execute("CREATE POLICY p ON projects USING (organization_id = current_setting('app.current_tenant_id')::int)")
+""")
+    (f,) = found(tmp_path, {"app/models.py": tables("projects"), "app/db.py": ENGINE,
+                            "migrations/versions/0001_rls.py": policy}, "CFG001")
+    assert f.anchor == "rls-variable:app.current_tenant_id" and f.severity == Severity.CRITICAL
+    assert "is read by RLS policies (migrations/versions/0001_rls.py:" in f.message and "no code sets it" in f.message
+    assert f.related and f.related[0].location.path == "migrations/versions/0001_rls.py"
+
+
+def test_no_rls_policy_is_one_info_finding_for_the_configuration(tmp_path):
+    (f,) = found(tmp_path, {"app/models.py": tables("projects"), "app/db.py": ENGINE,
+                            "migrations/versions/0001_init.py": revision("pass")}, "CFG001")
+    assert (f.anchor, f.severity) == ("rls-variables:none", Severity.INFO)
+    assert set(f.covers) == {"CFG001 rls-variable:app.current_user_id", "CFG001 rls-variable:app.current_tenant_id"}
+
+
+# -- configuration -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sql", [
+    'f"SET LOCAL statement_timeout = {int(ms)}"',
+    "f\"SET LOCAL TIME ZONE '{zone.key}'\"",
+])
+def test_formatted_sql_that_sets_no_security_context_is_not_injection(tmp_path, sql):
+    listener = ENGINE + f"""
+from sqlalchemy import event
+
+@event.listens_for(engine.sync_engine, "begin")
+def limits(conn):
+    conn.exec_driver_sql({sql})
+"""
+    assert found(tmp_path, {"app/db.py": listener}, "CFG003") == []
+
+
+def test_formatted_tenant_setting_is_a_warning_until_its_source_is_known(tmp_path):
+    listener = ENGINE + """
+from sqlalchemy import event
+
+@event.listens_for(engine.sync_engine, "begin")
+def context(conn):
+    conn.exec_driver_sql(f"SET LOCAL app.current_tenant_id = '{tenant.get()}'")
+"""
+    (f,) = found(tmp_path, {"app/db.py": listener}, "CFG003")
+    assert f.severity == Severity.WARNING and f.anchor == "listener:context:formatted"
+
+
+def test_a_nullpool_engine_has_no_pool_to_clean_at_checkin(tmp_path):
+    engine = "from sqlalchemy import create_engine\nfrom sqlalchemy.pool import NullPool\n" \
+             "engine = create_engine(URL, poolclass=NullPool)\n"
+    assert found(tmp_path, {"app/db.py": engine}, "CFG004") == []
+
+
+def test_a_template_librarys_text_is_not_session_state(tmp_path):
+    views = ENGINE + """
+from tagflow import text
+
+def badge():
+    text("Set Organization Under Review")
+"""
+    (f,) = found(tmp_path, {"app/db.py": views}, "CFG004")
+    assert f.severity == Severity.INFO and "Set Organization" not in f.message
+
+
+# -- keys and conventions ----------------------------------------------------------------------------
+
+
+def test_integer_keys_as_the_projects_convention_are_one_info_finding(tmp_path):
+    (f,) = found(tmp_path, {"app/models.py": tables("projects", "tickets")}, "INT001")
+    assert (f.anchor, f.severity) == ("keys:sequential-convention", Severity.INFO)
+    assert "3 of 3 tables use sequential integer keys" in f.message
+    assert {r.note for r in f.related} == {"projects", "tickets"}
+
+
+def test_random_uuid_keys_are_one_finding_for_the_project(tmp_path):
+    model = HEADER + "".join(f"""
+class T{i}(Base):
+    __tablename__ = "t{i}"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+""" for i in range(3))
+    (f,) = found(tmp_path, {"app/models.py": model}, "MOD001")
+    assert f.anchor == "keys:random-uuid" and f.severity == Severity.INFO and len(f.related) == 2
+
+
+# -- migrations --------------------------------------------------------------------------------------
+
+
+def test_an_empty_downgrade_that_says_why_is_info(tmp_path):
+    rev = revision("op.add_column('t', sa.Column('x', sa.Integer))", "pass  # one-way: the old values are gone")
+    (f,) = found(tmp_path, {"migrations/versions/0001_x.py": rev}, "MIG001")
+    assert f.severity == Severity.INFO and "one-way: the old values are gone" in f.message
+
+
+# -- items that do not apply -------------------------------------------------------------------------
+
+
+def test_items_of_a_healthcare_product_do_not_apply_without_patients(tmp_path):
+    """No care-team constraint, proxy payments or org patient counts asked of a ticketing service."""
+    files = {"app/models.py": tables("projects", "tickets"), "app/db.py": ENGINE,
+             "migrations/versions/0001_init.py": revision("pass")}
+    result = scan(_write(tmp_path, files)).result
+    for item in ("2.care.2", "2.profiles.3", "2.orgs.5", "4.1"):
+        assert result.not_applicable[item] == "no table or model of patients among the 3 tables read", item
+    assert "nothing in the schema bills" in result.not_applicable["10.4"] and "10.3" in result.not_applicable
+    assert "6.2" not in result.not_applicable and "1.1" not in result.not_applicable
+    assert not [f for f in result.findings if f.item_id in result.not_applicable]
+
+
+def test_a_single_tenant_schema_has_no_rls_items(tmp_path):
+    model = HEADER + """
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+"""
+    result = scan(_write(tmp_path, {"app/models.py": model})).result
+    assert result.not_applicable["6.2"].startswith("no table carries a tenant column")
+
+
+def test_nothing_is_suggested_when_no_table_was_read(tmp_path):
+    result = scan(_write(tmp_path, {"app/db.py": ENGINE})).result
+    assert result.not_applicable == {}
+
+
+def _write(tmp_path: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = tmp_path / "repo" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return tmp_path / "repo"
+
+
+def test_rls_begun_on_few_tables_is_one_finding_for_the_rest(tmp_path):
+    policy = revision("""
+op.execute("ALTER TABLE projects ENABLE ROW LEVEL SECURITY")
+op.execute("CREATE POLICY p ON projects USING (organization_id = current_setting('app.current_tenant_id')::int)")
+""")
+    (f,) = found(tmp_path, {"app/models.py": tables("projects", "tickets", "notes", "files"),
+                            "migrations/versions/0001_rls.py": policy}, "TEN001")
+    assert f.anchor == "tenancy:rls-partial" and f.severity == Severity.WARNING
+    assert f.message.startswith("Row-Level Security covers 1 of 4 tenant-scoped tables; 3 have none (tickets, notes, files)")
+
+
+def test_a_few_tables_left_out_of_rls_are_findings_of_their_own(tmp_path):
+    enable = [f'op.execute("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY")' for t in ("projects", "tickets", "notes")]
+    policy = revision("\n".join(enable))
+    (f,) = found(tmp_path, {"app/models.py": tables("projects", "tickets", "notes", "files"),
+                            "migrations/versions/0001_rls.py": policy}, "TEN001")
+    assert f.anchor == "table:files:rls" and f.severity == Severity.CRITICAL
+
+
+def test_mfa_in_a_table_of_its_own_and_admins_by_role_are_recognised(tmp_path):
+    model = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hashed_password: Mapped[str] = mapped_column(String(200))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+
+class TotpEnrollment(Base):
+    __tablename__ = "totp_enrollments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+"""
+    assert found(tmp_path, {"app/models.py": model}, "MOD006") == []
+
+
+def test_passwords_kept_in_a_table_of_their_own_are_not_delegated_sign_in(tmp_path):
+    model = HEADER + """
+class User(Base):
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Password(Base):
+    __tablename__ = "password"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+"""
+    result = scan(_write(tmp_path, {"app/models.py": model})).result
+    assert "2.users.3" not in result.not_applicable
+    (f,) = [f for f in result.findings if f.rule_id == "MOD006" and f.item_id == "2.users.3"]
+    assert f.message == "User (user) has no MFA flag, MFA secret"
+
+
+def test_a_password_column_hashed_by_a_service_is_info_not_critical(tmp_path):
+    """mealie hashes in a security module; the column is named `password`."""
+    model = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[str] = mapped_column(String(200))
+"""
+    service = """
+from passlib.context import CryptContext
+context = CryptContext(schemes=["bcrypt"])
+
+def hash_password(raw):
+    return context.hash(raw)
+
+def create_user(session, data):
+    session.add(User(password=hash_password(data.password)))
+"""
+    (f,) = found(tmp_path, {"app/models.py": model, "app/security.py": service}, "MOD004")
+    assert f.severity == Severity.INFO and "the code hashes passwords elsewhere (`hash_password` in app/security.py:9)" in f.message
+
+
+def test_a_password_column_with_no_hashing_in_sight_is_a_warning(tmp_path):
+    model = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[str] = mapped_column(String(200))
+"""
+    (f,) = found(tmp_path, {"app/models.py": model}, "MOD004")
+    assert f.severity == Severity.WARNING
