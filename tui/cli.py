@@ -462,15 +462,14 @@ def _render(args: argparse.Namespace, snapshot: ReviewSnapshot) -> str:
     from dataclasses import replace
 
     from analyzers.checklist import load_checklist
-    from analyzers.settings import repository_root
+    from analyzers.settings import within_repository
     from tui.reports import render
     from tui.session.state import Disposition
 
     if args.omit_suppressed:
         snapshot = replace(snapshot, findings=tuple(f for f in snapshot.findings if f.disposition != Disposition.DISMISSED))
     repo = Path(snapshot.review.repo_path)
-    within = Path(os.path.relpath(repo, repository_root(repo))).as_posix() if repo.is_dir() else "."
-    prefix = "" if within == "." else within + "/"
+    prefix = within_repository(repo) if repo.is_dir() else ""
     return render(args.format, load_checklist(snapshot.review.checklist_id), snapshot, path_prefix=prefix)
 
 

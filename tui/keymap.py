@@ -26,6 +26,7 @@ DISMISS = "dismiss"  # the dismiss dialog (a reason, a note)
 HELP = "help"
 SUMMARY = "summary"
 SEARCH = "search"
+EXPORT = "export"  # the export dialog (a format, a path)
 
 # What answers while each scope is in front, nearest first (Textual's own bindings included).
 LAYERS: dict[str, tuple[str, ...]] = {
@@ -37,6 +38,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     HELP: (HELP,),
     SUMMARY: (SUMMARY,),
     SEARCH: (SEARCH,),
+    EXPORT: (EXPORT,),
 }
 
 VERDICT = Binding.Group("Verdict", compact=True)
@@ -86,6 +88,8 @@ KEYS: tuple[Key, ...] = (
     Key("edit", REVIEW, "e", "edit", "Edit", "open $VISUAL / $EDITOR at the finding's line"),
     Key("verify", REVIEW, "V", "verify", "Verify on PostgreSQL",
         "prove the findings on a throwaway PostgreSQL: the migrations in a sandbox, the catalog, two tenants' rows"),
+    Key("export", REVIEW, "E", "export", "Export",
+        "write the review as a report (Markdown, HTML, SARIF, JSON, GitHub or GitLab lines) to a path you choose"),
     Key("pane.next", REVIEW, "tab", "app.focus_next", "Pane", "switch between the checklist and the source", palette=False),
     Key("prefs.auto-advance", REVIEW, "", "toggle_auto_advance", "Auto-advance on/off",
         "after c, d or x, go on to the next untriaged finding (saved in your preferences)"),
@@ -110,6 +114,7 @@ KEYS: tuple[Key, ...] = (
     Key("help.close", HELP, "escape,q,question_mark", "close", "Close", "close the help"),
     Key("summary.close", SUMMARY, "escape,q,s", "close", "Close", "close the summary"),
     Key("search.cancel", SEARCH, "escape", "cancel", "Cancel", "close the search"),
+    Key("export.cancel", EXPORT, "escape", "cancel", "Cancel", "close without writing"),
 )
 
 BY_ID: dict[str, Key] = {k.id: k for k in KEYS}
