@@ -11,6 +11,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from tui import keymap
+from tui.output import STDOUT
 from tui.reports import EXTENSIONS, FORMATS
 
 WHAT = {
@@ -57,8 +58,8 @@ class ExportDialog(ModalScreen[tuple[str, Path] | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         value = event.value.strip()
-        if not value:
-            self.notify("Give a path to write the report to.", severity="warning")
+        if not value or value in STDOUT:  # standard output is the screen the app is drawing
+            self.notify("Give the path of a file to write the report to.", severity="warning")
             return
         self.dismiss((self._format, Path(value).expanduser()))
 
