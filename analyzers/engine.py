@@ -112,7 +112,7 @@ def scan(
             continue
         modules.append(entry.facts)
         errors.extend(ScanError(path, msg, line) for line, msg in entry.facts.errors)
-    link(facts, modules, unread)
+    link(facts, modules, unread, [c.path for c in layout.python], functools.partial(_load, str(layout.root)))
     facts.docs = [_doc(layout.root, d) for d in layout.docs]
     timings["link"] = time.perf_counter() - t2
 
@@ -216,6 +216,15 @@ def _read_all(
     if progress:
         progress("reading", total, total)
     return entries, hits
+
+
+def _load(root: str, rel: str) -> ModuleFacts | None:
+    """A file the scan did not read (it mentions no SQLAlchemy), read because a name leads through it:
+    a package's __init__ that re-exports `db`, a module that only imports and assigns."""
+    try:
+        return _extract(rel, _read_bytes(root, rel))[0]
+    except OSError:
+        return None
 
 
 def _read_bytes(root: str, rel: str) -> bytes:
