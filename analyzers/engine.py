@@ -222,9 +222,11 @@ def _load(root: str, rel: str) -> ModuleFacts | None:
     """A file the scan did not read (it mentions no SQLAlchemy), read because a name leads through it:
     a package's __init__ that re-exports `db`, a module that only imports and assigns."""
     try:
-        return _extract(rel, _read_bytes(root, rel))[0]
+        data = _read_bytes(root, rel)
     except OSError:
         return None
+    # such a module is a few lines of imports; one big enough to need isolating is not worth it here
+    return _extract(rel, data)[0] if len(data) < ISOLATE_MIN_BYTES else None
 
 
 def _read_bytes(root: str, rel: str) -> bytes:
