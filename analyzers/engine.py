@@ -35,10 +35,10 @@ FORKSERVER_MIN_BYTES = 1536 * 1024
 CHUNK_MIN_BYTES = 48 * 1024  # one task for a worker: small enough to share the tail evenly
 MAX_PROCESSES = 4  # this process and up to three workers; more cores help little at this size
 # Parsing costs 60-110x a module's size in memory, and ~400x for one of short statements: a file this
-# big is parsed in a child that may grow by ISOLATED_MEMORY (a real 3 MB migration needs ~340 MB),
-# so the whole scan stays under 500 MB. See docs/reliability.md.
+# big is parsed in a child that may grow by ISOLATED_MEMORY (a 3 MB migration needs 330-360 MB), so
+# the whole scan, this process and the fork server included, stays under 500 MB. docs/reliability.md.
 ISOLATE_MIN_BYTES = 256 * 1024
-ISOLATED_MEMORY = 400 * 1024 * 1024
+ISOLATED_MEMORY = 360 * 1024 * 1024
 ISOLATED_SECONDS = 120
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 CHECKLIST = "database"  # the pack whose items the rules serve
