@@ -35,10 +35,10 @@ FORKSERVER_MIN_BYTES = 1536 * 1024
 CHUNK_MIN_BYTES = 48 * 1024  # one task for a worker: small enough to share the tail evenly
 MAX_PROCESSES = 4  # this process and up to three workers; more cores help little at this size
 # Parsing costs 60-110x a module's size in memory, and ~400x for one of short statements: a file this
-# big is parsed in a child that may grow by ISOLATED_MEMORY (a real 3 MB migration needs ~340 MB),
-# so the whole scan stays under 500 MB. See docs/reliability.md.
+# big is parsed in a child that may grow by ISOLATED_MEMORY (a 3 MB migration needs 330-360 MB), so
+# the whole scan, this process and the fork server included, stays under 500 MB. docs/reliability.md.
 ISOLATE_MIN_BYTES = 256 * 1024
-ISOLATED_MEMORY = 400 * 1024 * 1024
+ISOLATED_MEMORY = 360 * 1024 * 1024
 ISOLATED_SECONDS = 120
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 CHECKLIST = "database"  # the pack whose items the rules serve
@@ -112,7 +112,7 @@ def scan(
             continue
         modules.append(entry.facts)
         errors.extend(ScanError(path, msg, line) for line, msg in entry.facts.errors)
-    link(facts, modules, unread)
+    link(facts, modules, unread, [c.path for c in layout.python], functools.partial(_load, str(layout.root)))
     facts.docs = [_doc(layout.root, d) for d in layout.docs]
     timings["link"] = time.perf_counter() - t2
 
@@ -216,6 +216,17 @@ def _read_all(
     if progress:
         progress("reading", total, total)
     return entries, hits
+
+
+def _load(root: str, rel: str) -> ModuleFacts | None:
+    """A file the scan did not read (it mentions no SQLAlchemy), read because a name leads through it:
+    a package's __init__ that re-exports `db`, a module that only imports and assigns."""
+    try:
+        data = _read_bytes(root, rel)
+    except OSError:
+        return None
+    # such a module is a few lines of imports; one big enough to need isolating is not worth it here
+    return _extract(rel, data)[0] if len(data) < ISOLATE_MIN_BYTES else None
 
 
 def _read_bytes(root: str, rel: str) -> bytes:

@@ -88,6 +88,13 @@ def repository_root(path: Path) -> Path:
     return path
 
 
+def within_repository(path: Path) -> str:
+    """`path` relative to its repository's root, as a prefix for the repository's own paths
+    ("apps/backend/"); "" at the root, or outside any repository."""
+    rel = Path(os.path.relpath(path, repository_root(path))).as_posix()
+    return "" if rel == "." else rel + "/"
+
+
 def load_settings(root: Path, *, known_rules: Iterable[str] | None = None) -> Settings:
     """The settings that apply to the folder `root` (see the module docstring); the defaults when
     no file pins any. `known_rules` are the rule ids that `enable`, `disable` and `severity` may

@@ -103,11 +103,12 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _hwm_kb(pid: int) -> int:
+def _hwm_kb(pid: int, field: str = "VmHWM") -> int:
+    """A process's peak resident memory in kB (or another /proc status field, such as VmRSS: now)."""
     try:
         with open(f"/proc/{pid}/status") as fh:
             for line in fh:
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1])
     except OSError:
         pass

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -77,6 +78,7 @@ def _child(root: str) -> None:
     facts = result.facts
     findings = [
         {
+            "uncited": _uncited(f, facts),
             "rule": f.rule_id,
             "severity": f.severity.value,
             "location": f"{f.location.path}:{f.location.start_line}",
@@ -95,6 +97,32 @@ def _child(root: str) -> None:
         "revisions": len(facts.revisions),
         "findings": findings,
     }))
+
+
+_NAME = re.compile(r"`([A-Za-z_][\w.]*)`")
+# Names of the APIs a message advises or whose absence it reports: vocabulary, not objects of the target.
+_VOCABULARY = {
+    "after_begin", "begin", "checkin", "checkout", "reset", "connect", "current_setting", "set_config",
+    "pool_pre_ping", "expire_on_commit", "DISCARD", "NULLIF", "has_key", "has_any", "has_all", "contains",
+    "contained_by", "deleted_at", "server_default", "timezone", "onupdate", "lazy", "selectin", "joined",
+}
+
+
+def _uncited(f, facts) -> list[str]:
+    """Names a message puts in backticks that none of the lines it points at shows (its evidence, its
+    related locations): a message must not name an object the reader cannot see where it points."""
+    from analyzers.facts.model import Span
+
+    shown = " ".join(f.evidence)
+    for r in f.related:
+        shown += " " + " ".join(facts.lines(Span(r.location.path, r.location.start_line, r.location.end_line)))
+    missing = []
+    for name in _NAME.findall(f.message):
+        parts = [p for p in name.split(".") if p]
+        if name in shown or all(p in shown for p in parts) or name in _VOCABULARY:
+            continue
+        missing.append(name)
+    return missing
 
 
 def _run(name: str, targets: Path) -> dict:
@@ -136,6 +164,10 @@ def _report(results: dict[str, dict]) -> None:
     for name, r in scanned.items():
         for line in r["unread"][:5]:
             print(f"unread in {name}: {line}")
+    for name, r in scanned.items():
+        for f in r["findings"]:
+            if f.get("uncited"):
+                print(f"names what it does not show, {name}: {f['rule']} {f['location']} {f['uncited']}: {f['message'][:100]}")
 
 
 def _key(f: dict) -> tuple:

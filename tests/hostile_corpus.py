@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 CANARY = "CANARY-5b1e0f"
@@ -290,45 +291,97 @@ def _problem(figures: Figures, what: str) -> None:
         figures.problems.append(what.encode("unicode_escape").decode())
 
 
-def run_cli(corpus: Corpus, data_dir: Path, figures: Figures, watch: _Watch, timeout: int) -> None:
-    """Every repository through scan (every format and --explain-layout), in this process."""
+def _try(figures: Figures, watch: _Watch, what: str, argv: list[str], timeout: int) -> object:
+    """One command in this process: its exit, and whether it crashed, hung, read outside or wrote
+    anything raw."""
     from tui import cli
 
-    commands = [["--format", fmt] for fmt in FORMATS] + [["--explain-layout"]]
-    for repo in corpus.repos:
-        for extra in commands:
-            argv = ["--data-dir", str(data_dir), "scan", str(repo), *extra]
-            out, err = io.StringIO(), io.StringIO()
-            before = len(watch.seen)
-            signal.alarm(timeout)
-            try:
-                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                    code = cli.main(argv)
-            except _Hung:
-                figures.hung += 1
-                _problem(figures, f"{repo.name} {extra}: hung")
-                code = "hung"
-            except BaseException as exc:  # noqa: BLE001 - anything out of main() is a crash
-                figures.crashed += 1
-                _problem(figures, f"{repo.name} {extra}: {type(exc).__name__}: {exc}")
-                code = "raised"
-            finally:
-                signal.alarm(0)
-            figures.tried += 1
-            key = str(int(code)) if isinstance(code, int) else code
-            figures.exits[key] = figures.exits.get(key, 0) + 1
-            if code == 3:
-                figures.crashed += 1
-                _problem(figures, f"{repo.name} {extra}: exit 3: {err.getvalue().strip()[:200]}")
-            if len(watch.seen) > before:
-                figures.read_outside += 1
-                _problem(figures, f"{repo.name} {extra}: read {watch.seen[-1]}")
-            _check_output(figures, f"{repo.name} {extra}", out.getvalue() + err.getvalue())
+    out, err = io.StringIO(), io.StringIO()
+    before = len(watch.seen)
+    signal.alarm(timeout)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code: object = cli.main(argv)
+    except _Hung:
+        figures.hung += 1
+        _problem(figures, f"{what}: hung")
+        code = "hung"
+    except BaseException as exc:  # noqa: BLE001 - anything out of main() is a crash
+        figures.crashed += 1
+        _problem(figures, f"{what}: {type(exc).__name__}: {exc}")
+        code = "raised"
+    finally:
+        signal.alarm(0)
+    figures.tried += 1
+    key = str(int(code)) if isinstance(code, int) else str(code)
+    figures.exits[key] = figures.exits.get(key, 0) + 1
+    if code == 3:
+        figures.crashed += 1
+        _problem(figures, f"{what}: exit 3: {err.getvalue().strip()[:200]}")
+    if len(watch.seen) > before:
+        figures.read_outside += 1
+        _problem(figures, f"{what}: read {watch.seen[-1]}")
+    _check_output(figures, what, out.getvalue() + err.getvalue())
+    return code
+
+
+def run_cli(corpus: Corpus, data_dir: Path, figures: Figures, watch: _Watch, timeout: int) -> None:
+    """Every repository through scan (every format and --explain-layout), and `open` by a reviewer
+    whose name holds escapes (refused before the app would start), in this process."""
+    from tui import cli
+
+    started: list[dict] = []
+    real_run_app, cli.run_app = cli.run_app, lambda **kwargs: started.append(kwargs) or 0
+    try:
+        for i, repo in enumerate(corpus.repos):
+            for extra in [["--format", fmt] for fmt in FORMATS] + [["--explain-layout"]]:
+                _try(figures, watch, f"{repo.name} {extra}", ["--data-dir", str(data_dir), "scan", str(repo), *extra], timeout)
+            name = "mallory" + PAYLOADS[i % 6]
+            argv = ["--data-dir", str(data_dir), "--reviewer", name, "open", str(repo)]
+            if _try(figures, watch, f"{repo.name} open", argv, timeout) != 2 or started:
+                _problem(figures, f"{repo.name}: the reviewer name {name!r} was not refused")
+                figures.raw_escapes += 1
+                started.clear()
+    finally:
+        cli.run_app = real_run_app
+
+
+def seed_session(repo: Path, data_dir: Path) -> None:
+    """A saved review of `repo` whose notes, answers, verdict notes and reviewer names (one of them
+    also present as a pair-review cursor) hold escape payloads: written past the store's checks, as
+    an older dbreview or another tool could have."""
+    from sqlalchemy import create_engine, text
+
+    from analyzers.checklist import load_checklist
+    from analyzers.engine import scan
+    from tui import paths
+    from tui.review import Review
+    from tui.session import ReviewStore
+    from tui.session.state import Verdict
+
+    with ReviewStore.open(paths.session_db(data_dir)) as store:
+        review = Review.open(store, repo, "alice", load_checklist("database"))
+        review.apply_scan(scan(repo).result)
+        review.reload()
+        for i, f in enumerate(list(review.findings.values())[:3]):
+            review.annotate(f.fingerprint, f"note {PAYLOADS[i]} {PAYLOADS[-1]}")
+        review.set_answer(review.checklist.questions[0].id, f"answer {PAYLOADS[1]}")
+        review.set_verdict(review.checklist.items[0].id, Verdict.FAIL, f"notes {PAYLOADS[2]}")
+        review.save_cursor("start")
+        review_id = review.info.id
+    engine = create_engine(f"sqlite:///{paths.session_db(data_dir)}")
+    with engine.begin() as con:
+        con.execute(text("UPDATE events SET reviewer = :who WHERE review_id = :id AND kind IN ('note', 'answer', 'verdict')"),
+                    {"who": "mallory" + PAYLOADS[0] + PAYLOADS[4], "id": review_id})
+        con.execute(text("UPDATE cursors SET reviewer = :who, updated_at = :now WHERE review_id = :id"),
+                    {"who": "bob" + PAYLOADS[1], "id": review_id, "now": datetime.now(timezone.utc).replace(tzinfo=None)})
+    engine.dispose()
 
 
 async def check_app(repo: Path, data_dir: Path, figures: Figures, watch: _Watch) -> None:
-    """The app on one repository: the scan, then findings, search, palette and summary, each
-    screen checked for raw escapes and canaries."""
+    """The app on one seeded repository (seed_session): the scan, then findings with their notes,
+    a note dialog, search, palette and summary, each screen checked for raw escapes and canaries;
+    another reviewer is present under a name full of escapes."""
     from tui.app import ReviewApp
 
     app = ReviewApp(repo, data_dir, "alice")
@@ -337,7 +390,7 @@ async def check_app(repo: Path, data_dir: Path, figures: Figures, watch: _Watch)
         async with app.run_test(size=(120, 40)) as pilot:
             await app.workers.wait_for_complete()
             await pilot.pause()
-            steps = [("n",), ("n",), ("n", "a", *"note \x1b]0;x\x07", "ctrl+s"), ("slash", *"[x"), ("escape", "ctrl+p", *"[b"),
+            steps = [("n",), ("n",), ("n", "a"), ("escape", "slash", *"[x"), ("escape", "ctrl+p", *"[b"),
                      ("escape", "s"), ("escape", "space"), ("space",)]
             for keys in steps:
                 await pilot.press(*keys)
@@ -363,7 +416,10 @@ def run(corpus: Corpus, data_dir: Path, *, apps: int, timeout: int) -> Figures:
     t0 = time.perf_counter()
     run_cli(corpus, data_dir, figures, watch, timeout)
     for repo in corpus.repos[:apps]:
+        seed_session(repo, data_dir)
         asyncio.run(check_app(repo, data_dir, figures, watch))
+        for fmt in FORMATS:  # the saved review, payloads and all, in every format
+            _try(figures, watch, f"{repo.name} export {fmt}", ["--data-dir", str(data_dir), "export", str(repo), "--format", fmt], timeout)
     figures.seconds = round(time.perf_counter() - t0, 1)
     return figures
 

@@ -8,6 +8,7 @@ import pytest
 from tui import keymap, prefs
 from tui.app import ReviewApp, builtin_keys
 from tui.screens.dialogs import DismissDialog, TextDialog
+from tui.screens.export import ExportDialog
 from tui.screens.help import HelpScreen, key_table
 from tui.screens.main import MainScreen
 from tui.screens.search import SearchScreen
@@ -27,6 +28,7 @@ CLASSES = {
     keymap.SUMMARY: SummaryScreen,
     keymap.SEARCH: SearchScreen,
     keymap.VIEW: ViewDialog,
+    keymap.EXPORT: ExportDialog,
 }
 
 

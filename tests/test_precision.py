@@ -340,3 +340,21 @@ class User(Base):
 """
     (f,) = found(tmp_path, {"app/models.py": model}, "MOD004")
     assert f.severity == Severity.WARNING
+
+
+def test_no_message_names_what_its_lines_do_not_show(demo_repo):
+    """Every name a message puts in backticks shows in the lines the finding points at (its evidence and
+    related locations), unless it is the vocabulary of advice (an event, a PostgreSQL function)."""
+    import re
+
+    from analyzers.facts.model import Span
+
+    vocabulary = {"after_begin", "begin", "checkin", "checkout", "current_setting", "set_config", "NULLIF", "deleted_at"}
+    found = scan(demo_repo)
+    for f in found.result.findings:
+        shown = " ".join(f.evidence) + " ".join(
+            " ".join(found.facts.lines(Span(r.location.path, r.location.start_line, r.location.end_line)))
+            for r in f.related
+        )
+        for name in re.findall(r"`([A-Za-z_][\w.]*)`", f.message):
+            assert name in vocabulary or all(part in shown for part in name.split(".")), (f.rule_id, name, f.message)

@@ -277,3 +277,10 @@ def test_json_of_saved_reviews_matches_the_published_schema(triaged_demo, tmp_pa
     schema = json.loads((ROOT / "docs/report.schema.json").read_text())
     jsonschema.validate(json.loads(export(triaged_demo, "json", tmp_path / "review.json")), schema)
     jsonschema.validate(json.loads(render("json", load_checklist("database"), review())), schema)
+
+
+def test_html_lists_the_items_the_scan_suggests_are_not_applicable(rules) -> None:
+    snapshot = replace(review(), not_applicable={"10.2": "no table holds subscriptions", "9.1": "ignored: 9.1 has a verdict"})
+    shown = "".join(Page(render("html", load_checklist("database"), snapshot)).text)
+    assert "not applicable, as the scan suggests (no table holds subscriptions)" in shown
+    assert "ignored: 9.1 has a verdict" not in shown, "the reviewer's verdict is what counts"

@@ -303,3 +303,13 @@ def test_the_child_gets_copies_of_the_modules_its_user_cannot_read(monkeypatch):
     shutil.rmtree(work)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(str(work / "runtime"))
+
+
+def test_python_must_be_an_environment_with_alembic_sqlalchemy_and_a_driver(shared_data, tmp_path, capsys):
+    """--python runs the revision files with the target's own environment; one that lacks what the
+    child needs is refused with what it lacks (exit 2), before any database is made."""
+    python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+    code, _, err = run_verify(capsys, shared_data, copy_of(CLINIC, tmp_path), "--python", python)
+    if code != 2:
+        pytest.skip(f"{python} has alembic, sqlalchemy and a driver")
+    assert f"--python {python} lacks alembic, sqlalchemy, psycopg or psycopg2" in err

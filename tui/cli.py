@@ -145,6 +145,11 @@ def _parser() -> argparse.ArgumentParser:
         help="run revision files that import more than alembic, sqlalchemy and the standard library",
     )
     sub.add_argument(
+        "--python", metavar="PATH",
+        help="run the revision files with this Python (the target's own environment, e.g. .venv/bin/python): "
+        "its packages (sqlmodel, sqlalchemy-utils ...) and its psycopg or psycopg2",
+    )
+    sub.add_argument(
         "--sql", action="store_true",
         help="print the SQL the migrations would run (`alembic upgrade --sql` through the replacement env.py) and exit",
     )
@@ -466,15 +471,14 @@ def _render(args: argparse.Namespace, snapshot: ReviewSnapshot) -> str:
     from dataclasses import replace
 
     from analyzers.checklist import load_checklist
-    from analyzers.settings import repository_root
+    from analyzers.settings import within_repository
     from tui.reports import render
     from tui.session.state import Disposition
 
     if args.omit_suppressed:
         snapshot = replace(snapshot, findings=tuple(f for f in snapshot.findings if f.disposition != Disposition.DISMISSED))
     repo = Path(snapshot.review.repo_path)
-    within = Path(os.path.relpath(repo, repository_root(repo))).as_posix() if repo.is_dir() else "."
-    prefix = "" if within == "." else within + "/"
+    prefix = within_repository(repo) if repo.is_dir() else ""
     return render(args.format, load_checklist(snapshot.review.checklist_id), snapshot, path_prefix=prefix)
 
 
@@ -623,7 +627,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     try:
         done = run_verification(
             root, found, reviewer=_reviewer(args), commit=git_commit(root), postgres_bin=args.postgres_bin,
-            allow_imports=args.allow_imports, progress=_progress_text(), data_dir=_data_dir(args),
+            allow_imports=args.allow_imports, progress=_progress_text(), data_dir=_data_dir(args), python=args.python,
         )
     except VerifyError as exc:
         raise UsageError(str(exc)) from None
@@ -649,7 +653,7 @@ def _offline_sql(found: Scan, args: argparse.Namespace) -> int:
     from analyzers.verify.run import offline_sql
 
     try:
-        trees = offline_sql(found.result.root, found=found, allow_imports=args.allow_imports)
+        trees = offline_sql(found.result.root, found=found, allow_imports=args.allow_imports, python=args.python)
     except VerifyError as exc:
         raise UsageError(str(exc)) from None
     parts = []

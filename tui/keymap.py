@@ -27,6 +27,7 @@ HELP = "help"
 SUMMARY = "summary"
 SEARCH = "search"
 VIEW = "view"  # the filter and grouping dialog
+EXPORT = "export"  # the export dialog (a format, a path)
 
 # What answers while each scope is in front, nearest first (Textual's own bindings included).
 LAYERS: dict[str, tuple[str, ...]] = {
@@ -39,6 +40,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     SUMMARY: (SUMMARY,),
     SEARCH: (SEARCH,),
     VIEW: (VIEW,),
+    EXPORT: (EXPORT,),
 }
 
 VERDICT = Binding.Group("Verdict", compact=True)
@@ -94,6 +96,8 @@ KEYS: tuple[Key, ...] = (
     Key("edit", REVIEW, "e", "edit", "Edit", "open $VISUAL / $EDITOR at the finding's line"),
     Key("verify", REVIEW, "V", "verify", "Verify on PostgreSQL",
         "prove the findings on a throwaway PostgreSQL: the migrations in a sandbox, the catalog, two tenants' rows"),
+    Key("export", REVIEW, "E", "export", "Export",
+        "write the review as a report (Markdown, HTML, SARIF, JSON, GitHub or GitLab lines) to a path you choose"),
     Key("pane.next", REVIEW, "tab", "app.focus_next", "Pane", "switch between the checklist and the source", palette=False),
     Key("prefs.auto-advance", REVIEW, "", "toggle_auto_advance", "Auto-advance on/off",
         "after c, d or x, go on to the next untriaged finding (saved in your preferences)"),
@@ -121,6 +125,7 @@ KEYS: tuple[Key, ...] = (
     Key("view.apply", VIEW, "ctrl+s", "apply", "Show", "show the findings so filtered and grouped"),
     Key("view.clear", VIEW, "ctrl+r", "clear", "Show all", "every finding, by checklist item"),
     Key("view.cancel", VIEW, "escape", "cancel", "Cancel", "close without changing the view"),
+    Key("export.cancel", EXPORT, "escape", "cancel", "Cancel", "close without writing"),
 )
 
 BY_ID: dict[str, Key] = {k.id: k for k in KEYS}

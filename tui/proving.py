@@ -50,6 +50,7 @@ def run_verification(
     allow_imports: bool = False,
     progress: Callable[[str], None] | None = None,
     data_dir: Path | None = None,
+    python: str | None = None,
 ) -> Verification:
     """Raises analyzers.verify.result.VerifyError for what the user must change."""
     from analyzers.verify.run import verify
@@ -57,7 +58,7 @@ def run_verification(
 
     result = verify(
         repo, found=found, postgres_bin=postgres_bin, allow_imports=allow_imports, commit=commit, progress=progress,
-        template_dir=postgres_template_dir(data_dir) if data_dir else None,
+        template_dir=postgres_template_dir(data_dir) if data_dir else None, python=python,
     )
     merged = merge(result, found.result.findings, found.facts)
     state = VerificationState(

@@ -31,6 +31,42 @@ def is_relationship_call(node: ast.AST, names: Names) -> bool:
 
 def annotation_info(annotation: ast.AST | None, names: Names) -> tuple[str | None, bool]:
     """(python type name, optional?) of `Mapped[Optional[datetime]]`, `datetime | None`, `str` ..."""
+    node, optional = _annotation_inner(annotation, names)
+    name = last(names.qualname(node)) if isinstance(node, (ast.Name, ast.Attribute)) else None
+    return name, optional
+
+
+def annotation_ref(annotation: ast.AST | None, names: Names) -> str | None:
+    """The qualified name of an annotation's type (`datetime.datetime`, `builtins.str`, an `Annotated`
+    alias, an enum, a class of the project or of a library): what a type_annotation_map is keyed by, and
+    what linking resolves when it is not a Python type SQLAlchemy maps by itself."""
+    node, _ = _annotation_inner(annotation, names)
+    return python_type_ref(node, names) if isinstance(node, (ast.Name, ast.Attribute)) else None
+
+
+def python_type_ref(node: ast.AST, names: Names) -> str | None:
+    q = names.qualname(node)
+    if q and "." not in q and q not in names.aliases and q in _BUILTIN_TYPES:
+        return f"builtins.{q}"
+    return _qualified(node, names) if q else None
+
+
+_BUILTIN_TYPES = {"str", "int", "float", "bool", "bytes", "dict", "list"}
+
+
+def read_type_map(node: ast.Dict, names: Names) -> dict[str, tuple[str, dict[str, str], str | None]]:
+    """`type_annotation_map = {datetime: DateTime(timezone=True), str_30: String(30)}`."""
+    out: dict[str, tuple[str, dict[str, str], str | None]] = {}
+    for k, v in zip(node.keys, node.values):
+        key = python_type_ref(k, names) if isinstance(k, (ast.Name, ast.Attribute)) else None
+        typ = read_type(v, names)
+        if key and typ:
+            out[key] = (typ[0], typ[1], _qualified(v.func if isinstance(v, ast.Call) else v, names))
+    return out
+
+
+def _annotation_inner(annotation: ast.AST | None, names: Names) -> tuple[ast.AST | None, bool]:
+    """The type inside `Mapped[...]`, `Optional[...]`, `X | None`, and whether None is allowed."""
     if annotation is None:
         return None, False
     node = annotation
@@ -44,6 +80,8 @@ def annotation_info(annotation: ast.AST | None, names: Names) -> tuple[str | Non
     optional = False
     if isinstance(node, ast.Subscript) and last(names.qualname(node.value)) == "Optional":
         node, optional = node.slice, True
+    if isinstance(node, ast.Subscript) and last(names.qualname(node.value)) == "Union" and isinstance(node.slice, ast.Tuple):
+        node = ast.BinOp(node.slice.elts[0], ast.BitOr(), node.slice.elts[-1]) if len(node.slice.elts) == 2 else node
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
         parts = [node.left, node.right]
         rest = [p for p in parts if not (isinstance(p, ast.Constant) and p.value is None)]
@@ -51,8 +89,20 @@ def annotation_info(annotation: ast.AST | None, names: Names) -> tuple[str | Non
         node = rest[0] if rest else node
     if isinstance(node, ast.Subscript):  # list[str], dict[str, Any]
         node = node.value
-    name = last(names.qualname(node)) if isinstance(node, (ast.Name, ast.Attribute)) else None
-    return name, optional
+    return node, optional
+
+
+def _qualified(node: ast.AST, names: Names) -> str | None:
+    """A type's qualified name, when it is not SQLAlchemy's own (those are known by their last name)."""
+    q = names.qualname(node)
+    if not q or q.split(".", 1)[0] in ("sqlalchemy", "sqlmodel"):
+        return None
+    root = node
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if isinstance(root, ast.Name) and root.id not in names.aliases:
+        return f"{names.module}.{q}"  # defined (or assigned) in this module
+    return q
 
 
 _WRAPPERS = {"Mapped", "WriteOnlyMapped", "DynamicMapped", "Optional", "List", "list", "Set", "set", "Sequence",
@@ -140,6 +190,7 @@ def read_column(
     name = attr
     type_name: str | None = None
     type_args: dict[str, str] = {}
+    type_ref: str | None = None
     fks: list[ForeignKeyRef] = []
     autoincrement = None
     for arg in call.args:
@@ -156,16 +207,19 @@ def read_column(
         typ = read_type(arg, names)
         if typ and type_name is None:
             type_name, type_args = typ
+            type_ref = _qualified(arg.func if isinstance(arg, ast.Call) else arg, names)
     for key in ("type_", "sa_type"):  # Column(type_=...), SQLModel Field(sa_type=DateTime(timezone=True))
         typ = read_type(kw[key], names) if key in kw else None
         if typ:
             type_name, type_args = typ
+            type_ref = _qualified(kw[key].func if isinstance(kw[key], ast.Call) else kw[key], names)
     if const_str(kw.get("name")):
         name = const_str(kw["name"]) or name
     py_type, optional = annotation_info(annotation, names)
     if type_name is None and py_type:
         type_name = ANNOTATION_TYPES.get(py_type, py_type)
         type_args = {"annotated": "True"}  # the base's type_annotation_map may still change it
+        type_ref = annotation_ref(annotation, names)  # `Mapped[MetadataColumn]`: resolved when linking
     if "foreign_key" in kw and const_str(kw["foreign_key"]):  # SQLModel Field(foreign_key="t.id")
         fks.append(ForeignKeyRef(const_str(kw["foreign_key"]) or "", const_str(kw.get("ondelete")), None, span_of(call, path)))
     primary_key = const_bool(kw.get("primary_key")) or False
@@ -195,6 +249,7 @@ def read_column(
         declared_in=declared_in,
         autoincrement=autoincrement or source(kw.get("autoincrement")),
         py_type=py_type,
+        type_ref=type_ref,
     )
 
 

@@ -4,35 +4,53 @@ and the migrations replayed in revision order into the schema they build."""
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import replace
+from typing import Callable, Iterable
 
+from analyzers.facts.classes import ClassIndex
 from analyzers.facts.effects import unread_ops
-from analyzers.facts.model import (
-    ClassFact, ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, Span, TableFact, Unread,
-)
-from analyzers.facts.names import last
-
-_EXTERNAL_BASES = ("sqlalchemy.Model", "sqlmodel.SQLModel", "SQLModel")
+from analyzers.facts.model import ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, Span, TableFact, Unread
+from analyzers.facts.paths import is_test_path
+from analyzers.facts.symbols import Symbols
 
 
-def link(facts: Facts, modules: list[ModuleFacts], unread: list[Unread] | None = None) -> Facts:
-    """The target's facts from its modules'; `unread`: files that could not be read at all."""
+def link(
+    facts: Facts,
+    modules: list[ModuleFacts],
+    unread: list[Unread] | None = None,
+    paths: Iterable[str] = (),
+    load: Callable[[str], ModuleFacts | None] | None = None,
+) -> Facts:
+    """The target's facts from its modules'; `unread`: files that could not be read at all. `paths` are
+    all the target's Python files and `load` reads one of those not read yet, for names that lead
+    through them (a package's __init__ that re-exports `db`)."""
     facts.modules = modules
-    classes = _ClassIndex(modules)
+    classes = ClassIndex(modules, Symbols(modules, paths, load))
+    found: list[TableFact] = []
+    of_class: dict[int, TableFact] = {}
     for cls in classes.all:
-        if classes.is_mapped(cls):
-            table = _table_of(cls, classes)
-            facts.tables.setdefault(table.name, table)
+        if classes.is_mapped(cls) and not is_test_path(cls.path):
+            table = of_class[id(cls)] = classes.table_of(cls)
+            found.append(table)
+            base = classes.declarative(cls)
+            if base is not None and base.site is not None and base.site not in facts.bases:
+                facts.bases.append(base.site)
+    for cls in classes.all:  # single-table inheritance: a subclass's columns are its parent's table's
+        parent = classes.single_table_parent(cls)
+        if parent is not None and id(parent) in of_class:
+            for c in cls.columns:
+                of_class[id(parent)].columns.setdefault(c.name, c)
     for m in modules:
-        for t in m.tables:
-            facts.tables.setdefault(t.name, t)
+        if m.revision is not None:
+            facts.revisions.append(m.revision)
+        if is_test_path(m.path):
+            continue  # tests, scripts, examples: not evidence of what the application does
+        found.extend(replace(t, columns={n: classes.typed(c, m.module) for n, c in t.columns.items()}) for t in m.tables)
         facts.listeners.extend(m.listeners)
         facts.calls.extend(m.calls)
         facts.sql.extend(m.sql)
         facts.json_uses.extend(m.json_uses)
-        if m.revision is not None:
-            facts.revisions.append(m.revision)
+    facts.tables = _by_name(found)
     by_class = {t.class_name: t for t in facts.tables.values() if t.class_name}
     for m in modules:
         for owner, index in m.loose_indexes:
@@ -54,115 +72,26 @@ def _unread(modules: list[ModuleFacts], revisions: list[RevisionFact]) -> list[U
     return out
 
 
-class _ClassIndex:
-    def __init__(self, modules: list[ModuleFacts]) -> None:
-        self.all = [c for m in modules for c in m.classes]
-        self.by_name: dict[str, list[ClassFact]] = {}
-        for c in self.all:
-            self.by_name.setdefault(c.name, []).append(c)
-        self.factory_bases = {b for m in modules for b in m.bases}
-        self._mapped: dict[int, bool] = {}
-
-    def resolve(self, qualname: str) -> ClassFact | None:
-        candidates = self.by_name.get(last(qualname), [])
-        if len(candidates) == 1:
-            return candidates[0]
-        exact = [c for c in candidates if f"{c.module}.{c.name}" == qualname]
-        if exact:
-            return exact[0]
-        tail = [c for c in candidates if f"{c.module}.{c.name}".endswith(qualname) or qualname.endswith(f"{c.module}.{c.name}")]
-        if tail:
-            return tail[0]
-        module = qualname.rpartition(".")[0]
-        near = [c for c in candidates if c.module.endswith(module.rpartition(".")[2])]
-        return near[0] if near else None
-
-    def ancestors(self, cls: ClassFact, seen: set[int] | None = None) -> list[ClassFact | str]:
-        """Base classes, nearest first, depth first (close enough to the MRO for columns)."""
-        seen = seen if seen is not None else set()
-        out: list[ClassFact | str] = []
-        for base in cls.bases:
-            found = self.resolve(base)
-            if found is None or id(found) in seen or found is cls:
-                out.append(base)
-                continue
-            seen.add(id(found))
-            out.append(found)
-            out.extend(self.ancestors(found, seen))
-        return out
-
-    def is_declarative(self, cls: ClassFact) -> bool:
-        for a in [cls, *self.ancestors(cls)]:
-            if isinstance(a, str):
-                if a in self.factory_bases or a.endswith(_EXTERNAL_BASES) or last(a) in ("DeclarativeBase", "DeclarativeBaseNoMeta"):
-                    return True
-                if any(a.endswith(b.rpartition(".")[2]) and a.rpartition(".")[2] == b.rpartition(".")[2] for b in self.factory_bases):
-                    return True
-            elif a.is_base:
-                return True
-        return False
-
-    def is_mapped(self, cls: ClassFact) -> bool:
-        key = id(cls)
-        if key not in self._mapped:
-            self._mapped[key] = (
-                not cls.abstract
-                and not cls.is_base
-                and (cls.tablename is not None or cls.sqlmodel_table or _flask_model(cls) or self.tablename_rule(cls) is not None)
-                and (cls.sqlmodel_table or self.is_declarative(cls))
-            )
-            if self._mapped[key] and not cls.columns and any(
-                isinstance(a, ClassFact) and a is not cls and self.is_mapped(a) for a in self.ancestors(cls)
-            ):
-                # `class Admins(Users): __tablename__ = "admins"` with no columns of its own: single-table
-                # inheritance, rows live in the parent's table (no primary key, no table of its own)
-                self._mapped[key] = False
-        return self._mapped[key]
-
-    def tablename_rule(self, cls: ClassFact) -> str | None:
-        """How an inherited `@declared_attr __tablename__` names this class's table, if one does."""
-        if cls.tablename_rule:
-            return None if cls.is_base else cls.tablename_rule
-        for a in self.ancestors(cls):
-            if isinstance(a, ClassFact) and a.tablename_rule:
-                return a.tablename_rule
-        return None
-
-
-def _flask_model(cls: ClassFact) -> bool:
-    return any(b.endswith("sqlalchemy.Model") for b in cls.bases) and bool(cls.columns)
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def _table_of(cls: ClassFact, classes: _ClassIndex) -> TableFact:
-    ancestors = [a for a in classes.ancestors(cls) if isinstance(a, ClassFact)]
-    tz_map = next((a.datetime_tz_map for a in ancestors if a.datetime_tz_map is not None), None)
-    rule = classes.tablename_rule(cls) if cls.tablename is None else None
-    table = TableFact(
-        name=cls.tablename or (cls.name.lower() if rule == "lower" or cls.sqlmodel_table else _snake(cls.name)),
-        class_name=cls.name,
-        path=cls.path,
-        span=cls.span,
-        mixins=tuple(a.name for a in ancestors if not classes.is_mapped(a) and not a.is_base),
-    )
-    # Farthest ancestor first, so that nearer declarations override.
-    for source in [*reversed(ancestors), cls]:
-        if source is not cls and classes.is_mapped(source):
-            continue  # joined/single-table inheritance: the parent's columns live in the parent's table
-        for attr in source.cleared:
-            for name in [n for n, c in table.columns.items() if (c.attr or c.name) == attr]:
-                del table.columns[name]
-        for c in source.columns:
-            if tz_map and c.type_name == "DateTime" and c.type_args.get("annotated"):
-                c = replace(c, type_args={**c.type_args, "timezone": "True"})
-            table.columns[c.name] = c
-        for item in source.table_args:
-            (table.indexes if isinstance(item, IndexFact) else table.constraints).append(item)
-        table.relationships.extend(source.relationships)
-    return table
+def _by_name(tables: list[TableFact]) -> dict[str, TableFact]:
+    """Tables by name; a name used in several PostgreSQL schemas (`events.settings`, `users.settings`) by
+    schema and name, so that none hides another. Models that share a name and whose schema could not be
+    read (set by a helper of the project's own) are told apart by class: `logs (EventLogEntry)`. Of one
+    name written twice without a class (a `Table` defined in two places), the first is kept."""
+    groups: dict[str, list[TableFact]] = {}
+    for t in tables:
+        groups.setdefault(t.name, []).append(t)
+    out: dict[str, TableFact] = {}
+    for name, group in groups.items():
+        unknown = [t for t in group if t.schema is None and t.class_name]
+        for t in group:
+            if len(group) == 1:
+                key = name
+            elif t.schema is None and len(unknown) > 1 and t.class_name:
+                key = f"{name} ({t.class_name})"
+            else:
+                key = t.qualified
+            out.setdefault(key, t)
+    return out
 
 
 def revision_trees(revisions: list[RevisionFact]) -> dict[str, list[RevisionFact]]:

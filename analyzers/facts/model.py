@@ -50,6 +50,10 @@ class ColumnFact:
     declared_in: str  # the class (model or mixin) that declares it
     autoincrement: str | None = None
     py_type: str | None = None  # the Python type of its annotation: datetime, str, list, dict ...
+    # The qualified name of a type that is not SQLAlchemy's own (a TypeDecorator, an Annotated alias, an
+    # enum, a library's type), resolved across modules when the target is linked.
+    type_ref: str | None = None
+    from_library: str | None = None  # declared by a library's mixin (analyzers/facts/stubs): version-dependent
 
     @property
     def is_nullable(self) -> bool:
@@ -57,8 +61,9 @@ class ColumnFact:
 
     @property
     def timezone(self) -> bool | None:
-        """For a DateTime: is it timezone-aware? None when not a datetime type."""
-        if self.type_name in ("DateTime", "TIMESTAMP", "DATETIME"):
+        """For a DateTime (or a TypeDecorator whose impl is one): is it timezone-aware? None when not a
+        datetime type."""
+        if self.type_args.get("impl", self.type_name) in ("DateTime", "TIMESTAMP", "DATETIME"):
             return self.type_args.get("timezone", "False") == "True"
         return None
 
@@ -114,12 +119,17 @@ class ClassFact:
     abstract: bool = False
     sqlmodel_table: bool = False
     is_base: bool = False  # a declarative base (subclass of DeclarativeBase etc.)
-    datetime_tz_map: bool | None = None  # type_annotation_map maps datetime to a tz-aware type
+    # type_annotation_map: a Python type's qualified name -> the SQL type (name, arguments, qualified name
+    # when not SQLAlchemy's own) that annotated columns of it get
+    type_map: dict[str, tuple[str, dict[str, str], str | None]] = field(default_factory=dict)
     tablename_rule: str | None = None  # a declared_attr __tablename__ derives names: "lower" or "snake"
     cleared: list[str] = field(default_factory=list)  # `id = None`: an inherited column taken away
     validated: list[str] = field(default_factory=list)  # attributes with a @validates(...) hook
     polymorphic_on: str | None = None  # __mapper_args__ = {"polymorphic_on": type}
     hashes_passwords: bool = False  # a method calls bcrypt/argon2/passlib/hash_password...
+    schema: str | None = None  # __table_args__ = {"schema": "events"}
+    impl: tuple[str, dict[str, str]] | None = None  # a TypeDecorator's `impl = DateTime`: (type, its arguments)
+    dialect_impl: bool = False  # it defines load_dialect_impl: the stored type depends on the database
 
 
 @dataclass(slots=True)
@@ -135,6 +145,14 @@ class TableFact:
     mixins: tuple[str, ...] = ()
     from_sql: bool = False  # created by CREATE TABLE in op.execute: its columns are known by name only
     partition_of: str | None = None  # CREATE TABLE ... PARTITION OF: the partitioned table (dropped with it)
+    # Base classes dbreview could not read (a library's mixin, a name it could not follow): the table may
+    # have columns the facts do not show.
+    unknown_bases: tuple[str, ...] = ()
+    schema: str | None = None  # the PostgreSQL schema it names, if any
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
 
     def column(self, name: str) -> ColumnFact | None:
         return self.columns.get(name)
@@ -247,6 +265,18 @@ class JsonUse:
     span: Span
 
 
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """What a module-level name is bound to, as far as the module itself tells (qualified through its
+    imports; other modules are followed when the target is linked, analyzers/facts/symbols.py)."""
+
+    kind: str  # name | attr | call | class | function | annotated | opaque
+    name: str = ""  # name: a qualified name; attr: the attribute; class: the class's qualified name
+    of: Ref | None = None  # attr, call: the object or callee; function: what it returns (None: unknown)
+    keywords: tuple[tuple[str, Ref], ...] = ()  # call: keyword arguments that are names or calls
+    column: ColumnFact | None = None  # annotated: the mapped_column() inside `Annotated[T, mapped_column(...)]`
+
+
 @dataclass(slots=True)
 class ModuleFacts:
     """All that one Python file contributes."""
@@ -260,10 +290,12 @@ class ModuleFacts:
     listeners: list[ListenerFact] = field(default_factory=list)
     sql: list[SqlUse] = field(default_factory=list)  # SQL sent outside listeners and migrations
     revision: RevisionFact | None = None
-    bases: list[str] = field(default_factory=list)  # names bound to declarative_base() in this module
     errors: list[tuple[int | None, str]] = field(default_factory=list)
     json_uses: list[JsonUse] = field(default_factory=list)  # Model.attr["k"], Model.attr.contains(...) ...
     marked: bool = False  # mentions "dbreview:": may hold suppression comments, used or not
+    bindings: dict[str, Ref] = field(default_factory=dict)  # module-level names: imports, assignments, defs
+    binding_spans: dict[str, Span] = field(default_factory=dict)  # where the assigned ones are assigned
+    stars: list[str] = field(default_factory=list)  # modules imported with `from x import *`
 
 
 @dataclass(slots=True)
@@ -291,6 +323,7 @@ class Facts:
     settings: Settings = field(default_factory=Settings)  # the target's: tenant columns, which rules run
     # What could not be read: files, revision ids and parents, operations and SQL of the upgrades.
     unread: list[Unread] = field(default_factory=list)
+    bases: list[Span] = field(default_factory=list)  # the declarative bases the models map through
     # What the rules derive from the linked facts once and read many times (analyzers/rules/schema.py: the
     # migration SQL indexed by table); not part of the facts themselves.
     derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)

@@ -11,7 +11,9 @@ class Names:
     """Maps local names to qualified ones: `sa` -> `sqlalchemy`, `DT` -> `sqlalchemy.DateTime`."""
 
     def __init__(self, tree: ast.Module, module: str, is_package: bool) -> None:
+        self.module = module
         self.aliases: dict[str, str] = {}
+        self.stars: list[str] = []  # `from x import *`: names this module takes from x
         package = module if is_package else module.rpartition(".")[0]
         for node in _statements(tree) if _has_nested_imports(tree) else tree.body:
             if isinstance(node, ast.Import):
@@ -28,7 +30,11 @@ class Names:
                     parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
                     base = ".".join(p for p in [*parts, base] if p)
                 for a in node.names:
-                    self.aliases[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
+                    if a.name == "*":
+                        self.stars.append(base)
+                    else:
+                        self.aliases[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
+        self.imports = dict(self.aliases)  # what the imports alone bind (the aliases below are inferred)
         # Flask-SQLAlchemy style `db = SQLAlchemy()`: db.Column, db.Model ... behave like sqlalchemy's.
         for node in tree.body:
             if (

@@ -8,13 +8,12 @@ import re
 
 from analyzers.facts import columns as col
 from analyzers.facts.migrations import is_migration, read_revision
-from analyzers.facts.model import CallFact, ClassFact, JsonUse, ListenerFact, ModuleFacts, SqlUse, TableFact
+from analyzers.facts.model import CallFact, ClassFact, JsonUse, ListenerFact, ModuleFacts, Ref, SqlUse, TableFact
 from analyzers.facts.names import Names, const_bool, const_str, is_sqlalchemy, kwargs, last, module_name
 from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate
 
-_BASE_FACTORIES = ("declarative_base", "generate_base", "as_declarative")
 _BASE_CLASSES = ("DeclarativeBase", "DeclarativeBaseNoMeta", "DeclarativeMeta")
 _INTERESTING_CALLS = (
     "create_engine", "create_async_engine", "sessionmaker", "async_sessionmaker", "scoped_session",
@@ -23,8 +22,9 @@ _INTERESTING_CALLS = (
 _EXECUTES = ("execute", "exec_driver_sql", "executescript")
 
 
-def extract_module(path: str, text: str) -> ModuleFacts:
-    module, is_package = module_name(path)
+def extract_module(path: str, text: str, module: str | None = None) -> ModuleFacts:
+    """`module`: its dotted name when the path does not give it (a library stub, analyzers/facts/stubs)."""
+    module, is_package = (module, path.endswith("__init__.pyi")) if module else module_name(path)
     facts = ModuleFacts(path=path, module=module)
     try:
         tree = parse_python(text, path)
@@ -50,13 +50,12 @@ class _Reader:
 
     def read(self, tree: ast.Module) -> None:
         self._index(tree)
+        self._bindings(tree.body, top=True)
         for node in tree.body:
             if isinstance(node, ast.ClassDef):
                 self._class(node)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
-                self._module_assignment(node)
-            elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-                self._loose_index(node.value)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.Expr)) and isinstance(node.value, ast.Call):
+                self._module_assignment(node)  # `db.Table("tags", ...)` need not be assigned to be defined
         self._listeners()
         self._calls()
         self._json_uses()
@@ -90,6 +89,79 @@ class _Reader:
             for child in reversed(children):  # preorder: a call before the calls in its arguments
                 stack.append((child, inner))
 
+    # -- what the module's names are bound to (followed across modules when linking) ----------
+
+    def _bindings(self, body: list[ast.stmt], top: bool = False) -> None:
+        bindings = self.facts.bindings
+        if top:
+            bindings.update((n, Ref("name", q)) for n, q in self.names.imports.items())
+            self.facts.stars = list(self.names.stars)
+        for node in body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):  # in an if/try: the branch that runs rebinds
+                for a in node.names:
+                    name = a.asname or a.name.split(".")[0]
+                    if name in self.names.imports:
+                        bindings[name] = Ref("name", self.names.imports[name])
+            elif isinstance(node, ast.ClassDef):
+                bindings[node.name] = Ref("class", f"{self.facts.module}.{node.name}")
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                bindings[node.name] = Ref("function", of=self._returned(node))
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                ref = self._ref(node.value)
+                for t in targets:
+                    if isinstance(t, ast.Name):
+                        bindings[t.id] = ref
+                        self.facts.binding_spans[t.id] = col.span_of(node, self.path)
+            elif isinstance(node, ast.If) and last(self.names.qualname(node.test)) == "TYPE_CHECKING":
+                self._bindings(node.orelse)  # what runs; the body only informs type checkers
+            elif isinstance(node, (ast.If, ast.Try)):  # try/except ImportError, if/else on a setting
+                for inner in (node.body, node.orelse, getattr(node, "finalbody", []), *(h.body for h in getattr(node, "handlers", []))):
+                    self._bindings(inner)
+
+    def _ref(self, node: ast.AST, depth: int = 0) -> Ref:
+        """A reference to what an expression stands for: names, attributes, calls (with the keyword
+        arguments that name something), `Annotated[T, mapped_column(...)]`; anything else is opaque."""
+        if depth > 8:
+            return Ref("opaque")
+        if isinstance(node, ast.Name):
+            q = self.names.imports.get(node.id)
+            return Ref("name", q or f"{self.facts.module}.{node.id}")
+        if isinstance(node, ast.Attribute):
+            return Ref("attr", node.attr, self._ref(node.value, depth + 1))
+        if isinstance(node, ast.Call):
+            keywords = tuple(
+                (k.arg, self._ref(k.value, depth + 1)) for k in node.keywords
+                if k.arg and isinstance(k.value, (ast.Name, ast.Attribute, ast.Call))
+            )
+            return Ref("call", of=self._ref(node.func, depth + 1), keywords=keywords)
+        if isinstance(node, ast.Subscript) and last(self.names.qualname(node.value)) == "Annotated":
+            parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            for extra in parts[1:]:
+                if isinstance(extra, ast.Call) and col.is_column_call(extra, self.names):
+                    return Ref("annotated", column=col.read_column(extra, "", parts[0], self.names, self.path, "", extra))
+            return self._ref(parts[0], depth + 1) if parts else Ref("opaque")
+        return Ref("opaque")
+
+    def _returned(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> Ref | None:
+        """What a function returns, when its return statements say: a call, a class defined inside it, or
+        a name it bound to one of those (`engine = create_engine(...); return engine`)."""
+        local: dict[str, Ref] = {}
+        for node in ast.walk(func):
+            if isinstance(node, ast.ClassDef):  # a class made inside: its bases say what it is
+                bases = tuple(("base", self._ref(b)) for b in node.bases)
+                local[node.name] = Ref("class", f"{self.facts.module}.{func.name}.<locals>.{node.name}", keywords=bases)
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                if isinstance(node.value, ast.Call):
+                    local.setdefault(node.targets[0].id, self._ref(node.value))
+        for node in ast.walk(func):
+            if isinstance(node, ast.Return) and node.value is not None:
+                if isinstance(node.value, ast.Name) and node.value.id in local:
+                    return local[node.value.id]
+                if isinstance(node.value, ast.Call):
+                    return self._ref(node.value)
+        return None
+
     # -- models ------------------------------------------------------------------------------
 
     def _class(self, node: ast.ClassDef) -> None:
@@ -110,7 +182,7 @@ class _Reader:
             or any(last(self.names.qualname(d.func if isinstance(d, ast.Call) else d)) == "as_declarative" for d in node.decorator_list),
         )
         sqlmodel = fact.sqlmodel_table or any(last(b) == "SQLModel" for b in bases)
-        for stmt in node.body:
+        for stmt in self._class_body(node.body):
             self._class_statement(fact, stmt, sqlmodel)
         if any("password" in c.name or "passwd" in c.name for c in fact.columns):
             fact.hashes_passwords = any(
@@ -123,6 +195,17 @@ class _Reader:
         elif bases and any(b for b in bases):  # maybe a subclass of a model (inheritance): keep it light
             self.facts.classes.append(fact)
 
+    def _class_body(self, body: list[ast.stmt]):
+        """The statements of a class body, and those of its `if`s: `if TYPE_CHECKING: <annotations>
+        else: <columns>` declares the columns in its else branch (what runs)."""
+        for stmt in body:
+            if not isinstance(stmt, ast.If):
+                yield stmt
+                continue
+            if last(self.names.qualname(stmt.test)) != "TYPE_CHECKING":
+                yield from self._class_body(stmt.body)
+            yield from self._class_body(stmt.orelse)
+
     def _class_statement(self, fact: ClassFact, stmt: ast.stmt, sqlmodel: bool = False) -> None:
         names = self.names
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
@@ -130,12 +213,16 @@ class _Reader:
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             target, value, annotation = stmt.target.id, stmt.value, stmt.annotation
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _is_declared_attr(stmt, names):
+            fact.dialect_impl = fact.dialect_impl or stmt.name == "load_dialect_impl"
             for deco in stmt.decorator_list:  # @validates("password"): the value is transformed on the way in
                 if isinstance(deco, ast.Call) and last(names.qualname(deco.func)) == "validates":
                     fact.validated.extend(v for v in (const_str(a) for a in deco.args) if v)
             return
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_declared_attr(stmt, names):
             returned = next((n.value for n in ast.walk(stmt) if isinstance(n, ast.Return) and n.value is not None), None)
+            if stmt.name == "__table_args__":  # `return auto_table_args(cls, schema="events")`, a dict, a tuple
+                fact.schema = _schema_of(returned) or fact.schema
+                return
             if stmt.name == "__tablename__":
                 if const_str(returned) is not None:  # @declared_attr def __tablename__(cls): return "plus_control"
                     fact.tablename = const_str(returned)
@@ -160,13 +247,15 @@ class _Reader:
             fact.cleared.append(target)  # `id = None`: the inherited column is taken away
         elif target == "__abstract__":
             fact.abstract = const_bool(value) is True
+        elif target == "impl" and value is not None and col.read_type(value, names):
+            fact.impl = col.read_type(value, names)  # a TypeDecorator: the SQL type it stores
         elif target == "__table_args__":
             fact.table_args.extend(self._table_items(value, fact.tablename))
+            fact.schema = _schema_of(value) or fact.schema
         elif target == "type_annotation_map" and isinstance(value, ast.Dict):
-            for k, v in zip(value.keys, value.values):
-                if k is not None and last(names.qualname(k)) == "datetime":
-                    typ = col.read_type(v, names)
-                    fact.datetime_tz_map = bool(typ and typ[1].get("timezone") == "True")
+            fact.type_map.update(col.read_type_map(value, names))
+        elif target == "registry" and isinstance(value, ast.Call) and isinstance(kwargs(value).get("type_annotation_map"), ast.Dict):
+            fact.type_map.update(col.read_type_map(kwargs(value)["type_annotation_map"], names))  # registry(type_annotation_map=...)
         elif isinstance(value, ast.Call) and col.is_column_call(value, names):
             fact.columns.append(col.read_column(value, target, annotation, names, self.path, fact.name, stmt))
         elif (
@@ -200,29 +289,18 @@ class _Reader:
                     items.append(item)
         return items
 
-    def _module_assignment(self, node: ast.Assign | ast.AnnAssign) -> None:
+    def _module_assignment(self, node: ast.Assign | ast.AnnAssign | ast.Expr) -> None:
         call = node.value
         assert isinstance(call, ast.Call)
         callee = self.names.callee(call)
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        names = [t.id for t in targets if isinstance(t, ast.Name)]
-        if last(callee) in _BASE_FACTORIES or callee.endswith("registry.generate_base"):
-            self.facts.bases.extend(f"{self.facts.module}.{n}" for n in names)
-            cls = kwargs(call).get("cls")
-            if cls is not None and names:  # declarative_base(cls=FidesBase): every model inherits FidesBase
-                self.facts.classes.append(ClassFact(
-                    name=names[0], module=self.facts.module, path=self.path, span=col.span_of(node, self.path),
-                    bases=(self._qualify(cls),), tablename=None, table_args=[], columns=[], relationships=[],
-                    is_base=True,
-                ))
-        elif last(callee) == "Table" and call.args and const_str(call.args[0]):
+        if last(callee) == "Table" and call.args and const_str(call.args[0]):
             self.facts.tables.append(self._table(call))
         elif last(callee) == "Index":
             self._loose_index(call)
 
     def _table(self, call: ast.Call) -> TableFact:
         name = const_str(call.args[0]) or ""
-        table = TableFact(name=name, class_name=None, path=self.path, span=col.span_of(call, self.path))
+        table = TableFact(name=name, class_name=None, path=self.path, span=col.span_of(call, self.path), schema=_schema_of(call))
         for arg in call.args[1:]:
             if isinstance(arg, ast.Call) and col.is_column_call(arg, self.names):
                 c = col.read_column(arg, "", None, self.names, self.path, name)
@@ -275,12 +353,13 @@ class _Reader:
                 self.facts.json_uses.append(JsonUse(found[0], found[1], found[2], col.span_of(node, self.path)))
 
     def _qualify(self, node: ast.AST) -> str:
-        if isinstance(node, ast.Call):  # declarative_base() used inline
-            node = node.func
+        """A base class's qualified name: `Generic[T]` is Generic, `declarative_base()` a call ("...()")."""
+        call = isinstance(node, ast.Call)
+        node = node.func if isinstance(node, ast.Call) else node.value if isinstance(node, ast.Subscript) else node
         q = self.names.qualname(node)
         if q and "." not in q and q not in self.names.aliases:
-            return f"{self.facts.module}.{q}"
-        return q
+            q = f"{self.facts.module}.{q}"
+        return f"{q}()" if call and q else q
 
     # -- engine, sessions, listeners, SQL ----------------------------------------------------
 
@@ -371,6 +450,18 @@ class _Reader:
         return uses
 
 
+def _schema_of(args: ast.AST | None) -> str | None:
+    """The schema a `__table_args__` value or `Table(...)` names: `{"schema": "events"}`, a tuple ending
+    in such a dict, or a call with `schema="events"`."""
+    if isinstance(args, (ast.Tuple, ast.List)) and args.elts:
+        args = args.elts[-1]
+    if isinstance(args, ast.Dict):
+        return next((const_str(v) for k, v in zip(args.keys, args.values) if const_str(k) == "schema"), None)
+    if isinstance(args, ast.Call):
+        return next((const_str(k.value) for k in args.keywords if k.arg == "schema"), None)
+    return None
+
+
 def sql_use(text: str, formatted: bool, bound: bool, call: ast.Call, literal: ast.AST, path: str, function: str | None) -> SqlUse:
     span = col.span_of(call, path)
     literal_span = col.span_of(literal, path)
@@ -443,7 +534,9 @@ def _plain_value(value: ast.AST | None) -> bool:
 
 
 def _bare_mapped_column(annotation: ast.AST, names: Names) -> bool:
-    """`Mapped[<a scalar Python type>]` (not a class, not a collection): a column, not a relationship."""
+    """`Mapped[<a scalar Python type>]` (not a collection): a column, not a relationship. A name that is
+    not a Python type (`Mapped[MetadataColumn]`, `Mapped[Status]`) is a column too, typed by what the
+    name turns out to be when the target is linked: an Annotated alias, an enum, a library's type."""
     node = annotation
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         try:
@@ -453,7 +546,13 @@ def _bare_mapped_column(annotation: ast.AST, names: Names) -> bool:
     if not (isinstance(node, ast.Subscript) and last(names.qualname(node.value)) == "Mapped"):
         return False
     py_type, _ = col.annotation_info(annotation, names)
-    return py_type in col.ANNOTATION_TYPES and py_type not in ("list", "dict")
+    if py_type in col.ANNOTATION_TYPES:
+        return py_type not in ("list", "dict")
+    return py_type is not None and py_type not in _COLLECTIONS and col.annotation_ref(annotation, names) is not None
+
+
+_COLLECTIONS = {"List", "Set", "Sequence", "Collection", "Iterable", "Dict", "Mapping", "FrozenSet", "Tuple", "AppenderQuery",
+                "Any", "ClassVar"}
 
 
 def _looks_like_session(node: ast.AST) -> bool:

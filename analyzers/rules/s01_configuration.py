@@ -253,7 +253,7 @@ def set_rls(session, transaction, connection):
                         f"SQL that sets the security context is built by string formatting in the `{lst.event}` "
                         f"listener `{lst.function}`: `{(use.text or '').strip()[:80]}`; where the value comes from "
                         "is not followed here: pass it as a bound parameter (set_config(..., :value, true))",
-                        use.span, f"listener:{lst.function}:formatted",
+                        use.span, f"listener:{lst.function}:formatted", related=[(first_line(lst.span), "the listener")],
                     )
         for use in self.facts.sql:
             if is_test_path(use.span.path) or is_tooling_path(use.span.path):

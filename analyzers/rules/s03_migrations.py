@@ -303,10 +303,10 @@ class NoNamingConvention(Rule):
             return
         if any("naming_convention" in c.kwargs for c in self.facts.calls_named("registry")):
             return
-        bases = [c for m in self.facts.modules for c in m.classes if c.is_base and not is_test_path(c.path)]
-        base_modules = {c.path for c in bases}
+        bases = [span for span in self.facts.bases if not is_test_path(span.path)]
+        base_modules = {span.path for span in bases}
         near_base = [c for c in metadata if c.span.path in base_modules]
-        anchor = (near_base[0].span if near_base else bases[0].span if bases else metadata[0].span if metadata
+        anchor = (near_base[0].span if near_base else bases[0] if bases else metadata[0].span if metadata
                   else next(iter(self.facts.tables.values())).span)
         yield self.finding(
             "no MetaData naming_convention: constraints and indexes get database-chosen names that later "
@@ -409,6 +409,8 @@ class ModelMigrationDrift(Rule):
             gaps = migration_gaps(facts, name)  # an operation or SQL that could not be read may add, alter the column
             for col in model.columns.values():
                 other = db.columns.get(col.name)
+                if other is None and col.from_library:
+                    continue  # a library mixin's column: which of them exist depends on the library's version
                 if other is None:
                     yield self.finding(
                         f"{model.name}.{col.name} is in the model but no migration adds it: queries that load "
@@ -425,11 +427,21 @@ class ModelMigrationDrift(Rule):
                         col.span, f"drift:tz:{name}.{col.name}", unsure=gaps,
                     )
             mapped = set(model.columns)
-            for cname, other in db.columns.items():
-                if cname in mapped or other.primary_key or other.is_nullable or other.server_default or other.default:
-                    continue
-                if other.nullable is None:
-                    continue  # nullability not written: SQLAlchemy's default (nullable) applies
+            unmapped = [
+                (cname, other) for cname, other in db.columns.items()
+                # nullability not written: SQLAlchemy's default (nullable) applies
+                if not (cname in mapped or other.primary_key or other.is_nullable or other.server_default or other.default
+                        or other.nullable is None)
+            ]
+            if unmapped and model.unknown_bases:  # they may come from a base dbreview cannot read: say so, once
+                yield self.finding(
+                    f"{name}: {', '.join(c for c, _ in unmapped)} NOT NULL without a default in the migrations "
+                    f"({unmapped[0][1].span.path}:{unmapped[0][1].span.start}) and not among the columns dbreview could read; "
+                    f"they may come from {', '.join(model.unknown_bases)}, which it cannot read: check that the model maps them",
+                    first_line(model.span), f"drift:unmapped:{name}", severity=Severity.INFO,
+                )
+                continue
+            for cname, other in unmapped:
                 yield self.finding(
                     f"{name}.{cname} is NOT NULL without a default in the migrations "
                     f"({other.span.path}:{other.span.start}) but the model does not map it: every insert through "

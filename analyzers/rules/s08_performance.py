@@ -132,7 +132,8 @@ class Provider(Base):
             for col in table.columns.values():
                 if col.type_name != "JSONB" or col.name in gin:
                     continue
-                queried = uses.get((table.class_name or "", col.attr or col.name), [])
+                queried = [u for u in uses.get((table.class_name or "", col.attr or col.name), [])
+                           if not u.operation.startswith(_JSON_WRITES)]
                 in_sql = [u for u in raw if _queries_json(u.text or "", col.name)]
                 if not (queried or in_sql):
                     if _holds_array(col):
@@ -142,7 +143,7 @@ class Provider(Base):
                             col.span, f"table:{table.name}.{col.name}:gin",
                         )
                     continue  # a document stored and read whole: the drafted answer to q8.3 lists it
-                containment = [u for u in queried if u.operation != "[]" and "->" not in u.operation]
+                containment = [u for u in queried if u.operation in _CONTAINMENT]
                 containment += [u for u in in_sql if _queries_json(u.text or "", col.name, containment=True)]
                 if containment:
                     site = containment[0].span
@@ -151,6 +152,7 @@ class Provider(Base):
                         f"{table.name}.{col.name} is JSONB with no GIN index, and the code queries it with `{what}` "
                         f"({site.path}:{site.start}): containment and key-existence queries scan the table",
                         col.span, f"table:{table.name}.{col.name}:gin", severity=Severity.WARNING,
+                        related=[(u.span, "queried here") for u in containment[:10]],
                     )
                     continue
                 site = (queried or in_sql)[0].span
@@ -159,12 +161,21 @@ class Provider(Base):
                     "it filters on them, an expression index on (col->>'key') serves equality, a GIN index serves "
                     "containment (@>): check the query plans",
                     col.span, f"table:{table.name}.{col.name}:gin",
+                    related=[(u.span, "read here") for u in (queried or in_sql)[:10]],
                 )
 
 
 def _holds_array(col) -> bool:
     defaults = f"{col.default or ''} {col.server_default or ''}"
     return col.py_type in ("list", "List", "Sequence") or "[]" in defaults or defaults.strip().startswith("list")
+
+
+# What a GIN index serves (containment, key existence, jsonpath operators); jsonb_path_exists() and
+# other functions do not use it, and jsonb_set() writes rather than queries.
+_CONTAINMENT = frozenset(("contains", "contained_by", "has_key", "has_any", "has_all")) | frozenset(
+    f"op({o})" for o in ("@>", "<@", "?", "?|", "?&", "@?", "@@")
+)
+_JSON_WRITES = ("jsonb_set", "jsonb_insert", "jsonb_strip_nulls", "json_set", "jsonb_build", "json_build")
 
 
 def _queries_json(sql: str, column: str, containment: bool = False) -> bool:

@@ -49,7 +49,14 @@ class Appointment(Base):
             in_db = migrated_column(self.facts, table, col.name)
             if col.timezone is False and in_db is not None and in_db.timezone:
                 continue  # the database column is aware: a model/migration drift, which MIG006 reports
-            if col.timezone is False:
+            if col.timezone is False and "impl" in col.type_args:  # a TypeDecorator: naive by design, naive all the same
+                yield self.finding(
+                    f"{where_declared(table, col)} is {col.type_name}, a TypeDecorator over {col.type_args['impl']} without "
+                    "timezone=True: the database holds timestamps without a zone, which zone they mean lives only in "
+                    "the decorator's Python code, and SQL that compares them with now() or aware values is off by the offset",
+                    col.span, column_anchor(table, col),
+                )
+            elif col.timezone is False:
                 how = "Mapped[datetime] with no type" if col.type_args.get("annotated") else col.type_name
                 yield self.finding(
                     f"{where_declared(table, col)} is {how} without timezone=True: stored as local wall-clock time",

@@ -11,6 +11,7 @@ from analyzers.facts.effects import changes_schema
 from analyzers.facts.link import revision_trees
 from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, SqlStatement, TableFact, Unread
 from analyzers.settings import DEFAULT_TENANT_COLUMNS
+from analyzers.facts.paths import is_test_path
 
 # Clinical records: FR-03 says they are never hard deleted.
 CLINICAL = re.compile(
@@ -292,15 +293,6 @@ def where_declared(table: TableFact, column: ColumnFact) -> str:
     if table.class_name and column.declared_in != table.class_name:
         return f"{column.declared_in}.{column.attr or column.name} (used by {table.name} and others)"
     return f"{table.name}.{column.name}"
-
-
-NOT_APP_DIRS = ("tests", "test", "testing", "scripts", "examples", "docs", "benchmarks", "fixtures")
-
-
-def is_test_path(path: str) -> bool:
-    """Tests, scripts and examples: their engines and sessions are not the service's set-up."""
-    parts = path.split("/")
-    return any(p in NOT_APP_DIRS for p in parts[:-1]) or parts[-1].startswith(("test_", "conftest", "seed"))
 
 
 TOOLING_DIRS = ("migrations", "migration", "alembic", "versions", "bin", "tools", "management", "commands", "devtools")

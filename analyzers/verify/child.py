@@ -86,13 +86,15 @@ def main() -> int:
             script.run_env()
 
     def migrate(op: str, target: str, url: str) -> dict:
+        url = url.replace("+psycopg:", f"+{config.get('driver') or 'psycopg'}:", 1)
         if url not in engines:
             engines[url] = create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True)
         cfg = new_config()
         with engines[url].connect() as connection:
             cfg.attributes["connection"] = connection
             run(cfg, op, target)
-            connection.commit()
+            if hasattr(connection, "commit"):  # SQLAlchemy 2 (1.4's connections commit as they go)
+                connection.commit()
         return {}
 
     def offline(rng: str) -> dict:

@@ -75,7 +75,7 @@ class AlembicChild:
         if not child.exists():
             shutil.copyfile(HERE / "child.py", child)
             self.box.give(child)
-        argv = [self.runtime.python, "-I", "-S", str(child), str(CPU_SECONDS), str(MEMORY_BYTES)]
+        argv = [self.runtime.python, *self.runtime.flags, str(child), str(CPU_SECONDS), str(MEMORY_BYTES)]
         self._log = open(self.errors, "ab")  # noqa: SIM115 - closed in close()
         self.box.give(self.errors)
         self.proc = subprocess.Popen(
@@ -83,7 +83,10 @@ class AlembicChild:
             env=clean_env(self.home, {"DBREVIEW_VERIFY_URL": self.url}), cwd=self.home, start_new_session=True,
             **self.box.popen_user(),
         )
-        config = {"sys_path": list(self.runtime.path), "script_location": str(self.script_location), "version_table": self.version_table}
+        config = {
+            "sys_path": list(self.runtime.path), "script_location": str(self.script_location),
+            "version_table": self.version_table, "driver": self.runtime.driver,
+        }
         self._send(config)
 
     def close(self) -> None:

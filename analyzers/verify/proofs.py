@@ -320,21 +320,21 @@ class _Merger:
         if rule in ("TEN001", "TEN006"):
             if a == "tenancy:no-rls":
                 if self.r.rls and not any(t.enabled for t in self.r.rls):
-                    return self._proven(("leak", "*"), self._leak_text() or "no table has Row-Level Security enabled at head")
+                    return self._proven(("leak", "*"), f, self._leak_text() or "no table has Row-Level Security enabled at head")
                 return None
             table, state = self._table(a)
             if state is None:
                 return None
             if state.enabled:
                 return Proof(REFUTED, f"Row-Level Security is enabled on {table} at head (pg_class.relrowsecurity)")
-            return self._proven(("leak", table), f"Row-Level Security is off on {table} at head" + self._iso_text(table))
+            return self._proven(("leak", table), f, f"Row-Level Security is off on {table} at head" + self._iso_text(table))
         if rule == "TEN002":
             table, state = self._table(a)
             if state is None or not state.enabled:
                 return None
             if state.forced:
                 return Proof(REFUTED, f"{table} has FORCE ROW LEVEL SECURITY at head")
-            return self._proven(("bypass", table), f"{table}: RLS enabled, not forced (pg_class)" + self._iso_text(table, owner=True))
+            return self._proven(("bypass", table), f, f"{table}: RLS enabled, not forced (pg_class)" + self._iso_text(table, owner=True))
         if rule == "TEN005":
             table, state = self._table(a)
             if state is None or not state.enabled:
@@ -342,7 +342,7 @@ class _Merger:
             if state.policies:
                 return Proof(REFUTED, f"{table} has {len(state.policies)} polic{'y' if len(state.policies) == 1 else 'ies'} at head: "
                              + "; ".join(state.policies))
-            return self._proven(("no-policy", table), f"{table}: RLS enabled and pg_policy has no policy for it")
+            return self._proven(("no-policy", table), f, f"{table}: RLS enabled and pg_policy has no policy for it")
         if rule in ("TEN003", "TEN004"):
             parts = a.split(":")
             table, name = (parts[1], parts[2]) if len(parts) >= 3 else (None, None)
@@ -351,7 +351,7 @@ class _Merger:
             if policy is None or not re.match(r"[^(]+\((ALL|SELECT)", policy) or table not in self.iso_rows:
                 return None
             if table in self.leaks:
-                return self._proven(("leak", table), f"policy {policy}" + self._iso_text(table))
+                return self._proven(("leak", table), f, f"policy {policy}" + self._iso_text(table))
             return Proof(REFUTED, f"policy {policy} keeps tenant B's rows from tenant A" + self._iso_text(table))
         if rule in ("MIG001", "MIG002"):
             revision = _between(a, "migration:", ":")
@@ -368,7 +368,7 @@ class _Merger:
             needle = "multiple head" if rule == "MIG003" else _between(a + ":", ":parent:", ":")
             for u in failed:
                 if needle and needle.lower() in (u.step.error or "").lower():
-                    self.covered.add(("upgrade", u.tree + u.target))
+                    self._proven(("upgrade", u.tree + u.target), f, "")
                     return Proof(PROVEN, f"`alembic upgrade {u.target}` on {u.tree}: {u.step.error}")
             return None
         if rule == "PERF001":
@@ -389,8 +389,12 @@ class _Merger:
         table = _between(anchor, "table:", ":") or ""
         return table, self.rls.get(table)
 
-    def _proven(self, key: tuple[str, str], text: str) -> Proof:
-        self.covered.add(key)
+    def _proven(self, key: tuple[str, str], f: Finding, text: str) -> Proof:
+        """Proven: the VER finding for `key` is not raised again, unless a failed upgrade or a leak was
+        proven under a finding less than critical (those count as critical, whatever the static rule
+        could tell)."""
+        if f.severity == Severity.CRITICAL or key[0] not in ("leak", "upgrade"):
+            self.covered.add(key)
         return Proof(PROVEN, text)
 
     def _columns(self, f: Finding, check: str, fine: str, type_check: str | None = None) -> Proof | None:

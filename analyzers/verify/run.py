@@ -22,7 +22,7 @@ from analyzers.verify.migrate import AlembicChild, copy_tree
 from analyzers.verify.plan import Plan, TreePlan, make_plan
 from analyzers.verify.postgres import OWNER, Cluster, find_install
 from analyzers.verify.result import Roundtrip, Step, Tree, Upgrade, VerifyError, VerifyResult, Where
-from analyzers.verify.sandbox import Runtime, Sandbox, SandboxError, runtime, sandbox
+from analyzers.verify.sandbox import Runtime, Sandbox, SandboxError, runtime, sandbox, target_runtime
 
 Progress = Callable[[str], None]
 
@@ -36,6 +36,7 @@ def verify(
     commit: str | None = None,
     progress: Progress | None = None,
     template_dir: Path | None = None,
+    python: str | None = None,
 ) -> VerifyResult:
     """Prove what can be proven about the target at `root` on a real PostgreSQL. `found` is a
     finished static scan (analyzers.engine.Scan) when the caller has one; `template_dir` keeps a
@@ -62,7 +63,7 @@ def verify(
             f"revision files import more than alembic, sqlalchemy and the standard library: {files}{more}. "
             "verify runs them only with --allow-imports"
         )
-    absent = sorted(m for m in plan.third_party if not _importable(m))
+    absent = [] if python else sorted(m for m in plan.third_party if not _importable(m))
     if absent:
         result.unverifiable = f"the revision files need {', '.join(absent)}, which dbreview's environment lacks"
         result.notes.append(f"install {' '.join(absent)} beside dbreview (pip install ...) to verify this target")
@@ -89,7 +90,7 @@ def verify(
                     "contrib extensions (Debian: apt-get install postgresql postgresql-contrib) to verify this target"
                 )
             return result
-        rt = _child_runtime(root, plan, pg.work, box, allow_imports)
+        rt = _child_runtime(root, plan, pg.work, box, allow_imports, python)
         run = _Run(pg, box, rt, plan, result, available, say)
         try:
             run.roles()
@@ -127,15 +128,17 @@ def _importable(module: str) -> bool:
         return False
 
 
-def _child_runtime(root: Path, plan: Plan, work: Path, box: Sandbox, allow_imports: bool) -> Runtime:
-    """The child's Python and its path: Alembic, SQLAlchemy and the driver; with --allow-imports, the
-    third-party modules the revision files import and a copy of the target's own."""
+def _child_runtime(root: Path, plan: Plan, work: Path, box: Sandbox, allow_imports: bool, python: str | None = None) -> Runtime:
+    """The child's Python and its path: Alembic, SQLAlchemy and the driver, from dbreview's environment
+    or (`python`) the target's own; with --allow-imports, the third-party modules the revision files
+    import and a copy of the target's own modules."""
+    modules = tuple(sorted(plan.third_party)) if allow_imports else ()
     try:
-        rt = runtime(box, work / "runtime", tuple(sorted(plan.third_party)) if allow_imports else ())
+        rt = target_runtime(box, python, modules) if python else runtime(box, work / "runtime", modules)
     except SandboxError as exc:
         raise VerifyError(str(exc)) from None
     paths = _target_paths(root, plan, work, box) if allow_imports else ()
-    return Runtime(rt.python, (*rt.path, *paths))
+    return Runtime(rt.python, (*rt.path, *paths), rt.site, rt.driver)
 
 
 def _target_paths(root: Path, plan: Plan, work: Path, box: Sandbox) -> tuple[str, ...]:
@@ -381,7 +384,7 @@ class OfflineSql:
     error: str | None = None
 
 
-def offline_sql(root: str | os.PathLike[str], *, found=None, allow_imports: bool = False) -> list[OfflineSql]:
+def offline_sql(root: str | os.PathLike[str], *, found=None, allow_imports: bool = False, python: str | None = None) -> list[OfflineSql]:
     """The SQL each tree's migrations would run, rendered offline (no database: Alembic's --sql mode)
     by the sandboxed child with the replacement env.py. For linters such as squawk."""
     root = Path(root).expanduser().resolve()
@@ -405,7 +408,7 @@ def offline_sql(root: str | os.PathLike[str], *, found=None, allow_imports: bool
         home = work / "home"
         home.mkdir(mode=0o700)
         box.give(home)
-        rt = _child_runtime(root, plan, home, box, allow_imports)
+        rt = _child_runtime(root, plan, home, box, allow_imports, python)
         url = "postgresql+psycopg://offline@/offline"
         for n, tree in enumerate(plan.trees):
             if tree.skipped:

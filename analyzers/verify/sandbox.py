@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -145,6 +146,12 @@ def _reachable(path: Path, uid: int, gid: int) -> bool:
 class Runtime:
     python: str  # an interpreter the sandbox's user can run, of this one's version
     path: tuple[str, ...]  # sys.path entries that hold CHILD_MODULES (and, allowed, the target's imports)
+    site: bool = False  # the interpreter's own site-packages count (the target's environment, --python)
+    driver: str = "psycopg"  # the DB-API driver the child migrates with: psycopg, or psycopg2 in a target's environment
+
+    @property
+    def flags(self) -> list[str]:
+        return ["-I"] if self.site else ["-I", "-S"]
 
 
 class SandboxError(Exception):
@@ -187,6 +194,32 @@ def copy_distributions(modules: tuple[str, ...], into: Path) -> None:
         for name in files:
             p = os.path.join(folder, name)
             os.chmod(p, os.stat(p).st_mode | 0o444)
+
+
+def target_runtime(box: Sandbox, python: str, modules: tuple[str, ...]) -> Runtime:
+    """The target's own environment (--python): its interpreter, with its site-packages, must give
+    Alembic, SQLAlchemy, psycopg or psycopg2, and `modules`. SandboxError says what it lacks."""
+    path = shutil.which(python) or python
+    if not os.path.isfile(path) or not box.can_read(Path(path)):
+        raise SandboxError(f"--python {python}: no interpreter there that {box.user} can run")
+    probe = (
+        "import importlib.util as u, json, sys\n"
+        "names = sys.argv[1:]\n"
+        "print(json.dumps({n: u.find_spec(n) is not None for n in names}))\n"
+    )
+    wanted = ("alembic", "sqlalchemy", "psycopg", "psycopg2", *modules)
+    try:
+        done = subprocess.run(box.argv([path, "-I", "-c", probe, *wanted]), capture_output=True, text=True, timeout=60,
+                              env=clean_env(Path("/tmp")), **box.popen_user())
+        found = json.loads(done.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        raise SandboxError(f"--python {python} does not run as {box.user}") from None
+    lacks = [m for m in ("alembic", "sqlalchemy", *modules) if not found.get(m)]
+    if not (found.get("psycopg") or found.get("psycopg2")):
+        lacks.append("psycopg or psycopg2")
+    if lacks:
+        raise SandboxError(f"--python {python} lacks {', '.join(lacks)}")
+    return Runtime(path, (), site=True, driver="psycopg" if found.get("psycopg") else "psycopg2")
 
 
 def _interpreter(box: Sandbox) -> str:

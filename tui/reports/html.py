@@ -278,6 +278,9 @@ def _section(a: Assessment, section: Section) -> list[str]:
     left = len(section.items) - reviewed
     if left:
         out.append(f'<li class="muted">{left} item{"s" if left != 1 else ""} not yet reviewed</li>')
+    for item in section.items:
+        if why := a.suggested_na(item.id):
+            out.append(f'<li class="suggested-na"><b>{_text(item.id)}</b> {_rich(item.text)}: not applicable, as the scan suggests ({_rich(why)})</li>')
     if not listed and not left:
         out.append("<li>None.</li>")
     out += ["</ul>", "<h4>Key Question Answers</h4>", "<ul>"]

@@ -60,7 +60,7 @@ def _optional(text: str | None) -> str | None:
     return None if text is None else mask(text)
 
 
-def _finding(f: FindingState) -> FindingState:
+def masked_finding(f: FindingState) -> FindingState:
     return replace(
         f,
         message=mask(f.message),
@@ -69,15 +69,19 @@ def _finding(f: FindingState) -> FindingState:
     )
 
 
+def masked_event(e: Event) -> Event:
+    return replace(e, old=_optional(e.old), new=_optional(e.new), note=_optional(e.note))
+
+
 def masked(snapshot: ReviewSnapshot) -> ReviewSnapshot:
     """The snapshot with every text a person or the code wrote masked: findings (message, code,
     notes), item notes, answers, the history's values and notes, scan errors."""
     items: dict[str, ItemState] = {k: replace(v, notes=mask(v.notes)) for k, v in snapshot.items.items()}
     answers: dict[str, AnswerState] = {k: replace(v, text=mask(v.text), drafted=mask(v.drafted)) for k, v in snapshot.answers.items()}
-    events: tuple[Event, ...] = tuple(replace(e, old=_optional(e.old), new=_optional(e.new), note=_optional(e.note)) for e in snapshot.events)
+    events: tuple[Event, ...] = tuple(masked_event(e) for e in snapshot.events)
     return replace(
         snapshot,
-        findings=tuple(_finding(f) for f in snapshot.findings),
+        findings=tuple(masked_finding(f) for f in snapshot.findings),
         items=items,
         answers=answers,
         events=events,

@@ -10,6 +10,7 @@ import shlex
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from rich.console import Group
 from rich.text import Text
@@ -26,6 +27,7 @@ from tui.about import Place
 from tui.controllers.presence import HEARTBEAT_EVERY, POLL_EVERY, PresenceController
 from tui.controllers.scan import ScanController
 from tui.controllers.verify import VerifyController
+from tui.reports.secrets import mask, masked_event, masked_finding
 from tui.review import Review
 from tui.screens.dialogs import DismissDialog, TextDialog
 from tui.session import ConflictError, ReviewStore, SessionStoreError
@@ -66,6 +68,7 @@ class MainScreen(Screen[None]):
         self._doc_timer = None
         self._scan_status = ""
         self.not_saving: str | None = None  # why the review can no longer be saved, once it cannot
+        self._masking = False  # what the right pane shows was masked (the review was shared)
 
     def compose(self) -> ComposeResult:
         # Kept as attributes: a modal on top must not hide them from timers and callbacks.
@@ -200,7 +203,10 @@ class MainScreen(Screen[None]):
             if any(e.kind == "scan" for e in seen.theirs):
                 tree.populate(review, self.docs)
             self.notify(labels.change_said(seen.theirs[-1], review), timeout=3, markup=False)
-        if seen.theirs or seen.moved:
+        if seen.theirs or seen.moved or self.shared != self._masking:
+            if self.shared != self._masking:  # someone came or left: show the file again, masked or not
+                self._masking = self.shared
+                self.source.path = None
             tree.others = presence.others_at()
             tree.relabel(review)
             self._show(tree.current)
@@ -269,8 +275,10 @@ class MainScreen(Screen[None]):
             self.run_worker(self._show_doc(doc), exclusive=True, group="doc")
             self._doc_timer = self.set_timer(self.app.doc_read_after, lambda: self._read(key))
         elif kind == NodeKind.FINDING and key in review.findings:
-            f = review.findings[key]
-            detail.show(finding_detail(f, review, review.history(f.fingerprint)))
+            f, history = review.findings[key], review.history(key)
+            if self.shared:
+                f, history = masked_finding(f), [masked_event(e) for e in history]
+            detail.show(finding_detail(f, review, history))
             self._show_file(f.path, f.start_line, f.end_line)
         elif kind == NodeKind.ITEM:
             places = self.about.get(key, [])
@@ -366,10 +374,21 @@ class MainScreen(Screen[None]):
             self._sources[path] = confine.read_text(str(self.app.repo), path)
         return self._sources[path]
 
+    @property
+    def shared(self) -> bool:
+        """Someone else is in this review (a pair review, a shared terminal): secrets in the code,
+        the findings and the notes are masked on screen while they are."""
+        return bool(self.presence and self.presence.present)
+
+    def shown_text(self, path: str) -> str:
+        """A file as the screen may show it now: secrets masked while the review is shared."""
+        text = self.source_text(path)
+        return mask(text) if self.shared else text
+
     def _show_file(self, path: str, start: int = 0, end: int = -1) -> None:
         self.viewer.current = "source"
         try:
-            text = self.source_text(path)
+            text = self.shown_text(path)
         except OSError as exc:
             self.source.show_message(f"{path} cannot be read now: {exc.strerror or exc}")
             return
@@ -712,7 +731,30 @@ class MainScreen(Screen[None]):
 
         if self.repository_text is None:
             self.repository_text = RepositoryText(self.app.repo)
-        self.app.push_screen(SearchScreen(self.review, self.repository_text), go)
+        self.app.push_screen(SearchScreen(self.review, self.repository_text, mask if self.shared else None), go)
+
+    def action_export(self) -> None:
+        from tui.screens.export import ExportDialog
+
+        if self.review is not None:
+            self.app.push_screen(ExportDialog(Path.cwd(), f"dbreview-{self.app.repo.name}"), self._export)
+
+    def _export(self, chosen: tuple[str, Path] | None) -> None:
+        """Write the review as the reviewer chose, from the state saved now (secrets masked)."""
+        from analyzers.settings import within_repository
+        from tui import output
+        from tui.reports import render
+
+        if chosen is None or self.review is None:
+            return
+        fmt, path = chosen
+        text = render(fmt, self.review.checklist, self.review.snapshot(), path_prefix=within_repository(self.app.repo))
+        try:
+            output.write(text, str(path))  # whole or not at all, as `dbreview export -o` writes
+        except output.NotWritten as exc:
+            self.notify(str(exc), title="Not exported", severity="error")
+            return
+        self.notify(f"Wrote the review ({fmt}) to {path}")
 
     def action_summary(self) -> None:
         from tui.screens.summary import SummaryScreen
@@ -730,7 +772,7 @@ class MainScreen(Screen[None]):
     def action_copy_markdown(self) -> None:
         fp = self._current_finding()
         if fp:
-            self.app.copy_to_clipboard(finding_markdown(self.review.findings[fp]))
+            self.app.copy_to_clipboard(finding_markdown(masked_finding(self.review.findings[fp])))  # an export: masked
             self.notify("Copied the finding as Markdown")
 
     def action_edit(self) -> None:

@@ -117,9 +117,11 @@ def search(review: Review, query: str, text: RepositoryText, is_cancelled: Calla
 class SearchScreen(ModalScreen[str | None]):
     BINDINGS = keymap.bindings(keymap.SEARCH)
 
-    def __init__(self, review: Review, text: RepositoryText) -> None:
+    def __init__(self, review: Review, text: RepositoryText, mask: Callable[[str], str] | None = None) -> None:
+        """`mask`: what hides secrets in the results while someone else is in the review."""
         super().__init__()
         self.review, self.text = review, text
+        self.mask = mask or (lambda shown: shown)
         self._timer = None
 
     def compose(self) -> ComposeResult:
@@ -147,7 +149,7 @@ class SearchScreen(ModalScreen[str | None]):
             return
         results.clear_options()
         if hits:
-            results.add_options(Option(untrusted.line(h.text[:200]), id=h.target) for h in hits)
+            results.add_options(Option(untrusted.line(self.mask(h.text)[:200]), id=h.target) for h in hits)
         elif len(query.strip()) >= 2:
             said = f"Nothing matches {query.strip()!r} in the checklist, the findings or the {searched} files searched."
             results.add_option(Option(untrusted.line(said), disabled=True))

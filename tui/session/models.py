@@ -27,7 +27,8 @@ _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware datetime stored as UTC ISO-8601 text; naive datetimes are refused."""
+    """A timezone-aware datetime stored as UTC ISO-8601 text; naive datetimes are refused, and read
+    as UTC when a file holds them."""
 
     impl = String(27)
     cache_ok = True
@@ -40,7 +41,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC).strftime(_FORMAT)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else datetime.fromisoformat(value)
+        if value is None:
+            return None
+        when = datetime.fromisoformat(value)
+        return when if when.tzinfo else when.replace(tzinfo=UTC)  # written without a zone by another tool: UTC too
 
 
 class Base(DeclarativeBase):

@@ -1,0 +1,242 @@
+"""Model classes -> tables: which classes are mapped (their declarative base followed across modules,
+analyzers/facts/symbols.py), what their table is called, and the columns they inherit. A base that
+leads into a library dbreview cannot read is recorded on the table: its columns may be incomplete."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from analyzers.facts.columns import ANNOTATION_TYPES
+from analyzers.facts.model import ClassFact, ColumnFact, IndexFact, ModuleFacts, Span, TableFact
+from analyzers.facts.symbols import LIBRARY, Symbols, Value, brings_no_columns
+
+Ancestor = ClassFact | Value  # a class of the target, or what a base outside them resolved to
+
+
+class ClassIndex:
+    def __init__(self, modules: list[ModuleFacts], symbols: Symbols) -> None:
+        self.all = [c for m in modules for c in m.classes]
+        self.symbols = symbols
+        self._ancestors: dict[int, list[Ancestor]] = {}
+        self._mapped: dict[int, bool] = {}
+        self._declarative: dict[int, Value | None] = {}
+
+    def ancestors(self, cls: ClassFact) -> list[Ancestor]:
+        """Base classes, nearest first, depth first (close enough to the MRO for columns)."""
+        key = id(cls)
+        if key not in self._ancestors:
+            self._ancestors[key] = []  # a cycle of bases ends here
+            out: list[Ancestor] = []
+            seen = {key}
+            for base in cls.bases:
+                self._add(self.symbols.resolve(base, cls.module), out, seen, 0)
+            self._ancestors[key] = out
+        return self._ancestors[key]
+
+    def _add(self, value: Value, out: list[Ancestor], seen: set[int], depth: int, through_mapped: bool = True) -> None:
+        if depth > 20:
+            return
+        if value.kind == "class" and value.cls is not None:
+            if id(value.cls) in seen:
+                return
+            seen.add(id(value.cls))
+            out.append(value.cls)
+            if not through_mapped and self.is_mapped(value.cls):
+                return  # its own columns, mixins and bases belong to its own table
+            for base in value.cls.bases:
+                self._add(self.symbols.resolve(base, value.cls.module), out, seen, depth + 1, through_mapped)
+            return
+        out.append(value)
+        if value.kind == "class":  # made inside a function (`def make_base(): class Base(...)`): its bases
+            for b in self.symbols.bases_of(value):
+                self._add(b, out, seen, depth + 1, through_mapped)
+        for mixin in value.mixins:  # declarative_base(cls=Mixin): every model inherits it
+            self._add(mixin, out, seen, depth + 1, through_mapped)
+
+    def own(self, cls: ClassFact) -> list[Ancestor]:
+        """The bases whose columns land in this class's own table: not those of a mapped parent
+        (joined or single-table inheritance keeps them in the parent's table), nor beyond one."""
+        out: list[Ancestor] = []
+        seen = {id(cls)}
+        for base in cls.bases:
+            self._add(self.symbols.resolve(base, cls.module), out, seen, 0, through_mapped=False)
+        return out
+
+    def declarative(self, cls: ClassFact) -> Value | None:
+        """The declarative base this class maps through, if any (a Value; `is_base` classes give one too)."""
+        key = id(cls)
+        if key not in self._declarative:
+            found = None
+            for a in [cls, *self.ancestors(cls)]:
+                if isinstance(a, ClassFact):
+                    if a.is_base:
+                        found = Value("base", "declarative base", site=a.span)
+                        break
+                elif self.symbols.is_declarative(a) or (a.kind == "class" and a.cls is None and self._local_base(a)):
+                    found = a
+                    break
+            self._declarative[key] = found
+        return self._declarative[key]
+
+    def _local_base(self, value: Value) -> bool:
+        return any(self.symbols.is_declarative(b) for b in self.symbols.bases_of(value))
+
+    def flask(self, cls: ClassFact) -> bool:
+        """Mapped through Flask-SQLAlchemy's `db.Model`, which names tables itself."""
+        base = self.declarative(cls)
+        return base is not None and base.name in ("Flask-SQLAlchemy", "sqlalchemy.Model")
+
+    def is_mapped(self, cls: ClassFact) -> bool:
+        key = id(cls)
+        if key not in self._mapped:
+            self._mapped[key] = False  # while deciding: a class is not its own ancestor
+            self._mapped[key] = self._decide(cls)
+        return self._mapped[key]
+
+    def tablename(self, cls: ClassFact) -> str | None:
+        """`__tablename__` of the class or of a mixin it inherits it from (not of a mapped parent: that is
+        inheritance, and the parent's table)."""
+        if cls.tablename is not None:
+            return cls.tablename
+        return next((a.tablename for a in self.own(cls) if isinstance(a, ClassFact) and a.tablename
+                     and not a.is_base and not self.is_mapped(a)), None)
+
+    def _decide(self, cls: ClassFact) -> bool:
+        if cls.abstract or cls.is_base or not (cls.sqlmodel_table or self.declarative(cls) is not None):
+            return False
+        mapped_parent = any(isinstance(a, ClassFact) and a is not cls and self.is_mapped(a) for a in self.ancestors(cls))
+        if self.tablename(cls) is not None or cls.sqlmodel_table:
+            # `class Admins(Users): __tablename__ = "admins"` with no columns of its own: single-table
+            # inheritance, rows live in the parent's table (no primary key, no table of its own)
+            return not (mapped_parent and not cls.columns)
+        if self.tablename_rule(cls) is not None:
+            return not (mapped_parent and not cls.columns)
+        if self.flask(cls):
+            # Flask-SQLAlchemy names the table of a class with a primary key; a subclass of a model
+            # without one of its own is single-table inheritance
+            own = [cls] if mapped_parent else [cls, *(a for a in self.ancestors(cls) if isinstance(a, ClassFact))]
+            return any(c.primary_key for a in own for c in a.columns)
+        return False
+
+    def single_table_parent(self, cls: ClassFact) -> ClassFact | None:
+        """The mapped class whose table holds this subclass's columns (single-table inheritance)."""
+        if cls.abstract or cls.is_base or self.is_mapped(cls) or not cls.columns or self.declarative(cls) is None:
+            return None
+        return next((a for a in self.ancestors(cls) if isinstance(a, ClassFact) and self.is_mapped(a)), None)
+
+    def tablename_rule(self, cls: ClassFact) -> str | None:
+        """How an inherited `@declared_attr __tablename__` names this class's table, if one does."""
+        if cls.tablename_rule:
+            return None if cls.is_base else cls.tablename_rule
+        for a in self.ancestors(cls):
+            if isinstance(a, ClassFact) and a.tablename_rule:
+                return a.tablename_rule
+        return None
+
+    def table_name(self, cls: ClassFact) -> str:
+        if self.tablename(cls):
+            return self.tablename(cls)  # type: ignore[return-value]
+        rule = self.tablename_rule(cls)
+        if rule == "lower" or (cls.sqlmodel_table and rule is None):
+            return cls.name.lower()
+        if rule is None and self.flask(cls):
+            return flask_table_name(cls.name)
+        return _snake(cls.name)
+
+    def table_of(self, cls: ClassFact) -> TableFact:
+        own = self.own(cls)
+        classes = [a for a in own if isinstance(a, ClassFact) and not self.is_mapped(a)]
+        type_map: dict[str, tuple[str, dict[str, str], str | None]] = {}
+        for a in [*reversed(self.ancestors(cls)), cls]:  # the nearest base's type_annotation_map wins
+            if isinstance(a, ClassFact):
+                type_map.update(a.type_map)
+        table = TableFact(
+            name=self.table_name(cls),
+            class_name=cls.name,
+            path=cls.path,
+            span=cls.span,
+            mixins=tuple(a.name for a in classes if not a.is_base),
+            schema=next((c.schema for c in [cls, *classes] if c.schema), None),
+            unknown_bases=tuple(dict.fromkeys(
+                a.name or "?" for a in own
+                if isinstance(a, Value) and a.kind in ("external", "unknown") and not brings_no_columns(a.name)
+            )),
+        )
+        # Farthest ancestor first, so that nearer declarations override.
+        for source in [*reversed(classes), cls]:
+            for attr in source.cleared:
+                for name in [n for n, c in table.columns.items() if (c.attr or c.name) == attr]:
+                    del table.columns[name]
+            for c in source.columns:
+                c = self.typed(c, source.module, type_map)
+                if source.path.startswith(LIBRARY):  # a library's column: shown where the model is declared
+                    c = replace(c, span=Span(cls.path, cls.span.start, cls.span.start), from_library=f"{source.module}.{source.name}")
+                table.columns[c.name] = c
+            for item in source.table_args:
+                (table.indexes if isinstance(item, IndexFact) else table.constraints).append(item)
+            table.relationships.extend(source.relationships)
+        return table
+
+
+    # -- column types defined elsewhere ------------------------------------------------------
+
+    def typed(self, c: ColumnFact, module: str, type_map: dict | None = None, depth: int = 0) -> ColumnFact:
+        """A column whose type is named, not spelled out: a Python type the base's type_annotation_map
+        maps, an `Annotated[T, mapped_column(...)]` alias, a TypeDecorator (typed by its `impl`), a Python
+        enum. What cannot be followed (a library's type) is marked `unresolved`, so that rules about types
+        say they cannot tell rather than guess."""
+        if not c.type_ref or depth > 4:
+            return c
+        if c.type_args.get("annotated") and type_map and c.type_ref in type_map:
+            name, args, ref = type_map[c.type_ref]
+            c = replace(c, type_name=name, type_args=dict(args), type_ref=ref)
+            return self.typed(c, module, None, depth + 1)
+        if c.type_args.get("annotated") and c.py_type in ANNOTATION_TYPES:
+            return replace(c, type_ref=None)  # datetime, str, uuid.UUID ...: SQLAlchemy's default for it
+        value = self.symbols.resolve(c.type_ref, module)
+        if value.kind == "annotated" and value.column is not None:
+            return self.typed(_merged(value.column, c), module, type_map, depth + 1)
+        if value.kind == "external" and brings_no_columns(value.name):
+            return c  # SQLAlchemy's own, reached through a re-export or a Flask-SQLAlchemy `db`
+        if value.kind == "class" and value.cls is not None:
+            chain = [value.cls, *(a for a in self.ancestors(value.cls) if isinstance(a, ClassFact))]
+            impl = next((k.impl for k in chain if k.impl), None)
+            if impl is not None and not any(k.dialect_impl for k in chain):  # TIMESTAMPAware(timezone=True): to the impl
+                args = {k: v for k, v in c.type_args.items() if k != "annotated"}
+                return replace(c, type_name=value.cls.name, type_args={**impl[1], **args, "impl": impl[0]})
+            if any(isinstance(a, Value) and a.kind == "external" and a.name.startswith("enum.") for a in self.ancestors(value.cls)):
+                return replace(c, type_name="Enum", type_args={"values": value.cls.name})
+        return replace(c, type_args={**c.type_args, "unresolved": c.type_ref})
+
+
+def _merged(alias: ColumnFact, c: ColumnFact) -> ColumnFact:
+    """`x: Mapped[Alias] = mapped_column(...)`: the alias's mapped_column gives what the attribute's own
+    does not say (SQLAlchemy merges them the same way)."""
+    typed_here = not c.type_args.get("annotated")
+    return replace(
+        c,
+        type_name=c.type_name if typed_here else alias.type_name,
+        type_args=c.type_args if typed_here else alias.type_args,
+        nullable=c.nullable if c.nullable is not None else alias.nullable,
+        implied_nullable=c.implied_nullable if c.nullable is not None or alias.nullable is None else alias.implied_nullable,
+        primary_key=c.primary_key or alias.primary_key,
+        unique=c.unique or alias.unique,
+        index=c.index or alias.index,
+        default=c.default if c.default is not None else alias.default,
+        server_default=c.server_default if c.server_default is not None else alias.server_default,
+        onupdate=c.onupdate if c.onupdate is not None else alias.onupdate,
+        foreign_keys=[*c.foreign_keys, *alias.foreign_keys],
+        py_type=alias.py_type if not typed_here else c.py_type,
+        type_ref=alias.type_ref if not typed_here else None,
+    )
+
+
+def _snake(name: str) -> str:
+    """A declared_attr's `re.sub` of capitals: HTTPLog -> h_t_t_p_log (what such helpers usually write)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def flask_table_name(name: str) -> str:
+    """Flask-SQLAlchemy's own rule (camel_to_snake_case): HTTPLog -> http_log, UserV2 -> user_v2."""
+    return re.sub(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))", r"_\1", name).lower().lstrip("_")
