@@ -43,7 +43,7 @@ def test_opening_view_80x24(snap_compare, scanned, data_dir):
 
 
 def test_finding_with_evidence_80x24(snap_compare, scanned, data_dir):
-    """80x24: the f-string SET in database.py selected: CRITICAL CFG003, its decision (untriaged), the
+    """80x24: the f-string SET in database.py selected: WARNING CFG003, its decision (untriaged), the
     whole evidence line 57 wrapped in the detail, then the message; the source scrolled to it, line 57
     marked with ▸ and a highlighted background."""
     fp = _first_finding(scanned, "CFG003")
