@@ -70,6 +70,35 @@ def test_bindings_carry_ids_and_the_classes_use_them():
         assert ids == {k.id for k in keymap.in_scope(scope) if k.keys}, scope
 
 
+def test_keys_are_handled_only_through_the_keymap():
+    """One place for keys: no module of the app binds or reads a key by its name but keymap.py."""
+    import re
+    from pathlib import Path
+
+    import tui
+
+    outside = re.compile(r"def on_key\(|event\.key\b|Binding\(|BINDINGS = \[|BINDINGS = \(")
+    found = [
+        f"{path.name}:{n}: {line.strip()}"
+        for path in Path(tui.__file__).parent.rglob("*.py")
+        if path.name != "keymap.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if outside.search(line)
+    ]
+    assert found == []
+
+
+async def test_the_dialogs_name_the_keys_as_remapped(demo_repo, data_dir):
+    app = ReviewApp(demo_repo, data_dir, "alice", preferences=prefs.Preferences(keys={"note.save": "ctrl+w"}))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("n", "a")  # a note on the first untriaged finding
+        await pilot.pause()
+        hints = [str(label.render()) for label in app.screen.query(".dialog-help")]
+        assert any("ctrl+w save" in h and "esc cancel" in h for h in hints), hints
+
+
 def test_help_lists_every_key_as_remapped():
     table = key_table({"finding.confirm": "o"})
     ids = list(table.columns[2].cells)

@@ -67,6 +67,11 @@ class ReviewApp(App[None]):
         super().notify(printable(message), title=one_line(title), severity=severity, timeout=timeout, markup=False)
 
     @property
+    def keys(self) -> dict[str, str]:
+        """The user's keys in use (key id -> keys): none while they clash, as then they are refused."""
+        return {} if self._keys_problems else dict(self.prefs.keys)
+
+    @property
     def review(self):
         return self.main.review
 
@@ -115,7 +120,7 @@ class ReviewApp(App[None]):
             return
         for key in keymap.in_scope(keymap.REVIEW):
             if key.palette:
-                shown = keymap.shown(key, self.prefs.keys)
+                shown = keymap.shown(key, self.keys)
                 yield SystemCommand(key.label, f"{key.help}" + (f"  ({shown})" if shown else ""), _runner(screen, key.action))
 
 

@@ -121,6 +121,7 @@ KEYS: tuple[Key, ...] = (
     Key("dismiss.cancel", DISMISS, "escape", "cancel", "Cancel", "close without dismissing"),
     Key("help.close", HELP, "escape,q,question_mark", "close", "Close", "close the help"),
     Key("summary.close", SUMMARY, "escape,q,s", "close", "Close", "close the summary"),
+    Key("search.results", SEARCH, "down", "results", "Results", "from the query down to the results"),
     Key("search.cancel", SEARCH, "escape", "cancel", "Cancel", "close the search"),
     Key("view.apply", VIEW, "ctrl+s", "apply", "Show", "show the findings so filtered and grouped"),
     Key("view.clear", VIEW, "ctrl+r", "clear", "Show all", "every finding, by checklist item"),
@@ -155,6 +156,15 @@ def shown(key: Key, overrides: Mapping[str, str] | None = None) -> str:
         return key.display
     names = {"minus": "-", "slash": "/", "question_mark": "?", "space": "space"}
     return " ".join(names.get(k, k) for k in keys_of(key, overrides))
+
+
+def hint(key_id: str, overrides: Mapping[str, str] | None = None) -> str:
+    """How a dialog's line of hints names one of our keys: the first one bound to it now."""
+    bound = keys_of(BY_ID[key_id], overrides)
+    return HINT_NAMES.get(bound[0], bound[0]) if bound else ""
+
+
+HINT_NAMES = {"escape": "esc", "minus": "-", "slash": "/", "question_mark": "?", "down": "↓"}
 
 
 def in_scope(scope: str) -> list[Key]:

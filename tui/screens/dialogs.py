@@ -28,7 +28,7 @@ class DismissDialog(ModalScreen[tuple[str, str] | None]):
             yield Label(untrusted.line(f"Dismiss: {self.what}"), classes="dialog-title")
             yield OptionList(*[Option(r, id=r) for r in DISMISS_REASONS], id="reasons")
             yield Input(placeholder="note (optional), enter to dismiss", id="note")
-            yield Label("↑/↓ reason · enter · esc cancel", classes="dialog-help")
+            yield Label(f"↑/↓ reason · enter · {keymap.hint('dismiss.cancel', self.app.keys)} cancel", classes="dialog-help")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if self._reason_chosen:  # a second enter typed before the note field took focus: no note
@@ -60,7 +60,8 @@ class TextDialog(ModalScreen[str | None]):
             yield Label(untrusted.line(self.title_text), classes="dialog-title")
             # What another reviewer wrote is edited as it is shown: control characters as placeholders.
             yield TextArea(printable(self.initial), id="text", soft_wrap=True, tab_behavior="focus")
-            yield Label("ctrl+s save · esc cancel", classes="dialog-help")
+            keys = self.app.keys
+            yield Label(f"{keymap.hint('note.save', keys)} save · {keymap.hint('note.cancel', keys)} cancel", classes="dialog-help")
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)

@@ -39,7 +39,8 @@ class ExportDialog(ModalScreen[tuple[str, Path] | None]):
             yield Label("Export the review", classes="dialog-title")
             yield OptionList(*[Option(f"{fmt:<9} {WHAT[fmt]}", id=fmt) for fmt in FORMATS], id="formats")
             yield Input(str(self._default(FORMATS[0])), id="path")
-            yield Label("↑/↓ format · enter · the path · enter to write · esc cancel", classes="dialog-help")
+            yield Label(f"↑/↓ format · enter · the path · enter to write · {keymap.hint('export.cancel', self.app.keys)} cancel",
+                        classes="dialog-help")
 
     def _default(self, fmt: str) -> Path:
         return self.folder / f"{self.stem}{EXTENSIONS[fmt]}"

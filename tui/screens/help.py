@@ -47,7 +47,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(key_table(self.overrides))
             yield Static(
                 "ctrl+p: every action and every checklist item by name · remap a key by its id under [keys] "
-                f"in {self.where or 'your preferences file'} · esc closes",
+                f"in {self.where or 'your preferences file'} · {keymap.hint('help.close', self.overrides)} closes",
                 classes="dialog-help",
             )
 

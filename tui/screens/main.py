@@ -798,7 +798,7 @@ class MainScreen(Screen[None]):
         from tui.screens.help import HelpScreen
 
         where = self.app.prefs_file
-        self.app.push_screen(HelpScreen(self.app.prefs.keys, str(where) if where else None))
+        self.app.push_screen(HelpScreen(self.app.keys, str(where) if where else None))
 
 
 def finding_markdown(f: FindingState) -> str:

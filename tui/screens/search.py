@@ -127,7 +127,8 @@ class SearchScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide tall"):
             yield Label("Search the checklist, the findings and the repository's files", classes="dialog-title")
-            yield Input(placeholder="type at least 2 characters, ↓ to the results, enter to go", id="query")
+            keys = self.app.keys
+            yield Input(placeholder=f"type at least 2 characters, {keymap.hint('search.results', keys)} to the results, enter to go", id="query")
             yield OptionList(id="results")
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -160,9 +161,8 @@ class SearchScreen(ModalScreen[str | None]):
         if option is not None and not option.disabled:
             self.dismiss(option.id)
 
-    def on_key(self, event) -> None:
-        if event.key == "down" and self.query_one(Input).has_focus:
-            self.query_one(OptionList).focus()
+    def action_results(self) -> None:
+        self.query_one(OptionList).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

@@ -58,7 +58,9 @@ class SummaryScreen(ModalScreen[None]):
             yield Static(section_table(self.review))
             yield Static("✗ ! i: open findings by severity · todo: untriaged · decided: confirmed, downgraded or dismissed", classes="dialog-help")
             yield Markdown(executive_summary(self.review.checklist, self.review.snapshot()))
-            yield Static("esc closes · dbreview export PATH writes the whole report", classes="dialog-help")
+            keys = self.app.keys
+            yield Static(f"{keymap.hint('summary.close', keys)} closes, then {keymap.hint('export', keys)} exports the whole report "
+                         "(or dbreview export PATH from a shell)", classes="dialog-help")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -37,7 +37,12 @@ class ViewDialog(ModalScreen[View | None]):
                         yield RadioButton(f"by {how}", value=how == view.group_by, compact=True)
             yield Input(view.rule, placeholder="rule id or its start: CFG003, HIP", id="rule", compact=True)
             yield Input(view.file, placeholder="part of a path: models/, billing.py", id="file", compact=True)
-            yield Label("space ticks · tab moves · ctrl+s (enter in a field) shows · ctrl+r shows all · esc", classes="dialog-help")
+            keys = self.app.keys
+            yield Label(
+                f"space ticks · tab moves · {keymap.hint('view.apply', keys)} (enter in a field) shows · "
+                f"{keymap.hint('view.clear', keys)} shows all · {keymap.hint('view.cancel', keys)}",
+                classes="dialog-help",
+            )
 
     def on_mount(self) -> None:
         self.query_one("#states").focus()
