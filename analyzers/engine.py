@@ -9,9 +9,7 @@ import hashlib
 import itertools
 import multiprocessing
 import os
-import pickle
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -19,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from analyzers import confine, suppressions
+from analyzers import confine, scan_cache, suppressions
 from analyzers.discover import MAX_FILE_BYTES, Candidate, Layout, decode, discover, relevant
 from analyzers.facts.link import link
 from analyzers.facts.model import DocFact, Facts, ModuleFacts, Span, SqlStatement, Unread
 from analyzers.findings import Finding, ScanError, ScanResult, with_identity
 from analyzers.isolate import LimitExceeded, run_limited
+from analyzers.scan_cache import Entry
 from analyzers.settings import Settings
 
 # Worker processes are started only for this much Python to parse (measured on 2 cores: below it the
@@ -42,16 +41,6 @@ ISOLATED_MEMORY = 360 * 1024 * 1024
 ISOLATED_SECONDS = 120
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 CHECKLIST = "database"  # the pack whose items the rules serve
-
-
-@dataclass(slots=True)
-class _Entry:
-    size: int
-    mtime_ns: int
-    digest: str
-    facts: ModuleFacts | None  # None: read, but nothing for us in it
-    warning: str | None = None
-    racy: bool = False  # modified too close to when it was read for its mtime to be trusted
 
 
 @dataclass(slots=True)
@@ -91,12 +80,12 @@ def scan(
     errors += [ScanError(path, why) for path, why in layout.skipped if why.startswith("directory already")]
 
     t1 = time.perf_counter()
-    cache_file = _cache_file(cache_dir, layout.root) if cache_dir else None
+    cache_file = scan_cache.file_for(cache_dir, layout.root) if cache_dir else None
     include = (settings.prefix, *settings.include)  # which files are read depends on them too
-    cache = _load_cache(cache_file, include)
+    cache = scan_cache.load(cache_file, include)
     entries, hits = _read_all(layout, cache, jobs, progress, is_cancelled)
-    if cache_file is not None and _changed(cache, entries):  # a cancelled scan keeps what it finished
-        _save_cache(cache_file, entries, include)
+    if cache_file is not None and scan_cache.changed(cache, entries):  # a cancelled scan keeps what it finished
+        scan_cache.save(cache_file, entries, include)
     timings["facts"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
@@ -155,15 +144,15 @@ class _Linked(Facts):
 
 def _read_all(
     layout: Layout,
-    cache: dict[str, _Entry],
+    cache: dict[str, Entry],
     jobs: int | None,
     progress: Progress | None,
     is_cancelled: Callable[[], bool] | None,
-) -> tuple[dict[str, _Entry], int]:
+) -> tuple[dict[str, Entry], int]:
     """Facts for every candidate: from the cache when size and mtime match (stat only, nothing is
     read), else the file is read once; unchanged bytes (same hash) keep their facts, files without
     a marker are done, and only the rest is parsed, in this process and in workers when it pays."""
-    entries: dict[str, _Entry] = {}
+    entries: dict[str, Entry] = {}
     misses: list[Candidate] = []
     for cand in layout.python:
         old = cache.get(cand.path)
@@ -187,17 +176,17 @@ def _read_all(
             data = _read_bytes(root, cand.path)
         except OSError as exc:
             # racy: a chmod does not change the mtime, so look again next time
-            entries[cand.path] = _Entry(cand.size, cand.mtime_ns, "", None, f"cannot be read: {exc.strerror or exc}", True)
+            entries[cand.path] = Entry(cand.size, cand.mtime_ns, "", None, f"cannot be read: {exc.strerror or exc}", True)
             continue
         # A file changed in the same clock tick as this read could keep its mtime: check its bytes next time.
         racy = cand.mtime_ns >= now_ns - _RACY_NS
         if not relevant(data, cand.path, settings):  # no digest: checking the markers again costs as little
-            entries[cand.path] = _Entry(cand.size, cand.mtime_ns, "", None, None, racy)
+            entries[cand.path] = Entry(cand.size, cand.mtime_ns, "", None, None, racy)
             continue
         old = cache.get(cand.path)
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
         if old is not None and old.digest == digest:  # touched, checked out again: same bytes, same facts
-            entries[cand.path] = _Entry(cand.size, cand.mtime_ns, digest, old.facts, old.warning, racy)
+            entries[cand.path] = Entry(cand.size, cand.mtime_ns, digest, old.facts, old.warning, racy)
             reused += 1
         else:
             pending[cand.path] = (digest, racy)
@@ -212,7 +201,7 @@ def _read_all(
         parsed = _extract_all(small, jobs, progress, total, is_cancelled)
         for path, (facts, warning) in itertools.chain(parsed, _extract_isolated(big, is_cancelled)):
             cand, (digest, racy) = sizes[path], pending[path]
-            entries[path] = _Entry(cand.size, cand.mtime_ns, digest, facts, warning, racy)
+            entries[path] = Entry(cand.size, cand.mtime_ns, digest, facts, warning, racy)
     if progress:
         progress("reading", total, total)
     return entries, hits
@@ -464,93 +453,3 @@ def _doc(root: Path, rel: str) -> DocFact:
         if lines < 40 and line.startswith("# ") and title == rel.rsplit("/", 1)[-1].removesuffix(".md"):
             title = line[2:].strip()
     return DocFact(rel, title, lines)
-
-
-# -- cache ------------------------------------------------------------------------------------
-# One pickle per target root: (tag, the target's `include` pins, {relative path: (size, mtime_ns,
-# digest, facts, warning, racy)}). Its name carries a hash of the code that produces facts, so a
-# new version never reads old facts.
-
-_CACHE_TAG = "dbreview-facts-2"
-
-def _code_version() -> str:
-    """Facts depend on the extractor's code: any change to it invalidates every cache."""
-    here = Path(__file__).parent
-    h = hashlib.blake2b(digest_size=8)
-    for p in sorted((here / "facts").glob("*.py")) + [here / "discover.py", Path(__file__)]:
-        h.update(p.read_bytes())
-    return h.hexdigest()
-
-
-def _cache_file(cache_dir: Path, root: Path) -> Path:
-    key = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
-    return cache_dir / f"{key}-{_code_version()}.pickle"
-
-
-def _load_cache(path: Path | None, include: tuple[str, ...] = ()) -> dict[str, _Entry]:
-    if path is None:
-        return {}
-    try:
-        with open(path, "rb") as fh:
-            tag, pinned, data = pickle.load(fh)
-        if tag != _CACHE_TAG or pinned != include:
-            return {}
-        return {p: _Entry(*fields) for p, fields in data.items()}
-    except Exception:  # missing, damaged or foreign: a cache is only ever a faster scan
-        return {}
-
-
-@functools.cache
-def _pickle_table() -> dict:
-    """Facts as (class, field values): slotted dataclasses otherwise pickle through per-object Python
-    __getstate__/__setstate__ that look their fields up each time; this halves saving and loading."""
-    import copyreg
-    import dataclasses
-    import operator
-
-    from analyzers.facts import model
-
-    table = dict(copyreg.dispatch_table)
-    for cls in vars(model).values():
-        if not (isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == model.__name__):
-            continue
-        fields = dataclasses.fields(cls)
-        if len(fields) < 2 or hasattr(cls, "__post_init__") or not all(f.init and not f.kw_only for f in fields):
-            continue  # pickled the usual way
-        table[cls] = _reducer(operator.attrgetter(*(f.name for f in fields)))
-    return table
-
-
-def _reducer(values: Callable[[object], tuple]) -> Callable[[object], tuple]:
-    return lambda obj: (type(obj), values(obj))
-
-
-def _changed(cache: dict[str, _Entry], entries: dict[str, _Entry]) -> bool:
-    """Whether the cache file needs writing: a warm scan with nothing changed writes nothing."""
-    if cache.keys() != entries.keys():
-        return True
-    for path, new in entries.items():
-        old = cache[path]
-        if old is not new and (old.size, old.mtime_ns, old.digest, old.racy) != (new.size, new.mtime_ns, new.digest, new.racy):
-            return True
-    return False
-
-
-def _save_cache(path: Path, entries: dict[str, _Entry], include: tuple[str, ...] = ()) -> None:
-    data = (_CACHE_TAG, include, {p: (e.size, e.mtime_ns, e.digest, e.facts, e.warning, e.racy) for p, e in entries.items()})
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for old in path.parent.glob(path.name.split("-")[0] + "-*.pickle"):
-            if old != path:
-                old.unlink(missing_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            pickler = pickle.Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL)
-            pickler.dispatch_table = _pickle_table()
-            pickler.dump(data)
-        os.replace(tmp, path)
-    except (OSError, pickle.PicklingError, RecursionError):
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        # the cache is an optimisation; a read-only data dir still scans

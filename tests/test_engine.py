@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzers import engine
+from analyzers import engine, scan_cache
 from analyzers.discover import MAX_FILE_BYTES, TargetError
 from analyzers.engine import scan
 
@@ -115,7 +115,7 @@ def test_warm_scan_only_stats_files(target: Path, cache: Path, monkeypatch: pyte
 def test_a_warm_scan_with_nothing_changed_writes_no_cache(target: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     age(target)
     scan(target, cache_dir=cache, jobs=1)
-    monkeypatch.setattr(engine, "_save_cache", lambda *a: pytest.fail("cache rewritten with nothing changed"))
+    monkeypatch.setattr(scan_cache, "save", lambda *a: pytest.fail("cache rewritten with nothing changed"))
     scan(target, cache_dir=cache, jobs=1)
 
 
@@ -176,22 +176,41 @@ def test_a_corrupt_cache_is_ignored(target: Path, cache: Path) -> None:
 def test_the_cache_is_keyed_by_the_extractor_code(target: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     scan(target, cache_dir=cache, jobs=1)
     (first,) = cache.glob("*.pickle")
-    assert engine._code_version() in first.name
-    monkeypatch.setattr(engine, "_code_version", lambda: "0123456789abcdef")
+    assert scan_cache.code_version() in first.name
+    monkeypatch.setattr(scan_cache, "code_version", lambda: "0123456789abcdef")
     later = scan(target, cache_dir=cache, jobs=1)
     assert later.cache_hits == 0  # facts of the previous code version are never used
     (second,) = cache.glob("*.pickle")  # and the old file is gone
     assert second.name.endswith("-0123456789abcdef.pickle")
 
 
-def test_the_code_version_covers_the_extractor_and_the_engine() -> None:
+def test_the_code_version_covers_the_extractor_the_engine_and_the_format() -> None:
     import hashlib
 
     here = Path(engine.__file__).parent
     h = hashlib.blake2b(digest_size=8)
-    for p in sorted((here / "facts").glob("*.py")) + [here / "discover.py", here / "engine.py"]:
+    for p in sorted((here / "facts").glob("*.py")) + [here / "discover.py", here / "engine.py", here / "scan_cache.py"]:
         h.update(p.read_bytes())
-    assert engine._code_version() == h.hexdigest()
+    assert scan_cache.code_version() == h.hexdigest()
+
+
+def test_a_cache_others_could_write_is_never_loaded(target: Path, cache: Path) -> None:
+    """A pickle runs code when loaded: one that another account wrote, or could have, is ignored."""
+    age(target)
+    scan(target, cache_dir=cache, jobs=1)
+    (cache_file,) = cache.glob("*.pickle")
+    assert scan(target, cache_dir=cache, jobs=1).cache_hits == 3
+    cache_file.chmod(0o620)
+    assert scan(target, cache_dir=cache, jobs=1).cache_hits == 0, "group-writable"
+    (cache_file,) = cache.glob("*.pickle")  # written anew, the user's own
+    assert cache_file.stat().st_mode & 0o777 == 0o600
+    cache.chmod(0o777)
+    assert scan(target, cache_dir=cache, jobs=1).cache_hits == 0, "in a folder anyone can write"
+    cache.chmod(0o700)
+    if os.getuid() == 0:
+        (cache_file,) = cache.glob("*.pickle")
+        os.chown(cache_file, 65534, -1)  # nobody's
+        assert scan(target, cache_dir=cache, jobs=1).cache_hits == 0, "another account's"
 
 
 def test_a_new_include_pin_is_not_hidden_by_the_cache(target: Path, cache: Path) -> None:
