@@ -143,6 +143,26 @@ async def test_the_palette_offers_every_review_action(demo_repo, data_dir):
                 assert key.label in titles
 
 
+async def test_the_terminal_s_theme_is_not_saved_as_a_preference(demo_repo, data_dir, tmp_path, monkeypatch):
+    """On a 16-colour terminal the ANSI theme is chosen for it, not by the user: the preferences stay
+    unwritten (and no start says that theme does not exist); a theme the user picks is saved."""
+    monkeypatch.setenv("TERM", "xterm")
+    config = tmp_path / "conf" / "config.toml"
+    for _ in range(2):
+        app = ReviewApp(demo_repo, data_dir, "alice", scan=False, preferences=prefs.load(config), preferences_file=config)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            assert app.theme == "ansi-dark"
+            assert not [n for n in app._notifications if "theme" in n.message], "no complaint about the theme"
+        assert not config.exists()
+    app = ReviewApp(demo_repo, data_dir, "alice", scan=False, preferences=prefs.load(config), preferences_file=config)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.theme = "ansi-light"
+        await pilot.pause()
+    assert prefs.load(config).theme == "ansi-light"
+
+
 def test_preferences_round_trip(tmp_path):
     path = tmp_path / "conf" / "config.toml"
     assert prefs.load(path) == prefs.Preferences()

@@ -55,11 +55,13 @@ class ReviewApp(App[None]):
         self._keys_problems = keymap.clashes(self.prefs.keys, builtin_keys())
         if not self._keys_problems:
             self.set_keymap(self.prefs.keys)
+        self._automatic_theme: str | None = STARTING
         self._theme_from_prefs = self.prefs.theme in self.available_themes
         if self._theme_from_prefs:
             self.theme = self.prefs.theme
         elif _sixteen_colours():
             self.theme = "ansi-dark"
+        self._automatic_theme = self.theme  # the terminal's or the saved one, not a new choice: never saved
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout=None, markup: bool = False) -> None:
         """Every notification (screens and widgets notify through here): what it quotes (names, paths,
@@ -97,7 +99,10 @@ class ReviewApp(App[None]):
 
     def watch_theme(self, theme: str) -> None:
         """A theme picked in the palette is the user's preference from now on."""
-        if self.is_mounted and theme != self.prefs.theme and self.prefs_file is not None:
+        if self._automatic_theme in (STARTING, theme):
+            return  # the start-up's choice (Textual reports it again once mounted), not the user's
+        self._automatic_theme = None
+        if theme != self.prefs.theme and self.prefs_file is not None:
             self.set_preferences(theme=theme)
 
     def set_preferences(self, **changes) -> None:
@@ -134,6 +139,9 @@ def builtin_keys() -> dict[str, dict[str, str]]:
 
 def _runner(screen: Screen, action: str):
     return lambda: screen.run_action(action)
+
+
+STARTING = "(starting)"  # while the App is built, a theme set is its own choice, not the user's
 
 
 def _sixteen_colours() -> bool:
