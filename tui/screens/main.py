@@ -50,7 +50,6 @@ from tui.widgets.detail import (
 from tui.widgets.source_view import SourceView
 
 CURSOR_SAVE_DELAY = 0.5  # seconds of stillness before the cursor position is written
-DOC_READ_AFTER = 1.5  # seconds a document stays open before it counts as read
 
 
 class MainScreen(Screen[None]):
