@@ -5,6 +5,8 @@ with a fixed clock, so the pictures only change when the interface does."""
 
 from __future__ import annotations
 
+from textual.widgets import OptionList
+
 from tests.conftest import fixed_clock
 from tui.app import ReviewApp
 from tui.widgets.checklist_tree import ChecklistTree
@@ -124,7 +126,12 @@ def test_search_screen_80x24(snap_compare, scanned, data_dir):
     async def run(pilot) -> None:
         await _settled(pilot)
         await pilot.press("slash", *"DISCARD")
-        await pilot.pause(0.3)  # the search starts when typing pauses
+        results = pilot.app.screen.query_one(OptionList)
+        for _ in range(100):  # the search starts when typing pauses: later on a loaded machine
+            await pilot.pause(0.1)
+            shown = [str(results.get_option_at_index(i).prompt) for i in range(results.option_count)]
+            if any("DISCARD" in s for s in shown[1:]):
+                break
         await _settled(pilot)
 
     assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24), run_before=run)
