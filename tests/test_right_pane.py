@@ -87,3 +87,24 @@ async def test_minus_on_a_section_marks_its_items_na_with_one_note(scanned, data
         assert all(review.item(i).verdict == Verdict.NA and review.item(i).notes == "worker only" for i in others)
         assert review.undo() == "Undid your verdict on item 1.1 and 4 more."
         assert all(review.item(i).verdict == Verdict.UNREVIEWED for i in others), "one action, undone whole"
+
+
+async def test_a_jump_from_the_palette_shows_the_cited_line(scanned, data_dir):
+    """From a section (its overview in the lower pane) the palette jumps to a question: the code
+    pane, shown again only now, is scrolled to the line the draft cites, not left at the top."""
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await _select(pilot, "section:10")
+        assert app.main.viewer.current == "overview"
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        await pilot.press(*["space" if c == " " else c for c in "Are RLS session variables"])
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        for _ in range(10):
+            await pilot.pause(0.1)
+        source = app.main.source
+        start, _ = source._evidence
+        assert start > source.size.height, "the cited line is below the first screenful"
+        assert source.scroll_y <= start - 1 < source.scroll_y + source.size.height, (start, source.scroll_y)

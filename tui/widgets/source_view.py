@@ -39,6 +39,7 @@ class SourceView(ScrollView, can_focus=True):
         self.path: str | None = None
         self._lines: list[Text] = []
         self._evidence = (0, -1)
+        self._scroll_wanted: int | None = None  # the first line to show, until the screen is laid out
         self._message = "Select a finding to see its code."
         self._syntax_theme = "ansi_dark"
         self._colour_timer = None
@@ -69,8 +70,18 @@ class SourceView(ScrollView, can_focus=True):
         width = max((t.cell_len for t in self._lines), default=0) + self._gutter_width + 1
         self.virtual_size = Size(width, len(self._lines))
         self.refresh()
-        if start:  # after the new virtual size is in place, or the scroll is clamped to the old one
-            self.call_after_refresh(self.scroll_to, y=max(0, start - 4), animate=False)
+        self._scroll_wanted = max(0, start - 4) if start else None
+        self.call_after_refresh(self.scroll_to_evidence)  # after the new virtual size is in place
+
+    def scroll_to_evidence(self) -> None:
+        """The marked lines in view, once this view has a size: just shown in place of the overview,
+        or under the palette that jumped here, it has none yet and scrolling would do nothing."""
+        if self._scroll_wanted is not None and self.size.height:
+            self.scroll_to(y=self._scroll_wanted, animate=False)
+            self._scroll_wanted = None
+
+    def on_resize(self) -> None:
+        self.scroll_to_evidence()
 
     def action_scroll_left(self) -> None:
         self.scroll_relative(x=-self._sideways_step, animate=False)
