@@ -14,7 +14,7 @@ from analyzers.rules.schema import (
     TENANT_SETTING,
     all_constraints,
     all_indexes,
-    app_calls,
+    serving_engines,
     data_only,
     end_marker,
     fk_columns,
@@ -185,7 +185,7 @@ def _col(table: TableFact | None, *names: str) -> ColumnFact | None:
 
 
 def _engines(facts: Facts):
-    return app_calls(facts, "create_engine", "create_async_engine")
+    return serving_engines(facts)[0]
 
 
 # -- 1. configuration --------------------------------------------------------------------------

@@ -149,3 +149,58 @@ def test_drift_is_not_claimed_on_what_could_not_be_read(typed_columns):
     assert finding[:2] == ("info", 41)
     assert finding[2].startswith("suppliers: vendor_code NOT NULL without a default in the migrations")
     assert "vendorlib.VendorMixin" in finding[2]
+
+
+# -- What is not the application's PostgreSQL, and which engine serves it ---------------------------
+
+
+@pytest.fixture(scope="module")
+def other_databases():
+    return scan(FIXTURES / "other_databases")
+
+
+def test_tables_of_other_databases_are_kept_apart(other_databases):
+    assert other_databases.result.errors == []
+    assert set(other_databases.facts.tables) == {"accounts", "audit", "legacy_imports"}  # not tests/' probe
+    others = {name: (t.path, t.database) for name, t in other_databases.facts.other_tables.items()}
+    assert others == {
+        "page_views": ("analytics/events.py", "imports clickhouse_sqlalchemy.engines"),
+        "cache_entries": ("cache/local.py", "makes an engine for sqlite"),
+    }
+
+
+def test_other_databases_tests_scripts_and_examples_are_no_evidence(other_databases):
+    rules = {f.rule_id for f in other_databases.result.findings}
+    assert not {"TZ001", "BIL001", "PERF002", "CFG005", "CFG006"} & rules  # ClickHouse, SQLite, the script's query
+    paths = {f.location.path for f in other_databases.result.findings}
+    assert paths == {"app/models.py"}
+    assert other_databases.facts.json_uses == []  # the query lives in scripts/
+
+
+@pytest.fixture(scope="module")
+def engine_roles():
+    return scan(FIXTURES / "engine_roles")
+
+
+def test_engine_lifetimes(engine_roles):
+    engines = {(c.span.path, c.span.start): (c.name, c.scope) for c in engine_roles.facts.calls if "engine" in c.name}
+    assert engines == {
+        ("app/db.py", 8): ("sqlalchemy.create_engine", "returned"),  # the app's factory
+        ("app/worker.py", 5): ("sqlalchemy.engine_from_config", "module"),
+        ("app/setup_check.py", 7): ("sqlalchemy.create_engine", "local"),  # NullPool connection test
+        ("app/setup_check.py", 15): ("sqlalchemy.create_engine", "local"),  # a backup
+        ("app/setup_check.py", 23): ("sqlalchemy.create_engine", "local"),  # create_engine(url).connect()
+    }  # examples/ is not the application; `async_sessionmaker()` in app/health.py calls a variable
+
+
+def test_pool_rules_run_on_the_serving_engine_only(engine_roles):
+    findings = [(f.rule_id, f.severity.value, f.location.path, f.location.start_line)
+                for f in engine_roles.result.findings if f.rule_id in ("CFG005", "CFG006", "CFG007")]
+    assert findings == [("CFG005", "warning", "app/db.py", 8)]  # engine_from_config: settings from configuration
+
+
+def test_an_engine_kept_on_an_object_is_reported_unsure():
+    findings = [(f.rule_id, f.severity.value, f.message) for f in scan(FIXTURES / "engine_unsure").result.findings
+                if f.rule_id in ("CFG005", "CFG006")]
+    assert [(r, s) for r, s, _ in findings] == [("CFG005", "info"), ("CFG006", "info")]
+    assert all("dbreview could not tell which engine serves requests" in m for _, _, m in findings)

@@ -523,6 +523,15 @@ def explain_layout(found: Scan) -> str:
         out.append(f"  {one_line(path)}: {len(names)} table{'s' if len(names) != 1 else ''} ({one_line(', '.join(sorted(names)))})")
     if not tables_by_file:
         out.append("  none found")
+    unread_bases: dict[str, list[str]] = defaultdict(list)
+    for table in facts.tables.values():
+        for base in table.unknown_bases:
+            unread_bases[base].append(table.name)
+    for base, names in sorted(unread_bases.items()):
+        out.append(f"  columns may be missing: {one_line(base)} could not be read ({len(names)} tables: {one_line(', '.join(sorted(names)[:6]))})")
+    if facts.other_tables:
+        out += ["", f"Not the application's PostgreSQL ({len(facts.other_tables)} tables, left out of the review)"]
+        out += [f"  {one_line(t.path)}: {one_line(t.name)} ({one_line(t.database or '')})" for t in facts.other_tables.values()]
 
     setup: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for call in facts.calls:

@@ -8,8 +8,11 @@ from dataclasses import replace
 from typing import Callable, Iterable
 
 from analyzers.facts.classes import ClassIndex
+from analyzers.facts.databases import OTHER_URLS, other_database, own_metadata, url_scheme
 from analyzers.facts.effects import unread_ops
-from analyzers.facts.model import ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, Span, TableFact, Unread
+from analyzers.facts.model import (
+    CallFact, ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, Span, TableFact, Unread,
+)
 from analyzers.facts.paths import is_test_path
 from analyzers.facts.symbols import Symbols
 
@@ -45,9 +48,15 @@ def link(
             facts.revisions.append(m.revision)
         if is_test_path(m.path):
             continue  # tests, scripts, examples: not evidence of what the application does
-        found.extend(replace(t, columns={n: classes.typed(c, m.module) for n, c in t.columns.items()}) for t in m.tables)
+        for t in m.tables:
+            t = replace(t, columns={n: classes.typed(c, m.module) for n, c in t.columns.items()})
+            elsewhere = other_database(m) if t.metadata and own_metadata(classes.symbols, t.metadata, m.module) else None
+            if elsewhere:  # a ClickHouse or SQLite table on a MetaData of its own: not the application's PostgreSQL
+                facts.other_tables.setdefault(t.name, replace(t, database=elsewhere))
+            else:
+                found.append(t)
         facts.listeners.extend(m.listeners)
-        facts.calls.extend(m.calls)
+        facts.calls.extend(_followed_calls(m, classes.symbols))
         facts.sql.extend(m.sql)
         facts.json_uses.extend(m.json_uses)
     facts.tables = _by_name(found)
@@ -69,6 +78,30 @@ def _unread(modules: list[ModuleFacts], revisions: list[RevisionFact]) -> list[U
     for rev in revisions:
         out.extend(rev.unread)
         out.extend(unread_ops(rev.upgrade))
+    return out
+
+
+def _followed_calls(m: ModuleFacts, symbols: Symbols) -> list[CallFact]:
+    """A module's calls, with what an engine or session factory call really calls: SQLAlchemy's (kept, by
+    its own name), the app's own factory (kept `via` it: the engine is made inside, where its settings
+    are), or a variable that holds a factory (`async_sessionmaker()` makes a session: dropped)."""
+    elsewhere = other_database(m)
+    out: list[CallFact] = []
+    for call in m.calls:
+        if call.scope is None:
+            out.append(call)
+            continue
+        value = symbols.resolve(call.name, m.module)
+        if value.kind == "external":
+            call = replace(call, name=value.name)
+        elif value.kind == "function":
+            call = replace(call, via=call.name)
+        else:
+            continue
+        scheme = url_scheme(call.kwargs.get("url", ""))
+        if elsewhere or scheme in OTHER_URLS:
+            call = replace(call, database=elsewhere or f"an engine for {scheme}")
+        out.append(call)
     return out
 
 

@@ -149,6 +149,8 @@ class TableFact:
     # have columns the facts do not show.
     unknown_bases: tuple[str, ...] = ()
     schema: str | None = None  # the PostgreSQL schema it names, if any
+    metadata: str | None = None  # a Table(...): its MetaData argument, qualified
+    database: str | None = None  # not the application's PostgreSQL: why (`imports clickhouse_connect`)
 
     @property
     def qualified(self) -> str:
@@ -195,6 +197,12 @@ class CallFact:
     kwargs: dict[str, str]
     target: str | None = None  # what it is assigned to
     function: str | None = None
+    # An engine or session factory: how long what it makes lives (module, cached, returned, stored, passed,
+    # local: python_module._lifetime); when linked, `via` the app's own function it calls instead of
+    # SQLAlchemy's, `database` why it is not the application's PostgreSQL.
+    scope: str | None = None
+    via: str | None = None
+    database: str | None = None
 
 
 @dataclass(slots=True)
@@ -324,6 +332,7 @@ class Facts:
     # What could not be read: files, revision ids and parents, operations and SQL of the upgrades.
     unread: list[Unread] = field(default_factory=list)
     bases: list[Span] = field(default_factory=list)  # the declarative bases the models map through
+    other_tables: dict[str, TableFact] = field(default_factory=dict)  # on another database (ClickHouse ...): not the app's
     # What the rules derive from the linked facts once and read many times (analyzers/rules/schema.py: the
     # migration SQL indexed by table); not part of the facts themselves.
     derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)

@@ -15,9 +15,9 @@ from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate
 
 _BASE_CLASSES = ("DeclarativeBase", "DeclarativeBaseNoMeta", "DeclarativeMeta")
+ENGINE_CALLS = ("create_engine", "create_async_engine", "engine_from_config", "async_engine_from_config")
 _INTERESTING_CALLS = (
-    "create_engine", "create_async_engine", "sessionmaker", "async_sessionmaker", "scoped_session",
-    "async_scoped_session", "MetaData",
+    *ENGINE_CALLS, "sessionmaker", "async_sessionmaker", "scoped_session", "async_scoped_session", "MetaData",
 )
 _EXECUTES = ("execute", "exec_driver_sql", "executescript")
 
@@ -301,6 +301,8 @@ class _Reader:
     def _table(self, call: ast.Call) -> TableFact:
         name = const_str(call.args[0]) or ""
         table = TableFact(name=name, class_name=None, path=self.path, span=col.span_of(call, self.path), schema=_schema_of(call))
+        if len(call.args) > 1 and isinstance(call.args[1], (ast.Name, ast.Attribute)):
+            table.metadata = self._qualify(call.args[1])  # Base.metadata, or a MetaData() of its own
         for arg in call.args[1:]:
             if isinstance(arg, ast.Call) and col.is_column_call(arg, self.names):
                 c = col.read_column(arg, "", None, self.names, self.path, name)
@@ -392,8 +394,17 @@ class _Reader:
         for node, func in self.calls:
             callee = self.names.callee(node)
             if last(callee) in _INTERESTING_CALLS:
+                if "." not in callee and callee not in self.names.aliases:
+                    callee = f"{self.facts.module}.{callee}"  # this module's own function, or a variable: linking tells
                 kw = {k.arg or "**": ast.unparse(k.value) for k in node.keywords}  # "**": settings we cannot read
-                self.facts.calls.append(CallFact(callee, col.span_of(node, self.path), kw, self.assigned.get(id(node))))
+                if last(callee) in ENGINE_CALLS and node.args and const_str(node.args[0]) is not None:
+                    kw.setdefault("url", repr(const_str(node.args[0])))  # create_engine("sqlite:///cache.db")
+                if last(callee).endswith("engine_from_config"):  # pool settings come from the configuration
+                    kw.setdefault("**", ast.unparse(node.args[0]) if node.args else "configuration")
+                fact = CallFact(callee, col.span_of(node, self.path), kw, self.assigned.get(id(node)), func.name if func else None)
+                if last(callee) in ENGINE_CALLS or "sessionmaker" in last(callee):
+                    fact.scope = _lifetime(node, func)
+                self.facts.calls.append(fact)
             elif callee and _HASHING.search(last(callee)):  # where passwords get hashed, whatever the class
                 self.facts.calls.append(CallFact("password-hashing", col.span_of(node, self.path), {}, callee))
             elif isinstance(node.func, ast.Attribute) and node.func.attr == "execution_options" and any(
@@ -448,6 +459,56 @@ class _Reader:
             bound = bool(is_execute and (len(node.args) > 1 or node.keywords))
             uses.extend(sql_use(t.value, t.formatted, bound, node, arg, self.path, func.name) for t in texts)
         return uses
+
+
+_CACHING = ("lru_cache", "cache", "cached_property", "cached")
+
+
+def _lifetime(call: ast.Call, func: ast.FunctionDef | ast.AsyncFunctionDef | None) -> str:
+    """How long what an engine (or session factory) call makes lives, from where its result goes:
+    module: made at import; cached: by a function whose result is cached; returned: by a factory;
+    stored: kept on an object, a global or a mapping; passed: handed to another call; local: used
+    within one call and dropped (a health check, a backup, an Alembic check)."""
+    if func is None:
+        return "module"
+    if any(_name(d.func if isinstance(d, ast.Call) else d) in _CACHING for d in func.decorator_list):
+        return "cached"
+    parents: dict[int, ast.AST] = {}
+    for node in ast.walk(func):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    parent = parents.get(id(call))
+    if isinstance(parent, ast.Return):
+        return "returned"
+    if isinstance(parent, (ast.Call, ast.keyword)):
+        return "passed"
+    if isinstance(parent, ast.Attribute):
+        return "local"  # create_engine(url).connect(): used on the spot
+    targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target] if isinstance(parent, ast.AnnAssign) else []
+    if not targets:
+        return "local" if isinstance(parent, ast.withitem) else "unknown"
+    if not all(isinstance(t, ast.Name) for t in targets):
+        return "stored"  # self.engine = ..., cls._engine = ..., state["engine"] = ...
+    names = {t.id for t in targets}
+    if any(isinstance(n, ast.Global) and names & set(n.names) for n in ast.walk(func)):
+        return "stored"
+    uses = {"local"}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):
+            up = parents.get(id(node))
+            if isinstance(up, ast.Tuple):
+                up = parents.get(id(up))
+            if isinstance(up, ast.Return):
+                uses.add("returned")
+            elif isinstance(up, (ast.Call, ast.keyword)) and not (isinstance(up, ast.Call) and up.func is node):
+                uses.add("passed")
+            elif isinstance(up, (ast.Assign, ast.AnnAssign)):
+                uses.add("stored")
+    return next(u for u in ("returned", "stored", "passed", "local") if u in uses)  # the longest it may live
+
+
+def _name(node: ast.AST) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
 
 
 def _schema_of(args: ast.AST | None) -> str | None:

@@ -6,7 +6,7 @@ from analyzers.facts.model import ListenerFact, SqlStatement, SqlUse
 from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
 from analyzers.rules.schema import (
-    app_calls, first_line, is_test_path, is_tooling_path, migration_gaps, settings_read, where,
+    app_calls, first_line, is_test_path, is_tooling_path, migration_gaps, serving_engines, settings_read, where,
 )
 
 PER_TRANSACTION_EVENTS = ("after_begin", "begin")
@@ -91,7 +91,7 @@ def downgrade():
     )
 
     def check(self):
-        engines = app_calls(self.facts, "create_engine", "create_async_engine")
+        engines = serving_engines(self.facts)[0]
         if not engines:
             return
         listeners = _app_listeners(self.facts)
@@ -267,6 +267,12 @@ def set_rls(session, transaction, connection):
                 )
 
 
+_UNSURE_ENGINE = (
+    " (if it serves the application: it is kept on an object or handed on, and dbreview could not tell which "
+    "engine serves requests)"
+)
+
+
 def _unpooled(call) -> bool:
     return "NullPool" in call.kwargs.get("poolclass", "")
 
@@ -315,7 +321,7 @@ class PoolNotDiscarded(Rule):
     )
 
     def check(self):
-        engines = [c for c in app_calls(self.facts, "create_engine", "create_async_engine") if not _unpooled(c)]
+        engines = [c for c in serving_engines(self.facts)[0] if not _unpooled(c)]
         if not engines:
             return  # no engine, or none keeps connections (NullPool): nothing is checked in
         resets = [lst for lst in _app_listeners(self.facts) if lst.event in RESET_EVENTS]
@@ -374,15 +380,16 @@ class PoolWithoutPrePing(Rule):
     INVALID = ({"db.py": _ENGINE.replace(", pool_pre_ping=True", "")},)
 
     def check(self):
-        for call in app_calls(self.facts, "create_engine", "create_async_engine"):
+        engines, sure = serving_engines(self.facts)
+        for call in engines:
             if _unpooled(call) or "**" in call.kwargs:
                 continue  # no pool, or settings passed as **kwargs we cannot read
             if call.kwargs.get("pool_pre_ping", "False") != "False":
                 continue  # True, or a setting from configuration
             yield self.finding(
                 f"`{call.target or 'engine'}` has no `pool_pre_ping=True`: stale connections fail the first query after a "
-                "database restart or network drop",
-                call.span, f"engine:{call.target}:pre_ping",
+                "database restart or network drop" + ("" if sure else _UNSURE_ENGINE),
+                call.span, f"engine:{call.target}:pre_ping", severity=None if sure else Severity.INFO,
             )
 
 
@@ -410,14 +417,15 @@ class PoolSizingDefaults(Rule):
     SETTINGS = ("pool_size", "max_overflow", "pool_timeout", "pool_recycle")
 
     def check(self):
-        for call in app_calls(self.facts, "create_engine", "create_async_engine"):
+        engines, sure = serving_engines(self.facts)
+        for call in engines:
             if _unpooled(call) or "StaticPool" in call.kwargs.get("poolclass", ""):
                 continue
             missing = [s for s in self.SETTINGS if s not in call.kwargs and "**" not in str(call.kwargs)]
             if missing:
                 yield self.finding(
                     f"`{call.target or 'engine'}` leaves {', '.join(missing)} at their defaults; check them against the "
-                    "expected load and the database's max_connections",
+                    "expected load and the database's max_connections" + ("" if sure else _UNSURE_ENGINE),
                     call.span, f"engine:{call.target}:sizing",
                 )
 

@@ -311,8 +311,29 @@ def is_tooling_path(path: str) -> bool:
 
 
 def app_calls(facts: Facts, *suffixes: str):
-    """Calls in application code: not tests, scripts, Alembic's env.py or migration tooling."""
-    return [c for c in facts.calls_named(*suffixes) if not is_test_path(c.span.path) and not is_tooling_path(c.span.path)]
+    """Calls in application code: not tests, scripts, Alembic's env.py or migration tooling; not calls of
+    the app's own engine factory (the engine is made inside it, where its settings are), nor engines of
+    another database (a SQLite cache, ClickHouse)."""
+    return [
+        c for c in facts.calls_named(*suffixes)
+        if not is_test_path(c.span.path) and not is_tooling_path(c.span.path) and c.via is None and c.database is None
+    ]
+
+
+ENGINES = ("create_engine", "create_async_engine", "engine_from_config", "async_engine_from_config")
+
+
+def serving_engines(facts: Facts) -> tuple[list, bool]:
+    """The engines that serve the application, and whether dbreview could tell. Made at import, by a
+    (cached) factory, or kept globally (a class attribute, the app's state): serving. Used within one call
+    and dropped (a health check, a backup, an Alembic check, a setup wizard's connection test): not. When
+    every other engine is kept on an object or handed on, it cannot tell: those, unsure."""
+    engines = app_calls(facts, *ENGINES)
+    lasting = [c for c in engines if c.scope in ("module", "cached", "returned", None)
+               or c.scope == "stored" and not (c.target or "").startswith("self.")]
+    if lasting:
+        return lasting, True
+    return [c for c in engines if c.scope != "local"], False
 
 
 def uses_rls(facts: Facts) -> bool:
