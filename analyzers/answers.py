@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
+from analyzers.facts.engines import serving_engines
 from analyzers.facts.model import ColumnFact, Facts, ListenerFact, Span, SqlStatement, TableFact
 from analyzers.rules.schema import (
     TENANT_SETTING,
     all_constraints,
     all_indexes,
-    serving_engines,
     data_only,
     end_marker,
     fk_columns,

@@ -151,7 +151,7 @@ def test_drift_is_not_claimed_on_what_could_not_be_read(typed_columns):
     assert "vendorlib.VendorMixin" in finding[2]
 
 
-# -- What is not the application's PostgreSQL, and which engine serves it ---------------------------
+# -- What is not the application's PostgreSQL ------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -175,32 +175,3 @@ def test_other_databases_tests_scripts_and_examples_are_no_evidence(other_databa
     paths = {f.location.path for f in other_databases.result.findings}
     assert paths == {"app/models.py"}
     assert other_databases.facts.json_uses == []  # the query lives in scripts/
-
-
-@pytest.fixture(scope="module")
-def engine_roles():
-    return scan(FIXTURES / "engine_roles")
-
-
-def test_engine_lifetimes(engine_roles):
-    engines = {(c.span.path, c.span.start): (c.name, c.scope) for c in engine_roles.facts.calls if "engine" in c.name}
-    assert engines == {
-        ("app/db.py", 8): ("sqlalchemy.create_engine", "returned"),  # the app's factory
-        ("app/worker.py", 5): ("sqlalchemy.engine_from_config", "module"),
-        ("app/setup_check.py", 7): ("sqlalchemy.create_engine", "local"),  # NullPool connection test
-        ("app/setup_check.py", 15): ("sqlalchemy.create_engine", "local"),  # a backup
-        ("app/setup_check.py", 23): ("sqlalchemy.create_engine", "local"),  # create_engine(url).connect()
-    }  # examples/ is not the application; `async_sessionmaker()` in app/health.py calls a variable
-
-
-def test_pool_rules_run_on_the_serving_engine_only(engine_roles):
-    findings = [(f.rule_id, f.severity.value, f.location.path, f.location.start_line)
-                for f in engine_roles.result.findings if f.rule_id in ("CFG005", "CFG006", "CFG007")]
-    assert findings == [("CFG005", "warning", "app/db.py", 8)]  # engine_from_config: settings from configuration
-
-
-def test_an_engine_kept_on_an_object_is_reported_unsure():
-    findings = [(f.rule_id, f.severity.value, f.message) for f in scan(FIXTURES / "engine_unsure").result.findings
-                if f.rule_id in ("CFG005", "CFG006")]
-    assert [(r, s) for r, s, _ in findings] == [("CFG005", "info"), ("CFG006", "info")]
-    assert all("dbreview could not tell which engine serves requests" in m for _, _, m in findings)

@@ -494,6 +494,7 @@ def _write(text: str, output: str | None) -> None:
 
 def explain_layout(found: Scan) -> str:
     """What discovery and the facts found in a target, and why: for `scan --explain-layout`."""
+    from analyzers.facts.engines import engines, serving_engines
     from tui.reports.sanitize import one_line
 
     layout, facts = found.layout, found.facts
@@ -534,10 +535,12 @@ def explain_layout(found: Scan) -> str:
         out += [f"  {one_line(t.path)}: {one_line(t.name)} ({one_line(t.database or '')})" for t in facts.other_tables.values()]
 
     setup: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    roles = {id(e.call): e for e in engines(facts)}
     for call in facts.calls:
-        if call.name.rsplit(".", 1)[-1] in SETUP_CALLS:
+        role = roles.get(id(call))
+        if role is not None or call.name.rsplit(".", 1)[-1] in SETUP_CALLS:
             assigned = f" -> {call.target}" if call.target else ""
-            setup[call.span.path].append((call.span.start, f"{call.name}(){assigned}"))
+            setup[call.span.path].append((call.span.start, f"{call.name}(){assigned}" + (f" [{role.verdict}]" if role else "")))
     for lis in facts.listeners:
         setup[lis.span.path].append((lis.span.start, f"listener: {lis.event} on {lis.target} -> {lis.function}"))
     out += ["", "Engine and session set-up (engine and session factories, MetaData, event listeners)"]
@@ -545,6 +548,9 @@ def explain_layout(found: Scan) -> str:
         out += [f"  {one_line(path)}:{line}  {one_line(what)}" for line, what in sorted(entries)]
     if not setup:
         out.append("  none found")
+    serving, sure = serving_engines(facts)
+    read = ", ".join(f"{c.span.path}:{c.span.start}" for c in serving) or "none (no engine of the application was found)"
+    out.append(f"  The pool and session rules (CFG001, CFG004-CFG006) read: {one_line(read)}{'' if sure else ' (not certain that they serve it)'}")
 
     why_docs = "pinned by settings" if s.docs else "Markdown under a docs/ folder"
     out += ["", f"Docs ({len(facts.docs)}; {why_docs})"]

@@ -4,7 +4,7 @@ an engine from such a URL). Their columns are not the schema the checklist revie
 
 from __future__ import annotations
 
-from analyzers.facts.model import ModuleFacts
+from analyzers.facts.model import CallFact, ModuleFacts
 from analyzers.facts.symbols import Symbols
 
 # Import names of drivers and dialects of databases other than PostgreSQL.
@@ -28,6 +28,17 @@ def other_database(m: ModuleFacts) -> str | None:
         if scheme in OTHER_URLS:
             return f"makes an engine for {scheme}"
     return None
+
+
+def engine_database(call: CallFact) -> str | None:
+    """Why an engine is for another database, or None: its URL says so (`sqlite:///cache.db`), or where it is
+    made names one (`AioSqliteConfiguration.engine`). What the module imports does not tell: an app that
+    runs on PostgreSQL or MySQL makes both engines in one module."""
+    scheme = url_scheme(call.kwargs.get("url", ""))
+    if scheme in OTHER_URLS:
+        return f"an engine for {scheme}"
+    named = next((db for db in OTHER_URLS if db in (call.function or "").lower()), None)
+    return f"made in `{call.function}`" if named else None
 
 
 def url_scheme(url: str) -> str:

@@ -130,6 +130,7 @@ class ClassFact:
     schema: str | None = None  # __table_args__ = {"schema": "events"}
     impl: tuple[str, dict[str, str]] | None = None  # a TypeDecorator's `impl = DateTime`: (type, its arguments)
     dialect_impl: bool = False  # it defines load_dialect_impl: the stored type depends on the database
+    engine_hook: bool = False  # a Flask-SQLAlchemy subclass that sets engine options in code (apply_pool_defaults)
 
 
 @dataclass(slots=True)

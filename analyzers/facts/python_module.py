@@ -16,9 +16,8 @@ from analyzers.facts.strings import constant_env, evaluate
 
 _BASE_CLASSES = ("DeclarativeBase", "DeclarativeBaseNoMeta", "DeclarativeMeta")
 ENGINE_CALLS = ("create_engine", "create_async_engine", "engine_from_config", "async_engine_from_config")
-_INTERESTING_CALLS = (
-    *ENGINE_CALLS, "sessionmaker", "async_sessionmaker", "scoped_session", "async_scoped_session", "MetaData",
-)
+FACTORY_CALLS = (*ENGINE_CALLS, "sessionmaker", "async_sessionmaker", "scoped_session", "async_scoped_session")
+_INTERESTING_CALLS = (*FACTORY_CALLS, "MetaData")
 _EXECUTES = ("execute", "exec_driver_sql", "executescript")
 
 
@@ -67,6 +66,8 @@ class _Reader:
         self.calls: list[tuple[ast.Call, ast.FunctionDef | ast.AsyncFunctionDef | None]] = []
         self.assigned: dict[int, str] = {}
         self.subscripts: list[ast.Subscript] = []
+        self.owners: dict[int, str] = {}  # a method -> its class's name
+        self.flask_config: list[ast.Assign] = []  # SQLALCHEMY_ENGINE_OPTIONS = {...}, app.config["SQLALCHEMY_POOL_SIZE"] = 5
         stack: list[tuple[ast.AST, ast.FunctionDef | ast.AsyncFunctionDef | None]] = [(tree, None)]
         while stack:
             node, func = stack.pop()
@@ -86,6 +87,10 @@ class _Reader:
                     self.assigned[id(node.value)] = ast.unparse(node.targets[0])
                 elif isinstance(node, ast.Subscript):
                     self.subscripts.append(node)
+                elif isinstance(node, ast.ClassDef):
+                    self.owners.update((id(f), node.name) for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))
+                if isinstance(node, ast.Assign) and _flask_setting(node.targets[0]):
+                    self.flask_config.append(node)
             for child in reversed(children):  # preorder: a call before the calls in its arguments
                 stack.append((child, inner))
 
@@ -214,6 +219,7 @@ class _Reader:
             target, value, annotation = stmt.target.id, stmt.value, stmt.annotation
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _is_declared_attr(stmt, names):
             fact.dialect_impl = fact.dialect_impl or stmt.name == "load_dialect_impl"
+            fact.engine_hook = fact.engine_hook or stmt.name in ENGINE_HOOKS
             for deco in stmt.decorator_list:  # @validates("password"): the value is transformed on the way in
                 if isinstance(deco, ast.Call) and last(names.qualname(deco.func)) == "validates":
                     fact.validated.extend(v for v in (const_str(a) for a in deco.args) if v)
@@ -391,9 +397,14 @@ class _Reader:
         for func in self.all_functions:
             if id(func) not in self.listener_functions:
                 self.facts.sql.extend(u for u in self._sql_in(func) if u.formatted or u.statements)
+        for assign in self.flask_config:
+            self._flask_setting(assign.targets[0], assign.value, assign)
         for node, func in self.calls:
             callee = self.names.callee(node)
-            if last(callee) in _INTERESTING_CALLS:
+            flask = last(callee).endswith("SQLAlchemy") or any(k.arg == "engine_options" for k in node.keywords) or (
+                func is None and id(node) in self.assigned and last(callee)[:1].isupper()  # `db = MyAlchemy()`, perhaps
+            ) and last(callee) not in _INTERESTING_CALLS
+            if last(callee) in _INTERESTING_CALLS or flask:
                 if "." not in callee and callee not in self.names.aliases:
                     callee = f"{self.facts.module}.{callee}"  # this module's own function, or a variable: linking tells
                 kw = {k.arg or "**": ast.unparse(k.value) for k in node.keywords}  # "**": settings we cannot read
@@ -401,10 +412,18 @@ class _Reader:
                     kw.setdefault("url", repr(const_str(node.args[0])))  # create_engine("sqlite:///cache.db")
                 if last(callee).endswith("engine_from_config"):  # pool settings come from the configuration
                     kw.setdefault("**", ast.unparse(node.args[0]) if node.args else "configuration")
-                fact = CallFact(callee, col.span_of(node, self.path), kw, self.assigned.get(id(node)), func.name if func else None)
-                if last(callee) in ENGINE_CALLS or "sessionmaker" in last(callee):
+                if flask:  # Flask-SQLAlchemy, perhaps: its engine takes engine_options (and the app's configuration)
+                    kw = _options(next((k.value for k in node.keywords if k.arg == "engine_options"), None))
+                function = func and (f"{self.owners[id(func)]}.{func.name}" if id(func) in self.owners else func.name)
+                fact = CallFact(callee, col.span_of(node, self.path), kw, self.assigned.get(id(node)), function)
+                if last(callee) in ENGINE_CALLS or "sessionmaker" in last(callee) or flask:
                     fact.scope = _lifetime(node, func)
                 self.facts.calls.append(fact)
+            elif isinstance(node.func, ast.Attribute) and node.func.attr in ("update", "setdefault"):
+                for key, value in [(const_str(node.args[0]) if node.args else None, node.args[1] if len(node.args) > 1 else None),
+                                   *((k.arg, k.value) for k in node.keywords)]:
+                    if key and value is not None and key in FLASK_SETTINGS:  # app.config.update(SQLALCHEMY_ENGINE_OPTIONS=...)
+                        self._flask_setting(ast.Constant(key), value, node)
             elif callee and _HASHING.search(last(callee)):  # where passwords get hashed, whatever the class
                 self.facts.calls.append(CallFact("password-hashing", col.span_of(node, self.path), {}, callee))
             elif isinstance(node.func, ast.Attribute) and node.func.attr == "execution_options" and any(
@@ -420,6 +439,13 @@ class _Reader:
                         ast.unparse(node.args[0]) if node.args else None,
                     )
                 )
+
+    def _flask_setting(self, key: ast.AST, value: ast.AST, node: ast.AST) -> None:
+        """A Flask-SQLAlchemy setting of the engine, as a fact of its own (FLASK_OPTIONS): the engine
+        options it names, or "**" for options we cannot read."""
+        name = _flask_setting(key) or ""
+        kw = _options(value) if name == "SQLALCHEMY_ENGINE_OPTIONS" else {FLASK_SETTINGS[name]: ast.unparse(value)}
+        self.facts.calls.append(CallFact(FLASK_OPTIONS, col.span_of(node, self.path), kw, name))
 
     def _calls_in(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Call]:
         if not hasattr(self, "_by_function"):
@@ -461,12 +487,42 @@ class _Reader:
         return uses
 
 
+# Methods of a Flask-SQLAlchemy subclass that set the engine's options in code.
+ENGINE_HOOKS = ("apply_pool_defaults", "apply_driver_hacks", "_apply_driver_defaults", "create_engine", "_make_engine", "get_engine")
+# Flask-SQLAlchemy makes the engine from the app's configuration: SQLALCHEMY_ENGINE_OPTIONS, and before
+# its version 3 one key per pool setting.
+FLASK_OPTIONS = "flask-sqlalchemy-engine-options"
+FLASK_SETTINGS = {
+    "SQLALCHEMY_ENGINE_OPTIONS": "**", "SQLALCHEMY_POOL_SIZE": "pool_size", "SQLALCHEMY_POOL_TIMEOUT": "pool_timeout",
+    "SQLALCHEMY_POOL_RECYCLE": "pool_recycle", "SQLALCHEMY_MAX_OVERFLOW": "max_overflow", "SQLALCHEMY_DATABASE_URI": "url",
+}
+
+
+def _flask_setting(target: ast.AST) -> str | None:
+    """`SQLALCHEMY_POOL_SIZE = ...`, `config["SQLALCHEMY_ENGINE_OPTIONS"] = ...`: the setting's name."""
+    name = target.id if isinstance(target, ast.Name) else const_str(target.slice) if isinstance(target, ast.Subscript) else const_str(target)
+    return name if name in FLASK_SETTINGS else None
+
+
+def _options(value: ast.AST | None) -> dict[str, str]:
+    """The engine options a dict gives (`{"pool_pre_ping": True}`, `dict(pool_size=5)`); "**" for what
+    cannot be read (a name, a call, `**defaults`)."""
+    if value is None:
+        return {}
+    if isinstance(value, ast.Dict):
+        return {(const_str(k) if k is not None else None) or "**": ast.unparse(v) for k, v in zip(value.keys, value.values)}
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict" and not value.args:
+        return {k.arg or "**": ast.unparse(k.value) for k in value.keywords}
+    return {"**": ast.unparse(value)}
+
+
 _CACHING = ("lru_cache", "cache", "cached_property", "cached")
 
 
 def _lifetime(call: ast.Call, func: ast.FunctionDef | ast.AsyncFunctionDef | None) -> str:
     """How long what an engine (or session factory) call makes lives, from where its result goes:
-    module: made at import; cached: by a function whose result is cached; returned: by a factory;
+    module: made at import; cached: by a function whose result is cached; fallback: in an `except` clause,
+    when another attempt failed; returned: by a factory;
     stored: kept on an object, a global or a mapping; passed: handed to another call; local: used
     within one call and dropped (a health check, a backup, an Alembic check)."""
     if func is None:
@@ -477,6 +533,11 @@ def _lifetime(call: ast.Call, func: ast.FunctionDef | ast.AsyncFunctionDef | Non
     for node in ast.walk(func):
         for child in ast.iter_child_nodes(node):
             parents[id(child)] = node
+    up = parents.get(id(call))
+    while up is not None and not isinstance(up, ast.ExceptHandler):
+        up = parents.get(id(up))
+    if up is not None:
+        return "fallback"
     parent = parents.get(id(call))
     if isinstance(parent, ast.Return):
         return "returned"

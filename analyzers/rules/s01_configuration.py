@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from analyzers.facts.model import ListenerFact, SqlStatement, SqlUse
+from analyzers.facts.engines import FLASK_ENGINE, serving_engines, unsure_why
+from analyzers.facts.model import CallFact, ListenerFact, SqlStatement, SqlUse
+from analyzers.facts.python_module import FLASK_OPTIONS
 from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
 from analyzers.rules.schema import (
-    app_calls, first_line, is_test_path, is_tooling_path, migration_gaps, serving_engines, settings_read, where,
+    app_calls, first_line, is_test_path, is_tooling_path, migration_gaps, settings_read, where,
 )
 
 PER_TRANSACTION_EVENTS = ("after_begin", "begin")
@@ -267,10 +269,18 @@ def set_rls(session, transaction, connection):
                 )
 
 
-_UNSURE_ENGINE = (
-    " (if it serves the application: it is kept on an object or handed on, and dbreview could not tell which "
-    "engine serves requests)"
-)
+def _engine_note(facts, call: CallFact, sure: bool) -> str:
+    """What a pool finding adds about its engine: where Flask-SQLAlchemy takes its options from, and
+    that dbreview could not tell that the engine serves the application."""
+    note = " (Flask-SQLAlchemy makes this engine: set it in SQLALCHEMY_ENGINE_OPTIONS)" if call.name == FLASK_ENGINE else ""
+    return note + ("" if sure else f" ({unsure_why(facts)})")
+
+
+def _options_read(facts, call: CallFact) -> list:
+    """Where the app's configuration gives a Flask-SQLAlchemy engine its options (related locations)."""
+    if call.name != FLASK_ENGINE:
+        return []
+    return [(c.span, f"{c.target}: the engine's configuration") for c in app_calls(facts, FLASK_OPTIONS)]
 
 
 def _unpooled(call) -> bool:
@@ -321,9 +331,11 @@ class PoolNotDiscarded(Rule):
     )
 
     def check(self):
-        engines = [c for c in serving_engines(self.facts)[0] if not _unpooled(c)]
+        engines, sure = serving_engines(self.facts)
+        engines = [c for c in engines if not _unpooled(c)]
         if not engines:
             return  # no engine, or none keeps connections (NullPool): nothing is checked in
+        unsure = "" if sure else f" ({unsure_why(self.facts)})"
         resets = [lst for lst in _app_listeners(self.facts) if lst.event in RESET_EVENTS]
         if not resets:
             uses = [u for lst in _app_listeners(self.facts) for u in lst.sql] + [
@@ -337,13 +349,13 @@ class PoolNotDiscarded(Rule):
                 yield self.finding(
                     "no `checkin` pool listener, and the code sets session-scoped state "
                     f"({session_state[0].span.path}:{session_state[0].span.start}): the next request that borrows "
-                    "the connection inherits it; run DISCARD ALL on checkin",
-                    first_line(engines[0].span), "pool:checkin", severity=Severity.WARNING,
+                    "the connection inherits it; run DISCARD ALL on checkin" + unsure,
+                    first_line(engines[0].span), "pool:checkin", severity=Severity.WARNING if sure else Severity.INFO,
                 )
             else:
                 yield self.finding(
                     "no `checkin` pool listener; SQLAlchemy rolls back on return, and nothing here sets "
-                    "session-scoped state, so DISCARD ALL on checkin is defence in depth (the checklist asks for it)",
+                    "session-scoped state, so DISCARD ALL on checkin is defence in depth (the checklist asks for it)" + unsure,
                     first_line(engines[0].span), "pool:checkin", severity=Severity.INFO,
                 )
             return
@@ -388,8 +400,9 @@ class PoolWithoutPrePing(Rule):
                 continue  # True, or a setting from configuration
             yield self.finding(
                 f"`{call.target or 'engine'}` has no `pool_pre_ping=True`: stale connections fail the first query after a "
-                "database restart or network drop" + ("" if sure else _UNSURE_ENGINE),
+                "database restart or network drop" + _engine_note(self.facts, call, sure),
                 call.span, f"engine:{call.target}:pre_ping", severity=None if sure else Severity.INFO,
+                related=_options_read(self.facts, call),
             )
 
 
@@ -425,8 +438,8 @@ class PoolSizingDefaults(Rule):
             if missing:
                 yield self.finding(
                     f"`{call.target or 'engine'}` leaves {', '.join(missing)} at their defaults; check them against the "
-                    "expected load and the database's max_connections" + ("" if sure else _UNSURE_ENGINE),
-                    call.span, f"engine:{call.target}:sizing",
+                    "expected load and the database's max_connections" + _engine_note(self.facts, call, sure),
+                    call.span, f"engine:{call.target}:sizing", related=_options_read(self.facts, call),
                 )
 
 

@@ -11,7 +11,7 @@ from analyzers.facts.effects import changes_schema
 from analyzers.facts.link import revision_trees
 from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, SqlStatement, TableFact, Unread
 from analyzers.settings import DEFAULT_TENANT_COLUMNS
-from analyzers.facts.paths import is_test_path
+from analyzers.facts.paths import is_test_path, is_tooling_path  # noqa: F401 (rules import them from here)
 
 # Clinical records: FR-03 says they are never hard deleted.
 CLINICAL = re.compile(
@@ -295,45 +295,9 @@ def where_declared(table: TableFact, column: ColumnFact) -> str:
     return f"{table.name}.{column.name}"
 
 
-TOOLING_DIRS = ("migrations", "migration", "alembic", "versions", "bin", "tools", "management", "commands", "devtools")
-ROOT_APP_FILES = ("app.py", "main.py", "database.py", "db.py", "wsgi.py", "asgi.py", "server.py", "application.py", "config.py")
-
-
-def is_tooling_path(path: str) -> bool:
-    """Migration helpers, CLI commands, one-file scripts at the top of the repository (a health check):
-    the engines they create live for one command, so pool settings and listeners do not apply."""
-    parts = path.split("/")
-    if parts[-1] in ("env.py", "migrations.py", "migrate.py", "manage.py") or any(p in TOOLING_DIRS for p in parts[:-1]):
-        return True
-    if any(p in ("connectors", "connector", "integrations") for p in parts[:-1]) or parts[-1].endswith("_connector.py"):
-        return True  # engines to the customers' own databases (a data connector), not the application's
-    return len(parts) == 1 and parts[0] not in ROOT_APP_FILES
-
-
 def app_calls(facts: Facts, *suffixes: str):
-    """Calls in application code: not tests, scripts, Alembic's env.py or migration tooling; not calls of
-    the app's own engine factory (the engine is made inside it, where its settings are), nor engines of
-    another database (a SQLite cache, ClickHouse)."""
-    return [
-        c for c in facts.calls_named(*suffixes)
-        if not is_test_path(c.span.path) and not is_tooling_path(c.span.path) and c.via is None and c.database is None
-    ]
-
-
-ENGINES = ("create_engine", "create_async_engine", "engine_from_config", "async_engine_from_config")
-
-
-def serving_engines(facts: Facts) -> tuple[list, bool]:
-    """The engines that serve the application, and whether dbreview could tell. Made at import, by a
-    (cached) factory, or kept globally (a class attribute, the app's state): serving. Used within one call
-    and dropped (a health check, a backup, an Alembic check, a setup wizard's connection test): not. When
-    every other engine is kept on an object or handed on, it cannot tell: those, unsure."""
-    engines = app_calls(facts, *ENGINES)
-    lasting = [c for c in engines if c.scope in ("module", "cached", "returned", None)
-               or c.scope == "stored" and not (c.target or "").startswith("self.")]
-    if lasting:
-        return lasting, True
-    return [c for c in engines if c.scope != "local"], False
+    """Calls in application code: not tests, scripts, Alembic's env.py or migration tooling."""
+    return [c for c in facts.calls_named(*suffixes) if not is_test_path(c.span.path) and not is_tooling_path(c.span.path)]
 
 
 def uses_rls(facts: Facts) -> bool:
