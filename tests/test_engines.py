@@ -30,7 +30,11 @@ def test_every_engine_has_a_role(engine_roles):
     roles = {f"{e.call.span.path}:{e.call.span.start}": (e.call.name, e.serves, e.why) for e in engines(engine_roles.facts)}
     assert roles == {
         "app/cli/dump.py:6": ("sqlalchemy.create_engine", False, "migration or command-line tooling"),
-        "app/db.py:8": ("sqlalchemy.create_engine", True, "returned by the factory `make_engine`"),
+        # the app's factory (app/db.py:8), seen where it is called: twice in app/db.py, once in app/reports.py
+        "app/db.py:11": ("sqlalchemy.create_engine", True, "made at import"),
+        "app/db.py:12": ("sqlalchemy.create_engine", True, "made at import"),
+        "app/reports.py:7": ("sqlalchemy.create_engine", True, "made at import"),
+        "app/reports.py:8": ("sqlalchemy.create_engine", False, "another database (an engine for sqlite)"),  # app/stores.py:22
         "app/setup_check.py:7": ("sqlalchemy.create_engine", False, "one-shot: made, used and dropped in `check_database`"),
         "app/setup_check.py:15": ("sqlalchemy.create_engine", False, "one-shot: made, used and dropped in `export`"),
         "app/setup_check.py:23": ("sqlalchemy.create_engine", False, "one-shot: made, used and dropped in `at_head`"),
@@ -42,11 +46,22 @@ def test_every_engine_has_a_role(engine_roles):
     }  # examples/ is not the application; `async_sessionmaker()` in app/health.py calls a variable
 
 
+def test_an_engine_made_by_the_apps_factory_takes_what_each_caller_passes(engine_roles):
+    settings = {f"{e.call.span.path}:{e.call.span.start}": e.call.kwargs["pool_pre_ping"]
+                for e in engines(engine_roles.facts) if e.call.origin is not None and e.serves}
+    assert settings == {"app/db.py:11": "False", "app/db.py:12": "False", "app/reports.py:7": "True"}  # default, positional
+
+
 def test_pool_rules_run_on_the_serving_engines_only(engine_roles):
     assert serving_engines(engine_roles.facts)[1] is True
     assert [f[:3] for f in _pool_findings(engine_roles)] == [
-        ("CFG004", "info", "app/db.py:8"),
-        ("CFG005", "warning", "app/db.py:8"),  # engine_from_config: its settings come from the configuration
+        ("CFG004", "info", "app/db.py:11"),
+        ("CFG005", "warning", "app/db.py:11"),  # engine_from_config: its settings come from the configuration
+    ]
+    ping = next(f for f in engine_roles.result.findings if f.rule_id == "CFG005")
+    assert ping.message.startswith("`engine` (made by `make_engine`) has no `pool_pre_ping=True`")
+    assert [(r.location.start_line, r.note) for r in ping.related] == [
+        (8, "made by `make_engine`"), (12, "`replica`: the same factory"),  # one factory, one finding
     ]
 
 
@@ -55,7 +70,9 @@ def test_explain_layout_says_which_engine_the_rules_read(capsys: pytest.CaptureF
     out = capsys.readouterr().out
     assert "app/setup_check.py:7  sqlalchemy.create_engine() -> probe [not the application's: one-shot: made, used and dropped in `check_database`]" in out
     assert "app/stores.py:16  sqlalchemy.create_engine() -> engine [cannot tell: a fallback made in an `except` clause" in out
-    assert "The pool and session rules (CFG001, CFG004-CFG006) read: app/db.py:8, app/stores.py:14, app/worker.py:5\n" in out
+    assert "app/db.py:12  sqlalchemy.create_engine() -> replica (made by make_engine, app/db.py:8) [serves the application: made at import]" in out
+    assert ("The pool and session rules (CFG001, CFG004-CFG006) read: app/db.py:11, app/db.py:12, app/reports.py:7, "
+            "app/stores.py:14, app/worker.py:5\n") in out
 
 
 def test_an_engine_kept_on_an_object_is_reported_unsure():

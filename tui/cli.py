@@ -494,7 +494,7 @@ def _write(text: str, output: str | None) -> None:
 
 def explain_layout(found: Scan) -> str:
     """What discovery and the facts found in a target, and why: for `scan --explain-layout`."""
-    from analyzers.facts.engines import engines, serving_engines
+    from analyzers.facts.engines import ENGINES, engines, serving_engines
     from tui.reports.sanitize import one_line
 
     layout, facts = found.layout, found.facts
@@ -535,12 +535,14 @@ def explain_layout(found: Scan) -> str:
         out += [f"  {one_line(t.path)}: {one_line(t.name)} ({one_line(t.database or '')})" for t in facts.other_tables.values()]
 
     setup: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    roles = {id(e.call): e for e in engines(facts)}
+    for e in engines(facts):  # each with its role; one made by the app's factory where the factory is called
+        call, origin = e.call, e.call.origin
+        made = f" (made by {origin.function}, {origin.span.path}:{origin.span.start})" if origin else ""
+        setup[call.span.path].append((call.span.start, f"{call.name}(){f' -> {call.target}' if call.target else ''}{made} [{e.verdict}]"))
     for call in facts.calls:
-        role = roles.get(id(call))
-        if role is not None or call.name.rsplit(".", 1)[-1] in SETUP_CALLS:
+        if call.name.rsplit(".", 1)[-1] in SETUP_CALLS and not call.name.endswith(ENGINES) and not call.via:
             assigned = f" -> {call.target}" if call.target else ""
-            setup[call.span.path].append((call.span.start, f"{call.name}(){assigned}" + (f" [{role.verdict}]" if role else "")))
+            setup[call.span.path].append((call.span.start, f"{call.name}(){assigned}"))
     for lis in facts.listeners:
         setup[lis.span.path].append((lis.span.start, f"listener: {lis.event} on {lis.target} -> {lis.function}"))
     out += ["", "Engine and session set-up (engine and session factories, MetaData, event listeners)"]

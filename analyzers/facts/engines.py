@@ -7,7 +7,7 @@ and the rules that read it say so."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from analyzers.facts.databases import url_scheme
 from analyzers.facts.model import CallFact, Facts
@@ -30,11 +30,47 @@ class Engine:
 
 
 def engines(facts: Facts) -> list[Engine]:
-    """Every engine the target makes, in source order, with whether it serves the application and why."""
+    """Every engine the target makes, with whether it serves the application and why. An engine returned by
+    the app's own factory is made where the factory is called: it is seen there, once per call, with the
+    settings each call passes (a factory nobody calls that dbreview can see stays where it is)."""
     cached = facts.derived.get("engines")
     if cached is None:
-        cached = facts.derived["engines"] = [_role(c) for c in facts.calls if c.name.endswith((*ENGINES, FLASK_ENGINE))]
+        callers: dict[str, list[CallFact]] = {}
+        for c in facts.calls:
+            if c.via:
+                callers.setdefault(c.via, []).append(c)
+        made = [c for c in facts.calls if c.name.endswith((*ENGINES, FLASK_ENGINE)) and not c.via]
+        cached = facts.derived["engines"] = [_role(e) for c in made for e in _made_by_callers(c, callers, set())]
     return cached  # type: ignore[return-value]
+
+
+def _made_by_callers(engine: CallFact, callers: dict[str, list[CallFact]], seen: set[str]) -> list[CallFact]:
+    """An engine returned by a factory, as made by each of the factory's callers (and theirs, when they are
+    factories too): the caller's place, lifetime and path, the engine's settings with each parameter of the
+    factory replaced by what the caller passes or else by its default."""
+    calls = callers.get(engine.factory or "", []) if engine.scope == "returned" and engine.factory not in seen else []
+    if not calls:
+        return [engine]
+    out = []
+    for call in calls:
+        kwargs = {k: _argument(v, engine.params, call) for k, v in engine.kwargs.items()}
+        made = replace(call, name=engine.name, kwargs=kwargs, via=None, origin=engine.origin or engine,
+                       database=engine.database or call.database)  # a factory's SQLite branch stays SQLite's
+        out.extend(_made_by_callers(made, callers, seen | {engine.factory or ""}))
+    return out
+
+
+def _argument(value: str, params: dict[str, str | None], call: CallFact) -> str:
+    """What a factory's setting is for one call: a parameter's argument (by keyword or position), or its
+    default; any other expression as written."""
+    if value not in params:
+        return value
+    if value in call.kwargs:
+        return call.kwargs[value]
+    position = list(params).index(value)
+    if position < len(call.args):
+        return call.args[position]
+    return params[value] or ("**" if "**" in call.kwargs else "None")
 
 
 def serving_engines(facts: Facts) -> tuple[list[CallFact], bool]:

@@ -96,20 +96,20 @@ def _followed_calls(m: ModuleFacts, symbols: Symbols, own_classes: set[str]) -> 
             out.append(call)
             continue
         short = call.name.rsplit(".", 1)[-1]
-        if short not in FACTORY_CALLS and not (short.endswith("SQLAlchemy") or short in own_classes):
+        if short not in FACTORY_CALLS and not (short.endswith("SQLAlchemy") or short in own_classes or "engine" in short.lower()):
             continue  # `router = APIRouter()`: no class of the target's that could be Flask-SQLAlchemy's
         value = symbols.resolve(call.name, m.module)
-        if short not in FACTORY_CALLS:  # `db = SQLAlchemy(...)`, `db = MyAlchemy(...)`: Flask-SQLAlchemy's?
-            if not symbols.is_flask(value):
-                continue
+        if value.kind == "function":  # the app's own factory: the engine is made inside, with what this call passes
+            call = replace(call, via=f"{value.module.module}.{short}" if value.module else call.name)
+        elif short in FACTORY_CALLS and value.kind == "external":
+            call = replace(call, name=value.name)
+        elif symbols.is_flask(value):  # `db = SQLAlchemy(...)`, `db = MyAlchemy(...)`: Flask-SQLAlchemy makes the engine
             hooks = [c.name for c in _class_chain(symbols, value) if c.engine_hook]
             call = replace(call, name=FLASK_ENGINE, kwargs={**call.kwargs, **({"**": f"{hooks[0]} sets them in code"} if hooks else {})})
-        elif value.kind == "external":
-            call = replace(call, name=value.name)
-        elif value.kind == "function":
-            call = replace(call, via=call.name)
         else:
             continue
+        if call.function:
+            call = replace(call, factory=f"{m.module}.{call.function}")
         database = engine_database(call)
         out.append(replace(call, database=database) if database else call)
     return out

@@ -198,12 +198,19 @@ class CallFact:
     kwargs: dict[str, str]
     target: str | None = None  # what it is assigned to
     function: str | None = None
-    # An engine or session factory: how long what it makes lives (module, cached, returned, stored, passed,
-    # local: python_module._lifetime); when linked, `via` the app's own function it calls instead of
-    # SQLAlchemy's, `database` why it is not the application's PostgreSQL.
+    # An engine or session factory: how long what it makes lives (module, cached, fallback, returned, stored,
+    # passed, local: python_module._lifetime); the parameters of the function it is made in (name -> default's
+    # source, None without one) and its positional arguments, so that an engine made by the app's own
+    # factory is seen with what each caller passes (`origin`: the factory's own call). When linked: `factory`,
+    # that function's qualified name; `via`, the app's own function it calls instead of SQLAlchemy's;
+    # `database`, why it is not the application's PostgreSQL.
     scope: str | None = None
     via: str | None = None
     database: str | None = None
+    params: dict[str, str | None] = field(default_factory=dict)
+    args: tuple[str, ...] = ()
+    factory: str | None = None
+    origin: CallFact | None = None  # an engine seen where the app's factory is called: the factory's own call
 
 
 @dataclass(slots=True)

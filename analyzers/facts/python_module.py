@@ -404,7 +404,8 @@ class _Reader:
             flask = last(callee).endswith("SQLAlchemy") or any(k.arg == "engine_options" for k in node.keywords) or (
                 func is None and id(node) in self.assigned and last(callee)[:1].isupper()  # `db = MyAlchemy()`, perhaps
             ) and last(callee) not in _INTERESTING_CALLS
-            if last(callee) in _INTERESTING_CALLS or flask:
+            factory = "engine" in last(callee).lower() and isinstance(node.func, (ast.Name, ast.Attribute))  # make_engine(url)
+            if last(callee) in _INTERESTING_CALLS or flask or factory:
                 if "." not in callee and callee not in self.names.aliases:
                     callee = f"{self.facts.module}.{callee}"  # this module's own function, or a variable: linking tells
                 kw = {k.arg or "**": ast.unparse(k.value) for k in node.keywords}  # "**": settings we cannot read
@@ -416,8 +417,10 @@ class _Reader:
                     kw = _options(next((k.value for k in node.keywords if k.arg == "engine_options"), None))
                 function = func and (f"{self.owners[id(func)]}.{func.name}" if id(func) in self.owners else func.name)
                 fact = CallFact(callee, col.span_of(node, self.path), kw, self.assigned.get(id(node)), function)
-                if last(callee) in ENGINE_CALLS or "sessionmaker" in last(callee) or flask:
+                if last(callee) not in _INTERESTING_CALLS or last(callee) in ENGINE_CALLS or "sessionmaker" in last(callee):
                     fact.scope = _lifetime(node, func)
+                    fact.params = _parameters(func) if func else {}
+                    fact.args = tuple(ast.unparse(a) for a in node.args)
                 self.facts.calls.append(fact)
             elif isinstance(node.func, ast.Attribute) and node.func.attr in ("update", "setdefault"):
                 for key, value in [(const_str(node.args[0]) if node.args else None, node.args[1] if len(node.args) > 1 else None),
@@ -556,16 +559,37 @@ def _lifetime(call: ast.Call, func: ast.FunctionDef | ast.AsyncFunctionDef | Non
     uses = {"local"}
     for node in ast.walk(func):
         if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):
-            up = parents.get(id(node))
-            if isinstance(up, ast.Tuple):
-                up = parents.get(id(up))
+            up, held = parents.get(id(node)), False
+            while isinstance(up, (ast.Tuple, ast.List, ast.Dict)):
+                up, held = parents.get(id(up)), True
             if isinstance(up, ast.Return):
                 uses.add("returned")
+            elif isinstance(up, (ast.Yield, ast.YieldFrom)):  # `yield {"engine": engine}`: a lifespan's state
+                uses.add("stored" if held else "passed")
             elif isinstance(up, (ast.Call, ast.keyword)) and not (isinstance(up, ast.Call) and up.func is node):
                 uses.add("passed")
-            elif isinstance(up, (ast.Assign, ast.AnnAssign)):
-                uses.add("stored")
-    return next(u for u in ("returned", "stored", "passed", "local") if u in uses)  # the longest it may live
+            elif isinstance(up, (ast.Assign, ast.AnnAssign)) and not _local_names(up, func):
+                uses.add("stored")  # cache[key] = engine, self.engine = engine: made once, kept
+    return next(u for u in ("stored", "returned", "passed", "local") if u in uses)  # the longest it may live
+
+
+def _local_names(assign: ast.Assign | ast.AnnAssign, func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Does this assignment only bind local names of the function (another name for the same object)?"""
+    targets = assign.targets if isinstance(assign, ast.Assign) else [assign.target]
+    declared = {n for node in ast.walk(func) if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
+    return all(isinstance(t, ast.Name) and t.id not in declared for t in targets)
+
+
+def _parameters(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str | None]:
+    """A function's parameters in order (self and cls aside), each with its default's source or None."""
+    a = func.args
+    positional = [*a.posonlyargs, *a.args]
+    defaults = [None] * (len(positional) - len(a.defaults)) + [ast.unparse(d) for d in a.defaults]
+    out = {p.arg: d for p, d in zip(positional, defaults)}
+    out.update((p.arg, ast.unparse(d) if d is not None else None) for p, d in zip(a.kwonlyargs, a.kw_defaults))
+    out.pop("self", None)
+    out.pop("cls", None)
+    return out
 
 
 def _name(node: ast.AST) -> str:

@@ -276,6 +276,39 @@ def _engine_note(facts, call: CallFact, sure: bool) -> str:
     return note + ("" if sure else f" ({unsure_why(facts)})")
 
 
+def _engine_name(call: CallFact) -> str:
+    made = f" (made by `{call.origin.function}`)" if call.origin and call.origin.function else ""
+    return f"`{call.target or 'engine'}`{made}"
+
+
+def _off(value: str) -> bool:
+    return value in ("False", "None", "0")
+
+
+def _by_factory(calls: list[CallFact]) -> list[list[CallFact]]:
+    """Engines made by one factory of the app's (seen at each call of it) together: one fact, one finding."""
+    groups: dict[int, list[CallFact]] = {}
+    for call in calls:
+        groups.setdefault(id(call.origin) if call.origin else id(call), []).append(call)
+    return list(groups.values())
+
+
+def _engine_finding(rule: Rule, group: list[CallFact], sure: bool, what: str, message: str):
+    """One finding on the engines of `group` (the calls of one factory, or one engine): at the first, the
+    others and the factory as related locations; it takes over the findings each would have had alone,
+    and the one the factory's own call had before its callers were followed."""
+    call, origin = group[0], group[0].origin
+    related = [(c.span, f"`{c.target or 'engine'}`: the same factory") for c in group[1:]]
+    if origin is not None:
+        related.insert(0, (origin.span, f"made by `{origin.function}`"))
+    anchors = [f"engine:{c.target}:{what}" for c in group] + ([f"engine:{origin.target}:{what}"] if origin else [])
+    return rule.finding(
+        message + _engine_note(rule.facts, call, sure), call.span, anchors[0],
+        severity=None if sure else Severity.INFO, related=related + _options_read(rule.facts, call),
+        covers=[identity_key(rule.ID, a) for a in anchors[1:]],
+    )
+
+
 def _options_read(facts, call: CallFact) -> list:
     """Where the app's configuration gives a Flask-SQLAlchemy engine its options (related locations)."""
     if call.name != FLASK_ENGINE:
@@ -375,7 +408,11 @@ class PoolWithoutPrePing(Rule):
     """The engine does not check connections before use.
 
     What it checks:
-        `pool_pre_ping=True` on `create_engine` / `create_async_engine` (unless the pool is NullPool).
+        `pool_pre_ping=True` on the engines that serve the application (analyzers/facts/engines.py):
+        `create_engine`, `create_async_engine`, `engine_from_config`, Flask-SQLAlchemy's engine with the
+        app's SQLALCHEMY_ENGINE_OPTIONS; an engine made by the app's own factory is read where the factory
+        is called, with what each call passes. Not engines of tests, tooling, one-shot checks or other
+        databases; unless the pool is NullPool. An engine dbreview cannot tell serves requests: info.
     Why it matters:
         After a database restart or failover, or a connection dropped by a proxy, the first query on
         each stale pooled connection fails with an error the user sees.
@@ -393,16 +430,16 @@ class PoolWithoutPrePing(Rule):
 
     def check(self):
         engines, sure = serving_engines(self.facts)
-        for call in engines:
-            if _unpooled(call) or "**" in call.kwargs:
-                continue  # no pool, or settings passed as **kwargs we cannot read
-            if call.kwargs.get("pool_pre_ping", "False") != "False":
-                continue  # True, or a setting from configuration
-            yield self.finding(
-                f"`{call.target or 'engine'}` has no `pool_pre_ping=True`: stale connections fail the first query after a "
-                "database restart or network drop" + _engine_note(self.facts, call, sure),
-                call.span, f"engine:{call.target}:pre_ping", severity=None if sure else Severity.INFO,
-                related=_options_read(self.facts, call),
+        no_ping = [
+            c for c in engines  # NullPool keeps nothing to ping; **kwargs: settings we cannot read
+            if not _unpooled(c) and "**" not in c.kwargs and _off(c.kwargs.get("pool_pre_ping", "False"))
+        ]
+        for group in _by_factory(no_ping):
+            call = group[0]
+            yield _engine_finding(
+                self, group, sure, "pre_ping",
+                f"{_engine_name(call)} has no `pool_pre_ping=True`: stale connections fail the first query after a "
+                "database restart or network drop",
             )
 
 
@@ -410,7 +447,8 @@ class PoolSizingDefaults(Rule):
     """The connection pool runs on SQLAlchemy's defaults.
 
     What it checks:
-        `pool_size`, `max_overflow`, `pool_timeout` and `pool_recycle` on the engine.
+        `pool_size`, `max_overflow`, `pool_timeout` and `pool_recycle` on the engines that serve the
+        application (as CFG005 finds them); the engines of one factory of the app's are one finding.
     Why it matters:
         The defaults (5 connections + 10 overflow, 30 s wait, never recycled) are rarely what a
         production service and its database's `max_connections` call for; unrecycled connections
@@ -431,15 +469,19 @@ class PoolSizingDefaults(Rule):
 
     def check(self):
         engines, sure = serving_engines(self.facts)
+        short: dict[tuple[str, ...], list[CallFact]] = {}
         for call in engines:
-            if _unpooled(call) or "StaticPool" in call.kwargs.get("poolclass", ""):
-                continue
-            missing = [s for s in self.SETTINGS if s not in call.kwargs and "**" not in str(call.kwargs)]
+            if _unpooled(call) or "StaticPool" in call.kwargs.get("poolclass", "") or "**" in str(call.kwargs):
+                continue  # no pool to size, or settings we cannot read
+            missing = tuple(s for s in self.SETTINGS if s not in call.kwargs)
             if missing:
-                yield self.finding(
-                    f"`{call.target or 'engine'}` leaves {', '.join(missing)} at their defaults; check them against the "
-                    "expected load and the database's max_connections" + _engine_note(self.facts, call, sure),
-                    call.span, f"engine:{call.target}:sizing", related=_options_read(self.facts, call),
+                short.setdefault(missing, []).append(call)
+        for missing, calls in short.items():
+            for group in _by_factory(calls):
+                yield _engine_finding(
+                    self, group, sure, "sizing",
+                    f"{_engine_name(group[0])} leaves {', '.join(missing)} at their defaults; check them against the "
+                    "expected load and the database's max_connections",
                 )
 
 
