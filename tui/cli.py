@@ -551,7 +551,8 @@ def explain_layout(found: Scan) -> str:
     if not setup:
         out.append("  none found")
     serving, sure = serving_engines(facts)
-    read = ", ".join(f"{c.span.path}:{c.span.start}" for c in serving) or "none (no engine of the application was found)"
+    places = sorted((c.span.path, c.span.start) for c in serving)
+    read = ", ".join(f"{path}:{line}" for path, line in places) or "none (no engine of the application was found)"
     out.append(f"  The pool and session rules (CFG001, CFG004-CFG006) read: {one_line(read)}{'' if sure else ' (not certain that they serve it)'}")
 
     why_docs = "pinned by settings" if s.docs else "Markdown under a docs/ folder"
