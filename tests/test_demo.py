@@ -114,8 +114,14 @@ RIGHT_ON_PURPOSE = [
         )
     ),
     Right("0005 protects audit_logs with triggers", ANY, f"{VERSIONS}/20250122_0005_audit_log_append_only.py"),
+    Right("0009's policies read the user once per query, through NULLIF", ("TEN009", "TEN012"),
+          f"{VERSIONS}/20250219_0009_audit_triggers_and_own_rows.py"),
+    Right("patients_report checks sort against SORTABLE and takes an int page size", ("CFG008", "CFG003"),
+          f"{BACKEND}/src/routes/reports.py", (18, 27)),
+    Right("patient_calls splices a uuid.UUID path parameter", ("CFG008",), f"{BACKEND}/src/routes/reports.py", (42, 47)),
     Right("the backend's graph has one head and no missing parent", ("MIG003", "MIG004"), f"{VERSIONS}/"),
-    Right("every backend policy reads the tenant; every RLS table has a policy", ("TEN004", "TEN005"), f"{BACKEND}/"),
+    Right("every policy of 0004 reads the tenant; every RLS table has a policy", ("TEN004", "TEN005"),
+          f"{VERSIONS}/20250122_0004_row_level_security.py"),
     Right("patients, memberships and the helper's eight tables are ENABLEd and FORCEd with a tenant policy",
           ("TEN001", "TEN002", "TEN003", "TEN006"), f"{BACKEND}/", anchors=tuple(
               f"table:{t}:{what}" for t in RLS_TABLES for what in ("rls", "force-rls", "phi-rls")

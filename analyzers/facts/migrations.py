@@ -8,6 +8,7 @@ import ast
 from analyzers.facts import columns as col
 from analyzers.facts.model import ColumnFact, IndexFact, MigrationOp, RevisionFact, Span, SqlStatement, SqlUse, Unread
 from analyzers.facts.names import Names, const_bool, const_str, kwargs, last
+from analyzers.facts.flow import Flow
 from analyzers.facts.strings import Env, constant_env, evaluate, strings_of
 
 _MAX_INLINE_DEPTH = 2
@@ -81,6 +82,7 @@ def read_revision(tree: ast.Module, names: Names, path: str, env: Env, errors: l
     if down is not None and not downs and not (isinstance(down, ast.Constant) and down.value is None):
         unread.append(Unread("revision", spans["down_revision"], f"its parent `{ast.unparse(down)}` is not a constant we could read"))
     reader = _OpReader(names, path, env, functions, values)
+    reader.flow = Flow(tree, names, env)
     upgrade, downgrade = functions.get("upgrade"), functions.get("downgrade")
     doc = ast.get_docstring(tree) or ""
     return RevisionFact(
@@ -125,10 +127,13 @@ class _OpReader:
         self.module_bindings = bindings
         self.bindings: dict[str, ast.AST] = bindings  # name -> the value last assigned to it (module, then function)
         self.unknown: dict[str, str] = {}  # names bound by a loop that could not be followed -> why
+        self.flow: Flow | None = None  # where values spliced into op.execute's SQL come from
+        self.func: ast.FunctionDef | None = None  # the function being read (upgrade, or a helper it calls)
 
     def ops(self, func: ast.FunctionDef) -> list[MigrationOp]:
         out: list[MigrationOp] = []
         self.bindings = {**self.module_bindings, **_assigned(func.body)}
+        self.func = func
         self._body(func.body, constant_env(func.body, self.env), {}, out, 0)
         return out
 
@@ -315,7 +320,11 @@ class _OpReader:
 
     def _inline(self, func: ast.FunctionDef, call: ast.Call, env: Env, batch: dict[str, str], out: list[MigrationOp], depth: int) -> None:
         """A helper of the migration (`enable_rls("patients")`): read its body with the arguments bound."""
-        self._body(func.body, _bound(func, call, env), batch, out, depth + 1)
+        outer, self.func = self.func, func
+        try:
+            self._body(func.body, _bound(func, call, env), batch, out, depth + 1)
+        finally:
+            self.func = outer
 
     def _returned(self, node: ast.AST, env: Env) -> list | None:
         """The SQL a helper of the migration returns for these arguments: `op.execute(text(_policy_sql(t)))`
@@ -469,6 +478,8 @@ class _OpReader:
         for extra in texts[1:]:
             more = sql_use(extra.value, extra.formatted, False, call, _literal(arg, self.names), self.path, None)
             use.statements.extend(more.statements)
+        if use.formatted and self.flow is not None and use.text:
+            use.holes = self.flow.holes(arg, self.func, use.text)
         return MigrationOp("execute", use.statements[0].table if use.statements else None, span, sql=use)
 
     def _core(self, arg: ast.AST, span: Span, env: Env) -> MigrationOp:

@@ -177,6 +177,20 @@ class SqlStatement:
     details: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Hole:
+    """One value spliced into SQL text (analyzers/facts/flow.py): what it is in the statement and where
+    it comes from, as far as its function and module tell."""
+
+    expr: str  # the expression as written: `tenant_id`, `request.headers["x-tenant"]`
+    role: str  # identifier | value | sql (a fragment of a statement, or a place we cannot name)
+    source: str  # request | unknown | object | stored | configuration | constant | enum | number | typed | validated | quoted
+    why: str  # how it was followed, for a message: "`sort` is a query parameter of the route `search`"
+    line: int
+    password: bool = False  # it sits after PASSWORD in the statement (CREATE ROLE ... PASSWORD '{pw}')
+    trail: tuple[int, ...] = ()  # the lines it was followed through (assignments, parameters, calls), in order
+
+
 @dataclass(slots=True)
 class SqlUse:
     """A call that sends SQL: session.execute(text(...)), conn.exec_driver_sql(...), op.execute(...)."""
@@ -187,6 +201,7 @@ class SqlUse:
     bound_params: bool  # passes parameters separately
     statements: list[SqlStatement] = field(default_factory=list)
     function: str | None = None
+    holes: tuple[Hole, ...] = ()  # when formatted: each value spliced in, followed to its source
 
 
 @dataclass(slots=True)
@@ -220,6 +235,7 @@ class ListenerFact:
     function: str
     span: Span  # the function
     sql: list[SqlUse] = field(default_factory=list)
+    does_nothing: bool = False  # its body is only `pass`, `...`, a docstring or a bare return
 
 
 @dataclass(frozen=True, slots=True)

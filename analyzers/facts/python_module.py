@@ -7,6 +7,7 @@ import ast
 import re
 
 from analyzers.facts import columns as col
+from analyzers.facts.flow import Flow, assigned_text
 from analyzers.facts.migrations import is_migration, read_revision
 from analyzers.facts.model import CallFact, ClassFact, JsonUse, ListenerFact, ModuleFacts, Ref, SqlUse, TableFact
 from analyzers.facts.names import Names, const_bool, const_str, is_sqlalchemy, kwargs, last, module_name
@@ -48,6 +49,7 @@ class _Reader:
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
 
     def read(self, tree: ast.Module) -> None:
+        self.flow = Flow(tree, self.names, self.env)
         self._index(tree)
         self._bindings(tree.body, top=True)
         for node in tree.body:
@@ -390,6 +392,7 @@ class _Reader:
             return
         listener = ListenerFact(ast.unparse(target), name, func.name, col.span_of(func, self.path))
         listener.sql = self._sql_in(func)
+        listener.does_nothing = all(_inert(stmt) for stmt in func.body)
         self.listener_functions.add(id(func))
         self.facts.listeners.append(listener)
 
@@ -482,11 +485,15 @@ class _Reader:
                 consumed.add(id(arg))
             if env is None:
                 env = constant_env(func.body, self.env)
-            texts = evaluate(arg, env, self.names)
+            texts = assigned_text(func, arg, env, self.names) or evaluate(arg, env, self.names)
             if texts is None:
                 continue
             bound = bool(is_execute and (len(node.args) > 1 or node.keywords))
-            uses.extend(sql_use(t.value, t.formatted, bound, node, arg, self.path, func.name) for t in texts)
+            for t in texts:
+                use = sql_use(t.value, t.formatted, bound, node, arg, self.path, func.name)
+                if t.formatted:
+                    use.holes = self.flow.holes(arg, func, t.value)
+                uses.append(use)
         return uses
 
 
@@ -594,6 +601,13 @@ def _parameters(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str |
 
 def _name(node: ast.AST) -> str:
     return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+
+
+def _inert(stmt: ast.stmt) -> bool:
+    """`pass`, `...`, a docstring, a bare `return`: a statement that does nothing."""
+    if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Return) and stmt.value is None):
+        return True
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
 
 
 def _schema_of(args: ast.AST | None) -> str | None:

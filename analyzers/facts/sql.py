@@ -35,7 +35,8 @@ def parse_statements(text: str, span: Span) -> tuple[list[SqlStatement], str | N
         piece = encoded[start:end].decode(errors="replace")
         before = encoded[:start].decode(errors="replace") + piece[: len(piece) - len(piece.lstrip())]
         first = min(span.start + before.count("\n"), span.end)
-        last = min(first + piece.strip().count("\n"), span.end)
+        # one statement: the whole literal (implicitly joined literals have no newlines where the lines break)
+        last = span.end if len(raws) == 1 else min(first + piece.strip().count("\n"), span.end)
         stmt_span = Span(span.path, first, last)
         body = _do_body(raw.stmt)
         if body is not None:
@@ -57,6 +58,7 @@ _LOOP_ARRAY = re.compile(
     r"|FOR\s+(\w+)\s+IN\s+SELECT\s+unnest\s*\(\s*(?:" + _ARRAY_LITERAL + r"|(\w+))",
     re.I,
 )
+_COMMENT = re.compile(r"--[^\n]*")
 _EXECUTE_FORMAT = re.compile(r"^EXECUTE\s+format\s*\(\s*'((?:[^']|'')*)'\s*((?:,[^;]*)?)\)\s*$", re.I | re.S)
 _EXECUTE_LITERAL = re.compile(r"^EXECUTE\s+'((?:[^']|'')*)'\s*$", re.I | re.S)
 
@@ -142,6 +144,7 @@ def _inside_do(body: str, piece: str, span: Span) -> list[SqlStatement]:
 
     stripped = piece.lstrip()  # span.start is the line of its first character
     base = stripped.find(body)
+    body = _COMMENT.sub(lambda m: " " * len(m.group()), body)  # `-- check first` before an IF hides the IF
     base_line = span.start + (stripped[:base].count("\n") if base >= 0 else 0)
     out = []
     offset = 0
@@ -246,7 +249,12 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
         )
     if isinstance(stmt, ast.CreateFunctionStmt):
         name = ".".join(s.sval for s in stmt.funcname)
-        return SqlStatement("create_function", None, span, text, {"name": name})
+        return SqlStatement("create_function", None, span, text, {"name": name, **_function_options(stmt.options)} | {
+            "returns": ".".join(n.sval for n in stmt.returnType.names) if stmt.returnType is not None else None,
+        })
+    if isinstance(stmt, ast.AlterFunctionStmt) and stmt.func is not None:
+        name = ".".join(s.sval for s in stmt.func.objname)
+        return SqlStatement("alter_function", None, span, text, {"name": name, **_function_options(stmt.actions)})
     if isinstance(stmt, ast.GrantStmt):
         privileges = [p.priv_name for p in stmt.privileges or ()] or ["all"]
         tables = [rel(o) for o in stmt.objects or () if rel(o)]
@@ -280,6 +288,20 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
     if isinstance(stmt, ast.SelectStmt) and "set_config" in text.lower():
         return SqlStatement("set_config", None, span, text, _set_config_args(text))
     return SqlStatement(type(stmt).__name__, None, span, text)
+
+
+def _function_options(options) -> dict[str, object]:
+    """What CREATE/ALTER FUNCTION says about how the function runs: SECURITY DEFINER, the settings it pins
+    (`SET search_path = public, pg_temp`), its language."""
+    out: dict[str, object] = {"settings": []}
+    for opt in options or ():
+        if opt.defname == "security":
+            out["security_definer"] = bool(getattr(opt.arg, "boolval", False))
+        elif opt.defname == "set" and getattr(opt.arg, "name", None):
+            out["settings"].append(opt.arg.name.lower())  # type: ignore[union-attr]
+        elif opt.defname == "language":
+            out["language"] = getattr(opt.arg, "sval", None)
+    return out
 
 
 def _alter_details(stmt: object, deparse) -> dict[str, object]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analyzers.facts.engines import FLASK_ENGINE, serving_engines, unsure_why
-from analyzers.facts.model import CallFact, ListenerFact, SqlStatement, SqlUse
+from analyzers.facts.model import CallFact, Hole, ListenerFact, SqlStatement, SqlUse
 from analyzers.facts.python_module import FLASK_OPTIONS
 from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
@@ -55,7 +55,7 @@ class RlsContextNotSet(Rule):
         For each custom setting the migrations' policies and functions read with `current_setting()`
         (`app.current_tenant_id`, `app.current_user_id` ...): that an `after_begin` (session) or `begin`
         (engine) listener sets it. A setting no code sets is critical: every policy that reads it sees
-        NULL. When no policy reads any setting, the code base does not use RLS: one info finding.
+        NULL (the finding points at an `after_begin` listener whose body does nothing, when there is one). When no policy reads any setting, the code base does not use RLS: one info finding.
         Engines of tests, migrations, CLI tooling and data connectors are not the application's.
     Why it matters:
         A policy that reads an unset variable sees NULL: queries return nothing at best, and a
@@ -90,6 +90,11 @@ def downgrade():
     INVALID = (
         {"db.py": _ENGINE, "migrations/versions/0001_rls.py": _POLICY},
         {"db.py": _ENGINE},
+        {"db.py": _ENGINE + '''
+@event.listens_for(Session, "after_begin")
+def set_rls(session, transaction, connection):
+    """The tenant is set by the request middleware."""
+''', "migrations/versions/0001_rls.py": _POLICY},
     )
 
     def check(self):
@@ -136,11 +141,13 @@ def downgrade():
                     first_line(unnamed[0].span), anchor, severity=Severity.WARNING, related=related,
                 )
             else:
+                idle = next((lst for lst in listeners if lst.event in PER_TRANSACTION_EVENTS and lst.does_nothing), None)
+                note = f"; the `{idle.event}` listener `{idle.function}` meant for it does nothing" if idle else ""
                 yield self.finding(
                     f"`{variable}` is read by RLS policies ({where([st.span for st in readers])}) but no code "
-                    "sets it: every policy that reads it sees NULL (no rows, or an error on a cast). Set it in an "
-                    "`after_begin` listener with set_config(..., true)",
-                    first_line(engines[0].span), anchor, related=related,
+                    f"sets it{note}: every policy that reads it sees NULL (no rows, or an error on a cast). Set it in "
+                    "an `after_begin` listener with set_config(..., true)",
+                    first_line(idle.span if idle else engines[0].span), anchor, related=related,
                 )
 
     def _no_rls(self, engines, listeners):
@@ -214,8 +221,11 @@ class FormattedSettingSql(Rule):
     """SQL that sets the security context is built by string formatting.
 
     What it checks:
-        f-strings, `%` or `.format()` building SQL in event listeners or statements that set `app.*`
-        settings.
+        f-strings, `%` or `.format()` building SQL that sets the security context (`app.*` settings, the
+        role, the search_path) in event listeners and application code. Each value spliced in is followed
+        within its function and module (CFG008's flow): from the request, critical; from a source that could
+        not be followed, a warning; from the database or configuration, info; a constant, an enum member, a
+        number, a typed or validated value, none.
     Why it matters:
         The user and tenant ids come from the request; spliced into SQL, a crafted value runs its own
         SQL on every transaction: SQL injection at the heart of tenant isolation.
@@ -246,26 +256,27 @@ def set_rls(session, transaction, connection):
     )
 
     def check(self):
-        seen = set()
-        for lst in _app_listeners(self.facts):
-            for use in lst.sql:
-                if use.formatted and id(use) not in seen and _sets_context(use):
-                    seen.add(id(use))
-                    yield self.finding(
-                        f"SQL that sets the security context is built by string formatting in the `{lst.event}` "
-                        f"listener `{lst.function}`: `{(use.text or '').strip()[:80]}`; where the value comes from "
-                        "is not followed here: pass it as a bound parameter (set_config(..., :value, true))",
-                        use.span, f"listener:{lst.function}:formatted", related=[(first_line(lst.span), "the listener")],
-                    )
-        for use in self.facts.sql:
-            if is_test_path(use.span.path) or is_tooling_path(use.span.path):
+        from analyzers.rules.s01_sql_strings import app_uses, explain, hole_severity, risky, trail
+
+        for use, listener in app_uses(self.facts):
+            if not use.formatted or not sets_context(use) or (listener is None and is_tooling_path(use.span.path)):
                 continue  # `SET search_path TO "{schema}"` in env.py: a value from the operator, not a request
-            if use.formatted and _sets_context(use):
+            where = f"the `{listener.event}` listener `{use.function}`" if listener else f"`{use.function}`"
+            anchor = f"listener:{use.function}:formatted" if listener else f"function:{use.function}:formatted"
+            sql = f"`{(use.text or '').strip()[:80]}`"
+            holes = risky(use)
+            if holes:
+                severity = hole_severity(holes[0]) or Severity.INFO
                 yield self.finding(
-                    f"a security setting is built by string formatting in `{use.function}`: "
-                    f"`{(use.text or '').strip()[:80]}`; where the value comes from is not followed here: pass it "
-                    "as a bound parameter",
-                    use.span, f"function:{use.function}:formatted",
+                    f"SQL that sets the security context is built by string formatting in {where}: {sql}; "
+                    f"{explain(holes[0], sets_setting=True)}", use.span, anchor, severity=severity,
+                    related=trail(use, holes[0], listener),
+                )
+            elif not use.holes:  # formatted in a way not followed (a `%` with a mapping): say so
+                yield self.finding(
+                    f"SQL that sets the security context is built by string formatting in {where}: {sql}; where the "
+                    "value comes from is not followed here: pass it as a bound parameter (set_config(..., :value, true))",
+                    use.span, anchor, related=trail(use, Hole("", "value", "unknown", "", 0), listener),
                 )
 
 
@@ -320,7 +331,7 @@ def _unpooled(call) -> bool:
     return "NullPool" in call.kwargs.get("poolclass", "")
 
 
-def _sets_context(use: SqlUse) -> bool:
+def sets_context(use: SqlUse) -> bool:
     """Does it set the security context (an `app.*` setting, the role, the search_path that picks a
     tenant's schema) or a setting whose name is built at run time? `SET LOCAL statement_timeout = {ms}`
     or `SET TIME ZONE '{zone}'` do not."""
