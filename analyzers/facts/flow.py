@@ -37,7 +37,8 @@ _STORED_CALLS = {"fetchone", "fetchall", "fetchmany", "scalar", "scalars", "scal
 _CONFIG_ROOTS = {"settings", "config", "conf", "cfg", "app_settings", "configuration", "environ", "env", "SETTINGS",
                  "CONFIG", "Config", "Settings"}
 _VALIDATING = {"isidentifier", "isalnum", "isdigit", "isdecimal", "isnumeric", "match", "fullmatch"}
-_PASSTHROUGH = {"str", "lower", "upper", "strip", "lstrip", "rstrip", "replace", "format", "casefold", "title"}
+_PASSTHROUGH = {"str", "lower", "upper", "strip", "lstrip", "rstrip", "replace", "format", "casefold", "title", "decode",
+                "encode", "capitalize", "items", "keys", "values"}
 
 
 class Flow:
@@ -176,6 +177,8 @@ class Flow:
             return self.source(node.value, func, depth + 1)
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
             return self._worst([self.source(e, func, depth + 1) for e in node.elts], expr)
+        if isinstance(node, ast.Dict):
+            return self._worst([self.source(v, func, depth + 1) for v in node.values], expr)
         if isinstance(node, (ast.GeneratorExp, ast.ListComp, ast.SetComp)):
             return self._comprehension(node, func, depth)
         if isinstance(node, ast.Call):
@@ -209,13 +212,15 @@ class Flow:
         if name in ("getenv", "get_settings", "get_config") or callee.startswith(("os.environ", "os.getenv")):
             return "configuration", f"{expr} comes from configuration"
         if isinstance(node.func, ast.Attribute):
+            if name == "replace" and [getattr(a, "value", None) for a in node.args[:2]] == ["'", "''"]:
+                return "quoted", f"{expr} doubles its quotes (a literal escaped for SQL)"
             if name == "join" and node.args:
                 return self.source(node.args[0], func, depth + 1)
             if name in _STORED_CALLS:
                 return "stored", f"{expr} is read from the database"
             if name in _PASSTHROUGH or name in ("get", "pop", "getlist", "setdefault"):
                 return self.source(node.func.value, func, depth + 1)
-        if name == "str" and node.args:
+        if name in ("str", "dumps", "repr") and node.args:
             return self.source(node.args[0], func, depth + 1)
         self._index()
         defined = self._functions.get(name) if isinstance(node.func, ast.Name) else None
