@@ -133,6 +133,19 @@ def _expire_on_commit(s: Subject, message: str) -> str:
     return f"Create {_code(s.owner)} with `expire_on_commit=False`."
 
 
+@advises("CFG008")
+def _sql_from_strings(s: Subject, message: str) -> str:
+    value = _found(r"`([^`]+)` is (?:an identifier|a value|a piece)", message) or "the value"
+    where = f"in {_code(s.owner)}" if s.kind == "sql" else f"in revision {_code(s.owner)}"
+    if " is an identifier" in message:
+        return (f"{where.capitalize()}, check {_code(value)} against the fixed set of names it may take, or quote it "
+                "with the dialect's identifier preparer, before it goes into the SQL.")
+    if " is a piece of the statement" in message:
+        return f"{where.capitalize()}, build the clause from {_code(value)} with SQLAlchemy constructs, or pick it from a fixed list."
+    param = re.sub(r"\W+", "_", value).strip("_") or "value"
+    return f"{where.capitalize()}, write `:{param}` in the SQL and pass {_code(value)} as a bound parameter."
+
+
 # -- 2. models ----------------------------------------------------------------------------------
 
 
@@ -390,6 +403,56 @@ def _super_admin(s: Subject, message: str) -> str:
     flag = _found(r"^(\w+\.\w+) exists", message)
     named = f" on {_code(flag)}" if flag else ""
     return f"Decide how platform owners reach tenant data: a policy clause{named} set only by audited admin endpoints, or a dedicated BYPASSRLS role."
+
+
+@advises("TEN008")
+def _setting_unread(s: Subject, message: str) -> str:
+    return (f"Write the policy that should read {_code(s.owner)} (as RESTRICTIVE if every row must also match it), "
+            "or stop setting it.")
+
+
+@advises("TEN009")
+def _setting_cast(s: Subject, message: str) -> str:
+    setting = _found(r"held `([\w.]+)`", message, "app.current_tenant_id")
+    nullif = f"NULLIF(current_setting('{setting}', true), '')"
+    return (f"In revision {_code(s.owner)}, cast {_code(nullif)} "
+            "instead of the setting itself, in every policy and function that reads it.")
+
+
+@advises("TEN010")
+def _policy_without_rls(s: Subject, message: str) -> str:
+    return f"Run {_code(f'ALTER TABLE {s.owner} ENABLE ROW LEVEL SECURITY')} (and FORCE) in the migration that creates its policies."
+
+
+@advises("TEN011")
+def _permissive_policies(s: Subject, message: str) -> str:
+    return (f"Decide whether every policy on {_code(s.owner)} should widen access; merge them into one, or create "
+            "the one every row must also satisfy `AS RESTRICTIVE`.")
+
+
+@advises("TEN012")
+def _per_row_setting(s: Subject, message: str) -> str:
+    return (f"In revision {_code(s.owner)}, write each `current_setting(...)` of the policies inside a scalar "
+            "subquery, `(SELECT ...)`, so PostgreSQL evaluates it once per query.")
+
+
+@advises("TEN013")
+def _definer_search_path(s: Subject, message: str) -> str:
+    return (f"Add `SET search_path = pg_catalog, public, pg_temp` to {_code(s.owner + '()')} (or an ALTER FUNCTION "
+            "that sets it), and schema-qualify the tables it writes.")
+
+
+@advises("TEN014")
+def _append_only(s: Subject, message: str) -> str:
+    return (f"Revoke UPDATE, DELETE and TRUNCATE on {_code(s.owner)} from the application's role, have another role "
+            "own the table, and add a BEFORE TRUNCATE statement trigger.")
+
+
+@advises("TEN015")
+def _audit_coverage(s: Subject, message: str) -> str:
+    missing = _found(r"that hold health data \(([^)]*)\)", message)
+    named = f" ({missing})" if missing else ""
+    return f"Attach the audit trigger to every table that holds health data{named}, in a new migration."
 
 
 # -- 7. relationships ---------------------------------------------------------------------------

@@ -37,6 +37,7 @@ _STORED_CALLS = {"fetchone", "fetchall", "fetchmany", "scalar", "scalars", "scal
 _CONFIG_ROOTS = {"settings", "config", "conf", "cfg", "app_settings", "configuration", "environ", "env", "SETTINGS",
                  "CONFIG", "Config", "Settings"}
 _VALIDATING = {"isidentifier", "isalnum", "isdigit", "isdecimal", "isnumeric", "match", "fullmatch"}
+_BUDGET = 200  # steps to follow one spliced value (a helper called from many places fans out)
 _PASSTHROUGH = {"str", "lower", "upper", "strip", "lstrip", "rstrip", "replace", "format", "casefold", "title", "decode",
                 "encode", "capitalize", "items", "keys", "values"}
 
@@ -54,6 +55,9 @@ class Flow:
         self._class_values: dict[str, list[ast.AST]] = {}  # attribute name -> values assigned in class bodies
         self._before = 10**9  # the line of the value being followed: a check after it does not validate it
         self._trail: list[int] = []  # the lines followed for it
+        self._scopes: dict[int, _Scope] = {}
+        self._memo: dict[tuple[int, int, int], tuple[str, str, list[int]]] = {}  # a value followed once per place
+        self._steps = 0  # what following one value may cost: past _BUDGET, it is unknown
 
     def _index(self) -> None:
         if self._parents is not None:
@@ -105,6 +109,12 @@ class Flow:
         return name.endswith("Enum") or name.lstrip("_")[:1].isupper() and name in self.names.imports and (
             "enum" in self.names.imports[name].lower() or "choices" in self.names.imports[name].lower())
 
+    def scope(self, func: Func) -> _Scope:
+        found = self._scopes.get(id(func))
+        if found is None:
+            found = self._scopes[id(func)] = _Scope(func)
+        return found
+
     def holes(self, arg: ast.AST, func: Func | None, text: str) -> tuple[Hole, ...]:
         """Each value spliced into the SQL that `arg` builds, with its role and its source."""
         env = constant_env(func.body, self.env) if func is not None else self.env
@@ -119,6 +129,7 @@ class Flow:
             role, password = _role(text, at, len(placeholder)) if at >= 0 else ("sql", False)
             self._before = getattr(node, "lineno", 0) or 10**9
             self._trail = [func.lineno] if func is not None else []  # the function the message names
+            self._steps = 0
             source, why = self.source(node, func, 0)
             trail = tuple(dict.fromkeys(n for n in self._trail if n != self._before))[:6]
             out.append(Hole(ast.unparse(node)[:80], role, source, why, getattr(node, "lineno", 0), password, trail))
@@ -150,7 +161,7 @@ class Flow:
         if isinstance(node, ast.Call) and len(node.args) == 1 and last(self.names.callee(node)) in ("text", "literal_column"):
             return self._parts(node.args[0], func, env, depth + 1)
         if isinstance(node, ast.Name):
-            values = _assignments(func, node.id) if func is not None else []
+            values = self.scope(func).assigned.get(node.id, []) if func is not None else []
             if values and all(evaluate(v, env, self.names) is not None for v in values):
                 return [p for v in values for p in self._parts(v, func, env, depth + 1)]
             if node.id in env:
@@ -165,10 +176,23 @@ class Flow:
     # -- where a value comes from -----------------------------------------------------------------------
 
     def source(self, node: ast.AST, func: Func | None, depth: int) -> tuple[str, str]:
-        """(source, why) of an expression, worst of its possibilities first (see RISK, SAFE)."""
+        """(source, why) of an expression, worst of its possibilities first (see RISK, SAFE). Each place is
+        followed once (the calls of a helper fan out); the lines it leads through join the trail again."""
+        key = (id(node), id(func), self._before)
+        known = self._memo.get(key)
+        if known is not None:
+            self._trail.extend(known[2])
+            return known[0], known[1]
+        self._steps += 1
+        if depth > 10 or self._steps > _BUDGET:
+            return "unknown", f"{_label(node)} could not be followed further"
+        mark = len(self._trail)
+        source, why = self._source(node, func, depth)
+        self._memo[key] = (source, why, self._trail[mark:])
+        return source, why
+
+    def _source(self, node: ast.AST, func: Func | None, depth: int) -> tuple[str, str]:
         expr = _label(node)
-        if depth > 10:
-            return "unknown", f"{expr} could not be followed further"
         if isinstance(node, ast.Constant):
             return ("number" if isinstance(node.value, (int, float)) else "constant"), f"{expr} is a constant"
         if isinstance(node, (ast.JoinedStr, ast.BinOp, ast.IfExp, ast.BoolOp)):
@@ -293,13 +317,14 @@ class Flow:
             if imported:
                 return ("constant" if name.isupper() else "unknown"), f"{expr} is imported from {imported.rsplit('.', 1)[0]}"
             return "unknown", f"{expr} could not be followed"
-        if _validated(func, name, self._before):
+        scope = self.scope(func)
+        if scope.validated(name, self._before):
             return "validated", f"{expr} is checked before use in `{func.name}`"
-        values = _assignments(func, name)
+        values = scope.assigned.get(name)
         if values:
             self._trail.extend(v.lineno for v in values)
             return self._worst([self.source(v, func, depth + 1) for v in values], expr)
-        loop = _loop_over(func, name)
+        loop = scope.loops.get(name)
         if loop is not None:
             self._trail.append(loop.lineno)
             return self.source(loop, func, depth + 1)
@@ -358,7 +383,7 @@ _IDENTIFIER_BEFORE = re.compile(
 def _role(text: str, at: int, width: int) -> tuple[str, bool]:
     """What the placeholder at `at` is in the statement: a value, an identifier or a fragment of SQL, and
     whether it is a password (after PASSWORD)."""
-    before, after = text[:at], text[at + width:]
+    before, after = text[max(0, at - 120):at], text[at + width:at + width + 40]  # what is next to it decides
     quoted = before.endswith("'") and after.startswith("'")
     password = bool(re.search(r"\bPASSWORD\s*'?$", before, re.I))
     if quoted or password:
@@ -394,33 +419,49 @@ def _builtin(name: str) -> bool:
     return name in ("str", "int", "len", "repr", "sorted", "enumerate", "zip", "range", "True", "False", "None")
 
 
-def _assignments(func: Func, name: str) -> list[ast.AST]:
-    """The values `name` is assigned in `func` (plain, annotated, augmented: `sql += f"..."`), in order."""
-    out: list[ast.AST] = []
-    for node in ast.walk(func):
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-            out.append(node.value)
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name) and node.target.id == name and node.value is not None:
-            out.append(node.value)
-        elif isinstance(node, ast.NamedExpr) and node.target.id == name:
-            out.append(node.value)
-        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Tuple) and any(
-                isinstance(e, ast.Name) and e.id == name for e in t.elts) for t in node.targets):
-            out.append(node.value)
-    return out
+class _Scope:
+    """One function read once: what each name is assigned, the loops that bind names, the checks made."""
+
+    def __init__(self, func: Func) -> None:
+        self.assigned: dict[str, list[ast.AST]] = {}  # plain, annotated, augmented (`sql += f"..."`), walrus
+        self.loops: dict[str, ast.AST] = {}  # name -> what the loop, comprehension or `with` binding it runs over
+        self.checks: list[tuple[int, set[str], bool]] = []  # (line, names tested, the test validates)
+        for node in ast.walk(func):
+            if isinstance(node, ast.Assign):
+                for t in node.targets:
+                    for n in ([t] if isinstance(t, ast.Name) else t.elts if isinstance(t, ast.Tuple) else []):
+                        if isinstance(n, ast.Name):
+                            self.assigned.setdefault(n.id, []).append(node.value)
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name) and node.value is not None:
+                self.assigned.setdefault(node.target.id, []).append(node.value)
+            elif isinstance(node, ast.NamedExpr):
+                self.assigned.setdefault(node.target.id, []).append(node.value)
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                for n in ast.walk(node.target):
+                    if isinstance(n, ast.Name):
+                        self.loops.setdefault(n.id, node.iter)
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if isinstance(item.optional_vars, ast.Name):
+                        self.loops.setdefault(item.optional_vars.id, item.context_expr)
+            if isinstance(node, (ast.If, ast.Assert)):
+                tested = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+                self.checks.append((node.lineno, tested, _validating(node.test)))
+
+    def validated(self, name: str, before: int) -> bool:
+        """Is `name` checked against a list, a pattern or a predicate before the line `before`?"""
+        return any(ok and line <= before and name in tested for line, tested, ok in self.checks)
 
 
-def _loop_over(func: Func, name: str) -> ast.AST | None:
-    """What a loop or comprehension in `func` that binds `name` runs over."""
-    for node in ast.walk(func):
-        if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) and any(
-                isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.target)):
-            return node.iter
-        if isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name:
-                    return item.context_expr
-    return None
+def _validating(test: ast.AST) -> bool:
+    for n in ast.walk(test):
+        if isinstance(n, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) for op in n.ops):
+            return True
+        if isinstance(n, ast.Call):
+            called = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+            if called in _VALIDATING or "valid" in called.lower():
+                return True
+    return False
 
 
 def _parameter(func: Func, name: str) -> tuple[ast.arg, ast.AST | None] | None:
@@ -475,23 +516,6 @@ def _is_route(func: Func) -> bool:
         target = deco.func if isinstance(deco, ast.Call) else deco
         if isinstance(target, ast.Attribute) and target.attr in _ROUTE_VERBS:
             return True
-    return False
-
-
-def _validated(func: Func, name: str, before: int) -> bool:
-    """Is `name` checked against a list, a pattern or a predicate in an `if` or `assert` of `func` before
-    the line `before`?"""
-    for node in ast.walk(func):
-        test = node.test if isinstance(node, (ast.If, ast.Assert)) and node.lineno <= before else None
-        if test is None or not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(test)):
-            continue
-        for n in ast.walk(test):
-            if isinstance(n, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) for op in n.ops):
-                return True
-            if isinstance(n, ast.Call):
-                called = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
-                if called in _VALIDATING or "valid" in called.lower():
-                    return True
     return False
 
 

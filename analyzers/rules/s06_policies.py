@@ -9,22 +9,11 @@ from analyzers.facts.model import SqlStatement
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER, PATIENT
+from analyzers.rules.s06_tenancy import _migration
 from analyzers.rules.schema import (
     first_line, healthcare, holds_phi, is_test_path, is_tooling_path, migration_sql, rls_by_table, settings_read,
     table_sql, unread_sql, where,
 )
-
-
-def _migration(sql: str, revision: str = "0001") -> str:
-    return f'''
-from alembic import op
-revision = "{revision}"
-down_revision = None
-def upgrade():
-    op.execute("""{sql}""")
-def downgrade():
-    pass
-'''
 
 
 def _revision_of(facts, st: SqlStatement) -> str:
