@@ -291,3 +291,12 @@ def set_rls(session, transaction, connection):
     (f,) = found(tmp_path, files, "CFG001")
     assert f.severity == Severity.CRITICAL and "`set_rls` meant for it does nothing" in f.message
     assert f.location.start_line == 11  # the listener, not the engine
+
+
+def test_values_inside_a_joined_list_of_formatted_rows_are_values(tmp_path):
+    (f,) = sql_finding(tmp_path, """
+def upsert(session, tenant_id, fields):
+    rows = ", ".join(f"('{tenant_id}', '{field}')" for field in fields)
+    session.execute(text(f"MERGE INTO t USING (VALUES {rows}) AS s (a, b) ON t.a = s.a WHEN MATCHED THEN DELETE"))
+""")
+    assert f.severity == Severity.WARNING and "`tenant_id` is a value" in f.message and "1 more value" in f.message

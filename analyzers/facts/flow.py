@@ -18,6 +18,7 @@ from analyzers.facts.names import Names, last
 from analyzers.facts.strings import Env, constant_env, evaluate
 
 Func = ast.FunctionDef | ast.AsyncFunctionDef
+Part = tuple[ast.AST, str, "str | None"]  # see Flow._parts
 
 # Worst first: the first of these among a value's possible sources is the one reported. "object": an
 # attribute of `self` or `cls` that the module does not assign (inherited, or set at run time).
@@ -120,13 +121,14 @@ class Flow:
         env = constant_env(func.body, self.env) if func is not None else self.env
         out: list[Hole] = []
         percent = 0
-        for node, placeholder in self._parts(arg, func, env, 0):
-            if placeholder == "{%}":
+        for node, placeholder, inner in self._parts(arg, func, env, 0):
+            where = inner if inner is not None else text  # a joined element's own text places it
+            if placeholder == "{%}" and inner is None:
                 at = _nth(text, "{%}", percent)
                 percent += 1
             else:
-                at = text.find(placeholder) if placeholder else -1
-            role, password = _role(text, at, len(placeholder)) if at >= 0 else ("sql", False)
+                at = where.find(placeholder) if placeholder else -1
+            role, password = _role(where, at, len(placeholder)) if at >= 0 else ("sql", False)
             self._before = getattr(node, "lineno", 0) or 10**9
             self._trail = [func.lineno] if func is not None else []  # the function the message names
             self._steps = 0
@@ -137,25 +139,35 @@ class Flow:
 
     # -- the expressions spliced in --------------------------------------------------------------------
 
-    def _parts(self, node: ast.AST, func: Func | None, env: Env, depth: int) -> list[tuple[ast.AST, str]]:
+    def _parts(self, node: ast.AST, func: Func | None, env: Env, depth: int) -> list[Part]:
+        """The expressions spliced into the SQL `node` builds: (expression, its placeholder in the text, the
+        text of the element it sits in when it is inside a joined list of formatted elements)."""
         if depth > 6 or (isinstance(node, ast.Constant)):
             return []
+        joined = self._joined(node, func, env, depth)
+        if joined is not None:
+            return joined
         if isinstance(node, ast.JoinedStr):
-            return [(v.value, "{" + ast.unparse(v.value) + "}") for v in node.values
-                    if isinstance(v, ast.FormattedValue) and not (isinstance(v.value, ast.Name) and v.value.id in env)]
+            out: list[Part] = []
+            for v in node.values:
+                if not isinstance(v, ast.FormattedValue) or (isinstance(v.value, ast.Name) and v.value.id in env):
+                    continue
+                inner = self._joined(v.value, func, env, depth)
+                out.extend(inner if inner is not None else [(v.value, "{" + ast.unparse(v.value) + "}", None)])
+            return out
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             return [*self._side(node.left, func, env, depth), *self._side(node.right, func, env, depth)]
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
             args = node.right.elts if isinstance(node.right, ast.Tuple) else (
                 [v for v in node.right.values] if isinstance(node.right, ast.Dict) else [node.right])
             return [*self._parts(node.left, func, env, depth + 1),
-                    *((a, "{%}") for a in args if not _constant(a, env))]
+                    *((a, "{%}", None) for a in args if not _constant(a, env))]
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             if node.func.attr == "format":
                 base = self._parts(node.func.value, func, env, depth + 1)
                 given = [*node.args, *(k.value for k in node.keywords)]
                 names = [*(f"{{{i}}}" for i in range(len(node.args))), *(f"{{{k.arg}}}" for k in node.keywords)]
-                return base + [(a, n) for a, n in zip(given, names) if not _constant(a, env)]
+                return base + [(a, n, None) for a, n in zip(given, names) if not _constant(a, env)]
             if node.func.attr in ("bindparams", "columns", "execution_options", "strip"):
                 return self._parts(node.func.value, func, env, depth + 1)
         if isinstance(node, ast.Call) and len(node.args) == 1 and last(self.names.callee(node)) in ("text", "literal_column"):
@@ -164,14 +176,31 @@ class Flow:
             values = self.scope(func).assigned.get(node.id, []) if func is not None else []
             if values and all(evaluate(v, env, self.names) is not None for v in values):
                 return [p for v in values for p in self._parts(v, func, env, depth + 1)]
+            if len(values) == 1 and (inner := self._joined(values[0], func, env, depth)) is not None:
+                return inner
             if node.id in env:
                 return []
-        return [(node, "")]
+        return [(node, "", None)]
 
-    def _side(self, node: ast.AST, func: Func | None, env: Env, depth: int) -> list[tuple[ast.AST, str]]:
+    def _joined(self, node: ast.AST, func: Func | None, env: Env, depth: int) -> list[Part] | None:
+        """`", ".join(f"('{a}', '{b}')" for ... in rows)`, or a name assigned once to it: the values inside each
+        formatted element, placed by the element's own text (inside quotes there, a value)."""
+        if isinstance(node, ast.Name) and func is not None:
+            values = self.scope(func).assigned.get(node.id, [])
+            node = values[0] if len(values) == 1 else node
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join"
+                and len(node.args) == 1 and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp))):
+            return None
+        element = node.args[0].elt
+        texts = evaluate(element, env, self.names)
+        if not isinstance(element, ast.JoinedStr) or not texts:
+            return None
+        return [(n, placeholder, texts[0].value) for n, placeholder, _ in self._parts(element, func, env, depth + 1)]
+
+    def _side(self, node: ast.AST, func: Func | None, env: Env, depth: int) -> list[Part]:
         if evaluate(node, env, self.names) is not None or isinstance(node, (ast.JoinedStr, ast.BinOp)):
             return self._parts(node, func, env, depth + 1)
-        return [] if _constant(node, env) else [(node, "{" + ast.unparse(node) + "}")]
+        return [] if _constant(node, env) else [(node, "{" + ast.unparse(node) + "}", None)]
 
     # -- where a value comes from -----------------------------------------------------------------------
 
