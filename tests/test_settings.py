@@ -89,18 +89,19 @@ def test_a_bad_pyproject_is_one_line_and_exit_2(repo: Path, capsys, text: str, s
     assert line.startswith("dbreview: pyproject.toml: ") and says in line
 
 
-def test_an_unreadable_settings_file_is_one_line(repo: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
-    (repo / ".dbreview.toml").write_text("exclude = []\n")
+@pytest.mark.parametrize(("name", "text"), [(".dbreview.toml", "exclude = []\n"), ("pyproject.toml", "[tool.dbreview]\n")])
+def test_an_unreadable_settings_file_is_one_line(repo: Path, capsys, monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> None:
+    (repo / name).write_text(text)
     real_open = os.open
 
     def refusing(path, *args, **kwargs):  # tests run as root, which chmod cannot stop
-        if str(path).endswith(".dbreview.toml"):
+        if str(path).endswith(name):
             raise PermissionError(13, "Permission denied")
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr("os.open", refusing)  # targets are read through analyzers.confine
     assert cli.main(["scan", str(repo)]) == 2
-    assert one_error_line(capsys) == "dbreview: .dbreview.toml: cannot be read: Permission denied"
+    assert one_error_line(capsys) == f"dbreview: {name}: cannot be read: Permission denied"
 
 
 def test_not_utf8_a_folder_and_a_link_outside_are_refused(repo: Path, tmp_path: Path) -> None:
