@@ -734,6 +734,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from analyzers.discover import TargetError
     from analyzers.engine import scan
     from tui.handover import HandoverError, import_review, read_export
+    from tui.reports.sanitize import printable
     from tui.review import Review
 
     target = Path(args.path).expanduser()
@@ -757,7 +758,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             done = import_review(review, result.result.findings, document)
         except HandoverError as exc:
             raise UsageError(str(exc)) from None
-    print("\n".join(done.lines()))
+    print(printable("\n".join(done.lines())))  # conflicts name files of the repository
     return 0
 
 
