@@ -35,6 +35,9 @@ def test_every_engine_has_a_role(engine_roles):
         "app/db.py:12": ("sqlalchemy.create_engine", True, "made at import"),
         "app/reports.py:7": ("sqlalchemy.create_engine", True, "made at import"),
         "app/reports.py:8": ("sqlalchemy.create_engine", False, "another database (an engine for sqlite)"),  # app/stores.py:22
+        "app/sessions.py:7": ("sqlalchemy.create_engine", True,
+                              "bound to the session factory `session_factory` (app/sessions.py:7)"),
+        "app/sessions.py:14": ("sqlalchemy.create_engine", None, "kept on an object (`self.engine`) in `Exporter.__init__`"),
         "app/setup_check.py:7": ("sqlalchemy.create_engine", False, "one-shot: made, used and dropped in `check_database`"),
         "app/setup_check.py:15": ("sqlalchemy.create_engine", False, "one-shot: made, used and dropped in `export`"),
         "app/setup_check.py:23": ("sqlalchemy.create_engine", False, "one-shot: made, used and dropped in `at_head`"),
@@ -72,7 +75,7 @@ def test_explain_layout_says_which_engine_the_rules_read(capsys: pytest.CaptureF
     assert "app/stores.py:16  sqlalchemy.create_engine() -> engine [cannot tell: a fallback made in an `except` clause" in out
     assert "app/db.py:12  sqlalchemy.create_engine() -> replica (made by make_engine, app/db.py:8) [serves the application: made at import]" in out
     assert ("The pool and session rules (CFG001, CFG004-CFG006) read: app/db.py:11, app/db.py:12, app/reports.py:7, "
-            "app/stores.py:14, app/worker.py:5\n") in out
+            "app/sessions.py:7, app/stores.py:14, app/worker.py:5\n") in out
 
 
 def test_an_engine_kept_on_an_object_is_reported_unsure():

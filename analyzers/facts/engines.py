@@ -2,11 +2,13 @@
 in a factory, by Flask-SQLAlchemy from its configuration), and others that pool settings and listeners
 do not concern: tests, scripts and examples, migration and command-line tooling, a setup wizard's
 connection check or a backup (made, used and dropped within one call), another database (a SQLite cache,
-ClickHouse). An engine kept on an object or handed to another call may be either: dbreview cannot tell,
-and the rules that read it say so."""
+ClickHouse). An engine kept on an object or handed to another call serves the application when a session
+factory kept for it binds the engine; otherwise it may be either: dbreview cannot tell, and the rules
+that read it say so."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from analyzers.facts.databases import url_scheme
@@ -40,7 +42,8 @@ def engines(facts: Facts) -> list[Engine]:
             if c.via:
                 callers.setdefault(c.via, []).append(c)
         made = [c for c in facts.calls if c.name.endswith((*ENGINES, FLASK_ENGINE)) and not c.via]
-        cached = facts.derived["engines"] = [_role(e) for c in made for e in _made_by_callers(c, callers, set())]
+        sessions = [c for c in facts.calls if c.name.endswith(("sessionmaker", "scoped_session")) and not c.via]
+        cached = facts.derived["engines"] = [_role(e, sessions) for c in made for e in _made_by_callers(c, callers, set())]
     return cached  # type: ignore[return-value]
 
 
@@ -87,14 +90,12 @@ def unsure_why(facts: Facts) -> str:
     return f"not certain: {unsure[0].why}, and no engine was found that surely serves requests" if unsure else ""
 
 
-def _role(call: CallFact) -> Engine:
+def _role(call: CallFact, session_factories: list[CallFact]) -> Engine:
     path, made_in = call.span.path, f" in `{call.function}`" if call.function else ""
     if is_test_path(path):
         return Engine(call, False, "tests, scripts or examples")
     if tooling_kind(path):
         return Engine(call, False, tooling_kind(path) or "")
-    if call.via:
-        return Engine(call, False, f"calls the app's own factory `{call.via}`: the engine it makes is counted there")
     if call.database:
         return Engine(call, False, f"another database ({call.database})")
     target = call.target or ""
@@ -112,5 +113,21 @@ def _role(call: CallFact) -> Engine:
         return Engine(call, True, f"returned by the factory `{call.function}`")
     if call.scope == "stored" and not target.startswith("self."):
         return Engine(call, True, f"kept in `{target}`{made_in}")
+    bound = next((f for f in session_factories if _binds(f, call)), None)
+    if bound is not None:  # sessionmaker(bind=engine), kept for the app: the engine serves its sessions
+        return Engine(call, True, f"bound to the session factory `{bound.target or bound.function}` ({bound.span.path}:{bound.span.start})")
     kept = f"kept on an object (`{target}`){made_in}" if call.scope == "stored" else f"handed to another call{made_in}"
     return Engine(call, None, kept)
+
+
+def _binds(factory: CallFact, engine: CallFact) -> bool:
+    """Does a session factory kept for the application (made at import, returned, cached, kept outside an
+    object) bind this engine: made in the same function, naming it, or made inside its call?"""
+    kept = factory.scope in ("module", "cached", "returned") or (
+        factory.scope == "stored" and not (factory.target or "").startswith("self."))
+    if not kept or factory.span.path != engine.span.path or factory.function != engine.function:
+        return False
+    if factory.span.start <= engine.span.start <= factory.span.end:
+        return True  # sessionmaker(bind=create_engine(url))
+    given = " ".join([*factory.args, *factory.kwargs.values()])
+    return bool(engine.target) and re.search(rf"(?<![\w.]){re.escape(engine.target or '')}(?![\w])", given) is not None
