@@ -300,3 +300,11 @@ def upsert(session, tenant_id, fields):
     session.execute(text(f"MERGE INTO t USING (VALUES {rows}) AS s (a, b) ON t.a = s.a WHEN MATCHED THEN DELETE"))
 """)
     assert f.severity == Severity.WARNING and "`tenant_id` is a value" in f.message and "1 more value" in f.message
+
+
+def test_a_loop_over_an_enum_the_module_declares_is_constant(tmp_path):
+    upgrade = """
+op.execute(f"UPDATE fields SET kind = CASE type {' '.join(f"WHEN {e.value} THEN '{e.name}'" for e in _Kind)} END")
+"""
+    source = revision(upgrade).replace("def upgrade():", "from enum import Enum\nclass _Kind(Enum):\n    a = 1\n\ndef upgrade():")
+    assert found(tmp_path, {"migrations/versions/0001_kinds.py": source}, "CFG008") == []

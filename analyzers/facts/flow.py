@@ -338,6 +338,9 @@ class Flow:
         if name in self.env:
             return "constant", f"{expr} is a constant"
         if func is None:
+            self._index()
+            if name in self._classes:  # `for e in Status`: the members of a class the module declares
+                return ("enum" if self.is_enum_class(name) else "constant"), f"{expr} is a class this module declares"
             value = self.module_value(name)
             if value is not None:
                 self._trail.append(value.lineno)
