@@ -125,14 +125,23 @@ def _uncited(f, facts) -> list[str]:
     return missing
 
 
-def _run(name: str, targets: Path) -> dict:
+def checkout_problem(name: str, targets: Path) -> str | None:
+    """Why the target cannot be used (not checked out, at another commit), or None."""
     repo, commit, _ = TARGETS[name]
     where = targets / name
     if not (where / ".git").exists():
-        return {"skipped": f"not checked out at {where} (git clone https://github.com/{repo} {where})"}
+        return f"not checked out at {where} (git clone https://github.com/{repo} {where})"
     head = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     if head != commit:
-        return {"skipped": f"at {head[:10]}, not {commit[:10]} (git -C {where} checkout {commit[:10]})"}
+        return f"at {head[:10]}, not {commit[:10]} (git -C {where} checkout {commit[:10]})"
+    return None
+
+
+def _run(name: str, targets: Path) -> dict:
+    where = targets / name
+    problem = checkout_problem(name, targets)
+    if problem:
+        return {"skipped": problem}
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     proc = subprocess.run([sys.executable, __file__, "--child", str(where)], capture_output=True, text=True, env=env)
     if proc.returncode:

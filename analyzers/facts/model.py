@@ -267,6 +267,9 @@ class MigrationOp:
     target: str | None = None  # dropped column / index name / referent; for an unread op, the call (op.drop_column)
     sql: SqlUse | None = None
     reason: str | None = None  # an unread op: why it could not be followed (a name from a loop over a call ...)
+    options: dict[str, str] = field(default_factory=dict)  # op.*'s keyword arguments as written (postgresql_concurrently=True)
+    autocommit: bool = False  # inside `with op.get_context().autocommit_block():`, outside the migration's transaction
+    guarded: bool = False  # inside an `if` that asks the database what is there (inspector.get_table_names() ...)
 
 
 @dataclass(slots=True)
@@ -285,6 +288,9 @@ class RevisionFact:
     branch_labels: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     unread: list[Unread] = field(default_factory=list)  # its id or its parents, when not constants
+    # Names the upgrade or downgrade use that the file imports from outside Alembic and SQLAlchemy: (local
+    # name, qualified name, the import's span). An application model among them is today's, not the revision's.
+    imports: list[tuple[str, str, Span]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
