@@ -60,4 +60,4 @@ def test_decisions_follow_findings_that_were_merged_regraded_and_rescoped(tmp_pa
 
     assert snap.item("1.1").verdict == Verdict.PASS and snap.item("6.2").verdict == Verdict.FAIL
     assert snap.answer("q6.1").text == "Only through the repository layer's filters; no RLS."
-    assert "2.care.2" in snap.not_applicable  # a ticketing service: no patients
+    assert "10.1" in snap.not_applicable  # a ticketing service that now books patients, and bills nothing

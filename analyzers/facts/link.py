@@ -30,7 +30,8 @@ def link(
     all the target's Python files and `load` reads one of those not read yet, for names that lead
     through them (a package's __init__ that re-exports `db`)."""
     facts.modules = modules
-    classes = ClassIndex(modules, Symbols(modules, paths, load))
+    symbols = facts.derived["symbols"] = Symbols(modules, paths, load)  # rules follow names too (schema.function_source)
+    classes = ClassIndex(modules, symbols)
     found: list[TableFact] = []
     of_class: dict[int, TableFact] = {}
     for cls in classes.all:

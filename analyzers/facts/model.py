@@ -332,7 +332,7 @@ class ModuleFacts:
     json_uses: list[JsonUse] = field(default_factory=list)  # Model.attr["k"], Model.attr.contains(...) ...
     marked: bool = False  # mentions "dbreview:": may hold suppression comments, used or not
     bindings: dict[str, Ref] = field(default_factory=dict)  # module-level names: imports, assignments, defs
-    binding_spans: dict[str, Span] = field(default_factory=dict)  # where the assigned ones are assigned
+    binding_spans: dict[str, Span] = field(default_factory=dict)  # where the assigned and defined ones are
     stars: list[str] = field(default_factory=list)  # modules imported with `from x import *`
 
 

@@ -113,6 +113,7 @@ class _Reader:
                 bindings[node.name] = Ref("class", f"{self.facts.module}.{node.name}")
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 bindings[node.name] = Ref("function", of=self._returned(node))
+                self.facts.binding_spans[node.name] = col.span_of(node, self.path)  # rules read what it returns
             elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 ref = self._ref(node.value)

@@ -8,7 +8,7 @@ from analyzers.facts.python_module import FLASK_OPTIONS
 from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
 from analyzers.rules.schema import (
-    app_calls, first_line, is_test_path, is_tooling_path, migration_gaps, settings_read, where,
+    app_calls, first_line, is_test_path, is_tooling_path, migration_gaps, rls_by_table, settings_read, where,
 )
 
 PER_TRANSACTION_EVENTS = ("after_begin", "begin")
@@ -349,7 +349,9 @@ class PoolNotDiscarded(Rule):
 
     What it checks:
         A `checkin` (or `reset`) pool listener that runs `DISCARD ALL`. Without any such listener it is
-        a warning when the code sets session-scoped state, info otherwise.
+        a warning when the code sets session-scoped state, info when security context (RLS settings,
+        role, search_path) is set per transaction or tables have RLS, and nothing otherwise
+        (SQLAlchemy's rollback on return is enough).
     Why it matters:
         `ROLLBACK` and `RESET ALL` leave temporary tables, prepared statements, advisory locks and
         LISTEN registrations on the connection; with RLS context set per session, a connection that
@@ -396,13 +398,14 @@ class PoolNotDiscarded(Rule):
                     "the connection inherits it; run DISCARD ALL on checkin" + unsure,
                     first_line(engines[0].span), "pool:checkin", severity=Severity.WARNING if sure else Severity.INFO,
                 )
-            else:
+            elif any(_sets_context(u) for u in uses) or any(s.enabled or s.policies for s in rls_by_table(self.facts).values()):
                 yield self.finding(
                     "no `checkin` pool listener; SQLAlchemy rolls back on return, and nothing here sets "
-                    "session-scoped state, so DISCARD ALL on checkin is defence in depth (the checklist asks for it)" + unsure,
+                    "session-scoped state, so with Row-Level Security context per transaction DISCARD ALL on "
+                    "checkin is defence in depth (the checklist asks for it)" + unsure,
                     first_line(engines[0].span), "pool:checkin", severity=Severity.INFO,
                 )
-            return
+            return  # no session state and no RLS context to leak: the rollback on return is enough
         for lst in resets:
             kinds = [st.kind for u in lst.sql for st in u.statements]
             if "discard_all" in kinds:

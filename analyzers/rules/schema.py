@@ -289,6 +289,36 @@ def column_anchor(table: TableFact, column: ColumnFact) -> str:
     return f"table:{table.name}.{column.name}"
 
 
+MFA_NAME = re.compile(r"mfa|totp|(^|_)otp|two_factor|2fa|webauthn|authenticator|passkey")  # multi-factor sign-in
+PASSWORD_COLUMN = re.compile(r"password|passwd|pwd_hash|passhash")  # a table or column that stores one
+
+
+def python_paths(facts: Facts) -> list[str]:
+    """Every Python file of the target, read or not (those that mention no SQLAlchemy are not)."""
+    symbols = facts.derived.get("symbols")
+    unread = list(symbols.unread.values()) if symbols is not None else []
+    return [*(m.path for m in facts.modules), *unread]
+
+
+def function_source(facts: Facts, path: str, name: str) -> tuple[str, Span] | None:
+    """The source of the module-level function `name` as the module at `path` binds it: defined there,
+    or imported from a module of the repository (followed a few imports deep). None: not found."""
+    symbols = facts.derived.get("symbols")
+    module = facts.derived.setdefault("modules_by_path", {m.path: m for m in facts.modules}).get(path)
+    for _ in range(4):
+        ref = module.bindings.get(name) if module else None
+        if ref is None:
+            return None
+        if ref.kind == "function" and name in module.binding_spans:
+            span = module.binding_spans[name]
+            return "\n".join(facts.lines(span)), span
+        if ref.kind != "name" or "." not in ref.name or symbols is None:
+            return None
+        owner, name = ref.name.rsplit(".", 1)
+        module = symbols.module(owner, module.module)[0]
+    return None
+
+
 def where_declared(table: TableFact, column: ColumnFact) -> str:
     if table.class_name and column.declared_in != table.class_name:
         return f"{column.declared_in}.{column.attr or column.name} (used by {table.name} and others)"
@@ -298,6 +328,17 @@ def where_declared(table: TableFact, column: ColumnFact) -> str:
 def app_calls(facts: Facts, *suffixes: str):
     """Calls in application code: not tests, scripts, Alembic's env.py or migration tooling."""
     return [c for c in facts.calls_named(*suffixes) if not is_test_path(c.span.path) and not is_tooling_path(c.span.path)]
+
+
+def sqlite_engines(facts: Facts) -> list[Span]:
+    """Engines of the application made in a module that sets SQLite up (`check_same_thread`, a sqlite
+    URL): a backend that supports SQLite besides PostgreSQL cannot rest its isolation on PostgreSQL's
+    policies."""
+    def sqlite(path: str) -> bool:
+        code = (line.partition("#")[0] for line in facts.lines(Span(path, 1, 1_000_000)))
+        return any("check_same_thread" in line or "sqlite" in line.lower() for line in code)
+
+    return [c.span for c in app_calls(facts, "create_engine", "create_async_engine") if sqlite(c.span.path)]
 
 
 def uses_rls(facts: Facts) -> bool:
