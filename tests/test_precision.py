@@ -422,12 +422,14 @@ class AuditEvent(Base):
     result = scan(_write(tmp_path, {"app/models.py": model})).result
     assert {"2.audit.3", "9.3", "2.users.4"} <= set(result.not_applicable)
     assert not [f for f in result.findings if f.rule_id in ("TZ003", "MOD006") and f.item_id in ("9.3", "2.audit.3")]
-    booked = model + """
-class Appointment(Base):
-    __tablename__ = "appointments"
+    result = scan(_write(tmp_path / "acting", {"app/models.py": model, "app/impersonate.py": "def impersonate_user(): ...\n"})).result
+    assert "2.audit.3" not in result.not_applicable and "9.3" in result.not_applicable
+    clinical = model + """
+class Patient(Base):
+    __tablename__ = "patients"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
 """
-    result = scan(_write(tmp_path / "booked", {"app/models.py": booked, "app/impersonate.py": "def impersonate_user(): ...\n"})).result
+    result = scan(_write(tmp_path / "clinical", {"app/models.py": clinical})).result
     assert not {"2.audit.3", "9.3"} & set(result.not_applicable)
 
 
@@ -482,10 +484,11 @@ def test_a_history_with_no_downgrade_at_all_is_one_forward_only_note(tmp_path):
 
 
 def test_a_revision_titled_as_a_data_migration_needs_no_downgrade(tmp_path):
-    rev = '"""Backfill the display names"""\n' + revision("op.add_column('t', sa.Column('x', sa.Integer))")
+    backfill = "op.execute(build_update('t', 'x'))"
+    rev = '"""Backfill the display names"""\n' + revision(backfill)
     assert found(tmp_path, {"migrations/versions/0001_backfill.py": rev}, "MIG001") == []
-    plain = revision("op.add_column('t', sa.Column('x', sa.Integer))")
-    assert found(tmp_path / "plain", {"migrations/versions/0001_x.py": plain}, "MIG001")
+    altered = '"""Backfill the display names"""\n' + revision(backfill + "\nop.alter_column('t', 'x', nullable=False)")
+    assert found(tmp_path / "altered", {"migrations/versions/0001_x.py": altered}, "MIG001")
 
 
 def test_a_first_revision_that_leans_on_tables_it_does_not_create_is_a_history_that_began_elsewhere(tmp_path):

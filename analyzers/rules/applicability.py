@@ -111,10 +111,6 @@ CONDITIONS: dict[str, Condition] = {
         any(MFA_NAME.search(name) or any(MFA_NAME.search(c) for c in t.columns) for name, t in facts.tables.items()),
         "no table or column of multi-factor sign-in (mfa, totp, otp, two_factor, webauthn)",
     ),
-    "scheduling": _tables_named(
-        r"appointment|schedul|booking|reservation|calendar|reminder|shift|meeting",
-        "scheduling (appointments, bookings, calendars, reminders, shifts)",
-    ),
 }
 
 

@@ -76,7 +76,9 @@ class TimestampWithoutServerDefault(Rule):
     """created_at / updated_at are filled by Python, not by the database.
 
     What it checks:
-        `created_at` and `updated_at` columns without `server_default` (e.g. `func.now()`).
+        `created_at` and `updated_at` columns without `server_default` (e.g. `func.now()`): a warning
+        when the column is nullable (a row inserted outside the ORM silently gets NULL), info when it is
+        NOT NULL (such an insert fails loudly).
     Why it matters:
         Rows written by migrations, SQL scripts, triggers or another service get no timestamp (or a
         NOT NULL error), and each app server's clock decides the time.
@@ -106,7 +108,7 @@ class Patient(Base):
     def check(self):
         for table, col in column_sites(self.facts):
             if col.name in ("created_at", "updated_at") and not col.server_default:
-                filled = f"by `{col.default}` in Python" if col.default else "by nothing"
+                filled = f"by `{col.default}` in Python" if col.default else "only where the code sets it"
                 in_db = migrated_column(self.facts, table, col.name)
                 if in_db is not None and in_db.server_default:
                     yield self.finding(
@@ -116,10 +118,12 @@ class Patient(Base):
                         col.span, column_anchor(table, col), severity=Severity.INFO,
                     )
                     continue
+                not_null = col.nullable is False or col.primary_key
                 yield self.finding(
-                    f"{where_declared(table, col)} has no server_default: it is filled {filled}, so rows written "
-                    "outside the ORM get no timestamp",
-                    col.span, column_anchor(table, col),
+                    f"{where_declared(table, col)} has no server_default: it is filled {filled}, so a row inserted "
+                    "outside the ORM (SQL, a script, another service) must set it "
+                    + ("or the insert fails on NOT NULL" if not_null else "or it stays NULL"),
+                    col.span, column_anchor(table, col), severity=Severity.INFO if not_null else None,
                 )
 
 

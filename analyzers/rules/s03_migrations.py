@@ -6,7 +6,7 @@ import posixpath
 import re
 
 from analyzers.facts.effects import not_undone, unread_ops
-from analyzers.facts.model import RevisionFact
+from analyzers.facts.model import RevisionFact, Span
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, tree_gaps
@@ -113,7 +113,7 @@ def downgrade():
             if id(r) in forward_only:
                 continue
             if r.downgrade_empty and r.upgrade and not data_only(r) and not _only_adds_enum_values(r) \
-                    and not _DATA_MIGRATION.search(r.message or ""):
+                    and not _titled_data_migration(r):
                 span = r.downgrade_span or r.span
                 said = _explained(self.facts.lines(span)) if r.downgrade_span else None
                 if said:
@@ -132,6 +132,12 @@ def downgrade():
 
 # A revision its author titled as moving data (its columns are added and dropped by its neighbours).
 _DATA_MIGRATION = re.compile(r"data[- ]only|data migration|backfill|migrate\b.*\bdata\b", re.I)
+
+
+def _titled_data_migration(r: RevisionFact) -> bool:
+    """Titled as moving data, and no operation of its own changes the schema (its SQL may be built in
+    ways a static reader does not follow)."""
+    return bool(_DATA_MIGRATION.search(r.message or "")) and all(op.name in ("execute", "bulk_insert") for op in r.upgrade)
 
 
 def _only_adds_enum_values(r) -> bool:
@@ -349,6 +355,9 @@ class NoNamingConvention(Rule):
             return
         bases = [span for span in self.facts.bases if not is_test_path(span.path)]
         base_modules = {span.path for span in bases}
+        if any(_SETS_CONVENTION.search(line) for path in base_modules | {c.span.path for c in metadata}
+               for line in self.facts.lines(Span(path, 1, 1_000_000))):
+            return  # `db.Model.metadata.naming_convention = {...}` after the fact (indico)
         near_base = [c for c in metadata if c.span.path in base_modules]
         anchor = (near_base[0].span if near_base else bases[0] if bases else metadata[0].span if metadata
                   else next(iter(self.facts.tables.values())).span)
@@ -357,6 +366,9 @@ class NoNamingConvention(Rule):
             "migrations cannot rely on",
             type(anchor)(anchor.path, anchor.start, anchor.start), "metadata:naming_convention",
         )
+
+
+_SETS_CONVENTION = re.compile(r"^[^#]*\.naming_convention\s*=[^=]")
 
 
 def _labelled_branches(heads: list[RevisionFact], revisions: list[RevisionFact]) -> bool:

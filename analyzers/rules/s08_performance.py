@@ -22,7 +22,8 @@ class ForeignKeyWithoutIndex(Rule):
     What it checks:
         Columns with a foreign key that lead no index (from `index=True`, `__table_args__`, or the
         migrations as replayed, dropped indexes included), and are not the first column of the primary
-        key or a unique constraint. "Who acted" stamps (`created_by`, `impersonator_id`) are info.
+        key or a unique constraint; in a composite foreign key, an index led by another of its columns
+        serves it. "Who acted" stamps (`created_by`, `impersonator_id`) are info.
     Why it matters:
         PostgreSQL does not index foreign keys by itself: every join or filter on the column scans
         the table, and every DELETE or key UPDATE on the parent scans the child to check references.
@@ -56,6 +57,9 @@ class Appointment(Base):
                 key = (col.span.path, col.span.start)
                 if col.name in leads or key in seen:
                     continue
+                if any(col.name in con.columns and set(con.columns) & leads for con in table.constraints
+                       if con.kind == "foreign_key" and len(con.columns) > 1):
+                    continue  # one column of a composite foreign key whose other column leads an index
                 seen.add(key)
                 if ACTOR.search(col.name):
                     yield self.finding(

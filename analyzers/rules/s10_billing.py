@@ -206,8 +206,9 @@ class SubscriptionOverridesMissing(Rule):
     """Billing has no way to record manual overrides.
 
     What it checks:
-        When billing tables exist: a table that records overrides (subscription overrides, discounts,
-        coupons, credits, trials).
+        When billing or invoice tables exist (payments alone, for an event's tickets, and alert
+        "subscriptions" are not billing): a table that records overrides (subscription overrides, discounts, coupons,
+        credits, trials).
     Why it matters:
         Without it, comps and trial extensions are done by editing Stripe or rows by hand, with no
         record of who granted what and until when.
@@ -236,7 +237,7 @@ class BillingTransaction(Base):
 ''',)
 
     def check(self):
-        billing = [t for t in self.facts.tables.values() if re.search(r"billing|invoice|payment", t.name)]
+        billing = [t for t in self.facts.tables.values() if re.search(r"billing|invoice", t.name)]
         overrides = re.compile(r"override|discount|coupon|promotion|credit|trial|comp(ed|s)?$|grant")
         if billing and not any(overrides.search(t.name) for t in self.facts.tables.values()):
             yield self.finding(
