@@ -338,7 +338,7 @@ EXPECTED_FIELDS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
 
 
 
-_ADMIN_TABLE = re.compile(r"(^|_)(admins?|administrators?|staff|superusers?|roles?|permissions?|grants?)$|^platform_")
+_ADMIN_TABLE = re.compile(r"(^|_)(admins?|administrators?|superusers?|roles?|permissions?|grants?)$|^platform_")
 
 
 _ADMIN_FLAG = re.compile(r"^(is_)?(admin|super_?admin|superuser|platform_admin|staff)$")
@@ -349,7 +349,7 @@ def _admins_elsewhere(facts, users: str) -> bool:
     (flaskbb's Group.admin, reached through the user's groups)."""
     return any(
         (_ADMIN_TABLE.search(t.name) and any(fk.table == users for c in t.columns.values() for fk in c.foreign_keys))
-        or any(_ADMIN_FLAG.match(c) for c in t.columns)
+        or (any(_ADMIN_FLAG.match(c) for c in t.columns) and not _USERS.match(t.name))  # another app's users: not ours
         for t in facts.tables.values() if t.name != users
     )
 
