@@ -58,7 +58,6 @@ def test_an_engine_made_by_the_apps_factory_takes_what_each_caller_passes(engine
 def test_pool_rules_run_on_the_serving_engines_only(engine_roles):
     assert serving_engines(engine_roles.facts)[1] is True
     assert [f[:3] for f in _pool_findings(engine_roles)] == [
-        ("CFG004", "info", "app/db.py:11"),
         ("CFG005", "warning", "app/db.py:11"),  # engine_from_config: its settings come from the configuration
     ]
     ping = next(f for f in engine_roles.result.findings if f.rule_id == "CFG005")
@@ -82,7 +81,7 @@ def test_an_engine_kept_on_an_object_is_reported_unsure():
     found = scan(FIXTURES / "engine_unsure")
     why = "(not certain: kept on an object (`self.engine`) in `Store.__init__`, and no engine was found that surely serves requests)"
     assert [(r, s, at) for r, s, at, _ in _pool_findings(found)] == [
-        ("CFG004", "info", "shop/store.py:6"), ("CFG005", "info", "shop/store.py:6"), ("CFG006", "info", "shop/store.py:6"),
+        ("CFG005", "info", "shop/store.py:6"), ("CFG006", "info", "shop/store.py:6"),
     ]
     assert all(message.endswith(why) for *_, message in _pool_findings(found))
 
@@ -106,11 +105,11 @@ def test_flask_sqlalchemy_engine_takes_the_apps_configuration():
 def test_options_set_in_code_by_a_flask_sqlalchemy_subclass_are_not_guessed():
     found = scan(FIXTURES / "flask_engine_hooks")
     assert engines(found.facts)[0].call.kwargs == {"**": "SQLAlchemy sets them in code"}
-    assert [f[:2] for f in _pool_findings(found)] == [("CFG004", "info")]  # no claim on pre-ping or sizing
+    assert _pool_findings(found) == []  # no claim on pre-ping or sizing (and no session state: no checkin finding)
 
 
 def test_a_flask_app_configured_only_for_sqlite_is_not_certain():
     found = scan(FIXTURES / "flask_engine_sqlite")
-    assert [f[:2] for f in _pool_findings(found)] == [("CFG004", "info"), ("CFG005", "info"), ("CFG006", "info")]
+    assert [f[:2] for f in _pool_findings(found)] == [("CFG005", "info"), ("CFG006", "info")]
     assert all("(not certain: the app's configuration names only SQLite (SQLALCHEMY_DATABASE_URI)" in f[3]
                for f in _pool_findings(found))
