@@ -398,7 +398,7 @@ class PoolNotDiscarded(Rule):
                     "the connection inherits it; run DISCARD ALL on checkin" + unsure,
                     first_line(engines[0].span), "pool:checkin", severity=Severity.WARNING if sure else Severity.INFO,
                 )
-            elif any(_sets_context(u) for u in uses) or any(s.enabled or s.policies for s in rls_by_table(self.facts).values()):
+            elif any(sets_context(u) for u in uses) or any(s.enabled or s.policies for s in rls_by_table(self.facts).values()):
                 yield self.finding(
                     "no `checkin` pool listener; SQLAlchemy rolls back on return, and nothing here sets "
                     "session-scoped state, so with Row-Level Security context per transaction DISCARD ALL on "
