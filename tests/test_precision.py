@@ -598,3 +598,28 @@ class T{name.title()}(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
 """ for name in ("invoices", "discounts"))
     assert found(tmp_path, {"app/models.py": model}, "BIL005") == []
+
+
+def test_a_tenant_table_without_phi_left_out_of_rls_is_a_warning_not_a_release_blocker(tmp_path):
+    enable = [f'op.execute("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY")' for t in ("patients", "tickets", "notes")]
+    got = {f.anchor: f.severity for f in found(tmp_path, {
+        "app/models.py": tables("patients", "tickets", "notes", "invitations", "calls"),
+        "migrations/versions/0001_rls.py": revision("\n".join(enable))}, "TEN001")}
+    assert got["table:invitations:rls"] == Severity.WARNING
+
+
+def test_clinical_rows_retired_through_a_status_are_not_said_to_be_hard_deleted(tmp_path):
+    model = HEADER + """
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+class Document(Base):
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+"""
+    (f,) = [f for f in found(tmp_path, {"app/models.py": model}, "HIP001") if "documents" in f.anchor]
+    assert f.severity == Severity.WARNING and "`status`" in f.message and "can only be hard deleted" not in f.message
