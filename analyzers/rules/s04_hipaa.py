@@ -77,6 +77,7 @@ class OrganizationPatient(Base):  # an enrollment: its key is its two foreign ke
                     f"{table.label} holds clinical data and has no deleted_at; if rows are retired through its "
                     f"`{status}` column (a DELETED state), every read must filter it and nothing may DELETE them: check",
                     first_line(table.span), f"table:{table.name}:soft-delete", severity=Severity.WARNING,
+                    related=[(table.columns[status].span, f"its {status} column")],
                 )
                 continue
             yield self.finding(
