@@ -172,24 +172,15 @@ class User(Base):
                 continue  # unique alone, as lower(email), or within a scope by design ((org_id, email))
             keys = [c.name for c in table.columns.values()
                     if _LOGIN_KEY.search(c.name) and (c.unique or unique_over(self.facts, table, (c.name,)))]
+            shared = "so two rows may share an address (the checklist asks for unique email)"
             if keys:
-                yield self.finding(
-                    f"{table.name}.email is not unique in the database; {keys[0]} is the unique key users are "
-                    "found by, so two rows may share an address (the checklist asks for unique email)",
-                    col.span, f"table:{table.name}.email", severity=Severity.INFO,
-                )
+                why, severity = f"; {keys[0]} is the unique key users are found by, {shared}", Severity.INFO
             elif not any(PASSWORD_COLUMN.search(c) for c in table.columns):
-                yield self.finding(
-                    f"{table.name}.email is not unique in the database; {table.name} stores no password (sign-in "
-                    "is elsewhere), so two rows may share an address (the checklist asks for unique email)",
-                    col.span, f"table:{table.name}.email", severity=Severity.INFO,
-                )
+                why, severity = f"; {table.name} stores no password (sign-in is elsewhere), {shared}", Severity.INFO
             else:
-                yield self.finding(
-                    f"{table.name}.email is not unique in the database and users sign in with a password here: "
-                    "two accounts can share one login address",
-                    col.span, f"table:{table.name}.email",
-                )
+                why, severity = " and users sign in with a password here: two accounts can share one login address", None
+            yield self.finding(f"{table.name}.email is not unique in the database{why}", col.span,
+                               f"table:{table.name}.email", severity=severity)
 
 
 class PlaintextPassword(Rule):
