@@ -133,6 +133,19 @@ def _expire_on_commit(s: Subject, message: str) -> str:
     return f"Create {_code(s.owner)} with `expire_on_commit=False`."
 
 
+@advises("CFG008")
+def _sql_from_strings(s: Subject, message: str) -> str:
+    value = _found(r"`([^`]+)` is (?:an identifier|a value|a piece)", message) or "the value"
+    where = f"in {_code(s.owner)}" if s.kind == "sql" else f"in revision {_code(s.owner)}"
+    if " is an identifier" in message:
+        return (f"{where.capitalize()}, check {_code(value)} against the fixed set of names it may take, or quote it "
+                "with the dialect's identifier preparer, before it goes into the SQL.")
+    if " is a piece of the statement" in message:
+        return f"{where.capitalize()}, build the clause from {_code(value)} with SQLAlchemy constructs, or pick it from a fixed list."
+    param = re.sub(r"\W+", "_", value).strip("_") or "value"
+    return f"{where.capitalize()}, write `:{param}` in the SQL and pass {_code(value)} as a bound parameter."
+
+
 # -- 2. models ----------------------------------------------------------------------------------
 
 
@@ -229,6 +242,108 @@ def _drift(s: Subject, message: str) -> str:
     if s.owner == "table" and s.rest:
         return f"Generate a revision that creates {_code(s.rest[0])} (`alembic revision --autogenerate`), review it, and run `alembic check` in CI."
     return "Generate a revision for the model changes (`alembic revision --autogenerate`), review it, and run `alembic check` in CI."
+
+
+def _revision(s: Subject) -> str:
+    return f"revision {_code(s.owner)}" if s.kind == "migration" and s.owner else "the revision"
+
+
+@advises("MIG007")
+def _concurrent_index(s: Subject, message: str) -> str:
+    kind, table, name = (*s.rest, "", "", "")[:3]
+    block = _code("with op.get_context().autocommit_block():")
+    if kind == "unique":
+        return (f"In {_revision(s)}, build the unique index on {_code(table)} with `CREATE UNIQUE INDEX CONCURRENTLY` "
+                f"inside {block}, then add the constraint {_code(name)} `USING INDEX`.")
+    return (f"In {_revision(s)}, build {_code(name) if name and name != 'None' else 'the index'} on {_code(table or 'the table')} "
+            f"with `postgresql_concurrently=True` inside {block}.")
+
+
+@advises("MIG008")
+def _autocommit(s: Subject, message: str) -> str:
+    return (f"In {_revision(s)}, put the CONCURRENTLY statements inside "
+            "`with op.get_context().autocommit_block():`, so that they run outside Alembic's transaction.")
+
+
+@advises("MIG009")
+def _server_default(s: Subject, message: str) -> str:
+    column = s.rest[1] if len(s.rest) > 1 else "the column"
+    return (f"In {_revision(s)}, give {_code(column)} a `server_default` (drop it in a later revision if the code always "
+            "sets the value), or add it nullable, backfill it, and set NOT NULL afterwards.")
+
+
+@advises("MIG010")
+def _not_valid(s: Subject, message: str) -> str:
+    kind = s.rest[0] if s.rest else ""
+    where = ".".join(s.rest[1:]) if len(s.rest) > 1 else "the table"
+    if kind == "set-not-null":
+        return (f"In {_revision(s)}, add `CHECK ({where.split('.')[-1]} IS NOT NULL) NOT VALID`, validate it in a "
+                f"later step, then set {_code(where)} NOT NULL (PostgreSQL 12+ then skips the scan).")
+    if kind == "narrow":
+        return f"If {_code(where)} is large, check the lengths first and narrow it in a quiet window, with a lock_timeout."
+    return (f"In {_revision(s)}, add the constraint on {_code(s.rest[1] if len(s.rest) > 1 else 'the table')} `NOT VALID` "
+            "(`postgresql_not_valid=True`), then `VALIDATE CONSTRAINT` in a later revision.")
+
+
+@advises("MIG011")
+def _rewrite(s: Subject, message: str) -> str:
+    where = s.rest[1] if len(s.rest) > 1 else "the column"
+    if s.rest and s.rest[0] == "volatile-default":
+        return (f"In {_revision(s)}, add {_code(where)} without the default, set the default in a second step, "
+                "and fill the existing rows in batches.")
+    return (f"Instead of changing the type of {_code(where)} in place, add a new column, backfill it in batches, switch "
+            "the code to it, and drop the old one in a later release.")
+
+
+@advises("MIG012")
+def _expand_contract(s: Subject, message: str) -> str:
+    what = s.rest[1] if len(s.rest) > 1 else "the object"
+    return (f"Make sure no running code uses {_code(what)} before {_revision(s)} deploys: stop using it in one release, "
+            "drop or rename it in a later one (for a rename: add the new name, write both, then drop the old).")
+
+
+@advises("MIG013")
+def _backfill(s: Subject, message: str) -> str:
+    table = s.rest[1] if len(s.rest) > 1 else "the table"
+    return (f"Move the rewrite of {_code(table)} out of {_revision(s)} into a revision of its own (or a script run "
+            "after the deploy), in batches.")
+
+
+@advises("MIG014")
+def _lock_timeout(s: Subject, message: str) -> str:
+    return ("Set `lock_timeout` (`op.execute(\"SET lock_timeout = '5s'\")`) at the start of the revisions that alter "
+            "existing tables, or once in env.py's `run_migrations_online`.")
+
+
+@advises("MIG015")
+def _own_drops(s: Subject, message: str) -> str:
+    return (f"In the downgrade of {_revision(s)}, drop only what its upgrade created; leave in place what the earlier "
+            "revision made (or recreate its definition).")
+
+
+@advises("MIG016")
+def _name_the_constraint(s: Subject, message: str) -> str:
+    return ("Replace each `op.drop_constraint(None, ...)` with the constraint's real name (psql's `\\d table` shows it; "
+            "PostgreSQL names an unnamed foreign key `<table>_<column>_fkey`), and give MetaData a naming convention.")
+
+
+@advises("MIG017")
+def _missing_object(s: Subject, message: str) -> str:
+    what = s.rest[1].split(" ")[-1] if len(s.rest) > 1 else "what it changes"  # "column payment.legacy_ref"
+    return (f"Add the revision that creates {_code(what)} before {_revision(s)}, or guard the step with IF EXISTS "
+            "if both kinds of database must work.")
+
+
+@advises("MIG018")
+def _no_inspector(s: Subject, message: str) -> str:
+    return (f"Make {_revision(s)} do the same on every database: a baseline revision (and `alembic stamp` for "
+            "databases that already have it) instead of asking the inspector.")
+
+
+@advises("MIG019")
+def _no_models(s: Subject, message: str) -> str:
+    return (f"In {_revision(s)}, describe the tables it needs with `sa.table(...)`/`sa.column(...)`, or use SQL, instead "
+            "of importing the application's models.")
 
 
 # -- 4. HIPAA -----------------------------------------------------------------------------------
@@ -390,6 +505,56 @@ def _super_admin(s: Subject, message: str) -> str:
     flag = _found(r"^(\w+\.\w+) exists", message)
     named = f" on {_code(flag)}" if flag else ""
     return f"Decide how platform owners reach tenant data: a policy clause{named} set only by audited admin endpoints, or a dedicated BYPASSRLS role."
+
+
+@advises("TEN008")
+def _setting_unread(s: Subject, message: str) -> str:
+    return (f"Write the policy that should read {_code(s.owner)} (as RESTRICTIVE if every row must also match it), "
+            "or stop setting it.")
+
+
+@advises("TEN009")
+def _setting_cast(s: Subject, message: str) -> str:
+    setting = _found(r"held `([\w.]+)`", message, "app.current_tenant_id")
+    nullif = f"NULLIF(current_setting('{setting}', true), '')"
+    return (f"In revision {_code(s.owner)}, cast {_code(nullif)} "
+            "instead of the setting itself, in every policy and function that reads it.")
+
+
+@advises("TEN010")
+def _policy_without_rls(s: Subject, message: str) -> str:
+    return f"Run {_code(f'ALTER TABLE {s.owner} ENABLE ROW LEVEL SECURITY')} (and FORCE) in the migration that creates its policies."
+
+
+@advises("TEN011")
+def _permissive_policies(s: Subject, message: str) -> str:
+    return (f"Decide whether every policy on {_code(s.owner)} should widen access; merge them into one, or create "
+            "the one every row must also satisfy `AS RESTRICTIVE`.")
+
+
+@advises("TEN012")
+def _per_row_setting(s: Subject, message: str) -> str:
+    return (f"In revision {_code(s.owner)}, write each `current_setting(...)` of the policies inside a scalar "
+            "subquery, `(SELECT ...)`, so PostgreSQL evaluates it once per query.")
+
+
+@advises("TEN013")
+def _definer_search_path(s: Subject, message: str) -> str:
+    return (f"Add `SET search_path = pg_catalog, public, pg_temp` to {_code(s.owner + '()')} (or an ALTER FUNCTION "
+            "that sets it), and schema-qualify the tables it writes.")
+
+
+@advises("TEN014")
+def _append_only(s: Subject, message: str) -> str:
+    return (f"Revoke UPDATE, DELETE and TRUNCATE on {_code(s.owner)} from the application's role, have another role "
+            "own the table, and add a BEFORE TRUNCATE statement trigger.")
+
+
+@advises("TEN015")
+def _audit_coverage(s: Subject, message: str) -> str:
+    missing = _found(r"that hold health data \(([^)]*)\)", message)
+    named = f" ({missing})" if missing else ""
+    return f"Attach the audit trigger to every table that holds health data{named}, in a new migration."
 
 
 # -- 7. relationships ---------------------------------------------------------------------------

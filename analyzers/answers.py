@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
+from analyzers.facts.engines import serving_engines
 from analyzers.facts.model import ColumnFact, Facts, ListenerFact, Span, SqlStatement, TableFact
 from analyzers.rules.schema import (
     TENANT_SETTING,
     all_constraints,
     all_indexes,
-    app_calls,
     data_only,
     end_marker,
     fk_columns,
@@ -185,7 +185,7 @@ def _col(table: TableFact | None, *names: str) -> ColumnFact | None:
 
 
 def _engines(facts: Facts):
-    return app_calls(facts, "create_engine", "create_async_engine")
+    return serving_engines(facts)[0]
 
 
 # -- 1. configuration --------------------------------------------------------------------------

@@ -22,6 +22,7 @@ SKIP_DIRS = {
 MARKERS = (
     b"sqlalchemy", b"sqlmodel", b"alembic", b"mapped_column", b"Column(", b"__tablename__", b"relationship(",
     b"down_revision", b"bcrypt", b"argon2", b"passlib", b"hash_password", b"generate_password_hash",
+    b"SQLALCHEMY_",  # a Flask app's configuration: its engine's options
 )
 DOC_DIRS = ("docs",)
 

@@ -3,10 +3,11 @@
     python bench/hostile.py [--repos 250] [--files 16] [--kill-cycles 250] [--writers 2] [--before]
 
 1. A corpus of generated hostile repositories (tests/hostile_corpus.py, with the heavy kinds of
-   file: memory bombs, megabyte lines, nesting 20,000 deep), every one through `scan` in three
-   formats and `--explain-layout`, the app on the first few; then kill cycles: writers killed
-   with SIGKILL at random moments, every acknowledged action looked for afterwards. Prints tried,
-   crashed, hung, read outside, raw escapes, actions lost.
+   file: memory bombs, megabyte lines, nesting 20,000 deep), every one through `scan` in every
+   format, `--explain-layout` and `open` by a hostile name, the app and `export` on the first few
+   (over a saved review full of escapes); then kill cycles: writers killed with SIGKILL at random
+   moments, every acknowledged action looked for afterwards. Prints tried, crashed, hung, read
+   outside, raw escapes, actions lost, and the most the run's process tree held at once.
 2. Memory: `dbreview scan` of a repository holding one big file, peak memory of the whole process
    tree (the command, the fork server, the child that parses the file; VmHWM sampled from /proc as
    bench/scan.py does). With --before, the same file parsed in the scanning process itself, as
@@ -65,13 +66,15 @@ def _big_files() -> dict[str, bytes]:
     }
 
 
-def _peak(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
-    """(seconds, MB, MB) of one command: the most its process tree held at any one moment (the
-    proportional set size summed over the tree, sampled every 20 ms: a page two processes share
-    counts half in each), and the sum of each process's own peak as bench/scan.py counts it (an
-    upper bound: the peaks come at different moments, and shared pages count in full in each)."""
+def _peak(cmd: list[str], env: dict[str, str], every: float = 0.02, **popen) -> tuple[float, float, float, int]:
+    """(seconds, MB, MB, exit status) of one command: the most its process tree held at any one
+    moment (the proportional set size summed over the tree, sampled every `every` seconds: a page two
+    processes share counts half in each), and the sum of each process's own peak as bench/scan.py
+    counts it (an upper bound: the peaks come at different moments, and shared pages count in full
+    in each)."""
+    popen = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": tempfile.gettempdir(), **popen}
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tempfile.gettempdir())
+    proc = subprocess.Popen(cmd, env=env, **popen)
     peaks: dict[int, int] = {}
     at_once = 0
     while proc.poll() is None:
@@ -80,8 +83,8 @@ def _peak(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
             peaks[pid] = max(peaks.get(pid, 0), _hwm_kb(pid))
             now += _pss_kb(pid)
         at_once = max(at_once, now)
-        time.sleep(0.02)
-    return time.perf_counter() - t0, at_once / 1024, sum(peaks.values()) / 1024
+        time.sleep(every)
+    return time.perf_counter() - t0, at_once / 1024, sum(peaks.values()) / 1024, proc.returncode
 
 
 def _pss_kb(pid: int) -> int:
@@ -111,7 +114,7 @@ def memory(work: Path, before: bool) -> list[tuple[str, str, float, float, float
         if before and name.startswith("4 MB"):
             ways.append(("in-process (before)", [sys.executable, "-c", _IN_PROCESS, *argv]))
         for how, cmd in ways:
-            seconds, at_once, peaks = _peak(cmd, env)
+            seconds, at_once, peaks, _ = _peak(cmd, env)
             rows.append((name, how, seconds, at_once, peaks, _said(report)))
     return rows
 
@@ -126,20 +129,25 @@ def _said(report: Path) -> str:
 
 
 def corpus(work: Path, args: argparse.Namespace) -> int:
-    """The corpus and the kill cycles, in a process of their own (tests/hostile_corpus.py)."""
-    t0 = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.hostile_corpus", str(work / "run"), "--heavy", "--repos", str(args.repos),
-         "--files", str(args.files), "--apps", str(args.apps), "--kill-cycles", str(args.kill_cycles),
-         "--writers", str(args.writers), "--seed", str(args.seed)],
-        cwd=ROOT, capture_output=True, text=True,
-    )
-    if done.returncode != 0:
-        print(f"the corpus run itself died (exit {done.returncode}): that is a crash\n{done.stderr[-2000:]}")
+    """The corpus and the kill cycles, in a process of their own (tests/hostile_corpus.py), its
+    process tree measured as the memory part measures one scan: every scan of the corpus runs in
+    that process or its children, so the tree's most at once bounds what any one scan took."""
+    out, err = work / "corpus.out", work / "corpus.err"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        seconds, at_once, _, status = _peak(
+            [sys.executable, "-m", "tests.hostile_corpus", str(work / "run"), "--heavy", "--repos", str(args.repos),
+             "--files", str(args.files), "--apps", str(args.apps), "--kill-cycles", str(args.kill_cycles),
+             "--writers", str(args.writers), "--seed", str(args.seed)],
+            {**os.environ}, every=0.25, cwd=ROOT, stdout=stdout, stderr=stderr,  # an hour: sample less often
+        )
+    if status != 0:
+        print(f"the corpus run itself died (exit {status}): that is a crash\n{err.read_text()[-2000:]}")
         return 1
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(out.read_text().strip().splitlines()[-1])
     c, k = result["corpus"], result["kill"]
-    print(f"corpus: {c['repos']} repositories, {c['files']} files (seed {args.seed}), {time.perf_counter() - t0:.0f} s")
+    flag = "" if at_once < BUDGET_MB else "  OVER BUDGET"
+    print(f"corpus: {c['repos']} repositories, {c['files']} files (seed {args.seed}), {seconds:.0f} s, "
+          f"{at_once:.0f} MB at once at the most (the whole run's process tree){flag}")
     print(f"  commands tried       {c['tried']:>7}   (scan in every format, --explain-layout, open by a hostile name, export; exits {c['exits']})")
     print(f"  app screens checked  {c['screens']:>7}   (the app on {args.apps} seeded reviews: findings, note, search, palette, summary)")
     for key in ("crashed", "hung", "read_outside", "raw_escapes"):

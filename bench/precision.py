@@ -1,13 +1,14 @@
 """Judging findings on real backends: what a judge reads, and the figures made from the verdicts.
 
     python bench/precision.py export NAME [--targets DIR] [--sample N] [--rules R,..] [--skip-judged] -o FILE
-    python bench/precision.py report            # docs/precision/*.jsonl -> docs/precision.md
+    python bench/precision.py report [--current TRYOUT.json]   # docs/precision/*.jsonl -> docs/precision.md
 
 `export` scans one target of bench/tryout.py and writes its findings for a judge who did not write the
 rules: one JSON object a line with an id, the finding as a reviewer sees it (severity, message,
 location, related locations, the evidence lines) and nothing of the rule's source. `--sample N` takes
 N findings spread over the rules (every rule at least once, the rest in proportion); `--skip-judged`
-leaves out findings that already have a verdict (same repository, rule, anchor and file).
+leaves out findings that already have a verdict (same repository, rule, anchor, file and message: a
+finding whose message changed is judged again).
 
 A judge answers one JSON object a line: {"id", "verdict": "right" | "debatable" | "wrong", "why"};
 `merge` joins the answers to the exported findings and appends them to docs/precision/NAME.jsonl:
@@ -16,7 +17,9 @@ A judge answers one JSON object a line: {"id", "verdict": "right" | "debatable" 
 
 `report` recomputes docs/precision.md from every recorded verdict: per repository and per rule, how
 many were judged right, debatable and wrong, and the share right of those judged (criticals and
-warnings apart from infos, as the precision issue asks).
+warnings apart from infos, as the precision issue asks). With `--current` (a `bench/tryout.py --save`
+file of today's dbreview) the figures that count are those of the findings dbreview still reports as
+they were judged; verdicts on findings it no longer reports, or reports in other words, are history.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ def export(name: str, targets: Path, sample: int | None, rules: set[str] | None,
     root = targets / name
     result = scan(root)
     commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
-    judged = {_key(j) for j in _recorded(name)} if skip_judged else set()
+    judged = {(_key(j), j["message"]) for j in _recorded(name)} if skip_judged else set()
     rows = []
     for f in result.result.findings:
         row = {
@@ -65,7 +68,7 @@ def export(name: str, targets: Path, sample: int | None, rules: set[str] | None,
             "related": [f"{r.location}" + (f" ({r.note})" if r.note else "") for r in f.related],
             "repo": name, "commit": commit,
         }
-        if (rules and f.rule_id not in rules) or _key(row) in judged:
+        if (rules and f.rule_id not in rules) or (_key(row), row["message"]) in judged:
             continue
         rows.append(row)
     if sample is not None and len(rows) > sample:
@@ -107,12 +110,23 @@ def merge(name: str, exported: Path, answers: Path, judge: str) -> None:
     print(f"{count} verdicts recorded in {JUDGED / f'{name}.jsonl'}")
 
 
-def report() -> None:
+def report(current: Path | None = None) -> None:
     verdicts = [j for path in sorted(JUDGED.glob("*.jsonl")) for j in _recorded(path.stem)]
     latest: dict[tuple, dict] = {}
     for j in verdicts:  # a finding judged again (after its message changed) counts once, as last judged
         latest[(j["repo"], *_key(j))] = j
     judged = list(latest.values())
+    history: list[dict] = []
+    unjudged: Counter = Counter()
+    if current is not None:
+        reported = json.loads(current.read_text())
+        today = {(repo, f["rule"], f["anchor"], f["location"].rsplit(":", 1)[0], f["message"], f["severity"])
+                 for repo, r in reported.items() for f in r.get("findings", [])}
+        still = [j for j in judged if (j["repo"], *_key(j), j["message"], j["severity"]) in today]
+        history = [j for j in judged if j not in still]
+        seen = {(j["repo"], *_key(j), j["message"], j["severity"]) for j in still}
+        unjudged = Counter(t[0] for t in today - seen if t[0] in {j["repo"] for j in judged})
+        judged = still
     lines = [
         "# Precision on real backends",
         "",
@@ -126,10 +140,20 @@ def report() -> None:
         "Share right = right / judged. Targets: every critical right; at least 90% of criticals and warnings",
         "right; at least 80% of infos right; no rule wrong more than twice on one repository.",
         "",
+    ]
+    if current is not None:
+        lines += [
+            f"The tables count the findings dbreview still reports as they were judged ({current.name}); "
+            f"{len(history)} verdicts on findings it no longer reports or now words otherwise are listed at the end "
+            "as history. \"not judged\" counts today's findings on a judged repository that no reader has judged "
+            "yet (the samples are samples).",
+            "",
+        ]
+    lines += [
         "## Per repository",
         "",
-        "| repository | commit | judged | right | debatable | wrong | crit+warn right | info right |",
-        "|---|---|---|---|---|---|---|---|",
+        "| repository | commit | judged | right | debatable | wrong | crit+warn right | info right | not judged |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     by_repo: dict[str, list[dict]] = defaultdict(list)
     for j in judged:
@@ -138,10 +162,12 @@ def report() -> None:
         rows = by_repo[repo]
         c = Counter(j["verdict"] for j in rows)
         lines.append(f"| {repo} | {rows[-1]['commit'][:8]} | {len(rows)} | {c['right']} | {c['debatable']} | {c['wrong']} "
-                     f"| {_share([j for j in rows if j['severity'] != 'info'])} | {_share([j for j in rows if j['severity'] == 'info'])} |")
+                     f"| {_share([j for j in rows if j['severity'] != 'info'])} | {_share([j for j in rows if j['severity'] == 'info'])} "
+                     f"| {unjudged[repo] if current is not None else '-'} |")
     c = Counter(j["verdict"] for j in judged)
     lines.append(f"| **all** | | {len(judged)} | {c['right']} | {c['debatable']} | {c['wrong']} "
-                 f"| {_share([j for j in judged if j['severity'] != 'info'])} | {_share([j for j in judged if j['severity'] == 'info'])} |")
+                 f"| {_share([j for j in judged if j['severity'] != 'info'])} | {_share([j for j in judged if j['severity'] == 'info'])} "
+                 f"| {sum(unjudged.values()) if current is not None else '-'} |")
     crit = [j for j in judged if j["severity"] == "critical"]
     lines += ["", f"Criticals judged: {len(crit)}, right: {sum(j['verdict'] == 'right' for j in crit)}.", "",
               "## Per rule", "", "| rule | judged | right | debatable | wrong | share right | most wrong on one repository |",
@@ -158,6 +184,13 @@ def report() -> None:
     lines += ["", "## Wrong and debatable, with the judge's reason", ""]
     for j in sorted(judged, key=lambda j: (j["repo"], j["rule"], j["location"])):
         if j["verdict"] != "right":
+            lines.append(f"- {j['verdict']}: {j['repo']} {j['rule']} {j['severity']} `{j['location']}`: {j['why']}")
+    if history:
+        c = Counter(j["verdict"] for j in history)
+        lines += ["", "## History: judged, no longer reported as judged", "",
+                  f"{len(history)} verdicts ({c['right']} right, {c['debatable']} debatable, {c['wrong']} wrong) on findings "
+                  "that a later change removed or reworded; the rules changed because of the wrong ones.", ""]
+        for j in sorted(history, key=lambda j: (j["repo"], j["rule"], j["location"])):
             lines.append(f"- {j['verdict']}: {j['repo']} {j['rule']} {j['severity']} `{j['location']}`: {j['why']}")
     (ROOT / "docs" / "precision.md").write_text("\n".join(lines) + "\n")
     print(f"docs/precision.md: {len(judged)} verdicts")
@@ -182,14 +215,15 @@ def main() -> None:
     m.add_argument("exported", type=Path)
     m.add_argument("answers", type=Path)
     m.add_argument("--judge", default="a fresh reader")
-    sub.add_parser("report")
+    r = sub.add_parser("report")
+    r.add_argument("--current", type=Path, help="a bench/tryout.py --save file of today's findings")
     args = parser.parse_args()
     if args.command == "export":
         export(args.name, args.targets, args.sample, args.rules, args.skip_judged, args.o)
     elif args.command == "merge":
         merge(args.name, args.exported, args.answers, args.judge)
     else:
-        report()
+        report(args.current)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ Not a test: the targets are not in the repository and a full run takes a few min
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import re
@@ -125,14 +127,23 @@ def _uncited(f, facts) -> list[str]:
     return missing
 
 
-def _run(name: str, targets: Path) -> dict:
+def checkout_problem(name: str, targets: Path) -> str | None:
+    """Why the target cannot be used (not checked out, at another commit), or None."""
     repo, commit, _ = TARGETS[name]
     where = targets / name
     if not (where / ".git").exists():
-        return {"skipped": f"not checked out at {where} (git clone https://github.com/{repo} {where})"}
+        return f"not checked out at {where} (git clone https://github.com/{repo} {where})"
     head = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     if head != commit:
-        return {"skipped": f"at {head[:10]}, not {commit[:10]} (git -C {where} checkout {commit[:10]})"}
+        return f"at {head[:10]}, not {commit[:10]} (git -C {where} checkout {commit[:10]})"
+    return None
+
+
+def _run(name: str, targets: Path) -> dict:
+    where = targets / name
+    problem = checkout_problem(name, targets)
+    if problem:
+        return {"skipped": problem}
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     proc = subprocess.run([sys.executable, __file__, "--child", str(where)], capture_output=True, text=True, env=env)
     if proc.returncode:
@@ -192,12 +203,31 @@ def _compare(before: dict[str, dict], after: dict[str, dict]) -> None:
                 print(f"  {sign} {f['rule']} {f['severity']:8} {f['location']}  {f['message'][:110]}")
 
 
+def _record(path: Path, figures: str) -> None:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent).stdout.strip()
+    shapes = "\n".join(f"| {n} | {repo} | {c[:8]} | {shape} |" for n, (repo, c, shape) in TARGETS.items())
+    path.write_text(
+        "# The tryout set\n\n"
+        "Real backends nobody tuned dbreview for, scanned after every change to a rule, discovery or the facts\n"
+        "(`python bench/tryout.py --compare PREVIOUS.json --record docs/tryout.md`). None of their code is in this\n"
+        "repository; each is checked out at the commit below.\n\n"
+        "| name | repository | commit | shape |\n|---|---|---|---|\n" + shapes + "\n\n"
+        f"## Figures at dbreview {commit}\n\n"
+        "Per target: Python files, files that could not be read, ORM tables, tables the migrations build,\n"
+        "revisions, findings by severity (suppressed ones left out), seconds of one cold scan on a shared\n"
+        "2-core machine (an order of magnitude, not a benchmark). Then findings per rule and target.\n\n"
+        "```text\n" + figures.rstrip() + "\n```\n"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", type=Path, default=Path(os.environ.get("DBREVIEW_TARGETS", "/work/targets")))
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--save", type=Path)
     parser.add_argument("--compare", type=Path)
+    parser.add_argument("--record", type=Path, help="write the figures to this Markdown file (docs/tryout.md)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--child")
     args = parser.parse_args()
@@ -207,7 +237,12 @@ def main() -> None:
     names = args.only or list(TARGETS)
     with ThreadPoolExecutor(args.jobs) as pool:
         results = dict(zip(names, pool.map(lambda n: _run(n, args.targets), names)))
-    _report(results)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        _report(results)
+    print(out.getvalue(), end="")
+    if args.record:
+        _record(args.record, out.getvalue())
     if args.compare and args.compare.exists():
         _compare(json.loads(args.compare.read_text()), results)
     if args.save:

@@ -353,15 +353,25 @@ def seed_session(repo: Path, data_dir: Path) -> None:
     from sqlalchemy import create_engine, text
 
     from analyzers.checklist import load_checklist
+    from analyzers.discover import TargetError
     from analyzers.engine import scan
+    from analyzers.settings import Settings, SettingsError, load_settings
     from tui import paths
     from tui.review import Review
     from tui.session import ReviewStore
     from tui.session.state import Verdict
 
+    try:
+        settings = load_settings(repo)
+    except SettingsError:  # as the app does: the bad settings are said, the defaults used
+        settings = Settings()
+    try:
+        found = scan(repo, settings=settings).result
+    except TargetError:  # nothing to review: the app says so, there is nothing to seed
+        return
     with ReviewStore.open(paths.session_db(data_dir)) as store:
         review = Review.open(store, repo, "alice", load_checklist("database"))
-        review.apply_scan(scan(repo).result)
+        review.apply_scan(found)
         review.reload()
         for i, f in enumerate(list(review.findings.values())[:3]):
             review.annotate(f.fingerprint, f"note {PAYLOADS[i]} {PAYLOADS[-1]}")

@@ -93,9 +93,9 @@ def _fix_the_money_column(repo: Path) -> None:
 
 NEW_REVISION = '''"""user_devices.last_push_at
 
-Revision ID: 0009
-Revises: 0008
-Create Date: 2025-02-19 10:00:00.000000+00:00
+Revision ID: 0011
+Revises: 0010
+Create Date: 2025-02-26 10:00:00.000000+00:00
 """
 
 from collections.abc import Sequence
@@ -103,8 +103,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0008"
+revision: str = "0011"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -122,7 +122,7 @@ def _add_a_naive_datetime(repo: Path) -> None:
     """A new column, with its migration, as a developer would add it: naive, the one defect."""
     line = "    last_registered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))\n"
     _replace(repo / DEVICES, line, line + "    last_push_at: Mapped[datetime | None] = mapped_column(DateTime)\n")
-    (repo / VERSIONS / "20250219_0009_device_last_push.py").write_text(NEW_REVISION, encoding="utf-8")
+    (repo / VERSIONS / "20250305_0011_device_last_push.py").write_text(NEW_REVISION, encoding="utf-8")
 
 
 def _edit_between_sessions(repo: Path) -> None:
@@ -341,7 +341,7 @@ async def test_the_app_says_the_code_moved_on(demo_repo, data_dir):
         assert "(moved" not in _label(app, SHIFTED) and "(resolved)" not in _label(app, SHIFTED)
 
     said = await _reopen_after_the_code_moved_on(demo_repo, data_dir, check)
-    # 7 files: sessions.py renamed to user_sessions.py (git counts a rename once), revision 0009
+    # 7 files: sessions.py renamed to user_sessions.py (git counts a rename once), revision 0011
     # added, __init__.py, appointments.py, users.py, billing.py and devices.py changed;
     # findings: 1 moved + 1 edited, 1 resolved, 1 new
     assert [m for t, m in said if t == "The code moved on"] == [

@@ -45,7 +45,7 @@ def test_the_demo_fails_the_gate_unless_told_otherwise(demo_repo: Path, capsys) 
     status, out, _ = run(capsys, "scan", str(demo_repo), "--format", "github")
     assert status == 1
     lines = out.splitlines()
-    assert any(line.startswith("::error file=apps/backend/src/models/appointments.py,line=") for line in lines)
+    assert any(line.startswith("::error file=apps/backend/src/models/documents.py,line=") for line in lines)
     assert any(line.startswith("::warning file=") for line in lines)
     assert all(line.startswith(("::error ", "::warning ", "::notice ")) and ",line=" in line for line in lines)
 

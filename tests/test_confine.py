@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,26 @@ async def test_the_app_never_shows_a_document_or_source_from_outside(linked_repo
         with pytest.raises(OSError):
             app.main.source_text("secret.py")
         assert CANARY not in app.export_screenshot()
+
+
+def test_search_reads_no_link_out_and_no_fifo_swapped_in_after_the_walk(linked_repo: Path) -> None:
+    """`/` searches every text file the walk listed; one replaced since by a link out or a FIFO is
+    neither read nor waited on."""
+    from tui.screens.search import RepositoryText
+
+    (linked_repo / "notes.txt").write_text("inside\n")
+    (linked_repo / "queue.txt").write_text("inside\n")
+    text = RepositoryText(linked_repo)
+    listed = text.files([])
+    assert {"models.py", "notes.txt", "queue.txt"} <= set(listed) and "docs/passwd.md" not in listed
+    (linked_repo / "notes.txt").unlink()
+    os.symlink(linked_repo.parent / "outside" / "notes.md", linked_repo / "notes.txt")
+    (linked_repo / "queue.txt").unlink()
+    os.mkfifo(linked_repo / "queue.txt")
+    assert text.lines("notes.txt") is None
+    read: list[object] = []
+    reader = threading.Thread(target=lambda: read.append(text.lines("queue.txt")), daemon=True)
+    reader.start()
+    reader.join(30)
+    assert read == [None], "a plain open() of a FIFO waits for a writer for ever"
+    assert "class Payment(Base):" in text.lines("models.py")

@@ -84,3 +84,39 @@ def test_a_file_that_is_no_export_is_refused_in_one_line(tmp_path, capsys):
     repo = _copy(tmp_path / "demo")
     assert cli.main(["import", str(bad), str(repo)]) == 2
     assert "not a JSON export of dbreview" in capsys.readouterr().err
+
+
+def test_an_export_with_a_hostile_name_or_a_bad_part_is_refused_whole(tmp_path, capsys, monkeypatch):
+    """A file from elsewhere whose reviewer names hold escapes (OSC 52, CSI 2J, RLO), or whose parts
+    are not what an export holds: one line, exit 2, and nothing of it (not even the scan) stored.
+    (The names crashed the import half-way, exit 3; a bad part raised out of it.)"""
+    import json
+
+    repo = _copy(tmp_path / "demo")
+    from analyzers.engine import scan
+
+    monkeypatch.setenv("DBREVIEW_DATA_DIR", str(tmp_path / "theirs"))
+    alice = _review(repo, tmp_path / "theirs", "alice")
+    alice.apply_scan(scan(repo).result)
+    alice.store.close()
+    assert cli.main(["--reviewer", "alice", "export", str(repo), "--format", "json", "--exit-zero", "-o", str(tmp_path / "ok.json")]) == 0
+    document = json.loads((tmp_path / "ok.json").read_text())
+    hostile = "mallory\x1b]52;c;Y2FuYXJ5\x07\x1b[2J\u202e"
+    broken = {
+        "names": {**document, "items": [{"item_id": "1.1", "verdict": "fail", "notes": "", "reviewer": hostile}]},
+        "verdict": {**document, "items": [{"item_id": "1.1", "verdict": "dreadful", "reviewer": "bob"}]},
+        "shape": {**document, "events": ["not an event"]},
+        "review": {**document, "review": []},
+    }
+    monkeypatch.setenv("DBREVIEW_DATA_DIR", str(tmp_path / "ours"))
+    capsys.readouterr()
+    said = {}
+    for name, bad in broken.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(bad))
+        assert cli.main(["--reviewer", "bob", "import", str(path), str(repo)]) == 2, name
+        said[name] = capsys.readouterr().err
+        assert len(said[name].splitlines()) == 1 and "nothing was imported" in said[name], said[name]
+    assert "a reviewer's name in it cannot be used: it holds U+001B (␛) at character 8" in said["names"]
+    assert "'dreadful' is not a valid Verdict" in said["verdict"]
+    assert not session_db(tmp_path / "ours").exists()

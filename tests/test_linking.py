@@ -149,3 +149,29 @@ def test_drift_is_not_claimed_on_what_could_not_be_read(typed_columns):
     assert finding[:2] == ("info", 41)
     assert finding[2].startswith("suppliers: vendor_code NOT NULL without a default in the migrations")
     assert "vendorlib.VendorMixin" in finding[2]
+
+
+# -- What is not the application's PostgreSQL ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def other_databases():
+    return scan(FIXTURES / "other_databases")
+
+
+def test_tables_of_other_databases_are_kept_apart(other_databases):
+    assert other_databases.result.errors == []
+    assert set(other_databases.facts.tables) == {"accounts", "audit", "legacy_imports"}  # not tests/' probe
+    others = {name: (t.path, t.database) for name, t in other_databases.facts.other_tables.items()}
+    assert others == {
+        "page_views": ("analytics/events.py", "imports clickhouse_sqlalchemy.engines"),
+        "cache_entries": ("cache/local.py", "makes an engine for sqlite"),
+    }
+
+
+def test_other_databases_tests_scripts_and_examples_are_no_evidence(other_databases):
+    rules = {f.rule_id for f in other_databases.result.findings}
+    assert not {"TZ001", "BIL001", "PERF002", "CFG005", "CFG006"} & rules  # ClickHouse, SQLite, the script's query
+    paths = {f.location.path for f in other_databases.result.findings}
+    assert paths == {"app/models.py"}
+    assert other_databases.facts.json_uses == []  # the query lives in scripts/

@@ -45,6 +45,37 @@ def test_a_kill_during_the_write_leaves_the_old_report(tmp_path: Path, monkeypat
     assert report.read_text() == OLD and leftovers(tmp_path) == []
 
 
+_STALLED_AT_THE_WRITE = """
+import os, sys, time
+from tui import cli, output
+real_fsync = os.fsync
+def stall(fd):
+    real_fsync(fd)
+    if os.readlink(f"/proc/self/fd/{fd}").endswith(".dbreview-tmp"):
+        print("written", flush=True)
+        time.sleep(120)
+output.os.fsync = stall
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_a_sigkill_during_the_write_leaves_the_old_report(tmp_path: Path) -> None:
+    """A real SIGKILL once the new report is written and before it replaces the old one."""
+    report = tmp_path / "review.md"
+    report.write_text(OLD)
+    env = {**os.environ, "DBREVIEW_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen([sys.executable, "-c", _STALLED_AT_THE_WRITE, "scan", DEMO, "-o", str(report)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        assert proc.stdout.readline() == "written\n"
+        (temporary,) = leftovers(tmp_path)
+        assert (tmp_path / temporary).read_text().startswith("# Database Code Review")
+    finally:
+        proc.kill()
+        proc.wait()
+    assert report.read_text() == OLD
+
+
 def test_a_file_size_limit_leaves_the_old_report_and_says_so(tmp_path: Path) -> None:
     """`ulimit -f`: the write fails part way (EFBIG); the old report is still there, whole."""
     report = tmp_path / "review.md"
@@ -81,6 +112,7 @@ def test_special_files_are_refused_and_stdout_and_dev_null_work(tmp_path: Path, 
     assert result == [2], "refused at once, not blocked on a FIFO nobody reads"
     assert "not a regular file" in capsys.readouterr().err
     assert cli.main(["scan", DEMO, "-o", str(tmp_path)]) == 2  # a directory
+    assert cli.main(["scan", DEMO, "-o", "/dev/zero"]) == 2  # a device
     assert cli.main(["scan", DEMO, "-o", "/dev/null"]) == 1
     assert capsys.readouterr().out == ""
     for stdout in ("-", "/dev/stdout"):

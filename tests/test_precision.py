@@ -185,18 +185,33 @@ from tagflow import text
 def badge():
     text("Set Organization Under Review")
 """
-    (f,) = found(tmp_path, {"app/db.py": views}, "CFG004")
-    assert f.severity == Severity.INFO and "Set Organization" not in f.message
+    assert found(tmp_path, {"app/db.py": views}, "CFG004") == []
+
+
+def test_no_checkin_listener_is_no_finding_without_session_state_or_rls(tmp_path):
+    """SQLAlchemy's rollback on return is enough when there is nothing to leak (fastapi-saas-template)."""
+    assert found(tmp_path, {"app/db.py": ENGINE, "app/models.py": tables("projects")}, "CFG004") == []
+    rls = revision('op.execute("ALTER TABLE projects ENABLE ROW LEVEL SECURITY")')
+    (f,) = found(tmp_path, {"app/db.py": ENGINE, "app/models.py": tables("projects"),
+                            "migrations/versions/0001_rls.py": rls}, "CFG004")
+    assert f.severity == Severity.INFO and "Row-Level Security" in f.message
 
 
 # -- keys and conventions ----------------------------------------------------------------------------
 
 
 def test_integer_keys_as_the_projects_convention_are_one_info_finding(tmp_path):
-    (f,) = found(tmp_path, {"app/models.py": tables("projects", "tickets")}, "INT001")
+    (f,) = found(tmp_path, {"app/models.py": tables("projects", "patients")}, "INT001")
     assert (f.anchor, f.severity) == ("keys:sequential-convention", Severity.INFO)
     assert "3 of 3 tables use sequential integer keys" in f.message
-    assert {r.note for r in f.related} == {"projects", "tickets"}
+    assert {r.note for r in f.related} == {"projects", "patients"}
+
+
+def test_ulid_keys_are_asked_of_a_product_with_patients_only(tmp_path):
+    """The checklist's ULID keys guard against enumerating patients; a forum's ids are public on purpose."""
+    result = scan(_write(tmp_path, {"app/models.py": tables("topics", "posts")})).result
+    assert {"5.1", "2.mixins.1"} <= set(result.not_applicable)
+    assert not [f for f in result.findings if f.rule_id in ("INT001", "MOD001")]
 
 
 def test_random_uuid_keys_are_one_finding_for_the_project(tmp_path):
@@ -204,7 +219,11 @@ def test_random_uuid_keys_are_one_finding_for_the_project(tmp_path):
 class T{i}(Base):
     __tablename__ = "t{i}"
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-""" for i in range(3))
+""" for i in range(3)) + """
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+"""
     (f,) = found(tmp_path, {"app/models.py": model}, "MOD001")
     assert f.anchor == "keys:random-uuid" and f.severity == Severity.INFO and len(f.related) == 2
 
@@ -272,7 +291,7 @@ def test_a_few_tables_left_out_of_rls_are_findings_of_their_own(tmp_path):
     policy = revision("\n".join(enable))
     (f,) = found(tmp_path, {"app/models.py": tables("projects", "tickets", "notes", "files"),
                             "migrations/versions/0001_rls.py": policy}, "TEN001")
-    assert f.anchor == "table:files:rls" and f.severity == Severity.CRITICAL
+    assert f.anchor == "table:files:rls" and f.severity == Severity.WARNING  # no health data in it
 
 
 def test_mfa_in_a_table_of_its_own_and_admins_by_role_are_recognised(tmp_path):
@@ -302,6 +321,10 @@ class Password(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+
+class Patient(Base):  # MFA is the checklist's ask of a product that holds health data
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
 """
     result = scan(_write(tmp_path, {"app/models.py": model})).result
     assert "2.users.3" not in result.not_applicable
@@ -358,3 +381,245 @@ def test_no_message_names_what_its_lines_do_not_show(demo_repo):
         )
         for name in re.findall(r"`([A-Za-z_][\w.]*)`", f.message):
             assert name in vocabulary or all(part in shown for part in name.split(".")), (f.rule_id, name, f.message)
+
+
+# -- what the checklist asks of a healthcare product, on products that are not one -----------------------
+
+
+def test_a_default_made_by_the_projects_own_function_is_read(tmp_path):
+    """`default=utcnow` where utcnow returns datetime.now(UTC) is aware (fastapi-saas-template)."""
+    helpers = "from datetime import UTC, datetime\n\ndef utcnow():\n    return datetime.now(UTC)\n\n" \
+              "def naive():\n    return datetime.utcnow()\n"
+    model = HEADER + """
+from app.time import naive, utcnow
+from somewhere_else import magic_now
+
+class Event(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    aware_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    naive_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=naive)
+    unknown_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=magic_now)
+"""
+    got = {f.anchor.split(":")[1].split(".")[1]: f for f in found(tmp_path, {"app/time.py": helpers, "app/models.py": model}, "TZ002")}
+    assert set(got) == {"naive_at", "unknown_at"}
+    assert got["naive_at"].severity == Severity.WARNING and got["naive_at"].related[0].location.path == "app/time.py"
+    assert got["unknown_at"].severity == Severity.INFO and "not certain" in got["unknown_at"].message
+
+
+def test_impersonation_and_timezones_apply_only_where_the_product_has_them(tmp_path):
+    model = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    ip_address: Mapped[str] = mapped_column(String(45))
+"""
+    result = scan(_write(tmp_path, {"app/models.py": model})).result
+    assert {"2.audit.3", "9.3", "2.users.4"} <= set(result.not_applicable)
+    assert not [f for f in result.findings if f.rule_id in ("TZ003", "MOD006") and f.item_id in ("9.3", "2.audit.3")]
+    result = scan(_write(tmp_path / "acting", {"app/models.py": model, "app/impersonate.py": "def impersonate_user(): ...\n"})).result
+    assert "2.audit.3" not in result.not_applicable and "9.3" in result.not_applicable
+    clinical = model + """
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+"""
+    result = scan(_write(tmp_path / "clinical", {"app/models.py": clinical})).result
+    assert not {"2.audit.3", "9.3"} & set(result.not_applicable)
+
+
+def test_platform_admins_in_a_table_of_their_own_are_recognised(tmp_path):
+    model = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class PlatformStaff(Base):
+    __tablename__ = "platform_staff"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+"""
+    assert [f for f in found(tmp_path, {"app/models.py": model}, "MOD006") if f.item_id == "2.users.5"] == []
+
+
+@pytest.mark.parametrize("columns, severity", [
+    ("hashed_password: Mapped[str] = mapped_column(String(200))", Severity.WARNING),
+    ("external_auth_id: Mapped[str] = mapped_column(String(64), unique=True)", Severity.INFO),
+    ("", Severity.INFO),
+])
+def test_email_not_unique_is_a_login_matter_only_where_users_sign_in_by_it(tmp_path, columns, severity):
+    model = HEADER + f"""
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), index=True)
+    {columns}
+"""
+    (f,) = found(tmp_path, {"app/models.py": model}, "MOD003")
+    assert f.severity == severity
+
+
+# -- the second round of judgments (docs/precision.md): one class each ---------------------------------
+
+
+def no_downgrade(rev: str, down: str | None, upgrade: str) -> str:
+    return f"from alembic import op\nimport sqlalchemy as sa\nrevision = {rev!r}\ndown_revision = {down!r}\n" \
+           f"def upgrade():\n    {upgrade}\n"
+
+
+def test_a_history_with_no_downgrade_at_all_is_one_forward_only_note(tmp_path):
+    """keystone's template has no downgrade(); its tooling refuses to downgrade."""
+    files = {f"migrations/versions/000{i}.py": no_downgrade(f"000{i}", f"000{i - 1}" if i > 1 else None,
+                                                             f"op.add_column('t', sa.Column('c{i}', sa.Integer))")
+             for i in range(1, 4)}
+    (f,) = found(tmp_path, files, "MIG001")
+    assert f.severity == Severity.INFO and f.anchor == "migrations:forward-only:migrations/versions"
+    assert len(f.related) == 2
+
+
+def test_a_revision_titled_as_a_data_migration_needs_no_downgrade(tmp_path):
+    backfill = "op.execute(build_update('t', 'x'))"
+    rev = '"""Backfill the display names"""\n' + revision(backfill)
+    assert found(tmp_path, {"migrations/versions/0001_backfill.py": rev}, "MIG001") == []
+    altered = '"""Backfill the display names"""\n' + revision(backfill + "\nop.alter_column('t', 'x', nullable=False)")
+    assert found(tmp_path / "altered", {"migrations/versions/0001_x.py": altered}, "MIG001")
+
+
+def test_a_first_revision_that_leans_on_tables_it_does_not_create_is_a_history_that_began_elsewhere(tmp_path):
+    """lemur: create_all, then `alembic stamp head`; its first revision points at `certificates`."""
+    first = revision("op.create_table('replacements', sa.Column('id', sa.Integer, primary_key=True), "
+                     "sa.Column('certificate_id', sa.Integer, sa.ForeignKey('certificates.id')))")
+    (f,) = found(tmp_path, {"app/models.py": tables("certificates", "replacements"),
+                            "migrations/versions/0001_first.py": first}, "MIG006")
+    assert f.anchor == "drift:most-tables" and f.severity == Severity.INFO
+
+
+def test_naive_timestamps_as_the_projects_convention_are_one_info_finding(tmp_path):
+    model = HEADER + "".join(f"""
+class T{i}(Base):
+    __tablename__ = "t{i}"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow)
+    birthday: Mapped[datetime] = mapped_column(DateTime)
+""" for i in range(3))
+    got = found(tmp_path, {"app/models.py": model})
+    (f,) = [f for f in got if f.rule_id == "TZ001"]
+    assert f.anchor == "timestamps:naive-convention" and f.severity == Severity.INFO
+    assert "3 of 3 timestamp columns" in f.message and "birthday" not in f.message
+    assert not [f for f in got if f.rule_id == "TZ002"], "naive UTC into a naive column is consistent"
+
+
+def test_lazy_collections_are_a_finding_only_when_the_application_is_asyncio_only(tmp_path):
+    model = HEADER + """
+from sqlalchemy.orm import relationship
+
+class Parent(Base):
+    __tablename__ = "parents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    children = relationship("Child", lazy="dynamic")
+
+class Child(Base):
+    __tablename__ = "children"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("parents.id"), index=True)
+"""
+    sync = "from sqlalchemy import create_engine\nengine = create_engine(URL, pool_pre_ping=True)\n"
+    assert found(tmp_path / "sync", {"app/models.py": model, "app/db.py": sync}, "PERF003") == []
+    assert found(tmp_path / "both", {"app/models.py": model, "app/db.py": sync + ENGINE}, "PERF003") == []
+    (f,) = found(tmp_path / "async", {"app/models.py": model, "app/db.py": ENGINE}, "PERF003")
+    assert "asyncio" in f.message and f.related
+
+
+def test_ids_of_the_row_itself_logs_and_deliberate_omissions_are_not_missing_foreign_keys(tmp_path):
+    model = HEADER + """
+class Run(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    short_id: Mapped[int] = mapped_column(Integer, unique=True)
+    # Not a FK: a run may be deleted while its history stays
+    tool_id: Mapped[int] = mapped_column(Integer)
+
+class Tool(Base):
+    __tablename__ = "tools"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class RunLog(Base):
+    __tablename__ = "run_logs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(Integer, index=True)
+"""
+    (f,) = found(tmp_path, {"app/models.py": model}, "INT002")
+    assert f.anchor.endswith("run_logs.run_id") and f.severity == Severity.INFO and "outlive" in f.message
+
+
+def test_email_unique_within_an_organization_is_unique(tmp_path):
+    model = HEADER + """
+from sqlalchemy import Index
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (Index("users_org_email", "org_id", "email", unique=True),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(Integer)
+    email: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str] = mapped_column(String(255))
+"""
+    assert found(tmp_path, {"app/models.py": model}, "MOD003") == []
+
+
+def test_an_application_that_also_runs_on_sqlite_is_not_asked_for_row_level_security(tmp_path):
+    db = 'from sqlalchemy import create_engine\nconnect_args = {}\nif "sqlite" in URL:\n' \
+         '    connect_args["check_same_thread"] = False\nengine = create_engine(URL, connect_args=connect_args)\n'
+    result = scan(_write(tmp_path, {"app/db.py": db, "app/models.py": tables("projects", "tickets")})).result
+    assert "SQLite" in result.not_applicable["6.2"]
+    assert not [f for f in result.findings if f.rule_id in ("TEN001", "CFG001")]
+
+
+def test_conference_sessions_are_not_sign_in_sessions(tmp_path):
+    model = HEADER + """
+class Session(Base):
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+"""
+    assert "4.5" in scan(_write(tmp_path, {"app/models.py": model})).result.not_applicable
+
+
+def test_discounts_and_credits_record_overrides(tmp_path):
+    model = HEADER + "".join(f"""
+class T{name.title()}(Base):
+    __tablename__ = "{name}"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+""" for name in ("invoices", "discounts"))
+    assert found(tmp_path, {"app/models.py": model}, "BIL005") == []
+
+
+def test_a_tenant_table_without_phi_left_out_of_rls_is_a_warning_not_a_release_blocker(tmp_path):
+    enable = [f'op.execute("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY")' for t in ("patients", "tickets", "notes")]
+    got = {f.anchor: f.severity for f in found(tmp_path, {
+        "app/models.py": tables("patients", "tickets", "notes", "invitations", "calls"),
+        "migrations/versions/0001_rls.py": revision("\n".join(enable))}, "TEN001")}
+    assert got["table:invitations:rls"] == Severity.WARNING
+
+
+def test_clinical_rows_retired_through_a_status_are_not_said_to_be_hard_deleted(tmp_path):
+    model = HEADER + """
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+class Document(Base):
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+"""
+    (f,) = [f for f in found(tmp_path, {"app/models.py": model}, "HIP001") if "documents" in f.anchor]
+    assert f.severity == Severity.WARNING and "`status`" in f.message and "can only be hard deleted" not in f.message

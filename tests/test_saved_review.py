@@ -47,17 +47,18 @@ def test_decisions_follow_findings_that_were_merged_regraded_and_rescoped(tmp_pa
     assert [n.text for n in by[("PERF001", "table:tickets.project_id")].notes] == ["tickets are listed by project on every page"]
     assert state("PERF001", "table:comments.ticket_id")[1:] == (Disposition.DOWNGRADED, None, Severity.INFO)
     assert state("TZ001", "table:tickets.opened_at")[1] == Disposition.CONFIRMED
-    # Re-graded to info (its comment says the empty downgrade is on purpose): the dismissal stays.
-    assert state("MIG001", "migration:0002:downgrade")[1:3] == (Disposition.DISMISSED, "false positive")
+    # Gone (a revision titled as a backfill needs no downgrade): the dismissal stays with it.
+    assert state("MIG001", "migration:0002:downgrade")[:3] == (Detection.ABSENT, Disposition.DISMISSED, "false positive")
 
     # Gone because it was wrong (an int in SET LOCAL statement_timeout is no injection): resolved, decision kept.
     assert state("CFG003", "listener:limit_statements:formatted")[:3] == (Detection.ABSENT, Disposition.DISMISSED, "false positive")
     decided_and_gone = [f for f in snap.findings if f.detection == Detection.ABSENT and f.disposition != Disposition.UNTRIAGED]
-    assert [(f.rule_id, f.anchor) for f in decided_and_gone] == [("CFG003", "listener:limit_statements:formatted")]
+    assert sorted((f.rule_id, f.anchor) for f in decided_and_gone) == [
+        ("CFG003", "listener:limit_statements:formatted"), ("MIG001", "migration:0002:downgrade")]
     new_and_untriaged = [f for f in snap.findings if f.detection == Detection.NEW and f.disposition == Disposition.UNTRIAGED]
     assert not [f for f in new_and_untriaged if f.rule_id in ("TEN001", "INT001", "CFG001")]
     assert diff.merged == 2 + 2 + 1  # TEN001 3 -> 1, INT001 3 -> 1, CFG001 2 -> 1
 
     assert snap.item("1.1").verdict == Verdict.PASS and snap.item("6.2").verdict == Verdict.FAIL
     assert snap.answer("q6.1").text == "Only through the repository layer's filters; no RLS."
-    assert "2.care.2" in snap.not_applicable  # a ticketing service: no patients
+    assert "10.1" in snap.not_applicable  # a ticketing service that now books patients, and bills nothing

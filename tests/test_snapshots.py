@@ -39,7 +39,7 @@ def _first_finding(scanned, rule_id: str) -> str:
 def test_opening_view_80x24(snap_compare, scanned, data_dir):
     """80x24: section 1 selected from the start, its summary on the right (verdicts, questions,
     untriaged and open findings) over its six items; the tree with the sections open, counts of open
-    findings per item; the status line (Step 2/4: 80 findings to triage, 0/80 triaged) and the footer
+    findings per item; the status line (Step 2/4: 82 findings to triage, 0/82 triaged) and the footer
     keys, ? Help and q Quit among them."""
     assert snap_compare(_app(scanned, data_dir), terminal_size=(80, 24), run_before=_settled)
 

@@ -23,7 +23,7 @@ Base = declarative_base()
 
 
 class Payment(Base):  # dbreview: ignore[INT001] accepted risk: ids never leave the service
-    __tablename__ = "payments"
+    __tablename__ = "patient_payments"
     id = Column(Integer, primary_key=True)
     # dbreview: ignore[BIL001] false positive: this is a ratio, not money
     amount = Column(

@@ -30,7 +30,8 @@ def test_undo_goes_back_one_action_at_a_time_and_survives_a_restart(scanned):
     a, b = _fps(scanned, 2)
     scanned.confirm(a)
     scanned.dismiss(b, "won't fix", "legacy")
-    assert scanned.undo() == f"Undid your dismissal of {scanned.findings[b].rule_id} at {scanned.findings[b].location}."
+    dismissed = scanned.findings[b]  # named at its first line, whatever lines it spans
+    assert scanned.undo() == f"Undid your dismissal of {dismissed.rule_id} at {dismissed.path}:{dismissed.start_line}."
     assert scanned.findings[b].disposition == Disposition.UNTRIAGED and scanned.findings[b].dismiss_reason is None
 
     again = _as(scanned, "alice")  # a new process, the same reviewer

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from analyzers.checklist import load_checklist
 from analyzers.engine import scan
 from tui import cli, paths
-from tui.reports import render
+from tui.reports import FORMATS, render
 from tui.reports.sanitize import name_problem, printable
 from tui.review import Review
 from tui.session import ReviewStore
@@ -157,6 +157,9 @@ async def test_names_notes_and_messages_already_stored_show_with_placeholders(ho
 
 
 def test_exports_flag_what_the_screen_flags(hostile_repo: Path, data_dir: Path) -> None:
+    """Marks in the code, in a file name, in a table name and in a stored reviewer name: every
+    format shows each as a placeholder (JSON as a \\u escape, SARIF's URIs percent-encoded)."""
+    (hostile_repo / "bi\u202edi.py").write_text(MODEL.replace('"payments"', '"pay\u2066ments"'), encoding="utf-8")
     review = _stored_review(hostile_repo, data_dir)
     money = next(f for f in review.findings.values() if f.rule_id == "BIL001")
     review.annotate(money.fingerprint, "a note")
@@ -164,9 +167,14 @@ def test_exports_flag_what_the_screen_flags(hostile_repo: Path, data_dir: Path) 
     _as_mallory(data_dir)
     with ReviewStore.open(paths.session_db(data_dir)) as store:
         snapshot = store.snapshot(store.find_review(str(hostile_repo.resolve()), "database").id)
-    for fmt in ("markdown", "sarif", "json"):
+    for fmt in FORMATS:
         out = render(fmt, load_checklist("database"), snapshot)
         assert not RAW.search(out), (fmt, RAW.search(out))
-        assert "<U+200B>" in out or "\\u200b" in out, fmt
+        shown = out.replace("&lt;", "<").replace("&gt;", ">").lower()
+        assert "pay<u+2066>ments" in shown or "pay\\u2066ments" in shown, fmt  # the table, in every message
+        if fmt != "sarif":  # SARIF's uri is percent-encoded (%E2%80%AE): no raw mark either way
+            assert "bi<u+202e>di.py" in shown or "bi\\u202edi.py" in shown, fmt
+        if fmt in ("markdown", "html", "sarif", "json"):  # the formats that carry the code
+            assert "zero<u+200b>width" in shown or "zero\\u200bwidth" in shown, fmt
     markdown = render("markdown", load_checklist("database"), snapshot)
     assert "mallory␛]52;c;Y2FuYXJ5␇" in markdown.replace("\\", "")

@@ -195,12 +195,12 @@ def test_the_demo_proves_its_planted_downgrade_and_leaks(shared_data, tmp_path, 
     assert ("MIG003", "8b2e4f71c0d5_payment_refunded_at.py", 13) in proven
     assert ("MIG004", "20250212_5e1c7a9b3f20_reminder_deliveries_and_stripe_events.py", 14) in proven
     iso = doc["verification"]["result"]["isolation"]
-    assert set(iso["leaks"]) == {"documents", "message_threads", "contact_methods"}
+    assert set(iso["leaks"]) == {"documents", "message_threads", "contact_methods", "notifications"}
     assert iso["not_seeded"] == {}
     for table in ("patients", "organization_memberships", "providers", "staff", "care_team_assignments"):
         assert iso["rows"][table]["app, A set"] == "A 1 · B 0", table  # right on purpose: forced, tenant policy
     clean = {t["revision"] for t in doc["verification"]["result"]["roundtrips"] if not (t["left_behind"] or t["destroyed"] or t["changed"] or t["differs"]) and t["downgrade"] and t["downgrade"]["ok"]}
-    assert {"0001", "0002", "0004", "0005", "0006"} <= clean
+    assert {"0001", "0002", "0004", "0005", "0006", "0009"} <= clean
 
 
 # -- the sandbox ------------------------------------------------------------------------------------------

@@ -494,6 +494,7 @@ def _write(text: str, output: str | None) -> None:
 
 def explain_layout(found: Scan) -> str:
     """What discovery and the facts found in a target, and why: for `scan --explain-layout`."""
+    from analyzers.facts.engines import ENGINES, engines, serving_engines
     from tui.reports.sanitize import one_line
 
     layout, facts = found.layout, found.facts
@@ -523,10 +524,23 @@ def explain_layout(found: Scan) -> str:
         out.append(f"  {one_line(path)}: {len(names)} table{'s' if len(names) != 1 else ''} ({one_line(', '.join(sorted(names)))})")
     if not tables_by_file:
         out.append("  none found")
+    unread_bases: dict[str, list[str]] = defaultdict(list)
+    for table in facts.tables.values():
+        for base in table.unknown_bases:
+            unread_bases[base].append(table.name)
+    for base, names in sorted(unread_bases.items()):
+        out.append(f"  columns may be missing: {one_line(base)} could not be read ({len(names)} tables: {one_line(', '.join(sorted(names)[:6]))})")
+    if facts.other_tables:
+        out += ["", f"Not the application's PostgreSQL ({len(facts.other_tables)} tables, left out of the review)"]
+        out += [f"  {one_line(t.path)}: {one_line(t.name)} ({one_line(t.database or '')})" for t in facts.other_tables.values()]
 
     setup: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for e in engines(facts):  # each with its role; one made by the app's factory where the factory is called
+        call, origin = e.call, e.call.origin
+        made = f" (made by {origin.function}, {origin.span.path}:{origin.span.start})" if origin else ""
+        setup[call.span.path].append((call.span.start, f"{call.name}(){f' -> {call.target}' if call.target else ''}{made} [{e.verdict}]"))
     for call in facts.calls:
-        if call.name.rsplit(".", 1)[-1] in SETUP_CALLS:
+        if call.name.rsplit(".", 1)[-1] in SETUP_CALLS and not call.name.endswith(ENGINES) and not call.via:
             assigned = f" -> {call.target}" if call.target else ""
             setup[call.span.path].append((call.span.start, f"{call.name}(){assigned}"))
     for lis in facts.listeners:
@@ -536,6 +550,10 @@ def explain_layout(found: Scan) -> str:
         out += [f"  {one_line(path)}:{line}  {one_line(what)}" for line, what in sorted(entries)]
     if not setup:
         out.append("  none found")
+    serving, sure = serving_engines(facts)
+    places = sorted((c.span.path, c.span.start) for c in serving)
+    read = ", ".join(f"{path}:{line}" for path, line in places) or "none (no engine of the application was found)"
+    out.append(f"  The pool and session rules (CFG001, CFG004-CFG006) read: {one_line(read)}{'' if sure else ' (not certain that they serve it)'}")
 
     why_docs = "pinned by settings" if s.docs else "Markdown under a docs/ folder"
     out += ["", f"Docs ({len(facts.docs)}; {why_docs})"]
@@ -716,6 +734,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from analyzers.discover import TargetError
     from analyzers.engine import scan
     from tui.handover import HandoverError, import_review, read_export
+    from tui.reports.sanitize import printable
     from tui.review import Review
 
     target = Path(args.path).expanduser()
@@ -739,7 +758,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             done = import_review(review, result.result.findings, document)
         except HandoverError as exc:
             raise UsageError(str(exc)) from None
-    print("\n".join(done.lines()))
+    print(printable("\n".join(done.lines())))  # conflicts name files of the repository
     return 0
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzers.findings import Finding, Severity
+from tui.reports.sanitize import name_problem
 from tui.review import Review
 from tui.session.identity import match
 from tui.session.state import IN_SOURCE, Detection, Disposition, FindingState, Note, Verdict
@@ -51,7 +52,8 @@ class Imported:
 
 
 def read_export(path: Path) -> dict[str, Any]:
-    """The JSON document `dbreview export --format json` wrote."""
+    """The JSON document `dbreview export --format json` wrote, checked whole before anything of it
+    is written (HandoverError)."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -62,6 +64,7 @@ def read_export(path: Path) -> dict[str, Any]:
         raise HandoverError(f"{path}: not a JSON export of dbreview (`dbreview export PATH --format json` writes one)")
     if document.get("format_version") not in READABLE_VERSIONS:
         raise HandoverError(f"{path}: written by a newer dbreview (format {document.get('format_version')}); upgrade dbreview")
+    _check(document, path)
     return document
 
 
@@ -121,6 +124,28 @@ def import_review(review: Review, findings: list[Finding], document: dict[str, A
         _answer(review, row, done)
     review.reload()
     return done
+
+
+def _check(document: dict[str, Any], path: Path) -> None:
+    """What of the file will be written, checked before anything is: a file another machine (or
+    someone) wrote that would fail half-way, or would store a reviewer's name that does not show as
+    itself, is refused whole."""
+    try:
+        document.get("review", {}).get("checklist", {}).get("id")
+        for f in document.get("findings", []):
+            _state(f)
+        names = [e.get("reviewer") for e in document.get("events", [])]
+        names += [n["reviewer"] for f in document.get("findings", []) for n in f.get("notes", [])]
+        for key in ("items", "answers"):
+            names += [row.get("reviewer") for row in document.get(key, [])]
+        for row in document.get("items", []):
+            Verdict(row.get("verdict", "unreviewed"))
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise HandoverError(f"{path}: not a JSON export of dbreview ({type(exc).__name__}: {exc}); nothing was imported") from None
+    for name in filter(None, names):
+        problem = name_problem(str(name))
+        if problem:
+            raise HandoverError(f"{path}: a reviewer's name in it cannot be used: {problem}; nothing was imported")
 
 
 def _deciders(events: list[dict[str, Any]]) -> dict[str, tuple[str, str | None]]:

@@ -8,9 +8,14 @@ from dataclasses import replace
 from typing import Callable, Iterable
 
 from analyzers.facts.classes import ClassIndex
+from analyzers.facts.databases import engine_database, other_database, own_metadata, url_scheme
 from analyzers.facts.effects import unread_ops
-from analyzers.facts.model import ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, Span, TableFact, Unread
+from analyzers.facts.engines import FLASK_ENGINE
+from analyzers.facts.model import (
+    CallFact, ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, Span, TableFact, Unread,
+)
 from analyzers.facts.paths import is_test_path
+from analyzers.facts.python_module import FACTORY_CALLS, FLASK_OPTIONS
 from analyzers.facts.symbols import Symbols
 
 
@@ -25,7 +30,8 @@ def link(
     all the target's Python files and `load` reads one of those not read yet, for names that lead
     through them (a package's __init__ that re-exports `db`)."""
     facts.modules = modules
-    classes = ClassIndex(modules, Symbols(modules, paths, load))
+    symbols = facts.derived["symbols"] = Symbols(modules, paths, load)  # rules follow names too (schema.function_source)
+    classes = ClassIndex(modules, symbols)
     found: list[TableFact] = []
     of_class: dict[int, TableFact] = {}
     for cls in classes.all:
@@ -40,16 +46,24 @@ def link(
         if parent is not None and id(parent) in of_class:
             for c in cls.columns:
                 of_class[id(parent)].columns.setdefault(c.name, c)
+    own_classes = {name.rsplit(".", 1)[-1] for name in classes.symbols.classes}  # what `db = MyAlchemy()` may be
     for m in modules:
         if m.revision is not None:
             facts.revisions.append(m.revision)
         if is_test_path(m.path):
             continue  # tests, scripts, examples: not evidence of what the application does
-        found.extend(replace(t, columns={n: classes.typed(c, m.module) for n, c in t.columns.items()}) for t in m.tables)
+        for t in m.tables:
+            t = replace(t, columns={n: classes.typed(c, m.module) for n, c in t.columns.items()})
+            elsewhere = other_database(m) if t.metadata and own_metadata(classes.symbols, t.metadata, m.module) else None
+            if elsewhere:  # a ClickHouse or SQLite table on a MetaData of its own: not the application's PostgreSQL
+                facts.other_tables.setdefault(t.name, replace(t, database=elsewhere))
+            else:
+                found.append(t)
         facts.listeners.extend(m.listeners)
-        facts.calls.extend(m.calls)
+        facts.calls.extend(_followed_calls(m, classes.symbols, own_classes))
         facts.sql.extend(m.sql)
         facts.json_uses.extend(m.json_uses)
+    facts.calls = _flask_options(facts.calls)
     facts.tables = _by_name(found)
     by_class = {t.class_name: t for t in facts.tables.values() if t.class_name}
     for m in modules:
@@ -70,6 +84,58 @@ def _unread(modules: list[ModuleFacts], revisions: list[RevisionFact]) -> list[U
         out.extend(rev.unread)
         out.extend(unread_ops(rev.upgrade))
     return out
+
+
+def _followed_calls(m: ModuleFacts, symbols: Symbols, own_classes: set[str]) -> list[CallFact]:
+    """A module's calls, with what an engine or session factory call really calls: SQLAlchemy's (kept, by
+    its own name), the app's own factory (kept `via` it: the engine is made inside, where its settings
+    are), Flask-SQLAlchemy's extension or a subclass of it (its engine), or a variable that holds a
+    factory (`async_sessionmaker()` makes a session: dropped)."""
+    out: list[CallFact] = []
+    for call in m.calls:
+        if call.scope is None:
+            out.append(call)
+            continue
+        short = call.name.rsplit(".", 1)[-1]
+        if short not in FACTORY_CALLS and not (short.endswith("SQLAlchemy") or short in own_classes or "engine" in short.lower()):
+            continue  # `router = APIRouter()`: no class of the target's that could be Flask-SQLAlchemy's
+        value = symbols.resolve(call.name, m.module)
+        if value.kind == "function":  # the app's own factory: the engine is made inside, with what this call passes
+            call = replace(call, via=f"{value.module.module}.{short}" if value.module else call.name)
+        elif short in FACTORY_CALLS and value.kind == "external":
+            call = replace(call, name=value.name)
+        elif symbols.is_flask(value):  # `db = SQLAlchemy(...)`, `db = MyAlchemy(...)`: Flask-SQLAlchemy makes the engine
+            hooks = [c.name for c in _class_chain(symbols, value) if c.engine_hook]
+            call = replace(call, name=FLASK_ENGINE, kwargs={**call.kwargs, **({"**": f"{hooks[0]} sets them in code"} if hooks else {})})
+        else:
+            continue
+        if call.function:
+            call = replace(call, factory=f"{m.module}.{call.function}")
+        database = engine_database(call)
+        out.append(replace(call, database=database) if database else call)
+    return out
+
+
+def _class_chain(symbols: Symbols, value, depth: int = 0):
+    """The target's own classes a class value is, and inherits from."""
+    if value.kind == "class" and value.cls is not None and depth < 12:
+        yield value.cls
+        for base in symbols.bases_of(value):
+            yield from _class_chain(symbols, base, depth + 1)
+
+
+def _flask_options(calls: list[CallFact]) -> list[CallFact]:
+    """Flask-SQLAlchemy's engines with the options the app's configuration gives them (SQLALCHEMY_ENGINE_OPTIONS
+    and the pool keys, wherever the application sets them; tests' configurations aside)."""
+    given: dict[str, str] = {}
+    urls: list[str] = []
+    for c in calls:
+        if c.name == FLASK_OPTIONS and not is_test_path(c.span.path):
+            given.update((k, v) for k, v in c.kwargs.items() if k != "url")
+            urls.extend(v for k, v in c.kwargs.items() if k == "url")
+    if urls and all(url_scheme(u) == "sqlite" for u in urls):  # only SQLite configured: say so
+        given["url"] = urls[0]
+    return [replace(c, kwargs={**given, **c.kwargs}) if c.name == FLASK_ENGINE and given else c for c in calls]
 
 
 def _by_name(tables: list[TableFact]) -> dict[str, TableFact]:

@@ -8,6 +8,7 @@ import ast
 from analyzers.facts import columns as col
 from analyzers.facts.model import ColumnFact, IndexFact, MigrationOp, RevisionFact, Span, SqlStatement, SqlUse, Unread
 from analyzers.facts.names import Names, const_bool, const_str, kwargs, last
+from analyzers.facts.flow import Flow
 from analyzers.facts.strings import Env, constant_env, evaluate, strings_of
 
 _MAX_INLINE_DEPTH = 2
@@ -42,6 +43,12 @@ _CORE_DDL = (
     "CreateSequence", "DropSequence", "CreateSchema", "DropSchema", "CreateIndex", "DropIndex", "AddConstraint",
     "DropConstraint", "SetTableComment", "DropTableComment", "SetColumnComment", "DropColumnComment",
 )
+# Inspector methods: a migration that calls them decides what to change by what the database has.
+_INSPECTOR = frozenset((
+    "has_table", "has_index", "has_sequence", "has_schema", "get_table_names", "get_columns", "get_indexes",
+    "get_unique_constraints", "get_foreign_keys", "get_check_constraints", "get_pk_constraint", "get_view_names",
+    "get_enums", "get_sequence_names",
+))
 _TABLE_METHODS = ("create", "drop", "create_all", "drop_all")  # sa.Table(...).create(bind), metadata.create_all(bind)
 _TABLE_SECOND = (
     "create_index", "create_unique_constraint", "create_foreign_key", "create_check_constraint",
@@ -81,6 +88,7 @@ def read_revision(tree: ast.Module, names: Names, path: str, env: Env, errors: l
     if down is not None and not downs and not (isinstance(down, ast.Constant) and down.value is None):
         unread.append(Unread("revision", spans["down_revision"], f"its parent `{ast.unparse(down)}` is not a constant we could read"))
     reader = _OpReader(names, path, env, functions, values)
+    reader.flow = Flow(tree, names, env)
     upgrade, downgrade = functions.get("upgrade"), functions.get("downgrade")
     doc = ast.get_docstring(tree) or ""
     return RevisionFact(
@@ -98,7 +106,31 @@ def read_revision(tree: ast.Module, names: Names, path: str, env: Env, errors: l
         branch_labels=_strings(values.get("branch_labels"), env),
         depends_on=_strings(values.get("depends_on"), env),
         unread=unread,
+        imports=_imports_used(tree, [f for f in (upgrade, downgrade) if f], path),
     )
+
+
+_LIBRARIES = ("alembic", "sqlalchemy", "sqlmodel", "typing", "collections", "datetime", "uuid", "enum", "json", "re", "os",
+              "logging", "__future__", "decimal", "dataclasses", "functools", "itertools", "textwrap", "sys")
+
+
+def _imports_used(tree: ast.Module, functions: list[ast.FunctionDef], path: str) -> list[tuple[str, str, Span]]:
+    """Names imported from outside Alembic, SQLAlchemy and the standard library (at the top of the file
+    or inside the functions) that the upgrade or downgrade use."""
+    used = {n.id for f in functions for n in ast.walk(f) if isinstance(n, ast.Name)}
+    used |= {n.value.id for f in functions for n in ast.walk(f) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+    out = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        module = node.module or "" if isinstance(node, ast.ImportFrom) else ""
+        for alias in node.names:
+            qualified = f"{module}.{alias.name}" if isinstance(node, ast.ImportFrom) else alias.name
+            local = alias.asname or alias.name.split(".")[0]
+            if qualified.split(".")[0] in _LIBRARIES or local not in used or alias.name == "*":
+                continue
+            out.append((local, qualified, col.span_of(node, path)))
+    return out
 
 
 def _strings(node: ast.AST | None, env: Env) -> tuple[str, ...]:
@@ -125,10 +157,13 @@ class _OpReader:
         self.module_bindings = bindings
         self.bindings: dict[str, ast.AST] = bindings  # name -> the value last assigned to it (module, then function)
         self.unknown: dict[str, str] = {}  # names bound by a loop that could not be followed -> why
+        self.flow: Flow | None = None  # where values spliced into op.execute's SQL come from
+        self.func: ast.FunctionDef | None = None  # the function being read (upgrade, or a helper it calls)
 
     def ops(self, func: ast.FunctionDef) -> list[MigrationOp]:
         out: list[MigrationOp] = []
         self.bindings = {**self.module_bindings, **_assigned(func.body)}
+        self.func = func
         self._body(func.body, constant_env(func.body, self.env), {}, out, 0)
         return out
 
@@ -138,21 +173,47 @@ class _OpReader:
                 self._loop(stmt, env, batch, out, depth)
             elif isinstance(stmt, (ast.With, ast.AsyncWith)):
                 inner = dict(batch)
+                autocommit = False
                 for item in stmt.items:
                     call = item.context_expr
                     if isinstance(call, ast.Call) and last(self.names.callee(call)) == "batch_alter_table" and call.args:
                         table = (strings_of(call.args[0], env) or [None])[0]
                         if isinstance(item.optional_vars, ast.Name) and table:
                             inner[item.optional_vars.id] = table
+                    autocommit |= "autocommit" in ast.unparse(call).lower()  # autocommit_block(), isolation_level="AUTOCOMMIT"
+                before = len(out)
                 self._body(stmt.body, env, inner, out, depth)
+                for op in out[before:] if autocommit else ():
+                    op.autocommit = True
             elif isinstance(stmt, (ast.If, ast.Try, ast.While)):  # not except handlers: the run that went wrong
+                before = len(out)
                 for part in (stmt.body, getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])):
                     self._body(part, env, batch, out, depth)
+                for op in out[before:] if isinstance(stmt, ast.If) and self._inspects(stmt.test) else ():
+                    op.guarded = True
             else:
                 for node in ast.walk(stmt):
                     if isinstance(node, ast.Call):
                         self._call(node, env, batch, out, depth)
                 env = self._assign(stmt, env)
+
+    def _inspects(self, test: ast.AST, depth: int = 0) -> bool:
+        """Whether an `if` asks the database what is there: the inspector (`has_table`, `get_columns`), or
+        the migration's own helper that does (`if not column_exists("users", "email"):`)."""
+        for node in ast.walk(test):
+            if isinstance(node, ast.Name) and node.id in self.bindings and depth < 2 and self.bindings[node.id] is not test:
+                if self._inspects(self.bindings[node.id], depth + 1):  # names = [c["name"] for c in insp.get_columns(t)]
+                    return True
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id if isinstance(node.func, ast.Name) else ""
+            if name in _INSPECTOR or name == "inspect":
+                return True
+            if name in self.functions and depth < 2 and any(
+                self._inspects(n, depth + 1) for n in self.functions[name].body
+            ):
+                return True
+        return False
 
     def _assign(self, stmt: ast.stmt, env: Env) -> Env:
         """After `name = value` in a block, the rest of it reads the name as that value (a statement
@@ -315,7 +376,11 @@ class _OpReader:
 
     def _inline(self, func: ast.FunctionDef, call: ast.Call, env: Env, batch: dict[str, str], out: list[MigrationOp], depth: int) -> None:
         """A helper of the migration (`enable_rls("patients")`): read its body with the arguments bound."""
-        self._body(func.body, _bound(func, call, env), batch, out, depth + 1)
+        outer, self.func = self.func, func
+        try:
+            self._body(func.body, _bound(func, call, env), batch, out, depth + 1)
+        finally:
+            self.func = outer
 
     def _returned(self, node: ast.AST, env: Env) -> list | None:
         """The SQL a helper of the migration returns for these arguments: `op.execute(text(_policy_sql(t)))`
@@ -345,6 +410,8 @@ class _OpReader:
             op = self._read_op(name, call, args, kw, env, batch_table, span)
         except Exception as exc:  # noqa: BLE001 - one odd call must not lose the revision, nor its other ops
             return _unread(span, ast.unparse(call.func), f"a call shaped unlike Alembic's ({type(exc).__name__}: {exc})")
+        if op is not None and name != "execute":
+            op.options = {k: ast.unparse(v) for k, v in kw.items()}
         why = self._unfollowed(name, op, args, kw, env)
         return _unread(span, ast.unparse(call.func), why, op.table if op else None) if why else op
 
@@ -438,7 +505,7 @@ class _OpReader:
         def strs(node: ast.AST | None) -> tuple[str, ...]:
             return tuple(strings_of(node, env) or []) if node is not None else ()
 
-        cname = const_str(args[0]) if args else None
+        cname = (strings_of(args[0], env) or [None])[0] if args else None  # a literal, or a constant of the module
         table = (strings_of(args[1], env) or [None])[0] if len(args) > 1 else None
         if name == "create_foreign_key":
             local = strs(args[3]) if len(args) > 3 else strs(kw.get("local_cols"))
@@ -469,6 +536,8 @@ class _OpReader:
         for extra in texts[1:]:
             more = sql_use(extra.value, extra.formatted, False, call, _literal(arg, self.names), self.path, None)
             use.statements.extend(more.statements)
+        if use.formatted and self.flow is not None and use.text:
+            use.holes = self.flow.holes(arg, self.func, use.text)
         return MigrationOp("execute", use.statements[0].table if use.statements else None, span, sql=use)
 
     def _core(self, arg: ast.AST, span: Span, env: Env) -> MigrationOp:

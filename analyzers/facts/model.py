@@ -130,6 +130,7 @@ class ClassFact:
     schema: str | None = None  # __table_args__ = {"schema": "events"}
     impl: tuple[str, dict[str, str]] | None = None  # a TypeDecorator's `impl = DateTime`: (type, its arguments)
     dialect_impl: bool = False  # it defines load_dialect_impl: the stored type depends on the database
+    engine_hook: bool = False  # a Flask-SQLAlchemy subclass that sets engine options in code (apply_pool_defaults)
 
 
 @dataclass(slots=True)
@@ -149,6 +150,8 @@ class TableFact:
     # have columns the facts do not show.
     unknown_bases: tuple[str, ...] = ()
     schema: str | None = None  # the PostgreSQL schema it names, if any
+    metadata: str | None = None  # a Table(...): its MetaData argument, qualified
+    database: str | None = None  # not the application's PostgreSQL: why (`imports clickhouse_connect`)
 
     @property
     def qualified(self) -> str:
@@ -174,6 +177,20 @@ class SqlStatement:
     details: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Hole:
+    """One value spliced into SQL text (analyzers/facts/flow.py): what it is in the statement and where
+    it comes from, as far as its function and module tell."""
+
+    expr: str  # the expression as written: `tenant_id`, `request.headers["x-tenant"]`
+    role: str  # identifier | value | sql (a fragment of a statement, or a place we cannot name)
+    source: str  # request | unknown | object | stored | configuration | constant | enum | number | typed | validated | quoted
+    why: str  # how it was followed, for a message: "`sort` is a query parameter of the route `search`"
+    line: int
+    password: bool = False  # it sits after PASSWORD in the statement (CREATE ROLE ... PASSWORD '{pw}')
+    trail: tuple[int, ...] = ()  # the lines it was followed through (assignments, parameters, calls), in order
+
+
 @dataclass(slots=True)
 class SqlUse:
     """A call that sends SQL: session.execute(text(...)), conn.exec_driver_sql(...), op.execute(...)."""
@@ -184,6 +201,7 @@ class SqlUse:
     bound_params: bool  # passes parameters separately
     statements: list[SqlStatement] = field(default_factory=list)
     function: str | None = None
+    holes: tuple[Hole, ...] = ()  # when formatted: each value spliced in, followed to its source
 
 
 @dataclass(slots=True)
@@ -195,6 +213,19 @@ class CallFact:
     kwargs: dict[str, str]
     target: str | None = None  # what it is assigned to
     function: str | None = None
+    # An engine or session factory: how long what it makes lives (module, cached, fallback, returned, stored,
+    # passed, local: python_module._lifetime); the parameters of the function it is made in (name -> default's
+    # source, None without one) and its positional arguments, so that an engine made by the app's own
+    # factory is seen with what each caller passes (`origin`: the factory's own call). When linked: `factory`,
+    # that function's qualified name; `via`, the app's own function it calls instead of SQLAlchemy's;
+    # `database`, why it is not the application's PostgreSQL.
+    scope: str | None = None
+    via: str | None = None
+    database: str | None = None
+    params: dict[str, str | None] = field(default_factory=dict)
+    args: tuple[str, ...] = ()
+    factory: str | None = None
+    origin: CallFact | None = None  # an engine seen where the app's factory is called: the factory's own call
 
 
 @dataclass(slots=True)
@@ -204,6 +235,7 @@ class ListenerFact:
     function: str
     span: Span  # the function
     sql: list[SqlUse] = field(default_factory=list)
+    does_nothing: bool = False  # its body is only `pass`, `...`, a docstring or a bare return
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +267,9 @@ class MigrationOp:
     target: str | None = None  # dropped column / index name / referent; for an unread op, the call (op.drop_column)
     sql: SqlUse | None = None
     reason: str | None = None  # an unread op: why it could not be followed (a name from a loop over a call ...)
+    options: dict[str, str] = field(default_factory=dict)  # op.*'s keyword arguments as written (postgresql_concurrently=True)
+    autocommit: bool = False  # inside `with op.get_context().autocommit_block():`, outside the migration's transaction
+    guarded: bool = False  # inside an `if` that asks the database what is there (inspector.get_table_names() ...)
 
 
 @dataclass(slots=True)
@@ -253,6 +288,9 @@ class RevisionFact:
     branch_labels: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     unread: list[Unread] = field(default_factory=list)  # its id or its parents, when not constants
+    # Names the upgrade or downgrade use that the file imports from outside Alembic and SQLAlchemy: (local
+    # name, qualified name, the import's span). An application model among them is today's, not the revision's.
+    imports: list[tuple[str, str, Span]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +332,7 @@ class ModuleFacts:
     json_uses: list[JsonUse] = field(default_factory=list)  # Model.attr["k"], Model.attr.contains(...) ...
     marked: bool = False  # mentions "dbreview:": may hold suppression comments, used or not
     bindings: dict[str, Ref] = field(default_factory=dict)  # module-level names: imports, assignments, defs
-    binding_spans: dict[str, Span] = field(default_factory=dict)  # where the assigned ones are assigned
+    binding_spans: dict[str, Span] = field(default_factory=dict)  # where the assigned and defined ones are
     stars: list[str] = field(default_factory=list)  # modules imported with `from x import *`
 
 
@@ -324,6 +362,7 @@ class Facts:
     # What could not be read: files, revision ids and parents, operations and SQL of the upgrades.
     unread: list[Unread] = field(default_factory=list)
     bases: list[Span] = field(default_factory=list)  # the declarative bases the models map through
+    other_tables: dict[str, TableFact] = field(default_factory=dict)  # on another database (ClickHouse ...): not the app's
     # What the rules derive from the linked facts once and read many times (analyzers/rules/schema.py: the
     # migration SQL indexed by table); not part of the facts themselves.
     derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)

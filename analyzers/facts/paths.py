@@ -10,3 +10,24 @@ def is_test_path(path: str) -> bool:
     """Tests, scripts and examples: their tables, engines and queries are not the service's."""
     parts = path.split("/")
     return any(p in NOT_APP_DIRS for p in parts[:-1]) or parts[-1].startswith(("test_", "conftest", "seed"))
+
+
+TOOLING_DIRS = ("migrations", "migration", "alembic", "versions", "bin", "tools", "management", "commands", "cli", "devtools")
+ROOT_APP_FILES = ("app.py", "main.py", "database.py", "db.py", "wsgi.py", "asgi.py", "server.py", "application.py", "config.py")
+
+
+def is_tooling_path(path: str) -> bool:
+    """Migration helpers, CLI commands, one-file scripts at the top of the repository (a health check), data
+    connectors: the engines they create live for one command or reach other databases, so pool settings
+    and listeners do not apply."""
+    return tooling_kind(path) is not None
+
+
+def tooling_kind(path: str) -> str | None:
+    """What kind of tooling a path is, or None for the application's code."""
+    parts = path.split("/")
+    if parts[-1] in ("env.py", "migrations.py", "migrate.py", "manage.py") or any(p in TOOLING_DIRS for p in parts[:-1]):
+        return "migration or command-line tooling"
+    if any(p in ("connectors", "connector", "integrations") for p in parts[:-1]) or parts[-1].endswith("_connector.py"):
+        return "a connector to the customers' own databases or another service"
+    return "a script at the top of the repository" if len(parts) == 1 and parts[0] not in ROOT_APP_FILES else None

@@ -7,6 +7,7 @@ import ast
 import re
 
 from analyzers.facts import columns as col
+from analyzers.facts.flow import Flow, assigned_text
 from analyzers.facts.migrations import is_migration, read_revision
 from analyzers.facts.model import CallFact, ClassFact, JsonUse, ListenerFact, ModuleFacts, Ref, SqlUse, TableFact
 from analyzers.facts.names import Names, const_bool, const_str, is_sqlalchemy, kwargs, last, module_name
@@ -15,10 +16,9 @@ from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate
 
 _BASE_CLASSES = ("DeclarativeBase", "DeclarativeBaseNoMeta", "DeclarativeMeta")
-_INTERESTING_CALLS = (
-    "create_engine", "create_async_engine", "sessionmaker", "async_sessionmaker", "scoped_session",
-    "async_scoped_session", "MetaData",
-)
+ENGINE_CALLS = ("create_engine", "create_async_engine", "engine_from_config", "async_engine_from_config")
+FACTORY_CALLS = (*ENGINE_CALLS, "sessionmaker", "async_sessionmaker", "scoped_session", "async_scoped_session")
+_INTERESTING_CALLS = (*FACTORY_CALLS, "MetaData")
 _EXECUTES = ("execute", "exec_driver_sql", "executescript")
 
 
@@ -49,6 +49,7 @@ class _Reader:
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
 
     def read(self, tree: ast.Module) -> None:
+        self.flow = Flow(tree, self.names, self.env)
         self._index(tree)
         self._bindings(tree.body, top=True)
         for node in tree.body:
@@ -67,6 +68,8 @@ class _Reader:
         self.calls: list[tuple[ast.Call, ast.FunctionDef | ast.AsyncFunctionDef | None]] = []
         self.assigned: dict[int, str] = {}
         self.subscripts: list[ast.Subscript] = []
+        self.owners: dict[int, str] = {}  # a method -> its class's name
+        self.flask_config: list[ast.Assign] = []  # SQLALCHEMY_ENGINE_OPTIONS = {...}, app.config["SQLALCHEMY_POOL_SIZE"] = 5
         stack: list[tuple[ast.AST, ast.FunctionDef | ast.AsyncFunctionDef | None]] = [(tree, None)]
         while stack:
             node, func = stack.pop()
@@ -86,6 +89,10 @@ class _Reader:
                     self.assigned[id(node.value)] = ast.unparse(node.targets[0])
                 elif isinstance(node, ast.Subscript):
                     self.subscripts.append(node)
+                elif isinstance(node, ast.ClassDef):
+                    self.owners.update((id(f), node.name) for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))
+                if isinstance(node, ast.Assign) and _flask_setting(node.targets[0]):
+                    self.flask_config.append(node)
             for child in reversed(children):  # preorder: a call before the calls in its arguments
                 stack.append((child, inner))
 
@@ -106,6 +113,7 @@ class _Reader:
                 bindings[node.name] = Ref("class", f"{self.facts.module}.{node.name}")
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 bindings[node.name] = Ref("function", of=self._returned(node))
+                self.facts.binding_spans[node.name] = col.span_of(node, self.path)  # rules read what it returns
             elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 ref = self._ref(node.value)
@@ -214,6 +222,7 @@ class _Reader:
             target, value, annotation = stmt.target.id, stmt.value, stmt.annotation
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _is_declared_attr(stmt, names):
             fact.dialect_impl = fact.dialect_impl or stmt.name == "load_dialect_impl"
+            fact.engine_hook = fact.engine_hook or stmt.name in ENGINE_HOOKS
             for deco in stmt.decorator_list:  # @validates("password"): the value is transformed on the way in
                 if isinstance(deco, ast.Call) and last(names.qualname(deco.func)) == "validates":
                     fact.validated.extend(v for v in (const_str(a) for a in deco.args) if v)
@@ -301,6 +310,8 @@ class _Reader:
     def _table(self, call: ast.Call) -> TableFact:
         name = const_str(call.args[0]) or ""
         table = TableFact(name=name, class_name=None, path=self.path, span=col.span_of(call, self.path), schema=_schema_of(call))
+        if len(call.args) > 1 and isinstance(call.args[1], (ast.Name, ast.Attribute)):
+            table.metadata = self._qualify(call.args[1])  # Base.metadata, or a MetaData() of its own
         for arg in call.args[1:]:
             if isinstance(arg, ast.Call) and col.is_column_call(arg, self.names):
                 c = col.read_column(arg, "", None, self.names, self.path, name)
@@ -382,6 +393,7 @@ class _Reader:
             return
         listener = ListenerFact(ast.unparse(target), name, func.name, col.span_of(func, self.path))
         listener.sql = self._sql_in(func)
+        listener.does_nothing = all(_inert(stmt) for stmt in func.body)
         self.listener_functions.add(id(func))
         self.facts.listeners.append(listener)
 
@@ -389,11 +401,36 @@ class _Reader:
         for func in self.all_functions:
             if id(func) not in self.listener_functions:
                 self.facts.sql.extend(u for u in self._sql_in(func) if u.formatted or u.statements)
+        for assign in self.flask_config:
+            self._flask_setting(assign.targets[0], assign.value, assign)
         for node, func in self.calls:
             callee = self.names.callee(node)
-            if last(callee) in _INTERESTING_CALLS:
+            flask = last(callee).endswith("SQLAlchemy") or any(k.arg == "engine_options" for k in node.keywords) or (
+                func is None and id(node) in self.assigned and last(callee)[:1].isupper()  # `db = MyAlchemy()`, perhaps
+            ) and last(callee) not in _INTERESTING_CALLS
+            factory = "engine" in last(callee).lower() and isinstance(node.func, (ast.Name, ast.Attribute))  # make_engine(url)
+            if last(callee) in _INTERESTING_CALLS or flask or factory:
+                if "." not in callee and callee not in self.names.aliases:
+                    callee = f"{self.facts.module}.{callee}"  # this module's own function, or a variable: linking tells
                 kw = {k.arg or "**": ast.unparse(k.value) for k in node.keywords}  # "**": settings we cannot read
-                self.facts.calls.append(CallFact(callee, col.span_of(node, self.path), kw, self.assigned.get(id(node))))
+                if last(callee) in ENGINE_CALLS and node.args and const_str(node.args[0]) is not None:
+                    kw.setdefault("url", repr(const_str(node.args[0])))  # create_engine("sqlite:///cache.db")
+                if last(callee).endswith("engine_from_config"):  # pool settings come from the configuration
+                    kw.setdefault("**", ast.unparse(node.args[0]) if node.args else "configuration")
+                if flask:  # Flask-SQLAlchemy, perhaps: its engine takes engine_options (and the app's configuration)
+                    kw = _options(next((k.value for k in node.keywords if k.arg == "engine_options"), None))
+                function = func and (f"{self.owners[id(func)]}.{func.name}" if id(func) in self.owners else func.name)
+                fact = CallFact(callee, col.span_of(node, self.path), kw, self.assigned.get(id(node)), function)
+                if last(callee) not in _INTERESTING_CALLS or last(callee) in ENGINE_CALLS or "sessionmaker" in last(callee):
+                    fact.scope = _lifetime(node, func)
+                    fact.params = _parameters(func) if func else {}
+                    fact.args = tuple(ast.unparse(a) for a in node.args)
+                self.facts.calls.append(fact)
+            elif isinstance(node.func, ast.Attribute) and node.func.attr in ("update", "setdefault"):
+                for key, value in [(const_str(node.args[0]) if node.args else None, node.args[1] if len(node.args) > 1 else None),
+                                   *((k.arg, k.value) for k in node.keywords)]:
+                    if key and value is not None and key in FLASK_SETTINGS:  # app.config.update(SQLALCHEMY_ENGINE_OPTIONS=...)
+                        self._flask_setting(ast.Constant(key), value, node)
             elif callee and _HASHING.search(last(callee)):  # where passwords get hashed, whatever the class
                 self.facts.calls.append(CallFact("password-hashing", col.span_of(node, self.path), {}, callee))
             elif isinstance(node.func, ast.Attribute) and node.func.attr == "execution_options" and any(
@@ -409,6 +446,13 @@ class _Reader:
                         ast.unparse(node.args[0]) if node.args else None,
                     )
                 )
+
+    def _flask_setting(self, key: ast.AST, value: ast.AST, node: ast.AST) -> None:
+        """A Flask-SQLAlchemy setting of the engine, as a fact of its own (FLASK_OPTIONS): the engine
+        options it names, or "**" for options we cannot read."""
+        name = _flask_setting(key) or ""
+        kw = _options(value) if name == "SQLALCHEMY_ENGINE_OPTIONS" else {FLASK_SETTINGS[name]: ast.unparse(value)}
+        self.facts.calls.append(CallFact(FLASK_OPTIONS, col.span_of(node, self.path), kw, name))
 
     def _calls_in(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Call]:
         if not hasattr(self, "_by_function"):
@@ -442,12 +486,129 @@ class _Reader:
                 consumed.add(id(arg))
             if env is None:
                 env = constant_env(func.body, self.env)
-            texts = evaluate(arg, env, self.names)
+            texts = assigned_text(func, arg, env, self.names) or evaluate(arg, env, self.names)
             if texts is None:
                 continue
             bound = bool(is_execute and (len(node.args) > 1 or node.keywords))
-            uses.extend(sql_use(t.value, t.formatted, bound, node, arg, self.path, func.name) for t in texts)
+            for t in texts:
+                use = sql_use(t.value, t.formatted, bound, node, arg, self.path, func.name)
+                if t.formatted:
+                    use.holes = self.flow.holes(arg, func, t.value)
+                uses.append(use)
         return uses
+
+
+# Methods of a Flask-SQLAlchemy subclass that set the engine's options in code.
+ENGINE_HOOKS = ("apply_pool_defaults", "apply_driver_hacks", "_apply_driver_defaults", "create_engine", "_make_engine", "get_engine")
+# Flask-SQLAlchemy makes the engine from the app's configuration: SQLALCHEMY_ENGINE_OPTIONS, and before
+# its version 3 one key per pool setting.
+FLASK_OPTIONS = "flask-sqlalchemy-engine-options"
+FLASK_SETTINGS = {
+    "SQLALCHEMY_ENGINE_OPTIONS": "**", "SQLALCHEMY_POOL_SIZE": "pool_size", "SQLALCHEMY_POOL_TIMEOUT": "pool_timeout",
+    "SQLALCHEMY_POOL_RECYCLE": "pool_recycle", "SQLALCHEMY_MAX_OVERFLOW": "max_overflow", "SQLALCHEMY_DATABASE_URI": "url",
+}
+
+
+def _flask_setting(target: ast.AST) -> str | None:
+    """`SQLALCHEMY_POOL_SIZE = ...`, `config["SQLALCHEMY_ENGINE_OPTIONS"] = ...`: the setting's name."""
+    name = target.id if isinstance(target, ast.Name) else const_str(target.slice) if isinstance(target, ast.Subscript) else const_str(target)
+    return name if name in FLASK_SETTINGS else None
+
+
+def _options(value: ast.AST | None) -> dict[str, str]:
+    """The engine options a dict gives (`{"pool_pre_ping": True}`, `dict(pool_size=5)`); "**" for what
+    cannot be read (a name, a call, `**defaults`)."""
+    if value is None:
+        return {}
+    if isinstance(value, ast.Dict):
+        return {(const_str(k) if k is not None else None) or "**": ast.unparse(v) for k, v in zip(value.keys, value.values)}
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict" and not value.args:
+        return {k.arg or "**": ast.unparse(k.value) for k in value.keywords}
+    return {"**": ast.unparse(value)}
+
+
+_CACHING = ("lru_cache", "cache", "cached_property", "cached")
+
+
+def _lifetime(call: ast.Call, func: ast.FunctionDef | ast.AsyncFunctionDef | None) -> str:
+    """How long what an engine (or session factory) call makes lives, from where its result goes:
+    module: made at import; cached: by a function whose result is cached; fallback: in an `except` clause,
+    when another attempt failed; returned: by a factory;
+    stored: kept on an object, a global or a mapping; passed: handed to another call; local: used
+    within one call and dropped (a health check, a backup, an Alembic check)."""
+    if func is None:
+        return "module"
+    if any(_name(d.func if isinstance(d, ast.Call) else d) in _CACHING for d in func.decorator_list):
+        return "cached"
+    parents: dict[int, ast.AST] = {}
+    for node in ast.walk(func):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    up = parents.get(id(call))
+    while up is not None and not isinstance(up, ast.ExceptHandler):
+        up = parents.get(id(up))
+    if up is not None:
+        return "fallback"
+    parent = parents.get(id(call))
+    if isinstance(parent, ast.Return):
+        return "returned"
+    if isinstance(parent, (ast.Call, ast.keyword)):
+        return "passed"
+    if isinstance(parent, ast.Attribute):
+        return "local"  # create_engine(url).connect(): used on the spot
+    targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target] if isinstance(parent, ast.AnnAssign) else []
+    if not targets:
+        return "local" if isinstance(parent, ast.withitem) else "unknown"
+    if not all(isinstance(t, ast.Name) for t in targets):
+        return "stored"  # self.engine = ..., cls._engine = ..., state["engine"] = ...
+    names = {t.id for t in targets}
+    if any(isinstance(n, ast.Global) and names & set(n.names) for n in ast.walk(func)):
+        return "stored"
+    uses = {"local"}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):
+            up, held = parents.get(id(node)), False
+            while isinstance(up, (ast.Tuple, ast.List, ast.Dict)):
+                up, held = parents.get(id(up)), True
+            if isinstance(up, ast.Return):
+                uses.add("returned")
+            elif isinstance(up, (ast.Yield, ast.YieldFrom)):  # `yield {"engine": engine}`: a lifespan's state
+                uses.add("stored" if held else "passed")
+            elif isinstance(up, (ast.Call, ast.keyword)) and not (isinstance(up, ast.Call) and up.func is node):
+                uses.add("passed")
+            elif isinstance(up, (ast.Assign, ast.AnnAssign)) and not _local_names(up, func):
+                uses.add("stored")  # cache[key] = engine, self.engine = engine: made once, kept
+    return next(u for u in ("stored", "returned", "passed", "local") if u in uses)  # the longest it may live
+
+
+def _local_names(assign: ast.Assign | ast.AnnAssign, func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Does this assignment only bind local names of the function (another name for the same object)?"""
+    targets = assign.targets if isinstance(assign, ast.Assign) else [assign.target]
+    declared = {n for node in ast.walk(func) if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
+    return all(isinstance(t, ast.Name) and t.id not in declared for t in targets)
+
+
+def _parameters(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str | None]:
+    """A function's parameters in order (self and cls aside), each with its default's source or None."""
+    a = func.args
+    positional = [*a.posonlyargs, *a.args]
+    defaults = [None] * (len(positional) - len(a.defaults)) + [ast.unparse(d) for d in a.defaults]
+    out = {p.arg: d for p, d in zip(positional, defaults)}
+    out.update((p.arg, ast.unparse(d) if d is not None else None) for p, d in zip(a.kwonlyargs, a.kw_defaults))
+    out.pop("self", None)
+    out.pop("cls", None)
+    return out
+
+
+def _name(node: ast.AST) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+
+
+def _inert(stmt: ast.stmt) -> bool:
+    """`pass`, `...`, a docstring, a bare `return`: a statement that does nothing."""
+    if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Return) and stmt.value is None):
+        return True
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
 
 
 def _schema_of(args: ast.AST | None) -> str | None:

@@ -35,7 +35,8 @@ def parse_statements(text: str, span: Span) -> tuple[list[SqlStatement], str | N
         piece = encoded[start:end].decode(errors="replace")
         before = encoded[:start].decode(errors="replace") + piece[: len(piece) - len(piece.lstrip())]
         first = min(span.start + before.count("\n"), span.end)
-        last = min(first + piece.strip().count("\n"), span.end)
+        # one statement: the whole literal (implicitly joined literals have no newlines where the lines break)
+        last = span.end if len(raws) == 1 else min(first + piece.strip().count("\n"), span.end)
         stmt_span = Span(span.path, first, last)
         body = _do_body(raw.stmt)
         if body is not None:
@@ -57,6 +58,9 @@ _LOOP_ARRAY = re.compile(
     r"|FOR\s+(\w+)\s+IN\s+SELECT\s+unnest\s*\(\s*(?:" + _ARRAY_LITERAL + r"|(\w+))",
     re.I,
 )
+_COMMENT = re.compile(r"--[^\n]*")
+# A DO block that asks the catalog whether something is there before it changes it.
+_CATALOG_GUARD = re.compile(r"\bIF\s+(NOT\s+)?EXISTS\s*\(\s*SELECT\b[^;]*?\bFROM\s+(information_schema|pg_catalog|pg_)\w*", re.I | re.S)
 _EXECUTE_FORMAT = re.compile(r"^EXECUTE\s+format\s*\(\s*'((?:[^']|'')*)'\s*((?:,[^;]*)?)\)\s*$", re.I | re.S)
 _EXECUTE_LITERAL = re.compile(r"^EXECUTE\s+'((?:[^']|'')*)'\s*$", re.I | re.S)
 
@@ -142,10 +146,12 @@ def _inside_do(body: str, piece: str, span: Span) -> list[SqlStatement]:
 
     stripped = piece.lstrip()  # span.start is the line of its first character
     base = stripped.find(body)
+    body = _COMMENT.sub(lambda m: " " * len(m.group()), body)  # `-- check first` before an IF hides the IF
     base_line = span.start + (stripped[:base].count("\n") if base >= 0 else 0)
     out = []
     offset = 0
     loops: dict[str, list[str]] | None = None
+    guarded = bool(_CATALOG_GUARD.search(body))
     for chunk in body.split(";"):
         start = offset
         offset += len(chunk) + 1
@@ -182,6 +188,9 @@ def _inside_do(body: str, piece: str, span: Span) -> list[SqlStatement]:
             continue
         for raw in raws:
             out.append(_classify(raw.stmt, text.replace(_DYNAMIC, "{?}"), here))
+    if guarded:  # IF [NOT] EXISTS (SELECT ... FROM pg_trigger / information_schema ...) THEN CREATE ...
+        for st in out:
+            st.details["guarded"] = True
     return out
 
 
@@ -242,11 +251,18 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
                 events.append(name)
         func = ".".join(s.sval for s in stmt.funcname)
         return SqlStatement(
-            "create_trigger", rel(stmt.relation), span, text, {"name": stmt.trigname, "function": func, "events": events}
+            "create_trigger", rel(stmt.relation), span, text,
+            {"name": stmt.trigname, "function": func, "events": events, "replace": bool(stmt.replace)},
         )
     if isinstance(stmt, ast.CreateFunctionStmt):
         name = ".".join(s.sval for s in stmt.funcname)
-        return SqlStatement("create_function", None, span, text, {"name": name})
+        return SqlStatement("create_function", None, span, text, {"name": name, **_function_options(stmt.options)} | {
+            "returns": ".".join(n.sval for n in stmt.returnType.names) if stmt.returnType is not None else None,
+            "replace": bool(stmt.replace),
+        })
+    if isinstance(stmt, ast.AlterFunctionStmt) and stmt.func is not None:
+        name = ".".join(s.sval for s in stmt.func.objname)
+        return SqlStatement("alter_function", None, span, text, {"name": name, **_function_options(stmt.actions)})
     if isinstance(stmt, ast.GrantStmt):
         privileges = [p.priv_name for p in stmt.privileges or ()] or ["all"]
         tables = [rel(o) for o in stmt.objects or () if rel(o)]
@@ -259,7 +275,8 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
             rel(stmt.relation),
             span,
             text,
-            {"name": stmt.idxname, "unique": bool(stmt.unique), "where": deparse(stmt.whereClause), "using": stmt.accessMethod, "columns": cols},
+            {"name": stmt.idxname, "unique": bool(stmt.unique), "where": deparse(stmt.whereClause), "using": stmt.accessMethod, "columns": cols,
+             "concurrent": bool(stmt.concurrent), "if_exists": bool(stmt.if_not_exists)},
         )
     if isinstance(stmt, ast.VariableSetStmt):
         if stmt.kind == enums.VariableSetKind.VAR_RESET_ALL:
@@ -272,14 +289,82 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
     if isinstance(stmt, ast.TransactionStmt):
         return SqlStatement(stmt.kind.name.removeprefix("TRANS_STMT_").lower(), None, span, text)
     if isinstance(stmt, ast.DropStmt):
-        objects = [tuple(getattr(p, "sval", "") for p in o) if isinstance(o, tuple) else (getattr(o, "sval", ""),) for o in stmt.objects or ()]
+        objects = [_dropped(o) for o in stmt.objects or ()]
         kind = stmt.removeType.name
         if kind == "OBJECT_POLICY" and objects and len(objects[0]) >= 2:  # (schema?, table, policy)
-            return SqlStatement("drop_policy", objects[0][-2], span, text, {"name": objects[0][-1]})
-        return SqlStatement("drop", None, span, text, {"type": kind, "names": [o[-1] for o in objects if o], "if_exists": bool(stmt.missing_ok)})
+            return SqlStatement("drop_policy", objects[0][-2], span, text, {"name": objects[0][-1], "if_exists": bool(stmt.missing_ok)})
+        on = [o[-2] if len(o) >= 2 else None for o in objects] if kind in ("OBJECT_TRIGGER", "OBJECT_RULE") else []
+        return SqlStatement("drop", None, span, text, {
+            "type": kind, "names": [o[-1] for o in objects if o], "if_exists": bool(stmt.missing_ok),
+            "concurrent": bool(stmt.concurrent), "on": on,  # a trigger's table
+        })
+    if isinstance(stmt, (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)) and stmt.relation is not None:
+        return SqlStatement(type(stmt).__name__, None, span, text, {"dml_table": rel(stmt.relation)})  # rows, not the schema
     if isinstance(stmt, ast.SelectStmt) and "set_config" in text.lower():
         return SqlStatement("set_config", None, span, text, _set_config_args(text))
     return SqlStatement(type(stmt).__name__, None, span, text)
+
+
+def _function_options(options) -> dict[str, object]:
+    """What CREATE/ALTER FUNCTION says about how the function runs: SECURITY DEFINER, the settings it pins
+    (`SET search_path = public, pg_temp`), its language."""
+    out: dict[str, object] = {"settings": []}
+    for opt in options or ():
+        if opt.defname == "security":
+            out["security_definer"] = bool(getattr(opt.arg, "boolval", False))
+        elif opt.defname == "set" and getattr(opt.arg, "name", None):
+            out["settings"].append(opt.arg.name.lower())  # type: ignore[union-attr]
+        elif opt.defname == "language":
+            out["language"] = getattr(opt.arg, "sval", None)
+    return out
+
+
+def _dropped(o: object) -> tuple[str, ...]:
+    """A dropped object's name parts: (schema?, table?, name); a function's without its arguments."""
+    if isinstance(o, tuple):
+        return tuple(getattr(p, "sval", "") for p in o)
+    if getattr(o, "objname", None):  # ObjectWithArgs: DROP FUNCTION f(...)
+        return tuple(getattr(p, "sval", "") for p in o.objname)
+    return (getattr(o, "sval", ""),)
+
+
+def _type_name(node: object, deparse) -> str | None:
+    """`varchar(20)`, `numeric(10, 2)`, `timestamptz`: a column type as PostgreSQL spells it, no schema."""
+    if node is None:
+        return None
+    names = [getattr(s, "sval", "") for s in node.names or ()]
+    base = deparse(node) or ""
+    return base.removeprefix("pg_catalog.") if names and names[0] == "pg_catalog" else base
+
+
+def _column_change(cmd: object, deparse) -> dict[str, object] | None:
+    """One ALTER TABLE command that the migration-safety rules weigh: a column added (NOT NULL? its
+    default?), a type changed, SET NOT NULL, a default set, a constraint added (NOT VALID? USING INDEX?)."""
+    from pglast import ast, enums
+
+    at = enums.AlterTableType
+    if cmd.subtype == at.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+        constraints = cmd.def_.constraints or ()
+        kinds = {c.contype for c in constraints}
+        default = next((deparse(c.raw_expr) for c in constraints if c.contype == enums.ConstrType.CONSTR_DEFAULT), None)
+        return {"what": "add_column", "column": cmd.def_.colname, "type": _type_name(cmd.def_.typeName, deparse),
+                "not_null": bool(kinds & {enums.ConstrType.CONSTR_NOTNULL, enums.ConstrType.CONSTR_PRIMARY}),
+                "default": default, "identity": enums.ConstrType.CONSTR_IDENTITY in kinds,
+                "generated": enums.ConstrType.CONSTR_GENERATED in kinds}
+    if cmd.subtype == at.AT_AlterColumnType and isinstance(cmd.def_, ast.ColumnDef):
+        return {"what": "alter_type", "column": cmd.name, "type": _type_name(cmd.def_.typeName, deparse),
+                "using": deparse(cmd.def_.raw_default) if cmd.def_.raw_default is not None else None}
+    if cmd.subtype == at.AT_SetNotNull:
+        return {"what": "set_not_null", "column": cmd.name}
+    if cmd.subtype == at.AT_ColumnDefault and cmd.def_ is not None:
+        return {"what": "set_default", "column": cmd.name, "default": deparse(cmd.def_)}
+    if cmd.subtype == at.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+        con = cmd.def_
+        return {"what": "add_constraint", "kind": con.contype.name.removeprefix("CONSTR_").lower(), "name": con.conname,
+                "not_valid": bool(con.skip_validation), "using_index": con.indexname}
+    if cmd.subtype == at.AT_ValidateConstraint:
+        return {"what": "validate_constraint", "name": cmd.name}
+    return None
 
 
 def _alter_details(stmt: object, deparse) -> dict[str, object]:
@@ -297,6 +382,7 @@ def _alter_details(stmt: object, deparse) -> dict[str, object]:
     triggers = set()
     maybe = False
     toggles = _trigger_toggles()
+    changes = [c for c in (_column_change(cmd, deparse) for cmd in stmt.cmds or ()) if c]  # type: ignore[attr-defined]
     for cmd in stmt.cmds or ():  # type: ignore[attr-defined]
         if cmd.missing_ok:  # ADD COLUMN IF NOT EXISTS, DROP COLUMN IF EXISTS: it may or may not be there before
             maybe = True
@@ -316,7 +402,8 @@ def _alter_details(stmt: object, deparse) -> dict[str, object]:
                 "expression": deparse(con.raw_expr) if con.raw_expr is not None else None,
             })
     return {"added_constraints": added, "dropped_constraints": dropped, "added_columns": added_columns,
-            "dropped_columns": dropped_columns, "triggers": triggers.pop() if len(triggers) == 1 else None, "if_exists": maybe}
+            "dropped_columns": dropped_columns, "triggers": triggers.pop() if len(triggers) == 1 else None, "if_exists": maybe,
+            "changes": changes}
 
 
 @functools.cache

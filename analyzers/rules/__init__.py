@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from analyzers.facts.model import Facts
 
 SECTION_MODULES = (
-    "s01_configuration", "s02_models", "s03_migrations", "s04_hipaa", "s05_integrity",
-    "s06_tenancy", "s07_relationships", "s08_performance", "s09_time", "s10_billing",
+    "s01_configuration", "s01_sql_strings", "s02_models", "s03_migrations", "s03_migration_safety",
+    "s03_migration_chain", "s04_hipaa", "s05_integrity", "s06_tenancy", "s06_policies", "s07_relationships",
+    "s08_performance", "s09_time", "s10_billing",
 )
 
 

@@ -15,7 +15,7 @@ import re
 from typing import Callable
 
 from analyzers.facts.model import Facts
-from analyzers.rules.schema import healthcare, rls_by_table, schema_per_tenant, tenant_columns, where
+from analyzers.rules.schema import MFA_NAME, PASSWORD_COLUMN, healthcare, python_paths, sqlite_engines, rls_by_table, schema_per_tenant, tenant_columns, where
 
 Condition = Callable[[Facts], tuple[bool, str]]  # (holds, why it does not when it does not)
 
@@ -55,17 +55,42 @@ def _rls(facts: Facts) -> tuple[bool, str]:
     separated = schema_per_tenant(facts)
     if separated:
         return False, f"tenants are separated by schema ({where(separated)}), not by Row-Level Security"
+    sqlite = sqlite_engines(facts)
+    if sqlite:
+        return False, (f"the application also runs on SQLite ({where(sqlite)}), which has no Row-Level Security: "
+                       "tenant isolation lives in the application's queries")
     held, why = _tenants(facts)
     return held, why + ", and no migration sets up Row-Level Security"
 
 
-_PASSWORD = re.compile(r"password|passwd|pwd_hash|passhash")
-
-
 def _local_passwords(facts: Facts) -> tuple[bool, str]:
     """Some table stores a password (on the users table, or one of its own: keystone's `password`)."""
-    stored = any(_PASSWORD.search(name) or any(_PASSWORD.search(c) for c in t.columns) for name, t in facts.tables.items())
+    stored = any(PASSWORD_COLUMN.search(name) or any(PASSWORD_COLUMN.search(c) for c in t.columns) for name, t in facts.tables.items())
     return stored, "no table stores a password: sign-in is delegated (an identity provider, OAuth, SSO)"
+
+
+def _impersonation(facts: Facts) -> tuple[bool, str]:
+    """Someone can act as someone else: a table, column, file or module-level function says so."""
+    named = re.compile(r"imperson|act_as|acting_as|sudo_user|masquerad")
+    found = (
+        any(named.search(name) or any(named.search(c) for c in t.columns) for name, t in facts.tables.items())
+        or any(named.search(m.path) or any(named.search(b) for b in m.bindings) for m in facts.modules)
+        or any(named.search(path) for path in python_paths(facts))
+    )
+    return found, "nothing in the schema or the code read names impersonation (no impersonat*, act_as, masquerade)"
+
+
+_SESSION_COLUMNS = re.compile(r"token|expire|revoked|user_agent|ip_address|last_(seen|active|used)")
+
+
+def _login_sessions(facts: Facts) -> tuple[bool, str]:
+    """A table of sign-in sessions: named so, with a token, an expiry or a client (indico's `sessions`
+    are a conference's sessions)."""
+    found = any(
+        re.search(r"^(user_|auth_|login_)?sessions?$", name) and any(_SESSION_COLUMNS.search(c) for c in t.columns)
+        for name, t in facts.tables.items()
+    )
+    return found, "no table of sign-in sessions (a sessions table with a token, an expiry or a client)"
 
 
 CONDITIONS: dict[str, Condition] = {
@@ -77,10 +102,15 @@ CONDITIONS: dict[str, Condition] = {
     "organizations": _tables_named(r"^(organi[sz]ations?|orgs?|tenants?|workspaces?|compan(y|ies))$", "organizations"),
     "audit": _tables_named(r"audit|activity_log", "audit records"),
     "consents": _tables_named(r"consent", "consents"),
-    "sessions": _tables_named(r"^(user_)?sessions?$", "user sessions"),
+    "sessions": _login_sessions,
     "devices": _tables_named(r"devices?$", "devices"),
     "messaging": _tables_named(r"message|thread|notification", "messages or notifications"),
     "support": _tables_named(r"support|ticket", "support tickets"),
+    "impersonation": _impersonation,
+    "mfa": lambda facts: (
+        any(MFA_NAME.search(name) or any(MFA_NAME.search(c) for c in t.columns) for name, t in facts.tables.items()),
+        "no table or column of multi-factor sign-in (mfa, totp, otp, two_factor, webauthn)",
+    ),
 }
 
 

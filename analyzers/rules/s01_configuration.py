@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from analyzers.facts.model import ListenerFact, SqlStatement, SqlUse
+from analyzers.facts.engines import FLASK_ENGINE, serving_engines, unsure_why
+from analyzers.facts.model import CallFact, Hole, ListenerFact, SqlStatement, SqlUse
+from analyzers.facts.python_module import FLASK_OPTIONS
 from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
 from analyzers.rules.schema import (
-    app_calls, first_line, is_test_path, is_tooling_path, migration_gaps, settings_read, where,
+    app_calls, first_line, is_test_path, is_tooling_path, migration_gaps, rls_by_table, settings_read, where,
 )
 
 PER_TRANSACTION_EVENTS = ("after_begin", "begin")
@@ -53,7 +55,7 @@ class RlsContextNotSet(Rule):
         For each custom setting the migrations' policies and functions read with `current_setting()`
         (`app.current_tenant_id`, `app.current_user_id` ...): that an `after_begin` (session) or `begin`
         (engine) listener sets it. A setting no code sets is critical: every policy that reads it sees
-        NULL. When no policy reads any setting, the code base does not use RLS: one info finding.
+        NULL (the finding points at an `after_begin` listener whose body does nothing, when there is one). When no policy reads any setting, the code base does not use RLS: one info finding.
         Engines of tests, migrations, CLI tooling and data connectors are not the application's.
     Why it matters:
         A policy that reads an unset variable sees NULL: queries return nothing at best, and a
@@ -88,10 +90,15 @@ def downgrade():
     INVALID = (
         {"db.py": _ENGINE, "migrations/versions/0001_rls.py": _POLICY},
         {"db.py": _ENGINE},
+        {"db.py": _ENGINE + '''
+@event.listens_for(Session, "after_begin")
+def set_rls(session, transaction, connection):
+    """The tenant is set by the request middleware."""
+''', "migrations/versions/0001_rls.py": _POLICY},
     )
 
     def check(self):
-        engines = app_calls(self.facts, "create_engine", "create_async_engine")
+        engines = serving_engines(self.facts)[0]
         if not engines:
             return
         listeners = _app_listeners(self.facts)
@@ -134,11 +141,13 @@ def downgrade():
                     first_line(unnamed[0].span), anchor, severity=Severity.WARNING, related=related,
                 )
             else:
+                idle = next((lst for lst in listeners if lst.event in PER_TRANSACTION_EVENTS and lst.does_nothing), None)
+                note = f"; the `{idle.event}` listener `{idle.function}` meant for it does nothing" if idle else ""
                 yield self.finding(
                     f"`{variable}` is read by RLS policies ({where([st.span for st in readers])}) but no code "
-                    "sets it: every policy that reads it sees NULL (no rows, or an error on a cast). Set it in an "
-                    "`after_begin` listener with set_config(..., true)",
-                    first_line(engines[0].span), anchor, related=related,
+                    f"sets it{note}: every policy that reads it sees NULL (no rows, or an error on a cast). Set it in "
+                    "an `after_begin` listener with set_config(..., true)",
+                    first_line(idle.span if idle else engines[0].span), anchor, related=related,
                 )
 
     def _no_rls(self, engines, listeners):
@@ -212,8 +221,11 @@ class FormattedSettingSql(Rule):
     """SQL that sets the security context is built by string formatting.
 
     What it checks:
-        f-strings, `%` or `.format()` building SQL in event listeners or statements that set `app.*`
-        settings.
+        f-strings, `%` or `.format()` building SQL that sets the security context (`app.*` settings, the
+        role, the search_path) in event listeners and application code. Each value spliced in is followed
+        within its function and module (CFG008's flow): from the request, critical; from a source that could
+        not be followed, a warning; from the database or configuration, info; a constant, an enum member, a
+        number, a typed or validated value, none.
     Why it matters:
         The user and tenant ids come from the request; spliced into SQL, a crafted value runs its own
         SQL on every transaction: SQL injection at the heart of tenant isolation.
@@ -244,34 +256,82 @@ def set_rls(session, transaction, connection):
     )
 
     def check(self):
-        seen = set()
-        for lst in _app_listeners(self.facts):
-            for use in lst.sql:
-                if use.formatted and id(use) not in seen and _sets_context(use):
-                    seen.add(id(use))
-                    yield self.finding(
-                        f"SQL that sets the security context is built by string formatting in the `{lst.event}` "
-                        f"listener `{lst.function}`: `{(use.text or '').strip()[:80]}`; where the value comes from "
-                        "is not followed here: pass it as a bound parameter (set_config(..., :value, true))",
-                        use.span, f"listener:{lst.function}:formatted", related=[(first_line(lst.span), "the listener")],
-                    )
-        for use in self.facts.sql:
-            if is_test_path(use.span.path) or is_tooling_path(use.span.path):
+        from analyzers.rules.s01_sql_strings import app_uses, explain, hole_severity, risky, trail
+
+        for use, listener in app_uses(self.facts):
+            if not use.formatted or not sets_context(use) or (listener is None and is_tooling_path(use.span.path)):
                 continue  # `SET search_path TO "{schema}"` in env.py: a value from the operator, not a request
-            if use.formatted and _sets_context(use):
+            where = f"the `{listener.event}` listener `{use.function}`" if listener else f"`{use.function}`"
+            anchor = f"listener:{use.function}:formatted" if listener else f"function:{use.function}:formatted"
+            sql = f"`{(use.text or '').strip()[:80]}`"
+            holes = risky(use)
+            if holes:
+                severity = hole_severity(holes[0]) or Severity.INFO
                 yield self.finding(
-                    f"a security setting is built by string formatting in `{use.function}`: "
-                    f"`{(use.text or '').strip()[:80]}`; where the value comes from is not followed here: pass it "
-                    "as a bound parameter",
-                    use.span, f"function:{use.function}:formatted",
+                    f"SQL that sets the security context is built by string formatting in {where}: {sql}; "
+                    f"{explain(holes[0], sets_setting=True)}", use.span, anchor, severity=severity,
+                    related=trail(use, holes[0], listener),
                 )
+            elif not use.holes:  # formatted in a way not followed (a `%` with a mapping): say so
+                yield self.finding(
+                    f"SQL that sets the security context is built by string formatting in {where}: {sql}; where the "
+                    "value comes from is not followed here: pass it as a bound parameter (set_config(..., :value, true))",
+                    use.span, anchor, related=trail(use, Hole("", "value", "unknown", "", 0), listener),
+                )
+
+
+def _engine_note(facts, call: CallFact, sure: bool) -> str:
+    """What a pool finding adds about its engine: where Flask-SQLAlchemy takes its options from, and
+    that dbreview could not tell that the engine serves the application."""
+    note = " (Flask-SQLAlchemy makes this engine: set it in SQLALCHEMY_ENGINE_OPTIONS)" if call.name == FLASK_ENGINE else ""
+    return note + ("" if sure else f" ({unsure_why(facts)})")
+
+
+def _engine_name(call: CallFact) -> str:
+    made = f" (made by `{call.origin.function}`)" if call.origin and call.origin.function else ""
+    return f"`{call.target or 'engine'}`{made}"
+
+
+def _off(value: str) -> bool:
+    return value in ("False", "None", "0")
+
+
+def _by_factory(calls: list[CallFact]) -> list[list[CallFact]]:
+    """Engines made by one factory of the app's (seen at each call of it) together: one fact, one finding."""
+    groups: dict[int, list[CallFact]] = {}
+    for call in calls:
+        groups.setdefault(id(call.origin) if call.origin else id(call), []).append(call)
+    return list(groups.values())
+
+
+def _engine_finding(rule: Rule, group: list[CallFact], sure: bool, what: str, message: str):
+    """One finding on the engines of `group` (the calls of one factory, or one engine): at the first, the
+    others and the factory as related locations; it takes over the findings each would have had alone,
+    and the one the factory's own call had before its callers were followed."""
+    call, origin = group[0], group[0].origin
+    related = [(c.span, f"`{c.target or 'engine'}`: the same factory") for c in group[1:]]
+    if origin is not None:
+        related.insert(0, (origin.span, f"made by `{origin.function}`"))
+    anchors = [f"engine:{c.target}:{what}" for c in group] + ([f"engine:{origin.target}:{what}"] if origin else [])
+    return rule.finding(
+        message + _engine_note(rule.facts, call, sure), call.span, anchors[0],
+        severity=None if sure else Severity.INFO, related=related + _options_read(rule.facts, call),
+        covers=[identity_key(rule.ID, a) for a in anchors[1:]],
+    )
+
+
+def _options_read(facts, call: CallFact) -> list:
+    """Where the app's configuration gives a Flask-SQLAlchemy engine its options (related locations)."""
+    if call.name != FLASK_ENGINE:
+        return []
+    return [(c.span, f"{c.target}: the engine's configuration") for c in app_calls(facts, FLASK_OPTIONS)]
 
 
 def _unpooled(call) -> bool:
     return "NullPool" in call.kwargs.get("poolclass", "")
 
 
-def _sets_context(use: SqlUse) -> bool:
+def sets_context(use: SqlUse) -> bool:
     """Does it set the security context (an `app.*` setting, the role, the search_path that picks a
     tenant's schema) or a setting whose name is built at run time? `SET LOCAL statement_timeout = {ms}`
     or `SET TIME ZONE '{zone}'` do not."""
@@ -289,7 +349,9 @@ class PoolNotDiscarded(Rule):
 
     What it checks:
         A `checkin` (or `reset`) pool listener that runs `DISCARD ALL`. Without any such listener it is
-        a warning when the code sets session-scoped state, info otherwise.
+        a warning when the code sets session-scoped state, info when security context (RLS settings,
+        role, search_path) is set per transaction or tables have RLS, and nothing otherwise
+        (SQLAlchemy's rollback on return is enough).
     Why it matters:
         `ROLLBACK` and `RESET ALL` leave temporary tables, prepared statements, advisory locks and
         LISTEN registrations on the connection; with RLS context set per session, a connection that
@@ -315,9 +377,11 @@ class PoolNotDiscarded(Rule):
     )
 
     def check(self):
-        engines = [c for c in app_calls(self.facts, "create_engine", "create_async_engine") if not _unpooled(c)]
+        engines, sure = serving_engines(self.facts)
+        engines = [c for c in engines if not _unpooled(c)]
         if not engines:
             return  # no engine, or none keeps connections (NullPool): nothing is checked in
+        unsure = "" if sure else f" ({unsure_why(self.facts)})"
         resets = [lst for lst in _app_listeners(self.facts) if lst.event in RESET_EVENTS]
         if not resets:
             uses = [u for lst in _app_listeners(self.facts) for u in lst.sql] + [
@@ -331,16 +395,17 @@ class PoolNotDiscarded(Rule):
                 yield self.finding(
                     "no `checkin` pool listener, and the code sets session-scoped state "
                     f"({session_state[0].span.path}:{session_state[0].span.start}): the next request that borrows "
-                    "the connection inherits it; run DISCARD ALL on checkin",
-                    first_line(engines[0].span), "pool:checkin", severity=Severity.WARNING,
+                    "the connection inherits it; run DISCARD ALL on checkin" + unsure,
+                    first_line(engines[0].span), "pool:checkin", severity=Severity.WARNING if sure else Severity.INFO,
                 )
-            else:
+            elif any(sets_context(u) for u in uses) or any(s.enabled or s.policies for s in rls_by_table(self.facts).values()):
                 yield self.finding(
                     "no `checkin` pool listener; SQLAlchemy rolls back on return, and nothing here sets "
-                    "session-scoped state, so DISCARD ALL on checkin is defence in depth (the checklist asks for it)",
+                    "session-scoped state, so with Row-Level Security context per transaction DISCARD ALL on "
+                    "checkin is defence in depth (the checklist asks for it)" + unsure,
                     first_line(engines[0].span), "pool:checkin", severity=Severity.INFO,
                 )
-            return
+            return  # no session state and no RLS context to leak: the rollback on return is enough
         for lst in resets:
             kinds = [st.kind for u in lst.sql for st in u.statements]
             if "discard_all" in kinds:
@@ -357,7 +422,11 @@ class PoolWithoutPrePing(Rule):
     """The engine does not check connections before use.
 
     What it checks:
-        `pool_pre_ping=True` on `create_engine` / `create_async_engine` (unless the pool is NullPool).
+        `pool_pre_ping=True` on the engines that serve the application (analyzers/facts/engines.py):
+        `create_engine`, `create_async_engine`, `engine_from_config`, Flask-SQLAlchemy's engine with the
+        app's SQLALCHEMY_ENGINE_OPTIONS; an engine made by the app's own factory is read where the factory
+        is called, with what each call passes. Not engines of tests, tooling, one-shot checks or other
+        databases; unless the pool is NullPool. An engine dbreview cannot tell serves requests: info.
     Why it matters:
         After a database restart or failover, or a connection dropped by a proxy, the first query on
         each stale pooled connection fails with an error the user sees.
@@ -374,15 +443,17 @@ class PoolWithoutPrePing(Rule):
     INVALID = ({"db.py": _ENGINE.replace(", pool_pre_ping=True", "")},)
 
     def check(self):
-        for call in app_calls(self.facts, "create_engine", "create_async_engine"):
-            if _unpooled(call) or "**" in call.kwargs:
-                continue  # no pool, or settings passed as **kwargs we cannot read
-            if call.kwargs.get("pool_pre_ping", "False") != "False":
-                continue  # True, or a setting from configuration
-            yield self.finding(
-                f"`{call.target or 'engine'}` has no `pool_pre_ping=True`: stale connections fail the first query after a "
+        engines, sure = serving_engines(self.facts)
+        no_ping = [
+            c for c in engines  # NullPool keeps nothing to ping; **kwargs: settings we cannot read
+            if not _unpooled(c) and "**" not in c.kwargs and _off(c.kwargs.get("pool_pre_ping", "False"))
+        ]
+        for group in _by_factory(no_ping):
+            call = group[0]
+            yield _engine_finding(
+                self, group, sure, "pre_ping",
+                f"{_engine_name(call)} has no `pool_pre_ping=True`: stale connections fail the first query after a "
                 "database restart or network drop",
-                call.span, f"engine:{call.target}:pre_ping",
             )
 
 
@@ -390,7 +461,8 @@ class PoolSizingDefaults(Rule):
     """The connection pool runs on SQLAlchemy's defaults.
 
     What it checks:
-        `pool_size`, `max_overflow`, `pool_timeout` and `pool_recycle` on the engine.
+        `pool_size`, `max_overflow`, `pool_timeout` and `pool_recycle` on the engines that serve the
+        application (as CFG005 finds them); the engines of one factory of the app's are one finding.
     Why it matters:
         The defaults (5 connections + 10 overflow, 30 s wait, never recycled) are rarely what a
         production service and its database's `max_connections` call for; unrecycled connections
@@ -410,15 +482,20 @@ class PoolSizingDefaults(Rule):
     SETTINGS = ("pool_size", "max_overflow", "pool_timeout", "pool_recycle")
 
     def check(self):
-        for call in app_calls(self.facts, "create_engine", "create_async_engine"):
-            if _unpooled(call) or "StaticPool" in call.kwargs.get("poolclass", ""):
-                continue
-            missing = [s for s in self.SETTINGS if s not in call.kwargs and "**" not in str(call.kwargs)]
+        engines, sure = serving_engines(self.facts)
+        short: dict[tuple[str, ...], list[CallFact]] = {}
+        for call in engines:
+            if _unpooled(call) or "StaticPool" in call.kwargs.get("poolclass", "") or "**" in str(call.kwargs):
+                continue  # no pool to size, or settings we cannot read
+            missing = tuple(s for s in self.SETTINGS if s not in call.kwargs)
             if missing:
-                yield self.finding(
-                    f"`{call.target or 'engine'}` leaves {', '.join(missing)} at their defaults; check them against the "
+                short.setdefault(missing, []).append(call)
+        for missing, calls in short.items():
+            for group in _by_factory(calls):
+                yield _engine_finding(
+                    self, group, sure, "sizing",
+                    f"{_engine_name(group[0])} leaves {', '.join(missing)} at their defaults; check them against the "
                     "expected load and the database's max_connections",
-                    call.span, f"engine:{call.target}:sizing",
                 )
 
 

@@ -8,7 +8,7 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.schema import (
-    column_anchor, column_sites, first_line, healthcare, is_test_path, migrated_column, unique_over, where_declared,
+    MFA_NAME, PASSWORD_COLUMN, column_anchor, column_sites, first_line, healthcare, is_test_path, migrated_column, unique_over, where_declared,
 )
 
 _USERS = re.compile(r"^(users?|accounts?|app_users?)$")
@@ -76,7 +76,9 @@ class TimestampWithoutServerDefault(Rule):
     """created_at / updated_at are filled by Python, not by the database.
 
     What it checks:
-        `created_at` and `updated_at` columns without `server_default` (e.g. `func.now()`).
+        `created_at` and `updated_at` columns without `server_default` (e.g. `func.now()`): a warning
+        when the column is nullable (a row inserted outside the ORM silently gets NULL), info when it is
+        NOT NULL (such an insert fails loudly).
     Why it matters:
         Rows written by migrations, SQL scripts, triggers or another service get no timestamp (or a
         NOT NULL error), and each app server's clock decides the time.
@@ -106,7 +108,7 @@ class Patient(Base):
     def check(self):
         for table, col in column_sites(self.facts):
             if col.name in ("created_at", "updated_at") and not col.server_default:
-                filled = f"by `{col.default}` in Python" if col.default else "by nothing"
+                filled = f"by `{col.default}` in Python" if col.default else "only where the code sets it"
                 in_db = migrated_column(self.facts, table, col.name)
                 if in_db is not None and in_db.server_default:
                     yield self.finding(
@@ -116,18 +118,25 @@ class Patient(Base):
                         col.span, column_anchor(table, col), severity=Severity.INFO,
                     )
                     continue
+                not_null = col.nullable is False or col.primary_key
                 yield self.finding(
-                    f"{where_declared(table, col)} has no server_default: it is filled {filled}, so rows written "
-                    "outside the ORM get no timestamp",
-                    col.span, column_anchor(table, col),
+                    f"{where_declared(table, col)} has no server_default: it is filled {filled}, so a row inserted "
+                    "outside the ORM (SQL, a script, another service) must set it "
+                    + ("or the insert fails on NOT NULL" if not_null else "or it stays NULL"),
+                    col.span, column_anchor(table, col), severity=Severity.INFO if not_null else None,
                 )
 
 
+_LOGIN_KEY = re.compile(r"^(username|user_name|login|handle|external_(auth_)?id|external_user_id|auth0_id|oidc_sub|sub|subject|keycloak_id|provider_user_id|idp_\w+)$")
 class EmailNotUnique(Rule):
     """The user's email is not unique in the database.
 
     What it checks:
-        `email` on the users table with neither `unique=True`, a unique index nor a unique constraint.
+        `email` on the users table with neither `unique=True`, a unique index nor a unique constraint
+        (one over several columns, `(org_id, email)`, is unique per organization by design).
+        A warning when users sign in here (a password is stored) and no other unique column (username,
+        an identity provider's subject) is the login key; info otherwise: sign-in is delegated or keyed
+        on something else, so two rows sharing an address is a data-quality matter, not a login one.
     Why it matters:
         Email is the login identifier: two accounts with one address (a double submit, a race in
         sign-up) make login and password reset ambiguous.
@@ -140,7 +149,7 @@ class EmailNotUnique(Rule):
 
     ID = "MOD003"
     ITEM = "2.users.1"
-    SEVERITY = Severity.CRITICAL
+    SEVERITY = Severity.WARNING
     VALID = (HEADER + '''
 class User(Base):
     __tablename__ = "users"
@@ -159,11 +168,19 @@ class User(Base):
             col = table.columns.get("email")
             if not _USERS.match(table.name) or col is None or col.unique:
                 continue
-            if not unique_over(self.facts, table, ("email",)):  # a unique index on lower(email) counts
-                yield self.finding(
-                    f"{table.name}.email is not unique in the database: two accounts can share one login address",
-                    col.span, f"table:{table.name}.email",
-                )
+            if unique_over(self.facts, table, ("email",), exact=False):
+                continue  # unique alone, as lower(email), or within a scope by design ((org_id, email))
+            keys = [c.name for c in table.columns.values()
+                    if _LOGIN_KEY.search(c.name) and (c.unique or unique_over(self.facts, table, (c.name,)))]
+            shared = "so two rows may share an address (the checklist asks for unique email)"
+            if keys:
+                why, severity = f"; {keys[0]} is the unique key users are found by, {shared}", Severity.INFO
+            elif not any(PASSWORD_COLUMN.search(c) for c in table.columns):
+                why, severity = f"; {table.name} stores no password (sign-in is elsewhere), {shared}", Severity.INFO
+            else:
+                why, severity = " and users sign in with a password here: two accounts can share one login address", None
+            yield self.finding(f"{table.name}.email is not unique in the database{why}", col.span,
+                               f"table:{table.name}.email", severity=severity)
 
 
 class PlaintextPassword(Rule):
@@ -303,13 +320,29 @@ EXPECTED_FIELDS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     (r"contact_methods?|contacts?$", "4.4", (("is_safe_for_voicemail", "voicemail safety flag"),)),
     (r"^audit_logs?$|^audit_events?$", "2.audit.3", (("impersonator_id|impersonated_by", "impersonator"),)),
     (r"^audit_logs?$|^audit_events?$", "4.2", (("actor_user_id|actor_id|user_id", "actor"), ("ip_address|ip", "IP address"))),
-    (r"^user_sessions?$|^sessions$", "4.5", (("expires_at", "expiry"), ("revoked_at|is_revoked", "revocation"))),
+    # Revoking a session may be deleting its row: only the expiry is a field every design needs.
+    (r"^user_sessions?$|^sessions$", "4.5", (("expires_at|expiry|expires|expires_on|valid_until", "expiry"),)),
     (r"^user_devices?$|^devices$", "2.sessions.2", (("fcm_token|push_token", "FCM token"),)),
     (r"^user_consents?$", "4.6", (("ip_address", "IP address"), ("signed_at|accepted_at|consented_at", "signing time"))),
 )
 
 
-_MFA_TABLE = re.compile(r"mfa|totp|otp|two_factor|2fa|webauthn|authenticator|passkey")
+
+
+_ADMIN_TABLE = re.compile(r"(^|_)(admins?|administrators?|superusers?|roles?|permissions?|grants?)$|^platform_")
+
+
+_ADMIN_FLAG = re.compile(r"^(is_)?(admin|super_?admin|superuser|platform_admin|staff)$")
+
+
+def _admins_elsewhere(facts, users: str) -> bool:
+    """A table of admins, staff or roles that points at the users table, or groups with an admin flag
+    (flaskbb's Group.admin, reached through the user's groups)."""
+    return any(
+        (_ADMIN_TABLE.search(t.name) and any(fk.table == users for c in t.columns.values() for fk in c.foreign_keys))
+        or (any(_ADMIN_FLAG.match(c) for c in t.columns) and not _USERS.match(t.name))  # another app's users: not ours
+        for t in facts.tables.values() if t.name != users
+    )
 
 
 def _assignment_has(facts, prefix: str) -> bool:
@@ -383,8 +416,12 @@ class Proxy(Base):
                 missing = [what for alternatives, what in fields if not any(a in table.columns for a in alternatives.split("|"))]
                 if item == "2.profiles.4" and missing and _assignment_has(self.facts, "relationship"):
                     missing = []  # the proxy's relationship lives on its assignment to each patient
-                if item == "2.users.3" and missing and any(_MFA_TABLE.search(name) for name in self.facts.tables):
-                    missing = []  # MFA enrolments in a table of their own (totp_enrollments, webauthn_credentials)
+                if item == "2.users.3" and missing and (
+                    any(MFA_NAME.search(name) for name in self.facts.tables) or any(MFA_NAME.search(c) for c in table.columns)
+                ):
+                    missing = []  # MFA in a table of its own (totp_enrollments) or named its own way (totp_enabled)
+                if item == "2.users.5" and missing and _admins_elsewhere(self.facts, table.name):
+                    missing = []  # platform admins as rows of their own table (platform_staff, user_roles)
                 if missing:
                     yield self.finding(
                         f"{table.label} has no {', '.join(missing)}", first_line(table.span),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import posixpath
+import re
+
 from analyzers.facts.effects import not_undone, unread_ops
-from analyzers.facts.model import RevisionFact
+from analyzers.facts.model import RevisionFact, Span
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, tree_gaps
@@ -37,7 +40,11 @@ class DowngradeMissing(Rule):
     What it checks:
         Revisions whose `downgrade()` is absent, `pass`, or only a docstring, while `upgrade()` changes
         the schema (a data-only upgrade, UPDATE/INSERT/DELETE, needs no downgrade). An empty downgrade
-        whose comment or docstring says why is info: its author chose it.
+        whose comment or docstring says why is info: its author chose it. An upgrade that only adds enum
+        values (`ALTER TYPE ... ADD VALUE`) has nothing PostgreSQL could undo, and one titled as a data
+        migration or backfill moves data in columns its neighbours add and drop: no finding. When no
+        revision of a tree defines `downgrade()` at all, that is the project's forward-only convention:
+        one info finding.
     Why it matters:
         A failed deploy cannot be reverted with `alembic downgrade`; rolling back means hand-written
         SQL under pressure, against a schema the code no longer matches.
@@ -52,7 +59,16 @@ class DowngradeMissing(Rule):
     ID = "MIG001"
     ITEM = "3.9"
     SEVERITY = Severity.WARNING
-    VALID = ({"migrations/versions/0001_notes.py": rev("0001", None)}, {"migrations/versions/0002_fix.py": '''
+    VALID = ({"migrations/versions/0001_notes.py": rev("0001", None)}, {"migrations/versions/0004_enum.py": '''
+"""Add a status"""
+from alembic import op
+revision = "0004"
+down_revision = None
+def upgrade():
+    op.execute("ALTER TYPE visit_status ADD VALUE IF NOT EXISTS 'no_show'")
+def downgrade():
+    pass
+'''}, {"migrations/versions/0002_fix.py": '''
 """Recount members (data only: nothing in the schema to undo)"""
 from alembic import op
 revision = "0002"
@@ -81,8 +97,23 @@ def downgrade():
     )
 
     def check(self):
+        forward_only = set()
+        for tree in _trees(self.facts.revisions).values():
+            if len(tree) >= 3 and all(r.downgrade_span is None for r in tree):
+                # No revision defines downgrade(): the project migrates forward only, one decision.
+                forward_only.update(id(r) for r in tree)
+                folder = posixpath.commonpath([r.path.rsplit("/", 1)[0] for r in tree])
+                yield self.grouped(
+                    f"none of the {len(tree)} revisions under {folder} defines downgrade(): the project migrates "
+                    "forward only; a failed deploy is undone by a new revision or a restore, so say so in the runbook",
+                    [(r.span, f"migration:{r.revision}:downgrade", r.revision or r.path) for r in tree],
+                    f"migrations:forward-only:{folder}", severity=Severity.INFO,
+                )
         for r in self.facts.revisions:
-            if r.downgrade_empty and r.upgrade and not data_only(r):
+            if id(r) in forward_only:
+                continue
+            if r.downgrade_empty and r.upgrade and not data_only(r) and not _only_adds_enum_values(r) \
+                    and not _titled_data_migration(r):
                 span = r.downgrade_span or r.span
                 said = _explained(self.facts.lines(span)) if r.downgrade_span else None
                 if said:
@@ -97,6 +128,25 @@ def downgrade():
                     f"its {len(r.upgrade)} operation(s) cannot be rolled back",
                     span, f"migration:{r.revision}:downgrade",
                 )
+
+
+# A revision its author titled as moving data (its columns are added and dropped by its neighbours).
+_DATA_MIGRATION = re.compile(r"data[- ]only|data migration|backfill|migrate\b.*\bdata\b", re.I)
+
+
+def _titled_data_migration(r: RevisionFact) -> bool:
+    """Titled as moving data, and no operation of its own changes the schema (its SQL may be built in
+    ways a static reader does not follow)."""
+    return bool(_DATA_MIGRATION.search(r.message or "")) and all(op.name in ("execute", "bulk_insert") for op in r.upgrade)
+
+
+def _only_adds_enum_values(r) -> bool:
+    """`ALTER TYPE ... ADD VALUE` and nothing else: PostgreSQL cannot drop an enum value, so an empty
+    downgrade is the norm (the extra label is harmless once unused)."""
+    statements = [st for op in r.upgrade for st in (op.sql.statements if op.sql else ())]
+    return all(op.name == "execute" and op.sql for op in r.upgrade) and bool(statements) and all(
+        st.kind == "AlterEnumStmt" for st in statements
+    )
 
 
 _QUOTES = ('"' * 3, "'" * 3, '"', "'")
@@ -305,6 +355,9 @@ class NoNamingConvention(Rule):
             return
         bases = [span for span in self.facts.bases if not is_test_path(span.path)]
         base_modules = {span.path for span in bases}
+        if any(_SETS_CONVENTION.search(line) for path in base_modules | {c.span.path for c in metadata}
+               for line in self.facts.lines(Span(path, 1, 1_000_000))):
+            return  # `db.Model.metadata.naming_convention = {...}` after the fact (indico)
         near_base = [c for c in metadata if c.span.path in base_modules]
         anchor = (near_base[0].span if near_base else bases[0] if bases else metadata[0].span if metadata
                   else next(iter(self.facts.tables.values())).span)
@@ -313,6 +366,9 @@ class NoNamingConvention(Rule):
             "migrations cannot rely on",
             type(anchor)(anchor.path, anchor.start, anchor.start), "metadata:naming_convention",
         )
+
+
+_SETS_CONVENTION = re.compile(r"^[^#]*\.naming_convention\s*=[^=]")
 
 
 def _labelled_branches(heads: list[RevisionFact], revisions: list[RevisionFact]) -> bool:
@@ -336,7 +392,8 @@ def _labelled_branches(heads: list[RevisionFact], revisions: list[RevisionFact])
 
 def _history_starts_elsewhere(revisions: list[RevisionFact]) -> bool:
     """The migrations are deltas on a schema built another way: a tree has no root revision (its first
-    parent was squashed away), or its root creates no table (create_all, then `alembic stamp head`)."""
+    parent was squashed away), or its root creates no table (create_all, then `alembic stamp head`), or
+    leans on tables it does not create."""
     for revisions_of_tree in _trees(revisions).values():
         known = {r.revision for r in revisions_of_tree}
         roots = [r for r in revisions_of_tree if not r.down_revisions]
@@ -344,6 +401,22 @@ def _history_starts_elsewhere(revisions: list[RevisionFact]) -> bool:
             return True
         if roots and not any(op.name == "create_table" or (op.sql and any(st.kind == "create_table" for st in op.sql.statements))
                              for r in roots for op in r.upgrade):
+            return True
+        if any(_leans_on_tables_it_does_not_create(r) for r in roots):
+            return True
+    return False
+
+
+def _leans_on_tables_it_does_not_create(root: RevisionFact) -> bool:
+    """A first revision that points foreign keys at, or changes, tables it does not create: the schema
+    was there before the history began (lemur's first revision references `certificates`)."""
+    created = {op.table for op in root.upgrade if op.name == "create_table" and op.table}
+    for op in root.upgrade:
+        if op.table and op.name not in ("create_table", "execute", "bulk_insert") and op.table not in created:
+            return True
+        targets = [fk.table for c in op.columns for fk in c.foreign_keys]
+        targets += [(con.target or "").split(".")[0] for con in op.constraints if con.kind == "foreign_key"]
+        if any(t and t not in created for t in targets):
             return True
     return False
 

@@ -71,6 +71,15 @@ class OrganizationPatient(Base):  # an enrollment: its key is its two foreign ke
                     first_line(table.span), f"table:{table.name}:soft-delete", severity=Severity.INFO,
                 )
                 continue
+            status = next((c for c in ("status", "state") if c in table.columns), None)
+            if status:
+                yield self.finding(
+                    f"{table.label} holds clinical data and has no deleted_at; if rows are retired through its "
+                    f"`{status}` column (a DELETED state), every read must filter it and nothing may DELETE them: check",
+                    first_line(table.span), f"table:{table.name}:soft-delete", severity=Severity.WARNING,
+                    related=[(table.columns[status].span, f"its {status} column")],
+                )
+                continue
             yield self.finding(
                 f"{table.label} holds clinical data but has no deleted_at: records can only be hard deleted",
                 first_line(table.span), f"table:{table.name}:soft-delete",

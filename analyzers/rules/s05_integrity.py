@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from analyzers.findings import Severity
+from analyzers.facts.model import Span
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.schema import (
@@ -79,9 +80,11 @@ class IdWithoutForeignKey(Rule):
 
     What it checks:
         `*_id` columns of a UUID or integer type with no ForeignKey in the model and no foreign key
-        constraint in the migrations (ids of outside systems, like Stripe's, are left out). When no
-        table is named like the column (purpose_id and no purposes table), it is info: likely an
-        outside system's id.
+        constraint in the migrations (ids of outside systems, like Stripe's, are left out, and so are a
+        row's own generated ids, with a default or named short_id/friendly_id/reference_id, and columns
+        whose comment says they have no foreign key on purpose). When no table is named like the column
+        (purpose_id and no purposes table), it is info: likely an outside system's id; on a log, event
+        or history table, which may outlive what it points at, info too.
     Why it matters:
         Nothing stops a row from pointing at a record that does not exist or was deleted: orphaned
         rows, joins that silently drop data, and no cascade rule to reason about.
@@ -122,6 +125,16 @@ class Payment(Base):
             in_db = migrated_column(self.facts, table, col.name)
             in_migration = bool(in_db and in_db.foreign_keys)
             if not (in_constraints or in_migration):
+                if col.default or col.server_default or _OWN_ID.search(col.name) or _said_on_purpose(self.facts, col):
+                    continue  # the row's own generated id (short_id, friendly_id), or "not a FK" by its comment
+                if _names_a_table(stem, names) and _OUTLIVES.search(table.name):
+                    yield self.finding(
+                        f"{where_declared(table, col)} has no foreign key; {table.name} reads like a log or history "
+                        "that may outlive what it points at (a foreign key would forbid that, or delete it): if so, "
+                        "say so in a comment; if not, add the foreign key",
+                        col.span, column_anchor(table, col), severity=Severity.INFO,
+                    )
+                    continue
                 if not _names_a_table(stem, names):
                     yield self.finding(
                         f"{where_declared(table, col)} has no foreign key, and no table is named like {stem}: if it "
@@ -133,6 +146,19 @@ class Payment(Base):
                     f"{where_declared(table, col)} looks like a reference but has no foreign key: it can point at rows "
                     "that do not exist", col.span, column_anchor(table, col),
                 )
+
+
+# A row's own identifier rather than a reference: a short or friendly id, a public reference number.
+_OWN_ID = re.compile(r"^(short|friendly|public|reference|ref|display|human|external|tracking|lookup)_id$|^last_friendly_")
+# Tables of records that are kept after what they record is gone.
+_OUTLIVES = re.compile(r"log|event|histor|audit|stat|metric|cache|follower|firing|bucket|collection|snapshot")
+_ON_PURPOSE = re.compile(r"not (a |an )?(fk|foreign key)|no (fk|foreign key)|without (a )?(fk|foreign key)", re.I)
+
+
+def _said_on_purpose(facts, col) -> bool:
+    """A comment on the column or just above it says it has no foreign key on purpose."""
+    lines = facts.lines(Span(col.span.path, max(1, col.span.start - 2), col.span.end))
+    return any(_ON_PURPOSE.search(line.partition("#")[2]) for line in lines)
 
 
 def _names_a_table(stem: str, names: set[str]) -> bool:

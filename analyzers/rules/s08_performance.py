@@ -7,7 +7,9 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import all_indexes, column_anchor, fk_columns, index_leads, table_sql, where_declared
+from analyzers.rules.schema import (
+    all_indexes, app_calls, column_anchor, first_line, fk_columns, index_leads, table_sql, where_declared,
+)
 
 
 # "Who did it" stamps: created_by, refunded_by, granted_by_user_id, impersonator_id, actor_user_id ...
@@ -20,7 +22,8 @@ class ForeignKeyWithoutIndex(Rule):
     What it checks:
         Columns with a foreign key that lead no index (from `index=True`, `__table_args__`, or the
         migrations as replayed, dropped indexes included), and are not the first column of the primary
-        key or a unique constraint. "Who acted" stamps (`created_by`, `impersonator_id`) are info.
+        key or a unique constraint; in a composite foreign key, an index led by another of its columns
+        serves it. "Who acted" stamps (`created_by`, `impersonator_id`) are info.
     Why it matters:
         PostgreSQL does not index foreign keys by itself: every join or filter on the column scans
         the table, and every DELETE or key UPDATE on the parent scans the child to check references.
@@ -54,6 +57,9 @@ class Appointment(Base):
                 key = (col.span.path, col.span.start)
                 if col.name in leads or key in seen:
                     continue
+                if any(col.name in con.columns and set(con.columns) & leads for con in table.constraints
+                       if con.kind == "foreign_key" and len(con.columns) > 1):
+                    continue  # one column of a composite foreign key whose other column leads an index
                 seen.add(key)
                 if ACTOR.search(col.name):
                     yield self.finding(
@@ -75,7 +81,9 @@ class JsonbWithoutGin(Rule):
     What it checks:
         JSONB columns with no index using `gin` (in the model or the migrations) that the code
         queries: `Model.col.contains(...)`, `.has_key()`, `.op("@>")`, `@>`/`?` in SQL (warning), or
-        `Model.col["key"]` key reads (info). Columns never queried into are left to the drafted answer.
+        `Model.col["key"]` key reads (info). Columns never queried into (arrays included: stored and
+        read whole in Python, an index would only cost writes) are left to the drafted answer, and so
+        are calls like `jsonb_path_exists()` that no index serves.
     Why it matters:
         Containment and key-existence queries (`@>`, `?`) on JSONB without GIN scan every row; a GIN
         index costs writes, so it is wanted only where the column is queried that way.
@@ -110,12 +118,7 @@ from sqlalchemy import select
 from models import Organization
 def on_plan(plan):
     return select(Organization).where(Organization.settings.contains({"plan": plan}))
-'''}, HEADER + '''
-class Provider(Base):
-    __tablename__ = "providers"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    state_licenses: Mapped[list] = mapped_column(JSONB, default=[])
-''')
+'''},)
 
     def check(self):
         uses: dict[tuple[str, str], list] = {}
@@ -136,12 +139,6 @@ class Provider(Base):
                            if not u.operation.startswith(_JSON_WRITES)]
                 in_sql = [u for u in raw if _queries_json(u.text or "", col.name)]
                 if not (queried or in_sql):
-                    if _holds_array(col):
-                        yield self.finding(
-                            f"{table.name}.{col.name} is a JSONB array with no GIN index; no query into it was found, "
-                            "but arrays are usually searched by containment (`@>`): if it is, add a GIN index",
-                            col.span, f"table:{table.name}.{col.name}:gin",
-                        )
                     continue  # a document stored and read whole: the drafted answer to q8.3 lists it
                 containment = [u for u in queried if u.operation in _CONTAINMENT]
                 containment += [u for u in in_sql if _queries_json(u.text or "", col.name, containment=True)]
@@ -155,6 +152,10 @@ class Provider(Base):
                         related=[(u.span, "queried here") for u in containment[:10]],
                     )
                     continue
+                # Key reads an expression index can serve; jsonb_path_exists() and other functions use no index.
+                queried = [u for u in queried if u.operation == "[]"]
+                if not (queried or in_sql):
+                    continue
                 site = (queried or in_sql)[0].span
                 yield self.finding(
                     f"{table.name}.{col.name} is JSONB and the code reads keys out of it ({site.path}:{site.start}); if "
@@ -163,11 +164,6 @@ class Provider(Base):
                     col.span, f"table:{table.name}.{col.name}:gin",
                     related=[(u.span, "read here") for u in (queried or in_sql)[:10]],
                 )
-
-
-def _holds_array(col) -> bool:
-    defaults = f"{col.default or ''} {col.server_default or ''}"
-    return col.py_type in ("list", "List", "Sequence") or "[]" in defaults or defaults.strip().startswith("list")
 
 
 # What a GIN index serves (containment, key existence, jsonpath operators); jsonb_path_exists() and
@@ -203,10 +199,14 @@ class DynamicRelationship(Rule):
 
     What it checks:
         `relationship(..., lazy="dynamic")` and `lazy="select"` written out on collections (a
-        many-to-one, whose foreign key is on this side, is not a collection).
+        many-to-one, whose foreign key is on this side, is not a collection), in a project whose
+        application code uses SQLAlchemy's asyncio API only (no synchronous engine or session). In synchronous code a lazy or dynamic
+        collection is a deliberate choice (a paginated query, one parent at a time); whether it makes
+        N+1 queries depends on loops a static reader does not follow, so it is no finding there.
     Why it matters:
-        Each access runs a query; looping over parents runs one query per parent (N+1). Under
-        asyncio, implicit lazy loads fail outright.
+        Under asyncio an implicit lazy load raises (MissingGreenlet) instead of querying, and a
+        `dynamic` relationship is not supported by AsyncSession at all (`write_only` is its
+        replacement).
     Example:
         appointments = relationship("Appointment", lazy="dynamic")
     Instead:
@@ -222,12 +222,12 @@ class Patient(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     appointments = relationship("Appointment", lazy="selectin")
 ''',)
-    INVALID = (HEADER + '''
+    INVALID = ({"models.py": HEADER + '''
 class Patient(Base):
     __tablename__ = "patients"
     id: Mapped[int] = mapped_column(primary_key=True)
     appointments = relationship("Appointment", lazy="dynamic")
-''',)
+''', "db.py": "from sqlalchemy.ext.asyncio import create_async_engine\nengine = create_async_engine(URL, pool_pre_ping=True)\n"},)
     VALID = VALID + (HEADER + '''
 class User(Base):
     __tablename__ = "users"
@@ -240,11 +240,18 @@ class Award(Base):  # many-to-one: one row per award, not a collection
 ''',)
 
     def check(self):
+        async_api = app_calls(self.facts, "create_async_engine", "async_sessionmaker", "async_scoped_session")
+        sync_api = [c for c in app_calls(self.facts, "create_engine", "sessionmaker", "scoped_session")
+                    if c.name.rsplit(".", 1)[-1] in ("create_engine", "sessionmaker", "scoped_session")]
+        if not async_api or sync_api:
+            return  # synchronous sessions too: which one reaches a relationship is not followed here
         by_class = {t.class_name: t for t in self.facts.tables.values() if t.class_name}
         for table in self.facts.tables.values():
             for rel in table.relationships:
                 if rel.lazy in ("dynamic", "select") and rel.uselist is not False and not _many_to_one(table, rel, by_class):
                     yield self.finding(
-                        f"{table.class_name}.{rel.attr} loads with lazy=\"{rel.lazy}\": one query per parent when iterated",
+                        f"{table.class_name}.{rel.attr} loads with lazy=\"{rel.lazy}\" while the application uses "
+                        "SQLAlchemy's asyncio API: an access that is not eagerly loaded raises instead of querying",
                         rel.span, f"relationship:{table.class_name}.{rel.attr}:lazy",
+                        related=[(first_line(async_api[0].span), "the asyncio engine or session factory")],
                     )

@@ -7,7 +7,7 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import column_anchor, column_sites, first_line, migrated_column, where_declared
+from analyzers.rules.schema import column_anchor, column_sites, first_line, function_source, migrated_column, where_declared
 
 
 class NaiveDateTime(Rule):
@@ -16,7 +16,9 @@ class NaiveDateTime(Rule):
     What it checks:
         `DateTime` / `TIMESTAMP` columns without `timezone=True` (including `Mapped[datetime]` with no
         type, which SQLAlchemy maps to a naive TIMESTAMP unless the base's type_annotation_map says
-        otherwise). When the migrations made the column aware, the drift is MIG006's.
+        otherwise). When the migrations made the column aware, the drift is MIG006's. When most
+        timestamps are naive, that is the project's convention: one info finding lists them; otherwise
+        each naive column is a warning. Calendar dates kept in a datetime (a birthday) are left out.
     Why it matters:
         `timestamp without time zone` stores wall-clock digits with no offset: a value written by a
         server in another zone, or across a DST change, is silently wrong, and comparisons with
@@ -45,33 +47,60 @@ class Appointment(Base):
 ''',)
 
     def check(self):
+        naive, aware = [], 0
         for table, col in column_sites(self.facts):
             in_db = migrated_column(self.facts, table, col.name)
+            aware += bool(col.timezone or (in_db is not None and in_db.timezone))
             if col.timezone is False and in_db is not None and in_db.timezone:
                 continue  # the database column is aware: a model/migration drift, which MIG006 reports
-            if col.timezone is False and "impl" in col.type_args:  # a TypeDecorator: naive by design, naive all the same
+            if col.timezone is False and not _CALENDAR_DATE.search(col.name):
+                naive.append((table, col))
+        if len(naive) >= 3 and len(naive) * 3 >= (len(naive) + aware) * 2:
+            # The project's own convention (naive UTC by habit): one decision to weigh, not a defect per column.
+            names = ", ".join(f"{t.name}.{c.name}" for t, c in naive[:5]) + (", ..." if len(naive) > 5 else "")
+            yield self.grouped(
+                f"{len(naive)} of {len(naive) + aware} timestamp columns have no time zone ({names}): the project's "
+                "convention. They hold UTC only as long as every writer passes naive UTC; SQL that compares them "
+                "with now() or with aware values is off by the session's offset. The checklist asks for "
+                "DateTime(timezone=True)",
+                [(c.span, column_anchor(t, c), f"{t.name}.{c.name}") for t, c in naive], "timestamps:naive-convention",
+                severity=Severity.INFO,
+            )
+            return
+        for table, col in naive:  # a few columns off the project's aware convention
+            if "impl" in col.type_args:  # a TypeDecorator: naive by design, naive all the same
                 yield self.finding(
                     f"{where_declared(table, col)} is {col.type_name}, a TypeDecorator over {col.type_args['impl']} without "
                     "timezone=True: the database holds timestamps without a zone, which zone they mean lives only in "
                     "the decorator's Python code, and SQL that compares them with now() or aware values is off by the offset",
                     col.span, column_anchor(table, col),
                 )
-            elif col.timezone is False:
+            else:
                 how = "Mapped[datetime] with no type" if col.type_args.get("annotated") else col.type_name
+                unlike = ", unlike the project's other timestamps," if aware else ""
                 yield self.finding(
-                    f"{where_declared(table, col)} is {how} without timezone=True: stored as local wall-clock time",
+                    f"{where_declared(table, col)} is {how} without timezone=True{unlike}: the column keeps no offset "
+                    "(timestamp without time zone), so an aware value loses its zone and comparisons with aware "
+                    "values are off by the offset",
                     col.span, column_anchor(table, col),
                 )
 
 
-_NAIVE = re.compile(r"\b(datetime\.)?(utcnow|now)\(\)?$|datetime\.utcnow|datetime\.now$|\bdatetime\.now\(\)")
+# Calendar dates kept in a datetime column: a birthday is a day, not an instant.
+_CALENDAR_DATE = re.compile(r"(^|_)(birthday|birthdate|birth_date|date_of_birth|dob)$")
+_NAIVE_BODY = re.compile(r"\butcnow\(\)|\bnow\(\)")
+_AWARE_BODY = re.compile(r"\bnow\(\s*(tz\s*=\s*)?[\w.]*(utc|UTC|timezone|tz|zone)|astimezone\(|replace\(\s*tzinfo|pendulum|arrow\.")
 
 
 class NaiveDefault(Rule):
     """A timestamp's default is a naive Python datetime.
 
     What it checks:
-        `default=` / `onupdate=` set to `datetime.utcnow`, or `datetime.now` without a time zone.
+        On a timezone-aware column (in the model or as the migrations made it), `default=` /
+        `onupdate=` set to `datetime.utcnow`, or `datetime.now` without a time zone. A
+        function of the project's own (`default=utcnow`) is read: one that returns
+        `datetime.now(timezone.utc)` is aware and no finding; one whose body cannot be found (a library's)
+        is info, said so.
     Why it matters:
         `utcnow()` returns a naive value (deprecated since Python 3.12); stored in an aware column it
         is read as the server's local time, shifting every timestamp by the server's offset.
@@ -99,11 +128,30 @@ class Appointment(Base):
 
     def check(self):
         for table, col in column_sites(self.facts):
+            in_db = migrated_column(self.facts, table, col.name)
+            if not (col.timezone or (in_db is not None and in_db.timezone)):
+                continue  # a naive column filled with naive UTC is consistent; TZ001 weighs the column
             for what, value in (("default", col.default), ("onupdate", col.onupdate)):
-                if value and ("utcnow" in value or re.search(r"datetime\.now(\(\))?$", value.strip())):
+                value = (value or "").strip()
+                if re.fullmatch(r"(datetime\.)?datetime\.(utcnow|now)(\(\))?|datetime\.(utcnow|now)(\(\))?", value):
                     yield self.finding(
                         f"{where_declared(table, col)} {what}={value} gives a naive datetime", col.span,
                         f"{column_anchor(table, col)}:{what}",
+                    )
+                    break
+                body = function_source(self.facts, col.span.path, value) if value.isidentifier() else None
+                if body is None and "now" in value and value.isidentifier():
+                    yield self.finding(
+                        f"{where_declared(table, col)} {what}={value}: not certain it gives an aware datetime "
+                        f"({value} is not defined in the repository's code read)", col.span,
+                        f"{column_anchor(table, col)}:{what}", severity=Severity.INFO,
+                    )
+                    break
+                if body and _NAIVE_BODY.search(body[0]) and not _AWARE_BODY.search(body[0]):
+                    yield self.finding(
+                        f"{where_declared(table, col)} {what}={value} gives a naive datetime "
+                        f"({value} calls {_NAIVE_BODY.search(body[0]).group(0)})", col.span,
+                        f"{column_anchor(table, col)}:{what}", related=[(body[1], f"{value} is defined here")],
                     )
                     break
 

@@ -206,7 +206,9 @@ class SubscriptionOverridesMissing(Rule):
     """Billing has no way to record manual overrides.
 
     What it checks:
-        When billing tables exist: a subscription overrides table (FREE, TRIAL_EXTENSION, DISCOUNT).
+        When billing or invoice tables exist (payments alone, for an event's tickets, and alert
+        "subscriptions" are not billing): a table that records overrides (subscription overrides, discounts, coupons,
+        credits, trials).
     Why it matters:
         Without it, comps and trial extensions are done by editing Stripe or rows by hand, with no
         record of who granted what and until when.
@@ -235,8 +237,9 @@ class BillingTransaction(Base):
 ''',)
 
     def check(self):
-        billing = [t for t in self.facts.tables.values() if re.search(r"billing|invoice|payment", t.name)]
-        if billing and not any("override" in t.name for t in self.facts.tables.values()):
+        billing = [t for t in self.facts.tables.values() if re.search(r"billing|invoice", t.name)]
+        overrides = re.compile(r"override|discount|coupon|promotion|credit|trial|comp(ed|s)?$|grant")
+        if billing and not any(overrides.search(t.name) for t in self.facts.tables.values()):
             yield self.finding(
                 "billing tables exist but nothing records subscription overrides (free, trial extension, discount)",
                 first_line(billing[0].span), "billing:overrides",

@@ -11,7 +11,7 @@ from analyzers.facts.effects import changes_schema
 from analyzers.facts.link import revision_trees
 from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, SqlStatement, TableFact, Unread
 from analyzers.settings import DEFAULT_TENANT_COLUMNS
-from analyzers.facts.paths import is_test_path
+from analyzers.facts.paths import is_test_path, is_tooling_path  # noqa: F401 (rules import them from here)
 
 # Clinical records: FR-03 says they are never hard deleted.
 CLINICAL = re.compile(
@@ -289,30 +289,56 @@ def column_anchor(table: TableFact, column: ColumnFact) -> str:
     return f"table:{table.name}.{column.name}"
 
 
+MFA_NAME = re.compile(r"mfa|totp|(^|_)otp|two_factor|2fa|webauthn|authenticator|passkey")  # multi-factor sign-in
+PASSWORD_COLUMN = re.compile(r"password|passwd|pwd_hash|passhash")  # a table or column that stores one
+
+
+def python_paths(facts: Facts) -> list[str]:
+    """Every Python file of the target, read or not (those that mention no SQLAlchemy are not)."""
+    symbols = facts.derived.get("symbols")
+    unread = list(symbols.unread.values()) if symbols is not None else []
+    return [*(m.path for m in facts.modules), *unread]
+
+
+def function_source(facts: Facts, path: str, name: str) -> tuple[str, Span] | None:
+    """The source of the module-level function `name` as the module at `path` binds it: defined there,
+    or imported from a module of the repository (followed a few imports deep). None: not found."""
+    symbols = facts.derived.get("symbols")
+    module = facts.derived.setdefault("modules_by_path", {m.path: m for m in facts.modules}).get(path)
+    for _ in range(4):
+        ref = module.bindings.get(name) if module else None
+        if ref is None:
+            return None
+        if ref.kind == "function" and name in module.binding_spans:
+            span = module.binding_spans[name]
+            return "\n".join(facts.lines(span)), span
+        if ref.kind != "name" or "." not in ref.name or symbols is None:
+            return None
+        owner, name = ref.name.rsplit(".", 1)
+        module = symbols.module(owner, module.module)[0]
+    return None
+
+
 def where_declared(table: TableFact, column: ColumnFact) -> str:
     if table.class_name and column.declared_in != table.class_name:
         return f"{column.declared_in}.{column.attr or column.name} (used by {table.name} and others)"
     return f"{table.name}.{column.name}"
 
 
-TOOLING_DIRS = ("migrations", "migration", "alembic", "versions", "bin", "tools", "management", "commands", "devtools")
-ROOT_APP_FILES = ("app.py", "main.py", "database.py", "db.py", "wsgi.py", "asgi.py", "server.py", "application.py", "config.py")
-
-
-def is_tooling_path(path: str) -> bool:
-    """Migration helpers, CLI commands, one-file scripts at the top of the repository (a health check):
-    the engines they create live for one command, so pool settings and listeners do not apply."""
-    parts = path.split("/")
-    if parts[-1] in ("env.py", "migrations.py", "migrate.py", "manage.py") or any(p in TOOLING_DIRS for p in parts[:-1]):
-        return True
-    if any(p in ("connectors", "connector", "integrations") for p in parts[:-1]) or parts[-1].endswith("_connector.py"):
-        return True  # engines to the customers' own databases (a data connector), not the application's
-    return len(parts) == 1 and parts[0] not in ROOT_APP_FILES
-
-
 def app_calls(facts: Facts, *suffixes: str):
     """Calls in application code: not tests, scripts, Alembic's env.py or migration tooling."""
     return [c for c in facts.calls_named(*suffixes) if not is_test_path(c.span.path) and not is_tooling_path(c.span.path)]
+
+
+def sqlite_engines(facts: Facts) -> list[Span]:
+    """Engines of the application made in a module that sets SQLite up (`check_same_thread`, a sqlite
+    URL): a backend that supports SQLite besides PostgreSQL cannot rest its isolation on PostgreSQL's
+    policies."""
+    def sqlite(path: str) -> bool:
+        code = (line.partition("#")[0] for line in facts.lines(Span(path, 1, 1_000_000)))
+        return any("check_same_thread" in line or "sqlite" in line.lower() for line in code)
+
+    return [c.span for c in app_calls(facts, "create_engine", "create_async_engine") if sqlite(c.span.path)]
 
 
 def uses_rls(facts: Facts) -> bool:
@@ -325,9 +351,14 @@ _SETTING_READ = re.compile(r"current_setting\s*\(\s*'([A-Za-z_][\w.]*)'", re.I)
 
 def settings_read(facts: Facts) -> dict[str, list[SqlStatement]]:
     """The session settings that migration SQL reads with current_setting() (policies, functions they
-    call), each with the statements that read it, in revision order."""
+    call), each with the statements that read it, in revision order. A setting only a trigger function
+    reads (an escape hatch set around one batch delete) is not RLS context."""
+    statements = migration_sql(facts).statements
+    policies = " ".join(st.text for st in statements if st.kind == "create_policy").lower()
     out: dict[str, list[SqlStatement]] = {}
-    for st in migration_sql(facts).statements:
+    for st in statements:
+        if st.kind == "create_function" and str(st.details.get("name") or "").split(".")[-1].lower() not in policies:
+            continue
         for name in _SETTING_READ.findall(st.text):
             out.setdefault(name.lower(), []).append(st)
     return out

@@ -4,7 +4,6 @@ that leads out of the repository). Files are read in a worker, once, as the sear
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,18 +63,12 @@ class RepositoryText:
         return self._lines[rel]
 
     def _read(self, rel: str) -> list[str] | None:
+        from analyzers import confine
         from analyzers.discover import MAX_FILE_BYTES, decode
 
-        path = os.path.join(self.root, rel)
-        try:
-            real = os.path.realpath(path)
-            if os.path.commonpath([real, str(self.root)]) != str(self.root):
-                return None  # a link that leads out of the repository
-            if os.path.getsize(real) > MAX_FILE_BYTES:
-                return None
-            with open(real, "rb") as fh:
-                data = fh.read()
-        except (OSError, ValueError):
+        try:  # through the one reader: a link swapped in since the walk cannot lead out, a FIFO cannot block
+            data = confine.read_bytes(str(self.root), rel, limit=MAX_FILE_BYTES)
+        except OSError:
             return None
         if b"\0" in data[:SNIFF_BYTES]:
             return None

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import DateTime, Enum, ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,7 +47,7 @@ class ReminderDelivery(WorkerRecord, Base):
     )
     channel: Mapped[ReminderChannel] = mapped_column(Enum(ReminderChannel, name="reminder_channel"), nullable=False)
     send_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     provider_message_id: Mapped[str | None] = mapped_column(String(128))  # Twilio SID or SES message id
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -73,3 +73,6 @@ class StripeEvent(WorkerRecord, Base):
     event_type: Mapped[str] = mapped_column(String(64), nullable=False)  # e.g. invoice.paid
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replay_token: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), server_default=text("gen_random_uuid()"), unique=True, nullable=False
+    )

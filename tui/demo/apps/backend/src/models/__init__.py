@@ -2,7 +2,7 @@
 
 from .appointments import Appointment
 from .assignments import PatientProxyAssignment
-from .audit import AuditLog
+from .audit import AuditLog, AuditLogArchive
 from .base import Base
 from .billing import BillingTransaction, SubscriptionOverride
 from .care_teams import CareTeamAssignment
@@ -19,7 +19,7 @@ from .support import SupportMessage, SupportTicket
 from .users import User
 
 __all__ = [  # fmt: skip
-    "Appointment", "AuditLog", "Base", "BillingTransaction", "Call", "CareTeamAssignment", "ConsentDocument",
+    "Appointment", "AuditLog", "AuditLogArchive", "Base", "BillingTransaction", "Call", "CareTeamAssignment", "ConsentDocument",
     "ContactMethod", "Document", "Message", "MessageParticipant", "MessageThread", "Notification", "Organization",
     "OrganizationMembership", "OrganizationPatient", "Patient", "PatientProxyAssignment", "Provider", "Proxy",
     "Staff", "SubscriptionOverride", "SupportMessage", "SupportTicket", "Task", "User", "UserConsent",

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -53,6 +53,8 @@ class Appointment(UUIDMixin, TimestampMixin, Base):
     reason: Mapped[str | None] = mapped_column(Text)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancellation_reason: Mapped[str | None] = mapped_column(String(255))
+    reminder_channel: Mapped[str] = mapped_column(String(16), nullable=False, index=True)  # sms | email | push
+    reminder_opt_in: Mapped[bool] = mapped_column(Boolean, server_default=false(), nullable=False)
 
     patient: Mapped[Patient] = relationship()
     provider: Mapped[Provider] = relationship()

@@ -47,3 +47,14 @@ class AuditLog(UUIDMixin, Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class AuditLogArchive(UUIDMixin, Base):
+    """Audit rows older than the retention window, moved out of audit_logs in monthly batches (0009 makes
+    it append-only)."""
+
+    __tablename__ = "audit_log_archive"
+
+    batch_month: Mapped[str] = mapped_column(String(7), nullable=False, index=True)
+    entries: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)  # audit row id -> the row
+    archived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)

@@ -1,4 +1,4 @@
-"""payment refunded_at
+"""payment refunded_at; drop payment.legacy_ref
 
 Revision ID: 8b2e4f71c0d5
 Revises: 3f6c1d2a9b7e
@@ -18,7 +18,9 @@ depends_on = None
 
 def upgrade():
     op.add_column('payment', sa.Column('refunded_at', sa.DateTime(timezone=True), nullable=True))
+    op.drop_column('payment', 'legacy_ref')  # added by hand on the clinic's server in 2019 (old card terminal)
 
 
 def downgrade():
+    op.add_column('payment', sa.Column('legacy_ref', sa.String(length=64), nullable=True))
     op.drop_column('payment', 'refunded_at')

@@ -1,0 +1,576 @@
+"""Where a value spliced into SQL text comes from, followed within its function and its module.
+
+For each expression formatted into a statement (an f-string's `{x}`, a `%` or `.format()` argument, a
+`+` operand) this says what it is in the statement (an identifier, a value, a fragment of SQL) and where it
+comes from: the request (a route's parameter, `request.headers[...]`), configuration, the database, a
+constant, an enum member, a number, a typed or validated value, a quoted identifier, or unknown. Nothing is
+imported or run; a name is followed through its assignments, the loops that bind it, and, for a function's
+parameter, the calls of that function in the same module.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from analyzers.facts.model import Hole
+from analyzers.facts.names import Names, last
+from analyzers.facts.strings import Env, constant_env, evaluate
+
+Func = ast.FunctionDef | ast.AsyncFunctionDef
+Part = tuple[ast.AST, str, "str | None"]  # see Flow._parts
+
+# Worst first: the first of these among a value's possible sources is the one reported. "object": an
+# attribute of `self` or `cls` that the module does not assign (inherited, or set at run time).
+RISK = ("request", "unknown", "object", "stored", "configuration")
+SAFE = ("constant", "enum", "number", "typed", "validated", "quoted")
+
+_ROUTE_VERBS = {"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "head", "options"}
+_REQUEST_PARAMS = {"Header", "Query", "Path", "Body", "Form", "Cookie", "File"}
+_REQUEST_ATTRS = {"headers", "args", "form", "json", "query_params", "path_params", "cookies", "GET", "POST",
+                  "data", "values", "body", "query_string", "match_info", "query"}
+_TYPED = {"int", "float", "bool", "UUID", "UUID4", "UUID1", "datetime", "date", "time", "timedelta", "Decimal",
+          "PositiveInt", "NonNegativeInt", "conint", "ZoneInfo", "IPv4Address", "IPv6Address", "IPvAnyAddress"}
+_NUMBER_CALLS = {"int", "float", "len", "abs", "round", "bool", "ord", "hash", "min", "max", "sum", "count"}
+_QUOTING = re.compile(r"quote|Identifier|quoted_name|escape|literal_binds|format_table|format_column|Literal$")
+_STORED_CALLS = {"fetchone", "fetchall", "fetchmany", "scalar", "scalars", "scalar_one", "scalar_one_or_none",
+                 "first", "one", "one_or_none", "all", "execute", "mappings"}
+_CONFIG_ROOTS = {"settings", "config", "conf", "cfg", "app_settings", "configuration", "environ", "env", "SETTINGS",
+                 "CONFIG", "Config", "Settings"}
+_VALIDATING = {"isidentifier", "isalnum", "isdigit", "isdecimal", "isnumeric", "match", "fullmatch"}
+_BUDGET = 200  # steps to follow one spliced value (a helper called from many places fans out)
+_PASSTHROUGH = {"str", "lower", "upper", "strip", "lstrip", "rstrip", "replace", "format", "casefold", "title", "decode",
+                "encode", "capitalize", "items", "keys", "values"}
+
+
+class Flow:
+    """One module's functions, the calls between them and its constants, indexed on first use."""
+
+    def __init__(self, tree: ast.Module, names: Names, env: Env) -> None:
+        self.tree, self.names, self.env = tree, names, env
+        self._parents: dict[int, Func | None] | None = None
+        self._calls: dict[str, list[tuple[ast.Call, Func | None]]] = {}
+        self._module_values: dict[str, ast.AST] = {}
+        self._classes: dict[str, ast.ClassDef] = {}
+        self._functions: dict[str, Func] = {}  # module-level functions
+        self._class_values: dict[str, list[ast.AST]] = {}  # attribute name -> values assigned in class bodies
+        self._before = 10**9  # the line of the value being followed: a check after it does not validate it
+        self._trail: list[int] = []  # the lines followed for it
+        self._scopes: dict[int, _Scope] = {}
+        self._memo: dict[tuple[int, int, int], tuple[str, str, list[int]]] = {}  # a value followed once per place
+        self._steps = 0  # what following one value may cost: past _BUDGET, it is unknown
+
+    def _index(self) -> None:
+        if self._parents is not None:
+            return
+        self._parents = {}
+        stack: list[tuple[ast.AST, Func | None]] = [(self.tree, None)]
+        while stack:
+            node, func = stack.pop()
+            self._parents[id(node)] = func
+            inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else func
+            if isinstance(node, ast.Call):
+                callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+                if callee:
+                    self._calls.setdefault(callee, []).append((node, func))
+            stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+        for node in self.tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                self._module_values[node.targets[0].id] = node.value
+            elif isinstance(node, ast.ClassDef):
+                self._classes[node.name] = node
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._functions[node.name] = node
+        for cls in self._classes.values():
+            for stmt in cls.body:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
+                for t in targets:
+                    if isinstance(t, ast.Name) and stmt.value is not None:
+                        self._class_values.setdefault(t.id, []).append(stmt.value)
+
+    def callers(self, func: Func) -> list[tuple[ast.Call, Func | None]]:
+        self._index()
+        return self._calls.get(func.name, [])
+
+    def module_value(self, name: str) -> ast.AST | None:
+        self._index()
+        return self._module_values.get(name)
+
+    def enclosing(self, func: Func) -> Func | None:
+        """The function a nested function is defined in (its closure's names are that function's)."""
+        self._index()
+        assert self._parents is not None
+        return self._parents.get(id(func))
+
+    def is_enum_class(self, name: str) -> bool:
+        self._index()
+        cls = self._classes.get(name)
+        if cls is not None:
+            return any("Enum" in ast.unparse(b) or "Choices" in ast.unparse(b) for b in cls.bases)
+        return name.endswith("Enum") or name.lstrip("_")[:1].isupper() and name in self.names.imports and (
+            "enum" in self.names.imports[name].lower() or "choices" in self.names.imports[name].lower())
+
+    def scope(self, func: Func) -> _Scope:
+        found = self._scopes.get(id(func))
+        if found is None:
+            found = self._scopes[id(func)] = _Scope(func)
+        return found
+
+    def holes(self, arg: ast.AST, func: Func | None, text: str) -> tuple[Hole, ...]:
+        """Each value spliced into the SQL that `arg` builds, with its role and its source."""
+        env = constant_env(func.body, self.env) if func is not None else self.env
+        out: list[Hole] = []
+        percent = 0
+        for node, placeholder, inner in self._parts(arg, func, env, 0):
+            where = inner if inner is not None else text  # a joined element's own text places it
+            if placeholder == "{%}" and inner is None:
+                at = _nth(text, "{%}", percent)
+                percent += 1
+            else:
+                at = where.find(placeholder) if placeholder else -1
+            role, password = _role(where, at, len(placeholder)) if at >= 0 else ("sql", False)
+            self._before = getattr(node, "lineno", 0) or 10**9
+            self._trail = [func.lineno] if func is not None else []  # the function the message names
+            self._steps = 0
+            source, why = self.source(node, func, 0)
+            trail = tuple(dict.fromkeys(n for n in self._trail if n != self._before))[:6]
+            out.append(Hole(ast.unparse(node)[:80], role, source, why, getattr(node, "lineno", 0), password, trail))
+        return tuple(out)
+
+    # -- the expressions spliced in --------------------------------------------------------------------
+
+    def _parts(self, node: ast.AST, func: Func | None, env: Env, depth: int) -> list[Part]:
+        """The expressions spliced into the SQL `node` builds: (expression, its placeholder in the text, the
+        text of the element it sits in when it is inside a joined list of formatted elements)."""
+        if depth > 6 or (isinstance(node, ast.Constant)):
+            return []
+        joined = self._joined(node, func, env, depth)
+        if joined is not None:
+            return joined
+        if isinstance(node, ast.JoinedStr):
+            out: list[Part] = []
+            for v in node.values:
+                if not isinstance(v, ast.FormattedValue) or (isinstance(v.value, ast.Name) and v.value.id in env):
+                    continue
+                inner = self._joined(v.value, func, env, depth)
+                out.extend(inner if inner is not None else [(v.value, "{" + ast.unparse(v.value) + "}", None)])
+            return out
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return [*self._side(node.left, func, env, depth), *self._side(node.right, func, env, depth)]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+            args = node.right.elts if isinstance(node.right, ast.Tuple) else (
+                [v for v in node.right.values] if isinstance(node.right, ast.Dict) else [node.right])
+            return [*self._parts(node.left, func, env, depth + 1),
+                    *((a, "{%}", None) for a in args if not _constant(a, env))]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "format":
+                base = self._parts(node.func.value, func, env, depth + 1)
+                given = [*node.args, *(k.value for k in node.keywords)]
+                names = [*(f"{{{i}}}" for i in range(len(node.args))), *(f"{{{k.arg}}}" for k in node.keywords)]
+                return base + [(a, n, None) for a, n in zip(given, names) if not _constant(a, env)]
+            if node.func.attr in ("bindparams", "columns", "execution_options", "strip"):
+                return self._parts(node.func.value, func, env, depth + 1)
+        if isinstance(node, ast.Call) and len(node.args) == 1 and last(self.names.callee(node)) in ("text", "literal_column"):
+            return self._parts(node.args[0], func, env, depth + 1)
+        if isinstance(node, ast.Name):
+            values = self.scope(func).assigned.get(node.id, []) if func is not None else []
+            if values and all(evaluate(v, env, self.names) is not None for v in values):
+                return [p for v in values for p in self._parts(v, func, env, depth + 1)]
+            if len(values) == 1 and (inner := self._joined(values[0], func, env, depth)) is not None:
+                return inner
+            if node.id in env:
+                return []
+        return [(node, "", None)]
+
+    def _joined(self, node: ast.AST, func: Func | None, env: Env, depth: int) -> list[Part] | None:
+        """`", ".join(f"('{a}', '{b}')" for ... in rows)`, or a name assigned once to it: the values inside each
+        formatted element, placed by the element's own text (inside quotes there, a value)."""
+        if isinstance(node, ast.Name) and func is not None:
+            values = self.scope(func).assigned.get(node.id, [])
+            node = values[0] if len(values) == 1 else node
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join"
+                and len(node.args) == 1 and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp))):
+            return None
+        element = node.args[0].elt
+        texts = evaluate(element, env, self.names)
+        if not isinstance(element, ast.JoinedStr) or not texts:
+            return None
+        return [(n, placeholder, texts[0].value) for n, placeholder, _ in self._parts(element, func, env, depth + 1)]
+
+    def _side(self, node: ast.AST, func: Func | None, env: Env, depth: int) -> list[Part]:
+        if evaluate(node, env, self.names) is not None or isinstance(node, (ast.JoinedStr, ast.BinOp)):
+            return self._parts(node, func, env, depth + 1)
+        return [] if _constant(node, env) else [(node, "{" + ast.unparse(node) + "}", None)]
+
+    # -- where a value comes from -----------------------------------------------------------------------
+
+    def source(self, node: ast.AST, func: Func | None, depth: int) -> tuple[str, str]:
+        """(source, why) of an expression, worst of its possibilities first (see RISK, SAFE). Each place is
+        followed once (the calls of a helper fan out); the lines it leads through join the trail again."""
+        key = (id(node), id(func), self._before)
+        known = self._memo.get(key)
+        if known is not None:
+            self._trail.extend(known[2])
+            return known[0], known[1]
+        self._steps += 1
+        if depth > 10 or self._steps > _BUDGET:
+            return "unknown", f"{_label(node)} could not be followed further"
+        mark = len(self._trail)
+        source, why = self._source(node, func, depth)
+        self._memo[key] = (source, why, self._trail[mark:])
+        return source, why
+
+    def _source(self, node: ast.AST, func: Func | None, depth: int) -> tuple[str, str]:
+        expr = _label(node)
+        if isinstance(node, ast.Constant):
+            return ("number" if isinstance(node.value, (int, float)) else "constant"), f"{expr} is a constant"
+        if isinstance(node, (ast.JoinedStr, ast.BinOp, ast.IfExp, ast.BoolOp)):
+            return self._worst([self.source(n, func, depth + 1) for n in _operands(node)], expr)
+        if isinstance(node, ast.FormattedValue):
+            return self.source(node.value, func, depth + 1)
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return self._worst([self.source(e, func, depth + 1) for e in node.elts], expr)
+        if isinstance(node, ast.Dict):
+            return self._worst([self.source(v, func, depth + 1) for v in node.values], expr)
+        if isinstance(node, (ast.GeneratorExp, ast.ListComp, ast.SetComp)):
+            return self._comprehension(node, func, depth)
+        if isinstance(node, ast.Call):
+            return self._call(node, func, depth, expr)
+        if isinstance(node, ast.Subscript):
+            return self._attribute_chain(node, func, depth, expr)
+        if isinstance(node, ast.Attribute):
+            return self._attribute_chain(node, func, depth, expr)
+        if isinstance(node, ast.Name):
+            return self._name(node.id, func, depth, expr)
+        return "unknown", f"{expr} could not be followed"
+
+    def _worst(self, found: list[tuple[str, str]], expr: str) -> tuple[str, str]:
+        for risk in RISK:
+            for source, why in found:
+                if source == risk:
+                    return source, why
+        return (found[0] if found else ("constant", f"{expr} is a constant"))
+
+    def _call(self, node: ast.Call, func: Func | None, depth: int, expr: str) -> tuple[str, str]:
+        callee = self.names.callee(node) or ast.unparse(node.func)
+        name = last(callee)
+        if name in _NUMBER_CALLS:
+            return "number", f"{expr} is a number"
+        if _QUOTING.search(name) or _QUOTING.search(ast.unparse(node.func)):
+            return "quoted", f"{expr} is quoted"
+        if name in _TYPED:
+            return "typed", f"{expr} is a `{name}`, checked by its constructor"
+        if name in ("uuid4", "uuid1", "now", "utcnow", "today", "isoformat", "hex", "ULID", "ulid", "new_id", "token_hex"):
+            return "typed", f"{expr} is generated, not given"
+        if name in ("getenv", "get_settings", "get_config") or callee.startswith(("os.environ", "os.getenv")):
+            return "configuration", f"{expr} comes from configuration"
+        if isinstance(node.func, ast.Attribute):
+            if name == "replace" and [getattr(a, "value", None) for a in node.args[:2]] == ["'", "''"]:
+                return "quoted", f"{expr} doubles its quotes (a literal escaped for SQL)"
+            if name == "join" and node.args:
+                return self.source(node.args[0], func, depth + 1)
+            if name in _STORED_CALLS:
+                return "stored", f"{expr} is read from the database"
+            if name in _PASSTHROUGH or name in ("get", "pop", "getlist", "setdefault"):
+                return self.source(node.func.value, func, depth + 1)
+        if name in ("str", "dumps", "repr") and node.args:
+            return self.source(node.args[0], func, depth + 1)
+        self._index()
+        defined = self._functions.get(name) if isinstance(node.func, ast.Name) else None
+        if defined is not None:
+            if defined.returns is not None and _typed(defined.returns, self):
+                return "typed", f"{expr} returns `{ast.unparse(defined.returns)}`"
+            returns = [n.value for n in ast.walk(defined) if isinstance(n, ast.Return) and n.value is not None]
+            if returns and depth < 8:
+                self._trail.append(defined.lineno)
+                return self._worst([self.source(r, defined, depth + 2) for r in returns[:4]], expr)
+        return "unknown", f"{expr} is the result of `{callee[:40]}()`, which is not followed"
+
+    def _comprehension(self, node: ast.GeneratorExp | ast.ListComp | ast.SetComp, func: Func | None, depth: int) -> tuple[str, str]:
+        bound = {n.id for gen in node.generators for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
+        found = [self.source(gen.iter, func, depth + 1) for gen in node.generators]
+        outside = [n for n in ast.walk(node.elt) if isinstance(n, ast.Name) and n.id not in bound]
+        found += [self.source(n, func, depth + 1) for n in outside if not _builtin(n.id)]
+        return self._worst(found, _label(node))
+
+    def _attribute_chain(self, node: ast.Attribute | ast.Subscript, func: Func | None, depth: int, expr: str) -> tuple[str, str]:
+        chain: list[str] = []
+        root: ast.AST = node
+        while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call)):
+            if isinstance(root, ast.Attribute):
+                chain.append(root.attr)
+                root = root.value
+            elif isinstance(root, ast.Subscript):
+                root = root.value
+            else:
+                root = root.func
+        chain.reverse()
+        if isinstance(node, ast.Attribute) and node.attr == "key" and isinstance(root, ast.Name) and re.search(
+                r"zone|tz", root.id, re.I):
+            return "validated", f"{expr} is a time zone's key, a name the tz database knows"
+        if isinstance(node, ast.Attribute) and node.attr in ("__tablename__", "__table__", "name", "key", "fullname") and (
+                isinstance(root, ast.Name) and root.id[:1].isupper()):
+            return "constant", f"{expr} is a name from the schema the code declares"
+        if chain[-1:] in (["value"], ["name"]) and isinstance(root, ast.Name) and len(chain) >= 2 and (
+                root.id.lstrip("_")[:1].isupper() and self.is_enum_class(root.id)):
+            return "enum", f"{expr} is an enum member"
+        if isinstance(root, ast.Name):
+            if chain and chain[0] in _REQUEST_ATTRS and root.id in ("request", "req", "self.request"):
+                return "request", f"{expr} comes from the request ({chain[0]})"
+            if root.id in _CONFIG_ROOTS or (chain and chain[0] in ("config", "settings") and root.id in ("app", "current_app")):
+                return "configuration", f"{expr} comes from configuration"
+            if root.id == "os" and chain and chain[0] == "environ":
+                return "configuration", f"{expr} comes from the environment"
+            if root.id in ("self", "cls") and len(chain) == 1:
+                self._index()
+                values = self._class_values.get(chain[0])
+                if values:
+                    self._trail.extend(v.lineno for v in values)
+                    return self._worst([self.source(v, None, depth + 1) for v in values], expr)
+            if root.id in ("self", "cls"):
+                return "object", f"{expr} is an attribute of the object that this module does not assign"
+            if root.id.lstrip("_")[:1].isupper() and self.is_enum_class(root.id):
+                return "enum", f"{expr} is an enum member"
+            return self._name(root.id, func, depth + 1, f"`{root.id}`")
+        return self.source(root, func, depth + 1)
+
+    def _name(self, name: str, func: Func | None, depth: int, expr: str) -> tuple[str, str]:
+        if name in self.env:
+            return "constant", f"{expr} is a constant"
+        if func is None:
+            self._index()
+            if name in self._classes:  # `for e in Status`: the members of a class the module declares
+                return ("enum" if self.is_enum_class(name) else "constant"), f"{expr} is a class this module declares"
+            value = self.module_value(name)
+            if value is not None:
+                self._trail.append(value.lineno)
+                return self.source(value, None, depth + 1)
+            imported = self.names.imports.get(name)
+            if imported:
+                return ("constant" if name.isupper() else "unknown"), f"{expr} is imported from {imported.rsplit('.', 1)[0]}"
+            return "unknown", f"{expr} could not be followed"
+        scope = self.scope(func)
+        if scope.validated(name, self._before):
+            return "validated", f"{expr} is checked before use in `{func.name}`"
+        values = scope.assigned.get(name)
+        if values:
+            self._trail.extend(v.lineno for v in values)
+            return self._worst([self.source(v, func, depth + 1) for v in values], expr)
+        loop = scope.loops.get(name)
+        if loop is not None:
+            self._trail.append(loop.lineno)
+            return self.source(loop, func, depth + 1)
+        param = _parameter(func, name)
+        if param is not None:
+            self._trail.extend((func.lineno, param[0].lineno))
+            return self._parameter(func, param, depth, expr)
+        return self._name(name, self.enclosing(func), depth + 1, expr)
+
+    def _parameter(self, func: Func, param: tuple[ast.arg, ast.AST | None], depth: int, expr: str) -> tuple[str, str]:
+        arg, default = param
+        annotation = arg.annotation
+        if annotation is not None and _typed(annotation, self):
+            return "typed", f"{expr} is a parameter of `{func.name}` typed `{ast.unparse(annotation)[:40]}`"
+        if isinstance(default, ast.Call) and last(self.names.callee(default)) in _REQUEST_PARAMS:
+            return "request", f"{expr} is a {last(self.names.callee(default)).lower()} parameter of the route `{func.name}`"
+        if _is_route(func):
+            return "request", f"{expr} is a parameter of the route `{func.name}`, given by the request"
+        callers = self.callers(func)
+        if not callers:
+            return "unknown", f"{expr} is a parameter of `{func.name}`, whose callers are not in this module"
+        found = []
+        for call, caller in callers[:8]:
+            self._trail.append(call.lineno)
+            given = _argument(func, arg.arg, call)
+            if given is None:
+                found.append(("constant", f"{expr} keeps its default") if default is not None else ("unknown", expr))
+            else:
+                found.append(self.source(given, caller, depth + 1))
+        return self._worst(found, expr)
+
+
+def _label(node: ast.AST) -> str:
+    """How a message names an expression: as written when short, else by its line."""
+    text = ast.unparse(node)
+    return f"`{text}`" if len(text) <= 40 and "\n" not in text else f"the expression on line {getattr(node, 'lineno', '?')}"
+
+
+def _nth(text: str, needle: str, n: int) -> int:
+    at = -1
+    for _ in range(n + 1):
+        at = text.find(needle, at + 1)
+        if at < 0:
+            return -1
+    return at
+
+
+_VALUE_BEFORE = re.compile(r"(=|<>|!=|<|>|\bIN\s*\(|\bLIMIT|\bOFFSET|\bVALUES\s*\(|\bLIKE|\bBETWEEN|\bAND|\bINTERVAL|\bTO|"
+                           r"\bTHEN|\bELSE|\bDEFAULT|\bWHEN)\s*$", re.I)
+_IDENTIFIER_BEFORE = re.compile(
+    r"(\bFROM|\bJOIN|\bINTO|\bUPDATE|\bTABLE|\bON|\bSCHEMA|\bINDEX|\bTRIGGER|\bPOLICY|\bROLE|\bUSER|\bDATABASE|"
+    r"\bSEQUENCE|\bVIEW|\bEXISTS|\bBY|\bCOLUMN|\bTYPE|\bFUNCTION|\bGRANT|\bOWNER\s+TO|\bEXTENSION|\bCONSTRAINT|"
+    r"\bSELECT|\bAS|\bTRUNCATE|\bANALYZE|\bVACUUM|\bREINDEX|\bNOTIFY|\bLISTEN|\bSAVEPOINT|\.|,)\s*$", re.I)
+
+
+def _role(text: str, at: int, width: int) -> tuple[str, bool]:
+    """What the placeholder at `at` is in the statement: a value, an identifier or a fragment of SQL, and
+    whether it is a password (after PASSWORD)."""
+    before, after = text[max(0, at - 120):at], text[at + width:at + width + 40]  # what is next to it decides
+    quoted = before.endswith("'") and after.startswith("'")
+    password = bool(re.search(r"\bPASSWORD\s*'?$", before, re.I))
+    if quoted or password:
+        return "value", password
+    if before.endswith('"') and after.startswith('"'):
+        return "identifier", False
+    if re.search(r"\bSET\s+(LOCAL\s+|SESSION\s+)?[\w.]+\s*(=|TO)\s*$", before, re.I):
+        return "value", False
+    if _VALUE_BEFORE.search(before):
+        return "value", False
+    if _IDENTIFIER_BEFORE.search(before) or re.match(r"\s*\.", after):
+        return "identifier", False
+    return "sql", False
+
+
+def _constant(node: ast.AST, env: Env) -> bool:
+    return isinstance(node, ast.Constant) or (isinstance(node, ast.Name) and node.id in env)
+
+
+def _operands(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.JoinedStr):
+        return [v.value for v in node.values if isinstance(v, ast.FormattedValue)]
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.IfExp):
+        return [node.body, node.orelse]
+    if isinstance(node, ast.BoolOp):
+        return list(node.values)
+    return []
+
+
+def _builtin(name: str) -> bool:
+    return name in ("str", "int", "len", "repr", "sorted", "enumerate", "zip", "range", "True", "False", "None")
+
+
+class _Scope:
+    """One function read once: what each name is assigned, the loops that bind names, the checks made."""
+
+    def __init__(self, func: Func) -> None:
+        self.assigned: dict[str, list[ast.AST]] = {}  # plain, annotated, augmented (`sql += f"..."`), walrus
+        self.loops: dict[str, ast.AST] = {}  # name -> what the loop, comprehension or `with` binding it runs over
+        self.checks: list[tuple[int, set[str], bool]] = []  # (line, names tested, the test validates)
+        for node in ast.walk(func):
+            if isinstance(node, ast.Assign):
+                for t in node.targets:
+                    for n in ([t] if isinstance(t, ast.Name) else t.elts if isinstance(t, ast.Tuple) else []):
+                        if isinstance(n, ast.Name):
+                            self.assigned.setdefault(n.id, []).append(node.value)
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name) and node.value is not None:
+                self.assigned.setdefault(node.target.id, []).append(node.value)
+            elif isinstance(node, ast.NamedExpr):
+                self.assigned.setdefault(node.target.id, []).append(node.value)
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                for n in ast.walk(node.target):
+                    if isinstance(n, ast.Name):
+                        self.loops.setdefault(n.id, node.iter)
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if isinstance(item.optional_vars, ast.Name):
+                        self.loops.setdefault(item.optional_vars.id, item.context_expr)
+            if isinstance(node, (ast.If, ast.Assert)):
+                tested = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+                self.checks.append((node.lineno, tested, _validating(node.test)))
+
+    def validated(self, name: str, before: int) -> bool:
+        """Is `name` checked against a list, a pattern or a predicate before the line `before`?"""
+        return any(ok and line <= before and name in tested for line, tested, ok in self.checks)
+
+
+def _validating(test: ast.AST) -> bool:
+    for n in ast.walk(test):
+        if isinstance(n, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) for op in n.ops):
+            return True
+        if isinstance(n, ast.Call):
+            called = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+            if called in _VALIDATING or "valid" in called.lower():
+                return True
+    return False
+
+
+def _parameter(func: Func, name: str) -> tuple[ast.arg, ast.AST | None] | None:
+    args = func.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    for a, d in zip(positional, defaults):
+        if a.arg == name:
+            return a, d
+    for a, d in zip(args.kwonlyargs, args.kw_defaults):
+        if a.arg == name:
+            return a, d
+    for a in (args.vararg, args.kwarg):
+        if a is not None and a.arg == name:
+            return a, None
+    return None
+
+
+def _argument(func: Func, name: str, call: ast.Call) -> ast.AST | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    positional = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
+    if positional and positional[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
+        positional = positional[1:]
+    if name in positional:
+        index = positional.index(name)
+        if index < len(call.args) and not isinstance(call.args[index], ast.Starred):
+            return call.args[index]
+    return None
+
+
+def _typed(annotation: ast.AST, flow: Flow) -> bool:
+    """A parameter annotated with a type whose values cannot carry SQL: int, UUID, an enum, a Literal."""
+    text = ast.unparse(annotation)
+    if isinstance(annotation, ast.Subscript):
+        head = last(ast.unparse(annotation.value))
+        if head == "Literal":
+            return True
+        if head in ("Annotated", "Optional"):
+            inner = annotation.slice.elts[0] if isinstance(annotation.slice, ast.Tuple) else annotation.slice
+            return _typed(inner, flow)
+        return False
+    if isinstance(annotation, ast.BinOp):  # `int | None`
+        return all(_typed(side, flow) or ast.unparse(side) == "None" for side in (annotation.left, annotation.right))
+    name = last(text)
+    return name in _TYPED or flow.is_enum_class(name)
+
+
+def _is_route(func: Func) -> bool:
+    for deco in func.decorator_list:
+        target = deco.func if isinstance(deco, ast.Call) else deco
+        if isinstance(target, ast.Attribute) and target.attr in _ROUTE_VERBS:
+            return True
+    return False
+
+
+def assigned_text(func: Func, arg: ast.AST, env: Env, names: Names):
+    """The SQL a name holds when it was built in the function before being sent: `sql = f"..."`, then
+    `sql += " AND ..."`, then `execute(text(sql))`. None when it is not such a name."""
+    from analyzers.facts.strings import Text
+
+    if isinstance(arg, ast.Call) and len(arg.args) == 1 and last(names.callee(arg)) in ("text", "literal_column"):
+        arg = arg.args[0]
+    if not isinstance(arg, ast.Name):
+        return None
+    plain, added = [], []
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == arg.id for t in node.targets):
+            plain.append(node.value)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == arg.id:
+            added.append(node.value)
+    if not plain or len(plain) + len(added) > 12:
+        return None
+    bases = [evaluate(v, env, names) for v in plain]
+    tails = [evaluate(v, env, names) or [Text("{" + ast.unparse(v) + "}", True)] for v in added]
+    if any(b is None for b in bases):
+        return None
+    tail = Text("".join(t[0].value for t in tails), any(t[0].formatted for t in tails))
+    return [Text(b.value + tail.value, b.formatted or tail.formatted) for found in bases for b in found[:4]]  # type: ignore[union-attr]

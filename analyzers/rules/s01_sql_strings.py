@@ -1,0 +1,206 @@
+"""Section 1, SQL sent from strings: values formatted into SQL text, followed to where they come from
+(analyzers/facts/flow.py). A request's value is an injection; a constant, an enum member, a number, a
+validated or quoted name is not."""
+
+from __future__ import annotations
+
+import re
+
+from analyzers.facts.flow import RISK
+from analyzers.facts.model import Hole, ListenerFact, Span, SqlUse
+from analyzers.findings import Severity
+from analyzers.rules.base import Rule
+from analyzers.rules.schema import is_test_path, is_tooling_path
+
+_SQL_START = re.compile(
+    r"^\s*(?:--[^\n]*\n\s*)*\(?\s*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|ALTER|DROP|SET|GRANT|REVOKE|TRUNCATE|COPY|"
+    r"VACUUM|ANALYZE|REFRESH|COMMENT|DO|LOCK|EXPLAIN|CALL|SHOW|RESET|DECLARE|LISTEN|NOTIFY|MERGE|UPSERT|REINDEX|"
+    r"CLUSTER|PREPARE|EXECUTE|DISCARD|VALUES|TABLE)\b",
+    re.I,
+)
+
+_ADVICE = {
+    "identifier": "it names a table, column or schema, which a bound parameter cannot: quote it (the dialect's "
+                  "identifier preparer, psycopg's sql.Identifier) or check it against a fixed list first",
+    "value": "pass it as a bound parameter (:name, with its value given apart)",
+    "sql": "build the clause with SQLAlchemy constructs (select(), column(), and_()) or pick it from a fixed "
+           "list of clauses",
+}
+_ROLE = {"identifier": "an identifier", "value": "a value", "sql": "a piece of the statement"}
+
+
+def risky(use: SqlUse) -> list[Hole]:
+    """The values spliced into `use` whose source is not known to be safe, worst first."""
+    found = [h for h in use.holes if h.source in RISK or (h.password and h.source not in ("constant", "typed"))]
+    return sorted(found, key=lambda h: RISK.index(h.source) if h.source in RISK else len(RISK))
+
+
+def hole_severity(hole: Hole, *, migration: bool = False) -> Severity | None:
+    """Critical from a request. Elsewhere in the application: a warning for a value from a source that could
+    not be followed (info for an identifier, which code usually picks, and for a piece of SQL, whose nature we
+    cannot tell), info from the database or an attribute of the object, none from configuration. A migration takes no request: only a value from the database or
+    from an unfollowed source written into the statement (which a quote in it breaks) is reported, as info.
+    A password written into DDL is a warning, info from configuration or in a migration."""
+    if hole.source == "request":
+        return Severity.CRITICAL
+    if hole.password:
+        return Severity.INFO if migration or hole.source in ("configuration", "stored") else Severity.WARNING
+    if migration:
+        return Severity.INFO if hole.role == "value" and hole.source in ("unknown", "stored") else None
+    if hole.source == "unknown":
+        return Severity.WARNING if hole.role == "value" else Severity.INFO
+    if hole.source in ("object", "stored"):
+        return Severity.INFO
+    return None  # configuration: the operator's, not a user's
+
+
+def explain(hole: Hole, sets_setting: bool = False) -> str:
+    """`x` is an identifier; where it comes from; what to do instead."""
+    advice = _ADVICE[hole.role]
+    if sets_setting and hole.role == "value":
+        advice = "SET takes no bound parameters: use SELECT set_config('<setting>', :value, true) instead"
+    text = f"`{hole.expr}` is {_ROLE[hole.role]} and {hole.why}: {advice}"
+    if hole.password:
+        text += ("; a password written into DDL also lands in the server's statement log and in "
+                 "pg_stat_statements, and a quote in it breaks the statement")
+    return text
+
+
+def app_uses(facts) -> list[tuple[SqlUse, ListenerFact | None]]:
+    """SQL the application sends (functions and event listeners; not tests), with the listener sending it."""
+    uses = [(u, lst) for lst in facts.listeners for u in lst.sql] + [(u, None) for u in facts.sql]
+    return [(u, lst) for u, lst in uses if not is_test_path(u.span.path)]
+
+
+def trail(use: SqlUse, hole: Hole, listener: ListenerFact | None = None) -> list[tuple[Span, str]]:
+    """Related locations: the listener, and the lines the value was followed through."""
+    out = [(Span(use.span.path, listener.span.start, listener.span.start), "the listener")] if listener else []
+    return out + [(Span(use.span.path, line, line), f"where `{hole.expr}` comes from") for line in hole.trail]
+
+
+_ROUTE_EXAMPLE = '''
+from fastapi import APIRouter, Request
+from sqlalchemy import text
+
+router = APIRouter()
+
+@router.get("/patients")
+async def search(request: Request, db):
+    tenant = request.headers["x-tenant-id"]
+    return await db.execute(text(f"SELECT * FROM patients WHERE organization_id = '{tenant}'"))
+'''
+_SAFE_EXAMPLE = '''
+from enum import Enum
+from fastapi import APIRouter
+from sqlalchemy import text
+
+router = APIRouter()
+SORTABLE = {"last_name", "created_at"}
+
+class Status(str, Enum):
+    active = "active"
+
+@router.get("/patients")
+async def search(db, sort: str, limit: int = 50):
+    if sort not in SORTABLE:
+        raise ValueError(sort)
+    rows = await db.execute(text(f"SELECT * FROM patients WHERE status = '{Status.active.value}' ORDER BY {sort} LIMIT {limit}"))
+    return rows
+
+def count(db, table):
+    return db.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+
+def counts(db):
+    return [count(db, name) for name in ("patients", "appointments")]
+'''
+
+
+class SqlFromStrings(Rule):
+    """SQL is built by formatting a value into its text.
+
+    What it checks:
+        f-strings, `%`, `.format()` and `+` that build the SQL given to `text()`, `execute()`,
+        `exec_driver_sql()`, `cursor.execute()` and `op.execute()` (event listeners included; tests left out).
+        Each value spliced in is followed within its function and its module (assignments, loops, checks,
+        the calls of the function) to where it comes from. From the request (a route's parameter, a header,
+        the body): critical. A value from where we could not follow (a parameter whose callers are elsewhere):
+        a warning; an identifier or a piece of SQL from there: info (code usually picks them). From the
+        database or an attribute the module does not assign: info. In a migration, which no request
+        reaches, only a value from the database or an unfollowed source is reported, as info. A constant, an enum member, a number, a
+        typed parameter (int, UUID, an enum), a name checked against a list, a quoted identifier, or a value
+        from configuration: no finding. A password written into DDL (`CREATE ROLE ... PASSWORD '{pw}'`)
+        is reported unless it is a constant. Settings of the security context are CFG003's.
+    Why it matters:
+        A value spliced into SQL runs as SQL: a crafted header or path parameter reads or rewrites other
+        tenants' rows. Values are bound as parameters; identifiers cannot be bound and must be quoted or
+        picked from a fixed list.
+    Example:
+        @router.get("/patients")
+        async def search(request: Request, db):
+            tenant = request.headers["x-tenant-id"]
+            return await db.execute(text(f"SELECT * FROM patients WHERE organization_id = '{tenant}'"))
+    Instead:
+        `db.execute(text("SELECT * FROM patients WHERE organization_id = :t"), {"t": tenant})`; for an
+        identifier, check it against a fixed set or quote it with the dialect's identifier preparer.
+    """
+
+    ID = "CFG008"
+    ITEM = "1.5"
+    SEVERITY = Severity.WARNING
+    INVALID = ({"app/routes.py": _ROUTE_EXAMPLE},
+               {"app/reports.py": '''
+from sqlalchemy import text
+
+def by_column(db, column, value):
+    return db.execute(text(f"SELECT * FROM reports WHERE {column} = :v"), {"v": value})
+'''},
+               {"app/roles.py": '''
+def create_reader(conn, password):
+    conn.exec_driver_sql(f"CREATE ROLE reader LOGIN PASSWORD '{password}'")
+'''})
+    VALID = ({"app/routes.py": _SAFE_EXAMPLE},
+             {"app/routes.py": _ROUTE_EXAMPLE.replace(
+                 "text(f\"SELECT * FROM patients WHERE organization_id = '{tenant}'\")",
+                 "text(\"SELECT * FROM patients WHERE organization_id = :t\"), {\"t\": tenant}")})
+
+    def check(self):
+        from analyzers.rules.s01_configuration import sets_context
+
+        seen: set[tuple[object, str]] = set()  # one finding per place and value (a loop repeats the statement)
+        for use, listener in app_uses(self.facts):
+            if not use.formatted or sets_context(use) or not _SQL_START.match(use.text or ""):
+                continue
+            holes = risky(use)
+            if not holes:
+                continue
+            hole = holes[0]
+            if (use.span, hole.expr) in seen:
+                continue
+            seen.add((use.span, hole.expr))
+            tooling = is_tooling_path(use.span.path)
+            severity = hole_severity(hole, migration=tooling and hole.source != "request")
+            if severity is None:
+                continue
+            where = f"the `{listener.event}` listener `{use.function}`" if listener else f"`{use.function}`"
+            more = f" ({len(holes) - 1} more value(s) of unsure source in it)" if len(holes) > 1 else ""
+            yield self.finding(
+                f"SQL built from a string in {where}: {explain(hole)}{more}",
+                use.span, f"sql:{use.function}:{hole.expr}", severity=severity, related=trail(use, hole, listener),
+            )
+        for rev in self.facts.revisions:
+            for op in [*rev.upgrade, *rev.downgrade]:
+                use = op.sql
+                if use is None or not use.formatted or not _SQL_START.match(use.text or ""):
+                    continue
+                holes = risky(use)
+                severity = hole_severity(holes[0], migration=True) if holes else None
+                if severity is None or (use.span, holes[0].expr) in seen:
+                    continue
+                hole = holes[0]
+                seen.add((use.span, hole.expr))
+                yield self.finding(
+                    f"migration {rev.revision} builds SQL from a string: {explain(hole)} (a migration takes no "
+                    "request; check where the value comes from when the migration runs)",
+                    use.span, f"migration:{rev.revision}:sql:{hole.expr}", severity=severity, item="3.2",
+                    related=trail(use, hole),
+                )

@@ -1,0 +1,413 @@
+"""Section 3: Database Migrations, the chain as a whole: revisions that only work on the database their
+author had (an object no earlier revision creates, DDL decided by the inspector, today's models imported
+into an old revision), and downgrades that cannot run or undo more than their upgrade did.
+
+Every revision is checked: a fresh `alembic upgrade head` (a new environment, CI, a restore) runs them
+all, and a downgrade runs whatever its age."""
+
+from __future__ import annotations
+
+from analyzers.facts.effects import effects, unread_ops
+from analyzers.facts.history import created_objects, dropped_objects, history
+from analyzers.facts.model import MigrationOp, RevisionFact
+from analyzers.findings import Severity
+from analyzers.rules.base import Rule
+from analyzers.rules.s03_migration_safety import later
+from analyzers.rules.s03_migrations import _history_starts_elsewhere
+from analyzers.rules.schema import migration_gaps, trees
+
+_TRIGGER = '''CREATE TRIGGER orders_audit AFTER INSERT OR UPDATE OR DELETE ON orders FOR EACH ROW EXECUTE FUNCTION audit()'''
+
+
+def _with_trigger(second: dict[str, str]) -> dict[str, str]:
+    """`later(...)` with a revision 0000 before it that creates the trigger function and orders' trigger."""
+    files = dict(second)
+    files["migrations/versions/0001_orders.py"] = files["migrations/versions/0001_orders.py"].replace(
+        '    op.create_table("orders"', f'    op.execute("CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$")\n'
+        '    op.create_table("orders"', 1,
+    ).replace("def downgrade():", f'    op.execute("{_TRIGGER}")\ndef downgrade():', 1)
+    return files
+
+
+def _maybe_created(op: MigrationOp) -> dict[tuple[str, str], str]:
+    """What `op` creates only when it is not there yet (IF NOT EXISTS, a DO block that asks the catalog
+    first, an `if` on the inspector) or replaces (CREATE OR REPLACE), each with how it is said."""
+    out: dict[tuple[str, str], str] = {}
+    for st in op.sql.statements if op.sql else ():
+        if st.details.get("guarded") or st.details.get("if_exists") or st.details.get("replace"):
+            how = "only replaces it" if st.details.get("replace") else "creates it only if it is not there yet"
+            out.update({(k, key): how for k, key, _ in created_objects(_only(op, st))})
+    if op.guarded:
+        out.update({(k, key): "creates it only if the inspector does not find it" for k, key, _ in created_objects(op)})
+    return out
+
+
+def _only(op: MigrationOp, st) -> MigrationOp:
+    from dataclasses import replace
+
+    from analyzers.facts.model import SqlUse
+
+    return replace(op, sql=SqlUse(op.sql.span, st.text, False, False, [st]), index=None, constraints=[])  # type: ignore[union-attr]
+
+
+class DowngradeDropsOthers(Rule):
+    """A downgrade drops something its own upgrade did not create.
+
+    What it checks:
+        Triggers, functions, policies, indexes, constraints, tables and columns that `downgrade()` drops
+        while `upgrade()` did not create them (or created them only if they were not there yet: IF NOT
+        EXISTS, a DO block that asks pg_trigger first, CREATE OR REPLACE), and that an earlier revision
+        did create. One finding per revision, each such object a related location.
+    Why it matters:
+        Rolling this revision back removes what the earlier revision put there while that revision stays
+        applied: an audit trigger silently gone, a function that its callers still need. Nothing fails;
+        the database just no longer matches its recorded revision.
+    Example:
+        def upgrade():   # creates the trigger only if revision 0001 has not
+            op.execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'orders_audit') THEN ... END IF; END $$")
+        def downgrade():
+            op.execute("DROP TRIGGER IF EXISTS orders_audit ON orders")
+    Instead:
+        Drop in the downgrade only what the upgrade created; when the upgrade creates something only if
+        it is missing, leave it in place on the way down (or recreate the earlier definition).
+    """
+
+    ID = "MIG015"
+    ITEM = "3.9"
+    SEVERITY = Severity.WARNING
+    VALID = (_with_trigger(later(
+        'op.execute("CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION audit()")',
+        'op.execute("DROP TRIGGER orders_touch ON orders")',
+    )),)
+    INVALID = (
+        _with_trigger(later(
+            '''op.execute("""
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'orders_audit') THEN
+        CREATE TRIGGER orders_audit AFTER INSERT OR UPDATE OR DELETE ON orders FOR EACH ROW EXECUTE FUNCTION audit();
+    END IF;
+END $$;
+""")''',
+            'op.execute("DROP TRIGGER IF EXISTS orders_audit ON orders")',
+        )),
+        _with_trigger(later(
+            'op.execute("CREATE OR REPLACE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$")',
+            'op.execute("DROP FUNCTION audit()")',
+        )),
+        later('op.create_index("ix_orders_total", "orders", ["total"])', 'op.drop_index("ix_orders_total")\nop.drop_column("orders", "note")'),
+    )
+
+    def check(self):
+        hist = history(self.facts)
+        for rev in self.facts.revisions:
+            if rev.downgrade_empty or rev.downgrade_raises:
+                continue
+            sites = []
+            for kind, key, span, why in self._foreign(rev):
+                life = hist.before(rev, kind, key)
+                if life is None:
+                    continue
+                label = key if kind in ("function", "index", "table") else " on ".join(reversed(key.split(".", 1))) if kind != "column" else key
+                sites.append((span, f"migration:{rev.revision}:downgrade-drops:{kind}:{key}",
+                              f"drops {kind} {label}, created by revision {life.creator.revision}{why}"))
+            if sites:
+                first = sites[0][2]
+                more = f" and {len(sites) - 1} more object(s) its upgrade did not create" if len(sites) > 1 else ""
+                yield self.grouped(
+                    f"the downgrade of revision {rev.revision} {first}{more}: rolling it back removes what an earlier "
+                    "revision made while that revision stays applied",
+                    sites, f"migration:{rev.revision}:downgrade-drops",
+                )
+
+    def _foreign(self, rev: RevisionFact):
+        made: set[tuple[str, str]] = set()
+        maybe: dict[tuple[str, str], str] = {}
+        for op in rev.upgrade:
+            made |= {(k, key) for k, key, _ in created_objects(op)}
+            maybe.update(_maybe_created(op))
+        for e in effects(rev.upgrade):
+            if e.kind == "create_table" and e.table:
+                if e.maybe:
+                    maybe[("table", e.table)] = "creates it only if it is not there yet"
+                made.add(("table", e.table))
+                made |= {("column", f"{e.table}.{c}") for c in e.columns}
+            elif e.kind == "add_column" and e.table and e.name:
+                if e.maybe:
+                    maybe[("column", f"{e.table}.{e.name}")] = "adds it only if it is not there yet"
+                made.add(("column", f"{e.table}.{e.name}"))
+            elif e.kind == "rename_table" and e.name:
+                made.add(("table", e.name))
+            elif e.kind == "rename_column" and e.new:
+                made.add(("column", f"{e.table}.{e.new}"))
+        sure = made - set(maybe)
+        unread = unread_ops(rev.upgrade)
+        remade = {(k, key) for op in rev.downgrade for k, key, _ in created_objects(op)}  # dropped, then made again
+        for e in effects(rev.downgrade):
+            if e.kind == "create_table" and e.table:
+                remade.add(("table", e.table))
+            elif e.kind in ("add_column", "rename_column") and e.table:
+                remade.add(("column", f"{e.table}.{e.new if e.kind == 'rename_column' else e.name}"))
+            elif e.kind == "rename_table" and e.name:
+                remade.add(("table", e.name))
+        sure |= remade
+
+        def unknown(kind: str, key: str) -> bool:  # the upgrade may have made it in what could not be read
+            table = key.split(".", 1)[0] if kind not in ("function", "index") else None
+            return any(table is None or u.concerns(table) for u in unread)
+
+        for op in rev.downgrade:
+            for kind, key, span, _ in dropped_objects(op):
+                if (kind, key) not in sure and not unknown(kind, key):
+                    yield kind, key, span, f" (this upgrade {maybe[(kind, key)]})" if (kind, key) in maybe else ""
+        for e in effects(rev.downgrade):
+            if e.kind == "drop_table" and e.table and ("table", e.table) not in sure and not unknown("table", e.table):
+                yield "table", e.table, e.span, ""
+            elif e.kind == "drop_column" and e.table and e.name and ("column", f"{e.table}.{e.name}") not in sure \
+                    and ("table", e.table) not in sure and not unknown("column", e.table):
+                yield "column", f"{e.table}.{e.name}", e.span, ""
+
+
+class UnnamedConstraintDrop(Rule):
+    """A migration drops a constraint by the name None.
+
+    What it checks:
+        `op.drop_constraint(None, ...)`, what autogenerate writes for a constraint that had no name.
+    Why it matters:
+        It cannot run: Alembic raises "Constraint must have a name" before sending anything, so the
+        downgrade (or upgrade) that holds it fails every time.
+    Example:
+        op.drop_constraint(None, "orders", type_="foreignkey")
+    Instead:
+        Write the constraint's real name (`\\d orders` in psql shows it; PostgreSQL names an unnamed foreign
+        key `orders_customer_id_fkey`), and set a naming convention so autogenerate knows it next time.
+    """
+
+    ID = "MIG016"
+    ITEM = "3.9"
+    SEVERITY = Severity.WARNING
+    VALID = (later('op.create_foreign_key("fk_orders_customer", "orders", "customers", ["customer_id"], ["id"])',
+                   'op.drop_constraint("fk_orders_customer", "orders", type_="foreignkey")'),)
+    INVALID = (later('op.create_foreign_key(None, "orders", "customers", ["customer_id"], ["id"])',
+                     'op.drop_constraint(None, "orders", type_="foreignkey")'),)
+
+    def check(self):
+        for folder, revisions in trees(self.facts.revisions).items():
+            sites = [
+                (op.span, f"migration:{rev.revision}:{where}:unnamed-constraint:{op.table}:{op.span.start}",
+                 f"the {where} of revision {rev.revision} drops a constraint of {op.table} named None")
+                for rev in reversed(revisions)  # the newest first: those are reviewed
+                for where, ops in (("upgrade", rev.upgrade), ("downgrade", rev.downgrade))
+                for op in ops
+                if op.name == "drop_constraint" and op.target is None and op.options.get("constraint_name", "None") == "None"
+            ]
+            if sites:
+                revs = len({s[1].split(":")[1] for s in sites})
+                more = f" ({len(sites)} such calls in {revs} revisions of {folder})" if len(sites) > 1 else ""
+                yield self.grouped(
+                    f"{sites[0][2]}{more}: Alembic raises 'Constraint must have a name', so it cannot run",
+                    sites, f"migration-unnamed-constraints:{folder}",
+                )
+
+
+class UpgradeOnMissingObject(Rule):
+    """An upgrade changes a table or column that no earlier revision created.
+
+    What it checks:
+        `op.drop_table`, `op.drop_column`, `op.alter_column`, `op.add_column`, `op.create_index`, renames and
+        their SQL forms, on a table (or column) that no earlier revision of the tree creates and that the
+        revision did not create itself; IF EXISTS and steps decided by the inspector are left alone. Not
+        when the history starts from a schema built another way (no root revision, or a root that creates
+        no table). When a part of the migrations could not be read, the finding is info and says which.
+    Why it matters:
+        The revision only works on a database that got the object some other way (create_all, a hand-run
+        script, a revision since deleted): a fresh `alembic upgrade head` (a new environment, CI, a restore
+        into an empty database) fails here.
+    Example:
+        op.drop_column("orders", "legacy_code")   # no revision ever added orders.legacy_code
+    Instead:
+        Add the revision that creates it, or guard the step with IF EXISTS if both histories must work.
+    """
+
+    ID = "MIG017"
+    ITEM = "3.2"
+    SEVERITY = Severity.WARNING
+    VALID = (later('op.drop_column("orders", "note")'), later('op.execute("DROP TABLE IF EXISTS legacy_orders")'))
+    INVALID = (later('op.drop_column("orders", "legacy_code")'), later('op.add_column("invoices", sa.Column("total", sa.Integer()))'))
+    _TABLE_STEPS = ("drop_table", "rename_table", "add_column", "drop_column", "alter_column", "create_index",
+                    "create_foreign_key", "create_unique_constraint", "create_check_constraint")
+
+    def check(self):
+        facts = self.facts
+        hist = history(facts)
+        for folder, revisions in trees(facts.revisions).items():
+            if _history_starts_elsewhere(revisions):
+                continue
+            found = [(rev, op, *missing) for rev in revisions for op, missing in self._steps(rev, hist)]
+            tables = sorted({table for _, _, table, _ in found})
+            if len(tables) > 2:  # many: the migrations are deltas on a schema built another way, not one slip
+                sites = [(op.span, f"migration:{rev.revision}:missing:{what}", f"revision {rev.revision} changes {what}")
+                         for rev, op, _, what in found]
+                yield self.grouped(
+                    f"{len(tables)} tables that revisions in {folder} change are created by none of them (e.g. "
+                    f"{', '.join(tables[:4])}): the migrations start from a schema built another way (create_all, a "
+                    "dump), and `alembic upgrade head` on an empty database cannot work",
+                    sites, f"migration-missing:{folder}", severity=Severity.INFO,
+                )
+                continue
+            for rev, op, table, what in found:
+                yield self.finding(
+                    f"revision {rev.revision} changes {what}, which no earlier revision creates: a fresh "
+                    "`alembic upgrade head` fails here",
+                    op.span, f"migration:{rev.revision}:missing:{what}", unsure=migration_gaps(facts, table),
+                )
+
+    def _steps(self, rev: RevisionFact, hist):
+        made: set[str] = set()
+        for op in rev.upgrade:
+            missing = self._missing(rev, op, made, hist) if not (op.guarded or op.name == "unread") else None
+            if missing:
+                yield op, missing
+            for e in effects([op]):  # what it makes, guarded or not: a later step may rely on it
+                if e.kind in ("create_table", "rename_table") and e.table:
+                    made.add(e.name if e.kind == "rename_table" and e.name else e.table)
+                elif e.kind in ("add_column", "rename_column") and e.table:
+                    made.add(f"{e.table}.{e.new if e.kind == 'rename_column' else e.name}")
+
+    def _missing(self, rev: RevisionFact, op: MigrationOp, made: set[str], hist) -> tuple[str, str] | None:
+        if op.name not in self._TABLE_STEPS or not op.table or op.sql is not None or op.table == "alembic_version":
+            return None
+        if op.table not in made and hist.before(rev, "table", op.table) is None:
+            return op.table, f"table {op.table}"
+        column = op.target if op.name in ("drop_column", "alter_column") else None
+        if column and f"{op.table}.{column}" not in made and hist.before(rev, "column", f"{op.table}.{column}") is None:
+            life = hist.before(rev, "table", op.table)
+            if life is not None and self._columns_known(life):
+                return op.table, f"column {op.table}.{column}"
+        return None
+
+    @staticmethod
+    def _columns_known(life) -> bool:
+        """A table made by `op.create_table` names its columns; one made from SQL or a copy may not."""
+        return any(op.span == life.span and op.name == "create_table" and op.sql is None for op in life.creator.upgrade)
+
+
+class InspectorGuardedDdl(Rule):
+    """A migration decides what to change by asking the database what it has.
+
+    What it checks:
+        Operations of an upgrade inside an `if` on the inspector (`inspector.has_table(...)`,
+        `get_columns(...)`, a helper of the migration that calls them). One finding per revision. Info: it
+        is sometimes how a project adopts Alembic on databases made another way.
+    Why it matters:
+        Two databases at the same revision can then have different schemas: the recorded revision no longer
+        says what is there, and later revisions (and autogenerate) assume what may be missing.
+    Example:
+        if "orders" not in sa.inspect(op.get_bind()).get_table_names():
+            op.create_table("orders", ...)
+    Instead:
+        Make every database reach the same state by revisions alone (a baseline revision, `alembic stamp`
+        for databases that already have it), and drop the checks.
+    """
+
+    ID = "MIG018"
+    ITEM = "3.2"
+    SEVERITY = Severity.INFO
+    VALID = (later('op.add_column("orders", sa.Column("status", sa.String(20)))'),)
+    INVALID = (later('''
+if "status" not in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("orders")]:
+    op.add_column("orders", sa.Column("status", sa.String(20)))
+'''),)
+
+    def check(self):
+        for rev in self.facts.revisions:
+            guarded = [op for op in rev.upgrade if op.guarded]
+            if guarded:
+                sites = [(op.span, f"migration:{rev.revision}:inspector:{op.span.start}",
+                          f"{'SQL' if op.name == 'execute' else op.name} {op.table or ''}".strip()) for op in guarded]
+                yield self.grouped(
+                    f"revision {rev.revision} decides {len(guarded)} step(s) by what the inspector finds in the database "
+                    f"(first: {sites[0][2]}): two databases at this revision may have different schemas",
+                    sites, f"migration:{rev.revision}:inspector",
+                )
+
+
+class ImportsApplicationModels(Rule):
+    """A migration uses the application's models as they are today.
+
+    What it checks:
+        Names a revision's upgrade or downgrade uses that it imports from the application and that are
+        ORM models dbreview found (`from app.models import Order`, then `session.query(Order)`). Only models:
+        an imported constant or enum is left alone.
+    Why it matters:
+        A revision runs with the code of the day it runs, not of the day it was written: when the model
+        later gains a column, this revision's queries select a column that does not exist yet at this
+        point of the history, and a fresh `alembic upgrade head` fails here.
+    Example:
+        from app.models import Order
+        def upgrade():
+            for order in Session(bind=op.get_bind()).query(Order): ...
+    Instead:
+        Describe what the revision needs inside it (`sa.table("orders", sa.column("id"), ...)`) or use SQL.
+    """
+
+    ID = "MIG019"
+    ITEM = "3.2"
+    SEVERITY = Severity.WARNING
+    _MODEL = '''
+from sqlalchemy import Integer
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase):
+    pass
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    total: Mapped[int] = mapped_column(Integer)
+STATUSES = ("open", "paid")
+'''
+    VALID = ({**later('op.execute(sa.text("UPDATE orders SET note = :s").bindparams(s=STATUSES[0]))', head="from app.models import STATUSES"),
+              "app/models.py": _MODEL},)
+    INVALID = ({**later('''
+session = sa.orm.Session(bind=op.get_bind())
+for order in session.query(Order):
+    order.total = order.total or 0
+''', head="from app.models import Order"), "app/models.py": _MODEL},)
+
+    def check(self):
+        models = {f"{_module(t.path)}.{t.class_name}": t for t in self.facts.tables.values() if t.class_name}
+        by_class = {t.class_name: t for t in self.facts.tables.values() if t.class_name}
+        packages = models_packages(models)
+        for rev in self.facts.revisions:
+            sites = []
+            for local, qualified, span in rev.imports:
+                table = models.get(qualified)
+                if table is None and qualified.rsplit(".", 1)[-1] in by_class and _package_of(qualified) in packages:
+                    table = by_class[qualified.rsplit(".", 1)[-1]]  # imported through a package that re-exports it
+                if table is not None:
+                    sites.append((span, f"migration:{rev.revision}:imports-model:{qualified}", f"{local} ({table.path})"))
+            if sites:
+                names = ", ".join(note for _, _, note in sites)
+                yield self.grouped(
+                    f"revision {rev.revision} uses today's model{'s' if len(sites) > 1 else ''} {names}: when a model "
+                    "changes, this revision queries columns that do not exist yet at this point of the history",
+                    sites, f"migration:{rev.revision}:imports-models",
+                )
+
+
+def _module(path: str) -> str:
+    from analyzers.facts.names import module_name
+
+    return module_name(path)[0]
+
+
+def _package_of(qualified: str) -> str:
+    return qualified.rsplit(".", 1)[0]
+
+
+def models_packages(models: dict) -> set[str]:
+    """The packages (and their parents) that hold model modules: `app.models` for `app.models.order.Order`."""
+    out: set[str] = set()
+    for q in models:
+        parts = q.split(".")[:-1]
+        out |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+    return out

@@ -1,0 +1,701 @@
+"""Section 3: Database Migrations, run on a live database: the locks a revision takes on tables that
+earlier revisions created (and that may hold rows), the statements that fail there, and the steps the
+code deployed before the migration cannot survive.
+
+Which revisions: the newest RECENT generations of each tree (analyzers/facts/history.py, recent()).
+A reviewer reviews those; older revisions ran long ago on every database, often on tables that had no
+rows yet, and rewriting them changes nothing that is deployed. A revision that fails whenever it runs
+(CONCURRENTLY in a transaction, MIG008) is checked at any age."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Iterator
+
+from analyzers.facts.effects import changes_schema, effects
+from analyzers.facts.history import Life, created_objects, history, recent
+from analyzers.facts.model import ColumnFact, Facts, MigrationOp, RevisionFact, Span, SqlStatement
+from analyzers.findings import Finding, Related, Severity, identity_key
+from analyzers.rules.base import Rule
+
+# The revision every example runs on: it creates `orders`, so that the next one changes an existing table.
+_FIRST = '''
+from alembic import op
+import sqlalchemy as sa
+revision = "0001"
+down_revision = None
+def upgrade():
+    op.create_table("customers", sa.Column("id", sa.Integer, primary_key=True))
+    op.create_table("orders", sa.Column("id", sa.Integer, primary_key=True), sa.Column("customer_id", sa.Integer),
+                    sa.Column("total", sa.Integer), sa.Column("note", sa.String(50)))
+def downgrade():
+    op.drop_table("orders")
+    op.drop_table("customers")
+'''
+
+
+def later(upgrade: str, downgrade: str = "pass", head: str = "") -> dict[str, str]:
+    """A history of two revisions: 0001 creates customers and orders, 0002 runs `upgrade` (indented body)."""
+    body = "\n".join("    " + line for line in upgrade.strip().splitlines())
+    down = "\n".join("    " + line for line in downgrade.strip().splitlines())
+    return {
+        "migrations/versions/0001_orders.py": _FIRST,
+        "migrations/versions/0002_change.py": f'''
+from alembic import op
+import sqlalchemy as sa
+{head}
+revision = "0002"
+down_revision = "0001"
+def upgrade():
+{body}
+def downgrade():
+{down}
+''',
+    }
+
+
+@dataclass(slots=True)
+class Change:
+    """One operation (or one statement of its SQL) of a revision's upgrade, on a table that an earlier
+    revision created: `life` says which."""
+
+    rev: RevisionFact
+    op: MigrationOp
+    st: SqlStatement | None
+    table: str
+    life: Life
+    fresh_columns: set[str]  # columns this revision added to the table before this change
+
+    @property
+    def span(self) -> Span:
+        return self.st.span if self.st is not None else self.op.span
+
+    @property
+    def who(self) -> str:
+        return f"revision {self.rev.revision}"
+
+    @property
+    def since(self) -> str:
+        return f"{self.table} exists since revision {self.life.creator.revision}"
+
+    def column_before(self, facts: Facts, column: str) -> Life | None:
+        if column in self.fresh_columns:
+            return None
+        return history(facts).before(self.rev, "column", f"{self.table}.{column}")
+
+
+def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
+    """Each change that the recent revisions' upgrades (every revision's, with every=True) make to tables
+    that earlier revisions created, in order. Tables the revision creates itself, before the change, are
+    new: no rows, no readers."""
+    hist, window = history(facts), recent(facts)
+    for rev in facts.revisions:
+        if not (every or id(rev) in window) or for_sqlite(rev):
+            continue
+        fresh: set[str] = set()
+        added: dict[str, set[str]] = {}
+        for op in rev.upgrade:
+            parts: list[SqlStatement | None] = list(op.sql.statements) if op.sql else [None]
+            skip = op.guarded and _already_there(hist, rev, op)  # `if not has(...)`: a no-op where it is there
+            for st in parts:
+                table = _target(op, st)
+                life = hist.before(rev, "table", table) if table and table not in fresh and not skip else None
+                if life is not None:
+                    yield Change(rev, op, st, table, life, added.get(table, set()))  # type: ignore[arg-type]
+                for e in effects([op]) if st is None else _statement_effects(op, st):
+                    if e.kind == "create_table" and e.table:
+                        fresh.add(e.table)
+                    elif e.kind == "rename_table" and e.table in fresh and e.name:
+                        fresh.add(e.name)
+                    elif e.kind == "add_column" and e.table and e.name:
+                        added.setdefault(e.table, set()).add(e.name)
+
+
+def _already_there(hist, rev: RevisionFact, op: MigrationOp) -> bool:
+    """Whether what `op` makes was made by an earlier revision: guarded by the inspector, it does nothing."""
+    made = [(kind, key) for kind, key, _ in created_objects(op)]
+    made += [("column", f"{e.table}.{e.name}") for e in effects([op]) if e.kind == "add_column"]
+    made += [("table", e.table) for e in effects([op]) if e.kind == "create_table" and e.table]
+    return bool(made) and all(hist.before(rev, kind, key) for kind, key in made)
+
+
+def for_sqlite(rev: RevisionFact) -> bool:
+    """A revision of a tree kept for SQLite (prefect keeps one per database): PostgreSQL's locks do not apply."""
+    return "sqlite" in rev.path.rsplit("/", 1)[0].lower()
+
+
+def _target(op: MigrationOp, st: SqlStatement | None) -> str | None:
+    """The table an operation or statement changes: DROP TABLE names it among its objects, UPDATE as its relation."""
+    if st is None:
+        return op.table
+    names = st.details.get("names") if st.kind == "drop" and st.details.get("type") == "OBJECT_TABLE" else None
+    return st.table or st.details.get("dml_table") or (names[0] if names else None)  # type: ignore[return-value, index]
+
+
+def _statement_effects(op: MigrationOp, st: SqlStatement):
+    from analyzers.facts.effects import _sql
+
+    return _sql(st, op, set())
+
+
+def _truthy(op: MigrationOp, key: str) -> bool:
+    return op.options.get(key, "False") not in ("False", "None", "0")
+
+
+def _column_change(st: SqlStatement | None, what: str) -> list[dict]:
+    return [c for c in st.details.get("changes", ()) if c.get("what") == what] if st is not None else []  # type: ignore[union-attr]
+
+
+class _OnePerRevision:
+    """A rule whose findings in one revision share their cause (one migration written one way): each
+    revision gets one finding, the others of that revision as related locations."""
+
+    ID: str
+
+    def each(self) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def check(self):
+        groups: dict[str, list[Finding]] = {}
+        for f in self.each():
+            groups.setdefault(f.anchor.split(":")[1], []).append(f)
+        for found in groups.values():
+            first, rest = found[0], found[1:]
+            if not rest:
+                yield first
+                continue
+            yield replace(
+                first, message=f"{first.message} (and {len(rest)} more like it in this revision)",
+                related=first.related + tuple(Related(f.location, f.message) for f in rest),
+                covers=tuple(identity_key(self.ID, f.anchor) for f in found),
+            )
+
+
+class IndexWithoutConcurrently(_OnePerRevision, Rule):
+    """An index is built on an existing table without CONCURRENTLY.
+
+    What it checks:
+        In the newest revisions, `op.create_index(...)` without `postgresql_concurrently=True`, `CREATE INDEX`
+        without `CONCURRENTLY`, and unique constraints built in place (`op.create_unique_constraint`,
+        `ADD CONSTRAINT ... UNIQUE` without `USING INDEX`), on a table that an earlier revision created.
+        Tables the same revision creates are new and empty: not reported. "Newest" means the last 10
+        generations of each Alembic tree (a head and the nine revisions before it on each path), as for
+        every lock rule (MIG007, MIG009-MIG014): a reviewer reviews those; older revisions ran long ago on
+        every database, often on tables that had no rows yet, and rewriting them changes nothing deployed.
+        Trees kept for SQLite are left alone.
+    Why it matters:
+        A plain CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on
+        the table waits, for minutes on a big table. A unique constraint added in place is worse: ALTER
+        TABLE holds ACCESS EXCLUSIVE, so reads wait too.
+    Example:
+        op.create_index("ix_orders_customer_id", "orders", ["customer_id"])
+    Instead:
+        `with op.get_context().autocommit_block(): op.create_index(..., postgresql_concurrently=True)`;
+        for a unique constraint, build the unique index concurrently, then
+        `ALTER TABLE ... ADD CONSTRAINT ... UNIQUE USING INDEX ...`.
+    """
+
+    ID = "MIG007"
+    ITEM = "3.3"
+    SEVERITY = Severity.WARNING
+    VALID = (
+        later('''
+with op.get_context().autocommit_block():
+    op.create_index("ix_orders_customer_id", "orders", ["customer_id"], postgresql_concurrently=True)
+'''),
+        later('''
+op.create_table("refunds", sa.Column("id", sa.Integer, primary_key=True), sa.Column("order_id", sa.Integer))
+op.create_index("ix_refunds_order_id", "refunds", ["order_id"])  # a new table: empty
+'''),
+        later('''
+with op.get_context().autocommit_block():
+    op.execute("CREATE UNIQUE INDEX CONCURRENTLY orders_note_key ON orders (note)")
+op.execute("ALTER TABLE orders ADD CONSTRAINT orders_note_key UNIQUE USING INDEX orders_note_key")
+'''),
+    )
+    INVALID = (
+        later('op.create_index("ix_orders_customer_id", "orders", ["customer_id"])'),
+        later('op.execute("CREATE INDEX ix_orders_total ON orders (total)")'),
+        later('op.create_unique_constraint("uq_orders_note", "orders", ["note"])'),
+    )
+
+    def each(self):
+        for c in changes(self.facts):
+            op, st = c.op, c.st
+            if st is None and op.name == "create_index" and not _truthy(op, "postgresql_concurrently"):
+                yield self._index(c, op.index.name if op.index else None)
+            elif st is not None and st.kind == "create_index" and not st.details.get("concurrent"):
+                yield self._index(c, st.details.get("name"))
+            elif st is None and op.name == "create_unique_constraint":
+                yield self._unique(c, op.constraints[0].name if op.constraints else None)
+            else:
+                for change in _column_change(st, "add_constraint"):
+                    if change["kind"] in ("unique", "primary") and not change.get("using_index"):
+                        yield self._unique(c, change.get("name"))
+
+    def _index(self, c: Change, name: object):
+        return self.finding(
+            f"{c.who} builds {f'index {name}' if name else 'an unnamed index'} on {c.table} without CONCURRENTLY; {c.since}, so writes to it wait "
+            "for the whole build (SHARE lock)",
+            c.span, f"migration:{c.rev.revision}:index:{c.table}:{name}",
+        )
+
+    def _unique(self, c: Change, name: object):
+        return self.finding(
+            f"{c.who} adds unique constraint {name or '(unnamed)'} to {c.table} in place; {c.since}, so reads and "
+            "writes wait while its index is built (ACCESS EXCLUSIVE lock): build the index CONCURRENTLY and add "
+            "the constraint USING INDEX",
+            c.span, f"migration:{c.rev.revision}:unique:{c.table}:{name}", item="3.4",
+        )
+
+
+def _env_text(facts: Facts, rev: RevisionFact) -> str:
+    """The env.py of the revision's Alembic environment, as text ('' when there is none)."""
+    folder = rev.path.rsplit("/", 1)[0]
+    while folder:
+        for m in facts.modules:
+            if m.path == f"{folder}/env.py":
+                return "\n".join(facts.lines(Span(m.path, 1, 10**6)))
+        folder = folder.rsplit("/", 1)[0] if "/" in folder else ""
+    return ""
+
+
+_OUTSIDE_TRANSACTION = re.compile(r"transactional_ddl\s*=\s*False|AUTOCOMMIT", re.I)
+
+
+class ConcurrentlyInTransaction(Rule):
+    """CONCURRENTLY runs inside the migration's transaction, where PostgreSQL refuses it.
+
+    What it checks:
+        `postgresql_concurrently=True` or `CREATE/DROP INDEX CONCURRENTLY` outside
+        `op.get_context().autocommit_block()`, with no COMMIT before it in the revision, when env.py
+        neither turns transactional DDL off nor connects in AUTOCOMMIT. Every revision is checked: one
+        that fails, fails on each fresh `alembic upgrade head`.
+    Why it matters:
+        Alembic runs migrations inside a transaction on PostgreSQL, and CREATE INDEX CONCURRENTLY
+        "cannot run inside a transaction block": the deploy stops at this revision.
+    Example:
+        op.create_index("ix_orders_total", "orders", ["total"], postgresql_concurrently=True)
+    Instead:
+        `with op.get_context().autocommit_block():` around the concurrent statements.
+    """
+
+    ID = "MIG008"
+    ITEM = "3.3"
+    SEVERITY = Severity.WARNING
+    VALID = IndexWithoutConcurrently.VALID[:1] + (later('''
+op.execute("COMMIT")  # leave Alembic's transaction
+op.execute("CREATE INDEX CONCURRENTLY ix_orders_total ON orders (total)")
+'''),)
+    INVALID = (
+        later('op.create_index("ix_orders_total", "orders", ["total"], postgresql_concurrently=True)'),
+        later('op.execute("DROP INDEX CONCURRENTLY ix_orders_total")'),
+    )
+
+    def check(self):
+        envs: dict[str, bool] = {}
+        for rev in self.facts.revisions:
+            if for_sqlite(rev):
+                continue
+            committed = False
+            for op in rev.upgrade:
+                for st in op.sql.statements if op.sql else [None]:
+                    if st is not None and st.kind in ("commit", "rollback"):
+                        committed = True
+                    concurrent = (_truthy(op, "postgresql_concurrently") if st is None
+                                  else bool(st.details.get("concurrent")) or "CONCURRENTLY" in st.text.upper() and st.kind == "ReindexStmt")
+                    if not concurrent or op.autocommit or committed:
+                        continue
+                    folder = rev.path.rsplit("/", 1)[0]
+                    if folder not in envs:
+                        envs[folder] = bool(_OUTSIDE_TRANSACTION.search(_env_text(self.facts, rev)))
+                    if envs[folder]:
+                        continue
+                    span = st.span if st is not None else op.span
+                    yield self.finding(
+                        f"revision {rev.revision} runs CONCURRENTLY inside Alembic's transaction: PostgreSQL refuses it "
+                        "('cannot run inside a transaction block') and the upgrade stops here",
+                        span, f"migration:{rev.revision}:concurrently:{span.start}",
+                    )
+
+
+_IDENTITY = re.compile(r"\b(Identity|Computed)\s*\(", re.I)
+_SERIAL = re.compile(r"^(small|big)?serial", re.I)
+
+
+class NotNullColumnWithoutDefault(_OnePerRevision, Rule):
+    """A NOT NULL column is added to an existing table without a server default.
+
+    What it checks:
+        In the newest revisions, `op.add_column(t, sa.Column(..., nullable=False))` with no
+        `server_default` (and `ADD COLUMN ... NOT NULL` without `DEFAULT`), on a table that an earlier
+        revision created. Identity, generated and serial columns fill themselves and are left alone. A
+        Python-side `default=` does not count: the ORM applies it to new rows only.
+    Why it matters:
+        PostgreSQL fills the new column of every existing row with NULL, and the NOT NULL check fails:
+        "column ... contains null values". The migration works on an empty development database and
+        fails on the first database that has rows.
+    Example:
+        op.add_column("orders", sa.Column("currency", sa.String(3), nullable=False))
+    Instead:
+        Give it a `server_default` (drop the default in a later step if the code always sets it), or add
+        it nullable, backfill, then `SET NOT NULL`.
+    """
+
+    ID = "MIG009"
+    ITEM = "3.2"
+    SEVERITY = Severity.WARNING
+    VALID = (
+        later('op.add_column("orders", sa.Column("currency", sa.String(3), nullable=False, server_default="EUR"))'),
+        later('op.add_column("orders", sa.Column("currency", sa.String(3), nullable=True))'),
+        later('op.execute("ALTER TABLE orders ADD COLUMN seq bigserial NOT NULL")'),
+    )
+    INVALID = (
+        later('op.add_column("orders", sa.Column("currency", sa.String(3), nullable=False))'),
+        later('op.execute("ALTER TABLE orders ADD COLUMN currency char(3) NOT NULL")'),
+    )
+
+    def each(self):
+        for c in changes(self.facts):
+            if c.st is None and c.op.name == "add_column":
+                for col in c.op.columns:
+                    if self._needs_default(col):
+                        yield self._found(c, col.name, col.default is not None)
+            for change in _column_change(c.st, "add_column"):
+                if change["not_null"] and change["default"] is None and not (change["identity"] or change["generated"]) \
+                        and not _SERIAL.match(str(change["type"] or "")):
+                    yield self._found(c, str(change["column"]), False)
+
+    def _needs_default(self, col: ColumnFact) -> bool:
+        if not (col.nullable is False or col.primary_key) or col.server_default is not None or col.autoincrement == "identity":
+            return False
+        return not _IDENTITY.search("\n".join(self.facts.lines(col.span)))
+
+    def _found(self, c: Change, column: str, python_default: bool):
+        note = " (its Python-side default= is applied by the ORM to new rows only)" if python_default else ""
+        return self.finding(
+            f"{c.who} adds {c.table}.{column} NOT NULL without a server default{note}; {c.since}, and on a database "
+            f"where {c.table} has rows the ALTER TABLE fails ('column \"{column}\" contains null values')",
+            c.span, f"migration:{c.rev.revision}:not-null:{c.table}.{column}",
+        )
+
+
+class ValidatedUnderLock(_OnePerRevision, Rule):
+    """A constraint on an existing table is checked against every row while the table is locked.
+
+    What it checks:
+        In the newest revisions, on a table that an earlier revision created: a foreign key or CHECK
+        added without `NOT VALID` (`op.create_foreign_key`, `op.create_check_constraint` without
+        `postgresql_not_valid=True`, `ADD CONSTRAINT ... FOREIGN KEY/CHECK` in SQL), and SET NOT NULL on a
+        column an earlier revision created (`op.alter_column(..., nullable=False)`), and a character column
+        made narrower (`String()` to `String(255)`). Info: how long the scan takes depends on the table's
+        size, which the code does not tell.
+    Why it matters:
+        The check reads the whole table under a lock: SHARE ROW EXCLUSIVE on both tables for a foreign
+        key, ACCESS EXCLUSIVE for a CHECK or SET NOT NULL, so writes (and for the latter reads too) wait.
+    Example:
+        op.create_foreign_key("fk_orders_customer", "orders", "customers", ["customer_id"], ["id"])
+    Instead:
+        Add it `NOT VALID` (`postgresql_not_valid=True`), then `VALIDATE CONSTRAINT` in a later step,
+        which takes a lighter lock; for NOT NULL, a `CHECK (col IS NOT NULL) NOT VALID`, validated, then
+        SET NOT NULL (PostgreSQL 12+ skips the scan).
+    """
+
+    ID = "MIG010"
+    ITEM = "3.6"
+    SEVERITY = Severity.INFO
+    VALID = (
+        later('op.create_foreign_key("fk_orders_customer", "orders", "customers", ["customer_id"], ["id"], postgresql_not_valid=True)'),
+        later('op.execute("ALTER TABLE orders ADD CONSTRAINT total_positive CHECK (total > 0) NOT VALID")'),
+        later('''
+op.add_column("orders", sa.Column("paid", sa.Boolean(), nullable=True))
+op.alter_column("orders", "paid", nullable=False)  # added by this revision: no rows to scan yet
+'''),
+    )
+    INVALID = (
+        later('op.create_foreign_key("fk_orders_customer", "orders", "customers", ["customer_id"], ["id"])'),
+        later('op.execute("ALTER TABLE orders ADD CONSTRAINT total_positive CHECK (total > 0)")'),
+        later('op.alter_column("orders", "total", existing_type=sa.Integer(), nullable=False)'),
+        later('op.alter_column("orders", "note", type_=sa.String(length=20), existing_type=sa.String(50))'),
+    )
+
+    def each(self):
+        for c in changes(self.facts):
+            op = c.op
+            if c.st is None and op.name in ("create_foreign_key", "create_check_constraint") and not _truthy(op, "postgresql_not_valid"):
+                kind = "foreign key" if op.name == "create_foreign_key" else "CHECK"
+                yield self._constraint(c, kind, op.constraints[0].name if op.constraints else None)
+            elif c.st is None and op.name == "alter_column" and c.column_before(self.facts, op.target or ""):
+                if op.columns and op.columns[0].nullable is False:
+                    yield self._not_null(c, op.target or "")
+                new, old = op.options.get("type_", ""), op.options.get("existing_type", "")
+                if _STRINGS.match(new) and _STRINGS.match(old) and _length(new) < _length(old):
+                    yield self.finding(
+                        f"{c.who} narrows {c.table}.{op.target} from {old} to {new}: every row is checked against the new "
+                        "length under an ACCESS EXCLUSIVE lock (a scan, no rewrite)",
+                        c.span, f"migration:{c.rev.revision}:narrow:{c.table}.{op.target}", item="3.2",
+                    )
+            for change in _column_change(c.st, "add_constraint"):
+                if change["kind"] in ("foreign", "check") and not change["not_valid"]:
+                    yield self._constraint(c, "foreign key" if change["kind"] == "foreign" else "CHECK", change.get("name"))
+            for change in _column_change(c.st, "set_not_null"):
+                if c.column_before(self.facts, str(change["column"])):
+                    yield self._not_null(c, str(change["column"]))
+
+    def _constraint(self, c: Change, kind: str, name: object):
+        lock = "SHARE ROW EXCLUSIVE lock, writes wait" if kind == "foreign key" else "ACCESS EXCLUSIVE lock, reads and writes wait"
+        return self.finding(
+            f"{c.who} adds {kind} {name or '(unnamed)'} to {c.table} without NOT VALID; {c.since}, and every row is "
+            f"checked while it is locked ({lock})",
+            c.span, f"migration:{c.rev.revision}:validate:{c.table}:{name}", item="3.6" if kind == "foreign key" else "3.5",
+        )
+
+    def _not_null(self, c: Change, column: str):
+        created = c.column_before(self.facts, column)
+        return self.finding(
+            f"{c.who} sets {c.table}.{column} NOT NULL (the column exists since revision "
+            f"{created.creator.revision if created else '?'}): every row is scanned under an ACCESS EXCLUSIVE lock",
+            c.span, f"migration:{c.rev.revision}:set-not-null:{c.table}.{column}", item="3.2",
+        )
+
+
+_STRINGS = re.compile(r"^([\w.]*\.)?(String|Text|Unicode|UnicodeText|VARCHAR|TEXT|CITEXT|AutoString)\b|^(varchar|text|character varying)", re.I)
+_VOLATILE = re.compile(r"\b(gen_random_uuid|uuid_generate_v[14]\w*|random|clock_timestamp|timeofday|nextval)\s*\(", re.I)
+
+
+def _length(type_source: str) -> float:
+    """The length limit a character type's source sets (`sa.String(length=255)`, `VARCHAR(36)`); none: infinite."""
+    m = re.search(r"\(\s*(?:length\s*=\s*)?(\d+)", type_source)
+    return int(m.group(1)) if m else float("inf")
+
+
+class TableRewrite(_OnePerRevision, Rule):
+    """A change makes PostgreSQL rewrite an existing table.
+
+    What it checks:
+        In the newest revisions, on a table that an earlier revision created: a column's type changed
+        (`op.alter_column(..., type_=...)`, `ALTER COLUMN ... TYPE`), unless both types are character
+        types (widening a varchar or turning it to text does not rewrite); a column added with a volatile
+        default (`gen_random_uuid()`, `random()`, `clock_timestamp()`, `nextval(...)`): each row gets its
+        own value. Info: how long it takes depends on the table's size.
+    Why it matters:
+        The table and its indexes are rewritten under an ACCESS EXCLUSIVE lock: nothing reads or writes it
+        until the rewrite ends.
+    Example:
+        op.alter_column("orders", "total", type_=sa.Numeric(12, 2), existing_type=sa.Integer())
+    Instead:
+        Add a new column, backfill it in batches, switch the code to it, drop the old one later; for a
+        default, add the column without it, set the default, backfill in batches.
+    """
+
+    ID = "MIG011"
+    ITEM = "3.2"
+    SEVERITY = Severity.INFO
+    VALID = (
+        later('op.alter_column("orders", "note", type_=sa.String(200), existing_type=sa.String(50))'),
+        later('op.add_column("orders", sa.Column("created_at", sa.DateTime(), server_default=sa.text("now()")))'),
+    )
+    INVALID = (
+        later('op.alter_column("orders", "total", type_=sa.Numeric(12, 2), existing_type=sa.Integer())'),
+        later('op.add_column("orders", sa.Column("token", sa.Uuid(), server_default=sa.text("gen_random_uuid()")))'),
+        later('op.execute("ALTER TABLE orders ALTER COLUMN total TYPE bigint")'),
+    )
+
+    def each(self):
+        for c in changes(self.facts):
+            op = c.op
+            if c.st is None and op.name == "alter_column" and "type_" in op.options and c.column_before(self.facts, op.target or ""):
+                new, old = op.options["type_"], op.options.get("existing_type", "")
+                if not (_STRINGS.match(new) and _STRINGS.match(old)):
+                    yield self._type(c, op.target or "", new, old)
+            elif c.st is None and op.name == "add_column":
+                for col in op.columns:
+                    if col.server_default and _VOLATILE.search(col.server_default):
+                        yield self._volatile(c, col.name, col.server_default)
+            for change in _column_change(c.st, "alter_type"):
+                if c.column_before(self.facts, str(change["column"])) and not _STRINGS.match(str(change["type"] or "")):
+                    yield self._type(c, str(change["column"]), str(change["type"]), "")
+            for change in _column_change(c.st, "add_column"):
+                if change["default"] and _VOLATILE.search(str(change["default"])):
+                    yield self._volatile(c, str(change["column"]), str(change["default"]))
+
+    def _type(self, c: Change, column: str, new: str, old: str):
+        was = f" from {old}" if old else ""
+        return self.finding(
+            f"{c.who} changes the type of {c.table}.{column}{was} to {new}; {c.since}, and PostgreSQL rewrites it and "
+            "its indexes under an ACCESS EXCLUSIVE lock",
+            c.span, f"migration:{c.rev.revision}:type:{c.table}.{column}",
+        )
+
+    def _volatile(self, c: Change, column: str, default: str):
+        return self.finding(
+            f"{c.who} adds {c.table}.{column} with the volatile default {default}; {c.since}, and every row is "
+            "rewritten with its own value under an ACCESS EXCLUSIVE lock",
+            c.span, f"migration:{c.rev.revision}:volatile-default:{c.table}.{column}",
+        )
+
+
+class DestructiveStep(_OnePerRevision, Rule):
+    """A table or column that the running code may still use is dropped or renamed.
+
+    What it checks:
+        In the newest revisions, `op.drop_table`, `op.drop_column`, `op.rename_table`, a renamed column
+        (`op.alter_column(..., new_column_name=...)`) and their SQL forms, on tables and columns that an
+        earlier revision created. Info: dropping is often the point; the question is whether the code
+        deployed before the migration still reads the old name.
+    Why it matters:
+        Migrations run before (or while) the new code rolls out: the old code still selects the dropped
+        or renamed column, and its queries fail until every instance is replaced. A drop also loses the
+        data for good; the downgrade brings back an empty column.
+    Example:
+        op.drop_column("orders", "note")
+    Instead:
+        Expand and contract: stop using the column in one release, drop it in a later one; rename by
+        adding the new column, writing both, then dropping the old one.
+    """
+
+    ID = "MIG012"
+    ITEM = "3.2"
+    SEVERITY = Severity.INFO
+    VALID = (later('''
+op.create_table("tmp_orders", sa.Column("id", sa.Integer))
+op.drop_table("tmp_orders")
+'''),)
+    INVALID = (
+        later('op.drop_column("orders", "note")'),
+        later('op.alter_column("orders", "note", new_column_name="comment")'),
+        later('op.execute("DROP TABLE customers CASCADE")'),
+    )
+
+    def each(self):
+        for c in changes(self.facts):
+            for e in effects([c.op]) if c.st is None else _statement_effects(c.op, c.st):
+                if e.table != c.table:
+                    if e.kind == "drop_table" and e.table and not e.maybe and history(self.facts).before(c.rev, "table", e.table):
+                        yield self._found(c, e.table, "drops table", e.table)  # DROP TABLE a, b
+                    continue
+                if e.kind == "drop_table" and not e.maybe:
+                    yield self._found(c, c.table, "drops table", c.table)
+                elif e.kind == "rename_table":
+                    yield self._found(c, c.table, f"renames table {c.table} to {e.name}", c.table)
+                elif e.kind == "drop_column" and e.name and not e.maybe and c.column_before(self.facts, e.name):
+                    yield self._found(c, f"{c.table}.{e.name}", "drops column", c.table)
+                elif e.kind == "rename_column" and e.name and c.column_before(self.facts, e.name):
+                    yield self._found(c, f"{c.table}.{e.name}", f"renames {c.table}.{e.name} to {e.new}", c.table)
+
+    def _found(self, c: Change, what: str, verb: str, table: str):
+        said = f"{verb} {what}" if verb.startswith("drops") else verb
+        return self.finding(
+            f"{c.who} {said}: code deployed before this migration that still uses {what} fails until it is replaced"
+            + ("; its data is gone for good" if verb.startswith("drops") else ""),
+            c.span, f"migration:{c.rev.revision}:destructive:{what}",
+        )
+
+
+class BackfillInSchemaMigration(_OnePerRevision, Rule):
+    """Rows of an existing table are rewritten inside a migration that also changes the schema.
+
+    What it checks:
+        In the newest revisions, an `UPDATE` or `DELETE` on a table that an earlier revision created, in an
+        upgrade that also changes the schema (a data-only revision is not reported). Info: a small table
+        makes this harmless.
+    Why it matters:
+        The whole upgrade is one transaction: the locks its DDL took are held until every row has been
+        rewritten, and a long backfill holds them for its whole length; when it fails, the schema change
+        is rolled back with it.
+    Example:
+        op.add_column("orders", sa.Column("status", sa.String(20)))
+        op.execute("UPDATE orders SET status = 'paid'")
+    Instead:
+        Put the backfill in a revision of its own (or a script run after the deploy), in batches.
+    """
+
+    ID = "MIG013"
+    ITEM = "3.2"
+    SEVERITY = Severity.INFO
+    VALID = (
+        later('op.execute("UPDATE orders SET total = 0 WHERE total IS NULL")'),  # data only
+        later('''
+op.create_table("refunds", sa.Column("id", sa.Integer, primary_key=True))
+op.execute("INSERT INTO refunds (id) VALUES (1)")
+'''),
+    )
+    INVALID = (later('''
+op.add_column("orders", sa.Column("status", sa.String(20)))
+op.execute("UPDATE orders SET status = 'paid'")
+'''),)
+
+    def each(self):
+        schema: dict[int, bool] = {}
+        for c in changes(self.facts):
+            if c.st is None or c.st.kind not in ("UpdateStmt", "DeleteStmt"):
+                continue
+            if id(c.rev) not in schema:
+                schema[id(c.rev)] = changes_schema(c.rev.upgrade)
+            if schema[id(c.rev)]:
+                verb = "rewrites" if c.st.kind == "UpdateStmt" else "deletes"
+                yield self.finding(
+                    f"{c.who} {verb} rows of {c.table} in the same transaction as its schema changes; {c.since}, and the "
+                    "locks its DDL took are held until every row is done",
+                    c.span, f"migration:{c.rev.revision}:backfill:{c.table}",
+                )
+
+
+_STRONG_LOCKS = ("add_column", "drop_column", "alter_column", "create_foreign_key", "create_check_constraint",
+                 "create_unique_constraint", "drop_constraint", "drop_table", "rename_table", "create_primary_key")
+_TIMEOUT = re.compile(r"lock_timeout", re.I)
+
+
+class NoLockTimeout(Rule):
+    """Strong locks are taken on existing tables with no lock_timeout.
+
+    What it checks:
+        Whether the newest revisions that ALTER, drop or index (without CONCURRENTLY) tables that earlier
+        revisions created set `lock_timeout`, or env.py does for every revision. One finding per Alembic
+        tree, pointing at each such revision. Info: a convention, and a small deployment may not need it.
+    Why it matters:
+        ALTER TABLE waits for every transaction that touches the table, and while it waits, every new
+        query on the table queues behind it: one long report query turns a millisecond migration into an
+        outage. A lock_timeout makes the migration fail fast and retry instead.
+    Example:
+        op.add_column("orders", sa.Column("status", sa.String(20)))   # and no SET lock_timeout anywhere
+    Instead:
+        `op.execute("SET lock_timeout = '5s'")` at the start of such revisions, or in env.py's
+        `run_migrations_online` for all of them.
+    """
+
+    ID = "MIG014"
+    ITEM = "3.2"
+    SEVERITY = Severity.INFO
+    VALID = (later('''
+op.execute("SET lock_timeout = '5s'")
+op.add_column("orders", sa.Column("status", sa.String(20)))
+'''),)
+    INVALID = (later('op.add_column("orders", sa.Column("status", sa.String(20)))'),)
+
+    def check(self):
+        from analyzers.rules.schema import trees
+
+        locking: dict[int, Change] = {}
+        for c in changes(self.facts):
+            strong = c.op.name in _STRONG_LOCKS or (c.op.name == "create_index" and not _truthy(c.op, "postgresql_concurrently"))
+            if c.st is not None:
+                strong = c.st.kind in ("alter_table", "rename_table", "rename_column") or (
+                    c.st.kind == "create_index" and not c.st.details.get("concurrent")) or (
+                    c.st.kind == "drop" and c.st.details.get("type") == "OBJECT_TABLE")
+            if strong and id(c.rev) not in locking and not any(
+                st.kind in ("set", "set_local") and _TIMEOUT.search(st.text) for op in c.rev.upgrade if op.sql for st in op.sql.statements
+            ):
+                locking[id(c.rev)] = c
+        for folder, revisions in trees(self.facts.revisions).items():
+            mine = [locking[id(r)] for r in revisions if id(r) in locking]
+            if not mine or _TIMEOUT.search(_env_text(self.facts, mine[0].rev)):
+                continue
+            sites = [(c.span, f"migration:{c.rev.revision}:lock-timeout", f"revision {c.rev.revision} locks {c.table}") for c in mine]
+            yield self.grouped(
+                f"{len(mine)} recent revision(s) in {folder} take strong locks on existing tables (first: revision "
+                f"{mine[0].rev.revision} on {mine[0].table}) and neither they nor env.py set lock_timeout: waiting for "
+                "the lock, the migration queues every query on the table behind it",
+                sites, f"migration-lock-timeout:{folder}",
+            )

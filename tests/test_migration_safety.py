@@ -1,0 +1,185 @@
+"""The migration-safety and migration-chain rules (MIG007-MIG019) on histories of our own: which revisions
+count as reviewed, what "existing" means across branches, one finding per revision, and the shapes that
+real backends showed (a downgrade that drops and recreates, guarded steps, SQLite trees, env.py set-ups)."""
+
+from __future__ import annotations
+
+from analyzers.examples import facts_from_sources
+from analyzers.facts.history import RECENT, history, recent
+from analyzers.findings import identity_key
+from analyzers.rules.s03_migration_chain import (
+    DowngradeDropsOthers, ImportsApplicationModels, UnnamedConstraintDrop, UpgradeOnMissingObject,
+)
+from analyzers.rules.s03_migration_safety import (
+    ConcurrentlyInTransaction, IndexWithoutConcurrently, NotNullColumnWithoutDefault, TableRewrite,
+)
+
+
+def revision(rev: str, down: str | None, upgrade: str, downgrade: str = "pass", head: str = "") -> str:
+    body = "\n".join("    " + line for line in upgrade.strip().splitlines())
+    down_body = "\n".join("    " + line for line in downgrade.strip().splitlines())
+    return (f'from alembic import op\nimport sqlalchemy as sa\n{head}\nrevision = "{rev}"\ndown_revision = {down!r}\n\n'
+            f"def upgrade():\n{body}\n\ndef downgrade():\n{down_body}\n")
+
+
+def chain(*upgrades: str, folder: str = "migrations/versions") -> dict[str, str]:
+    """Revisions r00, r01, ... one after the other; r00 creates orders."""
+    files = {f"{folder}/r00.py": revision("r00", None, 'op.create_table("orders", sa.Column("id", sa.Integer), '
+                                                     'sa.Column("total", sa.Integer))')}
+    for i, up in enumerate(upgrades, start=1):
+        files[f"{folder}/r{i:02}.py"] = revision(f"r{i:02}", f"r{i - 1:02}", up)
+    return files
+
+
+def found(rule, files: dict[str, str]):
+    return list(rule(facts_from_sources(files)).check())
+
+
+# -- which revisions are reviewed -------------------------------------------------------------------------
+
+
+def test_only_the_newest_generations_are_reviewed():
+    """An index built without CONCURRENTLY long ago is history; the same in a recent revision is a finding."""
+    index = 'op.create_index("ix_orders_total_{n}", "orders", ["total"])'
+    files = chain(index.format(n=1), *(["op.execute('SELECT 1')"] * RECENT), index.format(n=2))
+    facts = facts_from_sources(files)
+    assert len(recent(facts)) == RECENT
+    (f,) = IndexWithoutConcurrently(facts).check()
+    assert f.location.path == f"migrations/versions/r{RECENT + 2:02}.py" and f.location.start_line == 8
+    assert f.anchor == f"migration:r{RECENT + 2:02}:index:orders:ix_orders_total_2"
+    assert f.severity.value == "warning" and "without CONCURRENTLY; orders exists since revision r00" in f.message
+
+
+def test_sqlite_trees_are_left_alone():
+    files = chain('op.create_index("ix_orders_total", "orders", ["total"])', folder="migrations/versions/sqlite")
+    assert found(IndexWithoutConcurrently, files) == []
+
+
+def test_a_sibling_branch_does_not_make_or_unmake_a_table():
+    """r02 and r03 both follow r01; r02 renames orders. Whatever order they replay in, r03 still finds orders
+    as r00 made it, and r02's rename does not count for it."""
+    files = chain('op.add_column("orders", sa.Column("note", sa.String(20)))')
+    files["migrations/versions/r02.py"] = revision("r02", "r01", 'op.rename_table("orders", "purchases")')
+    files["migrations/versions/r03.py"] = revision("r03", "r01", 'op.create_index("ix_orders_note", "orders", ["note"])')
+    facts = facts_from_sources(files)
+    hist = history(facts)
+    r03 = next(r for r in facts.revisions if r.revision == "r03")
+    assert hist.before(r03, "table", "orders").creator.revision == "r00"
+    assert hist.before(r03, "column", "orders.note").creator.revision == "r01"
+    assert [f.anchor for f in UpgradeOnMissingObject(facts).check()] == []
+    assert [f.anchor for f in IndexWithoutConcurrently(facts).check()] == ["migration:r03:index:orders:ix_orders_note"]
+
+
+# -- one finding per revision ---------------------------------------------------------------------------------
+
+
+def test_several_steps_of_one_revision_are_one_finding():
+    files = chain('op.add_column("orders", sa.Column("a", sa.Integer, nullable=False))\n'
+                  'op.add_column("orders", sa.Column("b", sa.Integer, nullable=False, default=0))')
+    (f,) = found(NotNullColumnWithoutDefault, files)
+    assert f.message.startswith("revision r01 adds orders.a NOT NULL without a server default")
+    assert f.message.endswith("(and 1 more like it in this revision)")
+    assert [r.location.start_line for r in f.related] == [9]
+    assert "its Python-side default= is applied by the ORM to new rows only" in f.related[0].note
+    assert set(f.covers) == {identity_key("MIG009", f"migration:r01:not-null:orders.{c}") for c in "ab"}
+
+
+def test_a_type_change_between_character_types_is_no_rewrite():
+    files = chain('op.alter_column("orders", "total", type_=sa.Text(), existing_type=sa.String(20))\n'
+                  'op.alter_column("orders", "id", type_=sa.BigInteger(), existing_type=sa.Integer())')
+    (f,) = found(TableRewrite, files)
+    assert f.anchor == "migration:r01:type:orders.id" and f.severity.value == "info"
+
+
+# -- CONCURRENTLY and the transaction --------------------------------------------------------------------------
+
+
+def test_concurrently_is_fine_where_env_py_leaves_the_transaction_or_a_connection_autocommits():
+    step = 'op.create_index("ix_orders_total", "orders", ["total"], postgresql_concurrently=True)'
+    assert [f.location.start_line for f in found(ConcurrentlyInTransaction, chain(step))] == [8]
+    with_env = {**chain(step), "migrations/env.py": "from alembic import context\ncontext.configure(transactional_ddl=False)\n"}
+    assert found(ConcurrentlyInTransaction, with_env) == []
+    own_connection = ('with op.get_bind().engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:\n'
+                      '    conn.exec_driver_sql("CREATE INDEX CONCURRENTLY ix_orders_total ON orders (total)")')
+    assert found(ConcurrentlyInTransaction, chain(own_connection)) == []
+
+
+# -- downgrades ----------------------------------------------------------------------------------------------
+
+
+def test_a_downgrade_that_drops_and_recreates_is_not_dropping_others():
+    """Drop IF EXISTS then create again (a rebuild), or a column swapped by a rename: what is left is the same."""
+    files = chain('op.create_index("ix_orders_total", "orders", ["total"])',
+                  'op.drop_index("ix_orders_total", table_name="orders")')
+    files["migrations/versions/r02.py"] = revision(
+        "r02", "r01", 'op.drop_index("ix_orders_total", table_name="orders")',
+        'op.drop_index("ix_orders_total", table_name="orders", if_exists=True)\n'
+        'op.create_index("ix_orders_total", "orders", ["total"])\n'
+        'op.add_column("orders", sa.Column("total_int", sa.Integer))\n'
+        'op.drop_column("orders", "total")\n'
+        'op.alter_column("orders", "total_int", new_column_name="total")',
+    )
+    assert found(DowngradeDropsOthers, files) == []
+
+
+def test_a_downgrade_that_drops_an_earlier_trigger_from_a_do_block_with_comments():
+    do_block = '''op.execute("""
+DO $$
+BEGIN
+    -- created by hand on some databases
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'orders_audit') THEN
+        CREATE TRIGGER orders_audit AFTER UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION audit();
+    END IF;
+END $$;
+""")'''
+    files = chain('op.execute("CREATE TRIGGER orders_audit AFTER UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION audit()")')
+    files["migrations/versions/r02.py"] = revision("r02", "r01", do_block, 'op.execute("DROP TRIGGER IF EXISTS orders_audit ON orders")')
+    (f,) = found(DowngradeDropsOthers, files)
+    assert (f.location.path, f.location.start_line) == ("migrations/versions/r02.py", 19)
+    assert f.message.startswith("the downgrade of revision r02 drops trigger orders_audit on orders, created by revision r01 "
+                                "(this upgrade creates it only if it is not there yet)")
+    assert f.severity.value == "warning" and f.item_id == "3.9"
+
+
+def test_unnamed_constraint_drops_are_one_finding_per_tree_newest_first():
+    drop = 'op.drop_constraint(None, "orders", type_="foreignkey")'
+    files = chain("pass", "pass")
+    files["migrations/versions/r01.py"] = revision("r01", "r00", "pass", drop)
+    files["migrations/versions/r02.py"] = revision("r02", "r01", "pass", f"{drop}\n{drop}")
+    (f,) = found(UnnamedConstraintDrop, files)
+    assert f.message.startswith("the downgrade of revision r02 drops a constraint of orders named None "
+                                "(3 such calls in 2 revisions of migrations/versions)")
+    assert len(f.related) == 2 and len(f.covers) == 3
+
+
+# -- the chain ---------------------------------------------------------------------------------------------
+
+
+def test_steps_on_what_no_revision_creates():
+    """One slip is a warning; many tables created by no revision mean a schema built another way (one info);
+    a column added under an inspector check still exists for the steps after it; alembic_version is Alembic's."""
+    one = chain('op.drop_column("orders", "legacy")')
+    (f,) = found(UpgradeOnMissingObject, one)
+    assert f.severity.value == "warning" and f.anchor == "migration:r01:missing:column orders.legacy"
+    many = chain(*(f'op.add_column("t{i}", sa.Column("x", sa.Integer))' for i in range(3)))
+    (f,) = found(UpgradeOnMissingObject, many)
+    assert f.severity.value == "info" and f.message.startswith("3 tables that revisions in migrations/versions change")
+    guarded = chain('if "note" not in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("orders")]:\n'
+                    '    op.add_column("orders", sa.Column("note", sa.String(20)))\n'
+                    'op.alter_column("orders", "note", nullable=False)\n'
+                    'op.execute("UPDATE alembic_version SET version_num = \'r01\'")')
+    assert found(UpgradeOnMissingObject, guarded) == []
+
+
+def test_a_model_imported_through_a_package_that_re_exports_it():
+    models = ("from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
+              "class Base(DeclarativeBase):\n    pass\n"
+              "class Order(Base):\n    __tablename__ = 'orders'\n    id: Mapped[int] = mapped_column(primary_key=True)\n")
+    files = chain("for order in sa.orm.Session(bind=op.get_bind()).query(Order):\n    order.total = 0")
+    files["migrations/versions/r01.py"] = files["migrations/versions/r01.py"].replace(
+        "import sqlalchemy as sa\n", "import sqlalchemy as sa\nfrom app.models import Order\n")
+    files["app/models/order.py"] = models
+    files["app/models/__init__.py"] = "from app.models.order import Base, Order\n"
+    (f,) = found(ImportsApplicationModels, files)
+    assert (f.location.start_line, f.anchor) == (3, "migration:r01:imports-models")
+    assert "uses today's model Order (app/models/order.py)" in f.message

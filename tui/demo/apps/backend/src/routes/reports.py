@@ -1,0 +1,45 @@
+"""Reports for the clinic dashboard: CSV-style listings the front end pages through."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from src.database import get_db
+
+router = APIRouter(prefix="/reports")
+
+SORTABLE = {"last_name", "date_of_birth", "created_at"}
+
+
+@router.get("/patients")
+async def patients_report(
+    db: AsyncSession = Depends(get_db), sort: str = "last_name", page_size: int = 50,
+) -> list[dict]:
+    """Patients of the active organization (RLS scopes the rows), sorted by a column the user picks."""
+    if sort not in SORTABLE:
+        raise ValueError(f"cannot sort by {sort}")
+    rows = await db.execute(text(f"SELECT id, last_name, first_name FROM patients ORDER BY {sort} LIMIT {page_size}"))
+    return [dict(r._mapping) for r in rows]
+
+
+@router.get("/appointments")
+async def appointments_report(request: Request, db: AsyncSession = Depends(get_db)) -> list[dict]:
+    """Appointments of one type at the dashboard's clinic location (both sent as headers)."""
+    location = request.headers.get("x-clinic-location", "main")
+    kind = request.headers.get("x-appointment-type", "checkup")
+    await db.execute(text("SELECT set_config('app.clinic_location', :loc, true)"), {"loc": location})
+    rows = await db.execute(
+        text(f"SELECT id, scheduled_at, status FROM appointments WHERE appointment_type = '{kind}' ORDER BY scheduled_at")
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+@router.get("/patients/{patient_id}/calls")
+async def patient_calls(patient_id: uuid.UUID, db: AsyncSession = Depends(get_db)) -> list[dict]:
+    """Calls about one patient (the id is a UUID: FastAPI rejects anything else)."""
+    rows = await db.execute(text(f"SELECT id, started_at FROM calls WHERE patient_id = '{patient_id}'"))
+    return [dict(r._mapping) for r in rows]
