@@ -505,8 +505,9 @@ async def list_patients(session, org_id):
                     f"{q.span.path} {q.function}".lower()):
                 continue
             keys = {c.attr or c.name for c in table.columns.values() if c.primary_key}
-            if keys & set(q.equals) or any(m in q.methods for m in _JOINED) or "get" in q.methods:
-                continue  # a row looked up by its key (to update, authorize, restore it), or a join that may filter
+            by_key = keys & set(q.equals) or any(f.rsplit(".", 1)[-1] in keys for f in q.filtered if "." in f)
+            if by_key or q.columns_only or any(m in q.methods for m in _JOINED) or "get" in q.methods:
+                continue  # rows looked up by key (to show, update, authorize them), bare ids, or a join that may filter
             sites.setdefault(table.name, []).append((q, table, flag))
         for name, found in sites.items():
             q, table, flag = found[0]

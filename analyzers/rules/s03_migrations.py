@@ -472,7 +472,7 @@ class ModelMigrationDrift(Rule):
         "class Base(DeclarativeBase):\n    pass\nclass Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n"
         "    title = Column(String(200))\n",
         "migrations/versions/0001_a.py": rev("0001", None),
-    } {
+    }, {
         "models.py": "from sqlalchemy import Column, Integer, String\nfrom sqlalchemy.orm import DeclarativeBase\n"
         "class Base(DeclarativeBase):\n    pass\nclass Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n"
         "    ref = Column(String(36), nullable=False, index=True)\n",

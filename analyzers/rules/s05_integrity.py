@@ -732,6 +732,7 @@ async def by_email(session, email):
     INVALID = ({"models.py": _MODELS.format("index=True"), "app/users.py": _CODE},)
 
     def check(self):
+        sites: dict[tuple[str, tuple[str, ...]], list] = {}
         for q, table in app_queries(self.facts):
             if not any(m in q.methods for m in _ONE_OR_NONE) or any(m in q.methods for m in _NOT_ONE_ROW):
                 continue
@@ -747,11 +748,16 @@ async def by_email(session, email):
             columns = {names[e] for e in equals}
             if any(key and set(key) <= columns for key in _unique_keys(self.facts, table)):
                 continue
+            sites.setdefault((table.name, tuple(sorted(columns))), []).append((q, table))
+        for (name, columns), found in sites.items():  # one lookup key, one finding: the other queries beside it
+            q, table = found[0]
             method = next(m for m in _ONE_OR_NONE if m in q.methods)
+            also = f" ({len(found) - 1} more quer{'y' if len(found) == 2 else 'ies'} by the same columns)" if len(found) > 1 else ""
             yield self.finding(
-                f"{q.function} fetches {table.class_name} with {method}() by {', '.join(sorted(columns))}, which no unique "
-                f"constraint or index of {table.name} covers: when two rows match it raises MultipleResultsFound",
+                f"{q.function} fetches {table.class_name} with {method}() by {', '.join(columns)}, which no unique "
+                f"constraint or index of {name} covers: when two rows match it raises MultipleResultsFound{also}",
                 q.span, f"function:{q.span.path}:{q.function}:{table.class_name}:one-or-none",
+                related=[(x.span, f"{x.function}: the same lookup") for x, _ in found[1:]],
             )
 
 
