@@ -230,7 +230,7 @@ def read_column(
     if annotation is not None:
         implied = optional and not primary_key
     else:
-        implied = not primary_key and last(names.callee(call)) == "Column"
+        implied = not primary_key and last(names.callee(call)) in ("Column", "mapped_column")  # no annotation: nullable
     if is_sqlmodel_field:
         implied = optional and not primary_key
     default = kw.get("default") if "default" in kw else kw.get("default_factory")
