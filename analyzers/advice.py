@@ -186,6 +186,15 @@ def _missing_fields(s: Subject, message: str) -> str:
     return f"Add what the checklist item asks for to {_code(s.owner)}{what} with a migration, or record in the review why it is not needed."
 
 
+@advises("MOD007")
+def _filter_deleted(s: Subject, message: str) -> str:
+    cls = s.owner if s.kind == "model" else "the model"
+    column = _found(r"soft deleted \((\w+)", message, "the soft-delete column")
+    return (f"Filter {_code(column) if column != 'the soft-delete column' else column} in every query of {_code(cls)} that is not "
+            "meant to see deleted rows, or once for all of them: a `do_orm_execute` listener that adds "
+            f"`with_loader_criteria({cls}, ...)` for the live rows.")
+
+
 # -- 3. migrations ------------------------------------------------------------------------------
 
 
@@ -233,7 +242,12 @@ def _naming_convention(s: Subject, message: str) -> str:
 
 @advises("MIG006")
 def _drift(s: Subject, message: str) -> str:
-    if s.owner in ("column", "tz", "unmapped") and "." in ":".join(s.rest):
+    if s.owner in ("not-null", "nullable", "keys") and s.rest:
+        what = {"not-null": "the NULL-ness of its columns", "nullable": "the NULL-ness of its columns",
+                "keys": "the indexes and unique constraints of the model"}[s.owner]
+        return (f"Decide which side is right for {_code(s.rest[0])}, then align the other: a revision that gives the table "
+                f"{what} (`alembic revision --autogenerate`, reviewed), or the model changed to the table; run `alembic check` in CI.")
+    if s.owner in ("column", "tz", "unmapped", "type") and "." in ":".join(s.rest):
         table, _, column = s.rest[0].partition(".")
         return (
             f"Generate a revision that brings {_code(f'{table}.{column}')} in line with the model "
@@ -448,6 +462,36 @@ def _partial_index_predicate(s: Subject, message: str) -> str:
     return f"Write the predicate of {_code(index)} on {_code(s.owner)} as {fix}."
 
 
+@advises("INT008")
+def _partial_unique(s: Subject, message: str) -> str:
+    if s.kind == "table":
+        columns = s.rest[1] if len(s.rest) > 1 else ""
+        return (f"Replace the unique constraint on {_code(s.owner)} ({columns.replace(',', ', ')}) with a partial unique "
+                "index over the same columns `WHERE` the row is live, in the model and in a migration.")
+    return ("Replace each listed unique constraint with a partial unique index over the same columns `WHERE` the row is "
+            "live (the soft-delete column is NULL), in the models and in a migration.")
+
+
+@advises("INT009")
+def _set_null_nullable(s: Subject, message: str) -> str:
+    return (f"Make {_code(s.where)} nullable if its rows should outlive the row it references, or change its foreign "
+            "key to ON DELETE RESTRICT (or delete them with it) if they must not.")
+
+
+@advises("INT010")
+def _one_or_none(s: Subject, message: str) -> str:
+    columns = _found(r"by ([\w, ]+), which", message)
+    table = _found(r"index of (\w+) covers", message, "the table")
+    return (f"Add a unique constraint (a partial unique index if rows are soft deleted) over {columns or 'the looked-up columns'} "
+            f"of {_code(table) if table != 'the table' else table}, or fetch with `.first()` and an `order_by` if several rows are legitimate.")
+
+
+@advises("INT011")
+def _tests_on_postgres(s: Subject, message: str) -> str:
+    return ("Run the tests that touch tenant data on PostgreSQL built by `alembic upgrade head` (a service container "
+            "or testcontainers), connected as a role without BYPASSRLS, and keep SQLite only for tests that need neither.")
+
+
 # -- 6. tenancy ---------------------------------------------------------------------------------
 
 
@@ -578,6 +622,14 @@ def _no_cascade_delete(s: Subject, message: str) -> str:
     return f"Give {_code(s.where)} `cascade=\"save-update, merge\"` and soft delete the children explicitly."
 
 
+@advises("REL004")
+def _unique_one_to_one(s: Subject, message: str) -> str:
+    key = _found(r"(\w+\.\w+) \(", message, "its foreign key")
+    if "Mapped[list" in message:
+        return f"Annotate {_code(s.where)} as a list (`Mapped[list[...]]`): the rows it loads are many."
+    return f"Make {_code(key) if key != 'its foreign key' else key} unique (a partial unique index if rows are soft deleted), or make {_code(s.where)} a collection."
+
+
 # -- 8. performance -----------------------------------------------------------------------------
 
 
@@ -598,6 +650,20 @@ def _gin(s: Subject, message: str) -> str:
 @advises("PERF003")
 def _lazy(s: Subject, message: str) -> str:
     return f"Load {_code(s.where)} with `lazy=\"selectin\"`, or `lazy=\"raise\"` and an explicit `selectinload()` where it is needed."
+
+
+@advises("PERF004")
+def _count_in_sql(s: Subject, message: str) -> str:
+    function = _found(r"^(\w+) counts", message, "the function")
+    return (f"In {_code(function) if function != 'the function' else function}, count in the database: "
+            "`select(func.count()).select_from(...)` with the same filters, and `session.scalar()` it.")
+
+
+@advises("PERF005")
+def _eager_load(s: Subject, message: str) -> str:
+    attr = _found(r"reads (\w+\.\w+)", message, "the relationship")
+    return (f"Load {_code(attr) if attr != 'the relationship' else attr} with the query: `.options(selectinload(...))` on it; "
+            "or set `lazy=\"selectin\"` (or `\"raise\"`, to find every such read) on the relationship.")
 
 
 # -- 9. time ------------------------------------------------------------------------------------

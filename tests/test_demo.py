@@ -138,6 +138,18 @@ RIGHT_ON_PURPOSE = [
               f"table:{t}:{what}" for t in RLS_TABLES for what in ("rls", "force-rls", "phi-rls")
           ) + tuple(f"policy:{t}:tenant_isolation" for t in RLS_TABLES)),
     Right("no quoted server defaults in the backend", ("INT006",), f"{BACKEND}/"),
+    Right("saved_searches' other columns match revision 0011", ("MIG006",), f"{MODELS}/saved_searches.py", (21, 25)),
+    Right("saved_searches' partial unique index counts only live rows", ("INT008",), f"{MODELS}/saved_searches.py"),
+    Right("patients.user_id and billing_manager_id are nullable under ON DELETE SET NULL", ("INT009",),
+          f"{MODELS}/profiles.py"),
+    Right("the 1:1 profiles rest on unique user_id columns", ("REL004",), f"{MODELS}/users.py", (35, 38)),
+    Right("search_patients filters the deleted rows", ("MOD007",), f"{BACKEND}/src/services/patients.py", (19, 23)),
+    Right("count_providers counts with func.count()", ("PERF004",), f"{BACKEND}/src/services/patients.py", (33, 37)),
+    Right("find_by_mrn looks up by UNIQUE (organization_id, mrn)", ("INT010",), f"{BACKEND}/src/services/patients.py",
+          (40, 44)),
+    Right("proxies_of loads proxy_assignments with selectinload", ("PERF005",), f"{BACKEND}/src/services/patients.py",
+          (60, 67)),
+    Right("the worker's tests run its migrations on PostgreSQL", ("INT011",), f"{WORKER}/"),
     # apps/worker
     Right("the worker's engine pre-pings", ("CFG005",), f"{WORKER}/worker/db.py"),
     Right("the worker's FK columns are indexed", ("PERF001",), f"{WORKER}/"),

@@ -186,7 +186,10 @@ def read_column(
 ) -> ColumnFact:
     kw = kwargs(call)
     if last(names.callee(call)) == "Field" and isinstance(kw.get("sa_column"), ast.Call):
-        return read_column(kw["sa_column"], attr, annotation, names, path, declared_in, span_node or call)
+        inner = read_column(kw["sa_column"], attr, annotation, names, path, declared_in, span_node or call)
+        if last(names.callee(kw["sa_column"])) == "Column":  # SQLModel takes the Column as it is: nullable unless it says
+            inner.implied_nullable = not inner.primary_key
+        return inner
     name = attr
     type_name: str | None = None
     type_args: dict[str, str] = {}
@@ -227,7 +230,7 @@ def read_column(
     if annotation is not None:
         implied = optional and not primary_key
     else:
-        implied = not primary_key and last(names.callee(call)) == "Column"
+        implied = not primary_key and last(names.callee(call)) in ("Column", "mapped_column")  # no annotation: nullable
     if is_sqlmodel_field:
         implied = optional and not primary_key
     default = kw.get("default") if "default" in kw else kw.get("default_factory")
@@ -261,7 +264,8 @@ def read_relationship(call: ast.Call, attr: str, annotation: ast.AST | None, nam
     elif annotation is not None:
         target = annotation_class(annotation) or ast.unparse(annotation)
     uselist = const_bool(kw.get("uselist"))
-    if uselist is None and annotation is not None:
+    typed = annotation is not None and (last(names.callee(call)) == "Relationship" or _mapped_annotation(annotation))
+    if uselist is None and typed:  # SQLAlchemy reads Mapped[...] (SQLModel any annotation); not RelationshipProperty[...]
         text = ast.unparse(annotation).replace("'", "").replace('"', "")
         inner = text[text.index("Mapped[") + 7:] if "Mapped[" in text else text  # SQLModel: list["Hero"] bare
         uselist = inner.startswith(("List[", "list[", "Set[", "set[", "Sequence[", "typing.List[")) or (
@@ -276,7 +280,13 @@ def read_relationship(call: ast.Call, attr: str, annotation: ast.AST | None, nam
         lazy=const_str(kw.get("lazy")),
         secondary=None if secondary is None else (const_str(secondary) or ast.unparse(secondary)),
         span=span_of(span_node, path),
+        narrowed=any(k in kw for k in ("primaryjoin", "order_by", "viewonly")),
     )
+
+
+def _mapped_annotation(annotation: ast.AST) -> bool:
+    text = ast.unparse(annotation).strip("'\"")
+    return text.startswith(("Mapped[", "orm.Mapped[", "sa.orm.Mapped[", "sqlalchemy.orm.Mapped["))
 
 
 def _column_names(args: list[ast.expr]) -> tuple[str, ...]:

@@ -7,9 +7,13 @@ Per-module facts are plain picklable values (they cross process boundaries and s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from analyzers import confine
 from analyzers.settings import Settings
+
+if TYPE_CHECKING:
+    from analyzers.facts.usage import Usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +105,7 @@ class RelationshipFact:
     lazy: str | None
     secondary: str | None
     span: Span
+    narrowed: bool = False  # primaryjoin=, order_by= or viewonly=: it picks its own rows (the latest one ...)
 
 
 @dataclass(slots=True)
@@ -334,6 +339,7 @@ class ModuleFacts:
     bindings: dict[str, Ref] = field(default_factory=dict)  # module-level names: imports, assignments, defs
     binding_spans: dict[str, Span] = field(default_factory=dict)  # where the assigned and defined ones are
     stars: list[str] = field(default_factory=list)  # modules imported with `from x import *`
+    usage: Usage | None = None  # how its code queries the models (analyzers/facts/usage.py)
 
 
 @dataclass(slots=True)

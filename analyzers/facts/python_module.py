@@ -14,6 +14,7 @@ from analyzers.facts.names import Names, const_bool, const_str, is_sqlalchemy, k
 from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate
+from analyzers.facts.usage import read_usage
 
 _BASE_CLASSES = ("DeclarativeBase", "DeclarativeBaseNoMeta", "DeclarativeMeta")
 ENGINE_CALLS = ("create_engine", "create_async_engine", "engine_from_config", "async_engine_from_config")
@@ -39,7 +40,9 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
     if is_migration(tree, path):
         facts.revision = read_revision(tree, names, path, env, facts.errors)
         return facts
-    _Reader(facts, names, env).read(tree)
+    reader = _Reader(facts, names, env)
+    reader.read(tree)
+    facts.usage = read_usage(tree, names, path, text, reader.querying()) or None
     return facts
 
 
@@ -95,6 +98,20 @@ class _Reader:
                     self.flask_config.append(node)
             for child in reversed(children):  # preorder: a call before the calls in its arguments
                 stack.append((child, inner))
+
+    def querying(self) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+        """The functions that may build or count a query: they call select(), query() or len(), or read
+        `Model.query` (analyzers/facts/usage.py follows them)."""
+        found: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        for call, func in self.calls:
+            if func is None or id(func) in found:
+                continue
+            f = call.func
+            name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+            if name in ("select", "query", "len") or (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Attribute)
+                                                      and f.value.attr == "query"):
+                found[id(func)] = func
+        return list(found.values())
 
     # -- what the module's names are bound to (followed across modules when linking) ----------
 

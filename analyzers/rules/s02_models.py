@@ -6,6 +6,7 @@ import re
 
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
+from analyzers.rules.code_use import app_queries, app_usage, central_filters, soft_delete_column, universal_soft_delete
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.schema import (
     MFA_NAME, PASSWORD_COLUMN, column_anchor, column_sites, first_line, healthcare, is_test_path, migrated_column, unique_over, where_declared,
@@ -427,3 +428,97 @@ class Proxy(Base):
                         f"{table.label} has no {', '.join(missing)}", first_line(table.span),
                         f"table:{table.name}:fields:{item}", item=item,
                     )
+
+
+# Filters that stand for "live rows" without naming the soft-delete column: is_active, a live() helper ...
+_LIVE_WORDS = re.compile(r"delet|active|alive|live|archiv|visible|removed|trash")
+# Functions that mean to see deleted rows: restoring, purging, admin views, the soft delete itself.
+_SEES_DELETED = re.compile(r"delet|restor|purge|trash|archiv|admin|backoffice|include|all_|undo|recover|cleanup|gdpr|export|"
+                           r"analytic|metric|stat|report|count|sync|backfill|migrat|task|job|worker|audit|invariant")
+
+
+_JOINED = ("join", "outerjoin", "join_from", "select_from", "from_statement", "union", "union_all")
+
+
+class SoftDeletedRowsNotFiltered(Rule):
+    """Queries on a soft-deleted model return the deleted rows.
+
+    What it checks:
+        Models with a soft-delete column (`deleted_at`, `is_deleted`) that the application's code really
+        sets somewhere, when no central filter exists (`with_loader_criteria`, a `do_orm_execute` listener,
+        a query class of the project's): the queries of such a model, built and run in one function, that
+        never filter on the column (nor on an `is_active`-like flag, nor through a helper of the project's).
+        Functions that mean to see deleted rows (restore, purge, admin, reports, background jobs, the delete
+        itself), lookups by primary key and queries joined to other tables are left alone.
+        One finding per model, with every such query as a related location.
+    Why it matters:
+        A soft delete only hides a row from the queries that filter it: a "deleted" patient still appears in
+        lists, searches and lookups by id, and still counts in totals. HIPAA-style soft delete is meant to
+        keep the record, not to keep showing it.
+    Example:
+        select(Patient).where(Patient.organization_id == org_id)   # Patient has deleted_at, set by delete_patient()
+    Instead:
+        `.where(Patient.deleted_at.is_(None))` in each query, or once for all of them: a `do_orm_execute`
+        listener adding `with_loader_criteria(SoftDeleteMixin, lambda cls: cls.deleted_at.is_(None), include_aliases=True)`.
+    """
+
+    ID = "MOD007"
+    ITEM = "2.mixins.3"
+    SEVERITY = Severity.WARNING
+    _MODELS = HEADER + '''
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(index=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+'''
+    _DELETE = '''
+async def delete_patient(session, patient):
+    patient.deleted_at = func.now()
+'''
+    VALID = ({"models.py": _MODELS, "app/patients.py": '''
+from sqlalchemy import func, select
+from models import Patient
+async def list_patients(session, org_id):
+    stmt = select(Patient).where(Patient.organization_id == org_id, Patient.deleted_at.is_(None))
+    return (await session.execute(stmt)).scalars().all()
+''' + _DELETE},)
+    INVALID = ({"models.py": _MODELS, "app/patients.py": '''
+from sqlalchemy import func, select
+from models import Patient
+async def list_patients(session, org_id):
+    stmt = select(Patient).where(Patient.organization_id == org_id)
+    return (await session.execute(stmt)).scalars().all()
+''' + _DELETE},)
+
+    def check(self):
+        written = {c for usage in app_usage(self.facts) for c in usage.soft_deletes}
+        if not written or central_filters(self.facts):
+            return
+        sites: dict[str, list] = {}
+        universal = universal_soft_delete(self.facts.tables)
+        for q, table in app_queries(self.facts):
+            flag = soft_delete_column(table)
+            if flag is None or flag not in written or q.escapes or q.opaque_filter or table.columns[flag].declared_in in universal:
+                continue
+            if any(_LIVE_WORDS.search(f.rsplit(".", 1)[-1]) for f in q.filtered) or _SEES_DELETED.search(
+                    f"{q.span.path} {q.function}".lower()):
+                continue
+            keys = {c.attr or c.name for c in table.columns.values() if c.primary_key}
+            by_key = keys & set(q.equals) or any(f.rsplit(".", 1)[-1] in keys for f in q.filtered if "." in f)
+            if by_key or q.columns_only or any(m in q.methods for m in _JOINED) or "get" in q.methods:
+                continue  # rows looked up by key (to show, update, authorize them), bare ids, or a join that may filter
+            sites.setdefault(table.name, []).append((q, table, flag))
+        for name, found in sites.items():
+            q, table, flag = found[0]
+            where = ", ".join(f"{x.function} ({x.span.path}:{x.span.start})" for x, _, _ in found[:3])
+            more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+            yield self.grouped(
+                f"{table.class_name} is soft deleted ({flag}, set by the application) but {len(found)} quer"
+                f"{'y' if len(found) == 1 else 'ies'} of it never filter{'s' if len(found) == 1 else ''} the deleted rows, "
+                f"and no central filter (with_loader_criteria, do_orm_execute) does it for them: {where}{more} "
+                "return soft-deleted rows",
+                [(x.span, f"function:{x.span.path}:{x.function}:{t.class_name}:soft-delete", f"{x.function}: no {flag} filter")
+                 for x, t, _ in found],
+                f"model:{table.class_name}:soft-delete-unfiltered",
+            )

@@ -8,6 +8,7 @@ import re
 from analyzers.facts.effects import not_undone, unread_ops
 from analyzers.facts.model import RevisionFact, Span
 from analyzers.findings import Severity
+from analyzers.rules import drift
 from analyzers.rules.base import Rule
 from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, tree_gaps
 from analyzers.rules.schema import trees as _trees
@@ -421,13 +422,31 @@ def _leans_on_tables_it_does_not_create(root: RevisionFact) -> bool:
     return False
 
 
+_NOTES_WITH_UUID_REF = """
+from alembic import op
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+revision = "0001"
+down_revision = None
+def upgrade():
+    op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True), sa.Column("ref", postgresql.UUID(), nullable=True))
+def downgrade():
+    op.drop_table("notes")
+"""
+
+
 class ModelMigrationDrift(Rule):
     """The models and the schema the migrations build disagree.
 
     What it checks:
         Replaying every upgrade in revision order, then comparing with the models: tables no migration
         creates, model columns no migration adds, columns the database has NOT NULL without a default
-        that the model does not map, and DateTime columns aware on one side and naive on the other.
+        that the model does not map, and DateTime columns aware on one side and naive on the other. On a
+        table whose migrations were read whole, also: a column of another kind of type on each side
+        (`String(36)` in the model, `UUID` in the table; a length, `Text` vs `String` or `JSON` vs `JSONB`
+        is not compared, nor a type dbreview cannot resolve, nor an Enum), NULL allowed on one side only
+        (where neither side has a default), and `index=True`, `unique=True`, `Index(...)` or
+        `UniqueConstraint(...)` of the model that no migration creates (nor names).
     Why it matters:
         The application runs against the migrated database, not the models: a column only in the model
         fails every query that selects it; an unmapped NOT NULL column fails every ORM insert; and the
@@ -453,7 +472,12 @@ class ModelMigrationDrift(Rule):
         "class Base(DeclarativeBase):\n    pass\nclass Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n"
         "    title = Column(String(200))\n",
         "migrations/versions/0001_a.py": rev("0001", None),
-    },)
+    }, {
+        "models.py": "from sqlalchemy import Column, Integer, String\nfrom sqlalchemy.orm import DeclarativeBase\n"
+        "class Base(DeclarativeBase):\n    pass\nclass Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n"
+        "    ref = Column(String(36), nullable=False, index=True)\n",
+        "migrations/versions/0001_a.py": _NOTES_WITH_UUID_REF,
+    })
 
     def check(self):
         facts = self.facts
@@ -499,6 +523,7 @@ class ModelMigrationDrift(Rule):
                         "will propose to change it",
                         col.span, f"drift:tz:{name}.{col.name}", unsure=gaps,
                     )
+            yield from self._columns_drift(model, db, gaps)
             mapped = set(model.columns)
             unmapped = [
                 (cname, other) for cname, other in db.columns.items()
@@ -520,3 +545,40 @@ class ModelMigrationDrift(Rule):
                     f"({other.span.path}:{other.span.start}) but the model does not map it: every insert through "
                     "the ORM fails", first_line(model.span), f"drift:unmapped:{name}.{cname}",
                 )
+
+    def _columns_drift(self, model, db, gaps):
+        """Types, NULL-ness, indexes and unique constraints that differ (analyzers/rules/drift.py); only on a
+        table whose migrations were read whole."""
+        if gaps:
+            return
+        name = model.name
+        for col in model.columns.values():
+            other = db.columns.get(col.name)
+            said = drift.type_drift(model, col, other) if other is not None else None
+            if said:
+                yield self.finding(said, col.span, f"drift:type:{name}.{col.name}")
+        for allowed in (False, True):
+            cols = [(c, o) for c, o, nullable in drift.nullability_drift(model, db, self.facts) if nullable is allowed]
+            if not cols:
+                continue
+            listed = ", ".join(c.name for c, _ in cols)
+            first = cols[0][1].span
+            said = (f"{name}: {listed} NOT NULL in the model but nullable in the migrations ({first.path}:{first.start}): "
+                    "the database accepts NULLs the ORM's types say cannot be there" if not allowed else
+                    f"{name}: {listed} nullable in the model but NOT NULL in the migrations ({first.path}:{first.start}): "
+                    "the ORM lets None through and the database rejects the insert")
+            yield self.finding(
+                said + "; autogenerate will propose to alter them", cols[0][0].span,
+                f"drift:{'nullable' if allowed else 'not-null'}:{name}",
+                related=[(c.span, f"{c.name} in the model") for c, _ in cols[1:]] + [(o.span, f"{o.name} in the migrations") for _, o in cols],
+            )
+        missing = drift.missing_keys(model, db, self.facts)
+        if missing:
+            what = "; ".join(w for _, w, _ in missing)
+            unique = any(u for _, _, u in missing)
+            yield self.finding(
+                f"{name}: the model declares {what}, which no migration creates"
+                + (": the database does not enforce the uniqueness the code relies on" if unique else
+                   ": queries the index was meant for scan the table") + ", and autogenerate will propose to add them",
+                missing[0][0], f"drift:keys:{name}", related=[(s, w) for s, w, _ in missing[1:]],
+            )

@@ -7,9 +7,10 @@ import re
 from analyzers.findings import Severity
 from analyzers.facts.model import Span
 from analyzers.rules.base import Rule
+from analyzers.rules.code_use import app_queries, soft_delete_column, universal_soft_delete
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.schema import (
-    all_constraints, all_indexes, column_anchor, column_sites, has_check, migrated_column, table_sql, unique_over, where_declared,
+    _unique_keys, all_constraints, all_indexes, is_test_path, migration_sql, column_anchor, column_sites, has_check, migrated_column, table_sql, unique_over, where_declared,
 )
 
 
@@ -512,3 +513,344 @@ class CareTeamAssignment(Base):
                         "Write the predicate as text(...) or a column expression (.is_(None))",
                         ix.span, f"table:{table.name}:index:{ix.name}:where", item="5.5" if ix.unique else "3.3",
                     )
+
+
+# Values made to be unique for ever: a token, a hash, a provider's id. Re-adding a row never reuses one.
+_GENERATED = re.compile(r"token|hash|uuid|guid|secret|external|stripe|_key$|^key$|nonce|signature|fingerprint|checksum|"
+                        r"_sid$|^sid$|_ref$|number$|^code$|_code$|serial|sequence|^id$|_uid$|processor|transaction|client_id|"
+                        r"provider_id|account_id|short_id|^order$|position|version")
+
+
+def _unique_keys_with_spans(facts, table):
+    """(columns, where declared, predicate) of every unique constraint and index on `table`, model first."""
+    migrated = facts.migration_tables.get(table.name)
+    for t in (table, migrated):
+        if t is None:
+            continue
+        for c in t.columns.values():
+            if c.unique and not c.primary_key:
+                yield (c.name,), c.span, None
+        for con in t.constraints:
+            if con.kind == "unique":
+                yield tuple(con.columns), con.span, None
+        for ix in t.indexes:
+            if ix.unique and not ix.where_python:
+                yield tuple(ix.columns), ix.span, ix.where
+    for st in table_sql(facts, table.name):
+        if st.kind == "create_index" and st.details.get("unique"):
+            yield tuple(st.details.get("columns") or ()), st.span, st.details.get("where")
+
+
+class UniqueBlocksSoftDeleted(Rule):
+    """A unique constraint on a soft-deleted table counts the deleted rows.
+
+    What it checks:
+        Tables with a soft-delete column (`deleted_at`, `is_deleted`) whose unique constraints or unique
+        indexes over values a person chooses (an email, a name, a slug, a pair of foreign keys) have no
+        `WHERE deleted_at IS NULL`, and no partial unique index over the same columns stands beside them.
+        Values made to stay unique for ever (tokens, hashes, external ids, numbers) are left alone.
+    Why it matters:
+        A soft-deleted row keeps its values: re-adding the same email, or enrolling the same patient
+        again, fails with a unique violation although no live row has it; the usual work-around (mangling
+        the deleted row's value) loses what the soft delete was meant to keep.
+    Example:
+        email: Mapped[str] = mapped_column(String(255), unique=True)   # on a table with deleted_at
+    Instead:
+        A partial unique index: `Index("uq_users_email_live", "email", unique=True,
+        postgresql_where=text("deleted_at IS NULL"))`, in the model and in a migration.
+    """
+
+    ID = "INT008"
+    ITEM = "5.5"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+from sqlalchemy import text
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (Index("uq_users_email_live", "email", unique=True, postgresql_where=text("deleted_at IS NULL")),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255))
+    api_token: Mapped[str] = mapped_column(String(64), unique=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+''',)
+    INVALID = (HEADER + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+''',)
+
+    def check(self):
+        seen: set[tuple[str, int]] = set()
+        sites: list[tuple] = []
+        universal = universal_soft_delete(self.facts.tables)
+        for table in self.facts.tables.values():
+            flag = soft_delete_column(table)
+            if flag is None or table.columns[flag].declared_in in universal:
+                continue
+            keys = list(_unique_keys_with_spans(self.facts, table))
+            partial = [set(cols) for cols, _, where in keys if where and flag in where]
+            reported: set[frozenset[str]] = set()
+            for cols, span, where in keys:
+                if where or not cols or flag in cols or frozenset(cols) in reported or set(cols) in partial:
+                    continue
+                if any(_GENERATED.search(c) or not c.isidentifier() for c in cols):
+                    continue
+                if (span.path, span.start) in seen or any(c.primary_key for c in table.columns.values() if c.name in cols):
+                    continue
+                seen.add((span.path, span.start))
+                reported.add(frozenset(cols))
+                sites.append((span, table.name, cols, flag))
+        if len(sites) >= 3:  # the project's way of declaring uniqueness: one decision, said once
+            names = ", ".join(f"{t} ({', '.join(c)})" for _, t, c, _ in sites[:5]) + (", ..." if len(sites) > 5 else "")
+            yield self.grouped(
+                f"{len(sites)} unique constraints on soft-deleted tables also count the deleted rows: {names}. Adding a "
+                "row again with the same values after a soft delete fails with a unique violation; partial unique "
+                f"indexes WHERE {_live(sites[0][3])} keep only live rows unique",
+                [(span, f"table:{t}:unique:{','.join(c)}:soft-delete", f"{t} unique ({', '.join(c)})") for span, t, c, _ in sites],
+                "soft-delete:unique-counts-deleted",
+            )
+            return
+        for span, name, cols, flag in sites:
+            yield self.finding(
+                f"{name} is soft deleted ({flag}) but unique ({', '.join(cols)}) also counts the deleted rows: "
+                f"adding a {name} row again with the same {', '.join(cols)} after a soft delete fails with a "
+                f"unique violation; a partial unique index WHERE {_live(flag)} keeps live rows unique",
+                span, f"table:{name}:unique:{','.join(cols)}:soft-delete",
+            )
+
+
+def _live(flag: str) -> str:
+    return f"{flag} IS NULL" if flag.endswith(("_at", "_on", "_date")) else f"NOT {flag}"
+
+
+class SetNullOnNotNull(Rule):
+    """A foreign key sets NULL on delete, into a column that is NOT NULL.
+
+    What it checks:
+        Foreign keys with `ondelete="SET NULL"` (on the column or in a `ForeignKeyConstraint`, in the
+        model or the migrations) whose column is NOT NULL in the database the migrations build (in the
+        model when no migration builds it).
+    Why it matters:
+        Deleting the referenced row makes PostgreSQL set the column to NULL, which its NOT NULL refuses:
+        the delete fails with a not-null violation. The schema says "keep the children" and "the children
+        must have a parent" at once; one of them is wrong.
+    Example:
+        owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=False)
+    Instead:
+        Make the column nullable if children outlive their parent, or use `ondelete="CASCADE"`/`RESTRICT`
+        if they must not.
+    """
+
+    ID = "INT009"
+    ITEM = "3.6"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+class Document(Base):
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+''',)
+    INVALID = (HEADER + '''
+class Document(Base):
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=False)
+''',)
+
+    def check(self):
+        seen: set[tuple[str, int]] = set()
+        done: set[tuple[str, str]] = set()
+        for table in self.facts.tables.values():
+            migrated = self.facts.migration_tables.get(table.name)
+            sources = [table] + ([migrated] if migrated is not None and not migrated.from_sql else [])
+            for t in sources:
+                set_null = [(c.name, fk.span, fk.target) for c in t.columns.values() for fk in c.foreign_keys
+                            if (fk.ondelete or "").upper() == "SET NULL"]
+                set_null += [(name, con.span, con.target) for con in t.constraints
+                             if con.kind == "foreign_key" and (con.ondelete or "").upper() == "SET NULL" for name in con.columns]
+                for name, span, target in set_null:
+                    col = (migrated.columns.get(name) if migrated is not None and not migrated.from_sql else None) or table.columns.get(name)
+                    if col is None or col.is_nullable or col.type_args.get("unresolved") or (span.path, span.start) in seen:
+                        continue
+                    if (table.name, name) in done:
+                        continue
+                    done.add((table.name, name))
+                    if col.nullable is None and table.unknown_bases:
+                        continue
+                    seen.add((span.path, span.start))
+                    where = "" if col.span.path == span.path else f" ({col.span.path}:{col.span.start})"
+                    yield self.finding(
+                        f"{table.name}.{name} references {target} with ON DELETE SET NULL but is NOT NULL{where}: deleting "
+                        f"the referenced row fails with a not-null violation instead of keeping the {table.name} row",
+                        span, f"table:{table.name}.{name}:set-null", related=[(col.span, "NOT NULL here")] if where else (),
+                    )
+
+
+_ONE_OR_NONE = ("scalar_one_or_none", "one_or_none")
+_NOT_ONE_ROW = ("limit", "first", "distinct", "group_by", "join", "outerjoin", "join_from", "select_from", "union",
+                "union_all", "with_entities", "add_columns", "from_statement", "having")
+
+
+class OneOrNoneOnNonUnique(Rule):
+    """A query expects at most one row where the schema allows several.
+
+    What it checks:
+        `scalar_one_or_none()` / `one_or_none()` on a query of one model whose filters compare columns with
+        `==` (or `filter_by`) and no unique constraint, unique index or primary key is made of those columns
+        (in the model or the migrations). Queries with `limit`, `first`, joins, filters dbreview cannot read,
+        or built in one function and run in another are left alone.
+    Why it matters:
+        `one_or_none` means "zero or one": the day two rows match, it raises `MultipleResultsFound` and the
+        request fails with a 500. Either the database should enforce the uniqueness the code assumes, or the
+        code should not assume it.
+    Example:
+        (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()   # email not unique
+    Instead:
+        A unique constraint (or partial unique index) over the columns the code looks up by; or `.first()`
+        with an `order_by` if several rows are legitimate.
+    """
+
+    ID = "INT010"
+    ITEM = "5.5"
+    SEVERITY = Severity.WARNING
+    _MODELS = HEADER + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), {})
+'''
+    _CODE = '''
+from sqlalchemy import select
+from models import User
+async def by_email(session, email):
+    result = await session.execute(select(User).where(User.email == email))
+    return result.scalar_one_or_none()
+'''
+    VALID = ({"models.py": _MODELS.format("unique=True"), "app/users.py": _CODE},)
+    INVALID = ({"models.py": _MODELS.format("index=True"), "app/users.py": _CODE},)
+
+    def check(self):
+        sites: dict[tuple[str, tuple[str, ...]], list] = {}
+        for q, table in app_queries(self.facts):
+            if not any(m in q.methods for m in _ONE_OR_NONE) or any(m in q.methods for m in _NOT_ONE_ROW):
+                continue
+            if q.escapes or q.opaque_filter or q.columns_only or not q.equals or table.unknown_bases:
+                continue
+            equals = set(q.equals)
+            if any(c.primary_key and c.attr in equals | {c.name} & equals for c in table.columns.values()):
+                continue
+            names = {c.attr or c.name: c.name for c in table.columns.values()}
+            by_attr = {c.attr or c.name: c for c in table.columns.values()}
+            if any(e not in names or by_attr[e].from_library for e in equals):
+                continue  # an attribute dbreview does not know as a column (a relationship, a hybrid)
+            columns = {names[e] for e in equals}
+            if any(key and set(key) <= columns for key in _unique_keys(self.facts, table)):
+                continue
+            sites.setdefault((table.name, tuple(sorted(columns))), []).append((q, table))
+        for (name, columns), found in sites.items():  # one lookup key, one finding: the other queries beside it
+            q, table = found[0]
+            method = next(m for m in _ONE_OR_NONE if m in q.methods)
+            also = f" ({len(found) - 1} more quer{'y' if len(found) == 2 else 'ies'} by the same columns)" if len(found) > 1 else ""
+            yield self.finding(
+                f"{q.function} fetches {table.class_name} with {method}() by {', '.join(columns)}, which no unique "
+                f"constraint or index of {name} covers: when two rows match it raises MultipleResultsFound{also}",
+                q.span, f"function:{q.span.path}:{q.function}:{table.class_name}:one-or-none",
+                related=[(x.span, f"{x.function}: the same lookup") for x, _ in found[1:]],
+            )
+
+
+class SqliteTestsSkipPolicies(Rule):
+    """The tests build their database with create_all on SQLite, while production relies on PostgreSQL
+    policies and triggers.
+
+    What it checks:
+        This rule reads the tests, on purpose (no other rule takes tests as evidence): test code that builds
+        the schema with `metadata.create_all` (or Flask-SQLAlchemy's `db.create_all`) on a `sqlite://`
+        database, with no PostgreSQL database and no `alembic upgrade` anywhere in the tests, in a project
+        whose migrations create Row-Level Security policies or triggers.
+    Why it matters:
+        `create_all` builds tables from the models only: no policy, no `ENABLE ROW LEVEL SECURITY`, no
+        trigger, and SQLite has none of them anyway. Every test of tenant isolation, audit immutability or
+        trigger-maintained columns passes against a database where those rules do not exist: the tests
+        prove nothing about them.
+    Example:
+        engine = create_async_engine("sqlite+aiosqlite:///:memory:"); await conn.run_sync(Base.metadata.create_all)
+    Instead:
+        Run the tests that touch tenant data against PostgreSQL (a service container or testcontainers),
+        built with `alembic upgrade head`, as a role without BYPASSRLS.
+    """
+
+    ID = "INT011"
+    ITEM = "3.7"
+    SEVERITY = Severity.WARNING
+    _MIGRATION = '''
+from alembic import op
+import sqlalchemy as sa
+revision = "0001"
+down_revision = None
+def upgrade():
+    op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True), sa.Column("tenant_id", sa.Integer, nullable=False))
+    op.execute("ALTER TABLE notes ENABLE ROW LEVEL SECURITY")
+    op.execute("CREATE POLICY tenant_isolation ON notes USING (tenant_id = current_setting('app.tenant_id')::int)")
+def downgrade():
+    op.drop_table("notes")
+'''
+    _MODELS = HEADER + '''
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(index=True)
+'''
+    VALID = ({"models.py": _MODELS, "migrations/versions/0001_a.py": _MIGRATION, "tests/conftest.py": '''
+from alembic import command
+from alembic.config import Config
+def database():
+    command.upgrade(Config("alembic.ini"), "head")
+'''},)
+    INVALID = ({"models.py": _MODELS, "migrations/versions/0001_a.py": _MIGRATION, "tests/conftest.py": '''
+from sqlalchemy import create_engine
+from models import Base
+def database():
+    engine = create_engine("sqlite:///:memory:")
+    Base.metadata.create_all(engine)
+    return engine
+'''},)
+
+    def check(self):
+        roots = sorted({_app_root(r.path) for r in self.facts.revisions})
+        statements = migration_sql(self.facts).statements
+        for root in roots:  # each application with its own tests and its own migrations
+            yield from self._application(root, [st for st in statements if st.span.path.startswith(root)])
+
+    def _application(self, root: str, statements):
+        tests = [m.usage.test_db for m in self.facts.modules
+                 if m.usage is not None and is_test_path(m.path) and m.path.startswith(root)]
+        builds = [s for t in tests for s in t.create_all]
+        sqlite = [s for t in tests for s in t.sqlite]
+        if not builds or not sqlite or any(t.postgres or t.migrates for t in tests):
+            return
+        rls = sorted({st.table for st in statements if st.kind in ("enable_rls", "create_policy") and st.table})
+        triggers = [st for st in statements if st.kind == "create_trigger"]
+        if not rls and not triggers:
+            return
+        relies = []
+        if rls:
+            relies.append(f"Row-Level Security on {len(rls)} table(s) ({', '.join(rls[:4])}{', ...' if len(rls) > 4 else ''})")
+        if triggers:
+            relies.append(f"{len(triggers)} trigger(s) ({triggers[0].span.path}:{triggers[0].span.start})")
+        yield self.finding(
+            f"the tests build their database with create_all on SQLite ({sqlite[0].path}:{sqlite[0].start}) and none runs "
+            f"the migrations on PostgreSQL, while production relies on {' and '.join(relies)}: no test runs with them, "
+            "so tests of tenant isolation or of what the triggers do prove nothing (this rule reads tests on purpose)",
+            builds[0], f"tests:{root}create-all-sqlite", item="3.7" if rls else "3.8",
+            related=[(s, "SQLite database URL") for s in sqlite[:5]] + [(s, "create_all") for s in builds[1:5]],
+        )
+
+
+def _app_root(path: str) -> str:
+    """The folder of the application a revision file belongs to: what is above its migrations folder."""
+    parts = path.split("/")
+    i = next((i for i, p in enumerate(parts) if p in ("migrations", "alembic", "migration", "db_migrations")), None)
+    return "/".join(parts[:i]) + "/" if i else ""

@@ -177,3 +177,99 @@ class Patient(Base):
                         f"{table.class_name}.{rel.attr} cascades deletes ({rel.cascade}) to {target}: clinical rows get hard deleted",
                         rel.span, f"relationship:{table.class_name}.{rel.attr}",
                     )
+
+
+class ScalarOverNonUniqueKey(Rule):
+    """A one-to-one relationship rests on a foreign key that is not unique.
+
+    What it checks:
+        Relationships declared scalar (`uselist=False`, or annotated `Mapped["Profile"]`) from the parent
+        side, whose foreign key is on the other table and is not unique there (no unique constraint,
+        unique index or primary key over it, in the model or the migrations). Relationships that pick
+        their row themselves (`primaryjoin=`, `order_by=`, `viewonly=`) are left alone.
+    Why it matters:
+        The code treats it as one row per parent; the database lets a second row in. SQLAlchemy then
+        warns "Multiple rows returned with uselist=False" and hands back one of them, arbitrarily:
+        the profile, settings or subscription the code reads is not the one it wrote.
+    Example:
+        profile: Mapped["Profile"] = relationship(back_populates="user")   # profiles.user_id not unique
+    Instead:
+        `unique=True` on the foreign key column (a partial unique index if rows are soft deleted), or a
+        collection if several rows are meant.
+    """
+
+    ID = "REL004"
+    ITEM = "5.5"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    settings: Mapped["UserSettings"] = relationship(back_populates="user")
+class UserSettings(Base):
+    __tablename__ = "user_settings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    user: Mapped["User"] = relationship(back_populates="settings")
+''',)
+    INVALID = (HEADER + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    settings: Mapped["UserSettings"] = relationship(back_populates="user")
+class UserSettings(Base):
+    __tablename__ = "user_settings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user: Mapped["User"] = relationship(back_populates="settings")
+''',)
+
+    def check(self):
+        by_class: dict[str, list] = {}
+        for t in self.facts.tables.values():
+            if t.class_name:
+                by_class.setdefault(t.class_name, []).append(t)
+        for table in self.facts.tables.values():
+            for rel in table.relationships:
+                if rel.uselist is not False or rel.secondary or rel.narrowed:
+                    continue
+                targets = by_class.get((rel.target or "").strip("'\"").split(".")[-1], [])
+                if len(targets) != 1 or targets[0] is table:
+                    continue
+                other = targets[0]
+                if _keys_to(table, other) or other.unknown_bases:
+                    continue  # many-to-one (the key is on this side), or the other side may hold more than dbreview sees
+                keys = _keys_to(other, table)
+                if len(keys) != 1:
+                    continue  # no key, or several: which one it follows is in foreign_keys=, not read here
+                key = keys[0]
+                if unique_over(self.facts, other, (key,)) or (PROFILE_TABLES.match(other.name) and key == "user_id"):
+                    continue  # unique; or REL001's finding on the profile's user_id
+                col = other.columns.get(key)
+                where = f" ({col.span.path}:{col.span.start})" if col is not None else ""
+                if _plural(rel.attr) and not _plural(other.class_name or ""):
+                    said = (f"{table.class_name}.{rel.attr} is annotated as one {other.class_name} (not a list), so SQLAlchemy "
+                            f"loads it as a scalar; its name and {other.name}.{key}{where}, which is not unique, say many: "
+                            f"with two {other.class_name} rows it returns one arbitrarily. Annotate it Mapped[list[...]]")
+                else:
+                    said = (f"{table.class_name}.{rel.attr} is one-to-one (scalar) but {other.name}.{key}{where} is not unique: "
+                            f"a second {other.class_name} row for the same {table.class_name} can be inserted, and then the "
+                            "relationship returns one of them arbitrarily (SQLAlchemy warns of multiple rows)")
+                yield self.finding(
+                    said,
+                    rel.span, f"relationship:{table.class_name}.{rel.attr}:one-to-one",
+                    related=[(col.span, "the foreign key")] if col is not None else (),
+                )
+
+
+def _plural(name: str) -> bool:
+    return name.endswith("s") and not name.endswith(("ss", "us", "is", "settings", "preferences", "status", "options"))
+
+
+def _keys_to(table, target) -> list[str]:
+    """The columns of `table` with a foreign key to the table `target` (written "table.id" or "Class.id")."""
+    names = {target.name, target.class_name}
+    found = [c.name for c in table.columns.values() if any(fk.table.split(".")[-1] in names for fk in c.foreign_keys)]
+    found += [n for con in table.constraints if con.kind == "foreign_key" and (con.target or "").rsplit(".", 1)[0].split(".")[-1] in names
+              for n in con.columns]
+    return list(dict.fromkeys(found))

@@ -6,6 +6,7 @@ import re
 
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
+from analyzers.rules.code_use import app_queries, app_usage, uses_async_sessions
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.schema import (
     all_indexes, app_calls, column_anchor, first_line, fk_columns, index_leads, table_sql, where_declared,
@@ -255,3 +256,136 @@ class Award(Base):  # many-to-one: one row per award, not a collection
                         rel.span, f"relationship:{table.class_name}.{rel.attr}:lazy",
                         related=[(first_line(async_api[0].span), "the asyncio engine or session factory")],
                     )
+
+
+class CountByLoadingRows(Rule):
+    """Rows are counted by loading them all.
+
+    What it checks:
+        `len(...)` of `.all()` (or `.fetchall()`) on a query: `len((await session.execute(stmt)).scalars().all())`,
+        `len(Model.query.filter(...).all())`, in application code. A query with `.limit()` is left alone.
+    Why it matters:
+        Every matching row crosses the wire and becomes an ORM object (with its identity-map entry) just
+        to be counted: the cost grows with the table, where `SELECT count(*)` costs one row.
+    Example:
+        total = len((await session.execute(select(Patient).where(Patient.org_id == org))).scalars().all())
+    Instead:
+        `await session.scalar(select(func.count()).select_from(Patient).where(...))`, or `query.count()`.
+    """
+
+    ID = "PERF004"
+    ITEM = "8.4"
+    SEVERITY = Severity.WARNING
+    VALID = ({"models.py": HEADER + '''
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+''', "app/services.py": '''
+from sqlalchemy import func, select
+from models import Patient
+async def count_patients(session):
+    return await session.scalar(select(func.count()).select_from(Patient))
+async def first_two(session):
+    return len((await session.execute(select(Patient).limit(2))).scalars().all())
+'''},)
+    INVALID = ({"models.py": HEADER + '''
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+''', "app/services.py": '''
+from sqlalchemy import select
+from models import Patient
+async def count_patients(session):
+    result = await session.execute(select(Patient))
+    return len(result.scalars().all())
+'''},)
+
+    def check(self):
+        for usage in app_usage(self.facts):
+            for span, function in usage.len_all:
+                yield self.finding(
+                    f"{function} counts rows with len(...all()): every matching row is loaded to be counted; "
+                    "select(func.count()) returns the number alone",
+                    span, f"function:{span.path}:{function}:len-all",
+                )
+
+
+_DEFAULT_LAZY = (None, "select", "True")
+
+
+class LazyLoadUnderAsync(Rule):
+    """A relationship that loads lazily is read on an object loaded under AsyncSession.
+
+    What it checks:
+        Where the project uses AsyncSession: an async function that loads objects with `await
+        session.execute(select(Model)...)` (or `scalars`, `get`), then reads a relationship of them whose
+        loading is SQLAlchemy's default (`lazy="select"`), with no `selectinload`/`joinedload` of it in the
+        query's options and no `session.refresh(obj, [...])` in between.
+    Why it matters:
+        Reading an unloaded lazy relationship runs a query implicitly; under asyncio that cannot happen
+        inside attribute access, and SQLAlchemy raises `MissingGreenlet` (greenlet_spawn has not been
+        called): the endpoint fails the first time the path runs with data.
+    Example:
+        patient = (await session.execute(select(Patient).where(Patient.id == pid))).scalar_one()
+        return patient.visits          # Patient.visits has no lazy= and the query has no selectinload
+    Instead:
+        `.options(selectinload(Patient.visits))` in the query, `lazy="selectin"` (or `"raise"`) on the
+        relationship, or `await patient.awaitable_attrs.visits`.
+    """
+
+    ID = "PERF005"
+    ITEM = "8.4"
+    SEVERITY = Severity.WARNING
+    _MODELS = HEADER + '''
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visits: Mapped[list["Visit"]] = relationship(back_populates="patient")
+class Visit(Base):
+    __tablename__ = "visits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    patient: Mapped["Patient"] = relationship(back_populates="visits")
+'''
+    _DB = '''
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+engine = create_async_engine("postgresql+asyncpg://app@db/app", pool_pre_ping=True)
+SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
+'''
+    VALID = ({"models.py": _MODELS, "app/db.py": _DB, "app/services.py": '''
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from models import Patient
+async def visits_of(session, pid):
+    stmt = select(Patient).where(Patient.id == pid).options(selectinload(Patient.visits))
+    patient = (await session.execute(stmt)).scalar_one()
+    return patient.visits
+'''},)
+    INVALID = ({"models.py": _MODELS, "app/db.py": _DB, "app/services.py": '''
+from sqlalchemy import select
+from models import Patient
+async def visits_of(session, pid):
+    patient = (await session.execute(select(Patient).where(Patient.id == pid))).scalar_one()
+    return patient.visits
+'''},)
+
+    def check(self):
+        if not uses_async_sessions(self.facts):
+            return
+        seen: set[tuple[str, int, str]] = set()
+        for q, table in app_queries(self.facts):
+            if not q.is_async or q.opaque_options or q.columns_only or not q.reached:
+                continue
+            rels = {r.attr: r for r in table.relationships}
+            for attr, span in q.reached:
+                rel = rels.get(attr)
+                if rel is None or attr in q.eager or rel.lazy not in _DEFAULT_LAZY or (q.span.path, q.span.start, attr) in seen:
+                    continue
+                seen.add((q.span.path, q.span.start, attr))
+                yield self.finding(
+                    f"{q.function} reads {table.class_name}.{attr} on a {table.class_name} loaded by the query at "
+                    f"{q.span.path}:{q.span.start} under AsyncSession, without selectinload/joinedload of it; the "
+                    f"relationship loads lazily ({rel.span.path}:{rel.span.start}), so the read raises MissingGreenlet",
+                    span, f"function:{span.path}:{q.function}:{table.class_name}.{attr}:lazy",
+                    related=[(q.span, "the query"), (rel.span, "the relationship")],
+                )

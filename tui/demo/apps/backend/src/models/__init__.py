@@ -14,6 +14,7 @@ from .documents import Document
 from .operations import Call, Task
 from .organizations import Organization, OrganizationMembership, OrganizationPatient
 from .profiles import Patient, Provider, Proxy, Staff
+from .saved_searches import SavedSearch
 from .sessions import UserSession
 from .support import SupportMessage, SupportTicket
 from .users import User
@@ -22,6 +23,6 @@ __all__ = [  # fmt: skip
     "Appointment", "AuditLog", "AuditLogArchive", "Base", "BillingTransaction", "Call", "CareTeamAssignment", "ConsentDocument",
     "ContactMethod", "Document", "Message", "MessageParticipant", "MessageThread", "Notification", "Organization",
     "OrganizationMembership", "OrganizationPatient", "Patient", "PatientProxyAssignment", "Provider", "Proxy",
-    "Staff", "SubscriptionOverride", "SupportMessage", "SupportTicket", "Task", "User", "UserConsent",
+    "SavedSearch", "Staff", "SubscriptionOverride", "SupportMessage", "SupportTicket", "Task", "User", "UserConsent",
     "UserDevice", "UserSession",
 ]

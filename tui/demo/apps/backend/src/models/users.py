@@ -38,6 +38,8 @@ class User(UUIDMixin, TimestampMixin, SoftDeleteMixin, Base):
     proxy_profile: Mapped[Proxy | None] = relationship(back_populates="user", uselist=False)
 
     memberships: Mapped[list[OrganizationMembership]] = relationship(back_populates="user")
+    # The search the patient list opens with (resolved by name: saved_searches imports nothing from here).
+    pinned_search: Mapped["SavedSearch | None"] = relationship()
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

@@ -1,0 +1,454 @@
+"""How a module's code uses the models: the queries its functions build and run, what they filter on, how
+they fetch rows, which relationships they reach on the objects loaded; where it soft deletes; and, in tests,
+how the test database is built. Read with `ast`, one function at a time, names followed only inside the
+function (a statement returned or handed to another function escapes, and is marked so)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from analyzers.facts.columns import span_of
+from analyzers.facts.model import Span
+from analyzers.facts.names import Names, const_str, last
+
+SOFT_DELETE_COLUMNS = ("deleted_at", "is_deleted", "deleted", "deleted_on", "deleted_date", "date_deleted")
+
+# Methods of a statement or ORM Query that narrow it, load with it, or fetch its rows.
+_FILTERS = ("where", "filter", "filter_by", "having")
+_LIMITS = ("limit", "first", "get", "get_or_404", "first_or_404", "exists", "slice", "scalar", "one_or_404", "distinct",
+           "group_by", "execution_options")
+_JOINS = ("join", "outerjoin", "join_from", "select_from", "union", "union_all", "subquery", "cte", "correlate",
+          "from_statement", "with_entities", "add_columns")
+FETCHES = ("all", "first", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "scalar", "scalars", "fetchall",
+           "unique", "get", "count", "paginate", "fetchone", "partitions", "yield_per")
+_RUNS = ("execute", "scalars", "scalar", "exec", "stream", "stream_scalars", "paginate")
+_EAGER = ("selectinload", "joinedload", "subqueryload", "immediateload", "contains_eager", "defaultload",
+          "raiseload", "lazyload", "noload", "Load", "load_only", "undefer", "with_loader_criteria")
+
+
+@dataclass(slots=True)
+class QueryUse:
+    """One query of the application, from its root (`select(Patient)`, `session.query(Patient)`,
+    `Patient.query`) through everything its function does with it."""
+
+    span: Span
+    function: str
+    model: str  # the class selected, as written
+    model_ref: str  # its qualified name as the module's imports tell (src.models.Patient)
+    is_async: bool  # run with `await` in an async function
+    methods: tuple[str, ...]  # every method called on it and on its result, in no particular order
+    filtered: tuple[str, ...]  # attributes the filters name (`Patient.deleted_at`, filter_by(deleted_at=...)): "Class.attr" or "attr"
+    equals: tuple[str, ...]  # attributes of the model compared with `==` (or filter_by): the columns that pick the row
+    opaque_filter: bool  # a filter dbreview cannot read through (a call of the project's, *args, a variable)
+    eager: tuple[str, ...]  # names inside .options(...): the relationships loaded with it
+    opaque_options: bool  # options it cannot read (a variable, *opts)
+    escapes: bool  # returned, yielded or handed to another function before or instead of running
+    columns_only: bool  # select(Model.id), select(Model, Other): not whole objects of one model
+    instances: tuple[str, ...] = ()  # local names the loaded object(s) are bound to
+    reached: tuple[tuple[str, Span], ...] = ()  # attributes read on those objects, where
+
+
+@dataclass(slots=True)
+class TestDatabase:
+    """What a test module shows of how tests build their database."""
+
+    create_all: list[Span] = field(default_factory=list)  # metadata.create_all / db.create_all
+    sqlite: list[Span] = field(default_factory=list)  # a sqlite:// URL
+    postgres: list[Span] = field(default_factory=list)  # a postgresql:// URL, testcontainers, pytest-postgresql
+    migrates: list[Span] = field(default_factory=list)  # alembic upgrade run by the tests
+
+
+@dataclass(slots=True)
+class Usage:
+    """All that one module shows of how the code uses the models."""
+
+    queries: list[QueryUse] = field(default_factory=list)
+    len_all: list[tuple[Span, str]] = field(default_factory=list)  # len(<query>.all()): (where, the function)
+    soft_deletes: dict[str, Span] = field(default_factory=dict)  # soft-delete column written -> first place
+    central_filters: list[Span] = field(default_factory=list)  # with_loader_criteria, a query_class ...
+    test_db: TestDatabase = field(default_factory=TestDatabase)
+
+    def __bool__(self) -> bool:
+        t = self.test_db
+        return bool(self.queries or self.len_all or self.soft_deletes or self.central_filters or t.create_all or t.sqlite
+                    or t.postgres or t.migrates)
+
+
+_MODULE_WORDS = re.compile(r"deleted|query_cl|with_loader_criteria|create_all|sqlite|postgres|alembic|testcontainers|Query")
+
+
+def read_usage(tree: ast.Module, names: Names, path: str, text: str, functions: list[ast.FunctionDef | ast.AsyncFunctionDef]) -> Usage:
+    """`functions`: those that may query (they call select(), query(), len() or read `.query`)."""
+    usage = Usage()
+    if _MODULE_WORDS.search(text):  # a walk of the whole module only where it can find something
+        _module_wide(tree, names, path, usage)
+    for func in functions:
+        _Function(func, names, path, usage).read()
+    return usage
+
+
+def _module_wide(tree: ast.Module, names: Names, path: str, usage: Usage) -> None:
+    db = usage.test_db
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                if isinstance(t, ast.Attribute) and t.attr in SOFT_DELETE_COLUMNS:
+                    usage.soft_deletes.setdefault(t.attr, span_of(node, path))
+                if isinstance(t, ast.Name) and t.id in ("query_class", "query_cls") and not isinstance(node, ast.AugAssign):
+                    usage.central_filters.append(span_of(node, path))
+        elif isinstance(node, ast.Call):
+            callee = last(names.callee(node))
+            for k in node.keywords:
+                if k.arg in SOFT_DELETE_COLUMNS and callee in ("values", "update", "dict", "model_copy", "copy"):
+                    usage.soft_deletes.setdefault(k.arg, span_of(node, path))
+                elif k.arg in ("query_class", "query_cls"):
+                    usage.central_filters.append(span_of(node, path))
+            if callee == "setattr" and len(node.args) >= 2 and const_str(node.args[1]) in SOFT_DELETE_COLUMNS:
+                usage.soft_deletes.setdefault(const_str(node.args[1]) or "", span_of(node, path))
+            elif callee == "update" and node.args and isinstance(node.args[-1], ast.Dict):
+                for k in node.args[-1].keys:
+                    key = const_str(k) or (k.attr if isinstance(k, ast.Attribute) else None)
+                    if key in SOFT_DELETE_COLUMNS:
+                        usage.soft_deletes.setdefault(key, span_of(node, path))
+            elif callee == "with_loader_criteria" or (callee in _FILTERS and _generic_soft_delete_filter(node)):
+                usage.central_filters.append(span_of(node, path))  # every query, or a repository's, filtered at once
+            elif callee in ("PostgresContainer", "postgresql_proc", "postgresql_noproc", "factories") or "testcontainers" in names.callee(node):
+                db.postgres.append(span_of(node, path))
+            elif callee == "upgrade" and "alembic" in names.callee(node):
+                db.migrates.append(span_of(node, path))
+        elif isinstance(node, ast.Attribute) and node.attr == "create_all":
+            receiver = ast.unparse(node.value)
+            if receiver.endswith("metadata") or receiver in ("db", "self.db", "_db"):
+                db.create_all.append(span_of(node, path))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value.strip().lower()
+            if text.startswith("sqlite"):
+                db.sqlite.append(span_of(node, path))
+            elif text.startswith(("postgresql", "postgres://")):
+                db.postgres.append(span_of(node, path))
+            elif text.startswith("alembic upgrade"):
+                db.migrates.append(span_of(node, path))
+        elif isinstance(node, ast.ClassDef) and any(last(names.qualname(b)) in ("Query", "BaseQuery") for b in node.bases):
+            if "deleted" in ast.unparse(node):
+                usage.central_filters.append(span_of(node, path))
+
+
+class _Function:
+    """The queries of one function, followed through its local names."""
+
+    def __init__(self, func: ast.FunctionDef | ast.AsyncFunctionDef, names: Names, path: str, usage: Usage) -> None:
+        self.func, self.names, self.path, self.usage = func, names, path, usage
+        self.parent: dict[int, ast.AST] = {}
+        self.loads: dict[str, list[ast.Name]] = {}  # local name -> where it is read
+        self.assigns: dict[str, list[ast.AST]] = {}  # local name -> the values bound to it
+        self.binds: dict[str, list[tuple[int, int]]] = {}  # local name -> where each binding takes effect
+        self.nodes: list[ast.AST] = []
+        todo: list[ast.AST] = [func]
+        while todo:
+            node = todo.pop()
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                    continue  # a nested function is read on its own
+                self.parent[id(child)] = node
+                self.nodes.append(child)
+                todo.append(child)
+                if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
+                    self.loads.setdefault(child.id, []).append(child)
+                elif isinstance(child, ast.Assign) and len(child.targets) == 1 and isinstance(child.targets[0], ast.Name):
+                    self.assigns.setdefault(child.targets[0].id, []).append(child.value)
+                if isinstance(child, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension)):
+                    for t in (child.targets if isinstance(child, ast.Assign) else [child.target]):
+                        for n in ast.walk(t):
+                            if isinstance(n, ast.Name):
+                                self.binds.setdefault(n.id, []).append(_bound_at(child))
+
+    def read(self) -> None:
+        for node in self.nodes:
+            if isinstance(node, ast.Call):
+                if last(self.names.callee(node)) == "len" and len(node.args) == 1 and self._counts_rows(node.args[0]):
+                    self.usage.len_all.append((span_of(node, self.path), self.func.name))
+                root = self._root(node)
+                if root is not None:
+                    self._query(node, *root)
+            elif isinstance(node, ast.Attribute) and node.attr == "query" and _model_name(node.value) and isinstance(
+                self.parent.get(id(node)), ast.Attribute
+            ):
+                self._query(node, _model_name(node.value) or "", False, self.names.qualname(node.value))  # Patient.query.filter(...)
+
+    def _counts_rows(self, arg: ast.AST) -> bool:
+        """`len(<rows of a query>.all())`: every row fetched to be counted. Not when the query is limited."""
+        if not (isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr in ("all", "fetchall")):
+            return False
+        chain = [arg.func.value]
+        for _ in range(3):  # the chain itself, then what the name at its root was bound to
+            methods, root = _chain(chain[-1])
+            if methods & set(_LIMITS) - {"scalar", "distinct", "execution_options"}:
+                return False
+            if methods & {*_RUNS, *_FILTERS, "query"} or self._root_of(root):
+                return True
+            if not isinstance(root, ast.Name) or len(self.assigns.get(root.id, ())) != 1:
+                return False
+            chain.append(self.assigns[root.id][0])
+        return False
+
+    def _root_of(self, node: ast.AST) -> bool:
+        return (isinstance(node, ast.Call) and self._root(node) is not None) or (
+            isinstance(node, ast.Attribute) and node.attr == "query" and _model_name(node.value) is not None)
+
+    def _root(self, call: ast.Call) -> tuple[str, bool, str] | None:
+        """(model, columns only, its qualified name) when `call` starts a query of one model: select(Model), session.query(Model)."""
+        callee = self.names.callee(call)
+        name = last(callee)
+        if not call.args:
+            return None
+        if name == "select" and (callee == "select" or callee.startswith(("sqlalchemy", "sqlmodel"))):
+            pass
+        elif name == "query" and isinstance(call.func, ast.Attribute) and _sessionish(call.func.value):
+            pass
+        else:
+            return None
+        first = call.args[0]
+        model = _model_name(first)
+        if model is not None:
+            return model, len(call.args) > 1, self.names.qualname(first)
+        if isinstance(first, ast.Attribute) and _model_name(first.value):
+            return _model_name(first.value) or "", True, self.names.qualname(first.value)  # select(Patient.id)
+        return None
+
+    def _query(self, root: ast.AST, model: str, columns_only: bool, model_ref: str) -> None:
+        acc = _Acc()
+        self._follow(root, acc, 0, set())
+        is_async = isinstance(self.func, ast.AsyncFunctionDef) and acc.awaited
+        acc.instances -= {(name, at) for name, at in acc.instances if self._refreshed(name)}
+        reached = tuple((attr, span_of(n, self.path)) for name, at in acc.instances for attr, n in self._reached(name, at))
+        self.usage.queries.append(QueryUse(
+            span=span_of(root, self.path), function=self.func.name, model=model, model_ref=model_ref, is_async=is_async,
+            methods=tuple(sorted(acc.methods)), filtered=tuple(sorted(acc.filtered)), equals=tuple(sorted(acc.equals.get(model, set()) | acc.equals.get("", set()))),
+            opaque_filter=acc.opaque_filter, eager=tuple(sorted(acc.eager)), opaque_options=acc.opaque_options,
+            escapes=acc.escapes, columns_only=columns_only, instances=tuple(sorted({name for name, _ in acc.instances})), reached=reached,
+        ))
+
+    def _follow(self, node: ast.AST, acc: _Acc, depth: int, seen: set[str]) -> None:
+        """Up from `node` (the query, or a name bound to it): the methods called on it, the calls that run it,
+        the names it is bound to (followed where they are read)."""
+        while depth < 40:
+            depth += 1
+            parent = self.parent.get(id(node))
+            if isinstance(parent, ast.Await):
+                acc.awaited = True
+                node = parent
+                continue
+            if isinstance(parent, ast.Attribute) and parent.value is node:
+                call = self.parent.get(id(parent))
+                if isinstance(call, ast.Call) and call.func is parent:
+                    self._method(parent.attr, call, acc)
+                    node = call
+                    continue
+                return  # an attribute read (`.statement`, `.c`): not followed
+            if isinstance(parent, ast.Call) and node in parent.args:
+                name = last(self.names.callee(parent))
+                if isinstance(parent.func, ast.Attribute) and name in _RUNS:
+                    acc.ran = True
+                    node = parent
+                    continue
+                if name in ("list", "tuple", "set", "sorted", "next", "iter", "len", "bool", "any"):
+                    if name in ("list", "tuple", "sorted", "next", "iter"):
+                        node = parent
+                        continue
+                    return
+                acc.escapes = acc.escapes or not acc.ran  # handed on unrun: another function may filter it
+                return
+            if isinstance(parent, ast.Call) and any(k.value is node for k in parent.keywords):
+                acc.escapes = acc.escapes or not acc.ran
+                return
+            if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom)):
+                acc.escapes = acc.escapes or not acc.ran
+                return
+            if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.NamedExpr)):
+                targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+                for t in targets:
+                    if isinstance(t, ast.Name) and t.id not in seen:
+                        if acc.fetched_one:
+                            acc.instances.add((t.id, _bound_at(parent)))
+                        self._through_name(t.id, parent, acc, depth, seen | {t.id})
+                    elif not isinstance(t, ast.Name):
+                        acc.escapes = True  # self.stmt = ..., a tuple: followed no further
+                return
+            if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is node:
+                if isinstance(parent.target, ast.Name) and acc.fetched_many:
+                    acc.instances.add((parent.target.id, _bound_at(parent)))
+                return
+            if isinstance(parent, (ast.IfExp, ast.BoolOp)):
+                node = parent
+                continue
+            return
+
+    def _through_name(self, name: str, bound: ast.AST, acc: _Acc, depth: int, seen: set[str]) -> None:
+        """The places a local name bound to the query (or its result) is read while that binding holds."""
+        for use in self._while_bound(name, _bound_at(bound)):
+            self._follow(use, acc, depth, seen)
+
+    def _while_bound(self, name: str, start: tuple[int, int]) -> list[ast.Name]:
+        """The reads of `name` after the binding that takes effect at `start`, before the next one (a name
+        bound again, `stmt = stmt.where(...)`, is followed through its new binding). In a loop a later
+        binding may come first in the text: reads are then kept up to the end of the function."""
+        later = [b for b in self.binds.get(name, ()) if b > start]
+        end = min(later) if later else (10**9, 0)
+        return [u for u in self.loads.get(name, ()) if start < (u.lineno, u.col_offset) < end]
+
+    def _method(self, method: str, call: ast.Call, acc: _Acc) -> None:
+        acc.methods.add(method)
+        if method in FETCHES:
+            acc.ran = True
+        if method in _FILTERS:
+            for arg in call.args:
+                self._filter(arg, acc)
+            for k in call.keywords:
+                if k.arg is None:
+                    acc.opaque_filter = True
+                else:
+                    acc.filtered.add(k.arg)
+                    acc.equals.setdefault("", set()).add(k.arg)  # filter_by: the model's own attributes
+        elif method == "options":
+            for arg in call.args:
+                if isinstance(arg, ast.Starred) or isinstance(arg, ast.Name):
+                    acc.opaque_options = True
+                for n in ast.walk(arg):
+                    if isinstance(n, ast.Attribute):
+                        acc.eager.add(n.attr)
+                    elif const_str(n):
+                        acc.eager.add(const_str(n) or "")
+        elif method in ("scalar_one", "scalar_one_or_none", "one", "one_or_none", "first", "get", "scalar",
+                        "get_or_404", "first_or_404", "one_or_404"):
+            acc.fetched_one, acc.fetched_many = True, False
+        elif method in ("all", "scalars", "fetchall", "unique"):
+            acc.fetched_many = True
+
+    def _filter(self, expr: ast.AST, acc: _Acc) -> None:
+        if any(isinstance(n, ast.Starred) for n in ast.walk(expr)) or (isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.Or)) or (
+                isinstance(expr, ast.Call) and last(self.names.callee(expr)) == "or_"):
+            acc.opaque_filter = True  # filters made elsewhere, or alternatives: which rows match is not read here
+            return
+        if isinstance(expr, ast.Compare) and len(expr.ops) == 1 and isinstance(expr.ops[0], ast.Eq):
+            left = expr.left
+            if isinstance(left, ast.Attribute) and _model_name(left.value):
+                acc.equals.setdefault(_model_name(left.value) or "", set()).add(left.attr)
+            elif not isinstance(left, ast.Attribute):
+                acc.opaque_filter = True  # func.lower(User.email) == ...: an expression index may make it unique
+        if isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.And):
+            for v in expr.values:
+                self._filter(v, acc)
+            return
+        if isinstance(expr, ast.Call) and last(self.names.callee(expr)) == "and_":
+            for v in expr.args:
+                self._filter(v, acc)
+            return
+        found = False
+        for n in ast.walk(expr):
+            if isinstance(n, ast.Attribute) and _model_name(n.value):
+                acc.filtered.add(f"{_model_name(n.value)}.{n.attr}")
+                found = True
+            elif isinstance(n, ast.Attribute):
+                acc.filtered.add(n.attr)  # self.model.deleted_at, alias.deleted_at
+            elif isinstance(n, ast.Call) and not _sqlalchemy_call(self.names.callee(n)):
+                acc.opaque_filter = True  # a helper of the project's: it may filter anything
+        if not found and isinstance(expr, ast.Name):
+            acc.opaque_filter = True
+
+    def _refreshed(self, name: str) -> bool:
+        """`await session.refresh(obj, ["visits"])`: loads what it names; the object's reads are not followed."""
+        for use in self.loads.get(name, ()):
+            call = self.parent.get(id(use))
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "refresh" and (
+                    len(call.args) + len(call.keywords) > 1):
+                return True
+        return False
+
+    def _reached(self, name: str, at: tuple[int, int]):
+        """Attributes read on a local name bound to a loaded object (`patient.visits`) while it holds it."""
+        for use in self._while_bound(name, at):
+            parent = self.parent.get(id(use))
+            if isinstance(parent, ast.Attribute) and parent.value is use:
+                yield parent.attr, parent
+
+
+@dataclass(slots=True)
+class _Acc:
+    methods: set[str] = field(default_factory=set)
+    filtered: set[str] = field(default_factory=set)
+    equals: dict[str, set[str]] = field(default_factory=dict)
+    eager: set[str] = field(default_factory=set)
+    instances: set[tuple[str, tuple[int, int]]] = field(default_factory=set)  # (name, where bound)
+    opaque_filter: bool = False
+    opaque_options: bool = False
+    escapes: bool = False
+    awaited: bool = False
+    fetched_one: bool = False
+    fetched_many: bool = False
+    ran: bool = False  # executed or fetched: what happens to the rows after says nothing of the filters
+
+
+def _bound_at(node: ast.AST) -> tuple[int, int]:
+    """Where a binding takes effect: after its value (a loop's target, at the loop's header)."""
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        node = node.iter
+    if isinstance(node, ast.comprehension):
+        return (node.iter.end_lineno or 0, node.iter.end_col_offset or 0)
+    return (node.end_lineno or node.lineno, node.end_col_offset or 0)
+
+
+def _generic_soft_delete_filter(call: ast.Call) -> bool:
+    """`.where(self.model.deleted_at.is_(None))`, `cls.is_deleted == False`: a filter on the soft-delete column of
+    a model chosen at run time (a repository's base class, a mixin's class method)."""
+    return any(
+        isinstance(n, ast.Attribute) and n.attr in SOFT_DELETE_COLUMNS and _model_name(n.value) is None
+        for arg in call.args for n in ast.walk(arg)
+    )
+
+
+def _chain(node: ast.AST) -> tuple[set[str], ast.AST]:
+    """The methods called along `a.b(...).c(...)` (awaits looked through) and what the chain starts from."""
+    methods: set[str] = set()
+    for _ in range(40):
+        if isinstance(node, ast.Await):
+            node = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            methods.add(node.func.attr)
+            if node.func.attr in _RUNS and node.args:  # session.execute(select(X).limit(2)): the statement's own
+                methods |= _chain(node.args[0])[0]
+            node = node.func.value
+        elif isinstance(node, ast.Attribute) and node.attr == "query":
+            methods.add("query")
+            return methods, node
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], (ast.Call, ast.Await)):
+            node = node.args[0]  # list(session.scalars(...))
+        else:
+            break
+    return methods, node
+
+
+def _model_name(node: ast.AST) -> str | None:
+    """A name that looks like a model class: `Patient`, `models.Patient`."""
+    if isinstance(node, ast.Name) and node.id[:1].isupper() and not node.id.isupper():
+        return node.id
+    if isinstance(node, ast.Attribute) and node.attr[:1].isupper() and not node.attr.isupper() and isinstance(node.value, ast.Name) and node.value.id.islower():
+        return node.attr
+    return None
+
+
+def _sessionish(node: ast.AST) -> bool:
+    text = ast.unparse(node).lower()
+    return "session" in text or text in ("db", "self.db", "s", "sess", "conn", "connection", "self._db", "tx", "uow")
+
+
+def _sqlalchemy_call(callee: str) -> bool:
+    name = last(callee)
+    return callee.startswith(("sqlalchemy", "sqlmodel")) or name in (
+        "and_", "or_", "not_", "func", "any_", "all_", "exists", "cast", "true", "false", "null", "tuple_", "literal",
+        "coalesce", "lower", "upper", "now", "in_", "is_", "isnot", "is_not", "like", "ilike", "contains", "any", "has",
+        "startswith", "endswith", "between", "notin_", "not_in", "isnot_distinct_from", "is_distinct_from", "desc", "asc",
+        "op", "label", "astext", "as_string", "cast", "select", "where", "scalar_subquery", "col", "text",
+    ) or callee.startswith("func.")

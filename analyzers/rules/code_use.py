@@ -1,0 +1,65 @@
+"""What several rules need of how the application's code uses the models (analyzers/facts/usage.py): its
+queries, their models resolved to tables, and the places that filter every query centrally."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from analyzers.facts.model import Facts, Span, TableFact
+from analyzers.facts.names import module_name
+from analyzers.facts.paths import is_test_path
+from analyzers.facts.usage import SOFT_DELETE_COLUMNS, QueryUse, Usage
+from analyzers.rules.schema import is_tooling_path
+
+
+def app_usage(facts: Facts) -> Iterator[Usage]:
+    """The usage facts of application modules: not tests, scripts or migration tooling."""
+    for m in facts.modules:
+        if m.usage is not None and not is_test_path(m.path) and not is_tooling_path(m.path):
+            yield m.usage
+
+
+def app_queries(facts: Facts) -> Iterator[tuple[QueryUse, TableFact]]:
+    """Every query of the application whose model is one table dbreview knows (a class name used by two
+    tables, or by none, is skipped)."""
+    by_class: dict[str, list[TableFact]] = {}
+    for t in facts.tables.values():
+        if t.class_name:
+            by_class.setdefault(t.class_name, []).append(t)
+    for usage in app_usage(facts):
+        for q in usage.queries:
+            tables = by_class.get(q.model, [])
+            if len(tables) > 1:  # two models of one name (two applications): the one the imports lead to
+                package = q.model_ref.rpartition(".")[0]
+                tables = [t for t in tables if package and module_name(t.path)[0].startswith(package)]
+            if len(tables) == 1:
+                yield q, tables[0]
+
+
+def central_filters(facts: Facts) -> list[Span]:
+    """Where every query may be filtered at once: with_loader_criteria, a query class of the project's, a
+    do_orm_execute listener."""
+    spans = [s for usage in app_usage(facts) for s in usage.central_filters]
+    spans += [lst.span for lst in facts.listeners if lst.event == "do_orm_execute"]
+    return spans
+
+
+def soft_delete_column(table: TableFact) -> str | None:
+    return next((c for c in SOFT_DELETE_COLUMNS if c in table.columns), None)
+
+
+def uses_async_sessions(facts: Facts) -> bool:
+    """The application runs its ORM on AsyncSession (an async engine or session factory in its own code)."""
+    return any(not is_test_path(c.span.path) and not is_tooling_path(c.span.path) for c in facts.calls_named(
+        "create_async_engine", "async_sessionmaker", "async_scoped_session"))
+
+
+def universal_soft_delete(tables: dict[str, TableFact]) -> set[str]:
+    """The classes that give a soft-delete column to most tables (a base every model inherits): there the
+    column says nothing of which rows the project really soft deletes, and which it deletes outright."""
+    counts: dict[str, int] = {}
+    for t in tables.values():
+        flag = soft_delete_column(t)
+        if flag is not None:
+            counts[t.columns[flag].declared_in] = counts.get(t.columns[flag].declared_in, 0) + 1
+    return {cls for cls, n in counts.items() if n >= 10 and n * 2 >= len(tables)}

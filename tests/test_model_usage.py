@@ -1,0 +1,89 @@
+"""The models against the schema and the code (issue 8): MIG006's column drift, INT008-INT011, MOD007,
+PERF004, PERF005 and REL004 on a fixture of our own (tests/fixtures/model_usage), each finding pinned, each
+place that is right on purpose silent; and the facts of how code queries (analyzers/facts/usage.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzers.engine import scan
+from analyzers.examples import facts_from_sources
+from analyzers.facts.python_module import extract_module
+from analyzers.rules.s02_models import SoftDeletedRowsNotFiltered
+from analyzers.rules.s03_migrations import ModelMigrationDrift
+from analyzers.rules.s05_integrity import OneOrNoneOnNonUnique
+
+FIXTURE = Path(__file__).parent / "fixtures" / "model_usage"
+RULES = {"MIG006", "INT008", "INT009", "INT010", "INT011", "MOD007", "PERF004", "PERF005", "REL004"}
+
+# (rule, where, anchor, words the message must hold): every finding of these rules on the fixture.
+EXPECTED = {
+    ("INT008", "app/models.py:22", "table:customers:unique:email:soft-delete", "unique (email) also counts the deleted rows"),
+    ("INT009", "app/models.py:35", "table:orders.customer_id:set-null", "ON DELETE SET NULL but is NOT NULL"),
+    ("INT010", "app/services.py:35", "function:app/services.py:by_nickname:Customer:one-or-none", "by nickname, which no unique"),
+    ("INT011", "tests/database.py:11", "tests:create-all-sqlite", "create_all on SQLite"),
+    ("MIG006", "app/models.py:36", "drift:type:orders.reference", "text in the model (String) but UUID in the migrations"),
+    ("MIG006", "app/models.py:38", "drift:not-null:orders", "paid NOT NULL in the model but nullable in the migrations"),
+    ("MOD007", "app/services.py:10", "model:Customer:soft-delete-unfiltered", "1 query of it never filters the deleted rows"),
+    ("PERF004", "app/services.py:27", "function:app/services.py:count_customers:len-all", "counts rows with len(...all())"),
+    ("PERF005", "app/services.py:46", "function:app/services.py:orders_of:Customer.orders:lazy", "raises MissingGreenlet"),
+    ("REL004", "app/models.py:28", "relationship:Customer.loyalty_card:one-to-one", "loyalty_cards.customer_id"),
+}
+
+
+@pytest.fixture(scope="module")
+def findings():
+    return [f for f in scan(FIXTURE).result.findings if f.rule_id in RULES]
+
+
+def test_each_family_finds_what_is_planted_and_nothing_else(findings) -> None:
+    got = {(f.rule_id, f"{f.location.path}:{f.location.start_line}", f.anchor) for f in findings}
+    assert got == {e[:3] for e in EXPECTED}
+    for f in findings:
+        gist = next(e[3] for e in EXPECTED if e[:3] == (f.rule_id, f"{f.location.path}:{f.location.start_line}", f.anchor))
+        assert gist in f.message and f.severity.value == "warning", (f.rule_id, f.message)
+
+
+def test_the_soft_delete_rule_yields_to_a_central_filter() -> None:
+    """with_loader_criteria, or a repository filtering a model it is given: the queries are filtered elsewhere."""
+    sources = {p.relative_to(FIXTURE).as_posix(): p.read_text() for p in FIXTURE.rglob("*.py")}
+    central = "from sqlalchemy.orm import with_loader_criteria\nfrom app.models import Customer\n" \
+              "def live(state):\n    state.statement = state.statement.options(with_loader_criteria(Customer, Customer.deleted_at.is_(None)))\n"
+    repository = "class Repository:\n    def live(self, stmt):\n        return stmt.where(self.model.deleted_at.is_(None))\n"
+    for extra in (central, repository):
+        facts = facts_from_sources({**sources, "app/filtering.py": extra})
+        assert list(SoftDeletedRowsNotFiltered(facts).check()) == []
+
+
+def test_no_drift_is_claimed_on_a_table_whose_migrations_were_not_read_whole() -> None:
+    sources = {p.relative_to(FIXTURE).as_posix(): p.read_text() for p in FIXTURE.rglob("*.py")}
+    migration = sources["migrations/versions/0001_initial.py"]
+    sources["migrations/versions/0001_initial.py"] = migration.replace(
+        "    op.create_table(\n        \"loyalty_cards\"", "    op.execute(ORDERS_SQL)\n    op.create_table(\n        \"loyalty_cards\"")
+    facts = facts_from_sources(sources)
+    assert [f.anchor for f in ModelMigrationDrift(facts).check() if f.anchor.startswith("drift:")] == []
+
+
+def test_one_or_none_is_not_judged_through_an_expression_or_alternatives() -> None:
+    sources = {p.relative_to(FIXTURE).as_posix(): p.read_text() for p in FIXTURE.rglob("*.py")}
+    sources["app/services.py"] += (
+        "\nasync def by_lower_nickname(session, nickname):\n"
+        "    stmt = select(Customer).where(func.lower(Customer.nickname) == nickname.lower())\n"
+        "    return (await session.execute(stmt)).scalar_one_or_none()\n"
+        "\nasync def by_either(session, value):\n"
+        "    stmt = select(Customer).where(or_(Customer.email == value, Customer.nickname == value))\n"
+        "    return (await session.execute(stmt)).scalar_one_or_none()\n"
+    )
+    facts = facts_from_sources(sources)
+    assert [f.anchor.split(":")[2] for f in OneOrNoneOnNonUnique(facts).check()] == ["by_nickname"]
+
+
+def test_usage_follows_a_name_only_while_it_is_bound() -> None:
+    usage = extract_module("app/services.py", (FIXTURE / "app/services.py").read_text()).usage
+    loaded = next(q for q in usage.queries if q.function == "orders_loaded")
+    assert loaded.eager == ("orders",) and [a for a, _ in loaded.reached] == ["orders"]
+    assert next(q for q in usage.queries if q.function == "by_tenant").escapes  # handed to filtered()
+    assert next(q for q in usage.queries if q.function == "search_customers").opaque_filter  # or_()
+    assert usage.len_all and usage.soft_deletes.keys() == {"deleted_at"}
