@@ -110,10 +110,13 @@ async def test_search_and_palette_show_a_file_name_with_brackets_as_text(hostile
         await app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("slash", *"alert")
-        await pilot.pause()
-        await app.workers.wait_for_complete()  # the search runs in a worker as you type
-        await pilot.pause()
         options = app.screen.query_one(OptionList)
+        for _ in range(100):  # the search starts after a pause in typing and runs in a worker
+            await pilot.pause(0.05)
+            if any(MARKUP_NAME in str(options.get_option_at_index(i).prompt) for i in range(options.option_count)):
+                break
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         shown = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert any(MARKUP_NAME in line for line in shown), shown
         assert any("[bold red]alert[/]" in line for line in shown), shown
