@@ -623,3 +623,83 @@ class Document(Base):
 """
     (f,) = [f for f in found(tmp_path, {"app/models.py": model}, "HIP001") if "documents" in f.anchor]
     assert f.severity == Severity.WARNING and "`status`" in f.message and "can only be hard deleted" not in f.message
+
+
+# -- foreign key indexes (PERF001) ------------------------------------------------------------------
+
+LINKS = HEADER + """
+from sqlalchemy import Column, Index, Table
+
+class Member(Base):
+    __tablename__ = "members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    club_id: Mapped[int | None] = mapped_column(ForeignKey("clubs.id"))
+
+member_roles = Table(
+    "member_roles", Base.metadata,
+    Column("member_id", Integer, ForeignKey("members.id")),
+    Column("role_id", Integer, ForeignKey("roles.id")),
+)
+Index("member_roles_ix", member_roles.c.member_id, member_roles.c.role_id)
+"""
+
+
+def test_an_index_on_a_table_variable_or_made_by_a_migration_serves_its_foreign_key(tmp_path):
+    """`Index("ix", table.c.col, ...)` beside a Table(), and a partial index `WHERE col IS NOT NULL` created
+    by an upgrade on a table the history did not create (create_all + stamp): both serve the key."""
+    first = revision("""
+op.create_index("ix_members_club", "members", ["club_id"], postgresql_where=sa.text("club_id IS NOT NULL"))
+""")
+    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": LINKS, "migrations/versions/0001_ix.py": first}, "PERF001")}
+    assert set(got) == {"table:member_roles.role_id"}
+    assert "comes after member_id in the index member_roles_ix (member_id, role_id)" in got["table:member_roles.role_id"].message
+
+
+def test_a_partial_index_on_another_predicate_is_named_not_ignored(tmp_path):
+    first = revision("""
+op.create_index("ix_members_club_active", "members", ["club_id"], postgresql_where=sa.text("archived = false"))
+""")
+    (f,) = [f for f in found(tmp_path, {"app/models.py": LINKS, "migrations/versions/0001_ix.py": first}, "PERF001")
+            if f.anchor == "table:members.club_id"]
+    assert f.severity == Severity.WARNING
+    assert "led only by the partial index ix_members_club_active (club_id) WHERE archived = false" in f.message
+
+
+def test_a_unique_constraint_an_upgrade_adds_serves_its_leading_column(tmp_path):
+    first = revision('op.create_unique_constraint("uq_member_club", "members", ["club_id", "id"])')
+    assert "table:members.club_id" not in {
+        f.anchor for f in found(tmp_path, {"app/models.py": LINKS, "migrations/versions/0001_uq.py": first}, "PERF001")}
+
+
+def test_on_a_mysql_default_the_foreign_keys_are_one_info_finding(tmp_path):
+    """InnoDB indexes every foreign key itself: on an app whose configuration defaults to MySQL, a warning per
+    column is wrong; one info says what PostgreSQL deployments would lack."""
+    config = ('import os\nDATABASE_URL = os.getenv("DATABASE_URL") or "mysql+pymysql://app@db/app"\n'
+              "SQLALCHEMY_DATABASE_URI = DATABASE_URL\n")
+    (f,) = found(tmp_path, {"app/models.py": LINKS, "app/config.py": config}, "PERF001")
+    assert f.severity == Severity.INFO and f.location.path == "app/config.py" and f.anchor == "fk-index:mysql-default"
+    assert "defaults to MySQL/MariaDB (app/config.py:2)" in f.message and "members.club_id, member_roles.role_id" in f.message
+
+
+def test_a_postgresql_default_beside_mysql_keeps_the_findings(tmp_path):
+    config = ('import os\nMYSQL = os.getenv("LEGACY_URL", "mysql://legacy/app")\n'
+              'DATABASE_URL = os.getenv("DATABASE_URL", "postgresql://app@db/app")\nSQLALCHEMY_DATABASE_URI = DATABASE_URL\n')
+    assert len(found(tmp_path, {"app/models.py": LINKS, "app/config.py": config}, "PERF001")) == 2
+
+
+def test_a_foreign_key_only_the_model_declares_is_not_asked_to_be_indexed(tmp_path):
+    """The migrations create the column without a foreign key: nothing to index, the model and the schema
+    disagree; with SQL the migrations hold that dbreview cannot read, it says it cannot tell."""
+    model = HEADER + """
+class Club(Base):
+    __tablename__ = "clubs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id"))
+"""
+    create = "op.create_table('clubs', sa.Column('id', sa.Integer, primary_key=True), sa.Column('owner_id', sa.Integer))"
+    (f,) = found(tmp_path, {"app/models.py": model, "migrations/versions/0001_init.py": revision(create)}, "PERF001")
+    assert f.severity == Severity.INFO and "the database has no foreign key to check" in f.message
+    assert "migrations/versions/0001_init.py:7" in f.message
+    (g,) = found(tmp_path / "b", {"app/models.py": model,
+                                  "migrations/versions/0001_init.py": revision(create + "\nop.execute(build_sql())")}, "PERF001")
+    assert g.severity == Severity.INFO and "hold SQL dbreview could not read (migrations/versions/0001_init.py:8)" in g.message

@@ -68,12 +68,21 @@ def link(
     by_class = {t.class_name: t for t in facts.tables.values() if t.class_name}
     for m in modules:
         for owner, index in m.loose_indexes:
-            if owner in by_class:
-                by_class[owner].indexes.append(replace(index, table=by_class[owner].name))
+            table = by_class.get(owner) or _table_bound(m, owner, facts.tables)
+            if table is not None:
+                table.indexes.append(replace(index, table=table.name))
     facts.revisions = ordered(facts.revisions)
     facts.migration_tables = replay(facts.revisions)
     facts.unread = [*(unread or ()), *_unread(modules, facts.revisions)]
     return facts
+
+
+def _table_bound(m: ModuleFacts, name: str, tables: dict[str, TableFact]) -> TableFact | None:
+    """The `Table(...)` a module-level name of `m` is bound to (`roles_users = Table("roles_users", ...)`)."""
+    span = m.binding_spans.get(name)
+    if span is None:
+        return None
+    return next((t for t in tables.values() if t.path == m.path and span.start <= t.span.start <= span.end), None)
 
 
 def _unread(modules: list[ModuleFacts], revisions: list[RevisionFact]) -> list[Unread]:

@@ -8,8 +8,12 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries, app_usage, uses_async_sessions
 from analyzers.rules.examples_common import HEADER
+from analyzers.facts.engines import engines
+from analyzers.facts.model import ColumnFact, Facts, Span, TableFact, Unread
+from analyzers.rules.indexes import Key, mysql_default, table_keys
 from analyzers.rules.schema import (
-    all_indexes, app_calls, column_anchor, first_line, fk_columns, index_leads, table_sql, where_declared,
+    all_indexes, app_calls, column_anchor, first_line, fk_columns, is_test_path, is_tooling_path, migrated_column,
+    migration_sql, table_sql, where_declared,
 )
 
 
@@ -51,29 +55,99 @@ class Appointment(Base):
 ''',)
 
     def check(self):
+        mysql = mysql_default(self.facts, _config_modules(self.facts))
         seen: set[tuple[str, int]] = set()
+        on_mysql: list[tuple[TableFact, ColumnFact]] = []
         for table in self.facts.tables.values():
-            leads = index_leads(table, self.facts)
+            keys = table_keys(table, self.facts)
+            served = {k.columns[0] for k in keys if k.columns and k.serves(k.columns[0])}
             for col in fk_columns(table):
                 key = (col.span.path, col.span.start)
-                if col.name in leads or key in seen:
+                if col.name in served or key in seen:
                     continue
-                if any(col.name in con.columns and set(con.columns) & leads for con in table.constraints
+                model_only = _model_only_fk(self.facts, table, col)
+                if any(col.name in con.columns and set(con.columns) & served for con in table.constraints
                        if con.kind == "foreign_key" and len(con.columns) > 1):
                     continue  # one column of a composite foreign key whose other column leads an index
                 seen.add(key)
-                if ACTOR.search(col.name):
-                    yield self.finding(
-                        f"{where_declared(table, col)} is a foreign key with no index; it records who acted, so it is "
-                        f"rarely joined on, but deleting or re-keying a referenced row scans {table.name}: index it if "
-                        "those rows are ever hard deleted or the column is filtered on",
-                        col.span, column_anchor(table, col), severity=Severity.INFO,
-                    )
+                if mysql is not None:
+                    on_mysql.append((table, col))
                     continue
-                yield self.finding(
-                    f"{where_declared(table, col)} is a foreign key with no index: joins and parent deletes scan {table.name}",
-                    col.span, column_anchor(table, col),
-                )
+                yield self._finding(table, col, keys) if model_only is None else self._unsure(table, col, *model_only)
+        if on_mysql:
+            yield self._on_mysql(mysql, on_mysql)  # type: ignore[arg-type]
+
+    def _finding(self, table: TableFact, col: ColumnFact, keys: list[Key]):
+        what = f"{where_declared(table, col)} is a foreign key with no index"
+        partial = [k for k in keys if k.columns and k.columns[0] == col.name]
+        inside = [k for k in keys if col.name in k.columns[1:]]
+        if partial:
+            what = (f"{where_declared(table, col)} is a foreign key led only by the partial {partial[0].label[4:]} "
+                    f"WHERE {partial[0].where}, which serves only the rows its predicate keeps")
+        elif inside:
+            what = (f"{where_declared(table, col)} is a foreign key that leads no index: it comes after "
+                    f"{inside[0].columns[0]} in {inside[0].label}, which serves lookups by {inside[0].columns[0]}, "
+                    f"not by {col.name} alone")
+        related = [(k.span, "the index") for k in (partial or inside)[:1]]
+        if ACTOR.search(col.name):
+            return self.finding(
+                f"{what}; it records who acted, so it is rarely joined on, but deleting or re-keying a referenced "
+                f"row scans {table.name}: index it if those rows are ever hard deleted or the column is filtered on",
+                col.span, column_anchor(table, col), severity=Severity.INFO, related=related,
+            )
+        return self.finding(f"{what}: joins and parent deletes scan {table.name}", col.span,
+                            column_anchor(table, col), related=related)
+
+    def _unsure(self, table: TableFact, col: ColumnFact, migrated: ColumnFact, unread: list[Unread]):
+        """The foreign key is the model's only: the migrations create the column without one."""
+        made = f"the migrations create the column without one ({migrated.span.path}:{migrated.span.start})"
+        related = [(migrated.span, "the column as the migrations create it")]
+        if not unread:
+            return self.finding(
+                f"{where_declared(table, col)} is a foreign key in the model, but {made}: the database has no foreign "
+                f"key to check, so there is nothing to index for it; the model and the schema disagree (autogenerate "
+                f"will propose to add the constraint, and deleting a referenced row leaves {table.name} pointing at nothing)",
+                col.span, column_anchor(table, col), severity=Severity.INFO, related=related,
+            )
+        return self.finding(
+            f"{where_declared(table, col)} is a foreign key in the model, but {made}, and the migrations hold SQL "
+            f"dbreview could not read ({unread[0].span.path}:{unread[0].span.start}). If the database has no foreign "
+            f"key, the model and the schema disagree and there is nothing to index for it; if it has one, it has no "
+            f"index: joins and parent deletes scan {table.name}",
+            col.span, column_anchor(table, col), severity=Severity.INFO, related=[*related, (unread[0].span, "not read")],
+        )
+
+    def _on_mysql(self, default: Span, columns: list[tuple[TableFact, ColumnFact]]):
+        listed = ", ".join(f"{t.name}.{c.name}" for t, c in columns[:12]) + (" ..." if len(columns) > 12 else "")
+        return self.finding(
+            f"the configuration defaults to MySQL/MariaDB ({default.path}:{default.start}), where InnoDB creates an "
+            f"index for every foreign key by itself; on PostgreSQL, which does not, {len(columns)} foreign key "
+            f"column(s) would have no index: {listed}. Index them if the application is deployed on PostgreSQL",
+            default, "fk-index:mysql-default", severity=Severity.INFO,
+            related=[(c.span, f"{t.name}.{c.name}") for t, c in columns[:20]],
+        )
+
+
+def _config_modules(facts: Facts) -> list[str]:
+    """The modules that may name the database the application runs on: its configuration and settings
+    modules, and those that make its engines."""
+    paths = [m.path for m in facts.modules if not is_test_path(m.path) and not is_tooling_path(m.path)
+             and re.search(r"(config|settings)[^/]*\.py$", m.path)]
+    return list(dict.fromkeys([*paths, *(e.call.span.path for e in engines(facts) if e.serves)]))
+
+
+def _model_only_fk(facts: Facts, table: TableFact, col: ColumnFact) -> tuple[ColumnFact, list[Unread]] | None:
+    """The model declares the foreign key, but the migrations build the column without one: the column as
+    they build it, and what they hold that dbreview could not read about the table (which may add it)."""
+    migrated = migrated_column(facts, table, col.name)
+    if migrated is None or migrated.foreign_keys:
+        return None
+    db = facts.migration_tables[table.name]
+    if any(con.kind == "foreign_key" and col.name in con.columns for con in db.constraints) or any(
+            re.search(r"FOREIGN\s+KEY|REFERENCES", st.text, re.I) and col.name in st.text
+            for st in table_sql(facts, table.name)):
+        return None
+    return migrated, migration_sql(facts).unread_for(table.name)
 
 
 class JsonbWithoutGin(Rule):
