@@ -703,3 +703,78 @@ class Club(Base):
     (g,) = found(tmp_path / "b", {"app/models.py": model,
                                   "migrations/versions/0001_init.py": revision(create + "\nop.execute(build_sql())")}, "PERF001")
     assert g.severity == Severity.INFO and "hold SQL dbreview could not read (migrations/versions/0001_init.py:8)" in g.message
+
+
+# -- ids without a foreign key (INT002) ------------------------------------------------------------
+
+def test_ids_inside_json_documents_and_of_the_row_itself_are_not_references(tmp_path):
+    """`rule_id` names a rule stored in the parent's JSON `rule` column; `step_id` the step kept in this row's
+    JSON `step`; `batch_step_id` on `batch_step` is the row's own id: no table to point a foreign key at."""
+    model = HEADER + """
+from sqlalchemy import JSON, Uuid
+
+class Pipeline(Base):
+    __tablename__ = "pipelines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[dict] = mapped_column(JSON)
+
+class BatchStep(Base):
+    __tablename__ = "batch_step"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id"), index=True)
+    rule_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    step_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    step: Mapped[dict] = mapped_column(JSON)
+    batch_step_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+"""
+    assert found(tmp_path, {"app/models.py": model}, "INT002") == []
+
+
+def test_a_relationship_that_joins_on_the_column_names_its_target(tmp_path):
+    model = HEADER + """
+from sqlalchemy.orm import relationship
+
+class Owner(Base):
+    __tablename__ = "owners"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Garden(Base):
+    __tablename__ = "gardens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    keeper_id: Mapped[int | None] = mapped_column(Integer)
+    keeper: Mapped["Owner"] = relationship("Owner", primaryjoin="foreign(Garden.keeper_id) == remote(Owner.id)")
+"""
+    (f,) = found(tmp_path, {"app/models.py": model}, "INT002")
+    assert f.severity == Severity.INFO and f.anchor == "table:gardens.keeper_id"
+    assert "though the relationship `keeper` (app/models.py:21) joins it to Owner" in f.message
+    assert "no table is named like" not in f.message
+
+
+def test_a_foreign_key_commented_out_or_dropped_by_a_migration_is_left_out_on_purpose(tmp_path):
+    model = HEADER + """
+from sqlalchemy import Uuid
+
+class Plan(Base):
+    __tablename__ = "plans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Visit(Base):
+    __tablename__ = "visits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # default plans are implicit: ForeignKey("plans.id")
+    next_plan_id: Mapped[int | None] = mapped_column(Integer)
+    other_plan_id: Mapped[int | None] = mapped_column(Integer)
+"""
+    drop = revision('op.drop_constraint("visits_next_plan_id_fkey", "visits", type_="foreignkey")')
+    got = found(tmp_path, {"app/models.py": model, "migrations/versions/0001_drop.py": drop}, "INT002")
+    assert [f.anchor for f in got] == ["table:visits.other_plan_id"] and got[0].severity == Severity.WARNING
+
+
+def test_an_id_no_table_is_named_like_is_not_guessed_at(tmp_path):
+    model = HEADER + """
+class Restriction(Base):
+    __tablename__ = "restrictions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose_id: Mapped[int] = mapped_column(Integer)
+"""
+    assert found(tmp_path, {"app/models.py": model}, "INT002") == []

@@ -83,9 +83,12 @@ class IdWithoutForeignKey(Rule):
         `*_id` columns of a UUID or integer type with no ForeignKey in the model and no foreign key
         constraint in the migrations (ids of outside systems, like Stripe's, are left out, and so are a
         row's own generated ids, with a default or named short_id/friendly_id/reference_id, and columns
-        whose comment says they have no foreign key on purpose). When no table is named like the column
-        (purpose_id and no purposes table), it is info: likely an outside system's id; on a log, event
-        or history table, which may outlive what it points at, info too.
+        whose comment says they have no foreign key on purpose, or holds one commented out; ids of items
+        inside a JSON column of the row or of the row it belongs to; columns whose foreign key a migration
+        dropped). When no table is named like the column (purpose_id and no purposes table), nothing is
+        said: an outside system's id, or one dbreview cannot place; but a relationship that joins on the
+        column names its target: info. On a log, event or history table, which may outlive what it points
+        at, info too.
     Why it matters:
         Nothing stops a row from pointing at a record that does not exist or was deleted: orphaned
         rows, joins that silently drop data, and no cascade rule to reason about.
@@ -125,40 +128,96 @@ class Payment(Base):
             in_constraints = any(c.kind == "foreign_key" and col.name in c.columns for c in all_constraints(table, self.facts))
             in_db = migrated_column(self.facts, table, col.name)
             in_migration = bool(in_db and in_db.foreign_keys)
-            if not (in_constraints or in_migration):
-                if col.default or col.server_default or _OWN_ID.search(col.name) or _said_on_purpose(self.facts, col):
-                    continue  # the row's own generated id (short_id, friendly_id), or "not a FK" by its comment
-                if _names_a_table(stem, names) and _OUTLIVES.search(table.name):
-                    yield self.finding(
-                        f"{where_declared(table, col)} has no foreign key; {table.name} reads like a log or history "
-                        "that may outlive what it points at (a foreign key would forbid that, or delete it): if so, "
-                        "say so in a comment; if not, add the foreign key",
-                        col.span, column_anchor(table, col), severity=Severity.INFO,
-                    )
-                    continue
-                if not _names_a_table(stem, names):
-                    yield self.finding(
-                        f"{where_declared(table, col)} has no foreign key, and no table is named like {stem}: if it "
-                        "holds an outside system's id, that is fine; if it points at one of ours, add the foreign key",
-                        col.span, column_anchor(table, col), severity=Severity.INFO,
-                    )
-                    continue
+            if in_constraints or in_migration:
+                continue
+            if col.default or col.server_default or _OWN_ID.search(col.name) or _said_on_purpose(self.facts, col):
+                continue  # the row's own generated id (short_id, friendly_id), or "not a FK" by its comment
+            if _inside_json(self.facts, table, stem) or _fk_dropped(self.facts, table, col):
+                continue  # the id of an item inside a JSON document; a foreign key a migration removed on purpose
+            if stem == table.name or table.name.endswith("_" + stem):
+                continue  # child_firing_id on composite_trigger_child_firing: the row's own id, not a reference
+            joined = _joined_by(self.facts, table, col)
+            if joined is not None:
                 yield self.finding(
-                    f"{where_declared(table, col)} looks like a reference but has no foreign key: it can point at rows "
-                    "that do not exist", col.span, column_anchor(table, col),
+                    f"{where_declared(table, col)} has no foreign key, though the relationship `{joined.attr}` "
+                    f"({joined.span.path}:{joined.span.start}) joins it to {joined.target}: the ORM treats it as a "
+                    "reference and the database does not check it, so it can point at a deleted row. If the foreign "
+                    "key is left out on purpose (a cycle between the tables, rows that outlive their target), say so "
+                    "in a comment; if not, add it",
+                    col.span, column_anchor(table, col), severity=Severity.INFO, related=[(joined.span, "the relationship")],
                 )
+                continue
+            if not _names_a_table(stem, names):
+                continue  # no table it could point at: an outside system's id, or one dbreview cannot place
+            if _OUTLIVES.search(table.name):
+                yield self.finding(
+                    f"{where_declared(table, col)} has no foreign key; {table.name} reads like a log or history "
+                    "that may outlive what it points at (a foreign key would forbid that, or delete it): if so, "
+                    "say so in a comment; if not, add the foreign key",
+                    col.span, column_anchor(table, col), severity=Severity.INFO,
+                )
+                continue
+            yield self.finding(
+                f"{where_declared(table, col)} looks like a reference but has no foreign key: it can point at rows "
+                "that do not exist", col.span, column_anchor(table, col),
+            )
+
+
+def _joined_by(facts, table, col):
+    """The relationship of `table` whose join names `col` (`foreign(Pair.creator_id) == remote(User.id)`,
+    `foreign_keys=[creator_id]`): the code's own word that the column points at another table."""
+    word = re.compile(rf"(?<![\w]){re.escape(col.attr or col.name)}(?![\w])")
+    for rel in table.relationships:
+        if rel.target and not rel.secondary and any(word.search(line) for line in facts.lines(rel.span)):
+            return rel
+    return None
+
+
+def _inside_json(facts, table, stem: str) -> bool:
+    """Is `stem` (child_trigger, firing) named by a JSON column of this row, or of a row its foreign keys point
+    at: the id of an item stored inside that document, which no foreign key can reference?"""
+    words = stem.split("_")
+    tails = {"_".join(words[i:]) for i in range(len(words))}
+    tails |= {t + "s" for t in tails}
+    rows = [table] + [facts.tables[fk.table] for c in table.columns.values() for fk in c.foreign_keys
+                      if fk.table in facts.tables]
+    return any(c.name in tails and (c.type_args.get("impl") or c.type_name or "").upper() in ("JSON", "JSONB")
+               for t in rows for c in t.columns.values())
+
+
+def _fk_dropped(facts, table, col) -> bool:
+    """Did an upgrade drop a foreign key on this column (`op.drop_constraint("t_col_fkey", "t")`, ALTER TABLE
+    ... DROP CONSTRAINT): the history records that it is left out on purpose."""
+    def fk_of_col(name: str) -> bool:
+        return col.name in name and re.search(r"fk|foreign", name, re.I) is not None
+    for rev in facts.revisions:
+        for op in rev.upgrade:
+            if op.name == "drop_constraint" and op.table == table.name and fk_of_col(op.target or ""):
+                return True
+            for st in op.sql.statements if op.sql else ():
+                if st.kind == "alter_table" and st.table == table.name and any(
+                        fk_of_col(str(c)) for c in st.details.get("dropped_constraints", ())):  # type: ignore[union-attr]
+                    return True
+    return False
 
 
 # A row's own identifier rather than a reference: a short or friendly id, a public reference number.
 _OWN_ID = re.compile(r"^(short|friendly|public|reference|ref|display|human|external|tracking|lookup)_id$|^last_friendly_")
 # Tables of records that are kept after what they record is gone.
 _OUTLIVES = re.compile(r"log|event|histor|audit|stat|metric|cache|follower|firing|bucket|collection|snapshot")
-_ON_PURPOSE = re.compile(r"not (a |an )?(fk|foreign key)|no (fk|foreign key)|without (a )?(fk|foreign key)", re.I)
+_ON_PURPOSE = re.compile(
+    r"not (a |an )?(fk|foreign key)|no (fk|foreign key)|without (a )?(fk|foreign key)|won'?t exists?|(do|does|may|might|can)"
+    r"(n'?t| not) exist|foreign_key\s*=|ForeignKey\(", re.I)  # a foreign key commented out says it as well
 
 
 def _said_on_purpose(facts, col) -> bool:
     """A comment on the column or just above it says it has no foreign key on purpose."""
-    lines = facts.lines(Span(col.span.path, max(1, col.span.start - 2), col.span.end))
+    above = facts.lines(Span(col.span.path, max(1, col.span.start - 2), col.span.start - 1))
+    lines = list(facts.lines(col.span))
+    for line in reversed(above):  # comment lines right above it, not a neighbour's trailing comment
+        if not line.strip().startswith("#"):
+            break
+        lines.append(line)
     return any(_ON_PURPOSE.search(line.partition("#")[2]) for line in lines)
 
 
