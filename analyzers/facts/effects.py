@@ -136,10 +136,11 @@ def changes_schema(ops: list[MigrationOp]) -> bool:
         if op.name != "execute" or op.sql is None or not op.sql.statements:
             return True
     statements = [st for op in ops if op.sql for st in op.sql.statements]
+    made_here = {st.table for st in statements if st.kind == "create_table"}
     disabled: set[str] = set()
     for st in statements:
-        if st.kind in DATA_SQL:
-            continue
+        if st.kind in DATA_SQL or (st.kind == "create_index" and st.table in made_here):
+            continue  # an index on a table these ops create goes with it (a temporary table's, dropped at the end)
         triggers = st.details.get("triggers") if st.kind == "alter_table" else None
         if triggers and not any(st.details.get(k) for k in ("added_columns", "dropped_columns", "added_constraints", "dropped_constraints")):
             (disabled.add if triggers == "disable" else disabled.discard)(st.table)
