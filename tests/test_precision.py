@@ -803,3 +803,18 @@ def test_sql_that_could_not_be_read_lowers_the_claim_and_says_so(tmp_path):
     (f,) = found(tmp_path, {"migrations/versions/0001_fix.py": revision("op.execute(build_fix_sql())")}, "MIG001")
     assert f.severity == Severity.INFO
     assert "dbreview could not read the SQL its upgrade runs (migrations/versions/0001_fix.py:7)" in f.message
+
+
+def test_an_engine_its_comment_says_only_tests_use_is_not_the_applications(tmp_path):
+    """Pool sizing and pre-ping are asked of the engine that serves, not of one kept for the test modules."""
+    db = ENGINE + """
+from sqlalchemy import create_engine
+
+# this engine is only used in test modules; it ignores the pool settings
+sync_engine = create_engine(SYNC_URL)
+"""
+    findings = found(tmp_path, {"app/models.py": tables("projects"), "app/db.py": db})
+    assert not [f for f in findings if f.rule_id in ("CFG005", "CFG006")]
+    db_no_comment = db.replace("# this engine is only used in test modules; it ignores the pool settings\n", "")
+    assert [f.rule_id for f in found(tmp_path / "b", {"app/models.py": tables("projects"), "app/db.py": db_no_comment})
+            if f.rule_id in ("CFG005", "CFG006")]

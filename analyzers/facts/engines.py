@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from analyzers.facts.databases import url_scheme
-from analyzers.facts.model import CallFact, Facts
+from analyzers.facts.model import CallFact, Facts, Span
 from analyzers.facts.paths import is_test_path, tooling_kind
 
 ENGINES = ("create_engine", "create_async_engine", "engine_from_config", "async_engine_from_config")
@@ -43,8 +43,25 @@ def engines(facts: Facts) -> list[Engine]:
                 callers.setdefault(c.via, []).append(c)
         made = [c for c in facts.calls if c.name.endswith((*ENGINES, FLASK_ENGINE)) and not c.via]
         sessions = [c for c in facts.calls if c.name.endswith(("sessionmaker", "scoped_session")) and not c.via]
-        cached = facts.derived["engines"] = [_role(e, sessions) for c in made for e in _made_by_callers(c, callers, set())]
+        cached = facts.derived["engines"] = [_for_tests(facts, _role(e, sessions))
+                                             for c in made for e in _made_by_callers(c, callers, set())]
     return cached  # type: ignore[return-value]
+
+
+# A comment that says an engine is for tests: "only used in test modules", "test-only engine", "for tests".
+_TESTS_ONLY = re.compile(r"only (used )?(in|by|for) (the )?tests?\b|tests?[- ]only|used (only )?(in|by) tests? (modules? )?only", re.I)
+
+
+def _for_tests(facts: Facts, engine: Engine) -> Engine:
+    """An engine the comment right above it says only tests use is not the application's."""
+    call = engine.call
+    if not engine.serves:
+        return engine
+    above = facts.lines(Span(call.span.path, max(1, call.span.start - 4), call.span.start - 1))
+    comments = [line.strip() for line in above if line.strip().startswith("#")]
+    if any(_TESTS_ONLY.search(c) for c in comments):
+        return Engine(call, False, f"used only by tests, by the comment above it ({call.span.path}:{call.span.start})")
+    return engine
 
 
 def _made_by_callers(engine: CallFact, callers: dict[str, list[CallFact]], seen: set[str]) -> list[CallFact]:
