@@ -108,3 +108,25 @@ async def test_a_jump_from_the_palette_shows_the_cited_line(scanned, data_dir):
         start, _ = source._evidence
         assert start > source.size.height, "the cited line is below the first screenful"
         assert source.scroll_y <= start - 1 < source.scroll_y + source.size.height, (start, source.scroll_y)
+
+
+async def test_a_filter_that_hides_the_selected_finding_shows_where_the_cursor_lands(scanned, data_dir):
+    """On an info finding, v narrows to critical untriaged: the finding is gone from the tree, so the
+    cursor goes to the nearest node that holds it and is still shown, and the right pane shows that,
+    not the finding (it showed the finding while the cursor sat on a section)."""
+    info = next(f for f in scanned.findings.values() if f.rule_id == "CFG006" and "portal" in f.path)
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await _select(pilot, f"finding:{info.fingerprint}")
+        await pilot.press("v")
+        await pilot.pause()
+        await pilot.press("space", "tab", "space", "ctrl+s")  # untriaged, critical
+        await pilot.pause()
+        await pilot.pause()
+        tree = app.query_one(ChecklistTree)
+        assert f"finding:{info.fingerprint}" not in tree.by_id
+        landed = tree.cursor_node.data
+        assert tree.current == landed and landed.id == "section:1", "its section, which has a critical finding"
+        text, page = _shown(app)
+        assert text.startswith("1 Database Configuration") and page == "overview", text

@@ -80,7 +80,12 @@ class ChecklistTree(Tree[NodeRef]):
         """(Re)build the nodes from the review, keeping what was open and where the cursor was."""
         regrouped = view is not None and view.group_by != self.view.group_by
         was_expanded = set() if regrouped else {key for key, node in self.by_id.items() if node.is_expanded}
-        cursor = self.current.id if self.current else None
+        # Where the cursor was, and what held it: the nearest of them still shown gets the cursor.
+        node = self._pending or self.cursor_node
+        was_at = []
+        while node is not None and node.data is not None:
+            was_at.append(node.data.id)
+            node = node.parent
         self.clear()
         self.by_id, self._filled, self._fixed, self._pending = {}, set(), {}, None
         self.review, self.docs, self.view = review, docs, view or self.view
@@ -102,8 +107,9 @@ class ChecklistTree(Tree[NodeRef]):
         opened = {n.data.id for n in root.children if n.data.kind == NodeKind.SECTION}
         for key in was_expanded or opened:
             self._expand(key)
-        if cursor:
-            self.select_id(cursor)
+        if not any(self.select_id(node_id) for node_id in was_at):
+            self._pending = None
+            self.move_cursor(self.get_node_at_line(0))  # not the node the old tree had there
 
     def _by_item(self, review: Review, docs: list[Doc]) -> None:
         """The checklist's own shape; under a filter only what leads to a finding shown."""
