@@ -17,10 +17,14 @@ def _app(scanned, data_dir) -> ReviewApp:
 
 
 async def _settled(pilot) -> None:
-    """Every worker done (source colours come from one, started by a message) and the screen repainted."""
+    """Every worker done (source colours come from one, started by a message), the cursor of a text
+    field steady (shown, not blinking: a blink made the search picture differ from run to run) and
+    the screen repainted."""
     for _ in range(3):
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
+    for field in pilot.app.screen.query("Input, TextArea"):
+        field.cursor_blink = False
     await pilot.pause()
 
 
