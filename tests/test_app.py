@@ -193,3 +193,21 @@ async def test_keys_typed_ahead_act_on_the_finding_moved_to(demo_repo, data_dir)
         assert second != first
         assert app.review.findings[second].disposition == Disposition.CONFIRMED
         assert [e.new for e in app.review.history(first) if e.kind == "disposition"] == ["confirmed"]
+
+
+async def test_the_dismiss_dialog_says_which_finding_in_whole_words(demo_repo, data_dir):
+    """x on a finding with a long message: the dialog's title is the message, cut at a word with
+    "…" when it would take more than three lines at 80 columns; it was cut mid-word at 60 characters."""
+    app = ReviewApp(demo_repo, data_dir, "alice")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _scanned_app(pilot)
+        tree = app.query_one(ChecklistTree)
+        long = max(app.review.findings.values(), key=lambda f: len(f.message))
+        assert len(long.message) > 180
+        tree.select_id(f"finding:{long.fingerprint}")
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        title = str(app.screen.query_one(".dialog-title").render())
+        assert title.startswith("Dismiss: ") and title.endswith(" …")
+        assert long.message.startswith(title[len("Dismiss: "):-2]) and long.message[len(title) - 11] == " ", "whole words"

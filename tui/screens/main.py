@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from textwrap import shorten
 
 from rich.console import Group
 from rich.text import Text
@@ -524,7 +525,8 @@ class MainScreen(Screen[None]):
                 else:
                     self._decide(fps, lambda fp: self.review.dismiss(fp, reason, note or None), advance=True)
 
-        what = self.review.findings[fps[0]].message[:60] if len(fps) == 1 else f"{len(fps)} marked findings"
+        # The message whole when it fits three lines of the dialog at 80 columns, else to a word and "…"
+        what = shorten(self.review.findings[fps[0]].message, 180, placeholder=" …") if len(fps) == 1 else f"{len(fps)} marked findings"
         self.app.push_screen(DismissDialog(what), done)
 
     def _bulk(self, fps: list[str], disposition: Disposition, reason: str | None, note: str | None) -> None:
