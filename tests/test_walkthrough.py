@@ -115,6 +115,27 @@ async def test_search_finds_items_findings_and_source(demo_repo, data_dir):
         assert app.query_one(ChecklistTree).current.id == "item:1.4"
 
 
+async def test_down_from_the_query_lands_on_the_first_result(demo_repo, data_dir):
+    """↓ from the query puts the highlight on the first result, so enter opens it and ↓ ↓ enter the
+    second: the first ↓ only moved the focus, and enter then did nothing."""
+    from textual.widgets import OptionList
+
+    app = ReviewApp(demo_repo, data_dir, "alice")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot)
+        await pilot.press("slash", *"DISCARD")
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        options = app.screen.query_one(OptionList)
+        second = options.get_option_at_index(1).id
+        await pilot.press("down")
+        assert options.has_focus and options.highlighted == 0
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.query_one(ChecklistTree).current.id == second
+
+
 async def test_summary_shows_sections_and_the_executive_summary(demo_repo, data_dir):
     app = ReviewApp(demo_repo, data_dir, "alice")
     async with app.run_test(size=(120, 40)) as pilot:

@@ -155,7 +155,10 @@ class SearchScreen(ModalScreen[str | None]):
             self.dismiss(option.id)
 
     def action_results(self) -> None:
-        self.query_one(OptionList).focus()
+        results = self.query_one(OptionList)
+        results.focus()
+        if results.highlighted is None and results.option_count:
+            results.highlighted = 0  # on the first result, as enter in the query would take it
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
