@@ -4,6 +4,7 @@ Snapshot SVGs live in the top-level snapshots/ folder (syrupy's `dirname` hook, 
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +23,17 @@ def _snapshot_dir(cls, *, test_location) -> str:  # noqa: ARG001
 
 
 pytest_textual_snapshot.SVGImageExtension.dirname = classmethod(_snapshot_dir)
+
+
+def require(*tools: str) -> None:
+    """Skip the test when a program it runs for real is missing (a name on PATH, or a path); under CI,
+    where .ci/run installs them all, fail instead: a missing install step must not pass as a skip."""
+    missing = [t for t in tools if not (Path(t).exists() if "/" in t else shutil.which(t))]
+    if missing:
+        what = f"{', '.join(missing)} (.ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have {what}")
+        pytest.skip(f"needs {what}")
 
 
 @pytest.fixture(autouse=True)

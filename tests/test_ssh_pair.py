@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEMO, ROOT
+from tests.conftest import DEMO, ROOT, require
 from tests.test_tmux import BODY_ROWS, START_WITHIN, Tmux, check_layout
 
 # One the test accounts can run (a pyenv Python under /root is not), of this interpreter's version, so
@@ -35,15 +35,8 @@ from tests.test_tmux import BODY_ROWS, START_WITHIN, Tmux, check_layout
 SYSTEM_PYTHON = Path(f"/usr/bin/python{sys.version_info[0]}.{sys.version_info[1]}")
 PRESENT_WITHIN = 1.0  # seconds: the promise
 
-pytestmark = pytest.mark.skipif(
-    sys.platform != "linux"
-    or os.geteuid() != 0
-    or not Path("/usr/sbin/sshd").exists()
-    or shutil.which("ssh") is None
-    or shutil.which("tmux") is None
-    or not SYSTEM_PYTHON.exists(),
-    reason=f"needs root, Linux, an OpenSSH server and client, tmux and {SYSTEM_PYTHON} (.ci/run installs them)",
-)
+pytestmark = pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0, reason="needs root and Linux (accounts, sshd)")
+NEEDS = ("/usr/sbin/sshd", "ssh", "tmux", str(SYSTEM_PYTHON))  # .ci/run installs them
 
 
 def _run(*args: str) -> str:
@@ -185,6 +178,7 @@ class PairHost:
 
 @pytest.fixture
 def host():
+    require(*NEEDS)
     pair = PairHost()
     try:
         pair.build()

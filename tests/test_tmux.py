@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import require
 
 COLS, ROWS = 80, 24
 BODY_ROWS = ROWS - 2  # below them: the status line and the footer
@@ -142,6 +143,7 @@ def scanned(screen: list[str]) -> bool:
 
 @pytest.fixture
 def demo_in_tmux(tmp_path, request):
+    require("tmux")
     term = request.param
     app = Tmux(
         [str(Path(sys.executable).with_name("dbreview")), "demo"],
@@ -169,7 +171,6 @@ def test_the_layout_check_sees_a_glyph_out_of_line():
             check_layout(bad)
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 @pytest.mark.parametrize("demo_in_tmux", ["xterm", "screen-256color", "tmux-256color"], indirect=True)
 def test_demo_at_80x24_in_tmux(demo_in_tmux):
     """What a person sees: the checklist tree on the left with its border in one straight column
@@ -228,7 +229,6 @@ def _until_detail(app: Tmux, key: str, says: str, tries: int = 14) -> list[str]:
     raise AssertionError(f"{says!r} never came on the right:\n" + "\n".join(app.screen()))
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 @pytest.mark.parametrize("demo_in_tmux", ["xterm"], indirect=True)
 def test_a_walk_through_the_demo_at_80x24(demo_in_tmux):
     """Issue 12's walk: every kind of node selected shows its own content on the right; c goes on
