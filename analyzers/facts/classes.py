@@ -79,6 +79,22 @@ class ClassIndex:
             self._declarative[key] = found
         return self._declarative[key]
 
+    def metadata_of(self, value: Value | None, depth: int = 0) -> str | None:
+        """Which MetaData `value.metadata` is, as a key: where its declarative base is made (`Base =
+        declarative_base()`, `class Base(DeclarativeBase)`, a Flask-SQLAlchemy `db`), "sqlmodel.SQLModel"
+        for SQLModel's own; a model class or an abstract one gives its base's. None: not known."""
+        if value is None or depth > 4:
+            return None
+        if value.kind == "class" and value.cls is not None:
+            if value.cls.is_base:
+                return f"{value.cls.span.path}:{value.cls.span.start}"
+            return self.metadata_of(self.declarative(value.cls), depth + 1)
+        if value.site is not None and (value.kind == "base" or value.kind == "instance" and value.of is not None and self.symbols.is_flask(value.of)):
+            return f"{value.site.path}:{value.site.start}"
+        if value.kind == "external" and value.name in ("sqlmodel.SQLModel", "sqlmodel.main.SQLModel"):
+            return "sqlmodel.SQLModel"
+        return None
+
     def _local_base(self, value: Value) -> bool:
         return any(self.symbols.is_declarative(b) for b in self.symbols.bases_of(value))
 

@@ -31,14 +31,15 @@ def link(
     through them (a package's __init__ that re-exports `db`)."""
     facts.modules = modules
     symbols = facts.derived["symbols"] = Symbols(modules, paths, load)  # rules follow names too (schema.function_source)
-    classes = ClassIndex(modules, symbols)
+    classes = facts.derived["classes"] = ClassIndex(modules, symbols)  # and which base a name is (alembic_env.py)
     found: list[TableFact] = []
     of_class: dict[int, TableFact] = {}
     for cls in classes.all:
         if classes.is_mapped(cls) and not is_test_path(cls.path):
             table = of_class[id(cls)] = classes.table_of(cls)
-            found.append(table)
             base = classes.declarative(cls)
+            table.registry = classes.metadata_of(base)
+            found.append(table)
             if base is not None and base.site is not None and base.site not in facts.bases:
                 facts.bases.append(base.site)
     for cls in classes.all:  # single-table inheritance: a subclass's columns are its parent's table's
@@ -53,7 +54,7 @@ def link(
         if is_test_path(m.path):
             continue  # tests, scripts, examples: not evidence of what the application does
         for t in m.tables:
-            t = replace(t, columns={n: classes.typed(c, m.module) for n, c in t.columns.items()})
+            t = replace(t, columns={n: classes.typed(c, m.module) for n, c in t.columns.items()}, registry=_registry(classes, t, m))
             elsewhere = other_database(m) if t.metadata and own_metadata(classes.symbols, t.metadata, m.module) else None
             if elsewhere:  # a ClickHouse or SQLite table on a MetaData of its own: not the application's PostgreSQL
                 facts.other_tables.setdefault(t.name, replace(t, database=elsewhere))
@@ -83,6 +84,13 @@ def _table_bound(m: ModuleFacts, name: str, tables: dict[str, TableFact]) -> Tab
     if span is None:
         return None
     return next((t for t in tables.values() if t.path == m.path and span.start <= t.span.start <= span.end), None)
+
+
+def _registry(classes: ClassIndex, table: TableFact, m: ModuleFacts) -> str | None:
+    """The MetaData a `Table(...)` is on, when it is a base's (`Base.metadata`, `db.metadata`)."""
+    if not table.metadata or not table.metadata.endswith(".metadata"):
+        return None
+    return classes.metadata_of(classes.symbols.resolve(table.metadata.removesuffix(".metadata"), m.module))
 
 
 def _unread(modules: list[ModuleFacts], revisions: list[RevisionFact]) -> list[Unread]:

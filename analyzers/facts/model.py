@@ -13,6 +13,8 @@ from analyzers import confine
 from analyzers.settings import Settings
 
 if TYPE_CHECKING:
+    from analyzers.facts.alembic_env import AlembicEnv
+    from analyzers.facts.imports import ImportFacts
     from analyzers.facts.usage import Usage
 
 
@@ -157,6 +159,7 @@ class TableFact:
     schema: str | None = None  # the PostgreSQL schema it names, if any
     metadata: str | None = None  # a Table(...): its MetaData argument, qualified
     database: str | None = None  # not the application's PostgreSQL: why (`imports clickhouse_connect`)
+    registry: str | None = None  # the MetaData it is on, as classes.ClassIndex.metadata_of names it; None: not known
 
     @property
     def qualified(self) -> str:
@@ -340,6 +343,8 @@ class ModuleFacts:
     binding_spans: dict[str, Span] = field(default_factory=dict)  # where the assigned and defined ones are
     stars: list[str] = field(default_factory=list)  # modules imported with `from x import *`
     usage: Usage | None = None  # how its code queries the models (analyzers/facts/usage.py)
+    imports: ImportFacts | None = None  # what running it imports (analyzers/facts/imports.py)
+    alembic_env: AlembicEnv | None = None  # an Alembic env.py: the target_metadata it gives autogenerate
 
 
 @dataclass(slots=True)

@@ -14,7 +14,6 @@ class Names:
         self.module = module
         self.aliases: dict[str, str] = {}
         self.stars: list[str] = []  # `from x import *`: names this module takes from x
-        package = module if is_package else module.rpartition(".")[0]
         for node in _statements(tree) if _has_nested_imports(tree) else tree.body:
             if isinstance(node, ast.Import):
                 for a in node.names:
@@ -24,11 +23,7 @@ class Names:
                         top = a.name.split(".")[0]
                         self.aliases[top] = top
             elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    parts = package.split(".") if package else []
-                    parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
-                    base = ".".join(p for p in [*parts, base] if p)
+                base = absolute(module, is_package, node)
                 for a in node.names:
                     if a.name == "*":
                         self.stars.append(base)
@@ -61,13 +56,24 @@ class Names:
         return self.qualname(call.func) if isinstance(call, ast.Call) else ""
 
 
+def absolute(module: str, is_package: bool, node: ast.ImportFrom) -> str:
+    """The module a `from` import names, its relative levels resolved against the importing module."""
+    base = node.module or ""
+    if not node.level:
+        return base
+    package = module if is_package else module.rpartition(".")[0]
+    parts = package.split(".") if package else []
+    parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+    return ".".join(p for p in [*parts, base] if p)
+
+
 def _has_nested_imports(tree: ast.Module) -> bool:
     # Imports inside `if TYPE_CHECKING:` or try/except still bind names we need.
     return any(isinstance(n, (ast.If, ast.Try)) for n in tree.body)
 
 
 # The fields that hold statements (or except handlers and match cases, which hold statements).
-_BODIES = frozenset(("body", "orelse", "finalbody", "handlers", "cases"))
+BODIES = frozenset(("body", "orelse", "finalbody", "handlers", "cases"))
 
 
 def _statements(tree: ast.Module) -> Iterator[ast.AST]:
@@ -79,7 +85,7 @@ def _statements(tree: ast.Module) -> Iterator[ast.AST]:
         node = todo.popleft()
         yield node
         for name in node._fields:
-            if name in _BODIES:
+            if name in BODIES:
                 todo.extend(getattr(node, name))
 
 

@@ -7,7 +7,9 @@ import ast
 import re
 
 from analyzers.facts import columns as col
+from analyzers.facts.alembic_env import is_env, read_env
 from analyzers.facts.flow import Flow, assigned_text
+from analyzers.facts.imports import read_imports
 from analyzers.facts.migrations import is_migration, read_revision
 from analyzers.facts.model import CallFact, ClassFact, JsonUse, ListenerFact, ModuleFacts, Ref, SqlUse, TableFact
 from analyzers.facts.names import Names, const_bool, const_str, is_sqlalchemy, kwargs, last, module_name
@@ -40,6 +42,9 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
     if is_migration(tree, path):
         facts.revision = read_revision(tree, names, path, env, facts.errors)
         return facts
+    facts.imports = read_imports(tree, module, is_package, text)
+    if is_env(path):
+        facts.alembic_env = read_env(tree, names, path)
     reader = _Reader(facts, names, env)
     reader.read(tree)
     facts.usage = read_usage(tree, names, path, text, reader.querying()) or None

@@ -122,6 +122,7 @@ class Symbols:
                 # importable as its tail only from a source root: a folder that is not itself a package
                 if ".".join(parts[:i]) not in self.packages:
                     self._suffixes.setdefault(".".join(parts[i:]), []).append(dotted)
+        self._gone: set[str] = set()  # the target's modules whose file could not be read
         self._memo: dict[tuple[str, str], Value] = {}
         self._busy: set[tuple[str, str]] = set()
 
@@ -130,22 +131,38 @@ class Symbols:
     def module(self, dotted: str, near: str = "") -> tuple[ModuleFacts | None, bool]:
         """The module an import names, and whether it was found only as the tail of a longer path
         (`app.models` for backend/app/models.py). Of several, the one under the importer's own root."""
-        exact = dotted in self.modules or dotted in self.unread
-        if exact:
-            return self._facts(dotted), False
+        name, by_tail = self._which(dotted, near)
+        if name is None:
+            return self._register(library_stub(dotted)), False
+        return self._facts(name), by_tail
+
+    def locate(self, dotted: str, near: str = "") -> tuple[str, ModuleFacts | None]:
+        """Where an import leads, without a library's stub: ("found", its facts); ("absent", None) when no
+        module of the target is called so; ("ambiguous", None) when several end so and none is under the
+        importer's own root; ("unreadable", None) when its file could not be read."""
+        name, _ = self._which(dotted, near)
+        if name is None:
+            return ("ambiguous" if len(self._suffixes.get(dotted, [])) > 1 else "absent"), None
+        facts = self._facts(name)
+        return ("found", facts) if facts is not None else ("unreadable", None)
+
+    def _which(self, dotted: str, near: str) -> tuple[str | None, bool]:
+        """The target's module an import names, and whether only as the tail of a longer path."""
+        if dotted in self.modules or dotted in self.unread or dotted in self._gone:
+            return dotted, False
         candidates = self._suffixes.get(dotted, [])
         if len(candidates) > 1:
             same_root = [c for c in candidates if near.startswith(c[: len(c) - len(dotted)])]
             candidates = same_root if len(same_root) == 1 else []
-        if len(candidates) != 1:
-            return self._register(library_stub(dotted)), False
-        return self._facts(candidates[0]), True
+        return (candidates[0], True) if len(candidates) == 1 else (None, False)
 
     def _facts(self, dotted: str) -> ModuleFacts | None:
         if dotted in self.modules:
             return self.modules[dotted]
         path = self.unread.pop(dotted, None)
         facts = self._load(path) if path is not None and self._load is not None else None
+        if facts is None and path is not None:
+            self._gone.add(dotted)  # a file of the target that could not be read: not a library's module
         if facts is not None:
             self.modules[dotted] = facts
             self._register(facts)

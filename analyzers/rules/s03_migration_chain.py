@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from analyzers.facts.effects import effects, unread_ops
 from analyzers.facts.history import created_objects, dropped_objects, history
+from analyzers.facts.imports import reach
 from analyzers.facts.model import MigrationOp, RevisionFact
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.s03_migration_safety import later
 from analyzers.rules.s03_migrations import _history_starts_elsewhere
-from analyzers.rules.schema import migration_gaps, trees
+from analyzers.rules.schema import is_test_path, migration_gaps, trees
 
 _TRIGGER = '''CREATE TRIGGER orders_audit AFTER INSERT OR UPDATE OR DELETE ON orders FOR EACH ROW EXECUTE FUNCTION audit()'''
 
@@ -411,3 +412,129 @@ def models_packages(models: dict) -> set[str]:
         parts = q.split(".")[:-1]
         out |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
     return out
+
+
+_ENV_BASE = '''
+from sqlalchemy.orm import DeclarativeBase
+class Base(DeclarativeBase):
+    pass
+'''
+_ENV_MODEL = '''
+from sqlalchemy import Integer
+from sqlalchemy.orm import Mapped, mapped_column
+from app.db import Base
+class {cls}(Base):
+    __tablename__ = "{table}"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+'''
+_ENV = '''
+from alembic import context
+{imports}
+target_metadata = Base.metadata
+def run_migrations_online():
+    context.configure(connection=None, target_metadata=target_metadata{options})
+'''
+
+
+def _env_app(imports: str, options: str = "", package: str = "", **more: str) -> dict[str, str]:
+    """A target with Base in app/db.py, models in app/models/orders.py and app/models/invoices.py, and an
+    env.py that imports `imports`; `package` is app/models/__init__.py."""
+    return {
+        "app/__init__.py": "", "app/db.py": _ENV_BASE, "app/models/__init__.py": package,
+        "app/models/orders.py": _ENV_MODEL.format(cls="Order", table="orders"),
+        "app/models/invoices.py": _ENV_MODEL.format(cls="Invoice", table="invoices"),
+        "migrations/env.py": _ENV.format(imports=imports, options=options), **more,
+    }
+
+
+class EnvMissesModels(Rule):
+    """env.py gives autogenerate a MetaData without importing the models that fill it.
+
+    What it checks:
+        The `target_metadata` of each Alembic env.py (a base's `Base.metadata`, `db.metadata`,
+        `SQLModel.metadata`, or a list of them), and the modules that declare that MetaData's tables: a
+        model whose module env.py never imports, directly or through what it imports (a package's
+        `__init__` that imports its submodules, an `import app.models  # noqa`, the app factory env.py
+        calls), is not on the MetaData when autogenerate runs. Imports by a name computed at run time
+        (importlib, a pkgutil walk over a package) cannot be followed: no finding then. A filter given to
+        autogenerate (`include_object`) makes it info, and an import dbreview could not follow (a file that
+        does not parse, a name several modules share) makes it an uncertain info.
+    Why it matters:
+        Autogenerate compares the database with the MetaData as env.py leaves it: every table it cannot see
+        there, it proposes to drop (`op.drop_table`), and `alembic check` reports the same drift. A reviewer
+        who trusts the generated revision deletes the table with its data.
+    Example:
+        # migrations/env.py
+        from app.db import Base            # app/models/orders.py is never imported
+        target_metadata = Base.metadata
+    Instead:
+        Import the models before reading the MetaData: a package whose `__init__` imports every model
+        module, and `import app.models  # noqa: F401` in env.py.
+    """
+
+    ID = "MIG020"
+    ITEM = "3.2"
+    SEVERITY = Severity.WARNING
+    VALID = (
+        _env_app("import app.models  # noqa: F401\nfrom app.db import Base",
+                 package="from . import orders\nfrom .invoices import Invoice\n"),
+        _env_app("from app.models.orders import Order\nfrom app.models.invoices import Invoice\nfrom app.db import Base"),
+        _env_app("from app import create_app\nfrom app.db import Base\napp = create_app()", **{
+            "app/__init__.py": "def create_app():\n    from app.models import orders, invoices\n    return object()\n"}),
+        _env_app("from app.db import Base\nfrom app.registry import load_models\nload_models()", **{
+            "app/registry.py": "import importlib, pkgutil\nimport app.models\ndef load_models():\n"
+                               "    for m in pkgutil.iter_modules(app.models.__path__):\n"
+                               "        importlib.import_module(f'app.models.{m.name}')\n"}),
+    )
+    INVALID = (
+        _env_app("from app.db import Base\nfrom app.models.orders import Order"),
+        _env_app("from app.db import Base", options=", include_object=lambda *a: True"),
+    )
+
+    def check(self):
+        symbols, classes = self.facts.derived.get("symbols"), self.facts.derived.get("classes")
+        if symbols is None or classes is None:
+            return
+        for m in self.facts.modules:
+            env = m.alembic_env
+            if env is None or is_test_path(m.path):
+                continue
+            seen = {}
+            for target in env.targets:
+                if target.name is None:
+                    continue
+                owner, _, attr = target.name.rpartition(".")
+                key = classes.metadata_of(symbols.resolve(owner, m.module)) if attr == "metadata" else None
+                if key is not None:
+                    seen.setdefault(key, target)
+            tables = [t for t in self.facts.tables.values() if t.registry in seen]
+            if not tables:
+                continue
+            reached = reach(symbols, m)
+            if reached.dynamic:
+                continue  # importlib, a pkgutil walk: which modules they load cannot be known statically
+            unseen = [t for t in tables if t.path not in reached.paths]
+            if unseen:
+                yield self._finding(m.path, env.filters, seen, tables, unseen, reached.unresolved)
+
+    def _finding(self, path, filters, seen, tables, unseen, unresolved):
+        modules: dict[str, list[str]] = {}
+        for t in sorted(unseen, key=lambda t: (t.path, t.name)):
+            modules.setdefault(t.path, []).append(t.name)
+        listed = "; ".join(f"{p} ({', '.join(names)})" for p, names in list(modules.items())[:6])
+        more = f"; and {len(modules) - 6} more modules" if len(modules) > 6 else ""
+        target = next(iter(seen.values()))
+        names = " and ".join(dict.fromkeys(t.text for t in seen.values()))
+        message = (
+            f"autogenerate compares the database with {names}, but {path} never imports, directly or through "
+            f"what it imports, the modules of {len(unseen)} of its {len(tables)} tables: {listed}{more}. "
+            "`alembic revision --autogenerate` would propose dropping them"
+        )
+        severity = None
+        if filters:
+            message += (f" unless the filter given to context.configure at line {filters[0].start} keeps them "
+                        "out, which dbreview cannot tell")
+            severity = Severity.INFO
+        related = [(t.span, f"{t.label}: its module is not imported by env.py") for t in unseen[:20]]
+        return self.finding(message, target.span, "alembic-env:target-metadata", severity=severity,
+                            related=related, unsure=unresolved)
