@@ -151,6 +151,8 @@ RIGHT_ON_PURPOSE = [
           (60, 67)),
     Right("the worker's tests run its migrations on PostgreSQL", ("INT011",), f"{WORKER}/"),
     # apps/worker
+    Right("the worker's env.py imports every model module of the base it targets (through src.models)", ("MIG020",),
+          f"{WORKER}/migrations/"),
     Right("the worker's engine pre-pings", ("CFG005",), f"{WORKER}/worker/db.py"),
     Right("the worker's FK columns are indexed", ("PERF001",), f"{WORKER}/"),
     Right("deleting a stale UserDevice is not clinical data", ("HIP005",), f"{WORKER}/worker/jobs/retention.py",

@@ -11,9 +11,13 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from analyzers.facts.model import ModuleFacts, Span, Unread
 from analyzers.facts.names import BODIES, absolute, const_str, last
+
+if TYPE_CHECKING:
+    from analyzers.facts.symbols import Symbols
 
 # Calls that import modules by a name given at run time (a constant name is an ordinary import).
 _DYNAMIC = ("import_module", "__import__", "import_string", "walk_packages", "iter_modules", "find_modules",
@@ -85,39 +89,43 @@ class Reach:
     dynamic: list[Span] = field(default_factory=list)  # imports by a name computed at run time
 
 
-def reach(symbols, start: ModuleFacts) -> Reach:
+def reach(symbols: Symbols, start: ModuleFacts) -> Reach:
     """Follow `start`'s imports through the target's modules (analyzers/facts/symbols.py finds them, as an
     import from a source root would: `app.models` for backend/app/models.py). Importing `a.b.c` runs the
     packages `a` and `a.b` first; `from a import b` imports the submodule `a.b` when there is one; a star
     import of a package imports the submodules its literal `__all__` names."""
     found = Reach(paths={start.path})
     todo = [start]
-    while todo:
+
+    def run(module: ModuleFacts) -> None:
+        for m in _with_packages(symbols, module):
+            if m.path not in found.paths:
+                found.paths.add(m.path)
+                todo.append(m)
+
+    while todo and len(found.paths) <= _MAX_MODULES:
         m = todo.pop()
-        if len(found.paths) > _MAX_MODULES:
-            found.unresolved.append(Unread("file", Span(m.path, 1, 1), f"the imports were followed through {_MAX_MODULES} modules and no further"))
-            break
         if m.errors and m is not start:
             line, why = m.errors[0]
             found.unresolved.append(Unread("file", Span(m.path, line or 1, line or 1), why))
-        facts = m.imports
-        if facts is None:
+        if m.imports is None:
             continue
-        found.dynamic.extend(Span(m.path, line, line) for line, _ in facts.dynamic)
-        for imp in facts.imports:
+        found.dynamic.extend(Span(m.path, line, line) for line, _ in m.imports.dynamic)
+        for imp in m.imports.imports:
             for dotted, required in _candidates(imp):
                 status, other = symbols.locate(dotted, m.module)
                 if status == "found" and other is not None:
-                    for module in _with_packages(symbols, other):
-                        if module.path not in found.paths:
-                            found.paths.add(module.path)
-                            todo.append(module)
-                            if "*" in imp.names and module is other and module.imports and module.imports.all_names:
-                                todo.append(_star(symbols, module))
+                    run(other)
+                    for name in (other.imports.all_names or ()) if "*" in imp.names and other.imports else ():
+                        status_, submodule = symbols.locate(f"{dotted}.{name}", m.module)
+                        if status_ == "found" and submodule is not None:
+                            run(submodule)
                 elif status in ("ambiguous", "unreadable") and required:
                     why = (f"`{dotted}` may be one of several modules of the repository" if status == "ambiguous"
                            else f"`{dotted}` is a file of the repository that could not be read")
                     found.unresolved.append(Unread("file", Span(m.path, imp.line, imp.line), why))
+    if todo:
+        found.unresolved.append(Unread("file", Span(start.path, 1, 1), f"its imports were followed through {_MAX_MODULES} modules and no further"))
     return found
 
 
@@ -127,7 +135,7 @@ def _candidates(imp: Import) -> list[tuple[str, bool]]:
     return [(imp.module, True), *((f"{imp.module}.{n}", False) for n in imp.names if n != "*")]
 
 
-def _with_packages(symbols, module: ModuleFacts) -> list[ModuleFacts]:
+def _with_packages(symbols: Symbols, module: ModuleFacts) -> list[ModuleFacts]:
     """The module and the packages above it, which Python runs first (`a` and `a.b` before `a.b.c`)."""
     out = [module]
     parts = module.module.split(".")
@@ -138,11 +146,3 @@ def _with_packages(symbols, module: ModuleFacts) -> list[ModuleFacts]:
             if status == "found" and facts is not None:
                 out.append(facts)
     return out
-
-
-def _star(symbols, package: ModuleFacts) -> ModuleFacts:
-    """A stand-in module whose imports are the submodules a package's `__all__` names (`from pkg import *`)."""
-    names = package.imports.all_names if package.imports else ()
-    stand_in = ModuleFacts(path=package.path, module=package.module)
-    stand_in.imports = ImportFacts([Import(package.module, tuple(names or ()), 1)])
-    return stand_in

@@ -527,8 +527,9 @@ class EnvMissesModels(Rule):
         names = " and ".join(dict.fromkeys(t.text for t in seen.values()))
         message = (
             f"autogenerate compares the database with {names}, but {path} never imports, directly or through "
-            f"what it imports, the modules of {len(unseen)} of its {len(tables)} tables: {listed}{more}. "
-            "`alembic revision --autogenerate` would propose dropping them"
+            f"what it imports, the modules that declare {len(unseen)} of the {len(tables)} tables on "
+            f"{'it' if len(seen) == 1 else 'them'}: {listed}{more}. `alembic revision --autogenerate` would "
+            f"propose dropping {'it' if len(unseen) == 1 else 'them'}"
         )
         severity = None
         if filters:
