@@ -61,6 +61,7 @@ def test_a_filter_and_a_module_that_does_not_parse_lower_it_to_info(found):
     ("plugins", "a pkgutil walk loads them: which modules cannot be known statically"),
     ("twobases", "the other base's tables are not on the MetaData env.py gives"),
     ("legacy", "Flask-Migrate's current_app.extensions[...]: nothing to resolve"),
+    ("ledger", "the command that runs Alembic (alembic.command) imports the models before env.py runs"),
 ])
 def test_no_finding_where_env_py_sees_every_table_or_cannot_be_known(found, app, why):
     assert app not in found, why

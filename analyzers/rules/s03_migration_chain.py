@@ -395,6 +395,20 @@ for order in session.query(Order):
                 )
 
 
+def runners(modules) -> list:
+    """The application's modules that run Alembic in their own process (`alembic.command`, alembic's
+    `main`): a `manage.py revision --autogenerate` that imports every model first, then runs env.py. What
+    they import may be on the MetaData when env.py reads it."""
+    def runs(m) -> bool:
+        return any(
+            i.module == "alembic.command" or i.module == "alembic" and "command" in i.names
+            or i.module == "alembic.config" and ("main" in i.names or "CommandLine" in i.names)
+            for i in m.imports.imports
+        )
+
+    return [m for m in modules if m.imports and m.alembic_env is None and not is_test_path(m.path) and runs(m)]
+
+
 def _module(path: str) -> str:
     from analyzers.facts.names import module_name
 
@@ -455,7 +469,8 @@ class EnvMissesModels(Rule):
         `SQLModel.metadata`, or a list of them), and the modules that declare that MetaData's tables: a
         model whose module env.py never imports, directly or through what it imports (a package's
         `__init__` that imports its submodules, an `import app.models  # noqa`, the app factory env.py
-        calls), is not on the MetaData when autogenerate runs. Imports by a name computed at run time
+        calls, a command of the application that runs Alembic through `alembic.command` after importing
+        them), is not on the MetaData when autogenerate runs. Imports by a name computed at run time
         (importlib, a pkgutil walk over a package) cannot be followed: no finding then. A filter given to
         autogenerate (`include_object`) makes it info, and an import dbreview could not follow (a file that
         does not parse, a name several modules share) makes it an uncertain info.
@@ -485,6 +500,9 @@ class EnvMissesModels(Rule):
             "app/registry.py": "import importlib, pkgutil\nimport app.models\ndef load_models():\n"
                                "    for m in pkgutil.iter_modules(app.models.__path__):\n"
                                "        importlib.import_module(f'app.models.{m.name}')\n"}),
+        _env_app("from app.db import Base", **{
+            "app/manage.py": "from alembic import command\nimport app.models.orders, app.models.invoices\n"
+                             "def makemigrations(config):\n    command.revision(config, autogenerate=True)\n"}),
     )
     INVALID = (
         _env_app("from app.db import Base\nfrom app.models.orders import Order"),
@@ -495,6 +513,7 @@ class EnvMissesModels(Rule):
         symbols, classes = self.facts.derived.get("symbols"), self.facts.derived.get("classes")
         if symbols is None or classes is None:
             return
+        programs = None
         for m in self.facts.modules:
             env = m.alembic_env
             if env is None or is_test_path(m.path):
@@ -510,12 +529,14 @@ class EnvMissesModels(Rule):
             tables = [t for t in self.facts.tables.values() if t.registry in seen]
             if not tables:
                 continue
-            reached = reach(symbols, m)
-            if reached.dynamic:
+            if programs is None:  # what the commands that run Alembic themselves import: once per target
+                programs = [reach(symbols, r) for r in runners(self.facts.modules)]
+            reached = [reach(symbols, m), *programs]
+            if any(r.dynamic for r in reached):
                 continue  # importlib, a pkgutil walk: which modules they load cannot be known statically
-            unseen = [t for t in tables if t.path not in reached.paths]
+            unseen = [t for t in tables if not any(t.path in r.paths for r in reached)]
             if unseen:
-                yield self._finding(m.path, env.filters, seen, tables, unseen, reached.unresolved)
+                yield self._finding(m.path, env.filters, seen, tables, unseen, [u for r in reached for u in r.unresolved])
 
     def _finding(self, path, filters, seen, tables, unseen, unresolved):
         modules: dict[str, list[str]] = {}
