@@ -546,15 +546,16 @@ class EnvMissesModels(Rule):
         more = f"; and {len(modules) - 6} more modules" if len(modules) > 6 else ""
         target = next(iter(seen.values()))
         names = " and ".join(dict.fromkeys(t.text for t in seen.values()))
+        them = "it" if len(unseen) == 1 else "them"
         message = (
             f"autogenerate compares the database with {names}, but {path} never imports, directly or through "
             f"what it imports, the modules that declare {len(unseen)} of the {len(tables)} tables on "
             f"{'it' if len(seen) == 1 else 'them'}: {listed}{more}. `alembic revision --autogenerate` would "
-            f"propose dropping {'it' if len(unseen) == 1 else 'them'}"
+            f"propose dropping {them}"
         )
         severity = None
         if filters:
-            message += (f" unless the filter given to context.configure at line {filters[0].start} keeps them "
+            message += (f" unless the filter given to context.configure at line {filters[0].start} keeps {them} "
                         "out, which dbreview cannot tell")
             severity = Severity.INFO
         related = [(t.span, f"{t.label}: its module is not imported by env.py") for t in unseen[:20]]
