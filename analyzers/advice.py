@@ -360,6 +360,15 @@ def _no_models(s: Subject, message: str) -> str:
             "of importing the application's models.")
 
 
+@advises("MIG020")
+def _env_imports_models(s: Subject, message: str) -> str:
+    env, *modules = re.findall(r"[\w./-]+\.py", message) or ["env.py"]
+    named = ", ".join(_code(m) for m in modules[:3]) + (" ..." if len(modules) > 3 else "") if modules else "the model modules"
+    return (f"Make {_code(env)} import {named} before it reads the MetaData (a package whose `__init__` imports "
+            "every model module, imported once from env.py), or keep the tables this environment does not own out of "
+            "autogenerate with `include_object`.")
+
+
 # -- 4. HIPAA -----------------------------------------------------------------------------------
 
 

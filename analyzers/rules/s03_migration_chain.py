@@ -471,7 +471,8 @@ class EnvMissesModels(Rule):
         `__init__` that imports its submodules, an `import app.models  # noqa`, the app factory env.py
         calls, a command of the application that runs Alembic through `alembic.command` after importing
         them), is not on the MetaData when autogenerate runs. Imports by a name computed at run time
-        (importlib, a pkgutil walk over a package) cannot be followed: no finding then. A filter given to
+        (importlib, a pkgutil walk over a package) cannot be followed, nor a MetaData that is no base's
+        (`MetaData()` of its own, `current_app.extensions[...]`): no finding then. A filter given to
         autogenerate (`include_object`) makes it info, and an import dbreview could not follow (a file that
         does not parse, a name several modules share) makes it an uncertain info.
     Why it matters:
