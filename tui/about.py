@@ -12,9 +12,12 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from analyzers.checklist import Checklist, Item
-from analyzers.facts.model import Facts, Span
+
+if TYPE_CHECKING:  # the facts' model is a scan's: the app's first screen needs only Place
+    from analyzers.facts.model import Facts
 
 MAX_PLACES = 3
 _CODE = re.compile(r"`([^`]+)`")
@@ -43,6 +46,8 @@ class Place:
 
 def places(facts: Facts) -> list[Place]:
     """Every place an item could be about."""
+    from analyzers.facts.model import Span
+
     out: list[Place] = []
 
     seen: set[tuple[str, int, str]] = set()

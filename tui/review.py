@@ -8,10 +8,10 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analyzers.checklist import Checklist
-from analyzers.findings import ScanResult
-from tui.session import ReviewStore
+from tui.session.reading import SavedReview
 from tui.session.state import (
     AnswerState,
     Disposition,
@@ -21,6 +21,10 @@ from tui.session.state import (
     ScanDiff,
     Verdict,
 )
+
+if TYPE_CHECKING:
+    from analyzers.findings import ScanResult
+    from tui.session import ReviewStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +44,9 @@ SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
 class Review:
-    def __init__(self, store: ReviewStore, info: ReviewInfo, reviewer: str, checklist: Checklist, repo: Path) -> None:
+    """`store` is the ReviewStore; or, from Review.read until attach(), a SavedReview that can only read."""
+
+    def __init__(self, store: ReviewStore | SavedReview, info: ReviewInfo, reviewer: str, checklist: Checklist, repo: Path) -> None:
         self.store, self.info, self.reviewer, self.checklist, self.repo = store, info, reviewer, checklist, repo
         self.marked: set[str] = set()  # fingerprints picked for bulk triage
         self.reload()
@@ -53,6 +59,20 @@ class Review:
             str(repo), checklist.id, reviewer, commit=git_commit(repo)
         )
         return cls(store, info, reviewer, checklist, repo)
+
+    @classmethod
+    def read(cls, saved: SavedReview, repo: Path, reviewer: str, checklist: Checklist) -> Review | None:
+        """The saved review of this repository and checklist read without the store (None when there
+        is none yet): it shows, and it writes nothing until attach() gives it the store."""
+        repo = repo.resolve()
+        info = saved.find_review(str(repo), checklist.id)
+        return None if info is None else cls(saved, info, reviewer, checklist, repo)
+
+    def attach(self, store: ReviewStore) -> None:
+        """The store, opened after the first screen: from now on every action is written."""
+        reader, self.store = self.store, store
+        if reader is not store:
+            reader.close()
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Static, Tree
+from textual.widgets import ContentSwitcher, Static, Tree
 from textual.worker import Worker, WorkerState
 
 from analyzers import confine
@@ -27,11 +27,11 @@ from tui import keymap, labels, paths, untrusted
 from tui.about import Place
 from tui.controllers.presence import HEARTBEAT_EVERY, POLL_EVERY, PresenceController
 from tui.controllers.scan import ScanController
+from tui.controllers.loader import Loader
 from tui.controllers.verify import VerifyController
 from tui.reports.secrets import mask, masked_event, masked_finding
 from tui.review import Review
-from tui.screens.dialogs import DismissDialog, TextDialog
-from tui.session import ConflictError, ReviewStore, SessionStoreError
+from tui.session.reading import ConflictError, SavedReview, SessionStoreError
 from tui.session.state import Disposition, FindingState, Verdict, state_of
 from tui.walkthrough import Doc, context_docs, current_step, next_target, steps
 from tui.widgets.checklist_tree import ChecklistTree, NodeKind, NodeRef
@@ -48,6 +48,7 @@ from tui.widgets.detail import (
     questions_overview,
     section_detail,
 )
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.source_view import SourceView
 
 CURSOR_SAVE_DELAY = 0.5  # seconds of stillness before the cursor position is written
@@ -67,8 +68,11 @@ class MainScreen(Screen[None]):
         self._cursor_timer = None
         self._doc_timer = None
         self._scan_status = ""
+        self._status_text = Text()  # what the status line shows
         self.not_saving: str | None = None  # why the review can no longer be saved, once it cannot
         self._masking = False  # what the right pane shows was masked (the review was shared)
+        self._loader: Loader | None = None  # until the store is open (behind the first screen)
+        self._rules_read = False  # the rules' documentation is loaded: finding details show it
 
     def compose(self) -> ComposeResult:
         # Kept as attributes: a modal on top must not hide them from timers and callbacks.
@@ -84,23 +88,65 @@ class MainScreen(Screen[None]):
                     yield self.source
                     yield self.overview
         yield self.status
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
+        """The first screen from the saved review as sqlite3 reads it; the store (SQLAlchemy) opens
+        after it is drawn (tui/controllers/loader.py). A new review, or a file to migrate, opens the
+        store first."""
         app = self.app
+        db = paths.session_db(app.data_dir)
         try:
-            store = ReviewStore.open(paths.session_db(app.data_dir), clock=app.clock)
+            saved = SavedReview.open(db)
+            self.review = saved and Review.read(saved, app.repo, app.reviewer, app.checklist)
+            if self.review is None:
+                if saved is not None:
+                    saved.close()
+                from tui.session import ReviewStore
+
+                self.review = Review.open(ReviewStore.open(db, clock=app.clock), app.repo, app.reviewer, app.checklist)
+                saved = None
         except SessionStoreError as exc:
             app.exit(message=untrusted.line(str(exc)))
             return
-        self.review = Review.open(store, app.repo, app.reviewer, app.checklist)
-        self.presence = PresenceController(self.review, app.clock)
+        loader = Loader(self, db if saved is not None else None, app.clock)
         tree = self.checklist_tree
         tree.populate(self.review, self.docs)
         tree.focus()
         cursor = self.review.saved_cursor()
         if not (cursor and tree.select_id(cursor)) and tree.root.children:
             tree.select_id(tree.root.children[0].data.id)  # something is always selected, and shown
+        self._refresh_status()
+        self.call_after_refresh(loader.start)
+        if saved is None:
+            self._started()
+        else:
+            self._loader = loader
+
+    def on_loader_store_opened(self) -> None:
+        try:
+            self._attached()
+        except SessionStoreError as exc:
+            self.app.exit(message=untrusted.line(str(exc)))
+
+    def on_loader_rules_read(self) -> None:
+        self._rules_read = True
+        current = self.checklist_tree.current
+        if current is not None and current.kind == NodeKind.FINDING:
+            self._show(current)
+
+    def _attached(self) -> None:
+        """The store in place, waited for if it is still opening (SessionStoreError if it cannot be)."""
+        if self._loader is not None:
+            store = self._loader.store()
+            self._loader = None
+            self.review.attach(store)
+            self._started()
+
+    def _started(self) -> None:
+        """With the store: presence, polling, the scan."""
+        app = self.app
+        self.presence = PresenceController(self.review, app.clock)
         self.save_cursor()  # present at once: a colleague in the review sees us within a poll
         self.poll()  # and we see them at once, not half a second later
         self._refresh_status()
@@ -108,6 +154,7 @@ class MainScreen(Screen[None]):
         self.set_interval(HEARTBEAT_EVERY, self.save_cursor)
         if app.scan_on_start:
             self._scan_status = "scanning…"
+            self._refresh_status()
             ScanController(self, self.review, paths.scan_cache_dir()).start()
 
     def on_unmount(self) -> None:
@@ -152,6 +199,10 @@ class MainScreen(Screen[None]):
 
     def action_verify(self) -> None:
         if self.review is None:
+            return
+        with self._saving():  # it writes its proofs through the store
+            pass
+        if self._loader is not None:
             return
         self._scan_status = "verify: starting"
         self._refresh_status()
@@ -231,8 +282,8 @@ class MainScreen(Screen[None]):
         self._cursor_timer = self.set_timer(CURSOR_SAVE_DELAY, self.save_cursor)
 
     def save_cursor(self) -> None:
-        if self.review is None or not self.checklist_tree.is_mounted:
-            return
+        if self.review is None or not self.checklist_tree.is_mounted or self._loader is not None:
+            return  # with the store still opening, not worth a wait: _started() saves it
         current = self.checklist_tree.current
         with self._saving(background=True):
             if current is None or current.kind == NodeKind.PENDING:
@@ -247,6 +298,7 @@ class MainScreen(Screen[None]):
         deleted or replaced), the reviewer is told what was not saved and why, and the app stays up.
         A background write (cursor, poll) tells it once; a reviewer's own action every time."""
         try:
+            self._attached()  # a write in the first moments waits for the store
             yield
         except SessionStoreError as exc:
             problem = str(exc)
@@ -278,7 +330,7 @@ class MainScreen(Screen[None]):
             f, history = review.findings[key], review.history(key)
             if self.shared:
                 f, history = masked_finding(f), [masked_event(e) for e in history]
-            detail.show(finding_detail(f, review, history))
+            detail.show(finding_detail(f, review, history, self._rules_read))
             self._show_file(f.path, f.start_line, f.end_line)
         elif kind == NodeKind.ITEM:
             places = self.about.get(key, [])
@@ -426,7 +478,9 @@ class MainScreen(Screen[None]):
         text.append(f" · {review.progress()}")
         if self._scan_status:
             text.append_text(Text.assemble(" · ", untrusted.line(self._scan_status), style="dim"))
-        self.status.update(text)
+        if text != self._status_text:  # the poll asks twice a second: an update lays out the screen again
+            self._status_text = text
+            self.status.update(text, layout=False)  # one line, whatever it says: no layout of the screen
 
     # -- acting ------------------------------------------------------------------------------
 
@@ -461,9 +515,10 @@ class MainScreen(Screen[None]):
         done = False
         with self._saving():
             done = self._decide_each(fingerprints, act)
-        self._after_change(fingerprints)
-        if advance and done and self.app.prefs.auto_advance:
-            self._jump(True)
+        advancing = advance and done and self.app.prefs.auto_advance
+        self._after_change(fingerprints, show=not advancing)  # the next finding is shown instead
+        if advancing and not self._jump(True):
+            self._show(self.checklist_tree.current)
 
     def _decide_each(self, fingerprints: list[str], act) -> bool:
         done = True
@@ -479,7 +534,7 @@ class MainScreen(Screen[None]):
                 done = False
         return done
 
-    def _after_change(self, fingerprints: list[str] | None = None) -> None:
+    def _after_change(self, fingerprints: list[str] | None = None, show: bool = True) -> None:
         assert self.review is not None
         tree = self.checklist_tree
         if fingerprints and len(fingerprints) == 1 and not self.review.marked:
@@ -490,11 +545,14 @@ class MainScreen(Screen[None]):
             tree.populate(self.review, self.docs)  # many moved into (or out of) their folds
         else:
             tree.relabel(self.review)
-        self._show(tree.current)
+        if show:
+            self._show(tree.current)
         self._refresh_status()
 
     def _bulk_note(self, fps: list[str], then) -> None:
         """For several findings, ask once for the note that goes with all of them."""
+        from tui.screens.dialogs import TextDialog  # imported after the first screen (Loader)
+
         if len(fps) == 1:
             then(None)
         else:
@@ -513,6 +571,8 @@ class MainScreen(Screen[None]):
             self._bulk_note(fps, lambda note: self._decide(fps, lambda fp: self.review.downgrade(fp, note), advance=len(fps) == 1))
 
     def action_dismiss_finding(self) -> None:
+        from tui.screens.dialogs import DismissDialog  # imported after the first screen (Loader)
+
         fps = self._targets()
         if not fps:
             return
@@ -593,6 +653,8 @@ class MainScreen(Screen[None]):
             self._refresh_status()
 
     def action_annotate(self) -> None:
+        from tui.screens.dialogs import TextDialog  # imported after the first screen (Loader)
+
         ref = self.checklist_tree.current
         review = self.review
         if ref is None or review is None:
@@ -642,6 +704,8 @@ class MainScreen(Screen[None]):
 
     def _verdict_in_bulk(self, ref: NodeRef, verdict: Verdict) -> None:
         """`-` on a section or a group: every item in it still without a verdict is n/a, one note."""
+        from tui.screens.dialogs import TextDialog  # imported after the first screen (Loader)
+
         review = self.review
         if verdict != Verdict.NA:
             self.notify("p, w and f judge one item at a time; - marks a whole section or group n/a.", severity="warning")
@@ -682,13 +746,14 @@ class MainScreen(Screen[None]):
         else:
             tree.select_id(target.node_id)
 
-    def _jump(self, forward: bool) -> None:
+    def _jump(self, forward: bool) -> bool:
+        """To the next (or previous) untriaged finding; False when there is none to go to."""
         tree = self.checklist_tree
         fp = tree.next_untriaged(self.review, forward) if self.review else None
         if fp is None:
             self.notify("Every finding is triaged.")
-        else:
-            tree.select_id(f"finding:{fp}")
+            return False
+        return tree.select_id(f"finding:{fp}")
 
     def action_next_untriaged(self) -> None:
         self._jump(True)

@@ -1,7 +1,7 @@
 """The saved review: SQLite through SQLAlchemy, its schema an Alembic history applied at start-up.
 
-Never imports Textual. The store is imported on first use, so that reading the frozen values of
-tui.session.state does not pay for SQLAlchemy.
+Never imports Textual. The store is imported on first use, so that the frozen values of
+tui.session.state, and the first screen read through tui.session.reading, do not pay for SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -16,6 +16,10 @@ __all__ = ["ConflictError", "NotSaved", "ReviewStore", "SessionFileLost", "Sessi
 
 
 def __getattr__(name: str) -> object:
+    if name in ("ConflictError", "SessionStoreError"):  # without SQLAlchemy: the first screen is read without it
+        from tui.session import reading
+
+        return getattr(reading, name)
     if name == "UndoError":
         from tui.session.undo import UndoError
 

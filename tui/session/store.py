@@ -36,7 +36,16 @@ from tui.paths import file_mode
 from tui.reports.sanitize import name_problem
 from tui.session import identity, undo
 from tui.session.undo import DECIDING, ago, attempt_said, finding_decision, item_decision, said
-from tui.session.migrations import HEAD, alembic_config, known_revisions
+from tui.session.migrations import HEAD, alembic_config
+from tui.session.reading import (
+    BUSY_TIMEOUT_MS,
+    STATE_COLUMNS,
+    ConflictError,
+    SavedReview,
+    SessionStoreError,
+    finding_state,
+    inspect,
+)
 from tui.session.models import (
     Answer,
     Cursor,
@@ -71,16 +80,8 @@ from tui.session.state import (
     state_of,
 )
 
-BUSY_TIMEOUT_MS = 5000
-SQLITE_HEADER = b"SQLite format 3\x00"
-BASE = "base"  # the revision of a database whose version table is empty
 _WRITE = "dbreview_write"  # execution option: begin with BEGIN IMMEDIATE
-_UNTOUCHED = "it was NOT modified"
 _ACTION = "dbreview_action"  # Session.info key: the first event of the transaction's reviewer action
-
-
-class SessionStoreError(Exception):
-    """The session database cannot be used. The message is one line, fit to show the user."""
 
 
 class NotSaved(SessionStoreError):
@@ -97,16 +98,9 @@ class SessionFileLost(NotSaved):
         self.rescued = rescued
 
 
-class ConflictError(Exception):
-    """Someone else changed the finding after the caller read it; nothing was written."""
-
-    def __init__(self, current: FindingState, message: str) -> None:
-        super().__init__(message)
-        self.current = current
-
-
-class ReviewStore:
-    """The repository of saved reviews. Thread-safe: each call uses its own short session."""
+class ReviewStore(SavedReview):
+    """The repository of saved reviews. Thread-safe: each call uses its own short session. Its reads
+    (snapshot, events, cursors...) are SavedReview's, through this engine's connections."""
 
     def __init__(self, path: Path, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
         self._path = path
@@ -136,7 +130,7 @@ class ReviewStore:
             fresh = _create_file(path, mode)
             if not fresh:
                 _give_mode(path, mode)
-            revision = None if fresh else _inspect(path)
+            revision = None if fresh else inspect(path)
         except OSError as exc:
             raise SessionStoreError(f"cannot open the review database {path}: {exc.strerror or exc}{_whose(path)}") from exc
         engine = _engine(path)
@@ -169,11 +163,6 @@ class ReviewStore:
         return self._path
 
     # -- reviews --------------------------------------------------------------------------------
-
-    def find_review(self, repo_path: str, checklist_id: str) -> ReviewInfo | None:
-        with self._reading() as s:
-            row = s.scalars(_review_query(repo_path, checklist_id)).one_or_none()
-            return None if row is None else self._info(s, row)
 
     def start_review(self, repo_path: str, checklist_id: str, reviewer: str, commit: str | None = None) -> ReviewInfo:
         """The review of this repository against this checklist, created on first use."""
@@ -313,79 +302,9 @@ class ReviewStore:
 
     # -- reading --------------------------------------------------------------------------------
 
-    def snapshot(self, review_id: int) -> ReviewSnapshot:
-        """Everything about one review, read in one transaction with one query per table."""
-        with self._reading() as s:
-            review = _review(s, review_id)
-            events = s.execute(
-                select(EventRow.__table__).where(EventRow.review_id == review_id).order_by(EventRow.id)
-            ).all()
-            notes: dict[int, list[Note]] = defaultdict(list)
-            withdrawn = {e.undoes for e in events if e.undoes is not None}
-            for e in events:
-                if e.kind == "note" and e.finding_id is not None and (e.action or e.id) not in withdrawn:
-                    notes[e.finding_id].append(Note(e.reviewer, e.at, e.note or ""))
-            findings = s.execute(
-                select(*_STATE_COLUMNS)
-                .where(FindingRow.review_id == review_id)
-                .order_by(FindingRow.path, FindingRow.start_line, FindingRow.rule_id, FindingRow.id)
-            )
-            items = s.scalars(select(ItemVerdict).where(ItemVerdict.review_id == review_id))
-            answers = s.scalars(select(Answer).where(Answer.review_id == review_id))
-            errors = s.scalars(
-                select(ScanErrorRow).where(ScanErrorRow.review_id == review_id).order_by(ScanErrorRow.id)
-            )
-            not_applicable = s.scalars(select(NotApplicableRow).where(NotApplicableRow.review_id == review_id))
-            run = s.scalars(
-                select(VerifyRun).where(VerifyRun.review_id == review_id).order_by(VerifyRun.id.desc()).limit(1)
-            ).first()
-            proofs = s.execute(
-                select(FindingRow.fingerprint, ProofRow.status, ProofRow.evidence, VerifyRun.commit, VerifyRun.postgres, VerifyRun.at)
-                .join(ProofRow, ProofRow.finding_id == FindingRow.id)
-                .join(VerifyRun, VerifyRun.id == ProofRow.run_id)
-                .where(FindingRow.review_id == review_id)
-            ).all()
-            return ReviewSnapshot(
-                review=_review_info(review, tuple(dict.fromkeys(e.reviewer for e in events))),
-                findings=tuple(_finding_state(r, tuple(notes.get(r[0], ()))) for r in findings),
-                items={r.item_id: _item_state(r) for r in items},
-                answers={r.question_id: _answer_state(r) for r in answers},
-                events=tuple(_event(e) for e in events),
-                scan_errors=tuple(ScanError(e.path, e.message, e.line) for e in errors),
-                not_applicable={r.item_id: r.reason for r in not_applicable},
-                proofs={fp: ProofState(status, evidence, commit, postgres, at) for fp, status, evidence, commit, postgres, at in proofs},
-                verification=None if run is None else VerificationState(
-                    run.at, run.reviewer, run.commit, run.postgres, run.outcome, run.report, run.result
-                ),
-            )
-
     def finding(self, review_id: int, fingerprint: str) -> FindingState:
         with self._reading() as s:
             return _full_state(s, _finding_row(s, review_id, fingerprint))
-
-    def events(self, review_id: int, target: str | None = None) -> list[Event]:
-        """The history, oldest first; with `target`, only what concerns that finding (under any of
-        its fingerprints), item, question or document."""
-        query = select(EventRow.__table__).where(EventRow.review_id == review_id).order_by(EventRow.id)
-        if target is not None:
-            finding_id = (
-                select(FindingRow.id)
-                .where(FindingRow.review_id == review_id, FindingRow.fingerprint == target)
-                .scalar_subquery()
-            )
-            query = query.where(or_(EventRow.target == target, EventRow.finding_id == finding_id))
-        with self._reading() as s:
-            return [_event(e) for e in s.execute(query)]
-
-    def changes_since(self, review_id: int, event_id: int) -> list[Event]:
-        """Events after `event_id`, oldest first: what another terminal did since the last poll."""
-        query = (
-            select(EventRow.__table__)
-            .where(EventRow.review_id == review_id, EventRow.id > event_id)
-            .order_by(EventRow.id)
-        )
-        with self._reading() as s:
-            return [_event(e) for e in s.execute(query)]
 
     # -- reviewer actions on findings -----------------------------------------------------------
 
@@ -551,11 +470,6 @@ class ReviewStore:
             if inserted:
                 _record(s, review, reviewer, now, "doc_read", path)
 
-    def docs_read(self, review_id: int) -> set[str]:
-        """Paths of the documents any reviewer has read."""
-        with self._reading() as s:
-            return set(s.scalars(select(DocRead.path).where(DocRead.review_id == review_id)))
-
     # -- where each reviewer is ------------------------------------------------------------------
 
     def set_cursor(self, review_id: int, reviewer: str, cursor: str) -> None:
@@ -576,24 +490,6 @@ class ReviewStore:
         with self._writing() as s:
             s.execute(update(Cursor).where(Cursor.review_id == review_id, Cursor.reviewer == reviewer).values(left=True))
 
-    def present(self, review_id: int) -> dict[str, tuple[str, datetime]]:
-        """reviewer -> (cursor, when it was written), of those who have the review open."""
-        with self._reading() as s:
-            rows = s.execute(
-                select(Cursor.reviewer, Cursor.cursor, Cursor.updated_at).where(
-                    Cursor.review_id == review_id, Cursor.left.is_(False)
-                )
-            )
-            return {r.reviewer: (r.cursor, r.updated_at) for r in rows}
-
-    def cursors(self, review_id: int) -> dict[str, tuple[str, datetime]]:
-        """reviewer -> (cursor, when it was set)."""
-        with self._reading() as s:
-            rows = s.execute(
-                select(Cursor.reviewer, Cursor.cursor, Cursor.updated_at).where(Cursor.review_id == review_id)
-            )
-            return {r.reviewer: (r.cursor, r.updated_at) for r in rows}
-
     # -- internals ------------------------------------------------------------------------------
 
     def _now(self) -> datetime:
@@ -606,6 +502,15 @@ class ReviewStore:
                 yield s
         except OperationalError as exc:
             raise SessionStoreError(f"cannot read {self._path}: {exc.orig}") from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """SavedReview's reads: a DBAPI connection of this engine, inside one transaction."""
+        try:
+            with self._engine.connect() as c, c.begin():
+                yield c.connection.dbapi_connection
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            raise SessionStoreError(f"cannot read {self._path}: {getattr(exc, 'orig', exc)}") from exc
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
@@ -747,43 +652,6 @@ def _whose(path: Path) -> str:
             f"dbreview creates review files the group can use: {name} can run `chmod 660 {path}*`)")
 
 
-def _inspect(path: Path) -> str | None:
-    """The schema revision of an existing file, read without writing to it: None when it holds no
-    tables yet. Refuses (SessionStoreError) what is not ours, damaged or newer than us."""
-    with path.open("rb") as fh:
-        header = fh.read(len(SQLITE_HEADER))
-    if not header:
-        return None
-    if header != SQLITE_HEADER:
-        raise SessionStoreError(f"{path} is not an SQLite database, so not a dbreview review; {_UNTOUCHED}")
-    try:
-        con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
-        try:
-            problems = [row[0] for row in con.execute("PRAGMA quick_check(3)")]
-            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            revisions = (
-                [row[0] for row in con.execute("SELECT version_num FROM alembic_version")]
-                if "alembic_version" in tables
-                else []
-            )
-        finally:
-            con.close()
-    except sqlite3.Error as exc:
-        raise SessionStoreError(f"{path} cannot be read as a dbreview review ({exc}); {_UNTOUCHED}") from exc
-    if problems != ["ok"]:
-        raise SessionStoreError(f"{path} is damaged ({'; '.join(problems)}); {_UNTOUCHED}")
-    if not tables:
-        return None
-    if "alembic_version" not in tables:
-        raise SessionStoreError(f"{path} is an SQLite database but not a dbreview review; {_UNTOUCHED}")
-    revision = ",".join(revisions) or BASE
-    if revision not in (HEAD, BASE) and revision not in known_revisions():
-        raise SessionStoreError(
-            f"{path} was written by a newer dbreview (schema {revision}); upgrade dbreview ({_UNTOUCHED})"
-        )
-    return revision
-
-
 def _backup(path: Path, revision: str) -> Path:
     """Copy the database, WAL included, to `<name>.bak-<revision>` (never over an older backup)."""
     target = path.with_name(f"{path.name}.bak-{revision}")
@@ -908,7 +776,7 @@ def _store_findings(
     if "" in fingerprints or len(set(fingerprints)) != len(fingerprints):
         raise ValueError("findings need distinct fingerprints: pass them through analyzers.findings.with_identity")
     rows = s.execute(select(*_STATE_COLUMNS).where(FindingRow.review_id == review.id)).all()
-    matching = identity.match(findings, [st for st in map(_finding_state, rows) if speaks_for(st.rule_id)])
+    matching = identity.match(findings, [st for st in map(finding_state, rows) if speaks_for(st.rule_id)])
     added, changed, gone = [], [], []
     for m in matching.matches:
         values = _values_of_state(state_of(m.finding))
@@ -1120,46 +988,7 @@ def _values_of_state(f: FindingState) -> dict[str, Any]:
     }
 
 
-_STATE_COLUMNS = tuple(
-    FindingRow.__table__.c[name]
-    for name in (
-        "id fingerprint rule_id item_id severity original_severity message path start_line end_line anchor "
-        "evidence code_hash detection disposition dismiss_reason needs_second_look version related"
-    ).split()
-)
-_SEVERITY = {m.value: m for m in Severity}
-_DETECTION = {m.value: m for m in Detection}
-_DISPOSITION = {m.value: m for m in Disposition}
-
-
-def _finding_state(row: Sequence[Any], notes: tuple[Note, ...] = ()) -> FindingState:
-    """From a row of _STATE_COLUMNS (snapshot() makes thousands of these: plain lookups only)."""
-    (
-        id_, fp, rule, item, severity, original, message, path, start, end, anchor, evidence, code, detection,
-        disposition, reason, second_look, version, related,
-    ) = row
-    return FindingState(
-        id=id_,
-        fingerprint=fp,
-        rule_id=rule,
-        item_id=item,
-        severity=_SEVERITY[severity],
-        original_severity=_SEVERITY[original],
-        message=message,
-        path=path,
-        start_line=start,
-        end_line=end,
-        anchor=anchor,
-        evidence=tuple(json.loads(evidence)),
-        code_hash=code,
-        detection=_DETECTION[detection],
-        disposition=_DISPOSITION[disposition],
-        dismiss_reason=reason,
-        notes=notes,
-        needs_second_look=second_look,
-        version=version,
-        related=tuple(Related(Location(p, a, b), note) for p, a, b, note in json.loads(related)) if related != "[]" else (),
-    )
+_STATE_COLUMNS = tuple(FindingRow.__table__.c[name] for name in STATE_COLUMNS)
 
 
 def _full_states(s: Session, rows: Sequence[FindingRow]) -> list[FindingState]:
@@ -1176,7 +1005,7 @@ def _full_states(s: Session, rows: Sequence[FindingRow]) -> list[FindingState]:
     for e in s.execute(query):
         notes[e.finding_id].append(Note(e.reviewer, e.at, e.note or ""))
     states = {r[0]: r for r in s.execute(select(*_STATE_COLUMNS).where(FindingRow.id.in_(ids)))}
-    return [_finding_state(states[i], tuple(notes.get(i, ()))) for i in ids]
+    return [finding_state(states[i], tuple(notes.get(i, ()))) for i in ids]
 
 
 def _full_state(s: Session, row: FindingRow) -> FindingState:
@@ -1201,7 +1030,3 @@ def _item_state(row: ItemVerdict) -> ItemState:
 
 def _answer_state(row: Answer) -> AnswerState:
     return AnswerState(row.question_id, row.text, row.drafted, row.reviewer, row.at)
-
-
-def _event(row: Any) -> Event:
-    return Event(row.id, row.at, row.reviewer, row.kind, row.target, row.old, row.new, row.note)

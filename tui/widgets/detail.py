@@ -27,9 +27,10 @@ def _line(head: str, body: str | Text, style: str = "") -> Text:
     return Text.assemble(untrusted.line(head, "bold"), (": ", "bold"), shown)
 
 
-def finding_detail(f: FindingState, review: Review, history: list[Event]) -> RenderableType:
+def finding_detail(f: FindingState, review: Review, history: list[Event], rules: bool = True) -> RenderableType:
     """What a reviewer needs first comes first (at 80x24 the pane shows about eight lines): the
-    severity and place, the decision, the evidence line whole, the message, what to do instead."""
+    severity and place, the decision, the evidence line whole, the message, what to do instead.
+    `rules` False: the rules are not imported yet (the first screen), their documentation is left out."""
     glyph, style = labels.SEVERITY_GLYPH[f.severity]
     head = Text.assemble((f"{glyph} {f.severity.upper()}", style), " ", (f.rule_id, "bold"), " ", untrusted.line(f.location, "underline"))
     if f.severity != f.original_severity:
@@ -47,7 +48,7 @@ def finding_detail(f: FindingState, review: Review, history: list[Event]) -> Ren
         number, first = next(((n, line) for n, line in enumerate(f.evidence, f.start_line) if line.strip()), (f.start_line, ""))
         parts.append(Text.assemble((f"▸{number} ", "bold yellow"), untrusted.line(first.strip(), "bold")))
     parts.append(untrusted.text(f.message))
-    info = rule_info(f.rule_id)
+    info = rule_info(f.rule_id) if rules else None
     instead = advice(f.rule_id, f.anchor, f.message) or (info.instead if info else "")
     if instead:
         parts.append(_line("Instead", instead, "dim"))

@@ -1,7 +1,8 @@
 """The right pane's source viewer: line numbers, syntax colours, the evidence lines marked.
 
-Only visible lines are drawn (render_line with a cache); a file shows at once in plain text and gets
-its colours from a worker, and the last files' colours are kept for going back.
+Only visible lines are drawn (render_line with a cache), and only they are made into Text: a file shows
+at once in plain text (a 7,000-line file costs a split, not 7,000 Text objects) and gets its colours
+from a worker, and the last files' colours are kept for going back.
 Source under review is untrusted: every control character is shown as a visible placeholder."""
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from functools import lru_cache
 
+from rich.cells import cell_len
 from rich.segment import Segment
-from rich.syntax import Syntax
 from rich.text import Text
 from textual import work
 from textual.geometry import Size
@@ -37,7 +38,7 @@ class SourceView(ScrollView, can_focus=True):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.path: str | None = None
-        self._lines: list[Text] = []
+        self._lines = _Lines([])
         self._evidence = (0, -1)
         self._scroll_wanted: int | None = None  # the first line to show, until the screen is laid out
         self._message = "Select a finding to see its code."
@@ -45,7 +46,7 @@ class SourceView(ScrollView, can_focus=True):
         self._colour_timer = None
 
     def show_message(self, message: str) -> None:
-        self.path, self._lines, self._message = None, [], message
+        self.path, self._lines, self._message = None, _Lines([]), message
         self._evidence = (0, -1)
         self._line_strip.cache_clear()
         self.virtual_size = Size(0, 1)
@@ -60,15 +61,14 @@ class SourceView(ScrollView, can_focus=True):
             if cached is not None:
                 self._lines = cached
             else:  # plain at once; colours from a worker once the cursor rests: nothing waits for pygments
-                self._lines = _plain(source)
+                self._lines = _Lines(_plain(source))
                 if self._colour_timer is not None:
                     self._colour_timer.stop()
                 self._colour_timer = self.set_timer(COLOUR_AFTER, lambda: self._colour(path, source, key))
         self._evidence = (start, end if end >= start else start)
         self.scroll_to(x=0, animate=False)  # each finding starts at the left edge, where its line starts
         self._line_strip.cache_clear()
-        width = max((t.cell_len for t in self._lines), default=0) + self._gutter_width + 1
-        self.virtual_size = Size(width, len(self._lines))
+        self.virtual_size = Size(self._lines.width + self._gutter_width + 1, len(self._lines))
         self.refresh()
         self._scroll_wanted = max(0, start - 4) if start else None
         self.call_after_refresh(self.scroll_to_evidence)  # after the new virtual size is in place
@@ -99,7 +99,7 @@ class SourceView(ScrollView, can_focus=True):
         lines = _HIGHLIGHTED.put(key, _highlight(path, source, self._syntax_theme))
         self.app.call_from_thread(self._coloured, path, lines)
 
-    def _coloured(self, path: str, lines: list[Text]) -> None:
+    def _coloured(self, path: str, lines: _Lines) -> None:
         if path == self.path:
             self._lines = lines
             self._line_strip.cache_clear()
@@ -111,7 +111,7 @@ class SourceView(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        if not self._lines:
+        if not len(self._lines):
             style = self.get_component_rich_style("source--empty")
             return Strip([Segment(f" {self._message}"[:width].ljust(width), style)]) if y == 0 else Strip.blank(width)
         number = int(self.scroll_offset.y) + y + 1
@@ -159,19 +159,37 @@ class _Cache:
 _HIGHLIGHTED = _Cache()
 
 
-def _plain(source: str) -> list[Text]:
-    """The lines as _highlight will give them, without colours (no trailing empty line either)."""
-    return [Text(line) for line in printable(source.expandtabs(4)).rstrip().split("\n")]
+class _Lines:
+    """A file's lines as the view draws them: plain until coloured, and a plain line's Text made only
+    when it is drawn."""
+
+    def __init__(self, plain: list[str], coloured: list[Text] | None = None) -> None:
+        self.plain, self.coloured = plain, coloured
+        self.width = max(map(cell_len, plain), default=0)
+
+    def __len__(self) -> int:
+        return len(self.plain)
+
+    def __getitem__(self, index: int) -> Text:
+        return self.coloured[index] if self.coloured is not None else Text(self.plain[index])
 
 
-def _highlight(path: str, source: str, theme: str) -> list[Text]:
+def _plain(source: str) -> list[str]:
+    """The lines as _highlight colours them (no trailing empty line), control characters shown."""
+    return printable(source.expandtabs(4)).rstrip().split("\n")
+
+
+def _highlight(path: str, source: str, theme: str) -> _Lines:
+    plain = _plain(source)
     if len(source) > MAX_HIGHLIGHT_BYTES:
-        return _plain(source)
-    source = printable(source.expandtabs(4))
-    text = Syntax(source, _lexer(path), theme=theme, word_wrap=False).highlight(source)
+        return _Lines(plain)
+    from rich.syntax import Syntax  # pygments: loaded by the first colouring, in its worker
+
+    shown = "\n".join(plain)
+    text = Syntax(shown, _lexer(path), theme=theme, word_wrap=False).highlight(shown)
     text.rstrip()
-    lines = text.split("\n", allow_blank=True)
-    return lines or [Text("")]
+    coloured = text.split("\n", allow_blank=True)
+    return _Lines(plain, coloured if len(coloured) == len(plain) else None)
 
 
 # The files a review shows; pygments' own lookup loads every lexer plugin first (~150 ms).

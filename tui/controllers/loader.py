@@ -1,0 +1,61 @@
+"""What the first screen is drawn without, loaded right after it in a worker thread while the
+reviewer already reads and moves around the review (read through tui.session.reading):
+
+- the store: SQLAlchemy and its engine, ~150-200 ms. A write asked for before then waits for it,
+  then lands where it was aimed; nothing is written through anything else.
+- the rules' documentation (title, why, instead), which imports every rule and the facts they
+  read, ~100 ms: the finding's detail shows it once it is there.
+- the dialogs (Textual's TextArea and Input), so that the first note or dismissal does not wait for
+  their import."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from tui.session import ReviewStore
+
+
+class Loader:
+    @dataclass
+    class StoreOpened(Message):
+        """The store is open, or could not be opened: store() says which."""
+
+    @dataclass
+    class RulesRead(Message):
+        """rule_info() answers at once from now on."""
+
+    def __init__(self, screen: Screen, db_path: Path | None, clock: Callable[[], datetime] | None) -> None:
+        """`db_path` None: the store is open already, only the rules are read."""
+        self.screen, self.db_path, self.clock = screen, db_path, clock
+        self._store: Future[ReviewStore] = Future()
+
+    def start(self) -> None:
+        self.screen.run_worker(self._run, thread=True, exclusive=True, group="load", exit_on_error=False, name="load")
+
+    def _run(self) -> None:
+        if self.db_path is not None:
+            try:
+                from tui.session import ReviewStore
+
+                self._store.set_result(ReviewStore.open(self.db_path, clock=self.clock))
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits, in the app's thread
+                self._store.set_exception(exc)
+            self.screen.post_message(self.StoreOpened())
+        from analyzers.rules import rule_infos
+
+        rule_infos()
+        self.screen.post_message(self.RulesRead())
+        import tui.screens.dialogs  # noqa: F401
+
+    def store(self) -> ReviewStore:
+        """The store, waited for while it opens (SessionStoreError when it cannot be opened)."""
+        return self._store.result()
