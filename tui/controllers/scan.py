@@ -1,8 +1,14 @@
 """The scan in a worker thread: progress, findings as the rules produce them, then the review
-matched to the new scan. The thread only posts messages; the screen decides what they show."""
+matched to the new scan. The thread only posts messages; the screen decides what they show.
+
+While the new scan is matched to the saved findings (a finding whose code moved gets a new
+fingerprint), and until the screen has the matched review, `matching` is set: a decision taken then
+would aim at a fingerprint that is about to change, so the screen holds it (holding `lock` while it
+checks and writes, so that matching cannot start under a write) and makes it once matched."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +33,10 @@ class ScanController:
         findings: list[Finding]
 
     @dataclass
+    class Matching(Message):
+        """The scan is done; its findings are being matched to the saved ones."""
+
+    @dataclass
     class Finished(Message):
         summary: str  # "scanned 41 files: 80 new, ..." for the status line
         docs: list[str]  # the documents the scan found, relative to the repository
@@ -36,6 +46,8 @@ class ScanController:
 
     def __init__(self, screen: Screen, review: Review, cache_dir: Path | None) -> None:
         self.screen, self.review, self.cache_dir = screen, review, cache_dir
+        self.lock = threading.Lock()
+        self.matching = False  # set here, cleared by the screen once it has reloaded the matched review
 
     def start(self) -> None:
         self.screen.run_worker(self._run, thread=True, exclusive=True, group="scan", exit_on_error=False, name="scan")
@@ -66,6 +78,9 @@ class ScanController:
             return
         before = self.review.info.commit
         had_findings = bool(self.review.findings)
+        with self.lock:
+            self.matching = True
+        post(self.Matching())
         diff = self.review.apply_scan(result.result)
         errors = len(result.result.errors)
         summary = f"scanned {result.result.files_scanned} files: {diff}"

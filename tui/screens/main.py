@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from textwrap import shorten
 
@@ -72,6 +72,8 @@ class MainScreen(Screen[None]):
         self.not_saving: str | None = None  # why the review can no longer be saved, once it cannot
         self._masking = False  # what the right pane shows was masked (the review was shared)
         self._loader: Loader | None = None  # until the store is open (behind the first screen)
+        self._scan: ScanController | None = None  # the running scan, or the last one
+        self._held: list[tuple[list[int], Callable[[list[str]], None]]] = []  # decisions waiting for the matching
         self._rules_read = False  # the rules' documentation is loaded: finding details show it
 
     def compose(self) -> ComposeResult:
@@ -155,7 +157,8 @@ class MainScreen(Screen[None]):
         if app.scan_on_start:
             self._scan_status = "scanning…"
             self._refresh_status()
-            ScanController(self, self.review, paths.scan_cache_dir()).start()
+            self._scan = ScanController(self, self.review, paths.scan_cache_dir())
+            self._scan.start()
 
     def on_unmount(self) -> None:
         if self.review is not None:
@@ -179,6 +182,10 @@ class MainScreen(Screen[None]):
             if node is not None and f.fingerprint not in self.review.findings:
                 node.add_leaf(labels.finding_label(state_of(f)), NodeRef(NodeKind.PENDING, f.rule_id))
 
+    def on_scan_controller_matching(self) -> None:
+        self._scan_status = "matching the findings to the saved review…"
+        self._refresh_status()
+
     def on_scan_controller_finished(self, message: ScanController.Finished) -> None:
         assert self.review is not None
         self.review.reload()
@@ -194,6 +201,37 @@ class MainScreen(Screen[None]):
             self.notify(message.changed, title="The code moved on", timeout=12, markup=False)
         self._refresh_status()
         self._show(tree.current)
+        self._matched()
+
+    def _matched(self) -> None:
+        """The matched review is loaded: the decisions held meanwhile are made, on the findings they
+        were aimed at (by row: a finding keeps its row when the scan gives it a new fingerprint)."""
+        if self._scan is not None:
+            with self._scan.lock:
+                self._scan.matching = False
+        held, self._held = self._held, []
+        fingerprint_of = {f.id: fp for fp, f in self.review.findings.items()}
+        for rows, decide in held:
+            fps = [fingerprint_of[row] for row in rows if row in fingerprint_of]
+            if len(fps) == len(rows):
+                decide(fps)
+            else:
+                self.notify("A decision made while the findings were matched was not made: its finding is no "
+                            "longer in the review.", severity="warning", timeout=8)
+
+    @contextmanager
+    def _unless_matching(self, fingerprints: list[str], decide: Callable[[list[str]], None]) -> Iterator[bool]:
+        """True: go ahead (and matching cannot start until the block is done). False: the re-scan is
+        matching findings, so the decision is held, said on screen, and made by _matched()."""
+        scan = self._scan
+        with scan.lock if scan is not None else nullcontext():
+            if scan is None or not scan.matching:
+                yield True
+                return
+            self._held.append(([self.review.findings[fp].id for fp in fingerprints], decide))
+            self.notify("The re-scan is matching the findings to the saved ones: this decision is made as soon "
+                        "as it is done.", title="Held for a moment", timeout=4)
+            yield False
 
     # -- verify: the proofs on a throwaway PostgreSQL ------------------------------------------
 
@@ -234,6 +272,8 @@ class MainScreen(Screen[None]):
             self._refresh_status()
             self.notify(f"verify failed: {event.worker.error}", severity="error", timeout=15, markup=False)
         if event.state == WorkerState.ERROR and event.worker.group == "scan":
+            self.review.reload()
+            self._matched()  # a failed matching holds nothing back
             self._scan_status = f"scan failed: {event.worker.error}"
             self._refresh_status()
             self.notify(f"The scan failed: {event.worker.error}", severity="error", timeout=10, markup=False)
@@ -513,8 +553,11 @@ class MainScreen(Screen[None]):
         With `advance` (a triage key) and the preference on, go on to the next untriaged finding."""
         assert self.review is not None
         done = False
-        with self._saving():
-            done = self._decide_each(fingerprints, act)
+        with self._unless_matching(fingerprints, lambda fps: self._decide(fps, act, advance)) as now, self._saving():
+            if now:
+                done = self._decide_each(fingerprints, act)
+        if not now:
+            return
         advancing = advance and done and self.app.prefs.auto_advance
         self._after_change(fingerprints, show=not advancing)  # the next finding is shown instead
         if advancing and not self._jump(True):
@@ -591,8 +634,11 @@ class MainScreen(Screen[None]):
 
     def _bulk(self, fps: list[str], disposition: Disposition, reason: str | None, note: str | None) -> None:
         try:
-            with self._saving():
-                self.review.bulk(fps, disposition, reason=reason, note=note)
+            with self._unless_matching(fps, lambda fps: self._bulk(fps, disposition, reason, note)) as now, self._saving():
+                if now:
+                    self.review.bulk(fps, disposition, reason=reason, note=note)
+            if not now:
+                return
         except (ConflictError, ValueError) as exc:
             self.review.reload()
             self.notify(f"Nothing was changed: {exc}", severity="warning", timeout=8, markup=False)

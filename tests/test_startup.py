@@ -1,0 +1,90 @@
+"""Opening a saved review: the first screen is read without the store, which opens behind it; and a
+decision taken before the store is open, or while a re-scan matches findings, lands on the finding
+the reviewer aimed at."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+from tests.conftest import ROOT, fixed_clock
+from tui.app import ReviewApp
+from tui.review import Review
+from tui.session.state import Disposition
+from tui.widgets.checklist_tree import ChecklistTree
+
+
+def _untriaged(review: Review, n: int = 0):
+    return [f for f in review.findings.values() if f.disposition == Disposition.UNTRIAGED][n]
+
+
+def test_the_app_is_ready_to_draw_without_sqlalchemy():
+    """SQLAlchemy is the store's, which opens after the first screen."""
+    code = "import sys, tui.app; assert 'sqlalchemy' not in sys.modules, sorted(m for m in sys.modules if 'sqlalchemy' in m)[:3]"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+async def test_a_decision_before_the_store_is_open_lands_on_the_finding_under_the_cursor(scanned, data_dir, monkeypatch):
+    from tui.session import store as store_module
+
+    aimed = _untriaged(scanned, 3)
+    scanned.save_cursor(f"finding:{aimed.fingerprint}")
+    opened = threading.Event()
+    real_open = store_module.ReviewStore.open.__func__
+
+    def slow_open(cls, *args, **kwargs):
+        opened.wait(10)  # the store still opening when the reviewer presses c
+        return real_open(cls, *args, **kwargs)
+
+    monkeypatch.setattr(store_module.ReviewStore, "open", classmethod(slow_open))
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = app.query_one(ChecklistTree)
+        await pilot.pause()
+        assert tree.current.key == aimed.fingerprint, "the saved cursor's finding, shown without the store"
+        assert app.main.presence is None, "the store is not open yet"
+        threading.Timer(0.3, opened.set).start()
+        await pilot.press("c")  # waits for the store, then confirms
+        await pilot.pause()
+        assert app.main.presence is not None
+        assert tree.current.key != aimed.fingerprint, "auto-advance moved on to the next untriaged finding"
+    scanned.reload()
+    assert scanned.findings[aimed.fingerprint].disposition == Disposition.CONFIRMED
+    assert sum(f.disposition == Disposition.CONFIRMED for f in scanned.findings.values()) == 1
+
+
+async def test_a_decision_while_the_rescan_matches_findings_is_held_then_made(scanned, data_dir, monkeypatch):
+    aimed = _untriaged(scanned, 2)
+    scanned.save_cursor(f"finding:{aimed.fingerprint}")
+    path = scanned.repo / aimed.path
+    path.write_text("# moved down by two lines\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    matching, go_on = threading.Event(), threading.Event()
+    real_apply = Review.apply_scan
+
+    def slow_apply(self, result):
+        matching.set()
+        go_on.wait(10)
+        return real_apply(self, result)
+
+    monkeypatch.setattr(Review, "apply_scan", slow_apply)
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=True, clock=fixed_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = app.query_one(ChecklistTree)
+        while not matching.is_set():
+            await pilot.pause(0.05)
+        await pilot.pause()
+        assert "matching the findings" in str(app.query_one("#status").render())
+        assert tree.current.key == aimed.fingerprint
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.review.findings[aimed.fingerprint].disposition == Disposition.UNTRIAGED, "held, not yet made"
+        assert any("matching the findings" in n.message for n in app._notifications), "the reviewer is told"
+        go_on.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+        now = next(f for f in app.review.findings.values() if f.id == aimed.id)
+        assert now.start_line == aimed.start_line + 2, "the re-scan moved the finding"
+        assert now.disposition == Disposition.CONFIRMED, "the held decision was made on the finding it was aimed at"
+        assert sum(f.disposition == Disposition.CONFIRMED for f in app.review.findings.values()) == 1
