@@ -33,11 +33,13 @@ under 16 ms. Not a test: nothing here is imported by the suite.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections import defaultdict
@@ -267,15 +269,15 @@ def build(base: Path, count: int) -> tuple[Path, Path]:
 # -- running and reporting -----------------------------------------------------------------------------
 
 
-def child(code: str, repo: Path, data_dir: Path, size: tuple[int, int]) -> tuple[dict, float, float]:
-    """Run `code` in a fresh interpreter; its JSON lines (merged), the seconds from spawn to the
-    first line, and from spawn to exit."""
-    env = {**os.environ, "TERM": "xterm-256color"}
+def child(code: str, repo: Path, data_dir: Path, size: tuple[int, int], tree: Path = ROOT) -> tuple[dict, float, float]:
+    """Run `code` in a fresh interpreter on the app of `tree`; its JSON lines (merged), the seconds
+    from spawn to the first line, and from spawn to exit."""
+    env = {**os.environ, "TERM": "xterm-256color", "PYTHONPATH": str(tree)}
     env.pop("DBREVIEW_THEME", None)
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-c", code, str(repo), str(data_dir), REVIEWER, str(size[0]), str(size[1])],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tree, env=env,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -304,6 +306,14 @@ def ms(seconds: float) -> str:
 
 def verdict(seconds: float, target: float) -> str:
     return f"{'PASS' if seconds < target else 'MISS'} (target < {ms(target).strip()})"
+
+
+def unpack(rev: str, into: Path) -> Path:
+    """The app (tui, analyzers) of an older commit, to time beside this tree."""
+    data = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "tui", "analyzers"], check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")
+    return into
 
 
 def real(base: Path, name: str) -> tuple[Path, Path] | None:
@@ -339,6 +349,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--size", default="80x24", help="terminal COLSxROWS (default: 80x24)")
     parser.add_argument("--real", default="onyx", help="a real target of bench/tryout.py to open too ('' for none)")
+    parser.add_argument("--before", metavar="REV", help="also time the app of this commit, run by run beside this tree's")
     args = parser.parse_args()
     size = tuple(int(x) for x in args.size.split("x"))
 
@@ -355,48 +366,58 @@ def main() -> None:
             if made:
                 reviews[args.real] = made
                 print(f"{args.real}: a saved review of {count_findings(made[1])} findings, as the app saves it on opening")
+        trees = {"": ROOT}
+        if args.before:
+            trees[f"before {args.before}: "] = unpack(args.before, Path(tmp) / "before")
+        for tree in trees.values():  # compiled once, so that no run pays for it
+            subprocess.run([sys.executable, "-c", "import tui.app"], cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, check=True)
         print()
 
         runs: dict[str, list[float]] = defaultdict(list)
-        keys_all: dict[str, list[float]] = {"z": [], "j": [], "n": [], "c": []}
+        keys_all: dict[str, list[float]] = defaultdict(list)
         for run in range(args.repeat):
             t = time.perf_counter()
             subprocess.run([sys.executable, "-c", "pass"], check=True)
             runs["python"].append(time.perf_counter() - t)
             said = []
             for name, (review_repo, review_data) in reviews.items():
-                _, floor, _ = child(FLOOR, review_repo, review_data, size)  # the anchor, beside each start
-                cold, ready, process = child(COLD, review_repo, review_data, size)
-                for what, value in (("floor", floor), ("ready", ready), ("ratio", ready / floor), ("process", process),
-                                    ("in_process", cold["in_process"]), ("import", cold["import"]),
-                                    ("first_key", cold["first_key"]), ("store", cold["store"])):
-                    runs[f"{name} {what}"].append(value)
-                said.append(f"{name} {ms(ready).strip()} ({ready / floor:.2f}x a minimal app's {ms(floor).strip()})")
-            keys, _, _ = child(KEYS, repo, data_dir, size)
-            for key, values in keys.items():
-                keys_all[key] += values
-            print(f"run {run + 1}: usable screen: {', '.join(said)}; keys p95 j {ms(quantile(keys['j'], 0.95)).strip()}, "
-                  f"n {ms(quantile(keys['n'], 0.95)).strip()}, c {ms(quantile(keys['c'], 0.95)).strip()}")
+                for label, tree in trees.items():
+                    _, floor, _ = child(FLOOR, review_repo, review_data, size)  # the anchor, beside each start
+                    cold, ready, process = child(COLD, review_repo, review_data, size, tree)
+                    for what, value in (("floor", floor), ("ready", ready), ("ratio", ready / floor), ("process", process),
+                                        ("in_process", cold["in_process"]), ("import", cold["import"]),
+                                        ("first_key", cold["first_key"]), ("store", cold["store"])):
+                        runs[f"{label}{name} {what}"].append(value)
+                    said.append(f"{label}{name} {ms(ready).strip()} ({ready / floor:.2f}x)")
+            for label, tree in trees.items():
+                keys, _, _ = child(KEYS, repo, data_dir, size, tree)
+                for key, values in keys.items():
+                    keys_all[f"{label}{key}"] += values
+                said.append(f"{label}keys p95 j {ms(quantile(keys['j'], 0.95)).strip()}, n {ms(quantile(keys['n'], 0.95)).strip()}, "
+                            f"c {ms(quantile(keys['c'], 0.95)).strip()}")
+            print(f"run {run + 1}: " + "; ".join(said))
 
         med = {name: statistics.median(values) for name, values in runs.items()}
         print(f"\nstart to a usable screen (medians of {args.repeat} runs; bare interpreter {ms(med['python']).strip()})")
         for name in reviews:
-            m = {what: med[f"{name} {what}"] for what in ("floor", "ready", "ratio", "process", "in_process", "import", "first_key", "store")}
-            print(f"  {name}:")
-            print(f"    minimal Textual app, spawn to first frame      {ms(m['floor'])}")
-            print(f"    dbreview, spawn to first usable frame          {ms(m['ready'])}")
-            print(f"    ratio, run by run                              {m['ratio']:7.2f} x   "
-                  f"{'PASS' if m['ratio'] <= TARGETS['ratio'] else 'MISS'} (target <= {TARGETS['ratio']} x)")
-            print(f"    in process: first line to usable              {ms(m['in_process'])}   of which importing tui.app {ms(m['import'])}")
-            print(f"    first key (j) after it, to its frame           {ms(m['first_key'])}   (the store and rules still loading)")
-            print(f"    store open and in place, from the first line   {ms(m['store'])}")
-            print(f"    spawn to exit                                  {ms(m['process'])}")
-        print("\nkey press to repainted screen, synthetic review (all presses of all runs)")
-        for key, label in KEY_LABELS.items():
-            values = keys_all[key]
-            p95 = quantile(values, 0.95)
-            line = f"  {label:<24} n={len(values):<4} median {ms(statistics.median(values))}  p95 {ms(p95)}  max {ms(max(values))}"
-            print(line + ("   (the harness: no app work)" if key == "z" else f"   {verdict(p95, TARGETS[key])} at p95"))
+            for label in trees:
+                m = {what: med[f"{label}{name} {what}"] for what in ("floor", "ready", "ratio", "process", "in_process", "import", "first_key", "store")}
+                print(f"  {label}{name}:")
+                print(f"    minimal Textual app, spawn to first frame      {ms(m['floor'])}")
+                print(f"    dbreview, spawn to first usable frame          {ms(m['ready'])}")
+                print(f"    ratio, run by run                              {m['ratio']:7.2f} x   "
+                      f"{'PASS' if m['ratio'] <= TARGETS['ratio'] else 'MISS'} (target <= {TARGETS['ratio']} x)")
+                print(f"    in process: first line to usable              {ms(m['in_process'])}   of which importing tui.app {ms(m['import'])}")
+                print(f"    first key (j) after it, to its frame           {ms(m['first_key'])}   (the store and rules still loading)")
+                print(f"    store open and in place, from the first line   {ms(m['store'])}")
+                print(f"    spawn to exit                                  {ms(m['process'])}")
+        for label in trees:
+            print(f"\n{label}key press to repainted screen, synthetic review (all presses of all runs)")
+            for key, text in KEY_LABELS.items():
+                values = keys_all[f"{label}{key}"]
+                p95 = quantile(values, 0.95)
+                line = f"  {text:<24} n={len(values):<4} median {ms(statistics.median(values))}  p95 {ms(p95)}  max {ms(max(values))}"
+                print(line + ("   (the harness: no app work)" if key == "z" else f"   {verdict(p95, TARGETS[key])} at p95"))
 
 
 def count_findings(data_dir: Path) -> int:
