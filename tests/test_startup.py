@@ -88,3 +88,18 @@ async def test_a_decision_while_the_rescan_matches_findings_is_held_then_made(sc
         assert now.start_line == aimed.start_line + 2, "the re-scan moved the finding"
         assert now.disposition == Disposition.CONFIRMED, "the held decision was made on the finding it was aimed at"
         assert sum(f.disposition == Disposition.CONFIRMED for f in app.review.findings.values()) == 1
+
+
+def test_the_store_asked_for_before_the_loader_runs_is_opened_by_who_asks(scanned, data_dir):
+    """A write (or the app closing) before the first frame, when the loader's worker has not started:
+    the store is opened there and then, rather than waited for."""
+    from tui.controllers.loader import Loader
+    from tui.paths import session_db
+
+    loader = Loader(None, session_db(data_dir), fixed_clock)  # never started
+    store = loader.store()
+    try:
+        assert store.find_review(str(scanned.repo), "database").id == scanned.info.id
+        assert loader.store() is store, "opened once"
+    finally:
+        store.close()

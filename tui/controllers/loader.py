@@ -10,6 +10,7 @@ reviewer already reads and moves around the review (read through tui.session.rea
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -37,18 +38,13 @@ class Loader:
         """`db_path` None: the store is open already, only the rules are read."""
         self.screen, self.db_path, self.clock = screen, db_path, clock
         self._store: Future[ReviewStore] = Future()
+        self._opening = threading.Lock()  # whoever takes it first opens the store: the worker, or a write
 
     def start(self) -> None:
         self.screen.run_worker(self._run, thread=True, exclusive=True, group="load", exit_on_error=False, name="load")
 
     def _run(self) -> None:
-        if self.db_path is not None:
-            try:
-                from tui.session import ReviewStore
-
-                self._store.set_result(ReviewStore.open(self.db_path, clock=self.clock))
-            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits, in the app's thread
-                self._store.set_exception(exc)
+        if self.db_path is not None and self._open():
             self.screen.post_message(self.StoreOpened())
         from analyzers.rules import rule_infos
 
@@ -56,6 +52,21 @@ class Loader:
         self.screen.post_message(self.RulesRead())
         import tui.screens.dialogs  # noqa: F401
 
+    def _open(self) -> bool:
+        """Open the store here, unless it is being opened (or was) elsewhere: False then."""
+        if not self._opening.acquire(blocking=False):
+            return False
+        try:
+            from tui.session import ReviewStore
+
+            self._store.set_result(ReviewStore.open(self.db_path, clock=self.clock))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits, in the app's thread
+            self._store.set_exception(exc)
+        return True
+
     def store(self) -> ReviewStore:
-        """The store, waited for while it opens (SessionStoreError when it cannot be opened)."""
+        """The store, waited for while the worker opens it, or opened here if the worker has not
+        started yet (a write, or the app closing, before the first frame was drawn): never a wait
+        for a worker that may not run. SessionStoreError when it cannot be opened."""
+        self._open()
         return self._store.result()

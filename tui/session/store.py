@@ -24,13 +24,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, delete, event, func, insert, or_, select, union, update
+from sqlalchemy import URL, Engine, create_engine, delete, event, func, insert, select, union, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from analyzers.findings import Finding, Location, Related, ScanError, ScanResult, Severity
+from analyzers.findings import Finding, ScanResult, Severity
 from analyzers.verify.proofs import Merged, is_proof_rule
 from tui.paths import file_mode
 from tui.reports.sanitize import name_problem
@@ -65,13 +65,10 @@ from tui.session.state import (
     AnswerState,
     Detection,
     Disposition,
-    Event,
     FindingState,
     ItemState,
     Note,
-    ProofState,
     ReviewInfo,
-    ReviewSnapshot,
     ReviewSummary,
     ScanDiff,
     Verdict,
