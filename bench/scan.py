@@ -1,6 +1,21 @@
-"""Benchmark: dbreview on a large real backend, against plain `ast.parse` of the same tree.
+"""Benchmark: dbreview on large real backends, against plain `ast.parse` of the same tree.
 
-    /work/venv/bin/python bench/scan.py [--package apache-superset==6.1.0] [--repeat 3]
+    python bench/scan.py --trees [polar onyx fides] [--repeat 5]     # the targets of issue 13
+    python bench/scan.py --cache [--copies 1 2 4 8] [--repeat 5]      # cache load/save vs tree size
+    python bench/scan.py [--package apache-superset==6.1.0] [--repeat 3]
+
+`--trees`: real backends checked out under $DBREVIEW_TARGETS (default /work/targets) at the commits
+pinned in bench/tryout.py. Per tree, REPEAT alternating pairs of fresh processes: `ast` (read +
+ast.parse of every .py file the scan would list) then `cold` (dbreview scan, no cache), each
+measured as the CPU time (user + system) of the whole process tree from the parent's wait4, so the
+interpreter's start, the imports and every worker are counted on both sides; the ratio is taken
+pair by pair and its median reported (target: at most 1.0x). Then the warm re-scan with nothing
+changed: the whole process, spawn to exit, wall time (target: under 0.3 s).
+
+`--cache`: a tree of COPIES copies of the dispatch target, scanned once; then, in fresh processes,
+scan_cache.load of its cache file and a full save of it, per copy count (target: linear in the tree).
+
+Without either, the older superset/fides wheel benchmark:
 
 Downloads (once, cached in ~/.cache/dbreview-bench) a wheel that ships a large backend with its
 Alembic migrations, unzips it into a temporary folder and measures, each in a fresh process and
@@ -50,19 +65,18 @@ def _child(kind: str, root: str, data_dir: str) -> None:
     if kind == "ast":
         t0 = time.perf_counter()
         files = 0
-        for dirpath, _dirs, names in os.walk(root):
-            for name in names:
-                if name.endswith(".py"):
-                    path = os.path.join(dirpath, name)
-                    with open(path, "rb") as fh:
-                        data = fh.read()
-                    try:
-                        ast.parse(data, filename=path)
-                    except (SyntaxError, ValueError):
-                        pass
-                    files += 1
+        for path in _python_files(root, data_dir):
+            with open(path, "rb") as fh:
+                data = fh.read()
+            try:
+                ast.parse(data, filename=path)
+            except (SyntaxError, ValueError):
+                pass
+            files += 1
         seconds = time.perf_counter() - t0
         extra: dict[str, object] = {"files": files}
+    elif kind in ("load", "save"):
+        seconds, extra = _cache_child(kind, root, data_dir)
     else:
         from analyzers.engine import scan
 
@@ -79,6 +93,35 @@ def _child(kind: str, root: str, data_dir: str) -> None:
         }
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": seconds, "rss_kb": rss_kb, **extra}), flush=True)
+
+
+def _python_files(root: str, listing: str) -> list[str]:
+    """Every .py file under root; or, given a listing (the files the scan lists, written by the
+    parent so that this process imports nothing of dbreview), those."""
+    if os.path.isfile(listing):
+        with open(listing) as fh:
+            return fh.read().splitlines()
+    return [os.path.join(d, n) for d, _dirs, names in os.walk(root) for n in names if n.endswith(".py")]
+
+
+def _cache_child(kind: str, root: str, data_dir: str) -> tuple[float, dict[str, object]]:
+    from analyzers import scan_cache
+    from analyzers.discover import discover
+
+    layout = discover(Path(root))
+    include = (layout.settings.prefix, *layout.settings.include)
+    path = scan_cache.file_for(Path(data_dir), layout.root)
+    t0 = time.perf_counter()
+    entries = scan_cache.load(path, include)
+    seconds = time.perf_counter() - t0
+    if kind == "save":
+        target = path.with_name("copy-" + path.name)
+        target.unlink(missing_ok=True)
+        t0 = time.perf_counter()
+        scan_cache.save(target, entries, include)
+        seconds = time.perf_counter() - t0
+        target.unlink(missing_ok=True)
+    return seconds, {"entries": len(entries), "bytes": path.stat().st_size}
 
 
 # -- the parent: download, unpack, run children, report ----------------------------------------
@@ -116,20 +159,30 @@ def _hwm_kb(pid: int, field: str = "VmHWM") -> int:
 
 
 def _run_child(kind: str, root: Path, data_dir: Path) -> dict:
+    """One fresh process. `wall`: spawn to exit; `cpu`: user + system time of it and of every
+    process it started and waited for (its workers), from wait4."""
     cmd = [sys.executable, os.path.abspath(__file__), "--child", kind, str(root), str(data_dir)]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tempfile.gettempdir())
-    helpers: dict[int, int] = {}  # pid -> highest VmHWM seen (kB)
-    while proc.poll() is None:
-        for pid in _descendants(proc.pid):
-            helpers[pid] = max(helpers.get(pid, 0), _hwm_kb(pid))
-        time.sleep(0.02)
-    out, err = proc.communicate()
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"{kind} measurement failed:\n{err.decode(errors='replace')}")
-    data = json.loads(out.decode().strip().splitlines()[-1])
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=tempfile.gettempdir(), env=env)
+        helpers: dict[int, int] = {}  # pid -> highest VmHWM seen (kB)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            for child in _descendants(proc.pid):
+                helpers[child] = max(helpers.get(child, 0), _hwm_kb(child))
+            time.sleep(0.005)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise SystemExit(f"{kind} measurement failed:\n{err.read().decode(errors='replace')}")
+        data = json.loads(out.read().decode().strip().splitlines()[-1])
     data["wall"] = wall
+    data["cpu"] = usage.ru_utime + usage.ru_stime
     data["helpers_kb"] = sum(helpers.values())
     data["peak_kb"] = data["rss_kb"] + data["helpers_kb"]
     return data
@@ -174,14 +227,99 @@ def _median(runs: list[dict], key: str = "seconds") -> float:
     return statistics.median(r[key] for r in runs)
 
 
+TREES = ("polar", "onyx", "fides")  # the large real targets of issue 13
+TREE_TARGETS = {"cold": 1.0, "warm": 0.3}  # cold: CPU x ast at most; warm: whole process, seconds, under
+
+
+def _targets_dir() -> Path:
+    return Path(os.environ.get("DBREVIEW_TARGETS", "/work/targets"))
+
+
+def _trees(names: list[str], repeat: int) -> None:
+    """Cold CPU against ast.parse, pair by pair, and the warm re-scan, on real trees."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench.tryout import checkout_problem
+    from analyzers.discover import discover
+
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {repeat} alternating pairs per tree, medians; "
+          f"load average before: {os.getloadavg()[0]:.2f}\n")
+    print(f"{'tree':8}{'files':>7}{'ast cpu':>9}{'cold cpu':>10}{'x ast':>7}{'  (pairs)':<30}{'warm s':>8}{'hits':>7}")
+    rows = []
+    for name in names:
+        problem = checkout_problem(name, _targets_dir())
+        if problem:
+            print(f"{name:8} skipped: {problem}")
+            continue
+        root = _targets_dir() / name
+        layout = discover(root)
+        with tempfile.TemporaryDirectory(prefix="dbreview-bench-") as tmp:
+            listing = Path(tmp) / "files.txt"
+            listing.write_text("\n".join(str(layout.root / c.path) for c in layout.python) + "\n")
+            pairs = []
+            for i in range(repeat):
+                a = _run_child("ast", root, listing)
+                c = _run_child("cold", root, Path(tmp) / f"cold-{i}")
+                pairs.append((a["cpu"], c["cpu"], c))
+            warm_dir = Path(tmp) / "warm"
+            _run_child("warm", root, warm_dir)  # fills the cache
+            warm = [_run_child("warm", root, warm_dir) for _ in range(repeat)]
+        ratios = [c / a for a, c, _ in pairs]
+        ratio = statistics.median(ratios)
+        warm_s = _median(warm, "wall")
+        rows.append((name, ratio, warm_s))
+        print(f"{name:8}{len(layout.python):>7}{statistics.median(a for a, _, _ in pairs):>9.2f}"
+              f"{statistics.median(c for _, c, _ in pairs):>10.2f}{ratio:>7.2f}  "
+              f"{' '.join(f'{r:.2f}' for r in ratios):<28}{warm_s:>8.3f}{warm[0]['cache_hits']:>7}")
+        last = pairs[len(pairs) // 2][2]
+        print(f"{'':8}cold stages (s): " + ", ".join(f"{k} {v:.3f}" for k, v in last["timings"].items())
+              + f"; {last['parsed']} parsed, {last['findings']} findings")
+    print("\ntargets")
+    for name, ratio, warm_s in rows:
+        cold_ok, warm_ok = ratio <= TREE_TARGETS["cold"], warm_s < TREE_TARGETS["warm"]
+        print(f"  {name:8} cold CPU <= {TREE_TARGETS['cold']}x ast: {ratio:.2f}x {'PASS' if cold_ok else 'MISS'};"
+              f"  warm < {TREE_TARGETS['warm']} s: {warm_s:.3f} s {'PASS' if warm_ok else 'MISS'}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+def _cache(copies: list[int], repeat: int) -> None:
+    """Cache load and save against the size of the tree: COPIES copies of dispatch."""
+    source = _targets_dir() / "dispatch"
+    if not source.is_dir():
+        raise SystemExit(f"{source}: not checked out (see bench/tryout.py)")
+    print(f"{'copies':>6}{'files':>7}{'entries':>8}{'KB':>7}{'load s':>8}{'save s':>8}{'load us/entry':>14}{'save us/entry':>14}")
+    with tempfile.TemporaryDirectory(prefix="dbreview-bench-") as tmp:
+        for n in copies:
+            root = Path(tmp) / f"tree-{n}"
+            for i in range(n):
+                shutil.copytree(source, root / f"copy{i}", ignore=shutil.ignore_patterns(".git", "node_modules", "*.js", "*.vue"))
+            data_dir = Path(tmp) / f"cache-{n}"
+            first = _run_child("warm", root, data_dir)
+            load = [_run_child("load", root, data_dir) for _ in range(repeat)]
+            save = [_run_child("save", root, data_dir) for _ in range(repeat)]
+            entries = load[0]["entries"]
+            lo, sv = _median(load), _median(save)
+            print(f"{n:>6}{first['files']:>7}{entries:>8}{load[0]['bytes'] // 1024:>7}{lo:>8.3f}{sv:>8.3f}"
+                  f"{lo / entries * 1e6:>14.1f}{sv / entries * 1e6:>14.1f}")
+            shutil.rmtree(root)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--package", action="append", help="pip requirement of the wheel to scan (default: superset, then fides)")
+    parser.add_argument("--trees", nargs="*", help=f"real trees under $DBREVIEW_TARGETS (default: {' '.join(TREES)})")
+    parser.add_argument("--cache", action="store_true", help="cache load/save against copies of dispatch")
+    parser.add_argument("--copies", nargs="*", type=int, default=[1, 2, 4, 8])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         _child(*args.child)
+        return 0
+    if args.trees is not None:
+        _trees(args.trees or list(TREES), args.repeat)
+        return 0
+    if args.cache:
+        _cache(args.copies, args.repeat)
         return 0
 
     wheel, spec = _wheel(tuple(args.package) if args.package else PACKAGES)
