@@ -3,7 +3,8 @@
 Three forms:
 - a Python comment at the end of a statement's first line, or alone on the lines just above it,
   covers the whole statement (for a class or a function, everything in it). Read with libcst:
-  comments are not in Python's ast, and libcst knows which statement a comment belongs to;
+  comments are not in Python's ast, and libcst knows which statement a comment belongs to
+  (analyzers/statement_comments.py, imported only for a file that mentions "dbreview:");
 - `-- dbreview: ignore[RULE] reason` inside SQL in a string (`op.execute('''...''')`) covers the SQL
   statement it ends, or, alone on its line, the statement that follows;
 - `# dbreview: ignore-file[RULE] reason` anywhere in a file covers the whole file.
@@ -19,9 +20,6 @@ import re
 import tokenize
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from analyzers.findings import Finding, Location, Severity
 from analyzers.rules.base import RuleInfo
@@ -77,37 +75,13 @@ def suppressions(text: str) -> list[Suppression]:
 
 
 def _statement_comments(text: str) -> list[Suppression]:
-    try:
-        wrapper = MetadataWrapper(cst.parse_module(text))
-    except (cst.ParserSyntaxError, RecursionError, ValueError):
-        return []
-    collector = _Collector()
-    wrapper.visit(collector)
-    return collector.found
+    from analyzers.statement_comments import statement_comments
 
-
-class _Collector(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[Suppression] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        comments = [line.comment for line in getattr(node, "leading_lines", ()) if line.comment]
-        trailing = getattr(node, "trailing_whitespace", None)  # a simple statement's own line
-        header = getattr(getattr(node, "body", None), "header", None)  # a compound statement's first line
-        for ws in (trailing, header):
-            if isinstance(ws, cst.TrailingWhitespace) and ws.comment:
-                comments.append(ws.comment)
-        if comments:
-            pos = self.get_metadata(PositionProvider, node, None)
-            if pos is not None:
-                for comment in comments:
-                    match = _COMMENT.search(comment.value)
-                    if match:
-                        self.found.append(_parsed(match, pos.start.line, pos.end.line, pos.start.line, comment.value))
-        return True
+    return [
+        _parsed(match, start, end, start, comment)
+        for start, end, comment in statement_comments(text)
+        if (match := _COMMENT.search(comment))
+    ]
 
 
 def _tokens(text: str) -> list[Suppression]:

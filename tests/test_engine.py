@@ -394,3 +394,19 @@ def test_an_empty_directory_is_a_target_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(TargetError, match="holds no Python files"):
         scan(tmp_path / "empty")
+
+
+def test_a_scan_without_suppression_comments_never_imports_libcst(target: Path, cache: Path) -> None:
+    """libcst reads `# dbreview: ignore` comments; importing it costs more than a warm scan's work."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from analyzers.engine import scan; "
+        f"scan({str(target)!r}, cache_dir=Path({str(cache)!r}), jobs=1); print('libcst' in sys.modules)"
+    )
+    root = Path(engine.__file__).resolve().parents[1]
+    run = lambda: subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True).stdout.strip()
+    assert run() == "False"
+    (target / "app" / "db.py").write_text((target / "app" / "db.py").read_text() + "\n# dbreview: ignore[CFG001] reviewed\n")
+    assert run() == "True"  # a file that has one: its comments are read
