@@ -109,18 +109,21 @@ def _migrated_keys(facts: Facts, db: TableFact) -> tuple[list[tuple[str, ...]], 
     return indexes + unique, unique
 
 
-def _names_in_migrations(facts: Facts) -> str:
-    """The text of every revision file, once: a name an index or constraint has there is built by some
-    migration, even in a form the replay does not follow (a helper function, a loop over a dict)."""
-    text = facts.derived.get("migration_text")
-    if text is None:
-        text = facts.derived["migration_text"] = "\n".join(
+def _names_in_migrations(facts: Facts) -> dict[str, set[str]]:
+    """Every string quoted in a revision file, once: a name an index or constraint has there is built
+    by some migration, even in a form the replay does not follow (a helper function, a loop over a
+    dict). Per kind of quote, the pieces between consecutive ones: `"name"` occurs in the text exactly
+    when `name` (holding no `"`) is one of them; sets, as hundreds of revisions are megabytes."""
+    names = facts.derived.get("migration_names")
+    if names is None:
+        text = "\n".join(
             line for path in dict.fromkeys(r.path for r in facts.revisions) for line in facts.lines(Span(path, 1, 10**9)))
-    return text  # type: ignore[return-value]
+        names = facts.derived["migration_names"] = {q: set(text.split(q)[1:-1]) for q in "\"'"}
+    return names  # type: ignore[return-value]
 
 
 def _named(facts: Facts, name: str | None) -> bool:
-    return bool(name) and (f'"{name}"' in _names_in_migrations(facts) or f"'{name}'" in _names_in_migrations(facts))
+    return bool(name) and any(q not in name and name in quoted for q, quoted in _names_in_migrations(facts).items())
 
 
 def missing_keys(model: TableFact, db: TableFact, facts: Facts) -> list[tuple[Span, str, bool]]:
