@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import hashlib
 import itertools
 import multiprocessing
@@ -23,7 +21,7 @@ from analyzers.facts.link import link
 from analyzers.facts.model import DocFact, Facts, ModuleFacts, Span, SqlStatement, Unread
 from analyzers.findings import Finding, ScanError, ScanResult, with_identity
 from analyzers.isolate import LimitExceeded, run_limited
-from analyzers.scan_cache import Entry
+from analyzers.scan_cache import Entry, no_cycle_collection
 from analyzers.settings import Settings
 
 # Worker processes are started only for this much Python to parse (measured on 2 cores: below it the
@@ -84,8 +82,8 @@ def scan(
     include = (settings.prefix, *settings.include)  # which files are read depends on them too
     cache = scan_cache.load(cache_file, include)
     entries, hits = _read_all(layout, cache, jobs, progress, is_cancelled)
-    if cache_file is not None and scan_cache.changed(cache, entries):  # a cancelled scan keeps what it finished
-        scan_cache.save(cache_file, entries, include)
+    if cache_file is not None:  # what changed is appended; a cancelled scan keeps what it finished
+        scan_cache.save(cache_file, cache, entries, include)
     timings["facts"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
@@ -197,7 +195,7 @@ def _read_all(
     sizes = {cand.path: cand for cand, _ in todo}
     big = [(cand, data) for cand, data in todo if len(data) >= ISOLATE_MIN_BYTES]
     small = [(cand, data) for cand, data in todo if len(data) < ISOLATE_MIN_BYTES]
-    with _no_gc():
+    with no_cycle_collection():
         parsed = _extract_all(small, jobs, progress, total, is_cancelled)
         for path, (facts, warning) in itertools.chain(parsed, _extract_isolated(big, is_cancelled)):
             cand, (digest, racy) = sizes[path], pending[path]
@@ -385,21 +383,8 @@ def _forkserver():
 
 
 def _extract_batch(items: list[tuple[str, bytes]]) -> list[tuple[str, tuple[ModuleFacts | None, str | None]]]:
-    with _no_gc():
+    with no_cycle_collection():
         return [(path, _extract(path, data)) for path, data in items]
-
-
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Parsing allocates millions of objects and no reference cycles (syntax trees and facts have no
-    back links): the cycle collector would only walk them, again and again (~10% of the time)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _extract(path: str, data: bytes) -> tuple[ModuleFacts | None, str | None]:

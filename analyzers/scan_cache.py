@@ -1,28 +1,43 @@
 """The scan cache: the facts read from each file of a target, kept between scans by content, so
 that a second scan parses only what changed. Everything about its format is here (the engine only
-loads, asks whether anything changed, and saves), so that the format can change in one place.
+loads and saves), so that the format can change in one place.
 
-One pickle per target root: (tag, the target's `include` pins, {relative path: (size, mtime_ns,
-digest, facts, warning, racy)}). Its name carries a hash of the code that produces facts, so a new
-version never reads old facts. A pickle can run code when it is loaded: the cache lives in the
-user's own cache folder (tui/paths.py), and a file that another account owns, or that others could
-write, is never loaded."""
+One file per target root, named with a hash of the code that produces facts (a new version never
+reads old facts): a header line, then segments, each `length, digest, payload`. The first payload
+holds every entry; each later one what a scan changed ({relative path: entry} and the paths that
+went), appended, so a scan that re-read ten files writes ten entries, not the whole tree. When the
+appended segments grow past the first one, or MAX_SEGMENTS, the file is written anew, whole.
+
+Payloads are pickles, for load speed: the C unpickler builds the facts' objects faster than any
+format decoded in Python. They are read by an unpickler that can name nothing but the facts'
+dataclasses (`_Facts.find_class`), so no byte of the file can make it call anything else: the
+documented way to unpickle data one did not write. And, as before, a file that another account
+owns, or that others could write, or in a folder others could write, is never read: the cache
+lives in the user's own cache folder (tui/paths.py), but a folder shared by a group must not let
+one member's bytes into another's process at all."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
+import gc
 import hashlib
+import io
 import os
 import pickle
 import stat
+import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from analyzers.facts.model import ModuleFacts
 
-TAG = "dbreview-facts-2"
+TAG = b"dbreview-facts-3\n"
+MAX_SEGMENTS = 16
+_FRAME = struct.Struct("<Q16s")  # payload length, blake2b-128 of the payload
 
 
 @dataclass(slots=True)
@@ -37,6 +52,16 @@ class Entry:
     racy: bool = False  # modified too close to when it was read for its mtime to be trusted
 
 
+class Cached(dict[str, Entry]):
+    """The entries a cache file held, and what `save` needs to know to append to it."""
+
+    def __init__(self, entries: dict[str, Entry] | None = None, segments: int = 0, first: int = 0, appended: int = 0) -> None:
+        super().__init__(entries or {})
+        self.segments = segments  # 0: nothing usable was read; the next save writes the file whole
+        self.first = first  # bytes of the first segment, which holds every entry
+        self.appended = appended  # bytes of the segments after it
+
+
 def code_version() -> str:
     """Facts depend on the extractor's code and on this format: any change to either invalidates
     every cache."""
@@ -49,59 +74,163 @@ def code_version() -> str:
 
 def file_for(cache_dir: Path, root: Path) -> Path:
     key = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
-    return cache_dir / f"{key}-{code_version()}.pickle"
+    return cache_dir / f"{key}-{code_version()}.facts"
 
 
-def load(path: Path | None, include: tuple[str, ...] = ()) -> dict[str, Entry]:
-    """The entries saved at `path`, or none: a cache is only ever a faster scan."""
+def load(path: Path | None, include: tuple[str, ...] = ()) -> Cached:
+    """The entries saved at `path`, or none: a cache is only ever a faster scan. A damaged tail
+    (a scan stopped while appending) keeps what came before it; the next save rewrites the file."""
     if path is None:
-        return {}
+        return Cached()
     try:
         with open(path, "rb") as fh:
             if not _only_mine(os.fstat(fh.fileno())) or not _only_mine(path.parent.stat()):
-                return {}  # written by someone else, or open to them: never unpickled here
-            tag, pinned, data = pickle.load(fh)
-        if tag != TAG or pinned != include:
-            return {}
-        return {p: Entry(*fields) for p, fields in data.items()}
-    except Exception:  # missing, damaged or foreign
-        return {}
+                return Cached()  # written by someone else, or open to them: never read here
+            data = fh.read()
+    except OSError:
+        return Cached()
+    if not data.startswith(TAG):
+        return Cached()
+    entries: dict[str, Entry] = {}
+    segments, first, at = 0, 0, len(TAG)
+    with no_cycle_collection():
+        while at + _FRAME.size <= len(data):
+            length, digest = _FRAME.unpack_from(data, at)
+            payload = memoryview(data)[at + _FRAME.size : at + _FRAME.size + length]
+            if len(payload) != length or hashlib.blake2b(payload, digest_size=16).digest() != digest:
+                break
+            try:
+                pinned, changed, removed = _Facts(io.BytesIO(payload)).load()
+            except Exception:  # noqa: BLE001 - damaged or foreign: what came before it stands
+                break
+            if pinned != include:
+                return Cached()  # the `include` pins decide which files hold facts
+            for p in removed:
+                entries.pop(p, None)
+            entries.update((p, Entry(*fields)) for p, fields in changed.items())
+            segments += 1
+            at += _FRAME.size + length
+            first = first or length
+    sound = at == len(data)
+    return Cached(entries, segments if sound else 0, first, at - len(TAG) - first)
 
 
 def _only_mine(st: os.stat_result) -> bool:
     return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def changed(cache: dict[str, Entry], entries: dict[str, Entry]) -> bool:
-    """Whether the cache file needs writing: a warm scan with nothing changed writes nothing."""
-    if cache.keys() != entries.keys():
-        return True
-    for path, new in entries.items():
-        old = cache[path]
-        if old is not new and (old.size, old.mtime_ns, old.digest, old.racy) != (new.size, new.mtime_ns, new.digest, new.racy):
-            return True
-    return False
-
-
-def save(path: Path, entries: dict[str, Entry], include: tuple[str, ...] = ()) -> None:
-    """Written to a temporary file and renamed over the old one; older versions' files go."""
-    data = (TAG, include, {p: (e.size, e.mtime_ns, e.digest, e.facts, e.warning, e.racy) for p, e in entries.items()})
-    tmp: str | None = None
+def save(path: Path, cache: Cached, entries: dict[str, Entry], include: tuple[str, ...] = ()) -> None:
+    """Append what changed since `cache` was loaded; write the file whole when there is none yet,
+    it was damaged, or the appended segments have grown past the first. Nothing changed: nothing
+    is written (a warm scan)."""
+    changed = {p: e for p, e in entries.items() if _differs(cache.get(p), e)}
+    removed = [p for p in cache if p not in entries]
+    if not changed and not removed and cache.segments:
+        return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for old in path.parent.glob(path.name.split("-")[0] + "-*.pickle"):
-            if old != path:
-                old.unlink(missing_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")  # 0600
-        with os.fdopen(fd, "wb") as fh:
-            pickler = pickle.Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL)
-            pickler.dispatch_table = _pickle_table()
-            pickler.dump(data)
-        os.replace(tmp, path)
+        whole = not cache.segments or cache.segments >= MAX_SEGMENTS or cache.appended > cache.first
+        if not whole:
+            whole = not _append(path, _segment(include, changed, removed))
+        if whole:
+            _write_whole(path, _segment(include, entries, []))
     except (OSError, pickle.PicklingError, RecursionError):
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        # the cache is an optimisation; a read-only cache folder still scans
+        pass  # the cache is an optimisation; a read-only cache folder still scans
+
+
+def _differs(old: Entry | None, new: Entry) -> bool:
+    return old is None or (old is not new and (old.size, old.mtime_ns, old.digest, old.racy) != (new.size, new.mtime_ns, new.digest, new.racy))
+
+
+def _segment(include: tuple[str, ...], entries: dict[str, Entry], removed: list[str]) -> bytes:
+    data = {p: (e.size, e.mtime_ns, e.digest, e.facts, e.warning, e.racy) for p, e in entries.items()}
+    out = io.BytesIO()
+    with no_cycle_collection():
+        pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = _pickle_table()
+        pickler.dump((include, data, removed))
+    payload = out.getvalue()
+    return _FRAME.pack(len(payload), hashlib.blake2b(payload, digest_size=16).digest()) + payload
+
+
+def _append(path: Path, segment: bytes) -> bool:
+    """One write at the end of the user's own file (never through a link, never another's file)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        if not _only_mine(os.fstat(fd)) or os.fstat(fd).st_size < len(TAG):
+            return False
+        with _locked(fd):
+            os.write(fd, segment)
+        return True
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _locked(fd: int) -> Iterator[None]:
+    """Two scans of one target by one user (the app and the command line) append one at a time."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: a single write is the best there is
+        yield
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _write_whole(path: Path, segment: bytes) -> None:
+    """Written to a temporary file and renamed over the old one; older versions' files go."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for old in path.parent.glob(path.name.split("-")[0] + "-*"):
+        if old != path and old.suffix in (".facts", ".pickle"):
+            old.unlink(missing_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")  # 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(TAG + segment)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """Parsing, pickling and unpickling make millions of objects and no reference cycles (syntax
+    trees and facts have no back links): the cycle collector would only walk them again and again,
+    a pass each time the heap grows by a fraction, which makes loading a cache grow faster than it."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+class _Facts(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> type:
+        cls = _fact_classes().get((module, name))
+        if cls is None:
+            raise pickle.UnpicklingError(f"not a fact: {module}.{name}")
+        return cls
+
+
+@functools.cache
+def _fact_classes() -> dict[tuple[str, str], type]:
+    """Every dataclass of the facts' modules: all that a cache file may name."""
+    from analyzers.facts import model, usage
+
+    return {
+        (cls.__module__, cls.__qualname__): cls
+        for mod in (model, usage) for cls in vars(mod).values()
+        if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == mod.__name__
+    }
 
 
 @functools.cache
@@ -109,15 +238,10 @@ def _pickle_table() -> dict:
     """Facts as (class, field values): slotted dataclasses otherwise pickle through per-object Python
     __getstate__/__setstate__ that look their fields up each time; this halves saving and loading."""
     import copyreg
-    import dataclasses
     import operator
 
-    from analyzers.facts import model
-
     table = dict(copyreg.dispatch_table)
-    for cls in vars(model).values():
-        if not (isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == model.__name__):
-            continue
+    for cls in _fact_classes().values():
         fields = dataclasses.fields(cls)
         if len(fields) < 2 or hasattr(cls, "__post_init__") or not all(f.init and not f.kw_only for f in fields):
             continue  # pickled the usual way

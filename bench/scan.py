@@ -1,7 +1,7 @@
 """Benchmark: dbreview on large real backends, against plain `ast.parse` of the same tree.
 
-    python bench/scan.py --trees [polar onyx fides] [--repeat 5]     # the targets of issue 13
-    python bench/scan.py --cache [--copies 1 2 4 8] [--repeat 5]      # cache load/save vs tree size
+    python bench/scan.py --trees [polar onyx fides] [--repeat 5] [--before DIR]  # the targets of issue 13
+    python bench/scan.py --cache [--copies 1 2 4 8] [--repeat 5] [--before DIR]   # cache load/save vs tree size
     python bench/scan.py [--package apache-superset==6.1.0] [--repeat 3]
 
 `--trees`: real backends checked out under $DBREVIEW_TARGETS (default /work/targets) at the commits
@@ -13,7 +13,10 @@ pair by pair and its median reported (target: at most 1.0x). Then the warm re-sc
 changed: the whole process, spawn to exit, wall time (target: under 0.3 s).
 
 `--cache`: a tree of COPIES copies of the dispatch target, scanned once; then, in fresh processes,
-scan_cache.load of its cache file and a full save of it, per copy count (target: linear in the tree).
+scan_cache.load of its cache file and a full save of it (CPU s), per copy count (target: linear in the tree).
+
+`--before DIR`: another checkout of dbreview (`git worktree add DIR REV`), measured in the same run,
+its processes alternating with this checkout's, so a before/after comparison shares the machine's load.
 
 Without either, the older superset/fides wheel benchmark:
 
@@ -105,21 +108,25 @@ def _python_files(root: str, listing: str) -> list[str]:
 
 
 def _cache_child(kind: str, root: str, data_dir: str) -> tuple[float, dict[str, object]]:
+    """CPU seconds of one load, or one save of everything loaded (both single-threaded)."""
     from analyzers import scan_cache
     from analyzers.discover import discover
 
     layout = discover(Path(root))
     include = (layout.settings.prefix, *layout.settings.include)
     path = scan_cache.file_for(Path(data_dir), layout.root)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     entries = scan_cache.load(path, include)
-    seconds = time.perf_counter() - t0
+    seconds = time.process_time() - t0
     if kind == "save":
         target = path.with_name("copy-" + path.name)
         target.unlink(missing_ok=True)
-        t0 = time.perf_counter()
-        scan_cache.save(target, entries, include)
-        seconds = time.perf_counter() - t0
+        t0 = time.process_time()
+        if hasattr(scan_cache, "Cached"):
+            scan_cache.save(target, scan_cache.Cached(), entries, include)  # no cache before: written whole
+        else:  # an older dbreview (--before): one pickle
+            scan_cache.save(target, entries, include)
+        seconds = time.process_time() - t0
         target.unlink(missing_ok=True)
     return seconds, {"entries": len(entries), "bytes": path.stat().st_size}
 
@@ -158,11 +165,12 @@ def _hwm_kb(pid: int, field: str = "VmHWM") -> int:
     return 0
 
 
-def _run_child(kind: str, root: Path, data_dir: Path) -> dict:
-    """One fresh process. `wall`: spawn to exit; `cpu`: user + system time of it and of every
-    process it started and waited for (its workers), from wait4."""
+def _run_child(kind: str, root: Path, data_dir: Path, code: Path | None = None) -> dict:
+    """One fresh process, with dbreview imported from `code` (default: this checkout). `wall`: spawn
+    to exit; `cpu`: user + system time of it and of every process it started and waited for (its
+    workers), from wait4."""
     cmd = [sys.executable, os.path.abspath(__file__), "--child", kind, str(root), str(data_dir)]
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env = dict(os.environ, PYTHONPATH=str(code or HERE))
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: imports from bytecode (see _compiled)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
@@ -228,33 +236,38 @@ def _median(runs: list[dict], key: str = "seconds") -> float:
     return statistics.median(r[key] for r in runs)
 
 
+HERE = Path(__file__).resolve().parents[1]  # the dbreview checkout measured
 TREES = ("polar", "onyx", "fides")  # the large real targets of issue 13
 TREE_TARGETS = {"cold": 1.0, "warm": 0.3}  # cold: CPU x ast at most; warm: whole process, seconds, under
 
 
-def _compiled() -> None:
+def _compiled(codes: list[Path]) -> None:
     """Bytecode for dbreview's own modules, as `pip install` leaves it: without it (a checkout run
     with PYTHONDONTWRITEBYTECODE=1) every scan process compiles the analyzers again, 0.1-0.3 s of CPU
     that no user pays."""
     import compileall
 
-    compileall.compile_dir(str(Path(__file__).resolve().parents[1] / "analyzers"), quiet=1)
+    for code in codes:
+        compileall.compile_dir(str(code / "analyzers"), quiet=1)
 
 
 def _targets_dir() -> Path:
     return Path(os.environ.get("DBREVIEW_TARGETS", "/work/targets"))
 
 
-def _trees(names: list[str], repeat: int) -> None:
-    """Cold CPU against ast.parse, pair by pair, and the warm re-scan, on real trees."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+def _trees(names: list[str], repeat: int, before: Path | None) -> None:
+    """Cold CPU against ast.parse, pair by pair, and the warm re-scan, on real trees; with `before`,
+    that checkout's cold and warm scans alternate with this one's, each beside the same ast run."""
+    sys.path.insert(0, str(HERE))
     from bench.tryout import checkout_problem
     from analyzers.discover import discover
 
-    _compiled()
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {repeat} alternating pairs per tree, medians; "
-          f"load average before: {os.getloadavg()[0]:.2f}\n")
-    print(f"{'tree':8}{'files':>7}{'ast cpu':>9}{'cold cpu':>10}{'x ast':>7}{'  (pairs)':<30}{'warm s':>8}{'hits':>7}")
+    codes = {"now": HERE, **({"before": before} if before else {})}
+    _compiled(list(codes.values()))
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {repeat} alternating runs per tree, medians; "
+          f"load average before: {os.getloadavg()[0]:.2f}")
+    print("cold: CPU s of the whole process tree (x ast: median of the per-run ratios); warm: spawn to exit, s\n")
+    print(f"{'tree':8}{'code':>7}{'files':>7}{'ast cpu':>9}{'cold cpu':>10}{'x ast':>7}  {'(per run)':<34}{'warm s':>8}")
     rows = []
     for name in names:
         problem = checkout_problem(name, _targets_dir())
@@ -266,53 +279,65 @@ def _trees(names: list[str], repeat: int) -> None:
         with tempfile.TemporaryDirectory(prefix="dbreview-bench-") as tmp:
             listing = Path(tmp) / "files.txt"
             listing.write_text("\n".join(str(layout.root / c.path) for c in layout.python) + "\n")
-            pairs = []
+            asts, cold, warm = [], {k: [] for k in codes}, {k: [] for k in codes}
             for i in range(repeat):
-                a = _run_child("ast", root, listing)
-                c = _run_child("cold", root, Path(tmp) / f"cold-{i}")
-                pairs.append((a["cpu"], c["cpu"], c))
-            warm_dir = Path(tmp) / "warm"
-            _run_child("warm", root, warm_dir)  # fills the cache
-            warm = [_run_child("warm", root, warm_dir) for _ in range(repeat)]
-        ratios = [c / a for a, c, _ in pairs]
-        ratio = statistics.median(ratios)
-        warm_s = _median(warm, "wall")
-        rows.append((name, ratio, warm_s))
-        print(f"{name:8}{len(layout.python):>7}{statistics.median(a for a, _, _ in pairs):>9.2f}"
-              f"{statistics.median(c for _, c, _ in pairs):>10.2f}{ratio:>7.2f}  "
-              f"{' '.join(f'{r:.2f}' for r in ratios):<28}{warm_s:>8.3f}{warm[0]['cache_hits']:>7}")
-        last = pairs[len(pairs) // 2][2]
-        print(f"{'':8}cold stages (s): " + ", ".join(f"{k} {v:.3f}" for k, v in last["timings"].items())
-              + f"; {last['parsed']} parsed, {last['findings']} findings")
-    print("\ntargets")
-    for name, ratio, warm_s in rows:
+                asts.append(_run_child("ast", root, listing)["cpu"])
+                for label, code in codes.items():
+                    cold[label].append(_run_child("cold", root, Path(tmp) / f"cold-{label}-{i}", code))
+            for label, code in codes.items():
+                _run_child("warm", root, Path(tmp) / f"warm-{label}", code)  # fills the cache
+            for _ in range(repeat):
+                for label, code in codes.items():
+                    warm[label].append(_run_child("warm", root, Path(tmp) / f"warm-{label}", code))
+        for label in codes:
+            ratios = [c["cpu"] / a for a, c in zip(asts, cold[label])]
+            ratio, warm_s = statistics.median(ratios), _median(warm[label], "wall")
+            rows.append((name, label, ratio, warm_s))
+            print(f"{name:8}{label:>7}{len(layout.python):>7}{statistics.median(asts):>9.2f}{_median(cold[label], 'cpu'):>10.2f}"
+                  f"{ratio:>7.2f}  {' '.join(f'{r:.2f}' for r in ratios):<34}{warm_s:>8.3f}")
+            mid = cold[label][len(cold[label]) // 2]
+            print(f"{'':15}cold stages (s): " + ", ".join(f"{k} {v:.3f}" for k, v in mid["timings"].items())
+                  + f"; {mid['parsed']} parsed, {mid['findings']} findings; warm: {warm[label][0]['cache_hits']} from the cache")
+    print("\ntargets (this checkout)")
+    for name, label, ratio, warm_s in rows:
+        if label != "now":
+            continue
         cold_ok, warm_ok = ratio <= TREE_TARGETS["cold"], warm_s < TREE_TARGETS["warm"]
         print(f"  {name:8} cold CPU <= {TREE_TARGETS['cold']}x ast: {ratio:.2f}x {'PASS' if cold_ok else 'MISS'};"
               f"  warm < {TREE_TARGETS['warm']} s: {warm_s:.3f} s {'PASS' if warm_ok else 'MISS'}")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
-def _cache(copies: list[int], repeat: int) -> None:
-    """Cache load and save against the size of the tree: COPIES copies of dispatch."""
+def _cache(copies: list[int], repeat: int, before: Path | None) -> None:
+    """Cache load and save against the size of the tree: COPIES copies of dispatch, each code's own
+    cache file, runs alternating."""
     source = _targets_dir() / "dispatch"
     if not source.is_dir():
         raise SystemExit(f"{source}: not checked out (see bench/tryout.py)")
-    _compiled()
-    print(f"{'copies':>6}{'files':>7}{'entries':>8}{'KB':>7}{'load s':>8}{'save s':>8}{'load us/entry':>14}{'save us/entry':>14}")
+    codes = {"now": HERE, **({"before": before} if before else {})}
+    _compiled(list(codes.values()))
+    print(f"load average before: {os.getloadavg()[0]:.2f}; medians of {repeat} alternating runs; fresh processes\n")
+    print(f"{'copies':>6}{'code':>7}{'entries':>8}{'KB':>7}{'load s':>8}{'save s':>8}{'load us/entry':>14}{'save us/entry':>14}")
     with tempfile.TemporaryDirectory(prefix="dbreview-bench-") as tmp:
         for n in copies:
             root = Path(tmp) / f"tree-{n}"
             for i in range(n):
                 shutil.copytree(source, root / f"copy{i}", ignore=shutil.ignore_patterns(".git", "node_modules", "*.js", "*.vue"))
-            data_dir = Path(tmp) / f"cache-{n}"
-            first = _run_child("warm", root, data_dir)
-            load = [_run_child("load", root, data_dir) for _ in range(repeat)]
-            save = [_run_child("save", root, data_dir) for _ in range(repeat)]
-            entries = load[0]["entries"]
-            lo, sv = _median(load), _median(save)
-            print(f"{n:>6}{first['files']:>7}{entries:>8}{load[0]['bytes'] // 1024:>7}{lo:>8.3f}{sv:>8.3f}"
-                  f"{lo / entries * 1e6:>14.1f}{sv / entries * 1e6:>14.1f}")
+            runs: dict[str, dict[str, list[dict]]] = {k: {"load": [], "save": []} for k in codes}
+            for label, code in codes.items():
+                _run_child("warm", root, Path(tmp) / f"cache-{n}-{label}", code)
+            for _ in range(repeat):
+                for kind in ("load", "save"):
+                    for label, code in codes.items():
+                        runs[label][kind].append(_run_child(kind, root, Path(tmp) / f"cache-{n}-{label}", code))
+            for label in codes:
+                load, save = runs[label]["load"], runs[label]["save"]
+                entries = load[0]["entries"]
+                lo, sv = _median(load), _median(save)
+                print(f"{n:>6}{label:>7}{entries:>8}{load[0]['bytes'] // 1024:>7}{lo:>8.3f}{sv:>8.3f}"
+                      f"{lo / entries * 1e6:>14.1f}{sv / entries * 1e6:>14.1f}")
             shutil.rmtree(root)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -321,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trees", nargs="*", help=f"real trees under $DBREVIEW_TARGETS (default: {' '.join(TREES)})")
     parser.add_argument("--cache", action="store_true", help="cache load/save against copies of dispatch")
     parser.add_argument("--copies", nargs="*", type=int, default=[1, 2, 4, 8])
+    parser.add_argument("--before", type=Path, help="another dbreview checkout (git worktree add DIR REV) measured alternately")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -328,10 +354,10 @@ def main(argv: list[str] | None = None) -> int:
         _child(*args.child)
         return 0
     if args.trees is not None:
-        _trees(args.trees or list(TREES), args.repeat)
+        _trees(args.trees or list(TREES), args.repeat, args.before)
         return 0
     if args.cache:
-        _cache(args.copies, args.repeat)
+        _cache(args.copies, args.repeat, args.before)
         return 0
 
     wheel, spec = _wheel(tuple(args.package) if args.package else PACKAGES)

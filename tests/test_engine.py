@@ -112,11 +112,90 @@ def test_warm_scan_only_stats_files(target: Path, cache: Path, monkeypatch: pyte
     assert summary(scan(target, cache_dir=cache, jobs=1)) == summary(cold)
 
 
-def test_a_warm_scan_with_nothing_changed_writes_no_cache(target: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_warm_scan_with_nothing_changed_writes_no_cache(target: Path, cache: Path) -> None:
     age(target)
     scan(target, cache_dir=cache, jobs=1)
-    monkeypatch.setattr(scan_cache, "save", lambda *a: pytest.fail("cache rewritten with nothing changed"))
+    (cache_file,) = cache.glob("*.facts")
+    before = cache_file.read_bytes(), cache_file.stat().st_mtime_ns
     scan(target, cache_dir=cache, jobs=1)
+    assert (cache_file.read_bytes(), cache_file.stat().st_mtime_ns) == before
+
+
+def test_a_changed_file_is_appended_to_the_cache_not_the_whole_tree_rewritten(target: Path, cache: Path) -> None:
+    age(target)
+    many_models(target, 20)
+    age(target)
+    cold = scan(target, cache_dir=cache, jobs=1)
+    (cache_file,) = cache.glob("*.facts")
+    written = cache_file.read_bytes()
+    (target / "app" / "db.py").write_text(DB.replace("pool_size=5", "pool_size=6"))
+    os.utime(target / "app" / "db.py", (OLD + 10, OLD + 10))
+    edited = scan(target, cache_dir=cache, jobs=1)
+    grown = cache_file.read_bytes()
+    assert grown.startswith(written), "what was written stays as it was"
+    assert 0 < len(grown) - len(written) < len(written) / 10, "only db.py's entry is added"
+    again = scan(target, cache_dir=cache, jobs=1)
+    assert again.cache_hits == again.result.files_scanned == cold.result.files_scanned
+    assert summary(again) == summary(edited) and again.facts.modules == edited.facts.modules
+    (target / "app" / "util.py").unlink()
+    assert scan(target, cache_dir=cache, jobs=1).result.files_scanned == cold.result.files_scanned - 1
+    assert "app/util.py" not in scan_cache.load(cache_file, ("",))  # a deleted file's entry goes too
+
+
+def test_appended_segments_are_folded_into_one_file_in_time(target: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scan_cache, "MAX_SEGMENTS", 3)
+    age(target)
+    scan(target, cache_dir=cache, jobs=1)
+    (cache_file,) = cache.glob("*.facts")
+    segments = []
+    for i in range(4):
+        (target / "app" / "util.py").write_text(UTIL + f"# edit {i}\n")
+        os.utime(target / "app" / "util.py", (OLD + i + 1, OLD + i + 1))
+        scan(target, cache_dir=cache, jobs=1)
+        segments.append(scan_cache.load(cache_file, ("",)).segments)
+    assert segments == [2, 3, 1, 2]
+    assert scan(target, cache_dir=cache, jobs=1).cache_hits == 3
+
+
+def test_a_cache_cut_short_while_appending_keeps_what_came_before(target: Path, cache: Path) -> None:
+    age(target)
+    scan(target, cache_dir=cache, jobs=1)
+    (cache_file,) = cache.glob("*.facts")
+    whole = cache_file.read_bytes()
+    (target / "app" / "util.py").write_text(UTIL + "# edited\n")
+    os.utime(target / "app" / "util.py", (OLD + 5, OLD + 5))
+    edited = scan(target, cache_dir=cache, jobs=1)
+    cache_file.write_bytes(cache_file.read_bytes()[:-7])  # the appended segment, cut short
+    after = scan(target, cache_dir=cache, jobs=1)
+    assert after.cache_hits == 2, "models.py and db.py from the first segment; util.py read again"
+    assert summary(after) == summary(edited)
+    repaired = cache_file.read_bytes()
+    assert not repaired.startswith(whole), "written anew, without the damaged tail"
+    assert scan(target, cache_dir=cache, jobs=1).cache_hits == 3
+
+
+def test_a_cache_file_can_name_nothing_but_facts(target: Path, cache: Path, tmp_path: Path) -> None:
+    """Even the user's own file, in the user's own folder, cannot make a scan call anything: its pickles
+    are read by an unpickler that knows only the facts' classes."""
+    import hashlib
+    import pickle
+
+    age(target)
+    cold = scan(target, cache_dir=cache, jobs=1)
+    (cache_file,) = cache.glob("*.facts")
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    payload = pickle.dumps((("",), {"app/db.py": Payload()}, []))
+    frame = scan_cache._FRAME.pack(len(payload), hashlib.blake2b(payload, digest_size=16).digest())
+    cache_file.write_bytes(scan_cache.TAG + frame + payload)
+    cache_file.chmod(0o600)
+    again = scan(target, cache_dir=cache, jobs=1)
+    assert not marker.exists()
+    assert again.cache_hits == 0 and summary(again) == summary(cold)
 
 
 def test_editing_a_file_changes_the_result(target: Path, cache: Path) -> None:
@@ -164,7 +243,7 @@ def test_a_deleted_file_leaves_the_results(target: Path, cache: Path) -> None:
 def test_a_corrupt_cache_is_ignored(target: Path, cache: Path) -> None:
     age(target)
     cold = scan(target, cache_dir=cache, jobs=1)
-    (cache_file,) = cache.glob("*.pickle")
+    (cache_file,) = cache.glob("*.facts")
     for junk in (b"not a pickle at all", cache_file.read_bytes()[:100], b"\x80\x05N."):  # garbage, cut short, None
         cache_file.write_bytes(junk)
         again = scan(target, cache_dir=cache, jobs=1)
@@ -175,13 +254,13 @@ def test_a_corrupt_cache_is_ignored(target: Path, cache: Path) -> None:
 
 def test_the_cache_is_keyed_by_the_extractor_code(target: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     scan(target, cache_dir=cache, jobs=1)
-    (first,) = cache.glob("*.pickle")
+    (first,) = cache.glob("*.facts")
     assert scan_cache.code_version() in first.name
     monkeypatch.setattr(scan_cache, "code_version", lambda: "0123456789abcdef")
     later = scan(target, cache_dir=cache, jobs=1)
     assert later.cache_hits == 0  # facts of the previous code version are never used
-    (second,) = cache.glob("*.pickle")  # and the old file is gone
-    assert second.name.endswith("-0123456789abcdef.pickle")
+    (second,) = cache.glob("*.facts")  # and the old file is gone
+    assert second.name.endswith("-0123456789abcdef.facts")
 
 
 def test_the_code_version_covers_the_extractor_the_engine_and_the_format() -> None:
@@ -198,17 +277,17 @@ def test_a_cache_others_could_write_is_never_loaded(target: Path, cache: Path) -
     """A pickle runs code when loaded: one that another account wrote, or could have, is ignored."""
     age(target)
     scan(target, cache_dir=cache, jobs=1)
-    (cache_file,) = cache.glob("*.pickle")
+    (cache_file,) = cache.glob("*.facts")
     assert scan(target, cache_dir=cache, jobs=1).cache_hits == 3
     cache_file.chmod(0o620)
     assert scan(target, cache_dir=cache, jobs=1).cache_hits == 0, "group-writable"
-    (cache_file,) = cache.glob("*.pickle")  # written anew, the user's own
+    (cache_file,) = cache.glob("*.facts")  # written anew, the user's own
     assert cache_file.stat().st_mode & 0o777 == 0o600
     cache.chmod(0o777)
     assert scan(target, cache_dir=cache, jobs=1).cache_hits == 0, "in a folder anyone can write"
     cache.chmod(0o700)
     if os.getuid() == 0:
-        (cache_file,) = cache.glob("*.pickle")
+        (cache_file,) = cache.glob("*.facts")
         os.chown(cache_file, 65534, -1)  # nobody's
         assert scan(target, cache_dir=cache, jobs=1).cache_hits == 0, "another account's"
 

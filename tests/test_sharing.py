@@ -1,6 +1,6 @@
 """A data dir shared by a group (setgid, group-writable) makes its review files usable by the group
-and by nobody else; anywhere else they stay the user's alone. The scan cache, which is pickled, is
-never in the data dir. (The two-account test over SSH is tests/test_ssh_pair.py.)"""
+and by nobody else; anywhere else they stay the user's alone. The scan cache is never in the data
+dir. (The two-account test over SSH is tests/test_ssh_pair.py.)"""
 
 from __future__ import annotations
 

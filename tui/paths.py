@@ -27,8 +27,8 @@ def session_db(base: Path) -> Path:
 
 def scan_cache_dir() -> Path:
     """The scan cache: the user's own ($DBREVIEW_CACHE_DIR, else the platform's user cache dir),
-    never the data dir, which a group may share. The cache is pickled: a file another account could
-    write must never be loaded into this process."""
+    never the data dir, which a group may share: a file another account could write is never
+    loaded into this process (analyzers/scan_cache.py)."""
     chosen = os.environ.get(CACHE_ENV_VAR) or platformdirs.user_cache_dir("dbreview", appauthor=False)
     return Path(chosen).expanduser() / "scan-cache"
 
