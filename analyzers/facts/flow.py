@@ -16,6 +16,7 @@ import re
 from analyzers.facts.model import Hole
 from analyzers.facts.names import Names, last
 from analyzers.facts.strings import Env, constant_env, evaluate
+from analyzers.facts.walk import children, walk
 
 Func = ast.FunctionDef | ast.AsyncFunctionDef
 Part = tuple[ast.AST, str, "str | None"]  # see Flow._parts
@@ -73,7 +74,7 @@ class Flow:
                 callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
                 if callee:
                     self._calls.setdefault(callee, []).append((node, func))
-            stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+            stack.extend((child, inner) for child in children(node))
         for node in self.tree.body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 self._module_values[node.targets[0].id] = node.value
@@ -280,16 +281,16 @@ class Flow:
         if defined is not None:
             if defined.returns is not None and _typed(defined.returns, self):
                 return "typed", f"{expr} returns `{ast.unparse(defined.returns)}`"
-            returns = [n.value for n in ast.walk(defined) if isinstance(n, ast.Return) and n.value is not None]
+            returns = [n.value for n in walk(defined) if isinstance(n, ast.Return) and n.value is not None]
             if returns and depth < 8:
                 self._trail.append(defined.lineno)
                 return self._worst([self.source(r, defined, depth + 2) for r in returns[:4]], expr)
         return "unknown", f"{expr} is the result of `{callee[:40]}()`, which is not followed"
 
     def _comprehension(self, node: ast.GeneratorExp | ast.ListComp | ast.SetComp, func: Func | None, depth: int) -> tuple[str, str]:
-        bound = {n.id for gen in node.generators for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
+        bound = {n.id for gen in node.generators for n in walk(gen.target) if isinstance(n, ast.Name)}
         found = [self.source(gen.iter, func, depth + 1) for gen in node.generators]
-        outside = [n for n in ast.walk(node.elt) if isinstance(n, ast.Name) and n.id not in bound]
+        outside = [n for n in walk(node.elt) if isinstance(n, ast.Name) and n.id not in bound]
         found += [self.source(n, func, depth + 1) for n in outside if not _builtin(n.id)]
         return self._worst(found, _label(node))
 
@@ -458,7 +459,7 @@ class _Scope:
         self.assigned: dict[str, list[ast.AST]] = {}  # plain, annotated, augmented (`sql += f"..."`), walrus
         self.loops: dict[str, ast.AST] = {}  # name -> what the loop, comprehension or `with` binding it runs over
         self.checks: list[tuple[int, set[str], bool]] = []  # (line, names tested, the test validates)
-        for node in ast.walk(func):
+        for node in walk(func):
             if isinstance(node, ast.Assign):
                 for t in node.targets:
                     for n in ([t] if isinstance(t, ast.Name) else t.elts if isinstance(t, ast.Tuple) else []):
@@ -469,7 +470,7 @@ class _Scope:
             elif isinstance(node, ast.NamedExpr):
                 self.assigned.setdefault(node.target.id, []).append(node.value)
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-                for n in ast.walk(node.target):
+                for n in walk(node.target):
                     if isinstance(n, ast.Name):
                         self.loops.setdefault(n.id, node.iter)
             elif isinstance(node, (ast.With, ast.AsyncWith)):
@@ -477,7 +478,7 @@ class _Scope:
                     if isinstance(item.optional_vars, ast.Name):
                         self.loops.setdefault(item.optional_vars.id, item.context_expr)
             if isinstance(node, (ast.If, ast.Assert)):
-                tested = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+                tested = {n.id for n in walk(node.test) if isinstance(n, ast.Name)}
                 self.checks.append((node.lineno, tested, _validating(node.test)))
 
     def validated(self, name: str, before: int) -> bool:
@@ -486,7 +487,7 @@ class _Scope:
 
 
 def _validating(test: ast.AST) -> bool:
-    for n in ast.walk(test):
+    for n in walk(test):
         if isinstance(n, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) for op in n.ops):
             return True
         if isinstance(n, ast.Call):
@@ -561,7 +562,7 @@ def assigned_text(func: Func, arg: ast.AST, env: Env, names: Names):
     if not isinstance(arg, ast.Name):
         return None
     plain, added = [], []
-    for node in ast.walk(func):
+    for node in walk(func):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == arg.id for t in node.targets):
             plain.append(node.value)
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == arg.id:

@@ -10,6 +10,7 @@ from analyzers.facts.model import ColumnFact, IndexFact, MigrationOp, RevisionFa
 from analyzers.facts.names import Names, const_bool, const_str, kwargs, last
 from analyzers.facts.flow import Flow
 from analyzers.facts.strings import Env, constant_env, evaluate, strings_of
+from analyzers.facts.walk import walk
 
 _MAX_INLINE_DEPTH = 2
 # op.<name>(constraint_or_index_name, table, ...): a batch_op omits the table, second in op's signature.
@@ -117,10 +118,10 @@ _LIBRARIES = ("alembic", "sqlalchemy", "sqlmodel", "typing", "collections", "dat
 def _imports_used(tree: ast.Module, functions: list[ast.FunctionDef], path: str) -> list[tuple[str, str, Span]]:
     """Names imported from outside Alembic, SQLAlchemy and the standard library (at the top of the file
     or inside the functions) that the upgrade or downgrade use."""
-    used = {n.id for f in functions for n in ast.walk(f) if isinstance(n, ast.Name)}
-    used |= {n.value.id for f in functions for n in ast.walk(f) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+    used = {n.id for f in functions for n in walk(f) if isinstance(n, ast.Name)}
+    used |= {n.value.id for f in functions for n in walk(f) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
     out = []
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if not isinstance(node, (ast.Import, ast.ImportFrom)):
             continue
         module = node.module or "" if isinstance(node, ast.ImportFrom) else ""
@@ -192,7 +193,7 @@ class _OpReader:
                 for op in out[before:] if isinstance(stmt, ast.If) and self._inspects(stmt.test) else ():
                     op.guarded = True
             else:
-                for node in ast.walk(stmt):
+                for node in walk(stmt):
                     if isinstance(node, ast.Call):
                         self._call(node, env, batch, out, depth)
                 env = self._assign(stmt, env)
@@ -200,7 +201,7 @@ class _OpReader:
     def _inspects(self, test: ast.AST, depth: int = 0) -> bool:
         """Whether an `if` asks the database what is there: the inspector (`has_table`, `get_columns`), or
         the migration's own helper that does (`if not column_exists("users", "email"):`)."""
-        for node in ast.walk(test):
+        for node in walk(test):
             if isinstance(node, ast.Name) and node.id in self.bindings and depth < 2 and self.bindings[node.id] is not test:
                 if self._inspects(self.bindings[node.id], depth + 1):  # names = [c["name"] for c in insp.get_columns(t)]
                     return True
@@ -329,7 +330,7 @@ class _OpReader:
             if isinstance(node, ast.Name) and node.id in self.bindings:
                 node = self.bindings[node.id]
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.functions:
-                returns = [n.value for n in ast.walk(self.functions[node.func.id]) if isinstance(n, ast.Return) and n.value]
+                returns = [n.value for n in walk(self.functions[node.func.id]) if isinstance(n, ast.Return) and n.value]
                 if len(returns) != 1:
                     break
                 node = returns[0]
@@ -390,7 +391,7 @@ class _OpReader:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.functions):
             return None
         func = self.functions[node.func.id]
-        returns = [n.value for n in ast.walk(func) if isinstance(n, ast.Return) and n.value is not None]
+        returns = [n.value for n in walk(func) if isinstance(n, ast.Return) and n.value is not None]
         return evaluate(returns[0], _bound(func, node, env), self.names) if len(returns) == 1 else None
 
     def _op(self, name: str, call: ast.Call, env: Env, batch_table: str | None) -> MigrationOp | None:
@@ -426,7 +427,7 @@ class _OpReader:
         naming += [kw[k] for k in ("table_name", "new_column_name") if k in kw and name in _NAMING]
         for node in naming:
             if const_str(node) is None and not (strings_of(node, env) or []) and not _is_none(node):
-                used = [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in self.unknown]
+                used = [n.id for n in walk(node) if isinstance(n, ast.Name) and n.id in self.unknown]
                 return f"`{ast.unparse(node)}` could not be followed" + (f": {self.unknown[used[0]]}" if used else "")
         if any(not c.name for c in op.columns):
             return "a column's name could not be followed"

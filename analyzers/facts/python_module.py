@@ -17,6 +17,7 @@ from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate
 from analyzers.facts.usage import read_usage
+from analyzers.facts.walk import children, walk
 
 _BASE_CLASSES = ("DeclarativeBase", "DeclarativeBaseNoMeta", "DeclarativeMeta")
 ENGINE_CALLS = ("create_engine", "create_async_engine", "engine_from_config", "async_engine_from_config")
@@ -87,10 +88,10 @@ class _Reader:
                 for deco in node.decorator_list:
                     stack.append((deco, func))
                 inner: ast.FunctionDef | ast.AsyncFunctionDef | None = node
-                children = [*node.body, *(a for a in node.args.defaults if a is not None)]
+                kids = [*node.body, *(a for a in node.args.defaults if a is not None)]
             else:
                 inner = func
-                children = list(ast.iter_child_nodes(node))
+                kids = children(node)
                 if isinstance(node, ast.Call):
                     self.calls.append((node, func))
                 elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
@@ -101,7 +102,7 @@ class _Reader:
                     self.owners.update((id(f), node.name) for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))
                 if isinstance(node, ast.Assign) and _flask_setting(node.targets[0]):
                     self.flask_config.append(node)
-            for child in reversed(children):  # preorder: a call before the calls in its arguments
+            for child in reversed(kids):  # preorder: a call before the calls in its arguments
                 stack.append((child, inner))
 
     def querying(self) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
@@ -177,19 +178,22 @@ class _Reader:
         """What a function returns, when its return statements say: a call, a class defined inside it, or
         a name it bound to one of those (`engine = create_engine(...); return engine`)."""
         local: dict[str, Ref] = {}
-        for node in ast.walk(func):
-            if isinstance(node, ast.ClassDef):  # a class made inside: its bases say what it is
+        returned: list[ast.expr] = []
+        for node in walk(func):
+            if isinstance(node, ast.Return):
+                if node.value is not None:
+                    returned.append(node.value)
+            elif isinstance(node, ast.ClassDef):  # a class made inside: its bases say what it is
                 bases = tuple(("base", self._ref(b)) for b in node.bases)
                 local[node.name] = Ref("class", f"{self.facts.module}.{func.name}.<locals>.{node.name}", keywords=bases)
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 if isinstance(node.value, ast.Call):
                     local.setdefault(node.targets[0].id, self._ref(node.value))
-        for node in ast.walk(func):
-            if isinstance(node, ast.Return) and node.value is not None:
-                if isinstance(node.value, ast.Name) and node.value.id in local:
-                    return local[node.value.id]
-                if isinstance(node.value, ast.Call):
-                    return self._ref(node.value)
+        for value in returned:
+            if isinstance(value, ast.Name) and value.id in local:
+                return local[value.id]
+            if isinstance(value, ast.Call):
+                return self._ref(value)
         return None
 
     # -- models ------------------------------------------------------------------------------
@@ -218,7 +222,7 @@ class _Reader:
             fact.hashes_passwords = any(
                 isinstance(n, (ast.Name, ast.Attribute)) and _HASHING.search(n.id if isinstance(n, ast.Name) else n.attr)
                 for stmt in node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
-                for n in ast.walk(stmt)
+                for n in walk(stmt)
             )
         if fact.columns or fact.tablename or fact.is_base or fact.relationships or fact.sqlmodel_table or fact.table_args:
             self.facts.classes.append(fact)
@@ -250,7 +254,7 @@ class _Reader:
                     fact.validated.extend(v for v in (const_str(a) for a in deco.args) if v)
             return
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_declared_attr(stmt, names):
-            returned = next((n.value for n in ast.walk(stmt) if isinstance(n, ast.Return) and n.value is not None), None)
+            returned = next((n.value for n in walk(stmt) if isinstance(n, ast.Return) and n.value is not None), None)
             if stmt.name == "__table_args__":  # `return auto_table_args(cls, schema="events")`, a dict, a tuple
                 fact.schema = _schema_of(returned) or fact.schema
                 return
@@ -563,8 +567,8 @@ def _lifetime(call: ast.Call, func: ast.FunctionDef | ast.AsyncFunctionDef | Non
     if any(_name(d.func if isinstance(d, ast.Call) else d) in _CACHING for d in func.decorator_list):
         return "cached"
     parents: dict[int, ast.AST] = {}
-    for node in ast.walk(func):
-        for child in ast.iter_child_nodes(node):
+    for node in walk(func):
+        for child in children(node):
             parents[id(child)] = node
     up = parents.get(id(call))
     while up is not None and not isinstance(up, ast.ExceptHandler):
@@ -584,10 +588,10 @@ def _lifetime(call: ast.Call, func: ast.FunctionDef | ast.AsyncFunctionDef | Non
     if not all(isinstance(t, ast.Name) for t in targets):
         return "stored"  # self.engine = ..., cls._engine = ..., state["engine"] = ...
     names = {t.id for t in targets}
-    if any(isinstance(n, ast.Global) and names & set(n.names) for n in ast.walk(func)):
+    if any(isinstance(n, ast.Global) and names & set(n.names) for n in walk(func)):
         return "stored"
     uses = {"local"}
-    for node in ast.walk(func):
+    for node in walk(func):
         if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):
             up, held = parents.get(id(node)), False
             while isinstance(up, (ast.Tuple, ast.List, ast.Dict)):
@@ -606,7 +610,7 @@ def _lifetime(call: ast.Call, func: ast.FunctionDef | ast.AsyncFunctionDef | Non
 def _local_names(assign: ast.Assign | ast.AnnAssign, func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Does this assignment only bind local names of the function (another name for the same object)?"""
     targets = assign.targets if isinstance(assign, ast.Assign) else [assign.target]
-    declared = {n for node in ast.walk(func) if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
+    declared = {n for node in walk(func) if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
     return all(isinstance(t, ast.Name) and t.id not in declared for t in targets)
 
 
@@ -673,7 +677,7 @@ def _model_of(target: ast.AST, func: ast.FunctionDef | ast.AsyncFunctionDef | No
     if func is None:
         return None
     bound: dict[str, ast.AST] = {}
-    for node in ast.walk(func):
+    for node in walk(func):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             bound.setdefault(node.targets[0].id, node.value)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
@@ -686,7 +690,7 @@ def _model_of(target: ast.AST, func: ast.FunctionDef | ast.AsyncFunctionDef | No
     def resolve(expr: ast.AST, depth: int, seen: set[str]) -> str | None:
         if isinstance(expr, ast.Name) and expr.id[:1].isupper():
             return expr.id  # an annotation: `task: Task`
-        for n in ast.walk(expr):
+        for n in walk(expr):
             if isinstance(n, ast.Call) and n.args:
                 name = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
                 first = n.args[0]
@@ -698,7 +702,7 @@ def _model_of(target: ast.AST, func: ast.FunctionDef | ast.AsyncFunctionDef | No
                 return n.value.id  # Flask-SQLAlchemy: Task.query.get(id)
         if depth >= 4:
             return None
-        for n in ast.walk(expr):
+        for n in walk(expr):
             if isinstance(n, ast.Name) and n.id in bound and n.id not in seen:
                 found = resolve(bound[n.id], depth + 1, seen | {n.id})
                 if found:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from analyzers.facts.columns import span_of
 from analyzers.facts.model import Span
 from analyzers.facts.names import Names, const_str, last
+from analyzers.facts.walk import children, walk
 
 SOFT_DELETE_COLUMNS = ("deleted_at", "is_deleted", "deleted", "deleted_on", "deleted_date", "date_deleted")
 
@@ -91,7 +92,7 @@ def read_usage(tree: ast.Module, names: Names, path: str, text: str, functions: 
 
 def _module_wide(tree: ast.Module, names: Names, path: str, usage: Usage) -> None:
     db = usage.test_db
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
@@ -149,7 +150,7 @@ class _Function:
         todo: list[ast.AST] = [func]
         while todo:
             node = todo.pop()
-            for child in ast.iter_child_nodes(node):
+            for child in children(node):
                 if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
                     continue  # a nested function is read on its own
                 self.parent[id(child)] = node
@@ -161,7 +162,7 @@ class _Function:
                     self.assigns.setdefault(child.targets[0].id, []).append(child.value)
                 if isinstance(child, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension)):
                     for t in (child.targets if isinstance(child, ast.Assign) else [child.target]):
-                        for n in ast.walk(t):
+                        for n in walk(t):
                             if isinstance(n, ast.Name):
                                 self.binds.setdefault(n.id, []).append(_bound_at(child))
 
@@ -316,7 +317,7 @@ class _Function:
             for arg in call.args:
                 if isinstance(arg, ast.Starred) or isinstance(arg, ast.Name):
                     acc.opaque_options = True
-                for n in ast.walk(arg):
+                for n in walk(arg):
                     if isinstance(n, ast.Attribute):
                         acc.eager.add(n.attr)
                     elif const_str(n):
@@ -328,7 +329,7 @@ class _Function:
             acc.fetched_many = True
 
     def _filter(self, expr: ast.AST, acc: _Acc) -> None:
-        if any(isinstance(n, ast.Starred) for n in ast.walk(expr)) or (isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.Or)) or (
+        if any(isinstance(n, ast.Starred) for n in walk(expr)) or (isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.Or)) or (
                 isinstance(expr, ast.Call) and last(self.names.callee(expr)) == "or_"):
             acc.opaque_filter = True  # filters made elsewhere, or alternatives: which rows match is not read here
             return
@@ -347,7 +348,7 @@ class _Function:
                 self._filter(v, acc)
             return
         found = False
-        for n in ast.walk(expr):
+        for n in walk(expr):
             if isinstance(n, ast.Attribute) and _model_name(n.value):
                 acc.filtered.add(f"{_model_name(n.value)}.{n.attr}")
                 found = True
@@ -405,7 +406,7 @@ def _generic_soft_delete_filter(call: ast.Call) -> bool:
     a model chosen at run time (a repository's base class, a mixin's class method)."""
     return any(
         isinstance(n, ast.Attribute) and n.attr in SOFT_DELETE_COLUMNS and _model_name(n.value) is None
-        for arg in call.args for n in ast.walk(arg)
+        for arg in call.args for n in walk(arg)
     )
 
 
