@@ -28,6 +28,7 @@ import os
 import pickle
 import stat
 import struct
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,24 +214,30 @@ def no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+_FACTS = "analyzers.facts"
+
+
 class _Facts(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> type:
-        cls = _fact_classes().get((module, name))
+        cls = _fact_class(module, name)
         if cls is None:
             raise pickle.UnpicklingError(f"not a fact: {module}.{name}")
         return cls
 
 
 @functools.cache
-def _fact_classes() -> dict[tuple[str, str], type]:
-    """Every dataclass of the facts' modules: all that a cache file may name."""
-    from analyzers.facts import model, usage
+def _fact_class(module: str, name: str) -> type | None:
+    """A dataclass defined in one of the facts' modules (analyzers/facts/*.py): all that a cache file
+    may name."""
+    import importlib
 
-    return {
-        (cls.__module__, cls.__qualname__): cls
-        for mod in (model, usage) for cls in vars(mod).values()
-        if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == mod.__name__
-    }
+    if module.rpartition(".")[0] != _FACTS or not module.rpartition(".")[2].isidentifier():
+        return None
+    try:
+        cls = getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+    return cls if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == module else None
 
 
 @functools.cache
@@ -240,8 +247,12 @@ def _pickle_table() -> dict:
     import copyreg
     import operator
 
+    from analyzers.facts import model  # noqa: F401 - with the modules it imports: every fact class
+
     table = dict(copyreg.dispatch_table)
-    for cls in _fact_classes().values():
+    modules = [m for name, m in list(sys.modules.items()) if name.rpartition(".")[0] == _FACTS]
+    classes = [c for m in modules for c in vars(m).values() if isinstance(c, type) and _fact_class(m.__name__, c.__name__) is c]
+    for cls in classes:
         fields = dataclasses.fields(cls)
         if len(fields) < 2 or hasattr(cls, "__post_init__") or not all(f.init and not f.kw_only for f in fields):
             continue  # pickled the usual way
