@@ -13,7 +13,8 @@ pair by pair and its median reported (target: at most 1.0x). Then the warm re-sc
 changed: the whole process, spawn to exit, wall time (target: under 0.3 s).
 
 `--cache`: a tree of COPIES copies of the dispatch target, scanned once; then, in fresh processes,
-scan_cache.load of its cache file and a full save of it (CPU s), per copy count (target: linear in the tree).
+scan_cache.load of its cache file, a full save of it, and the save after one changed file (CPU s),
+per copy count (target: linear in the tree).
 
 `--before DIR`: another checkout of dbreview (`git worktree add DIR REV`), measured in the same run,
 its processes alternating with this checkout's, so a before/after comparison shares the machine's load.
@@ -78,7 +79,7 @@ def _child(kind: str, root: str, data_dir: str) -> None:
             files += 1
         seconds = time.perf_counter() - t0
         extra: dict[str, object] = {"files": files}
-    elif kind in ("load", "save"):
+    elif kind in ("load", "save", "append"):
         seconds, extra = _cache_child(kind, root, data_dir)
     else:
         from analyzers.engine import scan
@@ -118,6 +119,16 @@ def _cache_child(kind: str, root: str, data_dir: str) -> tuple[float, dict[str, 
     t0 = time.process_time()
     entries = scan_cache.load(path, include)
     seconds = time.process_time() - t0
+    if kind == "append":  # one file changed since the cache was written: the save a re-scan makes
+        changed = dict(entries)
+        rel, old = next((p, e) for p, e in changed.items() if e.facts is not None)
+        changed[rel] = scan_cache.Entry(old.size, old.mtime_ns + 1, old.digest, old.facts, old.warning, old.racy)
+        t0 = time.process_time()
+        if hasattr(scan_cache, "Cached"):
+            scan_cache.save(path, entries, changed, include)
+        else:  # an older dbreview (--before): the whole pickle again
+            scan_cache.save(path, changed, include)
+        seconds = time.process_time() - t0
     if kind == "save":
         target = path.with_name("copy-" + path.name)
         target.unlink(missing_ok=True)
@@ -317,25 +328,25 @@ def _cache(copies: list[int], repeat: int, before: Path | None) -> None:
     codes = {"now": HERE, **({"before": before} if before else {})}
     _compiled(list(codes.values()))
     print(f"load average before: {os.getloadavg()[0]:.2f}; medians of {repeat} alternating runs; fresh processes\n")
-    print(f"{'copies':>6}{'code':>7}{'entries':>8}{'KB':>7}{'load s':>8}{'save s':>8}{'load us/entry':>14}{'save us/entry':>14}")
+    print(f"{'copies':>6}{'code':>7}{'entries':>8}{'KB':>7}{'load s':>8}{'save s':>8}{'load us/entry':>14}{'save us/entry':>14}{'1 changed':>10}")
     with tempfile.TemporaryDirectory(prefix="dbreview-bench-") as tmp:
         for n in copies:
             root = Path(tmp) / f"tree-{n}"
             for i in range(n):
                 shutil.copytree(source, root / f"copy{i}", ignore=shutil.ignore_patterns(".git", "node_modules", "*.js", "*.vue"))
-            runs: dict[str, dict[str, list[dict]]] = {k: {"load": [], "save": []} for k in codes}
+            runs: dict[str, dict[str, list[dict]]] = {k: {"load": [], "save": [], "append": []} for k in codes}
             for label, code in codes.items():
                 _run_child("warm", root, Path(tmp) / f"cache-{n}-{label}", code)
             for _ in range(repeat):
-                for kind in ("load", "save"):
+                for kind in ("load", "save", "append"):
                     for label, code in codes.items():
                         runs[label][kind].append(_run_child(kind, root, Path(tmp) / f"cache-{n}-{label}", code))
             for label in codes:
                 load, save = runs[label]["load"], runs[label]["save"]
                 entries = load[0]["entries"]
-                lo, sv = _median(load), _median(save)
+                lo, sv, ap = _median(load), _median(save), _median(runs[label]["append"])
                 print(f"{n:>6}{label:>7}{entries:>8}{load[0]['bytes'] // 1024:>7}{lo:>8.3f}{sv:>8.3f}"
-                      f"{lo / entries * 1e6:>14.1f}{sv / entries * 1e6:>14.1f}")
+                      f"{lo / entries * 1e6:>14.1f}{sv / entries * 1e6:>14.1f}{ap:>10.3f}")
             shutil.rmtree(root)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
