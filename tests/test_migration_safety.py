@@ -10,8 +10,10 @@ from analyzers.findings import identity_key
 from analyzers.rules.s03_migration_chain import (
     DowngradeDropsOthers, ImportsApplicationModels, UnnamedConstraintDrop, UpgradeOnMissingObject,
 )
+from analyzers.findings import Severity
 from analyzers.rules.s03_migration_safety import (
-    ConcurrentlyInTransaction, IndexWithoutConcurrently, NotNullColumnWithoutDefault, TableRewrite,
+    BackfillInSchemaMigration, ConcurrentlyInTransaction, IndexWithoutConcurrently, NotNullColumnWithoutDefault,
+    TableRewrite, ValidatedUnderLock,
 )
 
 
@@ -183,3 +185,74 @@ def test_a_model_imported_through_a_package_that_re_exports_it():
     (f,) = found(ImportsApplicationModels, files)
     assert (f.location.start_line, f.anchor) == (3, "migration:r01:imports-models")
     assert "uses today's model Order (app/models/order.py)" in f.message
+
+
+# -- what the same transaction already did ------------------------------------------------------------------
+
+def test_constraints_and_indexes_on_columns_the_revision_added_are_not_lock_findings():
+    """A column added earlier in the revision is all NULL, and its ALTER TABLE holds ACCESS EXCLUSIVE until
+    commit: NOT VALID or CONCURRENTLY gains nothing there."""
+    files = chain('''
+with op.batch_alter_table("orders") as batch:
+    batch.add_column(sa.Column("parent_id", sa.Integer, nullable=True))
+    batch.create_foreign_key("fk_orders_parent", "orders", ["parent_id"], ["id"])
+    batch.create_index("ix_orders_parent_id", ["parent_id"])
+op.add_column("orders", sa.Column("level", sa.Integer, server_default="1"))
+op.create_check_constraint("level_positive", "orders", "level > 0")
+op.execute("ALTER TABLE orders ADD CONSTRAINT level_small CHECK (level < 10)")
+''')
+    assert found(ValidatedUnderLock, files) == []
+    assert found(IndexWithoutConcurrently, files) == []
+
+
+def test_an_index_on_old_columns_of_a_table_already_locked_names_the_lock_and_is_info():
+    files = chain('''
+op.add_column("orders", sa.Column("note", sa.String(20)))
+op.create_index("ix_orders_total", "orders", ["total"])
+op.create_foreign_key("fk_orders_self", "orders", "orders", ["total"], ["id"])
+''')
+    [index] = found(IndexWithoutConcurrently, files)
+    assert index.severity is Severity.INFO and index.location.start_line == 9
+    assert "while the ACCESS EXCLUSIVE lock that its add_column on line 8 took is held until commit" in index.message
+    [fk] = found(ValidatedUnderLock, files)
+    assert "the ACCESS EXCLUSIVE lock its add_column on line 8 took" in fk.message and "SHARE ROW" not in fk.message
+
+
+def test_a_commit_ends_what_the_transaction_holds():
+    files = chain('''
+op.add_column("orders", sa.Column("note", sa.String(20)))
+op.execute("COMMIT")
+op.create_index("ix_orders_total", "orders", ["total"])
+''')
+    [index] = found(IndexWithoutConcurrently, files)
+    assert index.severity is Severity.WARNING and "(SHARE lock)" in index.message
+
+
+def test_steps_in_a_branch_only_another_database_runs_are_not_postgresql_findings():
+    files = chain('''
+url = str(op.get_bind().engine.url)
+if url.startswith("mysql"):
+    op.create_foreign_key("orders_ibfk_1", "orders", "orders", ["total"], ["id"])
+elif url.startswith("postgres"):
+    op.create_foreign_key("orders_total_fkey", "orders", "orders", ["total"], ["id"])
+if op.get_bind().dialect.name != "postgresql":
+    op.create_index("ix_orders_total", "orders", ["total"])
+''')
+    [fk] = found(ValidatedUnderLock, files)
+    assert "orders_total_fkey" in fk.message and "more like it" not in fk.message
+    assert found(IndexWithoutConcurrently, files) == []
+
+
+def test_rows_changed_before_any_ddl_hold_no_ddl_lock_and_after_it_the_lock_is_named():
+    before = chain('''
+op.execute("DELETE FROM orders WHERE total < 0")
+op.create_check_constraint("total_positive", "orders", "total >= 0")
+''')
+    assert found(BackfillInSchemaMigration, before) == []
+    after = chain('''
+op.add_column("orders", sa.Column("status", sa.String(20)))
+op.execute("UPDATE orders SET status = 'paid'")
+''')
+    [backfill] = found(BackfillInSchemaMigration, after)
+    assert backfill.location.start_line == 9
+    assert "the ACCESS EXCLUSIVE lock its add_column on line 8 took on orders is held until every row is done" in backfill.message

@@ -150,6 +150,24 @@ def _is_empty(func: ast.FunctionDef) -> bool:
     return True
 
 
+_OTHER_DATABASES = ("mysql", "mariadb", "sqlite", "mssql", "oracle")
+
+
+def _other_database(test: ast.expr) -> tuple[bool, bool]:
+    """Whether an `if`'s body, and its else, run only on a database other than PostgreSQL: the test
+    compares the dialect's name or the URL with names of databases (`dialect.name == "mysql"`,
+    `url.startswith("postgres")`, `!=` and `not` turning it round)."""
+    names = [n.value.lower() for n in ast.walk(test) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    if not names or not all(n.startswith(("postgres", *_OTHER_DATABASES)) for n in names):
+        return False, False
+    other = any(n.startswith(_OTHER_DATABASES) for n in names)
+    if other == any(n.startswith("postgres") for n in names):
+        return False, False  # both named (`in ("postgresql", "mysql")`): no branch is another database's alone
+    negated = any(isinstance(n, (ast.NotEq, ast.NotIn, ast.Not)) for n in ast.walk(test))
+    body_elsewhere = other != negated
+    return body_elsewhere, not body_elsewhere
+
+
 class _OpReader:
     def __init__(
         self, names: Names, path: str, env: Env, functions: dict[str, ast.FunctionDef], bindings: dict[str, ast.AST],
@@ -188,8 +206,12 @@ class _OpReader:
                     op.autocommit = True
             elif isinstance(stmt, (ast.If, ast.Try, ast.While)):  # not except handlers: the run that went wrong
                 before = len(out)
-                for part in (stmt.body, getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])):
+                other = _other_database(stmt.test) if isinstance(stmt, ast.If) else (False, False)
+                for part, elsewhere in zip((stmt.body, getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])), (*other, False)):
+                    start = len(out)
                     self._body(part, env, batch, out, depth)
+                    for op in out[start:] if elsewhere else ():
+                        op.not_postgres = True
                 for op in out[before:] if isinstance(stmt, ast.If) and self._inspects(stmt.test) else ():
                     op.guarded = True
             else:

@@ -337,6 +337,21 @@ def _type_name(node: object, deparse) -> str | None:
     return base.removeprefix("pg_catalog.") if names and names[0] == "pg_catalog" else base
 
 
+def _constraint_columns(con: object) -> tuple[str, ...]:
+    """The columns a constraint added by ALTER TABLE is on: its key, or those its CHECK expression reads."""
+    from pglast import ast
+    from pglast.visitors import Visitor
+
+    keys = [getattr(k, "sval", "") for k in (con.fk_attrs or con.keys or ())]
+    if con.raw_expr is not None:
+        class Refs(Visitor):
+            def visit_ColumnRef(self, ancestors, node):
+                keys.append(getattr(node.fields[-1], "sval", ""))
+
+        Refs()(con.raw_expr)
+    return tuple(k for k in keys if k)
+
+
 def _column_change(cmd: object, deparse) -> dict[str, object] | None:
     """One ALTER TABLE command that the migration-safety rules weigh: a column added (NOT NULL? its
     default?), a type changed, SET NOT NULL, a default set, a constraint added (NOT VALID? USING INDEX?)."""
@@ -361,7 +376,7 @@ def _column_change(cmd: object, deparse) -> dict[str, object] | None:
     if cmd.subtype == at.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
         con = cmd.def_
         return {"what": "add_constraint", "kind": con.contype.name.removeprefix("CONSTR_").lower(), "name": con.conname,
-                "not_valid": bool(con.skip_validation), "using_index": con.indexname}
+                "not_valid": bool(con.skip_validation), "using_index": con.indexname, "columns": _constraint_columns(con)}
     if cmd.subtype == at.AT_ValidateConstraint:
         return {"what": "validate_constraint", "name": cmd.name}
     return None

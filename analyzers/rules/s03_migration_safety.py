@@ -10,10 +10,10 @@ rows yet, and rewriting them changes nothing that is deployed. A revision that f
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
-from analyzers.facts.effects import changes_schema, effects
+from analyzers.facts.effects import DATA_SQL, changes_schema, effects
 from analyzers.facts.history import Life, created_objects, history, recent
 from analyzers.facts.model import ColumnFact, Facts, MigrationOp, RevisionFact, Span, SqlStatement
 from analyzers.findings import Finding, Related, Severity, identity_key
@@ -66,6 +66,9 @@ class Change:
     table: str
     life: Life
     fresh_columns: set[str]  # columns this revision added to the table before this change
+    rewritten: set[str] = field(default_factory=set)  # columns whose type this revision changed before this change
+    held: Step | None = None  # an earlier step of the same transaction that took ACCESS EXCLUSIVE on the table
+    ddl_before: Step | None = None  # the first schema change of the same transaction before this change, on any table
 
     @property
     def span(self) -> Span:
@@ -79,30 +82,65 @@ class Change:
     def since(self) -> str:
         return f"{self.table} exists since revision {self.life.creator.revision}"
 
+    def on_fresh(self, columns: tuple[str, ...] | list[str]) -> bool:
+        """Whether every column named is one this revision added (or rewrote) before this change: all
+        NULL or its default, under the ACCESS EXCLUSIVE lock its ALTER TABLE holds until commit."""
+        return bool(columns) and set(columns) <= self.fresh_columns | self.rewritten and self.held is not None
+
     def column_before(self, facts: Facts, column: str) -> Life | None:
         if column in self.fresh_columns:
             return None
         return history(facts).before(self.rev, "column", f"{self.table}.{column}")
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """An earlier step of a revision's transaction, as a finding names it: `add_column on line 12`."""
+
+    what: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.what} on line {self.line}"
+
+
 def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
     """Each change that the recent revisions' upgrades (every revision's, with every=True) make to tables
     that earlier revisions created, in order. Tables the revision creates itself, before the change, are
-    new: no rows, no readers."""
+    new: no rows, no readers. Steps only another database runs (`if dialect.name == "mysql":`) are left
+    out. Each change knows what the transaction did before it: the columns it added to the table, the
+    step that already holds ACCESS EXCLUSIVE on it, the first schema change (a COMMIT or an autocommit
+    block ends the transaction, and what it holds)."""
     hist, window = history(facts), recent(facts)
     for rev in facts.revisions:
         if not (every or id(rev) in window) or for_sqlite(rev):
             continue
         fresh: set[str] = set()
         added: dict[str, set[str]] = {}
+        retyped: dict[str, set[str]] = {}
+        held: dict[str, Step] = {}
+        ddl: Step | None = None
         for op in rev.upgrade:
+            if op.not_postgres:
+                continue
+            if op.autocommit:  # autocommit_block() commits Alembic's transaction first
+                held, ddl = {}, None
             parts: list[SqlStatement | None] = list(op.sql.statements) if op.sql else [None]
             skip = op.guarded and _already_there(hist, rev, op)  # `if not has(...)`: a no-op where it is there
             for st in parts:
                 table = _target(op, st)
                 life = hist.before(rev, "table", table) if table and table not in fresh and not skip else None
                 if life is not None:
-                    yield Change(rev, op, st, table, life, added.get(table, set()))  # type: ignore[arg-type]
+                    yield Change(rev, op, st, table, life, set(added.get(table, ())), set(retyped.get(table, ())),
+                                 held.get(table), ddl)  # type: ignore[arg-type]
+                if st is not None and st.kind in ("commit", "rollback"):
+                    held, ddl = {}, None
+                    continue
+                step = Step(st.kind if st is not None and op.name == "execute" else op.name, (st or op).span.start)
+                if table and _exclusive(op, st) and not op.autocommit and table not in held:
+                    held[table] = step
+                if ddl is None and not op.autocommit and (st is None or st.kind not in DATA_SQL) and changes_schema([op]):
+                    ddl = step
                 for e in effects([op]) if st is None else _statement_effects(op, st):
                     if e.kind == "create_table" and e.table:
                         fresh.add(e.table)
@@ -110,6 +148,33 @@ def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
                         fresh.add(e.name)
                     elif e.kind == "add_column" and e.table and e.name:
                         added.setdefault(e.table, set()).add(e.name)
+                for column in _retyped(op, st):
+                    retyped.setdefault(table or "", set()).add(column)
+
+
+_EXCLUSIVE_OPS = ("add_column", "drop_column", "alter_column", "drop_constraint", "create_check_constraint",
+                  "create_unique_constraint", "create_primary_key", "rename_table", "drop_table", "drop_index")
+
+
+def _exclusive(op: MigrationOp, st: SqlStatement | None) -> bool:
+    """Whether a step takes ACCESS EXCLUSIVE on its table: most ALTER TABLE forms, a drop, a rename; not
+    a foreign key (SHARE ROW EXCLUSIVE), a VALIDATE or a plain CREATE INDEX (SHARE)."""
+    if st is None:
+        return op.name in _EXCLUSIVE_OPS
+    if st.kind == "alter_table":
+        found = st.details.get("changes") or ()
+        return not found or any(
+            c.get("what") != "validate_constraint" and not (c.get("what") == "add_constraint" and c.get("kind") == "foreign")
+            for c in found  # type: ignore[union-attr]
+        )
+    return st.kind in ("rename_table", "rename_column") or (st.kind == "drop" and st.details.get("type") == "OBJECT_TABLE")
+
+
+def _retyped(op: MigrationOp, st: SqlStatement | None) -> list[str]:
+    """Columns whose type a step changes: PostgreSQL rewrites them (and the table's indexes) under its lock."""
+    if st is None:
+        return [op.target] if op.name == "alter_column" and op.target and "type_" in op.options else []
+    return [str(c["column"]) for c in _column_change(st, "alter_type")]
 
 
 def _already_there(hist, rev: RevisionFact, op: MigrationOp) -> bool:
@@ -183,7 +248,10 @@ class IndexWithoutConcurrently(_OnePerRevision, Rule):
         generations of each Alembic tree (a head and the nine revisions before it on each path), as for
         every lock rule (MIG007, MIG009-MIG014): a reviewer reviews those; older revisions ran long ago on
         every database, often on tables that had no rows yet, and rewriting them changes nothing deployed.
-        Trees kept for SQLite are left alone.
+        Trees kept for SQLite are left alone. An index on columns the same revision added (or retyped) is
+        built under the ACCESS EXCLUSIVE lock that ALTER TABLE holds until commit: not reported. On other
+        columns of a table an earlier step of the transaction already locked ACCESS EXCLUSIVE, the finding
+        is an info that names that step: CONCURRENTLY cannot run inside it.
     Why it matters:
         A plain CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on
         the table waits, for minutes on a big table. A unique constraint added in place is worse: ALTER
@@ -209,6 +277,10 @@ op.create_table("refunds", sa.Column("id", sa.Integer, primary_key=True), sa.Col
 op.create_index("ix_refunds_order_id", "refunds", ["order_id"])  # a new table: empty
 '''),
         later('''
+op.add_column("orders", sa.Column("status", sa.String(20)))
+op.create_index("ix_orders_status", "orders", ["status"])  # a new, all-NULL column, the table already locked
+'''),
+        later('''
 with op.get_context().autocommit_block():
     op.execute("CREATE UNIQUE INDEX CONCURRENTLY orders_note_key ON orders (note)")
 op.execute("ALTER TABLE orders ADD CONSTRAINT orders_note_key UNIQUE USING INDEX orders_note_key")
@@ -224,29 +296,50 @@ op.execute("ALTER TABLE orders ADD CONSTRAINT orders_note_key UNIQUE USING INDEX
         for c in changes(self.facts):
             op, st = c.op, c.st
             if st is None and op.name == "create_index" and not _truthy(op, "postgresql_concurrently"):
-                yield self._index(c, op.index.name if op.index else None)
+                found = self._index(c, op.index.name if op.index else None, op.index.columns if op.index else ())
             elif st is not None and st.kind == "create_index" and not st.details.get("concurrent"):
-                yield self._index(c, st.details.get("name"))
+                found = self._index(c, st.details.get("name"), st.details.get("columns") or ())  # type: ignore[arg-type]
             elif st is None and op.name == "create_unique_constraint":
-                yield self._unique(c, op.constraints[0].name if op.constraints else None)
+                con = op.constraints[0] if op.constraints else None
+                found = self._unique(c, con.name if con else None, con.columns if con else ())
             else:
-                for change in _column_change(st, "add_constraint"):
-                    if change["kind"] in ("unique", "primary") and not change.get("using_index"):
-                        yield self._unique(c, change.get("name"))
+                found = next((self._unique(c, change.get("name"), change.get("columns") or ())
+                              for change in _column_change(st, "add_constraint")
+                              if change["kind"] in ("unique", "primary") and not change.get("using_index")), None)
+            if found is not None:
+                yield found
 
-    def _index(self, c: Change, name: object):
+    def _index(self, c: Change, name: object, columns: tuple[str, ...]):
+        if c.on_fresh(columns):
+            return None  # built under the lock its new column's ALTER TABLE holds anyway: CONCURRENTLY gains nothing
+        if c.held is not None:
+            return self._under_held(c, f"{f'index {name}' if name else 'an unnamed index'} on {c.table}", f"index:{c.table}:{name}")
         return self.finding(
             f"{c.who} builds {f'index {name}' if name else 'an unnamed index'} on {c.table} without CONCURRENTLY; {c.since}, so writes to it wait "
             "for the whole build (SHARE lock)",
             c.span, f"migration:{c.rev.revision}:index:{c.table}:{name}",
         )
 
-    def _unique(self, c: Change, name: object):
+    def _unique(self, c: Change, name: object, columns: tuple[str, ...]):
+        if c.on_fresh(columns):
+            return None
+        if c.held is not None:
+            return self._under_held(c, f"the index of unique constraint {name or '(unnamed)'} on {c.table}", f"unique:{c.table}:{name}")
         return self.finding(
             f"{c.who} adds unique constraint {name or '(unnamed)'} to {c.table} in place; {c.since}, so reads and "
             "writes wait while its index is built (ACCESS EXCLUSIVE lock): build the index CONCURRENTLY and add "
             "the constraint USING INDEX",
             c.span, f"migration:{c.rev.revision}:unique:{c.table}:{name}", item="3.4",
+        )
+
+    def _under_held(self, c: Change, what: str, anchor: str):
+        """The table is already locked ACCESS EXCLUSIVE by an earlier step of the transaction: CONCURRENTLY
+        cannot help inside it, and the build lengthens that lock (info: its cost is the table's size)."""
+        return self.finding(
+            f"{c.who} builds {what} while the ACCESS EXCLUSIVE lock that its {c.held} took is held until "
+            f"commit; {c.since}, so reads and writes wait for the whole build too. CONCURRENTLY would need the "
+            "index in a step of its own, outside this transaction",
+            c.span, f"migration:{c.rev.revision}:{anchor}", severity=Severity.INFO,
         )
 
 
@@ -389,8 +482,12 @@ class ValidatedUnderLock(_OnePerRevision, Rule):
         added without `NOT VALID` (`op.create_foreign_key`, `op.create_check_constraint` without
         `postgresql_not_valid=True`, `ADD CONSTRAINT ... FOREIGN KEY/CHECK` in SQL), and SET NOT NULL on a
         column an earlier revision created (`op.alter_column(..., nullable=False)`), and a character column
-        made narrower (`String()` to `String(255)`). Info: how long the scan takes depends on the table's
-        size, which the code does not tell.
+        made narrower (`String()` to `String(255)`). A constraint on columns the same revision added is
+        not reported: they hold NULL or their default, and the ADD COLUMN already holds ACCESS EXCLUSIVE
+        until commit, so NOT VALID gains nothing; where an earlier step already holds that lock, the
+        finding names it. Steps in a branch only another database runs (`if dialect.name == "mysql":`)
+        are left out, as by every lock rule. Info: how long the scan takes depends on the table's size,
+        which the code does not tell.
     Why it matters:
         The check reads the whole table under a lock: SHARE ROW EXCLUSIVE on both tables for a foreign
         key, ACCESS EXCLUSIVE for a CHECK or SET NOT NULL, so writes (and for the latter reads too) wait.
@@ -412,6 +509,14 @@ class ValidatedUnderLock(_OnePerRevision, Rule):
 op.add_column("orders", sa.Column("paid", sa.Boolean(), nullable=True))
 op.alter_column("orders", "paid", nullable=False)  # added by this revision: no rows to scan yet
 '''),
+        later('''
+op.add_column("orders", sa.Column("refund_of", sa.Integer))
+op.create_foreign_key("fk_orders_refund_of", "orders", "orders", ["refund_of"], ["id"])  # all NULL, already locked
+'''),
+        later('''
+if op.get_bind().dialect.name == "mysql":
+    op.create_foreign_key("fk_orders_customer", "orders", "customers", ["customer_id"], ["id"])
+'''),
     )
     INVALID = (
         later('op.create_foreign_key("fk_orders_customer", "orders", "customers", ["customer_id"], ["id"])'),
@@ -425,7 +530,9 @@ op.alter_column("orders", "paid", nullable=False)  # added by this revision: no 
             op = c.op
             if c.st is None and op.name in ("create_foreign_key", "create_check_constraint") and not _truthy(op, "postgresql_not_valid"):
                 kind = "foreign key" if op.name == "create_foreign_key" else "CHECK"
-                yield self._constraint(c, kind, op.constraints[0].name if op.constraints else None)
+                con = op.constraints[0] if op.constraints else None
+                if not c.on_fresh(self._columns(c, con.columns if con else (), con.expression if con else None)):
+                    yield self._constraint(c, kind, con.name if con else None)
             elif c.st is None and op.name == "alter_column" and c.column_before(self.facts, op.target or ""):
                 if op.columns and op.columns[0].nullable is False:
                     yield self._not_null(c, op.target or "")
@@ -437,14 +544,23 @@ op.alter_column("orders", "paid", nullable=False)  # added by this revision: no 
                         c.span, f"migration:{c.rev.revision}:narrow:{c.table}.{op.target}", item="3.2",
                     )
             for change in _column_change(c.st, "add_constraint"):
-                if change["kind"] in ("foreign", "check") and not change["not_valid"]:
+                if change["kind"] in ("foreign", "check") and not change["not_valid"] and not c.on_fresh(change.get("columns") or ()):
                     yield self._constraint(c, "foreign key" if change["kind"] == "foreign" else "CHECK", change.get("name"))
             for change in _column_change(c.st, "set_not_null"):
                 if c.column_before(self.facts, str(change["column"])):
                     yield self._not_null(c, str(change["column"]))
 
+    def _columns(self, c: Change, columns: tuple[str, ...], expression: str | None) -> tuple[str, ...]:
+        """The table's columns a constraint is on, or that its CHECK expression names."""
+        if columns or not expression:
+            return columns
+        words = dict.fromkeys(re.findall(r"[A-Za-z_]\w*", expression))
+        return tuple(w for w in words if w in c.fresh_columns | c.rewritten or c.column_before(self.facts, w))
+
     def _constraint(self, c: Change, kind: str, name: object):
         lock = "SHARE ROW EXCLUSIVE lock, writes wait" if kind == "foreign key" else "ACCESS EXCLUSIVE lock, reads and writes wait"
+        if c.held is not None:
+            lock = f"the ACCESS EXCLUSIVE lock its {c.held} took, held until commit: reads and writes wait"
         return self.finding(
             f"{c.who} adds {kind} {name or '(unnamed)'} to {c.table} without NOT VALID; {c.since}, and every row is "
             f"checked while it is locked ({lock})",
@@ -597,9 +713,10 @@ class BackfillInSchemaMigration(_OnePerRevision, Rule):
     """Rows of an existing table are rewritten inside a migration that also changes the schema.
 
     What it checks:
-        In the newest revisions, an `UPDATE` or `DELETE` on a table that an earlier revision created, in an
-        upgrade that also changes the schema (a data-only revision is not reported). Info: a small table
-        makes this harmless.
+        In the newest revisions, an `UPDATE` or `DELETE` on a table that an earlier revision created, after
+        a schema change in the same transaction (a data-only revision, or rows cleaned before the DDL that
+        needs them, hold no DDL lock: not reported). The finding names the step whose lock is held. Info:
+        a small table makes this harmless.
     Why it matters:
         The whole upgrade is one transaction: the locks its DDL took are held until every row has been
         rewritten, and a long backfill holds them for its whole length; when it fails, the schema change
@@ -617,6 +734,10 @@ class BackfillInSchemaMigration(_OnePerRevision, Rule):
     VALID = (
         later('op.execute("UPDATE orders SET total = 0 WHERE total IS NULL")'),  # data only
         later('''
+op.execute("DELETE FROM orders WHERE total < 0")  # before the DDL: only row locks while it runs
+op.create_check_constraint("total_positive", "orders", "total >= 0")
+'''),
+        later('''
 op.create_table("refunds", sa.Column("id", sa.Integer, primary_key=True))
 op.execute("INSERT INTO refunds (id) VALUES (1)")
 '''),
@@ -629,15 +750,17 @@ op.execute("UPDATE orders SET status = 'paid'")
     def each(self):
         schema: dict[int, bool] = {}
         for c in changes(self.facts):
-            if c.st is None or c.st.kind not in ("UpdateStmt", "DeleteStmt"):
-                continue
+            if c.st is None or c.st.kind not in ("UpdateStmt", "DeleteStmt") or c.ddl_before is None:
+                continue  # rows changed before any DDL: no DDL lock is held while they are
             if id(c.rev) not in schema:
                 schema[id(c.rev)] = changes_schema(c.rev.upgrade)
             if schema[id(c.rev)]:
                 verb = "rewrites" if c.st.kind == "UpdateStmt" else "deletes"
+                held = (f"the ACCESS EXCLUSIVE lock its {c.held} took on {c.table} is" if c.held
+                        else f"the locks its {c.ddl_before} took are")
                 yield self.finding(
-                    f"{c.who} {verb} rows of {c.table} in the same transaction as its schema changes; {c.since}, and the "
-                    "locks its DDL took are held until every row is done",
+                    f"{c.who} {verb} rows of {c.table} after a schema change in the same transaction; {c.since}, and "
+                    f"{held} held until every row is done",
                     c.span, f"migration:{c.rev.revision}:backfill:{c.table}",
                 )
 
