@@ -256,3 +256,16 @@ op.execute("UPDATE orders SET status = 'paid'")
     [backfill] = found(BackfillInSchemaMigration, after)
     assert backfill.location.start_line == 9
     assert "the ACCESS EXCLUSIVE lock its add_column on line 8 took on orders is held until every row is done" in backfill.message
+
+
+def test_a_column_the_revision_filled_is_not_empty_any_more():
+    files = chain('''
+op.add_column("orders", sa.Column("parent_id", sa.Integer, nullable=True))
+op.execute("UPDATE orders SET parent_id = id")
+op.create_foreign_key("fk_orders_parent", "orders", "orders", ["parent_id"], ["id"])
+op.create_index("ix_orders_parent_id", "orders", ["parent_id"])
+''')
+    [fk] = found(ValidatedUnderLock, files)
+    assert fk.location.start_line == 10 and "the ACCESS EXCLUSIVE lock its add_column on line 8 took" in fk.message
+    [index] = found(IndexWithoutConcurrently, files)
+    assert index.severity is Severity.INFO and index.location.start_line == 11

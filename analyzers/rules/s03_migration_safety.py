@@ -66,7 +66,7 @@ class Change:
     table: str
     life: Life
     fresh_columns: set[str]  # columns this revision added to the table before this change
-    rewritten: set[str] = field(default_factory=set)  # columns whose type this revision changed before this change
+    empty_columns: set[str] = field(default_factory=set)  # of those, the ones no step has written rows into yet
     held: Step | None = None  # an earlier step of the same transaction that took ACCESS EXCLUSIVE on the table
     ddl_before: Step | None = None  # the first schema change of the same transaction before this change, on any table
 
@@ -83,9 +83,10 @@ class Change:
         return f"{self.table} exists since revision {self.life.creator.revision}"
 
     def on_fresh(self, columns: tuple[str, ...] | list[str]) -> bool:
-        """Whether every column named is one this revision added (or rewrote) before this change: all
-        NULL or its default, under the ACCESS EXCLUSIVE lock its ALTER TABLE holds until commit."""
-        return bool(columns) and set(columns) <= self.fresh_columns | self.rewritten and self.held is not None
+        """Whether every column named is one this revision added before this change and no step has
+        filled since: all NULL or its default, under the ACCESS EXCLUSIVE lock its ALTER TABLE holds until
+        commit."""
+        return bool(columns) and set(columns) <= self.empty_columns and self.held is not None
 
     def column_before(self, facts: Facts, column: str) -> Life | None:
         if column in self.fresh_columns:
@@ -117,7 +118,7 @@ def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
             continue
         fresh: set[str] = set()
         added: dict[str, set[str]] = {}
-        retyped: dict[str, set[str]] = {}
+        empty: dict[str, set[str]] = {}
         held: dict[str, Step] = {}
         ddl: Step | None = None
         for op in rev.upgrade:
@@ -127,11 +128,15 @@ def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
                 held, ddl = {}, None
             parts: list[SqlStatement | None] = list(op.sql.statements) if op.sql else [None]
             skip = op.guarded and _already_there(hist, rev, op)  # `if not has(...)`: a no-op where it is there
+            if op.name == "bulk_insert" or op.name == "execute" and not (op.sql and op.sql.statements):
+                empty = {}  # rows written, or SQL not read: no added column is known to be empty any more
             for st in parts:
                 table = _target(op, st)
                 life = hist.before(rev, "table", table) if table and table not in fresh and not skip else None
+                if st is not None and st.kind in ("UpdateStmt", "InsertStmt", "CopyStmt"):  # rows written
+                    empty = {t: cols for t, cols in empty.items() if table and t != table}
                 if life is not None:
-                    yield Change(rev, op, st, table, life, set(added.get(table, ())), set(retyped.get(table, ())),
+                    yield Change(rev, op, st, table, life, set(added.get(table, ())), set(empty.get(table, ())),
                                  held.get(table), ddl)  # type: ignore[arg-type]
                 if st is not None and st.kind in ("commit", "rollback"):
                     held, ddl = {}, None
@@ -148,8 +153,7 @@ def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
                         fresh.add(e.name)
                     elif e.kind == "add_column" and e.table and e.name:
                         added.setdefault(e.table, set()).add(e.name)
-                for column in _retyped(op, st):
-                    retyped.setdefault(table or "", set()).add(column)
+                        empty.setdefault(e.table, set()).add(e.name)
 
 
 _EXCLUSIVE_OPS = ("add_column", "drop_column", "alter_column", "drop_constraint", "create_check_constraint",
@@ -168,13 +172,6 @@ def _exclusive(op: MigrationOp, st: SqlStatement | None) -> bool:
             for c in found  # type: ignore[union-attr]
         )
     return st.kind in ("rename_table", "rename_column") or (st.kind == "drop" and st.details.get("type") == "OBJECT_TABLE")
-
-
-def _retyped(op: MigrationOp, st: SqlStatement | None) -> list[str]:
-    """Columns whose type a step changes: PostgreSQL rewrites them (and the table's indexes) under its lock."""
-    if st is None:
-        return [op.target] if op.name == "alter_column" and op.target and "type_" in op.options else []
-    return [str(c["column"]) for c in _column_change(st, "alter_type")]
 
 
 def _already_there(hist, rev: RevisionFact, op: MigrationOp) -> bool:
@@ -248,10 +245,10 @@ class IndexWithoutConcurrently(_OnePerRevision, Rule):
         generations of each Alembic tree (a head and the nine revisions before it on each path), as for
         every lock rule (MIG007, MIG009-MIG014): a reviewer reviews those; older revisions ran long ago on
         every database, often on tables that had no rows yet, and rewriting them changes nothing deployed.
-        Trees kept for SQLite are left alone. An index on columns the same revision added (or retyped) is
-        built under the ACCESS EXCLUSIVE lock that ALTER TABLE holds until commit: not reported. On other
-        columns of a table an earlier step of the transaction already locked ACCESS EXCLUSIVE, the finding
-        is an info that names that step: CONCURRENTLY cannot run inside it.
+        Trees kept for SQLite are left alone. An index on columns the same revision added (and wrote no
+        rows into) is built under the ACCESS EXCLUSIVE lock that ALTER TABLE holds until commit: not
+        reported. On other columns of a table an earlier step of the transaction already locked ACCESS
+        EXCLUSIVE, the finding is an info that names that step: CONCURRENTLY cannot run inside it.
     Why it matters:
         A plain CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on
         the table waits, for minutes on a big table. A unique constraint added in place is worse: ALTER
@@ -482,8 +479,8 @@ class ValidatedUnderLock(_OnePerRevision, Rule):
         added without `NOT VALID` (`op.create_foreign_key`, `op.create_check_constraint` without
         `postgresql_not_valid=True`, `ADD CONSTRAINT ... FOREIGN KEY/CHECK` in SQL), and SET NOT NULL on a
         column an earlier revision created (`op.alter_column(..., nullable=False)`), and a character column
-        made narrower (`String()` to `String(255)`). A constraint on columns the same revision added is
-        not reported: they hold NULL or their default, and the ADD COLUMN already holds ACCESS EXCLUSIVE
+        made narrower (`String()` to `String(255)`). A constraint on columns the same revision added (and
+        wrote no rows into) is not reported: they hold NULL or their default, and the ADD COLUMN already holds ACCESS EXCLUSIVE
         until commit, so NOT VALID gains nothing; where an earlier step already holds that lock, the
         finding names it. Steps in a branch only another database runs (`if dialect.name == "mysql":`)
         are left out, as by every lock rule. Info: how long the scan takes depends on the table's size,
@@ -555,7 +552,7 @@ if op.get_bind().dialect.name == "mysql":
         if columns or not expression:
             return columns
         words = dict.fromkeys(re.findall(r"[A-Za-z_]\w*", expression))
-        return tuple(w for w in words if w in c.fresh_columns | c.rewritten or c.column_before(self.facts, w))
+        return tuple(w for w in words if w in c.fresh_columns or c.column_before(self.facts, w))
 
     def _constraint(self, c: Change, kind: str, name: object):
         lock = "SHARE ROW EXCLUSIVE lock, writes wait" if kind == "foreign key" else "ACCESS EXCLUSIVE lock, reads and writes wait"
