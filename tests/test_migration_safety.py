@@ -8,7 +8,7 @@ from analyzers.examples import facts_from_sources
 from analyzers.facts.history import RECENT, history, recent
 from analyzers.findings import identity_key
 from analyzers.rules.s03_migration_chain import (
-    DowngradeDropsOthers, ImportsApplicationModels, UnnamedConstraintDrop, UpgradeOnMissingObject,
+    DowngradeDropsOthers, ImportsApplicationModels, InspectorGuardedDdl, UnnamedConstraintDrop, UpgradeOnMissingObject,
 )
 from analyzers.findings import Severity
 from analyzers.rules.s03_migration_safety import (
@@ -269,3 +269,29 @@ op.create_index("ix_orders_parent_id", "orders", ["parent_id"])
     assert fk.location.start_line == 10 and "the ACCESS EXCLUSIVE lock its add_column on line 8 took" in fk.message
     [index] = found(IndexWithoutConcurrently, files)
     assert index.severity is Severity.INFO and index.location.start_line == 11
+
+
+def test_inspector_guards_that_converge_or_change_rows_only_are_no_divergence():
+    inspect = 'insp = sa.inspect(op.get_bind())\n'
+    converging = chain(inspect + '''
+if not insp.has_table("refunds"):
+    op.create_table("refunds", sa.Column("id", sa.Integer))
+if "ix_orders_total" not in [i["name"] for i in insp.get_indexes("orders")]:
+    op.create_index("ix_orders_total", "orders", ["total"])
+if insp.has_table("legacy"):
+    op.drop_table("legacy")
+    op.execute("DROP INDEX IF EXISTS ix_legacy")
+if insp.has_table("audit"):
+    op.execute("DELETE FROM audit WHERE total IS NULL")
+''')
+    assert found(InspectorGuardedDdl, converging) == []
+    diverging = chain(inspect + '''
+if insp.has_table("refunds"):
+    op.drop_table("refunds")
+if "total" in [c["name"] for c in insp.get_columns("orders")]:
+    op.alter_column("orders", "total", type_=sa.BigInteger())
+    op.execute("ALTER TABLE orders ALTER COLUMN total SET DEFAULT 0")
+''')
+    [finding] = found(InspectorGuardedDdl, diverging)
+    assert finding.location.start_line == 13 and "decides 2 step(s)" in finding.message
+    assert "(first: alter_column orders)" in finding.message

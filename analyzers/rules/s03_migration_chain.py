@@ -7,7 +7,7 @@ all, and a downgrade runs whatever its age."""
 
 from __future__ import annotations
 
-from analyzers.facts.effects import effects, unread_ops
+from analyzers.facts.effects import DATA_SQL, effects, unread_ops
 from analyzers.facts.history import created_objects, dropped_objects, history
 from analyzers.facts.imports import reach
 from analyzers.facts.model import MigrationOp, RevisionFact
@@ -294,18 +294,22 @@ class UpgradeOnMissingObject(Rule):
 
 
 class InspectorGuardedDdl(Rule):
-    """A migration decides what to change by asking the database what it has.
+    """A migration decides how to change the schema by asking the database what it has.
 
     What it checks:
         Operations of an upgrade inside an `if` on the inspector (`inspector.has_table(...)`,
-        `get_columns(...)`, a helper of the migration that calls them). One finding per revision. Info: it
+        `get_columns(...)`, a helper of the migration that calls them) that leave databases in different
+        end states: a column altered or renamed, SQL other than a create or a drop, only where the
+        inspector found something. Guards that converge are not reported: creating what is missing and
+        dropping what is there (`if not has_index(...)`: create it) end in the same schema on every
+        path; rows deleted or updated behind a guard change no schema. One finding per revision. Info: it
         is sometimes how a project adopts Alembic on databases made another way.
     Why it matters:
         Two databases at the same revision can then have different schemas: the recorded revision no longer
         says what is there, and later revisions (and autogenerate) assume what may be missing.
     Example:
-        if "orders" not in sa.inspect(op.get_bind()).get_table_names():
-            op.create_table("orders", ...)
+        if "status" in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("orders")]:
+            op.alter_column("orders", "status", type_=sa.String(40))
     Instead:
         Make every database reach the same state by revisions alone (a baseline revision, `alembic stamp`
         for databases that already have it), and drop the checks.
@@ -314,23 +318,50 @@ class InspectorGuardedDdl(Rule):
     ID = "MIG018"
     ITEM = "3.2"
     SEVERITY = Severity.INFO
-    VALID = (later('op.add_column("orders", sa.Column("status", sa.String(20)))'),)
-    INVALID = (later('''
+    VALID = (
+        later('op.add_column("orders", sa.Column("status", sa.String(20)))'),
+        later('''
 if "status" not in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("orders")]:
-    op.add_column("orders", sa.Column("status", sa.String(20)))
+    op.add_column("orders", sa.Column("status", sa.String(20)))  # created where missing: every path ends the same
+'''),
+    )
+    INVALID = (later('''
+if "status" in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("orders")]:
+    op.alter_column("orders", "status", type_=sa.String(40))
 '''),)
 
     def check(self):
         for rev in self.facts.revisions:
-            guarded = [op for op in rev.upgrade if op.guarded]
+            guarded = [op for op in rev.upgrade if op.guarded and not _converges(op)]
             if guarded:
                 sites = [(op.span, f"migration:{rev.revision}:inspector:{op.span.start}",
                           f"{'SQL' if op.name == 'execute' else op.name} {op.table or ''}".strip()) for op in guarded]
                 yield self.grouped(
                     f"revision {rev.revision} decides {len(guarded)} step(s) by what the inspector finds in the database "
-                    f"(first: {sites[0][2]}): two databases at this revision may have different schemas",
+                    f"(first: {sites[0][2]}), and where it finds something else they do not run: two databases at "
+                    "this revision may have different schemas",
                     sites, f"migration:{rev.revision}:inspector",
                 )
+
+
+_CREATE_OR_DROP = ("create_table", "drop_table", "create_index", "drop_index", "add_column", "drop_column",
+                   "create_foreign_key", "create_unique_constraint", "create_check_constraint", "create_primary_key",
+                   "drop_constraint", "bulk_insert")
+_SQL_CREATE_OR_DROP = ("create_table", "create_index", "drop", "create_policy", "drop_policy", "create_function",
+                       "create_trigger")
+
+
+def _converges(op: MigrationOp) -> bool:
+    """Whether a guarded step ends in the same schema where it runs and where it is skipped: it creates or
+    drops one object (the guard asks whether it is there), or it changes rows only."""
+    if op.sql is None:
+        return op.name in _CREATE_OR_DROP
+    return bool(op.sql.statements) and all(
+        st.kind in DATA_SQL or st.kind in _SQL_CREATE_OR_DROP
+        or st.kind == "alter_table" and "ALTER COLUMN" not in st.text.upper()
+        and all(c.get("what") in ("add_column", "add_constraint") for c in st.details.get("changes") or ())
+        for st in op.sql.statements
+    )
 
 
 class ImportsApplicationModels(Rule):
