@@ -12,7 +12,7 @@ from analyzers.rules.s03_migration_chain import (
 )
 from analyzers.findings import Severity
 from analyzers.rules.s03_migration_safety import (
-    BackfillInSchemaMigration, ConcurrentlyInTransaction, IndexWithoutConcurrently, NotNullColumnWithoutDefault,
+    BackfillInSchemaMigration, ConcurrentlyInTransaction, DestructiveStep, IndexWithoutConcurrently, NotNullColumnWithoutDefault,
     TableRewrite, ValidatedUnderLock,
 )
 
@@ -295,3 +295,30 @@ if "total" in [c["name"] for c in insp.get_columns("orders")]:
     [finding] = found(InspectorGuardedDdl, diverging)
     assert finding.location.start_line == 13 and "decides 2 step(s)" in finding.message
     assert "(first: alter_column orders)" in finding.message
+
+
+def test_a_drop_after_the_revision_copied_its_data_does_not_say_the_data_is_gone():
+    copied = chain('''
+op.create_table("order_notes", sa.Column("order_id", sa.Integer), sa.Column("total", sa.Integer))
+op.execute("INSERT INTO order_notes (order_id, total) SELECT id, total FROM orders")
+op.drop_column("orders", "total")
+''')
+    [drop] = found(DestructiveStep, copied)
+    assert drop.message.endswith("its data was copied first (INSERT on line 9)") and "gone for good" not in drop.message
+    swapped = chain('''
+op.add_column("orders", sa.Column("new_total", sa.BigInteger))
+op.execute("UPDATE orders SET new_total = total")
+op.drop_column("orders", "total")
+op.alter_column("orders", "new_total", new_column_name="total")
+''')
+    [swap] = found(DestructiveStep, swapped)
+    assert "drops column orders.total and renames new_total to total in its place" in swap.message
+    assert "gone for good" not in swap.message
+    read = chain('''
+rows = op.get_bind().execute(sa.text("SELECT id, total FROM orders")).all()
+op.drop_column("orders", "total")
+''')
+    [drop] = found(DestructiveStep, read)
+    assert "the revision reads its rows first (line 8), so they may be kept elsewhere" in drop.message
+    [lost] = found(DestructiveStep, chain('op.drop_column("orders", "total")'))
+    assert lost.message.endswith("its data is gone for good")

@@ -699,11 +699,42 @@ op.drop_table("tmp_orders")
 
     def _found(self, c: Change, what: str, verb: str, table: str):
         said = f"{verb} {what}" if verb.startswith("drops") else verb
-        return self.finding(
-            f"{c.who} {said}: code deployed before this migration that still uses {what} fails until it is replaced"
-            + ("; its data is gone for good" if verb.startswith("drops") else ""),
-            c.span, f"migration:{c.rev.revision}:destructive:{what}",
-        )
+        if not verb.startswith("drops"):
+            return self._finding(c, what, f"{c.who} {said}: code deployed before this migration that still uses {what} fails until it is replaced")
+        name = what.rsplit(".", 1)[-1]
+        swap = self._renamed_in_place(c, table, name) if "." in what else None
+        if swap is not None:
+            return self._finding(c, what, f"{c.who} {said} and renames {swap} to {name} in its place: code deployed before "
+                                          f"this migration finds {what} again, holding the values and type of {swap}")
+        kept = self._read_first(c, name)
+        fate = "its data is gone for good" if kept is None else (
+            f"its data was copied first ({kept[0]} on line {kept[1]})" if kept[0] != "SELECT" else
+            f"the revision reads its rows first (line {kept[1]}), so they may be kept elsewhere")
+        return self._finding(c, what, f"{c.who} {said}: code deployed before this migration that still uses {what} fails "
+                                      f"until it is replaced; {fate}")
+
+    def _finding(self, c: Change, what: str, message: str):
+        return self.finding(message, c.span, f"migration:{c.rev.revision}:destructive:{what}")
+
+    @staticmethod
+    def _read_first(c: Change, name: str) -> tuple[str, int] | None:
+        """The last statement before the drop, in the same revision, that copies from what it drops (an
+        INSERT ... SELECT, an UPDATE that reads it; else a SELECT that reads it): (its verb, its line)."""
+        word, found = re.compile(rf"\b{re.escape(name)}\b"), None
+        for op in c.rev.upgrade:
+            if op is c.op:
+                break
+            for st in op.sql.statements if op.sql else ():
+                verb = {"InsertStmt": "INSERT", "UpdateStmt": "UPDATE", "SelectStmt": "SELECT"}.get(st.kind)
+                if verb and word.search(st.text) and (found is None or found[0] == "SELECT" or verb != "SELECT"):
+                    found = (verb, st.span.start)
+        return found
+
+    @staticmethod
+    def _renamed_in_place(c: Change, table: str, name: str) -> str | None:
+        """The column that a later step of the revision renames to the dropped column's name (a swap)."""
+        after = c.rev.upgrade[next(i for i, op in enumerate(c.rev.upgrade) if op is c.op) + 1:]
+        return next((e.name for e in effects(after) if e.kind == "rename_column" and e.table == table and e.new == name), None)
 
 
 class BackfillInSchemaMigration(_OnePerRevision, Rule):
