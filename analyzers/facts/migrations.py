@@ -212,8 +212,11 @@ class _OpReader:
                     self._body(part, env, batch, out, depth)
                     for op in out[start:] if elsewhere else ():
                         op.not_postgres = True
-                for op in out[before:] if isinstance(stmt, ast.If) and self._inspects(stmt.test) else ():
-                    op.guarded = True
+                if isinstance(stmt, ast.If) and self._inspects(stmt.test):
+                    names = tuple(self._asked(stmt.test, env))
+                    for op in out[before:]:
+                        op.guarded = True
+                        op.guard_names += names
             else:
                 for node in walk(stmt):
                     if isinstance(node, ast.Call):
@@ -237,6 +240,19 @@ class _OpReader:
             ):
                 return True
         return False
+
+    def _asked(self, test: ast.AST, env: Env, depth: int = 0) -> set[str]:
+        """The names an inspector test asks about: its strings, the constants its names hold, and those of
+        the expression a name was assigned (`exists = any(i["name"] == "ix_orders_total" for i in indexes)`)."""
+        found: set[str] = set()
+        for node in ast.walk(test):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found.add(node.value)
+            elif isinstance(node, ast.Name):
+                found.update(strings_of(node, env) or ())
+                if node.id in self.bindings and depth < 2 and self.bindings[node.id] is not test:
+                    found |= self._asked(self.bindings[node.id], env, depth + 1)
+        return found
 
     def _assign(self, stmt: ast.stmt, env: Env) -> Env:
         """After `name = value` in a block, the rest of it reads the name as that value (a statement

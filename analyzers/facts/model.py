@@ -278,6 +278,7 @@ class MigrationOp:
     options: dict[str, str] = field(default_factory=dict)  # op.*'s keyword arguments as written (postgresql_concurrently=True)
     autocommit: bool = False  # inside `with op.get_context().autocommit_block():`, outside the migration's transaction
     guarded: bool = False  # inside an `if` that asks the database what is there (inspector.get_table_names() ...)
+    guard_names: tuple[str, ...] = ()  # the names such an `if` asks about ("ix_orders_total", a column's name)
     not_postgres: bool = False  # inside a branch taken only on another database (`if dialect.name == "mysql":`)
 
 

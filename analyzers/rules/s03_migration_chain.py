@@ -344,24 +344,28 @@ if "status" in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("orders
                 )
 
 
+def _converges(op: MigrationOp) -> bool:
+    """Whether a guarded step ends in the same schema where it runs and where it is skipped: it changes rows
+    only, or it creates or drops objects (`IF [NOT] EXISTS` in its SQL, or ones the guard asks about by
+    name: a foreign key created under a check of its column's presence is skipped where the column was
+    there without it)."""
+    statements = op.sql.statements if op.sql else ()
+    if op.name == "bulk_insert" or statements and all(st.kind in DATA_SQL for st in statements):
+        return True
+    if op.name not in _CREATE_OR_DROP or op.name == "execute" and not (statements and all(
+            st.kind in _SQL_CREATE_OR_DROP or st.kind == "alter_table" and "ALTER COLUMN" not in st.text.upper()
+            for st in statements)):
+        return False
+    named = {key.rsplit(".", 1)[-1] for _, key, *_ in created_objects(op) + dropped_objects(op)}
+    named |= {str(e.name if e.kind.endswith("column") else e.table) for e in effects([op]) if e.kind != "unread"}
+    self_guarded = all(st.details.get("if_exists") for st in statements) if statements else False
+    return bool(named) and (self_guarded or named <= set(op.guard_names))
+
+
 _CREATE_OR_DROP = ("create_table", "drop_table", "create_index", "drop_index", "add_column", "drop_column",
                    "create_foreign_key", "create_unique_constraint", "create_check_constraint", "create_primary_key",
-                   "drop_constraint", "bulk_insert")
-_SQL_CREATE_OR_DROP = ("create_table", "create_index", "drop", "create_policy", "drop_policy", "create_function",
-                       "create_trigger")
-
-
-def _converges(op: MigrationOp) -> bool:
-    """Whether a guarded step ends in the same schema where it runs and where it is skipped: it creates or
-    drops one object (the guard asks whether it is there), or it changes rows only."""
-    if op.sql is None:
-        return op.name in _CREATE_OR_DROP
-    return bool(op.sql.statements) and all(
-        st.kind in DATA_SQL or st.kind in _SQL_CREATE_OR_DROP
-        or st.kind == "alter_table" and "ALTER COLUMN" not in st.text.upper()
-        and all(c.get("what") in ("add_column", "add_constraint") for c in st.details.get("changes") or ())
-        for st in op.sql.statements
-    )
+                   "drop_constraint", "execute")
+_SQL_CREATE_OR_DROP = ("create_table", "create_index", "drop")  # and ALTER TABLE that adds or drops
 
 
 class ImportsApplicationModels(Rule):
