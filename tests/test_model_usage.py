@@ -14,6 +14,7 @@ from analyzers.facts.python_module import extract_module
 from analyzers.rules.s02_models import SoftDeletedRowsNotFiltered
 from analyzers.rules.s03_migrations import ModelMigrationDrift
 from analyzers.rules.s05_integrity import OneOrNoneOnNonUnique
+from analyzers.rules.s08_performance import CountByLoadingRows
 
 FIXTURE = Path(__file__).parent / "fixtures" / "model_usage"
 RULES = {"MIG006", "INT008", "INT009", "INT010", "INT011", "MOD007", "PERF004", "PERF005", "REL004"}
@@ -87,3 +88,19 @@ def test_usage_follows_a_name_only_while_it_is_bound() -> None:
     assert next(q for q in usage.queries if q.function == "by_tenant").escapes  # handed to filtered()
     assert next(q for q in usage.queries if q.function == "search_customers").opaque_filter  # or_()
     assert usage.len_all and usage.soft_deletes.keys() == {"deleted_at"}
+
+
+def test_counting_the_rows_a_delete_returns_is_not_a_count_query() -> None:
+    """DELETE ... RETURNING: the rows are the result of the write; select(func.count()) cannot replace it."""
+    sources = {p.relative_to(FIXTURE).as_posix(): p.read_text() for p in FIXTURE.rglob("*.py")}
+    sources["app/services.py"] += (
+        "\nasync def purge_forgotten(session):\n"
+        "    stmt = delete(Customer).where(Customer.deleted_at.is_not(None)).returning(Customer.id)\n"
+        "    result = await session.execute(stmt)\n"
+        "    return len(result.scalars().all())\n"
+        "\nasync def purge_raw(session):\n"
+        "    result = await session.execute(text(\"DELETE FROM customers WHERE deleted_at IS NOT NULL RETURNING id\"))\n"
+        "    return len(result.all())\n"
+    )
+    facts = facts_from_sources(sources)
+    assert [f.anchor for f in CountByLoadingRows(facts).check()] == ["function:app/services.py:count_customers:len-all"]

@@ -275,6 +275,15 @@ def context(session, transaction, connection):
         "ALTER TABLE documents ENABLE ROW LEVEL SECURITY", POLICY.format(expr="current_setting('app.current_tenant_id')::uuid"))}
     (f,) = found(tmp_path, files, "TEN008")
     assert f.severity == Severity.INFO and "`app.current_user_id` is set here" in f.message
+    switch = """CREATE FUNCTION keep_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('app.current_user_id', true) = 'purge' THEN RETURN OLD; END IF;
+    RAISE EXCEPTION 'audit rows are kept';
+END $$"""
+    files = {"app/db.py": code, **policies(
+        "ALTER TABLE documents ENABLE ROW LEVEL SECURITY", POLICY.format(expr="current_setting('app.current_tenant_id')::uuid"),
+        switch)}
+    assert found(tmp_path, files, "TEN008") == []  # read by a trigger function: a switch, not dead code
 
 
 def test_cfg001_points_at_an_after_begin_listener_that_does_nothing(tmp_path):

@@ -77,6 +77,7 @@ class Usage:
                     or t.postgres or t.migrates)
 
 
+_WRITE_SQL = re.compile(r"\s*(DELETE|UPDATE|INSERT|WITH)\b.*\bRETURNING\b", re.I | re.S)
 _MODULE_WORDS = re.compile(r"deleted|query_cl|with_loader_criteria|create_all|sqlite|postgres|alembic|testcontainers|Query")
 
 
@@ -189,10 +190,23 @@ class _Function:
             if methods & set(_LIMITS) - {"scalar", "distinct", "execution_options"}:
                 return False
             if methods & {*_RUNS, *_FILTERS, "query"} or self._root_of(root):
-                return True
+                return not any(self._writes(node) for node in chain)
             if not isinstance(root, ast.Name) or len(self.assigns.get(root.id, ())) != 1:
                 return False
             chain.append(self.assigns[root.id][0])
+        return False
+
+    def _writes(self, node: ast.AST, hops: int = 0) -> bool:
+        """Whether the statement run is a DELETE, UPDATE or INSERT (its RETURNING rows are the result of the
+        write, which count(*) cannot replace), followed through a name bound once."""
+        for n in ast.walk(node):
+            if isinstance(n, ast.Call) and last(self.names.callee(n)) in ("delete", "update", "insert", "returning"):
+                return True
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and _WRITE_SQL.match(n.value):
+                return True
+            if isinstance(n, ast.Name) and hops < 2 and len(self.assigns.get(n.id, ())) == 1 and self.assigns[n.id][0] is not node:
+                if self._writes(self.assigns[n.id][0], hops + 1):
+                    return True
         return False
 
     def _root_of(self, node: ast.AST) -> bool:

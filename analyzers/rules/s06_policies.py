@@ -441,7 +441,8 @@ class SettingSetButUnread(Rule):
 
     What it checks:
         `app.*` (or other dotted) settings the application sets (set_config, SET) while the migrations'
-        policies and functions read other settings with current_setting(), and none reads this one.
+        policies and functions read other settings with current_setting(), and none reads this one (a
+        trigger function that reads it, as a switch for a purge, counts as reading it).
     Why it matters:
         Either a policy is missing (the checklist expects both the user and the tenant to scope rows), or the
         setting is dead code that reviewers will take for isolation that does not exist.
@@ -473,6 +474,7 @@ def set_rls(session, transaction, connection):
         read = settings_read(self.facts)
         if not any("." in name for name in read):
             return  # no policy reads a setting: CFG001 says RLS is not in use
+        read_anywhere = settings_read(self.facts, every_function=True)  # a trigger function's switch is read too
         uses = [u for lst in self.facts.listeners for u in lst.sql] + list(self.facts.sql)
         seen = set()
         for use in uses:
@@ -482,7 +484,7 @@ def set_rls(session, transaction, connection):
                 name = str(st.details.get("name") or "").lower()
                 if st.kind not in ("set", "set_local", "set_config") or "." not in name or "{" in name:
                     continue
-                if name in read or name in seen:
+                if name in read_anywhere or name in seen:
                     continue
                 seen.add(name)
                 yield self.finding(

@@ -337,7 +337,8 @@ class CountByLoadingRows(Rule):
 
     What it checks:
         `len(...)` of `.all()` (or `.fetchall()`) on a query: `len((await session.execute(stmt)).scalars().all())`,
-        `len(Model.query.filter(...).all())`, in application code. A query with `.limit()` is left alone.
+        `len(Model.query.filter(...).all())`, in application code. A query with `.limit()` is left alone, and
+        so are the rows a DELETE, UPDATE or INSERT ... RETURNING gives back (the write's own result).
     Why it matters:
         Every matching row crosses the wire and becomes an ORM object (with its identity-map entry) just
         to be counted: the cost grows with the table, where `SELECT count(*)` costs one row.

@@ -349,15 +349,16 @@ def uses_rls(facts: Facts) -> bool:
 _SETTING_READ = re.compile(r"current_setting\s*\(\s*'([A-Za-z_][\w.]*)'", re.I)
 
 
-def settings_read(facts: Facts) -> dict[str, list[SqlStatement]]:
+def settings_read(facts: Facts, *, every_function: bool = False) -> dict[str, list[SqlStatement]]:
     """The session settings that migration SQL reads with current_setting() (policies, functions they
     call), each with the statements that read it, in revision order. A setting only a trigger function
-    reads (an escape hatch set around one batch delete) is not RLS context."""
+    reads (an escape hatch set around one batch delete) is not RLS context, but it is read: every_function
+    counts the settings every function reads."""
     statements = migration_sql(facts).statements
     policies = " ".join(st.text for st in statements if st.kind == "create_policy").lower()
     out: dict[str, list[SqlStatement]] = {}
     for st in statements:
-        if st.kind == "create_function" and str(st.details.get("name") or "").split(".")[-1].lower() not in policies:
+        if st.kind == "create_function" and not every_function and str(st.details.get("name") or "").split(".")[-1].lower() not in policies:
             continue
         for name in _SETTING_READ.findall(st.text):
             out.setdefault(name.lower(), []).append(st)
