@@ -153,7 +153,14 @@ def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
                         fresh.add(e.name)
                     elif e.kind == "add_column" and e.table and e.name:
                         added.setdefault(e.table, set()).add(e.name)
-                        empty.setdefault(e.table, set()).add(e.name)
+                        if not _volatile_default(op, st, e.name):  # gen_random_uuid(): every row gets its own value
+                            empty.setdefault(e.table, set()).add(e.name)
+
+
+def _volatile_default(op: MigrationOp, st: SqlStatement | None, column: str) -> bool:
+    if st is None:
+        return any(c.name == column and c.server_default and _VOLATILE.search(c.server_default) for c in op.columns)
+    return any(c["column"] == column and _VOLATILE.search(str(c["default"] or "")) for c in _column_change(st, "add_column"))
 
 
 _EXCLUSIVE_OPS = ("add_column", "drop_column", "alter_column", "drop_constraint", "create_check_constraint",

@@ -24,7 +24,6 @@ def upgrade() -> None:
          WHERE timezone IS NULL
         """
     )
-    op.execute("UPDATE organizations SET settings = settings - 'timezone' WHERE settings ? 'timezone'")
     op.alter_column(
         "organizations",
         "timezone",
@@ -32,6 +31,7 @@ def upgrade() -> None:
         nullable=False,
         server_default="UTC",
     )
+    op.execute("UPDATE organizations SET settings = settings - 'timezone' WHERE settings ? 'timezone'")
 
 
 def downgrade() -> None:

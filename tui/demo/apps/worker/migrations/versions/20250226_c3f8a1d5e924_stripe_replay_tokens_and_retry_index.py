@@ -26,8 +26,8 @@ def upgrade() -> None:
         sa.Column("replay_token", postgresql.UUID(as_uuid=True), server_default=sa.text("gen_random_uuid()"), nullable=False),
     )
     op.create_unique_constraint(None, "stripe_events", ["replay_token"])
-    indexes = {ix["name"] for ix in sa.inspect(op.get_bind()).get_indexes("reminder_deliveries")}
-    if "ix_reminder_deliveries_sent_at" not in indexes:
+    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("reminder_deliveries")}
+    if "sent_at" in columns:
         op.create_index("ix_reminder_deliveries_sent_at", "reminder_deliveries", ["sent_at"], postgresql_concurrently=True)
 
 
