@@ -818,3 +818,57 @@ sync_engine = create_engine(SYNC_URL)
     db_no_comment = db.replace("# this engine is only used in test modules; it ignores the pool settings\n", "")
     assert [f.rule_id for f in found(tmp_path / "b", {"app/models.py": tables("projects"), "app/db.py": db_no_comment})
             if f.rule_id in ("CFG005", "CFG006")]
+
+
+# -- JSONB queried without a GIN index (PERF002) ---------------------------------------------------
+
+_GARDENS = HEADER + """
+from sqlalchemy import Index
+from sqlalchemy.dialects.postgresql import JSONB
+
+class Garden(Base):
+    __tablename__ = "gardens"
+    __table_args__ = {"schema": "horticulture"}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer, index=True)
+    climate: Mapped[str] = mapped_column(String(20))
+    traits: Mapped[dict] = mapped_column(JSONB)
+"""
+
+
+@pytest.mark.parametrize("query", [
+    # another predicate of the query finds the rows through an index: the JSON test only filters them
+    "select(Garden).where(Garden.owner_id == owner, Garden.traits.contains({'shade': True}))",
+    "select(Garden).where(Garden.id.in_(ids), Garden.traits['soil'].astext == soil)",
+    # no index serves a negated test
+    "select(Garden).where(~Garden.traits.has_key('frost'))",
+    "select(Garden).where(Garden.traits['soil'].astext != soil)",
+    # one branch of an OR, here through a name: served only if every branch had an index
+    "or_(Garden.climate == soil, Garden.traits.contains({'soil': soil}))",
+    "select(Garden).where((Garden.climate == soil) | wet)",
+])
+def test_a_json_test_no_index_would_serve_is_no_gin_finding(tmp_path, query):
+    code = f"""
+from sqlalchemy import or_, select
+from models import Garden
+
+def find(session, owner, ids, soil):
+    {"wet = Garden.traits.contains({'wet': True})" if "wet" in query else "pass"}
+    return session.scalars({query}).all()
+"""
+    assert found(tmp_path, {"models.py": _GARDENS, "app/gardens.py": code}, "PERF002") == []
+
+
+def test_a_json_test_that_alone_picks_the_rows_asks_for_an_index_on_the_schemas_table(tmp_path):
+    """The climate comparison has no index: the containment test is what PostgreSQL would scan for. The
+    table is named with its schema, so two `gardens` tables are not confused."""
+    code = """
+from sqlalchemy import select
+from models import Garden
+
+def shady(session, climate):
+    return session.scalars(select(Garden).where(Garden.climate == climate, Garden.traits.contains({'shade': True}))).all()
+"""
+    (f,) = found(tmp_path, {"models.py": _GARDENS, "app/gardens.py": code}, "PERF002")
+    assert f.severity == Severity.WARNING and f.anchor == "table:gardens.traits:gin"
+    assert f.message.startswith("horticulture.gardens.traits is JSONB with no GIN index, and the code queries it with `contains` (app/gardens.py:6)")

@@ -311,6 +311,12 @@ class JsonUse:
     attr: str  # the mapped attribute (settings)
     operation: str  # "[]", "contains", "has_key", "op(@>)" ...
     span: Span
+    # How the query around it uses it (analyzers/facts/json_context.py): no index serves a negated test
+    # (`~`, `not_()`, `!=`), nor one branch of an OR alone; and where the same function compares another
+    # attribute of the class with `==` or `.in_()` ((class, attr) here), the rows may be found through that.
+    negated: bool = False
+    in_or: bool = False
+    narrowed_by: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from analyzers.facts import columns as col
 from analyzers.facts.alembic_env import is_env, read_env
 from analyzers.facts.flow import Flow, assigned_text
 from analyzers.facts.imports import read_imports
+from analyzers.facts.json_context import class_attr, with_context
 from analyzers.facts.migrations import is_migration, read_revision
 from analyzers.facts.model import CallFact, ClassFact, JsonUse, ListenerFact, ModuleFacts, Ref, SqlUse, TableFact
 from analyzers.facts.names import Names, const_bool, const_str, is_sqlalchemy, kwargs, last, module_name
@@ -68,7 +69,7 @@ class _Reader:
                 self._module_assignment(node)  # `db.Table("tags", ...)` need not be assigned to be defined
         self._listeners()
         self._calls()
-        self._json_uses()
+        self._json_uses(tree)
 
     def _index(self, tree: ast.Module) -> None:
         """One walk over the tree (walks dominate the cost of reading a file): every function, every
@@ -364,30 +365,33 @@ class _Reader:
         if owner and item is not None:
             self.facts.loose_indexes.append((owner, item))
 
-    def _json_uses(self) -> None:
+    def _json_uses(self, tree: ast.Module) -> None:
         """Queries into JSON columns, on a class attribute: Model.col["k"], Model.col.contains(...),
-        .has_key/.has_any/.has_all/.contained_by, .op("@>"), func.jsonb_*(Model.col)."""
+        .has_key/.has_any/.has_all/.contained_by, .op("@>"), func.jsonb_*(Model.col); with what the
+        query around each does with it (analyzers/facts/json_context.py)."""
+        found: list[tuple[ast.AST, JsonUse]] = []
         for sub in self.subscripts:
-            owner_attr = _class_attr(sub.value)
+            owner_attr = class_attr(sub.value)
             if owner_attr:
-                self.facts.json_uses.append(JsonUse(*owner_attr, "[]", col.span_of(sub, self.path)))
+                found.append((sub, JsonUse(*owner_attr, "[]", col.span_of(sub, self.path))))
         for node, _ in self.calls:
             if not isinstance(node.func, ast.Attribute):
                 continue
-            found = None
+            use = None
             method, owner = node.func.attr, node.func.value
-            if method in _JSON_METHODS and _class_attr(owner):
-                found = (*_class_attr(owner), method)  # type: ignore[misc]
+            if method in _JSON_METHODS and class_attr(owner):
+                use = (*class_attr(owner), method)  # type: ignore[misc]
             elif method == "op" and node.args and const_str(node.args[0]) in _JSON_OPERATORS:
-                if _class_attr(owner):
-                    found = (*_class_attr(owner), f"op({const_str(node.args[0])})")  # type: ignore[misc]
+                if class_attr(owner):
+                    use = (*class_attr(owner), f"op({const_str(node.args[0])})")  # type: ignore[misc]
             elif method.startswith(("jsonb_", "json_")):
                 for arg in node.args:
-                    if _class_attr(arg):
-                        found = (*_class_attr(arg), method)  # type: ignore[misc]
+                    if class_attr(arg):
+                        use = (*class_attr(arg), method)  # type: ignore[misc]
                         break
-            if found:
-                self.facts.json_uses.append(JsonUse(found[0], found[1], found[2], col.span_of(node, self.path)))
+            if use:
+                found.append((node, JsonUse(use[0], use[1], use[2], col.span_of(node, self.path))))
+        self.facts.json_uses.extend(with_context(tree, found))
 
     def _qualify(self, node: ast.AST) -> str:
         """A base class's qualified name: `Generic[T]` is Generic, `declarative_base()` a call ("...()")."""
@@ -659,13 +663,6 @@ def sql_use(text: str, formatted: bool, bound: bool, call: ast.Call, literal: as
 
 _JSON_METHODS = ("contains", "has_key", "has_any", "has_all", "contained_by", "path_exists", "path_match")
 _JSON_OPERATORS = ("@>", "<@", "?", "?|", "?&", "->", "->>", "#>", "#>>", "@?", "@@")
-
-
-def _class_attr(node: ast.AST) -> tuple[str, str] | None:
-    """(Class, attr) for `Class.attr` where Class looks like a model class name."""
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id[:1].isupper():
-        return node.value.id, node.attr
-    return None
 
 
 _LOADERS = ("select", "get", "get_one", "query", "get_or_404", "first_or_404", "one_or_404")

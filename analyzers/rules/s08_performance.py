@@ -12,8 +12,8 @@ from analyzers.facts.engines import engines
 from analyzers.facts.model import ColumnFact, Facts, Span, TableFact, Unread
 from analyzers.rules.indexes import Key, mysql_default, table_keys
 from analyzers.rules.schema import (
-    all_indexes, app_calls, column_anchor, first_line, fk_columns, is_test_path, is_tooling_path, migrated_column,
-    migration_sql, table_sql, where_declared,
+    all_indexes, app_calls, column_anchor, first_line, fk_columns, index_leads, is_test_path, is_tooling_path,
+    migrated_column, migration_sql, table_sql, where_declared,
 )
 
 
@@ -211,7 +211,7 @@ def on_plan(plan):
                 if col.type_name != "JSONB" or col.name in gin:
                     continue
                 queried = [u for u in uses.get((table.class_name or "", col.attr or col.name), [])
-                           if not u.operation.startswith(_JSON_WRITES)]
+                           if not u.operation.startswith(_JSON_WRITES) and _index_may_serve(u, table, self.facts)]
                 in_sql = [u for u in raw if _queries_json(u.text or "", col.name)]
                 if not (queried or in_sql):
                     continue  # a document stored and read whole: the drafted answer to q8.3 lists it
@@ -221,7 +221,7 @@ def on_plan(plan):
                     site = containment[0].span
                     what = getattr(containment[0], "operation", "@>")
                     yield self.finding(
-                        f"{table.name}.{col.name} is JSONB with no GIN index, and the code queries it with `{what}` "
+                        f"{table.qualified}.{col.name} is JSONB with no GIN index, and the code queries it with `{what}` "
                         f"({site.path}:{site.start}): containment and key-existence queries scan the table",
                         col.span, f"table:{table.name}.{col.name}:gin", severity=Severity.WARNING,
                         related=[(u.span, "queried here") for u in containment[:10]],
@@ -233,12 +233,25 @@ def on_plan(plan):
                     continue
                 site = (queried or in_sql)[0].span
                 yield self.finding(
-                    f"{table.name}.{col.name} is JSONB and the code reads keys out of it ({site.path}:{site.start}); if "
+                    f"{table.qualified}.{col.name} is JSONB and the code reads keys out of it ({site.path}:{site.start}); if "
                     "it filters on them, an expression index on (col->>'key') serves equality, a GIN index serves "
                     "containment (@>): check the query plans",
                     col.span, f"table:{table.name}.{col.name}:gin",
                     related=[(u.span, "read here") for u in (queried or in_sql)[:10]],
                 )
+
+
+def _index_may_serve(use, table: TableFact, facts: Facts) -> bool:
+    """Whether an index on the JSON column could be how PostgreSQL finds the rows of this use: not when the
+    test is negated (no index serves NOT, !=), one branch of an OR (served only if every branch has an index
+    of its own, which dbreview does not follow), or when the query also compares an indexed column of the
+    same table with `==` or `.in_()` (a key, a foreign key it is joined on): that index finds the rows and
+    the JSON test only filters them."""
+    if use.negated or use.in_or:
+        return False
+    by_attr = {c.attr or c.name: c.name for c in table.columns.values()}
+    leads = index_leads(table, facts)
+    return not any(owner == use.owner and by_attr.get(attr) in leads for owner, attr in use.narrowed_by)
 
 
 # What a GIN index serves (containment, key existence, jsonpath operators); jsonb_path_exists() and
