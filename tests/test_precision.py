@@ -872,3 +872,43 @@ def shady(session, climate):
     (f,) = found(tmp_path, {"models.py": _GARDENS, "app/gardens.py": code}, "PERF002")
     assert f.severity == Severity.WARNING and f.anchor == "table:gardens.traits:gin"
     assert f.message.startswith("horticulture.gardens.traits is JSONB with no GIN index, and the code queries it with `contains` (app/gardens.py:6)")
+
+
+# -- soft-deleted rows not filtered (MOD007) -------------------------------------------------------
+
+_NOTES = HEADER + """
+from sqlalchemy import Boolean
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_id: Mapped[int] = mapped_column(Integer, index=True)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+"""
+
+
+def test_a_deleted_filter_chosen_by_a_parameter_after_other_filters_is_a_filter(tmp_path):
+    """The statement is narrowed step by step (`stmt = stmt.where(...)` under conditions); the last step
+    filters the deleted rows as the caller asks: not a query that never filters them."""
+    code = """
+from sqlalchemy import select
+from models import Note
+
+def notes_by(session, author_id, is_deleted=False, pinned=None):
+    stmt = select(Note).where(Note.author_id == author_id)
+    if pinned:
+        stmt = stmt.where(Note.pinned.is_(True))
+    if pinned is False:
+        stmt = stmt.where(Note.pinned.is_(False))
+    if is_deleted is not None:
+        stmt = stmt.where(Note.is_deleted == is_deleted)
+    return session.scalars(stmt).all()
+
+def remove(session, note):
+    note.is_deleted = True
+"""
+    assert found(tmp_path, {"models.py": _NOTES, "app/notes.py": code}, "MOD007") == []
+    unfiltered = code.replace("    if is_deleted is not None:\n        stmt = stmt.where(Note.is_deleted == is_deleted)\n", "")
+    (f,) = found(tmp_path / "b", {"models.py": _NOTES, "app/notes.py": unfiltered}, "MOD007")
+    assert f.anchor == "model:Note:soft-delete-unfiltered" and "1 query of it never filters" in f.message

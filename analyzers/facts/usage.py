@@ -246,9 +246,10 @@ class _Function:
             escapes=acc.escapes, columns_only=columns_only, instances=tuple(sorted({name for name, _ in acc.instances})), reached=reached,
         ))
 
-    def _follow(self, node: ast.AST, acc: _Acc, depth: int, seen: set[str]) -> None:
+    def _follow(self, node: ast.AST, acc: _Acc, depth: int, seen: set[tuple[str, tuple[int, int]]]) -> None:
         """Up from `node` (the query, or a name bound to it): the methods called on it, the calls that run it,
-        the names it is bound to (followed where they are read)."""
+        the names it is bound to (followed where they are read). `seen`: the bindings followed, each once, so
+        `stmt = stmt.where(...)` again and again is followed to the end."""
         while depth < 40:
             depth += 1
             parent = self.parent.get(id(node))
@@ -285,10 +286,10 @@ class _Function:
             if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.NamedExpr)):
                 targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
                 for t in targets:
-                    if isinstance(t, ast.Name) and t.id not in seen:
+                    if isinstance(t, ast.Name) and (t.id, _bound_at(parent)) not in seen:
                         if acc.fetched_one:
                             acc.instances.add((t.id, _bound_at(parent)))
-                        self._through_name(t.id, parent, acc, depth, seen | {t.id})
+                        self._through_name(t.id, parent, acc, depth, seen | {(t.id, _bound_at(parent))})
                     elif not isinstance(t, ast.Name):
                         acc.escapes = True  # self.stmt = ..., a tuple: followed no further
                 return
@@ -301,7 +302,7 @@ class _Function:
                 continue
             return
 
-    def _through_name(self, name: str, bound: ast.AST, acc: _Acc, depth: int, seen: set[str]) -> None:
+    def _through_name(self, name: str, bound: ast.AST, acc: _Acc, depth: int, seen: set[tuple[str, tuple[int, int]]]) -> None:
         """The places a local name bound to the query (or its result) is read while that binding holds."""
         for use in self._while_bound(name, _bound_at(bound)):
             self._follow(use, acc, depth, seen)
