@@ -859,17 +859,30 @@ def find(session, owner, ids, soil):
     assert found(tmp_path, {"models.py": _GARDENS, "app/gardens.py": code}, "PERF002") == []
 
 
-def test_a_json_test_that_alone_picks_the_rows_asks_for_an_index_on_the_schemas_table(tmp_path):
+@pytest.mark.parametrize("query", [
+    "select(Garden).where(Garden.climate == climate, Garden.traits.contains({'shade': True}))",
+    # an OR whose every branch tests the JSON column alone: indexes on it can serve it all
+    "select(Garden).where(or_(*(Garden.traits.contains({'shade': s}) for s in shades)))",
+    # the key is compared in an EXISTS correlated on it: that finds the beds, not the gardens
+    "select(Garden).where(Garden.traits.contains({'shade': True}), select(Bed.id).where(Bed.garden_id == Garden.id).exists())",
+])
+def test_a_json_test_that_alone_picks_the_rows_asks_for_an_index_on_the_schemas_table(tmp_path, query):
     """The climate comparison has no index: the containment test is what PostgreSQL would scan for. The
     table is named with its schema, so two `gardens` tables are not confused."""
-    code = """
-from sqlalchemy import select
-from models import Garden
+    code = f"""
+from sqlalchemy import or_, select
+from models import Bed, Garden
 
-def shady(session, climate):
-    return session.scalars(select(Garden).where(Garden.climate == climate, Garden.traits.contains({'shade': True}))).all()
+def shady(session, climate, shades):
+    return session.scalars({query}).all()
 """
-    (f,) = found(tmp_path, {"models.py": _GARDENS, "app/gardens.py": code}, "PERF002")
+    models = _GARDENS + """
+class Bed(Base):
+    __tablename__ = "beds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    garden_id: Mapped[int] = mapped_column(Integer, index=True)
+"""
+    (f,) = found(tmp_path, {"models.py": models, "app/gardens.py": code}, "PERF002")
     assert f.severity == Severity.WARNING and f.anchor == "table:gardens.traits:gin"
     assert f.message.startswith("horticulture.gardens.traits is JSONB with no GIN index, and the code queries it with `contains` (app/gardens.py:6)")
 

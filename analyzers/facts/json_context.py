@@ -1,7 +1,8 @@
 """How the query around a JSON use uses it: whether an index on the JSON column could be how PostgreSQL
 finds the rows. A negated test (`~col.has_key("k")`, `col["k"].astext != v`) is served by no index; one
-branch of an OR is served only if every branch has an index of its own; and a query that also compares
-another column of the same class with `==` or `.in_()` may find its rows through that column's index.
+branch of an OR is served only if every branch has an index of its own (followed here only where every
+branch tests the same JSON column alone); and a query that also compares another column of the same class
+with a value (`==`, `.in_()`), or joins on it, may find its rows through that column's index.
 The rule (PERF002) decides which of those columns are indexed; this module only reads the code."""
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ def with_context(tree: ast.Module, found: list[tuple[ast.AST, JsonUse]]) -> list
     out = []
     for node, use in found:
         scope = _scope(node, parents)
-        negated, in_or = _climb(node, parents, scope, depth=0)
-        narrowed = tuple(sorted(_compared(scope) - {(use.owner, use.attr)}))
+        negated, in_or = _climb(node, parents, scope, (use.owner, use.attr), depth=0)
+        narrowed = tuple(sorted(_compared(scope, parents, _query_of(node, parents)) - {(use.owner, use.attr)}))
         out.append(dataclasses.replace(use, negated=negated, in_or=in_or, narrowed_by=narrowed))
     return out
 
@@ -51,7 +52,8 @@ def _scope(node: ast.AST, parents: dict[int, ast.AST]) -> ast.AST:
     return statement
 
 
-def _climb(node: ast.AST, parents: dict[int, ast.AST], scope: ast.AST, depth: int) -> tuple[bool, bool]:
+def _climb(node: ast.AST, parents: dict[int, ast.AST], scope: ast.AST, column: tuple[str, str],
+           depth: int) -> tuple[bool, bool]:
     """(negated, in an OR) from the use up to its statement; through a local name it is assigned to
     (`blocked = and_(..., Org.tags.contains(x))` then `or_(allowed, blocked)`), once."""
     negated = in_or = False
@@ -62,18 +64,18 @@ def _climb(node: ast.AST, parents: dict[int, ast.AST], scope: ast.AST, depth: in
         elif isinstance(parent, ast.Compare) and any(isinstance(op, ast.NotEq) for op in parent.ops):
             negated = True
         elif isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.BitOr):
-            in_or = True
+            in_or |= not _one_column(scope, column, parent.left, parent.right)
         elif isinstance(parent, ast.Call) and node is not parent.func:
             name = _callee(parent)
             negated |= name == "not_"
-            in_or |= name == "or_"
+            in_or |= name == "or_" and not _one_column(scope, column, *parent.args)
         elif isinstance(parent, ast.Call) and isinstance(node, ast.Attribute) and node.attr in ("not_in", "notin_"):
             negated = True
         if isinstance(parent, ast.stmt):
             if depth == 0 and isinstance(parent, ast.Assign) and len(parent.targets) == 1 \
                     and isinstance(parent.targets[0], ast.Name):
                 for load in _loads(scope, parent.targets[0].id):
-                    n, o = _climb(load, parents, scope, depth + 1)
+                    n, o = _climb(load, parents, scope, column, depth + 1)
                     negated, in_or = negated or n, in_or or o
             break
         node = parent
@@ -89,13 +91,57 @@ def _loads(scope: ast.AST, name: str) -> list[ast.Name]:
     return [n for n in ast.walk(scope) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)]
 
 
-def _compared(scope: ast.AST) -> set[tuple[str, str]]:
-    """The class attributes the scope compares with `==` or `.in_()`: with a value, or with another
-    class's column (a join condition)."""
+def _one_column(scope: ast.AST, column: tuple[str, str], *branches: ast.AST) -> bool:
+    """Every branch of the OR tests `column` and no other class attribute (`or_(*(and_(year == y, month == m)
+    ...))` over one JSON column): indexes on that column can serve all of it."""
+    assigned = {n.targets[0].id: n.value for n in ast.walk(scope)
+                if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)}
+
+    def named(branch: ast.AST) -> set[tuple[str, str]]:
+        out = set()
+        for n in ast.walk(branch):
+            a = class_attr(n)
+            if a:
+                out.add(a)
+            elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in assigned:
+                out.update(x for m in ast.walk(assigned[n.id]) if (x := class_attr(m)))
+        return out
+
+    return bool(branches) and all(named(b) == {column} for b in branches)
+
+
+def _query_of(node: ast.AST, parents: dict[int, ast.AST]) -> int | None:
+    """The query a node is part of: the root of the nearest method chain it is an argument of
+    (`select(...)` in `select(...).join(...).where(node)`), by identity; None when it is in none."""
+    while id(node) in parents:
+        parent = parents[id(node)]
+        if isinstance(parent, ast.Call) and node is not parent.func and isinstance(parent.func, ast.Attribute):
+            root: ast.AST = parent.func.value
+            while isinstance(root, (ast.Call, ast.Attribute)):
+                inner = root.func if isinstance(root, ast.Call) else root.value
+                if not isinstance(inner, (ast.Call, ast.Attribute)):
+                    break
+                root = inner
+            return id(root)
+        if isinstance(parent, ast.stmt):
+            return None
+        node = parent
+    return None
+
+
+def _compared(scope: ast.AST, parents: dict[int, ast.AST], query: int | None) -> set[tuple[str, str]]:
+    """The class attributes the scope compares with a value (`==`, `.in_()`), and those it joins on another
+    class's column in the use's own query (`.join(Org, Order.org_id == Org.id)`: Org is found by its key; an
+    EXISTS subquery correlated on the key finds the other class's rows, not these)."""
     out: set[tuple[str, str]] = set()
     for node in ast.walk(scope):
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
-            out.update(a for a in (class_attr(node.left), class_attr(node.comparators[0])) if a)
+            sides = (class_attr(node.left), class_attr(node.comparators[0]))
+            if all(sides):
+                if query is not None and _query_of(node, parents) == query:
+                    out.update(sides)  # type: ignore[arg-type]
+            else:
+                out.update(a for a in sides if a)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "in_":
             a = class_attr(node.func.value)
             if a:
