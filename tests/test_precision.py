@@ -833,11 +833,17 @@ class Garden(Base):
     owner_id: Mapped[int] = mapped_column(Integer, index=True)
     climate: Mapped[str] = mapped_column(String(20))
     traits: Mapped[dict] = mapped_column(JSONB)
+
+class Bed(Base):
+    __tablename__ = "beds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    garden_id: Mapped[int] = mapped_column(Integer, index=True)
 """
 
 
 @pytest.mark.parametrize("query", [
     # another predicate of the query finds the rows through an index: the JSON test only filters them
+    "select(Bed).join(Garden, Bed.garden_id == Garden.id).where(Bed.id == bed, Garden.traits['soil'].astext == soil)",
     "select(Garden).where(Garden.owner_id == owner, Garden.traits.contains({'shade': True}))",
     "select(Garden).where(Garden.id.in_(ids), Garden.traits['soil'].astext == soil)",
     # no index serves a negated test
@@ -850,9 +856,9 @@ class Garden(Base):
 def test_a_json_test_no_index_would_serve_is_no_gin_finding(tmp_path, query):
     code = f"""
 from sqlalchemy import or_, select
-from models import Garden
+from models import Bed, Garden
 
-def find(session, owner, ids, soil):
+def find(session, owner, ids, soil, bed):
     {"wet = Garden.traits.contains({'wet': True})" if "wet" in query else "pass"}
     return session.scalars({query}).all()
 """
@@ -861,9 +867,12 @@ def find(session, owner, ids, soil):
 
 @pytest.mark.parametrize("query", [
     "select(Garden).where(Garden.climate == climate, Garden.traits.contains({'shade': True}))",
+    # an indexed column compared with a literal names a category, which may hold most rows
+    "select(Garden).where(Garden.owner_id == 0, Garden.traits.contains({'shade': True}))",
     # an OR whose every branch tests the JSON column alone: indexes on it can serve it all
     "select(Garden).where(or_(*(Garden.traits.contains({'shade': s}) for s in shades)))",
-    # the key is compared in an EXISTS correlated on it: that finds the beds, not the gardens
+    # the key is compared in an EXISTS correlated on it, or joined from: that finds the beds, not the gardens
+    "select(Garden).join(Bed, Bed.garden_id == Garden.id).where(Garden.traits.contains({'shade': True}))",
     "select(Garden).where(Garden.traits.contains({'shade': True}), select(Bed.id).where(Bed.garden_id == Garden.id).exists())",
 ])
 def test_a_json_test_that_alone_picks_the_rows_asks_for_an_index_on_the_schemas_table(tmp_path, query):
@@ -876,13 +885,7 @@ from models import Bed, Garden
 def shady(session, climate, shades):
     return session.scalars({query}).all()
 """
-    models = _GARDENS + """
-class Bed(Base):
-    __tablename__ = "beds"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    garden_id: Mapped[int] = mapped_column(Integer, index=True)
-"""
-    (f,) = found(tmp_path, {"models.py": models, "app/gardens.py": code}, "PERF002")
+    (f,) = found(tmp_path, {"models.py": _GARDENS, "app/gardens.py": code}, "PERF002")
     assert f.severity == Severity.WARNING and f.anchor == "table:gardens.traits:gin"
     assert f.message.startswith("horticulture.gardens.traits is JSONB with no GIN index, and the code queries it with `contains` (app/gardens.py:6)")
 
