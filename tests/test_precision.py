@@ -928,3 +928,25 @@ def remove(session, note):
     unfiltered = code.replace("    if is_deleted is not None:\n        stmt = stmt.where(Note.is_deleted == is_deleted)\n", "")
     (f,) = found(tmp_path / "b", {"models.py": _NOTES, "app/notes.py": unfiltered}, "MOD007")
     assert f.anchor == "model:Note:soft-delete-unfiltered" and "1 query of it never filters" in f.message
+
+
+def test_filters_in_exclusive_branches_are_not_one_query(tmp_path):
+    """`if`/`else` narrow the statement by one column or the other, never both: dbreview does not read
+    it as a lookup by both (INT010 would claim a fetch "by author_id, pinned"), nor as a query that
+    filters the deleted rows on every path."""
+    code = """
+from sqlalchemy import select
+from models import Note
+
+def note_of(session, author_id, pinned):
+    stmt = select(Note)
+    if pinned:
+        stmt = stmt.where(Note.pinned == pinned)
+    else:
+        stmt = stmt.where(Note.author_id == author_id, Note.is_deleted.is_(False))
+    return session.scalars(stmt.order_by(Note.id)).one_or_none()
+
+def remove(session, note):
+    note.is_deleted = True
+"""
+    assert [f.rule_id for f in found(tmp_path, {"models.py": _NOTES, "app/notes.py": code}) if f.rule_id in ("INT010", "MOD007")] == []

@@ -147,6 +147,7 @@ class _Function:
         self.loads: dict[str, list[ast.Name]] = {}  # local name -> where it is read
         self.assigns: dict[str, list[ast.AST]] = {}  # local name -> the values bound to it
         self.binds: dict[str, list[tuple[int, int]]] = {}  # local name -> where each binding takes effect
+        self.bind_nodes: dict[str, list[tuple[tuple[int, int], ast.AST]]] = {}  # the same, with the binding statement
         self.nodes: list[ast.AST] = []
         todo: list[ast.AST] = [func]
         while todo:
@@ -166,6 +167,7 @@ class _Function:
                         for n in walk(t):
                             if isinstance(n, ast.Name):
                                 self.binds.setdefault(n.id, []).append(_bound_at(child))
+                                self.bind_nodes.setdefault(n.id, []).append((_bound_at(child), child))
 
     def read(self) -> None:
         for node in self.nodes:
@@ -304,8 +306,35 @@ class _Function:
 
     def _through_name(self, name: str, bound: ast.AST, acc: _Acc, depth: int, seen: set[tuple[str, tuple[int, int]]]) -> None:
         """The places a local name bound to the query (or its result) is read while that binding holds."""
-        for use in self._while_bound(name, _bound_at(bound)):
+        start = _bound_at(bound)
+        reads = []
+        for use in self.loads.get(name, ()):
+            at = (use.lineno, use.col_offset)
+            if at <= start or self._exclusive(bound, use):
+                continue
+            # bound again on the way, unless in another branch of an `if` (that binding never reaches here)
+            if any(start < b < at and not self._exclusive(node, use) for b, node in self.bind_nodes.get(name, ())):
+                continue
+            reads.append(use)
+        if any(self._exclusive(a, b) for a in reads for b in reads):
+            acc.opaque_filter = True  # one branch filters by one column, another by another: not one set of filters
+        for use in reads:
             self._follow(use, acc, depth, seen)
+
+    def _exclusive(self, a: ast.AST, b: ast.AST) -> bool:
+        """`a` and `b` sit in different branches of one `if` (`if x: stmt = stmt.where(A)` / `else: stmt =
+        stmt.where(B)`): one never runs after the other."""
+        branches = self._branches(a)
+        return any(branches.get(k, side) != side for k, side in self._branches(b).items())
+
+    def _branches(self, node: ast.AST) -> dict[int, str]:
+        out: dict[int, str] = {}
+        while id(node) in self.parent:
+            parent = self.parent[id(node)]
+            if isinstance(parent, ast.If) and node is not parent.test:
+                out[id(parent)] = "body" if node in parent.body else "orelse"
+            node = parent
+        return out
 
     def _while_bound(self, name: str, start: tuple[int, int]) -> list[ast.Name]:
         """The reads of `name` after the binding that takes effect at `start`, before the next one (a name
