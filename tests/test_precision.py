@@ -843,7 +843,6 @@ class Bed(Base):
 
 @pytest.mark.parametrize("query", [
     # another predicate of the query finds the rows through an index: the JSON test only filters them
-    "select(Bed).join(Garden, Bed.garden_id == Garden.id).where(Bed.id == bed, Garden.traits['soil'].astext == soil)",
     "select(Garden).where(Garden.owner_id == owner, Garden.traits.contains({'shade': True}))",
     "select(Garden).where(Garden.id.in_(ids), Garden.traits['soil'].astext == soil)",
     # no index serves a negated test
@@ -871,7 +870,8 @@ def find(session, owner, ids, soil, bed):
     "select(Garden).where(Garden.owner_id == 0, Garden.traits.contains({'shade': True}))",
     # an OR whose every branch tests the JSON column alone: indexes on it can serve it all
     "select(Garden).where(or_(*(Garden.traits.contains({'shade': s}) for s in shades)))",
-    # the key is compared in an EXISTS correlated on it, or joined from: that finds the beds, not the gardens
+    # the key is compared with another class's column (an EXISTS correlated on it, a join): which side
+    # PostgreSQL narrows first is not followed, so it is not taken as narrowing
     "select(Garden).join(Bed, Bed.garden_id == Garden.id).where(Garden.traits.contains({'shade': True}))",
     "select(Garden).where(Garden.traits.contains({'shade': True}), select(Bed.id).where(Bed.garden_id == Garden.id).exists())",
 ])

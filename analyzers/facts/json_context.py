@@ -2,7 +2,7 @@
 finds the rows. A negated test (`~col.has_key("k")`, `col["k"].astext != v`) is served by no index; one
 branch of an OR is served only if every branch has an index of its own (followed here only where every
 branch tests the same JSON column alone); and a query that also compares another column of the same class
-with a value (`==`, `.in_()`), or joins on it, may find its rows through that column's index.
+with a value (`==`, `.in_()`) may find its rows through that column's index.
 The rule (PERF002) decides which of those columns are indexed; this module only reads the code."""
 
 from __future__ import annotations
@@ -131,10 +131,10 @@ def _query_of(node: ast.AST, parents: dict[int, ast.AST]) -> int | None:
 
 def _compared(scope: ast.AST, parents: dict[int, ast.AST], query: int | None) -> set[tuple[str, str]]:
     """The class attributes the use's query compares with a value known only at run time (`== org_id`,
-    `.in_(ids)`: a lookup by key), or joins to on (`.join(Org, Order.org_id == Org.id)`: Org's rows are found
-    by its key; the other side's are not). A literal or an enum member (`type == "card"`, `status == Status.OPEN`) names a category that
-    may hold most rows; an EXISTS correlated on a key finds the other class's rows, not these. A use
-    through a local name (its query unknown) takes the comparisons of the whole function."""
+    `.in_(ids)`: a lookup by key). A literal or an enum member (`type == "card"`, `status == Status.OPEN`)
+    names a category that may hold most rows; a join condition (`Org.id == Order.org_id`) finds rows by
+    key only if the other side is narrowed first, which is not followed here. A use through a local name
+    (its query unknown) takes the comparisons of the whole function."""
     out: set[tuple[str, str]] = set()
     for node in ast.walk(scope):
         if query is not None and isinstance(node, (ast.Compare, ast.Call)) and _query_of(node, parents) != query:
@@ -142,19 +142,12 @@ def _compared(scope: ast.AST, parents: dict[int, ast.AST], query: int | None) ->
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
             left, right = node.left, node.comparators[0]
             sides = (class_attr(left), class_attr(right))
-            if all(sides):
-                on = parents.get(id(node))
-                if isinstance(on, ast.Call) and _callee(on) in _JOINS and on.args and isinstance(on.args[0], ast.Name):
-                    out.update(a for a in sides if a and a[0] == on.args[0].id)  # the class joined to, by its key
-            elif sides[0] and not isinstance(right, ast.Constant):
+            if sides[0] and not sides[1] and not isinstance(right, ast.Constant):
                 out.add(sides[0])
-            elif sides[1] and not isinstance(left, ast.Constant):
+            elif sides[1] and not sides[0] and not isinstance(left, ast.Constant):
                 out.add(sides[1])
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "in_":
             a = class_attr(node.func.value)
             if a and node.args and not isinstance(node.args[0], (ast.List, ast.Tuple, ast.Set)):
                 out.add(a)
     return out
-
-
-_JOINS = ("join", "outerjoin", "join_from", "outerjoin_from")
