@@ -883,7 +883,8 @@ from sqlalchemy import or_, select
 from models import Bed, Garden
 
 def shady(session, climate, shades):
-    return session.scalars({query}).all()
+    rows = session.scalars({query}).all()
+    return None if not rows else rows
 """
     (f,) = found(tmp_path, {"models.py": _GARDENS, "app/gardens.py": code}, "PERF002")
     assert f.severity == Severity.WARNING and f.anchor == "table:gardens.traits:gin"

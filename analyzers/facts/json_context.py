@@ -67,6 +67,8 @@ def _climb(node: ast.AST, parents: dict[int, ast.AST], scope: ast.AST, column: t
             in_or |= not _one_column(scope, column, parent.left, parent.right)
         elif isinstance(parent, ast.Call) and node is not parent.func:
             name = _callee(parent)
+            if name in _QUERY_CALLS:
+                break  # the query's own call: what its result meets (`if not rows`) is not the test
             negated |= name == "not_"
             in_or |= name == "or_" and not _one_column(scope, column, *parent.args)
         elif isinstance(parent, ast.Call) and isinstance(node, ast.Attribute) and node.attr in ("not_in", "notin_"):
@@ -80,6 +82,10 @@ def _climb(node: ast.AST, parents: dict[int, ast.AST], scope: ast.AST, column: t
             break
         node = parent
     return negated, in_or
+
+
+_QUERY_CALLS = frozenset(("where", "filter", "filter_by", "having", "join", "outerjoin", "on", "select", "query",
+                          "execute", "scalar", "scalars", "exists", "subquery", "scalar_subquery", "update", "delete"))
 
 
 def _callee(call: ast.Call) -> str:
