@@ -158,7 +158,10 @@ class JsonbWithoutGin(Rule):
         queries: `Model.col.contains(...)`, `.has_key()`, `.op("@>")`, `@>`/`?` in SQL (warning), or
         `Model.col["key"]` key reads (info). Columns never queried into (arrays included: stored and
         read whole in Python, an index would only cost writes) are left to the drafted answer, and so
-        are calls like `jsonb_path_exists()` that no index serves.
+        are calls like `jsonb_path_exists()` that no index serves. So are tests an index on the column
+        would not serve (analyzers/facts/json_context.py): negated (`~`, `not_()`, `!=`), one branch of
+        an OR that also tests other columns, or in a query that also compares an indexed column of the
+        same table with a value known at run time (a key, an owner's id: that index finds the rows).
     Why it matters:
         Containment and key-existence queries (`@>`, `?`) on JSONB without GIN scan every row; a GIN
         index costs writes, so it is wanted only where the column is queried that way.
