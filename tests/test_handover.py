@@ -60,7 +60,7 @@ def test_export_on_one_machine_import_on_another(tmp_path, capsys, monkeypatch):
 
     assert cli.main(["--reviewer", "bob", "import", str(export), str(repo_b)]) == 0
     said = capsys.readouterr().out
-    assert said.startswith("Imported 2 decisions, 1 notes, 1 verdicts and 1 answers")
+    assert said.startswith("Imported 2 decisions, 1 note, 1 verdict and 1 answer")
     assert "1 differ from this review, which keeps its own:" in said
     assert "CFG004 at apps/backend/src/database.py:" in said and "confirmed here, dismissed (false positive) by alice in the file" in said
 

@@ -19,6 +19,7 @@ from tui.reports.sanitize import name_problem
 from tui.review import Review
 from tui.session.identity import match
 from tui.session.state import IN_SOURCE, Detection, Disposition, FindingState, Note, Verdict
+from tui.words import counted
 
 READABLE_VERSIONS = (1, 2)
 GENERATED = {IN_SOURCE, "dbreview"}  # notes a scan writes by itself: the scan here writes its own
@@ -40,7 +41,8 @@ class Imported:
 
     def lines(self) -> list[str]:
         out = [
-            f"Imported {self.decisions} decisions, {self.notes} notes, {self.verdicts} verdicts and {self.answers} answers"
+            f"Imported {counted(self.decisions, 'decision')}, {counted(self.notes, 'note')}, "
+            f"{counted(self.verdicts, 'verdict')} and {counted(self.answers, 'answer')}"
             f" ({self.same} already so here)."
         ]
         if self.not_here:

@@ -13,6 +13,7 @@ from analyzers.findings import Severity
 from tui.reports.assess import Assessment, Status, is_decided, is_untriaged
 from tui.reports.mdtext import block, code_block, code_span, inline, language
 from tui.session.state import IN_SOURCE, Detection, Disposition, FindingState, ReviewSnapshot, Verdict
+from tui.words import counted
 
 if TYPE_CHECKING:
     from analyzers.checklist import Checklist, Item, Section
@@ -82,12 +83,8 @@ def overall_text(a: Assessment, labels: dict[Status, str] = STATUS_LABEL) -> str
     text = labels[status] if status != Status.NOT_REVIEWED else "Not assessed yet: no verdict and no decided finding"
     items_left, untriaged = a.unfinished()
     if items_left or untriaged:
-        text += f" (not final: {items_left} of {len(a.checklist.items)} checklist items without a verdict, {_count(untriaged, 'finding')} untriaged)"
+        text += f" (not final: {items_left} of {len(a.checklist.items)} checklist items without a verdict, {counted(untriaged, 'finding')} untriaged)"
     return text
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _by_severity(counts: Iterable[tuple[Severity, int]]) -> str:
@@ -123,7 +120,7 @@ def _summary(a: Assessment) -> list[str]:
     ]
     passed = len(_passed_items(a))
     if passed:
-        strengths.append(f"  - {_count(passed, 'checklist item')} marked pass (see Positive Observations)")
+        strengths.append(f"  - {counted(passed, 'checklist item')} marked pass (see Positive Observations)")
     out += strengths or [f"  - {_NONE}"]
     out += ["", "Issue counts are of findings a reviewer confirmed or downgraded; the overall assessment comes from those and the item verdicts."]
     return [*out, ""]
@@ -154,7 +151,7 @@ def _section(a: Assessment, section: Section) -> list[str]:
     reviewed = sum(1 for item in section.items if a.snapshot.item(item.id).verdict != Verdict.UNREVIEWED)
     untriaged = sum(1 for f in a.section_findings(section.id) if is_untriaged(f))
     notes = [f"{reviewed} of {len(section.items)} items reviewed"] if status != Status.NOT_REVIEWED else []
-    notes += [f"{_count(untriaged, 'finding')} untriaged"] if untriaged else []
+    notes += [f"{counted(untriaged, 'finding')} untriaged"] if untriaged else []
     progress = f" ({'; '.join(notes)})" if notes else ""
     out = [
         f"### Section {section.number}: {inline(section.title)}",
@@ -193,7 +190,7 @@ def _checklist_results(a: Assessment, section: Section) -> list[str]:
             out += ["  - Notes:", "", *block(state.notes, "    ")]
     left = len(section.items) - sum(1 for item in section.items if a.snapshot.item(item.id).verdict != Verdict.UNREVIEWED)
     if left:
-        out.append(f"- {_count(left, 'item')} not yet reviewed.")
+        out.append(f"- {counted(left, 'item')} not yet reviewed.")
     for item in section.items:
         why = a.suggested_na(item.id)
         if why:
