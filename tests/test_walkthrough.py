@@ -66,6 +66,20 @@ async def test_space_walks_the_review_process_in_order(demo_repo, data_dir):
         assert len(reopened.review.docs_read) == docs, "reading is recorded"
 
 
+async def test_the_step_does_not_go_back_while_the_scan_looks_for_the_documents(demo_repo, data_dir):
+    """A saved review reopened: its findings are there at once, the context documents only when the scan
+    ends. The status line must not say step 2 and then step 1."""
+    async with ReviewApp(demo_repo, data_dir, "alice").run_test(size=(100, 30)) as pilot:
+        await _ready(pilot)
+    app = ReviewApp(demo_repo, data_dir, "alice")
+    async with app.run_test(size=(100, 30)) as pilot:
+        before = str(app.query_one("#status").render())
+        await _ready(pilot)
+        after = str(app.query_one("#status").render())
+    assert "Step 1/4: finding the context documents" in before
+    assert "Step 1/4" in after and "documents to read" in after
+
+
 async def test_bulk_dismiss_all_findings_of_a_rule_with_one_note(demo_repo, data_dir):
     app = ReviewApp(demo_repo, data_dir, "alice")
     async with app.run_test(size=(100, 30)) as pilot:

@@ -62,6 +62,7 @@ class MainScreen(Screen[None]):
         self.review: Review | None = None
         self.presence: PresenceController | None = None
         self.docs: list[Doc] = []
+        self._docs_known = False  # the scan names the context documents: until it ends, step 1 cannot be judged
         self.about: dict[str, list[Place]] = {}  # item id -> the code it is about (from the last scan)
         self._sources: dict[str, str] = {}
         self.repository_text = None  # what `/` searches: made on the first search (tui/screens/search.py)
@@ -97,6 +98,7 @@ class MainScreen(Screen[None]):
         after it is drawn (tui/controllers/loader.py). A new review, or a file to migrate, opens the
         store first."""
         app = self.app
+        self._docs_known = not app.scan_on_start
         db = paths.session_db(app.data_dir)
         try:
             saved = SavedReview.open(db)
@@ -190,6 +192,7 @@ class MainScreen(Screen[None]):
         assert self.review is not None
         self.review.reload()
         self.docs = context_docs(self.review.checklist, message.docs)
+        self._docs_known = True
         self.about = message.about
         tree = self.checklist_tree
         tree.populate(self.review, self.docs)
@@ -275,6 +278,7 @@ class MainScreen(Screen[None]):
             self.review.reload()
             self._matched()  # a failed matching holds nothing back
             self._scan_status = f"scan failed: {event.worker.error}"
+            self._docs_known = True  # none will come
             self._refresh_status()
             self.notify(f"The scan failed: {event.worker.error}", severity="error", timeout=10, markup=False)
 
@@ -509,6 +513,8 @@ class MainScreen(Screen[None]):
             text.append(" · ")
         if self._scan_status.startswith("scanning") and not review.findings:
             text.append("Scanning the code for the first time…", "bold")  # no step can be judged yet
+        elif not self._docs_known:  # a step shown now could go back to 1 when the documents are found
+            text.append("Step 1/4: finding the context documents", "bold")
         elif step is None:
             text.append("Review complete", "bold green")
         else:
