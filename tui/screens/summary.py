@@ -18,10 +18,10 @@ from tui.session.state import Disposition, Verdict
 
 def section_table(review: Review) -> Table:
     table = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
-    # The numbers first, the title last: on a narrow terminal only the title is cut, never a count.
+    # The numbers first, the title last and wrapped: on a narrow terminal nothing is cut.
     for head in ("✗", "!", "i", "todo", "decided", "verdicts", "answers"):
         table.add_column(head, justify="right", no_wrap=True, min_width=max(len(head), 2))
-    table.add_column("section", no_wrap=True, overflow="ellipsis")
+    table.add_column("section", overflow="fold", ratio=1)  # wraps on a narrow terminal: a title is never cut
     for section in review.checklist.sections:
         findings = [f for item in section.items for f in review.findings_of(item.id) if f.detection != "absent"]
         open_ = [f for f in findings if f.is_open]
