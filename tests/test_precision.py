@@ -74,8 +74,10 @@ def test_no_rls_anywhere_is_one_finding_listing_the_tables(tmp_path):
         "app/models.py": tables("projects", "tickets", "notes"),
         "migrations/versions/0001_init.py": revision("op.create_table('projects', sa.Column('id', sa.Integer))"),
     }, "TEN001")
-    assert f.anchor == "tenancy:no-rls" and f.severity == Severity.WARNING  # no patients: not critical
-    assert "3 tenant-scoped tables (projects, tickets, notes)" in f.message
+    assert f.anchor == "tenancy:no-rls" and f.severity == Severity.INFO  # no patients, no policy anywhere: by design
+    assert f.message.startswith("tenancy rests on the application's queries: 3 tenant-scoped tables (projects, tickets, "
+                                "notes), and no migration enables Row-Level Security, creates a policy or reads a session setting")
+    assert "The checklist asks for RLS as defence in depth" in f.message
     assert [r.note for r in f.related] == ["tickets", "notes"]
     assert set(f.covers) == {f"TEN001 table:{t}:rls" for t in ("projects", "tickets", "notes")}
 
@@ -1023,3 +1025,90 @@ def remove(session, note):
     note.is_deleted = True
 """
     assert [f.rule_id for f in found(tmp_path, {"models.py": _NOTES, "app/notes.py": code}) if f.rule_id in ("INT010", "MOD007")] == []
+
+
+# -- pool settings (CFG005, CFG006) and the super-admin flag (MOD006) --------------------------------
+
+
+def _pool(tmp_path: Path, engine_line: str, rule: str) -> list[Finding]:
+    db = f"from sqlalchemy import create_engine\nfrom sqlalchemy.pool import NullPool\nfrom app.settings import settings\n\n{engine_line}\n"
+    return found(tmp_path, {"app/models.py": tables("projects"), "app/db.py": db}, rule)
+
+
+def test_a_pool_on_sqlalchemys_defaults_is_the_answers_fact_not_a_finding(tmp_path):
+    """Whether 5 + 10 connections fit depends on the process count and max_connections, which the code does not
+    tell: no CFG006; the drafted answer to the pool-sizing question lists the engine's settings and where from."""
+    assert _pool(tmp_path, "engine = create_engine(URL, pool_pre_ping=True, pool_size=settings.POOL_SIZE)", "CFG006") == []
+    answer = scan(tmp_path / "repo").result.drafted_answers["q8.2"]
+    assert ("`engine` (app/db.py:5): pool_size=settings.POOL_SIZE, pool_pre_ping=True; SQLAlchemy's defaults for "
+            "max_overflow (10), pool_timeout (30 s), pool_recycle (never)") in answer
+
+
+@pytest.mark.parametrize(("line", "severity", "says"), [
+    ("engine = create_engine(URL, pool_pre_ping=True, max_overflow=-1)", Severity.WARNING,
+     "`engine` sets max_overflow=-1: no upper bound on connections"),
+    ("engine = create_engine(URL, poolclass=NullPool, pool_size=10)", Severity.WARNING,
+     "`engine` sets pool_size=10 with poolclass=NullPool, which takes no such argument: create_engine raises TypeError"),
+    ("engine = create_engine(URL, pool_pre_ping=True, pool_size=settings.POOL_SIZE, max_overflow=20)", Severity.INFO,
+     "`engine` takes pool_size from `settings.POOL_SIZE` but fixes max_overflow=20 in the code"),
+])
+def test_pool_settings_that_are_concretely_off_are_a_finding(tmp_path, line, severity, says):
+    (f,) = _pool(tmp_path, line, "CFG006")
+    assert f.severity == severity and f.message.startswith(says) and f.anchor == "engine:engine:sizing"
+
+
+def test_a_pool_whose_recycling_is_set_on_purpose_lowers_the_pre_ping_claim(tmp_path):
+    (f,) = _pool(tmp_path, "engine = create_engine(URL, pool_size=5, pool_recycle=settings.RECYCLE)", "CFG005")
+    assert f.severity == Severity.INFO and f.anchor == "engine:engine:pre_ping"
+    assert f.message.startswith("`engine` has no `pool_pre_ping=True`: pool_recycle=settings.RECYCLE retires connections "
+                                "older than that, so idle cuts by a proxy are covered. A connection the database dropped")
+    (f,) = _pool(tmp_path / "b", "engine = create_engine(URL, pool_size=5)", "CFG005")
+    assert f.severity == Severity.WARNING
+
+
+def test_rls_policies_without_enable_anywhere_stay_a_warning(tmp_path):
+    """A policy exists: RLS was meant; nothing enables it. Not the application-tenancy design (info)."""
+    (f,) = found(tmp_path, {
+        "app/models.py": tables("projects", "tickets"),
+        "migrations/versions/0001_init.py": revision(
+            """op.execute("CREATE POLICY p ON projects USING (organization_id = current_setting('app.tenant')::int)")"""),
+    }, "TEN001")
+    assert f.anchor == "tenancy:no-rls" and f.severity == Severity.WARNING
+
+
+_USERS_ONLY = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(20))
+"""
+
+
+def test_a_single_tenant_product_is_not_asked_for_a_super_admin_flag(tmp_path):
+    """A CTF platform's admins are a polymorphic user type: no tenants, so no platform owner above them."""
+    model = _USERS_ONLY + """
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+"""
+    assert [f for f in found(tmp_path, {"app/models.py": model}, "MOD006") if f.item_id == "2.users.5"] == []
+    why = scan(tmp_path / "repo").result.not_applicable["2.users.5"]
+    assert why.endswith(": there is no platform owner above tenants for a super-admin flag to mark")
+
+
+def test_admin_power_modelled_in_code_answers_the_super_admin_item(tmp_path):
+    """Multi-tenant, and the operators sign in through an admin module with roles of its own: no finding; the
+    item is suggested not applicable with that evidence. Without any admin in sight, the finding stays."""
+    model = tables("projects") + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+"""
+    admin = "import enum\nfrom sqlalchemy import select\n\nclass OperatorRole(str, enum.Enum):\n    OWNER = 'owner'\n\ndef require_admin(request):\n    return request\n"
+    files = {"app/models.py": model, "app/api/operators.py": admin}
+    assert [f for f in found(tmp_path, files, "MOD006") if f.item_id == "2.users.5"] == []
+    why = scan(tmp_path / "repo").result.not_applicable["2.users.5"]
+    assert why.startswith("admin power is modelled in the code rather than by a flag on users (app/api/operators.py:7 (require_admin))")
+    del files["app/api/operators.py"]
+    assert [f.item_id for f in found(tmp_path / "b", files, "MOD006")] == ["2.users.5"]

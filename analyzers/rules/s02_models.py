@@ -359,7 +359,10 @@ class EntityMissingFields(Rule):
     What it checks:
         For the entities the checklist names (users, organizations, providers, staff, patients,
         proxies, proxy assignments, contact methods, audit logs, sessions, devices, consents), that
-        the table carries the fields listed for it.
+        the table carries the fields listed for it. The users' super-admin flag is asked for only where a
+        platform owner stands above tenants: the schema has tenants, and no flag or role on users, no table
+        of admins or roles, no module, class or function of admins models admin power already (the item is
+        then suggested not applicable, with that evidence).
     Why it matters:
         Each field backs a requirement (MFA, voicemail safety, time-limited proxy access, session
         timeout...); a missing column means the requirement cannot be met by the data model.
