@@ -1112,3 +1112,147 @@ class User(Base):
     assert why.startswith("admin power is modelled in the code rather than by a flag on users (app/api/operators.py:7 (require_admin))")
     del files["app/api/operators.py"]
     assert [f.item_id for f in found(tmp_path / "b", files, "MOD006")] == ["2.users.5"]
+
+
+# -- naive timestamps (TZ001) ------------------------------------------------------------------------
+
+_UTC_TYPE = """
+from datetime import timezone
+from sqlalchemy.types import DateTime, TypeDecorator
+
+
+class StoredUtc(TypeDecorator):
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        return value if value is None else value.replace(tzinfo=timezone.utc)
+"""
+
+
+def _stamps(type_name: str, n: int = 4) -> str:
+    return HEADER + "from app.types import StoredUtc\n" + "".join(f"""
+class Event{i}(Base):
+    __tablename__ = "events{i}"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    happened_at: Mapped[datetime] = mapped_column({type_name})
+""" for i in range(n))
+
+
+def test_a_type_decorator_that_converts_to_utc_on_bind_stores_utc_on_purpose(tmp_path):
+    """Not "writers must pass naive UTC": the decorator converts every value it binds."""
+    assert found(tmp_path, {"app/types.py": _UTC_TYPE, "app/models.py": _stamps("StoredUtc")}, "TZ001") == []
+    kept = _UTC_TYPE.replace("value = value.astimezone(timezone.utc).replace(tzinfo=None)", "value = value.replace(tzinfo=None)")
+    (f,) = found(tmp_path / "b", {"app/types.py": kept, "app/models.py": _stamps("StoredUtc")}, "TZ001")
+    assert f.anchor == "timestamps:naive-convention"  # a decorator that only drops the zone: naive all the same
+
+
+def test_naive_timestamps_on_a_product_that_also_runs_on_mariadb_say_so(tmp_path):
+    compose = "services:\n  web:\n    image: ours/web\n  db:\n    image: mariadb:10.11\n"
+    (f,) = found(tmp_path, {"app/models.py": _stamps("DateTime", 1) + """
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+""", "docker-compose.yml": compose}, "TZ001")
+    assert f.severity == Severity.INFO and f.anchor == "table:events0.happened_at"
+    assert f.message.endswith(". The application also runs on MariaDB (docker-compose.yml:5), whose datetime columns keep "
+                              "no zone either way: timezone=True changes only the PostgreSQL columns")
+
+
+def test_a_plain_naive_column_beside_a_utc_decorator_is_a_question_not_a_warning(tmp_path):
+    models = _stamps("StoredUtc") + """
+class Booking(Base):
+    __tablename__ = "bookings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime)
+"""
+    (f,) = found(tmp_path, {"app/types.py": _UTC_TYPE, "app/models.py": models}, "TZ001")
+    assert f.severity == Severity.INFO and f.anchor == "table:bookings.starts_at"
+    assert f.message.startswith("bookings.starts_at is DateTime without timezone=True, and not StoredUtc, which the project's "
+                                "other timestamps use to store UTC (app/types.py:10): it holds the digits each writer passes")
+
+
+# -- password columns (MOD004) -----------------------------------------------------------------------
+
+
+def test_a_password_column_hashed_by_its_validates_hook_is_no_finding(tmp_path):
+    """Every ORM write is hashed on the way in; renaming the column would be cosmetic."""
+    model = HEADER + """
+import bcrypt
+from sqlalchemy.orm import validates
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[str] = mapped_column(String(128))
+
+    @validates("password")
+    def _hash(self, key, plaintext):
+        return bcrypt.hashpw(plaintext.encode(), bcrypt.gensalt()).decode()
+"""
+    assert found(tmp_path, {"app/models.py": model}, "MOD004") == []
+    unhashed = model.replace("bcrypt.hashpw(plaintext.encode(), bcrypt.gensalt()).decode()", "plaintext.strip()")
+    unhashed = unhashed.replace("import bcrypt\n", "")
+    (f,) = found(tmp_path / "b", {"app/models.py": unhashed}, "MOD004")
+    assert f.severity == Severity.INFO and "a @validates hook transforms it on the way in" in f.message
+    assert "password_hash" not in f.message
+
+
+# -- SQL built from strings: sources the flow settles (CFG008) ---------------------------------------
+
+
+def test_values_read_back_from_the_table_a_migration_rewrites_are_not_injected(tmp_path):
+    upgrade = """
+conn = op.get_bind()
+rows = conn.execute(sa.text("SELECT id, status FROM jobs")).fetchall()
+for r in rows:
+    conn.execute(sa.text(f"UPDATE jobs SET status = '{r[1].upper()}' WHERE id = {r[0]}"))
+"""
+    assert found(tmp_path, {"migrations/versions/0001_up.py": revision(upgrade)}, "CFG008") == []
+    other = upgrade.replace("FROM jobs", "FROM imported_jobs")
+    (f,) = found(tmp_path / "b", {"migrations/versions/0001_up.py": revision(other)}, "CFG008")
+    assert f.severity == Severity.INFO and "is read from the database" in f.message
+
+
+def test_a_class_constant_declared_in_another_module_is_not_input(tmp_path):
+    base = "from typing import ClassVar\n\nclass Searchable:\n    _threshold: ClassVar[float] = 0.5\n"
+    query = """
+from sqlalchemy import text
+from app.base import Searchable
+
+class Recipe(Searchable):
+    @classmethod
+    def search(cls, session, words):
+        session.execute(text(f"SET pg_trgm.word_similarity_threshold = {cls._threshold};"))
+        return session.execute(text("SELECT 1"))
+"""
+    assert found(tmp_path, {"app/base.py": base, "app/search.py": query}, "CFG008") == []
+    changed = query + "\ndef tune(recipe, value):\n    recipe._threshold = value\n"
+    (f,) = found(tmp_path / "b", {"app/base.py": base, "app/search.py": changed}, "CFG008")
+    assert "`cls._threshold` is a value and `cls._threshold` is an attribute of the object" in f.message
+
+
+def test_a_function_handed_to_a_wrapper_is_followed_through_its_calls(tmp_path):
+    """`delayed(fields)(engine, schema)`: the callers are in the module, and the names come from the database."""
+    code = """
+from sqlalchemy import text
+
+def schemas(engine):
+    names = [row[1] for row in engine.execute(text("SHOW SCHEMAS"))]
+    return [delayed(fields)(engine, name) for name in names]
+
+def fields(engine, schema):
+    return engine.execute(text(f'SHOW COLUMNS IN "{schema}"')).fetchall()
+"""
+    (f,) = [f for f in found(tmp_path, {"app/warehouse.py": code}, "CFG008") if f.location.start_line == 9]
+    assert "callers are not in this module" not in f.message and "read from the database" in f.message
+    handed = code.replace("    return [delayed(fields)(engine, name) for name in names]", "    return pool.map(fields, names)")
+    (f,) = [f for f in found(tmp_path / "b", {"app/warehouse.py": handed}, "CFG008") if f.location.start_line == 9]
+    assert "`schema` is a parameter of `fields`, which this module passes on as a value (line 6)" in f.message
