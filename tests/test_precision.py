@@ -1256,3 +1256,23 @@ def fields(engine, schema):
     handed = code.replace("    return [delayed(fields)(engine, name) for name in names]", "    return pool.map(fields, names)")
     (f,) = [f for f in found(tmp_path / "b", {"app/warehouse.py": handed}, "CFG008") if f.location.start_line == 9]
     assert "`schema` is a parameter of `fields`, which this module passes on as a value (line 6)" in f.message
+
+
+def test_the_sqlite_set_up_is_cited_where_it_is_not_at_the_first_engine(tmp_path):
+    db = """
+import os
+from sqlalchemy import create_engine
+
+if os.environ.get("DATABASE_URL"):
+    engine = create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True)
+else:
+    engine = create_engine("sqlite:///./local.db", connect_args={"check_same_thread": False})
+"""
+    (f,) = found(tmp_path, {"app/db.py": db, "app/models.py": _stamps("DateTime", 1) + """
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+"""}, "TZ001")
+    assert "The application also runs on SQLite (app/db.py:8)" in f.message and f.severity == Severity.INFO

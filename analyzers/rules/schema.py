@@ -350,7 +350,12 @@ def other_databases(facts: Facts) -> list[tuple[str, Span]]:
     """The databases besides PostgreSQL the application is set up to run on: SQLite where a module that makes
     its engine sets SQLite up, MariaDB or MySQL where a docker-compose file at the top (or under docker/,
     deploy/) runs one. What PostgreSQL alone offers (timestamptz, RLS) weighs less there."""
-    out = [("SQLite", span) for span in sqlite_engines(facts)[:1]]
+    out = []
+    for span in sqlite_engines(facts)[:1]:  # the module's line that sets SQLite up, not its first engine's
+        lines = facts.lines(Span(span.path, 1, 1_000_000))
+        n = next((i for i, line in enumerate(lines, 1)
+                  if "sqlite" in line.partition("#")[0].lower() or "check_same_thread" in line), span.start)
+        out.append(("SQLite", Span(span.path, n, n)))
     for rel in _COMPOSE_FILES:
         for n, line in enumerate(facts.lines(Span(rel, 1, 2000)), 1):
             m = _COMPOSE_IMAGE.match(line)
