@@ -158,6 +158,9 @@ def _ulid_default(s: Subject, message: str) -> str:
 def _server_default(s: Subject, message: str) -> str:
     updated = "updated" in s.column
     also = " and `onupdate=func.now()` (or a trigger)" if updated else ""
+    if "says what it holds" in message:
+        return (f"If {_code(s.where)} is this row's own time, give it `server_default=func.now()`{also}; if it holds "
+                "another object's time, leave it without a default.")
     return f"Give {_code(s.where)} `server_default=func.now()`{also}, so rows written outside the ORM get it too."
 
 
@@ -647,6 +650,9 @@ def _fk_index(s: Subject, message: str) -> str:
     if s.kind == "class":
         return f"Index {_code(s.where)} (`index=True`), or lead a composite index with it."
     create = _code(f"CREATE INDEX CONCURRENTLY ix_{s.owner}_{s.column} ON {s.owner} ({s.column})")
+    if "dbreview found no query" in message:
+        return (f"If {_code(s.owner)} is large and its parent rows are deleted or re-keyed, index {_code(s.where)} "
+                f"(`index=True`, or in a migration {create}); if not, an index only costs writes.")
     return f"Index {_code(s.where)}: `index=True`, or in a migration {create}."
 
 

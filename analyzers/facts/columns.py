@@ -276,12 +276,26 @@ def read_relationship(call: ast.Call, attr: str, annotation: ast.AST | None, nam
         target=target,
         uselist=uselist,
         cascade=const_str(kw.get("cascade")),
-        back_populates=const_str(kw.get("back_populates")) or const_str(kw.get("backref")),
+        back_populates=const_str(kw.get("back_populates")) or _backref_name(kw.get("backref")),
         lazy=const_str(kw.get("lazy")),
         secondary=None if secondary is None else (const_str(secondary) or ast.unparse(secondary)),
         span=span_of(span_node, path),
         narrowed=any(k in kw for k in ("primaryjoin", "order_by", "viewonly")),
+        backref="backref" in kw,
+        remote_side=_source(kw.get("remote_side")),
+        keys=" ".join(_source(kw.get(k)) or "" for k in ("foreign_keys", "primaryjoin")).strip() or None,
     )
+
+
+def _backref_name(node: ast.AST | None) -> str | None:
+    """backref="visits" or backref=backref("visits", lazy="dynamic")."""
+    if isinstance(node, ast.Call) and node.args:
+        return const_str(node.args[0])
+    return const_str(node)
+
+
+def _source(node: ast.AST | None) -> str | None:
+    return None if node is None else (const_str(node) or ast.unparse(node))
 
 
 def _mapped_annotation(annotation: ast.AST) -> bool:

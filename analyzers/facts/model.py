@@ -108,6 +108,9 @@ class RelationshipFact:
     secondary: str | None
     span: Span
     narrowed: bool = False  # primaryjoin=, order_by= or viewonly=: it picks its own rows (the latest one ...)
+    backref: bool = False  # backref=: SQLAlchemy adds the reverse relationship to the target class
+    remote_side: str | None = None  # remote_side=, as source text
+    keys: str | None = None  # foreign_keys= and primaryjoin=, as source text: which columns it joins on
 
 
 @dataclass(slots=True)
@@ -294,7 +297,6 @@ class RevisionFact:
     downgrade_span: Span | None
     downgrade_empty: bool  # missing, `pass`, docstring only
     message: str | None = None
-    doc: str = ""  # the module docstring whole: its first line is the message, the rest the author's notes
     downgrade_raises: bool = False  # declared irreversible: the downgrade raises (NotImplementedError ...)
     branch_labels: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()

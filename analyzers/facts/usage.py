@@ -49,6 +49,7 @@ class QueryUse:
     columns_only: bool  # select(Model.id), select(Model, Other): not whole objects of one model
     instances: tuple[str, ...] = ()  # local names the loaded object(s) are bound to
     reached: tuple[tuple[str, Span], ...] = ()  # attributes read on those objects, where
+    joined: tuple[str, ...] = ()  # attributes the join conditions name (`.join(Visit, Visit.patient_id == Patient.id)`): "Class.attr"
 
 
 @dataclass(slots=True)
@@ -246,6 +247,7 @@ class _Function:
             methods=tuple(sorted(acc.methods)), filtered=tuple(sorted(acc.filtered)), equals=tuple(sorted(acc.equals.get(model, set()) | acc.equals.get("", set()))),
             opaque_filter=acc.opaque_filter, eager=tuple(sorted(acc.eager)), opaque_options=acc.opaque_options,
             escapes=acc.escapes, columns_only=columns_only, instances=tuple(sorted({name for name, _ in acc.instances})), reached=reached,
+            joined=tuple(sorted(acc.joined)),
         ))
 
     def _follow(self, node: ast.AST, acc: _Acc, depth: int, seen: set[tuple[str, tuple[int, int]]]) -> None:
@@ -357,6 +359,9 @@ class _Function:
                 else:
                     acc.filtered.add(k.arg)
                     acc.equals.setdefault("", set()).add(k.arg)  # filter_by: the model's own attributes
+        elif method in ("join", "outerjoin", "join_from"):
+            acc.joined |= {f"{_model_name(n.value)}.{n.attr}" for a in [*call.args, *(k.value for k in call.keywords)]
+                           for n in walk(a) if isinstance(n, ast.Attribute) and _model_name(n.value)}
         elif method == "options":
             for arg in call.args:
                 if isinstance(arg, ast.Starred) or isinstance(arg, ast.Name):
@@ -424,6 +429,7 @@ class _Function:
 class _Acc:
     methods: set[str] = field(default_factory=set)
     filtered: set[str] = field(default_factory=set)
+    joined: set[str] = field(default_factory=set)
     equals: dict[str, set[str]] = field(default_factory=dict)
     eager: set[str] = field(default_factory=set)
     instances: set[tuple[str, tuple[int, int]]] = field(default_factory=set)  # (name, where bound)

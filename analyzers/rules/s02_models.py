@@ -7,7 +7,9 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries, app_usage, central_filters, soft_delete_column, universal_soft_delete
+from analyzers.facts.model import ColumnFact, TableFact
 from analyzers.rules.examples_common import HEADER, PATIENT
+from analyzers.rules.outside_writes import Note, column_note, inserts_without
 from analyzers.rules.schema import (
     MFA_NAME, PASSWORD_COLUMN, column_anchor, column_sites, first_line, healthcare, is_test_path, migrated_column, unique_over, where_declared,
 )
@@ -77,9 +79,14 @@ class TimestampWithoutServerDefault(Rule):
     """created_at / updated_at are filled by Python, not by the database.
 
     What it checks:
-        `created_at` and `updated_at` columns without `server_default` (e.g. `func.now()`): a warning
-        when the column is nullable (a row inserted outside the ORM silently gets NULL), info when it is
-        NOT NULL (such an insert fails loudly).
+        `created_at` and `updated_at` columns without `server_default` (e.g. `func.now()`). A warning
+        when the code inserts into the table outside the ORM without the column (an INSERT or COPY
+        naming its columns, in the migrations or SQL strings, or `op.bulk_insert`), shown as a related
+        location: such a row gets NULL, or fails when the column is NOT NULL (the model's
+        `nullable=False`, a non-Optional annotation, or the migrations, which win). Info when no such
+        insert is in sight. A column whose comment says it is NULL on purpose is left alone; one whose
+        comment says it holds the time of something else ("for the document", "copied from the
+        source") is info that quotes it.
     Why it matters:
         Rows written by migrations, SQL scripts, triggers or another service get no timestamp (or a
         NOT NULL error), and each app server's clock decides the time.
@@ -108,24 +115,50 @@ class Patient(Base):
 
     def check(self):
         for table, col in column_sites(self.facts):
-            if col.name in ("created_at", "updated_at") and not col.server_default:
-                filled = f"by `{col.default}` in Python" if col.default else "only where the code sets it"
-                in_db = migrated_column(self.facts, table, col.name)
-                if in_db is not None and in_db.server_default:
-                    yield self.finding(
-                        f"{where_declared(table, col)} has no server_default in the model, but the migration gives it "
-                        f"DEFAULT {in_db.server_default} ({in_db.span.path}:{in_db.span.start}): the database fills it; "
-                        "declare it on the model too, or autogenerate and create_all (tests) lose it",
-                        col.span, column_anchor(table, col), severity=Severity.INFO,
-                    )
-                    continue
-                not_null = col.nullable is False or col.primary_key
+            if col.name not in ("created_at", "updated_at") or col.server_default:
+                continue
+            tables = [t for t in self.facts.tables.values() if t.columns.get(col.name) is col] or [table]
+            in_db = [c for c in (migrated_column(self.facts, t, col.name) for t in tables) if c is not None]
+            if in_db and in_db[0].server_default:
                 yield self.finding(
-                    f"{where_declared(table, col)} has no server_default: it is filled {filled}, so a row inserted "
-                    "outside the ORM (SQL, a script, another service) must set it "
-                    + ("or the insert fails on NOT NULL" if not_null else "or it stays NULL"),
-                    col.span, column_anchor(table, col), severity=Severity.INFO if not_null else None,
+                    f"{where_declared(table, col)} has no server_default in the model, but the migration gives it "
+                    f"DEFAULT {in_db[0].server_default} ({in_db[0].span.path}:{in_db[0].span.start}): the database fills "
+                    "it; declare it on the model too, or autogenerate and create_all (tests) lose it",
+                    col.span, column_anchor(table, col), severity=Severity.INFO,
                 )
+                continue
+            note = column_note(self.facts, col)
+            if note is not None and note.on_null:
+                continue  # its comment says it is NULL on purpose: no default is missing
+            yield self._missing(table, col, tables, in_db, note)
+
+    def _missing(self, table: TableFact, col: ColumnFact, tables: list[TableFact], in_db: list[ColumnFact], note: Note | None):
+        filled = f"by `{col.default}` in Python" if col.default else "only where the code sets it"
+        not_null = all(c.nullable is False for c in in_db) if in_db else (
+            col.nullable is False or col.primary_key or (col.nullable is None and not col.implied_nullable))
+        fails = "fails on NOT NULL" if not_null else "stores NULL in it"
+        said = f"{where_declared(table, col)} has no server_default: it is filled {filled}"
+        if note is not None and note.elsewhere:
+            return self.finding(
+                f"{said}; its comment ({note.span.path}:{note.span.start}) says what it holds: \"{note.text[:120]}\". If it "
+                "is this row's own time, an insert outside the ORM that leaves it out " + fails + "; if it holds another "
+                "object's time, a server default would be wrong. dbreview does not judge which",
+                col.span, column_anchor(table, col), severity=Severity.INFO, related=[(note.span, "the column's comment")],
+            )
+        writers = [w for t in tables for w in inserts_without(self.facts, t.name, col.name)]
+        if writers:
+            w = writers[0]
+            return self.finding(
+                f"{said}, and {w.what} at {w.span.path}:{w.span.start} names its columns without {col.name}: that "
+                f"insert {fails}" + (f" ({len(writers) - 1} more such insert(s))" if len(writers) > 1 else ""),
+                col.span, column_anchor(table, col), related=[(x.span, "inserts without it") for x in writers[:3]],
+            )
+        return self.finding(
+            f"{said}; no insert outside the ORM that dbreview can read (INSERT or COPY in the migrations or in SQL "
+            f"strings, op.bulk_insert) leaves it out, but one from a script or another service would have to set it, "
+            f"or it {fails}",
+            col.span, column_anchor(table, col), severity=Severity.INFO,
+        )
 
 
 _LOGIN_KEY = re.compile(r"^(username|user_name|login|handle|external_(auth_)?id|external_user_id|auth0_id|oidc_sub|sub|subject|keycloak_id|provider_user_id|idp_\w+)$")
@@ -189,9 +222,8 @@ class PlaintextPassword(Rule):
 
     What it checks:
         Text columns named `password`, `passwd`, `pwd` or `*_password` (not `password_hash`,
-        `hashed_password`). A `@validates` hook on the column in a class that hashes (bcrypt, argon2,
-        passlib) hashes every ORM write: no finding (the name alone is cosmetic). When a method of the
-        class hashes, or the code hashes passwords anywhere else (a service), it is info: check that every
+        `hashed_password`). When a `@validates` hook or a method of the class hashes (bcrypt, argon2,
+        passlib), or the code hashes passwords anywhere else (a service), it is info: check that every
         write goes through it. A static reader cannot see what is written, so it never claims more than
         a warning: no hashing anywhere in sight.
     Why it matters:
@@ -237,14 +269,12 @@ class User(Base):
                 continue
             if col.type_name not in self.TEXT:
                 continue  # change_password = Column(Boolean): a flag, not a password
-            if (col.declared_in, col.attr or col.name) in validated and col.declared_in in hashing:
-                continue  # a @validates hook of a class that hashes: every ORM write is hashed on the way in
             if (col.declared_in, col.attr or col.name) in validated or col.declared_in in hashing:
                 how = "a @validates hook transforms it on the way in" if col.declared_in not in hashing else (
                     "the class hashes passwords (bcrypt/argon2/passlib) in a method")
                 yield self.finding(
-                    f"{where_declared(table, col)} is named like a password; {how}: a write that does not go through "
-                    "it (a bulk update, raw SQL, an import) stores the value as given: check the writers",
+                    f"{where_declared(table, col)} is named like a password; {how}: check that every write goes "
+                    "through it, and consider naming the column password_hash",
                     col.span, column_anchor(table, col), severity=Severity.INFO,
                 )
                 continue
@@ -252,7 +282,7 @@ class User(Base):
                 yield self.finding(
                     f"{where_declared(table, col)} is named like a password; the code hashes passwords elsewhere "
                     f"(`{elsewhere[0].target}` in {elsewhere[0].span.path}:{elsewhere[0].span.start}): check that every "
-                    "write to this column goes through it",
+                    "write to this column goes through it, and consider naming it password_hash",
                     col.span, column_anchor(table, col), severity=Severity.INFO,
                     related=[(c.span, c.target or "") for c in elsewhere[:5]],
                 )
@@ -362,10 +392,7 @@ class EntityMissingFields(Rule):
     What it checks:
         For the entities the checklist names (users, organizations, providers, staff, patients,
         proxies, proxy assignments, contact methods, audit logs, sessions, devices, consents), that
-        the table carries the fields listed for it. The users' super-admin flag is asked for only where a
-        platform owner stands above tenants: the schema has tenants, and no flag or role on users, no table
-        of admins or roles, no module, class or function of admins models admin power already (the item is
-        then suggested not applicable, with that evidence).
+        the table carries the fields listed for it.
     Why it matters:
         Each field backs a requirement (MFA, voicemail safety, time-limited proxy access, session
         timeout...); a missing column means the requirement cannot be met by the data model.

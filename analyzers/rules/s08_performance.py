@@ -8,6 +8,7 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries, app_usage, uses_async_sessions
 from analyzers.rules.examples_common import HEADER
+from analyzers.rules.fk_reads import fk_reads
 from analyzers.facts.engines import engines
 from analyzers.facts.model import ColumnFact, Facts, Span, TableFact, Unread
 from analyzers.rules.indexes import Key, mysql_default, table_keys
@@ -17,21 +18,23 @@ from analyzers.rules.schema import (
 )
 
 
-# "Who did it" stamps: created_by, refunded_by, granted_by_user_id, impersonator_id, actor_user_id ...
-ACTOR = re.compile(r"(^|_)by(_user)?(_id)?$|^(actor|impersonator|author|approver|reviewer|creator)(_user)?_id$")
-
-
 class ForeignKeyWithoutIndex(Rule):
     """A foreign key column has no index.
 
     What it checks:
         Columns with a foreign key that lead no index (from `index=True`, `__table_args__`, or the
         migrations as replayed, dropped indexes included), and are not the first column of the primary
-        key or a unique constraint; in a composite foreign key, an index led by another of its columns
-        serves it. "Who acted" stamps (`created_by`, `impersonator_id`) are info.
+        key or a unique constraint; in a composite foreign key, an index led by another of its columns,
+        or whose leading columns are its columns in any order, serves it. A warning when the
+        application reads the table by the column: an ORM query filters on it or joins the table
+        through it from another, or a relationship (one-to-many, reverse one-to-one, `secondary`)
+        loads rows by it, shown as related locations. Info otherwise: only the foreign key check on
+        deleting a parent row scans the table, at a cost set by its size, which dbreview cannot know.
+        A join from the table to its parent uses the parent's primary key and is not counted.
     Why it matters:
-        PostgreSQL does not index foreign keys by itself: every join or filter on the column scans
-        the table, and every DELETE or key UPDATE on the parent scans the child to check references.
+        PostgreSQL does not index foreign keys by itself: every filter on the column, and every load of
+        a parent's children, scans the table, and every DELETE or key UPDATE on the parent scans it to
+        check references.
     Example:
         provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("providers.id"))
     Instead:
@@ -48,6 +51,12 @@ class Appointment(Base):
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
 ''',)
     INVALID = (HEADER + '''
+class Provider(Base):
+    __tablename__ = "providers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointments: Mapped[list["Appointment"]] = relationship()  # loads appointments by provider_id
+
+
 class Appointment(Base):
     __tablename__ = "appointments"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,9 +75,8 @@ class Appointment(Base):
                 if col.name in served or key in seen:
                     continue
                 model_only = _model_only_fk(self.facts, table, col)
-                if any(col.name in con.columns and set(con.columns) & served for con in table.constraints
-                       if con.kind == "foreign_key" and len(con.columns) > 1):
-                    continue  # one column of a composite foreign key whose other column leads an index
+                if _composite_served(self.facts, table, col, served):
+                    continue
                 seen.add(key)
                 if mysql is not None:
                     on_mysql.append((table, col))
@@ -89,14 +97,20 @@ class Appointment(Base):
                     f"{inside[0].columns[0]} in {inside[0].label}, which serves lookups by {inside[0].columns[0]}, "
                     f"not by {col.name} alone")
         related = [(k.span, "the index") for k in (partial or inside)[:1]]
-        if ACTOR.search(col.name):
+        check = f"the foreign key check on deleting (or changing the key of) a row of {_parent(table, col)}"
+        reads = fk_reads(self.facts).get((table.name, col.name), [])
+        if not reads:
             return self.finding(
-                f"{what}; it records who acted, so it is rarely joined on, but deleting or re-keying a referenced "
-                f"row scans {table.name}: index it if those rows are ever hard deleted or the column is filtered on",
+                f"{what}; dbreview found no query of the application that filters or joins {table.name} on it and no "
+                f"relationship that loads {table.name} rows by it, so only {check} scans {table.name}: what that costs "
+                "depends on the table's size, which dbreview cannot know",
                 col.span, column_anchor(table, col), severity=Severity.INFO, related=related,
             )
-        return self.finding(f"{what}: joins and parent deletes scan {table.name}", col.span,
-                            column_anchor(table, col), related=related)
+        more = f" (and {len(reads) - 1} more)" if len(reads) > 1 else ""
+        return self.finding(
+            f"{what}: {reads[0].said}{more}, so each such read scans {table.name}, as does {check}",
+            col.span, column_anchor(table, col), related=[*related, *((r.span, r.label) for r in reads[:3])],
+        )
 
     def _unsure(self, table: TableFact, col: ColumnFact, migrated: ColumnFact, unread: list[Unread]):
         """The foreign key is the model's only: the migrations create the column without one."""
@@ -113,7 +127,7 @@ class Appointment(Base):
             f"{where_declared(table, col)} is a foreign key in the model, but {made}, and the migrations hold SQL "
             f"dbreview could not read ({unread[0].span.path}:{unread[0].span.start}). If the database has no foreign "
             f"key, the model and the schema disagree and there is nothing to index for it; if it has one, it has no "
-            f"index: joins and parent deletes scan {table.name}",
+            f"index: deleting a parent row scans {table.name} to check it",
             col.span, column_anchor(table, col), severity=Severity.INFO, related=[*related, (unread[0].span, "not read")],
         )
 
@@ -126,6 +140,22 @@ class Appointment(Base):
             default, "fk-index:mysql-default", severity=Severity.INFO,
             related=[(c.span, f"{t.name}.{c.name}") for t, c in columns[:20]],
         )
+
+
+def _composite_served(facts: Facts, table: TableFact, col: ColumnFact, served: set[str]) -> bool:
+    """`col` is one column of a composite foreign key (the model's or the migrations') that an index led by
+    one of its columns serves (its columns in any order at the head of an index are such an index)."""
+    migrated = facts.migration_tables.get(table.name)
+    return any(con.kind == "foreign_key" and len(con.columns) > 1 and col.name in con.columns and set(con.columns) & served
+               for con in [*table.constraints, *(migrated.constraints if migrated is not None else ())])
+
+
+def _parent(table: TableFact, col: ColumnFact) -> str:
+    """The table `col` references, as written."""
+    if col.foreign_keys:
+        return col.foreign_keys[0].table
+    con = next((c for c in table.constraints if c.kind == "foreign_key" and col.name in c.columns and c.target), None)
+    return con.target.rsplit(".", 1)[0] if con is not None and con.target else "the referenced table"
 
 
 def _config_modules(facts: Facts) -> list[str]:
