@@ -1112,3 +1112,33 @@ def test_a_timestamp_documented_as_null_or_as_another_objects_time_is_not_called
     assert got["table:pages.created_at"].severity == Severity.INFO  # the group's comment names it, not NULL
     nulled = STAMPS.replace("set by the importer", "NULL until the importer stamps it")
     assert "table:pages.created_at" not in {f.anchor for f in found(tmp_path / "n", {"app/models.py": nulled}, "MOD002")}
+
+
+def test_clinical_rows_deleted_under_an_audit_trigger_are_a_warning_not_a_critical(tmp_path):
+    models = HEADER + """
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+
+
+class Prescription(Base):
+    __tablename__ = "prescriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+"""
+    audit = revision("""
+op.execute("CREATE TRIGGER audit_appointments AFTER INSERT OR UPDATE OR DELETE ON appointments FOR EACH ROW EXECUTE FUNCTION audit_row()")
+op.execute("CREATE TRIGGER audit_prescriptions AFTER INSERT OR UPDATE ON prescriptions FOR EACH ROW EXECUTE FUNCTION audit_row()")
+""")
+    by_table = {f.anchor: f for f in found(tmp_path, {"app/models.py": models, "migrations/versions/0001_audit.py": audit}, "HIP001")}
+    audited = by_table["table:appointments:soft-delete"]
+    assert audited.severity == Severity.WARNING
+    assert "only the audit trigger audit_appointments keeps a trace of each deleted row" in audited.message
+    assert by_table["table:prescriptions:soft-delete"].severity == Severity.CRITICAL  # its trigger does not fire on DELETE

@@ -8,7 +8,8 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.schema import (
-    end_marker, first_line, healthcare, is_clinical, is_link_table, is_test_path, table_sql, unique_over,
+    audit_triggers, end_marker, first_line, healthcare, is_clinical, is_link_table, is_test_path, migration_sql, table_sql,
+    unique_over,
 )
 
 _AUDIT = re.compile(r"^audit_(logs?|events?|trail)$")
@@ -24,7 +25,9 @@ class ClinicalWithoutSoftDelete(Rule):
     What it checks:
         In a schema with patients, tables holding clinical or patient data (appointments, documents,
         care teams, contact methods...) without `deleted_at`. Pure associations (enrollments,
-        memberships) are left out; a link ended by `removed_at`/`revoked_at` is info, to check.
+        memberships) are left out; a link ended by `removed_at`/`revoked_at` is info, to check. A warning,
+        not a critical, where an audit trigger of the migrations fires on the table's DELETEs: the record
+        of each deleted row survives there.
     Why it matters:
         FR-03: clinical data is never hard deleted. Without `deleted_at`, the only way to remove a
         record is DELETE, which destroys what HIPAA's retention and audit rules require to keep.
@@ -60,6 +63,7 @@ class OrganizationPatient(Base):  # an enrollment: its key is its two foreign ke
     def check(self):
         if not healthcare(self.facts):
             return  # no patients: nothing here is clinical data
+        audited = {t.table: t for t in audit_triggers(migration_sql(self.facts).statements) if "DELETE" in t.details.get("events", ())}
         for table in self.facts.tables.values():
             if not is_clinical(table.name) or _soft_deletable(table) or is_link_table(table):
                 continue
@@ -78,6 +82,16 @@ class OrganizationPatient(Base):  # an enrollment: its key is its two foreign ke
                     f"`{status}` column (a DELETED state), every read must filter it and nothing may DELETE them: check",
                     first_line(table.span), f"table:{table.name}:soft-delete", severity=Severity.WARNING,
                     related=[(table.columns[status].span, f"its {status} column")],
+                )
+                continue
+            audit = audited.get(table.name)
+            if audit is not None:  # the row is gone from the table, not from the record: a release need not wait on it
+                yield self.finding(
+                    f"{table.label} holds clinical data but has no deleted_at: records can only be hard deleted, and "
+                    f"only the audit trigger {audit.details.get('name')} keeps a trace of each deleted row (check that it "
+                    "records the whole row)",
+                    first_line(table.span), f"table:{table.name}:soft-delete", severity=Severity.WARNING,
+                    related=[(audit.span, f"audit trigger on {table.name}, fires on DELETE")],
                 )
                 continue
             yield self.finding(

@@ -11,7 +11,7 @@ from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.s06_tenancy import _migration
 from analyzers.rules.schema import (
-    first_line, healthcare, holds_phi, is_test_path, is_tooling_path, migration_sql, rls_by_table, settings_read,
+    AUDITING, audit_triggers, first_line, healthcare, holds_phi, is_test_path, is_tooling_path, migration_sql, rls_by_table, settings_read,
     table_sql, unread_sql, where,
 )
 
@@ -310,12 +310,9 @@ class SecurityDefinerSearchPath(Rule):
             )
 
 
-_AUDIT = re.compile(r"(^|_)audit", re.I)
-
-
 def _audit_tables(facts) -> list[str]:
     names = set(facts.tables) | set(facts.migration_tables) | set(rls_by_table(facts))
-    return sorted(n for n in names if _AUDIT.search(n))
+    return sorted(n for n in names if AUDITING.search(n))
 
 
 class AuditImmutableByRowTriggersOnly(Rule):
@@ -369,11 +366,6 @@ class AuditImmutableByRowTriggersOnly(Rule):
             )
 
 
-def _audit_triggers(statements: list[SqlStatement]) -> list[SqlStatement]:
-    return [st for st in statements if st.kind == "create_trigger" and st.table and not _AUDIT.search(st.table) and (
-        _AUDIT.search(str(st.details.get("name") or "")) or _AUDIT.search(str(st.details.get("function") or "")))]
-
-
 class AuditTriggersSkipPhi(Rule):
     """Audit triggers are installed on some tables but not on tables that hold health data.
 
@@ -408,7 +400,7 @@ class Appointment(Base):
     def check(self):
         if not healthcare(self.facts):
             return
-        triggers = _audit_triggers(migration_sql(self.facts).statements)
+        triggers = audit_triggers(migration_sql(self.facts).statements)
         if not triggers:
             return  # no audit triggers at all: HIP004 and the audit items speak of the audit itself
         covered = {t.table for t in triggers}
@@ -417,7 +409,7 @@ class Appointment(Base):
                          key=lambda t: t.name)
         if not missing:
             return
-        orm_audit = [lst for lst in self.facts.listeners if _AUDIT.search(lst.function)
+        orm_audit = [lst for lst in self.facts.listeners if AUDITING.search(lst.function)
                      and not is_test_path(lst.span.path) and not is_tooling_path(lst.span.path)]
         unread = unread_sql(self.facts)
         doubt = ""

@@ -154,6 +154,16 @@ class MigrationSql:
         return list(found)
 
 
+AUDITING = re.compile(r"(^|_)audit", re.I)  # a table, trigger, function or listener of the audit trail
+
+
+def audit_triggers(statements: Iterable[SqlStatement]) -> list[SqlStatement]:
+    """The migrations' CREATE TRIGGERs that audit a table (the trigger or its function named `audit...`),
+    on tables other than the audit tables themselves."""
+    return [st for st in statements if st.kind == "create_trigger" and st.table and not AUDITING.search(st.table) and (
+        AUDITING.search(str(st.details.get("name") or "")) or AUDITING.search(str(st.details.get("function") or "")))]
+
+
 def migration_sql(facts: Facts) -> MigrationSql:
     """The migration SQL of `facts`, indexed on first use and kept with the facts (they do not change
     once linked; a new list of revisions is indexed again)."""
