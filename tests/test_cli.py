@@ -168,6 +168,23 @@ def test_explain_layout_follows_script_location_and_reports_unmerged_heads(
     assert "no alembic.ini points here" not in out
 
 
+def test_explain_layout_reads_a_script_location_relative_to_the_repository_and_plugin_trees(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """alembic.ini one folder down naming its scripts from the top (alembic is run from there); a plugin's own
+    folder of revisions, which no alembic.ini names, is listed as a tree of its own."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/alembic.ini").write_text("[alembic]\nscript_location = app/db/migrations\n")
+    for folder, rev in (("app/db/migrations/versions", "a1"), ("app/plugins/badges/migrations", "p1")):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / f"{rev}.py").write_text(
+            f"revision = {rev!r}\ndown_revision = None\ndef upgrade(op=None):\n    pass\n")
+    assert cli.main(["scan", str(tmp_path), "--explain-layout"]) == 0
+    out = capsys.readouterr().out
+    assert "    app/db/migrations/versions: 1 revision, head a1\n" in out
+    assert "  app/plugins/badges/migrations (no alembic.ini points here): 1 revision, head p1\n" in out
+
+
 # -- demo -------------------------------------------------------------------------------------------
 
 

@@ -1142,3 +1142,21 @@ op.execute("CREATE TRIGGER audit_prescriptions AFTER INSERT OR UPDATE ON prescri
     assert audited.severity == Severity.WARNING
     assert "only the audit trigger audit_appointments keeps a trace of each deleted row" in audited.message
     assert by_table["table:prescriptions:soft-delete"].severity == Severity.CRITICAL  # its trigger does not fire on DELETE
+
+
+def test_a_plugins_own_revision_tree_adds_columns_to_the_applications_tables(tmp_path):
+    """CTFd: a plugin keeps its own Alembic tree (no alembic.ini, run by the app's upgrade(plugin_name=...))
+    that adds columns to a table the application's tree creates; its folder sorts before the app's."""
+    model = tables("challenges") + """
+    bonus: Mapped[int | None] = mapped_column(Integer)
+"""
+    app = revision("op.create_table('organizations', sa.Column('id', sa.Integer, primary_key=True))\n"
+                   "op.create_table('challenges', sa.Column('id', sa.Integer, primary_key=True), "
+                   "sa.Column('organization_id', sa.Integer, nullable=False))", rev="a1")
+    plugin = ('import sqlalchemy as sa\nrevision = "p1"\ndown_revision = None\n'
+              "def upgrade(op=None):\n    op.add_column('challenges', sa.Column('bonus', sa.Integer(), nullable=True))\n"
+              "def downgrade(op=None):\n    op.drop_column('challenges', 'bonus')\n")
+    got = found(tmp_path, {"app/models.py": model, "migrations/versions/a1_first.py": app,
+                           "app/plugins/scoring/migrations/p1_bonus.py": plugin})
+    assert [f for f in got if f.rule_id in ("MIG003", "MIG004")] == []
+    assert [f.anchor for f in got if f.rule_id == "MIG006" and "bonus" in f.anchor] == []

@@ -591,9 +591,13 @@ def _alembic_lines(inis: list[tuple[str, str]], revisions: list) -> list[str]:
         lines.append(f"{one_line(ini)}: script_location = {one_line(location) or '(not set)'}")
         if not location or ":" in location:  # unset, or a package resource we do not resolve
             continue
-        # %(here)s is the folder of alembic.ini, which a relative script_location is relative to anyway
-        folder = posixpath.normpath(posixpath.join(here, location.replace("%(here)s", "."), "versions"))
-        mine = [r for r in revisions if r.path.startswith(folder + "/")]
+        # %(here)s is the folder of alembic.ini; a relative script_location is relative to where alembic
+        # runs, which is that folder or, failing that, the top of the repository
+        for base in dict.fromkeys((here, "")):
+            folder = posixpath.normpath(posixpath.join(base, location.replace("%(here)s", here or "."), "versions"))
+            mine = [r for r in revisions if r.path.startswith(folder + "/")]
+            if mine:
+                break
         claimed.update(r.path for r in mine)
         lines.append(f"  {one_line(folder)}: {_revision_summary(mine)}")
     loose: dict[str, list] = defaultdict(list)

@@ -228,7 +228,7 @@ def ordered(revisions: list[RevisionFact]) -> list[RevisionFact]:
     Alembic trees in one repository may reuse revision ids. Unknown parents and cycles don't stop it;
     the walk is iterative, so a history of any length is ordered."""
     out: list[RevisionFact] = []
-    for tree in revision_trees(revisions).values():
+    for tree in _creators_first(list(revision_trees(revisions).values())):
         by_id: dict[str, RevisionFact] = {}
         for r in tree:
             if r.revision:
@@ -240,6 +240,29 @@ def ordered(revisions: list[RevisionFact]) -> list[RevisionFact]:
             elif rev.revision not in done:
                 _visit(rev, by_id, done, out)
     return out
+
+
+def _creators_first(trees: list[list[RevisionFact]]) -> list[list[RevisionFact]]:
+    """Trees in an order where one that alters a table it does not create comes after the tree that
+    creates it: a plugin's own tree adds columns to the table the application's tree made, and replayed
+    first its changes would fall on no table. Otherwise (and in a cycle) the trees keep their order."""
+    creates = [_tables_created(tree) for tree in trees]
+    needs = [{j for j, made in enumerate(creates) if j != i and (_tables_altered(tree) - creates[i]) & made}
+             for i, tree in enumerate(trees)]
+    out: list[int] = []
+    while len(out) < len(trees):
+        ready = [i for i in range(len(trees)) if i not in out and needs[i] <= set(out)]
+        out.append(ready[0] if ready else next(i for i in range(len(trees)) if i not in out))
+    return [trees[i] for i in out]
+
+
+def _tables_created(tree: list[RevisionFact]) -> set[str]:
+    return {op.table for r in tree for op in r.upgrade if op.name == "create_table" and op.table} | {
+        st.table for r in tree for op in r.upgrade if op.sql for st in op.sql.statements if st.kind == "create_table" and st.table}
+
+
+def _tables_altered(tree: list[RevisionFact]) -> set[str]:
+    return {op.table for r in tree for op in r.upgrade if op.table and op.name not in ("create_table", "execute")}
 
 
 def _visit(start: RevisionFact, by_id: dict[str, RevisionFact], done: set[str], out: list[RevisionFact]) -> None:
