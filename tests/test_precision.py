@@ -1037,7 +1037,37 @@ def remove(session, note):
     assert found(tmp_path, {"models.py": _NOTES, "app/notes.py": code}, "MOD007") == []
     unfiltered = code.replace("    if is_deleted is not None:\n        stmt = stmt.where(Note.is_deleted == is_deleted)\n", "")
     (f,) = found(tmp_path / "b", {"models.py": _NOTES, "app/notes.py": unfiltered}, "MOD007")
-    assert f.anchor == "model:Note:soft-delete-unfiltered" and "1 query of it never filters" in f.message
+    assert f.anchor == "model:Note:soft-delete-unfiltered" and f.severity == Severity.INFO
+    assert "its one query does not filter is_deleted" in f.message  # not a convention of this code: said so
+
+
+def test_a_soft_delete_column_set_only_on_other_models_rows_is_no_finding(tmp_path):
+    """Patient.deleted_at exists but only `provider.deleted_at` is ever set: no patient is soft deleted."""
+    models = _NOTES + """
+
+class Author(Base):
+    __tablename__ = "authors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+"""
+    code = """
+from sqlalchemy import select
+from models import Author, Note
+
+def notes_by(session, author_id):
+    return session.scalars(select(Note).where(Note.author_id == author_id)).all()
+
+def live_notes(session):
+    return session.scalars(select(Note).where(Note.is_deleted.is_(False))).all()
+
+def remove_author(session, author):
+    author.is_deleted = True
+"""
+    assert found(tmp_path, {"models.py": models, "app/notes.py": code}, "MOD007") == []
+    (f,) = found(tmp_path / "b", {"models.py": models, "app/notes.py": code.replace("author.is_deleted", "obj.is_deleted")}, "MOD007")
+    assert f.severity == Severity.INFO and "cannot tie to a model (`obj` at app/notes.py:12)" in f.message
+    (f,) = found(tmp_path / "c", {"models.py": models, "app/notes.py": code + "\ndef remove(session, note):\n    note.is_deleted = True\n"}, "MOD007")
+    assert f.severity == Severity.WARNING and "1 of its 2 queries filters the deleted rows, but this query of it does not" in f.message
 
 
 def test_filters_in_exclusive_branches_are_not_one_query(tmp_path):
@@ -1160,3 +1190,44 @@ def test_a_plugins_own_revision_tree_adds_columns_to_the_applications_tables(tmp
                            "app/plugins/scoring/migrations/p1_bonus.py": plugin})
     assert [f for f in got if f.rule_id in ("MIG003", "MIG004")] == []
     assert [f.anchor for f in got if f.rule_id == "MIG006" and "bonus" in f.anchor] == []
+
+
+def test_a_scalar_relationship_over_a_key_unique_with_the_parents_tenant_column_is_one_to_one(tmp_path):
+    """(org_id, booking_id) unique, booking_id the parent's key: one feedback per booking."""
+    model = HEADER + """
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import relationship
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(Integer, index=True)
+    feedback: Mapped["Feedback | None"] = relationship(back_populates="booking")
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint(%s),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(Integer, index=True)
+    author_id: Mapped[int] = mapped_column(Integer)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"))
+    booking: Mapped["Booking"] = relationship(back_populates="feedback")
+"""
+    assert found(tmp_path / "a", {"app/models.py": model % '"org_id", "booking_id"'}, "REL004") == []
+    (f,) = found(tmp_path / "b", {"app/models.py": model % '"author_id", "booking_id"'}, "REL004")
+    assert f.anchor == "relationship:Booking.feedback:one-to-one"
+
+
+def test_a_policy_whose_expression_is_formatted_in_at_upgrade_time_is_not_claimed_to_miss_the_tenant(tmp_path):
+    """The USING expression is read from pg_policies and formatted into CREATE POLICY: dbreview cannot see it."""
+    copied = revision('''
+conn = op.get_bind()
+qual = conn.execute(sa.text("SELECT qual FROM pg_policies WHERE tablename = 'projects' LIMIT 1")).scalar()
+op.execute("ALTER TABLE notes ENABLE ROW LEVEL SECURITY")
+op.execute(f"CREATE POLICY notes_org ON notes USING ({qual}) WITH CHECK ({qual})")
+''')
+    (f,) = found(tmp_path, {"app/models.py": tables("notes"), "migrations/versions/0001_rls.py": copied}, "TEN004")
+    assert f.severity == Severity.INFO and f.anchor == "policy:notes:notes_org:tenant"
+    assert "dbreview cannot see" in f.message and "does not compare" not in f.message

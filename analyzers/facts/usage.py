@@ -68,7 +68,10 @@ class Usage:
 
     queries: list[QueryUse] = field(default_factory=list)
     len_all: list[tuple[Span, str]] = field(default_factory=list)  # len(<query>.all()): (where, the function)
-    soft_deletes: dict[str, Span] = field(default_factory=dict)  # soft-delete column written -> first place
+    # soft-delete columns written: (column, what it is written on as the code names it, where). What: the
+    # model of `update(Lead).values(...)`, else the name of the object (`lead` of `lead.deleted_at = now`);
+    # None where nothing names it (`self`, a dict, setattr on an expression).
+    soft_deletes: list[tuple[str, str | None, Span]] = field(default_factory=list)
     central_filters: list[Span] = field(default_factory=list)  # with_loader_criteria, a query_class ...
     test_db: TestDatabase = field(default_factory=TestDatabase)
 
@@ -92,6 +95,27 @@ def read_usage(tree: ast.Module, names: Names, path: str, text: str, functions: 
     return usage
 
 
+def _named(node: ast.AST) -> str | None:
+    """The name an object is known by (`lead`, `self.lead` -> lead); None for `self` or an expression."""
+    name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+    return None if name in (None, "self", "cls") else name
+
+
+def _written_on(call: ast.Call, names: Names) -> str | None:
+    """What `.values(deleted_at=...)` or `.update(...)` writes on: the model its chain starts from
+    (`update(Lead)`, `session.query(Lead)`), or the object it is called on (`lead.update(...)`)."""
+    node: ast.AST = call.func.value if isinstance(call.func, ast.Attribute) else call
+    while True:
+        if isinstance(node, ast.Call):
+            if last(names.callee(node)) in ("update", "query", "select") and node.args:
+                return _named(node.args[0])
+            node = node.func.value if isinstance(node.func, ast.Attribute) else node.func
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call):
+            node = node.value
+        else:
+            return _named(node)
+
+
 def _module_wide(tree: ast.Module, names: Names, path: str, usage: Usage) -> None:
     db = usage.test_db
     for node in walk(tree):
@@ -99,23 +123,23 @@ def _module_wide(tree: ast.Module, names: Names, path: str, usage: Usage) -> Non
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
                 if isinstance(t, ast.Attribute) and t.attr in SOFT_DELETE_COLUMNS:
-                    usage.soft_deletes.setdefault(t.attr, span_of(node, path))
+                    usage.soft_deletes.append((t.attr, _named(t.value), span_of(node, path)))
                 if isinstance(t, ast.Name) and t.id in ("query_class", "query_cls") and not isinstance(node, ast.AugAssign):
                     usage.central_filters.append(span_of(node, path))
         elif isinstance(node, ast.Call):
             callee = last(names.callee(node))
             for k in node.keywords:
                 if k.arg in SOFT_DELETE_COLUMNS and callee in ("values", "update", "dict", "model_copy", "copy"):
-                    usage.soft_deletes.setdefault(k.arg, span_of(node, path))
+                    usage.soft_deletes.append((k.arg, _written_on(node, names), span_of(node, path)))
                 elif k.arg in ("query_class", "query_cls"):
                     usage.central_filters.append(span_of(node, path))
             if callee == "setattr" and len(node.args) >= 2 and const_str(node.args[1]) in SOFT_DELETE_COLUMNS:
-                usage.soft_deletes.setdefault(const_str(node.args[1]) or "", span_of(node, path))
+                usage.soft_deletes.append((const_str(node.args[1]) or "", _named(node.args[0]), span_of(node, path)))
             elif callee == "update" and node.args and isinstance(node.args[-1], ast.Dict):
                 for k in node.args[-1].keys:
                     key = const_str(k) or (k.attr if isinstance(k, ast.Attribute) else None)
                     if key in SOFT_DELETE_COLUMNS:
-                        usage.soft_deletes.setdefault(key, span_of(node, path))
+                        usage.soft_deletes.append((key, _written_on(node, names), span_of(node, path)))
             elif callee == "with_loader_criteria" or (callee in _FILTERS and _generic_soft_delete_filter(node)):
                 usage.central_filters.append(span_of(node, path))  # every query, or a repository's, filtered at once
             elif callee in ("PostgresContainer", "postgresql_proc", "postgresql_noproc", "factories") or "testcontainers" in names.callee(node):

@@ -3,6 +3,7 @@ queries, their models resolved to tables, and the places that filter every query
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from analyzers.facts.model import Facts, Span, TableFact
@@ -46,6 +47,38 @@ def central_filters(facts: Facts) -> list[Span]:
 
 def soft_delete_column(table: TableFact) -> str | None:
     return next((c for c in SOFT_DELETE_COLUMNS if c in table.columns), None)
+
+
+# Words of a variable's name that say nothing of its model: `existing_lead` is a lead.
+_NOT_A_MODEL = {"existing", "current", "db", "new", "old", "the", "orm", "obj", "instance", "record", "row", "entity",
+                "item", "target", "model", "to", "found", "my"}
+
+
+def _words(name: str) -> set[str]:
+    return {w for w in re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().split("_") if w} - _NOT_A_MODEL
+
+
+def _names_class(hint: str, class_name: str) -> bool:
+    """Does a variable or model name say it holds `class_name` (`api_key` a TenantApiKey, `current_user` a User)?"""
+    mine, theirs = _words(hint), _words(class_name)
+    return bool(mine and theirs) and (mine <= theirs or theirs <= mine)
+
+
+def soft_delete_writes(facts: Facts, table: TableFact, flag: str) -> tuple[list[Span], list[tuple[str | None, Span]]]:
+    """Where the application sets `flag`: (on rows of `table`, as the object written is named; on objects
+    named as no model, or not named at all (`obj`, `self`, setattr), which may be rows of any model)."""
+    classes = [t.class_name for t in facts.tables.values() if t.class_name]
+    mine: list[Span] = []
+    unknown: list[tuple[str | None, Span]] = []
+    for usage in app_usage(facts):
+        for column, hint, span in usage.soft_deletes:
+            if column != flag:
+                continue
+            if hint is not None and _names_class(hint, table.class_name or table.name):
+                mine.append(span)
+            elif hint is None or not any(_names_class(hint, c) for c in classes):
+                unknown.append((hint, span))
+    return mine, unknown
 
 
 def uses_async_sessions(facts: Facts) -> bool:

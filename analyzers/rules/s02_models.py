@@ -6,8 +6,10 @@ import re
 
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
-from analyzers.rules.code_use import app_queries, app_usage, central_filters, soft_delete_column, universal_soft_delete
 from analyzers.facts.model import ColumnFact, TableFact
+from analyzers.rules.code_use import (
+    app_queries, app_usage, central_filters, soft_delete_column, soft_delete_writes, universal_soft_delete,
+)
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.outside_writes import Note, column_note, inserts_without
 from analyzers.rules.schema import (
@@ -466,7 +468,8 @@ class Proxy(Base):
 # Filters that stand for "live rows" without naming the soft-delete column: is_active, a live() helper ...
 _LIVE_WORDS = re.compile(r"delet|active|alive|live|archiv|visible|removed|trash")
 # Functions that mean to see deleted rows: restoring, purging, admin views, the soft delete itself.
-_SEES_DELETED = re.compile(r"delet|restor|purge|trash|archiv|admin|backoffice|include|all_|undo|recover|cleanup|gdpr|export|"
+_SEES_DELETED = re.compile(r"delet|restor|purge|trash|archiv|admin|backoffice|platform|superuser|operator|include|all_|undo|"
+                           r"recover|cleanup|gdpr|erasure|anonymi|export|"
                            r"analytic|metric|stat|report|count|sync|backfill|migrat|task|job|worker|audit|invariant")
 
 
@@ -478,12 +481,17 @@ class SoftDeletedRowsNotFiltered(Rule):
 
     What it checks:
         Models with a soft-delete column (`deleted_at`, `is_deleted`) that the application's code really
-        sets somewhere, when no central filter exists (`with_loader_criteria`, a `do_orm_execute` listener,
-        a query class of the project's): the queries of such a model, built and run in one function, that
-        never filter on the column (nor on an `is_active`-like flag, nor through a helper of the project's).
-        Functions that mean to see deleted rows (restore, purge, admin, reports, background jobs, the delete
-        itself), lookups by primary key and queries joined to other tables are left alone.
-        One finding per model, with every such query as a related location.
+        sets on their rows (`lead.deleted_at = now`, `update(Lead).values(deleted_at=...)`: the object
+        written is named as the model), when no central filter exists (`with_loader_criteria`, a
+        `do_orm_execute` listener, a query class of the project's): the queries of such a model, built and
+        run in one function, that never filter on the column (nor on an `is_active`-like flag, nor through
+        a helper of the project's). Functions that mean to see deleted rows (restore, purge, admin and
+        platform consoles, erasure, exports, reports, background jobs, the delete itself), lookups by
+        primary key and queries joined to other tables are left alone. One finding per model, with every
+        such query as a related location; a warning only where filtering is the model's convention (at
+        least as many of its queries filter the column as do not), else an info that says how few do. A
+        column set only on objects named as no model (`obj`, `self`) is an info; one set only on other
+        models' rows, none.
     Why it matters:
         A soft delete only hides a row from the queries that filter it: a "deleted" patient still appears in
         lists, searches and lookups by id, and still counts in totals. HIPAA-style soft delete is meant to
@@ -525,17 +533,25 @@ async def list_patients(session, org_id):
 ''' + _DELETE},)
 
     def check(self):
-        written = {c for usage in app_usage(self.facts) for c in usage.soft_deletes}
-        if not written or central_filters(self.facts):
+        if not any(usage.soft_deletes for usage in app_usage(self.facts)) or central_filters(self.facts):
             return
         sites: dict[str, list] = {}
+        filtering: dict[str, int] = {}  # per table, the queries that do filter the deleted rows
+        plain: dict[str, int] = {}  # and those that do not, whatever they are for
+        unsure: set[str] = set()  # a query of it whose filters dbreview cannot read
         universal = universal_soft_delete(self.facts.tables)
         for q, table in app_queries(self.facts):
             flag = soft_delete_column(table)
-            if flag is None or flag not in written or q.escapes or q.opaque_filter or table.columns[flag].declared_in in universal:
+            if flag is None or table.columns[flag].declared_in in universal:
                 continue
-            if any(_LIVE_WORDS.search(f.rsplit(".", 1)[-1]) for f in q.filtered) or _SEES_DELETED.search(
-                    f"{q.span.path} {q.function}".lower()):
+            if q.escapes or q.opaque_filter:
+                unsure.add(table.name)
+                continue
+            if any(_LIVE_WORDS.search(f.rsplit(".", 1)[-1]) for f in q.filtered):
+                filtering[table.name] = filtering.get(table.name, 0) + 1
+                continue
+            plain[table.name] = plain.get(table.name, 0) + 1
+            if _SEES_DELETED.search(f"{q.span.path} {q.function}".lower()):
                 continue
             keys = {c.attr or c.name for c in table.columns.values() if c.primary_key}
             by_key = keys & set(q.equals) or any(f.rsplit(".", 1)[-1] in keys for f in q.filtered if "." in f)
@@ -544,14 +560,37 @@ async def list_patients(session, org_id):
             sites.setdefault(table.name, []).append((q, table, flag))
         for name, found in sites.items():
             q, table, flag = found[0]
+            mine, unknown = soft_delete_writes(self.facts, table, flag)
+            if not mine and not unknown:
+                continue  # the code sets the column only on other models' rows: nothing hides rows of this one
             where = ", ".join(f"{x.function} ({x.span.path}:{x.span.start})" for x, _, _ in found[:3])
             more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+            n = len(found)
+            these = "this query of it does not" if n == 1 else f"these {n} queries of it do not"
+            filtered, unfiltered = filtering.get(name, 0), plain.get(name, 0)
+            severity = Severity.INFO
+            if not mine:
+                hint, span = unknown[0]
+                said = (f"{table.class_name} has {flag}, and the code sets {flag} on objects dbreview cannot tie to a "
+                        f"model ({f'`{hint}`' if hint else 'an object'} at {span.path}:{span.start}): if {table.class_name} "
+                        f"rows are among them, {these} filter the deleted rows: {where}{more}")
+            elif filtered < unfiltered:  # hiding deleted rows is not what this code's queries do
+                said = (f"{table.class_name} is soft deleted ({flag}, set at {mine[0].path}:{mine[0].start}) but "
+                        + (f"only {filtered} of its {filtered + unfiltered} queries" if filtered else
+                           "its one query" if unfiltered == 1 else f"none of its {unfiltered} queries")
+                        + f" {'that dbreview could read ' if name in unsure else ''}"
+                        + ("filters" if filtered == 1 else "does not filter" if not filtered and unfiltered == 1 else "filter")
+                        + f" {flag}, and no central "
+                        f"filter (with_loader_criteria, do_orm_execute) does: the deleted rows stay visible almost everywhere, "
+                        f"e.g. to {where}{more}; whether they must be hidden is the application's decision")
+            else:
+                severity = Severity.WARNING
+                said = (f"{table.class_name} is soft deleted ({flag}, set at {mine[0].path}:{mine[0].start}) and {filtered} "
+                        f"of its {filtered + unfiltered} queries filter{'s' if filtered == 1 else ''} the deleted rows, but {these}, and no central filter "
+                        f"(with_loader_criteria, do_orm_execute) does it for them: {where}{more} return soft-deleted rows")
             yield self.grouped(
-                f"{table.class_name} is soft deleted ({flag}, set by the application) but {len(found)} quer"
-                f"{'y' if len(found) == 1 else 'ies'} of it never filter{'s' if len(found) == 1 else ''} the deleted rows, "
-                f"and no central filter (with_loader_criteria, do_orm_execute) does it for them: {where}{more} "
-                "return soft-deleted rows",
+                said,
                 [(x.span, f"function:{x.span.path}:{x.function}:{t.class_name}:soft-delete", f"{x.function}: no {flag} filter")
                  for x, t, _ in found],
-                f"model:{table.class_name}:soft-delete-unfiltered",
+                f"model:{table.class_name}:soft-delete-unfiltered", severity=severity,
             )

@@ -7,7 +7,7 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import healthcare, is_clinical, is_link_table, unique_over
+from analyzers.rules.schema import healthcare, is_clinical, is_link_table, unique_keys_with, unique_over
 
 PROFILE_TABLES = re.compile(r"^(providers?|staff|staff_members?|patients?|prox(y|ies))$")
 
@@ -186,7 +186,9 @@ class ScalarOverNonUniqueKey(Rule):
         Relationships declared scalar (`uselist=False`, or annotated `Mapped["Profile"]`) from the parent
         side, whose foreign key is on the other table and is not unique there (no unique constraint,
         unique index or primary key over it, in the model or the migrations). Relationships that pick
-        their row themselves (`primaryjoin=`, `order_by=`, `viewonly=`) are left alone.
+        their row themselves (`primaryjoin=`, `order_by=`, `viewonly=`) are left alone, and so is a key
+        unique together with columns the parent has too (`UniqueConstraint("org_id", "booking_id")`, each
+        booking of one org): one row per parent, as long as the copies agree.
     Why it matters:
         The code treats it as one row per parent; the database lets a second row in. SQLAlchemy then
         warns "Multiple rows returned with uselist=False" and hands back one of them, arbitrarily:
@@ -245,6 +247,9 @@ class UserSettings(Base):
                 key = keys[0]
                 if unique_over(self.facts, other, (key,)) or (PROFILE_TABLES.match(other.name) and key == "user_id"):
                     continue  # unique; or REL001's finding on the profile's user_id
+                if any(all(c == key or (c in table.columns and not table.columns[c].primary_key) for c in k)
+                       for k in unique_keys_with(self.facts, other, key)):
+                    continue  # unique with columns the parent has too ((org_id, booking_id)): one row per parent's values
                 col = other.columns.get(key)
                 where = f" ({col.span.path}:{col.span.start})" if col is not None else ""
                 if _plural(rel.attr) and not _plural(other.class_name or ""):

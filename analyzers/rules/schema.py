@@ -235,6 +235,11 @@ def unique_over(facts: Facts, table: TableFact, columns: tuple[str, ...], *, exa
     return False
 
 
+def unique_keys_with(facts: Facts, table: TableFact, column: str) -> list[tuple[str, ...]]:
+    """The unique keys of `table` (model or migrations) that have `column` among their columns."""
+    return [tuple(key) for key in _unique_keys(facts, table) if column in key]
+
+
 def has_check(facts: Facts, table: TableFact, column: str) -> bool:
     """Does a CHECK constraint name `column`: in the model, in the schema the migrations build, or in
     migration SQL on the table?"""
