@@ -960,6 +960,10 @@ class Bed(Base):
     # one branch of an OR, here through a name: served only if every branch had an index
     "or_(Garden.climate == soil, Garden.traits.contains({'soil': soil}))",
     "select(Garden).where((Garden.climate == soil) | wet)",
+    # the gardens are joined to the beds the query picks: the JSON test filters the joined rows
+    "select(Bed).join(Garden, Bed.garden_id == Garden.id).where(Bed.id.in_(ids), Garden.traits.contains({'shade': True}))",
+    # filters gathered in a list and applied later: the owner's index finds the rows
+    "select(Garden).where(*filters)",
 ])
 def test_a_json_test_no_index_would_serve_is_no_gin_finding(tmp_path, query):
     code = f"""
@@ -968,6 +972,8 @@ from models import Bed, Garden
 
 def find(session, owner, ids, soil, bed):
     {"wet = Garden.traits.contains({'wet': True})" if "wet" in query else "pass"}
+    {"filters = [Garden.owner_id == owner]" if "filters" in query else ""}
+    {"if soil: filters.append(Garden.traits.contains({'soil': soil}))" if "filters" in query else ""}
     return session.scalars({query}).all()
 """
     assert found(tmp_path, {"models.py": _GARDENS, "app/gardens.py": code}, "PERF002") == []
@@ -983,6 +989,8 @@ def find(session, owner, ids, soil, bed):
     # PostgreSQL narrows first is not followed, so it is not taken as narrowing
     "select(Garden).join(Bed, Bed.garden_id == Garden.id).where(Garden.traits.contains({'shade': True}))",
     "select(Garden).where(Garden.traits.contains({'shade': True}), select(Bed.id).where(Bed.garden_id == Garden.id).exists())",
+    # joined, but nothing else narrows: the JSON test may be what finds the rows
+    "select(Bed.id).join(Garden, Garden.id == Bed.garden_id).where(Garden.traits.contains({'shade': True}))",
 ])
 def test_a_json_test_that_alone_picks_the_rows_asks_for_an_index_on_the_schemas_table(tmp_path, query):
     """The climate comparison has no index: the containment test is what PostgreSQL would scan for. The

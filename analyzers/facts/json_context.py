@@ -35,8 +35,10 @@ def with_context(tree: ast.Module, found: list[tuple[ast.AST, JsonUse]]) -> list
     for node, use in found:
         scope = _scope(node, parents)
         negated, in_or = _climb(node, parents, scope, (use.owner, use.attr), depth=0)
-        narrowed = tuple(sorted(_compared(scope, parents, _query_of(node, parents)) - {(use.owner, use.attr)}))
-        out.append(dataclasses.replace(use, negated=negated, in_or=in_or, narrowed_by=narrowed))
+        query = _query_of(node, parents)
+        narrowed = tuple(sorted(_compared(scope, parents, query) - {(use.owner, use.attr)}))
+        joined = _joined(scope, parents, query, use.owner)
+        out.append(dataclasses.replace(use, negated=negated, in_or=in_or, narrowed_by=narrowed, joined=joined))
     return out
 
 
@@ -118,21 +120,56 @@ def _one_column(scope: ast.AST, column: tuple[str, str], *branches: ast.AST) -> 
 
 def _query_of(node: ast.AST, parents: dict[int, ast.AST]) -> int | None:
     """The query a node is part of: the root of the nearest method chain it is an argument of
-    (`select(...)` in `select(...).join(...).where(node)`), by identity; None when it is in none."""
+    (`select(...)` in `select(...).join(...).where(node)`), by identity; None when it is in none, or
+    when it is put in a list of filters applied later (`filters.append(node)`)."""
     while id(node) in parents:
         parent = parents[id(node)]
         if isinstance(parent, ast.Call) and node is not parent.func and isinstance(parent.func, ast.Attribute):
-            root: ast.AST = parent.func.value
-            while isinstance(root, (ast.Call, ast.Attribute)):
-                inner = root.func if isinstance(root, ast.Call) else root.value
-                if not isinstance(inner, (ast.Call, ast.Attribute)):
-                    break
-                root = inner
-            return id(root)
+            if parent.func.attr in ("append", "extend", "insert") and isinstance(parent.func.value, ast.Name):
+                return None
+            root = _root(parent)
+            if not (ast.unparse(root) == "func" or ast.unparse(root).endswith(".func")):  # func.cast(...): SQL, not a query
+                return id(root)
         if isinstance(parent, ast.stmt):
             return None
         node = parent
     return None
+
+
+def _root(call: ast.Call) -> ast.AST:
+    """The start of the method chain a call is a link of."""
+    root: ast.AST = call.func.value if isinstance(call.func, ast.Attribute) else call.func
+    while isinstance(root, (ast.Call, ast.Attribute)):
+        inner = root.func if isinstance(root, ast.Call) else root.value
+        if not isinstance(inner, (ast.Call, ast.Attribute)):
+            break
+        root = inner
+    return root
+
+
+def _joined(scope: ast.AST, parents: dict[int, ast.AST], query: int | None, owner: str) -> bool:
+    """The use's class is joined into its query (`.join(Org, ...)`, `.outerjoin(Org)`) and the query tests
+    a column of another class with a value (`Dispute.status == ...`): the rows come from that table and
+    the JSON test only filters the rows joined to them. A use whose query is not known takes the joins and
+    tests of the whole function."""
+    joins = any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("join", "outerjoin")
+        and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == owner
+        and (query is None or id(_root(node)) == query)
+        for node in ast.walk(scope))
+    return joins and any(
+        (query is None or _query_of(node, parents) == query) and _tests_other_class(node, owner) for node in ast.walk(scope))
+
+
+def _tests_other_class(node: ast.AST, owner: str) -> bool:
+    """`Other.col <op> value` or `Other.col.in_(...)`: a test on another class's column, not a join condition."""
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        sides = (class_attr(node.left), class_attr(node.comparators[0]))
+        return sum(x is not None for x in sides) == 1 and any(x is not None and x[0] != owner for x in sides)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "in_":
+        a = class_attr(node.func.value)
+        return a is not None and a[0] != owner
+    return False
 
 
 def _compared(scope: ast.AST, parents: dict[int, ast.AST], query: int | None) -> set[tuple[str, str]]:

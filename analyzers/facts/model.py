@@ -320,6 +320,7 @@ class JsonUse:
     negated: bool = False
     in_or: bool = False
     narrowed_by: tuple[tuple[str, str], ...] = ()
+    joined: bool = False  # its class is joined into the query (`.join(Org, ...)`): another table's rows drive it
 
 
 @dataclass(frozen=True, slots=True)

@@ -190,8 +190,10 @@ class JsonbWithoutGin(Rule):
         read whole in Python, an index would only cost writes) are left to the drafted answer, and so
         are calls like `jsonb_path_exists()` that no index serves. So are tests an index on the column
         would not serve (analyzers/facts/json_context.py): negated (`~`, `not_()`, `!=`), one branch of
-        an OR that also tests other columns, or in a query that also compares an indexed column of the
-        same table with a value known at run time (a key, an owner's id: that index finds the rows).
+        an OR that also tests other columns, on a table joined into a query that tests another table's
+        column (`.join(Org, ...).where(Order.status == s, ...)`: the JSON test filters the joined rows), or in a query that also compares an indexed column of the
+        same table with a value known at run time (a key, an owner's id: that index finds the rows),
+        filters gathered in a list first (`filters.append(...)`) taken as one query.
     Why it matters:
         Containment and key-existence queries (`@>`, `?`) on JSONB without GIN scan every row; a GIN
         index costs writes, so it is wanted only where the column is queried that way.
@@ -280,7 +282,7 @@ def _index_may_serve(use, table: TableFact, facts: Facts) -> bool:
     of its own, which dbreview does not follow), or when the query also compares an indexed column of the
     same table with `==` or `.in_()` (a key, a foreign key it is joined on): that index finds the rows and
     the JSON test only filters them."""
-    if use.negated or use.in_or:
+    if use.negated or use.in_or or use.joined:
         return False
     by_attr = {c.attr or c.name: c.name for c in table.columns.values()}
     leads = index_leads(table, facts)
