@@ -157,15 +157,20 @@ def _joined(scope: ast.AST, parents: dict[int, ast.AST], query: int | None, owne
         and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == owner
         and (query is None or id(_root(node)) == query)
         for node in ast.walk(scope))
-    return joins and any(
-        (query is None or _query_of(node, parents) == query) and _tests_other_class(node, owner) for node in ast.walk(scope))
+    if not joins:
+        return False
+    conditions = {id(n) for node in ast.walk(scope) if isinstance(node, ast.Call) and _callee(node) in ("join", "outerjoin")
+                  for arg in (*node.args, *(k.value for k in node.keywords)) for n in ast.walk(arg)}
+    return any(id(node) not in conditions and (query is None or _query_of(node, parents) == query)
+               and _tests_other_class(node, owner) for node in ast.walk(scope))
 
 
 def _tests_other_class(node: ast.AST, owner: str) -> bool:
-    """`Other.col <op> value` or `Other.col.in_(...)`: a test on another class's column, not a join condition."""
+    """`Other.col <op> value` or `Other.col.in_(...)` (outside a join's condition): a test on another
+    class's column. The value may be written like a column (`Status.OPEN`)."""
     if isinstance(node, ast.Compare) and len(node.ops) == 1:
-        sides = (class_attr(node.left), class_attr(node.comparators[0]))
-        return sum(x is not None for x in sides) == 1 and any(x is not None and x[0] != owner for x in sides)
+        left = class_attr(node.left)
+        return left is not None and left[0] != owner
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "in_":
         a = class_attr(node.func.value)
         return a is not None and a[0] != owner
