@@ -581,8 +581,9 @@ async def list_patients(session, org_id):
                         + f" {'that dbreview could read ' if name in unsure else ''}"
                         + ("filters" if filtered == 1 else "does not filter" if not filtered and unfiltered == 1 else "filter")
                         + f" {flag}, and no central "
-                        f"filter (with_loader_criteria, do_orm_execute) does: the deleted rows stay visible almost everywhere, "
-                        f"e.g. to {where}{more}; whether they must be hidden is the application's decision")
+                        f"filter (with_loader_criteria, do_orm_execute) does: "
+                        + ("most of them return" if filtered else "they return") + f" the deleted rows, e.g. {where}{more}; "
+                        "whether those must be hidden is the application's decision")
             else:
                 severity = Severity.WARNING
                 said = (f"{table.class_name} is soft deleted ({flag}, set at {mine[0].path}:{mine[0].start}) and {filtered} "
