@@ -876,7 +876,7 @@ class Visit(Base):
 """
     drop = revision('op.drop_constraint("visits_next_plan_id_fkey", "visits", type_="foreignkey")')
     got = found(tmp_path, {"app/models.py": model, "migrations/versions/0001_drop.py": drop}, "INT002")
-    assert [f.anchor for f in got] == ["table:visits.other_plan_id"] and got[0].severity == Severity.WARNING
+    assert [f.anchor for f in got] == ["table:visits.other_plan_id"]
 
 
 def test_an_id_no_table_is_named_like_is_not_guessed_at(tmp_path):
@@ -887,6 +887,210 @@ class Restriction(Base):
     purpose_id: Mapped[int] = mapped_column(Integer)
 """
     assert found(tmp_path, {"app/models.py": model}, "INT002") == []
+
+
+def test_an_id_a_type_column_beside_it_points_is_polymorphic(tmp_path):
+    """`subject_id` is a set's, a group's or a purge's id as `sync_type` says (indexed together, and the comment
+    lists them): no one table for a foreign key to name."""
+    model = HEADER + """
+from sqlalchemy import Index
+
+class Subject(Base):
+    __tablename__ = "subjects"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class SyncRun(Base):
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_subject", "subject_id", "sync_type"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(Integer)
+    sync_type: Mapped[str] = mapped_column(String(20))
+
+class Purge(Base):
+    __tablename__ = "purges"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # a set id, a group id or a purge id
+    subject_id: Mapped[int] = mapped_column(Integer)
+"""
+    assert found(tmp_path, {"app/models.py": model}, "INT002") == []
+
+
+def test_an_id_the_code_generates_is_the_rows_own(tmp_path):
+    """`status_event_id` is set to a fresh uuid7() when the status changes: the id of an event the row emits,
+    not a pointer to a row of `events`; the schema makes `reference_id` with uuid4; the column written from another
+    row's id is a reference."""
+    model = HEADER + """
+from sqlalchemy import Uuid
+
+class Event(Base):
+    __tablename__ = "events"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+
+class Pool(Base):
+    __tablename__ = "pools"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status_event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    trigger_event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    reference_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+class Reference(Base):
+    __tablename__ = "references"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+"""
+    service = """
+from uuid6 import uuid7
+
+def set_status(pool, changes, event):
+    changes["status_event_id"] = uuid7()
+    pool.trigger_event_id = event.id
+"""
+    schema = """
+from uuid import UUID, uuid4
+from pydantic import BaseModel, Field
+
+class PoolIn(BaseModel):
+    reference_id: UUID = Field(default_factory=uuid4)
+"""
+    got = found(tmp_path, {"app/models.py": model, "app/service.py": service, "app/schemas.py": schema}, "INT002")
+    assert [(f.anchor, f.severity) for f in got] == [("table:pools.trigger_event_id", Severity.WARNING)]
+    assert "the code writes another row's id into it (app/service.py:6)" in got[0].message
+
+
+def test_a_pointer_only_stored_and_returned_is_info(tmp_path):
+    """A read cursor the client sends and gets back: nothing loads a row by it, so a dangling value breaks
+    nothing dbreview can see (info); a pointer the code loads a row by is a warning."""
+    model = HEADER + """
+from sqlalchemy import Uuid
+
+class Notice(Base):
+    __tablename__ = "notices"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+
+class Reader(Base):
+    __tablename__ = "readers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seen_notice_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    pinned_notice_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+"""
+    service = """
+def mark_read(session, reader, notice_id):
+    reader.last_seen_notice_id = notice_id
+
+def last_read(reader):
+    return reader.last_seen_notice_id
+
+def pinned(session, reader):
+    return notices.get(
+        session, notice_id=reader.pinned_notice_id
+    )
+"""
+    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": model, "app/service.py": service}, "INT002")}
+    cursor, pinned = got["table:readers.last_seen_notice_id"], got["table:readers.pinned_notice_id"]
+    assert cursor.severity == Severity.INFO and "no code dbreview read loads a row by it" in cursor.message
+    assert "(the code names it at app/service.py:3)" in cursor.message
+    assert pinned.severity == Severity.WARNING and "the code looks a row up by it (app/service.py:10)" in pinned.message
+
+
+# -- unique keys on soft-deleted tables (INT008) -----------------------------------------------------
+
+SOFT_DELETED = HEADER + """
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+"""
+
+
+def test_a_key_rewritten_on_delete_or_a_revived_row_does_not_block_re_adding(tmp_path):
+    """The delete renames the slug (`deleted-<id>-<slug>`), or revoking and granting again flips the same row:
+    nothing ever adds a second row with a deleted row's key."""
+    renamed = """
+from datetime import UTC, datetime
+
+def soft_delete(team):
+    team.slug = f"deleted-{team.id}-{team.slug}"
+    team.deleted_at = datetime.now(UTC)
+"""
+    revived = """
+from datetime import UTC, datetime
+from app.models import Team
+
+def archive(session, team_id):
+    team = session.get(Team, team_id)
+    team.deleted_at = datetime.now(UTC)
+
+def restore(session, team_id):
+    existing = session.get(Team, team_id)
+    if existing.deleted_at:
+        existing.deleted_at = None
+"""
+    assert found(tmp_path / "a", {"app/models.py": SOFT_DELETED, "app/service.py": renamed}, "INT008") == []
+    assert found(tmp_path / "b", {"app/models.py": SOFT_DELETED, "app/service.py": revived}, "INT008") == []
+
+
+def test_a_soft_delete_nothing_sets_is_info_that_says_so(tmp_path):
+    (f,) = found(tmp_path, {"app/models.py": SOFT_DELETED}, "INT008")
+    assert f.anchor == "table:teams:unique:slug:soft-delete" and f.severity == Severity.INFO
+    assert "dbreview saw no code set deleted_at on teams" in f.message
+
+
+def test_a_soft_delete_that_keeps_the_key_blocks_re_adding(tmp_path):
+    """deleted_at is set and the slug kept: a warning that says where; when the code's own lookup by the slug
+    counts deleted rows too, global uniqueness may be meant: info."""
+    delete = """
+from datetime import UTC, datetime
+
+def soft_delete(session, team):
+    team.deleted_at = datetime.now(UTC)
+"""
+    (f,) = found(tmp_path / "a", {"app/models.py": SOFT_DELETED, "app/service.py": delete}, "INT008")
+    assert f.anchor == "table:teams:unique:slug:soft-delete" and f.severity == Severity.WARNING
+    assert "deleted_at is set at app/service.py:5, and the key is not rewritten there" in f.message
+    lookup = delete + """
+from sqlalchemy import select
+from app.models import Team
+
+def slug_taken(session, slug):
+    return session.execute(select(Team).where(Team.slug == slug)).scalar_one_or_none() is not None
+"""
+    (g,) = found(tmp_path / "b", {"app/models.py": SOFT_DELETED, "app/service.py": lookup}, "INT008")
+    assert g.anchor == f.anchor and g.severity == Severity.INFO
+    assert "also looks teams up by slug without leaving deleted rows out (app/service.py:11)" in g.message
+
+
+# -- status-like columns as free text (INT005) --------------------------------------------------------
+
+def test_a_role_the_code_searches_for_words_is_free_text(tmp_path):
+    """`crews.role` is lowercased and searched for skill words: a title, not a set of values; `members.role`
+    is compared with fixed values: a status-like column, reported. The retired table is not."""
+    model = HEADER + """
+class Crew(Base):
+    __tablename__ = "crews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(120))
+
+class Member(Base):
+    __tablename__ = "members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+
+class Job(Base):
+    # Jobs are deprecated, but the table is still there
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+"""
+    service = """
+def match(crew, terms):
+    role_text = (crew.role or "").lower()
+    return all(term in role_text for term in terms)
+
+def is_admin(member):
+    return member.role == "ADMIN"
+"""
+    got = found(tmp_path, {"app/models.py": model, "app/service.py": service}, "INT005")
+    assert [f.anchor for f in got] == ["table:members:free-text"]
 
 
 # -- empty downgrades (MIG001) ---------------------------------------------------------------------
