@@ -8,8 +8,9 @@ import re
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from analyzers.advice import advice
 from analyzers.checklist import Section
@@ -18,6 +19,7 @@ from tui import labels, untrusted
 from tui.about import Place
 from tui.review import Review
 from tui.session.state import Detection, Disposition, Event, FindingState, Verdict
+from tui.widgets.content_size import set_content_size
 
 CITATION = re.compile(r"([\w./-]+\.\w+):(\d+)(?:-(\d+))?")  # file:line or file:line-line in a drafted answer
 
@@ -203,21 +205,53 @@ def findings_overview(found: list[FindingState]) -> Table:
     return table
 
 
-class DetailPanel(VerticalScroll, can_focus=False):
-    def compose(self):
-        yield Static(id="detail-body")
+class RenderedPane(ScrollView, can_focus=False):
+    """A pane of fixed size (app.tcss) that shows one Rich renderable, scrolled with the mouse: new
+    content is rendered at the pane's width and repainted, and never lays out the screen (a
+    Static in a VerticalScroll, `height: auto`, did on every key that changed it)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.content: RenderableType = Text("")
+        self._strips: list[Strip] = []
+        self._width = 0
 
     def show(self, renderable: RenderableType) -> None:
-        self.query_one("#detail-body", Static).update(renderable)
-        self.scroll_home(animate=False)
+        self.content = renderable
+        self._render()
+        self.scroll_to(0, 0, animate=False)
+
+    def _render(self) -> None:
+        width = self.scrollable_content_region.width
+        self._width = width
+        if not width:  # not laid out yet: on_resize renders it
+            return
+        style = self.rich_style
+        console = self.app.console
+        lines = console.render_lines(self.content, console.options.update_width(width), style=style, pad=True)
+        self._strips = [Strip(line, width) for line in lines]
+        set_content_size(self, Size(width, len(self._strips)))
+        self.refresh()
+
+    def on_resize(self) -> None:
+        if self.scrollable_content_region.width != self._width:
+            self._render()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        if self.is_mounted:
+            self._render()
+
+    def render_line(self, y: int) -> Strip:
+        number = int(self.scroll_offset.y) + y
+        if number < len(self._strips):
+            return self._strips[number]
+        return Strip.blank(self.scrollable_content_region.width, self.rich_style)
 
 
-class Overview(VerticalScroll, can_focus=False):
+class DetailPanel(RenderedPane):
+    """The upper right pane: what is selected, in words."""
+
+
+class Overview(RenderedPane):
     """The lower right pane for a node that holds others: what it holds, one line each."""
-
-    def compose(self):
-        yield Static(id="overview-body")
-
-    def show(self, renderable: RenderableType) -> None:
-        self.query_one("#overview-body", Static).update(renderable)
-        self.scroll_home(animate=False)

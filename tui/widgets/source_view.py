@@ -19,6 +19,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui import keymap
+from tui.widgets.content_size import set_content_size
 from tui.reports.sanitize import printable
 
 MAX_HIGHLIGHT_BYTES = 1_000_000  # beyond this, plain text: highlighting a huge file would stall the UI
@@ -49,7 +50,7 @@ class SourceView(ScrollView, can_focus=True):
         self.path, self._lines, self._message = None, _Lines([]), message
         self._evidence = (0, -1)
         self._line_strip.cache_clear()
-        self.virtual_size = Size(0, 1)
+        set_content_size(self, Size(0, 1))
         self.refresh()
 
     def show(self, path: str, source: str, start: int = 0, end: int = -1) -> None:
@@ -68,10 +69,10 @@ class SourceView(ScrollView, can_focus=True):
         self._evidence = (start, end if end >= start else start)
         self.scroll_to(x=0, animate=False)  # each finding starts at the left edge, where its line starts
         self._line_strip.cache_clear()
-        self.virtual_size = Size(self._lines.width + self._gutter_width + 1, len(self._lines))
+        set_content_size(self, Size(self._lines.width + self._gutter_width + 1, len(self._lines)))
         self.refresh()
         self._scroll_wanted = max(0, start - 4) if start else None
-        self.call_after_refresh(self.scroll_to_evidence)  # after the new virtual size is in place
+        self.scroll_to_evidence()  # the new size is in place: in this frame, not the next
 
     def scroll_to_evidence(self) -> None:
         """The marked lines in view, once this view has a size: just shown in place of the overview,
