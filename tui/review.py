@@ -14,6 +14,7 @@ from analyzers.checklist import Checklist
 from tui.session.reading import SavedReview
 from tui.session.state import (
     AnswerState,
+    Detection,
     Disposition,
     FindingState,
     ItemState,
@@ -41,6 +42,11 @@ class Progress:
 
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+def _item_order(f: FindingState) -> tuple:
+    """Present findings first, worst first, then by place; resolved ones last."""
+    return (f.detection == Detection.ABSENT, SEVERITY_ORDER[f.severity], f.path, f.start_line)
 
 
 class Review:
@@ -90,6 +96,14 @@ class Review:
         self.docs_read: set[str] = self.store.docs_read(self.info.id)
         self.rescanned = sum(1 for e in snap.events if e.kind == "scan") > 1  # "new" means something now
         self._by_item: dict[str, list[FindingState]] | None = None
+        self.present = self.untriaged = 0  # findings in the code, and of them untriaged: kept by keep()
+        for f in self.findings.values():
+            self._tally(f, 1)
+
+    def _tally(self, f: FindingState, sign: int) -> None:
+        if f.detection != Detection.ABSENT:
+            self.present += sign
+            self.untriaged += sign * (f.disposition == Disposition.UNTRIAGED)
 
     def snapshot(self):
         return self.store.snapshot(self.info.id)
@@ -106,7 +120,7 @@ class Review:
             for f in self.findings.values():
                 by_item.setdefault(f.item_id, []).append(f)
             for found in by_item.values():
-                found.sort(key=lambda f: (f.detection == "absent", SEVERITY_ORDER[f.severity], f.path, f.start_line))
+                found.sort(key=_item_order)
             self._by_item = by_item
         return self._by_item.get(item_id, [])
 
@@ -117,10 +131,9 @@ class Review:
         return self.answers.get(question_id) or AnswerState(question_id)
 
     def progress(self) -> Progress:
-        present = [f for f in self.findings.values() if f.detection != "absent"]
         return Progress(
-            findings=len(present),
-            triaged=sum(1 for f in present if f.disposition != Disposition.UNTRIAGED),
+            findings=self.present,
+            triaged=self.present - self.untriaged,
             items=len(self.checklist.items),
             items_done=sum(1 for i in self.items.values() if i.verdict != Verdict.UNREVIEWED),
             questions=len(self.checklist.questions),
@@ -132,31 +145,41 @@ class Review:
 
     # -- acting: each call is one committed transaction ------------------------------------
 
-    def _keep(self, state: FindingState) -> FindingState:
+    def keep(self, state: FindingState) -> FindingState:
+        """A finding's new state (written, or a colleague's read back): the counts and its item's
+        order follow it, without going over all findings (a key press pays for one)."""
+        old = self.findings.get(state.fingerprint)
+        if old is not None:
+            self._tally(old, -1)
+        self._tally(state, 1)
         self.findings[state.fingerprint] = state
-        self._by_item = None  # severity and state decide the order
+        if self._by_item is not None:
+            found = [f for f in self._by_item.get(state.item_id, []) if f.fingerprint != state.fingerprint]
+            found.append(state)
+            found.sort(key=_item_order)  # severity and state decide the order
+            self._by_item[state.item_id] = found
         return state
 
     def confirm(self, fingerprint: str, note: str | None = None) -> FindingState:
-        return self._keep(self.store.set_disposition(
+        return self.keep(self.store.set_disposition(
             self.info.id, fingerprint, Disposition.CONFIRMED, self.reviewer, note=note,
             expected_version=self.findings[fingerprint].version,
         ))
 
     def downgrade(self, fingerprint: str, note: str | None = None) -> FindingState:
-        return self._keep(self.store.downgrade(
+        return self.keep(self.store.downgrade(
             self.info.id, fingerprint, self.reviewer, note=note, expected_version=self.findings[fingerprint].version
         ))
 
     def dismiss(self, fingerprint: str, reason: str, note: str | None = None) -> FindingState:
-        return self._keep(self.store.set_disposition(
+        return self.keep(self.store.set_disposition(
             self.info.id, fingerprint, Disposition.DISMISSED, self.reviewer, reason=reason, note=note,
             expected_version=self.findings[fingerprint].version,
         ))
 
     def reopen(self, fingerprint: str) -> FindingState:
         """Back to untriaged (severity as reported), as an event in the history."""
-        return self._keep(self.store.set_disposition(
+        return self.keep(self.store.set_disposition(
             self.info.id, fingerprint, Disposition.UNTRIAGED, self.reviewer,
             expected_version=self.findings[fingerprint].version,
         ))
@@ -168,7 +191,7 @@ class Review:
         return said
 
     def annotate(self, fingerprint: str, text: str) -> FindingState:
-        return self._keep(self.store.annotate(self.info.id, fingerprint, self.reviewer, text))
+        return self.keep(self.store.annotate(self.info.id, fingerprint, self.reviewer, text))
 
     def set_verdict(self, item_id: str, verdict: Verdict, notes: str | None = None) -> ItemState:
         state = self.store.set_verdict(self.info.id, item_id, verdict, self.reviewer, notes)
@@ -194,7 +217,7 @@ class Review:
     def bulk(self, fingerprints: list[str], disposition: Disposition, reason: str | None = None, note: str | None = None):
         """One decision and one note for several findings, in one transaction."""
         for state in self.store.bulk_set_disposition(self.info.id, fingerprints, disposition, self.reviewer, reason=reason, note=note):
-            self._keep(state)
+            self.keep(state)
 
     # -- the selection for bulk triage ----------------------------------------------------------
 

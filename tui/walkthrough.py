@@ -69,14 +69,12 @@ def _names(entry: ContextDocument, path: str) -> bool:
 
 
 def steps(review: Review, docs: list[Doc], read: set[str]) -> list[Step]:
-    present = [f for f in review.findings.values() if f.detection != "absent"]
     items = review.checklist.items
     questions = review.checklist.questions
     return [
         Step(1, "Read the context documents", sum(1 for d in docs if d.cited and d.path not in read), sum(1 for d in docs if d.cited),
              "documents to read"),
-        Step(2, "Inspect the code", sum(1 for f in present if f.disposition == Disposition.UNTRIAGED), len(present),
-             "findings to triage"),
+        Step(2, "Inspect the code", review.untriaged, review.present, "findings to triage"),  # kept as findings change
         Step(3, "Validate the checklist", sum(1 for i in items if review.item(i.id).verdict == Verdict.UNREVIEWED), len(items),
              "items to judge"),
         Step(4, "Answer the key questions", sum(1 for q in questions if not review.answer(q.id).text.strip()), len(questions),

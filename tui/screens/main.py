@@ -364,6 +364,7 @@ class MainScreen(Screen[None]):
         if self._doc_timer is not None:
             self._doc_timer.stop()
         kind, key, detail = ref.kind, ref.key, self.detail
+        detail.set_class(kind in (NodeKind.DOC, NodeKind.DOCS), "-brief")  # a layout only between kinds
         if kind == NodeKind.DOC:
             doc = next((d for d in self.docs if d.path == key), Doc(key, None))
             cited = f"  (the checklist cites lines {doc.lines[0]}-{doc.lines[1]})" if doc.lines else ""
@@ -575,7 +576,7 @@ class MainScreen(Screen[None]):
             try:
                 act(fp)
             except ConflictError as exc:
-                self.review.findings[fp] = exc.current
+                self.review.keep(exc.current)
                 self.notify(str(exc), title="Someone was faster", severity="warning", timeout=8, markup=False)
                 done = False
             except ValueError as exc:

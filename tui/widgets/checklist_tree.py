@@ -64,6 +64,8 @@ class ChecklistTree(Tree[NodeRef]):
         self.review: Review | None = None
         self.view = View()
         self._buckets: dict[str, list[str]] = {}  # parent node id -> its findings' fingerprints in this view
+        self._order: list[str] = []  # the fingerprints of all buckets, in the tree's order
+        self._position: dict[str, int] = {}  # fingerprint -> its place in _order
         self._known: set[str] = set()  # the checklist's item ids
         self._filled: set[str] = set()  # parents whose finding nodes exist
         self._fixed: dict[str, Text] = {}  # labels that only change by who is there: groups, folders
@@ -91,6 +93,8 @@ class ChecklistTree(Tree[NodeRef]):
         self.review, self.docs, self.view = review, docs, view or self.view
         self._known = {item.id for item in review.checklist.items}
         self._buckets = {key: [f.fingerprint for f in found] for key, found in buckets(review, self.view).items()}
+        self._order = [fp for found in self._buckets.values() for fp in found]
+        self._position = {fp: i for i, fp in enumerate(self._order)}
         root = self.root
         if self.view.group_by == "item":
             self._by_item(review, docs)
@@ -395,7 +399,7 @@ class ChecklistTree(Tree[NodeRef]):
 
     def finding_order(self) -> list[str]:
         """Fingerprints in the order the tree shows them, in this view."""
-        return [fp for found in self._buckets.values() for fp in found]
+        return self._order
 
     def findings_under(self, node_id: str) -> list[FindingState]:
         """The findings of a rule's, a file's or a fold's node, in the tree's order."""
@@ -407,19 +411,17 @@ class ChecklistTree(Tree[NodeRef]):
         return sum(len(found) for found in self._buckets.values())
 
     def next_untriaged(self, review: Review, forward: bool = True) -> str | None:
-        order = self.finding_order()
-        position = {fp: i for i, fp in enumerate(order)}
-        pending = [
-            fp for fp in order
-            if review.findings[fp].disposition == Disposition.UNTRIAGED and review.findings[fp].detection != Detection.ABSENT
-        ]
-        if not pending:
-            return None
+        """The nearest untriaged finding after (or before) the cursor, round the end; from the cursor
+        on, so that a key pays for the findings it passes, not for all of them."""
+        order = self._order
         here = self.current.key if self.current and self.current.kind == NodeKind.FINDING else None
-        if here not in position:
-            return pending[0] if forward else pending[-1]
-        pos = position[here]
-        after = [fp for fp in pending if (position[fp] > pos if forward else position[fp] < pos)]
-        if after:
-            return after[0] if forward else after[-1]
-        return pending[0] if forward else pending[-1]  # wrap around
+        start = self._position.get(here) if here is not None else None
+        step = 1 if forward else -1
+        if start is None:
+            start = -1 if forward else len(order)
+        for k in range(1, len(order) + 1):
+            fp = order[(start + step * k) % len(order)]
+            f = review.findings.get(fp)
+            if f is not None and f.disposition == Disposition.UNTRIAGED and f.detection != Detection.ABSENT:
+                return fp
+        return None
