@@ -121,6 +121,46 @@ async def test_escape_cancels_without_saving(demo_repo, data_dir):
     assert not [e for e in _reopen(demo_repo, data_dir).history(key) if e.kind == "disposition"]
 
 
+async def test_a_confirmation_shown_before_it_is_written_is_saved_on_quitting_at_once(demo_repo, data_dir):
+    """c shows the decision at once and writes it right after the frame: q (or the app ending any
+    other way) in the same moment still saves it, and the history has it."""
+    for leave in ("quit", "exit"):
+        app = ReviewApp(demo_repo, data_dir, "alice")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await _scanned_app(pilot)
+            await pilot.press("n")
+            await pilot.pause()
+            key = app.query_one(ChecklistTree).current.key
+            app.main.action_confirm()  # no frame drawn after it
+            assert app.review.findings[key].disposition == Disposition.CONFIRMED, "shown at once"
+            if leave == "quit":
+                await app.action_quit()
+            else:
+                app.exit()  # as on an error: no quit action, the screen is unmounted
+        review = _reopen(demo_repo, data_dir)
+        assert review.findings[key].disposition == Disposition.CONFIRMED, leave
+        assert [e.new for e in review.history(key) if e.kind == "disposition"][-1] == "confirmed"
+
+
+async def test_undo_in_the_same_moment_as_c_undoes_the_confirmation(demo_repo, data_dir):
+    """The confirmation not yet written when u comes (both typed before a frame): it is written
+    first, and u undoes it, not the action before it."""
+    app = ReviewApp(demo_repo, data_dir, "alice")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _scanned_app(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        key = app.query_one(ChecklistTree).current.key
+        app.main.action_confirm()
+        app.main.action_undo()
+        await pilot.pause()
+        assert app.review.findings[key].disposition == Disposition.UNTRIAGED
+    review = _reopen(demo_repo, data_dir)
+    assert review.findings[key].disposition == Disposition.UNTRIAGED
+    assert [(e.kind, e.new) for e in review.history(key) if e.kind in ("disposition", "undo")] == [
+        ("disposition", "confirmed"), ("undo", "untriaged")]
+
+
 async def test_other_reviewer_wins_a_race(demo_repo, data_dir):
     """Two people decide on one finding: the second is told, shown the first one's decision, and nothing is lost."""
     app = ReviewApp(demo_repo, data_dir, "alice")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -159,6 +159,13 @@ class Review:
             found.sort(key=_item_order)  # severity and state decide the order
             self._by_item[state.item_id] = found
         return state
+
+    def confirmed(self, fingerprint: str) -> FindingState:
+        """The finding as confirm() leaves it (at the reported severity, no second look wanted),
+        to show before the store has written it."""
+        f = self.findings[fingerprint]
+        return replace(f, disposition=Disposition.CONFIRMED, severity=f.original_severity, dismiss_reason=None,
+                       needs_second_look=False)
 
     def confirm(self, fingerprint: str, note: str | None = None) -> FindingState:
         return self.keep(self.store.set_disposition(

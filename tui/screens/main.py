@@ -76,6 +76,7 @@ class MainScreen(Screen[None]):
         self._scan: ScanController | None = None  # the running scan, or the last one
         self._held: list[tuple[list[int], Callable[[list[str]], None]]] = []  # decisions waiting for the matching
         self._rules_read = False  # the rules' documentation is loaded: finding details show it
+        self._unwritten: list[Callable[[], None]] = []  # decisions shown, written right after their frame
 
     def compose(self) -> ComposeResult:
         # Kept as attributes: a modal on top must not hide them from timers and callbacks.
@@ -343,6 +344,7 @@ class MainScreen(Screen[None]):
         A background write (cursor, poll) tells it once; a reviewer's own action every time."""
         try:
             self._attached()  # a write in the first moments waits for the store
+            self._write_unwritten()  # a decision shown a moment ago is written first
             yield
         except SessionStoreError as exc:
             problem = str(exc)
@@ -555,20 +557,52 @@ class MainScreen(Screen[None]):
         self.notify("Select a checklist item (or one of its findings) first.", severity="warning")
         return None
 
-    def _decide(self, fingerprints: list[str], act, advance: bool = False) -> None:
+    def _decide(self, fingerprints: list[str], act, advance: bool = False, shown: FindingState | None = None) -> None:
         """Run one decision per finding; a lost race shows the other reviewer's change instead.
-        With `advance` (a triage key) and the preference on, go on to the next untriaged finding."""
+        With `advance` (a triage key) and the preference on, go on to the next untriaged finding.
+        `shown`: the one finding as the decision leaves it, shown at once and written right after
+        this frame (_write_shown), so that the key's frame does not wait for the transaction."""
         assert self.review is not None
         done = False
-        with self._unless_matching(fingerprints, lambda fps: self._decide(fps, act, advance)) as now, self._saving():
-            if now:
-                done = self._decide_each(fingerprints, act)
+        if shown is not None and not (self._scan is not None and self._scan.matching):
+            before = self.review.findings[shown.fingerprint]
+            self.review.keep(shown)
+            self._unwritten.append(lambda: self._write_shown(shown, before, act))
+            self.call_after_refresh(self._write_unwritten)
+            done = now = True
+        else:
+            with self._unless_matching(fingerprints, lambda fps: self._decide(fps, act, advance)) as now, self._saving():
+                if now:
+                    done = self._decide_each(fingerprints, act)
         if not now:
             return
         advancing = advance and done and self.app.prefs.auto_advance
         self._after_change(fingerprints, show=not advancing)  # the next finding is shown instead
         if advancing and not self._jump(True):
             self._show(self.checklist_tree.current)
+
+    def _write_unwritten(self) -> None:
+        """The decisions shown but not written yet, in the order they were made: right after their
+        frame, and before anything else is written or read from the store (_saving), or the app
+        quits (on_unmount): every action is still saved at once, one frame later."""
+        unwritten, self._unwritten = self._unwritten, []
+        for write in unwritten:
+            write()
+
+    def _write_shown(self, shown: FindingState, before: FindingState, act) -> None:
+        fp, review = shown.fingerprint, self.review
+        review.keep(before)  # what the store has: the decision is made on it, as if just typed
+        written = False
+        with self._unless_matching([fp], lambda fps: self._decide(fps, act)) as now, self._saving():
+            if now:
+                written = self._decide_each([fp], act)
+        tree = self.checklist_tree
+        if not now or not written:  # held for the matching, refused, or not saved: show what is saved
+            tree.relabel(review, finding=fp)
+            tree.refold(fp)
+            self._refresh_status()
+        if tree.current is not None and tree.current.key == fp:  # auto-advance off: its history too
+            self._show(tree.current)
 
     def _decide_each(self, fingerprints: list[str], act) -> bool:
         done = True
@@ -613,7 +647,7 @@ class MainScreen(Screen[None]):
         if len(fps) > 1:
             self._bulk_note(fps, lambda note: self._bulk(fps, Disposition.CONFIRMED, None, note))
         elif fps:
-            self._decide(fps, self.review.confirm, advance=True)
+            self._decide(fps, self.review.confirm, advance=True, shown=self.review.confirmed(fps[0]))
 
     def action_downgrade(self) -> None:
         fps = self._targets()
