@@ -289,13 +289,59 @@ if insp.has_table("audit"):
 if "note" not in [c["name"] for c in insp.get_columns("orders")]:
     op.add_column("orders", sa.Column("note", sa.String(20)))  # converges: the guard asks for this column
     op.create_index("ix_orders_note", "orders", ["note"])  # skipped where the column was there without it
-if "total" in [c["name"] for c in insp.get_columns("orders")]:
+if insp.has_table("legacy_orders"):  # decided by another object: where it is missing, total stays as it was
     op.alter_column("orders", "total", type_=sa.BigInteger())
     op.execute("ALTER TABLE orders ALTER COLUMN total SET DEFAULT 0")
 ''')
     [finding] = found(InspectorGuardedDdl, diverging)
     assert finding.location.start_line == 12 and "decides 3 step(s)" in finding.message
     assert "(first: create_index orders)" in finding.message
+
+
+def test_inspector_guards_with_nothing_left_to_do_on_the_skipped_path_are_no_divergence():
+    inspect = 'insp = sa.inspect(op.get_bind())\n'
+    converging = chain(inspect + '''
+dialect_name = insp.dialect.name
+if dialect_name == "postgresql":  # the dialect decides, not what the database holds
+    op.create_index("ix_orders_total", "orders", ["total"], postgresql_using="btree")
+elif dialect_name == "mysql":
+    op.create_index("ix_orders_total", "orders", ["total"])
+has_fk = any(fk["referred_table"] == "customers" and "customer_id" in fk["constrained_columns"]
+             for fk in insp.get_foreign_keys("orders"))
+if not has_fk:  # an FK from orders.customer_id to customers exists in both outcomes
+    op.create_foreign_key(None, "orders", "customers", ["customer_id"], ["id"])
+if "total" in [c["name"] for c in insp.get_columns("orders")]:  # skipped: no total to alter
+    op.alter_column("orders", "total", nullable=False)
+    op.execute("ALTER TABLE orders ALTER COLUMN total SET DEFAULT 0")
+if "legacy_id" in [c["name"] for c in insp.get_columns("orders")]:
+    op.execute("""
+DO $$
+DECLARE r RECORD;
+BEGIN
+  FOR r IN (SELECT conname FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'f') LOOP
+    EXECUTE format('ALTER TABLE orders DROP CONSTRAINT IF EXISTS %I', r.conname);
+  END LOOP;
+END$$;
+""")
+''')
+    assert found(InspectorGuardedDdl, converging) == []
+    security = chain(inspect + '''
+if "total" in [c["name"] for c in insp.get_columns("orders")]:
+    op.execute("ALTER TABLE orders ALTER COLUMN total SET DEFAULT 0, ENABLE ROW LEVEL SECURITY")
+''')
+    [finding] = found(InspectorGuardedDdl, security)  # a step besides the asked column's: RLS skipped where it is missing
+    assert "(first: SQL orders)" in finding.message
+
+
+def test_inspector_guard_names_a_step_it_could_not_read_whole_by_its_call():
+    files = chain('''
+insp = sa.inspect(op.get_bind())
+for table in insp.get_table_names():
+    if "org_id" in [c["name"] for c in insp.get_columns(table)]:
+        op.create_index(f"ix_{table}_org", table, ["org_id"])
+''')
+    [finding] = found(InspectorGuardedDdl, files)
+    assert "unread" not in finding.message and "(first: create_index" in finding.message
 
 
 def test_a_drop_after_the_revision_copied_its_data_does_not_say_the_data_is_gone():

@@ -168,6 +168,17 @@ def _other_database(test: ast.expr) -> tuple[bool, bool]:
     return body_elsewhere, not body_elsewhere
 
 
+def _dialect_only(test: ast.AST, bindings: dict[str, ast.AST]) -> bool:
+    """Whether an `if` only compares the dialect's (or the URL's) name with names of databases, read
+    directly or through a name it was assigned to (`dialect_name = inspector.dialect.name`)."""
+    names = [n.value.lower() for n in ast.walk(test) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    if not names or not all(n.startswith(("postgres", *_OTHER_DATABASES)) for n in names):
+        return False
+    read = [test, *(bindings[n.id] for n in ast.walk(test) if isinstance(n, ast.Name) and n.id in bindings)]
+    return any(isinstance(n, ast.Attribute) and n.attr in ("dialect", "name", "drivername", "url")
+               for expr in read for n in ast.walk(expr))
+
+
 class _OpReader:
     def __init__(
         self, names: Names, path: str, env: Env, functions: dict[str, ast.FunctionDef], bindings: dict[str, ast.AST],
@@ -225,7 +236,11 @@ class _OpReader:
 
     def _inspects(self, test: ast.AST, depth: int = 0) -> bool:
         """Whether an `if` asks the database what is there: the inspector (`has_table`, `get_columns`), or
-        the migration's own helper that does (`if not column_exists("users", "email"):`)."""
+        the migration's own helper that does (`if not column_exists("users", "email"):`). Not a test of
+        the dialect's name alone (`if inspector.dialect.name == "postgresql":`): the same database answers
+        it the same way whatever it holds."""
+        if _dialect_only(test, self.bindings):
+            return False
         for node in walk(test):
             if isinstance(node, ast.Name) and node.id in self.bindings and depth < 2 and self.bindings[node.id] is not test:
                 if self._inspects(self.bindings[node.id], depth + 1):  # names = [c["name"] for c in insp.get_columns(t)]

@@ -7,6 +7,8 @@ all, and a downgrade runs whatever its age."""
 
 from __future__ import annotations
 
+import re
+
 from analyzers.facts.effects import DATA_SQL, effects, unread_ops
 from analyzers.facts.history import created_objects, dropped_objects, history
 from analyzers.facts.imports import reach
@@ -299,16 +301,20 @@ class InspectorGuardedDdl(Rule):
     What it checks:
         Operations of an upgrade inside an `if` on the inspector (`inspector.has_table(...)`,
         `get_columns(...)`, a helper of the migration that calls them) that leave databases in different
-        end states: a column altered or renamed, SQL other than a create or a drop, only where the
-        inspector found something. Guards that converge are not reported: creating what is missing and
-        dropping what is there (`if not has_index(...)`: create it) end in the same schema on every
-        path; rows deleted or updated behind a guard change no schema. One finding per revision. Info: it
-        is sometimes how a project adopts Alembic on databases made another way.
+        end states: a column altered or a table renamed because some other object is there, SQL other
+        than a create or a drop, only where the inspector found something. Guards that converge are not
+        reported: creating what is missing and dropping what is there (`if not has_index(...)`: create
+        it; a DO block's `DROP CONSTRAINT IF EXISTS`), creating the foreign key the guard looked for by
+        its columns and the table it refers to, altering the very column the guard found (where it is
+        skipped there is no such column to alter) end in the same schema on every path; rows inserted,
+        deleted or updated behind a guard change no schema, and a test of the dialect's name only
+        (`inspector.dialect.name == "postgresql"`) asks nothing of the database. One finding per
+        revision. Info: it is sometimes how a project adopts Alembic on databases made another way.
     Why it matters:
         Two databases at the same revision can then have different schemas: the recorded revision no longer
         says what is there, and later revisions (and autogenerate) assume what may be missing.
     Example:
-        if "status" in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("orders")]:
+        if sa.inspect(op.get_bind()).has_table("legacy_orders"):
             op.alter_column("orders", "status", type_=sa.String(40))
     Instead:
         Make every database reach the same state by revisions alone (a baseline revision, `alembic stamp`
@@ -324,10 +330,14 @@ class InspectorGuardedDdl(Rule):
 if "status" not in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("orders")]:
     op.add_column("orders", sa.Column("status", sa.String(20)))  # created where missing: every path ends the same
 '''),
+        later('''
+if "status" in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("orders")]:
+    op.alter_column("orders", "status", type_=sa.String(40))  # skipped only where there is no status to alter
+'''),
     )
     INVALID = (later('''
-if "status" in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("orders")]:
-    op.alter_column("orders", "status", type_=sa.String(40))
+if sa.inspect(op.get_bind()).has_table("legacy_orders"):
+    op.alter_column("orders", "status", type_=sa.String(40))  # where legacy_orders is missing, status stays as it was
 '''),)
 
     def check(self):
@@ -335,7 +345,7 @@ if "status" in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("orders
             guarded = [op for op in rev.upgrade if op.guarded and not _converges(op)]
             if guarded:
                 sites = [(op.span, f"migration:{rev.revision}:inspector:{op.span.start}",
-                          f"{'SQL' if op.name == 'execute' else op.name} {op.table or ''}".strip()) for op in guarded]
+                          f"{_step(op)} {op.table or ''}".strip()) for op in guarded]
                 yield self.grouped(
                     f"revision {rev.revision} decides {len(guarded)} step(s) by what the inspector finds in the database "
                     f"(first: {sites[0][2]}), and where it finds something else they do not run: two databases at "
@@ -346,11 +356,27 @@ if "status" in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("orders
 
 def _converges(op: MigrationOp) -> bool:
     """Whether a guarded step ends in the same schema where it runs and where it is skipped: it changes rows
-    only, or it creates or drops objects (`IF [NOT] EXISTS` in its SQL, or ones the guard asks about by
-    name: a foreign key created under a check of its column's presence is skipped where the column was
-    there without it)."""
+    only, or it creates or drops objects (`IF [NOT] EXISTS` in its SQL, a DO block's `EXECUTE format('...
+    DROP CONSTRAINT IF EXISTS %I')`, or ones the guard asks about by name: a foreign key created under a
+    check of its column's presence is skipped where the column was there without it), or it creates the
+    foreign key the guard looks for by its columns and the table it refers to (there is one in both
+    outcomes), or it alters a column the guard asks about (where it is skipped there is no such column
+    to alter)."""
     statements = op.sql.statements if op.sql else ()
     if op.name == "bulk_insert" or statements and all(st.kind in DATA_SQL for st in statements):
+        return True
+    asked = set(op.guard_names)
+    if op.name == "create_foreign_key" and op.constraints and op.table in asked:
+        fk = op.constraints[0]
+        if fk.target and fk.target.split(".")[0] in asked and fk.columns and set(fk.columns) <= asked:
+            return True
+    if op.name == "alter_column" and op.target in asked and op.table in asked:
+        return True
+    if statements and all(st.kind == "alter_table" and st.table in asked and _alters_only(st.details, st.text, asked)
+                          for st in statements):
+        return True  # ALTER TABLE orders ALTER COLUMN total ... under a check of orders.total
+    if statements and all(st.kind == "dynamic_sql" and _DYNAMIC_DROP.match(str(st.details.get("template_text") or ""))
+                          for st in statements):
         return True
     if op.name not in _CREATE_OR_DROP or op.name == "execute" and not (statements and all(
             st.kind in _SQL_CREATE_OR_DROP or st.kind == "alter_table" and "ALTER COLUMN" not in st.text.upper()
@@ -362,6 +388,41 @@ def _converges(op: MigrationOp) -> bool:
     return bool(named) and (self_guarded or named <= set(op.guard_names))
 
 
+def _alters_only(details: dict, text: str, asked: set[str]) -> bool:
+    """Whether an ALTER TABLE only changes columns (ALTER COLUMN) that `asked` names."""
+    changes = details.get("changes") or ()
+    if not changes or _commands(text) != len(changes):
+        return False  # another command besides (ENABLE ROW LEVEL SECURITY, OWNER TO ...)
+    if any(details.get(k) for k in ("added_constraints", "dropped_constraints", "added_columns", "dropped_columns", "triggers")):
+        return False
+    return all(isinstance(c, dict) and c.get("column") in asked for c in changes)
+
+
+def _commands(text: str) -> int:
+    """How many commands an ALTER TABLE runs: its commas outside parentheses and quotes, plus one."""
+    depth, quoted, n = 0, False, 1
+    for ch in text:
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and ch in "()":
+            depth += 1 if ch == "(" else -1
+        elif not quoted and ch == "," and depth == 0:
+            n += 1
+    return n
+
+
+def _step(op: MigrationOp) -> str:
+    """What a step is called in the message: an op whose names could not all be read is still its call."""
+    if op.name == "execute":
+        return "SQL"
+    if op.name == "unread" and op.target:
+        return op.target.rsplit(".", 1)[-1]
+    return op.name
+
+
+_DYNAMIC_DROP = re.compile(  # EXECUTE format('ALTER TABLE t DROP CONSTRAINT IF EXISTS %I', r.conname): one drop, if there
+    r"(ALTER TABLE (IF EXISTS )?(ONLY )?\S+ )?DROP (CONSTRAINT|INDEX|TABLE|COLUMN|TRIGGER|POLICY|VIEW|SEQUENCE) IF EXISTS "
+    r"[^,;]*$", re.IGNORECASE)
 _CREATE_OR_DROP = ("create_table", "drop_table", "create_index", "drop_index", "add_column", "drop_column",
                    "create_foreign_key", "create_unique_constraint", "create_check_constraint", "create_primary_key",
                    "drop_constraint", "execute")
