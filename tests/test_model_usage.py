@@ -104,3 +104,48 @@ def test_counting_the_rows_a_delete_returns_is_not_a_count_query() -> None:
     )
     facts = facts_from_sources(sources)
     assert [f.anchor for f in CountByLoadingRows(facts).check()] == ["function:app/services.py:count_customers:len-all"]
+
+
+def _int010(extra: dict[str, str], drop_routes: bool = False) -> list:
+    sources = {p.relative_to(FIXTURE).as_posix(): p.read_text() for p in FIXTURE.rglob("*.py")}
+    if drop_routes:
+        del sources["app/routes.py"]
+    return list(OneOrNoneOnNonUnique(facts_from_sources({**sources, **extra})).check())
+
+
+def test_one_or_none_in_a_function_nothing_calls_is_info_and_says_so() -> None:
+    """No caller outside tests (a test's call runs no request), or only callers nothing calls: no path
+    reaches the lookup, so no duplicate can make it raise there. Same anchor, lower severity."""
+    test_only = {"tests/test_services.py": "from app.services import by_nickname\n"
+                                           "async def test_it(session):\n    await by_nickname(session, 'x')\n"}
+    [alone] = _int010(test_only, drop_routes=True)
+    assert alone.anchor == "function:app/services.py:by_nickname:Customer:one-or-none"
+    assert alone.severity.value == "info"
+    assert alone.message.endswith("; but no call of by_nickname was found in the application's code outside tests")
+    helper = {"app/helpers.py": "from app.services import by_nickname\n"
+                                "async def get_or_create(session, nickname):\n    return await by_nickname(session, nickname)\n"}
+    [chained] = _int010(helper, drop_routes=True)
+    assert chained.severity.value == "info" and "by_nickname is called only by get_or_create, which nothing" in chained.message
+    [called] = _int010(helper)  # the route calls it
+    assert called.severity.value == "warning" and "but" not in called.message
+
+
+def test_one_or_none_names_the_index_that_is_not_unique_and_a_range_test_that_no_key_covers() -> None:
+    code = ("from sqlalchemy import select\nfrom fastapi import APIRouter\nfrom app.models import Customer\nrouter = APIRouter()\n"
+            "@router.get('/a')\nasync def in_tenant(session, tenant_id, nickname):\n"
+            "    stmt = select(Customer).where(Customer.tenant_id == tenant_id, Customer.nickname == nickname)\n"
+            "    return (await session.execute(stmt)).scalar_one_or_none()\n"
+            "@router.get('/b')\nasync def deleted_since(session, nickname, since, until):\n"
+            "    stmt = select(Customer).where(Customer.email == nickname, Customer.deleted_at >= since, Customer.deleted_at < until)\n"
+            "    return (await session.execute(stmt)).scalar_one_or_none()\n"
+            "@router.get('/c')\nasync def overlapping(session, tenant_id, since, until):\n"
+            "    stmt = select(Customer).where(Customer.tenant_id == tenant_id, Customer.deleted_at.between(since, until))\n"
+            "    return (await session.execute(stmt)).scalar_one_or_none()\n")
+    found = {f.anchor.split(":")[2]: f for f in _int010({"app/more.py": code})}
+    assert "deleted_since" not in found  # by email, which is unique: the range changes nothing
+    assert ("by nickname, tenant_id, which no unique constraint of customers covers (the index on tenant_id is not "
+            "unique): when two rows match") in found["in_tenant"].message
+    assert found["overlapping"].message == (
+        "overlapping fetches Customer with scalar_one_or_none() by tenant_id and a range test on deleted_at: when two rows "
+        "match it raises MultipleResultsFound. No unique key can cover a range test: `.first()` or `exists()` says what "
+        "the code asks (is there one?)")

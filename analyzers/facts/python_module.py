@@ -17,7 +17,7 @@ from analyzers.facts.names import Names, const_bool, const_str, is_sqlalchemy, k
 from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate
-from analyzers.facts.usage import read_usage
+from analyzers.facts.usage import read_mentions, read_usage
 from analyzers.facts.walk import children, walk
 
 _BASE_CLASSES = ("DeclarativeBase", "DeclarativeBaseNoMeta", "DeclarativeMeta")
@@ -50,6 +50,7 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
     reader = _Reader(facts, names, env)
     reader.read(tree)
     facts.usage = read_usage(tree, names, path, text, reader.querying()) or None
+    facts.mentions, facts.top_functions = read_mentions(tree)
     return facts
 
 

@@ -50,6 +50,7 @@ class QueryUse:
     instances: tuple[str, ...] = ()  # local names the loaded object(s) are bound to
     reached: tuple[tuple[str, Span], ...] = ()  # attributes read on those objects, where
     joined: tuple[str, ...] = ()  # attributes the join conditions name (`.join(Visit, Visit.patient_id == Patient.id)`): "Class.attr"
+    ranges: tuple[str, ...] = ()  # attributes of the model tested by a range (`<`, `>`, between, overlaps)
 
 
 @dataclass(slots=True)
@@ -114,6 +115,36 @@ def _written_on(call: ast.Call, names: Names) -> str | None:
             node = node.value
         else:
             return _named(node)
+
+
+def read_mentions(tree: ast.Module) -> tuple[dict[str, tuple[str, ...]], dict[str, bool]]:
+    """Every name the module mentions (`get_by_slug(...)`, `service.get_by_slug`, "get_by_slug") -> the
+    module-level functions whose bodies mention it ("" for anywhere else: module level, a class's
+    methods, decorators, default values); and the module-level functions -> whether they are decorated.
+    What nothing mentions, nothing calls (short of a name built at run time)."""
+    found: dict[str, set[str]] = {}
+    tops: dict[str, bool] = {}
+
+    def note(node: ast.AST, where: str) -> None:
+        for n in walk(node):
+            name = n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute) else (
+                n.value if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.isidentifier() else None)
+            if name:
+                found.setdefault(name, set()).add(where)
+            elif isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) < 200:
+                for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", n.value):  # "pkg.module:get_by_slug", a path
+                    found.setdefault(word, set()).add("")
+
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            tops[stmt.name] = bool(stmt.decorator_list)
+            for d in stmt.decorator_list:
+                note(d, "")
+            for part in (stmt.args, *stmt.body):
+                note(part, stmt.name)
+        else:
+            note(stmt, "")
+    return {k: tuple(sorted(v)) for k, v in found.items()}, tops
 
 
 def _module_wide(tree: ast.Module, names: Names, path: str, usage: Usage) -> None:
@@ -272,6 +303,7 @@ class _Function:
             opaque_filter=acc.opaque_filter, eager=tuple(sorted(acc.eager)), opaque_options=acc.opaque_options,
             escapes=acc.escapes, columns_only=columns_only, instances=tuple(sorted({name for name, _ in acc.instances})), reached=reached,
             joined=tuple(sorted(acc.joined)),
+            ranges=tuple(sorted(acc.ranges)),
         ))
 
     def _follow(self, node: ast.AST, acc: _Acc, depth: int, seen: set[tuple[str, tuple[int, int]]]) -> None:
@@ -406,6 +438,12 @@ class _Function:
                 isinstance(expr, ast.Call) and last(self.names.callee(expr)) == "or_"):
             acc.opaque_filter = True  # filters made elsewhere, or alternatives: which rows match is not read here
             return
+        if isinstance(expr, ast.Compare) and all(isinstance(o, (ast.Lt, ast.Gt, ast.LtE, ast.GtE)) for o in expr.ops):
+            acc.ranges.update(n.attr for n in (expr.left, *expr.comparators)
+                              if isinstance(n, ast.Attribute) and _model_name(n.value))  # starts_at < :end
+        elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in _RANGE_TESTS and (
+                isinstance(expr.func.value, ast.Attribute) and _model_name(expr.func.value.value)):
+            acc.ranges.add(expr.func.value.attr)  # Block.period.overlaps(...), Block.day.between(a, b)
         if isinstance(expr, ast.Compare) and len(expr.ops) == 1 and isinstance(expr.ops[0], ast.Eq):
             left = expr.left
             if isinstance(left, ast.Attribute) and _model_name(left.value):
@@ -464,6 +502,7 @@ class _Acc:
     fetched_one: bool = False
     fetched_many: bool = False
     ran: bool = False  # executed or fetched: what happens to the rows after says nothing of the filters
+    ranges: set[str] = field(default_factory=set)
 
 
 def _bound_at(node: ast.AST) -> tuple[int, int]:
@@ -503,6 +542,9 @@ def _chain(node: ast.AST) -> tuple[set[str], ast.AST]:
         else:
             break
     return methods, node
+
+
+_RANGE_TESTS = ("between", "overlaps", "contained_by", "strictly_left_of", "strictly_right_of")
 
 
 def _model_name(node: ast.AST) -> str | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from analyzers import confine
+
 from analyzers.findings import Severity
 from analyzers.facts.model import Span
 from analyzers.rules.base import Rule
@@ -1085,12 +1087,104 @@ async def by_email(session, email):
             q, table = found[0]
             method = next(m for m in _ONE_OR_NONE if m in q.methods)
             also = f" ({len(found) - 1} more quer{'y' if len(found) == 2 else 'ies'} by the same columns)" if len(found) > 1 else ""
+            plain = _plain_index(self.facts, table, set(columns))
+            covers = (f"no unique constraint of {name} covers ({plain} is not unique)" if plain
+                      else f"no unique constraint or index of {name} covers")
+            names = {c.attr or c.name: c.name for c in table.columns.values()}
+            ranges = sorted({names[r] for x, _ in found for r in x.ranges if r in names})
+            if ranges:  # starts_at < :end AND ends_at > :start: no key can make overlapping rows unique
+                message = (
+                    f"{q.function} fetches {table.class_name} with {method}() by {', '.join(columns)} and a range test on "
+                    f"{', '.join(ranges)}: when two rows match it raises MultipleResultsFound{also}. No unique key can "
+                    f"cover a range test: `.first()` or `exists()` says what the code asks (is there one?)"
+                )
+            else:
+                message = (f"{q.function} fetches {table.class_name} with {method}() by {', '.join(columns)}, which {covers}: "
+                           f"when two rows match it raises MultipleResultsFound{also}")
+            severity = None
+            uncalled = [_uncalled(self.facts, x) for x, _ in found]
+            if all(u is not None for u in uncalled):
+                severity = Severity.INFO  # nothing runs the lookup: the duplicate it fears has no path to it here
+                callers = sorted({c for u in uncalled for c in u or ()})
+                message += (f"; but no call of {q.function} was found in the application's code outside tests" if not callers
+                            else f"; but {q.function} is called only by {', '.join(callers)}, which nothing in the application's "
+                                 "code outside tests calls")
             yield self.finding(
-                f"{q.function} fetches {table.class_name} with {method}() by {', '.join(columns)}, which no unique "
-                f"constraint or index of {name} covers: when two rows match it raises MultipleResultsFound{also}",
-                q.span, f"function:{q.span.path}:{q.function}:{table.class_name}:one-or-none",
-                related=[(x.span, f"{x.function}: the same lookup") for x, _ in found[1:]],
+                message, q.span, f"function:{q.span.path}:{q.function}:{table.class_name}:one-or-none",
+                severity=severity, related=[(x.span, f"{x.function}: the same lookup") for x, _ in found[1:]],
             )
+
+
+def _plain_index(facts, table, columns: set[str]) -> str | None:
+    """A non-unique index made of some of the lookup's columns, as the message names it: "the index
+    ix_orders_email on email"; the widest one."""
+    found: list[tuple[int, str]] = []
+    for t in (table, facts.migration_tables.get(table.name)):
+        for c in (t.columns.values() if t else ()):
+            if c.index and not c.unique and c.name in columns:
+                found.append((1, f"the index on {c.name}"))
+    for ix in all_indexes(table, facts):
+        if not ix.unique and ix.columns and set(ix.columns) <= columns:
+            found.append((len(ix.columns), f"the index {ix.name + ' ' if ix.name else ''}on {', '.join(ix.columns)}"))
+    for st in table_sql(facts, table.name):
+        cols = tuple(st.details.get("columns") or ())
+        if st.kind == "create_index" and not st.details.get("unique") and cols and set(cols) <= columns:
+            name = st.details.get("name")
+            found.append((len(cols), f"the index {str(name) + ' ' if name else ''}on {', '.join(cols)}"))
+    return max(found, key=lambda f: f[0])[1] if found else None
+
+
+def _uncalled(facts, q) -> tuple[str, ...] | None:
+    """When nothing outside tests runs `q`'s function (a module-level function, not decorated, whose name no
+    code reached from module level, a class or a registered function mentions): the functions that mention
+    it (themselves never reached), else None. Files dbreview did not parse (they mention no SQLAlchemy: a
+    view, a CLI) are searched for the name as a word, and a mention there counts as a call. A name built at
+    run time, or code outside the target (a plugin), is not seen: the finding says "was found"."""
+    module = next((m for m in facts.modules if m.path == q.span.path), None)
+    if module is None or module.top_functions.get(q.function) is not False:
+        return None
+    if q.function in _reached(facts, outside=False) or q.function in _reached(facts, outside=True):
+        return None
+    return tuple(sorted({c for m in facts.modules if not is_test_path(m.path) and m.revision is None
+                         for c in m.mentions.get(q.function, ()) if c and c != q.function}))
+
+
+def _reached(facts, outside: bool) -> set[str]:
+    """The names mentioned by code that runs: from module level, a class, a decorated function, and from
+    the functions those mention, transitively; `outside`: also every word of the Python files not parsed."""
+    key = f"int010-reached-{outside}"
+    if key in facts.derived:
+        return facts.derived[key]  # type: ignore[return-value]
+    by_context: dict[str, set[str]] = {}
+    seeds = {""}
+    for m in facts.modules:
+        if is_test_path(m.path) or m.revision is not None:
+            continue
+        for name, contexts in m.mentions.items():
+            for c in contexts:
+                if c != name:
+                    by_context.setdefault(c, set()).add(name)
+        seeds |= {f for f, decorated in m.top_functions.items() if decorated}
+    if outside:
+        symbols = facts.derived.get("symbols")
+        parsed = {m.path for m in facts.modules}
+        paths = set(getattr(symbols, "unread", {}).values()) | {  # and those read on demand since (a package's __init__)
+            m.path for m in getattr(symbols, "modules", {}).values() if m.path not in parsed}
+        for path in sorted(paths):
+            if is_test_path(path) or not path.endswith(".py") or path.startswith("<"):
+                continue
+            try:
+                seeds |= set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", confine.read_text(facts.root, path)))
+            except (OSError, ValueError):
+                continue
+    reached, todo = set(seeds), list(seeds)
+    while todo:
+        for name in by_context.get(todo.pop(), ()):
+            if name not in reached:
+                reached.add(name)
+                todo.append(name)
+    facts.derived[key] = reached
+    return reached
 
 
 class SqliteTestsSkipPolicies(Rule):
