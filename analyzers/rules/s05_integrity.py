@@ -1034,7 +1034,13 @@ class OneOrNoneOnNonUnique(Rule):
         `scalar_one_or_none()` / `one_or_none()` on a query of one model whose filters compare columns with
         `==` (or `filter_by`) and no unique constraint, unique index or primary key is made of those columns
         (in the model or the migrations). Queries with `limit`, `first`, joins, filters dbreview cannot read,
-        or built in one function and run in another are left alone.
+        or built in one function and run in another are left alone. The message names a non-unique index
+        over the columns where there is one. A lookup that also tests a range (`<`, `>`, `between`,
+        `overlaps`) cannot be made unique by any key: the finding says so and advises `.first()` or
+        `exists()`. A lookup in a module-level function that nothing outside tests calls (its name is
+        mentioned nowhere else in the application, files dbreview does not parse included, or only in
+        functions that are themselves never called) is info, saying that no call was found: the race has
+        no path to it in this code (a caller outside the repository, a plugin, is not seen).
     Why it matters:
         `one_or_none` means "zero or one": the day two rows match, it raises `MultipleResultsFound` and the
         request fails with a 500. Either the database should enforce the uniqueness the code assumes, or the
@@ -1043,7 +1049,7 @@ class OneOrNoneOnNonUnique(Rule):
         (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()   # email not unique
     Instead:
         A unique constraint (or partial unique index) over the columns the code looks up by; or `.first()`
-        with an `order_by` if several rows are legitimate.
+        with an `order_by` (or `exists()`) if several rows are legitimate, as they are for a range test.
     """
 
     ID = "INT010"
