@@ -43,3 +43,12 @@ async def patient_calls(patient_id: uuid.UUID, db: AsyncSession = Depends(get_db
     """Calls about one patient (the id is a UUID: FastAPI rejects anything else)."""
     rows = await db.execute(text(f"SELECT id, started_at FROM calls WHERE patient_id = '{patient_id}'"))
     return [dict(r._mapping) for r in rows]
+
+
+@router.get("/providers/{npi_number}")
+async def provider_by_npi(npi_number: str, organization_id: uuid.UUID, db: AsyncSession = Depends(get_db)) -> dict | None:
+    """One provider of the organization by NPI, for the referral form."""
+    from src.services.patients import find_provider_by_npi
+
+    provider = await find_provider_by_npi(db, organization_id, npi_number)
+    return None if provider is None else {"id": str(provider.id), "npi_number": provider.npi_number}
