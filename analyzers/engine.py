@@ -18,6 +18,7 @@ from typing import Callable, Iterator
 from analyzers import confine, scan_cache, suppressions
 from analyzers.discover import MAX_FILE_BYTES, Candidate, Layout, decode, discover, relevant
 from analyzers.facts.link import link
+from analyzers.facts.sql import NO_PARSER, NO_PARSER_PATH, parser_missing
 from analyzers.facts.model import DocFact, Facts, ModuleFacts, Span, SqlStatement, Unread
 from analyzers.findings import Finding, ScanError, ScanResult, with_identity
 from analyzers.isolate import LimitExceeded, run_limited
@@ -78,6 +79,9 @@ def scan(
     errors += [ScanError(path, why) for path, why in layout.skipped if why.startswith("directory already")]
 
     t1 = time.perf_counter()
+    if parser_missing():  # the SQL facts of this scan are not those of a whole install: not cached
+        errors.append(ScanError(NO_PARSER_PATH, NO_PARSER))
+        cache_dir = None
     cache_file = scan_cache.file_for(cache_dir, layout.root) if cache_dir else None
     include = (settings.prefix, *settings.include)  # which files are read depends on them too
     cache = scan_cache.load(cache_file, include)

@@ -4,6 +4,7 @@ are broken in the ways real trees are. Small targets written into tmp_path; no n
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -489,3 +490,27 @@ def test_a_scan_without_suppression_comments_never_imports_libcst(target: Path, 
     assert run() == "False"
     (target / "app" / "db.py").write_text((target / "app" / "db.py").read_text() + "\n# dbreview: ignore[CFG001] reviewed\n")
     assert run() == "True"  # a file that has one: its comments are read
+
+
+def test_without_pglast_the_scan_says_so_once_reads_sql_as_unparsed_and_caches_nothing(tmp_path: Path, monkeypatch) -> None:
+    """A broken install (pglast missing) must not turn a data fix into 'cannot be rolled back', nor leave
+    facts in the cache that a whole install would then trust."""
+    from analyzers.facts import sql
+
+    versions = tmp_path / "repo" / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    head = "from alembic import op\nimport sqlalchemy as sa\n"
+    (versions / "0001_things.py").write_text(head + 'revision = "0001"\ndown_revision = None\n'
+        'def upgrade():\n    op.create_table("things", sa.Column("id", sa.Integer, primary_key=True), sa.Column("n", sa.Integer))\n'
+        'def downgrade():\n    op.drop_table("things")\n')
+    (versions / "0002_fill.py").write_text(head + 'revision = "0002"\ndown_revision = "0001"\n'
+        'def upgrade():\n    op.execute("UPDATE things SET n = 0 WHERE n IS NULL")\ndef downgrade():\n    pass\n')
+    monkeypatch.setitem(sys.modules, "pglast", None)
+    sql.parser_missing.cache_clear()
+    try:
+        result = scan(tmp_path / "repo", cache_dir=tmp_path / "cache").result
+    finally:
+        sql.parser_missing.cache_clear()
+    assert [str(e) for e in result.errors] == [f"{sql.NO_PARSER_PATH}: {sql.NO_PARSER}"]
+    assert not [f for f in result.findings if f.rule_id == "MIG001"]
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())

@@ -455,9 +455,11 @@ def _progress_line() -> Callable[[str, int, int], None] | None:
 
 
 def _summarize_errors(errors: list) -> None:
+    from analyzers.facts.sql import NO_PARSER, NO_PARSER_PATH
+
     files = {e.path for e in errors if not e.path.startswith("<")}
-    rules = {e.path for e in errors if e.path.startswith("<")}
-    parts = []
+    rules = {e.path for e in errors if e.path.startswith("<") and e.path != NO_PARSER_PATH}
+    parts = [NO_PARSER] if any(e.path == NO_PARSER_PATH for e in errors) else []
     if files:
         parts.append(f"{len(files)} file{'s' if len(files) != 1 else ''} could not be read")
     if rules:

@@ -14,13 +14,31 @@ _PARAM = re.compile(r"(?<![:\w]):[A-Za-z_]\w*|%\(\w+\)s|%s")
 _EXPANDING = re.compile(r"\b(IN)\s+:[A-Za-z_]\w*", re.I)  # bindparam(expanding=True): a list in parentheses at run time
 
 
+NO_PARSER = "SQL not read: pglast, the SQL parser dbreview needs, is not installed in this Python (reinstall dbreview)"
+NO_PARSER_PATH = "<pglast>"  # the scan error that says so once, for the whole scan
+
+
+@functools.cache
+def parser_missing() -> bool:
+    """Is pglast absent? Looked up, not imported: a scan with no SQL in it never pays for the import."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("pglast") is None
+    except (ImportError, ValueError):
+        return True
+
+
 def parse_statements(text: str, span: Span) -> tuple[list[SqlStatement], str | None]:
     """Statements of `text` with the line each starts on; an error message when pglast cannot parse.
 
     `span` is where the string literal sits; a statement's line is found from its offset in the text.
     """
-    from pglast import parse_sql  # imported on first SQL: most files have none
-    from pglast.parser import ParseError
+    try:  # imported on first SQL: most files have none
+        from pglast import parse_sql
+        from pglast.parser import ParseError
+    except ImportError:  # a broken install: read like SQL that does not parse, never as SQL that is not there
+        return [_guess(text, span)], NO_PARSER
 
     sql = _PARAM.sub("$1", _EXPANDING.sub(r"\1 ($1)", _HOLE.sub(_DYNAMIC, text)))
     try:
