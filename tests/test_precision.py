@@ -1443,3 +1443,47 @@ op.execute(f"CREATE POLICY notes_org ON notes USING ({qual}) WITH CHECK ({qual})
     (f,) = found(tmp_path, {"app/models.py": tables("notes"), "migrations/versions/0001_rls.py": copied}, "TEN004")
     assert f.severity == Severity.INFO and f.anchor == "policy:notes:notes_org:tenant"
     assert "dbreview cannot see" in f.message and "does not compare" not in f.message
+
+
+def test_a_link_of_ids_left_out_of_rls_is_a_warning_where_a_clinical_table_is_critical(tmp_path):
+    models = HEADER + """
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+
+
+class Visit(Base):
+    __tablename__ = "visits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+
+
+class OrganizationPatient(Base):
+    __tablename__ = "organization_patients"
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+"""
+    enable = [f'op.execute("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY")' for t in ("patients", "notes", "invoices")]
+    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": models,
+                                                  "migrations/versions/0001_rls.py": revision("\n".join(enable))}, "TEN001")}
+    assert got["table:visits:rls"].severity == Severity.CRITICAL
+    assert got["table:organization_patients:rls"].severity == Severity.WARNING

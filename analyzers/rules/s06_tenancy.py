@@ -8,8 +8,8 @@ from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.schema import (
-    TENANT_SETTING, first_line, healthcare, holds_phi, migration_gaps, migration_sql, rls_by_table, schema_per_tenant,
-    tenant_column, unread_sql, where,
+    TENANT_SETTING, first_line, healthcare, holds_phi, is_link_table, migration_gaps, migration_sql, rls_by_table,
+    schema_per_tenant, tenant_column, unread_sql, where,
 )
 
 _TENANT_MODEL = HEADER + '''
@@ -105,8 +105,8 @@ def tenant_session(engine, tenant_id):
             col = tenant_column(table, self.facts)
             unread = unread_sql(self.facts, table.name)
             note, severity = "", None
-            if not (holds_phi(table.name) or "patient_id" in table.columns):
-                severity = Severity.WARNING  # a tenant's rows, not health data: not a release blocker
+            if not (holds_phi(table.name) or "patient_id" in table.columns) or is_link_table(table):
+                severity = Severity.WARNING  # a tenant's rows (or a link of ids), not health data: not a release blocker
             if unread:
                 note = f"; migration SQL we could not read ({where(unread)}) may do it: check"
                 severity = Severity.WARNING
