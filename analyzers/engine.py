@@ -5,25 +5,22 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
-import multiprocessing
 import os
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-from analyzers import confine, scan_cache, suppressions
+from analyzers import confine, scan_cache
 from analyzers.discover import MAX_FILE_BYTES, Candidate, Layout, decode, discover, relevant
-from analyzers.facts.link import link
-from analyzers.facts.sql import NO_PARSER, NO_PARSER_PATH, parser_missing
-from analyzers.facts.model import DocFact, Facts, ModuleFacts, Span, SqlStatement, Unread
-from analyzers.findings import Finding, ScanError, ScanResult, with_identity
-from analyzers.isolate import LimitExceeded, run_limited
+from analyzers.findings import Finding, ScanError, ScanResult
 from analyzers.scan_cache import Entry, no_cycle_collection
 from analyzers.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: a warm scan that reuses the last result needs none of them
+    from analyzers.facts.model import DocFact, Facts, ModuleFacts, SqlStatement
 
 # Worker processes are started only for this much Python to parse (measured on 2 cores: below it the
 # start and stop of a forked worker cost what it saves), or for FORKSERVER_MIN_BYTES when they must
@@ -44,13 +41,23 @@ CHECKLIST = "database"  # the pack whose items the rules serve
 
 @dataclass(slots=True)
 class Scan:
-    """Everything one scan learned: the result for people, the facts and layout for tools."""
+    """Everything one scan learned: the result for people, the facts and layout for tools. When the
+    last scan's result was reused (`reused`: nothing changed), the facts are linked only if asked for."""
 
     result: ScanResult
-    facts: Facts
     layout: Layout
     timings: dict[str, float] = field(default_factory=dict)
     cache_hits: int = 0
+    reused: bool = False
+    _facts: Facts | None = None
+    _link: Callable[[], Facts] | None = field(default=None, repr=False)
+
+    @property
+    def facts(self) -> Facts:
+        if self._facts is None:
+            assert self._link is not None
+            self._facts, self._link = self._link(), None
+        return self._facts
 
 
 def scan(
@@ -65,33 +72,91 @@ def scan(
 ) -> Scan:
     """Analyze `root` as `settings` say (default: the target's own). Raises discover.TargetError
     when it is not a directory with Python in it, settings.SettingsError when its settings cannot be
-    used."""
-    from analyzers.answers import draft_answers
-    from analyzers.checklist import load_checklist
-    from analyzers.rules import applicability, rule_info, run_rules
-
+    used. With a `cache_dir`, a scan that finds nothing changed since the last one (its inputs, see
+    `_inputs`) gives that scan's result without linking the facts or running a rule."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    started_ns = time.time_ns()
     layout = discover(Path(root), settings)
     settings = layout.settings
     timings["discover"] = time.perf_counter() - t0
-    errors = [ScanError(path, why) for path, why in layout.skipped if not why.startswith("directory already")]
-    errors += [ScanError(path, why) for path, why in layout.skipped if why.startswith("directory already")]
+    include = (settings.prefix, *settings.include)  # which files are read depends on them too
+    cache_file = scan_cache.file_for(cache_dir, layout.root) if cache_dir else None
+    kept_file = scan_cache.result_file_for(cache_dir, layout.root) if cache_dir else None
+    inputs = _inputs(layout, include) if kept_file else b""
+    kept = scan_cache.load_result(kept_file, inputs) if kept_file else None
+    if kept is not None:
+        total = len(layout.python)
+        if progress:
+            progress("reading", total, total)
+        if on_findings and kept.findings:
+            on_findings(kept.findings)
+        timings["total"] = time.perf_counter() - t0
+        link_later = functools.partial(_facts_only, layout, cache_file, include, jobs)
+        return Scan(kept, layout, timings, total, reused=True, _link=link_later)
 
     t1 = time.perf_counter()
-    if parser_missing():  # the SQL facts of this scan are not those of a whole install: not cached
-        errors.append(ScanError(NO_PARSER_PATH, NO_PARSER))
-        cache_dir = None
-    cache_file = scan_cache.file_for(cache_dir, layout.root) if cache_dir else None
-    include = (settings.prefix, *settings.include)  # which files are read depends on them too
+    from analyzers.facts.sql import NO_PARSER, NO_PARSER_PATH, parser_missing
+
+    no_parser = parser_missing()
+    if no_parser:  # the SQL facts of this scan are not those of a whole install: not cached, not kept
+        cache_file = kept_file = None
+    entries, hits = _entries(layout, cache_file, include, jobs, progress, is_cancelled)
+    timings["facts"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    facts, modules, errors = _linked(layout, entries, [ScanError(NO_PARSER_PATH, NO_PARSER)] if no_parser else [])
+    timings["link"] = time.perf_counter() - t2
+
+    t3 = time.perf_counter()
+    result, rules_failed = _findings(facts, modules, errors, layout, on_findings, is_cancelled)
+    timings["rules"] = time.perf_counter() - t3
+    if kept_file is not None:  # kept only if nothing could have changed unseen while it was found
+        complete = not (is_cancelled and is_cancelled()) and not rules_failed
+        settled = all(not e.racy for e in entries.values()) and all(c.mtime_ns < started_ns - _RACY_NS for c in layout.python)
+        scan_cache.save_result(kept_file, inputs, result if complete and settled else None)
+    timings["total"] = time.perf_counter() - t0
+    return Scan(result, layout, timings, hits, _facts=facts)
+
+
+def _inputs(layout: Layout, include: tuple[str, ...]) -> bytes:
+    """What a scan's result depends on besides the code (scan_cache.result_version): the settings, and
+    every file the scan lists, by size and mtime (a file changed in the clock tick of its read is
+    never kept: see `scan`), added or gone; the Alembic set-ups and what discovery skipped and why."""
+    s = layout.settings
+    settings = {name: getattr(s, name) for name in s.__slots__} | {"severity": sorted(s.severity.items())}
+    head = repr((str(layout.root), include, settings, layout.python_total, layout.alembic_ini, layout.docs, layout.skipped))
+    files = "\n".join(f"{c.path}\0{c.size}\0{c.mtime_ns}" for c in layout.python)
+    return f"{head}\n{files}".encode("utf-8", "surrogateescape")
+
+
+def _entries(
+    layout: Layout,
+    cache_file: Path | None,
+    include: tuple[str, ...],
+    jobs: int | None,
+    progress: Progress | None,
+    is_cancelled: Callable[[], bool] | None,
+) -> tuple[dict[str, Entry], int]:
     cache = scan_cache.load(cache_file, include)
     entries, hits = _read_all(layout, cache, jobs, progress, is_cancelled)
     if cache_file is not None:  # what changed is appended; a cancelled scan keeps what it finished
         scan_cache.save(cache_file, cache, entries, include)
-    timings["facts"] = time.perf_counter() - t1
+    return entries, hits
 
-    t2 = time.perf_counter()
-    facts = _Linked(root=str(layout.root), settings=settings)
+
+def _linked(
+    layout: Layout, entries: dict[str, Entry], said: list[ScanError] = []  # noqa: B006 - never changed
+) -> tuple[Facts, list[ModuleFacts], list[ScanError]]:
+    """The facts of every file linked into one model, and the scan errors met on the way (after
+    discovery's, those `said` for the whole scan)."""
+    from analyzers.facts.link import link
+    from analyzers.facts.model import Span, Unread
+
+    errors = [ScanError(path, why) for path, why in layout.skipped if not why.startswith("directory already")]
+    errors += [ScanError(path, why) for path, why in layout.skipped if why.startswith("directory already")]
+    errors += said
+    facts = _linked_class()(root=str(layout.root), settings=layout.settings)
     modules = []
     unread = [Unread("file", Span(path, 1, 1), why) for path, why in layout.skipped if path.endswith(".py")]
     for path, entry in sorted(entries.items()):
@@ -105,11 +170,32 @@ def scan(
         errors.extend(ScanError(path, msg, line) for line, msg in entry.facts.errors)
     link(facts, modules, unread, [c.path for c in layout.python], functools.partial(_load, str(layout.root)))
     facts.docs = [_doc(layout.root, d) for d in layout.docs]
-    timings["link"] = time.perf_counter() - t2
+    return facts, modules, errors
 
-    t3 = time.perf_counter()
+
+def _facts_only(layout: Layout, cache_file: Path | None, include: tuple[str, ...], jobs: int | None) -> Facts:
+    """The facts of a scan whose result was reused, for a caller that asks for them: from the facts
+    cache as that scan found it (a file changed since is read again)."""
+    return _linked(layout, _entries(layout, cache_file, include, jobs, None, None)[0])[0]
+
+
+def _findings(
+    facts: Facts,
+    modules: list[ModuleFacts],
+    errors: list[ScanError],
+    layout: Layout,
+    on_findings: Callable[[list[Finding]], None] | None,
+    is_cancelled: Callable[[], bool] | None,
+) -> tuple[ScanResult, bool]:
+    """The rules over the facts: the result, and whether a rule failed (such a result is not kept)."""
+    from analyzers import suppressions
+    from analyzers.answers import draft_answers
+    from analyzers.checklist import load_checklist
+    from analyzers.facts.model import Span
+    from analyzers.findings import with_identity
+    from analyzers.rules import applicability, rule_info, run_rules
+
     findings, rule_errors = run_rules(facts, on_findings=on_findings, is_cancelled=is_cancelled)
-    errors.extend(rule_errors)
     items = {i.id: i.applies_when for i in load_checklist(CHECKLIST).items}
     not_applicable = applicability.not_applicable(facts, items)
     findings = [f for f in findings if f.item_id not in not_applicable]
@@ -120,28 +206,31 @@ def scan(
         lambda path: "\n".join(facts.lines(Span(path, 1, suppressions.WHOLE_FILE))),
         also=[m.path for m in modules if m.marked],
         rule_item=lambda rule_id: info.item_id if (info := rule_info(rule_id)) else None,
-        enabled=settings.rule_enabled,
+        enabled=layout.settings.rule_enabled,
     )
     result = ScanResult(
         root=str(layout.root),
         findings=with_identity(findings),
-        errors=errors,
+        errors=errors + rule_errors,
         files_scanned=len(layout.python),
         drafted_answers=draft_answers(facts),
         not_applicable=not_applicable,
     )
-    timings["rules"] = time.perf_counter() - t3
-    timings["total"] = time.perf_counter() - t0
-    return Scan(result, facts, layout, timings, hits)
+    return result, bool(rule_errors)
 
 
-class _Linked(Facts):
+@functools.cache
+def _linked_class() -> type[Facts]:
     """Facts once linked. Nothing changes them any more, so the lists that rules ask for once per
     table are built once (else a scan grows with tables x migrations)."""
+    from analyzers.facts.model import Facts
 
-    @functools.cached_property
-    def migration_sql(self) -> list[SqlStatement]:  # type: ignore[override]
-        return Facts.migration_sql.fget(self)  # type: ignore[attr-defined]
+    class Linked(Facts):
+        @functools.cached_property
+        def migration_sql(self) -> list[SqlStatement]:  # type: ignore[override]
+            return Facts.migration_sql.fget(self)  # type: ignore[attr-defined]
+
+    return Linked
 
 
 def _read_all(
@@ -313,7 +402,7 @@ class _Feeder(threading.Thread):
         self.chunks, self.workers = chunks, workers
         self.futures: list = [None] * len(chunks)  # None: free; _LOCAL: this process's; else a Future
         self.lock = threading.Lock()
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool = None  # a ProcessPoolExecutor once started
         self.closed = False
         self.fork = fork
 
@@ -325,6 +414,9 @@ class _Feeder(threading.Thread):
 
     def run(self) -> None:
         try:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
             ctx = multiprocessing.get_context("fork") if self.fork else _forkserver()
             pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
             with self.lock:
@@ -381,6 +473,8 @@ def _cpus() -> int:
 def _forkserver():
     """A fork server (safe from a threaded caller such as the app) that has the extractor and pglast
     loaded once, so that each worker starts warm; it outlives the scan and serves the next one."""
+    import multiprocessing
+
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["analyzers.engine", "analyzers.facts.python_module", "analyzers.facts.sql", "pglast.parser"])
     return ctx
@@ -393,6 +487,7 @@ def _extract_batch(items: list[tuple[str, bytes]]) -> list[tuple[str, tuple[Modu
 
 def _extract(path: str, data: bytes) -> tuple[ModuleFacts | None, str | None]:
     """(facts, warning) of one relevant file's bytes."""
+    from analyzers import suppressions
     from analyzers.facts.python_module import extract_module
 
     text = decode(data)
@@ -416,6 +511,8 @@ def _extract_isolated(
 ) -> Iterator[tuple[str, tuple[ModuleFacts | None, str | None]]]:
     """Files big enough to threaten the memory budget, one at a time, each in a child process that
     may grow by ISOLATED_MEMORY: over it (or over ISOLATED_SECONDS) the file is skipped with the reason."""
+    from analyzers.isolate import LimitExceeded, run_limited
+
     for cand, data in todo:
         if is_cancelled and is_cancelled():
             return
@@ -432,6 +529,8 @@ def _extract_isolated(
 
 
 def _doc(root: Path, rel: str) -> DocFact:
+    from analyzers.facts.model import DocFact
+
     title = rel.rsplit("/", 1)[-1].removesuffix(".md")
     lines = 0
     try:

@@ -29,12 +29,13 @@ import pickle
 import stat
 import struct
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-from analyzers.facts.model import ModuleFacts
+if TYPE_CHECKING:  # a warm scan that reuses its last result never needs the facts' classes
+    from analyzers.facts.model import ModuleFacts
+    from analyzers.findings import ScanResult
 
 TAG = b"dbreview-facts-3\n"
 MAX_SEGMENTS = 16
@@ -74,23 +75,18 @@ def code_version() -> str:
 
 
 def file_for(cache_dir: Path, root: Path) -> Path:
-    key = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
-    return cache_dir / f"{key}-{code_version()}.facts"
+    return cache_dir / f"{_root_key(root)}-{code_version()}.facts"
+
+
+def _root_key(root: Path) -> str:
+    return hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
 
 
 def load(path: Path | None, include: tuple[str, ...] = ()) -> Cached:
     """The entries saved at `path`, or none: a cache is only ever a faster scan. A damaged tail
     (a scan stopped while appending) keeps what came before it; the next save rewrites the file."""
-    if path is None:
-        return Cached()
-    try:
-        with open(path, "rb") as fh:
-            if not _only_mine(os.fstat(fh.fileno())) or not _only_mine(path.parent.stat()):
-                return Cached()  # written by someone else, or open to them: never read here
-            data = fh.read()
-    except OSError:
-        return Cached()
-    if not data.startswith(TAG):
+    data = _read_own(path) if path is not None else None
+    if data is None or not data.startswith(TAG):
         return Cached()
     entries: dict[str, Entry] = {}
     segments, first, at = 0, 0, len(TAG)
@@ -116,6 +112,17 @@ def load(path: Path | None, include: tuple[str, ...] = ()) -> Cached:
     return Cached(entries, segments if sound else 0, first, at - len(TAG) - first)
 
 
+def _read_own(path: Path) -> bytes | None:
+    """The file's bytes, unless another account owns it or could have written it (or its folder)."""
+    try:
+        with open(path, "rb") as fh:
+            if not _only_mine(os.fstat(fh.fileno())) or not _only_mine(path.parent.stat()):
+                return None  # written by someone else, or open to them: never read here
+            return fh.read()
+    except OSError:
+        return None
+
+
 def _only_mine(st: os.stat_result) -> bool:
     return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
@@ -133,7 +140,7 @@ def save(path: Path, cache: Cached, entries: dict[str, Entry], include: tuple[st
         if not whole:
             whole = not _append(path, _segment(include, changed, removed))
         if whole:
-            _write_whole(path, _segment(include, entries, []))
+            _write_whole(path, TAG + _segment(include, entries, []))
     except (OSError, pickle.PicklingError, RecursionError):
         pass  # the cache is an optimisation; a read-only cache folder still scans
 
@@ -184,20 +191,25 @@ def _locked(fd: int) -> Iterator[None]:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def _write_whole(path: Path, segment: bytes) -> None:
+def _write_whole(path: Path, data: bytes) -> None:
     """Written to a temporary file and renamed over the old one; older versions' files go."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     for old in path.parent.glob(path.name.split("-")[0] + "-*"):
-        if old != path and old.suffix in (".facts", ".pickle"):
+        if old != path and old.suffix in _KINDS[path.suffix]:
             old.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")  # 0600
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(TAG + segment)
+            fh.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+_KINDS = {".facts": (".facts", ".pickle"), ".result": (".result",)}  # a file replaces the older ones of its kind
 
 
 @contextlib.contextmanager
@@ -262,3 +274,90 @@ def _pickle_table() -> dict:
 
 def _reducer(values: Callable[[object], tuple]) -> Callable[[object], tuple]:
     return lambda obj: (type(obj), values(obj))
+
+
+# -- the last scan's result -------------------------------------------------------------------------
+# A scan that finds nothing changed (every file's size and mtime, the files themselves, the settings,
+# the code) would find what the last one found: its ScanResult is kept beside the facts, one file per
+# target, `RESULT_TAG, digest of the inputs, length, digest, payload`. The inputs (what the engine
+# says the result depends on) are compared by digest before anything is unpickled; the payload is
+# read by an unpickler that can name only analyzers.findings' own classes, and never from a file or
+# folder another account could write.
+
+RESULT_TAG = b"dbreview-result-1\n"
+_DEPENDENCIES = ("pglast", "libcst")  # facts and suppressions read through them
+
+
+def result_file_for(cache_dir: Path, root: Path) -> Path:
+    return cache_dir / f"{_root_key(root)}-{result_version()}.result"
+
+
+def result_version() -> str:
+    """A result depends on all of dbreview's analyzers (the extractor, the rules, the checklist, the
+    stubs), on Python (its ast) and on the parsers the facts come from: any change to any of them
+    invalidates every kept result."""
+    import importlib.machinery
+
+    here = Path(__file__).parent
+    h = hashlib.blake2b(sys.version.encode(), digest_size=8)
+    for folder, dirs, files in os.walk(here):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if not name.endswith((".pyc", ".tmp")):
+                with open(os.path.join(folder, name), "rb") as fh:
+                    h.update(f"\0{os.path.relpath(fh.name, here)}\0".encode() + fh.read())
+    for name in _DEPENDENCIES:  # an upgrade rewrites the package's files: where and when it was installed
+        spec = importlib.machinery.PathFinder.find_spec(name)
+        if spec is not None and spec.origin:
+            st = os.stat(spec.origin)
+            h.update(f"\0{spec.origin}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
+def load_result(path: Path, inputs: bytes) -> ScanResult | None:
+    """The result kept at `path` if it was found from exactly these `inputs`, else None."""
+    data = _read_own(path)
+    at = len(RESULT_TAG) + 16
+    if data is None or data[:at] != RESULT_TAG + _digest(inputs) or len(data) < at + _FRAME.size:
+        return None
+    length, digest = _FRAME.unpack_from(data, at)
+    payload = memoryview(data)[at + _FRAME.size :]
+    if len(payload) != length or hashlib.blake2b(payload, digest_size=16).digest() != digest:
+        return None
+    from analyzers.findings import ScanResult
+
+    try:
+        with no_cycle_collection():
+            result = _Findings(io.BytesIO(payload)).load()
+    except Exception:  # noqa: BLE001 - damaged or foreign: scan
+        return None
+    return result if type(result) is ScanResult else None
+
+
+def save_result(path: Path, inputs: bytes, result: ScanResult | None) -> None:
+    """Keep `result` for the next scan with the same `inputs`; None: keep nothing (and drop what was)."""
+    try:
+        if result is None:
+            path.unlink(missing_ok=True)
+            return
+        payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        frame = _FRAME.pack(len(payload), hashlib.blake2b(payload, digest_size=16).digest())
+        _write_whole(path, RESULT_TAG + _digest(inputs) + frame + payload)
+    except (OSError, pickle.PicklingError, RecursionError):
+        pass  # an optimisation, like the facts
+
+
+def _digest(inputs: bytes) -> bytes:
+    return hashlib.blake2b(inputs, digest_size=16).digest()
+
+
+class _Findings(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> type:
+        if module == "analyzers.findings" and name in _RESULT_CLASSES:
+            from analyzers import findings
+
+            return getattr(findings, name)
+        raise pickle.UnpicklingError(f"not part of a scan result: {module}.{name}")
+
+
+_RESULT_CLASSES = ("ScanResult", "Finding", "Location", "Related", "ScanError", "Severity")

@@ -58,6 +58,12 @@ def cache(tmp_path: Path) -> Path:
     return tmp_path / "cache"
 
 
+@pytest.fixture
+def facts_cache_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For the tests of the facts cache: no scan gives the last scan's result instead of reading it."""
+    monkeypatch.setattr(scan_cache, "load_result", lambda path, inputs: None)
+
+
 def age(root: Path) -> None:
     for p in root.rglob("*.py"):
         os.utime(p, (OLD, OLD))
@@ -158,7 +164,7 @@ def test_appended_segments_are_folded_into_one_file_in_time(target: Path, cache:
     assert scan(target, cache_dir=cache, jobs=1).cache_hits == 3
 
 
-def test_a_cache_cut_short_while_appending_keeps_what_came_before(target: Path, cache: Path) -> None:
+def test_a_cache_cut_short_while_appending_keeps_what_came_before(target: Path, cache: Path, facts_cache_only: None) -> None:
     age(target)
     scan(target, cache_dir=cache, jobs=1)
     (cache_file,) = cache.glob("*.facts")
@@ -175,7 +181,7 @@ def test_a_cache_cut_short_while_appending_keeps_what_came_before(target: Path, 
     assert scan(target, cache_dir=cache, jobs=1).cache_hits == 3
 
 
-def test_a_cache_file_can_name_nothing_but_facts(target: Path, cache: Path, tmp_path: Path) -> None:
+def test_a_cache_file_can_name_nothing_but_facts(target: Path, cache: Path, tmp_path: Path, facts_cache_only: None) -> None:
     """Even the user's own file, in the user's own folder, cannot make a scan call anything: its pickles
     are read by an unpickler that knows only the facts' classes."""
     import hashlib
@@ -241,7 +247,7 @@ def test_a_deleted_file_leaves_the_results(target: Path, cache: Path) -> None:
     assert not [c for c in after.facts.calls if c.span.path == "app/db.py"]
 
 
-def test_a_corrupt_cache_is_ignored(target: Path, cache: Path) -> None:
+def test_a_corrupt_cache_is_ignored(target: Path, cache: Path, facts_cache_only: None) -> None:
     age(target)
     cold = scan(target, cache_dir=cache, jobs=1)
     (cache_file,) = cache.glob("*.facts")
@@ -274,7 +280,7 @@ def test_the_code_version_covers_the_extractor_the_engine_and_the_format() -> No
     assert scan_cache.code_version() == h.hexdigest()
 
 
-def test_a_cache_others_could_write_is_never_loaded(target: Path, cache: Path) -> None:
+def test_a_cache_others_could_write_is_never_loaded(target: Path, cache: Path, facts_cache_only: None) -> None:
     """A pickle runs code when loaded: one that another account wrote, or could have, is ignored."""
     age(target)
     scan(target, cache_dir=cache, jobs=1)
@@ -354,13 +360,15 @@ def test_workers_from_a_threaded_caller(target: Path, monkeypatch: pytest.Monkey
     many_models(target, 30)
     serial = scan(target, jobs=1)
     methods: list[str | None] = []
-    real_context = engine.multiprocessing.get_context
+    import multiprocessing
+
+    real_context = multiprocessing.get_context
 
     def get_context(method=None):
         methods.append(method)
         return real_context(method)
 
-    monkeypatch.setattr(engine.multiprocessing, "get_context", get_context)
+    monkeypatch.setattr(multiprocessing, "get_context", get_context)
     slow_here(monkeypatch)
     out: list = []
     thread = threading.Thread(target=lambda: out.append(scan(target, jobs=2)))
