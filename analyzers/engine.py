@@ -1,4 +1,5 @@
-"""scan(): discover -> facts (cached by content, in parallel when it pays) -> rules -> findings."""
+"""scan(): discover -> facts (cached by content, in parallel when it pays) -> rules -> findings; or,
+when nothing changed since the last scan, discover -> that scan's result (kept beside the facts)."""
 
 from __future__ import annotations
 
