@@ -1,6 +1,7 @@
 """The scan cache: the facts read from each file of a target, kept between scans by content, so
-that a second scan parses only what changed. Everything about its format is here (the engine only
-loads and saves), so that the format can change in one place.
+that a second scan parses only what changed; and, beside them, the last scan's result, for a scan
+that finds nothing changed at all (at the end of this module). Everything about their format is
+here (the engine only loads and saves), so that the format can change in one place.
 
 One file per target root, named with a hash of the code that produces facts (a new version never
 reads old facts): a header line, then segments, each `length, digest, payload`. The first payload
