@@ -187,7 +187,8 @@ _LEAN = {
         "import resource, sys, time; from pathlib import Path; t = time.perf_counter(); "
         "from analyzers.engine import scan; s = scan(sys.argv[1], cache_dir=Path(sys.argv[2])); "
         "print(repr({'seconds': time.perf_counter() - t, 'rss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-        "'findings': len(s.result.findings), 'cache_hits': s.cache_hits, 'reused': getattr(s, 'reused', False), "
+        "'files': s.result.files_scanned, 'findings': len(s.result.findings), 'errors': len(s.result.errors), "
+        "'cache_hits': s.cache_hits, 'reused': getattr(s, 'reused', False), "
         "'timings': {k: round(v, 4) for k, v in s.timings.items()}}))"
     ),
 }
@@ -389,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--package", action="append", help="pip requirement of the wheel to scan (default: superset, then fides)")
     parser.add_argument("--trees", nargs="*", help=f"real trees under $DBREVIEW_TARGETS (default: {' '.join(TREES)})")
-    parser.add_argument("--warm-only", action="store_true", help="with --trees: only the warm re-scans (and the one cold scan each needs)")
+    parser.add_argument("--warm-only", action="store_true",
+                        help="with --trees: only the warm re-scans (and the one cold scan each needs)")
     parser.add_argument("--cache", action="store_true", help="cache load/save against copies of dispatch")
     parser.add_argument("--copies", nargs="*", type=int, default=[1, 2, 4, 8])
     parser.add_argument("--before", type=Path, help="another dbreview checkout (git worktree add DIR REV) measured alternately")

@@ -20,7 +20,10 @@ from analyzers.engine import scan
 HERE = Path(__file__).resolve().parent
 CODE = HERE.parent
 OLD = 1_600_000_000  # a 2020 mtime: not racy
-FIXTURES = [CODE / "tui" / "demo", *(HERE / "fixtures" / name for name in ("flask_engine", "migration_graph", "typed_mixins", "verify_clinic"))]
+FIXTURES = [
+    CODE / "tui" / "demo",
+    *(HERE / "fixtures" / name for name in ("flask_engine", "migration_graph", "typed_mixins", "verify_clinic")),
+]
 
 
 def copy(source: Path, to: Path) -> Path:
@@ -87,7 +90,8 @@ def test_nothing_changed_no_rule_runs(demo: Path, cache: Path, no_rules) -> None
 def evidence(demo: Path, first) -> tuple[Path, str, str]:
     """A file with a finding, one of its evidence lines, and that line changed but as long: any edit of
     it changes the result (the finding's code hash)."""
-    f = next(f for f in first.result.findings if f.evidence and f.evidence[0].strip().isascii() and f.location.path.endswith(".py"))
+    f = next(f for f in first.result.findings
+             if f.evidence and f.evidence[0].strip().isascii() and f.location.path.endswith(".py"))
     line = f.evidence[0]
     return demo / f.location.path, line, line.swapcase()
 
@@ -207,7 +211,8 @@ def test_a_reused_result_imports_neither_the_rules_nor_libcst(demo: Path, cache:
     code = (
         "import sys; from pathlib import Path; from analyzers.engine import scan; "
         f"s = scan({str(demo)!r}, cache_dir=Path({str(cache)!r}), jobs=1); "
-        "print(s.reused, sorted(m for m in ('libcst', 'analyzers.rules', 'analyzers.facts.model', 'pglast', 'multiprocessing') if m in sys.modules))"
+        "heavy = ('libcst', 'analyzers.rules', 'analyzers.facts.model', 'pglast', 'multiprocessing'); "
+        "print(s.reused, sorted(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=CODE, check=True).stdout.strip()
     assert out == "True []"
