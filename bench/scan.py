@@ -303,7 +303,7 @@ def _trees(names: list[str], repeat: int, before: Path | None, warm_only: bool =
           "python: the same interpreter started and stopped (nothing imported), alternating with the warm runs; x py: warm wall\n"
           "over it, median of the per-run ratios\n")
     print(f"{'tree':8}{'code':>7}{'files':>7}{'ast cpu':>9}{'cold cpu':>10}{'x ast':>7}  {'(per run)':<34}{'warm s':>8}"
-          f"{'warm cpu':>9}{'python':>9}{'x py':>8}")
+          f"{'warm cpu':>9}{'python':>9}{'py cpu':>9}{'x py':>8}")
     rows = []
     for name in names:
         problem = checkout_problem(name, _targets_dir())
@@ -334,7 +334,7 @@ def _trees(names: list[str], repeat: int, before: Path | None, warm_only: bool =
             cold_cols = (f"{statistics.median(asts):>9.2f}{_median(cold[label], 'cpu'):>10.2f}{ratio:>7.2f}  "
                          f"{' '.join(f'{r:.2f}' for r in ratios):<34}") if ratios else f"{'(cold not run)':>26}  {'':<34}"
             print(f"{name:8}{label:>7}{len(layout.python):>7}{cold_cols}{warm_s:>8.3f}{_median(warm[label], 'cpu'):>9.3f}"
-                  f"{_median(anchors, 'wall'):>9.3f}{statistics.median(over):>8.2f}")
+                  f"{_median(anchors, 'wall'):>9.3f}{_median(anchors, 'cpu'):>9.3f}{statistics.median(over):>8.2f}")
             if ratios:
                 mid = cold[label][len(cold[label]) // 2]
                 print(f"{'':15}cold stages (s): " + ", ".join(f"{k} {v:.3f}" for k, v in mid["timings"].items())
