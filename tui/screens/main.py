@@ -568,7 +568,7 @@ class MainScreen(Screen[None]):
             before = self.review.findings[shown.fingerprint]
             self.review.keep(shown)
             self._unwritten.append(lambda: self._write_shown(shown, before, act))
-            self.call_after_refresh(self._write_unwritten)
+            self.call_after_refresh(self._write_after_frame)
             done = now = True
         else:
             with self._unless_matching(fingerprints, lambda fps: self._decide(fps, act, advance)) as now, self._saving():
@@ -580,6 +580,14 @@ class MainScreen(Screen[None]):
         self._after_change(fingerprints, show=not advancing)  # the next finding is shown instead
         if advancing and not self._jump(True):
             self._show(self.checklist_tree.current)
+
+    def _write_after_frame(self, again: bool = True) -> None:
+        """Right after the frame that shows the decision and where the cursor went: one frame more
+        when the cursor was still on its way to a node made for it (select_id)."""
+        if again and self.checklist_tree.moving:
+            self.call_after_refresh(self._write_after_frame, False)
+        else:
+            self._write_unwritten()
 
     def _write_unwritten(self) -> None:
         """The decisions shown but not written yet, in the order they were made: right after their

@@ -72,6 +72,11 @@ class ChecklistTree(Tree[NodeRef]):
         self._pending: TreeNode[NodeRef] | None = None  # where the cursor is going (keys act on it)
 
     @property
+    def moving(self) -> bool:
+        """The cursor is on its way to a node (select_id): it lands after the next refresh."""
+        return self._pending is not None
+
+    @property
     def current(self) -> NodeRef | None:
         node = self._pending or self.cursor_node
         return node.data if node is not None else None
