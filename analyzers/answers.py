@@ -11,6 +11,7 @@ from typing import Callable, Iterable
 
 from analyzers.facts.engines import serving_engines
 from analyzers.facts.model import ColumnFact, Facts, ListenerFact, Span, SqlStatement, TableFact
+from analyzers.rules.s01_configuration import pool_problems
 from analyzers.rules.schema import (
     TENANT_SETTING,
     all_constraints,
@@ -647,13 +648,29 @@ def _q8_2(facts: Facts) -> str:
     if not engines:
         return ("No application engine was found outside tests and tooling; pool settings live elsewhere "
                 "(SQLALCHEMY_ENGINE_OPTIONS, a settings module): check them against the database's max_connections.")
-    lines = []
-    for e in engines[:4]:
-        settings = {k: e.kwargs[k] for k in ("poolclass", "pool_size", "max_overflow", "pool_timeout", "pool_recycle", "pool_pre_ping") if k in e.kwargs}
-        shown = ", ".join(f"{k}={v}" for k, v in settings.items()) or "all defaults (5 + 10 overflow, 30 s timeout, no recycle)"
-        lines.append(f"`{e.target or 'engine'}` ({at(e.span)}): {shown}")
+    lines = [_pool_line(e) for e in engines[:6]]
+    if len(engines) > 6:
+        lines.append(f"... and {len(engines) - 6} more engine(s)")
     lines.append("Sizing needs the deployment: workers x (pool_size + max_overflow) must stay under max_connections.")
     return bullets(lines)
+
+
+_POOL_DEFAULTS = {"pool_size": "5", "max_overflow": "10", "pool_timeout": "30 s", "pool_recycle": "never"}
+
+
+def _pool_line(e) -> str:
+    """One engine's pool: what it sets and from where (the expressions as written), what it leaves at
+    SQLAlchemy's defaults, and what is concretely off (CFG006's reading)."""
+    made = f", made by `{e.origin.function}` ({at(e.origin.span)})" if e.origin is not None and e.origin.function else ""
+    if "**" in e.kwargs:
+        return f"`{e.target or 'engine'}` ({at(e.span)}{made}): settings passed as **{e.kwargs['**']}, not read here"
+    keys = ("poolclass", "pool_size", "max_overflow", "pool_timeout", "pool_recycle", "pool_pre_ping")
+    shown = ", ".join(f"{k}={e.kwargs[k]}" for k in keys if k in e.kwargs)
+    pooled = not any(p in e.kwargs.get("poolclass", "") for p in ("NullPool", "StaticPool"))
+    left = [f"{k} ({v})" for k, v in _POOL_DEFAULTS.items() if k not in e.kwargs] if pooled else []
+    parts = [shown or "no pool settings"] + ([f"SQLAlchemy's defaults for {', '.join(left)}"] if left else [])
+    parts += [f"it {problem}" for problem, _ in pool_problems(e)]
+    return f"`{e.target or 'engine'}` ({at(e.span)}{made}): " + "; ".join(parts)
 
 
 @answer("q8.3")

@@ -23,6 +23,7 @@ MARKERS = (
     b"sqlalchemy", b"sqlmodel", b"alembic", b"mapped_column", b"Column(", b"__tablename__", b"relationship(",
     b"down_revision", b"bcrypt", b"argon2", b"passlib", b"hash_password", b"generate_password_hash",
     b"SQLALCHEMY_",  # a Flask app's configuration: its engine's options
+    b"naming_convention",  # a MetaData given its convention in a module of its own
 )
 DOC_DIRS = ("docs",)
 

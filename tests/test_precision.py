@@ -1112,10 +1112,82 @@ DROP TABLE moved;
     assert found(tmp_path, {"migrations/versions/0001_fix.py": fix}, "MIG001") == []
 
 
+@pytest.mark.parametrize("upgrade", [
+    "op.execute(sa.text(\"UPDATE notes SET title = '(none)' WHERE title = ''\"))",
+    "op.get_bind().execute(sa.text('DELETE FROM notes WHERE id < 0'))",
+    "notes = sa.table('notes', sa.column('title'))\nop.get_bind().execute(notes.update().where(notes.c.title == '').values(title='x'))",
+    "notes = sa.table('notes', sa.column('title'))\nop.execute(sa.update(notes).where(notes.c.title == '').values(title='x'))",
+    "conn = op.get_bind()\nfor id_, name in conn.execute(sa.text('SELECT id, name FROM boards')):\n"
+    "    conn.execute(sa.text('UPDATE boards SET tags = :t WHERE id = :i'), {'t': parse(name), 'i': id_})",
+    "for table in ('notes', 'pages'):\n    op.execute(f\"UPDATE {table} SET title = '' WHERE title IS NULL\")",
+    "notes = sa.table('notes', sa.column('id'), sa.column('title'))\nop.bulk_insert(notes, [{'id': 1, 'title': 'seed'}])",
+    "op.execute('ALTER TABLE notes DISABLE TRIGGER ALL')\nop.execute('ALTER TABLE pages DISABLE TRIGGER ALL')\n"
+    "op.execute('UPDATE notes SET pos = 0 WHERE pos < 0')\nop.execute('UPDATE pages SET pos = 0 WHERE pos < 0')\n"
+    "op.execute('ALTER TABLE notes ENABLE TRIGGER ALL')\nop.execute('ALTER TABLE pages ENABLE TRIGGER ALL')",
+])
+def test_a_data_fix_needs_no_downgrade_whatever_way_it_runs_its_dml(tmp_path, upgrade):
+    """indico, lemur, redash, dispatch, fides: UPDATE/DELETE/INSERT fixes with `downgrade(): pass`."""
+    assert found(tmp_path, {"migrations/versions/0001_fix.py": revision(upgrade)}, "MIG001") == []
+
+
+def test_the_reason_an_empty_downgrade_gives_after_its_pass_is_read(tmp_path):
+    rev = revision("op.add_column('t', sa.Column('x', sa.Integer))", "pass\n# not reversible: the old flags are gone")
+    (f,) = found(tmp_path, {"migrations/versions/0001_x.py": rev}, "MIG001")
+    assert f.severity == Severity.INFO and "on purpose by its comment ('not reversible: the old flags are gone')" in f.message
+    (f,) = found(tmp_path / "doc", {"migrations/versions/0001_x.py": revision(
+        "op.add_column('t', sa.Column('x', sa.Integer))", '"""This migration does not support downgrades."""')}, "MIG001")
+    assert f.severity == Severity.INFO and "('This migration does not support downgrades.')" in f.message
+
+
+def test_a_module_docstring_describing_a_data_migration_is_read_past_its_title(tmp_path):
+    upgrade = "op.execute(build_copy_sql())"
+    described = '"""Copy the titles\n\nData migration: fills the new column from the old one.\n"""\n' + revision(upgrade)
+    assert found(tmp_path, {"migrations/versions/0001_x.py": described}, "MIG001") == []
+    (f,) = found(tmp_path / "bare", {"migrations/versions/0001_x.py": '"""Copy the titles"""\n' + revision(upgrade)}, "MIG001")
+    assert f.severity == Severity.INFO and "could not read the SQL" in f.message
+
+
+INSPECT = "insp = sa.inspect(op.get_bind())\nif 'old_notes' in insp.get_table_names():\n    op.drop_table('old_notes')\n"
+
+
+def test_a_drift_reconciling_upgrade_guarded_by_the_inspector_is_info(tmp_path):
+    """dispatch: drops what an inspector finds, creates what it misses; no one schema came before."""
+    rev = revision(INSPECT + "if 'x' not in [c['name'] for c in insp.get_columns('t')]:\n    op.add_column('t', sa.Column('x', sa.Integer))")
+    (f,) = found(tmp_path, {"migrations/versions/0001_x.py": rev}, "MIG001")
+    assert f.severity == Severity.INFO and f.anchor == "migration:0001:downgrade"
+    assert "runs only where an inspector check finds the database needs it (it reconciles drift)" in f.message
+
+
+def test_the_unguarded_operations_of_a_partly_guarded_upgrade_are_named(tmp_path):
+    rev = revision(INSPECT + "op.alter_column('t', 'y', existing_type=sa.Boolean(), type_=sa.String())")
+    (f,) = found(tmp_path, {"migrations/versions/0001_x.py": rev}, "MIG001")
+    assert f.severity == Severity.WARNING and f.anchor == "migration:0001:downgrade"
+    assert f.message == ("revision 0001 (0001_x.py) has an empty downgrade: 1 of its 2 operation(s) cannot be rolled back "
+                         "(alter_column t.y); 1 run only where an inspector check finds the database needs them")
+    assert [r.note for r in f.related] == ["alter_column t.y"]
+
+
 def test_sql_that_could_not_be_read_lowers_the_claim_and_says_so(tmp_path):
     (f,) = found(tmp_path, {"migrations/versions/0001_fix.py": revision("op.execute(build_fix_sql())")}, "MIG001")
     assert f.severity == Severity.INFO
     assert "dbreview could not read the SQL its upgrade runs (migrations/versions/0001_fix.py:7)" in f.message
+
+
+@pytest.mark.parametrize("setting", [
+    "Base.metadata.naming_convention = CONVENTION",
+    "Base.metadata.naming_convention.update(CONVENTION)",
+    "metadata = Base.metadata\nmetadata.naming_convention['pk'] = 'pk_%(table_name)s'",
+])
+def test_a_naming_convention_set_after_the_metadata_is_made_in_another_module_counts(tmp_path, setting):
+    """indico: the convention is assigned to db.Model.metadata in the module that makes `db`, not the models'."""
+    models = HEADER + "\nclass Note(Base):\n    __tablename__ = 'notes'\n    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n"
+    setup = f"from app.models import Base\nCONVENTION = {{'pk': 'pk_%(table_name)s'}}\n{setting}\n"
+    files = {"app/models.py": models, "app/core/setup.py": setup,
+             "migrations/versions/0001_x.py": revision("op.create_table('notes', sa.Column('id', sa.Integer))", "op.drop_table('notes')")}
+    assert found(tmp_path, files, "MIG005") == []
+    files["app/core/setup.py"] = "from app.models import Base\n"
+    (f,) = found(tmp_path / "none", files, "MIG005")
+    assert f.anchor == "metadata:naming_convention"
 
 
 def test_an_engine_its_comment_says_only_tests_use_is_not_the_applications(tmp_path):

@@ -54,6 +54,8 @@ class Flow:
         self._module_values: dict[str, ast.AST] = {}
         self._classes: dict[str, ast.ClassDef] = {}
         self._functions: dict[str, Func] = {}  # module-level functions
+        self._references: dict[str, list[int]] = {}  # name -> lines where it is read (a function passed on as a value)
+        self._comprehension_of: dict[int, ast.AST] = {}  # a call inside a comprehension -> the comprehension
         self._class_values: dict[str, list[ast.AST]] = {}  # attribute name -> values assigned in class bodies
         self._before = 10**9  # the line of the value being followed: a check after it does not validate it
         self._trail: list[int] = []  # the lines followed for it
@@ -74,6 +76,15 @@ class Flow:
                 callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
                 if callee:
                     self._calls.setdefault(callee, []).append((node, func))
+                elif isinstance(node.func, ast.Call) and node.func.args and isinstance(node.func.args[0], ast.Name):
+                    # delayed(f)(a, b), wraps(f)(a): the outer call's arguments are f's
+                    self._calls.setdefault(node.func.args[0].id, []).append((node, func))
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                self._references.setdefault(node.id, []).append(node.lineno)
+            elif isinstance(node, (ast.GeneratorExp, ast.ListComp, ast.SetComp)):
+                for inner_call in walk(node.elt):
+                    if isinstance(inner_call, ast.Call):  # its arguments may be the comprehension's own names
+                        self._comprehension_of[id(inner_call)] = node
             stack.extend((child, inner) for child in children(node))
         for node in self.tree.body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -287,6 +298,16 @@ class Flow:
                 return self._worst([self.source(r, defined, depth + 2) for r in returns[:4]], expr)
         return "unknown", f"{expr} is the result of `{callee[:40]}()`, which is not followed"
 
+    def _bound_by_comprehension(self, call: ast.Call, given: ast.AST) -> ast.AST:
+        """`f(name) for name in names`: the argument is an item of `names`, not the caller's `name` (which a
+        later loop of the caller may bind to something else)."""
+        comp = self._comprehension_of.get(id(call))
+        if isinstance(given, ast.Name) and comp is not None:
+            for gen in comp.generators:  # type: ignore[attr-defined]
+                if any(isinstance(n, ast.Name) and n.id == given.id for n in walk(gen.target)):
+                    return gen.iter
+        return given
+
     def _comprehension(self, node: ast.GeneratorExp | ast.ListComp | ast.SetComp, func: Func | None, depth: int) -> tuple[str, str]:
         bound = {n.id for gen in node.generators for n in walk(gen.target) if isinstance(n, ast.Name)}
         found = [self.source(gen.iter, func, depth + 1) for gen in node.generators]
@@ -378,6 +399,10 @@ class Flow:
             return "request", f"{expr} is a parameter of the route `{func.name}`, given by the request"
         callers = self.callers(func)
         if not callers:
+            passed = self._references.get(func.name)
+            if passed:  # handed to an executor, a decorator, a table of handlers: what it gets is not followed
+                return "unknown", (f"{expr} is a parameter of `{func.name}`, which this module passes on as a value "
+                                   f"(line {passed[0]}): what it is called with is not followed")
             return "unknown", f"{expr} is a parameter of `{func.name}`, whose callers are not in this module"
         found = []
         for call, caller in callers[:8]:
@@ -386,7 +411,7 @@ class Flow:
             if given is None:
                 found.append(("constant", f"{expr} keeps its default") if default is not None else ("unknown", expr))
             else:
-                found.append(self.source(given, caller, depth + 1))
+                found.append(self.source(self._bound_by_comprehension(call, given), caller, depth + 1))
         return self._worst(found, expr)
 
 

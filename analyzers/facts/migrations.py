@@ -103,6 +103,7 @@ def read_revision(tree: ast.Module, names: Names, path: str, env: Env, errors: l
         downgrade_span=col.span_of(downgrade, path) if downgrade else None,
         downgrade_empty=downgrade is None or _is_empty(downgrade),
         message=doc.strip().splitlines()[0] if doc.strip() else None,
+        doc=doc.strip(),
         downgrade_raises=downgrade is not None and any(isinstance(s, ast.Raise) for s in downgrade.body),
         branch_labels=_strings(values.get("branch_labels"), env),
         depends_on=_strings(values.get("depends_on"), env),

@@ -104,6 +104,8 @@ class _Reader:
                     self.owners.update((id(f), node.name) for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))
                 if isinstance(node, ast.Assign) and _flask_setting(node.targets[0]):
                     self.flask_config.append(node)
+                if _sets_naming_convention(node):  # `db.Model.metadata.naming_convention = {...}` after the fact
+                    self.facts.calls.append(CallFact(NAMING_CONVENTION, col.span_of(node, self.path), {}))
             for child in reversed(kids):  # preorder: a call before the calls in its arguments
                 stack.append((child, inner))
 
@@ -534,6 +536,7 @@ ENGINE_HOOKS = ("apply_pool_defaults", "apply_driver_hacks", "_apply_driver_defa
 # Flask-SQLAlchemy makes the engine from the app's configuration: SQLALCHEMY_ENGINE_OPTIONS, and before
 # its version 3 one key per pool setting.
 FLASK_OPTIONS = "flask-sqlalchemy-engine-options"
+NAMING_CONVENTION = "metadata-naming-convention"  # a MetaData's convention set once the MetaData is made
 FLASK_SETTINGS = {
     "SQLALCHEMY_ENGINE_OPTIONS": "**", "SQLALCHEMY_POOL_SIZE": "pool_size", "SQLALCHEMY_POOL_TIMEOUT": "pool_timeout",
     "SQLALCHEMY_POOL_RECYCLE": "pool_recycle", "SQLALCHEMY_MAX_OVERFLOW": "max_overflow", "SQLALCHEMY_DATABASE_URI": "url",
@@ -610,6 +613,18 @@ def _lifetime(call: ast.Call, func: ast.FunctionDef | ast.AsyncFunctionDef | Non
             elif isinstance(up, (ast.Assign, ast.AnnAssign)) and not _local_names(up, func):
                 uses.add("stored")  # cache[key] = engine, self.engine = engine: made once, kept
     return next(u for u in ("stored", "returned", "passed", "local") if u in uses)  # the longest it may live
+
+
+def _sets_naming_convention(node: ast.AST) -> bool:
+    """`x.naming_convention = {...}`, `x.naming_convention["fk"] = ...`, `x.naming_convention.update(...)`:
+    a MetaData given its convention once made."""
+    if isinstance(node, ast.Assign):
+        targets = [t.value if isinstance(t, ast.Subscript) else t for t in node.targets]
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("update", "setdefault"):
+        targets = [node.func.value]
+    else:
+        return False
+    return any(isinstance(t, ast.Attribute) and t.attr == "naming_convention" for t in targets)
 
 
 def _local_names(assign: ast.Assign | ast.AnnAssign, func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

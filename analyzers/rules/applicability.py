@@ -15,7 +15,10 @@ import re
 from typing import Callable
 
 from analyzers.facts.model import Facts
-from analyzers.rules.schema import MFA_NAME, PASSWORD_COLUMN, healthcare, python_paths, sqlite_engines, rls_by_table, schema_per_tenant, tenant_columns, where
+from analyzers.rules.schema import (
+    MFA_NAME, PASSWORD_COLUMN, healthcare, is_test_path, python_paths, rls_by_table, schema_per_tenant, sqlite_engines,
+    tenant_columns, where,
+)
 
 Condition = Callable[[Facts], tuple[bool, str]]  # (holds, why it does not when it does not)
 
@@ -63,6 +66,36 @@ def _rls(facts: Facts) -> tuple[bool, str]:
     return held, why + ", and no migration sets up Row-Level Security"
 
 
+_ADMIN_PATH = re.compile(r"(^|[/_])(super_?)?admins?([/_.]|$)", re.I)
+_ADMIN_WORDS = {"admin", "admins", "superadmin", "superuser", "administrator", "administrators"}
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def _names_admins(name: str) -> bool:
+    """AdminRole, require_admin, SUPERUSER_EMAIL: a word of the name is admin (not badminton)."""
+    return any(w.lower() in _ADMIN_WORDS for w in _WORD.findall(name))
+
+_ADMIN_COLUMN = re.compile(r"^(is_)?(super_?admin|superuser|platform_admin|admin|staff)$|^roles?$")
+
+
+def _platform_owner(facts: Facts) -> tuple[bool, str]:
+    """The checklist's `is_super_admin` flag marks a platform owner above the tenants: it asks for one where
+    the schema has tenants and nothing models admin power already (a flag or role on users, a module, class or
+    function of admins: a polymorphic Admin user, admin credentials and roles checked by an admin module)."""
+    held, why = _tenants(facts)
+    if not held:
+        return False, why + ": there is no platform owner above tenants for a super-admin flag to mark"
+    if any(_ADMIN_COLUMN.match(c) for name, t in facts.tables.items() if re.search(r"^users?$", name) for c in t.columns):
+        return True, ""
+    code = [p for p in python_paths(facts) if _ADMIN_PATH.search(p) and not is_test_path(p)]
+    code += [f"{m.path}:{span.start} ({name})" for m in facts.modules if not is_test_path(m.path)
+             for name, span in m.binding_spans.items() if _names_admins(name)]
+    if code:
+        return False, (f"admin power is modelled in the code rather than by a flag on users ({listed(code)}): check "
+                       "there that platform owners are told apart from tenants' admins")
+    return True, ""
+
+
 def _local_passwords(facts: Facts) -> tuple[bool, str]:
     """Some table stores a password (on the users table, or one of its own: keystone's `password`)."""
     stored = any(PASSWORD_COLUMN.search(name) or any(PASSWORD_COLUMN.search(c) for c in t.columns) for name, t in facts.tables.items())
@@ -99,6 +132,7 @@ CONDITIONS: dict[str, Condition] = {
     "tenants": _tenants,
     "rls": _rls,
     "local_passwords": _local_passwords,
+    "platform_owner": _platform_owner,
     "organizations": _tables_named(r"^(organi[sz]ations?|orgs?|tenants?|workspaces?|compan(y|ies))$", "organizations"),
     "audit": _tables_named(r"audit|activity_log", "audit records"),
     "consents": _tables_named(r"consent", "consents"),
@@ -112,6 +146,10 @@ CONDITIONS: dict[str, Condition] = {
         "no table or column of multi-factor sign-in (mfa, totp, otp, two_factor, webauthn)",
     ),
 }
+
+
+def listed(places: list[str], limit: int = 3) -> str:
+    return ", ".join(places[:limit]) + (f" and {len(places) - limit} more" if len(places) > limit else "")
 
 
 def parse(expression: str) -> list[list[str]]:

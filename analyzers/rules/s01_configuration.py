@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from analyzers.facts.engines import FLASK_ENGINE, serving_engines, unsure_why
 from analyzers.facts.model import CallFact, Hole, ListenerFact, SqlStatement, SqlUse
 from analyzers.facts.python_module import FLASK_OPTIONS
@@ -304,7 +306,8 @@ def _by_factory(calls: list[CallFact]) -> list[list[CallFact]]:
     return list(groups.values())
 
 
-def _engine_finding(rule: Rule, group: list[CallFact], sure: bool, what: str, message: str):
+def _engine_finding(rule: Rule, group: list[CallFact], sure: bool, what: str, message: str,
+                    severity: Severity | None = None):
     """One finding on the engines of `group` (the calls of one factory, or one engine): at the first, the
     others and the factory as related locations; it takes over the findings each would have had alone,
     and the one the factory's own call had before its callers were followed."""
@@ -315,7 +318,7 @@ def _engine_finding(rule: Rule, group: list[CallFact], sure: bool, what: str, me
     anchors = [f"engine:{c.target}:{what}" for c in group] + ([f"engine:{origin.target}:{what}"] if origin else [])
     return rule.finding(
         message + _engine_note(rule.facts, call, sure), call.span, anchors[0],
-        severity=None if sure else Severity.INFO, related=related + _options_read(rule.facts, call),
+        severity=severity if sure else Severity.INFO, related=related + _options_read(rule.facts, call),
         covers=[identity_key(rule.ID, a) for a in anchors[1:]],
     )
 
@@ -426,7 +429,9 @@ class PoolWithoutPrePing(Rule):
         `create_engine`, `create_async_engine`, `engine_from_config`, Flask-SQLAlchemy's engine with the
         app's SQLALCHEMY_ENGINE_OPTIONS; an engine made by the app's own factory is read where the factory
         is called, with what each call passes. Not engines of tests, tooling, one-shot checks or other
-        databases; unless the pool is NullPool. An engine dbreview cannot tell serves requests: info.
+        databases; unless the pool is NullPool. An engine dbreview cannot tell serves requests: info. Info
+        too, saying what is there, when the pool's liveness is set up on purpose: `pool_recycle` set, or the
+        pre-ping a parameter of the app's own engine factory that this call leaves off.
     Why it matters:
         After a database restart or failover, or a connection dropped by a proxy, the first query on
         each stale pooled connection fails with an error the user sees.
@@ -440,7 +445,8 @@ class PoolWithoutPrePing(Rule):
     ITEM = "1.6"
     SEVERITY = Severity.WARNING
     VALID = ({"db.py": _ENGINE},)
-    INVALID = ({"db.py": _ENGINE.replace(", pool_pre_ping=True", "")},)
+    INVALID = ({"db.py": _ENGINE.replace(", pool_pre_ping=True", "")},
+               {"db.py": _ENGINE.replace(", pool_pre_ping=True", "").replace("pool_recycle=1800", "pool_recycle=settings.RECYCLE")})
 
     def check(self):
         engines, sure = serving_engines(self.facts)
@@ -450,53 +456,113 @@ class PoolWithoutPrePing(Rule):
         ]
         for group in _by_factory(no_ping):
             call = group[0]
+            chosen = _chosen(call)
             yield _engine_finding(
                 self, group, sure, "pre_ping",
-                f"{_engine_name(call)} has no `pool_pre_ping=True`: stale connections fail the first query after a "
-                "database restart or network drop",
+                f"{_engine_name(call)} has no `pool_pre_ping=True`: " + (
+                    f"{'; '.join(chosen)}. A connection the database dropped (a restart, a failover) still fails the "
+                    "first query that borrows it: whether a ping on every checkout is worth it here is a deployment "
+                    "decision" if chosen else
+                    "stale connections fail the first query after a database restart or network drop"),
+                Severity.INFO if chosen else None,
             )
 
 
+def _chosen(call: CallFact) -> list[str]:
+    """What says the pool's liveness was set up on purpose: pool_recycle set, the pre-ping a parameter of the
+    app's own engine factory (which this call leaves off)."""
+    out = []
+    recycle = call.kwargs.get("pool_recycle", "-1").strip()
+    if recycle not in ("-1", "None"):
+        out.append(f"pool_recycle={recycle} retires connections older than that, so idle cuts by a proxy are covered")
+    origin = call.origin
+    if origin is not None and origin.kwargs.get("pool_pre_ping") in origin.params:
+        out.append(f"the factory `{origin.function}` ({origin.span.path}:{origin.span.start}) takes the pre-ping as its "
+                   f"parameter `{origin.kwargs['pool_pre_ping']}` and this call leaves it off")
+    return out
+
+
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_FROM_SETTINGS = re.compile(r"settings|config|environ|getenv|\benv\b", re.I)
+SIZING = ("pool_size", "max_overflow", "pool_timeout")  # what a pool without a queue (NullPool, StaticPool) rejects
+
+
+def pool_problems(call: CallFact) -> list[tuple[str, Severity]]:
+    """What is concretely off in one engine's pool settings (a statement each, with its severity): settings
+    that contradict each other or the pool class, a pool without an upper bound, sizes fixed in code
+    beside others read from the settings. Defaults alone are none: whether they fit depends on the
+    deployment (the drafted answer to the pool-sizing question lists them)."""
+    kw = call.kwargs
+    pool = kw.get("poolclass", "")
+    if "**" in kw:
+        return []  # settings we cannot read
+    if "NullPool" in pool or "StaticPool" in pool:
+        given = [s for s in SIZING if s in kw]
+        if given:
+            name = "NullPool" if "NullPool" in pool else "StaticPool"
+            return [(f"sets {', '.join(f'{s}={kw[s]}' for s in given)} with poolclass={name}, which takes no such "
+                     "argument: create_engine raises TypeError when it makes this engine", Severity.WARNING)]
+        return []
+    out = []
+    if kw.get("max_overflow", "").strip() == "-1":
+        out.append(("sets max_overflow=-1: no upper bound on connections; under load the pool opens connections "
+                    "until PostgreSQL refuses them (max_connections), for every client of the database", Severity.WARNING))
+    if kw.get("pool_size", "").strip() == "0":
+        out.append(("sets pool_size=0: the pool keeps every connection it ever opened, with no upper bound", Severity.WARNING))
+    fixed = [s for s in SIZING if _NUMBER.match(kw.get(s, "").strip())]
+    read = [s for s in SIZING if s in kw and s not in fixed and _FROM_SETTINGS.search(kw[s])]
+    if fixed and read and not out:
+        out.append((f"takes {', '.join(f'{s} from `{kw[s]}`' for s in read)} but fixes "
+                    f"{', '.join(f'{s}={kw[s]}' for s in fixed)} in the code: a deployment that tunes the one through its "
+                    "settings cannot tune the other", Severity.INFO))
+    return out
+
+
 class PoolSizingDefaults(Rule):
-    """The connection pool runs on SQLAlchemy's defaults.
+    """The connection pool is unbounded, or its settings contradict each other.
 
     What it checks:
-        `pool_size`, `max_overflow`, `pool_timeout` and `pool_recycle` on the engines that serve the
-        application (as CFG005 finds them); the engines of one factory of the app's are one finding.
+        The pool settings of the engines that serve the application (as CFG005 finds them; never SQLite-only,
+        one-shot, tooling or test engines): `pool_size`/`max_overflow`/`pool_timeout` with `NullPool` or
+        `StaticPool` (create_engine rejects them), `max_overflow=-1` or `pool_size=0` (no upper bound),
+        and sizes fixed in the code beside others read from the settings. Settings left at SQLAlchemy's
+        defaults are no finding: whether 5 + 10 connections fit depends on the process count and the
+        database's max_connections, which the code does not tell; the drafted answer to "Is the connection
+        pool sized appropriately?" lists each engine's settings and where they come from.
     Why it matters:
-        The defaults (5 connections + 10 overflow, 30 s wait, never recycled) are rarely what a
-        production service and its database's `max_connections` call for; unrecycled connections
-        are cut by proxies and load balancers.
+        An unbounded pool exhausts max_connections under load, for every client of the database; a pool
+        argument the pool class rejects stops the engine from being made; a size fixed in code silently
+        ignores the deployment's tuning.
     Example:
-        engine = create_async_engine(URL, pool_pre_ping=True)
+        engine = create_async_engine(URL, pool_size=settings.POOL_SIZE, max_overflow=-1)
     Instead:
-        Size the pool for the workers x connections the database allows, and set `pool_recycle`.
+        Bound the pool (`max_overflow` >= 0) and take every size from the same settings.
     """
 
     ID = "CFG006"
     ITEM = "1.1"
     SEVERITY = Severity.INFO
-    VALID = ({"db.py": _ENGINE},)
-    INVALID = ({"db.py": "from sqlalchemy import create_engine\nengine = create_engine(URL, pool_pre_ping=True)\n"},)
-
-    SETTINGS = ("pool_size", "max_overflow", "pool_timeout", "pool_recycle")
+    VALID = (
+        {"db.py": _ENGINE},
+        {"db.py": "from sqlalchemy import create_engine\nengine = create_engine(URL, pool_pre_ping=True)\n"},
+    )
+    INVALID = (
+        {"db.py": "from sqlalchemy import create_engine\nengine = create_engine(URL, pool_pre_ping=True, max_overflow=-1)\n"},
+        {"db.py": "from sqlalchemy import create_engine\nfrom sqlalchemy.pool import NullPool\n"
+                  "engine = create_engine(URL, poolclass=NullPool, pool_size=10)\n"},
+        {"db.py": "from sqlalchemy import create_engine\n"
+                  "engine = create_engine(URL, pool_size=settings.DB_POOL_SIZE, max_overflow=20)\n"},
+    )
 
     def check(self):
         engines, sure = serving_engines(self.facts)
-        short: dict[tuple[str, ...], list[CallFact]] = {}
+        by_problem: dict[tuple[str, Severity], list[CallFact]] = {}
         for call in engines:
-            if _unpooled(call) or "StaticPool" in call.kwargs.get("poolclass", "") or "**" in str(call.kwargs):
-                continue  # no pool to size, or settings we cannot read
-            missing = tuple(s for s in self.SETTINGS if s not in call.kwargs)
-            if missing:
-                short.setdefault(missing, []).append(call)
-        for missing, calls in short.items():
+            for problem in pool_problems(call):
+                by_problem.setdefault(problem, []).append(call)
+        for (problem, severity), calls in by_problem.items():
             for group in _by_factory(calls):
-                yield _engine_finding(
-                    self, group, sure, "sizing",
-                    f"{_engine_name(group[0])} leaves {', '.join(missing)} at their defaults; check them against the "
-                    "expected load and the database's max_connections",
-                )
+                yield _engine_finding(self, group, sure, "sizing", f"{_engine_name(group[0])} {problem}", severity)
 
 
 class AsyncSessionExpiresOnCommit(Rule):

@@ -10,7 +10,8 @@ from analyzers.facts.flow import RISK
 from analyzers.facts.model import Hole, ListenerFact, Span, SqlUse
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
-from analyzers.rules.schema import is_test_path, is_tooling_path
+from analyzers import confine
+from analyzers.rules.schema import is_test_path, is_tooling_path, python_paths
 
 _SQL_START = re.compile(
     r"^\s*(?:--[^\n]*\n\s*)*\(?\s*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|ALTER|DROP|SET|GRANT|REVOKE|TRUNCATE|COPY|"
@@ -115,6 +116,57 @@ def counts(db):
 '''
 
 
+def class_constant(facts, expr: str) -> bool:
+    """`self.x` / `cls.x` that some class of the project declares as a literal (`x: ClassVar[float] = 0.5`, in a
+    base class of another module) and no code assigns at run time (`obj.x = ...`): a constant, not input."""
+    m = re.fullmatch(r"(?:self|cls)\.(\w+)", expr)
+    if not m:
+        return False
+    attr = m.group(1)
+    declared = re.compile(rf"^\s+{attr}\s*(?::[^=]+)?=(?!=)\s*(.*?)\s*(?:#.*)?$")
+    literal = re.compile(r"-?\d[\d_.]*|True|False|None|'[^'\\]*'|\"[^\"\\]*\"")
+    found = False
+    for path in python_paths(facts):
+        if is_test_path(path):
+            continue
+        try:
+            text = confine.read_text(facts.root, path)
+        except OSError:
+            continue
+        if attr not in text:
+            continue
+        for line in text.splitlines():
+            if attr not in line:
+                continue
+            if re.search(rf"\.{attr}\s*(?:[-+*/]?=)(?!=)", line):
+                return False  # set at run time somewhere
+            d = declared.match(line)
+            if d:
+                if not literal.fullmatch(d.group(1)):
+                    return False  # a class attribute computed from something
+                found = True
+    return found
+
+
+_WRITES = re.compile(r"^\s*(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+\"?(?:\w+\.)?(\w+)\"?", re.I)
+_FROM_TABLE = re.compile(r"\b(?:FROM|UPDATE|JOIN)\s+\"?(?:\w+\.)?(\w+)\"?", re.I)
+
+
+def read_back(facts, use: SqlUse, hole: Hole) -> bool:
+    """In a migration: is the value read back from the very table the statement rewrites (`SELECT id, status
+    FROM t` then `UPDATE t SET status = '{row[1]}'`)? Rows already stored, no request: nothing is injected."""
+    if hole.source != "stored":
+        return False
+    written = {t.lower() for t in _WRITES.findall(use.text or "")}
+    if not written:
+        return False
+    read: set[str] = set()
+    for line in hole.trail:
+        text = " ".join(facts.lines(Span(use.span.path, line, line + 3)))
+        read |= {t.lower() for t in _FROM_TABLE.findall(text)}
+    return bool(read) and read <= written
+
+
 class SqlFromStrings(Rule):
     """SQL is built by formatting a value into its text.
 
@@ -179,7 +231,7 @@ def create_reader(conn, password):
             seen.add((use.span, hole.expr))
             tooling = is_tooling_path(use.span.path)
             severity = hole_severity(hole, migration=tooling and hole.source != "request")
-            if severity is None:
+            if severity is None or (hole.source == "object" and class_constant(self.facts, hole.expr)):
                 continue
             where = f"the `{listener.event}` listener `{use.function}`" if listener else f"`{use.function}`"
             more = f" ({len(holes) - 1} more value(s) of unsure source in it)" if len(holes) > 1 else ""
@@ -194,7 +246,7 @@ def create_reader(conn, password):
                     continue
                 holes = risky(use)
                 severity = hole_severity(holes[0], migration=True) if holes else None
-                if severity is None or (use.span, holes[0].expr) in seen:
+                if severity is None or (use.span, holes[0].expr) in seen or read_back(self.facts, use, holes[0]):
                     continue
                 hole = holes[0]
                 seen.add((use.span, hole.expr))

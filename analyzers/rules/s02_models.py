@@ -224,8 +224,9 @@ class PlaintextPassword(Rule):
 
     What it checks:
         Text columns named `password`, `passwd`, `pwd` or `*_password` (not `password_hash`,
-        `hashed_password`). When a `@validates` hook or a method of the class hashes (bcrypt, argon2,
-        passlib), or the code hashes passwords anywhere else (a service), it is info: check that every
+        `hashed_password`). A `@validates` hook on the column in a class that hashes (bcrypt, argon2,
+        passlib) hashes every ORM write: no finding (the name alone is cosmetic). When a method of the
+        class hashes, or the code hashes passwords anywhere else (a service), it is info: check that every
         write goes through it. A static reader cannot see what is written, so it never claims more than
         a warning: no hashing anywhere in sight.
     Why it matters:
@@ -271,12 +272,14 @@ class User(Base):
                 continue
             if col.type_name not in self.TEXT:
                 continue  # change_password = Column(Boolean): a flag, not a password
+            if (col.declared_in, col.attr or col.name) in validated and col.declared_in in hashing:
+                continue  # a @validates hook of a class that hashes: every ORM write is hashed on the way in
             if (col.declared_in, col.attr or col.name) in validated or col.declared_in in hashing:
                 how = "a @validates hook transforms it on the way in" if col.declared_in not in hashing else (
                     "the class hashes passwords (bcrypt/argon2/passlib) in a method")
                 yield self.finding(
-                    f"{where_declared(table, col)} is named like a password; {how}: check that every write goes "
-                    "through it, and consider naming the column password_hash",
+                    f"{where_declared(table, col)} is named like a password; {how}: a write that does not go through "
+                    "it (a bulk update, raw SQL, an import) stores the value as given: check the writers",
                     col.span, column_anchor(table, col), severity=Severity.INFO,
                 )
                 continue
@@ -284,7 +287,7 @@ class User(Base):
                 yield self.finding(
                     f"{where_declared(table, col)} is named like a password; the code hashes passwords elsewhere "
                     f"(`{elsewhere[0].target}` in {elsewhere[0].span.path}:{elsewhere[0].span.start}): check that every "
-                    "write to this column goes through it, and consider naming it password_hash",
+                    "write to this column goes through it",
                     col.span, column_anchor(table, col), severity=Severity.INFO,
                     related=[(c.span, c.target or "") for c in elsewhere[:5]],
                 )
@@ -394,7 +397,10 @@ class EntityMissingFields(Rule):
     What it checks:
         For the entities the checklist names (users, organizations, providers, staff, patients,
         proxies, proxy assignments, contact methods, audit logs, sessions, devices, consents), that
-        the table carries the fields listed for it.
+        the table carries the fields listed for it. The users' super-admin flag is asked for only where a
+        platform owner stands above tenants: the schema has tenants, and no flag or role on users, no table
+        of admins or roles, no module, class or function of admins models admin power already (the item is
+        then suggested not applicable, with that evidence).
     Why it matters:
         Each field backs a requirement (MFA, voicemail safety, time-limited proxy access, session
         timeout...); a missing column means the requirement cannot be met by the data model.

@@ -7,6 +7,7 @@ import re
 
 from analyzers.facts.effects import changes_schema, not_undone, unread_ops
 from analyzers.facts.model import RevisionFact, Span
+from analyzers.facts.python_module import NAMING_CONVENTION
 from analyzers.findings import Severity
 from analyzers.rules import drift
 from analyzers.rules.base import Rule
@@ -41,8 +42,11 @@ class DowngradeMissing(Rule):
     What it checks:
         Revisions whose `downgrade()` is absent, `pass`, or only a docstring, while `upgrade()` changes
         the schema (a data-only upgrade, UPDATE/INSERT/DELETE, needs no downgrade). An empty downgrade
-        whose comment or docstring says why is info: its author chose it. An upgrade that only adds enum
-        values (`ALTER TYPE ... ADD VALUE`) has nothing PostgreSQL could undo, and one titled as a data
+        whose comment (before or after its `pass`) or docstring says why is info: its author chose it.
+        An upgrade whose schema changes each run only where an inspector check finds the database needs
+        them reconciles drift: info, since no one schema came before it; when only some are so guarded,
+        the finding names the others. An upgrade that only adds enum values (`ALTER TYPE ... ADD VALUE`)
+        has nothing PostgreSQL could undo, and one titled or described (its module docstring) as a data
         migration or backfill moves data in columns its neighbours add and drop: no finding. When no
         revision of a tree defines `downgrade()` at all, that is the project's forward-only convention:
         one info finding.
@@ -91,6 +95,18 @@ def upgrade():
     op.execute("DROP TABLE missing")
 def downgrade():
     pass
+'''}, {"migrations/versions/0005_titles.py": '''
+"""Fill display names
+
+Data migration: the names are computed from the profiles, in SQL built at run time.
+"""
+from alembic import op
+revision = "0005"
+down_revision = None
+def upgrade():
+    op.execute(display_name_sql())
+def downgrade():
+    pass
 '''})
     INVALID = (
         {"migrations/versions/0001_notes.py": rev("0001", None, "pass")},
@@ -126,19 +142,57 @@ def downgrade():
                         related=[(unread, "SQL not read")],
                     )
                     continue
-                said = _explained(self.facts.lines(span)) if r.downgrade_span else None
+                title = f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]})"
+                said = _explained(self._downgrade_lines(r)) if r.downgrade_span else None
                 if said:
                     yield self.finding(
-                        f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) has an empty downgrade, "
-                        f"on purpose by its comment ({said!r}): its {len(r.upgrade)} operation(s) are not rolled back",
+                        f"{title} has an empty downgrade, on purpose by its comment ({said!r}): its {len(r.upgrade)} "
+                        "operation(s) are not rolled back", span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
+                    )
+                    continue
+                guarded = sum(op.guarded for op in r.upgrade)
+                unguarded = [op for op in r.upgrade if not op.guarded and changes_schema([op])]
+                if guarded and not unguarded:
+                    yield self.finding(
+                        f"{title} has an empty downgrade, and each schema change of its upgrade runs only where an "
+                        "inspector check finds the database needs it (it reconciles drift): "
+                        "what each database held before is not known, so there is no one schema to roll back to",
                         span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
                     )
                     continue
+                if guarded:
+                    yield self.finding(
+                        f"{title} has an empty downgrade: {len(unguarded)} of its {len(r.upgrade)} operation(s) cannot "
+                        f"be rolled back ({', '.join(_described(op) for op in unguarded)}); {guarded} run only where an "
+                        "inspector check finds the database needs them",
+                        span, f"migration:{r.revision}:downgrade", related=[(op.span, _described(op)) for op in unguarded],
+                    )
+                    continue
                 yield self.finding(
-                    f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) has an empty downgrade: "
-                    f"its {len(r.upgrade)} operation(s) cannot be rolled back",
+                    f"{title} has an empty downgrade: its {len(r.upgrade)} operation(s) cannot be rolled back",
                     span, f"migration:{r.revision}:downgrade",
                 )
+
+    def _downgrade_lines(self, r: RevisionFact) -> tuple[str, ...]:
+        """The downgrade's lines, with the comment lines that follow its last statement inside its body
+        (`pass` then `# not reversible: ...`)."""
+        span = r.downgrade_span
+        lines = self.facts.lines(span)
+        after = []
+        for line in self.facts.lines(Span(span.path, span.end + 1, span.end + 20)):
+            if line.strip() and not (line[:1].isspace() and line.lstrip().startswith("#")):
+                break
+            after.append(line)
+        return lines + tuple(after)
+
+
+def _described(op) -> str:
+    """An operation as a reviewer finds it: `alter_column entity.source`, `SQL create_trigger on kg_entity`."""
+    if op.name == "execute" and op.sql and op.sql.statements:
+        st = op.sql.statements[0]
+        return f"SQL {st.kind}" + (f" on {st.table}" if st.table else "")
+    where = f"{op.table}.{op.target}" if op.table and op.target and op.target != op.table else op.table or op.target or ""
+    return f"{op.name} {where}".strip()
 
 
 def _unread_sql(r: RevisionFact) -> Span | None:
@@ -156,9 +210,9 @@ _DATA_MIGRATION = re.compile(r"data[- ]only|data migration|backfill|migrate\b.*\
 
 
 def _titled_data_migration(r: RevisionFact) -> bool:
-    """Titled as moving data, and no operation of its own changes the schema (its SQL may be built in
-    ways a static reader does not follow)."""
-    return bool(_DATA_MIGRATION.search(r.message or "")) and all(op.name in ("execute", "bulk_insert") for op in r.upgrade)
+    """Titled or described (its module docstring) as moving data, and no operation of its own changes the
+    schema (its SQL may be built in ways a static reader does not follow)."""
+    return bool(_DATA_MIGRATION.search(r.doc or r.message or "")) and all(op.name in ("execute", "bulk_insert") for op in r.upgrade)
 
 
 def _only_adds_enum_values(r) -> bool:
@@ -349,7 +403,9 @@ class NoNamingConvention(Rule):
     """Constraints get names chosen by the database, not by a naming convention.
 
     What it checks:
-        That the models' `MetaData(...)` sets `naming_convention`, when the project has migrations.
+        That the models' `MetaData(...)` sets `naming_convention`, or that it is set once the MetaData is
+        made, in whichever module (`db.Model.metadata.naming_convention = {...}`, `.update(...)`), when the
+        project has migrations.
     Why it matters:
         Unnamed constraints get database-generated names, so later migrations cannot drop or alter
         them portably and autogenerate produces noisy diffs.
@@ -365,7 +421,12 @@ class NoNamingConvention(Rule):
     VALID = ({
         "models.py": "from sqlalchemy import MetaData\nmetadata = MetaData(naming_convention={'ix': 'ix_%(column_0_label)s'})\n",
         "migrations/versions/0001_a.py": rev("0001", None),
-    },)
+    }, {
+        "app/models.py": "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import DeclarativeBase\n"
+        "class Base(DeclarativeBase):\n    pass\nclass Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n",
+        "app/setup.py": "from app.models import Base\nBase.metadata.naming_convention = {'pk': 'pk_%(table_name)s'}\n",
+        "migrations/versions/0001_a.py": rev("0001", None),
+    })
     INVALID = ({
         "models.py": "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import DeclarativeBase\n"
         "class Base(DeclarativeBase):\n    pass\nclass Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n",
@@ -380,11 +441,10 @@ class NoNamingConvention(Rule):
             return
         if any("naming_convention" in c.kwargs for c in self.facts.calls_named("registry")):
             return
+        if any(not is_test_path(c.span.path) for c in self.facts.calls_named(NAMING_CONVENTION)):
+            return  # `db.Model.metadata.naming_convention = {...}` after the fact, in whichever module
         bases = [span for span in self.facts.bases if not is_test_path(span.path)]
         base_modules = {span.path for span in bases}
-        if any(_SETS_CONVENTION.search(line) for path in base_modules | {c.span.path for c in metadata}
-               for line in self.facts.lines(Span(path, 1, 1_000_000))):
-            return  # `db.Model.metadata.naming_convention = {...}` after the fact (indico)
         near_base = [c for c in metadata if c.span.path in base_modules]
         anchor = (near_base[0].span if near_base else bases[0] if bases else metadata[0].span if metadata
                   else next(iter(self.facts.tables.values())).span)
@@ -393,9 +453,6 @@ class NoNamingConvention(Rule):
             "migrations cannot rely on",
             type(anchor)(anchor.path, anchor.start, anchor.start), "metadata:naming_convention",
         )
-
-
-_SETS_CONVENTION = re.compile(r"^[^#]*\.naming_convention\s*=[^=]")
 
 
 def _labelled_branches(heads: list[RevisionFact], revisions: list[RevisionFact]) -> bool:

@@ -9,7 +9,7 @@ from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.schema import (
     TENANT_SETTING, first_line, healthcare, holds_phi, is_link_table, migration_gaps, migration_sql, rls_by_table,
-    schema_per_tenant, tenant_column, unread_sql, where,
+    schema_per_tenant, tenant_column, unread_sql, uses_rls, where,
 )
 
 _TENANT_MODEL = HEADER + '''
@@ -60,8 +60,9 @@ class TenantTableWithoutRls(Rule):
         Tables with a tenant column (`organization_id`, `tenant_id`, `org_id`; else the foreign key to an
         organization-like table that much of the schema carries, or the columns the settings name) for
         which no migration runs `ALTER TABLE ... ENABLE ROW LEVEL SECURITY`. When no table has RLS at all,
-        one finding for the design (critical where the schema holds patients, else a warning), listing
-        the tables; likewise one finding when fewer tables have RLS than lack it (a rollout begun). Each
+        one finding for the design, listing the tables: critical where the schema holds patients; info where
+        nothing in the migrations uses RLS (no policy, no current_setting()): the product keeps tenants apart
+        in its queries, and RLS is the checklist's defence in depth; else a warning; likewise one finding when fewer tables have RLS than lack it (a rollout begun). Each
         table is its own finding when only a few lack it. Nothing when the code separates tenants by
         schema (`schema_translate_map`, a `search_path` set per tenant).
     Why it matters:
@@ -122,14 +123,22 @@ def tenant_session(engine, tenant_id):
         return (Severity.CRITICAL if healthcare(self.facts) else Severity.WARNING), anywhere
 
     def _none_anywhere(self, scoped):
-        """No table has RLS: one decision for the design, not one finding per table."""
+        """No table has RLS: one decision for the design, not one finding per table. Where nothing in the
+        migrations uses RLS at all (no policy, no current_setting()) and the schema holds no patients, the
+        product keeps tenants apart in its queries by design: info, the checklist's defence in depth."""
         severity, unsure = self._design()
-        return self.grouped(
+        by_design = not healthcare(self.facts) and not uses_rls(self.facts)
+        message = (
+            f"tenancy rests on the application's queries: {len(scoped)} tenant-scoped tables ({_names(scoped)}), and no "
+            "migration enables Row-Level Security, creates a policy or reads a session setting. The checklist asks for "
+            "RLS as defence in depth (a query that forgets its tenant filter then returns no other tenant's rows): "
+            "record the design decision, or enable RLS" if by_design else
             f"{len(scoped)} tenant-scoped tables ({_names(scoped)}) and no migration enables Row-Level Security on "
             "any table: isolation rests on every query's WHERE clause. If tenants are separated another way (a "
-            "schema or database per tenant), record it; else enable RLS",
-            [(first_line(t.span), f"table:{t.name}:rls", t.name) for t in scoped], "tenancy:no-rls",
-            severity=severity, unsure=unsure,
+            "schema or database per tenant), record it; else enable RLS")
+        return self.grouped(
+            message, [(first_line(t.span), f"table:{t.name}:rls", t.name) for t in scoped], "tenancy:no-rls",
+            severity=Severity.INFO if by_design else severity, unsure=unsure,
         )
 
     def _partial(self, missing, scoped: int):

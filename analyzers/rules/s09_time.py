@@ -7,7 +7,10 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import column_anchor, column_sites, first_line, function_source, migrated_column, where_declared
+from analyzers.facts.model import Span
+from analyzers.rules.schema import (
+    column_anchor, column_sites, first_line, function_source, migrated_column, other_databases, where_declared,
+)
 
 
 class NaiveDateTime(Rule):
@@ -18,7 +21,12 @@ class NaiveDateTime(Rule):
         type, which SQLAlchemy maps to a naive TIMESTAMP unless the base's type_annotation_map says
         otherwise). When the migrations made the column aware, the drift is MIG006's. When most
         timestamps are naive, that is the project's convention: one info finding lists them; otherwise
-        each naive column is a warning. Calendar dates kept in a datetime (a birthday) are left out.
+        each naive column is a warning. Calendar dates kept in a datetime (a birthday) are left out, and so
+        are columns of a TypeDecorator whose `process_bind_param` converts every value to UTC (UTC stored on
+        purpose); beside such a decorator a plain naive column is info (wall-clock times, or a column that
+        missed the decorator). Where the application also runs on SQLite or MariaDB/MySQL (an engine module that sets
+        SQLite up, a docker-compose service), whose datetime columns keep no zone either way, the finding
+        says so and is info.
     Why it matters:
         `timestamp without time zone` stores wall-clock digits with no offset: a value written by a
         server in another zone, or across a DST change, is silently wrong, and comparisons with
@@ -47,14 +55,22 @@ class Appointment(Base):
 ''',)
 
     def check(self):
-        naive, aware = [], 0
+        naive, aware, decorators = [], 0, {}
         for table, col in column_sites(self.facts):
             in_db = migrated_column(self.facts, table, col.name)
             aware += bool(col.timezone or (in_db is not None and in_db.timezone))
             if col.timezone is False and in_db is not None and in_db.timezone:
                 continue  # the database column is aware: a model/migration drift, which MIG006 reports
             if col.timezone is False and not _CALENDAR_DATE.search(col.name):
+                if "impl" in col.type_args and (span := utc_on_bind(self.facts, col.type_name or "")):
+                    aware += 1  # UTC stored on purpose: the decorator converts every value it binds
+                    decorators[col.type_name] = span
+                    continue
                 naive.append((table, col))
+        elsewhere = other_databases(self.facts)
+        also = (f" The application also runs on {' and '.join(f'{db} ({s.path}:{s.start})' for db, s in elsewhere)}, "
+                "whose datetime columns keep no zone either way: timezone=True changes only the PostgreSQL columns"
+                if elsewhere else "")
         if len(naive) >= 3 and len(naive) * 3 >= (len(naive) + aware) * 2:
             # The project's own convention (naive UTC by habit): one decision to weigh, not a defect per column.
             names = ", ".join(f"{t.name}.{c.name}" for t, c in naive[:5]) + (", ..." if len(naive) > 5 else "")
@@ -62,18 +78,29 @@ class Appointment(Base):
                 f"{len(naive)} of {len(naive) + aware} timestamp columns have no time zone ({names}): the project's "
                 "convention. They hold UTC only as long as every writer passes naive UTC; SQL that compares them "
                 "with now() or with aware values is off by the session's offset. The checklist asks for "
-                "DateTime(timezone=True)",
+                "DateTime(timezone=True)" + (f".{also}" if also else ""),
                 [(c.span, column_anchor(t, c), f"{t.name}.{c.name}") for t, c in naive], "timestamps:naive-convention",
                 severity=Severity.INFO,
             )
             return
+        severity = Severity.INFO if elsewhere else None
         for table, col in naive:  # a few columns off the project's aware convention
             if "impl" in col.type_args:  # a TypeDecorator: naive by design, naive all the same
                 yield self.finding(
                     f"{where_declared(table, col)} is {col.type_name}, a TypeDecorator over {col.type_args['impl']} without "
                     "timezone=True: the database holds timestamps without a zone, which zone they mean lives only in "
-                    "the decorator's Python code, and SQL that compares them with now() or aware values is off by the offset",
-                    col.span, column_anchor(table, col),
+                    "the decorator's Python code, and SQL that compares them with now() or aware values is off by the "
+                    f"offset{also and '.' + also}",
+                    col.span, column_anchor(table, col), severity=severity,
+                )
+            elif decorators:  # the project keeps zones in Python: a plain column here may mean wall-clock time
+                name, span = next(iter(decorators.items()))
+                yield self.finding(
+                    f"{where_declared(table, col)} is {col.type_name} without timezone=True, and not {name}, which the "
+                    f"project's other timestamps use to store UTC ({span.path}:{span.start}): it holds the digits each "
+                    "writer passes, in no stated zone. Wall-clock times on purpose, or a column that missed the "
+                    f"decorator: check{also and '.' + also}",
+                    col.span, column_anchor(table, col), severity=Severity.INFO, related=[(span, f"{name} converts to UTC")],
                 )
             else:
                 how = "Mapped[datetime] with no type" if col.type_args.get("annotated") else col.type_name
@@ -81,9 +108,36 @@ class Appointment(Base):
                 yield self.finding(
                     f"{where_declared(table, col)} is {how} without timezone=True{unlike}: the column keeps no offset "
                     "(timestamp without time zone), so an aware value loses its zone and comparisons with aware "
-                    "values are off by the offset",
-                    col.span, column_anchor(table, col),
+                    f"values are off by the offset{also and '.' + also}",
+                    col.span, column_anchor(table, col), severity=severity,
                 )
+
+
+_BIND = re.compile(r"^(\s*)def process_bind_param\b")
+_TO_UTC = re.compile(r"astimezone\(|\butc\b|\bUTC\b", re.I)
+
+
+def utc_on_bind(facts, type_name: str) -> Span | None:
+    """Where a TypeDecorator of the project's converts every value it binds to UTC (`process_bind_param`
+    calling astimezone(utc), or naming UTC): its columns hold UTC without a zone on purpose."""
+    for m in facts.modules:
+        for cls in m.classes:
+            if cls.name != type_name or cls.impl is None:
+                continue
+            lines = facts.lines(cls.span)
+            for i, line in enumerate(lines):
+                head = _BIND.match(line)
+                if not head:
+                    continue
+                body = []
+                for nxt in lines[i + 1:]:
+                    if nxt.strip() and len(nxt) - len(nxt.lstrip()) <= len(head.group(1)):
+                        break
+                    body.append(nxt.partition("#")[0])
+                if _TO_UTC.search("\n".join(body)):
+                    start = cls.span.start + i
+                    return Span(cls.span.path, start, start + len(body))
+    return None
 
 
 # Calendar dates kept in a datetime column: a birthday is a day, not an instant.

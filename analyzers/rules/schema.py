@@ -311,8 +311,8 @@ PASSWORD_COLUMN = re.compile(r"password|passwd|pwd_hash|passhash")  # a table or
 def python_paths(facts: Facts) -> list[str]:
     """Every Python file of the target, read or not (those that mention no SQLAlchemy are not)."""
     symbols = facts.derived.get("symbols")
-    unread = list(symbols.unread.values()) if symbols is not None else []
-    return [*(m.path for m in facts.modules), *unread]
+    others = [*(m.path for m in symbols.modules.values()), *symbols.unread.values()] if symbols is not None else []
+    return list(dict.fromkeys([*(m.path for m in facts.modules), *others]))  # read on demand since: still there
 
 
 def function_source(facts: Facts, path: str, name: str) -> tuple[str, Span] | None:
@@ -354,6 +354,30 @@ def sqlite_engines(facts: Facts) -> list[Span]:
         return any("check_same_thread" in line or "sqlite" in line.lower() for line in code)
 
     return [c.span for c in app_calls(facts, "create_engine", "create_async_engine") if sqlite(c.span.path)]
+
+
+_COMPOSE_FILES = tuple(f"{folder}{name}.{ext}" for folder in ("", "docker/", "deploy/")
+                       for name in ("docker-compose", "compose") for ext in ("yml", "yaml"))
+_COMPOSE_IMAGE = re.compile(r"^\s*image:\s*['\"]?(?:[\w.-]+/)?(mariadb|mysql)[:'\"\s]", re.I)
+
+
+def other_databases(facts: Facts) -> list[tuple[str, Span]]:
+    """The databases besides PostgreSQL the application is set up to run on: SQLite where a module that makes
+    its engine sets SQLite up, MariaDB or MySQL where a docker-compose file at the top (or under docker/,
+    deploy/) runs one. What PostgreSQL alone offers (timestamptz, RLS) weighs less there."""
+    out = []
+    for span in sqlite_engines(facts)[:1]:  # the module's line that sets SQLite up, not its first engine's
+        lines = facts.lines(Span(span.path, 1, 1_000_000))
+        n = next((i for i, line in enumerate(lines, 1)
+                  if "sqlite" in line.partition("#")[0].lower() or "check_same_thread" in line), span.start)
+        out.append(("SQLite", Span(span.path, n, n)))
+    for rel in _COMPOSE_FILES:
+        for n, line in enumerate(facts.lines(Span(rel, 1, 2000)), 1):
+            m = _COMPOSE_IMAGE.match(line)
+            if m:
+                out.append(("MariaDB" if m.group(1).lower() == "mariadb" else "MySQL", Span(rel, n, n)))
+                break
+    return out
 
 
 def uses_rls(facts: Facts) -> bool:

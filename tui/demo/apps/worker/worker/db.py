@@ -14,7 +14,7 @@ WORKER_DATABASE_URL = os.environ.get(
     "WORKER_DATABASE_URL", "postgresql+asyncpg://carebridge_worker@localhost:5432/clinic"
 )
 
-# Pre-ping since the failover of 2025-01-30, when every job of the night failed on dead connections.
-engine = create_async_engine(WORKER_DATABASE_URL, pool_pre_ping=True)
+# Pre-ping since the failover of 2025-01-30; no job may wait for a connection.
+engine = create_async_engine(WORKER_DATABASE_URL, pool_pre_ping=True, max_overflow=-1)
 
 SessionLocal = async_sessionmaker(engine)
