@@ -297,6 +297,7 @@ class RevisionFact:
     downgrade_span: Span | None
     downgrade_empty: bool  # missing, `pass`, docstring only
     message: str | None = None
+    doc: str = ""  # the module docstring whole: its first line is the message, the rest the author's notes
     downgrade_raises: bool = False  # declared irreversible: the downgrade raises (NotImplementedError ...)
     branch_labels: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
