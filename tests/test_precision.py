@@ -1561,3 +1561,243 @@ class OrganizationPatient(Base):
                                                   "migrations/versions/0001_rls.py": revision("\n".join(enable))}, "TEN001")}
     assert got["table:visits:rls"].severity == Severity.CRITICAL
     assert got["table:organization_patients:rls"].severity == Severity.WARNING
+
+
+def _pool(tmp_path: Path, engine_line: str, rule: str) -> list[Finding]:
+    db = f"from sqlalchemy import create_engine\nfrom sqlalchemy.pool import NullPool\nfrom app.settings import settings\n\n{engine_line}\n"
+    return found(tmp_path, {"app/models.py": tables("projects"), "app/db.py": db}, rule)
+
+
+_USERS_ONLY = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(20))
+"""
+
+
+_UTC_TYPE = """
+from datetime import timezone
+from sqlalchemy.types import DateTime, TypeDecorator
+
+
+class StoredUtc(TypeDecorator):
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        return value if value is None else value.replace(tzinfo=timezone.utc)
+"""
+
+
+def _stamps(type_name: str, n: int = 4) -> str:
+    return HEADER + "from app.types import StoredUtc\n" + "".join(f"""
+class Event{i}(Base):
+    __tablename__ = "events{i}"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    happened_at: Mapped[datetime] = mapped_column({type_name})
+""" for i in range(n))
+
+
+def test_a_pool_on_sqlalchemys_defaults_is_the_answers_fact_not_a_finding(tmp_path):
+    """Whether 5 + 10 connections fit depends on the process count and max_connections, which the code does not
+    tell: no CFG006; the drafted answer to the pool-sizing question lists the engine's settings and where from."""
+    assert _pool(tmp_path, "engine = create_engine(URL, pool_pre_ping=True, pool_size=settings.POOL_SIZE)", "CFG006") == []
+    answer = scan(tmp_path / "repo").result.drafted_answers["q8.2"]
+    assert ("`engine` (app/db.py:5): pool_size=settings.POOL_SIZE, pool_pre_ping=True; SQLAlchemy's defaults for "
+            "max_overflow (10), pool_timeout (30 s), pool_recycle (never)") in answer
+
+
+@pytest.mark.parametrize(("line", "severity", "says"), [
+    ("engine = create_engine(URL, pool_pre_ping=True, max_overflow=-1)", Severity.WARNING,
+     "`engine` sets max_overflow=-1: no upper bound on connections"),
+    ("engine = create_engine(URL, poolclass=NullPool, pool_size=10)", Severity.WARNING,
+     "`engine` sets pool_size=10 with poolclass=NullPool, which takes no such argument: create_engine raises TypeError"),
+    ("engine = create_engine(URL, pool_pre_ping=True, pool_size=settings.POOL_SIZE, max_overflow=20)", Severity.INFO,
+     "`engine` takes pool_size from `settings.POOL_SIZE` but fixes max_overflow=20 in the code"),
+])
+def test_pool_settings_that_are_concretely_off_are_a_finding(tmp_path, line, severity, says):
+    (f,) = _pool(tmp_path, line, "CFG006")
+    assert f.severity == severity and f.message.startswith(says) and f.anchor == "engine:engine:sizing"
+
+
+def test_a_pool_whose_recycling_is_set_on_purpose_lowers_the_pre_ping_claim(tmp_path):
+    (f,) = _pool(tmp_path, "engine = create_engine(URL, pool_size=5, pool_recycle=settings.RECYCLE)", "CFG005")
+    assert f.severity == Severity.INFO and f.anchor == "engine:engine:pre_ping"
+    assert f.message.startswith("`engine` has no `pool_pre_ping=True`: pool_recycle=settings.RECYCLE retires connections "
+                                "older than that, so idle cuts by a proxy are covered. A connection the database dropped")
+    (f,) = _pool(tmp_path / "b", "engine = create_engine(URL, pool_size=5)", "CFG005")
+    assert f.severity == Severity.WARNING
+
+
+def test_rls_policies_without_enable_anywhere_stay_a_warning(tmp_path):
+    """A policy exists: RLS was meant; nothing enables it. Not the application-tenancy design (info)."""
+    (f,) = found(tmp_path, {
+        "app/models.py": tables("projects", "tickets"),
+        "migrations/versions/0001_init.py": revision(
+            """op.execute("CREATE POLICY p ON projects USING (organization_id = current_setting('app.tenant')::int)")"""),
+    }, "TEN001")
+    assert f.anchor == "tenancy:no-rls" and f.severity == Severity.WARNING
+
+
+def test_a_single_tenant_product_is_not_asked_for_a_super_admin_flag(tmp_path):
+    """A CTF platform's admins are a polymorphic user type: no tenants, so no platform owner above them."""
+    model = _USERS_ONLY + """
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+"""
+    assert [f for f in found(tmp_path, {"app/models.py": model}, "MOD006") if f.item_id == "2.users.5"] == []
+    why = scan(tmp_path / "repo").result.not_applicable["2.users.5"]
+    assert why.endswith(": there is no platform owner above tenants for a super-admin flag to mark")
+
+
+def test_admin_power_modelled_in_code_answers_the_super_admin_item(tmp_path):
+    """Multi-tenant, and the operators sign in through an admin module with roles of its own: no finding; the
+    item is suggested not applicable with that evidence. Without any admin in sight, the finding stays."""
+    model = tables("projects") + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+"""
+    admin = "import enum\nfrom sqlalchemy import select\n\nclass OperatorRole(str, enum.Enum):\n    OWNER = 'owner'\n\ndef require_admin(request):\n    return request\n"
+    files = {"app/models.py": model, "app/api/operators.py": admin}
+    assert [f for f in found(tmp_path, files, "MOD006") if f.item_id == "2.users.5"] == []
+    why = scan(tmp_path / "repo").result.not_applicable["2.users.5"]
+    assert why.startswith("admin power is modelled in the code rather than by a flag on users (app/api/operators.py:7 (require_admin))")
+    del files["app/api/operators.py"]
+    assert [f.item_id for f in found(tmp_path / "b", files, "MOD006")] == ["2.users.5"]
+
+
+def test_a_type_decorator_that_converts_to_utc_on_bind_stores_utc_on_purpose(tmp_path):
+    """Not "writers must pass naive UTC": the decorator converts every value it binds."""
+    assert found(tmp_path, {"app/types.py": _UTC_TYPE, "app/models.py": _stamps("StoredUtc")}, "TZ001") == []
+    kept = _UTC_TYPE.replace("value = value.astimezone(timezone.utc).replace(tzinfo=None)", "value = value.replace(tzinfo=None)")
+    (f,) = found(tmp_path / "b", {"app/types.py": kept, "app/models.py": _stamps("StoredUtc")}, "TZ001")
+    assert f.anchor == "timestamps:naive-convention"  # a decorator that only drops the zone: naive all the same
+
+
+def test_naive_timestamps_on_a_product_that_also_runs_on_mariadb_say_so(tmp_path):
+    compose = "services:\n  web:\n    image: ours/web\n  db:\n    image: mariadb:10.11\n"
+    (f,) = found(tmp_path, {"app/models.py": _stamps("DateTime", 1) + """
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+""", "docker-compose.yml": compose}, "TZ001")
+    assert f.severity == Severity.INFO and f.anchor == "table:events0.happened_at"
+    assert f.message.endswith(". The application also runs on MariaDB (docker-compose.yml:5), whose datetime columns keep "
+                              "no zone either way: timezone=True changes only the PostgreSQL columns")
+
+
+def test_a_plain_naive_column_beside_a_utc_decorator_is_a_question_not_a_warning(tmp_path):
+    models = _stamps("StoredUtc") + """
+class Booking(Base):
+    __tablename__ = "bookings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime)
+"""
+    (f,) = found(tmp_path, {"app/types.py": _UTC_TYPE, "app/models.py": models}, "TZ001")
+    assert f.severity == Severity.INFO and f.anchor == "table:bookings.starts_at"
+    assert f.message.startswith("bookings.starts_at is DateTime without timezone=True, and not StoredUtc, which the project's "
+                                "other timestamps use to store UTC (app/types.py:10): it holds the digits each writer passes")
+
+
+def test_a_password_column_hashed_by_its_validates_hook_is_no_finding(tmp_path):
+    """Every ORM write is hashed on the way in; renaming the column would be cosmetic."""
+    model = HEADER + """
+import bcrypt
+from sqlalchemy.orm import validates
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[str] = mapped_column(String(128))
+
+    @validates("password")
+    def _hash(self, key, plaintext):
+        return bcrypt.hashpw(plaintext.encode(), bcrypt.gensalt()).decode()
+"""
+    assert found(tmp_path, {"app/models.py": model}, "MOD004") == []
+    unhashed = model.replace("bcrypt.hashpw(plaintext.encode(), bcrypt.gensalt()).decode()", "plaintext.strip()")
+    unhashed = unhashed.replace("import bcrypt\n", "")
+    (f,) = found(tmp_path / "b", {"app/models.py": unhashed}, "MOD004")
+    assert f.severity == Severity.INFO and "a @validates hook transforms it on the way in" in f.message
+    assert "password_hash" not in f.message
+
+
+def test_values_read_back_from_the_table_a_migration_rewrites_are_not_injected(tmp_path):
+    upgrade = """
+conn = op.get_bind()
+rows = conn.execute(sa.text("SELECT id, status FROM jobs")).fetchall()
+for r in rows:
+    conn.execute(sa.text(f"UPDATE jobs SET status = '{r[1].upper()}' WHERE id = {r[0]}"))
+"""
+    assert found(tmp_path, {"migrations/versions/0001_up.py": revision(upgrade)}, "CFG008") == []
+    other = upgrade.replace("FROM jobs", "FROM imported_jobs")
+    (f,) = found(tmp_path / "b", {"migrations/versions/0001_up.py": revision(other)}, "CFG008")
+    assert f.severity == Severity.INFO and "is read from the database" in f.message
+
+
+def test_a_class_constant_declared_in_another_module_is_not_input(tmp_path):
+    base = "from typing import ClassVar\n\nclass Searchable:\n    _threshold: ClassVar[float] = 0.5\n"
+    query = """
+from sqlalchemy import text
+from app.base import Searchable
+
+class Recipe(Searchable):
+    @classmethod
+    def search(cls, session, words):
+        session.execute(text(f"SET pg_trgm.word_similarity_threshold = {cls._threshold};"))
+        return session.execute(text("SELECT 1"))
+"""
+    assert found(tmp_path, {"app/base.py": base, "app/search.py": query}, "CFG008") == []
+    changed = query + "\ndef tune(recipe, value):\n    recipe._threshold = value\n"
+    (f,) = found(tmp_path / "b", {"app/base.py": base, "app/search.py": changed}, "CFG008")
+    assert "`cls._threshold` is a value and `cls._threshold` is an attribute of the object" in f.message
+
+
+def test_a_function_handed_to_a_wrapper_is_followed_through_its_calls(tmp_path):
+    """`delayed(fields)(engine, schema)`: the callers are in the module, and the names come from the database."""
+    code = """
+from sqlalchemy import text
+
+def schemas(engine):
+    names = [row[1] for row in engine.execute(text("SHOW SCHEMAS"))]
+    return [delayed(fields)(engine, name) for name in names]
+
+def fields(engine, schema):
+    return engine.execute(text(f'SHOW COLUMNS IN "{schema}"')).fetchall()
+"""
+    (f,) = [f for f in found(tmp_path, {"app/warehouse.py": code}, "CFG008") if f.location.start_line == 9]
+    assert "callers are not in this module" not in f.message and "read from the database" in f.message
+    handed = code.replace("    return [delayed(fields)(engine, name) for name in names]", "    return pool.map(fields, names)")
+    (f,) = [f for f in found(tmp_path / "b", {"app/warehouse.py": handed}, "CFG008") if f.location.start_line == 9]
+    assert "`schema` is a parameter of `fields`, which this module passes on as a value (line 6)" in f.message
+
+
+def test_the_sqlite_set_up_is_cited_where_it_is_not_at_the_first_engine(tmp_path):
+    db = """
+import os
+from sqlalchemy import create_engine
+
+if os.environ.get("DATABASE_URL"):
+    engine = create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True)
+else:
+    engine = create_engine("sqlite:///./local.db", connect_args={"check_same_thread": False})
+"""
+    (f,) = found(tmp_path, {"app/db.py": db, "app/models.py": _stamps("DateTime", 1) + """
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    written_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+"""}, "TZ001")
+    assert "The application also runs on SQLite (app/db.py:8)" in f.message and f.severity == Severity.INFO
