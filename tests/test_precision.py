@@ -1710,6 +1710,67 @@ class Booking(Base):
                                 "other timestamps use to store UTC (app/types.py:10): it holds the digits each writer passes")
 
 
+def test_plain_naive_columns_of_one_package_beside_a_utc_decorator_are_one_decision(tmp_path):
+    """A module that keeps wall-clock times on purpose (room bookings in local time) is one question for
+    the reviewer, not one finding per column; a saved decision on a column's finding follows the group."""
+    rooms = HEADER + """
+class Booking(Base):
+    __tablename__ = "bookings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime)
+    ends_at: Mapped[datetime] = mapped_column(DateTime)
+"""
+    files = {"app/types.py": _UTC_TYPE, "app/models.py": _stamps("StoredUtc"), "app/rooms/models.py": rooms}
+    (f,) = found(tmp_path, files, "TZ001")
+    assert f.severity == Severity.INFO and f.anchor == "timestamps:beside-StoredUtc:app/rooms"
+    assert f.message.startswith("2 timestamp columns in app/rooms (bookings.starts_at, bookings.ends_at) are timestamps "
+                                "without timezone=True, and not StoredUtc, which the project's other timestamps use")
+    assert set(f.covers) == {"TZ001 table:bookings.starts_at", "TZ001 table:bookings.ends_at"}
+
+
+def test_a_password_hashed_by_a_setter_or_a_flush_listener_is_no_finding(tmp_path):
+    """A synonym whose property setter hashes, or a before_insert/before_update listener that hashes: every
+    ORM write is hashed, as with @validates. A method that hashes and nothing that makes writes use it: info."""
+    setter = HEADER + """
+from werkzeug.security import generate_password_hash
+from sqlalchemy.orm import synonym
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    _password: Mapped[str] = mapped_column("password", String(120))
+
+    def _get_password(self):
+        return self._password
+
+    def _set_password(self, value):
+        self._password = generate_password_hash(value)
+
+    password = synonym("_password", descriptor=property(_get_password, _set_password))
+"""
+    assert found(tmp_path, {"app/models.py": setter}, "MOD004") == []
+    listener = HEADER + """
+import bcrypt
+from sqlalchemy import event
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    password: Mapped[str] = mapped_column(String(128))
+
+    def hash_password(self):
+        self.password = bcrypt.hashpw(self.password.encode(), bcrypt.gensalt()).decode()
+
+def _hash(mapper, connection, target):
+    target.hash_password()
+
+event.listen(User, "before_insert", _hash)
+"""
+    assert found(tmp_path / "b", {"app/models.py": listener}, "MOD004") == []
+    (f,) = found(tmp_path / "c", {"app/models.py": listener.replace('event.listen(User, "before_insert", _hash)', "")}, "MOD004")
+    assert f.severity == Severity.INFO and "a method of the class hashes passwords: a write that does not go" in f.message
+
+
 def test_a_password_column_hashed_by_its_validates_hook_is_no_finding(tmp_path):
     """Every ORM write is hashed on the way in; renaming the column would be cosmetic."""
     model = HEADER + """

@@ -137,6 +137,9 @@ class ClassFact:
     validated: list[str] = field(default_factory=list)  # attributes with a @validates(...) hook
     polymorphic_on: str | None = None  # __mapper_args__ = {"polymorphic_on": type}
     hashes_passwords: bool = False  # a method calls bcrypt/argon2/passlib/hash_password...
+    # attributes whose every assignment goes through a setter that hashes (`@password.setter`,
+    # `password = synonym("_password", descriptor=property(get, set))`), and the columns behind them
+    hashed_on_set: list[str] = field(default_factory=list)
     schema: str | None = None  # __table_args__ = {"schema": "events"}
     impl: tuple[str, dict[str, str]] | None = None  # a TypeDecorator's `impl = DateTime`: (type, its arguments)
     dialect_impl: bool = False  # it defines load_dialect_impl: the stored type depends on the database
@@ -247,6 +250,7 @@ class ListenerFact:
     span: Span  # the function
     sql: list[SqlUse] = field(default_factory=list)
     does_nothing: bool = False  # its body is only `pass`, `...`, a docstring or a bare return
+    hashes: bool = False  # its body hashes passwords (bcrypt, passlib, `target.hash_password()` ...)
 
 
 @dataclass(frozen=True, slots=True)

@@ -223,11 +223,10 @@ class _Reader:
         for stmt in self._class_body(node.body):
             self._class_statement(fact, stmt, sqlmodel)
         if any("password" in c.name or "passwd" in c.name for c in fact.columns):
-            fact.hashes_passwords = any(
-                isinstance(n, (ast.Name, ast.Attribute)) and _HASHING.search(n.id if isinstance(n, ast.Name) else n.attr)
-                for stmt in node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
-                for n in walk(stmt)
-            )
+            hashing = {stmt.name: stmt for stmt in node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+                       and _hashes(stmt)}
+            fact.hashes_passwords = bool(hashing)
+            fact.hashed_on_set = _hashing_setters(node.body, hashing)
         if fact.columns or fact.tablename or fact.is_base or fact.relationships or fact.sqlmodel_table or fact.table_args:
             self.facts.classes.append(fact)
         elif bases and any(b for b in bases):  # maybe a subclass of a model (inheritance): keep it light
@@ -427,6 +426,7 @@ class _Reader:
         listener = ListenerFact(ast.unparse(target), name, func.name, col.span_of(func, self.path))
         listener.sql = self._sql_in(func)
         listener.does_nothing = all(_inert(stmt) for stmt in func.body)
+        listener.hashes = _hashes(func)
         self.listener_functions.add(id(func))
         self.facts.listeners.append(listener)
 
@@ -723,6 +723,31 @@ def _model_of(target: ast.AST, func: ast.FunctionDef | ast.AsyncFunctionDef | No
         return None
 
     return resolve(target, 0, set())
+
+
+def _hashes(func: ast.AST) -> bool:
+    return any(isinstance(n, (ast.Name, ast.Attribute)) and _HASHING.search(n.id if isinstance(n, ast.Name) else n.attr)
+               for n in walk(func))
+
+
+def _hashing_setters(body: list[ast.stmt], hashing: dict[str, ast.AST]) -> list[str]:
+    """Attributes set only through a method that hashes: `@password.setter`, or `password = synonym("_password",
+    descriptor=property(get, set))` / `password = property(get, set)` (the synonym's column too)."""
+    names = []
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in hashing:
+            names += [d.value.id for d in stmt.decorator_list if isinstance(d, ast.Attribute)
+                      and d.attr == "setter" and isinstance(d.value, ast.Name)]
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and isinstance(stmt.value, ast.Call):
+            call, target = stmt.value, stmt.targets[0].id
+            prop = next((k.value for k in call.keywords if k.arg == "descriptor"), call)
+            setter = prop.args[1] if isinstance(prop, ast.Call) and len(prop.args) > 1 else next(
+                (k.value for k in getattr(prop, "keywords", []) if k.arg == "fset"), None)
+            if isinstance(setter, ast.Name) and setter.id in hashing:
+                names.append(target)
+                names += [s for s in (const_str(a) for a in call.args[:1]) if s and call is not prop]
+    return names
 
 
 _HASHING = re.compile(r"bcrypt|argon2|scrypt|pbkdf2|passlib|pwd_context|hashpw|checkpw|hash_password|generate_password_hash|make_password", re.I)

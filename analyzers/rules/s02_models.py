@@ -225,7 +225,8 @@ class PlaintextPassword(Rule):
     What it checks:
         Text columns named `password`, `passwd`, `pwd` or `*_password` (not `password_hash`,
         `hashed_password`). A `@validates` hook on the column in a class that hashes (bcrypt, argon2,
-        passlib) hashes every ORM write: no finding (the name alone is cosmetic). When a method of the
+        passlib), a property or synonym whose setter hashes, or a `before_insert`/`before_update` listener
+        that hashes, hashes every ORM write: no finding (the name alone is cosmetic). When a method of the
         class hashes, or the code hashes passwords anywhere else (a service), it is info: check that every
         write goes through it. A static reader cannot see what is written, so it never claims more than
         a warning: no hashing anywhere in sight.
@@ -266,6 +267,8 @@ class User(Base):
     def check(self):
         validated = {(c.name, v) for m in self.facts.modules for c in m.classes for v in c.validated}
         hashing = {c.name for m in self.facts.modules for c in m.classes if c.hashes_passwords}
+        on_set = {(c.name, a) for m in self.facts.modules for c in m.classes for a in c.hashed_on_set}
+        on_flush = {l.target.rpartition(".")[2] for l in self.facts.listeners if l.hashes and l.event in ("before_insert", "before_update")}
         elsewhere = [c for c in self.facts.calls if c.name == "password-hashing" and not is_test_path(c.span.path)]
         for table, col in column_sites(self.facts):
             if not self.NAMES.match(col.name) or "hash" in col.name or "Encrypt" in (col.type_name or ""):
@@ -274,9 +277,11 @@ class User(Base):
                 continue  # change_password = Column(Boolean): a flag, not a password
             if (col.declared_in, col.attr or col.name) in validated and col.declared_in in hashing:
                 continue  # a @validates hook of a class that hashes: every ORM write is hashed on the way in
+            if (col.declared_in, col.attr or col.name) in on_set or col.declared_in in on_flush:
+                continue  # a setter that hashes, or a before_insert/before_update listener: every ORM write hashed
             if (col.declared_in, col.attr or col.name) in validated or col.declared_in in hashing:
                 how = "a @validates hook transforms it on the way in" if col.declared_in not in hashing else (
-                    "the class hashes passwords (bcrypt/argon2/passlib) in a method")
+                    "a method of the class hashes passwords")
                 yield self.finding(
                     f"{where_declared(table, col)} is named like a password; {how}: a write that does not go through "
                     "it (a bulk update, raw SQL, an import) stores the value as given: check the writers",

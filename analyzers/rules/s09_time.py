@@ -24,7 +24,7 @@ class NaiveDateTime(Rule):
         each naive column is a warning. Calendar dates kept in a datetime (a birthday) are left out, and so
         are columns of a TypeDecorator whose `process_bind_param` converts every value to UTC (UTC stored on
         purpose); beside such a decorator a plain naive column is info (wall-clock times, or a column that
-        missed the decorator). Where the application also runs on SQLite or MariaDB/MySQL (an engine module that sets
+        missed the decorator), and several in one folder are one info finding (one decision). Where the application also runs on SQLite or MariaDB/MySQL (an engine module that sets
         SQLite up, a docker-compose service), whose datetime columns keep no zone either way, the finding
         says so and is info.
     Why it matters:
@@ -84,6 +84,8 @@ class Appointment(Base):
             )
             return
         severity = Severity.INFO if elsewhere else None
+        if decorators:
+            naive = yield from self._packages_beside(decorators, naive, also)
         for table, col in naive:  # a few columns off the project's aware convention
             if "impl" in col.type_args:  # a TypeDecorator: naive by design, naive all the same
                 yield self.finding(
@@ -111,6 +113,31 @@ class Appointment(Base):
                     f"values are off by the offset{also and '.' + also}",
                     col.span, column_anchor(table, col), severity=severity,
                 )
+
+    def _packages_beside(self, decorators, naive, also):
+        """Plain columns beside the project's UTC decorator: several in one package (a module that keeps
+        wall-clock times on purpose, or one that never took up the decorator) are one decision, one info
+        finding. Returns the columns left for a finding each (TypeDecorators, a package's lone column)."""
+        name, span = next(iter(decorators.items()))
+        by_package: dict[str, list] = {}
+        for table, col in naive:
+            if "impl" not in col.type_args:
+                by_package.setdefault(col.span.path.rpartition("/")[0], []).append((table, col))
+        grouped = {id(c) for columns in by_package.values() if len(columns) > 1 for _, c in columns}
+        for package, columns in by_package.items():
+            if len(columns) == 1:
+                continue
+            names = ", ".join(f"{t.name}.{c.name}" for t, c in columns[:5]) + (", ..." if len(columns) > 5 else "")
+            yield self.grouped(
+                f"{len(columns)} timestamp columns in {package or 'the top folder'} ({names}) are timestamps without "
+                f"timezone=True, and not {name}, which the project's other timestamps use to store UTC "
+                f"({span.path}:{span.start}): they hold the digits each writer passes, in no stated zone. Wall-clock "
+                f"times on purpose (one decision for them all), or columns that missed the decorator: check"
+                f"{also and '.' + also}",
+                [(c.span, column_anchor(t, c), f"{t.name}.{c.name}") for t, c in columns],
+                f"timestamps:beside-{name}:{package}", severity=Severity.INFO,
+            )
+        return [(t, c) for t, c in naive if id(c) not in grouped]
 
 
 _BIND = re.compile(r"^(\s*)def process_bind_param\b")
