@@ -15,11 +15,10 @@ from textwrap import shorten
 
 from rich.console import Group
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Static, Tree
+from textual.widgets import ContentSwitcher, Static
 from textual.worker import Worker, WorkerState
 
 from analyzers import confine
@@ -77,6 +76,7 @@ class MainScreen(Screen[None]):
         self._held: list[tuple[list[int], Callable[[list[str]], None]]] = []  # decisions waiting for the matching
         self._rules_read = False  # the rules' documentation is loaded: finding details show it
         self._unwritten: list[Callable[[], None]] = []  # decisions shown, written right after their frame
+        self._cursor_at: NodeRef | None = None  # the node the cursor was last seen on (_cursor_moved)
 
     def compose(self) -> ComposeResult:
         # Kept as attributes: a modal on top must not hide them from timers and callbacks.
@@ -116,6 +116,7 @@ class MainScreen(Screen[None]):
             return
         loader = Loader(self, db if saved is not None else None, app.clock)
         tree = self.checklist_tree
+        self.watch(tree, "cursor_line", self._cursor_moved, init=False)
         tree.populate(self.review, self.docs)
         tree.focus()
         cursor = self.review.saved_cursor()
@@ -319,9 +320,16 @@ class MainScreen(Screen[None]):
 
     # -- showing what is selected ------------------------------------------------------------
 
-    @on(Tree.NodeHighlighted)
-    def _highlighted(self, event: Tree.NodeHighlighted) -> None:
-        self._show(event.node.data)
+    def _cursor_moved(self) -> None:
+        """The right pane follows the tree's cursor in the same turn as the cursor moves, so that one
+        frame shows both: Textual's NodeHighlighted message comes round after a frame that shows
+        the cursor alone, and frames are a 60th of a second apart (two or three a key)."""
+        node = self.checklist_tree.cursor_node
+        ref = node.data if node is not None else None
+        if ref is None or ref == self._cursor_at:
+            return  # the tree rebuilt under the same node: whoever rebuilt it shows it again
+        self._cursor_at = ref
+        self._show(ref)
         if self._cursor_timer is not None:
             self._cursor_timer.stop()
         self._cursor_timer = self.set_timer(CURSOR_SAVE_DELAY, self.save_cursor)
@@ -374,9 +382,9 @@ class MainScreen(Screen[None]):
             self.run_worker(self._show_doc(doc), exclusive=True, group="doc")
             self._doc_timer = self.set_timer(self.app.doc_read_after, lambda: self._read(key))
         elif kind == NodeKind.FINDING and key in review.findings:
-            f, history = review.findings[key], review.history(key)
+            f, history = review.findings[key], lambda: review.history(key)
             if self.shared:
-                f, history = masked_finding(f), [masked_event(e) for e in history]
+                f, history = masked_finding(f), lambda: [masked_event(e) for e in review.history(key)]
             detail.show(finding_detail(f, review, history, self._rules_read))
             self._show_file(f.path, f.start_line, f.end_line)
         elif kind == NodeKind.ITEM:

@@ -20,6 +20,7 @@ from tui.review import Review
 from tui.session.state import Detection, Disposition, FindingState, Verdict
 from tui.view import OTHERS, View, buckets, parent_key
 from tui.walkthrough import Doc
+from tui.widgets.content_size import content_resized
 
 
 class NodeKind(StrEnum):
@@ -70,6 +71,16 @@ class ChecklistTree(Tree[NodeRef]):
         self._filled: set[str] = set()  # parents whose finding nodes exist
         self._fixed: dict[str, Text] = {}  # labels that only change by who is there: groups, folders
         self._pending: TreeNode[NodeRef] | None = None  # where the cursor is going (keys act on it)
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False) -> ChecklistTree:
+        """Textual's tree asks for a layout of the whole screen whenever its lines change (a node
+        added, opened or closed; an item opened by `n` adds ~20): this tree's size never depends on
+        its lines (its width and height are fixed in app.tcss), so a repaint and the scrollbar's new
+        length do. A scrollbar that comes or goes still lays the screen out."""
+        if layout and self.size and not recompose:
+            content_resized(self)
+            layout = False
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     @property
     def moving(self) -> bool:

@@ -23,3 +23,10 @@ def set_content_size(view: Widget, size: Size) -> None:
     view.set_reactive(Widget.virtual_size, size)
     view._scroll_update(size)  # scrollbars shown or hidden (a layout then), their lengths, the offsets clamped
     view.refresh()
+
+
+def content_resized(view: Widget) -> None:
+    """The scrollbars of a view whose `virtual_size` Textual has just set (and asked a layout of the
+    screen for, which the view declined: see ChecklistTree.refresh)."""
+    if view.size:
+        view._scroll_update(view.virtual_size)

@@ -4,6 +4,7 @@ document, scan error), and for the nodes that hold others, an overview of what t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -29,9 +30,35 @@ def _line(head: str, body: str | Text, style: str = "") -> Text:
     return Text.assemble(untrusted.line(head, "bold"), (": ", "bold"), shown)
 
 
-def finding_detail(f: FindingState, review: Review, history: list[Event], rules: bool = True) -> RenderableType:
+class Later:
+    """A part of a pane's content made only when it is drawn: a RenderedPane draws the parts in
+    view before the frame and the rest right after it, so that what the rest needs (a finding's
+    history, read from the store) is not on a key's path."""
+
+    def __init__(self, make: Callable[[], RenderableType | None]) -> None:
+        self.make = make
+
+    def __rich_console__(self, console, options):
+        made = self.make()
+        if made is not None:
+            yield made
+
+
+def _history(events: list[Event]) -> RenderableType | None:
+    if not events:
+        return None
+    lines: list[RenderableType] = [Text("History:", "bold")]
+    for e in events[-6:]:
+        change = f"{e.old or '-'} -> {e.new or '-'}" if e.kind != "note" else "note"
+        said = untrusted.line(f"{e.at:%Y-%m-%d %H:%M} {e.reviewer} {e.kind}: {change}" + (f" ({e.note})" if e.note and e.kind != "note" else ""))
+        lines.append(Text.assemble("  ", said, style="dim"))
+    return Group(*lines)
+
+
+def finding_detail(f: FindingState, review: Review, history: Callable[[], list[Event]], rules: bool = True) -> RenderableType:
     """What a reviewer needs first comes first (at 80x24 the pane shows about eight lines): the
-    severity and place, the decision, the evidence line whole, the message, what to do instead.
+    severity and place, the decision, the evidence line whole, the message, what to do instead;
+    the history last, read when it is drawn (Later).
     `rules` False: the rules are not imported yet (the first screen), their documentation is left out."""
     glyph, style = labels.SEVERITY_GLYPH[f.severity]
     head = Text.assemble((f"{glyph} {f.severity.upper()}", style), " ", (f.rule_id, "bold"), " ", untrusted.line(f.location, "underline"))
@@ -68,12 +95,7 @@ def finding_detail(f: FindingState, review: Review, history: list[Event], rules:
         parts.append(_line("Why", info.why, "dim"))
     for note in f.notes:
         parts.append(_line(f"Note by {note.reviewer}", note.text, "italic"))
-    if history:
-        parts.append(Text("History:", "bold"))
-        for e in history[-6:]:
-            change = f"{e.old or '-'} -> {e.new or '-'}" if e.kind != "note" else "note"
-            said = untrusted.line(f"{e.at:%Y-%m-%d %H:%M} {e.reviewer} {e.kind}: {change}" + (f" ({e.note})" if e.note and e.kind != "note" else ""))
-            parts.append(Text.assemble("  ", said, style="dim"))
+    parts.append(Later(lambda: _history(history())))
     return Group(*parts)
 
 
@@ -208,13 +230,15 @@ def findings_overview(found: list[FindingState]) -> Table:
 class RenderedPane(ScrollView, can_focus=False):
     """A pane of fixed size (app.tcss) that shows one Rich renderable, scrolled with the mouse: new
     content is rendered at the pane's width and repainted, and never lays out the screen (a
-    Static in a VerticalScroll, `height: auto`, did on every key that changed it)."""
+    Static in a VerticalScroll, `height: auto`, did on every key that changed it). Of a Group,
+    the parts that fill the pane are rendered before the frame, the rest right after it."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.content: RenderableType = Text("")
         self._strips: list[Strip] = []
         self._width = 0
+        self._rest: list[RenderableType] = []  # the parts not rendered yet, below the pane's edge
 
     def show(self, renderable: RenderableType) -> None:
         self.content = renderable
@@ -226,10 +250,24 @@ class RenderedPane(ScrollView, can_focus=False):
         self._width = width
         if not width:  # not laid out yet: on_resize renders it
             return
-        style = self.rich_style
-        console = self.app.console
-        lines = console.render_lines(self.content, console.options.update_width(width), style=style, pad=True)
-        self._strips = [Strip(line, width) for line in lines]
+        content = self.content
+        self._strips = []
+        self._rest = list(content.renderables) if isinstance(content, Group) else [content]
+        # One line more than the pane holds: the scrollbar is shown now if it will be at the end.
+        self._render_parts(until=self.scrollable_content_region.height + 1)
+        if self._rest:
+            self.call_after_refresh(self._render_rest, content)
+
+    def _render_rest(self, content: RenderableType) -> None:
+        if content is self.content and self._rest:  # not replaced since
+            self._render_parts()
+
+    def _render_parts(self, until: int | None = None) -> None:
+        width, console = self._width, self.app.console
+        options, style = console.options.update_width(width), self.rich_style
+        while self._rest and (until is None or len(self._strips) < until):
+            lines = console.render_lines(self._rest.pop(0), options, style=style, pad=True)
+            self._strips += [Strip(line, width) for line in lines]
         set_content_size(self, Size(width, len(self._strips)))
         self.refresh()
 

@@ -1,0 +1,98 @@
+"""What a key does before its frame (issue 13): the right pane follows the tree's cursor in the same
+turn as the cursor moves, so that one frame shows both; opening an item adds its findings' lines
+without laying out the screen; a finding's detail draws what fills the pane first, and the rest
+(the history, read from the store) right after the frame."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from tests.conftest import fixed_clock
+from tui.app import ReviewApp
+from tui.review import Review
+from tui.widgets.checklist_tree import ChecklistTree, NodeKind, NodeRef
+
+
+def _text(pane) -> str:
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(pane.content)
+    return console.export_text()
+
+
+def _layouts(screen) -> list[object]:
+    seen: list[object] = []
+    original = screen._refresh_layout
+
+    def counted(*args, **kwargs):
+        seen.append(args)
+        return original(*args, **kwargs)
+
+    screen._refresh_layout = counted
+    return seen
+
+
+def _item_with_findings(review, at_least: int) -> str:
+    counts: dict[str, int] = {}
+    for f in review.findings.values():
+        counts[f.item_id] = counts.get(f.item_id, 0) + 1
+    return next(item for item, n in sorted(counts.items()) if n >= at_least)
+
+
+async def test_the_right_pane_follows_the_cursor_in_the_same_turn(scanned, data_dir):
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        main, tree = app.main, app.query_one(ChecklistTree)
+        first, second = (f for f in scanned.findings_of(_item_with_findings(scanned, 2))[:2])
+        tree.select_id(f"finding:{first.fingerprint}")
+        await pilot.pause()
+        assert first.location in _text(main.detail)
+        tree.action_cursor_down()  # no await: what the next frame would draw
+        assert tree.cursor_node.data == NodeRef(NodeKind.FINDING, second.fingerprint)
+        assert second.location in _text(main.detail), "the detail changed with the cursor, not a frame later"
+        assert main.source.path == second.path
+
+
+async def test_opening_an_item_adds_its_lines_without_a_layout_of_the_screen(scanned, data_dir):
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        tree = app.query_one(ChecklistTree)
+        item = _item_with_findings(scanned, 2)
+        node = tree.node(f"item:{item}")
+        lines = tree.last_line
+        layouts = _layouts(app.screen)
+        tree._expand(node.data.id)  # as enter or a jump opens it
+        await pilot.pause()
+        await pilot.pause()
+        assert tree.last_line >= lines + 2, "the item's findings are in the tree"
+        assert tree.vertical_scrollbar.window_virtual_size == tree.last_line + 1, "and the scrollbar knows"
+        assert layouts == [], "the tree's size does not depend on its lines: no layout of the screen"
+
+
+async def test_a_findings_history_is_read_after_the_frame_that_shows_the_rest(scanned, data_dir, monkeypatch):
+    fp = scanned.findings_of(_item_with_findings(scanned, 1))[0].fingerprint
+    for n in range(8):
+        scanned.annotate(fp, f"note {n}: the reviewer's look at this finding")
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        main = app.main
+        reads = []
+        history = Review.history
+        monkeypatch.setattr(Review, "history", lambda self, target: reads.append(target) or history(self, target))
+        main._show(NodeRef(NodeKind.FINDING, fp))
+        height = main.detail.scrollable_content_region.height
+        assert reads == [] and height < main.detail.virtual_size.height <= height + 8, "what fills the pane, first"
+        await pilot.pause()
+        await pilot.pause()
+        assert reads == [fp], "the history, right after the frame"
+        console = app.console
+        whole = console.render_lines(main.detail.content, console.options.update_width(main.detail.scrollable_content_region.width))
+        assert main.detail.virtual_size.height == len(whole), "then the whole detail, as one rendering draws it"
+        assert "History:" in _text(main.detail)
