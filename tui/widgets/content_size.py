@@ -13,8 +13,9 @@ from textual.geometry import Size
 from textual.widget import Widget
 
 
-def set_content_size(view: Widget, size: Size) -> None:
-    """`view.virtual_size = size` for a view whose own size does not depend on its content."""
+def set_content_size(view: Widget, size: Size, repaint: bool = True) -> None:
+    """`view.virtual_size = size` for a view whose own size does not depend on its content;
+    `repaint` False: the lines in view stay as they are (more content was added below them)."""
     if size == view.virtual_size:
         return
     if not view.size:  # not laid out yet: the first layout sizes it
@@ -22,7 +23,8 @@ def set_content_size(view: Widget, size: Size) -> None:
         return
     view.set_reactive(Widget.virtual_size, size)
     view._scroll_update(size)  # scrollbars shown or hidden (a layout then), their lengths, the offsets clamped
-    view.refresh()
+    if repaint:
+        view.refresh()
 
 
 def content_resized(view: Widget) -> None:

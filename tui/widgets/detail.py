@@ -255,12 +255,16 @@ class RenderedPane(ScrollView, can_focus=False):
         self._rest = list(content.renderables) if isinstance(content, Group) else [content]
         # One line more than the pane holds: the scrollbar is shown now if it will be at the end.
         self._render_parts(until=self.scrollable_content_region.height + 1)
+        self.refresh()
         if self._rest:
             self.call_after_refresh(self._render_rest, content)
 
     def _render_rest(self, content: RenderableType) -> None:
+        """Below the pane's edge: only the scrollbar changes on screen (unless it was scrolled)."""
         if content is self.content and self._rest:  # not replaced since
             self._render_parts()
+            if self.scroll_offset.y:
+                self.refresh()
 
     def _render_parts(self, until: int | None = None) -> None:
         width, console = self._width, self.app.console
@@ -268,8 +272,7 @@ class RenderedPane(ScrollView, can_focus=False):
         while self._rest and (until is None or len(self._strips) < until):
             lines = console.render_lines(self._rest.pop(0), options, style=style, pad=True)
             self._strips += [Strip(line, width) for line in lines]
-        set_content_size(self, Size(width, len(self._strips)))
-        self.refresh()
+        set_content_size(self, Size(width, len(self._strips)), repaint=False)
 
     def on_resize(self) -> None:
         if self.scrollable_content_region.width != self._width:
