@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from analyzers.checklist import load_checklist
 from tui.app import ReviewApp
 from tui.paths import session_db
@@ -121,9 +123,11 @@ async def test_escape_cancels_without_saving(demo_repo, data_dir):
     assert not [e for e in _reopen(demo_repo, data_dir).history(key) if e.kind == "disposition"]
 
 
-async def test_a_confirmation_shown_before_it_is_written_is_saved_on_quitting_at_once(demo_repo, data_dir):
-    """c shows the decision at once and writes it right after the frame: q (or the app ending any
-    other way) in the same moment still saves it, and the history has it."""
+@pytest.mark.parametrize("decide", ["c", "d", "x"])
+async def test_a_decision_shown_before_it_is_written_is_saved_on_quitting_at_once(demo_repo, data_dir, decide):
+    """c, d and x show the decision at once and write it right after the frame: q (or the app ending
+    any other way) in the same moment still saves it, and the history has it."""
+    disposition = {"c": Disposition.CONFIRMED, "d": Disposition.DOWNGRADED, "x": Disposition.DISMISSED}[decide]
     for leave in ("quit", "exit"):
         app = ReviewApp(demo_repo, data_dir, "alice")
         async with app.run_test(size=(100, 30)) as pilot:
@@ -131,15 +135,26 @@ async def test_a_confirmation_shown_before_it_is_written_is_saved_on_quitting_at
             await pilot.press("n")
             await pilot.pause()
             key = app.query_one(ChecklistTree).current.key
-            app.main.action_confirm()  # no frame drawn after it
-            assert app.review.findings[key].disposition == Disposition.CONFIRMED, "shown at once"
+            severity = app.review.findings[key].severity
+            if decide == "x":
+                await pilot.press("x")
+                await pilot.pause()
+                await app.screen.dismiss(("accepted risk", "the risk is owned"))  # as enter on a reason does
+            else:
+                {"c": app.main.action_confirm, "d": app.main.action_downgrade}[decide]()  # no frame drawn after it
+                assert app.main._unwritten, "not written yet"
+            shown = app.review.findings[key]
+            assert shown.disposition == disposition, "shown at once"
             if leave == "quit":
                 await app.action_quit()
             else:
                 app.exit()  # as on an error: no quit action, the screen is unmounted
         review = _reopen(demo_repo, data_dir)
-        assert review.findings[key].disposition == Disposition.CONFIRMED, leave
-        assert [e.new for e in review.history(key) if e.kind == "disposition"][-1] == "confirmed"
+        saved = review.findings[key]
+        assert (saved.disposition, saved.severity, saved.dismiss_reason) == (shown.disposition, shown.severity, shown.dismiss_reason), leave
+        assert saved.severity == (severity.lower() if decide == "d" else severity)
+        change = "severity" if decide == "d" else "disposition"
+        assert [e.new for e in review.history(key) if e.kind == change][-1] == (saved.severity if decide == "d" else disposition)
 
 
 async def test_undo_in_the_same_moment_as_c_undoes_the_confirmation(demo_repo, data_dir):

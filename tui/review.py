@@ -160,12 +160,18 @@ class Review:
             self._by_item[state.item_id] = found
         return state
 
-    def confirmed(self, fingerprint: str) -> FindingState:
-        """The finding as confirm() leaves it (at the reported severity, no second look wanted),
-        to show before the store has written it."""
+    def decided(self, fingerprint: str, disposition: Disposition, reason: str | None = None) -> FindingState | None:
+        """The finding as confirm(), dismiss() or downgrade() leave it (confirmed or dismissed at the
+        reported severity, downgraded one step below the present one; no second look wanted), to
+        show before the store has written it. None when the store will refuse it (a downgrade of
+        an info): the refusal is then said at once."""
         f = self.findings[fingerprint]
-        return replace(f, disposition=Disposition.CONFIRMED, severity=f.original_severity, dismiss_reason=None,
-                       needs_second_look=False)
+        severity = f.original_severity
+        if disposition == Disposition.DOWNGRADED:
+            severity = f.severity.lower()
+            if severity == f.severity:
+                return None
+        return replace(f, disposition=disposition, severity=severity, dismiss_reason=reason, needs_second_look=False)
 
     def confirm(self, fingerprint: str, note: str | None = None) -> FindingState:
         return self.keep(self.store.set_disposition(

@@ -663,12 +663,14 @@ class MainScreen(Screen[None]):
         if len(fps) > 1:
             self._bulk_note(fps, lambda note: self._bulk(fps, Disposition.CONFIRMED, None, note))
         elif fps:
-            self._decide(fps, self.review.confirm, advance=True, shown=self.review.confirmed(fps[0]))
+            self._decide(fps, self.review.confirm, advance=True, shown=self.review.decided(fps[0], Disposition.CONFIRMED))
 
     def action_downgrade(self) -> None:
         fps = self._targets()
-        if fps:
-            self._bulk_note(fps, lambda note: self._decide(fps, lambda fp: self.review.downgrade(fp, note), advance=len(fps) == 1))
+        if len(fps) > 1:
+            self._bulk_note(fps, lambda note: self._decide(fps, lambda fp: self.review.downgrade(fp, note)))
+        elif fps:
+            self._decide(fps, self.review.downgrade, advance=True, shown=self.review.decided(fps[0], Disposition.DOWNGRADED))
 
     def action_dismiss_finding(self) -> None:
         from tui.screens.dialogs import DismissDialog  # imported after the first screen (Loader)
@@ -683,7 +685,8 @@ class MainScreen(Screen[None]):
                 if len(fps) > 1:
                     self._bulk(fps, Disposition.DISMISSED, reason, note or None)
                 else:
-                    self._decide(fps, lambda fp: self.review.dismiss(fp, reason, note or None), advance=True)
+                    self._decide(fps, lambda fp: self.review.dismiss(fp, reason, note or None), advance=True,
+                                 shown=self.review.decided(fps[0], Disposition.DISMISSED, reason))
 
         # The message whole when it fits three lines of the dialog at 80 columns, else to a word and "…"
         what = shorten(self.review.findings[fps[0]].message, 180, placeholder=" …") if len(fps) == 1 else f"{len(fps)} marked findings"
