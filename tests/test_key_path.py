@@ -96,3 +96,30 @@ async def test_a_findings_history_is_read_after_the_frame_that_shows_the_rest(sc
         whole = console.render_lines(main.detail.content, console.options.update_width(main.detail.scrollable_content_region.width))
         assert main.detail.virtual_size.height == len(whole), "then the whole detail, as one rendering draws it"
         assert "History:" in _text(main.detail)
+
+
+async def test_a_confirmation_leaves_its_item_and_section_labels_alone(scanned, data_dir):
+    """Textual repaints every line below a node whose label is set: c (the open counts stay as they
+    were) sets only its finding's; d (a count moves from one severity to the next) its item's and
+    section's too."""
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        tree = app.query_one(ChecklistTree)
+        f = next(f for f in scanned.findings.values() if f.severity != "info" and f"item:{f.item_id}" in tree.by_id)
+        section = f"section:{scanned.checklist.item(f.item_id).section_id}"
+        tree.select_id(f"finding:{f.fingerprint}")
+        await pilot.pause()
+        labels = {key: tree.by_id[key].label for key in (f"finding:{f.fingerprint}", f"item:{f.item_id}", section)}
+        app.main.action_confirm()
+        await pilot.pause()
+        assert tree.by_id[f"finding:{f.fingerprint}"].label is not labels[f"finding:{f.fingerprint}"]
+        assert tree.by_id[f"item:{f.item_id}"].label is labels[f"item:{f.item_id}"]
+        assert tree.by_id[section].label is labels[section]
+        tree.select_id(f"finding:{f.fingerprint}")
+        await pilot.pause()
+        app.main.action_downgrade()
+        await pilot.pause()
+        assert tree.by_id[f"item:{f.item_id}"].label is not labels[f"item:{f.item_id}"]
+        assert tree.by_id[section].label.plain != labels[section].plain

@@ -261,7 +261,7 @@ class ChecklistTree(Tree[NodeRef]):
         if finding is not None:
             node = self.by_id.get(f"finding:{finding}")
             if node is not None:
-                node.set_label(self._finding_label(review, finding))
+                self._set_label(node, self._finding_label(review, finding))
             f = review.findings[finding]
             self._relabel_parent(review, parent_key(f, self.view, self._known))
             if f"item:{f.item_id}" in self.by_id:  # not one of the other findings, under no item
@@ -273,20 +273,28 @@ class ChecklistTree(Tree[NodeRef]):
                 label = Text.assemble(("✓ " if read else "? ", "green" if read else "dim"), untrusted.line(doc.path))
                 if doc.lines:
                     label.append(f"  lines {doc.lines[0]}-{doc.lines[1]}", "dim")
-                self.by_id[f"doc:{doc.path}"].set_label(self._with_others(label, f"doc:{doc.path}"))
+                self._set_label(self.by_id[f"doc:{doc.path}"], self._with_others(label, f"doc:{doc.path}"))
         for key, node in self.by_id.items():
             if key.startswith("finding:") and key[8:] in review.findings:
-                node.set_label(self._finding_label(review, key[8:]))
+                self._set_label(node, self._finding_label(review, key[8:]))
             elif key.startswith(("item:", "rule:", "file:")):
                 self._relabel_parent(review, key)
             elif key.startswith("question:"):
                 q = review.checklist.question(key[9:])
                 a = review.answer(q.id)
-                node.set_label(self._with_others(labels.question_label(q.id, q.text, bool(a.text.strip()), bool(a.drafted)), key))
+                self._set_label(node, self._with_others(labels.question_label(q.id, q.text, bool(a.text.strip()), bool(a.drafted)), key))
         for key, label in self._fixed.items():
-            self.by_id[key].set_label(self._with_others(label, key))
+            self._set_label(self.by_id[key], self._with_others(label, key))
         for section in review.checklist.sections:
             self._relabel_section(review, section.id)
+
+    def _set_label(self, node: TreeNode[NodeRef], label: Text) -> None:
+        """A node's label, when it changed: Textual repaints the node and every line below it (their
+        cached lines depend on their ancestors'), and a confirmation, say, leaves its item's and
+        section's labels as they were."""
+        shown, new = node.label, self.process_label(label)
+        if new != shown or new.style != shown.style:
+            node.set_label(new)
 
     def _finding_label(self, review: Review, fingerprint: str) -> Text:
         label = labels.finding_label(
@@ -341,7 +349,7 @@ class ChecklistTree(Tree[NodeRef]):
             label = Text.assemble((name, "bold"), labels.counts(self._found(key)), f" {info.title if info else ''}")
         else:
             label = Text.assemble(untrusted.line(name, "bold"), labels.counts(self._found(key)))
-        node.set_label(self._with_others(label, key))
+        self._set_label(node, self._with_others(label, key))
 
     def _relabel_section(self, review: Review, section_id: str) -> None:
         node = self.by_id.get(f"section:{section_id}")
@@ -351,7 +359,7 @@ class ChecklistTree(Tree[NodeRef]):
         findings = [f for item in section.items for f in review.findings_of(item.id)]
         done = sum(1 for item in section.items if review.item(item.id).verdict != Verdict.UNREVIEWED)
         label = labels.section_label(section.number, section.title, done, len(section.items), findings)
-        node.set_label(self._with_others(label, f"section:{section_id}"))
+        self._set_label(node, self._with_others(label, f"section:{section_id}"))
 
     # -- moving ----------------------------------------------------------------------------
 
