@@ -123,3 +123,24 @@ async def test_a_confirmation_leaves_its_item_and_section_labels_alone(scanned, 
         await pilot.pause()
         assert tree.by_id[f"item:{f.item_id}"].label is not labels[f"item:{f.item_id}"]
         assert tree.by_id[section].label.plain != labels[section].plain
+
+
+async def test_a_file_passed_by_before_is_not_split_again(scanned, data_dir, monkeypatch):
+    """n across files shows each in plain text at once; going back to one seen a moment ago (before
+    its colours came) costs no new split of the whole file."""
+    from tui.widgets import source_view
+
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        source = app.main.source
+        splits = []
+        plain = source_view._plain
+        monkeypatch.setattr(source_view, "_plain", lambda text: splits.append(text) or plain(text))
+        monkeypatch.setattr(source_view, "_HIGHLIGHTED", source_view._Cache())  # none coloured yet
+        monkeypatch.setattr(source_view, "_PLAIN", source_view._Cache())
+        texts = {"a.py": "a = 1\n" * 50, "b.py": "b = 2\n" * 40}
+        for path in ("a.py", "b.py", "a.py", "b.py"):
+            source.show(path, texts[path], 3, 3)
+            assert len(source._lines) == len(texts[path].splitlines())
+        assert len(splits) == 2

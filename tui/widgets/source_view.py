@@ -62,7 +62,7 @@ class SourceView(ScrollView, can_focus=True):
             if cached is not None:
                 self._lines = cached
             else:  # plain at once; colours from a worker once the cursor rests: nothing waits for pygments
-                self._lines = _Lines(_plain(source))
+                self._lines = _PLAIN.get(key) or _PLAIN.put(key, _Lines(_plain(source)))
                 if self._colour_timer is not None:
                     self._colour_timer.stop()
                 self._colour_timer = self.set_timer(COLOUR_AFTER, lambda: self._colour(path, source, key))
@@ -140,7 +140,7 @@ class SourceView(ScrollView, can_focus=True):
 
 
 class _Cache:
-    """The last few files' highlighted lines: going back to a file costs nothing."""
+    """The last few files' lines: going back to a file costs nothing."""
 
     def __init__(self, size: int = 16) -> None:
         self.size, self.items = size, OrderedDict()
@@ -158,6 +158,7 @@ class _Cache:
 
 
 _HIGHLIGHTED = _Cache()
+_PLAIN = _Cache()  # the last files passed by without a rest: n across files splits each once
 
 
 class _Lines:
