@@ -206,6 +206,8 @@ async def main():
             while not landed():  # select_id moves the cursor after the next refresh
                 await pilot.pause()
             latency[key].append(time.perf_counter() - t)
+            if tree.cursor_line == line:
+                probe.clear()  # nothing moved (j at the end of the tree): no frame will show a move
             while probe and time.perf_counter() - t < 2:  # the frame may come after Pilot saw the app idle
                 await asyncio.sleep(0.0005)
             probe.clear()
