@@ -709,7 +709,7 @@ def test_a_foreign_key_is_a_warning_only_where_the_application_reads_by_it(tmp_p
     """A one-to-many relationship, a backref of a self-reference and a `secondary` link load rows by their key
     (warning, the relationship shown); a many-to-one self-reference (remote_side the primary key) loads the
     parent by its primary key, and a key nothing reads by is scanned only by the parent delete's check (info)."""
-    views = "def mentees(club, member):\n    print(club.mentees)\n    return member.mentees\n"  # a Club has no mentees
+    views = "def mentees(club, member):\n    print(club.members)\n    return member.mentees, member.badges\n"
     got = {f.anchor: f for f in found(tmp_path, {"app/models.py": CLUBS, "app/views.py": views}, "PERF001")}
     club = got["table:members.club_id"]
     assert club.severity == Severity.WARNING and "the relationship Club.members loads its rows by it" in club.message
@@ -727,7 +727,8 @@ def test_a_foreign_key_is_a_warning_only_where_the_application_reads_by_it(tmp_p
         assert got[quiet].severity == Severity.INFO, quiet
     sponsor = got["table:members.sponsor_id"].message
     assert "only the foreign key check on deleting (or changing the key of) a row of members scans members" in sponsor
-    assert "depends on the table's size, which dbreview cannot know" in sponsor and "joins" not in sponsor.split(";")[0]
+    assert "dbreview found no code of the application that deletes a row of members" in sponsor  # nor any delete
+    assert "joins" not in sponsor.split(";")[0]
 
 
 def test_a_query_filtering_on_a_foreign_key_or_joining_through_it_makes_it_a_warning(tmp_path):
@@ -814,6 +815,140 @@ class Club(Base):
     (g,) = found(tmp_path / "b", {"app/models.py": model,
                                   "migrations/versions/0001_init.py": revision(create + "\nop.execute(build_sql())")}, "PERF001")
     assert g.severity == Severity.INFO and "hold SQL dbreview could not read (migrations/versions/0001_init.py:8)" in g.message
+
+
+SUPPLIES = HEADER + """
+from sqlalchemy import Index
+from sqlalchemy.orm import relationship
+
+class Supplier(Base):
+    __tablename__ = "suppliers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    orders: Mapped[list["Order"]] = relationship(back_populates="supplier")
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(Integer, index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    supplier: Mapped["Supplier"] = relationship(back_populates="orders")
+    __table_args__ = (Index("ix_orders_org_supplier", "org_id", "supplier_id"),)
+"""
+
+SERVED = """
+from sqlalchemy import select
+from app.models import Order
+def orders_of(session, org_id, supplier_id, status=None):
+    stmt = select(Order).where(Order.org_id == org_id)
+    if status is not None:
+        stmt = stmt.where(Order.status == status)
+    if supplier_id is not None:
+        stmt = stmt.where(Order.supplier_id == supplier_id)
+    return session.scalars(stmt).all()
+def count_for(session, org_id, supplier_id):
+    return session.query(Order).filter(Order.org_id == org_id, Order.supplier_id.in_(supplier_id)).count()
+"""
+
+
+def test_reads_that_also_test_the_leading_column_of_a_composite_index_are_served_by_it(tmp_path):
+    """Every read by the key also tests org_id (in the same query, over several statements, or in one
+    condition), which leads the index (org_id, supplier_id): the index serves them; the relationship that
+    would load by the key alone is read nowhere: info, the index named."""
+    (f,) = found(tmp_path, {"app/models.py": SUPPLIES, "app/queries.py": SERVED}, "PERF001")
+    assert f.severity == Severity.INFO and f.anchor == "table:orders.supplier_id"
+    assert ("every read of orders by it that dbreview found also tests org_id, which the index ix_orders_org_supplier "
+            "(org_id, supplier_id) is led by, so it finds their rows through that index, not by a scan of orders "
+            "(the query at app/queries.py:5 filters on it (and 2 more))") in f.message
+    assert "the relationship Supplier.orders loads its rows by it, but dbreview found no code that reads Supplier.orders" in f.message
+
+
+def test_a_read_by_the_key_alone_beside_served_ones_is_a_warning_citing_it(tmp_path):
+    alone = SERVED + "def by_supplier(session, s):\n    return session.scalars(select(Order).where(Order.supplier_id == s)).all()\n"
+    (f,) = found(tmp_path, {"app/models.py": SUPPLIES, "app/queries.py": alone}, "PERF001")
+    assert f.severity == Severity.WARNING
+    assert "the query at app/queries.py:14 filters on it, so each such read scans orders" in f.message
+    assert [(r.location.path, r.location.start_line) for r in f.related] == [("app/models.py", 27), ("app/queries.py", 14)]
+
+
+def test_a_read_with_a_condition_dbreview_cannot_read_is_not_claimed_served_or_scanning(tmp_path):
+    unread = ("from sqlalchemy import select\nfrom app.models import Order\n"
+              "def by_supplier(session, s, extra):\n"
+              "    return session.scalars(select(Order).where(Order.supplier_id == s, *extra)).all()\n")
+    (f,) = found(tmp_path, {"app/models.py": SUPPLIES, "app/queries.py": unread}, "PERF001")
+    assert f.severity == Severity.INFO
+    assert ("the query at app/queries.py:4 filters on it, with a condition dbreview could not read: whether it also "
+            "tests org_id, so that the index ix_orders_org_supplier (org_id, supplier_id) serves it, dbreview cannot tell") in f.message
+
+
+TEAMS = HEADER + """
+from sqlalchemy.orm import relationship
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    players: Mapped[list["Player"]] = relationship(back_populates="team")
+
+class Coach(Base):
+    __tablename__ = "coaches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Player(Base):
+    __tablename__ = "players"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    coach_id: Mapped[int | None] = mapped_column(ForeignKey("coaches.id"))
+    team: Mapped["Team"] = relationship(back_populates="players")
+    coach = relationship("Coach", backref="trainees")
+"""
+
+
+def test_a_relationship_no_code_reads_is_named_and_left_at_info(tmp_path):
+    """A declared one-to-many and a backref both load players by their keys; with no code that reads either
+    (nor deletes a team or coach, which would load them), only the key check scans: info that names them."""
+    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": TEAMS}, "PERF001")}
+    team, coach = got["table:players.team_id"], got["table:players.coach_id"]
+    assert team.severity == coach.severity == Severity.INFO
+    assert ("the relationship Team.players loads its rows by it, but dbreview found no code that reads Team.players and "
+            "no delete that loads it") in team.message
+    assert ("the backref Coach.trainees of Player.coach loads its rows by it, but dbreview found no code that reads "
+            "Coach.trainees and no delete that loads it") in coach.message
+    assert "no relationship that loads" not in coach.message
+
+
+def test_a_relationship_read_by_a_schema_field_or_loaded_by_a_delete_is_a_warning(tmp_path):
+    """A pydantic schema with a field of the relationship's name may read it (from_attributes): counted;
+    deleting a coach loads its trainees to clear their key: counted, the delete shown."""
+    schemas = ("from pydantic import BaseModel\nclass TeamOut(BaseModel):\n    id: int\n    players: list[int]\n")
+    views = ("from app.models import Coach\nasync def drop(session, coach_id):\n"
+             "    coach = await session.get(Coach, coach_id)\n    await session.delete(coach)\n")
+    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": TEAMS, "app/schemas.py": schemas, "app/views.py": views},
+                                      "PERF001")}
+    assert got["table:players.team_id"].severity == Severity.WARNING
+    coach = got["table:players.coach_id"]
+    assert coach.severity == Severity.WARNING
+    assert "the backref Coach.trainees of Player.coach loads its rows by it (deleting a Coach loads it: session.delete at app/views.py:4)" in coach.message
+
+
+def test_a_backref_whose_name_only_an_untyped_object_reads_is_info_saying_so(tmp_path):
+    views = "def names(item):\n    return [t.id for t in item.trainees]\n"
+    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": TEAMS, "app/views.py": views}, "PERF001")}
+    coach = got["table:players.coach_id"]
+    assert coach.severity == Severity.INFO
+    assert ("but dbreview found no code it can tell reads Coach.trainees (app/views.py:2 names trainees, on an object "
+            "dbreview cannot tell)") in coach.message
+
+
+def test_a_parent_only_soft_deleted_makes_the_key_check_moot(tmp_path):
+    """Suppliers have deleted_at and no code deletes one: the key check on deleting a supplier runs only on a
+    delete made outside the application; once the code deletes one, the cost depends on the table's size."""
+    (f,) = found(tmp_path, {"app/models.py": SUPPLIES, "app/queries.py": SERVED}, "PERF001")
+    assert f.message.endswith(": suppliers is only soft-deleted in this code (it has deleted_at; dbreview found no delete "
+                              "of its rows), so that check runs only on a delete made outside the application")
+    drop = "from sqlalchemy import delete\nfrom app.models import Supplier\ndef purge(session):\n    session.execute(delete(Supplier))\n"
+    (g,) = found(tmp_path / "b", {"app/models.py": SUPPLIES, "app/queries.py": SERVED, "app/purge.py": drop}, "PERF001")
+    assert g.message.endswith("what that costs depends on the table's size, which dbreview cannot know")
 
 
 # -- ids without a foreign key (INT002) ------------------------------------------------------------

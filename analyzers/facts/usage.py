@@ -51,6 +51,9 @@ class QueryUse:
     reached: tuple[tuple[str, Span], ...] = ()  # attributes read on those objects, where
     joined: tuple[str, ...] = ()  # attributes the join conditions name (`.join(Visit, Visit.patient_id == Patient.id)`): "Class.attr"
     ranges: tuple[str, ...] = ()  # attributes of the model tested by a range (`<`, `>`, between, overlaps)
+    # attributes an index may look up: tested with `==`, in_() or is_() at the top of a filter or join condition
+    # (and-ed, not under or_), "Class.attr", or "attr" from filter_by
+    keyed: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -303,7 +306,7 @@ class _Function:
             opaque_filter=acc.opaque_filter, eager=tuple(sorted(acc.eager)), opaque_options=acc.opaque_options,
             escapes=acc.escapes, columns_only=columns_only, instances=tuple(sorted({name for name, _ in acc.instances})), reached=reached,
             joined=tuple(sorted(acc.joined)),
-            ranges=tuple(sorted(acc.ranges)),
+            ranges=tuple(sorted(acc.ranges)), keyed=tuple(sorted(acc.keyed)),
         ))
 
     def _follow(self, node: ast.AST, acc: _Acc, depth: int, seen: set[tuple[str, tuple[int, int]]]) -> None:
@@ -409,15 +412,19 @@ class _Function:
         if method in _FILTERS:
             for arg in call.args:
                 self._filter(arg, acc)
+                acc.keyed |= keyed_attributes(arg)
             for k in call.keywords:
                 if k.arg is None:
                     acc.opaque_filter = True
                 else:
                     acc.filtered.add(k.arg)
+                    acc.keyed.add(k.arg)
                     acc.equals.setdefault("", set()).add(k.arg)  # filter_by: the model's own attributes
         elif method in ("join", "outerjoin", "join_from"):
             acc.joined |= {f"{_model_name(n.value)}.{n.attr}" for a in [*call.args, *(k.value for k in call.keywords)]
                            for n in walk(a) if isinstance(n, ast.Attribute) and _model_name(n.value)}
+            for a in [*call.args[1:], *(k.value for k in call.keywords if k.arg == "onclause")]:
+                acc.keyed |= keyed_attributes(a)
         elif method == "options":
             for arg in call.args:
                 if isinstance(arg, ast.Starred) or isinstance(arg, ast.Name):
@@ -503,6 +510,24 @@ class _Acc:
     fetched_many: bool = False
     ran: bool = False  # executed or fetched: what happens to the rows after says nothing of the filters
     ranges: set[str] = field(default_factory=set)
+    keyed: set[str] = field(default_factory=set)
+
+
+def keyed_attributes(expr: ast.AST) -> set[str]:
+    """The model attributes `expr` tests in a way an index looks up ("Class.attr"): `X.a == v`, `X.a.in_(...)`,
+    `X.a.is_(None)`, and-ed (`&`, `and_`, a bool `and`); nothing under an or_, a not_ or a helper's call."""
+    if isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.And):
+        return {a for v in expr.values for a in keyed_attributes(v)}
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitAnd):
+        return keyed_attributes(expr.left) | keyed_attributes(expr.right)
+    if isinstance(expr, ast.Call) and (getattr(expr.func, "id", None) or getattr(expr.func, "attr", None)) == "and_":
+        return {a for v in expr.args for a in keyed_attributes(v)}
+    sides: list[ast.AST] = []
+    if isinstance(expr, ast.Compare) and len(expr.ops) == 1 and isinstance(expr.ops[0], ast.Eq):
+        sides = [expr.left, expr.comparators[0]]
+    elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in ("in_", "is_"):
+        sides = [expr.func.value]
+    return {f"{_model_name(n.value)}.{n.attr}" for n in sides if isinstance(n, ast.Attribute) and _model_name(n.value)}
 
 
 def _bound_at(node: ast.AST) -> tuple[int, int]:

@@ -58,7 +58,7 @@ def _words(name: str) -> set[str]:
     return {w for w in re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().split("_") if w} - _NOT_A_MODEL
 
 
-def _names_class(hint: str, class_name: str) -> bool:
+def names_class(hint: str, class_name: str) -> bool:
     """Does a variable or model name say it holds `class_name` (`api_key` a TenantApiKey, `current_user` a User)?"""
     mine, theirs = _words(hint), _words(class_name)
     return bool(mine and theirs) and (mine <= theirs or theirs <= mine)
@@ -74,9 +74,9 @@ def soft_delete_writes(facts: Facts, table: TableFact, flag: str) -> tuple[list[
         for column, hint, span in usage.soft_deletes:
             if column != flag:
                 continue
-            if hint is not None and _names_class(hint, table.class_name or table.name):
+            if hint is not None and names_class(hint, table.class_name or table.name):
                 mine.append(span)
-            elif hint is None or not any(_names_class(hint, c) for c in classes):
+            elif hint is None or not any(names_class(hint, c) for c in classes):
                 unknown.append((hint, span))
     return mine, unknown
 

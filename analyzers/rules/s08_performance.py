@@ -6,9 +6,9 @@ import re
 
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
-from analyzers.rules.code_use import app_queries, app_usage, uses_async_sessions
+from analyzers.rules.code_use import app_queries, app_usage, soft_delete_column, uses_async_sessions
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.fk_reads import fk_reads
+from analyzers.rules.fk_reads import Read, deletes, fk_reads, tested_with
 from analyzers.facts.engines import engines
 from analyzers.facts.model import ColumnFact, Facts, Span, TableFact, Unread
 from analyzers.rules.indexes import Key, mysql_default, table_keys
@@ -27,9 +27,15 @@ class ForeignKeyWithoutIndex(Rule):
         key or a unique constraint; in a composite foreign key, an index led by another of its columns,
         or whose leading columns are its columns in any order, serves it. A warning when the
         application reads the table by the column: an ORM query filters on it or joins the table
-        through it from another, or a relationship (one-to-many, reverse one-to-one, `secondary`)
-        loads rows by it, shown as related locations. Info otherwise: only the foreign key check on
-        deleting a parent row scans the table, at a cost set by its size, which dbreview cannot know.
+        through it from another, or a relationship (one-to-many, reverse one-to-one, `secondary`, a
+        backref) loads rows by it where the code reads that relationship or deletes rows of its class
+        (which loads it), shown as related locations. A read that also tests, by equality, the leading
+        column of an index (or key) that holds the foreign key after it finds its rows through that
+        index and is not counted; nor is a relationship no code reads. Info otherwise, naming what
+        dbreview found (the index that serves the reads, the relationship nothing reads, a read with a
+        condition it could not read): only the foreign key check on deleting a parent row scans the
+        table, at a cost set by its size, which dbreview cannot know, and none where no code of the
+        application deletes the parent (soft-deleted only, or never deleted).
         A join from the table to its parent uses the parent's primary key and is not counted.
     Why it matters:
         PostgreSQL does not index foreign keys by itself: every filter on the column, and every load of
@@ -81,11 +87,11 @@ class Appointment(Base):
                 if mysql is not None:
                     on_mysql.append((table, col))
                     continue
-                yield self._finding(table, col, keys) if model_only is None else self._unsure(table, col, *model_only)
+                yield self._finding(table, col, keys, bool(table.class_name) and col.declared_in != table.class_name) if model_only is None else self._unsure(table, col, *model_only)
         if on_mysql:
             yield self._on_mysql(mysql, on_mysql)  # type: ignore[arg-type]
 
-    def _finding(self, table: TableFact, col: ColumnFact, keys: list[Key]):
+    def _finding(self, table: TableFact, col: ColumnFact, keys: list[Key], shared: bool = False):
         what = f"{where_declared(table, col)} is a foreign key with no index"
         partial = [k for k in keys if k.columns and k.columns[0] == col.name]
         inside = [k for k in keys if col.name in k.columns[1:]]
@@ -97,20 +103,73 @@ class Appointment(Base):
                     f"{inside[0].columns[0]} in {inside[0].label}, which serves lookups by {inside[0].columns[0]}, "
                     f"not by {col.name} alone")
         related = [(k.span, "the index") for k in (partial or inside)[:1]]
-        check = f"the foreign key check on deleting (or changing the key of) a row of {_parent(table, col)}"
-        reads = fk_reads(self.facts).get((table.name, col.name), [])
-        if not reads:
+        parent = _parent(table, col)
+        check = f"the foreign key check on deleting (or changing the key of) a row of {parent}"
+        scans: list[Read] = []
+        served: list[tuple[Read, Key, frozenset[str]]] = []
+        unsure: list[tuple[Read, Key]] = []
+        unused: list[Read] = []
+        maybe: list[Read] = []
+        # The indexes that may serve reads testing more than the key; not for a mixin's column, whose other tables'
+        # reads are not weighed here.
+        later = [] if shared else [k for k in keys if col.name in k.columns[1:] and k.where is None]
+        for r in fk_reads(self.facts).get((table.name, col.name), []):
+            tested = tested_with(self.facts, r, table, col) if later else r.tested
+            key = _serving(later, col.name, tested)
+            if r.use != "read":
+                (maybe if r.use == "maybe" else unused).append(r)
+            elif key is not None and tested:
+                served.append((r, key, tested))
+            elif tested is None and later:
+                unsure.append((r, later[0]))
+            else:
+                scans.append(r)
+        if scans:
+            more = f" (and {len(scans) - 1} more)" if len(scans) > 1 else ""
             return self.finding(
-                f"{what}; dbreview found no query of the application that filters or joins {table.name} on it and no "
-                f"relationship that loads {table.name} rows by it, so only {check} scans {table.name}: what that costs "
-                "depends on the table's size, which dbreview cannot know",
-                col.span, column_anchor(table, col), severity=Severity.INFO, related=related,
+                f"{what}: {scans[0].said}{more}, so each such read scans {table.name}, as does {check}",
+                col.span, column_anchor(table, col), related=[*related, *((r.span, r.label) for r in scans[:3])],
             )
-        more = f" (and {len(reads) - 1} more)" if len(reads) > 1 else ""
+        said: list[str] = []
+        if served:
+            (first, key, tested), more = served[0], f" (and {len(served) - 1} more)" if len(served) > 1 else ""
+            lead = [c for c in key.columns[:key.columns.index(col.name)] if c in tested]
+            said.append(f"every read of {table.name} by it that dbreview found also tests {', '.join(lead)}, which "
+                        f"{key.label} is led by, so it finds their rows through that index, not by a scan of {table.name} "
+                        f"({first.said}{more})")
+        if unsure:
+            first, key = unsure[0]
+            said.append(f"{first.said}, with a condition dbreview could not read: whether it also tests "
+                        f"{key.columns[0]}, so that {key.label} serves it, dbreview cannot tell")
+        if unused:
+            said.append(f"{unused[0].said}, but dbreview found no code that reads {unused[0].label} and no delete "
+                        f"that loads it")
+        if maybe:
+            said.append(f"{maybe[0].said}, but dbreview found no code it can tell reads {maybe[0].label} ({maybe[0].how})")
+        if not said:
+            said.append(f"dbreview found no query of the application that filters or joins {table.name} on it and no "
+                        f"relationship that loads {table.name} rows by it")
+        scanned = (f"{check} scans {table.name}, as does that read unless it tests {unsure[0][1].columns[0]}" if unsure
+                   else f"only {check} scans {table.name}")
         return self.finding(
-            f"{what}: {reads[0].said}{more}, so each such read scans {table.name}, as does {check}",
-            col.span, column_anchor(table, col), related=[*related, *((r.span, r.label) for r in reads[:3])],
+            f"{what}; {'; '.join(said)}, so {scanned}{self._cost(parent)}",
+            col.span, column_anchor(table, col), severity=Severity.INFO,
+            related=[*related, *((r.span, r.label) for r, _, _ in served[:2]), *((r.span, r.label) for r, _ in unsure[:1]),
+                     *((r.span, f"{r.label}, not read") for r in unused[:2]), *((r.span, r.label) for r in maybe[:1])],
         )
+
+    def _cost(self, parent: str) -> str:
+        """What the foreign key check costs, as far as the code tells: nothing where no code deletes the parent."""
+        target = self.facts.tables.get(parent) or next(
+            (t for t in self.facts.tables.values() if t.class_name == parent), None)
+        if target is not None and deletes(self.facts, target) is None:
+            flag = soft_delete_column(target)
+            if flag is not None:
+                return (f": {target.name} is only soft-deleted in this code (it has {flag}; dbreview found no delete of "
+                        "its rows), so that check runs only on a delete made outside the application")
+            return (f": dbreview found no code of the application that deletes a row of {target.name}, so that check "
+                    "runs only on a delete made outside it")
+        return ": what that costs depends on the table's size, which dbreview cannot know"
 
     def _unsure(self, table: TableFact, col: ColumnFact, migrated: ColumnFact, unread: list[Unread]):
         """The foreign key is the model's only: the migrations create the column without one."""
@@ -140,6 +199,12 @@ class Appointment(Base):
             default, "fk-index:mysql-default", severity=Severity.INFO,
             related=[(c.span, f"{t.name}.{c.name}") for t, c in columns[:20]],
         )
+
+
+def _serving(keys: list[Key], column: str, tested: frozenset[str] | None) -> Key | None:
+    """The index, primary key or unique constraint that serves a read testing `tested` with `column`: it holds the
+    column after others, and the read tests its leading column (the index finds the rows, not a scan)."""
+    return next((k for k in keys if column in k.columns[1:] and k.where is None and k.columns[0] in tested), None) if tested else None
 
 
 def _composite_served(facts: Facts, table: TableFact, col: ColumnFact, served: set[str]) -> bool:
