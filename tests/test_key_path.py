@@ -10,6 +10,7 @@ import io
 from rich.console import Console
 
 from tests.conftest import fixed_clock
+from tests.test_content_size import _layouts
 from tui.app import ReviewApp
 from tui.review import Review
 from tui.widgets.checklist_tree import ChecklistTree, NodeKind, NodeRef
@@ -19,18 +20,6 @@ def _text(pane) -> str:
     console = Console(width=200, record=True, file=io.StringIO())
     console.print(pane.content)
     return console.export_text()
-
-
-def _layouts(screen) -> list[object]:
-    seen: list[object] = []
-    original = screen._refresh_layout
-
-    def counted(*args, **kwargs):
-        seen.append(args)
-        return original(*args, **kwargs)
-
-    screen._refresh_layout = counted
-    return seen
 
 
 def _item_with_findings(review, at_least: int) -> str:
