@@ -214,8 +214,9 @@ op.create_foreign_key("fk_orders_self", "orders", "orders", ["total"], ["id"])
     [index] = found(IndexWithoutConcurrently, files)
     assert index.severity is Severity.INFO and index.location.start_line == 9
     assert "while the ACCESS EXCLUSIVE lock that its add_column on line 8 took is held until commit" in index.message
-    [fk] = found(ValidatedUnderLock, files)
-    assert "the ACCESS EXCLUSIVE lock its add_column on line 8 took" in fk.message and "SHARE ROW" not in fk.message
+    # the foreign key's scan runs under the same lock: the index's finding names it, it has none of its own
+    assert "under the same lock it also validates foreign key fk_orders_self on line 10" in index.message
+    assert found(ValidatedUnderLock, files) == []
 
 
 def test_a_commit_ends_what_the_transaction_holds():
@@ -265,10 +266,12 @@ op.execute("UPDATE orders SET parent_id = id")
 op.create_foreign_key("fk_orders_parent", "orders", "orders", ["parent_id"], ["id"])
 op.create_index("ix_orders_parent_id", "orders", ["parent_id"])
 ''')
-    [fk] = found(ValidatedUnderLock, files)
-    assert fk.location.start_line == 10 and "the ACCESS EXCLUSIVE lock its add_column on line 8 took" in fk.message
-    [index] = found(IndexWithoutConcurrently, files)
-    assert index.severity is Severity.INFO and index.location.start_line == 11
+    # the filled column is checked and indexed: both under the backfill's lock, which its finding names
+    [backfill] = found(BackfillInSchemaMigration, files)
+    assert backfill.location.start_line == 9 and "the ACCESS EXCLUSIVE lock its add_column on line 8 took" in backfill.message
+    assert ("under the same lock it also validates foreign key fk_orders_parent on line 10, builds index "
+            "ix_orders_parent_id on line 11") in backfill.message
+    assert found(ValidatedUnderLock, files) == found(IndexWithoutConcurrently, files) == []
 
 
 def test_inspector_guards_that_converge_or_change_rows_only_are_no_divergence():

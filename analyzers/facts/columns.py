@@ -227,10 +227,13 @@ def read_column(
         fks.append(ForeignKeyRef(const_str(kw["foreign_key"]) or "", const_str(kw.get("ondelete")), None, span_of(call, path)))
     primary_key = const_bool(kw.get("primary_key")) or False
     is_sqlmodel_field = last(names.callee(call)) == "Field"
-    if annotation is not None:
-        implied = optional and not primary_key
+    callee = last(names.callee(call))
+    if callee == "Column" or annotation is None:
+        # Column() takes nothing from an annotation (`x: Mapped[str] = Column(String)`, a declared_attr's
+        # `-> Column`): nullable unless it says; only mapped_column() reads Optional[...] off Mapped[...]
+        implied = not primary_key and callee in ("Column", "mapped_column")
     else:
-        implied = not primary_key and last(names.callee(call)) in ("Column", "mapped_column")  # no annotation: nullable
+        implied = optional and not primary_key
     if is_sqlmodel_field:
         implied = optional and not primary_key
     default = kw.get("default") if "default" in kw else kw.get("default_factory")

@@ -391,6 +391,51 @@ def _apply_sql(tables: dict[str, TableFact], st) -> None:
             _drop_constraint(t, name)
         for con in d.get("added_constraints", ()):
             t.constraints.append(ConstraintFact(con["kind"], con.get("name"), tuple(con.get("columns", ())), con.get("expression"), st.span))
+        for change in d.get("changes", ()):
+            _apply_column_change(t, change, st.span)
+
+
+def _apply_column_change(t: TableFact, change: dict, span: Span) -> None:
+    """ALTER COLUMN ... TYPE, SET/DROP NOT NULL, SET/DROP DEFAULT written as SQL, as op.alter_column would;
+    the column's span then points at the statement that last set its type or NULL-ness."""
+    c = t.columns.get(str(change.get("column")))
+    what = change.get("what")
+    if c is None:
+        return
+    if what == "alter_type" and change.get("type"):
+        type_name, type_args = sql_type(str(change["type"]))
+        t.columns[c.name] = replace(c, type_name=type_name, type_args=type_args, span=span)
+    elif what in ("set_not_null", "drop_not_null"):
+        t.columns[c.name] = replace(c, nullable=what == "drop_not_null", span=span)
+    elif what in ("set_default", "drop_default"):
+        t.columns[c.name] = replace(c, server_default=change.get("default") if what == "set_default" else None)
+
+
+# PostgreSQL's spellings of a type -> SQLAlchemy's generic names, as the migrations' own columns carry them.
+_SQL_TYPES = {
+    "text": "TEXT", "varchar": "VARCHAR", "character varying": "VARCHAR", "char": "CHAR", "character": "CHAR",
+    "bpchar": "CHAR", "citext": "CITEXT", "integer": "INTEGER", "int": "INTEGER", "int4": "INTEGER",
+    "bigint": "BIGINT", "int8": "BIGINT", "smallint": "SMALLINT", "int2": "SMALLINT", "numeric": "NUMERIC",
+    "decimal": "NUMERIC", "real": "REAL", "float4": "REAL", "double precision": "FLOAT", "float8": "FLOAT",
+    "float": "FLOAT", "boolean": "BOOLEAN", "bool": "BOOLEAN", "date": "DATE", "interval": "INTERVAL",
+    "json": "JSON", "jsonb": "JSONB", "bytea": "BYTEA", "uuid": "UUID", "inet": "INET", "cidr": "CIDR",
+}
+
+
+def sql_type(spelled: str) -> tuple[str, dict[str, str]]:
+    """(type name, type arguments) of a type as SQL spells it (`varchar(20)`, `timestamptz`, `text[]`); a type
+    it does not know (a domain, an enum, a schema's type) is marked unresolved, so no rule compares it."""
+    text = " ".join(spelled.lower().split())
+    if text.endswith("]"):
+        return "ARRAY", {}
+    base = text.split("(", 1)[0].strip()
+    first = base.split(" ", 1)[0]
+    if first in ("timestamp", "timestamptz", "time", "timetz"):
+        aware = first.endswith("tz") or text.endswith(" with time zone")
+        return ("TIMESTAMP" if first.startswith("timestamp") else "TIME"), {"timezone": str(aware)}
+    if base in _SQL_TYPES:
+        return _SQL_TYPES[base], {}
+    return spelled, {"unresolved": "True"}
 
 
 def _drop_table(tables: dict[str, TableFact], name: str) -> None:

@@ -371,8 +371,9 @@ def _constraint_columns(con: object) -> tuple[str, ...]:
 
 
 def _column_change(cmd: object, deparse) -> dict[str, object] | None:
-    """One ALTER TABLE command that the migration-safety rules weigh: a column added (NOT NULL? its
-    default?), a type changed, SET NOT NULL, a default set, a constraint added (NOT VALID? USING INDEX?)."""
+    """One ALTER TABLE command that the migration-safety rules and the replay weigh: a column added (NOT
+    NULL? its default?), a type changed, SET/DROP NOT NULL, a default set or dropped, a constraint added
+    (NOT VALID? USING INDEX?)."""
     from pglast import ast, enums
 
     at = enums.AlterTableType
@@ -389,7 +390,11 @@ def _column_change(cmd: object, deparse) -> dict[str, object] | None:
                 "using": deparse(cmd.def_.raw_default) if cmd.def_.raw_default is not None else None}
     if cmd.subtype == at.AT_SetNotNull:
         return {"what": "set_not_null", "column": cmd.name}
-    if cmd.subtype == at.AT_ColumnDefault and cmd.def_ is not None:
+    if cmd.subtype == at.AT_DropNotNull:
+        return {"what": "drop_not_null", "column": cmd.name}
+    if cmd.subtype == at.AT_ColumnDefault:
+        if cmd.def_ is None:
+            return {"what": "drop_default", "column": cmd.name}
         return {"what": "set_default", "column": cmd.name, "default": deparse(cmd.def_)}
     if cmd.subtype == at.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
         con = cmd.def_
@@ -436,7 +441,20 @@ def _alter_details(stmt: object, deparse) -> dict[str, object]:
             })
     return {"added_constraints": added, "dropped_constraints": dropped, "added_columns": added_columns,
             "dropped_columns": dropped_columns, "triggers": triggers.pop() if len(triggers) == 1 else None, "if_exists": maybe,
-            "changes": changes}
+            "changes": changes, "replayed": all(cmd.subtype in _replayed_commands() for cmd in stmt.cmds or ())}
+
+
+@functools.cache
+def _replayed_commands() -> frozenset[object]:
+    """The ALTER TABLE commands the replay of the migrations follows (analyzers/facts/link.py): after a
+    statement made only of these, the columns are known; after any other form they may not be."""
+    from pglast.enums import AlterTableType as At
+
+    return frozenset(_trigger_toggles()) | {
+        At.AT_AddColumn, At.AT_DropColumn, At.AT_AlterColumnType, At.AT_SetNotNull, At.AT_DropNotNull,
+        At.AT_ColumnDefault, At.AT_AddConstraint, At.AT_DropConstraint, At.AT_ValidateConstraint,
+        At.AT_EnableRowSecurity, At.AT_ForceRowSecurity, At.AT_DisableRowSecurity, At.AT_NoForceRowSecurity,
+    }
 
 
 @functools.cache

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from analyzers.facts.model import ColumnFact, Facts, Span, TableFact
+from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, TableFact
+from analyzers.rules.mentions import mentions
 from analyzers.rules.schema import table_sql
 
 # SQL types by family: within a family the difference is a length or a spelling (String vs Text, JSON vs
@@ -49,9 +50,9 @@ def family(c: ColumnFact, model: bool) -> str | None:
     return _FAMILY.get(name or "")
 
 
-def type_drift(model: TableFact, col: ColumnFact, other: ColumnFact) -> str | None:
+def type_drift(model: TableFact, col: ColumnFact, other: ColumnFact, facts: Facts) -> str | None:
     mine, theirs = family(col, True), family(other, False)
-    if mine is None or theirs is None or mine == theirs:
+    if mine is None or theirs is None or mine == theirs or sql_touches(facts, model.name, col.name):
         return None
     if col.type_args.get("annotated") and (model.unknown_bases or col.foreign_keys):
         return None  # typed by its annotation only: a base's map, or the referenced column, may decide
@@ -61,10 +62,12 @@ def type_drift(model: TableFact, col: ColumnFact, other: ColumnFact) -> str | No
 
 
 def sql_touches(facts: Facts, table: str, column: str) -> bool:
-    """Migration SQL that may change the column in a way the replay does not follow (ALTER COLUMN ... TYPE,
-    SET NOT NULL, DROP NOT NULL)."""
+    """Migration SQL naming the column that may change it in a way the replay does not follow: an ALTER
+    TABLE with a command the replay does not know (analyzers/facts/sql.py), a statement it could not
+    classify. After it the column's type and NULL-ness are unknown."""
     word = re.compile(rf"\b{re.escape(column)}\b")
-    return any(st.kind in ("alter_table", "other", "unparsed") and word.search(st.text) for st in table_sql(facts, table))
+    return any((st.kind in ("other", "unparsed") or st.kind == "alter_table" and not st.details.get("replayed"))
+               and word.search(st.text) for st in table_sql(facts, table))
 
 
 def nullability_drift(model: TableFact, db: TableFact, facts: Facts) -> Iterator[tuple[ColumnFact, ColumnFact, bool]]:
@@ -126,31 +129,86 @@ def _named(facts: Facts, name: str | None) -> bool:
     return bool(name) and any(q not in name and name in quoted for q, quoted in _names_in_migrations(facts).items())
 
 
-def missing_keys(model: TableFact, db: TableFact, facts: Facts) -> list[tuple[Span, str, bool]]:
-    """What the model declares indexed or unique that the migrations never build: (where, what, unique?)."""
+def _unique_keys(facts: Facts, db: TableFact) -> list[tuple[tuple[str, ...], Span]]:
+    """The keys the migrations make unique over the whole table (no partial index), with where."""
+    keys = [((c.name,), c.span) for c in db.columns.values() if c.unique]
+    keys += [(con.columns, con.span) for con in db.constraints if con.kind in ("unique", "primary_key")]
+    keys += [(ix.columns, ix.span) for ix in db.indexes if ix.unique and ix.where is None and not ix.where_python]
+    keys += [(tuple(st.details.get("columns") or ()), st.span) for st in table_sql(facts, db.name)  # type: ignore[arg-type]
+             if st.kind == "create_index" and st.details.get("unique") and not st.details.get("where")]
+    return [(k, span) for k, span in keys if _identifiers(k)]
+
+
+def _other_key(facts: Facts, db: TableFact, cols: tuple[str, ...], where: str | None) -> str | None:
+    """For a unique key of the model that no migration builds: what the database enforces instead, when
+    the migrations make a part of its columns unique (stricter) or a wider set of them (looser)."""
+    wanted = set(cols)
+    for key, span in _unique_keys(facts, db):
+        extra = ", ".join(sorted(wanted ^ set(key)))
+        at = f"({', '.join(key)}) unique ({span.path}:{span.start})"
+        if set(key) < wanted:
+            return (f"while the migrations make {at}: the database enforces stricter uniqueness, and rejects a second "
+                    f"row with the same {', '.join(key)} even when its {extra} differs"
+                    + (" or the index's WHERE leaves one of the rows out" if where else ""))
+        if set(key) > wanted:
+            return (f"while the migrations make {at}: the database accepts rows the model's key forbids (the same "
+                    f"{', '.join(cols)} under another {extra}); one side is stale")
+    return None
+
+
+def missing_keys(model: TableFact, db: TableFact, facts: Facts) -> list[tuple[Span, str, str]]:
+    """What the model declares indexed or unique that the migrations never build: (where, what, kind), kind
+    "index", "unique", or for a unique key the database enforces differently, what it enforces instead."""
     every, unique = _migrated_keys(facts, db)
     leads = {k[0] for k in every if k}
     unique_sets = [set(k) for k in unique]
-    out: list[tuple[Span, str, bool]] = []
+    out: list[tuple[Span, str, str]] = []
+
+    def unique_missing(span: Span, what: str, cols: tuple[str, ...], where: str | None = None) -> None:
+        out.append((span, what, _other_key(facts, db, cols, where) or "unique"))
+
     for col in model.columns.values():
         if col.primary_key or col.name not in db.columns or col.from_library:
             continue
         if _named(facts, f"ix_{model.name}_{col.name}") or _named(facts, f"uq_{model.name}_{col.name}"):
             continue
         if col.unique and {col.name} not in unique_sets:
-            out.append((col.span, f"unique {col.name}", True))
+            unique_missing(col.span, f"unique {col.name}", (col.name,))
         elif col.index and not col.unique and col.name not in leads:
-            out.append((col.span, f"index on {col.name}", False))
+            out.append((col.span, f"index on {col.name}", "index"))
     for ix in model.indexes:
         cols = ix.columns
         if not _identifiers(cols) or any(c not in db.columns for c in cols) or ix.where_python or _named(facts, ix.name):
             continue
         if ix.unique and set(cols) not in unique_sets:
-            out.append((ix.span, f"unique index {ix.name or ''} ({', '.join(cols)})".replace("  ", " "), True))
+            unique_missing(ix.span, f"unique index {ix.name or ''} ({', '.join(cols)})".replace("  ", " ")
+                           + (f" WHERE {ix.where}" if ix.where else ""), cols, ix.where)
         elif not ix.unique and not any(set(k) == set(cols) or k[: len(cols)] == cols for k in every):
-            out.append((ix.span, f"index {ix.name or ''} ({', '.join(cols)})".replace("  ", " "), False))
+            out.append((ix.span, f"index {ix.name or ''} ({', '.join(cols)})".replace("  ", " "), "index"))
     for con in model.constraints:
         cols = con.columns
         if con.kind == "unique" and not _named(facts, con.name) and _identifiers(cols) and all(c in db.columns for c in cols) and set(cols) not in unique_sets:
-            out.append((con.span, f"unique ({', '.join(cols)})", True))
+            unique_missing(con.span, f"unique ({', '.join(cols)})", cols)
     return out
+
+
+def dropped_by(facts: Facts, table: str) -> tuple[RevisionFact, Span] | None:
+    """The last upgrade that drops `table` (op.drop_table, DROP TABLE), when the replay ends without it."""
+    found = None
+    for rev in facts.revisions:
+        for op in rev.upgrade:
+            if op.name == "drop_table" and op.table == table:
+                found = (rev, op.span)
+            for st in op.sql.statements if op.sql is not None else ():
+                if st.kind == "drop" and st.details.get("type") == "OBJECT_TABLE" and table in (st.details.get("names") or ()):
+                    found = (rev, st.span)
+    return found
+
+
+def named_outside(facts: Facts, model: TableFact) -> list[Span]:
+    """Where the application's code names the model's class outside its own definition, comments aside."""
+    if not model.class_name:
+        return []
+    word = re.compile(rf"(?<!\w){re.escape(model.class_name)}(?!\w)")
+    return [span for span, line in mentions(facts, {model.class_name})[model.class_name]
+            if word.search(line.split("#", 1)[0]) and not (span.path == model.span.path and model.span.start <= span.start <= model.span.end)]

@@ -309,7 +309,9 @@ class InspectorGuardedDdl(Rule):
         skipped there is no such column to alter) end in the same schema on every path; rows inserted,
         deleted or updated behind a guard change no schema, and a test of the dialect's name only
         (`inspector.dialect.name == "postgresql"`) asks nothing of the database. One finding per
-        revision. Info: it is sometimes how a project adopts Alembic on databases made another way.
+        revision. Info: it is sometimes how a project adopts Alembic on databases made another way. When
+        an earlier revision makes everything the checks ask about, a database built by the migrations
+        always takes the same path: the finding says it matters only on a database that lacks them.
     Why it matters:
         Two databases at the same revision can then have different schemas: the recorded revision no longer
         says what is there, and later revisions (and autogenerate) assume what may be missing.
@@ -341,17 +343,46 @@ if sa.inspect(op.get_bind()).has_table("legacy_orders"):
 '''),)
 
     def check(self):
+        hist = history(self.facts)
         for rev in self.facts.revisions:
             guarded = [op for op in rev.upgrade if op.guarded and not _converges(op)]
-            if guarded:
-                sites = [(op.span, f"migration:{rev.revision}:inspector:{op.span.start}",
-                          f"{_step(op)} {op.table or ''}".strip()) for op in guarded]
-                yield self.grouped(
-                    f"revision {rev.revision} decides {len(guarded)} step(s) by what the inspector finds in the database "
-                    f"(first: {sites[0][2]}), and where it finds something else they do not run: two databases at "
-                    "this revision may have different schemas",
-                    sites, f"migration:{rev.revision}:inspector",
-                )
+            if not guarded:
+                continue
+            sites = [(op.span, f"migration:{rev.revision}:inspector:{op.span.start}",
+                      f"{_step(op)} {op.table or ''}".strip()) for op in guarded]
+            said = (f"revision {rev.revision} decides {len(guarded)} step(s) by what the inspector finds in the database "
+                    f"(first: {sites[0][2]})")
+            made = [_made_before(hist, rev, op) for op in guarded]
+            if all(made):
+                names = sorted({n for found in made for n in found or ()})
+                listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+                said += (f", but an earlier revision makes everything it asks about ({listed}): on a database built by "
+                         "the migrations the check always comes out the same; it matters only on a database that lacks "
+                         f"{'them' if len(names) > 1 else 'it'} (made another way, or changed by hand), which takes the other path")
+            else:
+                said += (", and where it finds something else they do not run: two databases at this revision may have "
+                         "different schemas")
+            yield self.grouped(said, sites, f"migration:{rev.revision}:inspector")
+
+
+# Keys of what the inspector returns (`[c["name"] for c in insp.get_columns(t)]`): not names of the schema;
+# and PostgreSQL's default schema (`get_table_names(schema="public")`), there on every database.
+_INSPECTOR_KEYS = {"name", "column_names", "constrained_columns", "referred_table", "referred_columns",
+                   "referred_schema", "type", "nullable", "default", "unique", "options", "dialect_options",
+                   "comment", "sqltext", "schema", "autoincrement", "expressions", "include_columns", "public"}
+
+
+def _made_before(hist, rev: RevisionFact, op: MigrationOp) -> list[str] | None:
+    """The names a guard asks about, when an ancestor of `rev` made every one of them (a table, a column of
+    a table it names, an index or a constraint) and none dropped it since; else None."""
+    names = [n for n in dict.fromkeys(op.guard_names) if n not in _INSPECTOR_KEYS and n.isidentifier()]
+    tables = [n for n in names if hist.before(rev, "table", n)] + ([op.table] if op.table else [])
+
+    def made(name: str) -> bool:
+        return bool(hist.before(rev, "table", name) or hist.before(rev, "index", name) or any(
+            hist.before(rev, "column", f"{t}.{name}") or hist.before(rev, "constraint", f"{t}.{name}") for t in tables))
+
+    return names if names and all(made(n) for n in names) else None
 
 
 def _converges(op: MigrationOp) -> bool:

@@ -16,7 +16,8 @@ from typing import Iterator
 from analyzers.facts.effects import DATA_SQL, changes_schema, effects
 from analyzers.facts.history import Life, created_objects, history, recent
 from analyzers.facts.model import ColumnFact, Facts, MigrationOp, RevisionFact, Span, SqlStatement
-from analyzers.findings import Finding, Related, Severity, identity_key
+from analyzers.findings import Finding, Location, Related, Severity, identity_key
+from analyzers.rules import start_up
 from analyzers.rules.base import Rule
 
 # The revision every example runs on: it creates `orders`, so that the next one changes an existing table.
@@ -225,23 +226,114 @@ class _OnePerRevision:
     def each(self) -> Iterator[Finding]:
         raise NotImplementedError
 
+    LOCKS = False  # a rule about the locks a revision takes: says where the project migrates at start-up
+
     def check(self):
         groups: dict[str, list[Finding]] = {}
         for f in self.each():
             groups.setdefault(f.anchor.split(":")[1], []).append(f)
         for found in groups.values():
-            first, rest = found[0], found[1:]
-            if not rest:
-                yield first
+            yield self._at_start_up(self._one(found)) if self.LOCKS else self._one(found)
+
+    def _one(self, found: list[Finding]) -> Finding:
+        """The revision's first finding, the others as related locations; one statement repeated by a loop
+        (the same line, the same anchor) counts once."""
+        first, rest = found[0], []
+        seen = {(first.location, first.anchor)}
+        for f in found[1:]:
+            if (f.location, f.anchor) not in seen:
+                seen.add((f.location, f.anchor))
+                rest.append(f)
+        if not rest:
+            return first
+        return replace(
+            first, message=f"{first.message} (and {len(rest)} more like it in this revision)",
+            related=first.related + tuple(Related(f.location, f.message) for f in rest),
+            covers=tuple(dict.fromkeys(identity_key(self.ID, f.anchor) for f in found)),
+        )
+
+    def _at_start_up(self, f: Finding) -> Finding:
+        return at_start_up(self.facts, f)
+
+
+_RANK = ("rewrite", "backfill", "index", "validate")  # which step a revision's lock on a table is blamed on
+
+
+class _LockRule(_OnePerRevision):
+    """A rule about a lock a revision holds on an existing table. Where one revision holds ACCESS EXCLUSIVE
+    on a table and runs several costly steps under it (a rewrite, a backfill, an index build, a scan that
+    validates a constraint), one finding blames the lock on the costliest kind of step, by _RANK, and names
+    the others, which get no finding of their own: splitting one of them off shortens nothing while the
+    others still hold the lock."""
+
+    LOCKS = True
+    KIND: str
+
+    def steps(self) -> Iterator[tuple[Change, Finding, str]]:
+        """(the change, its finding, what it does in a few words: `builds index ix_a`)."""
+        raise NotImplementedError
+
+    def each(self):
+        groups = _lock_groups(self.facts)
+        for c, f, _ in self.steps():
+            if _guard_may_skip(c.op):  # `if not has_booking_index(...)`: what the database holds decides whether it runs
+                f = replace(f, message=f"{f.message}; it sits inside an `if` that asks the database what is there, so it "
+                            "runs only where that check finds it missing", severity=Severity.INFO)
+            if not self._under_lock(c):
+                yield f
                 continue
-            yield replace(
-                first, message=f"{first.message} (and {len(rest)} more like it in this revision)",
-                related=first.related + tuple(Related(f.location, f.message) for f in rest),
-                covers=tuple(identity_key(self.ID, f.anchor) for f in found),
-            )
+            mine = groups[(id(c.rev), c.table)]
+            if min(_RANK.index(kind) for kind, _, _ in mine) < _RANK.index(self.KIND):
+                continue  # the finding of the costlier step names this one
+            others = list(dict.fromkeys((line, what) for kind, line, what in sorted(mine, key=lambda m: m[1]) if kind != self.KIND))
+            if others:
+                said = ", ".join(f"{what} on line {line}" for line, what in others[:4])
+                f = replace(f, message=f"{f.message}; under the same lock it also {said}"
+                            + (f" and {len(others) - 4} more" if len(others) > 4 else ""),
+                            related=f.related + tuple(Related(Location(c.rev.path, line, line), f"{what}, under the same lock")
+                                                      for line, what in others))
+            yield f
+
+    def _under_lock(self, c: Change) -> bool:
+        return c.held is not None or self.KIND == "rewrite"
 
 
-class IndexWithoutConcurrently(_OnePerRevision, Rule):
+def _guard_may_skip(op: MigrationOp) -> bool:
+    """A step inside an inspector check that asks about something other than what the step makes (any
+    index on the column, a table's presence): a database built by the migrations may skip it. One that
+    asks for the very object it makes runs wherever the history says it is missing (and where an earlier
+    revision made it, `changes` leaves it out)."""
+    made = {key.rsplit(".", 1)[-1] for _, key, _ in created_objects(op)}
+    return op.guarded and not made & set(op.guard_names)
+
+
+def _lock_groups(facts: Facts) -> dict[tuple[int, str], list[tuple[str, int, str]]]:
+    """For each revision and table, the costly steps run under the ACCESS EXCLUSIVE lock the revision holds
+    on it: (kind, line, what it does)."""
+    cached = facts.derived.get("lock_groups")
+    if cached is None:
+        cached = {}
+        for rule in (TableRewrite, BackfillInSchemaMigration, IndexWithoutConcurrently, ValidatedUnderLock):
+            r = rule(facts)
+            for c, _, what in r.steps():
+                if r._under_lock(c):
+                    cached.setdefault((id(c.rev), c.table), []).append((rule.KIND, c.span.start, what))
+        facts.derived["lock_groups"] = cached
+    return cached  # type: ignore[return-value]
+
+
+def at_start_up(facts: Facts, f: Finding) -> Finding:
+    """A lock finding in a project that upgrades its database at start-up, before it serves: it says so,
+    points there, and is info (the lock blocks traffic only where older instances still serve)."""
+    found = start_up.start_up_upgrade(facts, f.location.path)
+    if found is None:
+        return f
+    span = found[0]
+    return replace(f, message=f.message + start_up.note(facts, f.location.path), severity=Severity.INFO,
+                   related=f.related + (Related(Location(span.path, span.start, span.end), "the database is upgraded here, at start-up"),))
+
+
+class IndexWithoutConcurrently(_LockRule, Rule):
     """An index is built on an existing table without CONCURRENTLY.
 
     What it checks:
@@ -255,7 +347,12 @@ class IndexWithoutConcurrently(_OnePerRevision, Rule):
         Trees kept for SQLite are left alone. An index on columns the same revision added (and wrote no
         rows into) is built under the ACCESS EXCLUSIVE lock that ALTER TABLE holds until commit: not
         reported. On other columns of a table an earlier step of the transaction already locked ACCESS
-        EXCLUSIVE, the finding is an info that names that step: CONCURRENTLY cannot run inside it.
+        EXCLUSIVE, the finding is an info that names that step: CONCURRENTLY cannot run inside it; and where
+        the revision also rewrites the table or its rows under that lock (MIG011, MIG013), their finding
+        names the build and it has none of its own. A build inside an inspector check may not run: info,
+        and it says so. In a project that upgrades its database at start-up, before serving (an entrypoint's
+        `alembic upgrade head` before the server, alembic's `command.upgrade` from a lifespan), every lock
+        finding (MIG007, MIG010, MIG011, MIG013, MIG014) says so, points there, and is info.
     Why it matters:
         A plain CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on
         the table waits, for minutes on a big table. A unique constraint added in place is worse: ALTER
@@ -296,22 +393,28 @@ op.execute("ALTER TABLE orders ADD CONSTRAINT orders_note_key UNIQUE USING INDEX
         later('op.create_unique_constraint("uq_orders_note", "orders", ["note"])'),
     )
 
-    def each(self):
+    KIND = "index"
+
+    def steps(self):
         for c in changes(self.facts):
             op, st = c.op, c.st
             if st is None and op.name == "create_index" and not _truthy(op, "postgresql_concurrently"):
-                found = self._index(c, op.index.name if op.index else None, op.index.columns if op.index else ())
+                name = op.index.name if op.index else None
+                found, what = self._index(c, name, op.index.columns if op.index else ()), f"builds index {name or '(unnamed)'}"
             elif st is not None and st.kind == "create_index" and not st.details.get("concurrent"):
-                found = self._index(c, st.details.get("name"), st.details.get("columns") or ())  # type: ignore[arg-type]
+                name = st.details.get("name")
+                found, what = self._index(c, name, st.details.get("columns") or ()), f"builds index {name or '(unnamed)'}"  # type: ignore[arg-type]
             elif st is None and op.name == "create_unique_constraint":
                 con = op.constraints[0] if op.constraints else None
-                found = self._unique(c, con.name if con else None, con.columns if con else ())
+                found, what = self._unique(c, con.name if con else None, con.columns if con else ()), \
+                    f"builds unique constraint {con.name if con and con.name else '(unnamed)'}"
             else:
-                found = next((self._unique(c, change.get("name"), change.get("columns") or ())
-                              for change in _column_change(st, "add_constraint")
-                              if change["kind"] in ("unique", "primary") and not change.get("using_index")), None)
+                found, what = next(((self._unique(c, change.get("name"), change.get("columns") or ()),
+                                     f"builds unique constraint {change.get('name') or '(unnamed)'}")
+                                    for change in _column_change(st, "add_constraint")
+                                    if change["kind"] in ("unique", "primary") and not change.get("using_index")), (None, ""))
             if found is not None:
-                yield found
+                yield c, found, what
 
     def _index(self, c: Change, name: object, columns: tuple[str, ...]):
         if c.on_fresh(columns):
@@ -478,7 +581,7 @@ class NotNullColumnWithoutDefault(_OnePerRevision, Rule):
         )
 
 
-class ValidatedUnderLock(_OnePerRevision, Rule):
+class ValidatedUnderLock(_LockRule, Rule):
     """A constraint on an existing table is checked against every row while the table is locked.
 
     What it checks:
@@ -489,8 +592,9 @@ class ValidatedUnderLock(_OnePerRevision, Rule):
         made narrower (`String()` to `String(255)`). A constraint on columns the same revision added (and
         wrote no rows into) is not reported: they hold NULL or their default, and the ADD COLUMN already holds ACCESS EXCLUSIVE
         until commit, so NOT VALID gains nothing; where an earlier step already holds that lock, the
-        finding names it. Steps in a branch only another database runs (`if dialect.name == "mysql":`)
-        are left out, as by every lock rule. Info: how long the scan takes depends on the table's size,
+        finding names it, unless a costlier step runs under that same lock (a rewrite, a backfill, an index
+        build), whose finding then names this check. Steps in a branch only another database runs
+        (`if dialect.name == "mysql":`) are left out, as by every lock rule. Info: how long the scan takes depends on the table's size,
         which the code does not tell.
     Why it matters:
         The check reads the whole table under a lock: SHARE ROW EXCLUSIVE on both tables for a foreign
@@ -529,30 +633,33 @@ if op.get_bind().dialect.name == "mysql":
         later('op.alter_column("orders", "note", type_=sa.String(length=20), existing_type=sa.String(50))'),
     )
 
-    def each(self):
+    KIND = "validate"
+
+    def steps(self):
         for c in changes(self.facts):
             op = c.op
             if c.st is None and op.name in ("create_foreign_key", "create_check_constraint") and not _truthy(op, "postgresql_not_valid"):
                 kind = "foreign key" if op.name == "create_foreign_key" else "CHECK"
                 con = op.constraints[0] if op.constraints else None
                 if not c.on_fresh(self._columns(c, con.columns if con else (), con.expression if con else None)):
-                    yield self._constraint(c, kind, con.name if con else None)
+                    yield c, self._constraint(c, kind, con.name if con else None), f"validates {kind} {con.name if con and con.name else '(unnamed)'}"
             elif c.st is None and op.name == "alter_column" and c.column_before(self.facts, op.target or ""):
                 if op.columns and op.columns[0].nullable is False:
-                    yield self._not_null(c, op.target or "")
+                    yield c, self._not_null(c, op.target or ""), f"sets {op.target} NOT NULL"
                 new, old = op.options.get("type_", ""), op.options.get("existing_type", "")
                 if _STRINGS.match(new) and _STRINGS.match(old) and _length(new) < _length(old):
-                    yield self.finding(
+                    yield c, self.finding(
                         f"{c.who} narrows {c.table}.{op.target} from {old} to {new}: every row is checked against the new "
                         "length under an ACCESS EXCLUSIVE lock (a scan, no rewrite)",
                         c.span, f"migration:{c.rev.revision}:narrow:{c.table}.{op.target}", item="3.2",
-                    )
+                    ), f"narrows {op.target}"
             for change in _column_change(c.st, "add_constraint"):
                 if change["kind"] in ("foreign", "check") and not change["not_valid"] and not c.on_fresh(change.get("columns") or ()):
-                    yield self._constraint(c, "foreign key" if change["kind"] == "foreign" else "CHECK", change.get("name"))
+                    kind = "foreign key" if change["kind"] == "foreign" else "CHECK"
+                    yield c, self._constraint(c, kind, change.get("name")), f"validates {kind} {change.get('name') or '(unnamed)'}"
             for change in _column_change(c.st, "set_not_null"):
                 if c.column_before(self.facts, str(change["column"])):
-                    yield self._not_null(c, str(change["column"]))
+                    yield c, self._not_null(c, str(change["column"])), f"sets {change['column']} NOT NULL"
 
     def _columns(self, c: Change, columns: tuple[str, ...], expression: str | None) -> tuple[str, ...]:
         """The table's columns a constraint is on, or that its CHECK expression names."""
@@ -590,7 +697,7 @@ def _length(type_source: str) -> float:
     return int(m.group(1)) if m else float("inf")
 
 
-class TableRewrite(_OnePerRevision, Rule):
+class TableRewrite(_LockRule, Rule):
     """A change makes PostgreSQL rewrite an existing table.
 
     What it checks:
@@ -607,6 +714,8 @@ class TableRewrite(_OnePerRevision, Rule):
     Instead:
         Add a new column, backfill it in batches, switch the code to it, drop the old one later; for a
         default, add the column without it, set the default, backfill in batches.
+    Other steps of the revision under the same lock (an index build, a backfill, a constraint's scan) are
+    named in this finding rather than in their own.
     """
 
     ID = "MIG011"
@@ -622,23 +731,25 @@ class TableRewrite(_OnePerRevision, Rule):
         later('op.execute("ALTER TABLE orders ALTER COLUMN total TYPE bigint")'),
     )
 
-    def each(self):
+    KIND = "rewrite"
+
+    def steps(self):
         for c in changes(self.facts):
             op = c.op
             if c.st is None and op.name == "alter_column" and "type_" in op.options and c.column_before(self.facts, op.target or ""):
                 new, old = op.options["type_"], op.options.get("existing_type", "")
                 if not (_STRINGS.match(new) and _STRINGS.match(old)):
-                    yield self._type(c, op.target or "", new, old)
+                    yield c, self._type(c, op.target or "", new, old), f"rewrites {c.table} for {op.target}'s new type"
             elif c.st is None and op.name == "add_column":
                 for col in op.columns:
                     if col.server_default and _VOLATILE.search(col.server_default):
-                        yield self._volatile(c, col.name, col.server_default)
+                        yield c, self._volatile(c, col.name, col.server_default), f"rewrites {c.table} to fill {col.name}"
             for change in _column_change(c.st, "alter_type"):
                 if c.column_before(self.facts, str(change["column"])) and not _STRINGS.match(str(change["type"] or "")):
-                    yield self._type(c, str(change["column"]), str(change["type"]), "")
+                    yield c, self._type(c, str(change["column"]), str(change["type"]), ""), f"rewrites {c.table} for {change['column']}'s new type"
             for change in _column_change(c.st, "add_column"):
                 if change["default"] and _VOLATILE.search(str(change["default"])):
-                    yield self._volatile(c, str(change["column"]), str(change["default"]))
+                    yield c, self._volatile(c, str(change["column"]), str(change["default"])), f"rewrites {c.table} to fill {change['column']}"
 
     def _type(self, c: Change, column: str, new: str, old: str):
         was = f" from {old}" if old else ""
@@ -744,14 +855,15 @@ op.drop_table("tmp_orders")
         return next((e.name for e in effects(after) if e.kind == "rename_column" and e.table == table and e.new == name), None)
 
 
-class BackfillInSchemaMigration(_OnePerRevision, Rule):
+class BackfillInSchemaMigration(_LockRule, Rule):
     """Rows of an existing table are rewritten inside a migration that also changes the schema.
 
     What it checks:
         In the newest revisions, an `UPDATE` or `DELETE` on a table that an earlier revision created, after
         a schema change in the same transaction (a data-only revision, or rows cleaned before the DDL that
-        needs them, hold no DDL lock: not reported). The finding names the step whose lock is held. Info:
-        a small table makes this harmless.
+        needs them, hold no DDL lock: not reported). The finding names the step whose lock is held, and the
+        index builds and constraint scans that run under the same lock (they get no finding of their own);
+        a statement a loop runs many times is one location. Info: a small table makes this harmless.
     Why it matters:
         The whole upgrade is one transaction: the locks its DDL took are held until every row has been
         rewritten, and a long backfill holds them for its whole length; when it fails, the schema change
@@ -782,7 +894,9 @@ op.add_column("orders", sa.Column("status", sa.String(20)))
 op.execute("UPDATE orders SET status = 'paid'")
 '''),)
 
-    def each(self):
+    KIND = "backfill"
+
+    def steps(self):
         schema: dict[int, bool] = {}
         for c in changes(self.facts):
             if c.st is None or c.st.kind not in ("UpdateStmt", "DeleteStmt") or c.ddl_before is None:
@@ -793,11 +907,11 @@ op.execute("UPDATE orders SET status = 'paid'")
                 verb = "rewrites" if c.st.kind == "UpdateStmt" else "deletes"
                 held = (f"the ACCESS EXCLUSIVE lock its {c.held} took on {c.table} is" if c.held
                         else f"the locks its {c.ddl_before} took are")
-                yield self.finding(
+                yield c, self.finding(
                     f"{c.who} {verb} rows of {c.table} after a schema change in the same transaction; {c.since}, and "
                     f"{held} held until every row is done",
                     c.span, f"migration:{c.rev.revision}:backfill:{c.table}",
-                )
+                ), f"{verb} rows"
 
 
 _STRONG_LOCKS = ("add_column", "drop_column", "alter_column", "create_foreign_key", "create_check_constraint",
@@ -851,9 +965,9 @@ op.add_column("orders", sa.Column("status", sa.String(20)))
             if not mine or _TIMEOUT.search(_env_text(self.facts, mine[0].rev)):
                 continue
             sites = [(c.span, f"migration:{c.rev.revision}:lock-timeout", f"revision {c.rev.revision} locks {c.table}") for c in mine]
-            yield self.grouped(
+            yield at_start_up(self.facts, self.grouped(
                 f"{len(mine)} recent revision(s) in {folder} take strong locks on existing tables (first: revision "
                 f"{mine[0].rev.revision} on {mine[0].table}) and neither they nor env.py set lock_timeout: waiting for "
                 "the lock, the migration queues every query on the table behind it",
                 sites, f"migration-lock-timeout:{folder}",
-            )
+            ))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from analyzers.facts.effects import changes_schema, not_undone, unread_ops
+from analyzers.facts.effects import DATA_SQL, changes_schema, not_undone, unread_ops
 from analyzers.facts.model import RevisionFact, Span
 from analyzers.facts.python_module import NAMING_CONVENTION
 from analyzers.findings import Severity
@@ -42,7 +42,10 @@ class DowngradeMissing(Rule):
     What it checks:
         Revisions whose `downgrade()` is absent, `pass`, or only a docstring, while `upgrade()` changes
         the schema (a data-only upgrade, UPDATE/INSERT/DELETE, needs no downgrade). An empty downgrade
-        whose comment (before or after its `pass`) or docstring says why is info: its author chose it.
+        whose comment (before or after its `pass`) or docstring says why is info: its author chose it; and
+        no finding when, besides, each schema change only makes what is missing (CREATE ... IF NOT EXISTS, a
+        DO block that asks the catalog first, an inspector check): there is nothing of its own to undo.
+        Steps only another database runs (`if dialect.name == "mysql":`) are not counted.
         An upgrade whose schema changes each run only where an inspector check finds the database needs
         them reconciles drift: info, since no one schema came before it; when only some are so guarded,
         the finding names the others. An upgrade that only adds enum values (`ALTER TYPE ... ADD VALUE`)
@@ -144,14 +147,19 @@ def downgrade():
                     continue
                 title = f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]})"
                 said = _explained(self._downgrade_lines(r)) if r.downgrade_span else None
+                ops = [op for op in r.upgrade if not op.not_postgres]  # one statement per dialect is one step here
+                if not ops:
+                    continue  # it changes something only on another database
+                guarded = sum(op.guarded for op in ops)
+                unguarded = [op for op in ops if not op.guarded and changes_schema([op])]
+                if said and all(_restores(op) for op in ops if changes_schema([op])):
+                    continue  # its author says why, and it only makes what is missing (IF NOT EXISTS, a check first)
                 if said:
                     yield self.finding(
-                        f"{title} has an empty downgrade, on purpose by its comment ({said!r}): its {len(r.upgrade)} "
+                        f"{title} has an empty downgrade, on purpose by its comment ({said!r}): its {len(ops)} "
                         "operation(s) are not rolled back", span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
                     )
                     continue
-                guarded = sum(op.guarded for op in r.upgrade)
-                unguarded = [op for op in r.upgrade if not op.guarded and changes_schema([op])]
                 if guarded and not unguarded:
                     yield self.finding(
                         f"{title} has an empty downgrade, and each schema change of its upgrade runs only where an "
@@ -162,14 +170,14 @@ def downgrade():
                     continue
                 if guarded:
                     yield self.finding(
-                        f"{title} has an empty downgrade: {len(unguarded)} of its {len(r.upgrade)} operation(s) cannot "
+                        f"{title} has an empty downgrade: {len(unguarded)} of its {len(ops)} operation(s) cannot "
                         f"be rolled back ({', '.join(_described(op) for op in unguarded)}); {guarded} run only where an "
                         "inspector check finds the database needs them",
                         span, f"migration:{r.revision}:downgrade", related=[(op.span, _described(op)) for op in unguarded],
                     )
                     continue
                 yield self.finding(
-                    f"{title} has an empty downgrade: its {len(r.upgrade)} operation(s) cannot be rolled back",
+                    f"{title} has an empty downgrade: its {len(ops)} operation(s) cannot be rolled back",
                     span, f"migration:{r.revision}:downgrade",
                 )
 
@@ -184,6 +192,15 @@ def downgrade():
                 break
             after.append(line)
         return lines + tuple(after)
+
+
+def _restores(op) -> bool:
+    """A step that makes only what is missing: inside an inspector check, or SQL that creates IF NOT EXISTS
+    or in a DO block that asks the catalog first. Where it is there already, it does nothing."""
+    statements = op.sql.statements if op.sql else ()
+    return op.guarded or bool(statements) and all(
+        st.kind in DATA_SQL or st.kind.startswith("create") and (st.details.get("if_exists") or st.details.get("guarded"))
+        for st in statements)
 
 
 def _described(op) -> str:
@@ -529,7 +546,13 @@ class ModelMigrationDrift(Rule):
         (`String(36)` in the model, `UUID` in the table; a length, `Text` vs `String` or `JSON` vs `JSONB`
         is not compared, nor a type dbreview cannot resolve, nor an Enum), NULL allowed on one side only
         (where neither side has a default), and `index=True`, `unique=True`, `Index(...)` or
-        `UniqueConstraint(...)` of the model that no migration creates (nor names).
+        `UniqueConstraint(...)` of the model that no migration creates (nor names); where the migrations
+        make a part of a unique key's columns unique, the database is stricter than the model (a second row
+        is rejected), and where they make a wider set unique, looser: the finding says which. SQL in
+        `op.execute` is replayed too (ALTER COLUMN ... TYPE, SET/DROP NOT NULL, defaults, constraints,
+        renames); after an ALTER TABLE form it does not follow, nothing is said of the columns it names. A
+        model whose table a later revision drops says so, and is info when nothing in the application's code
+        names its class.
     Why it matters:
         The application runs against the migrated database, not the models: a column only in the model
         fails every query that selects it; an unmapped NOT NULL column fails every ORM insert; and the
@@ -578,10 +601,7 @@ class ModelMigrationDrift(Rule):
             )
             return
         for t in missing:
-            yield self.finding(
-                f"{t.label} is created by no migration: on a database built with `alembic upgrade head` every "
-                "query on it fails", first_line(t.span), f"drift:table:{t.name}", unsure=migration_gaps(facts, t.name),
-            )
+            yield self._missing_table(t)
         for name, model in models.items():
             db = facts.migration_tables.get(name)
             if db is None or db.from_sql:
@@ -629,6 +649,31 @@ class ModelMigrationDrift(Rule):
                     "the ORM fails", first_line(model.span), f"drift:unmapped:{name}.{cname}",
                 )
 
+    def _missing_table(self, t):
+        """A model's table no migration leaves at head: never created, or dropped by a later revision (a stale
+        model, harmless while nothing in the application uses it)."""
+        facts, anchor, gaps = self.facts, f"drift:table:{t.name}", migration_gaps(self.facts, t.name)
+        dropped = drift.dropped_by(facts, t.name)
+        if dropped is None:
+            return self.finding(
+                f"{t.label} is created by no migration: on a database built with `alembic upgrade head` every "
+                "query on it fails", first_line(t.span), anchor, unsure=gaps,
+            )
+        rev, span = dropped
+        said = f"{t.label} maps a table that revision {rev.revision or rev.path} drops ({span.path}:{span.start}): it is gone at head"
+        used = drift.named_outside(facts, t)
+        if used:
+            return self.finding(
+                f"{said}, and the application names {t.class_name} ({used[0].path}:{used[0].start}"
+                f"{f' and {len(used) - 1} more' if len(used) > 1 else ''}): every query on it fails",
+                first_line(t.span), anchor, unsure=gaps, related=[(span, "the table dropped")] + [(u, "used here") for u in used[:5]],
+            )
+        return self.finding(
+            f"{said}; nothing in the application's code names {t.class_name or t.name} outside its class, so it is a "
+            "stale model: delete it, or autogenerate will propose to create the table again",
+            first_line(t.span), anchor, unsure=gaps, severity=Severity.INFO, related=[(span, "the table dropped")],
+        )
+
     def _columns_drift(self, model, db, gaps):
         """Types, NULL-ness, indexes and unique constraints that differ (analyzers/rules/drift.py); only on a
         table whose migrations were read whole."""
@@ -637,7 +682,7 @@ class ModelMigrationDrift(Rule):
         name = model.name
         for col in model.columns.values():
             other = db.columns.get(col.name)
-            said = drift.type_drift(model, col, other) if other is not None else None
+            said = drift.type_drift(model, col, other, self.facts) if other is not None else None
             if said:
                 yield self.finding(said, col.span, f"drift:type:{name}.{col.name}")
         for allowed in (False, True):
@@ -657,11 +702,14 @@ class ModelMigrationDrift(Rule):
             )
         missing = drift.missing_keys(model, db, self.facts)
         if missing:
-            what = "; ".join(w for _, w, _ in missing)
-            unique = any(u for _, _, u in missing)
+            plain = [w for _, w, kind in missing if kind in ("index", "unique")]
+            said = [f"the model declares {w}, which no migration creates, {kind}" for _, w, kind in missing
+                    if kind not in ("index", "unique")]
+            if plain:
+                said.insert(0, f"the model declares {'; '.join(plain)}, which no migration creates" + (
+                    ": the database does not enforce the uniqueness the code relies on"
+                    if any(kind == "unique" for _, _, kind in missing) else ": queries the index was meant for scan the table"))
             yield self.finding(
-                f"{name}: the model declares {what}, which no migration creates"
-                + (": the database does not enforce the uniqueness the code relies on" if unique else
-                   ": queries the index was meant for scan the table") + ", and autogenerate will propose to add them",
+                f"{name}: {'; '.join(said)}, and autogenerate will propose to add them",
                 missing[0][0], f"drift:keys:{name}", related=[(s, w) for s, w, _ in missing[1:]],
             )

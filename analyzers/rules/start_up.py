@@ -1,0 +1,172 @@
+"""Where a project upgrades its database when it starts, before it serves: `alembic upgrade head` or
+`flask db upgrade` in a container's entrypoint or command just before the server starts, or alembic's
+`command.upgrade` called from the application's start-up (a lifespan, a startup hook). There the locks a
+migration takes block traffic only where older instances still serve during the upgrade (a rolling
+deploy); the lock rules say so. Read as text and syntax trees; nothing is run."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import os
+import posixpath
+import re
+
+from analyzers import confine
+from analyzers.discover import SKIP_DIRS
+from analyzers.facts.model import Facts, Span
+from analyzers.rules.mentions import mentions
+
+_MIGRATE = re.compile(r"\balembic\b[^\n#]*\bupgrade\b|\bflask\b[^\n#]*\bdb\s+upgrade\b")
+_SERVE = re.compile(r"\b(gunicorn|uvicorn|hypercorn|daphne|granian|waitress-serve|uwsgi)\b|\bflask\b[^\n#]*\brun\b")
+_NEAR = 15  # lines: the server starts right after the upgrade, in the same command or script
+# Files that start a container or a process: an entrypoint script, a Dockerfile, a compose file, a Procfile.
+_LAUNCH = re.compile(r"(\.sh|^Dockerfile.*|^(docker-)?compose.*\.ya?ml|^Procfile|^entrypoint.*)$")
+# Where a script is not how the product is deployed: tests, CI, a developer's set-up.
+_NOT_DEPLOY = re.compile(r"(^|/)(tests?|e2e|dev|\.github|ci|examples?)(/|$)|test|e2e|\bdev\b", re.I)
+# A function the application runs as it starts: a lifespan, a startup hook, gunicorn's on_starting.
+_START = re.compile(r"lifespan|startup|on_start|before_serving|before_first_request", re.I)
+_HOPS = 4
+
+
+def start_up_upgrade(facts: Facts, revision_path: str) -> tuple[Span, str] | None:
+    """Where the project upgrades, at start-up, the Alembic tree the revision at `revision_path` belongs to,
+    and how (`flask db upgrade` before gunicorn, ...). An `alembic upgrade` of a launch script runs the tree
+    of its alembic.ini section (`-n NAME`, else [alembic]), where one of the repository says which."""
+    if "start_up_upgrade" not in facts.derived:
+        facts.derived["start_up_upgrade"] = _launch_script(facts) or _start_up_call(facts)
+    found = facts.derived["start_up_upgrade"]
+    if found is None:
+        return None
+    span, how, folders = found  # type: ignore[misc]
+    if folders and not any(revision_path.startswith(f"{folder}/") for folder in folders):
+        return None  # another tree of the project (a tenants' schema) is upgraded some other way
+    return span, how
+
+
+def note(facts: Facts, revision_path: str) -> str:
+    """What a lock finding says of it: '' when the project does not migrate that tree at start-up."""
+    found = start_up_upgrade(facts, revision_path)
+    if found is None:
+        return ""
+    span, how = found
+    return (f"; this project upgrades its database at start-up, before serving ({how}, {span.path}:{span.start}): "
+            "the lock blocks traffic only where older instances still serve during the upgrade")
+
+
+def _launch_script(facts: Facts) -> tuple[Span, str, list[str]] | None:
+    for rel in sorted(_launch_files(facts.root), key=lambda p: (p.count("/"), p)):  # the top-level deployment first
+        try:
+            lines = confine.read_text(facts.root, rel).splitlines()
+        except (OSError, ValueError):
+            continue
+        for number, line in enumerate(lines, 1):
+            code = line.split("#", 1)[0] if not line.lstrip().startswith("#") else ""
+            upgrade = _MIGRATE.search(code)
+            if upgrade is None:
+                continue
+            after = [code[upgrade.end():]] + [x for x in lines[number:number + _NEAR] if not x.lstrip().startswith("#")]
+            server = next((m for m in map(_SERVE.search, after) if m), None)
+            if server is not None:
+                command = " ".join(upgrade.group(0).split())
+                name = re.search(r"(?:-n|--name)[ =](\w+)", command)
+                folders = _tree_folders(facts, name.group(1) if name else "alembic") if command.startswith("alembic") else []
+                return Span(rel, number, number), f"`{command}` before {server.group(0).split()[0]} starts", folders
+    return None
+
+
+def _tree_folders(facts: Facts, section: str) -> list[str]:
+    """The revision folders an alembic.ini section names (script_location, from the ini's folder); none
+    when no alembic.ini of the repository has that section."""
+    folders = []
+    for rel in _files(facts.root, lambda name: name == "alembic.ini"):
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(confine.read_text(facts.root, rel))
+            location = parser.get(section, "script_location")
+        except (OSError, ValueError, configparser.Error):
+            continue
+        location = location.replace("%(here)s/", "").strip()
+        base = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        folders.append(posixpath.normpath(posixpath.join(base, location)))
+    return folders
+
+
+def _launch_files(root: str) -> list[str]:
+    return _files(root, lambda name: bool(_LAUNCH.search(name)) and not _NOT_DEPLOY.search(name))
+
+
+def _files(root: str, wanted) -> list[str]:
+    """The repository's files whose name is `wanted`, outside tests, CI and developers' set-ups."""
+    found: list[str] = []
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info"))
+        rel_dir = os.path.relpath(directory, root).replace(os.sep, "/")
+        rel_dir = "" if rel_dir == "." else rel_dir
+        if _NOT_DEPLOY.search(rel_dir):
+            dirs[:] = []
+            continue
+        found += [f"{rel_dir}/{f}" if rel_dir else f for f in sorted(files) if wanted(f)]
+    return found
+
+
+def _start_up_call(facts: Facts) -> tuple[Span, str, list[str]] | None:
+    """alembic's `command.upgrade(...)` in a function that a start-up function calls, a few calls away. A
+    call is followed by name: `init_db.main()` to a `main` of init_db.py, a bare `main()` to one of the same
+    file or one the caller's file imports by that name."""
+    site = None
+    frontier: list[tuple[str, str]] = []  # (function, its file)
+    for span, line in mentions(facts, {"upgrade"})["upgrade"]:
+        if re.search(r"\bcommand\.upgrade\s*\(", line) and (name := _enclosing(facts, span)):
+            frontier.append((name, span.path))
+            site = site or span
+    seen: set[tuple[str, str]] = set()
+    for _ in range(_HOPS):
+        started = next((name for name, _ in frontier if _START.search(name)), None)
+        if started and site is not None:
+            return site, f"alembic's command.upgrade, run from {started}", []
+        frontier = [f for f in frontier if f not in seen]
+        seen.update(frontier)
+        if not frontier:
+            return None
+        found = mentions(facts, {name for name, _ in frontier})
+        nxt = []
+        for name, path in frontier:
+            stem = path.rsplit("/", 1)[-1].removesuffix(".py")
+            for span, line in found[name]:
+                call = re.search(rf"(?:(\w+)\.)?(?<!\w){re.escape(name)}\s*\(", line)
+                if call is None or re.search(rf"\bdef\s+{re.escape(name)}\b", line):
+                    continue
+                if call.group(1) not in (None, stem, "self", "cls") or call.group(1) is None and not _sees(facts, span.path, path, name):
+                    continue
+                caller = _enclosing(facts, span)
+                if caller:
+                    nxt.append((caller, span.path))
+        frontier = nxt
+    return None
+
+
+def _sees(facts: Facts, caller: str, defined: str, name: str) -> bool:
+    """Whether a bare `name(...)` in `caller` may be the function of `defined`: the same file, or imported by name."""
+    return caller == defined or bool(re.search(rf"\bimport\b[^\n]*\b{re.escape(name)}\b", _text(facts, caller)))
+
+
+def _text(facts: Facts, path: str) -> str:
+    return "\n".join(facts.lines(Span(path, 1, 10**9)))
+
+
+def _enclosing(facts: Facts, span: Span) -> str | None:
+    """The name of the innermost function around a line (None at module level)."""
+    trees: dict[str, ast.Module | None] = facts.derived.setdefault("start_up_trees", {})  # type: ignore[assignment]
+    if span.path not in trees:
+        try:
+            trees[span.path] = ast.parse(_text(facts, span.path))
+        except (SyntaxError, ValueError):
+            trees[span.path] = None
+    tree = trees[span.path]
+    best = None
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= span.start <= (node.end_lineno or node.lineno):
+            if best is None or node.lineno > best.lineno:
+                best = node
+    return best.name if best is not None else None

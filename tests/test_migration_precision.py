@@ -1,0 +1,266 @@
+"""Migration findings that must hold on backends nobody tuned for (issue 7): the model against the schema
+the migrations build (MIG006), the locks a revision takes (MIG007-MIG014) and the inspector guards (MIG018),
+each class of wrong finding rebuilt as a small repository of our own."""
+
+from __future__ import annotations
+
+from analyzers.findings import Severity
+from tests.test_precision import HEADER, found, revision
+
+NOTES = HEADER + """
+from sqlalchemy import Boolean, Column, Index, Text
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+"""
+
+CREATE_NOTES = """
+op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True), sa.Column("payload", sa.JSON(), nullable=False))
+"""
+
+
+def test_a_type_changed_by_raw_sql_is_replayed_like_alter_column(tmp_path):
+    """onyx: a column renamed by op.alter_column, then `ALTER COLUMN ... TYPE TEXT USING` in op.execute."""
+    first = revision(CREATE_NOTES)
+    second = revision('op.alter_column("notes", "payload", new_column_name="body")\n'
+                      'op.execute("ALTER TABLE notes ALTER COLUMN body TYPE TEXT USING body::text")', rev="0002", down="0001")
+    files = {"app/models.py": NOTES, "migrations/versions/0001_a.py": first, "migrations/versions/0002_b.py": second}
+    assert [f.anchor for f in found(tmp_path, files, "MIG006")] == []
+    # the same SQL changing it to another kind of type is drift, pointed at the statement
+    files["migrations/versions/0002_b.py"] = second.replace("TYPE TEXT USING body::text", "TYPE integer USING 0")
+    (f,) = found(tmp_path / "int", files, "MIG006")
+    assert f.anchor == "drift:type:notes.body" and "0002_b.py" in f.message
+
+
+def test_an_alter_table_form_the_replay_does_not_follow_holds_back_the_column_claim(tmp_path):
+    first = revision(CREATE_NOTES.replace('"payload"', '"body"'))
+    second = revision('op.execute("ALTER TABLE notes ALTER COLUMN body SET STATISTICS 100, ALTER COLUMN body TYPE jsonb")',
+                      rev="0002", down="0001")
+    files = {"app/models.py": NOTES, "migrations/versions/0001_a.py": first, "migrations/versions/0002_b.py": second}
+    assert [f.anchor for f in found(tmp_path, files, "MIG006")] == []
+
+
+def test_raw_sql_that_drops_not_null_is_replayed(tmp_path):
+    model = NOTES.replace("body: Mapped[str] = mapped_column(Text)", "body: Mapped[str | None] = mapped_column(Text)")
+    first = revision(CREATE_NOTES.replace('"payload", sa.JSON()', '"body", sa.Text()'))
+    second = revision('op.execute("ALTER TABLE notes ALTER COLUMN body DROP NOT NULL")', rev="0002", down="0001")
+    files = {"app/models.py": model, "migrations/versions/0001_a.py": first}
+    assert [f.anchor for f in found(tmp_path, files, "MIG006")] == ["drift:nullable:notes"]
+    files["migrations/versions/0002_b.py"] = second
+    assert [f.anchor for f in found(tmp_path / "dropped", files, "MIG006")] == []
+
+
+def test_a_partial_unique_index_never_built_beside_a_stricter_unique_constraint(tmp_path):
+    """onyx: the model's unique index on (keyword, active) WHERE active; the migrations' UNIQUE (keyword)."""
+    model = HEADER + """
+from sqlalchemy import Boolean, Index
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    keyword: Mapped[str] = mapped_column(String)
+    active: Mapped[bool] = mapped_column(Boolean)
+    __table_args__ = (Index("uq_keyword_active", keyword, active, unique=True, postgresql_where=(active == True)),)
+"""
+    rev = revision('op.create_table("answers", sa.Column("id", sa.Integer, primary_key=True), '
+                   'sa.Column("keyword", sa.String(), nullable=False), sa.Column("active", sa.Boolean(), nullable=False), '
+                   'sa.UniqueConstraint("keyword"))')
+    (f,) = found(tmp_path, {"app/models.py": model, "migrations/versions/0001_a.py": rev}, "MIG006")
+    assert f.anchor == "drift:keys:answers"
+    assert "stricter uniqueness" in f.message and "same keyword even when its active differs" in f.message
+    assert "does not enforce" not in f.message
+
+
+def test_a_unique_column_the_migrations_made_unique_per_tenant_says_so(tmp_path):
+    """keep: unique=True on one column; the migrations replaced it by UNIQUE (tenant_id, fingerprint)."""
+    model = HEADER + """
+class Enrichment(Base):
+    __tablename__ = "enrichments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String)
+    fingerprint: Mapped[str] = mapped_column(String, unique=True)
+"""
+    rev = revision('op.create_table("enrichments", sa.Column("id", sa.Integer, primary_key=True), '
+                   'sa.Column("tenant_id", sa.String(), nullable=False), sa.Column("fingerprint", sa.String(), nullable=False), '
+                   'sa.UniqueConstraint("tenant_id", "fingerprint"))')
+    (f,) = found(tmp_path, {"app/models.py": model, "migrations/versions/0001_a.py": rev}, "MIG006")
+    assert "accepts rows the model's key forbids (the same fingerprint under another tenant_id); one side is stale" in f.message
+
+
+def test_a_declared_attr_column_of_a_mixin_is_nullable_whatever_its_return_annotation(tmp_path):
+    """fides: `@declared_attr def x(cls) -> Column: return Column(String, ForeignKey(...))` is nullable."""
+    model = HEADER + """
+from sqlalchemy import Column
+from sqlalchemy.orm import declared_attr
+
+
+class Tracked:
+    @declared_attr
+    def source_id(cls) -> Column:
+        return Column(String, ForeignKey("sources.id"), index=True)
+
+
+class Source(Base):
+    __tablename__ = "sources"
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+
+
+class Event(Tracked, Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    note: Mapped[str] = Column(String)
+"""
+    rev = revision('op.create_table("sources", sa.Column("id", sa.String(), primary_key=True))\n'
+                   'op.create_table("events", sa.Column("id", sa.Integer, primary_key=True), '
+                   'sa.Column("source_id", sa.String(), sa.ForeignKey("sources.id"), nullable=True, index=True), '
+                   'sa.Column("note", sa.String(), nullable=True))')
+    assert found(tmp_path, {"app/models.py": model, "migrations/versions/0001_a.py": rev}, "MIG006") == []
+
+
+def test_a_model_whose_table_a_later_revision_dropped(tmp_path):
+    """onyx: the table was created, then dropped; the model stayed behind."""
+    model = NOTES + """
+
+class Milestone(Base):
+    __tablename__ = "milestones"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+"""
+    first = revision(CREATE_NOTES.replace('"payload", sa.JSON()', '"body", sa.Text()')
+                     + 'op.create_table("milestones", sa.Column("id", sa.Integer, primary_key=True))')
+    second = revision('op.drop_table("milestones")', rev="0002", down="0001")
+    files = {"app/models.py": model, "migrations/versions/0001_a.py": first, "migrations/versions/0002_b.py": second}
+    (f,) = found(tmp_path, files, "MIG006")
+    assert f.anchor == "drift:table:milestones" and f.severity == Severity.INFO
+    assert "revision 0002 drops" in f.message and "stale model" in f.message
+    files["app/track.py"] = "from app.models import Milestone  # count the milestones\n\ndef count(s):\n    return s.query(Milestone).count()\n"
+    (f,) = found(tmp_path / "used", files, "MIG006")
+    assert f.severity == Severity.WARNING and "app/track.py:1 and 1 more" in f.message
+
+
+# -- locks: which step is blamed, and when they block traffic at all -----------------------------------------
+
+ORDERS = revision('op.create_table("orders", sa.Column("id", sa.Integer, primary_key=True), '
+                  'sa.Column("total", sa.Integer), sa.Column("note", sa.String(50)))', 'op.drop_table("orders")')
+
+
+def _later(upgrade: str, **files: str) -> dict[str, str]:
+    return {"migrations/versions/0001_orders.py": ORDERS,
+            "migrations/versions/0002_change.py": revision(upgrade, rev="0002", down="0001"), **files}
+
+
+def test_steps_under_a_rewrite_are_named_by_the_rewrite_not_blamed_on_their_own(tmp_path):
+    """mealie: a column's type changed (the table rewritten), then an index built under the same lock."""
+    files = _later('op.alter_column("orders", "total", type_=sa.Float(), existing_type=sa.Integer())\n'
+                   'op.create_index("ix_orders_total", "orders", ["total"])')
+    (rewrite,) = found(tmp_path, files, "MIG011")
+    assert "under the same lock it also builds index ix_orders_total on line 8" in rewrite.message
+    assert found(tmp_path, files, "MIG007") == []
+
+
+def test_a_statement_repeated_by_a_loop_is_one_location(tmp_path):
+    """fides: the same UPDATE run once per label of a list: not '10 more like it' all on one line."""
+    files = _later('op.add_column("orders", sa.Column("label", sa.String(20)))\n'
+                   'for label in ("a", "b", "c"):\n'
+                   '    op.execute(f"UPDATE orders SET label = \'{label}\' WHERE note = \'{label}\'")')
+    (backfill,) = found(tmp_path, files, "MIG013")
+    assert "more like it" not in backfill.message and backfill.related == ()
+
+
+def test_an_index_an_inspector_guard_may_skip_is_not_said_to_run_for_certain(tmp_path):
+    """CleanWithSnapshot: built only where no index covers the column; a unique constraint's index may."""
+    files = _later('insp = sa.inspect(op.get_bind())\n'
+                   'if not any(i["column_names"] == ["total"] for i in insp.get_indexes("orders")):\n'
+                   '    op.create_index("ix_orders_total", "orders", ["total"])')
+    (index,) = found(tmp_path, files, "MIG007")
+    assert index.severity == Severity.INFO and "runs only where that check finds it missing" in index.message
+    # a check for the very index it builds: missing on every database the migrations built, so it runs
+    files = _later('insp = sa.inspect(op.get_bind())\n'
+                   'if "ix_orders_total" not in [i["name"] for i in insp.get_indexes("orders")]:\n'
+                   '    op.create_index("ix_orders_total", "orders", ["total"])')
+    (index,) = found(tmp_path / "by-name", files, "MIG007")
+    assert index.severity == Severity.WARNING and "check" not in index.message
+
+
+def test_migrations_run_by_the_entrypoint_before_the_server_are_said_so_and_info(tmp_path):
+    """CTFd: `flask db upgrade` in docker-entrypoint.sh, then gunicorn."""
+    index = 'op.create_index("ix_orders_total", "orders", ["total"])'
+    (before,) = found(tmp_path, _later(index), "MIG007")
+    assert before.severity == Severity.WARNING and "start-up" not in before.message
+    script = "#!/bin/sh\nset -e\nalembic upgrade head\nexec gunicorn app:app --workers 2\n"
+    (f,) = found(tmp_path / "entry", _later(index, **{"docker-entrypoint.sh": script}), "MIG007")
+    assert f.severity == Severity.INFO and f.anchor == before.anchor
+    assert ("this project upgrades its database at start-up, before serving (`alembic upgrade` before gunicorn starts, "
+            "docker-entrypoint.sh:3): the lock blocks traffic only where older instances still serve") in f.message
+    assert any(r.location.path == "docker-entrypoint.sh" for r in f.related)
+    # a test or CI script does not say how the product is deployed
+    (ci,) = found(tmp_path / "ci", _later(index, **{"tests/run.sh": script}), "MIG007")
+    assert ci.severity == Severity.WARNING
+
+
+def test_migrations_run_from_the_apps_lifespan_are_said_so(tmp_path):
+    """mealie: the FastAPI lifespan calls init_db.main(), which runs alembic's command.upgrade."""
+    init_db = ("from alembic import command\nfrom alembic.config import Config\n\n\ndef main():\n"
+               "    command.upgrade(Config('alembic.ini'), 'head')\n")
+    app = ("from contextlib import asynccontextmanager\nfrom fastapi import FastAPI\nimport app.db.init_db as init_db\n\n\n"
+           "@asynccontextmanager\nasync def lifespan(_):\n    init_db.main()\n    yield\n\n\napp = FastAPI(lifespan=lifespan)\n")
+    index = 'op.create_index("ix_orders_total", "orders", ["total"])'
+    files = _later(index, **{"app/db/init_db.py": init_db, "app/main.py": app})
+    (f,) = found(tmp_path, files, "MIG007")
+    assert f.severity == Severity.INFO
+    assert "(alembic's command.upgrade, run from lifespan, app/db/init_db.py:6)" in f.message
+    # the same upgrade behind a command-line command is not start-up
+    files["app/main.py"] = app.replace("async def lifespan(_):", "async def upgrade_command(_):")
+    (cli,) = found(tmp_path / "cli", files, "MIG007")
+    assert cli.severity == Severity.WARNING
+
+
+# -- inspector guards and downgrades ---------------------------------------------------------------------------
+
+
+def test_a_guard_on_tables_an_earlier_revision_made_matters_only_on_a_database_without_them(tmp_path):
+    """CleanWithSnapshot: RLS applied to each table only if the inspector lists it; ancestors create them all."""
+    guarded = ('existing = sa.inspect(op.get_bind()).get_table_names()\n'
+               'for table in ("orders",):\n'
+               '    if table in existing:\n'
+               '        op.execute(f"ALTER TABLE {table} ADD COLUMN flagged boolean")\n')
+    (f,) = found(tmp_path, _later(guarded), "MIG018")
+    assert f.severity == Severity.INFO and f.anchor == "migration:0002:inspector"
+    assert "an earlier revision makes everything it asks about (orders)" in f.message
+    assert "matters only on a database that lacks it" in f.message and "may have different schemas" not in f.message
+    (other,) = found(tmp_path / "other", _later(guarded.replace('("orders",)', '("legacy_orders",)')), "MIG018")
+    assert "may have different schemas" in other.message
+
+
+def test_an_explained_empty_downgrade_of_an_upgrade_that_only_restores_what_is_missing(tmp_path):
+    """keep: an index made again IF NOT EXISTS, one statement per dialect; the downgrade says why it is empty."""
+    upgrade = ('if op.get_bind().dialect.name == "sqlite":\n'
+               '    op.execute("CREATE INDEX IF NOT EXISTS ix_orders_total ON orders (total)")\n'
+               'elif op.get_bind().dialect.name == "postgresql":\n'
+               '    op.execute("CREATE INDEX IF NOT EXISTS ix_orders_total ON orders (total)")')
+    files = {"migrations/versions/0001_orders.py": ORDERS,
+             "migrations/versions/0002_restore.py": revision(upgrade, "pass  # nothing to undo: an earlier revision made it",
+                                                             rev="0002", down="0001")}
+    assert found(tmp_path, files, "MIG001") == []
+    files["migrations/versions/0002_restore.py"] = revision(upgrade.replace(" IF NOT EXISTS", ""),
+                                                            "pass  # nothing to undo", rev="0002", down="0001")
+    (f,) = found(tmp_path / "plain", files, "MIG001")
+    assert f.severity == Severity.INFO and "its 1 operation(s) are not rolled back" in f.message
+
+
+
+def test_an_entrypoint_upgrades_only_the_tree_of_its_alembic_ini_section(tmp_path):
+    """onyx: `alembic upgrade head` at start-up runs [alembic]; the tenants' tree ([tenants]) is run otherwise."""
+    index = 'op.create_index("ix_orders_total", "orders", ["total"])'
+    files = _later(index, **{
+        "alembic.ini": "[alembic]\nscript_location = migrations\n\n[tenants]\nscript_location = tenant_migrations\n",
+        "docker-entrypoint.sh": "#!/bin/sh\nalembic upgrade head && uvicorn app:app\n",
+        "tenant_migrations/versions/t001_orders.py": ORDERS.replace('"0001"', '"t001"'),
+        "tenant_migrations/versions/t002_change.py": revision(index, rev="t002", down="t001"),
+    })
+    by_tree = {f.location.path.split("/")[0]: f for f in found(tmp_path, files, "MIG007")}
+    assert by_tree["migrations"].severity == Severity.INFO and "start-up" in by_tree["migrations"].message
+    assert by_tree["tenant_migrations"].severity == Severity.WARNING and "start-up" not in by_tree["tenant_migrations"].message
