@@ -261,12 +261,12 @@ class Model:
 def _names_by_ast_walk(tree: ast.Module, module: str, is_package: bool) -> dict[str, str]:
     """Names as they were read before: every node of the tree (ast.walk) when a module has a top-level
     if/try."""
-    real = names_module._statements
-    names_module._statements = ast.walk
+    real = names_module.all_statements
+    names_module.all_statements = ast.walk
     try:
         return Names(tree, module, is_package).aliases
     finally:
-        names_module._statements = real
+        names_module.all_statements = real
 
 
 def test_names_finds_the_imports_ast_walk_found():

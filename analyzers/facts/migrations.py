@@ -7,7 +7,7 @@ import ast
 
 from analyzers.facts import columns as col
 from analyzers.facts.model import ColumnFact, IndexFact, MigrationOp, RevisionFact, Span, SqlStatement, SqlUse, Unread
-from analyzers.facts.names import Names, const_bool, const_str, kwargs, last
+from analyzers.facts.names import Names, all_statements, const_bool, const_str, kwargs, last
 from analyzers.facts.flow import Flow
 from analyzers.facts.strings import Env, constant_env, evaluate, strings_of
 from analyzers.facts.walk import walk
@@ -119,10 +119,15 @@ _LIBRARIES = ("alembic", "sqlalchemy", "sqlmodel", "typing", "collections", "dat
 def _imports_used(tree: ast.Module, functions: list[ast.FunctionDef], path: str) -> list[tuple[str, str, Span]]:
     """Names imported from outside Alembic, SQLAlchemy and the standard library (at the top of the file
     or inside the functions) that the upgrade or downgrade use."""
-    used = {n.id for f in functions for n in walk(f) if isinstance(n, ast.Name)}
-    used |= {n.value.id for f in functions for n in walk(f) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+    used = set()
+    for f in functions:
+        for n in walk(f):
+            if n.__class__ is ast.Name:  # the exact class: ast.parse makes no subclasses
+                used.add(n.id)
+            elif n.__class__ is ast.Attribute and n.value.__class__ is ast.Name:
+                used.add(n.value.id)
     out = []
-    for node in walk(tree):
+    for node in all_statements(tree):  # imports are statements: those of ast.walk, in its order
         if not isinstance(node, (ast.Import, ast.ImportFrom)):
             continue
         module = node.module or "" if isinstance(node, ast.ImportFrom) else ""

@@ -14,7 +14,7 @@ class Names:
         self.module = module
         self.aliases: dict[str, str] = {}
         self.stars: list[str] = []  # `from x import *`: names this module takes from x
-        for node in _statements(tree) if _has_nested_imports(tree) else tree.body:
+        for node in all_statements(tree) if _has_nested_imports(tree) else tree.body:
             if isinstance(node, ast.Import):
                 for a in node.names:
                     if a.asname:
@@ -76,8 +76,8 @@ def _has_nested_imports(tree: ast.Module) -> bool:
 BODIES = frozenset(("body", "orelse", "finalbody", "handlers", "cases"))
 
 
-def _statements(tree: ast.Module) -> Iterator[ast.AST]:
-    """Every statement of the module at any depth, in the order ast.walk meets them (breadth first,
+def all_statements(tree: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
+    """Every statement under a module or function at any depth, in the order ast.walk meets them (breadth first,
     fields in order), without entering an expression: imports are statements, and expressions are most
     of a tree's nodes. Finds the same imports as ast.walk, in the same order, in a tenth of the time."""
     todo = deque(tree.body)

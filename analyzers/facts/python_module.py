@@ -13,12 +13,12 @@ from analyzers.facts.imports import read_imports
 from analyzers.facts.json_context import class_attr, with_context
 from analyzers.facts.migrations import is_migration, read_revision
 from analyzers.facts.model import CallFact, ClassFact, JsonUse, ListenerFact, ModuleFacts, Ref, SqlUse, TableFact
-from analyzers.facts.names import Names, const_bool, const_str, is_sqlalchemy, kwargs, last, module_name
+from analyzers.facts.names import Names, all_statements, const_bool, const_str, is_sqlalchemy, kwargs, last, module_name
 from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate
 from analyzers.facts.usage import read_mentions, read_usage
-from analyzers.facts.walk import children, walk
+from analyzers.facts.walk import NODE_FIELDS, children, walk
 
 _BASE_CLASSES = ("DeclarativeBase", "DeclarativeBaseNoMeta", "DeclarativeMeta")
 ENGINE_CALLS = ("create_engine", "create_async_engine", "engine_from_config", "async_engine_from_config")
@@ -82,32 +82,43 @@ class _Reader:
         self.owners: dict[int, str] = {}  # a method -> its class's name
         self.flask_config: list[ast.Assign] = []  # SQLALCHEMY_ENGINE_OPTIONS = {...}, app.config["SQLALCHEMY_POOL_SIZE"] = 5
         stack: list[tuple[ast.AST, ast.FunctionDef | ast.AsyncFunctionDef | None]] = [(tree, None)]
+        pop, push, fields = stack.pop, stack.append, NODE_FIELDS
         while stack:
-            node, func = stack.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node, func = pop()
+            cls = node.__class__  # dispatched on the exact class: ast.parse makes no subclasses
+            if cls is ast.FunctionDef or cls is ast.AsyncFunctionDef:
                 self.all_functions.append(node)
                 self.functions.setdefault(node.name, node)
                 for deco in node.decorator_list:
-                    stack.append((deco, func))
+                    push((deco, func))
                 inner: ast.FunctionDef | ast.AsyncFunctionDef | None = node
                 kids = [*node.body, *(a for a in node.args.defaults if a is not None)]
             else:
                 inner = func
-                kids = children(node)
-                if isinstance(node, ast.Call):
+                kids = []
+                for name in fields[cls]:  # walk.children, inlined: this loop meets every node of the file
+                    value = getattr(node, name, None)
+                    if value.__class__ is list:
+                        kids.extend([v for v in value if isinstance(v, ast.AST)])
+                    elif isinstance(value, ast.AST):
+                        kids.append(value)
+                if cls is ast.Call:
                     self.calls.append((node, func))
-                elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                    self.assigned[id(node.value)] = ast.unparse(node.targets[0])
-                elif isinstance(node, ast.Subscript):
+                    if _sets_naming_convention(node):  # `db.Model.metadata.naming_convention.update(...)`
+                        self.facts.calls.append(CallFact(NAMING_CONVENTION, col.span_of(node, self.path), {}))
+                elif cls is ast.Assign:
+                    if node.value.__class__ is ast.Call:
+                        self.assigned[id(node.value)] = ast.unparse(node.targets[0])
+                    if _flask_setting(node.targets[0]):
+                        self.flask_config.append(node)
+                    if _sets_naming_convention(node):  # `db.Model.metadata.naming_convention = {...}` after the fact
+                        self.facts.calls.append(CallFact(NAMING_CONVENTION, col.span_of(node, self.path), {}))
+                elif cls is ast.Subscript:
                     self.subscripts.append(node)
-                elif isinstance(node, ast.ClassDef):
+                elif cls is ast.ClassDef:
                     self.owners.update((id(f), node.name) for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))
-                if isinstance(node, ast.Assign) and _flask_setting(node.targets[0]):
-                    self.flask_config.append(node)
-                if _sets_naming_convention(node):  # `db.Model.metadata.naming_convention = {...}` after the fact
-                    self.facts.calls.append(CallFact(NAMING_CONVENTION, col.span_of(node, self.path), {}))
             for child in reversed(kids):  # preorder: a call before the calls in its arguments
-                stack.append((child, inner))
+                push((child, inner))
 
     def querying(self) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
         """The functions that may build or count a query: they call select(), query() or len(), or read
@@ -183,7 +194,7 @@ class _Reader:
         a name it bound to one of those (`engine = create_engine(...); return engine`)."""
         local: dict[str, Ref] = {}
         returned: list[ast.expr] = []
-        for node in walk(func):
+        for node in all_statements(func):  # all three are statements: those of ast.walk, in its order
             if isinstance(node, ast.Return):
                 if node.value is not None:
                     returned.append(node.value)

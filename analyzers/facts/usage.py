@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from analyzers.facts.columns import span_of
 from analyzers.facts.model import Span
 from analyzers.facts.names import Names, const_str, last
-from analyzers.facts.walk import children, walk
+from analyzers.facts.walk import NODE_FIELDS, children, walk
 
 SOFT_DELETE_COLUMNS = ("deleted_at", "is_deleted", "deleted", "deleted_on", "deleted_date", "date_deleted")
 
@@ -86,6 +86,7 @@ class Usage:
 
 
 _WRITE_SQL = re.compile(r"\s*(DELETE|UPDATE|INSERT|WITH)\b.*\bRETURNING\b", re.I | re.S)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MODULE_WORDS = re.compile(r"deleted|query_cl|with_loader_criteria|create_all|sqlite|postgres|alembic|testcontainers|Query")
 
 
@@ -129,14 +130,26 @@ def read_mentions(tree: ast.Module) -> tuple[dict[str, tuple[str, ...]], dict[st
     tops: dict[str, bool] = {}
 
     def note(node: ast.AST, where: str) -> None:
-        for n in walk(node):
-            name = n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute) else (
-                n.value if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.isidentifier() else None)
-            if name:
-                found.setdefault(name, set()).add(where)
-            elif isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) < 200:
-                for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", n.value):  # "pkg.module:get_by_slug", a path
-                    found.setdefault(word, set()).add("")
+        todo = [node]  # walk.walk's nodes in its order, inlined (this meets every node of the file)
+        push, extend, fields = todo.append, todo.extend, NODE_FIELDS
+        for n in todo:
+            cls = n.__class__  # the exact class: ast.parse makes no subclasses
+            for field_name in fields[cls]:
+                value = getattr(n, field_name, None)
+                if value.__class__ is list:
+                    extend([v for v in value if isinstance(v, ast.AST)])
+                elif isinstance(value, ast.AST):
+                    push(value)
+            if cls is ast.Name:
+                found.setdefault(n.id, set()).add(where)
+            elif cls is ast.Attribute:
+                found.setdefault(n.attr, set()).add(where)
+            elif cls is ast.Constant and isinstance(n.value, str):
+                if n.value.isidentifier():
+                    found.setdefault(n.value, set()).add(where)
+                elif len(n.value) < 200:
+                    for word in _WORD.findall(n.value):  # "pkg.module:get_by_slug", a path
+                        found.setdefault(word, set()).add("")
 
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -153,14 +166,15 @@ def read_mentions(tree: ast.Module) -> tuple[dict[str, tuple[str, ...]], dict[st
 def _module_wide(tree: ast.Module, names: Names, path: str, usage: Usage) -> None:
     db = usage.test_db
     for node in walk(tree):
-        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        cls = node.__class__  # the exact class: ast.parse makes no subclasses
+        if cls is ast.Assign or cls is ast.AugAssign or cls is ast.AnnAssign:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
                 if isinstance(t, ast.Attribute) and t.attr in SOFT_DELETE_COLUMNS:
                     usage.soft_deletes.append((t.attr, _named(t.value), span_of(node, path)))
                 if isinstance(t, ast.Name) and t.id in ("query_class", "query_cls") and not isinstance(node, ast.AugAssign):
                     usage.central_filters.append(span_of(node, path))
-        elif isinstance(node, ast.Call):
+        elif cls is ast.Call:
             callee = last(names.callee(node))
             for k in node.keywords:
                 if k.arg in SOFT_DELETE_COLUMNS and callee in ("values", "update", "dict", "model_copy", "copy"):
@@ -180,11 +194,11 @@ def _module_wide(tree: ast.Module, names: Names, path: str, usage: Usage) -> Non
                 db.postgres.append(span_of(node, path))
             elif callee == "upgrade" and "alembic" in names.callee(node):
                 db.migrates.append(span_of(node, path))
-        elif isinstance(node, ast.Attribute) and node.attr == "create_all":
+        elif cls is ast.Attribute and node.attr == "create_all":
             receiver = ast.unparse(node.value)
             if receiver.endswith("metadata") or receiver in ("db", "self.db", "_db"):
                 db.create_all.append(span_of(node, path))
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+        elif cls is ast.Constant and isinstance(node.value, str):
             text = node.value.strip().lower()
             if text.startswith("sqlite"):
                 db.sqlite.append(span_of(node, path))
@@ -192,9 +206,13 @@ def _module_wide(tree: ast.Module, names: Names, path: str, usage: Usage) -> Non
                 db.postgres.append(span_of(node, path))
             elif text.startswith("alembic upgrade"):
                 db.migrates.append(span_of(node, path))
-        elif isinstance(node, ast.ClassDef) and any(last(names.qualname(b)) in ("Query", "BaseQuery") for b in node.bases):
+        elif cls is ast.ClassDef and any(last(names.qualname(b)) in ("Query", "BaseQuery") for b in node.bases):
             if "deleted" in ast.unparse(node):
                 usage.central_filters.append(span_of(node, path))
+
+
+_NESTED = {ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef}  # read on their own
+_BINDS = {ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension}
 
 
 class _Function:
@@ -209,19 +227,22 @@ class _Function:
         self.bind_nodes: dict[str, list[tuple[tuple[int, int], ast.AST]]] = {}  # the same, with the binding statement
         self.nodes: list[ast.AST] = []
         todo: list[ast.AST] = [func]
+        parent, nodes, push = self.parent, self.nodes, todo.append
         while todo:
             node = todo.pop()
             for child in children(node):
-                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                cls = child.__class__  # the exact class: ast.parse makes no subclasses
+                if cls in _NESTED:
                     continue  # a nested function is read on its own
-                self.parent[id(child)] = node
-                self.nodes.append(child)
-                todo.append(child)
-                if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
-                    self.loads.setdefault(child.id, []).append(child)
-                elif isinstance(child, ast.Assign) and len(child.targets) == 1 and isinstance(child.targets[0], ast.Name):
+                parent[id(child)] = node
+                nodes.append(child)
+                push(child)
+                if cls is ast.Name:
+                    if child.ctx.__class__ is ast.Load:
+                        self.loads.setdefault(child.id, []).append(child)
+                elif cls is ast.Assign and len(child.targets) == 1 and child.targets[0].__class__ is ast.Name:
                     self.assigns.setdefault(child.targets[0].id, []).append(child.value)
-                if isinstance(child, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension)):
+                if cls in _BINDS:
                     for t in (child.targets if isinstance(child, ast.Assign) else [child.target]):
                         for n in walk(t):
                             if isinstance(n, ast.Name):
@@ -230,13 +251,14 @@ class _Function:
 
     def read(self) -> None:
         for node in self.nodes:
-            if isinstance(node, ast.Call):
+            cls = node.__class__
+            if cls is ast.Call:
                 if last(self.names.callee(node)) == "len" and len(node.args) == 1 and self._counts_rows(node.args[0]):
                     self.usage.len_all.append((span_of(node, self.path), self.func.name))
                 root = self._root(node)
                 if root is not None:
                     self._query(node, *root)
-            elif isinstance(node, ast.Attribute) and node.attr == "query" and _model_name(node.value) and isinstance(
+            elif cls is ast.Attribute and node.attr == "query" and _model_name(node.value) and isinstance(
                 self.parent.get(id(node)), ast.Attribute
             ):
                 self._query(node, _model_name(node.value) or "", False, self.names.qualname(node.value))  # Patient.query.filter(...)

@@ -21,13 +21,13 @@ class _Fields(dict):
         return fields
 
 
-_FIELDS = _Fields()
+NODE_FIELDS = _Fields()  # also for the loops that inline `children` (the module reader's index, usage)
 
 
 def children(node: ast.AST) -> list[ast.AST]:
     """What ast.iter_child_nodes yields, as a list."""
     out: list[ast.AST] = []
-    for name in _FIELDS[node.__class__]:
+    for name in NODE_FIELDS[node.__class__]:
         value = getattr(node, name, None)
         if value.__class__ is list:
             out.extend([v for v in value if isinstance(v, _AST)])
@@ -39,7 +39,7 @@ def children(node: ast.AST) -> list[ast.AST]:
 def walk(node: ast.AST) -> Iterator[ast.AST]:
     """What ast.walk yields: breadth first, each node before its children."""
     todo = deque([node])
-    pop, push, extend, fields = todo.popleft, todo.append, todo.extend, _FIELDS
+    pop, push, extend, fields = todo.popleft, todo.append, todo.extend, NODE_FIELDS
     while todo:
         node = pop()
         for name in fields[node.__class__]:
