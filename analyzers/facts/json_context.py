@@ -11,6 +11,7 @@ import ast
 import dataclasses
 
 from analyzers.facts.model import JsonUse
+from analyzers.facts.walk import children, walk
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -28,8 +29,8 @@ def with_context(tree: ast.Module, found: list[tuple[ast.AST, JsonUse]]) -> list
     if not found:
         return []
     parents: dict[int, ast.AST] = {}
-    for node in ast.walk(tree):
-        for child in ast.iter_child_nodes(node):
+    for node in walk(tree):
+        for child in children(node):
             parents[id(child)] = node
     out = []
     for node, use in found:

@@ -175,7 +175,8 @@ def _module_wide(tree: ast.Module, names: Names, path: str, usage: Usage) -> Non
                 if isinstance(t, ast.Name) and t.id in ("query_class", "query_cls") and not isinstance(node, ast.AugAssign):
                     usage.central_filters.append(span_of(node, path))
         elif cls is ast.Call:
-            callee = last(names.callee(node))
+            qualified = names.callee(node)
+            callee = last(qualified)
             for k in node.keywords:
                 if k.arg in SOFT_DELETE_COLUMNS and callee in ("values", "update", "dict", "model_copy", "copy"):
                     usage.soft_deletes.append((k.arg, _written_on(node, names), span_of(node, path)))
@@ -190,9 +191,9 @@ def _module_wide(tree: ast.Module, names: Names, path: str, usage: Usage) -> Non
                         usage.soft_deletes.append((key, _written_on(node, names), span_of(node, path)))
             elif callee == "with_loader_criteria" or (callee in _FILTERS and _generic_soft_delete_filter(node)):
                 usage.central_filters.append(span_of(node, path))  # every query, or a repository's, filtered at once
-            elif callee in ("PostgresContainer", "postgresql_proc", "postgresql_noproc", "factories") or "testcontainers" in names.callee(node):
+            elif callee in ("PostgresContainer", "postgresql_proc", "postgresql_noproc", "factories") or "testcontainers" in qualified:
                 db.postgres.append(span_of(node, path))
-            elif callee == "upgrade" and "alembic" in names.callee(node):
+            elif callee == "upgrade" and "alembic" in qualified:
                 db.migrates.append(span_of(node, path))
         elif cls is ast.Attribute and node.attr == "create_all":
             receiver = ast.unparse(node.value)
