@@ -43,11 +43,13 @@ class Names:
 
     def qualname(self, node: ast.AST) -> str:
         """Dotted name of a Name/Attribute chain with the first part resolved; '' if not a name."""
+        if node.__class__ is ast.Name:  # the commonest case, without a list (ast.parse makes no subclasses)
+            return self.aliases.get(node.id, node.id)
         parts: list[str] = []
-        while isinstance(node, ast.Attribute):
+        while node.__class__ is ast.Attribute:
             parts.append(node.attr)
             node = node.value
-        if not isinstance(node, ast.Name):
+        if node.__class__ is not ast.Name:
             return ""
         parts.append(self.aliases.get(node.id, node.id))
         return ".".join(reversed(parts))
