@@ -1193,7 +1193,7 @@ def slug_taken(session, slug):
 """
     (g,) = found(tmp_path / "b", {"app/models.py": SOFT_DELETED, "app/service.py": lookup}, "INT008")
     assert g.anchor == f.anchor and g.severity == Severity.INFO
-    assert "also looks teams up by slug without leaving deleted rows out (app/service.py:11)" in g.message
+    assert "as does the code's own lookup by slug (app/service.py:11): both keep slug unique across deleted rows" in g.message
 
 
 # -- status-like columns as free text (INT005) --------------------------------------------------------

@@ -272,6 +272,8 @@ class Flow:
             return "quoted", f"{expr} is quoted"
         if name in _TYPED:
             return "typed", f"{expr} is a `{name}`, checked by its constructor"
+        if _sanitised(node, name):
+            return "validated", f"{expr} passes through `{name}()`, which leaves only letters, digits and separators"
         if name in ("uuid4", "uuid1", "now", "utcnow", "today", "isoformat", "hex", "ULID", "ulid", "new_id", "token_hex"):
             return "typed", f"{expr} is generated, not given"
         if name in ("getenv", "get_settings", "get_config") or callee.startswith(("os.environ", "os.getenv")):
@@ -509,6 +511,23 @@ class _Scope:
     def validated(self, name: str, before: int) -> bool:
         """Is `name` checked against a list, a pattern or a predicate before the line `before`?"""
         return any(ok and line <= before and name in tested for line, tested, ok in self.checks)
+
+
+# A class of characters with nothing that can end a quoted literal or identifier: [^a-z0-9_], [^\w-], [^A-Za-z0-9]
+_SAFE_CLASS = re.compile(r"\[\^(?:[a-zA-Z]-[a-zA-Z]|\d-\d|\\w|\\d|[_ .-])+\]\+?\*?")
+
+
+def _sanitised(call: ast.Call, name: str) -> bool:
+    """A call whose result holds only safe characters whatever it is given: `slugify(x)` (python-slugify and
+    its kin, unless given their own pattern), `re.sub(r"[^a-z0-9_]", "", x)` with a safe replacement."""
+    if name == "slugify" or name.endswith("_slugify"):
+        return not any(k.arg in ("regex_pattern", "pattern") for k in call.keywords)
+    if name == "sub" and len(call.args) >= 3:
+        pattern, repl = call.args[0], call.args[1]
+        return (isinstance(pattern, ast.Constant) and isinstance(pattern.value, str) and _SAFE_CLASS.fullmatch(pattern.value)
+                is not None and isinstance(repl, ast.Constant) and isinstance(repl.value, str)
+                and re.fullmatch(r"[\w .-]*", repl.value) is not None)
+    return False
 
 
 def _validating(test: ast.AST) -> bool:

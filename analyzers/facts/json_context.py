@@ -38,9 +38,42 @@ def with_context(tree: ast.Module, found: list[tuple[ast.AST, JsonUse]]) -> list
         negated, in_or = _climb(node, parents, scope, (use.owner, use.attr), depth=0)
         query = _query_of(node, parents)
         narrowed = tuple(sorted(_compared(scope, parents, query) - {(use.owner, use.attr)}))
-        joined = _joined(scope, parents, query, use.owner)
-        out.append(dataclasses.replace(use, negated=negated, in_or=in_or, narrowed_by=narrowed, joined=joined))
+        joined = _joined(scope, parents, query, use.owner) or _correlated(node, parents, scope, use.owner)
+        returned = query is None and isinstance(_statement(node, parents), ast.Return)
+        out.append(dataclasses.replace(use, negated=negated, in_or=in_or, narrowed_by=narrowed, joined=joined,
+                                       returned=returned))
     return out
+
+
+def _statement(node: ast.AST, parents: dict[int, ast.AST]) -> ast.AST | None:
+    while id(node) in parents:
+        node = parents[id(node)]
+        if isinstance(node, ast.stmt):
+            return node
+    return None
+
+
+_SUBQUERY = frozenset(("correlate", "correlate_except", "scalar_subquery", "as_scalar", "lateral", "column_property"))
+
+
+def _correlated(node: ast.AST, parents: dict[int, ast.AST], scope: ast.AST, owner: str) -> bool:
+    """The use is in a correlated subquery (`.correlate_except(...)`, `.scalar_subquery()`, a column_property)
+    whose conditions tie a column of its class to another class's (`Data.field_id == Item.id`): it runs for
+    each row of the outer query, which reaches its rows through those keys; the JSON test only filters them."""
+    chain: list[ast.Call] = []
+    while id(node) in parents and not isinstance(node, ast.stmt):
+        node = parents[id(node)]
+        if isinstance(node, ast.Call):
+            chain.append(node)
+    if not any(_callee(c) in _SUBQUERY for c in chain):
+        return False
+    for call in chain:
+        for n in ast.walk(call):
+            if isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(n.ops[0], ast.Eq):
+                sides = (class_attr(n.left), class_attr(n.comparators[0]))
+                if sides[0] and sides[1] and sides[0][0] != sides[1][0] and owner in (sides[0][0], sides[1][0]):
+                    return True
+    return False
 
 
 def _scope(node: ast.AST, parents: dict[int, ast.AST]) -> ast.AST:

@@ -326,6 +326,7 @@ class JsonUse:
     in_or: bool = False
     narrowed_by: tuple[tuple[str, str], ...] = ()
     joined: bool = False  # its class is joined into the query (`.join(Org, ...)`): another table's rows drive it
+    returned: bool = False  # the test is returned (`return Org.tags.contains(x)`): the query that runs it is elsewhere
 
 
 @dataclass(frozen=True, slots=True)

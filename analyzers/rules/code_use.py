@@ -96,3 +96,32 @@ def universal_soft_delete(tables: dict[str, TableFact]) -> set[str]:
         if flag is not None:
             counts[t.columns[flag].declared_in] = counts.get(t.columns[flag].declared_in, 0) + 1
     return {cls for cls, n in counts.items() if n >= 10 and n * 2 >= len(tables)}
+
+
+def function_around(facts: Facts, span: Span) -> tuple[int, list[str]]:
+    """The lines of the function a line is in (from its `def` to where its body ends), and the number of the
+    first; or the line alone."""
+    lines = facts.lines(Span(span.path, 1, span.start + 400))
+    at = span.start - 1
+    indent = len(lines[at]) - len(lines[at].lstrip())
+    start = next((i for i in range(at, -1, -1) if re.match(r"\s*(async\s+)?def\s", lines[i])
+                  and len(lines[i]) - len(lines[i].lstrip()) < indent), None)
+    if start is None:
+        return span.start, [lines[at]]
+    base = len(lines[start]) - len(lines[start].lstrip())
+    end = next((i for i in range(at + 1, len(lines)) if lines[i].strip() and len(lines[i]) - len(lines[i].lstrip()) <= base),
+               len(lines))
+    return start + 1, list(lines[start:end])
+
+
+def weighs_deleted(facts: Facts, q: QueryUse, flag: str) -> Span | None:
+    """Where the function that runs `q` looks at the soft-delete flag of what it loaded, after the query: it
+    rejects deleted rows (`if user.deleted_at is not None: raise`), skips them, or brings one back
+    (`grant.is_deleted = False`, a re-grant that reuses the row): it reads deleted rows on purpose."""
+    first, lines = function_around(facts, q.span)
+    flag_re = re.escape(flag)
+    weighs = re.compile(rf"\bif\b[^#]*\.{flag_re}\b|\.{flag_re}\s*=(?!=)\s*(None|False)\b")
+    for number in range(max(q.span.start, first), first + len(lines)):
+        if weighs.search(lines[number - first].partition("#")[0]):
+            return Span(q.span.path, number, number)
+    return None

@@ -8,7 +8,7 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.facts.model import ColumnFact, TableFact
 from analyzers.rules.code_use import (
-    app_queries, app_usage, central_filters, soft_delete_column, soft_delete_writes, universal_soft_delete,
+    app_queries, app_usage, central_filters, soft_delete_column, soft_delete_writes, universal_soft_delete, weighs_deleted,
 )
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.outside_writes import Note, column_note, inserts_without
@@ -498,7 +498,9 @@ class SoftDeletedRowsNotFiltered(Rule):
         run in one function, that never filter on the column (nor on an `is_active`-like flag, nor through
         a helper of the project's). Functions that mean to see deleted rows (restore, purge, admin and
         platform consoles, erasure, exports, reports, background jobs, the delete itself), lookups by
-        primary key and queries joined to other tables are left alone. One finding per model, with every
+        primary key, queries joined to other tables, and queries whose function then looks at the flag of what
+        it loaded (rejects a deleted row, `if user.deleted_at: raise`, skips it, or revives it, `grant.is_deleted
+        = False`: it reads deleted rows on purpose, and counts as filtering) are left alone. One finding per model, with every
         such query as a related location; a warning only where filtering is the model's convention (at
         least as many of its queries filter the column as do not), else an info that says how few do. A
         column set only on objects named as no model (`obj`, `self`) is an info; one set only on other
@@ -558,9 +560,9 @@ async def list_patients(session, org_id):
             if q.escapes or q.opaque_filter:
                 unsure.add(table.name)
                 continue
-            if any(_LIVE_WORDS.search(f.rsplit(".", 1)[-1]) for f in q.filtered):
+            if any(_LIVE_WORDS.search(f.rsplit(".", 1)[-1]) for f in q.filtered) or weighs_deleted(self.facts, q, flag):
                 filtering[table.name] = filtering.get(table.name, 0) + 1
-                continue
+                continue  # filtered in SQL, or the function rejects, skips or revives the deleted rows it loads
             plain[table.name] = plain.get(table.name, 0) + 1
             if _SEES_DELETED.search(f"{q.span.path} {q.function}".lower()):
                 continue

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import Counter
+from types import SimpleNamespace
 
 from analyzers import confine
 
 from analyzers.findings import Severity
+from analyzers.facts.imports import read_imports
+from analyzers.facts.names import module_name
 from analyzers.facts.model import Span
 from analyzers.rules.base import Rule
-from analyzers.rules.code_use import app_queries, soft_delete_column, universal_soft_delete
+from analyzers.rules.code_use import app_queries, function_around, soft_delete_column, universal_soft_delete, weighs_deleted
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.mentions import mentions
 from analyzers.rules.schema import (
@@ -134,10 +138,19 @@ class Payment(Base):
             stem = col.name[: -len("_id")]
             if _polymorphic(self.facts, table, col, stem):
                 continue  # a type column beside it picks the table it points at: no foreign key can (see BIL004)
-            in_constraints = any(c.kind == "foreign_key" and col.name in c.columns for c in all_constraints(table, self.facts))
-            in_db = migrated_column(self.facts, table, col.name)
-            in_migration = bool(in_db and in_db.foreign_keys)
-            if in_constraints or in_migration:
+            if any(c.kind == "foreign_key" and col.name in c.columns for c in table.constraints):
+                continue  # a ForeignKeyConstraint of the model
+            created = _fk_created(self.facts, table, col)
+            if created is not None:
+                (rev, span, target) = created
+                yield self.finding(
+                    f"{where_declared(table, col)} has no ForeignKey in the model, but "
+                    f"{f'migration {rev} creates' if rev else 'the schema the migrations build has'} a foreign key on it"
+                    f"{' to ' + target if target else ''} ({span.path}:{span.start}): the database checks the "
+                    "reference. The model omits it, so autogenerate will propose to drop it and create_all (tests) "
+                    "builds the table without it: declare the ForeignKey in the model",
+                    col.span, column_anchor(table, col), severity=Severity.INFO, related=[(span, "the foreign key created")],
+                )
                 continue
             if col.default or col.server_default or _said_on_purpose(self.facts, col):
                 continue  # the row's own generated id (short_id, friendly_id), or "not a FK" by its comment
@@ -156,7 +169,7 @@ class Payment(Base):
                     col.span, column_anchor(table, col), severity=Severity.INFO, related=[(joined.span, "the relationship")],
                 )
                 continue
-            if not _names_a_table(stem, names):
+            if not _names_a_table(_referent(stem), names):
                 continue  # no table it could point at: an outside system's id, or one dbreview cannot place
             candidates.append((table, col))
         uses = mentions(self.facts, {c.attr or c.name for _, c in candidates})
@@ -299,6 +312,42 @@ def _said_lines(facts, col) -> list[str]:
             break
         lines.append(line)
     return lines
+
+
+def _fk_created(facts, table, col) -> tuple[str | None, Span, str] | None:
+    """The revision whose upgrade creates a foreign key on the column (op.create_foreign_key, a
+    ForeignKeyConstraint or a ForeignKey in create_table/add_column, ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY),
+    where, and what it references (revision None: the replayed schema has it, made by SQL); None when no
+    migration makes one or a migration later drops it."""
+    if _fk_dropped(facts, table, col):
+        return None
+    migrated = migrated_column(facts, table, col.name)
+    for rev in facts.revisions:
+        for op in rev.upgrade:
+            if op.table != table.name:
+                continue
+            for c in op.columns:
+                if c.name == col.name and c.foreign_keys:
+                    return rev.revision or rev.path, c.foreign_keys[0].span, c.foreign_keys[0].target
+            for con in op.constraints:
+                if con.kind == "foreign_key" and col.name in con.columns:
+                    return rev.revision or rev.path, con.span, con.target or ""
+            for st in op.sql.statements if op.sql else ():
+                added = st.details.get("added_constraints", ()) if st.kind == "alter_table" else ()
+                if any(a.get("kind") == "foreign_key" and col.name in a.get("columns", ()) for a in added):  # type: ignore[union-attr]
+                    return rev.revision or rev.path, st.span, ""
+    if migrated is not None and migrated.foreign_keys:  # the replayed schema has one, made where dbreview cannot place
+        return None, migrated.foreign_keys[0].span, migrated.foreign_keys[0].target
+    built = facts.migration_tables.get(table.name)
+    con = next((c for c in (built.constraints if built else ()) if c.kind == "foreign_key" and col.name in c.columns), None)
+    return (None, con.span, con.target or "") if con else None
+
+
+def _referent(stem: str) -> str:
+    """What an id names: `chunk_in_doc` (a chunk's ordinal within its document) names a chunk, not a document;
+    `managed_by_proxy` names the proxy."""
+    head = re.split(r"_(?:in|of|within|per)_", stem, maxsplit=1)[0]
+    return head or stem
 
 
 def _names_a_table(stem: str, names: set[str]) -> bool:
@@ -456,7 +505,11 @@ class EnumAsFreeText(Rule):
         String columns named status, role or priority (and type, kind, category, state when the code
         documents a closed set: a `# A, B, C` comment, an UPPER_CASE default, a matching Python Enum)
         with no Enum type and no CHECK constraint naming the column; one finding per table.
-        Discriminators (`polymorphic_on`), MIME types and geographic state codes are left out.
+        Discriminators (`polymorphic_on`), MIME types and geographic state codes are left out. Then what
+        the code writes decides: a column it writes an exception's message or a value made into text
+        (`status=str(last_error)`) is free text by design; a compound name (`personal_role`,
+        `resource_role`) that the code never sets or compares with a fixed value is not reported either:
+        nothing shows its values to be a set.
     Why it matters:
         Typos and retired values ("canceled" vs "CANCELLED") get in and break every query and report
         that filters on the value.
@@ -504,6 +557,7 @@ class Challenge(Base):  # `type` picks the subclass; `category` is whatever the 
 
     # Nearly always a closed set; the other names only when the code says so (comment, default, Enum).
     CLOSED = re.compile(r"(^|_)(status|role|priority)$")
+    BARE = re.compile(r"(status|role|priority)$")  # the word alone, not `personal_role`, `resource_role`
 
     def check(self):
         by_table: dict[str, list] = {}
@@ -533,11 +587,20 @@ class Challenge(Base):  # `type` picks the subclass; `category` is whatever the 
         shared = Counter(c.attr or c.name for t in self.facts.tables.values() for c in t.columns.values())
         for table, col, has_enum in candidates:
             attr = col.attr or col.name
-            lines = [line for span, line in uses[attr] if not (span.path == col.span.path and col.span.start <= span.start <= col.span.end)]
+            mine = [(span, line) for span, line in uses[attr] if not (span.path == col.span.path and col.span.start <= span.start <= col.span.end)]
+            lines = [line for _, line in mine]
+            writes = lines
             if shared[attr] > 1:  # `role` of several tables: only the lines whose object is named like this one
                 lines = [line for line in lines if _on_table(line, attr, table)]
-            if _free_text_use(attr, lines) and not (self._documented_values(col) or has_enum or _closed_use(attr, lines)):
+                writes = lines + [line for span, line in mine if _names_table(self.facts, span, table)]  # update(cert_id, status=...)
+            documented = bool(self._documented_values(col)) or has_enum or bool(re.fullmatch(r"[A-Z]\w*\.\w+", col.default or ""))
+            if _free_write(attr, writes) and not documented:
+                continue  # the code writes an exception's message or a value made into text: free text by design
+            closed = documented or _closed_use(attr, lines)
+            if _free_text_use(attr, lines) and not closed:
                 continue  # lowercased, split or searched for words: a title or a description, not a set of values
+            if not closed and not self.BARE.match(col.name):
+                continue  # `personal_role`, never set or compared with a fixed value: nothing says its values are a set
             by_table.setdefault(column_anchor(table, col).rsplit(".", 1)[0], []).append((table, col))
         for anchor, cols in by_table.items():
             table, first = cols[0]
@@ -589,6 +652,36 @@ def _free_text_use(attr: str, lines) -> bool:
     return any(re.search(rf"\.{a}\b[^=\n]*?\)?\.(lower|upper|casefold|split|strip|startswith|endswith|title)\(|"
                          rf"\.{a}\.(contains|like|ilike|icontains|startswith|endswith)\(|\bin\s+\(?[\w.]*\.{a}\b", line.partition("#")[0])
                for line in lines)
+
+
+def _assignments(attr: str, lines) -> list[str]:
+    """The values the code writes into `attr`: `x.attr = v`, `attr=v` (a constructor, values()), `"attr": v`."""
+    a = re.escape(attr)
+    found = []
+    for line in lines:
+        code = line.partition("#")[0]
+        for m in re.finditer(rf"""(\.{a}\s*=(?!=)|(?<![\w.]){a}\s*=(?!=)|['"]{a}['"]\s*:)\s*(?P<v>[^\n]+)""", code):
+            value = m.group("v").strip()
+            if re.match(r"\s*(\w+\s*:\s*)?\w*(Mapped|Column|Field|mapped_column|relationship)\b", value):
+                continue  # a declaration
+            if re.match(rf"[\w.()\[\]'\"]*\.{a}\b(?!\s*\()", value):
+                continue  # a copy of the column (`"status": task.status`): says nothing of its values
+            found.append(value)
+    return found
+
+
+def _names_table(facts, span, table) -> bool:
+    """The line or the one before names the table's rows (`pending_certificate_service.update(` above
+    `cert_id, status=str(error)`): a keyword written there is this table's."""
+    text = " ".join(facts.lines(Span(span.path, max(1, span.start - 1), span.start)))
+    return _named_like([w.lower() for w in re.findall(r"\w+", text)], table)
+
+
+def _free_write(attr: str, lines) -> bool:
+    """Does the code write text made at run time into it: str() or an f-string of a value, an exception's
+    message (`status=str(last_error)`, `obj.status = f"failed: {e}"`)?"""
+    return any(re.match(r"""(str|repr|format)\(|f['"]|.*\.format\(|.*\b(e|ex|exc|err|error|exception|last_error|message)\b"""
+                        r"""(?!\w)(?!\s*[=.(])""", v) for v in _assignments(attr, lines))
 
 
 def _closed_use(attr: str, lines) -> bool:
@@ -744,7 +837,8 @@ class UniqueBlocksSoftDeleted(Rule):
         code decides: where the function that sets the flag also rewrites the key (`slug = "deleted-..."`),
         or a deleted row is brought back (`deleted_at = None`) rather than added again, nothing is said;
         where no code sets the flag on the table, or the code's own lookup by the key counts deleted rows
-        too (global uniqueness may be meant), info that says so (one for all the tables whose flag nothing
+        too (the code and the constraint agree: the key stays unique across deleted rows, a product choice),
+        info that says so (one for all the tables whose flag nothing
         sets, when there are three or more); a warning, naming where the flag is set, only when the delete
         keeps the key.
     Why it matters:
@@ -844,14 +938,16 @@ class User(Base):
             return
         where, looked_up = evidence
         if kind == "looked-up":
+            (lookup, rejects) = looked_up
+            turned = f", then turns a deleted row away ({rejects.path}:{rejects.start})" if rejects else ""
             yield self.finding(
-                f"{name} is soft deleted ({flag} is set at {where.path}:{where.start}) and unique ({listed}) also counts "
-                f"the deleted rows; the code also looks {name} up by {listed} without leaving deleted rows out "
-                f"({looked_up.path}:{looked_up.start}), so a deleted row's {listed} still answers there. Whether {listed} "
-                f"is meant to stay unique across deleted rows (then the constraint is right) or only among live rows "
-                f"(then a partial unique index WHERE {_live(flag)}, and that lookup filtered) is a design choice dbreview "
-                "cannot see",
-                span, anchor, severity=Severity.INFO, related=[(where, f"{flag} set"), (looked_up, "looked up by the key")],
+                f"{name} is soft deleted ({flag} is set at {where.path}:{where.start}) and unique ({listed}) counts the "
+                f"deleted rows, as does the code's own lookup by {listed} ({lookup.path}:{lookup.start}){turned}: both "
+                f"keep {listed} unique across deleted rows, so a deleted row's {listed} can never be used again. If that "
+                f"is meant, nothing is wrong; if a deleted row's {listed} should be reusable, a partial unique index WHERE "
+                f"{_live(flag)} (and that lookup filtered) allows it",
+                span, anchor, severity=Severity.INFO,
+                related=[(where, f"{flag} set"), (lookup, "looked up by the key")] + ([(rejects, "deleted row turned away")] if rejects else []),
             )
             return
         yield self.finding(
@@ -896,7 +992,7 @@ def _soft_delete_writes(facts, table, flag: str, cols) -> tuple[list[Span], list
         revived = m.group(1).startswith(".") and re.fullmatch(r"None|False", value)
         if not revived and not re.fullmatch(r"True|1|.*(now|time|date|today|current_timestamp).*", value, re.I):
             continue  # a copy of the flag (`"is_deleted": key.is_deleted`), a new row's own value
-        function = _function_around(facts, span)
+        function = function_around(facts, span)[1]
         if not _writes_table(facts, code, function, table):
             continue
         if revived:
@@ -928,30 +1024,16 @@ def _named_like(words: list[str], table) -> bool:
                for w in words for n in names)
 
 
-def _function_around(facts, span) -> list[str]:
-    """The lines of the function a line is in (from its `def` to where its body ends), or the line alone."""
-    lines = facts.lines(Span(span.path, 1, span.start + 400))
-    at = span.start - 1
-    indent = len(lines[at]) - len(lines[at].lstrip())
-    start = next((i for i in range(at, -1, -1) if re.match(r"\s*(async\s+)?def\s", lines[i])
-                  and len(lines[i]) - len(lines[i].lstrip()) < indent), None)
-    if start is None:
-        return [lines[at]]
-    base = len(lines[start]) - len(lines[start].lstrip())
-    end = next((i for i in range(at + 1, len(lines)) if lines[i].strip() and len(lines[i]) - len(lines[i].lstrip()) <= base),
-               len(lines))
-    return list(lines[start:end])
-
-
-def _looked_up_with_deleted(facts, table, cols, flag: str) -> Span | None:
+def _looked_up_with_deleted(facts, table, cols, flag: str) -> tuple[Span, Span | None] | None:
     """A query of the application that picks `table`'s rows by every column of the key and does not filter on
-    the soft-delete flag: the code's own check counts deleted rows too."""
+    the soft-delete flag (the code's own check counts deleted rows too), and where its function then turns a
+    deleted row away, if it does."""
     for q, t in app_queries(facts):
         if t is not table or q.opaque_filter:
             continue
         picked, named = {f.rsplit(".", 1)[-1] for f in q.equals}, {f.rsplit(".", 1)[-1] for f in q.filtered}
         if set(cols) <= picked and flag not in named:
-            return q.span
+            return q.span, weighs_deleted(facts, q, flag)
     return None
 
 
@@ -1038,9 +1120,10 @@ class OneOrNoneOnNonUnique(Rule):
         over the columns where there is one. A lookup that also tests a range (`<`, `>`, `between`,
         `overlaps`) cannot be made unique by any key: the finding says so and advises `.first()` or
         `exists()`. A lookup in a module-level function that nothing outside tests calls (its name is
-        mentioned nowhere else in the application, files dbreview does not parse included, or only in
-        functions that are themselves never called) is info, saying that no call was found: the race has
-        no path to it in this code (a caller outside the repository, a plugin, is not seen).
+        mentioned in no module that imports it or its module, files dbreview does not parse included, or
+        only in functions that are themselves never called; a function of the same name in another module
+        is not a caller) is info, saying that no call was found: the race has no path to it in this code
+        (a caller outside the repository, a plugin, is not seen).
     Why it matters:
         `one_or_none` means "zero or one": the day two rows match, it raises `MultipleResultsFound` and the
         request fails with a 500. Either the database should enforce the uniqueness the code assumes, or the
@@ -1142,23 +1225,94 @@ def _plain_index(facts, table, columns: set[str]) -> str | None:
 
 def _uncalled(facts, q) -> tuple[str, ...] | None:
     """When nothing outside tests runs `q`'s function (a module-level function, not decorated, whose name no
-    code reached from module level, a class or a registered function mentions): the functions that mention
-    it (themselves never reached), else None. Files dbreview did not parse (they mention no SQLAlchemy: a
+    code reached from module level, a class or a registered function mentions, in its own module or one that
+    imports it): the functions that mention it (themselves never reached), else None. Files dbreview did not parse (they mention no SQLAlchemy: a
     view, a CLI) are searched for the name as a word, and a mention there counts as a call. A name built at
     run time, or code outside the target (a plugin), is not seen: the finding says "was found"."""
     module = next((m for m in facts.modules if m.path == q.span.path), None)
     if module is None or module.top_functions.get(q.function) is not False:
         return None
-    if q.function in _reached(facts, outside=False) or q.function in _reached(facts, outside=True):
+    name, reached = q.function, _reached(facts)
+    if any(name in words and _may_name(m, module.module, name) for m, words in _unparsed(facts)):
         return None
-    return tuple(sorted({c for m in facts.modules if not is_test_path(m.path) and m.revision is None
-                         for c in m.mentions.get(q.function, ()) if c and c != q.function}))
+    callers: set[str] = set()
+    for m in facts.modules:
+        if is_test_path(m.path) or m.revision is not None or not _may_name(m, module.module, name):
+            continue
+        if m is not module and name not in m.mentions and _imports_by_name(m, module.module, name):
+            return None  # `from service import get_by_slug as lookup`: the calls go by another name
+        contexts = [c for c in m.mentions.get(name, ()) if c != name]
+        if any(c in reached for c in contexts):
+            return None
+        callers |= {c for c in contexts if c}
+    return tuple(sorted(callers))
 
 
-def _reached(facts, outside: bool) -> set[str]:
-    """The names mentioned by code that runs: from module level, a class, a decorated function, and from
-    the functions those mention, transitively; `outside`: also every word of the Python files not parsed."""
-    key = f"int010-reached-{outside}"
+def _may_name(m, module: str, name: str) -> bool:
+    """May a mention of `name` in module `m` be of the function `name` of `module`: `m` is that module, imports
+    it (`from pkg import service`, `import pkg.service`), imports the function from it or from a package above
+    it, or imports by a name computed at run time. A same-named function of another module
+    (`organization_service.get_by_slug`) is not a caller. Module names are compared by their dotted tails:
+    `src.app.service` is what `from app import service` names when the code runs from src/."""
+    if m.module == module or m.imports is None or m.imports.dynamic:
+        return True
+    parts = module.split(".")
+    above = {".".join(parts[:i]) for i in range(1, len(parts))}
+    for imp in m.imports.imports:
+        names = set(imp.names)
+        if _is_tail(module, imp.module) and (not names or name in names or "*" in names):
+            return True
+        if any(_is_tail(module, f"{imp.module}.{n}") for n in names):
+            return True
+        if any(_is_tail(a, imp.module) for a in above) and (not names or name in names or "*" in names):
+            return True
+    return False
+
+
+def _is_tail(full: str, tail: str) -> bool:
+    return full == tail or full.endswith("." + tail)
+
+
+def _imports_by_name(m, module: str, name: str) -> bool:
+    """Does `m` import the function `name` from its module or a package above it (perhaps under another name)?"""
+    parts = module.split(".")
+    above = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+    return m.imports is not None and any(name in imp.names and any(_is_tail(a, imp.module) for a in above)
+                                         for imp in m.imports.imports)
+
+
+def _unparsed(facts) -> list[tuple[object, set[str]]]:
+    """The application's Python files dbreview did not parse (a view, a CLI that mention no SQLAlchemy): what
+    each imports (None when it does not parse here either) and its words, any of which may be a call."""
+    if "int010-unparsed" in facts.derived:
+        return facts.derived["int010-unparsed"]  # type: ignore[return-value]
+    out: list[tuple[object, set[str]]] = []
+    symbols = facts.derived.get("symbols")
+    parsed = {m.path for m in facts.modules}
+    paths = set(getattr(symbols, "unread", {}).values()) | {  # and those read on demand since (a package's __init__)
+        m.path for m in getattr(symbols, "modules", {}).values() if m.path not in parsed}
+    for path in sorted(paths):
+        if is_test_path(path) or not path.endswith(".py") or path.startswith("<"):
+            continue
+        try:
+            text = confine.read_text(facts.root, path)
+        except (OSError, ValueError):
+            continue
+        module, is_package = module_name(path)
+        try:
+            imports = read_imports(ast.parse(text), module, is_package, text)
+        except (SyntaxError, ValueError, RecursionError):
+            imports = None
+        out.append((SimpleNamespace(module=module, imports=imports), set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))))
+    facts.derived["int010-unparsed"] = out
+    return out
+
+
+def _reached(facts) -> set[str]:
+    """The names mentioned by code that runs: from module level, a class, a decorated function, every word of
+    the Python files not parsed, and the functions those mention, transitively (by name: a name reached in one
+    module counts as reached in all, which errs towards "called")."""
+    key = "int010-reached"
     if key in facts.derived:
         return facts.derived[key]  # type: ignore[return-value]
     by_context: dict[str, set[str]] = {}
@@ -1171,18 +1325,8 @@ def _reached(facts, outside: bool) -> set[str]:
                 if c != name:
                     by_context.setdefault(c, set()).add(name)
         seeds |= {f for f, decorated in m.top_functions.items() if decorated}
-    if outside:
-        symbols = facts.derived.get("symbols")
-        parsed = {m.path for m in facts.modules}
-        paths = set(getattr(symbols, "unread", {}).values()) | {  # and those read on demand since (a package's __init__)
-            m.path for m in getattr(symbols, "modules", {}).values() if m.path not in parsed}
-        for path in sorted(paths):
-            if is_test_path(path) or not path.endswith(".py") or path.startswith("<"):
-                continue
-            try:
-                seeds |= set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", confine.read_text(facts.root, path)))
-            except (OSError, ValueError):
-                continue
+    for _, words in _unparsed(facts):
+        seeds |= words
     reached, todo = set(seeds), list(seeds)
     while todo:
         for name in by_context.get(todo.pop(), ()):

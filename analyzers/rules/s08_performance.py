@@ -258,7 +258,10 @@ class JsonbWithoutGin(Rule):
         an OR that also tests other columns, on a table joined into a query that tests another table's
         column (`.join(Org, ...).where(Order.status == s, ...)`: the JSON test filters the joined rows), or in a query that also compares an indexed column of the
         same table with a value known at run time (a key, an owner's id: that index finds the rows),
-        filters gathered in a list first (`filters.append(...)`) taken as one query.
+        filters gathered in a list first (`filters.append(...)`) taken as one query, or in a correlated
+        subquery (`.correlate_except()`, `.scalar_subquery()`) that ties the table to another by a key
+        (`Data.item_id == Item.id`: the outer row finds its rows). A test the code builds and returns
+        (`return Model.col.has_any(x)`), whose query is elsewhere, is info that says so.
     Why it matters:
         Containment and key-existence queries (`@>`, `?`) on JSONB without GIN scan every row; a GIN
         index costs writes, so it is wanted only where the column is queried that way.
@@ -317,6 +320,17 @@ def on_plan(plan):
                     continue  # a document stored and read whole: the drafted answer to q8.3 lists it
                 containment = [u for u in queried if u.operation in _CONTAINMENT]
                 containment += [u for u in in_sql if _queries_json(u.text or "", col.name, containment=True)]
+                if containment and all(getattr(u, "returned", False) for u in containment):
+                    site, what = containment[0].span, containment[0].operation
+                    yield self.finding(
+                        f"{table.qualified}.{col.name} is JSONB with no GIN index; the code builds a `{what}` test on it "
+                        f"and returns it ({site.path}:{site.start}): the query that runs it is built elsewhere, which "
+                        "dbreview did not follow. If that query finds its rows by this test (not through a key of "
+                        "the row or a join), a GIN index serves it; check its plan",
+                        col.span, f"table:{table.name}.{col.name}:gin", severity=Severity.INFO,
+                        related=[(u.span, "test built here") for u in containment[:10]],
+                    )
+                    continue
                 if containment:
                     site = containment[0].span
                     what = getattr(containment[0], "operation", "@>")
