@@ -342,3 +342,16 @@ def choice_filter(choices):
     assert f.message.startswith(
         "answers.value is JSONB with no GIN index; the code builds a `has_any` test on it and returns it "
         "(app/filters.py:6): the query that runs it is built elsewhere, which dbreview did not follow")
+
+
+# -- timestamps whose comment says they are not the row's (MOD002) ------------------------------------
+
+def test_a_timestamp_its_comment_says_is_not_the_rows_own_needs_no_server_default(tmp_path):
+    model = HEADER + """
+class Hit(Base):
+    __tablename__ = "hits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # When the source document was last edited, not this row
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+"""
+    assert found(tmp_path, {"app/models.py": model}, "MOD002") == []

@@ -68,6 +68,11 @@ class Note:
         return _ELSEWHERE.search(self.text) is not None
 
     @property
+    def not_its_row(self) -> bool:
+        """It says in so many words that the column is not its row's own time ("for the document, not this row")."""
+        return re.search(r"\bnot (?:for )?(?:this|the|its) row\b|\bnot (?:this|the) row's\b", self.text, re.I) is not None
+
+    @property
     def on_null(self) -> bool:
         """It says the column is NULL, or may be, on purpose."""
         return re.search(r"\bnull\b|\bnullable\b|\bNone\b", self.text, re.I) is not None

@@ -86,8 +86,9 @@ class TimestampWithoutServerDefault(Rule):
         naming its columns, in the migrations or SQL strings, or `op.bulk_insert`), shown as a related
         location: such a row gets NULL, or fails when the column is NOT NULL (the model's
         `nullable=False`, a non-Optional annotation, or the migrations, which win). Info when no such
-        insert is in sight. A column whose comment says it is NULL on purpose is left alone; one whose
-        comment says it holds the time of something else ("for the document", "copied from the
+        insert is in sight. A column whose comment says it is NULL on purpose, or in so many words that
+        it is not its row's time ("for the document, not this row"), is left alone; one whose comment
+        only suggests it holds the time of something else ("for the document", "copied from the
         source") is info that quotes it.
     Why it matters:
         Rows written by migrations, SQL scripts, triggers or another service get no timestamp (or a
@@ -130,8 +131,8 @@ class Patient(Base):
                 )
                 continue
             note = column_note(self.facts, col)
-            if note is not None and note.on_null:
-                continue  # its comment says it is NULL on purpose: no default is missing
+            if note is not None and (note.on_null or note.not_its_row):
+                continue  # its comment says it is NULL on purpose, or holds another object's time: no default is missing
             yield self._missing(table, col, tables, in_db, note)
 
     def _missing(self, table: TableFact, col: ColumnFact, tables: list[TableFact], in_db: list[ColumnFact], note: Note | None):

@@ -376,7 +376,7 @@ class AuditTriggersSkipPhi(Rule):
         in ORM event listeners (their coverage is not followed) or when migration SQL could not be read.
     Why it matters:
         HIPAA asks for an audit trail of every change to PHI; an audit that covers some PHI tables looks
-        complete in review while changes to the others leave no trace.
+        complete in review while what changed in the others' rows is recorded nowhere.
     Example:
         audit_trigger on patients and user_consents; none on appointments or documents.
     Instead:
@@ -421,8 +421,8 @@ class Appointment(Base):
         names = ", ".join(t.name for t in missing[:6]) + (", ..." if len(missing) > 6 else "")
         yield self.grouped(
             f"audit triggers cover {len(covered)} table(s) ({', '.join(sorted(covered)[:5])}"
-            f"{', ...' if len(covered) > 5 else ''}) but not {len(missing)} that hold health data ({names}): changes "
-            f"to those leave no audit trail{doubt}",
+            f"{', ...' if len(covered) > 5 else ''}) but not {len(missing)} that hold health data ({names}): no trigger "
+            f"records the old and new values of their rows{doubt}",
             [(first_line(t.span), f"table:{t.name}:audit-trigger", t.name) for t in missing],
             "audit:triggers-skip-phi", severity=Severity.INFO if doubt else None,
         )
