@@ -175,3 +175,11 @@ def test_other_databases_tests_scripts_and_examples_are_no_evidence(other_databa
     paths = {f.location.path for f in other_databases.result.findings}
     assert paths <= {"app/models.py"}  # the app's own models only (organization_id names no table: not guessed at)
     assert other_databases.facts.json_uses == []  # the query lives in scripts/
+
+
+def test_qa_scenarios_and_end_to_end_suites_are_not_the_application():
+    """A QA scenario's `session.delete` or an e2e suite's query is no evidence of what the service does."""
+    from analyzers.facts.paths import is_test_path
+
+    assert is_test_path("qa/scenarios/bigquery_with_data.py") and is_test_path("web/e2e/helpers.py")
+    assert not is_test_path("app/quality/models.py")

@@ -3,7 +3,7 @@ what the application does in production (its tables, its queries, its engines)."
 
 from __future__ import annotations
 
-NOT_APP_DIRS = ("tests", "test", "testing", "scripts", "examples", "docs", "benchmarks", "fixtures")
+NOT_APP_DIRS = ("tests", "test", "testing", "qa", "e2e", "scripts", "examples", "docs", "benchmarks", "fixtures")
 
 
 def is_test_path(path: str) -> bool:
