@@ -793,6 +793,16 @@ def test_on_a_mysql_default_the_foreign_keys_are_one_info_finding(tmp_path):
     assert "defaults to MySQL/MariaDB (app/config.py:2)" in f.message and "members.club_id, member_roles.role_id" in f.message
 
 
+def test_migrations_that_create_tables_for_innodb_make_the_foreign_keys_one_info_finding(tmp_path):
+    """`mysql_engine='InnoDB'` in the migrations: MySQL is a target, where the foreign keys are indexed already;
+    a saved decision on a column's finding follows the one finding."""
+    made = revision('op.create_table("audit", sa.Column("id", sa.Integer, primary_key=True), mysql_engine="InnoDB")')
+    (f,) = found(tmp_path, {"app/models.py": LINKS, "migrations/versions/0001_audit.py": made}, "PERF001")
+    assert f.severity == Severity.INFO and f.anchor == "fk-index:mysql-default"
+    assert f.message.startswith("the migrations create the tables for MySQL (mysql_engine=) (migrations/versions/0001_audit.py:")
+    assert "PERF001 table:members.club_id" in f.covers
+
+
 def test_a_postgresql_default_beside_mysql_keeps_the_findings(tmp_path):
     config = ('import os\nMYSQL = os.getenv("LEGACY_URL", "mysql://legacy/app")\n'
               'DATABASE_URL = os.getenv("DATABASE_URL", "postgresql://app@db/app")\nSQLALCHEMY_DATABASE_URI = DATABASE_URL\n')

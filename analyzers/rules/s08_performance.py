@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from analyzers.findings import Severity
+from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries, app_usage, soft_delete_column, uses_async_sessions
 from analyzers.rules.examples_common import HEADER
@@ -13,7 +13,7 @@ from analyzers.facts.engines import engines
 from analyzers.facts.model import ColumnFact, Facts, Span, TableFact, Unread
 from analyzers.rules.indexes import Key, mysql_default, table_keys
 from analyzers.rules.schema import (
-    all_indexes, app_calls, column_anchor, first_line, fk_columns, index_leads, is_test_path, is_tooling_path,
+    all_indexes, app_calls, column_anchor, first_line, fk_columns, index_leads, is_test_path, is_tooling_path, made_for_mysql,
     migrated_column, migration_sql, table_sql, where_declared,
 )
 
@@ -36,7 +36,9 @@ class ForeignKeyWithoutIndex(Rule):
         condition it could not read): only the foreign key check on deleting a parent row scans the
         table, at a cost set by its size, which dbreview cannot know, and none where no code of the
         application deletes the parent (soft-deleted only, or never deleted).
-        A join from the table to its parent uses the parent's primary key and is not counted.
+        A join from the table to its parent uses the parent's primary key and is not counted. Where the
+        configuration defaults to MySQL/MariaDB, or the migrations create tables with `mysql_engine=`,
+        InnoDB indexes foreign keys itself: one info lists what PostgreSQL deployments would lack.
     Why it matters:
         PostgreSQL does not index foreign keys by itself: every filter on the column, and every load of
         a parent's children, scans the table, and every DELETE or key UPDATE on the parent scans it to
@@ -70,7 +72,9 @@ class Appointment(Base):
 ''',)
 
     def check(self):
-        mysql = mysql_default(self.facts, _config_modules(self.facts))
+        mysql, why = mysql_default(self.facts, _config_modules(self.facts)), "the configuration defaults to MySQL/MariaDB"
+        if mysql is None and (made := made_for_mysql(self.facts)) is not None:
+            mysql, why = made, "the migrations create the tables for MySQL (mysql_engine=)"
         seen: set[tuple[str, int]] = set()
         on_mysql: list[tuple[TableFact, ColumnFact]] = []
         for table in self.facts.tables.values():
@@ -84,12 +88,12 @@ class Appointment(Base):
                 if _composite_served(self.facts, table, col, served):
                     continue
                 seen.add(key)
-                if mysql is not None:
+                if mysql is not None and model_only is None:  # a foreign key only the model has is drift, not an index
                     on_mysql.append((table, col))
                     continue
                 yield self._finding(table, col, keys, bool(table.class_name) and col.declared_in != table.class_name) if model_only is None else self._unsure(table, col, *model_only)
         if on_mysql:
-            yield self._on_mysql(mysql, on_mysql)  # type: ignore[arg-type]
+            yield self._on_mysql(mysql, why, on_mysql)  # type: ignore[arg-type]
 
     def _finding(self, table: TableFact, col: ColumnFact, keys: list[Key], shared: bool = False):
         what = f"{where_declared(table, col)} is a foreign key with no index"
@@ -190,13 +194,14 @@ class Appointment(Base):
             col.span, column_anchor(table, col), severity=Severity.INFO, related=[*related, (unread[0].span, "not read")],
         )
 
-    def _on_mysql(self, default: Span, columns: list[tuple[TableFact, ColumnFact]]):
+    def _on_mysql(self, default: Span, why: str, columns: list[tuple[TableFact, ColumnFact]]):
         listed = ", ".join(f"{t.name}.{c.name}" for t, c in columns[:12]) + (" ..." if len(columns) > 12 else "")
         return self.finding(
-            f"the configuration defaults to MySQL/MariaDB ({default.path}:{default.start}), where InnoDB creates an "
+            f"{why} ({default.path}:{default.start}), where InnoDB creates an "
             f"index for every foreign key by itself; on PostgreSQL, which does not, {len(columns)} foreign key "
             f"column(s) would have no index: {listed}. Index them if the application is deployed on PostgreSQL",
             default, "fk-index:mysql-default", severity=Severity.INFO,
+            covers=[identity_key(self.ID, column_anchor(t, c)) for t, c in columns],
             related=[(c.span, f"{t.name}.{c.name}") for t, c in columns[:20]],
         )
 

@@ -364,7 +364,8 @@ _COMPOSE_IMAGE = re.compile(r"^\s*image:\s*['\"]?(?:[\w.-]+/)?(mariadb|mysql)[:'
 def other_databases(facts: Facts) -> list[tuple[str, Span]]:
     """The databases besides PostgreSQL the application is set up to run on: SQLite where a module that makes
     its engine sets SQLite up, MariaDB or MySQL where a docker-compose file at the top (or under docker/,
-    deploy/) runs one. What PostgreSQL alone offers (timestamptz, RLS) weighs less there."""
+    deploy/) runs one or the migrations create tables with `mysql_engine=`. What PostgreSQL alone offers
+    (timestamptz, RLS) weighs less there."""
     out = []
     for span in sqlite_engines(facts)[:1]:  # the module's line that sets SQLite up, not its first engine's
         lines = facts.lines(Span(span.path, 1, 1_000_000))
@@ -377,7 +378,15 @@ def other_databases(facts: Facts) -> list[tuple[str, Span]]:
             if m:
                 out.append(("MariaDB" if m.group(1).lower() == "mariadb" else "MySQL", Span(rel, n, n)))
                 break
+    if not any(db != "SQLite" for db, _ in out) and (made := made_for_mysql(facts)) is not None:
+        out.append(("MySQL", made))
     return out
+
+
+def made_for_mysql(facts: Facts) -> Span | None:
+    """The first table the migrations create with `mysql_engine=` (InnoDB): MySQL is a target of the schema."""
+    return next((op.span for rev in facts.revisions for op in rev.upgrade
+                 if op.name == "create_table" and "mysql_engine" in op.options), None)
 
 
 def uses_rls(facts: Facts) -> bool:
