@@ -319,7 +319,11 @@ async def _reopen_after_the_code_moved_on(demo_repo: Path, data_dir: Path, check
 
     app.notify = spy  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
+        for _ in range(1200):  # the scan starts once the store has loaded, after the first frame: wait for its end
+            await app.workers.wait_for_complete()
+            if app.main._scan_status.startswith("scanned"):
+                break
+            await pilot.pause(0.05)
         await pilot.pause()
         check(app)
         await pilot.press("q")
