@@ -16,6 +16,10 @@ SKIP_DIRS = {
     ".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox", ".mypy_cache",
     ".pytest_cache", ".ruff_cache", "site-packages", ".eggs", "dist", "build", ".idea", ".vscode",
 }
+# Names of build outputs that are also ordinary package names (`app/features/build/`, a namespace
+# package maybe): such a folder with Python files of its own is source; an output holds its copies
+# deeper (build/lib/..., dist/app-1.0/...), never beside it.
+_OUTPUT_DIRS = {"dist", "build"}
 # A Python file is read only if it mentions one of these: most of a large tree never reaches the parser.
 # Password hashing is read wherever it is (a service, not the model), so a `password` column is judged
 # against it.
@@ -88,7 +92,7 @@ def discover(root: Path, settings: Settings | None = None) -> Layout:
                     continue
                 if entry.is_dir():
                     name = entry.name
-                    if name in SKIP_DIRS or name.endswith(".egg-info") or os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
+                    if skipped_dir(entry.path, name) or os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
                         continue
                     stack.append((entry.path, rel))
                     continue
@@ -104,6 +108,20 @@ def discover(root: Path, settings: Settings | None = None) -> Layout:
     if layout.python_total == 0:
         raise TargetError(f"{root}: holds no Python files")
     return layout
+
+
+def skipped_dir(path: str, name: str) -> bool:
+    """Whether the folder `name` at `path` holds no source of the target (tools' caches, environments,
+    build outputs)."""
+    if name.endswith(".egg-info"):
+        return True
+    if name in _OUTPUT_DIRS:
+        try:
+            with os.scandir(path) as it:
+                return not any(e.name.endswith(".py") and e.is_file() for e in it)
+        except OSError:
+            return True
+    return name in SKIP_DIRS
 
 
 def _file(layout: Layout, entry: os.DirEntry[str], rel: str) -> None:

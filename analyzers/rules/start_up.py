@@ -13,7 +13,7 @@ import posixpath
 import re
 
 from analyzers import confine
-from analyzers.discover import SKIP_DIRS
+from analyzers.discover import skipped_dir
 from analyzers.facts.model import Facts, Span
 from analyzers.rules.mentions import mentions
 
@@ -100,7 +100,7 @@ def _files(root: str, wanted) -> list[str]:
     """The repository's files whose name is `wanted`, outside tests, CI and developers' set-ups."""
     found: list[str] = []
     for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info"))
+        dirs[:] = sorted(d for d in dirs if not skipped_dir(os.path.join(directory, d), d))
         rel_dir = os.path.relpath(directory, root).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir
         if _NOT_DEPLOY.search(rel_dir):

@@ -1,0 +1,28 @@
+"""Which folders discovery reads: a package that happens to be named like a build output is source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analyzers.discover import discover
+
+MODEL = "from sqlalchemy import Column, Integer\n\nclass Thing(Base):\n    __tablename__ = 'things'\n    id = Column(Integer, primary_key=True)\n"
+
+
+def _write(root: Path, rel: str, text: str = MODEL) -> None:
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (root / rel).write_text(text, encoding="utf-8")
+
+
+def test_a_package_named_build_is_read_and_a_build_output_is_not(tmp_path: Path) -> None:
+    _write(tmp_path, "app/__init__.py", "")
+    _write(tmp_path, "app/features/__init__.py", "")
+    _write(tmp_path, "app/features/build/queries.py")  # the namespace package `app.features.build`
+    _write(tmp_path, "app/dist/__init__.py", "")
+    _write(tmp_path, "app/dist/models.py")
+    _write(tmp_path, "build/lib/app/models.py")  # setuptools' copy of the package
+    _write(tmp_path, "dist/app-1.0/app/models.py")
+    _write(tmp_path, "app.egg-info/models.py")
+    read = {c.path for c in discover(tmp_path).python}
+    assert "app/features/build/queries.py" in read and "app/dist/models.py" in read
+    assert not any(p.startswith(("build/", "dist/", "app.egg-info/")) for p in read)
