@@ -187,6 +187,24 @@ def test_a_model_imported_through_a_package_that_re_exports_it():
     assert "uses today's model Order (app/models/order.py)" in f.message
 
 
+def test_a_model_imported_from_the_app_folder_and_not_one_of_another_app():
+    """`from shop.models import Order` in services/shop/migrations runs with services/shop on the path
+    (prepend_sys_path): services/shop/shop/models.py. Another app's shop/models.py is not that module."""
+    models = ("from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
+              "class Base(DeclarativeBase):\n    pass\n"
+              "class Order(Base):\n    __tablename__ = 'orders'\n    id: Mapped[int] = mapped_column(primary_key=True)\n")
+    files = chain("for order in sa.orm.Session(bind=op.get_bind()).query(Order):\n    order.total = 0",
+                  folder="services/shop/migrations/versions")
+    files["services/shop/migrations/versions/r01.py"] = files["services/shop/migrations/versions/r01.py"].replace(
+        "import sqlalchemy as sa\n", "import sqlalchemy as sa\nfrom shop.models import Order\n")
+    files["services/shop/shop/models.py"] = models
+    (f,) = found(ImportsApplicationModels, files)
+    assert "uses today's model Order (services/shop/shop/models.py)" in f.message
+    files["services/legacy/shop/models.py"] = models.replace("'orders'", "'legacy_orders'")
+    (f,) = found(ImportsApplicationModels, files)  # the one under the revision's own app
+    assert "(services/shop/shop/models.py)" in f.message
+
+
 # -- what the same transaction already did ------------------------------------------------------------------
 
 def test_constraints_and_indexes_on_columns_the_revision_added_are_not_lock_findings():

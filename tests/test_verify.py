@@ -168,6 +168,31 @@ def test_imports_beyond_alembic_and_sqlalchemy_stop_the_run_unless_allowed(share
     assert "index ix_visits_search on visits" not in json.dumps(doc["verification"]["result"]["roundtrips"])
 
 
+def test_a_tree_whose_revisions_import_the_application_is_left_out_and_the_others_run(shared_data, tmp_path, capsys):
+    target = copy_of(CLINIC, tmp_path)
+    reports = target / "reports"
+    (reports / "migrations" / "versions").mkdir(parents=True)
+    (reports / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    (reports / "migrations" / "env.py").write_text(
+        "from alembic import context\n\ncontext.configure(version_table=\"reports_alembic_version\")\n"
+    )
+    (reports / "migrations" / "versions" / "r001_visit_counts.py").write_text(
+        '"""visit counts, filled through the application model"""\n'
+        "import sqlalchemy as sa\nfrom alembic import op\n\nfrom clinic.models import Visit\n\n"
+        'revision = "r001"\ndown_revision = None\n\n\n'
+        'def upgrade():\n    op.create_table("visit_counts", sa.Column("n", sa.Integer))\n'
+        "    op.get_bind().execute(sa.select(sa.func.count()).select_from(Visit))\n\n\n"
+        'def downgrade():\n    op.drop_table("visit_counts")\n'
+    )
+    code, doc, err = run_verify(capsys, shared_data, target, "--fail-on", "never")
+    assert code == 0, err
+    result = doc["verification"]["result"]
+    left_out = {t["folder"]: t["skipped"] for t in result["trees"] if t["skipped"]}
+    assert list(left_out) == ["reports/migrations/versions"] and "clinic.models" in left_out["reports/migrations/versions"]
+    assert "reports/migrations/versions not run" in err and "--allow-imports" in err
+    assert result["upgrades"] and all(u["step"]["ok"] for u in result["upgrades"])
+
+
 def test_offline_sql_through_the_replacement_env_py(tmp_path, capsys):
     _postgres()
     target = copy_of(CLINIC, tmp_path)
@@ -201,6 +226,9 @@ def test_the_demo_proves_its_planted_downgrade_and_leaks(shared_data, tmp_path, 
         assert iso["rows"][table]["app, A set"] == "A 1 · B 0", table  # right on purpose: forced, tenant policy
     clean = {t["revision"] for t in doc["verification"]["result"]["roundtrips"] if not (t["left_behind"] or t["destroyed"] or t["changed"] or t["differs"]) and t["downgrade"] and t["downgrade"]["ok"]}
     assert {"0001", "0002", "0004", "0005", "0006", "0009"} <= clean
+    left_out = {t["folder"]: t["skipped"] for t in doc["verification"]["result"]["trees"] if t["skipped"]}
+    assert list(left_out) == ["apps/analytics/migrations/versions"] and "analytics.models" in left_out[
+        "apps/analytics/migrations/versions"]  # A1 imports the application: not run without --allow-imports
 
 
 # -- the sandbox ------------------------------------------------------------------------------------------

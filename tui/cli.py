@@ -667,6 +667,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                 store.apply_scan(info.id, found.result, _reviewer(args), commit=git_commit(root))
                 record(store, info.id, done, _reviewer(args))
     _write(_render(args, snapshot), args.output)
+    for tree in done.result.trees:
+        if tree.skipped:
+            _say(f"verify: {tree.folder} not run: {tree.skipped}")
     _say(f"verify: {done.state.outcome}" + (" (recorded in the saved review)" if info is not None else ""))
     return gate(open_severities(snapshot), settings, args)
 

@@ -507,8 +507,9 @@ for order in session.query(Order):
         packages = models_packages(models)
         for rev in self.facts.revisions:
             sites = []
+            near = _module(rev.path)
             for local, qualified, span in rev.imports:
-                table = models.get(qualified)
+                table = _model_named(models, qualified, near)
                 if table is None and qualified.rsplit(".", 1)[-1] in by_class and _package_of(qualified) in packages:
                     table = by_class[qualified.rsplit(".", 1)[-1]]  # imported through a package that re-exports it
                 if table is not None:
@@ -540,6 +541,18 @@ def _module(path: str) -> str:
     from analyzers.facts.names import module_name
 
     return module_name(path)[0]
+
+
+def _model_named(models: dict, qualified: str, near: str):
+    """The model an import names: by its full module path, or as the tail of one (`analytics.models.X`
+    for apps/analytics/analytics/models.py, imported from the app's own folder); of several such, the
+    one under the importing revision's root, else none."""
+    if qualified in models:
+        return models[qualified]
+    tails = [q for q in models if q.endswith("." + qualified)]
+    if len(tails) > 1:
+        tails = [q for q in tails if near.startswith(q[: len(q) - len(qualified)])]
+    return models[tails[0]] if len(tails) == 1 else None
 
 
 def _package_of(qualified: str) -> str:

@@ -10,6 +10,7 @@ migrations would send, as `alembic upgrade head --sql` renders it through the re
 from __future__ import annotations
 
 import os
+import posixpath
 import shutil
 import threading
 import time
@@ -51,18 +52,13 @@ def verify(
 
         found = scan(root)
     plan = make_plan(root, found.facts, [c.path for c in found.layout.python])
+    if not allow_imports:
+        _hold_back_importing_trees(plan)
     result = _result_of(plan, root, commit)
     runnable = [t for t in plan.trees if not t.skipped]
     if not runnable:
         result.unverifiable = "no Alembic revisions to run" if not plan.trees else "no tree to run on PostgreSQL"
         return result
-    if plan.imports and not allow_imports:
-        files = ", ".join(f"{path} ({', '.join(mods)})" for path, mods in sorted(plan.imports.items())[:3])
-        more = f" and {len(plan.imports) - 3} more" if len(plan.imports) > 3 else ""
-        raise VerifyError(
-            f"revision files import more than alembic, sqlalchemy and the standard library: {files}{more}. "
-            "verify runs them only with --allow-imports"
-        )
     absent = [] if python else sorted(m for m in plan.third_party if not _importable(m))
     if absent:
         result.unverifiable = f"the revision files need {', '.join(absent)}, which dbreview's environment lacks"
@@ -108,6 +104,26 @@ def verify(
         result.memory_kb = run.peak_memory
     result.timings["total"] = time.perf_counter() - t0
     return result
+
+
+def _hold_back_importing_trees(plan: Plan) -> None:
+    """Without --allow-imports, a tree whose revision files import more than alembic, sqlalchemy and
+    the standard library is not run (it says why); the others still are. When that leaves nothing to
+    run, the user must choose: a VerifyError naming the files."""
+    runnable = [t for t in plan.trees if not t.skipped]
+    for tree in runnable:
+        files = sorted(path for path in plan.imports if posixpath.dirname(path) == tree.folder)
+        if files:
+            named = ", ".join(f"{posixpath.basename(path)} ({', '.join(plan.imports[path])})" for path in files[:3])
+            more = f" and {len(files) - 3} more" if len(files) > 3 else ""
+            tree.skipped = f"its revision files import more than alembic, sqlalchemy and the standard library: {named}{more}; --allow-imports runs them"
+    if runnable and all(t.skipped for t in runnable):
+        files = ", ".join(f"{path} ({', '.join(mods)})" for path, mods in sorted(plan.imports.items())[:3])
+        more = f" and {len(plan.imports) - 3} more" if len(plan.imports) > 3 else ""
+        raise VerifyError(
+            f"revision files import more than alembic, sqlalchemy and the standard library: {files}{more}. "
+            "verify runs them only with --allow-imports"
+        )
 
 
 def _result_of(plan: Plan, root: Path, commit: str | None) -> VerifyResult:
@@ -393,8 +409,8 @@ def offline_sql(root: str | os.PathLike[str], *, found=None, allow_imports: bool
 
         found = scan(root)
     plan = make_plan(root, found.facts, [c.path for c in found.layout.python])
-    if plan.imports and not allow_imports:
-        raise VerifyError("revision files import more than alembic, sqlalchemy and the standard library; --allow-imports runs them")
+    if not allow_imports:
+        _hold_back_importing_trees(plan)
     try:
         box = sandbox()
     except SandboxError as exc:
