@@ -184,7 +184,7 @@ def test_a_model_imported_through_a_package_that_re_exports_it():
     files["app/models/__init__.py"] = "from app.models.order import Base, Order\n"
     (f,) = found(ImportsApplicationModels, files)
     assert (f.location.start_line, f.anchor) == (3, "migration:r01:imports-models")
-    assert "uses today's model Order (app/models/order.py)" in f.message
+    assert "loads or writes whole rows of today's model Order (app/models/order.py)" in f.message
 
 
 def test_a_model_imported_from_the_app_folder_and_not_one_of_another_app():
@@ -199,10 +199,39 @@ def test_a_model_imported_from_the_app_folder_and_not_one_of_another_app():
         "import sqlalchemy as sa\n", "import sqlalchemy as sa\nfrom shop.models import Order\n")
     files["services/shop/shop/models.py"] = models
     (f,) = found(ImportsApplicationModels, files)
-    assert "uses today's model Order (services/shop/shop/models.py)" in f.message
+    assert "loads or writes whole rows of today's model Order (services/shop/shop/models.py)" in f.message
     files["services/legacy/shop/models.py"] = models.replace("'orders'", "'legacy_orders'")
     (f,) = found(ImportsApplicationModels, files)  # the one under the revision's own app
     assert "(services/shop/shop/models.py)" in f.message
+
+
+def test_a_model_used_only_by_named_columns_is_no_finding_and_one_passed_on_is_info():
+    """A bulk update, `Model.column` and an instance never added to a session take only the columns
+    they name: the model's later columns do not matter. A class handed to a function of the revision's own
+    cannot be followed: an info that says so."""
+    models = ("from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
+              "class Base(DeclarativeBase):\n    pass\n"
+              "class Order(Base):\n    __tablename__ = 'orders'\n    id: Mapped[int] = mapped_column(primary_key=True)\n")
+
+    def with_upgrade(body: str) -> dict[str, str]:
+        files = chain(body)
+        files["migrations/versions/r01.py"] = files["migrations/versions/r01.py"].replace(
+            "import sqlalchemy as sa\n", "import sqlalchemy as sa\nfrom app.models import Order\n")
+        files["app/models.py"] = models
+        return files
+
+    named = with_upgrade(
+        "session = sa.orm.Session(bind=op.get_bind())\n"
+        'session.query(Order).filter(Order.id > 10).update({"id": Order.id + 1})\n'
+        "op.execute(sa.update(Order).where(Order.id == 1).values(id=2))\n"
+        "holder: Order = Order(id=3)\n"
+        'op.execute(sa.text("INSERT INTO orders (id) VALUES (:id)").bindparams(id=holder.id))\n'
+    )
+    assert found(ImportsApplicationModels, named) == []
+    (f,) = found(ImportsApplicationModels, with_upgrade("session = sa.orm.Session(bind=op.get_bind())\nsession.add(Order(id=3))\n"))
+    assert f.severity == Severity.WARNING
+    (f,) = found(ImportsApplicationModels, with_upgrade("backfill(op.get_bind(), Order)\n"))
+    assert f.severity == Severity.INFO and "cannot follow" in f.message
 
 
 # -- what the same transaction already did ------------------------------------------------------------------

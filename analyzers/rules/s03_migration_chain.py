@@ -464,9 +464,12 @@ class ImportsApplicationModels(Rule):
     """A migration uses the application's models as they are today.
 
     What it checks:
-        Names a revision's upgrade or downgrade uses that it imports from the application and that are
-        ORM models dbreview found (`from app.models import Order`, then `session.query(Order)`). Only models:
-        an imported constant or enum is left alone.
+        ORM models a revision imports from the application (`from app.models import Order`) and uses to
+        load or write whole rows: the class queried or selected (`session.query(Order)`, `select(Order)`,
+        `session.get(Order, ...)`) or an instance added to a session. Uses that name their columns (a bulk
+        update or delete, `Order.total`, `update(Order).values(...)`, an instance only read) take only those
+        columns: no finding. A class passed where this cannot follow is an info that says so. Imported
+        constants and enums are left alone.
     Why it matters:
         A revision runs with the code of the day it runs, not of the day it was written: when the model
         later gains a column, this revision's queries select a column that does not exist yet at this
@@ -514,12 +517,26 @@ for order in session.query(Order):
                     table = by_class[qualified.rsplit(".", 1)[-1]]  # imported through a package that re-exports it
                 if table is not None:
                     sites.append((span, f"migration:{rev.revision}:imports-model:{qualified}", f"{local} ({table.path})"))
-            if sites:
-                names = ", ".join(note for _, _, note in sites)
+            if not sites:
+                continue
+            uses = _uses(self.facts, rev.path, sites)
+            whole = [site for site, use in zip(sites, uses) if use == "whole"]
+            unknown = [site for site, use in zip(sites, uses) if use == "unknown"]
+            if whole:
+                names = ", ".join(note for _, _, note in whole)
                 yield self.grouped(
-                    f"revision {rev.revision} uses today's model{'s' if len(sites) > 1 else ''} {names}: when a model "
-                    "changes, this revision queries columns that do not exist yet at this point of the history",
-                    sites, f"migration:{rev.revision}:imports-models",
+                    f"revision {rev.revision} loads or writes whole rows of today's model{'s' if len(whole) > 1 else ''} "
+                    f"{names}: when a model gains a column, this revision selects or inserts a column that does not "
+                    "exist yet at this point of the history",
+                    whole + unknown, f"migration:{rev.revision}:imports-models",
+                )
+            elif unknown:
+                names = ", ".join(note for _, _, note in unknown)
+                yield self.grouped(
+                    f"revision {rev.revision} imports today's model{'s' if len(unknown) > 1 else ''} {names} and passes "
+                    "it where dbreview cannot follow: if that loads or writes whole rows, a column the model gains "
+                    "later does not exist yet at this point of the history",
+                    unknown, f"migration:{rev.revision}:imports-models", severity=Severity.INFO,
                 )
 
 
@@ -541,6 +558,17 @@ def _module(path: str) -> str:
     from analyzers.facts.names import module_name
 
     return module_name(path)[0]
+
+
+def _uses(facts, path: str, sites: list) -> list[str]:
+    """For each imported model (its local name first in the site's note), how the revision uses it."""
+    from analyzers.rules.fk_reads import _tree
+    from analyzers.rules.model_rows import model_rows
+
+    tree = _tree(facts, path)
+    if tree is None:
+        return ["unknown"] * len(sites)
+    return [model_rows(tree, note.split(" ", 1)[0]) for _, _, note in sites]
 
 
 def _model_named(models: dict, qualified: str, near: str):
