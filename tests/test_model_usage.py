@@ -23,7 +23,7 @@ RULES = {"MIG006", "INT008", "INT009", "INT010", "INT011", "MOD007", "PERF004", 
 EXPECTED = {
     ("INT008", "app/models.py:22", "table:customers:unique:email:soft-delete", "unique (email) also counts the deleted rows"),
     ("INT009", "app/models.py:35", "table:orders.customer_id:set-null", "ON DELETE SET NULL but is NOT NULL"),
-    ("INT010", "app/services.py:35", "function:app/services.py:by_nickname:Customer:one-or-none", "by nickname, which no unique"),
+    ("INT010", "app/services.py:35", "function:app/services.py:by_nickname:Customer:one-or-none", "by nickname and deleted_at IS NULL, which no unique"),
     ("INT011", "tests/database.py:11", "tests:create-all-sqlite", "create_all on SQLite"),
     ("MIG006", "app/models.py:36", "drift:type:orders.reference", "text in the model (String) but UUID in the migrations"),
     ("MIG006", "app/models.py:38", "drift:not-null:orders", "paid NOT NULL in the model but nullable in the migrations"),

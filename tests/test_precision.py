@@ -190,6 +190,39 @@ def badge():
     assert found(tmp_path, {"app/db.py": views}, "CFG004") == []
 
 
+def test_a_checkin_listener_that_only_counts_is_no_reset_hook(tmp_path):
+    """A debug counter on checkin never reaches the connection: it is not the pool's reset, and with nothing
+    to leak (no session state, no RLS) SQLAlchemy's rollback on return is enough."""
+    counter = ENGINE + """
+from sqlalchemy import event
+
+checkins = 0
+
+@event.listens_for(engine.sync_engine, "checkin")
+def count_checkin(dbapi_connection, connection_record):
+    global checkins
+    checkins += 1
+    connection_record.info["returned"] = checkins
+"""
+    assert found(tmp_path, {"app/db.py": counter, "app/models.py": tables("projects")}, "CFG004") == []
+    peek = counter + """
+
+def current_version(schema):
+    with engine.connect() as conn:
+        conn.execute(text(f'SET search_path TO "{schema}"'))
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+"""
+    (f,) = found(tmp_path / "peek", {"app/db.py": peek, "app/models.py": tables("projects")}, "CFG004")
+    assert f.severity == Severity.INFO and "nothing here sets session-scoped state" in f.message, (
+        "the SET is in a transaction nothing commits: the rollback on return undoes it")
+    kept = peek.replace(".scalar()", ".scalar(), conn.commit()")
+    (f,) = found(tmp_path / "kept", {"app/db.py": kept, "app/models.py": tables("projects")}, "CFG004")
+    assert "sets session-scoped state (app/db.py:" in f.message
+    resets = counter.replace("    checkins += 1\n", "    checkins += 1\n    dbapi_connection.cursor().execute('RESET ALL')\n")
+    (f,) = found(tmp_path, {"app/db.py": resets, "app/models.py": tables("projects")}, "CFG004")
+    assert f.anchor == "pool:checkin:count_checkin"
+
+
 def test_no_checkin_listener_is_no_finding_without_session_state_or_rls(tmp_path):
     """SQLAlchemy's rollback on return is enough when there is nothing to leak (fastapi-saas-template)."""
     assert found(tmp_path, {"app/db.py": ENGINE, "app/models.py": tables("projects")}, "CFG004") == []
@@ -1469,7 +1502,8 @@ def remove(session, note):
     unfiltered = code.replace("    if is_deleted is not None:\n        stmt = stmt.where(Note.is_deleted == is_deleted)\n", "")
     (f,) = found(tmp_path / "b", {"models.py": _NOTES, "app/notes.py": unfiltered}, "MOD007")
     assert f.anchor == "model:Note:soft-delete-unfiltered" and f.severity == Severity.INFO
-    assert "its one query does not filter is_deleted" in f.message  # not a convention of this code: said so
+    assert ("none of its 1 queries that dbreview could read filters is_deleted, and of the 1 that return deleted rows, one "
+            "is not a lookup by key, a join, or in a function meant to see deleted rows: notes_by (app/notes.py:6)") in f.message
 
 
 def test_a_soft_delete_column_set_only_on_other_models_rows_is_no_finding(tmp_path):

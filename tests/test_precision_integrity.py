@@ -344,6 +344,213 @@ def choice_filter(choices):
         "(app/filters.py:6): the query that runs it is built elsewhere, which dbreview did not follow")
 
 
+
+_CHOICE_FILTER = """
+from sqlalchemy import ARRAY, String, cast
+from app.models import Answer
+
+class ChoiceField:
+    def sql_filter(self, choices):
+        return Answer.value.has_any(cast(choices, ARRAY(String)))
+"""
+
+
+def test_a_returned_json_test_whose_callers_apply_it_in_a_correlated_subquery_is_no_finding(tmp_path):
+    """The function that builds the test is followed to the module that calls it: there the tests are gathered
+    in a list and applied in a subquery correlated on the answer's entry, reached through that key."""
+    lists = """
+from sqlalchemy import and_, func, or_, select
+from app.models import Answer, Item
+
+def filtered(entry_table, fields, wanted):
+    criteria = [and_(Item.kind == kind, fields[kind].sql_filter(choices)) for kind, choices in wanted.items()]
+    return (select(func.count(Answer.id))
+            .where(Answer.entry_id == entry_table.c.id)
+            .where(or_(*criteria))
+            .correlate_except(Answer)
+            .scalar_subquery())
+"""
+    files = {"app/models.py": _FORMS, "app/fields.py": _CHOICE_FILTER, "app/lists.py": lists}
+    assert found(tmp_path, files, "PERF002") == []
+
+
+def test_a_returned_json_test_whose_caller_finds_rows_by_it_is_a_warning_at_the_call(tmp_path):
+    search = """
+from sqlalchemy import select
+from app.models import Answer
+
+def answers_with(session, field, choices):
+    return session.scalars(select(Answer).where(field.sql_filter(choices))).all()
+"""
+    files = {"app/models.py": _FORMS, "app/fields.py": _CHOICE_FILTER, "app/search.py": search}
+    (f,) = found(tmp_path, files, "PERF002")
+    assert f.severity == Severity.WARNING and f.anchor == "table:answers.value:gin"
+    assert "queries it with `has_any` (app/search.py:6)" in f.message
+
+
+def test_a_json_key_read_only_in_a_backfill_is_no_finding(tmp_path):
+    """A backfill runs once over the table: no index is wanted for it."""
+    backfill = """
+from sqlalchemy import select, update
+from app.models import Item
+
+def items_to_fix():
+    return select(Item.id).where(Item.settings["legacy"].as_boolean())
+"""
+    assert found(tmp_path, {"app/models.py": _FORMS, "app/items/settings_backfill.py": backfill}, "PERF002") == []
+
+
+
+
+def test_json_key_reads_the_query_returns_or_sorts_by_are_no_filter(tmp_path):
+    """Key reads as columns (selected, labelled, sorted by), here through a function that returns one, filter
+    no row: no index on the column is asked for."""
+    code = """
+from sqlalchemy import func, select
+from app.models import Item
+
+def weight_of(kind):
+    return Item.settings[kind].as_float()
+
+def total(session, kind):
+    weight = weight_of(kind)
+    return session.scalar(select(func.sum(weight.label("w"))))
+
+def listed(session):
+    return session.scalars(select(Item.settings["title"].astext.label("title")).order_by(Item.settings["rank"].desc()))
+"""
+    assert found(tmp_path, {"app/models.py": _FORMS, "app/report.py": code}, "PERF002") == []
+
+
+
+# -- a lookup whose callers weigh the soft-delete flag (MOD007) ---------------------------------------------
+
+_LABELS = HEADER + """
+from sqlalchemy import Boolean
+
+class Label(Base):
+    __tablename__ = "labels"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    owner_id: Mapped[int] = mapped_column(Integer, index=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+"""
+
+
+def test_a_lookup_whose_every_caller_weighs_the_deleted_flag_reads_deleted_rows_on_purpose(tmp_path):
+    """The by-name lookup backs an upsert that may take over a deleted row of the same name: its caller looks at
+    the flag of what it gets: it counts as filtering, and only the owner's list is left."""
+    code = """
+from sqlalchemy import select
+from app.models import Label
+
+def _label_named(session, name):
+    return session.scalars(select(Label).where(Label.name == name)).one_or_none()
+
+def save_label(session, name):
+    existing = _label_named(session, name)
+    if existing and not existing.deleted:
+        raise ValueError("taken")
+    return existing or Label(name=name)
+
+def labels_of(session, owner_id):
+    return session.scalars(select(Label).where(Label.owner_id == owner_id)).all()
+
+def live_labels(session, owner_id):
+    return session.scalars(select(Label).where(Label.owner_id == owner_id, Label.deleted.is_(False))).all()
+
+def remove(session, label):
+    label.deleted = True
+"""
+    (f,) = found(tmp_path, {"app/models.py": _LABELS, "app/labels.py": code}, "MOD007")
+    assert f.location.start_line == 15 and not f.related
+    assert "2 of its 3 queries filter the deleted rows, but this query of it does not" in f.message
+
+
+# -- lookups by a key and a NULL test, and a duplicate the code catches (INT010) ---------------------------
+
+_THREADS = HEADER + """
+class Post(Base):
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(Integer, index=True)
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+"""
+
+
+def test_a_lookup_that_tests_a_null_says_so_and_a_caught_duplicate_is_info(tmp_path):
+    code = """
+from sqlalchemy import select
+from sqlalchemy.exc import MultipleResultsFound
+from app.models import Post
+
+def opening_post(session, thread_id):
+    return session.scalars(select(Post).where(Post.thread_id == thread_id, Post.reply_to_id.is_(None))).one_or_none()
+
+def checked_opening_post(session, thread_id):
+    try:
+        return session.scalars(select(Post).where(Post.thread_id == thread_id, Post.reply_to_id.is_(None))).one_or_none()
+    except MultipleResultsFound:
+        raise RuntimeError("two opening posts")
+"""
+    api = """
+from app import posts
+
+@router.get("/threads/{thread_id}")
+def thread(session, thread_id):
+    return posts.opening_post(session, thread_id), posts.checked_opening_post(session, thread_id)
+"""
+    files = {"app/models.py": _THREADS, "app/api.py": api}
+    (f,) = found(tmp_path, {**files, "app/posts.py": code.split("def checked")[0]}, "INT010")
+    assert f.severity == Severity.WARNING
+    assert f.message == (
+        "opening_post fetches Post with one_or_none() by thread_id and reply_to_id IS NULL, which no unique constraint "
+        "of posts covers (the index on thread_id is not unique): when two rows match it raises MultipleResultsFound; "
+        "a partial unique index on (thread_id) WHERE reply_to_id IS NULL would keep it to one")
+    only_checked = code.split("def opening_post")[0] + "def checked" + code.split("def checked")[1]
+    (f,) = found(tmp_path / "2", {**files, "app/posts.py": only_checked}, "INT010")
+    assert f.severity == Severity.INFO and f.anchor == "function:app/posts.py:checked_opening_post:Post:one-or-none"
+    assert f.message.endswith("; the code catches MultipleResultsFound around it (app/posts.py:9) and handles the "
+                              "duplicate itself")
+
+
+
+# -- a lone naive timestamp no query tests (TZ001) ----------------------------------------------------------
+
+_POOL = HEADER + """
+from datetime import datetime
+from sqlalchemy import DateTime
+
+class SpareWorkspace(Base):
+    __tablename__ = "spare_workspaces"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    made_at: Mapped[datetime] = mapped_column(DateTime)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+"""
+
+
+def test_a_naive_timestamp_no_query_tests_is_info_that_says_so(tmp_path):
+    """Only ordered by (the oldest spare first): no SQL compares it with an aware value."""
+    oldest = """
+from sqlalchemy.orm import Session
+from app.models import SpareWorkspace
+
+def take_spare(session: Session):
+    return session.query(SpareWorkspace).order_by(SpareWorkspace.made_at).first()
+"""
+    (f,) = found(tmp_path, {"app/models.py": _POOL, "app/pool.py": oldest}, "TZ001")
+    assert f.severity == Severity.INFO and f.anchor == "table:spare_workspaces.made_at"
+    assert f.message.endswith("; no query of the application tests it in SQL (it is written, ordered or shown; a "
+                              "comparison made in Python on the loaded rows is not followed)")
+    stale = oldest + """
+def stale(session, cutoff):
+    return session.query(SpareWorkspace).filter(SpareWorkspace.made_at < cutoff).all()
+"""
+    (f,) = found(tmp_path / "2", {"app/models.py": _POOL, "app/pool.py": stale}, "TZ001")
+    assert f.severity == Severity.WARNING and "no query" not in f.message
+
+
 # -- timestamps whose comment says they are not the row's (MOD002) ------------------------------------
 
 def test_a_timestamp_its_comment_says_is_not_the_rows_own_needs_no_server_default(tmp_path):

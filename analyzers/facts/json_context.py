@@ -10,7 +10,11 @@ from __future__ import annotations
 import ast
 import dataclasses
 
-from analyzers.facts.model import JsonUse
+from analyzers import confine
+from analyzers.facts.columns import span_of
+from analyzers.facts.model import Facts, JsonUse
+from analyzers.facts.newer_syntax import parse_python
+from analyzers.facts.paths import is_test_path
 from analyzers.facts.walk import children, walk
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -40,9 +44,54 @@ def with_context(tree: ast.Module, found: list[tuple[ast.AST, JsonUse]]) -> list
         narrowed = tuple(sorted(_compared(scope, parents, query) - {(use.owner, use.attr)}))
         joined = _joined(scope, parents, query, use.owner) or _correlated(node, parents, scope, use.owner)
         returned = query is None and isinstance(_statement(node, parents), ast.Return)
+        function = scope.name if returned and isinstance(scope, _FUNCTIONS) else ""
         out.append(dataclasses.replace(use, negated=negated, in_or=in_or, narrowed_by=narrowed, joined=joined,
-                                       returned=returned))
+                                       returned=returned and bool(function), function=function,
+                                       projected=_projected(node, parents, scope)))
     return out
+
+
+def at_callers(tree: ast.Module, path: str, use: JsonUse) -> list[JsonUse]:
+    """A test returned by a function (`use.function`), seen where a module calls that function by name:
+    each call is the test in its caller's query (`.where(Item.kind == k, filters.choice(x))`), with what
+    that query does around it. A call that returns it again is returned once more (followed no further)."""
+    calls = [n for n in walk(tree) if isinstance(n, ast.Call) and _callee(n) == use.function]
+    return with_context(tree, [(n, dataclasses.replace(use, span=span_of(n, path), returned=False, function=""))
+                               for n in calls])
+
+
+_PROJECTIONS = frozenset(("select", "with_entities", "with_only_columns", "add_columns", "order_by", "group_by",
+                          "distinct", "label", "values", "returning", "column", "columns"))
+_TESTS = frozenset(("where", "filter", "filter_by", "having", "join", "outerjoin", "on", "and_", "or_", "not_", "case",
+                    "exists", "any", "has"))
+
+
+def _projected(node: ast.AST, parents: dict[int, ast.AST], scope: ast.AST, depth: int = 0) -> bool:
+    """The use is a column the query returns, sorts or groups by (`select(Org.settings["plan"])`,
+    `.order_by(...)`, `.label(...)`), not a test of its rows: the nearest call around it that says which is a
+    projection, and no comparison stands between. Followed once through a local name it is assigned to: every
+    read of that name must be a projection."""
+    while id(node) in parents:
+        parent = parents[id(node)]
+        if isinstance(parent, (ast.Compare, ast.BoolOp, ast.UnaryOp)) or (
+                isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.BitAnd, ast.BitOr))):
+            return False
+        if isinstance(parent, ast.Call) and node is not parent.func:
+            name = _callee(parent)
+            if name in _TESTS:
+                return False
+            if name in _PROJECTIONS:
+                return True
+        if isinstance(parent, ast.Attribute) and parent.attr in ("label", "desc", "asc") and node is parent.value:
+            return True  # Org.settings["plan"].astext.label("plan"), .desc(): a column
+        if isinstance(parent, ast.stmt):
+            if depth == 0 and isinstance(parent, ast.Assign) and len(parent.targets) == 1 \
+                    and isinstance(parent.targets[0], ast.Name):
+                loads = _loads(scope, parent.targets[0].id)
+                return bool(loads) and all(_projected(load, parents, scope, 1) for load in loads)
+            return False
+        node = parent
+    return False
 
 
 def _statement(node: ast.AST, parents: dict[int, ast.AST]) -> ast.AST | None:
@@ -56,16 +105,19 @@ def _statement(node: ast.AST, parents: dict[int, ast.AST]) -> ast.AST | None:
 _SUBQUERY = frozenset(("correlate", "correlate_except", "scalar_subquery", "as_scalar", "lateral", "column_property"))
 
 
-def _correlated(node: ast.AST, parents: dict[int, ast.AST], scope: ast.AST, owner: str) -> bool:
+def _correlated(node: ast.AST, parents: dict[int, ast.AST], scope: ast.AST, owner: str, depth: int = 0) -> bool:
     """The use is in a correlated subquery (`.correlate_except(...)`, `.scalar_subquery()`, a column_property)
     whose conditions tie a column of its class to another class's (`Data.field_id == Item.id`): it runs for
-    each row of the outer query, which reaches its rows through those keys; the JSON test only filters them."""
+    each row of the outer query, which reaches its rows through those keys; the JSON test only filters them.
+    Followed once through a local name the test is assigned to (`criteria = [...]`, then `or_(*criteria)`)."""
     chain: list[ast.Call] = []
     while id(node) in parents and not isinstance(node, ast.stmt):
         node = parents[id(node)]
         if isinstance(node, ast.Call):
             chain.append(node)
     if not any(_callee(c) in _SUBQUERY for c in chain):
+        if depth == 0 and isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            return any(_correlated(load, parents, scope, owner, 1) for load in _loads(scope, node.targets[0].id))
         return False
     for call in chain:
         for n in ast.walk(call):
@@ -232,4 +284,28 @@ def _compared(scope: ast.AST, parents: dict[int, ast.AST], query: int | None) ->
             a = class_attr(node.func.value)
             if a and node.args and not isinstance(node.args[0], (ast.List, ast.Tuple, ast.Set)):
                 out.add(a)
+    return out
+
+
+def followed(facts: Facts) -> list[JsonUse]:
+    """The application's JSON uses, a test returned by a function seen at the calls of that function
+    instead (at_callers) in the modules that mention its name; kept as it is where no call is found
+    (the function is passed on as a value, or called from outside the code read). Calls from tests are
+    not the application's."""
+    returned = {u.function for u in facts.json_uses if u.returned}
+    calls: dict[str, list[tuple[ast.Module, str]]] = {name: [] for name in returned}
+    for m in facts.modules:
+        names = [n for n in returned if n in m.mentions]
+        if not names or is_test_path(m.path):
+            continue
+        try:
+            tree = parse_python(confine.read_text(facts.root, m.path), m.path)
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for name in names:
+            calls[name].append((tree, m.path))  # type: ignore[arg-type]
+    out: list[JsonUse] = []
+    for use in facts.json_uses:
+        seen = [c for tree, path in calls.get(use.function, ()) for c in at_callers(tree, path, use)] if use.returned else []
+        out.extend(seen or [use])
     return out

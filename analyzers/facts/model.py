@@ -215,6 +215,9 @@ class SqlUse:
     bound_params: bool  # passes parameters separately
     statements: list[SqlStatement] = field(default_factory=list)
     function: str | None = None
+    # Sent on a connection its function opens itself (`with engine.connect() as conn:`) and never commits
+    # (no commit(), no begin() block, no AUTOCOMMIT): the rollback when it is returned undoes a SET.
+    rolled_back: bool = False
     holes: tuple[Hole, ...] = ()  # when formatted: each value spliced in, followed to its source
 
 
@@ -251,6 +254,9 @@ class ListenerFact:
     sql: list[SqlUse] = field(default_factory=list)
     does_nothing: bool = False  # its body is only `pass`, `...`, a docstring or a bare return
     hashes: bool = False  # its body hashes passwords (bcrypt, passlib, `target.hash_password()` ...)
+    # It uses the DBAPI connection (its first argument: `dbapi_connection.cursor()`, `.rollback()`) or the
+    # record's (`invalidate()`, `.dbapi_connection`), or sends SQL: a counter that only logs does not.
+    touches_connection: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +333,8 @@ class JsonUse:
     narrowed_by: tuple[tuple[str, str], ...] = ()
     joined: bool = False  # its class is joined into the query (`.join(Org, ...)`): another table's rows drive it
     returned: bool = False  # the test is returned (`return Org.tags.contains(x)`): the query that runs it is elsewhere
+    function: str = ""  # the function it is returned from (its callers hold the query: json_context.at_callers)
+    projected: bool = False  # a column the query returns, sorts or groups by (`select(Org.settings["plan"])`): no filter
 
 
 @dataclass(frozen=True, slots=True)

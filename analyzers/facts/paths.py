@@ -31,3 +31,9 @@ def tooling_kind(path: str) -> str | None:
     if any(p in ("connectors", "connector", "integrations") for p in parts[:-1]) or parts[-1].endswith("_connector.py"):
         return "a connector to the customers' own databases or another service"
     return "a script at the top of the repository" if len(parts) == 1 and parts[0] not in ROOT_APP_FILES else None
+
+
+def is_one_off_path(path: str) -> bool:
+    """A backfill (`member_backfill.py`, `backfills/`): a data fix run once over the table, not a query the
+    application serves, so no index is wanted for it."""
+    return "backfill" in path.lower()

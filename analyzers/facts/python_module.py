@@ -438,6 +438,7 @@ class _Reader:
         listener.sql = self._sql_in(func)
         listener.does_nothing = all(_inert(stmt) for stmt in func.body)
         listener.hashes = _hashes(func)
+        listener.touches_connection = bool(listener.sql) or _touches_connection(func)
         self.listener_functions.add(id(func))
         self.facts.listeners.append(listener)
 
@@ -534,8 +535,10 @@ class _Reader:
             if texts is None:
                 continue
             bound = bool(is_execute and (len(node.args) > 1 or node.keywords))
+            rolled_back = is_execute and _on_uncommitted_connection(func, node)
             for t in texts:
                 use = sql_use(t.value, t.formatted, bound, node, arg, self.path, func.name)
+                use.rolled_back = rolled_back
                 if t.formatted:
                     use.holes = self.flow.holes(arg, func, t.value)
                 uses.append(use)
@@ -734,6 +737,42 @@ def _model_of(target: ast.AST, func: ast.FunctionDef | ast.AsyncFunctionDef | No
         return None
 
     return resolve(target, 0, set())
+
+
+def _on_uncommitted_connection(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call) -> bool:
+    """`call` runs on a name the function binds with `with <engine>.connect() as name:`, and nothing in the
+    function commits (`commit()`, a `begin()` block) or asks for AUTOCOMMIT: its transaction is rolled back
+    when the connection goes back to the pool, and a SET in it with it."""
+    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    if not isinstance(receiver, ast.Name):
+        return False
+    opened = any(
+        isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == receiver.id
+        and isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
+        and item.context_expr.func.attr == "connect"
+        for n in walk(func) if isinstance(n, (ast.With, ast.AsyncWith)) for item in n.items)
+    commits = any(
+        (isinstance(n, ast.Attribute) and n.attr in ("commit", "begin", "begin_nested"))
+        or (isinstance(n, ast.Constant) and n.value == "AUTOCOMMIT")
+        for n in walk(func))
+    return opened and not commits
+
+
+def _touches_connection(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A pool listener that reads its first argument (the DBAPI connection) or reaches the connection through
+    the record: what it does may change the connection's state. One that only counts, logs or keeps figures
+    in `record.info` does not."""
+    params = [a.arg for a in (*func.args.posonlyargs, *func.args.args) if a.arg not in ("self", "cls")]
+    first = params[0] if params else None
+    return any(
+        (isinstance(n, ast.Name) and n.id == first and isinstance(n.ctx, ast.Load))
+        or (isinstance(n, ast.Attribute) and n.attr in _CONNECTION_ATTRS)
+        for n in walk(func)
+    ) or func.args.vararg is not None
+
+
+_CONNECTION_ATTRS = frozenset(("dbapi_connection", "driver_connection", "connection", "invalidate", "soft_invalidate",
+                               "cursor", "execute", "rollback", "commit", "close"))
 
 
 def _hashes(func: ast.AST) -> bool:

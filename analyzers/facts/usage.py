@@ -54,6 +54,8 @@ class QueryUse:
     # attributes an index may look up: tested with `==`, in_() or is_() at the top of a filter or join condition
     # (and-ed, not under or_), "Class.attr", or "attr" from filter_by
     keyed: tuple[str, ...] = ()
+    nulls: tuple[str, ...] = ()  # attributes of the model tested `.is_(None)` or `== None` at the top of a filter
+    catches_many: int = 0  # the line of an `except MultipleResultsFound` around the query's run (0: none)
 
 
 @dataclass(slots=True)
@@ -329,8 +331,22 @@ class _Function:
             opaque_filter=acc.opaque_filter, eager=tuple(sorted(acc.eager)), opaque_options=acc.opaque_options,
             escapes=acc.escapes, columns_only=columns_only, instances=tuple(sorted({name for name, _ in acc.instances})), reached=reached,
             joined=tuple(sorted(acc.joined)),
-            ranges=tuple(sorted(acc.ranges)), keyed=tuple(sorted(acc.keyed)),
+            ranges=tuple(sorted(acc.ranges)), keyed=tuple(sorted(acc.keyed)), nulls=tuple(sorted(acc.nulls)),
+            catches_many=self._catches_many(root),
         ))
+
+    def _catches_many(self, node: ast.AST) -> int:
+        """The line of the `except MultipleResultsFound` (alone or in a tuple) of a `try` whose body holds `node`."""
+        while id(node) in self.parent:
+            up = self.parent[id(node)]
+            if isinstance(up, ast.Try) and any(node is stmt for stmt in up.body):
+                for handler in up.handlers:
+                    if handler.type is not None and any(
+                            getattr(n, "id", None) == "MultipleResultsFound" or getattr(n, "attr", None) == "MultipleResultsFound"
+                            for n in walk(handler.type)):
+                        return handler.lineno
+            node = up
+        return 0
 
     def _follow(self, node: ast.AST, acc: _Acc, depth: int, seen: set[tuple[str, tuple[int, int]]]) -> None:
         """Up from `node` (the query, or a name bound to it): the methods called on it, the calls that run it,
@@ -474,7 +490,9 @@ class _Function:
         elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in _RANGE_TESTS and (
                 isinstance(expr.func.value, ast.Attribute) and _model_name(expr.func.value.value)):
             acc.ranges.add(expr.func.value.attr)  # Block.period.overlaps(...), Block.day.between(a, b)
-        if isinstance(expr, ast.Compare) and len(expr.ops) == 1 and isinstance(expr.ops[0], ast.Eq):
+        if _null_test(expr):
+            acc.nulls.add(_null_test(expr) or "")
+        elif isinstance(expr, ast.Compare) and len(expr.ops) == 1 and isinstance(expr.ops[0], ast.Eq):
             left = expr.left
             if isinstance(left, ast.Attribute) and _model_name(left.value):
                 acc.equals.setdefault(_model_name(left.value) or "", set()).add(left.attr)
@@ -534,6 +552,20 @@ class _Acc:
     ran: bool = False  # executed or fetched: what happens to the rows after says nothing of the filters
     ranges: set[str] = field(default_factory=set)
     keyed: set[str] = field(default_factory=set)
+    nulls: set[str] = field(default_factory=set)
+
+
+def _null_test(expr: ast.AST) -> str | None:
+    """The model attribute `expr` tests for NULL: `X.a.is_(None)`, `X.a == None`."""
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "is_" and len(expr.args) == 1:
+        side, value = expr.func.value, expr.args[0]
+    elif isinstance(expr, ast.Compare) and len(expr.ops) == 1 and isinstance(expr.ops[0], ast.Eq):
+        side, value = expr.left, expr.comparators[0]
+    else:
+        return None
+    if isinstance(value, ast.Constant) and value.value is None and isinstance(side, ast.Attribute) and _model_name(side.value):
+        return side.attr
+    return None
 
 
 def keyed_attributes(expr: ast.AST) -> set[str]:

@@ -118,10 +118,36 @@ def weighs_deleted(facts: Facts, q: QueryUse, flag: str) -> Span | None:
     """Where the function that runs `q` looks at the soft-delete flag of what it loaded, after the query: it
     rejects deleted rows (`if user.deleted_at is not None: raise`), skips them, or brings one back
     (`grant.is_deleted = False`, a re-grant that reuses the row): it reads deleted rows on purpose."""
-    first, lines = function_around(facts, q.span)
     flag_re = re.escape(flag)
     weighs = re.compile(rf"\bif\b[^#]*\.{flag_re}\b|\.{flag_re}\s*=(?!=)\s*(None|False)\b")
-    for number in range(max(q.span.start, first), first + len(lines)):
+    found = _weighs_after(facts, q.span, weighs)
+    if found is None and q.function and not q.escapes:
+        found = _every_caller_weighs(facts, q.function, weighs)
+    return found
+
+
+def _weighs_after(facts: Facts, span: Span, weighs: re.Pattern) -> Span | None:
+    first, lines = function_around(facts, span)
+    for number in range(max(span.start, first), first + len(lines)):
         if weighs.search(lines[number - first].partition("#")[0]):
-            return Span(q.span.path, number, number)
+            return Span(span.path, number, number)
     return None
+
+
+def _every_caller_weighs(facts: Facts, function: str, weighs: re.Pattern) -> Span | None:
+    """A lookup that hands its row to its callers (`return result`), each of which looks at the flag of what
+    it gets (`if found and not found.deleted: raise ...`, an upsert that reuses a deleted row): the deleted
+    rows are read on purpose. Where every call found, in the modules that mention the function, does so."""
+    call = re.compile(rf"\b{re.escape(function)}\(")
+    seen: Span | None = None
+    for m in facts.modules:
+        if function not in m.mentions or is_test_path(m.path):
+            continue
+        for number, line in enumerate(facts.lines(Span(m.path, 1, 10**6)), 1):
+            if not call.search(line.partition("#")[0]) or re.match(rf"\s*(async\s+)?def\s+{re.escape(function)}\b", line):
+                continue
+            where = _weighs_after(facts, Span(m.path, number, number), weighs)
+            if where is None:
+                return None
+            seen = seen or where
+    return seen

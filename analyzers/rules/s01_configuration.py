@@ -351,7 +351,10 @@ class PoolNotDiscarded(Rule):
     """Pooled connections are not cleaned with DISCARD ALL when they are returned.
 
     What it checks:
-        A `checkin` (or `reset`) pool listener that runs `DISCARD ALL`. Without any such listener it is
+        A `checkin` (or `reset`) pool listener that runs `DISCARD ALL`. A listener that never reaches the
+        connection (it counts or logs checkins, keeps figures in `record.info`) is no reset hook and counts
+        as none. A SET sent on a connection its function opens and never commits is undone by the rollback
+        on return: not session state. Without any such listener it is
         a warning when the code sets session-scoped state, info when security context (RLS settings,
         role, search_path) is set per transaction or tables have RLS, and nothing otherwise
         (SQLAlchemy's rollback on return is enough).
@@ -385,14 +388,15 @@ class PoolNotDiscarded(Rule):
         if not engines:
             return  # no engine, or none keeps connections (NullPool): nothing is checked in
         unsure = "" if sure else f" ({unsure_why(self.facts)})"
-        resets = [lst for lst in _app_listeners(self.facts) if lst.event in RESET_EVENTS]
+        # A listener that never reaches the connection (a counter, a metric) resets nothing: as if absent.
+        resets = [lst for lst in _app_listeners(self.facts) if lst.event in RESET_EVENTS and lst.touches_connection]
         if not resets:
             uses = [u for lst in _app_listeners(self.facts) for u in lst.sql] + [
                 u for u in self.facts.sql if not is_test_path(u.span.path) and not is_tooling_path(u.span.path)
             ]
             session_state = [
-                st for _, st in _setting_statements(uses)
-                if st.kind == "set" or (st.kind == "set_config" and st.details.get("local") is False)
+                st for u, st in _setting_statements(uses)
+                if (st.kind == "set" or (st.kind == "set_config" and st.details.get("local") is False)) and not u.rolled_back
             ]
             if session_state:
                 yield self.finding(

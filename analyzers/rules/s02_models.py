@@ -552,14 +552,14 @@ async def list_patients(session, org_id):
         sites: dict[str, list] = {}
         filtering: dict[str, int] = {}  # per table, the queries that do filter the deleted rows
         plain: dict[str, int] = {}  # and those that do not, whatever they are for
-        unsure: set[str] = set()  # a query of it whose filters dbreview cannot read
+        unsure: dict[str, int] = {}  # per table, the queries whose filters dbreview cannot read
         universal = universal_soft_delete(self.facts.tables)
         for q, table in app_queries(self.facts):
             flag = soft_delete_column(table)
             if flag is None or table.columns[flag].declared_in in universal:
                 continue
             if q.escapes or q.opaque_filter:
-                unsure.add(table.name)
+                unsure[table.name] = unsure.get(table.name, 0) + 1
                 continue
             if any(_LIVE_WORDS.search(f.rsplit(".", 1)[-1]) for f in q.filtered) or weighs_deleted(self.facts, q, flag):
                 filtering[table.name] = filtering.get(table.name, 0) + 1
@@ -589,15 +589,15 @@ async def list_patients(session, org_id):
                         f"model ({f'`{hint}`' if hint else 'an object'} at {span.path}:{span.start}): if {table.class_name} "
                         f"rows are among them, {these} filter the deleted rows: {where}{more}")
             elif filtered < unfiltered:  # hiding deleted rows is not what this code's queries do
-                said = (f"{table.class_name} is soft deleted ({flag}, set at {mine[0].path}:{mine[0].start}) but "
-                        + (f"only {filtered} of its {filtered + unfiltered} queries" if filtered else
-                           "its one query" if unfiltered == 1 else f"none of its {unfiltered} queries")
-                        + f" {'that dbreview could read ' if name in unsure else ''}"
-                        + ("filters" if filtered == 1 else "does not filter" if not filtered and unfiltered == 1 else "filter")
-                        + f" {flag}, and no central "
-                        f"filter (with_loader_criteria, do_orm_execute) does: "
-                        + ("most of them return" if filtered else "they return") + f" the deleted rows, e.g. {where}{more}; "
-                        "whether those must be hidden is the application's decision")
+                helpers = unsure.get(name, 0)
+                said = (f"{table.class_name} is soft deleted ({flag}, set at {mine[0].path}:{mine[0].start}) and no central "
+                        f"filter (with_loader_criteria, do_orm_execute) hides the deleted rows; "
+                        + (f"{filtered} of its {filtered + unfiltered} queries that dbreview could read filter {flag}, "
+                           if filtered else f"none of its {unfiltered} queries that dbreview could read filters {flag}, ")
+                        + (f"{helpers} more build their filters where dbreview does not follow them, " if helpers else "")
+                        + f"and of the {unfiltered} that return deleted rows, {'one is' if n == 1 else f'{n} are'} not a "
+                        f"lookup by key, a join, or in a function meant to see deleted rows: {where}{more}; whether "
+                        f"{'it' if n == 1 else 'those'} must hide them is the application's decision")
             else:
                 severity = Severity.WARNING
                 said = (f"{table.class_name} is soft deleted ({flag}, set at {mine[0].path}:{mine[0].start}) and {filtered} "

@@ -1123,7 +1123,10 @@ class OneOrNoneOnNonUnique(Rule):
         mentioned in no module that imports it or its module, files dbreview does not parse included, or
         only in functions that are themselves never called; a function of the same name in another module
         is not a caller) is info, saying that no call was found: the race has no path to it in this code
-        (a caller outside the repository, a plugin, is not seen).
+        (a caller outside the repository, a plugin, is not seen). A lookup that also tests columns for NULL
+        (`parent_id.is_(None)`) names those tests and the partial unique index that would serve it; one whose
+        run sits in a `try` that catches MultipleResultsFound is info that says so: the code expects the
+        duplicate and handles it.
     Why it matters:
         `one_or_none` means "zero or one": the day two rows match, it raises `MultipleResultsFound` and the
         request fails with a 500. Either the database should enforce the uniqueness the code assumes, or the
@@ -1188,9 +1191,19 @@ async def by_email(session, email):
                     f"cover a range test: `.first()` or `exists()` says what the code asks (is there one?)"
                 )
             else:
-                message = (f"{q.function} fetches {table.class_name} with {method}() by {', '.join(columns)}, which {covers}: "
+                nulls = sorted({names[n] for n in q.nulls if n in names} - set(columns))  # what the first lookup, named, tests
+                where = f" WHERE {' AND '.join(f'{n} IS NULL' for n in nulls)}" if nulls else ""
+                message = (f"{q.function} fetches {table.class_name} with {method}() by {', '.join(columns)}"
+                           f"{' and ' + ', '.join(f'{n} IS NULL' for n in nulls) if nulls else ''}, which {covers}: "
                            f"when two rows match it raises MultipleResultsFound{also}")
+                if nulls:
+                    message += f"; a partial unique index on ({', '.join(columns)}){where} would keep it to one"
             severity = None
+            caught = [x for x, _ in found if x.catches_many]
+            if len(caught) == len(found):
+                severity = Severity.INFO  # the duplicate is expected and handled where the lookup runs
+                message += (f"; the code catches MultipleResultsFound around it ({caught[0].span.path}:"
+                            f"{caught[0].catches_many}) and handles the duplicate itself")
             uncalled = [_uncalled(self.facts, x) for x, _ in found]
             if all(u is not None for u in uncalled):
                 severity = Severity.INFO  # nothing runs the lookup: the duplicate it fears has no path to it here

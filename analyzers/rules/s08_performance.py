@@ -10,6 +10,8 @@ from analyzers.rules.code_use import app_queries, app_usage, soft_delete_column,
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.fk_reads import Read, deletes, fk_reads, tested_with
 from analyzers.facts.engines import engines
+from analyzers.facts.json_context import followed
+from analyzers.facts.paths import is_one_off_path, tooling_kind
 from analyzers.facts.model import ColumnFact, Facts, Span, TableFact, Unread
 from analyzers.rules.indexes import Key, mysql_default, table_keys
 from analyzers.rules.schema import (
@@ -265,8 +267,13 @@ class JsonbWithoutGin(Rule):
         same table with a value known at run time (a key, an owner's id: that index finds the rows),
         filters gathered in a list first (`filters.append(...)`) taken as one query, or in a correlated
         subquery (`.correlate_except()`, `.scalar_subquery()`) that ties the table to another by a key
-        (`Data.item_id == Item.id`: the outer row finds its rows). A test the code builds and returns
-        (`return Model.col.has_any(x)`), whose query is elsewhere, is info that says so.
+        (`Data.item_id == Item.id`: the outer row finds its rows). Key reads that are columns the query
+        returns, sorts or groups by (`select(Model.col["k"].astext.label("k"))`, `.order_by(...)`) filter
+        nothing. A test or key read a function builds and returns (`return Model.col.has_any(x)`) is judged
+        where the modules that mention the function call it, with what each caller's query does around it;
+        found nowhere, a returned containment test is info that says its query is elsewhere. Reads in
+        migrations, command-line tooling and backfills (`*backfill*`: a data fix run once) are no queries the
+        application serves.
     Why it matters:
         Containment and key-existence queries (`@>`, `?`) on JSONB without GIN scan every row; a GIN
         index costs writes, so it is wanted only where the column is queried that way.
@@ -305,9 +312,10 @@ def on_plan(plan):
 
     def check(self):
         uses: dict[tuple[str, str], list] = {}
-        for use in self.facts.json_uses:
-            uses.setdefault((use.owner, use.attr), []).append(use)
-        raw = [u for u in self.facts.sql if u.text]
+        for use in followed(self.facts):
+            if not _one_off(use.span.path):
+                uses.setdefault((use.owner, use.attr), []).append(use)
+        raw = [u for u in self.facts.sql if u.text and not _one_off(u.span.path)]
         for table in self.facts.tables.values():
             gin = {c for ix in all_indexes(table, self.facts) if (ix.using or "").lower() == "gin" for c in ix.columns}
             gin |= {
@@ -360,13 +368,18 @@ def on_plan(plan):
                 )
 
 
+def _one_off(path: str) -> bool:
+    """Migrations, commands and backfills run once: an index is wanted for the queries the application serves."""
+    return tooling_kind(path) == "migration or command-line tooling" or is_one_off_path(path)
+
+
 def _index_may_serve(use, table: TableFact, facts: Facts) -> bool:
     """Whether an index on the JSON column could be how PostgreSQL finds the rows of this use: not when the
     test is negated (no index serves NOT, !=), one branch of an OR (served only if every branch has an index
     of its own, which dbreview does not follow), or when the query also compares an indexed column of the
     same table with `==` or `.in_()` (a key, a foreign key it is joined on): that index finds the rows and
     the JSON test only filters them."""
-    if use.negated or use.in_or or use.joined:
+    if use.negated or use.in_or or use.joined or use.projected:
         return False
     by_attr = {c.attr or c.name: c.name for c in table.columns.values()}
     leads = index_leads(table, facts)

@@ -6,6 +6,7 @@ import re
 
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
+from analyzers.rules.code_use import app_usage
 from analyzers.rules.examples_common import HEADER
 from analyzers.facts.model import Span
 from analyzers.rules.schema import (
@@ -26,7 +27,8 @@ class NaiveDateTime(Rule):
         purpose); beside such a decorator a plain naive column is info (wall-clock times, or a column that
         missed the decorator), and several in one folder are one info finding (one decision). Where the application also runs on SQLite or MariaDB/MySQL (an engine module that sets
         SQLite up, a docker-compose service), whose datetime columns keep no zone either way, the finding
-        says so and is info.
+        says so and is info. A lone naive column that no query of the application tests in SQL (no filter,
+        join condition or SQL text names it; it is only written, ordered or shown) is info that says so.
     Why it matters:
         `timestamp without time zone` stores wall-clock digits with no offset: a value written by a
         server in another zone, or across a DST change, is silently wrong, and comparisons with
@@ -107,11 +109,14 @@ class Appointment(Base):
             else:
                 how = "Mapped[datetime] with no type" if col.type_args.get("annotated") else col.type_name
                 unlike = ", unlike the project's other timestamps," if aware else ""
+                untested = not _tested_in_sql(self.facts, table, col)
                 yield self.finding(
                     f"{where_declared(table, col)} is {how} without timezone=True{unlike}: the column keeps no offset "
                     "(timestamp without time zone), so an aware value loses its zone and comparisons with aware "
-                    f"values are off by the offset{also and '.' + also}",
-                    col.span, column_anchor(table, col), severity=severity,
+                    "values are off by the offset" + (
+                        "; no query of the application tests it in SQL (it is written, ordered or shown; a comparison "
+                        "made in Python on the loaded rows is not followed)" if untested else "") + (also and "." + also),
+                    col.span, column_anchor(table, col), severity=Severity.INFO if untested else severity,
                 )
 
     def _packages_beside(self, decorators, naive, also):
@@ -165,6 +170,19 @@ def utc_on_bind(facts, type_name: str) -> Span | None:
                     start = cls.span.start + i
                     return Span(cls.span.path, start, start + len(body))
     return None
+
+
+def _tested_in_sql(facts, table, col) -> bool:
+    """Whether some query of the application may compare the column in SQL: a filter or join condition that
+    names it, a range test on its attribute, a filter dbreview cannot read on its model, or SQL text that
+    names the column."""
+    attr = col.attr or col.name
+    for usage in app_usage(facts):
+        for q in usage.queries:
+            if {f"{table.class_name}.{attr}", attr} & {*q.filtered, *q.joined} or attr in q.ranges or (
+                    q.opaque_filter and q.model == table.class_name):
+                return True
+    return any(u.text and re.search(rf"\b{re.escape(col.name)}\b", u.text) for u in facts.sql)
 
 
 # Calendar dates kept in a datetime column: a birthday is a day, not an instant.
