@@ -562,3 +562,29 @@ class Hit(Base):
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 """
     assert found(tmp_path, {"app/models.py": model}, "MOD002") == []
+
+
+# -- audit IP addresses on models that also run on SQLite (HIP003) -----------------------------------
+
+_AUDIT = HEADER + """
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+"""
+
+
+def test_an_audit_ip_on_models_the_tests_run_on_sqlite_is_info_with_a_variant(tmp_path):
+    conftest = """
+from sqlalchemy.ext.asyncio import create_async_engine
+
+engine = create_async_engine("sqlite+aiosqlite:///:memory:")
+"""
+    (f,) = found(tmp_path, {"app/models.py": _AUDIT, "tests/conftest.py": conftest}, "HIP003")
+    assert f.severity == Severity.INFO and f.anchor == "table:audit_events.ip_address"
+    assert f.message == (
+        "audit_events.ip_address is String, not INET; the tests also build these models on SQLite "
+        "(tests/conftest.py:4), which has no INET: `String(...).with_variant(INET(), \"postgresql\")` gives "
+        "PostgreSQL the address type and keeps SQLite working")
+    (g,) = found(tmp_path / "pg", {"app/models.py": _AUDIT}, "HIP003")
+    assert g.severity == Severity.WARNING and g.message == "audit_events.ip_address is String, not INET"

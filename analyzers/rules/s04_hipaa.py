@@ -158,7 +158,8 @@ class AuditIpNotInet(Rule):
     """IP addresses in the audit trail are stored as text.
 
     What it checks:
-        `ip_address` columns of audit and consent tables whose type is not PostgreSQL `INET`.
+        `ip_address` columns of audit and consent tables whose type is not PostgreSQL `INET`. Info
+        when the tests build the same models on SQLite, which has no INET: `with_variant` serves both.
     Why it matters:
         Text accepts anything (typos, spoofed header junk), cannot be range-queried for an incident
         ("every access from 10.0.0.0/8") and compares case- and format-sensitively.
@@ -185,16 +186,24 @@ class AuditLog(Base):
 ''',)
 
     def check(self):
+        sqlite = [s for m in self.facts.modules if m.usage is not None and is_test_path(m.path) for s in m.usage.test_db.sqlite]
         for table in self.facts.tables.values():
             if not (_AUDIT.match(table.name) or "consent" in table.name or "session" in table.name):
                 continue
             for col in table.columns.values():
                 if col.name in ("ip_address", "ip", "client_ip") and col.type_name not in ("INET", "CIDR"):
                     item = "2.audit.5" if "consent" in table.name else self.ITEM
-                    yield self.finding(
-                        f"{table.name}.{col.name} is {col.type_name or 'untyped'}, not INET", col.span,
-                        f"table:{table.name}.{col.name}", item=item,
-                    )
+                    said = f"{table.name}.{col.name} is {col.type_name or 'untyped'}, not INET"
+                    if sqlite:  # the same models also run on SQLite, which has no INET
+                        yield self.finding(
+                            f"{said}; the tests also build these models on SQLite ({sqlite[0].path}:{sqlite[0].start}), "
+                            f"which has no INET: `{col.type_name or 'String'}(...).with_variant(INET(), \"postgresql\")` "
+                            "gives PostgreSQL the address type and keeps SQLite working",
+                            col.span, f"table:{table.name}.{col.name}", item=item, severity=Severity.INFO,
+                            related=[(sqlite[0], "SQLite database URL")],
+                        )
+                        continue
+                    yield self.finding(said, col.span, f"table:{table.name}.{col.name}", item=item)
 
 
 class AuditLogMutable(Rule):
