@@ -229,6 +229,10 @@ def test_tenant_columns_name_the_tenant(repo: Path) -> None:
 
 
 def test_fail_on_from_the_settings_and_flags_that_win(repo: Path, capsys) -> None:
+    (repo / "app").mkdir()
+    (repo / "app/visits.py").write_text(  # a query tests the naive seen_at: TZ001 is a warning
+        "from sqlalchemy import select\nfrom models import Visit\n\n"
+        "def recent(session, since):\n    return session.scalars(select(Visit).where(Visit.seen_at > since)).all()\n")
     assert cli.main(["scan", str(repo)]) == 0, "no critical finding"
     (repo / ".dbreview.toml").write_text('fail-on = "warning"\n')
     assert cli.main(["scan", str(repo)]) == 1
