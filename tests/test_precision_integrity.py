@@ -467,6 +467,93 @@ def remove(session, label):
     assert "2 of its 3 queries filter the deleted rows, but this query of it does not" in f.message
 
 
+# -- password columns whose writers hash (MOD004) -----------------------------------------------------------
+
+_ACCOUNTS = HEADER + """
+import bcrypt
+from sqlalchemy import LargeBinary
+
+def hash_secret(raw):
+    return bcrypt.hashpw(raw.encode(), bcrypt.gensalt())
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[bytes] = mapped_column(LargeBinary)
+
+    def reset(self, raw):
+        self.password = hash_secret(raw)
+"""
+
+_ACCOUNT_SCHEMAS = """
+from pydantic import BaseModel, field_validator
+
+class SignUp(BaseModel):
+    password: str
+
+    @field_validator("password", mode="before")
+    def hashed(cls, v):
+        return hash_secret(v)
+
+class Invite(BaseModel):
+    password: str
+"""
+
+_INVITE_HASHES = """
+    @field_validator("password")
+    def hashed(cls, v):
+        return hash_secret(v)
+"""
+
+_CREATE = """
+from sqlalchemy.orm import Session
+from app.models import Account, Invite, SignUp
+
+def create(session: Session, account_in: SignUp | Invite):
+    secret = bytes(account_in.password, "utf-8")
+    session.add(Account(password=secret))
+"""
+
+
+def test_a_password_every_writer_hashes_through_its_input_validators_is_no_finding(tmp_path):
+    """The service stores the field of a typed input; both input classes (beside the model) hash it in a validator."""
+    files = {"app/models.py": _ACCOUNTS + _ACCOUNT_SCHEMAS + _INVITE_HASHES, "app/service.py": _CREATE}
+    assert found(tmp_path, files, "MOD004") == []
+    files["app/models.py"] = _ACCOUNTS + _ACCOUNT_SCHEMAS
+    (f,) = found(tmp_path / "b", files, "MOD004")
+    assert f.severity == Severity.INFO and f.anchor == "table:accounts.password"
+    assert f.message == (
+        "accounts.password is named like a password; this write stores a value dbreview does not see hashed: create "
+        "(app/service.py:7) (the writes by reset (app/models.py:23) hash it): check those writers")
+
+
+def test_an_input_hashed_in_place_before_it_is_stored_counts_as_hashed(tmp_path):
+    """`new_account.password = hash_secret(new_account.password)` on the request's object: the raw value is the
+    input's, not the column's."""
+    service = """
+from sqlalchemy.orm import Session
+from app.models import Account, hash_secret
+
+def sign_up(session: Session, new_account):
+    new_account.password = hash_secret(new_account.password)
+    session.add(new_account)
+"""
+    assert found(tmp_path, {"app/models.py": _ACCOUNTS, "app/service.py": service}, "MOD004") == []
+
+
+def test_a_password_stored_by_a_method_from_its_callers_says_what_was_not_followed(tmp_path):
+    model = _ACCOUNTS + """
+    def set_raw(self, value):
+        self.password = value
+"""
+    (f,) = found(tmp_path, {"app/models.py": model}, "MOD004")
+    assert f.severity == Severity.INFO
+    assert f.message == (
+        "accounts.password is named like a password; the writes dbreview could follow hash it (reset (app/models.py:23)), "
+        "but set_raw (app/models.py:26) stores the `value` it is given, from callers dbreview did not follow: check "
+        "those writers")
+
+
 # -- lookups by a key and a NULL test, and a duplicate the code catches (INT010) ---------------------------
 
 _THREADS = HEADER + """

@@ -140,6 +140,8 @@ class ClassFact:
     # attributes whose every assignment goes through a setter that hashes (`@password.setter`,
     # `password = synonym("_password", descriptor=property(get, set))`), and the columns behind them
     hashed_on_set: list[str] = field(default_factory=list)
+    # fields a validator of the class hashes (pydantic's `@field_validator("password")` returning hash_password(v))
+    hashed_fields: list[str] = field(default_factory=list)
     schema: str | None = None  # __table_args__ = {"schema": "events"}
     impl: tuple[str, dict[str, str]] | None = None  # a TypeDecorator's `impl = DateTime`: (type, its arguments)
     dialect_impl: bool = False  # it defines load_dialect_impl: the stored type depends on the database
@@ -364,6 +366,7 @@ class ModuleFacts:
     revision: RevisionFact | None = None
     errors: list[tuple[int | None, str]] = field(default_factory=list)
     json_uses: list[JsonUse] = field(default_factory=list)  # Model.attr["k"], Model.attr.contains(...) ...
+    password_writes: list = field(default_factory=list)  # analyzers/facts/password_writes.py
     marked: bool = False  # mentions "dbreview:": may hold suppression comments, used or not
     bindings: dict[str, Ref] = field(default_factory=dict)  # module-level names: imports, assignments, defs
     binding_spans: dict[str, Span] = field(default_factory=dict)  # where the assigned and defined ones are

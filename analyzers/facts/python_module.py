@@ -15,6 +15,7 @@ from analyzers.facts.migrations import is_migration, read_revision
 from analyzers.facts.model import CallFact, ClassFact, JsonUse, ListenerFact, ModuleFacts, Ref, SqlUse, TableFact
 from analyzers.facts.names import Names, all_statements, const_bool, const_str, is_sqlalchemy, kwargs, last, module_name
 from analyzers.facts.newer_syntax import parse_python
+from analyzers.facts.password_writes import hashed_fields, read_password_writes
 from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate
 from analyzers.facts.usage import read_mentions, read_usage
@@ -49,9 +50,18 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
         facts.alembic_env = read_env(tree, names, path)
     reader = _Reader(facts, names, env)
     reader.read(tree)
+    if _PASSWORD_WORDS.search(text):  # the few modules that name a password are read for what they write to it
+        facts.password_writes = read_password_writes(tree, path)
+        for node in tree.body:
+            fact = next((c for c in facts.classes if isinstance(node, ast.ClassDef) and c.name == node.name), None)
+            if fact is not None:
+                fact.hashed_fields = hashed_fields(node)
     facts.usage = read_usage(tree, names, path, text, reader.querying()) or None
     facts.mentions, facts.top_functions = read_mentions(tree)
     return facts
+
+
+_PASSWORD_WORDS = re.compile(r"passw|pwd", re.I)
 
 
 class _Reader:

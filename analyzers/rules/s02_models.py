@@ -228,9 +228,15 @@ class PlaintextPassword(Rule):
         `hashed_password`). A `@validates` hook on the column in a class that hashes (bcrypt, argon2,
         passlib), a property or synonym whose setter hashes, or a `before_insert`/`before_update` listener
         that hashes, hashes every ORM write: no finding (the name alone is cosmetic). When a method of the
-        class hashes, or the code hashes passwords anywhere else (a service), it is info: check that every
-        write goes through it. A static reader cannot see what is written, so it never claims more than
-        a warning: no hashing anywhere in sight.
+        class hashes, or the code hashes passwords anywhere else (a service), the writes to the column are
+        followed (`User(password=...)`, `self.password = ...` in its methods, `user.password = ...`): a
+        value hashed on the way (`hash_password(...)`), or a field of a typed input whose validator hashes it
+        (`user_in.password`, `user_in: UserCreate` with a `@field_validator("password")` that hashes), is
+        hashed. Every write found hashed: no finding. Otherwise info that names the writes that do not
+        hash in sight and what could not be followed (a method storing the value its callers give, a
+        constructor only called through **kwargs); with no write found, info: check that every write goes
+        through the hashing. A static reader cannot see everything that is written, so it never claims
+        more than a warning: no hashing anywhere in sight.
     Why it matters:
         A plaintext (or reversibly stored) password exposes every user, and their reuse of it
         elsewhere, to anyone who reads the table or a backup.
@@ -280,6 +286,14 @@ class User(Base):
                 continue  # a @validates hook of a class that hashes: every ORM write is hashed on the way in
             if (col.declared_in, col.attr or col.name) in on_set or col.declared_in in on_flush:
                 continue  # a setter that hashes, or a before_insert/before_update listener: every ORM write hashed
+            somewhere = elsewhere or (col.declared_in, col.attr or col.name) in validated or col.declared_in in hashing
+            hashed, open_, plain = _followed_writes(self.facts, table, col) if somewhere else ([], [], [])
+            if hashed and not open_ and not plain:
+                continue  # every write found hashes on the way (directly, or through the validators of its input)
+            if hashed or plain:  # what the writes found do; with only unfollowed ones, the general hint below
+                yield self.finding(_writers_said(table, col, hashed, open_, plain), col.span, column_anchor(table, col),
+                                   severity=Severity.INFO, related=[(w.span, w.function) for w in (plain + hashed)[:6]])
+                continue
             if (col.declared_in, col.attr or col.name) in validated or col.declared_in in hashing:
                 how = "a @validates hook transforms it on the way in" if col.declared_in not in hashing else (
                     "a method of the class hashes passwords")
@@ -303,6 +317,59 @@ class User(Base):
                 "passlib ...) shows anywhere in the code: check what is written to it",
                 col.span, column_anchor(table, col),
             )
+
+
+def _followed_writes(facts, table: TableFact, col: ColumnFact):
+    """The writes of the code into the column (analyzers/facts/password_writes.py), followed as far as the code
+    tells: (hashed, what could not be followed, what stores a value not hashed in sight). A write is the
+    column's when it calls the model's class with the attribute (`User(password=...)`), sets it in a method
+    of the class (`self.password = ...`), or on an object named like the class (`user.password`, `new_user.password`)."""
+    cls, attr = table.class_name or "", col.attr or col.name
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", cls).lower()
+    writes = [w for m in facts.modules if not is_test_path(m.path) for w in m.password_writes
+              if w.attr == attr and (w.target == cls or (w.target == "self" and w.owner == cls)
+                                      or (w.target != "self" and w.target.rsplit(".", 1)[-1].endswith(snake.rsplit("_", 1)[-1])))]
+    validators = {c.name: set(c.hashed_fields) for m in facts.modules for c in m.classes}
+    constructed = any(w.target == cls for w in writes)
+    hashed, open_, plain = [], [], []
+    for w in writes:
+        if w.value == "field":
+            classes, _, field_name = w.detail.rpartition(".")
+            if all(field_name in validators.get(c, ()) for c in classes.split("|")):
+                hashed.append(w)
+            else:
+                plain.append(w)
+        elif w.value == "param":
+            if not (w.function == "__init__" and w.owner == cls and constructed):
+                open_.append(w)  # the constructor's own assignment: its calls were read as writes already
+        elif w.value == "rehash":
+            open_.append(w)  # it hashes what is already there: what stored the raw value was not found
+        else:
+            (hashed if w.value == "hashed" else plain).append(w)
+    return hashed, open_, plain
+
+
+def _writers_said(table: TableFact, col: ColumnFact, hashed, open_, plain) -> str:
+    def at(ws):
+        return ", ".join(f"{w.function} ({w.span.path}:{w.span.start})" for w in ws[:3]) + (
+            f" and {len(ws) - 3} more" if len(ws) > 3 else "")
+    said = f"{where_declared(table, col)} is named like a password; "
+    if plain:
+        said += f"{'this write stores' if len(plain) == 1 else 'these writes store'} a value dbreview does not see hashed: {at(plain)}"
+        said += f" (the writes by {at(hashed)} hash it)" if hashed else ""
+    else:
+        said += f"the writes dbreview could follow hash it ({at(hashed)})"
+    if open_:
+        said += ("; " if plain else ", but ") + "; ".join(
+            f"no call `{table.class_name}({col.attr or col.name}=...)` was found, so what {w.function} "
+            f"({w.span.path}:{w.span.start}) stores from its callers is not followed"
+            if w.function == "__init__" else
+            f"{w.function} ({w.span.path}:{w.span.start}) hashes the value already in {col.attr or col.name}, which some "
+            "other write stored raw first"
+            if w.value == "rehash" else
+            f"{w.function} ({w.span.path}:{w.span.start}) stores the `{w.detail}` it is given, from callers dbreview did not follow"
+            for w in open_[:3])
+    return said + ": check those writers"
 
 
 class PlaintextSecret(Rule):

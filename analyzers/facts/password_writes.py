@@ -1,0 +1,123 @@
+"""What the code writes into attributes named like a password: `User(password=...)`, `user.password = ...`,
+`self.password = ...` in a method, and what each value is as far as its function tells: hashed on the way
+(a call of bcrypt, passlib, `hash_password()` ...), a parameter of the function (its callers decide), a field
+of a typed parameter (`user_in.password` where `user_in: UserCreate`: that class's validators decide), or
+something else. The rule (MOD004) ties the writes to the password column and follows what it can."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from analyzers.facts.columns import span_of
+from analyzers.facts.model import Span
+from analyzers.facts.walk import walk
+
+PASSWORD_NAMES = re.compile(r"^(password|passwd|pwd|pass|\w+_password)$")
+HASHING = re.compile(r"hash|bcrypt|argon2|scrypt|pbkdf2|passlib|pwd_context|crypt|make_password", re.I)
+_WRAPPERS = frozenset(("bytes", "str", "encode", "decode", "strip"))  # bytes(user_in.password, "utf-8"): the same value
+
+Func = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordWrite:
+    """One write of a value into a password-like attribute."""
+
+    target: str  # the class called (`User`), or the object written to (`user`, `self.user`; "self" in a method)
+    attr: str
+    span: Span
+    value: str  # "hashed", "param", "field", "rehash" (hashes the value already there) or "other"
+    owner: str = ""  # the class whose method writes (for `self`), or ""
+    function: str = ""
+    detail: str = ""  # param: its name; field: "ClassA|ClassB.field"; other: the value's source, shortened
+
+
+def read_password_writes(tree: ast.Module, path: str) -> list[PasswordWrite]:
+    out: list[PasswordWrite] = []
+    for owner, func in _functions(tree):
+        assigned: dict[str, list[ast.AST]] = {}
+        for n in walk(func):
+            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+                assigned.setdefault(n.targets[0].id, []).append(n.value)
+        params = {a.arg: a.annotation for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)}
+        for n in walk(func):
+            if isinstance(n, ast.Call):
+                callee = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+                if not callee[:1].isupper():
+                    continue
+                for k in n.keywords:
+                    if k.arg and PASSWORD_NAMES.match(k.arg):
+                        out.append(_write(callee, k.arg, n, k.value, owner, func, params, assigned, path))
+            elif isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Attribute) \
+                    and PASSWORD_NAMES.match(n.targets[0].attr):
+                target = ast.unparse(n.targets[0].value)
+                out.append(_write(target, n.targets[0].attr, n, n.value, owner, func, params, assigned, path))
+    return out
+
+
+def _functions(tree: ast.Module):
+    """(class name or "", function) for every function, methods with their class."""
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            for stmt in node.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    yield node.name, stmt
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield "", node
+
+
+def _write(target, attr, node, value, owner, func, params, assigned, path) -> PasswordWrite:
+    kind, detail = _classify(value, params, assigned, 0)
+    if target == "self" and any(isinstance(n, ast.Attribute) and n.attr == attr and ast.unparse(n.value) == "self"
+                                for n in walk(value)):
+        kind, detail = "rehash", ""  # a method of the class: `self.password = hashpw(self.password)`: stored raw first
+    return PasswordWrite(target, attr, span_of(node, path), kind, owner, func.name, detail)
+
+
+def _classify(value: ast.AST, params: dict, assigned: dict, depth: int) -> tuple[str, str]:
+    if any(isinstance(n, ast.Call) and HASHING.search(ast.unparse(n.func)) for n in walk(value)):
+        return "hashed", ""
+    if isinstance(value, ast.Call) and len(value.args) >= 1 and _callee(value) in _WRAPPERS:
+        return _classify(value.args[0], params, assigned, depth)
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and _callee(value) in _WRAPPERS:
+        return _classify(value.func.value, params, assigned, depth)  # password.encode("utf-8")
+    if isinstance(value, ast.Name):
+        if value.id in params:
+            return "param", value.id
+        if depth < 2 and len(assigned.get(value.id, ())) == 1:
+            return _classify(assigned[value.id][0], params, assigned, depth + 1)
+    if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id in params:
+        classes = _annotated_classes(params[value.value.id])
+        if classes:
+            return "field", f"{'|'.join(classes)}.{value.attr}"
+    return "other", ast.unparse(value)[:60]
+
+
+def _callee(call: ast.Call) -> str:
+    f = call.func
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+
+
+def _annotated_classes(annotation: ast.AST | None) -> list[str]:
+    """`UserCreate`, `UserRegister | UserCreate`, `Optional[UserCreate]`, `(A | B)`: the class names."""
+    if annotation is None:
+        return []
+    names = [n.id if isinstance(n, ast.Name) else n.attr for n in walk(annotation) if isinstance(n, (ast.Name, ast.Attribute))]
+    return [n for n in names if n[:1].isupper() and n not in ("Optional", "Union", "None", "Annotated")]
+
+
+def hashed_fields(cls: ast.ClassDef) -> list[str]:
+    """Fields whose validator hashes what it is given (pydantic's `@field_validator("password")` or
+    `@validator("password")` returning `hash_password(v)`): every value the class takes is hashed."""
+    out: list[str] = []
+    for stmt in cls.body:
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if not any(isinstance(n, ast.Call) and HASHING.search(ast.unparse(n.func)) for n in walk(stmt)):
+            continue
+        for deco in stmt.decorator_list:
+            if isinstance(deco, ast.Call) and _callee(deco) in ("field_validator", "validator"):
+                out += [a.value for a in deco.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    return out
