@@ -785,7 +785,9 @@ def clubs_of(session):
     model = CLUBS.replace('    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"))',
                           '    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"))\n'
                           '    badge_id: Mapped[int] = mapped_column(ForeignKey("badges.id"))')
-    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": model, "app/queries.py": queries}, "PERF001")}
+    views = "from app import queries\ndef page(s):\n    return queries.by_town(s, 1), queries.with_parent(s), queries.clubs_of(s)\n"
+    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": model, "app/queries.py": queries, "app/views.py": views},
+                                      "PERF001")}
     town = got["table:members.town_id"]
     assert town.severity == Severity.WARNING and "the condition at app/queries.py:6 filters on it" in town.message
     assert [(r.location.path, r.location.start_line) for r in town.related] == [("app/queries.py", 6)]
@@ -913,7 +915,8 @@ def test_reads_that_also_test_the_leading_column_of_a_composite_index_are_served
 
 def test_a_read_by_the_key_alone_beside_served_ones_is_a_warning_citing_it(tmp_path):
     alone = SERVED + "def by_supplier(session, s):\n    return session.scalars(select(Order).where(Order.supplier_id == s)).all()\n"
-    (f,) = found(tmp_path, {"app/models.py": SUPPLIES, "app/queries.py": alone}, "PERF001")
+    views = "from app import queries\ndef page(s):\n    return queries.by_supplier(s, 1)\n"
+    (f,) = found(tmp_path, {"app/models.py": SUPPLIES, "app/queries.py": alone, "app/views.py": views}, "PERF001")
     assert f.severity == Severity.WARNING
     assert "the query at app/queries.py:14 filters on it, so each such read scans orders" in f.message
     assert [(r.location.path, r.location.start_line) for r in f.related] == [("app/models.py", 27), ("app/queries.py", 14)]

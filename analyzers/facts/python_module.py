@@ -131,8 +131,8 @@ class _Reader:
                 push((child, inner))
 
     def querying(self) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
-        """The functions that may build or count a query: they call select(), query() or len(), or read
-        `Model.query` (analyzers/facts/usage.py follows them)."""
+        """The functions that may build or count a query: they call select(), query() or len(), delete() or
+        update() of a class, or read `Model.query` (analyzers/facts/usage.py follows them)."""
         found: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         for call, func in self.calls:
             if func is None or id(func) in found:
@@ -140,7 +140,8 @@ class _Reader:
             f = call.func
             name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
             if name in ("select", "query", "len") or (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Attribute)
-                                                      and f.value.attr == "query"):
+                                                      and f.value.attr == "query") or (
+                    name in ("delete", "update") and len(call.args) == 1 and _class_like(call.args[0])):
                 found[id(func)] = func
         return list(found.values())
 
@@ -851,3 +852,9 @@ def _is_declared_attr(func: ast.FunctionDef | ast.AsyncFunctionDef, names: Names
         if "declared_attr" in q:
             return True
     return False
+
+
+def _class_like(node: ast.AST) -> bool:
+    """`Visit`, `models.Visit`: what `delete()` or `update()` of a model names (not `session.delete(visit)`)."""
+    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    return name[:1].isupper()

@@ -56,6 +56,7 @@ class QueryUse:
     keyed: tuple[str, ...] = ()
     nulls: tuple[str, ...] = ()  # attributes of the model tested `.is_(None)` or `== None` at the top of a filter
     catches_many: int = 0  # the line of an `except MultipleResultsFound` around the query's run (0: none)
+    statement: str = "select"  # "delete" or "update": a bulk statement (`delete(Visit).filter_by(...)`), in Usage.writes
 
 
 @dataclass(slots=True)
@@ -73,6 +74,9 @@ class Usage:
     """All that one module shows of how the code uses the models."""
 
     queries: list[QueryUse] = field(default_factory=list)
+    # Bulk DELETE and UPDATE statements of one model (`delete(Visit).filter_by(patient_id=...)`): they find their
+    # rows by what they filter on, as a query does, but load none; apart from the queries, which rules read as loads.
+    writes: list[QueryUse] = field(default_factory=list)
     len_all: list[tuple[Span, str]] = field(default_factory=list)  # len(<query>.all()): (where, the function)
     # soft-delete columns written: (column, what it is written on as the code names it, where). What: the
     # model of `update(Lead).values(...)`, else the name of the object (`lead` of `lead.deleted_at = now`);
@@ -83,7 +87,7 @@ class Usage:
 
     def __bool__(self) -> bool:
         t = self.test_db
-        return bool(self.queries or self.len_all or self.soft_deletes or self.central_filters or t.create_all or t.sqlite
+        return bool(self.queries or self.writes or self.len_all or self.soft_deletes or self.central_filters or t.create_all or t.sqlite
                     or t.postgres or t.migrates)
 
 
@@ -261,6 +265,8 @@ class _Function:
                 root = self._root(node)
                 if root is not None:
                     self._query(node, *root)
+                elif (model := self._bulk_write(node)) is not None:
+                    self._query(node, model, False, self.names.qualname(node.args[0]), last(self.names.callee(node)))
             elif cls is ast.Attribute and node.attr == "query" and _model_name(node.value) and isinstance(
                 self.parent.get(id(node)), ast.Attribute
             ):
@@ -319,20 +325,32 @@ class _Function:
             return _model_name(first.value) or "", True, self.names.qualname(first.value)  # select(Patient.id)
         return None
 
-    def _query(self, root: ast.AST, model: str, columns_only: bool, model_ref: str) -> None:
+    def _bulk_write(self, call: ast.Call) -> str | None:
+        """The model of `delete(Model)` / `update(Model)` (SQLAlchemy's, or Flask-SQLAlchemy's `db.delete(Model)`): a
+        class, never an object, so not `session.delete(obj)`."""
+        callee = self.names.callee(call)
+        name = last(callee)
+        if name not in ("delete", "update") or len(call.args) != 1:
+            return None
+        receiver = callee.rpartition(".")[0]
+        if callee != name and not callee.startswith(("sqlalchemy", "sqlmodel")) and last(receiver) not in ("db", "sa"):
+            return None
+        return _model_name(call.args[0])
+
+    def _query(self, root: ast.AST, model: str, columns_only: bool, model_ref: str, statement: str = "select") -> None:
         acc = _Acc()
         self._follow(root, acc, 0, set())
         is_async = isinstance(self.func, ast.AsyncFunctionDef) and acc.awaited
         acc.instances -= {(name, at) for name, at in acc.instances if self._refreshed(name)}
         reached = tuple((attr, span_of(n, self.path)) for name, at in acc.instances for attr, n in self._reached(name, at))
-        self.usage.queries.append(QueryUse(
+        (self.usage.queries if statement == "select" else self.usage.writes).append(QueryUse(
             span=span_of(root, self.path), function=self.func.name, model=model, model_ref=model_ref, is_async=is_async,
             methods=tuple(sorted(acc.methods)), filtered=tuple(sorted(acc.filtered)), equals=tuple(sorted(acc.equals.get(model, set()) | acc.equals.get("", set()))),
             opaque_filter=acc.opaque_filter, eager=tuple(sorted(acc.eager)), opaque_options=acc.opaque_options,
             escapes=acc.escapes, columns_only=columns_only, instances=tuple(sorted({name for name, _ in acc.instances})), reached=reached,
             joined=tuple(sorted(acc.joined)),
             ranges=tuple(sorted(acc.ranges)), keyed=tuple(sorted(acc.keyed)), nulls=tuple(sorted(acc.nulls)),
-            catches_many=self._catches_many(root),
+            catches_many=self._catches_many(root), statement=statement,
         ))
 
     def _catches_many(self, node: ast.AST) -> int:
@@ -568,18 +586,21 @@ def _null_test(expr: ast.AST) -> str | None:
     return None
 
 
-def keyed_attributes(expr: ast.AST) -> set[str]:
+def keyed_attributes(expr: ast.AST, values: bool = False) -> set[str]:
     """The model attributes `expr` tests in a way an index looks up ("Class.attr"): `X.a == v`, `X.a.in_(...)`,
-    `X.a.is_(None)`, and-ed (`&`, `and_`, a bool `and`); nothing under an or_, a not_ or a helper's call."""
+    `X.a.is_(None)`, and-ed (`&`, `and_`, a bool `and`); nothing under an or_, a not_ or a helper's call.
+    `values`: not `X.a == Y.b` (a join's test, which an index serves from the other side)."""
     if isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.And):
-        return {a for v in expr.values for a in keyed_attributes(v)}
+        return {a for v in expr.values for a in keyed_attributes(v, values)}
     if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitAnd):
-        return keyed_attributes(expr.left) | keyed_attributes(expr.right)
+        return keyed_attributes(expr.left, values) | keyed_attributes(expr.right, values)
     if isinstance(expr, ast.Call) and (getattr(expr.func, "id", None) or getattr(expr.func, "attr", None)) == "and_":
-        return {a for v in expr.args for a in keyed_attributes(v)}
+        return {a for v in expr.args for a in keyed_attributes(v, values)}
     sides: list[ast.AST] = []
     if isinstance(expr, ast.Compare) and len(expr.ops) == 1 and isinstance(expr.ops[0], ast.Eq):
         sides = [expr.left, expr.comparators[0]]
+        models = [n for n in sides if isinstance(n, ast.Attribute) and _model_name(n.value)]
+        sides = models if len(models) == 1 or not values else []
     elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in ("in_", "is_"):
         sides = [expr.func.value]
     return {f"{_model_name(n.value)}.{n.attr}" for n in sides if isinstance(n, ast.Attribute) and _model_name(n.value)}

@@ -1,5 +1,6 @@
-"""Where the application reads a table by one of its foreign key columns: an ORM query that filters on
-the column or joins the table through it from another (or such a condition anywhere in its code), or a
+"""Where the application reads a table by one of its foreign key columns: an ORM query or bulk DELETE/UPDATE that
+tests the column by `==`, `in_()` or `is_()` (a lookup an index serves; `!=` or a bare attribute is none) or
+joins the table through it from another (or such a condition anywhere in its code), or a
 relationship that loads the table's rows by it (one-to-many, a reverse one-to-one, a `secondary` link, one a
 backref makes), where the code reads that relationship. That is what an index on the column serves beyond the
 foreign key check on deleting a parent row. A join from the table to its parent goes through the parent's
@@ -14,13 +15,15 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from analyzers.facts.model import ColumnFact, Facts, ModuleFacts, RelationshipFact, Span, TableFact
 from analyzers.facts.paths import is_test_path
 from analyzers.facts.usage import QueryUse, keyed_attributes
-from analyzers.rules.code_use import app_usage, names_class
+from analyzers.rules.code_use import app_usage, function_around, names_class
 from analyzers.rules.mentions import mentions
-from analyzers.rules.schema import is_tooling_path, python_paths
+from analyzers.rules.s05_integrity import _uncalled
+from analyzers.rules.schema import is_tooling_path, python_paths, rls_by_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,10 @@ class Read:
     # The table's columns the read tests by equality with the key (and-ed): an index led by them serves it.
     # None: the read has a condition dbreview could not read, which may test others.
     tested: frozenset[str] | None = frozenset()
+    # The columns it compares with a value (not another table's column, as a join does): what another index of
+    # the table, one that does not hold the key, may find its rows by. None as for `tested`.
+    values: frozenset[str] | None = frozenset()
+    values_asked: bool = False  # a query's: its values are read from its statement when asked (values_with)
     # A relationship's: "read" (the code reads it, or deletes rows of its class, which loads it), "maybe" (its
     # name is read somewhere, on an object dbreview cannot type), "none" (no code reads it, no delete loads it)
     use: str = "read"
@@ -43,10 +50,19 @@ def tested_with(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -> 
     read). A condition's statement is parsed only when asked: only where an index holds the key after others."""
     if not read.condition:
         return read.tested
-    cache: dict[tuple[str, int, str, str], frozenset[str] | None] = facts.derived.setdefault("fk_tested", {})  # type: ignore[assignment]
-    key = (read.span.path, read.span.start, table.name, col.name)
+    return _condition_cached(facts, read, table, col, False)
+
+
+def values_with(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -> frozenset[str] | None:
+    """The columns of `table` that `read` compares with a value beside `col` (see Read.values)."""
+    return _condition_cached(facts, read, table, col, True) if read.condition or read.values_asked else read.values
+
+
+def _condition_cached(facts: Facts, read: Read, table: TableFact, col: ColumnFact, values: bool) -> frozenset[str] | None:
+    cache: dict[tuple[str, int, str, str, bool], frozenset[str] | None] = facts.derived.setdefault("fk_tested", {})  # type: ignore[assignment]
+    key = (read.span.path, read.span.start, table.name, col.name, values)
     if key not in cache:
-        cache[key] = _condition_tested(facts, _Classes(facts), read.span.path, read.span.start, (table, col))
+        cache[key] = _condition_tested(facts, _Classes(facts), read.span.path, read.span.start, (table, col), values)
     return cache[key]
 
 
@@ -74,22 +90,26 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
             read = Read(rel.span, said, label, use=use, how=how)
         out.setdefault((child.name, col.name), []).append(read)
     for usage in app_usage(facts):
-        for q in usage.queries:
+        for q in [*usage.queries, *usage.writes]:
             where = f"{q.span.path}:{q.span.start}"
-            for ref in q.filtered:
+            what = "query" if q.statement == "select" else f"bulk {q.statement}"
+            for ref in _lookups(q):
                 found = classes.column(*ref.split(".", 1)) if "." in ref else classes.column(q.model, ref)
                 if found is not None:
                     out.setdefault((found[0].name, found[1].name), []).append(
-                        Read(q.span, f"the query at {where} filters on it", "the query", classes.tested(q, found[0])))
+                        Read(q.span, f"the {what} at {where} filters on it", f"the {what}", classes.tested(q, found[0]),
+                             values_asked=True))
             for ref in q.joined:
                 cls, _, attr = ref.partition(".")
                 found = classes.column(cls, attr)
-                if found is not None and cls != q.model:  # from the table itself to its parent: the parent's key serves
+                if found is not None and found[0] is not classes.tables.get(q.model):  # from the table itself to its parent: the parent's key serves
                     out.setdefault((found[0].name, found[1].name), []).append(
                         Read(q.span, f"the query at {where} joins {found[0].name} through it", "the query",
                              classes.tested(q, found[0])))
     for (table, column), reads in _conditions(facts, classes).items():
         out.setdefault((table, column), []).extend(reads)
+    for (table, column), read in _policy_reads(facts):
+        out.setdefault((table, column), []).append(read)
     for key, reads in out.items():  # one read per line: a query and its condition are one
         firsts: dict[tuple[str, int], Read] = {}
         for r in reads:
@@ -99,9 +119,16 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
     return out
 
 
+def _lookups(q: QueryUse) -> set[str]:
+    """The attributes a query's filters test in a way an index looks up (==, in_(), is_(), filter_by): not `!=`, a
+    bare attribute, `.has()`, a substring; nor a join's condition (out of the table, the parent's key serves it)."""
+    return set(q.keyed) & set(q.filtered)
+
+
 _CLASS_ATTR = re.compile(r"\b([A-Z]\w*|cls)\.(\w+)\b")
-_COMPARED_AFTER = re.compile(r"\s*(?:==|!=|\.in_\(|\.is_\(|\.is_not\(|\.isnot\(|\.not_in\()\s*(?:([A-Z]\w*)\.\w+\b)?")
-_COMPARED_BEFORE = re.compile(r"(?:([A-Z]\w*)\.\w+\s*)?(?:==|!=)\s*$")
+# A test an index looks up (==, in_(), is_()); `!=`, not_in() and is_not() scan whatever indexes there are.
+_COMPARED_AFTER = re.compile(r"\s*(?:==|\.in_\(|\.is_\()\s*(?:([A-Z]\w*)\.\w+\b)?")
+_COMPARED_BEFORE = re.compile(r"(?:([A-Z]\w*)\.\w+\s*)?==\s*$")
 _JOIN = re.compile(r"\.(?:join|outerjoin|join_from)\(\s*(?:\w+\.)?([A-Z]\w*)\s*,")
 
 
@@ -128,9 +155,10 @@ def _conditions(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[R
                 if after is None and before is None:
                     continue
                 other = (after.group(1) if after else None) or (before.group(1) if before else None)
-                if other and other != cls:  # a join condition: into this table, or out of it
-                    joins = [j.group(1) for k in range(max(0, n - 3), n) for j in _JOIN.finditer(lines[k])]
-                    if joins and joins[-1] != cls:
+                if other and classes.tables.get(other) is not found[0]:  # a join condition: into this table, or out of it
+                    window = "\n".join(line.partition("#")[0] for line in lines[max(0, n - 4):n])  # a join's call may span lines
+                    joins = [j.group(1) for j in _JOIN.finditer(window)]
+                    if joins and classes.tables.get(joins[-1]) is not found[0]:
                         continue  # out of the table, to the other's key
                     said = f"the condition at {path}:{n} joins {found[0].name} through it"
                 else:
@@ -140,23 +168,55 @@ def _conditions(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[R
     return out
 
 
+def _policy_reads(facts: Facts) -> list[tuple[tuple[str, str], Read]]:
+    """The Row-Level Security policies (as the upgrades leave them, on tables they enable it on) whose USING test
+    compares a column of their table by `=` or IN: PostgreSQL adds that test to every query of the table that the
+    policy applies to (not INSERT, whose WITH CHECK looks nothing up), so each such query reads by the column."""
+    out: list[tuple[tuple[str, str], Read]] = []
+    for name, state in rls_by_table(facts).items():
+        table = facts.tables.get(name) or facts.tables.get(name.split(".")[-1])
+        if table is None or not state.enabled:
+            continue
+        for policy in state.policies:
+            using = str(policy.details.get("using") or "")
+            if str(policy.details.get("command") or "all").lower() == "insert" or not using:
+                continue
+            own = rf'(?<![\w."])(?:"?{re.escape(table.name)}"?\.)?'
+            compared = {c.name for c in table.columns.values()
+                        if re.search(rf'{own}"?{re.escape(c.name)}"?\s*(?:=(?!>)|IN\s*\()', using, re.I)
+                        or re.search(rf'(?<![<>!])=\s*{own}"?{re.escape(c.name)}"?(?![\w"])', using)}
+            either = re.search(r"\bOR\b", using, re.I) is not None
+            said = (f"the policy {policy.details.get('name')} on {table.name} adds a test of it to every query of {table.name} "
+                    f"it applies to, which finds its rows by it where the query tests no other indexed column (a listing "
+                    f"of the rows the policy lets through)")
+            if either:
+                said += " (in an OR: an index serves that test only if every branch of the OR has one)"
+            for col in compared:
+                others = frozenset() if either else frozenset(compared - {col})
+                read = Read(policy.span, said, "the policy", others, values=others)
+                out.append(((table.name, col), read))
+    return out
+
+
 _FILTER_CALLS = ("where", "filter", "having")
 _JOIN_CALLS = ("join", "outerjoin", "join_from")
 
 
 def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
-                      found: tuple[TableFact, ColumnFact]) -> frozenset[str] | None:
+                      found: tuple[TableFact, ColumnFact], values: bool = False) -> frozenset[str] | None:
     """The columns of the table the condition at `path:line` tests with the key: in the filter or join condition
     it stands in (and-ed), and in the query of the same function that filters on the key (its other filters).
-    None where the condition is built apart from any filter dbreview reads (a list of conditions and_-ed later)."""
+    None where the condition is built apart from any filter dbreview reads (a list of conditions and_-ed later).
+    `values`: only the columns its filters compare with a value (Read.values)."""
     tree = _tree(facts, path)
     if tree is None:
         return None
     table, col = found
     parts, function = _statement_at(tree, line)
+    earlier = _narrowed_before(tree, line)
     keyed: set[str] = set()
     placed = False  # the key is tested inside a filter or join condition of the statement
-    for node in (n for part in parts for n in ast.walk(part)):
+    for node in (n for part in [*parts, *earlier] for n in ast.walk(part)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             if node.func.attr in _FILTER_CALLS:
                 tests = node.args
@@ -164,16 +224,20 @@ def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
                 tests = [*node.args[1:], *(k.value for k in node.keywords if k.arg == "onclause")]
             else:
                 continue
-            keyed |= {a for t in tests for a in keyed_attributes(t)}
+            if not values or node.func.attr in _FILTER_CALLS:
+                keyed |= {a for t in tests for a in keyed_attributes(t, values)}
             placed = placed or any(isinstance(n, ast.Attribute) and n.attr == (col.attr or col.name)
                                    or isinstance(n, ast.Attribute) and classes.column(table.class_name or "", n.attr) == found
                                    for t in tests for n in ast.walk(t))
     tested = classes.columns_of(table, keyed)
+    roots = [r for r in _statement_roots(parts) if not (earlier and isinstance(r, ast.Name))] + [_chain_root(v) for v in earlier]
+    if placed and any(_built_elsewhere(root) for root in roots):
+        tested.add(UNREAD_BASE)
     module = _modules(facts).get(path)
-    for q in module.usage.queries if module is not None and module.usage is not None and function else ():
-        refs = [classes.column(*r.split(".", 1)) if "." in r else classes.column(q.model, r) for r in q.filtered]
+    for q in [*module.usage.queries, *module.usage.writes] if module is not None and module.usage is not None and function else ():
+        refs = [classes.column(*r.split(".", 1)) if "." in r else classes.column(q.model, r) for r in _lookups(q)]
         if q.function == function and found in refs:
-            more = classes.tested(q, table)
+            more = classes.compared(q, table) if values else classes.tested(q, table)
             if more is None:
                 return None
             tested |= more
@@ -196,6 +260,65 @@ def _tree(facts: Facts, path: str) -> ast.Module | None:
         except (SyntaxError, ValueError, RecursionError):
             trees[path] = None
     return trees[path]
+
+
+# Among the columns a condition tests: its statement starts from one built elsewhere (`self.get_base_statement()`, a
+# parameter), whose filters dbreview does not read: it may test more than shown.
+UNREAD_BASE = "<a statement built elsewhere>"
+_BUILDERS = frozenset(("select", "query", "delete", "update", "exists", "union", "union_all", "insert"))
+
+
+def _statement_roots(parts: list[ast.AST]) -> list[ast.AST]:
+    """What the filter calls of `parts` are called on, at the start of their chains."""
+    return [_chain_root(node.func.value) for part in parts for node in ast.walk(part)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _FILTER_CALLS]
+
+
+def _chain_root(root: ast.AST) -> ast.AST:
+    """Where `a.b(...).c(...)` starts: a builder's call (select(), session.query()), `Model.query`, or what else."""
+    while True:
+        if isinstance(root, ast.Call) and isinstance(root.func, ast.Attribute) and root.func.attr not in _BUILDERS:
+            root = root.func.value
+        elif isinstance(root, ast.Attribute) and root.attr != "query":
+            root = root.value
+        else:
+            return root
+
+
+def _built_elsewhere(root: ast.AST) -> bool:
+    """A chain that starts from a call of the project's (not select(), query()...) or from a name: its filters are not
+    read here (a name bound in the same function is followed by _narrowed_before, and its own root weighed)."""
+    if isinstance(root, ast.Call):
+        f = root.func
+        return (f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else "") not in _BUILDERS
+    return isinstance(root, ast.Name) and not root.id[:1].isupper()
+
+
+def _narrowed_before(tree: ast.Module, line: int) -> list[ast.AST]:
+    """Where the statement at `line` narrows a statement bound earlier (`stmt = stmt.where(...)`): the values that
+    bound that name before it in its function, in the blocks that hold it (not in a branch beside it), whose
+    filters always run before it."""
+    node: ast.AST = tree
+    before: list[ast.stmt] = []
+    inside = False
+    while True:
+        body = [c for c in ast.iter_child_nodes(node) if isinstance(c, (ast.stmt, ast.excepthandler))]
+        inner = next((c for c in body if c.lineno <= line <= (c.end_lineno or c.lineno)), None)
+        if inner is None:
+            break
+        if inside:
+            before += [c for c in body if isinstance(c, ast.stmt) and (c.end_lineno or c.lineno) < inner.lineno]
+        inside = inside or isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef))
+        node = inner
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+        return []
+    name, root = node.targets[0].id, node.value
+    while isinstance(root, (ast.Call, ast.Attribute)):
+        root = root.func if isinstance(root, ast.Call) else root.value
+    if not (isinstance(root, ast.Name) and root.id == name):
+        return []
+    return [b.value for b in before if isinstance(b, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name
+                                                                            for t in b.targets)]
 
 
 def _statement_at(tree: ast.Module, line: int) -> tuple[list[ast.AST], str | None]:
@@ -248,27 +371,35 @@ class _RelationshipUses:
                 continue
             code = line.partition("#")[0]
             receivers = {r.lower().replace("_", "") for r in re.findall(rf"\b(\w+)\s*\.\s*{re.escape(name)}\b", code)}
-            if any(r == cls or any(r.endswith(s) for s in stems) for r in receivers) or re.search(
-                    rf"""(?:{_LOADERS})\(\s*["']{re.escape(name)}["']""", code):
+            if any(r == cls or any(r.endswith(s) for s in stems) for r in receivers):
                 return "read", span, f"the code reads it at {span.path}:{span.start}"
+            if re.search(rf"""(?:{_LOADERS})\(\s*["'][\w.]*\b{re.escape(name)}\b""", code):
+                owners = _string_loader_owners(self.facts, self.classes, span, name)
+                if owner.class_name in owners:
+                    return "read", span, f"the code reads it at {span.path}:{span.start}"
+                if None in owners and maybe is None:  # on a query whose entity dbreview cannot tell: said, not guessed
+                    maybe = span, f"{span.path}:{span.start} loads {name} by name, on a query whose entity dbreview cannot tell"
+                continue
             if maybe is None and self._may_read(span, code, name):
                 maybe = span, f"{span.path}:{span.start} names {name}, on an object dbreview cannot tell"
         passive = "passive_deletes" in " ".join(self.facts.lines(rel.span))
         deleted = None if passive else orm_deletes(self.facts, self.classes, owner)
-        if deleted is not None and deleted[1]:
+        if deleted is not None and deleted[1] == "sure":
             return "read", deleted[0], f"deleting a {owner.class_name} loads it: {deleted[2]}"
+        if deleted is not None and deleted[1] == "uncalled" and maybe is None and self.walked is None:
+            return "uncalled", deleted[0], f"the only delete of a {owner.class_name} that would load it is {deleted[2]}"
         if maybe is not None:
             return "maybe", *maybe
         if self.walked is not None:
             return "maybe", self.walked, f"the code walks the mapper's relationships at {self.walked.path}:{self.walked.start}"
-        if deleted is not None:
+        if deleted is not None and deleted[1] == "unsure":
             return "maybe", deleted[0], f"{deleted[2]}, of an object whose class dbreview cannot tell, may load it"
         return "none", None, ""
 
     def _may_read(self, span: Span, code: str, name: str) -> bool:
         n = re.escape(name)
-        if re.search(rf"\.\s*{n}\b", code) or re.search(rf"[(,]\s*{n}\s*=(?!=)", code):
-            return True  # an attribute, a keyword argument
+        if re.search(rf"\.\s*{n}\b", code) or re.search(rf"""[(,]\s*{n}\s*=(?!=)\s*(?!["'\d]|None\b|True\b|False\b)""", code):
+            return True  # an attribute, a keyword argument (not given a literal, which reads nothing)
         if re.search(rf"""["']{n}["']""", code) and not re.search(r"back_populates|backref|__tablename__|Table\(", code):
             return True  # getattr, a serializer's fields
         if re.match(rf"\s*{n}\s*(?::|=(?!=))", code):
@@ -285,15 +416,120 @@ class _RelationshipUses:
 
 
 _LOADERS = "selectinload|joinedload|subqueryload|immediateload|contains_eager|defaultload|lazyload|raiseload|noload|load_only"
+_LOADER_NAMES = frozenset(_LOADERS.split("|"))
+
+
+def _string_loader_owners(facts: Facts, classes: _Classes, span: Span, name: str) -> set[str | None]:
+    """The classes whose relationship `name` the loader options at `span` load by its name (`joinedload("visits")`):
+    a path starts at its query's entity (`Patient.query.options(...)`, `select(Patient)`, `Load(Patient)`) or at
+    an attribute (`joinedload(Patient.visits).joinedload("notes")`) and goes through each relationship's target.
+    None among them: an option whose entity dbreview cannot tell (built apart from its query, a path through a
+    relationship it cannot resolve)."""
+    tree = _tree(facts, span.path)
+    if tree is None:
+        return {None}
+    owners: set[str | None] = set()
+    entities: dict[int, str | None] = {}  # id(loader call at the head of an option) -> its query's entity
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "options":
+            entity = _query_entity(node.func.value)
+            for arg in node.args:
+                entities[id(_option_head(arg))] = entity
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.lineno <= span.start <= (node.end_lineno or node.lineno)
+                and _loader_name(node) in _LOADER_NAMES and any(name in _path_names(a) for a in node.args)):
+            continue
+        steps = _option_steps(node)
+        head = steps[0][0]
+        entity = entities.get(id(head))
+        if isinstance(head.func, ast.Attribute) and isinstance(head.func.value, ast.Call) and _loader_name(head.func.value) == "Load":
+            entity = _model_class(head.func.value.args[0]) if head.func.value.args else None  # Load(Patient).joinedload(...)
+        for call, args in steps:
+            for arg in args:
+                if isinstance(arg, ast.Attribute) and _model_class(arg.value):
+                    entity = _target_class(classes, _model_class(arg.value), arg.attr)
+                    continue
+                for part in _path_names(arg):
+                    if part == name and call is node:
+                        owners.add(entity)
+                    entity = _target_class(classes, entity, part)
+    return owners or {None}
+
+
+def _loader_name(call: ast.Call) -> str:
+    f = call.func
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+
+
+def _option_head(node: ast.AST) -> ast.AST:
+    """The first loader call of an option chain (`joinedload("a").joinedload("b")` -> `joinedload("a")`)."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call) \
+            and _loader_name(node.func.value) in _LOADER_NAMES:
+        node = node.func.value
+    return node
+
+
+def _option_steps(call: ast.Call) -> list[tuple[ast.Call, list[ast.expr]]]:
+    """The loader calls of the chain that ends at `call`, first to last, each with its arguments."""
+    steps = [(call, list(call.args))]
+    node = call
+    while isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call) \
+            and _loader_name(node.func.value) in _LOADER_NAMES:
+        node = node.func.value
+        steps.insert(0, (node, list(node.args)))
+    return steps
+
+
+def _path_names(arg: ast.AST) -> list[str]:
+    """The relationship names a loader's string argument holds (`"a.b"`: a, then b); none for anything else."""
+    return arg.value.split(".") if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else []
+
+
+def _model_class(node: ast.AST) -> str | None:
+    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    return name if name[:1].isupper() and not name.isupper() else None
+
+
+def _query_entity(node: ast.AST) -> str | None:
+    """The model a query chain starts from: `Patient.query...`, `session.query(Patient)...`, `select(Patient)...`."""
+    for _ in range(60):
+        if isinstance(node, ast.Call):
+            if _loader_name(node) in ("query", "select") and node.args:
+                return _model_class(node.args[0])
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            if node.attr == "query" and _model_class(node.value):
+                return _model_class(node.value)
+            node = node.value
+        else:
+            return None
+    return None
+
+
+def _target_class(classes: _Classes, cls: str | None, attr: str) -> str | None:
+    """The class a relationship `attr` of `cls` leads to: declared on it, or a backref another class gives it."""
+    table = classes.tables.get(cls or "")
+    if table is None:
+        return None
+    rel = next((r for r in table.relationships if r.attr == attr), None)
+    if rel is not None:
+        target = classes.table(rel.target)
+        return target.class_name if target is not None else None
+    for other in classes.by_name.values():
+        for r in other.relationships:
+            if r.backref and r.back_populates == attr and classes.table(r.target) is table:
+                return other.class_name
+    return None
 
 
 def orm_deletes(facts: Facts, classes: _Classes, table: TableFact, seen: frozenset[str] = frozenset()
-                ) -> tuple[Span, bool, str] | None:
-    """Where the application may delete a row of `table` through the ORM, whether it surely does, and how, in the
-    finding's words: `session.delete()` of an object of its class (of `self` in its class), the delete cascade of
-    a relationship from a class it surely deletes (sure); of an object whose class dbreview cannot tell, or whose
-    name fits several classes (not sure)."""
-    cache: dict[str, tuple[Span, bool, str] | None] = facts.derived.setdefault("orm_deletes", {})  # type: ignore[assignment]
+                ) -> tuple[Span, str, str] | None:
+    """Where the application may delete a row of `table` through the ORM, how sure dbreview is, and how, in the
+    finding's words: `session.delete()` of an object of its class (of `self` in its class, or through a base
+    class's helper called on one), the delete cascade of a relationship from a class it surely deletes ("sure");
+    of an object whose class dbreview cannot tell, or whose name fits several classes ("unsure"); only in module
+    functions that nothing in the application's code calls, as far as INT010's call facts tell ("uncalled")."""
+    cache: dict[str, tuple[Span, str, str] | None] = facts.derived.setdefault("orm_deletes", {})  # type: ignore[assignment]
     if table.name not in cache:
         if table.name in seen:
             return None  # a cycle of cascades
@@ -304,10 +540,11 @@ def orm_deletes(facts: Facts, classes: _Classes, table: TableFact, seen: frozens
 _SESSION_DELETE = re.compile(r"\b(?:\w*session|db|database)\.delete\(\s*([A-Za-z_]\w*)\s*\)")
 
 
-def _orm_deletes(facts: Facts, classes: _Classes, table: TableFact, seen: frozenset[str]) -> tuple[Span, bool, str] | None:
+def _orm_deletes(facts: Facts, classes: _Classes, table: TableFact, seen: frozenset[str]) -> tuple[Span, str, str] | None:
     cls = table.class_name or table.name
     known = [t.class_name for t in facts.tables.values() if t.class_name]
-    unsure: tuple[Span, bool, str] | None = None
+    unsure: tuple[Span, str, str] | None = None
+    dead: tuple[Span, str, str] | None = None  # a sure delete in code nothing calls
     calls = [c for c in facts.calls if c.name == "session.delete"]
     called = {(c.span.path, c.span.start) for c in calls}
     found = [(c.span, c.kwargs.get("model"), c.target or "") for c in calls]
@@ -323,20 +560,118 @@ def _orm_deletes(facts: Facts, classes: _Classes, table: TableFact, seen: frozen
             model = model or classes.enclosing(span.path, span.start)
         named = [k for k in known if names_class(hint, k)] if model is None else [model]
         where = f"session.delete at {span.path}:{span.start}"
-        if named == [cls]:
-            return span, True, where
-        if unsure is None and (not named or cls in named):
-            unsure = span, False, where
+        sure = [(span, where)] if named == [cls] else []
+        if not named and hint == "self":  # a base class's or mixin's helper: where its callers name the class
+            sure = [(call, f"{said}, which deletes it through {where}") for call, said in _helper_calls(facts, classes, span, cls)]
+        for site, said in sure:
+            function = uncalled_function(facts, site)
+            if function is None:
+                return site, "sure", said
+            dead = dead or (site, "uncalled", f"{said}, in {function}(), {NO_CALL}")
+        if unsure is None and not sure and (not named or cls in named):
+            unsure = span, "unsure", where
     for other in facts.tables.values():
         for rel in other.relationships:
             if rel.cascade and re.search(r"\b(all|delete)\b", rel.cascade) and classes.table(rel.target) is table:
                 parent = orm_deletes(facts, classes, other, seen)
                 where = f"the delete cascade of {other.class_name}.{rel.attr} ({rel.span.path}:{rel.span.start})"
-                if parent is not None and parent[1]:
-                    return rel.span, True, where
-                if parent is not None and unsure is None:
-                    unsure = rel.span, False, where
-    return unsure
+                if parent is not None and parent[1] == "sure":
+                    return rel.span, "sure", where
+                if parent is not None and parent[1] == "unsure" and unsure is None:
+                    unsure = rel.span, "unsure", where
+                if parent is not None and parent[1] == "uncalled" and dead is None:
+                    dead = rel.span, "uncalled", parent[2]  # the delete it cascades from is the one nothing calls
+    return unsure or dead
+
+
+NO_CALL = "which dbreview found no call of in the application's code outside tests"
+
+
+def uncalled_function(facts: Facts, span: Span) -> str | None:
+    """The module-level function `span` is in, where nothing in the application's code calls it (INT010's call
+    facts: by name, in the modules that may import it, erring towards "called"); None otherwise."""
+    module = _modules(facts).get(span.path)
+    if module is None or module.revision is not None:
+        return None  # a migration's upgrade() runs when Alembic does
+    first, lines = function_around(facts, span)
+    m = re.match(r"(?:async\s+)?def\s+(\w+)", lines[0])  # at column 0: a module's function
+    if m is None:
+        return None  # a method, a nested function, module level: not weighed
+    cache: dict[tuple[str, int], str | None] = facts.derived.setdefault("fk_uncalled", {})  # type: ignore[assignment]
+    if (span.path, first) not in cache:
+        name = m.group(1)
+        callers = _uncalled(facts, SimpleNamespace(span=span, function=name))
+        if callers is not None:  # and no call of its name elsewhere but from those callers (a route of the same name)
+            call = re.compile(rf"\b{re.escape(name)}\s*\(")
+            for site, text in mentions(facts, {name})[name]:
+                code = text.partition("#")[0]
+                if site.path != span.path and call.search(code) and not re.match(rf"\s*(?:async\s+)?def\s+{name}\b", code):
+                    caller = re.match(r"\s*(?:async\s+)?def\s+(\w+)", function_around(facts, site)[1][0])
+                    if caller is None or caller.group(1) not in callers:
+                        callers = None
+                        break
+        cache[(span.path, first)] = name if callers is not None else None
+    return cache[(span.path, first)]
+
+
+_DEF = re.compile(r"\s*(?:async\s+)?def\s+(\w+)\s*\(\s*self\s*(?:,([^)]*))?\)")
+_SESSIONISH = re.compile(r"^\s*(?:\w+\.)*(?:\w*session\w*|\w*_?db|database|conn|connection)\s*$", re.I)
+
+
+def _helper_calls(facts: Facts, classes: _Classes, delete: Span, cls: str) -> list[tuple[Span, str]]:
+    """The calls of the method of a base class or mixin that always deletes `self` at `delete` (`def delete(self,
+    db): db.delete(self)`, not under an `if`) on an object whose class the code shows is `cls` (`_receiver_classes`),
+    with the session it asks for (a name or attribute that says it is one) or, if it asks for none, nothing:
+    another object's method of the same name (`cache.delete(key)`) passes something else."""
+    first, lines = function_around(facts, delete)
+    m = _DEF.match(lines[0]) if first != delete.start else None
+    body = next((ln for ln in lines[1:] if ln.strip() and not ln.strip().startswith(("#", '"', "'"))), "")
+    line = lines[delete.start - first] if m else ""
+    if m is None or len(line) - len(line.lstrip()) != len(body) - len(body.lstrip()):
+        return []  # no method of self, or a delete only some calls make (`if delete_from_db:`)
+    params = [p.split(":")[0].split("=")[0].strip() for p in (m.group(2) or "").split(",") if p.strip()]
+    params = [p for p in params if p and not p.startswith("*")]
+    receiver = re.search(r"([\w.]+)\.delete\(\s*self\s*\)", line)
+    session = receiver.group(1).split(".")[0] if receiver else None
+    at = params.index(session) if session in params else None
+    call = re.compile(rf"([\w.]+)\.{re.escape(m.group(1))}\(([^()]*)\)")
+    out: list[tuple[Span, str]] = []
+    for span, text in mentions(facts, {m.group(1)})[m.group(1)]:
+        for c in call.finditer(text.partition("#")[0]):
+            args = [a.strip() for a in c.group(2).split(",") if a.strip()]
+            if at is None:  # the helper finds its session itself (db.session): its callers pass nothing
+                if args:
+                    continue
+            elif not any(_SESSIONISH.match(a.split("=")[-1]) and (i == at or a.startswith(f"{session}="))
+                         for i, a in enumerate(args)):
+                continue
+            if _receiver_classes(facts, classes, span, c.group(1)) == {cls}:
+                out.append((span, f"{c.group(0)} at {span.path}:{span.start}"))
+    return out
+
+
+def _receiver_classes(facts: Facts, classes: _Classes, span: Span, receiver: str) -> set[str]:
+    """The mapped classes the code shows `receiver` holds at `span`: a relationship's (`user.client`: the target
+    of every relationship named `client`), or the classes named where the function binds the name (`for group in
+    Group.get_all(...)`, `client: ClientDetail`); none where nothing shows it (a helper's return, a parameter)."""
+    known = set(classes.tables)
+    name, _, attr = receiver.rpartition(".")
+    if name:
+        if name in ("self", "cls"):
+            return set()
+        out = {target.class_name for table in classes.by_name.values() for r in table.relationships
+               if r.attr == attr and (target := classes.table(r.target)) is not None}
+        out |= {table.class_name for table in classes.by_name.values() for r in table.relationships
+                if r.backref and r.back_populates == attr}
+        return {c for c in out if c}
+    first, lines = function_around(facts, span)
+    n = re.escape(attr)
+    binds = re.compile(rf"^\s*{n}\s*(?::[^=]+)?=(?!=)(.*)|\bfor\s+{n}\s+in\b(.*)|[(,]\s*{n}\s*:\s*([^,=)]+)")
+    found: set[str] = set()
+    for text in lines[: span.start - first + 1]:
+        for b in binds.finditer(text.partition("#")[0]):
+            found |= set(re.findall(r"\b[A-Z]\w*", "".join(g or "" for g in b.groups()))) & known
+    return found
 
 
 def deletes(facts: Facts, table: TableFact) -> Span | None:
@@ -380,6 +715,16 @@ class _Classes:
             if t.class_name:
                 by_class.setdefault(t.class_name, []).append(t)
         self.tables = {name: ts[0] for name, ts in by_class.items() if len(ts) == 1}
+        # Single-table inheritance: a subclass's columns are its parent's table's (declared in the subclass,
+        # which is no mixin of the table); `DisputeCase.dispute_id` names support_cases.dispute_id.
+        subclasses: dict[str, dict[int, TableFact]] = {}
+        for t in facts.tables.values():
+            for c in t.columns.values():
+                if c.declared_in and c.declared_in != t.class_name and c.declared_in not in t.mixins:
+                    subclasses.setdefault(c.declared_in, {})[id(t)] = t
+        for name, held in subclasses.items():
+            if len(held) == 1 and name not in by_class:
+                self.tables[name] = next(iter(held.values()))
         self.by_name = facts.tables
 
     def table(self, ref: str | None) -> TableFact | None:
@@ -421,6 +766,10 @@ class _Classes:
     def tested(self, q: QueryUse, table: TableFact) -> frozenset[str] | None:
         """The columns of `table` the query tests by equality (and-ed); None if it has a filter dbreview cannot read."""
         return None if q.opaque_filter else frozenset(self.columns_of(table, set(q.keyed), q.model))
+
+    def compared(self, q: QueryUse, table: TableFact) -> frozenset[str] | None:
+        """The columns of `table` the query's filters compare with `==` (or filter_by): Read.values."""
+        return None if q.opaque_filter else frozenset(self.columns_of(table, set(q.equals), q.model))
 
     def enclosing(self, path: str, line: int) -> str | None:
         """The mapped class whose body holds `path:line` (what `cls.` names in its class methods)."""

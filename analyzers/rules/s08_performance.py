@@ -7,8 +7,9 @@ import re
 from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries, app_usage, soft_delete_column, uses_async_sessions
+from analyzers.facts.usage import SOFT_DELETE_COLUMNS
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.fk_reads import Read, deletes, fk_reads, tested_with
+from analyzers.rules.fk_reads import NO_CALL, UNREAD_BASE, Read, deletes, fk_reads, tested_with, uncalled_function, values_with
 from analyzers.facts.engines import engines
 from analyzers.facts.json_context import followed
 from analyzers.facts.paths import is_one_off_path, tooling_kind
@@ -28,14 +29,19 @@ class ForeignKeyWithoutIndex(Rule):
         migrations as replayed, dropped indexes included), and are not the first column of the primary
         key or a unique constraint; in a composite foreign key, an index led by another of its columns,
         or whose leading columns are its columns in any order, serves it. A warning when the
-        application reads the table by the column: an ORM query filters on it or joins the table
-        through it from another, or a relationship (one-to-many, reverse one-to-one, `secondary`, a
-        backref) loads rows by it where the code reads that relationship or deletes rows of its class
-        (which loads it), shown as related locations. A read that also tests, by equality, the leading
-        column of an index (or key) that holds the foreign key after it finds its rows through that
-        index and is not counted; nor is a relationship no code reads. Info otherwise, naming what
-        dbreview found (the index that serves the reads, the relationship nothing reads, a read with a
-        condition it could not read): only the foreign key check on deleting a parent row scans the
+        application reads the table by the column: an ORM query or bulk `delete()`/`update()` looks rows
+        up by it (`==`, `in_()`, `is_()`, `filter_by`; not `!=` or a bare attribute) or joins the table
+        through it from another, a Row-Level Security policy's USING test compares it (every query of
+        the table), or a relationship (one-to-many, reverse one-to-one, `secondary`, a backref) loads
+        rows by it where the code reads that relationship (a loader option named by a string, on the
+        query's entity) or deletes rows of its class (which loads it; also through a base class's
+        helper called on an object the code shows is of that class), shown as related locations. A read
+        that also tests, by equality, the leading column of an index (or key) that holds the foreign key
+        after it, or of another index (not a flag's), finds its rows through that index and is not
+        counted; nor is a relationship no code reads, nor a read or delete in a module function nothing
+        in the application calls (INT010's call facts). Info otherwise, naming what dbreview found (the
+        index that serves the reads, the relationship nothing reads, the code nothing calls, a read with
+        a condition it could not read): only the foreign key check on deleting a parent row scans the
         table, at a cost set by its size, which dbreview cannot know, and none where no code of the
         application deletes the parent (soft-deleted only, or never deleted).
         A join from the table to its parent uses the parent's primary key and is not counted. Where the
@@ -93,7 +99,7 @@ class Appointment(Base):
                 if mysql is not None and model_only is None:  # a foreign key only the model has is drift, not an index
                     on_mysql.append((table, col))
                     continue
-                yield self._finding(table, col, keys, bool(table.class_name) and col.declared_in != table.class_name) if model_only is None else self._unsure(table, col, *model_only)
+                yield self._finding(table, col, keys, col.declared_in in table.mixins) if model_only is None else self._unsure(table, col, *model_only)
         if on_mysql:
             yield self._on_mysql(mysql, why, on_mysql)  # type: ignore[arg-type]
 
@@ -119,17 +125,33 @@ class Appointment(Base):
         # The indexes that may serve reads testing more than the key; not for a mixin's column, whose other tables'
         # reads are not weighed here.
         later = [] if shared else [k for k in keys if col.name in k.columns[1:] and k.where is None]
+        # Other indexes a read may find its rows through: led by another column it tests by equality (not a flag).
+        others = [] if shared else [k for k in keys if k.where is None and k.columns and col.name not in k.columns
+                                    and _may_narrow(table, k.columns[0])]
+        # A partial index led by the key serves the reads that also test what its predicate keeps (deleted_at IS NULL).
+        partials = [] if shared else [k for k in partial if _predicate_columns(k, col.name) is not None]
         for r in fk_reads(self.facts).get((table.name, col.name), []):
-            tested = tested_with(self.facts, r, table, col) if later else r.tested
-            key = _serving(later, col.name, tested)
+            tested = tested_with(self.facts, r, table, col) if later or partials else r.tested
+            key = _serving(later, col.name, tested) or next(
+                (k for k in partials if tested and _predicate_columns(k, col.name) <= tested), None)  # type: ignore[operator]
+            if key is None and others and r.use == "read":  # another index, led by a column it compares with a value
+                compared = values_with(self.facts, r, table, col)
+                key = next((k for k in others if compared and k.columns[0] in compared), None)
+                tested = compared if key is not None else tested
             if r.use != "read":
                 (maybe if r.use == "maybe" else unused).append(r)
             elif key is not None and tested:
                 served.append((r, key, tested))
-            elif tested is None and later:
-                unsure.append((r, later[0]))
+            elif (tested is None or UNREAD_BASE in tested) and (later or partials):
+                unsure.append((r, (later or partials)[0]))
             else:
                 scans.append(r)
+        dead = [r for r in [*scans, *unused] if r.use == "uncalled"]
+        unused = [r for r in unused if r.use != "uncalled"]
+        while scans and (function := uncalled_function(self.facts, scans[0].span)) is not None:  # until a live one
+            dead.append(Read(scans[0].span, scans[0].said, scans[0].label, use="uncalled",
+                             how=f"{scans[0].span.path}:{scans[0].span.start} is in {function}(), {NO_CALL}"))
+            scans.pop(0)
         if scans:
             more = f" (and {len(scans) - 1} more)" if len(scans) > 1 else ""
             return self.finding(
@@ -139,14 +161,18 @@ class Appointment(Base):
         said: list[str] = []
         if served:
             (first, key, tested), more = served[0], f" (and {len(served) - 1} more)" if len(served) > 1 else ""
-            lead = [c for c in key.columns[:key.columns.index(col.name)] if c in tested]
-            said.append(f"every read of {table.name} by it that dbreview found also tests {', '.join(lead)}, which "
-                        f"{key.label} is led by, so it finds their rows through that index, not by a scan of {table.name} "
+            lead = [c for c in key.columns[:key.columns.index(col.name)] if c in tested] if col.name in key.columns else [key.columns[0]]
+            which = (f"which {key.label} is led by" if key.where is None else
+                     f"as the predicate of {key.label[4:]} does")
+            said.append(f"every read of {table.name} by it that dbreview found also tests {', '.join(lead or sorted(_predicate_columns(key, col.name) or ()))}, "
+                        f"{which}, so it finds their rows through that index, not by a scan of {table.name} "
                         f"({first.said}{more})")
         if unsure:
             first, key = unsure[0]
             said.append(f"{first.said}, with a condition dbreview could not read: whether it also tests "
-                        f"{key.columns[0]}, so that {key.label} serves it, dbreview cannot tell")
+                        f"{_needed(key, col.name)}, so that {key.label} serves it, dbreview cannot tell")
+        if dead:
+            said += [f"{r.said}, but {r.how}" for r in dead[:2]]
         if unused:
             said.append(f"{unused[0].said}, but dbreview found no code that reads {unused[0].label} and no delete "
                         f"that loads it")
@@ -155,13 +181,14 @@ class Appointment(Base):
         if not said:
             said.append(f"dbreview found no query of the application that filters or joins {table.name} on it and no "
                         f"relationship that loads {table.name} rows by it")
-        scanned = (f"{check} scans {table.name}, as does that read unless it tests {unsure[0][1].columns[0]}" if unsure
+        scanned = (f"{check} scans {table.name}, as does that read unless it tests {_needed(unsure[0][1], col.name)}" if unsure
                    else f"only {check} scans {table.name}")
         return self.finding(
             f"{what}; {'; '.join(said)}, so {scanned}{self._cost(parent)}",
             col.span, column_anchor(table, col), severity=Severity.INFO,
             related=[*related, *((r.span, r.label) for r, _, _ in served[:2]), *((r.span, r.label) for r, _ in unsure[:1]),
-                     *((r.span, f"{r.label}, not read") for r in unused[:2]), *((r.span, r.label) for r in maybe[:1])],
+                     *((r.span, f"{r.label}, not read") for r in unused[:2]), *((r.span, r.label) for r in maybe[:1]),
+                     *((r.span, f"{r.label}, in code dbreview found no call of") for r in dead[:2])],
         )
 
     def _cost(self, parent: str) -> str:
@@ -212,6 +239,26 @@ def _serving(keys: list[Key], column: str, tested: frozenset[str] | None) -> Key
     """The index, primary key or unique constraint that serves a read testing `tested` with `column`: it holds the
     column after others, and the read tests its leading column (the index finds the rows, not a scan)."""
     return next((k for k in keys if column in k.columns[1:] and k.where is None and k.columns[0] in tested), None) if tested else None
+
+
+def _predicate_columns(key: Key, column: str) -> set[str] | None:
+    """The columns a partial index's predicate keeps by IS [NOT] NULL tests, and-ed, besides `column` (a foreign key
+    check never looks for NULL); None for any other predicate, which dbreview does not weigh."""
+    tests = re.split(r"\s+AND\s+", (key.where or "").strip().strip("()"), flags=re.I)
+    found = [re.fullmatch(r'\(?\s*"?(\w+)"?\s+IS\s+(?:NOT\s+)?NULL\s*\)?', t.strip(), re.I) for t in tests]
+    return None if not key.where or not all(found) else {m.group(1) for m in found if m} - {column}  # type: ignore[union-attr]
+
+
+def _needed(key: Key, column: str) -> str:
+    """What a read must also test for `key` to serve it: the column leading it, or its predicate's."""
+    return key.columns[0] if key.where is None else ", ".join(sorted(_predicate_columns(key, column) or ())) or key.columns[0]
+
+
+def _may_narrow(table: TableFact, column: str) -> bool:
+    """Whether an index led by `column` may find a read's rows: not a soft-delete column or a boolean flag, which
+    most rows share."""
+    col = table.columns.get(column)
+    return column not in SOFT_DELETE_COLUMNS and (col is None or col.type_name not in ("Boolean", "BOOLEAN", "bool"))
 
 
 def _composite_served(facts: Facts, table: TableFact, col: ColumnFact, served: set[str]) -> bool:

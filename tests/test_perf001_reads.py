@@ -1,0 +1,364 @@
+"""PERF001 (a foreign key with no index): which reads of the table by the key dbreview sees, and how it words
+what it cannot tell (issue 7's precision classes, each rebuilt as a small repository of our own)."""
+
+from __future__ import annotations
+
+from analyzers.findings import Severity
+from tests.test_precision import HEADER, found, revision
+
+
+def calls(module: str, *functions: str) -> dict[str, str]:
+    """A view that calls `functions` of `module`: what the application runs (a function nothing calls is dead)."""
+    body = "".join(f"    {module}.{f}(session, 1)\n" for f in functions)
+    return {"app/views_calling.py": f"from app import {module}\ndef page(session):\n{body}"}
+
+SHELF = HEADER + """
+from sqlalchemy.orm import relationship
+
+class Reader(Base):
+    __tablename__ = "readers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Book(Base):
+    __tablename__ = "books"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Bookmark(Base):
+    __tablename__ = "bookmarks"
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id"), primary_key=True)
+    book_id: Mapped[int] = mapped_column(ForeignKey("books.id"), primary_key=True)
+    page: Mapped[int] = mapped_column(Integer)
+"""
+
+# The migrations give the primary key its order: (reader_id, book_id) serves lookups by reader_id only.
+SHELF_MIGRATED = revision("""
+op.create_table("readers", sa.Column("id", sa.Integer, primary_key=True))
+op.create_table("books", sa.Column("id", sa.Integer, primary_key=True))
+op.create_table(
+    "bookmarks",
+    sa.Column("reader_id", sa.Integer, sa.ForeignKey("readers.id"), primary_key=True),
+    sa.Column("book_id", sa.Integer, sa.ForeignKey("books.id"), primary_key=True),
+    sa.Column("page", sa.Integer),
+)
+""")
+
+SHELF_READS = """
+from sqlalchemy import select
+from app.models import Bookmark
+def mark_of(session, reader_id, book_id):
+    return session.scalars(select(Bookmark).where(Bookmark.reader_id == reader_id, Bookmark.book_id == book_id)).first()
+"""
+
+
+def test_a_bulk_delete_or_update_by_the_key_is_a_read_by_it(tmp_path):
+    """`delete(Bookmark).filter_by(book_id=...)` finds its rows by book_id alone, which only comes second in the
+    primary key: a read that scans, as a query's would; so is an update that filters by it."""
+    quiet = {f.anchor: f for f in found(tmp_path / "a", {"app/models.py": SHELF, "migrations/versions/0001_init.py": SHELF_MIGRATED, "app/reads.py": SHELF_READS}, "PERF001")}
+    assert quiet["table:bookmarks.book_id"].severity == Severity.INFO  # every read also tests reader_id
+    purge = SHELF_READS + """
+from app.db import db
+def forget_book(book):
+    db.session.execute(db.delete(Bookmark).filter_by(book_id=book.id))
+"""
+    (f,) = [f for f in found(tmp_path / "b", {"app/models.py": SHELF, "migrations/versions/0001_init.py": SHELF_MIGRATED, "app/reads.py": purge,
+                                                        **calls("reads", "forget_book")}, "PERF001")
+            if f.anchor == "table:bookmarks.book_id"]
+    assert f.severity == Severity.WARNING
+    assert "the bulk delete at app/reads.py:9 filters on it, so each such read scans bookmarks" in f.message
+    bump = SHELF_READS + """
+from sqlalchemy import update
+def reset_pages(session, book_id):
+    session.execute(update(Bookmark).filter_by(book_id=book_id).values(page=0))
+"""
+    (g,) = [f for f in found(tmp_path / "c", {"app/models.py": SHELF, "migrations/versions/0001_init.py": SHELF_MIGRATED, "app/reads.py": bump,
+                                                        **calls("reads", "reset_pages")}, "PERF001")
+            if f.anchor == "table:bookmarks.book_id"]
+    assert g.severity == Severity.WARNING and "the bulk update at app/reads.py:9 filters on it" in g.message
+
+
+CASES = HEADER + """
+from sqlalchemy.orm import relationship
+
+class Claim(Base):
+    __tablename__ = "claims"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    __mapper_args__ = {"polymorphic_on": "kind"}
+
+class ClaimTicket(Ticket):
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    __mapper_args__ = {"polymorphic_identity": "claim"}
+"""
+
+
+def test_a_join_condition_through_a_single_table_subclass_column_is_a_read(tmp_path):
+    """`ClaimTicket.claim_id == Claim.id` compares tickets.claim_id (the subclass shares its parent's table) with
+    another table's key, in a correlated subquery: each claim's check finds tickets by claim_id."""
+    quiet = found(tmp_path / "a", {"app/models.py": CASES}, "PERF001")
+    assert [f.severity for f in quiet] == [Severity.INFO]
+    reads = """
+from sqlalchemy import exists, select
+from app.models import Claim, ClaimTicket
+def open_claims(session):
+    has_ticket = (
+        select(ClaimTicket.id)
+        .where(
+            ClaimTicket.claim_id == Claim.id,
+        )
+        .exists()
+    )
+    return session.scalars(select(Claim).where(~has_ticket)).all()
+"""
+    (f,) = found(tmp_path / "b", {"app/models.py": CASES, "app/reads.py": reads, **calls("reads", "open_claims")}, "PERF001")
+    assert f.severity == Severity.WARNING and f.anchor == "class:ClaimTicket.claim_id"
+    assert "the query at app/reads.py:6 filters on it" in f.message and "(and 1 more)" in f.message
+
+
+HALLS = HEADER + """
+from sqlalchemy.orm import relationship
+
+class Picture(Base):
+    __tablename__ = "pictures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Hall(Base):
+    __tablename__ = "halls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    picture_id: Mapped[int | None] = mapped_column(ForeignKey("pictures.id"))
+    picture = relationship("Picture", backref="hall")
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"), index=True)
+    hall = relationship("Hall")
+
+class Slot(Base):
+    __tablename__ = "slots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
+    booking = relationship("Booking")
+"""
+
+
+def test_a_loader_option_named_by_a_string_is_resolved_on_its_querys_entity(tmp_path):
+    """`joinedload("booking").joinedload("hall")` on slots loads Booking.hall, a many-to-one: not the backref
+    Picture.hall, which shares its name; `joinedload("hall")` on a Picture query does load it; an option built apart
+    from its query names no entity dbreview can tell: it says so (info), never guesses."""
+    other = ("from sqlalchemy.orm import joinedload\nfrom app.models import Slot\n"
+             "def slots():\n    return Slot.query.options(joinedload('booking').joinedload('hall')).all()\n")
+    (f,) = found(tmp_path / "a", {"app/models.py": HALLS, "app/views.py": other}, "PERF001")
+    assert f.anchor == "table:halls.picture_id" and f.severity == Severity.INFO
+    assert "no code that reads Picture.hall" in f.message
+    mine = ("from sqlalchemy import select\nfrom sqlalchemy.orm import joinedload\nfrom app.models import Picture\n"
+            "def pictures(session):\n    return session.scalars(select(Picture).options(joinedload('hall'))).all()\n")
+    (g,) = found(tmp_path / "b", {"app/models.py": HALLS, "app/views.py": mine, **calls("views", "pictures")}, "PERF001")
+    assert g.severity == Severity.WARNING
+    assert "the backref Picture.hall of Hall.picture loads its rows by it (the code reads it at app/views.py:5)" in g.message
+    apart = ("from sqlalchemy.orm import joinedload\n"
+             "def strategy():\n    return joinedload('hall')\n")
+    (h,) = found(tmp_path / "c", {"app/models.py": HALLS, "app/views.py": apart, **calls("views", "strategy")}, "PERF001")
+    assert h.severity == Severity.INFO
+    assert ("dbreview found no code it can tell reads Picture.hall (app/views.py:3 loads hall by name, on a query whose "
+            "entity dbreview cannot tell)") in h.message
+
+
+KENNEL = HEADER + """
+from sqlalchemy.orm import relationship
+
+class Stored:
+    def remove(self, session):
+        session.delete(self)
+        session.commit()
+
+class Owner(Base, Stored):
+    __tablename__ = "owners"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Pet(Base, Stored):
+    __tablename__ = "pets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id"))
+    owner = relationship("Owner", backref="pets")
+"""
+
+
+def test_a_delete_through_a_base_class_helper_is_a_delete_of_the_callers_class(tmp_path):
+    """`owner.remove(session)` runs the mixin's `session.delete(self)` on an Owner: deleting it loads the backref
+    Owner.pets to clear their key (warning, the call shown); a method of that name on something that is passed no
+    session (`owner_cache.remove(key)`) is no delete, and then dbreview only says the helper may load it."""
+    views = "def close_account(session, account):\n    account.owner.remove(session)\n"
+    (f,) = found(tmp_path / "a", {"app/models.py": KENNEL, "app/views.py": views, **calls("views", "close_account")}, "PERF001")
+    assert f.severity == Severity.WARNING
+    assert ("the backref Owner.pets of Pet.owner loads its rows by it (deleting a Owner loads it: "
+            "account.owner.remove(session) at app/views.py:2, which deletes it through session.delete at "
+            "app/models.py:15)") in f.message
+    other = "def forget(owner_cache, key):\n    owner_cache.remove(key)\n"
+    (g,) = found(tmp_path / "b", {"app/models.py": KENNEL, "app/views.py": other}, "PERF001")
+    assert g.severity == Severity.INFO
+    assert "session.delete at app/models.py:15, of an object whose class dbreview cannot tell, may load it" in g.message
+
+
+def test_a_read_or_delete_in_a_function_nothing_calls_is_no_reason_for_a_warning(tmp_path):
+    """The only delete of an Owner (which loads Owner.pets) and the only query by owner_id are in module functions
+    that no code of the application calls: info that says so; once a view calls one, a warning again."""
+    service = ("from sqlalchemy import select\nfrom app.models import Owner, Pet\n"
+               "def drop_owner(session, owner_id):\n    owner = session.get(Owner, owner_id)\n    session.delete(owner)\n"
+               "def pets_of(session, owner_id):\n    return session.scalars(select(Pet).where(Pet.owner_id == owner_id)).all()\n")
+    model = KENNEL.replace("class Stored:\n    def remove(self, session):\n        session.delete(self)\n        session.commit()\n",
+                           "class Stored:\n    pass\n")
+    (f,) = found(tmp_path / "a", {"app/models.py": model, "app/service.py": service}, "PERF001")
+    assert f.severity == Severity.INFO
+    assert ("the query at app/service.py:7 filters on it, but app/service.py:7 is in pets_of(), which dbreview found no "
+            "call of in the application's code outside tests") in f.message
+    views = "from app import service\ndef show(session, owner_id):\n    return service.pets_of(session, owner_id)\n"
+    (g,) = found(tmp_path / "b", {"app/models.py": model, "app/service.py": service, "app/views.py": views}, "PERF001")
+    assert g.severity == Severity.WARNING and "the query at app/service.py:7 filters on it" in g.message
+    only_delete = service.replace("def pets_of", "def _unused").replace("Pet.owner_id == owner_id", "Pet.id == owner_id")
+    (h,) = found(tmp_path / "c", {"app/models.py": model, "app/service.py": only_delete}, "PERF001")
+    assert h.severity == Severity.INFO
+    assert ("the backref Owner.pets of Pet.owner loads its rows by it, but the only delete of a Owner that would load it "
+            "is session.delete at app/service.py:5, in drop_owner(), which dbreview found no call of in the application's "
+            "code outside tests") in h.message
+
+
+LEDGER = HEADER + """
+class Tenant(Base):
+    __tablename__ = "tenants"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Entry(Base):
+    __tablename__ = "entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+"""
+
+LEDGER_RLS = '''
+op.create_table("tenants", sa.Column("id", sa.Integer, primary_key=True))
+op.create_table("entries", sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("tenant_id", sa.Integer, sa.ForeignKey("tenants.id")))
+op.execute("ALTER TABLE entries ENABLE ROW LEVEL SECURITY")
+op.execute("CREATE POLICY entries_tenant ON entries USING (tenant_id = current_setting('app.tenant_id')::int)")
+'''
+
+
+def test_a_row_level_security_policy_reads_the_column_on_every_query(tmp_path):
+    """A policy's USING test on tenant_id is added to every query of entries: each reads by tenant_id (warning, the
+    policy shown); a policy on a table whose RLS is never enabled does nothing, and reads nothing."""
+    (f,) = found(tmp_path / "a", {"app/models.py": LEDGER, "migrations/versions/0001_init.py": revision(LEDGER_RLS)}, "PERF001")
+    assert f.severity == Severity.WARNING
+    assert ("the policy entries_tenant on entries adds a test of it to every query of entries it applies to, which finds "
+            "its rows by it where the query tests no other indexed column (a listing of the rows the policy lets through), "
+            "so each such read scans entries") in f.message
+    assert [r.note for r in f.related] == ["the policy"]
+    off = LEDGER_RLS.replace('op.execute("ALTER TABLE entries ENABLE ROW LEVEL SECURITY")\n', "")
+    (g,) = found(tmp_path / "b", {"app/models.py": LEDGER, "migrations/versions/0001_init.py": revision(off)}, "PERF001")
+    assert g.severity == Severity.INFO
+
+
+TRANSFERS = HEADER + """
+class Wallet(Base):
+    __tablename__ = "wallets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Transfer(Base):
+    __tablename__ = "transfers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id"))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    archived: Mapped[bool] = mapped_column(Boolean, index=True)
+"""
+
+
+def test_a_read_that_also_tests_the_leading_column_of_another_index_is_no_scan(tmp_path):
+    """Every read by wallet_id also tests state, which an index of its own leads: PostgreSQL finds the rows through
+    it, not by a scan of transfers (info, the index named); a flag most rows share (a boolean) narrows nothing."""
+    model = TRANSFERS.replace("from sqlalchemy import DateTime,", "from sqlalchemy import Boolean, DateTime,")
+    reads = ("from sqlalchemy import select\nfrom app.models import Transfer\n"
+             "def open_of(session, wallet_id):\n"
+             "    return session.scalars(select(Transfer).where(Transfer.wallet_id == wallet_id, Transfer.state.in_(['held', 'sent']))).all()\n")
+    (f,) = found(tmp_path / "a", {"app/models.py": model, "app/reads.py": reads, **calls("reads", "open_of")}, "PERF001")
+    assert f.severity == Severity.INFO
+    assert ("every read of transfers by it that dbreview found also tests state, which the index (state) is led by, so it "
+            "finds their rows through that index, not by a scan of transfers (the query at app/reads.py:4 filters on it)") in f.message
+    flagged = reads.replace("Transfer.state.in_(['held', 'sent'])", "Transfer.archived.is_(False)")
+    (g,) = found(tmp_path / "b", {"app/models.py": model, "app/reads.py": flagged, **calls("reads", "open_of")}, "PERF001")
+    assert g.severity == Severity.WARNING
+
+
+def test_a_keyword_argument_given_a_literal_does_not_read_a_relationship_of_its_name(tmp_path):
+    """`Sources(pets="the pets table")` names pets but reads no Owner.pets: the backref stays unread (info)."""
+    model = KENNEL.replace("class Stored:\n    def remove(self, session):\n        session.delete(self)\n        session.commit()\n",
+                           "class Stored:\n    pass\n")
+    views = "def sources(Sources):\n    return Sources(pets='the pets table', owners=None)\n"
+    (f,) = found(tmp_path, {"app/models.py": model, "app/views.py": views}, "PERF001")
+    assert f.severity == Severity.INFO
+    assert "dbreview found no code that reads Owner.pets and no delete that loads it" in f.message
+
+
+def test_a_join_out_of_the_table_written_over_several_lines_is_no_read(tmp_path):
+    """`.outerjoin(\\n Claim,\\n ClaimTicket.claim_id == Claim.id)` joins claims from tickets: the claims' key serves it."""
+    reads = """
+from sqlalchemy import select
+from app.models import Claim, ClaimTicket
+def tickets(session):
+    return session.execute(
+        select(ClaimTicket)
+        .outerjoin(
+            Claim,
+            ClaimTicket.claim_id == Claim.id,
+        )
+    ).all()
+"""
+    (f,) = found(tmp_path, {"app/models.py": CASES, "app/reads.py": reads, **calls("reads", "tickets")}, "PERF001")
+    assert f.severity == Severity.INFO
+
+
+def test_a_condition_added_to_a_statement_built_before_it_is_weighed_with_its_filters(tmp_path):
+    """`stmt = stmt.where(Transfer.wallet_id == w)` narrows a statement that already tests state: together, the
+    index on state finds the rows (info); a filter in a branch beside it is not one that always runs."""
+    model = TRANSFERS.replace("from sqlalchemy import DateTime,", "from sqlalchemy import Boolean, DateTime,")
+    reads = ("from sqlalchemy import select\nfrom app.models import Transfer\n"
+             "class Transfers:\n"
+             "    def open_of(self, session, wallet_id, states):\n"
+             "        stmt = self.base().where(Transfer.state.in_(states))\n"
+             "        if wallet_id is not None:\n"
+             "            stmt = stmt.where(Transfer.wallet_id == wallet_id)\n"
+             "        return session.scalars(stmt).all()\n")
+    (f,) = found(tmp_path / "a", {"app/models.py": model, "app/reads.py": reads}, "PERF001")
+    assert f.severity == Severity.INFO and "also tests state, which the index (state) is led by" in f.message
+    beside = reads.replace("        stmt = self.base().where(Transfer.state.in_(states))\n",
+                           "        if states:\n            stmt = self.base().where(Transfer.state.in_(states))\n"
+                           "        else:\n            stmt = self.base()\n")
+    (g,) = found(tmp_path / "b", {"app/models.py": model, "app/reads.py": beside}, "PERF001")
+    assert g.severity == Severity.WARNING
+
+
+def test_a_partial_index_serves_the_reads_that_test_its_predicate(tmp_path):
+    """tickets.claim_id is led only by a partial index WHERE claim_id IS NOT NULL AND deleted_at IS NULL: a read
+    that also tests deleted_at IS NULL is served by it (info); one on a statement built elsewhere (a repository's
+    base, which may add that test) is said not to be known; one by the key alone scans (warning)."""
+    model = CASES.replace('''    kind: Mapped[str] = mapped_column(String(20))''', '''    kind: Mapped[str] = mapped_column(String(20))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    __table_args__ = (
+        Index("ix_tickets_claim", "claim_id", postgresql_where=text("claim_id IS NOT NULL AND deleted_at IS NULL")),
+    )''').replace("from sqlalchemy.orm import relationship", "from sqlalchemy import Index, text\nfrom sqlalchemy.orm import relationship")
+    head = "from sqlalchemy import select\nfrom app.models import ClaimTicket\n"
+    live = head + ("def of_claim(session, c):\n"
+                   "    return session.scalars(select(ClaimTicket).where(ClaimTicket.claim_id == c, ClaimTicket.deleted_at.is_(None))).all()\n")
+    (f,) = found(tmp_path / "a", {"app/models.py": model, "app/reads.py": live, **calls("reads", "of_claim")}, "PERF001")
+    assert f.severity == Severity.INFO
+    assert "also tests deleted_at, as the predicate of index ix_tickets_claim (claim_id) does" in f.message
+    based = head + ("class Tickets:\n    def of_claim(self, c):\n"
+                    "        return self.get_base_statement().where(ClaimTicket.claim_id == c)\n")
+    (g,) = found(tmp_path / "b", {"app/models.py": model, "app/reads.py": based}, "PERF001")
+    assert g.severity == Severity.INFO
+    assert ("with a condition dbreview could not read: whether it also tests deleted_at, so that the index ix_tickets_claim "
+            "(claim_id) serves it, dbreview cannot tell") in g.message
+    alone = head + "def of_claim(session, c):\n    return session.scalars(select(ClaimTicket).where(ClaimTicket.claim_id == c)).all()\n"
+    (h,) = found(tmp_path / "c", {"app/models.py": model, "app/reads.py": alone, **calls("reads", "of_claim")}, "PERF001")
+    assert h.severity == Severity.WARNING
