@@ -22,6 +22,7 @@ from tui.review import Review
 from tui.session.state import Detection, Disposition, Event, FindingState, Verdict
 from tui.widgets.content_size import set_content_size
 
+RENDER_REST_AFTER = 0.1  # seconds a pane's content rests before what is below its edge is rendered
 CITATION = re.compile(r"([\w./-]+\.\w+):(\d+)(?:-(\d+))?")  # file:line or file:line-line in a drafted answer
 
 
@@ -231,7 +232,8 @@ class RenderedPane(ScrollView, can_focus=False):
     """A pane of fixed size (app.tcss) that shows one Rich renderable, scrolled with the mouse: new
     content is rendered at the pane's width and repainted, and never lays out the screen (a
     Static in a VerticalScroll, `height: auto`, did on every key that changed it). Of a Group,
-    the parts that fill the pane are rendered before the frame, the rest right after it."""
+    the parts that fill the pane are rendered at once, the rest once the selection rests
+    (RENDER_REST_AFTER): keys that come fast never pay for what is below the pane's edge."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -239,6 +241,7 @@ class RenderedPane(ScrollView, can_focus=False):
         self._strips: list[Strip] = []
         self._width = 0
         self._rest: list[RenderableType] = []  # the parts not rendered yet, below the pane's edge
+        self._rest_timer = None
 
     def show(self, renderable: RenderableType) -> None:
         self.content = renderable
@@ -256,8 +259,10 @@ class RenderedPane(ScrollView, can_focus=False):
         # One line more than the pane holds: the scrollbar is shown now if it will be at the end.
         self._render_parts(until=self.scrollable_content_region.height + 1)
         self.refresh()
+        if self._rest_timer is not None:
+            self._rest_timer.stop()
         if self._rest:
-            self.call_after_refresh(self._render_rest, content)
+            self._rest_timer = self.set_timer(RENDER_REST_AFTER, lambda: self._render_rest(content))
 
     def _render_rest(self, content: RenderableType) -> None:
         """Below the pane's edge: only the scrollbar changes on screen (unless it was scrolled)."""
