@@ -135,3 +135,35 @@ async def test_a_file_passed_by_before_is_not_split_again(scanned, data_dir, mon
             source.show(path, texts[path], 3, 3)
             assert len(source._lines) == len(texts[path].splitlines())
         assert len(splits) == 2
+
+
+async def test_the_footer_shows_its_keys_in_the_first_frame(scanned, data_dir):
+    """KeyFooter sets Textual's private Footer._bindings_ready at once: without it (Textual renamed
+    it) the footer is empty in the first frame and fills in a frame later, laying out and
+    repainting the whole screen while the first key pressed waits."""
+    from textual.screen import Screen
+    from textual.widgets._footer import FooterKey
+
+    from tui.widgets.key_footer import KeyFooter
+
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+    first: list[int] = []
+    original = Screen._compositor_refresh
+
+    def refresh(screen):
+        original(screen)
+        footers = screen.query(KeyFooter)
+        if not first and footers:
+            first.append(len(footers.first().query(FooterKey)))
+
+    Screen._compositor_refresh = refresh
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            footer = app.query_one(KeyFooter)
+            shown = footer._shown
+            await pilot.pause()
+            assert first and first[0] == len(footer.query(FooterKey)) > 0, "the first frame shows every key"
+            assert footer._shown is shown, "and the footer was not made again with the same keys"
+    finally:
+        Screen._compositor_refresh = original

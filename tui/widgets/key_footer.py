@@ -2,7 +2,9 @@
 
 Textual rebuilds its Footer (a widget per key) whenever the screen's bindings may have changed: every
 focus change, every screen pushed or popped, eight times while the review opens, though the keys
-shown stay the same."""
+shown stay the same. And it makes its keys only after the screen's first frame: a second layout and
+repaint of the whole screen right after the review is shown, which the first key pressed waited for.
+This one makes them when it is mounted, in the first frame."""
 
 from __future__ import annotations
 
@@ -13,6 +15,11 @@ class KeyFooter(Footer):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._shown: tuple | None = None  # the keys shown now, as _keys() gives them
+        self._bindings_ready = True  # Textual's Footer composes nothing until the screen's bindings change
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._shown = self._keys()
 
     async def recompose(self) -> None:
         shown = self._keys()
