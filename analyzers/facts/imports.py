@@ -44,6 +44,9 @@ class ImportFacts:
 
 def read_imports(tree: ast.Module, module: str, is_package: bool, text: str) -> ImportFacts:
     out = ImportFacts()
+    # `if TYPE_CHECKING:` needs the name in the text (or, for a name written in other letters that Python
+    # folds to it, non-ASCII text): elsewhere no test is unparsed to look for it.
+    type_checking = "TYPE_CHECKING" in text or not text.isascii()
     todo: list[ast.AST] = list(tree.body)
     while todo:
         node = todo.pop()
@@ -54,7 +57,7 @@ def read_imports(tree: ast.Module, module: str, is_package: bool, text: str) -> 
         elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
             if isinstance(node.value, (ast.List, ast.Tuple)) and all(const_str(e) for e in node.value.elts):
                 out.all_names = tuple(const_str(e) for e in node.value.elts)  # type: ignore[misc]
-        if isinstance(node, ast.If) and last(ast.unparse(node.test)) == "TYPE_CHECKING":
+        if type_checking and isinstance(node, ast.If) and last(ast.unparse(node.test)) == "TYPE_CHECKING":
             todo.extend(node.orelse)
             continue
         for name in node._fields:
