@@ -264,3 +264,17 @@ def test_an_entrypoint_upgrades_only_the_tree_of_its_alembic_ini_section(tmp_pat
     by_tree = {f.location.path.split("/")[0]: f for f in found(tmp_path, files, "MIG007")}
     assert by_tree["migrations"].severity == Severity.INFO and "start-up" in by_tree["migrations"].message
     assert by_tree["tenant_migrations"].severity == Severity.WARNING and "start-up" not in by_tree["tenant_migrations"].message
+
+
+def test_a_branch_a_helper_says_is_another_databases_is_not_postgresqls(tmp_path):
+    """mealie: `if is_postgres(): op.alter_column(...)` else a SQLite batch of the same change: one rewrite."""
+    upgrade = ('if is_postgres():\n'
+               '    op.alter_column("orders", "total", type_=sa.Float(), existing_type=sa.Integer())\n'
+               'else:\n'
+               '    with op.batch_alter_table("orders") as batch_op:\n'
+               '        batch_op.alter_column("total", type_=sa.Float(), existing_type=sa.Integer())')
+    files = _later(upgrade)
+    files["migrations/versions/0002_change.py"] = files["migrations/versions/0002_change.py"].replace(
+        "def upgrade():", 'def is_postgres():\n    return op.get_context().dialect.name == "postgresql"\ndef upgrade():')
+    (f,) = found(tmp_path, files, "MIG011")
+    assert "more like it" not in f.message

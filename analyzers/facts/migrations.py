@@ -223,7 +223,7 @@ class _OpReader:
                     op.autocommit = True
             elif isinstance(stmt, (ast.If, ast.Try, ast.While)):  # not except handlers: the run that went wrong
                 before = len(out)
-                other = _other_database(stmt.test) if isinstance(stmt, ast.If) else (False, False)
+                other = _other_database(self._returned_test(stmt.test)) if isinstance(stmt, ast.If) else (False, False)
                 for part, elsewhere in zip((stmt.body, getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])), (*other, False)):
                     start = len(out)
                     self._body(part, env, batch, out, depth)
@@ -239,6 +239,18 @@ class _OpReader:
                     if isinstance(node, ast.Call):
                         self._call(node, env, batch, out, depth)
                 env = self._assign(stmt, env)
+
+    def _returned_test(self, test: ast.expr) -> ast.expr:
+        """`if is_postgres():`, `if not is_sqlite():`: the comparison the migration's own helper returns (its
+        body one `return`), so that the dialect it tests is seen as if written in the `if`."""
+        negate = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+        call = test.operand if negate else test  # type: ignore[attr-defined]
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in self.functions):
+            return test
+        body = [b for b in self.functions[call.func.id].body if not (isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant))]
+        if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+            return test
+        return ast.UnaryOp(ast.Not(), body[0].value) if negate else body[0].value
 
     def _inspects(self, test: ast.AST, depth: int = 0) -> bool:
         """Whether an `if` asks the database what is there: the inspector (`has_table`, `get_columns`), or
