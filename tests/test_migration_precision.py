@@ -278,3 +278,76 @@ def test_a_branch_a_helper_says_is_another_databases_is_not_postgresqls(tmp_path
         "def upgrade():", 'def is_postgres():\n    return op.get_context().dialect.name == "postgresql"\ndef upgrade():')
     (f,) = found(tmp_path, files, "MIG011")
     assert "more like it" not in f.message
+
+
+SHELVES = """
+op.create_table("shelves", sa.Column("id", sa.Integer, primary_key=True))
+op.create_table("books", sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("shelf_id", sa.Integer, sa.ForeignKey("shelves.id"), nullable=False),
+                sa.UniqueConstraint("shelf_id", name="uq_books_shelf"))
+"""
+
+GUARDED_REPAIR = '''
+from alembic import op
+import sqlalchemy as sa
+revision = "0002"
+down_revision = "0001"
+TABLE = "books"
+
+
+def _has_shelf_fk(inspector):
+    for fk in inspector.get_foreign_keys(TABLE):
+        if set(fk.get("constrained_columns") or ()) == {"shelf_id"} and fk.get("referred_table") == "shelves":
+            return True
+    return False
+
+
+def _has_shelf_index(inspector):
+    return any(set(ix.get("column_names") or ()) == {"shelf_id"} for ix in inspector.get_indexes(TABLE))
+
+
+def upgrade():
+    inspector = sa.inspect(op.get_bind())
+    if not _has_shelf_fk(inspector):
+        op.create_foreign_key("fk_books_shelf_id", TABLE, "shelves", ["shelf_id"], ["id"], ondelete="CASCADE")
+    if not _has_shelf_index(inspector):
+        op.create_index("ix_books_shelf_id", TABLE, ["shelf_id"])
+
+
+def downgrade():
+    pass
+'''
+
+
+def test_a_guarded_create_that_a_chain_built_database_never_runs_holds_no_lock(tmp_path):
+    """CleanWithSnapshot d9e8f7a6b5c4: an earlier revision made the foreign key (without ON DELETE) and the
+    unique constraint whose index get_indexes also returns, and the helpers look for them by columns only."""
+    files = {"migrations/versions/0001_a.py": revision(SHELVES), "migrations/versions/0002_b.py": GUARDED_REPAIR}
+    findings = found(tmp_path, files)
+    assert not [f for f in findings if f.rule_id in ("MIG007", "MIG010", "MIG014")]
+    (f,) = [f for f in findings if f.rule_id == "MIG018"]
+    assert f.anchor == "migration:0002:inspector" and f.severity == Severity.INFO
+    assert ("on a database built by the migrations its check finds the foreign key on books (shelf_id) to shelves that "
+            "revision 0001 made, so create_foreign_key on line 23 never runs there and its ondelete='CASCADE' is never "
+            "applied (that foreign key has no ON DELETE action)") in f.message
+    assert "1 step(s)" in f.message  # the index: the unique constraint's index is there, as good as the one it would build
+    # the earlier foreign key already cascades: both outcomes are the same schema
+    cascading = {**files, "migrations/versions/0001_a.py": revision(SHELVES.replace('"shelves.id")', '"shelves.id", ondelete="CASCADE")'))}
+    assert not [f for f in found(tmp_path / "cascading", cascading) if f.rule_id in ("MIG007", "MIG010", "MIG018")]
+    # a guard that also asks for the step's own name finds nothing the chain made: the step runs, with its lock
+    named = {**files, "migrations/versions/0002_b.py": GUARDED_REPAIR.replace(
+        '== {"shelf_id"} and fk', '== {"shelf_id"} and fk.get("name") == "fk_books_shelf_id" and fk')}
+    (lock,) = [f for f in found(tmp_path / "named", named) if f.rule_id == "MIG010"]
+    assert lock.message.startswith("revision 0002 adds foreign key fk_books_shelf_id to books without NOT VALID")
+
+
+def test_a_name_given_through_batch_op_f_is_read(tmp_path):
+    """flaskbb af3f5579c84d: `batch_op.f("fk_...")` names the foreign key; the finding said '(unnamed)'."""
+    second = revision('with op.batch_alter_table("books") as batch_op:\n'
+                      '    batch_op.create_foreign_key(batch_op.f("fk_books_shelf_id_shelves"), "shelves", ["shelf_id"], ["id"])',
+                      rev="0002", down="0001")
+    first = revision(SHELVES.replace(', sa.ForeignKey("shelves.id")', ""))
+    (f,) = found(tmp_path, {"migrations/versions/0001_a.py": first, "migrations/versions/0002_b.py": second}, "MIG010")
+    assert f.message.startswith("revision 0002 adds foreign key fk_books_shelf_id_shelves to books without NOT VALID")
+    assert f.anchor == "migration:0002:validate:books:fk_books_shelf_id_shelves"
+    assert "MIG010 migration:0002:validate:books:None" in f.covers  # the anchor it had: saved decisions carry over

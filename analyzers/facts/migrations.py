@@ -4,6 +4,7 @@ upgrade and downgrade, with the SQL inside op.execute parsed."""
 from __future__ import annotations
 
 import ast
+from typing import Iterator
 
 from analyzers.facts import columns as col
 from analyzers.facts.model import ColumnFact, IndexFact, MigrationOp, RevisionFact, Span, SqlStatement, SqlUse, Unread
@@ -174,6 +175,17 @@ def _other_database(test: ast.expr) -> tuple[bool, bool]:
     return body_elsewhere, not body_elsewhere
 
 
+def _negated(test: ast.expr) -> bool | None:
+    """Whether an inspector test is turned round (`not has(...)`, `"x" not in names`): its body runs where
+    the check finds nothing. False for a plain test (its else runs there), None where it cannot be told
+    (`a and not b`, `len(found) == 0`)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return True
+    if isinstance(test, ast.Compare):
+        return True if isinstance(test.ops[0], ast.NotIn) else False if isinstance(test.ops[0], ast.In) else None
+    return None if isinstance(test, ast.BoolOp) else False
+
+
 def _dialect_only(test: ast.AST, bindings: dict[str, ast.AST]) -> bool:
     """Whether an `if` only compares the dialect's (or the URL's) name with names of databases, read
     directly or through a name it was assigned to (`dialect_name = inspector.dialect.name`)."""
@@ -224,16 +236,21 @@ class _OpReader:
             elif isinstance(stmt, (ast.If, ast.Try, ast.While)):  # not except handlers: the run that went wrong
                 before = len(out)
                 other = _other_database(self._returned_test(stmt.test)) if isinstance(stmt, ast.If) else (False, False)
+                ends = []
                 for part, elsewhere in zip((stmt.body, getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])), (*other, False)):
                     start = len(out)
                     self._body(part, env, batch, out, depth)
+                    ends.append(len(out))
                     for op in out[start:] if elsewhere else ():
                         op.not_postgres = True
                 if isinstance(stmt, ast.If) and self._inspects(stmt.test):
-                    names = tuple(self._asked(stmt.test, env))
-                    for op in out[before:]:
+                    names, calls = tuple(self._asked(stmt.test, env)), tuple(self._calls(stmt.test))
+                    negated = _negated(stmt.test)
+                    for i, op in enumerate(out[before:], before):
                         op.guarded = True
                         op.guard_names += names
+                        op.guard_calls += calls
+                        op.guard_missing |= bool(negated if i < ends[0] else negated is False)
             else:
                 for node in walk(stmt):
                     if isinstance(node, ast.Call):
@@ -276,16 +293,33 @@ class _OpReader:
 
     def _asked(self, test: ast.AST, env: Env, depth: int = 0) -> set[str]:
         """The names an inspector test asks about: its strings, the constants its names hold, and those of
-        the expression a name was assigned (`exists = any(i["name"] == "ix_orders_total" for i in indexes)`)."""
+        the expression a name was assigned (`exists = any(i["name"] == "ix_orders_total" for i in indexes)`)
+        or of the migration's own helper it calls (`_has_fk(insp)` comparing with module constants)."""
         found: set[str] = set()
-        for node in ast.walk(test):
+        for node in self._read(test, depth):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 found.add(node.value)
             elif isinstance(node, ast.Name):
                 found.update(strings_of(node, env) or ())
-                if node.id in self.bindings and depth < 2 and self.bindings[node.id] is not test:
-                    found |= self._asked(self.bindings[node.id], env, depth + 1)
         return found
+
+    def _calls(self, test: ast.AST) -> set[str]:
+        """The inspector methods a test calls, in itself, the expressions its names hold or its helpers."""
+        return {n.func.attr for n in self._read(test, 0)
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in _INSPECTOR}
+
+    def _read(self, test: ast.AST, depth: int) -> Iterator[ast.AST]:
+        """Every node a test evaluates: its own, those of the values its names were assigned and of the
+        bodies of the migration's functions it calls, two hops deep."""
+        for node in ast.walk(test):
+            yield node
+            if depth >= 2:
+                continue
+            if isinstance(node, ast.Name) and node.id in self.bindings and self.bindings[node.id] is not test:
+                yield from self._read(self.bindings[node.id], depth + 1)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in self.functions:
+                for stmt in self.functions[node.func.id].body:
+                    yield from self._read(stmt, depth + 1)
 
     def _assign(self, stmt: ast.stmt, env: Env) -> Env:
         """After `name = value` in a block, the rest of it reads the name as that value (a statement

@@ -294,6 +294,8 @@ class MigrationOp:
     autocommit: bool = False  # inside `with op.get_context().autocommit_block():`, outside the migration's transaction
     guarded: bool = False  # inside an `if` that asks the database what is there (inspector.get_table_names() ...)
     guard_names: tuple[str, ...] = ()  # the names such an `if` asks about ("ix_orders_total", a column's name)
+    guard_calls: tuple[str, ...] = ()  # the inspector methods it calls, directly or in a helper (get_foreign_keys)
+    guard_missing: bool = False  # it runs where the check finds nothing: `if not has(...)`, `not in`, a positive test's else
     not_postgres: bool = False  # inside a branch taken only on another database (`if dialect.name == "mysql":`)
 
 

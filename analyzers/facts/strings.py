@@ -138,7 +138,8 @@ def _one(node: ast.AST, env: Env) -> str | None:
 
 
 def _passes_through(call: ast.Call, names: Names | None) -> bool:
-    """`text("...")`, `sa.text(...)`, Alembic's `op.f("ix_name")`: the string inside is the value."""
+    """`text("...")`, `sa.text(...)`, Alembic's `op.f("ix_name")` and `batch_op.f(...)` (a batch's own, under
+    whatever name the `with` gives it): the string inside is the value."""
     func = call.func
     if names is not None and names.callee(call).endswith(("text", "literal_column")):
         return True
@@ -146,5 +147,5 @@ def _passes_through(call: ast.Call, names: Names | None) -> bool:
         return func.id in ("text", "literal_column")
     if isinstance(func, ast.Attribute):
         owner = func.value.id if isinstance(func.value, ast.Name) else None
-        return func.attr == "text" or (func.attr == "f" and owner == "op")
+        return func.attr == "text" or (func.attr == "f" and owner is not None)
     return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from analyzers.facts.effects import DATA_SQL, effects, unread_ops
+from analyzers.facts.guards import INSPECTOR_KEYS, Found, Shape, chain_finds, step_shape
 from analyzers.facts.history import created_objects, dropped_objects, history
 from analyzers.facts.imports import reach
 from analyzers.facts.model import MigrationOp, RevisionFact
@@ -311,7 +312,12 @@ class InspectorGuardedDdl(Rule):
         (`inspector.dialect.name == "postgresql"`) asks nothing of the database. One finding per
         revision. Info: it is sometimes how a project adopts Alembic on databases made another way. When
         an earlier revision makes everything the checks ask about, a database built by the migrations
-        always takes the same path: the finding says it matters only on a database that lacks them.
+        always takes the same path: the finding says it matters only on a database that lacks them. When
+        the check looks for the step's object by its columns only (a helper comparing
+        `constrained_columns` and `referred_table`) and an earlier revision made one, the step never runs
+        on a database built by the migrations: not reported where that object already does what the step's
+        would; where it does less (a foreign key without the step's `ondelete`), the finding says what is
+        never applied there.
     Why it matters:
         Two databases at the same revision can then have different schemas: the recorded revision no longer
         says what is there, and later revisions (and autogenerate) assume what may be missing.
@@ -345,14 +351,30 @@ if sa.inspect(op.get_bind()).has_table("legacy_orders"):
     def check(self):
         hist = history(self.facts)
         for rev in self.facts.revisions:
-            guarded = [op for op in rev.upgrade if op.guarded and not _converges(op)]
+            guarded, unapplied = [], []
+            for op in (op for op in rev.upgrade if op.guarded):
+                found = chain_finds(self.facts, rev, op)
+                lost = _lost(step_shape(op), found.shape) if found else None  # type: ignore[arg-type]
+                if lost:
+                    unapplied.append((op, found, lost))
+                if lost or found is None and not _converges(op):
+                    guarded.append(op)
             if not guarded:
                 continue
             sites = [(op.span, f"migration:{rev.revision}:inspector:{op.span.start}",
                       f"{_step(op)} {op.table or ''}".strip()) for op in guarded]
             said = (f"revision {rev.revision} decides {len(guarded)} step(s) by what the inspector finds in the database "
                     f"(first: {sites[0][2]})")
-            made = [_made_before(hist, rev, op) for op in guarded]
+            if unapplied:
+                op, found, lost = unapplied[0]
+                said += (f"; on a database built by the migrations its check finds the {found.shape.said()} that revision "
+                         f"{found.creator.revision} made, so {_step(op)} on line {op.span.start} never runs there and "
+                         f"{lost}" + (f" ({len(unapplied) - 1} more step(s) like it)" if len(unapplied) > 1 else ""))
+                if len(unapplied) == len(guarded):
+                    yield self.grouped(said, sites, f"migration:{rev.revision}:inspector")
+                    continue
+                said += "; the other step(s)"
+            made = [_made_before(hist, rev, op) for op in guarded if not any(op is u[0] for u in unapplied)]
             if all(made):
                 names = sorted({n for found in made for n in found or ()})
                 listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
@@ -365,17 +387,11 @@ if sa.inspect(op.get_bind()).has_table("legacy_orders"):
             yield self.grouped(said, sites, f"migration:{rev.revision}:inspector")
 
 
-# Keys of what the inspector returns (`[c["name"] for c in insp.get_columns(t)]`): not names of the schema;
-# and PostgreSQL's default schema (`get_table_names(schema="public")`), there on every database.
-_INSPECTOR_KEYS = {"name", "column_names", "constrained_columns", "referred_table", "referred_columns",
-                   "referred_schema", "type", "nullable", "default", "unique", "options", "dialect_options",
-                   "comment", "sqltext", "schema", "autoincrement", "expressions", "include_columns", "public"}
-
 
 def _made_before(hist, rev: RevisionFact, op: MigrationOp) -> list[str] | None:
     """The names a guard asks about, when an ancestor of `rev` made every one of them (a table, a column of
     a table it names, an index or a constraint) and none dropped it since; else None."""
-    names = [n for n in dict.fromkeys(op.guard_names) if n not in _INSPECTOR_KEYS and n.isidentifier()]
+    names = [n for n in dict.fromkeys(op.guard_names) if n not in INSPECTOR_KEYS and n.isidentifier()]
     tables = [n for n in names if hist.before(rev, "table", n)] + ([op.table] if op.table else [])
 
     def made(name: str) -> bool:
@@ -383,6 +399,23 @@ def _made_before(hist, rev: RevisionFact, op: MigrationOp) -> list[str] | None:
             hist.before(rev, "column", f"{t}.{name}") or hist.before(rev, "constraint", f"{t}.{name}") for t in tables))
 
     return names if names and all(made(n) for n in names) else None
+
+
+def _lost(step: Shape, there: Shape) -> str | None:
+    """What a create that never runs would have added to the object the chain already made, in words;
+    None when that object already does what the step's would (its columns, for a foreign key its actions,
+    for an index its uniqueness and rows)."""
+    if step.kind == "foreign_key":
+        lost = [f"{key}={mine!r} is never applied (that foreign key has " + (f"{said} {theirs})" if theirs else f"no {said} action)")
+                for key, said, mine, theirs in (("ondelete", "ON DELETE", step.ondelete, there.ondelete),
+                                                ("onupdate", "ON UPDATE", step.onupdate, there.onupdate))
+                if (mine or "NO ACTION").upper() != (theirs or "NO ACTION").upper()]
+        return "its " + " and ".join(lost) if lost else None
+    if step.kind == "unique_index" and there.kind == "index":
+        return "its index is never made unique (that one allows duplicates)"
+    if there.where and step.where != there.where:
+        return f"the index it would build over every row never exists (that one covers only WHERE {there.where})"
+    return None
 
 
 def _converges(op: MigrationOp) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from analyzers.facts.effects import DATA_SQL, changes_schema, effects
+from analyzers.facts.guards import chain_finds
 from analyzers.facts.history import Life, created_objects, history, recent
 from analyzers.facts.model import ColumnFact, Facts, MigrationOp, RevisionFact, Span, SqlStatement
 from analyzers.findings import Finding, Location, Related, Severity, identity_key
@@ -128,12 +129,13 @@ def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
             if op.autocommit:  # autocommit_block() commits Alembic's transaction first
                 held, ddl = {}, None
             parts: list[SqlStatement | None] = list(op.sql.statements) if op.sql else [None]
-            skip = op.guarded and _already_there(hist, rev, op)  # `if not has(...)`: a no-op where it is there
+            if op.guarded and (_already_there(hist, rev, op) or chain_finds(facts, rev, op)):
+                continue  # `if not has(...)`: a no-op on a database built by the chain, which has it: it holds no lock
             if op.name == "bulk_insert" or op.name == "execute" and not (op.sql and op.sql.statements):
                 empty = {}  # rows written, or SQL not read: no added column is known to be empty any more
             for st in parts:
                 table = _target(op, st)
-                life = hist.before(rev, "table", table) if table and table not in fresh and not skip else None
+                life = hist.before(rev, "table", table) if table and table not in fresh else None
                 if st is not None and st.kind in ("UpdateStmt", "InsertStmt", "CopyStmt"):  # rows written
                     empty = {t: cols for t, cols in empty.items() if table and t != table}
                 if life is not None:
@@ -249,7 +251,7 @@ class _OnePerRevision:
         return replace(
             first, message=f"{first.message} (and {len(rest)} more like it in this revision)",
             related=first.related + tuple(Related(f.location, f.message) for f in rest),
-            covers=tuple(dict.fromkeys(identity_key(self.ID, f.anchor) for f in found)),
+            covers=tuple(dict.fromkeys(k for f in found for k in (identity_key(self.ID, f.anchor), *f.covers))),
         )
 
     def _at_start_up(self, f: Finding) -> Finding:
@@ -350,7 +352,9 @@ class IndexWithoutConcurrently(_LockRule, Rule):
         EXCLUSIVE, the finding is an info that names that step: CONCURRENTLY cannot run inside it; and where
         the revision also rewrites the table or its rows under that lock (MIG011, MIG013), their finding
         names the build and it has none of its own. A build inside an inspector check may not run: info,
-        and it says so. In a project that upgrades its database at start-up, before serving (an entrypoint's
+        and it says so; one whose check looks for an index on the same columns (get_indexes, which on
+        PostgreSQL also returns a unique constraint's index) that an earlier revision made never runs on a
+        database built by the migrations: no finding (nor for any lock step guarded so). In a project that upgrades its database at start-up, before serving (an entrypoint's
         `alembic upgrade head` before the server, alembic's `command.upgrade` from a lifespan), every lock
         finding (MIG007, MIG010, MIG011, MIG013, MIG014) says so, points there, and is info.
     Why it matters:
@@ -676,6 +680,8 @@ if op.get_bind().dialect.name == "mysql":
             f"{c.who} adds {kind} {name or '(unnamed)'} to {c.table} without NOT VALID; {c.since}, and every row is "
             f"checked while it is locked ({lock})",
             c.span, f"migration:{c.rev.revision}:validate:{c.table}:{name}", item="3.6" if kind == "foreign key" else "3.5",
+            # a name given through batch_op.f(...) was read as None before: a review saved then keeps its decision
+            covers=(identity_key(self.ID, f"migration:{c.rev.revision}:validate:{c.table}:None"),) if name else (),
         )
 
     def _not_null(self, c: Change, column: str):
