@@ -230,9 +230,24 @@ def test_a_guard_on_tables_an_earlier_revision_made_matters_only_on_a_database_w
     (f,) = found(tmp_path, _later(guarded), "MIG018")
     assert f.severity == Severity.INFO and f.anchor == "migration:0002:inspector"
     assert "an earlier revision makes everything it asks about (orders)" in f.message
-    assert "matters only on a database that lacks it" in f.message and "may have different schemas" not in f.message
+    assert ("on a database built by the migrations the check always comes out the same; the other path serves only a "
+            "database that differs from what they build (half-migrated, made another way, or changed by hand), and "
+            "whether such databases still exist only the project can say") in f.message
+    assert "may have different schemas" not in f.message
     (other,) = found(tmp_path / "other", _later(guarded.replace('("orders",)', '("legacy_orders",)')), "MIG018")
     assert "may have different schemas" in other.message
+
+
+def test_a_guard_on_what_no_earlier_revision_makes_always_runs_its_steps_on_a_chain_built_database(tmp_path):
+    """keep combined_commentmention: the table and its index made only if the table is not there yet."""
+    guarded = ('if "refunds" not in sa.inspect(op.get_bind()).get_table_names():\n'
+               '    op.create_table("refunds", sa.Column("id", sa.Integer, primary_key=True), sa.Column("order_id", sa.Integer))\n'
+               '    op.create_index("ix_refunds_order_id", "refunds", ["order_id"])\n')
+    (f,) = found(tmp_path, _later(guarded), "MIG018")
+    assert f.anchor == "migration:0002:inspector" and f.severity == Severity.INFO
+    assert ("no earlier revision makes what it asks about (refunds): on a database built by the migrations the check "
+            "always finds it missing and the step(s) run; the other path, which skips them, serves only a database "
+            "that differs from what they build") in f.message
 
 
 def test_an_explained_empty_downgrade_of_an_upgrade_that_only_restores_what_is_missing(tmp_path):
@@ -351,3 +366,66 @@ def test_a_name_given_through_batch_op_f_is_read(tmp_path):
     assert f.message.startswith("revision 0002 adds foreign key fk_books_shelf_id_shelves to books without NOT VALID")
     assert f.anchor == "migration:0002:validate:books:fk_books_shelf_id_shelves"
     assert "MIG010 migration:0002:validate:books:None" in f.covers  # the anchor it had: saved decisions carry over
+
+
+LOANS = 'op.create_table("loans", sa.Column("id", sa.Integer, primary_key=True), sa.Column("book_id", sa.Integer))'
+STAGE_UUID = revision('''
+columns = [c["name"] for c in sa.inspect(op.get_bind()).get_columns("loans")]
+if "book_uuid" not in columns:
+    op.add_column("loans", sa.Column("book_uuid", sa.Uuid()))
+''', '''
+columns = [c["name"] for c in sa.inspect(op.get_bind()).get_columns("loans")]
+if "book_uuid" in columns:
+    op.drop_column("loans", "book_uuid")
+''', rev="0002", down="0001")
+SWAP = revision('''
+op.drop_column("loans", "book_id")
+op.alter_column("loans", "book_uuid", new_column_name="book_id")
+''', '''
+op.add_column("loans", sa.Column("book_id_int", sa.Integer()))
+op.drop_column("loans", "book_id")
+op.alter_column("loans", "book_id_int", new_column_name="book_id")
+''', rev="0003", down="0002")
+
+
+def test_a_transitional_column_the_earlier_downgrade_drops_only_if_there_is_no_loss(tmp_path):
+    """onyx 7cc3fcc116c1: the downgrade restores book_id by renaming a rebuilt column; the staging column
+    it does not recreate is dropped by the revision that added it only where it is there."""
+    files = {"migrations/versions/0001_a.py": revision(LOANS), "migrations/versions/0002_b.py": STAGE_UUID,
+             "migrations/versions/0003_c.py": SWAP}
+    assert [f.anchor for f in found(tmp_path, files, "MIG002")] == []
+    # the revision that added it drops it whether it is there or not: that downgrade fails without it
+    files["migrations/versions/0002_b.py"] = STAGE_UUID.replace('if "book_uuid" in columns:\n        op.drop_column', 'op.drop_column')
+    (f,) = found(tmp_path / "unguarded", files, "MIG002")
+    assert f.message == "revision 0003 renames loans.book_uuid to book_id but the downgrade does not rename it back"
+    # a downgrade in between whose SQL uses it whether it is there or not fails without it
+    files["migrations/versions/0002_b.py"] = STAGE_UUID.replace('def downgrade():\n', 'def downgrade():\n    op.execute("UPDATE loans SET book_uuid = NULL")\n')
+    assert len(found(tmp_path / "sql", files, "MIG002")) == 1
+
+
+def test_retiring_native_enums_needs_no_downgrade(tmp_path):
+    """onyx 77d07dffae64: enum columns turned into strings, the types dropped IF EXISTS, downgrade `pass`;
+    the models map the column as Enum(..., native_enum=False)."""
+    model = HEADER + """
+import enum
+from sqlalchemy import Enum
+
+
+class Mood(enum.Enum):
+    HAPPY = "happy"
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mood: Mapped[Mood] = mapped_column(Enum(Mood, native_enum=False))
+"""
+    first = revision('op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True), '
+                     'sa.Column("mood", sa.Enum("happy", name="mood")))', 'op.drop_table("notes")')
+    second = revision('op.alter_column("notes", "mood", type_=sa.String)\nop.execute("DROP TYPE IF EXISTS mood")',
+                      "pass  # we do not want native enums back", rev="0002", down="0001")
+    files = {"app/models.py": model, "migrations/versions/0001_a.py": first, "migrations/versions/0002_b.py": second}
+    assert [f.anchor for f in found(tmp_path, files, "MIG001")] == []
+    # a model that still maps it as a native enum: the revision moves away from it, and cannot be rolled back
+    files["app/models.py"] = model.replace(", native_enum=False", "")
+    assert [f.anchor for f in found(tmp_path / "native", files, "MIG001")] == ["migration:0002:downgrade"]

@@ -151,7 +151,7 @@ def changes_schema(ops: list[MigrationOp]) -> bool:
     return bool(disabled) or bool(_left(effects(ops)))
 
 
-def _left(found: list[Effect]) -> list[tuple[Effect, str]]:
+def _left(found: list[Effect]) -> list[tuple[Effect, str, tuple[str, str, bool]]]:
     """What lasts once the effects have run: a table created then dropped leaves nothing."""
     schema = _Schema()
     for e in found:
@@ -159,9 +159,10 @@ def _left(found: list[Effect]) -> list[tuple[Effect, str]]:
     return schema.left()
 
 
-def not_undone(upgrade: list[MigrationOp], downgrade: list[MigrationOp]) -> list[tuple[Effect, str]]:
+def not_undone(upgrade: list[MigrationOp], downgrade: list[MigrationOp]) -> list[tuple[Effect, str, tuple[str, str, bool]]]:
     """What the upgrade changes that the downgrade does not change back, with what is left: each as the
-    upgrade's effect that made the change and a phrase saying what the downgrade misses."""
+    upgrade's effect that made the change, a phrase saying what the downgrade misses, and what differs
+    (kind "table" or "column", its name, whether it was there before)."""
     schema = _Schema()
     for e in effects(upgrade):
         schema.apply(e, first=True)
@@ -237,9 +238,9 @@ class _Schema:
             columns.discard(e.name)  # type: ignore[arg-type]
             columns.add(e.new)  # type: ignore[arg-type]
 
-    def left(self) -> list[tuple[Effect, str]]:
+    def left(self) -> list[tuple[Effect, str, tuple[str, str, bool]]]:
         """What is not as it was, each said once, of the upgrade's effect that changed it."""
-        out: list[tuple[Effect, str]] = []
+        out: list[tuple[Effect, str, tuple[str, str, bool]]] = []
         reported: set[int] = set()
         present = set(self.tables.values())
         changes = [(("table", name), before, name in self.tables, name) for name, before in self.table_before.items()]
@@ -258,7 +259,7 @@ class _Schema:
                 what = f"renames {cause.table}.{cause.name} to {cause.new} but the downgrade does not rename it back"
             else:
                 what = _MISSED[(key[0], now)].format(name or f"{cause.table}.{key[2]}")
-            out.append((cause, what))
+            out.append((cause, what, (key[0], str(key[-1]), bool(before))))
         return out
 
 

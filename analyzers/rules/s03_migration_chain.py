@@ -13,7 +13,7 @@ from analyzers.facts.effects import DATA_SQL, effects, unread_ops
 from analyzers.facts.guards import INSPECTOR_KEYS, Found, Shape, chain_finds, step_shape
 from analyzers.facts.history import created_objects, dropped_objects, history
 from analyzers.facts.imports import reach
-from analyzers.facts.model import MigrationOp, RevisionFact
+from analyzers.facts.model import MigrationOp, RevisionFact, Span
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.s03_migration_safety import later
@@ -312,7 +312,9 @@ class InspectorGuardedDdl(Rule):
         (`inspector.dialect.name == "postgresql"`) asks nothing of the database. One finding per
         revision. Info: it is sometimes how a project adopts Alembic on databases made another way. When
         an earlier revision makes everything the checks ask about, a database built by the migrations
-        always takes the same path: the finding says it matters only on a database that lacks them. When
+        always takes the same path: the finding says the other serves only a database that differs from
+        what they build; likewise when no earlier revision makes anything a `not`-check asks about (and
+        every earlier upgrade could be read), a database built by the migrations always runs the steps. When
         the check looks for the step's object by its columns only (a helper comparing
         `constrained_columns` and `referred_table`) and an earlier revision made one, the step never runs
         on a database built by the migrations: not reported where that object already does what the step's
@@ -374,18 +376,43 @@ if sa.inspect(op.get_bind()).has_table("legacy_orders"):
                     yield self.grouped(said, sites, f"migration:{rev.revision}:inspector")
                     continue
                 said += "; the other step(s)"
-            made = [_made_before(hist, rev, op) for op in guarded if not any(op is u[0] for u in unapplied)]
+            rest = [op for op in guarded if not any(op is u[0] for u in unapplied)]
+            made = [_made_before(hist, rev, op) for op in rest]
+            fresh = [_made_nowhere_before(self.facts, hist, rev, op) for op in rest]
+            later = ("serves only a database that differs from what they build (half-migrated, made another way, or "
+                     "changed by hand), and whether such databases still exist only the project can say")
             if all(made):
-                names = sorted({n for found in made for n in found or ()})
-                listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-                said += (f", but an earlier revision makes everything it asks about ({listed}): on a database built by "
-                         "the migrations the check always comes out the same; it matters only on a database that lacks "
-                         f"{'them' if len(names) > 1 else 'it'} (made another way, or changed by hand), which takes the other path")
+                said += (f", but an earlier revision makes everything it asks about ({_listed(made)}): on a database "
+                         f"built by the migrations the check always comes out the same; the other path {later}")
+            elif all(fresh) and all(op.guard_missing for op in rest):
+                said += (f", and no earlier revision makes what it asks about ({_listed(fresh)}): on a database built by "
+                         f"the migrations the check always finds it missing and the step(s) run; the other path, which "
+                         f"skips them, {later}")
             else:
                 said += (", and where it finds something else they do not run: two databases at this revision may have "
                          "different schemas")
             yield self.grouped(said, sites, f"migration:{rev.revision}:inspector")
 
+
+
+def _listed(found: list[list[str] | None]) -> str:
+    names = sorted({n for names in found for n in names or ()})
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def _made_nowhere_before(facts, hist, rev: RevisionFact, op: MigrationOp) -> list[str] | None:
+    """The names a guard asks about, when no ancestor of `rev` makes any of them (as a table, or an index,
+    column or constraint of the step's table), and no ancestor whose upgrade could not all be read even
+    names them in its file; else None."""
+    names = [n for n in dict.fromkeys(op.guard_names) if n not in INSPECTOR_KEYS and n.isidentifier()]
+    seen = hist.ancestors.get(id(rev), frozenset())
+    unread = ["\n".join(facts.lines(Span(r.path, 1, 10**9))) for r in facts.revisions
+              if id(r) in seen and any(e.kind == "unread" for e in effects(r.upgrade))]
+    if not names or any(re.search(rf"\b{n}\b", text) for text in unread for n in names):
+        return None
+    table = op.table or ""
+    return names if not any(hist.before(rev, "table", n) or hist.before(rev, "index", n) or hist.before(
+        rev, "column", f"{table}.{n}") or hist.before(rev, "constraint", f"{table}.{n}") for n in names) else None
 
 
 def _made_before(hist, rev: RevisionFact, op: MigrationOp) -> list[str] | None:

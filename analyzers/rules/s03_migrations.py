@@ -5,7 +5,8 @@ from __future__ import annotations
 import posixpath
 import re
 
-from analyzers.facts.effects import DATA_SQL, changes_schema, not_undone, unread_ops
+from analyzers.facts.effects import DATA_SQL, changes_schema, effects, not_undone, unread_ops
+from analyzers.facts.history import history
 from analyzers.facts.model import RevisionFact, Span
 from analyzers.facts.python_module import NAMING_CONVENTION
 from analyzers.findings import Severity
@@ -49,8 +50,11 @@ class DowngradeMissing(Rule):
         An upgrade whose schema changes each run only where an inspector check finds the database needs
         them reconciles drift: info, since no one schema came before it; when only some are so guarded,
         the finding names the others. An upgrade that only adds enum values (`ALTER TYPE ... ADD VALUE`)
-        has nothing PostgreSQL could undo, and one titled or described (its module docstring) as a data
-        migration or backfill moves data in columns its neighbours add and drop: no finding. When no
+        has nothing PostgreSQL could undo, nor one that only turns columns into plain strings and drops
+        enum types IF EXISTS (it retires native enums: code of any revision reads and writes the same
+        labels; unless a model at head maps one of those columns as a native enum), and one titled or
+        described (its module docstring) as a data migration or backfill moves data in columns its
+        neighbours add and drop: no finding. When no
         revision of a tree defines `downgrade()` at all, that is the project's forward-only convention:
         one info finding.
     Why it matters:
@@ -133,7 +137,7 @@ def downgrade():
             if id(r) in forward_only:
                 continue
             if r.downgrade_empty and r.upgrade and not data_only(r) and not _only_adds_enum_values(r) \
-                    and not _titled_data_migration(r):
+                    and not _titled_data_migration(r) and not _retires_native_enums(self.facts, r):
                 span = r.downgrade_span or r.span
                 unread = _unread_sql(r)
                 if unread is not None:
@@ -241,6 +245,35 @@ def _only_adds_enum_values(r) -> bool:
     )
 
 
+# alter_column's keywords that change nothing but the type (and what Alembic is told the column was).
+_TYPE_ONLY = {"type_", "existing_type", "existing_nullable", "existing_server_default", "existing_comment",
+              "postgresql_using", "schema"}
+_STRING_TYPE = re.compile(r"^(sa\.|sqlalchemy\.)?(String|Text|Unicode|UnicodeText|VARCHAR|TEXT)\b")
+
+
+def _retires_native_enums(facts, r: RevisionFact) -> bool:
+    """Columns turned into plain strings and enum types dropped IF EXISTS, and nothing else: code of any
+    revision that maps such a column (as an Enum, native or not, or a String) reads and writes the same
+    labels, so there is nothing to roll back, as long as no model at head maps one of them as a native
+    enum (the conversion would then be drift, which MIG006 reports)."""
+    ops = [op for op in r.upgrade if not op.not_postgres]
+    drops = [st for op in ops for st in (op.sql.statements if op.sql else ())]
+    if not drops or not all(st.kind == "drop" and st.details.get("type") == "OBJECT_TYPE" and st.details.get("if_exists")
+                            for st in drops):
+        return False
+    for op in ops:
+        if op.name == "execute" and op.sql and op.sql.statements:
+            continue
+        if op.name != "alter_column" or not set(op.options) <= _TYPE_ONLY or not _STRING_TYPE.match(op.options.get("type_", "")):
+            return False
+        model = facts.tables.get(op.table or "")
+        column = model.columns.get(op.target or "") if model else None
+        if column is not None and (column.type_name == "ENUM" or column.type_name == "Enum"
+                                   and column.type_args.get("native_enum", "True") != "False"):
+            return False
+    return True
+
+
 _QUOTES = ('"' * 3, "'" * 3, '"', "'")
 
 
@@ -325,12 +358,33 @@ def downgrade():
             if r.downgrade_empty or r.downgrade_raises:
                 continue
             unread = unread_ops(r.downgrade)
-            for effect, problem in not_undone(r.upgrade, r.downgrade):
+            for effect, problem, (kind, name, before) in not_undone(r.upgrade, r.downgrade):
+                if kind == "column" and before and effect.table and _transitional(self.facts, r, effect.table, name):
+                    continue
                 op = effect.op
                 yield self.finding(
                     f"revision {r.revision} {problem}", effect.span, f"migration:{r.revision}:{op.name}:{op.table}:{op.target}",
                     unsure=[u for u in unread if effect.table and u.concerns(effect.table)],
                 )
+
+
+def _transitional(facts, rev: RevisionFact, table: str, column: str) -> bool:
+    """Whether a column the downgrade does not put back is one an earlier revision added and, in its own
+    downgrade, drops only if it is there, as every downgrade in between touches it (`if "x" in columns:`,
+    `DROP COLUMN IF EXISTS`): the chain downgrades through without it and ends where it began."""
+    hist = history(facts)
+    life = hist.before(rev, "column", f"{table}.{column}")
+    if life is None:
+        return False
+    seen = hist.ancestors.get(id(rev), frozenset())
+    since = [r for r in facts.revisions if id(r) in seen and (r is life.begun or id(life.begun) in hist.ancestors.get(id(r), ()))]
+    touching = [(r, op, e) for r in since for op in r.downgrade for e in effects([op]) or [None]
+                if e is not None and (e.table == table and column in (e.name, e.new) or e.kind == "unread" and e.table in (table, None))
+                or op.table == table and op.target == column  # alter_column on it
+                or op.sql is not None and re.search(rf"\b{re.escape(column)}\b", op.sql.text)]  # SQL that names it
+    where_there = all(not (e and e.kind == "unread") and (e and e.maybe or op.guarded and column in op.guard_names)
+                      for _, op, e in touching)
+    return where_there and any(r is life.begun and e and e.kind == "drop_column" for r, _, e in touching)
 
 
 class SeveralHeads(Rule):
