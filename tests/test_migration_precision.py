@@ -346,6 +346,8 @@ def test_a_guarded_create_that_a_chain_built_database_never_runs_holds_no_lock(t
             "revision 0001 made, so create_foreign_key on line 23 never runs there and its ondelete='CASCADE' is never "
             "applied (that foreign key has no ON DELETE action)") in f.message
     assert "1 step(s)" in f.message  # the index: the unique constraint's index is there, as good as the one it would build
+    assert [(r.location.path, r.location.start_line, r.note) for r in f.related] == [
+        ("migrations/versions/0001_a.py", 9, "the foreign key on books (shelf_id) to shelves revision 0001 made")]
     # the earlier foreign key already cascades: both outcomes are the same schema
     cascading = {**files, "migrations/versions/0001_a.py": revision(SHELVES.replace('"shelves.id")', '"shelves.id", ondelete="CASCADE")'))}
     assert not [f for f in found(tmp_path / "cascading", cascading) if f.rule_id in ("MIG007", "MIG010", "MIG018")]

@@ -8,13 +8,14 @@ all, and a downgrade runs whatever its age."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from analyzers.facts.effects import DATA_SQL, effects, unread_ops
-from analyzers.facts.guards import INSPECTOR_KEYS, Found, Shape, chain_finds, step_shape
+from analyzers.facts.guards import INSPECTOR_KEYS, Shape, chain_finds, step_shape
 from analyzers.facts.history import created_objects, dropped_objects, history
 from analyzers.facts.imports import reach
 from analyzers.facts.model import MigrationOp, RevisionFact, Span
-from analyzers.findings import Severity
+from analyzers.findings import Finding, Location, Related, Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.s03_migration_safety import later
 from analyzers.rules.s03_migrations import _history_starts_elsewhere
@@ -47,8 +48,6 @@ def _maybe_created(op: MigrationOp) -> dict[tuple[str, str], str]:
 
 
 def _only(op: MigrationOp, st) -> MigrationOp:
-    from dataclasses import replace
-
     from analyzers.facts.model import SqlUse
 
     return replace(op, sql=SqlUse(op.sql.span, st.text, False, False, [st]), index=None, constraints=[])  # type: ignore[union-attr]
@@ -313,8 +312,9 @@ class InspectorGuardedDdl(Rule):
         revision. Info: it is sometimes how a project adopts Alembic on databases made another way. When
         an earlier revision makes everything the checks ask about, a database built by the migrations
         always takes the same path: the finding says the other serves only a database that differs from
-        what they build; likewise when no earlier revision makes anything a `not`-check asks about (and
-        every earlier upgrade could be read), a database built by the migrations always runs the steps. When
+        what they build; likewise when no earlier revision makes anything a `not`-check asks about (nor
+        names it in a file whose upgrade could not all be read), a database built by the migrations always
+        runs the steps. When
         the check looks for the step's object by its columns only (a helper comparing
         `constrained_columns` and `referred_table`) and an earlier revision made one, the step never runs
         on a database built by the migrations: not reported where that object already does what the step's
@@ -373,7 +373,7 @@ if sa.inspect(op.get_bind()).has_table("legacy_orders"):
                          f"{found.creator.revision} made, so {_step(op)} on line {op.span.start} never runs there and "
                          f"{lost}" + (f" ({len(unapplied) - 1} more step(s) like it)" if len(unapplied) > 1 else ""))
                 if len(unapplied) == len(guarded):
-                    yield self.grouped(said, sites, f"migration:{rev.revision}:inspector")
+                    yield _with_origins(self.grouped(said, sites, f"migration:{rev.revision}:inspector"), unapplied)
                     continue
                 said += "; the other step(s)"
             rest = [op for op in guarded if not any(op is u[0] for u in unapplied)]
@@ -391,8 +391,15 @@ if sa.inspect(op.get_bind()).has_table("legacy_orders"):
             else:
                 said += (", and where it finds something else they do not run: two databases at this revision may have "
                          "different schemas")
-            yield self.grouped(said, sites, f"migration:{rev.revision}:inspector")
+            yield _with_origins(self.grouped(said, sites, f"migration:{rev.revision}:inspector"), unapplied)
 
+
+def _with_origins(f: Finding, unapplied: list) -> Finding:
+    """The finding with the objects its never-run steps' checks find, where earlier revisions made them."""
+    origins = tuple(Related(Location(found.shape.span.path, found.shape.span.start, found.shape.span.end),
+                            f"the {found.shape.said()} revision {found.creator.revision} made")
+                    for _, found, _ in unapplied if found.shape.span is not None)
+    return replace(f, related=f.related + origins) if origins else f
 
 
 def _listed(found: list[list[str] | None]) -> str:
@@ -441,7 +448,8 @@ def _lost(step: Shape, there: Shape) -> str | None:
     if step.kind == "unique_index" and there.kind == "index":
         return "its index is never made unique (that one allows duplicates)"
     if there.where and step.where != there.where:
-        return f"the index it would build over every row never exists (that one covers only WHERE {there.where})"
+        rows = f"WHERE {step.where}" if step.where else "over every row"
+        return f"the index it would build {rows} never exists (that one covers only WHERE {there.where})"
     return None
 
 
