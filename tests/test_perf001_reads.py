@@ -352,13 +352,14 @@ def test_a_partial_index_serves_the_reads_that_test_its_predicate(tmp_path):
                    "    return session.scalars(select(ClaimTicket).where(ClaimTicket.claim_id == c, ClaimTicket.deleted_at.is_(None))).all()\n")
     (f,) = found(tmp_path / "a", {"app/models.py": model, "app/reads.py": live, **calls("reads", "of_claim")}, "PERF001")
     assert f.severity == Severity.INFO
-    assert "also tests deleted_at, as the predicate of index ix_tickets_claim (claim_id) does" in f.message
+    assert ("keeping to the predicate of the index ix_tickets_claim (claim_id) WHERE claim_id IS NOT NULL AND deleted_at "
+            "IS NULL, so it finds its rows through that index") in f.message
     based = head + ("class Tickets:\n    def of_claim(self, c):\n"
                     "        return self.get_base_statement().where(ClaimTicket.claim_id == c)\n")
     (g,) = found(tmp_path / "b", {"app/models.py": model, "app/reads.py": based}, "PERF001")
     assert g.severity == Severity.INFO
-    assert ("with a condition dbreview could not read: whether it also tests deleted_at, so that the index ix_tickets_claim "
-            "(claim_id) serves it, dbreview cannot tell") in g.message
+    assert ("with a condition dbreview could not read: whether it keeps to the predicate of the index ix_tickets_claim "
+            "(claim_id), so that it serves it, dbreview cannot tell") in g.message
     alone = head + "def of_claim(session, c):\n    return session.scalars(select(ClaimTicket).where(ClaimTicket.claim_id == c)).all()\n"
     (h,) = found(tmp_path / "c", {"app/models.py": model, "app/reads.py": alone, **calls("reads", "of_claim")}, "PERF001")
     assert h.severity == Severity.WARNING

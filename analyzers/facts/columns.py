@@ -196,7 +196,10 @@ def read_column(
     type_ref: str | None = None
     fks: list[ForeignKeyRef] = []
     autoincrement = None
-    for arg in call.args:
+    field = last(names.callee(call)) == "Field"
+    # SQLModel's Field() takes one positional argument, the default: `Field(ForeignKey("t.id"))` makes the
+    # ForeignKey the Python default, and the column has no foreign key (nor a name or type from it).
+    for arg in [] if field else call.args:
         text = const_str(arg)
         if text is not None:
             name = text
@@ -226,7 +229,6 @@ def read_column(
     if "foreign_key" in kw and const_str(kw["foreign_key"]):  # SQLModel Field(foreign_key="t.id")
         fks.append(ForeignKeyRef(const_str(kw["foreign_key"]) or "", const_str(kw.get("ondelete")), None, span_of(call, path)))
     primary_key = const_bool(kw.get("primary_key")) or False
-    is_sqlmodel_field = last(names.callee(call)) == "Field"
     callee = last(names.callee(call))
     if callee == "Column" or annotation is None:
         # Column() takes nothing from an annotation (`x: Mapped[str] = Column(String)`, a declared_attr's
@@ -234,9 +236,11 @@ def read_column(
         implied = not primary_key and callee in ("Column", "mapped_column")
     else:
         implied = optional and not primary_key
-    if is_sqlmodel_field:
+    if field:
         implied = optional and not primary_key
     default = kw.get("default") if "default" in kw else kw.get("default_factory")
+    if field and call.args and default is None:
+        default = call.args[0]
     return ColumnFact(
         name=name,
         attr=attr,
@@ -287,6 +291,7 @@ def read_relationship(call: ast.Call, attr: str, annotation: ast.AST | None, nam
         backref="backref" in kw,
         remote_side=_source(kw.get("remote_side")),
         keys=" ".join(_source(kw.get(k)) or "" for k in ("foreign_keys", "primaryjoin")).strip() or None,
+        join=_source(kw.get("primaryjoin")),
     )
 
 

@@ -111,6 +111,7 @@ class RelationshipFact:
     backref: bool = False  # backref=: SQLAlchemy adds the reverse relationship to the target class
     remote_side: str | None = None  # remote_side=, as source text
     keys: str | None = None  # foreign_keys= and primaryjoin=, as source text: which columns it joins on
+    join: str | None = None  # primaryjoin=, as source text: what else the rows it loads must match
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from analyzers.facts.columns import span_of
 from analyzers.facts.model import Span
 from analyzers.facts.names import Names, const_str, last
+from analyzers.facts.predicates import asserted_terms
 from analyzers.facts.walk import NODE_FIELDS, children, walk
 
 SOFT_DELETE_COLUMNS = ("deleted_at", "is_deleted", "deleted", "deleted_on", "deleted_date", "date_deleted")
@@ -57,6 +58,9 @@ class QueryUse:
     nulls: tuple[str, ...] = ()  # attributes of the model tested `.is_(None)` or `== None` at the top of a filter
     catches_many: int = 0  # the line of an `except MultipleResultsFound` around the query's run (0: none)
     statement: str = "select"  # "delete" or "update": a bulk statement (`delete(Visit).filter_by(...)`), in Usage.writes
+    # what the filters assert of single columns, and-ed (analyzers/facts/predicates.py): ("Class.attr" or "attr" from
+    # filter_by, "IS NULL" | "IS NOT NULL" | "= <constant>"), for the partial indexes that may serve the query
+    asserted: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -351,6 +355,7 @@ class _Function:
             joined=tuple(sorted(acc.joined)),
             ranges=tuple(sorted(acc.ranges)), keyed=tuple(sorted(acc.keyed)), nulls=tuple(sorted(acc.nulls)),
             catches_many=self._catches_many(root), statement=statement,
+            asserted=tuple(sorted(acc.asserted)),
         ))
 
     def _catches_many(self, node: ast.AST) -> int:
@@ -470,18 +475,22 @@ class _Function:
             for arg in call.args:
                 self._filter(arg, acc)
                 acc.keyed |= keyed_attributes(arg)
+                acc.asserted |= asserted_terms(arg, attribute_ref)
             for k in call.keywords:
                 if k.arg is None:
                     acc.opaque_filter = True
                 else:
                     acc.filtered.add(k.arg)
                     acc.keyed.add(k.arg)
+                    key = ast.Name(k.arg)
+                    acc.asserted |= asserted_terms(ast.Compare(key, [ast.Eq()], [k.value]), lambda n, key=key: k.arg if n is key else None)
                     acc.equals.setdefault("", set()).add(k.arg)  # filter_by: the model's own attributes
         elif method in ("join", "outerjoin", "join_from"):
             acc.joined |= {f"{_model_name(n.value)}.{n.attr}" for a in [*call.args, *(k.value for k in call.keywords)]
                            for n in walk(a) if isinstance(n, ast.Attribute) and _model_name(n.value)}
             for a in [*call.args[1:], *(k.value for k in call.keywords if k.arg == "onclause")]:
                 acc.keyed |= keyed_attributes(a)
+                acc.asserted |= asserted_terms(a, attribute_ref)
         elif method == "options":
             for arg in call.args:
                 if isinstance(arg, ast.Starred) or isinstance(arg, ast.Name):
@@ -571,6 +580,7 @@ class _Acc:
     ranges: set[str] = field(default_factory=set)
     keyed: set[str] = field(default_factory=set)
     nulls: set[str] = field(default_factory=set)
+    asserted: set[tuple[str, str]] = field(default_factory=set)
 
 
 def _null_test(expr: ast.AST) -> str | None:
@@ -584,6 +594,11 @@ def _null_test(expr: ast.AST) -> str | None:
     if isinstance(value, ast.Constant) and value.value is None and isinstance(side, ast.Attribute) and _model_name(side.value):
         return side.attr
     return None
+
+
+def attribute_ref(node: ast.AST) -> str | None:
+    """"Class.attr" for a model's attribute (`Patient.deleted_at`)."""
+    return f"{_model_name(node.value)}.{node.attr}" if isinstance(node, ast.Attribute) and _model_name(node.value) else None
 
 
 def keyed_attributes(expr: ast.AST, values: bool = False) -> set[str]:

@@ -19,7 +19,8 @@ from types import SimpleNamespace
 
 from analyzers.facts.model import ColumnFact, Facts, ModuleFacts, RelationshipFact, Span, TableFact
 from analyzers.facts.paths import is_test_path
-from analyzers.facts.usage import QueryUse, keyed_attributes
+from analyzers.facts.predicates import asserted_terms
+from analyzers.facts.usage import QueryUse, attribute_ref, keyed_attributes
 from analyzers.rules.code_use import app_usage, function_around, names_class
 from analyzers.rules.mentions import mentions
 from analyzers.rules.s05_integrity import _uncalled
@@ -43,6 +44,12 @@ class Read:
     use: str = "read"
     how: str = ""  # for "maybe": what may read it
     condition: bool = False  # a condition's: what else it tests is read when asked (tested_with)
+    # A relationship's that deleting a parent row through the ORM loads (to clear the key of its rows, delete them,
+    # or delete their link rows): neither passive_deletes= nor viewonly=.
+    unlinks: bool = False
+    # What it asserts of the table's columns (analyzers/facts/predicates.py terms), for the partial indexes that may
+    # serve it: a relationship's primaryjoin, a query's filters. None: a condition dbreview could not read.
+    asserted: frozenset[str] | None = frozenset()
 
 
 def tested_with(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -> frozenset[str] | None:
@@ -56,6 +63,15 @@ def tested_with(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -> 
 def values_with(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -> frozenset[str] | None:
     """The columns of `table` that `read` compares with a value beside `col` (see Read.values)."""
     return _condition_cached(facts, read, table, col, True) if read.condition or read.values_asked else read.values
+
+
+def asserted_with(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -> frozenset[str] | None:
+    """What `read` asserts of the columns of `table` (None: it has a condition dbreview cannot read): asked only
+    where a partial index may serve it; a condition's is found with what it tests (_condition_tested)."""
+    if not read.condition:
+        return read.asserted
+    _condition_cached(facts, read, table, col, False)
+    return facts.derived.get("fk_asserted", {}).get((read.span.path, read.span.start, table.name, col.name))  # type: ignore[union-attr]
 
 
 def _condition_cached(facts: Facts, read: Read, table: TableFact, col: ColumnFact, values: bool) -> frozenset[str] | None:
@@ -82,12 +98,13 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
         name = rel.back_populates if backref else rel.attr
         use, span, how = uses.use(owner, name or "", rel) if owner is not None else ("none", None, "")
         label = f"{owner.class_name}.{name}" if backref and owner is not None else f"{table.class_name}.{rel.attr}"
+        unlinks, asserted = not _passive(facts, rel), classes.join_asserted(rel, child)
         if use == "read" and backref and span is not None:  # made by SQLAlchemy, not declared: shown where read
-            read = Read(span, f"{said} ({how})", label)
+            read = Read(span, f"{said} ({how})", label, unlinks=unlinks, asserted=asserted)
         elif use == "maybe" and not backref:  # declared, and its name read somewhere: counted, as may be
-            read = Read(rel.span, said, label)
+            read = Read(rel.span, said, label, unlinks=unlinks, asserted=asserted)
         else:
-            read = Read(rel.span, said, label, use=use, how=how)
+            read = Read(rel.span, said, label, use=use, how=how, unlinks=unlinks, asserted=asserted)
         out.setdefault((child.name, col.name), []).append(read)
     for usage in app_usage(facts):
         for q in [*usage.queries, *usage.writes]:
@@ -98,14 +115,14 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
                 if found is not None:
                     out.setdefault((found[0].name, found[1].name), []).append(
                         Read(q.span, f"the {what} at {where} filters on it", f"the {what}", classes.tested(q, found[0]),
-                             values_asked=True))
+                             values_asked=True, asserted=classes.asserted(q, found[0])))
             for ref in q.joined:
                 cls, _, attr = ref.partition(".")
                 found = classes.column(cls, attr)
                 if found is not None and found[0] is not classes.tables.get(q.model):  # from the table itself to its parent: the parent's key serves
                     out.setdefault((found[0].name, found[1].name), []).append(
                         Read(q.span, f"the query at {where} joins {found[0].name} through it", "the query",
-                             classes.tested(q, found[0])))
+                             classes.tested(q, found[0]), asserted=classes.asserted(q, found[0])))
     for (table, column), reads in _conditions(facts, classes).items():
         out.setdefault((table, column), []).extend(reads)
     for (table, column), read in _policy_reads(facts):
@@ -138,13 +155,15 @@ def _conditions(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[R
     join out of its table to another (`.join(Patient, Visit.patient_id == Patient.id)`) is not one: the other
     table's key serves it. Relationship declarations (primaryjoin=) are left to the relationships."""
     out: dict[tuple[str, str], list[Read]] = {}
+    declared = {(t.path, n) for t in facts.tables.values() for rel in t.relationships  # a primaryjoin's lines, too
+                for n in range(rel.span.start, rel.span.end + 1)}
     for path in python_paths(facts):
         if is_test_path(path) or is_tooling_path(path):
             continue
         lines = facts.lines(Span(path, 1, 1_000_000))
         for n, line in enumerate(lines, 1):
             code = line.partition("#")[0]
-            if "relationship(" in code or "join=" in code or "." not in code:
+            if "relationship(" in code or "join=" in code or "." not in code or (path, n) in declared:
                 continue
             for m in _CLASS_ATTR.finditer(code):
                 cls = classes.enclosing(path, n) if m.group(1) == "cls" else m.group(1)
@@ -152,7 +171,7 @@ def _conditions(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[R
                 if found is None:
                     continue
                 after, before = _COMPARED_AFTER.match(code, m.end()), _COMPARED_BEFORE.search(code[:m.start()])
-                if after is None and before is None:
+                if after is None and before is None or (n, len(code[:m.end()].encode())) in _negated(facts, path):
                     continue
                 other = (after.group(1) if after else None) or (before.group(1) if before else None)
                 if other and classes.tables.get(other) is not found[0]:  # a join condition: into this table, or out of it
@@ -198,6 +217,27 @@ def _policy_reads(facts: Facts) -> list[tuple[tuple[str, str], Read]]:
     return out
 
 
+def _negated(facts: Facts, path: str) -> set[tuple[int, int]]:
+    """Where (line, column) a class attribute of `path` ends under a NOT (`not_(...)`, `~(...)`): a test there keeps
+    the rows that do not match it, which no index on the column finds (`not_(and_(Msg.kind == k, Msg.author_id
+    == a))` reads every message of its thread but one author's)."""
+    cache: dict[str, set[tuple[int, int]]] = facts.derived.setdefault("fk_negated", {})  # type: ignore[assignment]
+    if path not in cache:
+        text = "\n".join(facts.lines(Span(path, 1, 1_000_000)))
+        tree = _tree(facts, path) if "not_(" in text or "~" in text else None
+        out: set[tuple[int, int]] = set()
+        stack: list[tuple[ast.AST, bool]] = [(tree, False)] if tree is not None else []
+        while stack:
+            node, under = stack.pop()
+            if isinstance(node, ast.Attribute) and under:
+                out.add((node.end_lineno or node.lineno, node.end_col_offset or 0))
+            under = under or isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Invert, ast.Not)) or (
+                isinstance(node, ast.Call) and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) == "not_")
+            stack += [(child, under) for child in ast.iter_child_nodes(node)]
+        cache[path] = out
+    return cache[path]
+
+
 _FILTER_CALLS = ("where", "filter", "having")
 _JOIN_CALLS = ("join", "outerjoin", "join_from")
 
@@ -207,14 +247,19 @@ def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
     """The columns of the table the condition at `path:line` tests with the key: in the filter or join condition
     it stands in (and-ed), and in the query of the same function that filters on the key (its other filters).
     None where the condition is built apart from any filter dbreview reads (a list of conditions and_-ed later).
-    `values`: only the columns its filters compare with a value (Read.values)."""
+    `values`: only the columns its filters compare with a value (Read.values). What the condition asserts of the
+    table's columns (analyzers/facts/predicates.py) is kept for asserted_with."""
+    table, col = found
+    asserts: dict[tuple[str, int, str, str], frozenset[str] | None] = facts.derived.setdefault("fk_asserted", {})  # type: ignore[assignment]
+    at = (path, line, table.name, col.name)
+    asserts[at] = None
     tree = _tree(facts, path)
     if tree is None:
         return None
-    table, col = found
     parts, function = _statement_at(tree, line)
     earlier = _narrowed_before(tree, line)
     keyed: set[str] = set()
+    terms: set[tuple[str, str]] = set()
     placed = False  # the key is tested inside a filter or join condition of the statement
     for node in (n for part in [*parts, *earlier] for n in ast.walk(part)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
@@ -226,10 +271,12 @@ def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
                 continue
             if not values or node.func.attr in _FILTER_CALLS:
                 keyed |= {a for t in tests for a in keyed_attributes(t, values)}
+            terms |= {term for t in tests for term in asserted_terms(t, attribute_ref)}
             placed = placed or any(isinstance(n, ast.Attribute) and n.attr == (col.attr or col.name)
                                    or isinstance(n, ast.Attribute) and classes.column(table.class_name or "", n.attr) == found
                                    for t in tests for n in ast.walk(t))
     tested = classes.columns_of(table, keyed)
+    asserted = classes.terms_of(table, terms)
     roots = [r for r in _statement_roots(parts) if not (earlier and isinstance(r, ast.Name))] + [_chain_root(v) for v in earlier]
     if placed and any(_built_elsewhere(root) for root in roots):
         tested.add(UNREAD_BASE)
@@ -241,7 +288,10 @@ def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
             if more is None:
                 return None
             tested |= more
+            also = classes.asserted(q, table)
+            asserted = None if asserted is None or also is None else asserted | also
             placed = True
+    asserts[at] = asserted if placed and UNREAD_BASE not in tested else None
     return frozenset(tested) if placed else None
 
 
@@ -382,8 +432,7 @@ class _RelationshipUses:
                 continue
             if maybe is None and self._may_read(span, code, name):
                 maybe = span, f"{span.path}:{span.start} names {name}, on an object dbreview cannot tell"
-        passive = "passive_deletes" in " ".join(self.facts.lines(rel.span))
-        deleted = None if passive else orm_deletes(self.facts, self.classes, owner)
+        deleted = None if _passive(self.facts, rel) else orm_deletes(self.facts, self.classes, owner)
         if deleted is not None and deleted[1] == "sure":
             return "read", deleted[0], f"deleting a {owner.class_name} loads it: {deleted[2]}"
         if deleted is not None and deleted[1] == "uncalled" and maybe is None and self.walked is None:
@@ -398,7 +447,10 @@ class _RelationshipUses:
 
     def _may_read(self, span: Span, code: str, name: str) -> bool:
         n = re.escape(name)
-        if re.search(rf"\.\s*{n}\b", code) or re.search(rf"""[(,]\s*{n}\s*=(?!=)\s*(?!["'\d]|None\b|True\b|False\b)""", code):
+        if re.match(r"\s*(?:from|import)\s", code):
+            return False  # a module's name: `from app.policies import ...`
+        bare = re.sub(r"""(?<!\w)(["'])[^"']*\1""", "''", code)  # a string's dots are no attribute (an f-string's are)
+        if re.search(rf"\.\s*{n}\b", bare) or re.search(rf"""[(,]\s*{n}\s*=(?!=)\s*(?!["'\d]|None\b|True\b|False\b)""", code):
             return True  # an attribute, a keyword argument (not given a literal, which reads nothing)
         if re.search(rf"""["']{n}["']""", code) and not re.search(r"back_populates|backref|__tablename__|Table\(", code):
             return True  # getattr, a serializer's fields
@@ -413,6 +465,12 @@ class _RelationshipUses:
             if text.strip() and len(text) - len(text.lstrip()) < indent:
                 return text.lstrip().startswith("class ")
         return False
+
+
+def _passive(facts: Facts, rel: RelationshipFact) -> bool:
+    """A delete of the parent through the ORM does not load the relationship: it has passive_deletes= (the database's
+    cascade does the work) or viewonly=True (the unit of work leaves it alone)."""
+    return re.search(r"passive_deletes|viewonly\s*=\s*True", " ".join(facts.lines(rel.span))) is not None
 
 
 _LOADERS = "selectinload|joinedload|subqueryload|immediateload|contains_eager|defaultload|lazyload|raiseload|noload|load_only"
@@ -726,6 +784,8 @@ class _Classes:
             if len(held) == 1 and name not in by_class:
                 self.tables[name] = next(iter(held.values()))
         self.by_name = facts.tables
+        self.facts = facts
+        self.variables: dict[str, TableFact] | None = None  # a Table(...)'s variable -> the table, built when asked
 
     def table(self, ref: str | None) -> TableFact | None:
         name = re.sub(r"^lambda\s*:\s*", "", (ref or "").strip("'\" ")).split(".")[-1]
@@ -763,6 +823,37 @@ class _Classes:
                 out.add(col.name)
         return out
 
+    def terms_of(self, table: TableFact, terms: set[tuple[str, str]], model: str | None = None) -> frozenset[str] | None:
+        """Terms ("Class.attr", test) as terms of the columns of `table` ("deleted_at IS NULL"); None where one names
+        an attribute of its class that is no column (a hybrid property such as `~Review.is_deleted`), which may
+        stand for any condition on its columns."""
+        out: set[str] = set()
+        for ref, test in terms:
+            cls, _, attr = ref.rpartition(".")
+            if self.tables.get(cls or model or "") is not table:
+                continue
+            found = self.columns_of(table, {ref}, model)
+            if not found:
+                return None
+            out |= {f"{c} {test}" for c in found}
+        return frozenset(out)
+
+    def asserted(self, q: QueryUse, table: TableFact) -> frozenset[str] | None:
+        """What the query's filters assert of the columns of `table`; None if it has a filter dbreview cannot read."""
+        return None if q.opaque_filter else self.terms_of(table, set(q.asserted), q.model)
+
+    def join_asserted(self, rel: RelationshipFact, child: TableFact) -> frozenset[str] | None:
+        """What a relationship's primaryjoin asserts of the columns of the table it loads (`and_(Review.org_id ==
+        Org.id, Review.deleted_at.is_(None))`: deleted_at IS NULL); nothing where it has none; None where it cannot
+        be read."""
+        if not rel.join:
+            return frozenset()
+        try:
+            tree = ast.parse(rel.join.strip(), mode="eval")
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+        return self.terms_of(child, asserted_terms(tree, _class_attribute))
+
     def tested(self, q: QueryUse, table: TableFact) -> frozenset[str] | None:
         """The columns of `table` the query tests by equality (and-ed); None if it has a filter dbreview cannot read."""
         return None if q.opaque_filter else frozenset(self.columns_of(table, set(q.keyed), q.model))
@@ -777,9 +868,24 @@ class _Classes:
                      if t.path == path and t.span.start <= line <= t.span.end and t.class_name), None)
 
     def link(self, ref: str) -> TableFact | None:
-        """The association table a `secondary=` names: by table name, or a variable named as its table."""
+        """The association table a `secondary=` names: by table name, or the variable a `Table(...)` is assigned to
+        (`team_members = Table("team_member", ...)`), or a variable named as its table."""
         name = ref.strip("'\" ").removesuffix(".__table__").split(".")[-1]
-        return self.by_name.get(name) or self.table(name)
+        if self.variables is None:
+            self.variables = {}
+            for t in self.by_name.values():
+                m = None if t.class_name else _TABLE_VARIABLE.match(self.facts.lines(Span(t.path, t.span.start, t.span.start))[0])
+                if m is not None:
+                    self.variables.setdefault(m.group(1), t)
+        return self.by_name.get(name) or self.variables.get(name) or self.table(name)
+
+
+_TABLE_VARIABLE = re.compile(r"\s*(\w+)\s*(?::[^=]*)?=\s*(?:\w+\.)*Table\(")
+
+
+def _class_attribute(node: ast.AST) -> str | None:
+    """"Class.attr" for `Class.attr` in a primaryjoin (its string's classes are named bare)."""
+    return f"{node.value.id}.{node.attr}" if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) else None
 
 
 def _keys(table: TableFact, col: ColumnFact) -> set[str]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from analyzers.facts.model import Facts, MigrationOp, Span, TableFact
 from analyzers.facts.history import dropped_objects
+from analyzers.facts.predicates import IS_NULL, not_null, predicate_terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,17 @@ class Key:
     @property
     def label(self) -> str:
         return f"the {self.kind} {self.name + ' ' if self.name else ''}({', '.join(self.columns)})"
+
+    def implied_by(self, asserted: frozenset[str] | None, column: str) -> bool:
+        """Does a read by `column` that asserts `asserted` (analyzers/facts/predicates.py) look only for rows this
+        key holds: no predicate, or every term of its predicate among what the read asserts (a lookup by the
+        column asserts it is not NULL, unless it asks for NULL)?"""
+        if self.where is None:
+            return True
+        terms = predicate_terms(self.where)
+        if terms is None or asserted is None:
+            return False
+        return terms <= (asserted if f"{column} {IS_NULL}" in asserted else asserted | {not_null(column)})
 
     def serves(self, column: str) -> bool:
         """Does it serve every lookup by `column` (leads with it, and any predicate only leaves NULLs out,

@@ -9,7 +9,10 @@ from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries, app_usage, soft_delete_column, uses_async_sessions
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.fk_reads import NO_CALL, UNREAD_BASE, Read, deletes, fk_reads, tested_with, uncalled_function, values_with
+from analyzers.facts.predicates import predicate_terms
+from analyzers.rules.fk_reads import (
+    NO_CALL, UNREAD_BASE, Read, asserted_with, deletes, fk_reads, tested_with, uncalled_function, values_with,
+)
 from analyzers.facts.engines import engines
 from analyzers.facts.json_context import followed
 from analyzers.facts.paths import is_one_off_path, tooling_kind
@@ -32,18 +35,26 @@ class ForeignKeyWithoutIndex(Rule):
         application reads the table by the column: an ORM query or bulk `delete()`/`update()` looks rows
         up by it (`==`, `in_()`, `is_()`, `filter_by`; not `!=` or a bare attribute) or joins the table
         through it from another, a Row-Level Security policy's USING test compares it (every query of
-        the table), or a relationship (one-to-many, reverse one-to-one, `secondary`, a backref) loads
-        rows by it where the code reads that relationship (a loader option named by a string, on the
+        the table), or a relationship (one-to-many, reverse one-to-one, `secondary`, named by table or
+        by the variable its `Table(...)` is assigned to, a backref) loads rows by it where the code reads that relationship (a loader option named by a string, on the
         query's entity) or deletes rows of its class (which loads it; also through a base class's
         helper called on an object the code shows is of that class), shown as related locations. A read
         that also tests, by equality, the leading column of an index (or key) that holds the foreign key
         after it, or of another index (not a flag's), finds its rows through that index and is not
-        counted; nor is a relationship no code reads, nor a read or delete in a module function nothing
-        in the application calls (INT010's call facts). Info otherwise, naming what dbreview found (the
-        index that serves the reads, the relationship nothing reads, the code nothing calls, a read with
-        a condition it could not read): only the foreign key check on deleting a parent row scans the
-        table, at a cost set by its size, which dbreview cannot know, and none where no code of the
-        application deletes the parent (soft-deleted only, or never deleted).
+        counted; nor is a read that keeps to the predicate of a partial index that holds the column
+        (its conditions, or the relationship's primaryjoin, assert each of the predicate's terms:
+        `col IS NULL`, `col IS NOT NULL`, `col = <constant>`, and-ed; a test by `==` or `in_()` asserts
+        `col IS NOT NULL`; any other predicate serves no read); nor a test under NOT (`not_()`, `~`),
+        which no index on the column serves; nor a relationship no code reads, nor a read or delete in
+        a module function nothing in the application calls (INT010's call facts). Info otherwise,
+        naming what dbreview found (the index that serves the reads, every partial index led by the
+        column, the relationship nothing reads, the code nothing calls, a read with a condition it
+        could not read): only the foreign key check on deleting a parent row (and, for a relationship
+        that has neither passive_deletes= nor viewonly=True, the load of it that deleting a parent
+        through the ORM makes) scans the table, at a cost set by its size, which dbreview cannot know,
+        and none where no code of the application deletes the parent (soft-deleted only, or never
+        deleted). SQLModel's `Field(ForeignKey(...))` makes the ForeignKey the field's default (its one
+        positional argument): the column has no foreign key; `Field(foreign_key=...)` declares one.
         A join from the table to its parent uses the parent's primary key and is not counted. Where the
         configuration defaults to MySQL/MariaDB, or the migrations create tables with `mysql_engine=`,
         InnoDB indexes foreign keys itself: one info lists what PostgreSQL deployments would lack.
@@ -105,45 +116,53 @@ class Appointment(Base):
 
     def _finding(self, table: TableFact, col: ColumnFact, keys: list[Key], shared: bool = False):
         what = f"{where_declared(table, col)} is a foreign key with no index"
-        partial = [k for k in keys if k.columns and k.columns[0] == col.name]
+        partial = list({(k.name, k.columns, k.where): k for k in keys if k.columns and k.columns[0] == col.name}.values())
         inside = [k for k in keys if col.name in k.columns[1:]]
         if partial:
-            what = (f"{where_declared(table, col)} is a foreign key led only by the partial {partial[0].label[4:]} "
-                    f"WHERE {partial[0].where}, which serves only the rows its predicate keeps")
+            what = f"{where_declared(table, col)} is a foreign key led only by {_partials(partial)}"
         elif inside:
             what = (f"{where_declared(table, col)} is a foreign key that leads no index: it comes after "
-                    f"{inside[0].columns[0]} in {inside[0].label}, which serves lookups by {inside[0].columns[0]}, "
-                    f"not by {col.name} alone")
-        related = [(k.span, "the index") for k in (partial or inside)[:1]]
+                    f"{inside[0].columns[0]} in {inside[0].label}{_where(inside[0])}, which serves lookups by "
+                    f"{inside[0].columns[0]}, not by {col.name} alone")
+        related = [(k.span, "the index") for k in (partial[:3] or inside[:1])]
         parent = _parent(table, col)
         check = f"the foreign key check on deleting (or changing the key of) a row of {parent}"
         scans: list[Read] = []
         served: list[tuple[Read, Key, frozenset[str]]] = []
-        unsure: list[tuple[Read, Key]] = []
+        kept: list[tuple[Read, Key]] = []  # reads that keep to the predicate of a partial index led by the key
+        unsure: list[tuple[Read, str, str]] = []  # (read, what dbreview cannot tell, unless what it would not scan)
         unused: list[Read] = []
         maybe: list[Read] = []
         # The indexes that may serve reads testing more than the key; not for a mixin's column, whose other tables'
-        # reads are not weighed here.
-        later = [] if shared else [k for k in keys if col.name in k.columns[1:] and k.where is None]
+        # reads are not weighed here. A partial one serves the reads that keep to its predicate.
+        later = [] if shared else [k for k in keys if col.name in k.columns[1:]
+                                   and (k.where is None or predicate_terms(k.where))]
         # Other indexes a read may find its rows through: led by another column it tests by equality (not a flag).
         others = [] if shared else [k for k in keys if k.where is None and k.columns and col.name not in k.columns
                                     and _may_narrow(table, k.columns[0])]
-        # A partial index led by the key serves the reads that also test what its predicate keeps (deleted_at IS NULL).
-        partials = [] if shared else [k for k in partial if _predicate_columns(k, col.name) is not None]
+        readable = [k for k in partial if predicate_terms(k.where or "")]  # partial indexes led by the key
         for r in fk_reads(self.facts).get((table.name, col.name), []):
-            tested = tested_with(self.facts, r, table, col) if later or partials else r.tested
-            key = _serving(later, col.name, tested) or next(
-                (k for k in partials if tested and _predicate_columns(k, col.name) <= tested), None)  # type: ignore[operator]
-            if key is None and others and r.use == "read":  # another index, led by a column it compares with a value
+            tested = tested_with(self.facts, r, table, col) if later else r.tested
+            asserted = asserted_with(self.facts, r, table, col) if readable or any(k.where for k in later) else frozenset()
+            key = _serving(later, col.name, tested, asserted)
+            lead = next((k for k in readable if k.implied_by(asserted, col.name)), None)
+            if key is None and lead is None and others and r.use == "read":  # another index, led by a column it compares with a value
                 compared = values_with(self.facts, r, table, col)
                 key = next((k for k in others if compared and k.columns[0] in compared), None)
                 tested = compared if key is not None else tested
             if r.use != "read":
                 (maybe if r.use == "maybe" else unused).append(r)
+            elif lead is not None:
+                kept.append((r, lead))
             elif key is not None and tested:
                 served.append((r, key, tested))
-            elif (tested is None or UNREAD_BASE in tested) and (later or partials):
-                unsure.append((r, (later or partials)[0]))
+            elif asserted is None and readable:
+                which = readable[0].label if len(readable) == 1 else "one of those partial indexes"
+                unsure.append((r, f"whether it keeps to the predicate of {which}, so that it serves it",
+                               "it keeps to that predicate"))
+            elif (tested is None or UNREAD_BASE in tested) and later:
+                unsure.append((r, f"whether it also tests {later[0].columns[0]}, so that {later[0].label}"
+                                  f"{_where(later[0])} serves it", f"it tests {later[0].columns[0]}"))
             else:
                 scans.append(r)
         dead = [r for r in [*scans, *unused] if r.use == "uncalled"]
@@ -159,18 +178,20 @@ class Appointment(Base):
                 col.span, column_anchor(table, col), related=[*related, *((r.span, r.label) for r in scans[:3])],
             )
         said: list[str] = []
+        if kept:
+            (first, key), more = kept[0], f" (and {len(kept) - 1} more)" if len(kept) > 1 else ""
+            which = f"{key.label} WHERE {key.where}" if all(k is key for _, k in kept) else "one of those partial indexes"
+            said.append(f"{first.said}{more}, keeping to the predicate of {which}, so it finds its rows through that "
+                        f"index, not by a scan of {table.name}")
         if served:
             (first, key, tested), more = served[0], f" (and {len(served) - 1} more)" if len(served) > 1 else ""
-            lead = [c for c in key.columns[:key.columns.index(col.name)] if c in tested] if col.name in key.columns else [key.columns[0]]
-            which = (f"which {key.label} is led by" if key.where is None else
-                     f"as the predicate of {key.label[4:]} does")
-            said.append(f"every read of {table.name} by it that dbreview found also tests {', '.join(lead or sorted(_predicate_columns(key, col.name) or ()))}, "
-                        f"{which}, so it finds their rows through that index, not by a scan of {table.name} "
+            lead_by = [c for c in key.columns[:key.columns.index(col.name)] if c in tested] if col.name in key.columns else [key.columns[0]]
+            said.append(f"every read of {table.name} by it that dbreview found also tests {', '.join(lead_by)}, which "
+                        f"{key.label} is led by, so it finds their rows through that index, not by a scan of {table.name} "
                         f"({first.said}{more})")
         if unsure:
-            first, key = unsure[0]
-            said.append(f"{first.said}, with a condition dbreview could not read: whether it also tests "
-                        f"{_needed(key, col.name)}, so that {key.label} serves it, dbreview cannot tell")
+            first, whether, _ = unsure[0]
+            said.append(f"{first.said}, with a condition dbreview could not read: {whether}, dbreview cannot tell")
         if dead:
             said += [f"{r.said}, but {r.how}" for r in dead[:2]]
         if unused:
@@ -181,12 +202,19 @@ class Appointment(Base):
         if not said:
             said.append(f"dbreview found no query of the application that filters or joins {table.name} on it and no "
                         f"relationship that loads {table.name} rows by it")
-        scanned = (f"{check} scans {table.name}, as does that read unless it tests {_needed(unsure[0][1], col.name)}" if unsure
-                   else f"only {check} scans {table.name}")
+        cost = self._cost(parent)
+        unlinked = next((r.label for r in [*unused, *maybe] if r.unlinks), None) if cost == _UNKNOWN_COST else None
+        if unlinked is not None:  # deleting a parent through the ORM loads the relationship by the key, too
+            check = (f"{check}, and the load of {unlinked} that deleting one through the ORM makes (SQLAlchemy loads it "
+                     "to clear or delete its rows; it has no passive_deletes)")
+        scans_it = "scan" if unlinked is not None else "scans"
+        scanned = (f"{check} {scans_it} {table.name}, as does that read unless {unsure[0][2]}" if unsure
+                   else f"only {check} {scans_it} {table.name}")
         return self.finding(
-            f"{what}; {'; '.join(said)}, so {scanned}{self._cost(parent)}",
+            f"{what}; {'; '.join(said)}, so {scanned}{cost}",
             col.span, column_anchor(table, col), severity=Severity.INFO,
-            related=[*related, *((r.span, r.label) for r, _, _ in served[:2]), *((r.span, r.label) for r, _ in unsure[:1]),
+            related=[*related, *((r.span, r.label) for r, _ in kept[:2]), *((r.span, r.label) for r, _, _ in served[:2]),
+                     *((r.span, r.label) for r, _, _ in unsure[:1]),
                      *((r.span, f"{r.label}, not read") for r in unused[:2]), *((r.span, r.label) for r in maybe[:1]),
                      *((r.span, f"{r.label}, in code dbreview found no call of") for r in dead[:2])],
         )
@@ -202,7 +230,7 @@ class Appointment(Base):
                         "its rows), so that check runs only on a delete made outside the application")
             return (f": dbreview found no code of the application that deletes a row of {target.name}, so that check "
                     "runs only on a delete made outside it")
-        return ": what that costs depends on the table's size, which dbreview cannot know"
+        return _UNKNOWN_COST
 
     def _unsure(self, table: TableFact, col: ColumnFact, migrated: ColumnFact, unread: list[Unread]):
         """The foreign key is the model's only: the migrations create the column without one."""
@@ -235,23 +263,27 @@ class Appointment(Base):
         )
 
 
-def _serving(keys: list[Key], column: str, tested: frozenset[str] | None) -> Key | None:
+_UNKNOWN_COST = ": what that costs depends on the table's size, which dbreview cannot know"
+
+
+def _serving(keys: list[Key], column: str, tested: frozenset[str] | None, asserted: frozenset[str] | None) -> Key | None:
     """The index, primary key or unique constraint that serves a read testing `tested` with `column`: it holds the
-    column after others, and the read tests its leading column (the index finds the rows, not a scan)."""
-    return next((k for k in keys if column in k.columns[1:] and k.where is None and k.columns[0] in tested), None) if tested else None
+    column after others, the read tests its leading column (the index finds the rows, not a scan), and it keeps to
+    the index's predicate, if any."""
+    return next((k for k in keys if column in k.columns[1:] and k.columns[0] in tested and k.implied_by(asserted, column)),
+                None) if tested else None
 
 
-def _predicate_columns(key: Key, column: str) -> set[str] | None:
-    """The columns a partial index's predicate keeps by IS [NOT] NULL tests, and-ed, besides `column` (a foreign key
-    check never looks for NULL); None for any other predicate, which dbreview does not weigh."""
-    tests = re.split(r"\s+AND\s+", (key.where or "").strip().strip("()"), flags=re.I)
-    found = [re.fullmatch(r'\(?\s*"?(\w+)"?\s+IS\s+(?:NOT\s+)?NULL\s*\)?', t.strip(), re.I) for t in tests]
-    return None if not key.where or not all(found) else {m.group(1) for m in found if m} - {column}  # type: ignore[union-attr]
+def _partials(keys: list[Key]) -> str:
+    """The partial indexes that lead with a column, each with its predicate."""
+    if len(keys) == 1:
+        return f"the partial {keys[0].label[4:]} WHERE {keys[0].where}, which serves only the rows its predicate keeps"
+    named = " and ".join(f"{k.label[4:].removeprefix('index ')} WHERE {k.where}" for k in keys)
+    return f"the partial indexes {named}, each of which serves only the rows its predicate keeps"
 
 
-def _needed(key: Key, column: str) -> str:
-    """What a read must also test for `key` to serve it: the column leading it, or its predicate's."""
-    return key.columns[0] if key.where is None else ", ".join(sorted(_predicate_columns(key, column) or ())) or key.columns[0]
+def _where(key: Key) -> str:
+    return f" WHERE {key.where}" if key.where else ""
 
 
 def _may_narrow(table: TableFact, column: str) -> bool:
