@@ -40,7 +40,7 @@ def _use(name: ast.Name, parents: dict, writes: bool) -> str:
     parent = parents.get(node)
     if isinstance(parent, ast.Attribute) and parent.attr == "__table__":
         node, parent = parent, parents.get(parent)  # the table stands for the class here
-    elif isinstance(parent, ast.Attribute) or isinstance(parent, (ast.ImportFrom, ast.Import)):
+    elif isinstance(parent, ast.Attribute):
         return "columns"  # Model.column, Model.__tablename__
     if isinstance(parent, ast.Call) and parent.func is node:
         return "whole" if writes else "columns"  # an instance: written only if something adds it
