@@ -65,6 +65,10 @@ TARGETS: dict[str, tuple[str, str, str]] = {
                           "FastAPI, RLS policies in Alembic, org_id tenants"),
     "keystone": ("openstack/keystone", "30ef2ffa65a3486ef882f00538e20f2253c57d4c",
                  "classic declarative_base, expand/contract Alembic branches"),
+    "ckan": ("ckan/ckan", "2dbe2c18f65ec75798c3667dd412c2320ac44ab0",
+             "classic mappers and __table__ = Table(...), a DataStore engine of its own, plugins"),
+    "jupyterhub": ("jupyterhub/jupyterhub", "2841153db6c1c25d8b50955e2f4b39f78f3d0119",
+                   "SQLite/MySQL/PostgreSQL, create_all at start beside Alembic, tables built in a loop"),
 }
 
 SEVERITIES = ("critical", "warning", "info")

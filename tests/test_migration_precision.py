@@ -431,3 +431,35 @@ class Note(Base):
     # a model that still maps it as a native enum: the revision moves away from it, and cannot be rolled back
     files["app/models.py"] = model.replace(", native_enum=False", "")
     assert [f.anchor for f in found(tmp_path / "native", files, "MIG001")] == ["migration:0002:downgrade"]
+
+
+def test_a_renamed_column_is_renamed_in_the_keys_that_hold_it(tmp_path):
+    """onyx: a link table's primary key named the column by its name before op.alter_column renamed it."""
+    models = HEADER + """
+class Channel(Base):
+    __tablename__ = "channels"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class ChannelTag(Base):
+    __tablename__ = "channel_tags"
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id"), primary_key=True)
+"""
+    first = revision("""
+op.create_table("channels", sa.Column("id", sa.Integer, primary_key=True))
+op.create_table("tags", sa.Column("id", sa.Integer, primary_key=True))
+op.create_table("bot_tags", sa.Column("bot_id", sa.Integer, sa.ForeignKey("channels.id")),
+                sa.Column("tag_id", sa.Integer, sa.ForeignKey("tags.id")), sa.PrimaryKeyConstraint("bot_id", "tag_id"))
+""")
+    second = revision('op.rename_table("bot_tags", "channel_tags")\n'
+                      'op.alter_column("channel_tags", "bot_id", new_column_name="channel_id")', rev="0002", down="0001")
+    files = {"app/models.py": models, "migrations/versions/0001_a.py": first, "migrations/versions/0002_b.py": second}
+    (f,) = [f for f in found(tmp_path, files, "PERF001") if f.anchor == "table:channel_tags.tag_id"]
+    assert "(channel_id, tag_id)" in f.message and "bot_id" not in f.message
+    assert [f.anchor for f in found(tmp_path, files, "PERF001")] == ["table:channel_tags.tag_id"]

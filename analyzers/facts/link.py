@@ -331,6 +331,7 @@ def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
                 if new.attr and new.attr != op.target:  # new_column_name=
                     t.columns.pop(op.target)
                     old = replace(old, name=new.attr, attr=new.attr)
+                    _rename_in_keys(t, op.target, new.attr)
                 t.columns[old.name] = replace(
                     old,
                     nullable=new.nullable if new.nullable is not None else old.nullable,
@@ -344,6 +345,15 @@ def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
                 renamed[t.name] = op.target
                 tables[op.target] = replace(t, name=op.target)
     return tables
+
+
+def _rename_in_keys(t: TableFact, old: str, new: str) -> None:
+    """PostgreSQL renames a column in the table's constraints and indexes too: so does the replay."""
+    def swap(cols: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(new if c == old else c for c in cols)
+
+    t.constraints = [replace(c, columns=swap(c.columns)) if old in c.columns else c for c in t.constraints]
+    t.indexes = [replace(i, columns=swap(i.columns)) if old in i.columns else i for i in t.indexes]
 
 
 def _apply_sql(tables: dict[str, TableFact], st) -> None:
