@@ -10,6 +10,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,9 @@ def test_a_scan_of_files_just_written_keeps_no_result(demo: Path, cache: Path) -
     """A file modified within the clock's resolution of its read could change unseen: scan again."""
     model = next(demo.rglob("*.py"))
     model.write_text(model.read_text() + "\n")
+    # its mtime a minute ahead: still "just written" when the scans start, however slow a loaded machine is
+    ahead = time.time_ns() + 60_000_000_000
+    os.utime(model, ns=(ahead, ahead))
     assert not scan(demo, cache_dir=cache, jobs=1).reused
     assert not scan(demo, cache_dir=cache, jobs=1).reused
     assert not list(cache.glob("*.result"))
