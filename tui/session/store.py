@@ -24,7 +24,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, delete, event, func, insert, select, union, update
+from sqlalchemy import URL, Connection, Engine, bindparam, create_engine, delete, event, func, insert, select, union, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -472,15 +472,10 @@ class ReviewStore(SavedReview):
     def set_cursor(self, review_id: int, reviewer: str, cursor: str) -> None:
         """Remember where a reviewer is. Navigation, not a change to the review: no event."""
         _check_reviewer(reviewer)
-        now = self._now()
-        stmt = sqlite_insert(Cursor).values(review_id=review_id, reviewer=reviewer, cursor=cursor, updated_at=now)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[Cursor.review_id, Cursor.reviewer],
-            set_={"cursor": stmt.excluded.cursor, "updated_at": stmt.excluded.updated_at, "left": False},
-        )
-        with self._writing() as s:
-            _review(s, review_id)
-            s.execute(stmt)
+        with self._writing_core() as c:
+            if c.execute(_REVIEW_BY_ID, {"review_id": review_id}).first() is None:
+                raise KeyError(f"no review {review_id}")
+            c.execute(_SAVE_CURSOR, {"review_id": review_id, "reviewer": reviewer, "cursor": cursor, "updated_at": self._now()})
 
     def leave(self, review_id: int, reviewer: str) -> None:
         """The reviewer closed the review: no longer shown as present (the cursor stays, to resume)."""
@@ -518,6 +513,16 @@ class ReviewStore(SavedReview):
         try:
             with Session(self._writer, expire_on_commit=False) as s, s.begin():
                 yield s
+        except OperationalError as exc:
+            raise NotSaved(f"not saved: {_why_not(exc, self._path)}") from exc
+
+    @contextmanager
+    def _writing_core(self) -> Iterator[Connection]:
+        """_writing on a Core connection, for the statements built once below (the keys' writes)."""
+        self.check_file()
+        try:
+            with self._writer.begin() as c:
+                yield c
         except OperationalError as exc:
             raise NotSaved(f"not saved: {_why_not(exc, self._path)}") from exc
 
@@ -574,21 +579,48 @@ class ReviewStore(SavedReview):
         expected_version: int | None,
         change: Callable[[FindingRow], _Change],
     ) -> FindingState:
+        """One decision or note on one finding (c, d, x, a note: the keys' path), in Core statements
+        built once: the ORM's unit of work and statement building were ~2/3 of its CPU. A lost race
+        goes through the ORM (_lose_race)."""
+        _check_reviewer(reviewer)
+        with self._writing_core() as c:
+            found = c.execute(_FINDING_BY_FINGERPRINT, {"review_id": review_id, "fingerprint": fingerprint}).first()
+            if found is None:
+                if c.execute(_REVIEW_BY_ID, {"review_id": review_id}).first() is None:
+                    raise KeyError(f"no review {review_id}")
+                raise KeyError(f"review {review_id} has no finding {fingerprint}")
+            row = SimpleNamespace(**found._mapping)
+            if expected_version is not None and row.version != expected_version:
+                lost = True
+            else:
+                lost, now = False, self._now()
+                before = finding_decision(row)
+                kind, old, new, note = change(row)
+                row.version += 1
+                c.execute(_SET_DECISION, {"finding": row.id} | {f"new_{name}": getattr(row, name) for name in _DECIDED})
+                values = _event_values(review_id, reviewer, now, kind, fingerprint, old=old, new=new, note=note,
+                                       finding_id=row.id, states=(before, finding_decision(row)))
+                action = c.execute(_ADD_EVENT, values).inserted_primary_key[0]
+                c.execute(_SET_ACTION, {"event": action})
+                c.execute(_TOUCH_REVIEW, {"review_id": review_id, "at": now})
+                notes = tuple(Note(e.reviewer, e.at, e.note or "") for e in c.execute(_NOTES_OF, {"finding": row.id}))
+        if lost:
+            raise self._lose_race(review_id, fingerprint, reviewer, change)
+        return finding_state(tuple(getattr(row, name) for name in STATE_COLUMNS), notes)
+
+    def _lose_race(self, review_id: int, fingerprint: str, reviewer: str, change: Callable[[FindingRow], _Change]) -> ConflictError:
+        """Someone changed the finding since the caller read it: the attempt goes into the history
+        too, the finding stays as the winner left it."""
         with self._writing() as s:
             review = _review(s, review_id)
             row = _finding_row(s, review_id, fingerprint)
-            if expected_version is None or row.version == expected_version:
-                _apply(s, review, row, reviewer, self._now(), change)
-                s.flush()
-                return _full_state(s, row)
-            # Lost the race: the attempt goes into the history too, the finding stays as the winner left it.
             kind, _, attempted, note = change(_detached(row))
             conflict = _conflict(s, row, attempt_said(kind, attempted), self._now())
             _record(
                 s, review, reviewer, self._now(), "conflict", row.fingerprint, old=row.disposition,
                 new=f"{kind} {attempted}", note=f"not applied: {note or 'no note'}", finding_id=row.id,
             )
-        raise conflict
+        return conflict
 
 
 # -- opening, migrating ---------------------------------------------------------------------------
@@ -819,19 +851,8 @@ def _record(
     """The event of a change, in the change's transaction. The events of one transaction are one
     reviewer action (a bulk decision too): they share the id of its first event, for undo."""
     _check_reviewer(reviewer)
-    row = EventRow(
-        review_id=review.id,
-        finding_id=finding_id,
-        at=at,
-        reviewer=reviewer,
-        kind=kind,
-        target=target,
-        old=old,
-        new=new,
-        note=note,
-        states=json.dumps({"before": states[0], "after": states[1]}) if states else None,
-        undoes=undoes,
-    )
+    row = EventRow(**_event_values(review.id, reviewer, at, kind, target, old=old, new=new, note=note,
+                                   finding_id=finding_id, states=states, undoes=undoes))
     s.add(row)
     first = s.info.get(_ACTION)
     if first is None:
@@ -841,6 +862,28 @@ def _record(
     else:
         row.action = first.id
     review.updated_at = at
+
+
+def _event_values(
+    review_id: int,
+    reviewer: str,
+    at: datetime,
+    kind: str,
+    target: str,
+    *,
+    old: str | None = None,
+    new: str | None = None,
+    note: str | None = None,
+    finding_id: int | None = None,
+    states: tuple[dict[str, Any], dict[str, Any]] | None = None,
+    undoes: int | None = None,
+) -> dict[str, Any]:
+    """An event's columns (but its action: the id of its transaction's first event)."""
+    return {
+        "review_id": review_id, "finding_id": finding_id, "at": at, "reviewer": reviewer, "kind": kind,
+        "target": target, "old": old, "new": new, "note": note, "undoes": undoes,
+        "states": json.dumps({"before": states[0], "after": states[1]}) if states else None,
+    }
 
 
 def _check_reviewer(reviewer: str) -> None:
@@ -988,18 +1031,47 @@ def _values_of_state(f: FindingState) -> dict[str, Any]:
 _STATE_COLUMNS = tuple(FindingRow.__table__.c[name] for name in STATE_COLUMNS)
 
 
-def _full_states(s: Session, rows: Sequence[FindingRow]) -> list[FindingState]:
-    """States with their notes, for a few findings (flushed ORM rows)."""
-    ids = [r.id for r in rows]
-    notes: dict[int, list[Note]] = defaultdict(list)
-    query = (
+
+def _notes_query(ids: Any) -> Any:
+    """The notes on these findings not withdrawn by an undo, oldest first."""
+    return (
         select(EventRow.finding_id, EventRow.reviewer, EventRow.at, EventRow.note)
         .where(EventRow.finding_id.in_(ids), EventRow.kind == "note", func.coalesce(EventRow.action, EventRow.id).not_in(
             select(EventRow.undoes).where(EventRow.finding_id.in_(ids), EventRow.undoes.is_not(None))
         ))
         .order_by(EventRow.id)
     )
-    for e in s.execute(query):
+
+
+# The statements of a decision on one finding (_change_finding), built once: executing a statement
+# built before costs SQLAlchemy a cached lookup, building one costs coercions and a cache key.
+_FINDINGS, _EVENTS = FindingRow.__table__, EventRow.__table__
+_DECIDED = ("severity", "disposition", "dismiss_reason", "needs_second_look", "version")  # what a change sets
+_FINDING_BY_FINGERPRINT = select(*_STATE_COLUMNS).where(
+    _FINDINGS.c.review_id == bindparam("review_id"), _FINDINGS.c.fingerprint == bindparam("fingerprint")
+)
+_REVIEW_BY_ID = select(Review.__table__.c.id).where(Review.__table__.c.id == bindparam("review_id"))
+_SET_DECISION = update(_FINDINGS).where(_FINDINGS.c.id == bindparam("finding")).values(
+    {name: bindparam(f"new_{name}") for name in _DECIDED}
+)
+_ADD_EVENT = insert(_EVENTS)
+_SET_ACTION = update(_EVENTS).where(_EVENTS.c.id == bindparam("event")).values(action=_EVENTS.c.id)
+_TOUCH_REVIEW = update(Review.__table__).where(Review.__table__.c.id == bindparam("review_id")).values(
+    updated_at=bindparam("at", type_=Review.__table__.c.updated_at.type)
+)
+_NOTES_OF = _notes_query([bindparam("finding")])
+_SAVE_CURSOR = sqlite_insert(Cursor.__table__)
+_SAVE_CURSOR = _SAVE_CURSOR.on_conflict_do_update(
+    index_elements=[Cursor.review_id, Cursor.reviewer],
+    set_={"cursor": _SAVE_CURSOR.excluded.cursor, "updated_at": _SAVE_CURSOR.excluded.updated_at, "left": False},
+)
+
+
+def _full_states(s: Session, rows: Sequence[FindingRow]) -> list[FindingState]:
+    """States with their notes, for a few findings (flushed ORM rows)."""
+    ids = [r.id for r in rows]
+    notes: dict[int, list[Note]] = defaultdict(list)
+    for e in s.execute(_notes_query(ids)):
         notes[e.finding_id].append(Note(e.reviewer, e.at, e.note or ""))
     states = {r[0]: r for r in s.execute(select(*_STATE_COLUMNS).where(FindingRow.id.in_(ids)))}
     return [finding_state(states[i], tuple(notes.get(i, ()))) for i in ids]
