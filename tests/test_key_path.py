@@ -19,7 +19,7 @@ from tui.widgets.detail import RENDER_REST_AFTER
 
 def _text(pane) -> str:
     console = Console(width=200, record=True, file=io.StringIO())
-    console.print(pane.content)
+    console.print(pane.content if hasattr(pane, "content") else pane)
     return console.export_text()
 
 
@@ -61,6 +61,29 @@ async def test_opening_an_item_adds_its_lines_without_a_layout_of_the_screen(sca
         assert tree.last_line >= lines + 2, "the item's findings are in the tree"
         assert tree.vertical_scrollbar.window_virtual_size == tree.last_line + 1, "and the scrollbar knows"
         assert layouts == [], "the tree's size does not depend on its lines: no layout of the screen"
+
+
+async def test_the_lower_pane_goes_from_code_to_an_overview_without_a_layout(scanned, data_dir):
+    """A finding's code, its section's overview of items, the code again: one pane draws either, so
+    the switch repaints it; two widgets taking turns laid out the whole screen each time."""
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        main, tree = app.main, app.query_one(ChecklistTree)
+        f = next(f for f in scanned.findings.values() if f"item:{f.item_id}" in tree.by_id)
+        section = f"section:{scanned.checklist.item(f.item_id).section_id}"
+        tree.select_id(f"finding:{f.fingerprint}")
+        await pilot.pause()
+        await pilot.pause()
+        layouts = _layouts(app.screen)
+        for node in (section, f"finding:{f.fingerprint}", section):
+            tree.select_id(node)
+            await pilot.pause()
+            await pilot.pause()
+            assert main.source.showing == ("overview" if node == section else "source")
+        assert f.item_id in _text(main.source.overview), "the section's items, in the code's place"
+        assert layouts == [], "repaints only"
 
 
 async def test_a_findings_history_is_read_once_the_selection_rests(scanned, data_dir, monkeypatch):

@@ -15,16 +15,16 @@ from tui.session.state import Verdict
 from tui.widgets.checklist_tree import ChecklistTree
 
 
-def _text(pane) -> str:
+def _text(renderable) -> str:
     console = Console(width=200, record=True, file=io.StringIO())
-    console.print(pane.content)
+    console.print(renderable)
     return console.export_text()
 
 
 def _shown(app) -> tuple[str, str]:
     """(what the detail says, which page the lower pane shows)."""
     main = app.main
-    return _text(main.detail), main.viewer.current
+    return _text(main.detail.content), main.source.showing if main.viewer.current == "source" else main.viewer.current
 
 
 async def _select(pilot, node_id: str) -> None:
@@ -49,12 +49,12 @@ async def test_every_kind_of_node_shows_its_own_content(scanned, data_dir):
         await _select(pilot, "section:1")
         text, page = _shown(app)
         assert "1 Database Configuration" in text and "0/6 items with a verdict" in text and page == "overview"
-        assert "1.4" in _text(main.overview)
+        assert "1.4" in _text(main.source.overview)
 
         await _select(pilot, "group:2.users")
         text, page = _shown(app)
         assert "User & Identity" in text and page == "overview"
-        assert "2.users.1" in _text(main.overview)
+        assert "2.users.1" in _text(main.source.overview)
 
         await _select(pilot, "item:1.2")  # no finding: the code it is about
         text, page = _shown(app)
@@ -96,7 +96,7 @@ async def test_a_jump_from_the_palette_shows_the_cited_line(scanned, data_dir):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await _select(pilot, "section:10")
-        assert app.main.viewer.current == "overview"
+        assert app.main.source.showing == "overview"
         await pilot.press("ctrl+p")
         await pilot.pause(0.3)
         await pilot.press(*["space" if c == " " else c for c in "Are RLS session variables"])

@@ -36,7 +36,6 @@ from tui.walkthrough import Doc, context_docs, current_step, next_target, steps
 from tui.widgets.checklist_tree import ChecklistTree, NodeKind, NodeRef
 from tui.widgets.detail import (
     DetailPanel,
-    Overview,
     bucket_detail,
     citations,
     findings_overview,
@@ -82,15 +81,13 @@ class MainScreen(Screen[None]):
         # Kept as attributes: a modal on top must not hide them from timers and callbacks.
         self.checklist_tree, self.detail, self.source = ChecklistTree(id="tree"), DetailPanel(id="detail"), SourceView(id="source")
         self.viewer, self.status = ContentSwitcher(initial="source", id="viewer"), Static(id="status")
-        self.overview = Overview(id="overview")
         self.doc_view = None  # made when a document is first opened: Markdown costs ~35 ms to import
         with Horizontal(id="main"):
             yield self.checklist_tree
             with Vertical(id="right"):
                 yield self.detail
                 with self.viewer:
-                    yield self.source
-                    yield self.overview
+                    yield self.source  # the code, or an overview in its place
         yield self.status
         yield KeyFooter(compact=True)
 
@@ -452,8 +449,8 @@ class MainScreen(Screen[None]):
             self._overview(Text(""))
 
     def _overview(self, renderable) -> None:
-        self.overview.show(renderable)
-        self.viewer.current = "overview"
+        self.source.show_overview(renderable)
+        self.viewer.current = "source"
 
     async def _show_doc(self, doc: Doc) -> None:
         try:

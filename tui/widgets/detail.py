@@ -297,7 +297,3 @@ class RenderedPane(ScrollView, can_focus=False):
 
 class DetailPanel(RenderedPane):
     """The upper right pane: what is selected, in words."""
-
-
-class Overview(RenderedPane):
-    """The lower right pane for a node that holds others: what it holds, one line each."""

@@ -1,4 +1,10 @@
-"""The right pane's source viewer: line numbers, syntax colours, the evidence lines marked.
+"""The right pane's lower half: the source with line numbers, syntax colours and the evidence lines
+marked; or, for a node that holds others, an overview of what it holds (one line each).
+
+One widget draws either, so that going between a finding and its section repaints this pane: two
+widgets that take turns (Textual's ContentSwitcher changes `display`) lay out the whole screen, and
+so does a scrollbar that comes or goes, so the vertical one is always there and an overview keeps
+the horizontal one as the code had it.
 
 Only visible lines are drawn (render_line with a cache), and only they are made into Text: a file shows
 at once in plain text (a 7,000-line file costs a split, not 7,000 Text objects) and gets its colours
@@ -11,6 +17,8 @@ from collections import OrderedDict
 from functools import lru_cache
 
 from rich.cells import cell_len
+from rich.console import RenderableType
+from rich.padding import Padding
 from rich.segment import Segment
 from rich.text import Text
 from textual import work
@@ -45,9 +53,35 @@ class SourceView(ScrollView, can_focus=True):
         self._message = "Select a finding to see its code."
         self._syntax_theme = "ansi_dark"
         self._colour_timer = None
+        self.overview: RenderableType | None = None  # shown in place of the code, until show() or show_message()
+        self._overview_strips: list[Strip] = []
+        self._overview_width = 0
+
+    @property
+    def showing(self) -> str:
+        """"source" (the code, or a message in its place) or "overview"."""
+        return "source" if self.overview is None else "overview"
+
+    def show_overview(self, renderable: RenderableType) -> None:
+        """An overview in place of the code; the code's file stays loaded for going back to it."""
+        self.overview = renderable
+        self._render_overview()
+        self.scroll_to(0, 0, animate=False)
+
+    def _render_overview(self) -> None:
+        width = self.scrollable_content_region.width
+        self._overview_width = width
+        if not width:  # not laid out yet: on_resize renders it
+            return
+        console = self.app.console
+        lines = console.render_lines(Padding(self.overview, (0, 1)), console.options.update_width(width), style=self.rich_style, pad=True)
+        self._overview_strips = [Strip(line, width) for line in lines]
+        # The width as the code had it: its horizontal scrollbar neither comes nor goes (a layout).
+        set_content_size(self, Size(self.virtual_size.width, len(self._overview_strips)))
+        self.refresh()
 
     def show_message(self, message: str) -> None:
-        self.path, self._lines, self._message = None, _Lines([]), message
+        self.path, self._lines, self._message, self.overview = None, _Lines([]), message, None
         self._evidence = (0, -1)
         self._line_strip.cache_clear()
         set_content_size(self, Size(0, 1))
@@ -55,6 +89,7 @@ class SourceView(ScrollView, can_focus=True):
 
     def show(self, path: str, source: str, start: int = 0, end: int = -1) -> None:
         """Show `source` (the file at `path`) with lines start..end (1-based) marked and in view."""
+        self.overview = None
         if path != self.path:
             self.path = path
             key = (path, hash(source))
@@ -82,6 +117,8 @@ class SourceView(ScrollView, can_focus=True):
             self._scroll_wanted = None
 
     def on_resize(self) -> None:
+        if self.overview is not None and self.scrollable_content_region.width != self._overview_width:
+            self._render_overview()
         self.scroll_to_evidence()
 
     def action_scroll_left(self) -> None:
@@ -112,6 +149,9 @@ class SourceView(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        if self.overview is not None:  # drawn at the pane's width, whatever the code's scroll
+            number = int(self.scroll_offset.y) + y
+            return self._overview_strips[number] if number < len(self._overview_strips) else Strip.blank(width, self.rich_style)
         if not len(self._lines):
             style = self.get_component_rich_style("source--empty")
             return Strip([Segment(f" {self._message}"[:width].ljust(width), style)]) if y == 0 else Strip.blank(width)
@@ -137,6 +177,8 @@ class SourceView(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._line_strip.cache_clear()
+        if self.overview is not None and self.is_mounted:
+            self._render_overview()
 
 
 class _Cache:
