@@ -7,7 +7,6 @@ import re
 from collections.abc import Callable
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
@@ -21,6 +20,7 @@ from tui.about import Place
 from tui.review import Review
 from tui.session.state import Detection, Disposition, Event, FindingState, Verdict
 from tui.widgets.content_size import set_content_size
+from tui.widgets.source_view import Rows
 
 RENDER_REST_AFTER = 0.1  # seconds a pane's content rests before what is below its edge is rendered
 CITATION = re.compile(r"([\w./-]+\.\w+):(\d+)(?:-(\d+))?")  # file:line or file:line-line in a drafted answer
@@ -168,29 +168,27 @@ def section_detail(section: Section, review: Review) -> RenderableType:
     return Group(line, counts, Text("- marks every item without a verdict n/a, with one note", "dim italic"))
 
 
-def items_overview(items, review: Review) -> Table:
+def items_overview(items, review: Review) -> Rows:
     """One row per item: its verdict, its open findings, its text."""
-    table = Table(show_edge=False, box=None, pad_edge=False, show_header=False, expand=True)
-    table.add_column(no_wrap=True)
-    table.add_column(no_wrap=True)
-    table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-    for item in items:
+    counts = [labels.counts(review.findings_of(item.id)) for item in items]
+    width, wide = max((len(item.id) for item in items), default=0), max((c.cell_len for c in counts), default=0)
+    rows = []
+    for item, open_ in zip(items, counts, strict=True):  # in columns, as a table would
         state = review.item(item.id)
         glyph, style = labels.VERDICT_GLYPH[state.verdict]
         if state.verdict == Verdict.UNREVIEWED and item.id in review.not_applicable:
             glyph, style = labels.SUGGESTED_NA
-        table.add_row(Text(glyph, style), Text(item.id, "bold"), Text.assemble(labels.counts(review.findings_of(item.id)), " ", labels.plain(item.text)))
-    return table
+        open_.pad_right(wide - open_.cell_len)
+        rows.append(Text.assemble((glyph, style), " ", (item.id.ljust(width), "bold"), open_, "  ", labels.plain(item.text)))
+    return Rows(rows)
 
 
-def questions_overview(section: Section, review: Review) -> Table:
-    table = Table(show_edge=False, box=None, pad_edge=False, show_header=False, expand=True)
-    table.add_column(no_wrap=True)
-    table.add_column(ratio=1)
+def questions_overview(section: Section, review: Review) -> Rows:
+    rows = []
     for q in section.questions:
         a = review.answer(q.id)
-        table.add_row(labels.question_label(q.id, q.text, bool(a.text.strip()), bool(a.drafted)), "")
-    return table
+        rows.append(labels.question_label(q.id, q.text, bool(a.text.strip()), bool(a.drafted)))
+    return Rows(rows)
 
 
 def bucket_detail(ref, found: list[FindingState], review: Review) -> RenderableType:
@@ -217,15 +215,13 @@ def bucket_detail(ref, found: list[FindingState], review: Review) -> RenderableT
     return Group(Text("Dismissed or resolved", "bold"), counts, Text("r reopens one · u undoes your last action", "dim italic"))
 
 
-def findings_overview(found: list[FindingState]) -> Table:
+def findings_overview(found: list[FindingState]) -> Rows:
     """One row per finding: severity and decision, rule, place, message."""
-    table = Table(show_edge=False, box=None, pad_edge=False, show_header=False, expand=True)
-    table.add_column(no_wrap=True)
-    table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    rows = []
     for f in found:
         glyph, style = labels.SEVERITY_GLYPH[f.severity]
-        table.add_row(Text(glyph, style), Text.assemble((f.rule_id, "bold"), " ", untrusted.line(f"{f.location} {f.message}")))
-    return table
+        rows.append(Text.assemble((glyph, style), " ", (f.rule_id, "bold"), " ", untrusted.line(f"{f.location} {f.message}")))
+    return Rows(rows)
 
 
 class RenderedPane(ScrollView, can_focus=False):

@@ -63,7 +63,8 @@ class SourceView(ScrollView, can_focus=True):
         return "source" if self.overview is None else "overview"
 
     def show_overview(self, renderable: RenderableType) -> None:
-        """An overview in place of the code; the code's file stays loaded for going back to it."""
+        """An overview in place of the code; the code's file stays loaded for going back to it.
+        Rows are rendered as they come into view; anything else whole, at once."""
         self.overview = renderable
         self._render_overview()
         self.scroll_to(0, 0, animate=False)
@@ -73,12 +74,24 @@ class SourceView(ScrollView, can_focus=True):
         self._overview_width = width
         if not width:  # not laid out yet: on_resize renders it
             return
-        console = self.app.console
-        lines = console.render_lines(Padding(self.overview, (0, 1)), console.options.update_width(width), style=self.rich_style, pad=True)
-        self._overview_strips = [Strip(line, width) for line in lines]
+        self._row_strip.cache_clear()
+        if isinstance(self.overview, Rows):
+            self._overview_strips, height = [], len(self.overview.rows)
+        else:
+            self._overview_strips = [Strip(line, width) for line in self._render_lines(self.overview, width)]
+            height = len(self._overview_strips)
         # The width as the code had it: its horizontal scrollbar neither comes nor goes (a layout).
-        set_content_size(self, Size(self.virtual_size.width, len(self._overview_strips)))
+        set_content_size(self, Size(self.virtual_size.width, height))
         self.refresh()
+
+    def _render_lines(self, renderable: RenderableType, width: int, **options) -> list[list[Segment]]:
+        console = self.app.console
+        return console.render_lines(Padding(renderable, (0, 1)), console.options.update(width=width, **options), style=self.rich_style, pad=True)
+
+    @lru_cache(maxsize=256)
+    def _row_strip(self, number: int, width: int) -> Strip:
+        row = self.overview.rows[number]
+        return Strip(self._render_lines(row, width, no_wrap=True, overflow="ellipsis")[0], width)
 
     def show_message(self, message: str) -> None:
         self.path, self._lines, self._message, self.overview = None, _Lines([]), message, None
@@ -151,6 +164,8 @@ class SourceView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if self.overview is not None:  # drawn at the pane's width, whatever the code's scroll
             number = int(self.scroll_offset.y) + y
+            if isinstance(self.overview, Rows) and number < len(self.overview.rows):
+                return self._row_strip(number, width)
             return self._overview_strips[number] if number < len(self._overview_strips) else Strip.blank(width, self.rich_style)
         if not len(self._lines):
             style = self.get_component_rich_style("source--empty")
@@ -179,6 +194,18 @@ class SourceView(ScrollView, can_focus=True):
         self._line_strip.cache_clear()
         if self.overview is not None and self.is_mounted:
             self._render_overview()
+
+
+class Rows:
+    """An overview of one line per row (a section's items, a fold's findings): the pane renders only
+    the rows in view, each cut to its width with an ellipsis (a Table of 43 rows took ~40 ms to render
+    whole before the frame); printed elsewhere, the rows whole."""
+
+    def __init__(self, rows: list[Text]) -> None:
+        self.rows = rows
+
+    def __rich_console__(self, console, options):
+        yield from self.rows
 
 
 class _Cache:
