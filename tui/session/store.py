@@ -833,26 +833,12 @@ def _store_findings(
     return matching
 
 
-def _record(
-    s: Session,
-    review: Review,
-    reviewer: str,
-    at: datetime,
-    kind: str,
-    target: str,
-    *,
-    old: str | None = None,
-    new: str | None = None,
-    note: str | None = None,
-    finding_id: int | None = None,
-    states: tuple[dict[str, Any], dict[str, Any]] | None = None,
-    undoes: int | None = None,
-) -> None:
-    """The event of a change, in the change's transaction. The events of one transaction are one
-    reviewer action (a bulk decision too): they share the id of its first event, for undo."""
+def _record(s: Session, review: Review, reviewer: str, at: datetime, kind: str, target: str, **event: Any) -> None:
+    """The event of a change (`event`: the rest of _event_values), in the change's transaction. The
+    events of one transaction are one reviewer action (a bulk decision too): they share the id of
+    its first event, for undo."""
     _check_reviewer(reviewer)
-    row = EventRow(**_event_values(review.id, reviewer, at, kind, target, old=old, new=new, note=note,
-                                   finding_id=finding_id, states=states, undoes=undoes))
+    row = EventRow(**_event_values(review.id, reviewer, at, kind, target, **event))
     s.add(row)
     first = s.info.get(_ACTION)
     if first is None:
