@@ -3,6 +3,7 @@ queries, their models resolved to tables, and the places that filter every query
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterator
 
@@ -54,8 +55,9 @@ _NOT_A_MODEL = {"existing", "current", "db", "new", "old", "the", "orm", "obj", 
                 "item", "target", "model", "to", "found", "my"}
 
 
-def _words(name: str) -> set[str]:
-    return {w for w in re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().split("_") if w} - _NOT_A_MODEL
+@functools.lru_cache(maxsize=8192)  # asked for the same few names tens of thousands of times a scan
+def _words(name: str) -> frozenset[str]:
+    return frozenset({w for w in re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().split("_") if w} - _NOT_A_MODEL)
 
 
 def names_class(hint: str, class_name: str) -> bool:

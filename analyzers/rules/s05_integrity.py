@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections import Counter
-from types import SimpleNamespace
 
 from analyzers import confine
 
@@ -1311,14 +1311,25 @@ def _unparsed(facts) -> list[tuple[object, set[str]]]:
             text = confine.read_text(facts.root, path)
         except (OSError, ValueError):
             continue
-        module, is_package = module_name(path)
-        try:
-            imports = read_imports(ast.parse(text), module, is_package, text)
-        except (SyntaxError, ValueError, RecursionError):
-            imports = None
-        out.append((SimpleNamespace(module=module, imports=imports), set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))))
+        out.append((_Unparsed(path, text), set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))))
     facts.derived["int010-unparsed"] = out
     return out
+
+
+class _Unparsed:
+    """A file dbreview did not parse: its module, and what it imports, read only when asked (most files'
+    words hold none of the names looked for)."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.module, self._is_package = module_name(path)
+        self._text = text
+
+    @functools.cached_property
+    def imports(self):  # None when it does not parse here either
+        try:
+            return read_imports(ast.parse(self._text), self.module, self._is_package, self._text)
+        except (SyntaxError, ValueError, RecursionError):
+            return None
 
 
 def _reached(facts) -> set[str]:
