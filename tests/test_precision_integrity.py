@@ -549,9 +549,48 @@ def test_a_password_stored_by_a_method_from_its_callers_says_what_was_not_follow
     (f,) = found(tmp_path, {"app/models.py": model}, "MOD004")
     assert f.severity == Severity.INFO
     assert f.message == (
-        "accounts.password is named like a password; the writes dbreview could follow hash it (reset (app/models.py:23)), "
-        "but set_raw (app/models.py:26) stores the `value` it is given, from callers dbreview did not follow: check "
-        "those writers")
+        "accounts.password is named like a password, and no write dbreview read stores one unhashed: the writes it could "
+        "follow hash it (reset (app/models.py:23)); it could not follow this writer: set_raw (app/models.py:26) stores "
+        "the `value` it is given, from callers dbreview did not follow: check that writer")
+
+
+_SETTER = _ACCOUNTS + """
+    def update_password(self, password):
+        self.password = password
+"""
+
+_SETTER_CALLERS = """
+from sqlalchemy.orm import Session
+from app.models import Account, hash_secret
+
+class Accounts:
+    def update_password(self, account_id, password):
+        account = self.session.get(Account, account_id)
+        account.update_password(password)
+
+def change_password(accounts, account, form):
+    account.password = hash_secret(form.new_password)
+    accounts.update_password(account.id, account.password)
+
+def reset_password(accounts, account_id, raw):
+    hashed = hash_secret(raw)
+    accounts.update_password(account_id, hashed)
+
+def sign_in_with_sso(session: Session, email):
+    session.add(Account(email=email, password="SSO"))
+"""
+
+
+def test_a_setter_whose_every_caller_passes_a_hash_and_a_fixed_marker_are_no_finding(tmp_path):
+    """update_password() stores what it is given; its callers (through a repository's method of the same name,
+    told apart by their signatures) all pass a hash, and the single-sign-on path stores a fixed marker that is
+    no password: nothing is stored unhashed. A caller passing the form's raw value is named."""
+    files = {"app/models.py": _SETTER, "app/accounts.py": _SETTER_CALLERS}
+    assert found(tmp_path, files, "MOD004") == []
+    raw = _SETTER_CALLERS.replace("accounts.update_password(account_id, hashed)", "accounts.update_password(account_id, raw)")
+    (f,) = found(tmp_path / "b", {"app/models.py": _SETTER, "app/accounts.py": raw}, "MOD004")
+    assert f.message.endswith("it could not follow this writer: update_password (app/models.py:26) stores the `password` it "
+                              "is given, from callers dbreview did not follow: check that writer")
 
 
 # -- lookups by a key and a NULL test, and a duplicate the code catches (INT010) ---------------------------
@@ -675,3 +714,241 @@ engine = create_async_engine("sqlite+aiosqlite:///:memory:")
         "PostgreSQL the address type and keeps SQLite working")
     (g,) = found(tmp_path / "pg", {"app/models.py": _AUDIT}, "HIP003")
     assert g.severity == Severity.WARNING and g.message == "audit_events.ip_address is String, not INET"
+
+
+# -- session state and the engine that runs it (CFG004) ----------------------------------------------
+
+_TWO_KINDS = """
+from sqlalchemy import create_engine
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.orm import sessionmaker
+
+async_engine = create_async_engine(URL, pool_size=10)
+engine = create_engine(URL, pool_size=10)
+SessionLocal = sessionmaker(engine)
+"""
+_SYNC_SET = """
+from sqlalchemy import text
+from app.db import SessionLocal
+
+def similar(name):
+    with SessionLocal() as session:
+        session.execute(text("SET pg_trgm.similarity_threshold = 0.4"))
+        return session.execute(text("SELECT id FROM tag WHERE name % :n"), {"n": name}).all()
+"""
+
+
+def test_a_set_on_a_synchronous_session_is_charged_to_the_synchronous_engine(tmp_path):
+    """A SET sent without await runs on a synchronous session: the finding is the synchronous engine's, not
+    the async engine made first; its message says the setting stays on the connection, no more."""
+    (f,) = found(tmp_path, {"app/db.py": _TWO_KINDS, "app/search.py": _SYNC_SET}, "CFG004")
+    assert (f.location.path, f.location.start_line, f.severity) == ("app/db.py", 7, Severity.WARNING)
+    assert f.message.startswith("no `checkin` pool listener, and the code sets session-scoped state (app/search.py:7: "
+                                "`SET pg_trgm.similarity_threshold`): the setting stays on the connection when "
+                                "it goes back to the pool, and whatever runs on that connection next runs with it "
+                                "unless it sets it again")
+    awaited = _SYNC_SET.replace("def similar", "async def similar").replace("session.execute", "await session.execute")
+    (f,) = found(tmp_path / "async", {"app/db.py": _TWO_KINDS, "app/search.py": awaited}, "CFG004")
+    assert f.location.start_line == 6, "an awaited SET is the async engine's"
+
+
+def test_a_set_whose_engine_dbreview_cannot_tell_is_info_and_says_so(tmp_path):
+    """Two synchronous engines made apart: dbreview cannot tell which one's session sends the SET."""
+    two = _TWO_KINDS + "\nreports_engine = create_engine(REPORTS_URL, pool_size=5)\n"
+    (f,) = found(tmp_path, {"app/db.py": two, "app/search.py": _SYNC_SET}, "CFG004")
+    assert f.severity == Severity.INFO and f.anchor == "pool:checkin"
+    assert ("(not certain which engine: it is sent through a synchronous session or connection, and dbreview could "
+            "not tell which of the 2 synchronous engines (`engine` at app/db.py:7, `reports_engine` at app/db.py:10) it comes "
+            "from)") in f.message
+    assert [r.note for r in f.related][-1] == "`reports_engine`: may be the one"
+
+
+# -- a lookup by a unique key other than the primary key (MOD007, INT010) ---------------------------
+
+_KEYS = HEADER + """
+from sqlalchemy import Boolean, UniqueConstraint
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (UniqueConstraint("team_id", "reference"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, index=True)
+    reference: Mapped[str] = mapped_column(String(64))
+    is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+"""
+
+_KEY_CODE = """
+from sqlalchemy import select
+from models import ApiKey
+
+def touch(session, team_id, reference):
+    key = session.scalars(select(ApiKey).where(ApiKey.team_id == team_id, ApiKey.reference == reference)).one_or_none()
+    return key
+
+def team_keys(session, team_id):
+    return session.scalars(select(ApiKey).where(ApiKey.team_id == team_id, ApiKey.is_deleted.is_(False))).all()
+
+def revoke(session, key):
+    key.is_deleted = True
+"""
+
+
+def test_a_lookup_by_every_column_of_a_unique_constraint_is_a_key_lookup(tmp_path):
+    """touch() finds one key by (team_id, reference), which a unique constraint keeps unique: a lookup by key,
+    as by the primary key (to update it, to show it), for MOD007 and INT010 alike; by team_id alone it is not."""
+    files = {"models.py": _KEYS, "app/keys.py": _KEY_CODE}
+    assert found(tmp_path, files, "MOD007") == [] and found(tmp_path, files, "INT010") == []
+    by_team = _KEY_CODE.replace("ApiKey.team_id == team_id, ApiKey.reference == reference", "ApiKey.team_id == team_id")
+    (f,) = found(tmp_path / "b", {"models.py": _KEYS, "app/keys.py": by_team}, "MOD007")
+    assert "touch (app/keys.py:6)" in f.message
+    (f,) = found(tmp_path / "b", {"models.py": _KEYS, "app/keys.py": by_team}, "INT010")
+    assert f.message.startswith("touch fetches ApiKey with one_or_none() by team_id, which no unique constraint of "
+                                "api_keys covers (the index on team_id is not unique)")
+
+
+# -- a status-like name on a column unique by itself (INT005) ---------------------------------------
+
+def test_a_type_column_unique_by_itself_is_an_identifier_not_a_status(tmp_path):
+    """One row per connector type: `connector_type` names the row (its values an open set, one each), so no
+    Enum or CHECK is wanted; the same name on a column many rows share is a status-like set."""
+    model = HEADER + """
+class ConnectorTemplate(Base):
+    __tablename__ = "connector_templates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connector_type: Mapped[str] = mapped_column(String, nullable=False, unique=True)  # MAILCHIMP, STRIPE, ...
+    status: Mapped[str] = mapped_column(String(20))
+"""
+    (f,) = found(tmp_path, {"app/models.py": model}, "INT005")
+    assert f.message == "connector_templates: status is free text: no Enum type or CHECK constraint limits the values"
+    shared = model.replace("nullable=False, unique=True)", "nullable=False)")
+    (f,) = found(tmp_path / "b", {"app/models.py": shared}, "INT005")
+    assert f.message.startswith("connector_templates: connector_type (MAILCHIMP, STRIPE), status are free text")
+
+
+# -- the soft delete the code really does, and a lookup that finds a free value (INT008) -------------
+
+_GRANTS = HEADER + """
+from sqlalchemy import UniqueConstraint
+
+class Grant(Base):
+    __tablename__ = "grants"
+    __table_args__ = (UniqueConstraint("user_id", "project_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+    project_id: Mapped[int] = mapped_column(Integer)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+"""
+
+_GRANT_CODE = """
+from datetime import datetime, timezone
+from sqlalchemy import select
+from models import Grant
+
+def live_grants(session, user_id):
+    return session.scalars(select(Grant).where(Grant.user_id == user_id, Grant.revoked_at.is_(None))).all()
+
+def revoke(session, grant):
+    grant.revoked_at = datetime.now(timezone.utc)
+"""
+
+
+def test_a_unique_key_is_weighed_against_the_soft_delete_the_code_does(tmp_path):
+    """Nothing sets deleted_at; revoke() sets revoked_at and the queries keep to revoked_at IS NULL: revoked_at
+    is the soft delete, and granting again after a revoke meets the unique constraint."""
+    (f,) = found(tmp_path, {"models.py": _GRANTS, "app/grants.py": _GRANT_CODE}, "INT008")
+    assert (f.severity, f.anchor) == (Severity.WARNING, "table:grants:unique:user_id,project_id:soft-delete")
+    assert f.message.startswith("grants is soft deleted (revoked_at is set at app/grants.py:10, and the key is not "
+                                "rewritten there) but unique (user_id, project_id) also counts the deleted rows")
+    assert "WHERE revoked_at IS NULL" in f.message and "deleted_at" not in f.message
+
+
+_REPORTS = HEADER + """
+from sqlalchemy import Boolean
+
+class Report(Base):
+    __tablename__ = "reports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+"""
+
+_REPORT_CODE = """
+from sqlalchemy import select
+from models import Report
+
+def free_name(session, name):
+    taken = session.scalars(select(Report).where(Report.name == name)).all()
+    if not taken:
+        return name
+    return f"{name}-{len(taken) + 1}"
+
+def delete(session, report):
+    report.deleted = True
+"""
+
+
+def test_a_lookup_by_the_key_that_makes_a_free_value_handles_the_reuse(tmp_path):
+    """free_name() counts deleted reports too, and when the name is taken makes another: a deleted report's
+    name is never added again, so the constraint meets no conflict; a lookup that only finds the row is info."""
+    assert found(tmp_path, {"models.py": _REPORTS, "app/reports.py": _REPORT_CODE}, "INT008") == []
+    finds = _REPORT_CODE.replace('return f"{name}-{len(taken) + 1}"', "return taken[0]")
+    (f,) = found(tmp_path / "b", {"models.py": _REPORTS, "app/reports.py": finds}, "INT008")
+    assert f.severity == Severity.INFO and "as does the code's own lookup by name (app/reports.py:6)" in f.message
+
+
+def test_a_check_for_an_existing_row_before_adding_one_reads_deleted_rows_on_purpose(tmp_path):
+    """provision() skips a key that exists, deleted or not, before adding it: a deleted key's values are still
+    taken, so counting it is right; a get-or-create that hands the found row back is still reported."""
+    code = _KEY_CODE + """
+def provision(session, team_id, names):
+    for name in names:
+        existing = session.scalars(select(ApiKey).where(ApiKey.reference == name)).first()
+        if existing:
+            continue
+        session.add(ApiKey(team_id=team_id, reference=name))
+"""
+    assert found(tmp_path, {"models.py": _KEYS, "app/keys.py": code}, "MOD007") == []
+    handed = code.replace("            continue\n", "            return existing\n")
+    (f,) = found(tmp_path / "b", {"models.py": _KEYS, "app/keys.py": handed}, "MOD007")
+    assert "provision (app/keys.py:17)" in f.message
+
+
+# -- where a value spliced into SQL comes from, said exactly (CFG008) --------------------------------
+
+def test_a_name_from_the_databases_own_catalogue_says_so(tmp_path):
+    """Schema names read back from SHOW SCHEMAS are the database's own: the message names that source."""
+    code = """
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+def tables_by_schema(engine: Engine):
+    schemas = [row[1] for row in engine.execute(text("SHOW SCHEMAS"))]
+    out = {}
+    for schema in schemas:
+        out[schema] = [row[1] for row in engine.execute(text(f'SHOW TABLES IN "{schema}"'))]
+    return out
+"""
+    (f,) = found(tmp_path, {"app/catalogue.py": code}, "CFG008")
+    assert f.severity == Severity.INFO
+    assert f.message.startswith("SQL built from a string in `tables_by_schema`: `schema` is an identifier and "
+                                "`engine.execute(text('SHOW SCHEMAS'))` is read from the database's own catalogue "
+                                "(`SHOW SCHEMAS`), not given by a user: it names a table")
+
+
+def test_sql_built_in_a_downgrade_says_so(tmp_path):
+    down = """
+conn = op.get_bind()
+for (team_id,) in conn.execute(sa.text("SELECT id FROM team")).fetchall():
+    label = lookup_label(team_id)
+    op.execute(f"UPDATE team SET label = '{label}' WHERE id = {team_id}")
+"""
+    (f,) = found(tmp_path, {"migrations/versions/0001_labels.py": revision("pass", down)}, "CFG008")
+    assert f.severity == Severity.INFO
+    assert f.message.startswith("the downgrade of migration 0001 builds SQL from a string: `label` is a value and "
+                                "`lookup_label(team_id)` is the result of `lookup_label()`, which is not followed")
+    assert f.message.endswith("(a migration takes no request; check where the value comes from when the migration is "
+                              "undone (its downgrade))")
+    bare = down.replace("lookup_label(team_id)", "client.whoami()")
+    (f,) = found(tmp_path / "b", {"migrations/versions/0001_labels.py": revision("pass", bare)}, "CFG008")
+    assert "`label` is a value and `client.whoami()` is a call dbreview does not follow:" in f.message

@@ -284,6 +284,9 @@ class Flow:
             if name == "join" and node.args:
                 return self.source(node.args[0], func, depth + 1)
             if name in _STORED_CALLS:
+                catalogue = _catalogue_query(node)
+                if catalogue:  # SHOW SCHEMAS, information_schema: the database's names of its own objects
+                    return "stored", f"{expr} is read from the database's own catalogue (`{catalogue}`), not given by a user"
                 return "stored", f"{expr} is read from the database"
             if name in _PASSTHROUGH or name in ("get", "pop", "getlist", "setdefault"):
                 return self.source(node.func.value, func, depth + 1)
@@ -298,6 +301,8 @@ class Flow:
             if returns and depth < 8:
                 self._trail.append(defined.lineno)
                 return self._worst([self.source(r, defined, depth + 2) for r in returns[:4]], expr)
+        if expr == f"`{callee}()`":
+            return "unknown", f"{expr} is a call dbreview does not follow"
         return "unknown", f"{expr} is the result of `{callee[:40]}()`, which is not followed"
 
     def _bound_by_comprehension(self, call: ast.Call, given: ast.AST) -> ast.AST:
@@ -415,6 +420,18 @@ class Flow:
             else:
                 found.append(self.source(self._bound_by_comprehension(call, given), caller, depth + 1))
         return self._worst(found, expr)
+
+
+_CATALOGUE = re.compile(r"^\s*SHOW\s+\w+|\b(information_schema|pg_catalog|pg_namespace|pg_tables|pg_class|sqlite_master)\b", re.I)
+
+
+def _catalogue_query(node: ast.AST) -> str | None:
+    """The SQL of a call that reads the database's catalogue (`SHOW SCHEMAS`, a query of information_schema), shortened."""
+    for n in walk(node):
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and _CATALOGUE.search(n.value):
+            text = " ".join(n.value.split())
+            return text if len(text) <= 40 else text[:37] + "..."
+    return None
 
 
 def _label(node: ast.AST) -> str:

@@ -222,6 +222,9 @@ class SqlUse:
     # (no commit(), no begin() block, no AUTOCOMMIT): the rollback when it is returned undoes a SET.
     rolled_back: bool = False
     holes: tuple[Hole, ...] = ()  # when formatted: each value spliced in, followed to its source
+    # Sent with `await x.execute(...)` (an async session or connection), or without (a synchronous one);
+    # None when only the text() is seen, not the call that sends it.
+    awaited: bool | None = None
 
 
 @dataclass(slots=True)
@@ -370,6 +373,7 @@ class ModuleFacts:
     errors: list[tuple[int | None, str]] = field(default_factory=list)
     json_uses: list[JsonUse] = field(default_factory=list)  # Model.attr["k"], Model.attr.contains(...) ...
     password_writes: list = field(default_factory=list)  # analyzers/facts/password_writes.py
+    password_passes: list = field(default_factory=list)  # calls of password setters, the same module
     marked: bool = False  # mentions "dbreview:": may hold suppression comments, used or not
     bindings: dict[str, Ref] = field(default_factory=dict)  # module-level names: imports, assignments, defs
     binding_spans: dict[str, Span] = field(default_factory=dict)  # where the assigned and defined ones are

@@ -28,23 +28,69 @@ class PasswordWrite:
     target: str  # the class called (`User`), or the object written to (`user`, `self.user`; "self" in a method)
     attr: str
     span: Span
-    value: str  # "hashed", "param", "field", "rehash" (hashes the value already there) or "other"
+    # "hashed", "param", "field", "rehash" (hashes the value already there), "constant" (a fixed string such as
+    # "!" or "OIDC": a marker, not a password) or "other"
+    value: str
     owner: str = ""  # the class whose method writes (for `self`), or ""
     function: str = ""
     detail: str = ""  # param: its name; field: "ClassA|ClassB.field"; other: the value's source, shortened
+    signature: Signature | None = None  # param: the writing function's, for following its callers
 
 
-def read_password_writes(tree: ast.Module, path: str) -> list[PasswordWrite]:
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """A function's parameters (self and cls aside), and how many a call must give."""
+
+    params: tuple[str, ...]
+    required: int
+
+    def argument(self, param: str, args: tuple, keywords: dict):
+        """What a call with these arguments passes for `param`, or None when the call does not fit."""
+        if len(args) > len(self.params) or len(args) + len(keywords) < self.required or not set(keywords) <= set(self.params):
+            return None
+        if param in keywords:
+            return keywords[param]
+        position = self.params.index(param)
+        return args[position] if position < len(args) else None
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordPass:
+    """A call of a function named like a password setter (`entry.update_password(hashed)`): what it passes,
+    classified like a write, so that a setter storing the value it is given can be followed to its callers."""
+
+    callee: str
+    span: Span
+    owner: str
+    function: str
+    signature: Signature  # the calling function's: its own callers are followed the same way
+    args: tuple[tuple[str, str], ...]  # each positional argument: (value, detail) as PasswordWrite's
+    keywords: tuple[tuple[str, str, str], ...]  # (name, value, detail)
+
+
+# A function that stores the password it is given: set_password, update_password, change_user_password.
+SETTER_NAMES = re.compile(r"^_?(set|update|change|reset|store|save|assign)_(\w+_)?(password|passwd|pwd)$", re.I)
+
+
+def read_password_writes(tree: ast.Module, path: str) -> tuple[list[PasswordWrite], list[PasswordPass]]:
     out: list[PasswordWrite] = []
+    passes: list[PasswordPass] = []
     for owner, func in _functions(tree):
         assigned: dict[str, list[ast.AST]] = {}
         for n in walk(func):
-            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
-                assigned.setdefault(n.targets[0].id, []).append(n.value)
+            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], (ast.Name, ast.Attribute)):
+                assigned.setdefault(ast.unparse(n.targets[0]), []).append(n.value)
         params = {a.arg: a.annotation for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)}
+        signature = _signature(func)
         for n in walk(func):
             if isinstance(n, ast.Call):
                 callee = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+                if SETTER_NAMES.match(callee) and not any(isinstance(a, ast.Starred) for a in n.args) \
+                        and all(k.arg for k in n.keywords):
+                    passes.append(PasswordPass(
+                        callee, span_of(n, path), owner, func.name, signature,
+                        tuple(_classify(a, params, assigned, 0) for a in n.args),
+                        tuple((k.arg or "", *_classify(k.value, params, assigned, 0)) for k in n.keywords)))
                 if not callee[:1].isupper():
                     continue
                 for k in n.keywords:
@@ -54,7 +100,15 @@ def read_password_writes(tree: ast.Module, path: str) -> list[PasswordWrite]:
                     and PASSWORD_NAMES.match(n.targets[0].attr):
                 target = ast.unparse(n.targets[0].value)
                 out.append(_write(target, n.targets[0].attr, n, n.value, owner, func, params, assigned, path))
-    return out
+    return out, passes
+
+
+def _signature(func: Func) -> Signature:
+    a = func.args
+    positional = [p.arg for p in (*a.posonlyargs, *a.args)]
+    skip = 1 if positional[:1] in (["self"], ["cls"]) else 0
+    required = len(positional) - skip - len(a.defaults) + sum(d is None for d in a.kw_defaults)
+    return Signature(tuple(positional[skip:] + [p.arg for p in a.kwonlyargs]), max(required, 0))
 
 
 def _functions(tree: ast.Module):
@@ -73,7 +127,8 @@ def _write(target, attr, node, value, owner, func, params, assigned, path) -> Pa
     if target == "self" and any(isinstance(n, ast.Attribute) and n.attr == attr and ast.unparse(n.value) == "self"
                                 for n in walk(value)):
         kind, detail = "rehash", ""  # a method of the class: `self.password = hashpw(self.password)`: stored raw first
-    return PasswordWrite(target, attr, span_of(node, path), kind, owner, func.name, detail)
+    signature = _signature(func) if kind == "param" else None
+    return PasswordWrite(target, attr, span_of(node, path), kind, owner, func.name, detail, signature)
 
 
 def _classify(value: ast.AST, params: dict, assigned: dict, depth: int) -> tuple[str, str]:
@@ -83,11 +138,12 @@ def _classify(value: ast.AST, params: dict, assigned: dict, depth: int) -> tuple
         return _classify(value.args[0], params, assigned, depth)
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and _callee(value) in _WRAPPERS:
         return _classify(value.func.value, params, assigned, depth)  # password.encode("utf-8")
-    if isinstance(value, ast.Name):
-        if value.id in params:
-            return "param", value.id
-        if depth < 2 and len(assigned.get(value.id, ())) == 1:
-            return _classify(assigned[value.id][0], params, assigned, depth + 1)
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return "constant", repr(value.value)[:30]  # "!", "OIDC": a marker that no password hashes to
+    if isinstance(value, ast.Name) and value.id in params:
+        return "param", value.id
+    if isinstance(value, (ast.Name, ast.Attribute)) and depth < 2 and len(assigned.get(ast.unparse(value), ())) == 1:
+        return _classify(assigned[ast.unparse(value)][0], params, assigned, depth + 1)  # `user.password = hash(...)` above
     if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id in params:
         classes = _annotated_classes(params[value.value.id])
         if classes:

@@ -51,7 +51,7 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
     reader = _Reader(facts, names, env)
     reader.read(tree)
     if _PASSWORD_WORDS.search(text):  # the few modules that name a password are read for what they write to it
-        facts.password_writes = read_password_writes(tree, path)
+        facts.password_writes, facts.password_passes = read_password_writes(tree, path)
         for node in tree.body:
             fact = next((c for c in facts.classes if isinstance(node, ast.ClassDef) and c.name == node.name), None)
             if fact is not None:
@@ -531,6 +531,7 @@ class _Reader:
         env: dict[str, list[str]] | None = None
         uses: list[SqlUse] = []
         consumed: set[int] = set()
+        awaited: set[int] | None = None
         for node in calls:
             if id(node) in consumed or not node.args:
                 continue
@@ -542,6 +543,7 @@ class _Reader:
                 consumed.add(id(arg))
             if env is None:
                 env = constant_env(func.body, self.env)
+                awaited = {id(n.value) for n in walk(func) if isinstance(n, ast.Await)}
             texts = assigned_text(func, arg, env, self.names) or evaluate(arg, env, self.names)
             if texts is None:
                 continue
@@ -550,6 +552,7 @@ class _Reader:
             for t in texts:
                 use = sql_use(t.value, t.formatted, bound, node, arg, self.path, func.name)
                 use.rolled_back = rolled_back
+                use.awaited = id(node) in (awaited or ()) if is_execute else None
                 if t.formatted:
                     use.holes = self.flow.holes(arg, func, t.value)
                 uses.append(use)

@@ -347,6 +347,32 @@ def sets_context(use: SqlUse) -> bool:
     return False
 
 
+def _setting_said(st: SqlStatement) -> str:
+    """`SET pg_trgm.similarity_threshold`, `set_config('app.user_id', ..., false)`: what a statement sets."""
+    name = st.details.get("name")
+    if not name:
+        sql = " ".join(st.text.split())
+        return f"`{sql if len(sql) <= 80 else sql[:77] + '...'}`"
+    return f"`SET {name}`" if st.kind == "set" else f"`set_config('{name}', ..., false)`"
+
+
+def _is_async(call: CallFact) -> bool:
+    return call.name.rsplit(".", 1)[-1].startswith("async_") or call.name.endswith("create_async_engine")
+
+
+def _engines_running(use: SqlUse, listener: ListenerFact | None, engines: list[CallFact]) -> list[list[CallFact]]:
+    """The engines (by factory) whose connections may run `use`: a listener's, those its target names; else
+    an awaited call's, the async engines; a call not awaited, the synchronous ones (an async engine's
+    connections run synchronous code only through run_sync or a listener). All of them when that leaves none."""
+    if listener is not None:
+        named = [c for c in engines if c.target and re.match(rf"{re.escape(c.target)}\b", listener.target)]
+    elif use.awaited is not None:
+        named = [c for c in engines if _is_async(c) == use.awaited]
+    else:
+        named = []
+    return _by_factory(named or engines)
+
+
 class PoolNotDiscarded(Rule):
     """Pooled connections are not cleaned with DISCARD ALL when they are returned.
 
@@ -355,9 +381,11 @@ class PoolNotDiscarded(Rule):
         connection (it counts or logs checkins, keeps figures in `record.info`) is no reset hook and counts
         as none. A SET sent on a connection its function opens and never commits is undone by the rollback
         on return: not session state. Without any such listener it is
-        a warning when the code sets session-scoped state, info when security context (RLS settings,
-        role, search_path) is set per transaction or tables have RLS, and nothing otherwise
-        (SQLAlchemy's rollback on return is enough).
+        a warning when the code sets session-scoped state, said of the engine whose connections run the
+        SET (an awaited execute: an async engine; one not awaited: a synchronous one), info when dbreview
+        cannot tell which of several engines that is; info when security context (RLS settings, role,
+        search_path) is set per transaction or tables have RLS, and nothing otherwise (SQLAlchemy's
+        rollback on return is enough).
     Why it matters:
         `ROLLBACK` and `RESET ALL` leave temporary tables, prepared statements, advisory locks and
         LISTEN registrations on the connection; with RLS context set per session, a connection that
@@ -391,20 +419,16 @@ class PoolNotDiscarded(Rule):
         # A listener that never reaches the connection (a counter, a metric) resets nothing: as if absent.
         resets = [lst for lst in _app_listeners(self.facts) if lst.event in RESET_EVENTS and lst.touches_connection]
         if not resets:
+            listened = {id(u): lst for lst in _app_listeners(self.facts) for u in lst.sql}
             uses = [u for lst in _app_listeners(self.facts) for u in lst.sql] + [
                 u for u in self.facts.sql if not is_test_path(u.span.path) and not is_tooling_path(u.span.path)
             ]
             session_state = [
-                st for u, st in _setting_statements(uses)
+                (u, st) for u, st in _setting_statements(uses)
                 if (st.kind == "set" or (st.kind == "set_config" and st.details.get("local") is False)) and not u.rolled_back
             ]
             if session_state:
-                yield self.finding(
-                    "no `checkin` pool listener, and the code sets session-scoped state "
-                    f"({session_state[0].span.path}:{session_state[0].span.start}): the next request that borrows "
-                    "the connection inherits it; run DISCARD ALL on checkin" + unsure,
-                    first_line(engines[0].span), "pool:checkin", severity=Severity.WARNING if sure else Severity.INFO,
-                )
+                yield self._leak(session_state, listened, engines, sure, unsure)
             elif any(sets_context(u) for u in uses) or any(s.enabled or s.policies for s in rls_by_table(self.facts).values()):
                 yield self.finding(
                     "no `checkin` pool listener; SQLAlchemy rolls back on return, and nothing here sets "
@@ -423,6 +447,27 @@ class PoolNotDiscarded(Rule):
                 "prepared statements, advisory locks and LISTENs survive into the next checkout",
                 lst.span, f"pool:{lst.event}:{lst.function}",
             )
+
+    def _leak(self, session_state, listened, engines, sure, unsure):
+        """No reset on checkin while the code sets session-scoped state: said of the engine whose connections
+        run the SET (an awaited execute is an async session's, one not awaited a synchronous one's); where
+        more than one engine (or factory) may be it, the finding says so and is info."""
+        found = [(u, st, _engines_running(u, listened.get(id(u)), engines)) for u, st in session_state]
+        use, st, groups = min(found, key=lambda f: len(f[2]))  # the SET whose engine is surest
+        message = (f"no `checkin` pool listener, and the code sets session-scoped state ({use.span.path}:"
+                   f"{use.span.start}: {_setting_said(st)}): the setting stays on the "
+                   "connection when it goes back to the pool, and whatever runs on that connection next runs with it "
+                   "unless it sets it again; run DISCARD ALL on checkin")
+        related = [(use.span, "sets session-scoped state")]
+        if len(groups) > 1:
+            kind = {True: "async ", False: "synchronous ", None: ""}[use.awaited]
+            names = ", ".join(f"{_engine_name(g[0])} at {g[0].span.path}:{g[0].span.start}" for g in groups)
+            message += (f" (not certain which engine: it is sent through a {kind}session or connection, and dbreview "
+                        f"could not tell which of the {len(groups)} {kind}engines ({names}) it comes from)")
+            related += [(g[0].span, f"{_engine_name(g[0])}: may be the one") for g in groups[1:]]
+        severity = Severity.WARNING if sure and len(groups) == 1 else Severity.INFO
+        return self.finding(message + unsure, first_line(groups[0][0].span), "pool:checkin", severity=severity,
+                            related=related)
 
 
 class PoolWithoutPrePing(Rule):

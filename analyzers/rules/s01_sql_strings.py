@@ -177,8 +177,10 @@ class SqlFromStrings(Rule):
         the calls of the function) to where it comes from. From the request (a route's parameter, a header,
         the body): critical. A value from where we could not follow (a parameter whose callers are elsewhere):
         a warning; an identifier or a piece of SQL from there: info (code usually picks them). From the
-        database or an attribute the module does not assign: info. In a migration, which no request
-        reaches, only a value from the database or an unfollowed source is reported, as info. A constant, an enum member, a number, a
+        database or an attribute the module does not assign: info (a name read from the database's own
+        catalogue, `SHOW SCHEMAS` or information_schema, is said to be one). In a migration, which no request
+        reaches, only a value from the database or an unfollowed source is reported, as info (and said to be in
+        the downgrade when it is). A constant, an enum member, a number, a
         typed parameter (int, UUID, an enum), a name checked against a list, a quoted identifier, or a value
         from configuration: no finding. A password written into DDL (`CREATE ROLE ... PASSWORD '{pw}'`)
         is reported unless it is a constant. Settings of the security context are CFG003's.
@@ -240,7 +242,7 @@ def create_reader(conn, password):
                 use.span, f"sql:{use.function}:{hole.expr}", severity=severity, related=trail(use, hole, listener),
             )
         for rev in self.facts.revisions:
-            for op in [*rev.upgrade, *rev.downgrade]:
+            for op, undoing in [*((o, False) for o in rev.upgrade), *((o, True) for o in rev.downgrade)]:
                 use = op.sql
                 if use is None or not use.formatted or not _SQL_START.match(use.text or ""):
                     continue
@@ -250,9 +252,11 @@ def create_reader(conn, password):
                     continue
                 hole = holes[0]
                 seen.add((use.span, hole.expr))
+                runs = "is undone (its downgrade)" if undoing else "runs"
                 yield self.finding(
-                    f"migration {rev.revision} builds SQL from a string: {explain(hole)} (a migration takes no "
-                    "request; check where the value comes from when the migration runs)",
+                    f"{'the downgrade of ' if undoing else ''}migration {rev.revision} builds SQL from a string: "
+                    f"{explain(hole)} (a migration takes no request; check where the value comes from when the "
+                    f"migration {runs})",
                     use.span, f"migration:{rev.revision}:sql:{hole.expr}", severity=severity, item="3.2",
                     related=trail(use, hole),
                 )

@@ -8,12 +8,13 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.facts.model import ColumnFact, TableFact
 from analyzers.rules.code_use import (
-    app_queries, app_usage, central_filters, soft_delete_column, soft_delete_writes, universal_soft_delete, weighs_deleted,
+    app_queries, app_usage, central_filters, function_around, soft_delete_column, soft_delete_writes, universal_soft_delete,
+    weighs_deleted,
 )
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.outside_writes import Note, column_note, inserts_without
 from analyzers.rules.schema import (
-    MFA_NAME, PASSWORD_COLUMN, column_anchor, column_sites, first_line, healthcare, is_test_path, migrated_column, unique_over, where_declared,
+    MFA_NAME, PASSWORD_COLUMN, column_anchor, column_sites, first_line, healthcare, is_test_path, key_lookup, migrated_column, unique_over, where_declared,
 )
 
 _USERS = re.compile(r"^(users?|accounts?|app_users?)$")
@@ -333,6 +334,11 @@ def _followed_writes(facts, table: TableFact, col: ColumnFact):
     constructed = any(w.target == cls for w in writes)
     hashed, open_, plain = [], [], []
     for w in writes:
+        if w.value == "constant":
+            continue  # a fixed marker ("!", "OIDC": no password to sign in with), not a password stored as given
+        if w.value == "param" and w.signature is not None and _callers_hash(facts, w.function, w.owner, w.signature, w.detail):
+            hashed.append(w)  # a setter whose every caller hands it a hash
+            continue
         if w.value == "field":
             classes, _, field_name = w.detail.rpartition(".")
             if all(field_name in validators.get(c, ()) for c in classes.split("|")):
@@ -349,6 +355,31 @@ def _followed_writes(facts, table: TableFact, col: ColumnFact):
     return hashed, open_, plain
 
 
+def _callers_hash(facts, function: str, owner: str, signature, param: str, seen: frozenset = frozenset()) -> bool:
+    """Does every call of the setter `function` (by its name, where the call's arguments fit its signature) pass
+    it a hash or a fixed marker for `param`, following a caller that passes on its own parameter to its callers
+    (three deep)? False when no call is found or one passes something else."""
+    seen = seen | {(owner, function)}
+    calls = 0
+    for m in facts.modules:
+        if is_test_path(m.path):
+            continue
+        for call in m.password_passes:
+            if call.callee != function:
+                continue
+            given = signature.argument(param, call.args, {k: (v, d) for k, v, d in call.keywords})
+            if given is None:
+                continue  # another function of the same name: its signature does not take this call
+            value, detail = given
+            if value == "param" and len(seen) < 4 and (call.owner, call.function) not in seen:
+                if not _callers_hash(facts, call.function, call.owner, call.signature, detail, seen):
+                    return False
+            elif value not in ("hashed", "constant"):
+                return False
+            calls += 1
+    return calls > 0
+
+
 def _writers_said(table: TableFact, col: ColumnFact, hashed, open_, plain) -> str:
     def at(ws):
         return ", ".join(f"{w.function} ({w.span.path}:{w.span.start})" for w in ws[:3]) + (
@@ -358,9 +389,11 @@ def _writers_said(table: TableFact, col: ColumnFact, hashed, open_, plain) -> st
         said += f"{'this write stores' if len(plain) == 1 else 'these writes store'} a value dbreview does not see hashed: {at(plain)}"
         said += f" (the writes by {at(hashed)} hash it)" if hashed else ""
     else:
-        said += f"the writes dbreview could follow hash it ({at(hashed)})"
+        said = (f"{where_declared(table, col)} is named like a password, and no write dbreview read stores one unhashed: "
+                f"the writes it could follow hash it ({at(hashed)})")
     if open_:
-        said += ("; " if plain else ", but ") + "; ".join(
+        said += "; " if plain else f"; it could not follow {'this writer' if len(open_) == 1 else 'these writers'}: "
+        said += "; ".join(
             f"no call `{table.class_name}({col.attr or col.name}=...)` was found, so what {w.function} "
             f"({w.span.path}:{w.span.start}) stores from its callers is not followed"
             if w.function == "__init__" else
@@ -369,7 +402,7 @@ def _writers_said(table: TableFact, col: ColumnFact, hashed, open_, plain) -> st
             if w.value == "rehash" else
             f"{w.function} ({w.span.path}:{w.span.start}) stores the `{w.detail}` it is given, from callers dbreview did not follow"
             for w in open_[:3])
-    return said + ": check those writers"
+    return said + (": check that writer" if len(open_) == 1 and not plain else ": check those writers")
 
 
 class PlaintextSecret(Rule):
@@ -555,6 +588,19 @@ _SEES_DELETED = re.compile(r"delet|restor|purge|trash|archiv|admin|backoffice|pl
 _JOINED = ("join", "outerjoin", "join_from", "select_from", "from_statement", "union", "union_all")
 
 
+def _checks_before_adding(facts, q, table) -> bool:
+    """Does the query's function only test whether it found a row (reads nothing of it, does not return it) and
+    go on to make a row of the same model (`ApiKey(...)`): it asks whether one exists before adding another,
+    and a deleted row with the same values counts (a unique key still holds them); it shows no deleted row."""
+    if not table.class_name or not q.instances or q.reached:
+        return False  # what it loads is read (shown, returned as data): more than a test that one exists
+    start, lines = function_around(facts, q.span)
+    after = [line.partition("#")[0] for line in lines[q.span.start - start + 1:]]
+    handed = re.compile(rf"\b(return|yield)\s+({'|'.join(map(re.escape, q.instances))})\b")
+    made = re.compile(rf"(?<![\w.]){re.escape(table.class_name)}\(")
+    return not any(handed.search(line) for line in after) and any(made.search(line) for line in after)
+
+
 class SoftDeletedRowsNotFiltered(Rule):
     """Queries on a soft-deleted model return the deleted rows.
 
@@ -566,7 +612,9 @@ class SoftDeletedRowsNotFiltered(Rule):
         run in one function, that never filter on the column (nor on an `is_active`-like flag, nor through
         a helper of the project's). Functions that mean to see deleted rows (restore, purge, admin and
         platform consoles, erasure, exports, reports, background jobs, the delete itself), lookups by
-        primary key, queries joined to other tables, and queries whose function then looks at the flag of what
+        key (every column of the primary key, a unique constraint or a unique index without a predicate
+        compared with `==`), a check for an existing row before the function makes a new one of the
+        model (a deleted row's values are still taken), queries joined to other tables, and queries whose function then looks at the flag of what
         it loaded (rejects a deleted row, `if user.deleted_at: raise`, skips it, or revives it, `grant.is_deleted
         = False`: it reads deleted rows on purpose, and counts as filtering) are left alone. One finding per model, with every
         such query as a related location; a warning only where filtering is the model's convention (at
@@ -635,9 +683,11 @@ async def list_patients(session, org_id):
             if _SEES_DELETED.search(f"{q.span.path} {q.function}".lower()):
                 continue
             keys = {c.attr or c.name for c in table.columns.values() if c.primary_key}
-            by_key = keys & set(q.equals) or any(f.rsplit(".", 1)[-1] in keys for f in q.filtered if "." in f)
+            by_key = key_lookup(self.facts, table, q.equals) or any(f.rsplit(".", 1)[-1] in keys for f in q.filtered if "." in f)
             if by_key or q.columns_only or any(m in q.methods for m in _JOINED) or "get" in q.methods:
                 continue  # rows looked up by key (to show, update, authorize them), bare ids, or a join that may filter
+            if _checks_before_adding(self.facts, q, table):
+                continue  # is there one already? before adding one: a deleted row still holds its values
             sites.setdefault(table.name, []).append((q, table, flag))
         for name, found in sites.items():
             q, table, flag = found[0]

@@ -18,7 +18,7 @@ from analyzers.rules.code_use import app_queries, function_around, soft_delete_c
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.mentions import mentions
 from analyzers.rules.schema import (
-    _unique_keys, all_constraints, all_indexes, is_test_path, migration_sql, column_anchor, column_sites, has_check, migrated_column, table_sql, unique_over, where_declared,
+    all_constraints, all_indexes, is_test_path, key_lookup, migration_sql, column_anchor, column_sites, has_check, migrated_column, table_sql, unique_over, where_declared,
 )
 
 
@@ -505,7 +505,8 @@ class EnumAsFreeText(Rule):
         String columns named status, role or priority (and type, kind, category, state when the code
         documents a closed set: a `# A, B, C` comment, an UPPER_CASE default, a matching Python Enum)
         with no Enum type and no CHECK constraint naming the column; one finding per table.
-        Discriminators (`polymorphic_on`), MIME types and geographic state codes are left out. Then what
+        Discriminators (`polymorphic_on`), MIME types, geographic state codes and a column unique by itself
+        (`unique=True`, the primary key: one row per value is an identifier, not a state) are left out. Then what
         the code writes decides: a column it writes an exception's message or a value made into text
         (`status=str(last_error)`) is free text by design; a compound name (`personal_role`,
         `resource_role`) that the code never sets or compares with a fixed value is not reported either:
@@ -581,6 +582,8 @@ class Challenge(Base):  # `type` picks the subclass; `category` is whatever the 
                 continue  # a free-form `type` or `category` is often meant to be free
             if _retired(self.facts, table):
                 continue  # the model says the table is deprecated: nothing new writes it
+            if key_lookup(self.facts, table, (col.name,)):
+                continue  # unique by itself (unique=True, the primary key): one row per value, an identifier, not a state
             if not has_check(self.facts, table, col.name):
                 candidates.append((table, col, has_enum))
         uses = mentions(self.facts, {c.attr or c.name for _, c, _ in candidates})
@@ -834,8 +837,12 @@ class UniqueBlocksSoftDeleted(Rule):
         indexes over values a person chooses (an email, a name, a slug, a pair of foreign keys) have no
         `WHERE deleted_at IS NULL`, and no partial unique index over the same columns stands beside them.
         Values made to stay unique for ever (tokens, hashes, external ids, numbers) are left alone. Then the
-        code decides: where the function that sets the flag also rewrites the key (`slug = "deleted-..."`),
-        or a deleted row is brought back (`deleted_at = None`) rather than added again, nothing is said;
+        code decides. Where no code sets the flag but a nullable timestamp that ends a row (`revoked_at`,
+        `removed_at`) is set by the code on the table's rows and tested for NULL by its queries, that column
+        is the soft delete the finding names. Where the function that sets the flag also rewrites the key
+        (`slug = "deleted-..."`), a deleted row is brought back (`deleted_at = None`) rather than added
+        again, or the code's lookup by the key makes another value when it is taken (`return f"{name}-2"`),
+        nothing is said;
         where no code sets the flag on the table, or the code's own lookup by the key counts deleted rows
         too (the code and the constraint agree: the key stays unique across deleted rows, a product choice),
         info that says so (one for all the tables whose flag nothing
@@ -882,6 +889,8 @@ class User(Base):
             if flag is None or table.columns[flag].declared_in in universal:
                 continue
             keys = list(_unique_keys_with_spans(self.facts, table))
+            if keys:
+                flag = flag_the_code_sets(self.facts, table, flag, ())
             partial = [set(cols) for cols, _, where in keys if where and flag in where]
             reported: set[frozenset[str]] = set()
             for cols, span, where in keys:
@@ -970,7 +979,35 @@ def _weigh(facts, table, cols, flag: str) -> tuple[str, tuple]:
     if not deletes:
         return "unseen", ()
     looked_up = _looked_up_with_deleted(facts, table, cols, flag)
+    if looked_up and _makes_another_value(facts, looked_up[0]):
+        return "moot", ()  # the lookup finds a free value (`name-2`) when the key is taken: nothing is added again
     return ("looked-up" if looked_up else "holds"), (deletes[0], looked_up)
+
+
+# A state a row is ended by, as a timestamp: `revoked_at` on a grant, `removed_at` on a membership.
+_ENDED = re.compile(r"^(revoked|removed|archived|deactivated|disabled|deleted|ended|left|unlinked|retired|withdrawn|"
+                    r"terminated|discontinued)_(at|on)$")
+
+
+def flag_the_code_sets(facts, table, flag: str, cols) -> str:
+    """The column `table`'s rows are soft deleted by: `flag` (deleted_at) unless no code sets it; then a
+    nullable timestamp that ends a row (`revoked_at`) which the code sets to the time on the table's rows
+    and its queries test for NULL, when there is one: the code's own soft delete."""
+    if _soft_delete_writes(facts, table, flag, cols)[0]:
+        return flag
+    tested = {n.rsplit(".", 1)[-1] for q, t in app_queries(facts) if t is table for n in q.nulls}
+    for col in table.columns.values():
+        if col.name != flag and _ENDED.match(col.name) and (col.attr or col.name) in tested and col.is_nullable \
+                and _soft_delete_writes(facts, table, col.name, cols)[0]:
+            return col.name
+    return flag
+
+
+def _makes_another_value(facts, lookup: Span) -> bool:
+    """Does the function of a lookup by a unique key return a value it builds (`return f"{root}-{n + 1}"`): it
+    looks for a free value when the one it was given is taken (a collision avoider), not to add it again?"""
+    return any(re.match(r"""\s*return\s+(f['"].*\{|['"][^'"]*['"]\s*(%|\.format\())""", line)
+               for line in function_around(facts, lookup)[1])
 
 
 def _soft_delete_writes(facts, table, flag: str, cols) -> tuple[list[Span], list[Span], list[Span]]:
@@ -1165,15 +1202,13 @@ async def by_email(session, email):
             if q.escapes or q.opaque_filter or q.columns_only or not q.equals or table.unknown_bases:
                 continue
             equals = set(q.equals)
-            if any(c.primary_key and c.attr in equals | {c.name} & equals for c in table.columns.values()):
-                continue
+            if key_lookup(self.facts, table, equals, partial=True):
+                continue  # the primary key, or a unique constraint or index, over columns it compares
             names = {c.attr or c.name: c.name for c in table.columns.values()}
             by_attr = {c.attr or c.name: c for c in table.columns.values()}
             if any(e not in names or by_attr[e].from_library for e in equals):
                 continue  # an attribute dbreview does not know as a column (a relationship, a hybrid)
             columns = {names[e] for e in equals}
-            if any(key and set(key) <= columns for key in _unique_keys(self.facts, table)):
-                continue
             sites.setdefault((table.name, tuple(sorted(columns))), []).append((q, table))
         for (name, columns), found in sites.items():  # one lookup key, one finding: the other queries beside it
             q, table = found[0]

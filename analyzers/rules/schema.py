@@ -198,10 +198,11 @@ def _mentions(entry: str, wanted: set[str]) -> set[str]:
     return set(re.findall(r"\w+", entry)) & wanted
 
 
-def _unique_keys(facts: Facts, table: TableFact) -> Iterable[tuple[str, ...]]:
+def _unique_keys(facts: Facts, table: TableFact, *, partial: bool = True) -> Iterable[tuple[str, ...]]:
     """Every column tuple that the database keeps unique in `table`, from the model and from the schema the
-    migrations build: unique columns, primary keys, unique constraints, unique indexes (partial ones too;
-    not one whose predicate is a Python bool, see INT007) and CREATE UNIQUE INDEX in migration SQL."""
+    migrations build: unique columns, primary keys, unique constraints, unique indexes (partial ones too
+    unless `partial` is False; not one whose predicate is a Python bool, see INT007) and CREATE UNIQUE INDEX
+    in migration SQL."""
     migrated = facts.migration_tables.get(table.name)
     for t in (table, migrated):
         if t is None:
@@ -214,11 +215,21 @@ def _unique_keys(facts: Facts, table: TableFact) -> Iterable[tuple[str, ...]]:
         if con.kind in ("unique", "primary_key"):
             yield con.columns
     for ix in all_indexes(table, facts):
-        if ix.unique and not ix.where_python:
+        if ix.unique and not ix.where_python and (partial or not ix.where):
             yield ix.columns
     for st in table_sql(facts, table.name):
-        if st.kind == "create_index" and st.details.get("unique"):
+        if st.kind == "create_index" and st.details.get("unique") and (partial or not st.details.get("where")):
             yield tuple(st.details.get("columns") or ())  # type: ignore[arg-type]
+
+
+def key_lookup(facts: Facts, table: TableFact, tested: Iterable[str], *, partial: bool = False) -> tuple[str, ...] | None:
+    """The unique key of `table` whose every column a lookup compares with `==` (`tested`: the model's attribute
+    names or column names): the primary key, a unique column, a unique constraint or a unique index, in the
+    model or the migrations (with `partial`, one with a predicate too: unique only where it holds). Such a
+    lookup finds one row, as by the primary key; None when it is no key lookup."""
+    names = {c.attr or c.name: c.name for c in table.columns.values()}
+    columns = {names.get(t.rsplit(".", 1)[-1], t.rsplit(".", 1)[-1]) for t in tested}
+    return next((tuple(key) for key in _unique_keys(facts, table, partial=partial) if key and set(key) <= columns), None)
 
 
 def unique_over(facts: Facts, table: TableFact, columns: tuple[str, ...], *, exact: bool = True) -> bool:
