@@ -108,7 +108,7 @@ class Symbols:
         self.unread: dict[str, str] = {}  # dotted name -> path, for files not read yet
         self.packages: set[str] = set()
         all_paths = set(paths) | {m.path for m in self.modules.values()}
-        for path in all_paths:
+        for path in sorted(all_paths):  # in order: of two files with one module's name, always the same is taken
             dotted, is_package = module_name(path)
             if is_package:
                 self.packages.add(dotted)

@@ -61,6 +61,9 @@ class QueryUse:
     # what the filters assert of single columns, and-ed (analyzers/facts/predicates.py): ("Class.attr" or "attr" from
     # filter_by, "IS NULL" | "IS NOT NULL" | "= <constant>"), for the partial indexes that may serve the query
     asserted: tuple[tuple[str, str], ...] = ()
+    # A filter whose test dbreview cannot read (as opaque_filter, but not where a call of the project's only gives
+    # the value a model's attribute is compared with: `X.user_id == current(user).id` tests user_id all the same).
+    unread_test: bool = False
 
 
 @dataclass(slots=True)
@@ -350,7 +353,7 @@ class _Function:
         (self.usage.queries if statement == "select" else self.usage.writes).append(QueryUse(
             span=span_of(root, self.path), function=self.func.name, model=model, model_ref=model_ref, is_async=is_async,
             methods=tuple(sorted(acc.methods)), filtered=tuple(sorted(acc.filtered)), equals=tuple(sorted(acc.equals.get(model, set()) | acc.equals.get("", set()))),
-            opaque_filter=acc.opaque_filter, eager=tuple(sorted(acc.eager)), opaque_options=acc.opaque_options,
+            opaque_filter=acc.opaque_filter or acc.value_call, unread_test=acc.opaque_filter, eager=tuple(sorted(acc.eager)), opaque_options=acc.opaque_options,
             escapes=acc.escapes, columns_only=columns_only, instances=tuple(sorted({name for name, _ in acc.instances})), reached=reached,
             joined=tuple(sorted(acc.joined)),
             ranges=tuple(sorted(acc.ranges)), keyed=tuple(sorted(acc.keyed)), nulls=tuple(sorted(acc.nulls)),
@@ -534,6 +537,7 @@ class _Function:
                 self._filter(v, acc)
             return
         found = False
+        values = _value_sides(expr)
         for n in walk(expr):
             if isinstance(n, ast.Attribute) and _model_name(n.value):
                 acc.filtered.add(f"{_model_name(n.value)}.{n.attr}")
@@ -541,7 +545,10 @@ class _Function:
             elif isinstance(n, ast.Attribute):
                 acc.filtered.add(n.attr)  # self.model.deleted_at, alias.deleted_at
             elif isinstance(n, ast.Call) and not _sqlalchemy_call(self.names.callee(n)):
-                acc.opaque_filter = True  # a helper of the project's: it may filter anything
+                if id(n) in values:
+                    acc.value_call = True  # what an attribute is compared with: the test is read all the same
+                else:
+                    acc.opaque_filter = True  # a helper of the project's: it may filter anything
         if not found and isinstance(expr, ast.Name):
             acc.opaque_filter = True
 
@@ -571,6 +578,7 @@ class _Acc:
     eager: set[str] = field(default_factory=set)
     instances: set[tuple[str, tuple[int, int]]] = field(default_factory=set)  # (name, where bound)
     opaque_filter: bool = False
+    value_call: bool = False  # a call of the project's gives a compared value (QueryUse.unread_test)
     opaque_options: bool = False
     escapes: bool = False
     awaited: bool = False
@@ -581,6 +589,25 @@ class _Acc:
     keyed: set[str] = field(default_factory=set)
     nulls: set[str] = field(default_factory=set)
     asserted: set[tuple[str, str]] = field(default_factory=set)
+
+
+_VALUE_TESTS = ("in_", "not_in", "notin_", "is_", "is_not", "isnot", "like", "ilike", "startswith", "endswith", "between")
+
+
+def _value_sides(expr: ast.AST) -> set[int]:
+    """The nodes (ids) that only give the value a model's attribute is tested against: the other side of `X.a == v`
+    (`in`, `!=`, `<`...), the arguments of `X.a.in_(v)` and the like."""
+    out: set[int] = set()
+    for n in walk(expr):
+        if isinstance(n, ast.Compare) and len(n.ops) == 1:
+            sides = [n.left, n.comparators[0]]
+            attrs = [s for s in sides if isinstance(s, ast.Attribute) and _model_name(s.value)]
+            if len(attrs) == 1:
+                out |= {id(m) for s in sides if s is not attrs[0] for m in walk(s)}
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in _VALUE_TESTS \
+                and isinstance(n.func.value, ast.Attribute) and _model_name(n.func.value.value):
+            out |= {id(m) for a in [*n.args, *(k.value for k in n.keywords)] for m in walk(a)}
+    return out
 
 
 def _null_test(expr: ast.AST) -> str | None:

@@ -21,15 +21,15 @@ def app_usage(facts: Facts) -> Iterator[Usage]:
             yield m.usage
 
 
-def app_queries(facts: Facts) -> Iterator[tuple[QueryUse, TableFact]]:
+def app_queries(facts: Facts, writes: bool = False) -> Iterator[tuple[QueryUse, TableFact]]:
     """Every query of the application whose model is one table dbreview knows (a class name used by two
-    tables, or by none, is skipped)."""
+    tables, or by none, is skipped); with `writes`, its bulk DELETE and UPDATE statements too."""
     by_class: dict[str, list[TableFact]] = {}
     for t in facts.tables.values():
         if t.class_name:
             by_class.setdefault(t.class_name, []).append(t)
     for usage in app_usage(facts):
-        for q in usage.queries:
+        for q in [*usage.queries, *usage.writes] if writes else usage.queries:
             tables = by_class.get(q.model, [])
             if len(tables) > 1:  # two models of one name (two applications): the one the imports lead to
                 package = q.model_ref.rpartition(".")[0]

@@ -110,7 +110,7 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
         for q in [*usage.queries, *usage.writes]:
             where = f"{q.span.path}:{q.span.start}"
             what = "query" if q.statement == "select" else f"bulk {q.statement}"
-            for ref in _lookups(q):
+            for ref in sorted(_lookups(q)):
                 found = classes.column(*ref.split(".", 1)) if "." in ref else classes.column(q.model, ref)
                 if found is not None:
                     out.setdefault((found[0].name, found[1].name), []).append(
@@ -210,7 +210,7 @@ def _policy_reads(facts: Facts) -> list[tuple[tuple[str, str], Read]]:
                     f"of the rows the policy lets through)")
             if either:
                 said += " (in an OR: an index serves that test only if every branch of the OR has one)"
-            for col in compared:
+            for col in sorted(compared):
                 others = frozenset() if either else frozenset(compared - {col})
                 read = Read(policy.span, said, "the policy", others, values=others)
                 out.append(((table.name, col), read))
@@ -455,7 +455,8 @@ class _RelationshipUses:
         if re.search(rf"""["']{n}["']""", code) and not re.search(r"back_populates|backref|__tablename__|Table\(", code):
             return True  # getattr, a serializer's fields
         if re.match(rf"\s*{n}\s*(?::|=(?!=))", code):
-            return self._in_class_body(span)  # a schema's field, not a local variable
+            # a schema's field, not a local variable; one of a scalar type (`expenses: str`) holds no rows of it
+            return self._in_class_body(span) and not _scalar_field(code)
         return False
 
     def _in_class_body(self, span: Span) -> bool:
@@ -465,6 +466,43 @@ class _RelationshipUses:
             if text.strip() and len(text) - len(text.lstrip()) < indent:
                 return text.lstrip().startswith("class ")
         return False
+
+
+# Types a field holds one plain value of: not a relationship's rows (a list, another schema) nor its object.
+_SCALARS = frozenset(("str", "int", "float", "bool", "bytes", "Decimal", "datetime", "date", "time", "timedelta", "UUID",
+                      "EmailStr", "AnyUrl", "HttpUrl", "SecretStr", "constr", "conint", "confloat", "condecimal"))
+
+
+def _scalar_field(code: str) -> bool:
+    """A class body's field annotated with scalar types only (`expenses: str`, `total: Optional[Decimal] = None`,
+    `name: Annotated[str, Field(...)]`, `n: int | None`)."""
+    try:
+        node = ast.parse(code.strip()).body[0]
+    except (SyntaxError, ValueError, IndexError, RecursionError):
+        return False
+    return isinstance(node, ast.AnnAssign) and _scalar(node.annotation)
+
+
+def _scalar(node: ast.AST) -> bool:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        sides = [node.left, node.right]
+        return all(_scalar(n) or _is_none(n) for n in sides) and not all(_is_none(n) for n in sides)
+    if isinstance(node, ast.Subscript) and _last_name(node.value) in ("Optional", "Annotated"):
+        inner = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts else node.slice
+        return _scalar(inner)
+    if isinstance(node, ast.Call):
+        node = node.func  # constr(max_length=3)
+    return _last_name(node) in _SCALARS
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _last_name(node: ast.AST) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.split(".")[-1]
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
 
 
 def _passive(facts: Facts, rel: RelationshipFact) -> bool:
@@ -840,7 +878,7 @@ class _Classes:
 
     def asserted(self, q: QueryUse, table: TableFact) -> frozenset[str] | None:
         """What the query's filters assert of the columns of `table`; None if it has a filter dbreview cannot read."""
-        return None if q.opaque_filter else self.terms_of(table, set(q.asserted), q.model)
+        return None if q.unread_test else self.terms_of(table, set(q.asserted), q.model)
 
     def join_asserted(self, rel: RelationshipFact, child: TableFact) -> frozenset[str] | None:
         """What a relationship's primaryjoin asserts of the columns of the table it loads (`and_(Review.org_id ==
@@ -856,11 +894,11 @@ class _Classes:
 
     def tested(self, q: QueryUse, table: TableFact) -> frozenset[str] | None:
         """The columns of `table` the query tests by equality (and-ed); None if it has a filter dbreview cannot read."""
-        return None if q.opaque_filter else frozenset(self.columns_of(table, set(q.keyed), q.model))
+        return None if q.unread_test else frozenset(self.columns_of(table, set(q.keyed), q.model))
 
     def compared(self, q: QueryUse, table: TableFact) -> frozenset[str] | None:
         """The columns of `table` the query's filters compare with `==` (or filter_by): Read.values."""
-        return None if q.opaque_filter else frozenset(self.columns_of(table, set(q.equals), q.model))
+        return None if q.unread_test else frozenset(self.columns_of(table, set(q.equals), q.model))
 
     def enclosing(self, path: str, line: int) -> str | None:
         """The mapped class whose body holds `path:line` (what `cls.` names in its class methods)."""

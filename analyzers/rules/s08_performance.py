@@ -200,8 +200,8 @@ class Appointment(Base):
         if maybe:
             said.append(f"{maybe[0].said}, but dbreview found no code it can tell reads {maybe[0].label} ({maybe[0].how})")
         if not said:
-            said.append(f"dbreview found no query of the application that filters or joins {table.name} on it and no "
-                        f"relationship that loads {table.name} rows by it")
+            said.append(f"no query of the application that dbreview could follow filters or joins {table.name} on it, "
+                        f"and no relationship loads {table.name} rows by it{_unfollowed(self.facts, table, col)}")
         cost = self._cost(parent)
         unlinked = next((r.label for r in [*unused, *maybe] if r.unlinks), None) if cost == _UNKNOWN_COST else None
         if unlinked is not None:  # deleting a parent through the ORM loads the relationship by the key, too
@@ -272,6 +272,25 @@ def _serving(keys: list[Key], column: str, tested: frozenset[str] | None, assert
     the index's predicate, if any."""
     return next((k for k in keys if column in k.columns[1:] and k.columns[0] in tested and k.implied_by(asserted, column)),
                 None) if tested else None
+
+
+def _unfollowed(facts: Facts, table: TableFact, col: ColumnFact) -> str:
+    """What dbreview did not follow that may read `table` by `col`, in the finding's words: the application's queries
+    of its class whose filters it could not read (a helper's condition, filters built apart and handed in), and the
+    SQL strings that name the table and the column (SQL is not weighed as a read)."""
+    opaque = [q.span for q, t in app_queries(facts, writes=True) if t is table and (q.unread_test or q.escapes)]
+    named = re.compile(rf"\b{re.escape(table.name)}\b.*\b{re.escape(col.name)}\b|\b{re.escape(col.name)}\b.*\b{re.escape(table.name)}\b",
+                       re.I | re.S)
+    sql = [u.span for u in facts.sql if u.text and not is_test_path(u.span.path) and not is_tooling_path(u.span.path)
+           and named.search(u.text)]
+    out = []
+    if opaque:
+        out.append(f"{len(opaque)} quer{'y' if len(opaque) == 1 else 'ies'} of {table.class_name or table.name} with a filter "
+                   f"it could not read or built elsewhere, the first at {opaque[0].path}:{opaque[0].start}")
+    if sql:
+        out.append(f"SQL naming {table.name} and {col.name} at {sql[0].path}:{sql[0].start}"
+                   f"{f' (and {len(sql) - 1} more)' if len(sql) > 1 else ''}, which it does not weigh as a read")
+    return f" (not followed: {'; '.join(out)})" if out else ""
 
 
 def _partials(keys: list[Key]) -> str:
