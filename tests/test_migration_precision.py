@@ -463,3 +463,125 @@ op.create_table("bot_tags", sa.Column("bot_id", sa.Integer, sa.ForeignKey("chann
     (f,) = [f for f in found(tmp_path, files, "PERF001") if f.anchor == "table:channel_tags.tag_id"]
     assert "(channel_id, tag_id)" in f.message and "bot_id" not in f.message
     assert [f.anchor for f in found(tmp_path, files, "PERF001")] == ["table:channel_tags.tag_id"]
+
+
+# -- issue 8: what the lock findings claim, and where they are noise ---------------------------------------------
+
+
+def test_a_finding_for_several_tables_names_every_one():
+    """lemur: one revision rebuilds the indexes of several tables; the finding led with the first, a small one."""
+    from analyzers.examples import facts_from_sources
+    from analyzers.rules.s03_migration_safety import IndexWithoutConcurrently, later
+
+    files = later('op.create_index("ix_customers_id", "customers", ["id"])\n'
+                  'op.create_index("ix_orders_total", "orders", ["total"])\n'
+                  'op.create_index("ix_orders_note", "orders", ["note"])')
+    (f,) = IndexWithoutConcurrently(facts_from_sources(files)).check()
+    assert f.anchor == "migration:0002:index:customers:ix_customers_id"
+    assert f.message.endswith("(and 2 more like it in this revision, on orders)")
+    # all on one table: nothing more to name
+    (one,) = IndexWithoutConcurrently(facts_from_sources(later('op.create_index("ix_orders_total", "orders", ["total"])\n'
+                                                               'op.create_index("ix_orders_note", "orders", ["note"])'))).check()
+    assert one.message.endswith("(and 1 more like it in this revision)")
+
+
+def test_a_constraint_checked_under_a_lock_an_earlier_step_took_is_advised_out_of_that_transaction(tmp_path):
+    """flaskbb, indico: the old constraint dropped, the new one added in the same transaction: NOT VALID alone
+    would not help while the drop's lock is held; validating in a revision of its own does."""
+    files = _later('op.drop_constraint("orders_total_check", "orders", type_="check")\n'
+                   'op.create_check_constraint("orders_total_check", "orders", "total >= 0")')
+    (f,) = found(tmp_path, files, "MIG010")
+    assert f.anchor == "migration:0002:validate:orders:orders_total_check"
+    assert ("adds CHECK orders_total_check to orders under the ACCESS EXCLUSIVE lock its drop_constraint on line 7 took, "
+            "held until commit") in f.message
+    assert ("added NOT VALID here and validated (VALIDATE CONSTRAINT) in a revision of its own, the scan would run after "
+            "this lock ends") in f.message
+    assert "without NOT VALID" not in f.message
+    (alone,) = found(tmp_path / "alone", _later('op.create_check_constraint("orders_total_check", "orders", "total >= 0")'), "MIG010")
+    assert "without NOT VALID" in alone.message and "revision of its own" not in alone.message
+
+
+def test_a_revision_that_replaces_a_tables_primary_key_gets_no_lock_findings_on_it(tmp_path):
+    """full-stack-fastapi-template: integer ids swapped for UUIDs in one revision: old code cannot run on either
+    side of it, so how long it locks the table adds nothing."""
+    swap = ('op.add_column("orders", sa.Column("new_id", sa.Uuid()))\n'
+            'op.execute("UPDATE orders SET new_id = gen_random_uuid()")\n'
+            '{drop}'
+            'op.create_index("ix_orders_total", "orders", ["total"])\n')
+    files = _later(swap.format(drop='op.drop_column("orders", "id")\nop.alter_column("orders", "new_id", new_column_name="id")\n'
+                                    'op.create_primary_key("orders_pkey", "orders", ["id"])\n'))
+    assert [f.rule_id for f in found(tmp_path, files) if f.rule_id in ("MIG007", "MIG010", "MIG011", "MIG013")] == []
+    assert [f.anchor for f in found(tmp_path, files, "MIG012")] == ["migration:0002:destructive:orders.id"]
+    # the primary key's constraint dropped by name and type: the same
+    files = _later(swap.format(drop='op.drop_constraint("orders_pkey", "orders", type_="primary")\n'))
+    assert [f.rule_id for f in found(tmp_path / "constraint", files) if f.rule_id in ("MIG007", "MIG013")] == []
+    # another column dropped: the lock findings stand
+    files = _later(swap.format(drop='op.drop_column("orders", "note")\n'))
+    assert sorted(f.rule_id for f in found(tmp_path / "note", files) if f.rule_id in ("MIG007", "MIG013")) == ["MIG013"]
+
+
+def test_a_dropped_table_no_code_names_any_more_is_said_so(tmp_path):
+    """polar: the table's model deleted in the same change; only a comment still names the table."""
+    model = NOTES + '\n# notes used to point at pledges\n'
+    drop = 'op.drop_table("pledges")'
+    files = {"app/models.py": model,
+             "migrations/versions/0001_a.py": revision('op.create_table("pledges", sa.Column("id", sa.Integer, primary_key=True))'),
+             "migrations/versions/0002_b.py": revision(drop, rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG012")
+    assert f.anchor == "migration:0002:destructive:pledges"
+    assert ("drops table pledges: no model maps it and no Python code of the application names it any more, so the code "
+            "that ships with this revision does not use it; only code deployed before that did would fail") in f.message
+    # code that still queries it
+    files["app/reports.py"] = 'from sqlalchemy import text\nQUERY = text("SELECT count(*) FROM pledges")\n'
+    (used,) = found(tmp_path / "used", files, "MIG012")
+    assert "code deployed before this migration that still uses pledges fails" in used.message and "no model" not in used.message
+
+
+def test_a_drop_in_a_project_that_upgrades_at_start_up_says_so(tmp_path):
+    """mealie: old code meets the new schema only in a rolling deploy when the app upgrades before serving."""
+    script = "#!/bin/sh\nset -e\nalembic upgrade head\nexec gunicorn app:app\n"
+    (f,) = found(tmp_path, _later('op.drop_column("orders", "note")', **{"docker-entrypoint.sh": script}), "MIG012")
+    assert f.severity == Severity.INFO and f.anchor == "migration:0002:destructive:orders.note"
+    assert ("this project upgrades its database at start-up, before serving (`alembic upgrade` before gunicorn starts, "
+            "docker-entrypoint.sh:3): code deployed before meets the new schema only where older instances still serve "
+            "during the upgrade") in f.message
+
+
+def test_sql_a_library_provides_is_named_as_what_could_not_be_read(tmp_path):
+    """redash: `op.execute(sql_expressions)`, imported from a search library; the downgrade is `pass`."""
+    upgrade = revision("op.execute(search_sql)", rev="0002", down="0001").replace(
+        "import sqlalchemy as sa\n", "import sqlalchemy as sa\nfrom textsearch_lib import search_sql\n")
+    files = {"migrations/versions/0001_orders.py": ORDERS, "migrations/versions/0002_search.py": upgrade}
+    (f,) = found(tmp_path, files, "MIG001")
+    assert f.severity == Severity.INFO and f.anchor == "migration:0002:downgrade"
+    assert ("dbreview could not read the SQL its upgrade runs (migrations/versions/0002_search.py:8: search_sql of the "
+            "library textsearch_lib, whose SQL dbreview does not read): if that SQL only changes rows") in f.message
+    # the same name from a module of the repository: nothing said of a library
+    files["textsearch_lib/__init__.py"] = "search_sql = build()\n"
+    (own,) = found(tmp_path / "own", files, "MIG001")
+    assert "library" not in own.message
+
+
+def test_an_index_finding_names_the_tables_made_outside_the_migrations_that_the_revision_indexes_too():
+    """lemur: its first tables come from create_all; a revision rebuilds indexes on those and on a table a
+    revision made. The finding is on the one the history knows, and names the others."""
+    from analyzers.examples import facts_from_sources
+    from analyzers.rules.s03_migration_safety import IndexWithoutConcurrently, later
+
+    files = later('op.drop_index("ix_certs_name", table_name="certs")\n'
+                  'op.create_index("ix_certs_name", "certs", ["name"], unique=True)\n'
+                  'op.create_index("ix_orders_total", "orders", ["total"])')
+    (f,) = IndexWithoutConcurrently(facts_from_sources(files)).check()
+    assert f.anchor == "migration:0002:index:orders:ix_orders_total"
+    assert f.message.endswith("; it also builds indexes the same way on certs, which no revision here creates (made some "
+                              "other way): how many rows they hold dbreview cannot tell")
+
+
+def test_a_procfile_release_phase_is_not_an_upgrade_before_serving(tmp_path):
+    """A Procfile's `release:` process upgrades while the old `web:` processes still serve; each line is its own."""
+    index = 'op.create_index("ix_orders_total", "orders", ["total"])'
+    procfile = "release: alembic upgrade head\nweb: gunicorn app:app\n"
+    (f,) = found(tmp_path, _later(index, Procfile=procfile), "MIG007")
+    assert f.severity == Severity.WARNING and "start-up" not in f.message
+    (same,) = found(tmp_path / "one", _later(index, Procfile="web: alembic upgrade head && gunicorn app:app\n"), "MIG007")
+    assert same.severity == Severity.INFO and "start-up" in same.message

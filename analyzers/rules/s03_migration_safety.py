@@ -13,13 +13,16 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
+from analyzers import confine
 from analyzers.facts.effects import DATA_SQL, changes_schema, effects
 from analyzers.facts.guards import chain_finds
 from analyzers.facts.history import Life, created_objects, history, recent
 from analyzers.facts.model import ColumnFact, Facts, MigrationOp, RevisionFact, Span, SqlStatement
 from analyzers.findings import Finding, Location, Related, Severity, identity_key
 from analyzers.rules import start_up
+from analyzers.facts.paths import is_test_path
 from analyzers.rules.base import Rule
+from analyzers.rules.schema import python_paths
 
 # The revision every example runs on: it creates `orders`, so that the next one changes an existing table.
 _FIRST = '''
@@ -225,37 +228,45 @@ class _OnePerRevision:
 
     ID: str
 
-    def each(self) -> Iterator[Finding]:
+    def each(self) -> Iterator[tuple[str, Finding]]:
+        """(the table, its finding)."""
         raise NotImplementedError
 
-    LOCKS = False  # a rule about the locks a revision takes: says where the project migrates at start-up
+    # What holds only where older instances still serve during the upgrade: a project that upgrades its
+    # database at start-up, before serving, is told so ('' for a rule whose finding holds however it deploys).
+    START_UP = ""
 
     def check(self):
-        groups: dict[str, list[Finding]] = {}
-        for f in self.each():
-            groups.setdefault(f.anchor.split(":")[1], []).append(f)
+        groups: dict[str, list[tuple[str, Finding]]] = {}
+        for table, f in self.each():
+            groups.setdefault(f.anchor.split(":")[1], []).append((table, f))
         for found in groups.values():
-            yield self._at_start_up(self._one(found)) if self.LOCKS else self._one(found)
+            yield at_start_up(self.facts, self._one(found), self.START_UP) if self.START_UP else self._one(found)
 
-    def _one(self, found: list[Finding]) -> Finding:
+    def _one(self, found: list[tuple[str, Finding]]) -> Finding:
         """The revision's first finding, the others as related locations; one statement repeated by a loop
-        (the same line, the same anchor) counts once."""
-        first, rest = found[0], []
+        (the same line, the same anchor) counts once. Where the others are on other tables, it names
+        every table: the first is not always the one that matters."""
+        (lead, first), rest, tables = found[0], [], []
         seen = {(first.location, first.anchor)}
-        for f in found[1:]:
+        for table, f in found[1:]:
             if (f.location, f.anchor) not in seen:
                 seen.add((f.location, f.anchor))
                 rest.append(f)
+                tables.append(table)
         if not rest:
             return first
+        on = f", on {_names(list(dict.fromkeys(tables)))}" if set(tables) - {lead} else ""
         return replace(
-            first, message=f"{first.message} (and {len(rest)} more like it in this revision)",
+            first, message=f"{first.message} (and {len(rest)} more like it in this revision{on})",
             related=first.related + tuple(Related(f.location, f.message) for f in rest),
-            covers=tuple(dict.fromkeys(k for f in found for k in (identity_key(self.ID, f.anchor), *f.covers))),
+            covers=tuple(dict.fromkeys(k for _, f in found for k in (identity_key(self.ID, f.anchor), *f.covers))),
         )
 
-    def _at_start_up(self, f: Finding) -> Finding:
-        return at_start_up(self.facts, f)
+
+def _names(items: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 _RANK = ("rewrite", "backfill", "index", "validate")  # which step a revision's lock on a table is blamed on
@@ -268,7 +279,7 @@ class _LockRule(_OnePerRevision):
     the others, which get no finding of their own: splitting one of them off shortens nothing while the
     others still hold the lock."""
 
-    LOCKS = True
+    START_UP = start_up.LOCK
     KIND: str
 
     def steps(self) -> Iterator[tuple[Change, Finding, str]]:
@@ -278,11 +289,13 @@ class _LockRule(_OnePerRevision):
     def each(self):
         groups = _lock_groups(self.facts)
         for c, f, _ in self.steps():
+            if _replaces_key(self.facts, c.rev, c.table):
+                continue  # old code cannot run on either side of it: the revision needs downtime whatever it locks
             if _guard_may_skip(c.op):  # `if not has_booking_index(...)`: what the database holds decides whether it runs
                 f = replace(f, message=f"{f.message}; it sits inside an `if` that asks the database what is there, so it "
                             "runs only where that check finds it missing", severity=Severity.INFO)
             if not self._under_lock(c):
-                yield f
+                yield c.table, f
                 continue
             mine = groups[(id(c.rev), c.table)]
             if min(_RANK.index(kind) for kind, _, _ in mine) < _RANK.index(self.KIND):
@@ -294,10 +307,35 @@ class _LockRule(_OnePerRevision):
                             + (f" and {len(others) - 4} more" if len(others) > 4 else ""),
                             related=f.related + tuple(Related(Location(c.rev.path, line, line), f"{what}, under the same lock")
                                                       for line, what in others))
-            yield f
+            yield c.table, f
 
     def _under_lock(self, c: Change) -> bool:
         return c.held is not None or self.KIND == "rewrite"
+
+
+def _replaces_key(facts: Facts, rev: RevisionFact, table: str) -> bool:
+    """Whether the revision drops the table's primary key (its constraint, or a column of it, as the revision
+    that created the table declared it): every row's identity changes under the code deployed before, so the
+    revision needs that code stopped, and how long it locks the table adds nothing to that."""
+    cache: dict[tuple[int, str], bool] = facts.derived.setdefault("replaces_key", {})  # type: ignore[assignment]
+    if (id(rev), table) not in cache:
+        cache[(id(rev), table)] = any(
+            op.name == "drop_constraint" and op.table == table and op.options.get("type_", "").strip("'\"") == "primary"
+            or any(e.kind == "drop_column" and e.table == table and e.name in _key_columns(facts, rev, table) for e in effects([op]))
+            for op in rev.upgrade if not op.not_postgres
+        )
+    return cache[(id(rev), table)]
+
+
+def _key_columns(facts: Facts, rev: RevisionFact, table: str) -> set[str]:
+    """The primary key columns that the revision which created `table` (before `rev`) gave it; none when its
+    create_table could not be found (made by SQL)."""
+    life = history(facts).before(rev, "table", table)
+    made = next((op for op in life.creator.upgrade if op.name == "create_table" and op.span == life.span), None) if life else None
+    if made is None:
+        return set()
+    return {c.name for c in made.columns if c.primary_key} | {
+        name for con in made.constraints if con.kind == "primary_key" for name in con.columns}
 
 
 def _guard_may_skip(op: MigrationOp) -> bool:
@@ -324,14 +362,14 @@ def _lock_groups(facts: Facts) -> dict[tuple[int, str], list[tuple[str, int, str
     return cached  # type: ignore[return-value]
 
 
-def at_start_up(facts: Facts, f: Finding) -> Finding:
-    """A lock finding in a project that upgrades its database at start-up, before it serves: it says so,
-    points there, and is info (the lock blocks traffic only where older instances still serve)."""
+def at_start_up(facts: Facts, f: Finding, consequence: str = start_up.LOCK) -> Finding:
+    """A finding in a project that upgrades its database at start-up, before it serves: it says so, points
+    there, and is info (what it warns of happens only where older instances still serve)."""
     found = start_up.start_up_upgrade(facts, f.location.path)
     if found is None:
         return f
     span = found[0]
-    return replace(f, message=f.message + start_up.note(facts, f.location.path), severity=Severity.INFO,
+    return replace(f, message=f.message + start_up.note(facts, f.location.path, consequence), severity=Severity.INFO,
                    related=f.related + (Related(Location(span.path, span.start, span.end), "the database is upgraded here, at start-up"),))
 
 
@@ -356,7 +394,11 @@ class IndexWithoutConcurrently(_LockRule, Rule):
         PostgreSQL also returns a unique constraint's index) that an earlier revision made never runs on a
         database built by the migrations: no finding (nor for any lock step guarded so). In a project that upgrades its database at start-up, before serving (an entrypoint's
         `alembic upgrade head` before the server, alembic's `command.upgrade` from a lifespan), every lock
-        finding (MIG007, MIG010, MIG011, MIG013, MIG014) says so, points there, and is info.
+        finding (MIG007, MIG010, MIG011, MIG013, MIG014) says so, points there, and is info. A revision that
+        drops a table's primary key (its constraint, or a column of it) needs the code deployed before stopped
+        whatever it locks: no lock finding on that table. Where one finding stands for steps on several
+        tables, it names every one, and MIG007 also names the tables the revision indexes the same way that
+        no revision creates (made outside the migrations: their size is unknown).
     Why it matters:
         A plain CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on
         the table waits, for minutes on a big table. A unique constraint added in place is worse: ALTER
@@ -398,6 +440,14 @@ op.execute("ALTER TABLE orders ADD CONSTRAINT orders_note_key UNIQUE USING INDEX
     )
 
     KIND = "index"
+
+    def _one(self, found: list[tuple[str, Finding]]) -> Finding:
+        f = super()._one(found)
+        unknown = _built_on_unplaced_tables(self.facts, f.location.path)
+        if not unknown:
+            return f
+        return replace(f, message=f"{f.message}; it also builds indexes the same way on {_names(unknown)}, which no revision "
+                                  "here creates (made some other way): how many rows they hold dbreview cannot tell")
 
     def steps(self):
         for c in changes(self.facts):
@@ -452,6 +502,22 @@ op.execute("ALTER TABLE orders ADD CONSTRAINT orders_note_key UNIQUE USING INDEX
             "index in a step of its own, outside this transaction",
             c.span, f"migration:{c.rev.revision}:{anchor}", severity=Severity.INFO,
         )
+
+
+def _built_on_unplaced_tables(facts: Facts, path: str) -> list[str]:
+    """The tables the revision at `path` indexes without CONCURRENTLY (inside its transaction) that neither it
+    nor an earlier revision creates: they exist (the upgrade needs them), made outside the migrations."""
+    hist, out = history(facts), []
+    for rev in (r for r in facts.revisions if r.path == path):
+        made: set[str] = set()
+        for op in rev.upgrade:
+            made.update(e.table for e in effects([op]) if e.kind == "create_table" and e.table)
+            if op.not_postgres or op.autocommit:
+                continue
+            tables = [op.table] if op.name == "create_index" and not _truthy(op, "postgresql_concurrently") else []
+            tables += [st.table for st in (op.sql.statements if op.sql else ()) if st.kind == "create_index" and not st.details.get("concurrent")]
+            out += [t for t in tables if t and t not in made and not hist.lives.get((hist.tree_of.get(id(rev), ""), "table", t))]
+    return list(dict.fromkeys(out))
 
 
 def _env_text(facts: Facts, rev: RevisionFact) -> str:
@@ -565,11 +631,11 @@ class NotNullColumnWithoutDefault(_OnePerRevision, Rule):
             if c.st is None and c.op.name == "add_column":
                 for col in c.op.columns:
                     if self._needs_default(col):
-                        yield self._found(c, col.name, col.default is not None)
+                        yield c.table, self._found(c, col.name, col.default is not None)
             for change in _column_change(c.st, "add_column"):
                 if change["not_null"] and change["default"] is None and not (change["identity"] or change["generated"]) \
                         and not _SERIAL.match(str(change["type"] or "")):
-                    yield self._found(c, str(change["column"]), False)
+                    yield c.table, self._found(c, str(change["column"]), False)
 
     def _needs_default(self, col: ColumnFact) -> bool:
         if not (col.nullable is False or col.primary_key) or col.server_default is not None or col.autoincrement == "identity":
@@ -596,7 +662,7 @@ class ValidatedUnderLock(_LockRule, Rule):
         made narrower (`String()` to `String(255)`). A constraint on columns the same revision added (and
         wrote no rows into) is not reported: they hold NULL or their default, and the ADD COLUMN already holds ACCESS EXCLUSIVE
         until commit, so NOT VALID gains nothing; where an earlier step already holds that lock, the
-        finding names it, unless a costlier step runs under that same lock (a rewrite, a backfill, an index
+        finding names it and says what helps (NOT VALID here, VALIDATE in a revision of its own), unless a costlier step runs under that same lock (a rewrite, a backfill, an index
         build), whose finding then names this check. Steps in a branch only another database runs
         (`if dialect.name == "mysql":`) are left out, as by every lock rule. Info: how long the scan takes depends on the table's size,
         which the code does not tell.
@@ -674,11 +740,15 @@ if op.get_bind().dialect.name == "mysql":
 
     def _constraint(self, c: Change, kind: str, name: object):
         lock = "SHARE ROW EXCLUSIVE lock, writes wait" if kind == "foreign key" else "ACCESS EXCLUSIVE lock, reads and writes wait"
-        if c.held is not None:
-            lock = f"the ACCESS EXCLUSIVE lock its {c.held} took, held until commit: reads and writes wait"
+        message = (f"{c.who} adds {kind} {name or '(unnamed)'} to {c.table} without NOT VALID; {c.since}, and every row is "
+                   f"checked while it is locked ({lock})")
+        if c.held is not None:  # NOT VALID alone shortens nothing here: the scan must leave this transaction
+            message = (f"{c.who} adds {kind} {name or '(unnamed)'} to {c.table} under the ACCESS EXCLUSIVE lock its {c.held} "
+                       f"took, held until commit; {c.since}, and every row is checked before that lock ends, so reads and "
+                       "writes wait for the scan: added NOT VALID here and validated (VALIDATE CONSTRAINT) in a revision of "
+                       "its own, the scan would run after this lock ends, under one that lets reads and writes through")
         return self.finding(
-            f"{c.who} adds {kind} {name or '(unnamed)'} to {c.table} without NOT VALID; {c.since}, and every row is "
-            f"checked while it is locked ({lock})",
+            message,
             c.span, f"migration:{c.rev.revision}:validate:{c.table}:{name}", item="3.6" if kind == "foreign key" else "3.5",
             # a name given through batch_op.f(...) was read as None before: a review saved then keeps its decision
             covers=(identity_key(self.ID, f"migration:{c.rev.revision}:validate:{c.table}:None"),) if name else (),
@@ -780,7 +850,10 @@ class DestructiveStep(_OnePerRevision, Rule):
         In the newest revisions, `op.drop_table`, `op.drop_column`, `op.rename_table`, a renamed column
         (`op.alter_column(..., new_column_name=...)`) and their SQL forms, on tables and columns that an
         earlier revision created. Info: dropping is often the point; the question is whether the code
-        deployed before the migration still reads the old name.
+        deployed before the migration still reads the old name. A dropped table that no model maps and no
+        Python code outside tests and migrations names is said to be unused by the code that ships with the
+        revision; a project that upgrades at start-up, before serving, is told that old code meets the new
+        schema only in a rolling deploy.
     Why it matters:
         Migrations run before (or while) the new code rolls out: the old code still selects the dropped
         or renamed column, and its queries fail until every instance is replaced. A drop also loses the
@@ -795,6 +868,7 @@ class DestructiveStep(_OnePerRevision, Rule):
     ID = "MIG012"
     ITEM = "3.2"
     SEVERITY = Severity.INFO
+    START_UP = "code deployed before meets the new schema only where older instances still serve during the upgrade"
     VALID = (later('''
 op.create_table("tmp_orders", sa.Column("id", sa.Integer))
 op.drop_table("tmp_orders")
@@ -810,16 +884,16 @@ op.drop_table("tmp_orders")
             for e in effects([c.op]) if c.st is None else _statement_effects(c.op, c.st):
                 if e.table != c.table:
                     if e.kind == "drop_table" and e.table and not e.maybe and history(self.facts).before(c.rev, "table", e.table):
-                        yield self._found(c, e.table, "drops table", e.table)  # DROP TABLE a, b
+                        yield e.table, self._found(c, e.table, "drops table", e.table)  # DROP TABLE a, b
                     continue
                 if e.kind == "drop_table" and not e.maybe:
-                    yield self._found(c, c.table, "drops table", c.table)
+                    yield c.table, self._found(c, c.table, "drops table", c.table)
                 elif e.kind == "rename_table":
-                    yield self._found(c, c.table, f"renames table {c.table} to {e.name}", c.table)
+                    yield c.table, self._found(c, c.table, f"renames table {c.table} to {e.name}", c.table)
                 elif e.kind == "drop_column" and e.name and not e.maybe and c.column_before(self.facts, e.name):
-                    yield self._found(c, f"{c.table}.{e.name}", "drops column", c.table)
+                    yield c.table, self._found(c, f"{c.table}.{e.name}", "drops column", c.table)
                 elif e.kind == "rename_column" and e.name and c.column_before(self.facts, e.name):
-                    yield self._found(c, f"{c.table}.{e.name}", f"renames {c.table}.{e.name} to {e.new}", c.table)
+                    yield c.table, self._found(c, f"{c.table}.{e.name}", f"renames {c.table}.{e.name} to {e.new}", c.table)
 
     def _found(self, c: Change, what: str, verb: str, table: str):
         said = f"{verb} {what}" if verb.startswith("drops") else verb
@@ -834,6 +908,10 @@ op.drop_table("tmp_orders")
         fate = "its data is gone for good" if kept is None else (
             f"its data was copied first ({kept[0]} on line {kept[1]})" if kept[0] != "SELECT" else
             f"the revision reads its rows first (line {kept[1]}), so they may be kept elsewhere")
+        if "." not in what and self.facts.tables and not _named_in_code(self.facts, what):
+            return self._finding(c, what, f"{c.who} {said}: no model maps it and no Python code of the application names it "
+                                          "any more, so the code that ships with this revision does not use it; only code "
+                                          f"deployed before that did would fail until it is replaced; {fate}")
         return self._finding(c, what, f"{c.who} {said}: code deployed before this migration that still uses {what} fails "
                                       f"until it is replaced; {fate}")
 
@@ -859,6 +937,27 @@ op.drop_table("tmp_orders")
         """The column that a later step of the revision renames to the dropped column's name (a swap)."""
         after = c.rev.upgrade[next(i for i, op in enumerate(c.rev.upgrade) if op is c.op) + 1:]
         return next((e.name for e in effects(after) if e.kind == "rename_column" and e.table == table and e.new == name), None)
+
+
+_REVISION_DIRS = ("migrations", "migration", "alembic", "versions")
+
+
+def _named_in_code(facts: Facts, table: str) -> bool:
+    """Whether a model maps `table` or a Python file outside tests and migrations names it in code (not in a
+    comment): what the application that ships with a revision still uses."""
+    if table in facts.tables:
+        return True
+    word = re.compile(rf"(?<![\w]){re.escape(table)}(?![\w])")
+    for path in python_paths(facts):
+        if is_test_path(path) or any(p in _REVISION_DIRS for p in path.split("/")[:-1]):
+            continue
+        try:
+            text = confine.read_text(facts.root, path)
+        except (OSError, ValueError):
+            return True  # not read: it may name it
+        if word.search(text) and any(word.search(line.split("#", 1)[0]) for line in text.splitlines()):
+            return True
+    return False
 
 
 class BackfillInSchemaMigration(_LockRule, Rule):

@@ -12,7 +12,7 @@ from analyzers.facts.python_module import NAMING_CONVENTION
 from analyzers.findings import Severity
 from analyzers.rules import drift
 from analyzers.rules.base import Rule
-from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, tree_gaps
+from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, python_paths, tree_gaps
 from analyzers.rules.schema import trees as _trees
 
 _REV = '''
@@ -141,9 +141,10 @@ def downgrade():
                 span = r.downgrade_span or r.span
                 unread = _unread_sql(r)
                 if unread is not None:
+                    source = self._library_sql(r, unread)
                     yield self.finding(
                         f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) has an empty downgrade, and "
-                        f"dbreview could not read the SQL its upgrade runs ({unread.path}:{unread.start}): if that SQL "
+                        f"dbreview could not read the SQL its upgrade runs ({unread.path}:{unread.start}{source}): if that SQL "
                         "only changes rows, an empty downgrade is the norm; if it changes the schema, the revision "
                         "cannot be rolled back", span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
                         related=[(unread, "SQL not read")],
@@ -184,6 +185,18 @@ def downgrade():
                     f"{title} has an empty downgrade: its {len(ops)} operation(s) cannot be rolled back",
                     span, f"migration:{r.revision}:downgrade",
                 )
+
+    def _library_sql(self, r: RevisionFact, span: Span) -> str:
+        """`, {name} of the library {package}, which dbreview does not read` where the SQL at `span` is a name the
+        revision imports from a package outside the repository ('' otherwise)."""
+        call = re.search(r"\bexecute\(\s*([A-Za-z_]\w*)\s*\)", " ".join(self.facts.lines(span)))
+        origin = next((source for local, source, _ in r.imports if call and local == call.group(1)), None)
+        if origin is None:
+            return ""
+        package = origin.split(".", 1)[0]
+        if any(part in (package, f"{package}.py") for path in python_paths(self.facts) for part in path.split("/")):
+            return ""  # a module of the repository: read like any other, its SQL was just not a string dbreview could follow
+        return f": {call.group(1)} of the library {origin.rsplit('.', 1)[0]}, whose SQL dbreview does not read"
 
     def _downgrade_lines(self, r: RevisionFact) -> tuple[str, ...]:
         """The downgrade's lines, with the comment lines that follow its last statement inside its body

@@ -44,14 +44,17 @@ def start_up_upgrade(facts: Facts, revision_path: str) -> tuple[Span, str] | Non
     return span, how
 
 
-def note(facts: Facts, revision_path: str) -> str:
-    """What a lock finding says of it: '' when the project does not migrate that tree at start-up."""
+LOCK = "the lock blocks traffic only where older instances still serve during the upgrade"
+
+
+def note(facts: Facts, revision_path: str, consequence: str = LOCK) -> str:
+    """What a migration finding says of it (`consequence`: what holds only in a rolling deploy): '' when the
+    project does not migrate that tree at start-up."""
     found = start_up_upgrade(facts, revision_path)
     if found is None:
         return ""
     span, how = found
-    return (f"; this project upgrades its database at start-up, before serving ({how}, {span.path}:{span.start}): "
-            "the lock blocks traffic only where older instances still serve during the upgrade")
+    return f"; this project upgrades its database at start-up, before serving ({how}, {span.path}:{span.start}): {consequence}"
 
 
 def _launch_script(facts: Facts) -> tuple[Span, str, list[str]] | None:
@@ -65,7 +68,9 @@ def _launch_script(facts: Facts) -> tuple[Span, str, list[str]] | None:
             upgrade = _MIGRATE.search(code)
             if upgrade is None:
                 continue
-            after = [code[upgrade.end():]] + [x for x in lines[number:number + _NEAR] if not x.lstrip().startswith("#")]
+            after = [code[upgrade.end():]]
+            if not rel.rsplit("/", 1)[-1].startswith("Procfile"):  # a Procfile line is a process of its own (`release:` runs while the old ones serve)
+                after += [x for x in lines[number:number + _NEAR] if not x.lstrip().startswith("#")]
             server = next((m for m in map(_SERVE.search, after) if m), None)
             if server is not None:
                 command = " ".join(upgrade.group(0).split())
