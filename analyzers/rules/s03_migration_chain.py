@@ -17,7 +17,7 @@ from analyzers.facts.imports import reach
 from analyzers.facts.model import MigrationOp, RevisionFact, Span
 from analyzers.findings import Finding, Location, Related, Severity
 from analyzers.rules.base import Rule
-from analyzers.rules.s03_migration_safety import later
+from analyzers.rules.s03_migration_safety import later, one_transaction
 from analyzers.rules.s03_migrations import _history_starts_elsewhere
 from analyzers.rules.schema import is_test_path, migration_gaps, trees
 
@@ -314,7 +314,10 @@ class InspectorGuardedDdl(Rule):
         always takes the same path: the finding says the other serves only a database that differs from
         what they build; likewise when no earlier revision makes anything a `not`-check asks about (nor
         names it in a file whose upgrade could not all be read), a database built by the migrations always
-        runs the steps. When
+        runs the steps. Either way, a database built by the migrations takes one path every time; the finding
+        says which databases may take the other, and, where the revision is one transaction on PostgreSQL,
+        that a failed run of it leaves nothing half-done behind (a guard "in case of a re-run" meets none).
+        When
         the check looks for the step's object by its columns only (a helper comparing
         `constrained_columns` and `referred_table`) and an earlier revision made one, the step never runs
         on a database built by the migrations: not reported where that object already does what the step's
@@ -379,8 +382,11 @@ if sa.inspect(op.get_bind()).has_table("legacy_orders"):
             rest = [op for op in guarded if not any(op is u[0] for u in unapplied)]
             made = [_made_before(hist, rev, op) for op in rest]
             fresh = [_made_nowhere_before(self.facts, hist, rev, op) for op in rest]
-            later = ("serves only a database that differs from what they build (half-migrated, made another way, or "
-                     "changed by hand), and whether such databases still exist only the project can say")
+            differs = ("made another way or changed by hand; on PostgreSQL its steps run in one transaction, so a failed "
+                       "run of it leaves none of them behind" if one_transaction(self.facts, rev)
+                       else "half-migrated, made another way, or changed by hand")
+            later = (f"serves only a database that differs from what they build ({differs}), and whether such databases "
+                     "still exist only the project can say")
             if all(made):
                 said += (f", but an earlier revision makes everything it asks about ({_listed(made)}): on a database "
                          f"built by the migrations the check always comes out the same; the other path {later}")
@@ -390,7 +396,8 @@ if sa.inspect(op.get_bind()).has_table("legacy_orders"):
                          f"skips them, {later}")
             else:
                 said += (", and where it finds something else they do not run: two databases at this revision may have "
-                         "different schemas")
+                         "different schemas, though on a database built by the migrations each check always comes out the "
+                         f"same way; they differ only where one does not match what the migrations build ({differs})")
             yield _with_origins(self.grouped(said, sites, f"migration:{rev.revision}:inspector"), unapplied)
 
 

@@ -534,6 +534,14 @@ def _env_text(facts: Facts, rev: RevisionFact) -> str:
 _OUTSIDE_TRANSACTION = re.compile(r"transactional_ddl\s*=\s*False|AUTOCOMMIT", re.I)
 
 
+def one_transaction(facts: Facts, rev: RevisionFact) -> bool:
+    """Whether, on PostgreSQL, the revision's upgrade is one transaction: no autocommit block, no COMMIT of its
+    own, and env.py neither turns transactional DDL off nor connects in AUTOCOMMIT. A failed run then leaves
+    nothing of it behind."""
+    return not any(op.autocommit or any(st.kind in ("commit", "rollback") for st in (op.sql.statements if op.sql else ()))
+                   for op in rev.upgrade) and not _OUTSIDE_TRANSACTION.search(_env_text(facts, rev))
+
+
 class ConcurrentlyInTransaction(Rule):
     """CONCURRENTLY runs inside the migration's transaction, where PostgreSQL refuses it.
 
