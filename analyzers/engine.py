@@ -10,7 +10,7 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
@@ -102,7 +102,7 @@ def scan(
     no_parser = parser_missing()
     if no_parser:  # the SQL facts of this scan are not those of a whole install: not cached, not kept
         cache_file = kept_file = None
-    entries, hits = _entries(layout, cache_file, include, jobs, progress, is_cancelled)
+    entries, hits, saved = _entries(layout, cache_file, include, jobs, progress, is_cancelled)
     timings["facts"] = time.perf_counter() - t1
 
     # Linking and the rules leave no reference cycles to collect (none on fides, polar or dispatch), while
@@ -115,6 +115,8 @@ def scan(
         t3 = time.perf_counter()
         result, rules_failed = _findings(facts, modules, errors, layout, on_findings, is_cancelled)
         timings["rules"] = time.perf_counter() - t3
+    if cache_file is not None:  # the files the rules read on demand, for the next scan
+        scan_cache.save_loaded(cache_file, saved, entries, include)
     if kept_file is not None:  # kept only if nothing could have changed unseen while it was found
         complete = not (is_cancelled and is_cancelled()) and not rules_failed
         settled = all(not e.racy for e in entries.values()) and all(c.mtime_ns < started_ns - _RACY_NS for c in layout.python)
@@ -141,12 +143,13 @@ def _entries(
     jobs: int | None,
     progress: Progress | None,
     is_cancelled: Callable[[], bool] | None,
-) -> tuple[dict[str, Entry], int]:
+) -> tuple[dict[str, Entry], int, scan_cache.Cached]:
+    """Every listed file's entry, the cache hits, and what the cache file holds once they are saved."""
     cache = scan_cache.load(cache_file, include)
     entries, hits = _read_all(layout, cache, jobs, progress, is_cancelled)
     if cache_file is not None:  # what changed is appended; a cancelled scan keeps what it finished
-        scan_cache.save(cache_file, cache, entries, include)
-    return entries, hits
+        cache = scan_cache.save(cache_file, cache, entries, include)
+    return entries, hits, cache
 
 
 def _linked(
@@ -172,7 +175,7 @@ def _linked(
             continue
         modules.append(entry.facts)
         errors.extend(ScanError(path, msg, line) for line, msg in entry.facts.errors)
-    link(facts, modules, unread, [c.path for c in layout.python], functools.partial(_load, str(layout.root)))
+    link(facts, modules, unread, [c.path for c in layout.python], _loader(str(layout.root), entries))
     facts.docs = [_doc(layout.root, d) for d in layout.docs]
     return facts, modules, errors
 
@@ -180,7 +183,11 @@ def _linked(
 def _facts_only(layout: Layout, cache_file: Path | None, include: tuple[str, ...], jobs: int | None) -> Facts:
     """The facts of a scan whose result was reused, for a caller that asks for them: from the facts
     cache as that scan found it (a file changed since is read again)."""
-    return _linked(layout, _entries(layout, cache_file, include, jobs, None, None)[0])[0]
+    entries, _, saved = _entries(layout, cache_file, include, jobs, None, None)
+    facts = _linked(layout, entries)[0]
+    if cache_file is not None:
+        scan_cache.save_loaded(cache_file, saved, entries, include)
+    return facts
 
 
 def _findings(
@@ -300,6 +307,26 @@ def _read_all(
     if progress:
         progress("reading", total, total)
     return entries, hits
+
+
+def _loader(root: str, entries: dict[str, Entry]) -> Callable[[str], ModuleFacts | None]:
+    """`_load`, through the cache: a file a past scan read on demand (unchanged since: its entry stands)
+    is unpickled, not parsed again; one read now is pickled into its entry for the next scan, at once,
+    before any rule sees its facts."""
+
+    def load(rel: str) -> ModuleFacts | None:
+        entry = entries.get(rel)
+        if entry is not None and entry.loaded is not None:
+            try:
+                return scan_cache.loads(entry.loaded)  # type: ignore[return-value]
+            except Exception:  # noqa: BLE001 - damaged: read the file instead
+                pass
+        facts = _load(root, rel)
+        if entry is not None and entry.facts is None and not entry.racy and facts is not None:
+            entries[rel] = replace(entry, loaded=scan_cache.dumps(facts))
+        return facts
+
+    return load
 
 
 def _load(root: str, rel: str) -> ModuleFacts | None:

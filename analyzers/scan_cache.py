@@ -53,6 +53,10 @@ class Entry:
     facts: ModuleFacts | None  # None: read, but nothing for us in it
     warning: str | None = None
     racy: bool = False  # modified too close to when it was read for its mtime to be trusted
+    # A file with nothing for us in it that a rule read all the same, following a name through it (a
+    # package's __init__ that re-exports `db`): its facts as `dumps` pickled them when it was read, before
+    # any rule could touch them, unpickled (by `loads`) only when a later scan follows a name there again.
+    loaded: bytes | None = None
 
 
 class Cached(dict[str, Entry]):
@@ -128,30 +132,44 @@ def _only_mine(st: os.stat_result) -> bool:
     return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def save(path: Path, cache: Cached, entries: dict[str, Entry], include: tuple[str, ...] = ()) -> None:
+def save(path: Path, cache: Cached, entries: dict[str, Entry], include: tuple[str, ...] = ()) -> Cached:
     """Append what changed since `cache` was loaded; write the file whole when there is none yet,
     it was damaged, or the appended segments have grown past the first. Nothing changed: nothing
-    is written (a warm scan)."""
+    is written (a warm scan). Gives what the file holds now, for a later save to append to."""
     changed = {p: e for p, e in entries.items() if _differs(cache.get(p), e)}
     removed = [p for p in cache if p not in entries]
     if not changed and not removed and cache.segments:
-        return
+        return cache
     try:
         whole = not cache.segments or cache.segments >= MAX_SEGMENTS or cache.appended > cache.first
         if not whole:
-            whole = not _append(path, _segment(include, changed, removed))
-        if whole:
-            _write_whole(path, TAG + _segment(include, entries, []))
+            segment = _segment(include, changed, removed)
+            whole = not _append(path, segment)
+            if not whole:
+                return Cached(entries, cache.segments + 1, cache.first, cache.appended + len(segment))
+        segment = _segment(include, entries, [])
+        _write_whole(path, TAG + segment)
+        return Cached(entries, 1, len(segment) - _FRAME.size, _FRAME.size)  # as `load` would count them
     except (OSError, pickle.PicklingError, RecursionError):
-        pass  # the cache is an optimisation; a read-only cache folder still scans
+        return Cached()  # the cache is an optimisation; a read-only cache folder still scans
+
+
+def save_loaded(path: Path, cache: Cached, entries: dict[str, Entry], include: tuple[str, ...] = ()) -> None:
+    """After the rules: append the entries that gained facts read on demand since `save` gave `cache`.
+    Only appended, never written whole: linking has since changed the other entries' facts in place."""
+    changed = {p: e for p, e in entries.items() if _differs(cache.get(p), e)}
+    if changed and cache.segments:
+        with contextlib.suppress(OSError, pickle.PicklingError, RecursionError):
+            _append(path, _segment(include, changed, []))
 
 
 def _differs(old: Entry | None, new: Entry) -> bool:
-    return old is None or (old is not new and (old.size, old.mtime_ns, old.digest, old.racy) != (new.size, new.mtime_ns, new.digest, new.racy))
+    return old is None or (old is not new and (old.size, old.mtime_ns, old.digest, old.racy, old.loaded)
+                           != (new.size, new.mtime_ns, new.digest, new.racy, new.loaded))
 
 
 def _segment(include: tuple[str, ...], entries: dict[str, Entry], removed: list[str]) -> bytes:
-    data = {p: (e.size, e.mtime_ns, e.digest, e.facts, e.warning, e.racy) for p, e in entries.items()}
+    data = {p: (e.size, e.mtime_ns, e.digest, e.facts, e.warning, e.racy, e.loaded) for p, e in entries.items()}
     payload = dumps((include, data, removed))
     return _FRAME.pack(len(payload), hashlib.blake2b(payload, digest_size=16).digest()) + payload
 

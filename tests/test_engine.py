@@ -205,6 +205,33 @@ def test_a_cache_file_can_name_nothing_but_facts(target: Path, cache: Path, tmp_
     assert again.cache_hits == 0 and summary(again) == summary(cold)
 
 
+def test_a_file_read_on_demand_is_cached_and_not_parsed_again(target: Path, cache: Path, facts_cache_only: None,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module that mentions no SQLAlchemy, read only because the models' base is imported through it: the
+    facts cache keeps its facts, so a re-scan after an edit elsewhere follows the name without parsing it."""
+    (target / "app" / "models.py").write_text(MODELS.replace(
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n\nclass Base(DeclarativeBase):\n    pass\n",
+        "from sqlalchemy.orm import Mapped, mapped_column\nfrom app.aliases import Base\n"))
+    (target / "app" / "aliases.py").write_text("from app.base import Base as Base\n")  # no marker: not read
+    (target / "app" / "base.py").write_text("from sqlalchemy.orm import DeclarativeBase\nclass Base(DeclarativeBase):\n    pass\n")
+    age(target)
+    cold = scan(target, cache_dir=cache, jobs=1)
+    assert "invoices" in cold.facts.tables and "app/aliases.py" not in {m.path for m in cold.facts.modules}
+    (target / "app" / "util.py").write_text(UTIL + "# edited\n")
+    os.utime(target / "app" / "util.py", (OLD + 1, OLD + 1))
+
+    def no_parsing(root: str, rel: str) -> None:
+        raise AssertionError(f"{rel} was read on demand again although it did not change")
+
+    monkeypatch.setattr(engine, "_load", no_parsing)
+    again = scan(target, cache_dir=cache, jobs=1)
+    assert "invoices" in again.facts.tables and summary(again) == summary(cold)
+    (target / "app" / "aliases.py").write_text("from app.base import Base as Base  # edited\n")
+    monkeypatch.undo()  # changed: read again
+    monkeypatch.setattr(scan_cache, "load_result", lambda path, inputs: None)
+    assert summary(scan(target, cache_dir=cache, jobs=1)) == summary(cold)
+
+
 def test_editing_a_file_changes_the_result(target: Path, cache: Path) -> None:
     age(target)
     before = scan(target, cache_dir=cache, jobs=1)
