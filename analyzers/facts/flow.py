@@ -22,9 +22,11 @@ Func = ast.FunctionDef | ast.AsyncFunctionDef
 Part = tuple[ast.AST, str, "str | None"]  # see Flow._parts
 
 # Worst first: the first of these among a value's possible sources is the one reported. "object": an
-# attribute of `self` or `cls` that the module does not assign (inherited, or set at run time).
-RISK = ("request", "unknown", "object", "stored", "configuration")
-SAFE = ("constant", "enum", "number", "typed", "validated", "quoted")
+# attribute of `self` or `cls` that the module does not assign (inherited, or set at run time). "partial":
+# a number on every path that could be followed, and one path that could not (`ctx.get("timeout", 60000)`).
+# "catalog": a name read from the database's own catalogue (pg_class, information_schema), not a caller's.
+RISK = ("request", "unknown", "partial", "object", "stored", "configuration")
+SAFE = ("constant", "enum", "number", "typed", "validated", "quoted", "catalog")
 
 _ROUTE_VERBS = {"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "head", "options"}
 _REQUEST_PARAMS = {"Header", "Query", "Path", "Body", "Form", "Cookie", "File"}
@@ -32,7 +34,13 @@ _REQUEST_ATTRS = {"headers", "args", "form", "json", "query_params", "path_param
                   "data", "values", "body", "query_string", "match_info", "query"}
 _TYPED = {"int", "float", "bool", "UUID", "UUID4", "UUID1", "datetime", "date", "time", "timedelta", "Decimal",
           "PositiveInt", "NonNegativeInt", "conint", "ZoneInfo", "IPv4Address", "IPv6Address", "IPvAnyAddress"}
-_NUMBER_CALLS = {"int", "float", "len", "abs", "round", "bool", "ord", "hash", "min", "max", "sum", "count"}
+_NUMBER_CALLS = {"int", "float", "len", "abs", "round", "bool", "ord", "hash", "min", "max", "sum", "count", "range"}
+_QUOTING_COLUMN = {"sqlalchemy.column", "sqlalchemy.sql.column", "sqlalchemy.sql.expression.column"}
+# SQLAlchemy's constructs that write a name out as given: formatted into text, the name is not quoted.
+_AS_GIVEN = {"sqlalchemy.table", "sqlalchemy.sql.table", "sqlalchemy.literal_column", "sqlalchemy.sql.literal_column",
+             "sqlalchemy.sql.quoted_name", "sqlalchemy.sql.elements.quoted_name", "sqlalchemy.quoted_name"}
+_QUOTE_HINT = re.compile(r"replace|quote|Identifier|escape|column")
+_FROM_CLAUSE = re.compile(r"\bFROM\b(.*?)(?=\bWHERE\b|\bGROUP\b|\bORDER\b|\bLIMIT\b|\bHAVING\b|\bUNION\b|\)|;|$)", re.I | re.S)
 _QUOTING = re.compile(r"quote|Identifier|quoted_name|escape|literal_binds|format_table|format_column|Literal$")
 _STORED_CALLS = {"fetchone", "fetchall", "fetchmany", "scalar", "scalars", "scalar_one", "scalar_one_or_none",
                  "first", "one", "one_or_none", "all", "execute", "mappings"}
@@ -60,8 +68,12 @@ class Flow:
         self._before = 10**9  # the line of the value being followed: a check after it does not validate it
         self._trail: list[int] = []  # the lines followed for it
         self._scopes: dict[int, _Scope] = {}
-        self._memo: dict[tuple[int, int, int], tuple[str, str, list[int]]] = {}  # a value followed once per place
+        self._memo: dict[tuple[int, int, int], tuple[str, str, list[int], list[str]]] = {}  # a value followed once per place
         self._steps = 0  # what following one value may cost: past _BUDGET, it is unknown
+        self._via: list[str] = []  # the functions of other modules whose results it was followed to
+        self._calls_safe = False  # follow it again as if those functions quoted what they return
+        self._quoting: dict[int, bool] = {}  # a function -> whether it returns its argument quoted (quotes())
+        self._bound: dict[int, ast.AST] = {}  # a name a comprehension binds (its node) -> what the loop runs over
 
     def _index(self) -> None:
         if self._parents is not None:
@@ -144,10 +156,42 @@ class Flow:
             self._before = getattr(node, "lineno", 0) or 10**9
             self._trail = [func.lineno] if func is not None else []  # the function the message names
             self._steps = 0
+            self._via = []
             source, why = self.source(node, func, 0)
             trail = tuple(dict.fromkeys(n for n in self._trail if n != self._before))[:6]
-            out.append(Hole(ast.unparse(node)[:80], role, source, why, getattr(node, "lineno", 0), password, trail))
+            via = self._only_through(node, func) if source in RISK and self._via else ()
+            out.append(Hole(ast.unparse(node)[:80], role, source, why, getattr(node, "lineno", 0), password, trail, via))
         return tuple(out)
+
+    def _only_through(self, node: ast.AST, func: Func | None) -> tuple[str, ...]:
+        """The other modules' functions a risky value passes through, when it is safe on every path if they
+        quote what they return (`identifier(name)` imported from the module that defines it); else ()."""
+        calls = tuple(dict.fromkeys(self._via))
+        saved = self._memo, self._trail, self._steps
+        self._memo, self._trail, self._steps, self._calls_safe = {}, [], 0, True
+        try:
+            again, _ = self.source(node, func, 0)
+        finally:
+            (self._memo, self._trail, self._steps), self._calls_safe = saved, False
+        return calls if again not in RISK else ()
+
+    def quotes(self, func: Func) -> bool:
+        """Does every path of `func` return its argument quoted (`'"' + s.replace('"', '""') + '"'`, or the
+        result of a quoting API)? Other modules read this to know a helper they import."""
+        known = self._quoting.get(id(func))
+        if known is not None:
+            return known
+        self._quoting[id(func)] = False  # a helper that calls itself does not quote by that call
+        returns = [n.value for n in walk(func) if isinstance(n, ast.Return) and n.value is not None]
+        if not returns or not any(_QUOTE_HINT.search(ast.unparse(r)) for r in returns):
+            return False
+        saved = self._before, self._trail, self._steps, self._via, self._calls_safe, self._memo
+        self._before, self._trail, self._steps, self._via, self._calls_safe, self._memo = 10**9, [], 0, [], False, {}
+        try:
+            found = self._quoting[id(func)] = all(self.source(r, func, 0)[0] == "quoted" for r in returns)
+        finally:
+            self._before, self._trail, self._steps, self._via, self._calls_safe, self._memo = saved
+        return found
 
     # -- the expressions spliced in --------------------------------------------------------------------
 
@@ -223,20 +267,26 @@ class Flow:
         known = self._memo.get(key)
         if known is not None:
             self._trail.extend(known[2])
+            self._via.extend(known[3])
             return known[0], known[1]
         self._steps += 1
-        if depth > 10 or self._steps > _BUDGET:
+        if depth > 16 or self._steps > _BUDGET:
             return "unknown", f"{_label(node)} could not be followed further"
-        mark = len(self._trail)
+        mark, via = len(self._trail), len(self._via)
         source, why = self._source(node, func, depth)
-        self._memo[key] = (source, why, self._trail[mark:])
+        self._memo[key] = (source, why, self._trail[mark:], self._via[via:])
         return source, why
 
     def _source(self, node: ast.AST, func: Func | None, depth: int) -> tuple[str, str]:
         expr = _label(node)
         if isinstance(node, ast.Constant):
             return ("number" if isinstance(node.value, (int, float)) else "constant"), f"{expr} is a constant"
-        if isinstance(node, (ast.JoinedStr, ast.BinOp, ast.IfExp, ast.BoolOp)):
+        quote = _wrapped_quoted(node)
+        if quote:
+            return "quoted", f"{expr} is quoted: written between {quote} with each {quote} in it doubled"
+        if isinstance(node, (ast.IfExp, ast.BoolOp)):  # one of them, whichever the test picks
+            return self._worst([self.source(n, func, depth + 1) for n in _operands(node)], expr, alternatives=True)
+        if isinstance(node, (ast.JoinedStr, ast.BinOp)):
             return self._worst([self.source(n, func, depth + 1) for n in _operands(node)], expr)
         if isinstance(node, ast.FormattedValue):
             return self.source(node.value, func, depth + 1)
@@ -253,10 +303,20 @@ class Flow:
         if isinstance(node, ast.Attribute):
             return self._attribute_chain(node, func, depth, expr)
         if isinstance(node, ast.Name):
-            return self._name(node.id, func, depth, expr)
+            if id(node) in self._bound:  # a comprehension's own name: an item of what it runs over
+                return self.source(self._bound[id(node)], func, depth + 1)
+            return self._name(node.id, func, depth, expr, node.lineno)
         return "unknown", f"{expr} could not be followed"
 
-    def _worst(self, found: list[tuple[str, str]], expr: str) -> tuple[str, str]:
+    def _worst(self, found: list[tuple[str, str]], expr: str, alternatives: bool = False) -> tuple[str, str]:
+        """The worst source of the parts of a value; of its `alternatives` (the values one name may hold),
+        a number on every path but one that could not be followed is "partial", and says both."""
+        sources = {source for source, _ in found}
+        if alternatives and "number" in sources and sources <= {"number", "unknown"} and "unknown" in sources:
+            number = next(why for source, why in found if source == "number")
+            unknown = next(why for source, why in found if source == "unknown")
+            return "partial", (f"{number} on one path, but on another {unknown}; dbreview could not follow that "
+                               "path, so it cannot tell the value is always a number")
         for risk in RISK:
             for source, why in found:
                 if source == risk:
@@ -268,8 +328,12 @@ class Flow:
         name = last(callee)
         if name in _NUMBER_CALLS:
             return "number", f"{expr} is a number"
+        if callee in _AS_GIVEN and node.args:  # str(sa.table(name)) is the name, unquoted
+            return self.source(node.args[0], func, depth + 1)
         if _QUOTING.search(name) or _QUOTING.search(ast.unparse(node.func)):
             return "quoted", f"{expr} is quoted"
+        if callee in _QUOTING_COLUMN:
+            return "quoted", f"{expr} is SQLAlchemy's column(), which quotes a name that needs quoting when written out"
         if name in _TYPED:
             return "typed", f"{expr} is a `{name}`, checked by its constructor"
         if _sanitised(node, name):
@@ -284,16 +348,30 @@ class Flow:
             if name == "join" and node.args:
                 return self.source(node.args[0], func, depth + 1)
             if name in _STORED_CALLS:
+                if self._reads_catalog(node, func):
+                    return "catalog", f"{expr} is read from the database's own catalogue, not given by a caller"
                 catalogue = _catalogue_query(node)
                 if catalogue:  # SHOW SCHEMAS, information_schema: the database's names of its own objects
                     return "stored", f"{expr} is read from the database's own catalogue (`{catalogue}`), not given by a user"
                 return "stored", f"{expr} is read from the database"
+            if name in ("get", "pop", "setdefault") and len(node.args) >= 2:  # the item, or the default
+                return self._worst([self.source(node.func.value, func, depth + 1),
+                                    self.source(node.args[1], func, depth + 1)], expr, alternatives=True)
+            if name == "format":  # the template and what is formatted into it
+                given = [*node.args, *(k.value for k in node.keywords)]
+                return self._worst([self.source(n, func, depth + 1) for n in (node.func.value, *given)], expr)
             if name in _PASSTHROUGH or name in ("get", "pop", "getlist", "setdefault"):
                 return self.source(node.func.value, func, depth + 1)
-        if name in ("str", "dumps", "repr") and node.args:
+        if name in ("dict", "zip", "list", "tuple", "sorted", "reversed") and isinstance(node.func, ast.Name) and (
+                node.args or node.keywords):  # what they are made of
+            parts = [*node.args, *(k.value for k in node.keywords)]
+            return self._worst([self.source(p, func, depth + 1) for p in parts], expr)
+        if name in ("str", "dumps", "repr", "next", "iter") and node.args:
             return self.source(node.args[0], func, depth + 1)
         self._index()
         defined = self._functions.get(name) if isinstance(node.func, ast.Name) else None
+        if defined is not None and self.quotes(defined):
+            return "quoted", f"{expr} is quoted by `{name}()` (line {defined.lineno})"
         if defined is not None:
             if defined.returns is not None and _typed(defined.returns, self):
                 return "typed", f"{expr} returns `{ast.unparse(defined.returns)}`"
@@ -301,9 +379,37 @@ class Flow:
             if returns and depth < 8:
                 self._trail.append(defined.lineno)
                 return self._worst([self.source(r, defined, depth + 2) for r in returns[:4]], expr)
+        root = node.func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if isinstance(root, ast.Name) and root.id in self.names.imports and defined is None:
+            self._via.append(callee)  # another module's function: the rule reads it (ModuleFacts.quoting)
+            if self._calls_safe:
+                return "quoted", f"{expr} is what `{callee}()` returns"
         if expr == f"`{callee}()`":
             return "unknown", f"{expr} is a call dbreview does not follow"
-        return "unknown", f"{expr} is the result of `{callee[:40]}()`, which is not followed"
+        return "unknown", f"{expr} is the result of `{callee[:60]}()`, which is not followed"
+
+    def _reads_catalog(self, node: ast.Call, func: Func | None) -> bool:
+        """`conn.execute(text("SELECT relname FROM pg_class ...")).fetchall()`: every table the query reads is
+        the database's own catalogue (pg_catalog, information_schema): names it holds are not a caller's."""
+        sent = node.func.value if isinstance(node.func, ast.Attribute) else None
+        while isinstance(sent, ast.Call) and isinstance(sent.func, ast.Attribute) and sent.func.attr in _STORED_CALLS:
+            if sent.func.attr == "execute":
+                break
+            sent = sent.func.value
+        if not (isinstance(sent, ast.Call) and isinstance(sent.func, ast.Attribute) and sent.func.attr == "execute" and sent.args):
+            return False
+        query = sent.args[0]
+        if isinstance(query, ast.Name) and func is not None:
+            values = self.scope(func).assigned.get(query.id, [])
+            query = values[0] if len(values) == 1 else query
+        env = constant_env(func.body, self.env) if func is not None else self.env
+        texts = evaluate(query, env, self.names)
+        if not texts:
+            return False
+        tables = [t.lower() for text in texts for t in _read_tables(text.value)]
+        return bool(tables) and all(t.startswith(("pg_", "information_schema.")) for t in tables)
 
     def _bound_by_comprehension(self, call: ast.Call, given: ast.AST) -> ast.AST:
         """`f(name) for name in names`: the argument is an item of `names`, not the caller's `name` (which a
@@ -316,11 +422,19 @@ class Flow:
         return given
 
     def _comprehension(self, node: ast.GeneratorExp | ast.ListComp | ast.SetComp, func: Func | None, depth: int) -> tuple[str, str]:
-        bound = {n.id for gen in node.generators for n in walk(gen.target) if isinstance(n, ast.Name)}
-        found = [self.source(gen.iter, func, depth + 1) for gen in node.generators]
-        outside = [n for n in walk(node.elt) if isinstance(n, ast.Name) and n.id not in bound]
-        found += [self.source(n, func, depth + 1) for n in outside if not _builtin(n.id)]
-        return self._worst(found, _label(node))
+        """What each element is (`identifier(c) for c in columns`: quoted; `f"'{v}'" for v in values`: what
+        `values` holds), each name the comprehension binds read as an item of its own loop."""
+        iters: dict[str, ast.AST] = {}
+        for gen in node.generators:
+            for part in (*gen.ifs, *([] if gen is node.generators[0] else [gen.iter])):
+                self._bind(part, iters)
+            iters.update((n.id, gen.iter) for n in walk(gen.target) if isinstance(n, ast.Name))
+            iters.update(_unzipped(gen.target, gen.iter))
+        self._bind(node.elt, iters)
+        return self.source(node.elt, func, depth + 1)
+
+    def _bind(self, node: ast.AST, iters: dict[str, ast.AST]) -> None:
+        self._bound.update((id(n), iters[n.id]) for n in walk(node) if isinstance(n, ast.Name) and n.id in iters)
 
     def _attribute_chain(self, node: ast.Attribute | ast.Subscript, func: Func | None, depth: int, expr: str) -> tuple[str, str]:
         chain: list[str] = []
@@ -360,10 +474,12 @@ class Flow:
                 return "object", f"{expr} is an attribute of the object that this module does not assign"
             if root.id.lstrip("_")[:1].isupper() and self.is_enum_class(root.id):
                 return "enum", f"{expr} is an enum member"
+            if id(root) in self._bound:
+                return self.source(root, func, depth + 1)
             return self._name(root.id, func, depth + 1, f"`{root.id}`")
         return self.source(root, func, depth + 1)
 
-    def _name(self, name: str, func: Func | None, depth: int, expr: str) -> tuple[str, str]:
+    def _name(self, name: str, func: Func | None, depth: int, expr: str, line: int = 0) -> tuple[str, str]:
         if name in self.env:
             return "constant", f"{expr} is a constant"
         if func is None:
@@ -382,6 +498,8 @@ class Flow:
         if scope.validated(name, self._before):
             return "validated", f"{expr} is checked before use in `{func.name}`"
         values = scope.assigned.get(name)
+        if values and line:
+            values = scope.reaching(values, line)
         if values:
             self._trail.extend(v.lineno for v in values)
             return self._worst([self.source(v, func, depth + 1) for v in values], expr)
@@ -416,7 +534,9 @@ class Flow:
             self._trail.append(call.lineno)
             given = _argument(func, arg.arg, call)
             if given is None:
-                found.append(("constant", f"{expr} keeps its default") if default is not None else ("unknown", expr))
+                found.append(("constant", f"{expr} keeps its default") if default is not None else (
+                    "unknown", f"{expr} is a parameter of `{func.name}`, and what the call on line {call.lineno} "
+                               "passes for it is not followed"))
             else:
                 found.append(self.source(self._bound_by_comprehension(call, given), caller, depth + 1))
         return self._worst(found, expr)
@@ -432,6 +552,92 @@ def _catalogue_query(node: ast.AST) -> str | None:
             text = " ".join(n.value.split())
             return text if len(text) <= 40 else text[:37] + "..."
     return None
+
+
+def _read_tables(sql: str) -> list[str]:
+    """What each FROM clause of `sql` reads: the first word of each of its comma or JOIN items (a subquery
+    reads as `SELECT`, which is no catalogue table)."""
+    sql = re.sub(r"'[^']*'", "''", sql)
+    out = []
+    for clause in _FROM_CLAUSE.findall(sql):
+        for item in re.split(r",|\bJOIN\b", clause, flags=re.I):
+            word = re.match(r"\s*\(?\s*([\w.]+)", item)
+            out.append(word.group(1).removeprefix("pg_catalog.") if word else "?")
+    return out
+
+
+def _wrapped_quoted(node: ast.AST) -> str:
+    """The quote character when `node` writes a value between that character with each one in it doubled:
+    `'"' + s.replace('"', '""') + '"'`, `f'"{s.replace(q, q + q)}"'`: a quoted identifier or literal."""
+    parts: list[ast.AST | str] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add):
+            stack += [n.right, n.left]
+        elif isinstance(n, ast.JoinedStr):
+            stack += reversed(n.values)
+        elif isinstance(n, ast.FormattedValue):
+            if n.conversion != -1 or n.format_spec is not None:
+                return ""
+            parts.append(n.value)
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str):
+            parts.append(n.value)
+        else:
+            parts.append(n)
+    values = [i for i, p in enumerate(parts) if not isinstance(p, str)]
+    if not values or isinstance(node, ast.Constant):
+        return ""
+    quote = ""
+    for i in values:
+        before, after = parts[i - 1] if i else "", parts[i + 1] if i + 1 < len(parts) else ""
+        q = before[-1:] if isinstance(before, str) else ""
+        if q not in ('"', "'") or quote not in ("", q) or not (isinstance(after, str) and after.startswith(q)):
+            return ""
+        if not _doubles(parts[i], q):  # type: ignore[arg-type]
+            return ""
+        quote = q
+    return quote
+
+
+def _doubles(node: ast.AST, q: str) -> bool:
+    """A chain of string methods on a value in which one is `.replace(q, q + q)`."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == "replace" and [getattr(a, "value", None) for a in node.args[:2]] == [q, q + q]:
+            return True
+        if node.func.attr not in _PASSTHROUGH:
+            return False
+        node = node.func.value
+    return False
+
+
+def _unzipped(target: ast.AST, it: ast.AST) -> list[tuple[str, ast.AST]]:
+    """`for a, b in zip(xs, ys)`: a runs over xs and b over ys; `for i, x in enumerate(xs)`: i counts, x runs
+    over xs."""
+    if not (isinstance(target, ast.Tuple) and isinstance(it, ast.Call) and isinstance(it.func, ast.Name)):
+        return []
+    names = [n.id if isinstance(n, ast.Name) else None for n in target.elts]
+    if it.func.id == "zip" and len(it.args) == len(names) and not it.keywords:
+        parts = list(it.args)
+    elif it.func.id == "enumerate" and len(names) == 2 and len(it.args) == 1:
+        parts = [ast.Constant(0), it.args[0]]
+    else:
+        return []
+    if any(isinstance(p, ast.Starred) for p in parts):
+        return []
+    return [(n, p) for n, p in zip(names, parts) if n is not None]
+
+
+def _loop_end(stmt: ast.stmt, line: int) -> int:
+    """The last line of the outermost loop around `line` within `stmt` (`line` itself when none is)."""
+    node: ast.AST | None = stmt
+    while node is not None:
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            return node.end_lineno or line
+        inner = [st for field in ("body", "orelse", "finalbody", "handlers", "cases")
+                 for st in getattr(node, field, None) or () if st.lineno <= line <= (st.end_lineno or st.lineno)]
+        node = inner[0] if inner else None
+    return line
 
 
 def _label(node: ast.AST) -> str:
@@ -503,8 +709,15 @@ class _Scope:
         self.assigned: dict[str, list[ast.AST]] = {}  # plain, annotated, augmented (`sql += f"..."`), walrus
         self.loops: dict[str, ast.AST] = {}  # name -> what the loop, comprehension or `with` binding it runs over
         self.checks: list[tuple[int, set[str], bool]] = []  # (line, names tested, the test validates)
+        self.statement_of: dict[int, ast.stmt] = {}  # a plain assignment's value -> the assignment
+        self.block_of: dict[int, tuple[list[ast.stmt], int]] = {}  # a statement -> its block and place in it
         for node in walk(func):
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(node, field, None)
+                if isinstance(block, list):
+                    self.block_of.update((id(st), (block, i)) for i, st in enumerate(block))
             if isinstance(node, ast.Assign):
+                self.statement_of[id(node.value)] = node
                 for t in node.targets:
                     for n in ([t] if isinstance(t, ast.Name) else t.elts if isinstance(t, ast.Tuple) else []):
                         if isinstance(n, ast.Name):
@@ -524,6 +737,25 @@ class _Scope:
             if isinstance(node, (ast.If, ast.Assert)):
                 tested = {n.id for n in walk(node.test) if isinstance(n, ast.Name)}
                 self.checks.append((node.lineno, tested, _validating(node.test)))
+
+    def reaching(self, values: list[ast.AST], line: int) -> list[ast.AST]:
+        """Of a name's assigned `values`, those that may reach a read on `line`: an assignment of the same
+        block that runs before the statement holding the read hides all but those between it and the read,
+        or to the end of a loop around the read within that statement (the next turn of the loop)."""
+        best: tuple[int, int] | None = None  # the closest such assignment's line, the end of the stretch
+        for v in values:
+            st = self.statement_of.get(id(v))
+            if st is None or st.lineno >= line or id(st) not in self.block_of:
+                continue
+            block, i = self.block_of[id(st)]
+            for later in block[i + 1:]:
+                if later.lineno <= line <= (later.end_lineno or later.lineno):
+                    if best is None or st.lineno > best[0]:
+                        best = (st.lineno, _loop_end(later, line))
+                    break
+        if best is None:
+            return values
+        return [v for v in values if (st := self.statement_of.get(id(v))) is None or best[0] <= st.lineno <= best[1]]
 
     def validated(self, name: str, before: int) -> bool:
         """Is `name` checked against a list, a pattern or a predicate before the line `before`?"""

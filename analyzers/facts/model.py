@@ -206,6 +206,9 @@ class Hole:
     line: int
     password: bool = False  # it sits after PASSWORD in the statement (CREATE ROLE ... PASSWORD '{pw}')
     trail: tuple[int, ...] = ()  # the lines it was followed through (assignments, parameters, calls), in order
+    # Functions of other modules it passes through, when it is safe on every path if they quote what they
+    # return (`identifier(name)` imported from where it is defined): the rule reads them (ModuleFacts.quoting).
+    via: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -386,6 +389,7 @@ class ModuleFacts:
     # class, a decorator); and its module-level functions -> whether they are decorated (registered).
     mentions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     top_functions: dict[str, bool] = field(default_factory=dict)
+    quoting: tuple[str, ...] = ()  # its module-level functions that return their argument quoted (flow.Flow.quotes)
 
 
 @dataclass(slots=True)

@@ -81,6 +81,8 @@ class _Reader:
         self._listeners()
         self._calls()
         self._json_uses(tree)
+        self.facts.quoting = tuple(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                                   and self.flow.quotes(n))
 
     def _index(self, tree: ast.Module) -> None:
         """One walk over the tree (walks dominate the cost of reading a file): every function, every

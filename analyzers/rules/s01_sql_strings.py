@@ -5,6 +5,7 @@ validated or quoted name is not."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from analyzers.facts.flow import RISK
 from analyzers.facts.model import Hole, ListenerFact, Span, SqlUse
@@ -49,8 +50,8 @@ def hole_severity(hole: Hole, *, migration: bool = False) -> Severity | None:
     if migration:
         return Severity.INFO if hole.role == "value" and hole.source in ("unknown", "stored") else None
     if hole.source == "unknown":
-        return Severity.WARNING if hole.role == "value" else Severity.INFO
-    if hole.source in ("object", "stored"):
+        return Severity.WARNING if hole.role == "value" and not hole.via else Severity.INFO
+    if hole.source in ("partial", "object", "stored"):
         return Severity.INFO
     return None  # configuration: the operator's, not a user's
 
@@ -65,6 +66,45 @@ def explain(hole: Hole, sets_setting: bool = False) -> str:
         text += ("; a password written into DDL also lands in the server's statement log and in "
                  "pg_stat_statements, and a quote in it breaks the statement")
     return text
+
+
+def helper_quotes(facts, path: str, qualname: str) -> bool | None:
+    """Does the function `qualname`, imported by the module at `path`, quote what it returns (followed
+    through re-exports to where the target defines it)? None: it could not be read (a library's, or bound to
+    something other than a `def`)."""
+    symbols = facts.derived.get("symbols")
+    by_path = facts.derived.setdefault("modules_by_path", {m.path: m for m in facts.modules})
+    if symbols is None or "." not in qualname:
+        return None
+    owner, name = qualname.rsplit(".", 1)
+    near = by_path[path].module if path in by_path else ""
+    for _ in range(4):
+        state, module = symbols.locate(owner, near)
+        ref = module.bindings.get(name) if module is not None else None
+        if ref is None:
+            return None
+        if ref.kind == "function":
+            return name in module.quoting
+        if ref.kind != "name" or "." not in ref.name:
+            return None
+        (owner, name), near = ref.name.rsplit(".", 1), module.module
+    return None
+
+
+def settle(facts, use: SqlUse, hole: Hole) -> Hole | None:
+    """A value that is safe if the other modules' functions it passes through quote (Hole.via): None when
+    each of them does; marked as passing through one dbreview could not read (an info); as it is when one
+    of them is read and does not quote."""
+    if not hole.via:
+        return hole
+    read = {name: helper_quotes(facts, use.span.path, name) for name in hole.via}
+    if False in read.values():
+        return replace(hole, via=())
+    unread = [name for name, quotes in read.items() if quotes is None]
+    if not unread:
+        return None
+    return replace(hole, why=f"`{hole.expr}` passes through `{unread[0]}()`, which dbreview could not read (if that "
+                            "quotes it, nothing is injected)")
 
 
 def app_uses(facts) -> list[tuple[SqlUse, ListenerFact | None]]:
@@ -181,8 +221,12 @@ class SqlFromStrings(Rule):
         catalogue, `SHOW SCHEMAS` or information_schema, is said to be one). In a migration, which no request
         reaches, only a value from the database or an unfollowed source is reported, as info (and said to be in
         the downgrade when it is). A constant, an enum member, a number, a
-        typed parameter (int, UUID, an enum), a name checked against a list, a quoted identifier, or a value
-        from configuration: no finding. A password written into DDL (`CREATE ROLE ... PASSWORD '{pw}'`)
+        typed parameter (int, UUID, an enum), a name checked against a list, a quoted identifier (the
+        project's own helper whose body quotes, read in whichever module defines it; SQLAlchemy's column()),
+        a name a query of only catalogue tables (pg_class, pg_index) returns, or a value from configuration: no
+        finding. A number on every path but one that could not be followed (`ctx.get("timeout", 60000)`), or a
+        value that passes through a function dbreview could not read: info, naming what it could not follow. A
+        password written into DDL (`CREATE ROLE ... PASSWORD '{pw}'`)
         is reported unless it is a constant. Settings of the security context are CFG003's.
     Why it matters:
         A value spliced into SQL runs as SQL: a crafted header or path parameter reads or rewrites other
@@ -224,10 +268,10 @@ def create_reader(conn, password):
         for use, listener in app_uses(self.facts):
             if not use.formatted or sets_context(use) or not _SQL_START.match(use.text or ""):
                 continue
-            holes = risky(use)
+            holes = [h for h in (settle(self.facts, use, h) for h in risky(use)) if h is not None]
             if not holes:
                 continue
-            hole = holes[0]
+            hole = min(holes, key=lambda h: (RISK.index(h.source) if h.source in RISK else len(RISK), bool(h.via)))
             if (use.span, hole.expr) in seen:
                 continue
             seen.add((use.span, hole.expr))
@@ -237,8 +281,9 @@ def create_reader(conn, password):
                 continue
             where = f"the `{listener.event}` listener `{use.function}`" if listener else f"`{use.function}`"
             more = f" ({len(holes) - 1} more value(s) of unsure source in it)" if len(holes) > 1 else ""
+            sets = any(st.kind in ("set", "set_local") for st in use.statements)
             yield self.finding(
-                f"SQL built from a string in {where}: {explain(hole)}{more}",
+                f"SQL built from a string in {where}: {explain(hole, sets_setting=sets)}{more}",
                 use.span, f"sql:{use.function}:{hole.expr}", severity=severity, related=trail(use, hole, listener),
             )
         for rev in self.facts.revisions:
