@@ -532,6 +532,9 @@ def explain_layout(found: Scan) -> str:
             unread_bases[base].append(table.name)
     for base, names in sorted(unread_bases.items()):
         out.append(f"  columns may be missing: {one_line(base)} could not be read ({len(names)} tables: {one_line(', '.join(sorted(names)[:6]))})")
+    for m in facts.modules:
+        out += [f"  not followed: {one_line(m.path)}:{line} {one_line(what)}: the tables it makes are not known"
+                for line, what in m.unfollowed_tables]
     if facts.other_tables:
         out += ["", f"Not the application's PostgreSQL ({len(facts.other_tables)} tables, left out of the review)"]
         out += [f"  {one_line(t.path)}: {one_line(t.name)} ({one_line(t.database or '')})" for t in facts.other_tables.values()]

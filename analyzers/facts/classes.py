@@ -73,6 +73,9 @@ class ClassIndex:
                     if a.is_base:
                         found = Value("base", "declarative base", site=a.span)
                         break
+                    if a.mapped_by and self._is_registry(self.symbols.resolve(a.mapped_by, a.module)):
+                        found = Value("base", "registry")  # mapped by a decorator of a registry() of SQLAlchemy's
+                        break
                 elif self.symbols.is_declarative(a) or (a.kind == "class" and a.cls is None and self._local_base(a)):
                     found = a
                     break
@@ -94,6 +97,11 @@ class ClassIndex:
         if value.kind == "external" and value.name in ("sqlmodel.SQLModel", "sqlmodel.main.SQLModel"):
             return "sqlmodel.SQLModel"
         return None
+
+    @staticmethod
+    def _is_registry(value: Value) -> bool:
+        """`sqlalchemy.orm.registry()` (the object whose `mapped` decorators map classes)."""
+        return value.kind == "external" and value.name.split(".", 1)[0] == "sqlalchemy" and value.name.endswith(".registry()")
 
     def _local_base(self, value: Value) -> bool:
         return any(self.symbols.is_declarative(b) for b in self.symbols.bases_of(value))

@@ -43,9 +43,30 @@ def engines(facts: Facts) -> list[Engine]:
                 callers.setdefault(c.via, []).append(c)
         made = [c for c in facts.calls if c.name.endswith((*ENGINES, FLASK_ENGINE)) and not c.via]
         sessions = [c for c in facts.calls if c.name.endswith(("sessionmaker", "scoped_session")) and not c.via]
-        cached = facts.derived["engines"] = [_for_tests(facts, _role(e, sessions))
+        cached = facts.derived["engines"] = [_for_tests(facts, _bound_elsewhere(facts, _role(e, sessions)))
                                              for c in made for e in _made_by_callers(c, callers, set())]
     return cached  # type: ignore[return-value]
+
+
+def _bound_elsewhere(facts: Facts, engine: Engine) -> Engine:
+    """An engine handed to the app's own function that binds it to a session factory made at import
+    (`init_model(engine)` doing `Session.configure(bind=engine)`, `Session = scoped_session(...)`) serves the
+    application's sessions."""
+    call, symbols = engine.call, facts.derived.get("symbols")
+    here = next((m for m in facts.modules if m.path == call.span.path), None) if engine.serves is None else None
+    if here is None or symbols is None:
+        return engine
+    for callee, at in call.handed:
+        found = symbols.function(callee if "." in callee else f"{here.module}.{callee}", here.module)
+        if found is None:
+            continue
+        module, name = found
+        for position, param, factory in module.session_binds.get(name, []):
+            made = symbols.resolve(factory, module.module)
+            if at in (str(position), param) and made.kind == "external" and made.name.endswith(("sessionmaker()", "scoped_session()")):
+                return Engine(call, True, f"handed to `{name}` ({module.path}), which binds it to the session factory "
+                                          f"`{factory.rsplit('.', 1)[-1]}` made at import")
+    return engine
 
 
 # A comment that says an engine is for tests: "only used in test modules", "test-only engine", "for tests".

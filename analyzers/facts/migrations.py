@@ -531,6 +531,9 @@ class _OpReader:
         naming = [args[i] for i in _NAMING.get(name, ()) if i < len(args)]
         naming += [kw[k] for k in ("table_name", "new_column_name") if k in kw and name in _NAMING]
         for node in naming:
+            if isinstance(node, ast.Call) and last(ast.unparse(node.func)) == "Column":
+                return (f"`{ast.unparse(node)[:60]}` is a Column where Alembic wants the name: the call is malformed "
+                        "and Alembic fails on it")
             if const_str(node) is None and not (strings_of(node, env) or []) and not _is_none(node):
                 used = [n.id for n in walk(node) if isinstance(n, ast.Name) and n.id in self.unknown]
                 return f"`{ast.unparse(node)}` could not be followed" + (f": {self.unknown[used[0]]}" if used else "")

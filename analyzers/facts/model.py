@@ -147,6 +147,7 @@ class ClassFact:
     impl: tuple[str, dict[str, str]] | None = None  # a TypeDecorator's `impl = DateTime`: (type, its arguments)
     dialect_impl: bool = False  # it defines load_dialect_impl: the stored type depends on the database
     engine_hook: bool = False  # a Flask-SQLAlchemy subclass that sets engine options in code (apply_pool_defaults)
+    mapped_by: str | None = None  # `@reg.mapped` / `@reg.mapped_as_dataclass`: the registry object, qualified
 
 
 @dataclass(slots=True)
@@ -252,6 +253,7 @@ class CallFact:
     args: tuple[str, ...] = ()
     factory: str | None = None
     origin: CallFact | None = None  # an engine seen where the app's factory is called: the factory's own call
+    handed: tuple[tuple[str, str], ...] = ()  # an engine handed on: the calls given it (callee, position or keyword)
 
 
 @dataclass(slots=True)
@@ -390,6 +392,10 @@ class ModuleFacts:
     mentions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     top_functions: dict[str, bool] = field(default_factory=dict)
     quoting: tuple[str, ...] = ()  # its module-level functions that return their argument quoted (flow.Flow.quotes)
+    unfollowed_tables: list[tuple[int, str]] = field(default_factory=list)  # Table(...)s made in a loop not followed
+    # functions that bind a parameter to a session factory (`Session.configure(bind=engine)`): name ->
+    # (the parameter's position, its name, the factory's qualified name)
+    session_binds: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

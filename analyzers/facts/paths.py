@@ -3,13 +3,19 @@ what the application does in production (its tables, its queries, its engines)."
 
 from __future__ import annotations
 
+import re
+
 NOT_APP_DIRS = ("tests", "test", "testing", "qa", "e2e", "scripts", "examples", "docs", "benchmarks", "fixtures")
+# An example package of a plugin system (`ckanext/example_iauth`, `plugins/sqlite_example`, `cron-examples`):
+# written for extension authors to copy, not run by the application.
+_EXAMPLE_DIR = re.compile(r"^examples?(?:[_-]|$)|[_-]examples?$")
 
 
 def is_test_path(path: str) -> bool:
     """Tests, scripts and examples: their tables, engines and queries are not the service's."""
     parts = path.split("/")
-    return any(p in NOT_APP_DIRS for p in parts[:-1]) or parts[-1].startswith(("test_", "conftest", "seed"))
+    return any(p in NOT_APP_DIRS or _EXAMPLE_DIR.search(p) for p in parts[:-1]) or parts[-1].startswith(
+        ("test_", "conftest", "seed"))
 
 
 TOOLING_DIRS = ("migrations", "migration", "alembic", "versions", "bin", "tools", "management", "commands", "cli", "devtools")

@@ -4,6 +4,7 @@ event listeners and the SQL they send. Read with `ast`; nothing is imported or r
 from __future__ import annotations
 
 import ast
+import copy
 import re
 
 from analyzers.facts import columns as col
@@ -17,7 +18,7 @@ from analyzers.facts.names import Names, all_statements, const_bool, const_str, 
 from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.password_writes import hashed_fields, read_password_writes
 from analyzers.facts.sql import parse_statements
-from analyzers.facts.strings import constant_env, evaluate
+from analyzers.facts.strings import constant_env, evaluate, strings_of
 from analyzers.facts.usage import read_mentions, read_usage
 from analyzers.facts.walk import NODE_FIELDS, children, walk
 
@@ -78,8 +79,11 @@ class _Reader:
                 self._class(node)
             elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.Expr)) and isinstance(node.value, ast.Call):
                 self._module_assignment(node)  # `db.Table("tags", ...)` need not be assigned to be defined
+            elif isinstance(node, ast.For):
+                self._tables_in_loop(node)
         self._listeners()
         self._calls()
+        self._session_binds(tree)
         self._json_uses(tree)
         self.facts.quoting = tuple(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
                                    and self.flow.quotes(n))
@@ -246,15 +250,33 @@ class _Reader:
         sqlmodel = fact.sqlmodel_table or any(last(b) == "SQLModel" for b in bases)
         for stmt in self._class_body(node.body):
             self._class_statement(fact, stmt, sqlmodel)
+        table = self._table_attribute(node)
+        if table is not None:  # `__table__ = Table("activity", Base.metadata, ...)`: the class maps that table
+            table.class_name = fact.name
+            table.relationships.extend(fact.relationships)
+            self.facts.tables.append(table)
+        for deco in node.decorator_list:  # @registry.mapped, @mapper_registry.mapped_as_dataclass
+            target = deco.func if isinstance(deco, ast.Call) else deco
+            if isinstance(target, ast.Attribute) and target.attr in ("mapped", "mapped_as_dataclass"):
+                fact.mapped_by = self._qualify(target.value)
         if any("password" in c.name or "passwd" in c.name for c in fact.columns):
             hashing = {stmt.name: stmt for stmt in node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
                        and _hashes(stmt)}
             fact.hashes_passwords = bool(hashing)
             fact.hashed_on_set = _hashing_setters(node.body, hashing)
-        if fact.columns or fact.tablename or fact.is_base or fact.relationships or fact.sqlmodel_table or fact.table_args:
+        if fact.columns or fact.tablename or fact.is_base or fact.relationships or fact.sqlmodel_table or fact.table_args or fact.mapped_by:
             self.facts.classes.append(fact)
         elif bases and any(b for b in bases):  # maybe a subclass of a model (inheritance): keep it light
             self.facts.classes.append(fact)
+
+    def _table_attribute(self, node: ast.ClassDef) -> TableFact | None:
+        """The `Table(...)` a class body assigns to `__table__`, read as a module-level one is."""
+        for stmt in self._class_body(node.body):
+            if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                    and stmt.targets[0].id == "__table__" and isinstance(stmt.value, ast.Call)
+                    and last(self.names.callee(stmt.value)) == "Table" and stmt.value.args and const_str(stmt.value.args[0])):
+                return self._table(stmt.value)
+        return None
 
     def _class_body(self, body: list[ast.stmt]):
         """The statements of a class body, and those of its `if`s: `if TYPE_CHECKING: <annotations>
@@ -350,6 +372,22 @@ class _Reader:
                 if item is not None:
                     items.append(item)
         return items
+
+    def _tables_in_loop(self, loop: ast.For) -> None:
+        """`for entity in ("user", "group"): Table(f"{entity}_role_map", ...)` at module level: one table per
+        constant the loop runs over; over anything else, the tables it builds are named as not followed."""
+        made = [st for st in loop.body if isinstance(st, (ast.Assign, ast.Expr)) and isinstance(st.value, ast.Call)
+                and last(self.names.callee(st.value)) == "Table" and st.value.args]
+        if not made:
+            return
+        values = strings_of(loop.iter, self.env) if isinstance(loop.target, ast.Name) else None
+        if values is None:
+            self.facts.unfollowed_tables.append((made[0].lineno, f"Table({ast.unparse(made[0].value.args[0])[:60]}, ...) "
+                                                 f"built in a loop over `{ast.unparse(loop.iter)[:60]}`"))
+            return
+        for value in values:
+            for st in made:
+                self._module_assignment(ast.Expr(_substituted(st.value, loop.target.id, value)))
 
     def _module_assignment(self, node: ast.Assign | ast.AnnAssign | ast.Expr) -> None:
         call = node.value
@@ -483,6 +521,8 @@ class _Reader:
                     fact.scope = _lifetime(node, func)
                     fact.params = _parameters(func) if func else {}
                     fact.args = tuple(ast.unparse(a) for a in node.args)
+                    if fact.scope == "passed" and func is not None and fact.target:
+                        fact.handed = self._handed(func, fact.target)
                 self.facts.calls.append(fact)
             elif isinstance(node.func, ast.Attribute) and node.func.attr in ("update", "setdefault"):
                 for key, value in [(const_str(node.args[0]) if node.args else None, node.args[1] if len(node.args) > 1 else None),
@@ -511,6 +551,29 @@ class _Reader:
         name = _flask_setting(key) or ""
         kw = _options(value) if name == "SQLALCHEMY_ENGINE_OPTIONS" else {FLASK_SETTINGS[name]: ast.unparse(value)}
         self.facts.calls.append(CallFact(FLASK_OPTIONS, col.span_of(node, self.path), kw, name))
+
+    def _handed(self, func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> tuple[tuple[str, str], ...]:
+        """The calls of `func` that are handed the engine held in `name`: (callee, its position or keyword)."""
+        out = []
+        for call in self._calls_in(func):
+            callee = self.names.callee(call)
+            given = [(str(i), a) for i, a in enumerate(call.args)] + [(k.arg or "**", k.value) for k in call.keywords]
+            out += [(callee, at) for at, a in given if callee and isinstance(a, ast.Name) and a.id == name]
+        return tuple(out)
+
+    def _session_binds(self, tree: ast.Module) -> None:
+        """Module-level functions that bind one of their parameters, an engine, to a session factory of another
+        name (`Session.configure(bind=engine)`): (parameter's position, its name, the factory, qualified)."""
+        for func in tree.body:
+            if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            params = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
+            for call in self._calls_in(func):
+                bind = next((k.value for k in call.keywords if k.arg == "bind"), None)
+                if (isinstance(call.func, ast.Attribute) and call.func.attr == "configure" and isinstance(bind, ast.Name)
+                        and bind.id in params and self.names.qualname(call.func.value)):
+                    self.facts.session_binds.setdefault(func.name, []).append(
+                        (params.index(bind.id), bind.id, self.names.qualname(call.func.value)))
 
     def _calls_in(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Call]:
         if not hasattr(self, "_by_function"):
@@ -571,6 +634,24 @@ FLASK_SETTINGS = {
     "SQLALCHEMY_ENGINE_OPTIONS": "**", "SQLALCHEMY_POOL_SIZE": "pool_size", "SQLALCHEMY_POOL_TIMEOUT": "pool_timeout",
     "SQLALCHEMY_POOL_RECYCLE": "pool_recycle", "SQLALCHEMY_MAX_OVERFLOW": "max_overflow", "SQLALCHEMY_DATABASE_URI": "url",
 }
+
+
+def _substituted(call: ast.Call, name: str, value: str) -> ast.Call:
+    """A copy of `call` with `name` read as the constant `value` (f-strings of it become constants), at the
+    same lines."""
+    class Put(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            return ast.copy_location(ast.Constant(value), node) if node.id == name and isinstance(node.ctx, ast.Load) else node
+
+        def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+            self.generic_visit(node)
+            parts = [v.value if isinstance(v, ast.FormattedValue) and v.conversion == -1 and v.format_spec is None else v
+                     for v in node.values]
+            if all(isinstance(p, ast.Constant) and isinstance(p.value, str) for p in parts):
+                return ast.copy_location(ast.Constant("".join(p.value for p in parts)), node)  # type: ignore[union-attr]
+            return node
+
+    return Put().visit(copy.deepcopy(call))
 
 
 def _flask_setting(target: ast.AST) -> str | None:

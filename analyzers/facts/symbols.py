@@ -146,6 +146,23 @@ class Symbols:
         facts = self._facts(name)
         return ("found", facts) if facts is not None else ("unreadable", None)
 
+    def function(self, qualname: str, near: str = "") -> tuple[ModuleFacts, str] | None:
+        """The target's module that defines the function `qualname` leads to, and its name there, followed
+        through imports and re-exports (`from .pg import identifier`). None: not a `def` of the target."""
+        owner, _, name = qualname.rpartition(".")
+        module = self.locate(owner, near)[1] if owner else self.modules.get(near)
+        for _ in range(4):
+            ref = module.bindings.get(name) if module is not None else None
+            if ref is None:
+                return None
+            if ref.kind == "function":
+                return module, name  # type: ignore[return-value]
+            if ref.kind != "name" or "." not in ref.name:
+                return None
+            owner, name = ref.name.rsplit(".", 1)
+            module = self.locate(owner, module.module)[1]  # type: ignore[union-attr]
+        return None
+
     def _which(self, dotted: str, near: str) -> tuple[str | None, bool]:
         """The target's module an import names, and whether only as the tail of a longer path."""
         if dotted in self.modules or dotted in self.unread or dotted in self._gone:

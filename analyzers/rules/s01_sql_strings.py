@@ -74,21 +74,10 @@ def helper_quotes(facts, path: str, qualname: str) -> bool | None:
     something other than a `def`)."""
     symbols = facts.derived.get("symbols")
     by_path = facts.derived.setdefault("modules_by_path", {m.path: m for m in facts.modules})
-    if symbols is None or "." not in qualname:
+    if symbols is None or path not in by_path or "." not in qualname:
         return None
-    owner, name = qualname.rsplit(".", 1)
-    near = by_path[path].module if path in by_path else ""
-    for _ in range(4):
-        state, module = symbols.locate(owner, near)
-        ref = module.bindings.get(name) if module is not None else None
-        if ref is None:
-            return None
-        if ref.kind == "function":
-            return name in module.quoting
-        if ref.kind != "name" or "." not in ref.name:
-            return None
-        (owner, name), near = ref.name.rsplit(".", 1), module.module
-    return None
+    found = symbols.function(qualname, by_path[path].module)
+    return None if found is None else found[1] in found[0].quoting
 
 
 def settle(facts, use: SqlUse, hole: Hole) -> Hole | None:

@@ -1,0 +1,180 @@
+"""Shapes the tryout's unseen backends use (issue 7): a declarative class whose table is `__table__ =
+Table(...)`, classes mapped by a registry's decorators, tables built in a loop, example plugin packages that
+are not the application, an engine bound to the sessions by the app's own function, a `drop_column` given a
+Column. Small projects of our own, with what is found pinned."""
+
+from __future__ import annotations
+
+from analyzers.engine import scan
+from analyzers.facts.paths import is_test_path
+from tests.test_precision import _write, found, revision
+
+MODELS = '''
+from sqlalchemy import Column, ForeignKey, Integer, Table, Text
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id = Column(Integer, primary_key=True)
+
+
+class Event(Base):
+    __table__ = Table(
+        "events",
+        Base.metadata,
+        Column("id", Integer, primary_key=True),
+        Column("account_id", ForeignKey("accounts.id")),
+        Column("body", Text),
+    )
+    account = relationship(Account)
+
+
+for kind in ("user", "group"):
+    table = Table(f"{kind}_tags", Base.metadata, Column(f"{kind}_id", ForeignKey(f"{kind}s.id"), primary_key=True))
+
+
+def load_kinds():
+    return ["a"]
+
+
+for kind in load_kinds():
+    Table(f"{kind}_extra", Base.metadata, Column("id", Integer, primary_key=True))
+'''
+
+REGISTRY = '''
+from sqlalchemy import MetaData, orm
+
+metadata = MetaData()
+registry = orm.registry(metadata=metadata)
+'''
+
+FILES = '''
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.registry import registry
+from app.cache import cache
+
+
+@registry.mapped_as_dataclass
+class StoredFile:
+    __tablename__ = "stored_files"
+    id: Mapped[str] = mapped_column(primary_key=True)
+
+
+@registry.mapped
+class Owner:
+    __tablename__ = "owners"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+@cache.mapped
+class Cached:
+    __tablename__ = "not_a_model"
+    id: Mapped[int] = mapped_column(primary_key=True)
+'''
+
+CACHE = '''
+class Cache:
+    def mapped(self, cls):
+        return cls
+
+
+cache = Cache()
+'''
+
+
+def _scan(tmp_path):
+    return scan(_write(tmp_path, {"app/__init__.py": "", "app/models.py": MODELS, "app/registry.py": REGISTRY,
+                                  "app/files.py": FILES, "app/cache.py": CACHE}))
+
+
+def test_table_attribute_registry_decorators_and_loops_over_constants_are_models(tmp_path):
+    facts = _scan(tmp_path).facts
+    tables = {name: t.class_name for name, t in facts.tables.items()}
+    assert tables == {"accounts": "Account", "events": "Event", "user_tags": None, "group_tags": None,
+                      "stored_files": "StoredFile", "owners": "Owner"}  # no `a_extra`, no `not_a_model`
+    events = facts.tables["events"]
+    assert set(events.columns) == {"id", "account_id", "body"} and [r.attr for r in events.relationships] == ["account"]
+    assert set(facts.tables["group_tags"].columns) == {"group_id"}
+    assert facts.tables["group_tags"].columns["group_id"].foreign_keys[0].target == "groups.id"
+
+
+def test_a_loop_over_what_cannot_be_followed_is_named_not_guessed(tmp_path):
+    found = _scan(tmp_path)
+    (models,) = [m for m in found.facts.modules if m.path == "app/models.py"]
+    assert models.unfollowed_tables == [(33, "Table(f'{kind}_extra', ...) built in a loop over `load_kinds()`")]
+    from tui.cli import explain_layout
+
+    assert ("  not followed: app/models.py:33 Table(f'{kind}_extra', ...) built in a loop over `load_kinds()`: "
+            "the tables it makes are not known") in explain_layout(found).splitlines()
+
+
+def test_example_plugin_packages_are_not_the_application(tmp_path):
+    assert is_test_path("ckanext/example_iauth/plugin.py") and is_test_path("plugins/sqlite_example/backend.py")
+    assert is_test_path("app/example/models.py") and is_test_path("backend/cron-examples/job.py")
+    assert not is_test_path("app/exampleservice/models.py") and not is_test_path("app/examples_of_use.py")
+    code = '''
+import sqlalchemy as sa
+
+
+def drop(conn, name):
+    conn.execute(sa.text(f"DROP TABLE {name}"))
+'''
+    result = scan(_write(tmp_path, {"ext/example_sqlite/backend.py": code})).result
+    assert [f for f in result.findings if f.rule_id == "CFG008"] == []
+
+
+def test_an_engine_handed_to_the_apps_function_that_binds_its_session_factory_serves_the_app(tmp_path):
+    """`engine = engine_from_config(...)` then `model.init_model(engine)`, which does
+    `Session.configure(bind=engine)` on a session factory made at import: the engine serves the sessions."""
+    from analyzers.facts.engines import engines
+
+    meta = '''
+from sqlalchemy import orm
+
+Session = orm.scoped_session(orm.sessionmaker())
+'''
+    init = '''
+from app import meta
+
+
+def init_model(engine):
+    meta.Session.configure(bind=engine)
+
+
+def init_cache(engine):
+    cache.configure(bind=engine)
+'''
+    environment = '''
+from sqlalchemy import engine_from_config
+
+import app as model
+
+
+def load(config):
+    engine = engine_from_config(dict(config))
+    model.init_model(engine)
+
+
+def load_other(config):
+    engine = engine_from_config(dict(config), prefix="other.")
+    model.init_cache(engine)
+'''
+    found = scan(_write(tmp_path, {"app/__init__.py": init, "app/meta.py": meta, "app/environment.py": environment}))
+    verdicts = {e.call.span.start: e.verdict for e in engines(found.facts)}
+    assert verdicts == {
+        8: "serves the application: handed to `init_model` (app/__init__.py), which binds it to the session "
+           "factory `Session` made at import",
+        13: "cannot tell: handed to another call in `load_other`",  # `cache` is no session factory it can see
+    }
+
+
+def test_drop_column_given_a_column_object_is_said_to_be_malformed(tmp_path):
+    upgrade = """op.add_column("groups", sa.Column("properties", sa.Text()))"""
+    downgrade = """op.drop_column("groups", sa.Column("properties"))"""
+    (f,) = found(tmp_path, {"migrations/versions/0001_props.py": revision(upgrade, downgrade)}, "MIG002")
+    assert ("could not be read: op.drop_column: `sa.Column('properties')` is a Column where Alembic wants the name: "
+            "the call is malformed and Alembic fails on it") in f.message
