@@ -266,7 +266,7 @@ def set_rls(session, transaction, connection):
             where = f"the `{listener.event}` listener `{use.function}`" if listener else f"`{use.function}`"
             anchor = f"listener:{use.function}:formatted" if listener else f"function:{use.function}:formatted"
             sql = f"`{(use.text or '').strip()[:80]}`"
-            holes = risky(use)
+            holes = risky(use, self.facts)
             if holes:
                 severity = hole_severity(holes[0]) or Severity.INFO
                 yield self.finding(

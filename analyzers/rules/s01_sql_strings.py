@@ -31,10 +31,12 @@ _ADVICE = {
 _ROLE = {"identifier": "an identifier", "value": "a value", "sql": "a piece of the statement"}
 
 
-def risky(use: SqlUse) -> list[Hole]:
-    """The values spliced into `use` whose source is not known to be safe, worst first."""
+def risky(use: SqlUse, facts) -> list[Hole]:
+    """The values spliced into `use` whose source is not known to be safe, worst first (of two as bad, the one
+    that does not rest on a helper dbreview could not read)."""
     found = [h for h in use.holes if h.source in RISK or (h.password and h.source not in ("constant", "typed"))]
-    return sorted(found, key=lambda h: RISK.index(h.source) if h.source in RISK else len(RISK))
+    found = [h for h in (settle(facts, use, h) for h in found) if h is not None]
+    return sorted(found, key=lambda h: (RISK.index(h.source) if h.source in RISK else len(RISK), bool(h.via)))
 
 
 def hole_severity(hole: Hole, *, migration: bool = False) -> Severity | None:
@@ -257,10 +259,10 @@ def create_reader(conn, password):
         for use, listener in app_uses(self.facts):
             if not use.formatted or sets_context(use) or not _SQL_START.match(use.text or ""):
                 continue
-            holes = [h for h in (settle(self.facts, use, h) for h in risky(use)) if h is not None]
+            holes = risky(use, self.facts)
             if not holes:
                 continue
-            hole = min(holes, key=lambda h: (RISK.index(h.source) if h.source in RISK else len(RISK), bool(h.via)))
+            hole = holes[0]
             if (use.span, hole.expr) in seen:
                 continue
             seen.add((use.span, hole.expr))
@@ -280,7 +282,7 @@ def create_reader(conn, password):
                 use = op.sql
                 if use is None or not use.formatted or not _SQL_START.match(use.text or ""):
                     continue
-                holes = risky(use)
+                holes = risky(use, self.facts)
                 severity = hole_severity(holes[0], migration=True) if holes else None
                 if severity is None or (use.span, holes[0].expr) in seen or read_back(self.facts, use, holes[0]):
                     continue
