@@ -178,3 +178,41 @@ def test_drop_column_given_a_column_object_is_said_to_be_malformed(tmp_path):
     (f,) = found(tmp_path, {"migrations/versions/0001_props.py": revision(upgrade, downgrade)}, "MIG002")
     assert ("could not be read: op.drop_column: `sa.Column('properties')` is a Column where Alembic wants the name: "
             "the call is malformed and Alembic fails on it") in f.message
+
+
+IMPERATIVE = '''
+from passlib.hash import pbkdf2_sha512
+from sqlalchemy import Column, Integer, MetaData, Table, UnicodeText
+from sqlalchemy.orm import registry, synonym
+
+metadata = MetaData()
+mapper_registry = registry(metadata=metadata)
+account_table = Table(
+    "account",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("password", UnicodeText),
+)
+
+
+class Account:
+    def _set_password(self, value):
+        self._password = pbkdf2_sha512.hash(value)
+
+    def _get_password(self):
+        return self._password
+
+    password = property(_get_password, _set_password)
+
+
+mapper_registry.map_imperatively(Account, account_table, properties={"password": synonym("_password", map_column=True)})
+'''
+
+
+def test_a_table_mapped_imperatively_takes_its_class_and_a_setter_that_hashes_is_a_hashed_write(tmp_path):
+    found_scan = scan(_write(tmp_path, {"app/models.py": IMPERATIVE}))
+    assert found_scan.facts.tables["account"].class_name == "Account"
+    assert [f for f in found_scan.result.findings if f.rule_id == "MOD004"] == []
+    plain = IMPERATIVE.replace("pbkdf2_sha512.hash(value)", "value")
+    (f,) = found(tmp_path / "plain", {"app/models.py": plain}, "MOD004")
+    assert f.anchor == "table:account.password"

@@ -66,6 +66,11 @@ def link(
         facts.json_uses.extend(m.json_uses)
     facts.calls = _flask_options(facts.calls)
     facts.tables = _by_name(found)
+    for m in modules:  # registry.map_imperatively(User, user_table): the class of a Table(...)
+        for cls, variable in m.imperative:
+            table = _table_bound(m, variable, facts.tables)
+            if table is not None and table.class_name is None:
+                _take_class(table, cls)
     by_class = {t.class_name: t for t in facts.tables.values() if t.class_name}
     for m in modules:
         for owner, index in m.loose_indexes:
@@ -76,6 +81,13 @@ def link(
     facts.migration_tables = replay(facts.revisions)
     facts.unread = [*(unread or ()), *_unread(modules, facts.revisions)]
     return facts
+
+
+def _take_class(table: TableFact, cls: str) -> None:
+    """A `Table(...)` a class maps: its columns are that class's attributes (as a declarative class's are)."""
+    table.class_name = cls
+    for name, c in table.columns.items():
+        table.columns[name] = replace(c, declared_in=cls)
 
 
 def _table_bound(m: ModuleFacts, name: str, tables: dict[str, TableFact]) -> TableFact | None:

@@ -393,6 +393,7 @@ class ModuleFacts:
     top_functions: dict[str, bool] = field(default_factory=dict)
     quoting: tuple[str, ...] = ()  # its module-level functions that return their argument quoted (flow.Flow.quotes)
     unfollowed_tables: list[tuple[int, str]] = field(default_factory=list)  # Table(...)s made in a loop not followed
+    imperative: list[tuple[str, str]] = field(default_factory=list)  # map_imperatively(Class, table): their names
     # functions that bind a parameter to a session factory (`Session.configure(bind=engine)`): name ->
     # (the parameter's position, its name, the factory's qualified name)
     session_binds: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import copy
 import re
+from dataclasses import replace
 
 from analyzers.facts import columns as col
 from analyzers.facts.alembic_env import is_env, read_env
@@ -253,18 +254,22 @@ class _Reader:
         table = self._table_attribute(node)
         if table is not None:  # `__table__ = Table("activity", Base.metadata, ...)`: the class maps that table
             table.class_name = fact.name
+            table.columns = {n: replace(c, declared_in=fact.name) for n, c in table.columns.items()}
             table.relationships.extend(fact.relationships)
             self.facts.tables.append(table)
         for deco in node.decorator_list:  # @registry.mapped, @mapper_registry.mapped_as_dataclass
             target = deco.func if isinstance(deco, ast.Call) else deco
             if isinstance(target, ast.Attribute) and target.attr in ("mapped", "mapped_as_dataclass"):
                 fact.mapped_by = self._qualify(target.value)
-        if any("password" in c.name or "passwd" in c.name for c in fact.columns):
+        if any("password" in c.name or "passwd" in c.name for c in fact.columns) or (fact.columns == [] and any(
+                "password" in t.id for st in node.body if isinstance(st, ast.Assign) for t in st.targets
+                if isinstance(t, ast.Name))):  # `password = property(get, set)` of a class mapped imperatively
             hashing = {stmt.name: stmt for stmt in node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
                        and _hashes(stmt)}
             fact.hashes_passwords = bool(hashing)
             fact.hashed_on_set = _hashing_setters(node.body, hashing)
-        if fact.columns or fact.tablename or fact.is_base or fact.relationships or fact.sqlmodel_table or fact.table_args or fact.mapped_by:
+        if fact.columns or fact.tablename or fact.is_base or fact.relationships or fact.sqlmodel_table or fact.table_args or (
+                fact.mapped_by or fact.hashed_on_set):
             self.facts.classes.append(fact)
         elif bases and any(b for b in bases):  # maybe a subclass of a model (inheritance): keep it light
             self.facts.classes.append(fact)
@@ -395,6 +400,9 @@ class _Reader:
         callee = self.names.callee(call)
         if last(callee) == "Table" and call.args and const_str(call.args[0]):
             self.facts.tables.append(self._table(call))
+        elif last(callee) in ("map_imperatively", "mapper") and len(call.args) >= 2 and all(
+                isinstance(a, ast.Name) for a in call.args[:2]):  # registry.map_imperatively(User, user_table)
+            self.facts.imperative.append((call.args[0].id, call.args[1].id))  # type: ignore[attr-defined]
         elif last(callee) == "Index":
             self._loose_index(call)
 
