@@ -261,9 +261,9 @@ class _Reader:
             target = deco.func if isinstance(deco, ast.Call) else deco
             if isinstance(target, ast.Attribute) and target.attr in ("mapped", "mapped_as_dataclass"):
                 fact.mapped_by = self._qualify(target.value)
-        if any("password" in c.name or "passwd" in c.name for c in fact.columns) or (fact.columns == [] and any(
+        if any("password" in c.name or "passwd" in c.name for c in fact.columns) or any(
                 "password" in t.id for st in node.body if isinstance(st, ast.Assign) for t in st.targets
-                if isinstance(t, ast.Name))):  # `password = property(get, set)` of a class mapped imperatively
+                if isinstance(t, ast.Name)):  # `password = property(get, set)` of a class mapped imperatively
             hashing = {stmt.name: stmt for stmt in node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
                        and _hashes(stmt)}
             fact.hashes_passwords = bool(hashing)
