@@ -79,6 +79,7 @@ class Flow:
         if self._parents is not None:
             return
         self._parents = {}
+        self._methods: set[int] = set()  # functions defined in a class body
         stack: list[tuple[ast.AST, Func | None]] = [(self.tree, None)]
         while stack:
             node, func = stack.pop()
@@ -93,6 +94,8 @@ class Flow:
                     self._calls.setdefault(node.func.args[0].id, []).append((node, func))
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 self._references.setdefault(node.id, []).append(node.lineno)
+            elif isinstance(node, ast.ClassDef):
+                self._methods.update(id(f) for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))
             elif isinstance(node, (ast.GeneratorExp, ast.ListComp, ast.SetComp)):
                 for inner_call in walk(node.elt):
                     if isinstance(inner_call, ast.Call):  # its arguments may be the comprehension's own names
@@ -113,8 +116,12 @@ class Flow:
                         self._class_values.setdefault(t.id, []).append(stmt.value)
 
     def callers(self, func: Func) -> list[tuple[ast.Call, Func | None]]:
+        """The calls of `func` in this module: `obj.name(...)` for a method, `name(...)` for a function (a
+        method and a function of one name are not each other's callers)."""
         self._index()
-        return self._calls.get(func.name, [])
+        method = id(func) in self._methods
+        return [(c, f) for c, f in self._calls.get(func.name, []) if isinstance(c.func, ast.Attribute) == method
+                or isinstance(c.func, ast.Call)]
 
     def module_value(self, name: str) -> ast.AST | None:
         self._index()
@@ -524,7 +531,7 @@ class Flow:
             return "request", f"{expr} is a parameter of the route `{func.name}`, given by the request"
         callers = self.callers(func)
         if not callers:
-            passed = self._references.get(func.name)
+            passed = self._references.get(func.name) if id(func) not in self._methods else None  # a Name is no method
             if passed:  # handed to an executor, a decorator, a table of handlers: what it gets is not followed
                 return "unknown", (f"{expr} is a parameter of `{func.name}`, which this module passes on as a value "
                                    f"(line {passed[0]}): what it is called with is not followed")
