@@ -952,3 +952,80 @@ for (team_id,) in conn.execute(sa.text("SELECT id FROM team")).fetchall():
     bare = down.replace("lookup_label(team_id)", "client.whoami()")
     (f,) = found(tmp_path / "b", {"migrations/versions/0001_labels.py": revision("pass", bare)}, "CFG008")
     assert "`label` is a value and `client.whoami()` is a call dbreview does not follow:" in f.message
+
+
+# -- a lookup that only a command runs (INT010) -------------------------------------------------------
+
+def test_a_lookup_in_a_method_only_a_command_calls_is_info_that_says_so(tmp_path):
+    """UserRepository.get_by_email is called only by a bootstrap command: two rows with one email stop the
+    command, no request reaches the lookup. Called from a route, it is the warning."""
+    models = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), index=True)
+"""
+    repo = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from app.models import User
+
+class UserRepository:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def get_by_email_address(self, email):
+        result = await self.session.execute(select(User).where(User.email == email))
+        return result.scalar_one_or_none()
+"""
+    command = """
+from app.repository import UserRepository
+
+async def main(session, email):
+    user = await UserRepository(session).get_by_email_address(email)
+    user.is_admin = True
+"""
+    files = {"app/models.py": models, "app/repository.py": repo, "app/commands/create_admin.py": command}
+    (f,) = found(tmp_path, files, "INT010")
+    assert f.severity == Severity.INFO
+    assert f.message.endswith("; but no call of get_by_email_address was found in the application's code outside "
+                              "tests, migrations and command-line tooling (where two rows stop the command, not a "
+                              "request)")
+    files["app/routes.py"] = command.replace("async def main", "async def promote")
+    (f,) = found(tmp_path / "b", files, "INT010")
+    assert f.severity == Severity.WARNING
+
+
+def test_a_column_compared_with_a_constant_goes_into_the_partial_index_predicate(tmp_path):
+    """One LEAD per project among the members not removed: the index that keeps it to one is on (project_id)
+    WHERE role = 'LEAD' AND removed_at IS NULL; with role among its columns it would allow one member per role."""
+    models = HEADER + """
+class Member(Base):
+    __tablename__ = "members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(Integer, index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+"""
+    code = """
+from fastapi import APIRouter
+from sqlalchemy import select
+from app.models import Member
+
+router = APIRouter()
+
+@router.get("/projects/{project_id}/lead")
+async def project_lead(db, project_id: int):
+    stmt = select(Member).where(Member.project_id == project_id, Member.role == "LEAD", Member.removed_at.is_(None))
+    return (await db.execute(stmt)).scalar_one_or_none()
+"""
+    (f,) = found(tmp_path, {"app/models.py": models, "app/routes.py": code}, "INT010")
+    assert f.severity == Severity.WARNING
+    assert f.message.endswith("; a partial unique index on (project_id) WHERE role = 'LEAD' AND removed_at IS NULL would "
+                              "keep it to one")
+    flagged = models.replace("role: Mapped[str] = mapped_column(String(20))", "default: Mapped[bool] = mapped_column()")
+    (f,) = found(tmp_path / "b", {"app/models.py": flagged,
+                                  "app/routes.py": code.replace('Member.role == "LEAD"', "Member.default == True")}, "INT010")
+    assert f.message.endswith('; a partial unique index on (project_id) WHERE "default" = true AND removed_at IS NULL would '
+                              "keep it to one")
+

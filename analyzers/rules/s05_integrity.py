@@ -1160,8 +1160,11 @@ class OneOrNoneOnNonUnique(Rule):
         mentioned in no module that imports it or its module, files dbreview does not parse included, or
         only in functions that are themselves never called; a function of the same name in another module
         is not a caller) is info, saying that no call was found: the race has no path to it in this code
-        (a caller outside the repository, a plugin, is not seen). A lookup that also tests columns for NULL
-        (`parent_id.is_(None)`) names those tests and the partial unique index that would serve it; one whose
+        (a caller outside the repository, a plugin, is not seen); so is one in a method whose name the
+        application's code outside tests, migrations and command-line tooling never mentions (a bootstrap
+        command's lookup: two rows stop the command, not a request). A lookup that also tests columns for NULL
+        (`parent_id.is_(None)`) names those tests and the partial unique index that would serve it (a column
+        compared with a constant, `role == "PRIMARY"`, goes into its predicate, not among its columns); one whose
         run sits in a `try` that catches MultipleResultsFound is info that says so: the code expects the
         duplicate and handles it.
     Why it matters:
@@ -1227,12 +1230,18 @@ async def by_email(session, email):
                 )
             else:
                 nulls = sorted({names[n] for n in q.nulls if n in names} - set(columns))  # what the first lookup, named, tests
-                where = f" WHERE {' AND '.join(f'{n} IS NULL' for n in nulls)}" if nulls else ""
                 message = (f"{q.function} fetches {table.class_name} with {method}() by {', '.join(columns)}"
                            f"{' and ' + ', '.join(f'{n} IS NULL' for n in nulls) if nulls else ''}, which {covers}: "
                            f"when two rows match it raises MultipleResultsFound{also}")
-                if nulls:
-                    message += f"; a partial unique index on ({', '.join(columns)}){where} would keep it to one"
+                # A column compared with a constant (role == "PRIMARY", default == True) picks which rows are kept
+                # to one: it belongs in the partial index's predicate, not among its columns.
+                fixed = {names[a]: v for a, v in ((r.rsplit(".", 1)[-1], v) for r, v in q.asserted)
+                         if v.startswith("= ") and a in names and names[a] in columns}
+                keyed = [c for c in columns if c not in fixed]
+                if (nulls or fixed) and keyed:
+                    terms = [f"{_sql_name(c)} {fixed[c]}" for c in sorted(fixed)] + [f"{n} IS NULL" for n in nulls]
+                    message += (f"; a partial unique index on ({', '.join(keyed)}) WHERE {' AND '.join(terms)} would keep "
+                                "it to one")
             severity = None
             caught = [x for x, _ in found if x.catches_many]
             if len(caught) == len(found):
@@ -1240,16 +1249,28 @@ async def by_email(session, email):
                 message += (f"; the code catches MultipleResultsFound around it ({caught[0].span.path}:"
                             f"{caught[0].catches_many}) and handles the duplicate itself")
             uncalled = [_uncalled(self.facts, x) for x, _ in found]
-            if all(u is not None for u in uncalled):
+            tooling_only = [_method_outside_the_app(self.facts, x) for x, _ in found]
+            if all(u is not None or t for u, t in zip(uncalled, tooling_only)):
                 severity = Severity.INFO  # nothing runs the lookup: the duplicate it fears has no path to it here
                 callers = sorted({c for u in uncalled for c in u or ()})
-                message += (f"; but no call of {q.function} was found in the application's code outside tests" if not callers
-                            else f"; but {q.function} is called only by {', '.join(callers)}, which nothing in the application's "
-                                 "code outside tests calls")
+                message += (f"; but {q.function} is called only by {', '.join(callers)}, which nothing in the application's "
+                            "code outside tests calls" if callers else
+                            f"; but no call of {q.function} was found in the application's code outside tests"
+                            + (", migrations and command-line tooling (where two rows stop the command, not a request)"
+                               if any(tooling_only) else ""))
             yield self.finding(
                 message, q.span, f"function:{q.span.path}:{q.function}:{table.class_name}:one-or-none",
                 severity=severity, related=[(x.span, f"{x.function}: the same lookup") for x, _ in found[1:]],
             )
+
+
+# Reserved words PostgreSQL takes a column name for only in double quotes.
+_RESERVED = frozenset(("default", "order", "user", "group", "check", "column", "limit", "offset", "table", "primary",
+                       "references", "select", "where", "from", "to", "end", "desc", "asc", "all", "unique"))
+
+
+def _sql_name(column: str) -> str:
+    return f'"{column}"' if column.lower() in _RESERVED else column
 
 
 def _plain_index(facts, table, columns: set[str]) -> str | None:
@@ -1269,6 +1290,18 @@ def _plain_index(facts, table, columns: set[str]) -> str | None:
             name = st.details.get("name")
             found.append((len(cols), f"the index {str(name) + ' ' if name else ''}on {', '.join(cols)}"))
     return max(found, key=lambda f: f[0])[1] if found else None
+
+
+def _method_outside_the_app(facts, q) -> bool:
+    """`q` is in a method (not a module-level function) whose name no line of the application's code mentions
+    but its own `def`: tests, migrations and command-line tooling (a bootstrap command) aside, nothing calls it.
+    A method of the same name on another class counts as a call."""
+    module = next((m for m in facts.modules if m.path == q.span.path), None)
+    if module is None or q.function in module.top_functions:
+        return False
+    named = mentions(facts, {q.function})[q.function]
+    own = re.compile(rf"\s*(async\s+)?def\s+{re.escape(q.function)}\b")
+    return not any(not own.match(line) for _, line in named)
 
 
 def _uncalled(facts, q) -> tuple[str, ...] | None:
