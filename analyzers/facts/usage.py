@@ -61,6 +61,14 @@ class QueryUse:
     # what the filters assert of single columns, and-ed (analyzers/facts/predicates.py): ("Class.attr" or "attr" from
     # filter_by, "IS NULL" | "IS NOT NULL" | "= <constant>"), for the partial indexes that may serve the query
     asserted: tuple[tuple[str, str], ...] = ()
+    # Attributes compared with a value (`==`, in_(), is_(); not another model's attribute), and-ed, in filters and join
+    # conditions: "Class.attr", or "attr" from filter_by.
+    valued: tuple[str, ...] = ()
+    # Pairs of attributes of two models tested equal (`A.x == B.y`, and-ed) in filters and join conditions.
+    equated: tuple[tuple[str, str], ...] = ()
+    # The joins: (the class joined to, "Class.attr" of it that its condition names), or ("", "Class.rel") for a join
+    # through a relationship (`.join(Case.signals)`, `.join(Signal, Case.signals)`).
+    join_into: tuple[tuple[str, str], ...] = ()
     # A filter whose test dbreview cannot read (as opaque_filter, but not where a call of the project's only gives
     # the value a model's attribute is compared with: `X.user_id == current(user).id` tests user_id all the same).
     unread_test: bool = False
@@ -358,7 +366,8 @@ class _Function:
             joined=tuple(sorted(acc.joined)),
             ranges=tuple(sorted(acc.ranges)), keyed=tuple(sorted(acc.keyed)), nulls=tuple(sorted(acc.nulls)),
             catches_many=self._catches_many(root), statement=statement,
-            asserted=tuple(sorted(acc.asserted)),
+            asserted=tuple(sorted(acc.asserted)), valued=tuple(sorted(acc.valued)), equated=tuple(sorted(acc.equated)),
+            join_into=tuple(sorted(acc.join_into)),
         ))
 
     def _catches_many(self, node: ast.AST) -> int:
@@ -478,6 +487,8 @@ class _Function:
             for arg in call.args:
                 self._filter(arg, acc)
                 acc.keyed |= keyed_attributes(arg)
+                acc.valued |= keyed_attributes(arg, values=True)
+                acc.equated |= equated_attributes(arg)
                 acc.asserted |= asserted_terms(arg, attribute_ref)
             for k in call.keywords:
                 if k.arg is None:
@@ -485,15 +496,27 @@ class _Function:
                 else:
                     acc.filtered.add(k.arg)
                     acc.keyed.add(k.arg)
+                    acc.valued.add(k.arg)
                     key = ast.Name(k.arg)
                     acc.asserted |= asserted_terms(ast.Compare(key, [ast.Eq()], [k.value]), lambda n, key=key: k.arg if n is key else None)
                     acc.equals.setdefault("", set()).add(k.arg)  # filter_by: the model's own attributes
         elif method in ("join", "outerjoin", "join_from"):
             acc.joined |= {f"{_model_name(n.value)}.{n.attr}" for a in [*call.args, *(k.value for k in call.keywords)]
                            for n in walk(a) if isinstance(n, ast.Attribute) and _model_name(n.value)}
-            for a in [*call.args[1:], *(k.value for k in call.keywords if k.arg == "onclause")]:
+            args = call.args[1:] if method == "join_from" else call.args  # join_from(Left, Right, on)
+            conditions = [*args[1:], *(k.value for k in call.keywords if k.arg == "onclause")]
+            for a in conditions:
                 acc.keyed |= keyed_attributes(a)
+                acc.valued |= keyed_attributes(a, values=True)
+                acc.equated |= equated_attributes(a)
                 acc.asserted |= asserted_terms(a, attribute_ref)
+            target = _model_name(args[0]) if args else None
+            for a in [*args[:1], *conditions]:
+                if isinstance(a, ast.Attribute) and _model_name(a.value) and a.attr[:1].islower():
+                    acc.join_into.add(("", f"{_model_name(a.value)}.{a.attr}"))  # a relationship: .join(Case.signals)
+                elif target is not None and a is not args[0]:
+                    acc.join_into |= {(target, ref) for ref in (attribute_ref(n) for n in walk(a))
+                                      if ref is not None and ref.partition(".")[0] == target}
         elif method == "options":
             for arg in call.args:
                 if isinstance(arg, ast.Starred) or isinstance(arg, ast.Name):
@@ -589,6 +612,9 @@ class _Acc:
     keyed: set[str] = field(default_factory=set)
     nulls: set[str] = field(default_factory=set)
     asserted: set[tuple[str, str]] = field(default_factory=set)
+    valued: set[str] = field(default_factory=set)
+    equated: set[tuple[str, str]] = field(default_factory=set)
+    join_into: set[tuple[str, str]] = field(default_factory=set)
 
 
 _VALUE_TESTS = ("in_", "not_in", "notin_", "is_", "is_not", "isnot", "like", "ilike", "startswith", "endswith", "between")
@@ -646,6 +672,21 @@ def keyed_attributes(expr: ast.AST, values: bool = False) -> set[str]:
     elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in ("in_", "is_"):
         sides = [expr.func.value]
     return {f"{_model_name(n.value)}.{n.attr}" for n in sides if isinstance(n, ast.Attribute) and _model_name(n.value)}
+
+
+def equated_attributes(expr: ast.AST) -> set[tuple[str, str]]:
+    """The pairs of model attributes `expr` tests equal ("A.x", "B.y"), and-ed as keyed_attributes reads them."""
+    if isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.And):
+        return {p for v in expr.values for p in equated_attributes(v)}
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitAnd):
+        return equated_attributes(expr.left) | equated_attributes(expr.right)
+    if isinstance(expr, ast.Call) and (getattr(expr.func, "id", None) or getattr(expr.func, "attr", None)) == "and_":
+        return {p for v in expr.args for p in equated_attributes(v)}
+    if isinstance(expr, ast.Compare) and len(expr.ops) == 1 and isinstance(expr.ops[0], ast.Eq):
+        left, right = attribute_ref(expr.left), attribute_ref(expr.comparators[0])
+        if left is not None and right is not None:
+            return {(left, right)}
+    return set()
 
 
 def _bound_at(node: ast.AST) -> tuple[int, int]:

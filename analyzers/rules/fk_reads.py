@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from analyzers.facts.model import ColumnFact, Facts, ModuleFacts, RelationshipFact, Span, TableFact
 from analyzers.facts.paths import is_test_path
 from analyzers.facts.predicates import asserted_terms
-from analyzers.facts.usage import QueryUse, attribute_ref, keyed_attributes
+from analyzers.facts.usage import QueryUse, attribute_ref, equated_attributes, keyed_attributes
 from analyzers.rules.code_use import app_usage, function_around, names_class
 from analyzers.rules.mentions import mentions
 from analyzers.rules.s05_integrity import _uncalled
@@ -50,6 +50,9 @@ class Read:
     # What it asserts of the table's columns (analyzers/facts/predicates.py terms), for the partial indexes that may
     # serve it: a relationship's primaryjoin, a query's filters. None: a condition dbreview could not read.
     asserted: frozenset[str] | None = frozenset()
+    # The table's columns a query's join ties to a column of another table that it narrows by a value (not the key):
+    # if the plan finds that table's rows first, an index led by them serves the read; dbreview cannot tell the plan.
+    joined_by: frozenset[str] = frozenset()
 
 
 def tested_with(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -> frozenset[str] | None:
@@ -72,6 +75,29 @@ def asserted_with(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -
         return read.asserted
     _condition_cached(facts, read, table, col, False)
     return facts.derived.get("fk_asserted", {}).get((read.span.path, read.span.start, table.name, col.name))  # type: ignore[union-attr]
+
+
+def query_values(facts: Facts, q: QueryUse, table: TableFact) -> frozenset[str] | None:
+    """The columns of `table` query `q` compares with a value, itself or through its joins (None: a filter dbreview
+    cannot read)."""
+    classes = facts.derived.get("fk_classes")
+    if classes is None:
+        classes = facts.derived["fk_classes"] = _Classes(facts)
+    return classes.tested(q, table)  # type: ignore[union-attr]
+
+
+def built_apart(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -> bool:
+    """A condition built apart from any filter dbreview reads (`cond = and_(...)`, a list of conditions and_-ed later):
+    what it tests is all dbreview knows of the read, as before it weighed what else the query tests."""
+    return read.condition and (read.span.path, read.span.start, table.name, col.name) in facts.derived.get("fk_apart", set())  # type: ignore[operator]
+
+
+def joined_with(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -> frozenset[str]:
+    """The columns of `table` that `read`'s joins tie to another table it narrows (see Read.joined_by)."""
+    if not read.condition:
+        return read.joined_by
+    _condition_cached(facts, read, table, col, False)
+    return facts.derived.get("fk_joined_by", {}).get((read.span.path, read.span.start, table.name, col.name), frozenset())  # type: ignore[union-attr]
 
 
 def _condition_cached(facts: Facts, read: Read, table: TableFact, col: ColumnFact, values: bool) -> frozenset[str] | None:
@@ -110,19 +136,18 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
         for q in [*usage.queries, *usage.writes]:
             where = f"{q.span.path}:{q.span.start}"
             what = "query" if q.statement == "select" else f"bulk {q.statement}"
+            joins = classes.joins(q)
             for ref in sorted(_lookups(q)):
                 found = classes.column(*ref.split(".", 1)) if "." in ref else classes.column(q.model, ref)
                 if found is not None:
                     out.setdefault((found[0].name, found[1].name), []).append(
                         Read(q.span, f"the {what} at {where} filters on it", f"the {what}", classes.tested(q, found[0]),
-                             values_asked=True, asserted=classes.asserted(q, found[0])))
-            for ref in q.joined:
-                cls, _, attr = ref.partition(".")
-                found = classes.column(cls, attr)
-                if found is not None and found[0] is not classes.tables.get(q.model):  # from the table itself to its parent: the parent's key serves
-                    out.setdefault((found[0].name, found[1].name), []).append(
-                        Read(q.span, f"the query at {where} joins {found[0].name} through it", "the query",
-                             classes.tested(q, found[0]), asserted=classes.asserted(q, found[0])))
+                             values_asked=True, asserted=classes.asserted(q, found[0]), joined_by=joins.joined_by(found[0])))
+            for table, col, said, terms in joins.reads(where, what):
+                asserted = classes.asserted(q, table)  # and what a relationship's primaryjoin asserts, whatever else it filters
+                asserted = terms if asserted is None and terms else None if asserted is None or terms is None else asserted | terms
+                out.setdefault((table.name, col.name), []).append(
+                    Read(q.span, said, f"the {what}", classes.tested(q, table), asserted=asserted, joined_by=joins.joined_by(table)))
     for (table, column), reads in _conditions(facts, classes).items():
         out.setdefault((table, column), []).extend(reads)
     for (table, column), read in _policy_reads(facts):
@@ -182,6 +207,8 @@ def _conditions(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[R
                     said = f"the condition at {path}:{n} joins {found[0].name} through it"
                 else:
                     said = f"the condition at {path}:{n} filters on it"
+                    if (n, len(code[:m.end()].encode())) in _negated(facts, path, ored=True):
+                        said += " (in an OR: an index serves that test only if every branch of the OR has one)"
                 out.setdefault((found[0].name, found[1].name), []).append(
                     Read(Span(path, n, n), said, "the condition", None, condition=True))
     return out
@@ -217,22 +244,32 @@ def _policy_reads(facts: Facts) -> list[tuple[tuple[str, str], Read]]:
     return out
 
 
-def _negated(facts: Facts, path: str) -> set[tuple[int, int]]:
+_SUBQUERY = frozenset(("select", "exists", "query", "where", "filter", "filter_by"))
+
+
+def _negated(facts: Facts, path: str, ored: bool = False) -> set[tuple[int, int]]:
     """Where (line, column) a class attribute of `path` ends under a NOT (`not_(...)`, `~(...)`): a test there keeps
     the rows that do not match it, which no index on the column finds (`not_(and_(Msg.kind == k, Msg.author_id
-    == a))` reads every message of its thread but one author's)."""
-    cache: dict[str, set[tuple[int, int]]] = facts.derived.setdefault("fk_negated", {})  # type: ignore[assignment]
+    == a))` reads every message of its thread but one author's). `ored`: where one ends in a branch of an OR (`|`,
+    `or_()`, `or`) instead."""
+    cache: dict[str, set[tuple[int, int]]] = facts.derived.setdefault("fk_ored" if ored else "fk_negated", {})  # type: ignore[assignment]
     if path not in cache:
         text = "\n".join(facts.lines(Span(path, 1, 1_000_000)))
-        tree = _tree(facts, path) if "not_(" in text or "~" in text else None
+        tree = _tree(facts, path) if ("or_(" in text or "|" in text or " or " in text if ored else "not_(" in text or "~" in text) else None
         out: set[tuple[int, int]] = set()
         stack: list[tuple[ast.AST, bool]] = [(tree, False)] if tree is not None else []
         while stack:
             node, under = stack.pop()
             if isinstance(node, ast.Attribute) and under:
                 out.add((node.end_lineno or node.lineno, node.end_col_offset or 0))
-            under = under or isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Invert, ast.Not)) or (
-                isinstance(node, ast.Call) and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) == "not_")
+            name = (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) if isinstance(node, ast.Call) else None
+            if name in _SUBQUERY:
+                under = False  # a subquery's own filters: `~exists(select(X).where(X.key == v))` looks X up by its key
+            elif ored:
+                under = under or isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr) or (
+                    isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or)) or name == "or_"
+            else:
+                under = under or isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Invert, ast.Not)) or name == "not_"
             stack += [(child, under) for child in ast.iter_child_nodes(node)]
         cache[path] = out
     return cache[path]
@@ -254,11 +291,21 @@ def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
     at = (path, line, table.name, col.name)
     asserts[at] = None
     tree = _tree(facts, path)
-    if tree is None:
-        return None
+    if tree is None:  # a file in syntax newer than this Python's ast: the query's own facts (read by another parser)
+        module = _modules(facts).get(path)
+        own = [q for q in ([*module.usage.queries, *module.usage.writes] if module is not None and module.usage else ())
+               if q.span.start == line]
+        found_in = [classes.compared(q, table) if values else classes.tested(q, table) for q in own]
+        if not own or any(v is None for v in found_in):
+            return None
+        terms = [classes.asserted(q, table) for q in own]
+        asserts[at] = None if any(t is None for t in terms) else frozenset().union(*terms)  # type: ignore[arg-type]
+        return frozenset().union(*found_in)  # type: ignore[arg-type]
     parts, function = _statement_at(tree, line)
     earlier = _narrowed_before(tree, line)
     keyed: set[str] = set()
+    equated: set[tuple[str, str]] = set()
+    into: set[tuple[str, str]] = set()
     terms: set[tuple[str, str]] = set()
     placed = False  # the key is tested inside a filter or join condition of the statement
     for node in (n for part in [*parts, *earlier] for n in ast.walk(part)):
@@ -266,32 +313,48 @@ def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
             if node.func.attr in _FILTER_CALLS:
                 tests = node.args
             elif node.func.attr in _JOIN_CALLS:
-                tests = [*node.args[1:], *(k.value for k in node.keywords if k.arg == "onclause")]
+                args = node.args[1:] if node.func.attr == "join_from" else node.args
+                tests = [*args[1:], *(k.value for k in node.keywords if k.arg == "onclause")]
+                target = _model_class(args[0]) if args else None
+                into |= {(target, ref) for t in tests for ref in map(_class_attribute, ast.walk(t))
+                         if target and ref and ref.partition(".")[0] == target}
+                into |= {("", ref) for t in [*args[:1], *tests] if (ref := _class_attribute(t)) and ref.split(".")[1][:1].islower()}
             else:
                 continue
             if not values or node.func.attr in _FILTER_CALLS:
-                keyed |= {a for t in tests for a in keyed_attributes(t, values)}
+                keyed |= {a for t in tests for a in keyed_attributes(t, values=True)}
+                equated |= {p for t in tests for p in equated_attributes(t)}
             terms |= {term for t in tests for term in asserted_terms(t, attribute_ref)}
             placed = placed or any(isinstance(n, ast.Attribute) and n.attr == (col.attr or col.name)
                                    or isinstance(n, ast.Attribute) and classes.column(table.class_name or "", n.attr) == found
                                    for t in tests for n in ast.walk(t))
-    tested = classes.columns_of(table, keyed)
+    joins = _Joins(classes, keyed, equated, into, None)
+    tested = set(joins.tested(table))
+    joined: dict[tuple[str, int, str, str], frozenset[str]] = facts.derived.setdefault("fk_joined_by", {})  # type: ignore[assignment]
+    joined[at] = joins.joined_by(table)
     asserted = classes.terms_of(table, terms)
     roots = [r for r in _statement_roots(parts) if not (earlier and isinstance(r, ast.Name))] + [_chain_root(v) for v in earlier]
     if placed and any(_built_elsewhere(root) for root in roots):
         tested.add(UNREAD_BASE)
     module = _modules(facts).get(path)
-    for q in [*module.usage.queries, *module.usage.writes] if module is not None and module.usage is not None and function else ():
-        refs = [classes.column(*r.split(".", 1)) if "." in r else classes.column(q.model, r) for r in _lookups(q)]
-        if q.function == function and found in refs:
-            more = classes.compared(q, table) if values else classes.tested(q, table)
-            if more is None:
-                return None
-            tested |= more
-            also = classes.asserted(q, table)
-            asserted = None if asserted is None or also is None else asserted | also
-            placed = True
+    mine = [q for q in ([*module.usage.queries, *module.usage.writes] if module is not None and module.usage is not None
+                        and function else ())
+            if q.function == function and found in [classes.column(*r.split(".", 1)) if "." in r else classes.column(q.model, r)
+                                                    for r in _lookups(q)]]
+    first, last = min((p.lineno for p in parts), default=line), max((p.end_lineno or p.lineno for p in parts), default=line)
+    within = [q for q in mine if first <= q.span.start <= last]  # the statement's own query, where it holds one
+    for q in within or mine:
+        more = classes.compared(q, table) if values else classes.tested(q, table)
+        if more is None:
+            return None
+        tested |= more
+        joined[at] = (joined[at] | classes.joins(q).joined_by(table)) - tested
+        also = classes.asserted(q, table)
+        asserted = None if asserted is None or also is None else asserted | also
+        placed = True
     asserts[at] = asserted if placed and UNREAD_BASE not in tested else None
+    if not placed:
+        facts.derived.setdefault("fk_apart", set()).add(at)  # type: ignore[union-attr]
     return frozenset(tested) if placed else None
 
 
@@ -409,7 +472,7 @@ class _RelationshipUses:
         self.declared = {(t.path, n) for t in facts.tables.values() for rel in t.relationships
                          for n in range(rel.span.start, rel.span.end + 1)}
         self.walked = next((span for word in ("relationships", "include_relationships") for span, line in self.lines[word]
-                            if re.search(r"\.relationships\b|include_relationships\s*=\s*True", line.partition("#")[0])), None)
+                            if _WALKS.search(line.partition("#")[0])), None)
 
     def use(self, owner: TableFact, name: str, rel: RelationshipFact) -> tuple[str, Span | None, str]:
         """("read" | "maybe" | "none", where, how) for `owner`'s relationship `name` (declared as `rel`, or its backref)."""
@@ -452,7 +515,7 @@ class _RelationshipUses:
         bare = re.sub(r"""(?<!\w)(["'])[^"']*\1""", "''", code)  # a string's dots are no attribute (an f-string's are)
         if re.search(rf"\.\s*{n}\b", bare) or re.search(rf"""[(,]\s*{n}\s*=(?!=)\s*(?!["'\d]|None\b|True\b|False\b)""", code):
             return True  # an attribute, a keyword argument (not given a literal, which reads nothing)
-        if re.search(rf"""["']{n}["']""", code) and not re.search(r"back_populates|backref|__tablename__|Table\(", code):
+        if name in string_literals(code) and not re.search(r"back_populates|backref|__tablename__|Table\(", code):
             return True  # getattr, a serializer's fields
         if re.match(rf"\s*{n}\s*(?::|=(?!=))", code):
             # a schema's field, not a local variable; one of a scalar type (`expenses: str`) holds no rows of it
@@ -503,6 +566,22 @@ def _last_name(node: ast.AST) -> str:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value.split(".")[-1]
     return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+
+
+# Code that walks every relationship of a mapper (a serializer's, a copier's): `inspect(obj).relationships`,
+# `Model.__mapper__.relationships`, `mapper.relationships`, marshmallow-sqlalchemy's `include_relationships = True`;
+# not a module called relationships (`from app.db.relationships import ...`) nor another object's attribute of the name.
+_WALKS = re.compile(r"(?:(?:\binspect|(?:class|object)_mapper)\((?:[^()]|\([^()]*\))*\)|__mapper__|\w*mapper)\.relationships\b"
+                    r"|include_relationships\s*=\s*True", re.I)
+
+
+_STRING = re.compile(r"""(["'])((?:\\.|(?!\1).)*)\1""")
+
+
+def string_literals(code: str) -> set[str]:
+    """The contents of the one-line string literals of a line of code (`getattr(o, "tag")`: tag; not a word inside a
+    longer string such as a help text)."""
+    return {m.group(2) for m in _STRING.finditer(code)}
 
 
 def _passive(facts: Facts, rel: RelationshipFact) -> bool:
@@ -893,8 +972,17 @@ class _Classes:
         return self.terms_of(child, asserted_terms(tree, _class_attribute))
 
     def tested(self, q: QueryUse, table: TableFact) -> frozenset[str] | None:
-        """The columns of `table` the query tests by equality (and-ed); None if it has a filter dbreview cannot read."""
-        return None if q.unread_test else frozenset(self.columns_of(table, set(q.keyed), q.model))
+        """The columns of `table` the query compares with a value (and-ed), itself or through its joins' equalities
+        (`Entity.id == x` through a join on link.entity_id == entity.id tests link.entity_id); None if it has a filter
+        dbreview cannot read. A column a join only ties to another table's is not tested: which side the plan looks up
+        first, dbreview cannot tell."""
+        return None if q.unread_test else self.joins(q).tested(table)
+
+    def joins(self, q: QueryUse) -> _Joins:
+        cache: dict[int, _Joins] = self.facts.derived.setdefault("fk_joins", {})  # type: ignore[assignment]
+        if id(q) not in cache:
+            cache[id(q)] = _Joins(self, q.valued, q.equated, q.join_into, q.model)
+        return cache[id(q)]
 
     def compared(self, q: QueryUse, table: TableFact) -> frozenset[str] | None:
         """The columns of `table` the query's filters compare with `==` (or filter_by): Read.values."""
@@ -916,6 +1004,138 @@ class _Classes:
                 if m is not None:
                     self.variables.setdefault(m.group(1), t)
         return self.by_name.get(name) or self.variables.get(name) or self.table(name)
+
+
+class _Joins:
+    """What one statement's filters and joins make equal: each column compared with a value, and each pair of columns
+    a condition or a relationship join ties together (`.join(Case.signals)`: signal.case_id = case.id); a column equal
+    to one compared with a value is compared with it too (PostgreSQL finds that equality as well)."""
+
+    def __init__(self, classes: _Classes, valued, equated, join_into, model: str | None) -> None:
+        self.classes = classes
+        self.parent: dict[tuple[str, str], tuple[str, str]] = {}
+        # (table, key, through what, what the relationship's primaryjoin asserts of the table) the joins look up by
+        self.into: list[tuple[TableFact, ColumnFact, str, frozenset[str] | None]] = []
+        for a, b in equated:
+            ca, cb = _any_column(classes, a, model), _any_column(classes, b, model)
+            if ca is not None and cb is not None and ca[0] != cb[0]:
+                self._union(ca, cb)
+        for target, ref in join_into:
+            if target:  # .join(Target, Target.key == Other.id): Target looked up by its key
+                found = classes.column(*ref.split(".", 1))
+                if found is not None and found[0] is classes.tables.get(target) and any(ref in pair for pair in equated):
+                    self.into.append((found[0], found[1], "", frozenset()))
+            else:
+                for pair, into, rel in _relationship_join(classes, ref):
+                    self._union(*pair)
+                    if into is not None:
+                        self.into.append((*into, f" ({ref})", classes.join_asserted(rel, into[0])))
+        self.direct = {c for ref in valued if (c := _any_column(classes, ref, model)) is not None}
+        roots = {self._find(c) for c in self.direct}
+        self.valued = self.direct | {c for c in self.parent if self._find(c) in roots}
+        self.narrowed = {t for t, _ in self.valued}
+
+    def _find(self, c: tuple[str, str]) -> tuple[str, str]:
+        while self.parent.get(c, c) != c:
+            c = self.parent[c]
+        return c
+
+    def _union(self, a: tuple[str, str], b: tuple[str, str]) -> None:
+        self.parent.setdefault(a, a)
+        self.parent.setdefault(b, b)
+        ra, rb = self._find(a), self._find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+    def tested(self, table: TableFact) -> frozenset[str]:
+        return frozenset(c for t, c in self.valued if t == table.name)
+
+    def joined_by(self, table: TableFact) -> frozenset[str]:
+        """Its columns tied only to another table's that the statement narrows by a value (see Read.joined_by)."""
+        mine = [c for c in self.parent if c[0] == table.name and c not in self.valued]
+        return frozenset(c for t, c in mine if any(o[0] != t and o[0] in self.narrowed and self._find(o) == self._find((t, c))
+                                                  for o in self.parent))
+
+    def reads(self, where: str, what: str) -> list[tuple[TableFact, ColumnFact, str, frozenset[str] | None]]:
+        """The reads of tables by a foreign key the statement makes beyond its filters: a join into a table through its
+        key (the table joined to, not the one joined from, whose rows come first), and a key equal to a column compared
+        with a value through the joins."""
+        out = [(t, c, f"the {what} at {where} joins {t.name} through it{how}", terms) for t, c, how, terms in self.into]
+        for name, col in sorted(self.valued - self.direct):  # one compared with a value itself is a lookup, read as such
+            table = self.classes.by_name.get(name)
+            column = table.columns.get(col) if table is not None else None
+            if column is None or not _keys(table, column):
+                continue
+            source = sorted(f"{t}.{c}" for t, c in self.direct if self._find((t, c)) == self._find((name, col)))
+            out.append((table, column, f"the {what} at {where} finds {name} rows by it: its joins make it equal to "
+                                       f"{source[0] if source else 'a column'}, which it compares with a value", frozenset()))
+        return out
+
+
+def _any_column(classes: _Classes, ref: str, model: str | None) -> tuple[str, str] | None:
+    """(table, column) of a model's attribute ("Class.attr", or the model's "attr"): a column, or the key of a
+    many-to-one relationship (`Visit.patient`)."""
+    cls, _, attr = ref.rpartition(".")
+    table = classes.tables.get(cls or model or "")
+    if table is None:
+        return None
+    col = next((c for c in table.columns.values() if (c.attr or c.name) == attr), None)
+    if col is not None:
+        return table.name, col.name
+    via = classes.column(cls or model or "", attr)
+    return (via[0].name, via[1].name) if via is not None else None
+
+
+def _referenced(classes: _Classes, table: TableFact, col: ColumnFact, parent: TableFact) -> str | None:
+    """The column of `parent` that `col` references: as its foreign key names it, else the parent's one primary key."""
+    for fk in col.foreign_keys:
+        name = fk.target.rsplit(".", 1)[-1] if "." in fk.target else ""
+        found = next((c.name for c in parent.columns.values() if name in (c.name, c.attr)), None)
+        if found is not None:
+            return found
+    keys = [c.name for c in parent.columns.values() if c.primary_key]
+    return keys[0] if len(keys) == 1 else None
+
+
+def _relationship_join(classes: _Classes, ref: str):
+    """For a join through the relationship "Class.attr" (or a backref): each pair of columns it makes equal, with the
+    (table, key) it looks rows up by from the side it starts at (None for the parent's key), and the relationship."""
+    cls, _, attr = ref.partition(".")
+    start = classes.tables.get(cls)
+    if start is None:
+        return []
+    rel, forward = next((r for r in start.relationships if r.attr == attr), None), True
+    if rel is None:
+        rel = next((r for t in classes.by_name.values() for r in t.relationships
+                    if r.backref and r.back_populates == attr and classes.table(r.target) is start), None)
+        forward = False
+    if rel is None:
+        return []
+    owner = start if forward else next(t for t in classes.by_name.values() if rel in t.relationships)
+    target = classes.table(rel.target)
+    if target is None or target is owner:
+        return []  # self-referential: which column is which side, the remote_side tells; not followed here
+    if rel.secondary:
+        link = classes.link(rel.secondary)
+        if link is None:
+            return []
+        mine, theirs = _keys_to(link, owner, rel.keys), _keys_to(link, target, None)
+        if len(mine) != 1 or len(theirs) != 1 or mine[0] is theirs[0]:
+            return []
+        a, b = _referenced(classes, link, mine[0], owner), _referenced(classes, link, theirs[0], target)
+        if a is None or b is None:
+            return []
+        first = (link, mine[0]) if forward else (link, theirs[0])
+        return [(((owner.name, a), (link.name, mine[0].name)), first, rel),
+                (((link.name, theirs[0].name), (target.name, b)), None, rel)]
+    ahead, back = _keys_to(owner, target, rel.keys), _keys_to(target, owner, rel.keys)
+    if len(back) == 1 and not ahead:  # one-to-many from the owner
+        key = _referenced(classes, target, back[0], owner)
+        return [] if key is None else [(((target.name, back[0].name), (owner.name, key)), (target, back[0]) if forward else None, rel)]
+    if len(ahead) == 1 and not back:  # many-to-one from the owner
+        key = _referenced(classes, owner, ahead[0], target)
+        return [] if key is None else [(((owner.name, ahead[0].name), (target.name, key)), None if forward else (owner, ahead[0]), rel)]
+    return []
 
 
 _TABLE_VARIABLE = re.compile(r"\s*(\w+)\s*(?::[^=]*)?=\s*(?:\w+\.)*Table\(")

@@ -11,13 +11,15 @@ from analyzers.facts.usage import SOFT_DELETE_COLUMNS
 from analyzers.rules.examples_common import HEADER
 from analyzers.facts.predicates import predicate_terms
 from analyzers.rules.fk_reads import (
-    NO_CALL, UNREAD_BASE, Read, asserted_with, deletes, fk_reads, tested_with, uncalled_function, values_with,
+    NO_CALL, UNREAD_BASE, Read, asserted_with, built_apart, deletes, fk_reads, joined_with, query_values, string_literals, tested_with,
+    uncalled_function, values_with,
 )
 from analyzers.facts.engines import engines
 from analyzers.facts.json_context import followed
 from analyzers.facts.paths import is_one_off_path, tooling_kind
 from analyzers.facts.model import ColumnFact, Facts, Span, TableFact, Unread
 from analyzers.rules.indexes import Key, mysql_default, table_keys
+from analyzers.rules.mentions import mentions
 from analyzers.rules.schema import (
     all_indexes, app_calls, column_anchor, first_line, fk_columns, index_leads, is_test_path, is_tooling_path, made_for_mysql,
     migrated_column, migration_sql, table_sql, where_declared,
@@ -33,23 +35,37 @@ class ForeignKeyWithoutIndex(Rule):
         key or a unique constraint; in a composite foreign key, an index led by another of its columns,
         or whose leading columns are its columns in any order, serves it. A warning when the
         application reads the table by the column: an ORM query or bulk `delete()`/`update()` looks rows
-        up by it (`==`, `in_()`, `is_()`, `filter_by`; not `!=` or a bare attribute) or joins the table
-        through it from another, a Row-Level Security policy's USING test compares it (every query of
-        the table), or a relationship (one-to-many, reverse one-to-one, `secondary`, named by table or
-        by the variable its `Table(...)` is assigned to, a backref) loads rows by it where the code reads that relationship (a loader option named by a string, on the
+        up by it (`==`, `in_()`, `is_()`, `filter_by`; not `!=` or a bare attribute; a value a call of the
+        project's gives is a value all the same), or its joins make it equal to a column the query compares
+        with a value (`.join(Post.tags).filter(Tag.id == t)` finds link rows by tag_id), or a join goes
+        into the table through it (the table joined to, by `.join(Table, condition)` or a relationship; not
+        a table the join starts from, whose rows come first), a Row-Level Security policy's USING test
+        compares it (every query of the table), or a relationship (one-to-many, reverse one-to-one,
+        `secondary`, named by table or by the variable its `Table(...)` is assigned to, a backref) loads
+        rows by it where the code reads that relationship (a loader option named by a string, on the
         query's entity) or deletes rows of its class (which loads it; also through a base class's
         helper called on an object the code shows is of that class), shown as related locations. A read
-        that also tests, by equality, the leading column of an index (or key) that holds the foreign key
-        after it, or of another index (not a flag's), finds its rows through that index and is not
-        counted; nor is a read that keeps to the predicate of a partial index that holds the column
-        (its conditions, or the relationship's primaryjoin, assert each of the predicate's terms:
-        `col IS NULL`, `col IS NOT NULL`, `col = <constant>`, and-ed; a test by `==` or `in_()` asserts
-        `col IS NOT NULL`; any other predicate serves no read); nor a test under NOT (`not_()`, `~`),
-        which no index on the column serves; nor a relationship no code reads, nor a read or delete in
-        a module function nothing in the application calls (INT010's call facts). Info otherwise,
-        naming what dbreview found (the index that serves the reads, every partial index led by the
-        column, the relationship nothing reads, the code nothing calls, a read with a condition it
-        could not read): only the foreign key check on deleting a parent row (and, for a relationship
+        that also compares with a value (itself or through its joins) the leading column of an index (or
+        key) that holds the foreign key after it, or of another index (not a flag's), finds its rows
+        through that index and is not counted; a join to another table's column gives it no value (where
+        the query narrows that table by another column, whether the plan finds its rows first dbreview
+        cannot tell, and says so); nor is a policy's test counted where every query of the table that
+        dbreview follows compares such a column; a read with a condition dbreview cannot read, on a table
+        with such an index, is one it cannot tell about. Nor is a read that keeps to the predicate of a
+        partial index that holds the column (its conditions, or the relationship's primaryjoin, assert
+        each of the predicate's terms: `col IS NULL`, `col IS NOT NULL`, `col = <constant>`, and-ed; a
+        test by `==` or `in_()` asserts `col IS NOT NULL`; any other predicate serves no read); nor a
+        test under NOT (`not_()`, `~`; not a subquery's own filter under it), which no index on the column
+        serves; nor a relationship no code reads (a schema's field of a scalar type, `items: str`, holds
+        none of its rows; a module named `relationships` walks no mapper), nor a read or delete in a module
+        function nothing in the application calls (INT010's call facts). A scanning read that also
+        compares columns no index leads names them (an index led by one of them serves it too); a test
+        in an OR says that an index serves it only if every branch has one. Info otherwise, naming what
+        dbreview found (the index that serves the reads, every partial index led by the column, the
+        relationship nothing reads, the code nothing calls, a read with a condition it could not read)
+        and what it did not follow (queries of the class whose filters it could not read, SQL naming the
+        table and the column, the class and the column named in strings, as a filter built from names at
+        run time has them): only the foreign key check on deleting a parent row (and, for a relationship
         that has neither passive_deletes= nor viewonly=True, the load of it that deleting a parent
         through the ORM makes) scans the table, at a cost set by its size, which dbreview cannot know,
         and none where no code of the application deletes the parent (soft-deleted only, or never
@@ -141,21 +157,30 @@ class Appointment(Base):
         others = [] if shared else [k for k in keys if k.where is None and k.columns and col.name not in k.columns
                                     and _may_narrow(table, k.columns[0])]
         readable = [k for k in partial if predicate_terms(k.where or "")]  # partial indexes led by the key
+        covered: list[tuple[Read, Key, int]] = []  # a policy's test, where every query also compares an indexed column
         for r in fk_reads(self.facts).get((table.name, col.name), []):
             tested = tested_with(self.facts, r, table, col) if later else r.tested
             asserted = asserted_with(self.facts, r, table, col) if readable or any(k.where for k in later) else frozenset()
             key = _serving(later, col.name, tested, asserted)
             lead = next((k for k in readable if k.implied_by(asserted, col.name)), None)
+            compared: frozenset[str] | None = frozenset()
             if key is None and lead is None and others and r.use == "read":  # another index, led by a column it compares with a value
                 compared = values_with(self.facts, r, table, col)
                 key = next((k for k in others if compared and k.columns[0] in compared), None)
                 tested = compared if key is not None else tested
+                if key is None and r.label == "the policy" and (every := _every_query_led(self.facts, table, others)):
+                    covered.append((r, *every))
+                    continue
             if r.use != "read":
                 (maybe if r.use == "maybe" else unused).append(r)
             elif lead is not None:
                 kept.append((r, lead))
             elif key is not None and tested:
                 served.append((r, key, tested))
+            elif (by := next((k for k in later if k.columns[0] in joined_with(self.facts, r, table, col)), None)) is not None:
+                unsure.append((r, f"whether it finds {table.name} rows through its join on {by.columns[0]} from a table it "
+                                  f"narrows by another column, so that {by.label}{_where(by)} serves it",
+                               f"its plan goes through that join"))
             elif asserted is None and readable:
                 which = readable[0].label if len(readable) == 1 else "one of those partial indexes"
                 unsure.append((r, f"whether it keeps to the predicate of {which}, so that it serves it",
@@ -163,6 +188,10 @@ class Appointment(Base):
             elif (tested is None or UNREAD_BASE in tested) and later:
                 unsure.append((r, f"whether it also tests {later[0].columns[0]}, so that {later[0].label}"
                                   f"{_where(later[0])} serves it", f"it tests {later[0].columns[0]}"))
+            elif compared is None and not built_apart(self.facts, r, table, col):  # another index may find its rows
+                unsure.append((r, f"whether it also tests a column another index leads ({others[0].label}"
+                                  f"{', or another' if len(others) > 1 else ''}), so that index finds its rows",
+                               "it tests such a column"))
             else:
                 scans.append(r)
         dead = [r for r in [*scans, *unused] if r.use == "uncalled"]
@@ -174,7 +203,8 @@ class Appointment(Base):
         if scans:
             more = f" (and {len(scans) - 1} more)" if len(scans) > 1 else ""
             return self.finding(
-                f"{what}: {scans[0].said}{more}, so each such read scans {table.name}, as does {check}",
+                f"{what}: {scans[0].said}{_also_compared(self.facts, scans[0], table, col, keys)}{more}, so each such read "
+                f"scans {table.name}, as does {check}",
                 col.span, column_anchor(table, col), related=[*related, *((r.span, r.label) for r in scans[:3])],
             )
         said: list[str] = []
@@ -189,6 +219,12 @@ class Appointment(Base):
             said.append(f"every read of {table.name} by it that dbreview found also tests {', '.join(lead_by)}, which "
                         f"{key.label} is led by, so it finds their rows through that index, not by a scan of {table.name} "
                         f"({first.said}{more})")
+        if covered:
+            first, key, n = covered[0]
+            which = f"the one query of {table.name}" if n == 1 else f"each of the {n} queries of {table.name}"
+            said.append(f"{first.said}, but {which} that dbreview could follow also compares with a value a column an index "
+                        f"leads ({key.columns[0]}, which {key.label} is led by, or another), so it finds its rows through "
+                        f"that index, not by the policy's test")
         if unsure:
             first, whether, _ = unsure[0]
             said.append(f"{first.said}, with a condition dbreview could not read: {whether}, dbreview cannot tell")
@@ -201,7 +237,8 @@ class Appointment(Base):
             said.append(f"{maybe[0].said}, but dbreview found no code it can tell reads {maybe[0].label} ({maybe[0].how})")
         if not said:
             said.append(f"no query of the application that dbreview could follow filters or joins {table.name} on it, "
-                        f"and no relationship loads {table.name} rows by it{_unfollowed(self.facts, table, col)}")
+                        f"and no relationship loads {table.name} rows by it")
+        said[-1] += _unfollowed(self.facts, table, col)
         cost = self._cost(parent)
         unlinked = next((r.label for r in [*unused, *maybe] if r.unlinks), None) if cost == _UNKNOWN_COST else None
         if unlinked is not None:  # deleting a parent through the ORM loads the relationship by the key, too
@@ -274,6 +311,34 @@ def _serving(keys: list[Key], column: str, tested: frozenset[str] | None, assert
                 None) if tested else None
 
 
+def _also_compared(facts: Facts, read: Read, table: TableFact, col: ColumnFact, keys: list[Key]) -> str:
+    """What a scanning read compares with a value besides the key that no index leads either (not a flag): an index
+    led by one of those would keep it from scanning as well, which the reviewer weighs against one on the key."""
+    compared = values_with(facts, read, table, col) if read.use == "read" else None
+    leads = {k.columns[0] for k in keys if k.columns}
+    others = sorted(c for c in compared or () if c != col.name and c not in leads and c in table.columns and _may_narrow(table, c))
+    if not others:
+        return ""
+    return (f" (that read also compares {', '.join(others)} with a value, which no index leads either: an index led by "
+            f"{'it' if len(others) == 1 else 'one of them'} would serve it too)")
+
+
+def _every_query_led(facts: Facts, table: TableFact, others: list[Key]) -> tuple[Key, int] | None:
+    """Where every query of `table` that dbreview follows (its filters read, none built elsewhere) compares with a value
+    a column that leads one of `others`: the first such index and how many queries; None if one does not, or none is
+    found."""
+    found: list[Key] = []
+    for q, t in app_queries(facts, writes=True):
+        if t is not table:
+            continue
+        tested = query_values(facts, q, table) if not q.escapes else None
+        key = next((k for k in others if tested and k.columns[0] in tested), None)
+        if key is None:
+            return None
+        found.append(key)
+    return (found[0], len(found)) if found else None
+
+
 def _unfollowed(facts: Facts, table: TableFact, col: ColumnFact) -> str:
     """What dbreview did not follow that may read `table` by `col`, in the finding's words: the application's queries
     of its class whose filters it could not read (a helper's condition, filters built apart and handed in), and the
@@ -283,10 +348,16 @@ def _unfollowed(facts: Facts, table: TableFact, col: ColumnFact) -> str:
                        re.I | re.S)
     sql = [u.span for u in facts.sql if u.text and not is_test_path(u.span.path) and not is_tooling_path(u.span.path)
            and named.search(u.text)]
+    models = {t.path for t in facts.tables.values()}
+    by_name = [span for span, line in mentions(facts, {col.name})[col.name]  # {"model": "Tag", "field": "tag_type_id"}
+               if span.path not in models and {col.name, table.class_name or table.name} <= string_literals(line.partition("#")[0])]
     out = []
     if opaque:
         out.append(f"{len(opaque)} quer{'y' if len(opaque) == 1 else 'ies'} of {table.class_name or table.name} with a filter "
                    f"it could not read or built elsewhere, the first at {opaque[0].path}:{opaque[0].start}")
+    if by_name:
+        out.append(f"'{table.class_name or table.name}' and '{col.name}' named in strings at {by_name[0].path}:{by_name[0].start} "
+                   "(a filter built from names at run time may read it)")
     if sql:
         out.append(f"SQL naming {table.name} and {col.name} at {sql[0].path}:{sql[0].start}"
                    f"{f' (and {len(sql) - 1} more)' if len(sql) > 1 else ''}, which it does not weigh as a read")
