@@ -306,7 +306,10 @@ class InspectorGuardedDdl(Rule):
         reported: creating what is missing and dropping what is there (`if not has_index(...)`: create
         it; a DO block's `DROP CONSTRAINT IF EXISTS`), creating the foreign key the guard looked for by
         its columns and the table it refers to, altering the very column the guard found (where it is
-        skipped there is no such column to alter) end in the same schema on every path; rows inserted,
+        skipped there is no such column to alter), an `op.*` call on a table the guard asked only whether it is
+        there (`if "orders" in tables:` then `op.add_column("orders", ...)`: where it is skipped there is no
+        orders; SQL such as a policy is still reported, a table made later would not carry it) end in the
+        same schema on every path; rows inserted,
         deleted or updated behind a guard change no schema, and a test of the dialect's name only
         (`inspector.dialect.name == "postgresql"`) asks nothing of the database. One finding per
         revision. Info: it is sometimes how a project adopts Alembic on databases made another way. When
@@ -346,6 +349,10 @@ if "status" not in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("or
         later('''
 if "status" in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("orders")]:
     op.alter_column("orders", "status", type_=sa.String(40))  # skipped only where there is no status to alter
+'''),
+        later('''
+if "orders" in sa.inspect(op.get_bind()).get_table_names():
+    op.add_column("orders", sa.Column("status", sa.String(20)))  # skipped only where there is no orders table
 '''),
     )
     INVALID = (later('''
@@ -467,7 +474,8 @@ def _converges(op: MigrationOp) -> bool:
     check of its column's presence is skipped where the column was there without it), or it creates the
     foreign key the guard looks for by its columns and the table it refers to (there is one in both
     outcomes), or it alters a column the guard asks about (where it is skipped there is no such column
-    to alter)."""
+    to alter), or an `op.*` call (not SQL: policies and triggers are no part of a table made later) changes only
+    a table whose presence is all the guard asks (where it is skipped there is no such table to change)."""
     statements = op.sql.statements if op.sql else ()
     if op.name == "bulk_insert" or statements and all(st.kind in DATA_SQL for st in statements):
         return True
@@ -478,6 +486,8 @@ def _converges(op: MigrationOp) -> bool:
             return True
     if op.name == "alter_column" and op.target in asked and op.table in asked:
         return True
+    if op.table and not statements and not op.guard_missing and asked - INSPECTOR_KEYS == {op.table}:
+        return True  # `if "orders" in tables:` an op on orders: where it is skipped there is no orders to change
     if statements and all(st.kind == "alter_table" and st.table in asked and _alters_only(st.details, st.text, asked)
                           for st in statements):
         return True  # ALTER TABLE orders ALTER COLUMN total ... under a check of orders.total
