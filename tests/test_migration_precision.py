@@ -604,3 +604,10 @@ def test_an_op_on_a_table_whose_presence_is_all_the_guard_asks_converges(tmp_pat
                           'op.execute("ALTER TABLE legacy_orders ENABLE ROW LEVEL SECURITY")')
     (f,) = found(tmp_path / "sql", _later(sql), "MIG018")
     assert f.anchor == "migration:0002:inspector"
+
+
+def test_a_narrowed_varchar_is_said_to_rewrite_the_table(tmp_path):
+    """full-stack-fastapi-template: String() to String(255) was said "a scan, no rewrite"; PostgreSQL rewrites."""
+    (f,) = found(tmp_path, _later('op.alter_column("orders", "note", type_=sa.String(length=20), existing_type=sa.String(50))'),
+                 "MIG010")
+    assert "the table and its indexes rewritten" in f.message and "no rewrite" not in f.message

@@ -667,7 +667,8 @@ class ValidatedUnderLock(_LockRule, Rule):
         added without `NOT VALID` (`op.create_foreign_key`, `op.create_check_constraint` without
         `postgresql_not_valid=True`, `ADD CONSTRAINT ... FOREIGN KEY/CHECK` in SQL), and SET NOT NULL on a
         column an earlier revision created (`op.alter_column(..., nullable=False)`), and a character column
-        made narrower (`String()` to `String(255)`). A constraint on columns the same revision added (and
+        made narrower (`String()` to `String(255)`: PostgreSQL checks every row and rewrites the table and its
+        indexes, as a shorter limit is no binary-compatible change). A constraint on columns the same revision added (and
         wrote no rows into) is not reported: they hold NULL or their default, and the ADD COLUMN already holds ACCESS EXCLUSIVE
         until commit, so NOT VALID gains nothing; where an earlier step already holds that lock, the
         finding names it and says what helps (NOT VALID here, VALIDATE in a revision of its own), unless a costlier step runs under that same lock (a rewrite, a backfill, an index
@@ -728,7 +729,8 @@ if op.get_bind().dialect.name == "mysql":
                 if _STRINGS.match(new) and _STRINGS.match(old) and _length(new) < _length(old):
                     yield c, self.finding(
                         f"{c.who} narrows {c.table}.{op.target} from {old} to {new}: every row is checked against the new "
-                        "length under an ACCESS EXCLUSIVE lock (a scan, no rewrite)",
+                        "length, and the table and its indexes rewritten (a shorter varchar limit is no binary-compatible change), "
+                        "under an ACCESS EXCLUSIVE lock",
                         c.span, f"migration:{c.rev.revision}:narrow:{c.table}.{op.target}", item="3.2",
                     ), f"narrows {op.target}"
             for change in _column_change(c.st, "add_constraint"):
