@@ -113,8 +113,8 @@ def merge(name: str, exported: Path, answers: Path, judge: str) -> None:
 def report(current: Path | None = None) -> None:
     verdicts = [j for path in sorted(JUDGED.glob("*.jsonl")) for j in _recorded(path.stem)]
     latest: dict[tuple, dict] = {}
-    for j in verdicts:  # a finding judged again (after its message changed) counts once, as last judged
-        latest[(j["repo"], *_key(j))] = j
+    for j in verdicts:  # a finding judged again counts once, as last judged; repeats of one anchor each count
+        latest[(j["repo"], *_key(j), j["message"], j["severity"])] = j
     judged = list(latest.values())
     history: list[dict] = []
     unjudged: Counter = Counter()
@@ -123,7 +123,8 @@ def report(current: Path | None = None) -> None:
         today = {(repo, f["rule"], f["anchor"], f["location"].rsplit(":", 1)[0], f["message"], f["severity"])
                  for repo, r in reported.items() for f in r.get("findings", [])}
         still = [j for j in judged if (j["repo"], *_key(j), j["message"], j["severity"]) in today]
-        history = [j for j in judged if j not in still]
+        standing = {(j["repo"], *_key(j)) for j in still}  # history: the last verdict on what is no longer reported
+        history = list({(j["repo"], *_key(j)): j for j in judged if j not in still and (j["repo"], *_key(j)) not in standing}.values())
         seen = {(j["repo"], *_key(j), j["message"], j["severity"]) for j in still}
         unjudged = Counter(t[0] for t in today - seen if t[0] in {j["repo"] for j in judged})
         judged = still
