@@ -69,6 +69,12 @@ TARGETS: dict[str, tuple[str, str, str]] = {
              "classic mappers and __table__ = Table(...), a DataStore engine of its own, plugins"),
     "jupyterhub": ("jupyterhub/jupyterhub", "2841153db6c1c25d8b50955e2f4b39f78f3d0119",
                    "SQLite/MySQL/PostgreSQL, create_all at start beside Alembic, tables built in a loop"),
+    "warehouse": ("pypi/warehouse", "6b62157124ab7865029afeeadf282bce27d601d9",
+                  "PyPI: Pyramid, classic declarative on PostgreSQL, 288 revisions"),
+    "zou": ("cgwire/zou", "4bf77e6da49b9d06521aaead52927daf6449a99d",
+            "Flask-SQLAlchemy on PostgreSQL, 217 revisions, plugin Alembic template"),
+    "privacyidea": ("privacyidea/privacyidea", "55410007d118b505d9ff300b6114c2701e9bdb3c",
+                    "Flask-SQLAlchemy, MySQL/PostgreSQL/SQLite, realms as tenants"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
