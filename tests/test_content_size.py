@@ -1,6 +1,7 @@
-"""set_content_size (tui/widgets/content_size.py) leans on Textual's private Widget._scroll_update:
-these fail when Textual changes it. A new content size scrolls at once and shows the scrollbar it
-needs, with no layout of the screen unless a scrollbar comes or goes."""
+"""set_content_size (tui/widgets/content_size.py) leans on Textual's private
+Widget._refresh_scrollbars: these fail when Textual changes it. A new content size scrolls at once
+and shows the scrollbar it needs, with no layout of the screen unless a scrollbar comes or goes, and
+no repaint of a scrollbar whose length did not change."""
 
 from __future__ import annotations
 
@@ -53,3 +54,18 @@ async def test_a_new_content_size_scrolls_at_once_without_a_layout():
         await pilot.pause()
         assert not pane.show_vertical_scrollbar and pane.scroll_y == 0
         assert layouts, "a scrollbar that goes lays the screen out"
+
+
+async def test_a_scrollbar_is_repainted_only_when_its_length_changes():
+    app = Host()
+    async with app.run_test(size=(40, 20)) as pilot:
+        pane = app.query_one(Pane)
+        set_content_size(pane, Size(30, 50))
+        await pilot.pause()
+        bar, repaints = pane.vertical_scrollbar, []
+        original = bar.refresh
+        bar.refresh = lambda *args, **kwargs: repaints.append(args) or original(*args, **kwargs)
+        set_content_size(pane, Size(20, 50))
+        assert repaints == [], "a new width, the same number of lines: the vertical scrollbar stays as it is"
+        set_content_size(pane, Size(20, 60))
+        assert repaints and bar.window_virtual_size == 60, "a new number of lines: it is repainted"

@@ -6,7 +6,9 @@ reviewer already reads and moves around the review (read through tui.session.rea
 - the rules' documentation (title, why, instead), which imports every rule and the facts they
   read, ~100 ms: the finding's detail shows it once it is there.
 - the dialogs (Textual's TextArea and Input), so that the first note or dismissal does not wait for
-  their import."""
+  their import.
+
+Then the screen freezes what is alive out of the garbage collector's reach (`Loaded`)."""
 
 from __future__ import annotations
 
@@ -34,6 +36,10 @@ class Loader:
     class RulesRead(Message):
         """rule_info() answers at once from now on."""
 
+    @dataclass
+    class Loaded(Message):
+        """All of it is loaded: what is alive now lives as long as the app."""
+
     def __init__(self, screen: Screen, db_path: Path | None, clock: Callable[[], datetime] | None) -> None:
         """`db_path` None: the store is open already, only the rules are read."""
         self.screen, self.db_path, self.clock = screen, db_path, clock
@@ -51,6 +57,8 @@ class Loader:
         rule_infos()
         self.screen.post_message(self.RulesRead())
         import tui.screens.dialogs  # noqa: F401
+
+        self.screen.post_message(self.Loaded())
 
     def _open(self) -> bool:
         """Open the store here, unless it is being opened (or was) elsewhere: False then."""

@@ -5,6 +5,7 @@ are controllers of their own (tui/controllers), the review's data lives in tui.r
 
 from __future__ import annotations
 
+import gc
 import os
 import shlex
 import subprocess
@@ -138,6 +139,12 @@ class MainScreen(Screen[None]):
         if current is not None and current.kind == NodeKind.FINDING:
             self._show(current)
 
+    def on_loader_loaded(self) -> None:
+        """The modules, the review's findings and this screen live as long as the app: out of the
+        garbage collector's reach, a full collection no longer walks their ~100,000 objects (~50-130 ms
+        of CPU every few dozen keys, landing on one). Undone when the screen goes (on_unmount)."""
+        gc.freeze()
+
     def _attached(self) -> None:
         """The store in place, waited for if it is still opening (SessionStoreError if it cannot be)."""
         if self._loader is not None:
@@ -166,6 +173,7 @@ class MainScreen(Screen[None]):
             with self._saving(background=True):
                 self.review.leave()  # a colleague stops seeing us at once, not after PRESENT_WITHIN
             self.review.store.close()
+        gc.unfreeze()  # what was frozen can be collected again (a test's next app)
 
     # -- the scan --------------------------------------------------------------------------
 
