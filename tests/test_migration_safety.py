@@ -419,3 +419,38 @@ op.drop_column("orders", "total")
     assert "the revision reads its rows first (line 8), so they may be kept elsewhere" in drop.message
     [lost] = found(DestructiveStep, chain('op.drop_column("orders", "total")'))
     assert lost.message.endswith("its data is gone for good")
+
+
+def test_a_model_reached_through_its_imported_module_and_the_models_a_revision_patches():
+    """`from app import models` then `session.query(models.Order)` loads whole rows as `from app.models
+    import Order` does; a column a later revision adds, which the model maps today, is named. Assigning
+    to a model class or building a Table on the application's MetaData changes the models for the rest of
+    the process: said in the finding, an info of its own where the revision loads nothing whole."""
+    models = ("from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
+              "class Base(DeclarativeBase):\n    pass\n"
+              "class Order(Base):\n    __tablename__ = 'orders'\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+              "    total: Mapped[int]\n    note: Mapped[str]\n")
+    files = chain('for order in sa.orm.Session(bind=op.get_bind()).query(models.Order):\n    order.total = 0\n'
+                  'models.Order.extra = sa.orm.relationship("Order")\n'
+                  'sa.Table("old_links", models.Base.metadata, sa.Column("id", sa.Integer), extend_existing=True)',
+                  'op.add_column("orders", sa.Column("note", sa.String))')
+    files["migrations/versions/r01.py"] = files["migrations/versions/r01.py"].replace(
+        "import sqlalchemy as sa\n", "import sqlalchemy as sa\nfrom app import models\n")
+    files["app/__init__.py"] = ""
+    files["app/models.py"] = models
+    (f,) = found(ImportsApplicationModels, files)
+    assert f.severity == Severity.WARNING and f.anchor == "migration:r01:imports-models"
+    assert "whole rows of today's model models.Order (app/models.py)" in f.message
+    assert "later revisions add orders.note (r02), which the model maps today: upgrading a database from before" in f.message
+    assert "sets models.Order.extra (line 11), adds table old_links to models.Base.metadata (line 12)" in f.message
+    deferred = dict(files)
+    deferred["migrations/versions/r01.py"] = files["migrations/versions/r01.py"].replace(
+        ".query(models.Order)", ".query(models.Order).options(sa.orm.defer(models.Order.note))")
+    (f,) = found(ImportsApplicationModels, deferred)
+    assert "later revisions add" not in f.message  # a deferred column is not selected: the general claim only
+    only_patch = dict(files)
+    only_patch["migrations/versions/r01.py"] = files["migrations/versions/r01.py"].replace(
+        "    for order in sa.orm.Session(bind=op.get_bind()).query(models.Order):\n        order.total = 0\n", "")
+    (f,) = found(ImportsApplicationModels, only_patch)
+    assert f.severity == Severity.INFO and f.message.startswith("revision r01 changes the application's models")
+    assert "whole rows" not in f.message

@@ -16,14 +16,15 @@ _SESSION_WRITES = {"add", "add_all", "merge", "bulk_save_objects"}
 
 
 def model_rows(tree: ast.Module, local: str) -> str:
-    """'whole' when the revision loads or writes whole rows of the class bound to `local`; 'columns'
-    when every use names its columns; 'unknown' when a use goes where this cannot follow (the class
-    passed to a function of the revision's own, kept in a variable...)."""
+    """'whole' when the revision loads or writes whole rows of the class bound to `local` (a name, or
+    `module.Class` for a class reached through an imported module); 'columns' when every use names its
+    columns; 'unknown' when a use goes where this cannot follow (the class passed to a function of the
+    revision's own, kept in a variable...)."""
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     writes = any(isinstance(n, ast.Call) and _callee(n) in _SESSION_WRITES for n in ast.walk(tree))
     verdict = "columns"
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Name) and node.id == local and isinstance(node.ctx, ast.Load)):
+        if not (_names(node, local) and isinstance(node.ctx, ast.Load)):  # type: ignore[attr-defined]
             continue
         use = _use(node, parents, writes)
         if use == "whole":
@@ -33,7 +34,36 @@ def model_rows(tree: ast.Module, local: str) -> str:
     return verdict
 
 
-def _use(name: ast.Name, parents: dict, writes: bool) -> str:
+def _names(node: ast.AST, dotted: str) -> bool:
+    """Whether `node` is the name or attribute chain `dotted` (`Order`, `orm.Order`)."""
+    head, _, last = dotted.rpartition(".")
+    if not head:
+        return isinstance(node, ast.Name) and node.id == dotted
+    return isinstance(node, ast.Attribute) and node.attr == last and _names(node.value, head)
+
+
+def model_patches(tree: ast.Module, classes: list[str], roots: set[str]) -> list[tuple[int, str]]:
+    """(line, what) for each place the revision changes the application's models in its process: an
+    attribute assigned on one of `classes` (`orm.Token.roles = relationship(...)`), a Table built on a
+    MetaData reached from one of the application's imports `roots` (`Table("t", orm.Base.metadata, ...)`)."""
+    out: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, ast.Attribute) and any(_names(target.value, c) for c in classes):
+                    out.append((node.lineno, f"sets {ast.unparse(target)}"))
+        elif isinstance(node, ast.Call) and _callee(node) == "Table" and len(node.args) >= 2:
+            meta = node.args[1]
+            root = meta
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(meta, ast.Attribute) and meta.attr == "metadata" and isinstance(root, ast.Name) and root.id in roots:
+                name = node.args[0].value if isinstance(node.args[0], ast.Constant) else ast.unparse(node.args[0])
+                out.append((node.lineno, f"adds table {name} to {ast.unparse(meta)}"))
+    return sorted(set(out))
+
+
+def _use(name: ast.expr, parents: dict, writes: bool) -> str:
     if _in_annotation(name, parents):
         return "columns"  # `Dict[str, Order]`: a type, never a statement
     node: ast.AST = name

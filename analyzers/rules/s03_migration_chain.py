@@ -7,6 +7,7 @@ all, and a downgrade runs whatever its age."""
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import replace
 
@@ -549,12 +550,16 @@ class ImportsApplicationModels(Rule):
     """A migration uses the application's models as they are today.
 
     What it checks:
-        ORM models a revision imports from the application (`from app.models import Order`) and uses to
-        load or write whole rows: the class queried or selected (`session.query(Order)`, `select(Order)`,
-        `session.get(Order, ...)`) or an instance added to a session. Uses that name their columns (a bulk
-        update or delete, `Order.total`, `update(Order).values(...)`, an instance only read) take only those
-        columns: no finding. A class passed where this cannot follow is an info that says so. Imported
-        constants and enums are left alone.
+        ORM models a revision imports from the application (`from app.models import Order`, or the module:
+        `from app import models` then `models.Order`) and uses to load or write whole rows: the class
+        queried or selected (`session.query(Order)`, `select(Order)`, `session.get(Order, ...)`) or an
+        instance added to a session. Columns that later revisions add to its table and that the model maps
+        today are named (a revision that defers or picks columns keeps the general claim). Uses that name
+        their columns (a bulk update or delete, `Order.total`, `update(Order).values(...)`, an instance only
+        read) take only those columns: no finding. A class passed where this cannot follow is an info that
+        says so. A revision that changes the models in its process (assigns an attribute of a model class,
+        builds a Table on the application's MetaData) says so; alone, that is an info. Imported constants
+        and enums are left alone.
     Why it matters:
         A revision runs with the code of the day it runs, not of the day it was written: when the model
         later gains a column, this revision's queries select a column that does not exist yet at this
@@ -593,8 +598,12 @@ for order in session.query(Order):
         models = {f"{_module(t.path)}.{t.class_name}": t for t in self.facts.tables.values() if t.class_name}
         by_class = {t.class_name: t for t in self.facts.tables.values() if t.class_name}
         packages = models_packages(models)
+        by_module: dict[str, list] = {}
+        for q, t in models.items():
+            by_module.setdefault(q.rsplit(".", 1)[0], []).append(t)
         for rev in self.facts.revisions:
             sites = []
+            roots = set()  # local names of the application's imports that lead to models
             near = _module(rev.path)
             for local, qualified, span in rev.imports:
                 table = _model_named(models, qualified, near)
@@ -602,17 +611,34 @@ for order in session.query(Order):
                     table = by_class[qualified.rsplit(".", 1)[-1]]  # imported through a package that re-exports it
                 if table is not None:
                     sites.append((span, f"migration:{rev.revision}:imports-model:{qualified}", f"{local} ({table.path})"))
-            if not sites:
+                    roots.add(local)
+                    continue
+                module = _model_named(by_module, qualified, near)  # `from app import models`: models.Order
+                if module is not None:
+                    roots.add(local)
+                    for t in sorted(module, key=lambda t: t.class_name):
+                        sites.append((span, f"migration:{rev.revision}:imports-model:{_module(t.path)}.{t.class_name}",
+                                      f"{local}.{t.class_name} ({t.path})"))
+                elif qualified in packages or _package_of(qualified) in packages:
+                    roots.add(local)  # the package of the models, or a module beside them (`app.db`: Base)
+            if not sites and not roots:
                 continue
             uses = _uses(self.facts, rev.path, sites)
             whole = [site for site, use in zip(sites, uses) if use == "whole"]
             unknown = [site for site, use in zip(sites, uses) if use == "unknown"]
+            patches = _patches(self.facts, rev.path, [note.split(" ", 1)[0] for _, _, note in sites], roots)
+            changed = ""
+            if patches:
+                listed = ", ".join(f"{what} (line {line})" for line, what in patches[:4])
+                more = f" and {len(patches) - 4} more" if len(patches) > 4 else ""
+                changed = (f"; it also changes the application's models in the process that runs it: {listed}{more}, "
+                           "which the application sees if it runs in that process (an upgrade at start-up)")
             if whole:
                 names = ", ".join(note for _, _, note in whole)
                 yield self.grouped(
                     f"revision {rev.revision} loads or writes whole rows of today's model{'s' if len(whole) > 1 else ''} "
                     f"{names}: when a model gains a column, this revision selects or inserts a column that does not "
-                    "exist yet at this point of the history",
+                    f"exist yet at this point of the history{_later_columns(self.facts, rev, whole)}{changed}",
                     whole + unknown, f"migration:{rev.revision}:imports-models",
                 )
             elif unknown:
@@ -620,9 +646,68 @@ for order in session.query(Order):
                 yield self.grouped(
                     f"revision {rev.revision} imports today's model{'s' if len(unknown) > 1 else ''} {names} and passes "
                     "it where dbreview cannot follow: if that loads or writes whole rows, a column the model gains "
-                    "later does not exist yet at this point of the history",
+                    f"later does not exist yet at this point of the history{changed}",
                     unknown, f"migration:{rev.revision}:imports-models", severity=Severity.INFO,
                 )
+            elif patches:
+                span = next((s for s, _, _ in sites), None) or _span_at(rev.path, patches[0][0])
+                yield self.finding(
+                    f"revision {rev.revision} changes the application's models in the process that runs it: "
+                    f"{changed.split(': ', 1)[1]}; what it needs of them is today's version, not the one of its own day",
+                    span, f"migration:{rev.revision}:imports-models", severity=Severity.INFO,
+                )
+
+
+def _patches(facts, path: str, classes: list[str], roots: set[str]) -> list[tuple[int, str]]:
+    from analyzers.rules.fk_reads import _tree
+    from analyzers.rules.model_rows import model_patches
+
+    tree = _tree(facts, path)
+    return [] if tree is None else model_patches(tree, classes, roots)
+
+
+def _span_at(path: str, line: int) -> Span:
+    return Span(path, line, line)
+
+
+def _later_columns(facts, rev, whole) -> str:
+    """Columns of the loaded models' tables that revisions after `rev` add and that the model still maps:
+    said by name, with the revision; upgrading a database from before them runs this revision's statement
+    without them. A revision that defers columns or loads only some (`defer`, `load_only`) is left with
+    the general claim."""
+    from analyzers.facts.history import history
+    from analyzers.rules.fk_reads import _tree
+
+    tree_ast = _tree(facts, rev.path)
+    if tree_ast is None or any(isinstance(n, ast.Attribute) and n.attr in ("defer", "load_only", "deferred")
+                               or isinstance(n, ast.Name) and n.id in ("defer", "load_only", "deferred")
+                               for n in ast.walk(tree_ast)):
+        return ""
+    h = history(facts)
+    tree = h.tree_of.get(id(rev))
+    tables = {}
+    for _, _, note in whole:
+        path = note.rsplit("(", 1)[-1].rstrip(")")
+        cls = note.split(" ", 1)[0].rsplit(".", 1)[-1]
+        t = next((t for t in facts.tables.values() if t.class_name == cls and t.path == path), None)
+        if t is not None:
+            tables.setdefault(t.name, t)
+    added = []
+    for (t, kind, key), lives in h.lives.items():
+        table, _, column = key.partition(".")
+        if t != tree or kind != "column" or table not in tables or tables[table].column(column) is None:
+            continue
+        if lives[-1].ender is not None:
+            continue  # dropped again since: today's model may not map it
+        for life in lives:
+            if life.begun is life.creator and id(rev) in h.ancestors.get(id(life.creator), ()):
+                added.append(f"{key} ({life.creator.revision})")
+    if not added:
+        return ""
+    added.sort()
+    more = f" and {len(added) - 5} more" if len(added) > 5 else ""
+    return (f"; later revisions add {', '.join(added[:5])}{more}, which the model maps today: upgrading a database "
+            "from before this revision fails here")
 
 
 def runners(modules) -> list:
