@@ -363,6 +363,13 @@ def _no_models(s: Subject, message: str) -> str:
             "of importing the application's models.")
 
 
+@advises("MIG021")
+def _sqlalchemy_2(s: Subject, message: str) -> str:
+    return (f"In {_revision(s) if s.kind == 'migration' else 'env.py'}, wrap SQL strings in `sa.text(...)` (values through "
+            "`.bindparams()`), run statements on a connection instead of the engine, ask `sa.inspect(conn)` which tables "
+            "exist, and call `sa.select(a, b)` without a list.")
+
+
 @advises("MIG020")
 def _env_imports_models(s: Subject, message: str) -> str:
     env, *modules = re.findall(r"[\w./-]+\.py", message) or ["env.py"]
