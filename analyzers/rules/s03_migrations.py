@@ -316,7 +316,8 @@ class DowngradeIncomplete(Rule):
         back, played one after the other whatever their form (`op.*`, SQL in `op.execute`,
         `Table.create(bind)`, loops over constants); a downgrade that raises is declared irreversible
         and left alone. When the downgrade holds an operation that could not be read, the finding
-        is info and says so.
+        is info and says so; a `drop_column` given `sa.Column("name")` where Alembic wants the name is
+        read as what it is, a call Alembic fails on: the downgrade cannot run (a warning).
     Why it matters:
         After a downgrade the schema is neither the old one nor the new one: the next upgrade fails
         (table already exists) or the old code finds a column missing.
@@ -375,10 +376,25 @@ def downgrade():
                 if kind == "column" and before and effect.table and _transitional(self.facts, r, effect.table, name):
                     continue
                 op = effect.op
-                yield self.finding(
-                    f"revision {r.revision} {problem}", effect.span, f"migration:{r.revision}:{op.name}:{op.table}:{op.target}",
-                    unsure=[u for u in unread if effect.table and u.concerns(effect.table)],
-                )
+                anchor = f"migration:{r.revision}:{op.name}:{op.table}:{op.target}"
+                unsure = [u for u in unread if effect.table and u.concerns(effect.table)]
+                malformed = next((u for u in unsure if kind == "column" and _malformed_drop(u, name)), None)
+                if malformed is not None:  # the downgrade means to drop it, and cannot: Alembic fails on the call
+                    shown = malformed.reason.split("`")[1] if malformed.reason.count("`") >= 2 else "a Column"
+                    yield self.finding(
+                        f"revision {r.revision} adds {effect.table}.{name}, and its downgrade's op.drop_column at line "
+                        f"{malformed.span.start} gives `{shown}` where Alembic wants the column's name: Alembic fails on "
+                        "that call, so the downgrade cannot run", effect.span, anchor,
+                        related=[(malformed.span, "drop_column given a Column, not a name")],
+                    )
+                    continue
+                yield self.finding(f"revision {r.revision} {problem}", effect.span, anchor, unsure=unsure)
+
+
+def _malformed_drop(unread, column: str) -> bool:
+    """Whether `unread` is a drop_column given `sa.Column("<column>")` where Alembic wants the name."""
+    return ("is a Column where Alembic wants the name" in unread.reason
+            and re.search(rf"""Column\(\s*['"]{re.escape(column)}['"]""", unread.reason) is not None)
 
 
 def _transitional(facts, rev: RevisionFact, table: str, column: str) -> bool:
