@@ -454,3 +454,29 @@ def test_a_model_reached_through_its_imported_module_and_the_models_a_revision_p
     (f,) = found(ImportsApplicationModels, only_patch)
     assert f.severity == Severity.INFO and f.message.startswith("revision r01 changes the application's models")
     assert "whole rows" not in f.message
+
+
+def test_a_unique_key_check_or_not_null_over_rows_already_there_says_the_upgrade_fails_where_they_break_it():
+    """Issue 8, migration data preconditions: the lock claim stays as it was, and the rows the new rule
+    refuses are named; where an earlier step of the revision may write rows (SQL, a session), dbreview
+    cannot tell whether they were fixed and says nothing of them."""
+    (index,) = found(IndexWithoutConcurrently, chain(
+        'op.create_index("uq_orders_total", "orders", [sa.func.lower(sa.Column("total"))], unique=True, '
+        'postgresql_where=sa.text("total > 0"))'))
+    assert index.message.startswith("revision r01 builds index uq_orders_total on orders without CONCURRENTLY")
+    assert index.message.endswith(
+        "; it also fails, and the upgrade with it, on a database where two rows of orders already share (lower(total)) "
+        "among those where total > 0: no earlier step of this revision changes those rows")
+    (plain,) = found(IndexWithoutConcurrently, chain('op.create_index("ix_orders_total", "orders", ["total"])'))
+    assert "fails" not in plain.message  # not unique: no precondition
+    (fixed,) = found(IndexWithoutConcurrently, chain(
+        'op.execute("DELETE FROM orders a USING orders b WHERE a.id > b.id AND a.total = b.total")\n'
+        'op.create_index("uq_orders_total", "orders", ["total"], unique=True)'))
+    assert "fails" not in fixed.message
+    (not_null,) = found(ValidatedUnderLock, chain('op.alter_column("orders", "total", existing_type=sa.Integer(), nullable=False)'))
+    assert not_null.message.endswith("on a database where orders.total holds a NULL: no earlier step of this revision changes those rows")
+    (check,) = found(ValidatedUnderLock, chain('op.create_check_constraint("total_positive", "orders", "total > 0")'))
+    assert "on a database where a row of orders already breaks the CHECK" in check.message
+    backfilled = chain('conn = op.get_bind()\nconn.execute(sa.text("UPDATE orders SET total = 0 WHERE total IS NULL"))\n'
+                       'op.alter_column("orders", "total", existing_type=sa.Integer(), nullable=False)')
+    assert all("holds a NULL" not in f.message for f in found(ValidatedUnderLock, backfilled))

@@ -195,6 +195,53 @@ def _already_there(hist, rev: RevisionFact, op: MigrationOp) -> bool:
     return bool(made) and all(hist.before(rev, kind, key) for kind, key in made)
 
 
+_WRITES_ROWS = re.compile(r"\.(execute|exec_driver_sql|query|add|add_all|merge|bulk_\w+|delete|update)\s*\(|\b(update|delete|insert)\s*\(")
+
+
+def rows_fixed_before(facts: Facts, c: Change) -> bool:
+    """Whether a step of the revision before `c` may write rows (SQL, a bulk insert, an op that could not be
+    read, a session or connection call in the upgrade's code): then whether the data meets the new rule
+    first is not something dbreview can tell."""
+    for op in c.rev.upgrade:
+        if op is c.op:
+            break
+        if op.name in ("execute", "bulk_insert", "unread") or op.sql is not None:
+            return True
+    start = c.rev.upgrade_span.start if c.rev.upgrade_span else 1
+    lines = facts.lines(Span(c.rev.path, start, max(c.span.start - 1, start)))
+    return any(_WRITES_ROWS.search(line.split("#", 1)[0]) for line in lines[1:])
+
+
+def precondition(facts: Facts, c: Change, breaks: str) -> str:
+    """What the step needs of the rows already there (`breaks`: the rows that make it fail), said where no
+    earlier step of the revision may have fixed them; '' otherwise."""
+    if rows_fixed_before(facts, c):
+        return ""
+    return (f"; it also fails, and the upgrade with it, on a database where {breaks}: no earlier step of this "
+            "revision changes those rows")
+
+
+def _index_expressions(facts: Facts, op: MigrationOp) -> list[str]:
+    """The key of an expression index as written in its create_index call (`lower(email)` for
+    `[sa.func.lower(sa.Column("email"))]`); none when the call cannot be read back."""
+    import ast
+
+    text = "\n".join(facts.lines(op.span))
+    try:
+        call = next(n for n in ast.walk(ast.parse(text.strip())) if isinstance(n, ast.Call) and ast.unparse(n.func).endswith("create_index"))
+    except (SyntaxError, StopIteration, ValueError):
+        return []
+    given = call.args[2] if len(call.args) > 2 else next((k.value for k in call.keywords if k.arg == "columns"), None)
+    if not isinstance(given, (ast.List, ast.Tuple)):
+        return []
+    out = []
+    for element in given.elts:
+        shown = ast.unparse(element)
+        shown = re.sub(r"""\b(?:sa\.|sqlalchemy\.)?(?:Column|column|text|literal_column)\(\s*(['"])(.*?)\1\s*\)""", r"\2", shown)
+        out.append(re.sub(r"\b(?:sa\.|sqlalchemy\.)?func\.", "", shown))
+    return out
+
+
 def for_sqlite(rev: RevisionFact) -> bool:
     """A revision of a tree kept for SQLite (prefect keeps one per database): PostgreSQL's locks do not apply."""
     return "sqlite" in rev.path.rsplit("/", 1)[0].lower()
@@ -398,7 +445,9 @@ class IndexWithoutConcurrently(_LockRule, Rule):
         drops a table's primary key (its constraint, or a column of it) needs the code deployed before stopped
         whatever it locks: no lock finding on that table. Where one finding stands for steps on several
         tables, it names every one, and MIG007 also names the tables the revision indexes the same way that
-        no revision creates (made outside the migrations: their size is unknown).
+        no revision creates (made outside the migrations: their size is unknown). A unique index or constraint
+        over rows already there also says that the upgrade fails on a database where two rows share the key
+        (its predicate named), unless an earlier step of the revision may write rows, which dbreview cannot judge.
     Why it matters:
         A plain CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on
         the table waits, for minutes on a big table. A unique constraint added in place is worse: ALTER
@@ -468,7 +517,30 @@ op.execute("ALTER TABLE orders ADD CONSTRAINT orders_note_key UNIQUE USING INDEX
                                     for change in _column_change(st, "add_constraint")
                                     if change["kind"] in ("unique", "primary") and not change.get("using_index")), (None, ""))
             if found is not None:
-                yield c, found, what
+                yield c, self._needs_unique_rows(c, found), what
+
+    def _needs_unique_rows(self, c: Change, found: Finding) -> Finding:
+        """A unique index or constraint over rows already there: its build fails where two of them share the
+        key. Said with the key as written, and the index's predicate."""
+        op, st = c.op, c.st
+        columns: tuple[str, ...] = ()
+        where = None
+        if st is None and op.name == "create_index" and op.index is not None and op.index.unique:
+            columns, where = op.index.columns, op.index.where
+            columns = columns or tuple(_index_expressions(self.facts, op))
+        elif st is None and op.name == "create_unique_constraint" and op.constraints:
+            columns = op.constraints[0].columns
+        elif st is not None and st.kind == "create_index" and st.details.get("unique"):
+            columns, where = tuple(st.details.get("columns") or ()), st.details.get("where")  # type: ignore[arg-type]
+        elif st is not None:
+            change = next((ch for ch in _column_change(st, "add_constraint") if ch["kind"] == "unique"), None)
+            columns = tuple(change.get("columns") or ()) if change else ()
+        if not columns:
+            return found
+        key = ", ".join(str(x) for x in columns)
+        rows = f"two rows of {c.table} already share ({key})" + (f" among those where {where}" if where else "")
+        said = precondition(self.facts, c, rows)
+        return replace(found, message=found.message + said) if said else found
 
     def _index(self, c: Change, name: object, columns: tuple[str, ...]):
         if c.on_fresh(columns):
@@ -672,7 +744,9 @@ class ValidatedUnderLock(_LockRule, Rule):
         wrote no rows into) is not reported: they hold NULL or their default, and the ADD COLUMN already holds ACCESS EXCLUSIVE
         until commit, so NOT VALID gains nothing; where an earlier step already holds that lock, the
         finding names it and says what helps (NOT VALID here, VALIDATE in a revision of its own), unless a costlier step runs under that same lock (a rewrite, a backfill, an index
-        build), whose finding then names this check. Steps in a branch only another database runs
+        build), whose finding then names this check. A CHECK or SET NOT NULL also says that the upgrade fails on a
+        database whose rows break it (a NULL, a row the CHECK refuses), unless an earlier step of the revision
+        may write rows (SQL, a session or connection call), which dbreview cannot judge. Steps in a branch only another database runs
         (`if dialect.name == "mysql":`) are left out, as by every lock rule. Info: how long the scan takes depends on the table's size,
         which the code does not tell.
     Why it matters:
@@ -757,6 +831,8 @@ if op.get_bind().dialect.name == "mysql":
                        f"took, held until commit; {c.since}, and every row is checked before that lock ends, so reads and "
                        "writes wait for the scan: added NOT VALID here and validated (VALIDATE CONSTRAINT) in a revision of "
                        "its own, the scan would run after this lock ends, under one that lets reads and writes through")
+        if kind == "CHECK":
+            message += precondition(self.facts, c, f"a row of {c.table} already breaks the CHECK")
         return self.finding(
             message,
             c.span, f"migration:{c.rev.revision}:validate:{c.table}:{name}", item="3.6" if kind == "foreign key" else "3.5",
@@ -768,7 +844,8 @@ if op.get_bind().dialect.name == "mysql":
         created = c.column_before(self.facts, column)
         return self.finding(
             f"{c.who} sets {c.table}.{column} NOT NULL (the column exists since revision "
-            f"{created.creator.revision if created else '?'}): every row is scanned under an ACCESS EXCLUSIVE lock",
+            f"{created.creator.revision if created else '?'}): every row is scanned under an ACCESS EXCLUSIVE lock"
+            + precondition(self.facts, c, f"{c.table}.{column} holds a NULL"),
             c.span, f"migration:{c.rev.revision}:set-not-null:{c.table}.{column}", item="3.2",
         )
 
