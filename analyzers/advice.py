@@ -363,6 +363,13 @@ def _no_models(s: Subject, message: str) -> str:
             "of importing the application's models.")
 
 
+@advises("MIG022")
+def _drops_twice(s: Subject, message: str) -> str:
+    table = s.rest[-1] if s.rest else "the table"
+    return (f"Drop {_code(table)} in one downgrade only: leave it out of {_revision(s)}'s downgrade, or recreate it in the "
+            "newer revision's downgrade as that revision's upgrade found it.")
+
+
 @advises("MIG021")
 def _sqlalchemy_2(s: Subject, message: str) -> str:
     return (f"In {_revision(s) if s.kind == 'migration' else 'env.py'}, wrap SQL strings in `sa.text(...)` (values through "

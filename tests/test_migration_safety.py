@@ -480,3 +480,31 @@ def test_a_unique_key_check_or_not_null_over_rows_already_there_says_the_upgrade
     backfilled = chain('conn = op.get_bind()\nconn.execute(sa.text("UPDATE orders SET total = 0 WHERE total IS NULL"))\n'
                        'op.alter_column("orders", "total", existing_type=sa.Integer(), nullable=False)')
     assert all("holds a NULL" not in f.message for f in found(ValidatedUnderLock, backfilled))
+
+
+def test_a_table_two_downgrades_drop_on_one_line_of_revisions():
+    """MIG022: the newer downgrade drops it every time; the older one's DROP TABLE then fails. A drop that
+    runs only sometimes (an `if`, IF EXISTS), a create on the way down, or a branch in between: unsure, no
+    finding."""
+    from analyzers.rules.s03_migration_chain import DowngradeChainDropsTwice
+
+    def history(newer_down: str, middle_down: str = "pass") -> dict[str, str]:
+        return {
+            "migrations/versions/r00.py": revision("r00", None, 'op.create_table("tokens", sa.Column("id", sa.Integer))',
+                                                   'op.drop_table("tokens")'),
+            "migrations/versions/r01.py": revision("r01", "r00", 'op.add_column("tokens", sa.Column("a", sa.Text))', middle_down),
+            "migrations/versions/r02.py": revision("r02", "r01", 'op.add_column("tokens", sa.Column("b", sa.Text))', newer_down),
+        }
+
+    (f,) = found(DowngradeChainDropsTwice, history('op.drop_table("tokens")'))
+    assert (f.location.path, f.anchor) == ("migrations/versions/r00.py", "migration:r00:downgrade-drops-twice:tokens")
+    assert ("which the downgrade of revision r02 (migrations/versions/r02.py:11) already dropped: `alembic downgrade` "
+            "through both runs r02's downgrade first, then r01's, nothing on the way creates tokens again") in f.message
+    assert found(DowngradeChainDropsTwice, history('if op.get_bind().dialect.name == "postgresql":\n    op.drop_table("tokens")')) == []
+    assert found(DowngradeChainDropsTwice, history('op.execute("DROP TABLE IF EXISTS tokens")')) == []
+    assert found(DowngradeChainDropsTwice, history('op.drop_table("tokens")',
+                                                   'op.create_table("tokens", sa.Column("id", sa.Integer))')) == []
+    assert found(DowngradeChainDropsTwice, history('op.drop_table("tokens")', 'op.execute(some_sql)')) == []
+    branched = history('op.drop_table("tokens")')
+    branched["migrations/versions/r03.py"] = revision("r03", "r01", "pass")
+    assert found(DowngradeChainDropsTwice, branched) == []

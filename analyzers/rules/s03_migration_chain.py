@@ -900,3 +900,140 @@ class EnvMissesModels(Rule):
         related = [(t.span, f"{t.label}: its module is not imported by env.py") for t in unseen[:20]]
         return self.finding(message, target.span, "alembic-env:target-metadata", severity=severity,
                             related=related, unsure=unresolved)
+
+
+def _conditional_lines(facts, rev: RevisionFact) -> list[tuple[int, int]]:
+    """Line ranges of the downgrade that run only sometimes: the bodies of `if`, `try`, `while` and `for`
+    (a loop over nothing drops nothing)."""
+    from analyzers.rules.fk_reads import _tree
+
+    tree = _tree(facts, rev.path)
+    down = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "downgrade"), None) if tree else None
+    if down is None:
+        return [(0, 10**9)]  # not read back: every step counts as conditional
+    return [(n.lineno, n.end_lineno or n.lineno) for n in ast.walk(down)
+            if isinstance(n, (ast.If, ast.Try, ast.While, ast.For, ast.AsyncFor))]
+
+
+def _sure_drops(facts, rev: RevisionFact) -> list[tuple[str, Span]] | None:
+    """(table, span) of each table the downgrade drops every time it runs, in order; None when the downgrade
+    holds a step that could create a table dbreview cannot see (SQL not read, an unread create)."""
+    conditional = _conditional_lines(facts, rev)
+    out = []
+    for e in effects(rev.downgrade):
+        if e.kind == "unread":
+            call = (e.op.target or e.op.name or "").lower()
+            if "drop" in call or "alter" in call:
+                continue  # an unread drop or alter creates no table
+            return None
+        if e.kind in ("create_table", "rename_table"):
+            out.append((f"+{e.table}" if e.kind == "create_table" else f"+{e.name}", e.span))
+            if e.kind == "rename_table":
+                out.append((f"-{e.table}", e.span))
+            continue
+        if e.kind == "drop_table" and e.table and not e.maybe and not e.op.guarded and not any(
+                a <= e.span.start <= b for a, b in conditional):
+            out.append((f"-{e.table}", e.span))
+        elif e.kind == "drop_table":
+            out.append((f"?{e.table}", e.span))
+    return out
+
+
+class DowngradeChainDropsTwice(Rule):
+    """A downgrade drops a table that a later revision's downgrade already dropped.
+
+    What it checks:
+        The downgrades of one line of revisions (each the only child of the one before), replayed from the
+        newest down: a table that a revision's downgrade drops every time it runs (not inside an `if`, a
+        `try` or a loop, not `IF EXISTS`), and that the downgrade of an older revision drops again, with
+        nothing in between that could create it (no `create_table`, no SQL dbreview could not read, no
+        branch of the history in between). A drop that runs only sometimes, or a step that could recreate
+        the table unseen, makes the replay unsure: no finding.
+    Why it matters:
+        `alembic downgrade` through both revisions runs both downgrades in one go: the second `DROP TABLE`
+        finds no table and fails, and the database is left between revisions.
+    Example:
+        # 0003: def downgrade(): op.drop_table("api_tokens")
+        # 0002: def downgrade(): op.drop_table("api_tokens")
+    Instead:
+        Drop the table in one downgrade only (the one whose upgrade created it), or recreate it in the later
+        revision's downgrade as its upgrade found it.
+    """
+
+    ID = "MIG022"
+    ITEM = "3.9"
+    SEVERITY = Severity.WARNING
+    VALID = ({
+        "migrations/versions/0001.py": 'from alembic import op\nimport sqlalchemy as sa\nrevision = "0001"\ndown_revision = None\n'
+                                       'def upgrade():\n    op.create_table("tokens", sa.Column("id", sa.Integer))\n'
+                                       'def downgrade():\n    op.drop_table("tokens")\n',
+        "migrations/versions/0002.py": 'from alembic import op\nimport sqlalchemy as sa\nrevision = "0002"\ndown_revision = "0001"\n'
+                                       'def upgrade():\n    op.add_column("tokens", sa.Column("scope", sa.Text))\n'
+                                       'def downgrade():\n    op.drop_column("tokens", "scope")\n',
+    },)
+    INVALID = ({**VALID[0], "migrations/versions/0002.py": VALID[0]["migrations/versions/0002.py"].replace(
+        'op.drop_column("tokens", "scope")', 'op.drop_table("tokens")  # recreated by the app at start')},)
+
+    def check(self):
+        from analyzers.facts.link import revision_trees
+
+        for revs in revision_trees(self.facts.revisions).values():
+            by_id = {r.revision: r for r in revs if r.revision}
+            children: dict[str, list[RevisionFact]] = {}
+            for r in revs:
+                for p in (*r.down_revisions, *r.depends_on):
+                    children.setdefault(p, []).append(r)
+            for older in revs:
+                if older.downgrade_empty or older.downgrade_raises or not older.revision:
+                    continue
+                drops = _sure_drops(self.facts, older)
+                if not drops:
+                    continue
+                yield from self._twice(older, drops, by_id, children)
+
+    def _twice(self, older: RevisionFact, drops, by_id, children):
+        """Walk up from `older` along single children: the first newer downgrade that surely drops a table
+        `older` drops (before `older` recreates it), with nothing in between that may create it."""
+        mine = []
+        made = set()
+        for key, span in drops:
+            if key[0] == "+":
+                made.add(key[1:])
+            elif key[0] == "-" and key[1:] not in made:
+                mine.append((key[1:], span))
+        if not mine:
+            return
+        wanted = dict(mine)
+        rev = older
+        between: list[RevisionFact] = []
+        while wanted:
+            kids = children.get(rev.revision or "", [])
+            if len(kids) != 1 or len(kids[0].down_revisions) != 1 or kids[0].depends_on:
+                return  # a branch or a merge: which downgrades run in between is not one line
+            rev = kids[0]
+            if rev.downgrade_raises:
+                return
+            steps = _sure_drops(self.facts, rev) or None
+            if steps is None and not rev.downgrade_empty:
+                return
+            gone: dict[str, Span] = {}
+            for key, span in steps or []:
+                table = key[1:]
+                if key[0] == "-" and table in wanted:
+                    gone[table] = span
+                elif key[0] in "+?":
+                    gone.pop(table, None)
+                    if key[0] == "+":
+                        wanted.pop(table, None)  # created on the way down after all: the older drop finds it
+            for table, span in gone.items():
+                also = f", then {', '.join(f'{b.revision}' for b in reversed(between))}'s" if between else ""
+                yield self.finding(
+                    f"the downgrade of revision {older.revision} drops table {table}, which the downgrade of revision "
+                    f"{rev.revision} ({span.path}:{span.start}) already dropped: `alembic downgrade` through both runs "
+                    f"{rev.revision}'s downgrade first{also}, "
+                    f"nothing on the way creates {table} again, so this DROP TABLE finds no table and fails",
+                    wanted[table], f"migration:{older.revision}:downgrade-drops-twice:{table}",
+                    related=[(span, f"drops {table} first, in revision {rev.revision}'s downgrade")],
+                )
+                wanted.pop(table)
+            between.append(rev)
