@@ -508,3 +508,16 @@ def test_a_table_two_downgrades_drop_on_one_line_of_revisions():
     branched = history('op.drop_table("tokens")')
     branched["migrations/versions/r03.py"] = revision("r03", "r01", "pass")
     assert found(DowngradeChainDropsTwice, branched) == []
+
+
+def test_timestamp_to_timestamptz_is_no_sure_rewrite():
+    """PostgreSQL 12+ changes timestamp <-> timestamptz without a rewrite where the session's TimeZone is UTC
+    (fix9 mig.txt, flaskbb d9530a529b3f): said so, the lock kept; other type changes keep 'rewrites'."""
+    (f,) = found(TableRewrite, chain('op.add_column("orders", sa.Column("paid_at", sa.DateTime()))',
+                                     'op.alter_column("orders", "paid_at", type_=sa.DateTime(timezone=True), '
+                                     'existing_type=sa.DateTime(timezone=False))'))
+    assert "(timestamp without time zone to with)" in f.message
+    assert "PostgreSQL 12 and later skip the rewrite of this change where the session's TimeZone is UTC" in f.message
+    assert f.anchor == "migration:r02:type:orders.paid_at"
+    (g,) = found(TableRewrite, chain('op.alter_column("orders", "total", type_=sa.BigInteger(), existing_type=sa.Integer())'))
+    assert "PostgreSQL rewrites it and its indexes" in g.message

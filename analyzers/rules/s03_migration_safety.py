@@ -242,6 +242,16 @@ def _index_expressions(facts: Facts, op: MigrationOp) -> list[str]:
     return out
 
 
+def _timestamps(type_source: str) -> bool:
+    """A timestamp type as written: `sa.DateTime(...)`, `TIMESTAMP`, a project's `UTCDateTime(...)`."""
+    name = re.split(r"[(\s]", type_source.strip(), maxsplit=1)[0].rsplit(".", 1)[-1]
+    return bool(name) and (name.lower() in ("timestamp", "timestamptz") or name.endswith("DateTime"))
+
+
+def _zoned(type_source: str) -> bool:
+    return bool(re.search(r"timezone\s*=\s*True|^\s*(\w+\.)*(TIMESTAMPTZ|timestamptz)\b|with time zone", type_source, re.I))
+
+
 def for_sqlite(rev: RevisionFact) -> bool:
     """A revision of a tree kept for SQLite (prefect keeps one per database): PostgreSQL's locks do not apply."""
     return "sqlite" in rev.path.rsplit("/", 1)[0].lower()
@@ -868,7 +878,8 @@ class TableRewrite(_LockRule, Rule):
         (`op.alter_column(..., type_=...)`, `ALTER COLUMN ... TYPE`), unless both types are character
         types (widening a varchar or turning it to text does not rewrite); a column added with a volatile
         default (`gen_random_uuid()`, `random()`, `clock_timestamp()`, `nextval(...)`): each row gets its
-        own value. Info: how long it takes depends on the table's size.
+        own value. Info: how long it takes depends on the table's size. A change between timestamp and
+        timestamptz says that PostgreSQL 12 and later skip its rewrite where the session's TimeZone is UTC.
     Why it matters:
         The table and its indexes are rewritten under an ACCESS EXCLUSIVE lock: nothing reads or writes it
         until the rewrite ends.
@@ -916,6 +927,14 @@ class TableRewrite(_LockRule, Rule):
 
     def _type(self, c: Change, column: str, new: str, old: str):
         was = f" from {old}" if old else ""
+        if _timestamps(old) and _timestamps(new) and _zoned(old) != _zoned(new):
+            return self.finding(
+                f"{c.who} changes the type of {c.table}.{column}{was} to {new} (timestamp {'with' if _zoned(old) else 'without'} "
+                f"time zone to {'with' if _zoned(new) else 'without'}); {c.since}. PostgreSQL 12 and later skip the rewrite "
+                "of this change where the session's TimeZone is UTC; on an older server or in another time zone it rewrites "
+                "the table and its indexes, and in every case it takes an ACCESS EXCLUSIVE lock",
+                c.span, f"migration:{c.rev.revision}:type:{c.table}.{column}",
+            )
         return self.finding(
             f"{c.who} changes the type of {c.table}.{column}{was} to {new}; {c.since}, and PostgreSQL rewrites it and "
             "its indexes under an ACCESS EXCLUSIVE lock",
