@@ -344,8 +344,8 @@ if insp.has_table("legacy_orders"):  # decided by another object: where it is mi
     op.execute("ALTER TABLE orders ALTER COLUMN total SET DEFAULT 0")
 ''')
     [finding] = found(InspectorGuardedDdl, diverging)
-    assert finding.location.start_line == 12 and "decides 3 step(s)" in finding.message
-    assert "(first: create_index orders)" in finding.message
+    assert finding.location.start_line == 12 and "decides 3 steps by" in finding.message
+    assert "(first: create_index orders; not counted: 1 other step under such checks" in finding.message
 
 
 def test_inspector_guards_with_nothing_left_to_do_on_the_skipped_path_are_no_divergence():
@@ -380,7 +380,7 @@ if "total" in [c["name"] for c in insp.get_columns("orders")]:
     op.execute("ALTER TABLE orders ALTER COLUMN total SET DEFAULT 0, ENABLE ROW LEVEL SECURITY")
 ''')
     [finding] = found(InspectorGuardedDdl, security)  # a step besides the asked column's: RLS skipped where it is missing
-    assert "(first: SQL orders)" in finding.message
+    assert "decides 1 step by what the inspector finds in the database (SQL orders)" in finding.message
 
 
 def test_inspector_guard_names_a_step_it_could_not_read_whole_by_its_call():
@@ -391,7 +391,7 @@ for table in insp.get_table_names():
         op.create_index(f"ix_{table}_org", table, ["org_id"])
 ''')
     [finding] = found(InspectorGuardedDdl, files)
-    assert "unread" not in finding.message and "(first: create_index" in finding.message
+    assert "unread" not in finding.message and "finds in the database (create_index" in finding.message
 
 
 def test_a_drop_after_the_revision_copied_its_data_does_not_say_the_data_is_gone():

@@ -376,8 +376,13 @@ if sa.inspect(op.get_bind()).has_table("legacy_orders"):
                 continue
             sites = [(op.span, f"migration:{rev.revision}:inspector:{op.span.start}",
                       f"{_step(op)} {op.table or ''}".strip()) for op in guarded]
-            said = (f"revision {rev.revision} decides {len(guarded)} step(s) by what the inspector finds in the database "
-                    f"(first: {sites[0][2]})")
+            skipped = [op for op in rev.upgrade if op.guarded and not any(op is g for g in guarded)]
+            left_out = (f"; not counted: {len(skipped)} other step{'s' if len(skipped) > 1 else ''} under such checks that "
+                        "come out the same on every database (changing only what the check asks about, or finding what an "
+                        "earlier revision made)") if skipped else ""
+            counted = f"{len(guarded)} step{'s' if len(guarded) > 1 else ''}"
+            said = (f"revision {rev.revision} decides {counted} by what the inspector finds in the database "
+                    f"({'first: ' if len(guarded) > 1 else ''}{sites[0][2]}{left_out})")
             if unapplied:
                 op, found, lost = unapplied[0]
                 said += (f"; on a database built by the migrations its check finds the {found.shape.said()} that revision "
