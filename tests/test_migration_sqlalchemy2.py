@@ -84,3 +84,12 @@ def test_declared_versions_read_as_written():
     req = sqlalchemy_requirement("<memory>", "backend/migrations/versions/r01.py", sources)
     assert (req.path, req.line, req.text, req.verdict) == ("backend/requirements/main.txt", 1, "sqlalchemy[asyncio]==1.4.50", "excludes")
     assert sqlalchemy_requirement("<memory>", "migrations/versions/r01.py", sources) is None
+
+
+def test_a_call_only_a_loop_or_an_if_reaches_says_so():
+    files = {**chain('conn = op.get_bind()\nfor row in conn.execute(sa.text("SELECT id FROM orders")):\n'
+                     '    conn.execute(f"UPDATE orders SET total = 0 WHERE id = {row.id}")'),
+             "pyproject.toml": '[project]\nname = "shop"\ndependencies = ["SQLAlchemy>=2.0"]\n'}
+    (f,) = found(files)
+    assert f.message.endswith("(every such call sits inside a loop, an `if` or a `try`: the upgrade fails where that code runs)")
+    assert f.anchor == "migration:r01:sqlalchemy-2"

@@ -82,6 +82,8 @@ def removed_calls(tree: ast.Module) -> list[tuple[int, str, str]]:
     bodies += [n.body for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     for body in bodies:
         scope = _Scope()
+        sometimes = [(n.lineno, n.end_lineno or n.lineno) for stmt in body for n in _walk_own(stmt)
+                     if isinstance(n, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try))]
         for stmt in body:
             for node in _walk_own(stmt):
                 if isinstance(node, ast.Assign):
@@ -94,7 +96,8 @@ def removed_calls(tree: ast.Module) -> list[tuple[int, str, str]]:
                 elif isinstance(node, ast.Call):
                     said = _removed(node, scope)
                     if said:
-                        out.append((node.lineno, said.split(" (", 1)[0], said))
+                        inner = any(a < node.lineno <= b for a, b in sometimes)
+                        out.append((node.lineno, said.split(" (", 1)[0] + (" *" if inner else ""), said))
     return sorted(set(out))
 
 
@@ -209,7 +212,7 @@ class RemovedSqlalchemyApi(Rule):
                 continue
             severity, claim = self._claim(rev.path)
             if severity is Severity.WARNING:
-                yield self.grouped(f"revision {rev.revision} calls what SQLAlchemy 2.0 removed: {_listed(calls)}: {claim}",
+                yield self.grouped(f"revision {rev.revision} calls what SQLAlchemy 2.0 removed: {_listed(calls)}: {claim}{_reached(calls)}",
                                    _sites(rev.path, calls, f"migration:{rev.revision}:sqlalchemy-2"),
                                    f"migration:{rev.revision}:sqlalchemy-2", severity=severity)
             else:
@@ -217,7 +220,7 @@ class RemovedSqlalchemyApi(Rule):
         for folder, revs in kept.items():
             rev, calls, claim = revs[0]
             names = ", ".join(r.revision or r.path for r, _, _ in revs[:8]) + (f" and {len(revs) - 8} more" if len(revs) > 8 else "")
-            kinds = list(dict.fromkeys(c[1] for _, cs, _ in revs for c in cs))
+            kinds = list(dict.fromkeys(c[1].removesuffix(" *") for _, cs, _ in revs for c in cs))
             sites = [s for r, cs, _ in revs for s in _sites(r.path, cs, f"migration:{r.revision}:sqlalchemy-2")]
             yield self.grouped(
                 f"{len(revs)} revision{'s' if len(revs) > 1 else ''} under {folder} ({names}) call{'' if len(revs) > 1 else 's'} "
@@ -244,6 +247,13 @@ class RemovedSqlalchemyApi(Rule):
         return version_claim(cache[folder])
 
 
+def _reached(calls: list[tuple[int, str, str]]) -> str:
+    """What the finding adds where every such call sits inside a loop, an `if` or a `try`."""
+    if all(kind.endswith(" *") for _, kind, _ in calls):
+        return " (every such call sits inside a loop, an `if` or a `try`: the upgrade fails where that code runs)"
+    return ""
+
+
 def _listed(calls: list[tuple[int, str, str]]) -> str:
     """`said at lines 3 and 7; ...`, one part per kind of call."""
     lines: dict[str, list[int]] = {}
@@ -258,4 +268,4 @@ def _listed(calls: list[tuple[int, str, str]]) -> str:
 
 
 def _sites(path: str, calls: list[tuple[int, str, str]], anchor: str) -> list:
-    return [(Span(path, line, line), f"{anchor}:{kind}", said) for line, kind, said in calls]
+    return [(Span(path, line, line), f"{anchor}:{kind.removesuffix(' *')}", said) for line, kind, said in calls]
