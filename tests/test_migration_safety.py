@@ -521,3 +521,22 @@ def test_timestamp_to_timestamptz_is_no_sure_rewrite():
     assert f.anchor == "migration:r02:type:orders.paid_at"
     (g,) = found(TableRewrite, chain('op.alter_column("orders", "total", type_=sa.BigInteger(), existing_type=sa.Integer())'))
     assert "PostgreSQL rewrites it and its indexes" in g.message
+
+
+def test_a_squash_that_takes_the_id_of_the_legacy_head_is_replayed_after_the_legacy_history():
+    """zou: versions/0001_squash.py has revision a1 (the head of versions/legacy/), and later revisions add
+    columns. The legacy tree, replayed after the squash, re-created the tables without those columns:
+    MIG006 said 18 columns were added by no migration (fix9, judged wrong)."""
+    from analyzers.rules.s03_migrations import ModelMigrationDrift
+
+    files = {
+        "app/versions/legacy/l0.py": revision("l0", None, 'op.create_table("orders", sa.Column("id", sa.Integer, primary_key=True))'),
+        "app/versions/legacy/a1.py": revision("a1", "l0", 'op.add_column("orders", sa.Column("total", sa.Integer))'),
+        "app/versions/0001_squash.py": revision("a1", None, 'op.create_table("orders", sa.Column("id", sa.Integer, primary_key=True), '
+                                                           'sa.Column("total", sa.Integer))'),
+        "app/versions/r02.py": revision("r02", "a1", 'op.add_column("orders", sa.Column("note", sa.Text))'),
+        "app/models.py": "from sqlalchemy import Column, Integer, Text\nfrom sqlalchemy.orm import DeclarativeBase\n"
+                         "class Base(DeclarativeBase):\n    pass\nclass Order(Base):\n    __tablename__ = 'orders'\n"
+                         "    id = Column(Integer, primary_key=True)\n    total = Column(Integer)\n    note = Column(Text)\n",
+    }
+    assert [f.message for f in found(ModelMigrationDrift, files)] == []
