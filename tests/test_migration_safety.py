@@ -540,3 +540,14 @@ def test_a_squash_that_takes_the_id_of_the_legacy_head_is_replayed_after_the_leg
                          "    id = Column(Integer, primary_key=True)\n    total = Column(Integer)\n    note = Column(Text)\n",
     }
     assert [f.message for f in found(ModelMigrationDrift, files)] == []
+
+
+def test_a_unique_key_the_table_already_had_is_no_data_precondition():
+    """zou f3a7c1e9b5d2: a unique constraint rebuilt as a partial unique index on the same columns; lemur
+    a9987414cf36 had no such key: the precondition is said there only."""
+    files = chain('op.create_unique_constraint("uq_orders_total", "orders", ["total"])',
+                  'op.drop_constraint("uq_orders_total", "orders", type_="unique")\n'
+                  'op.create_index("uq_orders_total", "orders", ["total", "id"], unique=True, postgresql_where=sa.text("total > 0"))')
+    by_line = {f.location.path: f for f in found(IndexWithoutConcurrently, files)}
+    assert "two rows of orders already share (total)" in by_line["migrations/versions/r01.py"].message
+    assert "fails" not in by_line["migrations/versions/r02.py"].message

@@ -91,5 +91,10 @@ def test_a_call_only_a_loop_or_an_if_reaches_says_so():
                      '    conn.execute(f"UPDATE orders SET total = 0 WHERE id = {row.id}")'),
              "pyproject.toml": '[project]\nname = "shop"\ndependencies = ["SQLAlchemy>=2.0"]\n'}
     (f,) = found(files)
-    assert f.message.endswith("(every such call sits inside a loop, an `if` or a `try`: the upgrade fails where that code runs)")
+    assert f.message.endswith("; every such call runs inside a loop or a condition: it fails where that code runs")
+    down = {**chain('pass'), "pyproject.toml": files["pyproject.toml"]}
+    down["migrations/versions/r01.py"] = down["migrations/versions/r01.py"].replace(
+        "def downgrade():\n    pass", 'def downgrade():\n    op.get_bind().execute("DROP TABLE x")')
+    (g,) = found(down)
+    assert g.message.endswith("; every such call is in its downgrade, so the downgrade is what fails")
     assert f.anchor == "migration:r01:sqlalchemy-2"

@@ -252,6 +252,33 @@ def _zoned(type_source: str) -> bool:
     return bool(re.search(r"timezone\s*=\s*True|^\s*(\w+\.)*(TIMESTAMPTZ|timestamptz)\b|with time zone", type_source, re.I))
 
 
+def _implied_unique(facts: Facts, c: Change, key: tuple[str, ...]) -> bool:
+    """Whether the table already had, just before this revision, a unique key (a primary key, a unique
+    column, constraint or index without a predicate) on some of `key`'s columns: the rows already there
+    cannot share `key` then. Keys dropped by an earlier revision no longer count; one the same revision
+    drops (to rebuild it) still does."""
+    ancestors = history(facts).ancestors.get(id(c.rev), frozenset())
+    keys: dict[str, tuple[str, ...]] = {}  # name (or a made-up one) -> columns
+    for rev in facts.revisions:
+        if id(rev) not in ancestors:
+            continue
+        for op in rev.upgrade:
+            if op.table != c.table:
+                continue
+            if op.name == "create_table":
+                keys["pk"] = tuple(col.name for col in op.columns if col.primary_key)
+                keys.update({f"col:{col.name}": (col.name,) for col in op.columns if col.unique})
+            if op.name in ("create_table", "create_unique_constraint", "create_primary_key"):
+                for con in op.constraints:
+                    if con.kind in ("unique", "primary_key") and con.columns:
+                        keys[con.name or f"{con.kind}:{','.join(con.columns)}"] = tuple(con.columns)
+            if op.name == "create_index" and op.index is not None and op.index.unique and not op.index.where and op.index.columns:
+                keys[op.index.name or f"ix:{','.join(op.index.columns)}"] = tuple(op.index.columns)
+            if op.name in ("drop_constraint", "drop_index") and op.target:
+                keys.pop(op.target, None)
+    return any(cols and set(cols) <= set(key) for cols in keys.values())
+
+
 def for_sqlite(rev: RevisionFact) -> bool:
     """A revision of a tree kept for SQLite (prefect keeps one per database): PostgreSQL's locks do not apply."""
     return "sqlite" in rev.path.rsplit("/", 1)[0].lower()
@@ -545,7 +572,7 @@ op.execute("ALTER TABLE orders ADD CONSTRAINT orders_note_key UNIQUE USING INDEX
         elif st is not None:
             change = next((ch for ch in _column_change(st, "add_constraint") if ch["kind"] == "unique"), None)
             columns = tuple(change.get("columns") or ()) if change else ()
-        if not columns:
+        if not columns or _implied_unique(self.facts, c, tuple(str(x) for x in columns)):
             return found
         key = ", ".join(str(x) for x in columns)
         rows = f"two rows of {c.table} already share ({key})" + (f" among those where {where}" if where else "")

@@ -83,7 +83,8 @@ def removed_calls(tree: ast.Module) -> list[tuple[int, str, str]]:
     for body in bodies:
         scope = _Scope()
         sometimes = [(n.lineno, n.end_lineno or n.lineno) for stmt in body for n in _walk_own(stmt)
-                     if isinstance(n, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try))]
+                     if isinstance(n, (ast.If, ast.While, ast.Try)) or isinstance(n, (ast.For, ast.AsyncFor))
+                     and not (isinstance(n.iter, (ast.Tuple, ast.List)) and n.iter.elts)]  # a loop over constants always runs
         for stmt in body:
             for node in _walk_own(stmt):
                 if isinstance(node, ast.Assign):
@@ -212,7 +213,7 @@ class RemovedSqlalchemyApi(Rule):
                 continue
             severity, claim = self._claim(rev.path)
             if severity is Severity.WARNING:
-                yield self.grouped(f"revision {rev.revision} calls what SQLAlchemy 2.0 removed: {_listed(calls)}: {claim}{_reached(calls)}",
+                yield self.grouped(f"revision {rev.revision} calls what SQLAlchemy 2.0 removed: {_listed(calls)}: {claim}{_reached(calls, rev)}",
                                    _sites(rev.path, calls, f"migration:{rev.revision}:sqlalchemy-2"),
                                    f"migration:{rev.revision}:sqlalchemy-2", severity=severity)
             else:
@@ -247,11 +248,16 @@ class RemovedSqlalchemyApi(Rule):
         return version_claim(cache[folder])
 
 
-def _reached(calls: list[tuple[int, str, str]]) -> str:
-    """What the finding adds where every such call sits inside a loop, an `if` or a `try`."""
+def _reached(calls: list[tuple[int, str, str]], rev=None) -> str:
+    """What the finding adds where every such call sits inside a loop or a condition, and where every one
+    is in the downgrade."""
+    said = ""
+    if rev is not None and rev.downgrade_span and all(
+            rev.downgrade_span.start <= line <= rev.downgrade_span.end for line, _, _ in calls):
+        said = "; every such call is in its downgrade, so the downgrade is what fails"
     if all(kind.endswith(" *") for _, kind, _ in calls):
-        return " (every such call sits inside a loop, an `if` or a `try`: the upgrade fails where that code runs)"
-    return ""
+        said += "; every such call runs inside a loop or a condition: it fails where that code runs"
+    return said
 
 
 def _listed(calls: list[tuple[int, str, str]]) -> str:
