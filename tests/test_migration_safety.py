@@ -551,3 +551,18 @@ def test_a_unique_key_the_table_already_had_is_no_data_precondition():
     by_line = {f.location.path: f for f in found(IndexWithoutConcurrently, files)}
     assert "two rows of orders already share (total)" in by_line["migrations/versions/r01.py"].message
     assert "fails" not in by_line["migrations/versions/r02.py"].message
+
+
+def test_a_downgrade_in_between_that_drops_no_table_keeps_the_replay():
+    from analyzers.rules.s03_migration_chain import DowngradeChainDropsTwice
+
+    files = {
+        "migrations/versions/r00.py": revision("r00", None, 'op.create_table("tokens", sa.Column("id", sa.Integer))',
+                                               'op.drop_table("tokens")'),
+        "migrations/versions/r01.py": revision("r01", "r00", 'op.add_column("tokens", sa.Column("a", sa.Text))',
+                                               'op.drop_column("tokens", "a")'),
+        "migrations/versions/r02.py": revision("r02", "r01", 'op.add_column("tokens", sa.Column("b", sa.Text))',
+                                               'op.drop_table("tokens")'),
+    }
+    (f,) = found(DowngradeChainDropsTwice, files)
+    assert f.anchor == "migration:r00:downgrade-drops-twice:tokens"

@@ -28,4 +28,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_column("daily_counts", "cancelled")
+    op.get_bind().execute("UPDATE daily_counts SET computed_at = NULL WHERE cancelled > 0")  # recount those days
+    op.drop_table("daily_counts")  # the nightly job rebuilds the counts
