@@ -566,3 +566,13 @@ def test_a_downgrade_in_between_that_drops_no_table_keeps_the_replay():
     }
     (f,) = found(DowngradeChainDropsTwice, files)
     assert f.anchor == "migration:r00:downgrade-drops-twice:tokens"
+
+
+def test_a_check_rebuilt_in_place_says_nothing_of_the_rows():
+    """indico 461958bf2774: the old CHECK is dropped and a wider one added; the rows met the old one."""
+    files = chain('op.create_check_constraint("total_small", "orders", "total < 10")',
+                  'op.drop_constraint("total_small", "orders", type_="check")\n'
+                  'op.create_check_constraint("total_small", "orders", "total < 100")')
+    by_path = {f.location.path: f for f in found(ValidatedUnderLock, files)}
+    assert "already breaks the CHECK" in by_path["migrations/versions/r01.py"].message
+    assert "already breaks the CHECK" not in by_path["migrations/versions/r02.py"].message
