@@ -20,7 +20,7 @@ from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.password_writes import hashed_fields, read_password_writes
 from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate, strings_of
-from analyzers.facts.usage import read_mentions, read_usage
+from analyzers.facts.usage import ModuleWide, mention_words, read_usage, top_functions
 from analyzers.facts.walk import NODE_FIELDS, children, walk
 
 _BASE_CLASSES = ("DeclarativeBase", "DeclarativeBaseNoMeta", "DeclarativeMeta")
@@ -51,19 +51,22 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
     if is_env(path):
         facts.alembic_env = read_env(tree, names, path)
     reader = _Reader(facts, names, env)
-    reader.read(tree)
+    reader.read(tree, ModuleWide(names, path) if ModuleWide.wanted(text) else None)
     if _PASSWORD_WORDS.search(text):  # the few modules that name a password are read for what they write to it
         facts.password_writes, facts.password_passes = read_password_writes(tree, path)
         for node in tree.body:
             fact = next((c for c in facts.classes if isinstance(node, ast.ClassDef) and c.name == node.name), None)
             if fact is not None:
                 fact.hashed_fields = hashed_fields(node)
-    facts.usage = read_usage(tree, names, path, text, reader.querying()) or None
-    facts.mentions, facts.top_functions = read_mentions(tree)
+    facts.usage = read_usage(tree, names, path, reader.querying(), reader.wide) or None
+    facts.mentions = {k: tuple(sorted(v)) for k, v in reader.mentions.items()}
+    facts.top_functions = top_functions(tree)
     return facts
 
 
 _PASSWORD_WORDS = re.compile(r"passw|pwd", re.I)
+_INDEXED, _MENTIONED, _WIDE_ONLY = 0, 1, 2  # which readers of _Reader._index a node is for
+_DEF_READ = frozenset(("args", "body", "decorator_list"))  # a function's fields _Reader._index reads apart
 
 
 class _Reader:
@@ -71,8 +74,9 @@ class _Reader:
         self.facts, self.names, self.env, self.path = facts, names, env, facts.path
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
 
-    def read(self, tree: ast.Module) -> None:
+    def read(self, tree: ast.Module, wide: ModuleWide | None) -> None:
         self.flow = Flow(tree, self.names, self.env)
+        self.wide = wide
         self._index(tree)
         self._bindings(tree.body, top=True)
         for node in tree.body:
@@ -90,52 +94,114 @@ class _Reader:
                                    and self.flow.quotes(n))
 
     def _index(self, tree: ast.Module) -> None:
-        """One walk over the tree (walks dominate the cost of reading a file): every function, every
-        call with its innermost enclosing function, the targets of assigned calls, subscripts."""
+        """The one walk over the tree (walks dominate the cost of reading a file), for three readers.
+        This one's index: every function, every call with its innermost enclosing function, the targets of
+        assigned calls, subscripts; none of them in a function's annotations or keyword-only defaults.
+        `mentions`: every name the module mentions (`get_by_slug(...)`, `service.get_by_slug`, "get_by_slug")
+        -> the module-level functions whose bodies mention it ("" for anywhere else: module level, a class's
+        methods, decorators, default values), save in a module-level function's return annotation. What
+        nothing mentions, nothing calls (short of a name built at run time). And usage's module-wide uses
+        (`wide`, where the module's words allow them), from every node."""
         self.all_functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
         self.calls: list[tuple[ast.Call, ast.FunctionDef | ast.AsyncFunctionDef | None]] = []
         self.assigned: dict[int, str] = {}
         self.subscripts: list[ast.Subscript] = []
         self.owners: dict[int, str] = {}  # a method -> its class's name
         self.flask_config: list[ast.Assign] = []  # SQLALCHEMY_ENGINE_OPTIONS = {...}, app.config["SQLALCHEMY_POOL_SIZE"] = 5
-        stack: list[tuple[ast.AST, ast.FunctionDef | ast.AsyncFunctionDef | None]] = [(tree, None)]
+        mentions: dict[str, set[str]] = {}
+        self.mentions = mentions
+        wide = self.wide
+        # (node, its innermost function, where it is mentioned, its depth, what reads it: _INDEXED (all three),
+        # _MENTIONED (not the index), _WIDE_ONLY (a module-level function's return annotation))
+        stack: list[tuple[ast.AST, ast.FunctionDef | ast.AsyncFunctionDef | None, str, int, int]] = [(tree, None, "", 0, _INDEXED)]
         pop, push, fields = stack.pop, stack.append, NODE_FIELDS
         while stack:
-            node, func = pop()
+            node, func, where, depth, reads = pop()
             cls = node.__class__  # dispatched on the exact class: ast.parse makes no subclasses
+            below = depth + 1
             if cls is ast.FunctionDef or cls is ast.AsyncFunctionDef:
-                self.all_functions.append(node)
-                self.functions.setdefault(node.name, node)
+                if reads == _INDEXED:
+                    self.all_functions.append(node)
+                    self.functions.setdefault(node.name, node)
+                top = depth == 1
+                inner_where = node.name if top else where
                 for deco in node.decorator_list:
-                    push((deco, func))
-                inner: ast.FunctionDef | ast.AsyncFunctionDef | None = node
-                kids = [*node.body, *(a for a in node.args.defaults if a is not None)]
-            else:
-                inner = func
-                kids = []
-                for name in fields[cls]:  # walk.children, inlined: this loop meets every node of the file
-                    value = getattr(node, name, None)
-                    if value.__class__ is list:
-                        kids.extend([v for v in value if isinstance(v, ast.AST)])
-                    elif isinstance(value, ast.AST):
-                        kids.append(value)
-                if cls is ast.Call:
+                    push((deco, func, "" if top else where, below, reads))
+                outside = _MENTIONED if reads == _INDEXED else reads  # the index skips annotations and keyword-only defaults
+                arguments = node.args
+                for name in fields[arguments.__class__]:
+                    if name != "defaults":
+                        value = getattr(arguments, name, None)
+                        for child in (value if value.__class__ is list else (value,)):
+                            if isinstance(child, ast.AST):
+                                push((child, node, inner_where, below + 1, outside))
+                for name in fields[cls]:
+                    if name not in _DEF_READ:  # returns (and type_params in a newer syntax)
+                        value = getattr(node, name, None)
+                        for child in (value if value.__class__ is list else (value,)):
+                            if isinstance(child, ast.AST):
+                                push((child, node, inner_where, below, _WIDE_ONLY if top else outside))
+                for child in reversed(arguments.defaults):  # preorder: a call before the calls in its arguments
+                    push((child, node, inner_where, below + 1, reads))
+                for child in reversed(node.body):
+                    push((child, node, inner_where, below, reads))
+                continue
+            kids = []
+            for name in fields[cls]:  # walk.children, inlined: this loop meets every node of the file
+                value = getattr(node, name, None)
+                if value.__class__ is list:
+                    kids.extend([v for v in value if isinstance(v, ast.AST)])
+                elif isinstance(value, ast.AST):
+                    kids.append(value)
+            if cls is ast.Name:
+                if reads != _WIDE_ONLY:
+                    mentions.setdefault(node.id, set()).add(where)
+            elif cls is ast.Attribute:
+                if reads != _WIDE_ONLY:
+                    mentions.setdefault(node.attr, set()).add(where)
+                if wide is not None and node.attr == "create_all":
+                    wide.see(node, cls, depth)
+            elif cls is ast.Constant:
+                value = node.value
+                if isinstance(value, str):
+                    if reads != _WIDE_ONLY:
+                        if value.isidentifier():
+                            mentions.setdefault(value, set()).add(where)
+                        else:
+                            for word in mention_words(value):  # "pkg.module:get_by_slug", a path
+                                mentions.setdefault(word, set()).add("")
+                    if wide is not None:
+                        wide.see(node, cls, depth)
+            elif cls is ast.Call:
+                if reads == _INDEXED:
                     self.calls.append((node, func))
                     if _sets_naming_convention(node):  # `db.Model.metadata.naming_convention.update(...)`
                         self.facts.calls.append(CallFact(NAMING_CONVENTION, col.span_of(node, self.path), {}))
-                elif cls is ast.Assign:
+                if wide is not None:
+                    wide.see(node, cls, depth)
+            elif cls is ast.Assign:
+                if reads == _INDEXED:
                     if node.value.__class__ is ast.Call:
                         self.assigned[id(node.value)] = ast.unparse(node.targets[0])
                     if _flask_setting(node.targets[0]):
                         self.flask_config.append(node)
                     if _sets_naming_convention(node):  # `db.Model.metadata.naming_convention = {...}` after the fact
                         self.facts.calls.append(CallFact(NAMING_CONVENTION, col.span_of(node, self.path), {}))
-                elif cls is ast.Subscript:
+                if wide is not None:
+                    wide.see(node, cls, depth)
+            elif cls is ast.Subscript:
+                if reads == _INDEXED:
                     self.subscripts.append(node)
-                elif cls is ast.ClassDef:
+            elif cls is ast.ClassDef:
+                if reads == _INDEXED:
                     self.owners.update((id(f), node.name) for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))
+                if wide is not None:
+                    wide.see(node, cls, depth)
+            elif cls is ast.AugAssign or cls is ast.AnnAssign:
+                if wide is not None:
+                    wide.see(node, cls, depth)
             for child in reversed(kids):  # preorder: a call before the calls in its arguments
-                push((child, inner))
+                push((child, func, where, below, reads))
 
     def querying(self) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
         """The functions that may build or count a query: they call select(), query() or len(), delete() or

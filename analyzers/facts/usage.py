@@ -13,7 +13,7 @@ from analyzers.facts.columns import span_of
 from analyzers.facts.model import Span
 from analyzers.facts.names import Names, const_str, last
 from analyzers.facts.predicates import asserted_terms
-from analyzers.facts.walk import NODE_FIELDS, children, walk
+from analyzers.facts.walk import children, walk
 
 SOFT_DELETE_COLUMNS = ("deleted_at", "is_deleted", "deleted", "deleted_on", "deleted_date", "date_deleted")
 
@@ -111,11 +111,13 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MODULE_WORDS = re.compile(r"deleted|query_cl|with_loader_criteria|create_all|sqlite|postgres|alembic|testcontainers|Query")
 
 
-def read_usage(tree: ast.Module, names: Names, path: str, text: str, functions: list[ast.FunctionDef | ast.AsyncFunctionDef]) -> Usage:
-    """`functions`: those that may query (they call select(), query(), len() or read `.query`)."""
+def read_usage(tree: ast.Module, names: Names, path: str, functions: list[ast.FunctionDef | ast.AsyncFunctionDef],
+               wide: ModuleWide | None) -> Usage:
+    """`functions`: those that may query (they call select(), query(), len() or read `.query`). `wide`: what the
+    extractor's one traversal met of the module-wide uses (None where the module's words rule them out)."""
     usage = Usage()
-    if _MODULE_WORDS.search(text):  # a walk of the whole module only where it can find something
-        _module_wide(tree, names, path, usage)
+    if wide is not None:
+        wide.settle(tree, usage)
     for func in functions:
         _Function(func, names, path, usage).read()
     return usage
@@ -142,95 +144,110 @@ def _written_on(call: ast.Call, names: Names) -> str | None:
             return _named(node)
 
 
-def read_mentions(tree: ast.Module) -> tuple[dict[str, tuple[str, ...]], dict[str, bool]]:
-    """Every name the module mentions (`get_by_slug(...)`, `service.get_by_slug`, "get_by_slug") -> the
-    module-level functions whose bodies mention it ("" for anywhere else: module level, a class's
-    methods, decorators, default values); and the module-level functions -> whether they are decorated.
-    What nothing mentions, nothing calls (short of a name built at run time)."""
-    found: dict[str, set[str]] = {}
-    tops: dict[str, bool] = {}
-
-    def note(node: ast.AST, where: str) -> None:
-        todo = [node]  # walk.walk's nodes in its order, inlined (this meets every node of the file)
-        push, extend, fields = todo.append, todo.extend, NODE_FIELDS
-        for n in todo:
-            cls = n.__class__  # the exact class: ast.parse makes no subclasses
-            for field_name in fields[cls]:
-                value = getattr(n, field_name, None)
-                if value.__class__ is list:
-                    extend([v for v in value if isinstance(v, ast.AST)])
-                elif isinstance(value, ast.AST):
-                    push(value)
-            if cls is ast.Name:
-                found.setdefault(n.id, set()).add(where)
-            elif cls is ast.Attribute:
-                found.setdefault(n.attr, set()).add(where)
-            elif cls is ast.Constant and isinstance(n.value, str):
-                if n.value.isidentifier():
-                    found.setdefault(n.value, set()).add(where)
-                elif len(n.value) < 200:
-                    for word in _WORD.findall(n.value):  # "pkg.module:get_by_slug", a path
-                        found.setdefault(word, set()).add("")
-
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            tops[stmt.name] = bool(stmt.decorator_list)
-            for d in stmt.decorator_list:
-                note(d, "")
-            for part in (stmt.args, *stmt.body):
-                note(part, stmt.name)
-        else:
-            note(stmt, "")
-    return {k: tuple(sorted(v)) for k, v in found.items()}, tops
+def top_functions(tree: ast.Module) -> dict[str, bool]:
+    """The module-level functions -> whether they are decorated (registered: called by whatever they register with)."""
+    return {s.name: bool(s.decorator_list) for s in tree.body if s.__class__ is ast.FunctionDef or s.__class__ is ast.AsyncFunctionDef}
 
 
-def _module_wide(tree: ast.Module, names: Names, path: str, usage: Usage) -> None:
-    db = usage.test_db
-    for node in walk(tree):
-        cls = node.__class__  # the exact class: ast.parse makes no subclasses
+def mention_words(text: str) -> list[str]:
+    """The names a string that is not itself an identifier mentions ("pkg.module:get_by_slug", a path)."""
+    return _WORD.findall(text) if len(text) < 200 else []
+
+
+# The node classes ModuleWide.see reads.
+WIDE_CLASSES = frozenset((ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Call, ast.Attribute, ast.Constant, ast.ClassDef))
+_WIDE_LISTS = ("soft_deletes", "central_filters", "create_all", "sqlite", "postgres", "migrates")
+
+
+class ModuleWide:
+    """The module-wide uses (soft-delete writes, central filters, how the tests build their database), read node by
+    node as the extractor's one traversal of the module meets them (analyzers/facts/python_module.py `_Reader._index`),
+    in whatever order it goes. Their lists are kept in ast.walk's order (breadth first): by depth, and where two
+    entries of one list come from nodes of the same depth, by a walk of the module in that order instead."""
+
+    def __init__(self, names: Names, path: str) -> None:
+        self.names, self.path = names, path
+        self.found: dict[str, list[tuple[int, int, object]]] = {k: [] for k in _WIDE_LISTS}  # (depth, node id, entry)
+
+    @staticmethod
+    def wanted(text: str) -> bool:
+        return bool(_MODULE_WORDS.search(text))  # only where it can find something
+
+    def settle(self, tree: ast.Module, usage: Usage) -> None:
+        """Into `usage`, each list in ast.walk's order."""
+        if any(_tied(entries) for entries in self.found.values()):
+            self.found = {k: [] for k in _WIDE_LISTS}
+            for node in walk(tree):
+                if node.__class__ in WIDE_CLASSES:
+                    self.see(node, node.__class__, 0)
+        ordered = {k: [e for _, _, e in sorted(v, key=_depth)] for k, v in self.found.items()}  # stable
+        db = usage.test_db
+        usage.soft_deletes, usage.central_filters = ordered["soft_deletes"], ordered["central_filters"]  # type: ignore[assignment]
+        db.create_all, db.sqlite, db.postgres, db.migrates = (ordered["create_all"], ordered["sqlite"],  # type: ignore[assignment]
+                                                              ordered["postgres"], ordered["migrates"])
+
+    def see(self, node: ast.AST, cls: type, depth: int) -> None:
+        names, path, found, at = self.names, self.path, self.found, id(node)
+
+        def add(key: str, entry: object) -> None:
+            found[key].append((depth, at, entry))
+
         if cls is ast.Assign or cls is ast.AugAssign or cls is ast.AnnAssign:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[attr-defined]
             for t in targets:
                 if isinstance(t, ast.Attribute) and t.attr in SOFT_DELETE_COLUMNS:
-                    usage.soft_deletes.append((t.attr, _named(t.value), span_of(node, path)))
+                    add("soft_deletes", (t.attr, _named(t.value), span_of(node, path)))
                 if isinstance(t, ast.Name) and t.id in ("query_class", "query_cls") and not isinstance(node, ast.AugAssign):
-                    usage.central_filters.append(span_of(node, path))
+                    add("central_filters", span_of(node, path))
         elif cls is ast.Call:
+            assert isinstance(node, ast.Call)
             qualified = names.callee(node)
             callee = last(qualified)
             for k in node.keywords:
                 if k.arg in SOFT_DELETE_COLUMNS and callee in ("values", "update", "dict", "model_copy", "copy"):
-                    usage.soft_deletes.append((k.arg, _written_on(node, names), span_of(node, path)))
+                    add("soft_deletes", (k.arg, _written_on(node, names), span_of(node, path)))
                 elif k.arg in ("query_class", "query_cls"):
-                    usage.central_filters.append(span_of(node, path))
+                    add("central_filters", span_of(node, path))
             if callee == "setattr" and len(node.args) >= 2 and const_str(node.args[1]) in SOFT_DELETE_COLUMNS:
-                usage.soft_deletes.append((const_str(node.args[1]) or "", _named(node.args[0]), span_of(node, path)))
+                add("soft_deletes", (const_str(node.args[1]) or "", _named(node.args[0]), span_of(node, path)))
             elif callee == "update" and node.args and isinstance(node.args[-1], ast.Dict):
                 for k in node.args[-1].keys:
                     key = const_str(k) or (k.attr if isinstance(k, ast.Attribute) else None)
                     if key in SOFT_DELETE_COLUMNS:
-                        usage.soft_deletes.append((key, _written_on(node, names), span_of(node, path)))
+                        add("soft_deletes", (key, _written_on(node, names), span_of(node, path)))
             elif callee == "with_loader_criteria" or (callee in _FILTERS and _generic_soft_delete_filter(node)):
-                usage.central_filters.append(span_of(node, path))  # every query, or a repository's, filtered at once
+                add("central_filters", span_of(node, path))  # every query, or a repository's, filtered at once
             elif callee in ("PostgresContainer", "postgresql_proc", "postgresql_noproc", "factories") or "testcontainers" in qualified:
-                db.postgres.append(span_of(node, path))
+                add("postgres", span_of(node, path))
             elif callee == "upgrade" and "alembic" in qualified:
-                db.migrates.append(span_of(node, path))
-        elif cls is ast.Attribute and node.attr == "create_all":
-            receiver = ast.unparse(node.value)
-            if receiver.endswith("metadata") or receiver in ("db", "self.db", "_db"):
-                db.create_all.append(span_of(node, path))
-        elif cls is ast.Constant and isinstance(node.value, str):
-            text = node.value.strip().lower()
-            if text.startswith("sqlite"):
-                db.sqlite.append(span_of(node, path))
-            elif text.startswith(("postgresql", "postgres://")):
-                db.postgres.append(span_of(node, path))
-            elif text.startswith("alembic upgrade"):
-                db.migrates.append(span_of(node, path))
-        elif cls is ast.ClassDef and any(last(names.qualname(b)) in ("Query", "BaseQuery") for b in node.bases):
+                add("migrates", span_of(node, path))
+        elif cls is ast.Attribute:
+            if node.attr == "create_all":  # type: ignore[attr-defined]
+                receiver = ast.unparse(node.value)  # type: ignore[attr-defined]
+                if receiver.endswith("metadata") or receiver in ("db", "self.db", "_db"):
+                    add("create_all", span_of(node, path))
+        elif cls is ast.Constant:
+            if isinstance(node.value, str):  # type: ignore[attr-defined]
+                text = node.value.strip().lower()  # type: ignore[attr-defined]
+                if text.startswith("sqlite"):
+                    add("sqlite", span_of(node, path))
+                elif text.startswith(("postgresql", "postgres://")):
+                    add("postgres", span_of(node, path))
+                elif text.startswith("alembic upgrade"):
+                    add("migrates", span_of(node, path))
+        elif cls is ast.ClassDef and any(last(names.qualname(b)) in ("Query", "BaseQuery") for b in node.bases):  # type: ignore[attr-defined]
             if "deleted" in ast.unparse(node):
-                usage.central_filters.append(span_of(node, path))
+                add("central_filters", span_of(node, path))
+
+
+def _depth(entry: tuple[int, int, object]) -> int:
+    return entry[0]
+
+
+def _tied(entries: list[tuple[int, int, object]]) -> bool:
+    """Two nodes of one depth: their order in ast.walk is not known from the depth."""
+    first: dict[int, int] = {}
+    return any(first.setdefault(depth, node) != node for depth, node, _ in entries)
 
 
 _NESTED = {ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef}  # read on their own
