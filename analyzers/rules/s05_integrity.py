@@ -641,12 +641,17 @@ def _on_table(line: str, attr: str, table) -> bool:
     return any(m.group(1).lower() in names for m in re.finditer(rf"(\w+)\.{re.escape(attr)}\b", line))
 
 
-def _table_words(table) -> set[str]:
+def _table_words(table) -> frozenset[str]:
     """How code names a table's rows: `users`, `user`, `tenant_api_key` for TenantApiKey."""
-    names = {table.name.lower(), table.name.lower().rstrip("s")}
-    if table.class_name:
-        names.add(re.sub(r"(?<!^)(?=[A-Z])", "_", table.class_name).lower())
-    return names
+    return _words_naming(table.name, table.class_name)
+
+
+@functools.lru_cache(maxsize=4096)  # asked for every line that mentions a column of the table
+def _words_naming(name: str, class_name: str | None) -> frozenset[str]:
+    names = {name.lower(), name.lower().rstrip("s")}
+    if class_name:
+        names.add(re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower())
+    return frozenset(names)
 
 
 def _free_text_use(attr: str, lines) -> bool:
@@ -676,8 +681,12 @@ def _assignments(attr: str, lines) -> list[str]:
 def _names_table(facts, span, table) -> bool:
     """The line or the one before names the table's rows (`pending_certificate_service.update(` above
     `cert_id, status=str(error)`): a keyword written there is this table's."""
-    text = " ".join(facts.lines(Span(span.path, max(1, span.start - 1), span.start)))
-    return _named_like([w.lower() for w in re.findall(r"\w+", text)], table)
+    words: dict[tuple[str, int], list[str]] = facts.derived.setdefault("int005-line-words", {})  # type: ignore[assignment]
+    at = (span.path, span.start)
+    if at not in words:  # the same lines are asked about for every table with a column of that name
+        text = " ".join(facts.lines(Span(span.path, max(1, span.start - 1), span.start)))
+        words[at] = [w.lower() for w in re.findall(r"\w+", text)]
+    return _named_like(words[at], table)
 
 
 def _free_write(attr: str, lines) -> bool:
@@ -1057,8 +1066,9 @@ def _writes_table(facts, line: str, function: list[str], table) -> bool:
 
 def _named_like(words: list[str], table) -> bool:
     names = _table_words(table)
-    return any(w == n or w.endswith("_" + n) or w.startswith(n + "_") or "_" in w and n.endswith("_" + w)
-               for w in words for n in names)
+    # a word without "_" can only be one of the names itself
+    return any(any(w == n or w.endswith("_" + n) or w.startswith(n + "_") or n.endswith("_" + w) for n in names)
+               if "_" in w else w in names for w in words)
 
 
 def _looked_up_with_deleted(facts, table, cols, flag: str) -> tuple[Span, Span | None] | None:
