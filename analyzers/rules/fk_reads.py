@@ -21,6 +21,7 @@ from analyzers.facts.model import ColumnFact, Facts, ModuleFacts, RelationshipFa
 from analyzers.facts.paths import is_test_path
 from analyzers.facts.predicates import asserted_terms
 from analyzers.facts.usage import QueryUse, attribute_ref, equated_attributes, keyed_attributes
+from analyzers.facts.walk import children
 from analyzers.rules.code_use import app_usage, function_around, names_class
 from analyzers.rules.mentions import mentions
 from analyzers.rules.s05_integrity import _uncalled
@@ -270,7 +271,7 @@ def _negated(facts: Facts, path: str, ored: bool = False) -> set[tuple[int, int]
                     isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or)) or name == "or_"
             else:
                 under = under or isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Invert, ast.Not)) or name == "not_"
-            stack += [(child, under) for child in ast.iter_child_nodes(node)]
+            stack += [(child, under) for child in children(node)]  # ast.iter_child_nodes's, at less cost
         cache[path] = out
     return cache[path]
 
