@@ -386,7 +386,7 @@ class ModuleFacts:
     usage: Usage | None = None  # how its code queries the models (analyzers/facts/usage.py)
     imports: ImportFacts | None = None  # what running it imports (analyzers/facts/imports.py)
     alembic_env: AlembicEnv | None = None  # an Alembic env.py: the target_metadata it gives autogenerate
-    # Who may call what (analyzers/facts/usage.py read_mentions): every name the module mentions (a Name, an
+    # Who may call what (analyzers/facts/python_module.py `_Reader._index`): every name the module mentions (a Name, an
     # attribute, a string) -> the module-level functions it is mentioned in ("": elsewhere: module level, a
     # class, a decorator); and its module-level functions -> whether they are decorated (registered).
     mentions: dict[str, tuple[str, ...]] = field(default_factory=dict)
