@@ -512,6 +512,32 @@ def _one_or_none(s: Subject, message: str) -> str:
             f"of {_code(table) if table != 'the table' else table}, or fetch with `.first()` and an `order_by` if several rows are legitimate.")
 
 
+@advises("INT012")
+def _nulls_distinct(s: Subject, message: str) -> str:
+    column = _found(r"rows whose (\w+) is NULL", message) or _found(r"a live row's (\w+) is NULL", message)
+    others = _found(r"partial unique index on \(([\w, ]+)\)", message)
+    if not column or not others:
+        return ("Add a partial unique index over the key's other columns `WHERE` its nullable column `IS NULL` (or declare "
+                "the key `NULLS NOT DISTINCT` on PostgreSQL 15+), in the model and in a migration.")
+    return (f"Add a unique index on {_code(s.owner)} ({others}) `WHERE {column} IS NULL`, in the model and in a migration, so that rows "
+            f"without {column} are kept unique too (or `NULLS NOT DISTINCT` on PostgreSQL 15+); find and merge the "
+            "duplicates already there first.")
+
+
+@advises("INT013")
+def _check_then_insert(s: Subject, message: str) -> str:
+    columns = _found(r"covers \(([\w, ]+)\)", message, "the looked-up columns")
+    return (f"Add a unique constraint over ({columns}) (a partial unique index if rows are soft deleted), and make the "
+            "insert meet it: `INSERT ... ON CONFLICT DO NOTHING` then read the row, or catch IntegrityError and load the "
+            "row the other request made.")
+
+
+@advises("INT014")
+def _no_primary_key(s: Subject, message: str) -> str:
+    return (f"Add a primary key to {_code(s.owner)} in a migration (for a link table, over its two foreign keys; "
+            "otherwise a surrogate key), after removing duplicate rows, and keep the model's mapping to the same columns.")
+
+
 @advises("INT011")
 def _tests_on_postgres(s: Subject, message: str) -> str:
     return ("Run the tests that touch tenant data on PostgreSQL built by `alembic upgrade head` (a service container "

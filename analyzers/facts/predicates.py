@@ -74,6 +74,8 @@ def _simple(expr: ast.AST, ref: Callable[[ast.AST], str | None]) -> set[tuple[st
         method, args = expr.func.attr, expr.args
         if method == "is_" and len(args) == 1 and _is_none(args[0]):
             return {(column, IS_NULL)}
+        if method == "is_" and len(args) == 1 and isinstance(args[0], ast.Constant) and isinstance(args[0].value, bool):
+            return {(column, f"= {str(args[0].value).lower()}"), (column, NOT_NULL)}  # `is_list.is_(False)`
         if method in ("is_not", "isnot") and len(args) == 1 and _is_none(args[0]):
             return {(column, NOT_NULL)}
         if method in ("in_", "between"):

@@ -1151,7 +1151,7 @@ class Document(Base):
                     )
 
 
-_ONE_OR_NONE = ("scalar_one_or_none", "one_or_none")
+_ONE_OR_NONE = ("scalar_one_or_none", "one_or_none", "scalar_one", "one")
 _NOT_ONE_ROW = ("limit", "first", "distinct", "group_by", "join", "outerjoin", "join_from", "select_from", "union",
                 "union_all", "with_entities", "add_columns", "from_statement", "having")
 
@@ -1160,7 +1160,8 @@ class OneOrNoneOnNonUnique(Rule):
     """A query expects at most one row where the schema allows several.
 
     What it checks:
-        `scalar_one_or_none()` / `one_or_none()` on a query of one model whose filters compare columns with
+        `scalar_one_or_none()` / `one_or_none()` (or `one()` / `scalar_one()`, which raise on two rows too) on a
+        query of one model whose filters compare columns with
         `==` (or `filter_by`) and no unique constraint, unique index or primary key is made of those columns
         (in the model or the migrations). Queries with `limit`, `first`, joins, filters dbreview cannot read,
         or built in one function and run in another are left alone. The message names a non-unique index
@@ -1178,7 +1179,7 @@ class OneOrNoneOnNonUnique(Rule):
         run sits in a `try` that catches MultipleResultsFound is info that says so: the code expects the
         duplicate and handles it.
     Why it matters:
-        `one_or_none` means "zero or one": the day two rows match, it raises `MultipleResultsFound` and the
+        `one_or_none` means "zero or one" (`one`, "exactly one"): the day two rows match, it raises `MultipleResultsFound` and the
         request fails with a 500. Either the database should enforce the uniqueness the code assumes, or the
         code should not assume it.
     Example:
@@ -1214,7 +1215,7 @@ async def by_email(session, email):
                 continue
             if q.escapes or q.opaque_filter or q.columns_only or not q.equals or table.unknown_bases:
                 continue
-            equals = set(q.equals)
+            equals = set(q.equals) | {a.rsplit(".", 1)[-1] for a, v in q.asserted if v.startswith("= ")}  # `flag.is_(False)` too
             if key_lookup(self.facts, table, equals, partial=True):
                 continue  # the primary key, or a unique constraint or index, over columns it compares
             names = {c.attr or c.name: c.name for c in table.columns.values()}

@@ -6,6 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from analytics import labels  # noqa: F401  (report_labels and page_hits join Base.metadata)
 from analytics.models import Base
 
 config = context.config

@@ -1,0 +1,472 @@
+"""Section 5: Data Integrity: business-rule uniqueness the database does not hold (issue 8, recall family 1)."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from dataclasses import dataclass
+
+from analyzers.facts.model import ColumnFact, Facts, Span, TableFact
+from analyzers.facts.usage import SOFT_DELETE_COLUMNS
+from analyzers.findings import Severity
+from analyzers.rules.base import Rule
+from analyzers.rules.code_use import app_queries, function_around
+from analyzers.rules.examples_common import HEADER
+from analyzers.rules.schema import _mentions, _unique_keys, fk_columns, migration_gaps, table_sql
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    columns: tuple[str, ...]
+    span: Span
+    what: str  # "unique constraint", "unique index ix_x"
+
+
+def _keys(facts: Facts, table: TableFact) -> list[_Key]:
+    """The unique keys of `table` over several plain columns, full (not partial), from the model and from the
+    schema the migrations build; one per column tuple, the model's first."""
+    out: dict[frozenset[str], _Key] = {}
+    for t in (table, facts.migration_tables.get(table.name)):
+        if t is None:
+            continue
+        for con in t.constraints:
+            if con.kind == "unique" and len(con.columns) > 1:
+                out.setdefault(frozenset(con.columns), _Key(con.columns, con.span, f"unique constraint{_named(con.name)}"))
+        for ix in t.indexes:
+            if ix.unique and not ix.where and not ix.where_python and len(ix.columns) > 1:
+                out.setdefault(frozenset(ix.columns), _Key(ix.columns, ix.span, f"unique index{_named(ix.name)}"))
+    for st in table_sql(facts, table.name):
+        cols = tuple(st.details.get("columns") or ())
+        if st.kind == "create_index" and st.details.get("unique") and not st.details.get("where") and len(cols) > 1:
+            out.setdefault(frozenset(cols), _Key(cols, st.span, f"unique index{_named(st.details.get('name'))}"))
+    return [k for k in out.values() if all(c.isidentifier() for c in k.columns)]
+
+
+def _named(name) -> str:
+    return f" {name}" if name and name != "None" else ""
+
+
+def nullable_column(facts: Facts, table: TableFact, name: str) -> tuple[bool, ColumnFact | None]:
+    """Is `name` nullable in the database: as the migrations build it where they do (a column made by raw SQL,
+    whose NULL-ness the replay does not know, and one a migration's SQL sets NOT NULL, are not), else as the
+    model declares it. A primary key column is NOT NULL."""
+    model = table.columns.get(name)
+    migrated_table = facts.migration_tables.get(table.name)
+    migrated = migrated_table.columns.get(name) if migrated_table else None
+    known = migrated is not None and not (migrated.type_name is None and migrated.nullable is None)
+    col = migrated if known else model
+    if col is None or col.primary_key or (model is not None and model.primary_key):
+        return False, col
+    for st in table_sql(facts, table.name):
+        text = st.text.upper()
+        if name.upper() in text and "NOT NULL" in text and st.kind != "create_index":
+            return False, col  # ALTER COLUMN ... SET NOT NULL, or CREATE TABLE with it NOT NULL: not replayed
+    return col.is_nullable, col
+
+
+class NullableUniqueKey(Rule):
+    """A unique key over several columns, one of which may be NULL, where the code shows NULL is a real case.
+
+    What it checks:
+        Unique constraints and unique indexes over several columns (in the model or the schema the migrations
+        build; nullability as the migrations leave it where they build the table) with a nullable column, where
+        either the application looks rows up by the key with that column `IS NULL` (`vocabulary_id.is_(None)`),
+        or the column is a soft-delete column (`deleted_at`): live rows have NULL there. A unique index that
+        holds the NULL case (a partial one `WHERE col IS NULL` over the other columns, an expression over the
+        column such as `coalesce(col, '')`, or `NULLS NOT DISTINCT` / `postgresql_nulls_not_distinct=True`)
+        clears it.
+    Why it matters:
+        SQL compares NULL with nothing, so PostgreSQL (before 15 and without NULLS NOT DISTINCT), MySQL and
+        SQLite never count two rows with NULL in a key column as duplicates: `unique(name, vocabulary_id)` lets
+        any number of rows named `economy` with no vocabulary in, and `unique(email, deleted_at)` never stops two
+        live users with one email. The rule the constraint was written for holds for every row but those.
+    Example:
+        UniqueConstraint("name", "vocabulary_id")   # vocabulary_id nullable; the code looks tags up with it NULL
+    Instead:
+        A partial unique index over the other columns `WHERE col IS NULL` beside it (and, for soft delete, one
+        `WHERE deleted_at IS NULL` in place of it), or `postgresql_nulls_not_distinct=True` on PostgreSQL 15+.
+    """
+
+    ID = "INT012"
+    ITEM = "5.5"
+    SEVERITY = Severity.WARNING
+    _MODEL = HEADER + '''
+class Vocabulary(Base):
+    __tablename__ = "vocabularies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Tag(Base):
+    __tablename__ = "tags"
+    __table_args__ = ({},)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    vocabulary_id: Mapped[int | None] = mapped_column(ForeignKey("vocabularies.id"))
+'''
+    _CODE = '''
+from sqlalchemy import select
+from models import Tag
+def free_tag(session, name):
+    return session.scalars(select(Tag).where(Tag.name == name, Tag.vocabulary_id.is_(None))).first()
+'''
+    VALID = ({"models.py": _MODEL.format(
+        'UniqueConstraint("name", "vocabulary_id"), Index("uq_free_tag", "name", unique=True, '
+        'postgresql_where=text("vocabulary_id IS NULL"))').replace("import uuid", "import uuid\nfrom sqlalchemy import text"),
+        "app/tags.py": _CODE},)
+    INVALID = ({"models.py": _MODEL.format('UniqueConstraint("name", "vocabulary_id")'), "app/tags.py": _CODE},)
+
+    def check(self):
+        lookups = _null_lookups(self.facts)
+        for table in list(self.facts.tables.values()):
+            if table.unknown_bases or table.database:
+                continue
+            keys = _keys(self.facts, table)
+            for key in keys:
+                if _nulls_not_distinct(self.facts, key):
+                    continue
+                for name in key.columns:
+                    nullable, col = nullable_column(self.facts, table, name)
+                    if not nullable or col is None:
+                        continue
+                    others = tuple(c for c in key.columns if c != name)
+                    if _null_case_held(self.facts, table, name, others):
+                        continue
+                    listed = ", ".join(key.columns)
+                    found = next((q for q in lookups.get(table.name, ()) if name in q[1] and set(others) <= q[2]), None)
+                    if found is not None:
+                        q = found[0]
+                        message = (
+                            f"The {key.what} on {table.name} ({listed}) does not hold for rows whose {name} is NULL: SQL "
+                            f"counts no two NULLs equal, so any number of {table.name} rows with the same "
+                            f"{', '.join(others)} and no {name} can be inserted; yet {q.function} looks a row up by "
+                            f"{', '.join(others)} with {name} IS NULL ({q.span.path}:{q.span.start}), as if there were one"
+                        )
+                        related = [(q.span, f"{q.function}: looked up with {name} IS NULL")]
+                    elif _deleted_at(col):
+                        message = (
+                            f"The {key.what} on {table.name} ({listed}) never compares two live rows: a live row's {name} "
+                            f"is NULL and SQL counts no two NULLs equal, so any number of live {table.name} rows with the "
+                            f"same {', '.join(others)} can be inserted; it only stops duplicates among rows deleted at "
+                            f"the same moment"
+                        )
+                        related = []
+                    else:
+                        continue
+                    message += (f". A partial unique index on ({', '.join(others)}) WHERE {name} IS NULL "
+                                + ("beside it holds it" if found is not None else "in its place holds it"))
+                    yield self.finding(
+                        message, key.span, f"table:{table.name}:nulls-distinct:{','.join(key.columns)}",
+                        related=[*related, *([(col.span, f"{name} is nullable")] if col.span != key.span else [])],
+                        unsure=migration_gaps(self.facts, table.name),
+                    )
+                    break
+
+
+def _deleted_at(col: ColumnFact) -> bool:
+    """A soft-delete time (`deleted_at`): NULL on every live row, unless a default fills it."""
+    return (col.name in SOFT_DELETE_COLUMNS and col.name.endswith(("_at", "_on", "_date")) or col.name == "date_deleted") and (
+        col.default in (None, "None") and col.server_default in (None, "None"))
+
+
+def _null_lookups(facts: Facts) -> dict[str, list[tuple]]:
+    """Per table: the application's queries that test a column IS NULL, as (query, columns tested IS NULL,
+    columns compared with `==`), column names."""
+    out: dict[str, list[tuple]] = {}
+    for q, table in app_queries(facts):
+        if not q.nulls or q.opaque_filter:
+            continue
+        names = {c.attr or c.name: c.name for c in table.columns.values()}
+
+        def cols(attrs):
+            return {names[a.rsplit(".", 1)[-1]] for a in attrs if a.rsplit(".", 1)[-1] in names}
+
+        out.setdefault(table.name, []).append((q, cols(q.nulls), cols(q.equals)))
+    return out
+
+
+def _nulls_not_distinct(facts: Facts, key: _Key) -> bool:
+    text = " ".join(facts.lines(key.span)).lower()
+    return "nulls_not_distinct" in text or "nulls not distinct" in text
+
+
+def _null_case_held(facts: Facts, table: TableFact, name: str, others: tuple[str, ...]) -> bool:
+    """Does another unique key keep the NULL case unique: one over some of the other columns alone (partial
+    or not: `unique(name) WHERE vocabulary_id IS NULL`), or one with an expression over the column
+    (`coalesce(vocabulary_id, '')`)?"""
+    for key in _unique_keys(facts, table):
+        if not key:
+            continue
+        if any(not entry.isidentifier() and _mentions(entry, {name}) for entry in key):
+            return True
+        if set(key) <= set(others):
+            return True
+    return False
+
+
+_ONE_ROW = ("first", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "scalar")
+
+
+class CheckThenInsert(Rule):
+    """A function looks a row up and, when none is found, inserts one with the same values, with no unique key.
+
+    What it checks:
+        In one function: a query of one model that fetches at most one row (`first()`, `one_or_none()`,
+        `scalar()`...) by columns compared with `==` (or `filter_by`), and in the branch where nothing was found
+        (`if not row:`, `if row is None:`, the `else` of `if row:`, or after `if row: return`) a constructor of
+        the same model given the very same expressions for those columns (`Member(group_id=group.id, ...)` after
+        `Member.group_id == group.id`), while no unique constraint, unique index or primary key is made of
+        columns the lookup compares or the constructor sets (in the model or the migrations). A constructor inside
+        a `try` that catches IntegrityError is left alone: the code meets the race itself.
+    Why it matters:
+        Two requests that run the function at once both find nothing and both insert: the check only holds
+        for one caller at a time, and only a unique constraint holds for all. The next lookup then meets two
+        rows: `first()` picks one arbitrarily, `one_or_none()` raises.
+    Example:
+        member = session.query(Member).filter(Member.group_id == group.id, Member.user_id == user.id).first()
+        if member is None:
+            session.add(Member(group_id=group.id, user_id=user.id))    # no unique (group_id, user_id)
+    Instead:
+        A unique constraint over the looked-up columns, and an insert that meets it (`ON CONFLICT DO NOTHING`,
+        or catching IntegrityError and reading the row the other request made).
+    """
+
+    ID = "INT013"
+    ITEM = "5.5"
+    SEVERITY = Severity.WARNING
+    _MODEL = HEADER + '''
+class Member(Base):
+    __tablename__ = "members"
+    {}
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(Integer)
+'''
+    _CODE = '''
+from sqlalchemy import select
+from models import Member
+def join(session, group_id, user_id):
+    member = session.scalars(select(Member).where(Member.group_id == group_id, Member.user_id == user_id)).first()
+    if member is None:
+        member = Member(group_id=group_id, user_id=user_id)
+        session.add(member)
+    return member
+'''
+    VALID = ({"models.py": _MODEL.format('__table_args__ = (UniqueConstraint("group_id", "user_id"),)'),
+              "app/members.py": _CODE},)
+    INVALID = ({"models.py": _MODEL.format(""), "app/members.py": _CODE},)
+
+    def check(self):
+        seen: set[tuple[str, str, str]] = set()
+        for q, table in app_queries(self.facts):
+            if (q.statement != "select" or q.escapes or q.opaque_filter or q.columns_only or not q.equals
+                    or not any(m in q.methods for m in _ONE_ROW) or table.unknown_bases or not q.function):
+                continue
+            names = {c.attr or c.name: c.name for c in table.columns.values()}
+            attrs = {e.rsplit(".", 1)[-1] for e in q.equals}
+            if any(a not in names for a in attrs):
+                continue
+            made = _insert_after(self.facts, q, attrs)
+            if made is None:
+                continue
+            line, keywords = made
+            columns = tuple(sorted(names[a] for a in attrs))
+            if any(set(key) <= set(columns) | {names[k] for k in keywords if k in names} for key in _unique_keys(self.facts, table) if key):
+                continue  # a unique key over what the lookup compares or the insert sets: the second insert fails
+            if (q.span.path, q.function, table.name) in seen:
+                continue
+            seen.add((q.span.path, q.function, table.name))
+            listed = ", ".join(columns)
+            made_at = Span(q.span.path, line, line)
+            nulls = sorted({names[n.rsplit(".", 1)[-1]] for n in q.nulls if n.rsplit(".", 1)[-1] in names} - set(columns))
+            tested = f" (and {', '.join(f'{n} IS NULL' for n in nulls)})" if nulls else ""
+            yield self.finding(
+                f"{q.function} looks {table.class_name} up by {listed}{tested} and, when it finds none, creates one with the same "
+                f"{listed} ({q.span.path}:{line}); no unique constraint or index of {table.name} covers ({listed}), so two "
+                "calls at once can both find nothing and both insert, and the next lookup meets two rows",
+                q.span, f"function:{q.span.path}:{q.function}:{table.class_name}:check-then-insert",
+                related=[(made_at, "the insert with the same values")],
+            )
+
+
+def _insert_after(facts: Facts, q, attrs: set[str]) -> tuple[int, set[str]] | None:
+    """Where the function of `q` builds its model in the branch where `q` found nothing, with the same expressions
+    for every attribute in `attrs` that the lookup compares them with: (its line, the keywords it passes)."""
+    first, lines = function_around(facts, q.span)
+    try:
+        tree = ast.parse(textwrap.dedent("\n".join(lines)))
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    at = q.span.start - first + 1  # the query's line in the parsed text
+    compared: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
+            for side, value in ((node.left, node.comparators[0]), (node.comparators[0], node.left)):
+                if isinstance(side, ast.Attribute) and _names_model(side.value, q.model):
+                    compared.setdefault(side.attr, set()).add(ast.dump(value))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "filter_by":
+            for kw in node.keywords:
+                if kw.arg:
+                    compared.setdefault(kw.arg, set()).add(ast.dump(kw.value))
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    bound = set(q.instances)
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and _names_model(node.func, q.model) and node.lineno > at):
+            continue
+        given = {kw.arg: ast.dump(kw.value) for kw in node.keywords if kw.arg}
+        if not all(a in given and given[a] in compared.get(a, ()) for a in attrs):
+            continue
+        if _catches_integrity_error(node, parents) or not _where_not_found(node, parents, bound, at):
+            continue
+        return node.lineno + first - 1, set(given)
+    return None
+
+
+def _names_model(node, model: str) -> bool:
+    return (isinstance(node, ast.Name) and node.id == model) or (isinstance(node, ast.Attribute) and node.attr == model)
+
+
+def _absent_test(test, bound: set[str], at: int) -> bool | None:
+    """True when `test` holds where the lookup found nothing (`not row`, `row is None`), False where it found one
+    (`row`, `row is not None`), None when it is no test of the lookup's result."""
+    def of_result(node) -> bool:
+        return (isinstance(node, ast.Name) and node.id in bound) or (
+            isinstance(node, ast.Call) and getattr(node, "lineno", 0) <= at <= getattr(node, "end_lineno", 0))
+
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and of_result(test.operand):
+        return True
+    if of_result(test):
+        return False
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and of_result(test.left)
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
+        if isinstance(test.ops[0], (ast.Is, ast.Eq)):
+            return True
+        if isinstance(test.ops[0], (ast.IsNot, ast.NotEq)):
+            return False
+    return None
+
+
+def _where_not_found(node, parents, bound: set[str], at: int) -> bool:
+    """Is `node` in the branch where the lookup found nothing: the body of `if not row:`, the else of `if row:`,
+    or after an `if row: return ...` in the same block?"""
+    child, parent = node, parents.get(node)
+    while parent is not None:
+        if isinstance(parent, ast.If):
+            absent = _absent_test(parent.test, bound, at)
+            if absent is True and child in parent.body or absent is False and child in parent.orelse:
+                return True
+        for field in ("body", "orelse"):
+            block = getattr(parent, field, None)
+            if isinstance(block, list) and child in block:
+                for earlier in block[:block.index(child)]:
+                    if (isinstance(earlier, ast.If) and _absent_test(earlier.test, bound, at) is False and earlier.body
+                            and isinstance(earlier.body[-1], (ast.Return, ast.Raise)) and not earlier.orelse):
+                        return True
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        child, parent = parent, parents.get(parent)
+    return False
+
+
+def _catches_integrity_error(node, parents) -> bool:
+    parent = parents.get(node)
+    while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(parent, ast.Try) and any("IntegrityError" in ast.dump(h.type) for h in parent.handlers if h.type):
+            return True
+        parent = parents.get(parent)
+    return False
+
+
+class NoPrimaryKey(Rule):
+    """A table has no primary key in the schema the migrations build (or, without migrations, its Core `Table`).
+
+    What it checks:
+        Tables as the migrations leave them (where the migrations build the table), else `Table(...)`
+        definitions of the models that no class maps, with no primary key and no unique key: nothing keeps two
+        rows apart. A mapped class without a key dbreview sees is left alone (the mapper needs one: it comes from
+        something dbreview does not read). A table whose SQL the migrations hold with PRIMARY KEY, made by SQL dbreview reads by
+        name only, or a partition, is left alone. The static twin of `dbreview verify`'s VER012, which reads the
+        real catalogue.
+    Why it matters:
+        Two identical rows cannot be updated or deleted one at a time; a link table stores the same pair twice
+        (a collection shows it twice, and removing it deletes both, or SQLAlchemy's StaleDataError); a model
+        whose mapper names a key the table does not keep loads two rows with that key as one; and PostgreSQL's
+        logical replication refuses UPDATE and DELETE on a published table without a replica identity.
+    Example:
+        op.create_table("tag_links", sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id")), sa.Column("tag_id", ...))
+    Instead:
+        A primary key (for a link table, over its two foreign keys), in the model and in a migration.
+    """
+
+    ID = "INT014"
+    ITEM = "5.5"
+    SEVERITY = Severity.WARNING
+    _MODEL = HEADER + '''
+from sqlalchemy import Column, Table
+class Post(Base):
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Tag(Base):
+    __tablename__ = "tags"
+    id: Mapped[int] = mapped_column(primary_key=True)
+tag_links = Table(
+    "tag_links", Base.metadata,
+    Column("post_id", ForeignKey("posts.id"){}),
+    Column("tag_id", ForeignKey("tags.id"){}),
+)
+'''
+    VALID = ({"models.py": _MODEL.format(", primary_key=True", ", primary_key=True")},)
+    INVALID = ({"models.py": _MODEL.format("", "")},)
+
+    def check(self):
+        for name in sorted({*self.facts.tables, *self.facts.migration_tables}):
+            model, migrated = self.facts.tables.get(name), self.facts.migration_tables.get(name)
+            table = migrated if migrated is not None else model
+            if table is None or table.from_sql or table.partition_of or not table.columns or _has_primary_key(table):
+                continue
+            if model is not None and (model.unknown_bases or model.database or (migrated is None and model.from_sql)):
+                continue
+            if migrated is None and (model.class_name or _migrations_touch(self.facts, name)):
+                continue  # a mapped class has a key the mapper needs (from where dbreview cannot read); a table the
+                # migrations change but do not build was built where dbreview cannot see
+            if any("PRIMARY KEY" in st.text.upper() for st in table_sql(self.facts, name)):
+                continue  # a key added by SQL the replay does not apply
+            if any(key for key in _database_keys(self.facts, table)):
+                continue  # a unique key keeps the rows apart (but those with NULL in it, INT012's concern)
+            source = "as the migrations build it" if migrated is not None else "in its Table definition"
+            mapped = [c.name for c in (model.columns.values() if model is not None and migrated is not None else ()) if c.primary_key]
+            links = [c.name for c in fk_columns(table)]
+            severity = None
+            if mapped:
+                consequence = (f"the model maps ({', '.join(mapped)}) as its key, which the database does not keep unique: "
+                               f"two rows with the same {', '.join(mapped)} load as one object")
+            elif len(links) >= 2:
+                consequence = (f"the same ({', '.join(links[:2])}) can be stored twice, and one of two equal rows cannot be "
+                               "deleted alone")
+            else:
+                consequence = ("nothing keeps two equal rows apart (one cannot be updated or deleted alone), and logical "
+                               "replication refuses UPDATE and DELETE on it without a replica identity")
+                severity = Severity.INFO
+            yield self.finding(
+                f"{name} has no primary key {source} and no unique key: {consequence}",
+                (model.span if model is not None and migrated is None else table.span), f"table:{name}:no-primary-key",
+                severity=severity,
+                related=[(model.span, "the model")] if model is not None and migrated is not None else (),
+                unsure=migration_gaps(self.facts, name) if migrated is not None else (),
+            )
+
+
+def _database_keys(facts: Facts, table: TableFact):
+    """The unique keys of `table` itself (the replayed table, or a Table of the models), not partial, and those
+    CREATE UNIQUE INDEX in migration SQL makes."""
+    yield from ((c.name,) for c in table.columns.values() if c.unique)
+    yield from (con.columns for con in table.constraints if con.kind == "unique")
+    yield from (ix.columns for ix in table.indexes if ix.unique and not ix.where and not ix.where_python)
+    for st in table_sql(facts, table.name):
+        if st.kind == "create_index" and st.details.get("unique") and not st.details.get("where"):
+            yield tuple(st.details.get("columns") or ())
+
+
+def _migrations_touch(facts: Facts, name: str) -> bool:
+    return bool(table_sql(facts, name)) or any(op.table == name for r in facts.revisions for op in r.upgrade)
+
+
+def _has_primary_key(table: TableFact) -> bool:
+    return any(c.primary_key for c in table.columns.values()) or any(c.kind == "primary_key" for c in table.constraints)

@@ -1,0 +1,299 @@
+"""Business-rule uniqueness and one-row lookups (issue 8, recall family 1): each case a small repository of our
+own, with the exact finding (or its absence) pinned."""
+
+from __future__ import annotations
+
+from analyzers.findings import Severity
+from tests.test_precision import HEADER, found, revision
+
+# -- a unique key with a nullable column (INT012) --------------------------------------------------------------
+
+_TAGS = HEADER + """
+from sqlalchemy import Index, UniqueConstraint, text
+
+class Vocabulary(Base):
+    __tablename__ = "vocabularies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Tag(Base):
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("name", "vocabulary_id"),{extra})
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    vocabulary_id: Mapped[int | None] = mapped_column(ForeignKey("vocabularies.id"))
+"""
+
+_FREE_TAG = """
+from sqlalchemy.orm import Session
+from app.models import Tag
+
+def free_tag(session, name):
+    return session.query(Tag).filter(Tag.name == name).filter(Tag.vocabulary_id.is_(None)).first()
+"""
+
+
+def test_a_key_looked_up_with_its_nullable_column_null_is_reported(tmp_path):
+    (f,) = found(tmp_path, {"app/models.py": _TAGS.format(extra=""), "app/tags.py": _FREE_TAG}, "INT012")
+    assert f.severity == Severity.WARNING and f.anchor == "table:tags:nulls-distinct:name,vocabulary_id"
+    assert f.location.path == "app/models.py" and f.location.start_line == 19
+    assert f.message == (
+        "The unique constraint on tags (name, vocabulary_id) does not hold for rows whose vocabulary_id is NULL: SQL "
+        "counts no two NULLs equal, so any number of tags rows with the same name and no vocabulary_id can be "
+        "inserted; yet free_tag looks a row up by name with vocabulary_id IS NULL (app/tags.py:6), as if there "
+        "were one. A partial unique index on (name) WHERE vocabulary_id IS NULL beside it holds it")
+
+
+def test_a_partial_index_or_nulls_not_distinct_holds_the_null_case(tmp_path):
+    partial = ' Index("uq_free", "name", unique=True, postgresql_where=text("vocabulary_id IS NULL")),'
+    assert found(tmp_path / "1", {"app/models.py": _TAGS.format(extra=partial), "app/tags.py": _FREE_TAG}, "INT012") == []
+    distinct = _TAGS.format(extra="").replace('UniqueConstraint("name", "vocabulary_id")',
+                                              'UniqueConstraint("name", "vocabulary_id", postgresql_nulls_not_distinct=True)')
+    assert found(tmp_path / "2", {"app/models.py": distinct, "app/tags.py": _FREE_TAG}, "INT012") == []
+
+
+def test_without_a_lookup_of_the_null_case_nothing_is_said(tmp_path):
+    """A nullable column in a key may be an optional part nobody treats as a key when it is NULL: no finding."""
+    code = _FREE_TAG.replace("Tag.vocabulary_id.is_(None)", "Tag.vocabulary_id == 3")
+    assert found(tmp_path, {"app/models.py": _TAGS.format(extra=""), "app/tags.py": code}, "INT012") == []
+
+
+def test_the_migrations_nullability_wins_over_the_models(tmp_path):
+    """The table the migrations build has vocabulary_id NOT NULL: the NULL case never happens there."""
+    migration = revision("""
+        op.create_table("vocabularies", sa.Column("id", sa.Integer(), primary_key=True))
+        op.create_table(
+            "tags",
+            sa.Column("id", sa.Integer(), primary_key=True),
+            sa.Column("name", sa.String(100), nullable=False),
+            sa.Column("vocabulary_id", sa.Integer(), sa.ForeignKey("vocabularies.id"), nullable=False),
+            sa.UniqueConstraint("name", "vocabulary_id"),
+        )
+    """)
+    files = {"app/models.py": _TAGS.format(extra=""), "app/tags.py": _FREE_TAG, "migrations/versions/0001_a.py": migration}
+    assert found(tmp_path, files, "INT012") == []
+
+
+def test_a_soft_delete_time_in_a_key_never_compares_live_rows(tmp_path):
+    model = HEADER + """
+from sqlalchemy import UniqueConstraint
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("email", "deleted_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(255))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+"""
+    (f,) = found(tmp_path, {"app/models.py": model}, "INT012")
+    assert f.severity == Severity.WARNING and f.anchor == "table:members:nulls-distinct:email,deleted_at"
+    assert f.message.startswith(
+        "The unique constraint on members (email, deleted_at) never compares two live rows: a live row's deleted_at is "
+        "NULL and SQL counts no two NULLs equal, so any number of live members rows with the same email can be inserted")
+    assert f.message.endswith("A partial unique index on (email) WHERE deleted_at IS NULL in its place holds it")
+
+
+# -- a lookup that fetches exactly one row (INT010) ------------------------------------------------------------
+
+def test_one_on_a_pair_no_key_covers_is_reported(tmp_path):
+    """`.one()` raises MultipleResultsFound on two rows, as one_or_none() does."""
+    model = HEADER + """
+class Link(Base):
+    __tablename__ = "links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(Integer)
+    tag_id: Mapped[int] = mapped_column(Integer)
+"""
+    code = """
+from sqlalchemy.orm import Session
+from app.models import Link
+
+def unlink(session, post_id, tag_id):
+    link = session.query(Link).filter(Link.post_id == post_id).filter(Link.tag_id == tag_id).one()
+    session.delete(link)
+
+HANDLERS = {"unlink": unlink}
+"""
+    (f,) = found(tmp_path, {"app/models.py": model, "app/links.py": code}, "INT010")
+    assert f.severity == Severity.WARNING and f.anchor == "function:app/links.py:unlink:Link:one-or-none"
+    assert f.message.startswith("unlink fetches Link with one() by post_id, tag_id, which no unique constraint or index "
+                                "of links covers: when two rows match it raises MultipleResultsFound")
+
+
+# -- a lookup, then an insert of the same values, with no unique key (INT013) ----------------------------------
+
+_MEMBERS = HEADER + """
+from sqlalchemy import UniqueConstraint
+
+class Member(Base):
+    __tablename__ = "members"
+    {args}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    ref_id: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20))
+"""
+
+_ADD_MEMBER = """
+from sqlalchemy.orm import Session
+from app import models
+
+def add_member(session, group, kind, obj):
+    member = session.query(models.Member).\\
+        filter(models.Member.kind == kind).\\
+        filter(models.Member.ref_id == obj.id).\\
+        filter(models.Member.group_id == group.id).first()
+    if member:
+        member.state = "active"
+    else:
+        member = models.Member(kind=kind, ref_id=obj.id, group_id=group.id, state="active")
+    session.add(member)
+"""
+
+
+def test_an_insert_in_the_else_of_a_lookup_with_the_same_values_is_reported(tmp_path):
+    (f,) = found(tmp_path, {"app/models.py": _MEMBERS.format(args=""), "app/members.py": _ADD_MEMBER}, "INT013")
+    assert f.severity == Severity.WARNING and f.anchor == "function:app/members.py:add_member:Member:check-then-insert"
+    assert f.location.start_line == 6
+    assert f.message == (
+        "add_member looks Member up by group_id, kind, ref_id and, when it finds none, creates one with the same "
+        "group_id, kind, ref_id (app/members.py:13); no unique constraint or index of members covers (group_id, kind, "
+        "ref_id), so two calls at once can both find nothing and both insert, and the next lookup meets two rows")
+
+
+def test_a_unique_key_over_the_looked_up_columns_holds_the_race(tmp_path):
+    args = '__table_args__ = (UniqueConstraint("group_id", "kind", "ref_id"),)'
+    assert found(tmp_path, {"app/models.py": _MEMBERS.format(args=args), "app/members.py": _ADD_MEMBER}, "INT013") == []
+
+
+def test_other_values_in_the_constructor_are_no_check_then_insert(tmp_path):
+    code = _ADD_MEMBER.replace("group_id=group.id, state", "group_id=group.parent_id, state")
+    assert found(tmp_path, {"app/models.py": _MEMBERS.format(args=""), "app/members.py": code}, "INT013") == []
+
+
+def test_an_insert_that_catches_the_integrity_error_is_left_alone(tmp_path):
+    code = """
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from app.models import Member
+
+def join(session, group_id, kind, ref_id):
+    found = session.scalars(select(Member).filter_by(group_id=group_id, kind=kind, ref_id=ref_id)).first()
+    if found is not None:
+        return found
+    try:
+        session.add(Member(group_id=group_id, kind=kind, ref_id=ref_id, state="active"))
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+"""
+    assert found(tmp_path / "1", {"app/models.py": _MEMBERS.format(args=""), "app/m.py": code}, "INT013") == []
+    plain = code.replace("    try:\n        session.add", "    if True:\n        session.add").replace(
+        "    except IntegrityError:\n        session.rollback()\n", "")
+    (f,) = found(tmp_path / "2", {"app/models.py": _MEMBERS.format(args=""), "app/m.py": plain}, "INT013")
+    assert f.message.startswith("join looks Member up by group_id, kind, ref_id and, when it finds none, creates one")
+
+
+# -- a table without a primary key (INT014) -------------------------------------------------------------------
+
+_LINKS = HEADER + """
+from sqlalchemy import Column, Table, UniqueConstraint
+
+class Post(Base):
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Tag(Base):
+    __tablename__ = "tags"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+post_tags = Table(
+    "post_tags", Base.metadata,
+    Column("post_id", ForeignKey("posts.id"){post}),
+    Column("tag_id", ForeignKey("tags.id"), nullable=False),{extra}
+)
+"""
+
+
+def test_a_core_link_table_without_a_key_is_reported(tmp_path):
+    (f,) = found(tmp_path, {"app/models.py": _LINKS.format(post="", extra="")}, "INT014")
+    assert f.severity == Severity.WARNING and f.anchor == "table:post_tags:no-primary-key"
+    assert f.location.start_line == 21
+    assert f.message == ("post_tags has no primary key in its Table definition and no unique key: "
+                         "the same (post_id, tag_id) can be stored twice, and one of two equal rows cannot be deleted alone")
+
+
+def test_a_unique_key_keeps_rows_apart(tmp_path):
+    extra = '\n    UniqueConstraint("post_id", "tag_id"),'
+    assert found(tmp_path / "1", {"app/models.py": _LINKS.format(post="", extra=extra)}, "INT014") == []
+
+
+def test_a_mapped_class_whose_key_dbreview_does_not_see_is_left_alone(tmp_path):
+    """A class's key from a helper dbreview cannot read (`id = primary_key_column()`): the mapper has one."""
+    model = HEADER + """
+from app.keys import primary_key_column
+
+class Report(Base):
+    __tablename__ = "reports"
+    id = primary_key_column()
+    title: Mapped[str] = mapped_column(String(100))
+"""
+    keys = "from sqlalchemy import Column, Integer\ndef primary_key_column():\n    return Column(Integer, primary_key=True)\n"
+    assert found(tmp_path, {"app/models.py": model, "app/keys.py": keys}, "INT014") == []
+
+
+def test_the_table_the_migrations_build_without_the_key_the_model_maps(tmp_path):
+    model = HEADER + """
+class Summary(Base):
+    __tablename__ = "summaries"
+    url: Mapped[str] = mapped_column(String(500), primary_key=True)
+    day: Mapped[datetime] = mapped_column(DateTime)
+    count: Mapped[int] = mapped_column(Integer)
+"""
+    migration = revision("""
+        op.create_table(
+            "summaries",
+            sa.Column("url", sa.String(500), nullable=False),
+            sa.Column("day", sa.DateTime(), nullable=False),
+            sa.Column("count", sa.Integer(), nullable=False),
+        )
+    """)
+    (f,) = found(tmp_path, {"app/models.py": model, "migrations/versions/0001_a.py": migration}, "INT014")
+    assert f.severity == Severity.WARNING and (f.location.path, f.location.start_line) == ("migrations/versions/0001_a.py", 7)
+    assert f.message == ("summaries has no primary key as the migrations build it and no unique key: "
+                         "the model maps (url) as its key, which the database does not "
+                         "keep unique: two rows with the same url load as one object")
+
+
+def test_a_table_of_events_without_a_key_is_info(tmp_path):
+    migration = revision("""
+        op.create_table("hits", sa.Column("url", sa.Text(), nullable=False), sa.Column("at", sa.DateTime()))
+    """)
+    (f,) = found(tmp_path, {"app/models.py": HEADER, "migrations/versions/0001_a.py": migration}, "INT014")
+    assert f.severity == Severity.INFO
+    assert f.message.endswith("nothing keeps two equal rows apart (one cannot be updated or deleted alone), and logical "
+                              "replication refuses UPDATE and DELETE on it without a replica identity")
+
+
+def test_a_flag_tested_with_is_false_is_part_of_the_key_it_looks_up(tmp_path):
+    """`is_list.is_(False)` compares is_list with a value, as `== False` does: (key, is_list) is a unique key."""
+    model = HEADER + """
+from sqlalchemy import Boolean, UniqueConstraint
+
+class Label(Base):
+    __tablename__ = "labels"
+    __table_args__ = (UniqueConstraint("key", "is_list"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(50))
+    is_list: Mapped[bool] = mapped_column(Boolean)
+"""
+    code = """
+from sqlalchemy import select
+from app.models import Label
+
+def label(session, key):
+    return session.execute(select(Label).where(Label.key == key, Label.is_list.is_(False))).scalar_one()
+
+HANDLERS = [label]
+"""
+    assert found(tmp_path, {"app/models.py": model, "app/labels.py": code}, "INT010") == []
