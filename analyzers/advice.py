@@ -430,6 +430,23 @@ def _consent_version(s: Subject, message: str) -> str:
 # -- 5. integrity -------------------------------------------------------------------------------
 
 
+@advises("RACE001")
+def _lost_update(s: Subject, message: str) -> str:
+    m = re.search(r"writes (\w+)\.(\w+)", message)
+    cls, column = (m.group(1), m.group(2)) if m else ("Model", "column")
+    return (f"Let PostgreSQL compute the new value: `update({cls}).where({cls}.id == row.id).values({column}={cls}.{column} + 1)`, "
+            f"or assign the expression `row.{column} = {cls}.{column} + 1`; where the code must decide from the old value "
+            "first (a limit, a one-time code), load the row with `.with_for_update()` so that concurrent requests wait.")
+
+
+@advises("RACE002")
+def _next_number(s: Subject, message: str) -> str:
+    key = _found(r"unique constraint over \(([\w, ]+)\)", message, "the numbering scope and the number")
+    return (f"Add a unique constraint over ({key}) so that a second insert of the same number fails, and retry it "
+            "with the next number; or number from a sequence, or from a counter row incremented in SQL "
+            "(`UPDATE ... SET next = next + 1 RETURNING next`).")
+
+
 @advises("INT001")
 def _uuid_key(s: Subject, message: str) -> str:
     if s.kind == "keys":

@@ -384,6 +384,8 @@ class ModuleFacts:
     binding_spans: dict[str, Span] = field(default_factory=dict)  # where the assigned and defined ones are
     stars: list[str] = field(default_factory=list)  # modules imported with `from x import *`
     usage: Usage | None = None  # how its code queries the models (analyzers/facts/usage.py)
+    rewrites: list = field(default_factory=list)  # attributes written from their old value (analyzers/facts/rewrites.py)
+    next_numbers: list = field(default_factory=list)  # new rows numbered max + 1 (analyzers/facts/rewrites.py)
     imports: ImportFacts | None = None  # what running it imports (analyzers/facts/imports.py)
     alembic_env: AlembicEnv | None = None  # an Alembic env.py: the target_metadata it gives autogenerate
     # Who may call what (analyzers/facts/python_module.py `_Reader._index`): every name the module mentions (a Name, an

@@ -20,6 +20,8 @@ from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.password_writes import hashed_fields, read_password_writes
 from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate, strings_of
+from analyzers.facts.rewrites import HINT as REWRITE_HINT
+from analyzers.facts.rewrites import read_rewrites
 from analyzers.facts.usage import ModuleWide, mention_words, read_usage, top_functions
 from analyzers.facts.walk import NODE_FIELDS, children, walk
 
@@ -59,6 +61,8 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
             if fact is not None:
                 fact.hashed_fields = hashed_fields(node)
     facts.usage = read_usage(tree, names, path, reader.querying(), reader.wide) or None
+    if REWRITE_HINT.search(text):  # `obj.n += 1` and the like: read only where the text may hold one
+        facts.rewrites, facts.next_numbers = read_rewrites(reader.all_functions, reader.owners, names, path)
     facts.mentions = {k: tuple(sorted(v)) for k, v in reader.mentions.items()}
     facts.top_functions = top_functions(tree)
     return facts

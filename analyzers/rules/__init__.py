@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 SECTION_MODULES = (
     "s01_configuration", "s01_sql_strings", "s02_models", "s03_migrations", "s03_migration_safety",
-    "s03_migration_chain", "s03_migration_sqlalchemy", "s04_hipaa", "s05_integrity", "s05_uniqueness", "s06_tenancy", "s06_policies",
-    "s07_relationships",
+    "s03_migration_chain", "s03_migration_sqlalchemy", "s04_hipaa", "s05_integrity", "s05_lost_updates",
+    "s05_uniqueness", "s06_tenancy", "s06_policies", "s07_relationships",
     "s08_performance", "s09_time", "s10_billing",
 )
 

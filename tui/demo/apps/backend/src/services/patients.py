@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from ..models import Patient, Provider
+from ..models import Organization, OrganizationMembership, OrganizationPatient, Patient, Provider
 
 
 async def list_patients(session: AsyncSession, organization_id: uuid.UUID) -> list[Patient]:
@@ -69,4 +69,20 @@ async def proxies_of(session: AsyncSession, patient_id: uuid.UUID) -> list[uuid.
 
 async def soft_delete_patient(session: AsyncSession, patient: Patient) -> None:
     patient.deleted_at = func.now()
+    await session.flush()
+
+
+async def enroll_patient(session: AsyncSession, organization_id: uuid.UUID, patient_id: uuid.UUID) -> None:
+    stmt = select(Organization).where(Organization.id == organization_id, Organization.deleted_at.is_(None))
+    organization = (await session.execute(stmt)).scalar_one()
+    session.add(OrganizationPatient(organization_id=organization_id, patient_id=patient_id))
+    organization.patient_count += 1
+    await session.flush()
+
+
+async def add_member(session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    session.add(OrganizationMembership(organization_id=organization_id, user_id=user_id))
+    await session.execute(
+        update(Organization).where(Organization.id == organization_id).values(member_count=Organization.member_count + 1)
+    )
     await session.flush()
