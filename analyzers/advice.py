@@ -135,8 +135,11 @@ def _expire_on_commit(s: Subject, message: str) -> str:
 
 @advises("CFG008")
 def _sql_from_strings(s: Subject, message: str) -> str:
-    value = _found(r"`([^`]+)` is (?:an identifier|a value|a piece)", message) or "the value"
+    value = _found(r"`([^`]+)` is (?:an identifier|a value|a piece|the whole statement)", message) or "the value"
     where = f"in {_code(s.owner)}" if s.kind == "sql" else f"in revision {_code(s.owner)}"
+    if " is the whole statement run" in message:
+        return (f"{where.capitalize()}, run {_code(value)} only on a connection that confines it (a read-only role, a "
+                "statement timeout), after checking what it may read.")
     if " is an identifier" in message:
         return (f"{where.capitalize()}, check {_code(value)} against the fixed set of names it may take, or quote it "
                 "with the dialect's identifier preparer, before it goes into the SQL.")
@@ -144,6 +147,20 @@ def _sql_from_strings(s: Subject, message: str) -> str:
         return f"{where.capitalize()}, build the clause from {_code(value)} with SQLAlchemy constructs, or pick it from a fixed list."
     param = re.sub(r"\W+", "_", value).strip("_") or "value"
     return f"{where.capitalize()}, write `:{param}` in the SQL and pass {_code(value)} as a bound parameter."
+
+
+@advises("CFG009")
+def _sort_from_a_set(s: Subject, message: str) -> str:
+    function, value = (s.rest + ("", ""))[:2]
+    return (f"In {_code(function or s.owner)}, map the names {_code(value or 'the caller')} may take to columns (a dict "
+            "of the model's attributes) and sort only by a name found in it.")
+
+
+@advises("CFG010")
+def _escape_like(s: Subject, message: str) -> str:
+    function, value = (s.rest + ("", ""))[:2]
+    return (f"In {_code(function or s.owner)}, escape `\\`, `%` and `_` in {_code(value or 'the value')} and pass "
+            "`escape=\"\\\\\"`, or use `icontains(..., autoescape=True)`.")
 
 
 # -- 2. models ----------------------------------------------------------------------------------
@@ -175,6 +192,12 @@ def _unique_email(s: Subject, message: str) -> str:
 @advises("MOD004")
 def _password_hash(s: Subject, message: str) -> str:
     return f"Store an argon2 or bcrypt hash (a `password_hash` column on {_code(s.owner)}) and drop {_code(s.where)}."
+
+
+@advises("MOD008")
+def _hash_token(s: Subject, message: str) -> str:
+    return (f"Store a SHA-256 hash of the token in {_code(s.where)} (the token itself goes only to the client) and look "
+            "rows up by the hash of what is presented.")
 
 
 @advises("MOD005")
@@ -748,7 +771,16 @@ def _timestamptz(s: Subject, message: str) -> str:
 
 @advises("TZ002")
 def _aware_default(s: Subject, message: str) -> str:
+    if "stores the server's local time" in message:
+        return (f"Default {_code(s.where)} to naive UTC like the project's other timestamps (`datetime.utcnow`, or "
+                "`datetime.now(timezone.utc).replace(tzinfo=None)`).")
     return f"Default {_code(s.where)} to `func.now()` on the server, or to `datetime.now(timezone.utc)` in Python."
+
+
+@advises("TZ004")
+def _one_clock(s: Subject, message: str) -> str:
+    return (f"Make {_code(s.where)} `DateTime(timezone=True)` with a migration that converts the stored values, or give "
+            "it naive UTC everywhere (convert to UTC, then `.replace(tzinfo=None)`), as its default does.")
 
 
 @advises("TZ003")

@@ -22,12 +22,13 @@ SKIP_DIRS = {
 _OUTPUT_DIRS = {"dist", "build"}
 # A Python file is read only if it mentions one of these: most of a large tree never reaches the parser.
 # Password hashing is read wherever it is (a service, not the model), so a `password` column is judged
-# against it.
+# against it; so is the making of random tokens, so that a token column is judged by what is stored in it.
 MARKERS = (
     b"sqlalchemy", b"sqlmodel", b"alembic", b"mapped_column", b"Column(", b"__tablename__", b"relationship(",
     b"down_revision", b"bcrypt", b"argon2", b"passlib", b"hash_password", b"generate_password_hash",
     b"SQLALCHEMY_",  # a Flask app's configuration: its engine's options
     b"naming_convention",  # a MetaData given its convention in a module of its own
+    b"urandom", b"token_urlsafe", b"token_hex", b"token_bytes",  # secrets made for clients: what stores them (MOD008)
 )
 DOC_DIRS = ("docs",)
 

@@ -32,6 +32,9 @@ _ROUTE_VERBS = {"get", "post", "put", "patch", "delete", "route", "api_route", "
 _REQUEST_PARAMS = {"Header", "Query", "Path", "Body", "Form", "Cookie", "File"}
 _REQUEST_ATTRS = {"headers", "args", "form", "json", "query_params", "path_params", "cookies", "GET", "POST",
                   "data", "values", "body", "query_string", "match_info", "query"}
+# A request handler's own accessors of the request's arguments (Tornado's RequestHandler).
+_HANDLER_ARGUMENTS = {"get_argument", "get_arguments", "get_query_argument", "get_query_arguments", "get_body_argument",
+                      "get_body_arguments"}
 _TYPED = {"int", "float", "bool", "UUID", "UUID4", "UUID1", "datetime", "date", "time", "timedelta", "Decimal",
           "PositiveInt", "NonNegativeInt", "conint", "ZoneInfo", "IPv4Address", "IPv6Address", "IPvAnyAddress"}
 _NUMBER_CALLS = {"int", "float", "len", "abs", "round", "bool", "ord", "hash", "min", "max", "sum", "count", "range"}
@@ -169,6 +172,14 @@ class Flow:
             via = self._only_through(node, func) if source in RISK and self._via else ()
             out.append(Hole(ast.unparse(node)[:80], role, source, why, getattr(node, "lineno", 0), password, trail, via))
         return tuple(out)
+
+    def origin(self, node: ast.AST, func: Func | None) -> tuple[str, str, tuple[int, ...]]:
+        """(source, why, the lines followed) of one value used at its place (a LIKE pattern's part, an attribute's
+        name)."""
+        self._before = getattr(node, "lineno", 0) or 10**9
+        self._trail, self._steps, self._via = [func.lineno] if func is not None else [], 0, []
+        source, why = self.source(node, func, 0)
+        return source, why, tuple(dict.fromkeys(n for n in self._trail if n != self._before))[:6]
 
     def _only_through(self, node: ast.AST, func: Func | None) -> tuple[str, ...]:
         """The other modules' functions a risky value passes through, when it is safe on every path if they
@@ -347,6 +358,8 @@ class Flow:
             return "validated", f"{expr} passes through `{name}()`, which leaves only letters, digits and separators"
         if name in ("uuid4", "uuid1", "now", "utcnow", "today", "isoformat", "hex", "ULID", "ulid", "new_id", "token_hex"):
             return "typed", f"{expr} is generated, not given"
+        if name in _HANDLER_ARGUMENTS and isinstance(node.func, ast.Attribute) and ast.unparse(node.func.value) == "self":
+            return "request", f"{expr} comes from the request (a handler's `{name}`)"
         if name in ("getenv", "get_settings", "get_config") or callee.startswith(("os.environ", "os.getenv")):
             return "configuration", f"{expr} comes from configuration"
         if isinstance(node.func, ast.Attribute):
@@ -670,9 +683,14 @@ _IDENTIFIER_BEFORE = re.compile(
     r"\bSELECT|\bAS|\bTRUNCATE|\bANALYZE|\bVACUUM|\bREINDEX|\bNOTIFY|\bLISTEN|\bSAVEPOINT|\.|,)\s*$", re.I)
 
 
+_WHOLE_STATEMENT = re.compile(r"\s*EXPLAIN\s*(\([^)]*\)\s*|(ANALYZE|VERBOSE)\s+)*", re.I)
+
+
 def _role(text: str, at: int, width: int) -> tuple[str, bool]:
-    """What the placeholder at `at` is in the statement: a value, an identifier or a fragment of SQL, and
-    whether it is a password (after PASSWORD)."""
+    """What the placeholder at `at` is in the statement: a value, an identifier, a fragment of SQL or the
+    statement itself (what EXPLAIN runs), and whether it is a password (after PASSWORD)."""
+    if not text[at + width:].strip(" \t\n;") and _WHOLE_STATEMENT.fullmatch(text[:at]):
+        return "statement", False  # `EXPLAIN {sql}`: the value is the statement itself, not a piece of one
     before, after = text[max(0, at - 120):at], text[at + width:at + width + 40]  # what is next to it decides
     quoted = before.endswith("'") and after.startswith("'")
     password = bool(re.search(r"\bPASSWORD\s*'?$", before, re.I))

@@ -379,6 +379,10 @@ class ModuleFacts:
     json_uses: list[JsonUse] = field(default_factory=list)  # Model.attr["k"], Model.attr.contains(...) ...
     password_writes: list = field(default_factory=list)  # analyzers/facts/password_writes.py
     password_passes: list = field(default_factory=list)  # calls of password setters, the same module
+    secret_uses: list = field(default_factory=list)  # writes and lookups of bearer secrets (facts/secret_flow.py)
+    token_makers: dict = field(default_factory=dict)  # functions returning a random generator's output, the same
+    aware_uses: list = field(default_factory=list)  # aware datetimes beside attributes (facts/aware_times.py)
+    query_inputs: list = field(default_factory=list)  # LIKE patterns and sort columns a value decides (facts/query_input.py)
     marked: bool = False  # mentions "dbreview:": may hold suppression comments, used or not
     bindings: dict[str, Ref] = field(default_factory=dict)  # module-level names: imports, assignments, defs
     binding_spans: dict[str, Span] = field(default_factory=dict)  # where the assigned and defined ones are

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from analyzers.facts import columns as col
 from analyzers.facts.alembic_env import is_env, read_env
+from analyzers.facts.aware_times import read_aware_times
 from analyzers.facts.flow import Flow, assigned_text
 from analyzers.facts.imports import read_imports
 from analyzers.facts.json_context import class_attr, with_context
@@ -18,6 +19,8 @@ from analyzers.facts.model import CallFact, ClassFact, JsonUse, ListenerFact, Mo
 from analyzers.facts.names import Names, all_statements, const_bool, const_str, is_sqlalchemy, kwargs, last, module_name
 from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.password_writes import hashed_fields, read_password_writes
+from analyzers.facts.query_input import read_query_input
+from analyzers.facts.secret_flow import read_secret_flow
 from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate, strings_of
 from analyzers.facts.rewrites import HINT as REWRITE_HINT
@@ -60,6 +63,12 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
             fact = next((c for c in facts.classes if isinstance(node, ast.ClassDef) and c.name == node.name), None)
             if fact is not None:
                 fact.hashed_fields = hashed_fields(node)
+    if _SECRET_WORDS.search(text):  # the modules that name a token or a key: what they store and look up
+        facts.secret_uses, facts.token_makers = read_secret_flow(tree, path)
+    if _CLOCK_WORDS.search(text):  # the modules that tell the time: aware values beside naive columns
+        facts.aware_uses = read_aware_times(tree, path)
+    if _QUERY_WORDS.search(text):
+        facts.query_inputs = read_query_input(tree, reader.flow, path)
     facts.usage = read_usage(tree, names, path, reader.querying(), reader.wide) or None
     if REWRITE_HINT.search(text):  # `obj.n += 1` and the like: read only where the text may hold one
         facts.rewrites, facts.next_numbers = read_rewrites(reader.all_functions, reader.owners, names, path)
@@ -71,6 +80,9 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
 _PASSWORD_WORDS = re.compile(r"passw|pwd", re.I)
 _INDEXED, _MENTIONED, _WIDE_ONLY = 0, 1, 2  # which readers of _Reader._index a node is for
 _DEF_READ = frozenset(("args", "body", "decorator_list"))  # a function's fields _Reader._index reads apart
+_CLOCK_WORDS = re.compile(r"now\(|time\w*\(|today\(|stamp\(|astimezone\(|tzinfo=")
+_QUERY_WORDS = re.compile(r"like\(|getattr\(")
+_SECRET_WORDS = re.compile(r"token|api_?key|reset_key|\bcode\b|_code\b|urandom|uuid4", re.I)
 
 
 class _Reader:

@@ -102,6 +102,14 @@ def _local_passwords(facts: Facts) -> tuple[bool, str]:
     return stored, "no table stores a password: sign-in is delegated (an identity provider, OAuth, SSO)"
 
 
+def _bearer_secrets(facts: Facts) -> tuple[bool, str]:
+    """Some table keeps a secret a client presents (a reset key, an API key, an OAuth code, a session token)."""
+    from analyzers.rules.s02_secrets import secret_column
+
+    stored = any(secret_column(t, c) for t in facts.tables.values() for c in t.columns.values())
+    return stored, "no table keeps a token, an API key, a reset key or an authorization code"
+
+
 def _impersonation(facts: Facts) -> tuple[bool, str]:
     """Someone can act as someone else: a table, column, file or module-level function says so."""
     named = re.compile(r"imperson|act_as|acting_as|sudo_user|masquerad")
@@ -132,6 +140,7 @@ CONDITIONS: dict[str, Condition] = {
     "tenants": _tenants,
     "rls": _rls,
     "local_passwords": _local_passwords,
+    "bearer_secrets": _bearer_secrets,
     "platform_owner": _platform_owner,
     "organizations": _tables_named(r"^(organi[sz]ations?|orgs?|tenants?|workspaces?|compan(y|ies))$", "organizations"),
     "audit": _tables_named(r"audit|activity_log", "audit records"),

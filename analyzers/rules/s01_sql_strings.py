@@ -27,8 +27,12 @@ _ADVICE = {
     "value": "pass it as a bound parameter (:name, with its value given apart)",
     "sql": "build the clause with SQLAlchemy constructs (select(), column(), and_()) or pick it from a fixed "
            "list of clauses",
+    "statement": "no construct or bound parameter stands in for a statement: where callers pass SQL from users on "
+                 "purpose, what confines it is the connection it runs on (a read-only role, a statement timeout) and "
+                 "what is checked before it runs: check those",
 }
-_ROLE = {"identifier": "an identifier", "value": "a value", "sql": "a piece of the statement"}
+_ROLE = {"identifier": "an identifier", "value": "a value", "sql": "a piece of the statement",
+         "statement": "the whole statement run (SQL the function is given, not a piece spliced into its own)"}
 
 
 def risky(use: SqlUse, facts) -> list[Hole]:
@@ -42,13 +46,16 @@ def risky(use: SqlUse, facts) -> list[Hole]:
 def hole_severity(hole: Hole, *, migration: bool = False) -> Severity | None:
     """Critical from a request. Elsewhere in the application: a warning for a value from a source that could
     not be followed (info for an identifier, which code usually picks, and for a piece of SQL, whose nature we
-    cannot tell), info from the database or an attribute of the object, none from configuration. A migration takes no request: only a value from the database or
+    cannot tell), info from the database or an attribute of the object, none from configuration. A whole statement
+    run as given (`EXPLAIN {sql}`) from anywhere but the request is info. A migration takes no request: only a value from the database or
     from an unfollowed source written into the statement (which a quote in it breaks) is reported, as info.
     A password written into DDL is a warning, info from configuration or in a migration."""
     if hole.source == "request":
         return Severity.CRITICAL
     if hole.password:
         return Severity.INFO if migration or hole.source in ("configuration", "stored") else Severity.WARNING
+    if hole.role == "statement" and not migration:
+        return Severity.INFO if hole.source in RISK and hole.source != "configuration" else None
     if migration:
         return Severity.INFO if hole.role == "value" and hole.source in ("unknown", "stored") else None
     if hole.source == "unknown":
@@ -218,7 +225,9 @@ class SqlFromStrings(Rule):
         finding. A number on every path but one that could not be followed (`ctx.get("timeout", 60000)`), or a
         value that passes through a function dbreview could not read: info, naming what it could not follow. A
         password written into DDL (`CREATE ROLE ... PASSWORD '{pw}'`)
-        is reported unless it is a constant. Settings of the security context are CFG003's.
+        is reported unless it is a constant. A whole statement the function is given and runs (`EXPLAIN {sql}`)
+        is no piece spliced in: info that says what confines it is the connection, critical from the request.
+        Settings of the security context are CFG003's.
     Why it matters:
         A value spliced into SQL runs as SQL: a crafted header or path parameter reads or rewrites other
         tenants' rows. Values are bound as parameters; identifiers cannot be bound and must be quoted or

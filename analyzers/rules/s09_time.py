@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import textwrap
 
+from analyzers.facts.aware_times import returned_by
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_usage
 from analyzers.rules.examples_common import HEADER
 from analyzers.facts.model import Span
 from analyzers.rules.schema import (
-    column_anchor, column_sites, first_line, function_source, migrated_column, other_databases, where_declared,
+    column_anchor, column_sites, first_line, function_source, is_test_path, migrated_column, other_databases, where_declared,
 )
 
 
@@ -174,15 +177,18 @@ def utc_on_bind(facts, type_name: str) -> Span | None:
 
 def _tested_in_sql(facts, table, col) -> bool:
     """Whether some query of the application may compare the column in SQL: a filter or join condition that
-    names it, a range test on its attribute, a filter dbreview cannot read on its model, or SQL text that
-    names the column."""
+    names it, a range test on its attribute or a filter_by of it in a query of its model, a filter dbreview
+    cannot read on its model, or SQL text that names the column and its table. Another model's column of the
+    same name is not it (lemur's certificates.date_created is no test of authorities.date_created)."""
     attr = col.attr or col.name
     for usage in app_usage(facts):
         for q in usage.queries:
-            if {f"{table.class_name}.{attr}", attr} & {*q.filtered, *q.joined} or attr in q.ranges or (
-                    q.opaque_filter and q.model == table.class_name):
+            mine = q.model.rsplit(".", 1)[-1] == table.class_name
+            if f"{table.class_name}.{attr}" in {*q.filtered, *q.joined} or (
+                    mine and (attr in q.filtered or attr in q.ranges or q.opaque_filter)):
                 return True
-    return any(u.text and re.search(rf"\b{re.escape(col.name)}\b", u.text) for u in facts.sql)
+    return any(u.text and re.search(rf"\b{re.escape(col.name)}\b", u.text) and re.search(
+        rf"\b{re.escape(table.name)}\b", u.text) for u in facts.sql)
 
 
 # Calendar dates kept in a datetime column: a birthday is a day, not an instant.
@@ -199,10 +205,15 @@ class NaiveDefault(Rule):
         `onupdate=` set to `datetime.utcnow`, or `datetime.now` without a time zone. A
         function of the project's own (`default=utcnow`) is read: one that returns
         `datetime.now(timezone.utc)` is aware and no finding; one whose body cannot be found (a library's)
-        is info, said so.
+        is info, said so. On a column without time zone, `default=datetime.now` (or onupdate), the server's
+        local time, where other timestamps' Python defaults give UTC (`datetime.utcnow`,
+        `datetime.now(timezone.utc)`): the project means UTC and this column does not hold it. A project whose
+        defaults are all local time is left to TZ001.
     Why it matters:
         `utcnow()` returns a naive value (deprecated since Python 3.12); stored in an aware column it
-        is read as the server's local time, shifting every timestamp by the server's offset.
+        is read as the server's local time, shifting every timestamp by the server's offset. A local-time
+        default beside UTC ones mixes two clocks in one schema: off by the server's offset wherever it is
+        not UTC.
     Example:
         updated_at = mapped_column(DateTime(timezone=True), default=datetime.utcnow, onupdate=datetime.utcnow)
     Instead:
@@ -217,18 +228,33 @@ class Appointment(Base):
     __tablename__ = "appointments"
     id: Mapped[int] = mapped_column(primary_key=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
-''',)
+''', HEADER + '''
+class Appointment(Base):
+    __tablename__ = "appointments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow, onupdate=datetime.utcnow)
+''')
     INVALID = (HEADER + '''
 class Appointment(Base):
     __tablename__ = "appointments"
     id: Mapped[int] = mapped_column(primary_key=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=datetime.utcnow, onupdate=datetime.utcnow)
-''',)
+''', HEADER + '''
+class Appointment(Base):
+    __tablename__ = "appointments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow, onupdate=datetime.utcnow)
+''')
 
     def check(self):
+        utc_defaults = [(t, c) for t, c in column_sites(self.facts) if _UTC_DEFAULT.fullmatch((c.default or "").strip())
+                        or _UTC_DEFAULT.fullmatch((c.onupdate or "").strip())]
         for table, col in column_sites(self.facts):
             in_db = migrated_column(self.facts, table, col.name)
             if not (col.timezone or (in_db is not None and in_db.timezone)):
+                yield from self._local_time(table, col, utc_defaults)
                 continue  # a naive column filled with naive UTC is consistent; TZ001 weighs the column
             for what, value in (("default", col.default), ("onupdate", col.onupdate)):
                 value = (value or "").strip()
@@ -253,6 +279,154 @@ class Appointment(Base):
                         f"{column_anchor(table, col)}:{what}", related=[(body[1], f"{value} is defined here")],
                     )
                     break
+
+    def _local_time(self, table, col, utc_defaults):
+        """A naive column whose default is the server's local time, where other timestamps' defaults give UTC."""
+        others = [(t, c) for t, c in utc_defaults if c is not col]
+        if not others:
+            return  # local time throughout, or no Python default in UTC to set it against: TZ001 weighs the columns
+        for what, value in (("default", col.default), ("onupdate", col.onupdate)):
+            value = (value or "").strip()
+            if _LOCAL_NOW.fullmatch(value):
+                t, c = others[0]
+                utc = c.default if _UTC_DEFAULT.fullmatch((c.default or "").strip()) else c.onupdate
+                yield self.finding(
+                    f"{where_declared(table, col)} {what}={value} stores the server's local time in a column without "
+                    f"time zone, while {len(others)} other timestamp default(s) give UTC ({t.name}.{c.name} "
+                    f"{utc}): wherever the server's zone is not UTC, its times are off by that offset from the "
+                    "other columns' and from UTC values compared with it", col.span, f"{column_anchor(table, col)}:{what}",
+                    related=[(c.span, f"{t.name}.{c.name}: UTC") for t, c in others[:3]],
+                )
+                return
+
+
+# A Python default that gives naive UTC: datetime.utcnow, or a function of that name.
+_NAIVE_UTC = re.compile(r"(lambda\s*:\s*)?([\w.]*\.)?utcnow(\(\))?")
+# A Python default that gives UTC: datetime.utcnow (naive UTC) or an aware now in UTC.
+_UTC_DEFAULT = re.compile(r"(datetime\.)?(datetime\.)?utcnow(\(\))?|(lambda\s*:\s*)?(datetime\.)?(datetime\.)?now\(\s*(tz\s*=\s*)?"
+                          r"([\w.]*\.)?(utc|UTC)\s*\)")
+# The server's local time: datetime.now without a zone.
+_LOCAL_NOW = re.compile(r"(lambda\s*:\s*)?(datetime\.)?datetime\.now(\(\))?|datetime\.now(\(\))?")
+
+
+class AwareMeetsNaive(Rule):
+    """An aware datetime is compared with, or written into, a column without time zone.
+
+    What it checks:
+        A query's test (`User.last_seen >= cutoff`) or a write (`row.expires_at = ...`, `Token(expires_at=...)`)
+        that puts an aware datetime beside a column without time zone (in the model and as the migrations made
+        it) whose Python default or onupdate fills it with naive UTC (`datetime.utcnow`), where the value's own
+        function shows it aware: `datetime.now(timezone.utc)`, `.astimezone()`,
+        `.replace(tzinfo=...)`, arithmetic on one, a name only ever bound to one (a dict's values and the loop
+        over them included), or a project function called without arguments whose body returns one (a branch
+        on a parameter's default read as the default takes it). A function whose body is not in the code read
+        is not taken for aware. A column filled by the server's `now()` holds the session's local time, which an
+        aware value is turned into as well: consistent, no finding; so is a TypeDecorator that converts aware
+        values to UTC on the way in. A comparison made in Python on loaded rows is not this rule's.
+    Why it matters:
+        The column keeps no offset. Given an aware value (psycopg sends it as timestamptz), PostgreSQL compares
+        by reading the column's values in the database session's TimeZone, and stores the value converted to that
+        zone, so the test or the stored time is off by its offset wherever the session's TimeZone is not UTC;
+        asyncpg refuses an aware value for such a column.
+    Example:
+        last_seen: Mapped[datetime] = mapped_column(DateTime)
+        ...
+        db.query(User).filter(User.last_seen >= datetime.now(timezone.utc) - timedelta(days=7))
+    Instead:
+        Make the column `DateTime(timezone=True)` (with a migration), or pass naive UTC to it consistently
+        (`datetime.now(timezone.utc).replace(tzinfo=None)`).
+    """
+
+    ID = "TZ004"
+    ITEM = "9.4"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+from datetime import timedelta, timezone
+class Member(Base):
+    __tablename__ = "members"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+def active(db):
+    return db.query(Member).filter(Member.last_seen >= datetime.now(timezone.utc) - timedelta(days=7)).count()
+''',)
+    INVALID = (HEADER + '''
+from datetime import timedelta, timezone
+class Member(Base):
+    __tablename__ = "members"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_seen: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow, onupdate=datetime.utcnow)
+
+def active(db):
+    return db.query(Member).filter(Member.last_seen >= datetime.now(timezone.utc) - timedelta(days=7)).count()
+''',)
+
+    def check(self):
+        from analyzers.rules.s02_secrets import ties
+
+        uses = [u for m in self.facts.modules if not is_test_path(m.path) for u in m.aware_uses]
+        naive = {}
+        for table, col in column_sites(self.facts):
+            in_db = migrated_column(self.facts, table, col.name)
+            if col.timezone is not False or (in_db is not None and in_db.timezone) or not table.class_name:
+                continue
+            if "impl" in col.type_args and utc_on_bind(self.facts, col.type_name or ""):
+                continue  # a TypeDecorator that turns aware values into naive UTC: made to take them
+            utc = next((f"{what}={v}" for what, v in (("default", col.default), ("onupdate", col.onupdate))
+                        if v and _NAIVE_UTC.fullmatch(v.strip())), None)
+            if utc:  # the column holds naive UTC from Python: an aware value beside it is off by the session's offset
+                naive.setdefault(col.attr or col.name, []).append((table, col, utc))
+        elsewhere = other_databases(self.facts)
+        found: dict[str, list] = {}
+        for u in uses:
+            for table, col, utc in naive.get(u.attr, ()):
+                cls = col.declared_in or table.class_name or ""
+                sql = u.what == "write" or u.target.rsplit(".", 1)[-1] == cls or (u.target == "cls" and u.owner == cls)
+                if not sql or not ties(u.target, u.owner, cls):
+                    continue
+                how = _aware_how(self.facts, u)
+                if how:
+                    found.setdefault(column_anchor(table, col), []).append((table, col, u, how, utc))
+        for anchor, sites in found.items():
+            table, col, _, _, utc = sites[0]
+            said = "; ".join(
+                f"{u.function} ({u.span.path}:{u.span.start}) {'compares it with' if u.what == 'compare' else 'writes'} "
+                f"`{u.value}`, {how}" + ("" if u.what == "compare" else " into it") for _, _, u, how, _ in sites[:2])
+            more = f" (and {len(sites) - 2} more)" if len(sites) > 2 else ""
+            also = (f". The application also runs on {' and '.join(db for db, _ in elsewhere)}, which keeps no zone either way"
+                    if elsewhere else "")
+            compared = sites[0][2].what == "compare"
+            how_pg = ("PostgreSQL compares the two as timestamptz, reading the column's values as times in the database "
+                      "session's TimeZone" if compared else
+                      "PostgreSQL stores the aware value converted to the database session's TimeZone, its offset dropped")
+            yield self.finding(
+                f"{where_declared(table, col)} is a timestamp without time zone that its {utc} fills with naive UTC, "
+                f"and {said}{more}: with psycopg, "
+                f"{how_pg}, so wherever that zone is not UTC the {'test' if compared else 'stored time'} is off by its "
+                f"offset (asyncpg refuses an aware value for such a column){also}",
+                col.span, f"{anchor}:aware", severity=Severity.INFO if elsewhere else None,
+                related=[(u.span, f"{u.function}: aware value") for _, _, u, _, _ in sites[:6]],
+            )
+
+
+def _aware_how(facts, use) -> str:
+    """How the value is known to be aware, or "" where it is not shown (a function whose body is not found)."""
+    if use.kind == "aware":
+        return f"an aware datetime (`{use.detail}`)"
+    found = function_source(facts, use.span.path, use.detail)
+    if found is None:
+        return ""
+    source, span = found
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return ""
+    func = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    returned = returned_by(func) if func is not None else None
+    if returned is None or returned[0] != "aware":
+        return ""
+    return (f"an aware datetime (`{use.detail}()` returns `{returned[1]}` when called without arguments, "
+            f"{span.path}:{span.start})")
 
 
 class TimezoneFieldMissing(Rule):

@@ -27,4 +27,4 @@ class UserSession(UUIDMixin, TimestampMixin, Base):
     user_agent: Mapped[str | None] = mapped_column(String(512))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=False), default=datetime.utcnow)

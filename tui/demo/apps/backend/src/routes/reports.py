@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.database import get_db
@@ -52,3 +52,13 @@ async def provider_by_npi(npi_number: str, organization_id: uuid.UUID, db: Async
 
     provider = await find_provider_by_npi(db, organization_id, npi_number)
     return None if provider is None else {"id": str(provider.id), "npi_number": provider.npi_number}
+
+
+@router.get("/staff")
+async def staff_directory(db: AsyncSession = Depends(get_db), q: str = "", sort: str = "email") -> list[dict]:
+    """Staff whose e-mail matches the search box, sorted by the column the user picks."""
+    from src.models import User
+
+    stmt = select(User).where(User.deleted_at.is_(None), User.email.ilike(f"%{q}%")).order_by(getattr(User, sort))
+    rows = await db.execute(stmt)
+    return [{"id": str(u.id), "email": u.email} for u in rows.scalars()]

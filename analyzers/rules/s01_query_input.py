@@ -1,0 +1,166 @@
+"""Section 1 (beside the SQL built from strings): queries whose shape a caller's value decides without SQL text, a
+sort column picked by name and a LIKE pattern built around a value, followed to where the value comes from
+(analyzers/facts/query_input.py)."""
+
+from __future__ import annotations
+
+from analyzers.facts.flow import RISK
+from analyzers.facts.model import Span
+from analyzers.findings import Severity
+from analyzers.rules.base import Rule
+from analyzers.rules.s02_secrets import secret_column
+from analyzers.rules.schema import PASSWORD_COLUMN, is_test_path
+
+_ROUTE = '''
+from fastapi import APIRouter
+from sqlalchemy import select
+from app.models import User
+
+router = APIRouter()
+'''
+_MODELS = '''
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+class Base(DeclarativeBase):
+    pass
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+'''
+
+
+def _uses(facts, kind: str):
+    return [q for m in facts.modules if not is_test_path(m.path) for q in m.query_inputs if q.kind == kind]
+
+
+def _followed(q) -> list[tuple[Span, str]]:
+    """The lines the value was followed through, for the reader to see where it comes from."""
+    return [(Span(q.span.path, line, line), f"`{q.value}` followed through here") for line in q.trail]
+
+
+class SortByName(Rule):
+    """A query sorts by an attribute a caller names.
+
+    What it checks:
+        `order_by(getattr(Model, value))` (or the attribute looked up first and sorted by after), where the
+        name is followed (within its function and module) to the request: a warning where the model has
+        columns that hold secrets (a password hash, a token, a reset key), which the sort then reveals
+        the order of; info otherwise. Where the name could not be followed to its source (a parameter
+        whose callers are elsewhere), info that says so. A name checked against a list first, a constant,
+        an enum member: no finding.
+    Why it matters:
+        Any attribute of the model can be named: sorting users by `password_hash` or `reset_key` and
+        paging through the result is an oracle on the secrets (the order leaks their prefixes); a method or a
+        relationship's name makes the query raise (a 500); and the sort may fall on a column no index serves.
+    Example:
+        @router.get("/users")
+        def users(db, sort: str = "name"):
+            return db.scalars(select(User).order_by(getattr(User, sort)))
+    Instead:
+        Map the allowed names to columns: `SORTS = {"name": User.name, "created": User.created_at}` and
+        `order_by(SORTS[sort])` after checking `sort in SORTS`.
+    """
+
+    ID = "CFG009"
+    ITEM = "1.5"
+    SEVERITY = Severity.WARNING
+    INVALID = ({"app/models.py": _MODELS, "app/routes.py": _ROUTE + '''
+@router.get("/users")
+def users(db, sort: str = "name"):
+    return db.scalars(select(User).order_by(getattr(User, sort)))
+'''},)
+    VALID = ({"app/models.py": _MODELS, "app/routes.py": _ROUTE + '''
+SORTS = ("name", "id")
+
+@router.get("/users")
+def users(db, sort: str = "name"):
+    if sort not in SORTS:
+        raise ValueError(sort)
+    return db.scalars(select(User).order_by(getattr(User, sort)))
+'''},)
+
+    def check(self):
+        for q in _uses(self.facts, "order"):
+            if q.source not in RISK or q.source in ("configuration", "stored"):
+                continue
+            model = q.owner if q.model in ("cls", "self") else q.model.rsplit(".", 1)[-1]
+            table = next((t for t in self.facts.tables.values() if t.class_name == model), None)
+            secrets = [c.name for c in table.columns.values()
+                       if PASSWORD_COLUMN.search(c.name) or secret_column(table, c)] if table is not None else []
+            where = f"{q.function} ({q.span.path}:{q.span.start})"
+            said = f"{where} sorts {model} by the attribute named by `{q.value}`"
+            if q.source == "request":
+                if secrets:
+                    yield self.finding(
+                        f"{said}, which comes from the request ({q.why}): a caller can sort by any attribute, "
+                        f"{', '.join(f'{table.name}.{c}' for c in secrets[:3])} included, and page through the result "
+                        "to learn the order of those secrets; a name that is not a column makes the query raise",
+                        q.span, f"sort:{q.span.path}:{q.function}:{q.value}", related=_followed(q) + [
+                            (c.span, f"{table.name}.{c.name}") for c in table.columns.values() if c.name in secrets[:3]])
+                else:
+                    yield self.finding(
+                        f"{said}, which comes from the request ({q.why}): a caller can sort by any attribute of "
+                        f"{model}, one no index serves included, and a name that is not a column makes the query raise",
+                        q.span, f"sort:{q.span.path}:{q.function}:{q.value}", severity=Severity.INFO, related=_followed(q))
+            else:
+                secret_note = (f" ({model} has {', '.join(f'{table.name}.{c}' for c in secrets[:3])}: sorted by, their "
+                               "order leaks)") if secrets else ""
+                yield self.finding(
+                    f"{said}, and where that name comes from was not followed ({q.why}): if a caller gives it, any "
+                    f"attribute can be sorted by{secret_note} and a name that is not a column makes the query raise; "
+                    "check that it is picked from a fixed set",
+                    q.span, f"sort:{q.span.path}:{q.function}:{q.value}", severity=Severity.INFO, related=_followed(q) + [
+                        (c.span, f"{table.name}.{c.name}") for c in table.columns.values() if c.name in secrets[:3]])
+
+
+class LikeFromInput(Rule):
+    """A LIKE pattern is built around a value from the request without escaping its wildcards.
+
+    What it checks:
+        `.like()` / `.ilike()` given a pattern made of wildcards and a value (`f"%{q}%"`, `"%" + q + "%"`)
+        with no `escape=` and no escaping on the way, where the value is followed (within its function and
+        module) to the request. Info: what it changes is which rows match.
+    Why it matters:
+        `%` and `_` in the value are wildcards too: a search for `a_b` also finds `axb`, and `%` alone matches
+        every row (on a large table with a leading wildcard, a full scan per request).
+    Example:
+        @router.get("/users")
+        def users(db, q: str):
+            return db.scalars(select(User).where(User.name.ilike(f"%{q}%")))
+    Instead:
+        Escape the value (`q.replace("\\\\", "\\\\\\\\").replace("%", "\\\\%").replace("_", "\\\\_")`) and pass
+        `escape="\\\\"`, or use SQLAlchemy's `User.name.icontains(q, autoescape=True)`.
+    """
+
+    ID = "CFG010"
+    ITEM = "1.5"
+    SEVERITY = Severity.INFO
+    INVALID = ({"app/models.py": _MODELS, "app/routes.py": _ROUTE + '''
+@router.get("/users")
+def users(db, q: str):
+    return db.scalars(select(User).where(User.name.ilike(f"%{q}%")))
+'''},)
+    VALID = ({"app/models.py": _MODELS, "app/routes.py": _ROUTE + '''
+@router.get("/users")
+def users(db, q: str):
+    return db.scalars(select(User).where(User.name.icontains(q, autoescape=True)))
+'''},)
+
+    def check(self):
+        by_value: dict[str, list] = {}  # one finding per function and value, however many columns it searches
+        for q in _uses(self.facts, "like"):
+            if q.source == "request":
+                by_value.setdefault(f"like:{q.span.path}:{q.function}:{q.value}", []).append(q)
+        for anchor, found in by_value.items():
+            q = found[0]
+            others = sorted({u.span.start for u in found} - {q.span.start})
+            more = f" (and at line{'s' if len(others) > 1 else ''} {', '.join(map(str, others))})" if others else ""
+            yield self.finding(
+                f"{q.function} ({q.span.path}:{q.span.start}{more}) builds a LIKE pattern around `{q.value}`, which comes "
+                f"from the request ({q.why}), without escaping it: a % or _ in it is a wildcard too, so % alone "
+                "matches every row and a search for a_b also finds axb",
+                q.span, anchor, related=_followed(q) + [(u.span, "the same value in a LIKE pattern") for u in found[1:6]])

@@ -1,0 +1,181 @@
+"""Section 2, users and identity: bearer secrets (reset keys, API keys, OAuth codes, session tokens) kept in
+the database as the value handed to the client, shown by the code that writes or looks them up."""
+
+from __future__ import annotations
+
+import re
+
+from analyzers.facts.model import ColumnFact, TableFact
+from analyzers.facts.secret_flow import GENERATORS, SECRET_ATTR
+from analyzers.findings import Severity
+from analyzers.rules.base import Rule
+from analyzers.rules.examples_common import HEADER
+from analyzers.rules.schema import column_anchor, column_sites, is_test_path, where_declared
+
+# Named like a secret but not one the client presents: its hash or prefix, its kind or expiry, a nonce, a
+# device's push address (a third party's identifier), a CSRF token.
+_NOT_SECRET = re.compile(r"hash|digest|crypt|prefix|type|kind|expir|salt|csrf|xsrf|nonce|fcm|push|apns|device|"
+                         r"firebase|expo|notification|count|length|_at$|_on$", re.I)
+# A column named only `code` is a secret on a table of authorization grants, invitations, resets ...
+_CODE_TABLES = re.compile(r"oauth|authori[sz]ation|grant|verif|invit|reset|magic|recovery|login|confirm|activation", re.I)
+_TYPES = ("String", "Text", "VARCHAR", "Unicode", "UnicodeText", "CHAR", "LargeBinary", "UUID", "Uuid", "GUID", "str", None)
+
+
+class RawBearerSecret(Rule):
+    """A bearer secret (reset key, API key, OAuth code, session token) is stored as the value handed out.
+
+    What it checks:
+        Columns named like a secret a client presents (`*_token`, `api_key`, `reset_key`, an OAuth grant's
+        `code` ...), not a hash, prefix or expiry of one, where the code shows the raw value: a write stores the
+        output of a random generator (`secrets.token_*`, `uuid4()`, `os.urandom`, directly, through a local
+        variable, a column default or a project function that returns one) with no hash on the way (warning);
+        or the code finds the row by comparing the column with the value it is given (`cls.code == code`,
+        `filter_by(token=token)`, `key == user.reset_key`), which only matches where the column holds that very
+        value (info: what the callers pass was not followed). A column merely named so is no finding, nor one
+        any write of which hashes.
+    Why it matters:
+        Whoever reads the table (a backup, a replica, a SQL injection, a support tool) can use every live
+        secret in it as is: reset a password, call the API, redeem an OAuth code. A hash of a high-entropy token
+        (SHA-256 is enough) is as good for the lookup and useless to the reader.
+    Example:
+        user.reset_key = secrets.token_urlsafe(32)
+        ...
+        db.query(User).filter(User.reset_key == key).first()
+    Instead:
+        Hand out the token, store `sha256(token)` (or a prefix to find the row and a hash to check it) and
+        look up by the hash of what is presented.
+    """
+
+    ID = "MOD008"
+    ITEM = "2.users.2"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+import hashlib, secrets
+class PasswordReset(Base):
+    __tablename__ = "password_resets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+
+def start_reset(db):
+    token = secrets.token_urlsafe(32)
+    db.add(PasswordReset(token_hash=hashlib.sha256(token.encode()).hexdigest()))
+    return token
+''', HEADER + '''
+import hashlib, secrets
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    api_key: Mapped[str] = mapped_column(String(64))
+
+def issue(db):
+    raw = secrets.token_hex(32)
+    db.add(ApiKey(api_key=hashlib.sha256(raw.encode()).hexdigest()))
+    return raw
+
+def find(db, presented):
+    return db.query(ApiKey).filter(ApiKey.api_key == hashlib.sha256(presented.encode()).hexdigest()).first()
+''')
+    INVALID = (HEADER + '''
+import secrets
+class PasswordReset(Base):
+    __tablename__ = "password_resets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reset_token: Mapped[str] = mapped_column(String(64))
+
+def start_reset(db):
+    token = secrets.token_urlsafe(32)
+    db.add(PasswordReset(reset_token=token))
+    return token
+''', HEADER + '''
+class AuthorizationCode(Base):
+    __tablename__ = "oauth_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64))
+
+    @classmethod
+    def find(cls, db, code):
+        return db.query(cls).filter(cls.code == code).first()
+''')
+
+    def check(self):
+        uses = [u for m in self.facts.modules if not is_test_path(m.path) for u in m.secret_uses]
+        makers: dict[str, list[tuple[str, str]]] = {}
+        for m in self.facts.modules:
+            for name, kind in m.token_makers.items():
+                makers.setdefault(name, []).append(kind)
+        for table, col in column_sites(self.facts):
+            attr = col.attr or col.name
+            if not secret_column(table, col):
+                continue
+            mine = [u for u in uses if u.attr == attr and ties(u.target, u.owner, col.declared_in or table.class_name or "")]
+            writes = [u for u in mine if u.what == "write"]
+            if any(w.value == "hashed" for w in writes):
+                continue  # some write hashes: what the column holds is not shown to be the raw value
+            generated = [(w, w.detail if w.value == "generated" else _made_by(makers, w.detail))
+                         for w in writes if w.value in ("generated", "call")]
+            generated = [(w, how) for w, how in generated if how]
+            by_default = _default_generator(makers, col)
+            lookups = [u for u in mine if u.what == "lookup" and not re.search(r"hash|digest", u.detail, re.I)]
+            if not generated and not by_default and not lookups:
+                continue
+            where = where_declared(table, col)
+            related = [(w.span, f"{w.function}: stores the output of `{how}`") for w, how in generated[:4]]
+            related += [(u.span, f"{u.function}: compares it with `{u.detail}`") for u in lookups[:4]]
+            found = "; ".join(
+                [f"{w.function} ({w.span.path}:{w.span.start}) stores the output of `{how}` in it" for w, how in generated[:2]]
+                + ([f"its default `{col.default}` makes it from `{by_default}`"] if by_default else []))
+            looked = ", ".join(f"{u.function} ({u.span.path}:{u.span.start}) compares it with its parameter `{u.detail}`"
+                               for u in lookups[:2])
+            reader = "whoever reads the table (a backup, a replica, an injection) can use each live value as is"
+            if found:
+                message = (f"{where} holds a bearer secret as handed out: {found}, with no hash on the way"
+                           + (f", and {looked}" if looked else "") + f": {reader}")
+                yield self.finding(message, col.span, column_anchor(table, col), related=related)
+            else:
+                yield self.finding(
+                    f"{where} is looked up by the value presented: {looked}, which matches only where the column holds "
+                    f"the secret itself, not a hash (unless the callers pass a hash: not followed): {reader}",
+                    col.span, column_anchor(table, col), severity=Severity.INFO, related=related)
+
+
+def secret_column(table: TableFact, col: ColumnFact) -> bool:
+    attr = col.attr or col.name
+    if col.primary_key or col.foreign_keys or col.type_name not in _TYPES:
+        return False
+    if not SECRET_ATTR.match(attr) or _NOT_SECRET.search(attr) or _NOT_SECRET.search(table.name):
+        return False
+    if attr.lower() == "code":
+        return bool(_CODE_TABLES.search(table.name) or _CODE_TABLES.search(table.class_name or ""))
+    return True
+
+
+def ties(target: str, owner: str, cls: str) -> bool:
+    """The write or lookup is on the column's class: `User(...)`, `User.reset_key`, `self`/`cls` in a method of
+    the class, or an object named like it (`user`, `new_user`, `orm_code` for OAuthCode)."""
+    if not cls:
+        return False
+    last = target.rsplit(".", 1)[-1]
+    if last == cls or (target in ("self", "cls") and owner == cls):
+        return True
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", cls).lower().rsplit("_", 1)[-1]
+    return target not in ("self", "cls") and last[:1].islower() and last.endswith(snake)
+
+
+def _made_by(makers: dict[str, list[tuple[str, str]]], name: str, depth: int = 0) -> str:
+    """The generator a project function's every definition returns the output of (three calls deep), or ""."""
+    kinds = makers.get(name)
+    if not kinds or depth > 3:
+        return ""
+    found = {kind[1] if kind[0] == "generated" else _made_by(makers, kind[1], depth + 1) for kind in kinds}
+    return next(iter(found)) if len(found) == 1 and "" not in found else ""
+
+
+def _default_generator(makers: dict[str, list[tuple[str, str]]], col: ColumnFact) -> str:
+    default = (col.default or "").strip()
+    if not default:
+        return ""
+    called = re.findall(r"[\w.]+", default)
+    generator = next((c for c in called if GENERATORS.search(c)), "")
+    if generator:
+        return generator
+    return _made_by(makers, default.rsplit(".", 1)[-1]) if re.fullmatch(r"[\w.]+", default) else ""
