@@ -269,3 +269,14 @@ class Secret(SQLModel, table=True):
 """
     got = {f.anchor: f for f in found(tmp_path, {"app/models.py": model}, "PERF001")}
     assert set(got) == {"table:secret.owner_id"}
+
+
+def test_a_delete_of_an_object_whose_class_dbreview_cannot_tell_is_said_not_counted_as_a_read(tmp_path):
+    """`session.delete(thing)`, `thing` of no class dbreview can tell: it may delete a member (which loads Member.shifts),
+    or not; the finding says it could not resolve it and stays info, and the cost stays the table's size."""
+    drop = "def drop(session, thing):\n    session.delete(thing)\n    session.commit()\n"
+    (f,) = found(tmp_path, {"app/models.py": CREW, "app/drop.py": drop, "app/views.py": "from app.drop import drop\ndef v(s, t):\n    drop(s, t)\n"},
+                 "PERF001")
+    assert f.severity == Severity.INFO
+    assert ("but dbreview found no code it can tell reads Member.shifts (session.delete at app/drop.py:2, of an object "
+            "whose class dbreview cannot tell, may load it)") in f.message

@@ -363,3 +363,48 @@ def test_a_partial_index_serves_the_reads_that_test_its_predicate(tmp_path):
     alone = head + "def of_claim(session, c):\n    return session.scalars(select(ClaimTicket).where(ClaimTicket.claim_id == c)).all()\n"
     (h,) = found(tmp_path / "c", {"app/models.py": model, "app/reads.py": alone, **calls("reads", "of_claim")}, "PERF001")
     assert h.severity == Severity.WARNING
+
+
+def test_conditions_gathered_in_a_list_are_weighed_with_the_others_and_ed_with_them(tmp_path):
+    """`conds = [Transfer.state == s]`, `conds.append(or_(Transfer.wallet_id == w, ...))`, `.where(and_(*conds))`:
+    the test of wallet_id is and-ed with the test of state, which an index leads, so that index finds the rows (info);
+    a list whose only unconditional element is the key's test leaves the read scanning (warning)."""
+    model = TRANSFERS.replace("from sqlalchemy import DateTime,", "from sqlalchemy import Boolean, DateTime,")
+    reads = ("from sqlalchemy import and_, or_, select\nfrom app.models import Transfer\n"
+             "def open_of(session, state, wallet_id):\n"
+             "    conds: list[object] = [Transfer.state == state]\n"
+             "    if wallet_id:\n"
+             "        conds.append(or_(Transfer.wallet_id == wallet_id, Transfer.wallet_id.is_(None)))\n"
+             "    return session.scalars(select(Transfer.id).where(and_(*conds))).all()\n")
+    (f,) = found(tmp_path / "a", {"app/models.py": model, "app/reads.py": reads, **calls("reads", "open_of")}, "PERF001")
+    assert f.severity == Severity.INFO
+    assert ("also tests state, which the index (state) is led by, so it finds their rows through that index, not by a "
+            "scan of transfers (the condition at app/reads.py:6 filters on it") in f.message
+    star = reads.replace(".where(and_(*conds))", ".where(*conds)")
+    (g,) = found(tmp_path / "b", {"app/models.py": model, "app/reads.py": star, **calls("reads", "open_of")}, "PERF001")
+    assert g.severity == Severity.INFO
+    alone = reads.replace("    conds: list[object] = [Transfer.state == state]\n", "    conds = []\n")
+    (h,) = found(tmp_path / "c", {"app/models.py": model, "app/reads.py": alone, **calls("reads", "open_of")}, "PERF001")
+    assert h.severity == Severity.WARNING and "the condition at app/reads.py:6 filters on it" in h.message
+
+
+def test_a_join_condition_whose_sides_stand_on_separate_lines_is_weighed_as_a_join(tmp_path):
+    """`.join(Claim, and_(Claim.id\\n == ClaimTicket.claim_id, ...))`: the comparison's other side is on the line before;
+    it joins claims from tickets (the claims' key serves it), no filter of tickets by claim_id."""
+    reads = """
+from sqlalchemy import and_, select
+from app.models import Claim, ClaimTicket
+def tickets(session):
+    return session.execute(
+        select(ClaimTicket)
+        .join(
+            Claim,
+            and_(
+                Claim.id
+                == ClaimTicket.claim_id,
+            ),
+        )
+    ).all()
+"""
+    (f,) = found(tmp_path, {"app/models.py": CASES, "app/reads.py": reads, **calls("reads", "tickets")}, "PERF001")
+    assert f.severity == Severity.INFO

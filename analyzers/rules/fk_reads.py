@@ -130,8 +130,9 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
             read = Read(span, f"{said} ({how})", label, unlinks=unlinks, asserted=asserted)
         elif use == "maybe" and not backref:  # declared, and its name read somewhere: counted, as may be
             read = Read(rel.span, said, label, unlinks=unlinks, asserted=asserted)
-        else:
-            read = Read(rel.span, said, label, use=use, how=how, unlinks=unlinks, asserted=asserted)
+        else:  # a delete of an object whose class dbreview cannot tell is said as such, not counted as a read
+            read = Read(rel.span, said, label, use="maybe" if use == "unresolved" else use, how=how, unlinks=unlinks,
+                        asserted=asserted)
         out.setdefault((child.name, col.name), []).append(read)
     for usage in app_usage(facts):
         for q in [*usage.queries, *usage.writes]:
@@ -199,10 +200,12 @@ def _conditions(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[R
                 after, before = _COMPARED_AFTER.match(code, m.end()), _COMPARED_BEFORE.search(code[:m.start()])
                 if after is None and before is None or (n, len(code[:m.end()].encode())) in _negated(facts, path):
                     continue
-                other = (after.group(1) if after else None) or (before.group(1) if before else None)
+                # the other side and the join the comparison stands in, as the syntax tree has them (over several lines)
+                across, into = _compared_across(facts, path).get((n, len(code[:m.end()].encode())), (None, None))
+                other = (after.group(1) if after else None) or (before.group(1) if before else None) or across
                 if other and classes.tables.get(other) is not found[0]:  # a join condition: into this table, or out of it
                     window = "\n".join(line.partition("#")[0] for line in lines[max(0, n - 4):n])  # a join's call may span lines
-                    joins = [j.group(1) for j in _JOIN.finditer(window)]
+                    joins = [into] if into else [j.group(1) for j in _JOIN.finditer(window)]
                     if joins and classes.tables.get(joins[-1]) is not found[0]:
                         continue  # out of the table, to the other's key
                     said = f"the condition at {path}:{n} joins {found[0].name} through it"
@@ -213,6 +216,31 @@ def _conditions(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[R
                 out.setdefault((found[0].name, found[1].name), []).append(
                     Read(Span(path, n, n), said, "the condition", None, condition=True))
     return out
+
+
+def _compared_across(facts: Facts, path: str) -> dict[tuple[int, int], tuple[str | None, str | None]]:
+    """Where (line, column) a class attribute of `path` ends that `==` compares with another class's attribute: that
+    class, and the class of the join whose condition holds the comparison (None: none does)."""
+    cache: dict[str, dict[tuple[int, int], tuple[str | None, str | None]]] = facts.derived.setdefault("fk_across", {})  # type: ignore[assignment]
+    if path not in cache:
+        out: dict[tuple[int, int], tuple[str | None, str | None]] = {}
+        tree = _tree(facts, path)
+        joined: dict[int, str] = {}  # id() of a comparison -> the join it stands in (the innermost: visited last)
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _JOIN_CALLS:
+                args = node.args[1:] if node.func.attr == "join_from" else node.args
+                target = _model_class(args[0]) if args else None
+                for t in [*args[1:], *(k.value for k in node.keywords if k.arg == "onclause")]:
+                    joined.update({id(c): target for c in ast.walk(t) if isinstance(c, ast.Compare) and target})
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
+                sides = [node.left, node.comparators[0]]
+                refs = [_class_attribute(x) for x in sides]
+                for side, ref, other in ((sides[0], refs[0], refs[1]), (sides[1], refs[1], refs[0])):
+                    if ref and other and side.end_lineno is not None:
+                        out[(side.end_lineno, side.end_col_offset or 0)] = (other.partition(".")[0], joined.get(id(node)))
+        cache[path] = out
+    return cache[path]
 
 
 def _policy_reads(facts: Facts) -> list[tuple[tuple[str, str], Read]]:
@@ -303,12 +331,26 @@ def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
         asserts[at] = None if any(t is None for t in terms) else frozenset().union(*terms)  # type: ignore[arg-type]
         return frozenset().union(*found_in)  # type: ignore[arg-type]
     parts, function = _statement_at(tree, line)
+    gathered = _gathered(tree, line)
+    if gathered is not None:  # a condition added to a list that a filter and-s: that filter's statement, the list's conditions
+        parts = gathered[0]
     earlier = _narrowed_before(tree, line)
     keyed: set[str] = set()
     equated: set[tuple[str, str]] = set()
     into: set[tuple[str, str]] = set()
     terms: set[tuple[str, str]] = set()
     placed = False  # the key is tested inside a filter or join condition of the statement
+
+    def weigh(tests: list[ast.expr], filtering: bool) -> None:
+        nonlocal keyed, equated, terms, placed
+        if not values or filtering:
+            keyed |= {a for t in tests for a in keyed_attributes(t, values=True)}
+            equated |= {p for t in tests for p in equated_attributes(t)}
+        terms |= {term for t in tests for term in asserted_terms(t, attribute_ref)}
+        placed = placed or any(isinstance(n, ast.Attribute) and n.attr == (col.attr or col.name)
+                               or isinstance(n, ast.Attribute) and classes.column(table.class_name or "", n.attr) == found
+                               for t in tests for n in ast.walk(t))
+
     for node in (n for part in [*parts, *earlier] for n in ast.walk(part)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             if node.func.attr in _FILTER_CALLS:
@@ -322,13 +364,9 @@ def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
                 into |= {("", ref) for t in [*args[:1], *tests] if (ref := _class_attribute(t)) and ref.split(".")[1][:1].islower()}
             else:
                 continue
-            if not values or node.func.attr in _FILTER_CALLS:
-                keyed |= {a for t in tests for a in keyed_attributes(t, values=True)}
-                equated |= {p for t in tests for p in equated_attributes(t)}
-            terms |= {term for t in tests for term in asserted_terms(t, attribute_ref)}
-            placed = placed or any(isinstance(n, ast.Attribute) and n.attr == (col.attr or col.name)
-                                   or isinstance(n, ast.Attribute) and classes.column(table.class_name or "", n.attr) == found
-                                   for t in tests for n in ast.walk(t))
+            weigh(tests, node.func.attr in _FILTER_CALLS)
+    if gathered is not None:
+        weigh(gathered[1], True)
     joins = _Joins(classes, keyed, equated, into, None)
     tested = set(joins.tested(table))
     joined: dict[tuple[str, int, str, str], frozenset[str]] = facts.derived.setdefault("fk_joined_by", {})  # type: ignore[assignment]
@@ -357,6 +395,69 @@ def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
     if not placed:
         facts.derived.setdefault("fk_apart", set()).add(at)  # type: ignore[union-attr]
     return frozenset(tested) if placed else None
+
+
+def _gathered(tree: ast.Module, line: int) -> tuple[list[ast.AST], list[ast.expr]] | None:
+    """Where the statement at `line` adds conditions to a list (`conds.append(c)`, `.extend([...])`, `conds = [...]`,
+    `conds += [...]`) that a filter of the same function and-s (`.where(*conds)`, `.where(and_(*conds))`): the
+    statements that hold those filters, and the conditions and-ed with the ones added at `line` wherever the list is
+    used: those the block that binds the list adds (not a branch inside it) and those added at `line`."""
+    function = next((f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and f.lineno <= line <= (f.end_lineno or f.lineno)
+                     and not any(isinstance(g, (ast.FunctionDef, ast.AsyncFunctionDef)) and g is not f
+                                 and g.lineno <= line <= (g.end_lineno or g.lineno) for g in ast.walk(f))), None)
+    if function is None:
+        return None
+    here = next((s for s in ast.walk(function) if isinstance(s, ast.stmt) and not isinstance(s, _COMPOUND)
+                 and s.lineno <= line <= (s.end_lineno or s.lineno)), None)
+    added = _added_to(here) if here is not None else None
+    if added is None:
+        return None
+    name, conditions = added
+    uses = [n for n in ast.walk(function) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+            and n.func.attr in _FILTER_CALLS and any(_stars(a, name) for a in n.args)]
+    if not uses:
+        return None
+    always: list[ast.expr] = []
+    for block in (b for s in ast.walk(function) for b in _blocks(s)):
+        if any(isinstance(s, (ast.Assign, ast.AnnAssign)) and (a := _added_to(s)) is not None and a[0] == name for s in block):
+            always += [c for s in block if (a := _added_to(s)) is not None and a[0] == name and s is not here for c in a[1]]
+            break
+    return [_statement_at(tree, u.lineno)[0][0] for u in uses if _statement_at(tree, u.lineno)[0]], [*always, *conditions]
+
+
+_COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.FunctionDef,
+             ast.AsyncFunctionDef, ast.ClassDef, ast.Match)
+
+
+def _blocks(node: ast.AST) -> list[list[ast.stmt]]:
+    return [v for f in ("body", "orelse", "finalbody") if isinstance(v := getattr(node, f, None), list)]
+
+
+def _added_to(node: ast.AST) -> tuple[str, list[ast.expr]] | None:
+    """(list, conditions) for `name.append(c)`, `name.extend([...])`, `name = [...]`, `name: T = [...]`, `name += [...]`."""
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(f := node.value.func, ast.Attribute) \
+            and isinstance(f.value, ast.Name) and node.value.args:
+        arg = node.value.args[0]
+        if f.attr == "append":
+            return f.value.id, [arg]
+        if f.attr == "extend" and isinstance(arg, (ast.List, ast.Tuple)):
+            return f.value.id, list(arg.elts)
+        return None
+    target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else getattr(node, "target", None)
+    value = getattr(node, "value", None)
+    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and isinstance(target, ast.Name) \
+            and isinstance(value, (ast.List, ast.Tuple)) and (not isinstance(node, ast.AugAssign) or isinstance(node.op, ast.Add)):
+        return target.id, list(value.elts)
+    return None
+
+
+def _stars(node: ast.AST, name: str) -> bool:
+    """`*name`, itself or as the argument of and_()."""
+    if isinstance(node, ast.Starred):
+        return isinstance(node.value, ast.Name) and node.value.id == name
+    return isinstance(node, ast.Call) and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) == "and_" \
+        and any(_stars(a, name) for a in node.args)
 
 
 def _modules(facts: Facts) -> dict[str, ModuleFacts]:
@@ -476,7 +577,8 @@ class _RelationshipUses:
                             if _WALKS.search(line.partition("#")[0])), None)
 
     def use(self, owner: TableFact, name: str, rel: RelationshipFact) -> tuple[str, Span | None, str]:
-        """("read" | "maybe" | "none", where, how) for `owner`'s relationship `name` (declared as `rel`, or its backref)."""
+        """("read" | "maybe" | "unresolved" | "none", where, how) for `owner`'s relationship `name` (declared as `rel`, or
+        its backref); "unresolved": only a delete of an object whose class dbreview cannot tell may load it."""
         cls = (owner.class_name or "").lower()
         stems = {cls, cls.removesuffix("model")} - {""}
         maybe: tuple[Span, str] | None = None
@@ -506,7 +608,7 @@ class _RelationshipUses:
         if self.walked is not None:
             return "maybe", self.walked, f"the code walks the mapper's relationships at {self.walked.path}:{self.walked.start}"
         if deleted is not None and deleted[1] == "unsure":
-            return "maybe", deleted[0], f"{deleted[2]}, of an object whose class dbreview cannot tell, may load it"
+            return "unresolved", deleted[0], f"{deleted[2]}, of an object whose class dbreview cannot tell, may load it"
         return "none", None, ""
 
     def _may_read(self, span: Span, code: str, name: str) -> bool:
