@@ -333,3 +333,30 @@ def by_name(session, n):
     every = named + "def every(session):\n    return session.scalars(select(Dog)).all()\n"
     g = _dog(found(tmp_path / "b", {**files, "app/reads.py": every, **calls("reads", "by_name", "every")}, "PERF001"))
     assert g.severity == Severity.WARNING and "the policy dog_owner on dogs adds a test of it" in g.message
+
+
+def test_a_test_in_an_or_with_another_tables_column_or_a_flag_is_no_read_an_index_on_the_key_serves(tmp_path):
+    """`(Owner.city == c) | (Dog.owner_id == o)`: the other branch tests another table's column, so no index of dogs
+    finds the rows of that OR (nor one beside a flag most rows share): an index on owner_id would not change that
+    read, and the finding says so (info); beside a column of dogs an index may lead, the OR is a read as before."""
+    model = KENNEL.replace("from sqlalchemy import DateTime,", "from sqlalchemy import Boolean, DateTime,").replace(
+        "    name: Mapped[str] = mapped_column(String)\n",
+        "    name: Mapped[str] = mapped_column(String)\n    shown: Mapped[bool] = mapped_column(Boolean)\n")
+    model = model.replace('    __tablename__ = "owners"\n', '    __tablename__ = "owners"\n    city: Mapped[str] = mapped_column(String)\n')
+    either = """
+from sqlalchemy import or_, select
+from app.models import Dog, Owner
+def dogs(session, c, o):
+    return session.scalars(select(Dog).join(Owner).where((Owner.city == c) | (Dog.owner_id == o))).all()
+def shown(session, o):
+    return session.scalars(select(Dog).where(or_(Dog.owner_id == o, Dog.shown.is_(True)))).all()
+"""
+    f = _dog(found(tmp_path / "a", {"app/models.py": model, "app/reads.py": either, **calls("reads", "dogs", "shown")}, "PERF001"))
+    assert f.severity == Severity.INFO
+    assert ("the condition at app/reads.py:5 filters on it in an OR with `Owner.city == c` (and 1 more such): that branch "
+            "finds no dogs row through an index of dogs (another table's column, or a test no index narrows), so an index "
+            "on owner_id would not keep that read from scanning") in f.message
+    assert "so of the reads an index on it would serve, only the foreign key check" in f.message
+    named = either.replace("(Owner.city == c) | (Dog.owner_id == o)", "(Dog.name == c) | (Dog.owner_id == o)")
+    g = _dog(found(tmp_path / "b", {"app/models.py": model, "app/reads.py": named, **calls("reads", "dogs", "shown")}, "PERF001"))
+    assert g.severity == Severity.WARNING and "(in an OR: an index serves that test only if every branch" in g.message

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from analyzers.facts.model import ColumnFact, Facts, ModuleFacts, RelationshipFact, Span, TableFact
 from analyzers.facts.paths import is_test_path
 from analyzers.facts.predicates import asserted_terms
-from analyzers.facts.usage import QueryUse, attribute_ref, equated_attributes, keyed_attributes
+from analyzers.facts.usage import SOFT_DELETE_COLUMNS, QueryUse, attribute_ref, equated_attributes, keyed_attributes
 from analyzers.facts.walk import children
 from analyzers.rules.code_use import app_usage, function_around, names_class
 from analyzers.rules.mentions import mentions
@@ -211,11 +211,77 @@ def _conditions(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[R
                     said = f"the condition at {path}:{n} joins {found[0].name} through it"
                 else:
                     said = f"the condition at {path}:{n} filters on it"
-                    if (n, len(code[:m.end()].encode())) in _negated(facts, path, ored=True):
+                    at = (n, len(code[:m.end()].encode()))
+                    beside = next((src for src, refs in _or_branches(facts, path).get(at, ())
+                                   if not any(_narrows(classes, cls, ref) for ref in refs)), None) if cls else None
+                    if beside is not None:  # that OR keeps the rows another test finds: an index on the key serves none
+                        out.setdefault((found[0].name, found[1].name), []).append(Read(
+                            Span(path, n, n), f"{said} in an OR with `{beside}`", "the condition", None, use="ored",
+                            how=(f"that branch finds no {found[0].name} row through an index of {found[0].name} (another "
+                                 f"table's column, or a test no index narrows), so an index on {found[1].name} would not "
+                                 "keep that read from scanning")))
+                        continue
+                    if at in _negated(facts, path, ored=True):
                         said += " (in an OR: an index serves that test only if every branch of the OR has one)"
                 out.setdefault((found[0].name, found[1].name), []).append(
                     Read(Span(path, n, n), said, "the condition", None, condition=True))
     return out
+
+
+def _narrows(classes: _Classes, cls: str, ref: str) -> bool:
+    """Whether `ref` ("Class.attr", looked up by ==, in_(), is_()) is a column of `cls`'s table an index may find rows by:
+    not another table's, nor a boolean flag or a soft-delete column most rows share."""
+    owner, _, attr = ref.partition(".")
+    table = classes.tables.get(cls if owner == "cls" else owner)
+    col = next((c for c in table.columns.values() if (c.attr or c.name) == attr), None) if table is not None else None
+    return (col is not None and table is classes.tables.get(cls) and col.name not in SOFT_DELETE_COLUMNS
+            and col.type_name not in ("Boolean", "BOOLEAN", "bool"))
+
+
+def _or_branches(facts: Facts, path: str) -> dict[tuple[int, int], list[tuple[str, set[str]]]]:
+    """Where (line, column) a class attribute of `path` ends in a branch of an OR (`|`, `or_()`, `or`): the OR's other
+    branches, each as its source and the attributes it looks up (and-ed, keyed_attributes); the innermost OR's."""
+    cache: dict[str, dict[tuple[int, int], list[tuple[str, set[str]]]]] = facts.derived.setdefault("fk_or_branches", {})  # type: ignore[assignment]
+    if path not in cache:
+        out: dict[tuple[int, int], list[tuple[str, set[str]]]] = {}
+        text = "\n".join(facts.lines(Span(path, 1, 1_000_000)))
+        tree = _tree(facts, path) if "or_(" in text or "|" in text or " or " in text else None
+        nested: set[int] = set()  # `a | b | c` is one OR of three branches, not `a | b` inside another
+        for node in ast.walk(tree) if tree is not None else ():  # outer ORs first: an inner one's branches win
+            branches = _or_parts(node) if id(node) not in nested else None
+            if branches is None:
+                continue
+            nested |= {id(n) for n in _bitor_chain(node)}
+            for i, branch in enumerate(branches):
+                others = [(_source(b), keyed_attributes(b)) for j, b in enumerate(branches) if j != i]
+                for a in ast.walk(branch):
+                    if isinstance(a, ast.Attribute) and a.end_lineno is not None:
+                        out[(a.end_lineno, a.end_col_offset or 0)] = others
+        cache[path] = out
+    return cache[path]
+
+
+def _bitor_chain(node: ast.AST) -> list[ast.AST]:
+    """The `|` nodes `a | b | c` is made of (flattened into one OR's branches by _or_parts)."""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr)):
+        return []
+    return [node, *_bitor_chain(node.left), *_bitor_chain(node.right)]
+
+
+def _or_parts(node: ast.AST) -> list[ast.expr] | None:
+    """The branches of an OR, nested ORs flattened; None for anything else."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return [*(_or_parts(node.left) or [node.left]), *(_or_parts(node.right) or [node.right])]
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+        return list(node.values)
+    if isinstance(node, ast.Call) and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) == "or_" and node.args:
+        return list(node.args)
+    return None
+
+
+def _source(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _compared_across(facts: Facts, path: str) -> dict[tuple[int, int], tuple[str | None, str | None]]:

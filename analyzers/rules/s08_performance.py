@@ -149,6 +149,7 @@ class Appointment(Base):
         unsure: list[tuple[Read, str, str]] = []  # (read, what dbreview cannot tell, unless what it would not scan)
         unused: list[Read] = []
         maybe: list[Read] = []
+        ored: list[Read] = []  # a test in an OR whose other branch no index of the table serves
         # The indexes that may serve reads testing more than the key; not for a mixin's column, whose other tables'
         # reads are not weighed here. A partial one serves the reads that keep to its predicate.
         later = [] if shared else [k for k in keys if col.name in k.columns[1:]
@@ -171,7 +172,9 @@ class Appointment(Base):
                 if key is None and r.label == "the policy" and (every := _every_query_led(self.facts, table, others)):
                     covered.append((r, *every))
                     continue
-            if r.use != "read":
+            if r.use == "ored":
+                ored.append(r)
+            elif r.use != "read":
                 (maybe if r.use == "maybe" else unused).append(r)
             elif lead is not None:
                 kept.append((r, lead))
@@ -225,6 +228,9 @@ class Appointment(Base):
             said.append(f"{first.said}, but {which} that dbreview could follow also compares with a value a column an index "
                         f"leads ({key.columns[0]}, which {key.label} is led by, or another), so it finds its rows through "
                         f"that index, not by the policy's test")
+        if ored:
+            more = f" (and {len(ored) - 1} more such)" if len(ored) > 1 else ""
+            said.append(f"{ored[0].said}{more}: {ored[0].how}")
         if unsure:
             first, whether, _ = unsure[0]
             said.append(f"{first.said}, with a condition dbreview could not read: {whether}, dbreview cannot tell")
@@ -246,12 +252,13 @@ class Appointment(Base):
                      "to clear or delete its rows; it has no passive_deletes)")
         scans_it = "scan" if unlinked is not None else "scans"
         scanned = (f"{check} {scans_it} {table.name}, as does that read unless {unsure[0][2]}" if unsure
+                   else f"of the reads an index on it would serve, only {check} {scans_it} {table.name}" if ored
                    else f"only {check} {scans_it} {table.name}")
         return self.finding(
             f"{what}; {'; '.join(said)}, so {scanned}{cost}",
             col.span, column_anchor(table, col), severity=Severity.INFO,
             related=[*related, *((r.span, r.label) for r, _ in kept[:2]), *((r.span, r.label) for r, _, _ in served[:2]),
-                     *((r.span, r.label) for r, _, _ in unsure[:1]),
+                     *((r.span, r.label) for r, _, _ in unsure[:1]), *((r.span, f"{r.label}, in an OR") for r in ored[:2]),
                      *((r.span, f"{r.label}, not read") for r in unused[:2]), *((r.span, r.label) for r in maybe[:1]),
                      *((r.span, f"{r.label}, in code dbreview found no call of") for r in dead[:2])],
         )
