@@ -406,5 +406,18 @@ def tickets(session):
         )
     ).all()
 """
-    (f,) = found(tmp_path, {"app/models.py": CASES, "app/reads.py": reads, **calls("reads", "tickets")}, "PERF001")
+    (f,) = found(tmp_path / "a", {"app/models.py": CASES, "app/reads.py": reads, **calls("reads", "tickets")}, "PERF001")
     assert f.severity == Severity.INFO
+    by_value = """
+from sqlalchemy import select
+from app.models import ClaimTicket
+def tickets(session, claim):
+    return session.execute(
+        select(ClaimTicket).where(
+            ClaimTicket.claim_id
+            == claim.id,
+        )
+    ).all()
+"""  # compared with a value's attribute (`claim.id`, not a class's): a filter
+    (g,) = found(tmp_path / "b", {"app/models.py": CASES, "app/reads.py": by_value, **calls("reads", "tickets")}, "PERF001")
+    assert g.severity == Severity.WARNING and "app/reads.py:" in g.message and "joins" not in g.message

@@ -285,8 +285,8 @@ def _source(node: ast.AST) -> str:
 
 
 def _compared_across(facts: Facts, path: str) -> dict[tuple[int, int], tuple[str | None, str | None]]:
-    """Where (line, column) a class attribute of `path` ends that `==` compares with another class's attribute: that
-    class, and the class of the join whose condition holds the comparison (None: none does)."""
+    """Where (line, column) a class attribute of `path` ends that `==` compares with another class's attribute (not a
+    value's, `user.id`): that class, and the class of the join whose condition holds the comparison (None: none does)."""
     cache: dict[str, dict[tuple[int, int], tuple[str | None, str | None]]] = facts.derived.setdefault("fk_across", {})  # type: ignore[assignment]
     if path not in cache:
         out: dict[tuple[int, int], tuple[str | None, str | None]] = {}
@@ -303,7 +303,7 @@ def _compared_across(facts: Facts, path: str) -> dict[tuple[int, int], tuple[str
                 sides = [node.left, node.comparators[0]]
                 refs = [_class_attribute(x) for x in sides]
                 for side, ref, other in ((sides[0], refs[0], refs[1]), (sides[1], refs[1], refs[0])):
-                    if ref and other and side.end_lineno is not None:
+                    if ref and other and other[:1].isupper() and side.end_lineno is not None:  # a class's, not `user.id`
                         out[(side.end_lineno, side.end_col_offset or 0)] = (other.partition(".")[0], joined.get(id(node)))
         cache[path] = out
     return cache[path]
