@@ -60,7 +60,12 @@ class ForeignKeyWithoutIndex(Rule):
         none of its rows; a module named `relationships` walks no mapper), nor a read or delete in a module
         function nothing in the application calls (INT010's call facts). A scanning read that also
         compares columns no index leads names them (an index led by one of them serves it too); a test
-        in an OR says that an index serves it only if every branch has one. Info otherwise, naming what
+        in an OR says that an index serves it only if every branch has one; one in an OR whose other branch tests
+        another table's column, or a flag most rows share (`or_(T.fk == x, T.archived.is_(False))`), is no read an
+        index on the key would serve, and is said as such. Conditions gathered in a list (`conds = [T.a == x]`,
+        `conds.append(T.fk == y)`) that a filter and-s (`.where(*conds)`, `.where(and_(*conds))`) are weighed together:
+        those the block binding the list adds are and-ed with every later one. A delete of an object whose class
+        dbreview cannot tell (`session.delete(thing)`) is said, not counted as a load of the relationship. Info otherwise, naming what
         dbreview found (the index that serves the reads, every partial index led by the column, the
         relationship nothing reads, the code nothing calls, a read with a condition it could not read)
         and what it did not follow (queries of the class whose filters it could not read, SQL naming the
