@@ -280,3 +280,42 @@ def test_a_delete_of_an_object_whose_class_dbreview_cannot_tell_is_said_not_coun
     assert f.severity == Severity.INFO
     assert ("but dbreview found no code it can tell reads Member.shifts (session.delete at app/drop.py:2, of an object "
             "whose class dbreview cannot tell, may load it)") in f.message
+
+
+LEDGER = HEADER + """
+from datetime import datetime, timezone
+
+class Record(Base):
+    __abstract__ = True
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    def set_deleted_at(self) -> None:
+        self.deleted_at = datetime.now(timezone.utc)
+
+class Voucher(Record):
+    __tablename__ = "vouchers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Charge(Base):
+    __tablename__ = "charges"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id", ondelete="RESTRICT"))
+"""
+
+
+def test_a_parent_soft_deleted_through_a_base_class_method_is_said_where_its_only_delete_is_unresolved(tmp_path):
+    """Vouchers are retired by `voucher.set_deleted_at()` (a base class's method that sets deleted_at); the one
+    `session.delete(thing)` is of an object whose class dbreview cannot tell: the finding says both, and that the key
+    check may never run; without the soft delete, the cost is the table's size, as before."""
+    retire = "def retire(session, voucher):\n    voucher.set_deleted_at()\n    session.add(voucher)\n"
+    drop = "def drop(session, thing):\n    session.delete(thing)\n"
+    files = {"app/models.py": LEDGER, "app/drop.py": drop}
+    (f,) = found(tmp_path / "a", {**files, "app/vouchers.py": retire}, "PERF001")
+    assert f.severity == Severity.INFO
+    assert f.message.endswith(
+        "scans charges: the code soft-deletes vouchers rows (app/vouchers.py:2 calls set_deleted_at(), which sets "
+        "deleted_at), and the only delete dbreview found that may remove one is session.delete at app/drop.py:2, of an "
+        "object whose class it cannot tell, so that check may never run in the application; where it runs, what it costs "
+        "depends on the table's size, which dbreview cannot know")
+    (g,) = found(tmp_path / "b", files, "PERF001")
+    assert g.message.endswith("what that costs depends on the table's size, which dbreview cannot know")

@@ -11,6 +11,7 @@ from analyzers.facts.model import Facts, Span, TableFact
 from analyzers.facts.names import module_name
 from analyzers.facts.paths import is_test_path
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS, QueryUse, Usage
+from analyzers.rules.mentions import mentions
 from analyzers.rules.schema import is_tooling_path
 
 
@@ -81,6 +82,38 @@ def soft_delete_writes(facts: Facts, table: TableFact, flag: str) -> tuple[list[
             elif hint is None or not any(names_class(hint, c) for c in classes):
                 unknown.append((hint, span))
     return mine, unknown
+
+
+def soft_deleted_at(facts: Facts, table: TableFact, flag: str) -> tuple[Span, str] | None:
+    """Where the application soft-deletes a row of `table` (sets `flag`), and how, in a finding's words: on an object
+    whose name says it is one (`discount.deleted_at = now`), or through a function named for deleting that sets the flag
+    to a value (a base class's `set_deleted_at()`, a repository's `soft_delete(obj)`) called on such an object or given
+    one. None: nowhere found."""
+    cls = table.class_name or table.name
+    mine = [span for span in soft_delete_writes(facts, table, flag)[0]  # not a restore: `row.deleted_at = None`
+            if not re.search(rf"\b{flag}\s*[=:]\s*None\b", "\n".join(facts.lines(span)))]
+    if mine:
+        return mine[0], f"it sets {flag} at {mine[0].path}:{mine[0].start}"
+    writes = re.compile(rf"""(?:\.{flag}\s*=(?!=)|["']{flag}["']\s*:|\b{flag}\s*=(?!=))\s*(?!None\b|null\(\))""")
+    helpers: set[str] = set()
+    for span, line in mentions(facts, {flag})[flag]:
+        if is_test_path(span.path) or is_tooling_path(span.path) or not writes.search(line.partition("#")[0]):
+            continue
+        _, body = function_around(facts, span)
+        m = re.match(r"\s*(?:async\s+)?def\s+(\w+)", body[0] if body else "")
+        if m is not None and "delet" in m.group(1).lower():  # soft_delete(), set_deleted_at(): not a restore, an upsert
+            helpers.add(m.group(1))
+    for name in sorted(helpers):
+        call = re.compile(rf"(?:(\w+)\s*\.\s*)?\b{re.escape(name)}\s*\(([^()]*)")
+        for span, line in mentions(facts, {name})[name]:
+            code = line.partition("#")[0]
+            if is_test_path(span.path) or is_tooling_path(span.path) or re.match(r"\s*(?:async\s+)?def\s", code):
+                continue
+            for m in call.finditer(code):
+                args = [a.split("=")[0].strip() for a in m.group(2).split(",")]
+                if names_class(m.group(1) or "", cls) or any(a.isidentifier() and names_class(a, cls) for a in args):
+                    return span, f"{span.path}:{span.start} calls {name}(), which sets {flag}"
+    return None
 
 
 def uses_async_sessions(facts: Facts) -> bool:
