@@ -742,6 +742,13 @@ def _gin(s: Subject, message: str) -> str:
     return f"If {_code(s.where)} is searched, {index} on {_code(s.owner)}."
 
 
+@advises("PERF006")
+def _drop_repeat(s: Subject, message: str) -> str:
+    index = _found(r"^the index (\w+) \(", message, "the index")
+    return (f"Drop {_code(index) if index != 'the index' else index} (`op.drop_index` in a migration, and `index=True` off the "
+            f"model's column if it made it): the key's own index serves the same lookups.")
+
+
 @advises("PERF003")
 def _lazy(s: Subject, message: str) -> str:
     return f"Load {_code(s.where)} with `lazy=\"selectin\"`, or `lazy=\"raise\"` and an explicit `selectinload()` where it is needed."

@@ -866,6 +866,15 @@ def _target_class(classes: _Classes, cls: str | None, attr: str) -> str | None:
     return None
 
 
+def unresolved_delete(facts: Facts, table: TableFact) -> str | None:
+    """The only delete dbreview found that may remove a row of `table`, where it is `session.delete()` of an object whose
+    class it cannot tell (in the finding's words); None where it found a delete it can tell, or none at all."""
+    found = orm_deletes(facts, _Classes(facts), table)
+    if found is None or found[1] != "unsure" or not found[2].startswith("session.delete at "):
+        return None
+    return found[2] if deletes(facts, table, sure=True) is None else None
+
+
 def orm_deletes(facts: Facts, classes: _Classes, table: TableFact, seen: frozenset[str] = frozenset()
                 ) -> tuple[Span, str, str] | None:
     """Where the application may delete a row of `table` through the ORM, how sure dbreview is, and how, in the
@@ -1018,16 +1027,17 @@ def _receiver_classes(facts: Facts, classes: _Classes, span: Span, receiver: str
     return found
 
 
-def deletes(facts: Facts, table: TableFact) -> Span | None:
+def deletes(facts: Facts, table: TableFact, sure: bool = False) -> Span | None:
     """Where the application may delete rows of `table`: through the ORM, a bulk delete of its class (`delete(X)`,
-    `X.query...delete()`), SQL naming it, or a database cascade from a parent it may delete. None: nowhere."""
-    return _deletes(facts, _Classes(facts), table, set())
+    `X.query...delete()`), SQL naming it, or a database cascade from a parent it may delete. None: nowhere.
+    `sure`: not a delete through the ORM of an object whose class dbreview cannot tell."""
+    return _deletes(facts, _Classes(facts), table, set(), sure)
 
 
-def _deletes(facts: Facts, classes: _Classes, table: TableFact, seen: set[str]) -> Span | None:
+def _deletes(facts: Facts, classes: _Classes, table: TableFact, seen: set[str], sure: bool = False) -> Span | None:
     seen.add(table.name)
     found = orm_deletes(facts, classes, table)
-    if found is not None:
+    if found is not None and not (sure and found[1] == "unsure"):
         return found[0]
     cls = re.escape(table.class_name or table.name)
     bulk = re.compile(rf"\bdelete\(\s*(?:\w+\.)*{cls}\b|\b{cls}\.(?:__table__\.delete|query\b.*\.delete\()"
@@ -1044,7 +1054,7 @@ def _deletes(facts: Facts, classes: _Classes, table: TableFact, seen: set[str]) 
         for fk in col.foreign_keys:
             parent = classes.by_name.get(fk.table) or classes.table(fk.table)
             if (fk.ondelete or "").upper() == "CASCADE" and parent is not None and parent.name not in seen:
-                via = _deletes(facts, classes, parent, seen)
+                via = _deletes(facts, classes, parent, seen, sure)
                 if via is not None:
                     return via
     return None

@@ -6,13 +6,13 @@ import re
 
 from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
-from analyzers.rules.code_use import app_queries, app_usage, soft_delete_column, uses_async_sessions
+from analyzers.rules.code_use import app_queries, app_usage, soft_delete_column, soft_deleted_at, uses_async_sessions
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS
 from analyzers.rules.examples_common import HEADER
 from analyzers.facts.predicates import predicate_terms
 from analyzers.rules.fk_reads import (
     NO_CALL, UNREAD_BASE, Read, asserted_with, built_apart, deletes, fk_reads, joined_with, query_values, string_literals, tested_with,
-    uncalled_function, values_with,
+    uncalled_function, unresolved_delete, values_with,
 )
 from analyzers.facts.engines import engines
 from analyzers.facts.json_context import followed
@@ -272,13 +272,21 @@ class Appointment(Base):
         """What the foreign key check costs, as far as the code tells: nothing where no code deletes the parent."""
         target = self.facts.tables.get(parent) or next(
             (t for t in self.facts.tables.values() if t.class_name == parent), None)
-        if target is not None and deletes(self.facts, target) is None:
-            flag = soft_delete_column(target)
+        if target is None:
+            return _UNKNOWN_COST
+        flag = soft_delete_column(target)
+        if deletes(self.facts, target) is None:
             if flag is not None:
                 return (f": {target.name} is only soft-deleted in this code (it has {flag}; dbreview found no delete of "
                         "its rows), so that check runs only on a delete made outside the application")
             return (f": dbreview found no code of the application that deletes a row of {target.name}, so that check "
                     "runs only on a delete made outside it")
+        soft = soft_deleted_at(self.facts, target, flag) if flag is not None else None
+        unsure = unresolved_delete(self.facts, target) if soft is not None else None
+        if soft is not None and unsure is not None:  # soft-deleted; the one delete may be of another class's object
+            return (f": the code soft-deletes {target.name} rows ({soft[1]}), and the only delete dbreview found that may "
+                    f"remove one is {unsure}, of an object whose class it cannot tell, so that check may never run in the "
+                    "application; where it runs, what it costs depends on the table's size, which dbreview cannot know")
         return _UNKNOWN_COST
 
     def _unsure(self, table: TableFact, col: ColumnFact, migrated: ColumnFact, unread: list[Unread]):
@@ -431,6 +439,111 @@ def _model_only_fk(facts: Facts, table: TableFact, col: ColumnFact) -> tuple[Col
             for st in table_sql(facts, table.name)):
         return None
     return migrated, migration_sql(facts).unread_for(table.name)
+
+
+class IndexRepeatsKey(Rule):
+    """An index repeats the primary key or a unique constraint.
+
+    What it checks:
+        A plain index (not unique, no predicate, btree, on columns rather than expressions) on the same columns, in
+        the same order, as the table's primary key, a unique constraint or a unique index, in the schema as the
+        migrations build it (the model's, for a table no migration creates): `index=True` on a `primary_key=True`
+        column is the common case. An index on fewer of a key's leading columns (`index=True` on the first column of
+        a composite unique constraint) is smaller than the key's and is left to the reviewer. `unique=True, index=True` on one
+        column makes one unique index, not two; a composite primary key only the model declares has an order
+        dbreview does not follow, and is not weighed. An index declared once for several tables (a mixin's column)
+        is one finding, naming them. The static twin of `verify`'s VER011, which compares the indexes of a real
+        database.
+    Why it matters:
+        The key's own index already finds rows by those columns (a lookup by the leading columns of an index uses
+        it): the second index is maintained on every insert, update of its columns and delete, and takes its own
+        space, for lookups the first one serves.
+    Example:
+        id: Mapped[int] = mapped_column(primary_key=True, index=True)
+    Instead:
+        Drop the index: `index=True` off the column, or `op.drop_index(...)` in a migration.
+    """
+
+    ID = "PERF006"
+    ITEM = "8.2"
+    SEVERITY = Severity.INFO
+    VALID = (HEADER + '''
+class Visit(Base):
+    __tablename__ = "visits"
+    __table_args__ = (UniqueConstraint("patient_id", "day"), Index("ix_visits_day", "day"), Index("ix_visits_patient", "patient_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True, index=True)  # one unique index
+    patient_id: Mapped[int] = mapped_column()
+    day: Mapped[int] = mapped_column()
+''',)
+    INVALID = (HEADER + '''
+class Visit(Base):
+    __tablename__ = "visits"
+    __table_args__ = (UniqueConstraint("patient_id", "day"), Index("ix_visits_patient_day", "patient_id", "day"))
+    id: Mapped[int] = mapped_column(primary_key=True, index=True)
+    patient_id: Mapped[int] = mapped_column()
+    day: Mapped[int] = mapped_column()
+''',)
+
+    def check(self):
+        found: dict[tuple[str, int], list[tuple[TableFact, Key, Key]]] = {}
+        for table in self.facts.tables.values():
+            schema = self.facts.migration_tables.get(table.name) or table
+            keys = _unique_keys(schema, migrated=schema is not table)
+            for ix in _plain_indexes(schema):
+                key = next((k for k in keys if k.columns == ix.columns), None)
+                if key is None or _not_plain(self.facts, ix.span):
+                    continue
+                # one finding where the model declares it (`index=True` on a base class's key column, every table's)
+                col = table.columns.get(ix.columns[0]) if len(ix.columns) == 1 else None
+                made = col.span if col is not None and col.index and (col.primary_key or col.unique) else ix.span
+                found.setdefault((made.path, made.start), []).append((table, ix, key))
+        for repeats in found.values():
+            table, ix, key = repeats[0]
+            col = table.columns.get(ix.columns[0]) if len(ix.columns) == 1 else None
+            at = col.span if col is not None and col.index and (col.primary_key or col.unique) else ix.span
+            cols = ", ".join(ix.columns)
+            others = [t.name for t, _, _ in repeats[1:]]
+            also = f" (declared once for {len(others) + 1} tables: also {', '.join(others[:5])}{' ...' if len(others) > 5 else ''})" if others else ""
+            yield self.finding(
+                f"{ix.label} on {table.name} repeats {key.label}: it indexes the same columns ({cols}) in the same "
+                f"order, by which the key's own index already finds rows; this one is maintained on every write to "
+                f"{table.name} and takes its own space, for lookups the other serves{also}",
+                at, f"table:{table.name}.{','.join(ix.columns)}:repeats-key" if len(repeats) == 1 or col is None
+                else f"{column_anchor(table, col)}:repeats-key",
+                related=[(key.span, key.label[4:]), *((i.span, f"{i.label[4:]} on {t.name}") for t, i, _ in repeats if i.span != at)][:12],
+            )
+
+
+def _not_plain(facts: Facts, span: Span) -> bool:
+    """Whether the statement that makes an index gives it what its columns alone do not say (a collation, an operator
+    class, an expression, another method), which the facts may not carry: not the key's twin, then."""
+    text = "\n".join(facts.lines(span))
+    return re.search(r"\bCOLLATE\b|_ops\b|postgresql_ops|postgresql_using|postgresql_include|\bINCLUDE\s*\(|\b(?:lower|upper|coalesce)\s*\(",
+                     text, re.I) is not None
+
+
+def _unique_keys(schema: TableFact, migrated: bool) -> list[Key]:
+    """The primary key and the unique constraints and indexes of `schema` (no predicate): what finds rows by their
+    leading columns whatever else is indexed. A composite primary key the model alone declares has no known order."""
+    out = [Key(c.name, c.columns, None, c.span, "primary key" if c.kind == "primary_key" else "unique constraint")
+           for c in schema.constraints if c.kind in ("primary_key", "unique") and c.columns]
+    out += [Key(ix.name, ix.columns, None, ix.span, "unique index") for ix in schema.indexes
+            if ix.unique and ix.where is None and ix.columns]
+    out += [Key(None, (c.name,), None, c.span, "unique constraint") for c in schema.columns.values() if c.unique]
+    pk = tuple(c.name for c in schema.columns.values() if c.primary_key)
+    if pk and not any(k.kind == "primary key" for k in out) and (migrated or len(pk) == 1):
+        out.append(Key(None, pk, None, next(c.span for c in schema.columns.values() if c.primary_key), "primary key"))
+    return out
+
+
+def _plain_indexes(schema: TableFact) -> list[Key]:
+    """The indexes of `schema` that are no key: not unique, no predicate, btree, each column a column of the table."""
+    out = [Key(ix.name, ix.columns, None, ix.span) for ix in schema.indexes
+           if not ix.unique and ix.where is None and (ix.using or "btree").lower() == "btree" and ix.columns
+           and all(c in schema.columns for c in ix.columns)]
+    out += [Key(None, (c.name,), None, c.span) for c in schema.columns.values() if c.index and not c.unique]
+    return list({k.columns: k for k in reversed(out)}.values())
 
 
 class JsonbWithoutGin(Rule):

@@ -103,9 +103,11 @@ def upgrade():
     sa.UniqueConstraint('stripe_charge_id')
     )
     op.create_index(op.f('ix_payment_patient_id'), 'payment', ['patient_id'], unique=False)
+    op.create_index(op.f('ix_payment_id'), 'payment', ['id'], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f('ix_payment_id'), table_name='payment')
     op.drop_index(op.f('ix_payment_patient_id'), table_name='payment')
     op.drop_table('payment')
     op.drop_index(op.f('ix_proxy_assignment_proxy_id'), table_name='proxy_assignment')
