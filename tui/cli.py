@@ -515,7 +515,7 @@ def explain_layout(found: Scan) -> str:
         out.append("Settings: none (a .dbreview.toml, or [tool.dbreview] in pyproject.toml, here or up to the repository root)")
 
     out += ["", "Alembic (alembic.ini files, their script_location, and the revisions under each versions folder)"]
-    out += [f"  {line}" for line in _alembic_lines(layout.alembic_ini, facts.revisions)] or ["  none found"]
+    out += [f"  {line}" for line in _alembic_lines(layout.alembic_ini, facts.revisions, facts.squashed)] or ["  none found"]
 
     tables_by_file: dict[str, list[str]] = defaultdict(list)
     for table in facts.tables.values():
@@ -586,7 +586,7 @@ def settings_lines(s: Settings) -> list[tuple[str, str]]:
     return out
 
 
-def _alembic_lines(inis: list[tuple[str, str]], revisions: list) -> list[str]:
+def _alembic_lines(inis: list[tuple[str, str]], revisions: list, squashed: list = ()) -> list[str]:  # type: ignore[assignment]
     from tui.reports.sanitize import one_line
 
     lines: list[str] = []
@@ -611,6 +611,10 @@ def _alembic_lines(inis: list[tuple[str, str]], revisions: list) -> list[str]:
             loose[posixpath.dirname(r.path)].append(r)
     for folder, mine in sorted(loose.items()):
         lines.append(f"{one_line(folder)} (no alembic.ini points here): {_revision_summary(mine)}")
+    for s in squashed:
+        into = s.into.span
+        lines.append(f"{one_line(s.folder)}: {_revision_summary(list(s.revisions))}; history: the squash "
+                     f"revision {one_line(s.into.revision or '')} ({one_line(into.path)}:{into.start}) takes its head's id and starts the live tree, so these are neither replayed nor reviewed")
     return lines
 
 

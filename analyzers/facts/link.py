@@ -12,7 +12,7 @@ from analyzers.facts.databases import engine_database, other_database, own_metad
 from analyzers.facts.effects import unread_ops
 from analyzers.facts.engines import FLASK_ENGINE
 from analyzers.facts.model import (
-    CallFact, ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, Span, TableFact, Unread,
+    CallFact, ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, Span, Squashed, TableFact, Unread,
 )
 from analyzers.facts.paths import is_test_path
 from analyzers.facts.python_module import FACTORY_CALLS, FLASK_OPTIONS
@@ -77,7 +77,9 @@ def link(
             table = by_class.get(owner) or _table_bound(m, owner, facts.tables)
             if table is not None:
                 table.indexes.append(replace(index, table=table.name))
-    facts.revisions = ordered(facts.revisions)
+    facts.squashed = squashed_trees(facts.revisions)
+    gone = {id(r) for s in facts.squashed for r in s.revisions}
+    facts.revisions = [r for r in ordered(facts.revisions) if id(r) not in gone]
     facts.migration_tables = replay(facts.revisions)
     facts.unread = [*(unread or ()), *_unread(modules, facts.revisions)]
     return facts
@@ -227,6 +229,33 @@ def revision_trees(revisions: list[RevisionFact]) -> dict[str, list[RevisionFact
         name = members[0] if len(members) == 1 else posixpath.commonpath(members)
         out[name] = [r for folder in members for r in folders[folder]]
     return out
+
+
+def squashed_trees(revisions: list[RevisionFact]) -> list[Squashed]:
+    """Trees a squash replaced (model.Squashed): of two trees of one Alembic environment, one whose only
+    head has the id of the other's first revision (which has no parent). A database stamped at that head
+    is at the squash for Alembic, so the replaced tree is history and the other builds the schema. No
+    other shape is settled here: two trees that share ids otherwise (one per database dialect, say) are
+    both kept."""
+    trees = revision_trees(revisions)
+    out: list[Squashed] = []
+    for name, revs in trees.items():
+        ids = {r.revision for r in revs if r.revision}
+        heads = ids - {p for r in revs for p in (*r.down_revisions, *r.depends_on)}
+        if len(heads) != 1 or not any(r.down_revisions for r in revs):
+            continue  # several heads, or a tree of roots alone (two one-file trees with one id: nothing settles it)
+        env = {_environment(r.path.rsplit("/", 1)[0]) for r in revs}
+        for other, theirs in trees.items():
+            into = [r for r in theirs if r.revision in heads and not r.down_revisions]
+            if other != name and len(into) == 1 and {_environment(r.path.rsplit("/", 1)[0]) for r in theirs} == env:
+                out.append(Squashed(name, tuple(revs), into[0]))
+                break
+    replaced = {s.folder for s in out}
+    return [s for s in out if _tree_of(trees, s.into) not in replaced]  # a squash replaced in turn: keep both
+
+
+def _tree_of(trees: dict[str, list[RevisionFact]], rev: RevisionFact) -> str | None:
+    return next((name for name, revs in trees.items() if any(r is rev for r in revs)), None)
 
 
 def _environment(folder: str) -> str:

@@ -405,6 +405,17 @@ class ModuleFacts:
     session_binds: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Squashed:
+    """A revision tree that a squash replaced: a tree of the same Alembic environment starts with a revision
+    (`into`, no parent) that takes this tree's head's id, so a database at that head is, for Alembic, at
+    the squash and goes on from there. Its revisions are history: nothing runs them on the way to head."""
+
+    folder: str
+    revisions: tuple[RevisionFact, ...]
+    into: RevisionFact
+
+
 @dataclass(slots=True)
 class DocFact:
     path: str
@@ -421,7 +432,8 @@ class Facts:
     modules: list[ModuleFacts] = field(default_factory=list)
     tables: dict[str, TableFact] = field(default_factory=dict)  # from the models
     migration_tables: dict[str, TableFact] = field(default_factory=dict)  # as the migrations build them
-    revisions: list[RevisionFact] = field(default_factory=list)
+    revisions: list[RevisionFact] = field(default_factory=list)  # those that run on the way to head
+    squashed: list[Squashed] = field(default_factory=list)  # trees a squash replaced (not in `revisions`)
     listeners: list[ListenerFact] = field(default_factory=list)
     calls: list[CallFact] = field(default_factory=list)
     sql: list[SqlUse] = field(default_factory=list)
