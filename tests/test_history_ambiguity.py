@@ -69,3 +69,26 @@ def test_a_legacy_tree_the_live_root_does_not_continue_is_not_settled(tmp_path):
     facts = scan(_project(tmp_path, legacy_head_id="l002")).facts
     assert facts.squashed == []
     assert {r.path.rsplit("/", 1)[0] for r in facts.revisions} == {"migrations/versions", "migrations/versions/legacy"}
+
+
+def test_two_trees_that_both_create_a_table_unsettled_merge_and_lower_the_drift(tmp_path):
+    root = _project(tmp_path, legacy_head_id="l002")
+    models = root / "app/models.py"
+    models.write_text(models.read_text() + "    summary = Column(Text)\n")
+    done = scan(root)
+    assert set(done.facts.migration_tables["notes"].columns) == {"id", "title", "body"}  # what either tree adds
+    (drift,) = [f for f in done.result.findings if f.rule_id == "MIG006"]
+    assert drift.anchor == "drift:column:notes.summary" and drift.severity.value == "info"
+    assert ("migrations/versions and migrations/versions/legacy both create notes, and which of the two trees builds "
+            "the database is not settled") in drift.message
+
+
+def test_two_files_with_one_revision_id_in_one_tree_lower_the_drift_on_what_they_touch(tmp_path):
+    twin = revision('op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True))', rev="0002", down="c0ffee000001")
+    root = _write(tmp_path, {"app/models.py": MODELS, "migrations/versions/0001_squash.py": SQUASH,
+                             "migrations/versions/0002_body.py": ADD_BODY, "migrations/versions/0002_twin.py": twin})
+    findings = scan(root).result.findings
+    drifts = [f for f in findings if f.rule_id == "MIG006"]  # the replay took the twin that recreates notes
+    assert {f.anchor for f in drifts} == {"drift:column:notes.title", "drift:column:notes.body"}
+    assert all(f.severity.value == "info" and "has the same revision id 0002: Alembic keeps one of the two files" in f.message
+               for f in drifts)

@@ -9,7 +9,7 @@ from typing import Callable, Iterable
 
 from analyzers.facts.classes import ClassIndex
 from analyzers.facts.databases import engine_database, other_database, own_metadata, url_scheme
-from analyzers.facts.effects import unread_ops
+from analyzers.facts.effects import effects, unread_ops
 from analyzers.facts.engines import FLASK_ENGINE
 from analyzers.facts.model import (
     CallFact, ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, Span, Squashed, TableFact, Unread,
@@ -81,7 +81,7 @@ def link(
     gone = {id(r) for s in facts.squashed for r in s.revisions}
     facts.revisions = [r for r in ordered(facts.revisions) if id(r) not in gone]
     facts.migration_tables = replay(facts.revisions)
-    facts.unread = [*(unread or ()), *_unread(modules, facts.revisions)]
+    facts.unread = [*(unread or ()), *_unread(modules, facts.revisions), *unsettled(facts.revisions)]
     return facts
 
 
@@ -114,6 +114,32 @@ def _unread(modules: list[ModuleFacts], revisions: list[RevisionFact]) -> list[U
     for rev in revisions:
         out.extend(rev.unread)
         out.extend(unread_ops(rev.upgrade))
+    return out
+
+
+def unsettled(revisions: list[RevisionFact]) -> list[Unread]:
+    """What the replay cannot settle, table by table: a table that two trees each create (one tree per
+    database dialect, a legacy chain that no squash continues: which of them builds the database is not
+    known), and the tables that two revision files of one tree with the same id touch (Alembic keeps one
+    of them). The replay takes one side; a finding about such a table's migrated schema says so, lowered."""
+    out: list[Unread] = []
+    creators: dict[str, dict[str, Span]] = {}
+    for tree, revs in revision_trees(revisions).items():
+        first: dict[str, RevisionFact] = {}
+        for r in revs:
+            for e in effects(r.upgrade):
+                if e.kind == "create_table" and e.table:
+                    creators.setdefault(e.table, {}).setdefault(tree, e.span)
+            other = first.setdefault(r.revision, r) if r.revision else r
+            if other is not r:
+                touched = {e.table for x in (other, r) for e in effects(x.upgrade) if e.table}
+                out += [Unread("revision", r.span, f"{other.path} has the same revision id {r.revision}: Alembic keeps one "
+                               "of the two files, and which one builds the database is not settled", table=t) for t in sorted(touched)]
+    for table, trees in creators.items():
+        if len(trees) > 1:
+            (one, _), (two, span) = list(trees.items())[:2]
+            out.append(Unread("history", span, f"{one} and {two} both create {table}, and which of the two trees builds "
+                              "the database is not settled", table=table))
     return out
 
 
@@ -343,6 +369,7 @@ def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
     """The schema the upgrades build, table by table (created, altered, indexed, dropped)."""
     tables: dict[str, TableFact] = {}
     renamed: dict[str, str] = {}  # old name -> new: sibling branches may replay in either order
+    tree_of = {r.path: name for name, revs in revision_trees(revisions).items() for r in revs}
     for rev in revisions:
         for op in rev.upgrade:
             if op.sql is not None:
@@ -357,7 +384,11 @@ def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
                 t = tables.get(name)
             if t is None and op.name == "drop_index" and op.target:  # op.drop_index("ix") without table_name
                 t = next((x for x in tables.values() if any(i.name == op.target for i in x.indexes)), None)
-            if op.name == "create_table" and op.table:
+            if op.name == "create_table" and op.table and t is not None and tree_of.get(rev.path) != tree_of.get(t.path):
+                for c in op.columns:  # a table two trees create (see unsettled): what either of them adds is there
+                    t.columns.setdefault(c.name, c)
+                t.constraints.extend(op.constraints)
+            elif op.name == "create_table" and op.table:
                 t = tables[op.table] = TableFact(op.table, None, rev.path, op.span)
                 for c in op.columns:
                     t.columns[c.name] = c

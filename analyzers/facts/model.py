@@ -276,7 +276,7 @@ class Unread:
     of a migration, SQL. A finding about the whole (the revision graph, "no migration creates X") says
     so, and is lowered, when it may rest on one."""
 
-    kind: str  # file | revision | op | sql
+    kind: str  # file | revision | op | sql | history (a table two Alembic trees create: link.unsettled)
     span: Span
     reason: str
     table: str | None = None  # the one table it concerns, when known
