@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
-from analyzers.facts.engines import serving_engines
+from analyzers.facts.engines import pre_ping, serving_engines
 from analyzers.facts.model import ColumnFact, Facts, ListenerFact, Span, SqlStatement, TableFact
 from analyzers.rules.s01_configuration import pool_problems
 from analyzers.rules.schema import (
@@ -251,8 +251,10 @@ def _q1_2(facts: Facts) -> str:
         lines.append(f"{len(session_scoped)} session-scoped setting(s) (first {at(session_scoped[0].span)}) stay on the "
                      "pooled connection until the check-in reset runs")
     for e in engines[:3]:
-        ping = "pool_pre_ping" if e.kwargs.get("pool_pre_ping") == "True" else "no pool_pre_ping"
-        lines.append(f"`{e.target or 'engine'}` ({at(e.span)}): {ping}")
+        ping = pre_ping(e)
+        said = {"on": "pool_pre_ping", "off": "no pool_pre_ping",
+                "unread": f"settings passed as **{e.kwargs.get('**')}, not read here"}.get(ping, f"pool_pre_ping={ping} (decided at run time)")
+        lines.append(f"`{e.target or 'engine'}` ({at(e.span)}): {said}")
     return bullets(lines)
 
 

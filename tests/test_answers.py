@@ -135,3 +135,23 @@ def test_demo_answers_cite_the_planted_defects():
     assert "NOT enforced" in answers["q5.2"]  # one PRIMARY per patient, unique (organization_id, npi_number)
     cited = sum(1 for text in answers.values() if CITE.search(text))
     assert cited >= 20, "most answers point at code"
+
+
+@pytest.mark.parametrize("given, q1_2, cfg005", [
+    ("pool_pre_ping=True", "`engine` (db.py:3): pool_pre_ping", False),
+    ("pool_pre_ping=False", "`engine` (db.py:3): no pool_pre_ping", True),
+    ("pool_size=5", "`engine` (db.py:3): no pool_pre_ping", True),
+    ("pool_pre_ping=env_flag('DB_PRE_PING', True)",
+     "`engine` (db.py:3): pool_pre_ping=env_flag('DB_PRE_PING', True) (decided at run time)", False),
+    ("**settings.ENGINE", "`engine` (db.py:3): settings passed as **settings.ENGINE, not read here", False),
+])
+def test_the_pre_ping_reads_alike_in_the_answers_and_cfg005(given, q1_2, cfg005):
+    """q1.2, q8.2 and CFG005 rest on one reading of the engine's pool_pre_ping (facts/engines.pre_ping)."""
+    from analyzers.rules.s01_configuration import PoolWithoutPrePing
+
+    facts = facts_from_sources({"db.py": f"from sqlalchemy import create_engine\nfrom app.flags import env_flag\nengine = create_engine(URL, {given})\n"})
+    answers = draft_answers(facts)
+    assert q1_2 in answers["q1.2"]
+    if "pool_pre_ping=" in given:
+        assert given.replace("**", "") in answers["q8.2"]
+    assert bool(list(PoolWithoutPrePing(facts).check())) is cfg005

@@ -31,6 +31,18 @@ class Engine:
         return f"{said}: {self.why}"
 
 
+def pre_ping(call: CallFact) -> str:
+    """What an engine call says of `pool_pre_ping`, read alike by CFG005 and the drafted answers: "on"
+    (True), "off" (not given, or False/None/0), "unread" (settings passed as **kwargs), else the expression
+    as written (configuration that decides it at run time)."""
+    if "**" in call.kwargs:
+        return "unread"
+    value = call.kwargs.get("pool_pre_ping", "False").strip()
+    if value in ("False", "None", "0"):
+        return "off"
+    return "on" if value in ("True", "1") else value
+
+
 def engines(facts: Facts) -> list[Engine]:
     """Every engine the target makes, with whether it serves the application and why. An engine returned by
     the app's own factory is made where the factory is called: it is seen there, once per call, with the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from analyzers.facts.engines import FLASK_ENGINE, serving_engines, unsure_why
+from analyzers.facts.engines import FLASK_ENGINE, pre_ping, serving_engines, unsure_why
 from analyzers.facts.model import CallFact, Hole, ListenerFact, SqlStatement, SqlUse
 from analyzers.facts.python_module import FLASK_OPTIONS
 from analyzers.findings import Severity, identity_key
@@ -294,10 +294,6 @@ def _engine_name(call: CallFact) -> str:
     return f"`{call.target or 'engine'}`{made}"
 
 
-def _off(value: str) -> bool:
-    return value in ("False", "None", "0")
-
-
 def _by_factory(calls: list[CallFact]) -> list[list[CallFact]]:
     """Engines made by one factory of the app's (seen at each call of it) together: one fact, one finding."""
     groups: dict[int, list[CallFact]] = {}
@@ -501,7 +497,7 @@ class PoolWithoutPrePing(Rule):
         engines, sure = serving_engines(self.facts)
         no_ping = [
             c for c in engines  # NullPool keeps nothing to ping; **kwargs: settings we cannot read
-            if not _unpooled(c) and "**" not in c.kwargs and _off(c.kwargs.get("pool_pre_ping", "False"))
+            if not _unpooled(c) and pre_ping(c) == "off"
         ]
         for group in _by_factory(no_ping):
             call = group[0]
