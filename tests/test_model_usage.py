@@ -101,6 +101,11 @@ def test_counting_the_rows_a_delete_returns_is_not_a_count_query() -> None:
         "\nasync def purge_raw(session):\n"
         "    result = await session.execute(text(\"DELETE FROM customers WHERE deleted_at IS NOT NULL RETURNING id\"))\n"
         "    return len(result.all())\n"
+        "\nasync def copy_customers(session, source):\n"  # a statement built in steps: its last step returns the rows written
+        "    stmt = insert(Customer).from_select([Customer.id], source)\n"
+        "    stmt = stmt.on_conflict_do_nothing().returning(Customer.id)\n"
+        "    result = await session.execute(stmt)\n"
+        "    return len(result.all())\n"
     )
     facts = facts_from_sources(sources)
     assert [f.anchor for f in CountByLoadingRows(facts).check()] == ["function:app/services.py:count_customers:len-all"]

@@ -322,15 +322,17 @@ class _Function:
 
     def _writes(self, node: ast.AST, hops: int = 0) -> bool:
         """Whether the statement run is a DELETE, UPDATE or INSERT (its RETURNING rows are the result of the
-        write, which count(*) cannot replace), followed through a name bound once."""
+        write, which count(*) cannot replace), followed through the names it uses: a statement built in steps
+        (`stmt = insert(T)...`, then `stmt = stmt.on_conflict_do_update(...).returning(T.id)`) is a write if
+        any of the values bound to its name is."""
         for n in ast.walk(node):
             if isinstance(n, ast.Call) and last(self.names.callee(n)) in ("delete", "update", "insert", "returning"):
                 return True
             if isinstance(n, ast.Constant) and isinstance(n.value, str) and _WRITE_SQL.match(n.value):
                 return True
-            if isinstance(n, ast.Name) and hops < 2 and len(self.assigns.get(n.id, ())) == 1 and self.assigns[n.id][0] is not node:
-                if self._writes(self.assigns[n.id][0], hops + 1):
-                    return True
+            if isinstance(n, ast.Name) and hops < 2 and any(
+                    value is not node and self._writes(value, hops + 1) for value in self.assigns.get(n.id, ())):
+                return True
         return False
 
     def _root_of(self, node: ast.AST) -> bool:
