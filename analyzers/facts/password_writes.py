@@ -142,8 +142,13 @@ def _classify(value: ast.AST, params: dict, assigned: dict, depth: int) -> tuple
         return "constant", repr(value.value)[:30]  # "!", "OIDC": a marker that no password hashes to
     if isinstance(value, ast.Name) and value.id in params:
         return "param", value.id
-    if isinstance(value, (ast.Name, ast.Attribute)) and depth < 2 and len(assigned.get(ast.unparse(value), ())) == 1:
-        return _classify(assigned[ast.unparse(value)][0], params, assigned, depth + 1)  # `user.password = hash(...)` above
+    if isinstance(value, (ast.Name, ast.Attribute)) and depth < 2 and assigned.get(ast.unparse(value)):
+        # `user.password = hash(...)` above; of several values (`digest = None`, then `digest = hash(...)` under
+        # an if), the None stores no password: hashed when every other value is
+        given = [v for v in assigned[ast.unparse(value)] if not (isinstance(v, ast.Constant) and v.value is None)]
+        kinds = [_classify(v, params, assigned, depth + 1) for v in given]
+        if len(kinds) == 1 or (kinds and all(kind == "hashed" for kind, _ in kinds)):
+            return kinds[0]
     if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id in params:
         classes = _annotated_classes(params[value.value.id])
         if classes:

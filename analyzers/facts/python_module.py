@@ -408,8 +408,9 @@ class _Reader:
             return
         else:
             return
-        if target == "__tablename__":
-            fact.tablename = const_str(value)
+        if target == "__tablename__":  # a literal, or a module constant (`__tablename__ = AUDIT_TABLE_NAME`)
+            named = self.env.get(value.id, ()) if isinstance(value, ast.Name) else ()
+            fact.tablename = const_str(value) or (named[0] if len(named) == 1 else None)
         elif target == "__mapper_args__" and isinstance(value, ast.Dict):
             for k, v in zip(value.keys, value.values):
                 if const_str(k) == "polymorphic_on":
@@ -987,7 +988,7 @@ def _hashing_setters(body: list[ast.stmt], hashing: dict[str, ast.AST]) -> list[
     return names
 
 
-_HASHING = re.compile(r"bcrypt|argon2|scrypt|pbkdf2|passlib|pwd_context|hashpw|checkpw|hash_password|generate_password_hash|make_password", re.I)
+_HASHING = re.compile(r"bcrypt|argon2|scrypt|pbkdf2|passlib|CryptContext|pwd_context|hashpw|checkpw|hash_password|generate_password_hash|make_password", re.I)
 
 
 def _plain_value(value: ast.AST | None) -> bool:

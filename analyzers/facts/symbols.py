@@ -216,7 +216,7 @@ class Symbols:
                 break
         else:
             return Value("external", qualname)
-        value = Value("module", head, module=mod)
+        value = self._rebound(parts[:i], near) or Value("module", head, module=mod)
         for n, attr in enumerate(parts[i:]):
             called = attr.endswith("()")  # a base written as a call: `class Thing(make_base())`
             value = self.attr(value, attr.removesuffix("()"))
@@ -225,6 +225,19 @@ class Symbols:
             if n == 0 and by_tail and value.kind == "unknown" and not mod.errors:
                 return Value("external", qualname)  # a library that shares a folder's name (`sqlalchemy`)
         return value
+
+    def _rebound(self, parts: list[str], near: str) -> Value | None:
+        """What `pkg.sub` stands for when the package binds the name `sub` itself: `from .db import db` in
+        pkg/__init__.py makes `pkg.db` that object, not the submodule pkg/db.py (Python sets the package's
+        attribute to the submodule on import, then the package's own binding replaces it)."""
+        if len(parts) < 2 or ".".join(parts[:-1]) not in self.packages:
+            return None
+        package, _ = self.module(".".join(parts[:-1]), near)
+        ref = package.bindings.get(parts[-1]) if package is not None else None
+        if ref is None or (ref.kind == "name" and ref.name == ".".join(parts)):
+            return None  # not bound, or bound to the submodule itself (`from . import db`)
+        value = self._member(package, parts[-1], set())
+        return None if value.kind in ("unknown", "module") else value
 
     def attr(self, value: Value, name: str) -> Value:
         if value.kind == "module" and value.module is not None:

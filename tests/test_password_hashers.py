@@ -1,0 +1,62 @@
+"""Password hashing that MOD004 must see on backends nobody tuned it for (issue 7): passlib's CryptContext
+kept on a service object, and a digest variable bound to None first and to the hash under an `if`.
+Projects of our own, with what is found pinned."""
+
+from __future__ import annotations
+
+from tests.test_precision import HEADER, found
+
+MODEL = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[str | None] = mapped_column(String(200))
+"""
+
+SERVICE = """
+from passlib.context import CryptContext
+from app.models import User
+
+
+class UserService:
+    def __init__(self, session):
+        self.session = session
+        self.hasher = CryptContext(schemes=["argon2", "bcrypt"])
+
+    def create_user(self, name, password):
+        self.session.add(User(password=self.hasher.hash(password)))
+"""
+
+OPTIONAL_DIGEST = """
+from sqlalchemy.orm import Session
+
+from app.security import hash_with_salt
+from app.models import User
+
+
+def create_admin(session: Session, password=None):
+    pw_digest = None
+    if password:
+        pw_digest = hash_with_salt(password)
+    session.add(User(password=pw_digest))
+"""
+
+SECURITY = """
+from passlib.context import CryptContext
+
+
+def hash_with_salt(password):
+    return CryptContext(schemes=["argon2"]).hash("pepper" + password)
+"""
+
+
+def test_a_crypt_context_on_a_service_object_is_password_hashing(tmp_path):
+    assert found(tmp_path, {"app/models.py": MODEL, "app/services.py": SERVICE}, "MOD004") == []
+
+
+def test_a_digest_bound_to_none_then_to_a_hash_is_a_hashed_write(tmp_path):
+    files = {"app/models.py": MODEL, "app/admin.py": OPTIONAL_DIGEST, "app/security.py": SECURITY}
+    assert found(tmp_path, files, "MOD004") == []
+    plain = {**files, "app/admin.py": OPTIONAL_DIGEST.replace("pw_digest = hash_with_salt(password)", "pw_digest = password")}
+    (f,) = found(tmp_path / "b", plain, "MOD004")
+    assert f.severity.value == "info"
