@@ -55,3 +55,30 @@ def test_a_package_that_imports_its_submodule_by_name_still_leads_to_the_submodu
     facts = scan(_write(tmp_path, {"shop/__init__.py": "", "shop/models/__init__.py": init, "shop/models/db.py": DB,
                                    "shop/models/realm.py": realm})).facts
     assert sorted(facts.tables) == ["realm", "shop_audit"]
+
+
+MIRROR = """
+from sqlalchemy import Column, Integer, MetaData, Table, Unicode, create_engine
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+metadata = MetaData()
+
+
+class OtherToken(Base):  # the table of the database this tool migrates from
+    __tablename__ = "Token"
+    id = Column(Integer, primary_key=True)
+
+
+counters = Table("Counter", metadata, Column("id", Integer, primary_key=True), Column("serial", Unicode(40)))
+
+
+def main():
+    engine = create_engine("postgresql://other")
+"""
+
+
+def test_a_command_line_tools_own_base_and_metadata_map_no_table_of_the_app(tmp_path):
+    facts = scan(_write(tmp_path, {"shop/__init__.py": "", "shop/models/__init__.py": INIT, "shop/models/db.py": DB,
+                                   "shop/models/realm.py": REALM, "tools/migrate_other.py": MIRROR})).facts
+    assert sorted(facts.tables) == ["realm", "shop_audit"]

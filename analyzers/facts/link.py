@@ -14,7 +14,7 @@ from analyzers.facts.engines import FLASK_ENGINE
 from analyzers.facts.model import (
     CallFact, ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, Span, Squashed, TableFact, Unread,
 )
-from analyzers.facts.paths import is_test_path
+from analyzers.facts.paths import is_test_path, tooling_kind
 from analyzers.facts.python_module import FACTORY_CALLS, FLASK_OPTIONS
 from analyzers.facts.symbols import Symbols
 
@@ -36,8 +36,10 @@ def link(
     of_class: dict[int, TableFact] = {}
     for cls in classes.all:
         if classes.is_mapped(cls) and not is_test_path(cls.path):
-            table = of_class[id(cls)] = classes.table_of(cls)
             base = classes.declarative(cls)
+            if base is not None and base.site is not None and base.site.path == cls.path and tooling_kind(cls.path):
+                continue  # a command-line tool's own base (a mirror of another database's table): not the app's schema
+            table = of_class[id(cls)] = classes.table_of(cls)
             table.registry = classes.metadata_of(base)
             found.append(table)
             if base is not None and base.site is not None and base.site not in facts.bases:
@@ -55,7 +57,10 @@ def link(
             continue  # tests, scripts, examples: not evidence of what the application does
         for t in m.tables:
             t = replace(t, columns={n: classes.typed(c, m.module) for n, c in t.columns.items()}, registry=_registry(classes, t, m))
-            elsewhere = other_database(m) if t.metadata and own_metadata(classes.symbols, t.metadata, m.module) else None
+            own = bool(t.metadata) and own_metadata(classes.symbols, t.metadata, m.module)
+            if own and tooling_kind(m.path):
+                continue  # a command-line tool's own MetaData (a mirror of another database's table): not the app's schema
+            elsewhere = other_database(m) if own else None
             if elsewhere:  # a ClickHouse or SQLite table on a MetaData of its own: not the application's PostgreSQL
                 facts.other_tables.setdefault(t.name, replace(t, database=elsewhere))
             else:
