@@ -60,3 +60,14 @@ def test_a_digest_bound_to_none_then_to_a_hash_is_a_hashed_write(tmp_path):
     plain = {**files, "app/admin.py": OPTIONAL_DIGEST.replace("pw_digest = hash_with_salt(password)", "pw_digest = password")}
     (f,) = found(tmp_path / "b", plain, "MOD004")
     assert f.severity.value == "info"
+
+
+def test_a_hash_unpacked_from_the_hashers_answer_is_a_hashed_write(tmp_path):
+    rehash = SERVICE + """
+    def check_password(self, user, password):
+        ok, new_hash = self.hasher.verify_and_update(password, user.password)
+        if ok and new_hash:
+            user.password = new_hash
+        return ok
+"""
+    assert found(tmp_path, {"app/models.py": MODEL, "app/services.py": rehash}, "MOD004") == []

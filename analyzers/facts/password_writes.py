@@ -80,6 +80,10 @@ def read_password_writes(tree: ast.Module, path: str) -> tuple[list[PasswordWrit
         for n in walk(func):
             if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], (ast.Name, ast.Attribute)):
                 assigned.setdefault(ast.unparse(n.targets[0]), []).append(n.value)
+            elif isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Tuple) and isinstance(n.value, ast.Call):
+                for elt in n.targets[0].elts:  # `ok, new_hash = hasher.verify_and_update(...)`: each comes from the call
+                    if isinstance(elt, ast.Name):
+                        assigned.setdefault(elt.id, []).append(n.value)
         params = {a.arg: a.annotation for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)}
         signature = _signature(func)
         for n in walk(func):
