@@ -37,7 +37,7 @@ def link(
     for cls in classes.all:
         if classes.is_mapped(cls) and not is_test_path(cls.path):
             base = classes.declarative(cls)
-            if base is not None and base.site is not None and base.site.path == cls.path and tooling_kind(cls.path):
+            if base is not None and base.site is not None and base.site.path == cls.path and _tool(cls.path):
                 continue  # a command-line tool's own base (a mirror of another database's table): not the app's schema
             table = of_class[id(cls)] = classes.table_of(cls)
             table.registry = classes.metadata_of(base)
@@ -58,7 +58,7 @@ def link(
         for t in m.tables:
             t = replace(t, columns={n: classes.typed(c, m.module) for n, c in t.columns.items()}, registry=_registry(classes, t, m))
             own = bool(t.metadata) and own_metadata(classes.symbols, t.metadata, m.module)
-            if own and tooling_kind(m.path):
+            if own and _tool(m.path):
                 continue  # a command-line tool's own MetaData (a mirror of another database's table): not the app's schema
             elsewhere = other_database(m) if own else None
             if elsewhere:  # a ClickHouse or SQLite table on a MetaData of its own: not the application's PostgreSQL
@@ -88,6 +88,12 @@ def link(
     facts.migration_tables = replay(facts.revisions)
     facts.unread = [*(unread or ()), *_unread(modules, facts.revisions), *unsettled(facts.revisions)]
     return facts
+
+
+def _tool(path: str) -> bool:
+    """A command-line tool or migration helper (tools/, bin/, cli/ ...), not a module at the top of the
+    repository (a small project's models.py)."""
+    return tooling_kind(path) == "migration or command-line tooling"
 
 
 def _take_class(table: TableFact, cls: str) -> None:
