@@ -508,6 +508,13 @@ def test_a_table_two_downgrades_drop_on_one_line_of_revisions():
     branched = history('op.drop_table("tokens")')
     branched["migrations/versions/r03.py"] = revision("r03", "r01", "pass")
     assert found(DowngradeChainDropsTwice, branched) == []
+    # two tables of one name in two schemas (indico's events.roles and categories.roles) are two tables
+    schemas = history('op.drop_table("tokens", schema="audit")')
+    assert found(DowngradeChainDropsTwice, schemas) == []
+    schemas["migrations/versions/r00.py"] = schemas["migrations/versions/r00.py"].replace(
+        'op.drop_table("tokens")', 'op.drop_table("tokens", schema="audit")')
+    assert len(found(DowngradeChainDropsTwice, schemas)) == 1
+    assert found(DowngradeChainDropsTwice, history('op.drop_table("tokens", schema=SCHEMA)')) == []
 
 
 def test_timestamp_to_timestamptz_is_no_sure_rewrite():

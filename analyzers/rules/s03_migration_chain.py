@@ -921,8 +921,9 @@ def _conditional_lines(facts, rev: RevisionFact) -> list[tuple[int, int]]:
 
 
 def _sure_drops(facts, rev: RevisionFact) -> list[tuple[str, Span]] | None:
-    """(table, span) of each table the downgrade drops every time it runs, in order; None when the downgrade
-    holds a step that could create a table dbreview cannot see (SQL not read, an unread create)."""
+    """(table, span) of each table the downgrade drops every time it runs, in order, a table in a named schema
+    as `schema.table`; None when the downgrade holds a step that could create a table dbreview cannot see (SQL
+    not read, an unread create, a schema= it could not read)."""
     conditional = _conditional_lines(facts, rev)
     out = []
     for e in effects(rev.downgrade):
@@ -931,17 +932,34 @@ def _sure_drops(facts, rev: RevisionFact) -> list[tuple[str, Span]] | None:
             if "drop" in call or "alter" in call:
                 continue  # an unread drop or alter creates no table
             return None
+        schema = _schema_of(e)
+        if schema is None:
+            return None
+        table, name = (f"{schema}.{t}" if schema and t and "." not in t else t for t in (e.table, e.name))
         if e.kind in ("create_table", "rename_table"):
-            out.append((f"+{e.table}" if e.kind == "create_table" else f"+{e.name}", e.span))
+            out.append((f"+{table}" if e.kind == "create_table" else f"+{name}", e.span))
             if e.kind == "rename_table":
-                out.append((f"-{e.table}", e.span))
+                out.append((f"-{table}", e.span))
             continue
         if e.kind == "drop_table" and e.table and not e.maybe and not e.op.guarded and not any(
                 a <= e.span.start <= b for a, b in conditional):
-            out.append((f"-{e.table}", e.span))
+            out.append((f"-{table}", e.span))
         elif e.kind == "drop_table":
-            out.append((f"?{e.table}", e.span))
+            out.append((f"?{table}", e.span))
     return out
+
+
+def _schema_of(e) -> str | None:
+    """The schema an op.* step names (`op.drop_table("logs", schema="users")`): "" for none (SQL names its own,
+    `users.logs`), None when `schema=` is not a literal dbreview can read: two such tables may be one or two."""
+    written = e.op.options.get("schema") if e.op.name != "execute" else None
+    if written is None or written == "None":
+        return ""
+    try:
+        value = ast.literal_eval(written)
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 class DowngradeChainDropsTwice(Rule):
