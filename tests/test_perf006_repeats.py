@@ -77,3 +77,24 @@ op.execute('CREATE INDEX ix_shops_name_c ON shops (name COLLATE "C")')
 """)
     (f,) = found(tmp_path, {"app/models.py": model, "migrations/versions/0001_init.py": migrated}, "PERF006")
     assert f.location.path == "app/models.py" and "(declared once for 2 tables: also tills)" in f.message
+
+
+def test_an_index_a_step_it_could_not_read_may_have_dropped_is_no_finding(tmp_path):
+    """The migrations make an index on the unique column, then drop indexes by names built in a loop (SQL dbreview
+    cannot read): the index may be gone by head, so no finding; without that step it is one."""
+    model = SHOP.replace(', Index("ix_orders_shop", "shop_id", "number"), Index("ix_orders_number", "number"),\n                      Index("ix_orders_first", "shop_id")', "")
+    made = """
+op.create_table(
+    "orders",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("shop_id", sa.Integer),
+    sa.Column("number", sa.Integer),
+    sa.Column("code", sa.String(40), unique=True),
+)
+op.create_index("ix_orders_code", "orders", ["code"])
+"""
+    files = {"app/models.py": model, "migrations/versions/0001_init.py": revision(made)}
+    assert [f.anchor for f in found(tmp_path, files, "PERF006")] == ["table:orders.code:repeats-key"]
+    dropped = "for name in UNUSED:\n    op.execute(sa.text(f'DROP INDEX IF EXISTS {name}'))"
+    files["migrations/versions/0001_init.py"] = revision(made + dropped)
+    assert found(tmp_path / "again", files, "PERF006") == []

@@ -22,7 +22,7 @@ from analyzers.rules.indexes import Key, mysql_default, table_keys
 from analyzers.rules.mentions import mentions
 from analyzers.rules.schema import (
     all_indexes, app_calls, column_anchor, first_line, fk_columns, index_leads, is_test_path, is_tooling_path, made_for_mysql,
-    migrated_column, migration_sql, table_sql, where_declared,
+    migrated_column, migration_gaps, migration_sql, table_sql, where_declared,
 )
 
 
@@ -452,8 +452,9 @@ class IndexRepeatsKey(Rule):
         a composite unique constraint) is smaller than the key's and is left to the reviewer. `unique=True, index=True` on one
         column makes one unique index, not two; a composite primary key only the model declares has an order
         dbreview does not follow, and is not weighed. An index declared once for several tables (a mixin's column)
-        is one finding, naming them. The static twin of `verify`'s VER011, which compares the indexes of a real
-        database.
+        is one finding, naming them. Where the migrations hold a step dbreview could not read that may concern the
+        table (a `DROP INDEX` built in a loop), the index may be gone by head: no finding. The static twin of
+        `verify`'s VER011, which compares the indexes of a real database.
     Why it matters:
         The key's own index already finds rows by those columns (a lookup by the leading columns of an index uses
         it): the second index is maintained on every insert, update of its columns and delete, and takes its own
@@ -494,6 +495,8 @@ class Visit(Base):
                 key = next((k for k in keys if k.columns == ix.columns), None)
                 if key is None or _not_plain(self.facts, ix.span):
                     continue
+                if schema is not table and (migration_gaps(self.facts, table.name) or _maybe_dropped(self.facts, table.name, ix)):
+                    continue  # a step that could not be read (a DROP INDEX built in a loop) may have dropped it since
                 # one finding where the model declares it (`index=True` on a base class's key column, every table's)
                 col = table.columns.get(ix.columns[0]) if len(ix.columns) == 1 else None
                 made = col.span if col is not None and col.index and (col.primary_key or col.unique) else ix.span
@@ -513,6 +516,21 @@ class Visit(Base):
                 else f"{column_anchor(table, col)}:repeats-key",
                 related=[(key.span, key.label[4:]), *((i.span, f"{i.label[4:]} on {t.name}") for t, i, _ in repeats if i.span != at)][:12],
             )
+
+
+def _maybe_dropped(facts: Facts, table: str, ix: Key) -> bool:
+    """Whether a migration may have dropped `ix` though the replay keeps it: indexes dropped by names built at run
+    time (`DROP INDEX {name}` in a loop), or, for an index the replay knows by its columns only (`index=True` in a
+    create_table), a drop of the name SQLAlchemy gives it (`ix_<table>_<column>`), which the replay cannot tie to it."""
+    default = f"ix_{table}_{'_'.join(ix.columns)}"
+    for r in facts.revisions:
+        for op in r.upgrade:
+            names = [op.target] if op.name == "drop_index" else [
+                str(n) for st in (op.sql.statements if op.sql else ()) if st.kind == "drop"
+                and st.details.get("type") == "OBJECT_INDEX" for n in st.details.get("names", ())]
+            if any(n and ("dbreview_dynamic" in n or (ix.name is None and n.split(".")[-1] == default)) for n in names):
+                return True
+    return False
 
 
 def _not_plain(facts: Facts, span: Span) -> bool:
