@@ -327,25 +327,11 @@ def _creators_first(trees: list[list[RevisionFact]]) -> list[list[RevisionFact]]
     creates = [_tables_created(tree) for tree in trees]
     needs = [{j for j, made in enumerate(creates) if j != i and (_tables_altered(tree) - creates[i]) & made}
              for i, tree in enumerate(trees)]
-    # A squash: a tree whose root takes the id of another tree's head (zou's versions/ and versions/legacy/)
-    # continues that history; replayed before it, the older tree's create_table would undo its later changes.
-    roots = [{r.revision for r in tree if r.revision and not r.down_revisions} for tree in trees]
-    heads = [_heads(tree) for tree in trees]
-    for i in range(len(trees)):
-        for j in range(len(trees)):
-            if j != i and roots[i] & heads[j] and not roots[j] & heads[i]:
-                needs[i].add(j)
-                needs[j].discard(i)  # the older tree alters tables the squash also creates: it still comes first
     out: list[int] = []
     while len(out) < len(trees):
         ready = [i for i in range(len(trees)) if i not in out and needs[i] <= set(out)]
         out.append(ready[0] if ready else next(i for i in range(len(trees)) if i not in out))
     return [trees[i] for i in out]
-
-
-def _heads(tree: list[RevisionFact]) -> set[str]:
-    parents = {p for r in tree for p in r.down_revisions}
-    return {r.revision for r in tree if r.revision and r.revision not in parents}
 
 
 def _tables_created(tree: list[RevisionFact]) -> set[str]:
