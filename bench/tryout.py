@@ -75,6 +75,10 @@ TARGETS: dict[str, tuple[str, str, str]] = {
             "Flask-SQLAlchemy on PostgreSQL, 217 revisions, plugin Alembic template"),
     "privacyidea": ("privacyidea/privacyidea", "55410007d118b505d9ff300b6114c2701e9bdb3c",
                     "Flask-SQLAlchemy, MySQL/PostgreSQL/SQLite, realms as tenants"),
+    "fittrackee": ("SamR1/FitTrackee", "80c19816b7a41919dea63979c299944da833b5d1",
+                   "Flask-SQLAlchemy on PostgreSQL, Flask-Migrate folder with no script_location"),
+    "osparc": ("ITISFoundation/osparc-simcore", "19a5f9dd4272cc9adffe5f291483d3f0e10fc017",
+               "SQLAlchemy Core Table objects in a shared package, asyncpg services, 273 revisions"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
