@@ -5,7 +5,8 @@ finds nothing. When the check looks for the step's object by its shape only (the
 table a foreign key refers to) and an earlier revision made such an object that is still there, a
 database built by the chain always has it: the step never runs there. Positive evidence only: the
 earlier object made by op.create_table, op.add_column or op.create_* in a revision every path runs
-before this one, and nothing since on that table that could have dropped it (a dropped constraint or
+before this one, or by an earlier step of the same revision (made on every path, or where its own check
+finds it missing), and nothing since on that table that could have dropped it (a dropped constraint or
 index, SQL or an op that could not be read)."""
 
 from __future__ import annotations
@@ -111,21 +112,43 @@ def chain_finds(facts: Facts, rev: RevisionFact, op: MigrationOp) -> Found | Non
     if step is None or not op.guarded or not op.guard_missing or not step.columns:
         return None
     method, kinds = _FINDS["index" if step.kind == "unique_index" else step.kind]
-    if method not in op.guard_calls:
-        return None
-    asked = {n for n in op.guard_names if n not in INSPECTOR_KEYS and n.isidentifier()}
-    shape_names = {step.table, *step.columns, *([step.refers] if step.refers else [])}
-    if not asked or not asked <= shape_names or step.table not in asked or not set(step.columns) <= asked:
+    if method not in op.guard_calls or not _asks_only_for(op, step):
         return None  # it asks about something else too (a name, ondelete): what it finds is not known
     hist = history(facts)
     seen = hist.ancestors.get(id(rev), frozenset())
     earlier = [r for r in facts.revisions if id(r) in seen]
+
+    def same(made: Shape) -> bool:
+        return made.kind in kinds and made.table == step.table and made.columns == step.columns and made.refers == step.refers
+
     for creator in earlier:
         for made in (s for o in creator.upgrade if not (o.guarded or o.not_postgres) for s in made_shapes(o)):
-            if (made.kind in kinds and made.table == step.table and made.columns == step.columns
-                    and made.refers == step.refers and _still_there(hist, earlier, rev, creator, made)):
+            if same(made) and _still_there(hist, earlier, rev, creator, made):
                 return Found(made, creator)
+    steps = rev.upgrade[:next((i for i, o in enumerate(rev.upgrade) if o is op), 0)]
+    for i, o in enumerate(steps):  # an earlier step of the revision itself, made on every path (or where missing)
+        if o.not_postgres or o.guarded and not (o.guard_missing and (shape := step_shape(o)) and _asks_only_for(o, shape)):
+            continue
+        for made in made_shapes(o):
+            if same(made) and not any(_may_drop(later, made.table) for later in steps[i + 1:]):
+                return Found(made, rev)
     return None
+
+
+def _asks_only_for(op: MigrationOp, step: Shape) -> bool:
+    """Whether `op`'s guard asks only about its step's table and columns (and a foreign key's table)."""
+    asked = {n for n in op.guard_names if n not in INSPECTOR_KEYS and n.isidentifier()}
+    shape_names = {step.table, *step.columns, *([step.refers] if step.refers else [])}
+    return bool(asked) and asked <= shape_names and step.table in asked and set(step.columns) <= asked
+
+
+def _may_drop(o: MigrationOp, table: str) -> bool:
+    """Whether `o` may drop a constraint or an index of `table`: a drop on it, or SQL or an op on it that
+    could not be read."""
+    if o.name in ("drop_constraint", "drop_index", "unread") and o.table in (table, None):
+        return True
+    return o.name == "execute" and (o.sql is None or not o.sql.statements or any(
+        st.kind in _MAY_DROP and st.table in (table, None) for st in o.sql.statements))
 
 
 def _still_there(hist, earlier: list[RevisionFact], rev: RevisionFact, creator: RevisionFact, made: Shape) -> bool:
@@ -140,13 +163,4 @@ def _still_there(hist, earlier: list[RevisionFact], rev: RevisionFact, creator: 
                           else hist.before(rev, "constraint", f"{made.table}.{made.name}")):
         return False
     later = [r for r in earlier if id(creator) in hist.ancestors.get(id(r), frozenset())]
-    for r in later:
-        for o in r.upgrade:
-            if o.name in ("drop_constraint", "drop_index") and o.table in (made.table, None):
-                return False
-            if o.name == "unread" and o.table in (made.table, None):
-                return False
-            if o.name == "execute" and (o.sql is None or not o.sql.statements or any(
-                    st.kind in _MAY_DROP and st.table in (made.table, None) for st in o.sql.statements)):
-                return False
-    return True
+    return not any(_may_drop(o, made.table) for r in later for o in r.upgrade)

@@ -148,13 +148,27 @@ def _strings(node: ast.AST | None, env: Env) -> tuple[str, ...]:
 
 
 def _is_empty(func: ast.FunctionDef) -> bool:
+    """Nothing but `pass`, a docstring or `...`, and messages printed or logged (`print("We do not support
+    downgrading")`): the downgrade changes nothing in the database."""
     for stmt in func.body:
         if isinstance(stmt, ast.Pass):
             continue
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):  # docstring, ...
             continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and _says(stmt.value):
+            continue
         return False
     return True
+
+
+def _says(call: ast.Call) -> bool:
+    """`print(...)`, `log.info(...)`, `logger.warning(...)`, `warnings.warn(...)`, `click.echo(...)` given
+    constants only: a message, no database call."""
+    func = call.func
+    said = isinstance(func, ast.Name) and func.id == "print" or isinstance(func, ast.Attribute) and isinstance(
+        func.value, ast.Name) and (func.value.id in ("log", "logger", "logging", "LOG", "warnings", "click")) and func.attr in (
+        "debug", "info", "warning", "warn", "error", "critical", "echo")
+    return said and all(isinstance(a, (ast.Constant, ast.JoinedStr)) for a in call.args)
 
 
 _OTHER_DATABASES = ("mysql", "mariadb", "sqlite", "mssql", "oracle")
@@ -184,6 +198,21 @@ def _negated(test: ast.expr) -> bool | None:
     if isinstance(test, ast.Compare):
         return True if isinstance(test.ops[0], ast.NotIn) else False if isinstance(test.ops[0], ast.In) else None
     return None if isinstance(test, ast.BoolOp) else False
+
+
+def _drops_what_was_found(stmt: ast.If) -> bool:
+    """`if fk_name: op.drop_constraint(fk_name, "orders")` (or `is not None`), no else: the `if` only asks
+    whether a lookup found a name, and its body only drops by that name."""
+    test = stmt.test
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.IsNot, ast.NotEq)) \
+            and _is_none(test.comparators[0]):
+        test = test.left
+    if not isinstance(test, ast.Name) or stmt.orelse:
+        return False
+    calls = [s.value for s in stmt.body if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call)]
+    return len(calls) == len(stmt.body) and all(
+        isinstance(c.func, ast.Attribute) and c.func.attr.startswith("drop_") and c.args
+        and isinstance(c.args[0], ast.Name) and c.args[0].id == test.id for c in calls)
 
 
 def _dialect_only(test: ast.AST, bindings: dict[str, ast.AST]) -> bool:
@@ -245,8 +274,9 @@ class _OpReader:
                         op.not_postgres = True
                 if isinstance(stmt, ast.If) and self._inspects(stmt.test):
                     names, calls = tuple(self._asked(stmt.test, env)), tuple(self._calls(stmt.test))
-                    negated = _negated(stmt.test)
+                    negated, found = _negated(stmt.test), _drops_what_was_found(stmt)
                     for i, op in enumerate(out[before:], before):
+                        op.drops_what_was_found = found and (not op.guarded or op.drops_what_was_found)
                         op.guarded = True
                         op.guard_names += names
                         op.guard_calls += calls

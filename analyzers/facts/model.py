@@ -306,6 +306,9 @@ class MigrationOp:
     guard_calls: tuple[str, ...] = ()  # the inspector methods it calls, directly or in a helper (get_foreign_keys)
     guard_missing: bool = False  # it runs where the check finds nothing: `if not has(...)`, `not in`, a positive test's else
     not_postgres: bool = False  # inside a branch taken only on another database (`if dialect.name == "mysql":`)
+    # every inspector check around it only asks whether a lookup found the name it drops (`if fk_name:
+    # op.drop_constraint(fk_name, ...)`): where the lookup finds none there is none to drop
+    drops_what_was_found: bool = False
 
 
 @dataclass(slots=True)

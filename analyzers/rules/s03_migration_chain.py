@@ -310,9 +310,11 @@ class InspectorGuardedDdl(Rule):
         skipped there is no such column to alter), an `op.*` call on a table the guard asked only whether it is
         there (`if "orders" in tables:` then `op.add_column("orders", ...)`: where it is skipped there is no
         orders; SQL such as a policy is still reported, a table made later would not carry it) end in the
-        same schema on every path; rows inserted,
-        deleted or updated behind a guard change no schema, and a test of the dialect's name only
-        (`inspector.dialect.name == "postgresql"`) asks nothing of the database. One finding per
+        same schema on every path, as does a drop by a name the check only looked up (`if fk_name:
+        op.drop_constraint(fk_name, ...)`: where the lookup finds none there is none to drop); rows inserted,
+        deleted or updated behind a guard change no schema, a test of the dialect's name only
+        (`inspector.dialect.name == "postgresql"`) asks nothing of the database, and a step taken only on
+        another database (`if dialect.name == "oracle":`) is no part of the PostgreSQL schema. One finding per
         revision. Info: it is sometimes how a project adopts Alembic on databases made another way. When
         an earlier revision makes everything the checks ask about, a database built by the migrations
         always takes the same path: the finding says the other serves only a database that differs from
@@ -365,7 +367,8 @@ if sa.inspect(op.get_bind()).has_table("legacy_orders"):
         hist = history(self.facts)
         for rev in self.facts.revisions:
             guarded, unapplied = [], []
-            for op in (op for op in rev.upgrade if op.guarded):
+            checked = [op for op in rev.upgrade if op.guarded and not op.not_postgres]  # the review is of PostgreSQL
+            for op in checked:
                 found = chain_finds(self.facts, rev, op)
                 lost = _lost(step_shape(op), found.shape) if found else None  # type: ignore[arg-type]
                 if lost:
@@ -376,7 +379,7 @@ if sa.inspect(op.get_bind()).has_table("legacy_orders"):
                 continue
             sites = [(op.span, f"migration:{rev.revision}:inspector:{op.span.start}",
                       f"{_step(op)} {op.table or ''}".strip()) for op in guarded]
-            skipped = [op for op in rev.upgrade if op.guarded and not any(op is g for g in guarded)]
+            skipped = [op for op in checked if not any(op is g for g in guarded)]
             left_out = (f"; not counted: {len(skipped)} other step{'s' if len(skipped) > 1 else ''} under such checks that "
                         "come out the same on every database (changing only what the check asks about, or finding what an "
                         "earlier revision made)") if skipped else ""
@@ -475,7 +478,8 @@ def _lost(step: Shape, there: Shape) -> str | None:
 
 def _converges(op: MigrationOp) -> bool:
     """Whether a guarded step ends in the same schema where it runs and where it is skipped: it changes rows
-    only, or it creates or drops objects (`IF [NOT] EXISTS` in its SQL, a DO block's `EXECUTE format('...
+    only, or it drops by a name the check only looked up (`if fk_name: op.drop_constraint(fk_name, ...)`:
+    where the lookup finds none there is none to drop), or it creates or drops objects (`IF [NOT] EXISTS` in its SQL, a DO block's `EXECUTE format('...
     DROP CONSTRAINT IF EXISTS %I')`, or ones the guard asks about by name: a foreign key created under a
     check of its column's presence is skipped where the column was there without it), or it creates the
     foreign key the guard looks for by its columns and the table it refers to (there is one in both
@@ -483,7 +487,7 @@ def _converges(op: MigrationOp) -> bool:
     to alter), or an `op.*` call (not SQL: policies and triggers are no part of a table made later) changes only
     a table whose presence is all the guard asks (where it is skipped there is no such table to change)."""
     statements = op.sql.statements if op.sql else ()
-    if op.name == "bulk_insert" or statements and all(st.kind in DATA_SQL for st in statements):
+    if op.name == "bulk_insert" or op.drops_what_was_found or statements and all(st.kind in DATA_SQL for st in statements):
         return True
     asked = set(op.guard_names)
     if op.name == "create_foreign_key" and op.constraints and op.table in asked:

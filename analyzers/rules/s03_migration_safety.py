@@ -116,11 +116,16 @@ def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
     new: no rows, no readers. Steps only another database runs (`if dialect.name == "mysql":`) are left
     out. Each change knows what the transaction did before it: the columns it added to the table, the
     step that already holds ACCESS EXCLUSIVE on it, the first schema change (a COMMIT or an autocommit
-    block ends the transaction, and what it holds)."""
+    block ends the transaction, and what it holds; an env.py that connects in AUTOCOMMIT commits each
+    statement on its own, so no lock outlives the step that took it)."""
     hist, window = history(facts), recent(facts)
+    autocommit_envs: dict[str, bool] = {}
     for rev in facts.revisions:
         if not (every or id(rev) in window) or for_sqlite(rev):
             continue
+        folder = rev.path.rsplit("/", 1)[0]
+        if folder not in autocommit_envs:
+            autocommit_envs[folder] = bool(_AUTOCOMMIT_ENV.search(_env_text(facts, rev)))
         fresh: set[str] = set()
         added: dict[str, set[str]] = {}
         empty: dict[str, set[str]] = {}
@@ -129,7 +134,8 @@ def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
         for op in rev.upgrade:
             if op.not_postgres:
                 continue
-            if op.autocommit:  # autocommit_block() commits Alembic's transaction first
+            alone = op.autocommit or autocommit_envs[folder]  # committed on its own, not in the revision's transaction
+            if alone:  # autocommit_block() commits Alembic's transaction first
                 held, ddl = {}, None
             parts: list[SqlStatement | None] = list(op.sql.statements) if op.sql else [None]
             if op.guarded and (_already_there(hist, rev, op) or chain_finds(facts, rev, op)):
@@ -148,9 +154,9 @@ def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
                     held, ddl = {}, None
                     continue
                 step = Step(st.kind if st is not None and op.name == "execute" else op.name, (st or op).span.start)
-                if table and _exclusive(op, st) and not op.autocommit and table not in held:
+                if table and _exclusive(op, st) and not alone and table not in held:
                     held[table] = step
-                if ddl is None and not op.autocommit and (st is None or st.kind not in DATA_SQL) and changes_schema([op]):
+                if ddl is None and not alone and (st is None or st.kind not in DATA_SQL) and changes_schema([op]):
                     ddl = step
                 for e in effects([op]) if st is None else _statement_effects(op, st):
                     if e.kind == "create_table" and e.table:
@@ -208,8 +214,31 @@ def rows_fixed_before(facts: Facts, c: Change) -> bool:
         if op.name in ("execute", "bulk_insert", "unread") or op.sql is not None:
             return True
     start = c.rev.upgrade_span.start if c.rev.upgrade_span else 1
-    lines = facts.lines(Span(c.rev.path, start, max(c.span.start - 1, start)))
-    return any(_WRITES_ROWS.search(line.split("#", 1)[0]) for line in lines[1:])
+    lines = [line.split("#", 1)[0] for line in facts.lines(Span(c.rev.path, start, max(c.span.start - 1, start)))[1:]]
+    helpers = _writing_helpers(facts, c.rev.path)
+    return any(_WRITES_ROWS.search(line) or any(re.search(rf"(?<![\w.]){h}\s*\(", line) for h in helpers) for line in lines)
+
+
+def _writing_helpers(facts: Facts, path: str) -> frozenset[str]:
+    """The functions a revision's module defines that may write rows: a session or connection call in their
+    body, or a call to another such function of the module (`dedupe_slugs()` called first by the upgrade)."""
+    key = ("writing_helpers", path)
+    if key not in facts.derived:
+        import ast
+
+        text = "\n".join(facts.lines(Span(path, 1, 10**9)))
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            tree = ast.Module(body=[], type_ignores=[])
+        bodies = {f.name: [line.split("#", 1)[0] for line in (ast.get_source_segment(text, f) or "").splitlines()[1:]]
+                  for f in tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name != "upgrade"}
+        writing = {name for name, body in bodies.items() if any(_WRITES_ROWS.search(line) for line in body)}
+        while grown := {name for name, body in bodies.items() if name not in writing and any(
+                re.search(rf"(?<![\w.]){w}\s*\(", line) for w in writing for line in body)}:
+            writing |= grown
+        facts.derived[key] = frozenset(writing)
+    return facts.derived[key]  # type: ignore[return-value]
 
 
 def precondition(facts: Facts, c: Change, breaks: str) -> str:
@@ -653,6 +682,8 @@ def _env_text(facts: Facts, rev: RevisionFact) -> str:
 
 
 _OUTSIDE_TRANSACTION = re.compile(r"transactional_ddl\s*=\s*False|AUTOCOMMIT", re.I)
+# env.py's connection in autocommit mode (`connection.execution_options(isolation_level="AUTOCOMMIT")`)
+_AUTOCOMMIT_ENV = re.compile(r"""isolation_level\s*=\s*["']AUTOCOMMIT["']""", re.I)
 
 
 def one_transaction(facts: Facts, rev: RevisionFact) -> bool:
@@ -1113,7 +1144,9 @@ class BackfillInSchemaMigration(_LockRule, Rule):
         a schema change in the same transaction (a data-only revision, or rows cleaned before the DDL that
         needs them, hold no DDL lock: not reported). The finding names the step whose lock is held, and the
         index builds and constraint scans that run under the same lock (they get no finding of their own);
-        a statement a loop runs many times is one location. Info: a small table makes this harmless.
+        a statement a loop runs many times is one location. Info: a small table makes this harmless. Not
+        where env.py connects in AUTOCOMMIT (`isolation_level="AUTOCOMMIT"`): each statement commits on its
+        own there, and no DDL lock is held while the rows are rewritten.
     Why it matters:
         The whole upgrade is one transaction: the locks its DDL took are held until every row has been
         rewritten, and a long backfill holds them for its whole length; when it fails, the schema change

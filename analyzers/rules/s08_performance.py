@@ -15,6 +15,7 @@ from analyzers.rules.fk_reads import (
     uncalled_function, unresolved_delete, values_with,
 )
 from analyzers.facts.engines import engines
+from analyzers.facts.guards import chain_finds
 from analyzers.facts.json_context import followed
 from analyzers.facts.paths import is_one_off_path, tooling_kind
 from analyzers.facts.model import ColumnFact, Facts, Span, TableFact, Unread
@@ -453,7 +454,9 @@ class IndexRepeatsKey(Rule):
         column makes one unique index, not two; a composite primary key only the model declares has an order
         dbreview does not follow, and is not weighed. An index declared once for several tables (a mixin's column)
         is one finding, naming them. Where the migrations hold a step dbreview could not read that may concern the
-        table (a `DROP INDEX` built in a loop), the index may be gone by head: no finding. The static twin of
+        table (a `DROP INDEX` built in a loop), the index may be gone by head: no finding; nor where the step that makes
+        it runs only if an inspector check finds no index on its columns while the key is there already (on PostgreSQL
+        `get_indexes` lists the key's index: the step never runs). The static twin of
         `verify`'s VER011, which compares the indexes of a real database.
     Why it matters:
         The key's own index already finds rows by those columns (a lookup by the leading columns of an index uses
@@ -497,6 +500,8 @@ class Visit(Base):
                     continue
                 if schema is not table and (migration_gaps(self.facts, table.name) or _maybe_dropped(self.facts, table.name, ix)):
                     continue  # a step that could not be read (a DROP INDEX built in a loop) may have dropped it since
+                if schema is not table and _never_built(self.facts, ix):
+                    continue
                 # one finding where the model declares it (`index=True` on a base class's key column, every table's)
                 col = table.columns.get(ix.columns[0]) if len(ix.columns) == 1 else None
                 made = col.span if col is not None and col.index and (col.primary_key or col.unique) else ix.span
@@ -516,6 +521,14 @@ class Visit(Base):
                 else f"{column_anchor(table, col)}:repeats-key",
                 related=[(key.span, key.label[4:]), *((i.span, f"{i.label[4:]} on {t.name}") for t, i, _ in repeats if i.span != at)][:12],
             )
+
+
+def _never_built(facts: Facts, ix: Key) -> bool:
+    """Whether the migration step that makes `ix` runs only where an inspector check finds no index on its
+    columns, and the key it repeats is there by then (an earlier revision or step made it): on PostgreSQL
+    get_indexes also lists the key's index, so the check finds it and the index is never built."""
+    return any(chain_finds(facts, r, op) is not None for r in facts.revisions for op in r.upgrade
+               if op.name == "create_index" and op.guarded and op.span == ix.span)
 
 
 def _maybe_dropped(facts: Facts, table: str, ix: Key) -> bool:
