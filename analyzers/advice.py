@@ -279,6 +279,10 @@ def _drift(s: Subject, message: str) -> str:
             f"Generate a revision that brings {_code(f'{table}.{column}')} in line with the model "
             "(`alembic revision --autogenerate`), review it, and run `alembic check` in CI."
         )
+    if s.owner == "fk-actions" and s.rest:
+        return (f"Decide which action is right for each foreign key of {_code(s.rest[0])}: a revision that drops and "
+                "re-creates the key with the model's action (`op.drop_constraint`, then `op.create_foreign_key(..., "
+                "ondelete=...)`), or the model's `ondelete=`/`onupdate=` changed to what the database does.")
     if s.owner == "table" and s.rest:
         return f"Generate a revision that creates {_code(s.rest[0])} (`alembic revision --autogenerate`), review it, and run `alembic check` in CI."
     return "Generate a revision for the model changes (`alembic revision --autogenerate`), review it, and run `alembic check` in CI."

@@ -172,7 +172,17 @@ def foreign_key(call: ast.Call, names: Names, path: str) -> ForeignKeyRef:
     target = const_str(call.args[0]) if call.args else None
     if target is None and call.args:
         target = ast.unparse(call.args[0])
-    return ForeignKeyRef(target or "", const_str(kw.get("ondelete")), const_str(kw.get("onupdate")), span_of(call, path))
+    return ForeignKeyRef(target or "", const_str(kw.get("ondelete")), const_str(kw.get("onupdate")), span_of(call, path),
+                         actions_unread(call))
+
+
+def actions_unread(call: ast.Call) -> bool:
+    """A foreign key's ondelete=/onupdate= written as something other than a string (a name, a call, or
+    hidden in **options): what the key does on delete is not known."""
+    kw = kwargs(call)
+    return any(k.arg is None for k in call.keywords) or any(
+        k in kw and const_str(kw[k]) is None and not (isinstance(kw[k], ast.Constant) and kw[k].value is None)
+        for k in ("ondelete", "onupdate"))
 
 
 def read_column(
@@ -227,7 +237,8 @@ def read_column(
         type_args = {"annotated": "True"}  # the base's type_annotation_map may still change it
         type_ref = annotation_ref(annotation, names)  # `Mapped[MetadataColumn]`: resolved when linking
     if "foreign_key" in kw and const_str(kw["foreign_key"]):  # SQLModel Field(foreign_key="t.id")
-        fks.append(ForeignKeyRef(const_str(kw["foreign_key"]) or "", const_str(kw.get("ondelete")), None, span_of(call, path)))
+        fks.append(ForeignKeyRef(const_str(kw["foreign_key"]) or "", const_str(kw.get("ondelete")), None, span_of(call, path),
+                                   actions_unread(call)))
     primary_key = const_bool(kw.get("primary_key")) or False
     callee = last(names.callee(call))
     if callee == "Column" or annotation is None:
@@ -368,6 +379,8 @@ def read_table_item(call: ast.Call, names: Names, path: str, table: str | None) 
             span,
             ondelete=const_str(kw.get("ondelete")),
             target=remote[0] if remote else None,
+            onupdate=const_str(kw.get("onupdate")),
+            actions_unread=actions_unread(call),
         )
     return None
 

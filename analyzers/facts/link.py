@@ -483,7 +483,8 @@ def _apply_sql(tables: dict[str, TableFact], st) -> None:
         for name in d.get("dropped_constraints", ()):
             _drop_constraint(t, name)
         for con in d.get("added_constraints", ()):
-            t.constraints.append(ConstraintFact(con["kind"], con.get("name"), tuple(con.get("columns", ())), con.get("expression"), st.span))
+            t.constraints.append(ConstraintFact(con["kind"], con.get("name"), tuple(con.get("columns", ())), con.get("expression"), st.span,
+                                                con.get("ondelete"), con.get("target"), con.get("onupdate")))
         for change in d.get("changes", ()):
             _apply_column_change(t, change, st.span)
 

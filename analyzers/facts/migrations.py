@@ -635,10 +635,10 @@ class _OpReader:
                 ),
             )
         if name in ("create_unique_constraint", "create_check_constraint", "create_foreign_key", "create_primary_key"):
-            return self._constraint(name, args, kw, span, env)
+            return self._constraint(name, call, args, kw, span, env)
         return MigrationOp(name, text(args[0]) if args else None, span)
 
-    def _constraint(self, name: str, args: list[ast.expr], kw: dict[str, ast.expr], span: Span, env: Env) -> MigrationOp:
+    def _constraint(self, name: str, call: ast.Call, args: list[ast.expr], kw: dict[str, ast.expr], span: Span, env: Env) -> MigrationOp:
         from analyzers.facts.model import ConstraintFact
 
         def strs(node: ast.AST | None) -> tuple[str, ...]:
@@ -650,7 +650,8 @@ class _OpReader:
             local = strs(args[3]) if len(args) > 3 else strs(kw.get("local_cols"))
             referent = (strings_of(args[2], env) or [""])[0] if len(args) > 2 else ""
             remote = strs(args[4]) if len(args) > 4 else strs(kw.get("remote_cols"))
-            c = ConstraintFact("foreign_key", cname, local, None, span, const_str(kw.get("ondelete")), f"{referent}.{remote[0] if remote else 'id'}")
+            c = ConstraintFact("foreign_key", cname, local, None, span, const_str(kw.get("ondelete")), f"{referent}.{remote[0] if remote else 'id'}",
+                               const_str(kw.get("onupdate")), col.actions_unread(call))
         elif name == "create_check_constraint":
             expr = args[2] if len(args) > 2 else kw.get("condition")
             c = ConstraintFact("check", cname, (), const_str(expr) or (ast.unparse(expr) if expr else None), span)

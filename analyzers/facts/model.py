@@ -31,6 +31,7 @@ class ForeignKeyRef:
     ondelete: str | None
     onupdate: str | None
     span: Span
+    actions_unread: bool = False  # ondelete=/onupdate= written as a name or **options: the actions are not known
 
     @property
     def table(self) -> str:
@@ -95,6 +96,8 @@ class ConstraintFact:
     span: Span
     ondelete: str | None = None
     target: str | None = None  # for a foreign key: "table.column"
+    onupdate: str | None = None
+    actions_unread: bool = False  # a foreign key's ondelete=/onupdate= written as a name or **options
 
 
 @dataclass(slots=True)

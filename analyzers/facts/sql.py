@@ -438,10 +438,22 @@ def _alter_details(stmt: object, deparse) -> dict[str, object]:
             added.append({
                 "kind": kinds[con.contype], "name": con.conname, "columns": columns,
                 "expression": deparse(con.raw_expr) if con.raw_expr is not None else None,
+                **(_fk_details(con) if con.contype == enums.ConstrType.CONSTR_FOREIGN else {}),
             })
     return {"added_constraints": added, "dropped_constraints": dropped, "added_columns": added_columns,
             "dropped_columns": dropped_columns, "triggers": triggers.pop() if len(triggers) == 1 else None, "if_exists": maybe,
             "changes": changes, "replayed": all(cmd.subtype in _replayed_commands() for cmd in stmt.cmds or ())}
+
+
+_FK_ACTIONS = {"a": None, "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+
+
+def _fk_details(con) -> dict[str, object]:
+    """A FOREIGN KEY's referenced table.column and its ON DELETE / ON UPDATE actions (None: NO ACTION)."""
+    target = con.pktable.relname if con.pktable is not None else None
+    remote = [k.sval for k in con.pk_attrs or ()]
+    return {"target": f"{target}.{remote[0] if remote else 'id'}" if target else None,
+            "ondelete": _FK_ACTIONS.get(con.fk_del_action), "onupdate": _FK_ACTIONS.get(con.fk_upd_action)}
 
 
 @functools.cache

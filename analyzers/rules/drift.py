@@ -7,11 +7,12 @@ hold something it could not read gives no finding."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Iterator
 
 from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, TableFact
 from analyzers.rules.mentions import mentions
-from analyzers.rules.schema import table_sql
+from analyzers.rules.schema import migration_sql, table_sql
 
 # SQL types by family: within a family the difference is a length or a spelling (String vs Text, JSON vs
 # JSONB, Integer vs BigInteger), which autogenerate and reviewers treat apart; across families the column
@@ -42,8 +43,8 @@ _TYPE_WORDS = {"string": "text", "uuid": "UUID", "integer": "integer", "numeric"
 def family(c: ColumnFact, model: bool) -> str | None:
     """The family of a column's type, or None when it cannot be told for certain."""
     args = c.type_args
-    if args.get("unresolved") or (model and c.type_ref):
-        return None  # a library's type, an alias or a TypeDecorator dbreview could not follow
+    if args.get("unresolved") or (model and c.type_ref and "impl" not in args):
+        return None  # a library's type, an alias or a TypeDecorator dbreview could not follow (one it could: its impl)
     name = args.get("impl", c.type_name)
     if model and args.get("annotated") and c.py_type in ("list", "dict", "List", "Dict"):
         return None  # a collection annotation: the base's type_annotation_map usually decides (ARRAY, JSONB)
@@ -56,7 +57,9 @@ def type_drift(model: TableFact, col: ColumnFact, other: ColumnFact, facts: Fact
         return None
     if col.type_args.get("annotated") and (model.unknown_bases or col.foreign_keys):
         return None  # typed by its annotation only: a base's map, or the referenced column, may decide
-    return (f"{model.name}.{col.name} is {_TYPE_WORDS[mine]} in the model ({col.type_args.get('impl', col.type_name)}) "
+    impl = col.type_args.get("impl")
+    spelled = f"{col.type_name}, a TypeDecorator over {impl}" if impl and impl != col.type_name else col.type_name
+    return (f"{model.name}.{col.name} is {_TYPE_WORDS[mine]} in the model ({spelled}) "
             f"but {_TYPE_WORDS[theirs]} in the migrations ({other.type_name}, {other.span.path}:{other.span.start}): "
             "the values the ORM binds are not those the column holds, and autogenerate will propose to alter the type")
 
@@ -212,3 +215,161 @@ def named_outside(facts: Facts, model: TableFact) -> list[Span]:
     word = re.compile(rf"(?<!\w){re.escape(model.class_name)}(?!\w)")
     return [span for span, line in mentions(facts, {model.class_name})[model.class_name]
             if word.search(line.split("#", 1)[0]) and not (span.path == model.span.path and model.span.start <= span.start <= model.span.end)]
+
+
+# ON DELETE / ON UPDATE actions. RESTRICT and NO ACTION both reject the change while rows refer to the
+# key (they differ only in when the check runs), so they are one for this comparison.
+_ACTIONS = {"CASCADE": "CASCADE", "SET NULL": "SET NULL", "SET DEFAULT": "SET DEFAULT", "NO ACTION": "NO ACTION",
+            "RESTRICT": "NO ACTION"}
+
+
+@dataclass(frozen=True, slots=True)
+class Fk:
+    """One foreign key as a side declares it: its columns, the table it refers to, its two actions."""
+
+    columns: tuple[str, ...]
+    refers: str
+    ondelete: str | None
+    onupdate: str | None
+    span: Span
+    unread: bool  # an action written as a name or **options
+
+    def action(self, which: str) -> str | None:
+        """The action normalised (None when it is not one PostgreSQL knows)."""
+        return _ACTIONS.get(" ".join((getattr(self, which) or "NO ACTION").upper().split()))
+
+
+def _fks(table: TableFact) -> list[Fk]:
+    out = [Fk((c.name,), fk.table, fk.ondelete, fk.onupdate, fk.span, fk.actions_unread)
+           for c in table.columns.values() if not c.from_library for fk in c.foreign_keys]
+    return out + [Fk(con.columns, (con.target or "").rsplit(".", 1)[0], con.ondelete, con.onupdate, con.span, con.actions_unread)
+                  for con in table.constraints if con.kind == "foreign_key"]
+
+
+def _table_named(facts: Facts, ref: str) -> str | None:
+    """The table a model's ForeignKey names ("users" of "users.id", "User" of "User.id"), when known."""
+    ref = ref.rsplit(".", 1)[-1]
+    if ref in facts.tables or ref in facts.migration_tables:
+        return ref
+    return next((t.name for t in facts.tables.values() if t.class_name == ref), None)
+
+
+def fk_action_drift(model: TableFact, db: TableFact, facts: Facts) -> list[tuple[Fk, Fk, list[str]]]:
+    """(the model's key, the migrated one, the actions that differ: "ondelete", "onupdate") for each foreign
+    key both sides declare over the same columns to the same table. Nothing is said of a key whose
+    constraints the replay may have lost track of (see _fks_unsettled), of one declared twice on a side,
+    nor of an action written as a name."""
+    unsettled = _fks_unsettled(facts, db.name)
+    if unsettled is None:
+        return []
+    theirs: dict[tuple[str, ...], list[Fk]] = {}
+    for fk in _fks(db):
+        theirs.setdefault(fk.columns, []).append(fk)
+    mine: dict[tuple[str, ...], list[Fk]] = {}
+    for fk in _fks(model):
+        mine.setdefault(fk.columns, []).append(fk)
+    out = []
+    for cols, keys in mine.items():
+        other = theirs.get(cols, [])
+        if len(keys) != 1 or not other or unsettled & set(cols) or any(k.unread for k in [*keys, *other]):
+            continue
+        m = keys[0]
+        if len({(o.action("ondelete"), o.action("onupdate"), o.refers) for o in other}) != 1:
+            continue  # two keys over these columns that differ: which one the database has is not known
+        o = other[-1]
+        refers = _table_named(facts, m.refers)
+        if refers is None or refers != o.refers.rsplit(".", 1)[-1]:
+            continue  # another table, or one dbreview cannot name: not the same key
+        differ = [w for w in ("ondelete", "onupdate")
+                  if None not in (m.action(w), o.action(w)) and m.action(w) != o.action(w)]
+        if differ:
+            out.append((m, o, differ))
+    return out
+
+
+def _fks_unsettled(facts: Facts, table: str) -> set[str] | None:
+    """The columns of `table` whose foreign keys the replay may not know as they are (a column dropped,
+    then maybe added again without its key), or None when none of its keys can be trusted: a constraint
+    dropped by a name the migrations never give one of its constraints (a naming convention's name, a
+    key made by SQL the replay could not follow), a key made or dropped under an inspector check or on
+    another database only, a table renamed into this name, or migration SQL about its constraints that
+    the replay does not follow."""
+    from analyzers.facts.link import _default_name
+
+    known: set[str] = set()
+    dropped: list[str | None] = []
+    columns: set[str] = set()
+    for rev in facts.revisions:
+        for op in rev.upgrade:
+            if op.sql is not None:
+                for st in op.sql.statements:
+                    if st.kind == "rename_table" and st.details.get("new") == table:
+                        return None
+                    if st.table != table:
+                        continue
+                    if st.kind == "create_index":
+                        known.add(str(st.details.get("name")))
+                    for con in st.details.get("added_constraints", ()):  # type: ignore[union-attr]
+                        known.add(con.get("name") or _default_name(table, con["kind"], tuple(con.get("columns", ()))))
+                    dropped += st.details.get("dropped_constraints", ())  # type: ignore[arg-type]
+                    columns.update(st.details.get("dropped_columns", ()))  # type: ignore[arg-type]
+                continue
+            if op.name == "rename_table" and op.target == table:
+                return None
+            if op.table != table:
+                continue
+            if (op.guarded or op.not_postgres) and (op.name in ("create_foreign_key", "drop_constraint", "create_table", "add_column")):
+                return None
+            if op.name == "drop_constraint":
+                dropped.append(op.target)
+            elif op.name == "drop_column" and op.target:
+                columns.add(op.target)
+            if op.index is not None and op.index.name:
+                known.add(op.index.name)
+            for con in op.constraints:
+                known.add(con.name or _default_name(table, con.kind, con.columns))
+            for c in op.columns:
+                known |= {_default_name(table, kind, (c.name,)) for kind, made in
+                          (("unique", c.unique), ("foreign_key", c.foreign_keys), ("primary_key", c.primary_key)) if made}
+    if any(name is None or name not in known for name in dropped) or _constraint_sql(facts, table):
+        return None
+    return columns
+
+
+def _constraint_sql(facts: Facts, table: str) -> bool:
+    """Migration SQL that names `table` and speaks of constraints or references in a form the replay does
+    not follow (a DO block, an ALTER TABLE it does not replay, SQL it could not parse)."""
+    risky = facts.derived.get("constraint_sql")
+    if risky is None:
+        risky = facts.derived["constraint_sql"] = [
+            st.text for st in migration_sql(facts).statements
+            if (st.kind in ("other", "unparsed", "dynamic_sql") or st.kind == "alter_table" and not st.details.get("replayed"))
+            and re.search(r"constraint|foreign|references", st.text, re.I)]
+    word = re.compile(rf"\b{re.escape(table)}\b")
+    return any(word.search(text) for text in risky)  # type: ignore[union-attr]
+
+
+_ACTION_EFFECT = {
+    ("ondelete", "CASCADE"): "deletes those rows", ("ondelete", "SET NULL"): "sets their {cols} to NULL",
+    ("ondelete", "SET DEFAULT"): "sets their {cols} to its default", ("ondelete", "NO ACTION"): "rejects the delete",
+    ("onupdate", "CASCADE"): "updates their {cols} with it", ("onupdate", "SET NULL"): "sets their {cols} to NULL",
+    ("onupdate", "SET DEFAULT"): "sets their {cols} to its default", ("onupdate", "NO ACTION"): "rejects the change",
+}
+
+
+def fk_action_said(table: str, m: Fk, o: Fk, differ: list[str]) -> str:
+    """What the database does on this key that the model does not say, for each action that differs."""
+    cols, parent = ", ".join(m.columns), o.refers.rsplit(".", 1)[-1]
+    parts = []
+    for w in differ:
+        event = "is deleted" if w == "ondelete" else "has its key changed"
+        parts.append(
+            f"{'ON DELETE' if w == 'ondelete' else 'ON UPDATE'} {_written(m, w)} in the model but {_written(o, w)} in the "
+            f"migrations: when a {parent} row that {table} rows refer to {event}, the database "
+            f"{_ACTION_EFFECT[w, o.action(w)].format(cols=cols)} where the model {_ACTION_EFFECT[w, m.action(w)].format(cols=cols)}")
+    return f"{cols} -> {parent} ({o.span.path}:{o.span.start}): " + "; ".join(parts)
+
+
+def _written(fk: Fk, which: str) -> str:
+    value = getattr(fk, which)
+    return " ".join(value.upper().split()) if value else "not set (NO ACTION)"

@@ -645,12 +645,17 @@ class ModelMigrationDrift(Rule):
         creates, model columns no migration adds, columns the database has NOT NULL without a default
         that the model does not map, and DateTime columns aware on one side and naive on the other. On a
         table whose migrations were read whole, also: a column of another kind of type on each side
-        (`String(36)` in the model, `UUID` in the table; a length, `Text` vs `String` or `JSON` vs `JSONB`
-        is not compared, nor a type dbreview cannot resolve, nor an Enum), NULL allowed on one side only
+        (`String(36)` in the model, `UUID` in the table; a TypeDecorator by its `impl`, unless it picks its
+        type per database; a length, `Text` vs `String` or `JSON` vs `JSONB` is not compared, nor a type
+        dbreview cannot resolve, nor an Enum), NULL allowed on one side only
         (where neither side has a default), and `index=True`, `unique=True`, `Index(...)` or
         `UniqueConstraint(...)` of the model that no migration creates (nor names); where the migrations
         make a part of a unique key's columns unique, the database is stricter than the model (a second row
-        is rejected), and where they make a wider set unique, looser: the finding says which. SQL in
+        is rejected), and where they make a wider set unique, looser: the finding says which. Foreign keys
+        both sides declare over the same columns to the same table, by their ON DELETE / ON UPDATE actions
+        (RESTRICT and NO ACTION count as one); not on a table where the replay may have lost track of its
+        keys (a constraint dropped by a name the migrations never give one, a key made under an inspector
+        check, SQL about its constraints it does not follow), nor an action written as a name. SQL in
         `op.execute` is replayed too (ALTER COLUMN ... TYPE, SET/DROP NOT NULL, defaults, constraints,
         renames); after an ALTER TABLE form it does not follow, nothing is said of the columns it names. A
         model whose table a later revision drops says so, and is info when nothing in the application's code
@@ -659,7 +664,8 @@ class ModelMigrationDrift(Rule):
         The application runs against the migrated database, not the models: a column only in the model
         fails every query that selects it; an unmapped NOT NULL column fails every ORM insert; and the
         next `alembic revision --autogenerate` proposes to "fix" the difference, often by dropping what
-        the migrations built.
+        the migrations built. A foreign key the model cascades and the migrations do not makes every
+        delete of a referenced row fail in production while tests on a `create_all` schema pass.
     Example:
         class User(Base): timezone: Mapped[str | None]   # and no migration adds users.timezone
     Instead:
@@ -801,6 +807,16 @@ class ModelMigrationDrift(Rule):
                 said + "; autogenerate will propose to alter them", cols[0][0].span,
                 f"drift:{'nullable' if allowed else 'not-null'}:{name}",
                 related=[(c.span, f"{c.name} in the model") for c, _ in cols[1:]] + [(o.span, f"{o.name} in the migrations") for _, o in cols],
+            )
+        actions = drift.fk_action_drift(model, db, self.facts)
+        if actions:
+            yield self.finding(
+                f"{name}: foreign-key actions differ between the model and the migrations: "
+                + "; ".join(drift.fk_action_said(name, m, o, differ) for m, o, differ in actions)
+                + ". A database built from the models (create_all) behaves otherwise than one built by the migrations",
+                actions[0][0].span, f"drift:fk-actions:{name}",
+                related=[(m.span, f"{', '.join(m.columns)} in the model") for m, _, _ in actions[1:]]
+                + [(o.span, f"{', '.join(o.columns)} in the migrations") for _, o, _ in actions],
             )
         missing = drift.missing_keys(model, db, self.facts)
         if missing:

@@ -7,7 +7,7 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import healthcare, is_clinical, is_link_table, unique_keys_with, unique_over
+from analyzers.rules.schema import fk_columns, healthcare, is_clinical, is_link_table, unique_keys_with, unique_over
 
 PROFILE_TABLES = re.compile(r"^(providers?|staff|staff_members?|patients?|prox(y|ies))$")
 
@@ -76,7 +76,12 @@ class AssociationWithoutUniquePair(Rule):
 
     What it checks:
         Membership and assignment tables (organization memberships, organization patients, proxy
-        and care-team assignments) without a unique constraint over their two foreign keys.
+        and care-team assignments) without a unique constraint over their two foreign keys; and any
+        link model with a key of its own: an `id` primary key, two foreign keys and nothing else but
+        bookkeeping (created_at, created_by ...), with no unique key over the pair in the model or the
+        migrations. One with a timestamp is taken for a link only where a relationship names it as its
+        `secondary=` (else it may be a log of events, where a pair repeats by nature); a table named like
+        a log, an event, a view or a visit never is.
     Why it matters:
         Duplicate links double-count members and patients, and revoking one leaves the other active:
         access that should be gone survives.
@@ -120,6 +125,72 @@ class OrganizationMembership(Base):
                         f"{table.name} has no unique ({', '.join(pair)}): the same pair can be linked twice",
                         table.columns[pair[0]].span, f"table:{table.name}:unique-pair", item=item,
                     )
+        named = {t.name for t in self.facts.tables.values() for rx, pair, _ in self.TABLES
+                 if rx.search(t.name) and all(c in t.columns for c in pair)}
+        for table in self.facts.tables.values():
+            link = None if table.name in named else surrogate_link(self.facts, table)
+            if link is None or unique_over(self.facts, table, link[0], exact=False) or any(
+                    set(key) <= set(link[0]) for c in link[0] for key in unique_keys_with(self.facts, table, c)):
+                continue  # a pair kept unique, or one of its ends unique alone: a pair cannot repeat
+            (a, b), how = link
+            yield self.finding(
+                f"{table.name} links {a} and {b} under a key of its own ({_pk(table)}) with no unique ({a}, {b}): the same "
+                f"pair can be linked twice{how[1]}", table.columns[a].span, f"table:{table.name}:unique-pair",
+                item="5.5", related=[(how[0], "rows added through this relationship")] if how[0] else [],
+            )
+
+
+# Columns that record who or when, not what: a link row with only these besides its key and its two ends
+# says nothing that could make a second row for the same pair meaningful.
+_BOOKKEEPING = frozenset((
+    "created_at", "updated_at", "created_on", "updated_on", "created", "updated", "modified", "modified_at",
+    "date_created", "date_updated", "date_modified", "inserted_at", "created_by", "created_by_id", "updated_by",
+    "updated_by_id",
+))
+# Rows that may repeat for the same pair by nature: a log, an event, a view.
+_REPEATING = re.compile(r"(^|_)(logs?|histor(y|ies)|events?|views?|visits?|clicks?|downloads?|reads?|hits?|attempts?|audits?)$")
+
+
+def _pk(table) -> str:
+    return next(c.name for c in table.columns.values() if c.primary_key)
+
+
+def surrogate_link(facts, table):
+    """((a, b), (where rows are added or None, what that adds to the message)) for a link model with a
+    surrogate key: an `id` primary key of its own, two foreign keys, and nothing else but bookkeeping
+    (created_at, created_by ...). A table with a timestamp is a link only where the code says so (a
+    relationship's `secondary=`); without one, its shape does. None for anything else."""
+    if table.unknown_bases or _REPEATING.search(table.name) or any(c.from_library for c in table.columns.values()):
+        return None
+    pk = [c for c in table.columns.values() if c.primary_key]
+    pk_cons = [con for con in table.constraints if con.kind == "primary_key"]
+    composite = any(con.kind == "foreign_key" and len(con.columns) > 1 for con in table.constraints)
+    if any(con.kind == "check" for con in table.constraints):
+        return None  # `num_nonnulls(a_id, b_id) = 1` and the like: a row points at one of two things, not a pair
+    if len(pk) != 1 or pk[0].foreign_keys or composite or pk_cons and pk_cons[0].columns != (pk[0].name,):
+        return None
+    fks = {c.name for c in fk_columns(table)} - _BOOKKEEPING - {pk[0].name}
+    rest = set(table.columns) - fks - {pk[0].name}
+    if len(fks) != 2 or not rest <= _BOOKKEEPING:
+        return None
+    pair = tuple(sorted(fks, key=list(table.columns).index))
+    secondary = _secondary_of(facts, table)
+    if secondary is not None:
+        cls, rel = secondary
+        return pair, (rel.span, f": {cls}.{rel.attr} adds its rows through secondary= ({rel.span.path}:{rel.span.start}), "
+                                "and two sessions that each add the same pair insert two rows")
+    return (pair, (None, "")) if not rest else None
+
+
+def _secondary_of(facts, table):
+    """(class, relationship) of a relationship whose `secondary=` is this table, as far as its text tells."""
+    names = {table.name, f"{table.class_name}.__table__" if table.class_name else table.name}
+    for t in facts.tables.values():
+        for rel in t.relationships:
+            text = (rel.secondary or "").strip("'\"")
+            if text in names or text.rsplit(".", 1)[-1] == table.name:
+                return t.class_name or t.name, rel
+    return None
 
 
 class OrmCascadeDeletesClinical(Rule):
