@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,3 +174,41 @@ def decode(data: bytes) -> str:
 
 def relevant(data: bytes, rel: str, settings: Settings) -> bool:
     return any(m in data for m in MARKERS) or settings.included(rel)
+
+
+# A module that mentions none of the MARKERS may still use the models (`User.query.filter_by(...)`, a
+# service that imports only the app's models): what it imports is read from its bytes, without parsing
+# it, so that the scan can read it once it knows which modules hold models (engine._model_readers).
+_FROM = re.compile(rb"^[ \t]*from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|(?:[^\n\\]|\\\r?\n)*)", re.M)
+_IMPORT = re.compile(rb"^[ \t]*import[ \t]+((?:[^\n\\]|\\\r?\n)*)", re.M)
+_COMMENT = re.compile(rb"#[^\n]*")
+
+
+def imported(data: bytes, rel: str) -> tuple[str, ...]:
+    """The dotted names a module's import statements name, relative ones made absolute as the file's own
+    dotted name (facts.names.module_name) gives them: `from app.models import User, user` gives
+    app.models, app.models.User and app.models.user. Text that only looks like an import (in a string)
+    may add a name: that costs a read, never a miss."""
+    from analyzers.facts.names import module_name
+
+    module, is_package = module_name(rel)
+    package = module if is_package else module.rpartition(".")[0]
+    out: set[str] = set()
+    for match in _FROM.finditer(data):
+        level, base, names = len(match[1]), match[2].decode("utf-8", "replace"), match[3]
+        if level:
+            parts = package.split(".") if package else []
+            parts = parts[: len(parts) - (level - 1)] if level > 1 else parts
+            base = ".".join(p for p in [*parts, base] if p)
+        if not base:
+            continue
+        out.add(base)
+        for name in _COMMENT.sub(b"", names).strip(b"()").replace(b"\\", b" ").split(b","):
+            name = name.split()[0] if name.split() else b""
+            if name and name != b"*":
+                out.add(f"{base}.{name.decode('utf-8', 'replace')}")
+    for match in _IMPORT.finditer(data):
+        for name in _COMMENT.sub(b"", match[1]).replace(b"\\", b" ").split(b","):
+            if name.split():
+                out.add(name.split()[0].decode("utf-8", "replace"))
+    return tuple(sorted(out))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from analyzers import confine, scan_cache
-from analyzers.discover import MAX_FILE_BYTES, Candidate, Layout, decode, discover, relevant
+from analyzers.discover import MAX_FILE_BYTES, Candidate, Layout, decode, discover, imported, relevant
 from analyzers.findings import Finding, ScanError, ScanResult
 from analyzers.scan_cache import Entry, no_cycle_collection
 from analyzers.settings import Settings
@@ -175,9 +175,44 @@ def _linked(
             continue
         modules.append(entry.facts)
         errors.extend(ScanError(path, msg, line) for line, msg in entry.facts.errors)
-    link(facts, modules, unread, [c.path for c in layout.python], _loader(str(layout.root), entries))
+    load = _loader(str(layout.root), entries)
+    readers = [m for path in _model_readers(entries, modules) if (m := load(path)) is not None]
+    for m in readers:
+        errors.extend(ScanError(m.path, msg, line) for line, msg in m.errors)
+    modules = sorted(modules + readers, key=lambda m: m.path)
+    link(facts, modules, unread, [c.path for c in layout.python], load)
+    facts.derived["readers"] = [m.path for m in readers]
     facts.docs = [_doc(layout.root, d) for d in layout.docs]
     return facts, modules, errors
+
+
+def _model_readers(entries: dict[str, Entry], modules: list[ModuleFacts]) -> list[str]:
+    """The files without a marker that import a model: a mapped class or a Table(...) from the module that
+    defines it or a package above it (a re-export), or that module itself. They query the models without
+    naming SQLAlchemy (Flask-SQLAlchemy's `User.query`, a service over the app's own base's `Model.get(id)`)."""
+    from analyzers.facts.paths import is_test_path
+
+    wanted: set[str] = set()
+    for m in modules:
+        if m.revision is not None or is_test_path(m.path):
+            continue
+        names = [c.name for c in m.classes if c.tablename or c.columns or c.relationships]
+        names += [n for n, span in m.binding_spans.items() if any(t.span.start == span.start for t in m.tables)]
+        if not names:
+            continue
+        wanted.update(_suffixes(m.module))
+        parts = m.module.split(".")
+        for i in range(1, len(parts) + 1):  # the module and the packages above it, which may re-export
+            for name in names:
+                wanted.update(_suffixes(".".join([*parts[:i], name]), 2))
+    return [path for path, e in entries.items() if e.facts is None and not e.warning and e.refs and not wanted.isdisjoint(e.refs)]
+
+
+def _suffixes(dotted: str, least: int = 1) -> list[str]:
+    """`a.b.c` -> `a.b.c`, `b.c`, `c`: a module is imported by its name from a source root (`app.models` for
+    backend/app/models.py), which a path does not tell."""
+    parts = dotted.split(".")
+    return [".".join(parts[i:]) for i in range(len(parts) - least + 1)]
 
 
 def _facts_only(layout: Layout, cache_file: Path | None, include: tuple[str, ...], jobs: int | None) -> Facts:
@@ -269,6 +304,8 @@ def _read_all(
     settings = layout.settings
     now_ns = time.time_ns()
     reused = 0
+    from analyzers.facts.paths import is_test_path
+
     todo: list[tuple[Candidate, bytes]] = []  # relevant and new: to be parsed
     pending: dict[str, tuple[str, bool]] = {}  # their digest and racy flag (an entry once parsed)
     for cand in misses:
@@ -283,7 +320,8 @@ def _read_all(
         # A file changed in the same clock tick as this read could keep its mtime: check its bytes next time.
         racy = cand.mtime_ns >= now_ns - _RACY_NS
         if not relevant(data, cand.path, settings):  # no digest: checking the markers again costs as little
-            entries[cand.path] = Entry(cand.size, cand.mtime_ns, "", None, None, racy)
+            refs = () if is_test_path(cand.path) else imported(data, cand.path)  # a reader of the models?
+            entries[cand.path] = Entry(cand.size, cand.mtime_ns, "", None, None, racy, refs=refs)
             continue
         old = cache.get(cand.path)
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()

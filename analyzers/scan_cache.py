@@ -57,6 +57,9 @@ class Entry:
     # package's __init__ that re-exports `db`): its facts as `dumps` pickled them when it was read, before
     # any rule could touch them, unpickled (by `loads`) only when a later scan follows a name there again.
     loaded: bytes | None = None
+    # A file with nothing for us in it: the dotted names it imports (discover.imported), by which the scan
+    # knows it for a reader of the models (engine._model_readers) without reading it again.
+    refs: tuple[str, ...] = ()
 
 
 class Cached(dict[str, Entry]):
@@ -169,7 +172,7 @@ def _differs(old: Entry | None, new: Entry) -> bool:
 
 
 def _segment(include: tuple[str, ...], entries: dict[str, Entry], removed: list[str]) -> bytes:
-    data = {p: (e.size, e.mtime_ns, e.digest, e.facts, e.warning, e.racy, e.loaded) for p, e in entries.items()}
+    data = {p: (e.size, e.mtime_ns, e.digest, e.facts, e.warning, e.racy, e.loaded, e.refs) for p, e in entries.items()}
     payload = dumps((include, data, removed))
     return _FRAME.pack(len(payload), hashlib.blake2b(payload, digest_size=16).digest()) + payload
 

@@ -973,8 +973,9 @@ def test_a_relationship_read_by_a_schema_field_or_loaded_by_a_delete_is_a_warnin
     schemas = ("from pydantic import BaseModel\nclass TeamOut(BaseModel):\n    id: int\n    players: list[int]\n")
     views = ("from app.models import Coach\nasync def drop(session, coach_id):\n"
              "    coach = await session.get(Coach, coach_id)\n    await session.delete(coach)\n")
-    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": TEAMS, "app/schemas.py": schemas, "app/views.py": views},
-                                      "PERF001")}
+    routes = "from app.views import drop\nasync def delete_coach(session, coach_id):\n    await drop(session, coach_id)\n"
+    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": TEAMS, "app/schemas.py": schemas, "app/views.py": views,
+                                                 "app/routes.py": routes}, "PERF001")}
     assert got["table:players.team_id"].severity == Severity.WARNING
     coach = got["table:players.coach_id"]
     assert coach.severity == Severity.WARNING

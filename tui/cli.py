@@ -501,10 +501,11 @@ def explain_layout(found: Scan) -> str:
 
     layout, facts = found.layout, found.facts
     out: list[str] = [f"Target: {one_line(str(layout.root))}", ""]
-    read = {m.path for m in facts.modules}
+    readers = facts.derived.get("readers", [])
     out.append(
         f"Python: {layout.python_total} files; {len(layout.python)} under the size limit; "
-        f"{len(read)} mention SQLAlchemy, Alembic or a table and were read"
+        f"{len(facts.modules) - len(readers)} mention SQLAlchemy, Alembic or a table and were read; "
+        f"{len(readers)} more import the models and were read for how they use them"
     )
     s = layout.settings
     if s.source:
