@@ -4,7 +4,7 @@ and the migrations replayed in revision order into the schema they build."""
 from __future__ import annotations
 
 import posixpath
-from dataclasses import replace
+from dataclasses import fields, is_dataclass, replace
 from typing import Callable, Iterable
 
 from analyzers.facts.classes import ClassIndex
@@ -12,10 +12,10 @@ from analyzers.facts.databases import engine_database, other_database, own_metad
 from analyzers.facts.effects import effects, unread_ops
 from analyzers.facts.engines import FLASK_ENGINE
 from analyzers.facts.model import (
-    CallFact, ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, Span, Squashed, TableFact, Unread,
+    CallFact, ClassFact, ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, Span, Squashed, TableFact, Unread,
 )
 from analyzers.facts.paths import is_test_path, tooling_kind
-from analyzers.facts.python_module import FACTORY_CALLS, FLASK_OPTIONS
+from analyzers.facts.python_module import FACTORY_CALLS, FLASK_OPTIONS, TEMPLATE_NAMES
 from analyzers.facts.symbols import Symbols
 
 
@@ -29,6 +29,8 @@ def link(
     """The target's facts from its modules'; `unread`: files that could not be read at all. `paths` are
     all the target's Python files and `load` reads one of those not read yet, for names that lead
     through them (a package's __init__ that re-exports `db`)."""
+    paths = list(paths)
+    modules = _filled_templates(modules, Symbols(modules, paths, load)) if any(m.templates for m in modules) else modules
     facts.modules = modules
     symbols = facts.derived["symbols"] = Symbols(modules, paths, load)  # rules follow names too (schema.function_source)
     classes = facts.derived["classes"] = ClassIndex(modules, symbols)  # and which base a name is (alembic_env.py)
@@ -56,6 +58,7 @@ def link(
         if is_test_path(m.path):
             continue  # tests, scripts, examples: not evidence of what the application does
         for t in m.tables:
+            t = _with_helper_columns(t, m, symbols) if t.helper_calls else t
             t = replace(t, columns={n: classes.typed(c, m.module) for n, c in t.columns.items()}, registry=_registry(classes, t, m))
             own = bool(t.metadata) and own_metadata(classes.symbols, t.metadata, m.module)
             if own and _tool(m.path):
@@ -88,6 +91,98 @@ def link(
     facts.migration_tables = replay(facts.revisions)
     facts.unread = [*(unread or ()), *_unread(modules, facts.revisions), *unsettled(facts.revisions)]
     return facts
+
+
+def _with_helper_columns(table: TableFact, m: ModuleFacts, symbols: Symbols) -> TableFact:
+    """The columns a Table(...) gets from calls of the target's functions that return one Column(...)
+    (`_user_id_column("fk_name")`, `column_modified_by_user(users_table=users)`), read as if written there
+    with the call's arguments in place of the parameters. A call dbreview cannot follow to such a function
+    leaves the table's columns incomplete: named in `unknown_bases`, as a base it cannot read is."""
+    columns, unknown = dict(table.columns), list(table.unknown_bases)
+    for callee, args, keywords, span in table.helper_calls:
+        found = symbols.function(callee, m.module)
+        helper = found[0].column_helpers.get(found[1]) if found is not None else None
+        made = _helper_column(helper, found[0], args, dict(keywords)) if helper is not None and found is not None else None
+        if made is None:
+            unknown.append(f"{callee.rsplit('.', 1)[-1]}()")
+            continue
+        made = replace(made, span=span, declared_in=table.name)
+        columns.setdefault(made.name, made)
+    return replace(table, columns=columns, unknown_bases=tuple(dict.fromkeys(unknown)))
+
+
+def _helper_column(helper, module: ModuleFacts, args: tuple[str, ...], keywords: dict[str, str]):
+    """The Column a helper returns for these arguments (as written at the call), or None when they cannot
+    be matched to its parameters."""
+    import ast
+
+    from analyzers.facts.columns import read_column
+    from analyzers.facts.names import Names
+
+    params, returned = helper
+    if "**" in keywords or any(a.startswith("*") for a in args) or len(args) > len(params):
+        return None
+    given = dict(zip((p for p, _ in params), args)) | keywords
+    values = {p: given.get(p, default) for p, default in params}
+    if None in values.values() or not set(keywords) <= set(values):
+        return None
+    try:
+        bound = {p: ast.parse(v, mode="eval").body for p, v in values.items()}  # type: ignore[arg-type]
+        call = ast.parse(returned, mode="eval").body
+    except SyntaxError:
+        return None
+
+    class Put(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            return bound.get(node.id, node)
+
+        def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+            self.generic_visit(node)
+            if isinstance(node.op, ast.Not) and isinstance(node.operand, ast.Constant):
+                return ast.Constant(not node.operand.value)  # `nullable=not required`
+            return node
+
+    call = ast.fix_missing_locations(Put().visit(call))
+    names = Names(ast.Module(body=[], type_ignores=[]), module.module, False)
+    names.aliases = {k: r.name for k, r in module.bindings.items() if r.kind == "name" and r.name}
+    column = read_column(call, "", None, names, module.path, "")  # type: ignore[arg-type]
+    column.attr = column.name
+    return column if column.name else None
+
+
+def _filled_templates(modules: list[ModuleFacts], symbols: Symbols) -> list[ModuleFacts]:
+    """The classes mixins build for each mapped class that inherits them (ModuleFacts.templates), filled in
+    for that class (`ProjectEvent` on `project_events` for `Project`), added to the mixin's module."""
+    templates: dict[str, list[ClassFact]] = {}
+    for m in modules:
+        for mixin, template in m.templates:
+            templates.setdefault(f"{m.module}.{mixin}", []).append(template)
+    classes = ClassIndex(modules, symbols)
+    made: dict[str, list[ClassFact]] = {}
+    for cls in classes.all:
+        if is_test_path(cls.path) or not classes.is_mapped(cls):
+            continue
+        for a in classes.ancestors(cls):
+            for template in templates.get(f"{a.module}.{a.name}" if isinstance(a, ClassFact) else a.name, ()):
+                names = {TEMPLATE_NAMES["name"]: cls.name, TEMPLATE_NAMES["lower"]: cls.name.lower(),
+                         TEMPLATE_NAMES["table"]: classes.table_name(cls)}
+                made.setdefault(template.path, []).append(_filled(template, names))
+    return [replace(m, classes=[*m.classes, *made[m.path]]) if m.path in made else m for m in modules]
+
+
+def _filled(value, names: dict[str, str]):
+    """`value` (a fact, or what a fact holds) with every string's TEMPLATE_NAMES replaced by `names`."""
+    if isinstance(value, str):
+        for placeholder, name in names.items():
+            value = value.replace(placeholder, name)
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_filled(v, names) for v in value)
+    if isinstance(value, dict):
+        return {_filled(k, names): _filled(v, names) for k, v in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **{f.name: _filled(getattr(value, f.name), names) for f in fields(value) if f.init})
+    return value
 
 
 def _tool(path: str) -> bool:

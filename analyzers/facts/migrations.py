@@ -28,6 +28,13 @@ _PARAMS = {
     "create_foreign_key": ("constraint_name", "source_table", "referent_table", "local_cols", "remote_cols"),
     "execute": ("sqltext",),
 }
+# Operations an extension registers on Alembic's `op` with the signature of Alembic's own (geoalchemy2's
+# alembic_helpers: a column, index or table that also registers its spatial type and index).
+_EXTENSION_OPS = {
+    "add_geospatial_column": "add_column", "drop_geospatial_column": "drop_column",
+    "create_geospatial_index": "create_index", "drop_geospatial_index": "drop_index",
+    "create_geospatial_table": "create_table", "drop_geospatial_table": "drop_table",
+}
 _NOT_OPERATIONS = {
     "get_bind", "get_context", "f", "inline_literal", "implementation_for", "register_operation", "invoke",
     "run_async", "batch_alter_table",
@@ -530,6 +537,7 @@ class _OpReader:
         return evaluate(returns[0], _bound(func, node, env), self.names) if len(returns) == 1 else None
 
     def _op(self, name: str, call: ast.Call, env: Env, batch_table: str | None) -> MigrationOp | None:
+        name = _EXTENSION_OPS.get(name, name)
         if name in _NOT_OPERATIONS:
             return None  # op.get_bind() and friends: helpers, not changes to the schema
         span = col.span_of(call, self.path)

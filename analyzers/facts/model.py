@@ -169,6 +169,9 @@ class TableFact:
     # Base classes dbreview could not read (a library's mixin, a name it could not follow): the table may
     # have columns the facts do not show.
     unknown_bases: tuple[str, ...] = ()
+    # Table(...) arguments that call a function of the target (`_user_id_column("fk_name")`): (its name as
+    # called, qualified, the call's arguments as written, keyword arguments, where), filled in at link
+    helper_calls: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...], Span], ...] = ()
     schema: str | None = None  # the PostgreSQL schema it names, if any
     metadata: str | None = None  # a Table(...): its MetaData argument, qualified
     database: str | None = None  # not the application's PostgreSQL: why (`imports clickhouse_connect`)
@@ -405,6 +408,12 @@ class ModuleFacts:
     top_functions: dict[str, bool] = field(default_factory=dict)
     quoting: tuple[str, ...] = ()  # its module-level functions that return their argument quoted (flow.Flow.quotes)
     unfollowed_tables: list[tuple[int, str]] = field(default_factory=list)  # Table(...)s made in a loop not followed
+    # classes a mixin builds for each model that inherits it (`type(f"{cls.__name__}Event", (Event, Base),
+    # {"__tablename__": ...})` in a declared_attr): (the mixin's name, the class with TEMPLATE_NAMES for cls's)
+    templates: list[tuple[str, ClassFact]] = field(default_factory=list)
+    # module-level functions that return one Column(...): name -> (its parameters and their defaults as
+    # written, the returned call as written), for Table(...)s that call them (link.py)
+    column_helpers: dict[str, tuple[tuple[tuple[str, str | None], ...], str]] = field(default_factory=dict)
     imperative: list[tuple[str, str]] = field(default_factory=list)  # map_imperatively(Class, table): their names
     # functions that bind a parameter to a session factory (`Session.configure(bind=engine)`): name ->
     # (the parameter's position, its name, the factory's qualified name)

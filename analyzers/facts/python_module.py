@@ -95,6 +95,7 @@ class _Reader:
         self.wide = wide
         self._index(tree)
         self._bindings(tree.body, top=True)
+        self._column_helpers(tree)
         for node in tree.body:
             if isinstance(node, ast.ClassDef):
                 self._class(node)
@@ -197,12 +198,17 @@ class _Reader:
                     wide.see(node, cls, depth)
             elif cls is ast.Assign:
                 if reads == _INDEXED:
-                    if node.value.__class__ is ast.Call:
-                        self.assigned[id(node.value)] = ast.unparse(node.targets[0])
+                    if (made := _made(node.value)) is not None:
+                        self.assigned[id(made)] = ast.unparse(node.targets[0])
                     if _flask_setting(node.targets[0]):
                         self.flask_config.append(node)
                     if _sets_naming_convention(node):  # `db.Model.metadata.naming_convention = {...}` after the fact
                         self.facts.calls.append(CallFact(NAMING_CONVENTION, col.span_of(node, self.path), {}))
+                if wide is not None:
+                    wide.see(node, cls, depth)
+            elif cls is ast.AnnAssign:  # `engine: AsyncEngine = await make_engine(...)` in a function
+                if reads == _INDEXED and func is not None and (made := _made(node.value)) is not None:
+                    self.assigned[id(made)] = ast.unparse(node.target)
                 if wide is not None:
                     wide.see(node, cls, depth)
             elif cls is ast.Subscript:
@@ -313,7 +319,8 @@ class _Reader:
 
     # -- models ------------------------------------------------------------------------------
 
-    def _class(self, node: ast.ClassDef) -> None:
+    def _class(self, node: ast.ClassDef, keep: bool = True) -> ClassFact:
+        """The class's facts, kept in the module's unless `keep` is false (a template's)."""
         bases = tuple(self._qualify(b) for b in node.bases)
         kw = {k.arg: k.value for k in node.keywords if k.arg}
         fact = ClassFact(
@@ -350,11 +357,48 @@ class _Reader:
                        and _hashes(stmt)}
             fact.hashes_passwords = bool(hashing)
             fact.hashed_on_set = _hashing_setters(node.body, hashing)
+        templates = self._templates(node) if keep else []
+        self.facts.templates.extend((node.name, t) for t in templates)
+        if not keep:
+            return fact
         if fact.columns or fact.tablename or fact.is_base or fact.relationships or fact.sqlmodel_table or fact.table_args or (
-                fact.mapped_by or fact.hashed_on_set):
+                fact.mapped_by or fact.hashed_on_set or templates):
             self.facts.classes.append(fact)
         elif bases and any(b for b in bases):  # maybe a subclass of a model (inheritance): keep it light
             self.facts.classes.append(fact)
+        return fact
+
+    def _templates(self, node: ast.ClassDef) -> list[ClassFact]:
+        """The classes a mixin builds, in a declared_attr or __init_subclass__, for each class that inherits it:
+        `type(f"{cls.__name__}Event", (Event, Base), {"__tablename__": f"{cls.__name__.lower()}_events", ...})`,
+        read as a class body whose names of `cls` are TEMPLATE_NAMES (link.py fills them in). One that builds
+        its names otherwise is named as not followed."""
+        out = []
+        for func in node.body:
+            if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or not (
+                    func.name == "__init_subclass__" or _is_declared_attr(func, self.names)) or not func.args.args:
+                continue
+            for call in walk(func):
+                if not (isinstance(call, ast.Call) and self.names.callee(call) == "type" and len(call.args) == 3
+                        and isinstance(call.args[2], ast.Dict) and "__tablename__" in map(const_str, call.args[2].keys)):
+                    continue
+                made = _templated(call, func.args.args[0].arg)
+                name, bases, body = const_str(made.args[0]), made.args[1], made.args[2]
+                assert isinstance(body, ast.Dict)
+                table = body.values[[const_str(k) for k in body.keys].index("__tablename__")]
+                if isinstance(table, ast.Constant) and table.value is None:
+                    continue  # `"__tablename__": None`: a subclass in its parent's table, no table of its own
+                statements = [ast.copy_location(ast.Assign([ast.Name(key, ast.Store())], value), value)
+                              for key, value in ((const_str(k), v) for k, v in zip(body.keys, body.values)) if key]
+                synthetic = ast.copy_location(ast.ClassDef(
+                    name=name or "", bases=list(bases.elts) if isinstance(bases, ast.Tuple) else [], keywords=[],
+                    body=statements, decorator_list=[], type_params=[]), call)
+                fact = self._class(synthetic, keep=False) if name else None
+                if fact is None or not fact.tablename or "{" in fact.tablename:
+                    self.facts.unfollowed_tables.append((call.lineno, f"a class built by type(...) in {node.name}.{func.name}"))
+                else:
+                    out.append(fact)
+        return out
 
     def _table_attribute(self, node: ast.ClassDef) -> TableFact | None:
         """The `Table(...)` a class body assigns to `__table__`, read as a module-level one is."""
@@ -503,7 +547,27 @@ class _Reader:
                 item = col.read_table_item(arg, self.names, self.path, name)
                 if item is not None:
                     (table.indexes if hasattr(item, "using") else table.constraints).append(item)
+                elif (callee := self.names.callee(arg)) and not callee.startswith(("sqlalchemy", "sqlmodel")):
+                    qualified = f"{self.facts.module}.{callee}" if "." not in callee else callee  # this module's own
+                    table.helper_calls += ((qualified, tuple(ast.unparse(a) for a in arg.args),
+                                            tuple((k.arg or "**", ast.unparse(k.value)) for k in arg.keywords),
+                                            col.span_of(arg, self.path)),)
         return table
+
+    def _column_helpers(self, tree: ast.Module) -> None:
+        """Module-level functions whose one `return` gives a Column(...): what a Table(...) that calls them holds."""
+        for func in tree.body:
+            if not isinstance(func, ast.FunctionDef):
+                continue
+            returned = [n.value for n in walk(func) if isinstance(n, ast.Return) and n.value is not None]
+            if len(returned) != 1 or not col.is_column_call(returned[0], self.names):
+                continue
+            args = func.args
+            positional = [*args.posonlyargs, *args.args]
+            defaults = [None] * (len(positional) - len(args.defaults)) + [ast.unparse(d) for d in args.defaults]
+            params = [(a.arg, d) for a, d in zip(positional, defaults)]
+            params += [(a.arg, ast.unparse(d) if d is not None else None) for a, d in zip(args.kwonlyargs, args.kw_defaults)]
+            self.facts.column_helpers[func.name] = (tuple(params), ast.unparse(returned[0]))
 
     def _loose_index(self, call: ast.Call) -> None:
         """`Index("ix", Model.col)` outside the class: attach it to Model's table later."""
@@ -730,17 +794,49 @@ FLASK_SETTINGS = {
 def _substituted(call: ast.Call, name: str, value: str) -> ast.Call:
     """A copy of `call` with `name` read as the constant `value` (f-strings of it become constants), at the
     same lines."""
-    class Put(ast.NodeTransformer):
+    class Put(_Folding):
         def visit_Name(self, node: ast.Name) -> ast.AST:
             return ast.copy_location(ast.Constant(value), node) if node.id == name and isinstance(node.ctx, ast.Load) else node
 
-        def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
-            self.generic_visit(node)
-            parts = [v.value if isinstance(v, ast.FormattedValue) and v.conversion == -1 and v.format_spec is None else v
-                     for v in node.values]
-            if all(isinstance(p, ast.Constant) and isinstance(p.value, str) for p in parts):
-                return ast.copy_location(ast.Constant("".join(p.value for p in parts)), node)  # type: ignore[union-attr]
-            return node
+    return Put().visit(copy.deepcopy(call))
+
+
+class _Folding(ast.NodeTransformer):
+    """Names replaced by constants (in subclasses): an f-string made only of constants becomes one."""
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        self.generic_visit(node)
+        parts = [v.value if isinstance(v, ast.FormattedValue) and v.conversion == -1 and v.format_spec is None else v
+                 for v in node.values]
+        if all(isinstance(p, ast.Constant) and isinstance(p.value, str) for p in parts):
+            return ast.copy_location(ast.Constant("".join(p.value for p in parts)), node)  # type: ignore[union-attr]
+        return node
+
+
+# What stands for the class a mixin's template is filled in for (link.py): its name, its name in lower case,
+# its table's name.
+TEMPLATE_NAMES = {"name": "\x00name\x00", "lower": "\x00lower\x00", "table": "\x00table\x00"}
+
+
+def _templated(call: ast.Call, cls: str) -> ast.Call:
+    """A copy of a mixin's `type(...)` call with `cls.__name__`, `cls.__name__.lower()`, `cls.__tablename__`
+    and `cls` itself (`relationship(cls)`) read as TEMPLATE_NAMES, f-strings of them as constants."""
+    def named(node: ast.AST, attr: str) -> bool:
+        return isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.value, ast.Name) and node.value.id == cls
+
+    class Put(_Folding):
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "lower" and not node.args and named(node.func.value, "__name__"):
+                return ast.copy_location(ast.Constant(TEMPLATE_NAMES["lower"]), node)
+            return self.generic_visit(node)
+
+        def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+            if named(node, "__name__") or named(node, "__tablename__"):
+                return ast.copy_location(ast.Constant(TEMPLATE_NAMES["name" if node.attr == "__name__" else "table"]), node)
+            return self.generic_visit(node)
+
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            return ast.copy_location(ast.Constant(TEMPLATE_NAMES["name"]), node) if node.id == cls else node
 
     return Put().visit(copy.deepcopy(call))
 
@@ -761,6 +857,13 @@ def _options(value: ast.AST | None) -> dict[str, str]:
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict" and not value.args:
         return {k.arg or "**": ast.unparse(k.value) for k in value.keywords}
     return {"**": ast.unparse(value)}
+
+
+def _made(value: ast.AST | None) -> ast.Call | None:
+    """The call whose result an assignment binds: `x = f()` and `x = await f()`."""
+    if value.__class__ is ast.Await:
+        value = value.value  # type: ignore[union-attr]
+    return value if value.__class__ is ast.Call else None  # type: ignore[return-value]
 
 
 _CACHING = ("lru_cache", "cache", "cached_property", "cached")
@@ -786,6 +889,8 @@ def _lifetime(call: ast.Call, func: ast.FunctionDef | ast.AsyncFunctionDef | Non
     if up is not None:
         return "fallback"
     parent = parents.get(id(call))
+    while isinstance(parent, ast.Await):  # `engine = await make_engine(...)`: the engine is what is awaited
+        parent = parents.get(id(parent))
     if isinstance(parent, ast.Return):
         return "returned"
     if isinstance(parent, (ast.Call, ast.keyword)):

@@ -84,13 +84,20 @@ def users(db, sort: str = "name"):
 '''},)
 
     def check(self):
+        by_value: dict[str, list] = {}  # one finding per function and value (`asc(...)` and `desc(...)` branches)
         for q in _uses(self.facts, "order"):
-            if q.source not in RISK or q.source in ("configuration", "stored"):
-                continue
-            model = q.owner if q.model in ("cls", "self") else q.model.rsplit(".", 1)[-1]
-            table = next((t for t in self.facts.tables.values() if t.class_name == model), None)
+            if q.source in RISK and q.source not in ("configuration", "stored"):
+                by_value.setdefault(f"sort:{q.span.path}:{q.function}:{q.value}", []).append(q)
+        for found in by_value.values():
+            q, again = found[0], [(u.span, f"sorted by `{u.value}` again") for u in found[1:]]
+            # `getattr(users.c, sort)`: a Table's columns, named by the table
+            core = q.model.removesuffix(".columns").removesuffix(".c") if q.model.endswith((".c", ".columns")) else None
+            model = q.owner if q.model in ("cls", "self") else (core or q.model).rsplit(".", 1)[-1]
+            table = next((t for t in self.facts.tables.values()
+                          if t.class_name == model or core and t.class_name is None and t.name == model), None)
             secrets = [c.name for c in table.columns.values()
                        if PASSWORD_COLUMN.search(c.name) or secret_column(table, c)] if table is not None else []
+            shown = [(c.span, f"{table.name}.{c.name}") for c in table.columns.values() if c.name in secrets[:3]] if secrets else []
             where = f"{q.function} ({q.span.path}:{q.span.start})"
             said = f"{where} sorts {model} by the attribute named by `{q.value}`"
             if q.source == "request":
@@ -99,13 +106,12 @@ def users(db, sort: str = "name"):
                         f"{said}, which comes from the request ({q.why}): a caller can sort by any attribute, "
                         f"{', '.join(f'{table.name}.{c}' for c in secrets[:3])} included, and page through the result "
                         "to learn the order of those secrets; a name that is not a column makes the query raise",
-                        q.span, f"sort:{q.span.path}:{q.function}:{q.value}", related=_followed(q) + [
-                            (c.span, f"{table.name}.{c.name}") for c in table.columns.values() if c.name in secrets[:3]])
+                        q.span, f"sort:{q.span.path}:{q.function}:{q.value}", related=_followed(q) + shown + again)
                 else:
                     yield self.finding(
                         f"{said}, which comes from the request ({q.why}): a caller can sort by any attribute of "
                         f"{model}, one no index serves included, and a name that is not a column makes the query raise",
-                        q.span, f"sort:{q.span.path}:{q.function}:{q.value}", severity=Severity.INFO, related=_followed(q))
+                        q.span, f"sort:{q.span.path}:{q.function}:{q.value}", severity=Severity.INFO, related=_followed(q) + again)
             else:
                 secret_note = (f" ({model} has {', '.join(f'{table.name}.{c}' for c in secrets[:3])}: sorted by, their "
                                "order leaks)") if secrets else ""
@@ -113,8 +119,7 @@ def users(db, sort: str = "name"):
                     f"{said}, and where that name comes from was not followed ({q.why}): if a caller gives it, any "
                     f"attribute can be sorted by{secret_note} and a name that is not a column makes the query raise; "
                     "check that it is picked from a fixed set",
-                    q.span, f"sort:{q.span.path}:{q.function}:{q.value}", severity=Severity.INFO, related=_followed(q) + [
-                        (c.span, f"{table.name}.{c.name}") for c in table.columns.values() if c.name in secrets[:3]])
+                    q.span, f"sort:{q.span.path}:{q.function}:{q.value}", severity=Severity.INFO, related=_followed(q) + shown + again)
 
 
 class LikeFromInput(Rule):
