@@ -582,6 +582,14 @@ def _no_primary_key(s: Subject, message: str) -> str:
             "otherwise a surrogate key), after removing duplicate rows, and keep the model's mapping to the same columns.")
 
 
+@advises("INT015")
+def _case_folded_key(s: Subject, message: str) -> str:
+    column = s.column or "the column"
+    return (f"Make the database compare {s.where} as the code does: a unique index on `lower({column})` in the model and in a "
+            f"migration (CONCURRENTLY on a large table; the plain unique key can then go), or a CITEXT column; merge the rows "
+            f"that differ only in case first (`SELECT lower({column}), count(*) ... GROUP BY 1 HAVING count(*) > 1`).")
+
+
 @advises("INT011")
 def _tests_on_postgres(s: Subject, message: str) -> str:
     return ("Run the tests that touch tenant data on PostgreSQL built by `alembic upgrade head` (a service container "

@@ -72,6 +72,8 @@ class QueryUse:
     # A filter whose test dbreview cannot read (as opaque_filter, but not where a call of the project's only gives
     # the value a model's attribute is compared with: `X.user_id == current(user).id` tests user_id all the same).
     unread_test: bool = False
+    # Attributes of the model compared with `==` case-folded: `func.lower(User.email) == ...` (or upper).
+    folded: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -386,7 +388,7 @@ class _Function:
             ranges=tuple(sorted(acc.ranges)), keyed=tuple(sorted(acc.keyed)), nulls=tuple(sorted(acc.nulls)),
             catches_many=self._catches_many(root), statement=statement,
             asserted=tuple(sorted(acc.asserted)), valued=tuple(sorted(acc.valued)), equated=tuple(sorted(acc.equated)),
-            join_into=tuple(sorted(acc.join_into)),
+            join_into=tuple(sorted(acc.join_into)), folded=tuple(sorted(acc.folded.get(model, set()))),
         ))
 
     def _catches_many(self, node: ast.AST) -> int:
@@ -570,6 +572,10 @@ class _Function:
                 acc.equals.setdefault(_model_name(left.value) or "", set()).add(left.attr)
             elif not isinstance(left, ast.Attribute):
                 acc.opaque_filter = True  # func.lower(User.email) == ...: an expression index may make it unique
+            for side in (left, expr.comparators[0]):
+                folded = self._folded(side)
+                if folded:
+                    acc.folded.setdefault(folded[0], set()).add(folded[1])
         if isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.And):
             for v in expr.values:
                 self._filter(v, acc)
@@ -593,6 +599,14 @@ class _Function:
                     acc.opaque_filter = True  # a helper of the project's: it may filter anything
         if not found and isinstance(expr, ast.Name):
             acc.opaque_filter = True
+
+    def _folded(self, node: ast.AST) -> tuple[str, str] | None:
+        """(class, attribute) of `func.lower(User.email)` / `func.upper(...)`: a column compared case-folded."""
+        if (isinstance(node, ast.Call) and len(node.args) == 1 and last(self.names.callee(node)) in ("lower", "upper")
+                and isinstance(node.args[0], ast.Attribute) and _model_name(node.args[0].value)
+                and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, (ast.Name, ast.Attribute))):
+            return _model_name(node.args[0].value) or "", node.args[0].attr
+        return None
 
     def _refreshed(self, name: str) -> bool:
         """`await session.refresh(obj, ["visits"])`: loads what it names; the object's reads are not followed."""
@@ -634,6 +648,7 @@ class _Acc:
     valued: set[str] = field(default_factory=set)
     equated: set[tuple[str, str]] = field(default_factory=set)
     join_into: set[tuple[str, str]] = field(default_factory=set)
+    folded: dict[str, set[str]] = field(default_factory=dict)
 
 
 _VALUE_TESTS = ("in_", "not_in", "notin_", "is_", "is_not", "isnot", "like", "ilike", "startswith", "endswith", "between")

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import UserSession
+from ..models import User, UserSession
+
+
+async def user_for_login(session: AsyncSession, email: str) -> User | None:
+    """The account a login form names; people type their address in any case."""
+    stmt = select(User).where(func.lower(User.email) == email.strip().lower(), User.deleted_at.is_(None))
+    return (await session.execute(stmt)).scalars().first()
 
 
 async def mark_seen(session: AsyncSession, user_session: UserSession) -> None:
