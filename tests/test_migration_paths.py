@@ -147,3 +147,28 @@ def test_a_downgrade_that_only_prints_why_is_one_explained_empty_downgrade(tmp_p
     (f,) = found(tmp_path, files, "MIG001")
     assert f.severity == Severity.INFO
     assert "has an empty downgrade, on purpose by its message ('We do not support downgrading to version 1.')" in f.message
+
+
+def test_an_empty_downgrade_of_changes_the_old_code_still_works_with_is_info(tmp_path):
+    """A column made longer, a sequence and an extension created: the code before runs on what they leave."""
+    wider = ('op.alter_column("orders", "note", type_=sa.String(80), existing_type=sa.String(50))\n'
+             'op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")\n'
+             'op.execute("CREATE SEQUENCE orders_number_seq")\n')
+    (f,) = found(tmp_path, _later(wider), "MIG001")
+    assert f.severity == Severity.INFO and f.anchor == "migration:0002:downgrade"
+    assert ("leaves a schema the code before it still works with (orders.note made longer, an extension created, a "
+            "sequence created): a deploy can be rolled back without undoing them") in f.message
+    # made shorter: the old code may write what no longer fits
+    (f,) = found(tmp_path / "shorter", _later(wider.replace("sa.String(80), existing_type=sa.String(50)",
+                                                             "sa.String(20), existing_type=sa.String(50)")), "MIG001")
+    assert f.severity == Severity.WARNING
+
+
+def test_a_docstring_whose_quotes_stand_alone_is_read_and_called_a_comment(tmp_path):
+    files = _later("")
+    files["migrations/versions/0002_change.py"] = revision(
+        'op.drop_column("orders", "note")', '"""\nThis migration does not support downgrades.\n"""\nlog.info("Not supported.")',
+        rev="0002", down="0001")
+    (f,) = found(tmp_path, files, "MIG001")
+    assert f.severity == Severity.INFO
+    assert "on purpose by its comment ('This migration does not support downgrades.')" in f.message

@@ -563,7 +563,8 @@ class ImportsApplicationModels(Rule):
         `from app import models` then `models.Order`) and uses to load or write whole rows: the class
         queried or selected (`session.query(Order)`, `select(Order)`, `session.get(Order, ...)`) or an
         instance added to a session. Columns that later revisions add to its table and that the model maps
-        today are named (a revision that defers or picks columns keeps the general claim). Uses that name
+        today are named (a revision that defers or picks columns keeps the general claim); where no later
+        revision adds one, the finding is an info that says so. Uses that name
         their columns (a bulk update or delete, `Order.total`, `update(Order).values(...)`, an instance only
         read) take only those columns: no finding. A class passed where this cannot follow is an info that
         says so. A revision that changes the models in its process (assigns an attribute of a model class,
@@ -644,11 +645,15 @@ for order in session.query(Order):
                            "which the application sees if it runs in that process (an upgrade at start-up)")
             if whole:
                 names = ", ".join(note for _, _, note in whole)
+                added = _later_columns(self.facts, rev, whole)
+                yet = ("; no later revision adds a column that the model maps today (info until one does: then a fresh "
+                       "upgrade fails here)") if added == [] else _said_later(added or [])
                 yield self.grouped(
                     f"revision {rev.revision} loads or writes whole rows of today's model{'s' if len(whole) > 1 else ''} "
                     f"{names}: when a model gains a column, this revision selects or inserts a column that does not "
-                    f"exist yet at this point of the history{_later_columns(self.facts, rev, whole)}{changed}",
+                    f"exist yet at this point of the history{yet}{changed}",
                     whole + unknown, f"migration:{rev.revision}:imports-models",
+                    severity=Severity.INFO if added == [] else None,
                 )
             elif unknown:
                 names = ", ".join(note for _, _, note in unknown)
@@ -679,11 +684,11 @@ def _span_at(path: str, line: int) -> Span:
     return Span(path, line, line)
 
 
-def _later_columns(facts, rev, whole) -> str:
-    """Columns of the loaded models' tables that revisions after `rev` add and that the model still maps:
-    said by name, with the revision; upgrading a database from before them runs this revision's statement
-    without them. A revision that defers columns or loads only some (`defer`, `load_only`) is left with
-    the general claim."""
+def _later_columns(facts, rev, whole) -> list[str] | None:
+    """Columns of the loaded models' tables that revisions after `rev` add and that the model still maps,
+    each with the revision: upgrading a database from before them runs this revision's statement without
+    them. None where that cannot be told: a revision that defers columns or loads only some (`defer`,
+    `load_only`), or a model whose table is not known."""
     from analyzers.facts.history import history
     from analyzers.rules.fk_reads import _tree
 
@@ -691,7 +696,7 @@ def _later_columns(facts, rev, whole) -> str:
     if tree_ast is None or any(isinstance(n, ast.Attribute) and n.attr in ("defer", "load_only", "deferred")
                                or isinstance(n, ast.Name) and n.id in ("defer", "load_only", "deferred")
                                for n in ast.walk(tree_ast)):
-        return ""
+        return None
     h = history(facts)
     tree = h.tree_of.get(id(rev))
     tables = {}
@@ -699,8 +704,9 @@ def _later_columns(facts, rev, whole) -> str:
         path = note.rsplit("(", 1)[-1].rstrip(")")
         cls = note.split(" ", 1)[0].rsplit(".", 1)[-1]
         t = next((t for t in facts.tables.values() if t.class_name == cls and t.path == path), None)
-        if t is not None:
-            tables.setdefault(t.name, t)
+        if t is None:
+            return None
+        tables.setdefault(t.name, t)
     added = []
     for (t, kind, key), lives in h.lives.items():
         table, _, column = key.partition(".")
@@ -711,9 +717,12 @@ def _later_columns(facts, rev, whole) -> str:
         for life in lives:
             if life.begun is life.creator and id(rev) in h.ancestors.get(id(life.creator), ()):
                 added.append(f"{key} ({life.creator.revision})")
+    return sorted(added)
+
+
+def _said_later(added: list[str]) -> str:
     if not added:
         return ""
-    added.sort()
     more = f" and {len(added) - 5} more" if len(added) > 5 else ""
     return (f"; later revisions add {', '.join(added[:5])}{more}, which the model maps today: upgrading a database "
             "from before this revision fails here")
