@@ -24,9 +24,9 @@ EXPECTED = {
     ("app/services.py:25", "function:app/services.py:add_item:Basket:lost-update",
      "loads a Basket row with session.get(), which takes no row lock, and writes Basket.items"),
     ("app/services.py:32", "function:app/services.py:remove_item:Basket:lost-update",
-     "a change the first request made to the list is lost, or both act on the same item"),
+     "a change the first writer made to the list is lost, or both act on the same item"),
     ("app/services.py:39", "function:app/services.py:set_setting:Basket:lost-update",
-     "the keys the first request merged are lost"),
+     "the keys the first writer merged are lost"),
     ("app/services.py:45", "function:app/services.py:award:Basket:lost-update",
      "takes a Basket row as a parameter typed with the model"),
     ("app/services.py:52", "function:app/services.py:spend:Basket:lost-update",
@@ -73,7 +73,7 @@ def test_each_lost_update_is_found_and_nothing_else(findings) -> None:
         gist = next(e[2] for e in EXPECTED if e[:2] == (f"{f.location.path}:{f.location.start_line}", f.anchor))
         assert gist in f.message, f.message
         assert f.severity.value == "info"  # how much a lost count matters is the product's question
-        assert "two requests that load the same" in f.message and "with_for_update()" in f.message
+        assert "if more than one process or task writes this row" in f.message and "with_for_update()" in f.message
 
 
 def _sources() -> dict[str, str]:
@@ -147,3 +147,14 @@ def test_a_row_locked_by_a_refresh_elsewhere_may_be_locked_by_the_callers() -> N
     anchors = {f.anchor for f in LostUpdate(facts_from_sources(sources)).check()}
     assert anchors == {e[1] for e in EXPECTED} - {"function:app/models.py:add_points:Basket:lost-update",
                                                   "function:app/services.py:award:Basket:lost-update"}
+
+
+def test_a_row_the_caller_has_just_made_cannot_race_but_a_loaded_one_can() -> None:
+    """_count_refusal's only caller passes the Basket it constructed in the same call: no finding. Handed a
+    basket that caller loads instead, the same write is a lost update again."""
+    sources = _sources()
+    anchor = "function:app/services.py:_count_refusal:Basket:lost-update"
+    assert anchor not in {f.anchor for f in LostUpdate(facts_from_sources(sources)).check()}
+    sources["app/services.py"] = sources["app/services.py"].replace(
+        "basket = Basket(items=[first_item], points=0)", "basket = session.get(Basket, 1)")
+    assert anchor in {f.anchor for f in LostUpdate(facts_from_sources(sources)).check()}

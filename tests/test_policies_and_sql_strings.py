@@ -43,6 +43,17 @@ async def items(db, sort: str = "name"):
     assert f.severity == Severity.CRITICAL and "`sort` is an identifier" in f.message and "quote it" in f.message
 
 
+def test_an_identifier_already_in_double_quotes_is_told_to_be_escaped_not_quoted(tmp_path):
+    """`"{schema}"` is quoted: what it lacks is a doubled `"` inside the name, and the message says so."""
+    (f,) = sql_finding(tmp_path, """
+@router.get("/schemas/{schema}/tables")
+async def tables(db, schema: str):
+    return await db.execute(text(f'SHOW TABLES IN "{schema}"'))
+""")
+    assert "`schema` is an identifier" in f.message and "quote it" not in f.message
+    assert "it is written between double quotes, but a `\"` inside it is not doubled" in f.message
+
+
 def test_a_header_parameter_is_the_request(tmp_path):
     (f,) = sql_finding(tmp_path, """
 @router.get("/items")

@@ -661,7 +661,37 @@ class Document(Base):
     status: Mapped[str] = mapped_column(String(16))
 """
     (f,) = [f for f in found(tmp_path, {"app/models.py": model}, "HIP001") if "documents" in f.anchor]
-    assert f.severity == Severity.WARNING and "`status`" in f.message and "can only be hard deleted" not in f.message
+    assert f.severity == Severity.INFO and "`status`" in f.message and "can only be hard deleted" not in f.message
+    assert "no code dbreview read deletes its rows" in f.message
+    # A delete in the code: the status does not retire every row, a warning names the delete.
+    purge = """
+from sqlalchemy.orm import Session
+from app.models import Document
+
+def purge(session: Session, document: Document):
+    session.delete(document)
+    session.commit()
+"""
+    (f,) = [f for f in found(tmp_path / "b", {"app/models.py": model, "app/purge.py": purge}, "HIP001")
+            if "documents" in f.anchor]
+    assert f.severity == Severity.WARNING and "the code deletes its rows (app/purge.py:6)" in f.message
+
+
+def test_a_link_ended_by_a_marker_that_no_code_deletes_is_no_finding(tmp_path):
+    model = HEADER + """
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+class CareTeamAssignment(Base):
+    __tablename__ = "care_team_assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(Integer, index=True)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+"""
+    assert [f for f in found(tmp_path, {"app/models.py": model}, "HIP001") if "care_team" in f.anchor] == []
 
 
 # -- foreign key indexes (PERF001) ------------------------------------------------------------------

@@ -933,7 +933,8 @@ def tables_by_schema(engine: Engine):
     assert f.severity == Severity.INFO
     assert f.message.startswith("SQL built from a string in `tables_by_schema`: `schema` is an identifier and "
                                 "`engine.execute(text('SHOW SCHEMAS'))` is read from the database's own catalogue "
-                                "(`SHOW SCHEMAS`), not given by a user: it names a table")
+                                "(`SHOW SCHEMAS`), not given by a user: it is written between double quotes, but a "
+                                "`\"` inside it is not doubled")
 
 
 def test_sql_built_in_a_downgrade_says_so(tmp_path):

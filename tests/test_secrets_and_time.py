@@ -108,8 +108,59 @@ class Client(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     api_key: Mapped[str] = mapped_column(String, default=new_key)
 """
-    (f,) = found(tmp_path, {"app/models.py": models}, "MOD008")
+    lookup = """
+from sqlalchemy.orm import Session
+from app.models import Client
+
+def authenticate(db, presented):
+    return db.query(Client).filter(Client.api_key == presented).first()
+"""
+    (f,) = found(tmp_path, {"app/models.py": models, "app/auth.py": lookup}, "MOD008")
     assert f.severity == Severity.WARNING and "its default `new_key` makes it from `secrets.token_hex(20)`" in f.message
+    assert "authenticate (app/auth.py:6) compares it with its parameter `presented`" in f.message
+
+
+def test_a_raw_secret_no_code_accepts_is_info_that_says_no_reader_was_seen(tmp_path):
+    """A legacy key column still filled with uuid4() but looked up by nothing the scan read: the claim that a
+    reader of the table can use the values needs a reader that accepts them, so it is info and says so."""
+    models = HEADER + """
+import uuid
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    apikey: Mapped[str] = mapped_column(String)
+
+def make_site_account(db):
+    db.add(Account(apikey=str(uuid.uuid4())))
+"""
+    (f,) = found(tmp_path, {"app/models.py": models}, "MOD008")
+    assert f.severity == Severity.INFO and f.anchor == "table:accounts.apikey"
+    assert "stores the output of `uuid.uuid4()` in it, with no hash on the way. No code dbreview read looks a row up " \
+           "by it" in f.message
+    assert "if none does, the column keeps live secrets for no use" in f.message
+
+
+def test_an_authorization_code_bound_to_its_client_is_no_finding(tmp_path):
+    """Redeeming an OAuth code takes the client's credentials too: the code alone, read from the table, opens
+    nothing (the client's secret is a column of its own, judged on its own)."""
+    models = HEADER + """
+import secrets
+
+class OAuthCode(Base):
+    __tablename__ = "oauth_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(255), ForeignKey("oauth_clients.identifier"))
+    code: Mapped[str] = mapped_column(String(64))
+
+    @classmethod
+    def find(cls, db, code):
+        return db.query(cls).filter(cls.code == code).first()
+
+def issue(db, client_id):
+    db.add(OAuthCode(client_id=client_id, code=secrets.token_urlsafe(32)))
+"""
+    assert found(tmp_path, {"app/models.py": models}, "MOD008") == []
 
 
 CLOCKS = HEADER + """
@@ -308,3 +359,34 @@ def recent(db, since):
     (f,) = found(tmp_path, {"app/models.py": models, "app/service.py": service}, "TZ001")
     assert f.anchor == "table:authorities.date_created" and f.severity == Severity.INFO
     assert "no query of the application tests it in SQL" in f.message
+
+
+def test_a_lookup_by_a_value_read_from_the_request_is_a_reader_but_a_clash_check_is_not(tmp_path):
+    """`token = payload.get("token")` then `filter_by(confirmation_token=token)`: a reader that accepts the value.
+    A fresh token checked against the table before it is stored is no such reader."""
+    models = HEADER + """
+import secrets
+
+class Member(Base):
+    __tablename__ = "members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    confirmation_token: Mapped[str] = mapped_column(String, nullable=True)
+
+def send_confirmation(db, member):
+    token = secrets.token_urlsafe(30)
+    if db.query(Member).filter_by(confirmation_token=token).first() is None:
+        member.confirmation_token = token
+"""
+    confirm = """
+from sqlalchemy.orm import Session
+from app.models import Member
+
+def confirm_account(db: Session, payload):
+    token = payload.get("token")
+    return db.query(Member).filter_by(confirmation_token=token).first()
+"""
+    (f,) = found(tmp_path, {"app/models.py": models}, "MOD008")
+    assert f.severity == Severity.INFO and "No code dbreview read looks a row up by it" in f.message
+    (f,) = found(tmp_path / "b", {"app/models.py": models, "app/confirm.py": confirm}, "MOD008")
+    assert f.severity == Severity.WARNING
+    assert "confirm_account (app/confirm.py:7) compares it with the value it reads into `token`" in f.message

@@ -153,12 +153,22 @@ def add_member(session, group, kind, obj):
 
 def test_an_insert_in_the_else_of_a_lookup_with_the_same_values_is_reported(tmp_path):
     (f,) = found(tmp_path, {"app/models.py": _MEMBERS.format(args=""), "app/members.py": _ADD_MEMBER}, "INT013")
-    assert f.severity == Severity.WARNING and f.anchor == "function:app/members.py:add_member:Member:check-then-insert"
+    assert f.severity == Severity.INFO and f.anchor == "function:app/members.py:add_member:Member:check-then-insert"
     assert f.location.start_line == 6
     assert f.message == (
         "add_member looks Member up by group_id, kind, ref_id and, when it finds none, creates one with the same "
         "group_id, kind, ref_id (app/members.py:13); no unique constraint or index of members covers (group_id, kind, "
-        "ref_id), so two calls at once can both find nothing and both insert, and the next lookup meets two rows")
+        "ref_id), so two calls at once can both find nothing and both insert, and the table keeps both: this lookup's "
+        "`first()` then returns one of them, which one is not defined, and nothing fails")
+
+
+def test_a_lookup_that_raises_on_a_second_row_keeps_the_warning(tmp_path):
+    """`one_or_none()` fails once the duplicate is there: the race turns into errors on this lookup."""
+    code = _ADD_MEMBER.replace("filter(models.Member.group_id == group.id).first()",
+                               "filter(models.Member.group_id == group.id).one_or_none()")
+    (f,) = found(tmp_path, {"app/models.py": _MEMBERS.format(args=""), "app/members.py": code}, "INT013")
+    assert f.severity == Severity.WARNING
+    assert f.message.endswith("and the next run of this lookup raises on the two rows (`one_or_none()`)")
 
 
 def test_a_unique_key_over_the_looked_up_columns_holds_the_race(tmp_path):

@@ -84,6 +84,7 @@ def read_password_writes(tree: ast.Module, path: str) -> tuple[list[PasswordWrit
                 for elt in n.targets[0].elts:  # `ok, new_hash = hasher.verify_and_update(...)`: each comes from the call
                     if isinstance(elt, ast.Name):
                         assigned.setdefault(elt.id, []).append(n.value)
+        _drop_raw_when_empty(func, assigned)
         params = {a.arg: a.annotation for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)}
         signature = _signature(func)
         for n in walk(func):
@@ -124,6 +125,22 @@ def _functions(tree: ast.Module):
                     yield node.name, stmt
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             yield "", node
+
+
+def _drop_raw_when_empty(func: Func, assigned: dict[str, list[ast.AST]]) -> None:
+    """`stored = password` then `if password: stored = encrypt(password)`: the raw value stays only when it is
+    empty (None, ""), which stores no password; what a non-empty one becomes is the hashed (encrypted) value."""
+    for node in walk(func):
+        if not (isinstance(node, ast.If) and isinstance(node.test, ast.Name)):
+            continue
+        given = node.test.id
+        for stmt in node.body:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and any(
+                    isinstance(n, ast.Call) and HASHING.search(ast.unparse(n.func))
+                    and any(isinstance(a, ast.Name) and a.id == given for a in walk(n)) for n in walk(stmt.value)):
+                name = stmt.targets[0].id
+                if name in assigned:
+                    assigned[name] = [v for v in assigned[name] if not (isinstance(v, ast.Name) and v.id == given and v.lineno < node.lineno)]
 
 
 def _write(target, attr, node, value, owner, func, params, assigned, path) -> PasswordWrite:

@@ -40,6 +40,9 @@ class Rewrite:
     # or ("", "") (a local bound otherwise: a query's row, maybe).
     origin: tuple[str, str]
     returned: tuple[str, ...] = ()  # ("call", f): the local names f returns (`return doc`), the row it loads maybe
+    # ("param", ...) in a module-level function: every call of it in its module passes an object the caller has just
+    # made (`tombstone = Tombstone(...)`, then `_record_failure(session, tombstone)`), not a row it loaded
+    fresh: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +79,53 @@ def read_rewrites(
                 if len(defs) != 1:
                     continue  # not one function of this module: where the object comes from is not read
                 rw = replace(rw, returned=_returned_names(defs[0]))
+            elif kind == "param" and rw.owner is None and len(by_name.get(func.name, ())) == 1:
+                rw = replace(rw, fresh=_given_fresh(func, rw.holder, functions))
             found.append(rw)
         numbers.extend(reader.next_numbers())
     return found, numbers
+
+
+def _given_fresh(func: ast.FunctionDef | ast.AsyncFunctionDef, param: str, functions) -> bool:
+    """Does every call of `func` in its module (one at least) pass, for `param`, a local name its caller bound
+    once, to a constructor call (`Tombstone(...)`): an object made in that call, not a row loaded?"""
+    positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
+    calls = 0
+    for caller in functions:
+        bound: dict[str, list[ast.AST]] = {}
+        mine: list[ast.Call] = []
+        for node in _own_nodes(caller):
+            if isinstance(node, ast.Assign):
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        bound.setdefault(t.id, []).append(node.value)
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr, ast.withitem)):
+                target = node.optional_vars if isinstance(node, ast.withitem) else node.target
+                for t in walk(target) if target is not None else ():
+                    if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store):
+                        bound.setdefault(t.id, []).append(t)  # bound some other way: not shown to be made here
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == func.name:
+                mine.append(node)
+        for call in mine:
+            given = next((k.value for k in call.keywords if k.arg == param), None)
+            if given is None and param in positional and positional.index(param) < len(call.args):
+                given = call.args[positional.index(param)]
+            values = bound.get(given.id, []) if isinstance(given, ast.Name) else []
+            if len(values) != 1 or not (isinstance(values[0], ast.Call) and _class_name(values[0].func)):
+                return False
+            calls += 1
+    return calls > 0
+
+
+def _own_nodes(func: ast.FunctionDef | ast.AsyncFunctionDef):
+    """The nodes of `func`'s body, not those of the functions and classes nested in it."""
+    todo: list[ast.AST] = list(func.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, _NESTED):
+            continue
+        yield node
+        todo.extend(children(node))
 
 
 def _returned_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:

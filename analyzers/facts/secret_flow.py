@@ -39,7 +39,7 @@ class SecretUse:
     attr: str
     span: Span
     # write: "generated", "hashed", "param", "call" (detail: the callee's name) or "other";
-    # lookup: "param" (detail: its name) or "hashed"
+    # lookup: "param" or "local" (detail: its name: a parameter, or a local taken from the request maybe)
     value: str
     detail: str = ""
     owner: str = ""  # the class of the method, or ""
@@ -74,15 +74,15 @@ def read_secret_flow(tree: ast.Module, path: str) -> tuple[list[SecretUse], dict
                     if callee[:1].isupper():
                         value, detail = classify(k.value, params, assigned)
                         uses.append(SecretUse("write", callee, k.arg, span_of(n, path), value, detail, owner, func.name))
-                    elif callee == "filter_by" and _param(k.value, params):
-                        uses.append(SecretUse("lookup", _queried(n), k.arg, span_of(n, path), "param",
-                                              _param(k.value, params), owner, func.name))
+                    elif callee == "filter_by" and _given(k.value, params, assigned):
+                        uses.append(SecretUse("lookup", _queried(n), k.arg, span_of(n, path),
+                                              *_given(k.value, params, assigned), owner, func.name))
             elif isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(n.ops[0], ast.Eq):
                 left, right = n.left, n.comparators[0]
                 for column, other in ((left, right), (right, left)):
-                    if isinstance(column, ast.Attribute) and SECRET_ATTR.match(column.attr) and _param(other, params):
-                        uses.append(SecretUse("lookup", ast.unparse(column.value), column.attr, span_of(n, path), "param",
-                                              _param(other, params), owner, func.name))
+                    if isinstance(column, ast.Attribute) and SECRET_ATTR.match(column.attr) and _given(other, params, assigned):
+                        uses.append(SecretUse("lookup", ast.unparse(column.value), column.attr, span_of(n, path),
+                                              *_given(other, params, assigned), owner, func.name))
     return uses, makers
 
 
@@ -134,9 +134,19 @@ def _returns(func: ast.FunctionDef | ast.AsyncFunctionDef, params: set[str], ass
     return None
 
 
-def _param(value: ast.AST, params: set[str]) -> str:
+def _given(value: ast.AST, params: set[str], assigned: dict[str, list[ast.AST]]) -> tuple[str, str] | None:
+    """What a lookup compares the column with, where it is a value the function is given: ("param", its name), or
+    ("local", its name) for a local bound once from something else than a constant, a hash or a generator
+    (`token = request.json["token"]`); None otherwise (a fresh token checked for a clash is no reader)."""
     inner = _unwrapped(value)
-    return inner.id if isinstance(inner, ast.Name) and inner.id in params else ""
+    if not isinstance(inner, ast.Name):
+        return None
+    if inner.id in params:
+        return "param", inner.id
+    bound = assigned.get(inner.id, [])
+    if len(bound) == 1 and not isinstance(bound[0], ast.Constant) and classify(bound[0], params, assigned)[0] in ("param", "other"):
+        return "local", inner.id
+    return None
 
 
 def _queried(call: ast.Call) -> str:

@@ -65,11 +65,15 @@ def hole_severity(hole: Hole, *, migration: bool = False) -> Severity | None:
     return None  # configuration: the operator's, not a user's
 
 
-def explain(hole: Hole, sets_setting: bool = False) -> str:
-    """`x` is an identifier; where it comes from; what to do instead."""
+def explain(hole: Hole, sets_setting: bool = False, text: str | None = None) -> str:
+    """`x` is an identifier; where it comes from; what to do instead. `text`: the statement, placeholders and all."""
     advice = _ADVICE[hole.role]
     if sets_setting and hole.role == "value":
         advice = "SET takes no bound parameters: use SELECT set_config('<setting>', :value, true) instead"
+    if hole.role == "identifier" and text and f'"{{{hole.expr}}}"' in text:
+        advice = ("it is written between double quotes, but a `\"` inside it is not doubled: a name holding one ends "
+                  "the identifier there: escape it (the dialect's identifier preparer, psycopg's sql.Identifier) or "
+                  "check it against a fixed list first")
     text = f"`{hole.expr}` is {_ROLE[hole.role]} and {hole.why}: {advice}"
     if hole.password:
         text += ("; a password written into DDL also lands in the server's statement log and in "
@@ -283,7 +287,7 @@ def create_reader(conn, password):
             more = f" ({len(holes) - 1} more value(s) of unsure source in it)" if len(holes) > 1 else ""
             sets = any(st.kind in ("set", "set_local") for st in use.statements)
             yield self.finding(
-                f"SQL built from a string in {where}: {explain(hole, sets_setting=sets)}{more}",
+                f"SQL built from a string in {where}: {explain(hole, sets_setting=sets, text=use.text)}{more}",
                 use.span, f"sql:{use.function}:{hole.expr}", severity=severity, related=trail(use, hole, listener),
             )
         for rev in self.facts.revisions:
@@ -300,7 +304,7 @@ def create_reader(conn, password):
                 runs = "is undone (its downgrade)" if undoing else "runs"
                 yield self.finding(
                     f"{'the downgrade of ' if undoing else ''}migration {rev.revision} builds SQL from a string: "
-                    f"{explain(hole)} (a migration takes no request; check where the value comes from when the "
+                    f"{explain(hole, text=use.text)} (a migration takes no request; check where the value comes from when the "
                     f"migration {runs})",
                     use.span, f"migration:{rev.revision}:sql:{hole.expr}", severity=severity, item="3.2",
                     related=trail(use, hole),

@@ -233,10 +233,11 @@ class PlaintextPassword(Rule):
         followed (`User(password=...)`, `self.password = ...` in its methods, `user.password = ...`): a
         value hashed on the way (`hash_password(...)`), or a field of a typed input whose validator hashes it
         (`user_in.password`, `user_in: UserCreate` with a `@field_validator("password")` that hashes), is
-        hashed. Every write found hashed: no finding. Otherwise info that names the writes that do not
-        hash in sight and what could not be followed (a method storing the value its callers give, a
-        constructor only called through **kwargs); with no write found, info: check that every write goes
-        through the hashing. A static reader cannot see everything that is written, so it never claims
+        hashed, and so is a value stored raw only when empty (`if password: stored = encrypt(password)`). Every
+        write found hashed (a constructor that stores what a generic `Model(**data)` gives it aside): no
+        finding. Otherwise info that names the writes that do not hash in sight and what could not be
+        followed (a method storing the value its callers give); with no write found, info: check that every
+        write goes through the hashing. A static reader cannot see everything that is written, so it never claims
         more than a warning: no hashing anywhere in sight.
     Why it matters:
         A plaintext (or reversibly stored) password exposes every user, and their reuse of it
@@ -288,9 +289,15 @@ class User(Base):
             if (col.declared_in, col.attr or col.name) in on_set or col.declared_in in on_flush:
                 continue  # a setter that hashes, or a before_insert/before_update listener: every ORM write hashed
             somewhere = elsewhere or (col.declared_in, col.attr or col.name) in validated or col.declared_in in hashing
-            hashed, open_, plain = _followed_writes(self.facts, table, col) if somewhere else ([], [], [])
-            if hashed and not open_ and not plain:
-                continue  # every write found hashes on the way (directly, or through the validators of its input)
+            # followed even with no hashing of passwords in sight: an outbound credential encrypted on the way
+            hashed, open_, plain = _followed_writes(self.facts, table, col)
+            if not somewhere and not hashed:
+                open_, plain = [], []  # no hashing anywhere: the warning below says so
+            if hashed and not plain and all(w.function == "__init__" and w.value == "param" for w in open_):
+                # every write found hashes on the way (directly, or through the validators of its input); a
+                # constructor that stores what it is given, called only through **kwargs (a generic repository's
+                # `Model(**data)`), is no writer of its own: its callers are those writes, or unseen
+                continue
             if hashed or plain:  # what the writes found do; with only unfollowed ones, the general hint below
                 yield self.finding(_writers_said(table, col, hashed, open_, plain), col.span, column_anchor(table, col),
                                    severity=Severity.INFO, related=[(w.span, w.function) for w in (plain + hashed)[:6]])

@@ -15,7 +15,7 @@ from analyzers.rules.schema import column_anchor, column_sites, is_test_path, wh
 # Named like a secret but not one the client presents: its hash or prefix, its kind or expiry, a nonce, a
 # device's push address (a third party's identifier), a CSRF token.
 _NOT_SECRET = re.compile(r"hash|digest|crypt|prefix|type|kind|expir|salt|csrf|xsrf|nonce|fcm|push|apns|device|"
-                         r"firebase|expo|notification|count|length|_at$|_on$", re.I)
+                         r"firebase|expo|notification|(^|_)count|length|_at$|_on$", re.I)  # `attempt_count`, not `accounts`
 # A column named only `code` is a secret on a table of authorization grants, invitations, resets ...
 _CODE_TABLES = re.compile(r"oauth|authori[sz]ation|grant|verif|invit|reset|magic|recovery|login|confirm|activation", re.I)
 _TYPES = ("String", "Text", "VARCHAR", "Unicode", "UnicodeText", "CHAR", "LargeBinary", "UUID", "Uuid", "GUID", "str", None)
@@ -30,9 +30,14 @@ class RawBearerSecret(Rule):
         output of a random generator (`secrets.token_*`, `uuid4()`, `os.urandom`, directly, through a local
         variable, a column default or a project function that returns one) with no hash on the way (warning);
         or the code finds the row by comparing the column with the value it is given (`cls.code == code`,
-        `filter_by(token=token)`, `key == user.reset_key`), which only matches where the column holds that very
-        value (info: what the callers pass was not followed). A column merely named so is no finding, nor one
-        any write of which hashes.
+        `filter_by(token=token)`, `key == user.reset_key`, a parameter or a local read from the request), which
+        only matches where the column holds that very
+        value (info: what the callers pass was not followed). The warning needs both: a raw write and a reader
+        that accepts the stored value as presented; a raw write with no such lookup in the code read is info
+        (nothing shows the value is still accepted as a credential: a dead column, or a consumer dbreview does
+        not see). An OAuth authorization code kept beside its client (`client_id`) is no finding: redeeming it
+        takes the client's own credentials as well. A column merely named so is no finding, nor one any write
+        of which hashes.
     Why it matters:
         Whoever reads the table (a backup, a replica, a SQL injection, a support tool) can use every live
         secret in it as is: reset a password, call the API, redeem an OAuth code. A hash of a high-entropy token
@@ -118,19 +123,28 @@ class AuthorizationCode(Base):
             lookups = [u for u in mine if u.what == "lookup" and not re.search(r"hash|digest", u.detail, re.I)]
             if not generated and not by_default and not lookups:
                 continue
+            if _client_bound_code(table, col):
+                continue  # an authorization code is redeemed with the client's credentials: alone, it opens nothing
             where = where_declared(table, col)
             related = [(w.span, f"{w.function}: stores the output of `{how}`") for w, how in generated[:4]]
             related += [(u.span, f"{u.function}: compares it with `{u.detail}`") for u in lookups[:4]]
+            said = {"param": "its parameter", "local": "the value it reads into"}
             found = "; ".join(
                 [f"{w.function} ({w.span.path}:{w.span.start}) stores the output of `{how}` in it" for w, how in generated[:2]]
                 + ([f"its default `{col.default}` makes it from `{by_default}`"] if by_default else []))
-            looked = ", ".join(f"{u.function} ({u.span.path}:{u.span.start}) compares it with its parameter `{u.detail}`"
+            looked = ", ".join(f"{u.function} ({u.span.path}:{u.span.start}) compares it with {said[u.value]} `{u.detail}`"
                                for u in lookups[:2])
             reader = "whoever reads the table (a backup, a replica, an injection) can use each live value as is"
-            if found:
-                message = (f"{where} holds a bearer secret as handed out: {found}, with no hash on the way"
-                           + (f", and {looked}" if looked else "") + f": {reader}")
+            if found and lookups:
+                message = f"{where} holds a bearer secret as handed out: {found}, with no hash on the way, and {looked}: {reader}"
                 yield self.finding(message, col.span, column_anchor(table, col), related=related)
+            elif found:
+                yield self.finding(
+                    f"{where} holds a random secret as generated: {found}, with no hash on the way. No code dbreview read "
+                    "looks a row up by it, so nothing shows the stored value is still accepted as a credential: if a "
+                    f"reader dbreview does not see accepts it, {reader}; if none does, the column keeps live secrets "
+                    "for no use (stop writing it, or store a hash)",
+                    col.span, column_anchor(table, col), severity=Severity.INFO, related=related)
             else:
                 yield self.finding(
                     f"{where} is looked up by the value presented: {looked}, which matches only where the column holds "
@@ -147,6 +161,15 @@ def secret_column(table: TableFact, col: ColumnFact) -> bool:
     if attr.lower() == "code":
         return bool(_CODE_TABLES.search(table.name) or _CODE_TABLES.search(table.class_name or ""))
     return True
+
+
+def _client_bound_code(table: TableFact, col: ColumnFact) -> bool:
+    """An OAuth grant's `code` on a row that names its client: the token endpoint takes the code together with
+    the client's authentication (its secret, or a PKCE verifier of which only a hash is kept)."""
+    if (col.attr or col.name).lower() != "code" or not re.search(r"oauth|authori[sz]ation|grant", f"{table.name} {table.class_name or ''}", re.I):
+        return False
+    return any(re.fullmatch(r"(\w+_)?client(_id)?", c.attr or c.name, re.I)
+               or any("client" in fk.table.lower() for fk in c.foreign_keys) for c in table.columns.values())
 
 
 def ties(target: str, owner: str, cls: str) -> bool:

@@ -7,6 +7,7 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER, PATIENT
+from analyzers.rules.fk_reads import deletes
 from analyzers.rules.schema import (
     audit_triggers, end_marker, first_line, healthcare, is_clinical, is_link_table, is_test_path, migration_sql, table_sql,
     unique_over,
@@ -25,9 +26,11 @@ class ClinicalWithoutSoftDelete(Rule):
     What it checks:
         In a schema with patients, tables holding clinical or patient data (appointments, documents,
         care teams, contact methods...) without `deleted_at`. Pure associations (enrollments,
-        memberships) are left out; a link ended by `removed_at`/`revoked_at` is info, to check. A warning,
-        not a critical, where an audit trigger of the migrations fires on the table's DELETEs: the record
-        of each deleted row survives there.
+        memberships) are left out, and so is a link ended by `removed_at`/`revoked_at` that no code deletes
+        (info where some code does). A table with a `status` that no code deletes rows of is info (retired by
+        status: the reads must leave those out; a parent's ON DELETE CASCADE is named); where the code deletes
+        its rows, a warning naming the delete. A warning, not a critical, where an audit trigger of the
+        migrations fires on the table's DELETEs: the record of each deleted row survives there.
     Why it matters:
         FR-03: clinical data is never hard deleted. Without `deleted_at`, the only way to remove a
         record is DELETE, which destroys what HIPAA's retention and audit rules require to keep.
@@ -68,20 +71,37 @@ class OrganizationPatient(Base):  # an enrollment: its key is its two foreign ke
             if not is_clinical(table.name) or _soft_deletable(table) or is_link_table(table):
                 continue
             marker = end_marker(table)
+            status = next((c for c in ("status", "state") if c in table.columns), None)
+            deleted = deletes(self.facts, table) if marker or status else None
             if marker:
+                if deleted is None:
+                    continue  # rows are ended by the marker, and no code dbreview read deletes them
                 yield self.finding(
-                    f"{table.label} has no deleted_at; {marker} records the end of the link, which serves as a soft "
-                    "removal only if rows are never DELETEd: check the code that ends it",
+                    f"{table.label} has no deleted_at; {marker} records the end of the link, but the code also deletes "
+                    f"its rows ({deleted.path}:{deleted.start}): check that the ended links are kept",
                     first_line(table.span), f"table:{table.name}:soft-delete", severity=Severity.INFO,
+                    related=[(deleted, "deletes rows of the table")],
                 )
                 continue
-            status = next((c for c in ("status", "state") if c in table.columns), None)
+            if status and deleted is None:
+                cascades = sorted({fk.table for c in table.columns.values() for fk in c.foreign_keys
+                                   if (fk.ondelete or "").upper() == "CASCADE"})
+                yield self.finding(
+                    f"{table.label} holds clinical data and has no deleted_at, the checklist's soft delete; no code "
+                    f"dbreview read deletes its rows, which seem retired through its `{status}` column: every read must "
+                    "leave the retired ones out" + (
+                        f", and a DELETE of a parent row still removes them (ON DELETE CASCADE from {', '.join(cascades)})"
+                        if cascades else ""),
+                    first_line(table.span), f"table:{table.name}:soft-delete", severity=Severity.INFO,
+                    related=[(table.columns[status].span, f"its {status} column")],
+                )
+                continue
             if status:
                 yield self.finding(
-                    f"{table.label} holds clinical data and has no deleted_at; if rows are retired through its "
-                    f"`{status}` column (a DELETED state), every read must filter it and nothing may DELETE them: check",
+                    f"{table.label} holds clinical data and has no deleted_at, and the code deletes its rows "
+                    f"({deleted.path}:{deleted.start}) although it has a `{status}` column to retire them by",
                     first_line(table.span), f"table:{table.name}:soft-delete", severity=Severity.WARNING,
-                    related=[(table.columns[status].span, f"its {status} column")],
+                    related=[(table.columns[status].span, f"its {status} column"), (deleted, "deletes rows of the table")],
                 )
                 continue
             audit = audited.get(table.name)

@@ -12,7 +12,7 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries, function_around, names_class
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.s05_integrity import _uncalled
+from analyzers.rules.s05_integrity import _uncalled, _unparsed
 from analyzers.rules.schema import is_tooling_path, unique_keys_with
 
 # A lock taken in the function some other way: SELECT ... FOR UPDATE in SQL, an advisory lock, a lock helper.
@@ -36,8 +36,10 @@ class LostUpdate(Rule):
         (`with_for_update()`), the function takes another lock (SELECT ... FOR UPDATE, an advisory lock), the
         model has a version counter (`version_id_col`), the engine runs REPEATABLE READ or SERIALIZABLE, the
         column is a date or the key, or nothing in the application calls the function; for a row its callers
-        load, not when some query or `refresh(..., with_for_update=True)` of the model locks rows. Tests,
-        scripts and migrations are not read.
+        load, not when some query or `refresh(..., with_for_update=True)` of the model locks rows, nor when
+        every caller passes an object it has just made (`Tombstone(...)`: no other transaction has that row).
+        How many processes or tasks write the row is the deployment's, which dbreview cannot see: the message
+        says the race needs more than one. Tests, scripts and migrations are not read.
     Why it matters:
         At PostgreSQL's default READ COMMITTED, two requests that load the same row before either commits
         both compute the new value from the same old one: the second write replaces the first, and one
@@ -107,6 +109,8 @@ def exchange(session, code):
                 table, how = found
                 if not _counted_column(table, rw.attr) or _versioned(facts, table):
                     continue
+                if rw.fresh and not _named_elsewhere(facts, m.path, rw.function):
+                    continue  # every caller passes an object it has just made: no other transaction has that row
                 key = (m.path, rw.function, table.class_name or table.name)
                 sites.setdefault(key, []).append((rw, how))
                 tables[key] = table
@@ -217,17 +221,25 @@ def exchange(session, code):
 
     def _finding(self, lead: str, span: Span, anchor: str, table: TableFact, rw: Rewrite, columns: list[str], related):
         cls = name_of(table)
-        lost = {"count": "one of the two changes is lost (a counter moves once for two requests)",
-                "list": "a change the first request made to the list is lost, or both act on the same item (each removes it and goes on)",
-                "merge": "the keys the first request merged are lost"}[rw.kind]
+        lost = {"count": "one of the two changes is lost (a counter moves once for two writes)",
+                "list": "a change the first writer made to the list is lost, or both act on the same item (each removes it and goes on)",
+                "merge": "the keys the first writer merged are lost"}[rw.kind]
         op = "-" if re.search(r"-=|\s-\s", rw.written) else "+"
         fix = (f"Compute it in SQL (`{cls}.{columns[0]} {op} n` in an UPDATE, or assigned to the attribute)" if rw.kind == "count"
                else "Change it in SQL (PostgreSQL's `||` on JSONB or an array, in an UPDATE)")
         message = (
-            f"{lead}: two requests that load the same {table.name} row before either commits both write a value "
-            f"computed from the same old one, and {lost}. {fix}, or load the row with with_for_update()"
+            f"{lead}: if more than one process or task writes this row (several workers or replicas, concurrent "
+            f"requests or jobs: the deployment decides), two that load the same {table.name} row before either commits "
+            f"both write a value computed from the same old one, and {lost}. {fix}, or load the row with with_for_update()"
         )
         return self.finding(message, span, anchor, related=related)
+
+
+def _named_elsewhere(facts: Facts, path: str, function: str) -> bool:
+    """Does a module other than `path` (or a file dbreview did not parse) name `function`: a caller the module's
+    own calls do not show."""
+    return any(function in m.mentions for m in facts.modules if m.path != path and not is_test_path(m.path)) or any(
+        function in words for _, words in _unparsed(facts))
 
 
 def _classes_and_loads(facts: Facts):

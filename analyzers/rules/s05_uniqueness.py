@@ -202,6 +202,7 @@ def _null_case_held(facts: Facts, table: TableFact, name: str, others: tuple[str
 
 
 _ONE_ROW = ("first", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "scalar")
+_STRICT = ("one", "one_or_none", "scalar_one", "scalar_one_or_none")  # they raise on a second row; first() picks one
 
 
 class CheckThenInsert(Rule):
@@ -218,7 +219,8 @@ class CheckThenInsert(Rule):
     Why it matters:
         Two requests that run the function at once both find nothing and both insert: the check only holds
         for one caller at a time, and only a unique constraint holds for all. The next lookup then meets two
-        rows: `first()` picks one arbitrarily, `one_or_none()` raises.
+        rows: `one_or_none()` raises (a warning); `first()` picks one arbitrarily and the duplicate stays
+        silently (info: the consequence on such code is a stray row, not a failure).
     Example:
         member = session.query(Member).filter(Member.group_id == group.id, Member.user_id == user.id).first()
         if member is None:
@@ -277,11 +279,16 @@ def join(session, group_id, user_id):
             made_at = Span(q.span.path, line, line)
             nulls = sorted({names[n.rsplit(".", 1)[-1]] for n in q.nulls if n.rsplit(".", 1)[-1] in names} - set(columns))
             tested = f" (and {', '.join(f'{n} IS NULL' for n in nulls)})" if nulls else ""
+            strict = next((m for m in q.methods if m in _STRICT), None)
+            after = (f"and the next run of this lookup raises on the two rows (`{strict}()`)" if strict else
+                     "and the table keeps both: this lookup's `first()` then returns one of them, which one is not "
+                     "defined, and nothing fails")
             yield self.finding(
                 f"{q.function} looks {table.class_name} up by {listed}{tested} and, when it finds none, creates one with the same "
                 f"{listed} ({q.span.path}:{line}); no unique constraint or index of {table.name} covers ({listed}), so two "
-                "calls at once can both find nothing and both insert, and the next lookup meets two rows",
+                f"calls at once can both find nothing and both insert, {after}",
                 q.span, f"function:{q.span.path}:{q.function}:{table.class_name}:check-then-insert",
+                severity=Severity.WARNING if strict else Severity.INFO,
                 related=[(made_at, "the insert with the same values")],
             )
 

@@ -1,0 +1,81 @@
+"""Issue 7, claims that must rest on what the code shows (trust10): a password or an outbound credential whose
+every writer found hashes or encrypts it (MOD004). Small repositories of our own."""
+
+from __future__ import annotations
+
+from tests.test_precision import HEADER, found
+
+_SERVERS = HEADER + """
+from cryptography.fernet import Fernet
+
+class MailServer(Base):
+    __tablename__ = "mail_servers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_password: Mapped[str] = mapped_column(String(255), nullable=True)
+
+def encrypt_secret(raw):
+    return Fernet(b"k" * 44).encrypt(raw.encode()).decode()
+"""
+
+_ADD_SERVER = """
+from sqlalchemy.orm import Session
+from app.models import MailServer, encrypt_secret
+
+def add_server(session: Session, key_password=None):
+    stored = key_password
+    if key_password:
+        stored = encrypt_secret(key_password)
+    session.add(MailServer(key_password=stored))
+"""
+
+
+def test_a_credential_encrypted_whenever_it_is_given_is_no_finding(tmp_path):
+    """The raw parameter is kept only on the path where it is empty (None, ""): every password stored is
+    encrypted. Kept raw after the encryption, it is a plaintext write again."""
+    assert found(tmp_path, {"app/models.py": _SERVERS, "app/servers.py": _ADD_SERVER}, "MOD004") == []
+    raw_after = _ADD_SERVER.replace("    session.add(", "    stored = key_password\n    session.add(")
+    (f,) = found(tmp_path / "b", {"app/models.py": _SERVERS, "app/servers.py": raw_after}, "MOD004")
+    assert f.anchor == "table:mail_servers.key_password"
+
+
+_USERS = HEADER + """
+import bcrypt
+
+def hash_password(raw):
+    return bcrypt.hashpw(raw.encode(), bcrypt.gensalt()).decode()
+
+class Member(Base):
+    __tablename__ = "members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[str] = mapped_column(String(255))
+
+    def __init__(self, password, **kwargs):
+        self.password = password
+        super().__init__(**kwargs)
+
+class Repository:
+    def __init__(self, model):
+        self.model = model
+
+    def create(self, session, data: dict):
+        session.add(self.model(**data))
+"""
+
+_SIGN_UP = """
+from sqlalchemy.orm import Session
+from app.models import Member, Repository, hash_password
+
+members = Repository(Member)
+
+def sign_up(session: Session, member, raw):
+    members.create(session, {"password": hash_password(raw)})
+
+def change_password(session: Session, member: Member, raw):
+    member.password = hash_password(raw)
+"""
+
+
+def test_a_constructor_reached_only_through_a_generic_repository_is_no_writer_of_its_own(tmp_path):
+    """Member.__init__ stores what `Model(**data)` hands it; every write dbreview follows hashes: the constructor
+    is not reported as a writer it "could not follow" (that is the scan's blind spot, not the code's)."""
+    assert found(tmp_path, {"app/models.py": _USERS, "app/members.py": _SIGN_UP}, "MOD004") == []
