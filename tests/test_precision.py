@@ -789,7 +789,7 @@ def test_a_foreign_key_is_a_warning_only_where_the_application_reads_by_it(tmp_p
     link = got["table:member_badges.member_id"]
     assert link.severity == Severity.WARNING and "Member.badges loads its rows through it (secondary member_badges)" in link.message
     holder = got["table:badges.holder_id"]  # compared through its many-to-one relationship, in a class method
-    assert holder.severity == Severity.WARNING and "the condition at app/models.py:38 filters on it" in holder.message
+    assert holder.severity == Severity.WARNING and "the query at app/models.py:38 filters on it" in holder.message  # select(cls)
     for quiet in ("table:members.sponsor_id", "table:members.town_id", "table:member_badges.badge_id"):
         assert got[quiet].severity == Severity.INFO, quiet
     sponsor = got["table:members.sponsor_id"].message

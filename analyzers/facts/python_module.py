@@ -69,7 +69,7 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
         facts.aware_uses = read_aware_times(tree, path)
     if _QUERY_WORDS.search(text):
         facts.query_inputs = read_query_input(tree, reader.flow, path)
-    facts.usage = read_usage(tree, names, path, reader.querying(), reader.wide) or None
+    facts.usage = read_usage(tree, names, path, reader.querying(), reader.wide, reader.owners) or None
     if REWRITE_HINT.search(text):  # `obj.n += 1` and the like: read only where the text may hold one
         facts.rewrites, facts.next_numbers = read_rewrites(reader.all_functions, reader.owners, names, path)
     facts.mentions = {k: tuple(sorted(v)) for k, v in reader.mentions.items()}

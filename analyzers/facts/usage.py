@@ -6,6 +6,7 @@ function (a statement returned or handed to another function escapes, and is mar
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -74,6 +75,9 @@ class QueryUse:
     unread_test: bool = False
     # Attributes of the model compared with `==` case-folded: `func.lower(User.email) == ...` (or upper).
     folded: tuple[str, ...] = ()
+    # The model is the class the method running the query is defined on (`session.query(cls)`, `type(self)`): its table,
+    # if it maps one, is defined in this module.
+    own_class: bool = False
 
 
 @dataclass(slots=True)
@@ -114,15 +118,57 @@ _MODULE_WORDS = re.compile(r"deleted|query_cl|with_loader_criteria|create_all|sq
 
 
 def read_usage(tree: ast.Module, names: Names, path: str, functions: list[ast.FunctionDef | ast.AsyncFunctionDef],
-               wide: ModuleWide | None) -> Usage:
+               wide: ModuleWide | None, owners: dict[int, str] | None = None) -> Usage:
     """`functions`: those that may query (they call select(), query(), len() or read `.query`). `wide`: what the
-    extractor's one traversal met of the module-wide uses (None where the module's words rule them out)."""
+    extractor's one traversal met of the module-wide uses (None where the module's words rule them out). `owners`:
+    a method (by id) -> the name of the class it is defined on, which its `cls` (or `self.__class__`) is read as."""
     usage = Usage()
     if wide is not None:
         wide.settle(tree, usage)
     for func in functions:
-        _Function(func, names, path, usage).read()
+        owner = (owners or {}).get(id(func))
+        _Function(_as_defined_on(func, owner) if owner else func, names, path, usage,
+                  f"{names.module}.{owner}" if owner and names.module else owner).read()
     return usage
+
+
+# Methods whose first parameter is not the class they are defined on (a subclass being made or created).
+_SUBCLASS_HOOKS = ("__init_subclass__", "__new__", "__class_getitem__", "__prepare__")
+
+
+def _as_defined_on(func: ast.FunctionDef | ast.AsyncFunctionDef, owner: str) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    """A method in which the class it is defined on is named where the code reaches it through the method's first
+    parameter (`cls` of a @classmethod; `self.__class__`, `type(self)`): `session.query(cls)` in `class Tag` is a
+    query of Tag. Called on a subclass it runs on that subclass, whose rows are the class's own or a part of them
+    (inheritance): the rules take the name only where a table is mapped by that class, so a mixin's or an abstract
+    base's method, which runs on whichever model inherits it, resolves to no table. A copy; `func` itself unchanged."""
+    args = [*func.args.posonlyargs, *func.args.args]
+    decorators = {last(ast.unparse(d)) for d in func.decorator_list}
+    if not args or func.name in _SUBCLASS_HOOKS or "staticmethod" in decorators:
+        return func
+    first = args[0].arg
+    if any(isinstance(n, ast.Name) and n.id == first and not isinstance(n.ctx, ast.Load) for n in walk(func)):
+        return func  # bound again in the body: not the class all along
+    on_class = "classmethod" in decorators
+
+    def names_class(node: ast.AST) -> bool:
+        if on_class:
+            return isinstance(node, ast.Name) and node.id == first
+        return (isinstance(node, ast.Attribute) and node.attr == "__class__" and isinstance(node.value, ast.Name)
+                and node.value.id == first) or (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "type"
+            and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Name) and node.args[0].id == first)
+
+    if not any(names_class(n) for n in walk(func)):
+        return func
+
+    class _Named(ast.NodeTransformer):
+        def visit(self, node: ast.AST) -> ast.AST:
+            if names_class(node):
+                return ast.copy_location(ast.Name(owner, ast.Load()), node)
+            return self.generic_visit(node)
+
+    return _Named().visit(copy.deepcopy(func))
 
 
 def _named(node: ast.AST) -> str | None:
@@ -259,8 +305,10 @@ _BINDS = {ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.c
 class _Function:
     """The queries of one function, followed through its local names."""
 
-    def __init__(self, func: ast.FunctionDef | ast.AsyncFunctionDef, names: Names, path: str, usage: Usage) -> None:
+    def __init__(self, func: ast.FunctionDef | ast.AsyncFunctionDef, names: Names, path: str, usage: Usage,
+                 owner_ref: str | None = None) -> None:
         self.func, self.names, self.path, self.usage = func, names, path, usage
+        self.owner_ref = owner_ref  # the qualified name of the class a method is defined on
         self.parent: dict[int, ast.AST] = {}
         self.loads: dict[str, list[ast.Name]] = {}  # local name -> where it is read
         self.assigns: dict[str, list[ast.AST]] = {}  # local name -> the values bound to it
@@ -300,11 +348,17 @@ class _Function:
                 if root is not None:
                     self._query(node, *root)
                 elif (model := self._bulk_write(node)) is not None:
-                    self._query(node, model, False, self.names.qualname(node.args[0]), last(self.names.callee(node)))
+                    self._query(node, model, False, self._ref(node.args[0]), last(self.names.callee(node)))
             elif cls is ast.Attribute and node.attr == "query" and _model_name(node.value) and isinstance(
                 self.parent.get(id(node)), ast.Attribute
             ):
-                self._query(node, _model_name(node.value) or "", False, self.names.qualname(node.value))  # Patient.query.filter(...)
+                self._query(node, _model_name(node.value) or "", False, self._ref(node.value))  # Patient.query.filter(...)
+
+    def _ref(self, model: ast.AST) -> str:
+        """The qualified name of a model as written: the class a method is defined on, where it names that class."""
+        if self.owner_ref and isinstance(model, ast.Name) and model.id == self.owner_ref.rpartition(".")[2]:
+            return self.owner_ref
+        return self.names.qualname(model)
 
     def _counts_rows(self, arg: ast.AST) -> bool:
         """`len(<rows of a query>.all())`: every row fetched to be counted. Not when the query is limited."""
@@ -356,9 +410,9 @@ class _Function:
         first = call.args[0]
         model = _model_name(first)
         if model is not None:
-            return model, len(call.args) > 1, self.names.qualname(first)
+            return model, len(call.args) > 1, self._ref(first)
         if isinstance(first, ast.Attribute) and _model_name(first.value):
-            return _model_name(first.value) or "", True, self.names.qualname(first.value)  # select(Patient.id)
+            return _model_name(first.value) or "", True, self._ref(first.value)  # select(Patient.id)
         return None
 
     def _bulk_write(self, call: ast.Call) -> str | None:
@@ -389,6 +443,7 @@ class _Function:
             catches_many=self._catches_many(root), statement=statement,
             asserted=tuple(sorted(acc.asserted)), valued=tuple(sorted(acc.valued)), equated=tuple(sorted(acc.equated)),
             join_into=tuple(sorted(acc.join_into)), folded=tuple(sorted(acc.folded.get(model, set()))),
+            own_class=bool(self.owner_ref) and model_ref == self.owner_ref,
         ))
 
     def _catches_many(self, node: ast.AST) -> int:
@@ -511,16 +566,16 @@ class _Function:
                 acc.valued |= keyed_attributes(arg, values=True)
                 acc.equated |= equated_attributes(arg)
                 acc.asserted |= asserted_terms(arg, attribute_ref)
-            for k in call.keywords:
-                if k.arg is None:
-                    acc.opaque_filter = True
+            for arg, value in self._keywords(call):
+                if arg is None:
+                    acc.opaque_filter = True  # filter_by(**filters): which columns, dbreview cannot tell
                 else:
-                    acc.filtered.add(k.arg)
-                    acc.keyed.add(k.arg)
-                    acc.valued.add(k.arg)
-                    key = ast.Name(k.arg)
-                    acc.asserted |= asserted_terms(ast.Compare(key, [ast.Eq()], [k.value]), lambda n, key=key: k.arg if n is key else None)
-                    acc.equals.setdefault("", set()).add(k.arg)  # filter_by: the model's own attributes
+                    acc.filtered.add(arg)
+                    acc.keyed.add(arg)
+                    acc.valued.add(arg)
+                    key = ast.Name(arg)
+                    acc.asserted |= asserted_terms(ast.Compare(key, [ast.Eq()], [value]), lambda n, key=key, arg=arg: arg if n is key else None)
+                    acc.equals.setdefault("", set()).add(arg)  # filter_by: the model's own attributes
         elif method in ("join", "outerjoin", "join_from"):
             acc.joined |= {f"{_model_name(n.value)}.{n.attr}" for a in [*call.args, *(k.value for k in call.keywords)]
                            for n in walk(a) if isinstance(n, ast.Attribute) and _model_name(n.value)}
@@ -552,6 +607,24 @@ class _Function:
             acc.fetched_one, acc.fetched_many = True, False
         elif method in ("all", "scalars", "fetchall", "unique"):
             acc.fetched_many = True
+
+    def _keywords(self, call: ast.Call):
+        """A call's keyword arguments as (name, value), a dict unpacked into it (`filter_by(**{"name": n})`, or
+        `**kw` where `kw` is such a dict, bound once and read nowhere else) as its keys; (None, value) where the
+        names are not known (`**filters` given by the caller, a dict built in steps)."""
+        for k in call.keywords:
+            if k.arg is not None:
+                yield k.arg, k.value
+                continue
+            value = k.value
+            if isinstance(value, ast.Name) and len(self.assigns.get(value.id, ())) == 1 and len(self.binds.get(value.id, ())) == 1 \
+                    and all(isinstance(self.parent.get(id(use)), ast.keyword) for use in self.loads.get(value.id, ())):
+                value = self.assigns[value.id][0]
+            keys = [const_str(key) if key is not None else None for key in value.keys] if isinstance(value, ast.Dict) else [None]
+            if None in keys or any(not key.isidentifier() for key in keys):
+                yield None, k.value
+            else:
+                yield from zip(keys, value.values)  # type: ignore[union-attr]
 
     def _filter(self, expr: ast.AST, acc: _Acc) -> None:
         if any(isinstance(n, ast.Starred) for n in walk(expr)) or (isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.Or)) or (

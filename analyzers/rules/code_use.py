@@ -24,7 +24,8 @@ def app_usage(facts: Facts) -> Iterator[Usage]:
 
 def app_queries(facts: Facts, writes: bool = False) -> Iterator[tuple[QueryUse, TableFact]]:
     """Every query of the application whose model is one table dbreview knows (a class name used by two
-    tables, or by none, is skipped); with `writes`, its bulk DELETE and UPDATE statements too."""
+    tables, or by none, is skipped; a method's query of its own class, only where that class maps a table of the
+    module); with `writes`, its bulk DELETE and UPDATE statements too."""
     by_class: dict[str, list[TableFact]] = {}
     for t in facts.tables.values():
         if t.class_name:
@@ -32,6 +33,8 @@ def app_queries(facts: Facts, writes: bool = False) -> Iterator[tuple[QueryUse, 
     for usage in app_usage(facts):
         for q in [*usage.queries, *usage.writes] if writes else usage.queries:
             tables = by_class.get(q.model, [])
+            if q.own_class:
+                tables = [t for t in tables if t.path == q.span.path]
             if len(tables) > 1:  # two models of one name (two applications): the one the imports lead to
                 package = q.model_ref.rpartition(".")[0]
                 tables = [t for t in tables if package and module_name(t.path)[0].startswith(package)]
