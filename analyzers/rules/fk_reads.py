@@ -54,6 +54,9 @@ class Read:
     # The table's columns a query's join ties to a column of another table that it narrows by a value (not the key):
     # if the plan finds that table's rows first, an index led by them serves the read; dbreview cannot tell the plan.
     joined_by: frozenset[str] = frozenset()
+    # A relationship's that no code was found to read but deleting a parent row through the ORM loads (to clear the
+    # key of its rows, or delete them): it reads the table only when a parent row is deleted, as the key check does.
+    on_delete: bool = False
 
 
 def tested_with(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -> frozenset[str] | None:
@@ -124,15 +127,17 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
         owner = classes.table(rel.target) if backref else table
         name = rel.back_populates if backref else rel.attr
         use, span, how = uses.use(owner, name or "", rel) if owner is not None else ("none", None, "")
+        on_delete = use == "deleted"
+        use = "read" if on_delete else use
         label = f"{owner.class_name}.{name}" if backref and owner is not None else f"{table.class_name}.{rel.attr}"
         unlinks, asserted = not _passive(facts, rel), classes.join_asserted(rel, child)
         if use == "read" and backref and span is not None:  # made by SQLAlchemy, not declared: shown where read
-            read = Read(span, f"{said} ({how})", label, unlinks=unlinks, asserted=asserted)
+            read = Read(span, f"{said} ({how})", label, unlinks=unlinks, asserted=asserted, on_delete=on_delete)
         elif use == "maybe" and not backref:  # declared, and its name read somewhere: counted, as may be
             read = Read(rel.span, said, label, unlinks=unlinks, asserted=asserted)
         else:  # a delete of an object whose class dbreview cannot tell is said as such, not counted as a read
             read = Read(rel.span, said, label, use="maybe" if use == "unresolved" else use, how=how, unlinks=unlinks,
-                        asserted=asserted)
+                        asserted=asserted, on_delete=on_delete)
         out.setdefault((child.name, col.name), []).append(read)
     for usage in app_usage(facts):
         for q in [*usage.queries, *usage.writes]:
@@ -627,12 +632,13 @@ def _statement_at(tree: ast.Module, line: int) -> tuple[list[ast.AST], str | Non
 
 class _RelationshipUses:
     """Whether the application reads a relationship, found by its name. It reads it where the name is an
-    attribute of its class or of a variable named as the class (`Patient.visits`, `old_patient.visits`), a
-    loader option's string, or where the code deletes rows of its class (which loads the collection to
-    update or delete its rows, unless `passive_deletes=`). It may read it where the name is read any other
+    attribute of its class or of a variable named as the class (`Patient.visits`, `old_patient.visits`, `self.visits`
+    in a method of the class), a loader option's string, or where the code deletes rows of its class (which loads the
+    collection to update or delete its rows, unless `passive_deletes=`). It may read it where the name is read any other
     way: an attribute of another object, a string (getattr, a serializer's field list), a keyword argument, a
     field of a class (a pydantic or marshmallow schema), code that walks every relationship of a mapper, a
-    delete of an object whose class dbreview cannot tell. A local variable of that name is not a read."""
+    delete of an object whose class dbreview cannot tell. A local variable of that name is not a read, nor is
+    `self.name` in a method of a class that is not the model, a base of it or a subclass (its own attribute)."""
 
     def __init__(self, facts: Facts, classes: _Classes, names: set[str]) -> None:
         self.facts, self.classes = facts, classes
@@ -643,8 +649,9 @@ class _RelationshipUses:
                             if _WALKS.search(line.partition("#")[0])), None)
 
     def use(self, owner: TableFact, name: str, rel: RelationshipFact) -> tuple[str, Span | None, str]:
-        """("read" | "maybe" | "unresolved" | "none", where, how) for `owner`'s relationship `name` (declared as `rel`, or
-        its backref); "unresolved": only a delete of an object whose class dbreview cannot tell may load it."""
+        """("read" | "deleted" | "maybe" | "unresolved" | "none", where, how) for `owner`'s relationship `name` (declared
+        as `rel`, or its backref); "deleted": no code reads it, but a delete of a row of its class through the ORM loads
+        it; "unresolved": only a delete of an object whose class dbreview cannot tell may load it."""
         cls = (owner.class_name or "").lower()
         stems = {cls, cls.removesuffix("model")} - {""}
         maybe: tuple[Span, str] | None = None
@@ -653,7 +660,8 @@ class _RelationshipUses:
                 continue
             code = line.partition("#")[0]
             receivers = {r.lower().replace("_", "") for r in re.findall(rf"\b(\w+)\s*\.\s*{re.escape(name)}\b", code)}
-            if any(r == cls or any(r.endswith(s) for s in stems) for r in receivers):
+            if any(r == cls or any(r.endswith(s) for s in stems) for r in receivers) or (
+                    receivers & {"self", "cls"} and self._own_method(span, owner)):
                 return "read", span, f"the code reads it at {span.path}:{span.start}"
             if re.search(rf"""(?:{_LOADERS})\(\s*["'][\w.]*\b{re.escape(name)}\b""", code):
                 owners = _string_loader_owners(self.facts, self.classes, span, name)
@@ -662,11 +670,11 @@ class _RelationshipUses:
                 if None in owners and maybe is None:  # on a query whose entity dbreview cannot tell: said, not guessed
                     maybe = span, f"{span.path}:{span.start} loads {name} by name, on a query whose entity dbreview cannot tell"
                 continue
-            if maybe is None and self._may_read(span, code, name):
+            if maybe is None and self._may_read(span, code, name) and not self._anothers_own(span, code, name, owner):
                 maybe = span, f"{span.path}:{span.start} names {name}, on an object dbreview cannot tell"
         deleted = None if _passive(self.facts, rel) else orm_deletes(self.facts, self.classes, owner)
-        if deleted is not None and deleted[1] == "sure":
-            return "read", deleted[0], f"deleting a {owner.class_name} loads it: {deleted[2]}"
+        if deleted is not None and deleted[1] == "sure":  # and the name read where it may be it: counted as read
+            return "read" if maybe is not None else "deleted", deleted[0], f"deleting a {owner.class_name} loads it: {deleted[2]}"
         if deleted is not None and deleted[1] == "uncalled" and maybe is None and self.walked is None:
             return "uncalled", deleted[0], f"the only delete of a {owner.class_name} that would load it is {deleted[2]}"
         if maybe is not None:
@@ -691,6 +699,33 @@ class _RelationshipUses:
             return self._in_class_body(span) and not _scalar_field(code)
         return False
 
+    def _own_method(self, span: Span, owner: TableFact) -> bool:
+        """The line is in a method of `owner`'s class (in its module): `self.visits` there is its relationship."""
+        found = _enclosing_class(self.facts.lines(Span(span.path, 1, span.start)))
+        return found is not None and found[0] == owner.class_name and span.path == owner.path
+
+    def _anothers_own(self, span: Span, code: str, name: str, owner: TableFact) -> bool:
+        """`self.steps` in a method of a class that is neither `owner`'s class, one of its bases (as far as dbreview
+        reads them all), nor a subclass of it: that class's own attribute, not the relationship."""
+        receivers = set(re.findall(rf"\b(\w+)\s*\.\s*{re.escape(name)}\b", code))
+        if not receivers or not receivers <= {"self", "cls"}:
+            return False
+        found = _enclosing_class(self.facts.lines(Span(span.path, 1, span.start)))
+        if found is None:
+            return False
+        cls, bases = found
+        mine = owner.class_name or ""
+        index = self.facts.derived.get("classes")
+        if cls == mine or re.search(rf"\b{re.escape(mine)}\b", bases) or index is None:
+            return False
+        facts_of = {(c.name, c.path): c for c in index.all}  # type: ignore[attr-defined]
+        model, there = facts_of.get((mine, owner.path)), facts_of.get((cls, span.path))
+        if model is None or owner.unknown_bases:
+            return False  # its bases not all known: `cls` may be one
+        if there is not None and any(getattr(a, "name", "").rpartition(".")[2] == mine for a in index.ancestors(there)):  # type: ignore[attr-defined]
+            return False  # a subclass of the model
+        return all(getattr(a, "name", "").rpartition(".")[2] != cls for a in index.ancestors(model))  # type: ignore[attr-defined]
+
     def _in_class_body(self, span: Span) -> bool:
         lines = self.facts.lines(Span(span.path, 1, span.start))
         indent = len(lines[-1]) - len(lines[-1].lstrip())
@@ -698,6 +733,26 @@ class _RelationshipUses:
             if text.strip() and len(text) - len(text.lstrip()) < indent:
                 return text.lstrip().startswith("class ")
         return False
+
+
+def _enclosing_class(lines: list[str]) -> tuple[str, str] | None:
+    """(name, bases as written) of the class whose method holds the last of `lines`; None outside a method."""
+    indent = len(lines[-1]) - len(lines[-1].lstrip())
+    in_method = False
+    for text in reversed(lines[:-1]):
+        stripped = text.lstrip()
+        if not stripped or len(text) - len(stripped) >= indent:
+            continue
+        indent = len(text) - len(stripped)
+        if not in_method:
+            if not re.match(r"(async\s+)?def\s", stripped):
+                continue  # an if, a for, a with: keep going up to the def
+            in_method = True
+        elif m := re.match(r"class\s+(\w+)\s*(\([^)]*\)?)?", stripped):
+            return m.group(1), m.group(2) or ""
+        elif not stripped.startswith("@"):
+            return None  # a nested function's, or a module function's
+    return None
 
 
 # Types a field holds one plain value of: not a relationship's rows (a list, another schema) nor its object.

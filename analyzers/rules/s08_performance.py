@@ -66,7 +66,12 @@ class ForeignKeyWithoutIndex(Rule):
         index on the key would serve, and is said as such. Conditions gathered in a list (`conds = [T.a == x]`,
         `conds.append(T.fk == y)`) that a filter and-s (`.where(*conds)`, `.where(and_(*conds))`) are weighed together:
         those the block binding the list adds are and-ed with every later one. A delete of an object whose class
-        dbreview cannot tell (`session.delete(thing)`) is said, not counted as a load of the relationship. Info otherwise, naming what
+        dbreview cannot tell (`session.delete(thing)`) is said, not counted as a load of the relationship. Info, saying
+        what decides the cost, where every scanning read is the load of a relationship no code reads that deleting a
+        parent row through the ORM makes (it comes with the parent's deletes, as the key check does), or where every
+        scanning read is a query that also compares with a value a column no index leads, which another query of the
+        table compares without the key and beside no indexed column (an index led by that column, which that query
+        needs, serves them too: `Cost.trip_id == t, Cost.kind_id == k` beside `Cost.trip_id == t`). Info otherwise, naming what
         dbreview found (the index that serves the reads, every partial index led by the column, the
         relationship nothing reads, the code nothing calls, a read with a condition it could not read)
         and what it did not follow (queries of the class whose filters it could not read, SQL naming the
@@ -209,6 +214,27 @@ class Appointment(Base):
             dead.append(Read(scans[0].span, scans[0].said, scans[0].label, use="uncalled",
                              how=f"{scans[0].span.path}:{scans[0].span.start} is in {function}(), {NO_CALL}"))
             scans.pop(0)
+        if scans and all(r.on_delete for r in scans):
+            return self._on_delete_only(table, col, what, scans, related, parent)
+        if scans and (beside := _served_beside(self.facts, scans, table, col, keys)):
+            more = f" (and {len(scans) - 1} more)" if len(scans) > 1 else ""
+            if len(beside) == 1:
+                (other, alone), = beside.items()
+                shared = (f"also compares {other} with a value, which no index leads either and which the query at "
+                          f"{alone.path}:{alone.start} compares without {col.name}: an index led by {other}, which that "
+                          f"query needs, serves these reads too")
+            else:
+                shared = (f"also compares with a value one of {', '.join(beside)}, which no index leads either and which "
+                          f"other queries compare without {col.name} ("
+                          + "; ".join(f"{c}: the query at {s.path}:{s.start}" for c, s in beside.items())
+                          + "): an index led by each, which those queries need, serves these reads too")
+            return self.finding(
+                f"{what}: {scans[0].said}{more}, but each such read {shared}; what an index led by {col.name} alone adds "
+                f"is {check}, whose cost depends on the table's size, which dbreview cannot know",
+                col.span, column_anchor(table, col), severity=Severity.INFO,
+                related=[*related, *((r.span, r.label) for r in scans[:2]),
+                         *((s, f"the query by {c} alone") for c, s in beside.items())],
+            )
         if scans:
             more = f" (and {len(scans) - 1} more)" if len(scans) > 1 else ""
             return self.finding(
@@ -267,6 +293,22 @@ class Appointment(Base):
                      *((r.span, r.label) for r, _, _ in unsure[:1]), *((r.span, f"{r.label}, in an OR") for r in ored[:2]),
                      *((r.span, f"{r.label}, not read") for r in unused[:2]), *((r.span, r.label) for r in maybe[:1]),
                      *((r.span, f"{r.label}, in code dbreview found no call of") for r in dead[:2])],
+        )
+
+    def _on_delete_only(self, table: TableFact, col: ColumnFact, what: str, scans: list[Read], related: list, parent: str):
+        """The only reads by the key are loads of a relationship that deleting a parent row through the ORM makes: they
+        come with the parent's deletes, as the key check does, not with the application's reads."""
+        first = scans[0]
+        said = first.said if first.how in first.said else f"{first.said} ({first.how})"
+        more = f" (and {len(scans) - 1} more such)" if len(scans) > 1 else ""
+        unfollowed = _unfollowed(self.facts, table, col)
+        return self.finding(
+            f"{what}: {said}{more}, and dbreview found no other code that reads {table.name} by it{unfollowed}, so"
+            f"{' as far as dbreview can tell' if unfollowed else ''} {table.name} is "
+            f"scanned by it only when a row of {parent} is deleted (that load, and the foreign key check): what that costs "
+            f"depends on the table's size and on how often {parent} rows are deleted, which dbreview cannot know",
+            col.span, column_anchor(table, col), severity=Severity.INFO,
+            related=[*related, *((r.span, f"{r.label}, loaded on a delete") for r in scans[:3])],
         )
 
     def _cost(self, parent: str) -> str:
@@ -342,6 +384,30 @@ def _also_compared(facts: Facts, read: Read, table: TableFact, col: ColumnFact, 
         return ""
     return (f" (that read also compares {', '.join(others)} with a value, which no index leads either: an index led by "
             f"{'it' if len(others) == 1 else 'one of them'} would serve it too)")
+
+
+def _served_beside(facts: Facts, reads: list[Read], table: TableFact, col: ColumnFact, keys: list[Key]) -> dict[str, Span]:
+    """Where each of `reads` (queries that scan `table` by `col`) also compares with a value a column that no index
+    leads (not a flag) and that another query of the table compares without `col` and beside no column an index leads:
+    an index led by that column, which that query needs, serves them as well. Such a column of each read -> that
+    query; empty where one read has none."""
+    leads = {k.columns[0] for k in keys if k.columns}
+    alone: dict[str, Span] = {}
+    for q, t in app_queries(facts, writes=True):
+        if t is table and not q.escapes and (tested := query_values(facts, q, table)) and col.name not in tested \
+                and not tested & leads:  # no index finds its rows
+            for c in sorted(tested):
+                alone.setdefault(c, q.span)
+    found: dict[str, Span] = {}
+    for r in reads:
+        compared = values_with(facts, r, table, col) if r.use == "read" and (r.values_asked or r.condition) else None
+        shared = sorted((c for c in compared or () if c != col.name and c not in leads and c in alone and c in table.columns
+                         and _may_narrow(table, c)),
+                        key=lambda c: (not table.columns[c].foreign_keys, c))  # a reference before a state column
+        if not shared:
+            return {}
+        found.setdefault(shared[0], alone[shared[0]])
+    return found
 
 
 def _every_query_led(facts: Facts, table: TableFact, others: list[Key]) -> tuple[Key, int] | None:
