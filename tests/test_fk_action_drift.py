@@ -202,3 +202,20 @@ def test_a_type_decorator_that_picks_its_type_per_database_is_not_compared(tmp_p
         return dialect.type_descriptor(String(36))
 """
     assert _typed(tmp_path, per_dialect, "sa.Uuid()") == []
+
+
+def test_a_core_tables_column_as_target_names_the_table(tmp_path):
+    """osparc: `sa.ForeignKey(users.c.id)` named the parent "users.c" in PERF001's messages."""
+    tables = """
+import sqlalchemy as sa
+metadata = sa.MetaData()
+users = sa.Table("users", metadata, sa.Column("id", sa.Integer, primary_key=True))
+folders = sa.Table("folders", metadata, sa.Column("id", sa.Integer, primary_key=True),
+                   sa.Column("trashed_by", sa.Integer, sa.ForeignKey(users.c.id)),
+                   sa.Column("owner", sa.Integer),
+                   sa.ForeignKeyConstraint(["owner"], [users.c.id]))
+"""
+    messages = [f.message for f in found(tmp_path, {"app/tables.py": tables}, "PERF001")]
+    assert messages and all("users.c" not in m for m in messages)
+    assert any("folders.trashed_by" in m and "a row of users " in m for m in messages)
+    assert any("folders.owner" in m and "a row of users " in m for m in messages)

@@ -167,11 +167,18 @@ def read_type(node: ast.AST, names: Names) -> tuple[str, dict[str, str]] | None:
     return name, args
 
 
+def _column_ref(node: ast.AST) -> str:
+    """`users.c.id` (a Table's column, `.columns.` too) as "users.id"; any other expression as written."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) and node.value.attr in ("c", "columns"):
+        return f"{ast.unparse(node.value.value)}.{node.attr}"
+    return ast.unparse(node)
+
+
 def foreign_key(call: ast.Call, names: Names, path: str) -> ForeignKeyRef:
     kw = kwargs(call)
     target = const_str(call.args[0]) if call.args else None
     if target is None and call.args:
-        target = ast.unparse(call.args[0])
+        target = _column_ref(call.args[0])
     return ForeignKeyRef(target or "", const_str(kw.get("ondelete")), const_str(kw.get("onupdate")), span_of(call, path),
                          actions_unread(call))
 
@@ -370,7 +377,7 @@ def read_table_item(call: ast.Call, names: Names, path: str, table: str | None) 
         return ConstraintFact("check", const_str(kw.get("name")), (), const_str(expr) or source(expr), span)
     if kind == "ForeignKeyConstraint" and len(call.args) >= 2:
         local = _names_list(call.args[0])
-        remote = _names_list(call.args[1])
+        remote = tuple(const_str(e) or _column_ref(e) for e in call.args[1].elts) if isinstance(call.args[1], (ast.List, ast.Tuple)) else ()
         return ConstraintFact(
             "foreign_key",
             const_str(kw.get("name")),
