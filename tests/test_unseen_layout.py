@@ -183,9 +183,9 @@ def test_columns_a_table_gets_from_the_targets_helper_functions_are_read_and_one
     prefs = tables["preferences"]
     assert sorted(prefs.columns) == ["modified_by", "name", "user_id"] and prefs.unknown_bases == ()
     user_id, modified_by = prefs.columns["user_id"], prefs.columns["modified_by"]
-    assert [fk.target for fk in user_id.foreign_keys] == ["users.c.id"] and user_id.nullable is False  # as if written there
+    assert [fk.target for fk in user_id.foreign_keys] == ["users.id"] and user_id.nullable is False  # as if written there
     assert user_id.span.start == 19  # where the table calls the helper
-    assert [(fk.target, fk.ondelete) for fk in modified_by.foreign_keys] == [("users.c.id", "SET NULL")]
+    assert [(fk.target, fk.ondelete) for fk in modified_by.foreign_keys] == [("users.id", "SET NULL")]
     assert modified_by.nullable is False  # `nullable=not required`, required=True
     assert tables["notes"].unknown_bases == ("mystery_column()",)  # not a function of the target
 
@@ -224,7 +224,8 @@ def test_a_sort_by_a_named_column_of_a_core_table_names_the_table_once_for_both_
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
-conversations = sa.Table("conversations", metadata, sa.Column("id", sa.Integer, primary_key=True))
+conversations = sa.Table("conversations", metadata, sa.Column("id", sa.Integer, primary_key=True),
+                         sa.Column("password_hash", sa.String))
 
 
 def list_conversations(conn, field, ascending):
@@ -235,5 +236,9 @@ def list_conversations(conn, field, ascending):
     return conn.execute(query)
 '''
     (sort,) = [f for f in scan(_write(tmp_path, {"app/repository.py": code})).result.findings if f.rule_id == "CFG009"]
-    assert sort.message.startswith("list_conversations (app/repository.py:10) sorts conversations by the attribute named by `field`")
-    assert [(r.location.start_line, r.note) for r in sort.related][-1:] == [(12, "sorted by `field` again")]  # one finding
+    assert sort.message.startswith("list_conversations (app/repository.py:11) sorts conversations by the attribute named by `field`")
+    assert [(r.location.start_line, r.note) for r in sort.related][-1:] == [(13, "sorted by `field` again")]  # one finding
+    # judge17 (osparc): a Table's `.c` holds only columns; with no secret among them, an unfollowed name can only raise
+    plain = code.replace(',\n                         sa.Column("password_hash", sa.String))', ")")
+    assert "password_hash" not in plain
+    assert [f for f in scan(_write(tmp_path / "plain", {"app/repository.py": plain})).result.findings if f.rule_id == "CFG009"] == []

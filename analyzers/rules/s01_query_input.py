@@ -50,7 +50,8 @@ class SortByName(Rule):
         name is followed (within its function and module) to the request: a warning where the model has
         columns that hold secrets (a password hash, a token, a reset key), which the sort then reveals
         the order of; info otherwise. Where the name could not be followed to its source (a parameter
-        whose callers are elsewhere), info that says so. A name checked against a list first, a constant,
+        whose callers are elsewhere), info that says so (for a Core table's `.c`, which holds only columns, only
+        where the table has secret columns). A name checked against a list first, a constant,
         an enum member: no finding.
     Why it matters:
         Any attribute of the model can be named: sorting users by `password_hash` or `reset_key` and
@@ -112,6 +113,8 @@ def users(db, sort: str = "name"):
                         f"{said}, which comes from the request ({q.why}): a caller can sort by any attribute of "
                         f"{model}, one no index serves included, and a name that is not a column makes the query raise",
                         q.span, f"sort:{q.span.path}:{q.function}:{q.value}", severity=Severity.INFO, related=_followed(q) + again)
+            elif core is not None and not secrets:
+                continue  # a Table's `.c` holds columns only: unfollowed, all a bad name does is raise
             else:
                 secret_note = (f" ({model} has {', '.join(f'{table.name}.{c}' for c in secrets[:3])}: sorted by, their "
                                "order leaks)") if secrets else ""
