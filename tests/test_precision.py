@@ -1611,7 +1611,7 @@ class Page(Base):
     __tablename__ = "pages"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # When the page's source was last edited upstream, copied on import
-    updated_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     # Timestamps of this row:
     # - created_at: set by the importer
@@ -1646,6 +1646,15 @@ def test_a_timestamp_documented_as_null_or_as_another_objects_time_is_not_called
     assert got["table:pages.created_at"].severity == Severity.INFO  # the group's comment names it, not NULL
     nulled = STAMPS.replace("set by the importer", "NULL until the importer stamps it")
     assert "table:pages.created_at" not in {f.anchor for f in found(tmp_path / "n", {"app/models.py": nulled}, "MOD002")}
+
+
+def test_a_nullable_updated_at_with_no_insert_default_is_null_until_updated_by_design(tmp_path):
+    """fittrackee (first meeting, 4 wrong): follow requests, reports and tasks keep updated_at NULL until the row is
+    first changed (onupdate=, or the code setting it); an outside insert leaves it NULL exactly as the ORM does."""
+    stamps = STAMPS.replace("updated_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), default=datetime.utcnow)",
+                            "updated_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), onupdate=datetime.utcnow)")
+    got = {f.anchor for f in found(tmp_path, {"app/models.py": stamps}, "MOD002")}
+    assert "table:events.updated_at" not in got and "table:events.created_at" in got
 
 
 def test_clinical_rows_deleted_under_an_audit_trigger_are_a_warning_not_a_critical(tmp_path):

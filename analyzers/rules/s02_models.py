@@ -87,7 +87,9 @@ class TimestampWithoutServerDefault(Rule):
         naming its columns, in the migrations or SQL strings, or `op.bulk_insert`), shown as a related
         location: such a row gets NULL, or fails when the column is NOT NULL (the model's
         `nullable=False`, a non-Optional annotation, or the migrations, which win). Info when no such
-        insert is in sight. A column whose comment says it is NULL on purpose, or in so many words that
+        insert is in sight. A nullable `updated_at` with no insert-time default (NULL until the row is first
+        updated, `onupdate=` or the code setting it) is left alone: an outside insert leaves it NULL as the ORM
+        does. A column whose comment says it is NULL on purpose, or in so many words that
         it is not its row's time ("for the document, not this row"), is left alone; one whose comment
         only suggests it holds the time of something else ("for the document", "copied from the
         source") is info that quotes it.
@@ -134,12 +136,16 @@ class Patient(Base):
             note = column_note(self.facts, col)
             if note is not None and (note.on_null or note.not_its_row):
                 continue  # its comment says it is NULL on purpose, or holds another object's time: no default is missing
-            yield self._missing(table, col, tables, in_db, note)
+            finding = self._missing(table, col, tables, in_db, note)
+            if finding is not None:
+                yield finding
 
     def _missing(self, table: TableFact, col: ColumnFact, tables: list[TableFact], in_db: list[ColumnFact], note: Note | None):
         filled = f"by `{col.default}` in Python" if col.default else "only where the code sets it"
         not_null = all(c.nullable is False for c in in_db) if in_db else (
             col.nullable is False or col.primary_key or (col.nullable is None and not col.implied_nullable))
+        if col.name == "updated_at" and not col.default and not not_null:
+            return None  # NULL until the row is first updated, from the ORM as from any other insert: nothing differs
         fails = "fails on NOT NULL" if not_null else "stores NULL in it"
         said = f"{where_declared(table, col)} has no server_default: it is filled {filled}"
         if note is not None and note.elsewhere:
