@@ -1030,3 +1030,44 @@ async def project_lead(db, project_id: int):
     assert f.message.endswith('; a partial unique index on (project_id) WHERE "default" = true AND removed_at IS NULL would '
                               "keep it to one")
 
+
+
+_LEDGER = HEADER + """
+import sqlalchemy as sa
+from sqlalchemy import Numeric
+
+class Wallet(Base):
+    __tablename__ = "wallets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Charge(Base):
+    __tablename__ = "charges"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wallet_id: Mapped[int] = mapped_column(Integer)
+    wallet_name: Mapped[str] = mapped_column(String(100))
+
+class Refund(Base):
+    __tablename__ = "refunds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wallet_id: Mapped[int] = mapped_column(Integer)
+"""
+
+_WALLET_USE = """
+from app.models import Refund, Wallet
+
+def refund_wallet(session, refund_id):
+    return session.get(Wallet, session.get(Refund, refund_id).wallet_id)
+
+def wallet_of(session, payload):
+    return session.get(Wallet, payload.wallet_id)
+"""
+
+
+def test_a_reference_kept_with_a_copy_of_its_target_is_history_and_a_shared_name_needs_its_own_table(tmp_path):
+    """osparc (first meeting, INT002 x8 wrong): ledgers that copy wallet_name beside wallet_id outlive the wallet on
+    purpose, and `payload.wallet_id` elsewhere is no evidence about charges.wallet_id."""
+    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": _LEDGER, "app/wallets.py": _WALLET_USE}, "INT002")}
+    charge = got["table:charges.wallet_id"]
+    assert charge.severity == Severity.INFO and "charges keeps wallet_name beside it, a copy of what it points at" in charge.message
+    refund = got["table:refunds.wallet_id"]
+    assert refund.severity == Severity.WARNING and "app/wallets.py:5" in refund.message  # the line that names Refund

@@ -173,16 +173,23 @@ class Payment(Base):
                 continue  # no table it could point at: an outside system's id, or one dbreview cannot place
             candidates.append((table, col))
         uses = mentions(self.facts, {c.attr or c.name for _, c in candidates})
+        owners = Counter(c.attr or c.name for t in self.facts.tables.values() for c in t.columns.values())
         for table, col in candidates:
             lines = [(span, line) for span, line in uses[col.attr or col.name]
                      if not (span.path == col.span.path and col.span.start <= span.start <= col.span.end)]
             if _generated_in_code(col, lines):
                 continue  # the code makes a fresh id for it (uuid7()): the row's own identifier, not a reference
-            if _OUTLIVES.search(table.name):
+            if owners[col.attr or col.name] > 1:  # wallet_id on six tables: a line names this one's only beside it
+                lines = [(span, line) for span, line in lines if any(m and m in line for m in (table.class_name, table.name))]
+            stem = col.name[: -len("_id")]
+            copies = sorted(c.name for c in table.columns.values()
+                            if c.name.startswith(stem + "_") and not c.name.endswith("id") and not c.foreign_keys)
+            if _OUTLIVES.search(table.name) or copies:
+                why = (f"keeps {', '.join(copies[:2])} beside it, a copy of what it points at, as rows do that outlive it"
+                       if copies else "reads like a log, history or archive that may outlive what it points at")
                 yield self.finding(
-                    f"{where_declared(table, col)} has no foreign key; {table.name} reads like a log or history "
-                    "that may outlive what it points at (a foreign key would forbid that, or delete it): if so, "
-                    "say so in a comment; if not, add the foreign key",
+                    f"{where_declared(table, col)} has no foreign key; {table.name} {why} (a foreign key would forbid "
+                    "that, or delete it): if so, say so in a comment; if not, add the foreign key",
                     col.span, column_anchor(table, col), severity=Severity.INFO,
                 )
                 continue
@@ -292,7 +299,7 @@ def _fk_dropped(facts, table, col) -> bool:
 
 
 # Tables of records that are kept after what they record is gone.
-_OUTLIVES = re.compile(r"log|event|histor|audit|stat|metric|cache|follower|firing|bucket|collection|snapshot")
+_OUTLIVES = re.compile(r"log|event|histor|audit|stat|metric|cache|follower|firing|bucket|collection|snapshot|archive")
 _ON_PURPOSE = re.compile(
     r"not (a |an )?(fk|foreign key)|no (fk|foreign key)|without (a )?(fk|foreign key)|won'?t exists?|(do|does|may|might|can)"
     r"(n'?t| not) exist|foreign_key\s*=|ForeignKey\(", re.I)  # a foreign key commented out says it as well
