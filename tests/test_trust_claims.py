@@ -79,3 +79,34 @@ def test_a_constructor_reached_only_through_a_generic_repository_is_no_writer_of
     """Member.__init__ stores what `Model(**data)` hands it; every write dbreview follows hashes: the constructor
     is not reported as a writer it "could not follow" (that is the scan's blind spot, not the code's)."""
     assert found(tmp_path, {"app/models.py": _USERS, "app/members.py": _SIGN_UP}, "MOD004") == []
+
+
+_HASHING_INIT = HEADER + """
+import bcrypt
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[str] = mapped_column(String(255))
+
+    def __init__(self, name, password):
+        self.name = name
+        self.password = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+"""
+
+_CREATE_ACCOUNT = """
+from app.models import Account
+
+def create_account(session, name, password):
+    session.add(Account(name=name, password=password))
+"""
+
+
+def test_a_constructor_call_of_a_class_whose_init_hashes_is_a_hashed_write(tmp_path):
+    """FitTrackee (first meeting, wrong): create_user hands the raw password to User(...), whose own __init__
+    bcrypt-hashes it; the call is no writer "dbreview could not follow"."""
+    got = found(tmp_path, {"app/models.py": _HASHING_INIT, "app/accounts.py": _CREATE_ACCOUNT}, "MOD004")
+    assert all("could not follow" not in f.message for f in got)
+    plain = _HASHING_INIT.replace("bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()", "password")
+    (f,) = found(tmp_path / "b", {"app/models.py": plain, "app/accounts.py": _CREATE_ACCOUNT}, "MOD004")
+    assert f.anchor == "table:accounts.password"

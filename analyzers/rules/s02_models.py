@@ -345,10 +345,15 @@ def _followed_writes(facts, table: TableFact, col: ColumnFact):
                                       or (w.target != "self" and w.target.rsplit(".", 1)[-1].endswith(snake.rsplit("_", 1)[-1])))]
     validators = {c.name: set(c.hashed_fields) for m in facts.modules for c in m.classes}
     constructed = any(w.target == cls for w in writes)
+    # the class's own __init__ hashes what it is given: every `User(password=...)` goes through it
+    init_hashes = any(w.function == "__init__" and w.owner == cls and w.target == "self" and w.value == "hashed" for w in writes)
     hashed, open_, plain = [], [], []
     for w in writes:
         if w.value == "constant":
             continue  # a fixed marker ("!", "OIDC": no password to sign in with), not a password stored as given
+        if w.target == cls and init_hashes:
+            hashed.append(w)
+            continue
         if w.value == "param" and w.signature is not None and _callers_hash(facts, w.function, w.owner, w.signature, w.detail):
             hashed.append(w)  # a setter whose every caller hands it a hash
             continue
