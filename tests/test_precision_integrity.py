@@ -1046,6 +1046,11 @@ class Charge(Base):
     wallet_id: Mapped[int] = mapped_column(Integer)
     wallet_name: Mapped[str] = mapped_column(String(100))
 
+class ChargeArchive(Base):
+    __tablename__ = "charges_archive_2025"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wallet_id: Mapped[int] = mapped_column(Integer)
+
 class Refund(Base):
     __tablename__ = "refunds"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -1069,5 +1074,6 @@ def test_a_reference_kept_with_a_copy_of_its_target_is_history_and_a_shared_name
     got = {f.anchor: f for f in found(tmp_path, {"app/models.py": _LEDGER, "app/wallets.py": _WALLET_USE}, "INT002")}
     charge = got["table:charges.wallet_id"]
     assert charge.severity == Severity.INFO and "charges keeps wallet_name beside it, a copy of what it points at" in charge.message
+    assert "table:charges_archive_2025.wallet_id" not in got  # old rows kept apart: ids outlive their rows by design
     refund = got["table:refunds.wallet_id"]
     assert refund.severity == Severity.WARNING and "app/wallets.py:5" in refund.message  # the line that names Refund
