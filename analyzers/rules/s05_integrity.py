@@ -189,7 +189,7 @@ class Payment(Base):
                             and c.name + "_id" not in table.columns)
             if _OUTLIVES.search(table.name) or copies:
                 why = (f"keeps {', '.join(copies[:2])} beside it, a copy of what it points at, as rows do that outlive it"
-                       if copies else "reads like a log or history that may outlive what it points at")
+                       if copies else "reads like a log, history or archive that may outlive what it points at")
                 yield self.finding(
                     f"{where_declared(table, col)} has no foreign key; {table.name} {why} (a foreign key would forbid "
                     "that, or delete it): if so, say so in a comment; if not, add the foreign key",
