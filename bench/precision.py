@@ -1,14 +1,17 @@
 """Judging findings on real backends: what a judge reads, and the figures made from the verdicts.
 
-    python bench/precision.py export NAME [--targets DIR] [--sample N] [--rules R,..] [--skip-judged] -o FILE
+    python bench/precision.py export NAME [--targets DIR] [--sample N] [--rules R,..] [--severity S,..]
+                                          [--skip-judged] [--moved-since TRYOUT.json] -o FILE
     python bench/precision.py report [--current TRYOUT.json]   # docs/precision/*.jsonl -> docs/precision.md
 
 `export` scans one target of bench/tryout.py and writes its findings for a judge who did not write the
 rules: one JSON object a line with an id, the finding as a reviewer sees it (severity, message,
 location, related locations, the evidence lines) and nothing of the rule's source. `--sample N` takes
 N findings spread over the rules (every rule at least once, the rest in proportion); `--skip-judged`
-leaves out findings that already have a verdict (same repository, rule, anchor, file and message: a
-finding whose message changed is judged again).
+leaves out findings that already have a verdict (same repository, rule, anchor, file, message and
+severity: a finding whose message or severity changed is judged again); `--moved-since` (a
+`bench/tryout.py --save` file) keeps only findings that file does not hold as they are now, so a judge
+reads what a change moved; `--severity warning,critical` keeps those severities.
 
 A judge answers one JSON object a line: {"id", "verdict": "right" | "debatable" | "wrong", "why"};
 `merge` joins the answers to the exported findings and appends them to docs/precision/NAME.jsonl:
@@ -45,6 +48,11 @@ def _key(f: dict) -> tuple[str, str, str]:
     return (f["rule"], f["anchor"], f["location"].rsplit(":", 1)[0])
 
 
+def _as_reported(f: dict) -> tuple:
+    """A finding as a reviewer reads it: judged again when its words or its severity change."""
+    return (*_key(f), f["message"], f["severity"])
+
+
 def _recorded(name: str) -> list[dict]:
     path = JUDGED / f"{name}.jsonl"
     if not path.exists():
@@ -52,13 +60,16 @@ def _recorded(name: str) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def export(name: str, targets: Path, sample: int | None, rules: set[str] | None, skip_judged: bool, out: Path) -> None:
+def export(name: str, targets: Path, sample: int | None, rules: set[str] | None, severities: set[str] | None,
+           skip_judged: bool, moved_since: Path | None, out: Path) -> None:
     from analyzers.engine import scan
 
     root = targets / name
     result = scan(root)
     commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
-    judged = {(_key(j), j["message"]) for j in _recorded(name)} if skip_judged else set()
+    judged = {_as_reported(j) for j in _recorded(name)} if skip_judged else set()
+    if moved_since is not None:
+        judged |= {_as_reported(f) for f in json.loads(moved_since.read_text()).get(name, {}).get("findings", [])}
     rows = []
     for f in result.result.findings:
         row = {
@@ -68,7 +79,8 @@ def export(name: str, targets: Path, sample: int | None, rules: set[str] | None,
             "related": [f"{r.location}" + (f" ({r.note})" if r.note else "") for r in f.related],
             "repo": name, "commit": commit,
         }
-        if (rules and f.rule_id not in rules) or (_key(row), row["message"]) in judged:
+        if (rules and f.rule_id not in rules) or (severities and row["severity"] not in severities) \
+                or _as_reported(row) in judged:
             continue
         rows.append(row)
     if sample is not None and len(rows) > sample:
@@ -114,18 +126,18 @@ def report(current: Path | None = None) -> None:
     verdicts = [j for path in sorted(JUDGED.glob("*.jsonl")) for j in _recorded(path.stem)]
     latest: dict[tuple, dict] = {}
     for j in verdicts:  # a finding judged again counts once, as last judged; repeats of one anchor each count
-        latest[(j["repo"], *_key(j), j["message"], j["severity"])] = j
+        latest[(j["repo"], *_as_reported(j))] = j
     judged = list(latest.values())
     history: list[dict] = []
     unjudged: Counter = Counter()
     if current is not None:
         reported = json.loads(current.read_text())
-        today = {(repo, f["rule"], f["anchor"], f["location"].rsplit(":", 1)[0], f["message"], f["severity"])
+        today = {(repo, *_as_reported(f))
                  for repo, r in reported.items() for f in r.get("findings", [])}
-        still = [j for j in judged if (j["repo"], *_key(j), j["message"], j["severity"]) in today]
+        still = [j for j in judged if (j["repo"], *_as_reported(j)) in today]
         standing = {(j["repo"], *_key(j)) for j in still}  # history: the last verdict on what is no longer reported
         history = list({(j["repo"], *_key(j)): j for j in judged if j not in still and (j["repo"], *_key(j)) not in standing}.values())
-        seen = {(j["repo"], *_key(j), j["message"], j["severity"]) for j in still}
+        seen = {(j["repo"], *_as_reported(j)) for j in still}
         unjudged = Counter(t[0] for t in today - seen if t[0] in {j["repo"] for j in judged})
         judged = still
     lines = [
@@ -209,7 +221,9 @@ def main() -> None:
     e.add_argument("--targets", type=Path, default=Path("/work/targets"))
     e.add_argument("--sample", type=int)
     e.add_argument("--rules", type=lambda s: set(s.split(",")))
+    e.add_argument("--severity", type=lambda s: set(s.split(",")))
     e.add_argument("--skip-judged", action="store_true")
+    e.add_argument("--moved-since", type=Path)
     e.add_argument("-o", type=Path, required=True)
     m = sub.add_parser("merge")
     m.add_argument("name")
@@ -220,7 +234,7 @@ def main() -> None:
     r.add_argument("--current", type=Path, help="a bench/tryout.py --save file of today's findings")
     args = parser.parse_args()
     if args.command == "export":
-        export(args.name, args.targets, args.sample, args.rules, args.skip_judged, args.o)
+        export(args.name, args.targets, args.sample, args.rules, args.severity, args.skip_judged, args.moved_since, args.o)
     elif args.command == "merge":
         merge(args.name, args.exported, args.answers, args.judge)
     else:
