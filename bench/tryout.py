@@ -1,6 +1,7 @@
 """The tryout set: dbreview on real backends nobody tuned it for, findings per rule per repository.
 
     python bench/tryout.py [--targets DIR] [--only NAME ...] [--save FILE] [--compare FILE]
+    python bench/tryout.py --checkout [--source URL] [--targets DIR] [--only NAME ...]
 
 Each target is a public repository checked out under DIR (default $DBREVIEW_TARGETS, else
 /work/targets) at the commit pinned below; none of their code is in this project. A target that is
@@ -10,7 +11,10 @@ with no cache, so one target's memory never weighs on the next.
 Prints, per target: files read, files unread (scan errors), ORM tables, migration tables,
 revisions, findings by severity; then a rule x target matrix. `--save` writes every finding (rule,
 severity, location, anchor, message) as JSON; `--compare` reads such a file and prints what moved,
-finding by finding, so a change to a rule shows everything it changed, not only where one looked.
+finding by finding (gone, new, and reworded or of another severity), so a change to a rule shows
+everything it changed, not only where one looked. `--checkout` clones the targets that are missing and
+checks each out at its pinned commit; `--source` is where from, with {repo} (owner/name), {owner} and
+{name} filled in (default https://github.com/{repo}.git; a local mirror works the same way).
 
 Not a test: the targets are not in the repository and a full run takes a few minutes.
 """
@@ -153,6 +157,22 @@ def checkout_problem(name: str, targets: Path) -> str | None:
     return None
 
 
+def checkout(name: str, targets: Path, source: str) -> str:
+    """Clone one target if it is missing and put its work tree at the pinned commit; what happened."""
+    repo, commit, _ = TARGETS[name]
+    where = targets / name
+    owner, _, short = repo.partition("/")
+    if not (where / ".git").exists():
+        url = source.format(repo=repo, owner=owner, name=short)
+        clone = subprocess.run(["git", "clone", "-q", "--no-checkout", url, str(where)], capture_output=True, text=True)
+        if clone.returncode:
+            return f"{name}: clone of {url} failed: {clone.stderr.strip()[-200:]}"
+    # reset then checkout of the paths: a snapshot without some large blobs still gives every other file
+    subprocess.run(["git", "-C", str(where), "reset", "-q", commit], capture_output=True)
+    subprocess.run(["git", "-C", str(where), "checkout", "-q", commit, "--", "."], capture_output=True)
+    return f"{name}: {checkout_problem(name, targets) or 'at ' + commit[:10]}"
+
+
 def _run(name: str, targets: Path) -> dict:
     where = targets / name
     problem = checkout_problem(name, targets)
@@ -199,6 +219,19 @@ def _key(f: dict) -> tuple:
     return (f["rule"], f["anchor"], f["location"].rsplit(":", 1)[0])
 
 
+def _reworded(before: list[dict], after: list[dict], moved: Counter) -> list[tuple[dict, dict]]:
+    """(was, now) for findings kept under the same key but now in other words or of another severity."""
+    def worded(findings: list[dict]) -> dict[tuple, list[dict]]:
+        grouped: dict[tuple, list[dict]] = {}
+        for f in findings:
+            if _key(f) not in moved:
+                grouped.setdefault(_key(f), []).append(f)
+        return {k: sorted(v, key=lambda f: (f["message"], f["severity"])) for k, v in grouped.items()}
+    was, now = worded(before), worded(after)
+    return [(a, b) for key in sorted(now) for a, b in zip(was.get(key, []), now[key])
+            if (a["message"], a["severity"]) != (b["message"], b["severity"])]
+
+
 def _compare(before: dict[str, dict], after: dict[str, dict]) -> None:
     for name, r in after.items():
         old = before.get(name)
@@ -208,13 +241,17 @@ def _compare(before: dict[str, dict], after: dict[str, dict]) -> None:
         now = Counter(_key(f) for f in r["findings"])
         gone, new = was - now, now - was
         by_key = {_key(f): f for f in old["findings"] + r["findings"]}
-        if not gone and not new:
+        changed = _reworded(old["findings"], r["findings"], gone | new)
+        if not gone and not new and not changed:
             continue
-        print(f"\n{name}: -{sum(gone.values())} +{sum(new.values())}")
+        print(f"\n{name}: -{sum(gone.values())} +{sum(new.values())} ~{len(changed)}")
         for sign, moved in (("-", gone), ("+", new)):
             for key in sorted(moved):
                 f = by_key[key]
                 print(f"  {sign} {f['rule']} {f['severity']:8} {f['location']}  {f['message'][:110]}")
+        for was_f, f in changed:
+            severity = f["severity"] if f["severity"] == was_f["severity"] else f"{was_f['severity']}->{f['severity']}"
+            print(f"  ~ {f['rule']} {severity:8} {f['location']}  {f['message'][:110]}")
 
 
 def _record(path: Path, figures: str) -> None:
@@ -243,12 +280,19 @@ def main() -> None:
     parser.add_argument("--compare", type=Path)
     parser.add_argument("--record", type=Path, help="write the figures to this Markdown file (docs/tryout.md)")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--checkout", action="store_true", help="clone the missing targets at their pinned commits")
+    parser.add_argument("--source", default="https://github.com/{repo}.git")
     parser.add_argument("--child")
     args = parser.parse_args()
     if args.child:
         _child(args.child)
         return
     names = args.only or list(TARGETS)
+    if args.checkout:
+        args.targets.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            print(checkout(name, args.targets, args.source))
+        return
     with ThreadPoolExecutor(args.jobs) as pool:
         results = dict(zip(names, pool.map(lambda n: _run(n, args.targets), names)))
     out = io.StringIO()
