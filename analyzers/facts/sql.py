@@ -415,6 +415,7 @@ def _alter_details(stmt: object, deparse) -> dict[str, object]:
         enums.ConstrType.CONSTR_UNIQUE: "unique", enums.ConstrType.CONSTR_CHECK: "check",
         enums.ConstrType.CONSTR_FOREIGN: "foreign_key", enums.ConstrType.CONSTR_PRIMARY: "primary_key",
     }
+    table = getattr(stmt.relation, "relname", None)  # type: ignore[attr-defined]
     added_columns: list[str] = []
     dropped_columns: list[str] = []
     triggers = set()
@@ -428,6 +429,9 @@ def _alter_details(stmt: object, deparse) -> dict[str, object]:
             triggers.add(toggles[cmd.subtype])
         elif cmd.subtype == enums.AlterTableType.AT_AddColumn and getattr(cmd.def_, "colname", None):
             added_columns.append(cmd.def_.colname)
+            added += [{"kind": kinds[c.contype], "name": c.conname or _default_name(table, kinds[c.contype], [cmd.def_.colname]),
+                       "columns": [cmd.def_.colname], "expression": None}
+                      for c in cmd.def_.constraints or () if c.contype in (enums.ConstrType.CONSTR_PRIMARY, enums.ConstrType.CONSTR_UNIQUE)]
         elif cmd.subtype == enums.AlterTableType.AT_DropColumn and cmd.name:
             dropped_columns.append(cmd.name)
         elif cmd.subtype == enums.AlterTableType.AT_DropConstraint and cmd.name:
@@ -436,13 +440,24 @@ def _alter_details(stmt: object, deparse) -> dict[str, object]:
             con = cmd.def_
             columns = [k.sval for k in (con.keys or con.fk_attrs or ())]
             added.append({
-                "kind": kinds[con.contype], "name": con.conname, "columns": columns,
+                "kind": kinds[con.contype], "name": con.conname or _default_name(table, kinds[con.contype], columns), "columns": columns,
                 "expression": deparse(con.raw_expr) if con.raw_expr is not None else None,
                 **(_fk_details(con) if con.contype == enums.ConstrType.CONSTR_FOREIGN else {}),
             })
     return {"added_constraints": added, "dropped_constraints": dropped, "added_columns": added_columns,
             "dropped_columns": dropped_columns, "triggers": triggers.pop() if len(triggers) == 1 else None, "if_exists": maybe,
             "changes": changes, "replayed": all(cmd.subtype in _replayed_commands() for cmd in stmt.cmds or ())}
+
+
+def _default_name(table: str | None, kind: str, columns: list[str]) -> str | None:
+    """The name PostgreSQL gives a primary key, unique or foreign key written without one (`orders_pkey`,
+    `orders_code_key`, `orders_customer_id_fkey`), so a later `DROP CONSTRAINT orders_pkey` is known as
+    this one; None where it would choose otherwise (a name past 63 bytes is cut, a CHECK's is not fixed)."""
+    suffix = {"primary_key": "pkey", "unique": "key", "foreign_key": "fkey"}.get(kind)
+    if not table or not suffix or (kind != "primary_key" and not columns):
+        return None
+    name = "_".join([table, *(columns if kind != "primary_key" else ()), suffix])
+    return name if len(name.encode()) <= 63 else None
 
 
 _FK_ACTIONS = {"a": None, "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
