@@ -267,7 +267,7 @@ class Patient(Base):
 
 
 def test_an_empty_downgrade_that_says_why_is_info(tmp_path):
-    rev = revision("op.add_column('t', sa.Column('x', sa.Integer))", "pass  # one-way: the old values are gone")
+    rev = revision("op.add_column('t', sa.Column('x', sa.Integer))", "pass  # one-way: the old values are gone", rev="0002", down="0001")
     (f,) = found(tmp_path, {"migrations/versions/0001_x.py": rev}, "MIG001")
     assert f.severity == Severity.INFO and "one-way: the old values are gone" in f.message
 
@@ -1350,11 +1350,11 @@ def test_a_data_fix_needs_no_downgrade_whatever_way_it_runs_its_dml(tmp_path, up
 
 
 def test_the_reason_an_empty_downgrade_gives_after_its_pass_is_read(tmp_path):
-    rev = revision("op.add_column('t', sa.Column('x', sa.Integer))", "pass\n# not reversible: the old flags are gone")
+    rev = revision("op.add_column('t', sa.Column('x', sa.Integer))", "pass\n# not reversible: the old flags are gone", rev="0002", down="0001")
     (f,) = found(tmp_path, {"migrations/versions/0001_x.py": rev}, "MIG001")
     assert f.severity == Severity.INFO and "on purpose by its comment ('not reversible: the old flags are gone')" in f.message
     (f,) = found(tmp_path / "doc", {"migrations/versions/0001_x.py": revision(
-        "op.add_column('t', sa.Column('x', sa.Integer))", '"""This migration does not support downgrades."""')}, "MIG001")
+        "op.add_column('t', sa.Column('x', sa.Integer))", '"""This migration does not support downgrades."""', rev="0002", down="0001")}, "MIG001")
     assert f.severity == Severity.INFO and "('This migration does not support downgrades.')" in f.message
 
 

@@ -557,7 +557,11 @@ class _OpReader:
         if op is not None and name != "execute":
             op.options = {k: ast.unparse(v) for k, v in kw.items()}
         why = self._unfollowed(name, op, args, kw, env)
-        return _unread(span, ast.unparse(call.func), why, op.table if op else None) if why else op
+        if not why:
+            return op
+        unread = _unread(span, ast.unparse(call.func), why, op.table if op else None)
+        unread.options = op.options if op else {}  # what the call says of itself (type_="unique") beside what it cannot
+        return unread
 
     def _unfollowed(self, name: str, op: MigrationOp | None, args: list[ast.expr], kw: dict[str, ast.expr], env: Env) -> str | None:
         """Why the table, column or index an op changes is not known, when it is not: a name bound by a

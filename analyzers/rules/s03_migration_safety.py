@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
-from analyzers import confine
 from analyzers.facts.effects import DATA_SQL, changes_schema, effects
 from analyzers.facts.guards import chain_finds
 from analyzers.facts.history import Life, created_objects, history, recent
@@ -22,7 +21,7 @@ from analyzers.findings import Finding, Location, Related, Severity, identity_ke
 from analyzers.rules import start_up
 from analyzers.facts.paths import is_test_path
 from analyzers.rules.base import Rule
-from analyzers.rules.schema import python_paths
+from analyzers.rules.schema import named_in_code
 
 # The revision every example runs on: it creates `orders`, so that the next one changes an existing table.
 _FIRST = '''
@@ -1084,7 +1083,7 @@ op.drop_table("tmp_orders")
         fate = "its data is gone for good" if kept is None else (
             f"its data was copied first ({kept[0]} on line {kept[1]})" if kept[0] != "SELECT" else
             f"the revision reads its rows first (line {kept[1]}), so they may be kept elsewhere")
-        if "." not in what and self.facts.tables and not _named_in_code(self.facts, what):
+        if "." not in what and self.facts.tables and not named_in_code(self.facts, what):
             return self._finding(c, what, f"{c.who} {said}: no model maps it and no Python code of the application names it "
                                           "any more, so the code that ships with this revision does not use it; only code "
                                           f"deployed before that did would fail until it is replaced; {fate}")
@@ -1113,27 +1112,6 @@ op.drop_table("tmp_orders")
         """The column that a later step of the revision renames to the dropped column's name (a swap)."""
         after = c.rev.upgrade[next(i for i, op in enumerate(c.rev.upgrade) if op is c.op) + 1:]
         return next((e.name for e in effects(after) if e.kind == "rename_column" and e.table == table and e.new == name), None)
-
-
-_REVISION_DIRS = ("migrations", "migration", "alembic", "versions")
-
-
-def _named_in_code(facts: Facts, table: str) -> bool:
-    """Whether a model maps `table` or a Python file outside tests and migrations names it in code (not in a
-    comment): what the application that ships with a revision still uses."""
-    if table in facts.tables:
-        return True
-    word = re.compile(rf"(?<![\w]){re.escape(table)}(?![\w])")
-    for path in python_paths(facts):
-        if is_test_path(path) or any(p in _REVISION_DIRS for p in path.split("/")[:-1]):
-            continue
-        try:
-            text = confine.read_text(facts.root, path)
-        except (OSError, ValueError):
-            return True  # not read: it may name it
-        if word.search(text) and any(word.search(line.split("#", 1)[0]) for line in text.splitlines()):
-            return True
-    return False
 
 
 class BackfillInSchemaMigration(_LockRule, Rule):

@@ -12,7 +12,7 @@ from analyzers.facts.python_module import NAMING_CONVENTION
 from analyzers.findings import Severity
 from analyzers.rules import drift
 from analyzers.rules.base import Rule
-from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, python_paths, tree_gaps
+from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, named_in_code, python_paths, tree_gaps
 from analyzers.rules.schema import trees as _trees
 
 _REV = '''
@@ -46,11 +46,15 @@ class DowngradeMissing(Rule):
         An empty downgrade whose comment (before or after its `pass`), docstring or printed message
         (`print("Downgrading to 1.5 is not supported")`) says why is info: its author chose it; and
         no finding when, besides, each schema change only makes what is missing (CREATE ... IF NOT EXISTS, a
-        DO block that asks the catalog first, an inspector check): there is nothing of its own to undo.
+        DO block that asks the catalog first, an inspector check): there is nothing of its own to undo; nor
+        when it is the root revision (there is no revision below it to go back to).
         Steps only another database runs (`if dialect.name == "mysql":`) are not counted.
         An upgrade whose every schema change leaves a schema the code before it still works with (a string
-        column made longer, NOT NULL dropped, a sequence, an extension or a plain index created) is info: a
-        deploy rolls back without undoing it.
+        column made longer, NOT NULL dropped, a sequence, an extension or a plain index created, a UNIQUE or
+        CHECK constraint dropped) is info: a deploy rolls back without undoing it; the finding says which
+        steps cannot run twice (CREATE SEQUENCE without IF NOT EXISTS), where a re-run of the upgrade after
+        `alembic downgrade` fails. One that only drops tables no model maps and no Python code of the
+        application names any more (a retired feature's) is info too.
         An upgrade whose schema changes each run only where an inspector check finds the database needs
         them reconciles drift: info, since no one schema came before it; when only some are so guarded,
         the finding names the others. An upgrade that only adds enum values (`ALTER TYPE ... ADD VALUE`)
@@ -121,7 +125,7 @@ def downgrade():
 '''})
     INVALID = (
         {"migrations/versions/0001_notes.py": rev("0001", None, "pass")},
-        {"migrations/versions/0001_notes.py": rev("0001", None, "pass  # irreversible: the old column held duplicates")},
+        {"migrations/versions/0002_notes.py": rev("0002", "0001", "pass  # irreversible: the old column held duplicates")},
     )
 
     def check(self):
@@ -163,18 +167,34 @@ def downgrade():
                 unguarded = [op for op in ops if not op.guarded and changes_schema([op])]
                 if said and all(_restores(op) for op in ops if changes_schema([op])):
                     continue  # its author says why, and it only makes what is missing (IF NOT EXISTS, a check first)
+                if said and not r.down_revisions:
+                    continue  # the root, irreversible by its author's word: below it there is no revision to go back to
                 if said:
                     yield self.finding(
                         f"{title} has an empty downgrade, on purpose by its {how} ({said!r}): its {len(ops)} "
                         "operation(s) are not rolled back", span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
                     )
                     continue
-                widened = [_widens_only(op) for op in ops if changes_schema([op])]
+                steps = [op for op in ops if changes_schema([op])]
+                widened = [_widens_only(op) for op in steps]
                 if widened and all(widened):
+                    again = [w for w in map(_again_fails, steps) if w]
                     yield self.finding(
                         f"{title} has an empty downgrade, and each schema change of its upgrade leaves a schema the code "
                         f"before it still works with ({', '.join(dict.fromkeys(widened))}): a deploy can be rolled back "
-                        "without undoing them", span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
+                        "without undoing them" + (
+                            f"; but after `alembic downgrade` past it, running the upgrade again fails ({', '.join(dict.fromkeys(again))}): "
+                            "undo them in the downgrade, or write them so that they run twice" if again else ""),
+                        span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
+                    )
+                    continue
+                retired = _drops_retired_tables(self.facts, steps)
+                if retired:
+                    yield self.finding(
+                        f"{title} has an empty downgrade, and its upgrade only drops tables that no model maps and no Python "
+                        f"code of the application names any more ({', '.join(retired)}): after a rollback only code that "
+                        "still used them misses them, and their rows are gone either way",
+                        span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
                     )
                     continue
                 if guarded and not unguarded:
@@ -243,9 +263,45 @@ def _widens_only(op) -> str | None:
         return f"{op.table}.{op.target} made nullable" if changed == {"nullable"} and op.options["nullable"] == "True" else None
     if op.name == "create_index" and op.index is not None and not op.index.unique:
         return f"index {op.index.name or 'on ' + str(op.table)} built"
+    kind = op.options.get("type_", "").strip("'\"")
+    if (op.name == "drop_constraint" or op.name == "unread" and str(op.target).endswith("drop_constraint")) and kind in ("unique", "check"):  # it only enforced; the code before never needed it
+        return f"a {kind.upper()} constraint on {op.table} dropped"
     statements = op.sql.statements if op.sql else ()
     said = [_ADDS_APART.get(st.kind) for st in statements]
     return said[0] if op.name == "execute" and said and all(said) else None
+
+
+_TWICE = re.compile(r"\bIF\s+NOT\s+EXISTS\b|\bif_not_exists\s*=\s*True\b", re.I)
+_MADE = {"CreateExtensionStmt": "extension", "CreateSeqStmt": "sequence", "CreateSequence": "sequence"}
+
+
+def _again_fails(op) -> str | None:
+    """What a step fails on when it runs a second time: after `alembic downgrade` past an empty downgrade
+    its change is still there, and the next upgrade runs it again (CREATE SEQUENCE of a sequence that
+    exists, DROP CONSTRAINT of one that is gone). None for a step that runs twice, or that an inspector
+    check decides."""
+    if op.guarded:
+        return None
+    if op.name == "create_index" and op.index is not None and not _TWICE.search(" ".join(f"{k}={v}" for k, v in op.options.items())):
+        return f"index {op.index.name or 'on ' + str(op.table)} exists already"
+    if op.name == "drop_constraint":
+        return f"the constraint on {op.table} is gone already"
+    made = [_MADE.get(st.kind) for st in (op.sql.statements if op.sql else ()) if not _TWICE.search(st.text)]
+    return f"the {made[0]} exists already" if made and made[0] else None
+
+
+def _drops_retired_tables(facts, steps) -> list[str]:
+    """The tables `steps` drop when that is all they do and no model or code of the application names one of
+    them any more (a retired feature's tables); [] otherwise."""
+    dropped: list[str] = []
+    for op in steps:
+        found = effects([op])
+        if op.name != "drop_index" and (not found or any(e.kind != "drop_table" or not e.table for e in found)):
+            return []
+        dropped += [e.table for e in found if e.table]
+    if not facts.tables or not dropped or any(named_in_code(facts, t) for t in dropped):
+        return []
+    return list(dict.fromkeys(dropped))
 
 
 def _restores(op) -> bool:
@@ -370,6 +426,10 @@ class DowngradeIncomplete(Rule):
         as a repair, in a `try` or `IF NOT EXISTS`, for databases that lack it) is not this revision's to drop. When the downgrade holds an operation that could not be read, the finding
         is info and says so; a `drop_column` given `sa.Column("name")` where Alembic wants the name is
         read as what it is, a call Alembic fails on: the downgrade cannot run (a warning).
+        A dropped table the downgrade does not recreate: when a downgrade that runs next on the way down
+        (its own, or the earlier revision's that made it) drops it again, the finding says the downgrade
+        fails there; else, when no model maps it and no Python code of the application names it any more
+        (a retired table), it is info: only code that still used it misses it.
     Why it matters:
         After a downgrade the schema is neither the old one nor the new one: the next upgrade fails
         (table already exists) or the old code finds a column missing.
@@ -442,7 +502,40 @@ def downgrade():
                         related=[(malformed.span, "drop_column given a Column, not a name")],
                     )
                     continue
-                yield self.finding(f"revision {r.revision} {problem}", effect.span, anchor, unsure=unsure)
+                severity = None
+                if kind == "table" and before and effect.kind == "drop_table":
+                    again = _dropped_again(self.facts, r, name)
+                    if again is not None and again[0] is r:
+                        problem += f", and drops it again itself (line {again[1].start}): the downgrade fails there"
+                    elif again is not None:
+                        problem += (f"; the downgrade of revision {again[0].revision}, which runs after it on the way down, "
+                                    f"drops {name} (line {again[1].start}): `alembic downgrade` past both fails there")
+                    elif self.facts.tables and not named_in_code(self.facts, name):
+                        severity = Severity.INFO
+                        problem += ("; no model maps it and no Python code of the application names it any more (a retired "
+                                    "table): after a downgrade only code that still used it misses it, and its rows are "
+                                    "gone either way")
+                yield self.finding(f"revision {r.revision} {problem}", effect.span, anchor, unsure=unsure, severity=severity)
+
+
+def _dropped_again(facts, rev: RevisionFact, table: str) -> tuple[RevisionFact, Span] | None:
+    """The downgrade that, next on the way down, drops `table` for certain (no IF EXISTS, no inspector
+    check) while `rev`'s upgrade dropped it: `rev`'s own, else the nearest earlier revision's whose downgrade
+    touches the table at all; (that revision, where), or None."""
+    def touching(ops):
+        return [e for e in effects(ops) if table in (e.table, e.name if e.kind == "rename_table" else None)]
+
+    ancestors = history(facts).ancestors.get(id(rev), frozenset())
+    last = touching(rev.upgrade)[-1:]
+    own = () if last and last[0].kind != "drop_table" else (rev,)  # made again: its downgrade drops the new one
+    for earlier in (*own, *(e for e in reversed(facts.revisions) if id(e) in ancestors)):
+        touches = touching(earlier.downgrade)
+        drop = next((e for e in touches if e.kind == "drop_table" and e.table == table), None)
+        if drop is not None and not drop.maybe and not drop.op.guarded and touches[0] is drop:
+            return earlier, drop.span
+        if touches and earlier is not rev:
+            return None
+    return None
 
 
 def _made_earlier(facts, rev: RevisionFact, kind: str, key: str) -> bool:

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from analyzers import confine
 from analyzers.facts.effects import changes_schema
 from analyzers.facts.link import revision_trees
 from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, SqlStatement, TableFact, Unread
@@ -493,3 +494,31 @@ def trees(revisions: list[RevisionFact]) -> dict[str, list[RevisionFact]]:
     """Revisions by Alembic tree (a versions folder, or folders one history spans): one repository may
     hold several trees."""
     return revision_trees(revisions)
+
+
+_REVISION_DIRS = ("migrations", "migration", "alembic", "versions")
+
+
+def named_in_code(facts: Facts, table: str) -> bool:
+    """Whether a model maps `table` or a Python file outside tests and migrations names it in code (not in a
+    comment): what the application that ships with a revision still uses."""
+    if table in facts.tables:
+        return True
+    known: dict[str, bool] = facts.derived.setdefault("named_in_code", {})  # type: ignore[assignment]
+    if table not in known:
+        known[table] = _names_table(facts, table)
+    return known[table]
+
+
+def _names_table(facts: Facts, table: str) -> bool:
+    word = re.compile(rf"(?<![\w]){re.escape(table)}(?![\w])")
+    for path in python_paths(facts):
+        if is_test_path(path) or any(p in _REVISION_DIRS for p in path.split("/")[:-1]):
+            continue
+        try:
+            text = confine.read_text(facts.root, path)
+        except (OSError, ValueError):
+            return True  # not read: it may name it
+        if word.search(text) and any(word.search(line.split("#", 1)[0]) for line in text.splitlines()):
+            return True
+    return False

@@ -1,0 +1,142 @@
+"""Migration findings that judges on the tryout set found wrong or debatable (issue 7), each class rebuilt
+as a small repository of our own: what the finding must say, at which severity, or that it is not there."""
+
+from __future__ import annotations
+
+from analyzers.findings import Severity
+from tests.test_precision import found, revision
+
+CREATE_ITEMS = """
+op.create_table("items", sa.Column("code", sa.Text, nullable=False), sa.Column("shelf", sa.Text, nullable=False))
+op.create_primary_key("items_pkey", "items", ["code", "shelf"])
+"""
+
+
+def test_a_primary_key_postgresql_names_itself_is_this_revisions_own(tmp_path):
+    """osparc: the upgrade swaps the composite key for `ADD COLUMN id SERIAL PRIMARY KEY` (named items_pkey by
+    PostgreSQL); the downgrade drops items_pkey and restores the old key: it undoes only its own change."""
+    second = revision(
+        'op.execute("ALTER TABLE items DROP CONSTRAINT items_pkey")\n'
+        'op.execute("ALTER TABLE items ADD COLUMN id SERIAL PRIMARY KEY")',
+        'op.execute("ALTER TABLE items DROP CONSTRAINT items_pkey")\n'
+        'op.execute("ALTER TABLE items DROP COLUMN id")\n'
+        'op.execute("ALTER TABLE items ADD PRIMARY KEY (code, shelf)")',
+        rev="0002", down="0001")
+    files = {"migrations/versions/0001_a.py": revision(CREATE_ITEMS), "migrations/versions/0002_b.py": second}
+    assert found(tmp_path, files, "MIG015") == []
+    # dropping the key the earlier revision made, without making one of its own, is still found
+    files["migrations/versions/0002_b.py"] = revision(
+        'op.execute("ALTER TABLE items ADD COLUMN id integer")',
+        'op.execute("ALTER TABLE items DROP CONSTRAINT items_pkey")\nop.execute("ALTER TABLE items DROP COLUMN id")',
+        rev="0002", down="0001")
+    (f,) = found(tmp_path / "foreign", files, "MIG015")
+    assert f.severity is Severity.WARNING and "drops constraint items_pkey on items" in f.message
+
+
+MODELS = """
+from sqlalchemy import Integer
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+"""
+
+CREATE_LEGACY = """
+op.create_table("items", sa.Column("id", sa.Integer, primary_key=True))
+op.create_table("legacy_hubs", sa.Column("id", sa.Integer, primary_key=True))
+"""
+
+
+FIRST = revision(CREATE_LEGACY, 'op.drop_table("legacy_hubs")\nop.drop_table("items")')
+
+
+def test_a_retired_table_not_recreated_by_the_downgrade_is_info(tmp_path):
+    """jupyterhub: obsolete tables dropped on purpose; no model maps them and no code names them any more."""
+    files = {"app/models.py": MODELS,
+             "migrations/versions/0001_a.py": revision(CREATE_LEGACY, 'op.drop_table("legacy_hubs")\nop.drop_table("items")'),
+             "migrations/versions/0002_b.py": revision('op.drop_table("legacy_hubs")\nop.add_column("items", sa.Column("n", sa.Integer))',
+                                                       'op.drop_column("items", "n")', rev="0002", down="0001")}
+    # the revision that made it drops it on its own way down: past both, the chain fails there
+    (f,) = found(tmp_path, files, "MIG002")
+    assert f.severity is Severity.WARNING and f.anchor == "migration:0002:drop_table:legacy_hubs:legacy_hubs"
+    assert ("drops table legacy_hubs but the downgrade does not recreate it; the downgrade of revision 0001, which runs after it "
+            "on the way down, drops legacy_hubs (line 10): `alembic downgrade` past both fails there") in f.message
+    # made some other way (no revision creates it): only the code that still used it misses it
+    files["migrations/versions/0001_a.py"] = revision(CREATE_LEGACY.splitlines()[1], 'op.drop_table("items")')
+    (f,) = found(tmp_path / "retired", files, "MIG002")
+    assert f.severity is Severity.INFO
+    assert "no model maps it and no Python code of the application names it any more (a retired table)" in f.message
+    # code that still names it keeps the warning
+    files["app/hubs.py"] = 'from sqlalchemy import text\nHUBS = text("SELECT id FROM legacy_hubs")\n'
+    (f,) = found(tmp_path / "used", files, "MIG002")
+    assert f.severity is Severity.WARNING and "retired" not in f.message
+
+
+def test_a_downgrade_that_drops_again_what_its_upgrade_dropped_fails(tmp_path):
+    """jupyterhub: the upgrade drops api_tokens, and its downgrade drops api_tokens too."""
+    files = {"app/models.py": MODELS,
+             "migrations/versions/0001_a.py": revision(CREATE_LEGACY, 'op.drop_table("legacy_hubs")\nop.drop_table("items")'),
+             "migrations/versions/0002_b.py": revision('op.drop_table("items")', 'op.drop_table("items")', rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG002")
+    assert f.severity is Severity.WARNING and "and drops it again itself (line 9): the downgrade fails there" in f.message
+    # a table dropped and made anew: the downgrade drops the new one, and the one the earlier revision made is what is missing
+    files["migrations/versions/0002_b.py"] = revision('op.drop_table("items")\nop.create_table("items", sa.Column("id", sa.Integer))',
+                                                      'op.drop_table("items")', rev="0002", down="0001")
+    (f,) = found(tmp_path / "anew", files, "MIG002")
+    assert "drops it again itself" not in f.message and "the downgrade of revision 0001" in f.message
+
+
+def test_an_empty_downgrade_of_an_upgrade_that_only_loosens_is_info(tmp_path):
+    """privacyidea: a unique constraint dropped on purpose (its name found by the inspector); the code before
+    works with the looser schema."""
+    upgrade = """
+    for uq in sa.inspect(op.get_bind()).get_unique_constraints("items"):
+        op.drop_constraint(uq["name"], "items", type_="unique")
+    """
+    files = {"migrations/versions/0001_a.py": FIRST,
+             "migrations/versions/0002_b.py": revision(upgrade, rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG001")
+    assert f.severity is Severity.INFO and "(a UNIQUE constraint on items dropped): a deploy can be rolled back" in f.message
+    assert "running the upgrade again fails" not in f.message  # the inspector finds none the second time
+
+
+def test_an_empty_downgrade_whose_upgrade_cannot_run_twice_says_so(tmp_path):
+    """privacyidea: CREATE SEQUENCE without IF NOT EXISTS: harmless to older code, but after `alembic downgrade`
+    the next upgrade fails on the sequence that is still there."""
+    files = {"migrations/versions/0001_a.py": FIRST,
+             "migrations/versions/0002_b.py": revision('op.execute("CREATE SEQUENCE items_seq")', rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG001")
+    assert f.severity is Severity.INFO and ("(a sequence created): a deploy can be rolled back without undoing them; but after "
+                                            "`alembic downgrade` past it, running the upgrade again fails (the sequence exists already)") in f.message
+    files["migrations/versions/0002_b.py"] = revision('op.execute("CREATE SEQUENCE IF NOT EXISTS items_seq")', rev="0002", down="0001")
+    (f,) = found(tmp_path / "twice", files, "MIG001")
+    assert "again" not in f.message
+
+
+def test_an_empty_downgrade_that_only_drops_retired_tables_is_info(tmp_path):
+    """warehouse: a reverted feature's table dropped, downgrade `pass`."""
+    files = {"app/models.py": MODELS,
+             "migrations/versions/0001_a.py": FIRST,
+             "migrations/versions/0002_b.py": revision('op.drop_index("ix_legacy_hubs_id")\nop.drop_table("legacy_hubs")',
+                                                       rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG001")
+    assert f.severity is Severity.INFO and "only drops tables that no model maps and no Python code" in f.message
+    assert "(legacy_hubs)" in f.message
+    files["app/hubs.py"] = 'HUBS = "legacy_hubs"\n'
+    (f,) = found(tmp_path / "named", files, "MIG001")
+    assert f.severity is Severity.WARNING
+
+
+def test_an_irreversible_root_revision_said_so_by_its_author_is_no_finding(tmp_path):
+    """privacyidea: the root revision converts a legacy schema; its downgrade prints that it is not supported."""
+    files = {"migrations/versions/0001_a.py": revision(CREATE_LEGACY, 'print("We do not support downgrading to version 1.5.")'),
+             "migrations/versions/0002_b.py": revision('op.add_column("items", sa.Column("n", sa.Integer))',
+                                                       'print("We do not support downgrading.")', rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG001")
+    assert f.anchor == "migration:0002:downgrade" and f.severity is Severity.INFO
