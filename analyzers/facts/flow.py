@@ -144,6 +144,13 @@ class Flow:
         return name.endswith("Enum") or name.lstrip("_")[:1].isupper() and name in self.names.imports and (
             "enum" in self.names.imports[name].lower() or "choices" in self.names.imports[name].lower())
 
+    def _local(self, name: str, func: Func | None) -> bool:
+        """Is `name` bound inside `func` (assigned, a loop's, a parameter) rather than the module's import?"""
+        if func is None:
+            return False
+        scope = self.scope(func)
+        return name in scope.assigned or name in scope.loops or _parameter(func, name) is not None
+
     def scope(self, func: Func) -> _Scope:
         found = self._scopes.get(id(func))
         if found is None:
@@ -494,6 +501,11 @@ class Flow:
                 return "object", f"{expr} is an attribute of the object that this module does not assign"
             if root.id.lstrip("_")[:1].isupper() and self.is_enum_class(root.id):
                 return "enum", f"{expr} is an enum member"
+            if root.id in self.names.imports and root.id.lstrip("_")[:1].isupper() and not self._local(root.id, func) and (
+                    len(chain) == 1 or (len(chain) == 2 and chain[1] in ("value", "name"))):
+                self._via.append(f"{self.names.imports[root.id]}.*")  # a member of another module's class: an enum's?
+                if self._calls_safe:
+                    return "enum", f"{expr} is a member of `{root.id}`"
             if id(root) in self._bound:
                 return self.source(root, func, depth + 1)
             return self._name(root.id, func, depth + 1, f"`{root.id}`")

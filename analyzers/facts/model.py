@@ -214,7 +214,8 @@ class Hole:
     password: bool = False  # it sits after PASSWORD in the statement (CREATE ROLE ... PASSWORD '{pw}')
     trail: tuple[int, ...] = ()  # the lines it was followed through (assignments, parameters, calls), in order
     # Functions of other modules it passes through, when it is safe on every path if they quote what they
-    # return (`identifier(name)` imported from where it is defined): the rule reads them (ModuleFacts.quoting).
+    # return (`identifier(name)` imported from where it is defined): the rule reads them (ModuleFacts.quoting);
+    # `pkg.Role.*`: a member of another module's class, safe if that class is an enum.
     via: tuple[str, ...] = ()
 
 

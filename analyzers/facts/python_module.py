@@ -254,7 +254,8 @@ class _Reader:
                     if name in self.names.imports:
                         bindings[name] = Ref("name", self.names.imports[name])
             elif isinstance(node, ast.ClassDef):
-                bindings[node.name] = Ref("class", f"{self.facts.module}.{node.name}")
+                bases = tuple(("base", self._ref(b)) for b in node.bases)  # what it is: an Enum, a model...
+                bindings[node.name] = Ref("class", f"{self.facts.module}.{node.name}", keywords=bases)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 bindings[node.name] = Ref("function", of=self._returned(node))
                 self.facts.binding_spans[node.name] = col.span_of(node, self.path)  # rules read what it returns

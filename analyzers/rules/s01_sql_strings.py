@@ -93,18 +93,44 @@ def helper_quotes(facts, path: str, qualname: str) -> bool | None:
     return None if found is None else found[1] in found[0].quoting
 
 
+_ENUM_BASE = re.compile(r"(?:^|\.)(?:Enum|IntEnum|StrEnum|Flag|IntFlag|\w*Choices)$")
+
+
+def imported_enum(facts, path: str, qualname: str) -> bool | None:
+    """Is the class `qualname`, imported by the module at `path`, an enum (a subclass of enum.Enum, IntEnum,
+    a Django-style Choices, through the project's own bases)? None: it is no class of the target dbreview read."""
+    symbols = facts.derived.get("symbols")
+    by_path = facts.derived.setdefault("modules_by_path", {m.path: m for m in facts.modules})
+    if symbols is None or path not in by_path:
+        return None
+    todo, seen = [symbols.resolve(qualname, by_path[path].module)], 0
+    if todo[0].kind != "class":
+        return None
+    while todo and seen < 12:
+        value, seen = todo.pop(), seen + 1
+        if value.kind == "external" and _ENUM_BASE.search(value.name):
+            return True
+        if value.kind == "class":
+            todo.extend(symbols.bases_of(value))
+    return False
+
+
 def settle(facts, use: SqlUse, hole: Hole) -> Hole | None:
-    """A value that is safe if the other modules' functions it passes through quote (Hole.via): None when
-    each of them does; marked as passing through one dbreview could not read (an info); as it is when one
-    of them is read and does not quote."""
+    """A value that is safe if what it passes through in other modules is (Hole.via): functions that quote what
+    they return, classes that are enums whose member it is (`pkg.Role.*`). None when each of them is; marked as passing through
+    one dbreview could not read (an info); as it is when one of them is read and is not."""
     if not hole.via:
         return hole
-    read = {name: helper_quotes(facts, use.span.path, name) for name in hole.via}
+    read = {name: imported_enum(facts, use.span.path, name[:-2]) if name.endswith(".*")
+            else helper_quotes(facts, use.span.path, name) for name in hole.via}
     if False in read.values():
         return replace(hole, via=())
     unread = [name for name, quotes in read.items() if quotes is None]
     if not unread:
         return None
+    if unread[0].endswith(".*"):
+        return replace(hole, why=f"`{hole.expr}` is a member of `{unread[0][:-2]}`, which dbreview could not read (if that "
+                                "is an enum, nothing is injected)")
     return replace(hole, why=f"`{hole.expr}` passes through `{unread[0]}()`, which dbreview could not read (if that "
                             "quotes it, nothing is injected)")
 
@@ -222,7 +248,8 @@ class SqlFromStrings(Rule):
         database or an attribute the module does not assign: info (a name read from the database's own
         catalogue, `SHOW SCHEMAS` or information_schema, is said to be one). In a migration, which no request
         reaches, only a value from the database or an unfollowed source is reported, as info (and said to be in
-        the downgrade when it is). A constant, an enum member, a number, a
+        the downgrade when it is). A constant, an enum member (of an enum imported from another module of
+        the project too: `Role.ADMIN.value`), a number, a
         typed parameter (int, UUID, an enum), a name checked against a list, a quoted identifier (the
         project's own helper whose body quotes, read in whichever module defines it; SQLAlchemy's column()),
         a name a query of only catalogue tables (pg_class, pg_index) returns, or a value from configuration: no

@@ -87,7 +87,9 @@ class TimestampWithoutServerDefault(Rule):
         naming its columns, in the migrations or SQL strings, or `op.bulk_insert`), shown as a related
         location: such a row gets NULL, or fails when the column is NOT NULL (the model's
         `nullable=False`, a non-Optional annotation, or the migrations, which win). Info when no such
-        insert is in sight. A nullable `updated_at` with no insert-time default (NULL until the row is first
+        insert is in sight. Several NOT NULL ones with no such insert are one info for the project's way
+        (an outside insert fails loudly, it stores no wrong time: a server default matters only to writers
+        outside the code), each column a related location. A nullable `updated_at` with no insert-time default (NULL until the row is first
         updated, `onupdate=` or the code setting it) is left alone: an outside insert leaves it NULL as the ORM
         does. A column whose comment says it is NULL on purpose, or in so many words that
         it is not its row's time ("for the document, not this row"), is left alone; one whose comment
@@ -120,6 +122,7 @@ class Patient(Base):
 ''',)
 
     def check(self):
+        loud: list[tuple[TableFact, ColumnFact, list[TableFact], list[ColumnFact], Note | None]] = []  # NOT NULL, no outside insert in sight
         for table, col in column_sites(self.facts):
             if col.name not in ("created_at", "updated_at") or col.server_default:
                 continue
@@ -136,14 +139,30 @@ class Patient(Base):
             note = column_note(self.facts, col)
             if note is not None and (note.on_null or note.not_its_row):
                 continue  # its comment says it is NULL on purpose, or holds another object's time: no default is missing
+            if _not_null(col, in_db) and (note is None or not note.elsewhere) and not any(
+                    inserts_without(self.facts, t.name, col.name) for t in tables):
+                loud.append((table, col, tables, in_db, note))  # an outside insert would fail, not store a wrong time: the convention, once
+                continue
             finding = self._missing(table, col, tables, in_db, note)
             if finding is not None:
                 yield finding
+        if len(loud) == 1:
+            yield self._missing(*loud[0])
+        elif loud:
+            said = ", ".join(where_declared(t, c) for t, c, *_ in loud[:4]) + (", ..." if len(loud) > 4 else "")
+            yield self.grouped(
+                f"{len(loud)} NOT NULL timestamp columns have no server_default and are filled by the application "
+                f"({said}): the project's way. An insert outside the ORM that leaves one out fails on NOT NULL rather "
+                "than storing a wrong time, and no such insert is in sight (INSERT or COPY in the migrations or in SQL "
+                "strings, op.bulk_insert); a server_default (func.now()) matters only if a script or another service "
+                "writes these tables",
+                [(c.span, column_anchor(t, c), where_declared(t, c)) for t, c, *_ in loud], "timestamps:filled-by-the-app",
+                severity=Severity.INFO,
+            )
 
     def _missing(self, table: TableFact, col: ColumnFact, tables: list[TableFact], in_db: list[ColumnFact], note: Note | None):
         filled = f"by `{col.default}` in Python" if col.default else "only where the code sets it"
-        not_null = all(c.nullable is False for c in in_db) if in_db else (
-            col.nullable is False or col.primary_key or (col.nullable is None and not col.implied_nullable))
+        not_null = _not_null(col, in_db)
         if col.name == "updated_at" and not col.default and not not_null:
             return None  # NULL until the row is first updated, from the ORM as from any other insert: nothing differs
         fails = "fails on NOT NULL" if not_null else "stores NULL in it"
@@ -169,6 +188,13 @@ class Patient(Base):
             f"or it {fails}",
             col.span, column_anchor(table, col), severity=Severity.INFO,
         )
+
+
+def _not_null(col: ColumnFact, in_db: list[ColumnFact]) -> bool:
+    """NOT NULL in the database: as the migrations make it, else as the model declares it."""
+    if in_db:
+        return all(c.nullable is False for c in in_db)
+    return col.nullable is False or col.primary_key or (col.nullable is None and not col.implied_nullable)
 
 
 _LOGIN_KEY = re.compile(r"^(username|user_name|login|handle|external_(auth_)?id|external_user_id|auth0_id|oidc_sub|sub|subject|keycloak_id|provider_user_id|idp_\w+)$")

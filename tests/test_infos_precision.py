@@ -1,0 +1,126 @@
+"""Infos judges found debatable or wrong on real backends (issue 7), each class rebuilt as a small repository of
+our own with the finding (or its absence) pinned: CFG008, INT002, MOD002."""
+
+from __future__ import annotations
+
+from analyzers.findings import Severity
+from tests.test_precision import HEADER, found, revision
+
+# -- CFG008: a member of an enum imported from another module is a constant ---------------------------
+
+_ROLES = """
+from enum import Enum, IntEnum
+
+class Level(IntEnum):
+    ADMIN = 50
+    MEMBER = 10
+
+class Limits:
+    CAP = 10
+"""
+
+
+def _migration(value: str, imported: str) -> str:
+    return revision(f"""
+    op.execute(f"UPDATE accounts SET level = {{{value}}} WHERE is_admin")
+""").replace("def upgrade():", f"from app.roles import {imported}\n\ndef upgrade():")
+
+
+def test_an_enum_member_imported_from_another_module_is_a_constant_in_migration_sql(tmp_path):
+    """FitTrackee (first meeting, CFG008 x2 wrong): `UserRole.ADMIN.value` of an Enum declared in the app's own
+    module, formatted into a migration's UPDATE, is a constant: nothing to bind."""
+    files = {"app/roles.py": _ROLES, "migrations/versions/0001_levels.py": _migration("Level.ADMIN.value", "Level")}
+    assert found(tmp_path, files, "CFG008") == []
+
+
+def test_an_attribute_of_an_imported_class_that_is_no_enum_is_still_followed(tmp_path):
+    """Only an enum's members are known constants: another class's attribute stays a value of unknown source."""
+    files = {"app/roles.py": _ROLES, "migrations/versions/0001_levels.py": _migration("Limits.CAP.value", "Limits")}
+    (f,) = found(tmp_path, files, "CFG008")
+    assert f.severity == Severity.INFO and f.anchor == "migration:0001:sql:Limits.CAP.value"
+    assert "`Limits` is imported from app.roles" in f.message
+
+
+def test_a_member_of_an_enum_of_a_module_dbreview_cannot_read_says_so(tmp_path):
+    files = {"migrations/versions/0001_levels.py": _migration("Level.ADMIN.value", "Level")}
+    (f,) = found(tmp_path, files, "CFG008")
+    assert f.severity == Severity.INFO and "`Level.ADMIN.value` is a member of `app.roles.Level`, which dbreview could not read (if that is an enum" in f.message
+
+
+# -- INT002: a doc= or comment= that says why there is no foreign key --------------------------------
+
+_LEDGER_DOC = HEADER + """
+class Wallet(Base):
+    __tablename__ = "wallets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Payout(Base):
+    __tablename__ = "payouts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wallet_id: Mapped[int] = mapped_column(
+        Integer,
+        doc="kept for billing even when the wallet is deleted (that is why we do not introduce a foreign key)",
+    )
+"""
+
+
+def test_a_doc_that_says_why_there_is_no_foreign_key_is_read(tmp_path):
+    """osparc (INT002 x2 wrong): `doc="... reason why we do not introduce foreign key"` already says it."""
+    got = {f.anchor for f in found(tmp_path, {"app/models.py": _LEDGER_DOC}, "INT002")}
+    assert "table:payouts.wallet_id" not in got
+    plain = _LEDGER_DOC.replace("(that is why we do not introduce a foreign key)", "(billing)")
+    got = {f.anchor for f in found(tmp_path / "p", {"app/models.py": plain}, "INT002")}
+    assert "table:payouts.wallet_id" in got  # a doc that gives no such reason is no reason
+
+
+# -- MOD002: NOT NULL timestamps filled by the application, no outside insert in sight ---------------
+
+_STAMPED = HEADER + """
+from typing import Optional
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=datetime.utcnow)
+
+class Like(Base):
+    __tablename__ = "likes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=datetime.utcnow)
+
+class Draft(Base):
+    __tablename__ = "drafts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), default=datetime.utcnow)
+"""
+
+
+def test_not_null_timestamps_the_app_fills_are_one_convention_finding(tmp_path):
+    """FitTrackee (first meeting, MOD002 x13 debatable): NOT NULL columns the ORM always fills, with no insert outside
+    it in sight: an outside insert would fail loudly, not store a wrong time. One info for the convention, that says
+    what it rests on; a nullable one (a silent NULL) keeps its own finding."""
+    got = found(tmp_path, {"app/models.py": _STAMPED}, "MOD002")
+    by_anchor = {f.anchor: f for f in got}
+    assert set(by_anchor) == {"timestamps:filled-by-the-app", "table:drafts.created_at"}
+    convention = by_anchor["timestamps:filled-by-the-app"]
+    assert convention.severity == Severity.INFO and convention.location.start_line == 16
+    assert convention.message.startswith("2 NOT NULL timestamp columns have no server_default and are filled by the "
+                                         "application (notes.created_at, likes.created_at)")
+    assert "fails on NOT NULL rather than storing a wrong time" in convention.message
+    assert [r.location.start_line for r in convention.related] == [21]
+    assert by_anchor["table:drafts.created_at"].message.endswith("or it stores NULL in it")
+
+
+def test_a_not_null_timestamp_an_outside_insert_leaves_out_stays_a_warning_of_its_own(tmp_path):
+    insert = revision("op.execute(\"INSERT INTO likes (id) VALUES (1)\")")
+    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": _STAMPED, "migrations/versions/0001_seed.py": insert}, "MOD002")}
+    assert got["table:likes.created_at"].severity == Severity.WARNING
+    assert got["table:notes.created_at"].severity == Severity.INFO  # alone now: its own finding, as before
+    assert "timestamps:filled-by-the-app" not in got
+
+
+def test_the_convention_finding_is_advised_in_its_own_words(tmp_path):
+    from analyzers.advice import advice
+
+    (f,) = [f for f in found(tmp_path, {"app/models.py": _STAMPED}, "MOD002") if f.anchor.startswith("timestamps:")]
+    assert advice(f.rule_id, f.anchor, f.message).startswith("If a script, a data migration or another service inserts into these tables")
