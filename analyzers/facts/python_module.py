@@ -236,7 +236,8 @@ class _Reader:
             name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
             if name in ("select", "query", "len") or (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Attribute)
                                                       and f.value.attr == "query") or (
-                    name in ("delete", "update") and len(call.args) == 1 and _class_like(call.args[0])):
+                    name in ("delete", "update") and len(call.args) == 1 and _class_like(call.args[0])) or (
+                    name in ("delete", "update") and not call.args and isinstance(f, ast.Attribute)):  # a Table's
                 found[id(func)] = func
         return list(found.values())
 

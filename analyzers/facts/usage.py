@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from analyzers.facts.columns import span_of
+from analyzers.facts.core_tables import as_core, core_names
 from analyzers.facts.model import Span
 from analyzers.facts.names import Names, const_str, last
 from analyzers.facts.predicates import asserted_terms
@@ -125,8 +126,10 @@ def read_usage(tree: ast.Module, names: Names, path: str, functions: list[ast.Fu
     usage = Usage()
     if wide is not None:
         wide.settle(tree, usage)
+    core = core_names(tree, names) if functions else set()
     for func in functions:
         owner = (owners or {}).get(id(func))
+        func = as_core(func, core, names)
         _Function(_as_defined_on(func, owner) if owner else func, names, path, usage,
                   f"{names.module}.{owner}" if owner and names.module else owner).read()
     return usage
@@ -358,7 +361,7 @@ class _Function:
         """The qualified name of a model as written: the class a method is defined on, where it names that class."""
         if self.owner_ref and isinstance(model, ast.Name) and model.id == self.owner_ref.rpartition(".")[2]:
             return self.owner_ref
-        return self.names.qualname(model)
+        return getattr(model, "core_ref", None) or self.names.qualname(model)  # a Table's variable (core_tables.py)
 
     def _counts_rows(self, arg: ast.AST) -> bool:
         """`len(<rows of a query>.all())`: every row fetched to be counted. Not when the query is limited."""
@@ -593,6 +596,10 @@ class _Function:
                 elif target is not None and a is not args[0]:
                     acc.join_into |= {(target, ref) for ref in (attribute_ref(n) for n in walk(a))
                                       if ref is not None and ref.partition(".")[0] == target}
+        elif method == "select_from":  # select(...).select_from(a.join(b, a.c.x == b.c.y)): Core tables' joins
+            for n in (n for arg in call.args for n in walk(arg)):
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("join", "outerjoin"):
+                    self._method(n.func.attr, n, acc)
         elif method == "options":
             for arg in call.args:
                 if isinstance(arg, ast.Starred) or isinstance(arg, ast.Name):

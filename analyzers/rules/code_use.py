@@ -7,6 +7,7 @@ import functools
 import re
 from typing import Iterator
 
+from analyzers.facts.core_tables import CORE
 from analyzers.facts.model import Facts, Span, TableFact
 from analyzers.facts.names import module_name
 from analyzers.facts.paths import is_test_path
@@ -26,10 +27,7 @@ def app_queries(facts: Facts, writes: bool = False) -> Iterator[tuple[QueryUse, 
     """Every query of the application whose model is one table dbreview knows (a class name used by two
     tables, or by none, is skipped; a method's query of its own class, only where that class maps a table of the
     module); with `writes`, its bulk DELETE and UPDATE statements too."""
-    by_class: dict[str, list[TableFact]] = {}
-    for t in facts.tables.values():
-        if t.class_name:
-            by_class.setdefault(t.class_name, []).append(t)
+    by_class = mapped_names(facts)
     for usage in app_usage(facts):
         for q in [*usage.queries, *usage.writes] if writes else usage.queries:
             tables = by_class.get(q.model, [])
@@ -40,6 +38,31 @@ def app_queries(facts: Facts, writes: bool = False) -> Iterator[tuple[QueryUse, 
                 tables = [t for t in tables if package and module_name(t.path)[0].startswith(package)]
             if len(tables) == 1:
                 yield q, tables[0]
+
+
+_TABLE_VARIABLE = re.compile(r"\s*(\w+)\s*(?::[^=]*)?=\s*(?:\w+\.)*Table\(")
+
+
+def table_variable(facts: Facts, table: TableFact) -> str | None:
+    """The variable a `Table(...)` is assigned to (`team_members = Table("team_member", ...)`), from its first line."""
+    if table.class_name:
+        return None
+    m = _TABLE_VARIABLE.match(facts.lines(Span(table.path, table.span.start, table.span.start))[0])
+    return m.group(1) if m is not None else None
+
+
+def mapped_names(facts: Facts) -> dict[str, list[TableFact]]:
+    """The names queries call tables by (QueryUse.model) -> the tables of that name: a mapped class's name, and a
+    Core table's variable as analyzers/facts/core_tables.py marks it."""
+    found = facts.derived.get("mapped_names")
+    if found is None:
+        found = {}
+        for t in facts.tables.values():
+            name = t.class_name or (CORE + variable if (variable := table_variable(facts, t)) else None)
+            if name:
+                found.setdefault(name, []).append(t)
+        facts.derived["mapped_names"] = found
+    return found  # type: ignore[return-value]
 
 
 def central_filters(facts: Facts) -> list[Span]:

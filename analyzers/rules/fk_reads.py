@@ -17,12 +17,14 @@ import re
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+from analyzers.facts.core_tables import module_as_core
 from analyzers.facts.model import ColumnFact, Facts, ModuleFacts, RelationshipFact, Span, TableFact
+from analyzers.facts.names import Names
 from analyzers.facts.paths import is_test_path
 from analyzers.facts.predicates import asserted_terms
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS, QueryUse, attribute_ref, equated_attributes, keyed_attributes
 from analyzers.facts.walk import children
-from analyzers.rules.code_use import app_usage, function_around, names_class
+from analyzers.rules.code_use import app_usage, function_around, mapped_names, names_class, table_variable
 from analyzers.rules.mentions import mentions
 from analyzers.rules.s05_integrity import _uncalled
 from analyzers.rules.schema import is_tooling_path, python_paths, rls_by_table
@@ -41,7 +43,8 @@ class Read:
     values: frozenset[str] | None = frozenset()
     values_asked: bool = False  # a query's: its values are read from its statement when asked (values_with)
     # A relationship's: "read" (the code reads it, or deletes rows of its class, which loads it), "maybe" (its
-    # name is read somewhere, on an object dbreview cannot type), "none" (no code reads it, no delete loads it)
+    # name is read somewhere, on an object dbreview cannot type), "none" (no code reads it, no delete loads it); a
+    # query's "tied": it joins the table by the key to another table it narrows (_Joins.tied; `how`: that table)
     use: str = "read"
     how: str = ""  # for "maybe": what may read it
     condition: bool = False  # a condition's: what else it tests is read when asked (tested_with)
@@ -155,6 +158,10 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
                 asserted = terms if asserted is None and terms else None if asserted is None or terms is None else asserted | terms
                 out.setdefault((table.name, col.name), []).append(
                     Read(q.span, said, f"the {what}", classes.tested(q, table), asserted=asserted, joined_by=joins.joined_by(table)))
+            for table, col, other in joins.tied():
+                out.setdefault((table.name, col.name), []).append(Read(
+                    q.span, f"the {what} at {where} joins {table.name} to {other} on it, and narrows {other} by another "
+                    f"column", f"the {what}", use="tied", how=other))
     for (table, column), reads in _conditions(facts, classes).items():
         out.setdefault((table, column), []).extend(reads)
     for (table, column), read in _policy_reads(facts):
@@ -162,7 +169,8 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
     for key, reads in out.items():  # one read per line: a query and its condition are one
         firsts: dict[tuple[str, int], Read] = {}
         for r in reads:
-            firsts.setdefault((r.span.path, r.span.start), r)
+            if firsts.setdefault((r.span.path, r.span.start), r).use == "tied" != r.use:  # a read by the key outweighs it
+                firsts[(r.span.path, r.span.start)] = r
         out[key] = list(firsts.values())
     facts.derived["fk_reads"] = out
     return out
@@ -542,7 +550,10 @@ def _tree(facts: Facts, path: str) -> ast.Module | None:
     trees: dict[str, ast.Module | None] = facts.derived.setdefault("fk_read_trees", {})  # type: ignore[assignment]
     if path not in trees:
         try:
-            trees[path] = ast.parse("\n".join(facts.lines(Span(path, 1, 1_000_000))))
+            tree = ast.parse("\n".join(facts.lines(Span(path, 1, 1_000_000))))
+            module = _modules(facts).get(path)
+            trees[path] = tree if module is None else module_as_core(  # Core tables named as the usage facts name them
+                tree, Names(tree, module.module, path.endswith("__init__.py")))
         except (SyntaxError, ValueError, RecursionError):
             trees[path] = None
     return trees[path]
@@ -953,7 +964,8 @@ def _orm_deletes(facts: Facts, classes: _Classes, table: TableFact, seen: frozen
     known = [t.class_name for t in facts.tables.values() if t.class_name]
     unsure: tuple[Span, str, str] | None = None
     dead: tuple[Span, str, str] | None = None  # a sure delete in code nothing calls
-    calls = [c for c in facts.calls if c.name == "session.delete"]
+    # `session.query(X).filter(...).delete()` holds no object: a bulk delete, read with the queries (Usage.writes)
+    calls = [c for c in facts.calls if c.name == "session.delete" and c.target]
     called = {(c.span.path, c.span.start) for c in calls}
     found = [(c.span, c.kwargs.get("model"), c.target or "") for c in calls]
     for span, line in mentions(facts, {"delete"})["delete"]:  # in modules the scan did not read (no SQLAlchemy named)
@@ -1119,10 +1131,7 @@ class _Classes:
     """Mapped classes by name, where the name is one table's."""
 
     def __init__(self, facts: Facts) -> None:
-        by_class: dict[str, list[TableFact]] = {}
-        for t in facts.tables.values():
-            if t.class_name:
-                by_class.setdefault(t.class_name, []).append(t)
+        by_class = mapped_names(facts)
         self.tables = {name: ts[0] for name, ts in by_class.items() if len(ts) == 1}
         # Single-table inheritance: a subclass's columns are its parent's table's (declared in the subclass,
         # which is no mixin of the table); `DisputeCase.dispute_id` names support_cases.dispute_id.
@@ -1234,9 +1243,8 @@ class _Classes:
         if self.variables is None:
             self.variables = {}
             for t in self.by_name.values():
-                m = None if t.class_name else _TABLE_VARIABLE.match(self.facts.lines(Span(t.path, t.span.start, t.span.start))[0])
-                if m is not None:
-                    self.variables.setdefault(m.group(1), t)
+                if (variable := table_variable(self.facts, t)) is not None:
+                    self.variables.setdefault(variable, t)
         return self.by_name.get(name) or self.variables.get(name) or self.table(name)
 
 
@@ -1289,6 +1297,22 @@ class _Joins:
         mine = [c for c in self.parent if c[0] == table.name and c not in self.valued]
         return frozenset(c for t, c in mine if any(o[0] != t and o[0] in self.narrowed and self._find(o) == self._find((t, c))
                                                   for o in self.parent))
+
+    def tied(self) -> list[tuple[TableFact, ColumnFact, str]]:
+        """Foreign keys of a table the statement does not narrow by a value, which its joins tie only to the column of
+        another table it narrows by another column (`select(User).join(Group, Group.id == User.group_id).where(
+        Group.banned)`): (table, key, that other table). A plan that finds the other table's rows first looks the table
+        up by the key; whether it does, dbreview cannot tell."""
+        out = []
+        for name, col in sorted(self.parent):
+            table = self.classes.by_name.get(name)
+            column = table.columns.get(col) if table is not None else None
+            if column is None or name in self.narrowed or not _keys(table, column):
+                continue
+            other = sorted(o[0] for o in self.parent if o[0] != name and o[0] in self.narrowed and self._find(o) == self._find((name, col)))
+            if other:
+                out.append((table, column, other[0]))
+        return out
 
     def reads(self, where: str, what: str) -> list[tuple[TableFact, ColumnFact, str, frozenset[str] | None]]:
         """The reads of tables by a foreign key the statement makes beyond its filters: a join into a table through its
@@ -1370,9 +1394,6 @@ def _relationship_join(classes: _Classes, ref: str):
         key = _referenced(classes, owner, ahead[0], target)
         return [] if key is None else [(((owner.name, ahead[0].name), (target.name, key)), None if forward else (owner, ahead[0]), rel)]
     return []
-
-
-_TABLE_VARIABLE = re.compile(r"\s*(\w+)\s*(?::[^=]*)?=\s*(?:\w+\.)*Table\(")
 
 
 def _class_attribute(node: ast.AST) -> str | None:

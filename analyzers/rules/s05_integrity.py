@@ -1257,13 +1257,13 @@ async def by_email(session, email):
             ranges = sorted({names[r] for x, _ in found for r in x.ranges if r in names})
             if ranges:  # starts_at < :end AND ends_at > :start: no key can make overlapping rows unique
                 message = (
-                    f"{q.function} fetches {table.class_name} with {method}() by {', '.join(columns)} and a range test on "
+                    f"{q.function} fetches {table.class_name or table.name} with {method}() by {', '.join(columns)} and a range test on "
                     f"{', '.join(ranges)}: when two rows match it raises MultipleResultsFound{also}. No unique key can "
                     f"cover a range test: `.first()` or `exists()` says what the code asks (is there one?)"
                 )
             else:
                 nulls = sorted({names[n] for n in q.nulls if n in names} - set(columns))  # what the first lookup, named, tests
-                message = (f"{q.function} fetches {table.class_name} with {method}() by {', '.join(columns)}"
+                message = (f"{q.function} fetches {table.class_name or table.name} with {method}() by {', '.join(columns)}"
                            f"{' and ' + ', '.join(f'{n} IS NULL' for n in nulls) if nulls else ''}, which {covers}: "
                            f"when two rows match it raises MultipleResultsFound{also}")
                 # A column compared with a constant (role == "PRIMARY", default == True) picks which rows are kept
@@ -1292,7 +1292,7 @@ async def by_email(session, email):
                             + (", migrations and command-line tooling (where two rows stop the command, not a request)"
                                if any(tooling_only) else ""))
             yield self.finding(
-                message, q.span, f"function:{q.span.path}:{q.function}:{table.class_name}:one-or-none",
+                message, q.span, f"function:{q.span.path}:{q.function}:{table.class_name or table.name}:one-or-none",
                 severity=severity, related=[(x.span, f"{x.function}: the same lookup") for x, _ in found[1:]],
             )
 

@@ -37,7 +37,9 @@ class ForeignKeyWithoutIndex(Rule):
         or whose leading columns are its columns in any order, serves it. A warning when the
         application reads the table by the column: an ORM query or bulk `delete()`/`update()` looks rows
         up by it (`==`, `in_()`, `is_()`, `filter_by`; not `!=` or a bare attribute; a value a call of the
-        project's gives is a value all the same), or its joins make it equal to a column the query compares
+        project's gives is a value all the same; SQLAlchemy Core statements on a Table's variable count as
+        well: `sa.select(t).where(t.c.fk == x)`, `t.delete()`, `t.update()`, `Model.__table__.c.fk`, a join in
+        `select_from(a.join(b, on))`), or its joins make it equal to a column the query compares
         with a value (`.join(Post.tags).filter(Tag.id == t)` finds link rows by tag_id), or a join goes
         into the table through it (the table joined to, by `.join(Table, condition)` or a relationship; not
         a table the join starts from, whose rows come first), a Row-Level Security policy's USING test
@@ -50,7 +52,8 @@ class ForeignKeyWithoutIndex(Rule):
         key) that holds the foreign key after it, or of another index (not a flag's), finds its rows
         through that index and is not counted; a join to another table's column gives it no value (where
         the query narrows that table by another column, whether the plan finds its rows first dbreview
-        cannot tell, and says so); nor is a policy's test counted where every query of the table that
+        cannot tell, and says so; so too of a join out of the table by the key to a table the query narrows by
+        another column, `select(User).join(Group, Group.id == User.group_id).where(Group.banned)`: an info); nor is a policy's test counted where every query of the table that
         dbreview follows compares such a column; a read with a condition dbreview cannot read, on a table
         with such an index, is one it cannot tell about. Nor is a read that keeps to the predicate of a
         partial index that holds the column (its conditions, or the relationship's primaryjoin, assert
@@ -82,7 +85,8 @@ class ForeignKeyWithoutIndex(Rule):
         and none where no code of the application deletes the parent (soft-deleted only, or never
         deleted). SQLModel's `Field(ForeignKey(...))` makes the ForeignKey the field's default (its one
         positional argument): the column has no foreign key; `Field(foreign_key=...)` declares one.
-        A join from the table to its parent uses the parent's primary key and is not counted. Where the
+        A join from the table to its parent uses the parent's primary key and is not counted (one to a parent the
+        query narrows by another column is said, as above). Where the
         configuration defaults to MySQL/MariaDB, or the migrations create tables with `mysql_engine=`,
         InnoDB indexes foreign keys itself: one info lists what PostgreSQL deployments would lack.
     Why it matters:
@@ -161,6 +165,7 @@ class Appointment(Base):
         unused: list[Read] = []
         maybe: list[Read] = []
         ored: list[Read] = []  # a test in an OR whose other branch no index of the table serves
+        tied: list[Read] = []  # a join by the key to another table the query narrows: a read if the plan starts there
         # The indexes that may serve reads testing more than the key; not for a mixin's column, whose other tables'
         # reads are not weighed here. A partial one serves the reads that keep to its predicate.
         later = [] if shared else [k for k in keys if col.name in k.columns[1:]
@@ -185,6 +190,8 @@ class Appointment(Base):
                     continue
             if r.use == "ored":
                 ored.append(r)
+            elif r.use == "tied":
+                tied.append(r)
             elif r.use != "read":
                 (maybe if r.use == "maybe" else unused).append(r)
             elif lead is not None:
@@ -263,6 +270,10 @@ class Appointment(Base):
         if ored:
             more = f" (and {len(ored) - 1} more such)" if len(ored) > 1 else ""
             said.append(f"{ored[0].said}{more}: {ored[0].how}")
+        if tied:
+            more = f" (and {len(tied) - 1} more such)" if len(tied) > 1 else ""
+            said.append(f"{tied[0].said}{more}: a plan that finds {tied[0].how} rows first looks {table.name} rows up by "
+                        f"{col.name}, which scans {table.name}; which way the plan goes, dbreview cannot tell")
         if unsure:
             first, whether, _ = unsure[0]
             said.append(f"{first.said}, with a condition dbreview could not read: {whether}, dbreview cannot tell")
@@ -284,6 +295,7 @@ class Appointment(Base):
                      "to clear or delete its rows; it has no passive_deletes)")
         scans_it = "scan" if unlinked is not None else "scans"
         scanned = (f"{check} {scans_it} {table.name}, as does that read unless {unsure[0][2]}" if unsure
+                   else f"{check} {scans_it} {table.name}, as does that join where its plan goes that way" if tied
                    else f"of the reads an index on it would serve, only {check} {scans_it} {table.name}" if ored
                    else f"only {check} {scans_it} {table.name}")
         return self.finding(
@@ -291,6 +303,7 @@ class Appointment(Base):
             col.span, column_anchor(table, col), severity=Severity.INFO,
             related=[*related, *((r.span, r.label) for r, _ in kept[:2]), *((r.span, r.label) for r, _, _ in served[:2]),
                      *((r.span, r.label) for r, _, _ in unsure[:1]), *((r.span, f"{r.label}, in an OR") for r in ored[:2]),
+                     *((r.span, f"{r.label}, joined from {r.how}") for r in tied[:2]),
                      *((r.span, f"{r.label}, not read") for r in unused[:2]), *((r.span, r.label) for r in maybe[:1]),
                      *((r.span, f"{r.label}, in code dbreview found no call of") for r in dead[:2])],
         )
