@@ -163,6 +163,27 @@ def _escape_like(s: Subject, message: str) -> str:
             "`escape=\"\\\\\"`, or use `icontains(..., autoescape=True)`.")
 
 
+@advises("CFG011")
+def _bind_with_colon(s: Subject, message: str) -> str:
+    name = s.rest[0] if s.rest else "the parameter"
+    return (f"In {_code(s.owner)}, write `:{name}` where the SQL has the bare {_code(name)}, so the value passed is "
+            "compared, not the column with itself.")
+
+
+@advises("CFG012")
+def _join_the_updated_table(s: Subject, message: str) -> str:
+    table = s.rest[-1] if s.rest else "the updated table"
+    return (f"In {_code(s.owner)}, add the condition that joins {_code(table)} to the FROM (`{table}.<key> = "
+            "<other>.<key>`), so only the rows that match are updated.")
+
+
+@advises("CFG013")
+def _where_for_the_write(s: Subject, message: str) -> str:
+    table = s.rest[-1] if s.rest else "the table"
+    return (f"In {_code(s.owner)}, add the WHERE that picks the rows of {_code(table)} meant; where every row is meant, "
+            "say so with a `dbreview: ignore` comment and its reason.")
+
+
 # -- 2. models ----------------------------------------------------------------------------------
 
 

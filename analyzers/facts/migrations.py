@@ -673,7 +673,7 @@ class _OpReader:
         return MigrationOp(name, table, span, constraints=[c])
 
     def _execute(self, call: ast.Call, arg: ast.AST, env: Env, span: Span) -> MigrationOp | None:
-        from analyzers.facts.python_module import sql_use
+        from analyzers.facts.python_module import param_names, sql_use
 
         texts = evaluate(arg, env, self.names)
         if texts is None and isinstance(arg, ast.Name) and arg.id in self.bindings:
@@ -685,6 +685,7 @@ class _OpReader:
         if not texts:
             return MigrationOp("execute", None, span)
         use = sql_use(texts[0].value, texts[0].formatted, False, call, _literal(arg, self.names), self.path, None)
+        use.params = param_names(call)
         for extra in texts[1:]:
             more = sql_use(extra.value, extra.formatted, False, call, _literal(arg, self.names), self.path, None)
             use.statements.extend(more.statements)

@@ -236,6 +236,9 @@ class SqlUse:
     # Sent with `await x.execute(...)` (an async session or connection), or without (a synchronous one);
     # None when only the text() is seen, not the call that sends it.
     awaited: bool | None = None
+    # The names of the parameters passed with it (`{"user_id": ...}`, `dict(user_id=...)`, keywords); None when
+    # they cannot be read (a variable, none passed): a name of SQL without its colon is checked against them.
+    params: tuple[str, ...] | None = None
 
 
 @dataclass(slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-NOT_APP_DIRS = ("tests", "test", "testing", "qa", "e2e", "scripts", "examples", "docs", "benchmarks", "fixtures")
+NOT_APP_DIRS = ("tests", "test", "testing", "qa", "e2e", "scripts", "examples", "docs", "benchmarks", "benches", "fixtures")
 # An example package of a plugin system (`ckanext/example_iauth`, `plugins/sqlite_example`, `cron-examples`):
 # written for extension authors to copy, not run by the application.
 _EXAMPLE_DIR = re.compile(r"^examples?(?:[_-]|$)|[_-]examples?$")

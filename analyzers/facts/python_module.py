@@ -775,6 +775,7 @@ class _Reader:
                 use = sql_use(t.value, t.formatted, bound, node, arg, self.path, func.name)
                 use.rolled_back = rolled_back
                 use.awaited = id(node) in (awaited or ()) if is_execute else None
+                use.params = param_names(node) if is_execute else None
                 if t.formatted:
                     use.holes = self.flow.holes(arg, func, t.value)
                 uses.append(use)
@@ -984,6 +985,22 @@ def sql_use(text: str, formatted: bool, bound: bool, call: ast.Call, literal: as
     statements, _ = parse_statements(text, literal_span) if text.strip() else ([], None)
     has_params = bound or ":" in text.replace("::", "")
     return SqlUse(span, text, formatted, has_params, statements, function)
+
+
+def param_names(call: ast.Call) -> tuple[str, ...] | None:
+    """The parameter names an execute call passes beside its SQL: a dict literal (or a list of them, for
+    executemany), `dict(a=...)`, or keywords; None when they cannot be read."""
+    given = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "parameters"), None)
+    if isinstance(given, (ast.List, ast.Tuple)) and given.elts and isinstance(given.elts[0], ast.Dict):
+        given = given.elts[0]
+    if isinstance(given, ast.Dict) and given.keys and all(const_str(k) is not None for k in given.keys):
+        return tuple(const_str(k) for k in given.keys)
+    if isinstance(given, ast.Call) and isinstance(given.func, ast.Name) and given.func.id == "dict" and not given.args:
+        return tuple(k.arg for k in given.keywords if k.arg) or None
+    if given is None:
+        named = tuple(k.arg for k in call.keywords if k.arg and k.arg not in ("parameters", "execution_options", "bind_arguments"))
+        return named or None
+    return None
 
 
 _JSON_METHODS = ("contains", "has_key", "has_any", "has_all", "contained_by", "path_exists", "path_match")

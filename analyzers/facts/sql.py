@@ -8,7 +8,7 @@ import re
 from analyzers.facts.model import Span, SqlStatement
 
 _HOLE = re.compile(r"\{[^{}]*\}")
-_DYNAMIC = "dbreview_dynamic"
+DYNAMIC = "dbreview_dynamic"  # what stands for a value formatted into the text
 # Driver-style parameters (`:name`, `%(name)s`, `%s`) are not PostgreSQL syntax; `$1` is.
 _PARAM = re.compile(r"(?<![:\w]):[A-Za-z_]\w*|%\(\w+\)s|%s")
 _EXPANDING = re.compile(r"\b(IN)\s+:[A-Za-z_]\w*", re.I)  # bindparam(expanding=True): a list in parentheses at run time
@@ -40,7 +40,7 @@ def parse_statements(text: str, span: Span) -> tuple[list[SqlStatement], str | N
     except ImportError:  # a broken install: read like SQL that does not parse, never as SQL that is not there
         return [_guess(text, span)], NO_PARSER
 
-    sql = _PARAM.sub("$1", _EXPANDING.sub(r"\1 ($1)", _HOLE.sub(_DYNAMIC, text)))
+    sql = _for_parser(text)
     try:
         raws = parse_sql(sql)
     except ParseError as exc:
@@ -60,8 +60,32 @@ def parse_statements(text: str, span: Span) -> tuple[list[SqlStatement], str | N
         if body is not None:
             out.extend(_inside_do(body, piece, stmt_span) or [_classify(raw.stmt, piece.strip(), stmt_span)])
         else:
-            out.append(_classify(raw.stmt, piece.strip().replace(_DYNAMIC, "{?}"), stmt_span))
+            out.append(_classify(raw.stmt, piece.strip().replace(DYNAMIC, "{?}"), stmt_span))
     return out, None
+
+
+def _for_parser(text: str) -> str:
+    return _PARAM.sub("$1", _EXPANDING.sub(r"\1 ($1)", _HOLE.sub(DYNAMIC, text)))
+
+
+@functools.lru_cache(maxsize=512)
+def statement_trees(text: str) -> tuple[object, ...] | None:
+    """pglast's trees of the statements in `text` (driver parameters read as `$1`), None when it does not parse;
+    for rules that read the logic of a statement rather than what it changes."""
+    if parser_missing():
+        return None
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    try:
+        return tuple(raw.stmt for raw in parse_sql(_for_parser(text)))
+    except ParseError:
+        return None
+
+
+def bind_names(text: str) -> set[str]:
+    """The names of the driver parameters written in `text` (`:name`, `%(name)s`)."""
+    return {m.group(0).lstrip(":").removeprefix("%(").removesuffix(")s") for m in _PARAM.finditer(text) if m.group(0) != "%s"}
 
 
 _PLPGSQL_CONTROL = re.compile(
@@ -133,12 +157,12 @@ def _template(text: str) -> dict[str, object]:
     m = _EXECUTE_FORMAT.match(text)
     if not m:
         return {}
-    sql = re.sub(r"%[Is]", _DYNAMIC, m.group(1).replace("''", "'").replace("%L", f"'{_DYNAMIC}'"))
+    sql = re.sub(r"%[Is]", DYNAMIC, m.group(1).replace("''", "'").replace("%L", f"'{DYNAMIC}'"))
     try:
         (raw,) = parse_sql(sql)
     except (ParseError, ValueError):
         return {}
-    st = _classify(raw.stmt, sql.replace(_DYNAMIC, "{?}"), Span("", 0, 0))
+    st = _classify(raw.stmt, sql.replace(DYNAMIC, "{?}"), Span("", 0, 0))
     return {"template": st.kind, "template_table": st.table, "template_text": st.text}
 
 
@@ -205,7 +229,7 @@ def _inside_do(body: str, piece: str, span: Span) -> list[SqlStatement]:
         except ParseError:
             continue
         for raw in raws:
-            out.append(_classify(raw.stmt, text.replace(_DYNAMIC, "{?}"), here))
+            out.append(_classify(raw.stmt, text.replace(DYNAMIC, "{?}"), here))
     if guarded:  # IF [NOT] EXISTS (SELECT ... FROM pg_trigger / information_schema ...) THEN CREATE ...
         for st in out:
             st.details["guarded"] = True
