@@ -124,3 +124,40 @@ def test_the_convention_finding_is_advised_in_its_own_words(tmp_path):
 
     (f,) = [f for f in found(tmp_path, {"app/models.py": _STAMPED}, "MOD002") if f.anchor.startswith("timestamps:")]
     assert advice(f.rule_id, f.anchor, f.message).startswith("If a script, a data migration or another service inserts into these tables")
+
+
+# -- CFG008: a number by default under a dict key the project writes only numbers under -------------
+
+_RUN = '''
+import sqlalchemy as sa
+
+_TIMEOUT = 30000
+
+
+def run(context, conn):
+    timeout = context.get("query_timeout", _TIMEOUT)
+    conn.execute(sa.text(f"SET LOCAL statement_timeout TO {timeout}"))
+'''
+
+
+def test_a_key_the_project_writes_only_numbers_under_is_a_number(tmp_path):
+    """CKAN (CFG008 x4 debatable): `context.get('query_timeout', _TIMEOUT)` where the only writer of the key, the
+    CLI, stores `int(...)`: the value is a number on every path dbreview can see; no finding."""
+    cli = 'def main(seconds, run):\n    run({"query_timeout": int(seconds * 1000)}, None)\n'
+    assert found(tmp_path, {"app/run.py": _RUN, "app/cli.py": cli}, "CFG008") == []
+    given = cli + '\ndef handler(request, run):\n    ctx = {}\n    ctx["query_timeout"] = request.args["t"]\n    run(ctx, None)\n'
+    (f,) = found(tmp_path / "g", {"app/run.py": _RUN, "app/cli.py": given}, "CFG008")
+    assert f.severity == Severity.INFO and f.anchor == "sql:run:timeout"
+    assert "`30000` is a constant on one path, but on another `context` is a parameter of `run`" in f.message
+
+
+# -- TZ001: a UTC TypeDecorator whose process_bind_param signature runs over several lines ---------
+
+def test_a_utc_decorator_with_a_signature_over_several_lines_stores_utc_on_purpose(tmp_path):
+    """FitTrackee (TZ001 debatable): TZDateTime's process_bind_param, its signature over three lines, rejects naive
+    values and converts to UTC; its 31 columns are UTC on purpose, not a naive convention."""
+    from tests.test_precision import _UTC_TYPE, _stamps
+
+    wrapped = _UTC_TYPE.replace("    def process_bind_param(self, value, dialect):",
+                                "    def process_bind_param(\n        self, value, dialect\n    ):")
+    assert found(tmp_path, {"app/types.py": wrapped, "app/models.py": _stamps("StoredUtc")}, "TZ001") == []

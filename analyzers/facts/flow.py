@@ -382,14 +382,20 @@ class Flow:
                     return "stored", f"{expr} is read from the database's own catalogue (`{catalogue}`), not given by a user"
                 return "stored", f"{expr} is read from the database"
             if name in ("get", "pop", "setdefault") and len(node.args) >= 2:  # the item, or the default
-                return self._worst([self.source(node.func.value, func, depth + 1),
-                                    self.source(node.args[1], func, depth + 1)], expr, alternatives=True)
+                key = node.args[0].value if isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str) else None
+                if key is not None and self._calls_safe:  # as if the key's writers wrote what the default is
+                    return self.source(node.args[1], func, depth + 1)
+                found = self._worst([self.source(node.func.value, func, depth + 1),
+                                     self.source(node.args[1], func, depth + 1)], expr, alternatives=True)
+                if key is not None and found[0] == "partial":
+                    self._via.append(f"[{key}]")  # the rule reads what the project writes under that key
+                return found
             if name == "format":  # the template and what is formatted into it
                 given = [*node.args, *(k.value for k in node.keywords)]
                 return self._worst([self.source(n, func, depth + 1) for n in (node.func.value, *given)], expr)
             if name in _PASSTHROUGH or name in ("get", "pop", "getlist", "setdefault"):
                 return self.source(node.func.value, func, depth + 1)
-        if name in ("dict", "zip", "list", "tuple", "sorted", "reversed") and isinstance(node.func, ast.Name) and (
+        if name in ("dict", "zip", "list", "tuple", "set", "frozenset", "sorted", "reversed") and isinstance(node.func, ast.Name) and (
                 node.args or node.keywords):  # what they are made of
             parts = [*node.args, *(k.value for k in node.keywords)]
             return self._worst([self.source(p, func, depth + 1) for p in parts], expr)

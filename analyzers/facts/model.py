@@ -215,7 +215,8 @@ class Hole:
     trail: tuple[int, ...] = ()  # the lines it was followed through (assignments, parameters, calls), in order
     # Functions of other modules it passes through, when it is safe on every path if they quote what they
     # return (`identifier(name)` imported from where it is defined): the rule reads them (ModuleFacts.quoting);
-    # `pkg.Role.*`: a member of another module's class, safe if that class is an enum.
+    # `pkg.Role.*`: a member of another module's class, safe if that class is an enum; `[timeout]`: a number by
+    # default read under a dict key (`ctx.get("timeout", 60)`), safe if the project writes only numbers under it.
     via: tuple[str, ...] = ()
 
 

@@ -115,19 +115,57 @@ def imported_enum(facts, path: str, qualname: str) -> bool | None:
     return False
 
 
+_NUMBER = re.compile(r"(?:int|float|round|len)\(|-?\d")
+
+
+def numbers_under(facts, key: str) -> bool | None:
+    """Is every value the project's code (tests aside) writes under the dict key `key` (`ctx["timeout"] = ...`,
+    `{"timeout": ...}`) a number: int(), float(), a literal? None: no such write in sight."""
+    known = facts.derived.setdefault("numbers_under", {})
+    if key in known:
+        return known[key]
+    write = re.compile(rf"""\[\s*['"]{re.escape(key)}['"]\s*\]\s*=(?!=)\s*(.+)|['"]{re.escape(key)}['"]\s*:\s*(.+)""")
+    found: bool | None = None
+    for path in python_paths(facts):
+        if found is False:
+            break
+        try:
+            text = "" if is_test_path(path) else confine.read_text(facts.root, path)
+        except OSError:
+            continue
+        for m in write.finditer(text) if key in text else ():
+            found = _NUMBER.match((m.group(1) or m.group(2)).strip()) is not None
+            if not found:
+                break
+    known[key] = found
+    return found
+
+
+def _through(facts, path: str, name: str) -> bool | None:
+    """Is what a value passes through (a Hole.via entry) safe: a function that quotes, an enum (`pkg.Role.*`),
+    a dict key written only with numbers (`[timeout]`)? None: dbreview could not read it."""
+    if name.startswith("["):
+        return numbers_under(facts, name[1:-1])
+    if name.endswith(".*"):
+        return imported_enum(facts, path, name[:-2])
+    return helper_quotes(facts, path, name)
+
+
 def settle(facts, use: SqlUse, hole: Hole) -> Hole | None:
     """A value that is safe if what it passes through in other modules is (Hole.via): functions that quote what
-    they return, classes that are enums whose member it is (`pkg.Role.*`). None when each of them is; marked as passing through
+    they return, classes that are enums whose member it is (`pkg.Role.*`), a dict key the project writes only
+    numbers under (`[timeout]`). None when each of them is; marked as passing through
     one dbreview could not read (an info); as it is when one of them is read and is not."""
     if not hole.via:
         return hole
-    read = {name: imported_enum(facts, use.span.path, name[:-2]) if name.endswith(".*")
-            else helper_quotes(facts, use.span.path, name) for name in hole.via}
+    read = {name: _through(facts, use.span.path, name) for name in hole.via}
     if False in read.values():
         return replace(hole, via=())
     unread = [name for name, quotes in read.items() if quotes is None]
     if not unread:
         return None
+    if all(name.startswith("[") for name in unread):
+        return hole  # no write of the key in sight: its why already says which path could not be followed
     if unread[0].endswith(".*"):
         return replace(hole, why=f"`{hole.expr}` is a member of `{unread[0][:-2]}`, which dbreview could not read (if that "
                                 "is an enum, nothing is injected)")
@@ -254,7 +292,8 @@ class SqlFromStrings(Rule):
         project's own helper whose body quotes, read in whichever module defines it; SQLAlchemy's column()),
         a name a query of only catalogue tables (pg_class, pg_index) returns, or a value from configuration: no
         finding. A number on every path but one that could not be followed (`ctx.get("timeout", 60000)`), or a
-        value that passes through a function dbreview could not read: info, naming what it could not follow. A
+        value that passes through a function dbreview could not read: info, naming what it could not follow;
+        but where every write of that key the project makes is a number (`{"timeout": int(s)}`): no finding. A
         password written into DDL (`CREATE ROLE ... PASSWORD '{pw}'`)
         is reported unless it is a constant. A whole statement the function is given and runs (`EXPLAIN {sql}`)
         is no piece spliced in: info that says what confines it is the connection, critical from the request.

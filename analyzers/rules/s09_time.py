@@ -166,8 +166,8 @@ def utc_on_bind(facts, type_name: str) -> Span | None:
                     continue
                 body = []
                 for nxt in lines[i + 1:]:
-                    if nxt.strip() and len(nxt) - len(nxt.lstrip()) <= len(head.group(1)):
-                        break
+                    if nxt.strip() and len(nxt) - len(nxt.lstrip()) <= len(head.group(1)) and not nxt.lstrip().startswith(")"):
+                        break  # the method has ended (a signature over several lines closes at its indent)
                     body.append(nxt.partition("#")[0])
                 if _TO_UTC.search("\n".join(body)):
                     start = cls.span.start + i
