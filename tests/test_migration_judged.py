@@ -66,7 +66,8 @@ def test_a_retired_table_not_recreated_by_the_downgrade_is_info(tmp_path):
     (f,) = found(tmp_path, files, "MIG002")
     assert f.severity is Severity.WARNING and f.anchor == "migration:0002:drop_table:legacy_hubs:legacy_hubs"
     assert ("drops table legacy_hubs but the downgrade does not recreate it; the downgrade of revision 0001, which runs after it "
-            "on the way down, drops legacy_hubs (line 10): `alembic downgrade` past both fails there") in f.message
+            "on the way down, drops legacy_hubs (line 10): `alembic downgrade` past both fails there, unless something outside the migrations "
+            "makes it again in between") in f.message
     # made some other way (no revision creates it): only the code that still used it misses it
     files["migrations/versions/0001_a.py"] = revision(CREATE_LEGACY.splitlines()[1], 'op.drop_table("items")')
     (f,) = found(tmp_path / "retired", files, "MIG002")
@@ -84,7 +85,7 @@ def test_a_downgrade_that_drops_again_what_its_upgrade_dropped_fails(tmp_path):
              "migrations/versions/0001_a.py": revision(CREATE_LEGACY, 'op.drop_table("legacy_hubs")\nop.drop_table("items")'),
              "migrations/versions/0002_b.py": revision('op.drop_table("items")', 'op.drop_table("items")', rev="0002", down="0001")}
     (f,) = found(tmp_path, files, "MIG002")
-    assert f.severity is Severity.WARNING and "and drops it again itself (line 9): the downgrade fails there" in f.message
+    assert f.severity is Severity.WARNING and "and drops it again itself (line 9): unless something outside the migrations" in f.message
     # a table dropped and made anew: the downgrade drops the new one, and the one the earlier revision made is what is missing
     files["migrations/versions/0002_b.py"] = revision('op.drop_table("items")\nop.create_table("items", sa.Column("id", sa.Integer))',
                                                       'op.drop_table("items")', rev="0002", down="0001")
@@ -140,3 +141,70 @@ def test_an_irreversible_root_revision_said_so_by_its_author_is_no_finding(tmp_p
                                                        'print("We do not support downgrading.")', rev="0002", down="0001")}
     (f,) = found(tmp_path, files, "MIG001")
     assert f.anchor == "migration:0002:downgrade" and f.severity is Severity.INFO
+
+
+def test_sql_wrapped_in_a_ddl_construct_is_read(tmp_path):
+    """osparc: `op.execute(sa.DDL("UPDATE users SET email = lower(email)"))` is a data fix, not SQL dbreview could
+    not read; `sa.DDL("ALTER TYPE ... ADD VALUE ...")` is an enum value added."""
+    files = {"migrations/versions/0001_a.py": FIRST,
+             "migrations/versions/0002_b.py": revision('op.execute(sa.DDL("UPDATE items SET id = id + 0"))', rev="0002", down="0001")}
+    assert found(tmp_path, files, "MIG001") == []
+    files["migrations/versions/0002_b.py"] = revision('op.execute(sa.DDL("ALTER TABLE items ADD COLUMN n integer"))', rev="0002", down="0001")
+    (f,) = found(tmp_path / "ddl", files, "MIG001")
+    assert f.severity is Severity.WARNING and "its 1 operation(s) cannot be rolled back" in f.message
+
+
+def test_a_plain_index_build_its_author_says_is_on_a_small_table_is_info(tmp_path):
+    """zou: `# search_filter_group holds per-user saved filters and stays small, so a plain build is short`."""
+    build = 'op.create_index("ix_items_code", "items", ["id"])'
+    files = {"migrations/versions/0001_a.py": FIRST,
+             "migrations/versions/0002_b.py": revision(f"# items holds a few saved filters per user and stays small\n{build}",
+                                                       'op.drop_index("ix_items_code")', rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG007")
+    assert f.severity is Severity.INFO and f.anchor == "migration:0002:index:items:ix_items_code"
+    assert "its author's comment says the table stays small ('items holds a few saved filters per user and stays small')" in f.message
+    # a comment that does not name the table (a partial index 'tiny' for its predicate) says nothing of the table
+    files["migrations/versions/0002_b.py"] = revision(f"# tiny partial index for the sweep\n{build}", 'op.drop_index("ix_items_code")',
+                                                      rev="0002", down="0001")
+    (f,) = found(tmp_path / "other", files, "MIG007")
+    assert f.severity is Severity.WARNING and "author" not in f.message
+
+
+def test_a_revision_that_defers_columns_of_a_model_no_later_revision_changes_is_info(tmp_path):
+    """jupyterhub: the revision queries today's model with a column deferred; no later revision adds a column to
+    its table, so nothing it selects is missing today."""
+    models = MODELS + "    code: Mapped[int] = mapped_column(Integer)\n"
+    body = ("session = sa.orm.Session(bind=op.get_bind())\n"
+            "for item in session.query(Item).options(sa.orm.defer(Item.code)):\n    item.id = item.id")
+    files = {"app/__init__.py": "", "app/models.py": models,
+             "migrations/versions/0001_a.py": revision(CREATE_LEGACY.replace('sa.Column("id", sa.Integer, primary_key=True))\n', 'sa.Column("id", sa.Integer, primary_key=True), sa.Column("code", sa.Integer))\n', 1),
+                                                       'op.drop_table("legacy_hubs")\nop.drop_table("items")'),
+             "migrations/versions/0002_b.py": revision(body, rev="0002", down="0001").replace(
+                 "import sqlalchemy as sa\n", "import sqlalchemy as sa\nfrom app.models import Item\n")}
+    (f,) = found(tmp_path, files, "MIG019")
+    assert f.severity is Severity.INFO and "no later revision adds a column that the model maps today" in f.message
+
+
+def test_a_missing_lock_timeout_says_when_the_wait_matters(tmp_path):
+    """ckan, zou, fittrackee: upgrades run by an operator with the application stopped; the finding says that the
+    queue forms only where the migration runs while the application serves."""
+    files = {"migrations/versions/0001_a.py": FIRST,
+             "migrations/versions/0002_b.py": revision('op.add_column("items", sa.Column("n", sa.Integer))',
+                                                       'op.drop_column("items", "n")', rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG014")
+    assert f.severity is Severity.INFO and f.message.endswith(
+        "; that happens where the migration runs while the application serves (a rolling deploy, a job beside running "
+        "instances); run with the application stopped, nothing queues behind it")
+
+
+def test_enum_values_added_without_if_not_exists_cannot_be_added_again(tmp_path):
+    """osparc: `op.execute(sa.DDL("ALTER TYPE ... ADD VALUE 'LICENSE'"))`, downgrade `pass`: nothing to undo, but
+    a re-run of the upgrade after `alembic downgrade` fails on the value that is still there."""
+    add = "op.execute(sa.DDL(\"ALTER TYPE kind ADD VALUE 'LICENSE'\"))"
+    files = {"migrations/versions/0001_a.py": FIRST, "migrations/versions/0002_b.py": revision(add, rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG001")
+    assert f.severity is Severity.INFO and f.anchor == "migration:0002:downgrade"
+    assert "only adds enum values, which PostgreSQL cannot drop, so its empty downgrade is the norm; but after" in f.message
+    assert "(the value exists already: ADD VALUE without IF NOT EXISTS, line 7)" in f.message
+    files["migrations/versions/0002_b.py"] = revision(add.replace("ADD VALUE", "ADD VALUE IF NOT EXISTS"), rev="0002", down="0001")
+    assert found(tmp_path / "twice", files, "MIG001") == []

@@ -675,6 +675,8 @@ class _OpReader:
     def _execute(self, call: ast.Call, arg: ast.AST, env: Env, span: Span) -> MigrationOp | None:
         from analyzers.facts.python_module import param_names, sql_use
 
+        if isinstance(arg, ast.Call) and len(arg.args) == 1 and not arg.keywords and last(self.names.callee(arg)) == "DDL":
+            arg = arg.args[0]  # sa.DDL("UPDATE ..."): the construct only carries its SQL string
         texts = evaluate(arg, env, self.names)
         if texts is None and isinstance(arg, ast.Name) and arg.id in self.bindings:
             texts = evaluate(self.bindings[arg.id], env, self.names)  # `sql = f"... {x}"` then op.execute(sql)

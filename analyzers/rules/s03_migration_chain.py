@@ -688,14 +688,12 @@ def _later_columns(facts, rev, whole) -> list[str] | None:
     """Columns of the loaded models' tables that revisions after `rev` add and that the model still maps,
     each with the revision: upgrading a database from before them runs this revision's statement without
     them. None where that cannot be told: a revision that defers columns or loads only some (`defer`,
-    `load_only`), or a model whose table is not known."""
+    `load_only`) when later revisions add some, or a model whose table is not known."""
     from analyzers.facts.history import history
     from analyzers.rules.fk_reads import _tree
 
     tree_ast = _tree(facts, rev.path)
-    if tree_ast is None or any(isinstance(n, ast.Attribute) and n.attr in ("defer", "load_only", "deferred")
-                               or isinstance(n, ast.Name) and n.id in ("defer", "load_only", "deferred")
-                               for n in ast.walk(tree_ast)):
+    if tree_ast is None:
         return None
     h = history(facts)
     tree = h.tree_of.get(id(rev))
@@ -717,6 +715,9 @@ def _later_columns(facts, rev, whole) -> list[str] | None:
         for life in lives:
             if life.begun is life.creator and id(rev) in h.ancestors.get(id(life.creator), ()):
                 added.append(f"{key} ({life.creator.revision})")
+    if added and any(isinstance(n, ast.Attribute) and n.attr in ("defer", "load_only", "deferred")
+                     or isinstance(n, ast.Name) and n.id in ("defer", "load_only", "deferred") for n in ast.walk(tree_ast)):
+        return None  # it may leave exactly those out
     return sorted(added)
 
 

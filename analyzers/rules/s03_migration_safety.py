@@ -525,6 +525,8 @@ class IndexWithoutConcurrently(_LockRule, Rule):
         no revision creates (made outside the migrations: their size is unknown). A unique index or constraint
         over rows already there also says that the upgrade fails on a database where two rows share the key
         (its predicate named), unless an earlier step of the revision may write rows, which dbreview cannot judge.
+        A plain build whose comment right above names the table and says it is small is info: its author chose
+        it, and the lock lasts as long as that table's build.
     Why it matters:
         A plain CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on
         the table waits, for minutes on a big table. A unique constraint added in place is worse: ALTER
@@ -624,10 +626,12 @@ op.execute("ALTER TABLE orders ADD CONSTRAINT orders_note_key UNIQUE USING INDEX
             return None  # built under the lock its new column's ALTER TABLE holds anyway: CONCURRENTLY gains nothing
         if c.held is not None:
             return self._under_held(c, f"{f'index {name}' if name else 'an unnamed index'} on {c.table}", f"index:{c.table}:{name}")
+        small = _said_small(self.facts, c)
         return self.finding(
             f"{c.who} builds {f'index {name}' if name else 'an unnamed index'} on {c.table} without CONCURRENTLY; {c.since}, so writes to it wait "
-            "for the whole build (SHARE lock)",
-            c.span, f"migration:{c.rev.revision}:index:{c.table}:{name}",
+            "for the whole build (SHARE lock)" + (f"; its author's comment says the table stays small ({small!r}): a plain build on "
+                                                  "purpose, as short as the table is" if small else ""),
+            c.span, f"migration:{c.rev.revision}:index:{c.table}:{name}", severity=Severity.INFO if small else None,
         )
 
     def _unique(self, c: Change, name: object, columns: tuple[str, ...]):
@@ -651,6 +655,21 @@ op.execute("ALTER TABLE orders ADD CONSTRAINT orders_note_key UNIQUE USING INDEX
             "index in a step of its own, outside this transaction",
             c.span, f"migration:{c.rev.revision}:{anchor}", severity=Severity.INFO,
         )
+
+
+_SMALL = re.compile(r"\b(small|tiny|few rows|a handful)\b", re.I)
+
+
+def _said_small(facts: Facts, c: Change) -> str | None:
+    """The comment right above the step, when it names the table and says it is small (`# search_filter_group
+    holds per-user saved filters and stays small`): its author's reason for a plain build, first 80 characters."""
+    lines: list[str] = []
+    at = c.op.span.start - 1
+    while at >= 1 and (line := "".join(facts.lines(Span(c.rev.path, at, at))).strip()).startswith("#"):
+        lines.insert(0, line.lstrip("# "))
+        at -= 1
+    said = " ".join(lines)
+    return said[:80] if _SMALL.search(said) and re.search(rf"\b{re.escape(c.table)}\b", said) else None
 
 
 def _built_on_unplaced_tables(facts: Facts, path: str) -> list[str]:
@@ -1186,7 +1205,8 @@ class NoLockTimeout(Rule):
     What it checks:
         Whether the newest revisions that ALTER, drop or index (without CONCURRENTLY) tables that earlier
         revisions created set `lock_timeout`, or env.py does for every revision. One finding per Alembic
-        tree, pointing at each such revision. Info: a convention, and a small deployment may not need it.
+        tree, pointing at each such revision. Info: a convention, and a small deployment may not need it; the
+        finding says when the wait matters (the migration runs while the application serves).
     Why it matters:
         ALTER TABLE waits for every transaction that touches the table, and while it waits, every new
         query on the table queues behind it: one long report query turns a millisecond migration into an
@@ -1226,9 +1246,13 @@ op.add_column("orders", sa.Column("status", sa.String(20)))
             if not mine or _TIMEOUT.search(_env_text(self.facts, mine[0].rev)):
                 continue
             sites = [(c.span, f"migration:{c.rev.revision}:lock-timeout", f"revision {c.rev.revision} locks {c.table}") for c in mine]
-            yield at_start_up(self.facts, self.grouped(
+            f = self.grouped(
                 f"{len(mine)} recent revision(s) in {folder} take strong locks on existing tables (first: revision "
                 f"{mine[0].rev.revision} on {mine[0].table}) and neither they nor env.py set lock_timeout: waiting for "
                 "the lock, the migration queues every query on the table behind it",
                 sites, f"migration-lock-timeout:{folder}",
-            ))
+            )
+            shown = at_start_up(self.facts, f)
+            yield shown if shown is not f else replace(f, message=f.message + (
+                "; that happens where the migration runs while the application serves (a rolling deploy, a job beside "
+                "running instances); run with the application stopped, nothing queues behind it"))

@@ -58,7 +58,8 @@ class DowngradeMissing(Rule):
         An upgrade whose schema changes each run only where an inspector check finds the database needs
         them reconciles drift: info, since no one schema came before it; when only some are so guarded,
         the finding names the others. An upgrade that only adds enum values (`ALTER TYPE ... ADD VALUE`)
-        has nothing PostgreSQL could undo, nor one that only turns columns into plain strings and drops
+        has nothing PostgreSQL could undo (an info says so where one lacks IF NOT EXISTS: the upgrade cannot
+        run again after `alembic downgrade`), nor one that only turns columns into plain strings and drops
         enum types IF EXISTS (it retires native enums: code of any revision reads and writes the same
         labels; unless a model at head maps one of those columns as a native enum), and one titled or
         described (its module docstring) as a data migration or backfill moves data in columns its
@@ -144,7 +145,18 @@ def downgrade():
         for r in self.facts.revisions:
             if id(r) in forward_only:
                 continue
-            if r.downgrade_empty and r.upgrade and not data_only(r) and not _only_adds_enum_values(r) \
+            if r.downgrade_empty and r.upgrade and _only_adds_enum_values(r):
+                once = [st for op in r.upgrade for st in op.sql.statements if not _TWICE.search(st.text)]  # type: ignore[union-attr]
+                if once:  # nothing to undo, but the next upgrade after `alembic downgrade` adds the value again
+                    yield self.finding(
+                        f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) only adds enum values, which "
+                        "PostgreSQL cannot drop, so its empty downgrade is the norm; but after `alembic downgrade` past it, "
+                        f"running the upgrade again fails (the value exists already: ADD VALUE without IF NOT EXISTS, line "
+                        f"{once[0].span.start})", r.downgrade_span or r.span, f"migration:{r.revision}:downgrade",
+                        severity=Severity.INFO,
+                    )
+                continue
+            if r.downgrade_empty and r.upgrade and not data_only(r) \
                     and not _titled_data_migration(r) and not _retires_native_enums(self.facts, r):
                 span = r.downgrade_span or r.span
                 unread = _unread_sql(r)
@@ -506,10 +518,12 @@ def downgrade():
                 if kind == "table" and before and effect.kind == "drop_table":
                     again = _dropped_again(self.facts, r, name)
                     if again is not None and again[0] is r:
-                        problem += f", and drops it again itself (line {again[1].start}): the downgrade fails there"
+                        problem += (f", and drops it again itself (line {again[1].start}): unless something outside the "
+                                    "migrations made it again in between (create_all at start-up), the downgrade fails there")
                     elif again is not None:
                         problem += (f"; the downgrade of revision {again[0].revision}, which runs after it on the way down, "
-                                    f"drops {name} (line {again[1].start}): `alembic downgrade` past both fails there")
+                                    f"drops {name} (line {again[1].start}): `alembic downgrade` past both fails there, unless "
+                                    "something outside the migrations makes it again in between")
                     elif self.facts.tables and not named_in_code(self.facts, name):
                         severity = Severity.INFO
                         problem += ("; no model maps it and no Python code of the application names it any more (a retired "
