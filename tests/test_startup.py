@@ -25,6 +25,17 @@ def test_the_app_is_ready_to_draw_without_sqlalchemy():
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
+def test_dbreview_open_on_a_saved_review_hands_over_to_the_app_without_sqlalchemy(scanned, data_dir):
+    """`dbreview open` checks the review file with sqlite3 alone when it is at the newest schema; a new
+    file is made through the store, and a corrupt one refused (tests/test_cli.py), as before."""
+    code = (
+        "import sys; from tui import cli; cli.run_app = lambda **kw: 0; "
+        f"assert cli.main(['--data-dir', {str(data_dir)!r}, '--reviewer', 'alice', 'open', {str(scanned.repo)!r}]) == 0; "
+        "assert 'sqlalchemy' not in sys.modules and 'alembic' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
 async def test_a_decision_before_the_store_is_open_lands_on_the_finding_under_the_cursor(scanned, data_dir, monkeypatch):
     from tui.session import store as store_module
 

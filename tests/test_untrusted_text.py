@@ -76,6 +76,16 @@ def test_printable_flags_zero_width_and_bidi_marks() -> None:
     assert printable("naïve — ok ✓") == "naïve — ok ✓"
 
 
+def test_printable_shows_every_control_character_and_only_those() -> None:
+    """Every character of the first planes, alone and among others: a placeholder exactly where the
+    table has one (printable searches for them instead of translating every character)."""
+    from tui.reports.sanitize import _PLACEHOLDERS
+
+    text = "".join(map(chr, range(0x3000))).replace("\r", "") + "\ufeff \r\n x\r"
+    assert printable(text) == text.replace("\r\n", "\n").translate(_PLACEHOLDERS)
+    assert printable("a\r\nb\rc\x1b[2J") == "a\nb\u240dc\u241b[2J"
+
+
 @pytest.mark.parametrize("name", ["alice", "Zoë Ó'Brien", "李雷", "bob (reviewer 2)"])
 def test_any_printable_name_is_a_name(name: str) -> None:
     assert name_problem(name) is None

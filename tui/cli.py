@@ -101,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Review the database layer of a Python backend: SQLAlchemy models, Alembic migrations, "
         "engine and session set-up, PostgreSQL row-level security. Without a command: `dbreview open .`.",
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     parser.set_defaults(run=_cmd_open, path=".")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -222,6 +222,14 @@ def _report_options(sub: argparse.ArgumentParser) -> None:
     )
 
 
+class _Version(argparse.Action):
+    """--version, read from the installed metadata only when asked (importlib.metadata: ~8 ms)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"{PROG} {_version()}")
+        parser.exit()
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -281,8 +289,25 @@ def _open_repository(path: Path, args: argparse.Namespace) -> int:
     except TargetError as exc:
         raise UsageError(str(exc)) from None
     data = _data_dir(args)
-    _open_store(data, create=True).close()  # type: ignore[union-attr]  # a corrupt or newer file is refused here, untouched
+    _check_store(data)
     return run_app(repo=repo, data_dir=data, reviewer=reviewer)
+
+
+def _check_store(data: Path) -> None:
+    """Refuse here, untouched, a review file that cannot be used (corrupt, not ours, newer, another
+    account's), with sqlite3 alone: a file at the newest schema is then left to the app, which draws
+    its first screen from it before the store (SQLAlchemy, ~250 ms to import) opens. A new file, or
+    one to migrate, goes through the store now, as the app would before its first screen."""
+    from tui.session.migrations import HEAD
+    from tui.session.opening import prepare
+    from tui.session.reading import SessionStoreError
+
+    try:
+        if prepare(paths.session_db(data).absolute()) == HEAD:
+            return
+    except SessionStoreError as exc:
+        raise UsageError(str(exc)) from None
+    _open_store(data, create=True).close()  # type: ignore[union-attr]
 
 
 def run_app(*, repo: Path, data_dir: Path, reviewer: str) -> int:

@@ -37,6 +37,7 @@ from tui.reports.sanitize import name_problem
 from tui.session import identity, undo
 from tui.session.undo import DECIDING, ago, attempt_said, finding_decision, item_decision, said
 from tui.session.migrations import HEAD, alembic_config
+from tui.session.opening import prepare
 from tui.session.reading import (
     BUSY_TIMEOUT_MS,
     STATE_COLUMNS,
@@ -44,7 +45,6 @@ from tui.session.reading import (
     SavedReview,
     SessionStoreError,
     finding_state,
-    inspect,
 )
 from tui.session.models import (
     Answer,
@@ -121,15 +121,7 @@ class ReviewStore(SavedReview):
         paths.shared_group) and migrate to head when needed, after a
         backup to `<name>.bak-<old revision>`. `clock` returns aware datetimes (tests fix it)."""
         path = Path(db_path).expanduser().absolute()
-        try:
-            _make_private_dirs(path.parent)
-            mode = file_mode(path.parent)
-            fresh = _create_file(path, mode)
-            if not fresh:
-                _give_mode(path, mode)
-            revision = None if fresh else inspect(path)
-        except OSError as exc:
-            raise SessionStoreError(f"cannot open the review database {path}: {exc.strerror or exc}{_whose(path)}") from exc
+        revision = prepare(path)
         engine = _engine(path)
         try:
             if revision != HEAD:
@@ -624,61 +616,6 @@ class ReviewStore(SavedReview):
 
 
 # -- opening, migrating ---------------------------------------------------------------------------
-
-
-def _make_private_dirs(directory: Path) -> None:
-    """Create the missing directories 0700; existing ones are left as they are."""
-    missing = []
-    while not directory.exists():
-        missing.append(directory)
-        directory = directory.parent
-    for d in reversed(missing):
-        d.mkdir(mode=0o700, exist_ok=True)
-        d.chmod(0o700)
-
-
-def _create_file(path: Path, mode: int) -> bool:
-    """Create the database file before SQLite does (SQLite would use 0644), exactly `mode` whatever
-    the umask (SQLite gives its -wal and -shm files the same); True when new."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    except FileExistsError:
-        return False
-    try:
-        os.fchmod(fd, mode)
-    finally:
-        os.close(fd)
-    return True
-
-
-def _give_mode(path: Path, mode: int) -> None:
-    """A review file of ours made before its folder was shared (0600), or readable by others, gets
-    the folder's mode; another account's files are left to them."""
-    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        try:
-            st = part.stat()
-        except FileNotFoundError:
-            continue
-        if st.st_uid == os.getuid() and st.st_mode & 0o777 != mode:
-            part.chmod(mode)
-
-
-def _whose(path: Path) -> str:
-    """For a refusal: whose the file is, when it is another account's."""
-    import pwd
-
-    try:
-        owner = path.stat().st_uid
-    except OSError:
-        return ""
-    if owner == os.getuid():
-        return ""
-    try:
-        name = pwd.getpwuid(owner).pw_name
-    except KeyError:
-        name = f"user {owner}"
-    return (f" (the file is {name}'s; in a folder shared by a group, as `chmod 2770 FOLDER` makes it, "
-            f"dbreview creates review files the group can use: {name} can run `chmod 660 {path}*`)")
 
 
 def _backup(path: Path, revision: str) -> Path:

@@ -236,7 +236,7 @@ class _Lines:
 
     def __init__(self, plain: list[str], coloured: list[Text] | None = None) -> None:
         self.plain, self.coloured = plain, coloured
-        self.width = max(map(cell_len, plain), default=0)
+        self.width = max((len(line) if line.isascii() else cell_len(line) for line in plain), default=0)  # ASCII: a cell a character
 
     def __len__(self) -> int:
         return len(self.plain)
