@@ -6,6 +6,7 @@ from __future__ import annotations
 import configparser
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +61,30 @@ class TargetError(Exception):
 def discover(root: Path, settings: Settings | None = None) -> Layout:
     """What of `root` is worth reading. Without `settings`, the target's own are read (a
     SettingsError when they cannot be used)."""
+    layout = _layout(root, settings)
+    for entry, rel in _walk(layout):
+        try:
+            _file(layout, entry, rel)
+        except OSError as exc:
+            layout.skipped.append((rel, f"cannot be read: {exc.strerror or exc}"))
+    layout.python.sort(key=lambda c: c.path)
+    layout.docs.sort()
+    if layout.python_total == 0:
+        raise TargetError(f"{root}: holds no Python files")
+    return layout
+
+
+def python_root(root: Path) -> Path:
+    """The root discover() would find, or the TargetError it would raise, with the default settings;
+    the walk stops at the first Python file: `dbreview open` checks the path before the app starts
+    (and scans it behind its first screen)."""
+    layout = _layout(root, Settings())
+    if not any(entry.name.endswith(".py") for entry, _ in _walk(layout)):
+        raise TargetError(f"{root}: holds no Python files")
+    return layout.root
+
+
+def _layout(root: Path, settings: Settings | None) -> Layout:
     root = Path(root)
     if not root.exists():
         raise TargetError(f"{root}: no such file or directory")
@@ -67,6 +92,12 @@ def discover(root: Path, settings: Settings | None = None) -> Layout:
         raise TargetError(f"{root}: not a directory")
     layout = Layout(root=root.resolve())
     layout.settings = settings if settings is not None else load_settings(layout.root)
+    return layout
+
+
+def _walk(layout: Layout) -> Iterator[tuple[os.DirEntry[str], str]]:
+    """The regular files under the root that the settings do not exclude, with their relative paths;
+    what is not walked (links out, loops, unreadable folders) noted in layout.skipped."""
     excluded = layout.settings.excluded if layout.settings.exclude else None
     seen_dirs: set[tuple[int, int]] = set()
     # Plain strings, not Path objects: on a tree of thousands of files pathlib is most of the walk.
@@ -102,14 +133,10 @@ def discover(root: Path, settings: Settings | None = None) -> Layout:
                     if entry.is_symlink():
                         layout.skipped.append((rel, "broken symbolic link"))
                     continue
-                _file(layout, entry, rel)
             except OSError as exc:
                 layout.skipped.append((rel, f"cannot be read: {exc.strerror or exc}"))
-    layout.python.sort(key=lambda c: c.path)
-    layout.docs.sort()
-    if layout.python_total == 0:
-        raise TargetError(f"{root}: holds no Python files")
-    return layout
+                continue
+            yield entry, rel
 
 
 def skipped_dir(path: str, name: str) -> bool:

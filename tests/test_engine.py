@@ -511,6 +511,21 @@ def test_an_empty_directory_is_a_target_error(tmp_path: Path) -> None:
         scan(tmp_path / "empty")
 
 
+def test_the_commands_check_of_a_target_says_what_discover_says(target: Path, tmp_path: Path) -> None:
+    """python_root (dbreview open, before the app) stops at the first Python file: same root, same refusals."""
+    from analyzers.discover import discover, python_root
+
+    assert python_root(target / "app" / "..") == discover(target).root == target.resolve()
+    (tmp_path / "empty" / "node_modules").mkdir(parents=True)
+    (tmp_path / "empty" / "node_modules" / "x.py").write_text("")  # a skipped folder's Python is none
+    (tmp_path / "empty" / "notes.txt").write_text("")
+    for path, said in ((tmp_path / "nope", "no such file"), (target / "app" / "models.py", "not a directory"),
+                       (tmp_path / "empty", "holds no Python files")):
+        for check in (discover, python_root):
+            with pytest.raises(TargetError, match=said):
+                check(path)
+
+
 def test_a_scan_without_suppression_comments_never_imports_libcst(target: Path, cache: Path) -> None:
     """libcst reads `# dbreview: ignore` comments; importing it costs more than a warm scan's work."""
     import subprocess

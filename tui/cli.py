@@ -280,12 +280,11 @@ def _cmd_open(args: argparse.Namespace) -> int:
 
 def _open_repository(path: Path, args: argparse.Namespace) -> int:
     """Check everything that can be checked without the app, then run it."""
-    from analyzers.discover import TargetError, discover
-    from analyzers.settings import Settings
+    from analyzers.discover import TargetError, python_root
 
     reviewer = _reviewer(args)
     try:
-        repo = discover(path.expanduser(), Settings()).root  # the app itself reports bad settings
+        repo = python_root(path.expanduser())  # the app itself reports bad settings
     except TargetError as exc:
         raise UsageError(str(exc)) from None
     data = _data_dir(args)
