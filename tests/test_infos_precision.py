@@ -140,14 +140,21 @@ def run(context, conn):
 '''
 
 
+def _only_once_varied(tmp_path, files: dict[str, str], path: str, safe: str, varied: str):
+    """No CFG008 with `safe` at `path`; with `varied` there, the one info finding, returned."""
+    assert found(tmp_path, {**files, path: safe}, "CFG008") == []
+    (f,) = found(tmp_path / "varied", {**files, path: varied}, "CFG008")
+    assert f.severity == Severity.INFO
+    return f
+
+
 def test_a_key_the_project_writes_only_numbers_under_is_a_number(tmp_path):
     """CKAN (CFG008 x4 debatable): `context.get('query_timeout', _TIMEOUT)` where the only writer of the key, the
     CLI, stores `int(...)`: the value is a number on every path dbreview can see; no finding."""
     cli = 'def main(seconds, run):\n    run({"query_timeout": int(seconds * 1000)}, None)\n'
-    assert found(tmp_path, {"app/run.py": _RUN, "app/cli.py": cli}, "CFG008") == []
     given = cli + '\ndef handler(request, run):\n    ctx = {}\n    ctx["query_timeout"] = request.args["t"]\n    run(ctx, None)\n'
-    (f,) = found(tmp_path / "g", {"app/run.py": _RUN, "app/cli.py": given}, "CFG008")
-    assert f.severity == Severity.INFO and f.anchor == "sql:run:timeout"
+    f = _only_once_varied(tmp_path, {"app/run.py": _RUN}, "app/cli.py", cli, given)
+    assert f.anchor == "sql:run:timeout"
     assert "`30000` is a constant on one path, but on another `context` is a parameter of `run`" in f.message
 
 
@@ -161,3 +168,24 @@ def test_a_utc_decorator_with_a_signature_over_several_lines_stores_utc_on_purpo
     wrapped = _UTC_TYPE.replace("    def process_bind_param(self, value, dialect):",
                                 "    def process_bind_param(\n        self, value, dialect\n    ):")
     assert found(tmp_path, {"app/types.py": wrapped, "app/models.py": _stamps("StoredUtc")}, "TZ001") == []
+
+
+# -- CFG008: a parameter every call of another module gives a literal --------------------------------
+
+_RESTART = '''
+import sqlalchemy as sa
+
+
+def restart_sequence(conn, table_name):
+    conn.execute(sa.text(f"SELECT setval('{table_name}_id_seq', (SELECT max(id) FROM {table_name}))"))
+'''
+
+
+def test_a_helper_only_ever_called_with_literal_names_is_no_injection(tmp_path):
+    """privacyidea (CFG008 debatable): a helper whose only callers, in migrations of another module, pass literal
+    table names; a caller passing a variable keeps the finding as it was."""
+    calls = 'from app.seq import restart_sequence\n\ndef upgrade(conn):\n    restart_sequence(conn, "settings")\n'
+    varied = calls + '\ndef again(conn, name):\n    restart_sequence(conn, table_name=name)\n'
+    f = _only_once_varied(tmp_path, {"app/seq.py": _RESTART}, "app/upgrade.py", calls, varied)
+    assert f.anchor == "sql:restart_sequence:table_name"
+    assert "`table_name` is a parameter of `restart_sequence`, whose callers are not in this module" in f.message

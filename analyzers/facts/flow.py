@@ -74,7 +74,7 @@ class Flow:
         self._memo: dict[tuple[int, int, int], tuple[str, str, list[int], list[str]]] = {}  # a value followed once per place
         self._steps = 0  # what following one value may cost: past _BUDGET, it is unknown
         self._via: list[str] = []  # the functions of other modules whose results it was followed to
-        self._calls_safe = False  # follow it again as if those functions quoted what they return
+        self._calls_safe = 0  # follow it again as if those functions quoted what they return (2: and callers gave literals)
         self._quoting: dict[int, bool] = {}  # a function -> whether it returns its argument quoted (quotes())
         self._bound: dict[int, ast.AST] = {}  # a name a comprehension binds (its node) -> what the loop runs over
 
@@ -189,16 +189,20 @@ class Flow:
         return source, why, tuple(dict.fromkeys(n for n in self._trail if n != self._before))[:6]
 
     def _only_through(self, node: ast.AST, func: Func | None) -> tuple[str, ...]:
-        """The other modules' functions a risky value passes through, when it is safe on every path if they
-        quote what they return (`identifier(name)` imported from the module that defines it); else ()."""
+        """What of other modules a risky value passes through, when it is safe on every path if those are (see
+        Hole.via): first its functions, enums and dict keys alone; failing that, with the calls other modules
+        make of its function too (`fn(1:table)`); else ()."""
         calls = tuple(dict.fromkeys(self._via))
-        saved = self._memo, self._trail, self._steps
-        self._memo, self._trail, self._steps, self._calls_safe = {}, [], 0, True
-        try:
-            again, _ = self.source(node, func, 0)
-        finally:
-            (self._memo, self._trail, self._steps), self._calls_safe = saved, False
-        return calls if again not in RISK else ()
+        for level in (1, 2):
+            saved = self._memo, self._trail, self._steps
+            self._memo, self._trail, self._steps, self._calls_safe = {}, [], 0, level
+            try:
+                again, _ = self.source(node, func, 0)
+            finally:
+                (self._memo, self._trail, self._steps), self._calls_safe = saved, 0
+            if again not in RISK:
+                return calls if level == 2 else tuple(c for c in calls if not c.endswith(")"))
+        return ()
 
     def quotes(self, func: Func) -> bool:
         """Does every path of `func` return its argument quoted (`'"' + s.replace('"', '""') + '"'`, or the
@@ -211,7 +215,7 @@ class Flow:
         if not returns or not any(_QUOTE_HINT.search(ast.unparse(r)) for r in returns):
             return False
         saved = self._before, self._trail, self._steps, self._via, self._calls_safe, self._memo
-        self._before, self._trail, self._steps, self._via, self._calls_safe, self._memo = 10**9, [], 0, [], False, {}
+        self._before, self._trail, self._steps, self._via, self._calls_safe, self._memo = 10**9, [], 0, [], 0, {}
         try:
             found = self._quoting[id(func)] = all(self.source(r, func, 0)[0] == "quoted" for r in returns)
         finally:
@@ -385,10 +389,11 @@ class Flow:
                 key = node.args[0].value if isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str) else None
                 if key is not None and self._calls_safe:  # as if the key's writers wrote what the default is
                     return self.source(node.args[1], func, depth + 1)
+                mark = len(self._via)
                 found = self._worst([self.source(node.func.value, func, depth + 1),
                                      self.source(node.args[1], func, depth + 1)], expr, alternatives=True)
-                if key is not None and found[0] == "partial":
-                    self._via.append(f"[{key}]")  # the rule reads what the project writes under that key
+                if key is not None and found[0] == "partial":  # the rule reads what the project writes under that key,
+                    self._via[mark:] = [f"[{key}]"]  # which stands for whatever the mapping itself came through
                 return found
             if name == "format":  # the template and what is formatted into it
                 given = [*node.args, *(k.value for k in node.keywords)]
@@ -566,6 +571,12 @@ class Flow:
             if passed:  # handed to an executor, a decorator, a table of handlers: what it gets is not followed
                 return "unknown", (f"{expr} is a parameter of `{func.name}`, which this module passes on as a value "
                                    f"(line {passed[0]}): what it is called with is not followed")
+            if id(func) not in self._methods and self.enclosing(func) is None:  # the rule reads its other modules' calls
+                positional = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
+                place = positional.index(arg.arg) if arg.arg in positional else -1
+                self._via.append(f"{self.names.module}.{func.name}({place}:{arg.arg})")
+                if self._calls_safe > 1:
+                    return "constant", f"{expr} is what the callers of `{func.name}` pass"
             return "unknown", f"{expr} is a parameter of `{func.name}`, whose callers are not in this module"
         found = []
         for call, caller in callers[:8]:

@@ -4,10 +4,12 @@ validated or quoted name is not."""
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import replace
 
 from analyzers.facts.flow import RISK
+from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.model import Hole, ListenerFact, Span, SqlUse
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
@@ -141,11 +143,56 @@ def numbers_under(facts, key: str) -> bool | None:
     return found
 
 
+_PARAMETER = re.compile(r"^(?P<function>[\w.]+)\((?P<place>-?\d+):(?P<param>\w+)\)$")
+
+
+def literal_callers(facts, function: str, place: int, param: str) -> bool | None:
+    """Does every call of the module-level `function` (`pkg.mod.name`) in the project's other modules (tests aside,
+    migrations included) pass a literal, a string or a number, for its parameter `param` (at `place` among the
+    positional ones)? None: no call in sight, or the function is handed on as a value where it is imported."""
+    module, _, name = function.rpartition(".")
+    calls = 0
+    for path in python_paths(facts):
+        try:
+            text = "" if is_test_path(path) else confine.read_text(facts.root, path)
+        except OSError:
+            continue
+        if not re.search(rf"\bimport\b[^\n]*\b{re.escape(name)}\b", text) and f"{module.rpartition('.')[2]}.{name}" not in text:
+            continue
+        try:
+            tree = parse_python(text, path)
+        except SyntaxError:
+            return None
+        called: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _names(node.func, name):
+                called.add(id(node.func))
+                given = next((k.value for k in node.keywords if k.arg == param), None)
+                if given is None and 0 <= place < len(node.args) and not any(isinstance(a, ast.Starred) for a in node.args[:place + 1]):
+                    given = node.args[place]
+                if given is None:
+                    return None  # its default, or unpacked arguments: not followed
+                if not (isinstance(given, ast.Constant) and isinstance(given.value, (str, int, float))):
+                    return False
+                calls += 1
+        if any(_names(n, name) and id(n) not in called for n in ast.walk(tree) if isinstance(getattr(n, "ctx", None), ast.Load)):
+            return None  # handed on as a value (a table of handlers, an executor): what it is called with is not seen
+    return True if calls else None
+
+
+def _names(node: ast.AST, name: str) -> bool:
+    return (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
+
+
 def _through(facts, path: str, name: str) -> bool | None:
     """Is what a value passes through (a Hole.via entry) safe: a function that quotes, an enum (`pkg.Role.*`),
-    a dict key written only with numbers (`[timeout]`)? None: dbreview could not read it."""
+    a dict key written only with numbers (`[timeout]`), a parameter every other module's call gives a literal
+    (`pkg.mod.fn(1:table)`)? None: dbreview could not read it."""
     if name.startswith("["):
         return numbers_under(facts, name[1:-1])
+    parameter = _PARAMETER.match(name)
+    if parameter:
+        return literal_callers(facts, parameter["function"], int(parameter["place"]), parameter["param"])
     if name.endswith(".*"):
         return imported_enum(facts, path, name[:-2])
     return helper_quotes(facts, path, name)
@@ -164,8 +211,8 @@ def settle(facts, use: SqlUse, hole: Hole) -> Hole | None:
     unread = [name for name, quotes in read.items() if quotes is None]
     if not unread:
         return None
-    if all(name.startswith("[") for name in unread):
-        return hole  # no write of the key in sight: its why already says which path could not be followed
+    if all(name.startswith("[") or _PARAMETER.match(name) for name in unread):
+        return replace(hole, via=())  # no write of the key, no call in sight: its why already says which path was not followed
     if unread[0].endswith(".*"):
         return replace(hole, why=f"`{hole.expr}` is a member of `{unread[0][:-2]}`, which dbreview could not read (if that "
                                 "is an enum, nothing is injected)")
@@ -282,7 +329,9 @@ class SqlFromStrings(Rule):
         Each value spliced in is followed within its function and its module (assignments, loops, checks,
         the calls of the function) to where it comes from. From the request (a route's parameter, a header,
         the body): critical. A value from where we could not follow (a parameter whose callers are elsewhere):
-        a warning; an identifier or a piece of SQL from there: info (code usually picks them). From the
+        a warning; an identifier or a piece of SQL from there: info (code usually picks them); but where every
+        call of the function in the project's other modules passes a literal (`restart_seq(op, "users")`), no
+        finding. From the
         database or an attribute the module does not assign: info (a name read from the database's own
         catalogue, `SHOW SCHEMAS` or information_schema, is said to be one). In a migration, which no request
         reaches, only a value from the database or an unfollowed source is reported, as info (and said to be in
