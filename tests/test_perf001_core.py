@@ -202,3 +202,40 @@ def unshare(db_session, share_id):
     assert finding.severity == Severity.INFO
     assert "session.delete" not in finding.message
     assert "personas is only soft-deleted in this code" in finding.message
+
+
+SHELVES = HEADER + """
+from sqlalchemy.orm import relationship
+
+class Shelf(Base):
+    __tablename__ = "shelves"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Box(Base):
+    __tablename__ = "boxes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shelf_id: Mapped[int] = mapped_column(ForeignKey("shelves.id"))
+    shelf = relationship("Shelf", backref="boxes")
+"""
+
+
+def test_a_delete_beside_a_name_dbreview_cannot_type_is_no_read_path(tmp_path):
+    """Deleting a Shelf loads the backref Shelf.boxes; the only other trace of `boxes` is a name on an object dbreview
+    cannot tell. No read path is shown: an info that says the cost comes with deleting shelves and names the untyped
+    read, where the delete had made it a warning (issue 7, class 2: a warning needs a read path)."""
+    reads = """
+from app.models import Shelf
+
+def drop_shelf(session, shelf_id):
+    shelf = session.get(Shelf, shelf_id)
+    session.delete(shelf)
+
+def describe(thing):
+    return len(thing.boxes)
+"""
+    files = {"app/models.py": SHELVES, "app/loans_repo.py": reads,
+             "app/views.py": "from app import loans_repo\ndef page(s, t):\n    loans_repo.drop_shelf(s, 1)\n    loans_repo.describe(t)\n"}
+    finding = {f.anchor: f for f in found(tmp_path, files, "PERF001")}["table:boxes.shelf_id"]
+    assert finding.severity == Severity.INFO
+    assert "app/loans_repo.py:9 names boxes, on an object dbreview cannot tell; deleting a Shelf loads it" in finding.message
+    assert "the load of Shelf.boxes that deleting one through the ORM makes" in finding.message

@@ -684,8 +684,10 @@ class _RelationshipUses:
             if maybe is None and self._may_read(span, code, name) and not self._anothers_own(span, code, name, owner):
                 maybe = span, f"{span.path}:{span.start} names {name}, on an object dbreview cannot tell"
         deleted = None if _passive(self.facts, rel) else orm_deletes(self.facts, self.classes, owner)
-        if deleted is not None and deleted[1] == "sure":  # and the name read where it may be it: counted as read
-            return "read" if maybe is not None else "deleted", deleted[0], f"deleting a {owner.class_name} loads it: {deleted[2]}"
+        if deleted is not None and deleted[1] == "sure":  # beside a name read where it may be it: a read dbreview cannot show
+            if maybe is not None:
+                return "maybe", maybe[0], f"{maybe[1]}; deleting a {owner.class_name} loads it: {deleted[2]}"
+            return "deleted", deleted[0], f"deleting a {owner.class_name} loads it: {deleted[2]}"
         if deleted is not None and deleted[1] == "uncalled" and maybe is None and self.walked is None:
             return "uncalled", deleted[0], f"the only delete of a {owner.class_name} that would load it is {deleted[2]}"
         if maybe is not None:

@@ -47,7 +47,9 @@ class ForeignKeyWithoutIndex(Rule):
         `secondary`, named by table or by the variable its `Table(...)` is assigned to, a backref) loads
         rows by it where the code reads that relationship (a loader option named by a string, on the
         query's entity) or deletes rows of its class (which loads it; also through a base class's
-        helper called on an object the code shows is of that class), shown as related locations. A read
+        helper called on an object the code shows is of that class; a backref whose name the code reads only on objects
+        dbreview cannot type, beside such a delete, has no read it can show: an info that names both), shown as related
+        locations. A read
         that also compares with a value (itself or through its joins) the leading column of an index (or
         key) that holds the foreign key after it, or of another index (not a flag's), finds its rows
         through that index and is not counted; a join to another table's column gives it no value (where
