@@ -862,6 +862,22 @@ def _overrides(s: Subject, message: str) -> str:
     return "Add a table of subscription overrides: owner, type (CHECK on its values), value, start, end, and who granted it."
 
 
+@advises("BIL006")
+def _numeric_precision(s: Subject, message: str) -> str:
+    scale = _found(r"with scale (\w+)", message) or "2"
+    return (f"Declare {_code(s.where)} with a precision as well (`Numeric(12, {scale})`), with a migration that "
+            "alters the column to it (values then round to that scale).")
+
+
+@advises("BIL007")
+def _keep_financial_rows(s: Subject, message: str) -> str:
+    if s.kind == "relationship":
+        return (f"Drop the delete cascade from {_code(s.where)} (`cascade=\"save-update, merge\"`) and soft delete or "
+                "anonymize the account instead of deleting it.")
+    return (f"Make the foreign key of {_code(s.where)} `ondelete=\"RESTRICT\"` (SET NULL on a nullable key, with the "
+            "payer's details kept on the row), and soft delete or anonymize the account instead.")
+
+
 # -- the suppression comments themselves ------------------------------------------------------
 
 

@@ -127,6 +127,9 @@ RIGHT_ON_PURPOSE = [
     Right("patients_report checks sort against SORTABLE and takes an int page size", ("CFG008", "CFG003"),
           f"{BACKEND}/src/routes/reports.py", (18, 27)),
     Right("patient_calls splices a uuid.UUID path parameter", ("CFG008",), f"{BACKEND}/src/routes/reports.py", (42, 47)),
+    Right("unread_count binds :user_id", ("CFG011",), f"{BACKEND}/src/services/inbox.py", (21, 26)),
+    Right("read_thread_for joins the participants to the thread", ("CFG012",), f"{BACKEND}/src/services/inbox.py", (37, 45)),
+    Right("sign_out revokes one session WHERE id = :id", ("CFG013",), f"{BACKEND}/src/services/inbox.py", (53, 54)),
     Right("the backend's graph has one head and no missing parent", ("MIG003", "MIG004"), f"{VERSIONS}/"),
     Right("every policy of 0004 reads the tenant; every RLS table has a policy", ("TEN004", "TEN005"),
           f"{VERSIONS}/20250122_0004_row_level_security.py"),
@@ -166,6 +169,8 @@ RIGHT_ON_PURPOSE = [
     # apps/portal_v1
     Right("patients and visits are soft deleted (is_deleted)", ("HIP001",), f"{PORTAL}/"),
     Right("portal money is Numeric(10, 2)", ("BIL001",), f"{PORTAL}/"),
+    Right("payment.amount is Numeric(10, 2), precision and scale", ("BIL006",), f"{PORTAL}/portal/models.py", (79, 91)),
+    Right("refund.payment_id is ON DELETE RESTRICT", ("BIL007",), f"{PORTAL}/portal/models.py", (123, 123)),
     Right("visit.status is an enum", ("INT005",), f"{PORTAL}/"),
     Right("every portal datetime is aware", ("TZ001", "TZ002"), f"{PORTAL}/"),
     Right("every portal FK column is indexed and constrained", ("PERF001", "INT002"), f"{PORTAL}/"),

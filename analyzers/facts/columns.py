@@ -14,7 +14,8 @@ ANNOTATION_TYPES = {
     "str": "String", "int": "Integer", "float": "Float", "bool": "Boolean", "Decimal": "Numeric",
     "UUID": "Uuid", "dict": "JSON", "list": "JSON", "bytes": "LargeBinary",
 }
-_TYPE_POSITIONAL = {"DateTime": "timezone", "TIMESTAMP": "timezone", "String": "length", "Numeric": "precision"}
+_TYPE_POSITIONAL = {"DateTime": ("timezone",), "TIMESTAMP": ("timezone",), "String": ("length",),
+                    **dict.fromkeys(("Numeric", "NUMERIC", "DECIMAL"), ("precision", "scale"))}
 
 
 def span_of(node: ast.AST, path: str) -> Span:
@@ -156,8 +157,8 @@ def read_type(node: ast.AST, names: Names) -> tuple[str, dict[str, str]] | None:
         for k in call.keywords:
             if k.arg:
                 args[k.arg] = ast.unparse(k.value)
-        if call.args and name in _TYPE_POSITIONAL:
-            args.setdefault(_TYPE_POSITIONAL[name], ast.unparse(call.args[0]))
+        for key, arg in zip(_TYPE_POSITIONAL.get(name, ()), call.args):
+            args.setdefault(key, ast.unparse(arg))
         if name in ("ARRAY", "Array") and call.args:
             inner = read_type(call.args[0], names)
             if inner:

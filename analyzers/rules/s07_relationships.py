@@ -7,7 +7,9 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import fk_columns, healthcare, is_clinical, is_link_table, unique_keys_with, unique_over
+from analyzers.rules.schema import (
+    delete_cascades, fk_columns, healthcare, is_clinical, is_link_table, unique_keys_with, unique_over,
+)
 
 PROFILE_TABLES = re.compile(r"^(providers?|staff|staff_members?|patients?|prox(y|ies))$")
 
@@ -232,22 +234,15 @@ class Patient(Base):
     def check(self):
         if not healthcare(self.facts):
             return
-        by_class = {t.class_name: t for t in self.facts.tables.values() if t.class_name}
-        for table in self.facts.tables.values():
-            for rel in table.relationships:
-                cascade = (rel.cascade or "").lower()
-                if "delete" not in cascade and "all" not in cascade:
-                    continue
-                target = (rel.target or "").strip("'\"").split(".")[-1]
-                target_table = by_class.get(target)
-                name = target_table.name if target_table else _snake(target)
-                if target_table is not None and is_link_table(target_table):
-                    continue  # deleting enrollment or membership rows with their parent loses no clinical record
-                if is_clinical(name):
-                    yield self.finding(
-                        f"{table.class_name}.{rel.attr} cascades deletes ({rel.cascade}) to {target}: clinical rows get hard deleted",
-                        rel.span, f"relationship:{table.class_name}.{rel.attr}",
-                    )
+        for table, rel, target_table, target in delete_cascades(self.facts):
+            name = target_table.name if target_table else _snake(target)
+            if target_table is not None and is_link_table(target_table):
+                continue  # deleting enrollment or membership rows with their parent loses no clinical record
+            if is_clinical(name):
+                yield self.finding(
+                    f"{table.class_name}.{rel.attr} cascades deletes ({rel.cascade}) to {target}: clinical rows get hard deleted",
+                    rel.span, f"relationship:{table.class_name}.{rel.attr}",
+                )
 
 
 class ScalarOverNonUniqueKey(Rule):

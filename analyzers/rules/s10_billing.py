@@ -7,7 +7,9 @@ import re
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.schema import column_anchor, column_sites, first_line, has_check, where_declared
+from analyzers.rules.schema import (
+    column_anchor, column_sites, delete_cascades, first_line, has_check, is_link_table, migrated_column, where_declared,
+)
 
 _MONEY = re.compile(r"amount|price|total|fee|cost|balance|subtotal|tax|discount|refund|charge|payment|cents")
 
@@ -244,3 +246,189 @@ class BillingTransaction(Base):
                 "billing tables exist but nothing records subscription overrides (free, trial extension, discount)",
                 first_line(billing[0].span), "billing:overrides",
             )
+
+
+_CURRENCY = re.compile(r"(^|_)(usd|eur|gbp|dollars?|euros?)($|_)")  # `top_up_in_usd`: money by its unit
+
+
+def scale_without_precision(col) -> str | None:
+    """The scale a Numeric/DECIMAL column declares without a precision (`Numeric(scale=2)`, `Numeric(None, 2)`),
+    which SQLAlchemy drops: it renders plain NUMERIC unless both are given."""
+    if col.type_args.get("impl", col.type_name) not in ("Numeric", "NUMERIC", "DECIMAL"):
+        return None
+    scale = col.type_args.get("scale")
+    return scale if scale not in (None, "None") and col.type_args.get("precision") in (None, "None") else None
+
+
+class NumericScaleWithoutPrecision(Rule):
+    """A Numeric column declares a scale but no precision, so the scale does nothing.
+
+    What it checks:
+        `Numeric(scale=2)`, `Numeric(None, 2)`, `DECIMAL(scale=2)` in the models and the migrations. SQLAlchemy
+        writes `NUMERIC(p, s)` only when both are given: with no precision it renders plain `NUMERIC`
+        (`visit_NUMERIC` of its type compiler) and the scale is dropped. Reported once per column: at the
+        migration that builds it where there is one (the table is what the migration made; a model column whose
+        migration has a precision is no finding), else at the model. A warning on money (a name that says
+        amount, price, total, fee, balance..., or a table with a currency column), info elsewhere.
+    Why it matters:
+        PostgreSQL's plain NUMERIC keeps each value with whatever scale it arrives with: 10.5, 10.499 and
+        10.123456789 are all stored as given. Amounts meant to be cents carry fractions of a cent, sums drift
+        from the rounded totals of invoices and of the payment provider, and equal-looking amounts compare
+        unequal.
+    Example:
+        amount: Mapped[Decimal] = mapped_column(Numeric(scale=2))
+    Instead:
+        Give the precision too, `Numeric(12, 2)` (`NUMERIC(12, 2)` rounds every value to cents), or store
+        integer cents.
+    """
+
+    ID = "BIL006"
+    ITEM = "10.2"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amount: Mapped[float] = mapped_column(Numeric(12, 2))
+''',)
+    INVALID = (HEADER + '''
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amount: Mapped[float] = mapped_column(Numeric(scale=2))
+''',)
+
+    def check(self):
+        for table, col in column_sites(self.facts):
+            migrated = migrated_column(self.facts, table, col.name)
+            if migrated is not None or not scale_without_precision(col):
+                continue  # the migration builds the column: judged there
+            yield self._finding(table.name, col, table, col)
+        for table in self.facts.migration_tables.values():
+            model = self.facts.tables.get(table.name)
+            for col in table.columns.values():
+                if scale_without_precision(col):
+                    yield self._finding(table.name, col, model, model.column(col.name) if model else None)
+
+    def _finding(self, name: str, col, model, model_col):
+        scale = scale_without_precision(col)
+        money = bool(_MONEY.search(col.name) or _CURRENCY.search(col.name)) or any("currency" in c for c in (model.columns if model else ()))
+        anchor = column_anchor(model, model_col) if model is not None and model_col is not None else f"table:{name}.{col.name}"
+        related = [(model_col.span, "the model's column")] if model_col is not None and model_col.span != col.span else []
+        return self.finding(
+            f"{name}.{col.name} is declared {col.type_name} with scale {scale} and no precision: SQLAlchemy renders plain "
+            f"{'DECIMAL' if col.type_name == 'DECIMAL' else 'NUMERIC'}, so the scale does nothing and "
+            f"PostgreSQL keeps every value with the scale it arrives with{' (fractions of a cent in amounts)' if money else ''}: "
+            f"give both, `{col.type_name}(12, {scale})`",
+            col.span, anchor, related=related,
+            severity=None if money else Severity.INFO, item=None if money else "5.6",
+        )
+
+
+# Tables of money that moved: what accounting keeps for years, whoever closed their account.
+_LEDGER = re.compile(r"(^|_)(payments?|invoices?|invoice_(items?|lines?)|transactions?|ledgers?|ledger_entries|refunds?|"
+                     r"payouts?|charges?|receipts?|credit_notes?)($|_)")
+_AMOUNT = re.compile(r"(^|_)(amount|amounts|price|total|fee|fees|cost|balance|currency|cents|subtotal|tax)($|_)")
+# Who closes an account: a user, an organization or a tenant and their like.
+_ACCOUNT = re.compile(r"^(auth_)?(users?|accounts?|organi[sz]ations?|orgs?|tenants?|teams?|workspaces?|customers?|"
+                      r"compan(y|ies)|members?)$")
+_SOFT_DELETE = ("deleted_at", "is_deleted", "archived_at")
+
+
+def ledger(table) -> bool:
+    """A table of money that moved: named so (payments, invoices, ledger entries...) and with an amount or currency
+    column of its own."""
+    return bool(_LEDGER.search(table.name)) and any(_AMOUNT.search(c) for c in table.columns) and not is_link_table(table)
+
+
+def _account(name: str) -> bool:
+    return bool(_ACCOUNT.match(name.rsplit(".", 1)[-1]))
+
+
+_PAYMENTS = HEADER + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    amount: Mapped[int] = mapped_column(Integer)
+'''
+
+
+class CascadeDeletesFinancialRecords(Rule):
+    """Deleting a user or an organization deletes their payments, invoices or ledger entries.
+
+    What it checks:
+        Foreign keys with `ondelete="CASCADE"` (in the models or the migrations) from a table of money that moved
+        into a user, account, organization, tenant or team table, and ORM relationships of such a parent with a
+        delete cascade (`cascade="all, delete-orphan"`) to one. A table of money that moved is named so
+        (payments, invoices, transactions, ledger entries, refunds, payouts, charges, receipts) and has an amount
+        or currency column of its own. Info when the parent is soft deleted (its `deleted_at`), so only a hard
+        delete (an erasure, a cleanup script) runs the cascade. Clinical records are HIP002's and REL003's.
+    Why it matters:
+        The books must keep what was charged, refunded and paid out for years (tax and audit retention), and the
+        payment provider keeps its side: one `DELETE FROM users` silently erases the company's side, and
+        reconciliation, refunds and chargeback disputes for that customer have nothing to stand on.
+    Example:
+        user_id = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))   # on payments
+    Instead:
+        `ondelete="RESTRICT"` (or SET NULL on a nullable key, with the payer's name and address copied onto the
+        invoice), soft delete or anonymize the account, and never delete the financial rows with it.
+    """
+
+    ID = "BIL007"
+    ITEM = "7.6"
+    SEVERITY = Severity.WARNING
+    VALID = (_PAYMENTS.replace("CASCADE", "RESTRICT"),)
+    INVALID = (_PAYMENTS, HEADER + '''
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoices = relationship("Invoice", cascade="all, delete-orphan")
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    total: Mapped[int] = mapped_column(Integer)
+''')
+
+    def check(self):
+        seen: set[tuple[str, str]] = set()
+        for table in [*self.facts.tables.values(), *self.facts.migration_tables.values()]:
+            if not ledger(table):
+                continue
+            for col in table.columns.values():
+                for fk in col.foreign_keys:
+                    if (fk.ondelete or "").upper() != "CASCADE" or not _account(fk.table) or (table.name, col.name) in seen:
+                        continue
+                    seen.add((table.name, col.name))
+                    parent = fk.table.rsplit(".", 1)[-1]
+                    yield self.finding(
+                        f"{table.name}.{col.name} cascades deletes from {parent}: deleting the account deletes its rows of "
+                        f"{table.name}, records accounting must keep{self._soft(parent)}",
+                        fk.span, f"table:{table.name}.{col.name}:cascade", severity=self._severity(parent),
+                    )
+        for table, rel, target, _ in delete_cascades(self.facts):
+            if not _account(table.name) or target is None or not ledger(target):
+                continue
+            yield self.finding(
+                f"{table.class_name}.{rel.attr} cascades deletes ({rel.cascade}) to {target.class_name}: "
+                f"session.delete() of the {table.name} row deletes its rows of {target.name}, records accounting must "
+                f"keep{self._soft(table.name)}",
+                rel.span, f"relationship:{table.class_name}.{rel.attr}", severity=self._severity(table.name),
+            )
+
+    def _parent(self, name: str):
+        return self.facts.tables.get(name) or self.facts.migration_tables.get(name)
+
+    def _soft(self, name: str) -> str:
+        parent = self._parent(name)
+        mark = next((c for c in _SOFT_DELETE if parent is not None and c in parent.columns), None)
+        return f" (info: {name} is soft deleted with {mark}, so only a hard delete runs it)" if mark else ""
+
+    def _severity(self, name: str) -> Severity | None:
+        return Severity.INFO if self._soft(name) else None

@@ -470,6 +470,18 @@ def is_link_table(table: TableFact) -> bool:
     return bool(_LINK_NAMES.search(table.name)) and len(fks) >= 2
 
 
+def delete_cascades(facts: Facts):
+    """(parent table, relationship, the target's table or None when not found, the target as named) for each ORM
+    relationship whose cascade deletes the rows it loads (`delete`, `delete-orphan`, `all`)."""
+    by_class = {t.class_name: t for t in facts.tables.values() if t.class_name}
+    for table in facts.tables.values():
+        for rel in table.relationships:
+            cascade = (rel.cascade or "").lower()
+            if "delete" in cascade or "all" in cascade:
+                target = (rel.target or "").strip("'\"").split(".")[-1]
+                yield table, rel, by_class.get(target), target
+
+
 def end_marker(table: TableFact) -> str | None:
     return next((c for c in END_MARKERS if c in table.columns), None)
 

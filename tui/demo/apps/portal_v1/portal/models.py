@@ -112,3 +112,15 @@ class AuditLog(db.Model):
     path = db.Column(db.String(512), nullable=False)
     ip_address = db.Column(db.String(45))
     created_at = db.Column(db.DateTime(timezone=True), server_default=db.func.now(), nullable=False)
+
+
+class Refund(db.Model):
+    """Money given back on a payment, and the portal user who asked for it."""
+
+    __tablename__ = "refund"
+
+    id = db.Column(db.Integer, primary_key=True)
+    payment_id = db.Column(db.Integer, db.ForeignKey("payment.id", ondelete="RESTRICT"), nullable=False, index=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+    amount = db.Column(db.Numeric(scale=2), nullable=False)
+    refunded_at = db.Column(db.DateTime(timezone=True), server_default=db.func.now(), nullable=False)

@@ -19,8 +19,24 @@ depends_on = None
 def upgrade():
     op.add_column('payment', sa.Column('refunded_at', sa.DateTime(timezone=True), nullable=True))
     op.drop_column('payment', 'legacy_ref')  # added by hand on the clinic's server in 2019 (old card terminal)
+    op.create_table(
+        'refund',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('payment_id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('amount', sa.Numeric(scale=2), nullable=False),
+        sa.Column('refunded_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+        sa.ForeignKeyConstraint(['payment_id'], ['payment.id'], ondelete='RESTRICT'),
+        sa.ForeignKeyConstraint(['user_id'], ['user.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index(op.f('ix_refund_payment_id'), 'refund', ['payment_id'], unique=False)
+    op.create_index(op.f('ix_refund_user_id'), 'refund', ['user_id'], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f('ix_refund_user_id'), table_name='refund')
+    op.drop_index(op.f('ix_refund_payment_id'), table_name='refund')
+    op.drop_table('refund')
     op.add_column('payment', sa.Column('legacy_ref', sa.String(length=64), nullable=True))
     op.drop_column('payment', 'refunded_at')
