@@ -101,6 +101,23 @@ async def test_a_decision_while_the_rescan_matches_findings_is_held_then_made(sc
         assert sum(f.disposition == Disposition.CONFIRMED for f in app.review.findings.values()) == 1
 
 
+async def test_a_review_file_that_cannot_be_used_ends_the_app_with_status_2(scanned, data_dir, monkeypatch):
+    """What only opening the store can tell (the command checked the file with sqlite3 and handed it
+    over): the app ends with exit status 2, as the command's own refusals do."""
+    from tui.session import store as store_module
+    from tui.session.reading import SessionStoreError
+
+    def refused(cls, *args, **kwargs):
+        raise SessionStoreError("the review database cannot be opened for writing")
+
+    monkeypatch.setattr(store_module.ReviewStore, "open", classmethod(refused))
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert app.return_code == 2
+
+
 def test_the_store_asked_for_before_the_loader_runs_is_opened_by_who_asks(scanned, data_dir):
     """A write (or the app closing) before the first frame, when the loader's worker has not started:
     the store is opened there and then, rather than waited for."""

@@ -29,6 +29,7 @@ from tui.controllers.presence import HEARTBEAT_EVERY, POLL_EVERY, PresenceContro
 from tui.controllers.scan import ScanController
 from tui.controllers.loader import Loader
 from tui.controllers.verify import VerifyController
+from tui.gate import Exit
 from tui.reports.secrets import mask, masked_event, masked_finding
 from tui.review import Review
 from tui.session.reading import ConflictError, SavedReview, SessionStoreError
@@ -110,7 +111,7 @@ class MainScreen(Screen[None]):
                 self.review = Review.open(ReviewStore.open(db, clock=app.clock), app.repo, app.reviewer, app.checklist)
                 saved = None
         except SessionStoreError as exc:
-            app.exit(message=untrusted.line(str(exc)))
+            app.exit(return_code=Exit.BAD_INPUT, message=untrusted.line(str(exc)))
             return
         loader = Loader(self, db if saved is not None else None, app.clock)
         tree = self.checklist_tree
@@ -130,8 +131,8 @@ class MainScreen(Screen[None]):
     def on_loader_store_opened(self) -> None:
         try:
             self._attached()
-        except SessionStoreError as exc:
-            self.app.exit(message=untrusted.line(str(exc)))
+        except SessionStoreError as exc:  # `dbreview open` checked the file; what only opening it could tell
+            self.app.exit(return_code=Exit.BAD_INPUT, message=untrusted.line(str(exc)))
 
     def on_loader_rules_read(self) -> None:
         self._rules_read = True
@@ -170,8 +171,13 @@ class MainScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         if self.review is not None:
-            with self._saving(background=True):
-                self.review.leave()  # a colleague stops seeing us at once, not after PRESENT_WITHIN
+            try:
+                self._attached()  # a store still opening is waited for, so that leaving is written
+            except SessionStoreError:
+                pass  # it could not be opened (the app ended saying so): nothing was written, nothing to leave
+            else:
+                with self._saving(background=True):
+                    self.review.leave()  # a colleague stops seeing us at once, not after PRESENT_WITHIN
             self.review.store.close()
         gc.unfreeze()  # what was frozen can be collected again (a test's next app)
 
