@@ -239,3 +239,21 @@ def describe(thing):
     assert finding.severity == Severity.INFO
     assert "app/loans_repo.py:9 names boxes, on an object dbreview cannot tell; deleting a Shelf loads it" in finding.message
     assert "the load of Shelf.boxes that deleting one through the ORM makes" in finding.message
+
+
+def test_conditions_and_ed_with_ampersand_in_newer_syntax_are_weighed_together(tmp_path):
+    """`(loans.c.id == i) & (loans.c.reader_id == r)` in a module this Python cannot parse (3.12 syntax): the query's
+    own facts are all dbreview has, and they hold both tests, so the primary key serves it (osparc's
+    workspaces.product_name, judged wrong)."""
+    reads = """
+from app.models import loans
+
+def first[T](items: list[T]) -> T:
+    return items[0]
+
+async def forget(conn, loan_id, reader_id=1):
+    await conn.execute(loans.delete().where((loans.c.id == loan_id) & (loans.c.reader_id == reader_id)))
+"""
+    finding = _perf001(tmp_path, reads, "forget")["table:loans.reader_id"]
+    assert finding.severity == Severity.INFO
+    assert "also tests id, which the primary key (id) is led by" in finding.message

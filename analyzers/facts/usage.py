@@ -660,6 +660,10 @@ class _Function:
             for v in expr.values:
                 self._filter(v, acc)
             return
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitAnd):  # (t.c.a == x) & (t.c.b == y), as and_()
+            self._filter(expr.left, acc)
+            self._filter(expr.right, acc)
+            return
         if isinstance(expr, ast.Call) and last(self.names.callee(expr)) == "and_":
             for v in expr.args:
                 self._filter(v, acc)
