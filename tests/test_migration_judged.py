@@ -208,3 +208,21 @@ def test_enum_values_added_without_if_not_exists_cannot_be_added_again(tmp_path)
     assert "(the value exists already: ADD VALUE without IF NOT EXISTS, line 7)" in f.message
     files["migrations/versions/0002_b.py"] = revision(add.replace("ADD VALUE", "ADD VALUE IF NOT EXISTS"), rev="0002", down="0001")
     assert found(tmp_path / "twice", files, "MIG001") == []
+
+
+def test_removed_sqlalchemy_calls_in_a_project_that_stamps_new_databases_say_who_runs_them(tmp_path):
+    """dispatch: new databases are built with create_all and stamped at head (database/manage.py), so only a
+    database from before the revision runs it."""
+    manage = ("from alembic import command\nfrom app.models import Base\n\n"
+              "def version_schema(cfg):\n    command.stamp(cfg, \"head\")\n\n"
+              "def init_database(engine, cfg):\n    Base.metadata.create_all(engine)\n    version_schema(cfg)\n")
+    body = "conn = op.get_bind()\nconn.execute(\"UPDATE items SET id = id\")"
+    files = {"pyproject.toml": '[project]\nname = "shop"\ndependencies = ["SQLAlchemy>=2.0", "alembic"]\n',
+             "app/__init__.py": "", "app/models.py": MODELS,
+             "migrations/versions/0001_a.py": FIRST, "migrations/versions/0002_b.py": revision(body, rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG021")
+    assert f.severity is Severity.WARNING and "stamps" not in f.message
+    files["app/manage.py"] = manage
+    (f,) = found(tmp_path / "stamped", files, "MIG021")
+    assert f.severity is Severity.WARNING and ("this project builds a new database with create_all and stamps it at head "
+                                               "(app/manage.py:8, 5): only a database from before this revision runs it") in f.message

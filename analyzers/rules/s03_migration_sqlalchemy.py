@@ -9,6 +9,7 @@ import ast
 from analyzers.facts.model import Span
 from analyzers.facts.requirements import Requirement, sqlalchemy_requirement
 from analyzers.findings import Severity
+from analyzers.rules import start_up
 from analyzers.rules.base import Rule
 from analyzers.rules.s03_migration_safety import later
 
@@ -174,7 +175,9 @@ class RemovedSqlalchemyApi(Rule):
         lock file (uv.lock, poetry.lock, Pipfile.lock), else its requirements (pyproject.toml,
         requirements files, setup.cfg, setup.py; development and test requirements left out), nearest to
         the revision: 2.x installed, required or allowed: a warning that names the declaration; kept
-        below 2.0, or not declared: an info that says so.
+        below 2.0, or not declared: an info that says so. Where the application builds a new database with
+        `create_all` and stamps it at head, the warning says that only a database from before the revision
+        runs it.
     Why it matters:
         A revision runs with the SQLAlchemy installed the day it runs. One written for 1.3 or 1.4 raises
         on 2.x: a fresh `alembic upgrade head`, or an upgrade from a version before this revision, stops
@@ -213,6 +216,10 @@ class RemovedSqlalchemyApi(Rule):
                 continue
             severity, claim = self._claim(rev.path)
             if severity is Severity.WARNING:
+                fresh = start_up.built_and_stamped(self.facts)
+                if fresh is not None:
+                    claim += (f"; this project builds a new database with create_all and stamps it at head ({fresh[0].path}:"
+                              f"{fresh[0].start}, {fresh[1].start}): only a database from before this revision runs it")
                 yield self.grouped(f"revision {rev.revision} calls what SQLAlchemy 2.0 removed: {_listed(calls)}: {claim}{_reached(calls, rev)}",
                                    _sites(rev.path, calls, f"migration:{rev.revision}:sqlalchemy-2"),
                                    f"migration:{rev.revision}:sqlalchemy-2", severity=severity)

@@ -15,7 +15,9 @@ import re
 from analyzers import confine
 from analyzers.discover import skipped_dir
 from analyzers.facts.model import Facts, Span
+from analyzers.facts.paths import is_test_path
 from analyzers.rules.mentions import mentions
+from analyzers.rules.schema import python_paths
 
 _MIGRATE = re.compile(r"\balembic\b[^\n#]*\bupgrade\b|\bflask\b[^\n#]*\bdb\s+upgrade\b")
 _SERVE = re.compile(r"\b(gunicorn|uvicorn|hypercorn|daphne|granian|waitress-serve|uwsgi)\b|\bflask\b[^\n#]*\brun\b")
@@ -175,3 +177,26 @@ def _enclosing(facts: Facts, span: Span) -> str | None:
             if best is None or node.lineno > best.lineno:
                 best = node
     return best.name if best is not None else None
+
+
+def built_and_stamped(facts: Facts) -> tuple[Span, Span] | None:
+    """Where the project builds a new database from its models and stamps it at head (`create_all`, then
+    alembic's `stamp(cfg, "head")`, in one file outside tests and revisions, a command's manage.py included):
+    (the create_all, the stamp). Such a database never runs the revisions; only one from before a revision does."""
+    if "built_and_stamped" not in facts.derived:
+        facts.derived["built_and_stamped"] = next(filter(None, (_builds_and_stamps(facts, path) for path in python_paths(facts)
+                                                                 if not is_test_path(path) and "/versions/" not in f"/{path}")), None)
+    return facts.derived["built_and_stamped"]  # type: ignore[return-value]
+
+
+def _builds_and_stamps(facts: Facts, path: str) -> tuple[Span, Span] | None:
+    try:
+        text = confine.read_text(facts.root, path)
+    except (OSError, ValueError):
+        return None
+    if ".create_all(" not in text or "stamp(" not in text:
+        return None
+    lines = text.splitlines()
+    built = next((i for i, line in enumerate(lines, 1) if ".create_all(" in line.split("#", 1)[0]), None)
+    stamp = next((i for i, line in enumerate(lines, 1) if re.search(r"\bstamp\s*\([^)#]*[\"']head[\"']", line)), None)
+    return (Span(path, built, built), Span(path, stamp, stamp)) if built and stamp else None
