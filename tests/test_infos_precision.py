@@ -189,3 +189,29 @@ def test_a_helper_only_ever_called_with_literal_names_is_no_injection(tmp_path):
     f = _only_once_varied(tmp_path, {"app/seq.py": _RESTART}, "app/upgrade.py", calls, varied)
     assert f.anchor == "sql:restart_sequence:table_name"
     assert "`table_name` is a parameter of `restart_sequence`, whose callers are not in this module" in f.message
+
+
+_UNITS = HEADER + """
+class Unit(Base):
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Payout(Base):
+    __tablename__ = "payouts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer)
+
+class Refill(Base):
+    __tablename__ = "refills"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer)
+"""
+
+
+def test_a_shared_column_read_on_its_core_table_is_cited_for_that_table_only(tmp_path):
+    """osparc: `projects_node_to_pricing_unit.c.pricing_plan_id` names that table's column (a shared name), and only
+    that one's: the finding cites the line; the other table's finding does not."""
+    query = "import sqlalchemy as sa\n\n\ndef units(payouts):\n    return sa.select(payouts.c.unit_id)\n"
+    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": _UNITS, "app/queries.py": query}, "INT002")}
+    assert "(the code names it at app/queries.py:5)" in got["table:payouts.unit_id"].message
+    assert "the code names it" not in got["table:refills.unit_id"].message

@@ -181,7 +181,8 @@ class Payment(Base):
             if _generated_in_code(col, lines):
                 continue  # the code makes a fresh id for it (uuid7()): the row's own identifier, not a reference
             if owners[col.attr or col.name] > 1:  # wallet_id on six tables: a line names this one's only beside it
-                lines = [(span, line) for span, line in lines if _on_table(line, col.attr or col.name, table) or _names_class(line, table)]
+                lines = [(span, line) for span, line in lines if _on_table(line, col.attr or col.name, table) or _names_class(line, table)
+                         or _core_column(line, col.name, table)]
             stem = col.name[: -len("_id")]
             if _ARCHIVE.search(table.name):
                 continue  # a copy of old rows kept apart: its ids outlive what they pointed at by design
@@ -661,6 +662,12 @@ def _on_table(line: str, attr: str, table) -> bool:
 def _names_class(line: str, table) -> bool:
     """The line names the table's class as a word (`session.get(Refund, id).wallet_id`), not inside another name."""
     return bool(table.class_name) and re.search(rf"(?<![\w.]){re.escape(table.class_name)}\b", line) is not None
+
+
+def _core_column(line: str, name: str, table) -> bool:
+    """`wallets_table.c.wallet_id`, `projects_to_units.c.unit_id`: the column read on a Core Table named like the table."""
+    return any(m.group(1).lower() in _table_words(table) or m.group(1).lower().removesuffix("_table") in _table_words(table)
+               for m in re.finditer(rf"(\w+)\.c\.{re.escape(name)}\b", line))
 
 
 def _table_words(table) -> frozenset[str]:
