@@ -170,6 +170,21 @@ def test_a_plain_index_build_its_author_says_is_on_a_small_table_is_info(tmp_pat
     assert f.severity is Severity.WARNING and "author" not in f.message
 
 
+def test_a_revision_grouped_under_an_info_build_takes_the_highest_severity_of_its_builds(tmp_path):
+    """An author's 'small' comment on the first build made the whole revision info, hiding a plain build on
+    another table; a second build on the table the comment names stays info."""
+    small = '# items holds a few saved filters per user and stays small\nop.create_index("ix_items_a", "items", ["id"])\n'
+    files = {"migrations/versions/0001_a.py": FIRST,
+             "migrations/versions/0002_b.py": revision(small + 'op.create_index("ix_legacy_a", "legacy_hubs", ["id"])',
+                                                       rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG007")
+    assert f.severity is Severity.WARNING and f.anchor == "migration:0002:index:items:ix_items_a"
+    assert f.message.endswith("(and 1 more like it in this revision, on legacy_hubs); warning for line 9, info only for line 8")
+    files["migrations/versions/0002_b.py"] = revision(small + 'op.create_index("ix_items_b", "items", ["id"])', rev="0002", down="0001")
+    (f,) = found(tmp_path / "same", files, "MIG007")
+    assert f.severity is Severity.INFO and f.message.endswith("(and 1 more like it in this revision)")
+
+
 def test_a_revision_that_defers_columns_of_a_model_no_later_revision_changes_is_info(tmp_path):
     """jupyterhub: the revision queries today's model with a column deferred; no later revision adds a column to
     its table, so nothing it selects is missing today."""

@@ -381,11 +381,26 @@ class _OnePerRevision:
         if not rest:
             return first
         on = f", on {_names(list(dict.fromkeys(tables)))}" if set(tables) - {lead} else ""
+        top = min((f.severity for f in (first, *rest)), key=lambda s: s.rank)
         return replace(
-            first, message=f"{first.message} (and {len(rest)} more like it in this revision{on})",
-            related=first.related + tuple(Related(f.location, f.message) for f in rest),
+            first, message=f"{first.message} (and {len(rest)} more like it in this revision{on}){_mixed(first, rest, top)}",
+            severity=top, related=first.related + tuple(Related(f.location, f.message) for f in rest),
             covers=tuple(dict.fromkeys(k for _, f in found for k in (identity_key(self.ID, f.anchor), *f.covers))),
         )
+
+
+def _mixed(first: Finding, rest: list[Finding], top: Severity) -> str:
+    """Where the revision's steps differ in severity, the group takes the highest (an info on its first step
+    must not hide a warning on the next) and says which lines are which."""
+    every = (first, *rest)
+    if all(f.severity == first.severity for f in rest):
+        return ""
+
+    def lines(sev: Severity) -> str:
+        return _names([str(f.location.start_line) for f in every if f.severity == sev])
+
+    lower = sorted({f.severity for f in every} - {top}, key=lambda s: s.rank)
+    return f"; {top} for line {lines(top)}" + "".join(f", {sev} only for line {lines(sev)}" for sev in lower)
 
 
 def _names(items: list[str]) -> str:
@@ -525,8 +540,10 @@ class IndexWithoutConcurrently(_LockRule, Rule):
         no revision creates (made outside the migrations: their size is unknown). A unique index or constraint
         over rows already there also says that the upgrade fails on a database where two rows share the key
         (its predicate named), unless an earlier step of the revision may write rows, which dbreview cannot judge.
-        A plain build whose comment right above names the table and says it is small is info: its author chose
-        it, and the lock lasts as long as that table's build.
+        A plain build whose comment right above (or above another step of the revision on that table) names the
+        table and says it is small is info: its author chose it, and the lock lasts as long as that table's build.
+        A revision's finding takes the highest severity of its steps and, where they differ, says which lines
+        are which (an info on the first build never hides a warning on the next).
     Why it matters:
         A plain CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on
         the table waits, for minutes on a big table. A unique constraint added in place is worse: ALTER
@@ -661,15 +678,19 @@ _SMALL = re.compile(r"\b(small|tiny|few rows|a handful)\b", re.I)
 
 
 def _said_small(facts: Facts, c: Change) -> str | None:
-    """The comment right above the step, when it names the table and says it is small (`# search_filter_group
-    holds per-user saved filters and stays small`): its author's reason for a plain build, first 80 characters."""
-    lines: list[str] = []
-    at = c.op.span.start - 1
-    while at >= 1 and (line := "".join(facts.lines(Span(c.rev.path, at, at))).strip()).startswith("#"):
-        lines.insert(0, line.lstrip("# "))
-        at -= 1
-    said = " ".join(lines)
-    return said[:80] if _SMALL.search(said) and re.search(rf"\b{re.escape(c.table)}\b", said) else None
+    """The comment right above the step, or above another step of the revision on the same table, when it names
+    the table and says it is small (`# search_filter_group holds per-user saved filters and stays small`): its
+    author's reason for a plain build (of every index the revision builds there), first 80 characters."""
+    for op in (c.op, *(o for o in c.rev.upgrade if o.table == c.table and o is not c.op)):
+        lines: list[str] = []
+        at = op.span.start - 1
+        while at >= 1 and (line := "".join(facts.lines(Span(c.rev.path, at, at))).strip()).startswith("#"):
+            lines.insert(0, line.lstrip("# "))
+            at -= 1
+        said = " ".join(lines)
+        if _SMALL.search(said) and re.search(rf"\b{re.escape(c.table)}\b", said):
+            return said[:80]
+    return None
 
 
 def _built_on_unplaced_tables(facts: Facts, path: str) -> list[str]:
