@@ -83,6 +83,12 @@ TARGETS: dict[str, tuple[str, str, str]] = {
                    "Flask-SQLAlchemy on PostgreSQL, Flask-Migrate folder with no script_location"),
     "osparc": ("ITISFoundation/osparc-simcore", "19a5f9dd4272cc9adffe5f291483d3f0e10fc017",
                "SQLAlchemy Core Table objects in a shared package, asyncpg services, 273 revisions"),
+    "aleph": ("alephdata/aleph", "4cbb29a6336bad0d99099c8e5efa2a42e026691f",
+              "Flask-SQLAlchemy on PostgreSQL, collection permissions instead of tenants"),
+    "Mailu": ("Mailu/Mailu", "bbb1c206f9c8e438bb7f7193bdd8eea2ed09d7fd",
+              "Flask-SQLAlchemy and Flask-Migrate, SQLite by default, PostgreSQL or MySQL"),
+    "ihatemoney": ("spiral-project/ihatemoney", "52e5720ec78d32eab963cd7e73d4826ae3a16950",
+                   "Flask-SQLAlchemy with SQLAlchemy-Continuum history tables, Flask-Migrate"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
