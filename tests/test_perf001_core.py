@@ -257,3 +257,21 @@ async def forget(conn, loan_id, reader_id=1):
     finding = _perf001(tmp_path, reads, "forget")["table:loans.reader_id"]
     assert finding.severity == Severity.INFO
     assert "also tests id, which the primary key (id) is led by" in finding.message
+
+
+def test_a_correlated_subquery_reads_the_inner_table_not_the_outer(tmp_path):
+    """`select(readers.c.id).where(readers.c.id == loans.c.reader_id).scalar_subquery()` inside a select of loans:
+    the outer row is already found (here by its primary key), so the subquery looks readers up by their key; it is
+    no filter of loans on reader_id (osparc's services owner, judged wrong)."""
+    reads = """
+import sqlalchemy as sa
+from app.models import loans, readers
+
+async def loan(conn, loan_id):
+    reader = sa.select(readers.c.id).where(readers.c.id == loans.c.reader_id).limit(1).scalar_subquery()
+    result = await conn.execute(sa.select(loans.c.id, reader).where(loans.c.id == loan_id))
+    return result.first()
+"""
+    finding = _perf001(tmp_path, reads, "loan")["table:loans.reader_id"]
+    assert finding.severity == Severity.INFO
+    assert "app/loans_repo.py:6" not in finding.message

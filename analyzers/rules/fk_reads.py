@@ -178,8 +178,17 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
 
 def _lookups(q: QueryUse) -> set[str]:
     """The attributes a query's filters test in a way an index looks up (==, in_(), is_(), filter_by): not `!=`, a
-    bare attribute, `.has()`, a substring; nor a join's condition (out of the table, the parent's key serves it)."""
-    return set(q.keyed) & set(q.filtered)
+    bare attribute, `.has()`, a substring; nor a join's condition (out of the table, the parent's key serves it); nor,
+    in a subquery, a column of a table it names only where it tests it equal to another's: the enclosing query's table,
+    correlated, whose row is found already (`.where(groups.c.gid == services.c.owner).scalar_subquery()`)."""
+    found = set(q.keyed) & set(q.filtered)
+    if _NESTED.isdisjoint(q.methods):
+        return found
+    named = {q.model, *(r.partition(".")[0] for r in q.joined), *(target for target, _ in q.join_into)}
+    return {r for r in found if r in q.valued or r.partition(".")[0] in named or "." not in r}
+
+
+_NESTED = frozenset({"scalar_subquery", "subquery", "correlate", "lateral"})  # the methods that make a statement a subquery
 
 
 _CLASS_ATTR = re.compile(r"\b([A-Z]\w*|cls)\.(\w+)\b")

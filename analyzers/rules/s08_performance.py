@@ -55,7 +55,9 @@ class ForeignKeyWithoutIndex(Rule):
         through that index and is not counted; a join to another table's column gives it no value (where
         the query narrows that table by another column, whether the plan finds its rows first dbreview
         cannot tell, and says so; so too of a join out of the table by the key to a table the query narrows by
-        another column, `select(User).join(Group, Group.id == User.group_id).where(Group.banned)`: an info); nor is a policy's test counted where every query of the table that
+        another column, `select(User).join(Group, Group.id == User.group_id).where(Group.banned)`: an info; and a subquery's
+        test of the enclosing query's table, `.where(Group.id == User.group_id).scalar_subquery()`, reads Group, not
+        User, whose row is found already); nor is a policy's test counted where every query of the table that
         dbreview follows compares such a column; a read with a condition dbreview cannot read, on a table
         with such an index, is one it cannot tell about. Nor is a read that keeps to the predicate of a
         partial index that holds the column (its conditions, or the relationship's primaryjoin, assert
