@@ -1077,3 +1077,44 @@ def test_a_reference_kept_with_a_copy_of_its_target_is_history_and_a_shared_name
     assert "table:charges_archive_2025.wallet_id" not in got  # old rows kept apart: ids outlive their rows by design
     refund = got["table:refunds.wallet_id"]
     assert refund.severity == Severity.WARNING and "app/wallets.py:5" in refund.message  # the line that names Refund
+
+
+_KEPT_APART = HEADER + """
+class Run(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class RunStateCache(Base):
+    __tablename__ = "run_state_cache"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(Integer)
+
+class RunFollower(Base):
+    __tablename__ = "run_follower"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(Integer)
+
+class RunCollection(Base):
+    __tablename__ = "run_collection"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(Integer)
+
+class RunLog(Base):
+    __tablename__ = "run_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(Integer)
+"""
+
+
+def test_a_reference_on_a_cache_a_buffer_or_a_collection_is_not_called_a_log(tmp_path):
+    """prefect: a state cache, an event follower waiting for its leader and a latest-artifact collection were each
+    said to read 'like a log, history or archive'; the reason follows what the table's name says it is."""
+    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": _KEPT_APART}, "INT002")}
+    said = {anchor.split(".")[0].removeprefix("table:"): f.message.split("; ", 1)[1].split(" (", 1)[0] for anchor, f in got.items()}
+    assert said == {
+        "run_state_cache": "run_state_cache reads like a cache, whose rows may outlive what they point at",
+        "run_follower": "run_follower reads like a buffer, whose rows may point at rows not there yet or gone already",
+        "run_collection": "run_collection reads like a collection kept beside what it points at, which may outlive it",
+        "run_log": "run_log reads like a log, history or archive that may outlive what it points at",
+    }
+    assert all(f.severity == Severity.INFO for f in got.values())

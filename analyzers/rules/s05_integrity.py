@@ -98,7 +98,8 @@ class IdWithoutForeignKey(Rule):
         or of the row it belongs to; columns whose foreign key a migration dropped. When no table is named
         like the column (purpose_id and no purposes table), nothing is said: an outside system's id, or
         one dbreview cannot place; but a relationship that joins on the column names its target: info. On
-        a log, event or history table, which may outlive what it points at, info too. Elsewhere a warning
+        a log, event or history table, which may outlive what it points at, info too (on a cache, a buffer such
+        as a follower table, or a collection, the finding says that instead: the reason follows the name). Elsewhere a warning
         when the application's code uses the column as a reference (writes another row's id into it,
         compares it with an id, looks a row up by it); otherwise (a cursor only stored and returned, a
         column nothing reads) info, saying so.
@@ -191,7 +192,7 @@ class Payment(Base):
                             and c.name + "_id" not in table.columns)
             if _OUTLIVES.search(table.name) or copies:
                 why = (f"keeps {', '.join(copies[:2])} beside it, a copy of what it points at, as rows do that outlive it"
-                       if copies else "reads like a log, history or archive that may outlive what it points at")
+                       if copies else next(said for kind, said in _OUTLIVES_AS if kind.search(table.name)))
                 yield self.finding(
                     f"{where_declared(table, col)} has no foreign key; {table.name} {why} (a foreign key would forbid "
                     "that, or delete it): if so, say so in a comment; if not, add the foreign key",
@@ -305,6 +306,13 @@ def _fk_dropped(facts, table, col) -> bool:
 
 # Tables of records that are kept after what they record is gone.
 _OUTLIVES = re.compile(r"log|event|histor|audit|stat|metric|cache|follower|firing|bucket|collection|snapshot")
+# What a table's name says it is, and so why its reference may not hold (the first that matches).
+_OUTLIVES_AS = (
+    (re.compile(r"cache"), "reads like a cache, whose rows may outlive what they point at"),
+    (re.compile(r"follower|bucket|buffer"), "reads like a buffer, whose rows may point at rows not there yet or gone already"),
+    (re.compile(r"collection"), "reads like a collection kept beside what it points at, which may outlive it"),
+    (re.compile(""), "reads like a log, history or archive that may outlive what it points at"),
+)
 _ARCHIVE = re.compile(r"(^|_)archive")
 _ON_PURPOSE = re.compile(
     r"not (a |an )?(fk|foreign key)|no (fk|foreign key)|without (a )?(fk|foreign key)|won'?t exists?|(do|does|may|might|can)"
