@@ -422,3 +422,57 @@ def tickets(session, claim):
 """  # compared with a value's attribute (`claim.id`, not a class's): a filter
     (g,) = found(tmp_path / "b", {"app/models.py": CASES, "app/reads.py": by_value, **calls("reads", "tickets")}, "PERF001")
     assert g.severity == Severity.WARNING and "app/reads.py:" in g.message and "joins" not in g.message
+
+
+def test_an_unnamed_constraint_a_later_migration_drops_by_its_postgresql_name_serves_no_read(tmp_path):
+    """A migration creates `UniqueConstraint("shelf_id", "book_id")` unnamed, so PostgreSQL names it
+    shelf_books_shelf_id_book_id_key; a later one renames the table and the column and drops it by that name. The schema
+    the migrations build has no (stack_id, book_id) key: a read by book_id and stack_id scans (osparc's projects_tags,
+    judged wrong when the dropped constraint was counted as serving it)."""
+    models = HEADER + """
+class Stack(Base):
+    __tablename__ = "stacks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Book(Base):
+    __tablename__ = "books"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class StackBook(Base):
+    __tablename__ = "stack_books"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stack_id: Mapped[int] = mapped_column(ForeignKey("stacks.id"))
+    book_id: Mapped[int] = mapped_column(ForeignKey("books.id"))
+    label: Mapped[str] = mapped_column()
+    __table_args__ = (UniqueConstraint("label", "book_id", name="stack_books_label_unique"),)
+"""
+    first = revision("""
+op.create_table("stacks", sa.Column("id", sa.Integer, primary_key=True))
+op.create_table("books", sa.Column("id", sa.Integer, primary_key=True))
+op.create_table(
+    "shelf_books",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("shelf_id", sa.Integer, sa.ForeignKey("stacks.id")),
+    sa.Column("book_id", sa.Integer, sa.ForeignKey("books.id")),
+    sa.UniqueConstraint("shelf_id", "book_id"),
+)
+""")
+    second = revision("""
+op.rename_table("shelf_books", "stack_books")
+op.alter_column("stack_books", "shelf_id", new_column_name="stack_id")
+op.add_column("stack_books", sa.Column("label", sa.String()))
+op.drop_constraint("shelf_books_shelf_id_book_id_key", "stack_books", type_="unique")
+op.create_unique_constraint("stack_books_label_unique", "stack_books", ["label", "book_id"])
+""", rev="0002", down="0001")
+    reads = """
+from sqlalchemy import delete
+def unshelve(session, stack_id, book_id):
+    session.execute(delete(StackBook).where(StackBook.stack_id == stack_id, StackBook.book_id == book_id))
+""".replace("from sqlalchemy import delete", "from sqlalchemy import delete\nfrom app.models import StackBook")
+    files = {"app/models.py": models.replace("from sqlalchemy import", "from sqlalchemy import UniqueConstraint,", 1),
+             "migrations/versions/0001_init.py": first, "migrations/versions/0002_label.py": second,
+             "app/reads.py": reads, **calls("reads", "unshelve")}
+    f = {f.anchor: f for f in found(tmp_path, files, "PERF001")}["table:stack_books.book_id"]
+    assert f.severity == Severity.WARNING
+    assert "the bulk delete at app/reads.py:5 filters on it" in f.message
+    assert "(stack_id, book_id)" not in f.message

@@ -479,12 +479,12 @@ def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
             if op.name == "create_table" and op.table and t is not None and tree_of.get(rev.path) != tree_of.get(t.path):
                 for c in op.columns:  # a table two trees create (see unsettled): what either of them adds is there
                     t.columns.setdefault(c.name, c)
-                t.constraints.extend(op.constraints)
+                t.constraints.extend(_named(t.name, op.constraints))
             elif op.name == "create_table" and op.table:
                 t = tables[op.table] = TableFact(op.table, None, rev.path, op.span)
                 for c in op.columns:
                     t.columns[c.name] = c
-                t.constraints.extend(op.constraints)
+                t.constraints.extend(_named(t.name, op.constraints))
                 if op.index:
                     t.indexes.append(op.index)
             elif t is None:
@@ -503,7 +503,7 @@ def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
             elif op.name == "drop_constraint" and op.target:
                 _drop_constraint(t, op.target)
             elif op.name.startswith("create_") and op.constraints:
-                t.constraints.extend(op.constraints)
+                t.constraints.extend(_named(t.name, op.constraints))
             elif op.name == "alter_column" and op.columns and op.target in t.columns:
                 old, new = t.columns[op.target], op.columns[0]
                 if new.attr and new.attr != op.target:  # new_column_name=
@@ -638,7 +638,7 @@ def _drop_constraint(t: TableFact, name: str) -> None:
     """Forget a dropped constraint, named or known by PostgreSQL's default name (users_email_key)."""
     t.constraints = [
         c for c in t.constraints
-        if c.name != name and not (c.name is None and _default_name(t.name, c.kind, c.columns) == name)
+        if c.name != name and c.born_as != name and not (c.name is None and _default_name(t.name, c.kind, c.columns) == name)
     ]
     t.indexes = [i for i in t.indexes if i.name != name]
     for cname, c in list(t.columns.items()):
@@ -646,6 +646,11 @@ def _drop_constraint(t: TableFact, name: str) -> None:
             t.columns[cname] = replace(c, unique=False)
         if c.foreign_keys and name == _default_name(t.name, "foreign_key", (cname,)):
             t.columns[cname] = replace(c, foreign_keys=[])
+
+
+def _named(table: str, constraints: list[ConstraintFact]) -> list[ConstraintFact]:
+    """The constraints a migration creates, each unnamed one with the name PostgreSQL gives it then (see born_as)."""
+    return [replace(c, born_as=_default_name(table, c.kind, c.columns)) if c.name is None else c for c in constraints]
 
 
 def _default_name(table: str, kind: str, columns: tuple[str, ...]) -> str:

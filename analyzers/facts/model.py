@@ -98,6 +98,9 @@ class ConstraintFact:
     target: str | None = None  # for a foreign key: "table.column"
     onupdate: str | None = None
     actions_unread: bool = False  # a foreign key's ondelete=/onupdate= written as a name or **options
+    # The name PostgreSQL gave it when a migration created it unnamed (study_tags_study_id_tag_id_key): it keeps that
+    # name when the table or its columns are renamed, and a later migration drops it by it.
+    born_as: str | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True)
