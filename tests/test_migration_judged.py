@@ -93,6 +93,25 @@ def test_a_downgrade_that_drops_again_what_its_upgrade_dropped_fails(tmp_path):
     assert "drops it again itself" not in f.message and "the downgrade of revision 0001" in f.message
 
 
+def test_a_table_the_application_makes_again_at_start_up_is_said_so(tmp_path):
+    """jupyterhub: `Base.metadata.create_all(engine)` in a function the start-up reaches a few calls away
+    (followed by the calls, whatever the functions are called); a create_all nothing at start-up calls says nothing."""
+    db = "from app.models import Base\n\n\ndef make_tables(engine):\n    Base.metadata.create_all(engine)\n"
+    main = ("from functools import partial\nfrom app import db\n\n\nclass Server:\n    def init_tables(self):\n"
+            "        db.make_tables(self.engine)\n\n    def prepare(self, argv):\n        self.init_tables()\n\n"
+            "    def on_startup(self, loop, argv):\n        loop.run_sync(partial(self.prepare, argv))\n")
+    files = {"app/models.py": MODELS, "app/db.py": db, "app/main.py": main,
+             "migrations/versions/0001_a.py": revision(CREATE_LEGACY, 'op.drop_table("legacy_hubs")\nop.drop_table("items")'),
+             "migrations/versions/0002_b.py": revision('op.drop_table("items")', 'op.drop_table("items")', rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG002")
+    assert f.severity is Severity.WARNING and ("and drops it again itself (line 9): the application makes it again as it starts (a "
+                                               "model maps items, and create_all at app/db.py:5 runs from on_startup), so the "
+                                               "downgrade finds it there once the application has run") in f.message
+    files["app/main.py"] = main.replace("on_startup", "on_report")
+    (f,) = found(tmp_path / "not-at-start", files, "MIG002")
+    assert "unless something outside the migrations made it again" in f.message
+
+
 def test_an_empty_downgrade_of_an_upgrade_that_only_loosens_is_info(tmp_path):
     """privacyidea: a unique constraint dropped on purpose (its name found by the inspector); the code before
     works with the looser schema."""

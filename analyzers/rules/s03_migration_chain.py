@@ -17,6 +17,7 @@ from analyzers.facts.history import created_objects, dropped_objects, history
 from analyzers.facts.imports import reach
 from analyzers.facts.model import MigrationOp, RevisionFact, Span
 from analyzers.findings import Finding, Location, Related, Severity
+from analyzers.rules import start_up
 from analyzers.rules.base import Rule
 from analyzers.rules.s03_migration_safety import later, one_transaction
 from analyzers.rules.s03_migrations import _history_starts_elsewhere
@@ -985,7 +986,9 @@ class DowngradeChainDropsTwice(Rule):
         `try` or a loop, not `IF EXISTS`), and that the downgrade of an older revision drops again, with
         nothing in between that could create it (no `create_table`, no SQL dbreview could not read, no
         branch of the history in between). A drop that runs only sometimes, or a step that could recreate
-        the table unseen, makes the replay unsure: no finding.
+        the table unseen, makes the replay unsure: no finding. Where a model maps the table and the
+        application runs create_all from its start-up (followed call by call), the finding says that one
+        revision at a time with the application started in between works.
     Why it matters:
         `alembic downgrade` through both revisions runs both downgrades in one go: the second `DROP TABLE`
         finds no table and fails, and the database is left between revisions.
@@ -1068,7 +1071,9 @@ class DowngradeChainDropsTwice(Rule):
                     f"the downgrade of revision {older.revision} drops table {table}, which the downgrade of revision "
                     f"{rev.revision} ({span.path}:{span.start}) already dropped: `alembic downgrade` through both runs "
                     f"{rev.revision}'s downgrade first{also}, "
-                    f"nothing on the way creates {table} again, so this DROP TABLE finds no table and fails",
+                    f"nothing on the way creates {table} again, so this DROP TABLE finds no table and fails"
+                    + (f" in one run; {remade}, so one revision at a time with the application started in between works"
+                       if (remade := start_up.remade(self.facts, table)) else ""),
                     wanted[table], f"migration:{older.revision}:downgrade-drops-twice:{table}",
                     related=[(span, f"drops {table} first, in revision {rev.revision}'s downgrade")],
                 )

@@ -10,7 +10,7 @@ from analyzers.facts.history import history
 from analyzers.facts.model import RevisionFact, Span
 from analyzers.facts.python_module import NAMING_CONVENTION
 from analyzers.findings import Severity
-from analyzers.rules import drift
+from analyzers.rules import drift, start_up
 from analyzers.rules.base import Rule
 from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, named_in_code, python_paths, tree_gaps
 from analyzers.rules.schema import trees as _trees
@@ -440,8 +440,10 @@ class DowngradeIncomplete(Rule):
         read as what it is, a call Alembic fails on: the downgrade cannot run (a warning).
         A dropped table the downgrade does not recreate: when a downgrade that runs next on the way down
         (its own, or the earlier revision's that made it) drops it again, the finding says the downgrade
-        fails there; else, when no model maps it and no Python code of the application names it any more
-        (a retired table), it is info: only code that still used it misses it.
+        fails there (and, where a model maps it and the application's start-up runs create_all, that the
+        application makes it again as it starts, so the downgrade fails only without a start in between);
+        else, when no model maps it and no Python code of the application names it any more (a retired
+        table), it is info: only code that still used it misses it.
     Why it matters:
         After a downgrade the schema is neither the old one nor the new one: the next upgrade fails
         (table already exists) or the old code finds a column missing.
@@ -517,13 +519,18 @@ def downgrade():
                 severity = None
                 if kind == "table" and before and effect.kind == "drop_table":
                     again = _dropped_again(self.facts, r, name)
+                    remade = start_up.remade(self.facts, name)
                     if again is not None and again[0] is r:
-                        problem += (f", and drops it again itself (line {again[1].start}): unless something outside the "
-                                    "migrations made it again in between (create_all at start-up), the downgrade fails there")
+                        problem += f", and drops it again itself (line {again[1].start}): " + (
+                            f"{remade}, so the downgrade finds it there once the application has run at this revision, and "
+                            "fails only straight after the upgrade" if remade else "unless something outside the migrations "
+                            "made it again in between (create_all at start-up), the downgrade fails there")
                     elif again is not None:
                         problem += (f"; the downgrade of revision {again[0].revision}, which runs after it on the way down, "
-                                    f"drops {name} (line {again[1].start}): `alembic downgrade` past both fails there, unless "
-                                    "something outside the migrations makes it again in between")
+                                    f"drops {name} (line {again[1].start}): `alembic downgrade` past both " + (
+                                        f"in one run fails there; {remade}, so one revision at a time with the application "
+                                        "started in between works" if remade else
+                                        "fails there, unless something outside the migrations makes it again in between"))
                     elif self.facts.tables and not named_in_code(self.facts, name):
                         severity = Severity.INFO
                         problem += ("; no model maps it and no Python code of the application names it any more (a retired "

@@ -26,8 +26,9 @@ _NEAR = 15  # lines: the server starts right after the upgrade, in the same comm
 _LAUNCH = re.compile(r"(\.sh|^Dockerfile.*|^(docker-)?compose.*\.ya?ml|^Procfile|^entrypoint.*)$")
 # Where a script is not how the product is deployed: tests, CI, a developer's set-up.
 _NOT_DEPLOY = re.compile(r"(^|/)(tests?|e2e|dev|\.github|ci|examples?)(/|$)|test|e2e|\bdev\b", re.I)
-# A function the application runs as it starts: a lifespan, a startup hook, gunicorn's on_starting.
-_START = re.compile(r"lifespan|startup|on_start|before_serving|before_first_request", re.I)
+# A function the application runs as it starts: a lifespan, a startup hook, gunicorn's on_starting, a
+# traitlets Application's launch_instance.
+_START = re.compile(r"lifespan|startup|on_start|before_serving|before_first_request|launch_instance", re.I)
 _HOPS = 4
 
 
@@ -118,33 +119,63 @@ def _files(root: str, wanted) -> list[str]:
 
 
 def _start_up_call(facts: Facts) -> tuple[Span, str, list[str]] | None:
-    """alembic's `command.upgrade(...)` in a function that a start-up function calls, a few calls away. A
-    call is followed by name: `init_db.main()` to a `main` of init_db.py, a bare `main()` to one of the same
-    file or one the caller's file imports by that name."""
+    """alembic's `command.upgrade(...)` run from the application's start-up."""
+    found = _run_at_start_up(facts, "upgrade", r"\bcommand\.upgrade\s*\(")
+    return (found[0], f"alembic's command.upgrade, run from {found[1]}", []) if found else None
+
+
+def start_up_create_all(facts: Facts) -> tuple[Span, str] | None:
+    """Where the application builds its models' missing tables as it starts (`Base.metadata.create_all(engine)`
+    in a function its start-up calls): (the create_all, the start-up function). A table a model maps is there
+    again after the application has started, whatever a downgrade dropped."""
+    if "start_up_create_all" not in facts.derived:
+        facts.derived["start_up_create_all"] = _run_at_start_up(facts, "create_all", r"\.create_all\s*\(")
+    return facts.derived["start_up_create_all"]  # type: ignore[return-value]
+
+
+def remade(facts: Facts, table: str) -> str:
+    """'' unless a model maps the table and the application builds its models' missing tables as it starts:
+    then what a finding says of that (a table the migrations dropped is there again once the app has run)."""
+    found = start_up_create_all(facts) if table in facts.tables else None
+    if found is None:
+        return ""
+    span, started = found
+    return (f"the application makes it again as it starts (a model maps {table}, and create_all at {span.path}:{span.start} "
+            f"runs from {started})")
+
+
+def _run_at_start_up(facts: Facts, word: str, call: str) -> tuple[Span, str] | None:
+    """The first line of application code matching `call` (which names `word`) in a function that a start-up
+    function calls, a few calls away: (where, the start-up function). A call is followed by name:
+    `init_db.main()` to a `main` of init_db.py, a bare `main()` to one of the same file or one the caller's
+    file imports by that name, `self.start()` to one of the same file; a method handed to a runner
+    (`run_sync(partial(self.launch, argv))`) counts as called."""
     site = None
     frontier: list[tuple[str, str]] = []  # (function, its file)
-    for span, line in mentions(facts, {"upgrade"})["upgrade"]:
-        if re.search(r"\bcommand\.upgrade\s*\(", line) and (name := _enclosing(facts, span)):
+    for span, line in mentions(facts, {word})[word]:
+        if re.search(call, line) and (name := _enclosing(facts, span)):
             frontier.append((name, span.path))
             site = site or span
     seen: set[tuple[str, str]] = set()
-    for _ in range(_HOPS):
+    for hop in range(_HOPS + 1):
         started = next((name for name, _ in frontier if _START.search(name)), None)
         if started and site is not None:
-            return site, f"alembic's command.upgrade, run from {started}", []
+            return site, started
         frontier = [f for f in frontier if f not in seen]
         seen.update(frontier)
-        if not frontier:
+        if not frontier or hop == _HOPS:
             return None
         found = mentions(facts, {name for name, _ in frontier})
         nxt = []
         for name, path in frontier:
             stem = path.rsplit("/", 1)[-1].removesuffix(".py")
             for span, line in found[name]:
-                call = re.search(rf"(?:(\w+)\.)?(?<!\w){re.escape(name)}\s*\(", line)
-                if call is None or re.search(rf"\bdef\s+{re.escape(name)}\b", line):
+                used = re.search(rf"(?:(\w+)\.)?(?<!\w){re.escape(name)}\s*(\(|,|\))", line)
+                if used is None or re.search(rf"\bdef\s+{re.escape(name)}\b", line):
                     continue
-                if call.group(1) not in (None, stem, "self", "cls") or call.group(1) is None and not _sees(facts, span.path, path, name):
+                if used.group(2) != "(" and used.group(1) != "self":
+                    continue  # only a method handed on as `self.name` is taken for a call
+                if used.group(1) not in (None, stem, "self", "cls") or used.group(1) is None and not _sees(facts, span.path, path, name):
                     continue
                 caller = _enclosing(facts, span)
                 if caller:
