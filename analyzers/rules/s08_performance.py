@@ -34,7 +34,8 @@ class ForeignKeyWithoutIndex(Rule):
         Columns with a foreign key that lead no index (from `index=True`, `__table_args__`, or the
         migrations as replayed, dropped indexes included), and are not the first column of the primary
         key or a unique constraint; in a composite foreign key, an index led by another of its columns,
-        or whose leading columns are its columns in any order, serves it. A warning when the
+        or whose leading columns are its columns in any order, serves it; it is one key, reported once at
+        its first column, naming its columns (an index led by them in order serves it). A warning when the
         application reads the table by the column: an ORM query or bulk `delete()`/`update()` looks rows
         up by it (`==`, `in_()`, `is_()`, `filter_by`; not `!=` or a bare attribute; a value a call of the
         project's gives is a value all the same; SQLAlchemy Core statements on a Table's variable count as
@@ -139,7 +140,7 @@ class Appointment(Base):
                 if col.name in served or key in seen:
                     continue
                 model_only = _model_only_fk(self.facts, table, col)
-                if _composite_served(self.facts, table, col, served):
+                if _composite_served(self.facts, table, col, served) or _composite_later(self.facts, table, col):
                     continue
                 seen.add(key)
                 if mysql is not None and model_only is None:  # a foreign key only the model has is drift, not an index
@@ -151,6 +152,9 @@ class Appointment(Base):
 
     def _finding(self, table: TableFact, col: ColumnFact, keys: list[Key], shared: bool = False):
         what = f"{where_declared(table, col)} is a foreign key with no index"
+        if (composite := _composite_of(table, col)) is not None:
+            what = (f"{where_declared(table, col)} leads the composite foreign key ({', '.join(composite)}), which no "
+                    f"index is led by (one led by its columns in that order serves it)")
         partial = list({(k.name, k.columns, k.where): k for k in keys if k.columns and k.columns[0] == col.name}.values())
         inside = [k for k in keys if col.name in k.columns[1:]]
         if partial:
@@ -493,6 +497,28 @@ def _composite_served(facts: Facts, table: TableFact, col: ColumnFact, served: s
     migrated = facts.migration_tables.get(table.name)
     return any(con.kind == "foreign_key" and len(con.columns) > 1 and col.name in con.columns and set(con.columns) & served
                for con in [*table.constraints, *(migrated.constraints if migrated is not None else ())])
+
+
+def _composite_of(table: TableFact, col: ColumnFact) -> tuple[str, ...] | None:
+    """The columns of the composite foreign key `col` leads, where it has no foreign key of its own."""
+    if col.foreign_keys:
+        return None
+    return next((tuple(c.columns) for c in table.constraints
+                 if c.kind == "foreign_key" and len(c.columns) > 1 and c.columns[0] == col.name), None)
+
+
+def _composite_later(facts: Facts, table: TableFact, col: ColumnFact) -> bool:
+    """`col` is a later column of a composite foreign key, and has none of its own: one key, reported once, at the
+    column that leads it (whose finding names them all), unless the code reads the table by `col` where it does
+    not by the leading column (a read by it alone, which an index led by the key would not serve)."""
+    if col.foreign_keys or any(c.kind == "foreign_key" and c.columns and c.columns[0] == col.name for c in table.constraints):
+        return False
+    con = next((c for c in table.constraints if c.kind == "foreign_key" and col.name in c.columns[1:]), None)
+    if con is None:
+        return False
+    reads = fk_reads(facts)
+    led = {(r.span.path, r.span.start) for r in reads.get((table.name, con.columns[0]), [])}
+    return all((r.span.path, r.span.start) in led for r in reads.get((table.name, col.name), []))
 
 
 def _parent(table: TableFact, col: ColumnFact) -> str:
