@@ -51,3 +51,63 @@ def by_tag(conn, tag):
     perf = {f.anchor: f for f in found(tmp_path, {"app/tables.py": CATALOG, "app/reads.py": reads}, "PERF001")}
     assert set(perf) == {"table:downloads.release_name", "table:downloads.release_tag"}
     assert "app/reads.py:5" in perf["table:downloads.release_tag"].message
+
+
+# A backref whose name the code reads only on objects dbreview cannot type, and a read model of the class that
+# serializes it: every list call loads it.
+TEAMS = """
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy.orm import DeclarativeBase, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    id = Column(Integer, primary_key=True)
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id = Column(Integer, primary_key=True)
+    team_id = Column(Integer, ForeignKey("teams.id"))
+    team = relationship("Team", backref="people")
+
+
+class ApiBase(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class PersonRead(ApiBase):
+    id: int
+
+
+class TeamRead(ApiBase):
+    id: int
+    people: list[PersonRead] = []
+"""
+
+TEAM_USE = """
+def names(thing):
+    return [p.id for p in thing.people]
+"""
+
+
+def test_a_read_model_of_the_class_that_serializes_the_relationship_reads_it(tmp_path):
+    """TeamRead.people serializes Team.people on every response: a read of people by team_id, not 'nothing'."""
+    perf = {f.anchor: f for f in found(tmp_path, {"app/models.py": TEAMS, "app/use.py": TEAM_USE}, "PERF001")}
+    f = perf["table:people.team_id"]
+    assert f.severity == Severity.WARNING
+    assert "the read model TeamRead serializes it at app/models.py:33" in f.message
+    assert "no code it can tell reads" not in f.message
+
+
+def test_a_schema_dbreview_cannot_tie_to_the_model_is_no_read_it_claims(tmp_path):
+    """The same field on a schema whose name ties it to no model: dbreview cannot tell, and says so."""
+    untied = TEAMS.replace("TeamRead", "RosterRead")
+    f = {f.anchor: f for f in found(tmp_path, {"app/models.py": untied, "app/use.py": TEAM_USE}, "PERF001")}["table:people.team_id"]
+    assert f.severity == Severity.INFO
+    assert "app/models.py:33 is a field people of RosterRead, a schema dbreview cannot tie to Team" in f.message

@@ -653,7 +653,8 @@ def _statement_at(tree: ast.Module, line: int) -> tuple[list[ast.AST], str | Non
 class _RelationshipUses:
     """Whether the application reads a relationship, found by its name. It reads it where the name is an
     attribute of its class or of a variable named as the class (`Patient.visits`, `old_patient.visits`, `self.visits`
-    in a method of the class), a loader option's string, or where the code deletes rows of its class (which loads the
+    in a method of the class), a loader option's string, a field of an API read model named after the class
+    (`SearchFilterRead.individuals`, which serializing a response reads), or where the code deletes rows of its class (which loads the
     collection to update or delete its rows, unless `passive_deletes=`). It may read it where the name is read any other
     way: an attribute of another object, a string (getattr, a serializer's field list), a keyword argument, a
     field of a class (a pydantic or marshmallow schema), code that walks every relationship of a mapper, a
@@ -683,6 +684,8 @@ class _RelationshipUses:
             if any(r == cls or any(r.endswith(s) for s in stems) for r in receivers) or (
                     receivers & {"self", "cls"} and self._own_method(span, owner)):
                 return "read", span, f"the code reads it at {span.path}:{span.start}"
+            if (model := self._read_model(span, code, name, owner)) is not None:
+                return "read", span, f"the read model {model} serializes it at {span.path}:{span.start}"
             if re.search(rf"""(?:{_LOADERS})\(\s*["'][\w.]*\b{re.escape(name)}\b""", code):
                 owners = _string_loader_owners(self.facts, self.classes, span, name)
                 if owner.class_name in owners:
@@ -691,7 +694,10 @@ class _RelationshipUses:
                     maybe = span, f"{span.path}:{span.start} loads {name} by name, on a query whose entity dbreview cannot tell"
                 continue
             if maybe is None and self._may_read(span, code, name) and not self._anothers_own(span, code, name, owner):
-                maybe = span, f"{span.path}:{span.start} names {name}, on an object dbreview cannot tell"
+                schema = self._field_of(span, code, name)
+                maybe = span, (f"{span.path}:{span.start} names {name}, on an object dbreview cannot tell" if schema is None
+                               else f"{span.path}:{span.start} is a field {name} of {schema}, a schema dbreview cannot tie "
+                                    f"to {owner.class_name}: whether serializing it reads {name}, it cannot tell")
         deleted = None if _passive(self.facts, rel) else orm_deletes(self.facts, self.classes, owner)
         if deleted is not None and deleted[1] == "sure":  # beside a name read where it may be it: a read dbreview cannot show
             if maybe is not None:
@@ -720,6 +726,29 @@ class _RelationshipUses:
             # a schema's field, not a local variable; one of a scalar type (`expenses: str`) holds no rows of it
             return self._in_class_body(span) and not _scalar_field(code)
         return False
+
+    def _read_model(self, span: Span, code: str, name: str, owner: TableFact) -> str | None:
+        """The API schema (pydantic, SQLModel or marshmallow, not itself mapped) whose field of the name `span` is, where
+        its name ties it to `owner`'s class (`SearchFilterRead` of `SearchFilter`): serializing one reads the
+        relationship. A schema whose name ties it to no model stays a name dbreview cannot tie."""
+        mine, index, schema = owner.class_name or "", self.facts.derived.get("classes"), self._field_of(span, code, name)
+        if not mine or index is None or schema is None or not re.fullmatch(rf"{re.escape(mine)}{_READ_SUFFIX}", schema):
+            return None
+        cls = next((c for c in index.all if c.name == schema and c.path == span.path), None)  # type: ignore[attr-defined]
+        if cls is None or index.is_mapped(cls):  # type: ignore[attr-defined]
+            return None
+        bases = [*cls.bases, *(b for a in index.ancestors(cls) for b in getattr(a, "bases", ()))]  # type: ignore[attr-defined]
+        return cls.name if any(b.rpartition(".")[2] in _SCHEMA_BASES for b in bases) else None
+
+    def _field_of(self, span: Span, code: str, name: str) -> str | None:
+        """The class whose annotated field of the name (not of a scalar type) the line declares."""
+        if not re.match(rf"\s*{re.escape(name)}\s*:", code) or _scalar_field(code):
+            return None
+        lines = self.facts.lines(Span(span.path, 1, span.start))
+        indent = len(lines[-1]) - len(lines[-1].lstrip())
+        header = next((t for t in reversed(lines[:-1]) if t.strip() and len(t) - len(t.lstrip()) < indent), "")
+        found = re.match(r"\s*class\s+(\w+)", header)
+        return found.group(1) if found else None
 
     def _own_method(self, span: Span, owner: TableFact) -> bool:
         """The line is in a method of `owner`'s class (in its module): `self.visits` there is its relationship."""
@@ -775,6 +804,12 @@ def _enclosing_class(lines: list[str]) -> tuple[str, str] | None:
         elif not stripped.startswith("@"):
             return None  # a nested function's, or a module function's
     return None
+
+
+# A read model's name after its model's (`SearchFilterRead`, `UserOut`, `OrderSchema`), and the bases that make a class
+# an API schema, which serializes its fields from the ORM object's attributes.
+_READ_SUFFIX = r"(?:Read|Out|Output|Response|Detail|Details|Public|View|Schema|Serializer)\w*"
+_SCHEMA_BASES = frozenset(("BaseModel", "SQLModel", "Schema", "SQLAlchemySchema", "SQLAlchemyAutoSchema", "ModelSchema"))
 
 
 # Types a field holds one plain value of: not a relationship's rows (a list, another schema) nor its object.

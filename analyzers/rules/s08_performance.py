@@ -47,7 +47,9 @@ class ForeignKeyWithoutIndex(Rule):
         compares it (every query of the table), or a relationship (one-to-many, reverse one-to-one,
         `secondary`, named by table or by the variable its `Table(...)` is assigned to, a backref) loads
         rows by it where the code reads that relationship (a loader option named by a string, on the
-        query's entity) or deletes rows of its class (which loads it; also through a base class's
+        query's entity; a field of its name in an API read model named after its class, a pydantic, SQLModel or
+        marshmallow schema not itself mapped, `TeamRead.people` of `Team`, which serializing a response reads; a
+        schema's field dbreview cannot tie to the class is said as such) or deletes rows of its class (which loads it; also through a base class's
         helper called on an object the code shows is of that class; a backref whose name the code reads only on objects
         dbreview cannot type, beside such a delete, has no read it can show: an info that names both), shown as related
         locations. A read
