@@ -71,3 +71,29 @@ def test_a_hash_unpacked_from_the_hashers_answer_is_a_hashed_write(tmp_path):
         return ok
 """
     assert found(tmp_path, {"app/models.py": MODEL, "app/services.py": rehash}, "MOD004") == []
+
+
+def test_verify_and_update_answers_a_hash_whatever_its_context_is_named(tmp_path):
+    context = """
+from passlib import context as pl
+from app.models import User
+
+
+class Login:
+    _ctx = None
+
+    @classmethod
+    def get_password_context(cls):
+        cls._ctx = cls._ctx or pl.CryptContext(schemes=["argon2"])
+        return cls._ctx
+
+    def check(self, user, password):
+        accepted, upgraded = Login.get_password_context().verify_and_update(password, user.password)
+        if upgraded:
+            user.password = upgraded
+        return accepted
+"""
+    assert found(tmp_path, {"app/models.py": MODEL, "app/login.py": context}, "MOD004") == []
+    plain = context.replace("user.password = upgraded", "user.password = user.name")
+    (f,) = found(tmp_path / "b", {"app/models.py": MODEL, "app/login.py": plain}, "MOD004")
+    assert f.severity.value == "info"

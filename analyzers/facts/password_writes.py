@@ -15,7 +15,8 @@ from analyzers.facts.model import Span
 from analyzers.facts.walk import walk
 
 PASSWORD_NAMES = re.compile(r"^(password|passwd|pwd|pass|\w+_password)$")
-HASHING = re.compile(r"hash|bcrypt|argon2|scrypt|pbkdf2|passlib|pwd_context|crypt|make_password", re.I)
+# passlib's `verify_and_update` answers (ok, new hash) whatever its context is named (`get_password_context()`)
+HASHING = re.compile(r"hash|bcrypt|argon2|scrypt|pbkdf2|passlib|pwd_context|crypt|make_password|verify_and_update", re.I)
 _WRAPPERS = frozenset(("bytes", "str", "encode", "decode", "strip"))  # bytes(user_in.password, "utf-8"): the same value
 
 Func = ast.FunctionDef | ast.AsyncFunctionDef
