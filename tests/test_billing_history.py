@@ -133,3 +133,46 @@ op.create_table(
 '''
     (f,) = found(tmp_path, {"migrations/versions/0001_a.py": revision(upgrade)}, "BIL007")
     assert f.anchor == "table:refunds.user_id:cascade" and f.location.path == "migrations/versions/0001_a.py"
+
+
+def test_a_model_cascade_the_migrations_do_not_build_is_left_to_the_drift_finding(tmp_path):
+    models = HEADER + """
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    total: Mapped[int] = mapped_column(Integer)
+"""
+    upgrade = '''
+op.create_table("organizations", sa.Column("id", sa.Integer(), primary_key=True))
+op.create_table(
+    "invoices",
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("org_id", sa.Integer()),
+    sa.Column("total", sa.Integer()),
+)
+op.create_foreign_key("fk_invoices_org", "invoices", "organizations", ["org_id"], ["id"])
+'''
+    files = {"app/models.py": models, "migrations/versions/0001_a.py": revision(upgrade)}
+    assert found(tmp_path, files, "BIL007") == []
+    (drift,) = [f for f in found(tmp_path, files, "MIG006") if f.anchor == "drift:fk-actions:invoices"]
+    assert "ON DELETE CASCADE in the model but not set (NO ACTION) in the migrations" in drift.message
+    # Where the migration builds the cascade too, it is reported once, at the model.
+    files["migrations/versions/0001_a.py"] = revision(upgrade.replace('["id"])', '["id"], ondelete="CASCADE")'))
+    (f,) = found(tmp_path, files, "BIL007")
+    assert (f.anchor, f.location.path, f.location.start_line) == ("table:invoices.org_id:cascade", "app/models.py", 18)
+
+
+def test_an_archive_copy_of_a_column_is_not_reported_again(tmp_path):
+    upgrade = '''
+op.create_table("runs", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("unit_cost", sa.Numeric(scale=2)))
+op.create_table(
+    "runs_archive_2026q1", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("unit_cost", sa.Numeric(scale=2)),
+)
+'''
+    (f,) = found(tmp_path, {"migrations/versions/0001_a.py": revision(upgrade)}, "BIL006")
+    assert (f.anchor, f.location.start_line, f.severity) == ("table:runs.unit_cost", 7, Severity.WARNING)

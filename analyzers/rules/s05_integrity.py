@@ -18,7 +18,7 @@ from analyzers.rules.code_use import app_queries, function_around, soft_delete_c
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.mentions import mentions
 from analyzers.rules.schema import (
-    all_constraints, all_indexes, is_test_path, key_lookup, migration_sql, column_anchor, column_sites, has_check, migrated_column, table_sql, unique_over, where_declared,
+    ARCHIVE, all_constraints, all_indexes, is_test_path, key_lookup, migration_sql, column_anchor, column_sites, has_check, migrated_column, table_sql, unique_over, where_declared,
 )
 
 
@@ -185,7 +185,7 @@ class Payment(Base):
                 lines = [(span, line) for span, line in lines if _on_table(line, col.attr or col.name, table) or _names_class(line, table)
                          or _core_column(line, col.name, table)]
             stem = col.name[: -len("_id")]
-            if _ARCHIVE.search(table.name):
+            if ARCHIVE.search(table.name):
                 continue  # a copy of old rows kept apart: its ids outlive what they pointed at by design
             copies = sorted(c.name for c in table.columns.values()  # not pricing_unit_cost: pricing_unit_cost_id's copy
                             if c.name.startswith(stem + "_") and not c.name.endswith("id") and not c.foreign_keys
@@ -313,7 +313,6 @@ _OUTLIVES_AS = (
     (re.compile(r"collection"), "reads like a collection kept beside what it points at, which may outlive it"),
     (re.compile(""), "reads like a log, history or archive that may outlive what it points at"),
 )
-_ARCHIVE = re.compile(r"(^|_)archive")
 _ON_PURPOSE = re.compile(
     r"not (a |an )?(fk|foreign key)|no (fk|foreign key)|without (a )?(fk|foreign key)|won'?t exists?|(do|does|may|might|can)"
     r"(n'?t| not) exist|foreign_key\s*=|ForeignKey\(|"  # a foreign key commented out says it as well

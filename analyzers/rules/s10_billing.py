@@ -6,9 +6,10 @@ import re
 
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
+from analyzers.rules.drift import fk_action_drift
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.schema import (
-    column_anchor, column_sites, delete_cascades, first_line, has_check, is_link_table, migrated_column, where_declared,
+    ARCHIVE, column_anchor, column_sites, delete_cascades, first_line, has_check, is_link_table, migrated_column, where_declared,
 )
 
 _MONEY = re.compile(r"amount|price|total|fee|cost|balance|subtotal|tax|discount|refund|charge|payment|cents")
@@ -268,7 +269,8 @@ class NumericScaleWithoutPrecision(Rule):
         writes `NUMERIC(p, s)` only when both are given: with no precision it renders plain `NUMERIC`
         (`visit_NUMERIC` of its type compiler) and the scale is dropped. Reported once per column: at the
         migration that builds it where there is one (the table is what the migration made; a model column whose
-        migration has a precision is no finding), else at the model. A warning on money (a name that says
+        migration has a precision is no finding), else at the model. An archive table's copy of a column
+        (`runs_archive_2026Q1`) is the defect of its source and is not reported again. A warning on money (a name that says
         amount, price, total, fee, balance..., or a table with a currency column), info elsewhere.
     Why it matters:
         PostgreSQL's plain NUMERIC keeps each value with whatever scale it arrives with: 10.5, 10.499 and
@@ -305,6 +307,8 @@ class Invoice(Base):
                 continue  # the migration builds the column: judged there
             yield self._finding(table.name, col, table, col)
         for table in self.facts.migration_tables.values():
+            if ARCHIVE.search(table.name):
+                continue  # a copy of old rows kept apart: the same defect as its source's column, reported there
             model = self.facts.tables.get(table.name)
             for col in table.columns.values():
                 if scale_without_precision(col):
@@ -367,7 +371,9 @@ class CascadeDeletesFinancialRecords(Rule):
         delete cascade (`cascade="all, delete-orphan"`) to one. A table of money that moved is named so
         (payments, invoices, transactions, ledger entries, refunds, payouts, charges, receipts) and has an amount
         or currency column of its own. Info when the parent is soft deleted (its `deleted_at`), so only a hard
-        delete (an erasure, a cleanup script) runs the cascade. Clinical records are HIP002's and REL003's.
+        delete (an erasure, a cleanup script) runs the cascade. Where the migrations build the key, the delete action
+        is theirs: a model's CASCADE that the migrations do not build is no finding here (the database refuses the
+        delete), MIG006 reports the drift. Clinical records are HIP002's and REL003's.
     Why it matters:
         The books must keep what was charged, refunded and paid out for years (tax and audit retention), and the
         payment provider keeps its side: one `DELETE FROM users` silently erases the company's side, and
@@ -401,10 +407,13 @@ class Invoice(Base):
         for table in [*self.facts.tables.values(), *self.facts.migration_tables.values()]:
             if not ledger(table):
                 continue
+            not_built = self._not_built(table)
             for col in table.columns.values():
                 for fk in col.foreign_keys:
                     if (fk.ondelete or "").upper() != "CASCADE" or not _account(fk.table) or (table.name, col.name) in seen:
                         continue
+                    if col.name in not_built:
+                        continue  # the migrations build this key with another delete action: MIG006's drift
                     seen.add((table.name, col.name))
                     parent = fk.table.rsplit(".", 1)[-1]
                     yield self.finding(
@@ -421,6 +430,13 @@ class Invoice(Base):
                 f"keep{self._soft(table.name)}",
                 rel.span, f"relationship:{table.class_name}.{rel.attr}", severity=self._severity(table.name),
             )
+
+    def _not_built(self, table) -> set[str]:
+        """The columns of a model table whose foreign key the migrations build with another ON DELETE."""
+        db = self.facts.migration_tables.get(table.name)
+        if db is None or self.facts.tables.get(table.name) is not table:
+            return set()
+        return {c for m, _, differ in fk_action_drift(table, db, self.facts) if "ondelete" in differ for c in m.columns}
 
     def _parent(self, name: str):
         return self.facts.tables.get(name) or self.facts.migration_tables.get(name)

@@ -297,6 +297,9 @@ def first_line(span: Span) -> Span:
     return Span(span.path, span.start, span.start)
 
 
+ARCHIVE = re.compile(r"(^|_)archive")  # a copy of old rows kept apart (`runs_archive_2026Q1`)
+
+
 def column_sites(facts: Facts):
     """(table, column) once per place a column is declared: a mixin's column is reported once,
     at the mixin, not once per table that uses it."""
