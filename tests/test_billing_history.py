@@ -4,7 +4,8 @@ case a small repository of our own, with the exact finding (or its absence) pinn
 from __future__ import annotations
 
 from analyzers.findings import Severity
-from tests.test_precision import HEADER, found, revision
+from analyzers.engine import scan
+from tests.test_precision import HEADER, _write, found, revision
 
 _PRICES = HEADER + """
 from sqlalchemy import DECIMAL, Numeric
@@ -176,3 +177,30 @@ op.create_table(
 '''
     (f,) = found(tmp_path, {"migrations/versions/0001_a.py": revision(upgrade)}, "BIL006")
     assert (f.anchor, f.location.start_line, f.severity) == ("table:runs.unit_cost", 7, Severity.WARNING)
+
+
+_SHARED_EXPENSES = HEADER + """
+from sqlalchemy import Float
+
+class Bill(Base):
+    __tablename__ = "bill"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    amount = mapped_column(Float)
+    owner_type = mapped_column(String(20))
+    owner_id = mapped_column(Integer)
+"""
+
+
+def test_money_as_float_is_reported_where_money_is_stored_without_a_billing_subsystem(tmp_path):
+    """A bill table of shared expenses bills no customer, but its float amounts drift all the same."""
+    result = scan(_write(tmp_path, {"app/models.py": _SHARED_EXPENSES})).result
+    (f,) = [f for f in result.findings if f.rule_id == "BIL001"]
+    assert (f.anchor, f.severity, f.item_id, f.location.start_line) == ("table:bill.amount", Severity.WARNING, "10.2", 16)
+    assert "bill.amount" in f.message and "holds money as Float" in f.message
+    assert "10.2" not in result.not_applicable
+    assert not [f for f in result.findings if f.rule_id == "BIL003"]  # a polymorphic owner is a billing subsystem's ask
+    # the healthcare billing asks stay out, with evidence that names the money it saw
+    for item in ("10.3", "10.4", "10.5"):
+        why = result.not_applicable[item]
+        assert why.startswith("no billing subsystem"), item
+    assert "the columns named for money (bill, bill.amount) alone are not one" in result.not_applicable["10.4"]

@@ -16,7 +16,7 @@ from typing import Callable
 
 from analyzers.facts.model import Facts
 from analyzers.rules.schema import (
-    MFA_NAME, PASSWORD_COLUMN, healthcare, is_test_path, python_paths, rls_by_table, schema_per_tenant, sqlite_engines,
+    MFA_NAME, MONEY_NAME, PASSWORD_COLUMN, healthcare, is_test_path, python_paths, rls_by_table, schema_per_tenant, sqlite_engines,
     tenant_columns, where,
 )
 
@@ -37,11 +37,32 @@ def _patients(facts: Facts) -> tuple[bool, str]:
     return healthcare(facts), f"no table or model of patients among the {len(facts.tables)} tables read"
 
 
-def _billing(facts: Facts) -> tuple[bool, str]:
-    bills = any(re.search(r"billing|invoice|payment|subscription|charge", t) for t in facts.tables) or any(
+_BILLS = re.compile(r"(^|_)bills?$")
+
+
+def _money_columns(facts: Facts) -> list[str]:
+    """Where the schema keeps money: tables of bills, columns named for money (what BIL001 and BIL006 read)."""
+    return [name for name in facts.tables if _BILLS.search(name)] + [
+        f"{name}.{c}" for name, t in facts.tables.items() for c in t.columns if MONEY_NAME.search(c)
+    ]
+
+
+def _money(facts: Facts) -> tuple[bool, str]:
+    return bool(_money_columns(facts)), "no table of bills and no column named for money (amount, price, total, fee...)"
+
+
+def bills(facts: Facts) -> bool:
+    """A billing subsystem: tables of billing, invoices, payments, subscriptions or charges, or Stripe ids."""
+    return any(re.search(r"billing|invoice|payment|subscription|charge", t) for t in facts.tables) or any(
         "stripe" in c for t in facts.tables.values() for c in t.columns
     )
-    return bills, "nothing in the schema bills: no billing, invoice, payment, subscription or charge table, no Stripe column"
+
+
+def _billing(facts: Facts) -> tuple[bool, str]:
+    money = _money_columns(facts)
+    stored = f"; the columns named for money ({listed(money)}) alone are not one" if money else ""
+    return bills(facts), ("no billing subsystem: no billing, invoice, payment, subscription or charge table, no Stripe column"
+                   + stored)
 
 
 def _tenants(facts: Facts) -> tuple[bool, str]:
@@ -137,6 +158,7 @@ def _login_sessions(facts: Facts) -> tuple[bool, str]:
 CONDITIONS: dict[str, Condition] = {
     "patients": _patients,
     "billing": _billing,
+    "money": _money,
     "tenants": _tenants,
     "rls": _rls,
     "local_passwords": _local_passwords,

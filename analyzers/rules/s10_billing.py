@@ -5,21 +5,21 @@ from __future__ import annotations
 import re
 
 from analyzers.findings import Severity
+from analyzers.rules.applicability import bills
 from analyzers.rules.base import Rule
 from analyzers.rules.drift import fk_action_drift
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.schema import (
-    ARCHIVE, column_anchor, column_sites, delete_cascades, first_line, has_check, is_link_table, migrated_column, where_declared,
+    ARCHIVE, MONEY_NAME, column_anchor, column_sites, delete_cascades, first_line, has_check, is_link_table, migrated_column, where_declared,
 )
-
-_MONEY = re.compile(r"amount|price|total|fee|cost|balance|subtotal|tax|discount|refund|charge|payment|cents")
 
 
 class MoneyAsFloat(Rule):
     """Money is stored as a floating-point number.
 
     What it checks:
-        Float, REAL or DOUBLE columns whose names say money (amount, price, total, fee, balance...).
+        Float, REAL or DOUBLE columns whose names say money (amount, price, total, fee, balance...),
+        wherever money is stored: a table of shared expenses' bills as much as a billing subsystem.
     Why it matters:
         Binary floats cannot hold 0.10 exactly: sums drift by cents, refunds do not match charges,
         and reconciliation with Stripe fails.
@@ -47,7 +47,7 @@ class BillingTransaction(Base):
 
     def check(self):
         for table, col in column_sites(self.facts):
-            if col.type_name in ("Float", "REAL", "DOUBLE", "DOUBLE_PRECISION", "Double") and _MONEY.search(col.name):
+            if col.type_name in ("Float", "REAL", "DOUBLE", "DOUBLE_PRECISION", "Double") and MONEY_NAME.search(col.name):
                 yield self.finding(
                     f"{where_declared(table, col)} holds money as {col.type_name}: rounding errors in sums and refunds",
                     col.span, column_anchor(table, col),
@@ -89,10 +89,7 @@ class BillingTransaction(Base):
 ''',)
 
     def check(self):
-        bills = any(re.search(r"billing|invoice|payment|subscription|charge", t.name) for t in self.facts.tables.values()) or any(
-            "stripe" in c for t in self.facts.tables.values() for c in t.columns
-        )
-        if not bills:
+        if not bills(self.facts):
             return  # nothing in the schema bills anyone: FR-06 is not this code base's concern
         for table in self.facts.tables.values():
             if not re.match(r"^(organizations?|patients?)$", table.name):
@@ -151,6 +148,8 @@ class AuditLog(Base):  # a log points at rows of any table: no CHECK or foreign 
     BILLING = re.compile(r"billing|payment|invoice|subscription|charge|transaction|refund|credit|ledger")
 
     def check(self):
+        if not bills(self.facts):
+            return  # item 10.2 applies where money is stored too; a polymorphic owner is a billing subsystem's ask
         for table in self.facts.tables.values():
             for col in table.columns.values():
                 if not col.name.endswith("_type"):
@@ -316,7 +315,7 @@ class Invoice(Base):
 
     def _finding(self, name: str, col, model, model_col):
         scale = scale_without_precision(col)
-        money = bool(_MONEY.search(col.name) or _CURRENCY.search(col.name)) or any("currency" in c for c in (model.columns if model else ()))
+        money = bool(MONEY_NAME.search(col.name) or _CURRENCY.search(col.name)) or any("currency" in c for c in (model.columns if model else ()))
         anchor = column_anchor(model, model_col) if model is not None and model_col is not None else f"table:{name}.{col.name}"
         related = [(model_col.span, "the model's column")] if model_col is not None and model_col.span != col.span else []
         return self.finding(

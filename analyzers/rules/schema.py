@@ -319,6 +319,7 @@ def column_anchor(table: TableFact, column: ColumnFact) -> str:
     return f"table:{table.name}.{column.name}"
 
 
+MONEY_NAME = re.compile(r"amount|price|total|fee|cost|balance|subtotal|tax|discount|refund|charge|payment|cents")
 MFA_NAME = re.compile(r"mfa|totp|(^|_)otp|two_factor|2fa|webauthn|authenticator|passkey")  # multi-factor sign-in
 PASSWORD_COLUMN = re.compile(r"password|passwd|pwd_hash|passhash")  # a table or column that stores one
 
