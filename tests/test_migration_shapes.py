@@ -351,3 +351,14 @@ def _providers(metadata):
         ("create_table", "providers", None),
         ("unread", None, "creates `imported_table`, which could not be followed (a table, or a type)")]
     assert sorted(facts.migration_tables["providers"].columns) == ["id", "name"]
+
+
+def test_a_column_built_in_a_variable_then_added_is_read():
+    facts, rev = _one('''
+    flag = sa.Column("archived", sa.Boolean(), nullable=True)
+    op.add_column("ledgers", flag)
+''', head='NOTE = sa.Column("note", sa.Text())\n')
+    ((added,),) = [op.columns for op in rev.upgrade]
+    assert (rev.upgrade[0].name, rev.upgrade[0].table, added.name, added.nullable) == ("add_column", "ledgers", "archived", True)
+    _, rev = _one('    op.add_column("ledgers", NOTE)', head='NOTE = sa.Column("note", sa.Text())\n')
+    assert [(op.name, op.table, [c.name for c in op.columns]) for op in rev.upgrade] == [("add_column", "ledgers", ["note"])]

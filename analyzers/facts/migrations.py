@@ -616,9 +616,10 @@ class _OpReader:
                     elif item is not None:
                         op.constraints.append(item)
             return op
-        if name == "add_column" and len(args) >= 2 and isinstance(args[1], ast.Call):
+        column = self._value_of(args[1]) if name == "add_column" and len(args) >= 2 else None
+        if isinstance(column, ast.Call):  # `col = sa.Column(...)` then `op.add_column("t", col)`: the Column bound
             table = text(args[0])
-            return MigrationOp(name, table, span, columns=[self._column(args[1], table, env)])
+            return MigrationOp(name, table, span, columns=[self._column(column, table, env)])
         if name in ("drop_column", "drop_table", "drop_index", "drop_constraint", "rename_table", "alter_column"):
             table = text(args[0]) if name != "drop_index" else text(kw.get("table_name")) or (text(args[1]) if len(args) > 1 else None)
             target = text(args[1]) if len(args) > 1 and name != "drop_index" else text(args[0]) if args else None
