@@ -9,11 +9,11 @@ about it rather than guess."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from analyzers.facts.effects import effects
-from analyzers.facts.link import revision_trees
-from analyzers.facts.model import Facts, MigrationOp, RevisionFact, Span
+from analyzers.facts.link import replay, revision_trees
+from analyzers.facts.model import ColumnFact, Facts, MigrationOp, RevisionFact, Span
 
 RECENT = 10  # generations from a head: the revisions a reviewer reviews (see recent())
 
@@ -184,3 +184,16 @@ def recent(facts: Facts) -> set[int]:
             level = [by_id[p] for r in level for p in r.down_revisions if p in by_id]
     facts.derived["recent"] = (stamp, out)
     return out
+
+
+def column_then(facts: Facts, rev: RevisionFact, op: MigrationOp, table: str, column: str) -> ColumnFact | None:
+    """`table.column` as the database has it when `op` of `rev` runs: the upgrades of rev's ancestors
+    replayed, then rev's own steps before op. None when the replay does not have it."""
+    key = f"schema_before:{id(rev)}:{id(op)}"
+    cached = facts.derived.get(key)
+    if cached is None:
+        seen = history(facts).ancestors.get(id(rev), frozenset())
+        upgrade = rev.upgrade[:next((i for i, o in enumerate(rev.upgrade) if o is op), len(rev.upgrade))]
+        cached = facts.derived[key] = replay([*(r for r in facts.revisions if id(r) in seen), replace(rev, upgrade=upgrade)])
+    t = cached.get(table)  # type: ignore[union-attr]
+    return t.columns.get(column) if t is not None else None

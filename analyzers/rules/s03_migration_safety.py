@@ -15,12 +15,13 @@ from typing import Iterator
 
 from analyzers.facts.effects import DATA_SQL, changes_schema, effects
 from analyzers.facts.guards import chain_finds
-from analyzers.facts.history import Life, created_objects, history, recent
+from analyzers.facts.history import Life, column_then, created_objects, history, recent
 from analyzers.facts.model import ColumnFact, Facts, MigrationOp, RevisionFact, Span, SqlStatement
 from analyzers.findings import Finding, Location, Related, Severity, identity_key
 from analyzers.rules import start_up
 from analyzers.facts.paths import is_test_path
 from analyzers.rules.base import Rule
+from analyzers.rules.drift import sql_touches
 from analyzers.rules.schema import named_in_code
 
 # The revision every example runs on: it creates `orders`, so that the next one changes an existing table.
@@ -857,8 +858,10 @@ class ValidatedUnderLock(_LockRule, Rule):
         In the newest revisions, on a table that an earlier revision created: a foreign key or CHECK
         added without `NOT VALID` (`op.create_foreign_key`, `op.create_check_constraint` without
         `postgresql_not_valid=True`, `ADD CONSTRAINT ... FOREIGN KEY/CHECK` in SQL), and SET NOT NULL on a
-        column an earlier revision created (`op.alter_column(..., nullable=False)`), and a character column
-        made narrower (`String()` to `String(255)`: PostgreSQL checks every row and rewrites the table and its
+        column an earlier revision created (`op.alter_column(..., nullable=False)`) unless the earlier revisions
+        already made it NOT NULL (PostgreSQL skips the scan then; where SQL the replay does not follow made or
+        changed it, the finding says it could not read that), and a character column
+        made narrower (`String()` to `String(255)`, the old type from `existing_type` or the earlier revisions: PostgreSQL checks every row and rewrites the table and its
         indexes, as a shorter limit is no binary-compatible change). A constraint on columns the same revision added (and
         wrote no rows into) is not reported: they hold NULL or their default, and the ADD COLUMN already holds ACCESS EXCLUSIVE
         until commit, so NOT VALID gains nothing; where an earlier step already holds that lock, the
@@ -916,9 +919,9 @@ if op.get_bind().dialect.name == "mysql":
                 if not c.on_fresh(self._columns(c, con.columns if con else (), con.expression if con else None)):
                     yield c, self._constraint(c, kind, con.name if con else None), f"validates {kind} {con.name if con and con.name else '(unnamed)'}"
             elif c.st is None and op.name == "alter_column" and c.column_before(self.facts, op.target or ""):
-                if op.columns and op.columns[0].nullable is False:
-                    yield c, self._not_null(c, op.target or ""), f"sets {op.target} NOT NULL"
-                new, old = op.options.get("type_", ""), op.options.get("existing_type", "")
+                if op.columns and op.columns[0].nullable is False and (found := self._not_null(c, op.target or "")):
+                    yield c, found, f"sets {op.target} NOT NULL"
+                new, old = op.options.get("type_", ""), _old_type(self.facts, c, op.target or "")
                 if _STRINGS.match(new) and _STRINGS.match(old) and _length(new) < _length(old):
                     yield c, self.finding(
                         f"{c.who} narrows {c.table}.{op.target} from {old} to {new}: every row is checked against the new "
@@ -931,8 +934,8 @@ if op.get_bind().dialect.name == "mysql":
                     kind = "foreign key" if change["kind"] == "foreign" else "CHECK"
                     yield c, self._constraint(c, kind, change.get("name")), f"validates {kind} {change.get('name') or '(unnamed)'}"
             for change in _column_change(c.st, "set_not_null"):
-                if c.column_before(self.facts, str(change["column"])):
-                    yield c, self._not_null(c, str(change["column"])), f"sets {change['column']} NOT NULL"
+                if c.column_before(self.facts, str(change["column"])) and (found := self._not_null(c, str(change["column"]))):
+                    yield c, found, f"sets {change['column']} NOT NULL"
 
     def _columns(self, c: Change, columns: tuple[str, ...], expression: str | None) -> tuple[str, ...]:
         """The table's columns a constraint is on, or that its CHECK expression names."""
@@ -960,17 +963,54 @@ if op.get_bind().dialect.name == "mysql":
         )
 
     def _not_null(self, c: Change, column: str):
+        """None where the earlier revisions already made the column NOT NULL: PostgreSQL then skips the scan."""
         created = c.column_before(self.facts, column)
+        then = column_then(self.facts, c.rev, c.op, c.table, column)
+        unread = then is None or then.type_name is None or sql_touches(self.facts, c.table, column)
+        if not unread and not then.is_nullable:  # type: ignore[union-attr]
+            return None
+        what = f"{c.who} sets {c.table}.{column} NOT NULL (the column exists since revision {created.creator.revision if created else '?'})"
+        if unread:  # made or changed by SQL the replay does not follow: it may be NOT NULL already
+            what += (": dbreview could not read whether the earlier revisions already made it NOT NULL (then PostgreSQL "
+                     "skips the scan); if they did not, every row is scanned under an ACCESS EXCLUSIVE lock")
+        else:
+            what += ": every row is scanned under an ACCESS EXCLUSIVE lock"
         return self.finding(
-            f"{c.who} sets {c.table}.{column} NOT NULL (the column exists since revision "
-            f"{created.creator.revision if created else '?'}): every row is scanned under an ACCESS EXCLUSIVE lock"
-            + precondition(self.facts, c, f"{c.table}.{column} holds a NULL"),
+            what + precondition(self.facts, c, f"{c.table}.{column} holds a NULL"),
             c.span, f"migration:{c.rev.revision}:set-not-null:{c.table}.{column}", item="3.2",
         )
 
 
 _STRINGS = re.compile(r"^([\w.]*\.)?(String|Text|Unicode|UnicodeText|VARCHAR|TEXT|CITEXT|AutoString)\b|^(varchar|text|character varying)", re.I)
 _VOLATILE = re.compile(r"\b(gen_random_uuid|uuid_generate_v[14]\w*|random|clock_timestamp|timeofday|nextval)\s*\(", re.I)
+
+
+def _old_type(facts: Facts, c: Change, column: str) -> str:
+    """The column's type before an op.alter_column: its existing_type, else the type the earlier revisions gave
+    it, spelled as in a migration; "" where neither tells (a character type whose length the replay does
+    not know counts as unknown: `VARCHAR(9)` read as unlimited would turn a widening into a narrowing)."""
+    if c.op.options.get("existing_type"):
+        return c.op.options["existing_type"]
+    then = column_then(facts, c.rev, c.op, c.table, column)
+    if then is None or not then.type_name or then.type_args.get("unresolved") or sql_touches(facts, c.table, column):
+        return ""
+    if then.type_args.get("length"):
+        return f"{then.type_name}({then.type_args['length']})"
+    unbounded = then.type_name.lower() in ("text", "unicodetext", "citext")
+    return "" if _STRINGS.match(then.type_name) and not unbounded else then.type_name
+
+
+def _same_type(facts: Facts, c: Change, column: str, altered: list[ColumnFact]) -> bool:
+    """Whether the earlier revisions already gave the column the type it is altered to: an Enum of the same
+    name (one PostgreSQL type), or the same type with the same arguments. Nothing is rewritten then."""
+    then = column_then(facts, c.rev, c.op, c.table, column)
+    new = altered[0] if altered else None
+    if then is None or new is None or not new.type_name or then.type_name != new.type_name or sql_touches(facts, c.table, column):
+        return False
+    if new.type_name in ("Enum", "ENUM"):
+        name = new.type_args.get("name", "").strip("'\"")
+        return bool(name) and then.type_args.get("name", "").strip("'\"") == name
+    return then.type_args == new.type_args
 
 
 def _length(type_source: str) -> float:
@@ -985,7 +1025,10 @@ class TableRewrite(_LockRule, Rule):
     What it checks:
         In the newest revisions, on a table that an earlier revision created: a column's type changed
         (`op.alter_column(..., type_=...)`, `ALTER COLUMN ... TYPE`), unless both types are character
-        types (widening a varchar or turning it to text does not rewrite); a column added with a volatile
+        types (widening a varchar or turning it to text does not rewrite; narrowing is MIG010's) or the
+        earlier revisions already gave the column that type (an Enum of the same name). The old type is
+        `existing_type`, else what the earlier revisions made it; where neither tells and the new type is a
+        character type, the finding says so and that the rewrite depends on it. A column added with a volatile
         default (`gen_random_uuid()`, `random()`, `clock_timestamp()`, `nextval(...)`): each row gets its
         own value. Info: how long it takes depends on the table's size. A change between timestamp and
         timestamptz says that PostgreSQL 12 and later skip its rewrite where the session's TimeZone is UTC.
@@ -1020,8 +1063,8 @@ class TableRewrite(_LockRule, Rule):
         for c in changes(self.facts):
             op = c.op
             if c.st is None and op.name == "alter_column" and "type_" in op.options and c.column_before(self.facts, op.target or ""):
-                new, old = op.options["type_"], op.options.get("existing_type", "")
-                if not (_STRINGS.match(new) and _STRINGS.match(old)):
+                new, old = op.options["type_"], _old_type(self.facts, c, op.target or "")
+                if not (_STRINGS.match(new) and _STRINGS.match(old)) and not _same_type(self.facts, c, op.target or "", op.columns):
                     yield c, self._type(c, op.target or "", new, old), f"rewrites {c.table} for {op.target}'s new type"
             elif c.st is None and op.name == "add_column":
                 for col in op.columns:
@@ -1029,13 +1072,20 @@ class TableRewrite(_LockRule, Rule):
                         yield c, self._volatile(c, col.name, col.server_default), f"rewrites {c.table} to fill {col.name}"
             for change in _column_change(c.st, "alter_type"):
                 if c.column_before(self.facts, str(change["column"])) and not _STRINGS.match(str(change["type"] or "")):
-                    yield c, self._type(c, str(change["column"]), str(change["type"]), ""), f"rewrites {c.table} for {change['column']}'s new type"
+                    yield c, self._type(c, str(change["column"]), str(change["type"]), _old_type(self.facts, c, str(change["column"]))), f"rewrites {c.table} for {change['column']}'s new type"
             for change in _column_change(c.st, "add_column"):
                 if change["default"] and _VOLATILE.search(str(change["default"])):
                     yield c, self._volatile(c, str(change["column"]), str(change["default"])), f"rewrites {c.table} to fill {change['column']}"
 
     def _type(self, c: Change, column: str, new: str, old: str):
         was = f" from {old}" if old else ""
+        if not old and _STRINGS.match(new):  # neither existing_type nor the replay tells whether this only widens
+            return self.finding(
+                f"{c.who} changes the type of {c.table}.{column} to {new}; {c.since}, and dbreview could not read its type "
+                "before (no existing_type, and the earlier revisions do not tell): unless it is a character type this only "
+                "widens, PostgreSQL rewrites the table and its indexes under an ACCESS EXCLUSIVE lock",
+                c.span, f"migration:{c.rev.revision}:type:{c.table}.{column}",
+            )
         if _timestamps(old) and _timestamps(new) and _zoned(old) != _zoned(new):
             return self.finding(
                 f"{c.who} changes the type of {c.table}.{column}{was} to {new} (timestamp {'with' if _zoned(old) else 'without'} "
