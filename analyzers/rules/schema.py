@@ -528,13 +528,22 @@ def named_in_code(facts: Facts, table: str) -> bool:
 
 def _names_table(facts: Facts, table: str) -> bool:
     word = re.compile(rf"(?<![\w]){re.escape(table)}(?![\w])")
-    for path in python_paths(facts):
-        if is_test_path(path) or any(p in _REVISION_DIRS for p in path.split("/")[:-1]):
-            continue
-        try:
-            text = confine.read_text(facts.root, path)
-        except (OSError, ValueError):
-            return True  # not read: it may name it
-        if word.search(text) and any(word.search(line.split("#", 1)[0]) for line in text.splitlines()):
-            return True
-    return False
+    return any(code is None or word.search(code) for code in _application_code(facts))
+
+
+def _application_code(facts: Facts) -> list[str | None]:
+    """The Python files outside tests and migrations, each read once per scan and without its comments (one
+    line per line); None for a file that could not be read (it may name anything)."""
+    if "application_code" not in facts.derived:
+        codes: list[str | None] = []
+        for path in python_paths(facts):
+            if is_test_path(path) or any(p in _REVISION_DIRS for p in path.split("/")[:-1]):
+                continue
+            try:
+                text = confine.read_text(facts.root, path)
+            except (OSError, ValueError):
+                codes.append(None)
+                continue
+            codes.append("\n".join(line.split("#", 1)[0] for line in text.splitlines()))
+        facts.derived["application_code"] = codes
+    return facts.derived["application_code"]  # type: ignore[return-value]
