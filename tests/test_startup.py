@@ -36,7 +36,10 @@ def test_dbreview_open_on_a_saved_review_hands_over_to_the_app_without_sqlalchem
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
-async def test_a_decision_before_the_store_is_open_lands_on_the_finding_under_the_cursor(scanned, data_dir, monkeypatch):
+async def test_a_decision_before_the_store_is_open_is_said_and_lands_on_the_finding_under_the_cursor(scanned, data_dir, monkeypatch):
+    """The reviewer is in the review (their cursor written, colleagues read) from the first frame;
+    `c` pressed while the store opens shows at once, says it waits for the file, and is written
+    on the finding it was aimed at once the store is open: the keys never wait for it."""
     from tui.session import store as store_module
 
     aimed = _untriaged(scanned, 3)
@@ -49,17 +52,28 @@ async def test_a_decision_before_the_store_is_open_lands_on_the_finding_under_th
         return real_open(cls, *args, **kwargs)
 
     monkeypatch.setattr(store_module.ReviewStore, "open", classmethod(slow_open))
+    scanned.store.set_cursor(scanned.info.id, "bob", "start")  # a colleague in the review
     app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
     async with app.run_test(size=(100, 30)) as pilot:
         tree = app.query_one(ChecklistTree)
         await pilot.pause()
+        status = app.query_one("#status")
         assert tree.current.key == aimed.fingerprint, "the saved cursor's finding, shown without the store"
-        assert app.main.presence is None, "the store is not open yet"
-        threading.Timer(0.3, opened.set).start()
-        await pilot.press("c")  # waits for the store, then confirms
+        assert app.main._loader is not None, "the store is not open yet"
+        assert app.main.presence.present == ["bob"] and "with bob" in str(status.render()), "presence without it"
+        assert scanned.store.cursors(scanned.info.id)["alice"] == (f"finding:{aimed.fingerprint}", fixed_clock())
+        await pilot.press("c")
         await pilot.pause()
-        assert app.main.presence is not None
         assert tree.current.key != aimed.fingerprint, "auto-advance moved on to the next untriaged finding"
+        assert app.review.findings[aimed.fingerprint].disposition == Disposition.CONFIRMED, "shown at once"
+        assert "opening the review file to save your decision" in str(status.render())
+        assert scanned.store.finding(scanned.info.id, aimed.fingerprint).disposition == Disposition.UNTRIAGED
+        opened.set()
+        while app.main._loader is not None:
+            await pilot.pause(0.05)
+        await pilot.pause()
+        assert scanned.store.finding(scanned.info.id, aimed.fingerprint).disposition == Disposition.CONFIRMED
+        assert "opening the review file" not in str(status.render())
     scanned.reload()
     assert scanned.findings[aimed.fingerprint].disposition == Disposition.CONFIRMED
     assert sum(f.disposition == Disposition.CONFIRMED for f in scanned.findings.values()) == 1

@@ -50,7 +50,8 @@ def _item_order(f: FindingState) -> tuple:
 
 
 class Review:
-    """`store` is the ReviewStore; or, from Review.read until attach(), a SavedReview that can only read."""
+    """`store` is the ReviewStore; or, from Review.read until attach(), a SavedReview that only reads
+    (and writes where the reviewer is)."""
 
     def __init__(self, store: ReviewStore | SavedReview, info: ReviewInfo, reviewer: str, checklist: Checklist, repo: Path) -> None:
         self.store, self.info, self.reviewer, self.checklist, self.repo = store, info, reviewer, checklist, repo

@@ -101,7 +101,7 @@ class MainScreen(Screen[None]):
         self._docs_known = not app.scan_on_start
         db = paths.session_db(app.data_dir)
         try:
-            saved = SavedReview.open(db)
+            saved = SavedReview.open(db, app.clock)
             self.review = saved and Review.read(saved, app.repo, app.reviewer, app.checklist)
             if self.review is None:
                 if saved is not None:
@@ -122,6 +122,7 @@ class MainScreen(Screen[None]):
         if not (cursor and tree.select_id(cursor)) and tree.root.children:
             tree.select_id(tree.root.children[0].data.id)  # something is always selected, and shown
         self._refresh_status()
+        self.call_after_refresh(self._present)  # with sqlite3: colleagues see each other from the first frame
         self.call_after_refresh(loader.start)
         if saved is None:
             self._started()
@@ -133,6 +134,10 @@ class MainScreen(Screen[None]):
             self._attached()
         except SessionStoreError as exc:  # `dbreview open` checked the file; what only opening it could tell
             self.app.exit(return_code=Exit.BAD_INPUT, message=untrusted.line(str(exc)))
+            return
+        if self._unwritten:  # decided while it opened: written now, and the status line's note goes
+            self._write_unwritten()
+            self._refresh_status()
 
     def on_loader_rules_read(self) -> None:
         self._rules_read = True
@@ -154,15 +159,18 @@ class MainScreen(Screen[None]):
             self.review.attach(store)
             self._started()
 
-    def _started(self) -> None:
-        """With the store: presence, polling, the scan."""
-        app = self.app
-        self.presence = PresenceController(self.review, app.clock)
+    def _present(self) -> None:
+        """Pair review, read and written with sqlite3 (the cursor), the store open or not."""
+        self.presence = PresenceController(self.review, self.app.clock)
         self.save_cursor()  # present at once: a colleague in the review sees us within a poll
         self.poll()  # and we see them at once, not half a second later
         self._refresh_status()
         self.set_interval(POLL_EVERY, self.poll)
         self.set_interval(HEARTBEAT_EVERY, self.save_cursor)
+
+    def _started(self) -> None:
+        """With the store: the scan."""
+        app = self.app
         if app.scan_on_start:
             self._scan_status = "scanning…"
             self._refresh_status()
@@ -301,7 +309,7 @@ class MainScreen(Screen[None]):
         review, presence, tree = self.review, self.presence, self.checklist_tree
         if review is None or presence is None or not tree.is_mounted:
             return
-        with self._saving(background=True):
+        with self._saving(background=True, wait=False):
             review.store.check_file()  # deleted or replaced: say so before anything else is lost
             self._poll(review, presence, tree)
 
@@ -346,10 +354,10 @@ class MainScreen(Screen[None]):
         self._cursor_timer = self.set_timer(CURSOR_SAVE_DELAY, self.save_cursor)
 
     def save_cursor(self) -> None:
-        if self.review is None or not self.checklist_tree.is_mounted or self._loader is not None:
-            return  # with the store still opening, not worth a wait: _started() saves it
+        if self.review is None or not self.checklist_tree.is_mounted:
+            return
         current = self.checklist_tree.current
-        with self._saving(background=True):
+        with self._saving(background=True, wait=False):
             if current is None or current.kind == NodeKind.PENDING:
                 saved = self.review.saved_cursor()
                 self.review.save_cursor(saved or "start")  # here, though nowhere in particular yet
@@ -357,13 +365,15 @@ class MainScreen(Screen[None]):
                 self.review.save_cursor(current.id)
 
     @contextmanager
-    def _saving(self, background: bool = False) -> Iterator[None]:
+    def _saving(self, background: bool = False, wait: bool = True) -> Iterator[None]:
         """Around every write of the review: when the store cannot save (a full disk, the file
         deleted or replaced), the reviewer is told what was not saved and why, and the app stays up.
-        A background write (cursor, poll) tells it once; a reviewer's own action every time."""
+        A background write (cursor, poll) tells it once; a reviewer's own action every time.
+        `wait` False: what does without the store (the cursor, the poll) does not wait for it."""
         try:
-            self._attached()  # a write in the first moments waits for the store
-            self._write_unwritten()  # a decision shown a moment ago is written first
+            if wait or self._loader is None:
+                self._attached()  # a write in the first moments waits for the store
+                self._write_unwritten()  # a decision shown a moment ago is written first
             yield
         except SessionStoreError as exc:
             problem = str(exc)
@@ -522,6 +532,9 @@ class MainScreen(Screen[None]):
         if self.not_saving:  # first and loud: nothing the reviewer does is kept
             text.append("NOT SAVING", "bold reverse red")
             text.append(" · ")
+        elif self._unwritten and self._loader is not None:
+            text.append("opening the review file to save your decision…", "bold yellow")
+            text.append(" · ")
         present = self.presence.present if self.presence else []
         if present:  # first: the line is cut at the terminal's edge
             text.append_text(Text.assemble("with ", untrusted.line(", ".join(present)), style="bold magenta"))
@@ -605,8 +618,9 @@ class MainScreen(Screen[None]):
         when the cursor was still on its way to a node made for it (select_id)."""
         if again and self.checklist_tree.moving:
             self.call_after_refresh(self._write_after_frame, False)
-        else:
+        elif self._loader is None:
             self._write_unwritten()
+        # else the store is still opening: written when it is (on_loader_store_opened), the status line says so
 
     def _write_unwritten(self) -> None:
         """The decisions shown but not written yet, in the order they were made: right after their

@@ -4,7 +4,8 @@
 SavedReview holds the reads a screen needs (a snapshot, a finding's history, the cursors, the
 documents read); ReviewStore (store.py) is a SavedReview too, reading through its own engine's
 connections, and adds every write on SQLAlchemy. So there is one reader of the schema, and nothing
-here writes (the errors screens catch are here too, for the same reason). `inspect` is how every opening starts: it refuses what is not ours before anything
+here writes but the reviewer's cursor, which is how colleagues see each other: from the first
+frame, not once SQLAlchemy is loaded (the errors screens catch are here too, for the same reason). `inspect` is how every opening starts: it refuses what is not ours before anything
 touches the file.
 """
 
@@ -13,13 +14,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from analyzers.findings import Location, Related, ScanError, Severity
+from tui.reports.sanitize import name_problem
 from tui.session.migrations import HEAD
 from tui.session.state import (
     AnswerState,
@@ -48,6 +50,13 @@ STATE_COLUMNS = (
 ).split()
 _REVIEW_COLUMNS = 'id, repo_path, checklist_id, created_at, updated_at, "commit"'
 _EVENT_COLUMNS = "id, at, reviewer, kind, target, old, new, note, finding_id, action, undoes"
+STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"  # how a time is stored: fixed width, so text order is time order
+# Where a reviewer is, and that they are in the review (the store writes it with the same statement).
+SAVE_CURSOR = (
+    'INSERT INTO cursors (review_id, reviewer, cursor, updated_at, "left") '
+    "VALUES (:review_id, :reviewer, :cursor, :updated_at, 0) ON CONFLICT (review_id, reviewer) "
+    'DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at, "left" = 0'
+)
 
 
 class SessionStoreError(Exception):
@@ -68,6 +77,20 @@ def when(value: str | None) -> datetime | None:
         return None
     moment = datetime.fromisoformat(value)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def stamp(moment: datetime) -> str:
+    """An aware datetime as it is stored (UTC ISO-8601 text); naive ones are refused."""
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment!r}: the session stores UTC only")
+    return moment.astimezone(UTC).strftime(STAMP)
+
+
+def check_reviewer(reviewer: str) -> None:
+    """Every name stored shows as itself: one line, no control, bidirectional or zero-width characters."""
+    problem = name_problem(reviewer)
+    if problem:
+        raise ValueError(f"not usable as a reviewer's name: {problem}")
 
 
 def inspect(path: Path) -> str | None:
@@ -114,11 +137,15 @@ class SavedReview:
     """The reads of a saved review. On its own (`SavedReview.open`), a read-only connection for the
     first screen; as ReviewStore's base, the store's connections."""
 
-    def __init__(self, connection: sqlite3.Connection | None = None) -> None:
+    def __init__(self, connection: sqlite3.Connection | None = None, path: Path | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self._connection = connection
+        self._file = path
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._cursor_writer: sqlite3.Connection | None = None  # opened on the cursor's first write
 
     @classmethod
-    def open(cls, path: Path) -> SavedReview | None:
+    def open(cls, path: Path, clock: Callable[[], datetime] | None = None) -> SavedReview | None:
         """A reader of an existing file already at the newest schema; None when the file must go
         through the store first (absent, empty, to be migrated). SessionStoreError as ReviewStore.open."""
         path = Path(path).expanduser().absolute()
@@ -126,15 +153,36 @@ class SavedReview:
             if not path.is_file() or inspect(path) != HEAD:
                 return None
             return cls(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False,
-                                       timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None))
+                                       timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None), path, clock)
         except OSError as exc:
             raise SessionStoreError(f"cannot open the review database {path}: {exc.strerror or exc}") from exc
         except sqlite3.Error:
             return None  # the store will say what is wrong
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
+        for con in (self._connection, self._cursor_writer):
+            if con is not None:
+                con.close()
+
+    def check_file(self) -> None:
+        """Nothing to check before the store is open: the store checks that its file is still the one
+        it opened before each write (only the cursor is written before)."""
+
+    def set_cursor(self, review_id: int, reviewer: str, cursor: str) -> None:
+        """Where the reviewer is, so that a colleague sees them from the first frame. `mode=rw`: a
+        file deleted meanwhile is not made again."""
+        assert self._file is not None
+        check_reviewer(reviewer)
+        try:
+            if self._cursor_writer is None:
+                self._cursor_writer = sqlite3.connect(f"{self._file.as_uri()}?mode=rw", uri=True, check_same_thread=False,
+                                               timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            with self._cursor_writer as con:  # a transaction, committed or rolled back
+                con.execute("BEGIN IMMEDIATE")
+                con.execute(SAVE_CURSOR, {"review_id": review_id, "reviewer": reviewer, "cursor": cursor,
+                                          "updated_at": stamp(self._clock())})
+        except sqlite3.Error as exc:
+            raise SessionStoreError(f"where you are in the review was not saved: {exc}") from exc
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:

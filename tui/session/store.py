@@ -33,18 +33,20 @@ from sqlalchemy.orm import Session
 from analyzers.findings import Finding, ScanResult, Severity
 from analyzers.verify.proofs import Merged, is_proof_rule
 from tui.paths import file_mode
-from tui.reports.sanitize import name_problem
 from tui.session import identity, undo
 from tui.session.undo import DECIDING, ago, attempt_said, finding_decision, item_decision, said
 from tui.session.migrations import HEAD, alembic_config
 from tui.session.opening import prepare
 from tui.session.reading import (
     BUSY_TIMEOUT_MS,
+    SAVE_CURSOR,
     STATE_COLUMNS,
     ConflictError,
     SavedReview,
     SessionStoreError,
+    check_reviewer,
     finding_state,
+    stamp,
 )
 from tui.session.models import (
     Answer,
@@ -463,11 +465,12 @@ class ReviewStore(SavedReview):
 
     def set_cursor(self, review_id: int, reviewer: str, cursor: str) -> None:
         """Remember where a reviewer is. Navigation, not a change to the review: no event."""
-        _check_reviewer(reviewer)
+        check_reviewer(reviewer)
         with self._writing_core() as c:
             if c.execute(_REVIEW_BY_ID, {"review_id": review_id}).first() is None:
                 raise KeyError(f"no review {review_id}")
-            c.execute(_SAVE_CURSOR, {"review_id": review_id, "reviewer": reviewer, "cursor": cursor, "updated_at": self._now()})
+            c.exec_driver_sql(SAVE_CURSOR, {"review_id": review_id, "reviewer": reviewer, "cursor": cursor,
+                                            "updated_at": stamp(self._now())})
 
     def leave(self, review_id: int, reviewer: str) -> None:
         """The reviewer closed the review: no longer shown as present (the cursor stays, to resume)."""
@@ -574,7 +577,7 @@ class ReviewStore(SavedReview):
         """One decision or note on one finding (c, d, x, a note: the keys' path), in Core statements
         built once: the ORM's unit of work and statement building were ~2/3 of its CPU. A lost race
         goes through the ORM (_lose_race)."""
-        _check_reviewer(reviewer)
+        check_reviewer(reviewer)
         with self._writing_core() as c:
             found = c.execute(_FINDING_BY_FINGERPRINT, {"review_id": review_id, "fingerprint": fingerprint}).first()
             if found is None:
@@ -774,7 +777,7 @@ def _record(s: Session, review: Review, reviewer: str, at: datetime, kind: str, 
     """The event of a change (`event`: the rest of _event_values), in the change's transaction. The
     events of one transaction are one reviewer action (a bulk decision too): they share the id of
     its first event, for undo."""
-    _check_reviewer(reviewer)
+    check_reviewer(reviewer)
     row = EventRow(**_event_values(review.id, reviewer, at, kind, target, **event))
     s.add(row)
     first = s.info.get(_ACTION)
@@ -807,13 +810,6 @@ def _event_values(
         "target": target, "old": old, "new": new, "note": note, "undoes": undoes,
         "states": json.dumps({"before": states[0], "after": states[1]}) if states else None,
     }
-
-
-def _check_reviewer(reviewer: str) -> None:
-    """Every name stored shows as itself: one line, no control, bidirectional or zero-width characters."""
-    problem = name_problem(reviewer)
-    if problem:
-        raise ValueError(f"not usable as a reviewer's name: {problem}")
 
 
 def _apply(
@@ -983,11 +979,6 @@ _TOUCH_REVIEW = update(Review.__table__).where(Review.__table__.c.id == bindpara
     updated_at=bindparam("at", type_=Review.__table__.c.updated_at.type)
 )
 _NOTES_OF = _notes_query([bindparam("finding")])
-_SAVE_CURSOR = sqlite_insert(Cursor.__table__)
-_SAVE_CURSOR = _SAVE_CURSOR.on_conflict_do_update(
-    index_elements=[Cursor.review_id, Cursor.reviewer],
-    set_={"cursor": _SAVE_CURSOR.excluded.cursor, "updated_at": _SAVE_CURSOR.excluded.updated_at, "left": False},
-)
 
 
 def _full_states(s: Session, rows: Sequence[FindingRow]) -> list[FindingState]:
