@@ -292,9 +292,9 @@ def _naming_convention(s: Subject, message: str) -> str:
 
 @advises("MIG006")
 def _drift(s: Subject, message: str) -> str:
-    if s.owner in ("not-null", "nullable", "keys") and s.rest:
+    if s.owner in ("not-null", "nullable", "keys", "length") and s.rest:
         what = {"not-null": "the NULL-ness of its columns", "nullable": "the NULL-ness of its columns",
-                "keys": "the indexes and unique constraints of the model"}[s.owner]
+                "keys": "the indexes and unique constraints of the model", "length": "the model's lengths"}[s.owner]
         return (f"Decide which side is right for {_code(s.rest[0])}, then align the other: a revision that gives the table "
                 f"{what} (`alembic revision --autogenerate`, reviewed), or the model changed to the table; run `alembic check` in CI.")
     if s.owner in ("column", "tz", "unmapped", "type") and "." in ":".join(s.rest):

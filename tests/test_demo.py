@@ -142,7 +142,8 @@ RIGHT_ON_PURPOSE = [
               f"table:{t}:{what}" for t in RLS_TABLES for what in ("rls", "force-rls", "phi-rls")
           ) + tuple(f"policy:{t}:tenant_isolation" for t in RLS_TABLES)),
     Right("no quoted server defaults in the backend", ("INT006",), f"{BACKEND}/"),
-    Right("saved_searches' other columns match revision 0011", ("MIG006",), f"{MODELS}/saved_searches.py", (21, 25)),
+    Right("saved_searches' other columns match revision 0011", ("MIG006",), f"{MODELS}/saved_searches.py", (21, 23)),
+    Right("saved_searches.filters matches revision 0011", ("MIG006",), f"{MODELS}/saved_searches.py", (25, 25)),
     Right("saved_searches' partial unique index counts only live rows", ("INT008",), f"{MODELS}/saved_searches.py"),
     Right("patients.user_id and billing_manager_id are nullable under ON DELETE SET NULL", ("INT009",),
           f"{MODELS}/profiles.py"),

@@ -30,11 +30,16 @@ op.create_table(
 """
 
 
-def _drift(tmp_path, models: str, *upgrades: str) -> list:
+def drift(tmp_path, kind: str, models: str, *upgrades: str) -> list:
+    """MIG006's findings of one kind (`drift:<kind>:` anchors) on app/models.py and a chain of revisions."""
     files = {"app/models.py": models}
     for i, upgrade in enumerate(upgrades, 1):
         files[f"migrations/versions/000{i}_r.py"] = revision(upgrade, rev=f"000{i}", down=f"000{i - 1}" if i > 1 else None)
-    return [f for f in found(tmp_path, files, "MIG006") if f.anchor.startswith("drift:fk-actions:")]
+    return [f for f in found(tmp_path, files, "MIG006") if f.anchor.startswith(f"drift:{kind}:")]
+
+
+def _drift(tmp_path, models: str, *upgrades: str) -> list:
+    return drift(tmp_path, "fk-actions", models, *upgrades)
 
 
 def test_a_cascade_the_migrations_never_build(tmp_path):

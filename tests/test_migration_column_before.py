@@ -18,7 +18,7 @@ def history(create: str, *upgrades: str) -> dict[str, str]:
 ACCOUNTS = ('op.create_table("accounts", sa.Column("id", sa.Integer, primary_key=True), '
             'sa.Column("muted", sa.Boolean(), nullable=False), sa.Column("quota", sa.BigInteger(), nullable=True), '
             'sa.Column("secret", sa.String(length=128)), sa.Column("mode", sa.Enum("ON", "OFF", "AUTO", name="accountmode")), '
-            'sa.Column("code", sa.VARCHAR(12)))')
+            'sa.Column("code", sa.VARCHAR(12)), sa.Column("ref", sa.VARCHAR(**REF_TYPE)))')
 
 
 def test_set_not_null_on_a_column_the_earlier_revisions_made_not_null_is_no_finding():
@@ -44,12 +44,14 @@ def test_a_varchar_widened_without_existing_type_is_read_from_the_earlier_revisi
     (narrow,) = found(ValidatedUnderLock, history(ACCOUNTS, 'op.alter_column("accounts", "secret", type_=sa.String(64))'))
     assert narrow.anchor == "migration:r01:narrow:accounts.secret" and "narrows accounts.secret from String(128) to sa.String(64)" in narrow.message
     assert found(TableRewrite, history(ACCOUNTS, 'op.alter_column("accounts", "secret", type_=sa.String(64))')) == []
+    # a VARCHAR's positional length is read too
+    assert found(TableRewrite, history(ACCOUNTS, 'op.alter_column("accounts", "code", type_=sa.String(20))')) == []
 
 
 def test_a_type_change_whose_old_type_cannot_be_read_says_so():
-    # VARCHAR(12): the replay does not keep its length, so whether String(20) widens it is not known
-    (f,) = found(TableRewrite, history(ACCOUNTS, 'op.alter_column("accounts", "code", type_=sa.String(20))'))
-    assert f.anchor == "migration:r01:type:accounts.code" and f.severity.value == "info"
+    # VARCHAR(**REF_TYPE): its length is not known, so whether String(20) widens it is not known
+    (f,) = found(TableRewrite, history(ACCOUNTS, 'op.alter_column("accounts", "ref", type_=sa.String(20))'))
+    assert f.anchor == "migration:r01:type:accounts.ref" and f.severity.value == "info"
     assert "dbreview could not read its type before" in f.message and "unless it is a character type this only widens" in f.message
     (known,) = found(TableRewrite, history(ACCOUNTS, 'op.alter_column("accounts", "quota", type_=sa.Numeric(20, 0))'))
     assert "from BigInteger to sa.Numeric(20, 0)" in known.message and "PostgreSQL rewrites it and its indexes" in known.message

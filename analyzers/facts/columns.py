@@ -14,7 +14,8 @@ ANNOTATION_TYPES = {
     "str": "String", "int": "Integer", "float": "Float", "bool": "Boolean", "Decimal": "Numeric",
     "UUID": "Uuid", "dict": "JSON", "list": "JSON", "bytes": "LargeBinary",
 }
-_TYPE_POSITIONAL = {"DateTime": ("timezone",), "TIMESTAMP": ("timezone",), "String": ("length",),
+_TYPE_POSITIONAL = {"DateTime": ("timezone",), "TIMESTAMP": ("timezone",),
+                    **dict.fromkeys(("String", "VARCHAR", "Unicode", "NVARCHAR", "CHAR", "NCHAR"), ("length",)),
                     **dict.fromkeys(("Numeric", "NUMERIC", "DECIMAL"), ("precision", "scale"))}
 
 

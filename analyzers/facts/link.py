@@ -4,6 +4,7 @@ and the migrations replayed in revision order into the schema they build."""
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import fields, is_dataclass, replace
 from typing import Callable, Iterable
 
@@ -623,7 +624,8 @@ def sql_type(spelled: str) -> tuple[str, dict[str, str]]:
         aware = first.endswith("tz") or text.endswith(" with time zone")
         return ("TIMESTAMP" if first.startswith("timestamp") else "TIME"), {"timezone": str(aware)}
     if base in _SQL_TYPES:
-        return _SQL_TYPES[base], {}
+        length = re.fullmatch(r"[^(]*\(\s*(\d+)\s*\)", text) if _SQL_TYPES[base] in ("VARCHAR", "CHAR") else None
+        return _SQL_TYPES[base], {"length": length.group(1)} if length else {}
     return spelled, {"unresolved": "True"}
 
 

@@ -64,6 +64,32 @@ def type_drift(model: TableFact, col: ColumnFact, other: ColumnFact, facts: Fact
             "the values the ORM binds are not those the column holds, and autogenerate will propose to alter the type")
 
 
+_BOUNDED = ("String", "VARCHAR", "Unicode", "NVARCHAR", "CHAR", "NCHAR")
+
+
+def _length(c: ColumnFact) -> int | None:
+    """The length a character column spells out as a number (`String(255)`, `VARCHAR(64)`, `varchar(64)` in
+    SQL), else None: no length, a name for one, or a TypeDecorator whose impl may set its own."""
+    length = c.type_args.get("length", "")
+    return int(length) if c.type_name in _BOUNDED and "impl" not in c.type_args and length.isdigit() else None
+
+
+def length_drift(model: TableFact, db: TableFact, facts: Facts) -> list[tuple[ColumnFact, ColumnFact, int, int]]:
+    """(model column, migrated column, length in the model, length in the migrations) for each character
+    column whose two sides spell out different lengths."""
+    out = []
+    for col in model.columns.values():
+        other = db.columns.get(col.name)
+        if other is None or col.from_library or family(col, True) != "string" or family(other, False) != "string":
+            continue
+        if col.type_args.get("annotated") and (model.unknown_bases or col.foreign_keys):
+            continue  # typed by its annotation only: a base's map may decide
+        mine, theirs = _length(col), _length(other)
+        if mine is not None and theirs is not None and mine != theirs and not sql_touches(facts, model.name, col.name):
+            out.append((col, other, mine, theirs))
+    return out
+
+
 def sql_touches(facts: Facts, table: str, column: str) -> bool:
     """Migration SQL naming the column that may change it in a way the replay does not follow: an ALTER
     TABLE with a command the replay does not know (analyzers/facts/sql.py), a statement it could not

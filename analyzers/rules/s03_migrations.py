@@ -802,8 +802,10 @@ class ModelMigrationDrift(Rule):
         that the model does not map, and DateTime columns aware on one side and naive on the other. On a
         table whose migrations were read whole, also: a column of another kind of type on each side
         (`String(36)` in the model, `UUID` in the table; a TypeDecorator by its `impl`, unless it picks its
-        type per database; a length, `Text` vs `String` or `JSON` vs `JSONB` is not compared, nor a type
-        dbreview cannot resolve, nor an Enum), NULL allowed on one side only
+        type per database; `Text` vs `String` or `JSON` vs `JSONB` is not compared, nor a type dbreview
+        cannot resolve, nor an Enum), the lengths of character columns where both sides spell one out as a
+        number (`String(255)` in the model, `VARCHAR(64)` or `varchar(64)` in the migrations: a warning when
+        the model allows longer values, else info; one finding per table), NULL allowed on one side only
         (where neither side has a default), and `index=True`, `unique=True`, `Index(...)` or
         `UniqueConstraint(...)` of the model that no migration creates (nor names); where the migrations
         make a part of a unique key's columns unique, the database is stricter than the model (a second row
@@ -847,6 +849,12 @@ class ModelMigrationDrift(Rule):
         "class Base(DeclarativeBase):\n    pass\nclass Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n"
         "    ref = Column(String(36), nullable=False, index=True)\n",
         "migrations/versions/0001_a.py": _NOTES_WITH_UUID_REF,
+    }, {
+        "models.py": "from sqlalchemy import Column, Integer, String\nfrom sqlalchemy.orm import DeclarativeBase\n"
+        "class Base(DeclarativeBase):\n    pass\nclass Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n"
+        "    title = Column(String(255))\n",
+        "migrations/versions/0001_a.py": _NOTES_WITH_UUID_REF.replace('sa.Column("ref", postgresql.UUID(), nullable=True)',
+                                                                      'sa.Column("title", sa.String(length=64))'),
     })
 
     def check(self):
@@ -938,6 +946,24 @@ class ModelMigrationDrift(Rule):
             first_line(t.span), anchor, unsure=gaps, severity=Severity.INFO, related=[(span, "the table dropped")],
         )
 
+    def _length_drift(self, model, db):
+        """Character columns whose lengths differ: one finding per table, a warning when the model allows
+        longer values than the column holds (they pass the model and fail on insert), else info."""
+        cols = drift.length_drift(model, db, self.facts)
+        if not cols:
+            return
+        said = "; ".join(f"{c.name} {c.type_name}({mine}) in the model but {o.type_name}({theirs}) in the migrations "
+                         f"({o.span.path}:{o.span.start})" for c, o, mine, theirs in cols)
+        longer = [c.name for c, _, mine, theirs in cols if mine > theirs]
+        why = (f"values of {', '.join(longer)} that the model allows fail on insert ('value too long for type "
+               "character varying'), and a schema built from the models (create_all, tests) accepts them"
+               if longer else "the database accepts longer values than the model declares")
+        yield self.finding(
+            f"{model.name}: {said}: {why}; autogenerate will propose to alter them", cols[0][0].span,
+            f"drift:length:{model.name}", severity=None if longer else Severity.INFO,
+            related=[(c.span, f"{c.name} in the model") for c, _, _, _ in cols[1:]] + [(o.span, f"{o.name} in the migrations") for _, o, _, _ in cols],
+        )
+
     def _columns_drift(self, model, db, gaps):
         """Types, NULL-ness, indexes and unique constraints that differ (analyzers/rules/drift.py); only on a
         table whose migrations were read whole."""
@@ -964,6 +990,7 @@ class ModelMigrationDrift(Rule):
                 f"drift:{'nullable' if allowed else 'not-null'}:{name}",
                 related=[(c.span, f"{c.name} in the model") for c, _ in cols[1:]] + [(o.span, f"{o.name} in the migrations") for _, o in cols],
             )
+        yield from self._length_drift(model, db)
         actions = drift.fk_action_drift(model, db, self.facts)
         if actions:
             yield self.finding(

@@ -22,7 +22,7 @@ def upgrade() -> None:
         "saved_searches",
         sa.Column("id", postgresql.UUID(as_uuid=True), nullable=False),
         sa.Column("owner_id", postgresql.UUID(as_uuid=True), nullable=False),
-        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
         sa.Column("filters", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("external_ref", postgresql.UUID(as_uuid=True), nullable=False),
         sa.Column("pinned", sa.Boolean(), nullable=True),

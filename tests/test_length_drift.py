@@ -1,0 +1,72 @@
+"""MIG006: character lengths of the models against the schema the migrations build (issue 8): `String(255)`
+in the model, `VARCHAR(64)` in the table. Lengths written positionally, as keywords, in SQL and by a later
+ALTER are followed; a length dbreview cannot read (a name, a TypeDecorator, no length) gives no finding."""
+
+from __future__ import annotations
+
+from tests.test_fk_action_drift import drift
+from tests.test_precision import HEADER
+
+MODELS = HEADER + """
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(255))
+    code: Mapped[str] = mapped_column(String(length=8))
+    label: Mapped[str] = mapped_column(String(40))
+"""
+
+CREATE = """
+op.create_table(
+    "notes",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.VARCHAR(64), nullable=False),
+    sa.Column("code", sa.Unicode(16), nullable=False),
+    sa.Column("label", sa.String(length=40), nullable=False),
+)
+"""
+
+
+def _line(column: str) -> int:
+    return next(i for i, line in enumerate(MODELS.splitlines(), 1) if line.strip().startswith(f"{column}:"))
+
+
+def _lengths(tmp_path, models: str, *upgrades: str) -> list:
+    return drift(tmp_path, "length", models, *upgrades)
+
+
+def test_a_longer_model_is_a_warning_naming_each_column(tmp_path):
+    (f,) = _lengths(tmp_path, MODELS, CREATE)
+    assert f.anchor == "drift:length:notes" and f.severity.value == "warning"
+    assert (f.location.path, f.location.start_line) == ("app/models.py", _line("title"))
+    assert "title String(255) in the model but VARCHAR(64) in the migrations (migrations/versions/0001_r.py:" in f.message
+    assert "code String(8) in the model but Unicode(16) in the migrations" in f.message
+    assert "values of title that the model allows fail on insert" in f.message
+    assert "label" not in f.message  # the same length on both sides
+
+
+def test_only_a_shorter_model_is_info(tmp_path):
+    (f,) = _lengths(tmp_path, MODELS, CREATE.replace("sa.VARCHAR(64)", "sa.VARCHAR(255)"))
+    assert f.severity.value == "info" and "the database accepts longer values than the model declares" in f.message
+
+
+def test_a_later_alter_in_python_or_sql_is_followed(tmp_path):
+    widened = """
+op.alter_column("notes", "title", type_=sa.String(length=255))
+op.execute("ALTER TABLE notes ALTER COLUMN code TYPE varchar(8)")
+"""
+    assert _lengths(tmp_path / "both", MODELS, CREATE, widened) == []
+    (f,) = _lengths(tmp_path / "sql", MODELS, CREATE, 'op.execute("ALTER TABLE notes ALTER COLUMN label TYPE character varying(20)")')
+    assert "label String(40) in the model but VARCHAR(20) in the migrations (migrations/versions/0002_r.py:" in f.message
+
+
+def test_lengths_it_cannot_read_say_nothing(tmp_path):
+    unread = MODELS.replace("String(255)", "String(TITLE_MAX)").replace("String(length=8)", "String()")
+    assert _lengths(tmp_path / "names", unread, CREATE) == []
+    text = MODELS.replace("String(255)", "Text()").replace("String(length=8)", "String(16)").replace(
+        "from sqlalchemy import", "from sqlalchemy import Text,")
+    assert _lengths(tmp_path / "text", text, CREATE.replace("sa.Unicode(16)", "sa.Unicode(16)")) == []
+    # the column changed by SQL the replay does not follow: its length afterwards is not known
+    unparsed = 'op.execute("ALTER TABLE notes ALTER COLUMN title SET STORAGE EXTERNAL, ALTER COLUMN title TYPE my_domain")'
+    assert [f for f in _lengths(tmp_path / "sql", MODELS, CREATE, unparsed) if "title" in f.message] == []
