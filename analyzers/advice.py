@@ -184,6 +184,13 @@ def _where_for_the_write(s: Subject, message: str) -> str:
             "say so with a `dbreview: ignore` comment and its reason.")
 
 
+@advises("CFG014")
+def _after_the_commit(s: Subject, message: str) -> str:
+    what = s.rest[-1] if s.rest else "the side effect"
+    return (f"In {_code(s.owner)}, call {_code(what)} after the commit (or from an after-commit hook or an outbox "
+            "table), so it runs only for changes that were saved.")
+
+
 # -- 2. models ----------------------------------------------------------------------------------
 
 

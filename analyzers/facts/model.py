@@ -407,6 +407,7 @@ class ModuleFacts:
     usage: Usage | None = None  # how its code queries the models (analyzers/facts/usage.py)
     rewrites: list = field(default_factory=list)  # attributes written from their old value (analyzers/facts/rewrites.py)
     next_numbers: list = field(default_factory=list)  # new rows numbered max + 1 (analyzers/facts/rewrites.py)
+    early_effects: list = field(default_factory=list)  # side effects before the commit (analyzers/facts/early_effects.py)
     imports: ImportFacts | None = None  # what running it imports (analyzers/facts/imports.py)
     alembic_env: AlembicEnv | None = None  # an Alembic env.py: the target_metadata it gives autogenerate
     # Who may call what (analyzers/facts/python_module.py `_Reader._index`): every name the module mentions (a Name, an

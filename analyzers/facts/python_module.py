@@ -23,6 +23,8 @@ from analyzers.facts.query_input import read_query_input
 from analyzers.facts.secret_flow import read_secret_flow
 from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate, strings_of
+from analyzers.facts.early_effects import EFFECT_HINT, read_early_effects
+from analyzers.facts.early_effects import HINT as COMMIT_HINT
 from analyzers.facts.rewrites import HINT as REWRITE_HINT
 from analyzers.facts.rewrites import read_rewrites
 from analyzers.facts.usage import ModuleWide, mention_words, read_usage, top_functions
@@ -72,6 +74,8 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
     facts.usage = read_usage(tree, names, path, reader.querying(), reader.wide, reader.owners) or None
     if REWRITE_HINT.search(text):  # `obj.n += 1` and the like: read only where the text may hold one
         facts.rewrites, facts.next_numbers = read_rewrites(reader.all_functions, reader.owners, names, path)
+    if COMMIT_HINT.search(text) and EFFECT_HINT.search(text):  # a task, mail or HTTP call beside a commit
+        facts.early_effects = read_early_effects(reader.all_functions, reader.owners, path)
     facts.mentions = {k: tuple(sorted(v)) for k, v in reader.mentions.items()}
     facts.top_functions = top_functions(tree)
     return facts
