@@ -30,7 +30,7 @@ async def items(request: Request, db):
     return await db.execute(text(f"SELECT * FROM items WHERE tenant = '{tenant}'"))
 """)
     assert f.severity == Severity.CRITICAL and f.location.start_line == 10
-    assert "`tenant` is a value" in f.message and "from the request (headers)" in f.message and "bound parameter" in f.message
+    assert "`tenant` is a value" in f.message and "`request.headers['x-tenant']` is the request's headers, read on line 9" in f.message and "bound parameter" in f.message
     assert [r.location.start_line for r in f.related] == [8, 9]  # the route, then the assignment it was followed through
 
 

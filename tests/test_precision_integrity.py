@@ -463,7 +463,7 @@ def remove(session, label):
     label.deleted = True
 """
     (f,) = found(tmp_path, {"app/models.py": _LABELS, "app/labels.py": code}, "MOD007")
-    assert f.location.start_line == 15 and not f.related
+    assert f.location.start_line == 15 and [(r.location.start_line, r.note) for r in f.related] == [(21, "sets deleted")]
     assert "2 of its 3 queries filter the deleted rows, but this query of it does not" in f.message
 
 

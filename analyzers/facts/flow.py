@@ -70,6 +70,7 @@ class Flow:
         self._class_values: dict[str, list[ast.AST]] = {}  # attribute name -> values assigned in class bodies
         self._before = 10**9  # the line of the value being followed: a check after it does not validate it
         self._trail: list[int] = []  # the lines followed for it
+        self._entries: set[int] = set()  # the lines where a value enters from the request, which a message names
         self._scopes: dict[int, _Scope] = {}
         self._memo: dict[tuple[int, int, int], tuple[str, str, list[int], list[str]]] = {}  # a value followed once per place
         self._steps = 0  # what following one value may cost: past _BUDGET, it is unknown
@@ -175,7 +176,7 @@ class Flow:
             self._steps = 0
             self._via = []
             source, why = self.source(node, func, 0)
-            trail = tuple(dict.fromkeys(n for n in self._trail if n != self._before))[:6]
+            trail = self._kept_trail()
             via = self._only_through(node, func) if source in RISK and self._via else ()
             out.append(Hole(ast.unparse(node)[:80], role, source, why, getattr(node, "lineno", 0), password, trail, via))
         return tuple(out)
@@ -186,7 +187,16 @@ class Flow:
         self._before = getattr(node, "lineno", 0) or 10**9
         self._trail, self._steps, self._via = [func.lineno] if func is not None else [], 0, []
         source, why = self.source(node, func, 0)
-        return source, why, tuple(dict.fromkeys(n for n in self._trail if n != self._before))[:6]
+        return source, why, self._kept_trail()
+
+    def _kept_trail(self) -> tuple[int, ...]:
+        """Six lines of the trail: its first four, and the two where the value enters from the request (the route
+        and its parameter a message names; else the trail's last two), however long the way there."""
+        trail = tuple(dict.fromkeys(n for n in self._trail if n != self._before))
+        if len(trail) <= 6:
+            return trail
+        entry = tuple(n for n in trail if n in self._entries)[:2] or trail[-2:]
+        return tuple(n for n in trail if n not in entry)[:4] + entry
 
     def _only_through(self, node: ast.AST, func: Func | None) -> tuple[str, ...]:
         """What of other modules a risky value passes through, when it is safe on every path if those are (see
@@ -486,6 +496,10 @@ class Flow:
             else:
                 root = root.func
         chain.reverse()
+        item = self._literal_item(node, root, func)
+        if item is not None:  # filters["search"] of `filters = {"search": ..., ...}`: that value alone
+            self._trail.append(item.lineno)
+            return self.source(item, func, depth + 1)
         if isinstance(node, ast.Attribute) and node.attr == "key" and isinstance(root, ast.Name) and re.search(
                 r"zone|tz", root.id, re.I):
             return "validated", f"{expr} is a time zone's key, a name the tz database knows"
@@ -497,7 +511,9 @@ class Flow:
             return "enum", f"{expr} is an enum member"
         if isinstance(root, ast.Name):
             if chain and chain[0] in _REQUEST_ATTRS and root.id in ("request", "req", "self.request"):
-                return "request", f"{expr} comes from the request ({chain[0]})"
+                self._trail.append(node.lineno)
+                self._entries.add(node.lineno)
+                return "request", f"{expr} is the request's {chain[0]}, read on line {node.lineno}"
             if root.id in _CONFIG_ROOTS or (chain and chain[0] in ("config", "settings") and root.id in ("app", "current_app")):
                 return "configuration", f"{expr} comes from configuration"
             if root.id == "os" and chain and chain[0] == "environ":
@@ -521,6 +537,17 @@ class Flow:
                 return self.source(root, func, depth + 1)
             return self._name(root.id, func, depth + 1, f"`{root.id}`")
         return self.source(root, func, depth + 1)
+
+    def _literal_item(self, node: ast.AST, root: ast.AST, func: Func | None) -> ast.AST | None:
+        """The value a constant key picks from a name bound once in `func` to a dict literal that has the key."""
+        if not (func is not None and isinstance(node, ast.Subscript) and node.value is root and isinstance(root, ast.Name)
+                and isinstance(node.slice, ast.Constant)):
+            return None
+        values = self.scope(func).assigned.get(root.id, [])
+        if len(values) != 1 or not isinstance(values[0], ast.Dict):
+            return None
+        keys = [k.value if isinstance(k, ast.Constant) else None for k in values[0].keys]
+        return values[0].values[keys.index(node.slice.value)] if node.slice.value in keys else None
 
     def _name(self, name: str, func: Func | None, depth: int, expr: str, line: int = 0) -> tuple[str, str]:
         if name in self.env:
@@ -561,6 +588,8 @@ class Flow:
         annotation = arg.annotation
         if annotation is not None and _typed(annotation, self):
             return "typed", f"{expr} is a parameter of `{func.name}` typed `{ast.unparse(annotation)[:40]}`"
+        if isinstance(default, ast.Call) and last(self.names.callee(default)) in _REQUEST_PARAMS or _is_route(func):
+            self._entries.update((func.lineno, arg.lineno))
         if isinstance(default, ast.Call) and last(self.names.callee(default)) in _REQUEST_PARAMS:
             return "request", f"{expr} is a {last(self.names.callee(default)).lower()} parameter of the route `{func.name}`"
         if _is_route(func):
@@ -578,8 +607,9 @@ class Flow:
                 if self._calls_safe > 1:
                     return "constant", f"{expr} is what the callers of `{func.name}` pass"
             return "unknown", f"{expr} is a parameter of `{func.name}`, whose callers are not in this module"
-        found = []
+        found, ways = [], []
         for call, caller in callers[:8]:
+            mark = len(self._trail)
             self._trail.append(call.lineno)
             given = _argument(func, arg.arg, call)
             if given is None:
@@ -588,7 +618,11 @@ class Flow:
                                "passes for it is not followed"))
             else:
                 found.append(self.source(self._bound_by_comprehension(call, given), caller, depth + 1))
-        return self._worst(found, expr)
+            ways.append(self._trail[mark:])
+            del self._trail[mark:]
+        worst = self._worst(found, expr)
+        self._trail.extend(line for f, way in zip(found, ways) if f == worst for line in way)  # the way the message says
+        return worst
 
 
 _CATALOGUE = re.compile(r"^\s*SHOW\s+\w+|\b(information_schema|pg_catalog|pg_namespace|pg_tables|pg_class|sqlite_master)\b", re.I)

@@ -182,7 +182,8 @@ def _named(node: ast.AST) -> str | None:
 
 def _written_on(call: ast.Call, names: Names) -> str | None:
     """What `.values(deleted_at=...)` or `.update(...)` writes on: the model its chain starts from
-    (`update(Lead)`, `session.query(Lead)`), or the object it is called on (`lead.update(...)`)."""
+    (`update(Lead)`, `session.query(Lead)`), or the object it is called on (`lead.update(...)`), or what an imported
+    module's function is given first (`service.update(lead_id, ...)`)."""
     node: ast.AST = call.func.value if isinstance(call.func, ast.Attribute) else call
     while True:
         if isinstance(node, ast.Call):
@@ -191,6 +192,8 @@ def _written_on(call: ast.Call, names: Names) -> str | None:
             node = node.func.value if isinstance(node.func, ast.Attribute) else node.func
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call):
             node = node.value
+        elif isinstance(node, ast.Name) and node.id in names.imports and call.args and node is call.func.value:
+            return _named(call.args[0])  # service.update(certificate_id, deleted=True): a module's function, given the row
         else:
             return _named(node)
 

@@ -66,14 +66,15 @@ class Rule:
 
     def grouped(
         self, message: str, sites: list[tuple[Span, str, str]], anchor: str, *, severity: Severity | None = None,
-        unsure: Sequence[Unread] = (),
+        unsure: Sequence[Unread] = (), also: Sequence[tuple[Span, str]] = (),
     ) -> Finding:
         """One finding for one fact seen in many places (a convention, a design): at the first site, the
         others as related locations. `sites` are (span, the anchor a finding of its own would have, a
-        note); a saved review's decisions on such findings follow this one (Finding.covers)."""
+        note); a saved review's decisions on such findings follow this one (Finding.covers). `also`: more
+        related locations (what the message names besides the sites), which cover no finding."""
         (span, _, _), rest = sites[0], sites[1:]
         return self.finding(
-            message, span, anchor, severity=severity, related=[(s, note) for s, _, note in rest],
+            message, span, anchor, severity=severity, related=[(s, note) for s, _, note in rest] + list(also),
             covers=[identity_key(self.ID, a) for _, a, _ in sites], unsure=unsure,
         )
 

@@ -3,9 +3,10 @@ statement (application code and migrations). SQL pglast cannot parse is no findi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from analyzers.facts.model import SqlUse
+from analyzers.facts.model import Span, SqlUse
 from analyzers.facts.sql import DYNAMIC, bind_names, statement_trees
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
@@ -215,11 +216,27 @@ def overdue(db, due):
     def _check(self, use: SqlUse, revision: str | None, *, migration: bool):
         where = f"migration {revision}" if revision else use.function or use.span.path
         for name, what in unbound_names(use, None if migration else self.facts):
+            written = self._written_at(use.span, name)
             yield self.finding(
                 f"SQL in {where} writes the parameter `{name}` without its colon, so PostgreSQL reads a column: "
                 f"{what}: {_advice(name)}",
                 use.span, f"sql-logic:{use.function or revision}:{name}", item="3.2" if revision else None,
+                related=[(written, f"`{name}` without its colon")] if written else [],
             )
+
+    def _written_at(self, span: Span, name: str) -> Span | None:
+        """The line of the SQL that compares the bare `name`, when the text was written above the call that sends
+        it (`sql = \"\"\"...\"\"\"` then `text(sql)`); None when the call's own lines show it."""
+        bare = rf"(?<![\w:.\"']){re.escape(name)}(?![\w\"'])"
+        compared = re.compile(rf"[=<>]\s*{bare}|{bare}\s*[=<>!]")
+        if any(compared.search(line) for line in self.facts.lines(span)):
+            return None
+        start = max(1, span.start - 300)
+        above = self.facts.lines(Span(span.path, start, span.start - 1))
+        for offset in range(len(above) - 1, -1, -1):
+            if compared.search(above[offset]):
+                return Span(span.path, start + offset, start + offset)
+        return None
 
 
 def _outputs(item, facts) -> set[str]:

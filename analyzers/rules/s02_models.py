@@ -650,8 +650,9 @@ class SoftDeletedRowsNotFiltered(Rule):
 
     What it checks:
         Models with a soft-delete column (`deleted_at`, `is_deleted`) that the application's code really
-        sets on their rows (`lead.deleted_at = now`, `update(Lead).values(deleted_at=...)`: the object
-        written is named as the model), when no central filter exists (`with_loader_criteria`, a
+        sets on their rows (`lead.deleted_at = now`, `update(Lead).values(deleted_at=...)`,
+        `service.update(lead_id, deleted_at=now)` with `service` a module: the object written, or what the
+        module's function is given, is named as the model), when no central filter exists (`with_loader_criteria`, a
         `do_orm_execute` listener, a query class of the project's): the queries of such a model, built and
         run in one function, that never filter on the column (nor on an `is_active`-like flag, nor through
         a helper of the project's). Functions that mean to see deleted rows (restore, purge, admin and
@@ -744,11 +745,13 @@ async def list_patients(session, org_id):
             these = "this query of it does not" if n == 1 else f"these {n} queries of it do not"
             filtered, unfiltered = filtering.get(name, 0), plain.get(name, 0)
             severity = Severity.INFO
+            written = [(mine[0], f"sets {flag}")] if mine else []  # the place the message names, beside the queries
             if not mine:
                 hint, span = unknown[0]
                 said = (f"{table.class_name} has {flag}, and the code sets {flag} on objects dbreview cannot tie to a "
                         f"model ({f'`{hint}`' if hint else 'an object'} at {span.path}:{span.start}): if {table.class_name} "
                         f"rows are among them, {these} filter the deleted rows: {where}{more}")
+                written = [(span, f"sets {flag} on `{hint}`" if hint else f"sets {flag}")]
             elif filtered < unfiltered:  # hiding deleted rows is not what this code's queries do
                 helpers = unsure.get(name, 0)
                 said = (f"{table.class_name} is soft deleted ({flag}, set at {mine[0].path}:{mine[0].start}) and no central "
@@ -768,5 +771,5 @@ async def list_patients(session, org_id):
                 said,
                 [(x.span, f"function:{x.span.path}:{x.function}:{t.class_name}:soft-delete", f"{x.function}: no {flag} filter")
                  for x, t, _ in found],
-                f"model:{table.class_name}:soft-delete-unfiltered", severity=severity,
+                f"model:{table.class_name}:soft-delete-unfiltered", severity=severity, also=written,
             )
