@@ -429,6 +429,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     else:
         _write(_render(args, snapshot), args.output)
     _summarize_errors(result.result.errors)
+    for maker, made in sorted(library_tables_by_maker(result.facts).items()) if not args.explain_layout else ():
+        _say(f"tables made by a library dbreview does not read, {maker}: {made}; see --explain-layout")
     return gate((f.severity for f in snapshot.findings if f.is_open), settings, args)
 
 
@@ -476,6 +478,15 @@ def _progress_line() -> Callable[[str, int, int], None] | None:
         sys.stderr.flush()
 
     return show
+
+
+def library_tables_by_maker(facts) -> dict[str, str]:
+    """The tables a library makes for the models (facts.library_tables), one line per library: `bill_version (Bill,
+    marked __versioned__), transaction (...)`."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for name, (maker, what) in sorted(facts.library_tables.items()):
+        out[maker].append(f"{name} ({what})")
+    return {maker: ", ".join(made) for maker, made in out.items()}
 
 
 def _summarize_errors(errors: list) -> None:
@@ -560,6 +571,9 @@ def explain_layout(found: Scan) -> str:
     for m in facts.modules:
         out += [f"  not followed: {one_line(m.path)}:{line} {one_line(what)}: the tables it makes are not known"
                 for line, what in m.unfollowed_tables]
+    for maker, made in sorted(library_tables_by_maker(facts).items()):
+        out.append(f"  made by a library dbreview does not read, {one_line(maker)}: {one_line(made)}; their columns "
+                   "are not known, and no rule takes them for tables nothing uses")
     if facts.other_tables:
         out += ["", f"Not the application's PostgreSQL ({len(facts.other_tables)} tables, left out of the review)"]
         out += [f"  {one_line(t.path)}: {one_line(t.name)} ({one_line(t.database or '')})" for t in facts.other_tables.values()]

@@ -12,6 +12,7 @@ from analyzers.facts.classes import ClassIndex
 from analyzers.facts.databases import engine_database, other_database, own_metadata, url_scheme
 from analyzers.facts.effects import effects, unread_ops
 from analyzers.facts.engines import FLASK_ENGINE
+from analyzers.facts.library_tables import library_tables
 from analyzers.facts.model import (
     CallFact, ClassFact, ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, Span, Squashed, TableFact, Unread,
 )
@@ -86,6 +87,7 @@ def link(
             table = by_class.get(owner) or _table_bound(m, owner, facts.tables)
             if table is not None:
                 table.indexes.append(replace(index, table=table.name))
+    facts.library_tables = library_tables(facts, classes, of_class)
     facts.squashed = squashed_trees(facts.revisions)
     gone = {id(r) for s in facts.squashed for r in s.revisions}
     facts.revisions = [r for r in ordered(facts.revisions) if id(r) not in gone]

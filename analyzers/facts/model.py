@@ -144,6 +144,7 @@ class ClassFact:
     validated: list[str] = field(default_factory=list)  # attributes with a @validates(...) hook
     polymorphic_on: str | None = None  # __mapper_args__ = {"polymorphic_on": type}
     hashes_passwords: bool = False  # a method calls bcrypt/argon2/passlib/hash_password...
+    versioned: bool = False  # `__versioned__ = {}`: SQLAlchemy-Continuum keeps a history table of it
     # attributes whose every assignment goes through a setter that hashes (`@password.setter`,
     # `password = synonym("_password", descriptor=property(get, set))`), and the columns behind them
     hashed_on_set: list[str] = field(default_factory=list)
@@ -427,6 +428,7 @@ class ModuleFacts:
     # functions that bind a parameter to a session factory (`Session.configure(bind=engine)`): name ->
     # (the parameter's position, its name, the factory's qualified name)
     session_binds: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
+    versioning: list[Span] = field(default_factory=list)  # sqlalchemy_continuum.make_versioned(...) calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -468,6 +470,10 @@ class Facts:
     unread: list[Unread] = field(default_factory=list)
     bases: list[Span] = field(default_factory=list)  # the declarative bases the models map through
     other_tables: dict[str, TableFact] = field(default_factory=dict)  # on another database (ClickHouse ...): not the app's
+    # Tables a library makes as the mappers are configured, which no model of the target declares (analyzers/facts/
+    # library_tables.py): name -> (the library, and where it is turned on; what the table is for). Their columns
+    # are not known.
+    library_tables: dict[str, tuple[str, str]] = field(default_factory=dict)
     # What the rules derive from the linked facts once and read many times (analyzers/rules/schema.py: the
     # migration SQL indexed by table); not part of the facts themselves.
     derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)

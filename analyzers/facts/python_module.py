@@ -469,6 +469,8 @@ class _Reader:
             fact.cleared.append(target)  # `id = None`: the inherited column is taken away
         elif target == "__abstract__":
             fact.abstract = const_bool(value) is True
+        elif target == "__versioned__":
+            fact.versioned = True
         elif target == "impl" and value is not None and col.read_type(value, names):
             fact.impl = col.read_type(value, names)  # a TypeDecorator: the SQL type it stores
         elif target == "__table_args__":
@@ -662,6 +664,8 @@ class _Reader:
             self._flask_setting(assign.targets[0], assign.value, assign)
         for node, func in self.calls:
             callee = self.names.callee(node)
+            if callee.startswith("sqlalchemy_continuum") and last(callee) == "make_versioned":
+                self.facts.versioning.append(col.span_of(node, self.path))
             flask = last(callee).endswith("SQLAlchemy") or any(k.arg == "engine_options" for k in node.keywords) or (
                 func is None and id(node) in self.assigned and last(callee)[:1].isupper()  # `db = MyAlchemy()`, perhaps
             ) and last(callee) not in _INTERESTING_CALLS

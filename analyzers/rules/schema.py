@@ -516,9 +516,10 @@ _REVISION_DIRS = ("migrations", "migration", "alembic", "versions")
 
 
 def named_in_code(facts: Facts, table: str) -> bool:
-    """Whether a model maps `table` or a Python file outside tests and migrations names it in code (not in a
-    comment): what the application that ships with a revision still uses."""
-    if table in facts.tables:
+    """Whether a model maps `table` (or a library makes it for the models, facts.library_tables) or a Python file
+    outside tests and migrations names it in code (not in a comment): what the application that ships with a
+    revision still uses."""
+    if table in facts.tables or table in facts.library_tables:
         return True
     known: dict[str, bool] = facts.derived.setdefault("named_in_code", {})  # type: ignore[assignment]
     if table not in known:
