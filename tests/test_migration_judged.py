@@ -260,3 +260,37 @@ def test_removed_sqlalchemy_calls_in_a_project_that_stamps_new_databases_say_who
     (f,) = found(tmp_path / "stamped", files, "MIG021")
     assert f.severity is Severity.WARNING and ("this project builds a new database with create_all and stamps it at head "
                                                "(app/manage.py:8, 5): only a database from before this revision runs it") in f.message
+
+
+def test_an_empty_downgrade_of_the_root_revision_is_info(tmp_path):
+    """aleph: the first revision builds the schema from nothing, `pass` as its downgrade: undoing it is a new database,
+    not a rollback. The same revision with a parent stays a warning."""
+    upgrade = 'op.create_table("items", sa.Column("id", sa.Integer, primary_key=True))'
+    (f,) = found(tmp_path, {"migrations/versions/0001_a.py": revision(upgrade)}, "MIG001")
+    assert (f.severity, f.anchor) == (Severity.INFO, "migration:0001:downgrade")
+    assert "has an empty downgrade: it is the root revision, which builds the schema from nothing (1 operation(s))" in f.message
+    files = {"migrations/versions/0001_a.py": FIRST,
+             "migrations/versions/0002_b.py": revision(upgrade.replace('"items"', '"others"'), rev="0002", down="0001")}
+    (f,) = found(tmp_path / "later", files, "MIG001")
+    assert f.severity is Severity.WARNING and "root" not in f.message
+
+
+def test_an_empty_downgrade_of_constraints_made_again_under_new_names_is_info(tmp_path):
+    """Mailu: every constraint dropped and made again under the naming convention's name; nothing the database enforces
+    changes. A constraint dropped without one of its kind made again on that table stays a warning."""
+    upgrade = """
+    op.drop_constraint("items_pkey", "items", type_="primary")
+    op.drop_constraint("items_owner_fkey", "items", type_="foreignkey")
+    op.create_primary_key("pk_items", "items", ["id"])
+    op.create_foreign_key("fk_items_owner_id_users", "items", "users", ["owner_id"], ["id"])
+    """
+    files = {"migrations/versions/0001_a.py": FIRST,
+             "migrations/versions/0002_b.py": revision(upgrade, rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG001")
+    assert f.severity is Severity.INFO and (
+        "only drops constraints and makes as many of the same kinds again on the same tables (2 constraint(s) on 1 "
+        "table(s)): the database enforces the same kinds of rules before and after") in f.message
+    files["migrations/versions/0002_b.py"] = revision(upgrade.replace('    op.create_primary_key("pk_items", "items", ["id"])\n', ""),
+                                                      rev="0002", down="0001")
+    (f,) = found(tmp_path / "dropped", files, "MIG001")
+    assert f.severity is Severity.WARNING

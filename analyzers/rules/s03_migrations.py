@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections import Counter
 
 from analyzers.facts.effects import DATA_SQL, changes_schema, effects, not_undone, unread_ops
 from analyzers.facts.history import history
@@ -54,7 +55,10 @@ class DowngradeMissing(Rule):
         CHECK constraint dropped) is info: a deploy rolls back without undoing it; the finding says which
         steps cannot run twice (CREATE SEQUENCE without IF NOT EXISTS), where a re-run of the upgrade after
         `alembic downgrade` fails. One that only drops tables no model maps and no Python code of the
-        application names any more (a retired feature's) is info too.
+        application names any more (a retired feature's) is info too; so is the root revision's when it only
+        creates (it builds the schema from nothing: undoing it is a new database, not a rollback), and one whose upgrade only drops
+        constraints and makes as many of the same kinds again on the same tables (a naming convention brought
+        in, or constraints lifted around a change of rows: the same kinds of rules hold before and after).
         An upgrade whose schema changes each run only where an inspector check finds the database needs
         them reconciles drift: info, since no one schema came before it; when only some are so guarded,
         the finding names the others. An upgrade that only adds enum values (`ALTER TYPE ... ADD VALUE`)
@@ -200,6 +204,24 @@ def downgrade():
                         span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
                     )
                     continue
+                renamed = _renames_constraints(steps)
+                if renamed:
+                    yield self.finding(
+                        f"{title} has an empty downgrade, and its upgrade only drops constraints and makes as many of the "
+                        f"same kinds again on the same tables ({renamed}): the database enforces the same kinds of rules "
+                        "before and after (a naming convention brought in, or constraints lifted around a change of rows), "
+                        "so a deploy can be rolled back without undoing them",
+                        span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
+                    )
+                    continue
+                if not r.down_revisions and not r.unread and all(op.name.startswith("create") for op in steps):
+                    yield self.finding(
+                        f"{title} has an empty downgrade: it is the root revision, which builds the schema from "
+                        f"nothing ({len(ops)} operation(s)); undoing it drops the whole schema, which is a restore or "
+                        "a new database rather than a rollback", span, f"migration:{r.revision}:downgrade",
+                        severity=Severity.INFO,
+                    )
+                    continue
                 retired = _drops_retired_tables(self.facts, steps)
                 if retired:
                     yield self.finding(
@@ -300,6 +322,28 @@ def _again_fails(op) -> str | None:
         return f"the constraint on {op.table} is gone already"
     made = [_MADE.get(st.kind) for st in (op.sql.statements if op.sql else ()) if not _TWICE.search(st.text)]
     return f"the {made[0]} exists already" if made and made[0] else None
+
+
+_MAKES_CONSTRAINT = {"create_primary_key": "primary", "create_foreign_key": "foreignkey",
+                     "create_unique_constraint": "unique", "create_check_constraint": "check"}
+
+
+def _renames_constraints(steps) -> str:
+    """`12 constraints on 5 tables` when every step drops a constraint or makes one and, table by table, as many of
+    each kind are made again as are dropped (a naming convention brought in); '' otherwise."""
+    dropped: Counter = Counter()
+    made: Counter = Counter()
+    for op in steps:
+        kind = op.options.get("type_", "").strip("'\"")
+        if op.name == "drop_constraint" and kind in _MAKES_CONSTRAINT.values():
+            dropped[(op.table, kind)] += 1
+        elif op.name in _MAKES_CONSTRAINT:
+            made[(op.table, _MAKES_CONSTRAINT[op.name])] += 1
+        else:
+            return ""
+    if not dropped or dropped != made or None in {table for table, _ in dropped}:
+        return ""
+    return f"{sum(dropped.values())} constraint(s) on {len({table for table, _ in dropped})} table(s)"
 
 
 def _drops_retired_tables(facts, steps) -> list[str]:
