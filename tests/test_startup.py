@@ -8,6 +8,8 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 from tests.conftest import ROOT, fixed_clock
 from tui.app import ReviewApp
 from tui.review import Review
@@ -77,6 +79,48 @@ async def test_a_decision_before_the_store_is_open_is_said_and_lands_on_the_find
     scanned.reload()
     assert scanned.findings[aimed.fingerprint].disposition == Disposition.CONFIRMED
     assert sum(f.disposition == Disposition.CONFIRMED for f in scanned.findings.values()) == 1
+
+
+@pytest.mark.parametrize("file", ["new", "older"])
+async def test_a_new_review_or_an_older_file_shows_the_checklist_before_the_store_opens(file, scanned, data_dir, tmp_path, monkeypatch):
+    """The store (SQLAlchemy, and Alembic for these two) makes the review behind the first screen: the
+    checklist first, said to be opening, the keys that change the review disabled; then the review."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from tui.paths import session_db
+    from tui.session import store as store_module
+    from tui.session.migrations import alembic_config
+
+    aimed = _untriaged(scanned, 1)
+    scanned.save_cursor(f"finding:{aimed.fingerprint}")
+    if file == "new":
+        data_dir = tmp_path / "fresh"
+    else:
+        with create_engine(f"sqlite:///{session_db(data_dir)}").begin() as con:
+            command.downgrade(alembic_config(con), "-1")
+    opened = threading.Event()
+    real_open = store_module.ReviewStore.open.__func__
+    monkeypatch.setattr(store_module.ReviewStore, "open",
+                        classmethod(lambda cls, *a, **kw: opened.wait(10) and real_open(cls, *a, **kw)))
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        status, tree = app.query_one("#status"), app.query_one(ChecklistTree)
+        assert "Opening the review file" in str(status.render())
+        assert tree.root.children and tree.current is not None, "the checklist, the cursor on it"
+        assert app.main.check_action("verdict", ("pass",)) is None and app.main.check_action("next_step", ()) is True
+        opened.set()
+        while app.main._loader is not None:
+            await pilot.pause(0.05)
+        await pilot.pause()
+        assert "Opening the review file" not in str(status.render())
+        assert app.main.presence is not None and app.main.check_action("verdict", ("pass",)) is True
+        assert app.review.info.id > 0 and app.review.store is not None
+        if file == "older":  # the saved review, where the reviewer left it
+            assert len(app.review.findings) == len(scanned.findings) and tree.current.key == aimed.fingerprint
+        else:
+            assert not app.review.findings
 
 
 async def test_a_decision_while_the_rescan_matches_findings_is_held_then_made(scanned, data_dir, monkeypatch):

@@ -294,19 +294,16 @@ def _open_repository(path: Path, args: argparse.Namespace) -> int:
 
 def _check_store(data: Path) -> None:
     """Refuse here, untouched, a review file that cannot be used (corrupt, not ours, newer, another
-    account's), with sqlite3 alone: a file at the newest schema is then left to the app, which draws
-    its first screen from it before the store (SQLAlchemy, ~250 ms to import) opens. A new file, or
-    one to migrate, goes through the store now, as the app would before its first screen."""
-    from tui.session.migrations import HEAD
+    account's), with sqlite3 alone. The rest is the app's, behind its first screen: the store
+    (SQLAlchemy, ~250 ms to import) opens there, and makes a new review or brings an older file to
+    the newest schema (Alembic); what only that can refuse ends the app with one line and exit 2."""
     from tui.session.opening import prepare
     from tui.session.reading import SessionStoreError
 
     try:
-        if prepare(paths.session_db(data).absolute()) == HEAD:
-            return
+        prepare(paths.session_db(data).absolute())
     except SessionStoreError as exc:
         raise UsageError(str(exc)) from None
-    _open_store(data, create=True).close()  # type: ignore[union-attr]
 
 
 def run_app(*, repo: Path, data_dir: Path, reviewer: str) -> int:

@@ -1,8 +1,9 @@
 """What the first screen is drawn without, loaded right after it in a worker thread while the
 reviewer already reads and moves around the review (read through tui.session.reading):
 
-- the store: SQLAlchemy and its engine, ~150-200 ms. A write asked for before then waits for it,
-  then lands where it was aimed; nothing is written through anything else.
+- the store: SQLAlchemy and its engine, ~150-200 ms; for a new review, or a file an older dbreview
+  wrote, Alembic and the migrations too. A write asked for before then waits for it, then lands
+  where it was aimed; nothing is written through anything else but the cursor (tui.session.reading).
 - the rules' documentation (title, why, instead), which imports every rule and the facts they
   read, ~100 ms: the finding's detail shows it once it is there.
 - the dialogs (Textual's TextArea and Input), so that the first note or dismissal does not wait for
@@ -40,8 +41,7 @@ class Loader:
     class Loaded(Message):
         """All of it is loaded: what is alive now lives as long as the app."""
 
-    def __init__(self, screen: Screen, db_path: Path | None, clock: Callable[[], datetime] | None) -> None:
-        """`db_path` None: the store is open already, only the rules are read."""
+    def __init__(self, screen: Screen, db_path: Path, clock: Callable[[], datetime] | None) -> None:
         self.screen, self.db_path, self.clock = screen, db_path, clock
         self._store: Future[ReviewStore] = Future()
         self._opening = threading.Lock()  # whoever takes it first opens the store: the worker, or a write
@@ -50,7 +50,7 @@ class Loader:
         self.screen.run_worker(self._run, thread=True, exclusive=True, group="load", exit_on_error=False, name="load")
 
     def _run(self) -> None:
-        if self.db_path is not None and self._open():
+        if self._open():
             self.screen.post_message(self.StoreOpened())
         from analyzers.rules import rule_infos
 

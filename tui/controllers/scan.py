@@ -1,5 +1,7 @@
 """The scan in a worker thread: progress, findings as the rules produce them, then the review
-matched to the new scan. The thread only posts messages; the screen decides what they show.
+matched to the new scan. The thread only posts messages, and asks the screen for the review to
+match to (review_to_match: a scan started before the store has made the review waits for it there);
+the screen decides what they show.
 
 While the new scan is matched to the saved findings (a finding whose code moved gets a new
 fingerprint), and until the screen has the matched review, `matching` is set: a decision taken then
@@ -76,6 +78,7 @@ class ScanController:
         )
         if worker.is_cancelled:
             return
+        self.review = self.screen.app.call_from_thread(self.screen.review_to_match)
         before = self.review.info.commit
         had_findings = bool(self.review.findings)
         with self.lock:

@@ -32,7 +32,7 @@ from tui.controllers.verify import VerifyController
 from tui.gate import Exit
 from tui.reports.secrets import mask, masked_event, masked_finding
 from tui.review import Review
-from tui.session.reading import ConflictError, SavedReview, SessionStoreError
+from tui.session.reading import ConflictError, OpeningReview, SavedReview, SessionStoreError
 from tui.session.state import Disposition, FindingState, Verdict, state_of
 from tui.walkthrough import Doc, context_docs, current_step, next_target, steps
 from tui.widgets.checklist_tree import ChecklistTree, NodeKind, NodeRef
@@ -52,6 +52,10 @@ from tui.widgets.key_footer import KeyFooter
 from tui.widgets.source_view import SourceView
 
 CURSOR_SAVE_DELAY = 0.5  # seconds of stillness before the cursor position is written
+# The actions that change the review (or write what it holds): disabled until the store has made it.
+_CHANGES = frozenset(
+    "confirm downgrade dismiss_finding reopen undo annotate verdict verify export".split()
+)
 
 
 class MainScreen(Screen[None]):
@@ -73,6 +77,7 @@ class MainScreen(Screen[None]):
         self.not_saving: str | None = None  # why the review can no longer be saved, once it cannot
         self._masking = False  # what the right pane shows was masked (the review was shared)
         self._loader: Loader | None = None  # until the store is open (behind the first screen)
+        self._opening = False  # a new review, or a file to migrate: the store makes it behind the first screen
         self._scan: ScanController | None = None  # the running scan, or the last one
         self._held: list[tuple[list[int], Callable[[list[str]], None]]] = []  # decisions waiting for the matching
         self._rules_read = False  # the rules' documentation is loaded: finding details show it
@@ -95,39 +100,44 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """The first screen from the saved review as sqlite3 reads it; the store (SQLAlchemy) opens
-        after it is drawn (tui/controllers/loader.py). A new review, or a file to migrate, opens the
-        store first."""
+        after it is drawn (tui/controllers/loader.py). A new review, or a file to migrate, shows the
+        checklist alone until the store has made it (_opening)."""
         app = self.app
         self._docs_known = not app.scan_on_start
         db = paths.session_db(app.data_dir)
         try:
             saved = SavedReview.open(db, app.clock)
             self.review = saved and Review.read(saved, app.repo, app.reviewer, app.checklist)
-            if self.review is None:
-                if saved is not None:
-                    saved.close()
-                from tui.session import ReviewStore
-
-                self.review = Review.open(ReviewStore.open(db, clock=app.clock), app.repo, app.reviewer, app.checklist)
-                saved = None
         except SessionStoreError as exc:
             app.exit(return_code=Exit.BAD_INPUT, message=untrusted.line(str(exc)))
             return
-        loader = Loader(self, db if saved is not None else None, app.clock)
+        if self.review is None:
+            if saved is not None:
+                saved.close()
+            self._opening = True
+            self.review = Review.read(OpeningReview(clock=app.clock), app.repo, app.reviewer, app.checklist)
+        self._loader = loader = Loader(self, db, app.clock)
+        self.watch(self.checklist_tree, "cursor_line", self._cursor_moved, init=False)
+        self.checklist_tree.focus()
+        self._fill()
+        if self._opening:
+            self._started()  # the scan first: it waits for the store to match its findings (review_to_match)
+        else:
+            self.call_after_refresh(self._present)  # with sqlite3: colleagues see each other from the first frame
+        self.call_after_refresh(loader.start)
+
+    def _fill(self) -> None:
+        """The tree from the review, the cursor where the reviewer left it."""
         tree = self.checklist_tree
-        self.watch(tree, "cursor_line", self._cursor_moved, init=False)
         tree.populate(self.review, self.docs)
-        tree.focus()
         cursor = self.review.saved_cursor()
         if not (cursor and tree.select_id(cursor)) and tree.root.children:
             tree.select_id(tree.root.children[0].data.id)  # something is always selected, and shown
         self._refresh_status()
-        self.call_after_refresh(self._present)  # with sqlite3: colleagues see each other from the first frame
-        self.call_after_refresh(loader.start)
-        if saved is None:
-            self._started()
-        else:
-            self._loader = loader
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While the store makes the review, the keys that change it are shown disabled (None)."""
+        return None if self._opening and action in _CHANGES else True
 
     def on_loader_store_opened(self) -> None:
         try:
@@ -156,8 +166,27 @@ class MainScreen(Screen[None]):
         if self._loader is not None:
             store = self._loader.store()
             self._loader = None
-            self.review.attach(store)
+            if self._opening:
+                app = self.app
+                self.review = Review.open(store, app.repo, app.reviewer, app.checklist)
+                self.call_later(self._opened)  # whoever asked for the store first: the loader, the scan, a quit
+            else:
+                self.review.attach(store)
             self._started()
+
+    def _opened(self) -> None:
+        """The review the store made shown, and its keys at work."""
+        self._opening = False
+        self._fill()
+        self._show(self.checklist_tree.current)
+        self.refresh_bindings()
+        self._present()
+
+    def review_to_match(self) -> Review:
+        """For the scan's thread (through call_from_thread): the review its findings are matched to,
+        the store open, waited for (a scan started with a new review or a file to migrate may end first)."""
+        self._attached()
+        return self.review
 
     def _present(self) -> None:
         """Pair review, read and written with sqlite3 (the cursor), the store open or not."""
@@ -169,9 +198,9 @@ class MainScreen(Screen[None]):
         self.set_interval(HEARTBEAT_EVERY, self.save_cursor)
 
     def _started(self) -> None:
-        """With the store: the scan."""
+        """The scan, once: started with the store, or at once when the store makes the review."""
         app = self.app
-        if app.scan_on_start:
+        if app.scan_on_start and self._scan is None:
             self._scan_status = "scanning…"
             self._refresh_status()
             self._scan = ScanController(self, self.review, paths.scan_cache_dir())
@@ -546,7 +575,9 @@ class MainScreen(Screen[None]):
         if view.filtered or view.group_by != "item":
             text.append(f"{view.describe()}: {self.checklist_tree.shown()} of {len(review.findings)}", "bold cyan")
             text.append(" · ")
-        if self._scan_status.startswith("scanning") and not review.findings:
+        if self._opening:
+            text.append("Opening the review file…", "bold")
+        elif self._scan_status.startswith("scanning") and not review.findings:
             text.append("Scanning the code for the first time…", "bold")  # no step can be judged yet
         elif not self._docs_known:  # a step shown now could go back to 1 when the documents are found
             text.append("Step 1/4: finding the context documents", "bold")

@@ -305,6 +305,32 @@ class SavedReview:
         return self.cursors(review_id, present_only=True)
 
 
+class OpeningReview(SavedReview):
+    """What the first screen shows while the store makes a new review, or brings an older dbreview's
+    file to the newest schema (Alembic), behind it: the checklist, nothing found or decided yet.
+    Nothing is written through it."""
+
+    def find_review(self, repo_path: str, checklist_id: str) -> ReviewInfo:
+        now = self._clock()
+        self._info = ReviewInfo(0, repo_path, checklist_id, now, now)
+        return self._info
+
+    def snapshot(self, review_id: int) -> ReviewSnapshot:
+        return ReviewSnapshot(self._info)
+
+    def events(self, review_id: int, target: str | None = None, after: int = 0) -> list[Event]:
+        return []
+
+    def docs_read(self, review_id: int) -> set[str]:
+        return set()
+
+    def cursors(self, review_id: int, present_only: bool = False) -> dict[str, tuple[str, datetime]]:
+        return {}
+
+    def set_cursor(self, review_id: int, reviewer: str, cursor: str) -> None:
+        """Saved once the review is made (the screen's presence starts then)."""
+
+
 # -- rows to values -------------------------------------------------------------------------------
 
 _SEVERITY = {m.value: m for m in Severity}
