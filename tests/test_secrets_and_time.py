@@ -390,3 +390,33 @@ def confirm_account(db: Session, payload):
     (f,) = found(tmp_path / "b", {"app/models.py": models, "app/confirm.py": confirm}, "MOD008")
     assert f.severity == Severity.WARNING
     assert "confirm_account (app/confirm.py:7) compares it with the value it reads into `token`" in f.message
+
+
+def test_secret_flow_reads_each_function_once_in_walk_order():
+    """One walk per function (scan speed, issue 13) gives the uses in ast.walk's (breadth-first) order, a local's value by its
+    name, a nested function's nodes with its outer one, and a maker from its returns."""
+    import ast
+
+    from analyzers.facts.secret_flow import read_secret_flow
+
+    source = '''
+import secrets
+def make_key():
+    return secrets.token_hex(16)
+class Service:
+    def reset(self, user, given):
+        key = make_key()
+        user.reset_key = key
+        def inner():
+            return Invite(invite_code=secrets.token_urlsafe())
+        found = db.query(User).filter_by(reset_key=given).first()
+        return user.reset_key == given
+'''
+    uses, makers = read_secret_flow(ast.parse(source), "app/svc.py")
+    assert makers == {"make_key": ("generated", "secrets.token_hex(16)")}
+    assert [(u.what, u.target, u.attr, u.span.start, u.value, u.detail, u.owner, u.function) for u in uses] == [
+        ("write", "user", "reset_key", 8, "call", "make_key", "Service", "reset"),
+        ("lookup", "user", "reset_key", 12, "param", "given", "Service", "reset"),  # breadth first: shallower
+        ("write", "Invite", "invite_code", 10, "generated", "secrets.token_urlsafe()", "Service", "reset"),
+        ("lookup", "User", "reset_key", 11, "param", "given", "Service", "reset"),
+    ]

@@ -14,6 +14,7 @@ from analyzers.facts.walk import walk
 
 CORE = "Table:"  # no identifier holds a colon: the marker is never a class's name
 _STATEMENTS = ("select", "update", "delete")  # `table.update()`: `update(table)`
+_CHAINS = (ast.Name, ast.Attribute)  # the only nodes `dotted` spells
 
 
 def core_names(tree: ast.Module, names: Names) -> set[str]:
@@ -51,7 +52,9 @@ def module_as_core(tree: ast.Module, names: Names) -> ast.Module:
 
 
 def _renamed(node: ast.AST, mine: set[str], names: Names):
-    if not any(isinstance(n, ast.Attribute) and n.attr == "__table__" or dotted(n) in mine for n in walk(node)):
+    # Most modules have no Core table of their own: then only `__table__` can be renamed, and no chain is spelled.
+    if not any(n.__class__ is ast.Attribute and n.attr == "__table__" or mine and n.__class__ in _CHAINS and dotted(n) in mine
+               for n in walk(node)):
         return node
 
     def table(node: ast.AST) -> ast.AST | None:

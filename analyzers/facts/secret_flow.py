@@ -52,21 +52,17 @@ def read_secret_flow(tree: ast.Module, path: str) -> tuple[list[SecretUse], dict
     uses: list[SecretUse] = []
     makers: dict[str, tuple[str, str]] = {}
     for owner, func in _functions(tree):
-        assigned: dict[str, list[ast.AST]] = {}
-        for n in walk(func):
-            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], (ast.Name, ast.Attribute)):
-                assigned.setdefault(ast.unparse(n.targets[0]), []).append(n.value)
+        assigned, returns, seen = _walked(func)
         params = {a.arg for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)} - {"self", "cls"}
-        kind = _returns(func, params, assigned)
+        kind = _returns(returns, params, assigned)
         if kind is not None:
             makers.setdefault(func.name, kind)
-        for n in walk(func):
-            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Attribute) \
-                    and SECRET_ATTR.match(n.targets[0].attr):
+        for n in seen:
+            if n.__class__ is ast.Assign:
                 value, detail = classify(n.value, params, assigned)
                 uses.append(SecretUse("write", ast.unparse(n.targets[0].value), n.targets[0].attr, span_of(n, path),
                                       value, detail, owner, func.name))
-            elif isinstance(n, ast.Call):
+            elif n.__class__ is ast.Call:
                 callee = _callee(n)
                 for k in n.keywords:
                     if not k.arg or not SECRET_ATTR.match(k.arg):
@@ -77,13 +73,41 @@ def read_secret_flow(tree: ast.Module, path: str) -> tuple[list[SecretUse], dict
                     elif callee == "filter_by" and _given(k.value, params, assigned):
                         uses.append(SecretUse("lookup", _queried(n), k.arg, span_of(n, path),
                                               *_given(k.value, params, assigned), owner, func.name))
-            elif isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(n.ops[0], ast.Eq):
+            else:
                 left, right = n.left, n.comparators[0]
                 for column, other in ((left, right), (right, left)):
                     if isinstance(column, ast.Attribute) and SECRET_ATTR.match(column.attr) and _given(other, params, assigned):
                         uses.append(SecretUse("lookup", ast.unparse(column.value), column.attr, span_of(n, path),
                                               *_given(other, params, assigned), owner, func.name))
     return uses, makers
+
+
+def _walked(func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[dict[str, list[ast.AST]], list[ast.Return], list[ast.AST]]:
+    """One walk of the function (read_secret_flow took three): what each name or attribute is assigned, in
+    ast.walk's order; the returns; and, in that order too, the nodes that may write or look up a secret (an
+    assignment to a secret-like attribute, a call with a secret-like keyword, an `==` of two values)."""
+    assigned: dict[str, list[ast.AST]] = {}
+    returns: list[ast.Return] = []
+    seen: list[ast.AST] = []
+    for n in walk(func):
+        cls = n.__class__
+        if cls is ast.Assign:
+            if len(n.targets) == 1:
+                target = n.targets[0]
+                if target.__class__ is ast.Name:
+                    assigned.setdefault(target.id, []).append(n.value)  # what ast.unparse gives for a name
+                elif target.__class__ is ast.Attribute:
+                    assigned.setdefault(ast.unparse(target), []).append(n.value)
+                    if SECRET_ATTR.match(target.attr):
+                        seen.append(n)
+        elif cls is ast.Return:
+            returns.append(n)
+        elif cls is ast.Call:
+            if any(k.arg and SECRET_ATTR.match(k.arg) for k in n.keywords):
+                seen.append(n)
+        elif cls is ast.Compare and len(n.ops) == 1 and n.ops[0].__class__ is ast.Eq:
+            seen.append(n)
+    return assigned, returns, seen
 
 
 def classify(value: ast.AST, params: set[str], assigned: dict[str, list[ast.AST]], depth: int = 0) -> tuple[str, str]:
@@ -124,11 +148,11 @@ def _unwrapped(value: ast.AST) -> ast.AST:
             return value
 
 
-def _returns(func: ast.FunctionDef | ast.AsyncFunctionDef, params: set[str], assigned: dict) -> tuple[str, str] | None:
+def _returns(returns: list[ast.Return], params: set[str], assigned: dict) -> tuple[str, str] | None:
     """What every return of the function gives, where all agree on a generator's output or one callee's;
     `return None` aside."""
-    kinds = {classify(r.value, params, assigned) for r in walk(func) if isinstance(r, ast.Return)
-             and r.value is not None and not (isinstance(r.value, ast.Constant) and r.value.value is None)}
+    kinds = {classify(r.value, params, assigned) for r in returns
+             if r.value is not None and not (isinstance(r.value, ast.Constant) and r.value.value is None)}
     if len(kinds) == 1 and next(iter(kinds))[0] in ("generated", "call"):
         return next(iter(kinds))
     return None
