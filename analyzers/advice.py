@@ -765,6 +765,16 @@ def _unique_one_to_one(s: Subject, message: str) -> str:
     return f"Make {_code(key) if key != 'its foreign key' else key} unique (a partial unique index if rows are soft deleted), or make {_code(s.where)} a collection."
 
 
+@advises("REL005")
+def _say_what_becomes_of_the_children(s: Subject, message: str) -> str:
+    model = s.rest[-1] if s.rest else "the model"
+    key = _found(r"(\w+\.\w+)(?: references it|, NOT NULL,| to NULL)", message)
+    rows = f"the rows of {_code(key)}" if key else "the rows that reference it"
+    return (f"Before {_code(s.owner)} deletes a {_code(model)}, say what becomes of {rows}: `ondelete=\"CASCADE\"` (with "
+            "`passive_deletes=True`) or a `cascade=\"all, delete-orphan\"` relationship to delete them, `ondelete=\"SET NULL\"` "
+            "on a nullable key to keep them, or delete or move them first in the same function.")
+
+
 # -- 8. performance -----------------------------------------------------------------------------
 
 

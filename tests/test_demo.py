@@ -132,6 +132,8 @@ RIGHT_ON_PURPOSE = [
     Right("sign_out revokes one session WHERE id = :id", ("CFG013",), f"{BACKEND}/src/services/inbox.py", (53, 54)),
     Right("reschedule_appointment enqueues after its commit", ("CFG014",), f"{BACKEND}/src/services/appointments.py",
           (21, 27)),
+    Right("hand_over_provider moves the appointments before the delete", ("REL005",), f"{BACKEND}/src/services/roster.py",
+          (19, 25)),
     Right("the backend's graph has one head and no missing parent", ("MIG003", "MIG004"), f"{VERSIONS}/"),
     Right("every policy of 0004 reads the tenant; every RLS table has a policy", ("TEN004", "TEN005"),
           f"{VERSIONS}/20250122_0004_row_level_security.py"),

@@ -1,0 +1,146 @@
+"""REL005: a delete in application code of a row other tables' foreign keys point at with no ON DELETE action, where
+neither the ORM nor the function says what becomes of their rows. Each case a small repository of our own, with the
+exact finding (or its absence) pinned."""
+
+from __future__ import annotations
+
+from analyzers.findings import Severity
+from analyzers.rules.examples_common import HEADER
+from tests.test_precision import found, revision
+
+_MODELS = HEADER + '''
+class Project(Base):
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+{relationship}
+
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[{typed}] = mapped_column(ForeignKey("projects.id"{action}))
+'''
+
+_REMOVE = '''
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from models import Project, Task
+
+def remove_project(session, project_id):
+    project = session.scalars(select(Project).where(Project.id == project_id)).one()
+{before}    session.delete(project)
+    session.commit()
+'''
+
+
+def _files(relationship: str = "", typed: str = "int", action: str = "", before: str = "") -> dict[str, str]:
+    return {"models.py": _MODELS.format(relationship=relationship, typed=typed, action=action),
+            "app/projects.py": _REMOVE.format(before=before)}
+
+
+def test_no_relationship_and_no_on_delete_the_database_refuses_the_delete(tmp_path):
+    (f,) = found(tmp_path, _files(), "REL005")
+    assert (f.severity, f.location.path, f.location.start_line, f.item_id) == (Severity.WARNING, "app/projects.py", 8, "7.6")
+    assert f.anchor == "delete-blocked:remove_project:Project"
+    assert f.message == ("remove_project deletes a Project (projects) with session.delete(project), but "
+                         "tasks.project_id references it with no ON DELETE: the delete fails with an IntegrityError "
+                         "as soon as one of those rows points at the Project")
+    assert [(r.location.path, r.location.start_line) for r in f.related] == [("models.py", 21)]
+
+
+def test_a_relationship_without_delete_cascade_nulls_a_not_null_key(tmp_path):
+    files = _files(relationship='    tasks: Mapped[list["Task"]] = relationship()')
+    (f,) = found(tmp_path, files, "REL005")
+    assert f.severity == Severity.WARNING
+    assert ("Project.tasks has no delete cascade, so SQLAlchemy sets tasks.project_id, NOT NULL, to NULL on their rows"
+            in f.message)
+
+
+def test_a_relationship_without_delete_cascade_orphans_a_nullable_key_as_info(tmp_path):
+    files = _files(relationship='    tasks: Mapped[list["Task"]] = relationship()', typed="int | None")
+    (f,) = found(tmp_path, files, "REL005")
+    assert f.severity == Severity.INFO
+    assert "with no delete cascade Project.tasks sets tasks.project_id to NULL on their rows" in f.message
+
+
+def test_what_says_what_becomes_of_the_rows_is_no_finding(tmp_path):
+    cascade = '    tasks: Mapped[list["Task"]] = relationship(cascade="all, delete-orphan")'
+    for files in (
+        _files(relationship=cascade),
+        _files(action=', ondelete="CASCADE"'),
+        _files(action=', ondelete="RESTRICT"'),
+        _files(before="    session.execute(delete(Task).where(Task.project_id == project_id))\n"),
+        _files(relationship='    tasks: Mapped[list["Task"]] = relationship(passive_deletes=True)'),
+    ):
+        assert found(tmp_path, files, "REL005") == [], files
+
+
+def test_a_handled_integrity_error_is_a_refusal_on_purpose(tmp_path):
+    code = '''
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from models import Project
+
+def remove_project(session, project_id):
+    project = session.get(Project, project_id)
+    try:
+        session.delete(project)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValueError("the project still has tasks")
+'''
+    assert found(tmp_path, {**_files(), "app/projects.py": code}, "REL005") == []
+
+
+def test_a_bulk_delete_runs_no_orm_cascade(tmp_path):
+    code = '''
+from sqlalchemy import delete
+from models import Project
+
+def purge_projects(session, owner_id):
+    session.execute(delete(Project).where(Project.owner_id == owner_id))
+    session.commit()
+'''
+    files = _files(relationship='    tasks: Mapped[list["Task"]] = relationship(cascade="all, delete-orphan")')
+    (f,) = found(tmp_path, {**files, "app/projects.py": code}, "REL005")
+    assert (f.severity, f.location.start_line) == (Severity.WARNING, 6)
+    assert ("with a bulk delete of Project, but tasks.project_id references it with no ON DELETE (the ORM cascade of "
+            "`tasks` does not run for a bulk delete)") in f.message
+
+
+def test_the_migrations_key_is_the_one_the_database_has(tmp_path):
+    migration = revision('''
+op.create_table("projects", sa.Column("id", sa.Integer(), primary_key=True))
+op.create_table("tasks", sa.Column("id", sa.Integer(), primary_key=True),
+                sa.Column("project_id", sa.Integer(), sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False))
+''')
+    files = {**_files(), "migrations/versions/0001_initial.py": migration}
+    assert found(tmp_path, files, "REL005") == []
+
+
+def test_a_helper_that_clears_the_rows_first_is_read(tmp_path):
+    code = '''
+from sqlalchemy import delete, select
+from models import Project, Task
+
+async def _delete_project_rows(session, project_id):
+    await session.execute(delete(Task).where(Task.project_id == project_id))
+
+async def remove_project(session, project_id):
+    project = (await session.execute(select(Project).where(Project.id == project_id))).scalar_one()
+    await _delete_project_rows(session, project.id)
+    await session.delete(project)
+'''
+    assert found(tmp_path, {**_files(), "app/projects.py": code}, "REL005") == []
+
+
+def test_an_object_taken_from_another_objects_collection_is_not_taken_for_that_object(tmp_path):
+    code = '''
+from models import Project
+
+def prune(session, project: Project, stale):
+    gone = [task for task in project.tasks if task.id in stale]
+    for task in gone:
+        session.delete(task)
+'''
+    assert found(tmp_path, {**_files(), "app/projects.py": code}, "REL005") == []
