@@ -146,3 +146,58 @@ def delete(card_id):
     assert f.severity == Severity.INFO and f.location.path == "app/cards/service.py"
     assert f.message.startswith("Card is soft deleted (deleted, set at app/cards/views.py:6)")
     assert ("app/cards/views.py", 6, "sets deleted") in [(r.location.path, r.location.start_line, r.note) for r in f.related]
+
+
+def test_a_seeding_utility_that_loads_soft_deleted_rows_is_no_query_to_filter(tmp_path):
+    """onyx: a seeding helper for development loads every row of the model on purpose."""
+    seeding = '''from app.models import Card, db
+
+
+def seed_owners():
+    for card in Card.query.filter(Card.owner != "").all():
+        card.owner = "sample"
+'''
+    views = '''from app.models import Card
+
+
+def delete(card):
+    card.deleted = True
+'''
+    files = {"app/models.py": _CARDS, "app/views.py": views, "app/seeding/cards.py": seeding}
+    assert found(tmp_path, files, "MOD007") == []
+    files["app/listing/cards.py"] = seeding.replace("seed_owners", "rename_owners")
+    (f,) = found(tmp_path / "listed", files, "MOD007")
+    assert f.location.path == "app/listing/cards.py"
+
+
+_EVENTS = '''
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("created", sa.DateTime(timezone=True)),
+    sa.Column("modified", sa.DateTime(timezone=True)),
+    sa.Column("expires_at", sa.DateTime),
+)
+'''
+
+
+def test_a_naive_column_of_a_core_table_compared_in_sql_is_not_said_untested(tmp_path):
+    """osparc: `users.c.expires_at < sa.func.now()` tests the naive column in SQL, against an aware now()."""
+    expired = '''import sqlalchemy as sa
+from app.tables import events
+
+
+async def expired(conn):
+    return await conn.execute(sa.select(events.c.id).where(events.c.expires_at < sa.func.now()))
+'''
+    shown = expired.replace("events.c.expires_at < sa.func.now()", "events.c.expires_at.is_(None)")  # no zone in it
+    (f,) = found(tmp_path, {"app/tables.py": _EVENTS, "app/events.py": shown}, "TZ001")
+    assert f.severity is Severity.INFO and "no query of the application tests it in SQL" in f.message
+    (f,) = found(tmp_path / "compared", {"app/tables.py": _EVENTS, "app/events.py": expired}, "TZ001")
+    assert f.severity is Severity.WARNING and "tests it in SQL" not in f.message
+    assert f.location.path == "app/tables.py" and f.location.start_line == 12

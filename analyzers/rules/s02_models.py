@@ -625,7 +625,7 @@ class Proxy(Base):
 _LIVE_WORDS = re.compile(r"delet|active|alive|live|archiv|visible|removed|trash")
 # Functions that mean to see deleted rows: restoring, purging, admin views, the soft delete itself.
 _SEES_DELETED = re.compile(r"delet|restor|purge|trash|archiv|admin|backoffice|platform|superuser|operator|include|all_|undo|"
-                           r"recover|cleanup|gdpr|erasure|anonymi|export|"
+                           r"recover|cleanup|gdpr|erasure|anonymi|export|seed|"
                            r"analytic|metric|stat|report|count|sync|backfill|migrat|task|job|worker|audit|invariant")
 
 
@@ -656,7 +656,7 @@ class SoftDeletedRowsNotFiltered(Rule):
         `do_orm_execute` listener, a query class of the project's): the queries of such a model, built and
         run in one function, that never filter on the column (nor on an `is_active`-like flag, nor through
         a helper of the project's). Functions that mean to see deleted rows (restore, purge, admin and
-        platform consoles, erasure, exports, reports, background jobs, the delete itself), lookups by
+        platform consoles, erasure, exports, reports, background jobs, seeding of sample data, the delete itself), lookups by
         key (every column of the primary key, a unique constraint or a unique index without a predicate
         compared with `==`), a check for an existing row before the function makes a new one of the
         model (a deleted row's values are still taken), queries joined to other tables, and queries whose function then looks at the flag of what

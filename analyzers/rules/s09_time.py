@@ -11,6 +11,7 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_usage
 from analyzers.rules.examples_common import HEADER
+from analyzers.rules.mentions import mentions
 from analyzers.facts.model import Span
 from analyzers.rules.schema import (
     column_anchor, column_sites, first_line, function_source, is_test_path, migrated_column, other_databases, where_declared,
@@ -31,7 +32,8 @@ class NaiveDateTime(Rule):
         missed the decorator), and several in one folder are one info finding (one decision). Where the application also runs on SQLite or MariaDB/MySQL (an engine module that sets
         SQLite up, a docker-compose service), whose datetime columns keep no zone either way, the finding
         says so and is info. A lone naive column that no query of the application tests in SQL (no filter,
-        join condition or SQL text names it; it is only written, ordered or shown) is info that says so.
+        join condition or SQL text names it, no Core table's `t.c.col` is compared; it is only written, ordered or
+        shown) is info that says so.
     Why it matters:
         `timestamp without time zone` stores wall-clock digits with no offset: a value written by a
         server in another zone, or across a DST change, is silently wrong, and comparisons with
@@ -178,7 +180,8 @@ def utc_on_bind(facts, type_name: str) -> Span | None:
 def _tested_in_sql(facts, table, col) -> bool:
     """Whether some query of the application may compare the column in SQL: a filter or join condition that
     names it, a range test on its attribute or a filter_by of it in a query of its model, a filter dbreview
-    cannot read on its model, or SQL text that names the column and its table. Another model's column of the
+    cannot read on its model, SQL text that names the column and its table, or a Core table's column compared
+    (`users.c.expires_at < now()`, the table bound to its own name or `<name>_table`). Another model's column of the
     same name is not it (lemur's certificates.date_created is no test of authorities.date_created)."""
     attr = col.attr or col.name
     for usage in app_usage(facts):
@@ -187,8 +190,12 @@ def _tested_in_sql(facts, table, col) -> bool:
             if f"{table.class_name}.{attr}" in {*q.filtered, *q.joined} or (
                     mine and (attr in q.filtered or attr in q.ranges or q.opaque_filter)):
                 return True
-    return any(u.text and re.search(rf"\b{re.escape(col.name)}\b", u.text) and re.search(
-        rf"\b{re.escape(table.name)}\b", u.text) for u in facts.sql)
+    if any(u.text and re.search(rf"\b{re.escape(col.name)}\b", u.text) and re.search(
+            rf"\b{re.escape(table.name)}\b", u.text) for u in facts.sql):
+        return True
+    core = re.compile(rf"\b{re.escape(table.name)}(?:_table)?\.c\.{re.escape(col.name)}\b\s*(?:[<>]=?|==|!=|\.\s*(?:"
+                      r"between|in_|not_in|notin_)\b)")  # IS NULL tests no zone
+    return any(core.search(line) for _, line in mentions(facts, {col.name})[col.name])  # users.c.expires_at < now()
 
 
 # Calendar dates kept in a datetime column: a birthday is a day, not an instant.
