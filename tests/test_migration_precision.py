@@ -5,6 +5,7 @@ each class of wrong finding rebuilt as a small repository of our own."""
 from __future__ import annotations
 
 from analyzers.findings import Severity
+from tests.growing import found_growing
 from tests.test_precision import HEADER, found, revision
 
 NOTES = HEADER + """
@@ -466,9 +467,9 @@ op.create_table("bot_tags", sa.Column("bot_id", sa.Integer, sa.ForeignKey("chann
     second = revision('op.rename_table("bot_tags", "channel_tags")\n'
                       'op.alter_column("channel_tags", "bot_id", new_column_name="channel_id")', rev="0002", down="0001")
     files = {"app/models.py": models, "migrations/versions/0001_a.py": first, "migrations/versions/0002_b.py": second}
-    (f,) = [f for f in found(tmp_path, files, "PERF001") if f.anchor == "table:channel_tags.tag_id"]
+    (f,) = [f for f in found_growing(tmp_path, files, "PERF001") if f.anchor == "table:channel_tags.tag_id"]
     assert "(channel_id, tag_id)" in f.message and "bot_id" not in f.message
-    assert [f.anchor for f in found(tmp_path, files, "PERF001")] == ["table:channel_tags.tag_id"]
+    assert [f.anchor for f in found_growing(tmp_path, files, "PERF001")] == ["table:channel_tags.tag_id"]
 
 
 # -- issue 8: what the lock findings claim, and where they are noise ---------------------------------------------

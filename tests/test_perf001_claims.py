@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from analyzers.findings import Severity
 from tests.test_perf001_reads import calls
-from tests.test_precision import HEADER, found, revision
+from tests.growing import found_growing as found
+from tests.test_precision import HEADER, revision
 
 KENNEL = HEADER + """
 from sqlalchemy.orm import relationship

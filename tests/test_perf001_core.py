@@ -5,7 +5,8 @@ table read only through them was said to have "no query" that filters on it (iss
 from __future__ import annotations
 
 from analyzers.findings import Severity
-from tests.test_precision import HEADER, found
+from tests.growing import found_growing as found
+from tests.test_precision import HEADER
 
 CORE_MODELS = """
 import sqlalchemy as sa

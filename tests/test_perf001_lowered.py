@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from analyzers.findings import Severity
 from tests.test_perf001_reads import calls
-from tests.test_precision import HEADER, found
+from tests.growing import found_growing as found
+from tests.test_precision import HEADER
 
 GARDEN = HEADER + """
 from sqlalchemy.orm import relationship

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from analyzers.findings import Severity
-from tests.test_precision import found
+from tests.growing import found_growing as found
 
 # A Core table whose (release_name, release_tag) references releases (name, tag) through one constraint.
 CATALOG = """

@@ -11,6 +11,7 @@ import pytest
 
 from analyzers.engine import scan
 from analyzers.findings import Finding, Severity
+from tests.growing import found_growing
 
 HEADER = """
 import uuid
@@ -720,7 +721,7 @@ def test_an_index_on_a_table_variable_or_made_by_a_migration_serves_its_foreign_
     first = revision("""
 op.create_index("ix_members_club", "members", ["club_id"], postgresql_where=sa.text("club_id IS NOT NULL"))
 """)
-    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": LINKS, "migrations/versions/0001_ix.py": first}, "PERF001")}
+    got = {f.anchor: f for f in found_growing(tmp_path, {"app/models.py": LINKS, "migrations/versions/0001_ix.py": first}, "PERF001")}
     assert set(got) == {"table:member_roles.role_id"}
     assert "comes after member_id in the index member_roles_ix (member_id, role_id)" in got["table:member_roles.role_id"].message
 
@@ -729,7 +730,7 @@ def test_a_partial_index_on_another_predicate_is_named_not_ignored(tmp_path):
     first = revision("""
 op.create_index("ix_members_club_active", "members", ["club_id"], postgresql_where=sa.text("archived = false"))
 """)
-    (f,) = [f for f in found(tmp_path, {"app/models.py": LINKS, "migrations/versions/0001_ix.py": first}, "PERF001")
+    (f,) = [f for f in found_growing(tmp_path, {"app/models.py": LINKS, "migrations/versions/0001_ix.py": first}, "PERF001")
             if f.anchor == "table:members.club_id"]
     assert f.severity == Severity.INFO  # nothing reads members by club_id: only the key check scans
     assert "led only by the partial index ix_members_club_active (club_id) WHERE archived = false" in f.message
@@ -778,14 +779,14 @@ def test_a_foreign_key_is_a_warning_only_where_the_application_reads_by_it(tmp_p
     (warning, the relationship shown); a many-to-one self-reference (remote_side the primary key) loads the
     parent by its primary key, and a key nothing reads by is scanned only by the parent delete's check (info)."""
     views = "def mentees(club, member):\n    print(club.members)\n    return member.mentees, member.badges\n"
-    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": CLUBS, "app/views.py": views}, "PERF001")}
+    got = {f.anchor: f for f in found_growing(tmp_path, {"app/models.py": CLUBS, "app/views.py": views}, "PERF001")}
     club = got["table:members.club_id"]
     assert club.severity == Severity.WARNING and "the relationship Club.members loads its rows by it" in club.message
-    assert [r.note for r in club.related] == ["Club.members"]
+    assert [r.note for r in club.related] == ["Club.members", "adds rows to members"]
     assert got["table:members.mentor_id"].severity == Severity.WARNING
     assert ("the backref Member.mentees of Member.mentor loads its rows by it (the code reads it at app/views.py:3)"
             in got["table:members.mentor_id"].message)
-    unread = {f.anchor: f.severity for f in found(tmp_path / "b", {"app/models.py": CLUBS}, "PERF001")}
+    unread = {f.anchor: f.severity for f in found_growing(tmp_path / "b", {"app/models.py": CLUBS}, "PERF001")}
     assert unread["table:members.mentor_id"] == Severity.INFO  # a backref nothing reads loads nothing
     link = got["table:member_badges.member_id"]
     assert link.severity == Severity.WARNING and "Member.badges loads its rows through it (secondary member_badges)" in link.message
@@ -817,15 +818,15 @@ def clubs_of(session):
                           '    town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"))\n'
                           '    badge_id: Mapped[int] = mapped_column(ForeignKey("badges.id"))')
     views = "from app import queries\ndef page(s):\n    return queries.by_town(s, 1), queries.with_parent(s), queries.clubs_of(s)\n"
-    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": model, "app/queries.py": queries, "app/views.py": views},
+    got = {f.anchor: f for f in found_growing(tmp_path, {"app/models.py": model, "app/queries.py": queries, "app/views.py": views},
                                       "PERF001")}
     town = got["table:members.town_id"]
     assert town.severity == Severity.WARNING and "the condition at app/queries.py:6 filters on it" in town.message
-    assert [(r.location.path, r.location.start_line) for r in town.related] == [("app/queries.py", 6)]
+    assert [(r.location.path, r.location.start_line) for r in town.related] == [("app/queries.py", 6), ("app/rows_added.py", 4)]
     assert got["table:members.badge_id"].severity == Severity.WARNING
     assert "the query at app/queries.py:10 joins members through it" in got["table:members.badge_id"].message
     assert got["table:members.sponsor_id"].severity == Severity.INFO
-    got = {f.anchor: f.severity for f in found(tmp_path / "t", {"app/models.py": model, "tests/test_q.py": queries}, "PERF001")}
+    got = {f.anchor: f.severity for f in found_growing(tmp_path / "t", {"app/models.py": model, "tests/test_q.py": queries}, "PERF001")}
     assert got["table:members.town_id"] == Severity.INFO
 
 
@@ -844,13 +845,13 @@ class Account(Base):
         UniqueConstraint("realm_id", "provider_id", "subject"),
     )
 """
-    assert found(tmp_path, {"app/models.py": model}, "PERF001") == []
+    assert found_growing(tmp_path, {"app/models.py": model}, "PERF001") == []
 
 
 def test_a_unique_constraint_an_upgrade_adds_serves_its_leading_column(tmp_path):
     first = revision('op.create_unique_constraint("uq_member_club", "members", ["club_id", "id"])')
     assert "table:members.club_id" not in {
-        f.anchor for f in found(tmp_path, {"app/models.py": LINKS, "migrations/versions/0001_uq.py": first}, "PERF001")}
+        f.anchor for f in found_growing(tmp_path, {"app/models.py": LINKS, "migrations/versions/0001_uq.py": first}, "PERF001")}
 
 
 def test_on_a_mysql_default_the_foreign_keys_are_one_info_finding(tmp_path):
@@ -858,7 +859,7 @@ def test_on_a_mysql_default_the_foreign_keys_are_one_info_finding(tmp_path):
     column is wrong; one info says what PostgreSQL deployments would lack."""
     config = ('import os\nDATABASE_URL = os.getenv("DATABASE_URL") or "mysql+pymysql://app@db/app"\n'
               "SQLALCHEMY_DATABASE_URI = DATABASE_URL\n")
-    (f,) = found(tmp_path, {"app/models.py": LINKS, "app/config.py": config}, "PERF001")
+    (f,) = found_growing(tmp_path, {"app/models.py": LINKS, "app/config.py": config}, "PERF001")
     assert f.severity == Severity.INFO and f.location.path == "app/config.py" and f.anchor == "fk-index:mysql-default"
     assert "defaults to MySQL/MariaDB (app/config.py:2)" in f.message and "members.club_id, member_roles.role_id" in f.message
 
@@ -867,7 +868,7 @@ def test_migrations_that_create_tables_for_innodb_make_the_foreign_keys_one_info
     """`mysql_engine='InnoDB'` in the migrations: MySQL is a target, where the foreign keys are indexed already;
     a saved decision on a column's finding follows the one finding."""
     made = revision('op.create_table("audit", sa.Column("id", sa.Integer, primary_key=True), mysql_engine="InnoDB")')
-    (f,) = found(tmp_path, {"app/models.py": LINKS, "migrations/versions/0001_audit.py": made}, "PERF001")
+    (f,) = found_growing(tmp_path, {"app/models.py": LINKS, "migrations/versions/0001_audit.py": made}, "PERF001")
     assert f.severity == Severity.INFO and f.anchor == "fk-index:mysql-default"
     assert f.message.startswith("the migrations create the tables for MySQL (mysql_engine=) (migrations/versions/0001_audit.py:")
     assert "PERF001 table:members.club_id" in f.covers
@@ -876,7 +877,7 @@ def test_migrations_that_create_tables_for_innodb_make_the_foreign_keys_one_info
 def test_a_postgresql_default_beside_mysql_keeps_the_findings(tmp_path):
     config = ('import os\nMYSQL = os.getenv("LEGACY_URL", "mysql://legacy/app")\n'
               'DATABASE_URL = os.getenv("DATABASE_URL", "postgresql://app@db/app")\nSQLALCHEMY_DATABASE_URI = DATABASE_URL\n')
-    assert len(found(tmp_path, {"app/models.py": LINKS, "app/config.py": config}, "PERF001")) == 2
+    assert len(found_growing(tmp_path, {"app/models.py": LINKS, "app/config.py": config}, "PERF001")) == 2
 
 
 def test_a_foreign_key_only_the_model_declares_is_not_asked_to_be_indexed(tmp_path):
@@ -889,10 +890,10 @@ class Club(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id"))
 """
     create = "op.create_table('clubs', sa.Column('id', sa.Integer, primary_key=True), sa.Column('owner_id', sa.Integer))"
-    (f,) = found(tmp_path, {"app/models.py": model, "migrations/versions/0001_init.py": revision(create)}, "PERF001")
+    (f,) = found_growing(tmp_path, {"app/models.py": model, "migrations/versions/0001_init.py": revision(create)}, "PERF001")
     assert f.severity == Severity.INFO and "the database has no foreign key to check" in f.message
     assert "migrations/versions/0001_init.py:7" in f.message
-    (g,) = found(tmp_path / "b", {"app/models.py": model,
+    (g,) = found_growing(tmp_path / "b", {"app/models.py": model,
                                   "migrations/versions/0001_init.py": revision(create + "\nop.execute(build_sql())")}, "PERF001")
     assert g.severity == Severity.INFO and "hold SQL dbreview could not read (migrations/versions/0001_init.py:8)" in g.message
 
@@ -936,7 +937,7 @@ def test_reads_that_also_test_the_leading_column_of_a_composite_index_are_served
     """Every read by the key also tests org_id (in the same query, over several statements, or in one
     condition), which leads the index (org_id, supplier_id): the index serves them; the relationship that
     would load by the key alone is read nowhere: info, the index named."""
-    (f,) = found(tmp_path, {"app/models.py": SUPPLIES, "app/queries.py": SERVED}, "PERF001")
+    (f,) = found_growing(tmp_path, {"app/models.py": SUPPLIES, "app/queries.py": SERVED}, "PERF001")
     assert f.severity == Severity.INFO and f.anchor == "table:orders.supplier_id"
     assert ("every read of orders by it that dbreview found also tests org_id, which the index ix_orders_org_supplier "
             "(org_id, supplier_id) is led by, so it finds their rows through that index, not by a scan of orders "
@@ -947,17 +948,18 @@ def test_reads_that_also_test_the_leading_column_of_a_composite_index_are_served
 def test_a_read_by_the_key_alone_beside_served_ones_is_a_warning_citing_it(tmp_path):
     alone = SERVED + "def by_supplier(session, s):\n    return session.scalars(select(Order).where(Order.supplier_id == s)).all()\n"
     views = "from app import queries\ndef page(s):\n    return queries.by_supplier(s, 1)\n"
-    (f,) = found(tmp_path, {"app/models.py": SUPPLIES, "app/queries.py": alone, "app/views.py": views}, "PERF001")
+    (f,) = found_growing(tmp_path, {"app/models.py": SUPPLIES, "app/queries.py": alone, "app/views.py": views}, "PERF001")
     assert f.severity == Severity.WARNING
     assert "the query at app/queries.py:14 filters on it, so each such read scans orders" in f.message
-    assert [(r.location.path, r.location.start_line) for r in f.related] == [("app/models.py", 27), ("app/queries.py", 14)]
+    assert [(r.location.path, r.location.start_line) for r in f.related] == [("app/models.py", 27), ("app/queries.py", 14),
+                                                                          ("app/rows_added.py", 4)]
 
 
 def test_a_read_with_a_condition_dbreview_cannot_read_is_not_claimed_served_or_scanning(tmp_path):
     unread = ("from sqlalchemy import select\nfrom app.models import Order\n"
               "def by_supplier(session, s, extra):\n"
               "    return session.scalars(select(Order).where(Order.supplier_id == s, *extra)).all()\n")
-    (f,) = found(tmp_path, {"app/models.py": SUPPLIES, "app/queries.py": unread}, "PERF001")
+    (f,) = found_growing(tmp_path, {"app/models.py": SUPPLIES, "app/queries.py": unread}, "PERF001")
     assert f.severity == Severity.INFO
     assert ("the query at app/queries.py:4 filters on it, with a condition dbreview could not read: whether it also "
             "tests org_id, so that the index ix_orders_org_supplier (org_id, supplier_id) serves it, dbreview cannot tell") in f.message
@@ -988,7 +990,7 @@ class Player(Base):
 def test_a_relationship_no_code_reads_is_named_and_left_at_info(tmp_path):
     """A declared one-to-many and a backref both load players by their keys; with no code that reads either
     (nor deletes a team or coach, which would load them), only the key check scans: info that names them."""
-    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": TEAMS}, "PERF001")}
+    got = {f.anchor: f for f in found_growing(tmp_path, {"app/models.py": TEAMS}, "PERF001")}
     team, coach = got["table:players.team_id"], got["table:players.coach_id"]
     assert team.severity == coach.severity == Severity.INFO
     assert ("the relationship Team.players loads its rows by it, but dbreview found no code that reads Team.players and "
@@ -1006,7 +1008,7 @@ def test_a_relationship_read_by_a_schema_field_is_a_warning_and_one_loaded_only_
     views = ("from app.models import Coach\nasync def drop(session, coach_id):\n"
              "    coach = await session.get(Coach, coach_id)\n    await session.delete(coach)\n")
     routes = "from app.views import drop\nasync def delete_coach(session, coach_id):\n    await drop(session, coach_id)\n"
-    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": TEAMS, "app/schemas.py": schemas, "app/views.py": views,
+    got = {f.anchor: f for f in found_growing(tmp_path, {"app/models.py": TEAMS, "app/schemas.py": schemas, "app/views.py": views,
                                                  "app/routes.py": routes}, "PERF001")}
     assert got["table:players.team_id"].severity == Severity.WARNING
     coach = got["table:players.coach_id"]
@@ -1016,7 +1018,7 @@ def test_a_relationship_read_by_a_schema_field_is_a_warning_and_one_loaded_only_
 
 def test_a_backref_whose_name_only_an_untyped_object_reads_is_info_saying_so(tmp_path):
     views = "def names(item):\n    return [t.id for t in item.trainees]\n"
-    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": TEAMS, "app/views.py": views}, "PERF001")}
+    got = {f.anchor: f for f in found_growing(tmp_path, {"app/models.py": TEAMS, "app/views.py": views}, "PERF001")}
     coach = got["table:players.coach_id"]
     assert coach.severity == Severity.INFO
     assert ("but dbreview found no code it can tell reads Coach.trainees (app/views.py:2 names trainees, on an object "
@@ -1026,11 +1028,11 @@ def test_a_backref_whose_name_only_an_untyped_object_reads_is_info_saying_so(tmp
 def test_a_parent_only_soft_deleted_makes_the_key_check_moot(tmp_path):
     """Suppliers have deleted_at and no code deletes one: the key check on deleting a supplier runs only on a
     delete made outside the application; once the code deletes one, the cost depends on the table's size."""
-    (f,) = found(tmp_path, {"app/models.py": SUPPLIES, "app/queries.py": SERVED}, "PERF001")
+    (f,) = found_growing(tmp_path, {"app/models.py": SUPPLIES, "app/queries.py": SERVED}, "PERF001")
     assert f.message.endswith(": suppliers is only soft-deleted in this code (it has deleted_at; dbreview found no delete "
                               "of its rows), so that check runs only on a delete made outside the application")
     drop = "from sqlalchemy import delete\nfrom app.models import Supplier\ndef purge(session):\n    session.execute(delete(Supplier))\n"
-    (g,) = found(tmp_path / "b", {"app/models.py": SUPPLIES, "app/queries.py": SERVED, "app/purge.py": drop}, "PERF001")
+    (g,) = found_growing(tmp_path / "b", {"app/models.py": SUPPLIES, "app/queries.py": SERVED, "app/purge.py": drop}, "PERF001")
     assert g.message.endswith("what that costs depends on the table's size, which dbreview cannot know")
 
 

@@ -19,6 +19,7 @@ from analyzers.facts.guards import chain_finds
 from analyzers.facts.json_context import followed
 from analyzers.facts.paths import is_one_off_path, tooling_kind
 from analyzers.facts.model import ColumnFact, Facts, Span, TableFact, Unread
+from analyzers.rules.growth import growth
 from analyzers.rules.indexes import Key, mysql_default, table_keys
 from analyzers.rules.mentions import mentions
 from analyzers.rules.schema import (
@@ -96,6 +97,14 @@ class ForeignKeyWithoutIndex(Rule):
         query narrows by another column is said, as above). Where the
         configuration defaults to MySQL/MariaDB, or the migrations create tables with `mysql_engine=`,
         InnoDB indexes foreign keys itself: one info lists what PostgreSQL deployments would lack.
+        A scanning read is a warning only where the table grows with use, as the code shows: the application (not
+        its migrations, tests, scripts, seed or fixture functions, command-line tools) adds rows to it, by
+        constructing its class (`Appointment(...)`, `cls(...)` in its own methods), a Core insert (`insert(T)`,
+        `t.insert()`, `bulk_insert_mappings(T, ...)`), SQL `INSERT INTO t`, or, for an association table, appending
+        to or assigning a relationship through it; the warning names where. Where dbreview found none, it is an info
+        that says so, and names the migration that seeds the table if one does (a catalog: a scan of a small table
+        costs what an index lookup does); where the code makes rows of a class it cannot tell (`self.model(**data)`
+        in a repository), the info says that how the table grows dbreview cannot tell.
     Why it matters:
         PostgreSQL does not index foreign keys by itself: every filter on the column, and every load of
         a parent's children, scans the table, and every DELETE or key UPDATE on the parent scans it to
@@ -115,7 +124,26 @@ class Appointment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
 ''',)
-    INVALID = (HEADER + '''
+    INVALID = ({"app/models.py": HEADER + '''
+class Appointment(Base):
+    __tablename__ = "appointments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"))
+''', "app/booking.py": '''
+from sqlalchemy import select
+from app.models import Appointment
+
+
+def book(session, provider_id):
+    session.add(Appointment(provider_id=provider_id))  # the table grows with use
+
+
+def agenda(session, provider_id):
+    return session.scalars(select(Appointment).where(Appointment.provider_id == provider_id)).all()  # a scan: a warning
+''', "app/views.py": '''
+from app.booking import agenda, book
+PAGES = {"agenda": agenda, "book": book}
+'''}, HEADER + '''
 class Provider(Base):
     __tablename__ = "providers"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -254,10 +282,12 @@ class Appointment(Base):
             )
         if scans:
             more = f" (and {len(scans) - 1} more)" if len(scans) > 1 else ""
+            grows, how, where = _growth_said(self.facts, table)
             return self.finding(
                 f"{what}: {scans[0].said}{_also_compared(self.facts, scans[0], table, col, keys)}{more}, so each such read "
-                f"scans {table.name}, as does {check}",
-                col.span, column_anchor(table, col), related=[*related, *((r.span, r.label) for r in scans[:3])],
+                f"scans {table.name}, as does {check}{how}",
+                col.span, column_anchor(table, col), severity=Severity.WARNING if grows else Severity.INFO,
+                related=[*related, *((r.span, r.label) for r in scans[:3]), *where],
             )
         said: list[str] = []
         if kept:
@@ -387,6 +417,28 @@ class Appointment(Base):
 
 
 _UNKNOWN_COST = ": what that costs depends on the table's size, which dbreview cannot know"
+
+
+def _growth_said(facts: Facts, table: TableFact) -> tuple[bool, str, list[tuple[Span, str]]]:
+    """Whether the application adds rows to `table` (a scan of it costs more as it grows), in the finding's words, and
+    the places that say so: a table only the migrations seed, or nothing adds to, stays as small as it starts."""
+    found = growth(facts, table)
+    if found.adds:
+        span, how = found.adds[0]
+        more = f" (and {len(found.adds) - 1} more places)" if len(found.adds) > 1 else ""
+        return True, f"; the application adds rows to {table.name} ({how} at {span.path}:{span.start}{more}), so it grows with use", \
+            [(span, f"adds rows to {table.name}")]
+    seeded = (f", which only the migrations seed ({found.seeds[0].path}:{found.seeds[0].start})" if found.seeds else "")
+    where = [(found.seeds[0], f"seeds {table.name}")] if found.seeds else []
+    if found.generic is not None:
+        return False, (f"; but dbreview found no application code that adds rows to {table.name} by its name{seeded}, and "
+                       f"could not tell what class {found.generic.path}:{found.generic.start} makes rows of: how "
+                       f"{table.name} grows, and so what a scan of it costs, dbreview cannot tell"), \
+            [*where, (found.generic, "makes rows of a class dbreview cannot tell")]
+    made = f"no {table.class_name} constructed, " if table.class_name else ""
+    return False, (f"; but dbreview found no application code that adds rows to {table.name} ({made}no insert into it"
+                   f"{'' if table.class_name else ', no relationship through it added to'}){seeded}: a table that does not grow with use stays small, and a scan "
+                   f"of a small table costs about what an index lookup does; index it if its rows come some other way"), where
 
 
 def _serving(keys: list[Key], column: str, tested: frozenset[str] | None, asserted: frozenset[str] | None) -> Key | None:
@@ -734,7 +786,7 @@ class Organization(Base):  # stored and read whole, never queried into: no index
     id: Mapped[int] = mapped_column(primary_key=True)
     settings: Mapped[dict] = mapped_column(JSONB)
 ''')
-    INVALID = ({"models.py": HEADER + '''
+    INVALID = ({"app/models.py": HEADER + '''
 class Organization(Base):
     __tablename__ = "organizations"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -878,7 +930,7 @@ class Patient(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     appointments = relationship("Appointment", lazy="selectin")
 ''',)
-    INVALID = ({"models.py": HEADER + '''
+    INVALID = ({"app/models.py": HEADER + '''
 class Patient(Base):
     __tablename__ = "patients"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -944,7 +996,7 @@ async def count_patients(session):
 async def first_two(session):
     return len((await session.execute(select(Patient).limit(2))).scalars().all())
 '''},)
-    INVALID = ({"models.py": HEADER + '''
+    INVALID = ({"app/models.py": HEADER + '''
 class Patient(Base):
     __tablename__ = "patients"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,211 @@
+"""Whether a table grows with use, as far as the code tells: where the application (not its migrations, tests,
+scripts, seed or fixture loaders, command-line tools) adds rows to it, and whether the migrations seed it. A table
+nothing of the application adds rows to holds what the migrations (or an operator) put there: a catalog, settings, a
+handful of rows, which a scan reads as fast as an index would. Other rules may weigh a table's size by it too.
+
+What counts as adding rows: the mapped class constructed (`Tag(...)`, `cls(...)` in its own methods: an object made
+to be added), a Core insert (`insert(T)`, `t.insert()`, `T.__table__.insert()`, `bulk_insert_mappings(T, ...)`), SQL
+`INSERT INTO t` sent by the application, and for an association table, a relationship through it (`secondary=`)
+that the code appends to, extends or assigns."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from analyzers.facts.model import Facts, Span, TableFact
+from analyzers.facts.paths import is_test_path, tooling_kind
+from analyzers.facts.core_tables import CORE
+from analyzers.rules.code_use import mapped_names
+from analyzers.rules.outside_writes import outside_inserts
+from analyzers.rules.schema import python_paths
+
+# A function whose rows are set-up data, not use: `seed_roles`, `load_fixtures`, `create_default_settings`.
+_SETUP_FUNCTION = re.compile(r"seed|fixture|populate|bootstrap|init_db|initial_data|defaults?_|_defaults?\b|sample|demo",
+                             re.I)
+_INSERT_CALLS = frozenset(("insert", "bulk_insert_mappings", "bulk_insert"))  # their first argument: the table
+# Generic construction, `self.model(**data)` in a repository base class: rows of a class dbreview cannot tell.
+_GENERIC = frozenset(("model", "model_class", "model_cls", "orm_model", "db_model", "entity", "table"))
+_LINK_ADDS = frozenset(("append", "extend", "add", "insert", "update"))
+# A class's own factories (`Invite.create(db, data=...)`, SQLModel's `Item.model_validate(data)`): a row made.
+_FACTORIES = frozenset(("create", "create_or_update", "get_or_create", "bulk_create", "create_many", "new", "model_validate",
+                        "from_orm", "parse_obj", "model_construct"))
+# What a class handed over is made into rows by: a repository, a data access object, a save or create helper
+# (`RepositoryGeneric(session, Item)`, `table_dict_save(data, Token)`, `SQLAlchemyUserDatabase(session, User, Account)`).
+_MAKER = re.compile(r"Repositor|Repo\b|Repo[A-Z]|CRUD|Crud|DAO|Dao\b|Database|^save|_save|^create|_create|^insert|_insert")
+
+
+@dataclass(frozen=True, slots=True)
+class Growth:
+    adds: tuple[tuple[Span, str], ...]  # where the application adds rows, and how ("Tag(...)", "insert(tags)")
+    seeds: tuple[Span, ...]  # the migrations' inserts into it
+    generic: Span | None  # a construction of a class dbreview cannot tell (`self.model(**data)`), if any in the code
+
+
+def growth(facts: Facts, table: TableFact) -> Growth:
+    """What the code tells of how `table` gets its rows."""
+    found = _found(facts)
+    seeds = tuple(i.span for i in outside_inserts(facts).get(table.name.lower(), []) if _migration(i.span.path))
+    seeds += tuple(found["bulk"].get(table.name.lower(), []))  # type: ignore[union-attr]
+    adds = list(found["adds"].get(table.name, []))  # type: ignore[union-attr]
+    adds += [(i.span, i.what) for i in outside_inserts(facts).get(table.name.lower(), [])
+             if not _migration(i.span.path) and _application(i.span.path)]
+    return Growth(tuple(adds), seeds, found["generic"])  # type: ignore[arg-type]
+
+
+def _migration(path: str) -> bool:
+    return (tooling_kind(path) or "").startswith("migration") and not is_test_path(path)
+
+
+def _application(path: str) -> bool:
+    """Not tests, scripts, migrations or commands; a connector's or an integration's code adds rows as any other."""
+    return not is_test_path(path) and "connector" in (tooling_kind(path) or "connector")
+
+
+def _found(facts: Facts) -> dict[str, object]:
+    cached = facts.derived.get("growth")
+    if cached is None:
+        cached = facts.derived["growth"] = _scan(facts)
+    return cached  # type: ignore[return-value]
+
+
+def _scan(facts: Facts) -> dict[str, object]:
+    by_name = {name: ts[0] for name, ts in mapped_names(facts).items() if len(ts) == 1}
+    classes = {name for name in by_name if name.isidentifier()}
+    variables = {name.removeprefix(CORE): t for name, t in by_name.items() if name.startswith(CORE)}
+    # A relationship's name -> the association tables it goes through: of each class that has one of that name, as
+    # dbreview cannot tell the class of the object whose relationship the code adds to.
+    links: dict[str, list[TableFact]] = {}
+    for t in facts.tables.values():
+        for rel in t.relationships:
+            link = _link(facts, rel.secondary, {**variables, **by_name})
+            if link is not None:
+                for name in (rel.attr, rel.back_populates):
+                    if name and link not in links.setdefault(name, []):
+                        links[name].append(link)
+    words = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted({*classes, *variables, *links}, key=len, reverse=True)))
+                       + r")\b") if classes or variables or links else None
+    adds: dict[str, list[tuple[Span, str]]] = {}
+    generic: Span | None = None
+    for path in python_paths(facts):
+        if not _application(path) or words is None:
+            continue
+        text = "\n".join(facts.lines(Span(path, 1, 10_000_000)))
+        if not words.search(text) and "model" not in text and "cls(" not in text:  # nothing it could add rows by
+            continue
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        for node, owner, function in _calls_and_assigns(tree):
+            if _SETUP_FUNCTION.search(function or ""):
+                continue
+            span = Span(path, node.lineno, node.lineno)
+            for table, how in _adds(node, owner, by_name, classes, variables, links):
+                adds.setdefault(table.name, []).append((span, how))
+            if generic is None and isinstance(node, ast.Call) and _generic(node, owner not in classes):
+                generic = span
+    return {"adds": adds, "generic": generic, "bulk": _bulk_inserts(facts)}
+
+
+_LIGHT_TABLE = re.compile(r"""\btable\(\s*["'](\w+)["']""")
+
+
+def _bulk_inserts(facts: Facts) -> dict[str, list[Span]]:
+    """`op.bulk_insert(sa.table("t", ...), rows)`, or of a variable the revision binds to one: table -> where (those
+    whose table the replay names are among outside_inserts already)."""
+    out: dict[str, list[Span]] = {}
+    for rev in facts.revisions:
+        for op in rev.upgrade:
+            if op.name != "bulk_insert" or op.table:
+                continue
+            text = "\n".join(facts.lines(op.span))
+            m = _LIGHT_TABLE.search(text)
+            if m is None and (arg := re.search(r"bulk_insert\(\s*(\w+)", text)) is not None:
+                source = "\n".join(facts.lines(Span(op.span.path, 1, op.span.start)))
+                m = re.search(rf"\b{arg.group(1)}\s*=\s*(?:\w+\.)?table\(\s*[\"'](\w+)[\"']", source)
+            if m is not None:
+                out.setdefault(m.group(1).lower(), []).append(op.span)
+    return out
+
+
+def _link(facts: Facts, secondary: str | None, variables: dict[str, TableFact]) -> TableFact | None:
+    """The association table a `secondary=` names: by its name, its Table's variable, or its class's `__table__`."""
+    name = (secondary or "").strip("'\" ").removesuffix(".__table__").split(".")[-1]
+    return (facts.tables.get(name) or variables.get(name)) if name else None
+
+
+def _calls_and_assigns(tree: ast.Module):
+    """Each call and attribute assignment, with the class and the function it is in."""
+    def walk(node: ast.AST, owner: str | None, function: str | None):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                yield from walk(child, child.name, function)
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                yield from walk(child, owner, child.name)
+            else:
+                if isinstance(child, (ast.Call, ast.Assign, ast.AugAssign, ast.Subscript)):
+                    yield child, owner, function
+                yield from walk(child, owner, function)
+    yield from walk(tree, None, None)
+
+
+def _last(node: ast.AST) -> str:
+    if isinstance(node, ast.Subscript):  # `Repository[User, UUID](session, User)`: the generic's own name
+        node = node.value
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+
+
+def _adds(node: ast.AST, owner: str | None, by_name: dict[str, TableFact], classes: set[str],
+          variables: dict[str, TableFact], links: dict[str, list[TableFact]]):
+    if isinstance(node, ast.Subscript):  # `class ItemRepo(CRUDBase[Item, ItemIn])`: a repository of the class
+        if _MAKER.search(_last(node.value)):
+            for arg in _elements(node.slice):
+                if _last(arg) in classes:
+                    yield by_name[_last(arg)], f"{_last(node.value)}[{_last(arg)}]"
+        return
+    if isinstance(node, (ast.Assign, ast.AugAssign)):  # `post.tags = [...]`, `post.tags += [...]`: link rows
+        for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+            if isinstance(target, ast.Attribute) and target.attr in links and not isinstance(node.value, ast.Constant):
+                yield from ((link, f"assigns .{target.attr}") for link in links[target.attr])
+            elif isinstance(target, ast.Name) and target.id in _GENERIC and owner and _last(node.value) in classes:
+                yield by_name[_last(node.value)], f"{owner}.{target.id} = {_last(node.value)}"  # a repository's class
+        return
+    assert isinstance(node, ast.Call)
+    func, name = node.func, _last(node.func)
+    if name in classes and not (isinstance(func, ast.Attribute) and _last(func.value) in ("self", "cls")):
+        yield by_name[name], f"{name}(...)"
+        for k in node.keywords:  # `Team(members=[...])`: link rows through a relationship
+            if k.arg in links:
+                yield from ((link, f"{name}({k.arg}=...)") for link in links[k.arg])
+    elif name in _FACTORIES and isinstance(func, ast.Attribute) and _last(func.value) in classes:
+        yield by_name[_last(func.value)], f"{_last(func.value)}.{name}(...)"
+    elif name == "cls" and isinstance(func, ast.Name) and owner in classes:
+        yield by_name[owner], f"{owner}(...)"  # type: ignore[index]
+    elif (name in _INSERT_CALLS or name.endswith("_insert")) and node.args and (table := _table_of(node.args[0], by_name, classes, variables)):
+        yield table, f"{name}({table.class_name or table.name})"
+    elif name == "insert" and isinstance(func, ast.Attribute) and (table := _table_of(func.value, by_name, classes, variables)):
+        yield table, f"{table.name}.insert()"
+    elif name in _LINK_ADDS and isinstance(func, ast.Attribute) and _last(func.value) in links and node.args:
+        yield from ((link, f".{_last(func.value)}.{name}(...)") for link in links[_last(func.value)])
+    elif _MAKER.search(name) and (handed := [a for a in [*node.args, *(k.value for k in node.keywords)] if _last(a) in classes]):
+        yield from ((by_name[_last(a)], f"{_last(a)} handed to {name}()") for a in handed)
+
+
+def _elements(node: ast.AST) -> list[ast.AST]:
+    return list(node.elts) if isinstance(node, ast.Tuple) else [node]
+
+
+def _table_of(node: ast.AST, by_name: dict[str, TableFact], classes: set[str], variables: dict[str, TableFact]) -> TableFact | None:
+    if isinstance(node, ast.Attribute) and node.attr == "__table__":
+        node = node.value
+    name = _last(node)
+    return by_name[name] if name in classes else variables.get(name)
+
+
+def _generic(call: ast.Call, unmapped: bool) -> bool:
+    """`self.model(**data)`, `model(**kwargs)`: a repository's construction of whatever class it is given; `cls(**data)`
+    in a base class that is not mapped itself (`Base.create`): of whichever subclass it is called on."""
+    name = _last(call.func)
+    return (name in _GENERIC or name == "cls" and unmapped) and any(k.arg is None for k in call.keywords)

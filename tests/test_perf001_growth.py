@@ -1,0 +1,117 @@
+"""PERF001 (issue 7, perf22): a scan by the key is a warning only where the table grows with use, which the code
+shows by adding rows to it (analyzers/rules/growth.py); a table only the migrations seed, or one nothing of the
+application adds to, stays small, and the finding is an info that says so. Fixtures of our own."""
+
+from __future__ import annotations
+
+import pytest
+
+from analyzers.findings import Severity
+from tests.test_perf001_reads import calls
+from tests.test_precision import HEADER, found, revision
+
+SHELF = HEADER + """
+from sqlalchemy import Column, Table
+from sqlalchemy.orm import relationship
+
+class Genre(Base):
+    __tablename__ = "genres"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Book(Base):
+    __tablename__ = "books"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    genre_id: Mapped[int] = mapped_column(ForeignKey("genres.id"))
+    labels = relationship("Label", secondary="book_labels")
+
+class Label(Base):
+    __tablename__ = "labels"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+book_labels = Table(
+    "book_labels", Base.metadata,
+    Column("book_id", Integer, ForeignKey("books.id"), index=True),
+    Column("label_id", Integer, ForeignKey("labels.id")),
+)
+"""
+
+READS = """
+from sqlalchemy import select
+from app.models import Book, Label, book_labels
+def of_genre(session, genre_id):
+    return session.scalars(select(Book).where(Book.genre_id == genre_id)).all()
+def labelled(session, label_id):
+    return session.execute(select(book_labels).where(book_labels.c.label_id == label_id)).all()
+"""
+
+
+def _scan(tmp_path, **more):
+    files = {"app/models.py": SHELF, "app/books.py": READS, **calls("books", "of_genre", "labelled"), **more}
+    return {f.anchor: f for f in found(tmp_path, files, "PERF001")}
+
+
+def test_a_scanned_table_nothing_adds_rows_to_is_info_saying_so(tmp_path):
+    f = _scan(tmp_path)["table:books.genre_id"]
+    assert f.severity == Severity.INFO
+    assert ("the query at app/books.py:5 filters on it, so each such read scans books, as does the foreign key check on "
+            "deleting (or changing the key of) a row of genres; but dbreview found no application code that adds rows to "
+            "books (no Book constructed, no insert into it): a table that does not grow with use stays small") in f.message
+
+
+def test_a_table_the_application_adds_rows_to_is_a_warning_citing_where(tmp_path):
+    adds = "from app.models import Book\ndef shelve(session, genre_id):\n    session.add(Book(genre_id=genre_id))\n"
+    f = _scan(tmp_path, **{"app/shelving.py": adds})["table:books.genre_id"]
+    assert f.severity == Severity.WARNING
+    assert ("so each such read scans books, as does the foreign key check on deleting (or changing the key of) a row of "
+            "genres; the application adds rows to books (Book(...) at app/shelving.py:3), so it grows with use") in f.message
+    assert ("app/shelving.py", 3, "adds rows to books") in {(r.location.path, r.location.start_line, r.note) for r in f.related}
+
+
+def test_rows_added_by_a_seed_function_a_script_or_a_migration_are_no_growth(tmp_path):
+    seed = "from app.models import Book\ndef seed_books(session):\n    session.add(Book(genre_id=1))\n"
+    script = "from app.models import Book\ndef main(session):\n    session.add(Book(genre_id=1))\n"
+    bulk = revision('op.bulk_insert(sa.table("books", sa.column("genre_id")), [{"genre_id": 1}])')
+    f = _scan(tmp_path, **{"app/seeding.py": seed, "scripts/load.py": script,
+                           "migrations/versions/0001_books.py": bulk})["table:books.genre_id"]
+    assert f.severity == Severity.INFO
+    assert ("dbreview found no application code that adds rows to books (no Book constructed, no insert into it), which "
+            "only the migrations seed (migrations/versions/0001_books.py:") in f.message
+
+
+def test_a_repository_that_makes_rows_of_a_class_it_is_given_leaves_growth_untold(tmp_path):
+    repo = "class Repository:\n    model = None\n    def create(self, session, **data):\n        session.add(self.model(**data))\n"
+    f = _scan(tmp_path, **{"app/repository.py": repo})["table:books.genre_id"]
+    assert f.severity == Severity.INFO
+    assert ("could not tell what class app/repository.py:4 makes rows of: how books grows, and so what a scan of it costs, "
+            "dbreview cannot tell") in f.message
+
+
+def test_link_rows_added_through_the_relationship_or_sql_grow_the_table(tmp_path):
+    label = _scan(tmp_path / "a")["table:book_labels.label_id"]
+    assert label.severity == Severity.INFO and "no application code that adds rows to book_labels" in label.message
+    tag = "def tag(book, label):\n    book.labels.append(label)\n"
+    label = _scan(tmp_path / "b", **{"app/tagging.py": tag})["table:book_labels.label_id"]
+    assert label.severity == Severity.WARNING and "(.labels.append(...) at app/tagging.py:2)" in label.message
+    sql = ("from sqlalchemy import text\ndef tag(session, b, l):\n"
+           "    session.execute(text('INSERT INTO book_labels (book_id, label_id) VALUES (:b, :l)'), {'b': b, 'l': l})\n")
+    label = _scan(tmp_path / "c", **{"app/tagging.py": sql})["table:book_labels.label_id"]
+    assert label.severity == Severity.WARNING and "(an INSERT into book_labels at app/tagging.py:3)" in label.message
+
+
+@pytest.mark.parametrize(("code", "how"), [
+    ("from app.models import Book\ndef shelve(db, data):\n    return Book.create(db, data=data)\n", "Book.create(...) at app/adding.py:3"),
+    ("from app.models import Book\nclass BookRepository(CRUDBase[Book]):\n    pass\n", "CRUDBase[Book] at app/adding.py:2"),
+    ("from app.models import Book\ndef repo(session):\n    return RepositoryGeneric(session, Book)\n",
+     "Book handed to RepositoryGeneric() at app/adding.py:3"),
+    ("from sqlalchemy.dialects.postgresql import insert as pg_insert\nfrom app.models import Book\n"
+     "def shelve(session, rows):\n    session.execute(pg_insert(Book).values(rows))\n", "pg_insert(Book) at app/adding.py:4"),
+])
+def test_a_factory_a_repository_of_the_class_or_a_dialects_insert_adds_rows(tmp_path, code, how):
+    f = _scan(tmp_path, **{"app/adding.py": code})["table:books.genre_id"]
+    assert f.severity == Severity.WARNING and f"the application adds rows to books ({how})" in f.message
+
+
+def test_a_base_class_factory_of_cls_leaves_growth_untold(tmp_path):
+    base = "class CrudMixin:\n    @classmethod\n    def make(cls, session, **data):\n        session.add(cls(**data))\n"
+    f = _scan(tmp_path, **{"app/crud.py": base})["table:books.genre_id"]
+    assert f.severity == Severity.INFO and "could not tell what class app/crud.py:4 makes rows of" in f.message
