@@ -428,6 +428,16 @@ def _drops_twice(s: Subject, message: str) -> str:
             "newer revision's downgrade as that revision's upgrade found it.")
 
 
+@advises("MIG023")
+def _migrated_at_start_up(s: Subject, message: str) -> str:
+    if s.owner == "create_all":
+        return ("Build the schema with the migrations, once per deploy, rather than `create_all` as each process starts; "
+                "where it must stay, hold `pg_advisory_lock` around it.")
+    return ("Run the upgrade once per deploy, before the new processes start (a release step, an init container or job, "
+            "or the entrypoint before the server), and take it out of the start-up; where the application must migrate "
+            "itself, hold `pg_advisory_lock` around the upgrade.")
+
+
 @advises("MIG021")
 def _sqlalchemy_2(s: Subject, message: str) -> str:
     return (f"In {_revision(s) if s.kind == 'migration' else 'env.py'}, wrap SQL strings in `sa.text(...)` (values through "

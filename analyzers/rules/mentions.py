@@ -37,7 +37,7 @@ def mentions(facts: Facts, names: set[str]) -> dict[str, list[tuple[Span, str]]]
     together = None if words_only else re.compile(r"(?<![\w])(" + "|".join(map(re.escape, missing)) + r")(?![\w])")
     for path in python_paths(facts):
         if path not in sources:
-            sources[path] = _source(facts.root, path)
+            sources[path] = _source(facts, path)
         source = sources[path]
         if source is None:
             continue
@@ -83,12 +83,13 @@ class _Source:
         return self.lines[number - 1]
 
 
-def _source(root: str, path: str) -> _Source | None:
-    """The file at `path`, if it is application code (not a test or tooling) and can be read."""
+def _source(facts: Facts, path: str) -> _Source | None:
+    """The file at `path`, if it is application code (not a test or tooling) and can be read (the lines
+    already held first: a rule's examples are scanned from memory)."""
     if is_test_path(path) or is_tooling_path(path):
         return None
     try:
-        text = confine.read_text(root, path)
+        text = "\n".join(facts.sources[path]) if path in facts.sources else confine.read_text(facts.root, path)
     except OSError:
         return None
     return _Source(text, frozenset(_WORD.findall(text)))

@@ -11,6 +11,7 @@ import configparser
 import os
 import posixpath
 import re
+from typing import Callable
 
 from analyzers import confine
 from analyzers.discover import skipped_dir
@@ -144,30 +145,29 @@ def remade(facts: Facts, table: str) -> str:
             f"runs from {started})")
 
 
-def _run_at_start_up(facts: Facts, word: str, call: str) -> tuple[Span, str] | None:
-    """The first line of application code matching `call` (which names `word`) in a function that a start-up
-    function calls, a few calls away: (where, the start-up function). A call is followed by name:
-    `init_db.main()` to a `main` of init_db.py, a bare `main()` to one of the same file or one the caller's
-    file imports by that name, `self.start()` to one of the same file; a method handed to a runner
-    (`run_sync(partial(self.launch, argv))`) counts as called."""
-    site = None
-    frontier: list[tuple[str, str]] = []  # (function, its file)
+def _run_at_start_up(facts: Facts, word: str, call: str, start: re.Pattern[str] = _START,
+                     keep: Callable[[Span, str], bool] = lambda span, line: True) -> tuple[Span, str] | None:
+    """The first line of application code matching `call` (which names `word`; `keep` may refuse a line) in a
+    function that a start-up function (its name matches `start`) calls, a few calls away: (where, the start-up
+    function). A call is followed by name: `init_db.main()` to a `main` of init_db.py, a bare `main()` to one
+    of the same file or one the caller's file imports by that name, `self.start()` to one of the same file; a
+    method handed to a runner (`run_sync(partial(self.launch, argv))`) counts as called."""
+    frontier: list[tuple[str, str, Span]] = []  # (function, its file, the call it leads to)
     for span, line in mentions(facts, {word})[word]:
-        if re.search(call, line) and (name := _enclosing(facts, span)):
-            frontier.append((name, span.path))
-            site = site or span
+        if re.search(call, line) and keep(span, line) and (name := _enclosing(facts, span)):
+            frontier.append((name, span.path, span))
     seen: set[tuple[str, str]] = set()
     for hop in range(_HOPS + 1):
-        started = next((name for name, _ in frontier if _START.search(name)), None)
-        if started and site is not None:
-            return site, started
-        frontier = [f for f in frontier if f not in seen]
-        seen.update(frontier)
+        started = next(((name, site) for name, _, site in frontier if start.search(name)), None)
+        if started:
+            return started[1], started[0]
+        frontier = [f for f in frontier if f[:2] not in seen]
+        seen.update(f[:2] for f in frontier)
         if not frontier or hop == _HOPS:
             return None
-        found = mentions(facts, {name for name, _ in frontier})
+        found = mentions(facts, {name for name, _, _ in frontier})
         nxt = []
-        for name, path in frontier:
+        for name, path, site in frontier:
             stem = path.rsplit("/", 1)[-1].removesuffix(".py")
             for span, line in found[name]:
                 used = re.search(rf"(?:(\w+)\.)?(?<!\w){re.escape(name)}\s*(\(|,|\))", line)
@@ -179,7 +179,7 @@ def _run_at_start_up(facts: Facts, word: str, call: str) -> tuple[Span, str] | N
                     continue
                 caller = _enclosing(facts, span)
                 if caller:
-                    nxt.append((caller, span.path))
+                    nxt.append((caller, span.path, site))
         frontier = nxt
     return None
 
@@ -231,3 +231,50 @@ def _builds_and_stamps(facts: Facts, path: str) -> tuple[Span, Span] | None:
     built = next((i for i, line in enumerate(lines, 1) if ".create_all(" in line.split("#", 1)[0]), None)
     stamp = next((i for i, line in enumerate(lines, 1) if re.search(r"\bstamp\s*\([^)#]*[\"']head[\"']", line)), None)
     return (Span(path, built, built), Span(path, stamp, stamp)) if built and stamp else None
+
+
+# Start-up code every worker process of a server runs (an ASGI lifespan or startup hook, a Flask app factory
+# each worker imports, gunicorn's per-worker hooks), and code gunicorn's master runs once per instance.
+PER_WORKER = re.compile(r"lifespan|startup|before_serving|before_first_request|post_fork|post_worker_init|create_app|make_app", re.I)
+PER_INSTANCE = re.compile(r"on_starting|when_ready", re.I)
+_UPGRADE_CALL = r"(\b(command|flask_migrate)\.|(?<![.\w]))upgrade\s*\("
+_IMPORTS_UPGRADE = re.compile(r"^\s*from\s+(flask_migrate|alembic\.command)\s+import\s+[^\n]*\bupgrade\b", re.M)
+# What serialises the processes that start together: a PostgreSQL advisory lock held around the upgrade.
+ADVISORY = re.compile(r"pg_(try_)?advisory(_xact)?_lock|advisory_lock", re.I)
+
+
+def migrated_at_start_up(facts: Facts) -> list[tuple[Span, str, str, bool]]:
+    """Where the application changes its schema as it starts: (the call, what it is, the start-up function,
+    whether every worker runs it), for alembic's or Flask-Migrate's `upgrade(...)` and for `create_all(...)` in
+    every worker; one of each kind at most."""
+    def imported(span: Span, line: str) -> bool:  # a bare upgrade() is Flask-Migrate's or alembic's by its import
+        return not re.search(r"(?<![.\w])upgrade\s*\(", line) or bool(_IMPORTS_UPGRADE.search(_text(facts, span.path)))
+
+    found = []
+    for what, word, call, keep in (("upgrade", "upgrade", _UPGRADE_CALL, imported),
+                                   ("create_all", "create_all", r"\.create_all\s*\(", lambda span, line: True)):
+        for start, per_worker in ((PER_WORKER, True), (PER_INSTANCE, False))[: 2 if what == "upgrade" else 1]:
+            hit = _run_at_start_up(facts, word, call, start, keep)
+            if hit is not None:
+                found.append((hit[0], what, hit[1], per_worker))
+                break
+    return found
+
+
+def launch_upgrade(facts: Facts) -> tuple[Span, str] | None:
+    """Where a launch script upgrades before the server starts (`alembic upgrade head && gunicorn ...`), and how."""
+    found = _launch_script(facts)
+    return (found[0], found[1]) if found else None
+
+
+def guarded(facts: Facts, span: Span) -> str | None:
+    """The advisory lock that the file of a start-up upgrade, or an Alembic env.py of the project, takes: where,
+    as written (None when none does)."""
+    for path in [span.path, *_files(facts.root, lambda name: name == "env.py")]:
+        try:
+            m = ADVISORY.search(_text(facts, path) if path == span.path else confine.read_text(facts.root, path))
+        except (OSError, ValueError):
+            continue
+        if m:
+            return f"{m.group(0)} in {path}"
+    return None

@@ -7,7 +7,7 @@ retired. Only security fixes go in (see apps/backend for the current multi-tenan
 import os
 
 from flask import Flask
-from flask_migrate import Migrate
+from flask_migrate import Migrate, upgrade
 
 from .models import db
 
@@ -18,6 +18,13 @@ def create_app() -> Flask:
     app.config["SECRET_KEY"] = os.environ["PORTAL_SECRET_KEY"]
     db.init_app(app)
     Migrate(app, db)
+    with app.app_context():
+        upgrade()  # so that a clinic's server is always at head after a deploy
+
+    @app.cli.command("upgrade-db")
+    def upgrade_db() -> None:
+        """`flask upgrade-db`: the same upgrade, run by hand once."""
+        upgrade()
 
     from .views import bp
 
