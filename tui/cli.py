@@ -529,6 +529,7 @@ def _write(text: str, output: str | None) -> None:
 def explain_layout(found: Scan) -> str:
     """What discovery and the facts found in a target, and why: for `scan --explain-layout`."""
     from analyzers.facts.engines import ENGINES, engines, serving_engines
+    from analyzers.rules.runs_on import runs_on
     from tui.reports.sanitize import one_line
 
     layout, facts = found.layout, found.facts
@@ -595,6 +596,10 @@ def explain_layout(found: Scan) -> str:
     places = sorted((c.span.path, c.span.start) for c in serving)
     read = ", ".join(f"{path}:{line}" for path, line in places) or "none (no engine of the application was found)"
     out.append(f"  The pool and session rules (CFG001, CFG004-CFG006) read: {one_line(read)}{'' if sure else ' (not certain that they serve it)'}")
+
+    known = runs_on(facts).found
+    out += ["", "Databases the application runs on (URLs in its configuration, dialects, drivers, compose images)"]
+    out += [f"  {name}: {one_line(span.path)}:{span.start}" for name, span in known.items()] or ["  unknown (nothing names one)"]
 
     why_docs = "pinned by settings" if s.docs else "Markdown under a docs/ folder"
     out += ["", f"Docs ({len(facts.docs)}; {why_docs})"]

@@ -22,6 +22,7 @@ from analyzers.rules import start_up
 from analyzers.facts.paths import is_test_path
 from analyzers.rules.base import Rule
 from analyzers.rules.drift import sql_touches
+from analyzers.rules.runs_on import on_postgres, runs_on
 from analyzers.rules.schema import named_in_code
 
 # The revision every example runs on: it creates `orders`, so that the next one changes an existing table.
@@ -360,13 +361,19 @@ class _OnePerRevision:
     # What holds only where older instances still serve during the upgrade: a project that upgrades its
     # database at start-up, before serving, is told so ('' for a rule whose finding holds however it deploys).
     START_UP = ""
+    # What the finding claims is PostgreSQL's (its locks, its errors): nothing where the application is known
+    # to run on other databases only.
+    POSTGRES = False
 
     def check(self):
+        if self.POSTGRES and runs_on(self.facts).not_postgres:
+            return
         groups: dict[str, list[tuple[str, Finding]]] = {}
         for table, f in self.each():
             groups.setdefault(f.anchor.split(":")[1], []).append((table, f))
         for found in groups.values():
-            yield at_start_up(self.facts, self._one(found), self.START_UP) if self.START_UP else self._one(found)
+            f = on_postgres(self.facts, self._one(found)) if self.POSTGRES else self._one(found)
+            yield at_start_up(self.facts, f, self.START_UP) if self.START_UP else f
 
     def _one(self, found: list[tuple[str, Finding]]) -> Finding:
         """The revision's first finding, the others as related locations; one statement repeated by a loop
@@ -555,9 +562,11 @@ class IndexWithoutConcurrently(_LockRule, Rule):
         `with op.get_context().autocommit_block(): op.create_index(..., postgresql_concurrently=True)`;
         for a unique constraint, build the unique index concurrently, then
         `ALTER TABLE ... ADD CONSTRAINT ... UNIQUE USING INDEX ...`.
+    Not reported where the application is known to run on other databases only (`scan --explain-layout` names them).
     """
 
     ID = "MIG007"
+    POSTGRES = True
     ITEM = "3.3"
     SEVERITY = Severity.WARNING
     VALID = (
@@ -811,9 +820,11 @@ class NotNullColumnWithoutDefault(_OnePerRevision, Rule):
     Instead:
         Give it a `server_default` (drop the default in a later step if the code always sets it), or add
         it nullable, backfill, then `SET NOT NULL`.
+    Not reported where the application is known to run on other databases only (`scan --explain-layout` names them).
     """
 
     ID = "MIG009"
+    POSTGRES = True
     ITEM = "3.2"
     SEVERITY = Severity.WARNING
     VALID = (
@@ -880,9 +891,11 @@ class ValidatedUnderLock(_LockRule, Rule):
         Add it `NOT VALID` (`postgresql_not_valid=True`), then `VALIDATE CONSTRAINT` in a later step,
         which takes a lighter lock; for NOT NULL, a `CHECK (col IS NOT NULL) NOT VALID`, validated, then
         SET NOT NULL (PostgreSQL 12+ skips the scan).
+    Not reported where the application is known to run on other databases only (`scan --explain-layout` names them).
     """
 
     ID = "MIG010"
+    POSTGRES = True
     ITEM = "3.6"
     SEVERITY = Severity.INFO
     VALID = (
@@ -1042,9 +1055,11 @@ class TableRewrite(_LockRule, Rule):
         default, add the column without it, set the default, backfill in batches.
     Other steps of the revision under the same lock (an index build, a backfill, a constraint's scan) are
     named in this finding rather than in their own.
+    Not reported where the application is known to run on other databases only (`scan --explain-layout` names them).
     """
 
     ID = "MIG011"
+    POSTGRES = True
     ITEM = "3.2"
     SEVERITY = Severity.INFO
     VALID = (
@@ -1287,6 +1302,7 @@ class NoLockTimeout(Rule):
     Instead:
         `op.execute("SET lock_timeout = '5s'")` at the start of such revisions, or in env.py's
         `run_migrations_online` for all of them.
+    Not reported where the application is known to run on other databases only (`scan --explain-layout` names them).
     """
 
     ID = "MIG014"
@@ -1301,6 +1317,8 @@ op.add_column("orders", sa.Column("status", sa.String(20)))
     def check(self):
         from analyzers.rules.schema import trees
 
+        if runs_on(self.facts).not_postgres:  # lock_timeout is PostgreSQL's
+            return
         locking: dict[int, Change] = {}
         for c in changes(self.facts):
             strong = c.op.name in _STRONG_LOCKS or (c.op.name == "create_index" and not _truthy(c.op, "postgresql_concurrently"))
@@ -1317,12 +1335,12 @@ op.add_column("orders", sa.Column("status", sa.String(20)))
             if not mine or _TIMEOUT.search(_env_text(self.facts, mine[0].rev)):
                 continue
             sites = [(c.span, f"migration:{c.rev.revision}:lock-timeout", f"revision {c.rev.revision} locks {c.table}") for c in mine]
-            f = self.grouped(
+            f = on_postgres(self.facts, self.grouped(
                 f"{len(mine)} recent revision(s) in {folder} take strong locks on existing tables (first: revision "
                 f"{mine[0].rev.revision} on {mine[0].table}) and neither they nor env.py set lock_timeout: waiting for "
                 "the lock, the migration queues every query on the table behind it",
                 sites, f"migration-lock-timeout:{folder}",
-            )
+            ))
             shown = at_start_up(self.facts, f)
             yield shown if shown is not f else replace(f, message=f.message + (
                 "; that happens where the migration runs while the application serves (a rolling deploy, a job beside "

@@ -21,6 +21,7 @@ from analyzers.facts.paths import is_one_off_path, tooling_kind
 from analyzers.facts.model import ColumnFact, Facts, Span, TableFact, Unread
 from analyzers.rules.growth import growth
 from analyzers.rules.indexes import Key, mysql_default, table_keys
+from analyzers.rules.runs_on import runs_on
 from analyzers.rules.mentions import mentions
 from analyzers.rules.schema import (
     all_indexes, app_calls, column_anchor, first_line, fk_columns, index_leads, is_test_path, is_tooling_path, made_for_mysql,
@@ -95,8 +96,9 @@ class ForeignKeyWithoutIndex(Rule):
         positional argument): the column has no foreign key; `Field(foreign_key=...)` declares one.
         A join from the table to its parent uses the parent's primary key and is not counted (one to a parent the
         query narrows by another column is said, as above). Where the
-        configuration defaults to MySQL/MariaDB, or the migrations create tables with `mysql_engine=`,
-        InnoDB indexes foreign keys itself: one info lists what PostgreSQL deployments would lack.
+        configuration defaults to MySQL/MariaDB, the migrations create tables with `mysql_engine=`, or the
+        application names MySQL and no PostgreSQL (`scan --explain-layout`), InnoDB indexes foreign keys itself:
+        one info lists what PostgreSQL deployments would lack.
         A scanning read is a warning only where the table grows with use, as the code shows: the application (not
         its migrations, tests, scripts, seed or fixture functions, command-line tools) adds rows to it, by
         constructing its class (`Appointment(...)`, `cls(...)` in its own methods), a Core insert (`insert(T)`,
@@ -160,6 +162,8 @@ class Appointment(Base):
         mysql, why = mysql_default(self.facts, _config_modules(self.facts)), "the configuration defaults to MySQL/MariaDB"
         if mysql is None and (made := made_for_mysql(self.facts)) is not None:
             mysql, why = made, "the migrations create the tables for MySQL (mysql_engine=)"
+        if mysql is None and runs_on(self.facts).not_postgres and "MySQL" in (known := runs_on(self.facts).found):
+            mysql, why = known["MySQL"], "the application runs on MySQL/MariaDB, and names no PostgreSQL"
         seen: set[tuple[str, int]] = set()
         on_mysql: list[tuple[TableFact, ColumnFact]] = []
         for table in self.facts.tables.values():

@@ -372,7 +372,7 @@ def sqlite_engines(facts: Facts) -> list[Span]:
     return [c.span for c in app_calls(facts, "create_engine", "create_async_engine") if sqlite(c.span.path)]
 
 
-_COMPOSE_FILES = tuple(f"{folder}{name}.{ext}" for folder in ("", "docker/", "deploy/")
+COMPOSE_FILES = tuple(f"{folder}{name}.{ext}" for folder in ("", "docker/", "deploy/")
                        for name in ("docker-compose", "compose") for ext in ("yml", "yaml"))
 _COMPOSE_IMAGE = re.compile(r"^\s*image:\s*['\"]?(?:[\w.-]+/)?(mariadb|mysql)[:'\"\s]", re.I)
 
@@ -388,7 +388,7 @@ def other_databases(facts: Facts) -> list[tuple[str, Span]]:
         n = next((i for i, line in enumerate(lines, 1)
                   if "sqlite" in line.partition("#")[0].lower() or "check_same_thread" in line), span.start)
         out.append(("SQLite", Span(span.path, n, n)))
-    for rel in _COMPOSE_FILES:
+    for rel in COMPOSE_FILES:
         for n, line in enumerate(facts.lines(Span(rel, 1, 2000)), 1):
             m = _COMPOSE_IMAGE.match(line)
             if m:

@@ -1,0 +1,88 @@
+"""Which databases the application runs on, from what its files name: the URLs its configuration falls back
+to, the SQLAlchemy dialects its models and migrations import, PostgreSQL's name and
+drivers, the database images its docker-compose files run, tables created with `mysql_engine=`. Where
+nothing names one, it is unknown. Rules whose claims are PostgreSQL's (lock levels, CONCURRENTLY, its error
+messages, indexes a foreign key lacks) hold nothing where the application is known not to run on it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from analyzers.facts.model import Facts, Span
+from analyzers.findings import Finding
+from analyzers.rules.schema import COMPOSE_FILES, is_test_path, is_tooling_path, made_for_mysql, python_paths
+
+# A URL in a string (`"mysql://..."`, `'sqlite:///' + path`, `f"postgresql+asyncpg://{host}"`); an in-memory
+# SQLite database is for tests.
+_URL = re.compile(r"""["'](postgres(?:ql)?|cockroachdb|mysql|mariadb|sqlite)(?:\+\w+)?://(?!/:memory:|["'])""", re.I)
+# PostgreSQL's name compared with the dialect's (`dialect.name == "postgresql"`), or its options (`postgresql_where=`).
+_PG_NAME = re.compile(r"""["'](postgres(?:ql)?)["']|\b(postgresql)_[a-z]+\s*=""")
+# `from sqlalchemy.dialects import mysql`, `from sqlalchemy.dialects.postgresql import JSONB`.
+_DIALECT = re.compile(r"\bsqlalchemy\.dialects(?:\.|\s+import\s+)(postgresql|mysql|sqlite)\b")
+# PostgreSQL's drivers required: others' prove less (a connector to a customer's MySQL needs its driver too).
+_DRIVER = re.compile(r"^\s*[\"']?(psycopg2?(?:-binary)?|psycopg\[?|asyncpg|pg8000)(?![\w-])", re.I)
+_DRIVERS = dict.fromkeys(("psycopg", "psycopg[", "psycopg2", "psycopg2-binary", "asyncpg", "pg8000"), "PostgreSQL")
+_IMAGE = re.compile(r"^\s*image:\s*['\"]?(?:[\w.-]+/)?(postgres|postgis|mariadb|mysql)[:'\"\s]", re.I)
+_NAMES = {"postgres": "PostgreSQL", "postgresql": "PostgreSQL", "cockroachdb": "PostgreSQL", "postgis": "PostgreSQL",
+          "mysql": "MySQL", "mariadb": "MySQL", "sqlite": "SQLite"}
+_REQUIREMENTS = ("requirements.txt", "requirements/base.txt", "requirements/prod.txt", "pyproject.toml", "setup.py", "setup.cfg")
+
+
+@dataclass(frozen=True, slots=True)
+class RunsOn:
+    """Each database named (PostgreSQL, MySQL for MySQL and MariaDB, SQLite) with the first place that names it."""
+
+    found: dict[str, Span]
+
+    @property
+    def not_postgres(self) -> str | None:
+        """Why the application is known not to run on PostgreSQL (`MySQL (config.py:85)`), or None."""
+        if not self.found or "PostgreSQL" in self.found:
+            return None
+        return ", ".join(f"{name} ({span.path}:{span.start})" for name, span in self.found.items())
+
+    @property
+    def also_others(self) -> bool:
+        """PostgreSQL is one of several databases it runs on: a claim of PostgreSQL's says so."""
+        return "PostgreSQL" in self.found and len(self.found) > 1
+
+
+def runs_on(facts: Facts) -> RunsOn:
+    cached = facts.derived.get("runs_on")
+    if isinstance(cached, RunsOn):
+        return cached
+    found: dict[str, Span] = {}
+
+    def scan(path: str, pattern: re.Pattern[str], names: dict[str, str], comment: str = "#") -> None:
+        for n, line in enumerate(facts.lines(Span(path, 1, 1_000_000)), 1):
+            for m in pattern.finditer(line.partition(comment)[0]):
+                name = names.get(next(g for g in m.groups() if g).lower())
+                if name is not None:
+                    found.setdefault(name, Span(path, n, n))
+
+    for path in sorted(python_paths(facts)):
+        if is_test_path(path):
+            continue
+        if not is_tooling_path(path):  # a connector's or a command's URL is not the application's database
+            scan(path, _URL, _NAMES)
+        scan(path, _DIALECT, _NAMES)
+        scan(path, _PG_NAME, _NAMES)
+    for path in _REQUIREMENTS:
+        scan(path, _DRIVER, _DRIVERS)
+    for path in COMPOSE_FILES:
+        scan(path, _IMAGE, _NAMES)
+    if (mysql_table := made_for_mysql(facts)) is not None:
+        found.setdefault("MySQL", mysql_table)
+    out = RunsOn(found)
+    facts.derived["runs_on"] = out
+    return out
+
+
+def on_postgres(facts: Facts, f: Finding) -> Finding:
+    """A finding whose claim is PostgreSQL's, saying so where the application runs on others too."""
+    known = runs_on(facts)
+    if not known.also_others:
+        return f
+    others = ", ".join(f"{name} ({span.path}:{span.start})" for name, span in known.found.items() if name != "PostgreSQL")
+    return replace(f, message=f"{f.message} (on PostgreSQL; the application also runs on {others})")
