@@ -89,6 +89,14 @@ TARGETS: dict[str, tuple[str, str, str]] = {
               "Flask-SQLAlchemy and Flask-Migrate, SQLite by default, PostgreSQL or MySQL"),
     "ihatemoney": ("spiral-project/ihatemoney", "52e5720ec78d32eab963cd7e73d4826ae3a16950",
                    "Flask-SQLAlchemy with SQLAlchemy-Continuum history tables, Flask-Migrate"),
+    "PowerDNS-Admin": ("PowerDNS-Admin/PowerDNS-Admin", "742dd103e63d2e57e387e3487980c01d290e1cc2",
+                       "Flask-SQLAlchemy, MySQL/PostgreSQL/SQLite, accounts as tenants, seed migrations"),
+    "securedrop": ("freedomofpress/securedrop", "b80c941a3bf3355aefd098beeb1f246d4ff38933",
+                   "classic declarative on SQLite, Alembic inside the application package"),
+    "nyaa": ("nyaadevs/nyaa", "4fe0ff5b1aa7ec7c9bb2667d97e10ce2a318c676",
+             "Flask-SQLAlchemy on MySQL/MariaDB, tables per site made by mixins with a name prefix"),
+    "pgadmin4": ("pgadmin-org/pgadmin4", "bc58657d3d3ab4209cdadea6d191b632cf1572cc",
+                 "Flask-SQLAlchemy configuration database on SQLite or PostgreSQL, Flask-Security mixins"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
