@@ -190,3 +190,22 @@ async def test_the_footer_shows_its_keys_in_the_first_frame(scanned, data_dir):
             assert footer._shown is shown, "and the footer was not made again with the same keys"
     finally:
         Screen._compositor_refresh = original
+
+
+async def test_the_tree_works_out_its_style_once_per_pass_not_once_per_line(scanned, data_dir, monkeypatch):
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        tree = app.query_one(ChecklistTree)
+        tree._expand(tree.node(f"item:{_item_with_findings(scanned, 2)}").data.id)
+        await pilot.pause()
+        calls = []
+        style = type(tree).rich_style
+        monkeypatch.setattr(type(tree), "rich_style", property(lambda self: calls.append(1) or style.fget(self)))
+        plain = [tree.render_line(y).text for y in range(tree.size.height)]  # outside a pass, as Textual's
+        calls.clear()
+        tree.refresh()  # every line drawn again, as after a scroll
+        strips = tree.render_lines(tree.region.reset_offset)
+        assert len(strips) == tree.size.height > 10
+        assert len(calls) == 1, "one style for the whole pass"
+        assert all(line.rstrip() in strip.text for line, strip in zip(plain, strips)), "the same lines (the snapshots pin their look)"

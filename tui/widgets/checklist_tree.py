@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -71,6 +74,7 @@ class ChecklistTree(Tree[NodeRef]):
         self._filled: set[str] = set()  # parents whose finding nodes exist
         self._fixed: dict[str, Text] = {}  # labels that only change by who is there: groups, folders
         self._pending: TreeNode[NodeRef] | None = None  # where the cursor is going (keys act on it)
+        self._pass_style: Style | None = None  # the tree's style during one render_lines pass
 
     def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False) -> ChecklistTree:
         """Textual's tree asks for a layout of the whole screen whenever its lines change (a node
@@ -81,6 +85,22 @@ class ChecklistTree(Tree[NodeRef]):
             content_resized(self)
             layout = False
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Textual's tree works out its style (a walk up the whole DOM, blending every ancestor's
+        colours) once per line it draws: a scrolled tree redraws all its lines on every `j`. Once
+        per pass is enough: nothing changes the styles while a frame is drawn."""
+        self._pass_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass_style = None
+
+    def render_line(self, y: int) -> Strip:
+        if self._pass_style is None:
+            return super().render_line(y)
+        scroll_x, scroll_y = self.scroll_offset
+        return self._render_line(y + scroll_y, scroll_x, scroll_x + self.size.width, self._pass_style)
 
     @property
     def moving(self) -> bool:
