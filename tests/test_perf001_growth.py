@@ -71,7 +71,7 @@ def test_rows_added_by_a_seed_function_a_script_or_a_migration_are_no_growth(tmp
     seed = "from app.models import Book\ndef seed_books(session):\n    session.add(Book(genre_id=1))\n"
     script = "from app.models import Book\ndef main(session):\n    session.add(Book(genre_id=1))\n"
     bulk = revision('op.bulk_insert(sa.table("books", sa.column("genre_id")), [{"genre_id": 1}])')
-    f = _scan(tmp_path, **{"app/seeding.py": seed, "scripts/load.py": script,
+    f = _scan(tmp_path, **{"app/seeding.py": seed, "scripts/load.py": script, "app/utils/populate.py": script,
                            "migrations/versions/0001_books.py": bulk})["table:books.genre_id"]
     assert f.severity == Severity.INFO
     assert ("dbreview found no application code that adds rows to books (no Book constructed, no insert into it), which "
@@ -89,6 +89,9 @@ def test_a_repository_that_makes_rows_of_a_class_it_is_given_leaves_growth_untol
 def test_link_rows_added_through_the_relationship_or_sql_grow_the_table(tmp_path):
     label = _scan(tmp_path / "a")["table:book_labels.label_id"]
     assert label.severity == Severity.INFO and "no application code that adds rows to book_labels" in label.message
+    local = "def tag(labels, label):\n    labels.append(label)\n"  # a list of the function's own, not the relationship
+    label = _scan(tmp_path / "l", **{"app/tagging.py": local})["table:book_labels.label_id"]
+    assert label.severity == Severity.INFO
     tag = "def tag(book, label):\n    book.labels.append(label)\n"
     label = _scan(tmp_path / "b", **{"app/tagging.py": tag})["table:book_labels.label_id"]
     assert label.severity == Severity.WARNING and "(.labels.append(...) at app/tagging.py:2)" in label.message

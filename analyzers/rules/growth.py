@@ -99,7 +99,7 @@ def _scan(facts: Facts) -> dict[str, object]:
         except (SyntaxError, ValueError, RecursionError):
             continue
         for node, owner, function in _calls_and_assigns(tree):
-            if _SETUP_FUNCTION.search(function or ""):
+            if _SETUP_FUNCTION.search(function or "") or _SETUP_FUNCTION.search(path.rsplit("/", 1)[-1]):
                 continue
             span = Span(path, node.lineno, node.lineno)
             for table, how in _adds(node, owner, by_name, classes, variables, links):
@@ -187,7 +187,8 @@ def _adds(node: ast.AST, owner: str | None, by_name: dict[str, TableFact], class
         yield table, f"{name}({table.class_name or table.name})"
     elif name == "insert" and isinstance(func, ast.Attribute) and (table := _table_of(func.value, by_name, classes, variables)):
         yield table, f"{table.name}.insert()"
-    elif name in _LINK_ADDS and isinstance(func, ast.Attribute) and _last(func.value) in links and node.args:
+    elif name in _LINK_ADDS and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute) \
+            and func.value.attr in links and node.args:  # `post.tags.add(t)`; a local `tags.add(t)` is a set's
         yield from ((link, f".{_last(func.value)}.{name}(...)") for link in links[_last(func.value)])
     elif _MAKER.search(name) and (handed := [a for a in [*node.args, *(k.value for k in node.keywords)] if _last(a) in classes]):
         yield from ((by_name[_last(a)], f"{_last(a)} handed to {name}()") for a in handed)
