@@ -58,13 +58,14 @@ def test_a_scanned_table_nothing_adds_rows_to_is_info_saying_so(tmp_path):
             "books (no Book constructed, no insert into it): a table that does not grow with use stays small") in f.message
 
 
-def test_a_table_the_application_adds_rows_to_is_a_warning_citing_where(tmp_path):
+def test_a_table_the_application_adds_rows_to_is_a_warning_that_does_not_name_the_place(tmp_path):
     adds = "from app.models import Book\ndef shelve(session, genre_id):\n    session.add(Book(genre_id=genre_id))\n"
     f = _scan(tmp_path, **{"app/shelving.py": adds})["table:books.genre_id"]
     assert f.severity == Severity.WARNING
-    assert ("so each such read scans books, as does the foreign key check on deleting (or changing the key of) a row of "
-            "genres; the application adds rows to books (Book(...) at app/shelving.py:3), so it grows with use") in f.message
-    assert ("app/shelving.py", 3, "adds rows to books") in {(r.location.path, r.location.start_line, r.note) for r in f.related}
+    # the place is not named: by a relationship's or a class's name alone it may be another table's (judged wrong)
+    assert f.message.endswith("so each such read scans books, as does the foreign key check on deleting (or changing "
+                              "the key of) a row of genres")
+    assert "adds rows" not in f.message and all("adds rows" not in (r.note or "") for r in f.related)
 
 
 def test_rows_added_by_a_seed_function_a_script_or_a_migration_are_no_growth(tmp_path):
@@ -94,24 +95,23 @@ def test_link_rows_added_through_the_relationship_or_sql_grow_the_table(tmp_path
     assert label.severity == Severity.INFO
     tag = "def tag(book, label):\n    book.labels.append(label)\n"
     label = _scan(tmp_path / "b", **{"app/tagging.py": tag})["table:book_labels.label_id"]
-    assert label.severity == Severity.WARNING and "(.labels.append(...) at app/tagging.py:2)" in label.message
+    assert label.severity == Severity.WARNING
     sql = ("from sqlalchemy import text\ndef tag(session, b, l):\n"
            "    session.execute(text('INSERT INTO book_labels (book_id, label_id) VALUES (:b, :l)'), {'b': b, 'l': l})\n")
     label = _scan(tmp_path / "c", **{"app/tagging.py": sql})["table:book_labels.label_id"]
-    assert label.severity == Severity.WARNING and "(an INSERT into book_labels at app/tagging.py:3)" in label.message
+    assert label.severity == Severity.WARNING
 
 
-@pytest.mark.parametrize(("code", "how"), [
-    ("from app.models import Book\ndef shelve(db, data):\n    return Book.create(db, data=data)\n", "Book.create(...) at app/adding.py:3"),
-    ("from app.models import Book\nclass BookRepository(CRUDBase[Book]):\n    pass\n", "CRUDBase[Book] at app/adding.py:2"),
-    ("from app.models import Book\ndef repo(session):\n    return RepositoryGeneric(session, Book)\n",
-     "Book handed to RepositoryGeneric() at app/adding.py:3"),
-    ("from sqlalchemy.dialects.postgresql import insert as pg_insert\nfrom app.models import Book\n"
-     "def shelve(session, rows):\n    session.execute(pg_insert(Book).values(rows))\n", "pg_insert(Book) at app/adding.py:4"),
+@pytest.mark.parametrize("code", [
+    "from app.models import Book\ndef shelve(db, data):\n    return Book.create(db, data=data)\n",
+    "from app.models import Book\nclass BookRepository(CRUDBase[Book]):\n    pass\n",
+    "from app.models import Book\ndef repo(session):\n    return RepositoryGeneric(session, Book)\n",
+    "from sqlalchemy.dialects.postgresql import insert as pg_insert\nfrom app.models import Book\n"
+    "def shelve(session, rows):\n    session.execute(pg_insert(Book).values(rows))\n",
 ])
-def test_a_factory_a_repository_of_the_class_or_a_dialects_insert_adds_rows(tmp_path, code, how):
+def test_a_factory_a_repository_of_the_class_or_a_dialects_insert_adds_rows(tmp_path, code):
     f = _scan(tmp_path, **{"app/adding.py": code})["table:books.genre_id"]
-    assert f.severity == Severity.WARNING and f"the application adds rows to books ({how})" in f.message
+    assert f.severity == Severity.WARNING
 
 
 def test_a_base_class_factory_of_cls_leaves_growth_untold(tmp_path):

@@ -103,7 +103,8 @@ class ForeignKeyWithoutIndex(Rule):
         its migrations, tests, scripts, seed or fixture functions, command-line tools) adds rows to it, by
         constructing its class (`Appointment(...)`, `cls(...)` in its own methods), a Core insert (`insert(T)`,
         `t.insert()`, `bulk_insert_mappings(T, ...)`), SQL `INSERT INTO t`, or, for an association table, appending
-        to or assigning a relationship through it; the warning names where. Where dbreview found none, it is an info
+        to or assigning a relationship through it. The warning does not name where: that place is found by a class's
+        or a relationship's name, which another table may share, so it is not shown as evidence. Where dbreview found none, it is an info
         that says so, and names the migration that seeds the table if one does (a catalog: a scan of a small table
         costs what an index lookup does); where the code makes rows of a class it cannot tell (`self.model(**data)`
         in a repository), the info says that how the table grows dbreview cannot tell.
@@ -427,11 +428,8 @@ def _growth_said(facts: Facts, table: TableFact) -> tuple[bool, str, list[tuple[
     """Whether the application adds rows to `table` (a scan of it costs more as it grows), in the finding's words, and
     the places that say so: a table only the migrations seed, or nothing adds to, stays as small as it starts."""
     found = growth(facts, table)
-    if found.adds:
-        span, how = found.adds[0]
-        more = f" (and {len(found.adds) - 1} more places)" if len(found.adds) > 1 else ""
-        return True, f"; the application adds rows to {table.name} ({how} at {span.path}:{span.start}{more}), so it grows with use", \
-            [(span, f"adds rows to {table.name}")]
+    if found.adds:  # not named in the finding: the place may be a guess by a relationship's or class's name
+        return True, "", []
     seeded = (f", which only the migrations seed ({found.seeds[0].path}:{found.seeds[0].start})" if found.seeds else "")
     where = [(found.seeds[0], f"seeds {table.name}")] if found.seeds else []
     if found.generic is not None:
