@@ -550,6 +550,9 @@ def explain_layout(found: Scan) -> str:
 
     out += ["", "Alembic (alembic.ini files, their script_location, and the revisions under each versions folder)"]
     out += [f"  {line}" for line in _alembic_lines(layout.alembic_ini, facts.revisions, facts.squashed)] or ["  none found"]
+    # MIG006 says of no column of such a table that no migration adds it: the part not read may add it
+    out += [f"  not read: {one_line(u.span.path)}:{u.span.start} {one_line(u.reason)} (table {one_line(u.table)}): "
+            "its columns no other migration adds are not reported as missing" for u in facts.unread if u.table and u.kind in ("op", "sql")]
 
     tables_by_file: dict[str, list[str]] = defaultdict(list)
     for table in facts.tables.values():

@@ -1,0 +1,59 @@
+"""MIG006 does not say that no migration adds a column when an operation on that table could not be read
+(columns added in a loop, `batch_op.add_column(col)`): that part may add it. `scan --explain-layout` lists the
+part, and what is not reported because of it. A column of another table is still reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.test_fk_action_drift import drift
+from tests.test_precision import HEADER
+from tui import cli
+
+MODELS = HEADER + """
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(80))
+    color: Mapped[str] = mapped_column(String(20))
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(40))
+"""
+
+CREATE = """
+op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True))
+op.create_table("tags", sa.Column("id", sa.Integer, primary_key=True))
+"""
+
+LOOP = """
+added = [sa.Column("title", sa.String(80)), sa.Column("color", sa.String(20))]
+with op.batch_alter_table("notes") as batch_op:
+    for col in added:
+        batch_op.add_column(col)
+"""
+
+
+def test_a_column_an_unread_operation_on_its_table_may_add_is_not_reported(tmp_path):
+    found = drift(tmp_path, "column", MODELS, CREATE, LOOP)
+    assert [f.anchor for f in found] == ["drift:column:tags.label"]  # another table's column is still reported
+    assert "tags.label is in the model but no migration adds it" in found[0].message
+
+
+def test_without_the_unread_part_the_columns_are_reported(tmp_path):
+    found = drift(tmp_path, "column", MODELS, CREATE)
+    assert sorted(f.anchor for f in found) == ["drift:column:notes.color", "drift:column:notes.title", "drift:column:tags.label"]
+
+
+def test_explain_layout_names_the_unread_part_and_what_it_holds_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    drift(tmp_path, "column", MODELS, CREATE, LOOP)
+    cli.main(["scan", str(tmp_path / "repo"), "--explain-layout"])
+    out = capsys.readouterr().out
+    assert "  not read: migrations/versions/0002_r.py:" in out
+    assert "(table notes): its columns no other migration adds are not reported as missing" in out
