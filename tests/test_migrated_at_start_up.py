@@ -83,3 +83,20 @@ def test_a_launch_script_that_upgrades_first_makes_it_info(tmp_path):
     (f,) = _mig023(tmp_path, {"app/__init__.py": FACTORY, "docker/entrypoint.sh": entrypoint})
     assert f.severity.value == "info"
     assert "docker/entrypoint.sh:3 runs `flask db upgrade` before gunicorn starts, so in that deployment this finds" in f.message
+
+
+def test_on_sqlite_only_it_races_still_but_no_advisory_lock_is_advised(tmp_path):
+    # several workers on one SQLite file race on its DDL too; SQLite has no advisory lock to take
+    config = 'SQLALCHEMY_DATABASE_URI = "sqlite:///" + "app.db"\n'
+    (f,) = _mig023(tmp_path, {"app/main.py": LIFESPAN, "app/config.py": config})
+    assert (f.anchor, f.severity.value, f.location.start_line) == ("startup:upgrade", "warning", 10)
+    assert "they race on the same DDL" in f.message and "pg_advisory_lock" not in f.message
+    assert "the application runs on SQLite (app/config.py:1), not PostgreSQL" in f.message
+    assert "run the upgrade once, before the workers start" in f.message
+
+
+def test_on_postgresql_and_sqlite_the_lock_is_postgresqls(tmp_path):
+    config = 'URLS = {"dev": "sqlite:///app.db", "prod": "postgresql://db/app"}\n'
+    (f,) = _mig023(tmp_path, {"app/main.py": LIFESPAN, "app/config.py": config})
+    assert f.severity.value == "warning"
+    assert "advisory lock (pg_advisory_lock on PostgreSQL; the application also runs on SQLite (app/config.py:1))" in f.message

@@ -40,7 +40,12 @@ class RunsOn:
         """Why the application is known not to run on PostgreSQL (`MySQL (config.py:85)`), or None."""
         if not self.found or "PostgreSQL" in self.found:
             return None
-        return ", ".join(f"{name} ({span.path}:{span.start})" for name, span in self.found.items())
+        return self.others
+
+    @property
+    def others(self) -> str:
+        """The databases other than PostgreSQL it runs on, each with where it is named (`SQLite (config.py:3)`)."""
+        return ", ".join(f"{name} ({span.path}:{span.start})" for name, span in self.found.items() if name != "PostgreSQL")
 
     @property
     def also_others(self) -> bool:
@@ -84,5 +89,4 @@ def on_postgres(facts: Facts, f: Finding) -> Finding:
     known = runs_on(facts)
     if not known.also_others:
         return f
-    others = ", ".join(f"{name} ({span.path}:{span.start})" for name, span in known.found.items() if name != "PostgreSQL")
-    return replace(f, message=f"{f.message} (on PostgreSQL; the application also runs on {others})")
+    return replace(f, message=f"{f.message} (on PostgreSQL; the application also runs on {known.others})")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from analyzers.findings import Severity
 from analyzers.rules import start_up
 from analyzers.rules.base import Rule
+from analyzers.rules.runs_on import RunsOn, runs_on
 
 _LIFESPAN = '''
 from contextlib import asynccontextmanager
@@ -51,7 +52,9 @@ class MigratedAtStartUp(Rule):
     Instead:
         Run the migrations once per deploy, before the new processes start: a release step, an init
         container or job, or the entrypoint before the server (`alembic upgrade head && exec gunicorn ...`).
-        Where the application must migrate itself, hold `pg_advisory_lock` around the upgrade.
+        Where the application must migrate itself on PostgreSQL, hold `pg_advisory_lock` around the upgrade.
+        SQLite has no such lock (and several workers on one SQLite file race on its DDL just the same): where
+        the application runs on SQLite only, the finding does not advise one; migrate before the workers start.
     """
 
     ID = "MIG023"
@@ -81,10 +84,21 @@ class MigratedAtStartUp(Rule):
                     "deploy with a pending migration can crash-loop or end half-migrated" if upgrade else
                     "on a new database two of them race to create the same tables, and one fails")
             said = (f"{started} {done} ({span.path}:{span.start}): {who} does it at the same time on the same database; "
-                    f"{race}. Nothing around it takes an advisory lock (pg_advisory_lock)")
+                    f"{race}. {_no_lock(runs_on(facts))}")
             before = start_up.launch_upgrade(facts) if upgrade else None
             if before is not None:  # the deployment migrates first: the workers' upgrade finds the database at head
                 said += (f"; {before[0].path}:{before[0].start} runs {before[1]}, so in that deployment this finds the "
                          "database at head and does nothing: it races only where the application is started otherwise")
             yield self.finding(said, span, f"startup:{what}",
                                severity=None if upgrade and per_worker and before is None else Severity.INFO)
+
+
+def _no_lock(known: RunsOn) -> str:
+    """That nothing serialises the upgrade, in the terms of the databases the application runs on: PostgreSQL's
+    advisory lock only where it runs on PostgreSQL (SQLite has none; MySQL's is GET_LOCK)."""
+    if known.not_postgres:
+        return (f"Nothing around it serialises the upgrade; the application runs on {known.not_postgres}, not PostgreSQL, "
+                "so an advisory lock of PostgreSQL's does not apply: run the upgrade once, before the workers start")
+    if known.also_others:
+        return f"Nothing around it takes an advisory lock (pg_advisory_lock on PostgreSQL; the application also runs on {known.others})"
+    return "Nothing around it takes an advisory lock (pg_advisory_lock)"
