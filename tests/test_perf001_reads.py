@@ -477,3 +477,31 @@ def unshelve(session, stack_id, book_id):
     assert f.severity == Severity.WARNING
     assert "the bulk delete at app/reads.py:5 filters on it" in f.message
     assert "(stack_id, book_id)" not in f.message
+
+
+def test_a_model_imported_under_another_name_is_read_through_that_name(tmp_path):
+    """`from app.models import Bookmark as MarkTable`: its query by book_id, and a condition that names the alias, read
+    bookmarks by the key as the class's own name would; an alias two imports give to two models stands for neither."""
+    aliased = """
+from app.db import db
+from app.models import Bookmark as MarkTable
+def forget_book(book_id):
+    MarkTable.query.filter_by(book_id=book_id).delete()
+def marks_in(session, book_id):
+    return session.query(MarkTable.page).filter(MarkTable.book_id == book_id).all()
+"""
+    (f,) = [f for f in found(tmp_path / "a", {"app/models.py": SHELF, "migrations/versions/0001_init.py": SHELF_MIGRATED,
+                                              "app/reads.py": aliased, **calls("reads", "forget_book", "marks_in")}, "PERF001")
+            if f.anchor == "table:bookmarks.book_id"]
+    assert f.severity == Severity.WARNING
+    assert "app/reads.py:5" in f.message and "no query of the application" not in f.message
+    other = """
+from app.models import Book as MarkTable
+def book(session, book_id):
+    return session.query(MarkTable).filter(MarkTable.id == book_id).first()
+"""
+    (g,) = [f for f in found(tmp_path / "b", {"app/models.py": SHELF, "migrations/versions/0001_init.py": SHELF_MIGRATED,
+                                              "app/reads.py": aliased, "app/books.py": other,
+                                              **calls("reads", "forget_book", "marks_in")}, "PERF001")
+            if f.anchor == "table:bookmarks.book_id"]
+    assert g.severity == Severity.INFO and "no query of the application" in g.message

@@ -1189,6 +1189,16 @@ class _Classes:
         for name, held in subclasses.items():
             if len(held) == 1 and name not in by_class:
                 self.tables[name] = next(iter(held.values()))
+        # A model imported under another name (`from app.models import Preference as PrefTable`): the name stands
+        # for its table wherever no mapped class has it and every import of it names the same model.
+        aliases: dict[str, set[str]] = {}
+        for usage in app_usage(facts):
+            for q in [*usage.queries, *usage.writes]:
+                real = q.model_ref.rpartition(".")[2]
+                if real != q.model and real in self.tables and q.model.isidentifier() and q.model[0].isupper() \
+                        and q.model not in by_class:
+                    aliases.setdefault(q.model, set()).add(real)
+        self.tables.update({alias: self.tables[real.pop()] for alias, real in aliases.items() if len(real) == 1})
         self.by_name = facts.tables
         self.facts = facts
         self.variables: dict[str, TableFact] | None = None  # a Table(...)'s variable -> the table, built when asked

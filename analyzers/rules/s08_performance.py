@@ -40,7 +40,9 @@ class ForeignKeyWithoutIndex(Rule):
         its first column, naming its columns (an index led by them in order serves it). A warning when the
         application reads the table by the column: an ORM query or bulk `delete()`/`update()` looks rows
         up by it (`==`, `in_()`, `is_()`, `filter_by`; not `!=` or a bare attribute; a value a call of the
-        project's gives is a value all the same; SQLAlchemy Core statements on a Table's variable count as
+        project's gives is a value all the same; a model imported under another name, `import Bookmark as
+        Marks`, is read through that name where no two imports give it to two models; SQLAlchemy Core
+        statements on a Table's variable count as
         well: `sa.select(t).where(t.c.fk == x)`, `t.delete()`, `t.update()`, `Model.__table__.c.fk`, a join in
         `select_from(a.join(b, on))`), or its joins make it equal to a column the query compares
         with a value (`.join(Post.tags).filter(Tag.id == t)` finds link rows by tag_id), or a join goes
