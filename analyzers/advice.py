@@ -257,6 +257,9 @@ def _filter_deleted(s: Subject, message: str) -> str:
 
 @advises("MIG001")
 def _downgrade(s: Subject, message: str) -> str:
+    if s.kind == "migrations":  # one finding for a tree that does not write downgrades: a policy, not a revision
+        return ("Say in the runbook how a failed deploy is undone (a backup restored, or a new revision), or write "
+                "downgrades from now on: undo each upgrade's operations in reverse order.")
     return (
         f"Write the downgrade of revision {_code(s.owner)}: undo its operations in reverse order, or raise "
         "with a message saying why it cannot be undone."

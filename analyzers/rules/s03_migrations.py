@@ -10,7 +10,7 @@ from analyzers.facts.effects import DATA_SQL, changes_schema, effects, not_undon
 from analyzers.facts.history import history
 from analyzers.facts.model import RevisionFact, Span
 from analyzers.facts.python_module import NAMING_CONVENTION
-from analyzers.findings import Severity
+from analyzers.findings import Severity, identity_key
 from analyzers.rules import drift, start_up
 from analyzers.rules.base import Rule
 from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, named_in_code, python_paths, tree_gaps
@@ -69,7 +69,10 @@ class DowngradeMissing(Rule):
         described (its module docstring) as a data migration or backfill moves data in columns its
         neighbours add and drop: no finding. When no
         revision of a tree defines `downgrade()` at all, that is the project's forward-only convention:
-        one info finding.
+        one info finding. Likewise where at least 10 revisions make up a tree and at least 3/4 of them have an
+        empty downgrade: the project does not write downgrades, so one info finding for the tree says how many
+        (pointing at the first 5 revisions that would have had one, and standing for all of them); trees where
+        an empty downgrade is the exception keep a finding per revision.
     Why it matters:
         A failed deploy cannot be reverted with `alembic downgrade`; rolling back means hand-written
         SQL under pressure, against a schema the code no longer matches.
@@ -135,7 +138,8 @@ def downgrade():
 
     def check(self):
         forward_only = set()
-        for tree in _trees(self.facts.revisions).values():
+        trees = list(_trees(self.facts.revisions).values())
+        for tree in trees:
             if len(tree) >= 3 and all(r.downgrade_span is None for r in tree):
                 # No revision defines downgrade(): the project migrates forward only, one decision.
                 forward_only.update(id(r) for r in tree)
@@ -146,111 +150,147 @@ def downgrade():
                     [(r.span, f"migration:{r.revision}:downgrade", r.revision or r.path) for r in tree],
                     f"migrations:forward-only:{folder}", severity=Severity.INFO,
                 )
+        policy = {}  # id(revision) -> its tree, where empty downgrades are the project's policy, not a lapse
+        for tree in trees:
+            empty = sum(r.downgrade_empty for r in tree)
+            if id(tree[0]) not in forward_only and len(tree) >= _POLICY_TREE and empty * 4 >= len(tree) * 3:
+                policy.update((id(r), tree) for r in tree)
+        said = set()
         for r in self.facts.revisions:
             if id(r) in forward_only:
                 continue
-            if r.downgrade_empty and r.upgrade and _only_adds_enum_values(r):
-                once = [st for op in r.upgrade for st in op.sql.statements if not _TWICE.search(st.text)]  # type: ignore[union-attr]
-                if once:  # nothing to undo, but the next upgrade after `alembic downgrade` adds the value again
-                    yield self.finding(
-                        f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) only adds enum values, which "
-                        "PostgreSQL cannot drop, so its empty downgrade is the norm; but after `alembic downgrade` past it, "
-                        f"running the upgrade again fails (the value exists already: ADD VALUE without IF NOT EXISTS, line "
-                        f"{once[0].span.start})", r.downgrade_span or r.span, f"migration:{r.revision}:downgrade",
-                        severity=Severity.INFO,
-                    )
-                continue
-            if r.downgrade_empty and r.upgrade and not data_only(r) \
-                    and not _titled_data_migration(r) and not _retires_native_enums(self.facts, r):
-                span = r.downgrade_span or r.span
-                unread = _unread_sql(r)
-                if unread is not None:
-                    source = self._library_sql(r, unread)
-                    yield self.finding(
-                        f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) has an empty downgrade, and "
-                        f"dbreview could not read the SQL its upgrade runs ({unread.path}:{unread.start}{source}): if that SQL "
-                        "only changes rows, an empty downgrade is the norm; if it changes the schema, the revision "
-                        "cannot be rolled back", span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
-                        related=[(unread, "SQL not read")],
-                    )
-                    continue
-                title = f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]})"
-                said, how = (_explained(self._downgrade_lines(r)) if r.downgrade_span else None) or (None, "")
-                ops = [op for op in r.upgrade if not op.not_postgres]  # one statement per dialect is one step here
-                if not ops:
-                    continue  # it changes something only on another database
-                guarded = sum(op.guarded for op in ops)
-                unguarded = [op for op in ops if not op.guarded and changes_schema([op])]
-                if said and all(_restores(op) for op in ops if changes_schema([op])):
-                    continue  # its author says why, and it only makes what is missing (IF NOT EXISTS, a check first)
-                if said and not r.down_revisions:
-                    continue  # the root, irreversible by its author's word: below it there is no revision to go back to
-                if said:
-                    yield self.finding(
-                        f"{title} has an empty downgrade, on purpose by its {how} ({said!r}): its {len(ops)} "
-                        "operation(s) are not rolled back", span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
-                    )
-                    continue
-                steps = [op for op in ops if changes_schema([op])]
-                widened = [_widens_only(op) for op in steps]
-                if widened and all(widened):
-                    again = [w for w in map(_again_fails, steps) if w]
-                    yield self.finding(
-                        f"{title} has an empty downgrade, and each schema change of its upgrade leaves a schema the code "
-                        f"before it still works with ({', '.join(dict.fromkeys(widened))}): a deploy can be rolled back "
-                        "without undoing them" + (
-                            f"; but after `alembic downgrade` past it, running the upgrade again fails ({', '.join(dict.fromkeys(again))}): "
-                            "undo them in the downgrade, or write them so that they run twice" if again else ""),
-                        span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
-                    )
-                    continue
-                renamed = _renames_constraints(steps)
-                if renamed:
-                    yield self.finding(
-                        f"{title} has an empty downgrade, and its upgrade only drops constraints and makes as many of the "
-                        f"same kinds again on the same tables ({renamed}): the database enforces the same kinds of rules "
-                        "before and after (a naming convention brought in, or constraints lifted around a change of rows), "
-                        "so a deploy can be rolled back without undoing them",
-                        span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
-                    )
-                    continue
-                if not r.down_revisions and not r.unread and all(op.name.startswith("create") for op in steps):
-                    yield self.finding(
-                        f"{title} has an empty downgrade: it is the root revision, which builds the schema from "
-                        f"nothing ({len(ops)} operation(s)); undoing it drops the whole schema, which is a restore or "
-                        "a new database rather than a rollback", span, f"migration:{r.revision}:downgrade",
-                        severity=Severity.INFO,
-                    )
-                    continue
-                retired = _drops_retired_tables(self.facts, steps)
-                if retired:
-                    yield self.finding(
-                        f"{title} has an empty downgrade, and its upgrade only drops tables that no model maps and no Python "
-                        f"code of the application names any more ({', '.join(retired)}): after a rollback only code that "
-                        "still used them misses them, and their rows are gone either way",
-                        span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
-                    )
-                    continue
-                if guarded and not unguarded:
-                    yield self.finding(
-                        f"{title} has an empty downgrade, and each schema change of its upgrade runs only where an "
-                        "inspector check finds the database needs it (it reconciles drift): "
-                        "what each database held before is not known, so there is no one schema to roll back to",
-                        span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
-                    )
-                    continue
-                if guarded:
-                    yield self.finding(
-                        f"{title} has an empty downgrade: {len(unguarded)} of its {len(ops)} operation(s) cannot "
-                        f"be rolled back ({', '.join(_described(op) for op in unguarded)}); {guarded} run only where an "
-                        "inspector check finds the database needs them",
-                        span, f"migration:{r.revision}:downgrade", related=[(op.span, _described(op)) for op in unguarded],
-                    )
-                    continue
+            if id(r) not in policy:
+                yield from self._revision(r)
+            elif id(tree := policy[id(r)]) not in said:
+                said.add(id(tree))
+                yield from self._policy(tree)
+
+    def _policy(self, tree: list[RevisionFact]):
+        """One info for a tree where most revisions have an empty downgrade: the project does not write
+        downgrades, one decision; the per-revision findings it stands for are its related locations (a few)
+        and what it covers (all)."""
+        found = [f for r in tree for f in self._revision(r)]
+        if not found:
+            return
+        empty = sum(r.downgrade_empty for r in tree)
+        folder = posixpath.commonpath([r.path.rsplit("/", 1)[0] for r in tree])
+        shown = found[:_POLICY_SHOWN]
+        more = f", and {len(found) - len(shown)} more" if len(found) > len(shown) else ""
+        yield self.finding(
+            f"{empty} of {len(tree)} revisions of {folder} have an empty downgrade: the project does not write "
+            f"downgrades; rolling back means restoring a backup (reported here once for the {len(found)} revisions that "
+            f"would each have a finding: {', '.join(f.anchor.split(':')[1] for f in shown)}{more})",
+            Span(found[0].location.path, found[0].location.start_line, found[0].location.end_line),
+            f"migrations:empty-downgrades:{folder}", severity=Severity.INFO,
+            related=[(Span(f.location.path, f.location.start_line, f.location.end_line), f.anchor.split(":")[1])
+                     for f in shown[1:]],
+            covers=[identity_key(self.ID, f.anchor) for f in found],
+        )
+
+    def _revision(self, r: RevisionFact):
+        """The finding on one revision's empty downgrade, if it has one worth a finding."""
+        if r.downgrade_empty and r.upgrade and _only_adds_enum_values(r):
+            once = [st for op in r.upgrade for st in op.sql.statements if not _TWICE.search(st.text)]  # type: ignore[union-attr]
+            if once:  # nothing to undo, but the next upgrade after `alembic downgrade` adds the value again
                 yield self.finding(
-                    f"{title} has an empty downgrade: its {len(ops)} operation(s) cannot be rolled back",
-                    span, f"migration:{r.revision}:downgrade",
+                    f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) only adds enum values, which "
+                    "PostgreSQL cannot drop, so its empty downgrade is the norm; but after `alembic downgrade` past it, "
+                    f"running the upgrade again fails (the value exists already: ADD VALUE without IF NOT EXISTS, line "
+                    f"{once[0].span.start})", r.downgrade_span or r.span, f"migration:{r.revision}:downgrade",
+                    severity=Severity.INFO,
                 )
+            return
+        if r.downgrade_empty and r.upgrade and not data_only(r) \
+                and not _titled_data_migration(r) and not _retires_native_enums(self.facts, r):
+            span = r.downgrade_span or r.span
+            unread = _unread_sql(r)
+            if unread is not None:
+                source = self._library_sql(r, unread)
+                yield self.finding(
+                    f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) has an empty downgrade, and "
+                    f"dbreview could not read the SQL its upgrade runs ({unread.path}:{unread.start}{source}): if that SQL "
+                    "only changes rows, an empty downgrade is the norm; if it changes the schema, the revision "
+                    "cannot be rolled back", span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
+                    related=[(unread, "SQL not read")],
+                )
+                return
+            title = f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]})"
+            said, how = (_explained(self._downgrade_lines(r)) if r.downgrade_span else None) or (None, "")
+            ops = [op for op in r.upgrade if not op.not_postgres]  # one statement per dialect is one step here
+            if not ops:
+                return  # it changes something only on another database
+            guarded = sum(op.guarded for op in ops)
+            unguarded = [op for op in ops if not op.guarded and changes_schema([op])]
+            if said and all(_restores(op) for op in ops if changes_schema([op])):
+                return  # its author says why, and it only makes what is missing (IF NOT EXISTS, a check first)
+            if said and not r.down_revisions:
+                return  # the root, irreversible by its author's word: below it there is no revision to go back to
+            if said:
+                yield self.finding(
+                    f"{title} has an empty downgrade, on purpose by its {how} ({said!r}): its {len(ops)} "
+                    "operation(s) are not rolled back", span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
+                )
+                return
+            steps = [op for op in ops if changes_schema([op])]
+            widened = [_widens_only(op) for op in steps]
+            if widened and all(widened):
+                again = [w for w in map(_again_fails, steps) if w]
+                yield self.finding(
+                    f"{title} has an empty downgrade, and each schema change of its upgrade leaves a schema the code "
+                    f"before it still works with ({', '.join(dict.fromkeys(widened))}): a deploy can be rolled back "
+                    "without undoing them" + (
+                        f"; but after `alembic downgrade` past it, running the upgrade again fails ({', '.join(dict.fromkeys(again))}): "
+                        "undo them in the downgrade, or write them so that they run twice" if again else ""),
+                    span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
+                )
+                return
+            renamed = _renames_constraints(steps)
+            if renamed:
+                yield self.finding(
+                    f"{title} has an empty downgrade, and its upgrade only drops constraints and makes as many of the "
+                    f"same kinds again on the same tables ({renamed}): the database enforces the same kinds of rules "
+                    "before and after (a naming convention brought in, or constraints lifted around a change of rows), "
+                    "so a deploy can be rolled back without undoing them",
+                    span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
+                )
+                return
+            if not r.down_revisions and not r.unread and all(op.name.startswith("create") for op in steps):
+                yield self.finding(
+                    f"{title} has an empty downgrade: it is the root revision, which builds the schema from "
+                    f"nothing ({len(ops)} operation(s)); undoing it drops the whole schema, which is a restore or "
+                    "a new database rather than a rollback", span, f"migration:{r.revision}:downgrade",
+                    severity=Severity.INFO,
+                )
+                return
+            retired = _drops_retired_tables(self.facts, steps)
+            if retired:
+                yield self.finding(
+                    f"{title} has an empty downgrade, and its upgrade only drops tables that no model maps and no Python "
+                    f"code of the application names any more ({', '.join(retired)}): after a rollback only code that "
+                    "still used them misses them, and their rows are gone either way",
+                    span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
+                )
+                return
+            if guarded and not unguarded:
+                yield self.finding(
+                    f"{title} has an empty downgrade, and each schema change of its upgrade runs only where an "
+                    "inspector check finds the database needs it (it reconciles drift): "
+                    "what each database held before is not known, so there is no one schema to roll back to",
+                    span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
+                )
+                return
+            if guarded:
+                yield self.finding(
+                    f"{title} has an empty downgrade: {len(unguarded)} of its {len(ops)} operation(s) cannot "
+                    f"be rolled back ({', '.join(_described(op) for op in unguarded)}); {guarded} run only where an "
+                    "inspector check finds the database needs them",
+                    span, f"migration:{r.revision}:downgrade", related=[(op.span, _described(op)) for op in unguarded],
+                )
+                return
+            yield self.finding(
+                f"{title} has an empty downgrade: its {len(ops)} operation(s) cannot be rolled back",
+                span, f"migration:{r.revision}:downgrade",
+            )
 
     def _library_sql(self, r: RevisionFact, span: Span) -> str:
         """`, {name} of the library {package}, which dbreview does not read` where the SQL at `span` is a name the
@@ -275,6 +315,10 @@ def downgrade():
                 break
             after.append(line)
         return lines + tuple(after)
+
+
+_POLICY_TREE = 10  # revisions a tree needs before its empty downgrades read as a policy rather than lapses
+_POLICY_SHOWN = 5  # revisions the one finding of such a tree names and points at
 
 
 _STRING = re.compile(r"^(?:sa\.|sqlalchemy\.)?(?:String|Unicode|VARCHAR|NVARCHAR)\((?:length\s*=\s*)?(\d+)", re.I)
