@@ -634,6 +634,13 @@ def _case_folded_key(s: Subject, message: str) -> str:
             f"that differ only in case first (`SELECT lower({column}), count(*) ... GROUP BY 1 HAVING count(*) > 1`).")
 
 
+@advises("INT016")
+def _sqlite_foreign_keys(s: Subject, message: str) -> str:
+    return ("Issue `PRAGMA foreign_keys=ON` on every SQLite connection: an `@event.listens_for(engine, \"connect\")` listener "
+            "that runs it on the DBAPI connection (the `sync_engine` of an async engine); then run `PRAGMA foreign_key_check` "
+            "and clean up the orphans already there.")
+
+
 @advises("INT011")
 def _tests_on_postgres(s: Subject, message: str) -> str:
     return ("Run the tests that touch tenant data on PostgreSQL built by `alembic upgrade head` (a service container "

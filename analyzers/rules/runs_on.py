@@ -34,6 +34,7 @@ class RunsOn:
     """Each database named (PostgreSQL, MySQL for MySQL and MariaDB, SQLite) with the first place that names it."""
 
     found: dict[str, Span]
+    urls: dict[str, list[Span]]  # those a URL of the application names, with every such URL
 
     @property
     def not_postgres(self) -> str | None:
@@ -58,19 +59,22 @@ def runs_on(facts: Facts) -> RunsOn:
     if isinstance(cached, RunsOn):
         return cached
     found: dict[str, Span] = {}
+    urls: dict[str, list[Span]] = {}
 
-    def scan(path: str, pattern: re.Pattern[str], names: dict[str, str], comment: str = "#") -> None:
+    def scan(path: str, pattern: re.Pattern[str], names: dict[str, str], comment: str = "#", also: dict | None = None) -> None:
         for n, line in enumerate(facts.lines(Span(path, 1, 1_000_000)), 1):
             for m in pattern.finditer(line.partition(comment)[0]):
                 name = names.get(next(g for g in m.groups() if g).lower())
                 if name is not None:
                     found.setdefault(name, Span(path, n, n))
+                    if also is not None:
+                        also.setdefault(name, []).append(Span(path, n, n))
 
     for path in sorted(python_paths(facts)):
         if is_test_path(path):
             continue
         if not is_tooling_path(path):  # a connector's or a command's URL is not the application's database
-            scan(path, _URL, _NAMES)
+            scan(path, _URL, _NAMES, also=urls)
         scan(path, _DIALECT, _NAMES)
         scan(path, _PG_NAME, _NAMES)
     for path in _REQUIREMENTS:
@@ -79,7 +83,7 @@ def runs_on(facts: Facts) -> RunsOn:
         scan(path, _IMAGE, _NAMES)
     if (mysql_table := made_for_mysql(facts)) is not None:
         found.setdefault("MySQL", mysql_table)
-    out = RunsOn(found)
+    out = RunsOn(found, urls)
     facts.derived["runs_on"] = out
     return out
 
