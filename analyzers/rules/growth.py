@@ -38,7 +38,7 @@ _MAKER = re.compile(r"Repositor|Repo\b|Repo[A-Z]|CRUD|Crud|DAO|Dao\b|Database|^s
 
 @dataclass(frozen=True, slots=True)
 class Growth:
-    adds: tuple[tuple[Span, str], ...]  # where the application adds rows, and how ("Tag(...)", "insert(tags)")
+    adds: tuple[Span, ...]  # where the application adds rows
     seeds: tuple[Span, ...]  # the migrations' inserts into it
     generic: Span | None  # a construction of a class dbreview cannot tell (`self.model(**data)`), if any in the code
 
@@ -49,7 +49,7 @@ def growth(facts: Facts, table: TableFact) -> Growth:
     seeds = tuple(i.span for i in outside_inserts(facts).get(table.name.lower(), []) if _migration(i.span.path))
     seeds += tuple(found["bulk"].get(table.name.lower(), []))  # type: ignore[union-attr]
     adds = list(found["adds"].get(table.name, []))  # type: ignore[union-attr]
-    adds += [(i.span, i.what) for i in outside_inserts(facts).get(table.name.lower(), [])
+    adds += [i.span for i in outside_inserts(facts).get(table.name.lower(), [])
              if not _migration(i.span.path) and _application(i.span.path)]
     return Growth(tuple(adds), seeds, found["generic"])  # type: ignore[arg-type]
 
@@ -86,7 +86,7 @@ def _scan(facts: Facts) -> dict[str, object]:
                         links[name].append(link)
     words = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted({*classes, *variables, *links}, key=len, reverse=True)))
                        + r")\b") if classes or variables or links else None
-    adds: dict[str, list[tuple[Span, str]]] = {}
+    adds: dict[str, list[Span]] = {}
     generic: Span | None = None
     for path in python_paths(facts):
         if not _application(path) or words is None:
@@ -102,8 +102,8 @@ def _scan(facts: Facts) -> dict[str, object]:
             if _SETUP_FUNCTION.search(function or "") or _SETUP_FUNCTION.search(path.rsplit("/", 1)[-1]):
                 continue
             span = Span(path, node.lineno, node.lineno)
-            for table, how in _adds(node, owner, by_name, classes, variables, links):
-                adds.setdefault(table.name, []).append((span, how))
+            for table in _adds(node, owner, by_name, classes, variables, links):
+                adds.setdefault(table.name, []).append(span)
             if generic is None and isinstance(node, ast.Call) and _generic(node, owner not in classes):
                 generic = span
     return {"adds": adds, "generic": generic, "bulk": _bulk_inserts(facts)}
@@ -163,35 +163,35 @@ def _adds(node: ast.AST, owner: str | None, by_name: dict[str, TableFact], class
         if _MAKER.search(_last(node.value)):
             for arg in _elements(node.slice):
                 if _last(arg) in classes:
-                    yield by_name[_last(arg)], f"{_last(node.value)}[{_last(arg)}]"
+                    yield by_name[_last(arg)]
         return
     if isinstance(node, (ast.Assign, ast.AugAssign)):  # `post.tags = [...]`, `post.tags += [...]`: link rows
         for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
             if isinstance(target, ast.Attribute) and target.attr in links and not isinstance(node.value, ast.Constant):
-                yield from ((link, f"assigns .{target.attr}") for link in links[target.attr])
+                yield from links[target.attr]
             elif isinstance(target, ast.Name) and target.id in _GENERIC and owner and _last(node.value) in classes:
-                yield by_name[_last(node.value)], f"{owner}.{target.id} = {_last(node.value)}"  # a repository's class
+                yield by_name[_last(node.value)]  # a repository's class
         return
     assert isinstance(node, ast.Call)
     func, name = node.func, _last(node.func)
     if name in classes and not (isinstance(func, ast.Attribute) and _last(func.value) in ("self", "cls")):
-        yield by_name[name], f"{name}(...)"
+        yield by_name[name]
         for k in node.keywords:  # `Team(members=[...])`: link rows through a relationship
             if k.arg in links:
-                yield from ((link, f"{name}({k.arg}=...)") for link in links[k.arg])
+                yield from links[k.arg]
     elif name in _FACTORIES and isinstance(func, ast.Attribute) and _last(func.value) in classes:
-        yield by_name[_last(func.value)], f"{_last(func.value)}.{name}(...)"
+        yield by_name[_last(func.value)]
     elif name == "cls" and isinstance(func, ast.Name) and owner in classes:
-        yield by_name[owner], f"{owner}(...)"  # type: ignore[index]
+        yield by_name[owner]  # type: ignore[index]
     elif (name in _INSERT_CALLS or name.endswith("_insert")) and node.args and (table := _table_of(node.args[0], by_name, classes, variables)):
-        yield table, f"{name}({table.class_name or table.name})"
+        yield table
     elif name == "insert" and isinstance(func, ast.Attribute) and (table := _table_of(func.value, by_name, classes, variables)):
-        yield table, f"{table.name}.insert()"
+        yield table
     elif name in _LINK_ADDS and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute) \
             and func.value.attr in links and node.args:  # `post.tags.add(t)`; a local `tags.add(t)` is a set's
-        yield from ((link, f".{_last(func.value)}.{name}(...)") for link in links[_last(func.value)])
+        yield from links[_last(func.value)]
     elif _MAKER.search(name) and (handed := [a for a in [*node.args, *(k.value for k in node.keywords)] if _last(a) in classes]):
-        yield from ((by_name[_last(a)], f"{_last(a)} handed to {name}()") for a in handed)
+        yield from (by_name[_last(a)] for a in handed)
 
 
 def _elements(node: ast.AST) -> list[ast.AST]:
