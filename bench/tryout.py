@@ -97,6 +97,16 @@ TARGETS: dict[str, tuple[str, str, str]] = {
              "Flask-SQLAlchemy on MySQL/MariaDB, tables per site made by mixins with a name prefix"),
     "pgadmin4": ("pgadmin-org/pgadmin4", "bc58657d3d3ab4209cdadea6d191b632cf1572cc",
                  "Flask-SQLAlchemy configuration database on SQLite or PostgreSQL, Flask-Security mixins"),
+    "fief": ("fief-dev/fief", "a77e7fb65fc54d7994740619684a87e85d1293ed",
+             "async SQLAlchemy 2.0 on PostgreSQL, tenants as a column, Alembic inside the package"),
+    "litestar-fullstack": ("litestar-org/litestar-fullstack", "8b637ce4232a407142ae94ec95d7eb268f8fd765",
+                           "Advanced Alchemy base classes and audit columns, Litestar, PostgreSQL"),
+    "bodhi": ("fedora-infra/bodhi", "2afdbd08d8294024d773b4a944bbc1711ce5a4db",
+              "Fedora's update system: one models module, PostgreSQL, Pyramid, long Alembic history"),
+    "funnel": ("hasgeek/funnel", "eaed75d053027044fd526789ff9721d3b48285bb",
+               "Flask-SQLAlchemy through coaster's base classes and mixins, PostgreSQL, many binds"),
+    "bunkerweb": ("bunkerity/bunkerweb", "2ae80bbbe46e7253fd080df807dceb9d20a60a77",
+                  "one schema for SQLite, MariaDB, MySQL and PostgreSQL, Alembic trees per database"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
