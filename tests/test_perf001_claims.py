@@ -60,15 +60,17 @@ PARK = KENNEL.replace('''    id: Mapped[int] = mapped_column(Integer, primary_ke
 
 
 def test_a_schema_field_of_a_scalar_type_is_no_read_of_a_relationship(tmp_path):
-    """`dogs: str` on a pydantic schema holds a string, not Owner.dogs's rows: no read; `dogs: list[DogOut]` may be
-    one (a schema read from the ORM object), as may be counted."""
+    """`dogs: str` on a pydantic schema holds a string, not Owner.dogs's rows: no read; `dogs: list[DogOut]` on
+    OwnerOut, a read model named after Owner (in a module of schemas), is one: serializing it reads the relationship."""
     scalar = "from pydantic import BaseModel\nclass Summary(BaseModel):\n    dogs: str\n    total: int | None = None\n"
     f = _dog(found(tmp_path / "a", {"app/models.py": PARK, "app/schemas.py": scalar}, "PERF001"))
     assert f.severity == Severity.INFO
     assert "the relationship Owner.dogs loads its rows by it, but dbreview found no code that reads Owner.dogs" in f.message
     rows = "from pydantic import BaseModel\nclass DogOut(BaseModel):\n    name: str\nclass OwnerOut(BaseModel):\n    dogs: list[DogOut]\n"
     g = _dog(found(tmp_path / "b", {"app/models.py": PARK, "app/schemas.py": rows}, "PERF001"))
-    assert g.severity == Severity.WARNING and "the relationship Owner.dogs loads its rows by it" in g.message
+    assert g.severity == Severity.WARNING
+    assert ("the relationship Owner.dogs loads its rows by it (the read model OwnerOut serializes it at "
+            "app/schemas.py:5)") in g.message
 
 
 def test_a_value_given_by_a_call_leaves_the_test_readable(tmp_path):
@@ -235,13 +237,16 @@ def test_the_files_not_read_are_listed_in_one_order_whatever_the_hash_seed():
 
 def test_a_module_named_relationships_is_no_walk_of_the_mappers_relationships(tmp_path):
     """`from app.graph.relationships import link` names a module: no code that walks every relationship of a mapper, so
-    Owner.dogs, which nothing reads, stays unread (info); `inspect(obj).relationships` walks them (may read it)."""
+    Owner.dogs, which nothing reads, stays unread (info); `inspect(obj).relationships` walks them (may read it, which
+    dbreview cannot tell: an info that says so)."""
     graph = "from app.graph.relationships import link\ndef run():\n    return link()\n"
     f = _dog(found(tmp_path / "a", {"app/models.py": PARK, "app/jobs.py": graph}, "PERF001"))
     assert f.severity == Severity.INFO and "dbreview found no code that reads Owner.dogs" in f.message
     walk = "from sqlalchemy import inspect\ndef dump(obj):\n    return [r.key for r in inspect(obj).relationships]\n"
     g = _dog(found(tmp_path / "b", {"app/models.py": PARK, "app/dump.py": walk}, "PERF001"))
-    assert g.severity == Severity.WARNING
+    assert g.severity == Severity.INFO
+    assert ("dbreview found no code it can tell reads Owner.dogs (the code walks the mapper's relationships at "
+            "app/dump.py:3)") in g.message
 
 
 def test_a_filter_built_from_names_is_named_as_not_followed(tmp_path):

@@ -165,7 +165,8 @@ def test_a_partial_index_serves_the_reads_that_keep_to_its_predicate(tmp_path):
     assert f.anchor == "table:audits.clinic_id" and f.severity == Severity.INFO
     assert f.message.startswith("audits.clinic_id is a foreign key led only by the partial index ix_audits_clinic_live "
                                 "(clinic_id) WHERE deleted_at IS NULL, which serves only the rows its predicate keeps; ")
-    assert ("the relationship Clinic.audit loads its rows by it (and 1 more), keeping to the predicate of the index "
+    assert ("the relationship Clinic.audit loads its rows by it (the code reads it at app/reads.py:8) (and 1 more), "
+            "keeping to the predicate of the index "
             "ix_audits_clinic_live (clinic_id) WHERE deleted_at IS NULL, so it finds its rows through that index, not "
             "by a scan of audits") in f.message
     every = AUDIT_READS + """

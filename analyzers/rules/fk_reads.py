@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from analyzers.facts.core_tables import module_as_core
-from analyzers.facts.model import ColumnFact, Facts, ModuleFacts, RelationshipFact, Span, TableFact
+from analyzers.facts.model import ClassFact, ColumnFact, Facts, ModuleFacts, RelationshipFact, Span, TableFact
 from analyzers.facts.names import Names
 from analyzers.facts.paths import is_test_path
 from analyzers.facts.predicates import asserted_terms
@@ -46,7 +46,7 @@ class Read:
     # name is read somewhere, on an object dbreview cannot type), "none" (no code reads it, no delete loads it); a
     # query's "tied": it joins the table by the key to another table it narrows (_Joins.tied; `how`: that table)
     use: str = "read"
-    how: str = ""  # for "maybe": what may read it
+    how: str = ""  # a relationship's: where the code reads it, or for "maybe", what may read it
     condition: bool = False  # a condition's: what else it tests is read when asked (tested_with)
     # A relationship's that deleting a parent row through the ORM loads (to clear the key of its rows, delete them,
     # or delete their link rows): neither passive_deletes= nor viewonly=.
@@ -134,11 +134,10 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
         use = "read" if on_delete else use
         label = f"{owner.class_name}.{name}" if backref and owner is not None else f"{table.class_name}.{rel.attr}"
         unlinks, asserted = not _passive(facts, rel), classes.join_asserted(rel, child)
-        if use == "read" and backref and span is not None:  # made by SQLAlchemy, not declared: shown where read
-            read = Read(span, f"{said} ({how})", label, unlinks=unlinks, asserted=asserted, on_delete=on_delete)
-        elif use == "maybe" and not backref:  # declared, and its name read somewhere: counted, as may be
-            read = Read(rel.span, said, label, unlinks=unlinks, asserted=asserted)
-        else:  # a delete of an object whose class dbreview cannot tell is said as such, not counted as a read
+        if use == "read" and span is not None:  # where the code reads it; a backref, made by SQLAlchemy, is shown there
+            read = Read(span if backref else rel.span, f"{said} ({how})", label, how=how, unlinks=unlinks,
+                        asserted=asserted, on_delete=on_delete)
+        else:  # a name read on an object dbreview cannot type, or a delete of one, is said as such, not counted as a read
             read = Read(rel.span, said, label, use="maybe" if use == "unresolved" else use, how=how, unlinks=unlinks,
                         asserted=asserted, on_delete=on_delete)
         out.setdefault((child.name, col.name), []).append(read)
@@ -735,7 +734,11 @@ class _RelationshipUses:
         if not mine or index is None or schema is None or not re.fullmatch(rf"{re.escape(mine)}{_READ_SUFFIX}", schema):
             return None
         cls = next((c for c in index.all if c.name == schema and c.path == span.path), None)  # type: ignore[attr-defined]
-        if cls is None or index.is_mapped(cls):  # type: ignore[attr-defined]
+        if cls is None:  # a module of schemas, which holds no model: its class's own bases, as written
+            tree = _tree(self.facts, span.path)
+            found = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == schema), None) if tree else None
+            return schema if found is not None and any(_last_name(b) in _SCHEMA_BASES for b in found.bases) else None
+        if index.is_mapped(cls):  # type: ignore[attr-defined]
             return None
         bases = [*cls.bases, *(b for a in index.ancestors(cls) for b in getattr(a, "bases", ()))]  # type: ignore[attr-defined]
         return cls.name if any(b.rpartition(".")[2] in _SCHEMA_BASES for b in bases) else None
@@ -751,9 +754,16 @@ class _RelationshipUses:
         return found.group(1) if found else None
 
     def _own_method(self, span: Span, owner: TableFact) -> bool:
-        """The line is in a method of `owner`'s class (in its module): `self.visits` there is its relationship."""
+        """The line is in a method of `owner`'s class (in its module) or of a base class of it that dbreview resolves
+        (a mixin's method runs on the model's rows): `self.visits` there is its relationship."""
         found = _enclosing_class(self.facts.lines(Span(span.path, 1, span.start)))
-        return found is not None and found[0] == owner.class_name and span.path == owner.path
+        if found is None:
+            return False
+        if found[0] == owner.class_name and span.path == owner.path:
+            return True
+        index = self.facts.derived.get("classes")
+        model = next((c for c in index.all if c.name == owner.class_name and c.path == owner.path), None) if index else None  # type: ignore[attr-defined]
+        return model is not None and any(_class_at(a, found[0], span.path) for a in index.ancestors(model))  # type: ignore[union-attr]
 
     def _anothers_own(self, span: Span, code: str, name: str, owner: TableFact) -> bool:
         """`self.steps` in a method of a class that is neither `owner`'s class, one of its bases (as far as dbreview
@@ -784,6 +794,15 @@ class _RelationshipUses:
             if text.strip() and len(text) - len(text.lstrip()) < indent:
                 return text.lstrip().startswith("class ")
         return False
+
+
+def _class_at(ancestor: object, name: str, path: str) -> bool:
+    """An ancestor (a class of the target, or a base resolved to a class in another module) is class `name` of `path`."""
+    if isinstance(ancestor, ClassFact):
+        return ancestor.name == name and ancestor.path == path
+    module = getattr(ancestor, "module", None)
+    return getattr(ancestor, "kind", "") == "class" and str(getattr(ancestor, "name", "")).rpartition(".")[2] == name \
+        and getattr(module, "path", None) == path
 
 
 def _enclosing_class(lines: list[str]) -> tuple[str, str] | None:

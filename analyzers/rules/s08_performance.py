@@ -54,9 +54,11 @@ class ForeignKeyWithoutIndex(Rule):
         query's entity; a field of its name in an API read model named after its class, a pydantic, SQLModel or
         marshmallow schema not itself mapped, `TeamRead.people` of `Team`, which serializing a response reads; a
         schema's field dbreview cannot tie to the class is said as such) or deletes rows of its class (which loads it; also through a base class's
-        helper called on an object the code shows is of that class; a backref whose name the code reads only on objects
-        dbreview cannot type, beside such a delete, has no read it can show: an info that names both), shown as related
-        locations. A read
+        helper called on an object the code shows is of that class; `self.<name>` in a method of the class or of a base
+        class of it, a mixin's, reads it), shown as related locations, the message saying where the code reads it. A
+        relationship whose name the code reads only on objects dbreview cannot type (another class may have an attribute
+        of that name), or only through code that walks every relationship of a mapper, has no read it can show: an info
+        that names where the name is read (and the delete, if one loads it). A read
         that also compares with a value (itself or through its joins) the leading column of an index (or
         key) that holds the foreign key after it, or of another index (not a flag's), finds its rows
         through that index and is not counted; a join to another table's column gives it no value (where
