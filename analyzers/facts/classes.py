@@ -221,8 +221,10 @@ class ClassIndex:
         value = self.symbols.resolve(c.type_ref, module)
         if value.kind == "annotated" and value.column is not None:
             return self.typed(_merged(value.column, c), module, type_map, depth + 1)
+        if value.kind == "external" and value.name.startswith("sqlalchemy.") and value.name.endswith(f".{c.type_name}"):
+            return replace(c, type_ref=None)  # SQLAlchemy's own type through a Flask-SQLAlchemy `db` or a re-export: known
         if value.kind == "external" and brings_no_columns(value.name):
-            return c  # SQLAlchemy's own, reached through a re-export or a Flask-SQLAlchemy `db`
+            return c
         if value.kind == "class" and value.cls is not None:
             chain = [value.cls, *(a for a in self.ancestors(value.cls) if isinstance(a, ClassFact))]
             impl = next((k.impl for k in chain if k.impl), None)

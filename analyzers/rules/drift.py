@@ -12,6 +12,7 @@ from typing import Iterator
 
 from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, TableFact
 from analyzers.rules.mentions import mentions
+from analyzers.rules.runs_on import runs_on
 from analyzers.rules.schema import migration_sql, table_sql
 
 # SQL types by family: within a family the difference is a length or a spelling (String vs Text, JSON vs
@@ -51,17 +52,64 @@ def family(c: ColumnFact, model: bool) -> str | None:
     return _FAMILY.get(name or "")
 
 
-def type_drift(model: TableFact, col: ColumnFact, other: ColumnFact, facts: Facts) -> str | None:
+def type_drift(model: TableFact, col: ColumnFact, other: ColumnFact, facts: Facts) -> tuple[str, bool] | None:
+    """What differs between the column's type in the model and in the migrations, and whether that is harmless
+    on every database the application runs on (an info then): another family of type, or an integer the model
+    lets grow past what the column holds."""
     mine, theirs = family(col, True), family(other, False)
-    if mine is None or theirs is None or mine == theirs or sql_touches(facts, model.name, col.name):
+    if mine is None or theirs is None or sql_touches(facts, model.name, col.name):
         return None
     if col.type_args.get("annotated") and (model.unknown_bases or col.foreign_keys):
         return None  # typed by its annotation only: a base's map, or the referenced column, may decide
     impl = col.type_args.get("impl")
     spelled = f"{col.type_name}, a TypeDecorator over {impl}" if impl and impl != col.type_name else col.type_name
-    return (f"{model.name}.{col.name} is {_TYPE_WORDS[mine]} in the model ({spelled}) "
-            f"but {_TYPE_WORDS[theirs]} in the migrations ({other.type_name}, {other.span.path}:{other.span.start}): "
-            "the values the ORM binds are not those the column holds, and autogenerate will propose to alter the type")
+    where = f"{other.span.path}:{other.span.start}"
+    if mine == theirs:
+        return _narrower(model, col, other, spelled, where, facts) if mine == "integer" else None
+    said = (f"{model.name}.{col.name} is {_TYPE_WORDS[mine]} in the model ({spelled}) "
+            f"but {_TYPE_WORDS[theirs]} in the migrations ({other.type_name}, {where}): ")
+    if {mine, theirs} == {"boolean", "integer"}:
+        return _boolean_integer(said, col.name, other, mine, facts)
+    return (said + "the values the ORM binds are not those the column holds, and autogenerate will propose to alter "
+            "the type", False)
+
+
+_PG_NAMES = {"SmallInteger": "smallint", "SMALLINT": "smallint", "BigInteger": "bigint", "BIGINT": "bigint"}
+
+
+def _boolean_integer(said: str, column: str, other: ColumnFact, mine: str, facts: Facts) -> tuple[str, bool]:
+    """PostgreSQL has no assignment cast between boolean and integer; MySQL's BOOL is TINYINT(1) and SQLite
+    keeps either as an integer."""
+    known = runs_on(facts)
+    elsewhere = "MySQL's BOOL is TINYINT(1) and SQLite stores both as integers"
+    if known.not_postgres:
+        return (said + f"harmless on the databases it runs on, {known.not_postgres} ({elsewhere}), but autogenerate "
+                "will propose to alter the type, and on PostgreSQL every write of it would fail", True)
+    held = "boolean" if mine == "integer" else _PG_NAMES.get(other.type_name or "", "integer")
+    return (said + f"on PostgreSQL every insert or update that writes it fails (column \"{column}\" is of type {held} "
+            f"but expression is of type {'integer' if mine == 'integer' else 'boolean'}: there is no assignment cast "
+            "between them)" + (f"; on {known.others} it is harmless ({elsewhere})" if known.also_others else "")
+            + ", and autogenerate will propose to alter the type", False)
+
+
+_BYTES = {"SmallInteger": 2, "SMALLINT": 2, "Integer": 4, "INTEGER": 4, "INT": 4, "BigInteger": 8, "BIGINT": 8}
+_LARGEST = {2: "32,767", 4: "2,147,483,647"}
+
+
+def _narrower(model: TableFact, col: ColumnFact, other: ColumnFact, spelled: str, where: str,
+              facts: Facts) -> tuple[str, bool] | None:
+    """An integer column the migrations make narrower than the model: values the model allows fail on insert,
+    except on SQLite, whose INTEGER holds 8 bytes whatever the declared type."""
+    mine = _BYTES.get(col.type_args.get("impl", col.type_name or ""))
+    theirs = _BYTES.get(other.type_name or "")
+    if mine is None or theirs is None or mine <= theirs:
+        return None  # a column wider than the model: it holds all the model allows
+    known = runs_on(facts)
+    only_sqlite = bool(known.found) and set(known.found) == {"SQLite"}
+    return (f"{model.name}.{col.name} is {spelled} in the model but {other.type_name} in the migrations ({where}): "
+            + ("harmless on SQLite, the only database the application runs on (its INTEGER holds 8 bytes), but"
+               if only_sqlite else f"values above {_LARGEST[theirs]} pass the model and fail on insert (integer out of "
+               "range), and") + " autogenerate will propose to alter the type", only_sqlite)
 
 
 _BOUNDED = ("String", "VARCHAR", "Unicode", "NVARCHAR", "CHAR", "NCHAR")

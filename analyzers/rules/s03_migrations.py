@@ -892,7 +892,12 @@ class ModelMigrationDrift(Rule):
         table whose migrations were read whole, also: a column of another kind of type on each side
         (`String(36)` in the model, `UUID` in the table; a TypeDecorator by its `impl`, unless it picks its
         type per database; `Text` vs `String` or `JSON` vs `JSONB` is not compared, nor a type dbreview
-        cannot resolve, nor an Enum), the lengths of character columns where both sides spell one out as a
+        cannot resolve, nor an Enum, nor a dialect variant; SQLAlchemy's types through a Flask-SQLAlchemy
+        `db` are compared like any other). A boolean against an integer says what it does on the databases the
+        application's configuration names: PostgreSQL rejects every write, MySQL's BOOL is TINYINT(1) and SQLite keeps
+        both as integers (info where it runs on those only). An integer the migrations make narrower than the
+        model (`BigInteger` in the model, `Integer` in the table) is a warning, info where it runs on SQLite
+        only (its INTEGER holds 8 bytes). Also the lengths of character columns where both sides spell one out as a
         number (`String(255)` in the model, `VARCHAR(64)` or `varchar(64)` in the migrations: a warning when
         the model allows longer values, else info; one finding per table), NULL allowed on one side only
         (where neither side has a default), and `index=True`, `unique=True`, `Index(...)` or
@@ -944,6 +949,12 @@ class ModelMigrationDrift(Rule):
         "    title = Column(String(255))\n",
         "migrations/versions/0001_a.py": _NOTES_WITH_UUID_REF.replace('sa.Column("ref", postgresql.UUID(), nullable=True)',
                                                                       'sa.Column("title", sa.String(length=64))'),
+    }, {
+        "models.py": "from sqlalchemy import Boolean, Column, Integer\nfrom sqlalchemy.orm import DeclarativeBase\n"
+        "class Base(DeclarativeBase):\n    pass\nclass Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n"
+        "    pinned = Column(Boolean, nullable=False, default=False)\n",
+        "migrations/versions/0001_a.py": _NOTES_WITH_UUID_REF.replace('sa.Column("ref", postgresql.UUID(), nullable=True)',
+                                                                      'sa.Column("pinned", sa.SmallInteger(), nullable=False)'),
     })
 
     def check(self):
@@ -1065,7 +1076,7 @@ class ModelMigrationDrift(Rule):
             other = db.columns.get(col.name)
             said = drift.type_drift(model, col, other, self.facts) if other is not None else None
             if said:
-                yield self.finding(said, col.span, f"drift:type:{name}.{col.name}")
+                yield self.finding(said[0], col.span, f"drift:type:{name}.{col.name}", severity=Severity.INFO if said[1] else None)
         for allowed in (False, True):
             cols = [(c, o) for c, o, nullable in drift.nullability_drift(model, db, self.facts) if nullable is allowed]
             if not cols:
