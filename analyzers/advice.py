@@ -307,7 +307,11 @@ def _drift(s: Subject, message: str) -> str:
                 "keys": "the indexes and unique constraints of the model", "length": "the model's lengths"}[s.owner]
         return (f"Decide which side is right for {_code(s.rest[0])}, then align the other: a revision that gives the table "
                 f"{what} (`alembic revision --autogenerate`, reviewed), or the model changed to the table; run `alembic check` in CI.")
-    if s.owner in ("column", "tz", "unmapped", "type") and "." in ":".join(s.rest):
+    if s.owner == "type" and "." in ":".join(s.rest):
+        return (f"Decide which type is right for {_code(s.rest[0])}, "
+                "then align the other side: a revision that alters the column (`alter_column(..., type_=..., "
+                "postgresql_using=...)`), or the model changed to the table; run `alembic check` in CI.")
+    if s.owner in ("column", "tz", "unmapped") and "." in ":".join(s.rest):
         table, _, column = s.rest[0].partition(".")
         return (
             f"Generate a revision that brings {_code(f'{table}.{column}')} in line with the model "
@@ -324,6 +328,15 @@ def _drift(s: Subject, message: str) -> str:
 
 def _revision(s: Subject) -> str:
     return f"revision {_code(s.owner)}" if s.kind == "migration" and s.owner else "the revision"
+
+
+@advises("MIG024")
+def _seeded_sequence(s: Subject, message: str) -> str:
+    found = re.search(r"behind (\w+)\.(\w+)", message)
+    table, key = found.groups() if found else (s.owner or "the table", "id")
+    return (f"In a new revision, move the sequence past the seeded rows: `op.execute(\"SELECT setval(pg_get_serial_sequence("
+            f"'{table}', '{key}'), (SELECT max({key}) FROM {table}))\")`; or seed without ids and look the rows up by a "
+            "natural key.")
 
 
 @advises("MIG007")

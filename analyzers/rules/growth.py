@@ -18,7 +18,7 @@ from analyzers.facts.model import Facts, Span, TableFact
 from analyzers.facts.paths import is_test_path, tooling_kind
 from analyzers.facts.core_tables import CORE
 from analyzers.rules.code_use import mapped_names
-from analyzers.rules.outside_writes import outside_inserts
+from analyzers.rules.outside_writes import bulk_insert_table, outside_inserts
 from analyzers.rules.schema import python_paths
 
 # A function whose rows are set-up data, not use: `seed_roles`, `load_fixtures`, `create_default_settings`.
@@ -109,24 +109,14 @@ def _scan(facts: Facts) -> dict[str, object]:
     return {"adds": adds, "generic": generic, "bulk": _bulk_inserts(facts)}
 
 
-_LIGHT_TABLE = re.compile(r"""\btable\(\s*["'](\w+)["']""")
-
-
 def _bulk_inserts(facts: Facts) -> dict[str, list[Span]]:
     """`op.bulk_insert(sa.table("t", ...), rows)`, or of a variable the revision binds to one: table -> where (those
     whose table the replay names are among outside_inserts already)."""
     out: dict[str, list[Span]] = {}
     for rev in facts.revisions:
         for op in rev.upgrade:
-            if op.name != "bulk_insert" or op.table:
-                continue
-            text = "\n".join(facts.lines(op.span))
-            m = _LIGHT_TABLE.search(text)
-            if m is None and (arg := re.search(r"bulk_insert\(\s*(\w+)", text)) is not None:
-                source = "\n".join(facts.lines(Span(op.span.path, 1, op.span.start)))
-                m = re.search(rf"\b{arg.group(1)}\s*=\s*(?:\w+\.)?table\(\s*[\"'](\w+)[\"']", source)
-            if m is not None:
-                out.setdefault(m.group(1).lower(), []).append(op.span)
+            if op.name == "bulk_insert" and not op.table and (table := bulk_insert_table(facts, op)) is not None:
+                out.setdefault(table.lower(), []).append(op.span)
     return out
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from analyzers.facts.model import ColumnFact, Facts, Span
+from analyzers.facts.model import ColumnFact, Facts, MigrationOp, Span
 from analyzers.facts.paths import is_test_path
 
 _INSERT = re.compile(r"\b(?:INSERT\s+INTO|COPY)\s+(?:\"?\w+\"?\.)?\"?(\w+)\"?\s*(?:\(([^)]*)\))?", re.I)
@@ -44,6 +44,22 @@ def outside_inserts(facts: Facts) -> dict[str, list[Insert]]:
                 out.setdefault(op.table.lower(), []).append(Insert(op.span, f"op.bulk_insert into {op.table}", cols))
     facts.derived["outside_inserts"] = out
     return out
+
+
+_LIGHT_TABLE = re.compile(r"""\btable\(\s*["'](\w+)["']""")
+
+
+def bulk_insert_table(facts: Facts, op: MigrationOp) -> str | None:
+    """The table an `op.bulk_insert` fills: the one the replay names, else `sa.table("t", ...)` in the call or
+    bound to the variable it passes earlier in the revision file."""
+    if op.table:
+        return op.table
+    text = "\n".join(facts.lines(op.span))
+    m = _LIGHT_TABLE.search(text)
+    if m is None and (arg := re.search(r"bulk_insert\(\s*(\w+)", text)) is not None:
+        source = "\n".join(facts.lines(Span(op.span.path, 1, op.span.start)))
+        m = re.search(rf"\b{arg.group(1)}\s*=\s*(?:\w+\.)*table\(\s*[\"'](\w+)[\"']", source)
+    return m.group(1) if m is not None else None
 
 
 def inserts_without(facts: Facts, table: str, column: str) -> list[Insert]:

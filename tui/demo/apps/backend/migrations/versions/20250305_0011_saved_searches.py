@@ -27,6 +27,8 @@ def upgrade() -> None:
         sa.Column("external_ref", postgresql.UUID(as_uuid=True), nullable=False),
         sa.Column("pinned", sa.Boolean(), nullable=True),
         sa.Column("label", sa.String(length=40), nullable=False),
+        sa.Column("shared", sa.Boolean(), nullable=False),
+        sa.Column("archived", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, text
+from sqlalchemy import Boolean, ForeignKey, Index, SmallInteger, String, false, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,3 +26,5 @@ class SavedSearch(UUIDMixin, TimestampMixin, SoftDeleteMixin, Base):
     external_ref: Mapped[str] = mapped_column(String(36), nullable=False)
     pinned: Mapped[bool] = mapped_column(Boolean, nullable=False)
     label: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    shared: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=0)
+    archived: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())

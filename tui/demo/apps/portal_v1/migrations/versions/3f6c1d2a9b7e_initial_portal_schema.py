@@ -104,6 +104,18 @@ def upgrade():
     )
     op.create_index(op.f('ix_payment_patient_id'), 'payment', ['patient_id'], unique=False)
     op.create_index(op.f('ix_payment_id'), 'payment', ['id'], unique=False)
+    seed_data()
+
+
+def seed_data():
+    organization = sa.table('organization', sa.column('id', sa.Integer), sa.column('name', sa.String))
+    op.bulk_insert(organization, [{'id': 1, 'name': 'CareBridge Clinic'}])
+    op.execute("SELECT setval(pg_get_serial_sequence('organization', 'id'), (SELECT max(id) FROM organization))")
+    consent = sa.table('consent_document', sa.column('id', sa.Integer), sa.column('title', sa.String), sa.column('body', sa.Text))
+    op.bulk_insert(consent, [
+        {'id': 1, 'title': 'Terms of use', 'body': 'To be written by the clinic.'},
+        {'id': 2, 'title': 'Privacy notice', 'body': 'To be written by the clinic.'},
+    ])
 
 
 def downgrade():
