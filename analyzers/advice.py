@@ -307,6 +307,11 @@ def _drift(s: Subject, message: str) -> str:
                 "keys": "the indexes and unique constraints of the model", "length": "the model's lengths"}[s.owner]
         return (f"Decide which side is right for {_code(s.rest[0])}, then align the other: a revision that gives the table "
                 f"{what} (`alembic revision --autogenerate`, reviewed), or the model changed to the table; run `alembic check` in CI.")
+    if s.owner == "enum" and s.rest:
+        found = re.search(r"has (.+?), which no migration adds to the database type (\w+)", message)
+        labels, name = found.groups() if found else ("the labels", "the type")
+        return (f"In a new revision, add {labels} to {_code(name)} (`op.execute(\"ALTER TYPE {name} ADD VALUE '...'\")`, "
+                "inside `op.get_context().autocommit_block()` before PostgreSQL 12), or take them out of the model.")
     if s.owner == "type" and "." in ":".join(s.rest):
         return (f"Decide which type is right for {_code(s.rest[0])}, "
                 "then align the other side: a revision that alters the column (`alter_column(..., type_=..., "

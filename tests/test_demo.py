@@ -184,7 +184,10 @@ RIGHT_ON_PURPOSE = [
     Right("every portal datetime is aware", ("TZ001", "TZ002"), f"{PORTAL}/"),
     Right("every portal FK column is indexed and constrained", ("PERF001", "INT002"), f"{PORTAL}/"),
     Right("every portal downgrade undoes its upgrade", ("MIG001", "MIG002"), f"{PORTAL}/"),
-    Right("the portal's models match its migrations", ("MIG006",), f"{PORTAL}/"),
+    Right("the portal's models match its migrations", ("MIG006",), f"{PORTAL}/migrations/"),
+    Right("the portal's models match its migrations", ("MIG006",), f"{PORTAL}/portal/models.py", (1, 61)),
+    Right("the portal's models match its migrations but for visit.status's LATE_CANCEL (P22)", ("MIG006",),
+          f"{PORTAL}/portal/models.py", (63, 10_000)),
     # apps/analytics
     Right("the other analytics revisions describe what they need themselves", ("MIG019",),
           f"{ANALYTICS}/migrations/versions/20250315_c5e8a0f2d417_no_show_counts.py"),

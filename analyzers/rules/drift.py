@@ -202,7 +202,7 @@ def _names_in_migrations(facts: Facts) -> dict[str, set[str]]:
     return names  # type: ignore[return-value]
 
 
-def _named(facts: Facts, name: str | None) -> bool:
+def quoted_in_migrations(facts: Facts, name: str | None) -> bool:
     return bool(name) and any(q not in name and name in quoted for q, quoted in _names_in_migrations(facts).items())
 
 
@@ -247,7 +247,7 @@ def missing_keys(model: TableFact, db: TableFact, facts: Facts) -> list[tuple[Sp
     for col in model.columns.values():
         if col.primary_key or col.name not in db.columns or col.from_library:
             continue
-        if _named(facts, f"ix_{model.name}_{col.name}") or _named(facts, f"uq_{model.name}_{col.name}"):
+        if quoted_in_migrations(facts, f"ix_{model.name}_{col.name}") or quoted_in_migrations(facts, f"uq_{model.name}_{col.name}"):
             continue
         if col.unique and {col.name} not in unique_sets:
             unique_missing(col.span, f"unique {col.name}", (col.name,))
@@ -255,7 +255,7 @@ def missing_keys(model: TableFact, db: TableFact, facts: Facts) -> list[tuple[Sp
             out.append((col.span, f"index on {col.name}", "index"))
     for ix in model.indexes:
         cols = ix.columns
-        if not _identifiers(cols) or any(c not in db.columns for c in cols) or ix.where_python or _named(facts, ix.name):
+        if not _identifiers(cols) or any(c not in db.columns for c in cols) or ix.where_python or quoted_in_migrations(facts, ix.name):
             continue
         if ix.unique and set(cols) not in unique_sets:
             unique_missing(ix.span, f"unique index {ix.name or ''} ({', '.join(cols)})".replace("  ", " ")
@@ -264,7 +264,7 @@ def missing_keys(model: TableFact, db: TableFact, facts: Facts) -> list[tuple[Sp
             out.append((ix.span, f"index {ix.name or ''} ({', '.join(cols)})".replace("  ", " "), "index"))
     for con in model.constraints:
         cols = con.columns
-        if con.kind == "unique" and not _named(facts, con.name) and _identifiers(cols) and all(c in db.columns for c in cols) and set(cols) not in unique_sets:
+        if con.kind == "unique" and not quoted_in_migrations(facts, con.name) and _identifiers(cols) and all(c in db.columns for c in cols) and set(cols) not in unique_sets:
             unique_missing(con.span, f"unique ({', '.join(cols)})", cols)
     return out
 

@@ -13,6 +13,8 @@ from analyzers.facts.python_module import NAMING_CONVENTION
 from analyzers.findings import Severity, identity_key
 from analyzers.rules import drift, start_up
 from analyzers.rules.base import Rule
+from analyzers.rules.enum_drift import enum_drift
+from analyzers.rules.runs_on import on_postgres, runs_on
 from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, named_in_code, python_paths, tree_gaps
 from analyzers.rules.schema import trees as _trees
 
@@ -897,7 +899,11 @@ class ModelMigrationDrift(Rule):
         application's configuration names: PostgreSQL rejects every write, MySQL's BOOL is TINYINT(1) and SQLite keeps
         both as integers (info where it runs on those only). An integer the migrations make narrower than the
         model (`BigInteger` in the model, `Integer` in the table) is a warning, info where it runs on SQLite
-        only (its INTEGER holds 8 bytes). Also the lengths of character columns where both sides spell one out as a
+        only (its INTEGER holds 8 bytes). A native enum's labels the model writes (string literals in
+        `Enum(...)`, or the member names of a Python enum it names; the values with `values_callable`) that
+        no revision file spells anywhere, while the migrated column is that enum: not where a revision builds
+        the type's labels from code (`Enum(*LABELS)`, a Python enum, an f-string, alembic-postgresql-enum's
+        sync), for `native_enum=False`, nor off PostgreSQL. Also the lengths of character columns where both sides spell one out as a
         number (`String(255)` in the model, `VARCHAR(64)` or `varchar(64)` in the migrations: a warning when
         the model allows longer values, else info; one finding per table), NULL allowed on one side only
         (where neither side has a default), and `index=True`, `unique=True`, `Index(...)` or
@@ -955,6 +961,12 @@ class ModelMigrationDrift(Rule):
         "    pinned = Column(Boolean, nullable=False, default=False)\n",
         "migrations/versions/0001_a.py": _NOTES_WITH_UUID_REF.replace('sa.Column("ref", postgresql.UUID(), nullable=True)',
                                                                       'sa.Column("pinned", sa.SmallInteger(), nullable=False)'),
+    }, {
+        "models.py": "from sqlalchemy import Column, Enum, Integer\nfrom sqlalchemy.orm import DeclarativeBase\n"
+        "class Base(DeclarativeBase):\n    pass\nclass Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n"
+        "    state = Column(Enum('draft', 'sent', 'archived', name='note_state'), nullable=False)\n",
+        "migrations/versions/0001_a.py": _NOTES_WITH_UUID_REF.replace(
+            'sa.Column("ref", postgresql.UUID(), nullable=True)', 'sa.Column("state", sa.Enum("draft", "sent", name="note_state"), nullable=False)'),
     })
 
     def check(self):
@@ -1066,6 +1078,17 @@ class ModelMigrationDrift(Rule):
             related=[(c.span, f"{c.name} in the model") for c, _, _, _ in cols[1:]] + [(o.span, f"{o.name} in the migrations") for _, o, _, _ in cols],
         )
 
+    def _enum_drift(self, model, db):
+        """Labels of a native enum in the model that no migration writes: PostgreSQL rejects them."""
+        if runs_on(self.facts).not_postgres:
+            return
+        for col, other, name, missing in enum_drift(self.facts, model, db):
+            yield on_postgres(self.facts, self.finding(
+                f"{model.name}.{col.name}: the model's enum has {', '.join(missing)}, which no migration adds to the "
+                f"database type {name} ({other.span.path}:{other.span.start}): on PostgreSQL an insert or update that "
+                f"writes it fails (invalid input value for enum {name}: \"{missing[0]}\")",
+                col.span, f"drift:enum:{model.name}.{col.name}", related=[(other.span, f"{name} in the migrations")]))
+
     def _columns_drift(self, model, db, gaps):
         """Types, NULL-ness, indexes and unique constraints that differ (analyzers/rules/drift.py); only on a
         table whose migrations were read whole."""
@@ -1093,6 +1116,7 @@ class ModelMigrationDrift(Rule):
                 related=[(c.span, f"{c.name} in the model") for c, _ in cols[1:]] + [(o.span, f"{o.name} in the migrations") for _, o in cols],
             )
         yield from self._length_drift(model, db)
+        yield from self._enum_drift(model, db)
         actions = drift.fk_action_drift(model, db, self.facts)
         if actions:
             yield self.finding(

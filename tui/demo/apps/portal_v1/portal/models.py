@@ -59,7 +59,7 @@ class Visit(db.Model):
     patient_id = db.Column(db.Integer, db.ForeignKey("patient.id"), nullable=False, index=True)
     starts_at = db.Column(db.DateTime(timezone=True), nullable=False)
     reason = db.Column(db.Text)
-    status = db.Column(db.Enum("BOOKED", "CANCELLED", "DONE", name="visit_status"), server_default="BOOKED", nullable=False)
+    status = db.Column(db.Enum("BOOKED", "CANCELLED", "DONE", "LATE_CANCEL", name="visit_status"), server_default="BOOKED", nullable=False)
     is_deleted = db.Column(db.Boolean, default=False, nullable=False)
 
 
