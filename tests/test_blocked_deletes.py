@@ -32,9 +32,26 @@ def remove_project(session, project_id):
 '''
 
 
+# The routes that run the deletes: a delete nothing in the application calls is info (test below).
+_ROUTES = '''
+from fastapi import APIRouter
+from app import projects
+
+router = APIRouter()
+
+@router.delete("/projects/{project_id}")
+def delete_project(project_id: int):
+    projects.remove_project(SESSION, project_id)
+
+@router.delete("/owners/{owner_id}/projects")
+def delete_owned(owner_id: int):
+    projects.purge_projects(SESSION, owner_id)
+'''
+
+
 def _files(relationship: str = "", typed: str = "int", action: str = "", before: str = "") -> dict[str, str]:
     return {"models.py": _MODELS.format(relationship=relationship, typed=typed, action=action),
-            "app/projects.py": _REMOVE.format(before=before)}
+            "app/projects.py": _REMOVE.format(before=before), "app/routes.py": _ROUTES}
 
 
 def test_no_relationship_and_no_on_delete_the_database_refuses_the_delete(tmp_path):
@@ -144,3 +161,12 @@ def prune(session, project: Project, stale):
         session.delete(task)
 '''
     assert found(tmp_path, {**_files(), "app/projects.py": code}, "REL005") == []
+
+
+def test_a_delete_nothing_in_the_application_calls_is_info_that_says_so(tmp_path):
+    files = _files()
+    del files["app/routes.py"]
+    (f,) = found(tmp_path, files, "REL005")
+    assert (f.severity, f.location.start_line, f.anchor) == (Severity.INFO, 8, "delete-blocked:remove_project:Project")
+    assert f.message.endswith("(it is in remove_project(), which dbreview found no call of in the application's code "
+                              "outside tests: no request reaches this delete yet)")

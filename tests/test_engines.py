@@ -5,12 +5,14 @@ dbreview cannot tell, the configuration rules say so at info. Each fixture is wr
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from analyzers.engine import scan
 from analyzers.facts.engines import engines, serving_engines
+from tests.test_precision import found as found_in
 from tui import cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -111,8 +113,40 @@ def test_options_set_in_code_by_a_flask_sqlalchemy_subclass_are_not_guessed():
     assert _pool_findings(found) == []  # no claim on pre-ping or sizing (and no session state: no checkin finding)
 
 
-def test_a_flask_app_configured_only_for_sqlite_is_not_certain():
-    found = scan(FIXTURES / "flask_engine_sqlite")
-    assert [f[:2] for f in _pool_findings(found)] == [("CFG005", "info")]
-    assert all("(not certain: the app's configuration names only SQLite (SQLALCHEMY_DATABASE_URI)" in f[3]
-               for f in _pool_findings(found))
+def test_a_flask_app_on_sqlite_alone_has_no_server_to_ping(tmp_path):
+    """SQLite is a file: no restart, failover or proxy drops a pooled connection. Where a server database is named
+    too (its driver required), the engine's own URL, SQLite, leaves it not certain: info."""
+    assert _pool_findings(scan(FIXTURES / "flask_engine_sqlite")) == []
+    shutil.copytree(FIXTURES / "flask_engine_sqlite", tmp_path / "forum_pg")
+    (tmp_path / "forum_pg" / "requirements.txt").write_text("flask-sqlalchemy\npsycopg2-binary\n")
+    found = _pool_findings(scan(tmp_path / "forum_pg"))
+    assert [f[:2] for f in found] == [("CFG005", "info")]
+    assert "(not certain: the app's configuration names only SQLite (SQLALCHEMY_DATABASE_URI)" in found[0][3]
+
+
+_FLASK_APP = {
+    "forum/extensions.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n",
+    "forum/config.py": "import os\n\nSQLALCHEMY_DATABASE_URI = os.environ.get('DATABASE_URL', {default!r})\n",
+}
+
+
+def test_sqlite_by_default_and_a_server_by_choice_is_the_deployments_call(tmp_path):
+    files = {**_FLASK_APP, "forum/config.py": _FLASK_APP["forum/config.py"].format(default="sqlite:////data/forum.db"),
+             "requirements.txt": "psycopg2-binary\n"}
+    (f,) = [f for f in found_in(tmp_path, files) if f.rule_id == "CFG005"]
+    assert (f.severity.value, f.location.path, f.location.start_line) == ("info", "forum/extensions.py", 3)
+    assert ("stale connections fail the first query after a database restart or network drop on PostgreSQL "
+            "(requirements.txt:1); but the application's configuration also names SQLite (forum/config.py:3), where "
+            "there is no server to restart: whether this pool ever meets one depends on the database a deployment "
+            "picks") in f.message
+
+
+def test_flask_sqlalchemy_recycles_mysql_connections_itself(tmp_path):
+    files = {**_FLASK_APP, "forum/config.py": _FLASK_APP["forum/config.py"].format(default="mysql://forum@db/forum")}
+    (f,) = [f for f in found_in(tmp_path, files) if f.rule_id == "CFG005"]
+    assert f.severity.value == "info"
+    assert ("has no `pool_pre_ping=True`: on MySQL (forum/config.py:3), Flask-SQLAlchemy sets pool_recycle=7200 "
+            "itself, so MySQL's idle timeout (wait_timeout) is covered. A connection the database dropped") in f.message
+    files["forum/config.py"] = _FLASK_APP["forum/config.py"].format(default="postgresql://forum@db/forum")
+    (f,) = [f for f in found_in(tmp_path / "pg", files) if f.rule_id == "CFG005"]
+    assert f.severity.value == "warning"  # a server, named alone: the pool meets its restarts

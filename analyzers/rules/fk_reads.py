@@ -26,7 +26,7 @@ from analyzers.facts.usage import SOFT_DELETE_COLUMNS, QueryUse, attribute_ref, 
 from analyzers.facts.walk import children
 from analyzers.rules.code_use import app_usage, function_around, mapped_names, names_class, table_variable
 from analyzers.rules.mentions import mentions
-from analyzers.rules.s05_integrity import _uncalled
+from analyzers.rules.s05_integrity import _may_name, _uncalled
 from analyzers.rules.schema import is_tooling_path, python_paths, rls_by_table
 
 
@@ -1072,9 +1072,12 @@ def _orm_deletes(facts: Facts, classes: _Classes, table: TableFact, seen: frozen
 NO_CALL = "which dbreview found no call of in the application's code outside tests"
 
 
-def uncalled_function(facts: Facts, span: Span) -> str | None:
+def uncalled_function(facts: Facts, span: Span, *, methods: bool = True) -> str | None:
     """The module-level function `span` is in, where nothing in the application's code calls it (INT010's call
-    facts: by name, in the modules that may import it, erring towards "called"); None otherwise."""
+    facts: by name, in the modules that may import it, erring towards "called"); None otherwise. Without `methods`,
+    a call `obj.name(...)` elsewhere, or one by the bare name in a module that cannot name this function (it imports
+    no such name from here), is not taken for one of it: a call through its module is among the mentions INT010's
+    facts weigh, and neither `session.delete(x)` nor another service's `delete()` is a call of this `delete()`."""
     module = _modules(facts).get(span.path)
     if module is None or module.revision is not None:
         return None  # a migration's upgrade() runs when Alembic does
@@ -1082,21 +1085,23 @@ def uncalled_function(facts: Facts, span: Span) -> str | None:
     m = re.match(r"(?:async\s+)?def\s+(\w+)", lines[0])  # at column 0: a module's function
     if m is None:
         return None  # a method, a nested function, module level: not weighed
-    cache: dict[tuple[str, int], str | None] = facts.derived.setdefault("fk_uncalled", {})  # type: ignore[assignment]
-    if (span.path, first) not in cache:
+    cache: dict[tuple[str, int, bool], str | None] = facts.derived.setdefault("fk_uncalled", {})  # type: ignore[assignment]
+    if (span.path, first, methods) not in cache:
         name = m.group(1)
         callers = _uncalled(facts, SimpleNamespace(span=span, function=name))
         if callers is not None:  # and no call of its name elsewhere but from those callers (a route of the same name)
-            call = re.compile(rf"\b{re.escape(name)}\s*\(")
+            call = re.compile(rf"{'' if methods else '(?<![.])'}\b{re.escape(name)}\s*\(")
             for site, text in mentions(facts, {name})[name]:
                 code = text.partition("#")[0]
+                if not methods and (other := _modules(facts).get(site.path)) is not None and not _may_name(other, module.module, name):
+                    continue
                 if site.path != span.path and call.search(code) and not re.match(rf"\s*(?:async\s+)?def\s+{name}\b", code):
                     caller = re.match(r"\s*(?:async\s+)?def\s+(\w+)", function_around(facts, site)[1][0])
                     if caller is None or caller.group(1) not in callers:
                         callers = None
                         break
-        cache[(span.path, first)] = name if callers is not None else None
-    return cache[(span.path, first)]
+        cache[(span.path, first, methods)] = name if callers is not None else None
+    return cache[(span.path, first, methods)]
 
 
 _DEF = re.compile(r"\s*(?:async\s+)?def\s+(\w+)\s*\(\s*self\s*(?:,([^)]*))?\)")

@@ -200,3 +200,20 @@ def _generic(call: ast.Call, unmapped: bool) -> bool:
     in a base class that is not mapped itself (`Base.create`): of whichever subclass it is called on."""
     name = _last(call.func)
     return (name in _GENERIC or name == "cls" and unmapped) and any(k.arg is None for k in call.keywords)
+
+
+def stays_small(facts: Facts, name: str) -> tuple[str, list[tuple[Span, str]]] | None:
+    """Why the table `name` holds no more rows than it starts with, in a finding's words, with the place that seeds
+    it: no application code adds rows to its model. None where something does, where a construction of a class
+    dbreview cannot tell (`self.model(**data)`) may, or where no model maps the table by a name of its own (a class
+    name two tables share: which one the code constructs is not told)."""
+    table = facts.tables.get(name)
+    if table is None or not any(ts == [table] for ts in mapped_names(facts).values()):
+        return None
+    found = growth(facts, table)
+    if found.adds or found.generic is not None:
+        return None
+    made = f"no {table.class_name} constructed, " if table.class_name else ""
+    seeded = f", and only the migrations seed it ({found.seeds[0].path}:{found.seeds[0].start})" if found.seeds else ""
+    return (f"dbreview found no application code that adds rows to {name} ({made}no insert into it){seeded}",
+            [(found.seeds[0], f"seeds {name}")] if found.seeds else [])

@@ -9,6 +9,7 @@ from analyzers.facts.model import CallFact, Hole, ListenerFact, SqlStatement, Sq
 from analyzers.facts.python_module import FLASK_OPTIONS
 from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
+from analyzers.rules.runs_on import runs_on
 from analyzers.rules.schema import (
     app_calls, first_line, is_test_path, is_tooling_path, migration_gaps, rls_by_table, settings_read, where,
 )
@@ -499,27 +500,43 @@ class PoolWithoutPrePing(Rule):
             c for c in engines  # NullPool keeps nothing to ping; **kwargs: settings we cannot read
             if not _unpooled(c) and pre_ping(c) == "off"
         ]
+        known = runs_on(self.facts)
+        servers = {name: span for name, span in known.found.items() if name != "SQLite"}
+        if known.found and not servers:
+            return  # SQLite alone: a file, no server to restart and no connection a proxy drops
         for group in _by_factory(no_ping):
             call = group[0]
-            chosen = _chosen(call)
-            yield _engine_finding(
-                self, group, sure, "pre_ping",
-                f"{_engine_name(call)} has no `pool_pre_ping=True`: " + (
-                    f"{'; '.join(chosen)}. A connection the database dropped (a restart, a failover) still fails the "
-                    "first query that borrows it: whether a ping on every checkout is worth it here is a deployment "
-                    "decision" if chosen else
-                    "stale connections fail the first query after a database restart or network drop"),
-                Severity.INFO if chosen else None,
-            )
+            chosen = _chosen(call, servers)
+            sqlite = known.urls.get("SQLite", [])
+            if chosen:
+                said = (f"{'; '.join(chosen)}. A connection the database dropped (a restart, a failover) still fails the "
+                        "first query that borrows it: whether a ping on every checkout is worth it here is a deployment "
+                        "decision")
+            else:
+                said = "stale connections fail the first query after a database restart or network drop"
+                if sqlite:  # SQLite by default, a server by choice: the deployment decides whether there is one
+                    said += (f" on {_named(servers)}; but the application's configuration also names SQLite "
+                             f"({sqlite[0].path}:{sqlite[0].start}), where there is no server to restart: whether this "
+                             "pool ever meets one depends on the database a deployment picks")
+            yield _engine_finding(self, group, sure, "pre_ping", f"{_engine_name(call)} has no `pool_pre_ping=True`: {said}",
+                                  Severity.INFO if chosen or sqlite else None)
 
 
-def _chosen(call: CallFact) -> list[str]:
-    """What says the pool's liveness was set up on purpose: pool_recycle set, the pre-ping a parameter of the
-    app's own engine factory (which this call leaves off)."""
+def _named(found: dict) -> str:
+    return ", ".join(f"{name} ({span.path}:{span.start})" for name, span in found.items())
+
+
+def _chosen(call: CallFact, servers: dict) -> list[str]:
+    """What says the pool's liveness was set up on purpose: pool_recycle set (by the app, or by Flask-SQLAlchemy
+    itself on MySQL, the only server the application names), the pre-ping a parameter of the app's own engine factory
+    (which this call leaves off)."""
     out = []
     recycle = call.kwargs.get("pool_recycle", "-1").strip()
     if recycle not in ("-1", "None"):
         out.append(f"pool_recycle={recycle} retires connections older than that, so idle cuts by a proxy are covered")
+    elif call.name == FLASK_ENGINE and list(servers) == ["MySQL"]:
+        out.append(f"on {_named(servers)}, Flask-SQLAlchemy sets pool_recycle=7200 itself, so MySQL's idle "
+                   "timeout (wait_timeout) is covered")
     origin = call.origin
     if origin is not None and origin.kwargs.get("pool_pre_ping") in origin.params:
         out.append(f"the factory `{origin.function}` ({origin.span.path}:{origin.span.start}) takes the pre-ping as its "

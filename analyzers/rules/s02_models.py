@@ -453,8 +453,11 @@ class PlaintextSecret(Rule):
     """An MFA (TOTP) secret is stored as plain text.
 
     What it checks:
-        `mfa_secret`, `totp_secret`, `otp_secret` columns of a plain String/Text type (not an
-        encrypted type).
+        `mfa_secret`, `totp_secret`, `otp_secret` (`email_otp_secret`, `totp_secret_base32`, `mfa_seed`) columns
+        of a plain String/Text/LargeBinary type (not an encrypted type); not other secret keys (a PGP key,
+        an API key's secret), which are not second factors. A warning where the schema holds patients
+        (health data, the checklist's setting); elsewhere info: whether a TOTP seed needs encryption at
+        rest is the application's threat-model call, which the message says.
     Why it matters:
         Whoever reads the table (a backup, a replica, a SQL injection) can generate valid second
         factors for every user. A static reader cannot see encryption done before the value reaches
@@ -481,15 +484,20 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     mfa_secret: Mapped[str | None] = mapped_column(String(64))
 ''',)
-    NAMES = re.compile(r"(mfa|totp|otp|2fa)_secret|secret_key$")
+    # A second factor's seed by its name; `pgp_secret_key` or `api_secret_key` are keys of another kind.
+    NAMES = re.compile(r"(mfa|totp|(^|_)otp|2fa|two_factor)_(secret|seed)")
 
     def check(self):
+        health = healthcare(self.facts)
         for table, col in column_sites(self.facts):
             if self.NAMES.search(col.name) and col.type_name in ("String", "Text", "VARCHAR", "Unicode", "CHAR", "LargeBinary"):
                 yield self.finding(
                     f"{where_declared(table, col)} is a plain {col.type_name}: the MFA secret sits readable in the "
-                    "table unless the application encrypts it before writing (check)",
-                    col.span, column_anchor(table, col),
+                    "table unless the application encrypts it before writing (check)" + (
+                        "; the schema holds patients, whose accounts a minted second factor opens" if health else
+                        "; whoever reads the table (a backup, a replica) can mint second factors, and whether the seeds "
+                        "need encryption at rest is the application's threat-model call"),
+                    col.span, column_anchor(table, col), severity=None if health else Severity.INFO,
                 )
 
 

@@ -22,6 +22,7 @@ from analyzers.rules import start_up
 from analyzers.facts.paths import is_test_path
 from analyzers.rules.base import Rule
 from analyzers.rules.drift import sql_touches
+from analyzers.rules.growth import stays_small
 from analyzers.rules.runs_on import on_postgres, runs_on
 from analyzers.rules.schema import named_in_code
 
@@ -550,6 +551,9 @@ class IndexWithoutConcurrently(_LockRule, Rule):
         (its predicate named), unless an earlier step of the revision may write rows, which dbreview cannot judge.
         A plain build whose comment right above (or above another step of the revision on that table) names the
         table and says it is small is info: its author chose it, and the lock lasts as long as that table's build.
+        So is a build on a table whose model no application code adds rows to (analyzers/rules/growth.py: no
+        construction of its class, no insert into it, no relationship through it added to; settings, a catalog the
+        migrations seed), which the message says: it holds what it was given and does not grow with use.
         A revision's finding takes the highest severity of its steps and, where they differ, says which lines
         are which (an info on the first build never hides a warning on the next).
     Why it matters:
@@ -654,11 +658,13 @@ op.execute("ALTER TABLE orders ADD CONSTRAINT orders_note_key UNIQUE USING INDEX
         if c.held is not None:
             return self._under_held(c, f"{f'index {name}' if name else 'an unnamed index'} on {c.table}", f"index:{c.table}:{name}")
         small = _said_small(self.facts, c)
+        unused = None if small else stays_small(self.facts, c.table)
         return self.finding(
             f"{c.who} builds {f'index {name}' if name else 'an unnamed index'} on {c.table} without CONCURRENTLY; {c.since}, so writes to it wait "
             "for the whole build (SHARE lock)" + (f"; its author's comment says the table stays small ({small!r}): a plain build on "
-                                                  "purpose, as short as the table is" if small else ""),
-            c.span, f"migration:{c.rev.revision}:index:{c.table}:{name}", severity=Severity.INFO if small else None,
+                                                  "purpose, as short as the table is" if small else _small_by_use(unused)),
+            c.span, f"migration:{c.rev.revision}:index:{c.table}:{name}", severity=Severity.INFO if small or unused else None,
+            related=unused[1] if unused else (),
         )
 
     def _unique(self, c: Change, name: object, columns: tuple[str, ...]):
@@ -666,11 +672,13 @@ op.execute("ALTER TABLE orders ADD CONSTRAINT orders_note_key UNIQUE USING INDEX
             return None
         if c.held is not None:
             return self._under_held(c, f"the index of unique constraint {name or '(unnamed)'} on {c.table}", f"unique:{c.table}:{name}")
+        unused = stays_small(self.facts, c.table)
         return self.finding(
             f"{c.who} adds unique constraint {name or '(unnamed)'} to {c.table} in place; {c.since}, so reads and "
             "writes wait while its index is built (ACCESS EXCLUSIVE lock): build the index CONCURRENTLY and add "
-            "the constraint USING INDEX",
+            "the constraint USING INDEX" + _small_by_use(unused),
             c.span, f"migration:{c.rev.revision}:unique:{c.table}:{name}", item="3.4",
+            severity=Severity.INFO if unused else None, related=unused[1] if unused else (),
         )
 
     def _under_held(self, c: Change, what: str, anchor: str):
@@ -685,6 +693,13 @@ op.execute("ALTER TABLE orders ADD CONSTRAINT orders_note_key UNIQUE USING INDEX
 
 
 _SMALL = re.compile(r"\b(small|tiny|few rows|a handful)\b", re.I)
+
+
+def _small_by_use(unused: tuple[str, list] | None) -> str:
+    """A lock finding's words on a table the application never adds rows to: it holds what it was given, so its
+    build is as short as that (growth.stays_small)."""
+    return (f"; but {unused[0]}: a table that does not grow with use holds what it was given, and its build lasts as long "
+            "as those rows take" if unused else "")
 
 
 def _said_small(facts: Facts, c: Change) -> str | None:

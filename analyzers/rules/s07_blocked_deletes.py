@@ -12,6 +12,7 @@ from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries, function_around, mapped_names, table_variable
 from analyzers.rules.drift import _fks_unsettled
 from analyzers.rules.examples_common import HEADER
+from analyzers.rules.fk_reads import NO_CALL, uncalled_function
 from analyzers.rules.schema import function_source, is_tooling_path, migration_gaps
 
 _HANDLED = re.compile(r"except\s*\(?[^:\n]*\b(IntegrityError|SQLAlchemyError|DBAPIError|DatabaseError|ForeignKeyViolation)\b")
@@ -42,7 +43,8 @@ class DeleteBlockedByForeignKey(Rule):
         catches IntegrityError; not for a key that is the referencing table's primary key (joined inheritance, an
         extension row), a self-reference, or a key whose action is written (RESTRICT and NO ACTION written out are
         choices). Tests and tooling are not read; a migration step about the tables that could not be read makes
-        it info.
+        it info, and so does a delete in a module-level function that nothing in the application's code calls (no
+        route, task, command or other function of it reaches it: INT010's call facts), which the message says.
     Why it matters:
         PostgreSQL checks the foreign key when the parent row goes: as soon as one referencing row exists, the delete
         fails with an IntegrityError and the request with it, a failure tests with empty tables never see. Where the
@@ -78,7 +80,14 @@ def remove_project(session, project_id):
     session.delete(project)
     session.commit()
 '''
-    INVALID = ({"models.py": _MODELS.format(action=""), "app/projects.py": _CODE},)
+    _ROUTE = '''
+from app.projects import remove_project
+
+@router.delete("/projects/{project_id}")
+def delete_project(project_id: int, session=Depends(get_session)):
+    remove_project(session, project_id)
+'''
+    INVALID = ({"models.py": _MODELS.format(action=""), "app/projects.py": _CODE, "app/routes.py": _ROUTE},)
     VALID = ({"models.py": _MODELS.format(action='", ondelete="CASCADE'), "app/projects.py": _CODE},)
 
     def check(self):
@@ -131,12 +140,15 @@ def remove_project(session, project_id):
         anchor = f"delete-blocked:{function}:{name}"
         tables = [parent.name, *{c.name: None for c, *_ in [*blocked, *lost, *orphaned]}]
         unsure = list({u: None for t in tables for u in migration_gaps(facts, t)}) if facts.revisions else []
+        # A delete nothing in the application runs (no route, task or command reaches it) fails nobody yet.
+        dead = uncalled_function(facts, span, methods=False) is not None
         if blocked or lost:
             parts = [_blocked(c, col, rel) for c, col, _, rel in blocked] + [_nulled(c, col, rel, name) for c, col, _, rel in lost]
             yield self.finding(
                 f"{function} deletes {_a(name)} ({parent.name}) with {how}, but {_listed(parts)}: the delete fails with an "
-                f"IntegrityError as soon as one of those rows points at the {name}",
-                span, anchor, unsure=unsure,
+                f"IntegrityError as soon as one of those rows points at the {name}"
+                + (f" (it is in {function}(), {NO_CALL}: no request reaches this delete yet)" if dead else ""),
+                span, anchor, unsure=unsure, severity=Severity.INFO if dead else None,
                 related=[(fk.span, f"{c.name}.{col.name}: no ON DELETE") for c, col, fk, _ in [*blocked, *lost]][:10],
             )
         elif orphaned:

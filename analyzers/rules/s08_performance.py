@@ -24,7 +24,7 @@ from analyzers.rules.indexes import Key, mysql_default, table_keys
 from analyzers.rules.runs_on import runs_on
 from analyzers.rules.mentions import mentions
 from analyzers.rules.schema import (
-    all_indexes, app_calls, column_anchor, first_line, fk_columns, index_leads, is_test_path, is_tooling_path, made_for_mysql,
+    all_indexes, app_calls, column_anchor, first_line, fk_columns, index_leads, is_test_path, is_tooling_path, key_lookup, made_for_mysql,
     migrated_column, migration_gaps, migration_sql, table_sql, where_declared,
 )
 
@@ -977,7 +977,10 @@ class CountByLoadingRows(Rule):
     What it checks:
         `len(...)` of `.all()` (or `.fetchall()`) on a query: `len((await session.execute(stmt)).scalars().all())`,
         `len(Model.query.filter(...).all())`, in application code. A query with `.limit()` is left alone, and
-        so are the rows a DELETE, UPDATE or INSERT ... RETURNING gives back (the write's own result).
+        so are the rows a DELETE, UPDATE or INSERT ... RETURNING gives back (the write's own result). Info where
+        the query compares every column of a unique key (the primary key, a unique column, constraint or index)
+        with `==`: it loads one row at most, a test for existence; info too, saying so, in a module-level function
+        that nothing in the application's code calls (INT010's call facts).
     Why it matters:
         Every matching row crosses the wire and becomes an ORM object (with its identity-map entry) just
         to be counted: the cost grows with the table, where `SELECT count(*)` costs one row.
@@ -1012,16 +1015,43 @@ from models import Patient
 async def count_patients(session):
     result = await session.execute(select(Patient))
     return len(result.scalars().all())
+''', "app/routes.py": '''
+from app.services import count_patients
+
+@router.get("/patients/count")
+async def patient_count(session=Depends(get_session)):
+    return await count_patients(session)
 '''},)
 
     def check(self):
         for usage in app_usage(self.facts):
             for span, function in usage.len_all:
-                yield self.finding(
-                    f"{function} counts rows with len(...all()): every matching row is loaded to be counted; "
-                    "select(func.count()) returns the number alone",
-                    span, f"function:{span.path}:{function}:len-all",
-                )
+                message = (f"{function} counts rows with len(...all()): every matching row is loaded to be counted; "
+                           "select(func.count()) returns the number alone")
+                key = _pinned_key(self.facts, span, function)
+                dead = uncalled_function(self.facts, span, methods=False)
+                if key is not None:  # at most one row crosses the wire: nothing grows with the table
+                    message = (f"{function} tests for a row with len(...all()), but its query compares the unique key "
+                               f"of {key[0]} ({', '.join(key[1])}) with ==, so it loads one row at most: `.first() is not None` "
+                               "says the same, and nothing grows with the table")
+                elif dead is not None:
+                    message += f" (it is in {dead}(), {NO_CALL}: nothing runs it yet)"
+                yield self.finding(message, span, f"function:{span.path}:{function}:len-all",
+                                   severity=Severity.INFO if key is not None or dead is not None else None)
+
+
+def _pinned_key(facts: Facts, span: Span, function: str) -> tuple[str, tuple[str, ...]] | None:
+    """The table and unique key (primary key, unique column, constraint or index) that the query counted at `span` (the
+    last one its function builds at or before that line) compares with `==` on every column; None otherwise."""
+    built = [(q, t) for q, t in app_queries(facts) if q.span.path == span.path and q.function == function
+             and q.span.start <= span.start]
+    if not built:
+        return None
+    q, table = max(built, key=lambda pair: pair[0].span.start)
+    if q.opaque_filter or table.unknown_bases:
+        return None
+    found = key_lookup(facts, table, q.equals)
+    return (table.name, found) if found else None
 
 
 _DEFAULT_LAZY = (None, "select", "True")
