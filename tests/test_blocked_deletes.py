@@ -170,3 +170,29 @@ def test_a_delete_nothing_in_the_application_calls_is_info_that_says_so(tmp_path
     assert (f.severity, f.location.start_line, f.anchor) == (Severity.INFO, 8, "delete-blocked:remove_project:Project")
     assert f.message.endswith("(it is in remove_project(), which dbreview found no call of in the application's code "
                               "outside tests: no request reaches this delete yet)")
+
+
+def test_a_method_of_the_same_name_is_no_call_of_the_service_function(tmp_path):
+    """dispatch: `db_session.delete(x)` in a module that imports the service is no call of the service's `delete()`;
+    `projects.delete(...)` through the module is."""
+    service = _REMOVE.format(before="").replace("def remove_project(", "def delete(")
+    routes = '''
+from sqlalchemy import select
+from app import projects
+from models import Task
+
+@router.delete("/tasks/{task_id}")
+def drop_task(task_id: int):
+    SESSION.delete(SESSION.scalars(select(Task).where(Task.id == task_id)).one())
+'''
+    files = {**_files(), "app/projects.py": service, "app/routes.py": routes}
+    (f,) = found(tmp_path, files, "REL005")
+    assert (f.severity, f.anchor) == (Severity.INFO, "delete-blocked:delete:Project")
+    assert "(it is in delete(), which dbreview found no call of" in f.message
+    files["app/routes.py"] = routes + '''
+@router.delete("/projects/{project_id}")
+def drop_project(project_id: int):
+    projects.delete(SESSION, project_id)
+'''
+    (f,) = found(tmp_path / "called", files, "REL005")
+    assert f.severity == Severity.WARNING

@@ -100,3 +100,30 @@ def test_on_postgresql_and_sqlite_the_lock_is_postgresqls(tmp_path):
     (f,) = _mig023(tmp_path, {"app/main.py": LIFESPAN, "app/config.py": config})
     assert f.severity.value == "warning"
     assert "advisory lock (pg_advisory_lock on PostgreSQL; the application also runs on SQLite (app/config.py:1))" in f.message
+
+
+def test_a_server_started_with_one_worker_lowers_it_to_info_and_says_where(tmp_path):
+    launch = "#!/bin/sh\nexec gunicorn --bind 0.0.0.0:8000 -w 1 app.main:app\n"
+    (f,) = _mig023(tmp_path, {"app/main.py": LIFESPAN, "docker/entrypoint.sh": launch})
+    assert (f.severity.value, f.location.start_line) == ("info", 10)
+    assert f.message.endswith("; docker/entrypoint.sh:2 starts the server with one worker (`-w 1`): one process migrates "
+                              "at a time, and the race needs several replicas (or more workers) started together")
+    several = launch.replace("-w 1", "-w 4")
+    (f,) = _mig023(tmp_path / "four", {"app/main.py": LIFESPAN, "docker/entrypoint.sh": several})
+    assert f.severity.value == "warning" and "one worker" not in f.message
+
+
+def test_a_setting_that_defaults_to_one_worker(tmp_path):
+    settings = "class Settings:\n    UVICORN_WORKERS: int = 1\n"
+    (f,) = _mig023(tmp_path, {"app/main.py": LIFESPAN, "app/settings.py": settings})
+    assert f.severity.value == "info"
+    assert "app/settings.py:2 starts one worker unless a deployment raises it (UVICORN_WORKERS defaults to 1)" in f.message
+
+
+def test_a_setting_that_turns_the_migration_off_lowers_it_to_info_naming_it(tmp_path):
+    switched = LIFESPAN.replace('    command.upgrade(Config("alembic.ini"), "head")\n',
+                                '    if settings.database.automigrate:\n        command.upgrade(Config("alembic.ini"), "head")\n')
+    (f,) = _mig023(tmp_path, {"app/main.py": switched})
+    assert f.severity.value == "info"
+    assert ("it does so only while the setting `settings.database.automigrate` is on (app/main.py:10): a deployment "
+            "that runs several processes can turn it off and migrate once, before they start") in f.message

@@ -19,14 +19,14 @@ from types import SimpleNamespace
 
 from analyzers.facts.core_tables import module_as_core
 from analyzers.facts.model import ClassFact, ColumnFact, Facts, ModuleFacts, RelationshipFact, Span, TableFact
-from analyzers.facts.names import Names
+from analyzers.facts.names import Names, absolute
 from analyzers.facts.paths import is_test_path
 from analyzers.facts.predicates import asserted_terms
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS, QueryUse, attribute_ref, equated_attributes, keyed_attributes
 from analyzers.facts.walk import children
 from analyzers.rules.code_use import app_usage, function_around, mapped_names, names_class, table_variable
 from analyzers.rules.mentions import mentions
-from analyzers.rules.s05_integrity import _may_name, _uncalled
+from analyzers.rules.s05_integrity import _is_tail, _may_name, _reached, _uncalled, _unparsed
 from analyzers.rules.schema import is_tooling_path, python_paths, rls_by_table
 
 
@@ -1088,7 +1088,7 @@ def uncalled_function(facts: Facts, span: Span, *, methods: bool = True) -> str 
     cache: dict[tuple[str, int, bool], str | None] = facts.derived.setdefault("fk_uncalled", {})  # type: ignore[assignment]
     if (span.path, first, methods) not in cache:
         name = m.group(1)
-        callers = _uncalled(facts, SimpleNamespace(span=span, function=name))
+        callers = _uncalled(facts, SimpleNamespace(span=span, function=name)) if methods else _unreached(facts, module, name)
         if callers is not None:  # and no call of its name elsewhere but from those callers (a route of the same name)
             call = re.compile(rf"{'' if methods else '(?<![.])'}\b{re.escape(name)}\s*\(")
             for site, text in mentions(facts, {name})[name]:
@@ -1102,6 +1102,66 @@ def uncalled_function(facts: Facts, span: Span, *, methods: bool = True) -> str 
                         break
         cache[(span.path, first, methods)] = name if callers is not None else None
     return cache[(span.path, first, methods)]
+
+
+_IMPORT_LINE = re.compile(r"\s*(?:from\s+[\w.]+\s+)?import\b")
+
+
+def _unreached(facts: Facts, module: ModuleFacts, name: str) -> tuple[str, ...] | None:
+    """As INT010's `_uncalled`, but a mention counts only as the module that may name the function writes it: by the
+    name it imports it as, or through the name it binds the function's module to (`incident_type_service.delete`);
+    `db_session.delete(...)` in a module that imports the service is no call of the service's `delete()`. The
+    functions the mentions are in, where none is reached from what runs (a route, a task, module level); else None."""
+    if module.top_functions.get(name) is not False:
+        return None
+    if any(name in words and _may_name(m, module.module, name) for m, words in _unparsed(facts)):
+        return None
+    reached, callers = _reached(facts), set()
+    for m in facts.modules:
+        if is_test_path(m.path) or m.revision is not None or name not in m.mentions or not _may_name(m, module.module, name):
+            continue
+        written = _names_for(facts, m, module, name)
+        if written is None:
+            return None  # imported in a way not read here
+        if not written:
+            continue  # it names another function of that name
+        pattern = re.compile(rf"(?<![\w.])(?:{'|'.join(written)})\b")
+        for site, line in mentions(facts, {name})[name]:
+            if site.path != m.path or not pattern.search(line.partition("#")[0]) or _IMPORT_LINE.match(line):
+                continue  # an import binds the name, it calls nothing
+            head = re.match(r"\s*(?:async\s+)?def\s+(\w+)", function_around(facts, site)[1][0])
+            if head is not None and head.group(1) == name and m is module:
+                continue  # its own definition
+            if head is None or head.group(1) in reached:
+                return None  # module level, a class body, or a function that runs
+            callers.add(head.group(1))
+    return tuple(sorted(callers))
+
+
+def _names_for(facts: Facts, m: ModuleFacts, module: ModuleFacts, name: str) -> list[str] | None:
+    """How module `m` writes the function `name` of `module`, as patterns: `name` in its own module, its alias where it
+    is imported by name, `svc.name` through the module imported as `svc` (or by its dotted path). None: m's source does
+    not parse."""
+    if m is module:
+        return [re.escape(name)]
+    try:
+        tree = ast.parse("\n".join(facts.lines(Span(m.path, 1, 10**7))))
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    written: list[str] = []
+    package = m.path.endswith("__init__.py")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            source = absolute(m.module, package, node)
+            for a in node.names:
+                if a.name in ("*", name) and _is_tail(module.module, source):
+                    written.append(re.escape(a.asname or name))
+                elif _is_tail(module.module, f"{source}.{a.name}"):
+                    written.append(rf"{re.escape(a.asname or a.name)}\s*\.\s*{re.escape(name)}")
+        elif isinstance(node, ast.Import):
+            written += [rf"{re.escape(a.asname or a.name)}\s*\.\s*{re.escape(name)}" for a in node.names
+                        if _is_tail(module.module, a.name)]
+    return written
 
 
 _DEF = re.compile(r"\s*(?:async\s+)?def\s+(\w+)\s*\(\s*self\s*(?:,([^)]*))?\)")

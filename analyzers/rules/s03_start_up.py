@@ -33,9 +33,11 @@ class MigratedAtStartUp(Rule):
         from the application's start-up, a few calls away: an ASGI lifespan or startup hook, a Flask app
         factory (`create_app`), gunicorn's per-worker hooks (`post_fork`, `post_worker_init`), or for an
         upgrade gunicorn's `on_starting` / `when_ready` (once per instance, in the master). A warning for an
-        upgrade every worker runs; info for one that runs once per instance, for `create_all`, and where a
+        upgrade every worker runs; info for one that runs once per instance, for `create_all`, where a
         launch script of the project already upgrades before the server starts (the workers then find the
-        database at head).
+        database at head), where a setting turns the upgrade off (`if settings.automigrate:`, named in the
+        message), and where the project starts its server with one worker (`gunicorn -w 1` in a launch script,
+        `workers = 1` in a gunicorn config, a `*WORKERS` setting whose default is 1; not where one starts more).
         Nothing is said where the file of the call, or an Alembic env.py of the project, takes a PostgreSQL
         advisory lock (`pg_advisory_lock`, `pg_try_advisory_lock`, `pg_advisory_xact_lock`), nor of a CLI
         command, a one-shot entrypoint script (`alembic upgrade head && gunicorn ...`), tests or scripts.
@@ -89,8 +91,16 @@ class MigratedAtStartUp(Rule):
             if before is not None:  # the deployment migrates first: the workers' upgrade finds the database at head
                 said += (f"; {before[0].path}:{before[0].start} runs {before[1]}, so in that deployment this finds the "
                          "database at head and does nothing: it races only where the application is started otherwise")
-            yield self.finding(said, span, f"startup:{what}",
-                               severity=None if upgrade and per_worker and before is None else Severity.INFO)
+            switch = start_up.migration_switch(facts) if upgrade else None
+            if switch is not None:  # a deployment that migrates apart turns it off
+                said += (f"; it does so only while the setting `{switch[1]}` is on ({switch[0].path}:{switch[0].start}): "
+                         "a deployment that runs several processes can turn it off and migrate once, before they start")
+            single = start_up.one_worker(facts) if per_worker else None
+            if single is not None:
+                said += (f"; {single[0].path}:{single[0].start} starts {single[1]}: one process migrates at a time, and "
+                         "the race needs several replicas (or more workers) started together")
+            yield self.finding(said, span, f"startup:{what}", severity=None if upgrade and per_worker and before is None
+                               and switch is None and single is None else Severity.INFO)
 
 
 def _no_lock(known: RunsOn) -> str:

@@ -9,7 +9,7 @@ import textwrap
 from analyzers.facts.aware_times import returned_by
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
-from analyzers.rules.code_use import app_usage
+from analyzers.rules.code_use import app_usage, function_around
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.mentions import mentions
 from analyzers.facts.model import Span
@@ -33,7 +33,10 @@ class NaiveDateTime(Rule):
         SQLite up, a docker-compose service), whose datetime columns keep no zone either way, the finding
         says so and is info. A lone naive column that no query of the application tests in SQL (no filter,
         join condition or SQL text names it, no Core table's `t.c.col` is compared; it is only written, ordered or
-        shown) is info that says so.
+        shown) is info that says so, and so is one that code handling it strips the zone from, in the same
+        function (`now = datetime.now(UTC).replace(tzinfo=None)`: naive UTC on purpose; found by the attribute's
+        name). The message says "unlike the project's other timestamps" only where at least four in five are
+        aware; elsewhere it says how many are naive.
     Why it matters:
         `timestamp without time zone` stores wall-clock digits with no offset: a value written by a
         server in another zone, or across a DST change, is silently wrong, and comparisons with
@@ -113,15 +116,21 @@ class Appointment(Base):
                 )
             else:
                 how = "Mapped[datetime] with no type" if col.type_args.get("annotated") else col.type_name
-                unlike = ", unlike the project's other timestamps," if aware else ""
+                # "unlike the others" only where it is: a few naive columns among many aware ones
+                unlike = (", unlike the project's other timestamps," if aware >= 4 * len(naive) else
+                          f" (as {len(naive)} of the project's {len(naive) + aware} timestamp columns are)" if aware else "")
                 untested = not _tested_in_sql(self.facts, table, col)
+                stripped = None if untested else _strips_zone(self.facts, col.attr or col.name)
                 yield self.finding(
                     f"{where_declared(table, col)} is {how} without timezone=True{unlike}: the column keeps no offset "
                     "(timestamp without time zone), so an aware value loses its zone and comparisons with aware "
                     "values are off by the offset" + (
                         "; no query of the application tests it in SQL (it is written, ordered or shown; a comparison "
-                        "made in Python on the loaded rows is not followed)" if untested else "") + (also and "." + also),
-                    col.span, column_anchor(table, col), severity=Severity.INFO if untested else severity,
+                        "made in Python on the loaded rows is not followed)" if untested else "") + (
+                        f"; but code that handles {col.attr or col.name} ({stripped.path}:{stripped.start}) strips the "
+                        "zone from a UTC value (`.replace(tzinfo=None)`): naive UTC on purpose, consistent while every "
+                        "writer and comparison does the same" if stripped else "") + (also and "." + also),
+                    col.span, column_anchor(table, col), severity=Severity.INFO if untested or stripped else severity,
                 )
 
     def _packages_beside(self, decorators, naive, also):
@@ -174,6 +183,23 @@ def utc_on_bind(facts, type_name: str) -> Span | None:
                 if _TO_UTC.search("\n".join(body)):
                     start = cls.span.start + i
                     return Span(cls.span.path, start, start + len(body))
+    return None
+
+
+_STRIP = re.compile(r"\.replace\(\s*tzinfo\s*=\s*None\s*\)")
+
+
+def _strips_zone(facts, attr: str) -> Span | None:
+    """Where application code that names `attr` strips the zone from a datetime in the same function
+    (`now = datetime.now(UTC).replace(tzinfo=None)` then `File.expires_at < now`): naive UTC written or compared on
+    purpose. By the attribute's name: another model's column of that name counts too, and the place is named."""
+    for span, _ in mentions(facts, {attr})[attr]:
+        if is_test_path(span.path):
+            continue
+        first, lines = function_around(facts, span)
+        for number, line in enumerate(lines, first):
+            if len(lines) > 1 and _STRIP.search(line.partition("#")[0]):
+                return Span(span.path, number, number)
     return None
 
 

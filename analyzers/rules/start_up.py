@@ -278,3 +278,49 @@ def guarded(facts: Facts, span: Span) -> str | None:
         if m:
             return f"{m.group(0)} in {path}"
     return None
+
+
+# A server started with one worker (`gunicorn -w 1`, `uvicorn --workers 1`, `workers = 1` in a gunicorn config) or a
+# setting whose default is one (`UVICORN_WORKERS: int = 1`).
+_WORKERS_DEFAULT = re.compile(r"^\s*(\w*WORKERS)\s*(?::\s*int)?\s*=\s*1\s*(?:#.*)?$")
+# A setting that turns the migration at start-up off (fides' `if CONFIG.database.automigrate:`).
+_SWITCH_WORDS = {"automigrate", "auto_migrate", "AUTOMIGRATE", "AUTO_MIGRATE", "auto_migration", "migrate_on_startup",
+                 "MIGRATE_ON_STARTUP", "run_migrations_on_startup", "RUN_MIGRATIONS"}
+
+
+def one_worker(facts: Facts) -> tuple[Span, str] | None:
+    """Where the project starts its server with a single worker process, and what says so: a launch script or a
+    gunicorn config, else a setting whose default is one worker. None where none says so, or one starts more."""
+    found = None
+    for rel in _launch_files(facts.root) + _files(facts.root, lambda name: name.startswith("gunicorn") and name.endswith(".py")):
+        try:
+            lines = confine.read_text(facts.root, rel).splitlines()
+        except (OSError, ValueError):
+            continue
+        for number, line in enumerate(lines, 1):
+            code = line.split("#", 1)[0]
+            count = re.search(r"(?:\s(?:-w|--workers)[ =]['\"]?|^\s*workers\s*=\s*)(\d+)\b", code)
+            if count is None or not (rel.endswith(".py") or _SERVE.search(code)):
+                continue
+            if count.group(1) != "1":
+                return None  # one deployment starts several: the race is there
+            found = found or (Span(rel, number, number), f"the server with one worker (`{count.group(0).strip()}`)")
+    if found is not None:
+        return found
+    for span, line in (hit for word in ("WORKERS", "UVICORN_WORKERS", "GUNICORN_WORKERS", "WEB_CONCURRENCY")
+                       for hit in mentions(facts, {word})[word]):
+        m = _WORKERS_DEFAULT.match(line)
+        if m is not None:
+            return span, f"one worker unless a deployment raises it ({m.group(1)} defaults to 1)"
+    return None
+
+
+def migration_switch(facts: Facts) -> tuple[Span, str] | None:
+    """The setting the application tests before it migrates at start-up (`if CONFIG.database.automigrate:`): where,
+    and its name as written."""
+    for word in sorted(_SWITCH_WORDS):
+        for span, line in mentions(facts, {word})[word]:
+            m = re.match(rf"\s*(?:el)?if\b[^#]*?([\w.]*\b{word})\b", line)
+            if m is not None:
+                return span, m.group(1)
+    return None
