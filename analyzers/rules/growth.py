@@ -6,7 +6,10 @@ handful of rows, which a scan reads as fast as an index would. Other rules may w
 What counts as adding rows: the mapped class constructed (`Tag(...)`, `cls(...)` in its own methods: an object made
 to be added), a Core insert (`insert(T)`, `t.insert()`, `T.__table__.insert()`, `bulk_insert_mappings(T, ...)`), SQL
 `INSERT INTO t` sent by the application, and for an association table, a relationship through it (`secondary=`)
-that the code appends to, extends or assigns."""
+that the code appends to, extends or assigns.
+
+A table named as configuration (`configuration_named`: its class's or its own name ends in Rule, Template, Settings...)
+holds rows people write by hand: a few, as far as a name tells, which is all it goes by."""
 
 from __future__ import annotations
 
@@ -34,6 +37,23 @@ _FACTORIES = frozenset(("create", "create_or_update", "get_or_create", "bulk_cre
 # What a class handed over is made into rows by: a repository, a data access object, a save or create helper
 # (`RepositoryGeneric(session, Item)`, `table_dict_save(data, Token)`, `SQLAlchemyUserDatabase(session, User, Account)`).
 _MAKER = re.compile(r"Repositor|Repo\b|Repo[A-Z]|CRUD|Crud|DAO|Dao\b|Database|^save|_save|^create|_create|^insert|_insert")
+
+
+# The last word of a name that makes it configuration: rules, templates, settings that people write by hand, a few.
+# Not label or tag: rows of a link that labels or tags something (`book_labels`) grow with what they label.
+_CONFIG_WORD = re.compile(r"(rule|template|config|configuration|setting|preference|polic(?:y|ie)|definition|categor(?:y|ie)"
+                          r"|filter|webhook|snippet|preset|type)s?", re.I)
+_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def configuration_named(table: TableFact) -> tuple[str, str] | None:
+    """(the name, its last word) where the class's or the table's name ends in a word of configuration
+    (`ExtractionRule`, `search_settings`, `assoc_notification_filters`); None where a name says its rows are a
+    user's own (`user_preferences`: they grow with the users). The name is all it goes by, and the finding says so."""
+    words = [(name, _WORDS.findall(name)) for name in (table.class_name, table.name) if name]
+    if any(w.lower() in ("user", "users") for _, ws in words for w in ws):
+        return None
+    return next(((name, ws[-1]) for name, ws in words if ws and _CONFIG_WORD.fullmatch(ws[-1])), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from analyzers.facts.guards import chain_finds
 from analyzers.facts.json_context import followed
 from analyzers.facts.paths import is_one_off_path, tooling_kind
 from analyzers.facts.model import ColumnFact, Facts, Span, TableFact, Unread
-from analyzers.rules.growth import growth
+from analyzers.rules.growth import configuration_named, growth
 from analyzers.rules.indexes import Key, mysql_default, table_keys
 from analyzers.rules.runs_on import runs_on
 from analyzers.rules.mentions import mentions
@@ -111,7 +111,12 @@ class ForeignKeyWithoutIndex(Rule):
         or a relationship's name, which another table may share, so it is not shown as evidence. Where dbreview found none, it is an info
         that says so, and names the migration that seeds the table if one does (a catalog: a scan of a small table
         costs what an index lookup does); where the code makes rows of a class it cannot tell (`self.model(**data)`
-        in a repository), the info says that how the table grows dbreview cannot tell.
+        in a repository), the info says that how the table grows dbreview cannot tell. Nor is it a warning where the
+        class's or the table's name ends in a word of configuration (`ExtractionRule`, `search_settings`,
+        `assoc_notification_filters`: rule, template, config, setting, preference, policy, definition, category, filter,
+        webhook, snippet, preset, type; not label or tag, which a link to a growing table may be named by), unless a
+        word of the name says its rows are a user's own (`UserSetting`, which grows with the users): rules, templates and settings are written by hand and stay few, where a scan costs
+        about what an index lookup does; an info that says the name is all dbreview goes by there.
     Why it matters:
         PostgreSQL does not index foreign keys by itself: every filter on the column, and every load of
         a parent's children, scans the table, and every DELETE or key UPDATE on the parent scans it to
@@ -432,6 +437,11 @@ def _growth_said(facts: Facts, table: TableFact) -> tuple[bool, str, list[tuple[
     """Whether the application adds rows to `table` (a scan of it costs more as it grows), in the finding's words, and
     the places that say so: a table only the migrations seed, or nothing adds to, stays as small as it starts."""
     found = growth(facts, table)
+    if found.adds and (named := configuration_named(table)) is not None:  # rows made by hand: a few, as far as a name tells
+        return False, (f"; but {named[0]} is named as configuration (its name ends in '{named[1]}', which is all dbreview "
+                       "goes by here: it cannot see how many rows a table holds): rules, templates and settings are written "
+                       "by hand and stay few, and a scan of a few rows costs about what an index lookup does; index it if "
+                       "it holds many"), []
     if found.adds:  # not named in the finding: the place may be a guess by a relationship's or class's name
         return True, "", []
     seeded = (f", which only the migrations seed ({found.seeds[0].path}:{found.seeds[0].start})" if found.seeds else "")
