@@ -179,6 +179,8 @@ def _column_ref(node: ast.AST) -> str:
 def foreign_key(call: ast.Call, names: Names, path: str) -> ForeignKeyRef:
     kw = kwargs(call)
     target = const_str(call.args[0]) if call.args else None
+    if target is None and call.args and isinstance(call.args[0], ast.Name):
+        target = names.strings.get(call.args[0].id)
     if target is None and call.args:
         target = _column_ref(call.args[0])
     return ForeignKeyRef(target or "", const_str(kw.get("ondelete")), const_str(kw.get("onupdate")), span_of(call, path),

@@ -30,6 +30,10 @@ class Names:
                     else:
                         self.aliases[a.asname or a.name] = f"{base}.{a.name}" if base else a.name
         self.imports = dict(self.aliases)  # what the imports alone bind (the aliases below are inferred)
+        # The module's string constants (`USER_ID = "user.id"`): what `ForeignKey(USER_ID)` names.
+        self.strings = {t.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
+                        and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+                        for t in node.targets if isinstance(t, ast.Name)}
         # Flask-SQLAlchemy style `db = SQLAlchemy()`: db.Column, db.Model ... behave like sqlalchemy's.
         for node in tree.body:
             if (

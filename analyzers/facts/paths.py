@@ -23,6 +23,9 @@ def is_test_path(path: str) -> bool:
 
 
 TOOLING_DIRS = ("migrations", "migration", "alembic", "versions", "bin", "tools", "management", "commands", "cli", "devtools")
+# `tools/` is the repository's (or a top folder's: `backend/tools/`) only above this depth; deeper it is a package of
+# the application's own (`web/pgadmin/tools/sqleditor/`, `backend/onyx/tools/`: what its users run).
+_PACKAGE_DEPTH = 2
 ROOT_APP_FILES = ("app.py", "main.py", "database.py", "db.py", "wsgi.py", "asgi.py", "server.py", "application.py", "config.py")
 
 
@@ -36,7 +39,8 @@ def is_tooling_path(path: str) -> bool:
 def tooling_kind(path: str) -> str | None:
     """What kind of tooling a path is, or None for the application's code."""
     parts = path.split("/")
-    if parts[-1] in ("env.py", "migrations.py", "migrate.py", "manage.py") or any(p in TOOLING_DIRS for p in parts[:-1]):
+    if parts[-1] in ("env.py", "migrations.py", "migrate.py", "manage.py") or any(
+            p in TOOLING_DIRS and (p != "tools" or i < _PACKAGE_DEPTH) for i, p in enumerate(parts[:-1])):
         return "migration or command-line tooling"
     if any(p in ("connectors", "connector", "integrations") for p in parts[:-1]) or parts[-1].endswith("_connector.py"):
         return "a connector to the customers' own databases or another service"
