@@ -864,6 +864,11 @@ def _eager_load(s: Subject, message: str) -> str:
 
 @advises("TZ001")
 def _timestamptz(s: Subject, message: str) -> str:
+    if s.kind == "type":  # the project's UTC decorator over a naive type
+        return (f"Give {_code(s.owner)} `impl = DateTime(timezone=True)` and let it bind aware values (no "
+                "`.replace(tzinfo=None)`), converting its columns in a migration (`ALTER COLUMN ... TYPE timestamptz "
+                "USING col AT TIME ZONE 'UTC'`); or keep naive UTC on purpose, say so where the schema is documented "
+                "and set the database's TimeZone to UTC.")
     return f"Make {_code(s.where)} `DateTime(timezone=True)` (timestamptz), with a migration that converts the stored values."
 
 

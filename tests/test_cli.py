@@ -185,6 +185,27 @@ def test_explain_layout_reads_a_script_location_relative_to_the_repository_and_p
     assert "  app/plugins/badges/migrations (no alembic.ini points here): 1 revision, head p1\n" in out
 
 
+def test_explain_layout_finds_a_package_script_location_and_a_developers_setup(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`script_location = shop.server:migrations` names the folder of an importable package (found by its path's
+    end, beside alembic.ini); an engine in the top `devel/` folder (a development container's wait script) is
+    a developer's set-up, not the application."""
+    versions = tmp_path / "shop-server/shop/server/migrations/versions"
+    versions.mkdir(parents=True)
+    (tmp_path / "shop-server/alembic.ini").write_text("[alembic]\nscript_location = shop.server:migrations\n")
+    (versions / "a1.py").write_text("revision = 'a1'\ndown_revision = None\ndef upgrade(op=None):\n    pass\n")
+    (tmp_path / "devel/containers/shop").mkdir(parents=True)
+    (tmp_path / "devel/containers/shop/wait.py").write_text(
+        "from sqlalchemy import engine_from_config\nengine = engine_from_config({'sqlalchemy.url': 'postgresql://db/shop'})\n")
+    assert cli.main(["scan", str(tmp_path), "--explain-layout"]) == 0
+    out = capsys.readouterr().out
+    assert "  shop-server/alembic.ini: script_location = shop.server:migrations\n" in out
+    assert "    shop-server/shop/server/migrations/versions: 1 revision, head a1\n" in out
+    assert "no alembic.ini points here" not in out
+    assert "devel/containers/shop/wait.py:2  sqlalchemy.engine_from_config() -> engine [not the application's: a developer's set-up" in out
+
+
 # -- demo -------------------------------------------------------------------------------------------
 
 

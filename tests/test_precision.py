@@ -1905,8 +1905,17 @@ class User(Base):
 
 
 def test_a_type_decorator_that_converts_to_utc_on_bind_stores_utc_on_purpose(tmp_path):
-    """Not "writers must pass naive UTC": the decorator converts every value it binds."""
-    assert found(tmp_path, {"app/types.py": _UTC_TYPE, "app/models.py": _stamps("StoredUtc")}, "TZ001") == []
+    """Not "writers must pass naive UTC": the decorator converts every value it binds. Naive all the same in the
+    database: one info at the decorator names it and its columns, none per column."""
+    (f,) = found(tmp_path, {"app/types.py": _UTC_TYPE, "app/models.py": _stamps("StoredUtc")}, "TZ001")
+    assert f.severity == Severity.INFO and f.anchor == "type:StoredUtc:naive-utc"
+    assert (f.location.path, f.location.start_line) == ("app/types.py", 6)
+    assert f.message.startswith(
+        "StoredUtc is a TypeDecorator over DateTime without timezone=True: 4 timestamp columns (events0.happened_at, "
+        "events1.happened_at, events2.happened_at, events3.happened_at) store naive UTC in `timestamp without time zone` "
+        "on purpose, the zone kept only in the decorator's Python code. What does not pass through it (raw SQL, a "
+        "server default such as now(), another client, a database session whose TimeZone is not UTC)")
+    assert [r.location.start_line for r in f.related] == [10]
     kept = _UTC_TYPE.replace("value = value.astimezone(timezone.utc).replace(tzinfo=None)", "value = value.replace(tzinfo=None)")
     (f,) = found(tmp_path / "b", {"app/types.py": kept, "app/models.py": _stamps("StoredUtc")}, "TZ001")
     assert f.anchor == "timestamps:naive-convention"  # a decorator that only drops the zone: naive all the same
@@ -1933,7 +1942,8 @@ class Booking(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     starts_at: Mapped[datetime] = mapped_column(DateTime)
 """
-    (f,) = found(tmp_path, {"app/types.py": _UTC_TYPE, "app/models.py": models}, "TZ001")
+    (f,) = [f for f in found(tmp_path, {"app/types.py": _UTC_TYPE, "app/models.py": models}, "TZ001")
+            if f.anchor != "type:StoredUtc:naive-utc"]
     assert f.severity == Severity.INFO and f.anchor == "table:bookings.starts_at"
     assert f.message.startswith("bookings.starts_at is DateTime without timezone=True, and not StoredUtc, which the project's "
                                 "other timestamps use to store UTC (app/types.py:10): it holds the digits each writer passes")
@@ -1950,7 +1960,7 @@ class Booking(Base):
     ends_at: Mapped[datetime] = mapped_column(DateTime)
 """
     files = {"app/types.py": _UTC_TYPE, "app/models.py": _stamps("StoredUtc"), "app/rooms/models.py": rooms}
-    (f,) = found(tmp_path, files, "TZ001")
+    (f,) = [f for f in found(tmp_path, files, "TZ001") if f.anchor != "type:StoredUtc:naive-utc"]
     assert f.severity == Severity.INFO and f.anchor == "timestamps:beside-StoredUtc:app/rooms"
     assert f.message.startswith("2 timestamp columns in app/rooms (bookings.starts_at, bookings.ends_at) are timestamps "
                                 "without timezone=True, and not StoredUtc, which the project's other timestamps use")

@@ -204,6 +204,32 @@ def join(session, group_id, kind, ref_id):
     assert f.message.startswith("join looks Member up by group_id, kind, ref_id and, when it finds none, creates one")
 
 
+def test_a_classmethod_that_looks_up_and_makes_cls_is_reported(tmp_path):
+    """`cls.query.filter_by(...)` then `cls(...)` in a @classmethod of the model: the lookup and the insert of the
+    class itself, as `Member(...)` after `Member.query` would be."""
+    model = _MEMBERS.format(args="") + """
+    @classmethod
+    def get_or_create(cls, session, group_id, kind, ref_id):
+        member = cls.query.filter_by(group_id=group_id, kind=kind, ref_id=ref_id).first()
+        if not member:
+            member = cls(group_id=group_id, kind=kind, ref_id=ref_id, state="new")
+            session.add(member)
+        return member
+
+    @staticmethod
+    def make(cls, group_id):
+        found = Member.query.filter_by(group_id=group_id).first()
+        if not found:
+            found = cls(group_id=group_id)
+        return found
+"""
+    (f,) = found(tmp_path, {"app/models.py": model}, "INT013")
+    assert f.severity == Severity.INFO and f.anchor == "function:app/models.py:get_or_create:Member:check-then-insert"
+    assert (f.location.path, f.location.start_line) == ("app/models.py", 24)
+    assert f.message.startswith("get_or_create looks Member up by group_id, kind, ref_id and, when it finds none, creates "
+                                "one with the same group_id, kind, ref_id (app/models.py:26)")
+
+
 # -- a table without a primary key (INT014) -------------------------------------------------------------------
 
 _LINKS = HEADER + """

@@ -638,15 +638,9 @@ def _alembic_lines(inis: list[tuple[str, str]], revisions: list, squashed: list 
     for ini, location in inis:
         here = posixpath.dirname(ini)
         lines.append(f"{one_line(ini)}: script_location = {one_line(location) or '(not set)'}")
-        if not location or ":" in location:  # unset, or a package resource we do not resolve
+        if not location:
             continue
-        # %(here)s is the folder of alembic.ini; a relative script_location is relative to where alembic
-        # runs, which is that folder or, failing that, the top of the repository
-        for base in dict.fromkeys((here, "")):
-            folder = posixpath.normpath(posixpath.join(base, location.replace("%(here)s", here or "."), "versions"))
-            mine = [r for r in revisions if r.path.startswith(folder + "/")]
-            if mine:
-                break
+        folder, mine = _script_folder(here, location, revisions)
         claimed.update(r.path for r in mine)
         lines.append(f"  {one_line(folder)}: {_revision_summary(mine)}")
     loose: dict[str, list] = defaultdict(list)
@@ -660,6 +654,25 @@ def _alembic_lines(inis: list[tuple[str, str]], revisions: list, squashed: list 
         lines.append(f"{one_line(s.folder)}: {_revision_summary(list(s.revisions))}; history: the squash "
                      f"revision {one_line(s.into.revision or '')} ({one_line(into.path)}:{into.start}) takes its head's id and starts the live tree, so these are neither replayed nor reviewed")
     return lines
+
+
+def _script_folder(here: str, location: str, revisions: list) -> tuple[str, list]:
+    """The versions folder an alembic.ini's script_location names, and the revisions in it."""
+    if ":" in location:  # `package.sub:migrations`: a folder of an importable package, known by how its path ends
+        package, _, inside = location.partition(":")
+        end = posixpath.normpath(posixpath.join(*package.split("."), inside, "versions"))
+        folders = sorted({posixpath.dirname(r.path) for r in revisions if f"/{posixpath.dirname(r.path)}".endswith(f"/{end}")},
+                         key=lambda f: not f.startswith(f"{here}/"))  # the one beside alembic.ini first
+        folder = folders[0] if folders else end
+        return folder, [r for r in revisions if posixpath.dirname(r.path) == folder]
+    # %(here)s is the folder of alembic.ini; a relative script_location is relative to where alembic
+    # runs, which is that folder or, failing that, the top of the repository
+    for base in dict.fromkeys((here, "")):
+        folder = posixpath.normpath(posixpath.join(base, location.replace("%(here)s", here or "."), "versions"))
+        mine = [r for r in revisions if r.path.startswith(folder + "/")]
+        if mine:
+            break
+    return folder, mine
 
 
 def _revision_summary(revisions: list) -> str:

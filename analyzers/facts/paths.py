@@ -26,6 +26,9 @@ TOOLING_DIRS = ("migrations", "migration", "alembic", "versions", "bin", "tools"
 # `tools/` is the repository's (or a top folder's: `backend/tools/`) only above this depth; deeper it is a package of
 # the application's own (`web/pgadmin/tools/sqleditor/`, `backend/onyx/tools/`: what its users run).
 _PACKAGE_DEPTH = 2
+# The top folder of a development environment (bodhi's `devel/ansible-podman/...`): what it runs is for a
+# developer's machine, not the deployed application.
+DEV_SETUP_DIRS = ("devel", "dev", ".devcontainer", "devcontainer")
 ROOT_APP_FILES = ("app.py", "main.py", "database.py", "db.py", "wsgi.py", "asgi.py", "server.py", "application.py", "config.py")
 
 
@@ -42,6 +45,8 @@ def tooling_kind(path: str) -> str | None:
     if parts[-1] in ("env.py", "migrations.py", "migrate.py", "manage.py") or any(
             p in TOOLING_DIRS and (p != "tools" or i < _PACKAGE_DEPTH) for i, p in enumerate(parts[:-1])):
         return "migration or command-line tooling"
+    if len(parts) > 1 and parts[0] in DEV_SETUP_DIRS:
+        return "a developer's set-up (containers and scripts to run it locally)"
     if any(p in ("connectors", "connector", "integrations") for p in parts[:-1]) or parts[-1].endswith("_connector.py"):
         return "a connector to the customers' own databases or another service"
     return "a script at the top of the repository" if len(parts) == 1 and parts[0] not in ROOT_APP_FILES else None

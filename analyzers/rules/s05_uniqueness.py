@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -215,7 +216,10 @@ class CheckThenInsert(Rule):
         the same model given the very same expressions for those columns (`Member(group_id=group.id, ...)` after
         `Member.group_id == group.id`), while no unique constraint, unique index or primary key is made of
         columns the lookup compares or the constructor sets (in the model or the migrations). A constructor inside
-        a `try` that catches IntegrityError is left alone: the code meets the race itself.
+        a `try` that catches IntegrityError is left alone: the code meets the race itself. In a @classmethod of the
+        model, its first parameter names the model (`cls.query.filter_by(name=name).first()`, then `cls(name=name)`).
+        Where a unique key covers the lookup, the second insert fails with IntegrityError: not reported (the
+        database holds the rule; whether the caller meets that error is another question).
     Why it matters:
         Two requests that run the function at once both find nothing and both insert: the check only holds
         for one caller at a time, and only a unique constraint holds for all. The next lookup then meets two
@@ -302,11 +306,12 @@ def _insert_after(facts: Facts, q, attrs: set[str]) -> tuple[int, set[str]] | No
     except (SyntaxError, ValueError, RecursionError):
         return None
     at = q.span.start - first + 1  # the query's line in the parsed text
+    model = {q.model, *_class_parameter(facts, q, first, tree)}
     compared: dict[str, set[str]] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
             for side, value in ((node.left, node.comparators[0]), (node.comparators[0], node.left)):
-                if isinstance(side, ast.Attribute) and _names_model(side.value, q.model):
+                if isinstance(side, ast.Attribute) and _names_model(side.value, model):
                     compared.setdefault(side.attr, set()).add(ast.dump(value))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "filter_by":
             for kw in node.keywords:
@@ -315,7 +320,7 @@ def _insert_after(facts: Facts, q, attrs: set[str]) -> tuple[int, set[str]] | No
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     bound = set(q.instances)
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and _names_model(node.func, q.model) and node.lineno > at):
+        if not (isinstance(node, ast.Call) and _names_model(node.func, model) and node.lineno > at):
             continue
         given = {kw.arg: ast.dump(kw.value) for kw in node.keywords if kw.arg}
         if not all(a in given and given[a] in compared.get(a, ()) for a in attrs):
@@ -326,8 +331,22 @@ def _insert_after(facts: Facts, q, attrs: set[str]) -> tuple[int, set[str]] | No
     return None
 
 
-def _names_model(node, model: str) -> bool:
-    return (isinstance(node, ast.Name) and node.id == model) or (isinstance(node, ast.Attribute) and node.attr == model)
+def _names_model(node, model: set[str]) -> bool:
+    return (isinstance(node, ast.Name) and node.id in model) or (isinstance(node, ast.Attribute) and node.attr in model)
+
+
+def _class_parameter(facts: Facts, q, first: int, tree: ast.Module) -> list[str]:
+    """The first parameter of a @classmethod of the queried model's own class (`cls`): `cls.query.filter_by(...)`
+    and `cls(name=name)` in `Tag.get_or_create` look Tag up and make one."""
+    func = tree.body[0] if tree.body else None
+    if not q.own_class or not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or not func.args.args:
+        return []
+    above = first - 1
+    while above >= 1 and (line := facts.lines(Span(q.span.path, above, above))[0].strip()).startswith("@"):
+        if re.match(r"@(\w+\.)*classmethod\b", line):
+            return [func.args.args[0].arg]
+        above -= 1
+    return []
 
 
 def _absent_test(test, bound: set[str], at: int) -> bool | None:

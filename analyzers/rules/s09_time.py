@@ -28,7 +28,8 @@ class NaiveDateTime(Rule):
         timestamps are naive, that is the project's convention: one info finding lists them; otherwise
         each naive column is a warning. Calendar dates kept in a datetime (a birthday) are left out, and so
         are columns of a TypeDecorator whose `process_bind_param` converts every value to UTC (UTC stored on
-        purpose); beside such a decorator a plain naive column is info (wall-clock times, or a column that
+        purpose): such a decorator over a naive type is one info, at its class, that names its columns and says
+        that only the code passing through it knows their zone; beside such a decorator a plain naive column is info (wall-clock times, or a column that
         missed the decorator), and several in one folder are one info finding (one decision). Where the application also runs on SQLite or MariaDB/MySQL (an engine module that sets
         SQLite up, a docker-compose service), whose datetime columns keep no zone either way, the finding
         says so and is info. A lone naive column that no query of the application tests in SQL (no filter,
@@ -65,7 +66,7 @@ class Appointment(Base):
 ''',)
 
     def check(self):
-        naive, aware, decorators = [], 0, {}
+        naive, aware, decorators, through = [], 0, {}, {}
         for table, col in column_sites(self.facts):
             in_db = migrated_column(self.facts, table, col.name)
             aware += bool(col.timezone or (in_db is not None and in_db.timezone))
@@ -75,12 +76,15 @@ class Appointment(Base):
                 if "impl" in col.type_args and (span := utc_on_bind(self.facts, col.type_name or "")):
                     aware += 1  # UTC stored on purpose: the decorator converts every value it binds
                     decorators[col.type_name] = span
+                    through.setdefault(col.type_name, []).append((table, col))
                     continue
                 naive.append((table, col))
         elsewhere = other_databases(self.facts)
         also = (f" The application also runs on {' and '.join(f'{db} ({s.path}:{s.start})' for db, s in elsewhere)}, "
                 "whose datetime columns keep no zone either way: timezone=True changes only the PostgreSQL columns"
                 if elsewhere else "")
+        for name, columns in through.items():
+            yield self._naive_by_design(name, decorators[name], columns, also)
         if len(naive) >= 3 and len(naive) * 3 >= (len(naive) + aware) * 2:
             # The project's own convention (naive UTC by habit): one decision to weigh, not a defect per column.
             names = ", ".join(f"{t.name}.{c.name}" for t, c in naive[:5]) + (", ..." if len(naive) > 5 else "")
@@ -132,6 +136,23 @@ class Appointment(Base):
                         "writer and comparison does the same" if stripped else "") + (also and "." + also),
                     col.span, column_anchor(table, col), severity=Severity.INFO if untested or stripped else severity,
                 )
+
+    def _naive_by_design(self, name, bind, columns, also):
+        """The project's UTC decorator over a naive type: one info for the decision it stands for, at its class."""
+        at = next((c.span for m in self.facts.modules for c in m.classes if c.name == name and c.impl is not None), bind)
+        names = ", ".join(f"{t.name}.{c.name}" for t, c in columns[:5]) + (", ..." if len(columns) > 5 else "")
+        impl = columns[0][1].type_args["impl"]
+        return self.finding(
+            f"{name} is a TypeDecorator over {impl} without timezone=True: {len(columns)} timestamp "
+            f"column{'s' if len(columns) > 1 else ''} ({names}) store naive UTC in `timestamp without time zone` on "
+            "purpose, the zone kept only in the decorator's Python code. What does not pass through it (raw SQL, a "
+            "server default such as now(), another client, a database session whose TimeZone is not UTC) reads and "
+            "writes these digits in its own zone, and the database cannot tell UTC from local time. The checklist "
+            "asks for DateTime(timezone=True): a timestamptz column keeps the aware values as they are bound"
+            + (also and "." + also),
+            Span(at.path, at.start, at.start), f"type:{name}:naive-utc", severity=Severity.INFO,
+            related=[(bind, "converts each value to UTC and drops its zone")],
+        )
 
     def _packages_beside(self, decorators, naive, also):
         """Plain columns beside the project's UTC decorator: several in one package (a module that keeps
