@@ -357,6 +357,10 @@ def _concurrent_index(s: Subject, message: str) -> str:
 
 @advises("MIG008")
 def _autocommit(s: Subject, message: str) -> str:
+    if s.rest[:1] == ("commit-midway",):
+        return (f"In {_revision(s)}, drop the COMMIT and keep the steps in Alembic's transaction; put only a statement "
+                "PostgreSQL refuses there (`ALTER TYPE ... ADD VALUE` before version 12, CONCURRENTLY) in "
+                "`with op.get_context().autocommit_block():`, or in a revision of its own.")
     return (f"In {_revision(s)}, put the CONCURRENTLY statements inside "
             "`with op.get_context().autocommit_block():`, so that they run outside Alembic's transaction.")
 

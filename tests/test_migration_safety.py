@@ -585,3 +585,74 @@ def test_a_check_rebuilt_in_place_says_nothing_of_the_rows():
     by_path = {f.location.path: f for f in found(ValidatedUnderLock, files)}
     assert "already breaks the CHECK" in by_path["migrations/versions/r01.py"].message
     assert "already breaks the CHECK" not in by_path["migrations/versions/r02.py"].message
+
+
+# -- a COMMIT of the revision's own, then several steps (MIG008) ------------------------------------------
+
+
+def test_steps_after_a_commit_of_the_revisions_own_commit_one_by_one():
+    """`op.execute("COMMIT")` to leave Alembic's transaction, then a type swapped in four statements: each commits
+    alone, so a failure midway leaves the schema half-changed. A SET LOCAL after it lasts for no statement."""
+    files = chain('''
+op.execute("COMMIT")
+op.execute("SET LOCAL statement_timeout = '1min'")
+op.execute("UPDATE orders SET total = 0 WHERE total IS NULL")
+op.execute("ALTER TYPE order_state RENAME TO order_state_old")
+op.execute("CREATE TYPE order_state AS ENUM ('open', 'paid')")
+op.drop_column("orders", "total")
+''')
+    (f,) = found(ConcurrentlyInTransaction, files)
+    assert f.severity == Severity.WARNING and f.item_id == "3.2" and f.anchor == "migration:r01:commit-midway"
+    assert (f.location.path, f.location.start_line) == ("migrations/versions/r01.py", 8)
+    assert f.message == (
+        "revision r01 runs COMMIT on line 8, which ends Alembic's transaction: the 4 steps after it (UPDATE orders on "
+        "line 10, ALTER TYPE on line 11, CREATE TYPE on line 12, ...) each commit on their own, so a failure midway "
+        "leaves the schema half-changed with alembic_version not advanced, and running the upgrade again starts from "
+        "steps already done; the SET LOCAL on line 9 after it, outside a transaction block, lasts for no statement")
+
+
+def test_a_commit_before_one_step_or_a_begin_after_it_is_no_half_done_upgrade():
+    """One statement after the COMMIT (ALTER TYPE ... ADD VALUE, which older PostgreSQL refuses in a transaction)
+    cannot be left half-done; a BEGIN opens a transaction again; only data after it changes no schema."""
+    one = chain('op.execute("COMMIT")\nop.execute("ALTER TYPE order_state ADD VALUE \'void\'")')
+    again = chain('op.execute("COMMIT")\nop.execute("BEGIN")\nop.drop_column("orders", "total")\n'
+                  'op.execute("ALTER TYPE order_state RENAME TO order_state_old")')
+    rows = chain('op.execute("COMMIT")\nop.execute("UPDATE orders SET total = 0")\nop.execute("DELETE FROM orders")')
+    assert [found(ConcurrentlyInTransaction, files) for files in (one, again, rows)] == [[], [], []]
+
+
+def test_an_old_revision_that_commits_midway_is_history():
+    """As for the lock rules: a revision older than the newest generations ran long ago everywhere."""
+    files = chain('op.execute("COMMIT")\nop.drop_column("orders", "total")\nop.execute("DROP TYPE order_state")',
+                  *(["op.execute('SELECT 1')"] * RECENT))
+    assert found(ConcurrentlyInTransaction, files) == []
+
+
+# -- tables made outside the migrations: create_all, then `alembic stamp` ------------------------------------
+
+_MODELS = """
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base
+Base = declarative_base()
+
+class Order(Base):
+    __tablename__ = "orders"
+    id = Column(Integer, primary_key=True)
+    state = Column(String(20))
+"""
+
+
+def test_a_table_of_the_models_that_no_revision_creates_exists_before_the_first_revision():
+    """The history starts from a schema create_all built (its root creates no table): the models' tables are
+    there, with their rows, before any revision runs; a type change on one rewrites it like on any other."""
+    files = {"app/models.py": _MODELS,
+             "migrations/versions/r00.py": revision("r00", None, 'op.add_column("orders", sa.Column("note", sa.Text()))'),
+             "migrations/versions/r01.py": revision(
+                 "r01", "r00", 'op.execute("ALTER TABLE orders ALTER COLUMN state TYPE order_state USING state::order_state")')}
+    (f,) = found(TableRewrite, files)
+    assert f.severity == Severity.INFO and f.anchor == "migration:r01:type:orders.state"
+    assert f.message == ("revision r01 changes the type of orders.state to order_state; orders exists from before the "
+                         "migrations (no revision creates it; the models define it), and PostgreSQL rewrites it and its "
+                         "indexes under an ACCESS EXCLUSIVE lock")
+    rooted = dict(files, **{"migrations/versions/r00.py": revision("r00", None, 'op.create_table("customers", sa.Column("id", sa.Integer))')})
+    assert found(TableRewrite, rooted) == []  # a history that builds its own tables: one it never made is MIG017's

@@ -71,7 +71,7 @@ class Change:
     op: MigrationOp
     st: SqlStatement | None
     table: str
-    life: Life
+    life: Life | None  # None: made outside the migrations (see made_outside())
     fresh_columns: set[str]  # columns this revision added to the table before this change
     empty_columns: set[str] = field(default_factory=set)  # of those, the ones no step has written rows into yet
     held: Step | None = None  # an earlier step of the same transaction that took ACCESS EXCLUSIVE on the table
@@ -87,6 +87,8 @@ class Change:
 
     @property
     def since(self) -> str:
+        if self.life is None:
+            return f"{self.table} exists from before the migrations (no revision creates it; the models define it)"
         return f"{self.table} exists since revision {self.life.creator.revision}"
 
     def on_fresh(self, columns: tuple[str, ...] | list[str]) -> bool:
@@ -95,10 +97,15 @@ class Change:
         commit."""
         return bool(columns) and set(columns) <= self.empty_columns and self.held is not None
 
-    def column_before(self, facts: Facts, column: str) -> Life | None:
+    def column_before(self, facts: Facts, column: str) -> Life | bool | None:
+        """The column's life before this change; True for a column of a table made outside the migrations
+        that no revision of the tree adds (there from the start, as its table)."""
         if column in self.fresh_columns:
             return None
-        return history(facts).before(self.rev, "column", f"{self.table}.{column}")
+        hist = history(facts)
+        if self.life is None:
+            return (hist.tree_of.get(id(self.rev), ""), "column", f"{self.table}.{column}") not in hist.lives
+        return hist.before(self.rev, "column", f"{self.table}.{column}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,13 +121,14 @@ class Step:
 
 def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
     """Each change that the recent revisions' upgrades (every revision's, with every=True) make to tables
-    that earlier revisions created, in order. Tables the revision creates itself, before the change, are
+    that earlier revisions created (or, in a history that starts from a schema built another way, that the
+    models define and no revision creates: made_outside()), in order. Tables the revision creates itself, before the change, are
     new: no rows, no readers. Steps only another database runs (`if dialect.name == "mysql":`) are left
     out. Each change knows what the transaction did before it: the columns it added to the table, the
     step that already holds ACCESS EXCLUSIVE on it, the first schema change (a COMMIT or an autocommit
     block ends the transaction, and what it holds; an env.py that connects in AUTOCOMMIT commits each
     statement on its own, so no lock outlives the step that took it)."""
-    hist, window = history(facts), recent(facts)
+    hist, window, outside = history(facts), recent(facts), made_outside(facts)
     autocommit_envs: dict[str, bool] = {}
     for rev in facts.revisions:
         if not (every or id(rev) in window) or for_sqlite(rev):
@@ -147,9 +155,10 @@ def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
             for st in parts:
                 table = _target(op, st)
                 life = hist.before(rev, "table", table) if table and table not in fresh else None
+                before = life is not None or (table not in fresh and table in outside.get(hist.tree_of.get(id(rev), ""), ()))
                 if st is not None and st.kind in ("UpdateStmt", "InsertStmt", "CopyStmt"):  # rows written
                     empty = {t: cols for t, cols in empty.items() if table and t != table}
-                if life is not None:
+                if before:
                     yield Change(rev, op, st, table, life, set(added.get(table, ())), set(empty.get(table, ())),
                                  held.get(table), ddl)  # type: ignore[arg-type]
                 if st is not None and st.kind in ("commit", "rollback"):
@@ -169,6 +178,26 @@ def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
                         added.setdefault(e.table, set()).add(e.name)
                         if not _volatile_default(op, st, e.name):  # gen_random_uuid(): every row gets its own value
                             empty.setdefault(e.table, set()).add(e.name)
+
+
+def made_outside(facts: Facts) -> dict[str, set[str]]:
+    """Per Alembic tree whose history starts from a schema built another way (a root that creates no table:
+    create_all, then `alembic stamp`), the application's model tables that no revision of it creates, in a
+    tree read whole: they are there, with whatever rows they hold, before any revision runs."""
+    from analyzers.rules.s03_migrations import _history_starts_elsewhere
+    from analyzers.rules.schema import tree_gaps, trees
+
+    cached = facts.derived.get("made_outside")
+    if cached is None:
+        hist, cached = history(facts), {}
+        models = {name for name, t in facts.tables.items() if not t.database and not is_test_path(t.path)}
+        for revisions in trees(facts.revisions).values():
+            if not revisions or not _history_starts_elsewhere(revisions) or tree_gaps(facts, revisions):
+                continue
+            tree = hist.tree_of.get(id(revisions[0]), "")
+            cached[tree] = {t for t in models if (tree, "table", t) not in hist.lives}
+        facts.derived["made_outside"] = cached
+    return cached  # type: ignore[return-value]
 
 
 def _volatile_default(op: MigrationOp, st: SqlStatement | None, column: str) -> bool:
@@ -527,7 +556,10 @@ class IndexWithoutConcurrently(_LockRule, Rule):
     What it checks:
         In the newest revisions, `op.create_index(...)` without `postgresql_concurrently=True`, `CREATE INDEX`
         without `CONCURRENTLY`, and unique constraints built in place (`op.create_unique_constraint`,
-        `ADD CONSTRAINT ... UNIQUE` without `USING INDEX`), on a table that an earlier revision created.
+        `ADD CONSTRAINT ... UNIQUE` without `USING INDEX`), on a table that an earlier revision created, or,
+        where the history starts from a schema built another way (its first revision creates no table: the
+        models' create_all, then `alembic stamp`), a table of the models that no revision creates (it is there,
+        with its rows, before any revision runs; every lock rule counts it so).
         Tables the same revision creates are new and empty: not reported. "Newest" means the last 10
         generations of each Alembic tree (a head and the nine revisions before it on each path), as for
         every lock rule (MIG007, MIG009-MIG014): a reviewer reviews those; older revisions ran long ago on
@@ -720,8 +752,9 @@ def _said_small(facts: Facts, c: Change) -> str | None:
 
 def _built_on_unplaced_tables(facts: Facts, path: str) -> list[str]:
     """The tables the revision at `path` indexes without CONCURRENTLY (inside its transaction) that neither it
-    nor an earlier revision creates: they exist (the upgrade needs them), made outside the migrations."""
-    hist, out = history(facts), []
+    nor an earlier revision creates: they exist (the upgrade needs them), made outside the migrations. The models'
+    tables of a history that starts from a schema built another way are not among them: `changes` knows those."""
+    hist, out, outside = history(facts), [], made_outside(facts)
     for rev in (r for r in facts.revisions if r.path == path):
         made: set[str] = set()
         for op in rev.upgrade:
@@ -730,7 +763,8 @@ def _built_on_unplaced_tables(facts: Facts, path: str) -> list[str]:
                 continue
             tables = [op.table] if op.name == "create_index" and not _truthy(op, "postgresql_concurrently") else []
             tables += [st.table for st in (op.sql.statements if op.sql else ()) if st.kind == "create_index" and not st.details.get("concurrent")]
-            out += [t for t in tables if t and t not in made and not hist.lives.get((hist.tree_of.get(id(rev), ""), "table", t))]
+            tree = hist.tree_of.get(id(rev), "")
+            out += [t for t in tables if t and t not in made and not hist.lives.get((tree, "table", t)) and t not in outside.get(tree, ())]
     return list(dict.fromkeys(out))
 
 
@@ -759,20 +793,27 @@ def one_transaction(facts: Facts, rev: RevisionFact) -> bool:
 
 
 class ConcurrentlyInTransaction(Rule):
-    """CONCURRENTLY runs inside the migration's transaction, where PostgreSQL refuses it.
+    """A migration's steps run outside the transaction they need: CONCURRENTLY inside it, or steps after a COMMIT.
 
     What it checks:
         `postgresql_concurrently=True` or `CREATE/DROP INDEX CONCURRENTLY` outside
         `op.get_context().autocommit_block()`, with no COMMIT before it in the revision, when env.py
         neither turns transactional DDL off nor connects in AUTOCOMMIT. Every revision is checked: one
-        that fails, fails on each fresh `alembic upgrade head`.
+        that fails, fails on each fresh `alembic upgrade head`. And, in the newest revisions (as for the lock
+        rules, MIG007), an upgrade that runs `COMMIT` (`op.execute("COMMIT")`, to leave Alembic's
+        transaction) and then two or more steps, one of which changes the schema, with no BEGIN between:
+        each of them commits on its own (that finding is filed under item 3.2). A `SET LOCAL` after the COMMIT is named: outside a transaction block it lasts for no statement.
     Why it matters:
         Alembic runs migrations inside a transaction on PostgreSQL, and CREATE INDEX CONCURRENTLY
-        "cannot run inside a transaction block": the deploy stops at this revision.
+        "cannot run inside a transaction block": the deploy stops at this revision. After a COMMIT of its
+        own, a failure midway leaves the schema half-changed (the steps before it kept, alembic_version not
+        advanced), and running the upgrade again starts from steps that are already done.
     Example:
         op.create_index("ix_orders_total", "orders", ["total"], postgresql_concurrently=True)
     Instead:
-        `with op.get_context().autocommit_block():` around the concurrent statements.
+        `with op.get_context().autocommit_block():` around the concurrent statements, and only those (or a
+        statement PostgreSQL refuses in a transaction, such as `ALTER TYPE ... ADD VALUE` before version 12);
+        the other steps in Alembic's transaction, or in a revision of their own.
     """
 
     ID = "MIG008"
@@ -785,9 +826,39 @@ op.execute("CREATE INDEX CONCURRENTLY ix_orders_total ON orders (total)")
     INVALID = (
         later('op.create_index("ix_orders_total", "orders", ["total"], postgresql_concurrently=True)'),
         later('op.execute("DROP INDEX CONCURRENTLY ix_orders_total")'),
+        later('''
+op.execute("COMMIT")
+op.execute("ALTER TYPE order_state RENAME TO order_state_old")
+op.execute("CREATE TYPE order_state AS ENUM ('open', 'paid')")
+op.execute("ALTER TABLE orders ALTER COLUMN note TYPE order_state USING note::text::order_state")
+'''),
     )
 
     def check(self):
+        yield from self._concurrently()
+        yield from self._after_commit()
+
+    def _after_commit(self):
+        """Recent revisions whose upgrade commits Alembic's transaction, then runs several steps, one a schema
+        change, each committed alone."""
+        window = recent(self.facts)
+        for rev in self.facts.revisions:
+            if id(rev) not in window or for_sqlite(rev) or _OUTSIDE_TRANSACTION.search(_env_text(self.facts, rev)):
+                continue
+            commit, steps, local = _steps_after_commit(rev)
+            if commit is None or len(steps) < 2 or not any(schema for _, _, schema in steps):
+                continue
+            shown = ", ".join(f"{what} on line {line}" for what, line, _ in steps[:3]) + (", ..." if len(steps) > 3 else "")
+            yield self.finding(
+                f"revision {rev.revision} runs COMMIT on line {commit.start}, which ends Alembic's transaction: the "
+                f"{len(steps)} steps after it ({shown}) each commit on their own, so a failure midway leaves the schema "
+                "half-changed with alembic_version not advanced, and running the upgrade again starts from steps "
+                "already done" + (f"; the SET LOCAL on line {local} after it, outside a transaction block, lasts for "
+                                  "no statement" if local else ""),
+                commit, f"migration:{rev.revision}:commit-midway", item="3.2",
+            )
+
+    def _concurrently(self):
         envs: dict[str, bool] = {}
         for rev in self.facts.revisions:
             if for_sqlite(rev):
@@ -812,6 +883,43 @@ op.execute("CREATE INDEX CONCURRENTLY ix_orders_total ON orders (total)")
                         "('cannot run inside a transaction block') and the upgrade stops here",
                         span, f"migration:{rev.revision}:concurrently:{span.start}",
                     )
+
+
+# Statements that read or set session state: no step of the schema's or the rows' to be left half-done.
+_NO_STEP = ("set", "set_local", "reset", "VariableShowStmt", "SelectStmt", "set_config", "commit", "rollback")
+
+
+def _steps_after_commit(rev: RevisionFact) -> tuple[Span | None, list[tuple[str, int, bool]], int | None]:
+    """The upgrade's last COMMIT outside an autocommit block, the steps after it ((what, line, changes the schema),
+    none once a BEGIN opens a transaction again), and the line of a SET LOCAL among them."""
+    commit, steps, local = None, [], None
+    for op in rev.upgrade:
+        if op.not_postgres or op.autocommit:
+            continue
+        for st in op.sql.statements if op.sql else [None]:
+            if st is not None and st.kind == "commit":
+                commit, steps, local = st.span, [], None
+            elif commit is None:
+                continue
+            elif st is not None and st.kind in ("begin", "start"):
+                commit = None
+            elif st is not None and st.kind == "set_local":
+                local = local or st.span.start
+            elif st is None and op.name not in ("execute", "unread"):
+                steps.append((op.name, op.span.start, changes_schema([op])))
+            elif st is not None and st.kind not in _NO_STEP:
+                steps.append((_statement_name(st), st.span.start, st.kind not in DATA_SQL))
+    return commit, steps, local
+
+
+def _statement_name(st: SqlStatement) -> str:
+    """`ALTER TABLE updates`, `UPDATE updates`, `CREATE TYPE`: the statement's first words and its table, as a
+    finding lists the steps."""
+    words = st.text.split()
+    if st.details.get("dml_table"):
+        return f"{words[0].upper()} {st.details['dml_table']}"
+    head = " ".join(words[:2]).upper()
+    return f"{head} {st.table}" if st.table else head
 
 
 _IDENTITY = re.compile(r"\b(Identity|Computed)\s*\(", re.I)
@@ -997,7 +1105,8 @@ if op.get_bind().dialect.name == "mysql":
         unread = then is None or then.type_name is None or sql_touches(self.facts, c.table, column)
         if not unread and not then.is_nullable:  # type: ignore[union-attr]
             return None
-        what = f"{c.who} sets {c.table}.{column} NOT NULL (the column exists since revision {created.creator.revision if created else '?'})"
+        since = f"since revision {created.creator.revision}" if isinstance(created, Life) else "from before the migrations"
+        what = f"{c.who} sets {c.table}.{column} NOT NULL (the column exists {since})"
         if unread:  # made or changed by SQL the replay does not follow: it may be NOT NULL already
             what += (": dbreview could not read whether the earlier revisions already made it NOT NULL (then PostgreSQL "
                      "skips the scan); if they did not, every row is scanned under an ACCESS EXCLUSIVE lock")
