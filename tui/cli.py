@@ -569,6 +569,9 @@ def explain_layout(found: Scan) -> str:
             unread_bases[base].append(table.name)
     for base, names in sorted(unread_bases.items()):
         out.append(f"  columns may be missing: {one_line(base)} could not be read ({len(names)} tables: {one_line(', '.join(sorted(names)[:6]))})")
+    out += [f"  name not certain: {one_line(t.path)}:{t.span.start} {one_line(t.name)} is {one_line(t.name_unsure)}; the "
+            "rules that need its exact name (against the migrations and SQL) leave it out"
+            for t in sorted(facts.tables.values(), key=lambda t: (t.path, t.span.start)) if t.name_unsure]
     for m in facts.modules:
         out += [f"  not followed: {one_line(m.path)}:{line} {one_line(what)}: the tables it makes are not known"
                 for line, what in m.unfollowed_tables]

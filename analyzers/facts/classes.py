@@ -182,6 +182,7 @@ class ClassIndex:
             span=cls.span,
             mixins=tuple(a.name for a in classes if not a.is_base),
             schema=next((c.schema for c in [cls, *classes] if c.schema), None),
+            named_by=cls.named_by if cls.tablename is not None else None,
             unknown_bases=tuple(dict.fromkeys(
                 a.name or "?" for a in own
                 if isinstance(a, Value) and a.kind in ("external", "unknown") and not brings_no_columns(a.name)

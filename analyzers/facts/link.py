@@ -9,6 +9,7 @@ from dataclasses import fields, is_dataclass, replace
 from typing import Callable, Iterable
 
 from analyzers.facts.classes import ClassIndex
+from analyzers.facts.table_names import settle_name
 from analyzers.facts.databases import engine_database, other_database, own_metadata, url_scheme
 from analyzers.facts.effects import effects, unread_ops
 from analyzers.facts.engines import FLASK_ENGINE
@@ -75,6 +76,8 @@ def link(
         facts.sql.extend(m.sql)
         facts.json_uses.extend(m.json_uses)
     facts.calls = _flask_options(facts.calls)
+    modules_of = {m.path: m.module for m in modules}
+    found = [settle_name(t, symbols, modules_of.get(t.path, "")) if t.named_by else t for t in found]
     facts.tables = _by_name(found)
     for m in modules:  # registry.map_imperatively(User, user_table): the class of a Table(...)
         for cls, variable in m.imperative:
@@ -93,6 +96,8 @@ def link(
     facts.revisions = [r for r in ordered(facts.revisions) if id(r) not in gone]
     facts.migration_tables = replay(facts.revisions)
     facts.unread = [*(unread or ()), *_unread(modules, facts.revisions), *unsettled(facts.revisions)]
+    # A table whose name is known only in part: what the migrations and their SQL say of it may be under its real name.
+    facts.unread += [Unread("name", t.span, t.name_unsure, table=t.name) for t in facts.tables.values() if t.name_unsure]
     return facts
 
 

@@ -140,6 +140,7 @@ class ClassFact:
     # when not SQLAlchemy's own) that annotated columns of it get
     type_map: dict[str, tuple[str, dict[str, str], str | None]] = field(default_factory=dict)
     tablename_rule: str | None = None  # a declared_attr __tablename__ derives names: "lower" or "snake"
+    named_by: tuple[str, str] | None = None  # `__tablename__ = prefixed("users")`: as TableFact.named_by
     cleared: list[str] = field(default_factory=list)  # `id = None`: an inherited column taken away
     validated: list[str] = field(default_factory=list)  # attributes with a @validates(...) hook
     polymorphic_on: str | None = None  # __mapper_args__ = {"polymorphic_on": type}
@@ -180,6 +181,11 @@ class TableFact:
     metadata: str | None = None  # a Table(...): its MetaData argument, qualified
     database: str | None = None  # not the application's PostgreSQL: why (`imports clickhouse_connect`)
     registry: str | None = None  # the MetaData it is on, as classes.ClassIndex.metadata_of names it; None: not known
+    # Named by a call of the project's (`Table(get_prefixed_tablename("roles"), ...)`): (the function, qualified, and
+    # its argument) until link.py works the name out (analyzers/facts/table_names.py); where it cannot, the name is the
+    # argument and `name_unsure` says why: the rules that need the exact name hold back.
+    named_by: tuple[str, str] | None = None
+    name_unsure: str | None = None
 
     @property
     def qualified(self) -> str:
@@ -291,7 +297,7 @@ class Unread:
     of a migration, SQL. A finding about the whole (the revision graph, "no migration creates X") says
     so, and is lowered, when it may rest on one."""
 
-    kind: str  # file | revision | op | sql | history (a table two Alembic trees create: link.unsettled)
+    kind: str  # file | revision | op | sql | history (a table two Alembic trees create: link.unsettled) | name (a table named in part)
     span: Span
     reason: str
     table: str | None = None  # the one table it concerns, when known
@@ -406,6 +412,10 @@ class ModuleFacts:
     binding_spans: dict[str, Span] = field(default_factory=dict)  # where the assigned and defined ones are
     stars: list[str] = field(default_factory=list)  # modules imported with `from x import *`
     usage: Usage | None = None  # how its code queries the models (analyzers/facts/usage.py)
+    # module-level functions that make a table name from their argument (analyzers/facts/table_names.py)
+    name_builders: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
+    runners: dict = field(default_factory=dict)  # methods that run a statement given them (analyzers/facts/runners.py)
+    case_copies: list = field(default_factory=list)  # attributes written lower-cased from another (facts/case_copies.py)
     rewrites: list = field(default_factory=list)  # attributes written from their old value (analyzers/facts/rewrites.py)
     next_numbers: list = field(default_factory=list)  # new rows numbered max + 1 (analyzers/facts/rewrites.py)
     early_effects: list = field(default_factory=list)  # side effects before the commit (analyzers/facts/early_effects.py)

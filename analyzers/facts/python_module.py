@@ -27,6 +27,9 @@ from analyzers.facts.early_effects import EFFECT_HINT, read_early_effects
 from analyzers.facts.early_effects import HINT as COMMIT_HINT
 from analyzers.facts.rewrites import HINT as REWRITE_HINT
 from analyzers.facts.rewrites import read_rewrites
+from analyzers.facts import case_copies
+from analyzers.facts.runners import read_runners
+from analyzers.facts.table_names import name_builders, named_by_call
 from analyzers.facts.usage import ModuleWide, mention_words, read_usage, top_functions
 from analyzers.facts.walk import NODE_FIELDS, children, walk
 
@@ -55,6 +58,7 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
         facts.revision = read_revision(tree, names, path, env, facts.errors)
         return facts
     facts.imports = read_imports(tree, module, is_package, text)
+    facts.name_builders = name_builders(tree, env)
     if is_env(path):
         facts.alembic_env = read_env(tree, names, path)
     reader = _Reader(facts, names, env)
@@ -72,6 +76,10 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
     if _QUERY_WORDS.search(text):
         facts.query_inputs = read_query_input(tree, reader.flow, path)
     facts.usage = read_usage(tree, names, path, reader.querying(), reader.wide, reader.owners) or None
+    if case_copies.WORDS.search(text):
+        facts.case_copies = case_copies.read_case_copies(tree, names, path)
+    if reader.owners and _RUN_WORDS.search(text):  # a class whose methods may run a statement handed to them
+        facts.runners = read_runners(reader.all_functions, reader.owners, names, path)
     if REWRITE_HINT.search(text):  # `obj.n += 1` and the like: read only where the text may hold one
         facts.rewrites, facts.next_numbers = read_rewrites(reader.all_functions, reader.owners, names, path)
     if COMMIT_HINT.search(text) and EFFECT_HINT.search(text):  # a task, mail or HTTP call beside a commit
@@ -86,6 +94,7 @@ _INDEXED, _MENTIONED, _WIDE_ONLY = 0, 1, 2  # which readers of _Reader._index a 
 _DEF_READ = frozenset(("args", "body", "decorator_list"))  # a function's fields _Reader._index reads apart
 _CLOCK_WORDS = re.compile(r"now\(|time\w*\(|today\(|stamp\(|astimezone\(|tzinfo=")
 _QUERY_WORDS = re.compile(r"like\(|getattr\(")
+_RUN_WORDS = re.compile(r"execute\(|scalars?\(")
 _SECRET_WORDS = re.compile(r"token|api_?key|reset_key|\bcode\b|_code\b|urandom|uuid4", re.I)
 
 
@@ -461,6 +470,8 @@ class _Reader:
         if target == "__tablename__":  # a literal, or a module constant (`__tablename__ = AUDIT_TABLE_NAME`)
             named = self.env.get(value.id, ()) if isinstance(value, ast.Name) else ()
             fact.tablename = const_str(value) or (named[0] if len(named) == 1 else None)
+            if fact.tablename is None and (by := named_by_call(value)) is not None:  # prefixed("users"): link.py settles it
+                fact.tablename, fact.named_by = by[1], (self._qualify(by[0]), by[1])
         elif target == "__mapper_args__" and isinstance(value, ast.Dict):
             for k, v in zip(value.keys, value.values):
                 if const_str(k) == "polymorphic_on":
@@ -533,7 +544,7 @@ class _Reader:
         call = node.value
         assert isinstance(call, ast.Call)
         callee = self.names.callee(call)
-        if last(callee) == "Table" and call.args and const_str(call.args[0]):
+        if last(callee) == "Table" and call.args and (const_str(call.args[0]) or named_by_call(call.args[0])):
             self.facts.tables.append(self._table(call))
         elif last(callee) in ("map_imperatively", "mapper") and len(call.args) >= 2 and all(
                 isinstance(a, ast.Name) for a in call.args[:2]):  # registry.map_imperatively(User, user_table)
@@ -544,6 +555,9 @@ class _Reader:
     def _table(self, call: ast.Call) -> TableFact:
         name = const_str(call.args[0]) or ""
         table = TableFact(name=name, class_name=None, path=self.path, span=col.span_of(call, self.path), schema=_schema_of(call))
+        if not name and (by := named_by_call(call.args[0])) is not None:  # Table(prefixed("roles"), ...): link.py settles it
+            name = table.name = by[1]
+            table.named_by = (self._qualify(by[0]), by[1])
         if len(call.args) > 1 and isinstance(call.args[1], (ast.Name, ast.Attribute)):
             table.metadata = self._qualify(call.args[1])  # Base.metadata, or a MetaData() of its own
         for arg in call.args[1:]:

@@ -79,6 +79,10 @@ class QueryUse:
     # The model is the class the method running the query is defined on (`session.query(cls)`, `type(self)`): its table,
     # if it maps one, is defined in this module.
     own_class: bool = False
+    # Handed unrun to a method of the class the query's method is defined on (`self.get_one_or_none(statement)`):
+    # (that class's name, the method called, the statement's position among its arguments); analyzers/facts/runners.py
+    # says what such a method does with it. None: not so handed, or handed to two.
+    handed: tuple[str, str, int] | None = None
 
 
 @dataclass(slots=True)
@@ -312,9 +316,12 @@ class _Function:
     """The queries of one function, followed through its local names."""
 
     def __init__(self, func: ast.FunctionDef | ast.AsyncFunctionDef, names: Names, path: str, usage: Usage,
-                 owner_ref: str | None = None) -> None:
+                 owner_ref: str | None = None, through_helpers: bool = False) -> None:
         self.func, self.names, self.path, self.usage = func, names, path, usage
         self.owner_ref = owner_ref  # the qualified name of the class a method is defined on
+        # Follow a statement handed to a method of `self` on to what that method gives back (a helper's own reading,
+        # analyzers/facts/runners.py); otherwise it escapes there.
+        self.through_helpers = through_helpers
         self.parent: dict[int, ast.AST] = {}
         self.loads: dict[str, list[ast.Name]] = {}  # local name -> where it is read
         self.assigns: dict[str, list[ast.AST]] = {}  # local name -> the values bound to it
@@ -444,6 +451,7 @@ class _Function:
             methods=tuple(sorted(acc.methods)), filtered=tuple(sorted(acc.filtered)), equals=tuple(sorted(acc.equals.get(model, set()) | acc.equals.get("", set()))),
             opaque_filter=acc.opaque_filter or acc.value_call, unread_test=acc.opaque_filter, eager=tuple(sorted(acc.eager)), opaque_options=acc.opaque_options,
             escapes=acc.escapes, columns_only=columns_only, instances=tuple(sorted({name for name, _ in acc.instances})), reached=reached,
+            handed=(self.owner_ref.rpartition(".")[2], *acc.handed) if self.owner_ref and acc.handed and acc.handed[0] else None,
             joined=tuple(sorted(acc.joined)),
             ranges=tuple(sorted(acc.ranges)), keyed=tuple(sorted(acc.keyed)), nulls=tuple(sorted(acc.nulls)),
             catches_many=self._catches_many(root), statement=statement,
@@ -489,6 +497,12 @@ class _Function:
                     acc.ran = True
                     node = parent
                     continue
+                if not acc.ran and _on_self(parent.func, self.func):
+                    hand = (parent.func.attr, parent.args.index(node))  # type: ignore[attr-defined]
+                    acc.handed = hand if acc.handed in (None, hand) else ("", -1)  # two helpers: neither is the one
+                    if self.through_helpers:
+                        node = parent
+                        continue
                 if name in ("list", "tuple", "set", "sorted", "next", "iter", "len", "bool", "any"):
                     if name in ("list", "tuple", "sorted", "next", "iter"):
                         node = parent
@@ -736,6 +750,14 @@ class _Acc:
     equated: set[tuple[str, str]] = field(default_factory=set)
     join_into: set[tuple[str, str]] = field(default_factory=set)
     folded: dict[str, set[str]] = field(default_factory=dict)
+    handed: tuple[str, int] | None = None  # (method of self, position): QueryUse.handed
+
+
+def _on_self(func: ast.AST, method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """`func` is `self.<name>` in a method whose first parameter is `self`."""
+    args = method.args.args
+    return (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"
+            and bool(args) and args[0].arg == "self")
 
 
 _VALUE_TESTS = ("in_", "not_in", "notin_", "is_", "is_not", "isnot", "like", "ilike", "startswith", "endswith", "between")

@@ -8,7 +8,7 @@ import re
 from typing import Iterator
 
 from analyzers.facts.core_tables import CORE
-from analyzers.facts.model import Facts, Span, TableFact
+from analyzers.facts.model import ClassFact, Facts, Span, TableFact
 from analyzers.facts.names import module_name
 from analyzers.facts.paths import is_test_path
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS, QueryUse, Usage
@@ -38,6 +38,49 @@ def app_queries(facts: Facts, writes: bool = False) -> Iterator[tuple[QueryUse, 
                 tables = [t for t in tables if package and module_name(t.path)[0].startswith(package)]
             if len(tables) == 1:
                 yield q, tables[0]
+
+
+def run_by_helper(facts: Facts, q: QueryUse) -> tuple[tuple[str, ...], str] | None:
+    """A query handed unrun to a method of its own class (`self.get_one_or_none(statement)` in a repository): the
+    methods it meets there (on the statement and on the result), through the methods of self that one hands it on
+    to, and "Class.method" of the first; each method found by name on the class, then on its bases in order
+    (analyzers/facts/runners.py). None where one of them is not found or not read, lets it escape, filters or
+    joins it, or never runs it: what runs it, and how, is not known."""
+    if q.handed is None:
+        return None
+    chain = _class_chain(facts, q.span.path, q.handed[0])
+    methods, first, ran = set(q.methods), "", False
+    hand: tuple[str, int] | None = q.handed[1:]
+    for _ in range(4):
+        if hand is None:
+            return (tuple(sorted(methods)), first) if ran else None
+        name, position = hand
+        found = next(((cls, runners[f"{cls}.{name}"]) for runners, cls in chain if f"{cls}.{name}" in runners), None)
+        if found is None or found[1].position != position or found[1].escapes or found[1].opaque:
+            return None
+        first = first or f"{found[0]}.{name}"
+        methods |= set(found[1].methods)
+        ran, hand = ran or found[1].ran, found[1].handed
+    return None
+
+
+def _class_chain(facts: Facts, path: str, name: str) -> list[tuple[dict, str]]:
+    """The class `name` of the module at `path`, then its bases nearest first: (the runners of the module that
+    defines each, its name). A base outside the target ends the chain with nothing to offer."""
+    index = facts.derived.get("classes")
+    if "helper-classes" not in facts.derived:  # once a scan
+        facts.derived["helper-classes"] = ({m.path: m for m in facts.modules},
+                                           {(c.path, c.name): c for c in getattr(index, "all", ())})
+    by_path, classes = facts.derived["helper-classes"]  # type: ignore[misc]
+    own = by_path.get(path)
+    cls = classes.get((path, name))
+    chain = [(own.runners if own else {}, name)]
+    for a in index.ancestors(cls) if cls is not None else ():  # type: ignore[union-attr]
+        if isinstance(a, ClassFact):
+            chain.append((by_path[a.path].runners if a.path in by_path else {}, a.name))
+        elif a.kind == "class" and a.module is not None:  # the target's, read but kept as no model class
+            chain.append((a.module.runners, a.name.rpartition(".")[2]))
+    return chain
 
 
 _TABLE_VARIABLE = re.compile(r"\s*(\w+)\s*(?::[^=]*)?=\s*(?:\w+\.)*Table\(")

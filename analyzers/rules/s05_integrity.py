@@ -14,7 +14,7 @@ from analyzers.facts.imports import read_imports
 from analyzers.facts.names import module_name
 from analyzers.facts.model import Span
 from analyzers.rules.base import Rule
-from analyzers.rules.code_use import app_queries, function_around, soft_delete_column, universal_soft_delete, weighs_deleted
+from analyzers.rules.code_use import app_queries, function_around, run_by_helper, soft_delete_column, universal_soft_delete, weighs_deleted
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.mentions import mentions
 from analyzers.rules.schema import (
@@ -1188,7 +1188,7 @@ class Document(Base):
 
 
 _ONE_OR_NONE = ("scalar_one_or_none", "one_or_none", "scalar_one", "one")
-_NOT_ONE_ROW = ("limit", "first", "distinct", "group_by", "join", "outerjoin", "join_from", "select_from", "union",
+_NOT_ONE_ROW = ("limit", "first", "distinct", "group_by", "with_only_columns", "join", "outerjoin", "join_from", "select_from", "union",
                 "union_all", "with_entities", "add_columns", "from_statement", "having")
 
 
@@ -1199,8 +1199,12 @@ class OneOrNoneOnNonUnique(Rule):
         `scalar_one_or_none()` / `one_or_none()` (or `one()` / `scalar_one()`, which raise on two rows too) on a
         query of one model whose filters compare columns with
         `==` (or `filter_by`) and no unique constraint, unique index or primary key is made of those columns
-        (in the model or the migrations). Queries with `limit`, `first`, joins, filters dbreview cannot read,
-        or built in one function and run in another are left alone. The message names a non-unique index
+        (in the model or the migrations). A query built in one method and run by a helper of its class or of a
+        base class of the target's (a repository's `self.get_one_or_none(statement)`, whose `scalar_one_or_none()`
+        runs it, perhaps through another helper of self) is followed into that helper, found by name on the class
+        and then its bases; one handed to a library's base class, to a helper that filters or joins it again, or
+        to any other function is left alone, as are queries with `limit`, `first`, joins or filters dbreview
+        cannot read. The message names a non-unique index
         over the columns where there is one. A lookup that also tests a range (`<`, `>`, `between`,
         `overlaps`) cannot be made unique by any key: the finding says so and advises `.first()` or
         `exists()`. A lookup in a module-level function that nothing outside tests calls (its name is
@@ -1246,10 +1250,16 @@ async def by_email(session, email):
 
     def check(self):
         sites: dict[tuple[str, tuple[str, ...]], list] = {}
+        helpers: dict[int, str] = {}  # id(q) -> "Class.method" that runs it, for a query handed to one
         for q, table in app_queries(self.facts):
-            if not any(m in q.methods for m in _ONE_OR_NONE) or any(m in q.methods for m in _NOT_ONE_ROW):
+            methods = q.methods
+            if q.escapes and (through := run_by_helper(self.facts, q)) is not None:
+                methods, helpers[id(q)] = through
+            elif q.escapes:
                 continue
-            if q.escapes or q.opaque_filter or q.columns_only or not q.equals or table.unknown_bases:
+            if not any(m in methods for m in _ONE_OR_NONE) or any(m in methods for m in _NOT_ONE_ROW):
+                continue
+            if q.opaque_filter or q.columns_only or not q.equals or table.unknown_bases:
                 continue
             equals = set(q.equals) | {a.rsplit(".", 1)[-1] for a, v in q.asserted if v.startswith("= ")}  # `flag.is_(False)` too
             if key_lookup(self.facts, table, equals, partial=True):
@@ -1259,25 +1269,27 @@ async def by_email(session, email):
             if any(e not in names or by_attr[e].from_library for e in equals):
                 continue  # an attribute dbreview does not know as a column (a relationship, a hybrid)
             columns = {names[e] for e in equals}
-            sites.setdefault((table.name, tuple(sorted(columns))), []).append((q, table))
+            sites.setdefault((table.name, tuple(sorted(columns))), []).append((q, table, methods))
         for (name, columns), found in sites.items():  # one lookup key, one finding: the other queries beside it
-            q, table = found[0]
-            method = next(m for m in _ONE_OR_NONE if m in q.methods)
+            q, table, methods = found[0]
+            method = next(m for m in _ONE_OR_NONE if m in methods) + "()"
+            if id(q) in helpers:  # run by a helper of its class: say which, the line shows only the hand-off
+                method += f" (through self.{q.handed[1]}(), {helpers[id(q)]})"  # type: ignore[index]
             also = f" ({len(found) - 1} more quer{'y' if len(found) == 2 else 'ies'} by the same columns)" if len(found) > 1 else ""
             plain = _plain_index(self.facts, table, set(columns))
             covers = (f"no unique constraint of {name} covers ({plain} is not unique)" if plain
                       else f"no unique constraint or index of {name} covers")
             names = {c.attr or c.name: c.name for c in table.columns.values()}
-            ranges = sorted({names[r] for x, _ in found for r in x.ranges if r in names})
+            ranges = sorted({names[r] for x, _, _ in found for r in x.ranges if r in names})
             if ranges:  # starts_at < :end AND ends_at > :start: no key can make overlapping rows unique
                 message = (
-                    f"{q.function} fetches {table.class_name or table.name} with {method}() by {', '.join(columns)} and a range test on "
+                    f"{q.function} fetches {table.class_name or table.name} with {method} by {', '.join(columns)} and a range test on "
                     f"{', '.join(ranges)}: when two rows match it raises MultipleResultsFound{also}. No unique key can "
                     f"cover a range test: `.first()` or `exists()` says what the code asks (is there one?)"
                 )
             else:
                 nulls = sorted({names[n] for n in q.nulls if n in names} - set(columns))  # what the first lookup, named, tests
-                message = (f"{q.function} fetches {table.class_name or table.name} with {method}() by {', '.join(columns)}"
+                message = (f"{q.function} fetches {table.class_name or table.name} with {method} by {', '.join(columns)}"
                            f"{' and ' + ', '.join(f'{n} IS NULL' for n in nulls) if nulls else ''}, which {covers}: "
                            f"when two rows match it raises MultipleResultsFound{also}")
                 # A column compared with a constant (role == "PRIMARY", default == True) picks which rows are kept
@@ -1290,13 +1302,13 @@ async def by_email(session, email):
                     message += (f"; a partial unique index on ({', '.join(keyed)}) WHERE {' AND '.join(terms)} would keep "
                                 "it to one")
             severity = None
-            caught = [x for x, _ in found if x.catches_many]
+            caught = [x for x, _, _ in found if x.catches_many]
             if len(caught) == len(found):
                 severity = Severity.INFO  # the duplicate is expected and handled where the lookup runs
                 message += (f"; the code catches MultipleResultsFound around it ({caught[0].span.path}:"
                             f"{caught[0].catches_many}) and handles the duplicate itself")
-            uncalled = [_uncalled(self.facts, x) for x, _ in found]
-            tooling_only = [_method_outside_the_app(self.facts, x) for x, _ in found]
+            uncalled = [_uncalled(self.facts, x) for x, _, _ in found]
+            tooling_only = [_method_outside_the_app(self.facts, x) for x, _, _ in found]
             if all(u is not None or t for u, t in zip(uncalled, tooling_only)):
                 severity = Severity.INFO  # nothing runs the lookup: the duplicate it fears has no path to it here
                 callers = sorted({c for u in uncalled for c in u or ()})
@@ -1307,7 +1319,7 @@ async def by_email(session, email):
                                if any(tooling_only) else ""))
             yield self.finding(
                 message, q.span, f"function:{q.span.path}:{q.function}:{table.class_name or table.name}:one-or-none",
-                severity=severity, related=[(x.span, f"{x.function}: the same lookup") for x, _ in found[1:]],
+                severity=severity, related=[(x.span, f"{x.function}: the same lookup") for x, _, _ in found[1:]],
             )
 
 
