@@ -191,6 +191,15 @@ def _after_the_commit(s: Subject, message: str) -> str:
             "table), so it runs only for changes that were saved.")
 
 
+@advises("CFG015")
+def _commit_once(s: Subject, message: str) -> str:
+    if s.owner == "helpers":
+        return ("Let the helpers that commit only add and flush, and commit once in the caller that finishes the "
+                "operation (or run it in `with session.begin():`).")
+    return (f"In {_code(s.owner)}, replace the first commit with `flush()` (it gives the id) and commit once, after "
+            "the last write of the operation.")
+
+
 # -- 2. models ----------------------------------------------------------------------------------
 
 

@@ -55,13 +55,13 @@ def read_early_effects(functions, owners: dict[int, str], path: str) -> list[Ear
 def _in_function(func, name: str, path: str) -> list[EarlyEffect]:
     # Each call of the body (nested functions left out) with its chain of (block, index) from the body down.
     effects, writes, commits = [], [], []
-    for call, chain in _calls(func.body, ()):
-        kind = _effect(call)
+    for call, chain in statement_calls(func.body, ()):
+        kind = side_effect(call)
         if kind is not None:
             effects.append((call, chain, kind))
-        elif _is_commit(call):
+        elif is_commit(call):
             commits.append((call, chain))
-        elif _is_write(call):
+        elif is_write(call):
             writes.append(call)
     out = []
     for call, chain, kind in effects:
@@ -71,15 +71,15 @@ def _in_function(func, name: str, path: str) -> list[EarlyEffect]:
         last_write = max(before, key=lambda w: w.lineno)
         if any(last_write.lineno < c.lineno < call.lineno for c, _ in commits):
             continue  # the writes before it were committed already
-        after = [c for c, c_chain in commits if c.lineno > call.lineno and _runs_after(chain, c_chain)]
+        after = [c for c, c_chain in commits if c.lineno > call.lineno and runs_after(chain, c_chain)]
         if after:
             commit = min(after, key=lambda c: c.lineno)
-            out.append(EarlyEffect(name, kind, _short(call.func), span_of(call, path), span_of(last_write, path),
+            out.append(EarlyEffect(name, kind, short(call.func), span_of(call, path), span_of(last_write, path),
                                    span_of(commit, path)))
     return out
 
 
-def _calls(body: list[ast.stmt], chain: tuple):
+def statement_calls(body: list[ast.stmt], chain: tuple):
     """Every call in `body`, outside nested functions and classes, with its statement chain: ((block, index), ...)
     from the function's body down to the statement that holds it."""
     for i, stmt in enumerate(body):
@@ -103,12 +103,12 @@ def _calls(body: list[ast.stmt], chain: tuple):
                 continue
             if field in ("handlers", "cases"):
                 for h in block:
-                    yield from _calls(h.body, here)
+                    yield from statement_calls(h.body, here)
             else:
-                yield from _calls(block, here)
+                yield from statement_calls(block, here)
 
 
-def _runs_after(effect: tuple, commit: tuple) -> bool:
+def runs_after(effect: tuple, commit: tuple) -> bool:
     """The commit's statement follows the effect's in a block both are in, and nothing between leaves the
     effect's path first: every block below the shared one ends (after the effect's statement) without a stop."""
     for depth, (block_id, i, block) in enumerate(effect):
@@ -125,16 +125,16 @@ def _runs_after(effect: tuple, commit: tuple) -> bool:
     return False
 
 
-def _effect(call: ast.Call) -> str | None:
+def side_effect(call: ast.Call) -> str | None:
     func = call.func
     attr = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-    if isinstance(func, ast.Attribute) and (attr in _TASKS or (attr == "enqueue_job" and _ARQ.search(_short(func.value)))):
+    if isinstance(func, ast.Attribute) and (attr in _TASKS or (attr == "enqueue_job" and _ARQ.search(short(func.value)))):
         return "task"
     if _MAIL.match(attr):
         return "mail"
     if attr in ("send", "send_with_options") and isinstance(func, ast.Attribute) and _mailer(func.value):
         return "mail"  # Flask-Mail's `mail.send(msg)`, a Dramatiq actor's `send_email.send(...)`
-    if isinstance(func, ast.Attribute) and _HTTP.match(_short(func)):
+    if isinstance(func, ast.Attribute) and _HTTP.match(short(func)):
         return "http"
     return None
 
@@ -144,17 +144,17 @@ def _mailer(node: ast.AST) -> bool:
     return name == "mail" or bool(_MAIL.match(name))
 
 
-def _is_commit(call: ast.Call) -> bool:
+def is_commit(call: ast.Call) -> bool:
     func = call.func
     return isinstance(func, ast.Attribute) and func.attr == "commit" and not call.args and bool(
-        _SESSION.search(_short(func.value)))
+        _SESSION.search(short(func.value)))
 
 
-def _is_write(call: ast.Call) -> bool:
+def is_write(call: ast.Call) -> bool:
     func = call.func
-    return isinstance(func, ast.Attribute) and func.attr in _WRITES and bool(_SESSION.search(_short(func.value)))
+    return isinstance(func, ast.Attribute) and func.attr in _WRITES and bool(_SESSION.search(short(func.value)))
 
 
-def _short(node: ast.AST) -> str:
+def short(node: ast.AST) -> str:
     text = ast.unparse(node)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -419,6 +419,8 @@ class ModuleFacts:
     rewrites: list = field(default_factory=list)  # attributes written from their old value (analyzers/facts/rewrites.py)
     next_numbers: list = field(default_factory=list)  # new rows numbered max + 1 (analyzers/facts/rewrites.py)
     early_effects: list = field(default_factory=list)  # side effects before the commit (analyzers/facts/early_effects.py)
+    split_commits: list = field(default_factory=list)  # one operation committed in two parts (facts/split_commits.py)
+    committers: tuple[str, ...] = ()  # its functions that commit on every path, qualified (facts/split_commits.py)
     imports: ImportFacts | None = None  # what running it imports (analyzers/facts/imports.py)
     alembic_env: AlembicEnv | None = None  # an Alembic env.py: the target_metadata it gives autogenerate
     # Who may call what (analyzers/facts/python_module.py `_Reader._index`): every name the module mentions (a Name, an

@@ -25,6 +25,7 @@ from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate, strings_of
 from analyzers.facts.early_effects import EFFECT_HINT, read_early_effects
 from analyzers.facts.early_effects import HINT as COMMIT_HINT
+from analyzers.facts.split_commits import committers, read_split_commits
 from analyzers.facts.rewrites import HINT as REWRITE_HINT
 from analyzers.facts.rewrites import read_rewrites
 from analyzers.facts import case_copies
@@ -84,6 +85,9 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
         facts.rewrites, facts.next_numbers = read_rewrites(reader.all_functions, reader.owners, names, path)
     if COMMIT_HINT.search(text) and EFFECT_HINT.search(text):  # a task, mail or HTTP call beside a commit
         facts.early_effects = read_early_effects(reader.all_functions, reader.owners, path)
+    if COMMIT_HINT.search(text):
+        facts.committers = committers(reader.all_functions, reader.owners, module)
+        facts.split_commits = read_split_commits(reader.all_functions, reader.owners, names, module, path)
     facts.mentions = {k: tuple(sorted(v)) for k, v in reader.mentions.items()}
     facts.top_functions = top_functions(tree)
     return facts

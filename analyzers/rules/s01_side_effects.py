@@ -91,3 +91,128 @@ def create_invoice(session, invoice, draft):
                     severity=Severity.WARNING if e.kind == "task" else Severity.INFO,
                     related=[(e.write, "the write"), (e.commit, "the commit, after the side effect")],
                 )
+
+
+class SplitCommit(Rule):
+    """One operation is committed in two parts: a write that uses what the first commit made is committed apart.
+
+    What it checks:
+        One function body that writes on the session and commits (or calls a function of the project that commits
+        on every path, resolved by its name: one of the same module, one it imports from a module of the
+        project, or a method of its own class), then writes again with what that first part made and commits a
+        second time. "What it made": the id of an object it added (`team.id`), or the object itself (or the one
+        the helper returned) handed to a constructor, added to another object's collection or assigned to
+        another object's attribute. The three must run one after the other on one path; the first write, the
+        first commit, the dependent write and the second commit are cited. Commits inside a loop (per row, per
+        batch) are not read: they are meant to commit in parts. Tests and command-line tooling are not read; a
+        helper that cannot be resolved, or that commits only on some paths, is not a commit here. Nor is a first
+        commit followed by a task enqueued, mail sent or a service called (that commit is wanted: CFG014). The
+        functions that go on after a helper that commits are one design: one finding, at the first, with the others
+        as related places.
+    Why it matters:
+        A failure between the two commits (a constraint, a lost connection, a worker killed) leaves the first
+        part committed alone: a team without its captain's membership, a user without the rows that complete
+        the sign-up, an order without its lines. The next attempt then meets a half-made row (a duplicate
+        name, an account that cannot log in). Committing to get an id is not needed: `flush()` assigns it
+        inside the transaction.
+    Example:
+        session.add(team)
+        session.commit()
+        session.add(Membership(team_id=team.id, user_id=user.id))
+        session.commit()
+    Instead:
+        `session.flush()` where the id is needed, and one commit at the end of the operation (or
+        `with session.begin():` around it); a helper that adds leaves the commit to its caller.
+    """
+
+    ID = "CFG015"
+    ITEM = "1.5"
+    SEVERITY = Severity.WARNING
+    INVALID = ({"app/teams.py": '''
+from app.models import Membership
+
+def create_team(session, team, user):
+    session.add(team)
+    session.commit()
+    session.add(Membership(team_id=team.id, user_id=user.id))
+    session.commit()
+'''}, {"app/services/roles.py": '''
+from app.models import Role
+
+def create_role(session, name):
+    role = Role(name=name)
+    session.add(role)
+    session.commit()
+    return role
+''', "app/services/members.py": '''
+from app.services.roles import create_role
+
+def grant(session, member, name):
+    role = create_role(session, name)
+    member.roles.append(role)
+    session.commit()
+'''})
+    VALID = ({"app/teams.py": '''
+from app.models import Membership
+
+def create_team(session, team, user):
+    session.add(team)
+    session.flush()
+    session.add(Membership(team_id=team.id, user_id=user.id))
+    session.commit()
+'''}, {"app/imports.py": '''
+def import_rows(session, rows):
+    for batch in rows:
+        for row in batch:
+            session.add(row)
+        session.commit()
+'''}, {"app/users.py": '''
+def activate(session, user):
+    session.add(user)
+    session.commit()
+    user.active = True
+    session.commit()
+'''})
+
+    def check(self):
+        committing = {q for m in self.facts.modules for q in m.committers}
+        through_helpers = []  # (split, message): one design, reported once with every place
+        for m in self.facts.modules:
+            if not m.split_commits or is_test_path(m.path) or is_tooling_path(m.path):
+                continue
+            reported = set()  # one finding a function: its first commit that splits the operation
+            for s in m.split_commits:
+                if s.helper is not None and s.helper not in committing or s.function in reported:
+                    continue
+                reported.add(s.function)
+                second = (f"then writes again with `{s.uses}` from that first part (line {s.write.start}) and commits a "
+                          f"second time (line {s.second.start})")
+                if s.helper is not None:
+                    through_helpers.append((s, f"{s.function} calls `{s.helper_as_written}` (line {s.first.start}), "
+                                               f"which commits, {second}"))
+                    continue
+                yield self.finding(
+                    f"{s.function} writes to the session (line {s.first_write.start}) and commits (line "
+                    f"{s.first.start}), {second}: if anything fails between the two commits, the first part stays "
+                    f"committed alone, half an operation; flush where the id is needed and commit once",
+                    s.write, f"split-commit:{s.function}",
+                    related=[(s.first_write, "the first part's write"), (s.first, "the first commit"),
+                             (s.second, "the second commit")],
+                )
+        if through_helpers:
+            yield self._helpers(through_helpers)
+
+    def _helpers(self, splits):
+        """Functions of the project that commit inside, and callers that go on writing with their result: one
+        design, one finding at the first caller, the others as related places."""
+        (first, text), more = splits[0], len(splits) - 1
+        others = f"; {more} more function(s) do the same after a helper that commits" if more else ""
+        message = (f"{text}: if anything fails between the two commits, the helper's rows stay committed alone, "
+                   f"half an operation{others}; let the helpers flush and leave the commit to their callers")
+        if not more:
+            return self.finding(message, first.write, f"split-commit:{first.function}",
+                                related=[(first.first, "the call that commits"), (first.second, "the second commit")])
+        sites = [(s.write, f"split-commit:{s.function}", f"{s.function}: calls `{s.helper_as_written}`, which commits, "
+                  f"then writes with `{s.uses}` and commits again") for s, _ in splits]
+        return self.grouped(message, sites, "split-commit:helpers",
+                            also=[(first.first, "the call that commits"), (first.second, "the second commit")])

@@ -1,0 +1,164 @@
+"""CFG015: one operation committed in two parts, the second using what the first made. Each case a small repository
+of our own, with the exact finding (or its absence) pinned."""
+
+from __future__ import annotations
+
+from analyzers.findings import Severity, identity_key
+from tests.test_side_effects import found
+
+_SIGN_UP = '''
+from app.models import User, ProfileEntry
+
+def register(db, name, entries):
+    user = User(name=name)
+    db.session.add(user)
+    db.session.commit()
+    for field_id, value in entries.items():
+        entry = ProfileEntry(field_id=field_id, value=value, user_id=user.id)
+        db.session.add(entry)
+    db.session.commit()
+    return user
+'''
+
+
+def test_an_id_read_after_the_first_commit_and_written_in_a_second_is_a_warning_citing_all_four_lines(tmp_path):
+    (f,) = found(tmp_path, {"app/auth.py": _SIGN_UP}, "CFG015")
+    assert (f.severity, f.location.path, f.location.start_line, f.item_id) == (Severity.WARNING, "app/auth.py", 10, "1.5")
+    assert f.anchor == "split-commit:register"
+    assert f.message.startswith("register writes to the session (line 6) and commits (line 7), then writes again with "
+                                "`user.id` from that first part (line 10) and commits a second time (line 11)")
+    assert "flush where the id is needed" in f.message
+    assert [r.location.start_line for r in f.related] == [6, 7, 11]
+
+
+def test_a_helper_that_commits_then_the_callers_write_with_its_result_is_a_warning(tmp_path):
+    files = {
+        "app/services/roles.py": '''
+from app.models import Role
+
+class Roles:
+    def create(self, session, name):
+        role = Role(name=name)
+        session.add(role)
+        try:
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        return role
+
+    def grant(self, session, member, name):
+        role = self.create(session, name)
+        member.roles.append(role)
+        session.commit()
+''',
+        "app/services/tokens.py": '''
+from app.models import Token
+from app.services.users import make_user
+
+async def invite(db, email):
+    user = await make_user(db, email)
+    db.add(Token(user=user))
+    await db.commit()
+''',
+        "app/services/users.py": '''
+from app.models import User
+
+async def make_user(db, email):
+    user = User(email=email)
+    db.add(user)
+    await db.commit()
+    return user
+''',
+    }
+    (f,) = found(tmp_path, files, "CFG015")  # one design: helpers that commit, callers that go on
+    assert (f.severity, f.location.path, f.location.start_line, f.anchor) == (
+        Severity.WARNING, "app/services/roles.py", 17, "split-commit:helpers")
+    assert f.message.startswith("Roles.grant calls `self.create` (line 16), which commits, then writes again with "
+                                "`role` from that first part (line 17) and commits a second time (line 18)")
+    assert "1 more function(s) do the same" in f.message and "leave the commit to their callers" in f.message
+    assert [(r.location.path, r.location.start_line) for r in f.related] == [
+        ("app/services/tokens.py", 7), ("app/services/roles.py", 16), ("app/services/roles.py", 18)]
+    assert "invite: calls `make_user`, which commits, then writes with `user`" in f.related[0].note
+    assert sorted(f.covers) == sorted([identity_key("CFG015", "split-commit:Roles.grant"),
+                                       identity_key("CFG015", "split-commit:invite")])
+
+
+def test_one_caller_after_a_helper_that_commits_is_its_own_finding(tmp_path):
+    files = {"app/users.py": '''
+from app.models import Token, User
+
+async def make_user(db, email):
+    user = User(email=email)
+    db.add(user)
+    await db.commit()
+    return user
+
+async def invite(db, email):
+    user = await make_user(db, email)
+    db.add(Token(user_id=user.id))
+    await db.commit()
+'''}
+    (f,) = found(tmp_path, files, "CFG015")
+    assert (f.location.start_line, f.anchor) == (12, "split-commit:invite")
+    assert f.message.startswith("invite calls `make_user` (line 11), which commits, then writes again with `user.id`")
+    assert [r.location.start_line for r in f.related] == [11, 13]
+
+
+def test_flush_batches_status_updates_and_unresolved_or_conditional_helpers_are_not_reported(tmp_path):
+    files = {
+        "app/teams.py": '''
+from app.models import Membership
+from app.audit import record
+from elsewhere import save
+
+def flushed(session, team, user):
+    session.add(team)
+    session.flush()
+    session.add(Membership(team_id=team.id, user_id=user.id))
+    session.commit()
+
+def per_batch(session, chunks):
+    for chunk in chunks:
+        for team in chunk:
+            session.add(team)
+        session.commit()
+        session.add(Membership(team_id=team.id))
+        session.commit()
+
+def status(session, job):
+    session.add(job)
+    session.commit()
+    job.state = "done"
+    session.commit()
+
+def unresolved(session, user):
+    team = save(session, user)
+    session.add(Membership(team_id=team.id))
+    session.commit()
+
+def conditional(session, user):
+    entry = record(session, user, commit=False)
+    session.add(Membership(entry=entry))
+    session.commit()
+
+def retried(session, team):
+    session.add(team)
+    try:
+        session.commit()
+    except Exception:
+        session.rollback()
+        session.add(Membership(team_id=team.id))
+        session.commit()
+''',
+        "app/audit.py": '''
+def record(session, user, commit=True):
+    entry = Entry(user=user)
+    session.add(entry)
+    if commit:
+        session.commit()
+    return entry
+''',
+        "tests/test_teams.py": _SIGN_UP,
+    }
+    assert found(tmp_path, files, "CFG015") == []
