@@ -81,3 +81,16 @@ def test_off_postgresql_nothing(tmp_path):
     files = {"app/models.py": MODELS, "app/config.py": 'DATABASE_URL = "mysql://app@db/app"\n',
              "migrations/versions/0001_r.py": revision(CREATE)}
     assert [f for f in found(tmp_path, files, "MIG006") if f.anchor.startswith("drift:enum:")] == []
+
+
+def test_member_names_against_the_values_the_migrations_create(tmp_path):
+    values = CREATE.replace('sa.Enum("ACTIVE", "PAUSED", name="plan_status")', 'sa.Enum("active", "paused", "archived", name="plan_status")')
+    f = _enums(tmp_path, MODELS, values)["drift:enum:plans.status"]
+    assert "the model's enum has ACTIVE, PAUSED, ARCHIVED, which no migration adds" in f.message
+    assert f.message.endswith("; SQLAlchemy writes a Python enum's member names (ACTIVE, PAUSED, ARCHIVED), not their values "
+                              "('active', 'paused', 'archived', which the migrations create), unless the Enum has values_callable; "
+                              "a row that holds one of the values fails to load (LookupError: not among the defined enum values)")
+    by_value = MODELS.replace('name="plan_status")', 'name="plan_status", values_callable=lambda e: [m.value for m in e])')
+    assert "drift:enum:plans.status" not in _enums(tmp_path / "values", by_value, values)
+    (plain,) = [f for a, f in _enums(tmp_path / "plain").items() if a == "drift:enum:plans.status"]
+    assert "member names" not in plain.message  # 'archived' is in no migration either: a label missing, not a mix-up

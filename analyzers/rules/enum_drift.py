@@ -38,40 +38,41 @@ def _enum_class(facts: Facts, name: str) -> ClassFact | None:
     return found[0] if len(found) == 1 else None
 
 
-def _members(facts: Facts, cls: ClassFact, by_value: bool) -> list[str] | None:
+def _members(facts: Facts, cls: ClassFact, by_value: bool) -> dict[str, str | None] | None:
     """A Python enum's member names (what SQLAlchemy stores by default), or their values (`values_callable`)
-    where each is a string literal; None where the body holds what dbreview cannot read."""
+    where each is a string literal, each with its value where that is a string literal; None where the body
+    holds what dbreview cannot read."""
     try:
         tree = ast.parse("\n".join(facts.lines(cls.span)).strip())
     except SyntaxError:
         return None
     body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-    out = []
+    out: dict[str, str | None] = {}
     for node in body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
             if name.startswith("_"):
                 continue
-            if by_value:
-                if not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
-                    return None
-                out.append(node.value.value)
-            else:
-                out.append(name)
+            value = node.value.value if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str) else None
+            if by_value and value is None:
+                return None
+            out[value if by_value else name] = value
         elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Expr, ast.Pass, ast.ClassDef)):
             return None  # members made some other way (auto() in a loop, annotations): not read
     return out or None
 
 
-def model_labels(facts: Facts, model: TableFact, col: ColumnFact) -> tuple[list[str], str] | None:
-    """(the labels the model writes, the enum type's name) for a native enum column whose labels dbreview reads."""
+def model_labels(facts: Facts, model: TableFact, col: ColumnFact) -> tuple[dict[str, str | None], str] | None:
+    """(the labels the model writes, each with its Python enum member's value where it writes the member's name;
+    the enum type's name) for a native enum column whose labels dbreview reads."""
     args = col.type_args
     if col.type_name not in _NATIVE or args.get("native_enum") == "False" or args.get("unresolved") or col.from_library:
         return None
     if args.get("annotated") and model.unknown_bases:
         return None  # a base's type_annotation_map may store it otherwise
     values = args.get("values", "")
-    labels = _labels(values)
+    literal = _labels(values)
+    labels: dict[str, str | None] | None = dict.fromkeys(literal) if literal else None
     name = _literal(args.get("name"))
     if labels is None and values.replace(".", "").isidentifier():
         cls = _enum_class(facts, values)
@@ -79,6 +80,8 @@ def model_labels(facts: Facts, model: TableFact, col: ColumnFact) -> tuple[list[
         if cls is None or callable_ is not None and ".value" not in callable_:
             return None
         labels = _members(facts, cls, by_value=callable_ is not None)
+        if labels and callable_ is not None:
+            labels = dict.fromkeys(labels)  # the values themselves are written
         name = name or cls.name.lower()
     return (labels, name) if labels and name else None
 
@@ -96,8 +99,9 @@ def built_from_code(facts: Facts, type_name: str) -> bool:
     return False
 
 
-def enum_drift(facts: Facts, model: TableFact, db: TableFact) -> list[tuple[ColumnFact, ColumnFact, str, list[str]]]:
-    """(model column, migrated column, the database type's name, labels no migration writes) per column."""
+def enum_drift(facts: Facts, model: TableFact, db: TableFact) -> list[tuple[ColumnFact, ColumnFact, str, list[str], str]]:
+    """(model column, migrated column, the database type's name, labels no migration writes, and where those are a
+    Python enum's member names whose values the migrations do spell, what that says) per column."""
     out = []
     for col in model.columns.values():
         other = db.columns.get(col.name)
@@ -109,6 +113,12 @@ def enum_drift(facts: Facts, model: TableFact, db: TableFact) -> list[tuple[Colu
         if built_from_code(facts, db_name) or _labels(other.type_args.get("values", "")) is None and other.type_args.get("values"):
             continue
         missing = [label for label in labels if not quoted_in_migrations(facts, label)]
+        values = [labels[m] for m in missing]
+        names = ""
+        if all(v is not None and quoted_in_migrations(facts, v) for v in values):
+            names = (f"SQLAlchemy writes a Python enum's member names ({', '.join(missing)}), not their values "
+                     f"({', '.join(repr(v) for v in values)}, which the migrations create), unless the Enum has values_callable; "
+                     "a row that holds one of the values fails to load (LookupError: not among the defined enum values)")
         if missing:
-            out.append((col, other, db_name, missing))
+            out.append((col, other, db_name, missing, names))
     return out

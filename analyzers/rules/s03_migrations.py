@@ -903,7 +903,9 @@ class ModelMigrationDrift(Rule):
         `Enum(...)`, or the member names of a Python enum it names; the values with `values_callable`) that
         no revision file spells anywhere, while the migrated column is that enum: not where a revision builds
         the type's labels from code (`Enum(*LABELS)`, a Python enum, an f-string, alembic-postgresql-enum's
-        sync), for `native_enum=False`, nor off PostgreSQL. Also the lengths of character columns where both sides spell one out as a
+        sync), for `native_enum=False`, nor off PostgreSQL; where the labels missing are a Python enum's
+        member names whose values the migrations create, the finding says that SQLAlchemy writes the names
+        (and fails to load a row holding a value). Also the lengths of character columns where both sides spell one out as a
         number (`String(255)` in the model, `VARCHAR(64)` or `varchar(64)` in the migrations: a warning when
         the model allows longer values, else info; one finding per table), NULL allowed on one side only
         (where neither side has a default), and `index=True`, `unique=True`, `Index(...)` or
@@ -1082,11 +1084,11 @@ class ModelMigrationDrift(Rule):
         """Labels of a native enum in the model that no migration writes: PostgreSQL rejects them."""
         if runs_on(self.facts).not_postgres:
             return
-        for col, other, name, missing in enum_drift(self.facts, model, db):
+        for col, other, name, missing, names in enum_drift(self.facts, model, db):
             yield on_postgres(self.facts, self.finding(
                 f"{model.name}.{col.name}: the model's enum has {', '.join(missing)}, which no migration adds to the "
                 f"database type {name} ({other.span.path}:{other.span.start}): on PostgreSQL an insert or update that "
-                f"writes it fails (invalid input value for enum {name}: \"{missing[0]}\")",
+                f"writes it fails (invalid input value for enum {name}: \"{missing[0]}\")" + (f"; {names}" if names else ""),
                 col.span, f"drift:enum:{model.name}.{col.name}", related=[(other.span, f"{name} in the migrations")]))
 
     def _columns_drift(self, model, db, gaps):
