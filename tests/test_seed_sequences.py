@@ -60,3 +60,10 @@ def test_no_serial_key_no_explicit_id_or_no_postgresql_says_nothing(tmp_path):
     assert _seq(tmp_path / "mysql", config='DATABASE_URL = "mysql://app@db/app"\n') == []
     (both,) = _seq(tmp_path / "both", config=_CONFIG + 'LEGACY_URL = "mysql://app@db/app"\n')
     assert both.message.endswith("(on PostgreSQL; the application also runs on MySQL (app/config.py:2))")
+
+
+def test_the_cited_add_is_a_row_made_with_values(tmp_path):
+    models = _MODELS.replace("def add_role", "def blank():\n    return Role()\n\n\ndef add_role")
+    (f,) = _seq(tmp_path, models=models)
+    line = next(i for i, text in enumerate(models.splitlines(), 1) if "Role(name=name)" in text)
+    assert f"the application adds roles rows (app/models.py:{line})" in f.message

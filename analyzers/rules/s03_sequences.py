@@ -165,9 +165,9 @@ class SeedKeepsSequenceBehind(Rule):
             yield on_postgres(facts, self._finding(name, key, seeds))
 
     def _made(self, span: Span, model: TableFact) -> bool:
-        """The class constructed with values, not `Setting().get(...)`: a row made to be added."""
-        line = " ".join(self.facts.lines(span))
-        return bool(model.class_name) and re.search(rf"\b{re.escape(model.class_name)}\((?!\)\.)", line) is not None
+        """The class constructed with values, not `Setting()` or `Setting().get(...)`: a row made to be added."""
+        line = " ".join(self.facts.lines(Span(span.path, span.start, span.end + 1)))  # `Setting(\n).get()` too
+        return bool(model.class_name) and re.search(rf"\b{re.escape(model.class_name)}\((?!\s*\))", line) is not None
 
     def _finding(self, name: str, key: ColumnFact, seeds: list[Seed]):
         ids = sorted({i for s in seeds for i in s.ids})
