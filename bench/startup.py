@@ -27,6 +27,8 @@ finding. Then, REPEAT times, each in a fresh `python -c` process, alternating:
           bound to nothing, shows what is left of the harness. `to its frame`: from pilot.press to
           the first frame drawn with the cursor moved and the detail pane's content replaced (what
           the reviewer sees; work done right after that frame, such as c's write, is not in it).
+          Each key is pressed once the app is idle after the previous key's frame (since speed23:
+          before, work done right after a frame could land in the next key's time).
 
 Targets (issue 13): usable screen at most 2.5x the minimal app; p95 of n and c under 33 ms, of j
 under 16 ms. Not a test: nothing here is imported by the suite.
@@ -256,6 +258,9 @@ async def main():
             while probe and time.perf_counter() - t < 2:  # the frame may come after Pilot saw the app idle
                 await asyncio.sleep(0.0005)
             probe.clear()
+            # What the app does right after that frame (c's write, the next finding made ahead) is done
+            # before the next key, as it is before a reviewer's next key: it is not charged to that key.
+            await pilot.pause()
 
         for _ in range(J_PRESSES // 4):
             await press("z")

@@ -209,3 +209,41 @@ async def test_the_tree_works_out_its_style_once_per_pass_not_once_per_line(scan
         assert len(strips) == tree.size.height > 10
         assert len(calls) == 1, "one style for the whole pass"
         assert all(line.rstrip() in strip.text for line, strip in zip(plain, strips)), "the same lines (the snapshots pin their look)"
+
+
+async def test_n_shows_the_next_finding_made_ahead_after_the_last_frame(scanned, data_dir, monkeypatch):
+    """After the frame of n, the next untriaged finding (where the next n goes, and c, d or x with
+    auto-advance) is made while the app is idle: its detail rendered, its code's lines in view
+    drawn. Showing it then makes neither."""
+    from tui.screens import main as main_module
+    from tui.widgets.source_view import SourceView
+
+    app = ReviewApp(scanned.repo, data_dir, "alice", scan=False, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        main, tree = app.main, app.query_one(ChecklistTree)
+        order = tree.finding_order()
+        first, target = next((a, b) for a, b in zip(order[1:], order[2:]) if scanned.findings[a].item_id == scanned.findings[b].item_id)
+        tree.select_id(f"finding:{order[order.index(first) - 1]}")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.pause()
+        assert tree.current == NodeRef(NodeKind.FINDING, first) and tree.next_untriaged(main.review, True) == target
+        built = []
+        detail = main_module.finding_detail
+        monkeypatch.setattr(main_module, "finding_detail", lambda f, *a, **k: built.append(f.fingerprint) or detail(f, *a, **k))
+        made = SourceView._line_strip.cache_info().misses
+        main._show(NodeRef(NodeKind.FINDING, target))  # what n does once the cursor is on it, before its frame
+        source = main.source
+        lines = [source.render_line(y) for y in range(source.scrollable_content_region.height)]
+        assert any("▸" in line.text for line in lines), "its evidence is in view"
+        assert built == [], "its detail was made ahead"
+        assert SourceView._line_strip.cache_info().misses == made, "and every line of its code in view"
+        assert scanned.findings[target].location in _text(main.detail)
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.pause()
+        assert tree.current == NodeRef(NodeKind.FINDING, target)
+        assert built == [tree.next_untriaged(main.review, True)], "after its frame, the one after it is made"

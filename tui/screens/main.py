@@ -14,7 +14,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from textwrap import shorten
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -38,6 +38,7 @@ from tui.walkthrough import Doc, context_docs, current_step, next_target, steps
 from tui.widgets.checklist_tree import ChecklistTree, NodeKind, NodeRef
 from tui.widgets.detail import (
     DetailPanel,
+    Prepared,
     bucket_detail,
     citations,
     findings_overview,
@@ -83,6 +84,7 @@ class MainScreen(Screen[None]):
         self._rules_read = False  # the rules' documentation is loaded: finding details show it
         self._unwritten: list[Callable[[], None]] = []  # decisions shown, written right after their frame
         self._cursor_at: NodeRef | None = None  # the node the cursor was last seen on (_cursor_moved)
+        self._ahead: tuple[tuple, Prepared] | None = None  # the next untriaged finding's detail, made ahead (_prefetch)
 
     def compose(self) -> ComposeResult:
         # Kept as attributes: a modal on top must not hide them from timers and callbacks.
@@ -432,10 +434,8 @@ class MainScreen(Screen[None]):
             self.run_worker(self._show_doc(doc), exclusive=True, group="doc")
             self._doc_timer = self.set_timer(self.app.doc_read_after, lambda: self._read(key))
         elif kind == NodeKind.FINDING and key in review.findings:
-            f, history = review.findings[key], lambda: review.history(key)
-            if self.shared:
-                f, history = masked_finding(f), lambda: [masked_event(e) for e in review.history(key)]
-            detail.show(finding_detail(f, review, history, self._rules_read))
+            f, ahead = review.findings[key], self._ahead
+            detail.show(ahead[1] if ahead is not None and ahead[0] == self._shown_as(key) else self._finding_detail(key))
             self._show_file(f.path, f.start_line, f.end_line)
         elif kind == NodeKind.ITEM:
             places = self.about.get(key, [])
@@ -500,6 +500,39 @@ class MainScreen(Screen[None]):
         else:  # a finding the running scan reported, or one a colleague's re-scan removed
             detail.show(Text("The scan is still running: this finding can be decided once it is done.", "italic"))
             self._overview(Text(""))
+
+    def _finding_detail(self, fp: str) -> RenderableType:
+        review = self.review
+        f, history = review.findings[fp], lambda: review.history(fp)
+        if self.shared:
+            f, history = masked_finding(f), lambda: [masked_event(e) for e in review.history(fp)]
+        return finding_detail(f, review, history, self._rules_read)
+
+    def _shown_as(self, fp: str) -> tuple:
+        """All that a finding's detail is made from (its history aside, read when it is drawn)."""
+        review = self.review
+        return fp, review.findings[fp], review.proofs.get(fp), review.info.commit, self._rules_read, self.shared
+
+    def _prefetch(self) -> None:
+        """After the frame of a jump (n, N, or c, d, x with auto-advance): the next untriaged finding,
+        where the next of these keys goes, made ahead, its detail rendered and its code's lines
+        drawn, so that the key shows them without making them (issue 13). Not after j or k: a key
+        held down would pay for findings it passes by."""
+        review, tree = self.review, self.checklist_tree
+        if review is None or self._opening or not tree.is_mounted:
+            return
+        fp = tree.next_untriaged(review, True)
+        if fp is None or (self._ahead is not None and self._ahead[0] == self._shown_as(fp)):
+            return  # made already (the source view makes its lines again if their colours come)
+        prepared = self.detail.prepare(self._finding_detail(fp))
+        if prepared is None:  # not laid out yet
+            return
+        self._ahead = (self._shown_as(fp), prepared)
+        f = review.findings[fp]
+        try:
+            self.source.prefetch(f.path, self.shown_text(f.path), f.start_line, f.end_line)
+        except OSError:
+            pass  # shown as unreadable when it is shown
 
     def _overview(self, renderable) -> None:
         self.source.show_overview(renderable)
@@ -915,7 +948,9 @@ class MainScreen(Screen[None]):
         if fp is None:
             self.notify("Every finding is triaged.")
             return False
-        return tree.select_id(f"finding:{fp}")
+        moved = tree.select_id(f"finding:{fp}")
+        self.call_after_refresh(self._prefetch)  # where the next n, or c with auto-advance, goes
+        return moved
 
     def action_next_untriaged(self) -> None:
         self._jump(True)

@@ -224,6 +224,14 @@ def findings_overview(found: list[FindingState]) -> Rows:
     return Rows(rows)
 
 
+class Prepared:
+    """A pane's content rendered ahead at a width: its first lines, and the parts still to render."""
+
+    def __init__(self, content: RenderableType, width: int, styled: int) -> None:
+        self.content, self.width, self.styled, self.strips = content, width, styled, []
+        self.rest: list[RenderableType] = list(content.renderables) if isinstance(content, Group) else [content]
+
+
 class RenderedPane(ScrollView, can_focus=False):
     """A pane of fixed size (app.tcss) that shows one Rich renderable, scrolled with the mouse: new
     content is rendered at the pane's width and repainted, and never lays out the screen (a
@@ -238,20 +246,38 @@ class RenderedPane(ScrollView, can_focus=False):
         self._width = 0
         self._rest: list[RenderableType] = []  # the parts not rendered yet, below the pane's edge
         self._rest_timer = None
+        self._styled = 0  # style updates so far: what was prepared before one is not shown
 
-    def show(self, renderable: RenderableType) -> None:
-        self.content = renderable
-        self._render()
+    def show(self, renderable: RenderableType | Prepared) -> None:
+        """Show `renderable`, or content prepared ahead (prepare) if it was prepared at this width."""
+        self.content = renderable.content if isinstance(renderable, Prepared) else renderable
+        self._render(renderable if isinstance(renderable, Prepared) else None)
         self.scroll_to(0, 0, animate=False)
 
-    def _render(self) -> None:
+    def prepare(self, renderable: RenderableType) -> Prepared | None:
+        """`renderable` rendered ahead of being shown (the finding a key goes to next, while the
+        app is idle): the parts that fill the pane, up to the first part made when drawn (Later:
+        a finding's history is read when it is shown, not when it might be). None before layout."""
+        width = self.scrollable_content_region.width
+        if not width:
+            return None
+        prepared, style = Prepared(renderable, width, self._styled), self.rich_style
+        until = self.scrollable_content_region.height + 1
+        while prepared.rest and len(prepared.strips) < until and not isinstance(prepared.rest[0], Later):
+            prepared.strips += self._render_part(prepared.rest.pop(0), width, style)
+        return prepared
+
+    def _render(self, prepared: Prepared | None = None) -> None:
         width = self.scrollable_content_region.width
         self._width = width
         if not width:  # not laid out yet: on_resize renders it
             return
         content = self.content
-        self._strips = []
-        self._rest = list(content.renderables) if isinstance(content, Group) else [content]
+        if prepared is not None and (prepared.width, prepared.styled) == (width, self._styled):  # no new theme since
+            self._strips, self._rest = list(prepared.strips), list(prepared.rest)
+        else:
+            self._strips = []
+            self._rest = list(content.renderables) if isinstance(content, Group) else [content]
         # One line more than the pane holds: the scrollbar is shown now if it will be at the end.
         self._render_parts(until=self.scrollable_content_region.height + 1)
         self.refresh()
@@ -268,12 +294,16 @@ class RenderedPane(ScrollView, can_focus=False):
                 self.refresh()
 
     def _render_parts(self, until: int | None = None) -> None:
-        width, console = self._width, self.app.console
-        options, style = console.options.update_width(width), self.rich_style
+        width, style = self._width, None
         while self._rest and (until is None or len(self._strips) < until):
-            lines = console.render_lines(self._rest.pop(0), options, style=style, pad=True)
-            self._strips += [Strip(line, width) for line in lines]
+            style = style or self.rich_style  # a walk up the DOM: once a pass
+            self._strips += self._render_part(self._rest.pop(0), width, style)
         set_content_size(self, Size(width, len(self._strips)), repaint=False)
+
+    def _render_part(self, part: RenderableType, width: int, style) -> list[Strip]:
+        console = self.app.console
+        lines = console.render_lines(part, console.options.update_width(width), style=style, pad=True)
+        return [Strip(line, width) for line in lines]
 
     def on_resize(self) -> None:
         if self.scrollable_content_region.width != self._width:
@@ -281,6 +311,7 @@ class RenderedPane(ScrollView, can_focus=False):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._styled += 1
         if self.is_mounted:
             self._render()
 
