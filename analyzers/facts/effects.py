@@ -85,7 +85,7 @@ def unread_ops(ops: list[MigrationOp]) -> list[Unread]:
     out: list[Unread] = []
     for op in ops:
         if op.name == "unread":
-            out.append(Unread("op", op.span, f"{op.target}: {op.reason}", op.table))
+            out.append(Unread("op", op.span, f"{op.target}: {op.reason}", op.table, op.text))
         elif op.name == "execute" and (op.sql is None or not op.sql.statements):
             out.append(Unread("sql", op.span, "op.execute of SQL built elsewhere or at run time"))
         elif op.sql is not None:

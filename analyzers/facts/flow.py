@@ -55,6 +55,10 @@ _PASSTHROUGH = {"str", "lower", "upper", "strip", "lstrip", "rstrip", "replace",
                 "encode", "capitalize", "items", "keys", "values"}
 
 
+# Calls that make a value the code generates itself (an id, a time): nothing a caller gives reaches it.
+_GENERATED = ("uuid4", "uuid1", "uuid7", "now", "utcnow", "today", "isoformat", "hex", "ULID", "ulid", "new_id", "token_hex")
+
+
 class Flow:
     """One module's functions, the calls between them and its constants, indexed on first use."""
 
@@ -267,6 +271,9 @@ class Flow:
                 return self._parts(node.func.value, func, env, depth + 1)
         if isinstance(node, ast.Call) and len(node.args) == 1 and last(self.names.callee(node)) in ("text", "literal_column"):
             return self._parts(node.args[0], func, env, depth + 1)
+        if isinstance(node, ast.Call) and len(node.args) == 1 and last(self.names.callee(node)) == "DDL":
+            context = next((k.value for k in node.keywords if k.arg == "context"), None)  # DDL("... %(t)s", context={...})
+            return self._parts(node.args[0] if context is None else ast.BinOp(node.args[0], ast.Mod(), context), func, env, depth + 1)
         if isinstance(node, ast.Name):
             values = self.scope(func).assigned.get(node.id, []) if func is not None else []
             if values and all(evaluate(v, env, self.names) is not None for v in values):
@@ -377,7 +384,7 @@ class Flow:
             return "typed", f"{expr} is a `{name}`, checked by its constructor"
         if _sanitised(node, name):
             return "validated", f"{expr} passes through `{name}()`, which leaves only letters, digits and separators"
-        if name in ("uuid4", "uuid1", "now", "utcnow", "today", "isoformat", "hex", "ULID", "ulid", "new_id", "token_hex"):
+        if name in _GENERATED:
             return "typed", f"{expr} is generated, not given"
         if name in _HANDLER_ARGUMENTS and isinstance(node.func, ast.Attribute) and ast.unparse(node.func.value) == "self":
             return "request", f"{expr} comes from the request (a handler's `{name}`)"
@@ -485,6 +492,9 @@ class Flow:
         self._bound.update((id(n), iters[n.id]) for n in walk(node) if isinstance(n, ast.Name) and n.id in iters)
 
     def _attribute_chain(self, node: ast.Attribute | ast.Subscript, func: Func | None, depth: int, expr: str) -> tuple[str, str]:
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call) and last(
+                self.names.callee(node.value) or ast.unparse(node.value.func)) in _GENERATED:
+            return "typed", f"{expr} is generated, not given"  # uuid4().hex, datetime.now().year
         chain: list[str] = []
         root: ast.AST = node
         while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call)):

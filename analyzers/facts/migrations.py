@@ -98,26 +98,53 @@ def read_revision(tree: ast.Module, names: Names, path: str, env: Env, errors: l
         unread.append(Unread("revision", spans["down_revision"], f"its parent `{ast.unparse(down)}` is not a constant we could read"))
     reader = _OpReader(names, path, env, functions, values)
     reader.flow = Flow(tree, names, env)
-    upgrade, downgrade = functions.get("upgrade"), functions.get("downgrade")
+    reader.methods = _schema_methods(tree, names)
+    upgrades, downgrades = _bodies(functions, "upgrade"), _bodies(functions, "downgrade")
     doc = ast.get_docstring(tree) or ""
     return RevisionFact(
         path=path,
         revision=revision,
         down_revisions=downs,
         span=spans.get("revision", Span(path, 1, 1)),
-        upgrade=reader.ops(upgrade) if upgrade else [],
-        downgrade=reader.ops(downgrade) if downgrade else [],
-        upgrade_span=col.span_of(upgrade, path) if upgrade else None,
-        downgrade_span=col.span_of(downgrade, path) if downgrade else None,
-        downgrade_empty=downgrade is None or _is_empty(downgrade),
+        upgrade=[op for f in upgrades for op in reader.ops(f)],
+        downgrade=[op for f in downgrades for op in reader.ops(f)],
+        upgrade_span=col.span_of(upgrades[0], path) if upgrades else None,
+        downgrade_span=col.span_of(downgrades[0], path) if downgrades else None,
+        downgrade_empty=all(_is_empty(f) for f in downgrades),
         message=doc.strip().splitlines()[0] if doc.strip() else None,
         doc=doc.strip(),
-        downgrade_raises=downgrade is not None and any(isinstance(s, ast.Raise) for s in downgrade.body),
+        downgrade_raises=any(isinstance(s, ast.Raise) for f in downgrades for s in f.body),
         branch_labels=_strings(values.get("branch_labels"), env),
         depends_on=_strings(values.get("depends_on"), env),
         unread=unread,
-        imports=_imports_used(tree, [f for f in (upgrade, downgrade) if f], path),
+        imports=_imports_used(tree, [*upgrades, *downgrades], path),
     )
+
+
+def _schema_methods(tree: ast.Module, names: Names) -> dict[str, str]:
+    """Method name -> class, for the classes the migration defines that call Alembic's `op` (a rename
+    helper: `Rn("user_id", "account_id").upgrade()`): calling them changes the schema in ways dbreview
+    does not follow (the object's state decides what)."""
+    out: dict[str, str] = {}
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and (
+                ast.unparse(n.func.value) == "op" or names.qualname(n.func.value).endswith("alembic.op")) for n in walk(cls)):
+            out.update((f.name, cls.name) for f in cls.body if isinstance(f, ast.FunctionDef) and not f.name.startswith("__"))
+    return out
+
+
+def _bodies(functions: dict[str, ast.FunctionDef], name: str) -> list[ast.FunctionDef]:
+    """The functions that hold what `upgrade` (or `downgrade`) does: itself, or where it only picks one by
+    the database bind it is given (Flask-Migrate's multi-database template: `def upgrade(engine_name=""):
+    globals()[f"upgrade_{engine_name}"]()`), every `upgrade_<bind>`, the default bind's (`upgrade_`) first."""
+    func = functions.get(name)
+    if func is None:
+        return []
+    if not any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("globals", "locals")
+               for n in walk(func)):
+        return [func]
+    binds = sorted((f for n, f in functions.items() if n.startswith(f"{name}_")), key=lambda f: (f.name != f"{name}_", f.name))
+    return binds or [func]
 
 
 _LIBRARIES = ("alembic", "sqlalchemy", "sqlmodel", "typing", "collections", "datetime", "uuid", "enum", "json", "re", "os",
@@ -243,6 +270,8 @@ class _OpReader:
         self.unknown: dict[str, str] = {}  # names bound by a loop that could not be followed -> why
         self.flow: Flow | None = None  # where values spliced into op.execute's SQL come from
         self.func: ast.FunctionDef | None = None  # the function being read (upgrade, or a helper it calls)
+        self.methods: dict[str, str] = {}  # methods of the migration's own classes that call op.* -> their class
+        self.sources: dict[str, ast.expr] = {}  # a name a loop binds -> what the loop runs over
 
     def ops(self, func: ast.FunctionDef) -> list[MigrationOp]:
         out: list[MigrationOp] = []
@@ -375,6 +404,7 @@ class _OpReader:
         `for name, type_ in PAIRS`, `.items()`); else once, its names unknown, so that an op naming its
         table or column by them is recorded unread rather than read with a wrong name."""
         bound = _target_names(stmt.target)
+        self.sources.update((name, stmt.iter) for name in bound)
         items = self._items(stmt.iter, env)
         if items is not None and bound:
             for item in items:
@@ -449,6 +479,11 @@ class _OpReader:
             return
         owner = ast.unparse(func.value)
         table_of_batch = batch.get(owner)
+        if func.attr in self.methods and owner != "op" and not table_of_batch and func.attr not in _PARAMS:
+            op = self._own_method(call, func)
+            if not any(o.name == "unread" and o.span == op.span for o in out):  # once, not once per item of a loop
+                out.append(op)
+            return
         if not (owner == "op" or self.names.qualname(func.value).endswith("alembic.op") or table_of_batch):
             if func.attr in ("execute", "exec_driver_sql") and call.args and self._is_sql(call.args[0], env):
                 op = self._op("execute", call, env, None)  # conn.execute(text("ALTER TABLE ...")): as op.execute
@@ -458,6 +493,17 @@ class _OpReader:
         op = self._op(func.attr, call, env, table_of_batch)
         if op is not None:
             out.append(op)
+
+    def _own_method(self, call: ast.Call, func: ast.Attribute) -> MigrationOp:
+        """`rn.upgrade()` on an object of the migration's own class that calls op.*: not followed; only the
+        tables its source names (the list a loop runs over, the constructor's arguments) may be concerned."""
+        obj = func.value
+        source = self.sources.get(obj.id, obj) if isinstance(obj, ast.Name) else obj
+        op = _unread(col.span_of(call, self.path), ast.unparse(func),
+                     f"a method of `{self.methods[func.attr]}`, a class of the migration that changes the schema through "
+                     "its objects' state, which dbreview does not follow")
+        op.text = ast.unparse(self._value_of(source))
+        return op
 
     def _is_sql(self, node: ast.AST, env: Env) -> bool:
         """A string or text(...) (not a select() or a table's update()): SQL handed to a connection."""

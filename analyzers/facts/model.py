@@ -6,6 +6,7 @@ Per-module facts are plain picklable values (they cross process boundaries and s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -308,6 +309,12 @@ class Unread:
             return self.table == table
         return self.text is None or table in self.text
 
+    def may_make(self, table: str) -> bool:
+        """An operation not followed whose source names `table` as a word (a list of renames the
+        migration's own class applies): it may create, rename or reshape that table."""
+        return self.kind == "op" and self.table is None and self.text is not None and bool(
+            re.search(rf"(?<!\w){re.escape(table)}(?!\w)", self.text))
+
 
 @dataclass(slots=True)
 class MigrationOp:
@@ -320,6 +327,7 @@ class MigrationOp:
     target: str | None = None  # dropped column / index name / referent; for an unread op, the call (op.drop_column)
     sql: SqlUse | None = None
     reason: str | None = None  # an unread op: why it could not be followed (a name from a loop over a call ...)
+    text: str | None = None  # an unread op of no one table: the source it works from (only the tables it names are concerned)
     options: dict[str, str] = field(default_factory=dict)  # op.*'s keyword arguments as written (postgresql_concurrently=True)
     autocommit: bool = False  # inside `with op.get_context().autocommit_block():`, outside the migration's transaction
     guarded: bool = False  # inside an `if` that asks the database what is there (inspector.get_table_names() ...)

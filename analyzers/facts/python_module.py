@@ -498,12 +498,14 @@ class _Reader:
         elif isinstance(value, ast.Call) and col.is_column_call(value, names):
             fact.columns.append(col.read_column(value, target, annotation, names, self.path, fact.name, stmt))
         elif (
-            isinstance(value, ast.Call) and last(names.callee(value)) in ("column_property", "deferred")
-            and value.args and col.is_column_call(value.args[0], names)
-        ):  # column_property(db.Column(...), Parent.col), deferred(Column(Text)): the column inside
+            isinstance(value, ast.Call) and value.args and col.is_column_call(value.args[0], names)
+            and (last(names.callee(value)) in ("column_property", "deferred") or _wraps(value, annotation, names))
+        ):  # column_property(db.Column(...), Parent.col), deferred(Column(Text)), immutable(mapped_column(...)): the column inside
             fact.columns.append(col.read_column(value.args[0], target, annotation, names, self.path, fact.name, stmt))
         elif isinstance(value, ast.Call) and col.is_relationship_call(value, names):
             fact.relationships.append(col.read_relationship(value, target, annotation, names, self.path, stmt))
+        elif isinstance(value, ast.Call) and value.args and col.is_relationship_call(value.args[0], names) and _wraps(value, annotation, names):
+            fact.relationships.append(col.read_relationship(value.args[0], target, annotation, names, self.path, stmt))
         elif value is None and annotation is not None and _bare_mapped_column(annotation, names):
             # SQLAlchemy 2.0: `refunded_at: Mapped[datetime | None]` alone is a column typed by its annotation
             fake = ast.Call(func=ast.Name("mapped_column"), args=[], keywords=[])
@@ -1144,6 +1146,14 @@ _HASHING = re.compile(r"bcrypt|argon2|scrypt|pbkdf2|passlib|CryptContext|pwd_con
 def _plain_value(value: ast.AST | None) -> bool:
     """No value, or a literal default: not a call (Field/Relationship are read as such) nor ClassVar-ish."""
     return value is None or isinstance(value, (ast.Constant, ast.List, ast.Dict, ast.Tuple, ast.Name, ast.Attribute, ast.UnaryOp))
+
+
+def _wraps(call: ast.Call, annotation: ast.AST | None, names: Names) -> bool:
+    """A call of the project's or a library's own around a column or relationship of a `Mapped[...]` attribute
+    (`with_roles(mapped_column(...), read={"all"})`, `immutable(relationship(...))`): it hands the ORM what it is
+    given, the first argument. Not SQLAlchemy's own calls, which say what they make."""
+    return annotation is not None and last(ast.unparse(annotation).split("[", 1)[0]) in ("Mapped", "WriteOnlyMapped", "DynamicMapped") \
+        and not names.callee(call).startswith("sqlalchemy")
 
 
 def _bare_mapped_column(annotation: ast.AST, names: Names) -> bool:

@@ -26,6 +26,7 @@ SECRET_ATTR = re.compile(
 GENERATORS = re.compile(r"(^|\.)(token_urlsafe|token_hex|token_bytes|urandom|uuid4|getrandbits|randbits)$")
 # A one-way or keyed transformation: what is stored is no longer the value handed out.
 HASHING = re.compile(r"hash|sha\d|md5|blake|digest|hmac|bcrypt|argon|scrypt|pbkdf|crypt|fernet|sign", re.I)
+_NAMED_HASH = re.compile(r"(^|_)(hash|hashed|digest)(_|$)", re.I)
 _SAME = frozenset(("str", "bytes", "encode", "decode", "strip", "hex", "hexlify", "lower", "upper", "replace",
                    "rstrip", "lstrip", "b64encode", "urlsafe_b64encode", "b32encode", "hexlify_and_unicode", "unicode"))
 
@@ -122,6 +123,8 @@ def classify(value: ast.AST, params: set[str], assigned: dict[str, list[ast.AST]
         return "param", inner.id
     if isinstance(inner, (ast.Name, ast.Attribute)) and depth < 2 and len(assigned.get(ast.unparse(inner), ())) == 1:
         return classify(assigned[ast.unparse(inner)][0], params, assigned, depth + 1)
+    if isinstance(inner, ast.Name) and _NAMED_HASH.search(inner.id):
+        return "hashed", ""  # `token, token_hash = generate_token()`: a value the code itself names a hash
     if isinstance(inner, ast.Call) and not inner.args and not inner.keywords and (
             isinstance(inner.func, ast.Name) or isinstance(inner.func, ast.Attribute) and isinstance(inner.func.value, ast.Name)):
         return "call", _callee(inner)  # `make_key()`, `types.make_uuid()`: a function of the project, maybe

@@ -7,6 +7,7 @@ Nothing is executed: what cannot be known stays a `{placeholder}` and marks the 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from analyzers.facts.names import Names
@@ -87,6 +88,11 @@ def evaluate(node: ast.AST, env: Env, names: Names | None = None) -> list[Text] 
         left = left or [Text("{" + ast.unparse(node.left) + "}", True)]
         right = right or [Text("{" + ast.unparse(node.right) + "}", True)]
         return [Text(a.value + b.value, a.formatted or b.formatted) for a in left for b in right][:256]
+    if isinstance(node, ast.Call) and _is_ddl(node, names):  # sa.DDL("... %(table)s ...", context={"table": t})
+        context = next((k.value for k in node.keywords if k.arg == "context"), None)
+        return evaluate(node.args[0] if context is None else ast.BinOp(node.args[0], ast.Mod(), context), env, names)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.right, ast.Dict):
+        return _named_holes(node, env, names)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
         left = evaluate(node.left, env, names)
         if left is None:
@@ -123,6 +129,32 @@ def evaluate(node: ast.AST, env: Env, names: Names | None = None) -> list[Text] 
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _SAME_TEXT:
         return evaluate(node.func.value, env, names)  # text("...").bindparams(id=1): the same SQL
     return None
+
+
+def _is_ddl(call: ast.Call, names: Names | None) -> bool:
+    """SQLAlchemy's `DDL(statement, context=...)`: the statement, its `%(name)s` filled from the context."""
+    callee = names.callee(call) if names is not None else ast.unparse(call.func)
+    return callee.rsplit(".", 1)[-1] == "DDL" and len(call.args) == 1 and all(k.arg == "context" for k in call.keywords)
+
+
+def _named_holes(node: ast.BinOp, env: Env, names: Names | None) -> list[Text] | None:
+    """`"ALTER TABLE %(table)s ..." % {"table": t}`: each `%(key)s` the dict gives one constant for filled in,
+    the others left as holes."""
+    left = evaluate(node.left, env, names)
+    if left is None:
+        return None
+    mapping = node.right
+    assert isinstance(mapping, ast.Dict)
+    known = {k.value: _one(v, env) for k, v in zip(mapping.keys, mapping.values) if isinstance(k, ast.Constant)}
+    out = []
+    for t in left:
+        value, formatted = t.value, t.formatted
+        for key in re.findall(r"%\((\w+)\)s", t.value):
+            filled = known.get(key)
+            value = value.replace(f"%({key})s", filled if filled is not None else "{%}")
+            formatted |= filled is None
+        out.append(Text(value.replace("%%", "%"), formatted))
+    return out
 
 
 _SAME_TEXT = ("bindparams", "columns", "execution_options", "strip")

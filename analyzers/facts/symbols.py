@@ -89,6 +89,14 @@ def library_stub(dotted: str) -> ModuleFacts | None:
     return None
 
 
+def library_convention(path: str) -> bool:
+    """Whether the library stub at `path` (a declarative base's site) makes its MetaData with a
+    naming_convention (Advanced Alchemy's registry does)."""
+    dotted = path.removeprefix(LIBRARY).removesuffix(".pyi").removesuffix("/__init__").replace("/", ".")
+    stub = library_stub(dotted) if path.startswith(LIBRARY) else None
+    return stub is not None and any(c.name.endswith("MetaData") and "naming_convention" in c.kwargs for c in stub.calls)
+
+
 class Symbols:
     """Resolves qualified names against every module of a target. `modules` are the facts read;
     `paths` every Python file of the target (read or not); `load` reads one of the others on demand

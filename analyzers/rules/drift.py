@@ -149,10 +149,13 @@ def sql_touches(facts: Facts, table: str, column: str) -> bool:
 
 def nullability_drift(model: TableFact, db: TableFact, facts: Facts) -> Iterator[tuple[ColumnFact, ColumnFact, bool]]:
     """(model column, migrated column, NULL allowed in the model) for each column whose NULL-ness differs."""
+    keyed = {c for con in model.constraints if con.kind == "primary_key" for c in con.columns}
     for col in model.columns.values():
         other = db.columns.get(col.name)
         if other is None or col.primary_key or other.primary_key or other.type_name is None or col.from_library:
             continue
+        if col.name in keyed:
+            continue  # in the model's PrimaryKeyConstraint: NOT NULL whatever the column says
         if col.nullable is None and (model.unknown_bases or col.type_args.get("unresolved")):
             continue  # what the model implies rests on a type or base dbreview could not read
         if any(x is not None for x in (col.default, col.server_default, other.default, other.server_default)):

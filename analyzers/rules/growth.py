@@ -4,7 +4,8 @@ nothing of the application adds rows to holds what the migrations (or an operato
 handful of rows, which a scan reads as fast as an index would. Other rules may weigh a table's size by it too.
 
 What counts as adding rows: the mapped class constructed (`Tag(...)`, `cls(...)` in its own methods: an object made
-to be added), a Core insert (`insert(T)`, `t.insert()`, `T.__table__.insert()`, `bulk_insert_mappings(T, ...)`), SQL
+to be added; a subclass of it with no table of its own, `RpmBuild(...)`; a local bound to what a call picks given the
+class, `bcls = infer_class(Build, info)` then `bcls(...)`), a Core insert (`insert(T)`, `t.insert()`, `T.__table__.insert()`, `bulk_insert_mappings(T, ...)`), SQL
 `INSERT INTO t` sent by the application, and for an association table, a relationship through it (`secondary=`)
 that the code appends to, extends or assigns.
 
@@ -92,6 +93,7 @@ def _found(facts: Facts) -> dict[str, object]:
 
 def _scan(facts: Facts) -> dict[str, object]:
     by_name = {name: ts[0] for name, ts in mapped_names(facts).items() if len(ts) == 1}
+    by_name.update(_subclasses(facts, by_name))
     classes = {name for name in by_name if name.isidentifier()}
     variables = {name.removeprefix(CORE): t for name, t in by_name.items() if name.startswith(CORE)}
     # A relationship's name -> the association tables it goes through: of each class that has one of that name, as
@@ -118,15 +120,45 @@ def _scan(facts: Facts) -> dict[str, object]:
             tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError):
             continue
+        picked: dict[tuple[str | None, str], TableFact] = {}  # (function, local) -> the table of a class it was picked from
         for node, owner, function in _calls_and_assigns(tree):
             if _SETUP_FUNCTION.search(function or "") or _SETUP_FUNCTION.search(path.rsplit("/", 1)[-1]):
                 continue
             span = Span(path, node.lineno, node.lineno)
+            if (chosen := _picked_class(node, by_name, classes)) is not None:
+                picked[(function, chosen[0])] = chosen[1]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (function, node.func.id) in picked:
+                adds.setdefault(picked[(function, node.func.id)].name, []).append(span)  # `bcls(nvr=...)`
             for table in _adds(node, owner, by_name, classes, variables, links):
                 adds.setdefault(table.name, []).append(span)
             if generic is None and isinstance(node, ast.Call) and _generic(node, owner not in classes):
                 generic = span
     return {"adds": adds, "generic": generic, "bulk": _bulk_inserts(facts)}
+
+
+def _subclasses(facts: Facts, by_name: dict[str, TableFact]) -> dict[str, TableFact]:
+    """Subclasses of a mapped class that have no table of their own (single-table inheritance, `class
+    RpmBuild(Build)`): constructing one adds a row to the parent's table."""
+    index = facts.derived.get("classes")
+    out: dict[str, TableFact] = {}
+    for cls in getattr(index, "all", ()):
+        if cls.name in by_name or cls.abstract or index.is_mapped(cls):  # type: ignore[union-attr]
+            continue
+        parent = next((a for a in index.ancestors(cls) if getattr(a, "name", None) in by_name  # type: ignore[union-attr]
+                       and index.is_mapped(a)), None)  # type: ignore[union-attr, arg-type]
+        if parent is not None:
+            out[cls.name] = by_name[parent.name]  # type: ignore[union-attr]
+    return out
+
+
+def _picked_class(node: ast.AST, by_name: dict[str, TableFact], classes: set[str]) -> tuple[str, TableFact] | None:
+    """`bcls = ContentType.infer_content_class(Build, info)`: a local bound to what a call picks given a mapped class
+    (a subclass of it, or itself): (the local, that class's table). Calling the local makes a row of the table."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Call) and _last(node.value.func) not in classes):
+        return None
+    given = [_last(a) for a in [*node.value.args, *(k.value for k in node.value.keywords)] if _last(a) in classes]
+    return (node.targets[0].id, by_name[given[0]]) if len(given) == 1 else None
 
 
 def _bulk_inserts(facts: Facts) -> dict[str, list[Span]]:

@@ -377,7 +377,8 @@ class PoolNotDiscarded(Rule):
         A `checkin` (or `reset`) pool listener that runs `DISCARD ALL`. A listener that never reaches the
         connection (it counts or logs checkins, keeps figures in `record.info`) is no reset hook and counts
         as none. A SET sent on a connection its function opens and never commits is undone by the rollback
-        on return: not session state. Without any such listener it is
+        on return: not session state; nor is one a `connect` listener sends to every new connection (each
+        pooled connection carries the same). Without any such listener it is
         a warning when the code sets session-scoped state, said of the engine whose connections run the
         SET (an awaited execute: an async engine; one not awaited: a synchronous one), info when dbreview
         cannot tell which of several engines that is; info when security context (RLS settings, role,
@@ -417,12 +418,15 @@ class PoolNotDiscarded(Rule):
         resets = [lst for lst in _app_listeners(self.facts) if lst.event in RESET_EVENTS and lst.touches_connection]
         if not resets:
             listened = {id(u): lst for lst in _app_listeners(self.facts) for u in lst.sql}
+            # set on every new connection (a `connect` listener): each pooled connection carries it alike, no leak
+            baseline = {key for key, lst in listened.items() if lst.event in ("connect", "first_connect")}
             uses = [u for lst in _app_listeners(self.facts) for u in lst.sql] + [
                 u for u in self.facts.sql if not is_test_path(u.span.path) and not is_tooling_path(u.span.path)
             ]
             session_state = [
                 (u, st) for u, st in _setting_statements(uses)
                 if (st.kind == "set" or (st.kind == "set_config" and st.details.get("local") is False)) and not u.rolled_back
+                and id(u) not in baseline
             ]
             if session_state:
                 yield self._leak(session_state, listened, engines, sure, unsure)

@@ -339,6 +339,7 @@ class SqlFromStrings(Rule):
         the project too: `Role.ADMIN.value`), a number, a
         typed parameter (int, UUID, an enum), a name checked against a list, a quoted identifier (the
         project's own helper whose body quotes, read in whichever module defines it; SQLAlchemy's column()),
+        a value the code generates itself (`uuid4().hex`, `datetime.now().isoformat()`),
         a name a query of only catalogue tables (pg_class, pg_index) returns, or a value from configuration: no
         finding. A number on every path but one that could not be followed (`ctx.get("timeout", 60000)`), or a
         value that passes through a function dbreview could not read: info, naming what it could not follow;

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
-from analyzers.facts.model import ColumnFact, TableFact
+from analyzers.facts.model import ColumnFact, Span, TableFact
 from analyzers.rules.code_use import (
     app_queries, app_usage, central_filters, function_around, soft_delete_column, soft_delete_writes, universal_soft_delete,
     weighs_deleted,
@@ -14,7 +15,8 @@ from analyzers.rules.code_use import (
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.outside_writes import Note, column_note, inserts_without
 from analyzers.rules.schema import (
-    MFA_NAME, PASSWORD_COLUMN, column_anchor, column_sites, first_line, healthcare, is_test_path, key_lookup, migrated_column, unique_over, where_declared,
+    MFA_NAME, PASSWORD_COLUMN, column_anchor, column_sites, first_line, healthcare, is_test_path, key_lookup, migrated_column,
+    python_paths, unique_over, where_declared,
 )
 
 _USERS = re.compile(r"^(users?|accounts?|app_users?)$")
@@ -457,7 +459,9 @@ class PlaintextSecret(Rule):
         of a plain String/Text/LargeBinary type (not an encrypted type); not other secret keys (a PGP key,
         an API key's secret), which are not second factors. A warning where the schema holds patients
         (health data, the checklist's setting); elsewhere info: whether a TOTP seed needs encryption at
-        rest is the application's threat-model call, which the message says.
+        rest is the application's threat-model call, which the message says. Where the application's code
+        encrypts MFA secrets (a call of an encrypting function, or with `encrypt=True`, in a function or class
+        named for TOTP/MFA), info: check that every write goes through it.
     Why it matters:
         Whoever reads the table (a backup, a replica, a SQL injection) can generate valid second
         factors for every user. A static reader cannot see encryption done before the value reaches
@@ -489,8 +493,19 @@ class User(Base):
 
     def check(self):
         health = healthcare(self.facts)
+        encrypts: Span | None | bool = False  # where the code encrypts MFA secrets; False: not looked for yet
         for table, col in column_sites(self.facts):
             if self.NAMES.search(col.name) and col.type_name in ("String", "Text", "VARCHAR", "Unicode", "CHAR", "LargeBinary"):
+                if encrypts is False:
+                    encrypts = _mfa_encryption(self.facts)
+                if encrypts:
+                    yield self.finding(
+                        f"{where_declared(table, col)} is a plain {col.type_name}, and the application encrypts MFA "
+                        f"secrets in code ({encrypts.path}:{encrypts.start}): check that every write to it goes through "
+                        "that, or the secret sits readable in the table",
+                        col.span, column_anchor(table, col), severity=Severity.INFO, related=[(encrypts, "encrypts")],
+                    )
+                    continue
                 yield self.finding(
                     f"{where_declared(table, col)} is a plain {col.type_name}: the MFA secret sits readable in the "
                     "table unless the application encrypts it before writing (check)" + (
@@ -499,6 +514,31 @@ class User(Base):
                         "need encryption at rest is the application's threat-model call"),
                     col.span, column_anchor(table, col), severity=None if health else Severity.INFO,
                 )
+
+
+_MFA_WORDS = re.compile(r"totp|mfa|otp|2fa|two_?factor", re.I)
+_ENCRYPTING = re.compile(r"encrypt\w*\(|encrypt\s*=\s*True")
+
+
+def _mfa_encryption(facts) -> Span | None:
+    """Where the application's own code encrypts an MFA secret: in a function or class named for TOTP/MFA, a call
+    of an encrypting function or with `encrypt=True` (passlib's `TOTP.new().to_json(encrypt=True)`)."""
+    for path in python_paths(facts):
+        if is_test_path(path):
+            continue
+        lines = facts.lines(Span(path, 1, 10_000_000))
+        if not any(_ENCRYPTING.search(line) for line in lines):
+            continue
+        try:
+            tree = ast.parse("\n".join(lines))
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        for scope in ast.walk(tree):
+            if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and _MFA_WORDS.search(scope.name):
+                call = next((n for n in ast.walk(scope) if isinstance(n, ast.Call) and _ENCRYPTING.search(ast.unparse(n))), None)
+                if call is not None:
+                    return Span(path, call.lineno, call.lineno)
+    return None
 
 
 # (table pattern, item, [(field alternatives, what it is)]): what the checklist expects each entity to carry.
@@ -516,7 +556,9 @@ EXPECTED_FIELDS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     (r"proxy_assignments?$", "2.care.4", (("granted_at", "granted_at"), ("expires_at", "expires_at"), ("revoked_at", "revoked_at"))),
     (r"contact_methods?|contacts?$", "4.4", (("is_safe_for_voicemail", "voicemail safety flag"),)),
     (r"^audit_logs?$|^audit_events?$", "2.audit.3", (("impersonator_id|impersonated_by", "impersonator"),)),
-    (r"^audit_logs?$|^audit_events?$", "4.2", (("actor_user_id|actor_id|user_id", "actor"), ("ip_address|ip", "IP address"))),
+    # the actor: whoever acted, a user, an admin or an API key (`admin_user_id`, `performed_by_id`)
+    (r"^audit_logs?$|^audit_events?$", "4.2", ((r"actor(_\w+)?|(\w+_)?user_id|\w+_by(_id)?|(\w+_)?api_key_id", "actor"),
+                                                ("ip_address|ip", "IP address"))),
     # Revoking a session may be deleting its row: only the expiry is a field every design needs.
     (r"^user_sessions?$|^sessions$", "4.5", (("expires_at|expiry|expires|expires_on|valid_until", "expiry"),)),
     (r"^user_devices?$|^devices$", "2.sessions.2", (("fcm_token|push_token", "FCM token"),)),
@@ -613,7 +655,7 @@ class Proxy(Base):
                     continue
                 if not clinical:
                     fields = tuple(f for f in fields if "patient" not in f[0])
-                missing = [what for alternatives, what in fields if not any(a in table.columns for a in alternatives.split("|"))]
+                missing = [what for alternatives, what in fields if not any(re.fullmatch(alternatives, c) for c in table.columns)]
                 if item == "2.profiles.4" and missing and _assignment_has(self.facts, "relationship"):
                     missing = []  # the proxy's relationship lives on its assignment to each patient
                 if item == "2.users.3" and missing and (

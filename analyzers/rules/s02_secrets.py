@@ -37,7 +37,8 @@ class RawBearerSecret(Rule):
         (nothing shows the value is still accepted as a credential: a dead column, or a consumer dbreview does
         not see). An OAuth authorization code kept beside its client (`client_id`) is no finding: redeeming it
         takes the client's own credentials as well. A column merely named so is no finding, nor one any write
-        of which hashes.
+        of which hashes (a hashing call, or a value the code names a hash: `token, token_hash = generate_token()`
+        then `Token(token=token_hash)`).
     Why it matters:
         Whoever reads the table (a backup, a replica, a SQL injection, a support tool) can use every live
         secret in it as is: reset a password, call the API, redeem an OAuth code. A hash of a high-entropy token

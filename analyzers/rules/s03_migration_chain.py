@@ -223,7 +223,8 @@ class UpgradeOnMissingObject(Rule):
         their SQL forms, on a table (or column) that no earlier revision of the tree creates and that the
         revision did not create itself; IF EXISTS and steps decided by the inspector are left alone. Not
         when the history starts from a schema built another way (no root revision, or a root that creates
-        no table). When a part of the migrations could not be read, the finding is info and says which.
+        no table), nor on a table an operation dbreview does not follow names (a rename helper class of the
+        migration). When a part of the migrations could not be read, the finding is info and says which.
     Why it matters:
         The revision only works on a database that got the object some other way (create_all, a hand-run
         script, a revision since deleted): a fresh `alembic upgrade head` (a new environment, CI, a restore
@@ -282,6 +283,8 @@ class UpgradeOnMissingObject(Rule):
     def _missing(self, rev: RevisionFact, op: MigrationOp, made: set[str], hist) -> tuple[str, str] | None:
         if op.name not in self._TABLE_STEPS or not op.table or op.sql is not None or op.table == "alembic_version":
             return None
+        if any(u.may_make(op.table) for u in migration_gaps(self.facts, op.table)):
+            return None  # an operation not followed names the table: it may have made or renamed it
         if op.table not in made and hist.before(rev, "table", op.table) is None:
             return op.table, f"table {op.table}"
         column = op.target if op.name in ("drop_column", "alter_column") else None

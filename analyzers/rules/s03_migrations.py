@@ -8,8 +8,9 @@ from collections import Counter
 
 from analyzers.facts.effects import DATA_SQL, changes_schema, effects, not_undone, unread_ops
 from analyzers.facts.history import history
-from analyzers.facts.model import RevisionFact, Span
+from analyzers.facts.model import RevisionFact, Span, Unread
 from analyzers.facts.python_module import NAMING_CONVENTION
+from analyzers.facts.symbols import LIBRARY, library_convention
 from analyzers.findings import Severity, identity_key
 from analyzers.rules import drift, start_up
 from analyzers.rules.base import Rule
@@ -525,7 +526,10 @@ class DowngradeIncomplete(Rule):
         back, played one after the other whatever their form (`op.*`, SQL in `op.execute`,
         `Table.create(bind)`, loops over constants); a downgrade that raises is declared irreversible
         and left alone. A table or column an earlier revision made already (the upgrade creates it again
-        as a repair, in a `try` or `IF NOT EXISTS`, for databases that lack it) is not this revision's to drop. When the downgrade holds an operation that could not be read, the finding
+        as a repair, in a `try` or `IF NOT EXISTS`, for databases that lack it) is not this revision's to drop;
+        nor is a drop or rename that runs only where an inspector check finds the object (`if "id" in columns:`)
+        after an earlier revision took that object away: on a database built by the migrations it never
+        runs. When the downgrade holds an operation that could not be read, the finding
         is info and says so; a `drop_column` given `sa.Column("name")` where Alembic wants the name is
         read as what it is, a call Alembic fails on: the downgrade cannot run (a warning).
         A dropped table the downgrade does not recreate: when a downgrade that runs next on the way down
@@ -593,6 +597,8 @@ def downgrade():
                     continue
                 if not before and _made_earlier(self.facts, r, kind, f"{effect.table}.{name}" if kind == "column" else name):
                     continue  # a repair: on a database built by the migrations it is there already, and is not this revision's to drop
+                if before and _repair_of_what_is_gone(self.facts, r, effect):
+                    continue  # runs only where the object is found, and an earlier revision took it away: a repair
                 op = effect.op
                 anchor = f"migration:{r.revision}:{op.name}:{op.table}:{op.target}"
                 unsure = [u for u in unread if effect.table and u.concerns(effect.table)]
@@ -654,6 +660,33 @@ def _made_earlier(facts, rev: RevisionFact, kind: str, key: str) -> bool:
     create is a repair for databases that lack it (it fails, caught, or is skipped where it is there), and a
     downgrade that dropped it would take away what the earlier revision made."""
     return history(facts).before(rev, kind, key) is not None
+
+
+def _repair_of_what_is_gone(facts, rev: RevisionFact, effect) -> bool:
+    """Whether a drop or rename runs only where an inspector check finds the object it acts on (`if "id" in
+    columns: drop_column("id")`) and an earlier revision already dropped or renamed that object away, none
+    making it again since: on a database built by the migrations the step never runs, so a downgrade has
+    nothing of it to undo. It repairs databases that went another way."""
+    op = effect.op
+    acted = effect.name if effect.kind in ("drop_column", "rename_column") else effect.table
+    if not (op.guarded and not op.guard_missing and acted in op.guard_names) or effect.kind not in (
+            "drop_column", "rename_column", "drop_table", "rename_table"):
+        return False
+    column = effect.kind.endswith("_column")
+    seen = history(facts).ancestors.get(id(rev), frozenset())
+    gone = False
+    for earlier in (r for r in facts.revisions if id(r) in seen):
+        for e in effects(earlier.upgrade):
+            if e.op.guarded or e.table is None:
+                continue
+            if column and e.table == effect.table:
+                taken = e.kind in ("drop_column", "rename_column") and e.name == acted
+                made = e.kind == "add_column" and e.name == acted or e.kind == "rename_column" and e.new == acted
+            else:
+                taken = not column and e.kind in ("drop_table", "rename_table") and e.table == acted
+                made = not column and (e.kind == "create_table" and e.table == acted or e.kind == "rename_table" and e.name == acted)
+            gone = taken or (gone and not made)
+    return gone
 
 
 def _malformed_drop(unread, column: str) -> bool:
@@ -770,7 +803,8 @@ class NoNamingConvention(Rule):
     What it checks:
         That the models' `MetaData(...)` sets `naming_convention`, or that it is set once the MetaData is
         made, in whichever module (`db.Model.metadata.naming_convention = {...}`, `.update(...)`), when the
-        project has migrations.
+        project has migrations. Models that map only through a library's declarative base whose MetaData
+        has one (Advanced Alchemy's `UUIDAuditBase` and the like, analyzers/facts/stubs) have it.
     Why it matters:
         Unnamed constraints get database-generated names, so later migrations cannot drop or alter
         them portably and autogenerate produces noisy diffs.
@@ -808,7 +842,10 @@ class NoNamingConvention(Rule):
             return
         if any(not is_test_path(c.span.path) for c in self.facts.calls_named(NAMING_CONVENTION)):
             return  # `db.Model.metadata.naming_convention = {...}` after the fact, in whichever module
-        bases = [span for span in self.facts.bases if not is_test_path(span.path)]
+        bases = [span for span in self.facts.bases if not is_test_path(span.path) and not span.path.startswith(LIBRARY)]
+        library = [span for span in self.facts.bases if span.path.startswith(LIBRARY)]
+        if library and not bases and all(library_convention(span.path) for span in library):
+            return  # the models map through a library's base whose MetaData has one (Advanced Alchemy's)
         base_modules = {span.path for span in bases}
         near_base = [c for c in metadata if c.span.path in base_modules]
         anchor = (near_base[0].span if near_base else bases[0] if bases else metadata[0].span if metadata
@@ -890,7 +927,13 @@ class ModelMigrationDrift(Rule):
         Replaying every upgrade in revision order, then comparing with the models: tables no migration
         creates, model columns no migration adds (not where an operation on that table could not be read,
         such as `add_column` in a loop: it may add them; `scan --explain-layout` lists those), columns the database has NOT NULL without a default
-        that the model does not map, and DateTime columns aware on one side and naive on the other. On a
+        that the model does not map, and DateTime columns aware on one side and naive on the other. The
+        upgrade of Flask-Migrate's multi-database template (`upgrade(engine_name="")` calling
+        `upgrade_<bind>()` through `globals()`) is each bind's body in turn. Tables an operation of the
+        migration's own class names (`for rn in RENAMES: rn.upgrade()`, a rename helper dbreview does not
+        follow) are not compared at all: one info finding names the operation and the tables. NOT NULL columns
+        on classes with bases dbreview cannot read (a library's mixins) are not claimed unmapped: one info
+        finding lists those tables. Columns in a `PrimaryKeyConstraint` are NOT NULL on both sides. On a
         table whose migrations were read whole, also: a column of another kind of type on each side
         (`String(36)` in the model, `UUID` in the table; a TypeDecorator by its `impl`, unless it picks its
         type per database; `Text` vs `String` or `JSON` vs `JSONB` is not compared, nor a type dbreview
@@ -986,11 +1029,26 @@ class ModelMigrationDrift(Rule):
                 first_line(missing[0].span), "drift:most-tables", severity=Severity.INFO,
             )
             return
+        unfollowed: dict[Unread, list[str]] = {}  # an operation not followed -> the model tables it may make
+        for name in models:
+            made = [u for u in migration_gaps(facts, name) if u.may_make(name)]
+            if made:
+                unfollowed.setdefault(made[0], []).append(name)
+        held = {n for names in unfollowed.values() for n in names}
         for t in missing:
-            yield self._missing_table(t)
+            if t.name not in held:
+                yield self._missing_table(t)
+        for u, names in unfollowed.items():
+            yield self.finding(
+                f"{len(names)} model table(s) not compared with the migrations ({', '.join(names[:6])}"
+                f"{', ...' if len(names) > 6 else ''}): {u.span.path}:{u.span.start} may create, rename or change them "
+                f"through {u.reason}", u.span, f"drift:unfollowed:{u.span.path}:{u.reason.split(':', 1)[0]}",
+                severity=Severity.INFO, related=[(first_line(models[n].span), f"{n} in the model") for n in names[:20]],
+            )
+        unknown: list[tuple[Span, str, str]] = []  # tables whose unmapped columns may come from bases not read
         for name, model in models.items():
             db = facts.migration_tables.get(name)
-            if db is None or db.from_sql:
+            if db is None or db.from_sql or name in held:
                 continue
             gaps = migration_gaps(facts, name)  # an operation or SQL that could not be read may add, alter the column
             for col in model.columns.values():
@@ -1022,13 +1080,9 @@ class ModelMigrationDrift(Rule):
                 if not (cname in mapped or other.primary_key or other.is_nullable or other.server_default or other.default
                         or other.nullable is None)
             ]
-            if unmapped and model.unknown_bases:  # they may come from a base dbreview cannot read: say so, once
-                yield self.finding(
-                    f"{name}: {', '.join(c for c, _ in unmapped)} NOT NULL without a default in the migrations "
-                    f"({unmapped[0][1].span.path}:{unmapped[0][1].span.start}) and not among the columns dbreview could read; "
-                    f"they may come from {', '.join(model.unknown_bases)}, which it cannot read: check that the model maps them",
-                    first_line(model.span), f"drift:unmapped:{name}", severity=Severity.INFO,
-                )
+            if unmapped and model.unknown_bases:  # they may come from a base dbreview cannot read: no claim
+                unknown.append((first_line(model.span), f"drift:unmapped:{name}",
+                                f"{name}: {', '.join(c for c, _ in unmapped)} (bases {', '.join(model.unknown_bases)})"))
                 continue
             for cname, other in unmapped:
                 yield self.finding(
@@ -1036,6 +1090,13 @@ class ModelMigrationDrift(Rule):
                     f"({other.span.path}:{other.span.start}) but the model does not map it: every insert through "
                     "the ORM fails", first_line(model.span), f"drift:unmapped:{name}.{cname}",
                 )
+        if unknown:
+            yield self.grouped(
+                f"{len(unknown)} model table(s) have NOT NULL columns without a default in the migrations that are not "
+                "among the columns dbreview could read, on classes with bases it cannot read (a library's mixins): "
+                f"whether the models map them is not checked ({'; '.join(note for _, _, note in unknown[:3])}"
+                f"{'; ...' if len(unknown) > 3 else ''})", unknown, "drift:unmapped-unknown-bases", severity=Severity.INFO,
+            )
 
     def _missing_table(self, t):
         """A model's table no migration leaves at head: never created, or dropped by a later revision (a stale
