@@ -57,3 +57,17 @@ def test_a_tools_folder_at_the_top_of_the_repository_is_tooling(tmp_path):
     f = _uid(found(tmp_path, {"web/app/models.py": MODELS, "tools/history.py": top}, "PERF001"))
     assert f.severity == Severity.INFO and "tools/history.py" not in f.message
     assert "USER_ID" not in f.message
+
+
+def test_a_class_imported_under_another_name_and_constructed_grows_its_table(tmp_path):
+    """`from ... import History as HistoryRow` then `HistoryRow(uid=uid)`: rows of history added (a warning), as
+    `History(...)` would; without the construction dbreview finds no growth (an info that says so)."""
+    aliased = HISTORY.replace("import History\n", "import History\nfrom web.app.models import History as HistoryRow\n") \
+        .replace("session.add(History(uid=uid))", "session.add(HistoryRow(uid=uid))")
+    f = _uid(found(tmp_path / "a", {"web/app/models.py": MODELS, "web/app/tools/editor/history.py": aliased,
+                                    "web/app/views.py": VIEWS}, "PERF001"))
+    assert f.severity == Severity.WARNING and "no application code that adds rows" not in f.message
+    none = aliased.replace("session.add(HistoryRow(uid=uid))", "pass")
+    g = _uid(found(tmp_path / "b", {"web/app/models.py": MODELS, "web/app/tools/editor/history.py": none,
+                                    "web/app/views.py": VIEWS}, "PERF001"))
+    assert g.severity == Severity.INFO and "no application code that adds rows to history (no History constructed" in g.message

@@ -121,6 +121,7 @@ def _scan(facts: Facts) -> dict[str, object]:
         except (SyntaxError, ValueError, RecursionError):
             continue
         picked: dict[tuple[str | None, str], TableFact] = {}  # (function, local) -> the table of a class it was picked from
+        named, known = _aliased(tree, by_name, classes)
         for node, owner, function in _calls_and_assigns(tree):
             if _SETUP_FUNCTION.search(function or "") or _SETUP_FUNCTION.search(path.rsplit("/", 1)[-1]):
                 continue
@@ -129,7 +130,7 @@ def _scan(facts: Facts) -> dict[str, object]:
                 picked[(function, chosen[0])] = chosen[1]
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (function, node.func.id) in picked:
                 adds.setdefault(picked[(function, node.func.id)].name, []).append(span)  # `bcls(nvr=...)`
-            for table in _adds(node, owner, by_name, classes, variables, links):
+            for table in _adds(node, owner, named, known, variables, links):
                 adds.setdefault(table.name, []).append(span)
             if generic is None and isinstance(node, ast.Call) and _generic(node, owner not in classes):
                 generic = span
@@ -170,6 +171,14 @@ def _bulk_inserts(facts: Facts) -> dict[str, list[Span]]:
             if op.name == "bulk_insert" and not op.table and (table := bulk_insert_table(facts, op)) is not None:
                 out.setdefault(table.lower(), []).append(op.span)
     return out
+
+
+def _aliased(tree: ast.Module, by_name: dict[str, TableFact], classes: set[str]) -> tuple[dict[str, TableFact], set[str]]:
+    """The module's names for the mapped classes: theirs, and those it imports them under
+    (`from app.models import UserPreference as PrefTable`: `PrefTable(...)` adds a row of user_preferences)."""
+    aliases = {a.asname: by_name[a.name] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+               for a in node.names if a.asname and a.name in classes and a.asname not in by_name}
+    return ({**by_name, **aliases}, classes | set(aliases)) if aliases else (by_name, classes)
 
 
 def _link(facts: Facts, secondary: str | None, variables: dict[str, TableFact]) -> TableFact | None:
