@@ -549,6 +549,15 @@ def _next_number(s: Subject, message: str) -> str:
             "(`UPDATE ... SET next = next + 1 RETURNING next`).")
 
 
+@advises("RACE003")
+def _consume_once(s: Subject, message: str) -> str:
+    cls = s.rest[1] if len(s.rest) > 1 else "Model"  # function:<path>:<function>:<Class>:consumed
+    key = _found(r"reads the row by (\w+)", message, "code")
+    return (f"Consume it in one statement and act on what comes back: `delete({cls}).where({cls}.{key} == value)"
+            f".returning({cls})` (no row: already used), or read it with `.with_for_update()` so that a second request "
+            "waits and then finds it gone.")
+
+
 @advises("INT001")
 def _uuid_key(s: Subject, message: str) -> str:
     if s.kind == "keys":

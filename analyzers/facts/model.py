@@ -423,6 +423,7 @@ class ModuleFacts:
     # module-level functions that make a table name from their argument (analyzers/facts/table_names.py)
     name_builders: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
     runners: dict = field(default_factory=dict)  # methods that run a statement given them (analyzers/facts/runners.py)
+    consumed: list = field(default_factory=list)  # rows read, then deleted by one function (facts/consumed.py)
     case_copies: list = field(default_factory=list)  # attributes written lower-cased from another (facts/case_copies.py)
     rewrites: list = field(default_factory=list)  # attributes written from their old value (analyzers/facts/rewrites.py)
     next_numbers: list = field(default_factory=list)  # new rows numbered max + 1 (analyzers/facts/rewrites.py)

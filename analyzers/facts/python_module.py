@@ -28,7 +28,7 @@ from analyzers.facts.early_effects import HINT as COMMIT_HINT
 from analyzers.facts.split_commits import committers, read_split_commits
 from analyzers.facts.rewrites import HINT as REWRITE_HINT
 from analyzers.facts.rewrites import read_rewrites
-from analyzers.facts import case_copies
+from analyzers.facts import case_copies, consumed
 from analyzers.facts.runners import read_runners
 from analyzers.facts.table_names import name_builders, named_by_call
 from analyzers.facts.usage import ModuleWide, mention_words, read_usage, top_functions
@@ -77,6 +77,8 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
     if _QUERY_WORDS.search(text):
         facts.query_inputs = read_query_input(tree, reader.flow, path)
     facts.usage = read_usage(tree, names, path, reader.querying(), reader.wide, reader.owners) or None
+    if consumed.WORDS.search(text):
+        facts.consumed = consumed.read_consumed(reader.all_functions, names, path)
     if case_copies.WORDS.search(text):
         facts.case_copies = case_copies.read_case_copies(tree, names, path)
     if reader.owners and _RUN_WORDS.search(text):  # a class whose methods may run a statement handed to them
