@@ -60,6 +60,17 @@ class Read:
     # A relationship's that no code was found to read but deleting a parent row through the ORM loads (to clear the
     # key of its rows, or delete them): it reads the table only when a parent row is deleted, as the key check does.
     on_delete: bool = False
+    # (column, other table) for each column of the table its joins make equal to another table's column: a plan that
+    # comes to the table from one that also gives the leading column of a key looks its rows up through that key.
+    pinned: frozenset[tuple[str, str]] = frozenset()
+
+
+def pinned_with(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -> frozenset[tuple[str, str]]:
+    """The columns of `table` that `read`'s joins make equal to another table's column (see Read.pinned)."""
+    if not read.condition:
+        return read.pinned
+    _condition_cached(facts, read, table, col, False)
+    return facts.derived.get("fk_pinned", {}).get((read.span.path, read.span.start, table.name, col.name), frozenset())  # type: ignore[union-attr]
 
 
 def tested_with(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -> frozenset[str] | None:
@@ -151,12 +162,14 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
                 if found is not None:
                     out.setdefault((found[0].name, found[1].name), []).append(
                         Read(q.span, f"the {what} at {where} filters on it", f"the {what}", classes.tested(q, found[0]),
-                             values_asked=True, asserted=classes.asserted(q, found[0]), joined_by=joins.joined_by(found[0])))
+                             values_asked=True, asserted=classes.asserted(q, found[0]), joined_by=joins.joined_by(found[0]),
+                             pinned=joins.pinned(found[0])))
             for table, col, said, terms in joins.reads(where, what):
                 asserted = classes.asserted(q, table)  # and what a relationship's primaryjoin asserts, whatever else it filters
                 asserted = terms if asserted is None and terms else None if asserted is None or terms is None else asserted | terms
                 out.setdefault((table.name, col.name), []).append(
-                    Read(q.span, said, f"the {what}", classes.tested(q, table), asserted=asserted, joined_by=joins.joined_by(table)))
+                    Read(q.span, said, f"the {what}", classes.tested(q, table), asserted=asserted, joined_by=joins.joined_by(table),
+                         pinned=joins.pinned(table)))
             for table, col, other in joins.tied():
                 out.setdefault((table.name, col.name), []).append(Read(
                     q.span, f"the {what} at {where} joins {table.name} to {other} on it, and narrows {other} by another "
@@ -458,6 +471,8 @@ def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
     tested = set(joins.tested(table))
     joined: dict[tuple[str, int, str, str], frozenset[str]] = facts.derived.setdefault("fk_joined_by", {})  # type: ignore[assignment]
     joined[at] = joins.joined_by(table)
+    pinned: dict[tuple[str, int, str, str], frozenset[tuple[str, str]]] = facts.derived.setdefault("fk_pinned", {})  # type: ignore[assignment]
+    pinned[at] = joins.pinned(table)
     asserted = classes.terms_of(table, terms)
     roots = [r for r in _statement_roots(parts) if not (earlier and isinstance(r, ast.Name))] + [_chain_root(v) for v in earlier]
     if placed and any(_built_elsewhere(root) for root in roots):
@@ -475,6 +490,7 @@ def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
             return None
         tested |= more
         joined[at] = (joined[at] | classes.joins(q).joined_by(table)) - tested
+        pinned[at] = pinned[at] | classes.joins(q).pinned(table)
         also = classes.asserted(q, table)
         asserted = None if asserted is None or also is None else asserted | also
         placed = True
@@ -1431,6 +1447,11 @@ class _Joins:
 
     def tested(self, table: TableFact) -> frozenset[str]:
         return frozenset(c for t, c in self.valued if t == table.name)
+
+    def pinned(self, table: TableFact) -> frozenset[tuple[str, str]]:
+        """(column, other table) for each of its columns a join makes equal to another table's (see Read.pinned)."""
+        return frozenset((c, o[0]) for t, c in self.parent if t == table.name
+                         for o in self.parent if o[0] != t and self._find(o) == self._find((t, c)))
 
     def joined_by(self, table: TableFact) -> frozenset[str]:
         """Its columns tied only to another table's that the statement narrows by a value (see Read.joined_by)."""

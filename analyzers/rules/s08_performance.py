@@ -11,7 +11,8 @@ from analyzers.facts.usage import SOFT_DELETE_COLUMNS
 from analyzers.rules.examples_common import HEADER
 from analyzers.facts.predicates import predicate_terms
 from analyzers.rules.fk_reads import (
-    NO_CALL, UNREAD_BASE, Read, asserted_with, built_apart, deletes, fk_reads, joined_with, query_values, string_literals, tested_with,
+    NO_CALL, UNREAD_BASE, Read, asserted_with, built_apart, deletes, fk_reads, joined_with, pinned_with, query_values, string_literals,
+    tested_with,
     uncalled_function, unresolved_delete, values_with,
 )
 from analyzers.facts.engines import engines
@@ -61,7 +62,11 @@ class ForeignKeyWithoutIndex(Rule):
         that names where the name is read (and the delete, if one loads it). A read
         that also compares with a value (itself or through its joins) the leading column of an index (or
         key) that holds the foreign key after it, or of another index (not a flag's), finds its rows
-        through that index and is not counted; a join to another table's column gives it no value (where
+        through that index and is not counted; nor is a join that ties the foreign key only to tables it
+        ties that index's leading column to as well (`and_(Step.plan_id == Run.plan, Step.org_id == Run.org_id)`
+        with a key led by org_id, the whole key in any order or its leading columns): a plan that comes to
+        the table through the foreign key looks it up through that key; otherwise a join to another table's
+        column gives it no value (where
         the query narrows that table by another column, whether the plan finds its rows first dbreview
         cannot tell, and says so; so too of a join out of the table by the key to a table the query narrows by
         another column, `select(User).join(Group, Group.id == User.group_id).where(Group.banned)`: an info; and a subquery's
@@ -232,6 +237,8 @@ class Appointment(Base):
             asserted = asserted_with(self.facts, r, table, col) if readable or any(k.where for k in later) else frozenset()
             key = _serving(later, col.name, tested, asserted)
             lead = next((k for k in readable if k.implied_by(asserted, col.name)), None)
+            if key is None and lead is None and later and tested is not None and UNREAD_BASE not in tested and col.name not in tested:
+                key, tested = _tied_lead(later, col.name, pinned_with(self.facts, r, table, col), tested)
             compared: frozenset[str] | None = frozenset()
             if key is None and lead is None and others and r.use == "read":  # another index, led by a column it compares with a value
                 compared = values_with(self.facts, r, table, col)
@@ -463,6 +470,17 @@ def _serving(keys: list[Key], column: str, tested: frozenset[str] | None, assert
     the index's predicate, if any."""
     return next((k for k in keys if column in k.columns[1:] and k.columns[0] in tested and k.implied_by(asserted, column)),
                 None) if tested else None
+
+
+def _tied_lead(keys: list[Key], column: str, pinned: frozenset[tuple[str, str]], tested: frozenset[str]) -> tuple[Key | None, frozenset[str]]:
+    """The key (not a partial one) that serves a read whose joins tie `column` only to tables they also tie its leading
+    column to (no value gives `column` itself): a plan that comes to the table through `column` has the leading
+    column too, so it looks the rows up through that key, not by a scan; with the columns it then tests."""
+    by: dict[str, set[str]] = {}
+    for c, other in pinned:
+        by.setdefault(c, set()).add(other)
+    key = next((k for k in keys if k.where is None and by.get(column) and by[column] <= by.get(k.columns[0], set())), None)
+    return (key, tested | {c for c, _ in pinned if key is not None and c in key.columns}) if key is not None else (None, tested)
 
 
 def _also_compared(facts: Facts, read: Read, table: TableFact, col: ColumnFact, keys: list[Key]) -> str:
