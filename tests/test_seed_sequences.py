@@ -67,3 +67,18 @@ def test_the_cited_add_is_a_row_made_with_values(tmp_path):
     (f,) = _seq(tmp_path, models=models)
     line = next(i for i, text in enumerate(models.splitlines(), 1) if "Role(name=name)" in text)
     assert f"the application adds roles rows (app/models.py:{line})" in f.message
+
+
+def test_a_seed_a_later_revision_empties_is_no_finding(tmp_path):
+    """The seeded rows are gone (DELETE of every row, TRUNCATE, drop_table): no id is left to collide with."""
+    later = _SEED.replace('revision = "0001"', 'revision = "0002"').replace("down_revision = None", 'down_revision = "0001"')
+    head = later.split("def upgrade():")[0] + "def upgrade():\n    {}\ndef downgrade():\n    pass\n"
+    for name, step in [("delete", 'op.execute("DELETE FROM roles")'), ("truncate", 'op.execute("TRUNCATE TABLE roles")'),
+                       ("drop", 'op.drop_table("roles")')]:
+        assert _seq(tmp_path / name, more={"migrations/versions/0002_clear.py": head.format(step)}) == [], name
+    some = head.format("op.execute(\"DELETE FROM roles WHERE name = 'member'\")")
+    assert len(_seq(tmp_path / "some", more={"migrations/versions/0002_clear.py": some})) == 1  # id 1 stays
+    same = _SEED.replace("def downgrade", '    op.execute("DELETE FROM roles")\ndef downgrade')
+    assert _seq(tmp_path / "same", same) == []
+    before = _SEED.replace("    op.bulk_insert", '    op.execute("DELETE FROM roles")\n    op.bulk_insert')
+    assert len(_seq(tmp_path / "before", before)) == 1  # emptied before the seed: the seeded rows stay

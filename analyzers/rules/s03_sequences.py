@@ -20,6 +20,9 @@ from analyzers.rules.schema import is_test_path, python_paths
 _ADVANCES = re.compile(r"setval|\bRESTART\b|ALTER\s+SEQUENCE|(?:reset|sync|fix|update)_\w*seq", re.I)
 # Text that builds the statement's names (a loop over the tables): it may name any table.
 _BUILT = re.compile(r"\{|%s|%\(|\.format\(|\+\s*\w")
+# A statement that leaves the table without a row: DELETE with no WHERE, TRUNCATE (group 1 or 2 the table).
+_CLEARS = re.compile(r"^\s*(?:DELETE\s+FROM\s+(?:ONLY\s+)?(?:\"?\w+\"?\.)?\"?(\w+)\"?\s*;?\s*$"
+                     r"|TRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?(?:\"?\w+\"?\.)?\"?(\w+)\"?)", re.I)
 _SQL_INSERT = re.compile(r"\bINSERT\s+INTO\s+(?:\"?\w+\"?\.)?\"?(\w+)\"?\s*\(([^)]*)\)\s*VALUES\b", re.I)
 
 
@@ -61,6 +64,40 @@ def _seeds(facts: Facts, table: str, key: str) -> list[Seed]:
                         values = re.findall(r"\(\s*(-?\d+)\s*,", st.text[m.end():]) if columns[0] == key.lower() else []
                         out.append(Seed(rev, st.span, tuple(int(v) for v in values)))
     return out
+
+
+def _clears(facts: Facts, table: str) -> list[tuple[RevisionFact, Span]]:
+    """The upgrades' steps that leave `table` without a row: a DELETE of all rows, TRUNCATE, drop_table."""
+    out: list[tuple[RevisionFact, Span]] = []
+    for rev in facts.revisions:
+        for op in rev.upgrade:
+            if op.name == "drop_table" and (op.table or "").lower() == table:
+                out.append((rev, op.span))
+            for st in op.sql.statements if op.sql is not None else ():
+                m = _CLEARS.match(st.text)
+                if m and (m.group(1) or m.group(2)).lower() == table:
+                    out.append((rev, st.span))
+    return out
+
+
+def _cleared(facts: Facts, seed: Seed, clears: list[tuple[RevisionFact, Span]]) -> bool:
+    """A step after the seed, in its revision or one descending from it, empties the table: no seeded row stays."""
+    by_id = {r.revision: r for r in facts.revisions if r.revision}
+    for rev, span in clears:
+        if rev is seed.revision:
+            if span.start > seed.span.end:
+                return True
+            continue
+        todo, seen = list(rev.down_revisions), set()
+        while todo:
+            parent = todo.pop()
+            if parent in seen or parent not in by_id:
+                continue
+            if by_id[parent] is seed.revision:
+                return True
+            seen.add(parent)
+            todo.extend(by_id[parent].down_revisions)
+    return False
 
 
 def _advancing(facts: Facts) -> list[tuple[Span, str]]:
@@ -126,7 +163,9 @@ class SeedKeepsSequenceBehind(Rule):
         of its own and autoincrement not turned off: PostgreSQL numbers it from a sequence (SERIAL or
         identity). Nothing is said where any migration or application code advances sequences on a line
         that names the table or builds its names (`setval`, `ALTER SEQUENCE ... RESTART`, a
-        `reset_sequences` helper), nor where the application is known not to run on PostgreSQL. A warning
+        `reset_sequences` helper), nor where the application is known not to run on PostgreSQL, nor for a seed
+        a later step of its revision or a revision descending from it empties the table (`DELETE FROM roles`
+        with no WHERE, TRUNCATE, drop_table): no seeded id is left to collide with. A warning
         where the application adds rows to the table (the finding cites where); info where dbreview sees no
         such place (an administrator, another service or a later version may add them).
     Why it matters:
@@ -160,6 +199,8 @@ class SeedKeepsSequenceBehind(Rule):
         for name, table in sorted(facts.migration_tables.items()):
             key = serial_key(table)
             seeds = _seeds(facts, name.lower(), key.name) if key is not None else []
+            clears = _clears(facts, name.lower()) if seeds else []
+            seeds = [s for s in seeds if not _cleared(facts, s, clears)]
             if key is None or not seeds or _advanced(facts, name) is not None:
                 continue
             yield on_postgres(facts, self._finding(name, key, seeds))
