@@ -115,20 +115,31 @@ def classify(value: ast.AST, params: set[str], assigned: dict[str, list[ast.AST]
     calls = [n for n in walk(value) if isinstance(n, ast.Call)]
     if any(HASHING.search(ast.unparse(c.func)) for c in calls):
         return "hashed", ""
-    generated = next((c for c in calls if GENERATORS.search(ast.unparse(c.func))), None)
+    generated = next((c for c in calls if GENERATORS.search(ast.unparse(c.func)) or _system_random(c, assigned)), None)
     if generated is not None:
         return "generated", ast.unparse(generated)[:60]
     inner = _unwrapped(value)
     if isinstance(inner, ast.Name) and inner.id in params:
         return "param", inner.id
-    if isinstance(inner, (ast.Name, ast.Attribute)) and depth < 2 and len(assigned.get(ast.unparse(inner), ())) == 1:
-        return classify(assigned[ast.unparse(inner)][0], params, assigned, depth + 1)
+    # `token = None` on another branch stores no value: the one other assignment says what is stored
+    bound = [v for v in assigned.get(ast.unparse(inner), ()) if not (isinstance(v, ast.Constant) and v.value is None)]
+    if isinstance(inner, (ast.Name, ast.Attribute)) and depth < 2 and len(bound) == 1:
+        return classify(bound[0], params, assigned, depth + 1)
     if isinstance(inner, ast.Name) and _NAMED_HASH.search(inner.id):
         return "hashed", ""  # `token, token_hash = generate_token()`: a value the code itself names a hash
     if isinstance(inner, ast.Call) and not inner.args and not inner.keywords and (
             isinstance(inner.func, ast.Name) or isinstance(inner.func, ast.Attribute) and isinstance(inner.func.value, ast.Name)):
         return "call", _callee(inner)  # `make_key()`, `types.make_uuid()`: a function of the project, maybe
     return "other", ast.unparse(value)[:60]
+
+
+def _system_random(call: ast.Call, assigned: dict[str, list[ast.AST]]) -> bool:
+    """`rng.choice(chars)` where `rng = random.SystemRandom()`: a draw from the operating system's random source."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+        return False
+    bound = assigned.get(func.value.id, [])
+    return len(bound) == 1 and isinstance(bound[0], ast.Call) and ast.unparse(bound[0].func).endswith("SystemRandom")
 
 
 def _unwrapped(value: ast.AST) -> ast.AST:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from analyzers.facts.model import ColumnFact, TableFact
+from analyzers.facts.model import ColumnFact, Span, TableFact
 from analyzers.facts.secret_flow import GENERATORS, SECRET_ATTR
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
@@ -105,10 +105,7 @@ class AuthorizationCode(Base):
 
     def check(self):
         uses = [u for m in self.facts.modules if not is_test_path(m.path) for u in m.secret_uses]
-        makers: dict[str, list[tuple[str, str]]] = {}
-        for m in self.facts.modules:
-            for name, kind in m.token_makers.items():
-                makers.setdefault(name, []).append(kind)
+        makers = _makers(self.facts)
         for table, col in column_sites(self.facts):
             attr = col.attr or col.name
             if not secret_column(table, col):
@@ -151,6 +148,45 @@ class AuthorizationCode(Base):
                     f"{where} is looked up by the value presented: {looked}, which matches only where the column holds "
                     f"the secret itself, not a hash (unless the callers pass a hash: not followed): {reader}",
                     col.span, column_anchor(table, col), severity=Severity.INFO, related=related)
+
+
+def random_value(facts, table: TableFact, col: ColumnFact) -> tuple[str, Span] | None:
+    """(the generator, where) when every write of the column dbreview sees stores a random generator's output
+    (`None` apart), or its default makes one and nothing else is seen written; None otherwise. Only attributes
+    named like a secret have their writes collected (facts/secret_flow.py): for others nothing is known."""
+    attr = col.attr or col.name
+    if not SECRET_ATTR.match(attr):
+        return None
+    makers = _makers(facts)
+    cls = col.declared_in or table.class_name or ""
+    writes = [u for m in facts.modules if not is_test_path(m.path) for u in m.secret_uses
+              if u.what == "write" and u.attr == attr and ties(u.target, u.owner, cls)
+              and not (u.value == "other" and u.detail == "None")]
+    hows = [w.detail if w.value == "generated" else _made_by(makers, w.detail) if w.value == "call"
+            else _maker_called(makers, w.detail) for w in writes]
+    default = "" if (col.default or "").strip() in ("", "None") else col.default or ""  # `default=None`: NULL, no value
+    by_default = (_default_generator(makers, col) or _maker_called(makers, default)) if default else ""
+    if "" in hows or col.server_default is not None or (default and not by_default):
+        return None  # some value not drawn at random: two rows may hold it
+    if hows:
+        return hows[0], writes[0].span
+    return (by_default, col.span) if by_default else None
+
+
+def _maker_called(makers: dict[str, list[tuple[str, str]]], text: str) -> str:
+    """`generate_token(40)`, `lambda: generate_token(40)`: a project function called with constants, and the
+    generator whose output it returns, or ""."""
+    m = re.fullmatch(r"\s*(?:lambda\s*:\s*)?([\w.]+)\(\s*(?:[\w'\"]+\s*,?\s*)*\)\s*", text)
+    return _made_by(makers, m.group(1).rsplit(".", 1)[-1]) if m else ""
+
+
+def _makers(facts) -> dict[str, list[tuple[str, str]]]:
+    """{function name: what each definition of it returns} over the project's modules (facts/secret_flow.py)."""
+    makers: dict[str, list[tuple[str, str]]] = {}
+    for m in facts.modules:
+        for name, kind in m.token_makers.items():
+            makers.setdefault(name, []).append(kind)
+    return makers
 
 
 def secret_column(table: TableFact, col: ColumnFact) -> bool:

@@ -16,6 +16,7 @@ from analyzers.facts.model import Span
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries, function_around, run_by_helper, soft_delete_column, universal_soft_delete, weighs_deleted
 from analyzers.rules.examples_common import HEADER, PATIENT
+from analyzers.rules.s02_secrets import random_value
 from analyzers.rules.mentions import mentions
 from analyzers.rules.schema import (
     ARCHIVE, all_constraints, all_indexes, is_test_path, key_lookup, migration_sql, column_anchor, column_sites, has_check, migrated_column, table_sql, unique_over, where_declared,
@@ -1248,7 +1249,10 @@ class OneOrNoneOnNonUnique(Rule):
         (`parent_id.is_(None)`) names those tests and the partial unique index that would serve it (a column
         compared with a constant, `role == "PRIMARY"`, goes into its predicate, not among its columns); one whose
         run sits in a `try` that catches MultipleResultsFound is info that says so: the code expects the
-        duplicate and handles it.
+        duplicate and handles it. So is one by a column named like a secret (`api_key`, `invite_token`) that
+        every write dbreview sees (and its default, if any) fills from a random generator (`secrets.token_urlsafe`,
+        `uuid4()`, `SystemRandom().choice`, a project function returning one's output), `None` apart: two rows
+        need a collision; a unique index would still document it.
     Why it matters:
         `one_or_none` means "zero or one" (`one`, "exactly one"): the day two rows match, it raises `MultipleResultsFound` and the
         request fails with a 500. Either the database should enforce the uniqueness the code assumes, or the
@@ -1338,6 +1342,13 @@ async def by_email(session, email):
                 severity = Severity.INFO  # the duplicate is expected and handled where the lookup runs
                 message += (f"; the code catches MultipleResultsFound around it ({caught[0].span.path}:"
                             f"{caught[0].catches_many}) and handles the duplicate itself")
+            drawn = next(((c, r) for c in columns for r in [random_value(self.facts, table, table.columns[c])]
+                          if c in table.columns and r is not None), None)
+            if drawn is not None:  # two rows match only if the generator repeats a value
+                severity = Severity.INFO
+                (column, (how, at)) = drawn
+                message += (f"; but {column} holds a random value (`{how}`, {at.path}:{at.start}) wherever dbreview sees "
+                            "it written, so two rows need a collision: a unique index would still document it")
             uncalled = [_uncalled(self.facts, x) for x, _, _ in found]
             tooling_only = [_method_outside_the_app(self.facts, x) for x, _, _ in found]
             if all(u is not None or t for u, t in zip(uncalled, tooling_only)):
