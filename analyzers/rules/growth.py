@@ -263,6 +263,12 @@ def _generic(call: ast.Call, unmapped: bool) -> bool:
     return (name in _GENERIC or name == "cls" and unmapped) and any(k.arg is None for k in call.keywords)
 
 
+def no_adds_said(table: TableFact) -> str:
+    """What a scan found of a table nothing adds rows to, in a finding's words, its parenthesis left open for more."""
+    made = f"no {table.class_name} constructed, " if table.class_name else ""
+    return f"dbreview found no application code that adds rows to {table.name} ({made}no insert into it"
+
+
 def stays_small(facts: Facts, name: str) -> tuple[str, list[tuple[Span, str]]] | None:
     """Why the table `name` holds no more rows than it starts with, in a finding's words, with the place that seeds
     it: no application code adds rows to its model. None where something does, where a construction of a class
@@ -274,7 +280,6 @@ def stays_small(facts: Facts, name: str) -> tuple[str, list[tuple[Span, str]]] |
     found = growth(facts, table)
     if found.adds or found.generic is not None:
         return None
-    made = f"no {table.class_name} constructed, " if table.class_name else ""
     seeded = f", and only the migrations seed it ({found.seeds[0].path}:{found.seeds[0].start})" if found.seeds else ""
-    return (f"dbreview found no application code that adds rows to {name} ({made}no insert into it){seeded}",
+    return (f"{no_adds_said(table)}){seeded}",
             [(found.seeds[0], f"seeds {name}")] if found.seeds else [])

@@ -20,7 +20,7 @@ from analyzers.facts.guards import chain_finds
 from analyzers.facts.json_context import followed
 from analyzers.facts.paths import is_one_off_path, tooling_kind
 from analyzers.facts.model import ColumnFact, Facts, Span, TableFact, Unread
-from analyzers.rules.growth import configuration_named, growth
+from analyzers.rules.growth import configuration_named, growth, no_adds_said
 from analyzers.rules.indexes import Key, mysql_default, table_keys
 from analyzers.rules.runs_on import runs_on
 from analyzers.rules.mentions import mentions
@@ -458,8 +458,7 @@ def _growth_said(facts: Facts, table: TableFact) -> tuple[bool, str, list[tuple[
                        f"could not tell what class {found.generic.path}:{found.generic.start} makes rows of: how "
                        f"{table.name} grows, and so what a scan of it costs, dbreview cannot tell"), \
             [*where, (found.generic, "makes rows of a class dbreview cannot tell")]
-    made = f"no {table.class_name} constructed, " if table.class_name else ""
-    return False, (f"; but dbreview found no application code that adds rows to {table.name} ({made}no insert into it"
+    return False, (f"; but {no_adds_said(table)}"
                    f"{'' if table.class_name else ', no relationship through it added to'}){seeded}: a table that does not grow with use stays small, and a scan "
                    f"of a small table costs about what an index lookup does; index it if its rows come some other way"), where
 
