@@ -107,6 +107,16 @@ TARGETS: dict[str, tuple[str, str, str]] = {
                "Flask-SQLAlchemy through coaster's base classes and mixins, PostgreSQL, many binds"),
     "bunkerweb": ("bunkerity/bunkerweb", "2ae80bbbe46e7253fd080df807dceb9d20a60a77",
                   "one schema for SQLite, MariaDB, MySQL and PostgreSQL, Alembic trees per database"),
+    "notifications-api": ("alphagov/notifications-api", "8ea236603c43fe96df83459e9b37e0a7c45769a2",
+                          "GOV.UK Notify: Flask-SQLAlchemy on PostgreSQL, ~550 numbered Alembic revisions"),
+    "Open-Assistant": ("LAION-AI/Open-Assistant", "f1e6ed9526f5817531f3ab85441a40b3671ddccb",
+                       "SQLModel on PostgreSQL, FastAPI backend, Alembic under backend/"),
+    "augur": ("chaoss/augur", "109511bf6f9699ad859b9a6f446aaf83c2754064",
+              "declarative models on PostgreSQL schemas, Alembic inside the package, Celery tasks"),
+    "spiff-arena": ("sartography/spiff-arena", "d7678cf75bd1bc1b6dd0d05ba54c0f0dfa730952",
+                    "Flask-SQLAlchemy on MySQL, PostgreSQL or SQLite, Flask-Migrate, typed dataclass models"),
+    "mwdb-core": ("CERT-Polska/mwdb-core", "88f0ea5ff2a3bff245d7e0a4f7d235cdffc0c537",
+                  "Flask-SQLAlchemy on PostgreSQL, Flask-Migrate, JSONB and array columns"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
