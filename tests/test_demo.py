@@ -187,6 +187,7 @@ RIGHT_ON_PURPOSE = [
     Right("every portal datetime is aware", ("TZ001", "TZ002"), f"{PORTAL}/"),
     Right("every portal FK column is indexed and constrained", ("PERF001", "INT002"), f"{PORTAL}/"),
     Right("every portal downgrade undoes its upgrade", ("MIG001", "MIG002"), f"{PORTAL}/"),
+    Right("front_desk_export joinedloads the accounts its loop reads", ("PERF003",), f"{PORTAL}/portal/views.py", (73, 81)),
     Right("the portal's models match its migrations", ("MIG006",), f"{PORTAL}/migrations/"),
     Right("the portal's models match its migrations", ("MIG006",), f"{PORTAL}/portal/models.py", (1, 61)),
     Right("the portal's models match its migrations but for visit.status's LATE_CANCEL (P22)", ("MIG006",),

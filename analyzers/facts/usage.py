@@ -9,6 +9,7 @@ import ast
 import copy
 import re
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from analyzers.facts.columns import span_of
 from analyzers.facts.core_tables import as_core, core_names
@@ -52,6 +53,8 @@ class QueryUse:
     columns_only: bool  # select(Model.id), select(Model, Other): not whole objects of one model
     instances: tuple[str, ...] = ()  # local names the loaded object(s) are bound to
     reached: tuple[tuple[str, Span], ...] = ()  # attributes read on those objects, where
+    # attributes read on each row inside a `for` loop or comprehension over the rows: (attr, the read, the loop)
+    looped: tuple[tuple[str, Span, Span], ...] = ()
     joined: tuple[str, ...] = ()  # attributes the join conditions name (`.join(Visit, Visit.patient_id == Patient.id)`): "Class.attr"
     ranges: tuple[str, ...] = ()  # attributes of the model tested by a range (`<`, `>`, between, overlaps)
     # attributes an index may look up: tested with `==`, in_() or is_() at the top of a filter or join condition
@@ -441,16 +444,18 @@ class _Function:
         return _model_name(call.args[0])
 
     def _query(self, root: ast.AST, model: str, columns_only: bool, model_ref: str, statement: str = "select") -> None:
-        acc = _Acc()
+        acc = _Acc(legacy=isinstance(root, ast.Attribute) or last(self.names.callee(root)) == "query")
         self._follow(root, acc, 0, set())
         is_async = isinstance(self.func, ast.AsyncFunctionDef) and acc.awaited
         acc.instances -= {(name, at) for name, at in acc.instances if self._refreshed(name)}
         reached = tuple((attr, span_of(n, self.path)) for name, at in acc.instances for attr, n in self._reached(name, at))
+        looped = tuple(dict.fromkeys((attr, span_of(n, self.path), span_of(loop, self.path))
+                                     for name, loop in acc.loops if not self._refreshed(name) for attr, n in _read_in(loop, name)))
         (self.usage.queries if statement == "select" else self.usage.writes).append(QueryUse(
             span=span_of(root, self.path), function=self.func.name, model=model, model_ref=model_ref, is_async=is_async,
             methods=tuple(sorted(acc.methods)), filtered=tuple(sorted(acc.filtered)), equals=tuple(sorted(acc.equals.get(model, set()) | acc.equals.get("", set()))),
             opaque_filter=acc.opaque_filter or acc.value_call, unread_test=acc.opaque_filter, eager=tuple(sorted(acc.eager)), opaque_options=acc.opaque_options,
-            escapes=acc.escapes, columns_only=columns_only, instances=tuple(sorted({name for name, _ in acc.instances})), reached=reached,
+            escapes=acc.escapes, columns_only=columns_only, instances=tuple(sorted({name for name, _ in acc.instances})), reached=reached, looped=looped,
             handed=(self.owner_ref.rpartition(".")[2], *acc.handed) if self.owner_ref and acc.handed and acc.handed[0] else None,
             joined=tuple(sorted(acc.joined)),
             ranges=tuple(sorted(acc.ranges)), keyed=tuple(sorted(acc.keyed)), nulls=tuple(sorted(acc.nulls)),
@@ -527,8 +532,11 @@ class _Function:
                         acc.escapes = True  # self.stmt = ..., a tuple: followed no further
                 return
             if isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is node:
-                if isinstance(parent.target, ast.Name) and acc.fetched_many:
+                # a legacy Query iterated as it is (`for m in session.query(M).filter(...)`) yields its objects too
+                if isinstance(parent.target, ast.Name) and (acc.fetched_many or (acc.legacy and not acc.ran)):
                     acc.instances.add((parent.target.id, _bound_at(parent)))
+                    acc.loops.append((parent.target.id, parent if isinstance(parent, (ast.For, ast.AsyncFor))
+                                      else self.parent.get(id(parent))))
                 return
             if isinstance(parent, (ast.IfExp, ast.BoolOp)):
                 node = parent
@@ -734,6 +742,8 @@ class _Acc:
     equals: dict[str, set[str]] = field(default_factory=dict)
     eager: set[str] = field(default_factory=set)
     instances: set[tuple[str, tuple[int, int]]] = field(default_factory=set)  # (name, where bound)
+    loops: list[tuple[str, ast.AST]] = field(default_factory=list)  # (row name, the loop or comprehension over the rows)
+    legacy: bool = False  # the root is a legacy Query (session.query(M), M.query), iterable as it is
     opaque_filter: bool = False
     value_call: bool = False  # a call of the project's gives a compared value (QueryUse.unread_test)
     opaque_options: bool = False
@@ -830,6 +840,15 @@ def equated_attributes(expr: ast.AST) -> set[tuple[str, str]]:
         if left is not None and right is not None:
             return {(left, right)}
     return set()
+
+
+def _read_in(loop: ast.AST, name: str) -> Iterator[tuple[str, ast.Attribute]]:
+    """Attributes read on `name` inside the body of a `for` loop (not after it: there the name holds the last row
+    only), or anywhere in a comprehension, whose reads come before its `for` in the text (`[m.team for m in q]`)."""
+    for part in loop.body if isinstance(loop, (ast.For, ast.AsyncFor)) else [loop]:
+        for n in walk(part):
+            if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Name) and n.value.id == name:
+                yield n.attr, n
 
 
 def _bound_at(node: ast.AST) -> tuple[int, int]:

@@ -24,6 +24,7 @@ from analyzers.rules.growth import configuration_named, growth, no_adds_said
 from analyzers.rules.indexes import Key, mysql_default, table_keys
 from analyzers.rules.runs_on import runs_on
 from analyzers.rules.mentions import mentions
+from analyzers.rules.n_plus_one import DEFAULT_LAZY, lazy_loop_reads, many_to_one
 from analyzers.rules.schema import (
     all_indexes, app_calls, column_anchor, first_line, fk_columns, index_leads, is_test_path, is_tooling_path, key_lookup, made_for_mysql,
     migrated_column, migration_gaps, migration_sql, table_sql, where_declared,
@@ -922,36 +923,30 @@ def _queries_json(sql: str, column: str, containment: bool = False) -> bool:
     return bool(re.search(rf"\b{re.escape(column)}\s*({ops})", sql))
 
 
-def _many_to_one(table, rel, by_class) -> bool:
-    """A relationship whose foreign key sits on this side (Notification.user over notifications.user_id):
-    it loads one row, not a collection, unless it goes through a secondary table."""
-    if rel.secondary or rel.uselist is True:
-        return False
-    target = by_class.get((rel.target or "").strip("'\"").split(".")[-1])
-    if target is None or target is table:
-        return False  # unknown, or self-referential (parent and children look alike)
-    return any(fk.table == target.name for c in table.columns.values() for fk in c.foreign_keys) or any(
-        con.kind == "foreign_key" and (con.target or "").split(".")[0] == target.name for con in table.constraints
-    )
-
-
 class DynamicRelationship(Rule):
     """A relationship loads lazily in a way that invites N+1 queries.
 
     What it checks:
-        `relationship(..., lazy="dynamic")` and `lazy="select"` written out on collections (a
-        many-to-one, whose foreign key is on this side, is not a collection), in a project whose
-        application code uses SQLAlchemy's asyncio API only (no synchronous engine or session). In synchronous code a lazy or dynamic
-        collection is a deliberate choice (a paginated query, one parent at a time); whether it makes
-        N+1 queries depends on loops a static reader does not follow, so it is no finding there.
+        Two shapes. A loop: a synchronous query of the application whose rows a `for` loop (in its body) or a
+        comprehension runs over, reading on each row a relationship that loads lazily (no `lazy=`, or
+        `lazy="select"`), with no `selectinload`/`joinedload`/`subqueryload`/`raiseload` of it in the query's
+        options. No finding where the options cannot be read (built elsewhere), where the class of the rows or of
+        the attribute is not known (a column, a property or a hybrid is not a relationship), or for a many-to-one
+        whose foreign key the query pins with `==` (all rows share one parent, which the session loads once). One
+        finding a query, at the first read, naming every such relationship; the query, the loop, the reads and the
+        relationships are cited. And a declaration: `lazy="dynamic"` or `lazy="select"` written out on a collection
+        (a many-to-one, whose foreign key is on this side, is not a collection), in a project whose application
+        code uses SQLAlchemy's asyncio API only (no synchronous engine or session); in synchronous code the
+        declaration alone is a deliberate choice (a paginated query, one parent at a time), no finding.
     Why it matters:
-        Under asyncio an implicit lazy load raises (MissingGreenlet) instead of querying, and a
-        `dynamic` relationship is not supported by AsyncSession at all (`write_only` is its
-        replacement).
+        Each lazy read in the loop is one more query per row: a page of 100 rows makes 101 round trips. Under
+        asyncio an implicit lazy load raises (MissingGreenlet) instead of querying, and a `dynamic`
+        relationship is not supported by AsyncSession at all (`write_only` is its replacement).
     Example:
         appointments = relationship("Appointment", lazy="dynamic")
     Instead:
-        `lazy="selectin"` (or `raise` plus explicit `selectinload()` in the queries that need it).
+        For a loop, `.options(selectinload(Model.rel))` (or `joinedload` for a many-to-one) in the query it runs
+        over; under asyncio, `lazy="selectin"` (or `raise` plus explicit `selectinload()` in the queries that need it).
     """
 
     ID = "PERF003"
@@ -980,22 +975,73 @@ class Award(Base):  # many-to-one: one row per award, not a collection
     user = relationship("User", foreign_keys="Award.user_id", lazy="select")
 ''',)
 
+    _TEAMS = HEADER + '''
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+class Member(Base):
+    __tablename__ = "members"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    team: Mapped[Team] = relationship()
+'''
+    INVALID = INVALID + ({"app/models.py": _TEAMS, "app/views.py": '''
+from sqlalchemy.orm import Session
+from app.models import Member
+def roster(session):
+    return [m.team.name for m in session.query(Member).all()]
+'''},)
+    VALID = VALID + ({"app/models.py": _TEAMS, "app/views.py": '''
+from sqlalchemy.orm import selectinload
+from app.models import Member
+def roster(session):
+    return [m.team.name for m in session.query(Member).options(selectinload(Member.team)).all()]
+'''},)
+
     def check(self):
         async_api = app_calls(self.facts, "create_async_engine", "async_sessionmaker", "async_scoped_session")
         sync_api = [c for c in app_calls(self.facts, "create_engine", "sessionmaker", "scoped_session")
                     if c.name.rsplit(".", 1)[-1] in ("create_engine", "sessionmaker", "scoped_session")]
+        yield from self._loops()
         if not async_api or sync_api:
             return  # synchronous sessions too: which one reaches a relationship is not followed here
         by_class = {t.class_name: t for t in self.facts.tables.values() if t.class_name}
         for table in self.facts.tables.values():
             for rel in table.relationships:
-                if rel.lazy in ("dynamic", "select") and rel.uselist is not False and not _many_to_one(table, rel, by_class):
+                if rel.lazy in ("dynamic", "select") and rel.uselist is not False and not many_to_one(table, rel, by_class):
                     yield self.finding(
                         f"{table.class_name}.{rel.attr} loads with lazy=\"{rel.lazy}\" while the application uses "
                         "SQLAlchemy's asyncio API: an access that is not eagerly loaded raises instead of querying",
                         rel.span, f"relationship:{table.class_name}.{rel.attr}:lazy",
                         related=[(first_line(async_api[0].span), "the asyncio engine or session factory")],
                     )
+
+
+    def _loops(self):
+        """N+1: relationships that load lazily read on each row a synchronous query's loop runs over; one finding a
+        query, at the first read, naming every relationship it reads so."""
+        seen: set[str] = set()
+        for q, table, reads in lazy_loop_reads(self.facts):
+            first = reads[0]
+            anchor = f"function:{first.read.path}:{q.function}:{table.class_name}:n+1"
+            if anchor in seen:
+                continue  # a second query of the class in the function: the first one's finding says it
+            seen.add(anchor)
+            names = ", ".join(f"{table.class_name}.{r.rel.attr}" for r in reads)
+            to_one = [f"{table.class_name}.{r.rel.attr}" for r in reads if r.many_to_one]
+            yield self.finding(
+                f"{q.function} loops over the {table.class_name} rows of the query at {q.span.path}:{q.span.start} "
+                f"(loop at line {first.loop.start}) and reads {names} on each row; "
+                f"{'they load' if len(reads) > 1 else 'it loads'} lazily (no lazy= on the relationship, no "
+                f"selectinload/joinedload in the query), so each read is one more query per row (N+1)"
+                + (f"; {', '.join(to_one)} {'is a many-to-one' if len(to_one) == 1 else 'are many-to-one'}: one query "
+                   "per distinct parent the session does not hold yet" if to_one else ""),
+                first.read, anchor,
+                related=[(q.span, "the query"), (first_line(first.loop), "the loop over its rows"),
+                         *((r.read, f"reads {r.rel.attr}") for r in reads[1:]),
+                         *((r.rel.span, f"{table.class_name}.{r.rel.attr} loads lazily") for r in reads)],
+            )
 
 
 class CountByLoadingRows(Rule):
@@ -1081,9 +1127,6 @@ def _pinned_key(facts: Facts, span: Span, function: str) -> tuple[str, tuple[str
     return (table.name, found) if found else None
 
 
-_DEFAULT_LAZY = (None, "select", "True")
-
-
 class LazyLoadUnderAsync(Rule):
     """A relationship that loads lazily is read on an object loaded under AsyncSession.
 
@@ -1150,7 +1193,7 @@ async def visits_of(session, pid):
             rels = {r.attr: r for r in table.relationships}
             for attr, span in q.reached:
                 rel = rels.get(attr)
-                if rel is None or attr in q.eager or rel.lazy not in _DEFAULT_LAZY or (q.span.path, q.span.start, attr) in seen:
+                if rel is None or attr in q.eager or rel.lazy not in DEFAULT_LAZY or (q.span.path, q.span.start, attr) in seen:
                     continue
                 seen.add((q.span.path, q.span.start, attr))
                 yield self.finding(

@@ -58,3 +58,23 @@ def cancel_visit(patient_id: int, visit_id: int):
     visit.status = "CANCELLED"
     db.session.commit()
     return jsonify(id=visit.id, status=visit.status)
+
+
+@bp.get("/front-desk/patients")
+def front_desk_patients():
+    """Every patient with the e-mail of the account that holds the record, for the clinic's front desk."""
+    if g.user is None:
+        abort(401)
+    patients = Patient.query.filter_by(is_deleted=False).order_by(Patient.last_name).all()
+    return jsonify([{"id": p.id, "name": f"{p.first_name} {p.last_name}", "account": p.user.email if p.user else None}
+                    for p in patients])
+
+
+@bp.get("/front-desk/patients.csv")
+def front_desk_export():
+    """The same list as CSV: the accounts come with the patients' query (joinedload), not one query per row."""
+    if g.user is None:
+        abort(401)
+    patients = Patient.query.options(db.joinedload(Patient.user)).filter_by(is_deleted=False).order_by(Patient.last_name).all()
+    lines = [f"{p.id},{p.last_name},{p.user.email if p.user else ''}" for p in patients]
+    return "\n".join(lines), 200, {"Content-Type": "text/csv"}

@@ -1,0 +1,55 @@
+"""PERF003's loops (issue 8, checklist 8.4): a synchronous query whose rows a loop or comprehension runs over,
+reading a relationship that loads lazily on each row, on a fixture of our own (tests/fixtures/n_plus_one);
+each finding pinned, each place that is right on purpose silent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzers.engine import scan
+
+FIXTURE = Path(__file__).parent / "fixtures" / "n_plus_one"
+
+# (where, anchor, words the message must hold): every PERF003 finding on the fixture.
+EXPECTED = {
+    ("app/reports.py:11", "function:app/reports.py:unpaid_lines:Order:n+1",
+     "loops over the Order rows of the query at app/reports.py:10 (loop at line 10) and reads Order.lines on each row"),
+    ("app/reports.py:19", "function:app/reports.py:active_customers:Customer:n+1", "reads Customer.orders on each row"),
+    ("app/reports.py:25", "function:app/reports.py:order_emails:Order:n+1",
+     "Order.customer is a many-to-one: one query per distinct parent"),
+}
+
+
+@pytest.fixture(scope="module")
+def findings():
+    return [f for f in scan(FIXTURE).result.findings if f.rule_id == "PERF003"]
+
+
+def test_every_loop_finding_pinned(findings):
+    got = {(f"{f.location.path}:{f.location.start_line}", f.anchor) for f in findings}
+    assert got == {(where, anchor) for where, anchor, _ in EXPECTED}
+    for f in findings:
+        words = next(w for where, anchor, w in EXPECTED if anchor == f.anchor)
+        assert words in f.message, f.message
+        assert f.severity.value == "info"
+        assert "N+1" in f.message
+
+
+def test_the_query_and_the_loop_are_cited(findings):
+    f = next(f for f in findings if f.anchor.endswith("unpaid_lines:Order:n+1"))
+    notes = {r.note: f"{r.location.path}:{r.location.start_line}" for r in f.related}
+    assert notes["the query"] == "app/reports.py:10"
+    assert notes["the loop over its rows"] == "app/reports.py:10"
+    assert notes["Order.lines loads lazily"] == "app/models.py:31"
+
+
+@pytest.mark.parametrize("function", ["unpaid_lines_eager", "emails_joined", "orders_of", "addresses", "totals",
+                                      "last_order_lines", "with_options", "by_id", "for_customers"])
+def test_right_on_purpose_is_silent(findings, function):
+    assert not [f for f in findings if f":{function}:" in f.anchor]
+
+
+def test_tests_are_not_application_code(findings):
+    assert not [f for f in findings if f.location.path.startswith("tests/")]
