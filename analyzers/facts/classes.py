@@ -183,10 +183,11 @@ class ClassIndex:
             mixins=tuple(a.name for a in classes if not a.is_base),
             schema=next((c.schema for c in [cls, *classes] if c.schema), None),
             named_by=cls.named_by if cls.tablename is not None else None,
-            unknown_bases=tuple(dict.fromkeys(
-                a.name or "?" for a in own
-                if isinstance(a, Value) and a.kind in ("external", "unknown") and not brings_no_columns(a.name)
-            )),
+            unknown_bases=tuple(dict.fromkeys([
+                *(a.name or "?" for a in own
+                  if isinstance(a, Value) and a.kind in ("external", "unknown") and not brings_no_columns(a.name)),
+                *(f"{a.name}.{a.mapping_hook}" for a in [cls, *classes] if a.mapping_hook),  # code may add columns
+            ])),
         )
         # Farthest ancestor first, so that nearer declarations override.
         for source in [*reversed(classes), cls]:

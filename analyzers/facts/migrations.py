@@ -272,6 +272,7 @@ class _OpReader:
         self.func: ast.FunctionDef | None = None  # the function being read (upgrade, or a helper it calls)
         self.methods: dict[str, str] = {}  # methods of the migration's own classes that call op.* -> their class
         self.sources: dict[str, ast.expr] = {}  # a name a loop binds -> what the loop runs over
+        self.flags: dict[str, bool] = {}  # the helper's parameters given True or False (`def run(upgrade=True)`)
 
     def ops(self, func: ast.FunctionDef) -> list[MigrationOp]:
         out: list[MigrationOp] = []
@@ -298,6 +299,8 @@ class _OpReader:
                 self._body(stmt.body, env, inner, out, depth)
                 for op in out[before:] if autocommit else ():
                     op.autocommit = True
+            elif isinstance(stmt, ast.If) and (chosen := self._flag(stmt.test)) is not None:
+                self._body(stmt.body if chosen else stmt.orelse, env, batch, out, depth)  # run(True) / run(False)
             elif isinstance(stmt, (ast.If, ast.Try, ast.While)):  # not except handlers: the run that went wrong
                 before = len(out)
                 other = _other_database(self._returned_test(stmt.test)) if isinstance(stmt, ast.If) else (False, False)
@@ -566,10 +569,33 @@ class _OpReader:
     def _inline(self, func: ast.FunctionDef, call: ast.Call, env: Env, batch: dict[str, str], out: list[MigrationOp], depth: int) -> None:
         """A helper of the migration (`enable_rls("patients")`): read its body with the arguments bound."""
         outer, self.func = self.func, func
+        outer_flags, self.flags = self.flags, self._flags_given(func, call)
         try:
             self._body(func.body, _bound(func, call, env), batch, out, depth + 1)
         finally:
-            self.func = outer
+            self.func, self.flags = outer, outer_flags
+
+    def _flags_given(self, func: ast.FunctionDef, call: ast.Call) -> dict[str, bool]:
+        """The helper's parameters this call sets to True or False (a constant, its default, or a name of the caller
+        bound to one): one function written for both directions, `upgrade()` calling `run(True)` and `downgrade()`
+        `run(False)`, replays only the branch its flag selects."""
+        params = [a.arg for a in func.args.args]
+        given = {**dict(zip(params[len(params) - len(func.args.defaults):], func.args.defaults)),
+                 **dict(zip(params, call.args)), **{k.arg: k.value for k in call.keywords if k.arg}}
+        flags = {}
+        for name, node in given.items():
+            if isinstance(node, ast.Name):
+                node = self.bindings.get(node.id, node)
+            if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+                flags[name] = node.value
+        return flags
+
+    def _flag(self, test: ast.expr) -> bool | None:
+        """Whether `if flag:` or `if not flag:` takes its body, where the flag is a helper's parameter given a bool."""
+        negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+        name = test.operand if negated else test  # type: ignore[attr-defined]
+        value = self.flags.get(name.id) if isinstance(name, ast.Name) else None
+        return None if value is None else value != negated
 
     def _returned(self, node: ast.AST, env: Env) -> list | None:
         """The SQL a helper of the migration returns for these arguments: `op.execute(text(_policy_sql(t)))`

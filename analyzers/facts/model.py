@@ -157,6 +157,9 @@ class ClassFact:
     dialect_impl: bool = False  # it defines load_dialect_impl: the stored type depends on the database
     engine_hook: bool = False  # a Flask-SQLAlchemy subclass that sets engine options in code (apply_pool_defaults)
     mapped_by: str | None = None  # `@reg.mapped` / `@reg.mapped_as_dataclass`: the registry object, qualified
+    # __mapper_cls__, __declare_first__, __declare_last__, __table_cls__ whose code adds columns or properties as the class
+    # is mapped (append_column, add_property: a history mixin's `version`), which dbreview does not see: its name
+    mapping_hook: str | None = None
 
 
 @dataclass(slots=True)

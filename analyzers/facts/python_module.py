@@ -361,6 +361,8 @@ class _Reader:
         sqlmodel = fact.sqlmodel_table or any(last(b) == "SQLModel" for b in bases)
         for stmt in self._class_body(node.body):
             self._class_statement(fact, stmt, sqlmodel)
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in MAPPING_HOOKS and self._adds_columns(stmt):
+                fact.mapping_hook = stmt.name
         table = self._table_attribute(node)
         if table is not None:  # `__table__ = Table("activity", Base.metadata, ...)`: the class maps that table
             table.class_name = fact.name
@@ -383,11 +385,19 @@ class _Reader:
         if not keep:
             return fact
         if fact.columns or fact.tablename or fact.is_base or fact.relationships or fact.sqlmodel_table or fact.table_args or (
-                fact.mapped_by or fact.hashed_on_set or templates):
+                fact.mapped_by or fact.hashed_on_set or templates or fact.mapping_hook):
             self.facts.classes.append(fact)
         elif bases and any(b for b in bases):  # maybe a subclass of a model (inheritance): keep it light
             self.facts.classes.append(fact)
         return fact
+
+    def _adds_columns(self, hook: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Whether a mapping hook, or a function of the module it calls, adds columns or properties to the table or
+        the mapper (`table.append_column(...)`, `mapper.add_property(...)`); not one that only listens to events."""
+        called = [self.functions[n.func.id] for n in walk(hook)
+                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in self.functions]
+        return any(isinstance(n, ast.Attribute) and n.attr in ("append_column", "add_property")
+                   for body in (hook, *called) for n in walk(body))
 
     def _templates(self, node: ast.ClassDef) -> list[ClassFact]:
         """The classes a mixin builds, in a declared_attr or __init_subclass__, for each class that inherits it:
@@ -813,6 +823,10 @@ class _Reader:
 
 
 # Methods of a Flask-SQLAlchemy subclass that set the engine's options in code.
+# SQLAlchemy's hooks that run as a class is mapped: what they add to the table is code, not declarations.
+MAPPING_HOOKS = ("__mapper_cls__", "__declare_first__", "__declare_last__", "__table_cls__")
+
+
 ENGINE_HOOKS = ("apply_pool_defaults", "apply_driver_hacks", "_apply_driver_defaults", "create_engine", "_make_engine", "get_engine")
 # Flask-SQLAlchemy makes the engine from the app's configuration: SQLALCHEMY_ENGINE_OPTIONS, and before
 # its version 3 one key per pool setting.

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
+from analyzers.facts.link import replay, revision_trees
 from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, TableFact
 from analyzers.rules.mentions import mentions
 from analyzers.rules.runs_on import runs_on
@@ -450,3 +451,49 @@ def fk_action_said(table: str, m: Fk, o: Fk, differ: list[str]) -> str:
 def _written(fk: Fk, which: str) -> str:
     value = getattr(fk, which)
     return " ".join(value.upper().split()) if value else "not set (NO ACTION)"
+
+
+_REVISION_DIRS = ("alembic", "migrations", "migration")
+
+
+def service_root(folder: str) -> str:
+    """The folder of the service an Alembic tree belongs to: what comes before its `alembic` or `migrations`
+    folder (`inference/server/` for inference/server/alembic/versions; '' at the repository's root)."""
+    parts = folder.split("/")
+    cut = next((i for i, part in enumerate(parts) if part in _REVISION_DIRS), len(parts))
+    return "".join(f"{part}/" for part in parts[:cut])
+
+
+def service_schemas(facts: Facts) -> dict[str, dict[str, TableFact]]:
+    """The schema each service's Alembic trees build, by the service's folder (service_root), where the repository
+    holds services whose trees sit apart and migrate databases of their own: trees of two of them create a table of the
+    same name (backend/ and inference/server/ each create `message`), which one database could not hold. {} otherwise:
+    services that share one database (a worker's tree beside the backend's) are compared as one schema."""
+    found = facts.derived.get("service_schemas")
+    if found is None:
+        roots: dict[str, list[RevisionFact]] = {}
+        for tree in revision_trees(facts.revisions).values():
+            roots.setdefault(service_root(tree[0].path.rsplit("/", 1)[0]), []).extend(tree)
+        found = {}
+        if len(roots) > 1:
+            ordered = {root: [r for r in facts.revisions if id(r) in {id(x) for x in revs}] for root, revs in roots.items()}
+            found = {root: replay(revs) for root, revs in ordered.items()}
+            names = [set(schema) for schema in found.values()]
+            if not any(a & b for i, a in enumerate(names) for b in names[i + 1:]):
+                found = {}
+        facts.derived["service_schemas"] = found
+    return found  # type: ignore[return-value]
+
+
+def service_of(facts: Facts, path: str) -> str | None:
+    """The folder of the service (service_schemas) that holds `path`, the nearest; None: none does, or there are none."""
+    holding = [root for root in service_schemas(facts) if path.startswith(root)]
+    return max(holding, key=len) if holding else None
+
+
+def own_schema(facts: Facts, model: TableFact) -> dict[str, TableFact] | None:
+    """The schema the trees of the model's own service build, where services migrate databases of their own
+    (service_schemas); None where they do not, or no service's folder holds the model's module (every tree's
+    schema, facts.migration_tables, is the one to compare with)."""
+    root = service_of(facts, model.path)
+    return None if root is None else service_schemas(facts)[root]

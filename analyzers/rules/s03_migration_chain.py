@@ -19,6 +19,7 @@ from analyzers.facts.model import MigrationOp, RevisionFact, Span
 from analyzers.findings import Finding, Location, Related, Severity
 from analyzers.rules import start_up
 from analyzers.rules.base import Rule
+from analyzers.rules.drift import service_of
 from analyzers.rules.s03_migration_safety import later, one_transaction
 from analyzers.rules.s03_migrations import _history_starts_elsewhere
 from analyzers.rules.schema import is_test_path, migration_gaps, trees
@@ -835,7 +836,10 @@ class EnvMissesModels(Rule):
         (importlib, a pkgutil walk over a package) cannot be followed, nor a MetaData that is no base's
         (`MetaData()` of its own, `current_app.extensions[...]`): no finding then. A filter given to
         autogenerate (`include_object`) makes it info, and an import dbreview could not follow (a file that
-        does not parse, a name several modules share) makes it an uncertain info.
+        does not parse, a name several modules share) makes it an uncertain info. Where the repository holds
+        several services, each with its env.py and Alembic tree, whose trees create tables of the same name (so each
+        migrates a database of its own: backend/alembic and inference/server/alembic both create `message`), the
+        models under another service's folder are that service's: its own database and autogenerate, not this one's.
     Why it matters:
         Autogenerate compares the database with the MetaData as env.py leaves it: every table it cannot see
         there, it proposes to drop (`op.drop_table`), and `alembic check` reports the same drift. A reviewer
@@ -888,7 +892,8 @@ class EnvMissesModels(Rule):
                 key = classes.metadata_of(symbols.resolve(owner, m.module)) if attr == "metadata" else None
                 if key is not None:
                     seen.setdefault(key, target)
-            tables = [t for t in self.facts.tables.values() if t.registry in seen]
+            mine = service_of(self.facts, m.path)
+            tables = [t for t in self.facts.tables.values() if t.registry in seen and service_of(self.facts, t.path) in (mine, None)]
             if not tables:
                 continue
             if programs is None:  # what the commands that run Alembic themselves import: once per target

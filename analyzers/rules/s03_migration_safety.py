@@ -994,7 +994,8 @@ class ValidatedUnderLock(_LockRule, Rule):
         `postgresql_not_valid=True`, `ADD CONSTRAINT ... FOREIGN KEY/CHECK` in SQL), and SET NOT NULL on a
         column an earlier revision created (`op.alter_column(..., nullable=False)`) unless the earlier revisions
         already made it NOT NULL (PostgreSQL skips the scan then; where SQL the replay does not follow made or
-        changed it, the finding says it could not read that), and a character column
+        changed it, the finding says it could not read that) or a CHECK (column IS NOT NULL) on it was VALIDATEd
+        before, in this revision or an earlier one (PostgreSQL 12+ proves NOT NULL from it), and a character column
         made narrower (`String()` to `String(255)`, the old type from `existing_type` or the earlier revisions: PostgreSQL checks every row and rewrites the table and its
         indexes, as a shorter limit is no binary-compatible change). A constraint on columns the same revision added (and
         wrote no rows into) is not reported: they hold NULL or their default, and the ADD COLUMN already holds ACCESS EXCLUSIVE
@@ -1101,6 +1102,8 @@ if op.get_bind().dialect.name == "mysql":
     def _not_null(self, c: Change, column: str):
         """None where the earlier revisions already made the column NOT NULL: PostgreSQL then skips the scan."""
         created = c.column_before(self.facts, column)
+        if _validated_not_null(self.facts, c, column):
+            return None
         then = column_then(self.facts, c.rev, c.op, c.table, column)
         unread = then is None or then.type_name is None or sql_touches(self.facts, c.table, column)
         if not unread and not then.is_nullable:  # type: ignore[union-attr]
@@ -1116,6 +1119,36 @@ if op.get_bind().dialect.name == "mysql":
             what + precondition(self.facts, c, f"{c.table}.{column} holds a NULL"),
             c.span, f"migration:{c.rev.revision}:set-not-null:{c.table}.{column}", item="3.2",
         )
+
+
+# A CHECK that says only that a column is not NULL, in SQL or as SQLAlchemy writes it (`column("x").is_not(None)`).
+_IS_NOT_NULL = re.compile(r"""^\(?\s*"?(\w+)"?\s+IS\s+NOT\s+NULL\s*\)?$|^(?:\w+\.)?column\(\s*['"](\w+)['"]\s*\)\.is_?not\(\s*None\s*\)$""", re.I)
+
+
+def _validated_not_null(facts: Facts, c: Change, column: str) -> bool:
+    """Whether a CHECK (column IS NOT NULL) on the table was validated before this step (VALIDATE CONSTRAINT, in
+    this revision or an earlier one): PostgreSQL 12+ proves SET NOT NULL from it and skips the scan."""
+    checks: set[str] = set()  # the table's constraints that only say the column is not NULL
+    validated: set[str] = set()
+    for rev in facts.revisions:
+        for op in rev.upgrade:
+            if op.table == c.table and op.name == "create_check_constraint":
+                checks.update(con.name for con in op.constraints if con.name and _says_not_null(con.expression, column))
+            for st in op.sql.statements if op.sql else ():
+                if st is c.st:
+                    return bool(checks & validated)
+                if st.kind == "alter_table" and st.table == c.table:
+                    checks.update(str(con["name"]) for con in st.details.get("added_constraints", ())
+                                  if con.get("kind") == "check" and _says_not_null(con.get("expression"), column))
+                    validated.update(str(ch["name"]) for ch in _column_change(st, "validate_constraint"))
+            if op is c.op:
+                return bool(checks & validated)
+    return False
+
+
+def _says_not_null(expression: object, column: str) -> bool:
+    found = _IS_NOT_NULL.match(str(expression or "").strip())
+    return bool(found) and column in found.groups()
 
 
 _STRINGS = re.compile(r"^([\w.]*\.)?(String|Text|Unicode|UnicodeText|VARCHAR|TEXT|CITEXT|AutoString)\b|^(varchar|text|character varying)", re.I)

@@ -8,7 +8,7 @@ from collections import Counter
 
 from analyzers.facts.effects import DATA_SQL, changes_schema, effects, not_undone, unread_ops
 from analyzers.facts.history import history
-from analyzers.facts.model import RevisionFact, Span, Unread
+from analyzers.facts.model import RevisionFact, Span, TableFact, Unread
 from analyzers.facts.python_module import NAMING_CONVENTION
 from analyzers.facts.symbols import LIBRARY, library_convention
 from analyzers.findings import Severity, identity_key
@@ -54,10 +54,12 @@ class DowngradeMissing(Rule):
         when it is the root revision (there is no revision below it to go back to).
         Steps only another database runs (`if dialect.name == "mysql":`) are not counted.
         An upgrade whose every schema change leaves a schema the code before it still works with (a string
-        column made longer, NOT NULL dropped, a sequence, an extension or a plain index created, a UNIQUE or
-        CHECK constraint dropped) is info: a deploy rolls back without undoing it; the finding says which
-        steps cannot run twice (CREATE SEQUENCE without IF NOT EXISTS), where a re-run of the upgrade after
-        `alembic downgrade` fails. One that only drops tables no model maps and no Python code of the
+        column made longer, NOT NULL dropped, a sequence, an extension or a plain index created, an index dropped,
+        a UNIQUE or CHECK constraint dropped, a table's storage parameters set, in `op.*` or SQL) is info: a deploy
+        rolls back without undoing it; the finding says which steps cannot run twice (CREATE SEQUENCE or CREATE
+        INDEX without IF NOT EXISTS, an index the upgrade did not drop first), where a re-run of the upgrade after
+        `alembic downgrade` fails. An upgrade whose schema changes only VALIDATE constraints (added NOT VALID
+        by an earlier revision, whose downgrade drops them) has nothing to undo: no finding. One that only drops tables no model maps and no Python code of the
         application names any more (a retired feature's) is info too; so is the root revision's when it only
         creates (it builds the schema from nothing: undoing it is a new database, not a rollback), and one whose upgrade only drops
         constraints and makes as many of the same kinds again on the same tables (a naming convention brought
@@ -235,12 +237,15 @@ def downgrade():
                 )
                 return
             steps = [op for op in ops if changes_schema([op])]
+            if steps and all(map(_validates_only, steps)):
+                return  # VALIDATE CONSTRAINT only marks a constraint checked: there is nothing to undo
             widened = [_widens_only(op) for op in steps]
             if widened and all(widened):
-                again = [w for w in map(_again_fails, steps) if w]
+                dropped = {name for op in steps for name in _indexes_dropped(op)}
+                again = [w for w in (_again_fails(op, dropped) for op in steps) if w]
                 yield self.finding(
                     f"{title} has an empty downgrade, and each schema change of its upgrade leaves a schema the code "
-                    f"before it still works with ({', '.join(dict.fromkeys(widened))}): a deploy can be rolled back "
+                    f"before it still works with ({_some(widened)}): a deploy can be rolled back "
                     "without undoing them" + (
                         f"; but after `alembic downgrade` past it, running the upgrade again fails ({', '.join(dict.fromkeys(again))}): "
                         "undo them in the downgrade, or write them so that they run twice" if again else ""),
@@ -344,30 +349,73 @@ def _widens_only(op) -> str | None:
         return f"{op.table}.{op.target} made nullable" if changed == {"nullable"} and op.options["nullable"] == "True" else None
     if op.name == "create_index" and op.index is not None and not op.index.unique:
         return f"index {op.index.name or 'on ' + str(op.table)} built"
+    if op.name == "drop_index":  # the code before never needed an index to work, only to be quick
+        return f"index {op.target or 'on ' + str(op.table)} dropped"
     kind = op.options.get("type_", "").strip("'\"")
     if (op.name == "drop_constraint" or op.name == "unread" and str(op.target).endswith("drop_constraint")) and kind in ("unique", "check"):  # it only enforced; the code before never needed it
         return f"a {kind.upper()} constraint on {op.table} dropped"
     statements = op.sql.statements if op.sql else ()
-    said = [_ADDS_APART.get(st.kind) for st in statements]
+    said = [_ADDS_APART.get(st.kind) or _sql_widens_only(st) for st in statements]
     return said[0] if op.name == "execute" and said and all(said) else None
 
 
+def _some(said: list[str], shown: int = 4) -> str:
+    """The first `shown` distinct phrases, then how many more."""
+    distinct = list(dict.fromkeys(said))
+    more = f", and {len(distinct) - shown} more" if len(distinct) > shown else ""
+    return ", ".join(distinct[:shown]) + more
+
+
+_STORAGE = re.compile(r"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?[\w.\"]+\s+(?:RE)?SET\s*\(", re.I)
+
+
+def _sql_widens_only(st) -> str | None:
+    """`_widens_only` of one SQL statement: a plain index built or an index dropped, storage parameters
+    (autovacuum, fillfactor) set on a table; None for any other statement."""
+    if st.kind == "create_index" and not st.details.get("unique"):
+        return f"index {st.details.get('name') or 'on ' + str(st.table)} built"
+    if st.kind == "drop" and st.details.get("type") == "OBJECT_INDEX":
+        return f"index {', '.join(st.details.get('names') or ()) or '(unnamed)'} dropped"
+    if st.kind == "alter_table" and not st.details.get("changes") and _STORAGE.match(st.text):
+        return f"storage parameters of {st.table} set"
+    return None
+
+
+def _validates_only(op) -> bool:
+    """SQL that only runs ALTER TABLE ... VALIDATE CONSTRAINT: it marks a constraint as checked, which has no
+    inverse (the revision that added the constraint NOT VALID drops it in its own downgrade)."""
+    statements = op.sql.statements if op.name == "execute" and op.sql else ()
+    return bool(statements) and all(
+        st.kind == "alter_table" and st.details.get("replayed") and st.details.get("changes")
+        and all(c.get("what") == "validate_constraint" for c in st.details["changes"]) for st in statements)
+
+
+def _indexes_dropped(op) -> list[str]:
+    """The names of the indexes a step drops (op.drop_index, DROP INDEX)."""
+    if op.name == "drop_index":
+        return [op.target] if op.target else []
+    return [name for st in (op.sql.statements if op.sql else ()) if st.kind == "drop" and st.details.get("type") == "OBJECT_INDEX"
+            for name in st.details.get("names") or ()]
+
+
 _TWICE = re.compile(r"\bIF\s+NOT\s+EXISTS\b|\bif_not_exists\s*=\s*True\b", re.I)
-_MADE = {"CreateExtensionStmt": "extension", "CreateSeqStmt": "sequence", "CreateSequence": "sequence"}
+_MADE = {"CreateExtensionStmt": "extension", "CreateSeqStmt": "sequence", "CreateSequence": "sequence", "create_index": "index"}
 
 
-def _again_fails(op) -> str | None:
+def _again_fails(op, dropped: set[str]) -> str | None:
     """What a step fails on when it runs a second time: after `alembic downgrade` past an empty downgrade
     its change is still there, and the next upgrade runs it again (CREATE SEQUENCE of a sequence that
     exists, DROP CONSTRAINT of one that is gone). None for a step that runs twice, or that an inspector
-    check decides."""
+    check decides; nor for an index the upgrade drops (`dropped`) before making it again."""
     if op.guarded:
         return None
-    if op.name == "create_index" and op.index is not None and not _TWICE.search(" ".join(f"{k}={v}" for k, v in op.options.items())):
+    if op.name == "create_index" and op.index is not None and op.index.name not in dropped \
+            and not _TWICE.search(" ".join(f"{k}={v}" for k, v in op.options.items())):
         return f"index {op.index.name or 'on ' + str(op.table)} exists already"
     if op.name == "drop_constraint":
         return f"the constraint on {op.table} is gone already"
-    made = [_MADE.get(st.kind) for st in (op.sql.statements if op.sql else ()) if not _TWICE.search(st.text)]
+    statements = [st for st in (op.sql.statements if op.sql else ()) if not _TWICE.search(st.text)]
+    made = [_MADE.get(st.kind) for st in statements if st.details.get("name") not in dropped or st.kind != "create_index"]
     return f"the {made[0]} exists already" if made and made[0] else None
 
 
@@ -920,6 +968,28 @@ def downgrade():
 """
 
 
+# op.execute(f.read()), op.execute(path.read_text()), op.execute(open(path).read()): the SQL of a file, read at run time
+_READS_FILE = re.compile(r"\bexecute\(.*(?:\.read\(\s*\)|\.read_text\()")
+
+
+def _migrated(facts, key: str, model) -> TableFact | None:
+    """The table the migrations build for the model under `key` in facts.tables: from the tree of its own service
+    where the repository holds several (drift.own_schema); a model keyed by its class as well (`message (DbMessage)`,
+    two models of one name) by its table's name."""
+    schema = drift.own_schema(facts, model)
+    schema = facts.migration_tables if schema is None else schema
+    if key in schema:
+        return schema[key]
+    return schema.get(model.name) if key == f"{model.name} ({model.class_name})" else None
+
+
+def _gaps(facts, key: str, model) -> list[Unread]:
+    """migration_gaps of the model's table; not, where its own service's tree is the one compared, that another
+    service's tree creates a table of the same name (link.unsettled): that is another database."""
+    gaps = migration_gaps(facts, model.name if key == f"{model.name} ({model.class_name})" else key)
+    return [u for u in gaps if u.kind != "history"] if drift.own_schema(facts, model) is not None else gaps
+
+
 class ModelMigrationDrift(Rule):
     """The models and the schema the migrations build disagree.
 
@@ -933,7 +1003,11 @@ class ModelMigrationDrift(Rule):
         migration's own class names (`for rn in RENAMES: rn.upgrade()`, a rename helper dbreview does not
         follow) are not compared at all: one info finding names the operation and the tables. NOT NULL columns
         on classes with bases dbreview cannot read (a library's mixins) are not claimed unmapped: one info
-        finding lists those tables. Columns in a `PrimaryKeyConstraint` are NOT NULL on both sides. On a
+        finding lists those tables; so are those of a class that it or a mixin of it maps through a hook
+        (`__mapper_cls__`, `__declare_first__`, `__declare_last__`, `__table_cls__`) whose code, or a function of its
+        module it calls, adds columns or properties (`append_column`, `add_property`: a history mixin's `version`). Where services sit apart with Alembic trees of their own that each create a
+        table of the same name (two databases: backend/alembic and inference/server/alembic), a model is compared with
+        the trees of the service whose folder holds it. Columns in a `PrimaryKeyConstraint` are NOT NULL on both sides. On a
         table whose migrations were read whole, also: a column of another kind of type on each side
         (`String(36)` in the model, `UUID` in the table; a TypeDecorator by its `impl`, unless it picks its
         type per database; `Text` vs `String` or `JSON` vs `JSONB` is not compared, nor a type dbreview
@@ -960,7 +1034,10 @@ class ModelMigrationDrift(Rule):
         keys (a constraint dropped by a name the migrations never give one, a key made under an inspector
         check, SQL about its constraints it does not follow), nor an action written as a name. SQL in
         `op.execute` is replayed too (ALTER COLUMN ... TYPE, SET/DROP NOT NULL, defaults, constraints,
-        renames); after an ALTER TABLE form it does not follow, nothing is said of the columns it names. A
+        renames); after an ALTER TABLE form it does not follow, nothing is said of the columns it names. Where most
+        model tables have no migration, one info says so; where a revision runs the SQL of a file it reads
+        (`op.execute(f.read())`, a legacy schema in `.sql` files), which may create them, that info says the models
+        are not compared. A
         model whose table a later revision drops says so, and is info when nothing in the application's code
         names its class.
     Why it matters:
@@ -1019,10 +1096,20 @@ class ModelMigrationDrift(Rule):
         if not facts.revisions or not facts.migration_tables or not facts.tables:
             return
         models = {n: t for n, t in facts.tables.items() if not is_test_path(t.path)}
-        missing = [t for n, t in models.items() if n not in facts.migration_tables]
+        missing = [t for n, t in models.items() if _migrated(facts, n, t) is None]
         if missing and (len(missing) > max(3, len(models) // 2) or _history_starts_elsewhere(facts.revisions)):
             # Most models have no migration: the schema is made some other way (create_all, SQL files), or
             # the migrations we read are not this application's. One note, not one finding per table.
+            blind = next((u for u in migration_gaps(facts) if u.kind in ("op", "sql") and u.table is None
+                          and _READS_FILE.search(" ".join(facts.lines(u.span)))), None)
+            if blind is not None:  # a revision runs the SQL of files (a legacy schema in .sql files): it may make them all
+                yield self.finding(
+                    f"{len(missing)} of {len(models)} model tables are not compared with the migrations: "
+                    f"{blind.span.path}:{blind.span.start} runs SQL it reads from a file, which dbreview does not read "
+                    f"and which may create them (e.g. {', '.join(t.name for t in missing[:4])})",
+                    first_line(missing[0].span), "drift:most-tables", severity=Severity.INFO, related=[(blind.span, "SQL not read")],
+                )
+                return
             yield self.finding(
                 f"{len(missing)} of {len(models)} model tables are created by no migration we could read "
                 f"(e.g. {', '.join(t.name for t in missing[:4])}): check how the schema is built",
@@ -1037,7 +1124,7 @@ class ModelMigrationDrift(Rule):
         held = {n for names in unfollowed.values() for n in names}
         for t in missing:
             if t.name not in held:
-                yield self._missing_table(t)
+                yield self._missing_table(t, _gaps(facts, t.name, t))
         for u, names in unfollowed.items():
             yield self.finding(
                 f"{len(names)} model table(s) not compared with the migrations ({', '.join(names[:6])}"
@@ -1047,10 +1134,10 @@ class ModelMigrationDrift(Rule):
             )
         unknown: list[tuple[Span, str, str]] = []  # tables whose unmapped columns may come from bases not read
         for name, model in models.items():
-            db = facts.migration_tables.get(name)
+            db = _migrated(facts, name, model)
             if db is None or db.from_sql or name in held:
                 continue
-            gaps = migration_gaps(facts, name)  # an operation or SQL that could not be read may add, alter the column
+            gaps = _gaps(facts, name, model)  # an operation or SQL that could not be read may add, alter the column
             for col in model.columns.values():
                 other = db.columns.get(col.name)
                 if other is None and col.from_library:
@@ -1091,17 +1178,19 @@ class ModelMigrationDrift(Rule):
                     "the ORM fails", first_line(model.span), f"drift:unmapped:{name}.{cname}",
                 )
         if unknown:
+            hooked = ", or a mapping hook whose code adds columns" if any(".__" in note for _, _, note in unknown) else ""
             yield self.grouped(
                 f"{len(unknown)} model table(s) have NOT NULL columns without a default in the migrations that are not "
-                "among the columns dbreview could read, on classes with bases it cannot read (a library's mixins): "
+                "among the columns dbreview could read, on classes with bases it cannot read (a library's mixins"
+                f"{hooked}): "
                 f"whether the models map them is not checked ({'; '.join(note for _, _, note in unknown[:3])}"
                 f"{'; ...' if len(unknown) > 3 else ''})", unknown, "drift:unmapped-unknown-bases", severity=Severity.INFO,
             )
 
-    def _missing_table(self, t):
+    def _missing_table(self, t, gaps: list[Unread]):
         """A model's table no migration leaves at head: never created, or dropped by a later revision (a stale
         model, harmless while nothing in the application uses it)."""
-        facts, anchor, gaps = self.facts, f"drift:table:{t.name}", migration_gaps(self.facts, t.name)
+        facts, anchor = self.facts, f"drift:table:{t.name}"
         dropped = drift.dropped_by(facts, t.name)
         if dropped is None:
             return self.finding(

@@ -1,0 +1,192 @@
+"""Migration findings judged wrong or debatable on backends met for the first time (issue 7), each class rebuilt
+as a small repository of our own: what the finding must say, at which severity, or that it is not there."""
+
+from __future__ import annotations
+
+from analyzers.findings import Severity
+from tests.test_precision import found, revision
+
+ITEMS = revision('op.create_table("items", sa.Column("id", sa.Integer, primary_key=True), sa.Column("owner_id", sa.Integer))',
+                 'op.drop_table("items")')
+
+
+def later(upgrade: str, downgrade: str = "pass") -> dict[str, str]:
+    return {"migrations/versions/0001_a.py": ITEMS,
+            "migrations/versions/0002_b.py": revision(upgrade, downgrade, rev="0002", down="0001")}
+
+
+def test_an_empty_downgrade_of_a_revision_that_only_validates_constraints_is_no_finding(tmp_path):
+    """A revision that only VALIDATEs constraints an earlier one added NOT VALID has nothing to undo; one that also
+    adds a constraint keeps its warning."""
+    validate = 'op.execute("ALTER TABLE items VALIDATE CONSTRAINT items_owner_positive")'
+    assert found(tmp_path, later(validate), "MIG001") == []
+    (f,) = found(tmp_path / "adds", later(validate + '\nop.execute("ALTER TABLE items ADD CONSTRAINT c CHECK (id > 0)")'), "MIG001")
+    assert f.severity is Severity.WARNING and "its 2 operation(s) cannot be rolled back" in f.message
+
+
+def test_an_empty_downgrade_of_index_and_storage_changes_in_sql_is_info(tmp_path):
+    """Indexes dropped and built and storage parameters set, in SQL as with op.*: the code before still works; an
+    index built without IF NOT EXISTS and not dropped first fails when the upgrade runs again."""
+    upgrade = """
+    op.execute("DROP INDEX IF EXISTS ix_items_owner")
+    op.execute("CREATE INDEX ix_items_owner ON items (owner_id)")
+    op.execute("CREATE INDEX ix_items_owner_id ON items (owner_id, id)")
+    op.execute("ALTER TABLE items SET (autovacuum_vacuum_scale_factor = 0)")
+    """
+    (f,) = found(tmp_path, later(upgrade), "MIG001")
+    assert (f.severity, f.location.start_line) == (Severity.INFO, 11)
+    assert ("leaves a schema the code before it still works with (index ix_items_owner dropped, index ix_items_owner built, "
+            "index ix_items_owner_id built, storage parameters of items set)") in f.message
+    assert "running the upgrade again fails (the index exists already)" in f.message
+    (f,) = found(tmp_path / "twice", later(upgrade.replace("INDEX ix_items_owner_id", "INDEX IF NOT EXISTS ix_items_owner_id")), "MIG001")
+    assert f.severity is Severity.INFO and "running the upgrade again fails" not in f.message
+
+
+BOTH_WAYS = '''
+from alembic import op
+revision = "0002"
+down_revision = "0001"
+def upgrade():
+    run()
+def downgrade():
+    upgrade = False
+    run(upgrade)
+def run(upgrade=True):
+    if {test}:
+        op.execute("ALTER TABLE items DROP CONSTRAINT items_owner_positive")
+'''
+
+
+def test_one_function_for_both_directions_replays_the_branch_its_flag_selects(tmp_path):
+    """`upgrade()` calls `run()`, `downgrade()` calls `run(False)`: what `if upgrade:` holds runs on the way up only, so
+    the downgrade drops nothing; under `if not upgrade:` it is the downgrade that drops the earlier revision's constraint."""
+    first = revision('op.create_table("items", sa.Column("owner_id", sa.Integer))\n'
+                     'op.create_check_constraint("items_owner_positive", "items", "owner_id > 0")', 'op.drop_table("items")')
+    files = {"migrations/versions/0001_a.py": first, "migrations/versions/0002_b.py": BOTH_WAYS.format(test="upgrade")}
+    assert found(tmp_path, files, "MIG015") == []
+    files["migrations/versions/0002_b.py"] = BOTH_WAYS.format(test="not upgrade")
+    (f,) = found(tmp_path / "down", files, "MIG015")
+    assert (f.severity, f.location.start_line) == (Severity.WARNING, 12)
+    assert "the downgrade of revision 0002 drops constraint items_owner_positive on items, created by revision 0001" in f.message
+
+
+def test_set_not_null_after_a_validated_check_of_the_column_scans_nothing(tmp_path):
+    """CHECK (owner_id IS NOT NULL) added NOT VALID by one revision, VALIDATEd by the next before its SET NOT NULL:
+    PostgreSQL 12+ proves the column from the check and skips the scan. Without the VALIDATE, the scan is found."""
+    check = revision('op.create_check_constraint("ck_items_owner", "items", sa.column("owner_id").is_not(None), '
+                     'postgresql_not_valid=True)', 'op.drop_constraint("ck_items_owner", "items")', rev="0002", down="0001")
+    validate = 'op.execute("ALTER TABLE items VALIDATE CONSTRAINT ck_items_owner")\n'
+    set_not_null = 'op.execute("ALTER TABLE items ALTER COLUMN owner_id SET NOT NULL")'
+    files = {"migrations/versions/0001_a.py": ITEMS, "migrations/versions/0002_b.py": check,
+             "migrations/versions/0003_c.py": revision(validate + set_not_null, rev="0003", down="0002")}
+    assert found(tmp_path, files, "MIG010") == []
+    files["migrations/versions/0002_b.py"] = revision(
+        'op.execute("ALTER TABLE items ADD CONSTRAINT ck_items_owner CHECK (owner_id IS NOT NULL) NOT VALID")',
+        rev="0002", down="0001")
+    assert found(tmp_path / "sql", files, "MIG010") == []
+    files["migrations/versions/0003_c.py"] = revision(set_not_null, rev="0003", down="0002")
+    (f,) = found(tmp_path / "unvalidated", files, "MIG010")
+    assert (f.severity, f.anchor) == (Severity.INFO, "migration:0003:set-not-null:items.owner_id")
+
+
+HISTORY_MODELS = """
+from sqlalchemy import Column, Integer
+from sqlalchemy.orm import DeclarativeBase, Mapper, declared_attr
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Versioned:
+    @declared_attr
+    def __mapper_cls__(cls):
+        def map(cls, *args, **kw):
+            mapper = Mapper(cls, *args, **kw)
+            mapper.local_table.append_column(Column("version", Integer, default=1, nullable=False))
+            return mapper
+        return map
+
+
+class Item(Base, Versioned):
+    __tablename__ = "items"
+    id = Column(Integer, primary_key=True)
+"""
+
+
+def test_a_column_a_mixin_adds_as_the_class_is_mapped_is_not_claimed_unmapped(tmp_path):
+    """A history mixin whose __mapper_cls__ appends `version` to the table: the model maps it, in code dbreview does
+    not follow; the NOT NULL column of the migrations is listed as not checked (info), not as failing every insert."""
+    files = {"models.py": HISTORY_MODELS, "migrations/versions/0001_a.py": revision(
+        'op.create_table("items", sa.Column("id", sa.Integer, primary_key=True), sa.Column("version", sa.Integer, nullable=False))')}
+    (f,) = found(tmp_path, files, "MIG006")
+    assert (f.severity, f.anchor) == (Severity.INFO, "drift:unmapped-unknown-bases")
+    assert "items: version (bases Versioned.__mapper_cls__)" in f.message
+    files["models.py"] = HISTORY_MODELS.replace("def __mapper_cls__(cls)", "def history_mapper(cls)")
+    (f,) = found(tmp_path / "plain", files, "MIG006")
+    assert (f.severity, f.anchor) == (Severity.WARNING, "drift:unmapped:items.version")
+    # a hook that only listens to events adds no column: the claim stands
+    files["models.py"] = HISTORY_MODELS.replace("def __mapper_cls__(cls)", "def __declare_last__(cls)").replace(
+        "mapper.local_table.append_column(Column(\"version\", Integer, default=1, nullable=False))", "event.listen(cls, 'load', print)")
+    (f,) = found(tmp_path / "listens", files, "MIG006")
+    assert (f.severity, f.anchor) == (Severity.WARNING, "drift:unmapped:items.version")
+
+
+SERVICE_MODEL = '''
+from sqlmodel import Field, SQLModel
+
+
+class {cls}(SQLModel, table=True):
+    __tablename__ = "message"
+    id: int = Field(primary_key=True)
+    {column}: str
+'''
+SERVICE_ENV = '''
+from alembic import context
+from sqlmodel import SQLModel
+import {package}.models
+target_metadata = SQLModel.metadata
+def run_migrations_online():
+    context.configure(connection=None, target_metadata=target_metadata)
+'''
+
+
+def two_services() -> dict[str, str]:
+    """Two services side by side, each with its own models, env.py and Alembic tree, each creating its own `message`
+    table with its own columns (two databases); SQLModel.metadata is one object in Python, shared by both."""
+    files = {}
+    for root, package, cls, column in (("backend/", "api", "Message", "text"), ("inference/server/", "worker", "DbMessage", "body")):
+        files[f"{root}{package}/__init__.py"] = ""
+        files[f"{root}{package}/models.py"] = SERVICE_MODEL.format(cls=cls, column=column)
+        files[f"{root}alembic/env.py"] = SERVICE_ENV.format(package=package)
+        files[f"{root}alembic/versions/{package}_0001.py"] = revision(
+            f'op.create_table("message", sa.Column("id", sa.Integer, primary_key=True), sa.Column("{column}", sa.Text, nullable=False))',
+            'op.drop_table("message")', rev=f"{package}_0001")
+    return files
+
+
+def test_each_service_models_are_compared_with_its_own_tree_and_its_own_env(tmp_path):
+    """Open-Assistant: backend/ and inference/server/ each migrate their own database. A model of one service is created by
+    its own tree (not 'by no migration', nor unsure for the other tree's table of the same name), and the other service's
+    models are not the backend env.py's to import. A column only in one service's model is still found against its tree."""
+    files = two_services()
+    assert found(tmp_path, files, "MIG006") == []
+    assert found(tmp_path, files, "MIG020") == []
+    files["inference/server/worker/models.py"] += "    extra: str\n"
+    (f,) = found(tmp_path / "column", files, "MIG006")
+    assert (f.severity, f.anchor, f.location.path) == (Severity.WARNING, "drift:column:message (DbMessage).extra", "inference/server/worker/models.py")
+    assert "not certain" not in f.message
+
+
+def test_most_tables_missing_where_a_revision_runs_sql_from_a_file_says_they_are_not_compared(tmp_path):
+    """A first revision that runs the SQL of files it opens (a legacy schema in .sql files) may create every table:
+    the models are not compared, rather than 'created by no migration'."""
+    models = "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import DeclarativeBase\nclass Base(DeclarativeBase):\n    pass\n"
+    for name in ("alpha", "beta", "gamma", "delta", "epsilon"):
+        models += f"class {name.title()}(Base):\n    __tablename__ = '{name}'\n    id = Column(Integer, primary_key=True)\n"
+    upgrade = 'for path in sorted(LEGACY.glob("*.sql")):\n    op.execute(path.read_text())\nop.create_table("alpha", sa.Column("id", sa.Integer, primary_key=True))'
+    files = {"app/models.py": models, "migrations/versions/0001_a.py": "from pathlib import Path\nLEGACY = Path(__file__).parent / 'legacy'\n" + revision(upgrade)}
+    (f,) = found(tmp_path, files, "MIG006")
+    assert (f.severity, f.anchor) == (Severity.INFO, "drift:most-tables")
+    assert f.message.startswith("4 of 5 model tables are not compared with the migrations: migrations/versions/0001_a.py:")
+    assert "runs SQL it reads from a file, which dbreview does not read and which may create them" in f.message
