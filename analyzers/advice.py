@@ -200,6 +200,14 @@ def _commit_once(s: Subject, message: str) -> str:
             "the last write of the operation.")
 
 
+@advises("CFG016")
+def _roll_back(s: Subject, message: str) -> str:
+    function = _code(s.rest[0]) if s.rest else "the function"
+    session = s.rest[1] if len(s.rest) > 1 else "session"
+    return (f"In {function}, call `{session}.rollback()` first in the handler; or write in `with {session}.begin_nested():`, "
+            "a savepoint that rolls back only its own part when the database refuses it.")
+
+
 # -- 2. models ----------------------------------------------------------------------------------
 
 
@@ -864,6 +872,10 @@ def _drop_repeat(s: Subject, message: str) -> str:
 
 @advises("PERF003")
 def _lazy(s: Subject, message: str) -> str:
+    if s.kind == "function":  # a loop over a query's rows: function:<path>:<function>:<class>:n+1
+        names = _found(r"reads (\S+(?:, \S+)*) on each row", message, "the relationships it reads")
+        return (f"In {_code(s.rest[0]) if s.rest else 'the function'}, load {names} with the query the loop runs over: "
+                "`.options(selectinload(...))` for a collection, `joinedload(...)` for a many-to-one.")
     return f"Load {_code(s.where)} with `lazy=\"selectin\"`, or `lazy=\"raise\"` and an explicit `selectinload()` where it is needed."
 
 

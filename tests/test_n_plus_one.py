@@ -53,3 +53,11 @@ def test_right_on_purpose_is_silent(findings, function):
 
 def test_tests_are_not_application_code(findings):
     assert not [f for f in findings if f.location.path.startswith("tests/")]
+
+
+def test_the_advice_names_the_function_and_the_relationships(findings):
+    from analyzers.advice import advice
+
+    f = next(f for f in findings if f.anchor.endswith("unpaid_lines:Order:n+1"))
+    assert advice(f.rule_id, f.anchor, f.message).startswith(
+        "In `unpaid_lines`, load Order.lines with the query the loop runs over: `.options(selectinload(...))`")

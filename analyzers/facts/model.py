@@ -433,6 +433,7 @@ class ModuleFacts:
     early_effects: list = field(default_factory=list)  # side effects before the commit (analyzers/facts/early_effects.py)
     split_commits: list = field(default_factory=list)  # one operation committed in two parts (facts/split_commits.py)
     committers: tuple[str, ...] = ()  # its functions that commit on every path, qualified (facts/split_commits.py)
+    swallowed_failures: list = field(default_factory=list)  # a failed commit swallowed, the session used on (facts/swallowed_failures.py)
     imports: ImportFacts | None = None  # what running it imports (analyzers/facts/imports.py)
     alembic_env: AlembicEnv | None = None  # an Alembic env.py: the target_metadata it gives autogenerate
     # Who may call what (analyzers/facts/python_module.py `_Reader._index`): every name the module mentions (a Name, an

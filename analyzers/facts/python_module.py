@@ -26,6 +26,7 @@ from analyzers.facts.strings import constant_env, evaluate, strings_of
 from analyzers.facts.early_effects import EFFECT_HINT, read_early_effects
 from analyzers.facts.early_effects import HINT as COMMIT_HINT
 from analyzers.facts.split_commits import committers, read_split_commits
+from analyzers.facts.swallowed_failures import HINT as FAILURE_HINT, read_swallowed_failures
 from analyzers.facts.rewrites import HINT as REWRITE_HINT
 from analyzers.facts.rewrites import read_rewrites
 from analyzers.facts import case_copies, consumed
@@ -90,6 +91,8 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
     if COMMIT_HINT.search(text):
         facts.committers = committers(reader.all_functions, reader.owners, module)
         facts.split_commits = read_split_commits(reader.all_functions, reader.owners, names, module, path)
+    if "except" in text and FAILURE_HINT.search(text):  # a commit or flush in a try whose handler may swallow it
+        facts.swallowed_failures = read_swallowed_failures(reader.all_functions, reader.owners, path)
     facts.mentions = {k: tuple(sorted(v)) for k, v in reader.mentions.items()}
     facts.top_functions = top_functions(tree)
     return facts

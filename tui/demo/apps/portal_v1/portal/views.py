@@ -1,6 +1,7 @@
 """The JSON API the v1 iOS app calls. Sessions are Flask's signed cookies."""
 
 from flask import Blueprint, abort, g, jsonify, request, session
+from sqlalchemy.exc import IntegrityError
 
 from .models import AuditLog, Patient, ProxyAssignment, User, Visit, db
 
@@ -78,3 +79,34 @@ def front_desk_export():
     patients = Patient.query.options(db.joinedload(Patient.user)).filter_by(is_deleted=False).order_by(Patient.last_name).all()
     lines = [f"{p.id},{p.last_name},{p.user.email if p.user else ''}" for p in patients]
     return "\n".join(lines), 200, {"Content-Type": "text/csv"}
+
+
+@bp.post("/patients/<int:patient_id>/visits/queued")
+def book_queued_visits(patient_id: int):
+    """Books the visits the v1 app queued while offline, one by one; one the database refuses is skipped."""
+    patient = _patient_for(patient_id)
+    booked = []
+    for item in request.json["visits"]:
+        try:
+            db.session.add(Visit(patient_id=patient.id, starts_at=item.get("starts_at"), reason=item.get("reason")))
+            db.session.commit()
+            booked.append(item.get("starts_at"))
+        except IntegrityError:
+            continue
+    return jsonify(booked=booked)
+
+
+@bp.post("/patients/<int:patient_id>/proxies")
+def add_proxies(patient_id: int):
+    """Adds the proxies the patient named; a user id that does not exist is skipped (its savepoint rolls back)."""
+    patient = _patient_for(patient_id)
+    added = []
+    for proxy_id in request.json["proxy_ids"]:
+        try:
+            with db.session.begin_nested():
+                db.session.add(ProxyAssignment(patient_id=patient.id, proxy_id=proxy_id))
+            added.append(proxy_id)
+        except IntegrityError:
+            continue
+    db.session.commit()
+    return jsonify(added=added)
