@@ -291,6 +291,9 @@ def _mirror(s: Subject, message: str) -> str:
         return f"In the downgrade of revision {_code(s.owner)}, add the column back: {add} with its old type and constraints."
     if operation == "drop_table" and table:
         return f"In the downgrade of revision {_code(s.owner)}, create {_code(table)} again as it was."
+    if operation == "enum_type" and target:
+        drop = _code(f'op.execute("DROP TYPE {target}")')
+        return f"In the downgrade of revision {_code(s.owner)}, after dropping {_code(table)}, drop the type: {drop}."
     undone = f" ({operation} on {table})" if operation and table else ""
     return f"In the downgrade of revision {_code(s.owner)}, undo what the upgrade does{undone}."
 

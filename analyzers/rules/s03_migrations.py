@@ -12,7 +12,7 @@ from analyzers.facts.model import RevisionFact, Span, TableFact, Unread
 from analyzers.facts.python_module import NAMING_CONVENTION
 from analyzers.facts.symbols import LIBRARY, library_convention
 from analyzers.findings import Severity, identity_key
-from analyzers.rules import drift, start_up
+from analyzers.rules import drift, enum_types, start_up
 from analyzers.rules.base import Rule
 from analyzers.rules.enum_drift import enum_drift
 from analyzers.rules.runs_on import on_postgres, runs_on
@@ -566,6 +566,19 @@ def _explained(lines: tuple[str, ...]) -> tuple[str, str] | None:
     return None
 
 
+_ORDERS = '''
+from alembic import op
+import sqlalchemy as sa
+revision = "0001"
+down_revision = None
+def upgrade():
+    op.create_table("orders", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("state", sa.Enum("open", "paid", name="order_state")))
+def downgrade():
+    op.drop_table("orders")
+'''
+
+
 class DowngradeIncomplete(Rule):
     """A downgrade does not undo what its upgrade did.
 
@@ -586,9 +599,15 @@ class DowngradeIncomplete(Rule):
         application makes it again as it starts, so the downgrade fails only without a start in between);
         else, when no model maps it and no Python code of the application names it any more (a retired
         table), it is info: only code that still used it misses it.
+        A PostgreSQL enum type the upgrade makes (a native `Enum(..., name="x")` in `op.create_table`, which
+        creates the type, or `CREATE TYPE x AS ENUM`) and the downgrade leaves behind when it drops the table
+        (`op.drop_table` never drops the type); only where every call of the downgrade is Alembic's or
+        SQLAlchemy's, none is a `.drop(bind)`, no DROP TYPE and not the type's name appear in it, the type is
+        no other revision's, and the application is not known to run on another database.
+        `create_type=False` (the type made elsewhere) and `native_enum=False` make no type.
     Why it matters:
         After a downgrade the schema is neither the old one nor the new one: the next upgrade fails
-        (table already exists) or the old code finds a column missing.
+        (table already exists, `type "x" already exists`) or the old code finds a column missing.
     Example:
         def upgrade():
             op.drop_column("users", "legacy_flag")
@@ -632,8 +651,10 @@ def downgrade():
     for name, _ in reversed(PARTS):
         op.drop_column("addresses", name)
     op.rename_table("addresses", "address")
-'''})
-    INVALID = ({"migrations/versions/0001_notes.py": rev("0001", None, 'op.drop_index("ix_other")')},)
+'''}, {"migrations/versions/0001_orders.py": _ORDERS.replace(
+        'op.drop_table("orders")', 'op.drop_table("orders")\n    sa.Enum(name="order_state").drop(op.get_bind())')})
+    INVALID = ({"migrations/versions/0001_notes.py": rev("0001", None, 'op.drop_index("ix_other")')},
+               {"migrations/versions/0001_orders.py": _ORDERS})
 
     def check(self):
         for r in self.facts.revisions:
@@ -681,6 +702,23 @@ def downgrade():
                                     "table): after a downgrade only code that still used it misses it, and its rows are "
                                     "gone either way")
                 yield self.finding(f"revision {r.revision} {problem}", effect.span, anchor, unsure=unsure, severity=severity)
+        yield from self._enum_types()
+
+    def _enum_types(self):
+        """Enum types an upgrade's create_table makes and its downgrade leaves behind (analyzers/rules/enum_types.py)."""
+        if runs_on(self.facts).not_postgres:
+            return
+        makers = Counter(name for r in self.facts.revisions for name in (*enum_types.made_types(r), *enum_types.dropped_types(r)))
+        for r in self.facts.revisions:
+            if r.downgrade_empty or r.downgrade_raises:
+                continue
+            for left in enum_types.left_types(self.facts, r, makers):
+                yield on_postgres(self.facts, self.finding(
+                    f"revision {r.revision} makes the PostgreSQL enum type {left.name} and its downgrade drops "
+                    f"{left.table} but not the type (drop_table leaves it): after `alembic downgrade` the next upgrade "
+                    f'fails with `type "{left.name}" already exists`', left.made,
+                    f"migration:{r.revision}:enum_type:{left.table}:{left.name}",
+                    related=[(left.dropped, f"drops {left.table}, not the type {left.name}")]))
 
 
 def _dropped_again(facts, rev: RevisionFact, table: str) -> tuple[RevisionFact, Span] | None:
