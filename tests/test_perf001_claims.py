@@ -31,7 +31,7 @@ def _dog(findings):
 
 def test_no_read_found_says_what_was_not_followed(tmp_path):
     """With no read by the key, the claim is about the queries dbreview could follow, and it names a query whose
-    filter it could not read and SQL that names the table and the column."""
+    filter it could not read and SQL that tests the column in a way it does not weigh (under OR)."""
     plain = _dog(found(tmp_path / "a", {"app/models.py": KENNEL}, "PERF001"))
     assert plain.severity == Severity.INFO
     assert ("no query of the application that dbreview could follow filters or joins dogs on it, and no relationship "
@@ -44,13 +44,14 @@ from app.filters import visible
 def dogs(session, who):
     return session.scalars(select(Dog).where(visible(who))).all()
 def raw(session, owner):
-    return session.execute(text("SELECT id FROM dogs WHERE owner_id = :o"), {"o": owner}).all()
+    return session.execute(text("SELECT id FROM dogs WHERE owner_id = :o OR name = :o"), {"o": owner}).all()
 """
     f = _dog(found(tmp_path / "b", {"app/models.py": KENNEL, "app/reads.py": hidden, "app/filters.py": "def visible(w):\n    return w\n",
                                     **calls("reads", "dogs", "raw")}, "PERF001"))
     assert f.severity == Severity.INFO and f.anchor == plain.anchor
     assert ("(not followed: 1 query of Dog with a filter it could not read or built elsewhere, the first at "
-            "app/reads.py:6; SQL naming dogs and owner_id at app/reads.py:8, which it does not weigh as a read)") in f.message
+            "app/reads.py:6; SQL naming dogs and owner_id at app/reads.py:8, which it could not parse or which tests owner_id "
+            "under OR or NOT or not by equality: it does not weigh that as a read)") in f.message
 
 
 PARK = KENNEL.replace('''    id: Mapped[int] = mapped_column(Integer, primary_key=True)

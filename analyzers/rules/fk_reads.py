@@ -775,11 +775,21 @@ class _RelationshipUses:
         found = _enclosing_class(self.facts.lines(Span(span.path, 1, span.start)))
         if found is None:
             return False
-        if found[0] == owner.class_name and span.path == owner.path:
+        if found[0] == owner.class_name and span.path == owner.path or self._meta_model(span, found[0]) == owner.class_name:
             return True
         index = self.facts.derived.get("classes")
         model = next((c for c in index.all if c.name == owner.class_name and c.path == owner.path), None) if index else None  # type: ignore[attr-defined]
         return model is not None and any(_class_at(a, found[0], span.path) for a in index.ancestors(model))  # type: ignore[union-attr]
+
+    def _meta_model(self, span: Span, name: str) -> str | None:
+        """The model class `name` (the class around `span`) says it stands for in its `class Meta: model = X`: a
+        graphene-sqlalchemy object type's or a marshmallow-sqlalchemy schema's, whose resolvers get rows of X as self."""
+        tree = _tree(self.facts, span.path)
+        cls = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == name
+                    and n.lineno <= span.start <= (n.end_lineno or n.lineno)), None) if tree else None
+        meta = next((n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"), None) if cls else None
+        return next((_last_name(a.value) for a in meta.body if isinstance(a, ast.Assign)
+                     and any(isinstance(t, ast.Name) and t.id == "model" for t in a.targets)), None) if meta else None
 
     def _anothers_own(self, span: Span, code: str, name: str, owner: TableFact) -> bool:
         """`self.steps` in a method of a class that is neither `owner`'s class, one of its bases (as far as dbreview

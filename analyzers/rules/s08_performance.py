@@ -20,9 +20,10 @@ from analyzers.facts.guards import chain_finds
 from analyzers.facts.json_context import followed
 from analyzers.facts.paths import is_one_off_path, tooling_kind
 from analyzers.facts.model import ColumnFact, Facts, Span, TableFact, Unread
-from analyzers.rules.growth import configuration_named, growth, no_adds_said
+from analyzers.rules.growth import configuration_named, growth, no_adds_said, stays_small
 from analyzers.rules.indexes import Key, mysql_default, table_keys
 from analyzers.rules.runs_on import runs_on
+from analyzers.rules.sql_fk_reads import sql_compared, sql_reads
 from analyzers.rules.mentions import mentions
 from analyzers.rules.n_plus_one import DEFAULT_LAZY, lazy_loop_reads, many_to_one
 from analyzers.rules.schema import (
@@ -46,7 +47,9 @@ class ForeignKeyWithoutIndex(Rule):
         Marks`, is read through that name where no two imports give it to two models; SQLAlchemy Core
         statements on a Table's variable count as
         well: `sa.select(t).where(t.c.fk == x)`, `t.delete()`, `t.update()`, `Model.__table__.c.fk`, a join in
-        `select_from(a.join(b, on))`), or its joins make it equal to a column the query compares
+        `select_from(a.join(b, on))`; raw SQL the application sends, read with pglast, where a condition and-ed at the top of
+        a WHERE or a join's ON compares the column, by its table's name or alias or unqualified where one table of the
+        FROM has it, with a value: `= :v`, `IN (...)`, `= ANY(:v)`), or its joins make it equal to a column the query compares
         with a value (`.join(Post.tags).filter(Tag.id == t)` finds link rows by tag_id), or a join goes
         into the table through it (the table joined to, by `.join(Table, condition)` or a relationship; not
         a table the join starts from, whose rows come first), a Row-Level Security policy's USING test
@@ -57,7 +60,8 @@ class ForeignKeyWithoutIndex(Rule):
         marshmallow schema not itself mapped, `TeamRead.people` of `Team`, which serializing a response reads; a
         schema's field dbreview cannot tie to the class is said as such) or deletes rows of its class (which loads it; also through a base class's
         helper called on an object the code shows is of that class; `self.<name>` in a method of the class or of a base
-        class of it, a mixin's, reads it), shown as related locations, the message saying where the code reads it. A
+        class of it, a mixin's, or of a class whose `class Meta: model = X` names it, a graphene-sqlalchemy object type's
+        resolver, reads it), shown as related locations, the message saying where the code reads it. A
         relationship whose name the code reads only on objects dbreview cannot type (another class may have an attribute
         of that name), or only through code that walks every relationship of a mapper, has no read it can show: an info
         that names where the name is read (and the delete, if one loads it). A read
@@ -97,12 +101,19 @@ class ForeignKeyWithoutIndex(Rule):
         dbreview found (the index that serves the reads, every partial index led by the column, the
         relationship nothing reads, the code nothing calls, a read with a condition it could not read)
         and what it did not follow (queries of the class whose filters it could not read, SQL naming the
-        table and the column, the class and the column named in strings, as a filter built from names at
+        table and the column that pglast cannot parse or that tests the column under OR or NOT or not by equality (SQL
+        that tests only other tables' columns is no read and is not named; one that makes the column equal to a column
+        of a table the same query level narrows by a value is a join whose plan dbreview cannot tell, said as such), the
+        class and the column named in strings, as a filter built from names at
         run time has them): only the foreign key check on deleting a parent row (and, for a relationship
         that has neither passive_deletes= nor viewonly=True, the load of it that deleting a parent
         through the ORM makes) scans the table, at a cost set by its size, which dbreview cannot know,
         and none where no code of the application deletes the parent (soft-deleted only, or never
-        deleted). SQLModel's `Field(ForeignKey(...))` makes the ForeignKey the field's default (its one
+        deleted). No finding at all where nothing found scans the table by the key and the table it references is a lookup
+        the application keeps as the migrations made it: they insert its rows, and no application code adds a row to
+        it (growth, as below) or deletes one (statuses, key types): the key check never runs in the application, and a
+        key to a handful of rows, most rows sharing each, is one an index serves few reads by.
+        SQLModel's `Field(ForeignKey(...))` makes the ForeignKey the field's default (its one
         positional argument): the column has no foreign key; `Field(foreign_key=...)` declares one.
         A join from the table to its parent uses the parent's primary key and is not counted (one to a parent the
         query narrows by another column is said, as above). Where the
@@ -196,7 +207,9 @@ class Appointment(Base):
                 if mysql is not None and model_only is None:  # a foreign key only the model has is drift, not an index
                     on_mysql.append((table, col))
                     continue
-                yield self._finding(table, col, keys, col.declared_in in table.mixins) if model_only is None else self._unsure(table, col, *model_only)
+                found = self._finding(table, col, keys, col.declared_in in table.mixins) if model_only is None else self._unsure(table, col, *model_only)
+                if found is not None:
+                    yield found
         if on_mysql:
             yield self._on_mysql(mysql, why, on_mysql)  # type: ignore[arg-type]
 
@@ -233,7 +246,7 @@ class Appointment(Base):
                                     and _may_narrow(table, k.columns[0])]
         readable = [k for k in partial if predicate_terms(k.where or "")]  # partial indexes led by the key
         covered: list[tuple[Read, Key, int]] = []  # a policy's test, where every query also compares an indexed column
-        for r in fk_reads(self.facts).get((table.name, col.name), []):
+        for r in _reads(self.facts, table, col):
             tested = tested_with(self.facts, r, table, col) if later else r.tested
             asserted = asserted_with(self.facts, r, table, col) if readable or any(k.where for k in later) else frozenset()
             key = _serving(later, col.name, tested, asserted)
@@ -311,6 +324,8 @@ class Appointment(Base):
                 col.span, column_anchor(table, col), severity=Severity.WARNING if grows else Severity.INFO,
                 related=[*related, *((r.span, r.label) for r in scans[:3]), *where],
             )
+        if (lookup := _lookup(self.facts, parent)) is not None and lookup.name != table.name:
+            return None  # the key check never runs in the application, and no read of it scans: nothing to act on
         said: list[str] = []
         if kept:
             (first, key), more = kept[0], f" (and {len(kept) - 1} more)" if len(kept) > 1 else ""
@@ -388,8 +403,7 @@ class Appointment(Base):
 
     def _cost(self, parent: str) -> str:
         """What the foreign key check costs, as far as the code tells: nothing where no code deletes the parent."""
-        target = self.facts.tables.get(parent) or next(
-            (t for t in self.facts.tables.values() if t.class_name == parent), None)
+        target = _parent_table(self.facts, parent)
         if target is None:
             return _UNKNOWN_COST
         flag = soft_delete_column(target)
@@ -535,6 +549,24 @@ def _every_query_led(facts: Facts, table: TableFact, others: list[Key]) -> tuple
     return (found[0], len(found)) if found else None
 
 
+def _reads(facts: Facts, table: TableFact, col: ColumnFact) -> list[Read]:
+    """The reads of `table` by `col`: the ORM's and the relationships' (fk_reads), then each SQL string's not on a
+    line one of those is (a query level that finds its rows by it, else one that joins it on it)."""
+    reads = fk_reads(facts).get((table.name, col.name), [])
+    lines = {(r.span.path, r.span.start) for r in reads}
+    found: dict[tuple[str, int], Read] = {}
+    for r in sorted(sql_reads(facts).get((table.name, col.name), []), key=lambda r: bool(r.joined)):
+        span = r.use.span
+        if (span.path, span.start) in lines or (span.path, span.start) in found:
+            continue
+        where = f"{span.path}:{span.start}"
+        found[(span.path, span.start)] = Read(
+            span, f"the SQL at {where} joins {table.name} to {r.joined[0]} on it, and narrows {r.joined[0]} by another column",
+            "the SQL", use="tied", how=r.joined[0]) if r.joined else Read(
+            span, f"the SQL at {where} filters on it", "the SQL", r.values, r.values)
+    return [*reads, *found.values()]
+
+
 def _unfollowed(facts: Facts, table: TableFact, col: ColumnFact) -> str:
     """What dbreview did not follow that may read `table` by `col`, in the finding's words: the application's queries
     of its class whose filters it could not read (a helper's condition, filters built apart and handed in), and the
@@ -543,7 +575,7 @@ def _unfollowed(facts: Facts, table: TableFact, col: ColumnFact) -> str:
     named = re.compile(rf"\b{re.escape(table.name)}\b.*\b{re.escape(col.name)}\b|\b{re.escape(col.name)}\b.*\b{re.escape(table.name)}\b",
                        re.I | re.S)
     sql = [u.span for u in facts.sql if u.text and not is_test_path(u.span.path) and not is_tooling_path(u.span.path)
-           and named.search(u.text)]
+           and named.search(u.text) and sql_compared(facts, u, table.name, col.name) is not False]
     models = {t.path for t in facts.tables.values()}
     by_name = [span for span, line in mentions(facts, {col.name})[col.name]  # {"model": "Tag", "field": "tag_type_id"}
                if span.path not in models and {col.name, table.class_name or table.name} <= string_literals(line.partition("#")[0])]
@@ -556,7 +588,8 @@ def _unfollowed(facts: Facts, table: TableFact, col: ColumnFact) -> str:
                    "(a filter built from names at run time may read it)")
     if sql:
         out.append(f"SQL naming {table.name} and {col.name} at {sql[0].path}:{sql[0].start}"
-                   f"{f' (and {len(sql) - 1} more)' if len(sql) > 1 else ''}, which it does not weigh as a read")
+                   f"{f' (and {len(sql) - 1} more)' if len(sql) > 1 else ''}, which it could not parse or which tests "
+                   f"{col.name} under OR or NOT or not by equality: it does not weigh that as a read")
     return f" (not followed: {'; '.join(out)})" if out else ""
 
 
@@ -604,9 +637,9 @@ def _composite_later(facts: Facts, table: TableFact, col: ColumnFact) -> bool:
     con = next((c for c in table.constraints if c.kind == "foreign_key" and col.name in c.columns[1:]), None)
     if con is None:
         return False
-    reads = fk_reads(facts)
-    led = {(r.span.path, r.span.start) for r in reads.get((table.name, con.columns[0]), [])}
-    return all((r.span.path, r.span.start) in led for r in reads.get((table.name, col.name), []))
+    led = {(r.span.path, r.span.start) for r in _reads(facts, table, table.columns[con.columns[0]])} \
+        if con.columns[0] in table.columns else set()
+    return all((r.span.path, r.span.start) in led for r in _reads(facts, table, col))
 
 
 def _parent(table: TableFact, col: ColumnFact) -> str:
@@ -615,6 +648,25 @@ def _parent(table: TableFact, col: ColumnFact) -> str:
         return col.foreign_keys[0].table
     con = next((c for c in table.constraints if c.kind == "foreign_key" and col.name in c.columns and c.target), None)
     return con.target.rsplit(".", 1)[0] if con is not None and con.target else "the referenced table"
+
+
+def _parent_table(facts: Facts, parent: str) -> TableFact | None:
+    """The table a foreign key names (`roles`, `Role`, `auth.roles`: the schema is not in the tables' names)."""
+    return facts.tables.get(parent) or facts.tables.get(parent.rpartition(".")[2]) or next(
+        (t for t in facts.tables.values() if t.class_name == parent), None)
+
+
+def _lookup(facts: Facts, parent: str) -> TableFact | None:
+    """The referenced table, where it is a lookup the application keeps as the migrations made it: they insert its
+    rows, and no code of the application adds a row to it or deletes one (statuses, key types). The foreign key check
+    then never runs in the application; and a key to a handful of rows, most rows sharing each, is one an index
+    serves few reads by. A table nothing of the application adds to but the migrations do not seed (users an
+    identity provider makes) is no lookup."""
+    target = _parent_table(facts, parent)
+    if target is None or stays_small(facts, target.name) is None or not growth(facts, target).seeds \
+            or deletes(facts, target, sure=True) is not None:
+        return None
+    return target
 
 
 def _config_modules(facts: Facts) -> list[str]:
