@@ -18,8 +18,10 @@ router = APIRouter()
 """
 
 
-def sql_finding(tmp_path, source: str, rule: str = "CFG008"):
-    return found(tmp_path, {"app/routes.py": ROUTES + source}, rule)
+def sql_finding(tmp_path, source: str, rule: str = "CFG008", called: str = ""):
+    """`called`: calls made from a command-line module, with values from its arguments (a caller elsewhere)."""
+    cli = {"app/cli.py": f"import sys\nfrom app.routes import *\n\n{called}\n"} if called else {}
+    return found(tmp_path, {"app/routes.py": ROUTES + source, **cli}, rule)
 
 
 def test_a_header_spliced_into_sql_is_a_critical_injection(tmp_path):
@@ -128,7 +130,7 @@ def by_value(db, value):
 
 def by_column(db, column):
     return db.execute(text(f"SELECT * FROM reports ORDER BY {column}"))
-""")
+""", called="by_value(None, sys.argv[1])\nby_column(None, sys.argv[2])")
     by_anchor = {f.anchor: f for f in findings}
     assert by_anchor["sql:by_value:value"].severity == Severity.WARNING
     assert "whose callers are not in this module" in by_anchor["sql:by_value:value"].message
@@ -150,7 +152,7 @@ def test_a_password_written_into_ddl_is_reported(tmp_path):
     (f,) = sql_finding(tmp_path, """
 def create_reader(conn, password):
     conn.exec_driver_sql(f"CREATE ROLE reader LOGIN PASSWORD '{password}'")
-""")
+""", called="create_reader(None, sys.argv[1])")
     assert f.severity == Severity.WARNING and "statement log" in f.message
 
 
@@ -319,7 +321,7 @@ def test_values_inside_a_joined_list_of_formatted_rows_are_values(tmp_path):
 def upsert(session, tenant_id, fields):
     rows = ", ".join(f"('{tenant_id}', '{field}')" for field in fields)
     session.execute(text(f"MERGE INTO t USING (VALUES {rows}) AS s (a, b) ON t.a = s.a WHEN MATCHED THEN DELETE"))
-""")
+""", called="upsert(None, sys.argv[1], sys.argv[2:])")
     assert f.severity == Severity.WARNING and "`tenant_id` is a value" in f.message and "1 more value" in f.message
 
 

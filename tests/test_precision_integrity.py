@@ -203,7 +203,8 @@ def rename(db, title, label):
 def retitle(db, title):
     db.execute(text(f"UPDATE boards SET title = '{title}' WHERE id = 1"))
 """
-    got = found(tmp_path, {"app/boards.py": code}, "CFG008")
+    cli = "import sys\nfrom app.boards import rename, retitle\n\nrename(None, sys.argv[1], sys.argv[2])\nretitle(None, sys.argv[1])\n"
+    got = found(tmp_path, {"app/boards.py": code, "app/cli.py": cli}, "CFG008")
     assert [(f.anchor, f.severity) for f in got] == [("sql:retitle:title", Severity.WARNING)]
 
 

@@ -55,6 +55,11 @@ _PASSTHROUGH = {"str", "lower", "upper", "strip", "lstrip", "rstrip", "replace",
                 "encode", "capitalize", "items", "keys", "values"}
 
 
+# The standard library's pure functions of text: what they return is made of their arguments and nothing else
+# (`textwrap.dedent(TEMPLATE)` is as constant as TEMPLATE).
+_TEXT_OF_ARGUMENTS = {"textwrap.dedent", "textwrap.indent", "textwrap.fill", "textwrap.shorten", "inspect.cleandoc"}
+
+
 # Calls that make a value the code generates itself (an id, a time): nothing a caller gives reaches it.
 _GENERATED = ("uuid4", "uuid1", "uuid7", "now", "utcnow", "today", "isoformat", "hex", "ULID", "ulid", "new_id", "token_hex")
 
@@ -376,6 +381,9 @@ class Flow:
             return "number", f"{expr} is a number"
         if callee in _AS_GIVEN and node.args:  # str(sa.table(name)) is the name, unquoted
             return self.source(node.args[0], func, depth + 1)
+        if callee in _TEXT_OF_ARGUMENTS and node.args:
+            given = [*node.args, *(k.value for k in node.keywords)]
+            return self._worst([self.source(n, func, depth + 1) for n in given], expr)
         if _QUOTING.search(name) or _QUOTING.search(ast.unparse(node.func)):
             return "quoted", f"{expr} is quoted"
         if callee in _QUOTING_COLUMN:

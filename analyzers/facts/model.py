@@ -254,6 +254,8 @@ class SqlUse:
     # The names of the parameters passed with it (`{"user_id": ...}`, `dict(user_id=...)`, keywords); None when
     # they cannot be read (a variable, none passed): a name of SQL without its colon is checked against them.
     params: tuple[str, ...] | None = None
+    # A text() bound to a local name its function never reads (the line that ran it commented out): built, not sent.
+    unsent: bool = False
 
 
 @dataclass(slots=True)

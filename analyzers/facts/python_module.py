@@ -146,7 +146,7 @@ class _Reader:
         self.assigned: dict[int, str] = {}
         self.subscripts: list[ast.Subscript] = []
         self.owners: dict[int, str] = {}  # a method -> its class's name
-        self.flask_config: list[ast.Assign] = []  # SQLALCHEMY_ENGINE_OPTIONS = {...}, app.config["SQLALCHEMY_POOL_SIZE"] = 5
+        self.flask_config: list[ast.Assign | ast.AnnAssign] = []  # SQLALCHEMY_ENGINE_OPTIONS = {...}, app.config["SQLALCHEMY_POOL_SIZE"] = 5
         mentions: dict[str, set[str]] = {}
         self.mentions = mentions
         wide = self.wide
@@ -231,6 +231,8 @@ class _Reader:
             elif cls is ast.AnnAssign:  # `engine: AsyncEngine = await make_engine(...)` in a function
                 if reads == _INDEXED and func is not None and (made := _made(node.value)) is not None:
                     self.assigned[id(made)] = ast.unparse(node.target)
+                if reads == _INDEXED and node.value is not None and _flask_setting(node.target):
+                    self.flask_config.append(node)  # `SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {...}`
                 if wide is not None:
                     wide.see(node, cls, depth)
             elif cls is ast.Subscript:
@@ -696,7 +698,8 @@ class _Reader:
             if id(func) not in self.listener_functions:
                 self.facts.sql.extend(u for u in self._sql_in(func) if u.formatted or u.statements)
         for assign in self.flask_config:
-            self._flask_setting(assign.targets[0], assign.value, assign)
+            target = assign.target if isinstance(assign, ast.AnnAssign) else assign.targets[0]
+            self._flask_setting(target, assign.value, assign)
         for node, func in self.calls:
             callee = self.names.callee(node)
             if callee.startswith("sqlalchemy_continuum") and last(callee) == "make_versioned":
@@ -749,7 +752,9 @@ class _Reader:
         """A Flask-SQLAlchemy setting of the engine, as a fact of its own (FLASK_OPTIONS): the engine
         options it names, or "**" for options we cannot read."""
         name = _flask_setting(key) or ""
-        kw = _options(value) if name == "SQLALCHEMY_ENGINE_OPTIONS" else {FLASK_SETTINGS[name]: ast.unparse(value)}
+        option = const_str(key.slice) if isinstance(key, ast.Subscript) and isinstance(key.value, ast.Subscript) else None
+        kw = ({option: ast.unparse(value)} if option else _options(value) if name == "SQLALCHEMY_ENGINE_OPTIONS"
+              else {FLASK_SETTINGS[name]: ast.unparse(value)})
         self.facts.calls.append(CallFact(FLASK_OPTIONS, col.span_of(node, self.path), kw, name))
 
     def _handed(self, func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> tuple[tuple[str, str], ...]:
@@ -819,6 +824,7 @@ class _Reader:
                 use.rolled_back = rolled_back
                 use.awaited = id(node) in (awaited or ()) if is_execute else None
                 use.params = param_names(node) if is_execute else None
+                use.unsent = not is_execute and _never_read(func, node)
                 if t.formatted:
                     use.holes = self.flow.holes(arg, func, t.value)
                 uses.append(use)
@@ -892,7 +898,10 @@ def _templated(call: ast.Call, cls: str) -> ast.Call:
 
 
 def _flask_setting(target: ast.AST) -> str | None:
-    """`SQLALCHEMY_POOL_SIZE = ...`, `config["SQLALCHEMY_ENGINE_OPTIONS"] = ...`: the setting's name."""
+    """`SQLALCHEMY_POOL_SIZE = ...`, `config["SQLALCHEMY_ENGINE_OPTIONS"] = ...`: the setting's name; one option of
+    it set apart (`config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] = ...`) is of SQLALCHEMY_ENGINE_OPTIONS."""
+    if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Subscript) and const_str(target.slice):
+        return "SQLALCHEMY_ENGINE_OPTIONS" if _flask_setting(target.value) == "SQLALCHEMY_ENGINE_OPTIONS" else None
     name = target.id if isinstance(target, ast.Name) else const_str(target.slice) if isinstance(target, ast.Subscript) else const_str(target)
     return name if name in FLASK_SETTINGS else None
 
@@ -1005,6 +1014,22 @@ def _parameters(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str |
 
 def _name(node: ast.AST) -> str:
     return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+
+
+def _never_read(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call) -> bool:
+    """Is `call` (a text(), through method calls on it: `.bindparams(...)`) assigned to a local name that `func`
+    never reads? Then what it builds is never sent."""
+    for node in walk(func):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            while value is not call and isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+                value = value.func.value
+            if value is call:
+                name = node.targets[0].id
+                shared = any(isinstance(n, (ast.Global, ast.Nonlocal)) and name in n.names for n in walk(func))
+                return not shared and not any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+                                              for n in walk(func))
+    return False
 
 
 def _inert(stmt: ast.stmt) -> bool:

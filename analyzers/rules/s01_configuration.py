@@ -383,7 +383,8 @@ class PoolNotDiscarded(Rule):
         SET (an awaited execute: an async engine; one not awaited: a synchronous one), info when dbreview
         cannot tell which of several engines that is; info when security context (RLS settings, role,
         search_path) is set per transaction or tables have RLS, and nothing otherwise (SQLAlchemy's
-        rollback on return is enough).
+        rollback on return is enough): a search_path a `connect` listener sets is no such context (DISCARD
+        ALL would wipe it; where the info stands, it says to set it again).
     Why it matters:
         `ROLLBACK` and `RESET ALL` leave temporary tables, prepared statements, advisory locks and
         LISTEN registrations on the connection; with RLS context set per session, a connection that
@@ -430,11 +431,15 @@ class PoolNotDiscarded(Rule):
             ]
             if session_state:
                 yield self._leak(session_state, listened, engines, sure, unsure)
-            elif any(sets_context(u) for u in uses) or any(s.enabled or s.policies for s in rls_by_table(self.facts).values()):
+            elif any(sets_context(u) for u in uses if id(u) not in baseline) or any(
+                    s.enabled or s.policies for s in rls_by_table(self.facts).values()):
+                kept = next((u for u in uses if id(u) in baseline and sets_context(u)), None)
                 yield self.finding(
                     "no `checkin` pool listener; SQLAlchemy rolls back on return, and nothing here sets "
                     "session-scoped state, so with Row-Level Security context per transaction DISCARD ALL on "
-                    "checkin is defence in depth (the checklist asks for it)" + unsure,
+                    "checkin is defence in depth (the checklist asks for it)"
+                    + (f"; DISCARD ALL also resets what the `connect` listener sets ({kept.span.path}:{kept.span.start}): "
+                       "set it again after it" if kept else "") + unsure,
                     first_line(engines[0].span), "pool:checkin", severity=Severity.INFO,
                 )
             return  # no session state and no RLS context to leak: the rollback on return is enough

@@ -354,7 +354,12 @@ class WriteWithoutWhere(Rule):
     What it checks:
         Raw SQL the application sends (`text()`, `exec_driver_sql`, `cursor.execute`), parsed with pglast:
         `DELETE FROM t` or `UPDATE t SET ...` with no WHERE. Migrations (where rewriting every row is normal),
-        tests, scripts and command-line tooling are left out; `UPDATE ... FROM` is CFG012's.
+        tests, scripts and command-line tooling are left out; `UPDATE ... FROM` is CFG012's. A write the
+        function's docstring or a comment above it says is meant for every row ("# Invalidate all caches",
+        "remove them all to force a total rebuild", "reset") is left out, unless parameters are passed with
+        it (`{"user_id": user_id}`, which a lost condition would have used); and so is a text() never sent
+        (CFG008). The message names every tenant's or user's rows only where the table's model has such a
+        column.
     Why it matters:
         A request handler or a job that runs it clears or rewrites the whole table, every tenant's rows
         included. Where that is meant (a cache table emptied on purpose), a suppression comment says so;
@@ -396,9 +401,46 @@ def downgrade():
         for use, _ in app_uses(self.facts):
             if is_tooling_path(use.span.path):
                 continue
-            for verb, table in unfiltered_writes(use):
+            writes = unfiltered_writes(use)
+            if writes and not use.params and said_whole(self.facts, use):
+                continue  # meant, and no parameter passed with it that a lost condition would have used
+            for verb, table in writes:
                 yield self.finding(
-                    f"{use.function or use.span.path} {verb} every row of {table} (no WHERE): every tenant's and "
-                    "user's rows, not one's: check a condition was not lost",
+                    f"{use.function or use.span.path} {verb} every row of {table} (no WHERE){_whose(self.facts, table)}: "
+                    "check a condition was not lost",
                     use.span, f"sql-logic:{use.function}:{verb}:{table}",
                 )
+
+
+# Words of a comment or docstring that say the whole table is meant: "remove them all", "# Reset cache flags".
+_WHOLE = re.compile(r"\b(all|every|entire|whole|total|reset|resets|invalidate|nuke|wipe|clear|clears|rebuild)\b", re.I)
+_DOCSTRING = re.compile(r"\s*[rRuU]?(\"\"\"|\'\'\'|\"|\')(.*?)\1", re.S)
+
+
+def said_whole(facts, use: SqlUse) -> bool:
+    """Does the docstring of the function, or a comment from its `def` down to the statement, say it writes
+    every row on purpose ("# Invalidate all caches", "remove them all to force a total rebuild")?"""
+    from analyzers.rules.code_use import function_around
+
+    first, lines = function_around(facts, use.span)
+    if first == use.span.start:
+        return False  # module level: no function to read
+    before = lines[: use.span.start - first]
+    body = "\n".join(line for line in before[1:] if not line.lstrip().startswith("#"))
+    doc = _DOCSTRING.match(body)
+    notes = [line.partition("#")[2] for line in before if line.lstrip().startswith("#")] + ([doc.group(2)] if doc else [])
+    return any(_WHOLE.search(note) for note in notes)
+
+
+def _whose(facts, table: str) -> str:
+    """Whose rows the table holds, when its model says: a tenant's (its tenant column), a user's."""
+    from analyzers.rules.schema import tenant_column
+
+    known = facts.tables.get(table)
+    if known is None:
+        return ""
+    if tenant_column(known, facts) is not None:
+        return ": every tenant's rows, not one's"
+    if any(c.endswith(("user_id", "owner_id")) for c in known.columns):
+        return ": every user's rows, not one's"
+    return ""

@@ -223,7 +223,27 @@ def settle(facts, use: SqlUse, hole: Hole) -> Hole | None:
 def app_uses(facts) -> list[tuple[SqlUse, ListenerFact | None]]:
     """SQL the application sends (functions and event listeners; not tests), with the listener sending it."""
     uses = [(u, lst) for lst in facts.listeners for u in lst.sql] + [(u, None) for u in facts.sql]
-    return [(u, lst) for u, lst in uses if not is_test_path(u.span.path)]
+    return [(u, lst) for u, lst in uses if not is_test_path(u.span.path) and not u.unsent]
+
+
+def sent_later(uses: list[tuple[SqlUse, ListenerFact | None]]) -> set[int]:
+    """The text()s whose statement a call among `uses` sends (`q = text(f"...")`, then `conn.execute(q)`): a value
+    reported where the statement is sent is not reported again where it is built."""
+    sent = {(u.span.path, u.function, u.text) for u, _ in uses if u.awaited is not None}
+    return {id(u) for u, _ in uses if u.awaited is None and (u.span.path, u.function, u.text) in sent}
+
+
+def uncalled_note(facts, use: SqlUse) -> str | None:
+    """When nothing in the application runs the function that builds `use` (s05_integrity._uncalled): what to
+    say of it, else None."""
+    from analyzers.rules.s05_integrity import _uncalled
+
+    callers = _uncalled(facts, use) if use.function else None
+    if callers is None:
+        return None
+    if callers:
+        return f"{use.function} is called only by {', '.join(callers)}, which nothing in the application's code calls"
+    return f"no call of {use.function} was found in the application's code outside tests"
 
 
 def trail(use: SqlUse, hole: Hole, listener: ListenerFact | None = None) -> list[tuple[Span, str]]:
@@ -347,7 +367,12 @@ class SqlFromStrings(Rule):
         password written into DDL (`CREATE ROLE ... PASSWORD '{pw}'`)
         is reported unless it is a constant. A whole statement the function is given and runs (`EXPLAIN {sql}`)
         is no piece spliced in: info that says what confines it is the connection, critical from the request.
-        Settings of the security context are CFG003's.
+        Settings of the security context are CFG003's. A value through the standard library's pure functions
+        of text (`textwrap.dedent(TEMPLATE)`) is what its arguments are. A text() bound to a name its
+        function never reads (the line that ran it commented out) is never sent: no finding; a value of a
+        statement built in a text() and sent by a later `execute(q)` is reported once, where it is sent. Where no call of
+        the function was found in the application's code outside tests (nor of the functions that call it),
+        the finding says so and is info.
     Why it matters:
         A value spliced into SQL runs as SQL: a crafted header or path parameter reads or rewrites other
         tenants' rows. Values are bound as parameters; identifiers cannot be bound and must be quoted or
@@ -385,16 +410,20 @@ def create_reader(conn, password):
         from analyzers.rules.s01_configuration import sets_context
 
         seen: set[tuple[object, str]] = set()  # one finding per place and value (a loop repeats the statement)
-        for use, listener in app_uses(self.facts):
+        uses = app_uses(self.facts)
+        twins = sent_later(uses)
+        sent: set[tuple[str, str | None, str]] = set()  # (path, function, value) reported where a statement is sent
+        for use, listener in sorted(uses, key=lambda u: id(u[0]) in twins):  # the calls that send first
             if not use.formatted or sets_context(use) or not _SQL_START.match(use.text or ""):
                 continue
             holes = risky(use, self.facts)
             if not holes:
                 continue
             hole = holes[0]
-            if (use.span, hole.expr) in seen:
+            if (use.span, hole.expr) in seen or (id(use) in twins and (use.span.path, use.function, hole.expr) in sent):
                 continue
             seen.add((use.span, hole.expr))
+            sent.add((use.span.path, use.function, hole.expr))
             tooling = is_tooling_path(use.span.path)
             severity = hole_severity(hole, migration=tooling and hole.source != "request")
             if severity is None or (hole.source == "object" and class_constant(self.facts, hole.expr)):
@@ -402,9 +431,13 @@ def create_reader(conn, password):
             where = f"the `{listener.event}` listener `{use.function}`" if listener else f"`{use.function}`"
             more = f" ({len(holes) - 1} more value(s) of unsure source in it)" if len(holes) > 1 else ""
             sets = any(st.kind in ("set", "set_local") for st in use.statements)
+            dead = uncalled_note(self.facts, use) if severity != Severity.CRITICAL and not listener else None
             yield self.finding(
-                f"SQL built from a string in {where}: {explain(hole, sets_setting=sets, text=use.text)}{more}",
-                use.span, f"sql:{use.function}:{hole.expr}", severity=severity, related=trail(use, hole, listener),
+                f"SQL built from a string in {where}: {explain(hole, sets_setting=sets, text=use.text)}{more}"
+                + (f"; but {dead}: nothing runs it today (delete the function, or bind the value when it is "
+                   "called again)" if dead else ""),
+                use.span, f"sql:{use.function}:{hole.expr}", severity=Severity.INFO if dead else severity,
+                related=trail(use, hole, listener),
             )
         for rev in self.facts.revisions:
             for op, undoing in [*((o, False) for o in rev.upgrade), *((o, True) for o in rev.downgrade)]:

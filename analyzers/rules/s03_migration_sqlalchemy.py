@@ -103,6 +103,38 @@ def removed_calls(tree: ast.Module) -> list[tuple[int, str, str]]:
     return sorted(set(out))
 
 
+_READS = {"execute", "fetchall", "fetchmany", "all", "scalars", "mappings"}
+
+
+def row_loops(tree: ast.Module) -> list[tuple[int, int]]:
+    """The lines of each `for` over rows the revision reads from the database (`for x in conn.execute(...)`, or
+    a name bound to that or to its `.fetchall()`): what runs in it runs once per row already stored."""
+    out = []
+    for func in [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
+        bound = {t.id: n.value for n in ast.walk(func) if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+        for loop in ast.walk(func):
+            if isinstance(loop, (ast.For, ast.AsyncFor)) and _read_rows(loop.iter, bound, 0):
+                out.append((loop.lineno, loop.end_lineno or loop.lineno))
+    return out
+
+
+def _in_row_loops(tree: ast.Module, calls: list[tuple[int, str, str]]) -> int | None:
+    """The first line of the loops over stored rows (row_loops) when every call is inside one, else None."""
+    loops = row_loops(tree)
+    inside = [next((a for a, b in loops if a < line <= b), None) for line, _, _ in calls]
+    return None if not inside or None in inside else min(inside)
+
+
+def _read_rows(node: ast.AST, bound: dict[str, ast.AST], depth: int) -> bool:
+    if isinstance(node, ast.Name) and node.id in bound and depth < 4:
+        return _read_rows(bound[node.id], bound, depth + 1)
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr in _READS:
+            return True
+        node = node.func.value
+    return False
+
+
 def _walk_own(stmt: ast.stmt):
     """The nodes of `stmt` in source order, not entering nested functions or classes (their own scope)."""
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -177,7 +209,9 @@ class RemovedSqlalchemyApi(Rule):
         the revision: 2.x installed, required or allowed: a warning that names the declaration; kept
         below 2.0, or not declared: an info that says so. Where the application builds a new database with
         `create_all` and stamps it at head, the warning says that only a database from before the revision
-        runs it.
+        runs it. Where every such call runs inside a loop over rows the revision reads from the
+        database (`for row in conn.execute(...)`, or a name bound to its `.fetchall()`), only a database that
+        holds such rows runs it (a fresh one passes): info, saying so.
     Why it matters:
         A revision runs with the SQLAlchemy installed the day it runs. One written for 1.3 or 1.4 raises
         on 2.x: a fresh `alembic upgrade head`, or an upgrade from a version before this revision, stops
@@ -220,7 +254,14 @@ class RemovedSqlalchemyApi(Rule):
                 if fresh is not None:
                     claim += (f"; this project builds a new database with create_all and stamps it at head ({fresh[0].path}:"
                               f"{fresh[0].start}, {fresh[1].start}): only a database from before this revision runs it")
-                yield self.grouped(f"revision {rev.revision} calls what SQLAlchemy 2.0 removed: {_listed(calls)}: {claim}{_reached(calls, rev)}",
+                loop = _in_row_loops(tree, calls)
+                reached = _reached(calls, rev)
+                if loop:  # a fresh database, whose tables are empty, runs none of them
+                    severity, reached = Severity.INFO, (
+                        f"{reached.partition('; every such call runs inside')[0]}; but every such call runs inside a loop "
+                        f"over rows the revision reads from the database (line {loop}): only a database that holds such "
+                        "rows when it upgrades past this revision runs it; a fresh one, where that table is empty, passes")
+                yield self.grouped(f"revision {rev.revision} calls what SQLAlchemy 2.0 removed: {_listed(calls)}: {claim}{reached}",
                                    _sites(rev.path, calls, f"migration:{rev.revision}:sqlalchemy-2"),
                                    f"migration:{rev.revision}:sqlalchemy-2", severity=severity)
             else:
