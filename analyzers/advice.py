@@ -692,6 +692,13 @@ def _sqlite_foreign_keys(s: Subject, message: str) -> str:
             "and clean up the orphans already there.")
 
 
+@advises("INT017")
+def _key_type(s: Subject, message: str) -> str:
+    key = _found(r"references (\S+) but", message) or "the key it references"
+    return (f"Give {_code(s.where)} the exact type of {_code(key)} (the same integer width, string length or UUID type) in a "
+            "revision that alters the column, and in the model.")
+
+
 @advises("INT011")
 def _tests_on_postgres(s: Subject, message: str) -> str:
     return ("Run the tests that touch tenant data on PostgreSQL built by `alembic upgrade head` (a service container "

@@ -93,34 +93,34 @@ def _boolean_integer(said: str, column: str, other: ColumnFact, mine: str, facts
             + ", and autogenerate will propose to alter the type", False)
 
 
-_BYTES = {"SmallInteger": 2, "SMALLINT": 2, "Integer": 4, "INTEGER": 4, "INT": 4, "BigInteger": 8, "BIGINT": 8}
-_LARGEST = {2: "32,767", 4: "2,147,483,647"}
+INT_BYTES = {"SmallInteger": 2, "SMALLINT": 2, "Integer": 4, "INTEGER": 4, "INT": 4, "BigInteger": 8, "BIGINT": 8}
+INT_LARGEST = {2: "32,767", 4: "2,147,483,647"}
 
 
 def _narrower(model: TableFact, col: ColumnFact, other: ColumnFact, spelled: str, where: str,
               facts: Facts) -> tuple[str, bool] | None:
     """An integer column the migrations make narrower than the model: values the model allows fail on insert,
     except on SQLite, whose INTEGER holds 8 bytes whatever the declared type."""
-    mine = _BYTES.get(col.type_args.get("impl", col.type_name or ""))
-    theirs = _BYTES.get(other.type_name or "")
+    mine = INT_BYTES.get(col.type_args.get("impl", col.type_name or ""))
+    theirs = INT_BYTES.get(other.type_name or "")
     if mine is None or theirs is None or mine <= theirs:
         return None  # a column wider than the model: it holds all the model allows
     known = runs_on(facts)
     only_sqlite = bool(known.found) and set(known.found) == {"SQLite"}
     return (f"{model.name}.{col.name} is {spelled} in the model but {other.type_name} in the migrations ({where}): "
             + ("harmless on SQLite, the only database the application runs on (its INTEGER holds 8 bytes), but"
-               if only_sqlite else f"values above {_LARGEST[theirs]} pass the model and fail on insert (integer out of "
+               if only_sqlite else f"values above {INT_LARGEST[theirs]} pass the model and fail on insert (integer out of "
                "range), and") + " autogenerate will propose to alter the type", only_sqlite)
 
 
-_BOUNDED = ("String", "VARCHAR", "Unicode", "NVARCHAR", "CHAR", "NCHAR")
+BOUNDED = ("String", "VARCHAR", "Unicode", "NVARCHAR", "CHAR", "NCHAR")
 
 
-def _length(c: ColumnFact) -> int | None:
+def length(c: ColumnFact) -> int | None:
     """The length a character column spells out as a number (`String(255)`, `VARCHAR(64)`, `varchar(64)` in
     SQL), else None: no length, a name for one, or a TypeDecorator whose impl may set its own."""
-    length = c.type_args.get("length", "")
-    return int(length) if c.type_name in _BOUNDED and "impl" not in c.type_args and length.isdigit() else None
+    spelled = c.type_args.get("length", "")
+    return int(spelled) if c.type_name in BOUNDED and "impl" not in c.type_args and spelled.isdigit() else None
 
 
 def length_drift(model: TableFact, db: TableFact, facts: Facts) -> list[tuple[ColumnFact, ColumnFact, int, int]]:
@@ -133,7 +133,7 @@ def length_drift(model: TableFact, db: TableFact, facts: Facts) -> list[tuple[Co
             continue
         if col.type_args.get("annotated") and (model.unknown_bases or col.foreign_keys):
             continue  # typed by its annotation only: a base's map may decide
-        mine, theirs = _length(col), _length(other)
+        mine, theirs = length(col), length(other)
         if mine is not None and theirs is not None and mine != theirs and not sql_touches(facts, model.name, col.name):
             out.append((col, other, mine, theirs))
     return out

@@ -120,7 +120,7 @@ class Refund(db.Model):
     __tablename__ = "refund"
 
     id = db.Column(db.Integer, primary_key=True)
-    payment_id = db.Column(db.Integer, db.ForeignKey("payment.id", ondelete="RESTRICT"), nullable=False, index=True)
+    payment_id = db.Column(db.SmallInteger, db.ForeignKey("payment.id", ondelete="RESTRICT"), nullable=False, index=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
     amount = db.Column(db.Numeric(scale=2), nullable=False)
     refunded_at = db.Column(db.DateTime(timezone=True), server_default=db.func.now(), nullable=False)

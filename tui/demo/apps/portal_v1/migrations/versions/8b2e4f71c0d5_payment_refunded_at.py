@@ -22,7 +22,7 @@ def upgrade():
     op.create_table(
         'refund',
         sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('payment_id', sa.Integer(), nullable=False),
+        sa.Column('payment_id', sa.SmallInteger(), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=False),
         sa.Column('amount', sa.Numeric(scale=2), nullable=False),
         sa.Column('refunded_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
