@@ -1290,11 +1290,17 @@ class DestructiveStep(_OnePerRevision, Rule):
         deployed before the migration still reads the old name. A dropped table that no model maps and no
         Python code outside tests and migrations names is said to be unused by the code that ships with the
         revision; a project that upgrades at start-up, before serving, is told that old code meets the new
-        schema only in a rolling deploy.
+        schema only in a rolling deploy. A column dropped and added back under its name in the same upgrade
+        (to change its default or type), its values copied nowhere first, is a warning in every revision,
+        however old, and whatever the deploy: each database the revision still runs on loses the column's
+        values. Not where the revision empties the table first (a DELETE with no WHERE), where the new column
+        is NOT NULL with no default (adding it fails on a table with rows: MIG009), nor where its type is of
+        another kind (an integer made a UUID, JSON made bytes: the values could not have been kept as they were).
     Why it matters:
         Migrations run before (or while) the new code rolls out: the old code still selects the dropped
         or renamed column, and its queries fail until every instance is replaced. A drop also loses the
-        data for good; the downgrade brings back an empty column.
+        data for good; the downgrade brings back an empty column. A column dropped and added again holds
+        the new default in every row: what each row held is gone.
     Example:
         op.drop_column("orders", "note")
     Instead:
@@ -1314,11 +1320,29 @@ op.drop_table("tmp_orders")
         later('op.drop_column("orders", "note")'),
         later('op.alter_column("orders", "note", new_column_name="comment")'),
         later('op.execute("DROP TABLE customers CASCADE")'),
+        later('''
+op.drop_column("orders", "note")
+op.add_column("orders", sa.Column("note", sa.String(50), server_default="none", nullable=False))
+'''),
     )
 
+    def check(self):
+        self._back: dict[str, list[tuple[str, Finding]]] = {}
+        yield from super().check()
+        # A column dropped and added back loses its values wherever the revision runs, however old it is, and
+        # whatever the deploy: one finding per revision, apart from the drops the running code may miss.
+        yield from (self._one(found) for found in self._back.values())
+
     def each(self):
-        for c in changes(self.facts):
+        window = recent(self.facts)
+        for c in changes(self.facts, every=True):
             for e in effects([c.op]) if c.st is None else _statement_effects(c.op, c.st):
+                back = self._lost(c, e)
+                if back is not None:
+                    self._back.setdefault(c.rev.revision or "", []).append((c.table, back))
+                    continue
+                if id(c.rev) not in window:
+                    continue
                 if e.table != c.table:
                     if e.kind == "drop_table" and e.table and not e.maybe and history(self.facts).before(c.rev, "table", e.table):
                         yield e.table, self._found(c, e.table, "drops table", e.table)  # DROP TABLE a, b
@@ -1352,8 +1376,35 @@ op.drop_table("tmp_orders")
         return self._finding(c, what, f"{c.who} {said}: code deployed before this migration that still uses {what} fails "
                                       f"until it is replaced; {fate}")
 
-    def _finding(self, c: Change, what: str, message: str):
-        return self.finding(message, c.span, f"migration:{c.rev.revision}:destructive:{what}")
+    def _finding(self, c: Change, what: str, message: str, severity: Severity | None = None):
+        return self.finding(message, c.span, f"migration:{c.rev.revision}:destructive:{what}", severity=severity)
+
+    def _lost(self, c: Change, e) -> Finding | None:
+        """The finding for a column of an existing table that the step drops and a later step of the same upgrade
+        adds back under its name, with a type of the same kind (its values could have been kept): unless the
+        revision copied them first or emptied the table, or the new column is NOT NULL with no default (adding it
+        then fails on a table with rows: MIG009's)."""
+        if not (e.kind == "drop_column" and e.table == c.table and e.name and not e.maybe and c.column_before(self.facts, e.name)):
+            return None
+        name, table = e.name, c.table
+        at = next(i for i, op in enumerate(c.rev.upgrade) if op is c.op)
+        sql = list(c.op.sql.statements) if c.st is not None and c.op.sql else []
+        later_sql = sql[next(i for i, st in enumerate(sql) if st is c.st) + 1:] if sql else ()
+        after = [*(x for st in later_sql for x in _statement_effects(c.op, st)), *effects(c.rev.upgrade[at + 1:])]
+        add = next((x for x in after if x.kind == "add_column" and x.table == table and x.name == name), None)
+        if add is None or self._read_first(c, name) is not None or _emptied_before(c, table):
+            return None
+        new = next((col for col in add.op.columns if col.name == name), None)
+        old = column_then(self.facts, c.rev, c.op, table, name)
+        if new is not None and (new.nullable is False and not new.server_default
+                                or old is not None and _kind(old.type_name) != _kind(new.type_name)):
+            return None  # the add fails where there are rows, or the values could not have been kept as they were
+        default = new.server_default if new is not None and new.server_default else "its new default (or NULL)"
+        return self._finding(c, f"{table}.{name}", f"{c.who} drops column {table}.{name} and adds it back on line "
+                                                   f"{add.span.start}: every existing row of {table} loses its {name}, which "
+                                                   f"comes back as {default} in every row; to change a column's default or "
+                                                   "type, alter it in place (ALTER COLUMN ... SET DEFAULT, or TYPE ... "
+                                                   "USING) and update the rows that need it", Severity.WARNING)
 
     @staticmethod
     def _read_first(c: Change, name: str) -> tuple[str, int] | None:
@@ -1374,6 +1425,32 @@ op.drop_table("tmp_orders")
         """The column that a later step of the revision renames to the dropped column's name (a swap)."""
         after = c.rev.upgrade[next(i for i, op in enumerate(c.rev.upgrade) if op is c.op) + 1:]
         return next((e.name for e in effects(after) if e.kind == "rename_column" and e.table == table and e.new == name), None)
+
+
+# Kinds of column type whose values convert in place (ALTER COLUMN ... TYPE): a column re-made as another kind
+# (an integer id made a UUID, JSON made encrypted bytes) could not have kept its values as they were.
+_KINDS = (("text", r"char|text|string|clob|citext"), ("number", r"int|numeric|decimal|float|double|real|money"),
+          ("bool", r"bool"), ("time", r"date|time|interval"))
+
+
+def _kind(type_name: str | None) -> str | None:
+    """The kind of a column type by its name (`sa.VARCHAR`, `AutoString`: "text"); None where not known; the
+    name itself for the others (JSONB, UUID, LargeBinary)."""
+    if not type_name:
+        return None
+    low = type_name.rsplit(".", 1)[-1].lower()
+    return next((kind for kind, pattern in _KINDS if re.search(pattern, low)), low)
+
+
+def _emptied_before(c: Change, table: str) -> bool:
+    """Whether an earlier step of the revision deletes every row of `table` (a DELETE with no WHERE)."""
+    for op in c.rev.upgrade:
+        if op is c.op:
+            return False
+        if any(st.kind == "DeleteStmt" and st.details.get("dml_table") == table and not re.search(r"\bwhere\b", st.text, re.I)
+               for st in (op.sql.statements if op.sql else ())):
+            return True
+    return False
 
 
 class BackfillInSchemaMigration(_LockRule, Rule):
