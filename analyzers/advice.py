@@ -490,6 +490,14 @@ def _sqlalchemy_2(s: Subject, message: str) -> str:
             "exist, and call `sa.select(a, b)` without a list.")
 
 
+@advises("MIG025")
+def _alter_changes_nothing(s: Subject, message: str) -> str:
+    column = (s.rest[-1] if s.rest else "").rpartition(".")[2] or "column"
+    return (f"In {_revision(s)}, give the column's name as a string and the change as a keyword: "
+            f"`alter_column(\"{column}\", existing_type=..., nullable=False)` (or `type_=`, `server_default=`); "
+            "if the database already has the change, delete the call.")
+
+
 @advises("MIG020")
 def _env_imports_models(s: Subject, message: str) -> str:
     env, *modules = re.findall(r"[\w./-]+\.py", message) or ["env.py"]
@@ -610,6 +618,27 @@ def _quoted_default(s: Subject, message: str) -> str:
     where = f"{s.rest[0]}" if s.kind == "migration" and s.rest else s.where
     default = _code(f'server_default=text("{expression}")')
     return f"Write the default of {_code(where)} as SQL, not a string: {default}."
+
+
+@advises("INT018")
+def _index_named_like_column(s: Subject, message: str) -> str:
+    name = s.rest[1] if len(s.rest) > 1 else "the index"
+    listed = _found(r"lists (.+?) only", message, "its columns")
+    pair = ", ".join(_code(f'"{c}"') for c in (name, *listed.split(", ")))
+    return (f"If the key was meant over both, put a name of its own first: `Index(\"ix_{s.owner}_{name}\", ...)` over {pair}, "
+            f"and in a new revision drop index {_code(name)} and create that one; if {listed} alone was meant, name the index "
+            "after it so no reader takes the name for a column.")
+
+
+@advises("INT019")
+def _function_of_literal(s: Subject, message: str) -> str:
+    text = _found(r"the string '(.+?)'", message, "...")
+    kind, name = (*s.rest, "", "")[:2]
+    where = f"{'index' if kind == 'index' else 'check constraint'} {_code(name)} on {_code(s.owner)}"
+    column = text.split("::")[0]
+    return (f"In {where}, write the whole function call as SQL, so that {_code(text)} is read as SQL and not as a string "
+            f"(`sa.text(...)` around the call), or give the function the column itself (`sa.column(\"{column}\")` or the "
+            "model's attribute); then check that the migrations build the same expression.")
 
 
 @advises("INT007")

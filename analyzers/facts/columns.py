@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from analyzers.facts.model import ColumnFact, ConstraintFact, ForeignKeyRef, IndexFact, RelationshipFact, Span
 from analyzers.facts.names import Names, const_bool, const_str, kwargs, last, source
@@ -351,6 +352,17 @@ def _column_name(node: ast.expr) -> str:
     return ast.unparse(node)
 
 
+def function_literals(nodes: list[ast.expr], names: Names) -> tuple[str, ...]:
+    """The strings passed straight to SQLAlchemy's `func.*` under `nodes` (`func.md5("value::text")`): SQLAlchemy
+    binds a string as a value, so the function reads that text, not a column of that name."""
+    out: list[str] = []
+    for node in nodes:
+        for call in ast.walk(node):
+            if isinstance(call, ast.Call) and re.match(r"sqlalchemy(\.sql)?(\.expression)?\.func\.", names.callee(call)):
+                out.extend(text for a in call.args for text in [const_str(a)] if text is not None)
+    return tuple(out)
+
+
 def read_table_item(call: ast.Call, names: Names, path: str, table: str | None) -> IndexFact | ConstraintFact | None:
     """An element of __table_args__ or of Table(...)/op.create_table(...): an index or a constraint."""
     kind = last(names.callee(call))
@@ -367,6 +379,7 @@ def read_table_item(call: ast.Call, names: Names, path: str, table: str | None) 
             using=const_str(kw.get("postgresql_using")),
             span=span,
             where_python=_python_predicate(kw.get("postgresql_where") or kw.get("sqlite_where")),
+            literals=function_literals(call.args[1:], names),
         )
     if kind in ("UniqueConstraint", "PrimaryKeyConstraint"):
         return ConstraintFact(
@@ -378,7 +391,8 @@ def read_table_item(call: ast.Call, names: Names, path: str, table: str | None) 
         )
     if kind == "CheckConstraint":
         expr = call.args[0] if call.args else kw.get("sqltext")
-        return ConstraintFact("check", const_str(kw.get("name")), (), const_str(expr) or source(expr), span)
+        return ConstraintFact("check", const_str(kw.get("name")), (), const_str(expr) or source(expr), span,
+                              literals=function_literals([expr] if expr is not None else [], names))
     if kind == "ForeignKeyConstraint" and len(call.args) >= 2:
         local = _names_list(call.args[0])
         remote = tuple(const_str(e) or _column_ref(e) for e in call.args[1].elts) if isinstance(call.args[1], (ast.List, ast.Tuple)) else ()

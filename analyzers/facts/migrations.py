@@ -46,6 +46,11 @@ _NAMING = {
     "create_unique_constraint": (1,), "create_primary_key": (1,), "create_check_constraint": (1,),
     "create_foreign_key": (1, 2),
 }
+# alter_column's keywords that only describe the column as it is, for the DDL of some databases: with no
+# other keyword, Alembic's alter_column (any dialect, batch or not) emits no SQL at all.
+_ALTER_DESCRIBES = frozenset((
+    "existing_type", "existing_nullable", "existing_server_default", "existing_comment", "existing_autoincrement", "schema",
+))
 _CORE_DML = {"update": "UpdateStmt", "insert": "InsertStmt", "delete": "DeleteStmt", "select": "SelectStmt"}
 # SQLAlchemy DDL constructs that make or drop something other than a table or a column.
 _CORE_DDL = (
@@ -628,6 +633,9 @@ class _OpReader:
             return _unread(span, ast.unparse(call.func), f"a call shaped unlike Alembic's ({type(exc).__name__}: {exc})")
         if op is not None and name != "execute":
             op.options = {k: ast.unparse(v) for k, v in kw.items()}
+        if name == "alter_column" and op is not None and len(args) == 2 and set(kw) <= _ALTER_DESCRIBES \
+                and all(k.arg for k in call.keywords) and _changes_nothing(op, args[1]):
+            return op
         why = self._unfollowed(name, op, args, kw, env)
         if not why:
             return op
@@ -717,6 +725,7 @@ class _OpReader:
                     None if where is None else (text(where) or _text_arg(where) or ast.unparse(where)),
                     text(kw.get("postgresql_using")),
                     span,
+                    literals=col.function_literals(args[2:3], self.names),
                 ),
             )
         if name in ("create_unique_constraint", "create_check_constraint", "create_foreign_key", "create_primary_key"):
@@ -828,6 +837,22 @@ def _given_a_bind(call: ast.Call) -> bool:
     """`x.create(op.get_bind())`, `x.drop(bind=conn)`: SQLAlchemy's create/drop of a schema object."""
     args = [*call.args, *(k.value for k in call.keywords if k.arg == "bind")]
     return len(args) >= 1 and any(w in ast.unparse(args[0]).lower() for w in ("bind", "conn", "engine"))
+
+
+def _changes_nothing(op: MigrationOp, named: ast.expr) -> bool:
+    """Whether an alter_column given no change keyword (nullable=, type_=, server_default=, new_column_name=,
+    comment=) names its table and column: then Alembic emits nothing for it, and `op.reason` says why. Given
+    `sa.Column("done", ..., nullable=False)` where Alembic wants the name, it reads none of the Column's
+    settings (only a change keyword beside it makes Alembic fail on the Column)."""
+    column = named.args[0] if isinstance(named, ast.Call) and last(ast.unparse(named.func)) == "Column" and named.args else None
+    if not op.table or (const_str(column) if column is not None else op.target) is None:
+        return False  # which table or column is not known: left to the unread note
+    if column is not None:
+        op.target, op.columns = const_str(column), []
+        op.reason = f"given `{ast.unparse(named)[:120]}` where Alembic wants the column's name, and no change keyword"
+    else:
+        op.reason = "given no change keyword"
+    return True
 
 
 def _unread(span: Span, call: str, reason: str, table: str | None = None) -> MigrationOp:

@@ -86,6 +86,8 @@ class IndexFact:
     using: str | None
     span: Span
     where_python: bool = False  # the predicate is a Python expression (`col is None`), evaluated to a bool
+    # strings given to a SQL function among its elements (`func.md5("value::text")`): SQLAlchemy binds them as values
+    literals: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -102,6 +104,7 @@ class ConstraintFact:
     # The name PostgreSQL gave it when a migration created it unnamed (study_tags_study_id_tag_id_key): it keeps that
     # name when the table or its columns are renamed, and a later migration drops it by it.
     born_as: str | None = field(default=None, compare=False)
+    literals: tuple[str, ...] = ()  # a CHECK's strings given to a SQL function, as IndexFact.literals
 
 
 @dataclass(slots=True)
@@ -331,7 +334,9 @@ class MigrationOp:
     index: IndexFact | None = None
     target: str | None = None  # dropped column / index name / referent; for an unread op, the call (op.drop_column)
     sql: SqlUse | None = None
-    reason: str | None = None  # an unread op: why it could not be followed (a name from a loop over a call ...)
+    # an unread op: why it could not be followed (a name from a loop over a call ...); an alter_column that
+    # Alembic emits nothing for: what it was given instead of a change
+    reason: str | None = None
     text: str | None = None  # an unread op of no one table: the source it works from (only the tables it names are concerned)
     options: dict[str, str] = field(default_factory=dict)  # op.*'s keyword arguments as written (postgresql_concurrently=True)
     autocommit: bool = False  # inside `with op.get_context().autocommit_block():`, outside the migration's transaction

@@ -18,6 +18,8 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("daily_counts", sa.Column("no_shows", sa.Integer(), server_default="0", nullable=False))
+    # the daily totals outgrow an integer one day: widen them
+    op.alter_column("daily_counts", sa.Column("appointments", sa.BigInteger()))
 
 
 def downgrade() -> None:

@@ -30,6 +30,9 @@ def upgrade() -> None:
         sa.Column("path", sa.Text(), nullable=False),
         sa.Column("seen_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
     )
+    op.create_index("name", "report_labels", ["scope"])
+    op.create_index("ix_page_hits_path_md5", "page_hits", [sa.func.md5("path")])
+    op.create_index("ix_page_hits_path_lower", "page_hits", [sa.func.lower(sa.column("path"))])
 
 
 def downgrade() -> None:
