@@ -129,9 +129,18 @@ class PostTag(Base):
 """
 
 
-def _link(tmp_path, name="post_tags", args="", extra="", relationship=""):
+TAGGING = """
+from app.models import PostTag
+
+
+def tag(session, post, tag):
+    session.add(PostTag(post_id=post.id, tag_id=tag.id))
+"""
+
+
+def _link(tmp_path, name="post_tags", args="", extra="", relationship="", written=True):
     model = LINK.format(name=name, args=args, extra=extra, relationship=relationship)
-    return found(tmp_path, {"app/models.py": model}, "REL002")
+    return found(tmp_path, {"app/models.py": model, **({"app/tagging.py": TAGGING} if written else {})}, "REL002")
 
 
 def test_a_link_with_a_surrogate_key_and_no_unique_pair(tmp_path):
@@ -139,6 +148,14 @@ def test_a_link_with_a_surrogate_key_and_no_unique_pair(tmp_path):
     assert f.anchor == "table:post_tags:unique-pair" and f.location.start_line == 30 and f.item_id == "5.5"
     assert f.message == ("post_tags links post_id and tag_id under a key of its own (id) with no unique (post_id, tag_id): "
                          "the same pair can be linked twice")
+    assert f.severity.value == "warning"
+
+
+def test_a_link_nothing_in_the_application_names_is_info(tmp_path):
+    (f,) = _link(tmp_path, written=False)
+    assert (f.anchor, f.severity.value) == ("table:post_tags:unique-pair", "info")
+    assert f.message.endswith("; but nothing in the application's code names PostTag outside its class, nor SQL names "
+                              "the table: no writer of it is in sight (a schema kept for another tool?)")
 
 
 def test_a_timestamped_link_is_one_only_where_the_code_uses_it_as_a_secondary(tmp_path):

@@ -211,7 +211,7 @@ class SqlStatement:
     """One statement of SQL found in Python source, parsed with pglast."""
 
     kind: str  # enable_rls force_rls disable_rls create_policy drop_policy create_trigger create_function
-    # grant revoke create_index set set_local reset_all discard_all rollback select_set_config other
+    # grant revoke create_index create_view set set_local reset_all discard_all rollback select_set_config other
     table: str | None
     span: Span
     text: str

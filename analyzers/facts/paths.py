@@ -22,7 +22,7 @@ def is_test_path(path: str) -> bool:
         parts[-1].startswith(("test_", "conftest", "seed", "pytest_"))
 
 
-TOOLING_DIRS = ("migrations", "migration", "alembic", "versions", "bin", "tools", "management", "commands", "cli", "devtools")
+TOOLING_DIRS = ("migrations", "migration", "data_migrations", "alembic", "versions", "bin", "tools", "management", "commands", "cli", "devtools")
 # `tools/` is the repository's (or a top folder's: `backend/tools/`) only above this depth; deeper it is a package of
 # the application's own (`web/pgadmin/tools/sqleditor/`, `backend/onyx/tools/`: what its users run).
 _PACKAGE_DEPTH = 2

@@ -271,6 +271,10 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
     if isinstance(stmt, ast.CreateTableAsStmt) and stmt.into is not None and stmt.objtype == enums.ObjectType.OBJECT_TABLE:
         relation = stmt.into.rel
         return SqlStatement("create_table", rel(relation), span, text, {"columns": [], "temporary": relation.relpersistence == "t", "if_exists": bool(stmt.if_not_exists)})
+    if isinstance(stmt, ast.ViewStmt) and stmt.view is not None:  # a view: no keys, defaults or checks of its own
+        return SqlStatement("create_view", None, span, text, {"name": rel(stmt.view), "materialized": False})
+    if isinstance(stmt, ast.CreateTableAsStmt) and stmt.into is not None and stmt.objtype == enums.ObjectType.OBJECT_MATVIEW:
+        return SqlStatement("create_view", None, span, text, {"name": rel(stmt.into.rel), "materialized": True})
     if isinstance(stmt, ast.CreatePolicyStmt):
         return SqlStatement(
             "create_policy",

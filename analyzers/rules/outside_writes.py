@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from analyzers.facts.effects import effects
 from analyzers.facts.model import ColumnFact, Facts, MigrationOp, Span
 from analyzers.facts.paths import is_test_path
 
@@ -63,8 +64,27 @@ def bulk_insert_table(facts: Facts, op: MigrationOp) -> str | None:
 
 
 def inserts_without(facts: Facts, table: str, column: str) -> list[Insert]:
-    """The inserts into `table`, outside the ORM, that name their columns and leave `column` out."""
-    return [i for i in outside_inserts(facts).get(table.lower(), []) if i.columns is not None and column.lower() not in i.columns]
+    """The inserts into `table`, outside the ORM, that name their columns and leave `column` out; not those of a
+    revision that runs before the one that adds the column (the row got what the added column gave it)."""
+    inserts = [i for i in outside_inserts(facts).get(table.lower(), []) if i.columns is not None and column.lower() not in i.columns]
+    if not inserts:
+        return []
+    order = {r.path: n for n, r in enumerate(facts.revisions)}
+    born = _column_born(facts, table.lower(), column.lower())
+    return [i for i in inserts if born is None or order.get(i.span.path, born) >= born]
+
+
+def _column_born(facts: Facts, table: str, column: str) -> int | None:
+    """The place, in revision order, of the first revision that gives `table` the column (created with it or
+    added); None when no revision does."""
+    for n, rev in enumerate(facts.revisions):
+        for e in effects(rev.upgrade):
+            if (e.table or "").lower() != table:
+                continue
+            if e.kind == "create_table" and column in (c.lower() for c in e.columns) or (
+                    e.kind == "add_column" and (e.name or "").lower() == column):
+                return n
+    return None
 
 
 _TOOL_COMMENT = re.compile(r"(noqa|type:|pragma|pylint|mypy|dbreview|TODO|FIXME|XXX)\b", re.I)

@@ -96,7 +96,10 @@ class TimestampWithoutServerDefault(Rule):
         does. A column whose comment says it is NULL on purpose, or in so many words that
         it is not its row's time ("for the document, not this row"), is left alone; one whose comment
         only suggests it holds the time of something else ("for the document", "copied from the
-        source") is info that quotes it.
+        source") is info that quotes it. A created_at beside a column named for the row's collection or storage
+        that the database stamps (`data_collection_date` with `server_default=now()`) is left alone: it is the time
+        of what the row describes, copied from a source, and a default would be a wrong time. Inserts of a
+        revision that runs before the one adding the column do not count (the column did not exist yet).
     Why it matters:
         Rows written by migrations, SQL scripts, triggers or another service get no timestamp (or a
         NOT NULL error), and each app server's clock decides the time.
@@ -141,6 +144,8 @@ class Patient(Base):
             note = column_note(self.facts, col)
             if note is not None and (note.on_null or note.not_its_row):
                 continue  # its comment says it is NULL on purpose, or holds another object's time: no default is missing
+            if col.name == "created_at" and all(_row_time(self.facts, t, col) for t in tables):
+                continue  # the database stamps the row in another column: this one copies a source's time (an issue's)
             if _not_null(col, in_db) and (note is None or not note.elsewhere) and not any(
                     inserts_without(self.facts, t.name, col.name) for t in tables):
                 loud.append((table, col, tables, in_db, note))  # an outside insert would fail, not store a wrong time: the convention, once
@@ -190,6 +195,26 @@ class Patient(Base):
             f"or it {fails}",
             col.span, column_anchor(table, col), severity=Severity.INFO,
         )
+
+
+_NOW = re.compile(r"\bnow\(|current_timestamp|localtimestamp|utc_timestamp|timezone\(", re.I)
+# A column named for when the row was collected or stored, not for when what it describes happened.
+_STAMP = re.compile(r"(^|_)(collect(ed|ion)?|insert(ed)?|ingest(ed)?|fetch(ed)?|import(ed)?|added|recorded|captured|stored|"
+                    r"synced|scraped|harvested)(_|$)")
+
+
+def _row_time(facts, table: TableFact, col: ColumnFact) -> ColumnFact | None:
+    """Another timestamp column of the table, named for the row's collection or storage, that the database fills
+    with the time of the insert (`data_collection_date` with server_default now()): the row's own time is kept
+    there, so `col` holds the
+    time of what the row describes (a GitHub issue's created_at, copied from the payload)."""
+    for other in table.columns.values():
+        if other is col or not _STAMP.search(other.name) or other.timezone is None:
+            continue
+        migrated = migrated_column(facts, table, other.name)
+        if _NOW.search(other.server_default or (migrated.server_default if migrated else None) or ""):
+            return other
+    return None
 
 
 def _not_null(col: ColumnFact, in_db: list[ColumnFact]) -> bool:

@@ -16,7 +16,7 @@ from analyzers.rules import drift, enum_types, start_up
 from analyzers.rules.base import Rule
 from analyzers.rules.enum_drift import enum_drift
 from analyzers.rules.runs_on import on_postgres, runs_on
-from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, named_in_code, python_paths, tree_gaps
+from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, named_in_code, python_paths, tree_gaps, views
 from analyzers.rules.schema import trees as _trees
 
 _REV = '''
@@ -1033,7 +1033,8 @@ class ModelMigrationDrift(Rule):
 
     What it checks:
         Replaying every upgrade in revision order, then comparing with the models: tables no migration
-        creates, model columns no migration adds (not where an operation on that table could not be read,
+        creates (a model mapped onto a view that SQL in a migration creates, `CREATE VIEW` or `CREATE
+        MATERIALIZED VIEW` in `op.execute`, is created; its columns are not compared), model columns no migration adds (not where an operation on that table could not be read,
         such as `add_column` in a loop: it may add them; `scan --explain-layout` lists those), columns the database has NOT NULL without a default
         that the model does not map, and DateTime columns aware on one side and naive on the other. The
         upgrade of Flask-Migrate's multi-database template (`upgrade(engine_name="")` calling
@@ -1134,7 +1135,8 @@ class ModelMigrationDrift(Rule):
         if not facts.revisions or not facts.migration_tables or not facts.tables:
             return
         models = {n: t for n, t in facts.tables.items() if not is_test_path(t.path)}
-        missing = [t for n, t in models.items() if _migrated(facts, n, t) is None]
+        made_views = views(facts)  # a model of a view the migrations create (CREATE VIEW in op.execute) is made too
+        missing = [t for n, t in models.items() if _migrated(facts, n, t) is None and t.name not in made_views]
         if missing and (len(missing) > max(3, len(models) // 2) or _history_starts_elsewhere(facts.revisions)):
             # Most models have no migration: the schema is made some other way (create_all, SQL files), or
             # the migrations we read are not this application's. One note, not one finding per table.

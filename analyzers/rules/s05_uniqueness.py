@@ -215,7 +215,8 @@ class CheckThenInsert(Rule):
         (`if not row:`, `if row is None:`, the `else` of `if row:`, or after `if row: return`) a constructor of
         the same model given the very same expressions for those columns (`Member(group_id=group.id, ...)` after
         `Member.group_id == group.id`), while no unique constraint, unique index or primary key is made of
-        columns the lookup compares or the constructor sets (in the model or the migrations). A constructor inside
+        columns the lookup compares or the constructor sets (in the model or the migrations; a relationship it
+        is given, `TaskUser(task=task)`, sets the foreign key columns to that relationship's table). A constructor inside
         a `try` that catches IntegrityError is left alone: the code meets the race itself. In a @classmethod of the
         model, its first parameter names the model (`cls.query.filter_by(name=name).first()`, then `cls(name=name)`).
         Where a unique key covers the lookup, the second insert fails with IntegrityError: not reported (the
@@ -274,7 +275,7 @@ def join(session, group_id, user_id):
                 continue
             line, keywords = made
             columns = tuple(sorted(names[a] for a in attrs))
-            if any(set(key) <= set(columns) | {names[k] for k in keywords if k in names} for key in _unique_keys(self.facts, table) if key):
+            if any(set(key) <= set(columns) | _set_columns(self.facts, table, keywords) for key in _unique_keys(self.facts, table) if key):
                 continue  # a unique key over what the lookup compares or the insert sets: the second insert fails
             if (q.span.path, q.function, table.name) in seen:
                 continue
@@ -295,6 +296,21 @@ def join(session, group_id, user_id):
                 severity=Severity.WARNING if strict else Severity.INFO,
                 related=[(made_at, "the insert with the same values")],
             )
+
+
+def _set_columns(facts: Facts, table: TableFact, keywords: set[str]) -> set[str]:
+    """The columns a constructor's keywords set: a column's attribute, or a relationship's (`human_task=task`
+    sets human_task_id, the foreign key to the table it loads)."""
+    names = {c.attr or c.name: c.name for c in table.columns.values()}
+    out = {names[k] for k in keywords if k in names}
+    for rel in table.relationships:
+        if rel.attr not in keywords or rel.secondary:
+            continue
+        target = next(({t.name, t.class_name} for t in facts.tables.values() if rel.target in (t.class_name, t.name)), set())
+        out |= {c.name for c in table.columns.values() if any(fk.table in target for fk in c.foreign_keys)}  # "HumanTask.id" too
+        out |= {n for con in table.constraints if con.kind == "foreign_key" and (con.target or "").rsplit(".", 1)[0] in target
+                for n in con.columns}
+    return out
 
 
 def _insert_after(facts: Facts, q, attrs: set[str]) -> tuple[int, set[str]] | None:

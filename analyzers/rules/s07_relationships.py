@@ -6,6 +6,7 @@ import re
 
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
+from analyzers.rules.drift import named_outside
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.schema import (
     delete_cascades, fk_columns, healthcare, is_clinical, is_link_table, unique_keys_with, unique_over,
@@ -83,7 +84,8 @@ class AssociationWithoutUniquePair(Rule):
         bookkeeping (created_at, created_by ...), with no unique key over the pair in the model or the
         migrations. One with a timestamp is taken for a link only where a relationship names it as its
         `secondary=` (else it may be a log of events, where a pair repeats by nature); a table named like
-        a log, an event, a view or a visit never is.
+        a log, an event, a view or a visit never is. A link model that nothing in the application's code
+        names outside its class, and no SQL names, is info that says so: no writer of it is in sight.
     Why it matters:
         Duplicate links double-count members and patients, and revoking one leaves the other active:
         access that should be gone survives.
@@ -135,10 +137,15 @@ class OrganizationMembership(Base):
                     set(key) <= set(link[0]) for c in link[0] for key in unique_keys_with(self.facts, table, c)):
                 continue  # a pair kept unique, or one of its ends unique alone: a pair cannot repeat
             (a, b), how = link
+            unused = how[0] is None and _unused(self.facts, table)
             yield self.finding(
                 f"{table.name} links {a} and {b} under a key of its own ({_pk(table)}) with no unique ({a}, {b}): the same "
-                f"pair can be linked twice{how[1]}", table.columns[a].span, f"table:{table.name}:unique-pair",
-                item="5.5", related=[(how[0], "rows added through this relationship")] if how[0] else [],
+                f"pair can be linked twice{how[1]}" + (
+                    f"; but nothing in the application's code names {table.class_name or table.name} outside its class, "
+                    "nor SQL names the table: no writer of it is in sight (a schema kept for another tool?)" if unused else ""),
+                table.columns[a].span, f"table:{table.name}:unique-pair", item="5.5",
+                related=[(how[0], "rows added through this relationship")] if how[0] else [],
+                severity=Severity.INFO if unused else None,
             )
 
 
@@ -151,6 +158,12 @@ _BOOKKEEPING = frozenset((
 ))
 # Rows that may repeat for the same pair by nature: a log, an event, a view.
 _REPEATING = re.compile(r"(^|_)(logs?|histor(y|ies)|events?|views?|visits?|clicks?|downloads?|reads?|hits?|attempts?|audits?)$")
+
+
+def _unused(facts, table) -> bool:
+    """No code of the application names the model's class outside its definition, and no SQL names its table."""
+    word = re.compile(rf"(?<!\w){re.escape(table.name)}(?!\w)")
+    return not named_outside(facts, table) and not any(u.text and word.search(u.text) for u in facts.sql)
 
 
 def _pk(table) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+from collections import Counter
 
+from analyzers import confine
 from analyzers.facts.aware_times import returned_by
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
@@ -26,7 +28,10 @@ class NaiveDateTime(Rule):
         type, which SQLAlchemy maps to a naive TIMESTAMP unless the base's type_annotation_map says
         otherwise). When the migrations made the column aware, the drift is MIG006's. When most
         timestamps are naive, that is the project's convention: one info finding lists them; otherwise
-        each naive column is a warning. Calendar dates kept in a datetime (a birthday) are left out, and so
+        each naive column is a warning. Where the project holds several services, each a project with an
+        Alembic set-up of its own (`backend/alembic/env.py` beside `backend/requirements.txt`, and
+        `inference/server/...`: databases of their own), the convention is each service's, and so are the counts
+        the message gives. Calendar dates kept in a datetime (a birthday) are left out, and so
         are columns of a TypeDecorator whose `process_bind_param` converts every value to UTC (UTC stored on
         purpose): such a decorator over a naive type is one info, at its class, that names its columns and says
         that only the code passing through it knows their zone; beside such a decorator a plain naive column is info (wall-clock times, or a column that
@@ -66,15 +71,16 @@ class Appointment(Base):
 ''',)
 
     def check(self):
-        naive, aware, decorators, through = [], 0, {}, {}
+        naive, aware, decorators, through = [], Counter(), {}, {}
+        service = _services(self.facts)
         for table, col in column_sites(self.facts):
             in_db = migrated_column(self.facts, table, col.name)
-            aware += bool(col.timezone or (in_db is not None and in_db.timezone))
+            aware[service(col.span.path)] += bool(col.timezone or (in_db is not None and in_db.timezone))
             if col.timezone is False and in_db is not None and in_db.timezone:
                 continue  # the database column is aware: a model/migration drift, which MIG006 reports
             if col.timezone is False and not _CALENDAR_DATE.search(col.name):
                 if "impl" in col.type_args and (span := utc_on_bind(self.facts, col.type_name or "")):
-                    aware += 1  # UTC stored on purpose: the decorator converts every value it binds
+                    aware[service(col.span.path)] += 1  # UTC stored on purpose: the decorator converts every value it binds
                     decorators[col.type_name] = span
                     through.setdefault(col.type_name, []).append((table, col))
                     continue
@@ -85,16 +91,26 @@ class Appointment(Base):
                 if elsewhere else "")
         for name, columns in through.items():
             yield self._naive_by_design(name, decorators[name], columns, also)
+        services = sorted(set(aware) | {service(c.span.path) for _, c in naive})
+        for root in services:  # each service with its own migrations keeps its own convention
+            mine = [(t, c) for t, c in naive if service(c.span.path) == root]
+            yield from self._naive(mine, aware[root], decorators, also, elsewhere, root if len(services) > 1 else None)
+
+    def _naive(self, naive, aware, decorators, also, elsewhere, service):
+        """The naive columns of one service (the project, or the folder of one of its Alembic set-ups), where
+        `aware` timestamp columns are aware."""
+        under = f" under {service}/" if service else ""  # a service of its own, with its own migrations
         if len(naive) >= 3 and len(naive) * 3 >= (len(naive) + aware) * 2:
             # The project's own convention (naive UTC by habit): one decision to weigh, not a defect per column.
             names = ", ".join(f"{t.name}.{c.name}" for t, c in naive[:5]) + (", ..." if len(naive) > 5 else "")
+            whose = "the convention there" if service else "the project's convention"
             yield self.grouped(
-                f"{len(naive)} of {len(naive) + aware} timestamp columns have no time zone ({names}): the project's "
-                "convention. They hold UTC only as long as every writer passes naive UTC; SQL that compares them "
-                "with now() or with aware values is off by the session's offset. The checklist asks for "
-                "DateTime(timezone=True)" + (f".{also}" if also else ""),
-                [(c.span, column_anchor(t, c), f"{t.name}.{c.name}") for t, c in naive], "timestamps:naive-convention",
-                severity=Severity.INFO,
+                f"{len(naive)} of {len(naive) + aware} timestamp columns{under} have no time zone ({names}): {whose}. "
+                "They hold UTC only as long as every writer passes naive UTC; SQL that compares them with now() or with "
+                "aware values is off by the session's offset. The checklist asks for DateTime(timezone=True)"
+                + (f".{also}" if also else ""),
+                [(c.span, column_anchor(t, c), f"{t.name}.{c.name}") for t, c in naive],
+                "timestamps:naive-convention" + (f":{service}" if service else ""), severity=Severity.INFO,
             )
             return
         severity = Severity.INFO if elsewhere else None
@@ -121,8 +137,10 @@ class Appointment(Base):
             else:
                 how = "Mapped[datetime] with no type" if col.type_args.get("annotated") else col.type_name
                 # "unlike the others" only where it is: a few naive columns among many aware ones
-                unlike = (", unlike the project's other timestamps," if aware >= 4 * len(naive) else
-                          f" (as {len(naive)} of the project's {len(naive) + aware} timestamp columns are)" if aware else "")
+                unlike = ((f", unlike the other timestamps{under}," if service else ", unlike the project's other timestamps,")
+                          if aware >= 4 * len(naive) else
+                          (f" (as {len(naive)} of the {len(naive) + aware} timestamp columns{under} are)" if service else
+                           f" (as {len(naive)} of the project's {len(naive) + aware} timestamp columns are)") if aware else "")
                 untested = not _tested_in_sql(self.facts, table, col)
                 stripped = None if untested else _strips_zone(self.facts, col.attr or col.name)
                 yield self.finding(
@@ -208,6 +226,26 @@ def utc_on_bind(facts, type_name: str) -> Span | None:
 
 
 _STRIP = re.compile(r"\.replace\(\s*tzinfo\s*=\s*None\s*\)")
+
+
+def _services(facts):
+    """The service a path belongs to: the folder of an Alembic set-up (its env.py's parent's parent,
+    `inference/server` for `inference/server/alembic/env.py`) that is a project of its own (it holds its
+    requirements.txt, pyproject.toml or setup.py), the deepest that holds the path; "" for none. Such services
+    are databases of their own, each with its own conventions; a plugin's migrations (ckanext's) are not."""
+    roots = {m.path.rsplit("/", 2)[0] for m in facts.modules if m.alembic_env and m.path.count("/") >= 2}
+    roots = sorted((r for r in roots if _own_project(facts, r)), key=len, reverse=True)
+    return lambda path: next((r for r in roots if path.startswith(r + "/")), "")
+
+
+def _own_project(facts, folder: str) -> bool:
+    for name in ("requirements.txt", "pyproject.toml", "setup.py"):
+        try:
+            confine.read_bytes(facts.root, f"{folder}/{name}")
+        except OSError:
+            continue
+        return True
+    return False
 
 
 def _strips_zone(facts, attr: str) -> Span | None:

@@ -300,11 +300,41 @@ def first_line(span: Span) -> Span:
 ARCHIVE = re.compile(r"(^|_)archive")  # a copy of old rows kept apart (`runs_archive_2026Q1`)
 
 
+def views(facts: Facts) -> dict[str, Span]:
+    """The views (plain or materialized) the migrations leave at head, and where each is last created: a
+    model mapped onto one reads rows the database derives from other tables, and no foreign key, default or
+    CHECK can go on it (they belong on the tables it selects from)."""
+    stamp = (id(facts.revisions), len(facts.revisions))
+    cached = facts.derived.get("views")
+    if cached is not None and cached[0] == stamp:  # type: ignore[index]
+        return cached[1]  # type: ignore[index]
+    found: dict[str, Span] = {}
+    for rev in facts.revisions:
+        for op in rev.upgrade:
+            if op.name in ("create_table", "drop_table"):
+                found.pop(op.table or "", None)
+            for st in op.sql.statements if op.sql else ():
+                if st.kind == "create_view":
+                    found[str(st.details["name"])] = st.span
+                elif st.kind == "drop" and st.details.get("type") in ("OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_TABLE"):
+                    for name in st.details.get("names", ()):  # type: ignore[union-attr]
+                        found.pop(name, None)
+                elif st.kind == "create_table":
+                    found.pop(st.table or "", None)
+    facts.derived["views"] = (stamp, found)
+    return found
+
+
 def column_sites(facts: Facts):
     """(table, column) once per place a column is declared: a mixin's column is reported once,
-    at the mixin, not once per table that uses it."""
+    at the mixin, not once per table that uses it. Columns of a model mapped onto a view the migrations
+    create are left out: what a rule asks of a column (a foreign key, a default, a CHECK) goes on the
+    tables the view selects from."""
     seen: set[tuple[str, int]] = set()
+    made_views = views(facts)
     for table in facts.tables.values():
+        if table.name in made_views:
+            continue
         for column in table.columns.values():
             key = (column.span.path, column.span.start)
             if key in seen:
