@@ -28,6 +28,7 @@ from analyzers.rules.code_use import app_usage, function_around, mapped_names, n
 from analyzers.rules.mentions import mentions
 from analyzers.rules.s05_integrity import _is_tail, _may_name, _reached, _uncalled, _unparsed
 from analyzers.rules.schema import is_tooling_path, python_paths, rls_by_table
+from analyzers.rules.source_trees import source_tree
 
 
 @dataclass(frozen=True, slots=True)
@@ -573,10 +574,10 @@ def _modules(facts: Facts) -> dict[str, ModuleFacts]:
 def _tree(facts: Facts, path: str) -> ast.Module | None:
     trees: dict[str, ast.Module | None] = facts.derived.setdefault("fk_read_trees", {})  # type: ignore[assignment]
     if path not in trees:
+        tree = source_tree(facts, path)
+        module = _modules(facts).get(path)
         try:
-            tree = ast.parse("\n".join(facts.lines(Span(path, 1, 1_000_000))))
-            module = _modules(facts).get(path)
-            trees[path] = tree if module is None else module_as_core(  # Core tables named as the usage facts name them
+            trees[path] = tree if module is None or tree is None else module_as_core(  # Core tables named as the usage facts name them
                 tree, Names(tree, module.module, path.endswith("__init__.py")))
         except (SyntaxError, ValueError, RecursionError):
             trees[path] = None
@@ -1170,9 +1171,8 @@ def _names_for(facts: Facts, m: ModuleFacts, module: ModuleFacts, name: str) -> 
     not parse."""
     if m is module:
         return [re.escape(name)]
-    try:
-        tree = ast.parse("\n".join(facts.lines(Span(m.path, 1, 10**7))))
-    except (SyntaxError, ValueError, RecursionError):
+    tree = source_tree(facts, m.path)
+    if tree is None:
         return None
     written: list[str] = []
     package = m.path.endswith("__init__.py")

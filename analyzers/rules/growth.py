@@ -21,9 +21,12 @@ from dataclasses import dataclass
 from analyzers.facts.model import Facts, Span, TableFact
 from analyzers.facts.paths import is_test_path, tooling_kind
 from analyzers.facts.core_tables import CORE
+from analyzers.facts.names import all_statements
+from analyzers.facts.walk import children
 from analyzers.rules.code_use import mapped_names
 from analyzers.rules.outside_writes import bulk_insert_table, outside_inserts
 from analyzers.rules.schema import python_paths
+from analyzers.rules.source_trees import source_tree
 
 # A function whose rows are set-up data, not use: `seed_roles`, `load_fixtures`, `create_default_settings`.
 _SETUP_FUNCTION = re.compile(r"seed|fixture|populate|bootstrap|init_db|initial_data|defaults?_|_defaults?\b|sample|demo",
@@ -116,9 +119,8 @@ def _scan(facts: Facts) -> dict[str, object]:
         text = "\n".join(facts.lines(Span(path, 1, 10_000_000)))
         if not words.search(text) and "model" not in text and "cls(" not in text:  # nothing it could add rows by
             continue
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError):
+        tree = source_tree(facts, path)
+        if tree is None:
             continue
         picked: dict[tuple[str | None, str], TableFact] = {}  # (function, local) -> the table of a class it was picked from
         named, known = _aliased(tree, by_name, classes)
@@ -176,7 +178,7 @@ def _bulk_inserts(facts: Facts) -> dict[str, list[Span]]:
 def _aliased(tree: ast.Module, by_name: dict[str, TableFact], classes: set[str]) -> tuple[dict[str, TableFact], set[str]]:
     """The module's names for the mapped classes: theirs, and those it imports them under
     (`from app.models import UserPreference as PrefTable`: `PrefTable(...)` adds a row of user_preferences)."""
-    aliases = {a.asname: by_name[a.name] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+    aliases = {a.asname: by_name[a.name] for node in all_statements(tree) if isinstance(node, ast.ImportFrom)
                for a in node.names if a.asname and a.name in classes and a.asname not in by_name}
     return ({**by_name, **aliases}, classes | set(aliases)) if aliases else (by_name, classes)
 
@@ -190,7 +192,7 @@ def _link(facts: Facts, secondary: str | None, variables: dict[str, TableFact]) 
 def _calls_and_assigns(tree: ast.Module):
     """Each call and attribute assignment, with the class and the function it is in."""
     def walk(node: ast.AST, owner: str | None, function: str | None):
-        for child in ast.iter_child_nodes(node):
+        for child in children(node):
             if isinstance(child, ast.ClassDef):
                 yield from walk(child, child.name, function)
             elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):

@@ -946,7 +946,15 @@ def _conditional_lines(facts, rev: RevisionFact) -> list[tuple[int, int]]:
 def _sure_drops(facts, rev: RevisionFact) -> list[tuple[str, Span]] | None:
     """(table, span) of each table the downgrade drops every time it runs, in order, a table in a named schema
     as `schema.table`; None when the downgrade holds a step that could create a table dbreview cannot see (SQL
-    not read, an unread create, a schema= it could not read)."""
+    not read, an unread create, a schema= it could not read). Once per revision and scan: MIG022 asks it of a
+    revision again for each older one on its line (fides: 7,787 replays of 398 revisions)."""
+    known: dict[str, list[tuple[str, Span]] | None] = facts.derived.setdefault("sure_drops", {})
+    if rev.path not in known:
+        known[rev.path] = _replayed_drops(facts, rev)
+    return known[rev.path]
+
+
+def _replayed_drops(facts, rev: RevisionFact) -> list[tuple[str, Span]] | None:
     conditional = _conditional_lines(facts, rev)
     out = []
     for e in effects(rev.downgrade):
