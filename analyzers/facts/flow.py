@@ -87,6 +87,7 @@ class Flow:
         self._calls_safe = 0  # follow it again as if those functions quoted what they return (2: and callers gave literals)
         self._quoting: dict[int, bool] = {}  # a function -> whether it returns its argument quoted (quotes())
         self._bound: dict[int, ast.AST] = {}  # a name a comprehension binds (its node) -> what the loop runs over
+        self._texts: dict[int, tuple[ast.AST, str]] = {}  # a node (kept, so its id is not reused) -> ast.unparse of it
 
     def _index(self) -> None:
         if self._parents is not None:
@@ -187,7 +188,7 @@ class Flow:
             source, why = self.source(node, func, 0)
             trail = self._kept_trail()
             via = self._only_through(node, func) if source in RISK and self._via else ()
-            out.append(Hole(ast.unparse(node)[:80], role, source, why, getattr(node, "lineno", 0), password, trail, via))
+            out.append(Hole(self._text(node)[:80], role, source, why, getattr(node, "lineno", 0), password, trail, via))
         return tuple(out)
 
     def origin(self, node: ast.AST, func: Func | None) -> tuple[str, str, tuple[int, ...]]:
@@ -240,6 +241,19 @@ class Flow:
         finally:
             self._before, self._trail, self._steps, self._via, self._calls_safe, self._memo = saved
         return found
+
+    def _label(self, node: ast.AST) -> str:
+        """How a message names an expression: as written when short, else by its line."""
+        text = self._text(node)
+        return f"`{text}`" if len(text) <= 40 and "\n" not in text else f"the expression on line {getattr(node, 'lineno', '?')}"
+
+    def _text(self, node: ast.AST) -> str:
+        """ast.unparse(node), once: following values asks again and again for the text of the same nodes
+        (`_only_through` follows a risky value twice more from scratch; fides: 3% of a cold scan's CPU)."""
+        known = self._texts.get(id(node))
+        if known is None:
+            known = self._texts[id(node)] = (node, ast.unparse(node))
+        return known[1]
 
     # -- the expressions spliced in --------------------------------------------------------------------
 
@@ -322,14 +336,14 @@ class Flow:
             return known[0], known[1]
         self._steps += 1
         if depth > 16 or self._steps > _BUDGET:
-            return "unknown", f"{_label(node)} could not be followed further"
+            return "unknown", f"{self._label(node)} could not be followed further"
         mark, via = len(self._trail), len(self._via)
         source, why = self._source(node, func, depth)
         self._memo[key] = (source, why, self._trail[mark:], self._via[via:])
         return source, why
 
     def _source(self, node: ast.AST, func: Func | None, depth: int) -> tuple[str, str]:
-        expr = _label(node)
+        expr = self._label(node)
         if isinstance(node, ast.Constant):
             return ("number" if isinstance(node.value, (int, float)) else "constant"), f"{expr} is a constant"
         quote = _wrapped_quoted(node)
@@ -375,7 +389,7 @@ class Flow:
         return (found[0] if found else ("constant", f"{expr} is a constant"))
 
     def _call(self, node: ast.Call, func: Func | None, depth: int, expr: str) -> tuple[str, str]:
-        callee = self.names.callee(node) or ast.unparse(node.func)
+        callee = self.names.callee(node) or self._text(node.func)
         name = last(callee)
         if name in _NUMBER_CALLS:
             return "number", f"{expr} is a number"
@@ -384,7 +398,7 @@ class Flow:
         if callee in _TEXT_OF_ARGUMENTS and node.args:
             given = [*node.args, *(k.value for k in node.keywords)]
             return self._worst([self.source(n, func, depth + 1) for n in given], expr)
-        if _QUOTING.search(name) or _QUOTING.search(ast.unparse(node.func)):
+        if _QUOTING.search(name) or _QUOTING.search(self._text(node.func)):
             return "quoted", f"{expr} is quoted"
         if callee in _QUOTING_COLUMN:
             return "quoted", f"{expr} is SQLAlchemy's column(), which quotes a name that needs quoting when written out"
@@ -501,7 +515,7 @@ class Flow:
 
     def _attribute_chain(self, node: ast.Attribute | ast.Subscript, func: Func | None, depth: int, expr: str) -> tuple[str, str]:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call) and last(
-                self.names.callee(node.value) or ast.unparse(node.value.func)) in _GENERATED:
+                self.names.callee(node.value) or self._text(node.value.func)) in _GENERATED:
             return "typed", f"{expr} is generated, not given"  # uuid4().hex, datetime.now().year
         chain: list[str] = []
         root: ast.AST = node
@@ -739,12 +753,6 @@ def _loop_end(stmt: ast.stmt, line: int) -> int:
                  for st in getattr(node, field, None) or () if st.lineno <= line <= (st.end_lineno or st.lineno)]
         node = inner[0] if inner else None
     return line
-
-
-def _label(node: ast.AST) -> str:
-    """How a message names an expression: as written when short, else by its line."""
-    text = ast.unparse(node)
-    return f"`{text}`" if len(text) <= 40 and "\n" not in text else f"the expression on line {getattr(node, 'lineno', '?')}"
 
 
 def _nth(text: str, needle: str, n: int) -> int:
