@@ -307,7 +307,7 @@ def read_relationship(call: ast.Call, attr: str, annotation: ast.AST | None, nam
         uselist=uselist,
         cascade=const_str(kw.get("cascade")),
         back_populates=const_str(kw.get("back_populates")) or _backref_name(kw.get("backref")),
-        lazy=const_str(kw.get("lazy")),
+        lazy=_source(kw.get("lazy")),  # lazy=False is "False" (joined): not the default
         secondary=None if secondary is None else (const_str(secondary) or ast.unparse(secondary)),
         span=span_of(span_node, path),
         narrowed=any(k in kw for k in ("primaryjoin", "order_by", "viewonly")),

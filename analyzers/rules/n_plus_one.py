@@ -22,6 +22,15 @@ class LoopRead:
     many_to_one: bool
 
 
+def declared_lazy(reads: list[LoopRead]) -> str:
+    """How the relationships read say they load, in the words of their declarations: none says, or the default."""
+    said = sorted({r.rel.lazy for r in reads if r.rel.lazy is not None})
+    if not said:
+        return "no lazy= on the relationship" if len(reads) == 1 else "no lazy= on the relationships"
+    shown = ", ".join(f"lazy={w}" if w == "True" else f'lazy="{w}"' for w in said)
+    return f"{shown}, SQLAlchemy's default" if len(said) == 1 and len(reads) == 1 else f"{shown} or none: the default"
+
+
 def many_to_one(table: TableFact, rel: RelationshipFact, by_class: dict[str, TableFact]) -> bool:
     """A relationship whose foreign key sits on this side (Notification.user over notifications.user_id):
     it loads one row, not a collection, unless it goes through a secondary table."""

@@ -25,7 +25,7 @@ from analyzers.rules.indexes import Key, mysql_default, table_keys
 from analyzers.rules.runs_on import runs_on
 from analyzers.rules.sql_fk_reads import sql_compared, sql_reads
 from analyzers.rules.mentions import mentions
-from analyzers.rules.n_plus_one import DEFAULT_LAZY, lazy_loop_reads, many_to_one
+from analyzers.rules.n_plus_one import DEFAULT_LAZY, declared_lazy, lazy_loop_reads, many_to_one
 from analyzers.rules.schema import (
     all_indexes, app_calls, column_anchor, first_line, fk_columns, index_leads, is_test_path, is_tooling_path, key_lookup, made_for_mysql,
     migrated_column, migration_gaps, migration_sql, table_sql, where_declared,
@@ -980,7 +980,7 @@ class DynamicRelationship(Rule):
 
     What it checks:
         Two shapes. A loop: a synchronous query of the application whose rows a `for` loop (in its body) or a
-        comprehension runs over, reading on each row a relationship that loads lazily (no `lazy=`, or
+        comprehension runs over, reading on each row a relationship that loads lazily (no `lazy=`, `lazy=True` or
         `lazy="select"`), with no `selectinload`/`joinedload`/`subqueryload`/`raiseload` of it in the query's
         options. No finding where the options cannot be read (built elsewhere), where the class of the rows or of
         the attribute is not known (a column, a property or a hybrid is not a relationship), or for a many-to-one
@@ -1085,7 +1085,7 @@ def roster(session):
             yield self.finding(
                 f"{q.function} loops over the {table.class_name} rows of the query at {q.span.path}:{q.span.start} "
                 f"(loop at line {first.loop.start}) and reads {names} on each row; "
-                f"{'they load' if len(reads) > 1 else 'it loads'} lazily (no lazy= on the relationship, no "
+                f"{'they load' if len(reads) > 1 else 'it loads'} lazily ({declared_lazy(reads)}, no "
                 f"selectinload/joinedload in the query), so each read is one more query per row (N+1)"
                 + (f"; {', '.join(to_one)} {'is a many-to-one' if len(to_one) == 1 else 'are many-to-one'}: one query "
                    "per distinct parent the session does not hold yet" if to_one else ""),
