@@ -335,9 +335,9 @@ def _table_named(facts: Facts, ref: str) -> str | None:
 def fk_action_drift(model: TableFact, db: TableFact, facts: Facts) -> list[tuple[Fk, Fk, list[str]]]:
     """(the model's key, the migrated one, the actions that differ: "ondelete", "onupdate") for each foreign
     key both sides declare over the same columns to the same table. Nothing is said of a key whose
-    constraints the replay may have lost track of (see _fks_unsettled), of one declared twice on a side,
+    constraints the replay may have lost track of (see fks_unsettled), of one declared twice on a side,
     nor of an action written as a name."""
-    unsettled = _fks_unsettled(facts, db.name)
+    unsettled = fks_unsettled(facts, db.name)
     if unsettled is None:
         return []
     theirs: dict[tuple[str, ...], list[Fk]] = {}
@@ -365,7 +365,7 @@ def fk_action_drift(model: TableFact, db: TableFact, facts: Facts) -> list[tuple
     return out
 
 
-def _fks_unsettled(facts: Facts, table: str) -> set[str] | None:
+def fks_unsettled(facts: Facts, table: str) -> set[str] | None:
     """The columns of `table` whose foreign keys the replay may not know as they are (a column dropped,
     then maybe added again without its key), or None when none of its keys can be trusted: a constraint
     dropped by a name the migrations never give one of its constraints (a naming convention's name, a

@@ -10,7 +10,7 @@ from analyzers.facts.paths import is_test_path
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries, function_around, mapped_names, table_variable
-from analyzers.rules.drift import _fks_unsettled
+from analyzers.rules.drift import fks_unsettled
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.fk_reads import NO_CALL, uncalled_function
 from analyzers.rules.schema import function_source, is_tooling_path, migration_gaps
@@ -220,7 +220,7 @@ def _referencing(facts: Facts, parent: TableFact):
     for child in tables.values():
         if child.name == parent.name or child.partition_of:
             continue
-        unsettled = _fks_unsettled(facts, child.name) if migrated else set()
+        unsettled = fks_unsettled(facts, child.name) if migrated else set()
         if unsettled is None:
             continue  # the replay may not know this table's keys as they are
         keys = [(c, fk) for c in child.columns.values() for fk in c.foreign_keys if _refers(fk, parent)]
