@@ -117,6 +117,16 @@ TARGETS: dict[str, tuple[str, str, str]] = {
                     "Flask-SQLAlchemy on MySQL, PostgreSQL or SQLite, Flask-Migrate, typed dataclass models"),
     "mwdb-core": ("CERT-Polska/mwdb-core", "88f0ea5ff2a3bff245d7e0a4f7d235cdffc0c537",
                   "Flask-SQLAlchemy on PostgreSQL, Flask-Migrate, JSONB and array columns"),
+    "skyvern": ("Skyvern-AI/skyvern", "07222e7a7caae79aacd5908c30e4a4445fce5f9b",
+                "browser agents: async SQLAlchemy 2.0 on PostgreSQL, organizations as tenants"),
+    "timesketch": ("google/timesketch", "45b339bb87c7334effc1e0327c285b4ec19d96d9",
+                   "Flask-SQLAlchemy with mixins (labels, comments, status), Alembic in the package"),
+    "conda-store": ("conda-incubator/conda-store", "9177dc6692ac2fd3b17dbbb72f93d1e357eedc8f",
+                    "SQLAlchemy ORM in a server package, SQLite or PostgreSQL, Alembic in _internal"),
+    "bitcart": ("bitcart/bitcart", "065c842107218459e0b1f3ba3c8cfeda3e5c8edf",
+                "Gino-era models moved to SQLAlchemy 2.0 async, stores as tenants, dated Alembic revisions"),
+    "agenta": ("Agenta-AI/agenta", "753af3838ef61cfc3f06c05951b3599fefbc75ef",
+               "async SQLAlchemy, OSS and EE trees, core and tracing databases with own Alembic trees"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
