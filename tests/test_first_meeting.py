@@ -316,3 +316,38 @@ def handler(session):
 '''
     (f,) = found(tmp_path / "b", {"app/db.py": per_request.replace("import create_engine, event", "import create_engine, event, text")}, "CFG004")
     assert f.anchor == "pool:checkin" and "SET statement_timeout" in f.message
+
+
+LIBRARY_BASES = '''
+from advanced_alchemy.base import SQLQuery
+from billing_kit.orm import LedgerBase
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+class Model(SQLQuery):
+    __abstract__ = True
+
+
+class Account(Model):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+
+
+class Entry(LedgerBase):
+    __tablename__ = "entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+'''
+
+
+def test_models_over_a_library_base_are_tables_and_an_unreadable_base_is_named(tmp_path):
+    from analyzers.engine import scan
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/models.py").write_text(LIBRARY_BASES)
+    tables = scan(tmp_path).facts.tables
+    assert set(tables) == {"accounts", "entries"}  # Advanced Alchemy's SQLQuery is a declarative base
+    assert tables["accounts"].unknown_bases == ()  # its stub says it brings no columns
+    assert tables["entries"].unknown_bases == ("billing_kit.orm.LedgerBase",)  # may add columns: rules hold back

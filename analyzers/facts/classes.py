@@ -79,6 +79,8 @@ class ClassIndex:
                 elif self.symbols.is_declarative(a) or (a.kind == "class" and a.cls is None and self._local_base(a)):
                     found = a
                     break
+            if found is None and self._declares_table(cls):
+                found = Value("base", "a library base dbreview cannot read")
             self._declarative[key] = found
         return self._declarative[key]
 
@@ -97,6 +99,21 @@ class ClassIndex:
         if value.kind == "external" and value.name in ("sqlmodel.SQLModel", "sqlmodel.main.SQLModel"):
             return "sqlmodel.SQLModel"
         return None
+
+    def _declares_table(self, cls: ClassFact) -> bool:
+        """`__tablename__` and columns of its own over a base imported from a library dbreview has no
+        stub of (`class Item(LibBase)`): a table, whose inherited columns it cannot know (`unknown_bases`)."""
+        if cls.path.startswith(LIBRARY) or not (cls.tablename and cls.columns):
+            return False  # a stub's mixin is mapped through the target's own base
+        chain = [cls, *(a for a in self.ancestors(cls) if isinstance(a, ClassFact))]
+        return any(self._library_import(c, b) for c in chain for b in c.bases)
+
+    def _library_import(self, cls: ClassFact, base: str) -> bool:
+        """`base` names what an import brings from outside the target (bases are qualified through the
+        module's imports), not an attribute of an object the module makes itself (`db.Model`, `db = Index()`)."""
+        mod, _ = self.symbols.module(cls.module, "")
+        local = mod.bindings.get(base.split(".", 1)[0]) if mod is not None else None
+        return (local is None or local.kind == "name") and self.symbols.resolve(base, cls.module).kind == "external"
 
     @staticmethod
     def _is_registry(value: Value) -> bool:

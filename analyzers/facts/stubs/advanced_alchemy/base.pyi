@@ -71,6 +71,12 @@ class AdvancedDeclarativeBase(DeclarativeBase):
     __abstract__ = True
 
 
+class SQLQuery(BasicAttributes, AdvancedDeclarativeBase):
+    """The base for mapped objects that are not tables of its own naming (views, queries, or a
+    subclass that gives `__tablename__`): no key, no audit columns, no table-name rule."""
+    __abstract__ = True
+
+
 class UUIDBase(UUIDPrimaryKey, CommonTableAttributes, AdvancedDeclarativeBase):
     __abstract__ = True
 
