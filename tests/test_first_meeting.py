@@ -351,3 +351,38 @@ def test_models_over_a_library_base_are_tables_and_an_unreadable_base_is_named(t
     assert set(tables) == {"accounts", "entries"}  # Advanced Alchemy's SQLQuery is a declarative base
     assert tables["accounts"].unknown_bases == ()  # its stub says it brings no columns
     assert tables["entries"].unknown_bases == ("billing_kit.orm.LedgerBase",)  # may add columns: rules hold back
+
+
+CONVENTION_MODELS = '''
+from sqlalchemy import ForeignKey, MetaData
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention={"fk": "%(table_name)s_%(column_0_name)s_%(referred_table_name)s_fkey"})
+
+
+class Shelf(Base):
+    __tablename__ = "shelves"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class Book(Base):
+    __tablename__ = "books"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelf_id: Mapped[int] = mapped_column(ForeignKey("shelves.id", ondelete="CASCADE"))
+'''
+
+
+def test_a_foreign_key_created_unnamed_is_dropped_by_the_name_the_naming_convention_gave_it(tmp_path):
+    create = ('op.create_table("shelves", sa.Column("id", sa.Integer, primary_key=True))\n'
+              'op.create_table("books", sa.Column("id", sa.Integer, primary_key=True), sa.Column("shelf_id", sa.Integer),\n'
+              '                sa.ForeignKeyConstraint(["shelf_id"], ["shelves.id"], ondelete="SET NULL"))', "pass")
+    cascade = ('op.alter_column("books", "shelf_id", existing_type=sa.Integer(), nullable=False)\n'
+               'op.drop_constraint("books_shelf_id_shelves_fkey", "books", type_="foreignkey")\n'
+               'op.create_foreign_key("books_shelf_id_shelves_fkey", "books", "shelves", ["shelf_id"], ["id"], ondelete="CASCADE")',
+               "pass")
+    files = {"app/models.py": CONVENTION_MODELS, **_chain(create, cascade)}
+    assert found(tmp_path / "a", files, "INT009") == []  # the SET NULL key is gone with the drop
+    kept = (cascade[0].replace("shelves_fkey\", \"books\"", "shelves_fk\", \"books\""), "pass")  # a name matching nothing
+    assert [f.anchor for f in found(tmp_path / "b", {**files, **_chain(create, kept)}, "INT009")] == ["table:books.shelf_id:set-null"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from analyzers.facts.effects import effects
+from analyzers.facts.conventions import conventions_of
 from analyzers.facts.link import replay, revision_trees
 from analyzers.facts.model import ColumnFact, Facts, MigrationOp, RevisionFact, Span
 
@@ -194,6 +195,6 @@ def column_then(facts: Facts, rev: RevisionFact, op: MigrationOp, table: str, co
     if cached is None:
         seen = history(facts).ancestors.get(id(rev), frozenset())
         upgrade = rev.upgrade[:next((i for i, o in enumerate(rev.upgrade) if o is op), len(rev.upgrade))]
-        cached = facts.derived[key] = replay([*(r for r in facts.revisions if id(r) in seen), replace(rev, upgrade=upgrade)])
+        cached = facts.derived[key] = replay([*(r for r in facts.revisions if id(r) in seen), replace(rev, upgrade=upgrade)], conventions_of(facts))
     t = cached.get(table)  # type: ignore[union-attr]
     return t.columns.get(column) if t is not None else None

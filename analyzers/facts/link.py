@@ -14,6 +14,7 @@ from analyzers.facts.databases import engine_database, other_database, own_metad
 from analyzers.facts.effects import effects, unread_ops
 from analyzers.facts.engines import FLASK_ENGINE
 from analyzers.facts.library_tables import library_tables
+from analyzers.facts.conventions import conventions_of, convention_names
 from analyzers.facts.model import (
     CallFact, ClassFact, ConstraintFact, Facts, IndexFact, ModuleFacts, RevisionFact, Span, Squashed, TableFact, Unread,
 )
@@ -94,7 +95,7 @@ def link(
     facts.squashed = squashed_trees(facts.revisions)
     gone = {id(r) for s in facts.squashed for r in s.revisions}
     facts.revisions = [r for r in ordered(facts.revisions) if id(r) not in gone]
-    facts.migration_tables = replay(facts.revisions)
+    facts.migration_tables = replay(facts.revisions, conventions_of(facts))
     facts.unread = [*(unread or ()), *_unread(modules, facts.revisions), *unsettled(facts.revisions)]
     # A table whose name is known only in part: what the migrations and their SQL say of it may be under its real name.
     facts.unread += [Unread("name", t.span, t.name_unsure, table=t.name) for t in facts.tables.values() if t.name_unsure]
@@ -465,8 +466,9 @@ def _visit(start: RevisionFact, by_id: dict[str, RevisionFact], done: set[str], 
             out.append(rev)
 
 
-def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
-    """The schema the upgrades build, table by table (created, altered, indexed, dropped)."""
+def replay(revisions: list[RevisionFact], conventions: tuple[dict[str, str], ...] = ()) -> dict[str, TableFact]:
+    """The schema the upgrades build, table by table (created, altered, indexed, dropped); `conventions`: the
+    models' MetaData naming conventions, which name what the migrations create unnamed (conventions.py)."""
     tables: dict[str, TableFact] = {}
     renamed: dict[str, str] = {}  # old name -> new: sibling branches may replay in either order
     tree_of = {r.path: name for name, revs in revision_trees(revisions).items() for r in revs}
@@ -474,7 +476,7 @@ def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
         for op in rev.upgrade:
             if op.sql is not None:
                 for st in op.sql.statements:
-                    _apply_sql(tables, st)
+                    _apply_sql(tables, st, conventions)
                 continue
             t = tables.get(op.table or "")
             if t is None and op.name != "create_table":
@@ -487,12 +489,12 @@ def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
             if op.name == "create_table" and op.table and t is not None and tree_of.get(rev.path) != tree_of.get(t.path):
                 for c in op.columns:  # a table two trees create (see unsettled): what either of them adds is there
                     t.columns.setdefault(c.name, c)
-                t.constraints.extend(_named(t.name, op.constraints))
+                t.constraints.extend(_named(t.name, op.constraints, conventions))
             elif op.name == "create_table" and op.table:
                 t = tables[op.table] = TableFact(op.table, None, rev.path, op.span)
                 for c in op.columns:
                     t.columns[c.name] = c
-                t.constraints.extend(_named(t.name, op.constraints))
+                t.constraints.extend(_named(t.name, op.constraints, conventions))
                 if op.index:
                     t.indexes.append(op.index)
             elif t is None:
@@ -509,9 +511,9 @@ def replay(revisions: list[RevisionFact]) -> dict[str, TableFact]:
             elif op.name == "drop_index" and op.target:
                 t.indexes = [i for i in t.indexes if i.name != op.target]
             elif op.name == "drop_constraint" and op.target:
-                _drop_constraint(t, op.target)
+                _drop_constraint(t, op.target, conventions)
             elif op.name.startswith("create_") and op.constraints:
-                t.constraints.extend(_named(t.name, op.constraints))
+                t.constraints.extend(_named(t.name, op.constraints, conventions))
             elif op.name == "alter_column" and op.columns and op.target in t.columns:
                 old, new = t.columns[op.target], op.columns[0]
                 if new.attr and new.attr != op.target:  # new_column_name=
@@ -542,7 +544,7 @@ def _rename_in_keys(t: TableFact, old: str, new: str) -> None:
     t.indexes = [replace(i, columns=swap(i.columns)) if old in i.columns else i for i in t.indexes]
 
 
-def _apply_sql(tables: dict[str, TableFact], st) -> None:
+def _apply_sql(tables: dict[str, TableFact], st, conventions: tuple[dict[str, str], ...] = ()) -> None:
     """Schema changes written as SQL in op.execute: CREATE INDEX, DROP INDEX, ADD/DROP CONSTRAINT."""
     d = st.details
     if st.kind == "create_table" and st.table and st.table not in tables and not d.get("temporary"):
@@ -584,7 +586,7 @@ def _apply_sql(tables: dict[str, TableFact], st) -> None:
                 foreign_keys=[], span=st.span, declared_in=st.table,
             ))
         for name in d.get("dropped_constraints", ()):
-            _drop_constraint(t, name)
+            _drop_constraint(t, name, conventions)
         for con in d.get("added_constraints", ()):
             t.constraints.append(ConstraintFact(con["kind"], con.get("name"), tuple(con.get("columns", ())), con.get("expression"), st.span,
                                                 con.get("ondelete"), con.get("target"), con.get("onupdate")))
@@ -643,23 +645,31 @@ def _drop_table(tables: dict[str, TableFact], name: str) -> None:
         tables.pop(partition)
 
 
-def _drop_constraint(t: TableFact, name: str) -> None:
-    """Forget a dropped constraint, named or known by PostgreSQL's default name (users_email_key)."""
+def _drop_constraint(t: TableFact, name: str, conventions: tuple[dict[str, str], ...] = ()) -> None:
+    """Forget a dropped constraint, named, known by PostgreSQL's default name (users_email_key) or by the one
+    the models' naming convention gave it."""
     t.constraints = [
         c for c in t.constraints
-        if c.name != name and c.born_as != name and not (c.name is None and _default_name(t.name, c.kind, c.columns) == name)
+        if c.name != name and c.born_as != name and name not in c.also_named
+        and not (c.name is None and _default_name(t.name, c.kind, c.columns) == name)
     ]
     t.indexes = [i for i in t.indexes if i.name != name]
     for cname, c in list(t.columns.items()):
-        if c.unique and name == _default_name(t.name, "unique", (cname,)):
+        if c.unique and name in (_default_name(t.name, "unique", (cname,)), *convention_names(conventions, t.name, "unique", (cname,))):
             t.columns[cname] = replace(c, unique=False)
-        if c.foreign_keys and name == _default_name(t.name, "foreign_key", (cname,)):
+        if c.foreign_keys and (name == _default_name(t.name, "foreign_key", (cname,)) or any(
+                name in convention_names(conventions, t.name, "foreign_key", (cname,), (fk.target or "").split(".")[0] or None)
+                for fk in c.foreign_keys)):
             t.columns[cname] = replace(c, foreign_keys=[])
 
 
-def _named(table: str, constraints: list[ConstraintFact]) -> list[ConstraintFact]:
-    """The constraints a migration creates, each unnamed one with the name PostgreSQL gives it then (see born_as)."""
-    return [replace(c, born_as=_default_name(table, c.kind, c.columns)) if c.name is None else c for c in constraints]
+def _named(table: str, constraints: list[ConstraintFact], conventions: tuple[dict[str, str], ...] = ()) -> list[ConstraintFact]:
+    """The constraints a migration creates, each unnamed one with the name PostgreSQL gives it then (see born_as)
+    and the names the models' naming convention gives it (also_named)."""
+    return [c if c.name is not None else replace(
+        c, born_as=_default_name(table, c.kind, c.columns),
+        also_named=convention_names(conventions, table, c.kind, c.columns, (c.target or "").split(".")[0] or None),
+    ) for c in constraints]
 
 
 def _default_name(table: str, kind: str, columns: tuple[str, ...]) -> str:

@@ -104,6 +104,7 @@ class ConstraintFact:
     # The name PostgreSQL gave it when a migration created it unnamed (study_tags_study_id_tag_id_key): it keeps that
     # name when the table or its columns are renamed, and a later migration drops it by it.
     born_as: str | None = field(default=None, compare=False)
+    also_named: tuple[str, ...] = field(default=(), compare=False)  # what a MetaData naming_convention calls it
     literals: tuple[str, ...] = ()  # a CHECK's strings given to a SQL function, as IndexFact.literals
 
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
+from analyzers.facts.conventions import conventions_of
 from analyzers.facts.link import replay, revision_trees
 from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, TableFact
 from analyzers.rules.mentions import mentions
@@ -485,7 +486,7 @@ def service_schemas(facts: Facts) -> dict[str, dict[str, TableFact]]:
         found = {}
         if len(roots) > 1:
             ordered = {root: [r for r in facts.revisions if id(r) in {id(x) for x in revs}] for root, revs in roots.items()}
-            found = {root: replay(revs) for root, revs in ordered.items()}
+            found = {root: replay(revs, conventions_of(facts)) for root, revs in ordered.items()}
             names = [set(schema) for schema in found.values()]
             if not any(a & b for i, a in enumerate(names) for b in names[i + 1:]):
                 found = {}
