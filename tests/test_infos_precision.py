@@ -216,3 +216,20 @@ def test_a_shared_column_read_on_its_core_table_is_cited_for_that_table_only(tmp
     got = {f.anchor: f for f in found(tmp_path, {"app/models.py": _UNITS, "app/queries.py": query}, "INT002")}
     assert "(the code names it at app/queries.py:5)" in got["table:payouts.unit_id"].message
     assert "the code names it" not in got["table:refills.unit_id"].message
+
+
+def test_names_from_the_applications_own_model_metadata_are_not_injectable(tmp_path):
+    """timesketch tsctl.py (first meeting, CFG008 debatable): `table.name` and `column.name` of a loop over
+    `Base.metadata.sorted_tables` are the tables and columns the application declares, not a caller's input."""
+    tool = """
+from sqlalchemy import text
+from app.models import Base
+
+def reset_sequences(session, given):
+    for table in Base.metadata.sorted_tables:
+        for column in table.primary_key.columns:
+            session.execute(text(f'SELECT MAX("{column.name}") FROM "{table.name}"'))
+    session.execute(text(f'SELECT MAX(id) FROM "{given}"'))
+"""
+    (f,) = found(tmp_path, {"app/models.py": HEADER, "app/tool.py": tool}, "CFG008")
+    assert f.anchor == "sql:reset_sequences:given"

@@ -97,3 +97,20 @@ class Login:
     plain = context.replace("user.password = upgraded", "user.password = user.name")
     (f,) = found(tmp_path / "b", {"app/models.py": MODEL, "app/login.py": plain}, "MOD004")
     assert f.severity.value == "info"
+
+
+def test_a_hash_decoded_to_text_in_place_stays_a_hash(tmp_path):
+    """MOD004 (timesketch user.py, first meeting): flask_bcrypt's hash re-bound to its decoded text
+    (`digest = codecs.decode(digest, "utf-8")`) before it is stored is still the hash."""
+    setter = MODEL + """
+    def set_password(self, plaintext, rounds=12):
+        digest = generate_password_hash(plaintext, rounds)
+        if isinstance(digest, bytes):
+            digest = codecs.decode(digest, "utf-8")
+        self.password = digest
+"""
+    imports = "import codecs\nfrom flask_bcrypt import generate_password_hash\n"
+    assert found(tmp_path, {"app/models.py": imports + setter}, "MOD004") == []
+    raw = setter.replace("digest = generate_password_hash(plaintext, rounds)", "digest = plaintext")
+    (f,) = found(tmp_path / "b", {"app/models.py": imports + raw}, "MOD004")
+    assert f.anchor == "table:users.password"

@@ -420,3 +420,79 @@ class Service:
         ("write", "Invite", "invite_code", 10, "generated", "secrets.token_urlsafe()", "Service", "reset"),
         ("lookup", "User", "reset_key", 11, "param", "given", "Service", "reset"),
     ]
+
+
+def test_an_aware_write_counts_on_the_model_its_object_is_loaded_as_never_by_attribute_name(tmp_path):
+    """TZ004 (skyvern, first meeting: 31 tables cited the same four writes): `folder_model.modified_at = ...` on
+    an object loaded as FolderModel is a write into folders, not into every table with a `modified_at`; the class
+    is read from the load (`session.get(X, ...)`, `session.scalar(select(X)...)` through a statement's name),
+    and a suffix every model shares (`...Model`) does not tie an object to a class."""
+    models = HEADER + """
+class FolderModel(Base):
+    __tablename__ = "folders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    modified_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow, onupdate=datetime.utcnow)
+
+class CredentialFolderModel(Base):
+    __tablename__ = "credential_folders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    modified_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow, onupdate=datetime.utcnow)
+
+class StepModel(Base):
+    __tablename__ = "steps"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    modified_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow, onupdate=datetime.utcnow)
+"""
+    repo = """
+from datetime import datetime, timezone
+from sqlalchemy import select
+from app.models import CredentialFolderModel, FolderModel
+
+async def move_credential(session, folder_id):
+    folder_model = await session.get(CredentialFolderModel, folder_id)
+    folder_model.modified_at = datetime.now(timezone.utc)
+
+async def touch_folder(session, folder_id):
+    stmt = select(FolderModel).where(FolderModel.id == folder_id)
+    folder_model = await session.scalar(stmt)
+    folder_model.modified_at = datetime.now(timezone.utc)
+"""
+    findings = {f.anchor: f for f in found(tmp_path, {"app/models.py": models, "app/repo.py": repo}, "TZ004")}
+    assert sorted(findings) == ["table:credential_folders.modified_at:aware", "table:folders.modified_at:aware"]
+    assert "touch_folder" in findings["table:folders.modified_at:aware"].message
+    assert "move_credential" not in findings["table:folders.modified_at:aware"].message
+    assert "touch_folder" not in findings["table:credential_folders.modified_at:aware"].message
+
+
+def test_a_default_helper_is_followed_to_the_clock_it_calls_and_no_claim_where_it_cannot_be(tmp_path):
+    """TZ002 (bitcart api/models.py): `default=utc_now` whose body returns `utils.time.now()`, a function of
+    another module that returns `datetime.now(UTC)`, was said naive because the text `now()` was in it. A helper
+    is followed where it leads within the module; a dotted call dbreview does not follow makes no claim."""
+    models = HEADER + """
+from datetime import UTC
+from app import clock
+
+def utc_now() -> datetime:
+    return clock.now()
+
+def local_now() -> datetime:
+    return utcnow()
+
+def utcnow() -> datetime:
+    return datetime.utcnow()
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True), onupdate=local_now)
+"""
+    clock = """
+from datetime import UTC, datetime
+
+def now() -> datetime:
+    return datetime.now(UTC)
+"""
+    (f,) = found(tmp_path, {"app/models.py": models, "app/clock.py": clock}, "TZ002")
+    assert f.anchor == "table:invoices.updated:onupdate"
+    assert "onupdate=local_now gives a naive datetime (local_now calls utcnow())" in f.message

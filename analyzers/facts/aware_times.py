@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 from analyzers.facts.columns import span_of
 from analyzers.facts.model import Span
-from analyzers.facts.password_writes import _callee, _functions
+from analyzers.facts.password_writes import _annotated_classes, _callee, _functions
 from analyzers.facts.walk import walk
 
 _COMPARE = (ast.Lt, ast.Gt, ast.LtE, ast.GtE, ast.Eq, ast.NotEq)
 _STDLIB = frozenset(("datetime", "date", "time", "dt", "timezone"))  # datetime.now(): naive, no project function
+# Calls whose first argument is the model class, or a statement that loads it.
+_LOADERS = frozenset(("get", "get_one", "get_or_404", "select", "query", "scalar", "scalars", "execute", "merge"))
 _CLOCK = re.compile(r"now|time|today|stamp", re.I)  # a function of the project's that may tell the time
 
 
@@ -32,6 +34,7 @@ class AwareUse:
     detail: str
     owner: str = ""
     function: str = ""
+    classes: tuple[str, ...] = ()  # the classes the written object is bound to in its function, () where not shown
 
 
 def read_aware_times(tree: ast.Module, path: str) -> list[AwareUse]:
@@ -51,7 +54,7 @@ def read_aware_times(tree: ast.Module, path: str) -> list[AwareUse]:
                 if found:
                     t = n.targets[0]
                     uses.append(AwareUse("write", ast.unparse(t.value), t.attr, span_of(n, path), ast.unparse(n.value)[:60],
-                                         *found, owner, func.name))
+                                         *found, owner, func.name, kinds.classes(t.value)))
             elif isinstance(n, ast.Call) and _callee(n)[:1].isupper():
                 for k in n.keywords:
                     found = kinds.of(k.value) if k.arg else None
@@ -101,6 +104,44 @@ class _Kinds:
                     self._bind(inner)
             for handler in getattr(st, "handlers", ()):
                 self._bind(handler.body)
+
+    def classes(self, obj: ast.AST, depth: int = 0) -> tuple[str, ...]:
+        """The model classes a name is bound to in this function: `X(...)`, `session.get(X, id)`,
+        `session.scalar(select(X)...)` (through a name bound to the statement), a parameter annotated `X`; () where
+        one of its bindings shows none (the name's class is not known: the rule falls back on its name)."""
+        if not isinstance(obj, ast.Name) or depth > 3:
+            return ()
+        param = next((a for a in (*self.func.args.posonlyargs, *self.func.args.args, *self.func.args.kwonlyargs)
+                      if a.arg == obj.id), None)
+        if param is not None:
+            return tuple(_annotated_classes(param.annotation))
+        found: set[str] = set()
+        for value in self.bindings.get(obj.id, ()):
+            one = self._loaded(value, depth)
+            if not one:
+                return ()
+            found |= one
+        return tuple(sorted(found))
+
+    def _loaded(self, value: ast.AST, depth: int) -> set[str]:
+        """The classes an expression loads or builds, following a chain of calls (`select(X).where(...)`)."""
+        while isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Name):
+            return set(self.classes(value, depth + 1))
+        if isinstance(value, ast.Call) and _callee(value)[:1].isupper():
+            return {_callee(value)}
+        found: set[str] = set()
+        while isinstance(value, (ast.Call, ast.Attribute, ast.Await)):
+            if isinstance(value, ast.Call):
+                if _callee(value) in _LOADERS and value.args:
+                    first = value.args[0]
+                    name = first.attr if isinstance(first, ast.Attribute) else first.id if isinstance(first, ast.Name) else ""
+                    found |= {name} if name[:1].isupper() else self._loaded(first, depth)
+                value = value.func
+            else:
+                value = value.value
+        return found
 
     def _loop(self, target: ast.AST, over: ast.AST) -> None:
         """`for k, v in d.items()`, `for v in d.values()`, `for v in values`: v holds the container's items."""

@@ -538,6 +538,8 @@ class Flow:
         if isinstance(node, ast.Attribute) and node.attr in ("__tablename__", "__table__", "name", "key", "fullname") and (
                 isinstance(root, ast.Name) and root.id[:1].isupper()):
             return "constant", f"{expr} is a name from the schema the code declares"
+        if any(a == "metadata" and b in ("sorted_tables", "tables") for a, b in zip(chain, chain[1:])):
+            return "constant", f"{expr} is the application's own model metadata, the tables and columns it declares"
         if chain[-1:] in (["value"], ["name"]) and isinstance(root, ast.Name) and len(chain) >= 2 and (
                 root.id.lstrip("_")[:1].isupper() and self.is_enum_class(root.id)):
             return "enum", f"{expr} is an enum member"

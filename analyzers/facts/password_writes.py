@@ -167,7 +167,10 @@ def _classify(value: ast.AST, params: dict, assigned: dict, depth: int) -> tuple
     if isinstance(value, (ast.Name, ast.Attribute)) and depth < 2 and assigned.get(ast.unparse(value)):
         # `user.password = hash(...)` above; of several values (`digest = None`, then `digest = hash(...)` under
         # an if), the None stores no password: hashed when every other value is
-        given = [v for v in assigned[ast.unparse(value)] if not (isinstance(v, ast.Constant) and v.value is None)]
+        # `digest = codecs.decode(digest, "utf-8")` re-binds the same value: what it is, the other bindings tell
+        name = ast.unparse(value)
+        given = [v for v in assigned[name] if not (isinstance(v, ast.Constant) and v.value is None)
+                 and ast.unparse(_unwrapped(v)) != name]
         kinds = [_classify(v, params, assigned, depth + 1) for v in given]
         if len(kinds) == 1 or (kinds and all(kind == "hashed" for kind, _ in kinds)):
             return kinds[0]
@@ -176,6 +179,18 @@ def _classify(value: ast.AST, params: dict, assigned: dict, depth: int) -> tuple
         if classes:
             return "field", f"{'|'.join(classes)}.{value.attr}"
     return "other", ast.unparse(value)[:60]
+
+
+def _unwrapped(value: ast.AST) -> ast.AST:
+    """The value under conversions that keep it (`codecs.decode(x, "utf-8")`, `x.encode()`, `str(x)`)."""
+    while isinstance(value, ast.Call) and _callee(value) in _WRAPPERS:
+        if value.args and not isinstance(value.args[0], ast.Constant):
+            value = value.args[0]
+        elif isinstance(value.func, ast.Attribute):
+            value = value.func.value
+        else:
+            break
+    return value
 
 
 def _callee(call: ast.Call) -> str:

@@ -217,8 +217,13 @@ def ties(target: str, owner: str, cls: str) -> bool:
     last = target.rsplit(".", 1)[-1]
     if last == cls or (target in ("self", "cls") and owner == cls):
         return True
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", cls).lower().rsplit("_", 1)[-1]
-    return target not in ("self", "cls") and last[:1].islower() and last.endswith(snake)
+    # a suffix many models share says nothing: `folder_model` names FolderModel, not CredentialModel
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", _GENERIC.sub("", cls) or cls).lower().rsplit("_", 1)[-1]
+    obj = re.sub(r"_(?:model|orm|db|dbe|dba|table|record|entity|row|obj)$", "", last)
+    return target not in ("self", "cls") and obj[:1].islower() and obj.endswith(snake)
+
+
+_GENERIC = re.compile(r"(?<=[a-z])(?:Model|Orm|ORM|DB|Db|DBE|Dbe|DBA|Dba|Table|Record|Entity|Row)$")
 
 
 def _made_by(makers: dict[str, list[tuple[str, str]]], name: str, depth: int = 0) -> str:

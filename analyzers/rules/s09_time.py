@@ -285,8 +285,26 @@ def _tested_in_sql(facts, table, col) -> bool:
 
 # Calendar dates kept in a datetime column: a birthday is a day, not an instant.
 _CALENDAR_DATE = re.compile(r"(^|_)(birthday|birthdate|birth_date|date_of_birth|dob)$")
-_NAIVE_BODY = re.compile(r"\butcnow\(\)|\bnow\(\)")
+_NAIVE_BODY = re.compile(r"\b([\w.]*\.)?(utcnow|now)\(\)")
 _AWARE_BODY = re.compile(r"\bnow\(\s*(tz\s*=\s*)?[\w.]*(utc|UTC|timezone|tz|zone)|astimezone\(|replace\(\s*tzinfo|pendulum|arrow\.")
+
+
+def _naive_call(facts, path: str, body: str, depth: int = 0) -> str | None:
+    """The naive clock a function's body calls: the standard library's `datetime.utcnow()`/`datetime.now()`, or
+    a function of the module's that does (followed a few calls deep). None where the body shows an aware clock,
+    or calls one dbreview cannot follow (`utils.time.now()`, a library's): no claim on what it returns."""
+    if _AWARE_BODY.search(body) or depth > 3:
+        return None
+    for m in _NAIVE_BODY.finditer(body):
+        owner = m.group(1) or ""
+        if body[:m.start()].endswith("def "):
+            continue  # the function's own signature
+        if owner.endswith("datetime."):
+            return m.group(0)
+        found = function_source(facts, path, m.group(2)) if not owner else None
+        if found and _naive_call(facts, found[1].path, found[0], depth + 1):
+            return m.group(0)
+    return None
 
 
 class NaiveDefault(Rule):
@@ -297,7 +315,8 @@ class NaiveDefault(Rule):
         `onupdate=` set to `datetime.utcnow`, or `datetime.now` without a time zone. A
         function of the project's own (`default=utcnow`) is read: one that returns
         `datetime.now(timezone.utc)` is aware and no finding; one whose body cannot be found (a library's)
-        is info, said so. On a column without time zone, `default=datetime.now` (or onupdate), the server's
+        is info, said so; one that calls another clock is followed where the module binds it, and one that
+        calls a clock dbreview cannot follow (`utils.time.now()`) is no finding. On a column without time zone, `default=datetime.now` (or onupdate), the server's
         local time, where other timestamps' Python defaults give UTC (`datetime.utcnow`,
         `datetime.now(timezone.utc)`): the project means UTC and this column does not hold it. A project whose
         defaults are all local time is left to TZ001.
@@ -364,10 +383,11 @@ class Appointment(Base):
                         f"{column_anchor(table, col)}:{what}", severity=Severity.INFO,
                     )
                     break
-                if body and _NAIVE_BODY.search(body[0]) and not _AWARE_BODY.search(body[0]):
+                naive = _naive_call(self.facts, col.span.path, body[0]) if body else None
+                if naive:
                     yield self.finding(
                         f"{where_declared(table, col)} {what}={value} gives a naive datetime "
-                        f"({value} calls {_NAIVE_BODY.search(body[0]).group(0)})", col.span,
+                        f"({value} calls {naive})", col.span,
                         f"{column_anchor(table, col)}:{what}", related=[(body[1], f"{value} is defined here")],
                     )
                     break
@@ -406,7 +426,9 @@ class AwareMeetsNaive(Rule):
 
     What it checks:
         A query's test (`User.last_seen >= cutoff`) or a write (`row.expires_at = ...`, `Token(expires_at=...)`)
-        that puts an aware datetime beside a column without time zone (in the model and as the migrations made
+        on the column's own model (the object's class as its function loads or builds it, `session.get(Token, id)`,
+        `select(Token)`, else its name; never another model's attribute of the same name) that puts an aware
+        datetime beside a column without time zone (in the model and as the migrations made
         it) whose Python default or onupdate fills it with naive UTC (`datetime.utcnow`), where the value's own
         function shows it aware: `datetime.now(timezone.utc)`, `.astimezone()`,
         `.replace(tzinfo=...)`, arithmetic on one, a name only ever bound to one (a dict's values and the loop
@@ -474,7 +496,8 @@ def active(db):
             for table, col, utc in naive.get(u.attr, ()):
                 cls = col.declared_in or table.class_name or ""
                 sql = u.what == "write" or u.target.rsplit(".", 1)[-1] == cls or (u.target == "cls" and u.owner == cls)
-                if not sql or not ties(u.target, u.owner, cls):
+                # the object's class where its function shows it, else its name: never the attribute's name alone
+                if not sql or not (cls in u.classes if u.classes else ties(u.target, u.owner, cls)):
                     continue
                 how = _aware_how(self.facts, u)
                 if how:
