@@ -233,7 +233,8 @@ def _conditions(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[R
                 if found is None:
                     continue
                 after, before = _COMPARED_AFTER.match(code, m.end()), _COMPARED_BEFORE.search(code[:m.start()])
-                if after is None and before is None or (n, len(code[:m.end()].encode())) in _negated(facts, path):
+                end = (n, len(code[:m.end()].encode()))
+                if after is None and before is None or end in _negated(facts, path) or end in _ordering(facts, path):
                     continue
                 # the other side and the join the comparison stands in, as the syntax tree has them (over several lines)
                 across, into = _compared_across(facts, path).get((n, len(code[:m.end()].encode())), (None, None))
@@ -401,6 +402,31 @@ def _negated(facts: Facts, path: str, ored: bool = False) -> set[tuple[int, int]
             else:
                 under = under or isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Invert, ast.Not)) or name == "not_"
             stack += [(child, under) for child in children(node)]  # ast.iter_child_nodes's, at less cost
+        cache[path] = out
+    return cache[path]
+
+
+def _ordering(facts: Facts, path: str) -> set[tuple[int, int]]:
+    """Where (line, column) a class attribute of `path` ends in a sort key only: an argument of `order_by()`, or the
+    value of a name a function uses only there (`all_null = and_(T.a.is_(None), ...)`, then `order_by(asc(all_null))`).
+    A test there orders the rows the filters found; it finds none."""
+    cache: dict[str, set[tuple[int, int]]] = facts.derived.setdefault("fk_ordering", {})  # type: ignore[assignment]
+    if path not in cache:
+        text = "\n".join(facts.lines(Span(path, 1, 1_000_000)))
+        tree = _tree(facts, path) if "order_by(" in text else None
+        out: set[tuple[int, int]] = set()
+        for fn in ast.walk(tree) if tree is not None else ():
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            sorting = [a for c in ast.walk(fn) if isinstance(c, ast.Call) and getattr(c.func, "attr", None) == "order_by"
+                       for a in [*c.args, *(k.value for k in c.keywords)]]
+            inside = {id(n) for a in sorting for n in ast.walk(a)}
+            used = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+            keys = {u.id for u in used if id(u) in inside} - {u.id for u in used if id(u) not in inside}
+            values = [*sorting, *(a.value for a in ast.walk(fn) if isinstance(a, ast.Assign) and len(a.targets) == 1
+                                  and isinstance(a.targets[0], ast.Name) and a.targets[0].id in keys)]
+            out |= {(n.end_lineno or n.lineno, n.end_col_offset or 0) for v in values for n in ast.walk(v)
+                    if isinstance(n, ast.Attribute)}
         cache[path] = out
     return cache[path]
 
@@ -1327,6 +1353,10 @@ class _Classes:
         if col is None:
             rel = next((r for r in table.relationships if r.attr == attr and not r.secondary), None)
             target = self.table(rel.target) if rel is not None else None
+            if rel is None:  # the backref another class's relationship gives it (`User.sketches`, backref="user")
+                rel, target = next(((r, other) for other in self.by_name.values() for r in other.relationships
+                                    if r.backref and r.back_populates == attr and not r.secondary
+                                    and self.table(r.target) is table), (None, None))
             if rel is None or target is None or target is table:
                 return None
             forward = _keys_to(table, target, rel.keys)

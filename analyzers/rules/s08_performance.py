@@ -42,7 +42,10 @@ class ForeignKeyWithoutIndex(Rule):
         or whose leading columns are its columns in any order, serves it; it is one key, reported once at
         its first column, naming its columns (an index led by them in order serves it). A warning when the
         application reads the table by the column: an ORM query or bulk `delete()`/`update()` looks rows
-        up by it (`==`, `in_()`, `is_()`, `filter_by`; not `!=` or a bare attribute; a value a call of the
+        up by it (`==`, `in_()`, `is_()`, `filter_by`; a many-to-one relationship or the backref another class's
+        relationship gives the model, `filter_by(owner=user)` of `relationship("Note", backref="owner")`, compares
+        its key column; not `!=`, a bare attribute, or a test in a sort key only, an argument of `order_by()`
+        or a name a function uses only there; a value a call of the
         project's gives is a value all the same; a model imported under another name, `import Bookmark as
         Marks`, is read through that name where no two imports give it to two models; SQLAlchemy Core
         statements on a Table's variable count as
