@@ -40,6 +40,7 @@ def test_every_engine_has_a_role(engine_roles):
         "app/sessions.py:7": ("sqlalchemy.create_engine", True,
                               "bound to the session factory `session_factory` (app/sessions.py:7)"),
         "app/sessions.py:14": ("sqlalchemy.create_engine", None, "kept on an object (`self.engine`) in `Exporter.__init__`"),
+        "app/sessions.py:22": ("sqlalchemy.create_engine", None, "kept on an object (`self.conn`) in `Lookup.connect`"),
         "app/setup_check.py:7": ("sqlalchemy.create_engine", False, "one-shot: made, used and dropped in `check_database`"),
         "app/setup_check.py:15": ("sqlalchemy.create_engine", False, "one-shot: made, used and dropped in `export`"),
         "app/setup_check.py:23": ("sqlalchemy.create_engine", False, "one-shot: made, used and dropped in `at_head`"),

@@ -1280,6 +1280,34 @@ def slug_taken(session, slug):
     assert "as does the code's own lookup by slug (app/service.py:11): both keep slug unique across deleted rows" in g.message
 
 
+def test_a_lookup_by_filters_dbreview_cannot_read_makes_a_kept_key_info(tmp_path):
+    """`ensure_team` fetches by a list of filters built under conditions (the flag's among them only when asked):
+    whether its lookup finds the deleted row and reuses it cannot be told, so the warning becomes info and names
+    the lookup."""
+    service = """
+from datetime import UTC, datetime
+from app.models import Team
+
+def soft_delete(session, team):
+    team.deleted_at = datetime.now(UTC)
+
+def get_team(session, slug=None, live_only=False):
+    filters = []
+    if slug:
+        filters.append(Team.slug == slug)
+    if live_only:
+        filters.append(Team.deleted_at.is_(None))
+    return session.query(Team).filter(*filters).first()
+
+def ensure_team(session, slug):
+    return get_team(session, slug=slug) or Team(slug=slug)
+"""
+    (f,) = found(tmp_path, {"app/models.py": SOFT_DELETED, "app/service.py": service}, "INT008")
+    assert f.anchor == "table:teams:unique:slug:soft-delete" and f.severity == Severity.INFO
+    assert ("but the code fetches teams rows by filters dbreview cannot read (app/service.py:14): if that is its "
+            "lookup by slug and it finds deleted rows too, a deleted row is reused") in f.message
+
+
 # -- status-like columns as free text (INT005) --------------------------------------------------------
 
 def test_a_role_the_code_searches_for_words_is_free_text(tmp_path):

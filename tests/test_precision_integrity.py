@@ -133,6 +133,43 @@ HANDLERS = [handler]
     assert f.severity == Severity.WARNING
 
 
+def test_a_filter_that_picks_its_column_by_a_condition_is_not_read_as_a_lookup(tmp_path):
+    """`Run.job_id == job_id if by_job else Run.hook_id == hook_id` tests one column or the other: which key covers
+    the lookup depends on the branch (a partial unique index on each parent, perhaps), so dbreview holds back
+    rather than claim a fetch by the other columns alone; the same lookup without the alternative stays a warning."""
+    models = HEADER + """
+class Run(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer)
+    job_id: Mapped[int | None] = mapped_column(Integer)
+    hook_id: Mapped[int | None] = mapped_column(Integer)
+    event_id: Mapped[str] = mapped_column(String(80))
+"""
+    code = """
+from sqlalchemy import select
+from app.models import Run
+
+def one_run(session, owner_id, event_id, job_id, hook_id, by_job):
+    stmt = select(Run).where(
+        Run.owner_id == owner_id,
+        Run.job_id == job_id if by_job else Run.hook_id == hook_id,
+        Run.event_id == event_id,
+    )
+    return session.execute(stmt).scalar_one()
+
+HANDLERS = [one_run]
+"""
+    assert found(tmp_path / "a", {"app/models.py": models, "app/runs.py": code}, "INT010") == []
+    plain = code.replace("        Run.job_id == job_id if by_job else Run.hook_id == hook_id,\n", "")
+    (f,) = found(tmp_path / "b", {"app/models.py": models, "app/runs.py": plain}, "INT010")
+    assert (f.location.start_line, f.severity) == (6, Severity.WARNING)
+    assert "by event_id, owner_id, which no unique" in f.message
+    optional = code.replace("Run.hook_id == hook_id", "True")  # a test that is there or not: read as before
+    (g,) = found(tmp_path / "c", {"app/models.py": models, "app/runs.py": optional}, "INT010")
+    assert g.anchor == f.anchor
+
+
 # -- soft-deleted rows read on purpose (MOD007) -----------------------------------------------------
 
 _MEMBERS = HEADER + """

@@ -162,3 +162,90 @@ def record(session, user, commit=True):
         "tests/test_teams.py": _SIGN_UP,
     }
     assert found(tmp_path, files, "CFG015") == []
+
+
+def test_a_test_function_beside_the_code_and_a_helper_that_commits_for_a_task_are_not_reported(tmp_path):
+    """Tests named `*_test.py` beside the module they test build rows on a database thrown away; a helper that
+    commits and then enqueues a task commits on purpose (the worker reads the row), so its caller's second write
+    does not split one operation."""
+    files = {
+        "app/models/team_test.py": '''
+import unittest
+from app.models import Membership, Team, User
+
+class TeamTest(unittest.TestCase):
+    def setUp(self):
+        self.user = User(name="a")
+        db.session.add(self.user)
+        db.session.commit()
+        db.session.add(Membership(user_id=self.user.id))
+        db.session.commit()
+
+    def test_members(self):
+        team = Team(name="t")
+        db.session.add(team)
+        db.session.commit()
+        db.session.add(Membership(team_id=team.id))
+        db.session.commit()
+''',
+        "app/builds.py": '''
+from app.models import Build
+from app.worker import run_build
+
+def create_build(db, environment):
+    build = Build(environment=environment)
+    db.add(build)
+    db.commit()
+    run_build.delay(build.id)
+    return build
+
+def register(db, environment):
+    build = create_build(db, environment)
+    environment.current_build = build
+    db.commit()
+''',
+    }
+    assert found(tmp_path, files, "CFG015") == []
+    files["app/builds.py"] = files["app/builds.py"].replace("    run_build.delay(build.id)\n", "")
+    (f,) = found(tmp_path, files, "CFG015")  # without the task, the helper's commit splits the operation
+    assert (f.location.path, f.location.start_line, f.anchor) == ("app/builds.py", 13, "split-commit:register")
+
+
+def test_a_second_part_that_runs_only_under_an_if_is_info_that_names_the_test(tmp_path):
+    """The index is committed, and linked to a board only when there is one: an index alone is a state the function
+    makes on purpose, so a failure between the commits leaves a valid object; info that names the `if`."""
+    code = '''
+from app.models import Index, Timeline
+
+def create_index(session, board, name):
+    index = Index(name=name)
+    session.add(index)
+    session.commit()
+    if board is not None:
+        timeline = Timeline(board=board, index=index)
+        session.add(timeline)
+        session.commit()
+    return index
+'''
+    (f,) = found(tmp_path, {"app/indexes.py": code}, "CFG015")
+    assert (f.severity, f.location.start_line, f.anchor) == (Severity.INFO, 10, "split-commit:create_index")
+    assert f.message.endswith("; but the second part runs only when `board is not None` (line 8): on the other paths the "
+                              "function leaves the first part alone, a state it makes on purpose, so what a failure "
+                              "leaves may be a valid object on its own")
+    linked_after = '''
+from app.models import Index, Timeline
+
+def create_index(session, board, name):
+    index = Index(name=name)
+    session.add(index)
+    session.commit()
+    timeline = Timeline(index=index)
+    if board is None:
+        timeline.hidden = True
+    else:
+        board.timelines.append(timeline)
+    session.add(timeline)
+    session.commit()
+'''
+    (g,) = found(tmp_path / "b", {"app/indexes.py": linked_after}, "CFG015")  # the second commit runs on every path
+    assert g.severity == Severity.WARNING and "runs only when" not in g.message

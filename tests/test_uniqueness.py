@@ -171,6 +171,19 @@ def test_a_lookup_that_raises_on_a_second_row_keeps_the_warning(tmp_path):
     assert f.message.endswith("and the next run of this lookup raises on the two rows (`one_or_none()`)")
 
 
+def test_a_lookup_after_the_function_locks_the_parent_row_is_not_reported(tmp_path):
+    """The function locks the group's row first (`with_for_update()`): a second caller waits on it, then its lookup
+    sees the row the first one made; a lock named only in a comment does not count."""
+    locked = _ADD_MEMBER.replace("def add_member(session, group, kind, obj):\n",
+                                 "def add_member(session, group, kind, obj):\n"
+                                 "    session.query(models.Group).filter_by(id=group.id).with_for_update().one()\n")
+    assert found(tmp_path / "a", {"app/models.py": _MEMBERS.format(args=""), "app/members.py": locked}, "INT013") == []
+    said = _ADD_MEMBER.replace("def add_member(session, group, kind, obj):\n",
+                               "def add_member(session, group, kind, obj):\n    # no with_for_update() here\n")
+    (f,) = found(tmp_path / "b", {"app/models.py": _MEMBERS.format(args=""), "app/members.py": said}, "INT013")
+    assert f.anchor == "function:app/members.py:add_member:Member:check-then-insert"
+
+
 def test_a_unique_key_over_the_looked_up_columns_holds_the_race(tmp_path):
     args = '__table_args__ = (UniqueConstraint("group_id", "kind", "ref_id"),)'
     assert found(tmp_path, {"app/models.py": _MEMBERS.format(args=args), "app/members.py": _ADD_MEMBER}, "INT013") == []

@@ -722,6 +722,8 @@ class _Reader:
                 fact = CallFact(callee, col.span_of(node, self.path), kw, self.assigned.get(id(node)), function)
                 if last(callee) not in _INTERESTING_CALLS or last(callee) in ENGINE_CALLS or "sessionmaker" in last(callee):
                     fact.scope = _lifetime(node, func)
+                    if fact.scope == "stored" and func is not None and fact.target:
+                        fact.target = _kept_on_object(func, fact.target) or fact.target
                     fact.params = _parameters(func) if func else {}
                     fact.args = tuple(ast.unparse(a) for a in node.args)
                     if fact.scope == "passed" and func is not None and fact.target:
@@ -979,6 +981,18 @@ def _lifetime(call: ast.Call, func: ast.FunctionDef | ast.AsyncFunctionDef | Non
             elif isinstance(up, (ast.Assign, ast.AnnAssign)) and not _local_names(up, func):
                 uses.add("stored")  # cache[key] = engine, self.engine = engine: made once, kept
     return next(u for u in ("stored", "returned", "passed", "local") if u in uses)  # the longest it may live
+
+
+def _kept_on_object(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> str | None:
+    """`db = create_engine(...)` then `self.conn = db`: the engine is kept where `self.conn = create_engine(...)`
+    would keep it, on the object (whose lifetime dbreview cannot tell), not in a name of its own."""
+    for node in walk(func):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id == name:
+            kept = next((t for t in node.targets if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+                         and t.value.id in ("self", "cls")), None)
+            if kept is not None:
+                return ast.unparse(kept)
+    return None
 
 
 def _sets_naming_convention(node: ast.AST) -> bool:

@@ -21,6 +21,7 @@ from analyzers.facts.walk import walk
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _ADDS = frozenset(("add", "add_all", "merge"))
 _COLLECTION_ADDS = frozenset(("append", "extend", "insert"))
+_SET_UPS = frozenset(("setUp", "setUpClass", "asyncSetUp", "setup_method", "setup_class"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,9 @@ class SplitCommit:
     uses: str  # what of the first part the write uses, as written: `team.id`, `role`
     write: Span
     second: Span
+    # The `if` the dependent write and the second commit sit under and the first commit does not: its test as it
+    # must hold (`board is not None`), with its line; on the other paths the function leaves the first part alone.
+    when: tuple[str, int] | None = None
 
 
 def committers(functions, owners: dict[int, str], module: str) -> tuple[str, ...]:
@@ -43,9 +47,16 @@ def committers(functions, owners: dict[int, str], module: str) -> tuple[str, ...
     the body of a `try` there (not under an `if`, a loop or a handler)."""
     out = []
     for func in functions:
-        if any(_commits(s) for s in func.body):
+        commit = next((s for s in func.body if _commits(s)), None)
+        if commit is not None and not _hands_over(func, commit):
             out.append(f"{module}.{owners[id(func)]}.{func.name}" if id(func) in owners else f"{module}.{func.name}")
     return tuple(out)
+
+
+def _hands_over(func, commit: ast.stmt) -> bool:
+    """A task enqueued, mail sent or service called after the helper's commit: that commit is wanted (the task
+    reads the rows from another process), so a caller going on after it does not split one operation."""
+    return any(c.lineno > commit.lineno and side_effect(c) is not None for c, _ in statement_calls(func.body, ()))
 
 
 def _commits(stmt: ast.stmt) -> bool:
@@ -61,9 +72,17 @@ def read_split_commits(functions, owners: dict[int, str], names, module: str, pa
     local = {f.name for f in functions if id(f) not in owners}
     out = []
     for func in functions:
+        if _is_test(func):
+            continue
         name = f"{owners[id(func)]}.{func.name}" if id(func) in owners else func.name
         out += _in_function(func, name, owners.get(id(func)), local, names, module, path)
     return out
+
+
+def _is_test(func) -> bool:
+    """A test (pytest's and unittest's `test*`) or its set-up, wherever its file is (`models/sketch_test.py`): it
+    builds rows on a database thrown away, no operation whose half could stay."""
+    return func.name.startswith("test") or func.name in _SET_UPS
 
 
 def _in_function(func, name, owner, local, names, module, path) -> list[SplitCommit]:
@@ -97,11 +116,11 @@ def _in_function(func, name, owner, local, names, module, path) -> list[SplitCom
         use = _dependent_write(func, made, c1, chain1, c2, chain2, calls, writes)
         if use is None:
             continue
-        uses, write = use
+        uses, write, chain = use
         first_write = None if helper is not None else max(before, key=lambda w: w.lineno)
         out.append(SplitCommit(name, span_of(c1, path), helper, short(c1.func) if helper else None,
                                span_of(first_write, path) if first_write is not None else None, uses,
-                               span_of(write, path), span_of(c2, path)))
+                               span_of(write, path), span_of(c2, path), _condition(chain1, chain, chain2)))
     return out
 
 
@@ -147,10 +166,24 @@ def _dependent_write(func, made: set[str], c1, chain1, c2, chain2, calls, writes
             derived[node.targets[0].id] = used
     between = [(w, ch) for w, ch in [*writes, *_statement_writes(func, calls)]
                if c1.lineno < w.lineno < c2.lineno and runs_after(chain1, ch) and runs_after(ch, chain2)]
-    for w, _ in sorted(between, key=lambda x: x[0].lineno):
+    for w, ch in sorted(between, key=lambda x: x[0].lineno):
         used = _write_use(w, made, derived)
         if used:
-            return used, w
+            return used, w, ch
+    return None
+
+
+def _condition(first: tuple, write: tuple, second: tuple) -> tuple[str, int] | None:
+    """The test of an `if` that holds the write and the second commit and not the first commit: (its source, said
+    as it must hold for the second part to run, and its line), or None."""
+    shared = next((d for d, (a, b) in enumerate(zip(first, write)) if a[:2] != b[:2]), min(len(first), len(write)))
+    for depth in range(shared, len(write) - 1):
+        _, i, block = write[depth]
+        stmt = block[i]
+        if isinstance(stmt, ast.If) and len(second) > depth + 1 and second[depth][:2] == write[depth][:2] \
+                and second[depth + 1][0] == write[depth + 1][0]:  # the second commit in the same branch of it
+            test = ast.unparse(stmt.test)
+            return (f"`{test}`" if write[depth + 1][2] is stmt.body else f"`{test}` does not hold"), stmt.lineno
     return None
 
 

@@ -660,8 +660,10 @@ class _Function:
 
     def _filter(self, expr: ast.AST, acc: _Acc) -> None:
         if any(isinstance(n, ast.Starred) for n in walk(expr)) or (isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.Or)) or (
-                isinstance(expr, ast.Call) and last(self.names.callee(expr)) == "or_"):
-            acc.opaque_filter = True  # filters made elsewhere, or alternatives: which rows match is not read here
+                isinstance(expr, ast.Call) and last(self.names.callee(expr)) == "or_") or _alternatives(expr):
+            # Filters made elsewhere, or alternatives (`or_`, `A.x == x if by_x else A.y == y`): which rows match is
+            # not read here.
+            acc.opaque_filter = True
             return
         if isinstance(expr, ast.Compare) and all(isinstance(o, (ast.Lt, ast.Gt, ast.LtE, ast.GtE)) for o in expr.ops):
             acc.ranges.update(n.attr for n in (expr.left, *expr.comparators)
@@ -771,6 +773,13 @@ def _on_self(func: ast.AST, method: ast.FunctionDef | ast.AsyncFunctionDef) -> b
 
 
 _VALUE_TESTS = ("in_", "not_in", "notin_", "is_", "is_not", "isnot", "like", "ilike", "startswith", "endswith", "between")
+
+
+def _alternatives(expr: ast.AST) -> bool:
+    """`A.x == x if by_x else A.y == y`: a test of one column or of another. Not `(A.v == v) if pinned else True`,
+    a test that is there or not (read as an optional one, as before)."""
+    return isinstance(expr, ast.IfExp) and all(
+        any(isinstance(n, ast.Attribute) and _model_name(n.value) for n in walk(branch)) for branch in (expr.body, expr.orelse))
 
 
 def _value_sides(expr: ast.AST) -> set[int]:

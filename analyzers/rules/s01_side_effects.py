@@ -104,9 +104,13 @@ class SplitCommit(Rule):
         the helper returned) handed to a constructor, added to another object's collection or assigned to
         another object's attribute. The three must run one after the other on one path; the first write, the
         first commit, the dependent write and the second commit are cited. Commits inside a loop (per row, per
-        batch) are not read: they are meant to commit in parts. Tests and command-line tooling are not read; a
-        helper that cannot be resolved, or that commits only on some paths, is not a commit here. Nor is a first
-        commit followed by a task enqueued, mail sent or a service called (that commit is wanted: CFG014). The
+        batch) are not read: they are meant to commit in parts. Tests (their files, and functions named `test*` or
+        `setUp` wherever they are) and command-line tooling are not read; a helper that cannot be resolved, or that
+        commits only on some paths, is not a commit here. Nor is a first commit followed by a task enqueued, mail
+        sent or a service called, in the function or in the helper after its commit (that commit is wanted, the
+        task reads the rows from another process: CFG014). A dependent write under an `if` that the first commit
+        is not under is info, naming the test: on the function's other paths the first part stays alone on purpose,
+        so what a failure leaves may be a valid object of its own (an index not yet linked to a board). The
         functions that go on after a helper that commits are one design: one finding, at the first, with the others
         as related places.
     Why it matters:
@@ -191,11 +195,12 @@ def activate(session, user):
                     through_helpers.append((s, f"{s.function} calls `{s.helper_as_written}` (line {s.first.start}), "
                                                f"which commits, {second}"))
                     continue
+                message = (f"{s.function} writes to the session (line {s.first_write.start}) and commits (line "
+                           f"{s.first.start}), {second}: if anything fails between the two commits, the first part stays "
+                           f"committed alone, half an operation; flush where the id is needed and commit once")
                 yield self.finding(
-                    f"{s.function} writes to the session (line {s.first_write.start}) and commits (line "
-                    f"{s.first.start}), {second}: if anything fails between the two commits, the first part stays "
-                    f"committed alone, half an operation; flush where the id is needed and commit once",
-                    s.write, f"split-commit:{s.function}",
+                    message + _optional(s), s.write, f"split-commit:{s.function}",
+                    severity=Severity.INFO if s.when else None,
                     related=[(s.first_write, "the first part's write"), (s.first, "the first commit"),
                              (s.second, "the second commit")],
                 )
@@ -210,9 +215,20 @@ def activate(session, user):
         message = (f"{text}: if anything fails between the two commits, the helper's rows stay committed alone, "
                    f"half an operation{others}; let the helpers flush and leave the commit to their callers")
         if not more:
-            return self.finding(message, first.write, f"split-commit:{first.function}",
+            return self.finding(message + _optional(first), first.write, f"split-commit:{first.function}",
+                                severity=Severity.INFO if first.when else None,
                                 related=[(first.first, "the call that commits"), (first.second, "the second commit")])
         sites = [(s.write, f"split-commit:{s.function}", f"{s.function}: calls `{s.helper_as_written}`, which commits, "
                   f"then writes with `{s.uses}` and commits again") for s, _ in splits]
         return self.grouped(message, sites, "split-commit:helpers",
                             also=[(first.first, "the call that commits"), (first.second, "the second commit")])
+
+
+def _optional(split) -> str:
+    """What the finding adds, and why it is info, when the second part runs only under an `if` the first does not."""
+    if split.when is None:
+        return ""
+    test, line = split.when
+    return (f"; but the second part runs only when {test} (line {line}): on the other paths the function leaves the "
+            "first part alone, a state it makes on purpose, so what a failure leaves may be a valid object on its own")
+

@@ -962,8 +962,10 @@ class UniqueBlocksSoftDeleted(Rule):
         where no code sets the flag on the table, or the code's own lookup by the key counts deleted rows
         too (the code and the constraint agree: the key stays unique across deleted rows, a product choice),
         info that says so (one for all the tables whose flag nothing
-        sets, when there are three or more); a warning, naming where the flag is set, only when the delete
-        keeps the key.
+        sets, when there are three or more); info too, naming it, where the code fetches one row of the table by
+        filters dbreview cannot read (`query.filter(*filters).first()`, a list built under conditions): that may be
+        its lookup by the key, and whether it finds deleted rows (and reuses one, as an `ensure_*` does) cannot be
+        told. A warning, naming where the flag is set, only when the delete keeps the key.
     Why it matters:
         A soft-deleted row keeps its values: re-adding the same email, or enrolling the same patient
         again, fails with a unique violation although no live row has it; the usual work-around (mangling
@@ -1075,6 +1077,17 @@ class User(Base):
                 related=[(where, f"{flag} set"), (lookup, "looked up by the key")] + ([(rejects, "deleted row turned away")] if rejects else []),
             )
             return
+        if kind == "unread":
+            yield self.finding(
+                f"{name} is soft deleted ({flag} is set at {where.path}:{where.start}, and the key is not rewritten "
+                f"there) and unique ({listed}) also counts the deleted rows; but the code fetches {name} rows by "
+                f"filters dbreview cannot read ({looked_up.path}:{looked_up.start}): if that is its lookup by "
+                f"{listed} and it finds deleted rows too, a deleted row is reused rather than added again and nothing "
+                f"fails; if it hides them, adding a {name} row again with the same {listed} fails with a unique "
+                f"violation, and a partial unique index WHERE {_live(flag)} keeps live rows unique",
+                span, anchor, severity=Severity.INFO, related=[(where, f"{flag} set"), (looked_up, "filters not read")],
+            )
+            return
         yield self.finding(
             f"{name} is soft deleted ({flag} is set at {where.path}:{where.start}, and the key is not rewritten there) "
             f"but unique ({listed}) also counts the deleted rows: adding a {name} row again with the same {listed} "
@@ -1097,7 +1110,10 @@ def _weigh(facts, table, cols, flag: str) -> tuple[str, tuple]:
     looked_up = _looked_up_with_deleted(facts, table, cols, flag)
     if looked_up and _makes_another_value(facts, looked_up[0]):
         return "moot", ()  # the lookup finds a free value (`name-2`) when the key is taken: nothing is added again
-    return ("looked-up" if looked_up else "holds"), (deletes[0], looked_up)
+    if looked_up:
+        return "looked-up", (deletes[0], looked_up)
+    unread = _unread_lookup(facts, table)
+    return ("unread", (deletes[0], unread)) if unread else ("holds", (deletes[0], None))
 
 
 # A state a row is ended by, as a timestamp: `revoked_at` on a grant, `removed_at` on a membership.
@@ -1191,6 +1207,14 @@ def _looked_up_with_deleted(facts, table, cols, flag: str) -> tuple[Span, Span |
     return None
 
 
+def _unread_lookup(facts, table) -> Span | None:
+    """A query of the application that fetches one row of `table` by filters dbreview cannot read (a list built
+    under conditions, `query.filter(*filters).first()`): it may be the code's lookup by the key, and whether it
+    counts deleted rows (then finds and reuses one, as an `ensure_*` would) dbreview cannot tell."""
+    return next((q.span for q, t in app_queries(facts) if t is table and q.opaque_filter and not q.escapes
+                 and any(m in q.methods for m in _ONE_ROW)), None)
+
+
 def _live(flag: str) -> str:
     return f"{flag} IS NULL" if flag.endswith(("_at", "_on", "_date")) else f"NOT {flag}"
 
@@ -1259,6 +1283,7 @@ class Document(Base):
 
 
 _ONE_OR_NONE = ("scalar_one_or_none", "one_or_none", "scalar_one", "one")
+_ONE_ROW = (*_ONE_OR_NONE, "first", "scalar", "get")
 _NOT_ONE_ROW = ("limit", "first", "distinct", "group_by", "with_only_columns", "join", "outerjoin", "join_from", "select_from", "union",
                 "union_all", "with_entities", "add_columns", "from_statement", "having")
 
@@ -1275,7 +1300,8 @@ class OneOrNoneOnNonUnique(Rule):
         runs it, perhaps through another helper of self) is followed into that helper, found by name on the class
         and then its bases; one handed to a library's base class, to a helper that filters or joins it again, or
         to any other function is left alone, as are queries with `limit`, `first`, joins or filters dbreview
-        cannot read. The message names a non-unique index
+        cannot read (alternatives among them: `or_`, a filter that picks its column by a condition,
+        `A.job_id == j if by_job else A.hook_id == h`, which a partial unique index per branch may cover). The message names a non-unique index
         over the columns where there is one. A lookup that also tests a range (`<`, `>`, `between`,
         `overlaps`) cannot be made unique by any key: the finding says so and advises `.first()` or
         `exists()`. A lookup in a module-level function that nothing outside tests calls (its name is

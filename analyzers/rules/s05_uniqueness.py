@@ -13,6 +13,7 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries, function_around
 from analyzers.rules.examples_common import HEADER
+from analyzers.rules.s05_lost_updates import _ROW_LOCKS
 from analyzers.rules.schema import _mentions, _unique_keys, fk_columns, migration_gaps, table_sql
 
 
@@ -217,7 +218,9 @@ class CheckThenInsert(Rule):
         `Member.group_id == group.id`), while no unique constraint, unique index or primary key is made of
         columns the lookup compares or the constructor sets (in the model or the migrations; a relationship it
         is given, `TaskUser(task=task)`, sets the foreign key columns to that relationship's table). A constructor inside
-        a `try` that catches IntegrityError is left alone: the code meets the race itself. In a @classmethod of the
+        a `try` that catches IntegrityError is left alone: the code meets the race itself; so is a lookup after the
+        function takes a database lock (`with_for_update()` on a parent row, an advisory lock): the callers that take
+        it check and insert one at a time. In a @classmethod of the
         model, its first parameter names the model (`cls.query.filter_by(name=name).first()`, then `cls(name=name)`).
         Where a unique key covers the lookup, the second insert fails with IntegrityError: not reported (the
         database holds the rule; whether the caller meets that error is another question).
@@ -271,7 +274,7 @@ def join(session, group_id, user_id):
             if any(a not in names for a in attrs):
                 continue
             made = _insert_after(self.facts, q, attrs)
-            if made is None:
+            if made is None or _locked_before(self.facts, q.span):
                 continue
             line, keywords = made
             columns = tuple(sorted(names[a] for a in attrs))
@@ -296,6 +299,13 @@ def join(session, group_id, user_id):
                 severity=Severity.WARNING if strict else Severity.INFO,
                 related=[(made_at, "the insert with the same values")],
             )
+
+
+def _locked_before(facts: Facts, span: Span) -> bool:
+    """The function takes a database lock before its lookup (`select(Org).filter_by(id=org_id).with_for_update()`,
+    an advisory lock): callers that take the same lock run the check and the insert one after the other."""
+    first, lines = function_around(facts, span)
+    return any(_ROW_LOCKS.search(line.partition("#")[0]) for line in lines[:span.start - first])
 
 
 def _set_columns(facts: Facts, table: TableFact, keywords: set[str]) -> set[str]:
