@@ -257,6 +257,23 @@ def test_a_file_that_does_not_parse_lowers_the_graph_findings_it_may_explain(tmp
         "could not be read: does not parse as Python: invalid syntax)")
 
 
+def test_a_revision_parked_beside_versions_is_not_in_the_graph_unless_version_locations_names_folders(tmp_path):
+    files = {
+        "db/env.py": "from alembic import context\n",
+        "db/alembic.ini": "[alembic]\nscript_location = /app/db\n# version_locations = %(here)s/bar\n",
+        "db/versions/0001_a.py": _revision("    pass", rev="0001", down=None),
+        "db/versions/0002_b.py": _revision("    pass", rev="0002", down="0001"),
+        "db/temp/0003_draft.py": _revision("    pass", rev="0003", down="..."),  # a draft Alembic never loads
+    }
+    result = scan(_tree(tmp_path / "parked", files))
+    assert [r.revision for r in result.facts.revisions] == ["0001", "0002"]
+    assert [f for f in result.result.findings if f.rule_id in ("MIG003", "MIG004")] == []
+    files["db/alembic.ini"] = "[alembic]\nscript_location = db\nversion_locations = %(here)s/versions %(here)s/temp\n"
+    result = scan(_tree(tmp_path / "named", files))  # read there: its missing parent is a broken graph
+    graph = [(f.rule_id, f.severity, f.location.path) for f in result.result.findings if f.rule_id == "MIG004"]
+    assert graph == [("MIG004", Severity.CRITICAL, "db/temp/0003_draft.py")]
+
+
 def test_folders_of_one_environment_are_one_tree_and_labelled_heads_are_meant(tmp_path):
     root = _tree(tmp_path, {
         "db/versions/0001_root.py": _revision("    pass", rev="0001", down=None),

@@ -21,6 +21,7 @@ from analyzers.facts.model import (
 from analyzers.facts.paths import is_test_path, tooling_kind
 from analyzers.facts.python_module import FACTORY_CALLS, FLASK_OPTIONS, TEMPLATE_NAMES
 from analyzers.facts.symbols import Symbols
+from analyzers.facts.version_locations import parked
 
 
 def link(
@@ -92,6 +93,8 @@ def link(
             if table is not None:
                 table.indexes.append(replace(index, table=table.name))
     facts.library_tables = library_tables(facts, classes, of_class)
+    hidden = parked(facts.revisions, {*paths, *(m.path for m in modules)}, facts.root)
+    facts.revisions = [r for r in facts.revisions if r.path not in hidden]
     facts.squashed = squashed_trees(facts.revisions)
     gone = {id(r) for s in facts.squashed for r in s.revisions}
     facts.revisions = [r for r in ordered(facts.revisions) if id(r) not in gone]

@@ -15,7 +15,7 @@ from analyzers.facts.effects import DATA_SQL, effects, unread_ops
 from analyzers.facts.guards import INSPECTOR_KEYS, Shape, chain_finds, step_shape
 from analyzers.facts.history import created_objects, dropped_objects, history
 from analyzers.facts.imports import reach
-from analyzers.facts.model import MigrationOp, RevisionFact, Span
+from analyzers.facts.model import MigrationOp, RevisionFact, Span, Unread
 from analyzers.findings import Finding, Location, Related, Severity
 from analyzers.rules import start_up
 from analyzers.rules.base import Rule
@@ -63,7 +63,9 @@ class DowngradeDropsOthers(Rule):
         Triggers, functions, policies, indexes, constraints, tables and columns that `downgrade()` drops
         while `upgrade()` did not create them (or created them only if they were not there yet: IF NOT
         EXISTS, a DO block that asks pg_trigger first, CREATE OR REPLACE), and that an earlier revision
-        did create. One finding per revision, each such object a related location.
+        did create. One finding per revision, each such object a related location. A constraint of a
+        table that the revision gives a constraint without a name (`create_foreign_key(None, ...)`, named
+        by a naming convention dbreview does not apply) may be that one: not claimed.
     Why it matters:
         Rolling this revision back removes what the earlier revision put there while that revision stays
         applied: an audit trigger silently gone, a function that its callers still need. Nothing fails;
@@ -158,8 +160,14 @@ END $$;
                 remade.add(("table", e.name))
         sure |= remade
 
+        # Tables given a constraint without a name (create_foreign_key(None, ...)): its name comes from a naming
+        # convention dbreview does not apply, so a constraint of theirs dropped by name may be that one.
+        unnamed = {op.table for op in (*rev.upgrade, *rev.downgrade) if op.table and any(not c.name for c in op.constraints)}
+
         def unknown(kind: str, key: str) -> bool:  # the upgrade may have made it in what could not be read
             table = key.split(".", 1)[0] if kind not in ("function", "index") else None
+            if kind == "constraint" and table in unnamed:
+                return True
             return any(table is None or u.concerns(table) for u in unread)
 
         for op in rev.downgrade:
@@ -569,7 +577,8 @@ class ImportsApplicationModels(Rule):
         queried or selected (`session.query(Order)`, `select(Order)`, `session.get(Order, ...)`) or an
         instance added to a session. Columns that later revisions add to its table and that the model maps
         today are named (a revision that defers or picks columns keeps the general claim); where no later
-        revision adds one, the finding is an info that says so. Uses that name
+        revision adds one, the finding is an info that says so (or, where a later revision has an operation or
+        SQL on that table that could not be read, that it may add one, and where). Uses that name
         their columns (a bulk update or delete, `Order.total`, `update(Order).values(...)`, an instance only
         read) take only those columns: no finding. A class passed where this cannot follow is an info that
         says so. A revision that changes the models in its process (assigns an attribute of a model class,
@@ -650,9 +659,14 @@ for order in session.query(Order):
                            "which the application sees if it runs in that process (an upgrade at start-up)")
             if whole:
                 names = ", ".join(note for _, _, note in whole)
-                added = _later_columns(self.facts, rev, whole)
-                yet = ("; no later revision adds a column that the model maps today (info until one does: then a fresh "
-                       "upgrade fails here)") if added == [] else _said_later(added or [])
+                added, gap = _later_columns(self.facts, rev, whole)
+                yet = _said_later(added or [])
+                if added == [] and gap is not None:
+                    yet = (f"; a later revision may add a column that the model maps today, in what dbreview could not read "
+                           f"({gap.span.path}:{gap.span.start}: {gap.reason}): then a fresh upgrade fails here")
+                elif added == []:
+                    yet = ("; no later revision adds a column that the model maps today (info until one does: then a fresh "
+                           "upgrade fails here)")
                 yield self.grouped(
                     f"revision {rev.revision} loads or writes whole rows of today's model{'s' if len(whole) > 1 else ''} "
                     f"{names}: when a model gains a column, this revision selects or inserts a column that does not "
@@ -689,17 +703,18 @@ def _span_at(path: str, line: int) -> Span:
     return Span(path, line, line)
 
 
-def _later_columns(facts, rev, whole) -> list[str] | None:
+def _later_columns(facts, rev, whole) -> tuple[list[str] | None, Unread | None]:
     """Columns of the loaded models' tables that revisions after `rev` add and that the model still maps,
     each with the revision: upgrading a database from before them runs this revision's statement without
     them. None where that cannot be told: a revision that defers columns or loads only some (`defer`,
-    `load_only`) when later revisions add some, or a model whose table is not known."""
+    `load_only`) when later revisions add some, or a model whose table is not known. With them, the first
+    operation or SQL of a later revision that could not be read and may change one of those tables."""
     from analyzers.facts.history import history
     from analyzers.rules.fk_reads import _tree
 
     tree_ast = _tree(facts, rev.path)
     if tree_ast is None:
-        return None
+        return None, None
     h = history(facts)
     tree = h.tree_of.get(id(rev))
     tables = {}
@@ -708,8 +723,10 @@ def _later_columns(facts, rev, whole) -> list[str] | None:
         cls = note.split(" ", 1)[0].rsplit(".", 1)[-1]
         t = next((t for t in facts.tables.values() if t.class_name == cls and t.path == path), None)
         if t is None:
-            return None
+            return None, None
         tables.setdefault(t.name, t)
+    later_revs = [r for r in facts.revisions if h.tree_of.get(id(r)) == tree and id(rev) in h.ancestors.get(id(r), ())]
+    gap = next((u for r in later_revs for u in unread_ops(r.upgrade) if any(u.concerns(name) for name in tables)), None)
     added = []
     for (t, kind, key), lives in h.lives.items():
         table, _, column = key.partition(".")
@@ -722,8 +739,8 @@ def _later_columns(facts, rev, whole) -> list[str] | None:
                 added.append(f"{key} ({life.creator.revision})")
     if added and any(isinstance(n, ast.Attribute) and n.attr in ("defer", "load_only", "deferred")
                      or isinstance(n, ast.Name) and n.id in ("defer", "load_only", "deferred") for n in ast.walk(tree_ast)):
-        return None  # it may leave exactly those out
-    return sorted(added)
+        return None, gap  # it may leave exactly those out
+    return sorted(added), gap
 
 
 def _said_later(added: list[str]) -> str:

@@ -10,6 +10,7 @@ rows yet, and rewriting them changes nothing that is deployed. A revision that f
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
@@ -380,7 +381,8 @@ def _column_change(st: SqlStatement | None, what: str) -> list[dict]:
 
 class _OnePerRevision:
     """A rule whose findings in one revision share their cause (one migration written one way): each
-    revision gets one finding, the others of that revision as related locations."""
+    revision gets one finding, the others of that revision as related locations. An id that two trees
+    share (copies of one history, an edition each) is a revision per file."""
 
     ID: str
 
@@ -398,9 +400,11 @@ class _OnePerRevision:
     def check(self):
         if self.POSTGRES and runs_on(self.facts).not_postgres:
             return
-        groups: dict[str, list[tuple[str, Finding]]] = {}
+        files = Counter(r.revision for r in self.facts.revisions)
+        groups: dict[tuple[str, str], list[tuple[str, Finding]]] = {}
         for table, f in self.each():
-            groups.setdefault(f.anchor.split(":")[1], []).append((table, f))
+            revision = f.anchor.split(":")[1]  # one id in two trees (copies of one history): each file a revision of its own
+            groups.setdefault((revision, f.location.path if files[revision] > 1 else ""), []).append((table, f))
         for found in groups.values():
             f = on_postgres(self.facts, self._one(found)) if self.POSTGRES else self._one(found)
             yield at_start_up(self.facts, f, self.START_UP) if self.START_UP else f

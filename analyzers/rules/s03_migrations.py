@@ -852,7 +852,9 @@ class MissingParentRevision(Rule):
 
     What it checks:
         `down_revision` values that match no revision of the same Alembic tree (a versions folder, or
-        the folders of one environment that one history spans, a folder per release).
+        the folders of one environment that one history spans, a folder per release). Only the
+        folders Alembic reads: a revision file in another folder of the script folder (a `temp/` of
+        drafts beside `versions/`) is in no graph unless `version_locations` is set near it.
     Why it matters:
         Alembic cannot build the history: every command fails with "Can't locate revision".
     Example:
