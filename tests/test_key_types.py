@@ -1,6 +1,7 @@
 """INT017: a foreign key column of another type than the key it references (issue 8), in the schema the
-migrations build, or in the models where there are none. Narrower integers, shorter strings and types of
-another kind are warnings; a longer string that holds every key is info; columns typed by their
+migrations build, or in the models where there are none. A SmallInteger referencing a wider key, shorter
+strings and types of another kind are warnings; an Integer referencing a BigInteger (it fails only past
+2,147,483,647 ids: judged an overstatement at warning) and a longer string that holds every key are info; columns typed by their
 annotation only, or a key the same on both sides, give nothing."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pytest
 from analyzers.rules.examples_common import HEADER
 from tests.test_precision import found, revision
 
-MODELS = HEADER + '''from sqlalchemy import BigInteger, Text, Uuid
+MODELS = HEADER + '''from sqlalchemy import BigInteger, SmallInteger, Text, Uuid
 
 
 class Account(Base):
@@ -32,8 +33,10 @@ def _keys(tmp_path, files: dict[str, str]) -> dict:
 
 
 @pytest.mark.parametrize("column, severity, words", [
-    ('Integer, ForeignKey("accounts.id")', "warning",
+    ('Integer, ForeignKey("accounts.id")', "info",
      "invoices.ref references accounts.id but is Integer, narrower than the key's BigInteger: ids above 2,147,483,647"),
+    ('SmallInteger, ForeignKey("accounts.id")', "warning",
+     "invoices.ref references accounts.id but is SmallInteger, narrower than the key's BigInteger: ids above 32,767"),
     ('String(50), ForeignKey("accounts.code")', "warning",
      "invoices.ref references accounts.code but is String(50), shorter than the key's String(100): a key longer than 50"),
     ('String(36), ForeignKey("accounts.token")', "warning",
@@ -80,7 +83,7 @@ op.create_table(
 
 def test_migrated_schema(tmp_path):
     (f,) = _keys(tmp_path, {"migrations/versions/0001_a.py": revision(UPGRADE)}).values()
-    assert f.anchor == "fk_type:invoices.account_id" and f.severity.value == "warning"
+    assert f.anchor == "fk_type:invoices.account_id" and f.severity.value == "info"
     assert f.location.start_line == 11 and "(in the schema the migrations build;" in f.message
 
 

@@ -36,12 +36,13 @@ class KeyTypeDiffers(Rule):
 
     What it checks:
         Each single-column foreign key of the schema the migrations build (of the models when the application
-        has no migrations) against the column it references: an integer narrower than the key (Integer
-        referencing BigInteger), a string shorter than the key's (String(50) referencing String(100)), or a
+        has no migrations) against the column it references: a SmallInteger referencing a wider integer (ids
+        above 32,767 do not fit), a string shorter than the key's (String(50) referencing String(100)), or a
         type of another kind (String(36) referencing UUID, which PostgreSQL and MySQL refuse to build) is a
-        warning; a string of a set length longer than the key's (every key fits), or one of a set length
-        referencing text of any length (longer keys do not fit), is info; text of any length referencing a
-        string of a set length is not a finding.
+        warning; an Integer referencing a BigInteger (it fails only past 2,147,483,647 ids), a string of a set
+        length longer than the key's (every key fits), or one of a set length referencing text of any length
+        (longer keys do not fit), is info; text of any length referencing a string of a set length is not a
+        finding.
         Columns typed only by their annotation (SQLAlchemy copies the key's type), types dbreview cannot
         resolve, and tables whose migrations hold SQL or steps it could not follow are not compared.
     Why it matters:
@@ -115,8 +116,9 @@ def _differs(col: ColumnFact, key: ColumnFact, model: bool, sqlite_only: bool) -
         size, key_size = drift.INT_BYTES.get(col.type_name or ""), drift.INT_BYTES.get(key.type_name or "")
         if size is None or key_size is None or size >= key_size or sqlite_only:
             return None  # SQLite's INTEGER holds 8 bytes whatever the declared type
+        # 32,767 ids are within reach of an ordinary table; 2,147,483,647 are not for most, so a consistency fix
         return (f"is {col.type_name}, narrower than the key's {key.type_name}: ids above {drift.INT_LARGEST[size]} cannot "
-                "be stored in it (integer out of range)", Severity.WARNING)
+                "be stored in it (integer out of range)", Severity.WARNING if size < 4 else Severity.INFO)
     width, key_width = _width(col), _width(key)
     if mine != "string" or width is None or key_width is None or width == key_width:
         return None
