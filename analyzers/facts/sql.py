@@ -371,6 +371,8 @@ def _dropped(o: object) -> tuple[str, ...]:
         return tuple(getattr(p, "sval", "") for p in o)
     if getattr(o, "objname", None):  # ObjectWithArgs: DROP FUNCTION f(...)
         return tuple(getattr(p, "sval", "") for p in o.objname)
+    if getattr(o, "names", None):  # TypeName: DROP TYPE / DROP DOMAIN
+        return tuple(getattr(p, "sval", "") for p in o.names)
     return (getattr(o, "sval", ""),)
 
 
