@@ -98,3 +98,30 @@ op.create_index("ix_orders_code", "orders", ["code"])
     dropped = "for name in UNUSED:\n    op.execute(sa.text(f'DROP INDEX IF EXISTS {name}'))"
     files["migrations/versions/0001_init.py"] = revision(made + dropped)
     assert found(tmp_path / "again", files, "PERF006") == []
+
+
+ACCOUNTS = HEADER + """
+from sqlalchemy import Index, UniqueConstraint
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("login", name="uq_accounts_login"), Index("ix_accounts_login", "login"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(40))
+"""
+
+
+def test_a_key_a_migration_drops_in_sql_is_no_key(tmp_path):
+    """The model (no migration creates its table) still declares the unique constraint, but a migration drops it
+    through `conn.execute(text("ALTER TABLE ... DROP CONSTRAINT ..."))`: the index is the only one on the column,
+    no finding. Dropped and added back, the key is there again and the index repeats it."""
+    dropped = revision('''
+conn = op.get_bind()
+conn.execute(sa.text('ALTER TABLE app.accounts DROP CONSTRAINT IF EXISTS "uq_accounts_login"'))
+''')
+    files = {"app/models.py": ACCOUNTS, "migrations/versions/0001_a.py": dropped}
+    assert found(tmp_path, files, "PERF006") == []
+    back = revision('op.create_unique_constraint("uq_accounts_login", "accounts", ["login"])', rev="0002", down="0001")
+    again = found(tmp_path / "back", {**files, "migrations/versions/0002_b.py": back}, "PERF006")
+    assert [(f.anchor, f.location.path) for f in again] == [("table:accounts.login:repeats-key", "app/models.py")]
+    assert "repeats the unique constraint uq_accounts_login (login)" in again[0].message

@@ -708,7 +708,9 @@ class IndexRepeatsKey(Rule):
         is one finding, naming them. Where the migrations hold a step dbreview could not read that may concern the
         table (a `DROP INDEX` built in a loop), the index may be gone by head: no finding; nor where the step that makes
         it runs only if an inspector check finds no index on its columns while the key is there already (on PostgreSQL
-        `get_indexes` lists the key's index: the step never runs). The static twin of
+        `get_indexes` lists the key's index: the step never runs). A key of a model no migration creates that a
+        migration drops (`op.drop_constraint`, `ALTER TABLE ... DROP CONSTRAINT` in SQL) and adds back nowhere is
+        no key of the database: the model is stale, and the index may be the column's only one. The static twin of
         `verify`'s VER011, which compares the indexes of a real database.
     Why it matters:
         The key's own index already finds rows by those columns (a lookup by the leading columns of an index uses
@@ -746,6 +748,9 @@ class Visit(Base):
         for table in self.facts.tables.values():
             schema = self.facts.migration_tables.get(table.name) or table
             keys = _unique_keys(schema, migrated=schema is not table)
+            if schema is table:  # a model no migration creates: a migration may still drop one of its keys
+                gone = _keys_dropped(self.facts, table.name)
+                keys = [k for k in keys if k.name is None or k.name not in gone]
             for ix in _plain_indexes(schema):
                 key = next((k for k in keys if k.columns == ix.columns), None)
                 if key is None or _not_plain(self.facts, ix.span):
@@ -773,6 +778,23 @@ class Visit(Base):
                 else f"{column_anchor(table, col)}:repeats-key",
                 related=[(key.span, key.label[4:]), *((i.span, f"{i.label[4:]} on {t.name}") for t, i, _ in repeats if i.span != at)][:12],
             )
+
+
+def _keys_dropped(facts: Facts, table: str) -> set[str]:
+    """The names of the constraints the migrations drop from `table` (`op.drop_constraint`, `ALTER TABLE ... DROP
+    CONSTRAINT` in SQL) and add back nowhere: the model may still declare one, but the database has it no more."""
+    dropped, added = set(), set()
+    for r in facts.revisions:
+        for op in r.upgrade:
+            if op.table == table and op.target and op.name == "drop_constraint":
+                dropped.add(op.target)
+            elif op.table == table:
+                added.update(c.name for c in op.constraints if c.name)
+    for st in table_sql(facts, table):
+        if st.kind == "alter_table":
+            dropped.update(st.details.get("dropped_constraints") or ())
+            added.update(str(c["name"]) for c in st.details.get("added_constraints") or () if c.get("name"))
+    return dropped - added
 
 
 def _never_built(facts: Facts, ix: Key) -> bool:
