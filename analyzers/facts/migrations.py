@@ -278,6 +278,7 @@ class _OpReader:
         self.methods: dict[str, str] = {}  # methods of the migration's own classes that call op.* -> their class
         self.sources: dict[str, ast.expr] = {}  # a name a loop binds -> what the loop runs over
         self.flags: dict[str, bool] = {}  # the helper's parameters given True or False (`def run(upgrade=True)`)
+        self.given: dict[str, ast.expr] = {}  # the helper's parameters -> what its caller passed (`type_=sa.String(...)`)
 
     def ops(self, func: ast.FunctionDef) -> list[MigrationOp]:
         out: list[MigrationOp] = []
@@ -575,10 +576,11 @@ class _OpReader:
         """A helper of the migration (`enable_rls("patients")`): read its body with the arguments bound."""
         outer, self.func = self.func, func
         outer_flags, self.flags = self.flags, self._flags_given(func, call)
+        outer_given, self.given = self.given, _given(func, call, self.given)
         try:
             self._body(func.body, _bound(func, call, env), batch, out, depth + 1)
         finally:
-            self.func, self.flags = outer, outer_flags
+            self.func, self.flags, self.given = outer, outer_flags, outer_given
 
     def _flags_given(self, func: ast.FunctionDef, call: ast.Call) -> dict[str, bool]:
         """The helper's parameters this call sets to True or False (a constant, its default, or a name of the caller
@@ -619,7 +621,7 @@ class _OpReader:
             return None  # op.get_bind() and friends: helpers, not changes to the schema
         span = col.span_of(call, self.path)
         args = list(call.args)
-        kw = kwargs(call)
+        kw = {k: self.given.get(v.id, v) if isinstance(v, ast.Name) else v for k, v in kwargs(call).items()}
         params = _PARAMS.get(name, ())
         if batch_table:
             params = tuple(p for p in params if p not in ("table_name", "source_table"))
@@ -831,6 +833,14 @@ def _bound(func: ast.FunctionDef, call: ast.Call, env: Env) -> Env:
         if kw.arg and values is not None:
             inner[kw.arg] = values
     return constant_env(func.body, inner)
+
+
+def _given(func: ast.FunctionDef, call: ast.Call, outer: dict[str, ast.expr]) -> dict[str, ast.expr]:
+    """The expressions a helper's parameters are given by this call (a name of an enclosing helper's parameter
+    standing for what that helper was given), so `op.alter_column(table, column, type_=type_)` in the helper reads
+    the type its caller wrote."""
+    given = {**dict(zip([a.arg for a in func.args.args], call.args)), **{k.arg: k.value for k in call.keywords if k.arg}}
+    return {name: outer.get(node.id, node) if isinstance(node, ast.Name) else node for name, node in given.items()}
 
 
 def _given_a_bind(call: ast.Call) -> bool:

@@ -1174,6 +1174,15 @@ def _old_type(facts: Facts, c: Change, column: str) -> str:
     return "" if _STRINGS.match(then.type_name) and not unbounded else then.type_name
 
 
+def _was_character(facts: Facts, c: Change, column: str) -> bool:
+    """Whether the earlier revisions made the column a character type, of a length _old_type may not know: a
+    character type of no length, or another collation (`sa.String(collation="C")`), rewrites nothing then (a
+    collation's indexes are rebuilt)."""
+    then = column_then(facts, c.rev, c.op, c.table, column)
+    return then is not None and bool(then.type_name) and not then.type_args.get("unresolved") \
+        and not sql_touches(facts, c.table, column) and bool(_STRINGS.match(then.type_name))
+
+
 def _same_type(facts: Facts, c: Change, column: str, altered: list[ColumnFact]) -> bool:
     """Whether the earlier revisions already gave the column the type it is altered to: an Enum of the same
     name (one PostgreSQL type), or the same type with the same arguments. Nothing is rewritten then."""
@@ -1199,8 +1208,10 @@ class TableRewrite(_LockRule, Rule):
     What it checks:
         In the newest revisions, on a table that an earlier revision created: a column's type changed
         (`op.alter_column(..., type_=...)`, `ALTER COLUMN ... TYPE`), unless both types are character
-        types (widening a varchar or turning it to text does not rewrite; narrowing is MIG010's) or the
-        earlier revisions already gave the column that type (an Enum of the same name). The old type is
+        types (widening a varchar, turning it to text or giving it another collation does not rewrite;
+        narrowing is MIG010's) or the earlier revisions already gave the column that type (an Enum of the
+        same name). A type passed through a helper of the revision (`def alter(t, c, type_):
+        op.alter_column(t, c, type_=type_)`) is the one its caller writes. The old type is
         `existing_type`, else what the earlier revisions made it; where neither tells and the new type is a
         character type, the finding says so and that the rewrite depends on it. A column added with a volatile
         default (`gen_random_uuid()`, `random()`, `clock_timestamp()`, `nextval(...)`): each row gets its
@@ -1240,7 +1251,9 @@ class TableRewrite(_LockRule, Rule):
             op = c.op
             if c.st is None and op.name == "alter_column" and "type_" in op.options and c.column_before(self.facts, op.target or ""):
                 new, old = op.options["type_"], _old_type(self.facts, c, op.target or "")
-                if not (_STRINGS.match(new) and _STRINGS.match(old)) and not _same_type(self.facts, c, op.target or "", op.columns):
+                unbounded = _length(new) == float("inf")  # no length it could narrow to
+                if not (_STRINGS.match(new) and (_STRINGS.match(old) or unbounded and _was_character(self.facts, c, op.target or ""))) \
+                        and not _same_type(self.facts, c, op.target or "", op.columns):
                     yield c, self._type(c, op.target or "", new, old), f"rewrites {c.table} for {op.target}'s new type"
             elif c.st is None and op.name == "add_column":
                 for col in op.columns:
