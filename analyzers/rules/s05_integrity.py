@@ -106,7 +106,9 @@ class IdWithoutForeignKey(Rule):
         and `sync_type`, a comment listing the kinds of id); ids of items inside a JSON column of the row
         or of the row it belongs to; columns whose foreign key a migration dropped. When no table is named
         like the column (purpose_id and no purposes table), nothing is said: an outside system's id, or
-        one dbreview cannot place; but a relationship that joins on the column names its target: info. On
+        one dbreview cannot place; but a relationship that joins on the column names its target: info. Nor on a
+        summary table the code's SQL fills by `INSERT INTO ... SELECT` (rebuilt from the rows that hold the ids),
+        nor for a column the code sets to or compares with 0 (a sentinel, "all", that no row is). On
         a log, event or history table, which may outlive what it points at, info too (on a cache, a buffer such
         as a follower table, or a collection, the finding says that instead: the reason follows the name). Elsewhere a warning
         when the application's code uses the column as a reference (writes another row's id into it,
@@ -202,6 +204,8 @@ class Payment(Base):
             stem = col.name[: -len("_id")]
             if ARCHIVE.search(table.name):
                 continue  # a copy of old rows kept apart: its ids outlive what they pointed at by design
+            if _rebuilt_by_select(self.facts, table.name) or _sentinel(col, lines):
+                continue  # a summary rebuilt from rows that hold the ids; 0 standing for "all", which no row is
             copies = sorted(c.name for c in table.columns.values()  # not pricing_unit_cost: pricing_unit_cost_id's copy
                             if c.name.startswith(stem + "_") and not c.name.endswith("id") and not c.foreign_keys
                             and c.name + "_id" not in table.columns)
@@ -234,6 +238,20 @@ class Payment(Base):
                 "DELETE SET NULL for a pointer that may go stale) keeps it true; if it is left out on purpose, say so in a comment",
                 col.span, column_anchor(table, col), severity=Severity.INFO, related=[(joins, "joins on it")] if joins else [],
             )
+
+
+def _rebuilt_by_select(facts, table: str) -> bool:
+    """Does the code's SQL fill the table by `INSERT INTO table (...) SELECT ...`: a summary (a data mart, a cache of
+    counts) rebuilt from other tables, whose ids are copied from rows that hold them, and which a rebuild replaces."""
+    fill = re.compile(rf"""\bINSERT\s+INTO\s+(?:\w+\.)?"?{re.escape(table)}"?\s*(?:\([^)]*\))?\s*SELECT\b""", re.I)
+    return any(fill.search(use.text or "") for use in facts.sql)
+
+
+def _sentinel(col, lines) -> bool:
+    """Does the code compare the column with 0 or set it to 0 (`e.projects_id = 0` meaning every project): a value
+    no row is, which a foreign key would refuse."""
+    zero = re.compile(rf"\b{re.escape(col.attr or col.name)}['\"]?\s*(?:==?|:)\s*0\b(?!\.)")
+    return any(zero.search(line.partition("#")[0]) for _, line in lines)
 
 
 def _polymorphic(facts, table, col, stem: str) -> bool:
