@@ -44,6 +44,41 @@ def test_a_foreign_key_added_by_raw_sql_counts_too(tmp_path):
     assert f.severity == Severity.INFO and "but migration 0001 creates a foreign key on it (" in f.message
 
 
+def test_a_foreign_key_a_later_migration_drops_by_looking_up_its_name_is_gone(tmp_path):
+    """agenta (first meeting, INT002 x4 wrong): a later upgrade drops the foreign keys of listed columns through a
+    DO block that finds their names in pg_constraint (`EXECUTE format('ALTER TABLE ... DROP CONSTRAINT %I', c)`):
+    on a migrated database there is no foreign key, and the model matches it."""
+    add = revision("""
+        op.add_column("project", sa.Column("oncall_service_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(None, "project", "service", ["oncall_service_id"], ["id"])
+    """)
+    drop = revision("""
+        for table, column in FKS_TO_DROP:
+            _drop_fks_on_column(table, column)
+    """, rev="0002", down="0001").replace("def upgrade():", '''FKS_TO_DROP = (("project", "oncall_service_id"),)
+
+def _drop_fks_on_column(table, column):
+    op.execute(f"""
+        DO $$
+        DECLARE c text;
+        BEGIN
+            FOR c IN
+                SELECT con.conname FROM pg_constraint con
+                JOIN pg_class rel ON rel.oid = con.conrelid
+                JOIN pg_attribute att ON att.attrelid = rel.oid AND att.attnum = ANY(con.conkey)
+                WHERE rel.relname = '{table}' AND con.contype = 'f' AND att.attname = '{column}'
+            LOOP
+                EXECUTE format('ALTER TABLE "{table}" DROP CONSTRAINT %I', c);
+            END LOOP;
+        END $$;
+    """)
+
+def upgrade():''')
+    files = {"app/models.py": _SERVICE_AND_PROJECT, "migrations/versions/0001_fk.py": add,
+             "migrations/versions/0002_drop.py": drop}
+    assert found(tmp_path, files, "INT002") == []
+
+
 def test_an_ordinal_within_another_row_names_no_table(tmp_path):
     """`chunk_in_doc_id` numbers a chunk within its document: it names a chunk (no table of chunks), not a
     document, though a table ending in `_doc` exists."""

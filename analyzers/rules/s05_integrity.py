@@ -104,7 +104,8 @@ class IdWithoutForeignKey(Rule):
         (a composite primary key), which no foreign key on the column alone can point at;
         polymorphic ids, whose table a type column beside them picks (`owner_type`, an index over the id
         and `sync_type`, a comment listing the kinds of id); ids of items inside a JSON column of the row
-        or of the row it belongs to; columns whose foreign key a migration dropped. When no table is named
+        or of the row it belongs to; columns whose foreign key a migration dropped (by name, or by a DO block that
+        looks the column's foreign keys up in pg_constraint and drops each it finds). When no table is named
         like the column (purpose_id and no purposes table), nothing is said: an outside system's id, or
         one dbreview cannot place; but a relationship that joins on the column names its target: info. Nor on a
         summary table the code's SQL fills by `INSERT INTO ... SELECT` (rebuilt from the rows that hold the ids),
@@ -362,7 +363,16 @@ def _fk_dropped(facts, table, col) -> bool:
                 if st.kind == "alter_table" and st.table == table.name and any(
                         fk_of_col(str(c)) for c in st.details.get("dropped_constraints", ())):  # type: ignore[union-attr]
                     return True
+                if st.kind == "dynamic_sql" and _drops_fks_found_by_column(op.sql.text or "", st.details, table.name, col.name):
+                    return True
     return False
+
+
+def _drops_fks_found_by_column(text: str, details: dict, table: str, column: str) -> bool:
+    """A DO block that looks the column's foreign keys up in pg_constraint (contype 'f', the column named) and
+    drops each by the name found (`EXECUTE format('ALTER TABLE t DROP CONSTRAINT %I', c)`)."""
+    return (details.get("template_table") == table and "DROP CONSTRAINT" in str(details.get("template_text", "")).upper()
+            and re.search(r"contype\s*=\s*'f'", text) is not None and f"'{column}'" in text)
 
 
 # Tables of records that are kept after what they record is gone.
