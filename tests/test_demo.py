@@ -32,6 +32,9 @@ NOT_PLANTABLE: dict[str, str] = {
                "revision of its own, moving what the migration rules show); tests/fixtures/lost_updates has one",
     "RACE003": "the demo consumes no one-time code or token by reading its row and then deleting it (one would need a "
                "model, a revision and a route of its own, moving what the other rules show); tests/test_consumed.py has its cases",
+    "RACE004": "no route of the demo moves a row from one status to the next after testing it (one would need a "
+               "status column, a revision and a route of its own, moving what the other rules show); "
+               "tests/test_guarded_transitions.py has its cases",
     "INT016": "a SQLite URL in an app of the demo would make it run on SQLite beside PostgreSQL, rewording every "
               "finding whose claim is PostgreSQL's there (and, in a module that makes an engine, moving its tables off "
               "the app's PostgreSQL); tests/test_sqlite_keys.py has its cases",

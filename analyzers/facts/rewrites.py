@@ -17,7 +17,7 @@ from analyzers.facts.names import Names, last
 from analyzers.facts.walk import children, walk
 
 # Only the modules whose text may hold one are walked.
-HINT = re.compile(r"\w\.\w+\s*[-+|]=|\b(\w+)\.(\w+)\s*=(?!=)[^\n]{0,300}\b\1\.\2\b|=\s*(?:list|dict|set|copy|deepcopy)\(\w+\.\w+\)"
+HINT = re.compile(r"\w\.\w+\s*[-+|]=|\bif\b[^\n]{0,200}\.(?:\w*_)?(?:status|state|used|redeemed|consumed|claimed)\b|\b(\w+)\.(\w+)\s*=(?!=)[^\n]{0,300}\b\1\.\2\b|=\s*(?:list|dict|set|copy|deepcopy)\(\w+\.\w+\)"
                   r"|\bmax\(|\.desc\(\)|\bdesc\(")
 
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -43,6 +43,10 @@ class Rewrite:
     # ("param", ...) in a module-level function: every call of it in its module passes an object the caller has just
     # made (`tombstone = Tombstone(...)`, then `_record_failure(session, tombstone)`), not a row it loaded
     fresh: bool = False
+    # kind "guard": a status-like column set to a constant after a test of its old value (`if job.status !=
+    # "pending": return` ... `job.status = "running"`): the test as written and where it is
+    checked: str = ""
+    checked_at: Span | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +177,23 @@ class _Function:
                 kind = self._from_itself(s.value, target.value.id, target.attr, s)
                 if kind is not None:
                     yield self._rewrite(s, target, kind)
+                elif _STATUS.fullmatch(target.attr) and _constant(s.value):
+                    test = self._guard(s, target.value.id, target.attr)
+                    if test is not None:
+                        text = ast.unparse(test)
+                        yield replace(self._rewrite(s, target, "guard"), checked=text if len(text) <= 80 else text[:77] + "...",
+                                      checked_at=span_of(test, self.path))
+
+    def _guard(self, at: ast.stmt, holder: str, attr: str) -> ast.expr | None:
+        """The test of `holder.attr` that decides whether `at` runs: an `if` around it, or an earlier `if` of the
+        function that leaves it (`raise`, `return`, `continue`) when the test holds."""
+        bound = max((s.lineno for s in self.statements if s.lineno < at.lineno and _binds(s, holder)), default=0)
+        for s in reversed(self.statements):  # the nearest test: the one the write follows from
+            if not isinstance(s, ast.If) or not bound < s.lineno < at.lineno or not _reads(s.test, holder, attr):
+                continue  # a test of the name before it was bound last tested another row
+            if _within(at, s) or (s.body and isinstance(s.body[-1], (ast.Raise, ast.Return, ast.Continue)) and not s.orelse):
+                return s.test
+        return None
 
     def next_numbers(self):
         for s in self.statements:
@@ -293,6 +314,28 @@ class _Function:
                                                 and isinstance(value.func.value, ast.Name) and value.func.value.id in ("self", "cls")):
                 return ("call", value.func.id if isinstance(value.func, ast.Name) else value.func.attr)
         return ("", "")
+
+
+# Columns whose value is a step of the row's life (`status`, `payout_state`, `is_used`): a transition, not data.
+_STATUS = re.compile(r"(\w*_)?(status|state)|(is_)?(used|redeemed|consumed|claimed)")
+
+
+def _constant(node: ast.AST) -> bool:
+    """A literal or an enum member (`"sent"`, `True`, `Status.SENT`, `models.PayoutStatus.SENT`)."""
+    if isinstance(node, ast.Constant):
+        return True
+    return isinstance(node, ast.Attribute) and node.attr.isupper() and _class_name(node.value) is not None
+
+
+def _binds(s: ast.stmt, name: str) -> bool:
+    """Does `s` (not its body) bind `name`: an assignment, a `for` or a `with` target."""
+    targets = s.targets if isinstance(s, ast.Assign) else [s.target] if isinstance(s, (ast.AnnAssign, ast.For, ast.AsyncFor)) \
+        else [i.optional_vars for i in s.items if i.optional_vars] if isinstance(s, (ast.With, ast.AsyncWith)) else []
+    return any(isinstance(n, ast.Name) and n.id == name for t in targets for n in walk(t))
+
+
+def _within(node: ast.AST, around: ast.AST) -> bool:
+    return any(n is node for n in walk(around))
 
 
 _AUG_KINDS = {ast.Add: "count", ast.Sub: "count", ast.BitOr: "merge"}
