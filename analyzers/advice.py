@@ -577,6 +577,15 @@ def _consume_once(s: Subject, message: str) -> str:
             "waits and then finds it gone.")
 
 
+@advises("RACE004")
+def _guarded_transition(s: Subject, message: str) -> str:
+    cls, _, column = (s.rest[1] if len(s.rest) > 1 else "Model.status").partition(".")  # ...:<Class>.<column>:check-then-act
+    column = column or "status"
+    return (f"Claim the row in one statement and go on only if it was yours: `update({cls}).where({cls}.id == row.id, "
+            f"{cls}.{column} == old).values({column}=new)`, then check that its rowcount is 1; or load the row with "
+            "`.with_for_update()` (`skip_locked=True` for a queue of jobs) so that a second request waits and sees the new value.")
+
+
 @advises("INT001")
 def _uuid_key(s: Subject, message: str) -> str:
     if s.kind == "keys":
