@@ -127,6 +127,16 @@ TARGETS: dict[str, tuple[str, str, str]] = {
                 "Gino-era models moved to SQLAlchemy 2.0 async, stores as tenants, dated Alembic revisions"),
     "agenta": ("Agenta-AI/agenta", "753af3838ef61cfc3f06c05951b3599fefbc75ef",
                "async SQLAlchemy, OSS and EE trees, core and tracing databases with own Alembic trees"),
+    "letta": ("letta-ai/letta", "56ba9c25552605eec89de8ed3dc6394b625c1993",
+              "agent server: SQLAlchemy 2.0 mixins, organizations as tenants, PostgreSQL or SQLite"),
+    "phoenix": ("Arize-ai/phoenix", "9478f954bbc6175a0eaef398d0a92c1d967c3bfe",
+                "tracing server: async SQLAlchemy 2.0 on PostgreSQL or SQLite, Alembic in the package"),
+    "open-event-server": ("fossasia/open-event-server", "071d1595b4af5a711875706a8fd47ee2887656fe",
+                          "Flask-SQLAlchemy on PostgreSQL, ~590 Flask-Migrate revisions, soft deletes"),
+    "gramps-web-api": ("gramps-project/gramps-web-api", "370d5917e6ecec546c0e53cbd02e5ace032c4c00",
+                       "small Flask API: a user database in SQLAlchemy with its own Alembic tree"),
+    "ironic": ("openstack/ironic", "7bc6aba7dda0b8a863d0310af6f06925d30c9563",
+               "oslo.db on MySQL or PostgreSQL, Alembic, soft deletes and version columns"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
