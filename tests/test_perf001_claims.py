@@ -263,6 +263,33 @@ HELP = "the 'dogs' of an owner"
             "time may read it))") in f.message
 
 
+def test_what_was_not_followed_bounds_the_conclusion(tmp_path):
+    """Where something was not followed, "only the foreign key check scans" holds only for what dbreview followed, and
+    the finding says so; a generic repository that looks the key up by name on whatever model it is handed
+    (`getattr(self.model, "owner_id")`, then compares it) is named as such; a lookup on a log record is not."""
+    crud = """
+class Repository:
+    def __init__(self, model):
+        self.model = model
+    def filters(self, owner):
+        if hasattr(self.model, "owner_id"):
+            return [getattr(self.model, "owner_id") == owner.id]
+        return []
+def log_fields(record):
+    return getattr(record, "owner_id", None)
+"""
+    f = _dog(found(tmp_path / "a", {"app/models.py": KENNEL, "app/crud.py": crud}, "PERF001"))
+    assert f.severity == Severity.INFO
+    assert ("(not followed: 'owner_id' looked up by name on an object whose class dbreview cannot tell at app/crud.py:6 "
+            "(a generic helper that filters any model by it may read it)), so only the foreign key check on deleting (or "
+            "changing the key of) a row of owners scans dogs, unless what dbreview did not follow reads dogs by owner_id"
+            ) in f.message
+    logged = _dog(found(tmp_path / "b", {"app/models.py": KENNEL, "app/log.py": crud.split("class Repository")[0]
+                                         + "def log_fields(record):\n    return getattr(record, 'owner_id', None) == 1\n"},
+                        "PERF001"))
+    assert "not followed" not in logged.message and "unless" not in logged.message
+
+
 def test_a_test_in_an_or_says_so_and_one_in_a_negated_subquery_is_a_read(tmp_path):
     """`(Dog.name == n) | (Dog.owner_id == o)`: an index on owner_id serves that branch only if name has one too, which
     the finding says; `~exists(select(Dog.id).where(Dog.owner_id == Owner.id))` looks dogs up by owner_id inside the

@@ -108,11 +108,12 @@ class ForeignKeyWithoutIndex(Rule):
         that tests only other tables' columns is no read and is not named; one that makes the column equal to a column
         of a table the same query level narrows by a value is a join whose plan dbreview cannot tell, said as such), the
         class and the column named in strings, as a filter built from names at
-        run time has them): only the foreign key check on deleting a parent row (and, for a relationship
+        run time has them, or the column looked up by name on a model handed in and compared, as a generic repository
+        does): only the foreign key check on deleting a parent row (and, for a relationship
         that has neither passive_deletes= nor viewonly=True, the load of it that deleting a parent
         through the ORM makes) scans the table, at a cost set by its size, which dbreview cannot know,
         and none where no code of the application deletes the parent (soft-deleted only, or never
-        deleted). No finding at all where nothing found scans the table by the key and the table it references is a lookup
+        deleted); where something was not followed, that holds unless what was not followed reads the table by the key. No finding at all where nothing found scans the table by the key and the table it references is a lookup
         the application keeps as the migrations made it: they insert its rows, and no application code adds a row to
         it (growth, as below) or deletes one (statuses, key types): the key check never runs in the application, and a
         key to a handful of rows, most rows sharing each, is one an index serves few reads by.
@@ -367,17 +368,20 @@ class Appointment(Base):
         if not said:
             said.append(f"no query of the application that dbreview could follow filters or joins {table.name} on it, "
                         f"and no relationship loads {table.name} rows by it")
-        said[-1] += _unfollowed(self.facts, table, col)
+        unfollowed = _unfollowed(self.facts, table, col)
+        said[-1] += unfollowed
         cost = self._cost(parent)
         unlinked = next((r.label for r in [*unused, *maybe] if r.unlinks), None) if cost == _UNKNOWN_COST else None
         if unlinked is not None:  # deleting a parent through the ORM loads the relationship by the key, too
             check = (f"{check}, and the load of {unlinked} that deleting one through the ORM makes (SQLAlchemy loads it "
                      "to clear or delete its rows; it has no passive_deletes)")
         scans_it = "scan" if unlinked is not None else "scans"
+        # What it did not follow may read by the key: the conclusion holds only for what it did.
+        unless = f", unless what dbreview did not follow reads {table.name} by {col.name}" if unfollowed else ""
         scanned = (f"{check} {scans_it} {table.name}, as does that read unless {unsure[0][2]}" if unsure
                    else f"{check} {scans_it} {table.name}, as does that join where its plan goes that way" if tied
-                   else f"of the reads an index on it would serve, only {check} {scans_it} {table.name}" if ored
-                   else f"only {check} {scans_it} {table.name}")
+                   else f"of the reads an index on it would serve, only {check} {scans_it} {table.name}{unless}" if ored
+                   else f"only {check} {scans_it} {table.name}{unless}")
         return self.finding(
             f"{what}; {'; '.join(said)}, so {scanned}{cost}",
             col.span, column_anchor(table, col), severity=Severity.INFO,
@@ -580,8 +584,11 @@ def _unfollowed(facts: Facts, table: TableFact, col: ColumnFact) -> str:
     sql = [u.span for u in facts.sql if u.text and not is_test_path(u.span.path) and not is_tooling_path(u.span.path)
            and named.search(u.text) and sql_compared(facts, u, table.name, col.name) is not False]
     models = {t.path for t in facts.tables.values()}
-    by_name = [span for span, line in mentions(facts, {col.name})[col.name]  # {"model": "Tag", "field": "tag_type_id"}
-               if span.path not in models and {col.name, table.class_name or table.name} <= string_literals(line.partition("#")[0])]
+    lines = [(span, line.partition("#")[0]) for span, line in mentions(facts, {col.name})[col.name] if span.path not in models]
+    by_name = [span for span, code in lines  # {"model": "Tag", "field": "tag_type_id"}
+               if {col.name, table.class_name or table.name} <= string_literals(code)]
+    lookup = _by_name_on_model(col.name)
+    looked_up = [span for span, code in lines if _on_a_model(lookup.search(code)) and _filters_by(facts, span)] if not by_name else []
     out = []
     if opaque:
         out.append(f"{len(opaque)} quer{'y' if len(opaque) == 1 else 'ies'} of {table.class_name or table.name} with a filter "
@@ -589,11 +596,32 @@ def _unfollowed(facts: Facts, table: TableFact, col: ColumnFact) -> str:
     if by_name:
         out.append(f"'{table.class_name or table.name}' and '{col.name}' named in strings at {by_name[0].path}:{by_name[0].start} "
                    "(a filter built from names at run time may read it)")
+    if looked_up:
+        out.append(f"'{col.name}' looked up by name on an object whose class dbreview cannot tell at {looked_up[0].path}:"
+                   f"{looked_up[0].start} (a generic helper that filters any model by it may read it)")
     if sql:
         out.append(f"SQL naming {table.name} and {col.name} at {sql[0].path}:{sql[0].start}"
                    f"{f' (and {len(sql) - 1} more)' if len(sql) > 1 else ''}, which it could not parse or which tests "
                    f"{col.name} under OR or NOT or not by equality: it does not weigh that as a read")
     return f" (not followed: {'; '.join(out)})" if out else ""
+
+
+def _by_name_on_model(name: str) -> re.Pattern[str]:
+    """`getattr(self.model, "user_id")`, `get_sqla_attr(cast(M, model_type), "user_id")`: an attribute looked up by name
+    on what the group `on` holds, the column's name its last argument but a default (setattr writes)."""
+    return re.compile(rf"\b\w*attr\w*(?<!setattr)\((?P<on>(?:[^()'\"]|\([^()'\"]*\))+),\s*(['\"]){re.escape(name)}\2"
+                      rf"\s*(?:,[^()'\"]*)?\)")
+
+
+def _on_a_model(found: re.Match[str] | None) -> bool:
+    """The object looked up on is a model handed in, its class unknown (`getattr(ctx, "user_id")` of a log record or a
+    request names no model)."""
+    return found is not None and re.search(r"model|cls|entity|klass", found.group("on"), re.I) is not None
+
+
+def _filters_by(facts: Facts, span: Span) -> bool:
+    """The looked-up attribute is tested there or on the next two lines: `filters.append(attr == value)`."""
+    return re.search(r"==|\.in_\(|\bfilter|\bwhere\b", "\n".join(facts.lines(Span(span.path, span.start, span.start + 2)))) is not None
 
 
 def _partials(keys: list[Key]) -> str:
