@@ -231,6 +231,20 @@ def test_a_missing_lock_timeout_says_when_the_wait_matters(tmp_path):
         "instances); run with the application stopped, nothing queues behind it")
 
 
+def test_storage_parameters_set_take_no_strong_lock(tmp_path):
+    """`ALTER TABLE t SET (autovacuum_...)` takes SHARE UPDATE EXCLUSIVE, which reads and writes never wait for: a
+    revision that only does that needs no lock_timeout (agenta, judged debatable); an ALTER that changes a column does."""
+    tune = 'op.execute("ALTER TABLE items SET (autovacuum_vacuum_scale_factor = 0.01, fillfactor = 90)")'
+    files = {"migrations/versions/0001_a.py": FIRST,
+             "migrations/versions/0002_b.py": revision(tune, 'op.execute("ALTER TABLE items RESET (fillfactor)")',
+                                                       rev="0002", down="0001")}
+    assert found(tmp_path / "a", files, "MIG014") == []
+    files["migrations/versions/0003_c.py"] = revision('op.execute("ALTER TABLE items ALTER COLUMN n SET NOT NULL")',
+                                                      'pass', rev="0003", down="0002")
+    (f,) = found(tmp_path / "b", files, "MIG014")
+    assert "1 recent revision(s)" in f.message and "revision 0003 on items" in f.message
+
+
 def test_enum_values_added_without_if_not_exists_cannot_be_added_again(tmp_path):
     """osparc: `op.execute(sa.DDL("ALTER TYPE ... ADD VALUE 'LICENSE'"))`, downgrade `pass`: nothing to undo, but
     a re-run of the upgrade after `alembic downgrade` fails on the value that is still there."""

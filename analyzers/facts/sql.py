@@ -18,6 +18,15 @@ NO_PARSER = "SQL not read: pglast, the SQL parser dbreview needs, is not install
 NO_PARSER_PATH = "<pglast>"  # the scan error that says so once, for the whole scan
 
 
+_STORAGE = re.compile(r"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?[\w.\"]+\s+(?:RE)?SET\s*\(", re.I)
+
+
+def sets_storage_only(st: SqlStatement) -> bool:
+    """`ALTER TABLE t SET (autovacuum_vacuum_scale_factor = 0.01)`: storage parameters only, under a SHARE UPDATE
+    EXCLUSIVE lock, which neither reads nor writes of the table wait for."""
+    return st.kind == "alter_table" and not st.details.get("changes") and _STORAGE.match(st.text) is not None
+
+
 @functools.cache
 def parser_missing() -> bool:
     """Is pglast absent? Looked up, not imported: a scan with no SQL in it never pays for the import."""

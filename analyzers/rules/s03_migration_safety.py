@@ -21,6 +21,7 @@ from analyzers.facts.model import ColumnFact, Facts, MigrationOp, RevisionFact, 
 from analyzers.findings import Finding, Location, Related, Severity, identity_key
 from analyzers.rules import start_up
 from analyzers.facts.paths import is_test_path
+from analyzers.facts.sql import sets_storage_only
 from analyzers.rules.base import Rule
 from analyzers.rules.drift import sql_touches
 from analyzers.rules.growth import stays_small
@@ -1541,7 +1542,9 @@ class NoLockTimeout(Rule):
 
     What it checks:
         Whether the newest revisions that ALTER, drop or index (without CONCURRENTLY) tables that earlier
-        revisions created set `lock_timeout`, or env.py does for every revision. One finding per Alembic
+        revisions created set `lock_timeout`, or env.py does for every revision (storage parameters set with
+        `ALTER TABLE t SET (autovacuum_...)` take a SHARE UPDATE EXCLUSIVE lock that reads and writes never wait
+        for, and count as no strong lock). One finding per Alembic
         tree, pointing at each such revision. Info: a convention, and a small deployment may not need it; the
         finding says when the wait matters (the migration runs while the application serves).
     Why it matters:
@@ -1574,7 +1577,7 @@ op.add_column("orders", sa.Column("status", sa.String(20)))
         for c in changes(self.facts):
             strong = c.op.name in _STRONG_LOCKS or (c.op.name == "create_index" and not _truthy(c.op, "postgresql_concurrently"))
             if c.st is not None:
-                strong = c.st.kind in ("alter_table", "rename_table", "rename_column") or (
+                strong = (c.st.kind in ("alter_table", "rename_table", "rename_column") and not sets_storage_only(c.st)) or (
                     c.st.kind == "create_index" and not c.st.details.get("concurrent")) or (
                     c.st.kind == "drop" and c.st.details.get("type") == "OBJECT_TABLE")
             if strong and id(c.rev) not in locking and not any(

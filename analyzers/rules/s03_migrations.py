@@ -10,6 +10,7 @@ from analyzers.facts.effects import DATA_SQL, changes_schema, effects, not_undon
 from analyzers.facts.history import history
 from analyzers.facts.model import RevisionFact, Span, TableFact, Unread
 from analyzers.facts.python_module import NAMING_CONVENTION
+from analyzers.facts.sql import sets_storage_only
 from analyzers.facts.symbols import LIBRARY, library_convention
 from analyzers.findings import Severity, identity_key
 from analyzers.rules import drift, enum_types, start_up
@@ -366,9 +367,6 @@ def _some(said: list[str], shown: int = 4) -> str:
     return ", ".join(distinct[:shown]) + more
 
 
-_STORAGE = re.compile(r"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?[\w.\"]+\s+(?:RE)?SET\s*\(", re.I)
-
-
 def _sql_widens_only(st) -> str | None:
     """`_widens_only` of one SQL statement: a plain index built or an index dropped, storage parameters
     (autovacuum, fillfactor) set on a table; None for any other statement."""
@@ -376,7 +374,7 @@ def _sql_widens_only(st) -> str | None:
         return f"index {st.details.get('name') or 'on ' + str(st.table)} built"
     if st.kind == "drop" and st.details.get("type") == "OBJECT_INDEX":
         return f"index {', '.join(st.details.get('names') or ()) or '(unnamed)'} dropped"
-    if st.kind == "alter_table" and not st.details.get("changes") and _STORAGE.match(st.text):
+    if sets_storage_only(st):
         return f"storage parameters of {st.table} set"
     return None
 
