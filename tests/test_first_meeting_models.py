@@ -313,3 +313,22 @@ def test_sql_that_joins_on_the_column_is_named_not_denied(tmp_path):
     other = TOTALS.replace("'group_totals' if", "'group_sums' if")  # the formatted table is another one
     (f,) = found(tmp_path / "other", {"app/models.py": CACHES, "app/totals.py": other}, "INT002")
     assert "no code dbreview read loads a row by it, joins on it or writes another row's id into it" in f.message
+
+
+def test_a_server_default_set_by_a_later_revision_is_cited_where_it_is_set(tmp_path):
+    """agenta: the table is made with no default, a later revision's `ALTER COLUMN created_at SET DEFAULT` (or
+    alter_column(server_default=)) gives it one: the finding points at that step, not at the create_table."""
+    model = HEADER + '''
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=datetime.utcnow)
+'''
+    create = revision('op.create_table("items", sa.Column("id", sa.Integer, primary_key=True),\n'
+                      '                sa.Column("created_at", sa.DateTime(timezone=True)))')
+    for step, line in (('op.execute("ALTER TABLE items ALTER COLUMN created_at SET DEFAULT now()")', 7),
+                       ('op.alter_column("items", "created_at", server_default=sa.text("now()"))', 7)):
+        files = {"app/models.py": model, "migrations/versions/0001_a.py": create,
+                 "migrations/versions/0002_b.py": revision(step, rev="0002", down="0001")}
+        (f,) = found(tmp_path / str(len(step)), files, "MOD002")
+        assert f.severity.value == "info" and f"(migrations/versions/0002_b.py:{line})" in f.message, f.message

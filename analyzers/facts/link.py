@@ -530,6 +530,7 @@ def replay(revisions: list[RevisionFact], conventions: tuple[dict[str, str], ...
                     type_args=new.type_args if new.type_name else old.type_args,
                     server_default=old.server_default if new.server_default is None else (
                         None if new.server_default == "None" else new.server_default),
+                    default_span=old.default_span if new.server_default is None else op.span,
                 )
             elif op.name == "rename_table" and op.target:
                 tables.pop(t.name, None)
@@ -610,7 +611,8 @@ def _apply_column_change(t: TableFact, change: dict, span: Span) -> None:
     elif what in ("set_not_null", "drop_not_null"):
         t.columns[c.name] = replace(c, nullable=what == "drop_not_null", span=span)
     elif what in ("set_default", "drop_default"):
-        t.columns[c.name] = replace(c, server_default=change.get("default") if what == "set_default" else None)
+        t.columns[c.name] = replace(c, server_default=change.get("default") if what == "set_default" else None,
+                                    default_span=span)
 
 
 # PostgreSQL's spellings of a type -> SQLAlchemy's generic names, as the migrations' own columns carry them.

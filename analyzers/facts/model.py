@@ -62,6 +62,7 @@ class ColumnFact:
     # enum, a library's type), resolved across modules when the target is linked.
     type_ref: str | None = None
     from_library: str | None = None  # declared by a library's mixin (analyzers/facts/stubs): version-dependent
+    default_span: Span | None = None  # the migration step that last set its server default, where not its creation
 
     @property
     def is_nullable(self) -> bool:

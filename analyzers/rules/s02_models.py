@@ -134,9 +134,10 @@ class Patient(Base):
             tables = [t for t in self.facts.tables.values() if t.columns.get(col.name) is col] or [table]
             in_db = [c for c in (migrated_column(self.facts, t, col.name) for t in tables) if c is not None]
             if in_db and in_db[0].server_default:
+                set_at = in_db[0].default_span or in_db[0].span
                 yield self.finding(
                     f"{where_declared(table, col)} has no server_default in the model, but the migration gives it "
-                    f"DEFAULT {in_db[0].server_default} ({in_db[0].span.path}:{in_db[0].span.start}): the database fills "
+                    f"DEFAULT {in_db[0].server_default} ({set_at.path}:{set_at.start}): the database fills "
                     "it; declare it on the model too, or autogenerate and create_all (tests) lose it",
                     col.span, column_anchor(table, col), severity=Severity.INFO,
                 )
