@@ -464,6 +464,50 @@ async def touch_folder(session, folder_id):
     assert "touch_folder" not in findings["table:credential_folders.modified_at:aware"].message
 
 
+def test_an_aware_value_set_by_a_bulk_update_or_an_upsert_is_a_write_into_that_model(tmp_path):
+    """TZ004 (skyvern: three true findings missed): `update(M).values(modified_at=aware)`, an upsert's
+    `on_conflict_do_update(set_={...})` and `query(M).update({M.col: aware})` write into M's column; a plain
+    insert's values() is not read as one, and another model's column of the same name is left alone."""
+    models = HEADER + """
+class FolderModel(Base):
+    __tablename__ = "folders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    modified_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow, onupdate=datetime.utcnow)
+
+class TagModel(Base):
+    __tablename__ = "tags"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    set_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow)
+
+class StepModel(Base):
+    __tablename__ = "steps"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finished_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow)
+    modified_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow)
+"""
+    repo = """
+from datetime import datetime, timezone
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from app.models import FolderModel, StepModel, TagModel
+
+async def touch(session, folder_id):
+    await session.execute(update(FolderModel).where(FolderModel.id == folder_id).values(modified_at=datetime.now(timezone.utc)))
+
+async def tag(session, name):
+    now = datetime.now(timezone.utc)
+    stmt = insert(TagModel).values(id=1).on_conflict_do_update(index_elements=["id"], set_={"set_at": now})
+    await session.execute(stmt)
+
+def finish(session, step_id):
+    session.query(StepModel).filter(StepModel.id == step_id).update({StepModel.finished_at: datetime.now(timezone.utc)})
+"""
+    findings = {f.anchor: f for f in found(tmp_path, {"app/models.py": models, "app/repo.py": repo}, "TZ004")}
+    assert sorted(findings) == ["table:folders.modified_at:aware", "table:steps.finished_at:aware", "table:tags.set_at:aware"]
+    assert "touch (app/repo.py:8) writes" in findings["table:folders.modified_at:aware"].message
+    assert "tag (app/repo.py:12) writes `now`" in findings["table:tags.set_at:aware"].message
+
+
 def test_a_default_helper_is_followed_to_the_clock_it_calls_and_no_claim_where_it_cannot_be(tmp_path):
     """TZ002 (bitcart api/models.py): `default=utc_now` whose body returns `utils.time.now()`, a function of
     another module that returns `datetime.now(UTC)`, was said naive because the text `now()` was in it. A helper

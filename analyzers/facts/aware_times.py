@@ -55,6 +55,12 @@ def read_aware_times(tree: ast.Module, path: str) -> list[AwareUse]:
                     t = n.targets[0]
                     uses.append(AwareUse("write", ast.unparse(t.value), t.attr, span_of(n, path), ast.unparse(n.value)[:60],
                                          *found, owner, func.name, kinds.classes(t.value)))
+            elif isinstance(n, ast.Call) and (model := _statement_model(n)) is not None:
+                for attr, value in _set_values(n):
+                    found = kinds.of(value)
+                    if found:
+                        uses.append(AwareUse("write", model, attr, span_of(n, path), ast.unparse(value)[:60],
+                                             *found, owner, func.name, (model.rsplit(".", 1)[-1],)))
             elif isinstance(n, ast.Call) and _callee(n)[:1].isupper():
                 for k in n.keywords:
                     found = kinds.of(k.value) if k.arg else None
@@ -62,6 +68,43 @@ def read_aware_times(tree: ast.Module, path: str) -> list[AwareUse]:
                         uses.append(AwareUse("write", _callee(n), k.arg or "", span_of(n, path), ast.unparse(k.value)[:60],
                                              *found, owner, func.name))
     return uses
+
+
+# The call that sets columns -> the statement its chain starts from: `update(M).values(...)`,
+# `insert(M).on_conflict_do_update(set_=...)`, `session.query(M).filter(...).update({...})`.
+_SETTERS = {"values": ("update",), "on_conflict_do_update": ("insert",), "on_duplicate_key_update": ("insert",),
+            "update": ("query",)}
+
+
+def _statement_model(call: ast.Call) -> str | None:
+    """The class a statement that sets columns is of (`M` of `update(M).where(...).values(...)`), as written; None
+    where the call sets none or its chain starts from no class."""
+    starts = _SETTERS.get(_callee(call))
+    node = call.func.value if isinstance(call.func, ast.Attribute) else None
+    while isinstance(node, (ast.Call, ast.Attribute)) and starts:
+        if isinstance(node, ast.Call) and _callee(node) in starts and node is not call:
+            first = node.args[0] if node.args else None
+            name = ast.unparse(first) if isinstance(first, (ast.Name, ast.Attribute)) else ""
+            return name if name.rsplit(".", 1)[-1][:1].isupper() else None
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return None
+
+
+def _set_values(call: ast.Call) -> list[tuple[str, ast.AST]]:
+    """(column, value) a setting call gives: keywords, or a dict keyed by names or by `Model.column` (`set_=` of an
+    upsert)."""
+    given = [k.value for k in call.keywords if k.arg == "set_"] or ([] if _callee(call) == "on_conflict_do_update" else call.args[:1])
+    pairs = [(k.arg, k.value) for k in call.keywords if k.arg] if _callee(call) == "values" else []
+    for d in given:
+        if isinstance(d, ast.Dict):
+            for key, value in zip(d.keys, d.values):
+                name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else \
+                    key.attr if isinstance(key, ast.Attribute) else None
+                if name:
+                    pairs.append((name, value))
+        elif isinstance(d, ast.Call) and _callee(d) == "dict":
+            pairs += [(k.arg, k.value) for k in d.keywords if k.arg]
+    return pairs
 
 
 def returned_by(func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, str] | None:

@@ -425,7 +425,8 @@ class AwareMeetsNaive(Rule):
     """An aware datetime is compared with, or written into, a column without time zone.
 
     What it checks:
-        A query's test (`User.last_seen >= cutoff`) or a write (`row.expires_at = ...`, `Token(expires_at=...)`)
+        A query's test (`User.last_seen >= cutoff`) or a write (`row.expires_at = ...`, `Token(expires_at=...)`,
+        `update(Token).values(expires_at=...)`, an upsert's `set_=`, `query(Token).update({Token.expires_at: ...})`)
         on the column's own model (the object's class as its function loads or builds it, `session.get(Token, id)`,
         `select(Token)`, else its name; never another model's attribute of the same name) that puts an aware
         datetime beside a column without time zone (in the model and as the migrations made
