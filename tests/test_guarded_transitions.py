@@ -70,3 +70,27 @@ def claim(session, job_id):
     found = {(r.attr, r.kind, r.checked, r.checked_at.start, r.origin) for r in extract_module("app/q.py", code).rewrites}
     assert found == {("state", "guard", "job.state in ('done', 'failed')", 4, ("get", "Job")),
                      ("status", "guard", "job.status == 'new'", 7, ("get", "Job"))}
+
+
+def test_a_write_into_the_row_between_its_test_and_its_transition_is_no_rebinding() -> None:
+    """`job.owner = user` (or `job.meta[k] = v`) after the test writes into the same row: the test still guards the
+    transition; `job = other` or `job, n = ...` binds another row, whose transition that test does not guard."""
+    code = '''
+def claim(session, job_id, user, other):
+    job = session.get(Job, job_id)
+    if job.status != "pending":
+        raise Conflict()
+    job.owner = user
+    job.meta["by"] = user.id
+    job.status = "running"
+
+def swap(session, job_id, other):
+    job = session.get(Job, job_id)
+    if job.status != "pending":
+        raise Conflict()
+    job, seen = other, True
+    job.status = "running"
+'''
+    found = {(r.function, r.attr, r.kind, r.checked) for r in extract_module("app/q.py", code).rewrites}
+    assert ("claim", "status", "guard", "job.status != 'pending'") in found
+    assert not any(r[0] == "swap" and r[2] == "guard" for r in found)

@@ -331,7 +331,16 @@ def _binds(s: ast.stmt, name: str) -> bool:
     """Does `s` (not its body) bind `name`: an assignment, a `for` or a `with` target."""
     targets = s.targets if isinstance(s, ast.Assign) else [s.target] if isinstance(s, (ast.AnnAssign, ast.For, ast.AsyncFor)) \
         else [i.optional_vars for i in s.items if i.optional_vars] if isinstance(s, (ast.With, ast.AsyncWith)) else []
-    return any(isinstance(n, ast.Name) and n.id == name for t in targets for n in walk(t))
+    return any(_bound(t, name) for t in targets)
+
+
+def _bound(target: ast.AST, name: str) -> bool:
+    """`name`, or unpacked into it (`a, *name = ...`); `name.x = ...` and `name[k] = ...` write into it, no rebinding."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return any(_bound(t, name) for t in target.elts)
+    if isinstance(target, ast.Starred):
+        return _bound(target.value, name)
+    return isinstance(target, ast.Name) and target.id == name
 
 
 def _within(node: ast.AST, around: ast.AST) -> bool:
