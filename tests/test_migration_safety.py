@@ -106,6 +106,26 @@ def test_concurrently_is_fine_where_env_py_leaves_the_transaction_or_a_connectio
     assert found(ConcurrentlyInTransaction, chain(own_connection)) == []
 
 
+def test_concurrently_after_the_connection_is_switched_to_autocommit_is_fine():
+    """phoenix and letta: the revision commits Alembic's transaction and switches the connection to autocommit
+    (`dbapi_conn.autocommit = True` in a helper it calls, or `execution_options(isolation_level="AUTOCOMMIT")`
+    on op.get_bind()), then builds CONCURRENTLY; switched back (`= False`), a later build is inside one again."""
+    helpers = ('def _on():\n'
+               '    dbapi_conn = op.get_bind().connection.dbapi_connection\n'
+               '    dbapi_conn.commit()\n'
+               '    dbapi_conn.autocommit = True\n'
+               'def _off():\n'
+               '    op.get_bind().connection.dbapi_connection.autocommit = False\n')
+    build = 'op.create_index("ix_orders_{0}", "orders", ["{0}"], postgresql_concurrently=True)'
+    files = chain(f"_on()\n{build.format('total')}\n_off()\n{build.format('id')}")
+    files["migrations/versions/r01.py"] = files["migrations/versions/r01.py"].replace("def upgrade", helpers + "def upgrade")
+    assert [f.location.start_line for f in found(ConcurrentlyInTransaction, files)] == [17]  # the build after _off()
+    options = ('connection = op.get_bind()\nconnection.commit()\n'
+               'auto = connection.execution_options(isolation_level="AUTOCOMMIT")\n'
+               'auto.exec_driver_sql("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_orders_total ON orders (total)")')
+    assert found(ConcurrentlyInTransaction, chain(options)) == []
+
+
 # -- downgrades ----------------------------------------------------------------------------------------------
 
 

@@ -228,6 +228,17 @@ def _other_database(test: ast.expr) -> tuple[bool, bool]:
     return body_elsewhere, not body_elsewhere
 
 
+def _autocommit_set(stmt: ast.stmt, now: bool) -> bool:
+    """What the statement sets the connection's autocommit to, else `now`: `dbapi_conn.autocommit = True` (or False),
+    `conn.execution_options(isolation_level="AUTOCOMMIT")` (SQLAlchemy 2.0 sets a Connection's options in place)."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(t := stmt.targets[0], ast.Attribute) \
+            and t.attr == "autocommit" and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, bool):
+        return stmt.value.value
+    levels = [k.value.value for n in walk(stmt) if isinstance(n, ast.Call) for k in n.keywords
+              if k.arg == "isolation_level" and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)]
+    return levels[-1].upper() == "AUTOCOMMIT" if levels else now
+
+
 def _negated(test: ast.expr) -> bool | None:
     """Whether an inspector test is turned round (`not has(...)`, `"x" not in names`): its body runs where
     the check finds nothing. False for a plain test (its else runs there), None where it cannot be told
@@ -279,9 +290,13 @@ class _OpReader:
         self.sources: dict[str, ast.expr] = {}  # a name a loop binds -> what the loop runs over
         self.flags: dict[str, bool] = {}  # the helper's parameters given True or False (`def run(upgrade=True)`)
         self.given: dict[str, ast.expr] = {}  # the helper's parameters -> what its caller passed (`type_=sa.String(...)`)
+        # The DBAPI connection set to autocommit (`dbapi_conn.commit(); dbapi_conn.autocommit = True`, a helper's
+        # body included): the steps after it run outside the migration's transaction, until it is set back.
+        self.autocommit = False
 
     def ops(self, func: ast.FunctionDef) -> list[MigrationOp]:
         out: list[MigrationOp] = []
+        self.autocommit = False
         self.bindings = {**self.module_bindings, **_assigned(func.body)}
         self.func = func
         self._body(func.body, constant_env(func.body, self.env), {}, out, 0)
@@ -327,9 +342,13 @@ class _OpReader:
                         op.guard_calls += calls
                         op.guard_missing |= bool(negated if i < ends[0] else negated is False)
             else:
+                before = len(out)
                 for node in walk(stmt):
                     if isinstance(node, ast.Call):
                         self._call(node, env, batch, out, depth)
+                for op in out[before:] if self.autocommit else ():
+                    op.autocommit = True
+                self.autocommit = _autocommit_set(stmt, self.autocommit)
                 env = self._assign(stmt, env)
 
     def _returned_test(self, test: ast.expr) -> ast.expr:
