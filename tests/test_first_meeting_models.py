@@ -332,3 +332,51 @@ class Item(Base):
                  "migrations/versions/0002_b.py": revision(step, rev="0002", down="0001")}
         (f,) = found(tmp_path / str(len(step)), files, "MOD002")
         assert f.severity.value == "info" and f"(migrations/versions/0002_b.py:{line})" in f.message, f.message
+
+
+def test_a_bare_mapped_dict_or_list_of_values_is_a_column_and_doc_samples_are_no_models(tmp_path):
+    """phoenix: `attributes: Mapped[dict[str, Any]]` alone is a column (a base's type_annotation_map types it; a
+    relationship needs relationship()), so a migration's NOT NULL column of that name is mapped; `Mapped[list["Tag"]]`
+    alone makes no claim. A top folder of docs (`internal_docs/`) holds code samples with models of their own."""
+    model = HEADER + '''
+from typing import Any
+
+class Span(Base):
+    __tablename__ = "spans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attributes: Mapped[dict[str, Any]]
+    events: Mapped[list[dict[str, Any]]]
+'''
+    create = revision('op.create_table("spans", sa.Column("id", sa.Integer, primary_key=True),\n'
+                      '                sa.Column("attributes", sa.JSON, nullable=False),\n'
+                      '                sa.Column("events", sa.JSON, nullable=False))')
+    files = {"app/models.py": model, "migrations/versions/0001_a.py": create}
+    assert found(tmp_path / "a", files, "MIG006") == []
+    from analyzers.facts.paths import is_test_path
+    assert is_test_path("internal_docs/vignettes/spans.py") and is_test_path("docs_src/app/models.py")
+    assert not is_test_path("backend/connectors/google_docs/models.py")
+
+
+def test_a_model_imported_under_another_classs_name_is_read_as_the_class_it_is(tmp_path):
+    """letta: `from app.orm.provider import Provider as ProviderModel` beside a class of the project named
+    ProviderModel (another table): the query selects providers, and the finding names Provider."""
+    orm = HEADER + '''
+class Provider(Base):
+    __tablename__ = "providers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+
+class ProviderModel(Base):
+    __tablename__ = "provider_models"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+'''
+    service = '''
+from sqlalchemy import select
+from app.orm import Provider as ProviderModel
+
+def find(session, name):
+    return session.execute(select(ProviderModel).where(ProviderModel.name == name)).scalar_one_or_none()
+'''
+    (f,) = found(tmp_path, {"app/orm.py": orm, "app/service.py": service}, "INT010")
+    assert "find fetches Provider with scalar_one_or_none() by name" in f.message, f.message

@@ -11,15 +11,20 @@ NOT_APP_DIRS = ("tests", "test", "testing", "qa", "e2e", "scripts", "examples", 
 _EXAMPLE_DIR = re.compile(r"^examples?(?:[_-]|$)|[_-]examples?$")
 
 
+# A top folder of documentation (`internal_docs/`, `docs_src/`): its code samples build their own models. Only at the
+# top: deeper, `connectors/google_docs/` is the application's.
+_DOCS_TOP = re.compile(r"^docs?[_-]|[_-]docs?$")
+
+
 # A pytest plugin's package (`packages/pytest-simcore/src/pytest_simcore/`): fixtures and helpers for the tests.
 _PYTEST_PLUGIN_DIR = re.compile(r"^pytest[_-]")
 
 
 def is_test_path(path: str) -> bool:
-    """Tests, scripts and examples: their tables, engines and queries are not the service's."""
+    """Tests, scripts, examples and docs: their tables, engines and queries are not the service's."""
     parts = path.split("/")
     return any(p in NOT_APP_DIRS or _EXAMPLE_DIR.search(p) or _PYTEST_PLUGIN_DIR.match(p) for p in parts[:-1]) or \
-        parts[-1].startswith(("test_", "conftest", "seed", "pytest_"))
+        len(parts) > 1 and _DOCS_TOP.search(parts[0]) is not None or parts[-1].startswith(("test_", "conftest", "seed", "pytest_"))
 
 
 TOOLING_DIRS = ("migrations", "migration", "data_migrations", "alembic", "versions", "bin", "tools", "management", "commands", "cli", "devtools")

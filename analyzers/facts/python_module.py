@@ -1227,9 +1227,23 @@ def _bare_mapped_column(annotation: ast.AST, names: Names) -> bool:
     if not (isinstance(node, ast.Subscript) and last(names.qualname(node.value)) == "Mapped"):
         return False
     py_type, _ = col.annotation_info(annotation, names)
+    if py_type == "dict" or py_type == "list" and _of_plain_values(node):
+        return True  # `Mapped[dict[str, Any]]`, `Mapped[list[str]]`: a relationship needs relationship(); a base's type map types it
     if py_type in col.ANNOTATION_TYPES:
         return py_type not in ("list", "dict")
     return py_type is not None and py_type not in _COLLECTIONS and col.annotation_ref(annotation, names) is not None
+
+
+def _of_plain_values(mapped: ast.Subscript) -> bool:
+    """`Mapped[list[dict[str, Any]]]`, `Mapped[list[str] | None]`: a list of values, not of a class's rows."""
+    inner = mapped.slice
+    if isinstance(inner, ast.BinOp):  # `list[str] | None`
+        inner = inner.left if not (isinstance(inner.left, ast.Constant) and inner.left.value is None) else inner.right
+    if not isinstance(inner, ast.Subscript):
+        return False
+    item = inner.slice
+    named = item.value if isinstance(item, ast.Subscript) else item
+    return isinstance(named, ast.Name) and named.id in ("dict", "str", "int", "float", "bool", "Any")
 
 
 _COLLECTIONS = {"List", "Set", "Sequence", "Collection", "Iterable", "Dict", "Mapping", "FrozenSet", "Tuple", "AppenderQuery",

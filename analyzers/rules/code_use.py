@@ -30,7 +30,7 @@ def app_queries(facts: Facts, writes: bool = False) -> Iterator[tuple[QueryUse, 
     by_class = mapped_names(facts)
     for usage in app_usage(facts):
         for q in [*usage.queries, *usage.writes] if writes else usage.queries:
-            tables = by_class.get(q.model, [])
+            tables = by_class.get(_imported_as(q), [])
             if q.own_class:
                 tables = [t for t in tables if t.path == q.span.path]
             if len(tables) > 1:  # two models of one name (two applications): the one the imports lead to
@@ -38,6 +38,13 @@ def app_queries(facts: Facts, writes: bool = False) -> Iterator[tuple[QueryUse, 
                 tables = [t for t in tables if package and module_name(t.path)[0].startswith(package)]
             if len(tables) == 1:
                 yield q, tables[0]
+
+
+def _imported_as(q: QueryUse) -> str:
+    """The class a query selects: `ProviderModel` of `from orm.provider import Provider as ProviderModel` is Provider,
+    whatever class of the project is named ProviderModel."""
+    imported = q.model_ref.rpartition(".")[2]
+    return imported if imported and "." not in q.model and imported != q.model and imported[:1].isupper() else q.model
 
 
 def run_by_helper(facts: Facts, q: QueryUse) -> tuple[tuple[str, ...], str] | None:
