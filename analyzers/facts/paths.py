@@ -23,8 +23,9 @@ _PYTEST_PLUGIN_DIR = re.compile(r"^pytest[_-]")
 def is_test_path(path: str) -> bool:
     """Tests, scripts, examples and docs: their tables, engines and queries are not the service's."""
     parts = path.split("/")
-    return any(p in NOT_APP_DIRS or _EXAMPLE_DIR.search(p) or _PYTEST_PLUGIN_DIR.match(p) for p in parts[:-1]) or \
-        len(parts) > 1 and _DOCS_TOP.search(parts[0]) is not None or parts[-1].startswith(("test_", "conftest", "seed", "pytest_"))
+    folders = parts[:-1]
+    return any(p in NOT_APP_DIRS or _EXAMPLE_DIR.search(p) or _PYTEST_PLUGIN_DIR.match(p) for p in folders) or \
+        bool(folders and _DOCS_TOP.search(folders[0])) or parts[-1].startswith(("test_", "conftest", "seed", "pytest_"))
 
 
 TOOLING_DIRS = ("migrations", "migration", "data_migrations", "alembic", "versions", "bin", "tools", "management", "commands", "cli", "devtools")
