@@ -95,6 +95,30 @@ def all_statements(tree: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef) ->
                 todo.extend(getattr(node, name))
 
 
+_BLOCKS = (ast.With, ast.AsyncWith, ast.If, ast.Try, getattr(ast, "TryStar", ast.Try))
+
+
+def module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements a module runs as it is imported, in order, those inside its `with`, `if` and `try` blocks
+    included (a model declared under `with warnings.catch_warnings():` is a model), but not the body of
+    `if TYPE_CHECKING:`, which never runs, nor what functions and classes hold."""
+    for node in body:
+        yield node
+        if not isinstance(node, _BLOCKS):
+            continue
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            yield from module_level(node.orelse)
+            continue
+        for block in (node.body, getattr(node, "orelse", []), getattr(node, "finalbody", []),
+                      *(h.body for h in getattr(node, "handlers", []))):
+            yield from module_level(block)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
 def last(qualname: str) -> str:
     return qualname.rsplit(".", 1)[-1]
 

@@ -16,7 +16,8 @@ from analyzers.facts.imports import read_imports
 from analyzers.facts.json_context import class_attr, with_context
 from analyzers.facts.migrations import is_migration, read_revision
 from analyzers.facts.model import CallFact, ClassFact, JsonUse, ListenerFact, ModuleFacts, Ref, SqlUse, TableFact
-from analyzers.facts.names import Names, all_statements, const_bool, const_str, is_sqlalchemy, kwargs, last, module_name
+from analyzers.facts.names import (Names, all_statements, const_bool, const_str, is_sqlalchemy, kwargs, last, module_level,
+                                   module_name)
 from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.password_writes import hashed_fields, read_password_writes
 from analyzers.facts.query_input import read_query_input
@@ -67,7 +68,7 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
     reader.read(tree, ModuleWide(names, path) if ModuleWide.wanted(text) else None)
     if _PASSWORD_WORDS.search(text):  # the few modules that name a password are read for what they write to it
         facts.password_writes, facts.password_passes = read_password_writes(tree, path)
-        for node in tree.body:
+        for node in module_level(tree.body):
             fact = next((c for c in facts.classes if isinstance(node, ast.ClassDef) and c.name == node.name), None)
             if fact is not None:
                 fact.hashed_fields = hashed_fields(node)
@@ -118,7 +119,7 @@ class _Reader:
         self._index(tree)
         self._bindings(tree.body, top=True)
         self._column_helpers(tree)
-        for node in tree.body:
+        for node in module_level(tree.body):
             if isinstance(node, ast.ClassDef):
                 self._class(node)
             elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.Expr)) and isinstance(node.value, ast.Call):
@@ -293,8 +294,9 @@ class _Reader:
                         self.facts.binding_spans[t.id] = col.span_of(node, self.path)
             elif isinstance(node, ast.If) and last(self.names.qualname(node.test)) == "TYPE_CHECKING":
                 self._bindings(node.orelse)  # what runs; the body only informs type checkers
-            elif isinstance(node, (ast.If, ast.Try)):  # try/except ImportError, if/else on a setting
-                for inner in (node.body, node.orelse, getattr(node, "finalbody", []), *(h.body for h in getattr(node, "handlers", []))):
+            elif isinstance(node, (ast.If, ast.Try, ast.With)):  # try/except ImportError, if/else on a setting
+                for inner in (node.body, getattr(node, "orelse", []), getattr(node, "finalbody", []),
+                              *(h.body for h in getattr(node, "handlers", []))):
                     self._bindings(inner)
 
     def _ref(self, node: ast.AST, depth: int = 0) -> Ref:
