@@ -191,13 +191,14 @@ class Flow:
             out.append(Hole(self._text(node)[:80], role, source, why, getattr(node, "lineno", 0), password, trail, via))
         return tuple(out)
 
-    def origin(self, node: ast.AST, func: Func | None) -> tuple[str, str, tuple[int, ...]]:
-        """(source, why, the lines followed) of one value used at its place (a LIKE pattern's part, an attribute's
-        name)."""
+    def origin(self, node: ast.AST, func: Func | None) -> tuple[str, str, tuple[int, ...], tuple[str, ...]]:
+        """(source, why, the lines followed, what of other modules it is safe through: Hole.via) of one value used
+        at its place (a LIKE pattern's part, an attribute's name)."""
         self._before = getattr(node, "lineno", 0) or 10**9
         self._trail, self._steps, self._via = [func.lineno] if func is not None else [], 0, []
         source, why = self.source(node, func, 0)
-        return source, why, self._kept_trail()
+        trail = self._kept_trail()
+        return source, why, trail, self._only_through(node, func) if source in RISK and self._via else ()
 
     def _kept_trail(self) -> tuple[int, ...]:
         """Six lines of the trail: its first four, and the two where the value enters from the request (the route
@@ -538,6 +539,8 @@ class Flow:
         if isinstance(node, ast.Attribute) and node.attr in ("__tablename__", "__table__", "name", "key", "fullname") and (
                 isinstance(root, ast.Name) and root.id[:1].isupper()):
             return "constant", f"{expr} is a name from the schema the code declares"
+        if chain[-1:] == ["__tablename__"] or chain[-2:] in (["__table__", "name"], ["__table__", "fullname"]):
+            return "constant", f"{expr} is a table's name, which its model declares"  # models.Project.__tablename__
         if any(a == "metadata" and b in ("sorted_tables", "tables") for a, b in zip(chain, chain[1:])):
             return "constant", f"{expr} is the application's own model metadata, the tables and columns it declares"
         if chain[-1:] in (["value"], ["name"]) and isinstance(root, ast.Name) and len(chain) >= 2 and (
@@ -569,7 +572,9 @@ class Flow:
                     return "enum", f"{expr} is a member of `{root.id}`"
             if id(root) in self._bound:
                 return self.source(root, func, depth + 1)
-            return self._name(root.id, func, depth + 1, f"`{root.id}`")
+            # `sort.col` / `sort.col.value` of a parameter `sort: Sort`: what Sort declares `col` to be
+            field = chain[0] if isinstance(node, ast.Attribute) and len(chain) <= 2 and chain[1:] in ([], ["value"], ["name"]) else None
+            return self._name(root.id, func, depth + 1, f"`{root.id}`", field=field)
         return self.source(root, func, depth + 1)
 
     def _literal_item(self, node: ast.AST, root: ast.AST, func: Func | None) -> ast.AST | None:
@@ -583,7 +588,10 @@ class Flow:
         keys = [k.value if isinstance(k, ast.Constant) else None for k in values[0].keys]
         return values[0].values[keys.index(node.slice.value)] if node.slice.value in keys else None
 
-    def _name(self, name: str, func: Func | None, depth: int, expr: str, line: int = 0) -> tuple[str, str]:
+    def _name(self, name: str, func: Func | None, depth: int, expr: str, line: int = 0,
+              field: str | None = "") -> tuple[str, str]:
+        """`field`: "" for the value itself, an attribute's name for that attribute of it (`sort.col`), None for
+        something deeper in it."""
         if name in self.env:
             return "constant", f"{expr} is a constant"
         if func is None:
@@ -614,14 +622,18 @@ class Flow:
         param = _parameter(func, name)
         if param is not None:
             self._trail.extend((func.lineno, param[0].lineno))
-            return self._parameter(func, param, depth, expr)
+            return self._parameter(func, param, depth, expr, field)
         return self._name(name, self.enclosing(func), depth + 1, expr)
 
-    def _parameter(self, func: Func, param: tuple[ast.arg, ast.AST | None], depth: int, expr: str) -> tuple[str, str]:
+    def _parameter(self, func: Func, param: tuple[ast.arg, ast.AST | None], depth: int, expr: str,
+                   field: str | None = "") -> tuple[str, str]:
         arg, default = param
         annotation = arg.annotation
         if annotation is not None and _typed(annotation, self):
             return "typed", f"{expr} is a parameter of `{func.name}` typed `{ast.unparse(annotation)[:40]}`"
+        typed = self._typed_field(func, arg, field) if field is not None else None
+        if typed is not None:
+            return typed
         if isinstance(default, ast.Call) and last(self.names.callee(default)) in _REQUEST_PARAMS or _is_route(func):
             self._entries.update((func.lineno, arg.lineno))
         if isinstance(default, ast.Call) and last(self.names.callee(default)) in _REQUEST_PARAMS:
@@ -657,6 +669,31 @@ class Flow:
         worst = self._worst(found, expr)
         self._trail.extend(line for f, way in zip(found, ways) if f == worst for line in way)  # the way the message says
         return worst
+
+    def _typed_field(self, func: Func, arg: ast.arg, field: str) -> tuple[str, str] | None:
+        """A parameter annotated with a class (`sort: Optional[Sort]`): its attribute `field` (or, for "", the
+        parameter itself) is of a fixed set when this module's class declares it an enum or a Literal; for a class
+        another module declares, the rule reads that (Hole.via `pkg.Sort:` for the value itself, an enum's member;
+        `pkg.Sort:col` for its attribute `col`)."""
+        cls = annotated_class(arg.annotation) if arg.annotation is not None else None
+        if cls is None:
+            return None
+        self._index()
+        local = self._classes.get(cls.id) if isinstance(cls, ast.Name) else None
+        if local is not None:  # an enum class of its own is _typed; of its attributes, one of this module's types is
+            declared = next((s.annotation for s in local.body if isinstance(s, ast.AnnAssign)
+                             and isinstance(s.target, ast.Name) and s.target.id == field), None)
+            if declared is not None and _typed(declared, self):
+                return "typed", f"`{arg.arg}.{field}` is declared `{ast.unparse(declared)[:40]}` by `{cls.id}` (line {local.lineno})"
+        root = cls
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if local is not None and field or local is None and isinstance(root, ast.Name) and root.id in self.names.imports \
+                and not self._local(root.id, func):
+            self._via.append(f"{self.names.module}.{cls.id}:{field}" if local is not None else f"{self.names.qualname(cls)}:{field}")
+            if self._calls_safe:
+                return "enum", f"`{arg.arg}` is annotated `{ast.unparse(cls)}`"
+        return None
 
 
 _CATALOGUE = re.compile(r"^\s*SHOW\s+\w+|\b(information_schema|pg_catalog|pg_namespace|pg_tables|pg_class|sqlite_master)\b", re.I)
@@ -951,6 +988,23 @@ def _typed(annotation: ast.AST, flow: Flow) -> bool:
         return all(_typed(side, flow) or ast.unparse(side) == "None" for side in (annotation.left, annotation.right))
     name = last(text)
     return name in _TYPED or flow.is_enum_class(name)
+
+
+def annotated_class(annotation: ast.AST) -> ast.Name | ast.Attribute | ast.Subscript | None:
+    """The one class an annotation names: `Sort`, `Optional[Sort]`, `Sort | None`, `Annotated[Sort, ...]`; or the
+    `Literal[...]` it is."""
+    head = last(ast.unparse(annotation.value)) if isinstance(annotation, ast.Subscript) else ""
+    if head == "Literal":
+        return annotation
+    if head in ("Optional", "Annotated", "Union"):
+        parts = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+        kept = parts[:1] if head == "Annotated" else [
+            p for p in parts if not (isinstance(p, ast.Constant) and p.value is None)]
+        return annotated_class(kept[0]) if len(kept) == 1 else None
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        kept = [p for p in (annotation.left, annotation.right) if not (isinstance(p, ast.Constant) and p.value is None)]
+        return annotated_class(kept[0]) if len(kept) == 1 else None
+    return annotation if isinstance(annotation, (ast.Name, ast.Attribute)) else None
 
 
 def _is_route(func: Func) -> bool:

@@ -235,7 +235,9 @@ class Hole:
     # Functions of other modules it passes through, when it is safe on every path if they quote what they
     # return (`identifier(name)` imported from where it is defined): the rule reads them (ModuleFacts.quoting);
     # `pkg.Role.*`: a member of another module's class, safe if that class is an enum; `[timeout]`: a number by
-    # default read under a dict key (`ctx.get("timeout", 60)`), safe if the project writes only numbers under it.
+    # default read under a dict key (`ctx.get("timeout", 60)`), safe if the project writes only numbers under it;
+    # `pkg.Sort:col`: the attribute `col` of a parameter annotated `Sort`, safe if Sort declares it an enum or a
+    # Literal (`pkg.Sort:`: the parameter itself, safe if Sort is an enum).
     via: tuple[str, ...] = ()
 
 

@@ -32,6 +32,8 @@ class QueryInput:
     why: str
     model: str = ""  # order: the object the attribute is looked up on (`model.User`, `cls`)
     trail: tuple[int, ...] = ()  # the lines of the same file the value was followed through
+    via: tuple[str, ...] = ()  # what of other modules it is safe through, as Hole.via (an enum-typed attribute)
+    caught: bool = False  # order: looked up inside a `try` whose handler catches AttributeError (a bad name is skipped)
 
 
 def read_query_input(tree: ast.Module, flow: Flow, path: str) -> list[QueryInput]:
@@ -44,20 +46,22 @@ def read_query_input(tree: ast.Module, flow: Flow, path: str) -> list[QueryInput
         sorted_by = {id(a) for n in walk(func) if _is_call(n, "order_by") for a in n.args}
         sorted_names = {m.id for n in walk(func) if _is_call(n, "order_by") for a in n.args for m in walk(a)
                         if isinstance(m, ast.Name)}
+        caught = {id(m) for t in walk(func) if isinstance(t, ast.Try) and any(_catches_attribute_error(h) for h in t.handlers)
+                  for stmt in t.body for m in walk(stmt)}
         for n in walk(func):
             if not isinstance(n, ast.Call):
                 continue
             name = n.func.attr if isinstance(n.func, ast.Attribute) else ""
             if name in _LIKES and n.args and not any(k.arg == "escape" for k in n.keywords):
                 for part in _pattern_parts(n.args[0], assigned):
-                    source, why, trail = flow.origin(part, func)
+                    source, why, trail, via = flow.origin(part, func)
                     out.append(QueryInput("like", span_of(n, path), func.name, owner, ast.unparse(part)[:60], source, why,
-                                          trail=trail))
+                                          trail=trail, via=via))
             elif isinstance(n.func, ast.Name) and n.func.id == "getattr" and len(n.args) >= 2 and not isinstance(
                     n.args[1], ast.Constant) and _sorts(n, func, sorted_by, sorted_names):
-                source, why, trail = flow.origin(n.args[1], func)
+                source, why, trail, via = flow.origin(n.args[1], func)
                 out.append(QueryInput("order", span_of(n, path), func.name, owner, ast.unparse(n.args[1])[:60], source, why,
-                                      ast.unparse(n.args[0])[:60], trail))
+                                      ast.unparse(n.args[0])[:60], trail, via, id(n) in caught))
     return out
 
 
@@ -100,6 +104,13 @@ def _sorts(call: ast.Call, func: Func, sorted_by: set[int], sorted_names: set[st
                 and n.targets[0].id in sorted_names and any(m is call for m in walk(n.value)):
             return True
     return False
+
+
+def _catches_attribute_error(handler: ast.ExceptHandler) -> bool:
+    """`except AttributeError`, `except (AttributeError, KeyError)`, `except Exception`, a bare `except`."""
+    names = [handler.type] if not isinstance(handler.type, ast.Tuple) else handler.type.elts
+    return handler.type is None or any(ast.unparse(n).rsplit(".", 1)[-1] in ("AttributeError", "Exception", "BaseException")
+                                       for n in names)
 
 
 def _is_call(node: ast.AST, name: str) -> bool:

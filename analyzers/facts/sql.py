@@ -338,7 +338,9 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
             return SqlStatement("reset_all", None, span, text)
         if stmt.kind == enums.VariableSetKind.VAR_RESET:
             return SqlStatement("reset", None, span, text, {"name": stmt.name})
-        return SqlStatement("set_local" if stmt.is_local else "set", None, span, text, {"name": stmt.name})
+        # SET TRANSACTION ... (READ ONLY, ISOLATION LEVEL, SNAPSHOT) ends with the transaction, as SET LOCAL does
+        local = stmt.is_local or (stmt.name or "").startswith("TRANSACTION")
+        return SqlStatement("set_local" if local else "set", None, span, text, {"name": stmt.name})
     if isinstance(stmt, ast.DiscardStmt):
         return SqlStatement("discard_all" if stmt.target == enums.DiscardMode.DISCARD_ALL else "discard", None, span, text)
     if isinstance(stmt, ast.TransactionStmt):

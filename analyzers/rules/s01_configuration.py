@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
+from analyzers import confine
 from analyzers.facts.engines import FLASK_ENGINE, pre_ping, serving_engines, unsure_why
 from analyzers.facts.model import CallFact, Hole, ListenerFact, SqlStatement, SqlUse
+from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.python_module import FLASK_OPTIONS
 from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
@@ -378,7 +381,8 @@ class PoolNotDiscarded(Rule):
         connection (it counts or logs checkins, keeps figures in `record.info`) is no reset hook and counts
         as none. A SET sent on a connection its function opens and never commits is undone by the rollback
         on return: not session state; nor is one a `connect` listener sends to every new connection (each
-        pooled connection carries the same). Without any such listener it is
+        pooled connection carries the same), nor SET LOCAL and SET TRANSACTION (READ ONLY, ISOLATION LEVEL),
+        which end with the transaction. Without any such listener it is
         a warning when the code sets session-scoped state, said of the engine whose connections run the
         SET (an awaited execute: an async engine; one not awaited: a synchronous one), info when dbreview
         cannot tell which of several engines that is; info when security context (RLS settings, role,
@@ -418,6 +422,11 @@ class PoolNotDiscarded(Rule):
         # A listener that never reaches the connection (a counter, a metric) resets nothing: as if absent.
         resets = [lst for lst in _app_listeners(self.facts) if lst.event in RESET_EVENTS and lst.touches_connection]
         if not resets:
+            idle = [lst for lst in _app_listeners(self.facts) if lst.event in RESET_EVENTS]
+            none = "no `checkin` pool listener" if not idle else (
+                "no `checkin` pool listener that resets the connection (" + ", ".join(
+                    f"`{lst.function}` at {lst.span.path}:{lst.span.start}" for lst in idle[:2])
+                + f" {'do' if len(idle) > 1 else 'does'} not touch the connection)")
             listened = {id(u): lst for lst in _app_listeners(self.facts) for u in lst.sql}
             # set on every new connection (a `connect` listener): each pooled connection carries it alike, no leak
             baseline = {key for key, lst in listened.items() if lst.event in ("connect", "first_connect")}
@@ -429,13 +438,15 @@ class PoolNotDiscarded(Rule):
                 if (st.kind == "set" or (st.kind == "set_config" and st.details.get("local") is False)) and not u.rolled_back
                 and id(u) not in baseline
             ]
+            undone = _set_back(self.facts, session_state)
+            session_state = [(u, st) for u, st in session_state if id(u) not in undone]
             if session_state:
-                yield self._leak(session_state, listened, engines, sure, unsure)
+                yield self._leak(session_state, listened, engines, sure, unsure, none)
             elif any(sets_context(u) for u in uses if id(u) not in baseline) or any(
                     s.enabled or s.policies for s in rls_by_table(self.facts).values()):
                 kept = next((u for u in uses if id(u) in baseline and sets_context(u)), None)
                 yield self.finding(
-                    "no `checkin` pool listener; SQLAlchemy rolls back on return, and nothing here sets "
+                    f"{none}; SQLAlchemy rolls back on return, and nothing here sets "
                     "session-scoped state, so with Row-Level Security context per transaction DISCARD ALL on "
                     "checkin is defence in depth (the checklist asks for it)"
                     + (f"; DISCARD ALL also resets what the `connect` listener sets ({kept.span.path}:{kept.span.start}): "
@@ -454,13 +465,13 @@ class PoolNotDiscarded(Rule):
                 lst.span, f"pool:{lst.event}:{lst.function}",
             )
 
-    def _leak(self, session_state, listened, engines, sure, unsure):
+    def _leak(self, session_state, listened, engines, sure, unsure, none):
         """No reset on checkin while the code sets session-scoped state: said of the engine whose connections
         run the SET (an awaited execute is an async session's, one not awaited a synchronous one's); where
         more than one engine (or factory) may be it, the finding says so and is info."""
         found = [(u, st, _engines_running(u, listened.get(id(u)), engines)) for u, st in session_state]
         use, st, groups = min(found, key=lambda f: len(f[2]))  # the SET whose engine is surest
-        message = (f"no `checkin` pool listener, and the code sets session-scoped state ({use.span.path}:"
+        message = (f"{none}, and the code sets session-scoped state ({use.span.path}:"
                    f"{use.span.start}: {_setting_said(st)}): the setting stays on the "
                    "connection when it goes back to the pool, and whatever runs on that connection next runs with it "
                    "unless it sets it again; run DISCARD ALL on checkin")
@@ -474,6 +485,33 @@ class PoolNotDiscarded(Rule):
         severity = Severity.WARNING if sure and len(groups) == 1 else Severity.INFO
         return self.finding(message + unsure, first_line(groups[0][0].span), "pool:checkin", severity=severity,
                             related=related)
+
+
+def _set_back(facts, state: list[tuple[SqlUse, SqlStatement]]) -> set[int]:
+    """The SETs a function undoes in the `finally` of a `try` that the SET opens or precedes
+    (`SET session_replication_role = 'replica'` ... `finally: SET ... = 'origin'`), and those that undo them: the
+    connection goes back to the pool as it came, on every path."""
+    out: set[int] = set()
+    trees: dict[str, ast.AST | None] = {}
+    for use, st in state:
+        name = str(st.details.get("name", "")).lower()
+        later = [u for u, o in state if u.span.path == use.span.path and u.function == use.function
+                 and u.span.start > use.span.start and str(o.details.get("name", "")).lower() == name]
+        if not name or not later:
+            continue
+        if use.span.path not in trees:
+            try:
+                trees[use.span.path] = parse_python(confine.read_text(facts.root, use.span.path), use.span.path)
+            except (OSError, SyntaxError, ValueError):
+                trees[use.span.path] = None
+        tree = trees[use.span.path]
+        for node in ast.walk(tree) if tree is not None else ():
+            if not (isinstance(node, ast.Try) and node.finalbody and node.lineno <= use.span.start + 2):
+                continue
+            undo = [u for u in later if use.span.start < node.finalbody[0].lineno <= u.span.start <= (node.finalbody[-1].end_lineno or 0)]
+            if undo:
+                out.update([id(use), *map(id, undo)])
+    return out
 
 
 class PoolWithoutPrePing(Rule):

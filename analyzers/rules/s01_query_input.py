@@ -8,6 +8,7 @@ from analyzers.facts.flow import RISK
 from analyzers.facts.model import Span
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
+from analyzers.rules.s01_sql_strings import through
 from analyzers.rules.s02_secrets import secret_column
 from analyzers.rules.schema import PASSWORD_COLUMN, is_test_path
 
@@ -52,7 +53,9 @@ class SortByName(Rule):
         the order of; info otherwise. Where the name could not be followed to its source (a parameter
         whose callers are elsewhere), info that says so (for a Core table's `.c`, which holds only columns, only
         where the table has secret columns). A name checked against a list first, a constant,
-        an enum member: no finding.
+        an enum member, a parameter typed with an enum or the attribute of one that its class (a GraphQL or
+        pydantic input, in any module) declares an enum or a Literal (`sort.col.value` of `col: SortColumn`):
+        no finding.
     Why it matters:
         Any attribute of the model can be named: sorting users by `password_hash` or `reset_key` and
         paging through the result is an oracle on the secrets (the order leaks their prefixes); a method or a
@@ -87,6 +90,8 @@ def users(db, sort: str = "name"):
     def check(self):
         by_value: dict[str, list] = {}  # one finding per function and value (`asc(...)` and `desc(...)` branches)
         for q in _uses(self.facts, "order"):
+            if q.via and all(through(self.facts, q.span.path, name) for name in q.via):
+                continue  # an enum's member (`sort.col.value` of `col: SortColumn`): one of a fixed set of names
             if q.source in RISK and q.source not in ("configuration", "stored"):
                 by_value.setdefault(f"sort:{q.span.path}:{q.function}:{q.value}", []).append(q)
         for found in by_value.values():
@@ -101,17 +106,19 @@ def users(db, sort: str = "name"):
             shown = [(c.span, f"{table.name}.{c.name}") for c in table.columns.values() if c.name in secrets[:3]] if secrets else []
             where = f"{q.function} ({q.span.path}:{q.span.start})"
             said = f"{where} sorts {model} by the attribute named by `{q.value}`"
+            bad = ("a name that is not an attribute is skipped (the lookup is inside a try that catches AttributeError)"
+                   if q.caught else "a name that is not a column makes the query raise")
             if q.source == "request":
                 if secrets:
                     yield self.finding(
                         f"{said}, which comes from the request ({q.why}): a caller can sort by any attribute, "
                         f"{', '.join(f'{table.name}.{c}' for c in secrets[:3])} included, and page through the result "
-                        "to learn the order of those secrets; a name that is not a column makes the query raise",
+                        f"to learn the order of those secrets; {bad}",
                         q.span, f"sort:{q.span.path}:{q.function}:{q.value}", related=_followed(q) + shown + again)
                 else:
                     yield self.finding(
                         f"{said}, which comes from the request ({q.why}): a caller can sort by any attribute of "
-                        f"{model}, one no index serves included, and a name that is not a column makes the query raise",
+                        f"{model}, one no index serves included, and {bad}",
                         q.span, f"sort:{q.span.path}:{q.function}:{q.value}", severity=Severity.INFO, related=_followed(q) + again)
             elif core is not None and not secrets:
                 continue  # a Table's `.c` holds columns only: unfollowed, all a bad name does is raise
@@ -120,7 +127,7 @@ def users(db, sort: str = "name"):
                                "order leaks)") if secrets else ""
                 yield self.finding(
                     f"{said}, and where that name comes from was not followed ({q.why}): if a caller gives it, any "
-                    f"attribute can be sorted by{secret_note} and a name that is not a column makes the query raise; "
+                    f"attribute can be sorted by{secret_note} and {bad}; "
                     "check that it is picked from a fixed set",
                     q.span, f"sort:{q.span.path}:{q.function}:{q.value}", severity=Severity.INFO, related=_followed(q) + shown + again)
 

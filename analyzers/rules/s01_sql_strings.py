@@ -8,7 +8,7 @@ import ast
 import re
 from dataclasses import replace
 
-from analyzers.facts.flow import RISK
+from analyzers.facts.flow import RISK, annotated_class
 from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.model import Hole, ListenerFact, Span, SqlUse
 from analyzers.findings import Severity
@@ -117,6 +117,38 @@ def imported_enum(facts, path: str, qualname: str) -> bool | None:
     return False
 
 
+def enum_field(facts, path: str, qualname: str, field: str) -> bool | None:
+    """Is the attribute `field` of the class `qualname` (imported by the module at `path`) declared an enum or a
+    Literal in its class body (`col: SortColumn`, a GraphQL input's, a pydantic model's)? For "", is the class an
+    enum. None: the class or the attribute's declaration could not be read."""
+    if not field:
+        return imported_enum(facts, path, qualname)
+    symbols = facts.derived.get("symbols")
+    by_path = facts.derived.setdefault("modules_by_path", {m.path: m for m in facts.modules})
+    if symbols is None or path not in by_path:
+        return None
+    value = symbols.resolve(qualname, by_path[path].module)
+    home = value.module  # the module that declares the class
+    if value.kind != "class" or home is None:
+        return None
+    trees = facts.derived.setdefault("class_trees", {})
+    if home.path not in trees:
+        try:
+            trees[home.path] = parse_python(confine.read_text(facts.root, home.path), home.path)
+        except (OSError, SyntaxError, ValueError):
+            trees[home.path] = None
+    node = next((n for n in (trees[home.path].body if trees[home.path] else ()) if isinstance(n, ast.ClassDef)
+                 and n.name == value.name.rsplit(".", 1)[-1]), None)
+    declared = next((s.annotation for s in node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+                     and s.target.id == field), None) if node is not None else None
+    kind = annotated_class(declared) if declared is not None else None
+    if isinstance(kind, ast.Subscript):
+        return True  # a Literal
+    if kind is None:
+        return None
+    return imported_enum(facts, home.path, f"{home.module}.{ast.unparse(kind)}")
+
+
 _NUMBER = re.compile(r"(?:int|float|round|len)\(|-?\d")
 
 
@@ -184,7 +216,7 @@ def _names(node: ast.AST, name: str) -> bool:
     return (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
 
 
-def _through(facts, path: str, name: str) -> bool | None:
+def through(facts, path: str, name: str) -> bool | None:
     """Is what a value passes through (a Hole.via entry) safe: a function that quotes, an enum (`pkg.Role.*`),
     a dict key written only with numbers (`[timeout]`), a parameter every other module's call gives a literal
     (`pkg.mod.fn(1:table)`)? None: dbreview could not read it."""
@@ -195,6 +227,8 @@ def _through(facts, path: str, name: str) -> bool | None:
         return literal_callers(facts, parameter["function"], int(parameter["place"]), parameter["param"])
     if name.endswith(".*"):
         return imported_enum(facts, path, name[:-2])
+    if ":" in name:  # a parameter's annotated class, and the attribute of it used (flow.Flow._typed_field)
+        return enum_field(facts, path, *name.split(":", 1))
     return helper_quotes(facts, path, name)
 
 
@@ -205,13 +239,13 @@ def settle(facts, use: SqlUse, hole: Hole) -> Hole | None:
     one dbreview could not read (an info); as it is when one of them is read and is not."""
     if not hole.via:
         return hole
-    read = {name: _through(facts, use.span.path, name) for name in hole.via}
+    read = {name: through(facts, use.span.path, name) for name in hole.via}
     if False in read.values():
         return replace(hole, via=())
     unread = [name for name, quotes in read.items() if quotes is None]
     if not unread:
         return None
-    if all(name.startswith("[") or _PARAMETER.match(name) for name in unread):
+    if all(name.startswith("[") or _PARAMETER.match(name) or ":" in name for name in unread):
         return replace(hole, via=())  # no write of the key, no call in sight: its why already says which path was not followed
     if unread[0].endswith(".*"):
         return replace(hole, why=f"`{hole.expr}` is a member of `{unread[0][:-2]}`, which dbreview could not read (if that "
@@ -357,7 +391,9 @@ class SqlFromStrings(Rule):
         reaches, only a value from the database or an unfollowed source is reported, as info (and said to be in
         the downgrade when it is). A constant, an enum member (of an enum imported from another module of
         the project too: `Role.ADMIN.value`), a number, a
-        typed parameter (int, UUID, an enum), a name checked against a list, a quoted identifier (the
+        typed parameter (int, UUID, an enum; or the attribute of a parameter whose class, in any module of the
+        project, declares it an enum or a Literal: `body.status` of `status: Status`), a model's table name
+        (`models.User.__tablename__`, `User.__table__.name`), a name checked against a list, a quoted identifier (the
         project's own helper whose body quotes, read in whichever module defines it; SQLAlchemy's column()),
         a value the code generates itself (`uuid4().hex`, `datetime.now().isoformat()`),
         a name a query of only catalogue tables (pg_class, pg_index) returns, or a value from configuration: no

@@ -14,12 +14,41 @@ from analyzers.rules.schema import (
 )
 
 
+# What a name counts when a money word only qualifies it: `total_tokens`, `amount_of_items`, `discount_percent`
+# (after "per", the unit a price is of: `cost_per_token` is money).
+_COUNTED = re.compile(r"^(tokens?|counts?|num|number|quantity|qty|items?|units?|requests?|calls?|hits?|bytes|seconds|secs|"
+                      r"ms|minutes|hours|days|percent|pct|percentage|ratio|score|weight|size|length|views|votes|users|rows)$")
+
+
+def names_money(name: str) -> bool:
+    """A column name that says money (MONEY_NAME), not a count that a money word qualifies."""
+    if not MONEY_NAME.search(name):
+        return False
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower().split("_")
+    counted = [w for before, w in zip(["", *words], words) if before != "per" and _COUNTED.match(w)]
+    return not counted
+
+
+def _usage_estimate(table, col) -> str | None:
+    """Why a float `cost` may be an estimate of a language model's usage (the table counts tokens, the name says
+    LLM) rather than money charged; None when nothing says so or the name says a charge (price, fee, amount)."""
+    if "cost" not in col.name.lower() or re.search(r"amount|price|fee|charge|payment|refund|balance", col.name, re.I):
+        return None
+    tokens = [c.name for c in table.columns.values() if re.search(r"(^|_)tokens?($|_)", c.name.lower())
+              and not names_money(c.name)]
+    if tokens:
+        return f"{table.name} also counts tokens ({table.name}.{tokens[0]})"
+    return f"its name says it is a language model's ({col.name})" if re.search(r"(^|_)llm", col.name.lower()) else None
+
+
 class MoneyAsFloat(Rule):
     """Money is stored as a floating-point number.
 
     What it checks:
         Float, REAL or DOUBLE columns whose names say money (amount, price, total, fee, balance...),
-        wherever money is stored: a table of shared expenses' bills as much as a billing subsystem.
+        wherever money is stored: a table of shared expenses' bills as much as a billing subsystem. Not a
+        count that a money word qualifies (`total_tokens`, `discount_percent`). Info for a cost that may be an
+        estimate of a language model's usage (its table counts tokens, its name says LLM) rather than a charge.
     Why it matters:
         Binary floats cannot hold 0.10 exactly: sums drift by cents, refunds do not match charges,
         and reconciliation with Stripe fails.
@@ -47,11 +76,16 @@ class BillingTransaction(Base):
 
     def check(self):
         for table, col in column_sites(self.facts):
-            if col.type_name in ("Float", "REAL", "DOUBLE", "DOUBLE_PRECISION", "Double") and MONEY_NAME.search(col.name):
-                yield self.finding(
-                    f"{where_declared(table, col)} holds money as {col.type_name}: rounding errors in sums and refunds",
-                    col.span, column_anchor(table, col),
-                )
+            if col.type_name in ("Float", "REAL", "DOUBLE", "DOUBLE_PRECISION", "Double") and names_money(col.name):
+                said = f"{where_declared(table, col)} holds money as {col.type_name}: rounding errors in sums and refunds"
+                usage = _usage_estimate(table, col)
+                if usage:
+                    yield self.finding(
+                        f"{said}; but {usage}: if it is an estimate of what model usage costs rather than an amount "
+                        "charged, float's rounding is far below the estimate's own precision (Numeric where it is billed)",
+                        col.span, column_anchor(table, col), severity=Severity.INFO)
+                else:
+                    yield self.finding(said, col.span, column_anchor(table, col))
 
 
 class BillingFieldsMissing(Rule):

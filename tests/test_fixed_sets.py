@@ -1,0 +1,220 @@
+"""Values that can only be one of a fixed set are no injection source (issue 7): a sort column picked by an
+enum-typed attribute of a GraphQL or pydantic input, declared in another module (CFG009)."""
+
+from __future__ import annotations
+
+from analyzers.findings import Severity
+from tests.test_precision import HEADER, found
+from tests.test_secrets_and_time import SHOP
+
+SORTS = """
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal, Optional
+
+
+class CustomerColumn(Enum):
+    name = "name"
+    id = "id"
+
+
+class Direction(str, Enum):
+    asc = "asc"
+    desc = "desc"
+
+
+@dataclass
+class CustomerSort:
+    col: CustomerColumn
+    dir: Direction
+
+
+@dataclass
+class PickedSort:
+    col: Optional[Literal["name", "id"]]
+
+
+@dataclass
+class LooseSort:
+    col: str
+"""
+
+SERVICE = """
+from typing import Optional
+
+from sqlalchemy import select
+
+from app.models import Customer
+from app.sorts import CustomerColumn, CustomerSort, LooseSort, PickedSort
+
+
+def by_enum_attribute(db, sort: Optional[CustomerSort] = None):
+    column = getattr(Customer, sort.col.value)
+    return db.scalars(select(Customer).order_by(column))
+
+
+def by_literal_attribute(db, sort: PickedSort | None):
+    return db.scalars(select(Customer).order_by(getattr(Customer, sort.col)))
+
+
+def by_enum(db, order: CustomerColumn):
+    return db.scalars(select(Customer).order_by(getattr(Customer, order)))
+
+
+def by_free_text(db, sort: LooseSort):
+    return db.scalars(select(Customer).order_by(getattr(Customer, sort.col)))
+
+
+class LocalSort:
+    col: CustomerColumn
+
+
+def by_local_class(db, sort: LocalSort):
+    return db.scalars(select(Customer).order_by(getattr(Customer, sort.col.name)))
+"""
+
+
+def test_a_sort_column_from_an_enum_or_literal_attribute_of_another_modules_class_is_no_finding(tmp_path):
+    """phoenix (`sort.col.value` of a strawberry input whose `col` is a GraphQL enum), skyvern (a parameter typed
+    with a StrEnum): the name is one of a fixed set. A `str` attribute is still followed and said."""
+    files = {"app/models.py": SHOP, "app/sorts.py": SORTS, "app/service.py": SERVICE}
+    (f,) = found(tmp_path, files, "CFG009")
+    assert f.anchor == "sort:app/service.py:by_free_text:sort.col" and f.severity == Severity.INFO
+    assert f.location.start_line == 24
+    assert "where that name comes from was not followed (`sort` is a parameter of `by_free_text`" in f.message
+
+
+CATALOG = """
+from sqlalchemy import text
+
+from app import models
+
+# the schema that holds the application's tables: the one where its first model's table is
+_IN_OUR_SCHEMA = f"WHERE c.oid = to_regclass('{models.Customer.__tablename__}')"
+
+
+def table_sizes(conn):
+    return conn.execute(text(f"SELECT c.relname FROM pg_class AS c {_IN_OUR_SCHEMA}")).all()
+
+
+def shelf_rows(conn):
+    return conn.execute(text(f"SELECT count(*) FROM {models.Shelf.__table__.name}")).scalar()
+
+
+def by_label(conn, label):
+    return conn.execute(text(f"SELECT * FROM shelves WHERE label = '{label}'")).all()
+"""
+
+
+def test_a_models_table_name_spliced_into_sql_is_a_constant_identifier(tmp_path):
+    """phoenix: `models.Project.__tablename__` (the model reached through its module) and `Model.__table__.name`
+    are names the code declares, not values to bind; a parameter beside them is still said."""
+    (f,) = found(tmp_path, {"app/models.py": SHOP, "app/catalog.py": CATALOG}, "CFG008")
+    assert f.anchor == "sql:by_label:label" and f.location.start_line == 19
+    assert f.severity == Severity.INFO and "`label` is a value" in f.message and "no call of by_label" in f.message
+
+
+POOLED = '''
+from sqlalchemy import create_engine, text
+
+engine = create_engine("postgresql://app@db/app", pool_size=5, pool_pre_ping=True)
+
+
+def report(session):
+    session.execute(text("SET TRANSACTION READ ONLY"))
+    session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+    return session.execute(text("SELECT count(*) FROM items")).scalar()
+
+
+def bulk_import(session, rows):
+    session.execute(text("SET session_replication_role = 'replica'"))
+    try:
+        session.execute(text("INSERT INTO items SELECT * FROM staged"))
+    finally:
+        session.execute(text("SET session_replication_role = 'origin'"))
+'''
+
+
+def test_transaction_scoped_settings_and_one_set_back_in_finally_leave_nothing_on_the_pooled_connection(tmp_path):
+    """phoenix: SET TRANSACTION READ ONLY ends with the transaction, as SET LOCAL does; timesketch: a setting its
+    function sets back in a `finally` goes back to the pool as it came. A SET left as it is still is a warning."""
+    assert found(tmp_path / "a", {"app/db.py": POOLED}, "CFG004") == []
+    left = POOLED.replace("    finally:\n        session.execute(text(\"SET session_replication_role = 'origin'\"))\n",
+                          "    except Exception:\n        raise\n")
+    (f,) = found(tmp_path / "b", {"app/db.py": left}, "CFG004")
+    assert f.anchor == "pool:checkin" and f.severity == Severity.WARNING
+    assert "(app/db.py:14: `SET session_replication_role`)" in f.message
+
+
+USAGE = HEADER.replace("from sqlalchemy import DateTime", "from sqlalchemy import DateTime, Float") + """
+class ModelCall(Base):
+    __tablename__ = "model_calls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    total_cost: Mapped[float] = mapped_column(Float)
+    total_tokens: Mapped[float] = mapped_column(Float)
+    cost_per_token: Mapped[float] = mapped_column(Float)
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    amount: Mapped[float] = mapped_column(Float)
+    discount_percent: Mapped[float] = mapped_column(Float)
+"""
+
+
+def test_a_token_count_is_no_money_and_a_model_usage_cost_beside_tokens_is_info(tmp_path):
+    """phoenix: span_costs.total_tokens is a count a money word qualifies; total_cost and cost_per_token beside
+    token counts may be estimates of model usage (info, saying so); an invoice's amount stays a warning."""
+    findings = {f.anchor: f for f in found(tmp_path, {"app/models.py": USAGE}, "BIL001")}
+    assert sorted(findings) == ["table:invoices.amount", "table:model_calls.cost_per_token", "table:model_calls.total_cost"]
+    assert findings["table:invoices.amount"].severity == Severity.WARNING
+    cost = findings["table:model_calls.total_cost"]
+    assert cost.severity == Severity.INFO and cost.location.start_line == 14
+    assert "model_calls also counts tokens (model_calls.total_tokens)" in cost.message and "estimate" in cost.message
+
+
+def test_a_sort_looked_up_inside_a_try_that_catches_attribute_error_does_not_say_it_raises(tmp_path):
+    """fief: `try: field = getattr(self.model, name) ... except AttributeError: pass` skips a bad name."""
+    repository = """
+from sqlalchemy import select
+
+
+class Repository:
+    model = None
+
+    def orderize(self, statement, ordering):
+        for name, descending in ordering:
+            try:
+                field = getattr(self.model, name)
+                statement = statement.order_by(field.desc() if descending else field.asc())
+            except AttributeError:
+                pass
+        return statement
+"""
+    (f,) = found(tmp_path, {"app/repository.py": repository}, "CFG009")
+    assert f.anchor == "sort:app/repository.py:orderize:name" and f.severity == Severity.INFO
+    assert "a name that is not an attribute is skipped (the lookup is inside a try that catches AttributeError)" in f.message
+    assert "makes the query raise" not in f.message
+
+
+def test_a_checkin_listener_that_only_counts_is_named_as_not_resetting_the_connection(tmp_path):
+    """onyx: "no checkin pool listener" was literally false beside a listener that counts checkins."""
+    counted = POOLED.replace("from sqlalchemy import create_engine, text", "from sqlalchemy import create_engine, event, text") + '''
+
+CHECKINS = {"count": 0}
+
+
+@event.listens_for(engine, "checkin")
+def count_checkin(dbapi_connection, record):
+    CHECKINS["count"] += 1
+
+
+def search(session):
+    session.execute(text("SET pg_trgm.similarity_threshold = 0.5"))
+'''
+    (f,) = found(tmp_path, {"app/db.py": counted}, "CFG004")
+    assert f.anchor == "pool:checkin" and f.severity == Severity.WARNING
+    assert f.message.startswith("no `checkin` pool listener that resets the connection (`count_checkin` at app/db.py:25 "
+                                "does not touch the connection), and the code sets session-scoped state (app/db.py:30: "
+                                "`SET pg_trgm.similarity_threshold`)")
