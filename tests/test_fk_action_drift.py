@@ -239,5 +239,5 @@ folders = sa.Table("folders", metadata, sa.Column("id", sa.Integer, primary_key=
 """
     messages = [f.message for f in found(tmp_path, {"app/tables.py": tables}, "PERF001")]
     assert messages and all("users.c" not in m for m in messages)
-    assert any("folders.trashed_by" in m and "a row of users " in m for m in messages)
-    assert any("folders.owner" in m and "a row of users " in m for m in messages)
+    assert any("folders.trashed_by" in m and "a row of users:" in m for m in messages)
+    assert any("folders.owner" in m and "a row of users:" in m for m in messages)

@@ -42,9 +42,10 @@ def test_a_relationship_loaded_only_by_deleting_its_parent_is_info(tmp_path):
     f = _plant(found(tmp_path / "a", {"app/models.py": GARDEN, "app/beds.py": REMOVE, **calls("beds", "remove")}, "PERF001"))
     assert f.severity == Severity.INFO
     assert ("the relationship Bed.plants loads its rows by it (deleting a Bed loads it: session.delete at app/beds.py:5), "
-            "and dbreview found no other code that reads plants by it, so plants is scanned by it only when a row of beds "
-            "is deleted (that load, and the foreign key check): what that costs depends on the table's size and on how "
-            "often beds rows are deleted, which dbreview cannot know") in f.message
+            "and dbreview found no other code that reads plants by it, so as far as dbreview can tell plants is scanned by "
+            "it only when a row of beds is deleted (that load, and the foreign key check): what that costs depends on the "
+            "table's size and on how often beds rows are deleted, which dbreview cannot know; reads in shapes dbreview "
+            "does not follow") in f.message
     read = REMOVE + "def listing(session, bed_id):\n    bed = session.get(Bed, bed_id)\n    return bed.plants\n"
     g = _plant(found(tmp_path / "b", {"app/models.py": GARDEN, "app/beds.py": read, **calls("beds", "remove", "listing")},
                      "PERF001"))

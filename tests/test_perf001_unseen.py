@@ -121,7 +121,8 @@ def test_a_key_to_a_lookup_the_application_keeps_as_made_is_no_finding(tmp_path)
             + "\ndef retire(session, kind):\n    session.execute(delete(KeyType).where(KeyType.name == kind))\n")
     (f,) = _key_type(tmp_path / "b", {"app/keys.py": drop, **calls("keys", "retire"), **SEED})
     assert f.severity == Severity.INFO and f.location.start_line == 18
-    assert "only the foreign key check on deleting (or changing the key of) a row of key_types scans api_keys" in f.message
+    assert ("the only scan of api_keys by key_type that dbreview can show is the foreign key check on deleting (or changing "
+            "the key of) a row of key_types") in f.message
     (g,) = _key_type(tmp_path / "c", {"app/keys.py": adds})
     assert g.severity == Severity.INFO and ("dbreview found no code of the application that deletes a row of key_types, "
                                             "so that check runs only on a delete made outside it") in g.message

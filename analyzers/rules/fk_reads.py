@@ -64,6 +64,9 @@ class Read:
     # (column, other table) for each column of the table its joins make equal to another table's column: a plan that
     # comes to the table from one that also gives the leading column of a key looks its rows up through that key.
     pinned: frozenset[tuple[str, str]] = frozenset()
+    # A query's attributes of the table's class it compares with a value that are no column dbreview found (`Query.id`
+    # where a helper of the project's, `id = primary_key("Query")`, declares it): an index may lead them.
+    unknown: frozenset[str] = frozenset()
 
 
 def pinned_with(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -> frozenset[tuple[str, str]]:
@@ -164,7 +167,7 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
                     out.setdefault((found[0].name, found[1].name), []).append(
                         Read(q.span, f"the {what} at {where} filters on it", f"the {what}", classes.tested(q, found[0]),
                              values_asked=True, asserted=classes.asserted(q, found[0]), joined_by=joins.joined_by(found[0]),
-                             pinned=joins.pinned(found[0])))
+                             pinned=joins.pinned(found[0]), unknown=classes.unknown(q, found[0])))
             for table, col, said, terms in joins.reads(where, what):
                 asserted = classes.asserted(q, table)  # and what a relationship's primaryjoin asserts, whatever else it filters
                 asserted = terms if asserted is None and terms else None if asserted is None or terms is None else asserted | terms
@@ -176,6 +179,8 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
                     q.span, f"the {what} at {where} joins {table.name} to {other} on it, and narrows {other} by another "
                     f"column", f"the {what}", use="tied", how=other))
     for (table, column), reads in _conditions(facts, classes).items():
+        out.setdefault((table, column), []).extend(reads)
+    for (table, column), reads in _forwarded(facts, classes).items():
         out.setdefault((table, column), []).extend(reads)
     for (table, column), read in _policy_reads(facts):
         out.setdefault((table, column), []).append(read)
@@ -262,6 +267,75 @@ def _conditions(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[R
                 out.setdefault((found[0].name, found[1].name), []).append(
                     Read(Span(path, n, n), said, "the condition", None, condition=True))
     return out
+
+
+_FORWARDS = re.compile(r"filter_by\(\s*\*\*")
+
+
+def _forwarded(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[Read]]:
+    """Calls of a class method that hands its keywords to its class's query, `Model.get_or_create(user=u, name=n)` where
+    the method (the model's, or a base class's or mixin's it inherits) runs `cls.query.filter_by(**kwargs)`: the
+    call's keywords are that query's filter, a relationship's name as a keyword comparing its key column."""
+    paths = [p for p in python_paths(facts) if not is_test_path(p) and not is_tooling_path(p)
+             and not p.rpartition("/")[2].startswith("test")]  # nor a module of test helpers (`testlib.py`)
+    helpers: dict[str, list[tuple[str, str, int]]] = {}  # method -> (its class, path, the line of its filter_by)
+    for path in paths:
+        if not _FORWARDS.search("\n".join(facts.lines(Span(path, 1, 1_000_000)))) or (tree := _tree(facts, path)) is None:
+            continue
+        for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+            for fn in cls.body:
+                if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.args.kwarg is not None \
+                        and any(_last_name(d) == "classmethod" for d in fn.decorator_list) \
+                        and (line := _forwarding_filter(fn, fn.args.kwarg.arg)) is not None:
+                    helpers.setdefault(fn.name, []).append((cls.name, path, line))
+    out: dict[tuple[str, str], list[Read]] = {}
+    if not helpers:
+        return out
+    called = re.compile(rf"\b[A-Z]\w*\.(?:{'|'.join(map(re.escape, helpers))})\(")
+    for path in paths:
+        if not called.search("\n".join(facts.lines(Span(path, 1, 1_000_000)))) or (tree := _tree(facts, path)) is None:
+            continue
+        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                     and n.func.attr in helpers and isinstance(n.func.value, ast.Name)):
+            table = classes.tables.get(model := call.func.value.id)  # type: ignore[union-attr]
+            helper = next((h for h in helpers[call.func.attr] if table is not None  # type: ignore[union-attr]
+                           and _descends(facts, table, h[0], h[1])), None)
+            if table is None or helper is None:
+                continue
+            keys = {k.arg for k in call.keywords if k.arg}
+            tested = frozenset(classes.columns_of(table, keys, model))
+            for key in sorted(keys):
+                if (found := classes.column(model, key)) is not None and found[0] is table:
+                    out.setdefault((table.name, found[1].name), []).append(Read(
+                        Span(path, call.lineno, call.end_lineno or call.lineno),
+                        f"the call at {path}:{call.lineno} of {model}.{call.func.attr}(), whose query filters by its "  # type: ignore[union-attr]
+                        f"keywords ({helper[1]}:{helper[2]}), filters on it", "the query", tested, tested))
+    return out
+
+
+def _forwarding_filter(fn: ast.FunctionDef | ast.AsyncFunctionDef, kwargs: str) -> int | None:
+    """The line of `cls....filter_by(**kwargs)` in `fn`, a query of its class filtered by exactly the keywords it got;
+    None where `fn` changes them first (`kwargs[name] = value`, `kwargs.pop(...)`)."""
+    for node in ast.walk(fn):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)) and any(
+                isinstance(t, ast.Subscript) and _last_name(t.value) == kwargs for t in getattr(node, "targets", [getattr(node, "target", None)])):
+            return None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _last_name(node.func.value) == kwargs \
+                and node.func.attr in ("pop", "update", "setdefault"):
+            return None
+    return next((node.lineno for node in ast.walk(fn) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                 and node.func.attr == "filter_by" and not node.args
+                 and [(k.arg, _last_name(k.value)) for k in node.keywords] == [(None, kwargs)]
+                 and any(isinstance(x, ast.Name) and x.id == "cls" for x in ast.walk(node.func.value))), None)
+
+
+def _descends(facts: Facts, owner: TableFact, name: str, path: str) -> bool:
+    """`owner`'s class is class `name` of `path`, or inherits it (a base class or mixin dbreview resolves)."""
+    if owner.class_name == name and owner.path == path:
+        return True
+    index = facts.derived.get("classes")
+    model = next((c for c in index.all if c.name == owner.class_name and c.path == owner.path), None) if index else None  # type: ignore[attr-defined]
+    return model is not None and any(_class_at(a, name, path) for a in index.ancestors(model))  # type: ignore[union-attr]
 
 
 def _narrows(classes: _Classes, cls: str, ref: str) -> bool:
@@ -802,11 +876,7 @@ class _RelationshipUses:
         found = _enclosing_class(self.facts.lines(Span(span.path, 1, span.start)))
         if found is None:
             return False
-        if found[0] == owner.class_name and span.path == owner.path or self._meta_model(span, found[0]) == owner.class_name:
-            return True
-        index = self.facts.derived.get("classes")
-        model = next((c for c in index.all if c.name == owner.class_name and c.path == owner.path), None) if index else None  # type: ignore[attr-defined]
-        return model is not None and any(_class_at(a, found[0], span.path) for a in index.ancestors(model))  # type: ignore[union-attr]
+        return self._meta_model(span, found[0]) == owner.class_name or _descends(self.facts, owner, found[0], span.path)
 
     def _meta_model(self, span: Span, name: str) -> str | None:
         """The model class `name` (the class around `span`) says it stands for in its `class Meta: model = X`: a
@@ -1426,6 +1496,18 @@ class _Classes:
     def compared(self, q: QueryUse, table: TableFact) -> frozenset[str] | None:
         """The columns of `table` the query's filters compare with `==` (or filter_by): Read.values."""
         return None if q.unread_test else frozenset(self.columns_of(table, set(q.equals), q.model))
+
+    def unknown(self, q: QueryUse, table: TableFact) -> frozenset[str]:
+        """The attributes of `table`'s class the query compares with a value that are neither a column nor a relationship
+        dbreview found (Read.unknown)."""
+        out = set()
+        for ref in q.valued:
+            cls, _, attr = ref.rpartition(".")
+            if self.tables.get(cls.rpartition(".")[2] or q.model) is table and attr not in table.columns \
+                    and all((c.attr or c.name) != attr for c in table.columns.values()) \
+                    and all(r.attr != attr for r in table.relationships) and self.column(table.class_name or "", attr) is None:
+                out.add(attr)
+        return frozenset(out)
 
     def enclosing(self, path: str, line: int) -> str | None:
         """The mapped class whose body holds `path:line` (what `cls.` names in its class methods)."""

@@ -44,7 +44,9 @@ class ForeignKeyWithoutIndex(Rule):
         application reads the table by the column: an ORM query or bulk `delete()`/`update()` looks rows
         up by it (`==`, `in_()`, `is_()`, `filter_by`; a many-to-one relationship or the backref another class's
         relationship gives the model, `filter_by(owner=user)` of `relationship("Note", backref="owner")`, compares
-        its key column; not `!=`, a bare attribute, or a test in a sort key only, an argument of `order_by()`
+        its key column; a call of a class method that hands its keywords to its class's query, `Dog.get_or_create(owner=o)`
+        where the method, the model's or a base class's, runs `cls.query.filter_by(**kwargs)`, filters by them; not `!=`, a
+        bare attribute, or a test in a sort key only, an argument of `order_by()`
         or a name a function uses only there; a value a call of the
         project's gives is a value all the same; a model imported under another name, `import Bookmark as
         Marks`, is read through that name where no two imports give it to two models; SQLAlchemy Core
@@ -109,11 +111,12 @@ class ForeignKeyWithoutIndex(Rule):
         of a table the same query level narrows by a value is a join whose plan dbreview cannot tell, said as such), the
         class and the column named in strings, as a filter built from names at
         run time has them, or the column looked up by name on a model handed in and compared, as a generic repository
-        does): only the foreign key check on deleting a parent row (and, for a relationship
-        that has neither passive_deletes= nor viewonly=True, the load of it that deleting a parent
-        through the ORM makes) scans the table, at a cost set by its size, which dbreview cannot know,
-        and none where no code of the application deletes the parent (soft-deleted only, or never
-        deleted); where something was not followed, that holds unless what was not followed reads the table by the key. No finding at all where nothing found scans the table by the key and the table it references is a lookup
+        does): the only scan of the table by the key it can show is the foreign key check on deleting a parent row
+        (and, for a relationship that has neither passive_deletes= nor viewonly=True, the load of it that deleting a
+        parent through the ORM makes), at a cost set by its size, which dbreview cannot know, and none where no code of
+        the application deletes the parent (soft-deleted only, or never deleted). It says what it found, never that
+        there is no other read: reads in shapes it does not follow (a model's own query helpers, a relationship it
+        cannot tie to the key, a correlated subquery) it says it cannot rule out. No finding at all where nothing found scans the table by the key and the table it references is a lookup
         the application keeps as the migrations made it: they insert its rows, and no application code adds a row to
         it (growth, as below) or deletes one (statuses, key types): the key check never runs in the application, and a
         key to a handful of rows, most rows sharing each, is one an index serves few reads by.
@@ -276,20 +279,26 @@ class Appointment(Base):
             elif key is not None and tested:
                 served.append((r, key, tested))
             elif (by := next((k for k in later if k.columns[0] in joined_with(self.facts, r, table, col)), None)) is not None:
-                unsure.append((r, f"whether it finds {table.name} rows through its join on {by.columns[0]} from a table it "
+                unsure.append((r, f"and whether it finds {table.name} rows through its join on {by.columns[0]} from a table it "
                                   f"narrows by another column, so that {by.label}{_where(by)} serves it",
                                f"its plan goes through that join"))
             elif asserted is None and readable:
                 which = readable[0].label if len(readable) == 1 else "one of those partial indexes"
-                unsure.append((r, f"whether it keeps to the predicate of {which}, so that it serves it",
+                unsure.append((r, f"{_UNREAD}whether it keeps to the predicate of {which}, so that it serves it",
                                "it keeps to that predicate"))
             elif (tested is None or UNREAD_BASE in tested) and later:
-                unsure.append((r, f"whether it also tests {later[0].columns[0]}, so that {later[0].label}"
+                unsure.append((r, f"{_UNREAD}whether it also tests {later[0].columns[0]}, so that {later[0].label}"
                                   f"{_where(later[0])} serves it", f"it tests {later[0].columns[0]}"))
             elif compared is None and not built_apart(self.facts, r, table, col):  # another index may find its rows
-                unsure.append((r, f"whether it also tests a column another index leads ({others[0].label}"
+                unsure.append((r, f"{_UNREAD}whether it also tests a column another index leads ({others[0].label}"
                                   f"{', or another' if len(others) > 1 else ''}), so that index finds its rows",
                                "it tests such a column"))
+            elif r.unknown and not shared:  # compared beside the key: an index dbreview cannot see may lead it
+                unknown = ", ".join(sorted(r.unknown))
+                unsure.append((r, f"and it also compares {unknown} with a value, which dbreview found no column of in "
+                                  f"{table.class_name or table.name} (a helper or a base class it could not read may declare "
+                                  f"one): whether an index leads {'it' if len(r.unknown) == 1 else 'one of them'}",
+                               f"an index leads {unknown}"))
             else:
                 scans.append(r)
         dead = [r for r in [*scans, *unused] if r.use == "uncalled"]
@@ -357,7 +366,7 @@ class Appointment(Base):
                         f"{col.name}, which scans {table.name}; which way the plan goes, dbreview cannot tell")
         if unsure:
             first, whether, _ = unsure[0]
-            said.append(f"{first.said}, with a condition dbreview could not read: {whether}, dbreview cannot tell")
+            said.append(f"{first.said}, {whether}, dbreview cannot tell")
         if dead:
             said += [f"{r.said}, but {r.how}" for r in dead[:2]]
         if unused:
@@ -366,8 +375,8 @@ class Appointment(Base):
         if maybe:
             said.append(f"{maybe[0].said}, but dbreview found no code it can tell reads {maybe[0].label} ({maybe[0].how})")
         if not said:
-            said.append(f"no query of the application that dbreview could follow filters or joins {table.name} on it, "
-                        f"and no relationship loads {table.name} rows by it")
+            said.append(f"dbreview found no query of the application that filters or joins {table.name} on it, "
+                        f"and no relationship that loads {table.name} rows by it")
         unfollowed = _unfollowed(self.facts, table, col)
         said[-1] += unfollowed
         cost = self._cost(parent)
@@ -376,14 +385,14 @@ class Appointment(Base):
             check = (f"{check}, and the load of {unlinked} that deleting one through the ORM makes (SQLAlchemy loads it "
                      "to clear or delete its rows; it has no passive_deletes)")
         scans_it = "scan" if unlinked is not None else "scans"
-        # What it did not follow may read by the key: the conclusion holds only for what it did.
-        unless = f", unless what dbreview did not follow reads {table.name} by {col.name}" if unfollowed else ""
+        # dbreview does not follow every shape of read: what it shows is what it found, not that there is no other.
+        shown = f"the only scan{'s' if unlinked else ''} of {table.name} by {col.name} that dbreview can show " \
+                f"{'are' if unlinked else 'is'} {check}"
         scanned = (f"{check} {scans_it} {table.name}, as does that read unless {unsure[0][2]}" if unsure
                    else f"{check} {scans_it} {table.name}, as does that join where its plan goes that way" if tied
-                   else f"of the reads an index on it would serve, only {check} {scans_it} {table.name}{unless}" if ored
-                   else f"only {check} {scans_it} {table.name}{unless}")
+                   else f"of the reads an index on it would serve, {shown}" if ored else shown)
         return self.finding(
-            f"{what}; {'; '.join(said)}, so {scanned}{cost}",
+            f"{what}; {'; '.join(said)}, so {scanned}{cost}{'' if unsure or tied else UNRULED}",
             col.span, column_anchor(table, col), severity=Severity.INFO,
             related=[*related, *((r.span, r.label) for r, _ in kept[:2]), *((r.span, r.label) for r, _, _ in served[:2]),
                      *((r.span, r.label) for r, _, _ in unsure[:1]), *((r.span, f"{r.label}, in an OR") for r in ored[:2]),
@@ -400,10 +409,10 @@ class Appointment(Base):
         more = f" (and {len(scans) - 1} more such)" if len(scans) > 1 else ""
         unfollowed = _unfollowed(self.facts, table, col)
         return self.finding(
-            f"{what}: {said}{more}, and dbreview found no other code that reads {table.name} by it{unfollowed}, so"
-            f"{' as far as dbreview can tell' if unfollowed else ''} {table.name} is "
-            f"scanned by it only when a row of {parent} is deleted (that load, and the foreign key check): what that costs "
-            f"depends on the table's size and on how often {parent} rows are deleted, which dbreview cannot know",
+            f"{what}: {said}{more}, and dbreview found no other code that reads {table.name} by it{unfollowed}, so as far "
+            f"as dbreview can tell {table.name} is scanned by it only when a row of {parent} is deleted (that load, and the "
+            f"foreign key check): what that costs depends on the table's size and on how often {parent} rows are deleted, "
+            f"which dbreview cannot know{UNRULED}",
             col.span, column_anchor(table, col), severity=Severity.INFO,
             related=[*related, *((r.span, f"{r.label}, loaded on a delete") for r in scans[:3])],
         )
@@ -459,7 +468,12 @@ class Appointment(Base):
         )
 
 
+_UNREAD = "with a condition dbreview could not read: "
 _UNKNOWN_COST = ": what that costs depends on the table's size, which dbreview cannot know"
+# A finding that shows no read by the key says what dbreview found, not that there is none (issue 7: reads through a
+# model's own helpers, a relationship named as a keyword, a secondary or self-referential relationship were missed).
+UNRULED = ("; reads in shapes dbreview does not follow (a model's own query helpers, a relationship it cannot tie to the "
+           "key, a correlated subquery) it cannot rule out")
 
 
 def _growth_said(facts: Facts, table: TableFact) -> tuple[bool, str, list[tuple[Span, str]]]:
@@ -530,7 +544,7 @@ def _served_beside(facts: Facts, reads: list[Read], table: TableFact, col: Colum
                 alone.setdefault(c, q.span)
     found: dict[str, Span] = {}
     for r in reads:
-        compared = values_with(facts, r, table, col) if r.use == "read" and (r.values_asked or r.condition) else None
+        compared = values_with(facts, r, table, col) if r.use == "read" and (r.values_asked or r.condition or r.values) else None
         shared = sorted((c for c in compared or () if c != col.name and c not in leads and c in alone and c in table.columns
                          and _may_narrow(table, c)),
                         key=lambda c: (not table.columns[c].foreign_keys, c))  # a reference before a state column
