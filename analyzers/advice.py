@@ -208,6 +208,15 @@ def _roll_back(s: Subject, message: str) -> str:
             "a savepoint that rolls back only its own part when the database refuses it.")
 
 
+@advises("CFG017")
+def _mark_changed(s: Subject, message: str) -> str:
+    function = _code(s.rest[0]) if s.rest else "the function"  # function:<path>:<function>:<Class>.<attr>:in-place
+    cls, _, attr = (s.rest[1] if len(s.rest) > 1 else "Model.column").partition(".")
+    call = _found(r"(flag_modified\(\w+, \"\w+\"\))", message, f'flag_modified(row, "{attr}")')
+    return (f"In {function}, call `{call}` (from `sqlalchemy.orm.attributes`) after the change and before the commit, or "
+            f"assign a new value (`row.{attr} = {{**row.{attr}, ...}}`); or declare {_code(f'{cls}.{attr}')} with "
+            "`MutableDict.as_mutable(JSONB)` (`MutableList` for a list), which tracks changes to its top-level items.")
+
 # -- 2. models ----------------------------------------------------------------------------------
 
 

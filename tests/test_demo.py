@@ -141,6 +141,7 @@ RIGHT_ON_PURPOSE = [
     Right("reschedule_appointment enqueues after its commit", ("CFG014",), f"{BACKEND}/src/services/appointments.py",
           (21, 27)),
     Right("open_branch flushes for the id and commits once", ("CFG015",), f"{BACKEND}/src/services/clinics.py", (21, 28)),
+    Right("reset_setting marks the settings it changes in place", ("CFG017",), f"{BACKEND}/src/routes/admin.py", (51, 57)),
     Right("hand_over_provider moves the appointments before the delete", ("REL005",), f"{BACKEND}/src/services/roster.py",
           (19, 25)),
     Right("the backend's graph has one head and no missing parent", ("MIG003", "MIG004"), f"{VERSIONS}/"),

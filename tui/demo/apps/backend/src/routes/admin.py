@@ -1,4 +1,5 @@
-"""The practice's admin screens: registering patients, counting them, removing providers who leave."""
+"""The practice's admin screens: registering patients, counting them, removing providers who leave, the
+practice's settings."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from datetime import date
 
 from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from src.database import get_db
-from src.models import ContactMethod, Patient
+from src.models import ContactMethod, Organization, Patient
 from src.models.contacts import ContactType
 from src.models.profiles import LegalSex
 from src.services.patients import count_patients
@@ -37,3 +39,18 @@ async def patient_count(organization_id: uuid.UUID, db: AsyncSession = Depends(g
 @router.delete("/providers/{provider_id}")
 async def leave(provider_id: uuid.UUID, db: AsyncSession = Depends(get_db)) -> None:
     await remove_provider(db, provider_id)
+
+
+@router.put("/organizations/{organization_id}/settings/{key}")
+async def change_setting(organization_id: uuid.UUID, key: str, value: str, db: AsyncSession = Depends(get_db)) -> None:
+    organization = await db.get(Organization, organization_id)
+    organization.settings[key] = value
+    await db.commit()
+
+
+@router.delete("/organizations/{organization_id}/settings/{key}")
+async def reset_setting(organization_id: uuid.UUID, key: str, db: AsyncSession = Depends(get_db)) -> None:
+    organization = await db.get(Organization, organization_id)
+    organization.settings.pop(key, None)
+    flag_modified(organization, "settings")
+    await db.commit()
