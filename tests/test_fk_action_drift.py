@@ -241,3 +241,21 @@ folders = sa.Table("folders", metadata, sa.Column("id", sa.Integer, primary_key=
     assert messages and all("users.c" not in m for m in messages)
     assert any("folders.trashed_by" in m and "a row of users:" in m for m in messages)
     assert any("folders.owner" in m and "a row of users:" in m for m in messages)
+
+
+def test_a_key_only_sqlite_rebuilds_leaves_postgresqls_keys_known(tmp_path):
+    """CleanWithSnapshot: `if is_sqlite:` around a batch rebuild of the key, for SQLite only: PostgreSQL's keys
+    are those the other steps make, and their actions are compared."""
+    sqlite_only = ('is_sqlite = op.get_bind().dialect.name == "sqlite"\nif is_sqlite:\n'
+                   '    op.create_foreign_key("comments_post_fk", "comments", "posts", ["post_id"], ["id"], ondelete="CASCADE")')
+    (f,) = _drift(tmp_path, MODELS, CREATE, sqlite_only)
+    assert f.anchor == "drift:fk-actions:comments" and "0001_r.py:" in f.message
+
+
+def test_a_column_bound_to_a_name_then_given_to_create_table_is_created(tmp_path):
+    """phoenix: `message = sa.Column("message", ...)` then `op.create_table("t", ..., message, ...)`."""
+    bound = CREATE.replace('op.create_table(\n    "comments",', 'post = sa.Column("post_id", sa.Integer, nullable=False)\n'
+                                                               'op.create_table(\n    "comments",').replace(
+        '    sa.Column("post_id", sa.Integer, nullable=False),\n', "    post,\n")
+    assert [f.anchor for f in drift(tmp_path, "column", MODELS, bound)] == []
+    assert [f.anchor for f in drift(tmp_path / "fk", "fk-actions", MODELS, bound)] == ["drift:fk-actions:comments"]

@@ -308,3 +308,47 @@ def test_an_empty_downgrade_of_constraints_made_again_under_new_names_is_info(tm
                                                       rev="0002", down="0001")
     (f,) = found(tmp_path / "dropped", files, "MIG001")
     assert f.severity is Severity.WARNING
+
+
+def test_a_query_of_a_model_that_picks_its_columns_with_with_entities_loads_no_whole_row(tmp_path):
+    """pgadmin4: `session.query(User).with_entities(User.id, User.email)` selects those columns only, which exist
+    at that revision; `.with_entities(Item)` (the class) still loads whole rows."""
+    models = MODELS + "    code: Mapped[int] = mapped_column(Integer)\n"
+    body = ("session = sa.orm.Session(bind=op.get_bind())\n"
+            "for item in session.query(Item).with_entities(Item.id).all():\n    print(item.id)")
+    files = {"app/__init__.py": "", "app/models.py": models,
+             "migrations/versions/0001_a.py": revision(CREATE_LEGACY, 'op.drop_table("legacy_hubs")\nop.drop_table("items")'),
+             "migrations/versions/0002_b.py": revision(body, rev="0002", down="0001").replace(
+                 "import sqlalchemy as sa\n", "import sqlalchemy as sa\nfrom app.models import Item\n"),
+             "migrations/versions/0003_c.py": revision('op.add_column("items", sa.Column("code", sa.Integer))', rev="0003", down="0002")}
+    assert found(tmp_path, files, "MIG019") == []
+    files["migrations/versions/0002_b.py"] = files["migrations/versions/0002_b.py"].replace("with_entities(Item.id)", "with_entities(Item)")
+    (f,) = found(tmp_path / "whole", files, "MIG019")
+    assert f.severity is Severity.WARNING and "items.code (0003)" in f.message
+
+
+def test_a_backfill_after_a_new_table_of_no_foreign_key_holds_no_lock_anyone_waits_for(tmp_path):
+    """phoenix: create_table of a brand-new table, then DELETEs of rows of an old one: the new table's locks
+    block nobody. bitcart, pgadmin4: the step whose locks are held is on another table: the finding names it."""
+    files = {"migrations/versions/0001_a.py": FIRST,
+             "migrations/versions/0002_b.py": revision('op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True))\n'
+                                                       'op.execute("DELETE FROM items WHERE id < 0")', rev="0002", down="0001")}
+    assert found(tmp_path, files, "MIG013") == []
+    files["migrations/versions/0002_b.py"] = revision('op.add_column("legacy_hubs", sa.Column("code", sa.Integer))\n'
+                                                      'op.execute("DELETE FROM items WHERE id < 0")', rev="0002", down="0001")
+    (f,) = found(tmp_path / "other", files, "MIG013")
+    assert "the locks its add_column on line 7 took on legacy_hubs are held until every row is done" in f.message
+
+
+def test_a_unique_key_over_a_column_this_revision_adds_empty_cannot_meet_duplicates(tmp_path):
+    """phoenix: a nullable column with no default added, then a unique constraint over (shelf, it): every
+    row holds NULL there, and NULLs never conflict; with a constant default every row holds the same value."""
+    body = ('op.add_column("items", sa.Column("ext", sa.String(), nullable=True))\n'
+            'op.create_unique_constraint("uq_items_shelf_ext", "items", ["shelf", "ext"])')
+    first = revision('op.create_table("items", sa.Column("id", sa.Integer, primary_key=True), sa.Column("shelf", sa.Integer))')
+    files = {"migrations/versions/0001_a.py": first, "migrations/versions/0002_b.py": revision(body, rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG007")
+    assert "ACCESS EXCLUSIVE lock that its add_column on line 7 took" in f.message and "already share" not in f.message
+    files["migrations/versions/0002_b.py"] = revision(body.replace("nullable=True", "server_default='x'"), rev="0002", down="0001")
+    (f,) = found(tmp_path / "default", files, "MIG007")
+    assert "two rows of items already share (shelf, ext)" in f.message

@@ -612,3 +612,138 @@ def test_a_narrowed_varchar_is_said_to_rewrite_the_table(tmp_path):
     (f,) = found(tmp_path, _later('op.alter_column("orders", "note", type_=sa.String(length=20), existing_type=sa.String(50))'),
                  "MIG010")
     assert "the table and its indexes rewritten" in f.message and "no rewrite" not in f.message
+
+
+def test_a_revision_that_returns_early_when_postgresql_is_configured_is_not_postgresqls_schema(tmp_path):
+    """letta: a SQLite-only baseline (`if settings.pg_uri: return`, then create_table) later in the chain than
+    the PostgreSQL revisions: its timezone-aware columns are not what PostgreSQL holds."""
+    model = NOTES.replace("from sqlalchemy import Boolean", "from sqlalchemy import Boolean, DateTime").replace(
+        "    body: Mapped[str] = mapped_column(Text)", "    seen_at: Mapped[datetime | None] = mapped_column(DateTime())")
+    sqlite_baseline = ('if settings.pg_uri:\n    return\n'
+                       'op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True),\n'
+                       '                sa.Column("seen_at", sa.DateTime(timezone=True)))')
+    files = {"app/models.py": model,
+             "migrations/versions/0001_a.py": revision('op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True), '
+                                                       'sa.Column("seen_at", sa.DateTime()))'),
+             "migrations/versions/0002_b.py": revision(sqlite_baseline, rev="0002", down="0001").replace(
+                 "import sqlalchemy as sa", "import sqlalchemy as sa\nfrom app.config import settings")}
+    assert found(tmp_path, files, "MIG006") == []
+    # the same steps with the test turned round run on PostgreSQL: the drift is there
+    files["migrations/versions/0002_b.py"] = files["migrations/versions/0002_b.py"].replace(
+        "if settings.pg_uri:", "if not settings.pg_uri:")
+    (f,) = found(tmp_path / "pg", files, "MIG006")
+    assert f.anchor == "drift:tz:notes.seen_at" and "0002_b.py:" in f.message
+    # a setting that names PostgreSQL but not which database is used says nothing of the steps after it
+    files["migrations/versions/0002_b.py"] = files["migrations/versions/0002_b.py"].replace(
+        "if not settings.pg_uri:", "if settings.pg_pool_size:")
+    assert [f.anchor for f in found(tmp_path / "pool", files, "MIG006")] == ["drift:tz:notes.seen_at"]
+
+
+STALE = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Milestone(Base):
+    __tablename__ = "milestones"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+"""
+
+CREATE_STALE = """
+op.create_table("users", sa.Column("id", sa.Integer, primary_key=True))
+op.create_table("milestones", sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False))
+"""
+
+
+def test_a_model_whose_table_the_migrations_drop_is_said_stale_once_and_not_linted(tmp_path):
+    """onyx `milestone`, letta `job_messages`: a table dropped at head is not in the database; its model's
+    unindexed foreign key costs nothing."""
+    files = {"app/models.py": STALE, "migrations/versions/0001_a.py": revision(CREATE_STALE)}
+    assert [f.anchor for f in found(tmp_path, files, "PERF001")] == ["table:milestones.user_id"]
+    files["migrations/versions/0002_b.py"] = revision('op.drop_table("milestones")', rev="0002", down="0001")
+    result = found(tmp_path / "dropped", files)
+    assert [f.rule_id for f in result if f.location.path == "app/models.py" and f.location.start_line > 12] == ["MIG006"]
+    (stale,) = [f for f in result if f.rule_id == "MIG006"]
+    assert stale.anchor == "drift:table:milestones" and stale.severity == Severity.INFO and "stale model" in stale.message
+    # where the chain could not be read for that table, dbreview cannot know it is gone: the model is linted
+    files["migrations/versions/0003_c.py"] = revision('for name in NAMES:\n    op.create_table(name, sa.Column("id", sa.Integer))',
+                                                      rev="0003", down="0002")
+    assert "table:milestones.user_id" in [f.anchor for f in found(tmp_path / "unread", files, "PERF001")]
+
+
+UNDO_LOG = """
+from sqlalchemy import Integer, create_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Change(Base):
+    __tablename__ = "changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class UndoLog:
+    def __init__(self, url):
+        self.engine = create_engine(url)
+
+    def ensure_schema(self):
+        Base.metadata.create_all(self.engine)
+"""
+
+
+def test_tables_of_a_database_the_application_builds_with_create_all_are_not_missing_from_migrations(tmp_path):
+    """gramps-web-api: an undo log on a DeclarativeBase of its own, built by `Base.metadata.create_all(engine)`,
+    beside the users' database that Alembic migrates."""
+    files = {"app/models.py": NOTES, "app/undo.py": UNDO_LOG,
+             "migrations/versions/0001_a.py": revision(CREATE_NOTES.replace('"payload", sa.JSON()', '"body", sa.Text()'))}
+    assert found(tmp_path, files, "MIG006") == []
+    # the same model on the migrated Base is missing from the migrations, create_all or not
+    files["app/undo.py"] = UNDO_LOG.replace("class Base(DeclarativeBase):\n    pass\n", "from app.models import Base\n")
+    (f,) = found(tmp_path / "same", files, "MIG006")
+    assert f.anchor == "drift:table:changes" and f.severity == Severity.WARNING and "created by no migration" in f.message
+
+
+STEPS = HEADER + """
+from sqlalchemy import Index
+
+
+class Result(Base):
+    __tablename__ = "results"
+    __table_args__ = (Index("ix_results_run_id", "run_id"), Index("ix_results_scenario_id", "scenario_id"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    scenario_id: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(), nullable=True)
+"""
+
+
+def test_every_index_of_a_create_table_and_a_loop_over_added_tuples_are_replayed(tmp_path):
+    """agenta: create_table given three sa.Index (only one was kept); the table and its indexes renamed
+    (ALTER INDEX ... RENAME TO); NOT NULL dropped in a loop over `TIMESTAMPS + ACTORS` (read as the
+    strings joined: "created_atcreated_by")."""
+    first = revision('op.create_table("steps", sa.Column("id", sa.Integer, primary_key=True),\n'
+                     '                sa.Column("run_id", sa.Integer), sa.Column("scenario_id", sa.Integer),\n'
+                     '                sa.Column("created_by", sa.Integer, nullable=False),\n'
+                     '                sa.Column("created_at", sa.DateTime(), nullable=False),\n'
+                     '                sa.Index("ix_steps_run_id", "run_id"), sa.Index("ix_steps_scenario_id", "scenario_id"))')
+    second = revision('op.rename_table("steps", "results")\n'
+                      'op.execute("ALTER INDEX ix_steps_run_id RENAME TO ix_results_run_id")\n'
+                      'op.execute("ALTER INDEX ix_steps_scenario_id RENAME TO ix_results_scenario_id")\n'
+                      'for table in TABLES:\n'
+                      '    for column in TIMESTAMPS + ACTORS:\n'
+                      '        op.execute(f\'ALTER TABLE "{table}" ALTER COLUMN "{column}" DROP NOT NULL\')',
+                      rev="0002", down="0001").replace(
+        "def upgrade():", 'TABLES = ("results",)\nTIMESTAMPS = ("created_at",)\nACTORS = ("created_by",)\ndef upgrade():')
+    files = {"app/models.py": STEPS, "migrations/versions/0001_a.py": first, "migrations/versions/0002_b.py": second}
+    assert [f.anchor for f in found(tmp_path, files, "MIG006")] == []
+    # without the loop, the NOT NULL the first revision made is drift, on both columns
+    files["migrations/versions/0002_b.py"] = second.replace("for table in TABLES:", "for table in ():")
+    (f,) = found(tmp_path / "kept", files, "MIG006")
+    assert f.anchor == "drift:nullable:results" and "created_by, created_at" in f.message

@@ -34,8 +34,7 @@ def created_objects(op: MigrationOp) -> list[tuple[str, str, Span]]:
     """(kind, key, span) of the objects other than tables and columns that `op` creates: an index by its
     name, a constraint, trigger or policy by `table.name`, a function by its name."""
     out: list[tuple[str, str, Span]] = []
-    if op.index is not None and op.index.name:
-        out.append(("index", op.index.name, op.span))
+    out += [("index", ix.name, op.span) for ix in op.made_indexes if ix.name]
     out += [("constraint", f"{op.table}.{c.name}", op.span) for c in op.constraints if c.name]
     for st in op.sql.statements if op.sql else ():
         d = st.details

@@ -477,6 +477,8 @@ def replay(revisions: list[RevisionFact], conventions: tuple[dict[str, str], ...
     tree_of = {r.path: name for name, revs in revision_trees(revisions).items() for r in revs}
     for rev in revisions:
         for op in rev.upgrade:
+            if op.not_postgres:
+                continue  # the schema under review is PostgreSQL's: a step only another database runs is not in it
             if op.sql is not None:
                 for st in op.sql.statements:
                     _apply_sql(tables, st, conventions)
@@ -498,8 +500,7 @@ def replay(revisions: list[RevisionFact], conventions: tuple[dict[str, str], ...
                 for c in op.columns:
                     t.columns[c.name] = c
                 t.constraints.extend(_named(t.name, op.constraints, conventions))
-                if op.index:
-                    t.indexes.append(op.index)
+                t.indexes.extend(op.made_indexes)
             elif t is None:
                 continue
             elif op.name == "add_column":
@@ -572,6 +573,9 @@ def _apply_sql(tables: dict[str, TableFact], st, conventions: tuple[dict[str, st
         for name in d.get("names", ()):
             for t in tables.values():
                 t.indexes = [i for i in t.indexes if i.name != name]
+    elif st.kind == "rename_index":
+        for t in tables.values():
+            t.indexes = [replace(i, name=str(d["new"])) if i.name == d.get("old") else i for i in t.indexes]
     elif st.kind == "rename_column" and st.table in tables and d.get("old") in tables[st.table].columns:
         t = tables[st.table]
         t.columns[str(d["new"])] = replace(t.columns.pop(str(d["old"])), name=str(d["new"]))

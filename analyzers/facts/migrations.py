@@ -4,6 +4,7 @@ upgrade and downgrade, with the SQL inside op.execute parsed."""
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
 from analyzers.facts import columns as col
@@ -218,6 +219,8 @@ def _other_database(test: ast.expr) -> tuple[bool, bool]:
     compares the dialect's name or the URL with names of databases (`dialect.name == "mysql"`,
     `url.startswith("postgres")`, `!=` and `not` turning it round)."""
     names = [n.value.lower() for n in ast.walk(test) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    if not names and (named := _database_named(test)) is not None:
+        names = [named]  # `if settings.pg_uri:`, `if not USE_SQLITE:`: a setting that names the database
     if not names or not all(n.startswith(("postgres", *_OTHER_DATABASES)) for n in names):
         return False, False
     other = any(n.startswith(_OTHER_DATABASES) for n in names)
@@ -226,6 +229,26 @@ def _other_database(test: ast.expr) -> tuple[bool, bool]:
     negated = any(isinstance(n, (ast.NotEq, ast.NotIn, ast.Not)) for n in ast.walk(test))
     body_elsewhere = other != negated
     return body_elsewhere, not body_elsewhere
+
+
+_SAYS_WHICH = {"uri", "url", "dsn", "use", "uses", "is", "using"}  # words of a setting that says which database it is
+
+
+def _database_named(test: ast.expr) -> str | None:
+    """The database a bare setting's name says is in use (`settings.letta_pg_uri`, `not config.use_sqlite`,
+    `is_postgres`): its words, split at `_` and `.`, hold one database's name and a word that says it is the one
+    used (not `settings.pg_pool_size`); None for anything else (a call, a comparison, two databases)."""
+    node = test.operand if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) else test
+    if not isinstance(node, (ast.Name, ast.Attribute)):
+        return None
+    words = set(re.split(r"[_.]", ast.unparse(node).lower()))
+    named = {"postgres" if w in ("pg", "postgres", "postgresql") else w for w in words} & {"postgres", *_OTHER_DATABASES}
+    return named.pop() if len(named) == 1 and (words & _SAYS_WHICH or len(words) == 1) else None
+
+
+def _leaves(body: list[ast.stmt]) -> bool:
+    """The body ends the function (`return` or `raise` last): what follows its `if` runs only when the test fails."""
+    return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise))
 
 
 def _autocommit_set(stmt: ast.stmt, now: bool) -> bool:
@@ -303,7 +326,12 @@ class _OpReader:
         return out
 
     def _body(self, body: list[ast.stmt], env: Env, batch: dict[str, str], out: list[MigrationOp], depth: int) -> None:
-        for stmt in body:
+        for i, stmt in enumerate(body):
+            if isinstance(stmt, ast.If) and not stmt.orelse and _leaves(stmt.body) and body[i + 1:] \
+                    and any(_other_database(self._returned_test(stmt.test))):
+                # `if <PostgreSQL configured>: return` then the steps: the rest is the `if`'s else, another database's
+                self._body([ast.If(stmt.test, stmt.body, body[i + 1:])], env, batch, out, depth)
+                return
             if isinstance(stmt, (ast.For, ast.AsyncFor)):
                 self._loop(stmt, env, batch, out, depth)
             elif isinstance(stmt, (ast.With, ast.AsyncWith)):
@@ -459,7 +487,11 @@ class _OpReader:
             return [self._item(k, env) if k is not None else None for k in node.keys]
         if isinstance(node, ast.Name) and node.id in self.unknown:
             return None
-        if isinstance(node, ast.Name) and node.id not in env and node.id in self.bindings and hops < 4:
+        if isinstance(node, ast.BinOp) and self._sequence(node):  # `TIMESTAMPS + ACTORS`: one after the other
+            left, right = self._items(node.left, env, hops), self._items(node.right, env, hops)
+            return None if left is None or right is None else left + right
+        if isinstance(node, ast.Name) and node.id in self.bindings and hops < 4 and (
+                node.id not in env or self._sequence(self.bindings[node.id])):  # env holds `A + B` as strings joined
             return self._items(self.bindings[node.id], env, hops + 1)
         if isinstance(node, ast.Call) and not node.keywords:
             func = node.func
@@ -483,6 +515,16 @@ class _OpReader:
                     pairs = [(self._item(k, env), self._item(v, env)) for k, v in zip(mapping.keys, mapping.values)]  # type: ignore[arg-type]
                     return [p if func.attr == "items" else p[0 if func.attr == "keys" else 1] for p in pairs]
         return strings_of(node, env)  # type: ignore[return-value]
+
+    def _sequence(self, node: ast.AST, hops: int = 0) -> bool:
+        """Whether `node` is lists or tuples added together (`A + B`, each a literal or a name bound to one)."""
+        if isinstance(node, ast.Name) and node.id in self.bindings and hops < 4:
+            node = self.bindings[node.id]
+        if not isinstance(node, ast.BinOp) or not isinstance(node.op, ast.Add):
+            return False
+        return all(isinstance(side, (ast.List, ast.Tuple)) or self._sequence(side, hops + 1)
+                   or isinstance(side, ast.Name) and isinstance(self.bindings.get(side.id), (ast.List, ast.Tuple))
+                   for side in (node.left, node.right))
 
     def _item(self, node: ast.AST, env: Env) -> object:
         if isinstance(node, (ast.Tuple, ast.List)):
@@ -588,7 +630,7 @@ class _OpReader:
             return op
         op.span, op.name = span, kind
         if kind == "drop_table":
-            op.columns, op.constraints, op.index = [], [], None
+            op.columns, op.constraints, op.index, op.more_indexes = [], [], None, []
         return op
 
     def _inline(self, func: ast.FunctionDef, call: ast.Call, env: Env, batch: dict[str, str], out: list[MigrationOp], depth: int) -> None:
@@ -708,12 +750,15 @@ class _OpReader:
             table = text(args[0])
             op = MigrationOp(name, table, span)
             for arg in args[1:]:
+                arg = self._value_of(arg) if isinstance(arg, ast.Name) else arg  # `message = sa.Column(...)`, then given
                 if isinstance(arg, ast.Call) and col.is_column_call(arg, self.names):
                     op.columns.append(self._column(arg, table, env))
                 elif isinstance(arg, ast.Call):
                     item = col.read_table_item(arg, self.names, self.path, table)
-                    if isinstance(item, IndexFact):
+                    if isinstance(item, IndexFact) and op.index is None:
                         op.index = item
+                    elif isinstance(item, IndexFact):
+                        op.more_indexes.append(item)
                     elif item is not None:
                         op.constraints.append(item)
             return op

@@ -336,6 +336,7 @@ class MigrationOp:
     columns: list[ColumnFact] = field(default_factory=list)
     constraints: list[ConstraintFact] = field(default_factory=list)
     index: IndexFact | None = None
+    more_indexes: list[IndexFact] = field(default_factory=list)  # a create_table's sa.Index items after the first
     target: str | None = None  # dropped column / index name / referent; for an unread op, the call (op.drop_column)
     sql: SqlUse | None = None
     # an unread op: why it could not be followed (a name from a loop over a call ...); an alter_column that
@@ -352,6 +353,11 @@ class MigrationOp:
     # every inspector check around it only asks whether a lookup found the name it drops (`if fk_name:
     # op.drop_constraint(fk_name, ...)`): where the lookup finds none there is none to drop
     drops_what_was_found: bool = False
+
+    @property
+    def made_indexes(self) -> list[IndexFact]:
+        """Every index the step builds: create_index's, or each sa.Index given to create_table."""
+        return [self.index, *self.more_indexes] if self.index is not None else []
 
 
 @dataclass(slots=True)

@@ -271,6 +271,8 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
             return SqlStatement("rename_column", rel(stmt.relation), span, text, {"old": stmt.subname, "new": stmt.newname})
         if stmt.renameType == enums.ObjectType.OBJECT_TABLE:
             return SqlStatement("rename_table", rel(stmt.relation), span, text, {"new": stmt.newname})
+        if stmt.renameType == enums.ObjectType.OBJECT_INDEX:  # ALTER INDEX old RENAME TO new: of no table by name
+            return SqlStatement("rename_index", None, span, text, {"old": rel(stmt.relation), "new": stmt.newname})
     if isinstance(stmt, ast.CreateStmt) and stmt.relation is not None:
         columns = [e.colname for e in stmt.tableElts or () if isinstance(e, ast.ColumnDef)]
         details = {"columns": columns, "temporary": stmt.relation.relpersistence == "t", "if_exists": bool(stmt.if_not_exists)}

@@ -82,9 +82,19 @@ def run_rules(
         except Exception as exc:  # noqa: BLE001 - one broken rule must not lose the others
             errors.append(ScanError(f"<rule {rule.ID}>", f"rule failed: {type(exc).__name__}: {exc}"))
             continue
+        if not rule.ON_STALE_MODELS:
+            found = [f for f in found if not _on_stale_model(f, facts)]
         if rule.ID in settings.severity:
             found = [replace(f, severity=settings.severity[rule.ID]) for f in found]
         findings.extend(found)
         if on_findings and found:
             on_findings(found)
     return findings, errors
+
+
+def _on_stale_model(finding: Finding, facts: Facts) -> bool:
+    """The finding is in the class (or Table) of a model whose table the migrations drop at head."""
+    from analyzers.rules.drift import stale_models
+
+    at = finding.location
+    return any(t.span.path == at.path and t.span.start <= at.start_line <= t.span.end for t in stale_models(facts))

@@ -22,6 +22,9 @@ class Rule:
     SEVERITY: ClassVar[Severity]
     VALID: ClassVar[tuple[Example, ...]] = ()
     INVALID: ClassVar[tuple[Example, ...]] = ()
+    # Whether its findings on a model whose table the migrations drop are kept (drift.stale_models): only the rule
+    # that says the model is stale; what any other says of a table the database no longer has is noise.
+    ON_STALE_MODELS: ClassVar[bool] = False
 
     def __init__(self, facts: Facts) -> None:
         self.facts = facts

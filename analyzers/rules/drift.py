@@ -15,7 +15,7 @@ from analyzers.facts.link import replay, revision_trees
 from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, TableFact
 from analyzers.rules.mentions import mentions
 from analyzers.rules.runs_on import runs_on
-from analyzers.rules.schema import migration_sql, table_sql
+from analyzers.rules.schema import is_test_path, migration_gaps, migration_sql, table_sql, views
 
 # SQL types by family: within a family the difference is a length or a spelling (String vs Text, JSON vs
 # JSONB, Integer vs BigInteger), which autogenerate and reviewers treat apart; across families the column
@@ -287,6 +287,53 @@ def dropped_by(facts: Facts, table: str) -> tuple[RevisionFact, Span] | None:
     return found
 
 
+def stale_models(facts: Facts) -> list[TableFact]:
+    """The model tables the migrations drop and never create again, where what the upgrades do to them was read
+    whole: the database at head has no such table, so what the model says of it is no finding of the schema's."""
+    cached = facts.derived.get("stale_models")
+    if isinstance(cached, list):
+        return cached
+    out = []
+    if facts.revisions and facts.migration_tables:
+        made_views = views(facts)
+        for t in facts.tables.values():
+            schema = own_schema(facts, t)
+            if t.name in (facts.migration_tables if schema is None else schema) or t.name in made_views:
+                continue
+            if not migration_gaps(facts, t.name) and dropped_by(facts, t.name) is not None:
+                out.append(t)
+    facts.derived["stale_models"] = out
+    return out
+
+
+_CREATE_ALL = re.compile(r"([A-Za-z_][\w.]*)\.metadata\.create_all\s*\(")
+
+
+def built_by_create_all(facts: Facts) -> dict[str, Span]:
+    """The MetaData (keyed as ClassIndex.metadata_of keys them) that the application's own code builds with
+    `Base.metadata.create_all(engine)`, outside tests and revisions: where none of its tables is in the
+    migrations, a database of its own (an undo log beside the users' database) that no Alembic tree makes."""
+    cached = facts.derived.get("built_by_create_all")
+    if isinstance(cached, dict):
+        return cached
+    symbols, classes = facts.derived.get("symbols"), facts.derived.get("classes")
+    revisions = {r.path for r in facts.revisions}
+    modules = {m.path: m for m in facts.modules}
+    out: dict[str, Span] = {}
+    for span, line in mentions(facts, {"create_all"})["create_all"] if symbols and classes else ():
+        found, module = _CREATE_ALL.search(line), modules.get(span.path)
+        if span.path in revisions or is_test_path(span.path) or found is None or module is None:
+            continue
+        head, dot, rest = found.group(1).partition(".")  # `Base` as the module binds it: `app.undo.Base`
+        bound = module.bindings.get(head)
+        qualified = (bound.name if bound is not None else f"{module.module}.{head}") + dot + rest
+        key = classes.metadata_of(symbols.resolve(qualified, module.module))  # type: ignore[union-attr]
+        if key is not None:
+            out.setdefault(key, span)
+    facts.derived["built_by_create_all"] = out
+    return out
+
+
 def named_outside(facts: Facts, model: TableFact) -> list[Span]:
     """Where the application's code names the model's class outside its own definition, comments aside."""
     if not model.class_name:
@@ -370,9 +417,9 @@ def fks_unsettled(facts: Facts, table: str) -> set[str] | None:
     """The columns of `table` whose foreign keys the replay may not know as they are (a column dropped,
     then maybe added again without its key), or None when none of its keys can be trusted: a constraint
     dropped by a name the migrations never give one of its constraints (a naming convention's name, a
-    key made by SQL the replay could not follow), a key made or dropped under an inspector check or on
-    another database only, a table renamed into this name, or migration SQL about its constraints that
-    the replay does not follow. Once per table and scan, the set shared (callers do not change it):
+    key made by SQL the replay could not follow), a key made or dropped under an inspector check, a table
+    renamed into this name, or migration SQL about its constraints that the replay does not follow (steps
+    only another database runs are not PostgreSQL's, and not looked at). Once per table and scan, the set shared (callers do not change it):
     REL005 asks it of every table for each table it may reference (fides: 1,377 passes over every step)."""
     known: dict[str, set[str] | None] = facts.derived.setdefault("fks_unsettled", {})  # type: ignore[assignment]
     if table not in known:
@@ -388,6 +435,8 @@ def _replayed_fks(facts: Facts, table: str) -> set[str] | None:
     columns: set[str] = set()
     for rev in facts.revisions:
         for op in rev.upgrade:
+            if op.not_postgres:
+                continue  # not replayed either (link.replay): PostgreSQL's keys are those of the other steps
             if op.sql is not None:
                 for st in op.sql.statements:
                     if st.kind == "rename_table" and st.details.get("new") == table:
@@ -405,14 +454,13 @@ def _replayed_fks(facts: Facts, table: str) -> set[str] | None:
                 return None
             if op.table != table:
                 continue
-            if (op.guarded or op.not_postgres) and (op.name in ("create_foreign_key", "drop_constraint", "create_table", "add_column")):
+            if op.guarded and (op.name in ("create_foreign_key", "drop_constraint", "create_table", "add_column")):
                 return None
             if op.name == "drop_constraint":
                 dropped.append(op.target)
             elif op.name == "drop_column" and op.target:
                 columns.add(op.target)
-            if op.index is not None and op.index.name:
-                known.add(op.index.name)
+            known |= {ix.name for ix in op.made_indexes if ix.name}
             for con in op.constraints:
                 known.add(con.name or _default_name(table, con.kind, con.columns))
             for c in op.columns:

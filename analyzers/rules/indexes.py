@@ -106,9 +106,8 @@ def _upgrade_keys(facts: Facts) -> dict[str, list[Key]]:
 def _created(op: MigrationOp) -> list[tuple[str | None, str, Key]]:
     """(name, table, key) of each index or unique/primary key `op` creates."""
     out: list[tuple[str | None, str, Key]] = []
-    if op.index is not None and op.table and op.index.columns:
-        ix = op.index
-        out.append((ix.name, op.table, Key(ix.name, ix.columns, ix.where, op.span)))
+    if op.table:
+        out += [(ix.name, op.table, Key(ix.name, ix.columns, ix.where, op.span)) for ix in op.made_indexes if ix.columns]
     if op.table:
         out += [(c.name, op.table, Key(c.name, c.columns, None, op.span, _KIND[c.kind])) for c in op.constraints
                 if c.kind in _KIND and c.columns]

@@ -11,6 +11,8 @@ _WHOLE_ROWS = {"query", "select", "get", "get_one", "with_entities"}
 # A query chain ending in these changes rows by condition and never loads them whole (count() does:
 # it counts a subquery of every column).
 _BULK = {"update", "delete"}
+# A query chain through this selects what it is given instead (`query(User).with_entities(User.id, User.email)`).
+_PICKED = "with_entities"
 # An instance of the class reaches the database only through a session.
 _SESSION_WRITES = {"add", "add_all", "merge", "bulk_save_objects"}
 
@@ -77,7 +79,7 @@ def _use(name: ast.expr, parents: dict, writes: bool) -> str:
     if isinstance(parent, ast.Call) and node in parent.args:
         callee = _callee(parent)
         if callee in _WHOLE_ROWS:
-            return "columns" if _ends_in_bulk(parent, parents) else "whole"
+            return "columns" if _chain_takes_columns(parent, parents) else "whole"
         if callee in ("isinstance", "issubclass", "insert", "update", "delete", "bulk_insert", "inspect"):
             return "columns"
     return "unknown"
@@ -95,19 +97,24 @@ def _in_annotation(node: ast.AST, parents: dict) -> bool:
     return False
 
 
-def _ends_in_bulk(call: ast.Call, parents: dict) -> bool:
-    """Whether the query this call starts ends in a bulk update or delete."""
+def _chain_takes_columns(call: ast.Call, parents: dict) -> bool:
+    """Whether the query this call starts ends in a bulk update or delete, or selects named columns instead."""
     node: ast.AST = call
     while True:
         parent = parents.get(node)
         if isinstance(parent, ast.Attribute):
-            if parent.attr in _BULK:
+            if parent.attr in _BULK or parent.attr == _PICKED and not _whole_given(parents.get(parent)):
                 return True
             node = parent
         elif isinstance(parent, ast.Call) and parent.func is node:
             node = parent
         else:
             return False
+
+
+def _whole_given(call: ast.AST | None) -> bool:
+    """`.with_entities(Order)`: a class given whole (a bare name), not its columns (`Order.id`)."""
+    return not isinstance(call, ast.Call) or any(isinstance(a, ast.Name) for a in call.args)
 
 
 def _callee(call: ast.Call) -> str:

@@ -579,8 +579,8 @@ class ImportsApplicationModels(Rule):
         today are named (a revision that defers or picks columns keeps the general claim); where no later
         revision adds one, the finding is an info that says so (or, where a later revision has an operation or
         SQL on that table that could not be read, that it may add one, and where). Uses that name
-        their columns (a bulk update or delete, `Order.total`, `update(Order).values(...)`, an instance only
-        read) take only those columns: no finding. A class passed where this cannot follow is an info that
+        their columns (a bulk update or delete, `Order.total`, `update(Order).values(...)`,
+        `query(Order).with_entities(Order.id)`, an instance only read) take only those columns: no finding. A class passed where this cannot follow is an info that
         says so. A revision that changes the models in its process (assigns an attribute of a model class,
         builds a Table on the application's MetaData) says so; alone, that is an info. Imported constants
         and enums are left alone.

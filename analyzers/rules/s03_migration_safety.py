@@ -116,6 +116,7 @@ class Step:
 
     what: str
     line: int
+    on: str | None = None  # the tables whose locks it took, where a finding about another table names them
 
     def __str__(self) -> str:
         return f"{self.what} on line {self.line}"
@@ -169,8 +170,9 @@ def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
                 step = Step(st.kind if st is not None and op.name == "execute" else op.name, (st or op).span.start)
                 if table and _exclusive(op, st) and not alone and table not in held:
                     held[table] = step
-                if ddl is None and not alone and (st is None or st.kind not in DATA_SQL) and changes_schema([op]):
-                    ddl = step
+                if ddl is None and not alone and (st is None or st.kind not in DATA_SQL) and changes_schema([op]) \
+                        and (locked := _locked_by(op, st, table)) != ():
+                    ddl = replace(step, on=", ".join(locked) or None)
                 for e in effects([op]) if st is None else _statement_effects(op, st):
                     if e.kind == "create_table" and e.table:
                         fresh.add(e.table)
@@ -180,6 +182,31 @@ def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
                         added.setdefault(e.table, set()).add(e.name)
                         if not _volatile_default(op, st, e.name):  # gen_random_uuid(): every row gets its own value
                             empty.setdefault(e.table, set()).add(e.name)
+
+
+def _all_null(c: Change, column: str) -> bool:
+    """Whether every row holds NULL in the column: this revision added it, with no default, and no step has
+    written it since. NULLs never conflict in a unique key, so such a key cannot meet duplicates."""
+    if column not in c.empty_columns:
+        return False
+    added = [col for op in c.rev.upgrade if op.name == "add_column" and op.table == c.table for col in op.columns if col.name == column]
+    return bool(added) and all(col.server_default is None and col.default is None for col in added)
+
+
+# Steps that lock their own table only (a foreign key, made or dropped, locks the table it references too).
+_OWN_TABLE_ONLY = ("add_column", "drop_column", "alter_column", "create_index", "drop_index", "create_unique_constraint",
+                   "create_check_constraint", "create_primary_key")
+
+
+def _locked_by(op: MigrationOp, st: SqlStatement | None, table: str | None) -> tuple[str, ...]:
+    """The tables a schema change locks for others, as far as known: its own table for a step that locks no other
+    ("" where not known), or for a new table those its foreign keys reference; none for a new table without one,
+    which blocks nobody."""
+    if not (st is None and op.name == "create_table"):
+        return (table,) if table and st is None and op.name in _OWN_TABLE_ONLY else ("",)
+    referenced = [fk.table for c in op.columns for fk in c.foreign_keys]
+    referenced += [con.target.split(".", 1)[0] for con in op.constraints if con.kind == "foreign_key" and con.target]
+    return tuple(dict.fromkeys(referenced))
 
 
 def made_outside(facts: Facts) -> dict[str, set[str]]:
@@ -585,7 +612,9 @@ class IndexWithoutConcurrently(_LockRule, Rule):
         tables, it names every one, and MIG007 also names the tables the revision indexes the same way that
         no revision creates (made outside the migrations: their size is unknown). A unique index or constraint
         over rows already there also says that the upgrade fails on a database where two rows share the key
-        (its predicate named), unless an earlier step of the revision may write rows, which dbreview cannot judge.
+        (its predicate named), unless an earlier step of the revision may write rows, which dbreview cannot judge,
+        or a column of the key is one the revision added with no default and wrote nothing into (every row holds
+        NULL there, and NULLs never conflict).
         A plain build whose comment right above (or above another step of the revision on that table) names the
         table and says it is small is info: its author chose it, and the lock lasts as long as that table's build.
         So is a build on a table whose model no application code adds rows to (analyzers/rules/growth.py: no
@@ -682,7 +711,7 @@ op.execute("ALTER TABLE orders ADD CONSTRAINT orders_note_key UNIQUE USING INDEX
         elif st is not None:
             change = next((ch for ch in _column_change(st, "add_constraint") if ch["kind"] == "unique"), None)
             columns = tuple(change.get("columns") or ()) if change else ()
-        if not columns or _implied_unique(self.facts, c, tuple(str(x) for x in columns)):
+        if not columns or _implied_unique(self.facts, c, tuple(str(x) for x in columns)) or any(_all_null(c, str(x)) for x in columns):
             return found
         key = ", ".join(str(x) for x in columns)
         rows = f"two rows of {c.table} already share ({key})" + (f" among those where {where}" if where else "")
@@ -1477,7 +1506,9 @@ class BackfillInSchemaMigration(_LockRule, Rule):
     What it checks:
         In the newest revisions, an `UPDATE` or `DELETE` on a table that an earlier revision created, after
         a schema change in the same transaction (a data-only revision, or rows cleaned before the DDL that
-        needs them, hold no DDL lock: not reported). The finding names the step whose lock is held, and the
+        needs them, hold no DDL lock: not reported; a new table with no foreign key is no such change, as its
+        locks block nobody). The finding names the step whose lock is held (and the table it locks, where that
+        step locks its own table only), and the
         index builds and constraint scans that run under the same lock (they get no finding of their own);
         a statement a loop runs many times is one location. Info: a small table makes this harmless. Not
         where env.py connects in AUTOCOMMIT (`isolation_level="AUTOCOMMIT"`): each statement commits on its
@@ -1524,7 +1555,7 @@ op.execute("UPDATE orders SET status = 'paid'")
             if schema[id(c.rev)]:
                 verb = "rewrites" if c.st.kind == "UpdateStmt" else "deletes"
                 held = (f"the ACCESS EXCLUSIVE lock its {c.held} took on {c.table} is" if c.held
-                        else f"the locks its {c.ddl_before} took are")
+                        else f"the locks its {c.ddl_before} took{f' on {c.ddl_before.on}' if c.ddl_before.on else ''} are")
                 yield c, self.finding(
                     f"{c.who} {verb} rows of {c.table} after a schema change in the same transaction; {c.since}, and "
                     f"{held} held until every row is done",
