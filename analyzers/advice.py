@@ -217,6 +217,15 @@ def _mark_changed(s: Subject, message: str) -> str:
             f"assign a new value (`row.{attr} = {{**row.{attr}, ...}}`); or declare {_code(f'{cls}.{attr}')} with "
             "`MutableDict.as_mutable(JSONB)` (`MutableList` for a list), which tracks changes to its top-level items.")
 
+
+@advises("CFG018")
+def _call_outside_the_lock(s: Subject, message: str) -> str:
+    function = _code(s.rest[0]) if s.rest else "the function"  # function:<path>:<function>:lock-held-across-call
+    what = _found(r"calls (`[^`]+`)", message, "the service")
+    return (f"In {function}, take {what} out of the locked transaction: claim the row (a status such as "
+            "`processing`) and commit, call the service with an idempotency key, then lock the row again only to "
+            "record the result; or call before taking the lock.")
+
 # -- 2. models ----------------------------------------------------------------------------------
 
 

@@ -448,6 +448,7 @@ class ModuleFacts:
     rewrites: list = field(default_factory=list)  # attributes written from their old value (analyzers/facts/rewrites.py)
     next_numbers: list = field(default_factory=list)  # new rows numbered max + 1 (analyzers/facts/rewrites.py)
     in_place: list = field(default_factory=list)  # attributes changed in place, not assigned (analyzers/facts/in_place.py)
+    held_locks: list = field(default_factory=list)  # row locks held across a network call (analyzers/facts/held_locks.py)
     early_effects: list = field(default_factory=list)  # side effects before the commit (analyzers/facts/early_effects.py)
     split_commits: list = field(default_factory=list)  # one operation committed in two parts (facts/split_commits.py)
     committers: tuple[str, ...] = ()  # its functions that commit on every path, qualified (facts/split_commits.py)

@@ -30,7 +30,7 @@ from analyzers.facts.split_commits import committers, read_split_commits
 from analyzers.facts.swallowed_failures import HINT as FAILURE_HINT, read_swallowed_failures
 from analyzers.facts.rewrites import HINT as REWRITE_HINT
 from analyzers.facts.rewrites import read_rewrites
-from analyzers.facts import case_copies, consumed, in_place
+from analyzers.facts import case_copies, consumed, held_locks, in_place
 from analyzers.facts.runners import read_runners
 from analyzers.facts.table_names import name_builders, named_by_call
 from analyzers.facts.usage import ModuleWide, mention_words, read_usage, top_functions
@@ -89,6 +89,8 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
         facts.rewrites, facts.next_numbers = read_rewrites(reader.all_functions, reader.owners, names, path)
     if in_place.SAVE_HINT.search(text) and in_place.HINT.search(text):  # `obj.data["k"] = v` where something commits
         facts.in_place = in_place.read_in_place(reader.all_functions, reader.owners, names, path)
+    if held_locks.HINT.search(text) and held_locks.CALL_HINT.search(text):  # a row lock beside a network call
+        facts.held_locks = held_locks.read_held_locks(reader.all_functions, reader.owners, names, path)
     if COMMIT_HINT.search(text) and EFFECT_HINT.search(text):  # a task, mail or HTTP call beside a commit
         facts.early_effects = read_early_effects(reader.all_functions, reader.owners, path)
     if COMMIT_HINT.search(text):

@@ -1,5 +1,5 @@
 """The practice's admin screens: registering patients, counting them, removing providers who leave, the
-practice's settings."""
+practice's settings, refunds."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from src.models import ContactMethod, Organization, Patient
 from src.models.contacts import ContactType
 from src.models.profiles import LegalSex
 from src.services.patients import count_patients
+from src.services.refunds import refund_transaction, request_refund
 from src.services.roster import remove_provider
 
 router = APIRouter(prefix="/admin")
@@ -54,3 +55,13 @@ async def reset_setting(organization_id: uuid.UUID, key: str, db: AsyncSession =
     organization.settings.pop(key, None)
     flag_modified(organization, "settings")
     await db.commit()
+
+
+@router.post("/transactions/{transaction_id}/refund")
+async def refund(transaction_id: uuid.UUID, db: AsyncSession = Depends(get_db)) -> None:
+    await refund_transaction(db, transaction_id)
+
+
+@router.post("/transactions/{transaction_id}/refund-request")
+async def refund_later(transaction_id: uuid.UUID, db: AsyncSession = Depends(get_db)) -> None:
+    await request_refund(db, transaction_id)
