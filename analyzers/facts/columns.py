@@ -283,7 +283,16 @@ def read_column(
         autoincrement=autoincrement or source(kw.get("autoincrement")),
         py_type=py_type,
         type_ref=type_ref,
+        keys_unread=_keys_unread(kw),
     )
+
+
+def _keys_unread(kw: dict[str, ast.expr]) -> str | None:
+    """`unique=cls.__email_unique__, index=not cls.__email_unique__`: the keyword arguments that say whether the
+    column is indexed but are no constant, as written."""
+    unread = [f"{k}={ast.unparse(kw[k])}" for k in ("index", "unique") if k in kw and const_bool(kw[k]) is None
+              and not (isinstance(kw[k], ast.Constant) and kw[k].value is None)]
+    return ", ".join(unread) or None
 
 
 def read_relationship(call: ast.Call, attr: str, annotation: ast.AST | None, names: Names, path: str, span_node: ast.AST) -> RelationshipFact:

@@ -145,9 +145,13 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
         owner = classes.table(rel.target) if backref else table
         name = rel.back_populates if backref else rel.attr
         use, span, how = uses.use(owner, name or "", rel) if owner is not None else ("none", None, "")
+        if backref and not name:  # backref=<a name built at run time>: what reads it cannot be looked for
+            use, span, how = "unresolved", None, "its name is built at run time, so dbreview cannot look for what reads it"
         on_delete = use == "deleted"
         use = "read" if on_delete else use
-        label = f"{owner.class_name}.{name}" if backref and owner is not None else f"{table.class_name}.{rel.attr}"
+        label = f"{table.class_name}.{rel.attr}"
+        if backref and owner is not None:
+            label = f"{owner.class_name}.{name}" if name else f"the backref of {label}"
         unlinks, asserted = not _passive(facts, rel), classes.join_asserted(rel, child)
         if use == "read" and span is not None:  # where the code reads it; a backref, made by SQLAlchemy, is shown there
             read = Read(span if backref else rel.span, f"{said} ({how})", label, how=how, unlinks=unlinks,
@@ -1709,7 +1713,8 @@ def _relationship_reads(classes: _Classes, table: TableFact, rel: RelationshipFa
     if target is None:
         return
     name = f"{table.class_name}.{rel.attr}"
-    backref = f"the backref {target.class_name}.{rel.back_populates} of {name}"
+    backref = (f"the backref {target.class_name}.{rel.back_populates} of {name}" if rel.back_populates else
+               f"the backref of {name} on {target.class_name} (its name built at run time)")
     if rel.secondary:
         link = classes.link(rel.secondary)
         if link is None:

@@ -67,6 +67,9 @@ def table_keys(table: TableFact, facts: Facts) -> list[Key]:
         out += [Key(ix.name, ix.columns, ix.where, ix.span, where_python=ix.where_python) for ix in t.indexes]
         out += [Key(c.name, c.columns, None, c.span, _KIND[c.kind]) for c in t.constraints if c.kind in _KIND]
         out += [Key(None, (c.name,), None, c.span) for c in t.columns.values() if c.index or c.unique]
+        # index=/unique= as an expression of the class (a mixin's flag): maybe indexed, never said to be without
+        out += [Key(None, (c.name,), None, c.span, f"index or unique constraint its class may ask for ({c.keys_unread})")
+                for c in t.columns.values() if c.keys_unread and not (c.index or c.unique)]
         pk = tuple(c.name for c in t.columns.values() if c.primary_key)
         if t is migrated and pk:
             out.append(Key(None, pk, None, t.span, "primary key"))

@@ -100,6 +100,12 @@ class TimestampWithoutServerDefault(Rule):
         that the database stamps (`data_collection_date` with `server_default=now()`) is left alone: it is the time
         of what the row describes, copied from a source, and a default would be a wrong time. Inserts of a
         revision that runs before the one adding the column do not count (the column did not exist yet).
+        A library mixin's column (oslo.db's `TimestampMixin`) is one finding that names the library and its tables.
+        Where the migrations give the column a DEFAULT the model does not declare, one info per migration step that
+        sets it (a loop over tables is one decision), saying whether autogenerate compares server defaults
+        (`compare_server_default` in env.py) or only a schema built with create_all lacks it. A nullable
+        `updated_at` filled by Python is left alone where the project's own mixin or base declares `updated_at`
+        with no insert-time default: its way is NULL until the first update.
     Why it matters:
         Rows written by migrations, SQL scripts, triggers or another service get no timestamp (or a
         NOT NULL error), and each app server's clock decides the time.
@@ -128,25 +134,22 @@ class Patient(Base):
 
     def check(self):
         loud: list[tuple[TableFact, ColumnFact, list[TableFact], list[ColumnFact], Note | None]] = []  # NOT NULL, no outside insert in sight
-        for table, col in column_sites(self.facts):
+        drift: dict[tuple[str, int], list[tuple[TableFact, ColumnFact, ColumnFact]]] = {}  # by the step that sets the default
+        for table, col, tables in _sites(self.facts):
             if col.name not in ("created_at", "updated_at") or col.server_default:
                 continue
-            tables = [t for t in self.facts.tables.values() if t.columns.get(col.name) is col] or [table]
             in_db = [c for c in (migrated_column(self.facts, t, col.name) for t in tables) if c is not None]
             if in_db and in_db[0].server_default:
                 set_at = in_db[0].default_span or in_db[0].span
-                yield self.finding(
-                    f"{where_declared(table, col)} has no server_default in the model, but the migration gives it "
-                    f"DEFAULT {in_db[0].server_default} ({set_at.path}:{set_at.start}): the database fills "
-                    "it; declare it on the model too, or autogenerate and create_all (tests) lose it",
-                    col.span, column_anchor(table, col), severity=Severity.INFO,
-                )
+                drift.setdefault((set_at.path, set_at.start), []).append((table, col, in_db[0]))
                 continue
             note = column_note(self.facts, col)
             if note is not None and (note.on_null or note.not_its_row):
                 continue  # its comment says it is NULL on purpose, or holds another object's time: no default is missing
             if col.name == "created_at" and all(_row_time(self.facts, t, col) for t in tables):
                 continue  # the database stamps the row in another column: this one copies a source's time (an issue's)
+            if col.name == "updated_at" and not _not_null(col, in_db) and _null_until_updated(self.facts, col):
+                continue  # the project's own updated_at elsewhere is NULL on insert: an outside insert does what it means
             if _not_null(col, in_db) and (note is None or not note.elsewhere) and not any(
                     inserts_without(self.facts, t.name, col.name) for t in tables):
                 loud.append((table, col, tables, in_db, note))  # an outside insert would fail, not store a wrong time: the convention, once
@@ -154,6 +157,8 @@ class Patient(Base):
             finding = self._missing(table, col, tables, in_db, note)
             if finding is not None:
                 yield finding
+        for group in drift.values():
+            yield self._drift(group)
         if len(loud) == 1:
             yield self._missing(*loud[0])
         elif loud:
@@ -168,13 +173,32 @@ class Patient(Base):
                 severity=Severity.INFO,
             )
 
+    def _drift(self, group: list[tuple[TableFact, ColumnFact, ColumnFact]]):
+        """The migrations give a DEFAULT the models do not declare: one finding per migration step that sets it
+        (a loop over tables is one decision of the project), at its first column, the others related."""
+        table, col, in_db = group[0]
+        set_at = in_db.default_span or in_db.span
+        names = [where_declared(t, c) for t, c, _ in group]
+        said = names[0] if len(group) == 1 else f"{len(group)} columns ({', '.join(names[:4])}{', ...' if len(group) > 4 else ''})"
+        them = "it" if len(group) == 1 else "them"
+        message = (f"{said} {'has' if len(group) == 1 else 'have'} no server_default in the model, but the migration gives "
+                   f"{them} DEFAULT {in_db.server_default} ({set_at.path}:{set_at.start}): the database fills {them}")
+        if _compares_server_defaults(self.facts):
+            message += f"; declare it on the model too, or autogenerate and create_all (tests) lose {them}"
+        else:  # autogenerate leaves server defaults alone unless told to compare them: only create_all differs
+            message += ("; autogenerate does not compare server defaults here (no compare_server_default in env.py), "
+                        f"so only a schema built from the models (create_all) lacks {them}; the ORM fills "
+                        f"{them} itself on every insert")
+        return self.grouped(message, [(c.span, column_anchor(t, c), where_declared(t, c)) for t, c, _ in group],
+                            column_anchor(table, col), severity=Severity.INFO)
+
     def _missing(self, table: TableFact, col: ColumnFact, tables: list[TableFact], in_db: list[ColumnFact], note: Note | None):
         filled = f"by `{col.default}` in Python" if col.default else "only where the code sets it"
         not_null = _not_null(col, in_db)
         if col.name == "updated_at" and not col.default and not not_null:
             return None  # NULL until the row is first updated, from the ORM as from any other insert: nothing differs
         fails = "fails on NOT NULL" if not_null else "stores NULL in it"
-        said = f"{where_declared(table, col)} has no server_default: it is filled {filled}"
+        said = f"{_declared(table, col, tables)} has no server_default: it is filled {filled}"
         if note is not None and note.elsewhere:
             return self.finding(
                 f"{said}; its comment ({note.span.path}:{note.span.start}) says what it holds: \"{note.text[:120]}\". If it "
@@ -196,6 +220,41 @@ class Patient(Base):
             f"or it {fails}",
             col.span, column_anchor(table, col), severity=Severity.INFO,
         )
+
+
+def _sites(facts):
+    """(table, column, the tables it is on) once per declaration: a library mixin's column (oslo.db's
+    TimestampMixin) is placed on each model's class line, so it is merged here into one site, at its first table."""
+    library: dict[tuple[str, str], list] = {}
+    for table, col in column_sites(facts):
+        if col.from_library:
+            library.setdefault((col.from_library, col.attr or col.name), []).append((table, col))
+            continue
+        yield table, col, [t for t in facts.tables.values() if t.columns.get(col.name) is col] or [table]
+    for sites in library.values():
+        yield sites[0][0], sites[0][1], [t for t, _ in sites]
+
+
+def _declared(table: TableFact, col: ColumnFact, tables: list[TableFact]) -> str:
+    if not col.from_library:
+        return where_declared(table, col)
+    names = ", ".join(t.name for t in tables[:6]) + (", ..." if len(tables) > 6 else "")
+    return f"{col.from_library}.{col.attr or col.name} (a library's mixin, on {len(tables)} table(s): {names})"
+
+
+def _null_until_updated(facts, col: ColumnFact) -> bool:
+    """Another updated_at of the project's own (a mixin, a base) has no insert-time default and may be NULL: the
+    project's way is NULL until the row is first updated, so a raw insert that leaves this one NULL follows it."""
+    return any(c is not col and c.name == "updated_at" and not c.from_library and c.declared_in != col.declared_in
+               and t.class_name and c.declared_in != t.class_name and not c.default and not c.server_default
+               and c.is_nullable for t, c in column_sites(facts))
+
+
+def _compares_server_defaults(facts) -> bool:
+    """An Alembic env.py of the project turns on compare_server_default (or there is none to tell)."""
+    envs = [m.path for m in facts.modules if m.alembic_env]
+    return not envs or any("compare_server_default" in line.partition("#")[0]
+                           for path in envs for line in facts.lines(Span(path, 1, 1_000_000)))
 
 
 _NOW = re.compile(r"\bnow\(|current_timestamp|localtimestamp|utc_timestamp|timezone\(", re.I)

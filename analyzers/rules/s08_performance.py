@@ -38,7 +38,8 @@ class ForeignKeyWithoutIndex(Rule):
     What it checks:
         Columns with a foreign key that lead no index (from `index=True`, `__table_args__`, or the
         migrations as replayed, dropped indexes included), and are not the first column of the primary
-        key or a unique constraint; in a composite foreign key, an index led by another of its columns,
+        key or a unique constraint (one whose `index=`/`unique=` is an expression of its class, a mixin's
+        `index=not cls.__email_unique__`, may be indexed: nothing is said); in a composite foreign key, an index led by another of its columns,
         or whose leading columns are its columns in any order, serves it; it is one key, reported once at
         its first column, naming its columns (an index led by them in order serves it). A warning when the
         application reads the table by the column: an ORM query or bulk `delete()`/`update()` looks rows
