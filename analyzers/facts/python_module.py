@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import copy
 import re
+from collections import Counter
 from dataclasses import replace
 
 from analyzers.facts import columns as col
@@ -477,8 +478,12 @@ class _Reader:
             return
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_declared_attr(stmt, names):
             returned = next((n.value for n in walk(stmt) if isinstance(n, ast.Return) and n.value is not None), None)
+            if isinstance(returned, ast.Call):  # `fk = ForeignKey(...)` then `return Column(Integer, fk)`
+                returned = _inline_locals(stmt, returned)
             if stmt.name == "__table_args__":  # `return auto_table_args(cls, schema="events")`, a dict, a tuple
                 fact.schema = _schema_of(returned) or fact.schema
+                if isinstance(returned, (ast.Tuple, ast.List)):  # its indexes and constraints, as in a plain __table_args__
+                    fact.table_args.extend(self._table_items(returned, fact.tablename))
                 return
             if stmt.name == "__tablename__":
                 if const_str(returned) is not None:  # @declared_attr def __tablename__(cls): return "plus_control"
@@ -1259,6 +1264,20 @@ _COLLECTIONS = {"List", "Set", "Sequence", "Collection", "Iterable", "Dict", "Ma
 def _looks_like_session(node: ast.AST) -> bool:
     text = ast.unparse(node).lower()
     return "session" in text or text in ("db", "self.db", "s")
+
+
+def _inline_locals(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call) -> ast.Call:
+    """The call with each argument that is a name the function binds once, at its top level, replaced by what it is
+    bound to: a declared_attr's `fk = ForeignKey(...)`; `return Column(Integer, fk)` declares that foreign key."""
+    assigned = [(t.id, st.value) for st in func.body if isinstance(st, ast.Assign) for t in st.targets if isinstance(t, ast.Name)]
+    times = Counter(name for name, _ in assigned)
+    bound = {name: value for name, value in assigned if times[name] == 1}
+    if not bound:
+        return call
+    def inline(node: ast.expr) -> ast.expr:
+        return bound.get(node.id, node) if isinstance(node, ast.Name) else node
+    return ast.copy_location(ast.Call(func=call.func, args=[inline(a) for a in call.args],
+                                      keywords=[ast.keyword(k.arg, inline(k.value)) for k in call.keywords]), call)
 
 
 def _is_declared_attr(func: ast.FunctionDef | ast.AsyncFunctionDef, names: Names) -> bool:

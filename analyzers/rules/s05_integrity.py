@@ -106,7 +106,8 @@ class IdWithoutForeignKey(Rule):
         and `sync_type`, a comment listing the kinds of id); ids of items inside a JSON column of the row
         or of the row it belongs to; columns whose foreign key a migration dropped (by name, or by a DO block that
         looks the column's foreign keys up in pg_constraint and drops each it finds). When no table is named
-        like the column (purpose_id and no purposes table), nothing is said: an outside system's id, or
+        like the column (purpose_id and no purposes table; a table that only ends with the word, `repo_topic` keyed
+        by `repo_topic_id`, does not count for `topic_id`), nothing is said: an outside system's id, or
         one dbreview cannot place; but a relationship that joins on the column names its target: info. Nor on a
         summary table the code's SQL fills by `INSERT INTO ... SELECT` (rebuilt from the rows that hold the ids),
         nor for a column the code sets to or compares with 0 (a sentinel, "all", that no row is). On
@@ -187,7 +188,7 @@ class Payment(Base):
                     col.span, column_anchor(table, col), severity=Severity.INFO, related=[(joined.span, "the relationship")],
                 )
                 continue
-            if not _names_a_table(_referent(stem), names):
+            if not _names_a_table(self.facts, _referent(stem), names, table.name):
                 continue  # no table it could point at: an outside system's id, or one dbreview cannot place
             if _unkeyed_referents(self.facts, _referent(stem)):
                 continue  # the tables it may point at have no key on `id` alone: no foreign key on it alone can exist
@@ -230,9 +231,11 @@ class Payment(Base):
                 continue
             seen = f" (the code names it at {lines[0][0].path}:{lines[0][0].start})" if lines else ""
             joins = _sql_join(self.facts, table, col, lines, uses[col.attr or col.name])
-            read = (f"SQL joins on it ({joins.path}:{joins.start}), but no code dbreview read loads a row by it or writes "
-                    "another row's id into it" if joins else
-                    f"but no code dbreview read loads a row by it, joins on it or writes another row's id into it{seen}")
+            # what _used_as_reference looks for, said as such: filtering this table by the column is no use of it as a reference
+            read = (f"SQL joins on it ({joins.path}:{joins.start}), but dbreview saw no code look up the row it points at "
+                    "by it or set it from another row's id" if joins else
+                    "but dbreview saw no code look up the row it points at by it, join on it or set it from another "
+                    f"row's id{seen}")
             yield self.finding(
                 f"{where_declared(table, col)} looks like a reference but has no foreign key, so it can point at rows "
                 f"that do not exist; {read}, so it cannot tell what a dangling value would break. A foreign key (ON "
@@ -470,16 +473,34 @@ def _referent(stem: str) -> str:
     return head or stem
 
 
-def _names_a_table(stem: str, names: set[str]) -> bool:
-    """Is there a table `stem` could refer to: patient -> patients, managed_by_proxy -> proxies?"""
+def _names_a_table(facts, stem: str, names: set[str], own: str) -> bool:
+    """Is there a table `stem` could refer to: patient -> patients, managed_by_proxy -> proxies, repos -> repo? A table that only
+    ends with the word (topic -> repo_topic) counts where its key is `id` or `<word>_id` alone: one keyed otherwise
+    (repo_topic_id; commit_parents on (cmt_id, parent_id)) is not what a `<word>_id` points at, nor is the column's
+    own table (backend_key_id on dnssec_rollover_key: an outside system's key)."""
     words = stem.split("_")
     for i in range(len(words)):
         tail = "_".join(words[i:])
-        if {tail, tail + "s", tail + "es", tail[:-1] + "ies" if tail.endswith("y") else tail} & names:
+        if {tail, tail + "s", tail + "es", tail[:-1] + "ies" if tail.endswith("y") else tail, tail.removesuffix("s")} & names:
             return True
-        if any(n.endswith("_" + tail) or n.endswith("_" + tail + "s") for n in names):
+        if any((n.endswith("_" + tail) or n.endswith("_" + tail + "s")) and n != own and _keyed_for(facts, n, tail)
+               for n in names):
             return True
     return False
+
+
+def _keyed_for(facts, name: str, word: str) -> bool:
+    """Could a `<word>_id` point at table `name`: its primary key is `id` or `<word>_id` alone, or one of those is
+    unique (or dbreview does not know its key)."""
+    table = facts.tables.get(name) or facts.migration_tables.get(name)
+    if table is None:
+        return True
+    pk = [c.name for c in table.columns.values() if c.primary_key]
+    pk += [n for con in table.constraints if con.kind == "primary_key" for n in con.columns]
+    keys = {"id", f"{word}_id"}
+    return not pk or (len(pk) == 1 and pk[0] in keys) or any(
+        table.columns[k].unique for k in keys if k in table.columns) or any(
+        con.kind == "unique" and len(con.columns) == 1 and con.columns[0] in keys for con in table.constraints)
 
 
 class PrimaryProviderNotUnique(Rule):

@@ -1,0 +1,104 @@
+"""INT002 on ids that point at no table of the project (issue 7: augur, PowerDNS-Admin at first meeting) and on
+foreign keys the model reader missed in a declared_attr (nyaa): each class rebuilt as a repository of our own."""
+
+from __future__ import annotations
+
+from tests.test_precision import HEADER, found
+
+# -- INT002: a foreign key a declared_attr builds in a local name; a table that only ends with the word ------
+
+_PREFIXED = HEADER + """
+from sqlalchemy import ForeignKeyConstraint, Index
+from sqlalchemy.orm import declared_attr
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class SubCategory(Base):
+    __tablename__ = "sub_categories"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), primary_key=True)
+
+
+class ItemBase:
+    __flavor__ = "shop"
+
+    @classmethod
+    def _prefixed(cls, name):
+        return cls.__flavor__ + "_" + name
+
+    @declared_attr
+    def category_id(cls):
+        fk = ForeignKey(cls._prefixed("categories.id"))
+        return mapped_column(Integer, fk, nullable=False)
+
+    sub_category_id = mapped_column(Integer, nullable=False)
+
+    @declared_attr
+    def __table_args__(cls):
+        return (
+            Index(cls._prefixed("item_flags_idx"), "category_id"),
+            ForeignKeyConstraint(["category_id", "sub_category_id"],
+                                 [cls._prefixed("sub_categories.category_id"), cls._prefixed("sub_categories.id")]),
+        )
+
+
+class Item(ItemBase, Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+"""
+
+
+def test_a_foreign_key_a_declared_attr_binds_to_a_local_name_is_the_columns(tmp_path):
+    """nyaa (INT002 x2 wrong): `fk = ForeignKey(cls._prefix("main_categories.id"))` then `return Column(Integer, fk)`, and
+    a ForeignKeyConstraint in a declared_attr `__table_args__`: both columns have a foreign key."""
+    assert found(tmp_path, {"app/models.py": _PREFIXED}, "INT002") == []
+
+
+_TOPICS = HEADER + """
+
+class Repo(Base):
+    __tablename__ = "repo"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class RepoTopic(Base):
+    __tablename__ = "repo_topic"
+    repo_topic_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class TopicWord(Base):
+    __tablename__ = "topic_words"
+    topic_words_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic_id: Mapped[int] = mapped_column(Integer)
+
+
+class FetchLog(Base):
+    __tablename__ = "fetch_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repos_id: Mapped[int] = mapped_column(Integer)
+"""
+
+
+def test_a_table_that_only_ends_with_the_word_and_is_keyed_otherwise_is_no_referent(tmp_path):
+    """augur (INT002 x2 wrong): topic_words.topic_id, an ordinal of the clustering run, was taken for a pointer at
+    repo_topic (keyed by repo_topic_id); `repos_id` still names the table `repo`."""
+    assert [f.anchor for f in found(tmp_path, {"app/models.py": _TOPICS}, "INT002")] == ["table:fetch_log.repos_id"]
+
+
+def test_the_columns_own_table_that_only_ends_with_the_word_is_no_referent(tmp_path):
+    """PowerDNS-Admin (INT002 wrong): backend_key_id on dnssec_rollover_key holds the DNS server's key id; the only
+    table `key` could name is the column's own, by its last word."""
+    model = HEADER + """
+
+class RolloverKey(Base):
+    __tablename__ = "rollover_key"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    backend_key_id: Mapped[int] = mapped_column(Integer)
+    parent_rollover_key_id: Mapped[int] = mapped_column(Integer)
+"""
+    assert [f.anchor for f in found(tmp_path, {"app/models.py": model}, "INT002")] == [
+        "table:rollover_key.parent_rollover_key_id"]
