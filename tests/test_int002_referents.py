@@ -102,3 +102,37 @@ class RolloverKey(Base):
 """
     assert [f.anchor for f in found(tmp_path, {"app/models.py": model}, "INT002")] == [
         "table:rollover_key.parent_rollover_key_id"]
+
+
+def test_named_like_its_own_table_only_it_is_said_where_the_code_uses_it_as_a_reference(tmp_path):
+    """lemur (INT002 right): resolved_cert_id on pending_certs is set from a certificate's id; the only table `cert`
+    names is its own, so the code's use decides (PowerDNS-Admin's backend_key_id has none)."""
+    model = HEADER + """
+
+class PendingCert(Base):
+    __tablename__ = "pending_certs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resolved_cert_id: Mapped[int] = mapped_column(Integer)
+"""
+    service = "def resolve(pending, cert):\n    pending.resolved_cert_id = cert.id\n"
+    (f,) = found(tmp_path, {"app/models.py": model, "app/service.py": service}, "INT002")
+    assert f.anchor == "table:pending_certs.resolved_cert_id" and f.severity.value == "warning"
+
+
+def test_a_table_keyed_by_the_columns_own_name_is_its_referent(tmp_path):
+    """osparc (INT002 right): licensed_item_purchase_id points at licensed_items_purchases, keyed by
+    licensed_item_purchase_id: a suffix match keyed by the column's own name counts."""
+    model = HEADER + """
+
+class Purchase(Base):
+    __tablename__ = "tracker_licensed_items_purchases"
+    licensed_item_purchase_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Transaction(Base):
+    __tablename__ = "tracker_transactions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    licensed_item_purchase_id: Mapped[int] = mapped_column(Integer)
+"""
+    assert [f.anchor for f in found(tmp_path, {"app/models.py": model}, "INT002")] == [
+        "table:tracker_transactions.licensed_item_purchase_id"]

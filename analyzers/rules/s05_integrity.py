@@ -107,7 +107,8 @@ class IdWithoutForeignKey(Rule):
         or of the row it belongs to; columns whose foreign key a migration dropped (by name, or by a DO block that
         looks the column's foreign keys up in pg_constraint and drops each it finds). When no table is named
         like the column (purpose_id and no purposes table; a table that only ends with the word, `repo_topic` keyed
-        by `repo_topic_id`, does not count for `topic_id`), nothing is said: an outside system's id, or
+        by `repo_topic_id`, does not count for `topic_id`; where only the column's own table does, `backend_key_id` on
+        `dnssec_rollover_key`, only the code's use of it as a reference counts), nothing is said: an outside system's id, or
         one dbreview cannot place; but a relationship that joins on the column names its target: info. Nor on a
         summary table the code's SQL fills by `INSERT INTO ... SELECT` (rebuilt from the rows that hold the ids),
         nor for a column the code sets to or compares with 0 (a sentinel, "all", that no row is). On
@@ -188,14 +189,18 @@ class Payment(Base):
                     col.span, column_anchor(table, col), severity=Severity.INFO, related=[(joined.span, "the relationship")],
                 )
                 continue
-            if not _names_a_table(self.facts, _referent(stem), names, table.name):
+            if not _names_a_table(self.facts, _referent(stem), names, col.name):
                 continue  # no table it could point at: an outside system's id, or one dbreview cannot place
             if _unkeyed_referents(self.facts, _referent(stem)):
                 continue  # the tables it may point at have no key on `id` alone: no foreign key on it alone can exist
-            candidates.append((table, col))
-        uses = mentions(self.facts, {c.attr or c.name for _, c in candidates})
+            # only its own table ends with the word (backend_key_id on dnssec_rollover_key): said only where the code
+            # uses it as a reference (resolved_cert_id on pending_certs, set from a certificate's id)
+            own_only = not _names_a_table(self.facts, _referent(stem), names - {table.name}, col.name) and not any(
+                table.name in _forms(t) for t in _tails(_referent(stem)))  # parent_node_id on nodes names it in full
+            candidates.append((table, col, own_only))
+        uses = mentions(self.facts, {c.attr or c.name for _, c, _ in candidates})
         owners = Counter(c.attr or c.name for t in self.facts.tables.values() for c in t.columns.values())
-        for table, col in candidates:
+        for table, col, own_only in candidates:
             lines = [(span, line) for span, line in uses[col.attr or col.name]
                      if not (span.path == col.span.path and col.span.start <= span.start <= col.span.end)]
             if _generated_in_code(col, lines):
@@ -221,6 +226,8 @@ class Payment(Base):
                 )
                 continue
             used = _used_as_reference(col, lines)
+            if own_only and used is None:
+                continue  # named like its own table only, and never used as a reference: an outside system's id
             if used is not None:
                 (span, how) = used
                 yield self.finding(
@@ -473,31 +480,39 @@ def _referent(stem: str) -> str:
     return head or stem
 
 
-def _names_a_table(facts, stem: str, names: set[str], own: str) -> bool:
+def _names_a_table(facts, stem: str, names: set[str], column: str) -> bool:
     """Is there a table `stem` could refer to: patient -> patients, managed_by_proxy -> proxies, repos -> repo? A table that only
     ends with the word (topic -> repo_topic) counts where its key is `id` or `<word>_id` alone: one keyed otherwise
-    (repo_topic_id; commit_parents on (cmt_id, parent_id)) is not what a `<word>_id` points at, nor is the column's
-    own table (backend_key_id on dnssec_rollover_key: an outside system's key)."""
-    words = stem.split("_")
-    for i in range(len(words)):
-        tail = "_".join(words[i:])
-        if {tail, tail + "s", tail + "es", tail[:-1] + "ies" if tail.endswith("y") else tail, tail.removesuffix("s")} & names:
+    (repo_topic_id; commit_parents on (cmt_id, parent_id)) is not what a `<word>_id` points at; one keyed by the
+    column's own name is (licensed_item_purchase_id -> licensed_items_purchases)."""
+    for tail in _tails(stem):
+        if _forms(tail) & names:
             return True
-        if any((n.endswith("_" + tail) or n.endswith("_" + tail + "s")) and n != own and _keyed_for(facts, n, tail)
+        if any((n.endswith("_" + tail) or n.endswith("_" + tail + "s")) and _keyed_for(facts, n, {"id", f"{tail}_id", column})
                for n in names):
             return True
     return False
 
 
-def _keyed_for(facts, name: str, word: str) -> bool:
-    """Could a `<word>_id` point at table `name`: its primary key is `id` or `<word>_id` alone, or one of those is
-    unique (or dbreview does not know its key)."""
+def _tails(stem: str) -> list[str]:
+    """managed_by_proxy -> managed_by_proxy, by_proxy, proxy."""
+    words = stem.split("_")
+    return ["_".join(words[i:]) for i in range(len(words))]
+
+
+def _forms(tail: str) -> set[str]:
+    """The table names a word is: proxy -> proxy, proxys, proxyes, proxies; repos -> repo."""
+    return {tail, tail + "s", tail + "es", tail[:-1] + "ies" if tail.endswith("y") else tail, tail.removesuffix("s")}
+
+
+def _keyed_for(facts, name: str, keys: set[str]) -> bool:
+    """Could a column point at table `name`: its primary key is one of `keys` alone, or one of those is unique (or
+    dbreview does not know its key)."""
     table = facts.tables.get(name) or facts.migration_tables.get(name)
     if table is None:
         return True
     pk = [c.name for c in table.columns.values() if c.primary_key]
     pk += [n for con in table.constraints if con.kind == "primary_key" for n in con.columns]
-    keys = {"id", f"{word}_id"}
     return not pk or (len(pk) == 1 and pk[0] in keys) or any(
         table.columns[k].unique for k in keys if k in table.columns) or any(
         con.kind == "unique" and len(con.columns) == 1 and con.columns[0] in keys for con in table.constraints)
