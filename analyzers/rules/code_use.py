@@ -143,19 +143,33 @@ def names_class(hint: str, class_name: str) -> bool:
     return bool(mine and theirs) and (mine <= theirs or theirs <= mine)
 
 
+def named_models(hint: str, classes: list[str]) -> list[str]:
+    """The model classes a variable's name says it holds: the one it names exactly when there is one (`event` is an
+    Event, not an EventType or an EventInvoice), else every class it names in part (`existing_lead` a Lead)."""
+    named = [c for c in classes if names_class(hint, c)]
+    return [c for c in named if _words(c) == _words(hint)] or named
+
+
+def holds_row_of(hint: str, table: TableFact, classes: list[str]) -> bool:
+    """Does a variable's name say it holds a row of `table`, and of no other model (a Core table: by its name)?"""
+    return named_models(hint, classes) == [table.class_name] if table.class_name else names_class(hint, table.name)
+
+
 def soft_delete_writes(facts: Facts, table: TableFact, flag: str) -> tuple[list[Span], list[tuple[str | None, Span]]]:
-    """Where the application sets `flag`: (on rows of `table`, as the object written is named; on objects
-    named as no model, or not named at all (`obj`, `self`, setattr), which may be rows of any model)."""
-    classes = [t.class_name for t in facts.tables.values() if t.class_name]
+    """Where the application sets `flag`: (on rows of `table`, as the object written is named and no other model is
+    named so; on objects named as no model, as several, or not named at all (`obj`, `self`, setattr), which may be
+    rows of any model)."""
+    classes = sorted({t.class_name for t in facts.tables.values() if t.class_name})  # a name two apps share: one
     mine: list[Span] = []
     unknown: list[tuple[str | None, Span]] = []
     for usage in app_usage(facts):
         for column, hint, span in usage.soft_deletes:
             if column != flag:
                 continue
-            if hint is not None and names_class(hint, table.class_name or table.name):
+            named = named_models(hint, classes) if hint is not None else []
+            if hint is not None and holds_row_of(hint, table, classes):
                 mine.append(span)
-            elif hint is None or not any(names_class(hint, c) for c in classes):
+            elif not named or (len(named) > 1 and table.class_name in named):
                 unknown.append((hint, span))
     return mine, unknown
 
@@ -165,7 +179,6 @@ def soft_deleted_at(facts: Facts, table: TableFact, flag: str) -> tuple[Span, st
     whose name says it is one (`discount.deleted_at = now`), or through a function named for deleting that sets the flag
     to a value (a base class's `set_deleted_at()`, a repository's `soft_delete(obj)`) called on such an object or given
     one. None: nowhere found."""
-    cls = table.class_name or table.name
     mine = [span for span in soft_delete_writes(facts, table, flag)[0]  # not a restore: `row.deleted_at = None`
             if not re.search(rf"\b{flag}\s*[=:]\s*None\b", "\n".join(facts.lines(span)))]
     if mine:
@@ -179,6 +192,7 @@ def soft_deleted_at(facts: Facts, table: TableFact, flag: str) -> tuple[Span, st
         m = re.match(r"\s*(?:async\s+)?def\s+(\w+)", body[0] if body else "")
         if m is not None and "delet" in m.group(1).lower():  # soft_delete(), set_deleted_at(): not a restore, an upsert
             helpers.add(m.group(1))
+    classes = sorted({t.class_name for t in facts.tables.values() if t.class_name})  # a name two apps share: one
     for name in sorted(helpers):
         call = re.compile(rf"(?:(\w+)\s*\.\s*)?\b{re.escape(name)}\s*\(([^()]*)")
         for span, line in mentions(facts, {name})[name]:
@@ -187,7 +201,7 @@ def soft_deleted_at(facts: Facts, table: TableFact, flag: str) -> tuple[Span, st
                 continue
             for m in call.finditer(code):
                 args = [a.split("=")[0].strip() for a in m.group(2).split(",")]
-                if names_class(m.group(1) or "", cls) or any(a.isidentifier() and names_class(a, cls) for a in args):
+                if any(holds_row_of(a, table, classes) for a in [m.group(1) or "", *args] if a.isidentifier()):
                     return span, f"{span.path}:{span.start} calls {name}(), which sets {flag}"
     return None
 

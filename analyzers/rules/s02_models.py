@@ -9,14 +9,15 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.facts.model import ColumnFact, Span, TableFact
 from analyzers.rules.code_use import (
-    app_queries, app_usage, central_filters, function_around, soft_delete_column, soft_delete_writes, universal_soft_delete,
-    weighs_deleted,
+    app_queries, app_usage, central_filters, function_around, names_class, soft_delete_column, soft_delete_writes,
+    universal_soft_delete, weighs_deleted,
 )
 from analyzers.rules.examples_common import HEADER, PATIENT
+from analyzers.rules.mentions import mentions
 from analyzers.rules.outside_writes import Note, column_note, inserts_without
 from analyzers.rules.schema import (
-    MFA_NAME, PASSWORD_COLUMN, column_anchor, column_sites, first_line, healthcare, is_test_path, key_lookup, migrated_column,
-    python_paths, unique_over, where_declared,
+    MFA_NAME, PASSWORD_COLUMN, column_anchor, column_sites, first_line, healthcare, is_test_path, is_tooling_path, key_lookup,
+    migrated_column, python_paths, unique_over, where_declared,
 )
 
 _USERS = re.compile(r"^(users?|accounts?|app_users?)$")
@@ -356,7 +357,11 @@ class PlaintextPassword(Rule):
         write found hashed (a constructor that stores what a generic `Model(**data)` gives it aside): no
         finding. Otherwise info that names the writes that do not hash in sight and what could not be
         followed (a method storing the value its callers give); with no write found, info: check that every
-        write goes through the hashing. A static reader cannot see everything that is written, so it never claims
+        write goes through the hashing. A password the code reads back to hand on, with no write that hashes it,
+        is a credential used in clear and no finding: the value of a keyword or dict entry read from an object
+        named like the model (`"password": fetch.password`) or by its own compound name
+        (`settings["smtp_password"]`), not on a line that hashes, checks or verifies; or a marshmallow field of
+        that name, not load_only, in a schema module named like the model (served to clients). A static reader cannot see everything that is written, so it never claims
         more than a warning: no hashing anywhere in sight.
     Why it matters:
         A plaintext (or reversibly stored) password exposes every user, and their reuse of it
@@ -410,6 +415,8 @@ class User(Base):
             somewhere = elsewhere or (col.declared_in, col.attr or col.name) in validated or col.declared_in in hashing
             # followed even with no hashing of passwords in sight: an outbound credential encrypted on the way
             hashed, open_, plain = _followed_writes(self.facts, table, col)
+            if not hashed and col.declared_in not in hashing and _handed_on(self.facts, table, col):
+                continue  # read back and given to another service or to clients: a credential used in clear, no hash
             if not somewhere and not hashed:
                 open_, plain = [], []  # no hashing anywhere: the warning below says so
             if hashed and not plain and all(w.function == "__init__" and w.value == "param" for w in open_):
@@ -444,6 +451,28 @@ class User(Base):
                 "passlib ...) shows anywhere in the code: check what is written to it",
                 col.span, column_anchor(table, col),
             )
+
+
+def _handed_on(facts, table: TableFact, col: ColumnFact) -> Span | None:
+    """Where the code reads the column back to hand it on: the value of a keyword or dict entry read from an object
+    named like the model (`"password": fetch.password`), or by its own compound name (`get_settings()["smtp_password"]`),
+    not to check it (no hash, check or verify on the line); or a marshmallow field of that name, not load_only, in a
+    schema module named like the model (served to clients). A secret the application must use in clear."""
+    attr, cls = col.attr or col.name, table.class_name or table.name
+    read = re.compile(rf"""(?:\b\w+\s*=(?!=)|['"]\w+['"]\s*:)\s*(?:(\w+)\.{re.escape(attr)}\b(?!\s*\()|"""
+                      rf"""[\w.()]*\[\s*['"]{re.escape(col.name)}['"]\s*\])""")
+    field = re.compile(rf"\s*{re.escape(attr)}\s*=\s*(?:\w+\.)?fields\.\w+\((?!.*load_only\s*=\s*True)")
+    for span, line in mentions(facts, {attr})[attr]:
+        code = line.partition("#")[0]
+        if is_test_path(span.path) or is_tooling_path(span.path) or re.search(r"hash|check|verify", code, re.I):
+            continue
+        m = read.search(code)
+        if m is not None and (names_class(m.group(1), cls) if m.group(1) else "_" in col.name):
+            return span
+        stem = span.path.rpartition("/")[2].removesuffix(".py")
+        if field.match(code) and names_class(stem, cls):
+            return span
+    return None
 
 
 def _followed_writes(facts, table: TableFact, col: ColumnFact):

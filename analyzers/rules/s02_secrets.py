@@ -16,6 +16,9 @@ from analyzers.rules.schema import column_anchor, column_sites, is_test_path, wh
 # device's push address (a third party's identifier), a CSRF token.
 _NOT_SECRET = re.compile(r"hash|digest|crypt|prefix|type|kind|expir|salt|csrf|xsrf|nonce|fcm|push|apns|device|"
                          r"firebase|expo|notification|(^|_)count|length|_at$|_on$", re.I)  # `attempt_count`, not `accounts`
+# A column named for a payment provider (`paypal_token`) holds its id of a payment; a table named so (`stripe_events`)
+# may still keep a secret of the application's own (a replay token).
+_PROVIDER = re.compile(r"paypal|stripe|braintree|razorpay|paystack|omise|alipay", re.I)
 # A column named only `code` is a secret on a table of authorization grants, invitations, resets ...
 _CODE_TABLES = re.compile(r"oauth|authori[sz]ation|grant|verif|invit|reset|magic|recovery|login|confirm|activation", re.I)
 _TYPES = ("String", "Text", "VARCHAR", "Unicode", "UnicodeText", "CHAR", "LargeBinary", "UUID", "Uuid", "GUID", "str", None)
@@ -36,9 +39,10 @@ class RawBearerSecret(Rule):
         that accepts the stored value as presented; a raw write with no such lookup in the code read is info
         (nothing shows the value is still accepted as a credential: a dead column, or a consumer dbreview does
         not see). An OAuth authorization code kept beside its client (`client_id`) is no finding: redeeming it
-        takes the client's own credentials as well. A column merely named so is no finding, nor one any write
-        of which hashes (a hashing call, or a value the code names a hash: `token, token_hash = generate_token()`
-        then `Token(token=token_hash)`).
+        takes the client's own credentials as well, and a payment provider's token (`paypal_token`, `stripe_*`) is
+        the provider's id of a payment, not a secret this application hands out. A column merely named so is no
+        finding, nor one any write of which hashes (a hashing call, or a value the code names a hash:
+        `token, token_hash = generate_token()` then `Token(token=token_hash)`).
     Why it matters:
         Whoever reads the table (a backup, a replica, a SQL injection, a support tool) can use every live
         secret in it as is: reset a password, call the API, redeem an OAuth code. A hash of a high-entropy token
@@ -193,7 +197,7 @@ def secret_column(table: TableFact, col: ColumnFact) -> bool:
     attr = col.attr or col.name
     if col.primary_key or col.foreign_keys or col.type_name not in _TYPES:
         return False
-    if not SECRET_ATTR.match(attr) or _NOT_SECRET.search(attr) or _NOT_SECRET.search(table.name):
+    if not SECRET_ATTR.match(attr) or _NOT_SECRET.search(attr) or _PROVIDER.search(attr) or _NOT_SECRET.search(table.name):
         return False
     if attr.lower() == "code":
         return bool(_CODE_TABLES.search(table.name) or _CODE_TABLES.search(table.class_name or ""))

@@ -1222,7 +1222,9 @@ def _soft_delete_writes(facts, table, flag: str, cols) -> tuple[list[Span], list
         value, before = m.group("value").strip(), code[: m.start()]
         if re.search(r"\b(filter_by|filter|where|query|select|get|first|one|count)\s*\(", before):
             continue  # a query's condition, not a write
-        revived = m.group(1).startswith(".") and re.fullmatch(r"None|False", value)
+        # the request's own field of that name (`data.get("deleted_at")`): deletes or restores as the client says
+        passed = re.fullmatch(rf"""\w+(?:\.get\(\s*|\[\s*)['"]{flag_re}['"]\s*\]?""", value)
+        revived = m.group(1).startswith(".") and (re.fullmatch(r"None|False", value) or passed)
         if not revived and not re.fullmatch(r"True|1|.*(now|time|date|today|current_timestamp).*", value, re.I):
             continue  # a copy of the flag (`"is_deleted": key.is_deleted`), a new row's own value
         function = function_around(facts, span)[1]

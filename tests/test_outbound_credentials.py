@@ -1,0 +1,97 @@
+"""Secrets the application uses in clear are no passwords to hash (MOD004) nor bearer secrets it hands out
+(MOD008): an SMTP login read back and given to the mail server, a meeting password served to attendees,
+a payment provider's id of a payment. Projects of our own, with what is found pinned."""
+
+from __future__ import annotations
+
+from analyzers.findings import Severity
+from tests.test_precision import HEADER, found
+
+_MODELS = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[str] = mapped_column(String(200))
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    smtp_password: Mapped[str | None] = mapped_column(String(200))
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[str | None] = mapped_column(String(200))
+"""
+
+_HASHING = """
+import bcrypt
+from app.models import User
+
+def sign_up(session, password):
+    session.add(User(password=bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()))
+"""
+
+_MAILER = """
+import smtplib
+from app.settings import get_settings
+
+def send(message):
+    config = {
+        'host': 'mail.example.org',
+        'password': get_settings()['smtp_password'],
+    }
+    smtplib.SMTP(config['host']).login('app', config['password'])
+"""
+
+_SCHEMA = """
+from marshmallow import Schema, fields
+
+class MeetingSchema(Schema):
+    id = fields.Int()
+    password = fields.Str(allow_none=True)
+"""
+
+
+def _mod004(tmp_path, extra):
+    return {f.anchor: f for f in found(tmp_path, {"app/models.py": _MODELS, "app/auth.py": _HASHING, **extra}, "MOD004")}
+
+
+def test_a_password_read_back_and_handed_on_is_no_password_to_hash(tmp_path):
+    before = _mod004(tmp_path / "a", {})
+    assert sorted(before) == ["table:meetings.password", "table:settings.smtp_password"]
+    assert before["table:settings.smtp_password"].severity == Severity.INFO
+    assert _mod004(tmp_path / "b", {"app/mail.py": _MAILER, "app/schema/meeting.py": _SCHEMA}) == {}
+
+
+def test_a_field_clients_only_send_is_not_handed_on(tmp_path):
+    schema = _SCHEMA.replace("allow_none=True)", "allow_none=True, load_only=True)")
+    checked = _MAILER.replace("get_settings()['smtp_password']", "check(get_settings()['smtp_password'])")
+    assert sorted(_mod004(tmp_path, {"app/mail.py": checked, "app/schema/meeting.py": schema})) == [
+        "table:meetings.password", "table:settings.smtp_password"]
+
+
+_ORDERS = HEADER + """
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    paypal_token: Mapped[str | None] = mapped_column(String(200))
+    access_token: Mapped[str | None] = mapped_column(String(200))
+"""
+
+_PAYMENTS = """
+from app.models import Order
+
+def used_payment(session, payment_id):
+    return session.query(Order).filter(Order.paypal_token == payment_id).first()
+
+def by_token(session, token):
+    return session.query(Order).filter(Order.access_token == token).first()
+"""
+
+
+def test_a_payment_providers_token_is_no_bearer_secret_of_the_application(tmp_path):
+    (f,) = found(tmp_path, {"app/models.py": _ORDERS, "app/payments.py": _PAYMENTS}, "MOD008")
+    assert f.anchor == "table:orders.access_token"
