@@ -721,6 +721,9 @@ def _nulls_distinct(s: Subject, message: str) -> str:
 
 @advises("INT013")
 def _check_then_insert(s: Subject, message: str) -> str:
+    if "holds the duplicate out" in message:
+        return ("Make the insert meet the key: `insert(...).on_conflict_do_nothing()` then select the row, or insert inside "
+                "`session.begin_nested()` and on IntegrityError read the row the other request made.")
     columns = _found(r"covers \(([\w, ]+)\)", message, "the looked-up columns")
     return (f"Add a unique constraint over ({columns}) (a partial unique index if rows are soft deleted), and make the "
             "insert meet it: `INSERT ... ON CONFLICT DO NOTHING` then read the row, or catch IntegrityError and load the "

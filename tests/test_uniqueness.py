@@ -184,8 +184,99 @@ def test_a_lookup_after_the_function_locks_the_parent_row_is_not_reported(tmp_pa
     assert f.anchor == "function:app/members.py:add_member:Member:check-then-insert"
 
 
-def test_a_unique_key_over_the_looked_up_columns_holds_the_race(tmp_path):
-    args = '__table_args__ = (UniqueConstraint("group_id", "kind", "ref_id"),)'
+_KEYED = '__table_args__ = (UniqueConstraint("group_id", "kind", "ref_id"),)'
+
+
+def test_a_unique_key_over_the_looked_up_columns_turns_the_race_into_an_integrity_error(tmp_path):
+    """The key holds the duplicate out, so the second of two calls at once fails on its INSERT: nothing in the
+    function meets that, so it is a failed request instead of the row the first call made."""
+    (f,) = found(tmp_path, {"app/models.py": _MEMBERS.format(args=_KEYED), "app/members.py": _ADD_MEMBER}, "INT013")
+    assert f.severity == Severity.INFO and f.anchor == "function:app/members.py:add_member:Member:unguarded-insert"
+    assert (f.location.start_line, f.related[0].location.start_line) == (6, 13)
+    assert f.message == (
+        "add_member looks Member up by group_id, kind, ref_id and, when it finds none, inserts one with the same "
+        "group_id, kind, ref_id (app/members.py:13); the unique key (group_id, kind, ref_id) of members holds the "
+        "duplicate out, but nothing in add_member meets it (no ON CONFLICT, no lock, no savepoint, no `except "
+        "IntegrityError`): when two calls run at once both find nothing and the second's INSERT fails with "
+        "IntegrityError, a failed request or job instead of the row the first one made, unless a caller catches it")
+
+
+def test_a_primary_key_lookup_then_insert_is_named_as_the_primary_key(tmp_path):
+    model = HEADER + """
+class Day(Base):
+    __tablename__ = "days"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+"""
+    code = """
+from sqlalchemy import select
+from app.models import Day
+
+def day_row(session, day):
+    row = session.scalars(select(Day).where(Day.day == day)).first()
+    if row is None:
+        row = Day(day=day, hits=0)
+        session.add(row)
+    return row
+"""
+    (f,) = found(tmp_path, {"app/models.py": model, "app/days.py": code}, "INT013")
+    assert "the primary key (day) of days holds the duplicate out" in f.message
+
+
+def test_a_keyed_insert_the_function_meets_is_not_reported(tmp_path):
+    """An upsert, a merge, a savepoint, a lock, a serializable transaction or an except that catches the error (by
+    name or any exception) anywhere in the function: the second call's failure is met (a comment does not count)."""
+    body = ("    if member:\n        member.state = \"active\"\n    else:\n"
+            "        member = models.Member(kind=kind, ref_id=obj.id, group_id=group.id, state=\"active\")\n"
+            "    session.add(member)\n")
+    guards = {
+        "nested": "    with session.begin_nested():\n        session.flush()\n",
+        "merged": "    session.merge(member)\n",
+        "caught": "    try:\n        session.commit()\n    except exc.IntegrityError:\n        session.rollback()\n",
+        "broad": "    try:\n        session.commit()\n    except Exception:\n        session.rollback()\n        raise\n",
+        "serial": "    session.connection(execution_options={\"isolation_level\": \"SERIALIZABLE\"})\n",
+        "locked": "    session.execute(text(\"SELECT pg_advisory_xact_lock(1)\"))\n",
+    }
+    models = _MEMBERS.format(args=_KEYED)
+    for name, guard in guards.items():
+        code = _ADD_MEMBER.replace(body, body + guard)
+        assert code != _ADD_MEMBER
+        assert found(tmp_path / name, {"app/models.py": models, "app/members.py": code}, "INT013") == [], name
+    said = _ADD_MEMBER.replace(body, body + "    # IntegrityError cannot happen here, see begin_nested() elsewhere\n")
+    (f,) = found(tmp_path / "said", {"app/models.py": models, "app/members.py": said}, "INT013")
+    assert f.anchor.endswith(":unguarded-insert")
+
+
+def test_a_lookup_by_a_surrogate_id_or_in_test_set_up_is_not_reported(tmp_path):
+    """`get(id)` then `Model(id=id)` is an upsert whose id is None for a new row; fixtures run one at a time."""
+    model = HEADER + """
+class Persona(Base):
+    __tablename__ = "personas"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(20), unique=True)
+"""
+    code = """
+from app.models import Persona
+
+def upsert(session, persona_id, name):
+    persona = session.query(Persona).filter(Persona.id == persona_id).first()
+    if persona is None:
+        persona = Persona(id=persona_id, name=name)
+        session.add(persona)
+    return persona
+"""
+    assert found(tmp_path / "id", {"app/models.py": model, "app/personas.py": code}, "INT013") == []
+    named = code.replace("Persona.id == persona_id", "Persona.name == name").replace("id=persona_id, ", "")
+    assert found(tmp_path / "fix", {"app/models.py": model, "app/functional_tests_fixtures/p.py": named}, "INT013") == []
+    assert found(tmp_path / "deploy", {"app/models.py": model, "deploy/docker/seed.py": named}, "INT013") == []
+    (f,) = found(tmp_path / "app", {"app/models.py": model, "app/personas.py": named}, "INT013")
+    assert "the unique key (name) of personas" in f.message
+
+
+def test_a_key_narrower_than_the_lookup_is_no_race(tmp_path):
+    """A key over part of what the lookup compares refuses the insert whenever another row shares that part, race or
+    not: another defect, not this one."""
+    args = '__table_args__ = (UniqueConstraint("group_id", "kind"),)'
     assert found(tmp_path, {"app/models.py": _MEMBERS.format(args=args), "app/members.py": _ADD_MEMBER}, "INT013") == []
 
 

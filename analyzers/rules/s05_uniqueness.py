@@ -208,7 +208,7 @@ _STRICT = ("one", "one_or_none", "scalar_one", "scalar_one_or_none")  # they rai
 
 
 class CheckThenInsert(Rule):
-    """A function looks a row up and, when none is found, inserts one with the same values, with no unique key.
+    """A function looks a row up and, when none is found, inserts one with the same values: with no unique key, or with one nothing meets.
 
     What it checks:
         In one function: a query of one model that fetches at most one row (`first()`, `one_or_none()`,
@@ -222,20 +222,27 @@ class CheckThenInsert(Rule):
         function takes a database lock (`with_for_update()` on a parent row, an advisory lock): the callers that take
         it check and insert one at a time. In a @classmethod of the
         model, its first parameter names the model (`cls.query.filter_by(name=name).first()`, then `cls(name=name)`).
-        Where a unique key covers the lookup, the second insert fails with IntegrityError: not reported (the
-        database holds the rule; whether the caller meets that error is another question).
+        Where a unique key (or the primary key) is made of exactly the columns the lookup compares (nothing else
+        tested, no join; not a surrogate `id`, which the caller may pass as None to mean a new row; not in test
+        set-up or deploy/ scripts), the second insert fails with IntegrityError: reported (info, anchor `...:unguarded-insert`)
+        unless the function meets that anywhere in it: an upsert (`on_conflict_do_nothing()`, ON CONFLICT),
+        `merge()`, a savepoint (`begin_nested()`), SERIALIZABLE, a lock, or an except that catches IntegrityError,
+        a DBAPI or SQLAlchemy error or any exception. Whether a caller catches it, dbreview does not follow: the
+        message says so. A key over part of the lookup refuses the insert race or not: not this rule.
     Why it matters:
         Two requests that run the function at once both find nothing and both insert: the check only holds
         for one caller at a time, and only a unique constraint holds for all. The next lookup then meets two
         rows: `one_or_none()` raises (a warning); `first()` picks one arbitrarily and the duplicate stays
-        silently (info: the consequence on such code is a stray row, not a failure).
+        silently (info: the consequence on such code is a stray row, not a failure). With the key, the second
+        caller gets an IntegrityError (a 500, a failed job) instead of the row the first one made.
     Example:
         member = session.query(Member).filter(Member.group_id == group.id, Member.user_id == user.id).first()
         if member is None:
             session.add(Member(group_id=group.id, user_id=user.id))    # no unique (group_id, user_id)
+        # or UNIQUE (group_id, user_id) and nothing in the function catches the IntegrityError of the second insert
     Instead:
-        A unique constraint over the looked-up columns, and an insert that meets it (`ON CONFLICT DO NOTHING`,
-        or catching IntegrityError and reading the row the other request made).
+        A unique constraint over the looked-up columns, and an insert that meets it (`ON CONFLICT DO NOTHING`
+        then a select, or a savepoint that catches IntegrityError and reads the row the other request made).
     """
 
     ID = "INT013"
@@ -259,9 +266,15 @@ def join(session, group_id, user_id):
         session.add(member)
     return member
 '''
-    VALID = ({"models.py": _MODEL.format('__table_args__ = (UniqueConstraint("group_id", "user_id"),)'),
-              "app/members.py": _CODE},)
-    INVALID = ({"models.py": _MODEL.format(""), "app/members.py": _CODE},)
+    _KEYED = _MODEL.format('__table_args__ = (UniqueConstraint("group_id", "user_id"),)')
+    _MET = _CODE.replace("        session.add(member)\n", """        try:
+            with session.begin_nested():
+                session.add(member)
+        except IntegrityError:
+            member = session.scalars(select(Member).filter_by(group_id=group_id, user_id=user_id)).one()
+""").replace("from sqlalchemy import select", "from sqlalchemy import select\nfrom sqlalchemy.exc import IntegrityError")
+    VALID = ({"models.py": _KEYED, "app/members.py": _MET},)
+    INVALID = ({"models.py": _MODEL.format(""), "app/members.py": _CODE}, {"models.py": _KEYED, "app/members.py": _CODE})
 
     def check(self):
         seen: set[tuple[str, str, str]] = set()
@@ -278,14 +291,20 @@ def join(session, group_id, user_id):
                 continue
             line, keywords = made
             columns = tuple(sorted(names[a] for a in attrs))
-            if any(set(key) <= set(columns) | _set_columns(self.facts, table, keywords) for key in _unique_keys(self.facts, table) if key):
-                continue  # a unique key over what the lookup compares or the insert sets: the second insert fails
+            nulls = sorted({names[n.rsplit(".", 1)[-1]] for n in q.nulls if n.rsplit(".", 1)[-1] in names} - set(columns))
+            keys = [k for k in _unique_keys(self.facts, table) if k and set(k) <= set(columns) | _set_columns(self.facts, table, keywords)]
+            if keys:  # the database holds the duplicate out: the second insert fails, unless the function meets that
+                exact = next((k for k in keys if set(k) == set(columns)), None)
+                if exact and exact != ("id",) and not nulls and not q.joined and not _TEST_CODE.search(q.span.path) \
+                        and (q.span.path, q.function, table.name) not in seen and not _guarded(self.facts, q.span):
+                    seen.add((q.span.path, q.function, table.name))
+                    yield self._unguarded(q, table, exact, line)
+                continue
             if (q.span.path, q.function, table.name) in seen:
                 continue
             seen.add((q.span.path, q.function, table.name))
             listed = ", ".join(columns)
             made_at = Span(q.span.path, line, line)
-            nulls = sorted({names[n.rsplit(".", 1)[-1]] for n in q.nulls if n.rsplit(".", 1)[-1] in names} - set(columns))
             tested = f" (and {', '.join(f'{n} IS NULL' for n in nulls)})" if nulls else ""
             strict = next((m for m in q.methods if m in _STRICT), None)
             after = (f"and the next run of this lookup raises on the two rows (`{strict}()`)" if strict else
@@ -299,6 +318,37 @@ def join(session, group_id, user_id):
                 severity=Severity.WARNING if strict else Severity.INFO,
                 related=[(made_at, "the insert with the same values")],
             )
+
+    def _unguarded(self, q, table: TableFact, key: tuple[str, ...], line: int):
+        listed = ", ".join(sorted(key))
+        pk = tuple(c.name for c in table.columns.values() if c.primary_key)
+        what = "primary key" if set(pk) == set(key) else "unique key"
+        return self.finding(
+            f"{q.function} looks {table.class_name} up by {listed} and, when it finds none, inserts one with the same "
+            f"{listed} ({q.span.path}:{line}); the {what} ({listed}) of {table.name} holds the duplicate out, but nothing "
+            f"in {q.function} meets it (no ON CONFLICT, no lock, no savepoint, no `except IntegrityError`): when two calls "
+            "run at once both find nothing and the second's INSERT fails with IntegrityError, a failed request or job "
+            "instead of the row the first one made, unless a caller catches it",
+            q.span, f"function:{q.span.path}:{q.function}:{table.class_name}:unguarded-insert",
+            severity=Severity.INFO, related=[(Span(q.span.path, line, line), "the insert the unique key can refuse")],
+        )
+
+
+# What in a function meets a refused insert: an upsert, a merge, a savepoint, a serializable transaction, a lock, or an
+# except that catches the error (by name, or any exception).
+_GUARDS = re.compile(r"IntegrityError|UniqueViolation|on_conflict|ON\s+CONFLICT|\.merge\(|begin_nested|SERIALIZABLE"
+                     r"|except\s*:|except\s*\(?\s*(Exception|BaseException|\w*SQLAlchemyError|\w*DBAPIError|\w*DatabaseError)\b")
+
+
+# Test set-up the project's test-path test misses (`app/functional_tests_fixtures/`) and deployment scripts: one
+# writer, no race.
+_TEST_CODE = re.compile(r"(^|/)(\w*(tests?|fixtures?)\w*|deploy|docker)/")
+
+
+def _guarded(facts: Facts, span: Span) -> bool:
+    """Does the function around `span` meet a second insert the unique key refuses, anywhere in it?"""
+    _, lines = function_around(facts, span)
+    return any(_GUARDS.search(line.partition("#")[0]) or _ROW_LOCKS.search(line.partition("#")[0]) for line in lines)
 
 
 def _locked_before(facts: Facts, span: Span) -> bool:
