@@ -137,6 +137,14 @@ TARGETS: dict[str, tuple[str, str, str]] = {
                        "small Flask API: a user database in SQLAlchemy with its own Alembic tree"),
     "ironic": ("openstack/ironic", "7bc6aba7dda0b8a863d0310af6f06925d30c9563",
                "oslo.db on MySQL or PostgreSQL, Alembic, soft deletes and version columns"),
+    "dstack": ("dstackai/dstack", "511c318c8a7672fb2a925041bfc2d7301a26272e",
+               "GPU orchestration server: async SQLAlchemy 2.0, PostgreSQL or SQLite, Alembic, projects as tenants"),
+    "fractal-server": ("fractal-analytics-platform/fractal-server", "931d0d46cdfefb3d383d768f7eebb6dc270c21a2",
+                       "SQLModel on PostgreSQL, Alembic in the package, user groups"),
+    "mlrun": ("mlrun/mlrun", "c43870ff8eb19f3b35e16d48b956a6fd9caed427",
+              "MLOps API server: declarative models built in with-blocks and factories, MySQL or SQLite, Alembic"),
+    "mage-ai": ("mage-ai/mage-ai", "5640c790a2b68fb615299a4090ca930b950f14b0",
+                "data pipeline tool: SQLAlchemy ORM on PostgreSQL or SQLite, Alembic, workspaces and roles"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
