@@ -145,6 +145,16 @@ TARGETS: dict[str, tuple[str, str, str]] = {
               "MLOps API server: declarative models built in with-blocks and factories, MySQL or SQLite, Alembic"),
     "mage-ai": ("mage-ai/mage-ai", "5640c790a2b68fb615299a4090ca930b950f14b0",
                 "data pipeline tool: SQLAlchemy ORM on PostgreSQL or SQLite, Alembic, workspaces and roles"),
+    "h": ("hypothesis/h", "24395ca438e3bd4b5c301e30ab81ca1d024ee840",
+          "annotation service: Pyramid and SQLAlchemy on PostgreSQL, Alembic, groups and users by authority"),
+    "lms": ("hypothesis/lms", "3c66b217371f0a5e7217143ab5bdf4908ab74b16",
+            "LTI app: Pyramid and SQLAlchemy 2.0 on PostgreSQL, Alembic, student and grade data per school"),
+    "barbican": ("openstack/barbican", "2d1ea8606784cb7e1147e869a79f6be7e8466236",
+                 "secrets service: oslo.db models with soft deletes, projects as tenants, Alembic"),
+    "anitya": ("fedora-infra/anitya", "0d111184ead33eda451375e34e325bb358e4eff9",
+               "release monitoring: Flask-SQLAlchemy on PostgreSQL, Alembic"),
+    "reana-db": ("reanahub/reana-db", "1a8eb5a062cf7f16db11b4598d59578e7784a85b",
+                 "workflow platform's database package: SQLAlchemy models, quotas per user, Alembic"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
