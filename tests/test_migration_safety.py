@@ -4,6 +4,8 @@ real backends showed (a downgrade that drops and recreates, guarded steps, SQLit
 
 from __future__ import annotations
 
+import sys
+
 from analyzers.examples import facts_from_sources
 from analyzers.facts.history import RECENT, history, recent
 from analyzers.findings import identity_key
@@ -124,6 +126,23 @@ def test_concurrently_after_the_connection_is_switched_to_autocommit_is_fine():
                'auto = connection.execution_options(isolation_level="AUTOCOMMIT")\n'
                'auto.exec_driver_sql("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_orders_total ON orders (total)")')
     assert found(ConcurrentlyInTransaction, chain(options)) == []
+
+
+def test_concurrently_after_a_commit_or_sql_it_could_not_read_is_no_claim(monkeypatch):
+    """`op.execute("COMMIT")` ends Alembic's transaction, read by pglast or, where it is missing, by its words;
+    SQL that could not be read before the build may have ended it too: no claim rests on it."""
+    from analyzers.facts import sql
+
+    build = 'op.create_index("ix_orders_total", "orders", ["total"], postgresql_concurrently=True)'
+    assert found(ConcurrentlyInTransaction, chain(f'op.execute("COMMIT")\n{build}')) == []
+    assert found(ConcurrentlyInTransaction, chain(f'op.execute("COMMIT;; SELEC")\n{build}')) == []
+    monkeypatch.setitem(sys.modules, "pglast", None)
+    sql.parser_missing.cache_clear()
+    try:
+        assert found(ConcurrentlyInTransaction, chain(f'op.execute("COMMIT")\n{build}')) == []
+        assert [f.location.start_line for f in found(ConcurrentlyInTransaction, chain(f'op.execute("BEGIN")\n{build}'))] == [9]
+    finally:
+        sql.parser_missing.cache_clear()
 
 
 # -- downgrades ----------------------------------------------------------------------------------------------

@@ -557,6 +557,9 @@ def _guess(text: str, span: Span) -> SqlStatement:
     m = _RLS.search(text)
     if m:
         return SqlStatement(f"{m.group(2).lower()}_rls", m.group(1).strip('"').split(".")[-1], span, text)
+    m = _TRANSACTION.fullmatch(text)
+    if m:  # `COMMIT` in a migration (`op.execute("COMMIT")` to leave Alembic's transaction): nothing else it can be
+        return SqlStatement(_TRANSACTION_KIND[m.group(1).split()[0].upper()], None, span, text)
     m = _DML.match(text)
     if m:  # `UPDATE users SET {set_clause} WHERE ...`: what it sets is not known, that it changes rows is
         return SqlStatement(f"{m.group(1).capitalize()}Stmt", None, span, text)
@@ -568,4 +571,7 @@ def _guess(text: str, span: Span) -> SqlStatement:
 
 
 _DML = re.compile(r"\s*(UPDATE|INSERT|DELETE)\b", re.I)
+_TRANSACTION = re.compile(r"\s*(COMMIT|END|ROLLBACK|ABORT|BEGIN|START\s+TRANSACTION)(?:\s+(?:WORK|TRANSACTION))?\s*;?\s*", re.I)
+_TRANSACTION_KIND = {"COMMIT": "commit", "END": "commit", "ROLLBACK": "rollback", "ABORT": "rollback", "BEGIN": "begin",
+                     "START": "start"}
 _CREATE_TABLE = re.compile(r"\s*CREATE\s+(?:(TEMP|TEMPORARY)\s+|UNLOGGED\s+)?TABLE\s+(IF\s+NOT\s+EXISTS\s+)?([\w.\"]+)\s*\(", re.I)

@@ -900,8 +900,8 @@ op.execute("ALTER TABLE orders ALTER COLUMN note TYPE order_state USING note::te
             committed = False
             for op in rev.upgrade:
                 for st in op.sql.statements if op.sql else [None]:
-                    if st is not None and st.kind in ("commit", "rollback"):
-                        committed = True
+                    if st is not None and st.kind in ("commit", "rollback", "unparsed"):
+                        committed = True  # or, unread, it may have: no claim rests on SQL dbreview could not read
                     concurrent = (_truthy(op, "postgresql_concurrently") if st is None
                                   else bool(st.details.get("concurrent")) or "CONCURRENTLY" in st.text.upper() and st.kind == "ReindexStmt")
                     if not concurrent or op.autocommit or committed:
