@@ -227,7 +227,10 @@ def read_column(
             name = text
             continue
         if isinstance(arg, ast.Call) and last(names.callee(arg)) == "ForeignKey":
-            fks.append(foreign_key(arg, names, path))
+            fk = foreign_key(arg, names, path)
+            if arg.args and isinstance(arg.args[0], ast.Name) and fk.target == arg.args[0].id:
+                fk.target = f"{declared_in}.{fk.target}"  # `ForeignKey(id)` in a class body: the class's own column
+            fks.append(fk)
             continue
         if isinstance(arg, ast.Call) and last(names.callee(arg)) == "Identity":
             autoincrement = "identity"
@@ -297,6 +300,7 @@ def _keys_unread(kw: dict[str, ast.expr]) -> str | None:
 
 def read_relationship(call: ast.Call, attr: str, annotation: ast.AST | None, names: Names, path: str, span_node: ast.AST) -> RelationshipFact:
     kw = kwargs(call)
+    kw = {**_sa_kwargs(kw), **kw}
     target = None
     if call.args:
         target = const_str(call.args[0]) or ast.unparse(call.args[0])
@@ -309,7 +313,8 @@ def read_relationship(call: ast.Call, attr: str, annotation: ast.AST | None, nam
         inner = text[text.index("Mapped[") + 7:] if "Mapped[" in text else text  # SQLModel: list["Hero"] bare
         uselist = inner.startswith(("List[", "list[", "Set[", "set[", "Sequence[", "typing.List[")) or (
             "Mapped[" in text and any(t in inner for t in ("List[", "list[", "Set[", "set[", "Sequence[")))
-    secondary = kw.get("secondary")
+    # relationship(argument, secondary=None, ...): `relationship("Tag", tag_links)` links through tag_links
+    secondary = kw.get("secondary") or (call.args[1] if len(call.args) > 1 else None)
     return RelationshipFact(
         attr=attr,
         target=target,
@@ -325,6 +330,17 @@ def read_relationship(call: ast.Call, attr: str, annotation: ast.AST | None, nam
         keys=" ".join(_source(kw.get(k)) or "" for k in ("foreign_keys", "primaryjoin")).strip() or None,
         join=_source(kw.get("primaryjoin")),
     )
+
+
+def _sa_kwargs(kw: dict[str, ast.expr]) -> dict[str, ast.expr]:
+    """SQLModel's Relationship(sa_relationship_kwargs={"lazy": "selectin"}) (or dict(lazy="selectin")): what it passes
+    to SQLAlchemy's relationship(), where its keys mean what they mean there."""
+    given = kw.get("sa_relationship_kwargs")
+    if isinstance(given, ast.Dict):
+        return {name: v for k, v in zip(given.keys, given.values) if k is not None and (name := const_str(k))}
+    if isinstance(given, ast.Call) and isinstance(given.func, ast.Name) and given.func.id == "dict":
+        return kwargs(given)
+    return {}
 
 
 def _backref_name(node: ast.AST | None) -> str | None:

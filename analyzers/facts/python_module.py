@@ -1263,7 +1263,7 @@ _COLLECTIONS = {"List", "Set", "Sequence", "Collection", "Iterable", "Dict", "Ma
 
 def _looks_like_session(node: ast.AST) -> bool:
     text = ast.unparse(node).lower()
-    return "session" in text or text in ("db", "self.db", "s")
+    return "session" in text or text in ("db", "self.db", "_db", "self._db", "s")
 
 
 def _inline_locals(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call) -> ast.Call:

@@ -234,6 +234,10 @@ def function_around(facts: Facts, span: Span) -> tuple[int, list[str]]:
     if start is None:
         return span.start, [lines[at]]
     base = len(lines[start]) - len(lines[start].lstrip())
+    # A class statement no deeper than that def, between it and the line, ends the function: the line is in the class's
+    # body (a relationship of a model declared after a module-level helper is in no function).
+    if any(re.match(r"\s*class\s", line) and len(line) - len(line.lstrip()) <= base for line in lines[start + 1:at]):
+        return span.start, [lines[at]]
     end = next((i for i in range(at + 1, len(lines)) if lines[i].strip() and len(lines[i]) - len(lines[i].lstrip()) <= base),
                len(lines))
     return start + 1, list(lines[start:end])

@@ -220,6 +220,39 @@ _COMPARED_BEFORE = re.compile(r"(?:([A-Z]\w*)\.\w+\s*)?==\s*$")
 _JOIN = re.compile(r"\.(?:join|outerjoin|join_from)\(\s*(?:\w+\.)?([A-Z]\w*)\s*,")
 
 
+# `nrm = aliased(orm.NamespaceRole)`: the variable names the class in the module's conditions
+_ALIASED = re.compile(r"^\s*(\w+)\s*=\s*(?:\w+\.)*aliased\(\s*(?:\w+\.)*([A-Z]\w*)\s*[,)]", re.M)
+# `groups_users.c.group_id`, `nrm.namespace_id`: a Core table's column, or an alias's attribute
+_NAMED_ATTR = re.compile(r"(?<![\w.])([a-z_]\w*)\.(c\.)?(\w+)\b")
+
+# The other side of a comparison, where it is an attribute: `== other.id`, `Other.id ==`, `== t.c.id`
+_OTHER_AFTER = re.compile(r"\s*==\s*(\w+)\.(c\.)?\w+")
+_OTHER_BEFORE = re.compile(r"(\w+)\.(c\.)?\w+\s*==\s*$")
+
+
+def _columns_named(classes: _Classes, aliases: dict[str, str], code: str, path: str, n: int):
+    """(match, class, (table, foreign key column)) for each foreign key column a line names: `Class.attr`, `cls.attr`
+    in a mapped class's methods; and, where it is compared with a value (not another table's column, a join or a
+    correlation), `alias.attr` for a variable bound to aliased(Class) and `table.c.column` for a Core table's variable."""
+    for m in _CLASS_ATTR.finditer(code):
+        cls = classes.enclosing(path, n) if m.group(1) == "cls" else m.group(1)
+        if cls and (found := classes.column(cls, m.group(2))) is not None:
+            yield m, cls, found
+    for m in _NAMED_ATTR.finditer(code):
+        name, core, attr = m.groups()
+        other = _OTHER_AFTER.match(code, m.end()) or _OTHER_BEFORE.search(code[:m.start()])
+        if other is not None and (other.group(2) or other.group(1)[0].isupper() or other.group(1) in {"cls", *aliases}):
+            continue
+        if not core:
+            if name in aliases and (found := classes.column(aliases[name], attr)) is not None:
+                yield m, aliases[name], found
+            continue
+        table = classes.core(name)
+        col = table.columns.get(attr) if table is not None else None
+        if col is not None and _keys(table, col):
+            yield m, None, (table, col)
+
+
 def _conditions(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[Read]]:
     """Conditions on a foreign key column in the application's code (`Visit.patient_id == x`, `.in_()`): a
     filter, or the condition of a join into its table (`.join(Visit, Visit.patient_id == Patient.id)`). A
@@ -232,15 +265,12 @@ def _conditions(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[R
         if is_test_path(path) or is_tooling_path(path):
             continue
         lines = facts.lines(Span(path, 1, 1_000_000))
+        aliases = {m.group(1): m.group(2) for m in _ALIASED.finditer("\n".join(lines))}
         for n, line in enumerate(lines, 1):
             code = line.partition("#")[0]
             if "relationship(" in code or "join=" in code or "." not in code or (path, n) in declared:
                 continue
-            for m in _CLASS_ATTR.finditer(code):
-                cls = classes.enclosing(path, n) if m.group(1) == "cls" else m.group(1)
-                found = classes.column(cls, m.group(2)) if cls else None
-                if found is None:
-                    continue
+            for m, cls, found in _columns_named(classes, aliases, code, path, n):
                 after, before = _COMPARED_AFTER.match(code, m.end()), _COMPARED_BEFORE.search(code[:m.start()])
                 end = (n, len(code[:m.end()].encode()))
                 if after is None and before is None or end in _negated(facts, path) or end in _ordering(facts, path):
@@ -1148,7 +1178,7 @@ def orm_deletes(facts: Facts, classes: _Classes, table: TableFact, seen: frozens
     return cache[table.name]
 
 
-_SESSION_DELETE = re.compile(r"\b(?:\w*session|db|database)\.delete\(\s*([A-Za-z_]\w*)\s*\)")
+_SESSION_DELETE = re.compile(r"\b(?:\w*session|_?db|database)\.delete\(\s*([A-Za-z_]\w*(?:\.\w+)?)\s*\)")
 
 
 def _orm_deletes(facts: Facts, classes: _Classes, table: TableFact, seen: frozenset[str]) -> tuple[Span, str, str] | None:
@@ -1170,6 +1200,8 @@ def _orm_deletes(facts: Facts, classes: _Classes, table: TableFact, seen: frozen
         model = model if model in known else None  # a parameter's annotation (AsyncSession) is no model
         if hint == "self":
             model = model or classes.enclosing(span.path, span.start)
+        elif re.fullmatch(r"\w+(?:\.\w+)+", hint):  # `session.delete(task.grading_config)`: what the relationship loads
+            model = _loaded_by(classes, hint.rpartition(".")[2])
         named = [k for k in known if names_class(hint, k)] if model is None else [model]
         where = f"session.delete at {span.path}:{span.start}"
         sure = [(span, where)] if named == [cls] else []
@@ -1194,6 +1226,16 @@ def _orm_deletes(facts: Facts, classes: _Classes, table: TableFact, seen: frozen
                 if parent is not None and parent[1] == "uncalled" and dead is None:
                     dead = rel.span, "uncalled", parent[2]  # the delete it cascades from is the one nothing calls
     return unsure or dead
+
+
+def _loaded_by(classes: _Classes, attr: str) -> str | None:
+    """The class every relationship named `attr` loads one object of (a many-to-one, a scalar one-to-one), where one
+    class is all they load; None otherwise."""
+    loaded: set[str | None] = set()
+    for rel in (r for t in classes.by_name.values() for r in t.relationships if r.attr == attr):
+        target = classes.table(rel.target) if rel.uselist is not True else None
+        loaded.add(target.class_name if target is not None else None)
+    return next(iter(loaded)) if len(loaded) == 1 else None
 
 
 NO_CALL = "which dbreview found no call of in the application's code outside tests"
@@ -1323,7 +1365,22 @@ def _helper_calls(facts: Facts, classes: _Classes, delete: Span, cls: str) -> li
                 continue
             if _receiver_classes(facts, classes, span, c.group(1)) == {cls}:
                 out.append((span, f"{c.group(0)} at {span.path}:{span.start}"))
+    table = classes.tables.get(cls)
+    if out and table is not None and _defines(facts, table, m.group(1)):
+        return []  # the class has a method of that name of its own (a soft delete): its calls do not reach the helper
     return out
+
+
+def _defines(facts: Facts, table: TableFact, method: str) -> bool:
+    """Does the mapped class's own body define `method`, one that does not hand on to its base's (`super().delete()`)?"""
+    body = facts.lines(table.span)
+    indent = next((len(ln) - len(ln.lstrip()) for ln in body[1:] if ln.strip()), 4)
+    start = next((i for i, ln in enumerate(body) if re.match(rf"\s{{{indent}}}(?:async\s+)?def\s+{re.escape(method)}\b", ln)), None)
+    if start is None:
+        return False
+    end = next((i for i in range(start + 1, len(body)) if body[i].strip() and len(body[i]) - len(body[i].lstrip()) <= indent),
+               len(body))
+    return not any(f".{method}(" in ln and "super(" in ln for ln in body[start + 1:end])
 
 
 def _receiver_classes(facts: Facts, classes: _Classes, span: Span, receiver: str) -> set[str]:
@@ -1344,9 +1401,16 @@ def _receiver_classes(facts: Facts, classes: _Classes, span: Span, receiver: str
     n = re.escape(attr)
     binds = re.compile(rf"^\s*{n}\s*(?::[^=]+)?=(?!=)(.*)|\bfor\s+{n}\s+in\b(.*)|[(,]\s*{n}\s*:\s*([^,=)]+)")
     found: set[str] = set()
-    for text in lines[: span.start - first + 1]:
+    shallowest = None  # a binding less indented than every earlier one replaces them (not one in a branch beside them)
+    for at, text in enumerate(lines[: span.start - first + 1], first):
         for b in binds.finditer(text.partition("#")[0]):
-            found |= set(re.findall(r"\b[A-Z]\w*", "".join(g or "" for g in b.groups()))) & known
+            bound = "".join(g or "" for g in b.groups())
+            named = set(re.findall(r"\b[A-Z]\w*", bound)) & known
+            if re.search(r"\bcls\.", bound) and (own := classes.enclosing(span.path, at)) is not None:
+                named.add(own)  # `existing = cls.by_entity_id(...)` in a class method
+            indent = len(text) - len(text.lstrip())
+            found = named if shallowest is None or indent < shallowest else found | named
+            shallowest = indent if shallowest is None else min(shallowest, indent)
     return found
 
 
@@ -1367,6 +1431,8 @@ def _deletes(facts: Facts, classes: _Classes, table: TableFact, seen: set[str], 
                       rf"|query\(\s*(?:\w+\.)*{cls}\b.*\.delete\(|DELETE\s+FROM\s+[\w.]*\"?{re.escape(table.name)}\b", re.I)
     for word, lines in mentions(facts, {"delete", "DELETE"}).items():
         for span, line in lines:
+            if line.rstrip().endswith("delete("):  # `worker.delete(\n    User, select(...))`: the class on the next line
+                line += "".join(facts.lines(Span(span.path, span.start + 1, span.start + 1))).strip()
             if bulk.search(line):
                 return span
     for usage in app_usage(facts):
@@ -1517,6 +1583,13 @@ class _Classes:
         """The mapped class whose body holds `path:line` (what `cls.` names in its class methods)."""
         return next((t.class_name for t in self.tables.values()
                      if t.path == path and t.span.start <= line <= t.span.end and t.class_name), None)
+
+    def core(self, variable: str) -> TableFact | None:
+        """The Core table a variable is assigned (`groups_users = Table("groups_users", ...)`), or named as its table."""
+        if (mapped := self.tables.get(variable)) is not None and mapped.class_name:
+            return None  # a mapped class's name
+        self.link(variable)  # builds the variables
+        return self.variables.get(variable) or self.by_name.get(variable)  # type: ignore[union-attr]
 
     def link(self, ref: str) -> TableFact | None:
         """The association table a `secondary=` names: by table name, or the variable a `Table(...)` is assigned to

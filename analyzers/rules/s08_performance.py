@@ -53,14 +53,16 @@ class ForeignKeyWithoutIndex(Rule):
         Marks`, is read through that name where no two imports give it to two models; SQLAlchemy Core
         statements on a Table's variable count as
         well: `sa.select(t).where(t.c.fk == x)`, `t.delete()`, `t.update()`, `Model.__table__.c.fk`, a join in
-        `select_from(a.join(b, on))`; raw SQL the application sends, read with pglast, where a condition and-ed at the top of
+        `select_from(a.join(b, on))`; so does `t.c.fk == x` compared with a value anywhere in the code (a dynamic
+        relationship's `self.rel.select().where(t.c.fk == x)`), and `a.fk == x` where `a = aliased(Model)`; raw SQL the application sends, read with pglast, where a condition and-ed at the top of
         a WHERE or a join's ON compares the column, by its table's name or alias or unqualified where one table of the
         FROM has it, with a value: `= :v`, `IN (...)`, `= ANY(:v)`), or its joins make it equal to a column the query compares
         with a value (`.join(Post.tags).filter(Tag.id == t)` finds link rows by tag_id), or a join goes
         into the table through it (the table joined to, by `.join(Table, condition)` or a relationship; not
         a table the join starts from, whose rows come first), a Row-Level Security policy's USING test
         compares it (every query of the table), or a relationship (one-to-many, reverse one-to-one,
-        `secondary`, named by table or by the variable its `Table(...)` is assigned to, a backref) loads
+        `secondary`, by keyword or as relationship()'s second argument, named by table or by the variable its
+        `Table(...)` is assigned to, a backref; SQLModel's `sa_relationship_kwargs` are its keywords) loads
         rows by it where the code reads that relationship (a loader option named by a string, on the
         query's entity; a field of its name in an API read model named after its class, a pydantic, SQLModel or
         marshmallow schema not itself mapped, `TeamRead.people` of `Team`, which serializing a response reads; a
@@ -75,7 +77,9 @@ class ForeignKeyWithoutIndex(Rule):
         key) that holds the foreign key after it, or of another index (not a flag's), finds its rows
         through that index and is not counted; nor is a join that ties the foreign key only to tables it
         ties that index's leading column to as well (`and_(Step.plan_id == Run.plan, Step.org_id == Run.org_id)`
-        with a key led by org_id, the whole key in any order or its leading columns): a plan that comes to
+        with a key led by org_id, the whole key in any order or its leading columns), or that ties the leading column
+        to a table the query narrows by a value (`ON t.user_id = u.id AND t.app_id = a.id ... WHERE u.email = :e`,
+        where no value gives the foreign key itself): a plan that comes to
         the table through the foreign key looks it up through that key; otherwise a join to another table's
         column gives it no value (where
         the query narrows that table by another column, whether the plan finds its rows first dbreview
@@ -98,7 +102,10 @@ class ForeignKeyWithoutIndex(Rule):
         index on the key would serve, and is said as such. Conditions gathered in a list (`conds = [T.a == x]`,
         `conds.append(T.fk == y)`) that a filter and-s (`.where(*conds)`, `.where(and_(*conds))`) are weighed together:
         those the block binding the list adds are and-ed with every later one. A delete of an object whose class
-        dbreview cannot tell (`session.delete(thing)`) is said, not counted as a load of the relationship. Info, saying
+        dbreview cannot tell (`session.delete(thing)`) is said, not counted as a load of the relationship; one of the
+        object a many-to-one relationship holds (`session.delete(task.config)`) deletes a row of the class every
+        relationship of that name loads; a call of a base class's deleting helper deletes only where the class the
+        name last holds has no method of that name of its own (a soft delete). Info, saying
         what decides the cost, where every scanning read is the load of a relationship no code reads that deleting a
         parent row through the ORM makes (it comes with the parent's deletes, as the key check does), or where every
         scanning read is a query that also compares with a value a column no index leads, which another query of the
@@ -260,7 +267,8 @@ class Appointment(Base):
             key = _serving(later, col.name, tested, asserted)
             lead = next((k for k in readable if k.implied_by(asserted, col.name)), None)
             if key is None and lead is None and later and tested is not None and UNREAD_BASE not in tested and col.name not in tested:
-                key, tested = _tied_lead(later, col.name, pinned_with(self.facts, r, table, col), tested)
+                key, tested = _tied_lead(later, col.name, pinned_with(self.facts, r, table, col), tested,
+                                         joined_with(self.facts, r, table, col))
             compared: frozenset[str] | None = frozenset()
             if key is None and lead is None and others and r.use == "read":  # another index, led by a column it compares with a value
                 compared = values_with(self.facts, r, table, col)
@@ -508,14 +516,18 @@ def _serving(keys: list[Key], column: str, tested: frozenset[str] | None, assert
                 None) if tested else None
 
 
-def _tied_lead(keys: list[Key], column: str, pinned: frozenset[tuple[str, str]], tested: frozenset[str]) -> tuple[Key | None, frozenset[str]]:
-    """The key (not a partial one) that serves a read whose joins tie `column` only to tables they also tie its leading
-    column to (no value gives `column` itself): a plan that comes to the table through `column` has the leading
-    column too, so it looks the rows up through that key, not by a scan; with the columns it then tests."""
+def _tied_lead(keys: list[Key], column: str, pinned: frozenset[tuple[str, str]], tested: frozenset[str],
+               joined: frozenset[str]) -> tuple[Key | None, frozenset[str]]:
+    """The key (not a partial one) that serves a read whose joins give `column` (no value does) and its leading column:
+    they tie `column` only to tables they also tie the leading column to, or they tie the leading column to a table the
+    read narrows by a value (`joined`: `ON t.user_id = u.id AND t.app_id = a.id ... WHERE u.email = :e`). A plan that
+    comes to the table through `column` has the leading column too, or starts from that narrowed table, so it looks the
+    rows up through that key, not by a scan; with the columns it then tests."""
     by: dict[str, set[str]] = {}
     for c, other in pinned:
         by.setdefault(c, set()).add(other)
-    key = next((k for k in keys if k.where is None and by.get(column) and by[column] <= by.get(k.columns[0], set())), None)
+    key = next((k for k in keys if k.where is None and by.get(column)
+                and (by[column] <= by.get(k.columns[0], set()) or k.columns[0] in joined)), None)
     return (key, tested | {c for c, _ in pinned if key is not None and c in key.columns}) if key is not None else (None, tested)
 
 
@@ -1264,7 +1276,8 @@ class LazyLoadUnderAsync(Rule):
         return patient.visits          # Patient.visits has no lazy= and the query has no selectinload
     Instead:
         `.options(selectinload(Patient.visits))` in the query, `lazy="selectin"` (or `"raise"`) on the
-        relationship, or `await patient.awaitable_attrs.visits`.
+        relationship (SQLModel: `Relationship(sa_relationship_kwargs={"lazy": "selectin"})`, which dbreview reads
+        as relationship()'s own keywords), or `await patient.awaitable_attrs.visits`.
     """
 
     ID = "PERF005"
