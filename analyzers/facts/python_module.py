@@ -29,13 +29,14 @@ from analyzers.facts.early_effects import EFFECT_HINT, read_early_effects
 from analyzers.facts.early_effects import HINT as COMMIT_HINT
 from analyzers.facts.split_commits import committers, read_split_commits
 from analyzers.facts.swallowed_failures import HINT as FAILURE_HINT, read_swallowed_failures
-from analyzers.facts.rewrites import HINT as REWRITE_HINT
+from analyzers.facts.rewrites import hinted as rewrite_hinted
 from analyzers.facts.rewrites import read_rewrites
 from analyzers.facts import case_copies, consumed, held_locks, in_place
 from analyzers.facts.runners import read_runners
 from analyzers.facts.table_names import name_builders, named_by_call
 from analyzers.facts.usage import ModuleWide, mention_words, read_usage, top_functions
-from analyzers.facts.walk import NODE_FIELDS, children, walk
+from analyzers.facts.folded import Folded
+from analyzers.facts.walk import NODE_FIELDS, children, kept_walks, walk
 
 _BASE_CLASSES = ("DeclarativeBase", "DeclarativeBaseNoMeta", "DeclarativeMeta")
 ENGINE_CALLS = ("create_engine", "create_async_engine", "engine_from_config", "async_engine_from_config")
@@ -46,6 +47,11 @@ _EXECUTES = ("execute", "exec_driver_sql", "executescript")
 
 def extract_module(path: str, text: str, module: str | None = None) -> ModuleFacts:
     """`module`: its dotted name when the path does not give it (a library stub, analyzers/facts/stubs)."""
+    with kept_walks():  # the readers below walk the same trees again
+        return _extract_module(path, text, module)
+
+
+def _extract_module(path: str, text: str, module: str | None) -> ModuleFacts:
     module, is_package = (module, path.endswith("__init__.pyi")) if module else module_name(path)
     facts = ModuleFacts(path=path, module=module)
     try:
@@ -67,13 +73,14 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
         facts.alembic_env = read_env(tree, names, path)
     reader = _Reader(facts, names, env)
     reader.read(tree, ModuleWide(names, path) if ModuleWide.wanted(text) else None)
-    if _PASSWORD_WORDS.search(text):  # the few modules that name a password are read for what they write to it
+    folded = Folded(text)  # for the case-insensitive gates
+    if folded.search(_PASSWORD_WORDS):  # the few modules that name a password are read for what they write to it
         facts.password_writes, facts.password_passes = read_password_writes(tree, path)
         for node in module_level(tree.body):
             fact = next((c for c in facts.classes if isinstance(node, ast.ClassDef) and c.name == node.name), None)
             if fact is not None:
                 fact.hashed_fields = hashed_fields(node)
-    if _SECRET_WORDS.search(text):  # the modules that name a token or a key: what they store and look up
+    if folded.search(_SECRET_WORDS):  # the modules that name a token or a key: what they store and look up
         facts.secret_uses, facts.token_makers = read_secret_flow(tree, path)
     if _CLOCK_WORDS.search(text):  # the modules that tell the time: aware values beside naive columns
         facts.aware_uses = read_aware_times(tree, path)
@@ -86,11 +93,11 @@ def extract_module(path: str, text: str, module: str | None = None) -> ModuleFac
         facts.case_copies = case_copies.read_case_copies(tree, names, path)
     if reader.owners and _RUN_WORDS.search(text):  # a class whose methods may run a statement handed to them
         facts.runners = read_runners(reader.all_functions, reader.owners, names, path)
-    if REWRITE_HINT.search(text):  # `obj.n += 1` and the like: read only where the text may hold one
+    if rewrite_hinted(text):  # `obj.n += 1` and the like: read only where the text may hold one
         facts.rewrites, facts.next_numbers = read_rewrites(reader.all_functions, reader.owners, names, path)
     if in_place.SAVE_HINT.search(text) and in_place.HINT.search(text):  # `obj.data["k"] = v` where something commits
         facts.in_place = in_place.read_in_place(reader.all_functions, reader.owners, names, path)
-    if held_locks.HINT.search(text) and held_locks.CALL_HINT.search(text):  # a row lock beside a network call
+    if folded.search(held_locks.HINT) and held_locks.CALL_HINT.search(text):  # a row lock beside a network call
         facts.held_locks = held_locks.read_held_locks(reader.all_functions, reader.owners, names, path)
     if COMMIT_HINT.search(text) and EFFECT_HINT.search(text):  # a task, mail or HTTP call beside a commit
         facts.early_effects = read_early_effects(reader.all_functions, reader.owners, path)

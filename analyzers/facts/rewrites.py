@@ -16,9 +16,52 @@ from analyzers.facts.model import Span
 from analyzers.facts.names import Names, last
 from analyzers.facts.walk import children, walk
 
-# Only the modules whose text may hold one are walked.
-HINT = re.compile(r"\w\.\w+\s*[-+|]=|\bif\b[^\n]{0,200}\.(?:\w*_)?(?:status|state|used|redeemed|consumed|claimed)\b|\b(\w+)\.(\w+)\s*=(?!=)[^\n]{0,300}\b\1\.\2\b|=\s*(?:list|dict|set|copy|deepcopy)\(\w+\.\w+\)"
-                  r"|\bmax\(|\.desc\(\)|\bdesc\(")
+# Only the modules whose text may hold one are walked: `hinted` says whether the text matches
+# \w\.\w+\s*[-+|]=  |  \bif\b[^\n]{0,200}\.(?:\w*_)?(?:status|state|used|redeemed|consumed|claimed)\b  |
+# \b(\w+)\.(\w+)\s*=(?!=)[^\n]{0,300}\b\1\.\2\b  |  =\s*(?:list|dict|set|copy|deepcopy)\(\w+\.\w+\)  |  \bmax\(|\.desc\(\)|\bdesc\(
+# with the same answer, a part at a time from places a literal finds (as one regex, tried at every
+# position of every module, it was a twentieth of a cold scan).
+_ORDER = re.compile(r"\bmax\(|\.desc\(\)|\bdesc\(")
+_UPDATE = re.compile(r"\w\.\w+\s*[-+|]=")
+_COPY = re.compile(r"=\s*(?:list|dict|set|copy|deepcopy)\(\w+\.\w+\)")
+_STATE = re.compile(r"\.(?:\w*_)?(?:status|state|used|redeemed|consumed|claimed)\b")
+_IF = re.compile(r"\bif\b")
+_SET = re.compile(r"\.(\w+)\s*=(?!=)")
+_WORD = re.compile(r"\w")
+
+
+def hinted(text: str) -> bool:
+    """Whether the text may hold a rewrite (the pattern above)."""
+    if ("max(" in text or "desc(" in text) and _ORDER.search(text):
+        return True
+    if ("-=" in text or "+=" in text or "|=" in text) and _UPDATE.search(text):
+        return True
+    if _COPY.search(text):
+        return True
+    for m in _STATE.finditer(text):  # `if` on the same line, at most 200 characters before the dot
+        dot = m.start()
+        if _IF.search(text, max(text.rfind("\n", 0, dot) + 1, dot - 202), dot):
+            return True
+    return any(_set_again(text, m) for m in _SET.finditer(text))
+
+
+def _set_again(text: str, m: re.Match[str]) -> bool:
+    """`a.b =` (m: from its dot) with `a.b` again, a whole word, on the same line within 300 characters."""
+    start = m.start()
+    while start and _WORD.match(text, start - 1):
+        start -= 1
+    if start == m.start():
+        return False
+    target, end = f"{text[start:m.start()]}.{m.group(1)}", m.end()
+    newline = text.find("\n", end)
+    limit = min(end + 300, len(text) if newline < 0 else newline)
+    at = text.find(target, end)
+    while 0 <= at <= limit:
+        if not (at and _WORD.match(text, at - 1)) and not _WORD.match(text, at + len(target)):
+            return True
+        at = text.find(target, at + 1)
+    return False
+
 
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 

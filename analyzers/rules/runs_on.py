@@ -73,10 +73,13 @@ def runs_on(facts: Facts) -> RunsOn:
     for path in sorted(python_paths(facts)):
         if is_test_path(path):
             continue
-        if not is_tooling_path(path):  # a connector's or a command's URL is not the application's database
+        text = "\n".join(facts.lines(Span(path, 1, 1_000_000)))  # each pattern's matches hold a literal: most files have none
+        if not is_tooling_path(path) and "://" in text:  # a connector's or a command's URL is not the application's database
             scan(path, _URL, _NAMES, also=urls)
-        scan(path, _DIALECT, _NAMES)
-        scan(path, _PG_NAME, _NAMES)
+        if "sqlalchemy.dialects" in text:
+            scan(path, _DIALECT, _NAMES)
+        if "postgres" in text:
+            scan(path, _PG_NAME, _NAMES)
     for path in _REQUIREMENTS:
         scan(path, _DRIVER, _DRIVERS)
     for path in COMPOSE_FILES:

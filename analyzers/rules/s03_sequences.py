@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from analyzers.facts.folded import Folded
 from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, TableFact
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
@@ -18,6 +19,7 @@ from analyzers.rules.schema import is_test_path, python_paths
 # What moves a sequence past rows inserted by hand, in any form: setval, ALTER SEQUENCE/TABLE ... RESTART, a helper
 # named for it (`reset_sequences`, `sync_sequence`, `fix_sequence`), TRUNCATE ... RESTART IDENTITY.
 _ADVANCES = re.compile(r"setval|\bRESTART\b|ALTER\s+SEQUENCE|(?:reset|sync|fix|update)_\w*seq", re.I)
+_ADVANCE_WORDS = ("setval", "restart", "seq")  # one of them is in each of its matches, in lower case
 # Text that builds the statement's names (a loop over the tables): it may name any table.
 _BUILT = re.compile(r"\{|%s|%\(|\.format\(|\+\s*\w")
 # A statement that leaves the table without a row: DELETE with no WHERE, TRUNCATE (group 1 or 2 the table).
@@ -106,9 +108,12 @@ def _advancing(facts: Facts) -> list[tuple[Span, str]]:
     cached = facts.derived.get("advancing_sequences")
     if cached is None:
         paths = dict.fromkeys([*(r.path for r in facts.revisions), *python_paths(facts)])
-        cached = facts.derived["advancing_sequences"] = [
-            (Span(path, n, n), line) for path in paths if not is_test_path(path)
-            for n, line in enumerate(facts.lines(Span(path, 1, 10_000_000)), 1) if _ADVANCES.search(line)]
+        found: list[tuple[Span, str]] = []
+        for path in paths:
+            lines = () if is_test_path(path) else facts.lines(Span(path, 1, 10_000_000))
+            if Folded("\n".join(lines)).search(_ADVANCES, _ADVANCE_WORDS):  # a line's match is its file's; most files have none
+                found.extend((Span(path, n, n), line) for n, line in enumerate(lines, 1) if _ADVANCES.search(line))
+        cached = facts.derived["advancing_sequences"] = found
     return cached  # type: ignore[return-value]
 
 
