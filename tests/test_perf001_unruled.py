@@ -89,13 +89,13 @@ class Report(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
 """
 KEYS = ("from sqlalchemy import Column, Integer\nKINDS = {'Report': Integer}\ndef primary_key(name):\n"
-        "    kind = KINDS[name]\n    return Column(kind, primary_key=True)\n")
+        "    column = Column(KINDS[name], primary_key=True)\n    return column\n")  # through a name: not read
 
 
 def test_a_read_that_also_compares_an_attribute_dbreview_found_no_column_of_is_no_sure_scan(tmp_path):
     """`Report.id == i, Report.org_id == o` where a helper of the project's declares id (`id = primary_key("Report")`,
-    which dbreview does not read): the primary key may find the row; dbreview says it cannot tell, an info, not a
-    warning that the read scans reports; without that test the read scans."""
+    which dbreview does not read: it returns its column through a name): the primary key may find the row; dbreview
+    says it cannot tell, an info, not a warning that the read scans reports; without that test the read scans."""
     reads = ("from app.models import Report\ndef one(session, i, o):\n"
              "    return session.query(Report).filter(Report.id == i, Report.org_id == o).one()\n")
     files = {"app/models.py": LEDGER, "app/keys.py": KEYS, "app/reads.py": reads, **calls("reads", "one")}

@@ -216,10 +216,26 @@ class ClassIndex:
                 if source.path.startswith(LIBRARY):  # a library's column: shown where the model is declared
                     c = replace(c, span=Span(cls.path, cls.span.start, cls.span.start), from_library=f"{source.module}.{source.name}")
                 table.columns[c.name] = c
+            for made in self._helper_columns(source):
+                table.columns.setdefault(made.name, made)
             for item in source.table_args:
                 (table.indexes if isinstance(item, IndexFact) else table.constraints).append(item)
             table.relationships.extend(source.relationships)
         return table
+
+    def _helper_columns(self, cls: ClassFact) -> list[ColumnFact]:
+        """The columns of attributes set by a call of the target's function that returns one column
+        (`type = varchar_enum(Kind)`), read as if written there with the call's arguments in place of its parameters."""
+        from analyzers.facts.link import helper_column
+
+        out = []
+        for attr, callee, args, keywords, span in cls.helper_calls:
+            found = self.symbols.function(callee, cls.module)
+            helper = found[0].column_helpers.get(found[1]) if found is not None else None
+            made = helper_column(helper, found[0], args, dict(keywords), attr) if helper is not None and found is not None else None
+            if made is not None:
+                out.append(replace(made, span=span, declared_in=cls.name))
+        return out
 
 
     # -- column types defined elsewhere ------------------------------------------------------

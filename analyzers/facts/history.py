@@ -82,6 +82,7 @@ class History:
         self.tree_of: dict[int, str] = {}
         self.ancestors: dict[int, frozenset[int]] = {}  # revision -> every revision that runs before it
         self.lives: dict[tuple[str, str, str], list[Life]] = {}  # (tree, kind, key) -> lives, oldest first
+        self._trees_of: dict[tuple[str, str], list[tuple[str, Life]]] | None = None  # (kind, key) -> (tree, first life)
         order = {id(r): i for i, r in enumerate(revisions)}
         for tree, revs in revision_trees(revisions).items():
             by_id = {r.revision: r for r in revs if r.revision}
@@ -103,6 +104,16 @@ class History:
             if id(life.begun) in seen and (life.ender is None or id(life.ender) not in seen):
                 return life
         return None
+
+    def in_other_tree(self, rev: RevisionFact, kind: str, key: str) -> Life | None:
+        """The first life of `key` in another Alembic tree than `rev`'s (a plugin's tree run against the main
+        tree's database, or a tree of another database: which, dbreview does not know)."""
+        if self._trees_of is None:
+            self._trees_of = {}
+            for (tree, k, name), lives in self.lives.items():
+                self._trees_of.setdefault((k, name), []).append((tree, lives[0]))
+        mine = self.tree_of.get(id(rev), "")
+        return next((life for tree, life in self._trees_of.get((kind, key), ()) if tree != mine), None)
 
     # -- playing --
 

@@ -114,7 +114,7 @@ def _with_helper_columns(table: TableFact, m: ModuleFacts, symbols: Symbols) -> 
     for callee, args, keywords, span in table.helper_calls:
         found = symbols.function(callee, m.module)
         helper = found[0].column_helpers.get(found[1]) if found is not None else None
-        made = _helper_column(helper, found[0], args, dict(keywords)) if helper is not None and found is not None else None
+        made = helper_column(helper, found[0], args, dict(keywords)) if helper is not None and found is not None else None
         if made is None:
             unknown.append(f"{callee.rsplit('.', 1)[-1]}()")
             continue
@@ -123,9 +123,9 @@ def _with_helper_columns(table: TableFact, m: ModuleFacts, symbols: Symbols) -> 
     return replace(table, columns=columns, unknown_bases=tuple(dict.fromkeys(unknown)))
 
 
-def _helper_column(helper, module: ModuleFacts, args: tuple[str, ...], keywords: dict[str, str]):
-    """The Column a helper returns for these arguments (as written at the call), or None when they cannot
-    be matched to its parameters."""
+def helper_column(helper, module: ModuleFacts, args: tuple[str, ...], keywords: dict[str, str], attr: str = ""):
+    """The Column a helper returns for these arguments (as written at the call), set to the class attribute `attr`
+    if any, or None when they cannot be matched to its parameters."""
     import ast
 
     from analyzers.facts.columns import read_column
@@ -157,8 +157,8 @@ def _helper_column(helper, module: ModuleFacts, args: tuple[str, ...], keywords:
     call = ast.fix_missing_locations(Put().visit(call))
     names = Names(ast.Module(body=[], type_ignores=[]), module.module, False)
     names.aliases = {k: r.name for k, r in module.bindings.items() if r.kind == "name" and r.name}
-    column = read_column(call, "", None, names, module.path, "")  # type: ignore[arg-type]
-    column.attr = column.name
+    column = read_column(call, attr, None, names, module.path, "")  # type: ignore[arg-type]
+    column.attr = attr or column.name
     return column if column.name else None
 
 

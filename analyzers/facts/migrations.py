@@ -473,10 +473,26 @@ class _OpReader:
         saved = self.unknown
         why = f"it comes from a loop over `{ast.unparse(stmt.iter)}`, which could not be followed"
         self.unknown = {**saved, **{name: why for name in bound}}
+        before = len(out)
         try:
             self._body(stmt.body, {k: v for k, v in env.items() if k not in bound}, batch, out, depth)
         finally:
             self.unknown = saved
+        if self._missing_only(stmt.iter):
+            for op in out[before:]:
+                if (op.target if op.name == "unread" else op.name or "").rsplit(".", 1)[-1].startswith(("add_", "create_")):
+                    op.guarded = op.guard_missing = op.only_missing = True
+
+    def _missing_only(self, node: ast.AST) -> bool:
+        """Whether a loop runs over a comprehension that keeps only what an inspector check did not find
+        (`[c for name, c in COLUMNS if name not in existing]`, `existing` read from the inspector)."""
+        node = self._value_of(node)
+        if not isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+            return False
+        tests = [t for g in node.generators for t in g.ifs]
+        return bool(tests) and all(
+            isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], ast.NotIn)
+            and self._inspects(t.comparators[0]) for t in tests)
 
     def _items(self, node: ast.AST, env: Env, hops: int = 0) -> list[object] | None:
         """What a loop runs over, each item a string, a tuple of items, or None (a value that is not a
@@ -558,6 +574,10 @@ class _OpReader:
             if func.attr in ("execute", "exec_driver_sql") and call.args and self._is_sql(call.args[0], env):
                 op = self._op("execute", call, env, None)  # conn.execute(text("ALTER TABLE ...")): as op.execute
                 if op is not None:
+                    out.append(op)
+            elif func.attr == "execute" and call.args:  # conn.execute(t.update().values(...)): a construct that changes
+                op = self._core(call.args[0], col.span_of(call, self.path), env)  # something (not a select: it reads)
+                if op.name != "execute" or op.sql is not None and op.sql.statements[0].kind != "SelectStmt":
                     out.append(op)
             return
         op = self._op(func.attr, call, env, table_of_batch)

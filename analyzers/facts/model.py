@@ -168,6 +168,9 @@ class ClassFact:
     # __mapper_cls__, __declare_first__, __declare_last__, __table_cls__ whose code adds columns or properties as the class
     # is mapped (append_column, add_property: a history mixin's `version`), which dbreview does not see: its name
     mapping_hook: str | None = None
+    # attributes set by a call of a function of the target (`type = varchar_enum(Kind)`): (the attribute, then as
+    # TableFact.helper_calls); ClassIndex reads those whose function returns one column as that column
+    helper_calls: tuple[tuple[str, str, tuple[str, ...], tuple[tuple[str, str], ...], Span], ...] = ()
 
 
 @dataclass(slots=True)
@@ -356,6 +359,9 @@ class MigrationOp:
     # every inspector check around it only asks whether a lookup found the name it drops (`if fk_name:
     # op.drop_constraint(fk_name, ...)`): where the lookup finds none there is none to drop
     drops_what_was_found: bool = False
+    # made in a loop over what an inspector check found missing (`for c in [c for n, c in cols if n not in existing]:
+    # op.add_column(t, c)`): where it is skipped the object is there already
+    only_missing: bool = False
 
     @property
     def made_indexes(self) -> list[IndexFact]:

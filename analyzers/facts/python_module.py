@@ -541,6 +541,11 @@ class _Reader:
             fact.relationships.append(col.read_relationship(value, target, annotation, names, self.path, stmt))
         elif isinstance(value, ast.Call) and value.args and col.is_relationship_call(value.args[0], names) and _wraps(value, annotation, names):
             fact.relationships.append(col.read_relationship(value.args[0], target, annotation, names, self.path, stmt))
+        elif isinstance(value, ast.Call) and not target.startswith("_") and (callee := names.callee(value)) \
+                and not callee.startswith(("sqlalchemy", "sqlmodel")):  # `type = varchar_enum(Kind)`: settled at link
+            fact.helper_calls += ((target, self._own(callee), tuple(ast.unparse(a) for a in value.args),
+                                   tuple((k.arg or "**", ast.unparse(k.value)) for k in value.keywords),
+                                   col.span_of(value, self.path)),)
         elif value is None and annotation is not None and _bare_mapped_column(annotation, names):
             # SQLAlchemy 2.0: `refunded_at: Mapped[datetime | None]` alone is a column typed by its annotation
             fake = ast.Call(func=ast.Name("mapped_column"), args=[], keywords=[])
@@ -611,11 +616,14 @@ class _Reader:
                 if item is not None:
                     (table.indexes if hasattr(item, "using") else table.constraints).append(item)
                 elif (callee := self.names.callee(arg)) and not callee.startswith(("sqlalchemy", "sqlmodel")):
-                    qualified = f"{self.facts.module}.{callee}" if "." not in callee else callee  # this module's own
-                    table.helper_calls += ((qualified, tuple(ast.unparse(a) for a in arg.args),
+                    table.helper_calls += ((self._own(callee), tuple(ast.unparse(a) for a in arg.args),
                                             tuple((k.arg or "**", ast.unparse(k.value)) for k in arg.keywords),
                                             col.span_of(arg, self.path)),)
         return table
+
+    def _own(self, callee: str) -> str:
+        """A called name qualified: a bare one is this module's own."""
+        return f"{self.facts.module}.{callee}" if "." not in callee else callee
 
     def _column_helpers(self, tree: ast.Module) -> None:
         """Module-level functions whose one `return` gives a Column(...): what a Table(...) that calls them holds."""

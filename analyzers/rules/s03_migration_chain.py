@@ -20,7 +20,7 @@ from analyzers.findings import Finding, Location, Related, Severity
 from analyzers.rules import start_up
 from analyzers.rules.base import Rule
 from analyzers.rules.drift import service_of
-from analyzers.rules.s03_migration_safety import later, one_transaction
+from analyzers.rules.s03_migration_safety import _truthy, later, one_transaction
 from analyzers.rules.s03_migrations import _history_starts_elsewhere
 from analyzers.rules.schema import is_test_path, migration_gaps, trees
 
@@ -230,10 +230,10 @@ class UpgradeOnMissingObject(Rule):
     What it checks:
         `op.drop_table`, `op.drop_column`, `op.alter_column`, `op.add_column`, `op.create_index`, renames and
         their SQL forms, on a table (or column) that no earlier revision of the tree creates and that the
-        revision did not create itself; IF EXISTS and steps decided by the inspector are left alone. Not
-        when the history starts from a schema built another way (no root revision, or a root that creates
-        no table), nor on a table an operation dbreview does not follow names (a rename helper class of the
-        migration). When a part of the migrations could not be read, the finding is info and says which.
+        revision did not create itself; IF EXISTS (in SQL, or `if_exists=True` on a drop) and steps decided
+        by the inspector are left alone. Not when the history starts from a schema built another way (no root
+        revision, or a root that creates no table), nor on a table an operation dbreview does not follow names
+        (a rename helper class of the migration). When a part of the migrations could not be read, the finding is info and says which.
     Why it matters:
         The revision only works on a database that got the object some other way (create_all, a hand-run
         script, a revision since deleted): a fresh `alembic upgrade head` (a new environment, CI, a restore
@@ -294,9 +294,10 @@ class UpgradeOnMissingObject(Rule):
             return None
         if any(u.may_make(op.table) for u in migration_gaps(self.facts, op.table)):
             return None  # an operation not followed names the table: it may have made or renamed it
+        if_exists = op.name.startswith("drop_") and _truthy(op, "if_exists")  # DROP ... IF EXISTS: a no-op where missing
         if op.table not in made and hist.before(rev, "table", op.table) is None:
-            return op.table, f"table {op.table}"
-        column = op.target if op.name in ("drop_column", "alter_column") else None
+            return None if if_exists and op.name == "drop_table" else (op.table, f"table {op.table}")
+        column = op.target if op.name == "alter_column" or op.name == "drop_column" and not if_exists else None
         if column and f"{op.table}.{column}" not in made and hist.before(rev, "column", f"{op.table}.{column}") is None:
             life = hist.before(rev, "table", op.table)
             if life is not None and self._columns_known(life):
@@ -318,8 +319,8 @@ class InspectorGuardedDdl(Rule):
         end states: a column altered or a table renamed because some other object is there, SQL other
         than a create or a drop, only where the inspector found something. Guards that converge are not
         reported: creating what is missing and dropping what is there (`if not has_index(...)`: create
-        it; a DO block's `DROP CONSTRAINT IF EXISTS`), creating the foreign key the guard looked for by
-        its columns and the table it refers to, altering the very column the guard found (where it is
+        it; a loop that adds the columns a comprehension kept because the inspector did not find them; a DO
+        block's `DROP CONSTRAINT IF EXISTS`), creating the foreign key the guard looked for by its columns and the table it refers to, altering the very column the guard found (where it is
         skipped there is no such column to alter), an `op.*` call on a table the guard asked only whether it is
         there (`if "orders" in tables:` then `op.add_column("orders", ...)`: where it is skipped there is no
         orders; SQL such as a policy is still reported, a table made later would not carry it) end in the
@@ -498,9 +499,10 @@ def _converges(op: MigrationOp) -> bool:
     foreign key the guard looks for by its columns and the table it refers to (there is one in both
     outcomes), or it alters a column the guard asks about (where it is skipped there is no such column
     to alter), or an `op.*` call (not SQL: policies and triggers are no part of a table made later) changes only
-    a table whose presence is all the guard asks (where it is skipped there is no such table to change)."""
+    a table whose presence is all the guard asks (where it is skipped there is no such table to change), or it
+    creates, in a loop, only what the check found missing (where it is skipped the object is there)."""
     statements = op.sql.statements if op.sql else ()
-    if op.name == "bulk_insert" or op.drops_what_was_found or statements and all(st.kind in DATA_SQL for st in statements):
+    if op.name == "bulk_insert" or op.drops_what_was_found or op.only_missing or statements and all(st.kind in DATA_SQL for st in statements):
         return True
     asked = set(op.guard_names)
     if op.name == "create_foreign_key" and op.constraints and op.table in asked:

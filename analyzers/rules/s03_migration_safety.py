@@ -78,6 +78,7 @@ class Change:
     empty_columns: set[str] = field(default_factory=set)  # of those, the ones no step has written rows into yet
     held: Step | None = None  # an earlier step of the same transaction that took ACCESS EXCLUSIVE on the table
     ddl_before: Step | None = None  # the first schema change of the same transaction before this change, on any table
+    elsewhere: Life | None = None  # made outside this tree's revisions: by those of another tree (same database or not)
 
     @property
     def span(self) -> Span:
@@ -90,6 +91,11 @@ class Change:
     @property
     def since(self) -> str:
         if self.life is None:
+            other = self.elsewhere
+            if other is not None:
+                return (f"{self.table} is created by revision {other.creator.revision} of another Alembic tree "
+                        f"({other.span.path}:{other.span.start}), not by this tree's, whose history starts from a schema "
+                        "built another way")
             return f"{self.table} exists from before the migrations (no revision creates it; the models define it)"
         return f"{self.table} exists since revision {self.life.creator.revision}"
 
@@ -105,9 +111,10 @@ class Change:
         if column in self.fresh_columns:
             return None
         hist = history(facts)
-        if self.life is None:
-            return (hist.tree_of.get(id(self.rev), ""), "column", f"{self.table}.{column}") not in hist.lives
-        return hist.before(self.rev, "column", f"{self.table}.{column}")
+        key = f"{self.table}.{column}"
+        if self.life is None:  # a column a revision of the tree added is there only after it
+            return hist.before(self.rev, "column", key) or (hist.tree_of.get(id(self.rev), ""), "column", key) not in hist.lives
+        return hist.before(self.rev, "column", key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +135,9 @@ def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
     models define and no revision creates: made_outside()), in order. Tables the revision creates itself, before the change, are
     new: no rows, no readers. Steps only another database runs (`if dialect.name == "mysql":`) are left
     out. Each change knows what the transaction did before it: the columns it added to the table, the
-    step that already holds ACCESS EXCLUSIVE on it, the first schema change (a COMMIT or an autocommit
-    block ends the transaction, and what it holds; an env.py that connects in AUTOCOMMIT commits each
+    step that already holds ACCESS EXCLUSIVE on it, the first schema change (not one on a table made in the
+    same transaction, which nobody else can see; a COMMIT or an autocommit block ends the transaction, and
+    what it holds; an env.py that connects in AUTOCOMMIT commits each
     statement on its own, so no lock outlives the step that took it)."""
     hist, window, outside = history(facts), recent(facts), made_outside(facts)
     autocommit_envs: dict[str, bool] = {}
@@ -162,8 +170,8 @@ def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
                 if st is not None and st.kind in ("UpdateStmt", "InsertStmt", "CopyStmt"):  # rows written
                     empty = {t: cols for t, cols in empty.items() if table and t != table}
                 if before:
-                    yield Change(rev, op, st, table, life, set(added.get(table, ())), set(empty.get(table, ())),
-                                 held.get(table), ddl)  # type: ignore[arg-type]
+                    yield Change(rev, op, st, table, life, set(added.get(table, ())), set(empty.get(table, ())),  # type: ignore[arg-type]
+                                 held.get(table), ddl, hist.in_other_tree(rev, "table", table) if life is None else None)
                 if st is not None and st.kind in ("commit", "rollback"):
                     held, ddl = {}, None
                     continue
@@ -171,8 +179,8 @@ def changes(facts: Facts, *, every: bool = False) -> Iterator[Change]:
                 if table and _exclusive(op, st) and not alone and table not in held:
                     held[table] = step
                 if ddl is None and not alone and (st is None or st.kind not in DATA_SQL) and changes_schema([op]) \
-                        and (locked := _locked_by(op, st, table)) != ():
-                    ddl = replace(step, on=", ".join(locked) or None)
+                        and (locked := tuple(t for t in _locked_by(op, st, table) if t not in fresh)) != ():
+                    ddl = replace(step, on=", ".join(locked) or None)  # a table made in this transaction: none waits on it
                 for e in effects([op]) if st is None else _statement_effects(op, st):
                     if e.kind == "create_table" and e.table:
                         fresh.add(e.table)
@@ -1461,9 +1469,12 @@ op.add_column("orders", sa.Column("note", sa.String(50), server_default="none", 
         for op in c.rev.upgrade:
             if op is c.op:
                 break
-            for st in op.sql.statements if op.sql else ():
+            statements = op.sql.statements if op.sql else []
+            for st in statements:
                 verb = {"InsertStmt": "INSERT", "UpdateStmt": "UPDATE", "SelectStmt": "SELECT"}.get(st.kind)
-                if verb and word.search(st.text) and (found is None or found[0] == "SELECT" or verb != "SELECT"):
+                # a statement sent alone is read as written (its own text masks a string with braces: '{?}')
+                text = op.sql.text or st.text if op.sql and len(statements) == 1 else st.text
+                if verb and word.search(text) and (found is None or found[0] == "SELECT" or verb != "SELECT"):
                     found = (verb, st.span.start)
         return found
 
@@ -1507,7 +1518,7 @@ class BackfillInSchemaMigration(_LockRule, Rule):
         In the newest revisions, an `UPDATE` or `DELETE` on a table that an earlier revision created, after
         a schema change in the same transaction (a data-only revision, or rows cleaned before the DDL that
         needs them, hold no DDL lock: not reported; a new table with no foreign key is no such change, as its
-        locks block nobody). The finding names the step whose lock is held (and the table it locks, where that
+        locks block nobody, nor is an index or a change of a table the same revision made before). The finding names the step whose lock is held (and the table it locks, where that
         step locks its own table only), and the
         index builds and constraint scans that run under the same lock (they get no finding of their own);
         a statement a loop runs many times is one location. Info: a small table makes this harmless. Not

@@ -890,7 +890,9 @@ class NoNamingConvention(Rule):
         That the models' `MetaData(...)` sets `naming_convention`, or that it is set once the MetaData is
         made, in whichever module (`db.Model.metadata.naming_convention = {...}`, `.update(...)`), when the
         project has migrations. Models that map only through a library's declarative base whose MetaData
-        has one (Advanced Alchemy's `UUIDAuditBase` and the like, analyzers/facts/stubs) have it.
+        has one (Advanced Alchemy's `UUIDAuditBase` and the like, analyzers/facts/stubs) have it. Not reported
+        where every model maps through a base of a library dbreview cannot read, and the project makes no
+        MetaData of its own: whether that library's MetaData has one is not known.
     Why it matters:
         Unnamed constraints get database-generated names, so later migrations cannot drop or alter
         them portably and autogenerate produces noisy diffs.
@@ -932,6 +934,9 @@ class NoNamingConvention(Rule):
         library = [span for span in self.facts.bases if span.path.startswith(LIBRARY)]
         if library and not bases and all(library_convention(span.path) for span in library):
             return  # the models map through a library's base whose MetaData has one (Advanced Alchemy's)
+        models = [t for t in self.facts.tables.values() if t.class_name and not is_test_path(t.path)]
+        if not bases and not library and not metadata and models and all(t.unknown_bases for t in models):
+            return  # every model maps through a base of a library dbreview cannot read: its MetaData is not known
         base_modules = {span.path for span in bases}
         near_base = [c for c in metadata if c.span.path in base_modules]
         anchor = (near_base[0].span if near_base else bases[0] if bases else metadata[0].span if metadata
