@@ -102,12 +102,16 @@ def _walk(layout: Layout) -> Iterator[tuple[os.DirEntry[str], str]]:
     seen_dirs: set[tuple[int, int]] = set()
     # Plain strings, not Path objects: on a tree of thousands of files pathlib is most of the walk.
     stack: list[tuple[str, str]] = [(str(layout.root), "")]  # (absolute path, relative path)
-    while stack:
-        directory, rel_dir = stack.pop()
+    # Links to directories are walked last, so that a directory is read under its real path; a link to one
+    # walked already is a second path to it (said nothing of), unless it leads to its own ancestor (a loop).
+    links: list[tuple[str, str]] = []
+    while stack or links:
+        directory, rel_dir = stack.pop() if stack else links.pop(0)
         try:
             st = os.stat(directory)
             if (st.st_dev, st.st_ino) in seen_dirs:
-                layout.skipped.append((rel_dir or ".", "directory already visited (symlink loop)"))
+                if _loops(directory):
+                    layout.skipped.append((rel_dir or ".", "directory already visited (symlink loop)"))
                 continue
             seen_dirs.add((st.st_dev, st.st_ino))
             with os.scandir(directory) as it:
@@ -127,7 +131,7 @@ def _walk(layout: Layout) -> Iterator[tuple[os.DirEntry[str], str]]:
                     name = entry.name
                     if skipped_dir(entry.path, name) or os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
                         continue
-                    stack.append((entry.path, rel))
+                    (links if entry.is_symlink() else stack).append((entry.path, rel))
                     continue
                 if not entry.is_file():
                     if entry.is_symlink():
@@ -137,6 +141,12 @@ def _walk(layout: Layout) -> Iterator[tuple[os.DirEntry[str], str]]:
                 layout.skipped.append((rel, f"cannot be read: {exc.strerror or exc}"))
                 continue
             yield entry, rel
+
+
+def _loops(path: str) -> bool:
+    """Whether the directory reached at `path` holds the place it is reached from (a link to an ancestor)."""
+    target, parent = os.path.realpath(path), os.path.realpath(os.path.dirname(path))
+    return parent == target or parent.startswith(target.rstrip(os.sep) + os.sep)
 
 
 def skipped_dir(path: str, name: str) -> bool:

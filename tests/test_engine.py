@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from analyzers import engine, scan_cache
-from analyzers.discover import MAX_FILE_BYTES, TargetError
+from analyzers.discover import MAX_FILE_BYTES, TargetError, discover
 from analyzers.engine import scan
 
 MODELS = '''\
@@ -483,6 +483,16 @@ def test_a_symlink_loop_is_reported_once(target: Path) -> None:
     assert loops == ["app/again: directory already visited (symlink loop)"]
     assert result.result.files_scanned == 3
     assert "BIL001" in rules_fired(result)
+
+
+def test_a_second_path_to_a_directory_is_no_loop_and_its_files_are_read_at_their_real_path(target: Path) -> None:
+    """`fast/steps -> ../app`, walked before the real folder would be by name: a second path to it, not a loop;
+    nothing is said of it and each file is read once, under its real path."""
+    (target / "fast").mkdir()
+    os.symlink("../app", target / "fast" / "steps")
+    layout = discover(target)
+    assert not [why for _, why in layout.skipped if "symlink loop" in why]
+    assert [c.path for c in layout.python] == ["app/db.py", "app/models.py", "app/util.py"]
 
 
 def test_a_broken_symlink_is_reported(target: Path) -> None:

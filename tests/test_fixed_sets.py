@@ -196,6 +196,10 @@ class Repository:
     assert f.anchor == "sort:app/repository.py:orderize:name" and f.severity == Severity.INFO
     assert "a name that is not an attribute is skipped (the lookup is inside a try that catches AttributeError)" in f.message
     assert "makes the query raise" not in f.message
+    refused = repository.replace("                pass", '                raise ValueError(f"cannot sort by {name}")')
+    (f,) = found(tmp_path / "refused", {"app/repository.py": refused}, "CFG009")
+    assert "a name that is not an attribute is refused with the error raised at line 14" in f.message
+    assert "skipped" not in f.message
 
 
 def test_a_checkin_listener_that_only_counts_is_named_as_not_resetting_the_connection(tmp_path):

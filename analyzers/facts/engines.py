@@ -31,10 +31,18 @@ class Engine:
         return f"{said}: {self.why}"
 
 
+# Library engine factories that pre-ping by themselves: oslo.db's create_engine (re-exported by its session module)
+# passes `"pool_pre_ping": True` in its engine_args (oslo_db/sqlalchemy/engines.py; earlier releases pinged in an
+# engine_connect listener instead).
+_PINGING_FACTORIES = ("oslo_db.sqlalchemy.engines.create_engine", "oslo_db.sqlalchemy.session.create_engine")
+
+
 def pre_ping(call: CallFact) -> str:
     """What an engine call says of `pool_pre_ping`, read alike by CFG005 and the drafted answers: "on"
-    (True), "off" (not given, or False/None/0), "unread" (settings passed as **kwargs), else the expression
-    as written (configuration that decides it at run time)."""
+    (True, or a library factory that turns it on itself), "off" (not given, or False/None/0), "unread" (settings
+    passed as **kwargs), else the expression as written (configuration that decides it at run time)."""
+    if call.name in _PINGING_FACTORIES:
+        return "on"
     if "**" in call.kwargs:
         return "unread"
     value = call.kwargs.get("pool_pre_ping", "False").strip()

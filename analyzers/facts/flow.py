@@ -518,6 +518,11 @@ class Flow:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call) and last(
                 self.names.callee(node.value) or self._text(node.value.func)) in _GENERATED:
             return "typed", f"{expr} is generated, not given"  # uuid4().hex, datetime.now().year
+        inner: ast.AST = node
+        while isinstance(inner, (ast.Attribute, ast.Subscript)):
+            inner = inner.value
+        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr in _STORED_CALLS:
+            return self._call(inner, func, depth + 1, expr)  # `conn.execute(...).fetchone()[0]`: a row's value, not `conn`
         chain: list[str] = []
         root: ast.AST = node
         while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call)):

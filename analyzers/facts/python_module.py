@@ -124,6 +124,7 @@ class _Reader:
     def __init__(self, facts: ModuleFacts, names: Names, env: dict[str, list[str]]) -> None:
         self.facts, self.names, self.env, self.path = facts, names, env, facts.path
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self.class_factories: dict[str, tuple[list[str], ast.ClassDef]] = {}
 
     def read(self, tree: ast.Module, wide: ModuleWide | None) -> None:
         self.flow = Flow(tree, self.names, self.env)
@@ -131,6 +132,7 @@ class _Reader:
         self._index(tree)
         self._bindings(tree.body, top=True)
         self._column_helpers(tree)
+        self._class_factories(tree)
         for node in module_level(tree.body):
             if isinstance(node, ast.ClassDef):
                 self._class(node)
@@ -541,6 +543,8 @@ class _Reader:
             fact.relationships.append(col.read_relationship(value, target, annotation, names, self.path, stmt))
         elif isinstance(value, ast.Call) and value.args and col.is_relationship_call(value.args[0], names) and _wraps(value, annotation, names):
             fact.relationships.append(col.read_relationship(value.args[0], target, annotation, names, self.path, stmt))
+        elif isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in self.class_factories:
+            self._made_class(fact, target, value)  # `Label = make_label(__tablename__)`: a model class of its own
         elif isinstance(value, ast.Call) and not target.startswith("_") and (callee := names.callee(value)) \
                 and not callee.startswith(("sqlalchemy", "sqlmodel")):  # `type = varchar_enum(Kind)`: settled at link
             fact.helper_calls += ((target, self._own(callee), tuple(ast.unparse(a) for a in value.args),
@@ -640,6 +644,34 @@ class _Reader:
             params += [(a.arg, ast.unparse(d) if d is not None else None) for a, d in zip(args.kwonlyargs, args.kw_defaults)]
             self.facts.column_helpers[func.name] = (tuple(params), ast.unparse(returned[0]))
 
+    def _class_factories(self, tree: ast.Module) -> None:
+        """Module-level functions that define a model class per call and return it (`def make_label(table): class
+        Label(Base): __tablename__ = f"{table}_labels" ... return Label`): name -> (its parameters, the class)."""
+        for func in tree.body:
+            if not isinstance(func, ast.FunctionDef):
+                continue
+            inner = [st for st in func.body if isinstance(st, ast.ClassDef)]
+            returned = [st.value for st in func.body if isinstance(st, ast.Return)]
+            if len(inner) == 1 and len(returned) == 1 and isinstance(returned[0], ast.Name) and returned[0].id == inner[0].name \
+                    and any(isinstance(st, ast.Assign) and "__tablename__" in (getattr(t, "id", None) for t in st.targets)
+                            for st in inner[0].body):
+                self.class_factories[func.name] = ([a.arg for a in (*func.args.posonlyargs, *func.args.args)], inner[0])
+
+    def _made_class(self, owner: ClassFact, attr: str, call: ast.Call) -> None:
+        """The class a factory of this module makes for a model (`Label = make_label(__tablename__)` in Artifact's
+        body), read with the call's arguments in its parameters' place, named `Artifact.Label`; arguments other
+        than strings and the model's own `__tablename__` leave it unplaced (its table's name is not known)."""
+        params, cls = self.class_factories[call.func.id]  # type: ignore[attr-defined]
+        given = dict(zip(params, call.args)) | {k.arg: k.value for k in call.keywords if k.arg}
+        values = {p: owner.tablename if isinstance(v, ast.Name) and v.id == "__tablename__" else const_str(v)
+                  for p, v in given.items()}
+        if set(values) != set(params) or None in values.values():
+            self.facts.unfollowed_tables.append((call.lineno, f"a class made by {ast.unparse(call)[:60]} in {owner.name}"))
+            return
+        made = _bound_class(cls, values)  # type: ignore[arg-type]
+        made.name = f"{owner.name}.{attr}"
+        self._class(made)
+
     def _loose_index(self, call: ast.Call) -> None:
         """`Index("ix", Model.col)` outside the class: attach it to Model's table later."""
         if last(self.names.callee(call)) != "Index" or len(call.args) < 2:
@@ -732,6 +764,7 @@ class _Reader:
                 self.facts.versioning.append(col.span_of(node, self.path))
             flask = last(callee).endswith("SQLAlchemy") or any(k.arg == "engine_options" for k in node.keywords) or (
                 func is None and id(node) in self.assigned and last(callee)[:1].isupper()  # `db = MyAlchemy()`, perhaps
+                and not _HASHING.search(last(callee))  # `pwd_context = CryptContext(...)`: read below
             ) and last(callee) not in _INTERESTING_CALLS
             factory = "engine" in last(callee).lower() and isinstance(node.func, (ast.Name, ast.Attribute))  # make_engine(url)
             if last(callee) in _INTERESTING_CALLS or flask or factory:
@@ -1225,6 +1258,16 @@ def _hashing_setters(body: list[ast.stmt], hashing: dict[str, ast.AST]) -> list[
 
 
 _HASHING = re.compile(r"bcrypt|argon2|scrypt|pbkdf2|passlib|CryptContext|pwd_context|hashpw|checkpw|hash_password|generate_password_hash|make_password", re.I)
+
+
+def _bound_class(cls: ast.ClassDef, values: dict[str, str]) -> ast.ClassDef:
+    """A copy of a factory's class with its parameters' names read as the strings given (`f"{table}_labels"` becomes
+    a string), at the same lines."""
+    class Put(_Folding):
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            return ast.copy_location(ast.Constant(values[node.id]), node) if node.id in values else node
+
+    return Put().visit(copy.deepcopy(cls))
 
 
 def _plain_value(value: ast.AST | None) -> bool:

@@ -34,6 +34,7 @@ class QueryInput:
     trail: tuple[int, ...] = ()  # the lines of the same file the value was followed through
     via: tuple[str, ...] = ()  # what of other modules it is safe through, as Hole.via (an enum-typed attribute)
     caught: bool = False  # order: looked up inside a `try` whose handler catches AttributeError (a bad name is skipped)
+    refused: int = 0  # order: ... whose handler raises an error of its own instead: the line of that `raise`
 
 
 def read_query_input(tree: ast.Module, flow: Flow, path: str) -> list[QueryInput]:
@@ -46,8 +47,12 @@ def read_query_input(tree: ast.Module, flow: Flow, path: str) -> list[QueryInput
         sorted_by = {id(a) for n in walk(func) if _is_call(n, "order_by") for a in n.args}
         sorted_names = {m.id for n in walk(func) if _is_call(n, "order_by") for a in n.args for m in walk(a)
                         if isinstance(m, ast.Name)}
-        caught = {id(m) for t in walk(func) if isinstance(t, ast.Try) and any(_catches_attribute_error(h) for h in t.handlers)
-                  for stmt in t.body for m in walk(stmt)}
+        caught: dict[int, int] = {}  # what a handler of AttributeError covers -> the line it raises on, 0 if it does not
+        for t in walk(func):
+            handler = next((h for h in t.handlers if _catches_attribute_error(h)), None) if isinstance(t, ast.Try) else None
+            if handler is not None:
+                raised = next((n.lineno for n in walk(handler) if isinstance(n, ast.Raise)), 0)
+                caught.update((id(m), raised) for stmt in t.body for m in walk(stmt))
         for n in walk(func):
             if not isinstance(n, ast.Call):
                 continue
@@ -61,7 +66,7 @@ def read_query_input(tree: ast.Module, flow: Flow, path: str) -> list[QueryInput
                     n.args[1], ast.Constant) and _sorts(n, func, sorted_by, sorted_names):
                 source, why, trail, via = flow.origin(n.args[1], func)
                 out.append(QueryInput("order", span_of(n, path), func.name, owner, ast.unparse(n.args[1])[:60], source, why,
-                                      ast.unparse(n.args[0])[:60], trail, via, id(n) in caught))
+                                      ast.unparse(n.args[0])[:60], trail, via, caught.get(id(n)) == 0, caught.get(id(n)) or 0))
     return out
 
 

@@ -522,7 +522,8 @@ class PoolWithoutPrePing(Rule):
         `create_engine`, `create_async_engine`, `engine_from_config`, Flask-SQLAlchemy's engine with the
         app's SQLALCHEMY_ENGINE_OPTIONS; an engine made by the app's own factory is read where the factory
         is called, with what each call passes. Not engines of tests, tooling, one-shot checks or other
-        databases; unless the pool is NullPool. An engine dbreview cannot tell serves requests: info. Info
+        databases; unless the pool is NullPool; not engines of a library's factory that pre-pings by itself
+        (oslo.db's `create_engine`). An engine dbreview cannot tell serves requests: info. Info
         too, saying what is there, when the pool's liveness is set up on purpose: `pool_recycle` set, or the
         pre-ping a parameter of the app's own engine factory that this call leaves off.
     Why it matters:

@@ -55,7 +55,8 @@ class SortByName(Rule):
         where the table has secret columns). A name checked against a list first, a constant,
         an enum member, a parameter typed with an enum or the attribute of one that its class (a GraphQL or
         pydantic input, in any module) declares an enum or a Literal (`sort.col.value` of `col: SortColumn`):
-        no finding.
+        no finding. What a name that is no attribute does is said: the query raises, or a handler of
+        AttributeError around the lookup skips it (`pass`) or refuses it (raises an error of its own).
     Why it matters:
         Any attribute of the model can be named: sorting users by `password_hash` or `reset_key` and
         paging through the result is an oracle on the secrets (the order leaks their prefixes); a method or a
@@ -107,7 +108,8 @@ def users(db, sort: str = "name"):
             where = f"{q.function} ({q.span.path}:{q.span.start})"
             said = f"{where} sorts {model} by the attribute named by `{q.value}`"
             bad = ("a name that is not an attribute is skipped (the lookup is inside a try that catches AttributeError)"
-                   if q.caught else "a name that is not a column makes the query raise")
+                   if q.caught else f"a name that is not an attribute is refused with the error raised at line {q.refused}"
+                   if q.refused else "a name that is not a column makes the query raise")
             if q.source == "request":
                 if secrets:
                     yield self.finding(

@@ -17,7 +17,7 @@ from analyzers.rules.mentions import mentions
 from analyzers.rules.outside_writes import Note, column_note, inserts_without
 from analyzers.rules.schema import (
     MFA_NAME, PASSWORD_COLUMN, column_anchor, column_sites, first_line, healthcare, is_test_path, is_tooling_path, key_lookup,
-    migrated_column, python_paths, unique_over, where_declared,
+    migrated_column, python_paths, unique_keys_with, unique_over, where_declared,
 )
 
 _USERS = re.compile(r"^(users?|accounts?|app_users?)$")
@@ -294,7 +294,10 @@ class EmailNotUnique(Rule):
         (one over several columns, `(org_id, email)`, is unique per organization by design).
         A warning when users sign in here (a password is stored) and no other unique column (username,
         an identity provider's subject) is the login key; info otherwise: sign-in is delegated or keyed
-        on something else, so two rows sharing an address is a data-quality matter, not a login one.
+        on something else, so two rows sharing an address is a data-quality matter, not a login one. None
+        where users are rows per parent (a unique key over a foreign key and another column,
+        `(application_instance_id, user_id)`) and no password is stored: one person has a row per
+        installation or tenant by design.
     Why it matters:
         Email is the login identifier: two accounts with one address (a double submit, a race in
         sign-up) make login and password reset ambiguous.
@@ -330,15 +333,25 @@ class User(Base):
                 continue  # unique alone, as lower(email), or within a scope by design ((org_id, email))
             keys = [c.name for c in table.columns.values()
                     if _LOGIN_KEY.search(c.name) and (c.unique or unique_over(self.facts, table, (c.name,)))]
+            password = any(PASSWORD_COLUMN.search(c) for c in table.columns)
+            if not password and _rows_per_scope(self.facts, table):
+                continue  # one row per installation or tenant by design: the same address on several rows is expected
             shared = "so two rows may share an address (the checklist asks for unique email)"
             if keys:
                 why, severity = f"; {keys[0]} is the unique key users are found by, {shared}", Severity.INFO
-            elif not any(PASSWORD_COLUMN.search(c) for c in table.columns):
+            elif not password:
                 why, severity = f"; {table.name} stores no password (sign-in is elsewhere), {shared}", Severity.INFO
             else:
                 why, severity = " and users sign in with a password here: two accounts can share one login address", None
             yield self.finding(f"{table.name}.email is not unique in the database{why}", col.span,
                                f"table:{table.name}.email", severity=severity)
+
+
+def _rows_per_scope(facts, table: TableFact) -> bool:
+    """A unique key over a foreign key and another column (`(application_instance_id, user_id)`): a user is a row
+    per parent (an installation, a tenant), not a person of the whole application."""
+    return any(len(key) >= 2 for c in table.columns.values() if c.foreign_keys
+               for key in unique_keys_with(facts, table, c.name))
 
 
 class PlaintextPassword(Rule):
@@ -403,6 +416,7 @@ class User(Base):
         on_set = {(c.name, a) for m in self.facts.modules for c in m.classes for a in c.hashed_on_set}
         on_flush = {l.target.rpartition(".")[2] for l in self.facts.listeners if l.hashes and l.event in ("before_insert", "before_update")}
         elsewhere = [c for c in self.facts.calls if c.name == "password-hashing" and not is_test_path(c.span.path)]
+        elsewhere.sort(key=lambda c: (c.target or "").endswith("CryptContext"))  # a call that hashes, before the set-up
         for table, col in column_sites(self.facts):
             if not self.NAMES.match(col.name) or "hash" in col.name or "Encrypt" in (col.type_name or ""):
                 continue

@@ -890,7 +890,7 @@ class NoNamingConvention(Rule):
         That the models' `MetaData(...)` sets `naming_convention`, or that it is set once the MetaData is
         made, in whichever module (`db.Model.metadata.naming_convention = {...}`, `.update(...)`), when the
         project has migrations. Models that map only through a library's declarative base whose MetaData
-        has one (Advanced Alchemy's `UUIDAuditBase` and the like, analyzers/facts/stubs) have it. Not reported
+        has one (Advanced Alchemy's `UUIDAuditBase`, sqlalchemy-helpers' `Base` and the like, analyzers/facts/stubs) have it. Not reported
         where every model maps through a base of a library dbreview cannot read, and the project makes no
         MetaData of its own: whether that library's MetaData has one is not known.
     Why it matters:

@@ -16,6 +16,10 @@ from analyzers.rules.schema import all_constraints, is_test_path, python_paths
 # Turning the keys on, in any form: `PRAGMA foreign_keys=ON` run on connect, `foreign_keys=1` in a URL or a
 # driver's options, `pragmas={"foreign_keys": 1}` (peewee-style), oslo.db's `sqlite_fk=True`.
 _TURNED_ON = re.compile(r"""pragma\s*\(?\s*["']?foreign_keys|foreign_keys["']?\s*[=:,]\s*["']?(on|1|true)\b|sqlite_fks?\s*=\s*(true|1)\b""", re.I)
+# Libraries whose import turns them on for every engine: sqlalchemy-helpers (fedora-infra; read at 2.0) registers
+# `@event.listens_for(Engine, "connect")` set_sqlite_pragma, `PRAGMA foreign_keys=ON`, in its manager module,
+# which its package imports (analyzers/facts/stubs/sqlalchemy_helpers/manager.pyi).
+_TURNS_ON_WHEN_IMPORTED = re.compile(r"^\s*(from|import)\s+sqlalchemy_helpers\b")
 _ACTIONS = ("CASCADE", "SET NULL", "SET DEFAULT")
 # A URL that is what the application falls back to: a default's (`DEFAULT_CONFIG`, `set_defaults(`,
 # default_settings.py), an unset variable's (`os.getenv("DATABASE_URL", "sqlite://...")`, `... or "sqlite://..."`).
@@ -63,7 +67,8 @@ class SqliteForeignKeysOff(Rule):
         An application whose own code (not tests, scripts or migration tooling) names a SQLite database URL
         (`sqlite:///app.db`, the fallback of `DATABASE_URL`; not `sqlite://` in memory), whose models declare
         foreign keys, while nothing in its code turns SQLite's keys on: no `PRAGMA foreign_keys=ON` (in a
-        "connect" event listener or a `sqlite3` connection's set-up), no `foreign_keys=1` option. A warning
+        "connect" event listener or a `sqlite3` connection's set-up), no `foreign_keys=1` option, no import of a
+        library that turns them on for every engine (sqlalchemy-helpers). A warning
         where SQLite is the only database the application names or its default (the URL is in a defaults
         file or dict, the fallback of an unset setting, an else branch; not a development or test config);
         info where it is one option beside PostgreSQL or MySQL (the keys hold there). Cites the URL and, where
@@ -123,7 +128,7 @@ class SqliteForeignKeysOff(Rule):
 
     def _turned_on(self) -> bool:
         """Does any code of the application (tests apart) turn SQLite's foreign keys on, in any form?"""
-        return any(_TURNED_ON.search(line.partition("#")[0])
+        return any(_TURNED_ON.search(line.partition("#")[0]) or _TURNS_ON_WHEN_IMPORTED.match(line)
                    for path in python_paths(self.facts) if not is_test_path(path)
                    for line in self.facts.lines(Span(path, 1, 1_000_000)))
 
