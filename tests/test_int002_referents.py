@@ -136,3 +136,66 @@ class Transaction(Base):
 """
     assert [f.anchor for f in found(tmp_path, {"app/models.py": model}, "INT002")] == [
         "table:tracker_transactions.licensed_item_purchase_id"]
+
+
+# -- INT002: outside ids, keys of another kind, writes from values handed in, SQL joins through an alias -------
+
+_REPOS = HEADER + """
+class Repo(Base):
+    __tablename__ = "repos"
+    repo_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Tree(Base):
+    __tablename__ = "trees"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repo_id: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    tree_id: Mapped[int] = mapped_column(Integer)
+"""
+
+
+def test_an_outside_id_or_a_key_of_another_kind_is_no_missing_foreign_key(tmp_path):
+    """`"event_id": event.get("id")` is the id an API's payload carries; an Integer `tree_id` beside `trees` keyed by
+    a String cannot be a foreign key to it. Neither is reported; repo_id still is."""
+    code = """
+def review_row(event, repo_id):
+    return {"event_id": event.get("id"), "repo_id": repo_id}
+"""
+    models = _REPOS.replace("class Review(Base):", "class Event(Base):\n    __tablename__ = \"events\"\n"
+                            "    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n\n\nclass Review(Base):")
+    got = found(tmp_path, {"app/models.py": models, "app/reviews.py": code}, "INT002")
+    assert [f.anchor for f in got] == ["table:reviews.repo_id"]
+
+
+def test_a_write_from_a_value_handed_in_is_said_not_denied(tmp_path):
+    """`{"repo_id": repo_id}` built for a bulk insert writes the column from a value dbreview does not follow: the
+    finding says so instead of claiming no code sets it from another row's id."""
+    code = """
+def review_row(repo_id):
+    return {"repo_id": repo_id}
+"""
+    (f,) = found(tmp_path, {"app/models.py": _REPOS, "app/reviews.py": code}, "INT002")
+    assert f.anchor == "table:reviews.repo_id"
+    assert ("the code writes it from `repo_id` (app/reviews.py:3, for reviews or another table with a repo_id), with a "
+            "value dbreview does not trace to the row it came from, so it cannot tell") in f.message
+    assert "saw no code" not in f.message
+
+
+def test_a_sql_join_through_the_tables_alias_is_named(tmp_path):
+    sql = '''
+from sqlalchemy import text
+
+def licensed(conn, repo):
+    return conn.execute(text("""
+        SELECT r.repo_id FROM reviews e, repos r
+        WHERE e.repo_id = r.repo_id
+    """)).all()
+'''
+    (f,) = found(tmp_path, {"app/models.py": _REPOS, "app/reviews.py": sql}, "INT002")
+    assert "SQL joins on it (app/reviews.py:7)" in f.message

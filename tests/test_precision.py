@@ -1606,6 +1606,38 @@ def remove_author(session, author):
     assert f.severity == Severity.WARNING and "1 of its 2 queries filters the deleted rows, but this query of it does not" in f.message
 
 
+def test_a_collision_check_or_a_lookup_by_the_rows_own_hash_sees_deleted_rows_on_purpose(tmp_path):
+    """A new note's code is drawn until no note, deleted or not, has it (`models.Note(` made after): the check must
+    count deleted rows. A note resolved by its content hash is a lookup by what identifies it. Neither is reported;
+    a list by author still is."""
+    models = _NOTES.replace("    pinned:", "    code: Mapped[str] = mapped_column(String(20))\n"
+                                          "    content_hash: Mapped[str] = mapped_column(String(64))\n    pinned:")
+    code = """
+import secrets
+from sqlalchemy import select
+import models
+
+def new_note(session, author_id):
+    for _ in range(10):
+        code = secrets.token_hex(4)
+        taken = session.query(models.Note).filter_by(code=code).one_or_none()
+        if not taken:
+            break
+    session.add(models.Note(author_id=author_id, code=code))
+
+def note_id(session, digest):
+    note = session.query(models.Note).filter(models.Note.content_hash == digest).first()
+    return note.id if note else None
+
+def remove(session, note):
+    note.is_deleted = True
+"""
+    assert found(tmp_path, {"models.py": models, "app/notes.py": code}, "MOD007") == []
+    listed = code + "\ndef by_author(session, author_id):\n    return session.query(models.Note).filter_by(author_id=author_id).all()\n"
+    (f,) = found(tmp_path / "listed", {"models.py": models, "app/notes.py": listed}, "MOD007")
+    assert f.anchor == "model:Note:soft-delete-unfiltered" and "by_author (app/notes.py:22)" in f.message
+
+
 def test_filters_in_exclusive_branches_are_not_one_query(tmp_path):
     """`if`/`else` narrow the statement by one column or the other, never both: dbreview does not read
     it as a lookup by both (INT010 would claim a fetch "by author_id, pinned"), nor as a query that

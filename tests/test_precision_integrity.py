@@ -365,6 +365,70 @@ def login(session, email):
             "be used again. If that is meant, nothing is wrong") in f.message
 
 
+def test_a_log_line_or_a_database_role_is_free_text_by_design(tmp_path):
+    """`task_log.status` is the unbounded line each entry says, never compared with a value: a message. `servers.role`
+    is the PostgreSQL role the connection switches to (`SET ROLE`, through a copy the code keeps: `manager.role`):
+    any name the user picks. Neither is reported; `grants.role`, a closed set the code compares, still is."""
+    model = HEADER + """
+class TaskLog(Base):
+    __tablename__ = "task_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String)
+
+class Server(Base):
+    __tablename__ = "servers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str | None] = mapped_column(String(64))
+
+class Grant(Base):
+    __tablename__ = "grants"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+"""
+    service = """
+from sqlalchemy import text
+
+def log(session, status):
+    session.execute(text("INSERT INTO task_log (status) VALUES (:s)"), {"s": status})
+
+class Manager:
+    def __init__(self, server):
+        self.role = server.role
+
+def connect(conn, manager):
+    role = manager.role
+    if role:
+        conn.execute(text("SET ROLE " + role))
+
+def is_admin(grant):
+    return grant.role == "admin"
+"""
+    got = found(tmp_path, {"app/models.py": model, "app/service.py": service}, "INT005")
+    assert [f.anchor for f in got] == ["table:grants:free-text"]
+
+
+def test_a_validates_hook_is_named_and_the_claim_kept_to_the_database(tmp_path):
+    model = HEADER + """
+from sqlalchemy.orm import validates
+
+class Member(Base):
+    __tablename__ = "members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+
+    @validates("role")
+    def check_role(self, key, role):
+        if role not in ("admin", "viewer"):
+            raise ValueError(role)
+        return role
+"""
+    (f,) = found(tmp_path, {"app/models.py": model}, "INT005")
+    assert f.severity == Severity.INFO and f.anchor == "table:members:free-text"
+    assert f.message == ("members: role is free text: no Enum type or CHECK constraint limits the values in the database; "
+                         "the model's @validates(\"role\") (app/models.py:18) limits what the ORM writes, not what other "
+                         "writers (SQL, migrations, other services) put in")
+
+
 # -- JSONB tests no index would serve (PERF002) -------------------------------------------------------
 
 _FORMS = HEADER + """

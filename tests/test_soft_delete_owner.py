@@ -63,3 +63,72 @@ def update_team(team, data):
     assert found(tmp_path / "a", {"app/models.py": SOFT_DELETED, "app/service.py": patch}, "INT008") == []
     indexed = patch.replace('data.get("deleted_at")', 'data["deleted_at"]')
     assert found(tmp_path / "b", {"app/models.py": SOFT_DELETED, "app/service.py": indexed}, "INT008") == []
+
+
+def test_a_soft_delete_through_an_update_map_is_set_by_the_code(tmp_path):
+    """`query.update({Team.deleted_at: now})` and an update map `{"deleted_at": now}` handed to `.values(**...)`
+    set the column: the finding names where, instead of saying nothing does."""
+    keyed = """
+from datetime import datetime
+from app.models import Team
+
+def drop_teams(session, slugs):
+    session.query(Team).filter(Team.slug.in_(slugs)).update({Team.deleted_at: datetime.now()})
+"""
+    mapped = """
+from datetime import datetime
+from sqlalchemy import update
+from app.models import Team
+
+def drop_team(session, team_id):
+    changes = {"deleted_at": datetime.now()}
+    session.execute(update(Team).where(Team.id == team_id).values(**changes))
+"""
+    for name, code in (("keyed", keyed), ("mapped", mapped)):
+        (f,) = found(tmp_path / name, {"app/models.py": SOFT_DELETED, "app/service.py": code}, "INT008")
+        assert f.severity == Severity.WARNING, name
+        assert f.message.startswith(f"teams is soft deleted (deleted_at is set at app/service.py:{6 if name == 'keyed' else 7}"), name
+
+
+def test_a_key_the_code_expects_refused_or_upserts_on_is_not_a_warning(tmp_path):
+    """The code makes a team and turns the IntegrityError of a slug already used into its own error: it counts on
+    the key holding across deleted rows (info that says so). An upsert on the key (`ON CONFLICT (slug) DO UPDATE`)
+    never adds a row again: nothing. A lookup that finds a deleted row and brings it back: nothing."""
+    delete = "from datetime import datetime\n\ndef drop(team):\n    team.deleted_at = datetime.now()\n"
+    refused = delete + """
+from sqlalchemy.exc import IntegrityError
+from app.models import Team
+
+def create(session, slug):
+    team = Team(slug=slug)
+    session.add(team)
+    try:
+        session.commit()
+    except IntegrityError:
+        raise ValueError("slug taken")
+"""
+    (f,) = found(tmp_path / "refused", {"app/models.py": SOFT_DELETED, "app/service.py": refused}, "INT008")
+    assert f.severity == Severity.INFO and f.anchor == "table:teams:unique:slug:soft-delete"
+    assert "as the code expects: it makes teams rows (app/service.py:10) and catches the IntegrityError" in f.message
+    upsert = delete + """
+from sqlalchemy.dialects.postgresql import insert
+from app.models import Team
+
+def put(session, slug):
+    stmt = insert(Team).values(slug=slug)
+    session.execute(stmt.on_conflict_do_update(index_elements=["slug"], set_={"deleted_at": None}))
+"""
+    assert found(tmp_path / "upsert", {"app/models.py": SOFT_DELETED, "app/service.py": upsert}, "INT008") == []
+    revived = delete + """
+from sqlalchemy import select, update
+from app.models import Team
+
+def ensure(session, slug):
+    team = session.scalars(select(Team).where(Team.slug == slug)).one_or_none()
+    if team is not None:
+        if team.deleted_at:
+            session.execute(update(Team).where(Team.id == team.id).values(**restore_map()))
+        return team
+    session.add(Team(slug=slug))
+"""
+    assert found(tmp_path / "revived", {"app/models.py": SOFT_DELETED, "app/service.py": revived}, "INT008") == []

@@ -247,6 +247,95 @@ def test_a_keyed_insert_the_function_meets_is_not_reported(tmp_path):
     assert f.anchor.endswith(":unguarded-insert")
 
 
+_PERSONA = HEADER + """
+class Persona(Base):
+    __tablename__ = "personas"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(20), unique=True)
+
+    def create(self, session):
+        try:
+            session.add(self)
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            return False
+        return True
+""".replace("import uuid", "import uuid\nfrom sqlalchemy.exc import IntegrityError")
+
+_NAMED = """
+from app.models import Persona
+
+def named(session, name):
+    persona = session.query(Persona).filter(Persona.name == name).first()
+    if persona is None:
+        persona = Persona(name=name)
+        {save}
+    return persona
+"""
+
+
+def test_a_row_saved_by_a_helper_that_meets_the_refused_insert_is_not_reported(tmp_path):
+    """`persona.create(session)` adds, commits and catches the IntegrityError itself: the race fails no request.
+    A helper that does not catch it leaves the finding as it was."""
+    code = _NAMED.format(save="persona.create(session)")
+    assert found(tmp_path / "met", {"app/models.py": _PERSONA, "app/personas.py": code}, "INT013") == []
+    bare = _PERSONA.replace("except IntegrityError", "except ValueError")
+    (f,) = found(tmp_path / "bare", {"app/models.py": bare, "app/personas.py": code}, "INT013")
+    assert f.anchor == "function:app/personas.py:named:Persona:unguarded-insert" and f.location.start_line == 5
+
+
+def test_a_row_built_and_returned_that_nothing_saves_is_not_reported(tmp_path):
+    """A default built for display (`return Persona(name=name)` to a caller that only shows it) is never
+    inserted: no race. Where a caller adds it, the finding stays."""
+    code = _NAMED.format(save="persona.name = name.title()")
+    shown = "from app.personas import named\n\ndef show(session, name):\n    return {'name': named(session, name).name}\n"
+    assert found(tmp_path / "shown", {"app/models.py": _PERSONA, "app/personas.py": code, "app/views.py": shown},
+                 "INT013") == []
+    kept = shown.replace("    return", "    row = named(session, name)\n    session.add(row)\n    return")
+    (f,) = found(tmp_path / "kept", {"app/models.py": _PERSONA, "app/personas.py": code, "app/views.py": kept}, "INT013")
+    assert f.rule_id == "INT013" and f.severity == Severity.INFO
+
+
+def test_callers_that_catch_the_integrity_error_are_named(tmp_path):
+    """Every caller wraps the call in `try: ... except IntegrityError`: nothing fails. Where only some do, the
+    finding stays and names which do and which do not; a caller's broad `except Exception` is not taken."""
+    code = _NAMED.format(save="session.add(persona)")
+    retry = ("from sqlalchemy.exc import IntegrityError\nfrom app.personas import named\n\n"
+             "def lookup(session, name):\n    for _ in range(3):\n        try:\n            return named(session, name)\n"
+             "        except IntegrityError:\n            session.rollback()\n")
+    files = {"app/models.py": _PERSONA, "app/personas.py": code, "app/api.py": retry}
+    assert found(tmp_path / "all", files, "INT013") == []
+    system = "\ndef system_user(session):\n    return named(session, 'system')\n"
+    (f,) = found(tmp_path / "some", {**files, "app/api.py": retry + system}, "INT013")
+    assert f.message.endswith("instead of the row the first one made: lookup catches it around its call; "
+                              "system_user does not")
+    assert [r.location.start_line for r in f.related] == [7, 7]
+    retried = ("import pyramid_retry\nfrom sqlalchemy.exc import IntegrityError\n\ndef includeme(config):\n"
+               "    pyramid_retry.mark_error_retryable(IntegrityError)\n")
+    assert found(tmp_path / "retried", {**files, "app/api.py": retry + system, "app/app.py": retried}, "INT013") == []
+    broad = retry.replace("except IntegrityError", "except Exception")
+    (f,) = found(tmp_path / "broad", {**files, "app/api.py": broad}, "INT013")
+    assert f.message.endswith("unless a caller catches it")
+
+
+def test_a_command_line_command_is_one_writer_and_start_up_code_is_said(tmp_path):
+    """A click command (or a function only the command-line tooling calls) runs when an operator types it: no
+    race worth a finding. A function run only as the application starts (`init_db`) keeps the finding, which
+    says that two calls at once need two processes starting together."""
+    code = _NAMED.format(save="session.add(persona)")
+    command = "import click\n" + code.replace("def named(", "@click.command()\ndef named(")
+    assert found(tmp_path / "cmd", {"app/models.py": _PERSONA, "app/personas.py": command}, "INT013") == []
+    cli = "from app.personas import named\n\ndef main(session):\n    named(session, 'admin')\n"
+    assert found(tmp_path / "cli", {"app/models.py": _PERSONA, "app/personas.py": code, "app/cli/admin.py": cli},
+                 "INT013") == []
+    start = code.replace("def named(", "def init_db(")
+    (f,) = found(tmp_path / "start", {"app/models.py": _PERSONA, "app/personas.py": start}, "INT013")
+    assert f.anchor == "function:app/personas.py:init_db:Persona:unguarded-insert"
+    assert f.message.endswith("unless a caller catches it; but init_db runs only as the application starts: two calls "
+                              "at once need two processes starting together on one database")
+
+
 def test_a_lookup_by_a_surrogate_id_or_in_test_set_up_is_not_reported(tmp_path):
     """`get(id)` then `Model(id=id)` is an upsert whose id is None for a new row; fixtures run one at a time."""
     model = HEADER + """

@@ -20,11 +20,17 @@ _DOCS_TOP = re.compile(r"^docs?[_-]|[_-]docs?$")
 _PYTEST_PLUGIN_DIR = re.compile(r"^pytest[_-]")
 
 
+# A folder named for tests or fixtures among other words (`functional_tests_fixtures/`, `test-utils/`): set-up
+# that runs one at a time. Words, not letters: `latest/` and `contests/` are the application's.
+_TEST_WORDS = re.compile(r"(?:^|[_-])(?:tests?|fixtures?)(?:[_-]|$)")
+
+
 def is_test_path(path: str) -> bool:
     """Tests, scripts, examples and docs: their tables, engines and queries are not the service's."""
     parts = path.split("/")
     folders = parts[:-1]
-    return any(p in NOT_APP_DIRS or _EXAMPLE_DIR.search(p) or _PYTEST_PLUGIN_DIR.match(p) for p in folders) or \
+    return any(p in NOT_APP_DIRS or _EXAMPLE_DIR.search(p) or _PYTEST_PLUGIN_DIR.match(p) or _TEST_WORDS.search(p)
+               for p in folders) or \
         bool(folders and _DOCS_TOP.search(folders[0])) or parts[-1].startswith(("test_", "conftest", "seed", "pytest_"))
 
 
@@ -35,6 +41,8 @@ _PACKAGE_DEPTH = 2
 # The top folder of a development environment (bodhi's `devel/ansible-podman/...`): what it runs is for a
 # developer's machine, not the deployed application.
 DEV_SETUP_DIRS = ("devel", "dev", ".devcontainer", "devcontainer")
+# The top folder of deployment scripts (`deploy/docker/enckey-canary.py`): run once as the service is deployed.
+DEPLOY_DIRS = ("deploy", "deployment")
 ROOT_APP_FILES = ("app.py", "main.py", "database.py", "db.py", "wsgi.py", "asgi.py", "server.py", "application.py", "config.py")
 
 
@@ -53,6 +61,8 @@ def tooling_kind(path: str) -> str | None:
         return "migration or command-line tooling"
     if len(parts) > 1 and parts[0] in DEV_SETUP_DIRS:
         return "a developer's set-up (containers and scripts to run it locally)"
+    if len(parts) > 1 and parts[0] in DEPLOY_DIRS:
+        return "a deployment script (run once as the service is deployed)"
     if any(p in ("connectors", "connector", "integrations") for p in parts[:-1]) or parts[-1].endswith("_connector.py"):
         return "a connector to the customers' own databases or another service"
     return "a script at the top of the repository" if len(parts) == 1 and parts[0] not in ROOT_APP_FILES else None

@@ -819,8 +819,19 @@ def _checks_before_adding(facts, q, table) -> bool:
     start, lines = function_around(facts, q.span)
     after = [line.partition("#")[0] for line in lines[q.span.start - start + 1:]]
     handed = re.compile(rf"\b(return|yield)\s+({'|'.join(map(re.escape, q.instances))})\b")
-    made = re.compile(rf"(?<![\w.]){re.escape(table.class_name)}\(")
+    made = re.compile(rf"(?<![\w.])(?:[a-z_]\w*\.)?{re.escape(table.class_name)}\(")  # Source(, models.Source(
     return not any(handed.search(line) for line in after) and any(made.search(line) for line in after)
+
+
+# A column that names one row by what was made for it: its hash, its uuid, its token. Equal to one value, the
+# lookup resolves that row (a build key to its build), deleted or not, as a lookup by a unique key does.
+_DIGEST = re.compile(r"(^|_)(hash|sha\d*|digest|uuid|guid|token|fingerprint)$")
+
+
+def _by_own_digest(table, q) -> bool:
+    names = {c.attr or c.name: c.name for c in table.columns.values()}
+    compared = {names.get(f.rsplit(".", 1)[-1], "") for f in q.equals}
+    return len(compared) == 1 and bool(_DIGEST.search(compared.pop()))
 
 
 class SoftDeletedRowsNotFiltered(Rule):
@@ -836,8 +847,10 @@ class SoftDeletedRowsNotFiltered(Rule):
         a helper of the project's). Functions that mean to see deleted rows (restore, purge, admin and
         platform consoles, erasure, exports, reports, background jobs, seeding of sample data, the delete itself), lookups by
         key (every column of the primary key, a unique constraint or a unique index without a predicate
-        compared with `==`), a check for an existing row before the function makes a new one of the
-        model (a deleted row's values are still taken), queries joined to other tables, and queries whose function then looks at the flag of what
+        compared with `==`; `get_or_404(id)`; one column that identifies a row by what was made for it, its
+        hash, uuid or token), a check for an existing row before the function makes a new one of the
+        model (`Source(...)` or `models.Source(...)`: a deleted row's values are still taken, as a collision
+        check must count them), queries joined to other tables, and queries whose function then looks at the flag of what
         it loaded (rejects a deleted row, `if user.deleted_at: raise`, skips it, or revives it, `grant.is_deleted
         = False`: it reads deleted rows on purpose, and counts as filtering) are left alone. One finding per model, with every
         such query as a related location; a warning only where filtering is the model's convention (at
@@ -906,8 +919,9 @@ async def list_patients(session, org_id):
             if _SEES_DELETED.search(f"{q.span.path} {q.function}".lower()):
                 continue
             keys = {c.attr or c.name for c in table.columns.values() if c.primary_key}
-            by_key = key_lookup(self.facts, table, q.equals) or any(f.rsplit(".", 1)[-1] in keys for f in q.filtered if "." in f)
-            if by_key or q.columns_only or any(m in q.methods for m in _JOINED) or "get" in q.methods:
+            by_key = key_lookup(self.facts, table, q.equals) or any(f.rsplit(".", 1)[-1] in keys for f in q.filtered if "." in f) \
+                or _by_own_digest(table, q)
+            if by_key or q.columns_only or any(m in q.methods for m in _JOINED) or {"get", "get_or_404"} & set(q.methods):
                 continue  # rows looked up by key (to show, update, authorize them), bare ids, or a join that may filter
             if _checks_before_adding(self.facts, q, table):
                 continue  # is there one already? before adding one: a deleted row still holds its values

@@ -116,7 +116,12 @@ class IdWithoutForeignKey(Rule):
         as a follower table, or a collection, the finding says that instead: the reason follows the name). Elsewhere a warning
         when the application's code uses the column as a reference (writes another row's id into it,
         compares it with an id, looks a row up by it); otherwise (a cursor only stored and returned, a
-        column nothing reads) info, saying so (and where SQL text joins on it, `e.package_id = d.package_id`, naming where).
+        column nothing reads) info, saying so (and where SQL text joins on it, `e.package_id = d.package_id` with `e` the
+        alias its FROM gives the table, naming where; where the code writes it from a value handed in, `{"repo_id":
+        repo_id}` for a bulk insert, or its SQL inserts it, naming that instead of saying no code sets it). Not
+        reported: a column the code fills with the `id` of a payload (`"event_id": event.get("id")`, another
+        system's id), or one of another kind than the key of every table it names (an Integer `tree_id` beside
+        `trees` keyed by a String: another database's key).
     Why it matters:
         Nothing stops a row from pointing at a record that does not exist or was deleted: orphaned
         rows, joins that silently drop data, and no cascade rule to reason about.
@@ -193,6 +198,8 @@ class Payment(Base):
                 continue  # no table it could point at: an outside system's id, or one dbreview cannot place
             if _unkeyed_referents(self.facts, _referent(stem)):
                 continue  # the tables it may point at have no key on `id` alone: no foreign key on it alone can exist
+            if _key_types_differ(self.facts, _referent(stem), col):
+                continue  # an Integer beside a table keyed by text: no foreign key can join the two types
             # only its own table ends with the word (backend_key_id on dnssec_rollover_key): said only where the code
             # uses it as a reference (resolved_cert_id on pending_certs, set from a certificate's id)
             own_only = not _names_a_table(self.facts, _referent(stem), names - {table.name}, col.name) and not any(
@@ -205,6 +212,8 @@ class Payment(Base):
                      if not (span.path == col.span.path and col.span.start <= span.start <= col.span.end)]
             if _generated_in_code(col, lines):
                 continue  # the code makes a fresh id for it (uuid7()): the row's own identifier, not a reference
+            if _payload_id(col, uses[col.attr or col.name]) and _used_as_reference(col, lines) is None:
+                continue  # `"event_id": event.get("id")`: the id a payload from another system carries
             if owners[col.attr or col.name] > 1:  # wallet_id on six tables: a line names this one's only beside it
                 lines = [(span, line) for span, line in lines if _on_table(line, col.attr or col.name, table) or _names_class(line, table)
                          or _core_column(line, col.name, table)]
@@ -238,16 +247,23 @@ class Payment(Base):
                 continue
             seen = f" (the code names it at {lines[0][0].path}:{lines[0][0].start})" if lines else ""
             joins = _sql_join(self.facts, table, col, lines, uses[col.attr or col.name])
+            handed = _written_from(col, table, lines) or _written_from(col, table, uses[col.attr or col.name], shared=True)
             # what _used_as_reference looks for, said as such: filtering this table by the column is no use of it as a reference
-            read = (f"SQL joins on it ({joins.path}:{joins.start}), but dbreview saw no code look up the row it points at "
-                    "by it or set it from another row's id" if joins else
-                    "but dbreview saw no code look up the row it points at by it, join on it or set it from another "
-                    f"row's id{seen}")
+            if handed is not None:
+                read = (f"{handed[1]}, with a value dbreview does not trace to the row it came from"
+                        + (f", and SQL joins on it ({joins.path}:{joins.start})" if joins else ""))
+            elif joins:
+                read = (f"SQL joins on it ({joins.path}:{joins.start}), but dbreview saw no code look up the row it points "
+                        "at by it or set it from another row's id")
+            else:
+                read = ("but dbreview saw no code look up the row it points at by it, join on it or set it from another "
+                        f"row's id{seen}")
             yield self.finding(
                 f"{where_declared(table, col)} looks like a reference but has no foreign key, so it can point at rows "
                 f"that do not exist; {read}, so it cannot tell what a dangling value would break. A foreign key (ON "
                 "DELETE SET NULL for a pointer that may go stale) keeps it true; if it is left out on purpose, say so in a comment",
-                col.span, column_anchor(table, col), severity=Severity.INFO, related=[(joins, "joins on it")] if joins else [],
+                col.span, column_anchor(table, col), severity=Severity.INFO,
+                related=([(handed[0], "written")] if handed else []) + ([(joins, "joins on it")] if joins else []),
             )
 
 
@@ -313,6 +329,31 @@ def _used_as_reference(col, lines) -> tuple[Span, str] | None:
     return None
 
 
+def _payload_id(col, lines) -> bool:
+    """Does the code write into it the `id` of a dict (`"event_id": event.get("id")`, `event_id=item["id"]`): the
+    id a payload from another system (an API's JSON) carries, not a row's."""
+    name = re.escape(col.attr or col.name)
+    payload = re.compile(rf"""\b{name}['"]?\s*[:=](?!=)\s*[\w.\[\]'"]*(\.get\(\s*['"]id['"]|\[\s*['"]id['"]\s*\])""")
+    return any(payload.search(line.partition("#")[0]) for _, line in lines)
+
+
+def _written_from(col, table, lines, shared: bool = False) -> tuple[Span, str] | None:
+    """Where the code writes the column from a value handed in (`{"repo_id": repo_id}`, a row for a bulk insert),
+    or its SQL inserts it (`INSERT INTO working_commits (repos_id, ...)`): from somewhere dbreview does not follow.
+    `shared`: the lines are of every table with a column of that name (such a dict names no table)."""
+    name = re.escape(col.attr or col.name)
+    handed = re.compile(rf"""['"]{name}['"]\s*:\s*(\w*id)\b\s*[,)}}]""")
+    inserted = re.compile(rf"\bINSERT\s+INTO\s+(\w+\.)?\"?{re.escape(table.name)}\"?\s*\([^)]*\b{name}\b", re.I)
+    for span, line in lines:
+        code = line.partition("#")[0]
+        if m := handed.search(code):
+            whose = f", for {table.name} or another table with a {col.name}" if shared else ""
+            return span, f"the code writes it from `{m.group(1)}` ({span.path}:{span.start}{whose})"
+        if inserted.search(code):
+            return span, f"the code's SQL inserts it ({span.path}:{span.start})"
+    return None
+
+
 def _sql_join(facts, table, col, lines, named) -> Span | None:
     """Where SQL text joins on the column (`e.package_id = d.package_id`): on a line that is this table's (its
     name or an alias), or on one of a table formatted in (`{0}.repo_id = repo.repo_id`) by a function that
@@ -329,7 +370,17 @@ def _sql_join(facts, table, col, lines, named) -> Span | None:
         if re.search(rf"(\{{\w*\}}|%s|%\(\w+\)s)\.{name}\b", line) and join.search(line) and sql.search(line) and any(
                 literal.search(text) for text in function_around(facts, span)[1]):
             return span
+        if join.search(line) and sql.search(line) and _aliased(facts, span, line, name, table.name):
+            return span
     return None
+
+
+def _aliased(facts, span, line: str, name: str, table: str) -> bool:
+    """Is the side of the join that reads the column an alias the query's FROM gives this table (`files e`, a few
+    lines around it: `e.package_id = d.package_id`)?"""
+    around = " ".join(facts.lines(Span(span.path, max(1, span.start - 25), span.start + 10)))
+    return any(re.search(rf"\b{re.escape(table)}\s+(AS\s+)?{re.escape(m.group(1))}\b", around, re.I)
+               for m in re.finditer(rf"(\w+)\.{name}\b", line))
 
 
 def _joined_by(facts, table, col):
@@ -471,6 +522,29 @@ def _unkeyed_referents(facts, stem: str) -> bool:
         single = pk == ["id"] or ("id" in t.columns and t.columns["id"].unique)
         return single or any(con.kind == "unique" and tuple(con.columns) == ("id",) for con in t.constraints) or "id" not in pk
     return bool(found) and not any(keyed(t) for t in found)
+
+
+_FAMILIES = {"Integer": "int", "BigInteger": "int", "SmallInteger": "int", "UUID": "uuid", "Uuid": "uuid", "GUID": "uuid",
+             "String": "text", "Text": "text", "Unicode": "text", "VARCHAR": "text", "CHAR": "text"}
+
+
+def _key_types_differ(facts, stem: str, col) -> bool:
+    """Are the tables `stem` names in full (tree -> trees) all keyed by one text column, and the column a number
+    (an Integer `tree_id` beside `trees` keyed by a String): a key of something else (another database's rows),
+    which no foreign key could point at."""
+    mine = _FAMILIES.get(col.type_name or "")
+    for tail in _tails(stem):
+        found = [t for name in sorted(_forms(tail)) if (t := facts.tables.get(name) or facts.migration_tables.get(name))]
+        if not found:
+            continue
+        kinds = []
+        for t in found:
+            pk = [c for c in t.columns.values() if c.primary_key]
+            kinds.append(_FAMILIES.get(pk[0].type_name or "") if len(pk) == 1 else None)
+        # only a number beside a text key: a uuid may be kept as text (String(36)), and a UUID column beside an
+        # Integer key is more likely a model to fix than another database's key
+        return mine == "int" and all(k == "text" for k in kinds)
+    return False
 
 
 def _referent(stem: str) -> str:
@@ -668,7 +742,11 @@ class EnumAsFreeText(Rule):
         the code writes decides: a column it writes an exception's message or a value made into text
         (`status=str(last_error)`) is free text by design; a compound name (`personal_role`,
         `resource_role`) that the code never sets or compares with a fixed value is not reported either:
-        nothing shows its values to be a set.
+        nothing shows its values to be a set; nor the unbounded status line of a log table (`utility_log.status`,
+        Text or a String with no length) that the code never compares with a fixed value (the message each entry
+        says), nor a role the code sets the session's database role to (`SET ROLE`, a name looked up in
+        `pg_roles`): any identifier the user picks. A `@validates("role")` hook of the model is named in the
+        finding: it limits what the ORM writes, not other writers.
     Why it matters:
         Typos and retired values ("canceled" vs "CANCELLED") get in and break every query and report
         that filters on the value.
@@ -764,6 +842,11 @@ class Challenge(Base):  # `type` picks the subclass; `category` is whatever the 
                 continue  # lowercased, split or searched for words: a title or a description, not a set of values
             if not closed and not self.BARE.match(col.name):
                 continue  # `personal_role`, never set or compared with a fixed value: nothing says its values are a set
+            if not closed and _log_text(table, col):
+                continue  # the status line of a log table, unbounded text no code compares: a message, not a state
+            if not closed and col.name.endswith("role") and _database_role(self.facts, [u for u in mine if shared[attr] == 1 or _on_table(
+                    u[1], attr, table) or not _on_any_table(self.facts, u[1], attr)]):
+                continue  # the name of a database role (`SET ROLE`): any identifier the user picks
             by_table.setdefault(column_anchor(table, col).rsplit(".", 1)[0], []).append((table, col))
         for anchor, cols in by_table.items():
             table, first = cols[0]
@@ -772,10 +855,14 @@ class Challenge(Base):  # `type` picks the subclass; `category` is whatever the 
                 values = self._documented_values(col)
                 described.append(f"{col.name} ({', '.join(values)})" if values else col.name)
             owner = first.declared_in if table.class_name and first.declared_in != table.class_name else table.name
+            hooks = [(col, hook) for _, col in cols if (hook := _validated(self.facts, table, col)) is not None]
+            checked = "".join(
+                f"; the model's @validates(\"{col.attr or col.name}\") ({hook.path}:{hook.start}) limits what the ORM "
+                "writes, not what other writers (SQL, migrations, other services) put in" for col, hook in hooks)
             yield self.finding(
                 f"{owner}: {', '.join(described)} {'is' if len(cols) == 1 else 'are'} free text: no Enum type or CHECK "
-                "constraint limits the values",
-                first.span, f"{anchor}:free-text",
+                f"constraint limits the values{' in the database' if hooks else ''}{checked}",
+                first.span, f"{anchor}:free-text", related=[(hook, "validated in Python") for _, hook in hooks],
             )
 
     def _documented_values(self, col) -> list[str]:
@@ -786,6 +873,41 @@ class Challenge(Base):  # `type` picks the subclass; `category` is whatever the 
         if not values and col.default and re.fullmatch(r"['\"][A-Z][A-Z_]+['\"]", col.default.strip()):
             values = [col.default.strip("'\"") + ", ..."]
         return values[:8]
+
+
+def _log_text(table, col) -> bool:
+    """A column of a log table (`utility_log`, `repos_fetch_logs`) with no length bound (Text, a String with no
+    length): the line each entry says, written as the code goes (`f"Failed ({code})"`), not a state."""
+    return bool(re.search(r"(^|_)logs?$", table.name)) and (col.type_name == "Text" or not col.type_args.get("length"))
+
+
+# The column's value is read where the code speaks to the database about roles: a role's name, not a set of values.
+_DATABASE_ROLE = re.compile(r"SET\s+(LOCAL\s+|SESSION\s+)?ROLE\s+(TO\s+|=\s*)?[{%:'\"]|\bpg_roles\b|\brolname\b", re.I)
+
+
+def _on_any_table(facts, line: str, attr: str) -> bool:
+    """Does the line read `attr` on an object named like some table (`server.role`), not on one named like none
+    (`manager.role`, a copy the code keeps of some row's value)?"""
+    return any(_on_table(line, attr, t) for t in facts.tables.values())
+
+
+def _database_role(facts, uses) -> bool:
+    """Does a function that reads the column (`role = manager.role`) set the session's role with it, or look
+    it up among the server's roles?"""
+    return any(_DATABASE_ROLE.search("\n".join(function_around(facts, span)[1])) for span, _ in uses)
+
+
+def _validated(facts, table, col) -> Span | None:
+    """Where the model checks the column's values in Python (`@validates("role")` on the class)."""
+    attr = col.attr or col.name
+    for span, line in mentions(facts, {"validates"})["validates"]:
+        if span.path != col.span.path or not re.search(rf"""@\w*\.?validates\([^)]*['"]{re.escape(attr)}['"]""", line):
+            continue
+        above = facts.lines(Span(span.path, 1, span.start))
+        owner = next((m.group(1) for ln in reversed(above) if (m := re.match(r"class\s+(\w+)", ln))), None)
+        if owner is not None and owner == col.declared_in:
+            return span
+    return None
 
 
 def _retired(facts, table) -> bool:
@@ -1020,9 +1142,13 @@ class UniqueBlocksSoftDeleted(Rule):
         code decides. Where no code sets the flag but a nullable timestamp that ends a row (`revoked_at`,
         `removed_at`) is set by the code on the table's rows and tested for NULL by its queries, that column
         is the soft delete the finding names. Where the function that sets the flag also rewrites the key
-        (`slug = "deleted-..."`), a deleted row is brought back (`deleted_at = None`) rather than added
-        again, or the code's lookup by the key makes another value when it is taken (`return f"{name}-2"`),
-        nothing is said;
+        (`slug = "deleted-..."`), a deleted row is brought back (`deleted_at = None`, or an UPDATE in the branch
+        of the lookup by the key that found a deleted row) rather than added again, the code writes the table as
+        an upsert on the key (`on_conflict_do_update(index_elements=[...])`), or the code's lookup by the key makes
+        another value when it is taken (`return f"{name}-2"`), nothing is said; the flag set through an update
+        map counts (`query.update({Model.deleted_at: now})`, `{"deleted": True}` handed to `.values(**...)`);
+        where the code makes rows with the key and catches the IntegrityError of one already used, it counts on
+        the key holding across deleted rows: info that says so;
         where no code sets the flag on the table, or the code's own lookup by the key counts deleted rows
         too (the code and the constraint agree: the key stays unique across deleted rows, a product choice),
         info that says so (one for all the tables whose flag nothing
@@ -1141,6 +1267,16 @@ class User(Base):
                 related=[(where, f"{flag} set"), (lookup, "looked up by the key")] + ([(rejects, "deleted row turned away")] if rejects else []),
             )
             return
+        if kind == "caught":
+            yield self.finding(
+                f"{name} is soft deleted ({flag} is set at {where.path}:{where.start}) and unique ({listed}) counts the "
+                f"deleted rows, as the code expects: it makes {name} rows ({looked_up.path}:{looked_up.start}) and "
+                f"catches the IntegrityError of a {listed} already used, so a deleted row's {listed} can never be used "
+                f"again. If that is meant, nothing is wrong; if it should be reusable, a partial unique index WHERE "
+                f"{_live(flag)} allows it",
+                span, anchor, severity=Severity.INFO, related=[(where, f"{flag} set"), (looked_up, "the refused insert met")],
+            )
+            return
         if kind == "unread":
             yield self.finding(
                 f"{name} is soft deleted ({flag} is set at {where.path}:{where.start}, and the key is not rewritten "
@@ -1167,15 +1303,20 @@ def _weigh(facts, table, cols, flag: str) -> tuple[str, tuple]:
     `looked-up` (the code's own lookup by the key counts deleted rows too), or `holds`, with where the flag
     is set (and the lookup)."""
     deletes, revives, rewrites = _soft_delete_writes(facts, table, flag, cols)
-    if rewrites or revives:
+    if rewrites or revives or _upserted(facts, table, cols):
         return "moot", ()
     if not deletes:
         return "unseen", ()
     looked_up = _looked_up_with_deleted(facts, table, cols, flag)
     if looked_up and _makes_another_value(facts, looked_up[0]):
         return "moot", ()  # the lookup finds a free value (`name-2`) when the key is taken: nothing is added again
+    if looked_up and looked_up[1] and _takes_back(facts, looked_up[1]):
+        return "moot", ()  # the lookup finds a deleted row and brings it back: nothing is added again
     if looked_up:
         return "looked-up", (deletes[0], looked_up)
+    caught = _insert_refused_on_purpose(facts, table, cols)
+    if caught:
+        return "caught", (deletes[0], caught)
     unread = _unread_lookup(facts, table)
     return ("unread", (deletes[0], unread)) if unread else ("holds", (deletes[0], None))
 
@@ -1212,7 +1353,9 @@ def _soft_delete_writes(facts, table, flag: str, cols) -> tuple[list[Span], list
     (`org.slug = f"deleted-{org.id}-{org.slug}"`). A write is the table's when its receiver is named like the
     table (`current_user` for users) or its function names the model class."""
     flag_re = re.escape(flag)
-    sets = re.compile(rf"""(\.{flag_re}\s*=(?!=)|\b{flag_re}\s*=(?!=)|['"]{flag_re}['"]\s*:)\s*(?P<value>[^,)\n]*)""")
+    # `row.deleted_at = now`, `values(deleted=True)`, `{"deleted": True}` (an update map), `{Model.deleted_at: now}`
+    sets = re.compile(rf"""(\.{flag_re}\s*=(?!=)|\b{flag_re}\s*=(?!=)|['"]{flag_re}['"]\s*:|\w\.{flag_re}\s*:(?=[^:]*[}},]))"""
+                      rf"""\s*(?P<value>[^,)}}\n]*)""")
     deletes, revives, rewrites = [], [], []
     for span, line in mentions(facts, {flag})[flag]:
         code = line.partition("#")[0]
@@ -1220,11 +1363,14 @@ def _soft_delete_writes(facts, table, flag: str, cols) -> tuple[list[Span], list
         if m is None or re.match(r"\s*(\w+\s*:\s*)?\w*(Mapped|Column|Field|mapped_column)\b", code[m.end(1):]):
             continue
         value, before = m.group("value").strip(), code[: m.start()]
-        if re.search(r"\b(filter_by|filter|where|query|select|get|first|one|count)\s*\(", before):
-            continue  # a query's condition, not a write
+        if m.group(1)[0] in "'\"" and re.match(r"\s*(return|yield)\b|.*\b(jsonify|JSONResponse|Response)\(", code):
+            continue  # a response that says the row is deleted (`return {"deleted": True}`), not an update map
+        if re.search(r"\b(filter_by|filter|where|query|select|get|first|one|count)\s*\(", before) \
+                and not re.search(r"\.update\(\s*\{[^}]*$", before):
+            continue  # a query's condition, not a write (but `query.filter(...).update({Team.deleted_at: now})`)
         # the request's own field of that name (`data.get("deleted_at")`): deletes or restores as the client says
         passed = re.fullmatch(rf"""\w+(?:\.get\(\s*|\[\s*)['"]{flag_re}['"]\s*\]?""", value)
-        revived = m.group(1).startswith(".") and (re.fullmatch(r"None|False", value) or passed)
+        revived = re.match(r"\w?\.", m.group(1)) is not None and (re.fullmatch(r"None|False", value) or passed)
         if not revived and not re.fullmatch(r"True|1|.*(now|time|date|today|current_timestamp).*", value, re.I):
             continue  # a copy of the flag (`"is_deleted": key.is_deleted`), a new row's own value
         function = function_around(facts, span)[1]
@@ -1271,6 +1417,56 @@ def _looked_up_with_deleted(facts, table, cols, flag: str) -> tuple[Span, Span |
         if set(cols) <= picked and flag not in named:
             return q.span, weighs_deleted(facts, q, flag)
     return None
+
+
+def _upserted(facts, table, cols) -> bool:
+    """Does the application write `table`'s rows as an upsert on the key (`insert(Model)...on_conflict_do_update(
+    index_elements=["pubid"], ...)`): a row that has the key, deleted or not, is updated, never added again."""
+    if not table.class_name:
+        return False
+    for span, _ in mentions(facts, {"on_conflict_do_update"})["on_conflict_do_update"]:
+        text = "\n".join(ln.partition("#")[0] for ln in function_around(facts, span)[1])
+        elements = re.search(r"index_elements\s*=\s*[\[(]([^\])]*)", text)
+        if elements and re.search(rf"\binsert\(\s*{re.escape(table.class_name)}\b", text) \
+                and set(cols) <= set(re.findall(r"\w+", elements.group(1))):
+            return True
+    return False
+
+
+def _insert_refused_on_purpose(facts, table, cols) -> Span | None:
+    """Where the application makes a row of `table` with every column of the key and catches the IntegrityError
+    of that insert (`except IntegrityError: raise PassphraseCollisionError`): it counts on the key refusing a
+    value any row ever had, deleted or not."""
+    if not table.class_name:
+        return None
+    made = re.compile(rf"\b{re.escape(table.class_name)}\(")
+    for span, line in mentions(facts, {table.class_name})[table.class_name]:
+        if not made.search(line.partition("#")[0]):
+            continue
+        first, lines = function_around(facts, span)
+        body = "\n".join(ln.partition("#")[0] for ln in lines[span.start - first:])
+        if all(re.search(rf"\b{re.escape(c)}\s*=(?!=)", body) for c in cols) and re.search(r"except\b[^:\n]*IntegrityError", body):
+            return span
+    return None
+
+
+# What brings a deleted row back in the branch that found one: an UPDATE of it, a call named for it.
+_TAKES_BACK = re.compile(r"\bupdate\(|\.values\(|reactivat|restor|undelet|reviv", re.I)
+
+
+def _takes_back(facts, weighed: Span) -> bool:
+    """Does the branch under `if row.deleted:` (at `weighed`) bring the deleted row back (`update(...).values(
+    **reactivate_map)`) rather than turn it away?"""
+    lines = facts.lines(Span(weighed.path, weighed.start, weighed.start + 60))
+    if not lines or not re.match(r"\s*(el)?if\b", lines[0]):
+        return False
+    indent = len(lines[0]) - len(lines[0].lstrip())
+    block = []
+    for line in lines[1:]:
+        if line.strip() and len(line) - len(line.lstrip()) <= indent:
+            break
+        block.append(line.partition("#")[0])
+    return any(_TAKES_BACK.search(line) for line in block) and not any(re.search(r"\b(raise|abort)\b", ln) for ln in block)
 
 
 def _unread_lookup(facts, table) -> Span | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import textwrap
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries, function_around
 from analyzers.rules.examples_common import HEADER
+from analyzers.rules.insert_paths import Fate, fate, one_writer
 from analyzers.rules.s05_lost_updates import _ROW_LOCKS
 from analyzers.rules.schema import _mentions, _unique_keys, fk_columns, migration_gaps, table_sql
 
@@ -227,8 +229,16 @@ class CheckThenInsert(Rule):
         set-up or deploy/ scripts), the second insert fails with IntegrityError: reported (info, anchor `...:unguarded-insert`)
         unless the function meets that anywhere in it: an upsert (`on_conflict_do_nothing()`, ON CONFLICT),
         `merge()`, a savepoint (`begin_nested()`), SERIALIZABLE, a lock, or an except that catches IntegrityError,
-        a DBAPI or SQLAlchemy error or any exception. Whether a caller catches it, dbreview does not follow: the
-        message says so. A key over part of the lookup refuses the insert race or not: not this rule.
+        a DBAPI or SQLAlchemy error or any exception; or the row is saved by a helper it is handed to that meets it
+        (`user.create_local_user()` with its own `except IntegrityError`); or every caller found calls the function
+        inside a `try` whose handler names IntegrityError (where some do, the message names which do and which do
+        not); or the application retries every request that fails on it (`pyramid_retry.mark_error_retryable(
+        IntegrityError)`); or the function is a command of the command line (click, typer, Flask's cli) or is called
+        only from the command-line tooling: one operator, no race. A function that runs only as the application
+        starts (`init_db`, called from start-up hooks) is reported with that said: a race needs two processes
+        starting together. A row built and returned that nothing saves (neither the function nor any caller found
+        adds anything) is no insert: neither finding. A key over part of the lookup refuses the insert race or
+        not: not this rule.
     Why it matters:
         Two requests that run the function at once both find nothing and both insert: the check only holds
         for one caller at a time, and only a unique constraint holds for all. The next lookup then meets two
@@ -295,12 +305,18 @@ def join(session, group_id, user_id):
             keys = [k for k in _unique_keys(self.facts, table) if k and set(k) <= set(columns) | _set_columns(self.facts, table, keywords)]
             if keys:  # the database holds the duplicate out: the second insert fails, unless the function meets that
                 exact = next((k for k in keys if set(k) == set(columns)), None)
-                if exact and exact != ("id",) and not nulls and not q.joined and not _TEST_CODE.search(q.span.path) \
+                if exact and exact != ("id",) and not nulls and not q.joined \
                         and (q.span.path, q.function, table.name) not in seen and not _guarded(self.facts, q.span):
                     seen.add((q.span.path, q.function, table.name))
-                    yield self._unguarded(q, table, exact, line)
+                    gone = fate(self.facts, q.span.path, q.function, line, functools.partial(_guarded, self.facts))
+                    alone = one_writer(self.facts, q.span.path, q.span.start, q.function)
+                    if (gone is None or not gone.met) and (alone is None or not alone[0]):
+                        yield self._unguarded(q, table, exact, line, gone, alone[1] if alone else None)
                 continue
             if (q.span.path, q.function, table.name) in seen:
+                continue
+            gone = fate(self.facts, q.span.path, q.function, line, functools.partial(_guarded, self.facts))
+            if gone is not None and gone.kind == "unsaved":
                 continue
             seen.add((q.span.path, q.function, table.name))
             listed = ", ".join(columns)
@@ -319,18 +335,20 @@ def join(session, group_id, user_id):
                 related=[(made_at, "the insert with the same values")],
             )
 
-    def _unguarded(self, q, table: TableFact, key: tuple[str, ...], line: int):
+    def _unguarded(self, q, table: TableFact, key: tuple[str, ...], line: int, callers: Fate | None, starts: str | None):
         listed = ", ".join(sorted(key))
         pk = tuple(c.name for c in table.columns.values() if c.primary_key)
         what = "primary key" if set(pk) == set(key) else "unique key"
+        said = (f": {callers.text}", callers.related) if callers is not None else (", unless a caller catches it", ())
+        said = (said[0] + (f"; but {starts}" if starts else ""), said[1])
         return self.finding(
             f"{q.function} looks {table.class_name} up by {listed} and, when it finds none, inserts one with the same "
             f"{listed} ({q.span.path}:{line}); the {what} ({listed}) of {table.name} holds the duplicate out, but nothing "
             f"in {q.function} meets it (no ON CONFLICT, no lock, no savepoint, no `except IntegrityError`): when two calls "
             "run at once both find nothing and the second's INSERT fails with IntegrityError, a failed request or job "
-            "instead of the row the first one made, unless a caller catches it",
+            f"instead of the row the first one made{said[0]}",
             q.span, f"function:{q.span.path}:{q.function}:{table.class_name}:unguarded-insert",
-            severity=Severity.INFO, related=[(Span(q.span.path, line, line), "the insert the unique key can refuse")],
+            severity=Severity.INFO, related=[(Span(q.span.path, line, line), "the insert the unique key can refuse"), *said[1]],
         )
 
 
@@ -338,11 +356,6 @@ def join(session, group_id, user_id):
 # except that catches the error (by name, or any exception).
 _GUARDS = re.compile(r"IntegrityError|UniqueViolation|on_conflict|ON\s+CONFLICT|\.merge\(|begin_nested|SERIALIZABLE"
                      r"|except\s*:|except\s*\(?\s*(Exception|BaseException|\w*SQLAlchemyError|\w*DBAPIError|\w*DatabaseError)\b")
-
-
-# Test set-up the project's test-path test misses (`app/functional_tests_fixtures/`) and deployment scripts: one
-# writer, no race.
-_TEST_CODE = re.compile(r"(^|/)(\w*(tests?|fixtures?)\w*|deploy|docker)/")
 
 
 def _guarded(facts: Facts, span: Span) -> bool:
