@@ -866,6 +866,15 @@ def _append_only(s: Subject, message: str) -> str:
             "own the table, and add a BEFORE TRUNCATE statement trigger.")
 
 
+@advises("TEN016")
+def _tenant_always(s: Subject, message: str) -> str:
+    function = _code(s.rest[0]) if s.rest else "the function"  # function:<path>:<function>:<table>:tenant-optional
+    param = _code(_found(r"only when `(\w+)` is given", message, "the tenant argument"))
+    column = _found(r"\(table \w+\) by (\w+)", message, "the tenant column")
+    return (f"In {function}, make {param} a required argument and filter by {column} on every path (or raise when it "
+            "is None); give a read of every tenant that is meant (an admin's) a function of its own.")
+
+
 @advises("TEN015")
 def _audit_coverage(s: Subject, message: str) -> str:
     missing = _found(r"that hold health data \(([^)]*)\)", message)

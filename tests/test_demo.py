@@ -35,6 +35,9 @@ NOT_PLANTABLE: dict[str, str] = {
     "RACE004": "no route of the demo moves a row from one status to the next after testing it (one would need a "
                "status column, a revision and a route of its own, moving what the other rules show); "
                "tests/test_guarded_transitions.py has its cases",
+    "TEN016": "a read whose tenant filter waits on an optional argument would be a new function (and a route that "
+              "calls it without the tenant) in the backend's services, moving what the query rules (PERF001, INT) show "
+              "there and every snapshot's counts; tests/test_tenant_scoping.py has its cases",
     "INT016": "a SQLite URL in an app of the demo would make it run on SQLite beside PostgreSQL, rewording every "
               "finding whose claim is PostgreSQL's there (and, in a module that makes an engine, moving its tables off "
               "the app's PostgreSQL); tests/test_sqlite_keys.py has its cases",
