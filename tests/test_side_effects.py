@@ -116,3 +116,94 @@ def sync(session, rows):
 def test_tests_and_tooling_are_not_read(tmp_path):
     files = {"tests/test_invoices.py": _TASK, "scripts/backfill.py": _TASK}
     assert found(tmp_path, files, "CFG014") == []
+
+
+# A project whose sessions the `transaction` package commits: zope.sqlalchemy's register, pyramid_tm's request.
+_JOINED = '''
+import zope.sqlalchemy
+
+def includeme(config):
+    session = config.registry["session_factory"]()
+    zope.sqlalchemy.register(session, transaction_manager=config.registry["tm"])
+'''
+_RENAME = '''
+from app.tasks import reindex
+
+class RenameService:
+    def __init__(self, db):
+        self.db = db
+
+    def rename(self, user, name):
+        user.name = name
+        self.db.add(user)
+        reindex.delay(user.id)
+'''
+
+
+def test_a_task_enqueued_after_a_write_where_zope_sqlalchemy_commits_later_is_a_warning_naming_the_boundary(tmp_path):
+    (f,) = found(tmp_path, {"app/db.py": _JOINED, "app/services/rename.py": _RENAME}, "CFG014")
+    assert (f.severity, f.location.path, f.location.start_line) == (Severity.WARNING, "app/services/rename.py", 11)
+    assert f.anchor == "side-effect:RenameService.rename:reindex.delay"
+    assert f.message.startswith("RenameService.rename enqueues `reindex.delay` (line 11) after writing to the session "
+                                "(line 10) and commits nothing itself: `zope.sqlalchemy.register` joins the session")
+    assert "(app/db.py:6)" in f.message
+    assert [(r.location.path, r.location.start_line) for r in f.related] == [("app/services/rename.py", 10), ("app/db.py", 6)]
+
+
+def test_pyramid_tm_included_alone_is_info(tmp_path):
+    config = '''
+def main(config):
+    config.include("pyramid_tm")
+'''
+    (f,) = found(tmp_path, {"app/__init__.py": config, "app/services/rename.py": _RENAME}, "CFG014")
+    assert f.severity == Severity.INFO and '`config.include("pyramid_tm")` commits each request' in f.message
+
+
+def test_without_a_transaction_manager_in_sight_or_with_an_after_commit_hook_nothing_is_said(tmp_path):
+    assert found(tmp_path, {"app/services/rename.py": _RENAME}, "CFG014") == []
+    hooked = '''
+import transaction
+from app.tasks import reindex
+
+def rename(db, user, name):
+    user.name = name
+    db.add(user)
+    transaction.get().addAfterCommitHook(lambda ok: ok and reindex.delay(user.id))
+
+def read_only(db, user):
+    reindex.delay(user.id)
+
+def rolls_back(db, user):
+    db.add(user)
+    reindex.delay(user.id)
+    db.rollback()
+'''
+    assert found(tmp_path, {"app/db.py": _JOINED, "app/services/rename.py": hooked}, "CFG014") == []
+
+
+def test_a_task_enqueued_inside_with_request_tm_after_a_write_on_a_loop_turn_before_is_a_warning(tmp_path):
+    code = '''
+from app.tasks import fetch_roster
+
+def schedule(request, course_ids):
+    with request.tm:
+        for course_id in course_ids:
+            fetch_roster.delay(course_id)
+            request.db.add(Scheduled(course_id=course_id))
+'''
+    (f,) = found(tmp_path, {"app/tasks/roster.py": code}, "CFG014")
+    assert (f.severity, f.location.start_line) == (Severity.WARNING, 7)
+    assert f.message.startswith("schedule enqueues `fetch_roster.delay` (line 7) after writing to the session (line 8, "
+                                "on the loop's turn before), inside the `with` block (line 5) whose end commits")
+
+
+def test_a_task_made_by_a_call_of_the_project_may_wait_for_the_commit_and_is_not_read(tmp_path):
+    code = '''
+from app.tasks import reindex
+
+def rename(request, user, name):
+    user.name = name
+    request.db.add(user)
+    request.task(reindex).delay(user.id)
+'''
+    assert found(tmp_path, {"app/db.py": _JOINED, "app/services/rename.py": code}, "CFG014") == []

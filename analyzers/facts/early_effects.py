@@ -25,11 +25,18 @@ _TASKS = frozenset(("delay", "apply_async", "send_task", "enqueue", "enqueue_cal
 _ARQ = re.compile(r"redis|pool|arq", re.I)
 _MAIL = re.compile(r"^(send_(\w+_)?e?mails?|sendmail|send_mass_mail)$")
 _HTTP = re.compile(r"^(requests|httpx)\.(post|put|patch|delete)$")
-_SESSION = re.compile(r"session|\bdb\b|^db_|_db$|\bconn(ection)?\b|\buow\b|unit_of_work|transaction|\btx\b", re.I)
+_SESSION = re.compile(r"session|\bdb\b|^db_|_db$|\bconn(ection)?\b|\buow\b|unit_of_work|transaction|\btx\b|\btm\b", re.I)
 _WRITES = frozenset(("add", "add_all", "delete", "merge", "flush", "bulk_save_objects", "bulk_insert_mappings",
                      "bulk_update_mappings"))
 _STOPS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+# A task enqueued where the function commits nothing itself: read where a transaction manager may commit for it.
+TASK_HINT = re.compile(r"\.(delay|apply_async|send_task|enqueue|enqueue_call)\(")
+# `with request.tm:`, `with transaction.manager:`: the `transaction` package commits as the block ends.
+_MANAGER = re.compile(r"(^|\.)tm$|^transaction\.manager$|\.transaction_manager$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +51,62 @@ class EarlyEffect:
     commit: Span  # the first commit that runs after it
 
 
+@dataclass(frozen=True, slots=True)
+class PendingEffect:
+    """A task enqueued in `function` after a write on the session (`write`) in a function that commits nothing:
+    the transaction's commit is elsewhere. `manager`: the `with <transaction manager>:` block around both, whose
+    end commits them (None: the boundary is the project's, CFG014 looks for it)."""
+
+    function: str
+    what: str
+    span: Span
+    write: Span  # the last write before it; after it in a loop's body: the write of the turn before
+    manager: Span | None
+
+
 def read_early_effects(functions, owners: dict[int, str], path: str) -> list[EarlyEffect]:
     out: list[EarlyEffect] = []
     for func in functions:
         name = f"{owners[id(func)]}.{func.name}" if id(func) in owners else func.name
         out += _in_function(func, name, path)
     return out
+
+
+def read_pending_effects(functions, owners: dict[int, str], path: str) -> list[PendingEffect]:
+    """Tasks enqueued after a write, before the end of a function that never commits (nor rolls back) itself."""
+    out: list[PendingEffect] = []
+    for func in functions:
+        calls = list(statement_calls(func.body, ()))
+        if any(is_commit(c) or _ends(c) for c, _ in calls):
+            continue  # it decides when its writes commit: the explicit order is read by _in_function
+        name = f"{owners[id(func)]}.{func.name}" if id(func) in owners else func.name
+        writes = [c for c, _ in calls if is_write(c)]
+        for call, chain in calls:
+            if side_effect(call) != "task" or isinstance(call.func.value, ast.Call):
+                continue  # `request.task(fn).delay()`: a wrapper of the project's, which may wait for the commit
+            before = [w for w in writes if w.lineno < call.lineno]
+            loop = next((s for _, i, block in reversed(chain) for s in [block[i]] if isinstance(s, _LOOPS)), None)
+            if not before and loop is not None:  # a write further down the loop's body ran on its turn before
+                before = [w for w in writes if call.lineno < w.lineno <= loop.end_lineno and w.lineno > loop.lineno]
+            if not before:
+                continue
+            write = max(before, key=lambda w: w.lineno)
+            manager = next((s for _, i, block in chain for s in [block[i]] if _manages(s)
+                            and s.lineno < write.lineno <= s.end_lineno), None)
+            out.append(PendingEffect(name, short(call.func), span_of(call, path), span_of(write, path),
+                                     span_of(manager, path) if manager is not None else None))
+    return out
+
+
+def _manages(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.With) and any(_MANAGER.search(short(i.context_expr)) for i in stmt.items)
+
+
+def _ends(call: ast.Call) -> bool:
+    """`session.rollback()`, `transaction.abort()`, `tm.doom()`: the function ends the transaction its own way."""
+    func = call.func
+    return isinstance(func, ast.Attribute) and func.attr in ("rollback", "abort", "doom") and bool(
+        _SESSION.search(short(func.value)))
 
 
 def _in_function(func, name: str, path: str) -> list[EarlyEffect]:

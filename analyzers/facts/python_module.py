@@ -25,7 +25,8 @@ from analyzers.facts.query_input import read_query_input
 from analyzers.facts.secret_flow import read_secret_flow
 from analyzers.facts.sql import parse_statements
 from analyzers.facts.strings import constant_env, evaluate, strings_of
-from analyzers.facts.early_effects import EFFECT_HINT, read_early_effects
+from analyzers.facts.early_effects import EFFECT_HINT, TASK_HINT, read_early_effects, read_pending_effects
+from analyzers.facts.transaction_managers import HINT as MANAGER_HINT, read_transaction_managers
 from analyzers.facts.early_effects import HINT as COMMIT_HINT
 from analyzers.facts.split_commits import committers, read_split_commits
 from analyzers.facts.swallowed_failures import HINT as FAILURE_HINT, read_swallowed_failures
@@ -101,6 +102,10 @@ def _extract_module(path: str, text: str, module: str | None) -> ModuleFacts:
         facts.held_locks = held_locks.read_held_locks(reader.all_functions, reader.owners, names, path)
     if COMMIT_HINT.search(text) and EFFECT_HINT.search(text):  # a task, mail or HTTP call beside a commit
         facts.early_effects = read_early_effects(reader.all_functions, reader.owners, path)
+    if TASK_HINT.search(text):  # a task enqueued where a transaction manager may commit after the function
+        facts.pending_effects = read_pending_effects(reader.all_functions, reader.owners, path)
+    if MANAGER_HINT.search(text):
+        facts.transaction_managers = read_transaction_managers(tree, path)
     if COMMIT_HINT.search(text):
         facts.committers = committers(reader.all_functions, reader.owners, module)
         facts.split_commits = read_split_commits(reader.all_functions, reader.owners, names, module, path)

@@ -27,6 +27,14 @@ class SideEffectBeforeCommit(Rule):
         between. Both lines are cited. Not FastAPI's `background_tasks.add_task()`, which runs after the
         response, so after the function's commit. Writes and commits in other functions are not followed;
         tests and command-line tooling are not read.
+        Where the commit is a transaction manager's, not the function's: a function that writes and then enqueues a
+        task, and neither commits nor rolls back itself, inside a `with request.tm:` (or `transaction.manager`)
+        block whose end commits (a warning, citing the block), or anywhere in a project that joins its sessions to
+        the `transaction` package with zope.sqlalchemy's `register` (a warning) or includes `pyramid_tm` (info:
+        the request's commit is inferred from the configuration), citing where. A write further down a loop's body
+        comes before the task on the next turn. A task handed to an after-commit hook
+        (`transaction.get().addAfterCommitHook`, a project's `notify_after_commit`) is in a nested function, and
+        not read.
     Why it matters:
         A worker may take the task before the transaction commits: it reads the rows as they were (or not
         at all), and does nothing or the wrong thing. Mail and HTTP calls cannot be rolled back: if the
@@ -52,7 +60,18 @@ def create_invoice(session, invoice):
     session.flush()
     send_invoice.delay(invoice.id)
     session.commit()
-'''},)
+'''}, {"app/db.py": '''
+import zope.sqlalchemy
+
+def includeme(config):
+    zope.sqlalchemy.register(config.registry["session"], transaction_manager=config.registry["tm"])
+''', "app/invoices.py": '''
+from app.tasks import send_invoice
+
+def create_invoice(db, invoice):
+    db.add(invoice)
+    send_invoice.delay(invoice.id)
+'''})
     VALID = ({"app/invoices.py": '''
 from app.tasks import send_invoice
 
@@ -76,6 +95,18 @@ def create_invoice(session, invoice, draft):
         send_invoice.delay(invoice.id)
         return
     session.commit()
+'''}, {"app/db.py": '''
+import zope.sqlalchemy
+
+def includeme(config):
+    zope.sqlalchemy.register(config.registry["session"], transaction_manager=config.registry["tm"])
+''', "app/invoices.py": '''
+import transaction
+from app.tasks import send_invoice
+
+def create_invoice(db, invoice):
+    db.add(invoice)
+    transaction.get().addAfterCommitHook(lambda ok: ok and send_invoice.delay(invoice.id))
 '''})
 
     def check(self):
@@ -91,6 +122,35 @@ def create_invoice(session, invoice, draft):
                     severity=Severity.WARNING if e.kind == "task" else Severity.INFO,
                     related=[(e.write, "the write"), (e.commit, "the commit, after the side effect")],
                 )
+        yield from self._pending()
+
+    def _pending(self):
+        """Tasks enqueued after a write by a function that leaves the commit to a transaction manager: the end of
+        its `with request.tm:` block, or the project's (zope.sqlalchemy's `register`, pyramid_tm's request)."""
+        read = [m for m in self.facts.modules if not is_test_path(m.path) and not is_tooling_path(m.path)]
+        managers = sorted((t for m in read for t in m.transaction_managers), key=lambda t: t.how != "register")
+        boundary = managers[0] if managers else None
+        _, why = _WHY["task"]
+        for m in read:
+            for p in m.pending_effects:
+                turn = ", on the loop's turn before" if p.write.start > p.span.start else ""
+                head = (f"{p.function} enqueues `{p.what}` (line {p.span.start}) after writing to the session (line "
+                        f"{p.write.start}{turn})")
+                if p.manager is not None:
+                    yield self.finding(
+                        f"{head}, inside the `with` block (line {p.manager.start}) whose end commits the transaction: {why}; "
+                        "enqueue after the block, or from an after-commit hook", p.span, f"side-effect:{p.function}:{p.what}",
+                        related=[(p.write, "the write"), (p.manager, "the transaction manager, which commits as the block ends")])
+                elif boundary is not None:
+                    joined = boundary.how == "register"
+                    where = (f"`{boundary.text}` joins the session to the `transaction` package's manager" if joined else
+                             f"`{boundary.text}(\"pyramid_tm\")` commits each request's transaction")
+                    yield self.finding(
+                        f"{head} and commits nothing itself: {where} ({boundary.span.path}:{boundary.span.start}), so the "
+                        f"commit comes when the request or unit of work ends, after this function returns: {why}; enqueue "
+                        "from an after-commit hook (`transaction.get().addAfterCommitHook`)", p.span,
+                        f"side-effect:{p.function}:{p.what}", severity=Severity.WARNING if joined else Severity.INFO,
+                        related=[(p.write, "the write"), (boundary.span, "where the transaction manager is set up")])
 
 
 class SplitCommit(Rule):
