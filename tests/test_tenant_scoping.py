@@ -72,3 +72,22 @@ def test_the_advice_names_the_function_the_argument_and_the_column(findings) -> 
     find = next(f for f in findings if ":find_by_name:" in f.anchor)
     assert advice(find.rule_id, find.anchor, find.message).startswith(
         "In `find_by_name`, make `organization_id` a required argument and filter by organization_id on every path")
+
+
+def test_a_table_under_forced_row_level_security_is_scoped_by_the_database(tmp_path: Path) -> None:
+    """RLS enabled, forced and with a policy on notes: the optional filter of list_notes leaves no tenant's rows
+    open (the database refuses them), so only the findings on projects stay."""
+    import shutil
+
+    root = tmp_path / "repo"
+    shutil.copytree(FIXTURE, root)
+    versions = root / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "0001_rls.py").write_text(
+        'from alembic import op\nrevision = "0001"\ndown_revision = None\n\ndef upgrade():\n'
+        '    op.execute("ALTER TABLE notes ENABLE ROW LEVEL SECURITY")\n'
+        '    op.execute("ALTER TABLE notes FORCE ROW LEVEL SECURITY")\n'
+        '    op.execute("CREATE POLICY notes_tenant ON notes USING '
+        '(organization_id = current_setting(\'app.org_id\')::int)")\n\ndef downgrade():\n    pass\n')
+    found = [f for f in scan(root).result.findings if f.rule_id == "TEN016"]
+    assert found and not [f for f in found if f.location.path == "app/notes.py"]

@@ -16,7 +16,7 @@ from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.mentions import mentions
-from analyzers.rules.schema import tenant_columns
+from analyzers.rules.schema import Rls, rls_by_table, tenant_columns
 
 # The project scopes its reads of a table when at least this share of the functions that read it filter by its
 # tenant column, and at least _LEAST of them do: below that, an unscoped read may be the design, not a slip.
@@ -70,7 +70,8 @@ class TenantFilterOnlyWhenGiven(Rule):
         admin code or background jobs; nothing where every call passes it. Not in
         admin or superuser code, background jobs, commands and scripts, nor in functions named for all rows
         (`get_all_schedules`), where reading every tenant may be the purpose; not on tables without the tenant
-        column. Calls are found by the function's name: where the project defines two functions of that name,
+        column, nor on tables whose Row-Level Security the migrations enable and force with a policy (the database
+        keeps the other tenants' rows out). Calls are found by the function's name: where the project defines two functions of that name,
         their calls are not told apart (info).
     Why it matters:
         A caller that forgets the argument (or a new endpoint that passes a value that is None for some users)
@@ -132,6 +133,7 @@ def for_customer(session, customer_id, org_id=None):
         if not tenant_columns(facts):
             return
         reads = _reads(facts)
+        rls = rls_by_table(facts)
         trees: dict[str, ast.Module | None] = {}
         for path, models in _modules(facts).items():
             tree = _tree(facts, path, trees)
@@ -139,6 +141,8 @@ def for_customer(session, customer_id, org_id=None):
                 continue
             for found in _optional_scopes(tree, models):
                 table, column = models[found.model]
+                if _database_scopes(rls.get(table.name) or rls.get(table.name.lower())):
+                    continue
                 scoped, read = reads[table.name]
                 if len(scoped) < _LEAST or len(scoped) < _SHARE * len(read):
                     continue
@@ -166,6 +170,12 @@ def for_customer(session, customer_id, org_id=None):
                     related=[(Span(path, found.query_line, found.query_line), "the query, unscoped on the other path"),
                              *((where, note) for where, note in without[:10])],
                 )
+
+
+def _database_scopes(state: Rls | None) -> bool:
+    """Row-Level Security enabled, forced and with a policy: the database keeps other tenants' rows out whatever the
+    query says (whether the policy looks at the tenant is TEN003's and TEN004's to say)."""
+    return state is not None and state.enabled is not None and state.forced is not None and bool(state.policies)
 
 
 def _callers(calls: list[tuple[Span, str, bool]] | None, holder: str) -> tuple[str, Severity, list[tuple[Span, str]]] | None:
