@@ -155,6 +155,20 @@ TARGETS: dict[str, tuple[str, str, str]] = {
                "release monitoring: Flask-SQLAlchemy on PostgreSQL, Alembic"),
     "reana-db": ("reanahub/reana-db", "1a8eb5a062cf7f16db11b4598d59578e7784a85b",
                  "workflow platform's database package: SQLAlchemy models, quotas per user, Alembic"),
+    "simplelogin": ("simple-login/app", "dbc45fcce4e8e6b4fa615cc729ca95a67bf75266",
+                    "email alias service: Flask and SQLAlchemy on PostgreSQL, Alembic, data per user"),
+    "quetz": ("mamba-org/quetz", "56ab2cfc58c89111637c62f9fc54bec8c97f522e",
+              "conda package server: FastAPI and SQLAlchemy on PostgreSQL or SQLite, Alembic, plugins"),
+    "aiida": ("aiidateam/aiida-core", "60eef76a736ff669ca31f0d0ce67a76e350cf94d",
+              "provenance store: SQLAlchemy on PostgreSQL with JSONB, Alembic, large data migrations"),
+    "mergin": ("MerginMaps/server", "196a8a9d1c2629b59032fdf28a6816f1a75a3892",
+               "geodata sync server: Flask-SQLAlchemy on PostgreSQL, Alembic, workspaces"),
+    "datanommer": ("fedora-infra/datanommer", "2566b6bea66f2014758c7183c3b71718fefd262a",
+                   "message archive: SQLAlchemy on PostgreSQL/TimescaleDB, Alembic"),
+    "meltano": ("meltano/meltano", "c139d24b2ea4b711569483a93c2f321d05fd93b2",
+                "data integration CLI: SQLAlchemy system database on SQLite or PostgreSQL, Alembic"),
+    "neutron": ("openstack/neutron", "2131d26f73262ec89a5d3e3e0d65521df4908e65",
+                "network service: oslo.db models, projects as tenants, Alembic branches"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
