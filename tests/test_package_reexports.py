@@ -71,6 +71,8 @@ class OtherToken(Base):  # the table of the database this tool migrates from
 
 
 counters = Table("Counter", metadata, Column("id", Integer, primary_key=True), Column("serial", Unicode(40)))
+# a link table of the old schema, on the tool's own base's MetaData
+token_counters = Table("token_counter", Base.metadata, Column("token", Integer), Column("counter", Integer))
 
 
 def main():

@@ -41,10 +41,12 @@ def link(
     classes = facts.derived["classes"] = ClassIndex(modules, symbols)  # and which base a name is (alembic_env.py)
     found: list[TableFact] = []
     of_class: dict[int, TableFact] = {}
+    tool_bases: set[str] = set()  # the tools that declare a base of their own: their Tables mirror another database too
     for cls in classes.all:
         if classes.is_mapped(cls) and not is_test_path(cls.path):
             base = classes.declarative(cls)
             if base is not None and base.site is not None and base.site.path == cls.path and _tool(cls.path):
+                tool_bases.add(cls.path)
                 continue  # a command-line tool's own base (a mirror of another database's table): not the app's schema
             table = of_class[id(cls)] = classes.table_of(cls)
             table.registry = classes.metadata_of(base)
@@ -66,7 +68,7 @@ def link(
             t = _with_helper_columns(t, m, symbols) if t.helper_calls else t
             t = replace(t, columns={n: classes.typed(c, m.module) for n, c in t.columns.items()}, registry=_registry(classes, t, m))
             own = bool(t.metadata) and own_metadata(classes.symbols, t.metadata, m.module)
-            if own and _tool(m.path):
+            if (own or m.path in tool_bases and _local_base(classes, t, m)) and _tool(m.path):
                 continue  # a command-line tool's own MetaData (a mirror of another database's table): not the app's schema
             elsewhere = other_database(m) if own else None
             if elsewhere:  # a ClickHouse or SQLite table on a MetaData of its own: not the application's PostgreSQL
@@ -216,6 +218,14 @@ def _table_bound(m: ModuleFacts, name: str, tables: dict[str, TableFact]) -> Tab
     if span is None:
         return None
     return next((t for t in tables.values() if t.path == m.path and span.start <= t.span.start <= span.end), None)
+
+
+def _local_base(classes: ClassIndex, table: TableFact, m: ModuleFacts) -> bool:
+    """Is a `Table(...)` on `Base.metadata` of a base its own module makes (`OldBase = declarative_base()`)?"""
+    if not table.metadata or not table.metadata.endswith(".metadata"):
+        return False
+    where = classes.symbols.resolve(table.metadata.removesuffix(".metadata"), m.module).module
+    return where is None or where.path == m.path
 
 
 def _registry(classes: ClassIndex, table: TableFact, m: ModuleFacts) -> str | None:
