@@ -201,3 +201,21 @@ async def expired(conn):
     (f,) = found(tmp_path / "compared", {"app/tables.py": _EVENTS, "app/events.py": expired}, "TZ001")
     assert f.severity is Severity.WARNING and "tests it in SQL" not in f.message
     assert f.location.path == "app/tables.py" and f.location.start_line == 12
+
+
+def test_a_naive_link_column_only_joined_to_a_models_timestamp_is_said_joined_not_untested(tmp_path):
+    """datanommer: `Message.timestamp == events_links.c.expires_at` in a relationship's primaryjoin compares two
+    columns in SQL: not "no query tests it", and no value of a zone either (info, saying where)."""
+    models = _EVENTS.replace("events = sa.Table(", "events_links = sa.Table(") + '''
+
+class Message:
+    pass
+
+
+def join():
+    return sa.and_(Message.id == events_links.c.id, Message.timestamp == events_links.c.expires_at)
+'''
+    (f,) = found(tmp_path, {"app/tables.py": models}, "TZ001")
+    assert f.severity is Severity.INFO and "tests it in SQL" not in f.message
+    assert "SQL compares it only with another column, in a join (app/tables.py:21)" in f.message
+    assert _related_lines(f) == [21]

@@ -11,7 +11,7 @@ from analyzers import confine
 from analyzers.facts.aware_times import returned_by
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
-from analyzers.rules.code_use import app_usage, function_around
+from analyzers.rules.code_use import app_usage, function_around, table_variable
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.mentions import mentions
 from analyzers.facts.model import Span
@@ -142,17 +142,21 @@ class Appointment(Base):
                           (f" (as {len(naive)} of the {len(naive) + aware} timestamp columns{under} are)" if service else
                            f" (as {len(naive)} of the project's {len(naive) + aware} timestamp columns are)") if aware else "")
                 untested = not _tested_in_sql(self.facts, table, col)
+                joined = _joined_on(self.facts, table, col) if untested else None
                 stripped = None if untested else _strips_zone(self.facts, col.attr or col.name)
                 yield self.finding(
                     f"{where_declared(table, col)} is {how} without timezone=True{unlike}: the column keeps no offset "
                     "(timestamp without time zone), so an aware value loses its zone and comparisons with aware "
                     "values are off by the offset" + (
+                        f"; SQL compares it only with another column, in a join ({joined.path}:{joined.start}), not with "
+                        "a value" if joined else
                         "; no query of the application tests it in SQL (it is written, ordered or shown; a comparison "
                         "made in Python on the loaded rows is not followed)" if untested else "") + (
                         f"; but code that handles {col.attr or col.name} ({stripped.path}:{stripped.start}) strips the "
                         "zone from a UTC value (`.replace(tzinfo=None)`): naive UTC on purpose, consistent while every "
                         "writer and comparison does the same" if stripped else "") + (also and "." + also),
                     col.span, column_anchor(table, col), severity=Severity.INFO if untested or stripped else severity,
+                    related=[(joined, "compares it with another column")] if joined else (),
                 )
 
     def _naive_by_design(self, name, bind, columns, also):
@@ -266,8 +270,8 @@ def _tested_in_sql(facts, table, col) -> bool:
     """Whether some query of the application may compare the column in SQL: a filter or join condition that
     names it, a range test on its attribute or a filter_by of it in a query of its model, a filter dbreview
     cannot read on its model, SQL text that names the column and its table, or a Core table's column compared
-    (`users.c.expires_at < now()`, the table bound to its own name or `<name>_table`). Another model's column of the
-    same name is not it (lemur's certificates.date_created is no test of authorities.date_created)."""
+    (`users.c.expires_at < now()`, the table bound to its own name, `<name>_table` or the variable its `Table(...)` is
+    assigned to). Another model's column of the same name is not it (lemur's certificates.date_created is no test of authorities.date_created)."""
     attr = col.attr or col.name
     for usage in app_usage(facts):
         for q in usage.queries:
@@ -278,9 +282,20 @@ def _tested_in_sql(facts, table, col) -> bool:
     if any(u.text and re.search(rf"\b{re.escape(col.name)}\b", u.text) and re.search(
             rf"\b{re.escape(table.name)}\b", u.text) for u in facts.sql):
         return True
-    core = re.compile(rf"\b{re.escape(table.name)}(?:_table)?\.c\.{re.escape(col.name)}\b\s*(?:[<>]=?|==|!=|\.\s*(?:"
-                      r"between|in_|not_in|notin_)\b)")  # IS NULL tests no zone
+    names = "|".join(re.escape(n) for n in (table.name, f"{table.name}_table", table_variable(facts, table)) if n)
+    compared = rf"\b(?:{names})\.c\.{re.escape(col.name)}\b"
+    core = re.compile(compared + r"\s*(?:[<>]=?|==|!=|\.\s*(?:between|in_|not_in|notin_)\b)")  # IS NULL tests no zone
     return any(core.search(line) for _, line in mentions(facts, {col.name})[col.name])  # users.c.expires_at < now()
+
+
+def _joined_on(facts, table, col) -> Span | None:
+    """Where a Core table's column is only matched with a model's column (`Message.timestamp == links.c.msg_timestamp`,
+    a join of two timestamps): SQL compares the two, but no value of any zone."""
+    variable = table_variable(facts, table)
+    if variable is None:
+        return None
+    joined = re.compile(rf"\b[A-Z]\w*\.\w+\s*==\s*{re.escape(variable)}\.c\.{re.escape(col.name)}\b")
+    return next((span for span, line in mentions(facts, {col.name})[col.name] if joined.search(line)), None)
 
 
 # Calendar dates kept in a datetime column: a birthday is a day, not an instant.

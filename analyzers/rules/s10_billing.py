@@ -14,9 +14,9 @@ from analyzers.rules.schema import (
 )
 
 
-# What a name counts when a money word only qualifies it: `total_tokens`, `amount_of_items`, `discount_percent`
-# (after "per", the unit a price is of: `cost_per_token` is money).
-_COUNTED = re.compile(r"^(tokens?|counts?|num|number|quantity|qty|items?|units?|requests?|calls?|hits?|bytes|seconds|secs|"
+# What a name counts when a money word only qualifies it: `total_tokens`, `amount_of_items`, `discount_percent`,
+# `nb_total_bounced` (nb, cnt: a number of); after "per", the unit a price is of: `cost_per_token` is money.
+_COUNTED = re.compile(r"^(tokens?|counts?|cnt|nb|num|number|quantity|qty|items?|units?|requests?|calls?|hits?|bytes|seconds|secs|"
                       r"ms|minutes|hours|days|percent|pct|percentage|ratio|score|weight|size|length|views|votes|users|rows)$")
 
 
