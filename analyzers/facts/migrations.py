@@ -120,7 +120,7 @@ def read_revision(tree: ast.Module, names: Names, path: str, env: Env, errors: l
         message=doc.strip().splitlines()[0] if doc.strip() else None,
         doc=doc.strip(),
         downgrade_raises=any(isinstance(s, ast.Raise) for f in downgrades for s in f.body),
-        branch_labels=_strings(values.get("branch_labels"), env),
+        branch_labels=_labels(values.get("branch_labels"), env),
         depends_on=_strings(values.get("depends_on"), env),
         unread=unread,
         imports=_imports_used(tree, [*upgrades, *downgrades], path),
@@ -185,6 +185,16 @@ def _strings(node: ast.AST | None, env: Env) -> tuple[str, ...]:
     if node is None:
         return ()
     return tuple(strings_of(node, env) or ([] if const_str(node) is None else [const_str(node)]))
+
+
+def _labels(node: ast.AST | None, env: Env) -> tuple[str, ...]:
+    """`branch_labels`: its strings, or where a label is a name dbreview cannot read (`(cli.EXPAND_BRANCH,)`),
+    that name as written: a revision that sets a label starts a branch of its own, whatever the label's value."""
+    read = _strings(node, env)
+    if read or node is None:
+        return read
+    return tuple(ast.unparse(e) for e in (node.elts if isinstance(node, (ast.Tuple, ast.List, ast.Set)) else [node])
+                 if not (isinstance(e, ast.Constant) and e.value is None))
 
 
 def _is_empty(func: ast.FunctionDef) -> bool:

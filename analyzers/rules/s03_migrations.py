@@ -803,7 +803,8 @@ class SeveralHeads(Rule):
 
     What it checks:
         Revisions that no other revision names as its parent, per Alembic tree; heads that are each on
-        a branch of its own name (`branch_labels`, as expand/contract set-ups have) are meant.
+        a branch of its own name (`branch_labels`, as expand/contract set-ups have) are meant; a label given by a
+        name dbreview cannot read (`(cli.EXPAND_BRANCH,)`) counts as that name.
     Why it matters:
         `alembic upgrade head` refuses to run with several heads; deploys stop until someone writes
         a merge revision, often under time pressure.
@@ -823,6 +824,10 @@ class SeveralHeads(Rule):
         "migrations/versions/0001_a.py": rev("0001", None),
         "migrations/versions/expand/0002_b.py": rev("0002", "0001").replace("down_revision", "branch_labels = ('expand',)\ndown_revision"),
         "migrations/versions/contract/0003_c.py": rev("0003", "0001").replace("down_revision", "branch_labels = ('contract',)\ndown_revision"),
+    }, {  # labels named by constants of the project's own CLI module: branches all the same
+        "migrations/versions/0001_a.py": rev("0001", None),
+        "migrations/versions/expand/0002_b.py": rev("0002", "0001").replace("down_revision", "branch_labels = (cli.EXPAND,)\ndown_revision"),
+        "migrations/versions/contract/0003_c.py": rev("0003", "0001").replace("down_revision", "branch_labels = (cli.CONTRACT,)\ndown_revision"),
     })
     INVALID = ({
         "migrations/versions/0001_a.py": rev("0001", None),
