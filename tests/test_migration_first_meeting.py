@@ -190,3 +190,24 @@ def test_most_tables_missing_where_a_revision_runs_sql_from_a_file_says_they_are
     assert (f.severity, f.anchor) == (Severity.INFO, "drift:most-tables")
     assert f.message.startswith("4 of 5 model tables are not compared with the migrations: migrations/versions/0001_a.py:")
     assert "runs SQL it reads from a file, which dbreview does not read and which may create them" in f.message
+
+
+def test_most_tables_missing_where_revisions_call_the_projects_own_functions_names_the_calls(tmp_path):
+    """neutron: the first revision hands the work to functions of other modules (`agent_ops.upgrade()`), which dbreview
+    does not follow: the tables they may create are not said to be created by no migration without naming those calls.
+    A call of the standard library's (`time.sleep(1)`) is nothing of the kind."""
+    models = "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import DeclarativeBase\nclass Base(DeclarativeBase):\n    pass\n"
+    for name in ("alpha", "beta", "gamma", "delta", "epsilon"):
+        models += f"class {name.title()}(Base):\n    __tablename__ = '{name}'\n    id = Column(Integer, primary_key=True)\n"
+    upgrade = 'time.sleep(1)\nop.create_table("alpha", sa.Column("id", sa.Integer, primary_key=True))'
+    files = {"app/models.py": models, "app/migration_ops/agent_ops.py": "def upgrade():\n    pass\n",
+             "migrations/versions/0001_a.py": "import time\n" + revision(upgrade)}
+    (f,) = found(tmp_path, files, "MIG006")
+    assert f.message.startswith("4 of 5 model tables are created by no migration we could read")
+    files["migrations/versions/0001_a.py"] = "import time\nfrom app.migration_ops import agent_ops\n" + revision(
+        upgrade + "\nagent_ops.upgrade()")
+    (f,) = found(tmp_path / "helper", files, "MIG006")
+    assert (f.severity, f.anchor) == (Severity.INFO, "drift:most-tables")
+    assert f.message.startswith("4 of 5 model tables are created by no migration dbreview could follow (e.g. beta,")
+    assert "revisions call functions of other modules it does not read (migrations/versions/0001_a.py:" in f.message
+    assert "`agent_ops.upgrade()`), which may create them" in f.message and len(f.related) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from typing import Iterator
 
 from analyzers.facts import columns as col
@@ -106,13 +107,16 @@ def read_revision(tree: ast.Module, names: Names, path: str, env: Env, errors: l
     reader.flow = Flow(tree, names, env)
     reader.methods = _schema_methods(tree, names)
     upgrades, downgrades = _bodies(functions, "upgrade"), _bodies(functions, "downgrade")
+    upgrade = [op for f in upgrades for op in reader.ops(f)]
+    helper_calls, reader.helper_calls = reader.helper_calls, []
     doc = ast.get_docstring(tree) or ""
     return RevisionFact(
         path=path,
         revision=revision,
         down_revisions=downs,
         span=spans.get("revision", Span(path, 1, 1)),
-        upgrade=[op for f in upgrades for op in reader.ops(f)],
+        upgrade=upgrade,
+        helper_calls=helper_calls,
         downgrade=[op for f in downgrades for op in reader.ops(f)],
         upgrade_span=col.span_of(upgrades[0], path) if upgrades else None,
         downgrade_span=col.span_of(downgrades[0], path) if downgrades else None,
@@ -314,6 +318,7 @@ class _OpReader:
         self, names: Names, path: str, env: Env, functions: dict[str, ast.FunctionDef], bindings: dict[str, ast.AST],
     ) -> None:
         self.names, self.path, self.env, self.functions = names, path, env, functions
+        self.helper_calls: list[tuple[Span, str]] = []  # calls of the project's own functions, not followed
         self.module_bindings = bindings
         self.bindings: dict[str, ast.AST] = bindings  # name -> the value last assigned to it (module, then function)
         self.unknown: dict[str, str] = {}  # names bound by a loop that could not be followed -> why
@@ -384,6 +389,8 @@ class _OpReader:
                 for node in walk(stmt):
                     if isinstance(node, ast.Call):
                         self._call(node, env, batch, out, depth)
+                if len(out) == before and (helper := self._helper_call(stmt)) is not None:
+                    self.helper_calls.append(helper)
                 for op in out[before:] if self.autocommit else ():
                     op.autocommit = True
                 self.autocommit = _autocommit_set(stmt, self.autocommit)
@@ -593,6 +600,21 @@ class _OpReader:
         op = self._op(func.attr, call, env, table_of_batch)
         if op is not None:
             out.append(op)
+
+    def _helper_call(self, stmt: ast.stmt) -> tuple[Span, str] | None:
+        """A statement that is a call of a function another module of the project defines (`agent_init_ops.upgrade()`,
+        `migration.create_table_if_not_exists("t", ...)`), not Alembic's, SQLAlchemy's or the standard library's:
+        not followed, and no operation, but it may create or change tables. (its span, the call as written)"""
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not isinstance(call, ast.Call):
+            return None
+        root = call.func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        imported = self.names.imports.get(root.id) if isinstance(root, ast.Name) else None
+        if imported is None or imported.split(".")[0] in _NOT_THE_PROJECTS:
+            return None
+        return col.span_of(call, self.path), ast.unparse(call.func)
 
     def _own_method(self, call: ast.Call, func: ast.Attribute) -> MigrationOp:
         """`rn.upgrade()` on an object of the migration's own class that calls op.*: not followed; only the
@@ -957,6 +979,10 @@ def _changes_nothing(op: MigrationOp, named: ast.expr) -> bool:
     else:
         op.reason = "given no change keyword"
     return True
+
+
+# Where a migration's calls go that change no table of the project's: Alembic, SQLAlchemy, the standard library.
+_NOT_THE_PROJECTS = frozenset(("alembic", "sqlalchemy", "sa", "op", "logging", "warnings", "print", *sys.stdlib_module_names))
 
 
 def _unread(span: Span, call: str, reason: str, table: str | None = None) -> MigrationOp:

@@ -17,7 +17,7 @@ from analyzers.rules import drift, enum_types, start_up
 from analyzers.rules.base import Rule
 from analyzers.rules.enum_drift import enum_drift
 from analyzers.rules.runs_on import on_postgres, runs_on
-from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, named_in_code, python_paths, tree_gaps, views
+from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, named_in_code, python_paths, tree_gaps, views, where
 from analyzers.rules.schema import trees as _trees
 
 _REV = '''
@@ -1168,6 +1168,20 @@ class ModelMigrationDrift(Rule):
                     f"{blind.span.path}:{blind.span.start} runs SQL it reads from a file, which dbreview does not read "
                     f"and which may create them (e.g. {', '.join(t.name for t in missing[:4])})",
                     first_line(missing[0].span), "drift:most-tables", severity=Severity.INFO, related=[(blind.span, "SQL not read")],
+                )
+                return
+            # Calls that may build the tables: a first revision's (its schema handed to other modules), or a function
+            # named for tables (`create_table_if_not_exists`); a backfill or a trigger's sync makes no table.
+            helpers = [call for r in facts.revisions for call in r.helper_calls
+                       if not r.down_revisions or re.search(r"table", call[1], re.I)]
+            helpers.sort(key=lambda call: not re.search(r"create|upgrade|init", call[1]))  # a maker named first
+            if helpers:  # revisions hand the work to the project's own functions (neutron's `agent_init_ops.upgrade()`)
+                yield self.finding(
+                    f"{len(missing)} of {len(models)} model tables are created by no migration dbreview could follow "
+                    f"(e.g. {', '.join(t.name for t in missing[:4])}); revisions call functions of other modules it does "
+                    f"not read ({where([span for span, _ in helpers])}: `{helpers[0][1]}()`), which may create them",
+                    first_line(missing[0].span), "drift:most-tables", severity=Severity.INFO,
+                    related=[(span, "not followed") for span, _ in helpers[:20]],
                 )
                 return
             yield self.finding(
