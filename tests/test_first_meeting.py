@@ -386,3 +386,16 @@ def test_a_foreign_key_created_unnamed_is_dropped_by_the_name_the_naming_convent
     assert found(tmp_path / "a", files, "INT009") == []  # the SET NULL key is gone with the drop
     kept = (cascade[0].replace("shelves_fkey\", \"books\"", "shelves_fk\", \"books\""), "pass")  # a name matching nothing
     assert [f.anchor for f in found(tmp_path / "b", {**files, **_chain(create, kept)}, "INT009")] == ["table:books.shelf_id:set-null"]
+
+
+def test_a_guarded_drop_of_a_table_no_revision_made_before_recreating_it_is_no_mig002(tmp_path):
+    """meltano: `if "state" in inspector.get_table_names(): op.drop_table("state")` then `op.create_table("state", ...)`,
+    where no earlier revision made `state` (an old version of a revision once did): a repair; the downgrade that drops
+    the new table undoes all the revision did on a migrated database. Unguarded, the drop stays a finding."""
+    create = ('op.create_table("accounts", sa.Column("id", sa.Integer, primary_key=True))', 'op.drop_table("accounts")')
+    guarded = ('conn = op.get_bind()\nif "state" in sa.inspect(conn).get_table_names():\n    op.drop_table("state")\n'
+               'op.create_table("state", sa.Column("id", sa.Integer, primary_key=True))')
+    assert found(tmp_path / "a", _chain(create, (guarded, 'op.drop_table("state")')), "MIG002") == []
+    plain = 'op.drop_table("state")\nop.create_table("state", sa.Column("id", sa.Integer, primary_key=True))'
+    (f,) = found(tmp_path / "b", _chain(create, (plain, 'op.drop_table("state")')), "MIG002")
+    assert f.anchor.startswith("migration:0002:drop_table:state")

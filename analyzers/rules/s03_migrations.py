@@ -749,8 +749,9 @@ def _made_earlier(facts, rev: RevisionFact, kind: str, key: str) -> bool:
 def _repair_of_what_is_gone(facts, rev: RevisionFact, effect) -> bool:
     """Whether a drop or rename runs only where an inspector check finds the object it acts on (`if "id" in
     columns: drop_column("id")`) and an earlier revision already dropped or renamed that object away, none
-    making it again since: on a database built by the migrations the step never runs, so a downgrade has
-    nothing of it to undo. It repairs databases that went another way."""
+    making it again since, or (a table) none ever made it in a history that begins with the tables it creates (meltano drops a
+    `state` table an old version of a revision left, then creates its own): on a database built by the migrations the
+    step never runs, so a downgrade has nothing of it to undo. It repairs databases that went another way."""
     op = effect.op
     acted = effect.name if effect.kind in ("drop_column", "rename_column") else effect.table
     if not (op.guarded and not op.guard_missing and acted in op.guard_names) or effect.kind not in (
@@ -758,8 +759,9 @@ def _repair_of_what_is_gone(facts, rev: RevisionFact, effect) -> bool:
         return False
     column = effect.kind.endswith("_column")
     seen = history(facts).ancestors.get(id(rev), frozenset())
-    gone = False
-    for earlier in (r for r in facts.revisions if id(r) in seen):
+    gone = ever = False
+    earlier_ones = [r for r in facts.revisions if id(r) in seen]
+    for earlier in earlier_ones:
         for e in effects(earlier.upgrade):
             if e.op.guarded or e.table is None:
                 continue
@@ -770,7 +772,8 @@ def _repair_of_what_is_gone(facts, rev: RevisionFact, effect) -> bool:
                 taken = not column and e.kind in ("drop_table", "rename_table") and e.table == acted
                 made = not column and (e.kind == "create_table" and e.table == acted or e.kind == "rename_table" and e.name == acted)
             gone = taken or (gone and not made)
-    return gone
+            ever = ever or made
+    return gone or not column and not ever and bool(earlier_ones) and not _history_starts_elsewhere([*earlier_ones, rev])
 
 
 def _malformed_drop(unread, column: str) -> bool:
