@@ -17,7 +17,9 @@ from analyzers.rules import drift, enum_types, start_up
 from analyzers.rules.base import Rule
 from analyzers.rules.enum_drift import enum_drift
 from analyzers.rules.runs_on import on_postgres, runs_on
-from analyzers.rules.schema import data_only, first_line, is_test_path, is_tooling_path, migration_gaps, named_in_code, python_paths, tree_gaps, views, where
+from analyzers.rules.schema import (
+    data_only, first_line, is_test_path, is_tooling_path, migration_gaps, named_in_code, python_paths, tree_gaps, views, where,
+)
 from analyzers.rules.schema import trees as _trees
 
 _REV = '''
