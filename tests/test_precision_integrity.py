@@ -1255,3 +1255,12 @@ def test_a_reference_on_a_cache_a_buffer_or_a_collection_is_not_called_a_log(tmp
         "run_log": "run_log reads like a log, history or archive that may outlive what it points at",
     }
     assert all(f.severity == Severity.INFO for f in got.values())
+
+
+def test_a_log_whose_class_docstring_says_its_rows_outlive_their_target_is_no_int002(tmp_path):
+    """mergin: "Model is only loosely coupled with Project, so even if project is gone, history remains": the reason
+    for no foreign key is written down already, in the class's docstring; a docstring that only names it stays."""
+    said = _KEPT_APART.replace('class RunLog(Base):\n', 'class RunLog(Base):\n    """Loosely coupled with Run: even if the run is gone, its log remains."""\n')
+    assert [f.anchor for f in found(tmp_path / "said", {"app/models.py": said}, "INT002") if "run_log" in f.anchor] == []
+    named = _KEPT_APART.replace('class RunLog(Base):\n', 'class RunLog(Base):\n    """The log of a run."""\n')
+    assert [f.anchor for f in found(tmp_path / "named", {"app/models.py": named}, "INT002") if "run_log" in f.anchor] == ["table:run_log.run_id"]

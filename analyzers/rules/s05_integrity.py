@@ -173,8 +173,8 @@ class Payment(Base):
                     col.span, column_anchor(table, col), severity=Severity.INFO, related=[(span, "the foreign key created")],
                 )
                 continue
-            if col.default or col.server_default or _said_on_purpose(self.facts, col):
-                continue  # the row's own generated id (short_id, friendly_id), or "not a FK" by its comment
+            if col.default or col.server_default or _said_on_purpose(self.facts, col) or _outlives_by_doc(self.facts, table):
+                continue  # the row's own generated id (short_id, friendly_id), or "not a FK" by its comment or its class's
             if _inside_json(self.facts, table, stem) or _fk_dropped(self.facts, table, col):
                 continue  # the id of an item inside a JSON document; a foreign key a migration removed on purpose
             if any(t == table.name or table.name.endswith("_" + t) for t in (stem, stem + "s", stem + "es")):
@@ -459,6 +459,24 @@ def _said_on_purpose(facts, col) -> bool:
     lines = _said_lines(facts, col)
     said = [line.partition("#")[2] for line in lines] + [m.group(2) for m in _DOC.finditer("\n".join(lines))]
     return any(_ON_PURPOSE.search(text) for text in said)
+
+
+# A class docstring that says its rows stay when what they point at goes: "loosely coupled with Project, so even if
+# project is gone, history remains" (mergin).
+_OUTLIVES_SAID = re.compile(r"loosely coupled|even (?:if|when|after) (?:the |a |an |its )?\w+ (?:is |was |are |were |gets )?"
+                       r"(?:gone|deleted|removed|dropped)|\boutlive", re.I)
+
+
+def _outlives_by_doc(facts, table) -> bool:
+    """The docstring of the table's class says its rows outlive what they point at: no foreign key on purpose."""
+    if not table.class_name:
+        return False
+    lines = facts.lines(Span(table.path, table.span.start, table.span.start + 12))
+    body = "\n".join(lines[1:]).lstrip()
+    quote = body[:3]
+    if quote not in ('"""', "'''"):
+        return False
+    return bool(_OUTLIVES_SAID.search(body[3:].partition(quote)[0]))
 
 
 def _said_lines(facts, col) -> list[str]:
