@@ -110,3 +110,27 @@ def test_a_constructor_call_of_a_class_whose_init_hashes_is_a_hashed_write(tmp_p
     plain = _HASHING_INIT.replace("bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()", "password")
     (f,) = found(tmp_path / "b", {"app/models.py": plain, "app/accounts.py": _CREATE_ACCOUNT}, "MOD004")
     assert f.anchor == "table:accounts.password"
+
+
+_HASHING_METHOD = _HASHING_INIT.replace(
+    "        self.password = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()\n",
+    "        self.assign_password(password)\n\n    def assign_password(self, password):\n"
+    "        self.password = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()\n\n"
+    "    def anonymize(self):\n        self.password = None\n")
+_LOCK_ACCOUNT = _CREATE_ACCOUNT + """
+
+def lock(account):
+    account.assign_password("random")
+    account.password = f"{account.password}-locked"
+"""
+
+
+def test_writes_through_a_hashing_method_none_and_a_suffix_on_the_stored_hash_are_not_unhashed(tmp_path):
+    """mergin and simplelogin (first meeting, wrong): `User(passwd=...)` whose __init__ hands it to a method of the
+    class that hashes; `self.passwd = None` (no password); `user.password = f"{user.password}{SUFFIX}"` (the stored
+    hash changed on purpose to lock the account). None of them stores a password as given."""
+    got = found(tmp_path, {"app/models.py": _HASHING_METHOD, "app/accounts.py": _LOCK_ACCOUNT}, "MOD004")
+    assert all("dbreview does not see hashed" not in f.message for f in got), [f.message for f in got]
+    raw = _LOCK_ACCOUNT.replace('f"{account.password}-locked"', '"plain-" + name', 1).replace("def lock(account)", "def lock(account, name)")
+    (f,) = found(tmp_path / "raw", {"app/models.py": _HASHING_METHOD, "app/accounts.py": raw}, "MOD004")
+    assert "lock (app/accounts.py:" in f.message

@@ -29,7 +29,8 @@ class PasswordWrite:
     target: str  # the class called (`User`), or the object written to (`user`, `self.user`; "self" in a method)
     attr: str
     span: Span
-    # "hashed", "param", "field", "rehash" (hashes the value already there), "constant" (a fixed string such as
+    # "hashed", "param", "field", "rehash" (hashes the value already there), "derived" (made from the value already
+    # there on another object, a suffix added to lock an account), "constant" (None, or a fixed string such as
     # "!" or "OIDC": a marker, not a password) or "other"
     value: str
     owner: str = ""  # the class whose method writes (for `self`), or ""
@@ -146,9 +147,11 @@ def _drop_raw_when_empty(func: Func, assigned: dict[str, list[ast.AST]]) -> None
 
 def _write(target, attr, node, value, owner, func, params, assigned, path) -> PasswordWrite:
     kind, detail = _classify(value, params, assigned, 0)
-    if target == "self" and any(isinstance(n, ast.Attribute) and n.attr == attr and ast.unparse(n.value) == "self"
-                                for n in walk(value)):
-        kind, detail = "rehash", ""  # a method of the class: `self.password = hashpw(self.password)`: stored raw first
+    if any(isinstance(n, ast.Attribute) and n.attr == attr and ast.unparse(n.value) == target for n in walk(value)):
+        if target == "self":
+            kind, detail = "rehash", ""  # a method of the class: `self.password = hashpw(self.password)`: stored raw first
+        elif kind != "hashed":  # `user.password = f"{user.password}{SUFFIX}"`: the stored value changed, no new password
+            kind, detail = "derived", ""
     signature = _signature(func) if kind == "param" else None
     return PasswordWrite(target, attr, span_of(node, path), kind, owner, func.name, detail, signature)
 
@@ -160,8 +163,8 @@ def _classify(value: ast.AST, params: dict, assigned: dict, depth: int) -> tuple
         return _classify(value.args[0], params, assigned, depth)
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and _callee(value) in _WRAPPERS:
         return _classify(value.func.value, params, assigned, depth)  # password.encode("utf-8")
-    if isinstance(value, ast.Constant) and isinstance(value.value, str):
-        return "constant", repr(value.value)[:30]  # "!", "OIDC": a marker that no password hashes to
+    if isinstance(value, ast.Constant) and (isinstance(value.value, str) or value.value is None):
+        return "constant", repr(value.value)[:30]  # "!", "OIDC": a marker that no password hashes to; None: none
     if isinstance(value, ast.Name) and value.id in params:
         return "param", value.id
     if isinstance(value, (ast.Name, ast.Attribute)) and depth < 2 and assigned.get(ast.unparse(value)):

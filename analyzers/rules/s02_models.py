@@ -501,12 +501,16 @@ def _followed_writes(facts, table: TableFact, col: ColumnFact):
                                       or (w.target != "self" and w.target.rsplit(".", 1)[-1].endswith(snake.rsplit("_", 1)[-1])))]
     validators = {c.name: set(c.hashed_fields) for m in facts.modules for c in m.classes}
     constructed = any(w.target == cls for w in writes)
-    # the class's own __init__ hashes what it is given: every `User(password=...)` goes through it
-    init_hashes = any(w.function == "__init__" and w.owner == cls and w.target == "self" and w.value == "hashed" for w in writes)
+    # the class's own __init__ hashes what it is given, itself or through a method of the class that hashes
+    # (`self.assign_password(passwd)`): every `User(password=...)` goes through it
+    hashing_methods = {"__init__"} | {w.function for w in writes if w.owner == cls and w.target == "self" and w.value == "hashed"}
+    init_hashes = any(w.function == "__init__" and w.owner == cls and w.target == "self" and w.value == "hashed" for w in writes) \
+        or any(p.function == "__init__" and p.owner == cls and p.callee in hashing_methods
+               for m in facts.modules if not is_test_path(m.path) for p in m.password_passes)
     hashed, open_, plain = [], [], []
     for w in writes:
-        if w.value == "constant":
-            continue  # a fixed marker ("!", "OIDC": no password to sign in with), not a password stored as given
+        if w.value in ("constant", "derived"):
+            continue  # a fixed marker ("!", "OIDC": no password to sign in with), None, or the stored value changed
         if w.target == cls and init_hashes:
             hashed.append(w)
             continue
