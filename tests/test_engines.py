@@ -151,3 +151,19 @@ def test_flask_sqlalchemy_recycles_mysql_connections_itself(tmp_path):
     files["forum/config.py"] = _FLASK_APP["forum/config.py"].format(default="postgresql://forum@db/forum")
     (f,) = [f for f in found_in(tmp_path / "pg", files) if f.rule_id == "CFG005"]
     assert f.severity.value == "warning"  # a server, named alone: the pool meets its restarts
+
+
+def test_sessions_bound_to_one_connection_opened_at_import_say_a_ping_would_not_check_it(tmp_path):
+    """simplelogin: `connection = engine.connect()` at import and `sessionmaker(bind=connection)`: the pre-ping the
+    finding asks for runs at checkout, which that connection never goes through again; the finding says so."""
+    db = '''from sqlalchemy import create_engine
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+engine = create_engine("postgresql://app@db/app")
+connection = engine.connect()
+Session = scoped_session(sessionmaker(bind=connection))
+'''
+    (f,) = found_in(tmp_path / "pinned", {"app/db.py": db}, "CFG005")
+    assert "the sessions are bound to one connection opened at import (`connection = engine.connect()`, app/db.py:5)" in f.message
+    (f,) = found_in(tmp_path / "pooled", {"app/db.py": db.replace("bind=connection", "bind=engine")}, "CFG005")
+    assert "stale connections fail the first query" in f.message

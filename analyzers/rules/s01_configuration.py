@@ -7,7 +7,7 @@ import re
 
 from analyzers import confine
 from analyzers.facts.engines import FLASK_ENGINE, pre_ping, serving_engines, unsure_why
-from analyzers.facts.model import CallFact, Hole, ListenerFact, SqlStatement, SqlUse
+from analyzers.facts.model import CallFact, Hole, ListenerFact, Span, SqlStatement, SqlUse
 from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.python_module import FLASK_OPTIONS
 from analyzers.findings import Severity, identity_key
@@ -560,6 +560,12 @@ class PoolWithoutPrePing(Rule):
                 said = (f"{'; '.join(chosen)}. A connection the database dropped (a restart, a failover) still fails the "
                         "first query that borrows it: whether a ping on every checkout is worth it here is a deployment "
                         "decision")
+            elif (pinned := _pinned_connection(self.facts, call)) is not None:
+                said = (f"the sessions are bound to one connection opened at import (`{pinned[1]}`, "
+                        f"{pinned[0].path}:{pinned[0].start}), which is never checked out of the pool again, so a ping "
+                        "at checkout would not check it: the query that meets a dropped connection fails (SQLAlchemy "
+                        "reconnects it on its next use), and every session of the process shares that one connection. "
+                        "Bind the sessionmaker to the engine, with pool_pre_ping=True")
             else:
                 said = "stale connections fail the first query after a database restart or network drop"
                 if sqlite:  # SQLite by default, a server by choice: the deployment decides whether there is one
@@ -568,6 +574,20 @@ class PoolWithoutPrePing(Rule):
                              "pool ever meets one depends on the database a deployment picks")
             yield _engine_finding(self, group, sure, "pre_ping", f"{_engine_name(call)} has no `pool_pre_ping=True`: {said}",
                                   Severity.INFO if chosen or sqlite else None)
+
+
+def _pinned_connection(facts, call: CallFact) -> tuple[Span, str] | None:
+    """`connection = engine.connect()` at the top of the engine's module and a sessionmaker bound to it (simplelogin's
+    app/db.py): the sessions use that one connection, never one from the pool. (its line, the assignment)"""
+    if not call.target or not call.target.isidentifier():
+        return None
+    lines = facts.lines(Span(call.span.path, 1, 10**6))
+    opened = re.compile(rf"^(\w+)\s*=\s*{re.escape(call.target)}\.connect\(\)\s*(#.*)?$")
+    for n, line in enumerate(lines, 1):
+        if (m := opened.match(line)) and any(re.search(rf"sessionmaker\([^)]*\bbind\s*=\s*{m.group(1)}\b", other)
+                                             for other in lines):
+            return Span(call.span.path, n, n), line.strip()
+    return None
 
 
 def _named(found: dict) -> str:
