@@ -211,3 +211,24 @@ def test_most_tables_missing_where_revisions_call_the_projects_own_functions_nam
     assert f.message.startswith("4 of 5 model tables are created by no migration dbreview could follow (e.g. beta,")
     assert "revisions call functions of other modules it does not read (migrations/versions/0001_a.py:" in f.message
     assert "`agent_ops.upgrade()`), which may create them" in f.message and len(f.related) == 1
+
+
+def test_where_env_py_gives_alembic_no_target_metadata_autogenerate_proposes_nothing(tmp_path):
+    """meltano: env.py calls context.configure(connection=connection) alone; its revisions are written by hand. A drift
+    between model and migrations is no "autogenerate will propose" there, and a naming convention on the models'
+    MetaData would not name what op.* creates."""
+    models = ("from sqlalchemy import Column, Integer, MetaData, String\nfrom sqlalchemy.orm import declarative_base\n"
+              "Base = declarative_base(metadata=MetaData())\nclass Item(Base):\n    __tablename__ = 'items'\n"
+              "    id = Column(Integer, primary_key=True)\n    owner_id = Column(Integer, nullable=False)\n")
+    env = ("from alembic import context\n\ndef run(connection):\n    context.configure(connection=connection)\n"
+           "    with context.begin_transaction():\n        context.run_migrations()\n")
+    files = {"app/models.py": models, "migrations/env.py": env, "migrations/versions/0001_a.py": ITEMS}
+    (drift,) = found(tmp_path, files, "MIG006")
+    assert "owner_id NOT NULL in the model but nullable" in drift.message and "autogenerate" not in drift.message
+    (convention,) = found(tmp_path / "a", files, "MIG005")
+    assert "env.py gives Alembic no target_metadata" in convention.message
+    files["migrations/env.py"] = "from app.models import Base\n" + env.replace("connection=connection)", "connection=connection, target_metadata=Base.metadata)")
+    (drift,) = found(tmp_path / "b", files, "MIG006")
+    assert drift.message.endswith("autogenerate will propose to alter them")
+    (convention,) = found(tmp_path / "c", files, "MIG005")
+    assert "target_metadata" not in convention.message

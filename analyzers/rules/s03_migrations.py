@@ -7,6 +7,7 @@ import re
 from collections import Counter
 
 from analyzers.facts.effects import DATA_SQL, changes_schema, effects, not_undone, unread_ops
+from analyzers.facts.alembic_env import is_env
 from analyzers.facts.history import history
 from analyzers.facts.model import RevisionFact, Span, TableFact, Unread
 from analyzers.facts.python_module import NAMING_CONVENTION
@@ -741,6 +742,18 @@ def _dropped_again(facts, rev: RevisionFact, table: str) -> tuple[RevisionFact, 
     return None
 
 
+def _proposes(facts, said: str) -> str:
+    """`said` (what autogenerate will propose) unless Alembic is given no models to compare."""
+    return "" if _no_target_metadata(facts) else said
+
+
+def _no_target_metadata(facts) -> bool:
+    """The project's env.py files give Alembic no target_metadata (meltano writes its revisions by hand): autogenerate
+    compares nothing, and op.* names constraints by no convention of the models'."""
+    envs = [m for m in facts.modules if is_env(m.path) and not is_test_path(m.path)]
+    return bool(envs) and all(m.alembic_env is None or all(t.text == "None" for t in m.alembic_env.targets) for m in envs)
+
+
 def _made_earlier(facts, rev: RevisionFact, kind: str, key: str) -> bool:
     """Whether a table or column `rev` creates is one an earlier revision made and none dropped since: the
     create is a repair for databases that lack it (it fails, caught, or is skipped where it is there), and a
@@ -953,7 +966,9 @@ class NoNamingConvention(Rule):
                   else next(iter(self.facts.tables.values())).span)
         yield self.finding(
             "no MetaData naming_convention: constraints and indexes get database-chosen names that later "
-            "migrations cannot rely on",
+            "migrations cannot rely on" + ("; but env.py gives Alembic no target_metadata, so a convention on the models' "
+            "MetaData would not name what the revisions create either: name the constraints in the revisions (or give "
+            "env.py the MetaData)" if _no_target_metadata(self.facts) else ""),
             type(anchor)(anchor.path, anchor.start, anchor.start), "metadata:naming_convention",
         )
 
@@ -1287,7 +1302,7 @@ class ModelMigrationDrift(Rule):
             )
         return self.finding(
             f"{said}; nothing in the application's code names {t.class_name or t.name} outside its class, so it is a "
-            "stale model: delete it, or autogenerate will propose to create the table again",
+            f"stale model: delete it{_proposes(self.facts, ', or autogenerate will propose to create the table again')}",
             first_line(t.span), anchor, unsure=gaps, severity=Severity.INFO, related=[(span, "the table dropped")],
         )
 
@@ -1304,7 +1319,7 @@ class ModelMigrationDrift(Rule):
                "character varying'), and a schema built from the models (create_all, tests) accepts them"
                if longer else "the database accepts longer values than the model declares")
         yield self.finding(
-            f"{model.name}: {said}: {why}; autogenerate will propose to alter them", cols[0][0].span,
+            f"{model.name}: {said}: {why}{_proposes(self.facts, '; autogenerate will propose to alter them')}", cols[0][0].span,
             f"drift:length:{model.name}", severity=None if longer else Severity.INFO,
             related=[(c.span, f"{c.name} in the model") for c, _, _, _ in cols[1:]] + [(o.span, f"{o.name} in the migrations") for _, o, _, _ in cols],
         )
@@ -1342,7 +1357,7 @@ class ModelMigrationDrift(Rule):
                     f"{name}: {listed} nullable in the model but NOT NULL in the migrations ({first.path}:{first.start}): "
                     "the ORM lets None through and the database rejects the insert")
             yield self.finding(
-                said + "; autogenerate will propose to alter them", cols[0][0].span,
+                said + _proposes(self.facts, "; autogenerate will propose to alter them"), cols[0][0].span,
                 f"drift:{'nullable' if allowed else 'not-null'}:{name}",
                 related=[(c.span, f"{c.name} in the model") for c, _ in cols[1:]] + [(o.span, f"{o.name} in the migrations") for _, o in cols],
             )
@@ -1368,6 +1383,6 @@ class ModelMigrationDrift(Rule):
                     ": the database does not enforce the uniqueness the code relies on"
                     if any(kind == "unique" for _, _, kind in missing) else ": queries the index was meant for scan the table"))
             yield self.finding(
-                f"{name}: {'; '.join(said)}, and autogenerate will propose to add them",
+                f"{name}: {'; '.join(said)}{_proposes(self.facts, ', and autogenerate will propose to add them')}",
                 missing[0][0], f"drift:keys:{name}", related=[(s, w) for s, w, _ in missing[1:]],
             )
