@@ -232,3 +232,14 @@ def test_where_env_py_gives_alembic_no_target_metadata_autogenerate_proposes_not
     assert drift.message.endswith("autogenerate will propose to alter them")
     (convention,) = found(tmp_path / "c", files, "MIG005")
     assert "target_metadata" not in convention.message
+
+
+def test_a_type_with_a_variant_for_another_dialect_is_its_own_type(tmp_path):
+    """neutron: `sa.DateTime().with_variant(sqlite.DATETIME(...), "sqlite")` is a DateTime without a zone on the
+    database the application runs on; it was read as no type, and left out of the naive columns counted."""
+    models = ("import sqlalchemy as sa\nfrom sqlalchemy.dialects import sqlite\nfrom sqlalchemy.orm import declarative_base\n"
+              "Base = declarative_base()\nclass Item(Base):\n    __tablename__ = 'items'\n"
+              "    id = sa.Column(sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), primary_key=True)\n"
+              "    created_at = sa.Column(sa.DateTime().with_variant(sqlite.DATETIME(truncate_microseconds=True), 'sqlite'))\n")
+    (f,) = found(tmp_path, {"app/models.py": models}, "TZ001")
+    assert f.message.startswith("items.created_at is DateTime without timezone=True")

@@ -146,7 +146,10 @@ def annotation_class(annotation: ast.AST | None) -> str | None:
 
 
 def read_type(node: ast.AST, names: Names) -> tuple[str, dict[str, str]] | None:
-    """`DateTime(timezone=True)` -> ("DateTime", {"timezone": "True"}); None if not a type."""
+    """`DateTime(timezone=True)` -> ("DateTime", {"timezone": "True"}); None if not a type. A type with a variant
+    for another dialect (`DateTime().with_variant(sqlite.DATETIME(...), "sqlite")`) is its own type elsewhere."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "with_variant":
+        node = node.func.value
     call = node if isinstance(node, ast.Call) else None
     target = call.func if call else node
     if not isinstance(target, (ast.Name, ast.Attribute)):
