@@ -87,8 +87,10 @@ def test_an_integer_the_migrations_make_narrower(tmp_path):
 
 
 def test_types_it_cannot_tell_say_nothing(tmp_path):
-    variant = FLASK_MODELS.replace("db.Column(db.SmallInteger,", 'db.Column(db.Integer().with_variant(db.SmallInteger, "sqlite"),')
-    assert "drift:type:members.confirmed" not in _types(tmp_path / "variant", variant)
+    variant = FLASK_MODELS.replace("db.Column(db.SmallInteger,", 'db.Column(db.Integer().with_variant(db.Boolean, "postgresql"),')
+    assert "drift:type:members.confirmed" not in _types(tmp_path / "variant", variant)  # boolean where it runs
+    elsewhere = FLASK_MODELS.replace("db.Column(db.SmallInteger,", 'db.Column(db.Integer().with_variant(db.SmallInteger, "sqlite"),')
+    assert "drift:type:members.confirmed" in _types(tmp_path / "elsewhere", elsewhere)  # integer on PostgreSQL
     library = FLASK_MODELS.replace("db.Column(db.SmallInteger,", "db.Column(FlagType,").replace(
         "db = SQLAlchemy()", "from flags.types import FlagType\ndb = SQLAlchemy()")
     assert "drift:type:members.confirmed" not in _types(tmp_path / "library", library)

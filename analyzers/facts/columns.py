@@ -146,10 +146,11 @@ def annotation_class(annotation: ast.AST | None) -> str | None:
 
 
 def read_type(node: ast.AST, names: Names) -> tuple[str, dict[str, str]] | None:
-    """`DateTime(timezone=True)` -> ("DateTime", {"timezone": "True"}); None if not a type. A type with a variant
-    for another dialect (`DateTime().with_variant(sqlite.DATETIME(...), "sqlite")`) is its own type elsewhere."""
+    """`DateTime(timezone=True)` -> ("DateTime", {"timezone": "True"}); None if not a type. A type with variants
+    (`DateTime().with_variant(sqlite.DATETIME(...), "sqlite")`) is its PostgreSQL variant's, else its own."""
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "with_variant":
-        node = node.func.value
+        dialects = [const_str(a) for a in node.args[1:]] + [const_str(k.value) for k in node.keywords if k.arg == "dialect_names"]
+        node = node.args[0] if node.args and "postgresql" in dialects else node.func.value
     call = node if isinstance(node, ast.Call) else None
     target = call.func if call else node
     if not isinstance(target, (ast.Name, ast.Attribute)):
