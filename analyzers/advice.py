@@ -921,6 +921,16 @@ def _say_what_becomes_of_the_children(s: Subject, message: str) -> str:
             "on a nullable key to keep them, or delete or move them first in the same function.")
 
 
+@advises("REL006")
+def _let_the_children_go(s: Subject, message: str) -> str:
+    where = _code(f"{s.owner}.{s.column}")
+    if "ON DELETE CASCADE" in message:
+        return (f"Give {where} `passive_deletes=True` so the database's ON DELETE CASCADE deletes the children, or "
+                "`cascade=\"all, delete-orphan\"` so the ORM does.")
+    return (f"Give {where} `cascade=\"all, delete-orphan\"` if the children belong to the parent; otherwise delete or "
+            "move them before the parent is deleted, or make their key nullable.")
+
+
 # -- 8. performance -----------------------------------------------------------------------------
 
 

@@ -15,13 +15,13 @@ from analyzers.rules.examples_common import HEADER
 from analyzers.rules.fk_reads import NO_CALL, uncalled_function
 from analyzers.rules.schema import function_source, is_tooling_path, migration_gaps
 
-_HANDLED = re.compile(r"except\s*\(?[^:\n]*\b(IntegrityError|SQLAlchemyError|DBAPIError|DatabaseError|ForeignKeyViolation)\b")
+HANDLED = re.compile(r"except\s*\(?[^:\n]*\b(IntegrityError|SQLAlchemyError|DBAPIError|DatabaseError|ForeignKeyViolation)\b")
 # A bulk delete whose rows a subquery picks (those nothing references any more, maybe): not knowable here.
 _PICKED = re.compile(r"subquery\(|exists\(|select\(|outerjoin|notin_|not_in\(|~")
 # Collections the ORM does not load whole to null their keys the usual way: what it does on a delete is not told here.
-_UNLOADED = ("dynamic", "write_only")
+UNLOADED = ("dynamic", "write_only")
 _CLEARS = re.compile(r"delete|remove|purge|clear|clean|detach|unlink|drop|wipe|erase", re.I)
-_DEF = re.compile(r"\s*(?:async\s+)?def\s+(\w+)")
+DEF = re.compile(r"\s*(?:async\s+)?def\s+(\w+)")
 
 
 class DeleteBlockedByForeignKey(Rule):
@@ -94,26 +94,26 @@ def delete_project(project_id: int, session=Depends(get_session)):
         facts = self.facts
         by_class = mapped_names(facts)
         for call in facts.calls:
-            if call.name != "session.delete" or not call.kwargs.get("model") or _skipped(call.span.path):
+            if call.name != "session.delete" or not call.kwargs.get("model") or skipped(call.span.path):
                 continue
             tables = by_class.get(call.kwargs["model"], [])
-            if len(tables) == 1 and _loaded_as(facts, call.span, call.target or "", call.kwargs["model"]):
+            if len(tables) == 1 and loaded_as(facts, call.span, call.target or "", call.kwargs["model"]):
                 yield from self._site(tables[0], call.span, f"session.delete({call.target})", orm=True)
         for q, table in app_queries(facts, writes=True):
-            if (q.statement == "delete" or "delete" in q.methods) and not _skipped(q.span.path) and not (
+            if (q.statement == "delete" or "delete" in q.methods) and not skipped(q.span.path) and not (
                     q.opaque_filter or _PICKED.search(" ".join(facts.lines(q.span)))):
                 yield from self._site(table, q.span, f"a bulk delete of {table.class_name or table.name}", orm=False)
 
     def _site(self, parent: TableFact, span: Span, how: str, *, orm: bool):
         facts = self.facts
         start, lines = function_around(facts, span)
-        head = _DEF.match(lines[0]) if lines else None
+        head = DEF.match(lines[0]) if lines else None
         if head is None:
             return
         function, before = head.group(1), "\n".join(lines[: span.start - start])
-        if _HANDLED.search("\n".join(lines)):
+        if HANDLED.search("\n".join(lines)):
             return  # the function answers the refusal itself
-        called = _called(facts, span.path, lines[1: span.start - start])
+        called = cleared_first(facts, span.path, lines[1: span.start - start])
         if called is None:
             return  # a helper called first may clear the rows (`_delete_dependencies(...)`)
         before += "\n" + called
@@ -129,7 +129,7 @@ def delete_project(project_id: int, session=Depends(get_session)):
                 continue
             cascade = next((r for r in own if re.search(r"delete|all", r.cascade or "")), None) if keys == 1 else None
             if orm and (own or back):
-                if keys > 1 or _refers_to(parent, child) or cascade or any(r.narrowed or r.backref or r.lazy in _UNLOADED or _passive(facts, r) for r in own) or back:
+                if keys > 1 or _refers_to(parent, child) or cascade or any(r.narrowed or r.backref or r.lazy in UNLOADED or passive(facts, r) for r in own) or back:
                     continue  # the ORM deletes them, or does what dbreview cannot tell
                 (orphaned if column.is_nullable else lost).append((child, column, fk, own[0]))
             else:
@@ -161,7 +161,7 @@ def delete_project(project_id: int, session=Depends(get_session)):
             )
 
 
-def _loaded_as(facts: Facts, span: Span, target: str, model: str) -> bool:
+def loaded_as(facts: Facts, span: Span, target: str, model: str) -> bool:
     """The object deleted is a `model` by its own binding: a name assigned from, annotated as, or iterated over what
     names the class (a loop over a list built from another object's collection holds that collection's rows)."""
     if not re.fullmatch(r"\w+", target):
@@ -190,7 +190,7 @@ def _assigned_mentions(lines: list[str], name: str, model: str) -> bool:
     return False
 
 
-def _called(facts: Facts, path: str, lines: list[str]) -> str | None:
+def cleared_first(facts: Facts, path: str, lines: list[str]) -> str | None:
     """The source of the module's functions the lines call (to look for the rows they clear), or None when one of
     them, by its name, clears or deletes something dbreview cannot read."""
     out = []
@@ -205,10 +205,10 @@ def _called(facts: Facts, path: str, lines: list[str]) -> str | None:
 
 def _refers_to(parent: TableFact, child: TableFact) -> bool:
     """The parent has a key of its own to the child: a relationship between them may be the many-to-one over it."""
-    return any(_refers(fk, child) for c in parent.columns.values() for fk in c.foreign_keys)
+    return any(refers(fk, child) for c in parent.columns.values() for fk in c.foreign_keys)
 
 
-def _skipped(path: str) -> bool:
+def skipped(path: str) -> bool:
     return is_test_path(path) or is_tooling_path(path)
 
 
@@ -223,7 +223,7 @@ def _referencing(facts: Facts, parent: TableFact):
         unsettled = fks_unsettled(facts, child.name) if migrated else set()
         if unsettled is None:
             continue  # the replay may not know this table's keys as they are
-        keys = [(c, fk) for c in child.columns.values() for fk in c.foreign_keys if _refers(fk, parent)]
+        keys = [(c, fk) for c in child.columns.values() for fk in c.foreign_keys if refers(fk, parent)]
         for column, fk in keys:
             if column.primary_key or column.name in unsettled or column.from_library:
                 continue
@@ -231,7 +231,7 @@ def _referencing(facts: Facts, parent: TableFact):
                 yield child, column, fk, len(keys)
 
 
-def _refers(fk: ForeignKeyRef, parent: TableFact) -> bool:
+def refers(fk: ForeignKeyRef, parent: TableFact) -> bool:
     ref = fk.table.rsplit(".", 1)[-1]
     return ref == parent.name or (parent.class_name is not None and ref == parent.class_name)
 
@@ -246,9 +246,9 @@ def _relationships(facts: Facts, parent: TableFact, child_class: str | None):
     one by `backref=` (whose cascade is not the one written on the child's side)."""
     model, child_model = facts.tables.get(parent.name), next(
         (t for t in facts.tables.values() if child_class and t.class_name == child_class), None)
-    own = [r for r in (model.relationships if model else []) if not r.secondary and _target(r) == child_class]
+    own = [r for r in (model.relationships if model else []) if not r.secondary and target_class(r) == child_class]
     back = [r for r in (child_model.relationships if child_model else [])
-            if r.backref and not r.secondary and _target(r) == parent.class_name]
+            if r.backref and not r.secondary and target_class(r) == parent.class_name]
     return own, back
 
 
@@ -259,16 +259,16 @@ def _associated(facts: Facts, parent: TableFact, child: TableFact) -> bool:
     for owner in facts.tables.values():
         for r in owner.relationships:
             if (r.secondary or "").strip("'\"").split(".")[-1] in names and (
-                    owner.name == parent.name or (r.backref and _target(r) == parent.class_name)):
+                    owner.name == parent.name or (r.backref and target_class(r) == parent.class_name)):
                 return True
     return False
 
 
-def _target(rel: RelationshipFact) -> str:
+def target_class(rel: RelationshipFact) -> str:
     return (rel.target or "").strip("'\"").split(".")[-1]
 
 
-def _passive(facts: Facts, rel: RelationshipFact) -> bool:
+def passive(facts: Facts, rel: RelationshipFact) -> bool:
     return "passive_deletes" in "\n".join(facts.lines(rel.span))
 
 
