@@ -923,7 +923,7 @@ def _say_what_becomes_of_the_children(s: Subject, message: str) -> str:
 
 @advises("REL006")
 def _let_the_children_go(s: Subject, message: str) -> str:
-    where = _code(f"{s.owner}.{s.column}")
+    where = _code(s.where)  # the anchor's Class.attr
     if "ON DELETE CASCADE" in message:
         return (f"Give {where} `passive_deletes=True` so the database's ON DELETE CASCADE deletes the children, or "
                 "`cascade=\"all, delete-orphan\"` so the ORM does.")
