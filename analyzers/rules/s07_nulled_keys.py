@@ -33,9 +33,8 @@ class OrmNullsRequiredKey(Rule):
         the key is part of the child's primary key, SQLAlchemy refuses to blank it out with an AssertionError
         instead. Warning where application code deletes a parent with `session.delete(x)` of an object its function
         shows to be one (as REL005 reads it), and neither catches IntegrityError nor names the children (their
-        model, table or the relationship) before the delete; info where no such delete is seen (then only for a
-        key whose ON DELETE says CASCADE or SET NULL: the schema means parents to be deleted), or where the delete
-        is in a function nothing calls. Not for `viewonly=True`, `secondary=` (SQLAlchemy deletes the link rows),
+        model, table or the relationship) before the delete; info where that delete is in a function nothing
+        calls. Nothing where no such delete is seen (an untyped object is no evidence). Not for `viewonly=True`, `secondary=` (SQLAlchemy deletes the link rows),
         `primaryjoin=`, dynamic, write-only, noload or raise collections, two keys between the tables, a nullable
         key, or a key with no ON DELETE on the parent's own relationship where REL005 already says it.
     Why it matters:
@@ -103,37 +102,30 @@ def delete_group(group_id: int, session=Depends(get_session)):
         attr = rel.attr if own else _backref_name(facts, rel)
         if attr is None:
             return
-        deletes, untyped, handled = _deletes(facts, name, child, attr)
-        if handled and not deletes:
-            return  # every delete seen deals with the children itself
+        deletes = _deletes(facts, name, child, attr)
+        if not deletes:
+            return  # no delete of a parent seen, or each one deals with the children itself: a guess, say nothing
         live = [c for c in deletes if uncalled_function(facts, c, methods=False) is None]
         action = (fk.ondelete or "").upper()
-        if not deletes and action not in ("CASCADE", "SET NULL"):
-            return
         key = f"{child.name}.{column.name}"
         what = (f"SQLAlchemy refuses to blank out {key}, part of {child.name}'s primary key, with an AssertionError"
                 if column.primary_key else
                 f"SQLAlchemy loads them and runs `UPDATE {child.name} SET {column.name} = NULL`, which the NOT NULL "
                 f"{key} refuses with an IntegrityError")
-        how = f"`{name}.{attr}`" + ("" if own else f" (the backref of {child.class_name}.{rel.attr})")
+        # named as the anchored line shows it: the attribute (of its class), or the backref's name on the child's line
+        how = f"`{attr}` of {name}" if own else f"the backref `{attr}` that {child.class_name}.{rel.attr} gives {name}"
         message = (f"{how} is a one-to-many to {child.class_name} with no delete cascade and no passive_deletes: when "
                    f"a {name} row with {child.class_name} rows is deleted through the ORM, {what}. ")
-        if deletes:
-            first = (live or deletes)[0]
-            more = f" (and {len(deletes) - 1} more)" if len(deletes) > 1 else ""
-            message += f"{first.path}:{first.start} deletes a {name} row that way{more}"
-            if not live:
-                message += f" (in a function {NO_CALL})"
-        else:
-            message += f"dbreview found no ORM delete of a {name} row in the application"
-            if untyped:
-                message += (f" (it cannot tell what {untyped[0].path}:{untyped[0].start} deletes, an object of a name like "
-                            f"{name}'s)")
+        first = (live or deletes)[0]
+        more = f" (and {len(deletes) - 1} more)" if len(deletes) > 1 else ""
+        message += f"{first.path}:{first.start} deletes a {name} row that way{more}"
+        if not live:
+            message += f" (in a function {NO_CALL})"
         message += f". {_database_says(fk, key)}"
         yield self.finding(
             message, rel.span, f"orm-nulls:{name}.{attr}", severity=None if live else Severity.INFO,
-            related=[(fk.span, f"{key}: NOT NULL, ON DELETE {action or 'not written'}"),
-                     *((c, f"deletes a {name} row") for c in (deletes or untyped)[:5])],
+            related=[(fk.span, f"{column.name} of {child.name}: NOT NULL, ON DELETE {action or 'not written'}"),
+                     *((c, f"deletes a {name} row") for c in deletes[:5])],
         )
 
 
@@ -181,22 +173,13 @@ def _nulled_key(facts: Facts, parent: TableFact, child: TableFact) -> tuple[Colu
     return column, fk
 
 
-def _deletes(facts: Facts, model: str, child: TableFact, attr: str) -> tuple[list[Span], list[Span], int]:
+def _deletes(facts: Facts, model: str, child: TableFact, attr: str) -> list[Span]:
     """The application's `session.delete(x)` of an object its function shows to be a `model`, and that deals with
-    none of the children first; those of an untyped object named like the model (`group` for Group); and how many
-    typed ones deal with the children."""
-    typed, untyped, handled = [], [], 0
-    for call in facts.calls:
-        if call.name != "session.delete" or skipped(call.span.path) or not call.target:
-            continue
-        if call.kwargs.get("model") == model and loaded_as(facts, call.span, call.target, model):
-            if _children_handled(facts, call.span, child, attr):
-                handled += 1
-            else:
-                typed.append(call.span)
-        elif not call.kwargs.get("model") and call.target.rsplit(".", 1)[-1].replace("_", "") == model.lower():
-            untyped.append(call.span)
-    return typed, untyped, handled
+    none of the children first (an object dbreview cannot type is no evidence)."""
+    return [call.span for call in facts.calls
+            if call.name == "session.delete" and not skipped(call.span.path) and call.target
+            and call.kwargs.get("model") == model and loaded_as(facts, call.span, call.target, model)
+            and not _children_handled(facts, call.span, child, attr)]
 
 
 def _children_handled(facts: Facts, span: Span, child: TableFact, attr: str) -> bool:
