@@ -100,6 +100,9 @@ def test_what_lets_the_delete_through_is_no_finding(tmp_path):
         _files(relationship='    memberships: Mapped[list["Membership"]] = relationship(passive_deletes=True)'),
         _files(relationship='    memberships: Mapped[list["Membership"]] = relationship(cascade="all, delete-orphan")'),
         _files(relationship='    memberships: Mapped[list["Membership"]] = relationship(viewonly=True)'),
+        # another relationship of the parent's deletes the same children: the backref's nulling skips them
+        _files(relationship='    members = relationship("Membership", cascade="all, delete-orphan")',
+               back='    group = relationship("Group", backref="memberships")'),
         _files(relationship='    memberships: Mapped[list["Membership"]] = relationship(lazy="noload")'),
         _files(typed="int | None"),
         _files(before="    for m in group.memberships:\n        session.delete(m)\n"),

@@ -87,9 +87,12 @@ def delete_group(group_id: int, session=Depends(get_session)):
         for parent in facts.tables.values():
             if not parent.class_name:
                 continue
-            for rel, child, own in _collections(facts, parent):
+            collections = list(_collections(facts, parent))
+            # a child another of the parent's relationships deletes with it is not nulled (the unit of work skips it)
+            deleted = {id(child) for rel, child, own in collections if own and _cascades(rel)}
+            for rel, child, own in collections:
                 found = _nulled_key(facts, parent, child)
-                if found is None or rel.cascade and re.search(r"delete|all", rel.cascade):
+                if found is None or _cascades(rel) or id(child) in deleted:
                     continue
                 column, fk = found
                 if fk.ondelete is None and own and not column.primary_key:
@@ -127,6 +130,10 @@ def delete_group(group_id: int, session=Depends(get_session)):
             related=[(fk.span, f"{column.name} of {child.name}: NOT NULL, ON DELETE {action or 'not written'}"),
                      *((c, f"deletes a {name} row") for c in deletes[:5])],
         )
+
+
+def _cascades(rel: RelationshipFact) -> bool:
+    return bool(rel.cascade and re.search(r"delete|all", rel.cascade))
 
 
 def _collections(facts: Facts, parent: TableFact):
