@@ -982,7 +982,7 @@ def _changes_nothing(op: MigrationOp, named: ast.expr) -> bool:
 
 
 # Where a migration's calls go that change no table of the project's: Alembic, SQLAlchemy, the standard library.
-_NOT_THE_PROJECTS = frozenset(("alembic", "sqlalchemy", "sa", "op", "logging", "warnings", "print", *sys.stdlib_module_names))
+_NOT_THE_PROJECTS = frozenset((*_LIBRARIES, *sys.stdlib_module_names))
 
 
 def _unread(span: Span, call: str, reason: str, table: str | None = None) -> MigrationOp:
