@@ -11,7 +11,7 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries, function_around, mapped_names, table_variable
 from analyzers.rules.drift import fks_unsettled
-from analyzers.rules.examples_common import HEADER
+from analyzers.rules.examples_common import HEADER, orm_delete
 from analyzers.rules.fk_reads import NO_CALL, uncalled_function
 from analyzers.rules.schema import function_source, is_tooling_path, migration_gaps
 
@@ -71,22 +71,7 @@ class Task(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id{action}"))
 '''
-    _CODE = '''
-from sqlalchemy import select
-from models import Project
-
-def remove_project(session, project_id):
-    project = session.scalars(select(Project).where(Project.id == project_id)).one()
-    session.delete(project)
-    session.commit()
-'''
-    _ROUTE = '''
-from app.projects import remove_project
-
-@router.delete("/projects/{project_id}")
-def delete_project(project_id: int, session=Depends(get_session)):
-    remove_project(session, project_id)
-'''
+    _CODE, _ROUTE = orm_delete("Project", "project")
     INVALID = ({"models.py": _MODELS.format(action=""), "app/projects.py": _CODE, "app/routes.py": _ROUTE},)
     VALID = ({"models.py": _MODELS.format(action='", ondelete="CASCADE'), "app/projects.py": _CODE},)
 

@@ -10,7 +10,7 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import function_around
 from analyzers.rules.drift import fks_unsettled
-from analyzers.rules.examples_common import HEADER
+from analyzers.rules.examples_common import HEADER, orm_delete
 from analyzers.rules.fk_reads import NO_CALL, uncalled_function
 from analyzers.rules.s07_blocked_deletes import (
     DEF, HANDLED, UNLOADED, cleared_first, loaded_as, passive, refers, skipped, target_class,
@@ -62,22 +62,7 @@ class Membership(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
 '''
-    _CODE = '''
-from sqlalchemy import select
-from models import Group
-
-def remove_group(session, group_id):
-    group = session.scalars(select(Group).where(Group.id == group_id)).one()
-    session.delete(group)
-    session.commit()
-'''
-    _ROUTE = '''
-from app.groups import remove_group
-
-@router.delete("/groups/{group_id}")
-def delete_group(group_id: int, session=Depends(get_session)):
-    remove_group(session, group_id)
-'''
+    _CODE, _ROUTE = orm_delete("Group", "group")
     INVALID = ({"models.py": _MODELS.format(options=""), "app/groups.py": _CODE, "app/routes.py": _ROUTE},)
     VALID = ({"models.py": _MODELS.format(options=", passive_deletes=True"), "app/groups.py": _CODE, "app/routes.py": _ROUTE},
              {"models.py": _MODELS.format(options=', cascade="all, delete-orphan"'), "app/groups.py": _CODE})
