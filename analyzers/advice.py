@@ -226,6 +226,13 @@ def _call_outside_the_lock(s: Subject, message: str) -> str:
             "`processing`) and commit, call the service with an idempotency key, then lock the row again only to "
             "record the result; or call before taking the lock.")
 
+@advises("CFG019")
+def _keep_the_new_query(s: Subject, message: str) -> str:
+    name = _found(r"leaves `(\w+)` as it was", message, "query")
+    method = _found(r"`(\w+)\(\)` returns a new query", message, "filter")
+    return (f"Assign the result: `{name} = {name}.{method}(...)`. Query and Select methods return a new query; the "
+            "one they are called on does not change.")
+
 # -- 2. models ----------------------------------------------------------------------------------
 
 

@@ -214,8 +214,8 @@ def export(triaged_demo: tuple[Path, Path], fmt: str, out: Path) -> str:
 def test_the_demos_markdown_after_some_triage(triaged_demo, tmp_path: Path) -> None:
     md = export(triaged_demo, "markdown", tmp_path / "review.md")
     summary = md.split("## Detailed Findings")[0]
-    assert "- **Overall assessment:** ⚠️ Pass with Warnings (not final: 95 of 97 checklist items without a verdict, 156 findings untriaged)" in summary
-    assert "- **Untriaged findings:** 156 (" in summary and "- **Checklist items reviewed:** 2 of 97 (2 pass)" in summary
+    assert "- **Overall assessment:** ⚠️ Pass with Warnings (not final: 95 of 97 checklist items without a verdict, 157 findings untriaged)" in summary
+    assert "- **Untriaged findings:** 157 (" in summary and "- **Checklist items reviewed:** 2 of 97 (2 pass)" in summary
     assert "  - 2 checklist items marked pass (see Positive Observations)" in summary
     results = md.split("### Section 1:")[1].split("**Key Question Answers:**")[0]
     assert "- ✅ **1.1** Async PostgreSQL engine with proper connection pooling: pass (alice)" in results
@@ -257,10 +257,10 @@ def test_the_demos_html_in_a_headless_browser(triaged_demo, tmp_path: Path) -> N
     dom = Page(done.stdout)
     assert_inert(dom)
     shown = " ".join(" ".join(dom.text).split())
-    assert "Overall assessment: Pass with Warnings (not final: 95 of 97 checklist items without a verdict, 156 findings untriaged)" in shown
+    assert "Overall assessment: Pass with Warnings (not final: 95 of 97 checklist items without a verdict, 157 findings untriaged)" in shown
     assert [a["data-item"] for a in dom.tags("li") if a.get("class") == "passed"] == ["1.1", "9.1"]
     split = {a["data-kind"]: a["data-count"] for a in dom.tags("rect") if "split" in (a.get("class") or "")}
-    assert split == {"confirmed": "3", "downgraded": "1", "dismissed": "1", "untriaged": "156"}
+    assert split == {"confirmed": "3", "downgraded": "1", "dismissed": "1", "untriaged": "157"}
     assert len([a for a in dom.tags("rect") if a.get("class") == "bar"]) >= 10
     assert "ALTER TABLE appointments FORCE ROW LEVEL SECURITY;" in shown, "TEN002's advice names its own table"
     assert "ALTER TABLE documents FORCE ROW LEVEL SECURITY;" not in shown, "and not the rule's example"

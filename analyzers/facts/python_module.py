@@ -32,7 +32,7 @@ from analyzers.facts.split_commits import committers, read_split_commits
 from analyzers.facts.swallowed_failures import HINT as FAILURE_HINT, read_swallowed_failures
 from analyzers.facts.rewrites import hinted as rewrite_hinted
 from analyzers.facts.rewrites import read_rewrites
-from analyzers.facts import case_copies, consumed, held_locks, in_place
+from analyzers.facts import case_copies, consumed, discarded_queries, held_locks, in_place
 from analyzers.facts.runners import read_runners
 from analyzers.facts.table_names import name_builders, named_by_call
 from analyzers.facts.usage import ModuleWide, mention_words, read_usage, top_functions
@@ -109,6 +109,8 @@ def _extract_module(path: str, text: str, module: str | None) -> ModuleFacts:
     if COMMIT_HINT.search(text):
         facts.committers = committers(reader.all_functions, reader.owners, module)
         facts.split_commits = read_split_commits(reader.all_functions, reader.owners, names, module, path)
+    if discarded_queries.HINT.search(text):  # `query.filter(...)` as a statement: its result dropped
+        facts.discarded_queries = discarded_queries.read_discarded_queries(reader.all_functions, reader.owners, names, path)
     if "except" in text and FAILURE_HINT.search(text):  # a commit or flush in a try whose handler may swallow it
         facts.swallowed_failures = read_swallowed_failures(reader.all_functions, reader.owners, path)
     facts.mentions = {k: tuple(sorted(v)) for k, v in reader.mentions.items()}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from analyzers.facts.columns import span_of
 from analyzers.facts.model import Span
 from analyzers.facts.names import Names, last
-from analyzers.facts.walk import children, walk
+from analyzers.facts.walk import children, own_nodes, walk
 
 # Only the modules whose text may hold one are walked: `hinted` says whether the text matches
 # \w\.\w+\s*[-+|]=  |  \bif\b[^\n]{0,200}\.(?:\w*_)?(?:status|state|used|redeemed|consumed|claimed)\b  |
@@ -141,7 +141,7 @@ def _given_fresh(func: ast.FunctionDef | ast.AsyncFunctionDef, param: str, funct
     for caller in functions:
         bound: dict[str, list[ast.AST]] = {}
         mine: list[ast.Call] = []
-        for node in _own_nodes(caller):
+        for node in own_nodes(caller):
             if isinstance(node, ast.Assign):
                 for t in node.targets:
                     if isinstance(t, ast.Name):
@@ -162,17 +162,6 @@ def _given_fresh(func: ast.FunctionDef | ast.AsyncFunctionDef, param: str, funct
                 return False
             calls += 1
     return calls > 0
-
-
-def _own_nodes(func: ast.FunctionDef | ast.AsyncFunctionDef):
-    """The nodes of `func`'s body, not those of the functions and classes nested in it."""
-    todo: list[ast.AST] = list(func.body)
-    while todo:
-        node = todo.pop()
-        if isinstance(node, _NESTED):
-            continue
-        yield node
-        todo.extend(children(node))
 
 
 def _returned_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from analyzers.facts.columns import span_of
 from analyzers.facts.model import Span
-from analyzers.facts.walk import children, walk
+from analyzers.facts.walk import children, own_nodes, walk
 
 HINT = re.compile(r"\.(commit|flush)\(")  # with "except": the modules that may hold one
 _SESSION = re.compile(r"(^|[._])(db_?)?session$|^(self\.)?db$|_db$", re.I)
@@ -50,24 +50,13 @@ def read_swallowed_failures(functions, owners: dict[int, str], path: str) -> lis
     out: list[SwallowedFailure] = []
     for func in functions:
         name = f"{owners[id(func)]}.{func.name}" if id(func) in owners else func.name
-        nodes = _own_nodes(func)
+        nodes = own_nodes(func)
         tries = [node for node in nodes if isinstance(node, ast.Try)]
         if not tries:  # most functions: no parents to find
             continue
         parents = {id(child): node for node in nodes for child in children(node)}
         for node in tries:
             out += _in_try(node, func, parents, name, path)
-    return out
-
-
-def _own_nodes(func) -> list[ast.AST]:
-    """The nodes of `func`'s body, not those of functions or classes nested in it."""
-    out: list[ast.AST] = []
-    todo = list(func.body)
-    while todo:
-        node = todo.pop()
-        out.append(node)
-        todo.extend(c for c in children(node) if not isinstance(c, _NESTED))
     return out
 
 

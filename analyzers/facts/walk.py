@@ -76,3 +76,19 @@ def _walk(root: ast.AST, kept: _Kept | None) -> Iterator[ast.AST]:
         yield node
     if kept is not None:
         kept[id(root)] = (root, order)
+
+
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def own_nodes(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+    """The nodes of `func`'s body, not those of the functions and classes nested in it (read on their own)."""
+    out: list[ast.AST] = []
+    todo: list[ast.AST] = list(func.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, _NESTED):
+            continue
+        out.append(node)
+        todo.extend(children(node))
+    return out

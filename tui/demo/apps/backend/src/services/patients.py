@@ -86,3 +86,11 @@ async def add_member(session: AsyncSession, organization_id: uuid.UUID, user_id:
         update(Organization).where(Organization.id == organization_id).values(member_count=Organization.member_count + 1)
     )
     await session.flush()
+
+
+async def patients_for_export(session: AsyncSession, organization_id: uuid.UUID, include_archived: bool) -> list[Patient]:
+    """The clinic's patients for the export screen; archived (soft-deleted) ones only when asked for."""
+    stmt = select(Patient).where(Patient.organization_id == organization_id)
+    if not include_archived:
+        stmt.where(Patient.deleted_at.is_(None))
+    return list((await session.execute(stmt)).scalars().all())
