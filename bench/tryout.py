@@ -169,6 +169,18 @@ TARGETS: dict[str, tuple[str, str, str]] = {
                 "data integration CLI: SQLAlchemy system database on SQLite or PostgreSQL, Alembic"),
     "neutron": ("openstack/neutron", "2131d26f73262ec89a5d3e3e0d65521df4908e65",
                 "network service: oslo.db models, projects as tenants, Alembic branches"),
+    "pagure": ("Pagure/pagure", "bee168305d5ccdea109a7ee31fd74f52b624ced8",
+               "git forge: declarative SQLAlchemy in one model module, Alembic at the top level"),
+    "tracim": ("tracim/tracim", "ba327506146cf60ab70e588668be51727d26dad4",
+               "collaboration platform: Pyramid, SQLAlchemy models per application, workspaces"),
+    "pycroft": ("agdsn/pycroft", "d0cc2c77baf6de8b71ff17b739c8f42ab7a9cd08",
+                "ISP member management: SQLAlchemy 2.0 on PostgreSQL, finance ledger, Alembic in the model package"),
+    "keylime": ("keylime/keylime", "9b1f6e6a917f86c792bac680ea7d36312d5914a5",
+                "remote attestation: verifier and registrar databases, Alembic with two engines"),
+    "rucio": ("rucio/rucio", "2e14c417ba068b8605fc4df18179e8f45fa133a1",
+              "scientific data management: one large models module, Oracle/PostgreSQL/MySQL, VOs as tenants"),
+    "nbgrader": ("jupyter/nbgrader", "207a8e544968092c93af807cce6f002552c628fa",
+                 "grading tool: SQLAlchemy on SQLite, a handful of Alembic revisions"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
