@@ -114,3 +114,61 @@ def test_a_hash_decoded_to_text_in_place_stays_a_hash(tmp_path):
     raw = setter.replace("digest = generate_password_hash(plaintext, rounds)", "digest = plaintext")
     (f,) = found(tmp_path / "b", {"app/models.py": imports + raw}, "MOD004")
     assert f.anchor == "table:users.password"
+
+
+PROJECT_BASE = """
+from sqlalchemy import MetaData
+from sqlalchemy.ext.declarative import declarative_base
+
+DeclarativeBase = declarative_base(metadata=MetaData())
+"""
+
+DIGEST_SETTER = """
+import hashlib
+import os
+
+from sqlalchemy import Column, Integer, Unicode
+from sqlalchemy.orm import synonym
+
+from app.meta import DeclarativeBase
+
+
+class Member(DeclarativeBase):
+    __tablename__ = "members"
+    id = Column(Integer, primary_key=True)
+    _password = Column("password", Unicode(128))
+
+    @classmethod
+    def _hash(cls, cleartext):
+        salt = hashlib.sha256(os.urandom(32)).hexdigest()
+        return salt + hashlib.sha256((cleartext + salt).encode()).hexdigest()
+
+    def _set_password(self, cleartext):
+        self._password = self._hash(cleartext)
+
+    def _get_password(self):
+        return self._password
+
+    password = synonym("_password", descriptor=property(_get_password, _set_password))
+"""
+
+
+def test_a_project_base_named_declarative_base_maps_its_models(tmp_path):
+    """`DeclarativeBase = declarative_base()` of the project's own: `class Member(DeclarativeBase)` with a
+    __tablename__ is a model over it, not a base of SQLAlchemy 2.0's spelling (tracim: 2 of 22 tables found)."""
+    from analyzers.engine import scan
+    from tests.test_precision import _write
+
+    root = _write(tmp_path, {"app/meta.py": PROJECT_BASE, "app/models.py": DIGEST_SETTER})
+    assert set(scan(root).facts.tables) == {"members"}
+
+
+def test_a_setter_that_hashes_with_a_fast_digest_is_named(tmp_path):
+    (f,) = found(tmp_path, {"app/meta.py": PROJECT_BASE, "app/models.py": DIGEST_SETTER}, "MOD004")
+    assert f.severity.value == "warning"
+    assert f.message.startswith("members.password is hashed on every write by a setter of Member, but with "
+                                "`sha256()`, a fast digest")
+    slow = DIGEST_SETTER.replace("import hashlib", "import bcrypt\nimport hashlib").replace(
+        "return salt + hashlib.sha256((cleartext + salt).encode()).hexdigest()",
+        "return bcrypt.hashpw(cleartext.encode(), bcrypt.gensalt()).decode()")
+    assert found(tmp_path / "b", {"app/meta.py": PROJECT_BASE, "app/models.py": slow}, "MOD004") == []

@@ -153,11 +153,12 @@ class ClassFact:
     cleared: list[str] = field(default_factory=list)  # `id = None`: an inherited column taken away
     validated: list[str] = field(default_factory=list)  # attributes with a @validates(...) hook
     polymorphic_on: str | None = None  # __mapper_args__ = {"polymorphic_on": type}
-    hashes_passwords: bool = False  # a method calls bcrypt/argon2/passlib/hash_password...
+    hashes_passwords: bool = False  # a method calls bcrypt/argon2/passlib/hash_password... (not a bare digest)
     versioned: bool = False  # `__versioned__ = {}`: SQLAlchemy-Continuum keeps a history table of it
     # attributes whose every assignment goes through a setter that hashes (`@password.setter`,
     # `password = synonym("_password", descriptor=property(get, set))`), and the columns behind them
     hashed_on_set: list[str] = field(default_factory=list)
+    fast_digest: str = ""  # its password hashing is only a fast digest of hashlib's (`sha256`): named here
     # fields a validator of the class hashes (pydantic's `@field_validator("password")` returning hash_password(v))
     hashed_fields: list[str] = field(default_factory=list)
     schema: str | None = None  # __table_args__ = {"schema": "events"}

@@ -383,14 +383,17 @@ class _Reader:
             columns=[],
             relationships=[],
             sqlmodel_table=const_bool(kw.get("table")) is True,
-            is_base=any(last(b) in _BASE_CLASSES for b in bases)
-            or any(last(self.names.qualname(d.func if isinstance(d, ast.Call) else d)) == "as_declarative" for d in node.decorator_list),
+            is_base=any(last(self.names.qualname(d.func if isinstance(d, ast.Call) else d)) == "as_declarative" for d in node.decorator_list),
         )
         sqlmodel = fact.sqlmodel_table or any(last(b) == "SQLModel" for b in bases)
         for stmt in self._class_body(node.body):
             self._class_statement(fact, stmt, sqlmodel)
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name in MAPPING_HOOKS and self._adds_columns(stmt):
                 fact.mapping_hook = stmt.name
+        # `class Base(DeclarativeBase)` makes a base; a project's own `DeclarativeBase = declarative_base()` is a base
+        # its models inherit: `class User(DeclarativeBase)` with a __tablename__ is a model (tracim's spelling)
+        fact.is_base = fact.is_base or any(last(b) in _BASE_CLASSES and (b.startswith("sqlalchemy") or not fact.tablename)
+                                           for b in bases)
         table = self._table_attribute(node)
         if table is not None:  # `__table__ = Table("activity", Base.metadata, ...)`: the class maps that table
             table.class_name = fact.name
@@ -404,9 +407,7 @@ class _Reader:
         if any("password" in c.name or "passwd" in c.name for c in fact.columns) or any(
                 "password" in t.id for st in node.body if isinstance(st, ast.Assign) for t in st.targets
                 if isinstance(t, ast.Name)):  # `password = property(get, set)` of a class mapped imperatively
-            hashing = {stmt.name: stmt for stmt in node.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
-                       and _hashes(stmt)}
-            fact.hashes_passwords = bool(hashing)
+            hashing, fact.hashes_passwords, fact.fast_digest = _hashing_methods(node.body)
             fact.hashed_on_set = _hashing_setters(node.body, hashing)
         templates = self._templates(node) if keep else []
         self.facts.templates.extend((node.name, t) for t in templates)
@@ -1242,6 +1243,41 @@ _CONNECTION_ATTRS = frozenset(("dbapi_connection", "driver_connection", "connect
 def _hashes(func: ast.AST) -> bool:
     return any(isinstance(n, (ast.Name, ast.Attribute)) and _HASHING.search(n.id if isinstance(n, ast.Name) else n.attr)
                for n in walk(func))
+
+
+_FAST_DIGESTS = re.compile(r"^(md5|sha1|sha224|sha256|sha384|sha512|sha3_\d+|blake2[bs])$")
+
+
+def _hashing_methods(body: list[ast.stmt]) -> tuple[dict[str, ast.AST], bool, str]:
+    """The class's methods that hash (a password hasher, a hashlib digest, or a method of the class that calls one:
+    `self._hash(...)`); whether a password hasher is among them; and the digest's name where hashlib's fast
+    digests are the only hashing."""
+    methods = {s.name: s for s in body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    slow = _callers({name for name, m in methods.items() if _hashes(m)}, methods)
+    digests = {name: d for name, m in methods.items() if (d := _digest(m))}
+    hashing = _callers(slow | set(digests), methods)
+    return {name: methods[name] for name in hashing}, bool(slow), "" if slow else next(iter(digests.values()), "")
+
+
+def _callers(names: set[str], methods: dict[str, ast.AST]) -> set[str]:
+    """`names` and the methods that call one of them on `self` or `cls` (two calls deep)."""
+    for _ in range(2):
+        names = names | {name for name, m in methods.items() if any(
+            isinstance(n, ast.Attribute) and n.attr in names and isinstance(n.value, ast.Name)
+            and n.value.id in ("self", "cls") for n in walk(m))}
+    return names
+
+
+def _digest(func: ast.AST) -> str:
+    """The hashlib digest `func` calls (`sha256()`, `hashlib.sha512(...)`, `hashlib.new("sha256")`), or ""."""
+    for n in walk(func):
+        if isinstance(n, ast.Call):
+            name = n.func.id if isinstance(n.func, ast.Name) else n.func.attr if isinstance(n.func, ast.Attribute) else ""
+            if name == "new" and n.args and isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, str):
+                name = n.args[0].value
+            if _FAST_DIGESTS.match(name):
+                return name
+    return ""
 
 
 def _hashing_setters(body: list[ast.stmt], hashing: dict[str, ast.AST]) -> list[str]:

@@ -361,7 +361,9 @@ class PlaintextPassword(Rule):
         Text columns named `password`, `passwd`, `pwd` or `*_password` (not `password_hash`,
         `hashed_password`). A `@validates` hook on the column in a class that hashes (bcrypt, argon2,
         passlib), a property or synonym whose setter hashes, or a `before_insert`/`before_update` listener
-        that hashes, hashes every ORM write: no finding (the name alone is cosmetic). When a method of the
+        that hashes, hashes every ORM write: no finding (the name alone is cosmetic); but a setter whose only
+        hashing is one of hashlib's fast digests (`sha256()`, salted or not, through a method of the class such as
+        `self._hash(...)`) is a warning that names the digest. When a method of the
         class hashes, or the code hashes passwords anywhere else (a service), the writes to the column are
         followed (`User(password=...)`, `self.password = ...` in its methods, `user.password = ...`): a
         value hashed on the way (`hash_password(...)`), or a field of a typed input whose validator hashes it
@@ -414,6 +416,7 @@ class User(Base):
         validated = {(c.name, v) for m in self.facts.modules for c in m.classes for v in c.validated}
         hashing = {c.name for m in self.facts.modules for c in m.classes if c.hashes_passwords}
         on_set = {(c.name, a) for m in self.facts.modules for c in m.classes for a in c.hashed_on_set}
+        fast = {c.name: c.fast_digest for m in self.facts.modules for c in m.classes if c.fast_digest}
         on_flush = {l.target.rpartition(".")[2] for l in self.facts.listeners if l.hashes and l.event in ("before_insert", "before_update")}
         elsewhere = [c for c in self.facts.calls if c.name == "password-hashing" and not is_test_path(c.span.path)]
         elsewhere.sort(key=lambda c: (c.target or "").endswith("CryptContext"))  # a call that hashes, before the set-up
@@ -424,6 +427,14 @@ class User(Base):
                 continue  # change_password = Column(Boolean): a flag, not a password
             if (col.declared_in, col.attr or col.name) in validated and col.declared_in in hashing:
                 continue  # a @validates hook of a class that hashes: every ORM write is hashed on the way in
+            if (col.declared_in, col.attr or col.name) in on_set and col.declared_in in fast:
+                yield self.finding(
+                    f"{where_declared(table, col)} is hashed on every write by a setter of {col.declared_in}, but with "
+                    f"`{fast[col.declared_in]}()`, a fast digest (a salt does not slow it): a leaked table's passwords "
+                    "can be guessed at billions a second on one GPU",
+                    col.span, column_anchor(table, col),
+                )
+                continue
             if (col.declared_in, col.attr or col.name) in on_set or col.declared_in in on_flush:
                 continue  # a setter that hashes, or a before_insert/before_update listener: every ORM write hashed
             somewhere = elsewhere or (col.declared_in, col.attr or col.name) in validated or col.declared_in in hashing
