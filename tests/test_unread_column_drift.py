@@ -46,9 +46,26 @@ def test_a_column_an_unread_operation_on_its_table_may_add_is_not_reported(tmp_p
     assert "tags.label is in the model but no migration adds it" in found[0].message
 
 
-def test_without_the_unread_part_the_columns_are_reported(tmp_path):
-    found = drift(tmp_path, "column", MODELS, CREATE)
-    assert sorted(f.anchor for f in found) == ["drift:column:notes.color", "drift:column:notes.title", "drift:column:tags.label"]
+def test_without_the_unread_part_the_columns_are_reported_one_finding_a_table(tmp_path):
+    from analyzers.findings import identity_key
+
+    found = drift(tmp_path, "column", MODELS, CREATE) + drift(tmp_path / "b", "columns", MODELS, CREATE)
+    assert sorted(f.anchor for f in found) == ["drift:column:tags.label", "drift:columns:notes"]
+    notes = next(f for f in found if f.anchor == "drift:columns:notes")
+    assert notes.message.startswith("notes: 2 columns are in the model but no migration adds them (title, color)")
+    # a saved review's decisions on the findings of one column each follow the table's
+    assert set(notes.covers) == {identity_key("MIG006", "drift:column:notes.title"),
+                                 identity_key("MIG006", "drift:column:notes.color")}
+
+
+def test_a_type_changed_by_a_later_revision_is_cited_there(tmp_path):
+    models = MODELS.replace('color: Mapped[str] = mapped_column(String(20))', 'color: Mapped[int] = mapped_column(Integer)')
+    create = CREATE.replace('sa.Column("id", sa.Integer, primary_key=True))\nop.create_table("tags"',
+                            'sa.Column("id", sa.Integer, primary_key=True), sa.Column("title", sa.String(80)), '
+                            'sa.Column("color", sa.Integer))\nop.create_table("tags"')
+    alter = 'op.alter_column("notes", "color", existing_type=sa.Integer, type_=sa.Boolean, postgresql_using="color::boolean")\n'
+    (f,) = [f for f in drift(tmp_path, "type", models, create, alter) if "notes.color" in f.message]
+    assert "but boolean in the migrations (Boolean, migrations/versions/0002_r.py:" in f.message
 
 
 def test_explain_layout_names_the_unread_part_and_what_it_holds_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -542,6 +542,7 @@ def replay(revisions: list[RevisionFact], conventions: tuple[dict[str, str], ...
                     server_default=old.server_default if new.server_default is None else (
                         None if new.server_default == "None" else new.server_default),
                     default_span=old.default_span if new.server_default is None else op.span,
+                    type_span=op.span if new.type_name else old.type_span,
                 )
             elif op.name == "rename_table" and op.target:
                 tables.pop(t.name, None)

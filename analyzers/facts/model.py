@@ -63,9 +63,15 @@ class ColumnFact:
     type_ref: str | None = None
     from_library: str | None = None  # declared by a library's mixin (analyzers/facts/stubs): version-dependent
     default_span: Span | None = None  # the migration step that last set its server default, where not its creation
+    type_span: Span | None = None  # the migration step that last changed its type, where not its creation
     # index=/unique= given as an expression dbreview does not evaluate (`index=not cls.__email_unique__` in a
     # mixin's declared_attr): each class may set it otherwise, so whether the column is indexed is not known
     keys_unread: str | None = None
+
+    @property
+    def typed_at(self) -> Span:
+        """Where the column got the type it has: its creation, or the step that last changed it."""
+        return self.type_span or self.span
 
     @property
     def is_nullable(self) -> bool:

@@ -65,7 +65,7 @@ def type_drift(model: TableFact, col: ColumnFact, other: ColumnFact, facts: Fact
         return None  # typed by its annotation only: a base's map, or the referenced column, may decide
     impl = col.type_args.get("impl")
     spelled = f"{col.type_name}, a TypeDecorator over {impl}" if impl and impl != col.type_name else col.type_name
-    where = f"{other.span.path}:{other.span.start}"
+    where = f"{other.typed_at.path}:{other.typed_at.start}"
     if mine == theirs:
         return _narrower(model, col, other, spelled, where, facts) if mine == "integer" else None
     said = (f"{model.name}.{col.name} is {_TYPE_WORDS[mine]} in the model ({spelled}) "

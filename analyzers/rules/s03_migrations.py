@@ -1232,6 +1232,7 @@ class ModelMigrationDrift(Rule):
             if db is None or db.from_sql or name in held:
                 continue
             gaps = _gaps(facts, name, model)  # an operation or SQL that could not be read may add, alter the column
+            absent = []
             for col in model.columns.values():
                 other = db.columns.get(col.name)
                 if other is None and col.from_library:
@@ -1239,11 +1240,7 @@ class ModelMigrationDrift(Rule):
                 if other is None and any(u.table == name and u.kind in ("op", "sql") for u in gaps):
                     continue  # a part of this table's migrations could not be read (a loop of add_column): it may add it
                 if other is None:
-                    yield self.finding(
-                        f"{model.name}.{col.name} is in the model but no migration adds it: queries that load "
-                        f"{model.class_name or model.name} fail on a migrated database",
-                        col.span, f"drift:column:{name}.{col.name}", unsure=gaps,
-                    )
+                    absent.append(col)
                 elif col.timezone is not None and other.timezone is not None and col.timezone != other.timezone:
                     aware = "model" if col.timezone else "migration"
                     yield self.finding(
@@ -1253,6 +1250,7 @@ class ModelMigrationDrift(Rule):
                         "will propose to change it",
                         col.span, f"drift:tz:{name}.{col.name}", unsure=gaps,
                     )
+            yield from self._absent_columns(name, model, absent, gaps)
             yield from self._columns_drift(model, db, gaps)
             mapped = set(model.columns)
             unmapped = [
@@ -1265,11 +1263,21 @@ class ModelMigrationDrift(Rule):
                 unknown.append((first_line(model.span), f"drift:unmapped:{name}",
                                 f"{name}: {', '.join(c for c, _ in unmapped)} (bases {', '.join(model.unknown_bases)})"))
                 continue
-            for cname, other in unmapped:
+            if len(unmapped) == 1:
+                cname, other = unmapped[0]
                 yield self.finding(
                     f"{name}.{cname} is NOT NULL without a default in the migrations "
                     f"({other.span.path}:{other.span.start}) but the model does not map it: every insert through "
                     "the ORM fails", first_line(model.span), f"drift:unmapped:{name}.{cname}",
+                )
+            elif unmapped:  # one fact of the table: its model is behind (or ahead of) the migrations
+                yield self.finding(
+                    f"{name}: {len(unmapped)} columns are NOT NULL without a default in the migrations but the model "
+                    f"does not map them ({', '.join(c for c, _ in unmapped)}; first: {unmapped[0][1].span.path}:"
+                    f"{unmapped[0][1].span.start}): every insert through the ORM fails",
+                    first_line(model.span), f"drift:unmapped:{name}",
+                    related=[(o.span, f"{c} in the migrations") for c, o in unmapped],
+                    covers=[identity_key(self.ID, f"drift:unmapped:{name}.{c}") for c, _ in unmapped],
                 )
         if unknown:
             hooked = ", or a mapping hook whose code adds columns" if any(".__" in note for _, _, note in unknown) else ""
@@ -1279,6 +1287,23 @@ class ModelMigrationDrift(Rule):
                 f"{hooked}): "
                 f"whether the models map them is not checked ({'; '.join(note for _, _, note in unknown[:3])}"
                 f"{'; ...' if len(unknown) > 3 else ''})", unknown, "drift:unmapped-unknown-bases", severity=Severity.INFO,
+            )
+
+    def _absent_columns(self, key: str, model, absent: list, gaps: list[Unread]):
+        """Model columns no migration adds: one finding a table (a model ahead of its migrations is one fact). `key`:
+        the table's name among the models (with its class where two services map one name)."""
+        loads = f"queries that load {model.class_name or model.name} fail on a migrated database"
+        if len(absent) == 1:
+            col = absent[0]
+            yield self.finding(f"{model.name}.{col.name} is in the model but no migration adds it: {loads}",
+                               col.span, f"drift:column:{key}.{col.name}", unsure=gaps)
+        elif absent:
+            names = [c.name for c in absent]
+            yield self.grouped(
+                f"{model.name}: {len(absent)} columns are in the model but no migration adds them "
+                f"({', '.join(names[:8])}{', ...' if len(names) > 8 else ''}): {loads}",
+                [(c.span, f"drift:column:{key}.{c.name}", f"{c.name} in the model") for c in absent],
+                f"drift:columns:{key}", unsure=gaps,
             )
 
     def _missing_table(self, t, gaps: list[Unread]):
@@ -1313,7 +1338,7 @@ class ModelMigrationDrift(Rule):
         if not cols:
             return
         said = "; ".join(f"{c.name} {c.type_name}({mine}) in the model but {o.type_name}({theirs}) in the migrations "
-                         f"({o.span.path}:{o.span.start})" for c, o, mine, theirs in cols)
+                         f"({o.typed_at.path}:{o.typed_at.start})" for c, o, mine, theirs in cols)
         longer = [c.name for c, _, mine, theirs in cols if mine > theirs]
         why = (f"values of {', '.join(longer)} that the model allows fail on insert ('value too long for type "
                "character varying'), and a schema built from the models (create_all, tests) accepts them"
@@ -1321,7 +1346,7 @@ class ModelMigrationDrift(Rule):
         yield self.finding(
             f"{model.name}: {said}: {why}{_proposes(self.facts, '; autogenerate will propose to alter them')}", cols[0][0].span,
             f"drift:length:{model.name}", severity=None if longer else Severity.INFO,
-            related=[(c.span, f"{c.name} in the model") for c, _, _, _ in cols[1:]] + [(o.span, f"{o.name} in the migrations") for _, o, _, _ in cols],
+            related=[(c.span, f"{c.name} in the model") for c, _, _, _ in cols[1:]] + [(o.typed_at, f"{o.name} in the migrations") for _, o, _, _ in cols],
         )
 
     def _enum_drift(self, model, db):
