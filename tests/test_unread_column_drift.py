@@ -74,3 +74,25 @@ def test_explain_layout_names_the_unread_part_and_what_it_holds_back(tmp_path: P
     out = capsys.readouterr().out
     assert "  not read: migrations/versions/0002_r.py:" in out
     assert "(table notes): its columns no other migration adds are not reported as missing" in out
+
+
+def test_star_args_of_a_list_written_in_the_revision_are_read(tmp_path):
+    """`op.create_table(*notes_args)` with the list written above it (or lists added together): the table and
+    its columns are read; a `*` over what the revision does not write is an operation not read, which lowers the
+    claim to an info that says so."""
+    from analyzers.engine import scan
+    from tests.test_precision import _write, revision
+
+    spread = ('base = [sa.Column("id", sa.Integer, primary_key=True)]\n'
+              'notes_args = ["notes"] + base + [sa.Column("title", sa.String(80)), sa.Column("color", sa.String(20))]\n'
+              'op.create_table(*notes_args)\n'
+              'op.create_table("tags", sa.Column("id", sa.Integer, primary_key=True), sa.Column("label", sa.String(40)))\n')
+    root = _write(tmp_path, {"app/models.py": MODELS, "migrations/versions/0001_r.py": revision(spread)})
+    result = scan(root)
+    assert set(result.facts.migration_tables["notes"].columns) == {"id", "title", "color"}
+    assert not [f for f in result.result.findings if f.rule_id == "MIG006" and "no migration" in f.message]
+    unknown = spread.replace("op.create_table(*notes_args)", "op.create_table(*load_args())")
+    root = _write(tmp_path / "b", {"app/models.py": MODELS, "migrations/versions/0001_r.py": revision(unknown)})
+    (f,) = [f for f in scan(root).result.findings if f.rule_id == "MIG006" and "notes" in f.message]
+    assert f.severity.value == "info" and "(not certain: migrations/versions/0001_r.py:9 could not be read: " \
+        "op.create_table: `*...` could not be followed" in f.message

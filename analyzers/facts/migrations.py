@@ -733,7 +733,9 @@ class _OpReader:
         if name in _NOT_OPERATIONS:
             return None  # op.get_bind() and friends: helpers, not changes to the schema
         span = col.span_of(call, self.path)
-        args = list(call.args)
+        args = self._spread(call.args)
+        if args is None:
+            return _unread(span, ast.unparse(call.func), "`*...` could not be followed: what it passes is not known")
         kw = {k: self.given.get(v.id, v) if isinstance(v, ast.Name) else v for k, v in kwargs(call).items()}
         params = _PARAMS.get(name, ())
         if batch_table:
@@ -757,6 +759,29 @@ class _OpReader:
         unread = _unread(span, ast.unparse(call.func), why, op.table if op else None)
         unread.options = op.options if op else {}  # what the call says of itself (type_="unique") beside what it cannot
         return unread
+
+    def _spread(self, given: list[ast.expr]) -> list[ast.expr] | None:
+        """The call's arguments with `*name` spread, where the name is bound to a list or tuple written in the
+        revision (`op.create_table(*roles_args)`, or lists added together); None where one cannot be."""
+        out: list[ast.expr] = []
+        for arg in given:
+            if not isinstance(arg, ast.Starred):
+                out.append(arg)
+                continue
+            items = self._elements(arg.value)
+            if items is None:
+                return None
+            out.extend(items)
+        return out
+
+    def _elements(self, node: ast.AST, hops: int = 0) -> list[ast.expr] | None:
+        node = self._value_of(node)
+        if isinstance(node, (ast.List, ast.Tuple)) and not any(isinstance(e, ast.Starred) for e in node.elts):
+            return list(node.elts)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and hops < 4:
+            left, right = self._elements(node.left, hops + 1), self._elements(node.right, hops + 1)
+            return None if left is None or right is None else left + right
+        return None
 
     def _unfollowed(self, name: str, op: MigrationOp | None, args: list[ast.expr], kw: dict[str, ast.expr], env: Env) -> str | None:
         """Why the table, column or index an op changes is not known, when it is not: a name bound by a
