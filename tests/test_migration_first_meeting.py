@@ -4,7 +4,8 @@ as a small repository of our own: what the finding must say, at which severity, 
 from __future__ import annotations
 
 from analyzers.findings import Severity
-from tests.test_precision import found, revision
+from analyzers.engine import scan
+from tests.test_precision import _write, found, revision
 
 ITEMS = revision('op.create_table("items", sa.Column("id", sa.Integer, primary_key=True), sa.Column("owner_id", sa.Integer))',
                  'op.drop_table("items")')
@@ -192,25 +193,79 @@ def test_most_tables_missing_where_a_revision_runs_sql_from_a_file_says_they_are
     assert "runs SQL it reads from a file, which dbreview does not read and which may create them" in f.message
 
 
+FIVE_MODELS = "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import DeclarativeBase\nclass Base(DeclarativeBase):\n    pass\n" + "".join(
+    f"class {name.title()}(Base):\n    __tablename__ = '{name}'\n    id = Column(Integer, primary_key=True)\n"
+    for name in ("alpha", "beta", "gamma", "delta", "epsilon"))
+
+
 def test_most_tables_missing_where_revisions_call_the_projects_own_functions_names_the_calls(tmp_path):
-    """neutron: the first revision hands the work to functions of other modules (`agent_ops.upgrade()`), which dbreview
-    does not follow: the tables they may create are not said to be created by no migration without naming those calls.
-    A call of the standard library's (`time.sleep(1)`) is nothing of the kind."""
-    models = "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import DeclarativeBase\nclass Base(DeclarativeBase):\n    pass\n"
-    for name in ("alpha", "beta", "gamma", "delta", "epsilon"):
-        models += f"class {name.title()}(Base):\n    __tablename__ = '{name}'\n    id = Column(Integer, primary_key=True)\n"
+    """neutron: the first revision hands the work to functions of other modules (`agent_ops.upgrade(*NAMES)`); one
+    dbreview cannot follow (the call's own `*NAMES`) is named: the tables it may create are not said to be created by
+    no migration. A call of the standard library's (`time.sleep(1)`) is nothing of the kind."""
     upgrade = 'time.sleep(1)\nop.create_table("alpha", sa.Column("id", sa.Integer, primary_key=True))'
-    files = {"app/models.py": models, "app/migration_ops/agent_ops.py": "def upgrade():\n    pass\n",
-             "migrations/versions/0001_a.py": "import time\n" + revision(upgrade)}
+    files = {"app/models.py": FIVE_MODELS, "migrations/versions/0001_a.py": "import time\n" + revision(upgrade),
+             "app/migration_ops/agent_ops.py": "from alembic import op\ndef upgrade(*names):\n    for name in names:\n"
+                                               "        op.create_table(name)\n"}
     (f,) = found(tmp_path, files, "MIG006")
     assert f.message.startswith("4 of 5 model tables are created by no migration we could read")
-    files["migrations/versions/0001_a.py"] = "import time\nfrom app.migration_ops import agent_ops\n" + revision(
-        upgrade + "\nagent_ops.upgrade()")
+    files["migrations/versions/0001_a.py"] = "import time\nfrom app.migration_ops import agent_ops\nNAMES = ['beta']\n" + revision(
+        upgrade + "\nagent_ops.upgrade(*NAMES)")
     (f,) = found(tmp_path / "helper", files, "MIG006")
     assert (f.severity, f.anchor) == (Severity.INFO, "drift:most-tables")
     assert f.message.startswith("4 of 5 model tables are created by no migration dbreview could follow (e.g. beta,")
     assert "revisions call functions of other modules it does not read (migrations/versions/0001_a.py:" in f.message
     assert "`agent_ops.upgrade()`), which may create them" in f.message and len(f.related) == 1
+
+
+AGENT_OPS = """
+from alembic import op
+import sqlalchemy as sa
+from app.migration_ops import common
+
+
+def upgrade():
+    op.create_table("beta", sa.Column("id", sa.Integer, primary_key=True))
+    common.create_table_if_not_exists("gamma", sa.Column("id", sa.Integer, primary_key=True))
+"""
+COMMON = """
+from alembic import op
+import sqlalchemy as sa
+
+
+def has_table(name):
+    return name in sa.inspect(op.get_bind()).get_table_names()
+
+
+def create_table_if_not_exists(table_name, *args, **kwargs):
+    if not has_table(table_name):
+        return op.create_table(table_name, *args, **kwargs)
+"""
+
+
+def test_tables_the_projects_own_functions_create_are_created_by_the_revision_that_calls_them(tmp_path):
+    """neutron: the first revision calls `agent_ops.upgrade()`, a module of the project that creates tables with op.* and
+    through a helper of a third module (`create_table_if_not_exists(name, *args, **kwargs)`, its arguments passed on);
+    a later revision calls that helper itself, its result kept. dbreview reads them in their modules (never imports
+    them): those tables are migrated, created at the revision's call, their columns declared where they are written."""
+    later_revision = revision('made = common.create_table_if_not_exists(\n    "delta",\n    sa.Column("id", sa.Integer, '
+                              'primary_key=True),\n)\nif made is None:\n    return', rev="0002", down="0001")
+    files = {"app/models.py": FIVE_MODELS, "app/migration_ops/__init__.py": "", "app/migration_ops/agent_ops.py": AGENT_OPS,
+             "app/migration_ops/common.py": COMMON,
+             "migrations/versions/0001_a.py": "from app.migration_ops import agent_ops\n" + revision(
+                 'op.create_table("alpha", sa.Column("id", sa.Integer, primary_key=True))\nagent_ops.upgrade()'),
+             "migrations/versions/0002_b.py": "from app.migration_ops import common\n" + later_revision}
+    scanned = scan(_write(tmp_path, files))
+    missing = [f for f in scanned.result.findings if f.rule_id == "MIG006"]
+    assert [f.anchor for f in missing] == ["drift:table:epsilon"]
+    facts = scanned.facts
+    assert sorted(facts.migration_tables) == ["alpha", "beta", "delta", "gamma"]
+    assert not any(r.helper_calls for r in facts.revisions)
+    first, second = facts.revisions
+    assert [(op.name, op.table, op.span.path, op.span.start) for op in first.upgrade][1:] == [
+        ("create_table", "beta", "migrations/versions/0001_a.py", 9), ("create_table", "gamma", "migrations/versions/0001_a.py", 9)]
+    assert first.upgrade[2].guarded and first.upgrade[2].columns[0].span.path == "app/migration_ops/agent_ops.py"
+    assert [(op.name, op.table, op.columns[0].span.path, op.columns[0].span.start) for op in second.upgrade] == [
+        ("create_table", "delta", "migrations/versions/0002_b.py", 10)]
 
 
 def test_where_env_py_gives_alembic_no_target_metadata_autogenerate_proposes_nothing(tmp_path):
@@ -243,3 +298,27 @@ def test_a_type_with_a_variant_for_another_dialect_is_its_own_type(tmp_path):
               "    created_at = sa.Column(sa.DateTime().with_variant(sqlite.DATETIME(truncate_microseconds=True), 'sqlite'))\n")
     (f,) = found(tmp_path, {"app/models.py": models}, "TZ001")
     assert f.message.startswith("items.created_at is DateTime without timezone=True")
+
+
+def test_a_backfill_in_a_function_of_the_project_is_read_and_a_loop_that_commits_each_batch_holds_no_lock(tmp_path):
+    """agenta: a revision hands its backfill to a function of another module, read where it is written. After the
+    revision's ALTER, its UPDATE holds that lock until every row is done (MIG013, at the helper's statement); where
+    the function's loop commits each batch (`conn.commit()`), no lock outlives a batch, and nothing is said; the
+    commit of a Session made on that connection (CleanWithSnapshot's) ends no transaction of Alembic's."""
+    backfill = ("from sqlalchemy import text\n\n\ndef run(conn):\n    while True:\n"
+                "        done = conn.execute(text(\"UPDATE items SET owner_id = 0 WHERE owner_id IS NULL\")).rowcount\n"
+                "        if not done:\n            break\n")
+    files = {**later('op.add_column("items", sa.Column("note", sa.Text))\nbackfill.run(op.get_bind())'),
+             "app/__init__.py": "", "app/backfill.py": backfill}
+    files["migrations/versions/0002_b.py"] = "from app import backfill\n" + files["migrations/versions/0002_b.py"]
+    (f,) = found(tmp_path, files, "MIG013")
+    assert (f.location.path, f.location.start_line) == ("app/backfill.py", 6)
+    assert f.message.startswith("revision 0002 rewrites rows of items after a schema change in the same transaction")
+    files["app/backfill.py"] = backfill + "        conn.commit()\n"
+    assert found(tmp_path / "batches", files, "MIG013") == []
+    # An ORM Session made on the migration's connection joins Alembic's transaction: its commit ends nothing.
+    files["app/backfill.py"] = backfill.replace("def run(conn):\n", "def run(conn):\n    session = Session(bind=conn)\n").replace(
+        "conn.execute", "session.execute").replace("from sqlalchemy import text", "from sqlalchemy import text\nfrom sqlalchemy.orm import Session") \
+        + "        session.commit()\n"
+    (f,) = found(tmp_path / "session", files, "MIG013")
+    assert (f.location.path, f.location.start_line) == ("app/backfill.py", 8)

@@ -21,7 +21,8 @@ _TYPE_POSITIONAL = {"DateTime": ("timezone",), "TIMESTAMP": ("timezone",),
 
 
 def span_of(node: ast.AST, path: str) -> Span:
-    return Span(path, node.lineno, getattr(node, "end_lineno", None) or node.lineno)
+    """`path` unless the node was grafted from another file (a revision's argument read inside the helper it calls)."""
+    return Span(getattr(node, "path", path), node.lineno, getattr(node, "end_lineno", None) or node.lineno)
 
 
 def is_column_call(node: ast.AST, names: Names) -> bool:

@@ -95,6 +95,7 @@ def link(
             if table is not None:
                 table.indexes.append(replace(index, table=table.name))
     facts.library_tables = library_tables(facts, classes, of_class)
+    facts.revisions = _helpers_followed(facts.revisions, symbols, facts.root)
     hidden = parked(facts.revisions, {*paths, *(m.path for m in modules)}, facts.root)
     facts.revisions = [r for r in facts.revisions if r.path not in hidden]
     facts.squashed = squashed_trees(facts.revisions)
@@ -105,6 +106,52 @@ def link(
     # A table whose name is known only in part: what the migrations and their SQL say of it may be under its real name.
     facts.unread += [Unread("name", t.span, t.name_unsure, table=t.name) for t in facts.tables.values() if t.name_unsure]
     return facts
+
+
+def _helpers_followed(revisions: list[RevisionFact], symbols: Symbols, root: str) -> list[RevisionFact]:
+    """The revisions that use names imported from the project, read again with their calls of the project's own
+    functions followed into their modules (neutron's `dvr_init_opts.upgrade()`, a `create_table_if_not_exists(...)`
+    helper): what those do is the revision's. Calls that lead to no function of the target stay in helper_calls."""
+    import ast
+
+    from analyzers import confine
+    from analyzers.discover import decode
+    from analyzers.facts.migrations import Helper, read_revision
+    from analyzers.facts.names import Names, module_name
+    from analyzers.facts.newer_syntax import parse_python
+    from analyzers.facts.strings import constant_env
+
+    def parsed(path: str, module: str) -> tuple[ast.Module, Names] | None:
+        try:
+            tree = parse_python(decode(confine.read_bytes(root, path)), path)
+        except (OSError, SyntaxError, ValueError, RecursionError):
+            return None
+        return tree, Names(tree, module, path.endswith("__init__.py"))  # type: ignore[arg-type]
+
+    helpers: dict[str, tuple[ast.Module, Names, dict[str, ast.FunctionDef]] | None] = {}  # each module read once
+
+    def follow(qualname: str, near: str) -> Helper | None:
+        found = symbols.function(qualname, near)
+        if found is None or found[0].revision is not None:
+            return None
+        m, name = found
+        if m.path not in helpers:
+            read = parsed(m.path, m.module)
+            helpers[m.path] = read and (*read, {n.name: n for n in read[0].body if isinstance(n, ast.FunctionDef)})
+        if helpers[m.path] is None or name not in helpers[m.path][2]:  # type: ignore[index]
+            return None
+        tree, names, functions = helpers[m.path]  # type: ignore[misc]
+        return Helper(functions[name], names, constant_env(tree.body), functions, tree, m.path)
+
+    out = []
+    for revision in revisions:
+        read = parsed(revision.path, module_name(revision.path)[0]) if revision.imports else None
+        if read is None:
+            out.append(revision)
+            continue
+        tree, names = read
+        out.append(read_revision(tree, names, revision.path, constant_env(tree.body), [], follow=follow))
+    return out
 
 
 def _with_helper_columns(table: TableFact, m: ModuleFacts, symbols: Symbols) -> TableFact:

@@ -4,9 +4,11 @@ upgrade and downgrade, with the SQL inside op.execute parsed."""
 from __future__ import annotations
 
 import ast
+import copy
 import re
 import sys
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Callable, Iterator
 
 from analyzers.facts import columns as col
 from analyzers.facts.model import ColumnFact, IndexFact, MigrationOp, RevisionFact, Span, SqlStatement, SqlUse, Unread
@@ -16,6 +18,7 @@ from analyzers.facts.strings import Env, constant_env, evaluate, strings_of
 from analyzers.facts.walk import walk
 
 _MAX_INLINE_DEPTH = 2
+_MAX_FOLLOW_DEPTH = 3  # functions of other modules of the project, followed call within call
 # op.<name>(constraint_or_index_name, table, ...): a batch_op omits the table, second in op's signature.
 # Parameter names of op.* (as Alembic spells them), so keyword calls read like positional ones.
 _PARAMS = {
@@ -84,7 +87,24 @@ def is_migration(tree: ast.Module, path: str) -> bool:
     return "revision" in assigned and "down_revision" in assigned and "upgrade" in defined
 
 
-def read_revision(tree: ast.Module, names: Names, path: str, env: Env, errors: list) -> RevisionFact:
+@dataclass(frozen=True)
+class Helper:
+    """A function of another module of the project that a revision calls, as read from that module:
+    its `def`, and the module's names, constants, functions and tree (analyzers/facts/link.py finds it)."""
+
+    func: ast.FunctionDef
+    names: Names
+    env: Env
+    functions: dict[str, ast.FunctionDef]
+    tree: ast.Module
+    path: str
+
+
+def read_revision(
+    tree: ast.Module, names: Names, path: str, env: Env, errors: list, follow: Callable[[str, str], Helper | None] | None = None,
+) -> RevisionFact:
+    """`follow`: the project's function a qualified name leads to from a module, if any; without it (a file read alone)
+    calls of other modules' functions are recorded on the revision (helper_calls), not followed."""
     values: dict[str, ast.AST] = {}
     spans: dict[str, Span] = {}
     for n in tree.body:
@@ -104,6 +124,7 @@ def read_revision(tree: ast.Module, names: Names, path: str, env: Env, errors: l
     if down is not None and not downs and not (isinstance(down, ast.Constant) and down.value is None):
         unread.append(Unread("revision", spans["down_revision"], f"its parent `{ast.unparse(down)}` is not a constant we could read"))
     reader = _OpReader(names, path, env, functions, values)
+    reader.follow = follow
     reader.flow = Flow(tree, names, env)
     reader.methods = _schema_methods(tree, names)
     upgrades, downgrades = _bodies(functions, "upgrade"), _bodies(functions, "downgrade")
@@ -318,7 +339,7 @@ class _OpReader:
         self, names: Names, path: str, env: Env, functions: dict[str, ast.FunctionDef], bindings: dict[str, ast.AST],
     ) -> None:
         self.names, self.path, self.env, self.functions = names, path, env, functions
-        self.helper_calls: list[tuple[Span, str]] = []  # calls of the project's own functions, not followed
+        self.helper_calls: list[tuple[Span, str]] = []  # calls of the project's own functions that could not be followed
         self.module_bindings = bindings
         self.bindings: dict[str, ast.AST] = bindings  # name -> the value last assigned to it (module, then function)
         self.unknown: dict[str, str] = {}  # names bound by a loop that could not be followed -> why
@@ -331,6 +352,9 @@ class _OpReader:
         # The DBAPI connection set to autocommit (`dbapi_conn.commit(); dbapi_conn.autocommit = True`, a helper's
         # body included): the steps after it run outside the migration's transaction, until it is set back.
         self.autocommit = False
+        self.follow: Callable[[str, str], Helper | None] | None = None
+        self.following: tuple[str, ...] = ()  # the other modules' functions being read, outermost first (no cycle)
+        self.followed: set[ast.Call] = set()  # the calls read so: no longer unread
 
     def ops(self, func: ast.FunctionDef) -> list[MigrationOp]:
         out: list[MigrationOp] = []
@@ -348,7 +372,9 @@ class _OpReader:
                 self._body([ast.If(stmt.test, stmt.body, body[i + 1:])], env, batch, out, depth)
                 return
             if isinstance(stmt, (ast.For, ast.AsyncFor)):
+                before = len(out)
                 self._loop(stmt, env, batch, out, depth)
+                self._committed_per_pass(stmt, out[before:])
             elif isinstance(stmt, (ast.With, ast.AsyncWith)):
                 inner = dict(batch)
                 autocommit = False
@@ -375,6 +401,8 @@ class _OpReader:
                     ends.append(len(out))
                     for op in out[start:] if elsewhere else ():
                         op.not_postgres = True
+                if isinstance(stmt, ast.While):
+                    self._committed_per_pass(stmt, out[before:])
                 if isinstance(stmt, ast.If) and self._inspects(stmt.test):
                     names, calls = tuple(self._asked(stmt.test, env)), tuple(self._calls(stmt.test))
                     negated, found = _negated(stmt.test), _drops_what_was_found(stmt)
@@ -389,12 +417,27 @@ class _OpReader:
                 for node in walk(stmt):
                     if isinstance(node, ast.Call):
                         self._call(node, env, batch, out, depth)
-                if len(out) == before and (helper := self._helper_call(stmt)) is not None:
+                if len(out) == before and (helper := self._helper_call(stmt)) is not None \
+                        and stmt.value not in self.followed:  # type: ignore[attr-defined]
                     self.helper_calls.append(helper)
                 for op in out[before:] if self.autocommit else ():
                     op.autocommit = True
                 self.autocommit = _autocommit_set(stmt, self.autocommit)
                 env = self._assign(stmt, env)
+
+    def _committed_per_pass(self, loop: ast.For | ast.AsyncFor | ast.While, ops: list[MigrationOp]) -> None:
+        """A loop that commits its connection on each pass (`conn.commit()` after each batch of a backfill): its steps
+        run in transactions it ends itself, not in the revision's one, and hold no lock past the batch. Not the commit
+        of an ORM Session made on the migration's connection (`Session(bind=op.get_bind())`): it joins Alembic's
+        transaction and does not end it."""
+        for n in walk(loop):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "commit" and not n.args \
+                    and ast.unparse(n.func.value) != "op":
+                made = self._value_of(n.func.value)
+                if not (isinstance(made, ast.Call) and "session" in last(self.names.callee(made)).lower()):
+                    for op in ops:
+                        op.autocommit = True
+                    return
 
     def _returned_test(self, test: ast.expr) -> ast.expr:
         """`if is_postgres():`, `if not is_sqlite():`: the comparison the migration's own helper returns (its
@@ -567,6 +610,8 @@ class _OpReader:
 
     def _call(self, call: ast.Call, env: Env, batch: dict[str, str], out: list[MigrationOp], depth: int) -> None:
         func = call.func
+        if self._projects(call) and self._follow(call, out):
+            return
         if isinstance(func, ast.Name) and func.id in self.functions and depth < _MAX_INLINE_DEPTH:
             self._inline(self.functions[func.id], call, env, batch, out, depth)
             return
@@ -604,17 +649,57 @@ class _OpReader:
     def _helper_call(self, stmt: ast.stmt) -> tuple[Span, str] | None:
         """A statement that is a call of a function another module of the project defines (`agent_init_ops.upgrade()`,
         `migration.create_table_if_not_exists("t", ...)`), not Alembic's, SQLAlchemy's or the standard library's:
-        not followed, and no operation, but it may create or change tables. (its span, the call as written)"""
+        when it could not be followed (_follow), no operation, but it may create or change tables. (its span, the call
+        as written)"""
         call = stmt.value if isinstance(stmt, ast.Expr) else None
-        if not isinstance(call, ast.Call):
+        if not isinstance(call, ast.Call) or not self._projects(call):
             return None
+        return col.span_of(call, self.path), ast.unparse(call.func)
+
+    def _projects(self, call: ast.Call) -> bool:
+        """Whether `call` calls a name imported from the project (not Alembic, SQLAlchemy, the standard library)."""
         root = call.func
         while isinstance(root, ast.Attribute):
             root = root.value
         imported = self.names.imports.get(root.id) if isinstance(root, ast.Name) else None
-        if imported is None or imported.split(".")[0] in _NOT_THE_PROJECTS:
-            return None
-        return col.span_of(call, self.path), ast.unparse(call.func)
+        return imported is not None and imported.split(".")[0] not in _NOT_THE_PROJECTS
+
+    def _follow(self, call: ast.Call, out: list[MigrationOp]) -> bool:
+        """Read the project's function a revision's statement calls (`dvr_init_ops.upgrade()`,
+        `migration.create_table_if_not_exists("t", sa.Column(...))`) in its own module, its parameters replaced by
+        what the call passes, and take its operations as the revision's own, placed at the call. False when it
+        cannot be read so (not found, a cycle, too deep, arguments it cannot match): the call stays unread."""
+        qualname = self.names.qualname(call.func)
+        if self.follow is None or not qualname or qualname in self.following or len(self.following) >= _MAX_FOLLOW_DEPTH:
+            return False
+        helper = self.follow(qualname, self.names.module)
+        body = _substituted(helper.func, call, self.path) if helper is not None else None
+        if helper is None or body is None:
+            return False
+        saved = (self.names, self.path, self.functions, self.module_bindings, self.flow, self.func, self.flags, self.given,
+                 self.methods, self.following, self.unknown, self.sources)
+        self.names, self.path, self.functions = helper.names, helper.path, helper.functions
+        self.module_bindings, self.methods = _assigned(helper.tree.body), _schema_methods(helper.tree, helper.names)
+        self.flow, self.flags, self.given = Flow(helper.tree, helper.names, helper.env), {}, {}
+        self.unknown, self.sources = {}, {}  # the caller's loop names are not the helper's
+        self.following = (*self.following, qualname)
+        func = copy.copy(helper.func)
+        func.body = body
+        self.func, outer_bindings = func, self.bindings
+        self.bindings = {**self.module_bindings, **_assigned(body)}
+        read: list[MigrationOp] = []
+        try:
+            self._body(body, constant_env(body, helper.env), {}, read, 0)
+        finally:
+            (self.names, self.path, self.functions, self.module_bindings, self.flow, self.func, self.flags, self.given,
+             self.methods, self.following, self.unknown, self.sources) = saved
+            self.bindings = outer_bindings
+        self.followed.add(call)
+        at = col.span_of(call, self.path)
+        for op in read:
+            op.span = at  # the revision does it, at its call
+        out.extend(read)
+        return True
 
     def _own_method(self, call: ast.Call, func: ast.Attribute) -> MigrationOp:
         """`rn.upgrade()` on an object of the migration's own class that calls op.*: not followed; only the
@@ -960,6 +1045,70 @@ class _OpReader:
             index=False, default=None, server_default=None if "server_default" not in kw else ast.unparse(kw["server_default"]),
             onupdate=None, foreign_keys=[], span=col.span_of(call, self.path), declared_in=table or "",
         )
+
+
+class _Grafted(ast.NodeTransformer):
+    """A function's body with its parameters replaced by what one call passes: `*args` spliced into the calls
+    that pass it on (`op.create_table(name, *args, **kwargs)`), as are `**kwargs`."""
+
+    def __init__(self, given: dict[str, ast.expr], star: tuple[str, list[ast.expr]] | None,
+                 stars: tuple[str, list[ast.keyword]] | None) -> None:
+        self.given, self.star, self.stars = given, star, stars
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if isinstance(node.ctx, ast.Load) and node.id in self.given:
+            return self.given[node.id]
+        if isinstance(node.ctx, ast.Load) and self.star and node.id == self.star[0]:
+            return ast.Tuple(self.star[1], ast.Load(), lineno=node.lineno)
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if self.star:
+            node.args = [a for arg in node.args for a in (
+                self.star[1] if isinstance(arg, ast.Starred) and isinstance(arg.value, ast.Tuple)
+                and arg.value.elts is self.star[1] else [arg])]
+        if self.stars:
+            node.keywords = [k for kw in node.keywords for k in (
+                self.stars[1] if kw.arg is None and isinstance(kw.value, ast.Name) and kw.value.id == self.stars[0] else [kw])]
+        return node
+
+
+def _substituted(func: ast.FunctionDef, call: ast.Call, caller: str) -> list[ast.stmt] | None:
+    """`func`'s body as `call` runs it (_Grafted), the call's arguments keeping their own file (`caller`) for the
+    spans of what they declare; None when they cannot be matched to its parameters (the call's own `*x` or `**x`,
+    keyword-only or positional-only parameters, too many arguments for a function without `*args`)."""
+    a = func.args
+    params = [p.arg for p in a.args]
+    if a.posonlyargs or a.kwonlyargs or any(isinstance(x, ast.Starred) for x in call.args) \
+            or any(k.arg is None for k in call.keywords) or (len(call.args) > len(params) and a.vararg is None):
+        return None
+    assigned = {n.id for n in ast.walk(func) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    passed = [_graft(x, caller) for x in call.args]
+    given = {**dict(zip(params[len(params) - len(a.defaults):], a.defaults)), **dict(zip(params, passed))}
+    extra = []
+    for k in call.keywords:
+        if k.arg in params:
+            given[k.arg] = _graft(k.value, caller)
+        elif a.kwarg is not None:
+            extra.append(ast.keyword(k.arg, _graft(k.value, caller)))
+        else:
+            return None
+    if assigned & ({*params, a.vararg.arg if a.vararg else "", a.kwarg.arg if a.kwarg else ""} - {""}):
+        return None  # a parameter given a new value in the body: not one expression throughout
+    star = (a.vararg.arg, passed[len(params):]) if a.vararg else None
+    stars = (a.kwarg.arg, extra) if a.kwarg else None
+    grafted = _Grafted(given, star, stars)
+    body = [grafted.visit(copy.deepcopy(stmt)) for stmt in func.body]
+    return [ast.fix_missing_locations(stmt) for stmt in body]
+
+
+def _graft(node: ast.expr, path: str) -> ast.expr:
+    """A copy of a caller's argument that keeps the caller's file: spans of what it declares point there."""
+    node = copy.deepcopy(node)
+    for n in ast.walk(node):
+        n.path = path  # type: ignore[attr-defined]
+    return node
 
 
 def _bound(func: ast.FunctionDef, call: ast.Call, env: Env) -> Env:

@@ -396,8 +396,9 @@ class RevisionFact:
     # Names the upgrade or downgrade use that the file imports from outside Alembic and SQLAlchemy: (local
     # name, qualified name, the import's span). An application model among them is today's, not the revision's.
     imports: list[tuple[str, str, Span]] = field(default_factory=list)
-    # The upgrade's statements that call a function of another module of the project (`agent_init_ops.upgrade()`):
-    # not followed; they may create or change tables. (the call's span, the function as written)
+    # The upgrade's statements that call a function of another module of the project (`agent_init_ops.upgrade()`)
+    # that could not be followed (link.py follows those it finds); they may create or change tables. (the call's
+    # span, the function as written)
     helper_calls: list[tuple[Span, str]] = field(default_factory=list)
 
 

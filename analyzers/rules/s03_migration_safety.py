@@ -461,24 +461,35 @@ class _OnePerRevision:
         on = f", on {_names(list(dict.fromkeys(tables)))}" if set(tables) - {lead} else ""
         top = min((f.severity for f in (first, *rest)), key=lambda s: s.rank)
         return replace(
-            first, message=f"{first.message} (and {len(rest)} more like it in this revision{on}){_mixed(first, rest, top)}",
+            first, message=f"{first.message} (and {len(rest)} more like it in this revision{on})"
+                           f"{_mixed(first, rest, top, [lead, *tables])}",
             severity=top, related=first.related + tuple(Related(f.location, f.message) for f in rest),
             covers=tuple(dict.fromkeys(k for _, f in found for k in (identity_key(self.ID, f.anchor), *f.covers))),
         )
 
 
-def _mixed(first: Finding, rest: list[Finding], top: Severity) -> str:
+def _mixed(first: Finding, rest: list[Finding], top: Severity, tables: list[str]) -> str:
     """Where the revision's steps differ in severity, the group takes the highest (an info on its first step
-    must not hide a warning on the next) and says which lines are which."""
+    must not hide a warning on the next) and says which lines are which, or which tables where lines do not
+    tell them apart (steps of one call of a function the revision hands them to, or of one loop); neither, when
+    the tables do not either."""
     every = (first, *rest)
     if all(f.severity == first.severity for f in rest):
         return ""
+    at = [str(f.location.start_line) for f in every]
+
+    def tells(named: list[str]) -> bool:
+        return all(len({f.severity for f, other in zip(every, named) if other == n}) == 1 for n in named)
+
+    what, named = ("line", at) if tells(at) else ("", tables)
+    if not tells(named):
+        return ""
 
     def lines(sev: Severity) -> str:
-        return _names([str(f.location.start_line) for f in every if f.severity == sev])
+        return f"{what} {_names(list(dict.fromkeys(n for f, n in zip(every, named) if f.severity == sev)))}".lstrip()
 
     lower = sorted({f.severity for f in every} - {top}, key=lambda s: s.rank)
-    return f"; {top} for line {lines(top)}" + "".join(f", {sev} only for line {lines(sev)}" for sev in lower)
+    return f"; {top} for {lines(top)}" + "".join(f", {sev} only for {lines(sev)}" for sev in lower)
 
 
 def _names(items: list[str]) -> str:
