@@ -24,6 +24,14 @@ _LOST = {
     "options": ("loader option", "loads as the mapping says", False),
 }
 
+_INVOICES = {"app/models.py": HEADER + '''
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int]
+    paid: Mapped[bool]
+'''}
+
 
 class DiscardedQueryCall(Rule):
     """A query method that returns a new query is called as a statement of its own, so it changes nothing.
@@ -54,13 +62,7 @@ class DiscardedQueryCall(Rule):
     ID = "CFG019"
     ITEM = "1.5"
     SEVERITY = Severity.WARNING
-    INVALID = ({"app/models.py": HEADER + '''
-class Invoice(Base):
-    __tablename__ = "invoices"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int]
-    paid: Mapped[bool]
-''', "app/invoices.py": '''
+    INVALID = ({**_INVOICES, "app/invoices.py": '''
 from sqlalchemy import select
 from app.models import Invoice
 
@@ -75,13 +77,7 @@ def unpaid(session, org_id):
     stmt.where(Invoice.paid.is_(False)).limit(50)
     return session.scalars(stmt).all()
 '''},)
-    VALID = ({"app/models.py": HEADER + '''
-class Invoice(Base):
-    __tablename__ = "invoices"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int]
-    paid: Mapped[bool]
-''', "app/invoices.py": '''
+    VALID = ({**_INVOICES, "app/invoices.py": '''
 from app.models import Invoice
 from app.search import Builder
 
