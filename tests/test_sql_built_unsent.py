@@ -210,3 +210,101 @@ class Config:
                                                        '    app.config.from_object("app.config.Config")\n')
     (f,) = found(tmp_path, {"app/__init__.py": app + "    db.init_app(app)\n    return app\n", "app/config.py": config}, "CFG005")
     assert f.severity is Severity.INFO and "pool_recycle=300 retires connections older than that" in f.message
+
+
+HELPERS = '''
+import sqlalchemy as sa
+
+
+def reset_marks(conn, key):
+    conn.execute(sa.text(f"UPDATE ledger SET notes = notes - '{key}'"))
+
+
+def seed_flags(conn, key):
+    conn.execute(sa.text(f"UPDATE ledger SET flags = '{key}'"))
+'''
+
+REVISION = '''
+from alembic import op
+
+revision = "0007"
+down_revision = None
+
+
+def upgrade():
+    from app.upkeep import reset_marks
+    reset_marks(op.get_bind(), op.get_context().opts["key"])
+
+
+def downgrade():
+    pass
+'''
+
+
+def test_a_function_a_migration_calls_is_not_said_to_be_run_by_nothing(tmp_path):
+    files = {"app/__init__.py": "", "app/upkeep.py": HELPERS, "migrations/env.py": "",
+             "migrations/versions/0007_reset.py": REVISION}
+    got = {f.anchor: f.message for f in found(tmp_path, files, "CFG008")}
+    assert "nothing runs it" not in got["sql:reset_marks:key"]  # the revision's upgrade calls it
+    assert "no call of seed_flags was found in the application's code outside tests: nothing runs it" in got[
+        "sql:seed_flags:key"]  # nothing does
+    by_module = REVISION.replace("from app.upkeep import reset_marks\n    reset_marks(", "from app import upkeep\n    upkeep.reset_marks(")
+    got = {f.anchor: f.message for f in found(tmp_path, {**files, "migrations/versions/0007_reset.py": by_module}, "CFG008")}
+    assert "nothing runs it" not in got["sql:reset_marks:key"]
+
+
+EXPLAINED = '''
+import sqlalchemy as sa
+from app.tasks import run
+
+
+@run
+def plan(conn, body, costs, timing):
+    flags = ", ".join((["COSTS"] if costs else []) + (["TIMING"] if timing else []))
+    flags = f" ({flags})" if flags else ""
+    return conn.execute(sa.text(f"EXPLAIN{flags} SELECT * FROM ledger")).fetchall()
+
+
+@run
+def wrapped(conn, order):
+    order = f" ORDER BY {order}" if order else ""
+    return conn.execute(sa.text(f"SELECT * FROM ledger{order}")).fetchall()
+'''
+
+
+def test_a_value_reassigned_from_itself_is_followed_to_its_literals(tmp_path):
+    files = {"app/__init__.py": "", "app/tasks.py": "def run(f):\n    return f\n", "app/plans.py": EXPLAINED}
+    got = {f.anchor: f.message for f in found(tmp_path, files, "CFG008")}
+    assert not any(a.startswith("sql:plan:") for a in got)  # only "COSTS", "TIMING" or nothing: fixed text
+    assert "`order` is a parameter of `wrapped`" in got["sql:wrapped:order"]  # what it was before: still reported
+
+
+PLUGIN = '''
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from app.tasks import run
+from app.remote import fetch_label
+
+folder = os.getenv("LEDGER_PLUGIN_DIR")
+library, label = None, None
+if folder:
+    library = str((Path(folder) / "ledger.so").resolve())
+    label = fetch_label()
+
+
+@run
+def load(conn):
+    if library:
+        conn.execute(sa.text(f"CREATE FUNCTION ledger_cmp(text, text) RETURNS boolean AS '{library}' LANGUAGE c"))
+    conn.execute(sa.text(f"COMMENT ON TABLE ledger IS '{label}'"))
+'''
+
+
+def test_a_module_value_set_in_branches_is_followed_to_each_assignment(tmp_path):
+    files = {"app/__init__.py": "", "app/tasks.py": "def run(f):\n    return f\n", "app/plugins.py": PLUGIN}
+    got = {f.anchor: f for f in found(tmp_path, files, "CFG008")}
+    assert "sql:load:library" not in got  # None, or a path made of the operator's environment: configuration
+    assert "sql:load:label" in got  # None, or what fetch_label() returns: not followed, still reported
+    assert "fetch_label()" in got["sql:load:label"].message

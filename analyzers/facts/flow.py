@@ -52,12 +52,13 @@ _CONFIG_ROOTS = {"settings", "config", "conf", "cfg", "app_settings", "configura
 _VALIDATING = {"isidentifier", "isalnum", "isdigit", "isdecimal", "isnumeric", "match", "fullmatch"}
 _BUDGET = 200  # steps to follow one spliced value (a helper called from many places fans out)
 _PASSTHROUGH = {"str", "lower", "upper", "strip", "lstrip", "rstrip", "replace", "format", "casefold", "title", "decode",
-                "encode", "capitalize", "items", "keys", "values"}
+                "encode", "capitalize", "items", "keys", "values", "resolve", "absolute", "as_posix", "expanduser"}
 
 
 # The standard library's pure functions of text: what they return is made of their arguments and nothing else
 # (`textwrap.dedent(TEMPLATE)` is as constant as TEMPLATE).
-_TEXT_OF_ARGUMENTS = {"textwrap.dedent", "textwrap.indent", "textwrap.fill", "textwrap.shorten", "inspect.cleandoc"}
+_TEXT_OF_ARGUMENTS = {"textwrap.dedent", "textwrap.indent", "textwrap.fill", "textwrap.shorten", "inspect.cleandoc",
+                      "pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath", "os.path.join", "os.path.abspath"}
 
 
 # Calls that make a value the code generates itself (an id, a time): nothing a caller gives reaches it.
@@ -71,7 +72,7 @@ class Flow:
         self.tree, self.names, self.env = tree, names, env
         self._parents: dict[int, Func | None] | None = None
         self._calls: dict[str, list[tuple[ast.Call, Func | None]]] = {}
-        self._module_values: dict[str, ast.AST] = {}
+        self._module_values: dict[str, list[ast.AST]] = {}  # every value module-level code assigns a name
         self._classes: dict[str, ast.ClassDef] = {}
         self._functions: dict[str, Func] = {}  # module-level functions
         self._references: dict[str, list[int]] = {}  # name -> lines where it is read (a function passed on as a value)
@@ -115,10 +116,9 @@ class Flow:
                     if isinstance(inner_call, ast.Call):  # its arguments may be the comprehension's own names
                         self._comprehension_of[id(inner_call)] = node
             stack.extend((child, inner) for child in children(node))
+        self._module_assignments(self.tree.body)
         for node in self.tree.body:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                self._module_values[node.targets[0].id] = node.value
-            elif isinstance(node, ast.ClassDef):
+            if isinstance(node, ast.ClassDef):
                 self._classes[node.name] = node
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._functions[node.name] = node
@@ -137,9 +137,26 @@ class Flow:
         return [(c, f) for c, f in self._calls.get(func.name, []) if isinstance(c.func, ast.Attribute) == method
                 or isinstance(c.func, ast.Call)]
 
-    def module_value(self, name: str) -> ast.AST | None:
+    def _module_assignments(self, body: list[ast.stmt]) -> None:
+        """Each value module-level code assigns a name, in `if`/`try`/`with` blocks too (`a, b = None, None`
+        pairs them; `a, b = f()` gives each the whole value)."""
+        for node in body:
+            if isinstance(node, (ast.Assign, ast.AugAssign)):  # not `x: ContextVar[str] = ContextVar(...)`: set later
+                for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    paired = (zip(t.elts, node.value.elts) if isinstance(t, ast.Tuple) and isinstance(node.value, ast.Tuple)
+                              and len(t.elts) == len(node.value.elts) else ((n, node.value) for n in getattr(t, "elts", [t])))
+                    for n, value in paired:
+                        if isinstance(n, ast.Name):
+                            self._module_values.setdefault(n.id, []).append(value)
+            elif isinstance(node, (ast.If, ast.Try, ast.With)):
+                for field in ("body", "orelse", "finalbody"):
+                    self._module_assignments(getattr(node, field, None) or [])
+                for handler in getattr(node, "handlers", ()):
+                    self._module_assignments(handler.body)
+
+    def module_values(self, name: str) -> list[ast.AST]:
         self._index()
-        return self._module_values.get(name)
+        return self._module_values.get(name, [])
 
     def enclosing(self, func: Func) -> Func | None:
         """The function a nested function is defined in (its closure's names are that function's)."""
@@ -603,10 +620,10 @@ class Flow:
             self._index()
             if name in self._classes:  # `for e in Status`: the members of a class the module declares
                 return ("enum" if self.is_enum_class(name) else "constant"), f"{expr} is a class this module declares"
-            value = self.module_value(name)
-            if value is not None:
-                self._trail.append(value.lineno)
-                return self.source(value, None, depth + 1)
+            values = self.module_values(name)
+            if values:
+                self._trail.extend(v.lineno for v in values)
+                return self._worst([self.source(v, None, depth + 1) for v in values], expr)
             imported = self.names.imports.get(name)
             if imported:
                 return ("constant" if name.isupper() else "unknown"), f"{expr} is imported from {imported.rsplit('.', 1)[0]}"
@@ -899,7 +916,10 @@ class _Scope:
     def reaching(self, values: list[ast.AST], line: int) -> list[ast.AST]:
         """Of a name's assigned `values`, those that may reach a read on `line`: an assignment of the same
         block that runs before the statement holding the read hides all but those between it and the read,
-        or to the end of a loop around the read within that statement (the next turn of the loop)."""
+        or to the end of a loop around the read within that statement (the next turn of the loop). An assignment
+        holding the read is not one: `x = f"({x})"` reads the x before it (and adds no source of its own)."""
+        values = [v for v in values if (st := self.statement_of.get(id(v))) is None
+                  or not st.lineno <= line <= (st.end_lineno or st.lineno)]
         best: tuple[int, int] | None = None  # the closest such assignment's line, the end of the stretch
         for v in values:
             st = self.statement_of.get(id(v))
