@@ -199,6 +199,7 @@ class ClassIndex:
             span=cls.span,
             mixins=tuple(a.name for a in classes if not a.is_base),
             schema=next((c.schema for c in [cls, *classes] if c.schema), None),
+            view=next((c.view for c in [cls, *classes] if c.view), None),
             named_by=cls.named_by if cls.tablename is not None else None,
             unknown_bases=tuple(dict.fromkeys([
                 *(a.name or "?" for a in own
@@ -206,6 +207,7 @@ class ClassIndex:
                 *(f"{a.name}.{a.mapping_hook}" for a in [cls, *classes] if a.mapping_hook),  # code may add columns
             ])),
         )
+        folded = {n for c in [cls, *classes] for n in c.args_from}  # `__table_args__` = cls._table_args + (...)
         # Farthest ancestor first, so that nearer declarations override.
         for source in [*reversed(classes), cls]:
             for attr in source.cleared:
@@ -218,7 +220,7 @@ class ClassIndex:
                 table.columns[c.name] = c
             for made in self._helper_columns(source):
                 table.columns.setdefault(made.name, made)
-            for item in source.table_args:
+            for item in [*source.table_args, *(i for n in folded for i in source.named_args.get(n, ()))]:
                 (table.indexes if isinstance(item, IndexFact) else table.constraints).append(item)
             table.relationships.extend(source.relationships)
         return table

@@ -178,6 +178,12 @@ class ClassFact:
     # attributes set by a call of a function of the target (`type = varchar_enum(Kind)`): (the attribute, then as
     # TableFact.helper_calls); ClassIndex reads those whose function returns one column as that column
     helper_calls: tuple[tuple[str, str, tuple[str, ...], tuple[tuple[str, str], ...], Span], ...] = ()
+    # a declared_attr __table_args__ that folds in class attributes (`return cls._table_args + (...)`): their names
+    args_from: tuple[str, ...] = ()
+    # tuple attributes of the class that hold Index/constraint items (`_table_args = (PrimaryKeyConstraint(...), ...)`)
+    named_args: dict[str, list[IndexFact | ConstraintFact]] = field(default_factory=dict)
+    # mapped to a database view, not a table (`__table__ = some_view.table`, `info={"is_view": True}`): how it says so
+    view: str | None = None
 
 
 @dataclass(slots=True)
@@ -208,6 +214,7 @@ class TableFact:
     # argument and `name_unsure` says why: the rules that need the exact name hold back.
     named_by: tuple[str, str] | None = None
     name_unsure: str | None = None
+    view: str | None = None  # a view the ORM maps, not a table: how dbreview knows (ClassFact.view)
 
     @property
     def qualified(self) -> str:
@@ -538,6 +545,8 @@ class Facts:
     unread: list[Unread] = field(default_factory=list)
     bases: list[Span] = field(default_factory=list)  # the declarative bases the models map through
     other_tables: dict[str, TableFact] = field(default_factory=dict)  # on another database (ClickHouse ...): not the app's
+    # Views the ORM maps as classes (no keys, indexes or migrations of their own, whatever their columns say): not tables.
+    views: dict[str, TableFact] = field(default_factory=dict)
     # Tables a library makes as the mappers are configured, which no model of the target declares (analyzers/facts/
     # library_tables.py): name -> (the library, and where it is turned on; what the table is for). Their columns
     # are not known.

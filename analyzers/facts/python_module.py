@@ -140,6 +140,8 @@ class _Reader:
         self._bindings(tree.body, top=True)
         self._column_helpers(tree)
         self._class_factories(tree)
+        self.views = {t.id for node in module_level(tree.body) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                      and _makes_view(node.value, self.names) for t in node.targets if isinstance(t, ast.Name)}
         for node in module_level(tree.body):
             if isinstance(node, ast.ClassDef):
                 self._class(node)
@@ -414,7 +416,7 @@ class _Reader:
         if not keep:
             return fact
         if fact.columns or fact.tablename or fact.is_base or fact.relationships or fact.sqlmodel_table or fact.table_args or (
-                fact.mapped_by or fact.hashed_on_set or templates or fact.mapping_hook):
+                fact.mapped_by or fact.hashed_on_set or templates or fact.mapping_hook or fact.args_from or fact.view):
             self.facts.classes.append(fact)
         elif bases and any(b for b in bases):  # maybe a subclass of a model (inheritance): keep it light
             self.facts.classes.append(fact)
@@ -499,6 +501,11 @@ class _Reader:
                 returned = _inline_locals(stmt, returned)
             if stmt.name == "__table_args__":  # `return auto_table_args(cls, schema="events")`, a dict, a tuple
                 fact.schema = _schema_of(returned) or fact.schema
+                me = stmt.args.args[0].arg if stmt.args.args else "cls"
+                fact.args_from = tuple(dict.fromkeys(  # `return cls._table_args + (...)`: each class's own items
+                    n.attr for r in walk(stmt) if isinstance(r, ast.Return) and r.value is not None for n in walk(r.value)
+                    if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me
+                    and not n.attr.startswith("__")))
                 if isinstance(returned, (ast.Tuple, ast.List)):  # its indexes and constraints, as in a plain __table_args__
                     fact.table_args.extend(self._table_items(returned, fact.tablename))
                 return
@@ -536,6 +543,13 @@ class _Reader:
         elif target == "__table_args__":
             fact.table_args.extend(self._table_items(value, fact.tablename))
             fact.schema = _schema_of(value) or fact.schema
+            fact.view = fact.view or _marked_view(value)
+        elif isinstance(value, (ast.Tuple, ast.List)) and (items := self._table_items(value, fact.tablename)):
+            fact.named_args[target] = items  # `_table_args = (PrimaryKeyConstraint(...), ...)`: a base's __table_args__ may use it
+        elif target == "__table__" and value is not None and (
+            isinstance(value, ast.Call) and _makes_view(value, names) or _root_name(value) in self.views
+        ):  # `__table__ = current_property.table` where `current_property = View(...)`; `__table__ = create_view(...)`
+            fact.view = f"`__table__ = {ast.unparse(value)[:60]}`"
         elif target == "type_annotation_map" and isinstance(value, ast.Dict):
             fact.type_map.update(col.read_type_map(value, names))
         elif target == "registry" and isinstance(value, ast.Call) and isinstance(kwargs(value).get("type_annotation_map"), ast.Dict):
@@ -803,6 +817,8 @@ class _Reader:
                         self._flask_setting(ast.Constant(key), value, node)
             elif callee and _HASHING.search(last(callee)):  # where passwords get hashed, whatever the class
                 self.facts.calls.append(CallFact("password-hashing", col.span_of(node, self.path), {}, callee))
+            elif callee and _FAST_DIGESTS.match(last(callee)) and "password" in ast.unparse(node).lower():
+                self.facts.calls.append(CallFact("password-digest", col.span_of(node, self.path), {}, callee))  # sha256(salt + password)
             elif isinstance(node.func, ast.Attribute) and node.func.attr == "execution_options" and any(
                 k.arg == "schema_translate_map" for k in node.keywords
             ):  # a schema per tenant: the same tables, another schema per request
@@ -1118,6 +1134,34 @@ def _inert(stmt: ast.stmt) -> bool:
     if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Return) and stmt.value is None):
         return True
     return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+
+
+def _makes_view(call: ast.Call, names: Names) -> bool:
+    """`View(...)`, `MaterializedView(...)`, `create_view(...)` (sqlalchemy-utils): a view, not a table."""
+    name = last(names.callee(call)) or ""
+    return name.endswith("View") or name.lower() in ("view", "create_view", "create_materialized_view")
+
+
+def _root_name(node: ast.AST) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _marked_view(args: ast.AST | None) -> str | None:
+    """`__table_args__ = {"info": {"is_view": True}}` (or `info=dict(is_view=True)`, a tuple ending in such a
+    dict): the project's own mark of a view, which its env.py and create_all leave out."""
+    if isinstance(args, (ast.Tuple, ast.List)) and args.elts:
+        args = args.elts[-1]
+    info = next((v for k, v in zip(args.keys, args.values) if const_str(k) == "info"), None) if isinstance(args, ast.Dict) else None
+    if isinstance(info, ast.Dict):
+        marks = {const_str(k): v for k, v in zip(info.keys, info.values)}
+    elif isinstance(info, ast.Call) and isinstance(info.func, ast.Name) and info.func.id == "dict":
+        marks = {k.arg: k.value for k in info.keywords}
+    else:
+        return None
+    flag = next((k for k, v in marks.items() if k and "view" in k.lower() and const_bool(v) is True), None)
+    return f"`info={{{flag!r}: True}}` in __table_args__" if flag else None
 
 
 def _schema_of(args: ast.AST | None) -> str | None:
