@@ -38,6 +38,19 @@ def test_set_not_null_on_a_column_made_by_sql_says_it_could_not_read_it():
     assert "could not read whether the earlier revisions already made it NOT NULL (then PostgreSQL skips the scan)" in f.message
 
 
+def test_set_not_null_on_a_table_older_than_the_migrations_reads_the_steps_that_added_the_column():
+    model = ("from sqlalchemy import Boolean, Column, Integer\nfrom sqlalchemy.orm import DeclarativeBase\n\n"
+             "class Base(DeclarativeBase):\n    pass\n\nclass Legacy(Base):\n    __tablename__ = 'legacy'\n"
+             "    id = Column(Integer, primary_key=True)\n    seen = Column(Boolean, nullable=False)\n")
+    added = 'op.add_column("legacy", sa.Column("seen", sa.Boolean()))'
+    made_not_null = history(added + '\nop.alter_column("legacy", "seen", nullable=False)',
+                            'op.alter_column("legacy", "seen", nullable=False)')
+    assert found(ValidatedUnderLock, {**made_not_null, "app/models.py": model}) == []  # r01 scans nothing
+    (f,) = found(ValidatedUnderLock, {**history(added, 'op.alter_column("legacy", "seen", nullable=False)'), "app/models.py": model})
+    assert f.anchor == "migration:r01:set-not-null:legacy.seen" and "could not read" not in f.message
+    assert "every row is scanned under an ACCESS EXCLUSIVE lock" in f.message
+
+
 def test_a_varchar_widened_without_existing_type_is_read_from_the_earlier_revisions():
     assert found(TableRewrite, history(ACCOUNTS, 'op.alter_column("accounts", "secret", type_=sa.String(256))')) == []
     assert found(TableRewrite, history(ACCOUNTS, 'op.alter_column("accounts", "secret", type_=sa.Text())')) == []

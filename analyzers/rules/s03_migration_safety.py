@@ -1161,6 +1161,11 @@ if op.get_bind().dialect.name == "mysql":
         unread = then is None or then.type_name is None or sql_touches(self.facts, c.table, column)
         if not unread and not then.is_nullable:  # type: ignore[union-attr]
             return None
+        if then is None and not sql_touches(self.facts, c.table, column):  # a table from before the migrations
+            by_ops = _not_null_by_ops(self.facts, c, column)  # its column added by an earlier step: read from the steps
+            if by_ops:
+                return None
+            unread = by_ops is None
         since = f"since revision {created.creator.revision}" if isinstance(created, Life) else "from before the migrations"
         what = f"{c.who} sets {c.table}.{column} NOT NULL (the column exists {since})"
         if unread:  # made or changed by SQL the replay does not follow: it may be NOT NULL already
@@ -1176,6 +1181,28 @@ if op.get_bind().dialect.name == "mysql":
 
 # A CHECK that says only that a column is not NULL, in SQL or as SQLAlchemy writes it (`column("x").is_not(None)`).
 _IS_NOT_NULL = re.compile(r"""^\(?\s*"?(\w+)"?\s+IS\s+NOT\s+NULL\s*\)?$|^(?:\w+\.)?column\(\s*['"](\w+)['"]\s*\)\.is_?not\(\s*None\s*\)$""", re.I)
+
+
+def _not_null_by_ops(facts: Facts, c: Change, column: str) -> bool | None:
+    """Whether the steps before this one that add or alter `table.column` (in this revision's ancestors, then its
+    own) leave it NOT NULL, None where no step added it: the replay has no table to say so when the table is older
+    than the migrations."""
+    seen = history(facts).ancestors.get(id(c.rev), frozenset())
+    not_null: bool | None = None
+    for rev in (*(r for r in facts.revisions if id(r) in seen), c.rev):
+        for op in rev.upgrade:
+            if op is c.op:
+                return not_null
+            if op.table != c.table:
+                continue
+            if op.name == "add_column" and op.columns and op.columns[0].name == column:
+                not_null = op.columns[0].nullable is False or op.columns[0].primary_key
+            elif op.name == "alter_column" and op.target == column and op.columns and op.columns[0].nullable is not None \
+                    and not_null is not None:
+                not_null = not op.columns[0].nullable
+            elif op.name == "drop_column" and op.target == column:
+                not_null = None
+    return not_null
 
 
 def _validated_not_null(facts: Facts, c: Change, column: str) -> bool:
