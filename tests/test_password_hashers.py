@@ -172,3 +172,35 @@ def test_a_setter_that_hashes_with_a_fast_digest_is_named(tmp_path):
         "return salt + hashlib.sha256((cleartext + salt).encode()).hexdigest()",
         "return bcrypt.hashpw(cleartext.encode(), bcrypt.gensalt()).decode()")
     assert found(tmp_path / "b", {"app/meta.py": PROJECT_BASE, "app/models.py": slow}, "MOD004") == []
+
+
+def test_a_service_that_hashes_passwords_with_a_fast_digest_is_named_not_called_missing(tmp_path):
+    """A service stores `sha256(salt + password)` through `identity.update({...})`: hashing is there, but a fast
+    digest; "no password hashing shows anywhere" would be false."""
+    model = """
+from sqlalchemy import Column, Integer, LargeBinary, String
+from app.meta import DeclarativeBase
+
+class Identity(DeclarativeBase):
+    __tablename__ = "identities"
+    id = Column(Integer, primary_key=True)
+    password = Column(String(255))
+    salt = Column(LargeBinary(255))
+"""
+    service = """
+import hashlib
+import os
+
+from app.models import Identity
+
+def add_identity(name, password, session):
+    row = Identity()
+    salt = os.urandom(255)
+    hashed = hashlib.sha256(salt + password.encode()).hexdigest()
+    row.update({"salt": salt, "password": hashed})
+    session.add(row)
+"""
+    files = {"app/meta.py": PROJECT_BASE, "app/models.py": model, "app/identity.py": service}
+    (f,) = found(tmp_path, files, "MOD004")
+    assert f.severity.value == "warning" and "`hashlib.sha256()` (app/identity.py:10), a fast digest" in f.message
+    assert "no password hashing" not in f.message

@@ -420,6 +420,7 @@ class User(Base):
         on_flush = {l.target.rpartition(".")[2] for l in self.facts.listeners if l.hashes and l.event in ("before_insert", "before_update")}
         elsewhere = [c for c in self.facts.calls if c.name == "password-hashing" and not is_test_path(c.span.path)]
         elsewhere.sort(key=lambda c: (c.target or "").endswith("CryptContext"))  # a call that hashes, before the set-up
+        digests = [c for c in self.facts.calls if c.name == "password-digest" and not is_test_path(c.span.path)]
         for table, col in column_sites(self.facts):
             if not self.NAMES.match(col.name) or "hash" in col.name or "Encrypt" in (col.type_name or ""):
                 continue
@@ -469,6 +470,15 @@ class User(Base):
                     "write to this column goes through it",
                     col.span, column_anchor(table, col), severity=Severity.INFO,
                     related=[(c.span, c.target or "") for c in elsewhere[:5]],
+                )
+                continue
+            if digests:
+                yield self.finding(
+                    f"{where_declared(table, col)} is named like a password, and the only hashing of passwords in the code "
+                    f"is `{digests[0].target}()` ({digests[0].span.path}:{digests[0].span.start}), a fast digest (a salt "
+                    "does not slow it): a leaked table's passwords can be guessed at billions a second on one GPU; "
+                    "bcrypt, scrypt or argon2 are made slow for this",
+                    col.span, column_anchor(table, col), related=[(c.span, c.target or "") for c in digests[:5]],
                 )
                 continue
             yield self.finding(
