@@ -398,3 +398,41 @@ def shown(session, o):
     named = either.replace("(Owner.city == c) | (Dog.owner_id == o)", "(Dog.name == c) | (Dog.owner_id == o)")
     g = _dog(found(tmp_path / "b", {"app/models.py": model, "app/reads.py": named, **calls("reads", "dogs", "shown")}, "PERF001"))
     assert g.severity == Severity.WARNING and "(in an OR: an index serves that test only if every branch" in g.message
+
+
+GROUPS = HEADER + """
+class GroupKind(Base):
+    __tablename__ = "group_kinds"
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+class Group(Base):
+    __tablename__ = "groups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(ForeignKey("group_kinds.name"))
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
+"""
+
+
+def test_a_key_tested_beside_a_join_chain_from_a_narrowed_table_is_no_sure_scan(tmp_path):
+    """User by name, its memberships by user_id, their groups by id, and groups.kind == "user" beside: a plan
+    finds the groups through that chain of indexes, so "each such read scans groups" is not what dbreview can say."""
+    reads = """
+from app.models import Group, Membership, User
+def user_groups(session, name):
+    return session.query(Group).filter(
+        User.name == name, Membership.user_id == User.id, Membership.group_id == Group.id, Group.kind == "user").all()
+"""
+    (f,) = [f for f in found(tmp_path, {"app/models.py": GROUPS, "app/reads.py": reads, **calls("reads", "user_groups")},
+                             "PERF001") if f.anchor == "table:groups.kind"]
+    assert f.severity == Severity.INFO and "scans groups" not in f.message.split(";")[0]
+    assert "through its join on id" in f.message

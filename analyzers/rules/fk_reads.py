@@ -1653,10 +1653,23 @@ class _Joins:
                          for o in self.parent if o[0] != t and self._find(o) == self._find((t, c)))
 
     def joined_by(self, table: TableFact) -> frozenset[str]:
-        """Its columns tied only to another table's that the statement narrows by a value (see Read.joined_by)."""
+        """Its columns tied only to another table's that the statement narrows by a value, or reaches by joins from
+        one it narrows (see Read.joined_by)."""
         mine = [c for c in self.parent if c[0] == table.name and c not in self.valued]
-        return frozenset(c for t, c in mine if any(o[0] != t and o[0] in self.narrowed and self._find(o) == self._find((t, c))
+        reached = self._reached(table.name)
+        return frozenset(c for t, c in mine if any(o[0] != t and o[0] in reached and self._find(o) == self._find((t, c))
                                                   for o in self.parent))
+
+    def _reached(self, avoid: str) -> set[str]:
+        """The tables the statement narrows by a value, and those a chain of joins reaches from them without going
+        through `avoid` (User by name, then its memberships by user_id, then their groups by id): a plan may find
+        each one's rows from the one before."""
+        reached = self.narrowed - {avoid}
+        while grown := {t for t, _ in self.parent if t not in reached and t != avoid and any(
+                o[0] in reached and o[0] != t and self._find(o) == self._find(c) for c in self.parent if c[0] == t
+                for o in self.parent)}:
+            reached |= grown
+        return reached
 
     def tied(self) -> list[tuple[TableFact, ColumnFact, str]]:
         """Foreign keys of a table the statement does not narrow by a value, which its joins tie only to the column of

@@ -287,7 +287,7 @@ class Appointment(Base):
                 kept.append((r, lead))
             elif key is not None and tested:
                 served.append((r, key, tested))
-            elif (by := next((k for k in later if k.columns[0] in joined_with(self.facts, r, table, col)), None)) is not None:
+            elif (by := next((k for k in (*later, *others) if k.columns[0] in joined_with(self.facts, r, table, col)), None)) is not None:
                 unsure.append((r, f"and whether it finds {table.name} rows through its join on {by.columns[0]} from a table it "
                                   f"narrows by another column, so that {by.label}{_where(by)} serves it",
                                f"its plan goes through that join"))
