@@ -81,3 +81,14 @@ def test_a_revision_id_in_two_trees_counts_the_steps_of_its_own_file_only(tmp_pa
     found_ = found(tmp_path, files, "MIG012")
     assert sorted(f.location.path for f in found_) == ["ee/migrations/versions/0002_b.py", "oss/migrations/versions/0002_b.py"]
     assert all("more like it" not in f.message for f in found_)
+
+
+def test_a_downgrade_that_drops_a_key_its_upgrade_made_under_an_upper_case_name_is_no_finding(tmp_path):
+    """The upgrade drops `items_pk` and makes `ITEMS_PK`; the downgrade drops `items_pk` and makes `ITEMS_PK` again:
+    where names fold (Oracle) that is the upgrade's own key, and nothing of an earlier revision stays removed."""
+    made = 'op.create_primary_key("items_pk", "items", ["id"])'
+    swap = 'op.drop_constraint("items_pk", "items", type_="primary")\nop.create_primary_key("ITEMS_PK", "items", ["id", "kind"])'
+    files = {"migrations/versions/0001_a.py": USERS_ITEMS,
+             "migrations/versions/0002_b.py": revision(made, 'op.drop_constraint("items_pk", "items")', rev="0002", down="0001"),
+             "migrations/versions/0003_c.py": revision(swap, swap.replace('"id", "kind"', '"id"'), rev="0003", down="0002")}
+    assert found(tmp_path, files, "MIG015") == []

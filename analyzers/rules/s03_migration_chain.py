@@ -159,6 +159,9 @@ END $$;
             elif e.kind == "rename_table" and e.name:
                 remade.add(("table", e.name))
         sure |= remade
+        # a name that differs only in case is the same object where names fold (Oracle, MySQL), and PostgreSQL would
+        # refuse the drop rather than remove another revision's object: not what this rule says
+        sure |= {(k, key.lower()) for k, key in sure}
 
         # Tables given a constraint without a name (create_foreign_key(None, ...)): its name comes from a naming
         # convention dbreview does not apply, so a constraint of theirs dropped by name may be that one.
@@ -172,7 +175,7 @@ END $$;
 
         for op in rev.downgrade:
             for kind, key, span, _ in dropped_objects(op):
-                if (kind, key) not in sure and not unknown(kind, key):
+                if (kind, key) not in sure and (kind, key.lower()) not in sure and not unknown(kind, key):
                     yield kind, key, span, f" (this upgrade {maybe[(kind, key)]})" if (kind, key) in maybe else ""
         for e in effects(rev.downgrade):
             if e.kind == "drop_table" and e.table and ("table", e.table) not in sure and not unknown("table", e.table):
