@@ -204,3 +204,15 @@ def test_money_as_float_is_reported_where_money_is_stored_without_a_billing_subs
         why = result.not_applicable[item]
         assert why.startswith("no billing subsystem"), item
     assert "the columns named for money (bill, bill.amount) alone are not one" in result.not_applicable["10.4"]
+
+
+def test_money_as_float_in_many_columns_of_one_table_is_one_finding(tmp_path):
+    """A trading table with prices, fees and amounts all in floats: one design decision, one finding that names the
+    columns and carries the decisions saved on the per-column findings."""
+    models = _SHARED_EXPENSES.replace("    owner_type = mapped_column(String(20))",
+                                      "    fee = mapped_column(Float)\n    price = mapped_column(Float)\n"
+                                      "    owner_type = mapped_column(String(20))")
+    (f,) = found(tmp_path, {"app/models.py": models}, "BIL001")
+    assert f.anchor == "table:bill:money-as-float" and f.severity == Severity.WARNING
+    assert f.message.startswith("bill holds money as floating point in 3 columns (amount, fee, price)")
+    assert {c.split(" ", 1)[1] for c in f.covers} == {"table:bill.amount", "table:bill.fee", "table:bill.price"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from analyzers.facts.model import ColumnFact, TableFact
 from analyzers.findings import Severity
 from analyzers.rules.applicability import bills
 from analyzers.rules.base import Rule
@@ -75,6 +76,7 @@ class BillingTransaction(Base):
 ''',)
 
     def check(self):
+        by_table: dict[str, list[tuple[TableFact, ColumnFact]]] = {}
         for table, col in column_sites(self.facts):
             if col.type_name in ("Float", "REAL", "DOUBLE", "DOUBLE_PRECISION", "Double") and names_money(col.name):
                 said = f"{where_declared(table, col)} holds money as {col.type_name}: rounding errors in sums and refunds"
@@ -85,7 +87,21 @@ class BillingTransaction(Base):
                         "charged, float's rounding is far below the estimate's own precision (Numeric where it is billed)",
                         col.span, column_anchor(table, col), severity=Severity.INFO)
                 else:
-                    yield self.finding(said, col.span, column_anchor(table, col))
+                    by_table.setdefault(table.name, []).append((table, col))
+        for name, found in by_table.items():
+            table, col = found[0]
+            if len(found) == 1:
+                yield self.finding(f"{where_declared(table, col)} holds money as {col.type_name}: rounding errors in sums "
+                                   "and refunds", col.span, column_anchor(table, col))
+                continue
+            # one design decision, not one defect a column: a table of prices and fees all in floats is one finding
+            columns = ", ".join(c.name for _, c in found)
+            yield self.grouped(
+                f"{name} holds money as floating point in {len(found)} columns ({columns}): rounding errors in sums "
+                "and refunds",
+                [(c.span, column_anchor(t, c), f"{t.name}.{c.name} ({c.type_name})") for t, c in found],
+                f"table:{name}:money-as-float",
+            )
 
 
 class BillingFieldsMissing(Rule):
