@@ -181,6 +181,18 @@ TARGETS: dict[str, tuple[str, str, str]] = {
               "scientific data management: one large models module, Oracle/PostgreSQL/MySQL, VOs as tenants"),
     "nbgrader": ("jupyter/nbgrader", "207a8e544968092c93af807cce6f002552c628fa",
                  "grading tool: SQLAlchemy on SQLite, a handful of Alembic revisions"),
+    "tasking-manager": ("hotosm/tasking-manager", "5a4da86619d91f7578b762b6ede7f9d1b7c30c00",
+                        "mapping task manager: SQLAlchemy on PostGIS, Alembic under migrations/"),
+    "digitalmarketplace-api": ("alphagov/digitalmarketplace-api", "83ac94c79fd26830ccb5a5d3214f5cf0d13a93f1",
+                               "government marketplace API: Flask-SQLAlchemy, PostgreSQL JSON, Flask-Migrate"),
+    "datacube-core": ("opendatacube/datacube-core", "a410345c32aedee03f6c7bcfaf7cac58f810af06",
+                      "geodata index: SQLAlchemy Core and ORM, two index drivers, Alembic for postgis"),
+    "freqtrade": ("freqtrade/freqtrade", "c9ae5e1e9ff25bb55dd61f5e5519f7c479291edb",
+                  "trading bot: SQLAlchemy 2.0 typed, SQLite by default, hand-rolled migrations, no Alembic"),
+    "diracx": ("DIRACGrid/diracx", "712f32e9695610bba2f37de375bdf2f4a67195e6",
+               "grid services: async SQLAlchemy Core over several databases, MySQL first"),
+    "octavia": ("openstack/octavia", "0e6ea11c2992ce2746bb0cf0fb5cb3e81d5b94ba",
+                "load balancer service: oslo.db, SQLAlchemy models, Alembic"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
