@@ -135,3 +135,13 @@ class Group(Base):
 '''
     files = {"models.py": models, "app/groups.py": _REMOVE.format(before="").replace(", Membership", ""), "app/routes.py": _ROUTES}
     assert found(tmp_path, files, "REL006") == []
+
+
+def test_a_delete_through_pyramids_request_db_is_an_orm_delete(tmp_path):
+    """`request.db.delete(group)` (Pyramid's request-scoped session, as warehouse and h name it) deletes through
+    the ORM as session.delete does."""
+    code = _REMOVE.replace("def remove_group(session, group_id):", "def remove_group(request, group_id):").replace(
+        "session.scalars", "request.db.scalars").replace("    session.delete(group)\n    session.commit()",
+                                                         "    request.db.delete(group)")
+    (f,) = found(tmp_path, _files(code=code), "REL006")
+    assert "app/groups.py:8 deletes a Group row that way" in f.message

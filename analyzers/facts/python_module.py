@@ -1406,9 +1406,12 @@ _COLLECTIONS = {"List", "Set", "Sequence", "Collection", "Iterable", "Dict", "Ma
                 "Any", "ClassVar"}
 
 
+_DB_ATTRIBUTE = re.compile(r"(^|\.)_?db$")  # db, self._db, request.db (Pyramid's request-scoped session)
+
+
 def _looks_like_session(node: ast.AST) -> bool:
     text = ast.unparse(node).lower()
-    return "session" in text or text in ("db", "self.db", "_db", "self._db", "s")
+    return "session" in text or text == "s" or bool(_DB_ATTRIBUTE.search(text))
 
 
 def _inline_locals(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call) -> ast.Call:
