@@ -1,7 +1,7 @@
 """A class the ORM maps onto a database view is not a table: a view has no foreign keys, indexes or
 constraints of its own, so the rules about those say nothing of it (pycroft: four wrong findings on views).
-How dbreview knows: `__table__ = some_view.table` where the module made it with a View(...)/create_view(...),
-`info={"is_view": True}` in __table_args__, or a migration that creates it with CREATE VIEW."""
+How dbreview knows here: `__table__ = some_view.table` where the module made it with a View(...)/create_view(...), or
+`info={"is_view": True}` in __table_args__ (views the migrations create: tests/test_first_meeting_models.py)."""
 
 from __future__ import annotations
 
@@ -54,16 +54,15 @@ def test_a_class_marked_or_built_as_a_view_is_no_table(tmp_path):
     assert "current_grant" not in facts.tables and facts.views["current_grant"].view == "`__table__ = current_grant.table`"
 
 
-def test_a_model_the_migrations_create_as_a_view_is_no_table(tmp_path):
-    model = USERS + """
-class Tenancy(Base):
-    __tablename__ = "tenancies"
+
+def test_a_relationship_onto_a_class_marked_as_a_view_asks_for_no_foreign_key(tmp_path):
+    viewed = MARKED + """
+class Room(Base):
+    __tablename__ = "rooms"
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int]
-"""
-    migration = ('from alembic import op\nrevision = "r1"\ndown_revision = None\n\n'
-                 'def upgrade():\n    op.execute("CREATE VIEW tenancies AS SELECT 1 AS id, 2 AS user_id")\n\n'
-                 'def downgrade():\n    op.execute("DROP VIEW tenancies")\n')
-    facts = scan(_write(tmp_path, {"app/models.py": model, "migrations/versions/r1.py": migration})).facts
-    assert "tenancies" not in facts.tables
-    assert facts.views["tenancies"].view == "created as a view at migrations/versions/r1.py:6"
+    tenancy_id: Mapped[int]
+    tenancy = relationship("Tenancy", primaryjoin="foreign(Room.tenancy_id) == Tenancy.id", viewonly=True)
+""".replace("from sqlalchemy import select, table, column", "from sqlalchemy import select, table, column\nfrom sqlalchemy.orm import relationship")
+    assert [f.anchor for f in found(tmp_path, {"app/models.py": viewed}, "INT002")] == []
+    as_table = viewed.replace('    __table_args__ = {"info": dict(is_view=True)}\n', "")
+    assert "table:rooms.tenancy_id" in [f.anchor for f in found(tmp_path / "t", {"app/models.py": as_table}, "INT002")]

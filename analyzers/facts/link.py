@@ -105,7 +105,6 @@ def link(
     gone = {id(r) for s in facts.squashed for r in s.revisions}
     facts.revisions = [r for r in ordered(facts.revisions) if id(r) not in gone]
     facts.migration_tables = replay(facts.revisions, conventions_of(facts))
-    _views_the_migrations_make(facts)
     facts.unread = [*(unread or ()), *_unread(modules, facts.revisions), *unsettled(facts.revisions)]
     # A table whose name is known only in part: what the migrations and their SQL say of it may be under its real name.
     facts.unread += [Unread("name", t.span, t.name_unsure, table=t.name) for t in facts.tables.values() if t.name_unsure]
@@ -749,12 +748,3 @@ def _default_name(table: str, kind: str, columns: tuple[str, ...]) -> str:
         return f"{table}_pkey"
     return f"{table}_{'_'.join(columns)}_{suffix}"
 
-
-def _views_the_migrations_make(facts: Facts) -> None:
-    """A model whose table the migrations create as a view (CREATE VIEW, CREATE MATERIALIZED VIEW) and never as
-    a table maps that view: it has no keys or indexes of its own to check."""
-    for st in facts.migration_sql:
-        name = str(st.details.get("name") or "") if st.kind == "create_view" else ""
-        table = facts.tables.get(name)
-        if table is not None and name not in facts.migration_tables:
-            facts.views[name] = replace(facts.tables.pop(name), view=f"created as a view at {st.span.path}:{st.span.start}")

@@ -545,7 +545,9 @@ class Facts:
     unread: list[Unread] = field(default_factory=list)
     bases: list[Span] = field(default_factory=list)  # the declarative bases the models map through
     other_tables: dict[str, TableFact] = field(default_factory=dict)  # on another database (ClickHouse ...): not the app's
-    # Views the ORM maps as classes (no keys, indexes or migrations of their own, whatever their columns say): not tables.
+    # Views the ORM maps as classes that say so themselves (ClassFact.view): no keys, indexes or migrations of their own,
+    # whatever their columns say, so not among `tables`. Those the migrations create with CREATE VIEW are in `tables`,
+    # and rules/schema.py's views() names them.
     views: dict[str, TableFact] = field(default_factory=dict)
     # Tables a library makes as the mappers are configured, which no model of the target declares (analyzers/facts/
     # library_tables.py): name -> (the library, and where it is turned on; what the table is for). Their columns

@@ -394,9 +394,11 @@ def _joined_by(facts, table, col):
 
 
 def _onto_view(facts, rel) -> bool:
-    """Does the relationship load a model mapped onto a view the migrations create? No foreign key can point at a view."""
+    """Does the relationship load a model mapped onto a view (one the migrations create, or a class that says it maps
+    one)? No foreign key can point at a view."""
     made = views(facts)
-    return any(t.name in made for t in facts.tables.values() if rel.target in (t.class_name, t.name))
+    return any(t.name in made for t in facts.tables.values() if rel.target in (t.class_name, t.name)) or any(
+        rel.target in (v.class_name, v.name) for v in facts.views.values())
 
 
 def _inside_json(facts, table, stem: str) -> bool:
