@@ -70,3 +70,31 @@ def test_lengths_it_cannot_read_say_nothing(tmp_path):
     # the column changed by SQL the replay does not follow: its length afterwards is not known
     unparsed = 'op.execute("ALTER TABLE notes ALTER COLUMN title SET STORAGE EXTERNAL, ALTER COLUMN title TYPE my_domain")'
     assert [f for f in _lengths(tmp_path / "sql", MODELS, CREATE, unparsed) if "title" in f.message] == []
+
+
+def test_a_mixin_column_shorter_in_the_migrations_of_several_tables_is_one_finding(tmp_path):
+    """A lookup-table mixin's `name = String(255)` that the migrations made String(30) on each of its tables: one
+    finding at the mixin's column naming each table, carrying the decisions saved on the per-table findings."""
+    models = HEADER + """
+
+class LookupMixin:
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class Status(LookupMixin, Base):
+    __tablename__ = "statuses"
+
+
+class Protocol(LookupMixin, Base):
+    __tablename__ = "protocols"
+"""
+    create = """
+op.create_table("statuses", sa.Column("name", sa.String(30), primary_key=True))
+op.create_table("protocols", sa.Column("name", sa.String(36), primary_key=True))
+"""
+    (f,) = _lengths(tmp_path, models, create)
+    assert f.anchor == "drift:length:LookupMixin.name" and f.severity.value == "warning"
+    assert f.message.startswith("name is String(255) in LookupMixin, which 2 tables take, but the migrations give it "
+                                "another length in each: statuses String(30) (migrations/versions/0001_r.py:")
+    assert sorted(c.split(" ", 1)[1] for c in f.covers) == ["drift:length:protocols", "drift:length:statuses"]
+    assert f.location.path == "app/models.py"

@@ -1167,6 +1167,16 @@ class ModelMigrationDrift(Rule):
     })
 
     def check(self):
+        # one mixin column whose length the migrations of several tables spell otherwise: one finding, not one a table
+        self._shared: dict[tuple[str, int, str], list[tuple]] = {}
+        found = list(self._compared())
+        grouped = {id(f): key for key, drifts in self._shared.items() if len(drifts) > 1 for *_, f in drifts}
+        yield from (f for f in found if id(f) not in grouped)
+        for drifts in self._shared.values():
+            if len(drifts) > 1:
+                yield self._shared_length(drifts)
+
+    def _compared(self):
         facts = self.facts
         if not facts.revisions or not facts.migration_tables or not facts.tables:
             return
@@ -1343,10 +1353,33 @@ class ModelMigrationDrift(Rule):
         why = (f"values of {', '.join(longer)} that the model allows fail on insert ('value too long for type "
                "character varying'), and a schema built from the models (create_all, tests) accepts them"
                if longer else "the database accepts longer values than the model declares")
-        yield self.finding(
+        found = self.finding(
             f"{model.name}: {said}: {why}{_proposes(self.facts, '; autogenerate will propose to alter them')}", cols[0][0].span,
             f"drift:length:{model.name}", severity=None if longer else Severity.INFO,
             related=[(c.span, f"{c.name} in the model") for c, _, _, _ in cols[1:]] + [(o.typed_at, f"{o.name} in the migrations") for _, o, _, _ in cols],
+        )
+        (col, other, mine, theirs), = cols if len(cols) == 1 else ((None, None, 0, 0),)
+        if col is not None and col.declared_in != model.class_name:  # a mixin's column: other tables may drift alike
+            self._shared.setdefault((col.span.path, col.span.start, col.name), []).append((model, col, other, mine, theirs, found))
+        yield found
+
+    def _shared_length(self, drifts: list[tuple]):
+        """One finding for a mixin's character column whose length the migrations of several tables spell otherwise."""
+        _, col, _, mine, _, _ = drifts[0]
+        longer = any(m > t for _, _, _, m, t, _ in drifts)
+        said = "; ".join(f"{model.name} {o.type_name}({theirs}) ({o.typed_at.path}:{o.typed_at.start})"
+                         for model, _, o, _, theirs, _ in drifts)
+        why = (f"values of {col.name} that the model allows fail on insert into those tables ('value too long for type "
+               "character varying'), and a schema built from the models (create_all, tests) accepts them"
+               if longer else "the database accepts longer values than the model declares")
+        return self.grouped(
+            f"{col.name} is {col.type_name}({mine}) in {col.declared_in}, which {len(drifts)} tables take, but the "
+            f"migrations give it another length in each: {said}: {why}"
+            f"{_proposes(self.facts, '; autogenerate will propose to alter them')}",
+            [(col.span if i == 0 else o.typed_at, f.anchor, f"{model.name}.{col.name} in the migrations")
+             for i, (model, _, o, _, _, f) in enumerate(drifts)],
+            f"drift:length:{col.declared_in}.{col.name}", severity=None if longer else Severity.INFO,
+            also=[(drifts[0][2].typed_at, f"{drifts[0][0].name}.{col.name} in the migrations")],
         )
 
     def _enum_drift(self, model, db):
