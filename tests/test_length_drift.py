@@ -98,3 +98,30 @@ op.create_table("protocols", sa.Column("name", sa.String(36), primary_key=True))
                                 "another length in each: statuses String(30) (migrations/versions/0001_r.py:")
     assert sorted(c.split(" ", 1)[1] for c in f.covers) == ["drift:length:protocols", "drift:length:statuses"]
     assert f.location.path == "app/models.py"
+
+
+def test_a_mixin_column_not_null_in_the_migrations_of_several_tables_is_one_finding(tmp_path):
+    models = HEADER + """
+
+class NameMixin:
+    name: Mapped[str | None] = mapped_column(String(40))
+
+
+class Flavor(NameMixin, Base):
+    __tablename__ = "flavors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Zone(NameMixin, Base):
+    __tablename__ = "zones"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+"""
+    create = """
+op.create_table("flavors", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(40), nullable=False))
+op.create_table("zones", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(40), nullable=False))
+"""
+    (f,) = drift(tmp_path, "nullable", models, create)
+    assert f.anchor == "drift:nullable:NameMixin.name"
+    assert f.message.startswith("name is nullable in NameMixin, which 2 tables take, but NOT NULL in the migrations of "
+                                "each (flavors, zones): the ORM lets None through")
+    assert sorted(c.split(" ", 1)[1] for c in f.covers) == ["drift:nullable:flavors", "drift:nullable:zones"]

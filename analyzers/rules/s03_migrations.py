@@ -13,7 +13,7 @@ from analyzers.facts.model import RevisionFact, Span, TableFact, Unread
 from analyzers.facts.python_module import NAMING_CONVENTION
 from analyzers.facts.sql import sets_storage_only
 from analyzers.facts.symbols import LIBRARY, library_convention
-from analyzers.findings import Severity, identity_key
+from analyzers.findings import Finding, Severity, identity_key
 from analyzers.rules import drift, enum_types, start_up
 from analyzers.rules.base import Rule
 from analyzers.rules.enum_drift import enum_drift
@@ -1168,13 +1168,20 @@ class ModelMigrationDrift(Rule):
 
     def check(self):
         # one mixin column whose length the migrations of several tables spell otherwise: one finding, not one a table
-        self._shared: dict[tuple[str, int, str], list[tuple]] = {}
+        self._shared: dict[tuple[str, str, int, str], list[tuple]] = {}
         found = list(self._compared())
         grouped = {id(f): key for key, drifts in self._shared.items() if len(drifts) > 1 for *_, f in drifts}
         yield from (f for f in found if id(f) not in grouped)
-        for drifts in self._shared.values():
+        for (kind, *_), drifts in self._shared.items():
             if len(drifts) > 1:
-                yield self._shared_length(drifts)
+                yield self._shared_length(drifts) if kind == "length" else self._shared_nullability(kind, drifts)
+
+    def _share(self, kind: str, model, cols: list[tuple], found: Finding) -> None:
+        """Keep a finding about one column of a mixin (`cols`: its (column, migrated column, ...)), which other tables
+        that take the column may share: check() makes them one."""
+        if len(cols) == 1 and cols[0][0].declared_in != model.class_name:
+            col = cols[0][0]
+            self._shared.setdefault((kind, col.span.path, col.span.start, col.name), []).append((model, *cols[0], found))
 
     def _compared(self):
         facts = self.facts
@@ -1358,10 +1365,23 @@ class ModelMigrationDrift(Rule):
             f"drift:length:{model.name}", severity=None if longer else Severity.INFO,
             related=[(c.span, f"{c.name} in the model") for c, _, _, _ in cols[1:]] + [(o.typed_at, f"{o.name} in the migrations") for _, o, _, _ in cols],
         )
-        (col, other, mine, theirs), = cols if len(cols) == 1 else ((None, None, 0, 0),)
-        if col is not None and col.declared_in != model.class_name:  # a mixin's column: other tables may drift alike
-            self._shared.setdefault((col.span.path, col.span.start, col.name), []).append((model, col, other, mine, theirs, found))
+        self._share("length", model, cols, found)
         yield found
+
+    def _shared_nullability(self, kind: str, drifts: list[tuple]):
+        """One finding for a mixin's column that the migrations of several tables make NOT NULL (or nullable) apart."""
+        _, col, _, _ = drifts[0]
+        model_says, db_says = ("nullable", "NOT NULL") if kind == "nullable" else ("NOT NULL", "nullable")
+        why = ("the ORM lets None through and the database rejects the insert" if kind == "nullable" else
+               "the database accepts NULLs the ORM's types say cannot be there")
+        return self.grouped(
+            f"{col.name} is {model_says} in {col.declared_in}, which {len(drifts)} tables take, but {db_says} in the "
+            f"migrations of each ({', '.join(model.name for model, *_ in drifts)}): {why}"
+            f"{_proposes(self.facts, '; autogenerate will propose to alter them')}",
+            [(col.span if i == 0 else o.span, f.anchor, f"{model.name}.{col.name} in the migrations")
+             for i, (model, _, o, f) in enumerate(drifts)],
+            f"drift:{kind}:{col.declared_in}.{col.name}", also=[(drifts[0][2].span, f"{drifts[0][0].name}.{col.name} in the migrations")],
+        )
 
     def _shared_length(self, drifts: list[tuple]):
         """One finding for a mixin's character column whose length the migrations of several tables spell otherwise."""
@@ -1414,11 +1434,13 @@ class ModelMigrationDrift(Rule):
                     "the database accepts NULLs the ORM's types say cannot be there" if not allowed else
                     f"{name}: {listed} nullable in the model but NOT NULL in the migrations ({first.path}:{first.start}): "
                     "the ORM lets None through and the database rejects the insert")
-            yield self.finding(
+            found = self.finding(
                 said + _proposes(self.facts, "; autogenerate will propose to alter them"), cols[0][0].span,
                 f"drift:{'nullable' if allowed else 'not-null'}:{name}",
                 related=[(c.span, f"{c.name} in the model") for c, _ in cols[1:]] + [(o.span, f"{o.name} in the migrations") for _, o in cols],
             )
+            self._share("nullable" if allowed else "not-null", model, cols, found)
+            yield found
         yield from self._length_drift(model, db)
         yield from self._enum_drift(model, db)
         actions = drift.fk_action_drift(model, db, self.facts)
