@@ -118,3 +118,28 @@ def test_a_base_class_factory_of_cls_leaves_growth_untold(tmp_path):
     base = "class CrudMixin:\n    @classmethod\n    def make(cls, session, **data):\n        session.add(cls(**data))\n"
     f = _scan(tmp_path, **{"app/crud.py": base})["table:books.genre_id"]
     assert f.severity == Severity.INFO and "could not tell what class app/crud.py:4 makes rows of" in f.message
+
+
+def test_a_settings_row_with_many_unindexed_keys_is_one_finding(tmp_path):
+    """A settings table nothing adds rows to, with a key to each of several groups: one info for the table (each key
+    an info of its own said the same thing a dozen times, judged accurate but not actionable on pycroft)."""
+    settings = HEADER + """
+class Group(Base):
+    __tablename__ = "groups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Settings(Base):
+    __tablename__ = "settings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    members_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    blocked_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    admins_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+"""
+    (f,) = found(tmp_path, {"app/models.py": settings}, "PERF001")
+    assert (f.anchor, f.severity) == ("table:settings:fk-index:stays-small", Severity.INFO)
+    assert f.message.startswith("settings has 3 foreign keys with no index (members_id, blocked_id, admins_id); dbreview "
+                                "found no application code that adds rows to settings")
+    assert sorted(c.split(" ", 1)[1] for c in f.covers) == [
+        "table:settings.admins_id", "table:settings.blocked_id", "table:settings.members_id"]
+    adds = "from app.models import Settings\ndef save(session):\n    session.add(Settings(members_id=1, blocked_id=2, admins_id=3))\n"
+    assert len(found(tmp_path / "grows", {"app/models.py": settings, "app/save.py": adds}, "PERF001")) == 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from analyzers.findings import Severity, identity_key
+from analyzers.findings import Finding, Severity, identity_key
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries, app_usage, soft_delete_column, soft_deleted_at, uses_async_sessions
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS
@@ -211,6 +211,7 @@ class Appointment(Base):
         for table in self.facts.tables.values():
             keys = table_keys(table, self.facts)
             served = {k.columns[0] for k in keys if k.columns and k.serves(k.columns[0])}
+            found_here: list[tuple[ColumnFact, Finding]] = []
             for col in fk_columns(table):
                 key = (col.span.path, col.span.start)
                 if col.name in served or key in seen:
@@ -224,16 +225,35 @@ class Appointment(Base):
                     continue
                 found = self._finding(table, col, keys, col.declared_in in table.mixins) if model_only is None else self._unsure(table, col, *model_only)
                 if found is not None:
-                    yield found
+                    found_here.append((col, found))
+            yield from self._per_table(table, found_here)
         if on_mysql:
             yield self._on_mysql(mysql, why, on_mysql)  # type: ignore[arg-type]
+
+    def _per_table(self, table: TableFact, found: list[tuple[ColumnFact, Finding]]):
+        """The table's findings; one instead where it has several keys, all infos, and stays small (no application
+        code adds rows to it: a settings row with a key to each of a dozen groups): one fact about the table."""
+        small = stays_small(self.facts, table.name) if len(found) >= 3 else None
+        if small is None or any(f.severity is not Severity.INFO for _, f in found):
+            yield from (f for _, f in found)
+            return
+        columns = ", ".join(c.name for c, _ in found)
+        yield self.grouped(
+            f"{table.name} has {len(found)} foreign keys with no index ({columns}); {small[0]}: a table that does not "
+            "grow with use stays small, and a scan of it, by a read or by the foreign key check on deleting a row they "
+            "point at, costs about what an index lookup does; index them if its rows come some other way",
+            [(c.span, f.anchor, f"{table.name}.{c.name}") for c, f in found], f"table:{table.name}:fk-index:stays-small",
+            severity=Severity.INFO, also=small[1],
+        )
 
     def _finding(self, table: TableFact, col: ColumnFact, keys: list[Key], shared: bool = False):
         what = f"{where_declared(table, col)} is a foreign key with no index"
         if (composite := _composite_of(table, col)) is not None:
             what = (f"{where_declared(table, col)} leads the composite foreign key ({', '.join(composite)}), which no "
                     f"index is led by (one led by its columns in that order serves it)")
-        partial = list({(k.name, k.columns, k.where): k for k in keys if k.columns and k.columns[0] == col.name}.values())
+        # one index as the model and the migrations both spell it (`completed_at.isnot(None)`, `completed_at IS NOT NULL`)
+        partial = list({(k.name or k.where, k.columns): k for k in reversed(keys)
+                        if k.columns and k.columns[0] == col.name}.values())[::-1]
         inside = [k for k in keys if col.name in k.columns[1:]]
         if partial:
             what = f"{where_declared(table, col)} is a foreign key led only by {_partials(partial)}"
