@@ -326,3 +326,15 @@ def test_a_parent_soft_deleted_through_a_base_class_method_is_said_where_its_onl
         "depends on the table's size, which dbreview cannot know" + UNRULED)
     (g,) = found(tmp_path / "b", files, "PERF001")
     assert g.message.endswith("what that costs depends on the table's size, which dbreview cannot know" + UNRULED)
+
+
+def test_a_primaryjoin_with_an_aliased_and_and_remote_columns_keeps_to_the_predicate(tmp_path):
+    """`primaryjoin=lambda: sql_and(foreign(Clinic.id) == remote(models.Audit.clinic_id), remote(models.Audit
+    .deleted_at).is_(None))`, `and_` imported under another name: the same join as above, read as such."""
+    aliased = AUDITS.replace(
+        'primaryjoin="and_(Audit.clinic_id == Clinic.id, Audit.deleted_at.is_(None))"',
+        "primaryjoin=lambda: sql_and(foreign(Clinic.id) == remote(models.Audit.clinic_id), "
+        "remote(models.Audit.deleted_at).is_(None))")
+    assert "sql_and(" in aliased
+    (f,) = found(tmp_path, {"app/models.py": aliased, "app/reads.py": AUDIT_READS}, "PERF001")
+    assert f.severity == Severity.INFO and "keeping to the predicate of the index ix_audits_clinic_live" in f.message

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from typing import Callable
 
 IS_NULL, NOT_NULL = "IS NULL", "IS NOT NULL"
@@ -38,7 +39,7 @@ def _terms(expr: ast.AST, ref: Callable[[ast.AST], str | None], strict: bool) ->
         parts = list(expr.values)
     elif isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitAnd):
         parts = [expr.left, expr.right]
-    elif isinstance(expr, ast.Call) and _name(expr.func) == "and_":
+    elif isinstance(expr, ast.Call) and _is_and(_name(expr.func)):
         parts = list(expr.args)
     if parts is not None:
         out: set[tuple[str, str]] = set()
@@ -88,6 +89,11 @@ def _simple(expr: ast.AST, ref: Callable[[ast.AST], str | None]) -> set[tuple[st
     if negated is not None and (column := ref(negated)) is not None:
         return {(column, "= false"), (column, NOT_NULL)}
     return set()
+
+
+def _is_and(name: str | None) -> bool:
+    """`and_`, or an alias of it a project imports (`from sqlalchemy import and_ as sql_and`)."""
+    return name is not None and (name == "and_" or re.fullmatch(r"[a-z]+_and_?", name) is not None)
 
 
 def _name(node: ast.AST) -> str | None:

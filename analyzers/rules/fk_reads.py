@@ -1770,8 +1770,18 @@ def _relationship_join(classes: _Classes, ref: str):
 
 
 def _class_attribute(node: ast.AST) -> str | None:
-    """"Class.attr" for `Class.attr` in a primaryjoin (its string's classes are named bare)."""
-    return f"{node.value.id}.{node.attr}" if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) else None
+    """"Class.attr" for `Class.attr` in a primaryjoin (its string's classes are named bare), also wrapped in
+    `foreign()`/`remote()` or reached through a module (`models.Outcome.completed_at`)."""
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("foreign", "remote") and len(node.args) == 1:
+        node = node.args[0]
+    if not isinstance(node, ast.Attribute):
+        return None
+    if isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    owner = node.value
+    if isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name) and owner.attr[:1].isupper():
+        return f"{owner.attr}.{node.attr}"
+    return None
 
 
 def _keys(table: TableFact, col: ColumnFact) -> set[str]:
