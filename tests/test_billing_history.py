@@ -216,3 +216,12 @@ def test_money_as_float_in_many_columns_of_one_table_is_one_finding(tmp_path):
     assert f.anchor == "table:bill:money-as-float" and f.severity == Severity.WARNING
     assert f.message.startswith("bill holds money as floating point in 3 columns (amount, fee, price)")
     assert {c.split(" ", 1)[1] for c in f.covers} == {"table:bill.amount", "table:bill.fee", "table:bill.price"}
+
+
+def test_a_rate_or_a_precision_of_a_price_is_no_money(tmp_path):
+    """`fee_rate`, `price_precision`, `amount_step`: what qualifies a money word there is a ratio or an exchange's
+    step size, not an amount (freqtrade: judged wrong as "money in floats")."""
+    from analyzers.rules.s10_billing import names_money
+
+    assert not any(names_money(n) for n in ("fee_rate", "price_precision", "amount_precision", "amount_step", "tax_rate"))
+    assert all(names_money(n) for n in ("price", "fee_open_cost", "stake_amount", "cost_per_token"))
