@@ -399,3 +399,17 @@ def test_a_guarded_drop_of_a_table_no_revision_made_before_recreating_it_is_no_m
     plain = 'op.drop_table("state")\nop.create_table("state", sa.Column("id", sa.Integer, primary_key=True))'
     (f,) = found(tmp_path / "b", _chain(create, (plain, 'op.drop_table("state")')), "MIG002")
     assert f.anchor.startswith("migration:0002:drop_table:state")
+
+
+def test_a_session_whose_token_expires_has_an_expiry(tmp_path):
+    """keylime's sessions: `token_expires_at` and `nonce_expires_at`, no bare `expires_at`: the session expires."""
+    models = HEADER + """
+class Session(Base):
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    token_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+"""
+    assert [f.anchor for f in found(tmp_path, {"app/models.py": models}, "MOD006") if "sessions" in f.anchor] == []
+    bare = models.replace("    token_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))\n", "")
+    assert [f.anchor for f in found(tmp_path / "b", {"app/models.py": bare}, "MOD006") if "sessions" in f.anchor]
