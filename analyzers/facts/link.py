@@ -747,4 +747,3 @@ def _default_name(table: str, kind: str, columns: tuple[str, ...]) -> str:
     if kind == "primary_key":
         return f"{table}_pkey"
     return f"{table}_{'_'.join(columns)}_{suffix}"
-
