@@ -218,3 +218,14 @@ def test_a_table_mapped_imperatively_takes_its_class_and_a_setter_that_hashes_is
     plain = IMPERATIVE.replace("pbkdf2_sha512.hash(value)", "value")
     (f,) = found(tmp_path / "plain", {"app/models.py": plain}, "MOD004")
     assert f.anchor == "table:account.password"
+
+
+def test_a_batch_drop_column_given_the_table_too_is_said_to_fail(tmp_path):
+    """keylime and nbgrader: `batch_op.drop_column("groups", "properties")` in a downgrade; batch operations take the
+    column only, so the call raises TypeError: the downgrade cannot run (not "does not drop it")."""
+    upgrade = """op.add_column("groups", sa.Column("properties", sa.Text()))"""
+    downgrade = """with op.batch_alter_table("groups") as batch_op:\n    batch_op.drop_column("groups", "properties")"""
+    (f,) = found(tmp_path, {"migrations/versions/0001_props.py": revision(upgrade, downgrade)}, "MIG002")
+    assert f.severity.value == "warning" and "not certain" not in f.message
+    assert ("adds groups.properties, and its downgrade's batch_op.drop_column at line 10 is given the batch's table "
+            "before the column: a batch operation takes the column only, so Alembic raises TypeError") in f.message

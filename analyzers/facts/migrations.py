@@ -44,6 +44,8 @@ _NOT_OPERATIONS = {
     "get_bind", "get_context", "f", "inline_literal", "implementation_for", "register_operation", "invoke",
     "run_async", "batch_alter_table",
 }
+# Batch operations whose only positional parameter is the column (the rest keyword-only): given more, they raise.
+_ONE_POSITIONAL = frozenset(("add_column", "drop_column", "alter_column"))
 # The arguments (after a batch's table is put in) that name what an op changes: unknown, the op is unread.
 _NAMING = {
     "create_table": (0,), "add_column": (0,), "drop_column": (0, 1), "drop_table": (0,), "rename_table": (0, 1),
@@ -825,6 +827,10 @@ class _OpReader:
         params = _PARAMS.get(name, ())
         if batch_table:
             params = tuple(p for p in params if p not in ("table_name", "source_table"))
+            if name in _ONE_POSITIONAL and len(args) > 1 and const_str(args[0]) == batch_table:
+                return _unread(span, ast.unparse(call.func), f"`{ast.unparse(call)[:80]}` is given the batch's table "
+                               "before the column: a batch operation takes the column only (the table is "
+                               "batch_alter_table's), so Alembic raises TypeError here and the steps after it never run")
         for pname in params[len(args):]:  # op.alter_column(table_name="users", column_name="email", ...)
             if pname not in kw:
                 break

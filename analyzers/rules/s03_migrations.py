@@ -673,6 +673,16 @@ def downgrade():
                 anchor = f"migration:{r.revision}:{op.name}:{op.table}:{op.target}"
                 unsure = [u for u in unread if effect.table and u.concerns(effect.table)]
                 malformed = next((u for u in unsure if kind == "column" and _malformed_drop(u, name)), None)
+                given_table = next((u for u in unsure if kind == "column" and _table_given(u, name)), None)
+                if given_table is not None:  # batch_op.drop_column("items", "note"): TypeError before anything runs
+                    yield self.finding(
+                        f"revision {r.revision} adds {effect.table}.{name}, and its downgrade's "
+                        f"{given_table.reason.split('`')[1].split('(')[0]} at line {given_table.span.start} is given the "
+                        "batch's table before the column: a batch operation takes the column only, so Alembic raises "
+                        "TypeError on that call and the downgrade cannot run", effect.span, anchor,
+                        related=[(given_table.span, "the table given again")],
+                    )
+                    continue
                 if malformed is not None:  # the downgrade means to drop it, and cannot: Alembic fails on the call
                     shown = malformed.reason.split("`")[1] if malformed.reason.count("`") >= 2 else "a Column"
                     yield self.finding(
@@ -795,6 +805,12 @@ def _malformed_drop(unread, column: str) -> bool:
     """Whether `unread` is a drop_column given `sa.Column("<column>")` where Alembic wants the name."""
     return ("is a Column where Alembic wants the name" in unread.reason
             and re.search(rf"""Column\(\s*['"]{re.escape(column)}['"]""", unread.reason) is not None)
+
+
+def _table_given(unread, column: str) -> bool:
+    """Whether `unread` is a batch operation on `column` given the batch's table too (`batch_op.drop_column("t", "c")`)."""
+    return ("is given the batch's table before the column" in unread.reason
+            and re.search(rf"""['"]{re.escape(column)}['"]\s*\)""", unread.reason) is not None)
 
 
 def _transitional(facts, rev: RevisionFact, table: str, column: str) -> bool:
