@@ -1183,10 +1183,11 @@ class ModelMigrationDrift(Rule):
     })
 
     def check(self):
-        # one mixin column whose length the migrations of several tables spell otherwise: one finding, not one a table
+        # one mixin column whose length or NULL-ness the migrations of several tables spell otherwise: one finding, not
+        # one a table
         self._shared: dict[tuple[str, str, int, str], list[tuple]] = {}
         found = list(self._compared())
-        grouped = {id(f): key for key, drifts in self._shared.items() if len(drifts) > 1 for *_, f in drifts}
+        grouped = {id(f) for drifts in self._shared.values() if len(drifts) > 1 for *_, f in drifts}
         yield from (f for f in found if id(f) not in grouped)
         for (kind, *_), drifts in self._shared.items():
             if len(drifts) > 1:
