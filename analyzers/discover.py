@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzers import confine
+from analyzers.facts.paths import is_test_path
 from analyzers.settings import Settings, load_settings
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -33,6 +34,10 @@ MARKERS = (
     b"urandom", b"token_urlsafe", b"token_hex", b"token_bytes",  # secrets made for clients: what stores them (MOD008)
 )
 DOC_DIRS = ("docs",)
+# Deployment and set-up files, where an application that reads its database URL from the environment names
+# the database it runs on (`connection = mysql+pymysql://...` in a devstack script, `DATABASE_URL=` in .env).
+CONFIG_SUFFIXES = (".ini", ".cfg", ".conf", ".sh", ".env", ".toml", ".yaml", ".yml")
+MAX_CONFIG_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +57,7 @@ class Layout:
     settings: Settings = field(default_factory=Settings)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     files: list[str] = field(default_factory=list)  # every regular file the walk saw (what `/` searches)
+    configs: list[Candidate] = field(default_factory=list)  # set-up files outside tests and docs (CONFIG_SUFFIXES)
 
 
 class TargetError(Exception):
@@ -175,6 +181,10 @@ def _file(layout: Layout, entry: os.DirEntry[str], rel: str) -> None:
         layout.python.append(Candidate(rel, st.st_size, st.st_mtime_ns))
     elif name == "alembic.ini":
         layout.alembic_ini.append((rel, _script_location(str(layout.root), rel)))
+    if name.endswith(CONFIG_SUFFIXES) or name.startswith(".env"):
+        st = entry.stat()
+        if st.st_size <= MAX_CONFIG_BYTES and not is_test_path(rel) and not _is_doc(rel, Settings()):
+            layout.configs.append(Candidate(rel, st.st_size, st.st_mtime_ns))
     elif name.endswith(".md") and _is_doc(rel, layout.settings):
         layout.docs.append(rel)
 

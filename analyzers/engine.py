@@ -127,12 +127,12 @@ def scan(
 
 def _inputs(layout: Layout, include: tuple[str, ...]) -> bytes:
     """What a scan's result depends on besides the code (scan_cache.result_version): the settings, and
-    every file the scan lists, by size and mtime (a file changed in the clock tick of its read is
+    every file the scan lists (Python and set-up files), by size and mtime (a file changed in the clock tick of its read is
     never kept: see `scan`), added or gone; the Alembic set-ups and what discovery skipped and why."""
     s = layout.settings
     settings = {name: getattr(s, name) for name in s.__slots__} | {"severity": sorted(s.severity.items())}
     head = repr((str(layout.root), include, settings, layout.python_total, layout.alembic_ini, layout.docs, layout.skipped))
-    files = "\n".join(f"{c.path}\0{c.size}\0{c.mtime_ns}" for c in layout.python)
+    files = "\n".join(f"{c.path}\0{c.size}\0{c.mtime_ns}" for c in (*layout.python, *layout.configs))
     return f"{head}\n{files}".encode("utf-8", "surrogateescape")
 
 
@@ -183,6 +183,7 @@ def _linked(
     link(facts, modules, unread, [c.path for c in layout.python], load)
     facts.derived["readers"] = [m.path for m in readers]
     facts.docs = [_doc(layout.root, d) for d in layout.docs]
+    facts.configs = [c.path for c in layout.configs]
     return facts, modules, errors
 
 

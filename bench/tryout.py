@@ -193,6 +193,19 @@ TARGETS: dict[str, tuple[str, str, str]] = {
                "grid services: async SQLAlchemy Core over several databases, MySQL first"),
     "octavia": ("openstack/octavia", "0e6ea11c2992ce2746bb0cf0fb5cb3e81d5b94ba",
                 "load balancer service: oslo.db, SQLAlchemy models, Alembic"),
+    "buildbot": ("buildbot/buildbot", "61f2f4118098dbbd22cf9212e2b470cea7c505ba",
+                 "CI master: SQLAlchemy Core tables, Alembic, SQLite/MySQL/PostgreSQL, Twisted threads"),
+    "glance": ("openstack/glance", "c76abb08e2bc82582389059dcbbc234293ce13b9",
+               "image service: oslo.db, declarative models, Alembic with expand/contract branches"),
+    "manila": ("openstack/manila", "d28877849f29128ecb3b1b7c63435ba2aef1811d",
+               "shared filesystems: oslo.db soft-delete models, Alembic, projects as tenants"),
+    "heat": ("openstack/heat", "526defd06ece8156ede431615fd3c5eb8412714d",
+             "orchestration: oslo.db models, sqlalchemy-migrate history squashed into Alembic"),
+    "FastAPI-boilerplate": ("igorbenav/FastAPI-boilerplate", "61d84fa0d5b550ca35561114d0173c764da8a1e1",
+                            "async SQLAlchemy 2.0 dataclass models, FastCRUD, soft delete, Alembic"),
+    "fastapi_best_architecture": ("fastapi-practices/fastapi_best_architecture",
+                                  "2e86d79150c0abf0191dc8c189734214c4934a17",
+                                  "async SQLAlchemy 2.0, MySQL or PostgreSQL, plugins with their own models"),
 }
 
 SEVERITIES = ("critical", "warning", "info")

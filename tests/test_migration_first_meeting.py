@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from analyzers.findings import Severity
 from analyzers.engine import scan
-from tests.test_precision import _write, found, revision
+from tests.test_precision import HEADER, _write, found, revision
 
 ITEMS = revision('op.create_table("items", sa.Column("id", sa.Integer, primary_key=True), sa.Column("owner_id", sa.Integer))',
                  'op.drop_table("items")')
@@ -322,3 +322,52 @@ def test_a_backfill_in_a_function_of_the_project_is_read_and_a_loop_that_commits
         + "        session.commit()\n"
     (f,) = found(tmp_path / "session", files, "MIG013")
     assert (f.location.path, f.location.start_line) == ("app/backfill.py", 8)
+
+
+def test_tables_created_in_a_loop_over_the_revisions_own_table_objects_are_created(tmp_path):
+    """`for table in [jobs, runs]: table.create(conn, checkfirst=True)`: each Table(...) the names are bound to is
+    created by the revision, so the models' tables are compared with them, not said to be created by no migration."""
+    upgrade = """
+    meta = sa.MetaData()
+    jobs = sa.Table("jobs", meta, sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(40)))
+    runs = sa.Table("runs", meta, sa.Column("id", sa.Integer, primary_key=True), sa.Column("job_id", sa.Integer))
+    tables = [jobs, runs]
+    with op.get_bind().engine.begin() as conn:
+        for table in tables:
+            try:
+                table.create(conn, checkfirst=True)
+            except Exception:
+                raise
+    """
+    models = HEADER + """
+class Job(Base):
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(80))
+
+class Run(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int | None] = mapped_column(Integer)
+"""
+    files = {"migrations/versions/0001_a.py": revision(upgrade), "app/models.py": models}
+    got = found(tmp_path, files, "MIG006")
+    assert not any("created by no migration" in f.message for f in got)
+    (f,) = got  # what the loop's tables say is read: the name's length
+    assert f.message.startswith("jobs: name String(80) in the model but String(40) in the migrations")
+
+
+def test_a_downgrade_that_rebuilds_a_table_under_a_generated_name_and_renames_it_back_removes_nothing(tmp_path):
+    """The downgrade copies the rows into a table named at run time, drops the original and renames the copy to the
+    original's name: the earlier revision's table is still there after it."""
+    downgrade = """
+    copy_name = "_migrating_items_%s" % uuid.uuid4().hex[:8]
+    op.create_table(copy_name, sa.Column("id", sa.Integer, primary_key=True))
+    op.drop_table("items")
+    op.rename_table(copy_name, "items")
+    """
+    files = later('op.add_column("items", sa.Column("note", sa.Text()))', downgrade)
+    assert found(tmp_path, files, "MIG015") == []
+    plain = later('op.add_column("items", sa.Column("note", sa.Text()))', 'op.drop_table("items")')
+    (f,) = found(tmp_path / "plain", plain, "MIG015")
+    assert "drops table items, created by revision 0001" in f.message

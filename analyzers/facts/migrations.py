@@ -525,12 +525,24 @@ class _OpReader:
         self.sources.update((name, stmt.iter) for name in bound)
         items = self._items(stmt.iter, env)
         if items is not None and bound:
-            for item in items:
-                inner = {k: v for k, v in env.items() if k not in bound}
-                for name, value in _bind(stmt.target, item):
-                    if isinstance(value, str):
-                        inner[name] = [value]
-                self._body(stmt.body, inner, batch, out, depth)
+            # `for table in [users, roles]: table.create(bind)`: the name bound to each Table(...) in turn
+            named = self._elements(stmt.iter) if isinstance(stmt.target, ast.Name) else None
+            elements = [e if isinstance(e, ast.Name) else None for e in named] if named and len(named) == len(items) else [None] * len(items)
+            saved_binding = self.bindings.get(bound[0])
+            try:
+                for item, element in zip(items, elements):
+                    inner = {k: v for k, v in env.items() if k not in bound}
+                    for name, value in _bind(stmt.target, item):
+                        if isinstance(value, str):
+                            inner[name] = [value]
+                    if element is not None:
+                        self.bindings[bound[0]] = element
+                    self._body(stmt.body, inner, batch, out, depth)
+            finally:
+                if saved_binding is not None:
+                    self.bindings[bound[0]] = saved_binding
+                else:
+                    self.bindings.pop(bound[0], None)
             return
         saved = self.unknown
         why = f"it comes from a loop over `{ast.unparse(stmt.iter)}`, which could not be followed"
@@ -847,7 +859,9 @@ class _OpReader:
         why = self._unfollowed(name, op, args, kw, env)
         if not why:
             return op
-        unread = _unread(span, ast.unparse(call.func), why, op.table if op else None)
+        # a rename from a name not known (a copy made under a generated name) to a known one concerns the known one
+        table = op.table if op else None
+        unread = _unread(span, ast.unparse(call.func), why, op.target if name == "rename_table" and op and not table else table)
         unread.options = op.options if op else {}  # what the call says of itself (type_="unique") beside what it cannot
         return unread
 

@@ -539,6 +539,7 @@ class Facts:
     calls: list[CallFact] = field(default_factory=list)
     sql: list[SqlUse] = field(default_factory=list)
     docs: list[DocFact] = field(default_factory=list)
+    configs: list[str] = field(default_factory=list)  # set-up files (.ini, .env, .sh ...), read on demand
     json_uses: list[JsonUse] = field(default_factory=list)
     settings: Settings = field(default_factory=Settings)  # the target's: tenant columns, which rules run
     # What could not be read: files, revision ids and parents, operations and SQL of the upgrades.

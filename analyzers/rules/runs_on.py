@@ -1,7 +1,8 @@
 """Which databases the application runs on, from what its files name: the URLs its configuration falls back
 to, the SQLAlchemy dialects its models and migrations import, PostgreSQL's name and
-drivers, the database images its docker-compose files run, tables created with `mysql_engine=`. Where
-nothing names one, it is unknown. Rules whose claims are PostgreSQL's (lock levels, CONCURRENTLY, its error
+drivers, the database images its docker-compose files run, tables created with `mysql_engine=`; where none
+of these names one, the URLs its set-up files (.ini, .env, a deployment script) give it. Where nothing
+names one, it is unknown. Rules whose claims are PostgreSQL's (lock levels, CONCURRENTLY, its error
 messages, indexes a foreign key lacks) hold nothing where the application is known not to run on it."""
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from analyzers.findings import Finding
 from analyzers.rules.schema import COMPOSE_FILES, is_test_path, is_tooling_path, made_for_mysql, python_paths
 
 # A URL in a string (`"mysql://..."`, `'sqlite:///' + path`, `f"postgresql+asyncpg://{host}"`); an in-memory
-# SQLite database is for tests.
-_URL = re.compile(r"""["'](postgres(?:ql)?|cockroachdb|mysql|mariadb|sqlite)(?:\+\w+)?://(?!/:memory:|["'])""", re.I)
+# SQLite database is for tests, one under /tmp a scratch file (a no-op driver's), not the application's.
+_URL = re.compile(r"""["'](postgres(?:ql)?|cockroachdb|mysql|mariadb|sqlite)(?:\+\w+)?://(?!/:memory:|["']|//tmp/)""", re.I)
+# The same in a set-up file, quoted or not (`connection = mysql+pymysql://...`, `DATABASE_URL=postgresql://...`).
+_CONFIG_URL = re.compile(r"""(?<![\w+.-])(postgres(?:ql)?|cockroachdb|mysql|mariadb|sqlite)(?:\+\w+)?://(?!/:memory:|//tmp/)""", re.I)
 # PostgreSQL's name compared with the dialect's (`dialect.name == "postgresql"`), or its options (`postgresql_where=`).
 _PG_NAME = re.compile(r"""["'](postgres(?:ql)?)["']|\b(postgresql)_[a-z]+\s*=""")
 # `from sqlalchemy.dialects import mysql`, `from sqlalchemy.dialects.postgresql import JSONB`.
@@ -86,6 +89,9 @@ def runs_on(facts: Facts) -> RunsOn:
         scan(path, _IMAGE, _NAMES)
     if (mysql_table := made_for_mysql(facts)) is not None:
         found.setdefault("MySQL", mysql_table)
+    if not found:  # the code takes its URL from the environment: what the deployment's own files give it
+        for path in facts.configs:
+            scan(path, _CONFIG_URL, _NAMES)
     out = RunsOn(found, urls)
     facts.derived["runs_on"] = out
     return out

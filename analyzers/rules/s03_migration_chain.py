@@ -149,7 +149,9 @@ END $$;
             elif e.kind == "rename_column" and e.new:
                 made.add(("column", f"{e.table}.{e.new}"))
         sure = made - set(maybe)
-        unread = unread_ops(rev.upgrade)
+        # what could not be read of the upgrade may have made it; of the downgrade, made it again (a copy built under
+        # a generated name, then renamed to the name the downgrade dropped)
+        unread = unread_ops(rev.upgrade) + [u for u in unread_ops(rev.downgrade) if u.table is not None]
         remade = {(k, key) for op in rev.downgrade for k, key, _ in created_objects(op)}  # dropped, then made again
         for e in effects(rev.downgrade):
             if e.kind == "create_table" and e.table:
@@ -167,7 +169,7 @@ END $$;
         # convention dbreview does not apply, so a constraint of theirs dropped by name may be that one.
         unnamed = {op.table for op in (*rev.upgrade, *rev.downgrade) if op.table and any(not c.name for c in op.constraints)}
 
-        def unknown(kind: str, key: str) -> bool:  # the upgrade may have made it in what could not be read
+        def unknown(kind: str, key: str) -> bool:
             table = key.split(".", 1)[0] if kind not in ("function", "index") else None
             if kind == "constraint" and table in unnamed:
                 return True
