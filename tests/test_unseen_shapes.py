@@ -229,3 +229,35 @@ def test_a_batch_drop_column_given_the_table_too_is_said_to_fail(tmp_path):
     assert f.severity.value == "warning" and "not certain" not in f.message
     assert ("adds groups.properties, and its downgrade's batch_op.drop_column at line 10 is given the batch's table "
             "before the column: a batch operation takes the column only, so Alembic raises TypeError") in f.message
+
+
+def test_core_tables_a_class_holds_as_attributes_are_tables_with_the_indexes_its_body_builds(tmp_path):
+    """`class Model: jobs = util.Table("jobs", metadata, ...)` (a project's wrapper of sa.Table) and
+    `sa.Index("ix", jobs.c.owner_id, unique=True)` in the same body: the tables are the schema, each with its index."""
+    model = '''
+import sqlalchemy as sa
+from app import util
+
+
+class Model:
+    metadata = sa.MetaData()
+
+    owners = util.Table("owners", metadata, sa.Column("id", sa.Integer, primary_key=True))
+    jobs = util.Table(
+        "jobs", metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("owner_id", sa.Integer, sa.ForeignKey("owners.id"), nullable=False),
+    )
+    claims = util.Table("claims", metadata, sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id"), nullable=False))
+
+    sa.Index("jobs_owner", jobs.c.owner_id)
+    sa.Index("claims_job", claims.c.job_id, unique=True)
+'''
+    util = "import sqlalchemy as sa\n\ndef Table(*args, **kwargs):\n    return sa.Table(*args, **kwargs)\n"
+    result = scan(_write(tmp_path, {"app/model.py": model, "app/util.py": util}))
+    tables = result.facts.tables
+    assert set(tables) == {"owners", "jobs", "claims"}
+    assert [(i.name, i.columns, i.unique) for i in tables["claims"].indexes] == [("claims_job", ("job_id",), True)]
+    findings = result.result.findings
+    assert not [f for f in findings if f.rule_id == "PERF001"]  # both keys indexed
+    assert not [f for f in findings if f.rule_id == "INT014" and "claims" in f.message]  # a unique key

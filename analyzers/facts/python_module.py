@@ -145,6 +145,7 @@ class _Reader:
         for node in module_level(tree.body):
             if isinstance(node, ast.ClassDef):
                 self._class(node)
+                self._class_tables(node)
             elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.Expr)) and isinstance(node.value, ast.Call):
                 self._module_assignment(node)  # `db.Table("tags", ...)` need not be assigned to be defined
             elif isinstance(node, ast.For):
@@ -595,6 +596,26 @@ class _Reader:
                 if item is not None:
                     items.append(item)
         return items
+
+    def _class_tables(self, node: ast.ClassDef) -> None:
+        """Core tables a class holds as attributes (`class Model: users = sa.Table("users", metadata, ...)`,
+        the schema of an application that queries `self.model.users`), and the indexes its body builds on them
+        (`sa.Index("ix", users.c.email)`): as module-level ones are."""
+        made: dict[str, TableFact] = {}  # the class's attribute -> its table
+        for stmt in node.body:
+            if not isinstance(stmt, (ast.Assign, ast.Expr)) or not isinstance(stmt.value, ast.Call) or not stmt.value.args:
+                continue
+            kind = last(self.names.callee(stmt.value))
+            if kind == "Table" and isinstance(stmt, ast.Assign) and const_str(stmt.value.args[0]) \
+                    and not any(isinstance(t, ast.Name) and t.id == "__table__" for t in stmt.targets):
+                self._module_assignment(stmt)
+                made.update((t.id, self.facts.tables[-1]) for t in stmt.targets if isinstance(t, ast.Name))
+            elif kind == "Index" and isinstance(stmt, ast.Expr) and len(stmt.value.args) > 1:
+                column = stmt.value.args[1]  # `users.c.email`
+                owner = column.value.value if isinstance(column, ast.Attribute) and isinstance(column.value, ast.Attribute) else None
+                item = col.read_table_item(stmt.value, self.names, self.path, None)
+                if isinstance(owner, ast.Name) and owner.id in made and item is not None:
+                    made[owner.id].indexes.append(replace(item, table=made[owner.id].name))
 
     def _tables_in_loop(self, loop: ast.For) -> None:
         """`for entity in ("user", "group"): Table(f"{entity}_role_map", ...)` at module level: one table per
