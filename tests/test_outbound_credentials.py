@@ -95,3 +95,31 @@ def by_token(session, token):
 def test_a_payment_providers_token_is_no_bearer_secret_of_the_application(tmp_path):
     (f,) = found(tmp_path, {"app/models.py": _ORDERS, "app/payments.py": _PAYMENTS}, "MOD008")
     assert f.anchor == "table:orders.access_token"
+
+
+_CREDS = HEADER + """
+class StoredCreds(Base):
+    __tablename__ = "stored_creds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[str | None] = mapped_column(String(255))
+    decrypt_method: Mapped[str | None] = mapped_column(String(64))
+"""
+
+_STORE = """
+from app import crypt
+from app.models import StoredCreds
+
+def creds_create(session, values):
+    creds_ref = StoredCreds()
+    method, password = crypt.encrypt(values["password"])
+    creds_ref.password = password
+    creds_ref.decrypt_method = method
+    session.add(creds_ref)
+"""
+
+
+def test_a_credential_encrypted_before_a_write_to_an_object_named_with_a_suffix_is_no_plain_password(tmp_path):
+    """`creds_ref.password = password` where `method, password = crypt.encrypt(...)`: the object is a StoredCreds
+    (its name holds the model's last word, then `_ref`), and what is stored went through encryption: no MOD004
+    (a login password would be hashed; a credential the service logs in with elsewhere must be reversible)."""
+    assert found(tmp_path, {"app/models.py": _CREDS, "app/store.py": _STORE}, "MOD004") == []

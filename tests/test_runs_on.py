@@ -8,7 +8,7 @@ import pytest
 
 from analyzers.findings import Severity
 from tui import cli
-from tests.test_precision import LINKS, found, revision
+from tests.test_precision import LINKS, found, revision, tables
 
 # A table with rows before the revisions below touch it.
 FIRST = revision('op.create_table("trackers", sa.Column("id", sa.Integer, primary_key=True))', rev="0001")
@@ -57,6 +57,12 @@ def test_mysql_and_sqlite_only_hold_back_postgresql_claims_and_group_the_foreign
     (f,) = got["PERF001"]
     assert f.severity == Severity.INFO and f.anchor == "fk-index:mysql-default" and f.location.path == "config.py"
     assert f.message.startswith("the application runs on MySQL/MariaDB, and names no PostgreSQL (config.py:5), where InnoDB")
+
+
+def test_row_level_security_is_not_asked_of_an_application_on_mysql_only(tmp_path):
+    files = {**MIGRATIONS, "app/models.py": tables("projects", "invoices")}
+    assert "TEN001" in rules(tmp_path, files)
+    assert "TEN001" not in rules(tmp_path / "mysql", {**files, "config.py": MYSQL_OR_SQLITE.replace("sqlite", "mysql")})
 
 
 def test_sqlite_only_from_a_formatted_url_holds_back_the_lock_claims(tmp_path):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-NOT_APP_DIRS = ("tests", "test", "testing", "qa", "e2e", "scripts", "examples", "docs", "benchmarks", "benches", "fixtures")
+NOT_APP_DIRS = ("tests", "test", "testing", "qa", "e2e", "scripts", "examples", "docs", "benchmarks", "benches", "fixtures",
+                "dummy")  # `db/sql/dummy/`: a stand-in database the tests run against
 # An example package of a plugin system (`ckanext/example_iauth`, `plugins/sqlite_example`, `cron-examples`):
 # written for extension authors to copy, not run by the application.
 _EXAMPLE_DIR = re.compile(r"^examples?(?:[_-]|$)|[_-]examples?$")

@@ -514,12 +514,18 @@ def _followed_writes(facts, table: TableFact, col: ColumnFact):
     """The writes of the code into the column (analyzers/facts/password_writes.py), followed as far as the code
     tells: (hashed, what could not be followed, what stores a value not hashed in sight). A write is the
     column's when it calls the model's class with the attribute (`User(password=...)`), sets it in a method
-    of the class (`self.password = ...`), or on an object named like the class (`user.password`, `new_user.password`)."""
+    of the class (`self.password = ...`), or on an object named like the class (`user.password`, `new_user.password`,
+    `user_creds_ref.password`)."""
     cls, attr = table.class_name or "", col.attr or col.name
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", cls).lower()
+    noun = re.sub(r"(?<!^)(?=[A-Z])", "_", cls).lower().rsplit("_", 1)[-1]
+
+    def named_so(target: str) -> bool:  # `new_user`, `newuser`, `user_creds_ref` (a word of it)
+        name = target.rsplit(".", 1)[-1]
+        return name.endswith(noun) or noun in name.split("_")
+
     writes = [w for m in facts.modules if not is_test_path(m.path) for w in m.password_writes
               if w.attr == attr and (w.target == cls or (w.target == "self" and w.owner == cls)
-                                      or (w.target != "self" and w.target.rsplit(".", 1)[-1].endswith(snake.rsplit("_", 1)[-1])))]
+                                      or (w.target != "self" and named_so(w.target)))]
     validators = {c.name: set(c.hashed_fields) for m in facts.modules for c in m.classes}
     constructed = any(w.target == cls for w in writes)
     # the class's own __init__ hashes what it is given, itself or through a method of the class that hashes

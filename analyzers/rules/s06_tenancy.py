@@ -7,6 +7,7 @@ import re
 from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
+from analyzers.rules.runs_on import runs_on
 from analyzers.rules.schema import (
     TENANT_SETTING, first_line, healthcare, holds_phi, is_link_table, migration_gaps, migration_sql, rls_by_table,
     schema_per_tenant, tenant_column, unread_sql, uses_rls, where,
@@ -64,7 +65,8 @@ class TenantTableWithoutRls(Rule):
         nothing in the migrations uses RLS (no policy, no current_setting()): the product keeps tenants apart
         in its queries, and RLS is the checklist's defence in depth; else a warning; likewise one finding when fewer tables have RLS than lack it (a rollout begun). Each
         table is its own finding when only a few lack it. Nothing when the code separates tenants by
-        schema (`schema_translate_map`, a `search_path` set per tenant).
+        schema (`schema_translate_map`, a `search_path` set per tenant), or when the application is known to
+        run on databases other than PostgreSQL only (analyzers/rules/runs_on.py): RLS is PostgreSQL's.
     Why it matters:
         Tenant isolation then rests on every query remembering its WHERE clause: one missing filter
         and Organization A reads Organization B's data.
@@ -90,8 +92,8 @@ def tenant_session(engine, tenant_id):
                    "ALTER TABLE patients ENABLE ROW LEVEL SECURITY; ALTER TABLE patients FORCE ROW LEVEL SECURITY")})
 
     def check(self):
-        if not self.facts.revisions or schema_per_tenant(self.facts):
-            return  # nothing migrated to read; or tenants live in schemas of their own, not behind policies
+        if not self.facts.revisions or schema_per_tenant(self.facts) or runs_on(self.facts).not_postgres:
+            return  # nothing migrated to read; tenants in schemas of their own; or no PostgreSQL, whose feature RLS is
         scoped = [t for t in self.facts.tables.values() if tenant_column(t, self.facts) is not None]
         rls = rls_by_table(self.facts)
         if not any(state.enabled for state in rls.values()):
