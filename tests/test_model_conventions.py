@@ -143,6 +143,16 @@ def test_without_such_a_mixin_a_nullable_updated_at_filled_by_python_is_still_sa
     assert f.anchor == "table:pages.updated_at" and f.severity == Severity.INFO
 
 
+
+def test_a_nullable_updated_at_whose_python_default_is_none_fills_nothing(tmp_path):
+    """FastAPI-boilerplate (MOD002 x4 judged wrong): `default=None` on a nullable updated_at is NULL on insert from
+    the ORM as from any other writer, the intended "never updated"; nothing is filled in Python."""
+    model = _LIFECYCLE.replace("class Note(Lifecycle, Base):", "class Note(Base):").replace(
+        "    updated_at = mapped_column(DateTime(timezone=True), nullable=True)\n", "    pass\n", 1).replace(
+        "default=lambda: datetime.now(timezone.utc)", "default=None")
+    assert found(tmp_path, {"app/models.py": model}, "MOD002") == []
+
+
 # -- PERF001: index=/unique= computed from the class in a mixin ---------------------------------------------
 
 _FLAGGED = HEADER + """

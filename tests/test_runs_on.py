@@ -90,6 +90,9 @@ def test_a_postgresql_driver_beside_sqlite_keeps_the_claims(tmp_path):
     ({"app/fake_driver.py": 'import sqlalchemy\nENGINE = sqlalchemy.create_engine("sqlite:////tmp/fake.db")\n',
       "deploy/setup.sh": '# connection = "postgresql://"\niniset $CONF database connection "mysql+pymysql://u:p@h/app"\n',
       "tests/test.ini": "[db]\nurl = sqlite://\n"}, ["  MySQL: deploy/setup.sh:2"]),
+    # a scheme alone, a settings class's prefix with nothing added to it, names no database
+    ({"app/config.py": 'SQLITE_PREFIX = config("SQLITE_PREFIX", default="sqlite:///")\n', "requirements.txt": "asyncpg\n"},
+     ["  PostgreSQL: requirements.txt:1"]),
     # where the code names one, the set-up files are not read
     ({"app/config.py": 'URL = "postgresql://app@db/app"\n', "tools/local.env": "DATABASE_URL=sqlite:///dev.db\n"},
      ["  PostgreSQL: app/config.py:1"]),

@@ -14,9 +14,10 @@ from analyzers.facts.model import Facts, Span
 from analyzers.findings import Finding
 from analyzers.rules.schema import COMPOSE_FILES, is_test_path, is_tooling_path, made_for_mysql, python_paths
 
-# A URL in a string (`"mysql://..."`, `'sqlite:///' + path`, `f"postgresql+asyncpg://{host}"`); an in-memory
-# SQLite database is for tests, one under /tmp a scratch file (a no-op driver's), not the application's.
-_URL = re.compile(r"""["'](postgres(?:ql)?|cockroachdb|mysql|mariadb|sqlite)(?:\+\w+)?://(?!/:memory:|["']|//tmp/)""", re.I)
+# A URL in a string (`"mysql://..."`, `'sqlite:///' + path`, `f"postgresql+asyncpg://{host}"`); a scheme alone
+# (`default="sqlite:///"`, a settings class's prefix) names nothing unless a path is added to it on the line; an
+# in-memory SQLite database is for tests, one under /tmp a scratch file (a no-op driver's), not the application's.
+_URL = re.compile(r"""["'](postgres(?:ql)?|cockroachdb|mysql|mariadb|sqlite)(?:\+\w+)?://(?!/:memory:|/?["'](?!\s*[+%])|//tmp/)""", re.I)
 # The same in a set-up file, quoted or not (`connection = mysql+pymysql://...`, `DATABASE_URL=postgresql://...`).
 _CONFIG_URL = re.compile(r"""(?<![\w+.-])(postgres(?:ql)?|cockroachdb|mysql|mariadb|sqlite)(?:\+\w+)?://(?!/:memory:|//tmp/)""", re.I)
 # PostgreSQL's name compared with the dialect's (`dialect.name == "postgresql"`), or its options (`postgresql_where=`).

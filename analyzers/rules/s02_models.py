@@ -194,9 +194,10 @@ class Patient(Base):
                             column_anchor(table, col), severity=Severity.INFO)
 
     def _missing(self, table: TableFact, col: ColumnFact, tables: list[TableFact], in_db: list[ColumnFact], note: Note | None):
-        filled = f"by `{col.default}` in Python" if col.default else "only where the code sets it"
+        default = col.default if col.default != "None" else None  # `default=None`: nothing filled, as with none
+        filled = f"by `{default}` in Python" if default else "only where the code sets it"
         not_null = _not_null(col, in_db)
-        if col.name == "updated_at" and not col.default and not not_null:
+        if col.name == "updated_at" and not default and not not_null:
             return None  # NULL until the row is first updated, from the ORM as from any other insert: nothing differs
         fails = "fails on NOT NULL" if not_null else "stores NULL in it"
         said = f"{_declared(table, col, tables)} has no server_default: it is filled {filled}"
