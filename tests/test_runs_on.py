@@ -86,8 +86,8 @@ def test_a_postgresql_driver_beside_sqlite_keeps_the_claims(tmp_path):
     # an in-memory SQLite is for tests; a connector's MySQL is not the application's; PostgreSQL's name compared
     ({"app/config.py": 'URI = "sqlite:///:memory:"\n', "app/connectors/shop.py": 'URL = "mysql+pymysql://"\n',
       "app/db.py": 'import sqlalchemy\nON_PG = engine.dialect.name == "postgresql"\n'}, ["  PostgreSQL: app/db.py:2"]),
-    # the code names none: a deployment script's URL does; a scratch SQLite file under /tmp is a fake driver's
-    ({"app/fake_driver.py": 'import sqlalchemy\nENGINE = sqlalchemy.create_engine("sqlite:////tmp/fake.db")\n',
+    # the code names none: a deployment script's URL does; a no-op driver's own SQLite file is not the application's
+    ({"app/drivers/noop_driver/driver.py": 'import sqlalchemy\nENGINE = sqlalchemy.create_engine("sqlite:////tmp/noop.db")\n',
       "deploy/setup.sh": '# connection = "postgresql://"\niniset $CONF database connection "mysql+pymysql://u:p@h/app"\n',
       "tests/test.ini": "[db]\nurl = sqlite://\n"}, ["  MySQL: deploy/setup.sh:2"]),
     # a scheme alone, a settings class's prefix with nothing added to it, names no database

@@ -115,7 +115,7 @@ def test_a_loop_over_what_cannot_be_followed_is_named_not_guessed(tmp_path):
 def test_example_plugin_packages_are_not_the_application(tmp_path):
     assert is_test_path("ckanext/example_iauth/plugin.py") and is_test_path("plugins/sqlite_example/backend.py")
     assert is_test_path("app/example/models.py") and is_test_path("backend/cron-examples/job.py")
-    assert is_test_path("pkg/db/sql/dummy/schema.py")  # a stand-in database for the tests
+    assert is_test_path("pkg/db/sql/dummy/schema.py") and is_test_path("app/drivers/noop_driver/driver.py")  # stand-ins
     assert not is_test_path("app/exampleservice/models.py") and not is_test_path("app/examples_of_use.py")
     code = '''
 import sqlalchemy as sa

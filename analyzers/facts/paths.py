@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 
-NOT_APP_DIRS = ("tests", "test", "testing", "qa", "e2e", "scripts", "examples", "docs", "benchmarks", "benches", "fixtures",
-                "dummy")  # `db/sql/dummy/`: a stand-in database the tests run against
+NOT_APP_DIRS = ("tests", "test", "testing", "qa", "e2e", "scripts", "examples", "docs", "benchmarks", "benches", "fixtures")
+# A stand-in for the real thing (`drivers/noop_driver/`, `fake_tools/`, `db/sql/dummy/`): what tests and local runs
+# use instead of a service; its private SQLite database or tables are not the application's.
+_STANDIN_DIR = re.compile(r"^(?:noop|fake|dummy)(?:[_-]|$)")
 # An example package of a plugin system (`ckanext/example_iauth`, `plugins/sqlite_example`, `cron-examples`):
 # written for extension authors to copy, not run by the application.
 _EXAMPLE_DIR = re.compile(r"^examples?(?:[_-]|$)|[_-]examples?$")
@@ -31,7 +33,7 @@ def is_test_path(path: str) -> bool:
     parts = path.split("/")
     folders = parts[:-1]
     return any(p in NOT_APP_DIRS or _EXAMPLE_DIR.search(p) or _PYTEST_PLUGIN_DIR.match(p) or _TEST_WORDS.search(p)
-               for p in folders) or \
+               or _STANDIN_DIR.match(p) for p in folders) or \
         bool(folders and _DOCS_TOP.search(folders[0])) or parts[-1].startswith(("test_", "conftest", "seed", "pytest_"))
 
 

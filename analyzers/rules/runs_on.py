@@ -16,10 +16,10 @@ from analyzers.rules.schema import COMPOSE_FILES, is_test_path, is_tooling_path,
 
 # A URL in a string (`"mysql://..."`, `'sqlite:///' + path`, `f"postgresql+asyncpg://{host}"`); a scheme alone
 # (`default="sqlite:///"`, a settings class's prefix) names nothing unless a path is added to it on the line; an
-# in-memory SQLite database is for tests, one under /tmp a scratch file (a no-op driver's), not the application's.
-_URL = re.compile(r"""["'](postgres(?:ql)?|cockroachdb|mysql|mariadb|sqlite)(?:\+\w+)?://(?!/:memory:|/?["'](?!\s*[+%])|//tmp/)""", re.I)
+# in-memory SQLite database is for tests.
+_URL = re.compile(r"""["'](postgres(?:ql)?|cockroachdb|mysql|mariadb|sqlite)(?:\+\w+)?://(?!/:memory:|/?["'](?!\s*[+%]))""", re.I)
 # The same in a set-up file, quoted or not (`connection = mysql+pymysql://...`, `DATABASE_URL=postgresql://...`).
-_CONFIG_URL = re.compile(r"""(?<![\w+.-])(postgres(?:ql)?|cockroachdb|mysql|mariadb|sqlite)(?:\+\w+)?://(?!/:memory:|//tmp/)""", re.I)
+_CONFIG_URL = re.compile(r"""(?<![\w+.-])(postgres(?:ql)?|cockroachdb|mysql|mariadb|sqlite)(?:\+\w+)?://(?!/:memory:)""", re.I)
 # PostgreSQL's name compared with the dialect's (`dialect.name == "postgresql"`), or its options (`postgresql_where=`).
 _PG_NAME = re.compile(r"""["'](postgres(?:ql)?)["']|\b(postgresql)_[a-z]+\s*=""")
 # `from sqlalchemy.dialects import mysql`, `from sqlalchemy.dialects.postgresql import JSONB`.
