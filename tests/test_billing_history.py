@@ -223,5 +223,6 @@ def test_a_rate_or_a_precision_of_a_price_is_no_money(tmp_path):
     step size, not an amount (freqtrade: judged wrong as "money in floats")."""
     from analyzers.rules.s10_billing import names_money
 
-    assert not any(names_money(n) for n in ("fee_rate", "price_precision", "amount_precision", "amount_step", "tax_rate"))
+    assert not any(names_money(n) for n in (
+        "fee_rate", "price_precision", "amount_precision", "amount_step", "tax_rate", "cost_time", "price_latency"))
     assert all(names_money(n) for n in ("price", "fee_open_cost", "stake_amount", "cost_per_token"))

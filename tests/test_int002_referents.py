@@ -199,3 +199,35 @@ def licensed(conn, repo):
 '''
     (f,) = found(tmp_path, {"app/models.py": _REPOS, "app/reviews.py": sql}, "INT002")
     assert "SQL joins on it (app/reviews.py:7)" in f.message
+
+
+def test_a_schema_without_one_foreign_key_keeps_references_in_code_by_design(tmp_path):
+    """fastapi_best_architecture (INT002 x2 debatable): the project removed every foreign key on purpose; each
+    reference the code uses is then info that says the schema declares none, not a warning to add one."""
+    model = HEADER + "".join(f"""
+
+class {name.title()}(Base):
+    __tablename__ = "{name}s"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+""" for name in ("role", "menu", "dept", "notice", "tag")) + """
+
+class UserSocial(Base):
+    __tablename__ = "user_socials"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+"""
+    service = "def link(social, user):\n    social.user_id = user.id\n"
+    (f,) = found(tmp_path, {"app/models.py": model, "app/service.py": service}, "INT002")
+    assert f.severity.value == "info" and f.message.endswith(
+        "none of the 7 tables declares a foreign key, so the project keeps its references in code by design, and this is "
+        "one more of them")
+    keyed = model.replace('__tablename__ = "roles"\n    id: Mapped[int] = mapped_column(Integer, primary_key=True)',
+                          '__tablename__ = "roles"\n    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n'
+                          '    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))')
+    (f,) = found(tmp_path / "keyed", {"app/models.py": keyed, "app/service.py": service}, "INT002")
+    assert "declares a foreign key" not in f.message  # one foreign key: the schema's way is to declare them

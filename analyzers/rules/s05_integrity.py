@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import re
 from collections import Counter
@@ -19,8 +20,12 @@ from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.s02_secrets import random_value
 from analyzers.rules.mentions import mentions
 from analyzers.rules.schema import (
-    ARCHIVE, all_constraints, all_indexes, is_test_path, key_lookup, migration_sql, column_anchor, column_sites, has_check, migrated_column, table_sql, unique_over, views, where_declared,
+    ARCHIVE, all_constraints, all_indexes, is_test_path, key_lookup, migration_sql, column_anchor, column_sites, fk_columns, has_check,
+    migrated_column, table_sql, unique_over, views, where_declared,
 )
+
+# A schema of this many tables with not one foreign key keeps its references in code on purpose.
+_NO_KEYS_AT_LEAST = 5
 
 
 class SequentialPrimaryKey(Rule):
@@ -121,7 +126,8 @@ class IdWithoutForeignKey(Rule):
         repo_id}` for a bulk insert, or its SQL inserts it, naming that instead of saying no code sets it). Not
         reported: a column the code fills with the `id` of a payload (`"event_id": event.get("id")`, another
         system's id), or one of another kind than the key of every table it names (an Integer `tree_id` beside
-        `trees` keyed by a String: another database's key).
+        `trees` keyed by a String: another database's key). Where not one table of five or more declares a
+        foreign key, each finding is info and says so: references kept in code is then the project's design.
     Why it matters:
         Nothing stops a row from pointing at a record that does not exist or was deleted: orphaned
         rows, joins that silently drop data, and no cascade rule to reason about.
@@ -149,6 +155,16 @@ class Payment(Base):
 ''',)
 
     def check(self):
+        found = list(self._references())
+        tables = [*self.facts.tables.values(), *self.facts.migration_tables.values()]
+        if found and len(self.facts.tables) >= _NO_KEYS_AT_LEAST and not any(fk_columns(t) for t in tables):
+            # not one foreign key in the whole schema: references kept in code is the project's design, said once a column
+            note = (f"; none of the {len(self.facts.tables)} tables declares a foreign key, so the project keeps its "
+                    "references in code by design, and this is one more of them")
+            found = [dataclasses.replace(f, severity=Severity.INFO, message=f.message + note) for f in found]
+        yield from found
+
+    def _references(self):
         names = set(self.facts.tables) | set(self.facts.migration_tables)
         candidates = []  # what the schema alone leaves a reference with no foreign key: the code decides the rest
         for table, col in column_sites(self.facts):
