@@ -47,3 +47,29 @@ def test_a_column_handled_by_code_that_strips_the_zone_from_utc_is_info(tmp_path
     files["app/expiry.py"] = _EXPIRE.format(strip="")
     (f,) = found(tmp_path / "aware", files, "TZ001")
     assert f.severity == Severity.WARNING and "strips" not in f.message
+
+
+def test_a_mixins_naive_column_counts_once_for_each_table_that_carries_it(tmp_path):
+    """heat (TZ001 "20 of 20" where its tables hold 34): a mixin's created_at is a column of every table it is on."""
+    model = HEADER + '''
+class Stamped:
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Stack(Stamped, Base):
+    __tablename__ = "stacks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class Event(Stamped, Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finished_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Lock(Stamped, Base):
+    __tablename__ = "locks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+'''
+    (f,) = found(tmp_path, {"app/models.py": model}, "TZ001")
+    assert f.message.startswith("4 of 4 timestamp columns have no time zone (")

@@ -262,3 +262,7 @@ class Model:
     findings = result.result.findings
     assert not [f for f in findings if f.rule_id == "PERF001"]  # both keys indexed
     assert not [f for f in findings if f.rule_id == "INT014" and "claims" in f.message]  # a unique key
+    unindexed = model.replace('    sa.Index("jobs_owner", jobs.c.owner_id)\n', "")
+    (f,) = [f for f in found(tmp_path / "unindexed", {"app/model.py": unindexed, "app/util.py": util}) if f.rule_id == "PERF001"]
+    assert ("jobs is a Core table that class Model holds as an attribute, and dbreview does not follow the queries made "
+            "through its instances") in f.message  # not "no query filters on it": its queries are not read

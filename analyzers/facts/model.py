@@ -215,6 +215,9 @@ class TableFact:
     named_by: tuple[str, str] | None = None
     name_unsure: str | None = None
     view: str | None = None  # a view the ORM maps, not a table: how dbreview knows (ClassFact.view)
+    # A Core table a class holds as an attribute (`class Model: builds = sa.Table(...)`): the class. Its queries go
+    # through instances (`self.db.model.builds`), which dbreview does not follow.
+    holder: str | None = None
 
     @property
     def qualified(self) -> str:

@@ -609,6 +609,7 @@ class _Reader:
             if kind == "Table" and isinstance(stmt, ast.Assign) and const_str(stmt.value.args[0]) \
                     and not any(isinstance(t, ast.Name) and t.id == "__table__" for t in stmt.targets):
                 self._module_assignment(stmt)
+                self.facts.tables[-1].holder = node.name
                 made.update((t.id, self.facts.tables[-1]) for t in stmt.targets if isinstance(t, ast.Name))
             elif kind == "Index" and isinstance(stmt, ast.Expr) and len(stmt.value.args) > 1:
                 column = stmt.value.args[1]  # `users.c.email`

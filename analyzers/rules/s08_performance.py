@@ -368,6 +368,14 @@ class Appointment(Base):
             )
         if (lookup := _lookup(self.facts, parent)) is not None and lookup.name != table.name:
             return None  # the key check never runs in the application, and no read of it scans: nothing to act on
+        if table.holder and not (kept or served or covered or ored or tied or unsure or dead or unused or maybe):
+            return self.finding(
+                f"{what}; {table.name} is a Core table that class {table.holder} holds as an attribute, and dbreview does "
+                f"not follow the queries made through its instances, so it cannot tell "
+                f"which of them filter or join on {col.name}, nor whether rows of {parent} are deleted: without an "
+                f"index each such read, and the foreign key check on deleting a row of {parent}, scans {table.name}",
+                col.span, column_anchor(table, col), severity=Severity.INFO, related=related,
+            )
         said: list[str] = []
         if kept:
             (first, key), more = kept[0], f" (and {len(kept) - 1} more)" if len(kept) > 1 else ""

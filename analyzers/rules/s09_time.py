@@ -73,14 +73,15 @@ class Appointment(Base):
     def check(self):
         naive, aware, decorators, through = [], Counter(), {}, {}
         service = _services(self.facts)
+        carried = Counter(id(c) for t in self.facts.tables.values() for c in t.columns.values())  # a mixin's: each table's
         for table, col in column_sites(self.facts):
             in_db = migrated_column(self.facts, table, col.name)
-            aware[service(col.span.path)] += bool(col.timezone or (in_db is not None and in_db.timezone))
+            aware[service(col.span.path)] += carried[id(col)] or 1 if col.timezone or (in_db is not None and in_db.timezone) else 0
             if col.timezone is False and in_db is not None and in_db.timezone:
                 continue  # the database column is aware: a model/migration drift, which MIG006 reports
             if col.timezone is False and not _CALENDAR_DATE.search(col.name):
                 if "impl" in col.type_args and (span := utc_on_bind(self.facts, col.type_name or "")):
-                    aware[service(col.span.path)] += 1  # UTC stored on purpose: the decorator converts every value it binds
+                    aware[service(col.span.path)] += carried[id(col)] or 1  # UTC on purpose: the decorator converts each value
                     decorators[col.type_name] = span
                     through.setdefault(col.type_name, []).append((table, col))
                     continue
@@ -94,18 +95,19 @@ class Appointment(Base):
         services = sorted(set(aware) | {service(c.span.path) for _, c in naive})
         for root in services:  # each service with its own migrations keeps its own convention
             mine = [(t, c) for t, c in naive if service(c.span.path) == root]
-            yield from self._naive(mine, aware[root], decorators, also, elsewhere, root if len(services) > 1 else None)
+            weight = sum(carried[id(c)] or 1 for _, c in mine)
+            yield from self._naive(mine, weight, aware[root], decorators, also, elsewhere, root if len(services) > 1 else None)
 
-    def _naive(self, naive, aware, decorators, also, elsewhere, service):
+    def _naive(self, naive, weight, aware, decorators, also, elsewhere, service):
         """The naive columns of one service (the project, or the folder of one of its Alembic set-ups), where
-        `aware` timestamp columns are aware."""
+        `aware` timestamp columns are aware; a mixin's column counts once per table (`weight` in all)."""
         under = f" under {service}/" if service else ""  # a service of its own, with its own migrations
-        if len(naive) >= 3 and len(naive) * 3 >= (len(naive) + aware) * 2:
+        if weight >= 3 and weight * 3 >= (weight + aware) * 2:
             # The project's own convention (naive UTC by habit): one decision to weigh, not a defect per column.
             names = ", ".join(f"{t.name}.{c.name}" for t, c in naive[:5]) + (", ..." if len(naive) > 5 else "")
             whose = "the convention there" if service else "the project's convention"
             yield self.grouped(
-                f"{len(naive)} of {len(naive) + aware} timestamp columns{under} have no time zone ({names}): {whose}. "
+                f"{weight} of {weight + aware} timestamp columns{under} have no time zone ({names}): {whose}. "
                 "They hold UTC only as long as every writer passes naive UTC; SQL that compares them with now() or with "
                 "aware values is off by the session's offset. The checklist asks for DateTime(timezone=True)"
                 + (f".{also}" if also else ""),
@@ -138,9 +140,9 @@ class Appointment(Base):
                 how = "Mapped[datetime] with no type" if col.type_args.get("annotated") else col.type_name
                 # "unlike the others" only where it is: a few naive columns among many aware ones
                 unlike = ((f", unlike the other timestamps{under}," if service else ", unlike the project's other timestamps,")
-                          if aware >= 4 * len(naive) else
-                          (f" (as {len(naive)} of the {len(naive) + aware} timestamp columns{under} are)" if service else
-                           f" (as {len(naive)} of the project's {len(naive) + aware} timestamp columns are)") if aware else "")
+                          if aware >= 4 * weight else
+                          (f" (as {weight} of the {weight + aware} timestamp columns{under} are)" if service else
+                           f" (as {weight} of the project's {weight + aware} timestamp columns are)") if aware else "")
                 untested = not _tested_in_sql(self.facts, table, col)
                 joined = _joined_on(self.facts, table, col) if untested else None
                 stripped = None if untested else _strips_zone(self.facts, col.attr or col.name)
