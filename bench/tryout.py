@@ -206,6 +206,14 @@ TARGETS: dict[str, tuple[str, str, str]] = {
     "fastapi_best_architecture": ("fastapi-practices/fastapi_best_architecture",
                                   "2e86d79150c0abf0191dc8c189734214c4934a17",
                                   "async SQLAlchemy 2.0, MySQL or PostgreSQL, plugins with their own models"),
+    "SuperAGI": ("TransformerOptimus/SuperAGI", "c3c1982e7bd6a11cfed53c5a193ea502f924b1b6",
+                 "agent platform: declarative models on PostgreSQL, organisations as tenants, Alembic"),
+    "placement": ("openstack/placement", "7ad9ef078b490423ac6605e805fad2b75c8f2107",
+                  "resource inventories: oslo.db, Core-heavy queries, Alembic"),
+    "designate": ("openstack/designate", "9f82089b2735878966322495beee604c0ffa0e30",
+                  "DNS service: SQLAlchemy Core tables, hand-built SQL, Alembic"),
+    "mindsdb": ("mindsdb/mindsdb", "37ccd07febc9c4a20bd5c1fcd4f677efac553dc9",
+                "AI data platform: declarative models, company_id tenants, SQLite or PostgreSQL, Alembic"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
