@@ -309,10 +309,10 @@ def totals(session, period):
 def test_sql_that_joins_on_the_column_is_named_not_denied(tmp_path):
     (f,) = found(tmp_path / "formatted", {"app/models.py": CACHES, "app/totals.py": TOTALS}, "INT002")
     assert (f.anchor, f.severity.value) == ("table:group_totals.group_id", "info")
-    assert "SQL joins on it (app/totals.py:9), but dbreview saw no code look up the row it points at by it" in f.message
+    assert "SQL joins on it (app/totals.py:9), which a dangling value drops out of" in f.message
     other = TOTALS.replace("'group_totals' if", "'group_sums' if")  # the formatted table is another one
     (f,) = found(tmp_path / "other", {"app/models.py": CACHES, "app/totals.py": other}, "INT002")
-    assert "dbreview saw no code look up the row it points at by it, join on it or set it from another row's id" in f.message
+    assert "dbreview ties no lookup, join or write of another row's id to it" in f.message
 
 
 def test_a_server_default_set_by_a_later_revision_is_cited_where_it_is_set(tmp_path):

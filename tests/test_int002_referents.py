@@ -174,16 +174,16 @@ def review_row(event, repo_id):
 
 
 def test_a_write_from_a_value_handed_in_is_said_not_denied(tmp_path):
-    """`{"repo_id": repo_id}` built for a bulk insert writes the column from a value dbreview does not follow: the
-    finding says so instead of claiming no code sets it from another row's id."""
+    """`{"repo_id": repo_id}`: a row for a bulk insert, or the body of a webhook (SuperAGI: judged wrong as a write),
+    which dbreview cannot tell apart: the finding names the line and says what dbreview does not follow, never that
+    the code sets it from no row's id."""
     code = """
 def review_row(repo_id):
     return {"repo_id": repo_id}
 """
     (f,) = found(tmp_path, {"app/models.py": _REPOS, "app/reviews.py": code}, "INT002")
     assert f.anchor == "table:reviews.repo_id"
-    assert ("the code writes it from `repo_id` (app/reviews.py:3, for reviews or another table with a repo_id), with a "
-            "value dbreview does not trace to the row it came from, so it cannot tell") in f.message
+    assert "dbreview ties no lookup, join or write of another row's id to it" in f.message
     assert "saw no code" not in f.message
 
 

@@ -217,3 +217,33 @@ def test_a_backref_named_at_run_time_is_described_not_printed_as_none(tmp_path):
     (f,) = found(tmp_path, {"app/models.py": _RUNTIME_BACKREF}, "PERF001")
     assert "None" not in f.message
     assert "the backref of Contact.address on Address (its name built at run time)" in f.message
+
+
+_CORE_STAMPS = """
+import sqlalchemy as sa
+from datetime import datetime
+
+metadata = sa.MetaData()
+""" + "".join(f"""
+{name} = sa.Table("{name}", metadata, sa.Column("id", sa.Integer, primary_key=True),
+                  sa.Column("created_at", sa.DateTime, default=lambda: datetime.utcnow()))
+""" for name in ("zones", "records", "pools"))
+
+
+def test_nullable_timestamps_filled_in_python_on_many_tables_are_one_finding(tmp_path):
+    """designate (MOD002 x16 debatable): each Core table declares its own nullable created_at filled in Python: the
+    project's way, said once."""
+    (f,) = found(tmp_path, {"app/tables.py": _CORE_STAMPS}, "MOD002")
+    assert f.message.startswith("3 timestamp columns have no server_default and are filled in Python (")
+
+
+def test_a_bulk_insert_into_the_table_create_table_returned_is_an_outside_insert(tmp_path):
+    """designate (MOD002 judged wrong): `pools = op.create_table("pools", ...)` then `op.bulk_insert(pools, [...])`
+    without created_at stores NULL in it: that insert is named, not denied."""
+    upgrade = '''
+    pools = op.create_table("pools", sa.Column("id", sa.Integer, primary_key=True), sa.Column("created_at", sa.DateTime))
+    op.bulk_insert(pools, [{"id": 1}])
+    '''
+    files = {"app/tables.py": _CORE_STAMPS, "migrations/versions/0001_a.py": revision(upgrade)}
+    pools = [f for f in found(tmp_path, files, "MOD002") if f.anchor == "table:pools.created_at"]
+    assert pools and "op.bulk_insert into pools at migrations/versions/0001_a.py:" in pools[0].message

@@ -1209,8 +1209,8 @@ def pinned(session, reader):
 """
     got = {f.anchor: f for f in found(tmp_path, {"app/models.py": model, "app/service.py": service}, "INT002")}
     cursor, pinned = got["table:readers.last_seen_notice_id"], got["table:readers.pinned_notice_id"]
-    assert cursor.severity == Severity.INFO and "dbreview saw no code look up the row it points at by it" in cursor.message
-    assert "(the code names it at app/service.py:3)" in cursor.message
+    assert cursor.severity == Severity.INFO and "dbreview ties no lookup, join or write of another row's id to it" in cursor.message
+    assert "the code names it (app/service.py:3), but" in cursor.message
     assert pinned.severity == Severity.WARNING and "the code looks a row up by it (app/service.py:10)" in pinned.message
 
 

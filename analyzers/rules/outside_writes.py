@@ -39,10 +39,10 @@ def outside_inserts(facts: Facts) -> dict[str, list[Insert]]:
             out.setdefault(m.group(1).lower(), []).append(Insert(span, f"{verb} into {m.group(1)}", cols))
     for rev in facts.revisions:
         for op in rev.upgrade:
-            if op.name == "bulk_insert" and op.table:
+            if op.name == "bulk_insert" and (table := bulk_insert_table(facts, op)):
                 text = "\n".join(facts.lines(op.span))
                 cols = tuple(re.findall(r"""["'](\w+)["']\s*:""", text)) or None
-                out.setdefault(op.table.lower(), []).append(Insert(op.span, f"op.bulk_insert into {op.table}", cols))
+                out.setdefault(table.lower(), []).append(Insert(op.span, f"op.bulk_insert into {table}", cols))
     facts.derived["outside_inserts"] = out
     return out
 
@@ -52,14 +52,14 @@ _LIGHT_TABLE = re.compile(r"""\btable\(\s*["'](\w+)["']""")
 
 def bulk_insert_table(facts: Facts, op: MigrationOp) -> str | None:
     """The table an `op.bulk_insert` fills: the one the replay names, else `sa.table("t", ...)` in the call or
-    bound to the variable it passes earlier in the revision file."""
+    bound to the variable it passes earlier in the revision file (or what `op.create_table("t", ...)` returned)."""
     if op.table:
         return op.table
     text = "\n".join(facts.lines(op.span))
     m = _LIGHT_TABLE.search(text)
     if m is None and (arg := re.search(r"bulk_insert\(\s*(\w+)", text)) is not None:
         source = "\n".join(facts.lines(Span(op.span.path, 1, op.span.start)))
-        m = re.search(rf"\b{arg.group(1)}\s*=\s*(?:\w+\.)*table\(\s*[\"'](\w+)[\"']", source)
+        m = re.search(rf"\b{arg.group(1)}\s*=\s*(?:\w+\.)*(?:create_)?table\(\s*[\"'](\w+)[\"']", source)
     return m.group(1) if m is not None else None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
-from analyzers.findings import Severity
+from analyzers.findings import Finding, Severity
 from analyzers.rules.base import Rule
 from analyzers.facts.model import ColumnFact, Span, TableFact
 from analyzers.rules.code_use import (
@@ -135,6 +135,7 @@ class Patient(Base):
 
     def check(self):
         loud: list[tuple[TableFact, ColumnFact, list[TableFact], list[ColumnFact], Note | None]] = []  # NOT NULL, no outside insert in sight
+        quiet: list[tuple[Finding, TableFact, ColumnFact]] = []  # nullable, no outside insert in sight
         drift: dict[tuple[str, int], list[tuple[TableFact, ColumnFact, ColumnFact]]] = {}  # by the step that sets the default
         for table, col, tables in _sites(self.facts):
             if col.name not in ("created_at", "updated_at") or col.server_default:
@@ -156,10 +157,25 @@ class Patient(Base):
                 loud.append((table, col, tables, in_db, note))  # an outside insert would fail, not store a wrong time: the convention, once
                 continue
             finding = self._missing(table, col, tables, in_db, note)
-            if finding is not None:
+            if finding is not None and (note is None or not note.elsewhere) and not any(
+                    inserts_without(self.facts, t.name, col.name) for t in tables):
+                quiet.append((finding, table, col))  # NULL from an outside insert that none in sight makes
+            elif finding is not None:
                 yield finding
         for group in drift.values():
             yield self._drift(group)
+        if len(quiet) >= 3:  # the project's way with nullable timestamps too: one decision, said once
+            said = ", ".join(where_declared(t, c) for _, t, c in quiet[:4]) + (", ..." if len(quiet) > 4 else "")
+            yield self.grouped(
+                f"{len(quiet)} timestamp columns have no server_default and are filled in Python ({said}): the project's "
+                "way. No insert outside the ORM that dbreview can read leaves one out (INSERT or COPY in the migrations or "
+                "in SQL strings, op.bulk_insert); one from a script or another service would have to set them, or they "
+                "stay NULL",
+                [(c.span, column_anchor(t, c), where_declared(t, c)) for _, t, c in quiet], "timestamps:nullable-filled-by-the-app",
+                severity=Severity.INFO,
+            )
+        else:
+            yield from (f for f, _, _ in quiet)
         if len(loud) == 1:
             yield self._missing(*loud[0])
         elif loud:

@@ -120,11 +120,11 @@ class IdWithoutForeignKey(Rule):
         a log, event or history table, which may outlive what it points at, info too (on a cache, a buffer such
         as a follower table, or a collection, the finding says that instead: the reason follows the name). Elsewhere a warning
         when the application's code uses the column as a reference (writes another row's id into it,
-        compares it with an id, looks a row up by it); otherwise (a cursor only stored and returned, a
-        column nothing reads) info, saying so (and where SQL text joins on it, `e.package_id = d.package_id` with `e` the
-        alias its FROM gives the table, naming where; where the code writes it from a value handed in, `{"repo_id":
-        repo_id}` for a bulk insert, or its SQL inserts it, naming that instead of saying no code sets it). Not
-        reported: a column the code fills with the `id` of a payload (`"event_id": event.get("id")`, another
+        compares it with an id, looks a row up by it); otherwise info, naming where SQL text joins on it (`e.package_id =
+        d.package_id` with `e` the alias its FROM gives the table) or the code writes it from a value handed in
+        (`{"repo_id": repo_id}` for a bulk insert, or its SQL inserts it); where dbreview ties no code to it, it says
+        so of itself (a lookup through the project's own helper or cache is not followed), never that the code has
+        none. The advice is ON DELETE SET NULL for a nullable column, RESTRICT or CASCADE for a NOT NULL one. Not reported: a column the code fills with the `id` of a payload (`"event_id": event.get("id")`, another
         system's id), or one of another kind than the key of every table it names (an Integer `tree_id` beside
         `trees` keyed by a String: another database's key). Where not one table of five or more declares a
         foreign key, each finding is info and says so: references kept in code is then the project's design.
@@ -261,23 +261,28 @@ class Payment(Base):
                     col.span, column_anchor(table, col), related=[(span, how)],
                 )
                 continue
-            seen = f" (the code names it at {lines[0][0].path}:{lines[0][0].start})" if lines else ""
+            named = next((span for span, line in lines if not line.lstrip().startswith("#")), None)
             joins = _sql_join(self.facts, table, col, lines, uses[col.attr or col.name])
-            handed = _written_from(col, table, lines) or _written_from(col, table, uses[col.attr or col.name], shared=True)
-            # what _used_as_reference looks for, said as such: filtering this table by the column is no use of it as a reference
+            handed = _written_from(col, table, lines)
+            # what _used_as_reference looks for, said as such: filtering this table by the column is no use of it as a
+            # reference; where dbreview ties no code to it, it says that of itself, not that the code has none (a lookup
+            # through the project's own helper or a cache is not followed)
             if handed is not None:
                 read = (f"{handed[1]}, with a value dbreview does not trace to the row it came from"
                         + (f", and SQL joins on it ({joins.path}:{joins.start})" if joins else ""))
             elif joins:
-                read = (f"SQL joins on it ({joins.path}:{joins.start}), but dbreview saw no code look up the row it points "
-                        "at by it or set it from another row's id")
+                read = f"SQL joins on it ({joins.path}:{joins.start}), which a dangling value drops out of"
             else:
-                read = ("but dbreview saw no code look up the row it points at by it, join on it or set it from another "
-                        f"row's id{seen}")
+                where = f"the code names it ({named.path}:{named.start}), but " if named else ""
+                read = (f"{where}dbreview ties no lookup, join or write of another row's id to it (one through the "
+                        "project's own helper or a cache, it does not follow), so what a dangling value would break, it "
+                        "cannot say")
+            action = "ON DELETE SET NULL for a pointer that may go stale" if col.is_nullable else (
+                "ON DELETE RESTRICT, or CASCADE where its rows go with the row they point at")
             yield self.finding(
                 f"{where_declared(table, col)} looks like a reference but has no foreign key, so it can point at rows "
-                f"that do not exist; {read}, so it cannot tell what a dangling value would break. A foreign key (ON "
-                "DELETE SET NULL for a pointer that may go stale) keeps it true; if it is left out on purpose, say so in a comment",
+                f"that do not exist; {read}. A foreign key ({action}) keeps it true; if it is left out on purpose, say so "
+                "in a comment",
                 col.span, column_anchor(table, col), severity=Severity.INFO,
                 related=([(handed[0], "written")] if handed else []) + ([(joins, "joins on it")] if joins else []),
             )
@@ -353,18 +358,16 @@ def _payload_id(col, lines) -> bool:
     return any(payload.search(line.partition("#")[0]) for _, line in lines)
 
 
-def _written_from(col, table, lines, shared: bool = False) -> tuple[Span, str] | None:
+def _written_from(col, table, lines) -> tuple[Span, str] | None:
     """Where the code writes the column from a value handed in (`{"repo_id": repo_id}`, a row for a bulk insert),
-    or its SQL inserts it (`INSERT INTO working_commits (repos_id, ...)`): from somewhere dbreview does not follow.
-    `shared`: the lines are of every table with a column of that name (such a dict names no table)."""
+    or its SQL inserts it (`INSERT INTO working_commits (repos_id, ...)`): from somewhere dbreview does not follow."""
     name = re.escape(col.attr or col.name)
     handed = re.compile(rf"""['"]{name}['"]\s*:\s*(\w*id)\b\s*[,)}}]""")
     inserted = re.compile(rf"\bINSERT\s+INTO\s+(\w+\.)?\"?{re.escape(table.name)}\"?\s*\([^)]*\b{name}\b", re.I)
     for span, line in lines:
         code = line.partition("#")[0]
         if m := handed.search(code):
-            whose = f", for {table.name} or another table with a {col.name}" if shared else ""
-            return span, f"the code writes it from `{m.group(1)}` ({span.path}:{span.start}{whose})"
+            return span, f"the code writes it from `{m.group(1)}` ({span.path}:{span.start})"
         if inserted.search(code):
             return span, f"the code's SQL inserts it ({span.path}:{span.start})"
     return None
