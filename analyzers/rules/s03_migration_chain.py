@@ -659,6 +659,7 @@ for order in session.query(Order):
             uses = _uses(self.facts, rev.path, sites)
             whole = [site for site, use in zip(sites, uses) if use == "whole"]
             unknown = [site for site, use in zip(sites, uses) if use == "unknown"]
+            down = [site for site, use in zip(sites, uses) if use == "downgrade"]
             patches = _patches(self.facts, rev.path, [note.split(" ", 1)[0] for _, _, note in sites], roots)
             changed = ""
             if patches:
@@ -682,6 +683,14 @@ for order in session.query(Order):
                     f"exist yet at this point of the history{yet}{changed}",
                     whole + unknown, f"migration:{rev.revision}:imports-models",
                     severity=Severity.INFO if added == [] else None,
+                )
+            elif down:
+                names = ", ".join(note for _, _, note in down)
+                yield self.grouped(
+                    f"the downgrade of revision {rev.revision} loads or writes whole rows of today's "
+                    f"model{'s' if len(down) > 1 else ''} {names} (its upgrade does not): once a model gains a column, "
+                    f"rolling back through this revision selects or inserts a column that is not there yet{changed}",
+                    down, f"migration:{rev.revision}:imports-models", severity=Severity.INFO,
                 )
             elif unknown:
                 names = ", ".join(note for _, _, note in unknown)
@@ -788,7 +797,14 @@ def _uses(facts, path: str, sites: list) -> list[str]:
     tree = _tree(facts, path)
     if tree is None:
         return ["unknown"] * len(sites)
-    return [model_rows(tree, note.split(" ", 1)[0]) for _, _, note in sites]
+    # the upgrade alone (what `alembic upgrade` runs), beside the whole file: a model used only by the downgrade
+    # breaks a rollback, not a fresh upgrade
+    up = ast.Module([n for n in tree.body if not (isinstance(n, ast.FunctionDef) and n.name == "downgrade")], [])
+    out = []
+    for _, _, note in sites:
+        use = model_rows(tree, note.split(" ", 1)[0])
+        out.append("downgrade" if use == "whole" and model_rows(up, note.split(" ", 1)[0]) != "whole" else use)
+    return out
 
 
 def _model_named(models: dict, qualified: str, near: str):
