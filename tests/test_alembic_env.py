@@ -88,3 +88,28 @@ def test_imports_are_read_as_they_run():
         ("app.models.orders", ()),
     ]
     assert [line for line, _ in facts.dynamic] == [10]
+
+
+def test_an_all_built_at_run_time_makes_a_star_import_of_its_package_dynamic(tmp_path):
+    """SuperAGI (MIG020 judged wrong): `__all__ = [basename(f)[:-3] for f in glob(...)]` in the models package, and
+    `from app.models import *` in env.py, imports every model module; which ones, only the run tells: no finding."""
+    models_init = ("import glob\nfrom os.path import basename, dirname, join\n\n"
+                   "__all__ = [basename(f)[:-3] for f in glob.glob(join(dirname(__file__), '*.py'))]\n")
+    text = models_init
+    assert read_imports(ast.parse(text), "app.models", True, text).all_computed == 4
+    files = {
+        "app/__init__.py": "",
+        "app/models/__init__.py": models_init,
+        "app/models/base.py": "from sqlalchemy.orm import DeclarativeBase\n\nclass Base(DeclarativeBase):\n    pass\n",
+        "app/models/user.py": ("from sqlalchemy import Column, Integer\nfrom app.models.base import Base\n\n"
+                               "class User(Base):\n    __tablename__ = 'users'\n    id = Column(Integer, primary_key=True)\n"),
+        "migrations/env.py": ("from alembic import context\nfrom app.models.base import Base\n"
+                              "target_metadata = Base.metadata\nfrom app.models import *\n\n"
+                              "context.configure(target_metadata=target_metadata)\n"),
+    }
+    for rel, body in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(body)
+    assert [f for f in scan(tmp_path).result.findings if f.rule_id == "MIG020"] == []
+    (tmp_path / "app/models/__init__.py").write_text("")
+    assert [f.rule_id for f in scan(tmp_path).result.findings if f.rule_id == "MIG020"] == ["MIG020"]

@@ -40,6 +40,7 @@ class ImportFacts:
     imports: list[Import] = field(default_factory=list)
     dynamic: list[tuple[int, str]] = field(default_factory=list)  # (line, the call as written)
     all_names: tuple[str, ...] | None = None  # `__all__` when it is a literal list of strings
+    all_computed: int = 0  # the line of an `__all__` built at run time (`[basename(f)[:-3] for f in glob(...)]`)
 
 
 def read_imports(tree: ast.Module, module: str, is_package: bool, text: str) -> ImportFacts:
@@ -57,6 +58,8 @@ def read_imports(tree: ast.Module, module: str, is_package: bool, text: str) -> 
         elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
             if isinstance(node.value, (ast.List, ast.Tuple)) and all(const_str(e) for e in node.value.elts):
                 out.all_names = tuple(const_str(e) for e in node.value.elts)  # type: ignore[misc]
+            else:
+                out.all_computed = node.lineno
         if type_checking and isinstance(node, ast.If) and last(ast.unparse(node.test)) == "TYPE_CHECKING":
             todo.extend(node.orelse)
             continue
@@ -96,7 +99,7 @@ def reach(symbols: Symbols, start: ModuleFacts) -> Reach:
     """Follow `start`'s imports through the target's modules (analyzers/facts/symbols.py finds them, as an
     import from a source root would: `app.models` for backend/app/models.py). Importing `a.b.c` runs the
     packages `a` and `a.b` first; `from a import b` imports the submodule `a.b` when there is one; a star
-    import of a package imports the submodules its literal `__all__` names."""
+    import of a package imports the submodules its literal `__all__` names; one built at run time is dynamic."""
     found = Reach(paths={start.path})
     todo = [start]
 
@@ -123,6 +126,8 @@ def reach(symbols: Symbols, start: ModuleFacts) -> Reach:
                         status_, submodule = symbols.locate(f"{dotted}.{name}", m.module)
                         if status_ == "found" and submodule is not None:
                             run(submodule)
+                    if "*" in imp.names and other.imports and other.imports.all_computed:  # its submodules, as globbed
+                        found.dynamic.append(Span(other.path, other.imports.all_computed, other.imports.all_computed))
                 elif status in ("ambiguous", "unreadable") and required:
                     why = (f"`{dotted}` may be one of several modules of the repository" if status == "ambiguous"
                            else f"`{dotted}` is a file of the repository that could not be read")
