@@ -2163,3 +2163,21 @@ class Note(Base):
     read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 """}, "TZ001")
     assert "The application also runs on SQLite (app/db.py:8)" in f.message and f.severity == Severity.INFO
+
+
+def test_a_tenant_product_without_health_data_or_any_admin_is_told_the_flag_may_not_apply(tmp_path):
+    """SuperAGI (MOD006 judged wrong as a warning): organisations as tenants, no admin concept anywhere, no patients:
+    the missing flag is an info that says the item may not apply."""
+    model = _USERS_ONLY + """
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+"""
+    (f,) = [f for f in found(tmp_path, {"app/models.py": model}, "MOD006") if f.item_id == "2.users.5"]
+    assert f.severity == Severity.INFO and "if the product has none, the item does not apply" in f.message

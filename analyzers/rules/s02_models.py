@@ -777,7 +777,8 @@ class EntityMissingFields(Rule):
         the table carries the fields listed for it. The users' super-admin flag is asked for only where a
         platform owner stands above tenants: the schema has tenants, and no flag or role on users, no table
         of admins or roles, no module, class or function of admins models admin power already (the item is
-        then suggested not applicable, with that evidence).
+        then suggested not applicable, with that evidence); where the schema holds no health data, that is an info
+        saying the product may have no such operator.
     Why it matters:
         Each field backs a requirement (MFA, voicemail safety, time-limited proxy access, session
         timeout...); a missing column means the requirement cannot be met by the data model.
@@ -841,7 +842,15 @@ class Proxy(Base):
                     missing = []  # MFA in a table of its own (totp_enrollments) or named its own way (totp_enabled)
                 if item == "2.users.5" and missing and _admins_elsewhere(self.facts, table.name):
                     missing = []  # platform admins as rows of their own table (platform_staff, user_roles)
-                if missing:
+                if missing and item == "2.users.5" and not clinical:
+                    # outside health data the checklist's platform operator is a product decision: said, not asked for
+                    yield self.finding(
+                        f"{table.label} has no {', '.join(missing)}, and nothing in the code models admin power (no flag "
+                        "or role on users, no table of admins or roles): if an operator stands above the tenants, the "
+                        "checklist asks for the flag; if the product has none, the item does not apply",
+                        first_line(table.span), f"table:{table.name}:fields:{item}", item=item, severity=Severity.INFO,
+                    )
+                elif missing:
                     yield self.finding(
                         f"{table.label} has no {', '.join(missing)}", first_line(table.span),
                         f"table:{table.name}:fields:{item}", item=item,
