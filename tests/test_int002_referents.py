@@ -231,3 +231,26 @@ class User(Base):
                           '    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))')
     (f,) = found(tmp_path / "keyed", {"app/models.py": keyed, "app/service.py": service}, "INT002")
     assert "declares a foreign key" not in f.message  # one foreign key: the schema's way is to declare them
+
+
+def test_another_classes_attribute_of_the_same_name_is_no_use_and_sql_equality_is_a_comparison(tmp_path):
+    """mindsdb (INT002 judged wrong): `self.run_id` of a runner class in another module is that class's attribute,
+    not the column; `JOIN runs r ON b.run_id = r.id` in SQL compares the column with a row's id, it writes nothing."""
+    model = HEADER + """
+
+class Run(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+"""
+    runner = "class Runner:\n    def __init__(self, run_id, store):\n        self.run_id = run_id\n        store.get_run(self.run_id)\n"
+    (f,) = found(tmp_path, {"app/models.py": model, "app/runner.py": runner}, "INT002")
+    assert f.severity.value == "info" and "looks a row up" not in f.message
+    sql = 'SQL = """\n    SELECT b.id FROM batches b\n    JOIN runs r ON b.run_id = r.id\n"""\n'
+    (f,) = found(tmp_path / "sql", {"app/models.py": model, "app/report.py": sql}, "INT002")
+    assert "the code compares it with a row's id in SQL (app/report.py:3)" in f.message

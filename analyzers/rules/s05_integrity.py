@@ -224,8 +224,11 @@ class Payment(Base):
         uses = mentions(self.facts, {c.attr or c.name for _, c, _ in candidates})
         owners = Counter(c.attr or c.name for t in self.facts.tables.values() for c in t.columns.values())
         for table, col, own_only in candidates:
+            # `self.query_id` in another module's class is that class's attribute, not this column
+            own = re.compile(rf"(?<!self)\.{re.escape(col.attr or col.name)}\b|\b{re.escape(col.attr or col.name)}\s*[=:\]'\"]")
             lines = [(span, line) for span, line in uses[col.attr or col.name]
-                     if not (span.path == col.span.path and col.span.start <= span.start <= col.span.end)]
+                     if not (span.path == col.span.path and col.span.start <= span.start <= col.span.end)
+                     and (span.path == col.span.path or own.search(line))]
             if _generated_in_code(col, lines):
                 continue  # the code makes a fresh id for it (uuid7()): the row's own identifier, not a reference
             if _payload_id(col, uses[col.attr or col.name]) and _used_as_reference(col, lines) is None:
@@ -345,7 +348,9 @@ def _used_as_reference(col, lines) -> tuple[Span, str] | None:
     for span, line in lines:
         code = line.partition("#")[0]
         for pattern, how in patterns:
-            if re.search(pattern, code):
+            if m := re.search(pattern, code):
+                if how.startswith("writes") and re.search(r"\b(ON|WHERE|AND|JOIN)\b", code[:m.start()]):
+                    how = "compares it with a row's id in SQL"  # `JOIN q ON kbs.query_id = q.id`: SQL's `=`
                 return span, how
     return None
 
