@@ -196,3 +196,17 @@ def drop_project(project_id: int):
 '''
     (f,) = found(tmp_path / "called", files, "REL005")
     assert f.severity == Severity.WARNING
+
+
+def test_a_controller_reached_through_a_session_attribute_is_no_session():
+    """mindsdb (PERF001 judged wrong): `self.session.integration_controller.delete(name)` is a controller's delete,
+    not `session.delete(row)`; `db.session`, `self._session` and `request.db` are sessions."""
+    import ast
+
+    from analyzers.facts.python_module import _looks_like_session
+
+    def said(text: str) -> bool:
+        return _looks_like_session(ast.parse(text, mode="eval").body)
+
+    assert not said("self.session.integration_controller")
+    assert all(said(t) for t in ("db.session", "self._session", "request.db", "async_session()", "session"))

@@ -1432,8 +1432,10 @@ _DB_ATTRIBUTE = re.compile(r"(^|\.)_?db$")  # db, self._db, request.db (Pyramid'
 
 
 def _looks_like_session(node: ast.AST) -> bool:
+    """`session`, `db.session`, `self._session`, `request.db`: the object itself is named so, not something reached
+    through one (`self.session.integration_controller` is a controller)."""
     text = ast.unparse(node).lower()
-    return "session" in text or text == "s" or bool(_DB_ATTRIBUTE.search(text))
+    return "session" in text.rsplit(".", 1)[-1] or text == "s" or bool(_DB_ATTRIBUTE.search(text))
 
 
 def _inline_locals(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call) -> ast.Call:

@@ -174,6 +174,10 @@ def soft_delete_writes(facts: Facts, table: TableFact, flag: str) -> tuple[list[
     return mine, unknown
 
 
+# What a variable holds that names a row without being it: `project_name`, `user_id`, `team_ids`.
+_NAMES_A_ROW = re.compile(r"_(?:name|id|key|slug|uuid|pk)s?$")
+
+
 def soft_deleted_at(facts: Facts, table: TableFact, flag: str) -> tuple[Span, str] | None:
     """Where the application soft-deletes a row of `table` (sets `flag`), and how, in a finding's words: on an object
     whose name says it is one (`discount.deleted_at = now`), or through a function named for deleting that sets the flag
@@ -201,7 +205,9 @@ def soft_deleted_at(facts: Facts, table: TableFact, flag: str) -> tuple[Span, st
                 continue
             for m in call.finditer(code):
                 args = [a.split("=")[0].strip() for a in m.group(2).split(",")]
-                if any(holds_row_of(a, table, classes) for a in [m.group(1) or "", *args] if a.isidentifier()):
+                # `delete(name, project_name)`: a name or an id of a row is not the row
+                if any(holds_row_of(a, table, classes) for a in [m.group(1) or "", *args]
+                       if a.isidentifier() and not _NAMES_A_ROW.search(a)):
                     return span, f"{span.path}:{span.start} calls {name}(), which sets {flag}"
     return None
 
