@@ -42,6 +42,10 @@ def outside_inserts(facts: Facts) -> dict[str, list[Insert]]:
             if op.name == "bulk_insert" and (table := bulk_insert_table(facts, op)):
                 text = "\n".join(facts.lines(op.span))
                 cols = tuple(re.findall(r"""["'](\w+)["']\s*:""", text)) or None
+                # the Table op.create_table returned: SQLAlchemy fills its columns' Python defaults on the insert
+                made = next((o for o in rev.upgrade if o.name == "create_table" and o.table == table), None)
+                if cols is not None and made is not None:
+                    cols += tuple(c.name.lower() for c in made.columns if c.default)
                 out.setdefault(table.lower(), []).append(Insert(op.span, f"op.bulk_insert into {table}", cols))
     facts.derived["outside_inserts"] = out
     return out
