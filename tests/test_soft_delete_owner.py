@@ -132,3 +132,28 @@ def ensure(session, slug):
     session.add(Team(slug=slug))
 """
     assert found(tmp_path / "revived", {"app/models.py": SOFT_DELETED, "app/service.py": revived}, "INT008") == []
+
+
+def test_a_name_or_id_of_a_row_handed_to_a_delete_helper_is_not_the_row(tmp_path):
+    """mindsdb (PERF001 judged wrong): `triggers.delete(name, project_name)` deletes a trigger; `project_name` names a
+    project without being one, so it is no soft delete of a project. `delete(project)` would be."""
+    from analyzers.engine import scan
+    from analyzers.rules.code_use import soft_deleted_at
+    from tests.test_precision import HEADER, _write
+
+    models = HEADER + """
+from datetime import datetime
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+"""
+    helper = "from datetime import datetime\n\ndef delete(row, name=None):\n    row.deleted_at = datetime.now()\n\n"
+    for call, expected in (("delete(trigger, project_name)", None), ("delete(project)", "calls delete()")):
+        root = _write(tmp_path / call.split("(")[1].split(")")[0].replace(", ", "-"),
+                      {"app/models.py": models, "app/service.py": helper + f"def drop(trigger, project, project_name):\n    {call}\n"})
+        facts = scan(root).facts
+        said = soft_deleted_at(facts, facts.tables["projects"], "deleted_at")
+        assert (said is None) if expected is None else (said is not None and expected in said[1])
