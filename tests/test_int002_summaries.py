@@ -56,4 +56,4 @@ def test_rows_inserted_one_by_one_and_no_zero_are_still_findings(tmp_path):
     totals, scope = by["table:project_totals.project_id"], by["table:exclusions.scope_project_id"]
     assert totals.severity.value == "info" and totals.location.start_line == 18
     assert totals.message.startswith("project_totals.project_id looks like a reference but has no foreign key")
-    assert scope.severity.value == "warning" and "the code writes another row's id into it (app/totals.py:15)" in scope.message
+    assert scope.severity.value == "warning" and "the code compares it with a row's id in SQL (app/totals.py:15)" in scope.message
