@@ -123,3 +123,28 @@ def test_a_credential_encrypted_before_a_write_to_an_object_named_with_a_suffix_
     (its name holds the model's last word, then `_ref`), and what is stored went through encryption: no MOD004
     (a login password would be hashed; a credential the service logs in with elsewhere must be reversible)."""
     assert found(tmp_path, {"app/models.py": _CREDS, "app/store.py": _STORE}, "MOD004") == []
+
+
+_SIGN_UP = """
+from pydantic import BaseModel
+from app.models import User
+
+
+class UserIn(BaseModel):
+    password: str
+
+
+def create_user(session, user: UserIn):
+    session.add(User(password=user.password))
+
+
+def login(session, user: UserIn):
+    return session.query(User).filter(User.password == user.password).first()
+"""
+
+
+def test_a_model_built_from_an_input_named_like_it_stores_the_password_and_hands_nothing_on(tmp_path):
+    """SuperAGI (a hand review's critical, missed): `User(password=user.password)` with `user` the request's input
+    stores the password as given; that line is the write, not the model's password read back to hand on."""
+    fs = found(tmp_path, {"app/models.py": _MODELS, "app/users.py": _SIGN_UP}, "MOD004")
+    assert "table:users.password" in [f.anchor for f in fs]

@@ -458,7 +458,7 @@ class User(Base):
             somewhere = elsewhere or (col.declared_in, col.attr or col.name) in validated or col.declared_in in hashing
             # followed even with no hashing of passwords in sight: an outbound credential encrypted on the way
             hashed, open_, plain = _followed_writes(self.facts, table, col)
-            if not hashed and col.declared_in not in hashing and _handed_on(self.facts, table, col):
+            if not hashed and col.declared_in not in hashing and _handed_on(self.facts, table, col, [*open_, *plain]):
                 continue  # read back and given to another service or to clients: a credential used in clear, no hash
             if not somewhere and not hashed:
                 open_, plain = [], []  # no hashing anywhere: the warning below says so
@@ -505,18 +505,21 @@ class User(Base):
             )
 
 
-def _handed_on(facts, table: TableFact, col: ColumnFact) -> Span | None:
+def _handed_on(facts, table: TableFact, col: ColumnFact, writes=()) -> Span | None:
     """Where the code reads the column back to hand it on: the value of a keyword or dict entry read from an object
     named like the model (`"password": fetch.password`), or by its own compound name (`get_settings()["smtp_password"]`),
     not to check it (no hash, check or verify on the line); or a marshmallow field of that name, not load_only, in a
-    schema module named like the model (served to clients). A secret the application must use in clear."""
+    schema module named like the model (served to clients). A secret the application must use in clear. The lines of
+    `writes` (`User(password=user_in.password)`) store it: no hand-on."""
+    stores = {(w.span.path, line) for w in writes for line in range(w.span.start, w.span.end + 1)}
     attr, cls = col.attr or col.name, table.class_name or table.name
     read = re.compile(rf"""(?:\b\w+\s*=(?!=)|['"]\w+['"]\s*:)\s*(?:(\w+)\.{re.escape(attr)}\b(?!\s*\()|"""
                       rf"""[\w.()]*\[\s*['"]{re.escape(col.name)}['"]\s*\])""")
     field = re.compile(rf"\s*{re.escape(attr)}\s*=\s*(?:\w+\.)?fields\.\w+\((?!.*load_only\s*=\s*True)")
     for span, line in mentions(facts, {attr})[attr]:
         code = line.partition("#")[0]
-        if is_test_path(span.path) or is_tooling_path(span.path) or re.search(r"hash|check|verify", code, re.I):
+        if is_test_path(span.path) or is_tooling_path(span.path) or re.search(r"hash|check|verify", code, re.I) \
+                or (span.path, span.start) in stores:
             continue
         m = read.search(code)
         if m is not None and (names_class(m.group(1), cls) if m.group(1) else "_" in col.name):
