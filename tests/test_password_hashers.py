@@ -204,3 +204,30 @@ def add_identity(name, password, session):
     (f,) = found(tmp_path, files, "MOD004")
     assert f.severity.value == "warning" and "`hashlib.sha256()` (app/identity.py:10), a fast digest" in f.message
     assert "no password hashing" not in f.message
+
+
+def test_a_digest_made_then_fed_the_password_in_a_function_given_it_is_named(tmp_path):
+    """buildbot: `def encrypt(passwd): m = sha1(); m.update(passwd + salt)`: the digest's call does not hold the word,
+    the function's parameter does; a fast digest of the password all the same."""
+    model = """
+from sqlalchemy import Column, Integer, String
+from app.meta import DeclarativeBase
+
+class Account(DeclarativeBase):
+    __tablename__ = "accounts"
+    id = Column(Integer, primary_key=True)
+    bb_password = Column(String(128))
+"""
+    service = """
+import os
+from hashlib import sha1
+
+def encrypt(passwd):
+    m = sha1()
+    salt = os.urandom(8).hex()
+    m.update(passwd.encode() + salt.encode())
+    return salt + m.hexdigest()
+"""
+    files = {"app/meta.py": PROJECT_BASE, "app/models.py": model, "app/users.py": service}
+    (f,) = found(tmp_path, files, "MOD004")
+    assert "`hashlib.sha1()` (app/users.py:6), a fast digest" in f.message

@@ -839,8 +839,10 @@ class _Reader:
                         self._flask_setting(ast.Constant(key), value, node)
             elif callee and _HASHING.search(last(callee)):  # where passwords get hashed, whatever the class
                 self.facts.calls.append(CallFact("password-hashing", col.span_of(node, self.path), {}, callee))
-            elif callee and _FAST_DIGESTS.match(last(callee)) and "password" in ast.unparse(node).lower():
-                self.facts.calls.append(CallFact("password-digest", col.span_of(node, self.path), {}, callee))  # sha256(salt + password)
+            elif callee and _FAST_DIGESTS.match(last(callee)) and ("password" in ast.unparse(node).lower() or (
+                    func is not None and any(_PASSWORD_WORDS.search(a.arg) for a in func.args.args))):
+                # sha256(salt + password); `def encrypt(passwd): m = sha1(); m.update(passwd + salt)`
+                self.facts.calls.append(CallFact("password-digest", col.span_of(node, self.path), {}, callee))
             elif isinstance(node.func, ast.Attribute) and node.func.attr == "execution_options" and any(
                 k.arg == "schema_translate_map" for k in node.keywords
             ):  # a schema per tenant: the same tables, another schema per request
