@@ -181,12 +181,17 @@ def _file(layout: Layout, entry: os.DirEntry[str], rel: str) -> None:
         layout.python.append(Candidate(rel, st.st_size, st.st_mtime_ns))
     elif name == "alembic.ini":
         layout.alembic_ini.append((rel, _script_location(str(layout.root), rel)))
-    if name.endswith(CONFIG_SUFFIXES) or name.startswith(".env"):
-        st = entry.stat()
-        if st.st_size <= MAX_CONFIG_BYTES and not is_test_path(rel) and not _is_doc(rel, Settings()):
-            layout.configs.append(Candidate(rel, st.st_size, st.st_mtime_ns))
     elif name.endswith(".md") and _is_doc(rel, layout.settings):
         layout.docs.append(rel)
+    if name.endswith(CONFIG_SUFFIXES) or name.startswith(".env"):  # alembic.ini too
+        _config(layout, entry, rel)
+
+
+def _config(layout: Layout, entry: os.DirEntry[str], rel: str) -> None:
+    """A set-up file the application's deployment reads, not a test's or a document's example."""
+    st = entry.stat()
+    if st.st_size <= MAX_CONFIG_BYTES and not is_test_path(rel) and not any(p in DOC_DIRS for p in rel.split("/")[:-1]):
+        layout.configs.append(Candidate(rel, st.st_size, st.st_mtime_ns))
 
 
 def _is_doc(rel: str, settings: Settings) -> bool:

@@ -124,7 +124,8 @@ class IdWithoutForeignKey(Rule):
         d.package_id` with `e` the alias its FROM gives the table) or the code writes it from a value handed in
         (`{"repo_id": repo_id}` for a bulk insert, or its SQL inserts it); where dbreview ties no code to it, it says
         so of itself (a lookup through the project's own helper or cache is not followed), never that the code has
-        none. The advice is ON DELETE SET NULL for a nullable column, RESTRICT or CASCADE for a NOT NULL one. Not reported: a column the code fills with the `id` of a payload (`"event_id": event.get("id")`, another
+        none. The advice is ON DELETE SET NULL for a nullable column, RESTRICT or CASCADE for a NOT NULL one. Not
+        reported: a column the code fills with the `id` of a payload (`"event_id": event.get("id")`, another
         system's id), or one of another kind than the key of every table it names (an Integer `tree_id` beside
         `trees` keyed by a String: another database's key). Where not one table of five or more declares a
         foreign key, each finding is info and says so: references kept in code is then the project's design.
