@@ -214,6 +214,21 @@ TARGETS: dict[str, tuple[str, str, str]] = {
                   "DNS service: SQLAlchemy Core tables, hand-built SQL, Alembic"),
     "mindsdb": ("mindsdb/mindsdb", "37ccd07febc9c4a20bd5c1fcd4f677efac553dc9",
                 "AI data platform: declarative models, company_id tenants, SQLite or PostgreSQL, Alembic"),
+    "Hyperion": ("aeecleclair/Hyperion", "e9b5f538bcc0376abe7f6c0a64a14c2c116d7356",
+                 "student association platform: SQLAlchemy 2.0 typed async, many modules, Alembic"),
+    "ras-party": ("ONSdigital/ras-party", "423d2a1de129527ae67768e682a6e16c1111e228",
+                  "survey respondents and businesses: declarative models on PostgreSQL, Alembic"),
+    "security_monkey": ("Netflix/security_monkey", "5d22a1058b350fa7da364abc1bb8b25e1eb4c98d",
+                        "cloud config monitor: Flask-SQLAlchemy db.Model, Flask-Migrate"),
+    "ichnaea": ("mozilla/ichnaea", "efe73300296436f1b6a8d10db9739ffc3711ba94",
+                "location service: declarative models on MySQL, sharded tables, Alembic"),
+    "fmn": ("fedora-infra/fmn", "3c377f15b5c78d94d7231c54f66c2d51cba9e80c",
+            "notification rules: async SQLAlchemy 2.0 with FastAPI, Alembic"),
+    "funding-assessment-store": ("communitiesuk/funding-service-design-assessment-store",
+                                 "b2866e88c34c83396f3805c08a9db550d72c5ec4",
+                                 "grant assessments: Flask-SQLAlchemy on PostgreSQL, JSONB, Flask-Migrate"),
+    "Artemis": ("CERT-Polska/Artemis", "aa4fe9f0f316dbfa42f3e865255b9dc622b6039f",
+                "security scanner: declarative models on PostgreSQL, Alembic, raw SQL"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
