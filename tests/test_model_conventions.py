@@ -234,7 +234,21 @@ def test_nullable_timestamps_filled_in_python_on_many_tables_are_one_finding(tmp
     """designate (MOD002 x16 debatable): each Core table declares its own nullable created_at filled in Python: the
     project's way, said once."""
     (f,) = found(tmp_path, {"app/tables.py": _CORE_STAMPS}, "MOD002")
-    assert f.message.startswith("3 timestamp columns have no server_default and are filled in Python (")
+    assert f.message.startswith("3 timestamp columns have no server_default and are filled by the application (")
+
+
+def test_a_sql_function_default_is_not_said_to_be_filled_in_python(tmp_path):
+    """redash: `default=db.func.now()` is sent in SQLAlchemy's INSERT and evaluated by the database; "filled in
+    Python" misdescribed it. It is still no DEFAULT in the table."""
+    model = HEADER + """
+class Query(Base):
+    __tablename__ = "queries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=func.now())
+"""
+    (f,) = found(tmp_path, {"app/models.py": model}, "MOD002")
+    assert "in Python" not in f.message
+    assert "filled by `func.now()`, which SQLAlchemy writes into its own INSERTs (no DEFAULT in the table)" in f.message
 
 
 def test_a_bulk_insert_into_the_table_create_table_returned_is_an_outside_insert(tmp_path):

@@ -167,7 +167,7 @@ class Patient(Base):
         if len(quiet) >= 3:  # the project's way with nullable timestamps too: one decision, said once
             said = ", ".join(where_declared(t, c) for _, t, c in quiet[:4]) + (", ..." if len(quiet) > 4 else "")
             yield self.grouped(
-                f"{len(quiet)} timestamp columns have no server_default and are filled in Python ({said}): the project's "
+                f"{len(quiet)} timestamp columns have no server_default and are filled by the application ({said}): the project's "
                 "way. No insert outside the ORM that dbreview can read leaves one out (INSERT or COPY in the migrations or "
                 "in SQL strings, op.bulk_insert); one from a script or another service would have to set them, or they "
                 "stay NULL",
@@ -211,7 +211,7 @@ class Patient(Base):
 
     def _missing(self, table: TableFact, col: ColumnFact, tables: list[TableFact], in_db: list[ColumnFact], note: Note | None):
         default = col.default if col.default != "None" else None  # `default=None`: nothing filled, as with none
-        filled = f"by `{default}` in Python" if default else "only where the code sets it"
+        filled = _filled_by(default) if default else "only where the code sets it"
         not_null = _not_null(col, in_db)
         if col.name == "updated_at" and not default and not not_null:
             return None  # NULL until the row is first updated, from the ORM as from any other insert: nothing differs
@@ -251,6 +251,14 @@ def _sites(facts):
         yield table, col, [t for t in facts.tables.values() if t.columns.get(col.name) is col] or [table]
     for sites in library.values():
         yield sites[0][0], sites[0][1], [t for t, _ in sites]
+
+
+def _filled_by(default: str) -> str:
+    """How a client-side default fills the column: a SQL expression (`func.now()`) is sent in SQLAlchemy's own
+    INSERT and evaluated by the database, a callable runs in Python; neither is a DEFAULT in the table."""
+    if "func." in default or default.startswith(("text(", "sa.text(", "literal_column(")):
+        return f"by `{default}`, which SQLAlchemy writes into its own INSERTs (no DEFAULT in the table)"
+    return f"by `{default}` in Python"
 
 
 def _declared(table: TableFact, col: ColumnFact, tables: list[TableFact]) -> str:
