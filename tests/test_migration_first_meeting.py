@@ -371,3 +371,14 @@ def test_a_downgrade_that_rebuilds_a_table_under_a_generated_name_and_renames_it
     plain = later('op.add_column("items", sa.Column("note", sa.Text()))', 'op.drop_table("items")')
     (f,) = found(tmp_path / "plain", plain, "MIG015")
     assert "drops table items, created by revision 0001" in f.message
+
+
+def test_the_missing_naming_convention_is_shown_at_the_metadata_that_holds_the_tables(tmp_path):
+    """buildbot, designate (MIG005 pointed at a throwaway): a helper's or a status command's `MetaData()` made to
+    reflect came first; the finding belongs on the MetaData the Core tables are declared on."""
+    helper = "import sqlalchemy as sa\n\ndef reflect(conn):\n    meta = sa.MetaData()\n    meta.reflect(conn)\n    return meta\n"
+    tables = ("import sqlalchemy as sa\n\nmetadata = sa.MetaData()\n\n"
+              "items = sa.Table('items', metadata, sa.Column('id', sa.Integer, primary_key=True))\n")
+    files = {"app/a_helpers.py": helper, "app/tables.py": tables, "migrations/versions/0001_a.py": ITEMS}
+    (convention,) = found(tmp_path, files, "MIG005")
+    assert (convention.location.path, convention.location.start_line) == ("app/tables.py", 3)

@@ -978,8 +978,10 @@ class NoNamingConvention(Rule):
             return  # every model maps through a base of a library dbreview cannot read: its MetaData is not known
         base_modules = {span.path for span in bases}
         near_base = [c for c in metadata if c.span.path in base_modules]
-        anchor = (near_base[0].span if near_base else bases[0] if bases else metadata[0].span if metadata
-                  else next(iter(self.facts.tables.values())).span)
+        held = Counter(t.path for t in self.facts.tables.values() if not is_test_path(t.path))
+        near_tables = sorted((c for c in metadata if held[c.span.path]), key=lambda c: -held[c.span.path])  # not a throwaway's
+        anchor = (near_base[0].span if near_base else bases[0] if bases else near_tables[0].span if near_tables
+                  else metadata[0].span if metadata else next(iter(self.facts.tables.values())).span)
         yield self.finding(
             "no MetaData naming_convention: constraints and indexes get database-chosen names that later "
             "migrations cannot rely on" + ("; but env.py gives Alembic no target_metadata, so a convention on the models' "
