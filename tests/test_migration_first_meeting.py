@@ -382,3 +382,17 @@ def test_the_missing_naming_convention_is_shown_at_the_metadata_that_holds_the_t
     files = {"app/a_helpers.py": helper, "app/tables.py": tables, "migrations/versions/0001_a.py": ITEMS}
     (convention,) = found(tmp_path, files, "MIG005")
     assert (convention.location.path, convention.location.start_line) == ("app/tables.py", 3)
+
+
+def test_most_tables_made_by_no_migration_where_new_databases_are_built_and_stamped(tmp_path):
+    """buildbot (MIG006 "check how the schema is built"): an empty database gets `metadata.create_all(conn)` then a
+    stamp at the head the scripts report (`self.alembic_stamp(conn, scripts, current_head)`); the revisions carry
+    only changes. The finding says so, pointing at both."""
+    tables = ("import sqlalchemy as sa\n\nmetadata = sa.MetaData()\n\n" + "".join(
+        f"{n} = sa.Table('{n}', metadata, sa.Column('id', sa.Integer, primary_key=True))\n" for n in ("a", "b", "c", "d", "e")))
+    model = ("import sqlalchemy as sa\nfrom app.tables import metadata\n\n\ndef upgrade(conn, scripts):\n"
+             "    current_head = scripts.get_current_head()\n    if not has_version(conn):\n"
+             "        metadata.create_all(conn)\n        alembic_stamp(conn, scripts, current_head)\n        return\n")
+    files = {"app/tables.py": tables, "app/model.py": model, "migrations/versions/0001_a.py": ITEMS}
+    (f,) = [f for f in found(tmp_path, files, "MIG006") if f.anchor == "drift:most-tables"]
+    assert "this project builds a new database with create_all and stamps it at head (app/model.py:8, 9)" in f.message

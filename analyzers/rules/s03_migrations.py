@@ -1240,6 +1240,17 @@ class ModelMigrationDrift(Rule):
                     related=[(span, "not followed") for span, _ in helpers[:20]],
                 )
                 return
+            if fresh := start_up.built_and_stamped(facts):  # the migrations carry changes; a new database is built whole
+                yield self.finding(
+                    f"{len(missing)} of {len(models)} model tables are created by no migration (e.g. "
+                    f"{', '.join(t.name for t in missing[:4])}): this project builds a new database with create_all and "
+                    f"stamps it at head ({fresh[0].path}:{fresh[0].start}, {fresh[1].start}), so its revisions carry "
+                    "only changes to an existing one; a database can only be made from the models, not by "
+                    "`alembic upgrade head`",
+                    first_line(missing[0].span), "drift:most-tables", severity=Severity.INFO,
+                    related=[(fresh[0], "create_all"), (fresh[1], "stamp")],
+                )
+                return
             yield self.finding(
                 f"{len(missing)} of {len(models)} model tables are created by no migration we could read "
                 f"(e.g. {', '.join(t.name for t in missing[:4])}): check how the schema is built",

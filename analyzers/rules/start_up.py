@@ -216,7 +216,7 @@ def _functions(facts: Facts, path: str) -> list[tuple[int, int, str]]:
 
 def built_and_stamped(facts: Facts) -> tuple[Span, Span] | None:
     """Where the project builds a new database from its models and stamps it at head (`create_all`, then
-    alembic's `stamp(cfg, "head")`, in one file outside tests and revisions, a command's manage.py included):
+    alembic's `stamp(cfg, "head")` or a stamp given the head it looked up, in one file outside tests and revisions, a command's manage.py included):
     (the create_all, the stamp). Such a database never runs the revisions; only one from before a revision does."""
     if "built_and_stamped" not in facts.derived:
         facts.derived["built_and_stamped"] = next(filter(None, (_builds_and_stamps(facts, path) for path in python_paths(facts)
@@ -233,7 +233,8 @@ def _builds_and_stamps(facts: Facts, path: str) -> tuple[Span, Span] | None:
         return None
     lines = text.splitlines()
     built = next((i for i, line in enumerate(lines, 1) if ".create_all(" in line.split("#", 1)[0]), None)
-    stamp = next((i for i, line in enumerate(lines, 1) if re.search(r"\bstamp\s*\([^)#]*[\"']head[\"']", line)), None)
+    # `stamp(cfg, "head")`, or a helper's `self.alembic_stamp(conn, scripts, current_head)` given the head it read
+    stamp = next((i for i, line in enumerate(lines, 1) if re.search(r"(?<![A-Za-z0-9])stamp\s*\([^)#]*head", line)), None)
     return (Span(path, built, built), Span(path, stamp, stamp)) if built and stamp else None
 
 
