@@ -232,10 +232,13 @@ def _builds_and_stamps(facts: Facts, path: str) -> tuple[Span, Span] | None:
     if ".create_all(" not in text or "stamp(" not in text:
         return None
     lines = text.splitlines()
-    built = next((i for i, line in enumerate(lines, 1) if ".create_all(" in line.split("#", 1)[0]), None)
+    builds = [i for i, line in enumerate(lines, 1) if ".create_all(" in line.split("#", 1)[0]]
     # `stamp(cfg, "head")`, or a helper's `self.alembic_stamp(conn, scripts, current_head)` given the head it read
     stamp = next((i for i, line in enumerate(lines, 1) if re.search(r"(?<![A-Za-z0-9])stamp\s*\([^)#]*head", line)), None)
-    return (Span(path, built, built), Span(path, stamp, stamp)) if built and stamp else None
+    if not builds or not stamp:
+        return None
+    built = max((i for i in builds if i < stamp), default=builds[0])  # the one the stamp follows, not a tests-only helper's
+    return Span(path, built, built), Span(path, stamp, stamp)
 
 
 # Start-up code every worker process of a server runs (an ASGI lifespan or startup hook, a Flask app factory
