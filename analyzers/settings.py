@@ -29,7 +29,7 @@ FILES = (".dbreview.toml", "pyproject.toml")
 MAX_BYTES = 1024 * 1024  # settings are a few lines; a bigger file is not meant as settings
 LEVELS = tuple(s.value for s in Severity)
 FAIL_ON = (*LEVELS, "never")
-DEFAULT_TENANT_COLUMNS = ("organization_id", "tenant_id", "org_id")
+DEFAULT_TENANT_COLUMNS = ("organization_id", "organisation_id", "tenant_id", "org_id")
 KEYS = ("exclude", "include", "docs", "enable", "disable", "severity", "fail-on", "tenant-columns")
 
 

@@ -249,3 +249,29 @@ def create_index(session, board, name):
 '''
     (g,) = found(tmp_path / "b", {"app/indexes.py": linked_after}, "CFG015")  # the second commit runs on every path
     assert g.severity == Severity.WARNING and "runs only when" not in g.message
+
+
+_GET_OR_CREATE = '''
+from app.models import Item, Kind
+
+def get_item(db, kind_name, name):
+    kind = Kind.query.filter(Kind.name == kind_name).first()
+    if not kind:
+        kind = Kind(name=kind_name)
+        db.session.add(kind)
+        db.session.commit()
+    item = Item(kind_id=kind.id, name=name)
+    db.session.add(item)
+    db.session.commit()
+    return item
+'''
+
+
+def test_a_lookup_row_created_only_where_none_was_found_is_not_half_an_operation(tmp_path):
+    """security_monkey (CFG015 judged wrong x2): `technology = ...first(); if not technology: add, commit`, then the
+    item with technology.id: a lookup row committed alone is one the next call finds and reuses."""
+    assert found(tmp_path, {"app/items.py": _GET_OR_CREATE}, "CFG015") == []
+    # the same commit with no lookup before it is a split operation still
+    made = _GET_OR_CREATE.replace("    kind = Kind.query.filter(Kind.name == kind_name).first()\n", "    kind = None\n")
+    (f,) = found(tmp_path / "made", {"app/items.py": made}, "CFG015")
+    assert "`kind.id` from that first part" in f.message

@@ -117,6 +117,8 @@ def _in_function(func, name, owner, local, names, module, path) -> list[SplitCom
         if use is None:
             continue
         uses, write, chain = use
+        if helper is None and _creates_if_missing(func, chain1, made, write):
+            continue  # a lookup row made only where none was found: committed alone, the next call finds and reuses it
         first_write = None if helper is not None else max(before, key=lambda w: w.lineno)
         out.append(SplitCommit(name, span_of(c1, path), helper, short(c1.func) if helper else None,
                                span_of(first_write, path) if first_write is not None else None, uses,
@@ -145,6 +147,30 @@ def _assigned_from(func, call: ast.Call) -> str | None:
             if value is call:
                 return node.targets[0].id
     return None
+
+
+_LOOKUPS = frozenset(("first", "one_or_none", "scalar", "scalar_one_or_none", "get", "one"))
+
+
+def _creates_if_missing(func, chain1: tuple, made: set[str], write: ast.AST) -> bool:
+    """Get-or-create: the first commit sits under `if not x:` (or `x is None`), x looked up by a query before it
+    and made in the branch, and the write that uses it runs after the branch, whichever way it went."""
+    for _, i, block in chain1[:-1]:
+        stmt = block[i]
+        if not isinstance(stmt, ast.If) or write.lineno <= (stmt.end_lineno or stmt.lineno):
+            continue
+        test = stmt.test
+        name = (test.operand.id if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+                and isinstance(test.operand, ast.Name) else
+                test.left.id if isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
+                and isinstance(test.ops[0], ast.Is) and isinstance(test.comparators[0], ast.Constant)
+                and test.comparators[0].value is None else None)
+        if name in made and any(
+                isinstance(n, ast.Assign) and n.lineno < stmt.lineno and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)
+                and any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in _LOOKUPS
+                        for c in ast.walk(n.value)) for n in walk(func)):
+            return True
+    return False
 
 
 def _in_loop(chain: tuple) -> bool:
