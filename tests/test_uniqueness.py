@@ -526,3 +526,27 @@ def label(session, key):
 HANDLERS = [label]
 """
     assert found(tmp_path, {"app/models.py": model, "app/labels.py": code}, "INT010") == []
+
+
+def test_a_row_built_for_the_reply_and_kept_in_a_local_list_is_no_insert(tmp_path):
+    """security_monkey (INT013 judged wrong): a GET view builds a placeholder row where none is found, appends it to
+    the list it renders and saves nothing: no INSERT to race on. Where the function adds the list, the finding stays."""
+    listed = """
+from app import models
+
+def listing(session, groups, kind, obj):
+    members = []
+    for group in groups:
+        member = session.query(models.Member).filter(models.Member.kind == kind).filter(
+            models.Member.ref_id == obj.id).filter(models.Member.group_id == group.id).first()
+        if member is None:
+            member = models.Member(kind=kind, ref_id=obj.id, group_id=group.id, state="new")
+        members.append(member)
+    reply = {"items": [m.state for m in members]}
+    return reply
+"""
+    files = {"app/models.py": _MEMBERS.format(args=_KEYED), "app/members.py": listed}
+    assert found(tmp_path, files, "INT013") == []
+    files["app/members.py"] = listed.replace("    return reply", "    session.add_all(members)\n    return reply")
+    (f,) = found(tmp_path / "added", files, "INT013")
+    assert f.anchor == "function:app/members.py:listing:Member:unguarded-insert"

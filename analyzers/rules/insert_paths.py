@@ -55,6 +55,8 @@ def fate(facts: Facts, path: str, function: str, line: int, guarded) -> Fate | N
             if defs and all(guarded(Span(d.path, d.start + 1, d.start + 1)) for d in defs):
                 return Fate("helper", True, f"{helper} saves it and meets a refused insert", tuple((d, f"{helper} meets it") for d in defs))
         return None
+    if not saved_here and not helpers and not returned and not _saves_anything(func):
+        return Fate("unsaved", True, "nothing saves it", ())  # built, perhaps kept in a list, and dropped
     if not saved_here and not helpers and returned and not _saves_anything(func):
         calls = _calls(facts, function)
         if calls and not any(_SAVE_CALL.search(_code(lines)) for _, _, lines in calls):
@@ -196,13 +198,32 @@ def _uses(func, call: ast.Call, line: int) -> tuple[bool, list[str], bool]:
                 helpers.append(parent.attr)  # row.create_local_user()
         elif isinstance(parent, ast.Call) and node in (*parent.args, *(k.value for k in parent.keywords)):
             called = parent.func.attr if isinstance(parent.func, ast.Attribute) else getattr(parent.func, "id", "?")
-            if called in _SAVES:
+            if called == "append" and (kept := _local_list(func, parent.func)):
+                returned = returned or _returned(func, kept)  # kept in a list of its own: gone where the list goes
+            elif called in _SAVES:
                 saved = True
             else:
                 helpers.append(called)
         elif not isinstance(parent, (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.If)):
             helpers.append("?")  # put in a list, set on another object: where it goes is not followed
     return returned, helpers, saved
+
+
+def _local_list(func, method: ast.expr) -> str | None:
+    """`rows` of `rows.append(...)` where the function binds `rows` only to a new empty list."""
+    if not (isinstance(method, ast.Attribute) and isinstance(method.value, ast.Name)):
+        return None
+    name = method.value.id
+    values = [n.value for n in ast.walk(func) if isinstance(n, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
+    fresh = all(isinstance(v, ast.List) and not v.elts or isinstance(v, ast.Call) and getattr(v.func, "id", "") == "list"
+                and not v.args for v in values)
+    return name if values and fresh else None
+
+
+def _returned(func, name: str) -> bool:
+    return any(isinstance(n, ast.Return) and n.value is not None and any(
+        isinstance(x, ast.Name) and x.id == name for x in ast.walk(n.value)) for n in ast.walk(func))
 
 
 def _saves_anything(func) -> bool:
