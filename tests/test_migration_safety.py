@@ -695,3 +695,12 @@ def test_a_table_of_the_models_that_no_revision_creates_exists_before_the_first_
                          "indexes under an ACCESS EXCLUSIVE lock")
     rooted = dict(files, **{"migrations/versions/r00.py": revision("r00", None, 'op.create_table("customers", sa.Column("id", sa.Integer))')})
     assert found(TableRewrite, rooted) == []  # a history that builds its own tables: one it never made is MIG017's
+
+
+def test_an_integer_primary_key_added_to_a_table_is_filled_by_its_sequence():
+    """security_monkey (MIG009 judged wrong): `op.add_column(t, sa.Column("id", sa.Integer, primary_key=True))` renders
+    `ADD COLUMN id SERIAL NOT NULL` on PostgreSQL, whose sequence fills the rows there are. A text key is not filled."""
+    assert found(NotNullColumnWithoutDefault, chain(
+        'op.add_column("orders", sa.Column("id", sa.Integer, primary_key=True, autoincrement=True))')) == []
+    (f,) = found(NotNullColumnWithoutDefault, chain('op.add_column("orders", sa.Column("code", sa.String(8), primary_key=True))'))
+    assert f.message.startswith("revision r01 adds orders.code NOT NULL without a server default")

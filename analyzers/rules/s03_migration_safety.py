@@ -979,6 +979,9 @@ _IDENTITY = re.compile(r"\b(Identity|Computed)\s*\(", re.I)
 _SERIAL = re.compile(r"^(small|big)?serial", re.I)
 
 
+_INTEGERS = frozenset(("Integer", "BigInteger", "SmallInteger", "INTEGER", "BIGINT", "SMALLINT"))
+
+
 class NotNullColumnWithoutDefault(_OnePerRevision, Rule):
     """A NOT NULL column is added to an existing table without a server default.
 
@@ -1027,6 +1030,8 @@ class NotNullColumnWithoutDefault(_OnePerRevision, Rule):
     def _needs_default(self, col: ColumnFact) -> bool:
         if not (col.nullable is False or col.primary_key) or col.server_default is not None or col.autoincrement == "identity":
             return False
+        if col.primary_key and col.type_name in _INTEGERS and col.autoincrement not in ("False", "false"):
+            return False  # an integer primary key added alone renders SERIAL: its sequence fills the rows there are
         return not _IDENTITY.search("\n".join(self.facts.lines(col.span)))
 
     def _found(self, c: Change, column: str, python_default: bool):
