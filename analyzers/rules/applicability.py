@@ -67,7 +67,7 @@ def _billing(facts: Facts) -> tuple[bool, str]:
 
 def _tenants(facts: Facts) -> tuple[bool, str]:
     return bool(tenant_columns(facts)), (
-        "no table carries a tenant column (organization_id, tenant_id, org_id, or a foreign key to an "
+        "no table carries a tenant column (organization_id or organisation_id, tenant_id, org_id, or a foreign key to an "
         "organization-like table that much of the schema carries): a single-tenant schema"
     )
 

@@ -56,7 +56,7 @@ class TenantFilterOnlyWhenGiven(Rule):
     """A query of a tenant's table is scoped to the tenant only when an optional argument is given.
 
     What it checks:
-        Tables that carry the tenant column (organization_id, tenant_id, org_id; else the foreign key to an
+        Tables that carry the tenant column (organization_id or organisation_id, tenant_id, org_id; else the foreign key to an
         organization-like table that much of the schema carries), where the project scopes its reads by it:
         at least half of the functions that read the table, and three or more, filter by that column (the message
         gives the count). A function that builds a query of such a table and adds the tenant filter only inside

@@ -41,7 +41,7 @@ _TENANT_SHARE = 1 / 3  # of the tables, at least 3: a tenant partitions most dat
 
 def tenant_columns(facts: Facts) -> tuple[str, ...]:
     """The columns that say which tenant a row belongs to: the target's settings when it names them; the
-    checklist's names (organization_id, tenant_id, org_id) where the schema has them; else a foreign key to
+    checklist's names (organization_id, its British organisation_id, tenant_id, org_id) where the schema has them; else a foreign key to
     an organization-like table that a good share of the tables carry."""
     if facts.settings.tenant_columns != DEFAULT_TENANT_COLUMNS:
         return facts.settings.tenant_columns  # the target's own settings name them
