@@ -116,7 +116,8 @@ def test_models_on_a_base_of_a_library_dbreview_cannot_read_are_not_said_to_lack
     Base makes its MetaData with one): dbreview cannot read it, so it claims nothing. A base of the project's own
     without one is still found."""
     library = "from sqlalchemy import Column, Integer\nfrom helpers_lib import Base\n" \
-              "class Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n"
+              "class Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n" \
+              "    code = Column(Integer, unique=True)\n"
     files = {"app/__init__.py": "", "app/models.py": library,
              "migrations/versions/0001_a.py": revision('op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True))')}
     assert found(tmp_path, files, "MIG005") == []

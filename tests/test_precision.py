@@ -1431,7 +1431,8 @@ def test_sql_that_could_not_be_read_lowers_the_claim_and_says_so(tmp_path):
 ])
 def test_a_naming_convention_set_after_the_metadata_is_made_in_another_module_counts(tmp_path, setting):
     """indico: the convention is assigned to db.Model.metadata in the module that makes `db`, not the models'."""
-    models = HEADER + "\nclass Note(Base):\n    __tablename__ = 'notes'\n    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n"
+    models = HEADER + ("\nclass Note(Base):\n    __tablename__ = 'notes'\n    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n"
+                       "    slug: Mapped[str] = mapped_column(String(40), unique=True)\n")
     setup = f"from app.models import Base\nCONVENTION = {{'pk': 'pk_%(table_name)s'}}\n{setting}\n"
     files = {"app/models.py": models, "app/core/setup.py": setup,
              "migrations/versions/0001_x.py": revision("op.create_table('notes', sa.Column('id', sa.Integer))", "op.drop_table('notes')")}

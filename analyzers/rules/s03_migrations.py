@@ -931,7 +931,9 @@ class NoNamingConvention(Rule):
         project has migrations. Models that map only through a library's declarative base whose MetaData
         has one (Advanced Alchemy's `UUIDAuditBase`, sqlalchemy-helpers' `Base` and the like, analyzers/facts/stubs) have it. Not reported
         where every model maps through a base of a library dbreview cannot read, and the project makes no
-        MetaData of its own: whether that library's MetaData has one is not known.
+        MetaData of its own: whether that library's MetaData has one is not known. Nor where no foreign key,
+        unique key or CHECK is made without a name, in the models or by a revision (the finding names the first
+        unnamed one): primary keys and `index=True` indexes get names that do not depend on the database.
     Why it matters:
         Unnamed constraints get database-generated names, so later migrations cannot drop or alter
         them portably and autogenerate produces noisy diffs.
@@ -954,8 +956,9 @@ class NoNamingConvention(Rule):
         "migrations/versions/0001_a.py": rev("0001", None),
     })
     INVALID = ({
-        "models.py": "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import DeclarativeBase\n"
-        "class Base(DeclarativeBase):\n    pass\nclass Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n",
+        "models.py": "from sqlalchemy import Column, Integer, String\nfrom sqlalchemy.orm import DeclarativeBase\n"
+        "class Base(DeclarativeBase):\n    pass\nclass Note(Base):\n    __tablename__ = 'notes'\n    id = Column(Integer, primary_key=True)\n"
+        "    slug = Column(String(40), unique=True)\n",
         "migrations/versions/0001_a.py": rev("0001", None),
     },)
 
@@ -982,13 +985,36 @@ class NoNamingConvention(Rule):
         near_tables = sorted((c for c in metadata if held[c.span.path]), key=lambda c: -held[c.span.path])  # not a throwaway's
         anchor = (near_base[0].span if near_base else bases[0] if bases else near_tables[0].span if near_tables
                   else metadata[0].span if metadata else next(iter(self.facts.tables.values())).span)
+        unnamed = _unnamed_constraint(self.facts)
+        if unnamed is None:
+            return  # every foreign key, unique key and CHECK is named where it is made: the database chooses none
+        where, what = unnamed
         yield self.finding(
-            "no MetaData naming_convention: constraints and indexes get database-chosen names that later "
-            "migrations cannot rely on" + ("; but env.py gives Alembic no target_metadata, so a convention on the models' "
+            f"no MetaData naming_convention, and constraints are made without a name ({what}, {where.path}:{where.start}): "
+            "the database chooses their names, which differ between databases and which later migrations cannot rely "
+            "on" + ("; but env.py gives Alembic no target_metadata, so a convention on the models' "
             "MetaData would not name what the revisions create either: name the constraints in the revisions (or give "
             "env.py the MetaData)" if _no_target_metadata(self.facts) else ""),
             type(anchor)(anchor.path, anchor.start, anchor.start), "metadata:naming_convention",
         )
+
+
+def _unnamed_constraint(facts) -> tuple[Span, str] | None:
+    """The first foreign key, unique key or CHECK made without a name, in the models or by a revision's upgrade:
+    (where, what). A primary key's and an index's names do not depend on the database (`<table>_pkey` on
+    PostgreSQL, SQLAlchemy's `ix_<table>_<column>` for `index=True`)."""
+    made = [(t.name, t.columns.values(), t.constraints) for t in facts.tables.values() if not is_test_path(t.path)]
+    made += [(op.table, op.columns, op.constraints) for r in facts.revisions for op in r.upgrade]
+    for table, columns, constraints in made:
+        for col in columns:
+            if col.foreign_keys:
+                return col.foreign_keys[0].span, f"the foreign key of {table}.{col.name}"
+            if col.unique:
+                return col.span, f"the unique key of {table}.{col.name}"
+        for con in constraints:
+            if con.name is None and con.kind in ("foreign_key", "unique", "check"):
+                return con.span, f"a {con.kind.replace('_', ' ')} of {table} on ({', '.join(con.columns)})"
+    return None
 
 
 def _labelled_branches(heads: list[RevisionFact], revisions: list[RevisionFact]) -> bool:
