@@ -672,6 +672,8 @@ def downgrade():
                 op = effect.op
                 anchor = f"migration:{r.revision}:{op.name}:{op.table}:{op.target}"
                 unsure = [u for u in unread if effect.table and u.concerns(effect.table)]
+                if kind == "table" and any(_creates_in_text(u, name) for u in unsure):
+                    continue  # SQL the parser could not read (MySQL's backquotes) says CREATE TABLE of it: likely remade
                 malformed = next((u for u in unsure if kind == "column" and _malformed_drop(u, name)), None)
                 given_table = next((u for u in unsure if kind == "column" and _table_given(u, name)), None)
                 if given_table is not None:  # batch_op.drop_column("items", "note"): TypeError before anything runs
@@ -997,6 +999,13 @@ class NoNamingConvention(Rule):
             "env.py the MetaData)" if _no_target_metadata(self.facts) else ""),
             type(anchor)(anchor.path, anchor.start, anchor.start), "metadata:naming_convention",
         )
+
+
+def _creates_in_text(unread: Unread, table: str) -> bool:
+    """Unparsed SQL whose text creates the table: `CREATE TABLE [IF NOT EXISTS] `table` (` in any quoting."""
+    return unread.kind == "sql" and bool(unread.text) and re.search(
+        rf"\bCREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?([`\"]?\w+[`\"]?\.)?[`\"]?{re.escape(table)}[`\"]?\s*\(",
+        unread.text or "", re.I) is not None
 
 
 def _unnamed_constraint(facts) -> tuple[Span, str] | None:
