@@ -691,7 +691,7 @@ def test_a_table_of_the_models_that_no_revision_creates_exists_before_the_first_
     (f,) = found(TableRewrite, files)
     assert f.severity == Severity.INFO and f.anchor == "migration:r01:type:orders.state"
     assert f.message == ("revision r01 changes the type of orders.state to order_state; orders exists from before the "
-                         "migrations (no revision creates it; the models define it), and PostgreSQL rewrites it and its "
+                         "migrations (no revision dbreview read creates it; the models define it), and PostgreSQL rewrites it and its "
                          "indexes under an ACCESS EXCLUSIVE lock")
     rooted = dict(files, **{"migrations/versions/r00.py": revision("r00", None, 'op.create_table("customers", sa.Column("id", sa.Integer))')})
     assert found(TableRewrite, rooted) == []  # a history that builds its own tables: one it never made is MIG017's

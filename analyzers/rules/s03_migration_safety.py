@@ -96,7 +96,7 @@ class Change:
                 return (f"{self.table} is created by revision {other.creator.revision} of another Alembic tree "
                         f"({other.span.path}:{other.span.start}), not by this tree's, whose history starts from a schema "
                         "built another way")
-            return f"{self.table} exists from before the migrations (no revision creates it; the models define it)"
+            return f"{self.table} exists from before the migrations (no revision dbreview read creates it; the models define it)"
         return f"{self.table} exists since revision {self.life.creator.revision}"
 
     def on_fresh(self, columns: tuple[str, ...] | list[str]) -> bool:
@@ -1581,6 +1581,7 @@ class BackfillInSchemaMigration(_LockRule, Rule):
     ID = "MIG013"
     ITEM = "3.2"
     SEVERITY = Severity.INFO
+    POSTGRES = True  # MySQL commits each ALTER TABLE on its own: no lock of it outlives the statement
     VALID = (
         later('op.execute("UPDATE orders SET total = 0 WHERE total IS NULL")'),  # data only
         later('''
