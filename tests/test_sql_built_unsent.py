@@ -308,3 +308,13 @@ def test_a_module_value_set_in_branches_is_followed_to_each_assignment(tmp_path)
     assert "sql:load:library" not in got  # None, or a path made of the operator's environment: configuration
     assert "sql:load:label" in got  # None, or what fetch_label() returns: not followed, still reported
     assert "fetch_label()" in got["sql:load:label"].message
+
+
+def test_a_function_a_script_calls_is_run(tmp_path):
+    """ichnaea (CFG008 judged wrong x2): `scripts/db.py create` calls create_db; "nothing runs it today (delete the
+    function)" was false. Scripts are not the service's evidence, but they do run what they call."""
+    files = {"app/__init__.py": "", "app/tasks.py": "def run(f):\n    return f\n", "app/jobs.py": JOBS,
+             "app/scripts/maintain.py": "import sqlalchemy\nfrom app.jobs import forgotten\n\n\ndef main(c, r):\n"
+                                        "    forgotten(c, r)\n\n\nif __name__ == '__main__':\n    main(None, 1)\n"}
+    (f,) = [f for f in found(tmp_path, files, "CFG008") if f.anchor == "sql:forgotten:repo_id"]
+    assert "nothing runs it" not in f.message

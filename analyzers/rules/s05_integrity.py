@@ -1791,6 +1791,9 @@ def _uncalled(facts, q) -> tuple[str, ...] | None:
         return None
     if any(name in words and _may_name(m, module.module, name) for m, words in _revision_words(facts)):
         return None  # a migration's upgrade or downgrade calls it: it runs when the migration does
+    if any("scripts" in m.path.split("/")[:-1] and name in m.mentions and _may_name(m, module.module, name)
+           for m in facts.modules):
+        return None  # a script an operator runs calls it (`scripts/db.py create`): it runs, if not in the service
     callers: set[str] = set()
     for m in facts.modules:
         if is_test_path(m.path) or m.revision is not None or not _may_name(m, module.module, name):
