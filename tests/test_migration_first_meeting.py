@@ -428,3 +428,14 @@ def test_a_table_a_downgrade_recreates_in_sql_the_parser_cannot_read_is_not_said
     files["migrations/versions/0002_b.py"] = revision('op.execute(sa.text("DROP TABLE old_cells"))',
                                                       mysql.replace("old_cells", "new_cells"), rev="0002", down="0001")
     assert [f for f in found(tmp_path / "other", files, "MIG002") if "drops table old_cells" in f.message]
+
+
+def test_a_model_of_alembics_own_version_table_is_not_said_to_be_made_by_no_migration(tmp_path):
+    """Hyperion (MIG006 judged wrong): a model mapped on alembic_version (so drop_all drops it too) is no drift:
+    `alembic upgrade head` makes that table itself."""
+    models = ("from sqlalchemy import Column, String\nfrom sqlalchemy.orm import declarative_base\nBase = declarative_base()\n"
+              "class AlembicVersion(Base):\n    __tablename__ = 'alembic_version'\n    version_num = Column(String(32), primary_key=True)\n"
+              "class Item(Base):\n    __tablename__ = 'items'\n    id = Column(Integer, primary_key=True)\n    owner_id = Column(Integer)\n")
+    files = {"app/models.py": models.replace("import Column, String", "import Column, Integer, String"),
+             "migrations/versions/0001_a.py": ITEMS}
+    assert [f.message for f in found(tmp_path, files, "MIG006") if "alembic_version" in f.message] == []

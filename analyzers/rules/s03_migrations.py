@@ -1241,7 +1241,8 @@ class ModelMigrationDrift(Rule):
         facts = self.facts
         if not facts.revisions or not facts.migration_tables or not facts.tables:
             return
-        models = {n: t for n, t in facts.tables.items() if not is_test_path(t.path)}
+        # a model of Alembic's own table (mapped to read the revision, or to drop it with drop_all): Alembic makes it
+        models = {n: t for n, t in facts.tables.items() if not is_test_path(t.path) and t.name != "alembic_version"}
         made_views = views(facts)  # a model of a view the migrations create (CREATE VIEW in op.execute) is made too
         missing = [t for n, t in models.items() if _migrated(facts, n, t) is None and t.name not in made_views]
         if built := drift.built_by_create_all(facts):  # a MetaData of no migrated table that the app's create_all builds
