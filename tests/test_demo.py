@@ -105,8 +105,9 @@ RIGHT_ON_PURPOSE = [
     Right("users.email is unique", ("MOD003",), f"{MODELS}/users.py", anchors=("table:users.email",)),
     Right("users store password_hash", ("MOD004",), f"{MODELS}/users.py"),
     Right("users have MFA fields, a super-admin flag and a timezone", ("MOD006", "TZ003"), f"{MODELS}/users.py"),
-    Right("organizations: Stripe, GIN-indexed settings, timezone, counters, unique memberships", ANY,
-          f"{MODELS}/organizations.py"),
+    # line 50, organizations.slug unique on a soft-deletable table, is defect 34's
+    Right("organizations: GIN-indexed settings, counters", ANY, f"{MODELS}/organizations.py", (1, 49)),
+    Right("organizations: Stripe, timezone, unique memberships", ANY, f"{MODELS}/organizations.py", (51, 999)),
     Right("1:1 profiles: user_id unique on every profile table", ("REL001",), f"{MODELS}/profiles.py"),
     Right("patients carry Stripe fields and a billing manager", ("BIL002", "MOD006"), f"{MODELS}/profiles.py"),
     Right("proxy assignments: unique pair, six can_* flags, grant/expiry/revocation", ("REL002", "MOD006"),

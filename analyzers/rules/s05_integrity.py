@@ -1194,7 +1194,8 @@ class UniqueBlocksSoftDeleted(Rule):
         map counts (`query.update({Model.deleted_at: now})`, `{"deleted": True}` handed to `.values(**...)`);
         where the code makes rows with the key and catches the IntegrityError of one already used, it counts on
         the key holding across deleted rows: info that says so;
-        where no code sets the flag on the table, or the code's own lookup by the key counts deleted rows
+        where no code sets the flag on the table but a query of it leaves deleted rows out (where none does
+        either, nothing is said: the flag may be unused, or set where dbreview does not see), or the code's own lookup by the key counts deleted rows
         too (the code and the constraint agree: the key stays unique across deleted rows, a product choice),
         info that says so (one for all the tables whose flag nothing
         sets, when there are three or more); info too, naming it, where the code fetches one row of the table by
@@ -1342,16 +1343,23 @@ class User(Base):
         )
 
 
+def _hides_deleted(facts, table, flag: str) -> bool:
+    """Does a query of the application filter the table by its soft-delete column (`deleted_at IS NULL`)?"""
+    return any(t is table and any(a.rsplit(".", 1)[-1] == flag for a in (*q.nulls, *q.filtered))
+               for q, t in app_queries(facts))
+
+
 def _weigh(facts, table, cols, flag: str) -> tuple[str, tuple]:
     """What the code shows of a unique key on a soft-deleted table: `moot` (the key is rewritten on delete, or
-    deleted rows are brought back rather than added again), `unseen` (nothing sets the flag on this table),
+    deleted rows are brought back rather than added again, or nothing sets the flag and no query hides deleted
+    rows), `unseen` (nothing sets the flag on this table, whose queries hide deleted rows),
     `looked-up` (the code's own lookup by the key counts deleted rows too), or `holds`, with where the flag
     is set (and the lookup)."""
     deletes, revives, rewrites = _soft_delete_writes(facts, table, flag, cols)
     if rewrites or revives or _upserted(facts, table, cols):
         return "moot", ()
-    if not deletes:
-        return "unseen", ()
+    if not deletes:  # said only where the code reads the table as soft-deletable: it hides deleted rows somewhere
+        return ("unseen", ()) if _hides_deleted(facts, table, flag) else ("moot", ())
     looked_up = _looked_up_with_deleted(facts, table, cols, flag)
     if looked_up and _makes_another_value(facts, looked_up[0]):
         return "moot", ()  # the lookup finds a free value (`name-2`) when the key is taken: nothing is added again
