@@ -2187,3 +2187,18 @@ class Project(Base):
 """
     (f,) = [f for f in found(tmp_path, {"app/models.py": model}, "MOD006") if f.item_id == "2.users.5"]
     assert f.severity == Severity.INFO and "if the product has none, the item does not apply" in f.message
+
+
+def test_no_overrides_are_asked_of_invoices_where_nothing_is_subscribed_to(tmp_path):
+    """Hyperion (BIL005 judged wrong): invoices of a wallet's payment totals, no subscription, plan or tier anywhere:
+    there is no subscription to override."""
+    invoices = HEADER + '''
+class Invoice(Base):
+    __tablename__ = "payment_invoice"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    total: Mapped[int] = mapped_column(Integer)
+'''
+    assert found(tmp_path, {"app/models.py": invoices}, "BIL005") == []
+    planned = invoices + "    plan_id: Mapped[int] = mapped_column(Integer)\n"
+    (f,) = found(tmp_path / "planned", {"app/models.py": planned}, "BIL005")
+    assert f.anchor == "billing:overrides"

@@ -263,8 +263,9 @@ class SubscriptionOverridesMissing(Rule):
 
     What it checks:
         When billing or invoice tables exist (payments alone, for an event's tickets, and alert
-        "subscriptions" are not billing): a table that records overrides (subscription overrides, discounts, coupons,
-        credits, trials).
+        "subscriptions" are not billing) and something is subscribed to (a table or column named for a
+        subscription, a plan or a tier; invoices of sales have nothing to override): a table that records overrides
+        (subscription overrides, discounts, coupons, credits, trials).
     Why it matters:
         Without it, comps and trial extensions are done by editing Stripe or rows by hand, with no
         record of who granted what and until when.
@@ -290,16 +291,23 @@ class SubscriptionOverride(Base):
 class BillingTransaction(Base):
     __tablename__ = "billing_transactions"
     id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_plan: Mapped[str]
 ''',)
 
     def check(self):
         billing = [t for t in self.facts.tables.values() if re.search(r"billing|invoice", t.name)]
         overrides = re.compile(r"override|discount|coupon|promotion|credit|trial|comp(ed|s)?$|grant")
-        if billing and not any(overrides.search(t.name) for t in self.facts.tables.values()):
+        # overrides of a subscription: none to override where no table or column names one (invoices of sales)
+        subscribed = any(_SUBSCRIPTION.search(t.name) or any(_SUBSCRIPTION.search(c) for c in t.columns)
+                         for t in self.facts.tables.values())
+        if billing and subscribed and not any(overrides.search(t.name) for t in self.facts.tables.values()):
             yield self.finding(
                 "billing tables exist but nothing records subscription overrides (free, trial extension, discount)",
                 first_line(billing[0].span), "billing:overrides",
             )
+
+
+_SUBSCRIPTION = re.compile(r"subscri|(^|_)(plan|tier)(_id)?$")
 
 
 _CURRENCY = re.compile(r"(^|_)(usd|eur|gbp|dollars?|euros?)($|_)")  # `top_up_in_usd`: money by its unit
