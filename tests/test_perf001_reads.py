@@ -505,3 +505,27 @@ def book(session, book_id):
                                               **calls("reads", "forget_book", "marks_in")}, "PERF001")
             if f.anchor == "table:bookmarks.book_id"]
     assert g.severity == Severity.INFO and "no query of the application" in g.message
+
+
+def test_a_query_of_a_class_name_two_modules_share_is_told_apart_by_its_import(tmp_path):
+    """Hyperion (PERF001 judged wrong x2): `models_cdr.Checkout` and `models_checkout.Checkout` map two tables; the
+    query `select(models_cdr.Checkout).where(models_cdr.Checkout.checkout_id == x)` was dropped as ambiguous, and the
+    finding said no query filters on the key."""
+    payments = HEADER + """
+class Checkout(Base):
+    __tablename__ = "payment_checkout"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+"""
+    shop = HEADER.replace("class Base(DeclarativeBase):\n    pass\n", "from app.payments.models_payments import Base\n") + """
+class Checkout(Base):
+    __tablename__ = "shop_checkout"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checkout_id: Mapped[int] = mapped_column(ForeignKey("payment_checkout.id"))
+"""
+    crud = ("from sqlalchemy import select\nfrom app.shop import models_shop\n\n\ndef by_checkout(session, checkout_id):\n"
+            "    return session.scalars(select(models_shop.Checkout).where(models_shop.Checkout.checkout_id == checkout_id)).first()\n")
+    files = {"app/__init__.py": "", "app/payments/__init__.py": "", "app/shop/__init__.py": "",
+             "app/payments/models_payments.py": payments, "app/shop/models_shop.py": shop, "app/shop/crud.py": crud,
+             "app/views.py": "from app.shop import crud\n\ndef page(session):\n    crud.by_checkout(session, 1)\n"}
+    (f,) = [f for f in found(tmp_path, files, "PERF001") if f.anchor == "table:shop_checkout.checkout_id"]
+    assert "the query at app/shop/crud.py:6 filters on it" in f.message

@@ -30,14 +30,20 @@ def app_queries(facts: Facts, writes: bool = False) -> Iterator[tuple[QueryUse, 
     by_class = mapped_names(facts)
     for usage in app_usage(facts):
         for q in [*usage.queries, *usage.writes] if writes else usage.queries:
-            tables = by_class.get(_imported_as(q), [])
-            if q.own_class:
-                tables = [t for t in tables if t.path == q.span.path]
-            if len(tables) > 1:  # two models of one name (two applications): the one the imports lead to
-                package = q.model_ref.rpartition(".")[0]
-                tables = [t for t in tables if package and module_name(t.path)[0].startswith(package)]
-            if len(tables) == 1:
-                yield q, tables[0]
+            table = query_table(q, by_class.get(_imported_as(q), []))
+            if table is not None:
+                yield q, table
+
+
+def query_table(q: QueryUse, tables: list[TableFact]) -> TableFact | None:
+    """Of the tables mapped by the name the query selects, the one it means: its own class's where it queries
+    `cls`; of two models of one name (two applications, two modules), the one its import leads to."""
+    if q.own_class:
+        tables = [t for t in tables if t.path == q.span.path]
+    if len(tables) > 1:
+        package = q.model_ref.rpartition(".")[0]
+        tables = [t for t in tables if package and module_name(t.path)[0].startswith(package)]
+    return tables[0] if len(tables) == 1 else None
 
 
 def _imported_as(q: QueryUse) -> str:

@@ -13,6 +13,7 @@ condition): an index led by them, with the key after them, serves that read."""
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -24,7 +25,7 @@ from analyzers.facts.paths import is_test_path
 from analyzers.facts.predicates import asserted_terms
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS, QueryUse, attribute_ref, equated_attributes, keyed_attributes
 from analyzers.facts.walk import children
-from analyzers.rules.code_use import app_usage, function_around, mapped_names, names_class, table_variable
+from analyzers.rules.code_use import app_usage, function_around, mapped_names, names_class, query_table, table_variable
 from analyzers.rules.mentions import mentions
 from analyzers.rules.s05_integrity import _is_tail, _may_name, _reached, _uncalled, _unparsed
 from analyzers.rules.schema import is_tooling_path, python_paths, rls_by_table
@@ -162,21 +163,22 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
         out.setdefault((child.name, col.name), []).append(read)
     for usage in app_usage(facts):
         for q in [*usage.queries, *usage.writes]:
+            seen = classes.seen_by(q)
             where = f"{q.span.path}:{q.span.start}"
             what = "query" if q.statement == "select" else f"bulk {q.statement}"
-            joins = classes.joins(q)
+            joins = seen.joins(q)
             for ref in sorted(_lookups(q)):
-                found = classes.column(*ref.split(".", 1)) if "." in ref else classes.column(q.model, ref)
+                found = seen.column(*ref.split(".", 1)) if "." in ref else seen.column(q.model, ref)
                 if found is not None:
                     out.setdefault((found[0].name, found[1].name), []).append(
-                        Read(q.span, f"the {what} at {where} filters on it", f"the {what}", classes.tested(q, found[0]),
-                             values_asked=True, asserted=classes.asserted(q, found[0]), joined_by=joins.joined_by(found[0]),
-                             pinned=joins.pinned(found[0]), unknown=classes.unknown(q, found[0])))
+                        Read(q.span, f"the {what} at {where} filters on it", f"the {what}", seen.tested(q, found[0]),
+                             values_asked=True, asserted=seen.asserted(q, found[0]), joined_by=joins.joined_by(found[0]),
+                             pinned=joins.pinned(found[0]), unknown=seen.unknown(q, found[0])))
             for table, col, said, terms in joins.reads(where, what):
-                asserted = classes.asserted(q, table)  # and what a relationship's primaryjoin asserts, whatever else it filters
+                asserted = seen.asserted(q, table)  # and what a relationship's primaryjoin asserts, whatever else it filters
                 asserted = terms if asserted is None and terms else None if asserted is None or terms is None else asserted | terms
                 out.setdefault((table.name, col.name), []).append(
-                    Read(q.span, said, f"the {what}", classes.tested(q, table), asserted=asserted, joined_by=joins.joined_by(table),
+                    Read(q.span, said, f"the {what}", seen.tested(q, table), asserted=asserted, joined_by=joins.joined_by(table),
                          pinned=joins.pinned(table)))
             for table, col, other in joins.tied():
                 out.setdefault((table.name, col.name), []).append(Read(
@@ -1455,6 +1457,7 @@ class _Classes:
     def __init__(self, facts: Facts) -> None:
         by_class = mapped_names(facts)
         self.tables = {name: ts[0] for name, ts in by_class.items() if len(ts) == 1}
+        self.shared = {name: ts for name, ts in by_class.items() if len(ts) > 1}  # told apart query by query: seen_by
         # Single-table inheritance: a subclass's columns are its parent's table's (declared in the subclass,
         # which is no mixin of the table); `DisputeCase.dispute_id` names support_cases.dispute_id.
         subclasses: dict[str, dict[int, TableFact]] = {}
@@ -1478,6 +1481,16 @@ class _Classes:
         self.by_name = facts.tables
         self.facts = facts
         self.variables: dict[str, TableFact] | None = None  # a Table(...)'s variable -> the table, built when asked
+
+    def seen_by(self, q: QueryUse) -> _Classes:
+        """The classes as the query names them: its own model's name, shared by models of two modules
+        (`models_cdr.Checkout`, `models_checkout.Checkout`), stands for the one its import leads to."""
+        mine = query_table(q, self.shared.get(q.model, []))
+        if mine is None:
+            return self
+        view = copy.copy(self)
+        view.tables = {**self.tables, q.model: mine}
+        return view
 
     def table(self, ref: str | None) -> TableFact | None:
         name = re.sub(r"^lambda\s*:\s*", "", (ref or "").strip("'\" ")).split(".")[-1]
@@ -1558,10 +1571,11 @@ class _Classes:
         return None if q.unread_test else self.joins(q).tested(table)
 
     def joins(self, q: QueryUse) -> _Joins:
-        cache: dict[int, _Joins] = self.facts.derived.setdefault("fk_joins", {})  # type: ignore[assignment]
-        if id(q) not in cache:
-            cache[id(q)] = _Joins(self, q.valued, q.equated, q.join_into, q.model)
-        return cache[id(q)]
+        cache: dict[tuple[int, bool], _Joins] = self.facts.derived.setdefault("fk_joins", {})  # type: ignore[assignment]
+        key = (id(q), q.model in self.tables)  # a query of a shared class name: as seen_by tells it, or not at all
+        if key not in cache:
+            cache[key] = _Joins(self, q.valued, q.equated, q.join_into, q.model)
+        return cache[key]
 
     def compared(self, q: QueryUse, table: TableFact) -> frozenset[str] | None:
         """The columns of `table` the query's filters compare with `==` (or filter_by): Read.values."""
