@@ -882,6 +882,14 @@ def _tenant_always(s: Subject, message: str) -> str:
             "is None); give a read of every tenant that is meant (an admin's) a function of its own.")
 
 
+@advises("TEN017")
+def _key_and_tenant(s: Subject, message: str) -> str:
+    function = _code(s.rest[0]) if s.rest else "the handler"  # function:<path>:<function>:<table>:key-alone
+    column = _found(r"filters by (\w+) or compares", message, "the tenant column")
+    return (f"In {function}, load the row by its id and the caller's tenant together (a filter on {column} beside the "
+            f"id), or compare the loaded row's {column} with the caller's and answer 404 when they differ.")
+
+
 @advises("TEN015")
 def _audit_coverage(s: Subject, message: str) -> str:
     missing = _found(r"that hold health data \(([^)]*)\)", message)
