@@ -25,7 +25,7 @@ from analyzers.facts.paths import is_test_path
 from analyzers.facts.predicates import asserted_terms
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS, QueryUse, attribute_ref, equated_attributes, keyed_attributes
 from analyzers.facts.walk import children
-from analyzers.rules.code_use import app_usage, function_around, mapped_names, names_class, query_table, table_variable
+from analyzers.rules.code_use import app_queries, app_usage, function_around, mapped_names, names_class, query_table, table_variable
 from analyzers.rules.mentions import mentions
 from analyzers.rules.s05_integrity import _is_tail, _may_name, _reached, _uncalled, _unparsed
 from analyzers.rules.schema import is_tooling_path, python_paths, rls_by_table
@@ -825,6 +825,13 @@ class _RelationshipUses:
         """("read" | "deleted" | "maybe" | "unresolved" | "none", where, how) for `owner`'s relationship `name` (declared
         as `rel`, or its backref); "deleted": no code reads it, but a delete of a row of its class through the ORM loads
         it; "unresolved": only a delete of an object whose class dbreview cannot tell may load it."""
+        lazy = (rel.lazy or "").strip("'\"")
+        if rel.attr == name and lazy in _EAGER:  # loaded with every row of its class
+            query = next((q.span for q, t in app_queries(self.facts) if t is owner), None)
+            if query is not None:
+                shown = lazy if lazy == "False" else f'"{lazy}"'
+                return "read", query, (f"lazy={shown} loads it with every {owner.class_name} queried, as at "
+                                       f"{query.path}:{query.start}")
         cls = (owner.class_name or "").lower()
         stems = {cls, cls.removesuffix("model")} - {""}
         maybe: tuple[Span, str] | None = None
@@ -1049,6 +1056,7 @@ def _passive(facts: Facts, rel: RelationshipFact) -> bool:
     return re.search(r"passive_deletes|viewonly\s*=\s*True", " ".join(facts.lines(rel.span))) is not None
 
 
+_EAGER = frozenset(("selectin", "joined", "subquery", "immediate", "False"))  # lazy= values that load on every query
 _LOADERS = "selectinload|joinedload|subqueryload|immediateload|contains_eager|defaultload|lazyload|raiseload|noload|load_only"
 _LOADER_NAMES = frozenset(_LOADERS.split("|"))
 
