@@ -704,3 +704,15 @@ def test_an_integer_primary_key_added_to_a_table_is_filled_by_its_sequence():
         'op.add_column("orders", sa.Column("id", sa.Integer, primary_key=True, autoincrement=True))')) == []
     (f,) = found(NotNullColumnWithoutDefault, chain('op.add_column("orders", sa.Column("code", sa.String(8), primary_key=True))'))
     assert f.message.startswith("revision r01 adds orders.code NOT NULL without a server default")
+
+
+def test_an_insert_of_values_into_a_table_named_as_the_dropped_column_copies_nothing():
+    """funding-assessment-store (MIG012 judged wrong): `INSERT INTO scoring_system ... VALUES (...)` beside a drop of
+    the column assessment_round.scoring_system was read as its copy; an INSERT of values reads no column."""
+    seeded = chain('''
+op.create_table("total", sa.Column("id", sa.Integer), sa.Column("name", sa.String(20)))
+op.execute("INSERT INTO total (id, name) VALUES (1, 'gross')")
+op.drop_column("orders", "total")
+''')
+    [drop] = found(DestructiveStep, seeded)
+    assert drop.message.endswith("its data is gone for good")

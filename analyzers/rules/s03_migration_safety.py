@@ -1517,6 +1517,11 @@ op.add_column("orders", sa.Column("note", sa.String(50), server_default="none", 
                 verb = {"InsertStmt": "INSERT", "UpdateStmt": "UPDATE", "SelectStmt": "SELECT"}.get(st.kind)
                 # a statement sent alone is read as written (its own text masks a string with braces: '{?}')
                 text = op.sql.text or st.text if op.sql and len(statements) == 1 else st.text
+                # what it reads, not the table it writes (`INSERT INTO scoring_system` beside a column of that name);
+                # an INSERT of VALUES copies nothing
+                text = _WRITTEN.sub("", text, count=1)
+                if verb == "INSERT" and not re.search(r"\bSELECT\b", text, re.I):
+                    continue
                 if verb and word.search(text) and (found is None or found[0] == "SELECT" or verb != "SELECT"):
                     found = (verb, st.span.start)
         return found
@@ -1526,6 +1531,9 @@ op.add_column("orders", sa.Column("note", sa.String(50), server_default="none", 
         """The column that a later step of the revision renames to the dropped column's name (a swap)."""
         after = c.rev.upgrade[next(i for i, op in enumerate(c.rev.upgrade) if op is c.op) + 1:]
         return next((e.name for e in effects(after) if e.kind == "rename_column" and e.table == table and e.new == name), None)
+
+
+_WRITTEN = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE)\s+[\w.\"`]+", re.I)
 
 
 # Kinds of column type whose values convert in place (ALTER COLUMN ... TYPE): a column re-made as another kind
