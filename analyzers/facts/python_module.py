@@ -489,6 +489,11 @@ class _Reader:
             target, value, annotation = stmt.targets[0].id, stmt.value, None
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             target, value, annotation = stmt.target.id, stmt.value, stmt.annotation
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and last(names.callee(stmt.value)) == "Index":
+            # `Index("ix_name", name)` in the body, on the class's own columns: SQLAlchemy puts it on the table
+            if (item := col.read_table_item(stmt.value, names, self.path, fact.tablename)) is not None:
+                fact.table_args.append(item)
+            return
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _is_declared_attr(stmt, names):
             fact.dialect_impl = fact.dialect_impl or stmt.name == "load_dialect_impl"
             fact.engine_hook = fact.engine_hook or stmt.name in ENGINE_HOOKS
