@@ -1264,3 +1264,26 @@ def test_a_log_whose_class_docstring_says_its_rows_outlive_their_target_is_no_in
     assert [f.anchor for f in found(tmp_path / "said", {"app/models.py": said}, "INT002") if "run_log" in f.anchor] == []
     named = _KEPT_APART.replace('class RunLog(Base):\n', 'class RunLog(Base):\n    """The log of a run."""\n')
     assert [f.anchor for f in found(tmp_path / "named", {"app/models.py": named}, "INT002") if "run_log" in f.anchor] == ["table:run_log.run_id"]
+
+
+def test_an_id_written_from_an_api_reply_is_that_systems_not_a_rows(tmp_path):
+    """Hyperion (INT002 judged wrong): `hello_asso_checkout_id=response.id` stores the id a payment provider's reply
+    carries; "the code writes another row's id into it" was false."""
+    models = HEADER + """
+class Checkout(Base):
+    __tablename__ = "checkouts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checkout_id: Mapped[int] = mapped_column(Integer)
+"""
+    code = ("from app.models import Checkout, Payment\n\n\ndef pay(session, api):\n    response = api.checkout_intents_post()\n"
+            "    session.add(Payment(checkout_id=response.id))\n")
+    files = {"app/__init__.py": "", "app/models.py": models, "app/pay.py": code}
+    assert [f for f in found(tmp_path, files, "INT002") if "checkout_id" in f.message] == []
+    row = code.replace("response = api.checkout_intents_post()", "checkout = session.get(Checkout, 1)").replace(
+        "response.id", "checkout.id")
+    (f,) = [f for f in found(tmp_path / "row", {**files, "app/pay.py": row}, "INT002") if "checkout_id" in f.message]
+    assert "writes another row's id into it" in f.message

@@ -350,18 +350,25 @@ def _used_as_reference(col, lines) -> tuple[Span, str] | None:
         code = line.partition("#")[0]
         for pattern, how in patterns:
             if m := re.search(pattern, code):
+                if how.startswith("writes") and _API_REPLY.search(m.group(0)):
+                    continue  # `hello_asso_checkout_id=response.id`: the id another system's reply carries
                 if how.startswith("writes") and re.search(r"\b(ON|WHERE|AND|JOIN)\b", code[:m.start()]):
                     how = "compares it with a row's id in SQL"  # `JOIN q ON kbs.query_id = q.id`: SQL's `=`
                 return span, how
     return None
 
 
+# An object named for another system's reply (`response.id`, `webhook_payload.id`): its id is that system's.
+_API_REPLY = re.compile(r"[:=]\s*(?:\w+\.)*(?:response|resp|reply|payload|webhook)\w*\.id\b", re.I)
+
+
 def _payload_id(col, lines) -> bool:
-    """Does the code write into it the `id` of a dict (`"event_id": event.get("id")`, `event_id=item["id"]`): the
-    id a payload from another system (an API's JSON) carries, not a row's."""
+    """Does the code write into it the `id` of a dict (`"event_id": event.get("id")`, `event_id=item["id"]`) or of
+    an API's reply (`response.id`): the id a payload from another system carries, not a row's."""
     name = re.escape(col.attr or col.name)
     payload = re.compile(rf"""\b{name}['"]?\s*[:=](?!=)\s*[\w.\[\]'"]*(\.get\(\s*['"]id['"]|\[\s*['"]id['"]\s*\])""")
-    return any(payload.search(line.partition("#")[0]) for _, line in lines)
+    reply = re.compile(rf"""\b{name}['"]?\s*[:=](?!=)\s*(?:\w+\.)*(?:response|resp|reply|payload|webhook)\w*\.id\b""", re.I)
+    return any(payload.search(code) or reply.search(code) for code in (line.partition("#")[0] for _, line in lines))
 
 
 def _written_from(col, table, lines) -> tuple[Span, str] | None:
