@@ -173,6 +173,25 @@ def load_other(config):
     }
 
 
+def test_an_engine_made_and_handed_on_as_the_application_starts_does_not_serve_it(tmp_path):
+    """Hyperion (CFG005 judged wrong): `sync_engine = get_sync_db_engine(settings)` in `init_db`, handed to the
+    migrations and the seeding there and dropped: a start-up pool cannot hold connections gone stale."""
+    from analyzers.facts.engines import engines
+
+    setup = '''
+from sqlalchemy import create_engine
+
+
+def init_db(settings):
+    engine = create_engine(settings.url)
+    run_migrations(engine)
+    seed_groups(engine)
+'''
+    found = scan(_write(tmp_path, {"app/__init__.py": "", "app/setup.py": setup}))
+    assert [e.verdict for e in engines(found.facts)] == [
+        "not the application's: used as the application starts, in `init_db`, and not kept"]
+
+
 def test_drop_column_given_a_column_object_is_said_to_be_malformed(tmp_path):
     upgrade = """op.add_column("groups", sa.Column("properties", sa.Text()))"""
     downgrade = """op.drop_column("groups", sa.Column("properties"))"""

@@ -174,8 +174,14 @@ def _role(call: CallFact, session_factories: list[CallFact]) -> Engine:
     bound = next((f for f in session_factories if _binds(f, call)), None)
     if bound is not None:  # sessionmaker(bind=engine), kept for the app: the engine serves its sessions
         return Engine(call, True, f"bound to the session factory `{bound.target or bound.function}` ({bound.span.path}:{bound.span.start})")
+    if call.scope != "stored" and _START_UP.search(call.function or ""):  # handed on inside `init_db` and dropped
+        return Engine(call, False, f"used as the application starts, in `{call.function}`, and not kept")
     kept = f"kept on an object (`{target}`){made_in}" if call.scope == "stored" else f"handed to another call{made_in}"
     return Engine(call, None, kept)
+
+
+# A function that runs once as the application starts or is set up: an engine it makes and hands on is not kept.
+_START_UP = re.compile(r"^(init|setup|bootstrap|seed|migrate)(_|$)|^initiali[sz]e|^run_migrations")
 
 
 def _binds(factory: CallFact, engine: CallFact) -> bool:
