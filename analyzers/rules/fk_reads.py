@@ -195,7 +195,14 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
         for r in reads:
             if firsts.setdefault((r.span.path, r.span.start), r).use == "tied" != r.use:  # a read by the key outweighs it
                 firsts[(r.span.path, r.span.start)] = r
-        out[key] = list(firsts.values())
+        # a condition on the lines after a query of the same function is that query's `.where(...)`, not a read of its own
+        queried: dict[tuple[str, int], int] = {}
+        for r in firsts.values():
+            if r.said.startswith("the query at"):
+                where = (r.span.path, function_around(facts, r.span)[0])
+                queried[where] = min(queried.get(where, r.span.start), r.span.start)
+        out[key] = [r for r in firsts.values() if not r.condition or r.use != "read" or not (
+            queried.get((r.span.path, function_around(facts, r.span)[0]), r.span.start + 1) <= r.span.start)]
     facts.derived["fk_reads"] = out
     return out
 
