@@ -174,14 +174,17 @@ def _role(call: CallFact, session_factories: list[CallFact]) -> Engine:
     bound = next((f for f in session_factories if _binds(f, call)), None)
     if bound is not None:  # sessionmaker(bind=engine), kept for the app: the engine serves its sessions
         return Engine(call, True, f"bound to the session factory `{bound.target or bound.function}` ({bound.span.path}:{bound.span.start})")
-    if call.scope != "stored" and _START_UP.search(call.function or ""):  # handed on inside `init_db` and dropped
+    if call.scope != "stored" and _SETS_UP_DATABASE.search(call.function or "") and not any(
+            at == "bind" or callee.endswith(("configure", "sessionmaker", "scoped_session")) for callee, at in call.handed):
         return Engine(call, False, f"used as the application starts, in `{call.function}`, and not kept")
     kept = f"kept on an object (`{target}`){made_in}" if call.scope == "stored" else f"handed to another call{made_in}"
     return Engine(call, None, kept)
 
 
-# A function that runs once as the application starts or is set up: an engine it makes and hands on is not kept.
-_START_UP = re.compile(r"^(init|setup|bootstrap|seed|migrate)(_|$)|^initiali[sz]e|^run_migrations")
+# A function that sets the database up as the application starts (`init_db`, `create_tables`, `seed_data`): an
+# engine it makes and hands on, binding no session factory to it, is not kept (`init_state`, `init` may make the app's).
+_SETS_UP_DATABASE = re.compile(r"^(init|setup|create|initiali[sz]e|bootstrap)_(db|database|schema|tables)$|^(seed|migrate)_|"
+                               r"^run_migrations")
 
 
 def _binds(factory: CallFact, engine: CallFact) -> bool:
