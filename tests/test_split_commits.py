@@ -275,3 +275,7 @@ def test_a_lookup_row_created_only_where_none_was_found_is_not_half_an_operation
     made = _GET_OR_CREATE.replace("    kind = Kind.query.filter(Kind.name == kind_name).first()\n", "    kind = None\n")
     (f,) = found(tmp_path / "made", {"app/items.py": made}, "CFG015")
     assert "`kind.id` from that first part" in f.message
+    # timesketch, keylime (judged right): a row made with more than its key is part of the operation
+    fuller = _GET_OR_CREATE.replace("Kind(name=kind_name)", "Kind(name=kind_name, ontology=ontology)")
+    (f,) = found(tmp_path / "fuller", {"app/items.py": fuller}, "CFG015")
+    assert "`kind.id` from that first part" in f.message

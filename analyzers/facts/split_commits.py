@@ -153,8 +153,10 @@ _LOOKUPS = frozenset(("first", "one_or_none", "scalar", "scalar_one_or_none", "g
 
 
 def _creates_if_missing(func, chain1: tuple, made: set[str], write: ast.AST) -> bool:
-    """Get-or-create: the first commit sits under `if not x:` (or `x is None`), x looked up by a query before it
-    and made in the branch, and the write that uses it runs after the branch, whichever way it went."""
+    """Get-or-create of a lookup row: the first commit sits under `if not x:` (or `x is None`), x looked up by a query
+    before it and made in the branch from the looked-up values alone (`Technology(name=name)` after a lookup by name),
+    and the write that uses it runs after the branch, whichever way it went. A row made with more than its key (an
+    attribute's ontology, a policy's contents) is part of the operation: left alone, it is half of it."""
     for _, i, block in chain1[:-1]:
         stmt = block[i]
         if not isinstance(stmt, ast.If) or write.lineno <= (stmt.end_lineno or stmt.lineno):
@@ -165,12 +167,26 @@ def _creates_if_missing(func, chain1: tuple, made: set[str], write: ast.AST) -> 
                 test.left.id if isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
                 and isinstance(test.ops[0], ast.Is) and isinstance(test.comparators[0], ast.Constant)
                 and test.comparators[0].value is None else None)
-        if name in made and any(
-                isinstance(n, ast.Assign) and n.lineno < stmt.lineno and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)
-                and any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in _LOOKUPS
-                        for c in ast.walk(n.value)) for n in walk(func)):
+        lookups = [n.value for n in walk(func) if isinstance(n, ast.Assign) and n.lineno < stmt.lineno
+                   and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)
+                   and any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in _LOOKUPS
+                           for c in ast.walk(n.value))]
+        built = [n.value for n in stmt.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+                 and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
+        if name in made and lookups and built and _key_only(built[0], _looked_up_by(lookups[-1])):
             return True
     return False
+
+
+def _looked_up_by(query: ast.expr) -> set[str]:
+    """The attributes a lookup compares: `Model.name == x` in a filter, `name=x` in filter_by."""
+    compared = {n.left.attr for n in ast.walk(query) if isinstance(n, ast.Compare) and isinstance(n.left, ast.Attribute)}
+    return compared | {k.arg for n in ast.walk(query) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                       and n.func.attr == "filter_by" for k in n.keywords if k.arg}
+
+
+def _key_only(call: ast.Call, key: set[str]) -> bool:
+    return not call.args and bool(call.keywords) and all(k.arg in key for k in call.keywords)
 
 
 def _in_loop(chain: tuple) -> bool:
