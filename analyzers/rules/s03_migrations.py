@@ -1012,13 +1012,13 @@ def _unnamed_constraint(facts) -> tuple[Span, str] | None:
     """The first foreign key, unique key or CHECK made without a name, in the models or by a revision's upgrade:
     (where, what). A primary key's and an index's names do not depend on the database (`<table>_pkey` on
     PostgreSQL, SQLAlchemy's `ix_<table>_<column>` for `index=True`)."""
-    made = [(t.name, t.columns.values(), t.constraints) for t in facts.tables.values() if not is_test_path(t.path)]
-    made += [(op.table, op.columns, op.constraints) for r in facts.revisions for op in r.upgrade]
+    made = [(op.table, op.columns, op.constraints) for r in facts.revisions for op in r.upgrade]  # what the database got
+    made += [(t.name, t.columns.values(), t.constraints) for t in facts.tables.values() if not is_test_path(t.path)]
     for table, columns, constraints in made:
         for col in columns:
             if col.foreign_keys:
                 return col.foreign_keys[0].span, f"the foreign key of {table}.{col.name}"
-            if col.unique:
+            if col.unique and not col.index:  # `unique=True, index=True` is a unique index, named ix_<table>_<column>
                 return col.span, f"the unique key of {table}.{col.name}"
         for con in constraints:
             if con.name is None and con.kind in ("foreign_key", "unique", "check"):
