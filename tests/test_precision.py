@@ -943,7 +943,7 @@ def test_reads_that_also_test_the_leading_column_of_a_composite_index_are_served
     assert f.severity == Severity.INFO and f.anchor == "table:orders.supplier_id"
     assert ("every read of orders by it that dbreview found also tests org_id, which the index ix_orders_org_supplier "
             "(org_id, supplier_id) is led by, so it finds their rows through that index, not by a scan of orders "
-            "(the query at app/queries.py:5 filters on it (and 2 more))") in f.message
+            "(the query at app/queries.py:5 filters on it (and 1 more))") in f.message
     assert "the relationship Supplier.orders loads its rows by it, but dbreview found no code that reads Supplier.orders" in f.message
 
 
