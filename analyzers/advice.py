@@ -882,6 +882,12 @@ def _tenant_always(s: Subject, message: str) -> str:
             "is None); give a read of every tenant that is meant (an admin's) a function of its own.")
 
 
+@advises("MOD009")
+def _default_uncalled(s: Subject, message: str) -> str:
+    fix = _found(r"Pass the function itself \((`[^`]*`)\)", message, "the function itself")
+    return f"Give {_code(s.where)} the function, not its result: {fix}; or `server_default=func.now()` for a timestamp."
+
+
 @advises("TEN017")
 def _key_and_tenant(s: Subject, message: str) -> str:
     function = _code(s.rest[0]) if s.rest else "the handler"  # function:<path>:<function>:<table>:key-alone

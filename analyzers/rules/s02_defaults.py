@@ -1,0 +1,93 @@
+"""Section 2, models: a column default that is the result of a call made once, when the model's module is imported
+(`default=datetime.utcnow()`, `default=str(uuid4())`), rather than the function SQLAlchemy calls for each row."""
+
+from __future__ import annotations
+
+import re
+
+from analyzers.facts.paths import is_test_path
+from analyzers.findings import Severity
+from analyzers.rules.base import Rule
+from analyzers.rules.examples_common import HEADER
+from analyzers.rules.schema import column_anchor, where_declared
+
+# A clock or a random source called, not passed: `datetime.utcnow()`, `datetime.datetime.now()`, `uuid.uuid4()`,
+# `str(uuid4())`, `secrets.token_hex(16)`. A bare `now()` or `utcnow()` may be SQL's (`sqlalchemy.sql.functions.now`,
+# a project's `utcnow` construct): only the clock of datetime, date, arrow or pendulum counts.
+_CLOCK = r"(?:datetime\.)?(?:datetime|date|arrow|pendulum)\.(?:utcnow|now|today)\(\)"
+_RANDOM = r"(?:uuid\.)?uuid[147]\(\)(?:\.hex)?|(?:secrets\.)?token_(?:hex|urlsafe|bytes)\(\d*\)"
+_CALLED_ONCE = re.compile(rf"^(?:str\()?(?:(?P<clock>{_CLOCK})|(?P<random>{_RANDOM}))\)?$")
+
+
+class DefaultComputedAtImport(Rule):
+    """A column's default is a value computed once, when the module is imported.
+
+    What it checks:
+        Columns of the models (and Core tables) whose `default=` is the result of calling a clock or a random
+        source rather than the function itself: `default=datetime.utcnow()`, `default=datetime.datetime.now()`,
+        `default=date.today()`, `default=uuid.uuid4()`, `default=str(uuid4())`, `default=secrets.token_hex(16)`.
+        A SQL function (`func.now()`, a bare `now()` or `utcnow()` that may be one) is not this: the database
+        evaluates it for each row. A default declared once by a mixin is one finding, its tables named.
+    Why it matters:
+        Python evaluates the call as the class body runs, once per process: every row that process inserts gets
+        the time the application started, or the same UUID or token. A unique column then refuses the second
+        insert; a timestamp is silently wrong for every row after the first.
+    Example:
+        created_at = Column(DateTime, default=datetime.utcnow())
+    Instead:
+        Pass the function, not its result (`default=datetime.utcnow`, `default=uuid4`, `default=lambda:
+        str(uuid4())`), or let the database fill it (`server_default=func.now()`).
+    """
+
+    ID = "MOD009"
+    ITEM = "2.mixins.2"
+    SEVERITY = Severity.WARNING
+    VALID = (HEADER + '''
+class Visit(Base):
+    __tablename__ = "visits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=datetime.utcnow)
+    token: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+''',)
+    INVALID = (HEADER + '''
+class Visit(Base):
+    __tablename__ = "visits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=datetime.utcnow())
+''',)
+
+    def check(self):
+        sites: dict[tuple[str, int], list] = {}  # a mixin's column, declared once, carried by many tables
+        for table in self.facts.tables.values():
+            if is_test_path(table.path):
+                continue
+            for col in table.columns.values():
+                found = _CALLED_ONCE.match((col.default or "").replace(" ", ""))
+                if found is not None:
+                    sites.setdefault((col.span.path, col.span.start), []).append((table, col, found))
+        for carried in sites.values():
+            table, col, found = carried[0]
+            unique = [t for t, c, _ in carried if c.unique or c.primary_key]
+            if found.group("clock"):
+                harm = "every row a process inserts gets the time that process started, not its own, and nothing fails to show it"
+            elif unique:
+                harm = (f"every row a process inserts gets the same value, and {unique[0].name}.{col.name} is unique: "
+                        f"the second insert fails with a unique violation")
+            else:
+                harm = "every row a process inserts gets the same value, a shared one where each row was meant its own"
+            said = where_declared(table, col) if len(carried) == 1 else (
+                f"{col.declared_in}.{col.name} (on {', '.join(t.name for t, _, _ in carried[:4])}"
+                f"{', ...' if len(carried) > 4 else ''})")
+            yield self.finding(
+                f"{said} has `default={col.default}`: the call runs once, when the module is imported, so {harm}. "
+                f"Pass the function itself (`default={_uncalled(col.default or '')}`), or let the database fill it",
+                col.span, column_anchor(table, col),
+                severity=Severity.WARNING,
+                related=[(c.span, where_declared(t, c)) for t, c, _ in carried[1:10]],
+            )
+
+
+def _uncalled(default: str) -> str:
+    """`datetime.utcnow()` -> `datetime.utcnow`; `str(uuid4())`, `token_hex(16)` -> `lambda: ...`."""
+    text = default.replace(" ", "")
+    return text.removesuffix("()") if text.endswith("()") and not text.startswith("str(") else f"lambda: {text}"
