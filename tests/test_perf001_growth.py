@@ -143,3 +143,27 @@ class Settings(Base):
         "table:settings.admins_id", "table:settings.blocked_id", "table:settings.members_id"]
     adds = "from app.models import Settings\ndef save(session):\n    session.add(Settings(members_id=1, blocked_id=2, admins_id=3))\n"
     assert len(found(tmp_path / "grows", {"app/models.py": settings, "app/save.py": adds}, "PERF001")) == 3
+
+
+def test_rows_added_through_a_class_name_two_modules_share_are_told_apart_by_the_import(tmp_path):
+    """Hyperion (PERF001 judged wrong): `models_cdr.Ticket(...)` adds tickets, beside another module's Ticket; the
+    warning was lowered because "no application code adds rows" to cdr_ticket."""
+    payments = HEADER + "\nclass Ticket(Base):\n    __tablename__ = 'payment_ticket'\n    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n"
+    shop = HEADER.replace("class Base(DeclarativeBase):\n    pass\n", "from app.payments.models_payments import Base\n") + """
+class Generator(Base):
+    __tablename__ = "shop_generator"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Ticket(Base):
+    __tablename__ = "shop_ticket"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generator_id: Mapped[int] = mapped_column(ForeignKey("shop_generator.id"))
+"""
+    crud = ("from sqlalchemy import select\nfrom app.shop import models_shop\n\n\ndef by_generator(session, generator_id):\n"
+            "    return session.scalars(select(models_shop.Ticket).where(models_shop.Ticket.generator_id == generator_id)).all()\n\n\n"
+            "def sell(session, generator_id):\n    session.add(models_shop.Ticket(generator_id=generator_id))\n")
+    files = {"app/__init__.py": "", "app/payments/__init__.py": "", "app/shop/__init__.py": "",
+             "app/payments/models_payments.py": payments, "app/shop/models_shop.py": shop, "app/shop/crud.py": crud,
+             "app/views.py": "from app.shop import crud\n\ndef page(session):\n    crud.by_generator(session, 1)\n    crud.sell(session, 1)\n"}
+    (f,) = [f for f in found(tmp_path, files, "PERF001") if f.anchor == "table:shop_ticket.generator_id"]
+    assert f.severity is Severity.WARNING and "adds rows" not in f.message

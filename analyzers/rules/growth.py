@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from analyzers.facts.model import Facts, Span, TableFact
 from analyzers.facts.paths import is_test_path, tooling_kind
 from analyzers.facts.core_tables import CORE
-from analyzers.facts.names import all_statements
+from analyzers.facts.names import all_statements, module_name
 from analyzers.facts.walk import children
 from analyzers.rules.code_use import mapped_names
 from analyzers.rules.outside_writes import bulk_insert_table, outside_inserts
@@ -96,6 +96,7 @@ def _found(facts: Facts) -> dict[str, object]:
 
 def _scan(facts: Facts) -> dict[str, object]:
     by_name = {name: ts[0] for name, ts in mapped_names(facts).items() if len(ts) == 1}
+    shared = {name: ts for name, ts in mapped_names(facts).items() if len(ts) > 1 and name.isidentifier()}
     by_name.update(_subclasses(facts, by_name))
     classes = {name for name in by_name if name.isidentifier()}
     variables = {name.removeprefix(CORE): t for name, t in by_name.items() if name.startswith(CORE)}
@@ -124,6 +125,7 @@ def _scan(facts: Facts) -> dict[str, object]:
             continue
         picked: dict[tuple[str | None, str], TableFact] = {}  # (function, local) -> the table of a class it was picked from
         named, known = _aliased(tree, by_name, classes)
+        imported = _imported_names(tree) if shared else {}
         for node, owner, function in _calls_and_assigns(tree):
             if _SETUP_FUNCTION.search(function or "") or _SETUP_FUNCTION.search(path.rsplit("/", 1)[-1]):
                 continue
@@ -134,9 +136,36 @@ def _scan(facts: Facts) -> dict[str, object]:
                 adds.setdefault(picked[(function, node.func.id)].name, []).append(span)  # `bcls(nvr=...)`
             for table in _adds(node, owner, named, known, variables, links):
                 adds.setdefault(table.name, []).append(span)
+            if isinstance(node, ast.Call) and (mine := _shared_class(node.func, shared, imported)) is not None:
+                adds.setdefault(mine.name, []).append(span)  # `models_cdr.Ticket(...)` beside another module's Ticket
             if generic is None and isinstance(node, ast.Call) and _generic(node, owner not in classes):
                 generic = span
     return {"adds": adds, "generic": generic, "bulk": _bulk_inserts(facts)}
+
+
+def _imported_names(tree: ast.Module) -> dict[str, str]:
+    """The module's imported names -> what they name, qualified (`models_cdr` -> `app.modules.cdr.models_cdr`)."""
+    out: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            out.update((a.asname or a.name, f"{node.module}.{a.name}") for a in node.names)
+        elif isinstance(node, ast.Import):
+            out.update((a.asname or a.name.split(".")[0], a.name if a.asname else a.name.split(".")[0]) for a in node.names)
+    return out
+
+
+def _shared_class(func: ast.expr, shared: dict[str, list[TableFact]], imported: dict[str, str]) -> TableFact | None:
+    """The table a constructor call means where two modules map a class of that name: the one its import names."""
+    name = _last(func)
+    if name not in shared:
+        return None
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        qualified = f"{imported.get(func.value.id, func.value.id)}.{name}"
+    else:
+        qualified = imported.get(name, "")
+    found = [t for t in shared[name] if qualified and (f"{module_name(t.path)[0]}.{name}".endswith(qualified)
+                                                        or qualified.endswith(f"{module_name(t.path)[0]}.{name}"))]
+    return found[0] if len(found) == 1 else None
 
 
 def _subclasses(facts: Facts, by_name: dict[str, TableFact]) -> dict[str, TableFact]:
