@@ -442,3 +442,12 @@ def test_a_model_of_alembics_own_version_table_is_not_said_to_be_made_by_no_migr
     files = {"app/models.py": models.replace("import Column, String", "import Column, Integer, String"),
              "migrations/versions/0001_a.py": ITEMS}
     assert [f.message for f in found(tmp_path, files, "MIG006") if "alembic_version" in f.message] == []
+
+
+def test_a_plain_class_with_a_tablename_and_columns_maps_nothing(tmp_path):
+    """tracim (MIG006 judged wrong): `class Lock(object): __tablename__ = "my_locks"` with Columns, over no
+    declarative base, is no model; it was counted among the tables no migration creates."""
+    plain = ("from sqlalchemy import Column, Integer\n\n\nclass Lock(object):\n    __tablename__ = 'my_locks'\n"
+             "    token = Column(Integer, primary_key=True)\n")
+    files = {"app/locks.py": plain, "migrations/versions/0001_a.py": ITEMS}
+    assert "my_locks" not in scan(_write(tmp_path, files)).facts.tables

@@ -111,6 +111,8 @@ class ClassIndex:
     def _library_import(self, cls: ClassFact, base: str) -> bool:
         """`base` names what an import brings from outside the target (bases are qualified through the
         module's imports), not an attribute of an object the module makes itself (`db.Model`, `db = Index()`)."""
+        if base.rpartition(".")[2] == "object" and self.symbols.resolve(base, cls.module).kind != "class":
+            return False  # `class Lock(object)` with a __tablename__: a plain class nothing maps (tracim's webdav model)
         mod, _ = self.symbols.module(cls.module, "")
         local = mod.bindings.get(base.split(".", 1)[0]) if mod is not None else None
         return (local is None or local.kind == "name") and self.symbols.resolve(base, cls.module).kind == "external"
