@@ -451,3 +451,15 @@ def test_a_plain_class_with_a_tablename_and_columns_maps_nothing(tmp_path):
              "    token = Column(Integer, primary_key=True)\n")
     files = {"app/locks.py": plain, "migrations/versions/0001_a.py": ITEMS}
     assert "my_locks" not in scan(_write(tmp_path, files)).facts.tables
+
+
+def test_a_foreign_key_given_its_name_is_not_cited_as_unnamed(tmp_path):
+    """tasking-manager (MIG005 judged wrong): `ForeignKey("users.id", name="fk_users")` is named."""
+    models = ("from sqlalchemy import Column, ForeignKey, Integer\nfrom sqlalchemy.orm import declarative_base\n"
+              "Base = declarative_base()\nclass Item(Base):\n    __tablename__ = 'items'\n"
+              "    id = Column(Integer, primary_key=True)\n    owner_id = Column(Integer, ForeignKey('users.id', name='fk_users'))\n")
+    files = {"app/models.py": models, "migrations/versions/0001_a.py": ITEMS}
+    assert found(tmp_path, files, "MIG005") == []
+    files["app/models.py"] = models.replace(", name='fk_users'", "")
+    (f,) = found(tmp_path / "unnamed", files, "MIG005")
+    assert "(the foreign key of items.owner_id, app/models.py:7)" in f.message

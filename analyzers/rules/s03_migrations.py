@@ -1008,6 +1008,9 @@ def _creates_in_text(unread: Unread, table: str) -> bool:
         unread.text or "", re.I) is not None
 
 
+_NAMED_KEY = re.compile(r"ForeignKey\([^()]*\bname\s*=")  # `ForeignKey("users.id", name="fk_users")`
+
+
 def _unnamed_constraint(facts) -> tuple[Span, str] | None:
     """The first foreign key, unique key or CHECK made without a name, in the models or by a revision's upgrade:
     (where, what). A primary key's and an index's names do not depend on the database (`<table>_pkey` on
@@ -1016,8 +1019,9 @@ def _unnamed_constraint(facts) -> tuple[Span, str] | None:
     made += [(t.name, t.columns.values(), t.constraints) for t in facts.tables.values() if not is_test_path(t.path)]
     for table, columns, constraints in made:
         for col in columns:
-            if col.foreign_keys:
-                return col.foreign_keys[0].span, f"the foreign key of {table}.{col.name}"
+            unnamed = [fk for fk in col.foreign_keys if not _NAMED_KEY.search(" ".join(facts.lines(fk.span)))]
+            if unnamed:
+                return unnamed[0].span, f"the foreign key of {table}.{col.name}"
             if col.unique and not col.index:  # `unique=True, index=True` is a unique index, named ix_<table>_<column>
                 return col.span, f"the unique key of {table}.{col.name}"
         for con in constraints:
