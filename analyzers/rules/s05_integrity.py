@@ -1233,13 +1233,19 @@ class User(Base):
     api_token: Mapped[str] = mapped_column(String(64), unique=True)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 ''',)
-    INVALID = (HEADER + '''
+    INVALID = ({"models.py": HEADER + '''
 class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(255), unique=True)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-''',)
+''', "app/users.py": '''
+from sqlalchemy import select
+from models import User
+
+def live_users(session):
+    return session.scalars(select(User).where(User.deleted_at.is_(None))).all()
+'''},)
 
     def check(self):
         seen: set[tuple[str, int]] = set()
