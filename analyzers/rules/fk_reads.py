@@ -196,13 +196,14 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
             if firsts.setdefault((r.span.path, r.span.start), r).use == "tied" != r.use:  # a read by the key outweighs it
                 firsts[(r.span.path, r.span.start)] = r
         # a condition on the lines after a query of the same function is that query's `.where(...)`, not a read of its own
+        around = {id(r): (r.span.path, function_around(facts, r.span)[0]) for r in firsts.values()
+                  if r.condition or r.said.startswith("the query at")}
         queried: dict[tuple[str, int], int] = {}
         for r in firsts.values():
             if r.said.startswith("the query at"):
-                where = (r.span.path, function_around(facts, r.span)[0])
-                queried[where] = min(queried.get(where, r.span.start), r.span.start)
-        out[key] = [r for r in firsts.values() if not r.condition or r.use != "read" or not (
-            queried.get((r.span.path, function_around(facts, r.span)[0]), r.span.start + 1) <= r.span.start)]
+                queried[around[id(r)]] = min(queried.get(around[id(r)], r.span.start), r.span.start)
+        out[key] = [r for r in firsts.values() if not r.condition or r.use != "read"
+                    or not queried.get(around[id(r)], r.span.start + 1) <= r.span.start]
     facts.derived["fk_reads"] = out
     return out
 
@@ -1473,6 +1474,7 @@ class _Classes:
         by_class = mapped_names(facts)
         self.tables = {name: ts[0] for name, ts in by_class.items() if len(ts) == 1}
         self.shared = {name: ts for name, ts in by_class.items() if len(ts) > 1}  # told apart query by query: seen_by
+        self.views: dict[tuple[str, str], _Classes] = {}
         # Single-table inheritance: a subclass's columns are its parent's table's (declared in the subclass,
         # which is no mixin of the table); `DisputeCase.dispute_id` names support_cases.dispute_id.
         subclasses: dict[str, dict[int, TableFact]] = {}
@@ -1503,9 +1505,11 @@ class _Classes:
         mine = query_table(q, self.shared.get(q.model, []))
         if mine is None:
             return self
-        view = copy.copy(self)
-        view.tables = {**self.tables, q.model: mine}
-        return view
+        if (q.model, mine.name) not in self.views:  # one view a class and table: not a copy of every name a query
+            view = copy.copy(self)
+            view.tables = {**self.tables, q.model: mine}
+            self.views[(q.model, mine.name)] = view
+        return self.views[(q.model, mine.name)]
 
     def table(self, ref: str | None) -> TableFact | None:
         name = re.sub(r"^lambda\s*:\s*", "", (ref or "").strip("'\" ")).split(".")[-1]

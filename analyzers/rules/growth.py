@@ -95,8 +95,9 @@ def _found(facts: Facts) -> dict[str, object]:
 
 
 def _scan(facts: Facts) -> dict[str, object]:
-    by_name = {name: ts[0] for name, ts in mapped_names(facts).items() if len(ts) == 1}
-    shared = {name: ts for name, ts in mapped_names(facts).items() if len(ts) > 1 and name.isidentifier()}
+    mapped = mapped_names(facts)
+    by_name = {name: ts[0] for name, ts in mapped.items() if len(ts) == 1}
+    shared = {name: ts for name, ts in mapped.items() if len(ts) > 1 and name.isidentifier()}
     by_name.update(_subclasses(facts, by_name))
     classes = {name for name in by_name if name.isidentifier()}
     variables = {name.removeprefix(CORE): t for name, t in by_name.items() if name.startswith(CORE)}
