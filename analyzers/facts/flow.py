@@ -89,6 +89,7 @@ class Flow:
         self._quoting: dict[int, bool] = {}  # a function -> whether it returns its argument quoted (quotes())
         self._bound: dict[int, ast.AST] = {}  # a name a comprehension binds (its node) -> what the loop runs over
         self._texts: dict[int, tuple[ast.AST, str]] = {}  # a node (kept, so its id is not reused) -> ast.unparse of it
+        self._opaque: int | None = None  # a function whose parameters its callers in other modules give (safe_returns)
 
     def _index(self) -> None:
         if self._parents is not None:
@@ -259,6 +260,25 @@ class Flow:
         finally:
             self._before, self._trail, self._steps, self._via, self._calls_safe, self._memo = saved
         return found
+
+    def safe_returns(self, func: Func) -> bool:
+        """Is what `func` returns safe on every path it returns (constants, numbers, a name checked against a
+        fixed list, generated ids, quoted names), followed within its own module and through no other module's
+        function, whatever its callers pass (a typed or checked parameter aside)? What another module reads to
+        know a helper it imports (`to_role(name)` that raises unless the role is in ROLES)."""
+        returns = [n.value for n in walk(func) if isinstance(n, ast.Return) and n.value is not None]
+        if not returns:
+            return False
+        saved = self._before, self._trail, self._steps, self._via, self._calls_safe, self._memo, self._opaque
+        self._trail, self._steps, self._via, self._calls_safe, self._memo, self._opaque = [], 0, [], 0, {}, id(func)
+        try:
+            found = []
+            for r in returns:
+                self._before = r.lineno
+                found.append(self.source(r, func, 0)[0])
+            return all(source in SAFE for source in found) and not self._via
+        finally:
+            self._before, self._trail, self._steps, self._via, self._calls_safe, self._memo, self._opaque = saved
 
     def _label(self, node: ast.AST) -> str:
         """How a message names an expression: as written when short, else by its line."""
@@ -457,7 +477,7 @@ class Flow:
                 return self._worst([self.source(n, func, depth + 1) for n in (node.func.value, *given)], expr)
             if name in _PASSTHROUGH or name in ("get", "pop", "getlist", "setdefault"):
                 return self.source(node.func.value, func, depth + 1)
-        if name in ("dict", "zip", "list", "tuple", "set", "frozenset", "sorted", "reversed") and isinstance(node.func, ast.Name) and (
+        if name in ("dict", "zip", "enumerate", "list", "tuple", "set", "frozenset", "sorted", "reversed") and isinstance(node.func, ast.Name) and (
                 node.args or node.keywords):  # what they are made of
             parts = [*node.args, *(k.value for k in node.keywords)]
             return self._worst([self.source(p, func, depth + 1) for p in parts], expr)
@@ -656,6 +676,8 @@ class Flow:
         typed = self._typed_field(func, arg, field) if field is not None else None
         if typed is not None:
             return typed
+        if id(func) == self._opaque:
+            return "unknown", f"{expr} is a parameter of `{func.name}`, given by each caller"
         if isinstance(default, ast.Call) and last(self.names.callee(default)) in _REQUEST_PARAMS or _is_route(func):
             self._entries.update((func.lineno, arg.lineno))
         if isinstance(default, ast.Call) and last(self.names.callee(default)) in _REQUEST_PARAMS:

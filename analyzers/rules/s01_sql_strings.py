@@ -8,7 +8,9 @@ import ast
 import re
 from dataclasses import replace
 
-from analyzers.facts.flow import RISK, annotated_class
+from analyzers.facts.flow import RISK, Flow, annotated_class
+from analyzers.facts.names import Names
+from analyzers.facts.strings import constant_env
 from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.model import Hole, ListenerFact, Span, SqlUse
 from analyzers.findings import Severity
@@ -83,16 +85,38 @@ def explain(hole: Hole, sets_setting: bool = False, text: str | None = None) -> 
     return text
 
 
-def helper_quotes(facts, path: str, qualname: str) -> bool | None:
-    """Does the function `qualname`, imported by the module at `path`, quote what it returns (followed
-    through re-exports to where the target defines it)? None: it could not be read (a library's, or bound to
-    something other than a `def`)."""
+def helper_safe(facts, path: str, qualname: str) -> bool | None:
+    """Is what the function `qualname`, imported by the module at `path`, returns safe (followed through
+    re-exports to where the target defines it): quoted, or safe on every path it returns, followed within its
+    own module (flow.Flow.safe_returns)? None: it could not be read (a library's, or bound to something other
+    than a `def`)."""
     symbols = facts.derived.get("symbols")
     by_path = facts.derived.setdefault("modules_by_path", {m.path: m for m in facts.modules})
     if symbols is None or path not in by_path or "." not in qualname:
         return None
     found = symbols.function(qualname, by_path[path].module)
-    return None if found is None else found[1] in found[0].quoting
+    if found is None:
+        return None
+    module, name = found
+    if name in module.quoting:
+        return True
+    flow = _module_flow(facts, module.path, module.module)
+    func = flow and next((n for n in flow.tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                          and n.name == name), None)
+    return func is not None and flow.safe_returns(func)
+
+
+def _module_flow(facts, path: str, module: str) -> Flow | None:
+    """The flow of the module at `path`, read again once (the extraction keeps facts, not trees)."""
+    flows = facts.derived.setdefault("helper_flows", {})
+    if path not in flows:
+        try:
+            tree = parse_python(confine.read_text(facts.root, path), path)
+        except (OSError, SyntaxError, ValueError, RecursionError):
+            flows[path] = None
+        else:
+            flows[path] = Flow(tree, Names(tree, module, path.endswith("__init__.py")), constant_env(tree.body))
+    return flows[path]
 
 
 _ENUM_BASE = re.compile(r"(?:^|\.)(?:Enum|IntEnum|StrEnum|Flag|IntFlag|\w*Choices)$")
@@ -217,7 +241,8 @@ def _names(node: ast.AST, name: str) -> bool:
 
 
 def through(facts, path: str, name: str) -> bool | None:
-    """Is what a value passes through (a Hole.via entry) safe: a function that quotes, an enum (`pkg.Role.*`),
+    """Is what a value passes through (a Hole.via entry) safe: a function that quotes or returns only safe values,
+    an enum (`pkg.Role.*`),
     a dict key written only with numbers (`[timeout]`), a parameter every other module's call gives a literal
     (`pkg.mod.fn(1:table)`)? None: dbreview could not read it."""
     if name.startswith("["):
@@ -229,7 +254,7 @@ def through(facts, path: str, name: str) -> bool | None:
         return imported_enum(facts, path, name[:-2])
     if ":" in name:  # a parameter's annotated class, and the attribute of it used (flow.Flow._typed_field)
         return enum_field(facts, path, *name.split(":", 1))
-    return helper_quotes(facts, path, name)
+    return helper_safe(facts, path, name)
 
 
 def settle(facts, use: SqlUse, hole: Hole) -> Hole | None:
@@ -394,7 +419,9 @@ class SqlFromStrings(Rule):
         typed parameter (int, UUID, an enum; or the attribute of a parameter whose class, in any module of the
         project, declares it an enum or a Literal: `body.status` of `status: Status`), a model's table name
         (`models.User.__tablename__`, `User.__table__.name`), a name checked against a list, a quoted identifier (the
-        project's own helper whose body quotes, read in whichever module defines it; SQLAlchemy's column()),
+        project's own helper whose body quotes, read in whichever module defines it; SQLAlchemy's column()), what
+        a helper of another module returns when every path of it returns such a value whatever it is given (a
+        role name it raises on unless it is in a fixed tuple),
         a value the code generates itself (`uuid4().hex`, `datetime.now().isoformat()`),
         a name a query of only catalogue tables (pg_class, pg_index) returns, or a value from configuration: no
         finding. A number on every path but one that could not be followed (`ctx.get("timeout", 60000)`), or a
