@@ -463,3 +463,17 @@ def test_a_foreign_key_given_its_name_is_not_cited_as_unnamed(tmp_path):
     files["app/models.py"] = models.replace(", name='fk_users'", "")
     (f,) = found(tmp_path / "unnamed", files, "MIG005")
     assert "(the foreign key of items.owner_id, app/models.py:7)" in f.message
+
+
+def test_a_script_that_builds_and_stamps_new_databases_counts(tmp_path):
+    """lms (MIG021 judged debatable: "fresh databases are built with init_db --create --stamp"): the script under
+    scripts/ that builds the database and stamps it (`stamp(Config("alembic.ini"), "head")`, a call inside the
+    call) is how new databases are made, though scripts are no evidence of what the service runs."""
+    tables = ("import sqlalchemy as sa\n\nmetadata = sa.MetaData()\n\n" + "".join(
+        f"{n} = sa.Table('{n}', metadata, sa.Column('id', sa.Integer, primary_key=True))\n" for n in ("a", "b", "c", "d", "e")))
+    script = ("import alembic.command\nimport alembic.config\nfrom app.tables import metadata\n\n\ndef main(engine):\n"
+              "    metadata.create_all(engine)\n"
+              "    alembic.command.stamp(alembic.config.Config(\"conf/alembic.ini\"), \"head\")\n")
+    files = {"app/tables.py": tables, "app/scripts/init_db.py": script, "migrations/versions/0001_a.py": ITEMS}
+    (f,) = [f for f in found(tmp_path, files, "MIG006") if f.anchor == "drift:most-tables"]
+    assert "stamps it at head (app/scripts/init_db.py:7, 8)" in f.message

@@ -220,8 +220,15 @@ def built_and_stamped(facts: Facts) -> tuple[Span, Span] | None:
     (the create_all, the stamp). Such a database never runs the revisions; only one from before a revision does."""
     if "built_and_stamped" not in facts.derived:
         facts.derived["built_and_stamped"] = next(filter(None, (_builds_and_stamps(facts, path) for path in python_paths(facts)
-                                                                 if not is_test_path(path) and "/versions/" not in f"/{path}")), None)
+                                                                 if _not_a_test(path) and "/versions/" not in f"/{path}")), None)
     return facts.derived["built_and_stamped"]  # type: ignore[return-value]
+
+
+def _not_a_test(path: str) -> bool:
+    """Outside tests: a script's init_db (`scripts/init_db.py --create --stamp`) builds the developers' databases
+    and the deployment's, as the application's own code would."""
+    parts = path.split("/")
+    return not is_test_path("/".join([*(p for p in parts[:-1] if p != "scripts"), parts[-1]]))
 
 
 def _builds_and_stamps(facts: Facts, path: str) -> tuple[Span, Span] | None:
@@ -233,8 +240,10 @@ def _builds_and_stamps(facts: Facts, path: str) -> tuple[Span, Span] | None:
         return None
     lines = text.splitlines()
     builds = [i for i, line in enumerate(lines, 1) if ".create_all(" in line.split("#", 1)[0]]
-    # `stamp(cfg, "head")`, or a helper's `self.alembic_stamp(conn, scripts, current_head)` given the head it read
-    stamp = next((i for i, line in enumerate(lines, 1) if re.search(r"(?<![A-Za-z0-9])stamp\s*\([^)#]*head", line)), None)
+    # `stamp(cfg, "head")`, `stamp(Config("alembic.ini"), "head")`, or a helper's `self.alembic_stamp(conn, scripts,
+    # current_head)` given the head it read
+    stamp = next((i for i, line in enumerate(lines, 1)
+                  if re.search(r"(?<![A-Za-z0-9])stamp\s*\((?:[^()#]|\([^()#]*\))*head", line)), None)
     if not builds or not stamp:
         return None
     built = max((i for i in builds if i < stamp), default=builds[0])  # the one the stamp follows, not a tests-only helper's
