@@ -747,3 +747,17 @@ def test_every_index_of_a_create_table_and_a_loop_over_added_tuples_are_replayed
     files["migrations/versions/0002_b.py"] = second.replace("for table in TABLES:", "for table in ():")
     (f,) = found(tmp_path / "kept", files, "MIG006")
     assert f.anchor == "drift:nullable:results" and "created_by, created_at" in f.message
+
+
+def test_timezone_drift_is_no_finding_where_the_application_runs_on_mysql_only(tmp_path):
+    """octavia (MIG006 judged wrong x2): DateTime(timezone=True) in the migration, DateTime() in the model, on a
+    service whose configuration names MySQL only: both are DATETIME there, and autogenerate sees no change."""
+    model = NOTES.replace("from sqlalchemy import Boolean", "from sqlalchemy import Boolean, DateTime").replace(
+        "    body: Mapped[str] = mapped_column(Text)", "    seen_at: Mapped[datetime | None] = mapped_column(DateTime())")
+    files = {"app/models.py": model,
+             "migrations/versions/0001_a.py": revision('op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True), '
+                                                       'sa.Column("seen_at", sa.DateTime(timezone=True)))'),
+             "app/config.py": 'DATABASE_URL = "mysql+pymysql://app@db/app"\n'}
+    assert found(tmp_path, files, "MIG006") == []
+    files["app/config.py"] = 'DATABASE_URL = "postgresql://app@db/app"\n'
+    assert [f.anchor for f in found(tmp_path / "pg", files, "MIG006")] == ["drift:tz:notes.seen_at"]

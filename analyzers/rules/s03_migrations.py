@@ -1123,7 +1123,8 @@ class ModelMigrationDrift(Rule):
         creates (a model mapped onto a view that SQL in a migration creates, `CREATE VIEW` or `CREATE
         MATERIALIZED VIEW` in `op.execute`, is created; its columns are not compared), model columns no migration adds (not where an operation on that table could not be read,
         such as `add_column` in a loop: it may add them; `scan --explain-layout` lists those), columns the database has NOT NULL without a default
-        that the model does not map, and DateTime columns aware on one side and naive on the other. The
+        that the model does not map, and DateTime columns aware on one side and naive on the other (not where the
+        application is known to run on MySQL or SQLite only, whose DATETIME keeps no zone either way). The
         upgrade of Flask-Migrate's multi-database template (`upgrade(engine_name="")` calling
         `upgrade_<bind>()` through `globals()`) is each bind's body in turn. Tables an operation of the
         migration's own class names (`for rn in RENAMES: rn.upgrade()`, a rename helper dbreview does not
@@ -1328,7 +1329,8 @@ class ModelMigrationDrift(Rule):
                     continue  # a part of this table's migrations could not be read (a loop of add_column): it may add it
                 if other is None:
                     absent.append(col)
-                elif col.timezone is not None and other.timezone is not None and col.timezone != other.timezone:
+                elif col.timezone is not None and other.timezone is not None and col.timezone != other.timezone \
+                        and not runs_on(facts).not_postgres:  # MySQL's and SQLite's DATETIME keeps no zone either way
                     aware = "model" if col.timezone else "migration"
                     yield self.finding(
                         f"{model.name}.{col.name} is timezone-aware in the {aware} only "
