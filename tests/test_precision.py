@@ -1252,6 +1252,18 @@ def restore(session, team_id):
     assert found(tmp_path / "b", {"app/models.py": SOFT_DELETED, "app/service.py": revived}, "INT008") == []
 
 
+def test_a_key_its_default_generates_is_never_added_again(tmp_path):
+    """h (INT008 judged wrong): `pubid` filled by `default=partial(generate, 8)` is new on every row; a re-added
+    team gets another. A default that is a literal or an enum member is chosen, and still counts."""
+    listed = ("from sqlalchemy import select\nfrom app.models import Team\n\ndef live(session):\n"
+              "    return session.scalars(select(Team).where(Team.deleted_at.is_(None))).all()\n")
+    generated = SOFT_DELETED.replace("String(80), unique=True)", "String(80), unique=True, default=partial(generate, 8))")
+    generated = generated.replace("class Team(Base):", "from functools import partial\nfrom app.ids import generate\n\n\nclass Team(Base):")
+    assert found(tmp_path, {"app/models.py": generated, "app/teams.py": listed}, "INT008") == []
+    chosen = SOFT_DELETED.replace("String(80), unique=True)", "String(80), unique=True, default=Kind.general)")
+    assert len(found(tmp_path / "chosen", {"app/models.py": chosen, "app/teams.py": listed}, "INT008")) == 1
+
+
 def test_a_soft_delete_nothing_sets_is_info_that_says_so_where_queries_hide_deleted_rows(tmp_path):
     """Where no query reads the table as soft-deletable either, the column may be unused: nothing is said (judged
     wrong 7 of 15 times, on FastCRUD's library delete, a cron job's flag, a webhook's update: writes not seen)."""

@@ -1160,7 +1160,16 @@ class CareTeamAssignment(Base):
 # Values made to be unique for ever: a token, a hash, a provider's id. Re-adding a row never reuses one.
 _GENERATED = re.compile(r"token|hash|uuid|guid|secret|external|stripe|_key$|^key$|nonce|signature|fingerprint|checksum|"
                         r"_sid$|^sid$|_ref$|number$|^code$|_code$|serial|sequence|^id$|_uid$|processor|transaction|client_id|"
-                        r"provider_id|account_id|short_id|^order$|position|version")
+                        r"provider_id|account_id|short_id|^order$|position|version|^pk$")
+# A default that makes the value: a generator called or handed over (`default=partial(generate, 8)`,
+# `default=new_token`, `nextval(...)`, `gen_random_uuid()`): a new row never takes an old one's. Not a literal, an
+# enum member (`Status.active`) or the time.
+_MAKES_VALUE = re.compile(r"generat|uuid|token|random|secret|nextval|ulid|nanoid|hex|serial", re.I)
+
+
+def _made_by_default(table, name: str) -> bool:
+    col = table.columns.get(name)
+    return col is not None and any(d and _MAKES_VALUE.search(d) for d in (col.default, col.server_default))
 
 
 def _unique_keys_with_spans(facts, table):
@@ -1190,7 +1199,8 @@ class UniqueBlocksSoftDeleted(Rule):
         Tables with a soft-delete column (`deleted_at`, `is_deleted`) whose unique constraints or unique
         indexes over values a person chooses (an email, a name, a slug, a pair of foreign keys) have no
         `WHERE deleted_at IS NULL`, and no partial unique index over the same columns stands beside them.
-        Values made to stay unique for ever (tokens, hashes, external ids, numbers) are left alone. Then the
+        Values made to stay unique for ever (tokens, hashes, external ids, numbers, surrogate keys, a column
+        whose default makes the value: `default=partial(generate, 8)`, `nextval(...)`) are left alone. Then the
         code decides. Where no code sets the flag but a nullable timestamp that ends a row (`revoked_at`,
         `removed_at`) is set by the code on the table's rows and tested for NULL by its queries, that column
         is the soft delete the finding names. Where the function that sets the flag also rewrites the key
@@ -1263,7 +1273,7 @@ def live_users(session):
             for cols, span, where in keys:
                 if where or not cols or flag in cols or frozenset(cols) in reported or set(cols) in partial:
                     continue
-                if any(_GENERATED.search(c) or not c.isidentifier() for c in cols):
+                if any(_GENERATED.search(c) or not c.isidentifier() or _made_by_default(table, c) for c in cols):
                     continue
                 if (span.path, span.start) in seen or any(c.primary_key for c in table.columns.values() if c.name in cols):
                     continue
