@@ -210,3 +210,27 @@ def test_a_controller_reached_through_a_session_attribute_is_no_session():
 
     assert not said("self.session.integration_controller")
     assert all(said(t) for t in ("db.session", "self._session", "request.db", "async_session()", "session"))
+
+
+def test_a_delete_step_whose_every_caller_clears_the_referencing_rows_first_is_no_finding(tmp_path):
+    """onyx (judged wrong): `delete_projects__no_commit` is one step of a whole delete; its one caller deletes the
+    tasks first through a helper of another module. A caller that does not leaves the finding standing."""
+    step = ("from sqlalchemy import delete\nfrom models import Project\n\n\n"
+            "def delete_projects__no_commit(session, ids):\n"
+            "    session.execute(delete(Project).where(Project.id.in_(ids)))\n")
+    whole = ("from app.tasks import delete_tasks_for_projects\nfrom app.steps import delete_projects__no_commit\n\n\n"
+             "def delete_projects_complete(session, ids):\n"
+             "    delete_tasks_for_projects(session, ids)\n"
+             "    delete_projects__no_commit(session, ids)\n"
+             "    session.commit()\n")
+    tasks = ("from sqlalchemy import delete\nfrom models import Task\n\n\n"
+             "def delete_tasks_for_projects(session, ids):\n"
+             "    session.execute(delete(Task).where(Task.project_id.in_(ids)))\n")
+    route = ("from fastapi import APIRouter\nfrom app.whole import delete_projects_complete\n\nrouter = APIRouter()\n\n"
+             "@router.delete('/projects')\ndef drop(ids: list[int]):\n    delete_projects_complete(SESSION, ids)\n")
+    files = {"models.py": _MODELS.format(relationship="", typed="int", action=""), "app/steps.py": step,
+             "app/whole.py": whole, "app/tasks.py": tasks, "app/routes.py": route}
+    assert found(tmp_path, files, "REL005") == []
+    files["app/whole.py"] = whole.replace("    delete_tasks_for_projects(session, ids)\n", "")
+    (f,) = found(tmp_path / "not", files, "REL005")
+    assert f.anchor == "delete-blocked:delete_projects__no_commit:Project"

@@ -12,7 +12,9 @@ from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries, function_around, mapped_names, table_variable
 from analyzers.rules.drift import fks_unsettled
 from analyzers.rules.examples_common import HEADER, orm_delete
-from analyzers.rules.fk_reads import NO_CALL, uncalled_function
+from analyzers.rules.fk_reads import NO_CALL, _modules, uncalled_function
+from analyzers.rules.mentions import mentions
+from analyzers.rules.s05_integrity import _may_name
 from analyzers.rules.schema import function_source, is_tooling_path, migration_gaps
 
 HANDLED = re.compile(r"except\s*\(?[^:\n]*\b(IntegrityError|SQLAlchemyError|DBAPIError|DatabaseError|ForeignKeyViolation)\b")
@@ -39,8 +41,9 @@ class DeleteBlockedByForeignKey(Rule):
         here (no finding); one without a delete cascade sets their key to NULL, which fails on a NOT NULL column
         (warning) and leaves the rows with no parent on a nullable one (info); with no relationship, PostgreSQL
         decides (warning). A bulk delete runs no ORM cascade at all (warning). Not when the function itself names
-        the referencing model, table or relationship before the delete (it deletes or moves those rows first) or
-        catches IntegrityError; not for a key that is the referencing table's primary key (joined inheritance, an
+        the referencing model, table or relationship before the delete (it deletes or moves those rows first), nor
+        when every call of the function outside tests does so before it calls it (a `delete_*__no_commit` step of a
+        whole delete), or it catches IntegrityError; not for a key that is the referencing table's primary key (joined inheritance, an
         extension row), a self-reference, or a key whose action is written (RESTRICT and NO ACTION written out are
         choices). Tests and tooling are not read; a migration step about the tables that could not be read makes
         it info, and so does a delete in a module-level function that nothing in the application's code calls (no
@@ -103,10 +106,16 @@ class Task(Base):
             return  # a helper called first may clear the rows (`_delete_dependencies(...)`)
         before += "\n" + called
         blocked, orphaned, lost = [], [], []
+        callers: list[str] | None = None
         for child, column, fk, keys in _referencing(facts, parent):
             child_class = _class_of(facts, child.name)
             if any(re.search(rf"\b{re.escape(w)}\b", before) for w in (child.name, child_class) if w):
                 continue  # the function deals with those rows itself before the delete
+            if callers is None:
+                callers = _before_calls(facts, span, function)
+            if callers and all(text is None or any(re.search(rf"\b{re.escape(w)}\b", text) for w in (child.name, child_class) if w)
+                               for text in callers):
+                continue  # each caller deals with them before it calls the function (a `__no_commit` step of a whole)
             if orm and _associated(facts, parent, child):
                 continue  # an association table: the ORM deletes the parent's links with it
             own, back = _relationships(facts, parent, child_class)
@@ -186,6 +195,30 @@ def cleared_first(facts: Facts, path: str, lines: list[str]) -> str | None:
                 return None
             out.append(found[0])
     return "\n".join(out)
+
+
+def _before_calls(facts: Facts, span: Span, function: str) -> list[str | None]:
+    """What each call of the module-level `function` outside tests runs before it, in the calling function, with
+    the source of the helpers it calls first (None for a caller whose helper, by its name, clears something
+    dbreview cannot read); [] where no call is in sight."""
+    modules = _modules(facts)
+    home = modules.get(span.path)
+    if home is None:
+        return []
+    out: list[str | None] = []
+    call = re.compile(rf"(?<![\w.]){re.escape(function)}\s*\(|\b{re.escape(home.module.rpartition('.')[2])}\.{re.escape(function)}\s*\(")
+    for site, text in mentions(facts, {function})[function]:
+        other = modules.get(site.path)
+        if is_test_path(site.path) or (other is not None and not _may_name(other, home.module, function)) \
+                or not call.search(text.partition("#")[0]) or DEF.match(text):
+            continue  # not a call of this function: a method, another module's function of that name
+        start, lines = function_around(facts, site)
+        if not lines or not DEF.match(lines[0]):
+            return []  # called from module level or a class body: not weighed
+        earlier = lines[1: site.start - start]
+        helpers = cleared_first(facts, site.path, earlier)
+        out.append(None if helpers is None else "\n".join(earlier) + "\n" + helpers)
+    return out
 
 
 def _refers_to(parent: TableFact, child: TableFact) -> bool:
