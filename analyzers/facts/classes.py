@@ -108,6 +108,15 @@ class ClassIndex:
         chain = [cls, *(a for a in self.ancestors(cls) if isinstance(a, ClassFact))]
         return any(self._library_import(c, b) for c in chain for b in c.bases)
 
+    def named_by_library(self, cls: ClassFact) -> bool:
+        """Columns of its own and no `__tablename__`, over a base an import brings from a library dbreview has no
+        stub of: that base may name the table itself, as neutron_lib's BASEV2 does (`agents` for Agent)."""
+        if cls.path.startswith(LIBRARY) or cls.abstract or cls.is_base or self.tablename(cls) or not cls.columns \
+                or self.is_mapped(cls) or self.single_table_parent(cls) is not None:
+            return False
+        chain = [cls, *(a for a in self.ancestors(cls) if isinstance(a, ClassFact))]
+        return any(self._library_import(c, b) for c in chain for b in c.bases)
+
     def _library_import(self, cls: ClassFact, base: str) -> bool:
         """`base` names what an import brings from outside the target (bases are qualified through the
         module's imports), not an attribute of an object the module makes itself (`db.Model`, `db = Index()`)."""

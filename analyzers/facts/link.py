@@ -8,7 +8,7 @@ import re
 from dataclasses import fields, is_dataclass, replace
 from typing import Callable, Iterable
 
-from analyzers.facts.classes import ClassIndex
+from analyzers.facts.classes import ClassIndex, flask_table_name
 from analyzers.facts.table_names import settle_name
 from analyzers.facts.databases import engine_database, other_database, own_metadata, url_scheme
 from analyzers.facts.effects import effects, unread_ops
@@ -105,6 +105,7 @@ def link(
     gone = {id(r) for s in facts.squashed for r in s.revisions}
     facts.revisions = [r for r in ordered(facts.revisions) if id(r) not in gone]
     facts.migration_tables = replay(facts.revisions, conventions_of(facts))
+    facts.tables.update(_named_by_migrations(facts, classes))
     facts.unread = [*(unread or ()), *_unread(modules, facts.revisions), *unsettled(facts.revisions)]
     # A table whose name is known only in part: what the migrations and their SQL say of it may be under its real name.
     facts.unread += [Unread("name", t.span, t.name_unsure, table=t.name) for t in facts.tables.values() if t.name_unsure]
@@ -155,6 +156,32 @@ def _helpers_followed(revisions: list[RevisionFact], symbols: Symbols, root: str
         tree, names = read
         out.append(read_revision(tree, names, revision.path, constant_env(tree.body), [], follow=follow))
     return out
+
+
+def _named_by_migrations(facts: Facts, classes: ClassIndex) -> dict[str, TableFact]:
+    """The tables of classes whose library base names them (ClassIndex.named_by_library), which dbreview cannot read:
+    the one table the migrations build under a name made from the class's (lower or snake case, plural or not)
+    holding every column the class declares. None found, or more than one: the class stays unmapped (no guess)."""
+    out: dict[str, TableFact] = {}
+    for cls in classes.all:
+        if is_test_path(cls.path) or not classes.named_by_library(cls):
+            continue
+        own = {c.name for c in cls.columns}
+        matches = [n for n in _names_made_from(cls.name) if n in facts.migration_tables and n not in facts.tables
+                   and n not in out and own <= set(facts.migration_tables[n].columns)]
+        if len(matches) == 1:
+            out[matches[0]] = replace(classes.table_of(cls), name=matches[0])
+    return out
+
+
+def _names_made_from(class_name: str) -> list[str]:
+    """`ExtraDhcpOpt` -> extradhcpopt, extradhcpopts, extra_dhcp_opt, extra_dhcp_opts ...: how bases name tables."""
+    out: list[str] = []
+    for stem in dict.fromkeys((class_name.lower(), flask_table_name(class_name))):
+        plural = stem[:-1] + "ies" if stem.endswith("y") and not stem.endswith(("ay", "ey", "oy", "uy")) else \
+            stem + "es" if stem.endswith(("s", "x", "ch", "sh")) else stem + "s"
+        out += [stem, plural]
+    return list(dict.fromkeys(out))
 
 
 def _with_helper_columns(table: TableFact, m: ModuleFacts, symbols: Symbols) -> TableFact:
