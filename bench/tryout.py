@@ -229,6 +229,22 @@ TARGETS: dict[str, tuple[str, str, str]] = {
                                  "grant assessments: Flask-SQLAlchemy on PostgreSQL, JSONB, Flask-Migrate"),
     "Artemis": ("CERT-Polska/Artemis", "aa4fe9f0f316dbfa42f3e865255b9dc622b6039f",
                 "security scanner: declarative models on PostgreSQL, Alembic, raw SQL"),
+    "cinder": ("openstack/cinder", "ab09bc39dbcd4d5b301f2f5da8fcfd9e5ef1fe8c",
+               "OpenStack block storage: oslo.db models, soft delete, project_id, Alembic after a migrate squash"),
+    "faraday": ("infobyte/faraday", "084174b9aaf8750f438532cd058216cc7a171bf3",
+                "Flask-SQLAlchemy on PostgreSQL, workspace-scoped, ~90 models in one module"),
+    "copr": ("fedora-copr/copr", "5d37cd838218ab0097d1da08b1682094b95b9ac6",
+             "Flask-SQLAlchemy on PostgreSQL, users and groups owning projects, Alembic in a sub-package"),
+    "simpler-grants-gov": ("HHS/simpler-grants-gov", "32d9a126f4f2f54228d77abe8ea4e2395b2c78d6",
+                           "APIFlask and SQLAlchemy 2.0 typed, PostgreSQL schemas (api, staging, legacy), ~150 tables"),
+    "cognee": ("topoteretes/cognee", "a8f9760bb6da90a9956b3be77c0d0534134f533a",
+               "FastAPI and async SQLAlchemy 2.0, SQLite or PostgreSQL, tenants, roles and ACLs"),
+    "pybossa": ("Scifabric/pybossa", "d6409eeaf5a88ef36d509e70175905e1b8b834e2",
+                "Flask with declarative models behind repositories, PostgreSQL JSONB"),
+    "koschei": ("fedora-infra/koschei", "29a6e1c3fd313d22fd09de0e2f20944fe75dbd77",
+                "Flask and daemons, PostgreSQL dialect types, triggers in the migrations"),
+    "anyway": ("data-for-change/anyway", "515e06640ed9c22dee9de83c2b2efb18ac64ab1f",
+               "Flask-SQLAlchemy on PostGIS, ~110 tables in one module, ETL data"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
