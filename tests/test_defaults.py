@@ -44,3 +44,23 @@ def test_the_function_itself_or_a_sql_function_is_no_finding(tmp_path):
     assert found(tmp_path / "sql", sql, "MOD009") == []
     bare = model(created="default=now()")  # sqlalchemy.sql.functions.now, or a project's: not known to be the clock
     assert found(tmp_path / "bare", bare, "MOD009") == []
+
+
+def test_a_clock_called_inside_an_expression_is_computed_once_too(tmp_path):
+    (f,) = found(tmp_path, model(created="default=(datetime.datetime.utcnow() + timedelta(days=10))"), "MOD009")
+    assert (f.location.start_line, f.anchor) == (18, "table:check_ins.created_at")
+    assert ("gets a value computed from the time that process started (`datetime.datetime.utcnow()`), not from its "
+            "own") in f.message
+    assert "Pass the function itself (`default=lambda: datetime.datetime.utcnow() + timedelta(days=10)`)" in f.message
+    (g,) = found(tmp_path / "tz", model(created="default=datetime.datetime.now(datetime.timezone.utc)"), "MOD009")
+    assert "Pass the function itself (`default=lambda: datetime.datetime.now(datetime.timezone.utc)`)" in g.message
+    (h,) = found(tmp_path / "hex", model(uuid="default=uuid4().hex[:8]"), "MOD009")
+    assert "template_uuid is unique: the second insert fails" in h.message
+
+
+def test_a_clock_in_a_lambda_or_a_sql_expression_is_evaluated_per_row(tmp_path):
+    per_row = model(created="default=lambda: datetime.datetime.utcnow() + timedelta(days=10)",
+                    uuid="default=lambda: uuid4().hex[:8]")
+    assert found(tmp_path, per_row, "MOD009") == []
+    sql = model(created="default=func.now() + timedelta(days=10)")
+    assert found(tmp_path / "sql", sql, "MOD009") == []

@@ -3,20 +3,44 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
+from analyzers.facts.core_tables import dotted
 from analyzers.facts.paths import is_test_path
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.schema import column_anchor, where_declared
 
-# A clock or a random source called, not passed: `datetime.utcnow()`, `datetime.datetime.now()`, `uuid.uuid4()`,
-# `str(uuid4())`, `secrets.token_hex(16)`. A bare `now()` or `utcnow()` may be SQL's (`sqlalchemy.sql.functions.now`,
-# a project's `utcnow` construct): only the clock of datetime, date, arrow or pendulum counts.
-_CLOCK = r"(?:datetime\.)?(?:datetime|date|arrow|pendulum)\.(?:utcnow|now|today)\(\)"
-_RANDOM = r"(?:uuid\.)?uuid[147]\(\)(?:\.hex)?|(?:secrets\.)?token_(?:hex|urlsafe|bytes)\(\d*\)"
-_CALLED_ONCE = re.compile(rf"^(?:str\()?(?:(?P<clock>{_CLOCK})|(?P<random>{_RANDOM}))\)?$")
+# A clock or a random source called, not passed: `datetime.utcnow()`, `datetime.datetime.now(timezone.utc)`,
+# `uuid.uuid4()`, `secrets.token_hex(16)`, anywhere in the default's expression (`str(uuid4())`,
+# `datetime.utcnow() + timedelta(days=1)`) but inside a lambda, which runs per row. A bare `now()` or `utcnow()` may be
+# SQL's (`sqlalchemy.sql.functions.now`, a project's `utcnow` construct): only the clock of datetime, date, arrow or
+# pendulum counts, and `time.time()`.
+_CLOCK = re.compile(r"(?:datetime\.)?(?:datetime|date|arrow|pendulum)\.(?:utcnow|now|today)|time\.time")
+_RANDOM = re.compile(r"(?:uuid\.)?uuid[147]|(?:secrets\.)?token_(?:hex|urlsafe|bytes)")
+
+
+def _called_once(default: str | None) -> tuple[str, ast.Call] | None:
+    """("clock" or "random", the call) of the first clock or random source the default's expression calls outside a
+    lambda; None when it calls none, or is not Python dbreview can read."""
+    try:
+        tree = ast.parse((default or "").strip(), mode="eval")
+    except SyntaxError:
+        return None
+    todo: list[ast.AST] = [tree.body]
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, ast.Lambda):
+            continue  # evaluated per row, when SQLAlchemy calls it
+        if isinstance(node, ast.Call):
+            name = dotted(node.func)
+            for kind, pattern in (("clock", _CLOCK), ("random", _RANDOM)):
+                if name is not None and pattern.fullmatch(name):
+                    return kind, node
+        todo.extend(ast.iter_child_nodes(node))
+    return None
 
 
 class DefaultComputedAtImport(Rule):
@@ -25,7 +49,8 @@ class DefaultComputedAtImport(Rule):
     What it checks:
         Columns of the models (and Core tables) whose `default=` is the result of calling a clock or a random
         source rather than the function itself: `default=datetime.utcnow()`, `default=datetime.datetime.now()`,
-        `default=date.today()`, `default=uuid.uuid4()`, `default=str(uuid4())`, `default=secrets.token_hex(16)`.
+        `default=date.today()`, `default=uuid.uuid4()`, `default=str(uuid4())`, `default=secrets.token_hex(16)`, and
+        any expression that calls one outside a lambda (`default=datetime.utcnow() + timedelta(days=1)`).
         A SQL function (`func.now()`, a bare `now()` or `utcnow()` that may be one) is not this: the database
         evaluates it for each row. A default declared once by a mixin is one finding, its tables named.
     Why it matters:
@@ -48,13 +73,30 @@ class Visit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=datetime.utcnow)
     token: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
-''',)
+''', HEADER + '''
+from datetime import timedelta
+
+
+class Pass(Base):
+    __tablename__ = "passes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, default=lambda: datetime.utcnow() + timedelta(days=1))
+    starts_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now() + timedelta(hours=1))
+''')
     INVALID = (HEADER + '''
 class Visit(Base):
     __tablename__ = "visits"
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=datetime.utcnow())
-''',)
+''', HEADER + '''
+from datetime import timedelta
+
+
+class Pass(Base):
+    __tablename__ = "passes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.utcnow() + timedelta(days=1))
+''')
 
     def check(self):
         sites: dict[tuple[str, int], list] = {}  # a mixin's column, declared once, carried by many tables
@@ -62,14 +104,19 @@ class Visit(Base):
             if is_test_path(table.path):
                 continue
             for col in table.columns.values():
-                found = _CALLED_ONCE.match((col.default or "").replace(" ", ""))
+                found = _called_once(col.default)
                 if found is not None:
                     sites.setdefault((col.span.path, col.span.start), []).append((table, col, found))
         for carried in sites.values():
             table, col, found = carried[0]
             unique = [t for t, c, _ in carried if c.unique or c.primary_key]
-            if found.group("clock"):
+            kind, call = found
+            whole = ast.unparse(call) == ast.unparse(ast.parse((col.default or "").strip(), mode="eval").body)
+            if kind == "clock" and whole:
                 harm = "every row a process inserts gets the time that process started, not its own, and nothing fails to show it"
+            elif kind == "clock":
+                harm = (f"every row a process inserts gets a value computed from the time that process started "
+                        f"(`{ast.unparse(call)}`), not from its own, and nothing fails to show it")
             elif unique:
                 harm = (f"every row a process inserts gets the same value, and {unique[0].name}.{col.name} is unique: "
                         f"the second insert fails with a unique violation")
@@ -88,6 +135,9 @@ class Visit(Base):
 
 
 def _uncalled(default: str) -> str:
-    """`datetime.utcnow()` -> `datetime.utcnow`; `str(uuid4())`, `token_hex(16)` -> `lambda: ...`."""
-    text = default.replace(" ", "")
-    return text.removesuffix("()") if text.endswith("()") and not text.startswith("str(") else f"lambda: {text}"
+    """`datetime.utcnow()` -> `datetime.utcnow`; `str(uuid4())`, `token_hex(16)`, `datetime.now(timezone.utc)`,
+    `datetime.utcnow() + timedelta(days=1)` -> `lambda: ...`."""
+    body = ast.parse(default.strip(), mode="eval").body
+    if isinstance(body, ast.Call) and not body.args and not body.keywords and dotted(body.func) is not None:
+        return ast.unparse(body.func)
+    return f"lambda: {ast.unparse(body)}"
