@@ -76,3 +76,24 @@ def test_an_enum_set_to_the_enum_it_already_is_is_no_rewrite():
     other = 'op.alter_column("accounts", "mode", existing_type=sa.VARCHAR(length=4), type_=sa.Enum("ON", "OFF", name="newmode"))'
     (f,) = found(TableRewrite, history(ACCOUNTS, other))
     assert f.anchor == "migration:r01:type:accounts.mode" and "PostgreSQL rewrites it" in f.message
+
+
+LEGACY = ("from sqlalchemy import Column, Integer, Unicode\nfrom sqlalchemy.orm import DeclarativeBase\n\n"
+          "class Base(DeclarativeBase):\n    pass\n\nclass Member(Base):\n    __tablename__ = 'members'\n"
+          "    id = Column(Integer, primary_key=True)\n    locale = Column(Unicode(8))\n    score = Column(Integer)\n")
+
+
+def test_a_column_an_earlier_revision_added_to_a_table_older_than_the_migrations_has_a_known_type():
+    # members is made outside the migrations; r01 adds locale as Unicode(3), so r02 only widens a varchar
+    added = 'with op.batch_alter_table("members") as batch_op:\n    batch_op.add_column(sa.Column("locale", sa.Unicode(length=3)))'
+    widened = 'with op.batch_alter_table("members") as batch_op:\n    batch_op.alter_column("locale", type_=sa.Unicode(length=8))'
+    assert found(TableRewrite, {**history('op.execute("SELECT 1")', added, widened), "app/models.py": LEGACY}) == []
+    # judged as for a table the migrations made: a change of kind rewrites, and says from what
+    to_int = 'op.alter_column("members", "locale", type_=sa.Integer())'
+    (f,) = found(TableRewrite, {**history('op.execute("SELECT 1")', added, to_int), "app/models.py": LEGACY})
+    assert f.anchor == "migration:r02:type:members.locale"
+    assert "changes the type of members.locale from Unicode(3) to sa.Integer(); members exists from before the migrations" in f.message
+    # a column no revision added keeps today's wording: its type before is not known
+    (g,) = found(TableRewrite, {**history('op.execute("SELECT 1")', 'op.alter_column("members", "score", type_=sa.String(20))'),
+                                "app/models.py": LEGACY})
+    assert "dbreview could not read its type before" in g.message

@@ -199,12 +199,21 @@ def recent(facts: Facts) -> set[int]:
 
 def column_then(facts: Facts, rev: RevisionFact, op: MigrationOp, table: str, column: str) -> ColumnFact | None:
     """`table.column` as the database has it when `op` of `rev` runs: the upgrades of rev's ancestors
-    replayed, then rev's own steps before op. None when the replay does not have it."""
-    key = f"schema_before:{id(rev)}:{id(op)}"
+    replayed, then rev's own steps before op. A table made outside the migrations (no revision creates it) holds
+    the columns the earlier revisions added to it, with the types they gave them. None when the replay does not
+    have it."""
+    t = _schema_before(facts, rev, op, outside=False).get(table)
+    if t is None:
+        t = _schema_before(facts, rev, op, outside=True).get(table)
+    return t.columns.get(column) if t is not None else None
+
+
+def _schema_before(facts: Facts, rev: RevisionFact, op: MigrationOp, *, outside: bool) -> dict:
+    key = f"schema_before{':outside' if outside else ''}:{id(rev)}:{id(op)}"
     cached = facts.derived.get(key)
     if cached is None:
         seen = history(facts).ancestors.get(id(rev), frozenset())
         upgrade = rev.upgrade[:next((i for i, o in enumerate(rev.upgrade) if o is op), len(rev.upgrade))]
-        cached = facts.derived[key] = replay([*(r for r in facts.revisions if id(r) in seen), replace(rev, upgrade=upgrade)], conventions_of(facts))
-    t = cached.get(table)  # type: ignore[union-attr]
-    return t.columns.get(column) if t is not None else None
+        cached = facts.derived[key] = replay([*(r for r in facts.revisions if id(r) in seen), replace(rev, upgrade=upgrade)],
+                                             conventions_of(facts), outside=outside)
+    return cached  # type: ignore[return-value]

@@ -556,9 +556,12 @@ def _visit(start: RevisionFact, by_id: dict[str, RevisionFact], done: set[str], 
             out.append(rev)
 
 
-def replay(revisions: list[RevisionFact], conventions: tuple[dict[str, str], ...] = ()) -> dict[str, TableFact]:
+def replay(revisions: list[RevisionFact], conventions: tuple[dict[str, str], ...] = (), *,
+           outside: bool = False) -> dict[str, TableFact]:
     """The schema the upgrades build, table by table (created, altered, indexed, dropped); `conventions`: the
-    models' MetaData naming conventions, which name what the migrations create unnamed (conventions.py)."""
+    models' MetaData naming conventions, which name what the migrations create unnamed (conventions.py).
+    outside=True: a table no revision creates (made before the migrations, or by create_all) is there from its
+    first step, holding only the columns the revisions add to it, so what they add has a known type."""
     tables: dict[str, TableFact] = {}
     renamed: dict[str, str] = {}  # old name -> new: sibling branches may replay in either order
     tree_of = {r.path: name for name, revs in revision_trees(revisions).items() for r in revs}
@@ -578,6 +581,8 @@ def replay(revisions: list[RevisionFact], conventions: tuple[dict[str, str], ...
                 t = tables.get(name)
             if t is None and op.name == "drop_index" and op.target:  # op.drop_index("ix") without table_name
                 t = next((x for x in tables.values() if any(i.name == op.target for i in x.indexes)), None)
+            if t is None and outside and op.table and op.name not in ("create_table", "drop_table"):
+                t = tables[op.table] = TableFact(op.table, None, rev.path, op.span)
             if op.name == "create_table" and op.table and t is not None and tree_of.get(rev.path) != tree_of.get(t.path):
                 for c in op.columns:  # a table two trees create (see unsettled): what either of them adds is there
                     t.columns.setdefault(c.name, c)

@@ -1293,7 +1293,8 @@ class TableRewrite(_LockRule, Rule):
         narrowing is MIG010's) or the earlier revisions already gave the column that type (an Enum of the
         same name). A type passed through a helper of the revision (`def alter(t, c, type_):
         op.alter_column(t, c, type_=type_)`) is the one its caller writes. The old type is
-        `existing_type`, else what the earlier revisions made it; where neither tells and the new type is a
+        `existing_type`, else what the earlier revisions made it (on a table made outside the migrations too, for a
+        column a revision added); where neither tells and the new type is a
         character type, the finding says so and that the rewrite depends on it. A column added with a volatile
         default (`gen_random_uuid()`, `random()`, `clock_timestamp()`, `nextval(...)`): each row gets its
         own value. Info: how long it takes depends on the table's size. A change between timestamp and
