@@ -223,12 +223,38 @@ class Appointment(Base):
                 if mysql is not None and model_only is None:  # a foreign key only the model has is drift, not an index
                     on_mysql.append((table, col))
                     continue
-                found = self._finding(table, col, keys, col.declared_in in table.mixins) if model_only is None else self._unsure(table, col, *model_only)
+                if model_only is not None:
+                    found = self._unsure(table, col, *model_only)
+                elif col.declared_in in table.mixins:
+                    found = self._mixin_finding(table, col, keys)
+                else:
+                    found = self._finding(table, col, keys)
                 if found is not None:
                     found_here.append((col, found))
             yield from self._per_table(table, found_here)
         if on_mysql:
             yield self._on_mysql(mysql, why, on_mysql)  # type: ignore[arg-type]
+
+    def _mixin_finding(self, table: TableFact, col: ColumnFact, keys: list[Key]):
+        """One finding for a mixin's foreign key, which many tables carry: judged on the first table that carries it
+        with no index led by it, each read of that table weighed against that table's own keys; where none of those
+        reads scans, on the next such table whose reads do (its finding a warning), so that a key one table's reads
+        reach through a composite index does not hide another table's scans."""
+        first = self._finding(table, col, keys, True)
+        if first is not None and first.severity is not Severity.INFO:
+            return first
+        for other in self.facts.tables.values():
+            theirs = other.columns.get(col.name)
+            if other is table or theirs is None or (theirs.span.path, theirs.span.start) != (col.span.path, col.span.start):
+                continue
+            other_keys = table_keys(other, self.facts)
+            if any(k.columns and k.columns[0] == col.name and k.serves(col.name) for k in other_keys) \
+                    or _composite_served(self.facts, other, theirs, set()) or _composite_later(self.facts, other, theirs):
+                continue
+            found = self._finding(other, theirs, other_keys, True)
+            if found is not None and found.severity is not Severity.INFO:
+                return found
+        return first
 
     def _per_table(self, table: TableFact, found: list[tuple[ColumnFact, Finding]]):
         """The table's findings; one instead where it has several keys, all infos, and stays small (no application
@@ -272,10 +298,9 @@ class Appointment(Base):
         maybe: list[Read] = []
         ored: list[Read] = []  # a test in an OR whose other branch no index of the table serves
         tied: list[Read] = []  # a join by the key to another table the query narrows: a read if the plan starts there
-        # The indexes that may serve reads testing more than the key; not for a mixin's column, whose other tables'
-        # reads are not weighed here. A partial one serves the reads that keep to its predicate.
-        later = [] if shared else [k for k in keys if col.name in k.columns[1:]
-                                   and (k.where is None or predicate_terms(k.where))]
+        # The indexes that may serve reads testing more than the key (for a mixin's column too: the reads weighed are
+        # this table's, and so are its keys). A partial one serves the reads that keep to its predicate.
+        later = [k for k in keys if col.name in k.columns[1:] and (k.where is None or predicate_terms(k.where))]
         # Other indexes a read may find its rows through: led by another column it tests by equality (not a flag).
         others = [] if shared else [k for k in keys if k.where is None and k.columns and col.name not in k.columns
                                     and _may_narrow(table, k.columns[0])]
