@@ -4,10 +4,13 @@ sort column picked by name and a LIKE pattern built around a value, followed to 
 
 from __future__ import annotations
 
+import ast
+
 from analyzers.facts.flow import RISK
 from analyzers.facts.model import Span
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
+from analyzers.rules.fixed_sets import fixed_sets
 from analyzers.rules.s01_sql_strings import through
 from analyzers.rules.s02_secrets import secret_column
 from analyzers.rules.schema import PASSWORD_COLUMN, is_test_path
@@ -43,6 +46,19 @@ def _followed(q) -> list[tuple[Span, str]]:
     return [(Span(q.span.path, line, line), f"`{q.value}` followed through here") for line in q.trail]
 
 
+def _picked_from_literals(facts, q) -> bool:
+    """Is the sort name a literal on every way it comes, followed past the module to the calls of its function in
+    the project's other modules (analyzers/rules/fixed_sets.py)?"""
+    sets = fixed_sets(facts)
+    func = sets.function_at(q.span.path, q.owner, q.function, q.span.start)
+    if func is None:
+        return False
+    lookup = next((n for n in ast.walk(func) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                   and n.func.id == "getattr" and len(n.args) >= 2 and n.lineno == q.span.start
+                   and ast.unparse(n.args[1])[:60] == q.value), None)
+    return lookup is not None and sets.fixed(q.span.path, func, lookup.args[1])
+
+
 class SortByName(Rule):
     """A query sorts by an attribute a caller names.
 
@@ -52,7 +68,10 @@ class SortByName(Rule):
         columns that hold secrets (a password hash, a token, a reset key), which the sort then reveals
         the order of; info otherwise. Where the name could not be followed to its source (a parameter
         whose callers are elsewhere), info that says so (for a Core table's `.c`, which holds only columns, only
-        where the table has secret columns). A name checked against a list first, a constant,
+        where the table has secret columns), unless every call of its function in the project's other modules
+        passes a literal or an item of a literal list or dict, followed through the callers' helpers a couple of
+        calls deep (`[Sort("created_at", True)]`, `Sort(field=names[i])` of a literal `names`): no finding then.
+        A name checked against a list first, a constant,
         an enum member, a parameter typed with an enum or the attribute of one that its class (a GraphQL or
         pydantic input, in any module) declares an enum or a Literal (`sort.col.value` of `col: SortColumn`):
         no finding. What a name that is no attribute does is said: the query raises, or a handler of
@@ -124,6 +143,8 @@ def users(db, sort: str = "name"):
                         q.span, f"sort:{q.span.path}:{q.function}:{q.value}", severity=Severity.INFO, related=_followed(q) + again)
             elif core is not None and not secrets:
                 continue  # a Table's `.c` holds columns only: unfollowed, all a bad name does is raise
+            elif _picked_from_literals(self.facts, q):
+                continue  # every caller, in any module, passes a literal or an item of a literal list or dict
             else:
                 secret_note = (f" ({model} has {', '.join(f'{table.name}.{c}' for c in secrets[:3])}: sorted by, their "
                                "order leaks)") if secrets else ""
