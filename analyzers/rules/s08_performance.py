@@ -248,9 +248,10 @@ class Appointment(Base):
             if other is table or theirs is None or (theirs.span.path, theirs.span.start) != (col.span.path, col.span.start):
                 continue
             other_keys = table_keys(other, self.facts)
-            if any(k.columns and k.columns[0] == col.name and k.serves(col.name) for k in other_keys) \
+            if not _reads(self.facts, other, theirs) \
+                    or any(k.columns and k.columns[0] == col.name and k.serves(col.name) for k in other_keys) \
                     or _composite_served(self.facts, other, theirs, set()) or _composite_later(self.facts, other, theirs):
-                continue
+                continue  # no read of it by the key (only a read can make the finding a warning), or an index serves it
             found = self._finding(other, theirs, other_keys, True)
             if found is not None and found.severity is not Severity.INFO:
                 return found
