@@ -20,7 +20,7 @@ from analyzers.rules.schema import Rls, rls_by_table, tenant_columns
 
 # The project scopes its reads of a table when at least this share of the functions that read it filter by its
 # tenant column, and at least _LEAST of them do: below that, an unscoped read may be the design, not a slip.
-_SHARE = 0.5
+SCOPED_SHARE = 0.5
 _LEAST = 3
 # Where reading every tenant's rows is the purpose: an admin's or superuser's view, a background job, a command.
 _ALL_TENANTS_PATHS = ("admin", "superuser", "jobs", "job", "tasks", "workers", "worker", "cron", "celery", "scripts",
@@ -132,19 +132,19 @@ def for_customer(session, customer_id, org_id=None):
         facts = self.facts
         if not tenant_columns(facts):
             return
-        reads = _reads(facts)
+        reads = tenant_reads(facts)
         rls = rls_by_table(facts)
         trees: dict[str, ast.Module | None] = {}
         for path, models in _modules(facts).items():
-            tree = _tree(facts, path, trees)
+            tree = module_tree(facts, path, trees)
             if tree is None:
                 continue
             for found in _optional_scopes(tree, models):
                 table, column = models[found.model]
-                if _database_scopes(rls.get(table.name) or rls.get(table.name.lower())):
+                if database_scopes(rls.get(table.name) or rls.get(table.name.lower())):
                     continue
                 scoped, read = reads[table.name]
-                if len(scoped) < _LEAST or len(scoped) < _SHARE * len(read):
+                if len(scoped) < _LEAST or len(scoped) < SCOPED_SHARE * len(read):
                     continue
                 callers = _callers(_calls(facts, found, trees), found.holder)
                 if callers is None:
@@ -172,7 +172,7 @@ def for_customer(session, customer_id, org_id=None):
                 )
 
 
-def _database_scopes(state: Rls | None) -> bool:
+def database_scopes(state: Rls | None) -> bool:
     """Row-Level Security enabled, forced and with a policy: the database keeps other tenants' rows out whatever the
     query says (whether the policy looks at the tenant is TEN003's and TEN004's to say)."""
     return state is not None and state.enabled is not None and state.forced is not None and bool(state.policies)
@@ -186,8 +186,8 @@ def _callers(calls: list[tuple[Span, str, bool]] | None, holder: str) -> tuple[s
         return (f"dbreview does not tell the calls of `{holder}` from those of other functions of that name; a caller "
                 f"that leaves it out gets every tenant's rows"), Severity.INFO, []
     without = [(where, note) for where, note, passes in calls if not passes]
-    meant = [w for w in without if _all_tenants(w[0].path)]
-    unmeant = [w for w in without if not _all_tenants(w[0].path)]
+    meant = [w for w in without if all_tenants_path(w[0].path)]
+    unmeant = [w for w in without if not all_tenants_path(w[0].path)]
     if unmeant:
         first = unmeant[0][0]
         said = (f"{len(unmeant)} of the {len(calls)} calls of `{holder}` leave it out" if len(calls) > 1
@@ -205,7 +205,7 @@ def _callers(calls: list[tuple[Span, str, bool]] | None, holder: str) -> tuple[s
             Severity.INFO, [])
 
 
-def _reads(facts: Facts) -> dict[str, tuple[set[tuple[str, str]], set[tuple[str, str]]]]:
+def tenant_reads(facts: Facts) -> dict[str, tuple[set[tuple[str, str]], set[tuple[str, str]]]]:
     """Tenant table -> (the functions that read it filtering by its tenant column, all the functions that read it),
     each (path, function name)."""
     columns = tenant_columns(facts)
@@ -235,19 +235,19 @@ def _modules(facts: Facts) -> dict[str, dict[str, tuple[TableFact, str]]]:
     for q, table in app_queries(facts):
         column = _tenant_column(table, columns)
         path = q.span.path
-        if column is None or _all_tenants(path) or "." in q.model:
+        if column is None or all_tenants_path(path) or "." in q.model:
             continue
         if any(f.rpartition(".")[2] == column for f in q.filtered):
             out.setdefault(path, {})[q.model] = (table, column)
     return out
 
 
-def _all_tenants(path: str) -> bool:
+def all_tenants_path(path: str) -> bool:
     return is_test_path(path) or is_tooling_path(path) or any(
         p in _ALL_TENANTS_PATHS or p.startswith(("admin", "superuser")) for p in path.lower().replace(".py", "").split("/"))
 
 
-def _tree(facts: Facts, path: str, trees: dict[str, ast.Module | None]) -> ast.Module | None:
+def module_tree(facts: Facts, path: str, trees: dict[str, ast.Module | None]) -> ast.Module | None:
     if path not in trees:
         try:
             tree = parse_python("\n".join(facts.lines(Span(path, 1, 10**9))), path)
@@ -265,7 +265,7 @@ def _calls(facts: Facts, found: _Optional, trees: dict[str, ast.Module | None]) 
         return None
     out, defined = [], 0
     for path in dict.fromkeys(span.path for span, _ in mentions(facts, {found.holder})[found.holder]):
-        tree = _tree(facts, path, trees)
+        tree = module_tree(facts, path, trees)
         for node in ast.walk(tree) if tree is not None else ():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == found.holder:
                 defined += 1
@@ -280,14 +280,14 @@ def _calls(facts: Facts, found: _Optional, trees: dict[str, ast.Module | None]) 
 
 
 def _optional_scopes(tree: ast.Module, models: dict[str, tuple[TableFact, str]]) -> Iterator[_Optional]:
-    for func, outer in _functions(tree, ()):
+    for func, outer in functions_in(tree, ()):
         if any(word in f"_{func.name.lower()}_" for word in _ALL_TENANTS_NAMES) or any(
                 word in ast.unparse(d).lower() for d in func.decorator_list for word in ("admin", "superuser")):
             continue
         optional = _optional_params(func) | {p for f in outer for p in _optional_params(f) if p not in _params(func)}
         if not optional:
             continue
-        body = list(_own_nodes(func))
+        body = list(own_nodes(func))
         for node in body:
             if not isinstance(node, ast.If) or node.orelse:
                 continue
@@ -326,16 +326,16 @@ def _optional_scopes(tree: ast.Module, models: dict[str, tuple[TableFact, str]])
                             built_model if built_model != model else "")
 
 
-def _functions(node: ast.AST, outer: tuple) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef, tuple]]:
+def functions_in(node: ast.AST, outer: tuple) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef, tuple]]:
     for child in ast.iter_child_nodes(node):
         if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
             yield child, outer
-            yield from _functions(child, (*outer, child))
+            yield from functions_in(child, (*outer, child))
         else:
-            yield from _functions(child, outer)
+            yield from functions_in(child, outer)
 
 
-def _own_nodes(func: ast.AST) -> Iterator[ast.AST]:
+def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
     """The nodes of a function's body, not those of the functions and classes it defines."""
     todo = list(ast.iter_child_nodes(func))
     while todo:

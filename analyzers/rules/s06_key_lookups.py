@@ -13,7 +13,7 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import mapped_names
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.s06_app_scoping import _SHARE, _all_tenants, _database_scopes, _functions, _own_nodes, _reads, _tree
+from analyzers.rules.s06_app_scoping import SCOPED_SHARE, all_tenants_path, database_scopes, functions_in, own_nodes, tenant_reads, module_tree
 from analyzers.rules.schema import python_paths, rls_by_table, tenant_columns
 
 _ROUTES = frozenset(("get", "post", "put", "patch", "delete", "route", "api_route"))
@@ -104,26 +104,27 @@ def note(session, note_id: int{extra}):
         columns = tenant_columns(facts)
         if not columns:
             return
-        names, reads, rls = mapped_names(facts), _reads(facts), rls_by_table(facts)
+        names, reads, rls = mapped_names(facts), tenant_reads(facts), rls_by_table(facts)
         trees: dict[str, ast.Module | None] = {}
         loaders = _loaders(facts, trees)
         for path in python_paths(facts):
-            tree = None if _all_tenants(path) else _tree(facts, path, trees)
-            for func, _ in _functions(tree, ()) if tree is not None else ():
+            tree = None if all_tenants_path(path) else module_tree(facts, path, trees)
+            for func, _ in functions_in(tree, ()) if tree is not None else ():
                 params = _route_params(func)
-                if not params or _GUARDED.search(_body(func)):
+                body = _body(func) if params else ""
+                if not params or _GUARDED.search(body):
                     continue
                 seen: set[str] = set()
                 for look in _lookups(func, params, loaders):
                     tables = names.get(look.model, [])
                     table = tables[0] if len(tables) == 1 else None
                     column = next((c for c in columns if table is not None and c in table.columns), None)
-                    if table is None or column is None or table.name in seen or column in _body(func):
+                    if table is None or column is None or table.name in seen or column in body:
                         continue
-                    if _database_scopes(rls.get(table.name) or rls.get(table.name.lower())):
+                    if database_scopes(rls.get(table.name) or rls.get(table.name.lower())):
                         continue
                     scoped, read = reads.get(table.name, (set(), set()))
-                    if len(scoped) < _LEAST or len(scoped) < _SHARE * len(read):
+                    if len(scoped) < _LEAST or len(scoped) < SCOPED_SHARE * len(read):
                         continue
                     seen.add(table.name)
                     yield self._finding(path, func, look, table, column, len(scoped), len(read))
@@ -164,8 +165,8 @@ def _loaders(facts: Facts, trees: dict[str, ast.Module | None]) -> dict[str, lis
     (the parameter's position after self/cls, its name, the model, where)."""
     out: dict[str, list[tuple[int | None, str, str, Span]]] = {}
     for path in python_paths(facts):
-        tree = None if _all_tenants(path) else _tree(facts, path, trees)
-        for func, _ in _functions(tree, ()) if tree is not None else ():
+        tree = None if all_tenants_path(path) else module_tree(facts, path, trees)
+        for func, _ in functions_in(tree, ()) if tree is not None else ():
             if any(_route(d) for d in func.decorator_list) or _GUARDED.search(_body(func)):
                 continue
             positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
@@ -179,7 +180,7 @@ def _loaders(facts: Facts, trees: dict[str, ast.Module | None]) -> dict[str, lis
 
 def _lookups(func, params: set[str], loaders) -> Iterator[_Lookup]:
     yield from _direct(func, params)
-    for node in _own_nodes(func):
+    for node in own_nodes(func):
         if not isinstance(node, ast.Call):
             continue
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
@@ -196,7 +197,7 @@ def _lookups(func, params: set[str], loaders) -> Iterator[_Lookup]:
 
 def _direct(func, params: set[str]) -> Iterator[_Lookup]:
     """Loads of a model by one parameter alone in the function's own body."""
-    for node in _own_nodes(func):
+    for node in own_nodes(func):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
         method, args = node.func.attr, node.args
