@@ -246,3 +246,37 @@ def test_a_class_whose_library_base_names_its_table_is_the_migrated_table_made_f
     # a table that lacks one of its columns is not it
     files["migrations/versions/0001_a.py"] = migration.replace('sa.Column("host", sa.String(255), nullable=False),\n', "")
     assert found(tmp_path / "other", files, "TZ001") == []
+
+
+SCHEMAS = "from enum import StrEnum\n\n\nclass Schemas(StrEnum):\n    LEGACY = \"legacy\"\n    STAGING = \"staging\"\n"
+
+
+def test_a_model_in_another_postgresql_schema_is_not_the_migrated_table_of_its_name(tmp_path):
+    """simpler-grants-gov (MIG006 judged wrong x15): the migrations make staging.tsynopsis; the model of
+    legacy.tsynopsis (its schema an enum member of another module: `{"schema": Schemas.LEGACY}`) is a foreign table
+    no migration makes, not that table missing a column."""
+    models = ("import sqlalchemy as sa\nfrom sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
+              "from app.schemas import Schemas\n\n\nclass ForeignBase(DeclarativeBase):\n"
+              "    __table_args__ = {\"schema\": Schemas.LEGACY}\n\n\n"
+              "class Synopsis(ForeignBase):\n    __tablename__ = \"tsynopsis\"\n"
+              "    id: Mapped[int] = mapped_column(primary_key=True)\n")
+    migration = revision('op.create_table("tsynopsis", sa.Column("id", sa.Integer, primary_key=True),\n'
+                         '                sa.Column("is_deleted", sa.Boolean, nullable=False), schema="staging")')
+    files = {"app/__init__.py": "", "app/schemas.py": SCHEMAS, "app/models.py": models,
+             "migrations/versions/0001_a.py": migration}
+    assert not [f for f in found(tmp_path, files, "MIG006") if "is_deleted" in f.message]
+    files["app/models.py"] = models.replace("Schemas.LEGACY", "Schemas.STAGING")
+    (f,) = [f for f in found(tmp_path / "same", files, "MIG006") if "is_deleted" in f.message]
+    assert f.severity is Severity.WARNING
+
+
+def test_an_annotated_datetime_over_a_library_base_has_a_time_zone_dbreview_cannot_tell(tmp_path):
+    """simpler-grants-gov (MIG006 judged wrong x2): `Mapped[datetime]` on a class whose base comes from a library
+    (its type_annotation_map, unread, maps datetime to TIMESTAMP(timezone=True)) is not "naive in the model"."""
+    models = ("from datetime import datetime\nfrom sqlalchemy.orm import Mapped, mapped_column\n"
+              "from shared_lib.db import Base\n\n\nclass Email(Base):\n    __tablename__ = \"emails\"\n"
+              "    id: Mapped[int] = mapped_column(primary_key=True)\n    sent_at: Mapped[datetime]\n")
+    migration = revision('op.create_table("emails", sa.Column("id", sa.Integer, primary_key=True),\n'
+                         '                sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False))')
+    files = {"app/models.py": models, "migrations/versions/0001_a.py": migration}
+    assert not [f for f in found(tmp_path, files, "MIG006") if f.anchor.startswith("drift:tz")]

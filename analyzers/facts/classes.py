@@ -210,6 +210,7 @@ class ClassIndex:
             span=cls.span,
             mixins=tuple(a.name for a in classes if not a.is_base),
             schema=next((c.schema for c in [cls, *classes] if c.schema), None),
+            schema_unsure=next((f"{c.module}:{c.schema_expr}" for c in [cls, *classes] if c.schema_expr), None),
             view=next((c.view for c in [cls, *classes] if c.view), None),
             named_by=cls.named_by if cls.tablename is not None else None,
             unknown_bases=tuple(dict.fromkeys([
@@ -226,6 +227,9 @@ class ClassIndex:
                     del table.columns[name]
             for c in source.columns:
                 c = self.typed(c, source.module, type_map)
+                if c.type_args.get("annotated") and not c.type_ref and not type_map and table.unknown_bases:
+                    # `Mapped[datetime]` over a library's base: its type_annotation_map, unread, may say TIMESTAMPTZ
+                    c = replace(c, type_args={**c.type_args, "unresolved": f"{c.py_type} ({table.unknown_bases[0]})"})
                 if source.path.startswith(LIBRARY):  # a library's column: shown where the model is declared
                     c = replace(c, span=Span(cls.path, cls.span.start, cls.span.start), from_library=f"{source.module}.{source.name}")
                 table.columns[c.name] = c

@@ -552,6 +552,9 @@ class Flow:
         self._bound.update((id(n), iters[n.id]) for n in walk(node) if isinstance(n, ast.Name) and n.id in iters)
 
     def _attribute_chain(self, node: ast.Attribute | ast.Subscript, func: Func | None, depth: int, expr: str) -> tuple[str, str]:
+        picked = self._returned_element(node)
+        if picked:  # `text, params = _placeholders("nm", names)`: the text alone, as each return of the helper writes it
+            return self._worst([self.source(e, defined, depth + 2) for defined, e in picked], expr)
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call) and last(
                 self.names.callee(node.value) or self._text(node.value.func)) in _GENERATED:
             return "typed", f"{expr} is generated, not given"  # uuid4().hex, datetime.now().year
@@ -618,6 +621,21 @@ class Flow:
             field = chain[0] if isinstance(node, ast.Attribute) and len(chain) <= 2 and chain[1:] in ([], ["value"], ["name"]) else None
             return self._name(root.id, func, depth + 1, f"`{root.id}`", field=field)
         return self.source(root, func, depth + 1)
+
+    def _returned_element(self, node: ast.AST) -> list[tuple[Func, ast.AST]]:
+        """`helper(...)[i]` of a function of this module every return of which is a tuple written out: (the function,
+        the i-th element of each return); [] otherwise."""
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
+                and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int)):
+            return []
+        self._index()
+        defined = self._functions.get(node.value.func.id)
+        returns = [n.value for n in walk(defined) if isinstance(n, ast.Return)] if defined is not None else []
+        i = node.slice.value
+        if not returns or not all(isinstance(r, ast.Tuple) and len(r.elts) > i for r in returns):
+            return []
+        self._trail.append(defined.lineno)
+        return [(defined, r.elts[i]) for r in returns]  # type: ignore[union-attr]
 
     def _literal_item(self, node: ast.AST, root: ast.AST, func: Func | None) -> ast.AST | None:
         """The value a constant key picks from a name bound once in `func` to a dict literal that has the key."""
@@ -809,6 +827,16 @@ def _doubles(node: ast.AST, q: str) -> bool:
     return False
 
 
+def _element(value: ast.AST, i: int) -> ast.AST:
+    """What `a, b = value` binds to its i-th name: that element of a tuple written out, `value[i]` of a call (whose
+    returns the flow may read element by element), else the whole value."""
+    if isinstance(value, ast.Tuple) and len(value.elts) > i and not any(isinstance(e, ast.Starred) for e in value.elts):
+        return value.elts[i]
+    if isinstance(value, ast.Call):
+        return ast.copy_location(ast.Subscript(value=value, slice=ast.Constant(i), ctx=ast.Load()), value)
+    return value
+
+
 def _unzipped(target: ast.AST, it: ast.AST) -> list[tuple[str, ast.AST]]:
     """`for a, b in zip(xs, ys)`: a runs over xs and b over ys; `for i, x in enumerate(xs)`: i counts, x runs
     over xs."""
@@ -916,9 +944,9 @@ class _Scope:
             if isinstance(node, ast.Assign):
                 self.statement_of[id(node.value)] = node
                 for t in node.targets:
-                    for n in ([t] if isinstance(t, ast.Name) else t.elts if isinstance(t, ast.Tuple) else []):
+                    for i, n in enumerate([t] if isinstance(t, ast.Name) else t.elts if isinstance(t, ast.Tuple) else []):
                         if isinstance(n, ast.Name):
-                            self.assigned.setdefault(n.id, []).append(node.value)
+                            self.assigned.setdefault(n.id, []).append(_element(node.value, i) if t is not n else node.value)
             elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name) and node.value is not None:
                 self.assigned.setdefault(node.target.id, []).append(node.value)
             elif isinstance(node, ast.NamedExpr):

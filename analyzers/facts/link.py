@@ -85,6 +85,7 @@ def link(
     facts.calls = _flask_options(facts.calls)
     modules_of = {m.path: m.module for m in modules}
     found = [settle_name(t, symbols, modules_of.get(t.path, "")) if t.named_by else t for t in found]
+    found = [_settled_schema(t, symbols, facts.root) if t.schema_unsure and not t.schema else t for t in found]
     facts.tables = _by_name(found)
     for m in modules:  # registry.map_imperatively(User, user_table): the class of a Table(...)
         for cls, variable in m.imperative:
@@ -156,6 +157,47 @@ def _helpers_followed(revisions: list[RevisionFact], symbols: Symbols, root: str
         tree, names = read
         out.append(read_revision(tree, names, revision.path, constant_env(tree.body), [], follow=follow))
     return out
+
+
+def _string(written: str | None) -> str | None:
+    """A keyword argument as written (MigrationOp.options), when it is a string literal: `'staging'` -> staging."""
+    import ast
+
+    try:
+        value = ast.literal_eval(written) if written else None
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _settled_schema(table: TableFact, symbols: Symbols, root: str) -> TableFact:
+    """A schema named by a constant of the project (`{"schema": Schemas.LEGACY}`, an enum's member or a class's
+    attribute, or `SCHEMA` of the module): the string it is assigned where it is declared. Else it stays unsure."""
+    import ast
+
+    from analyzers import confine
+    from analyzers.facts.newer_syntax import parse_python
+
+    near, _, expr = table.schema_unsure.partition(":")  # type: ignore[union-attr]
+    owner, _, name = expr.rpartition(".")
+    home = symbols.locate(near, near)[1]
+    if owner:  # `Schemas.LEGACY`: the class where the module declares it, or where it imports it from
+        imported = next((i.module for i in (home.imports.imports if home is not None and home.imports else ())
+                         if owner in i.names), None)
+        home = symbols.locate(imported, near)[1] if imported else home
+    try:
+        tree = parse_python(confine.read_text(root, home.path), home.path) if home is not None else None
+    except (OSError, SyntaxError, ValueError):
+        tree = None
+    body = tree.body if tree is not None else []
+    if owner:
+        body = next((n.body for n in body if isinstance(n, ast.ClassDef) and n.name == owner), [])
+    for stmt in body:
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else getattr(stmt, "target", None)
+        if isinstance(target, ast.Name) and target.id == name and isinstance(getattr(stmt, "value", None), ast.Constant) \
+                and isinstance(stmt.value.value, str):  # type: ignore[union-attr]
+            return replace(table, schema=stmt.value.value, schema_unsure=None)  # type: ignore[union-attr]
+    return table
 
 
 def _named_by_migrations(facts: Facts, classes: ClassIndex) -> dict[str, TableFact]:
@@ -588,7 +630,7 @@ def replay(revisions: list[RevisionFact], conventions: tuple[dict[str, str], ...
                     t.columns.setdefault(c.name, c)
                 t.constraints.extend(_named(t.name, op.constraints, conventions))
             elif op.name == "create_table" and op.table:
-                t = tables[op.table] = TableFact(op.table, None, rev.path, op.span)
+                t = tables[op.table] = TableFact(op.table, None, rev.path, op.span, schema=_string(op.options.get("schema")))
                 for c in op.columns:
                     t.columns[c.name] = c
                 t.constraints.extend(_named(t.name, op.constraints, conventions))

@@ -80,7 +80,9 @@ class ColumnFact:
     @property
     def timezone(self) -> bool | None:
         """For a DateTime (or a TypeDecorator whose impl is one): is it timezone-aware? None when not a
-        datetime type."""
+        datetime type, or a type dbreview could not resolve."""
+        if "unresolved" in self.type_args:
+            return None
         if self.type_args.get("impl", self.type_name) in ("DateTime", "TIMESTAMP", "DATETIME"):
             return self.type_args.get("timezone", "False") == "True"
         return None
@@ -168,6 +170,7 @@ class ClassFact:
     # fields a validator of the class hashes (pydantic's `@field_validator("password")` returning hash_password(v))
     hashed_fields: list[str] = field(default_factory=list)
     schema: str | None = None  # __table_args__ = {"schema": "events"}
+    schema_expr: str | None = None  # `{"schema": Schemas.LEGACY}`: a name dbreview resolves at link (ClassIndex.table_of)
     impl: tuple[str, dict[str, str]] | None = None  # a TypeDecorator's `impl = DateTime`: (type, its arguments)
     dialect_impl: bool = False  # it defines load_dialect_impl: the stored type depends on the database
     engine_hook: bool = False  # a Flask-SQLAlchemy subclass that sets engine options in code (apply_pool_defaults)
@@ -206,6 +209,7 @@ class TableFact:
     # called, qualified, the call's arguments as written, keyword arguments, where), filled in at link
     helper_calls: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...], Span], ...] = ()
     schema: str | None = None  # the PostgreSQL schema it names, if any
+    schema_unsure: str | None = None  # named by an expression dbreview could not resolve (`Schemas.LEGACY`): as written
     metadata: str | None = None  # a Table(...): its MetaData argument, qualified
     database: str | None = None  # not the application's PostgreSQL: why (`imports clickhouse_connect`)
     registry: str | None = None  # the MetaData it is on, as classes.ClassIndex.metadata_of names it; None: not known

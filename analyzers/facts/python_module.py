@@ -507,6 +507,7 @@ class _Reader:
                 returned = _inline_locals(stmt, returned)
             if stmt.name == "__table_args__":  # `return auto_table_args(cls, schema="events")`, a dict, a tuple
                 fact.schema = _schema_of(returned) or fact.schema
+                fact.schema_expr = _schema_of(returned, written=True) or fact.schema_expr
                 me = stmt.args.args[0].arg if stmt.args.args else "cls"
                 fact.args_from = tuple(dict.fromkeys(  # `return cls._table_args + (...)`: each class's own items
                     n.attr for r in walk(stmt) if isinstance(r, ast.Return) and r.value is not None for n in walk(r.value)
@@ -549,6 +550,7 @@ class _Reader:
         elif target == "__table_args__":
             fact.table_args.extend(self._table_items(value, fact.tablename))
             fact.schema = _schema_of(value) or fact.schema
+            fact.schema_expr = _schema_of(value, written=True) or fact.schema_expr
             fact.view = fact.view or _marked_view(value)
         elif isinstance(value, (ast.Tuple, ast.List)) and (items := self._table_items(value, fact.tablename)):
             fact.named_args[target] = items  # `_table_args = (PrimaryKeyConstraint(...), ...)`: a base's __table_args__ may use it
@@ -1193,16 +1195,21 @@ def _marked_view(args: ast.AST | None) -> str | None:
     return f"`info={{{flag!r}: True}}` in __table_args__" if flag else None
 
 
-def _schema_of(args: ast.AST | None) -> str | None:
+def _schema_of(args: ast.AST | None, written: bool = False) -> str | None:
     """The schema a `__table_args__` value or `Table(...)` names: `{"schema": "events"}`, a tuple ending
-    in such a dict, or a call with `schema="events"`."""
+    in such a dict, or a call with `schema="events"`. `written`: a name or attribute it is given instead of a
+    string (`Schemas.LEGACY`), as written."""
     if isinstance(args, (ast.Tuple, ast.List)) and args.elts:
         args = args.elts[-1]
     if isinstance(args, ast.Dict):
-        return next((const_str(v) for k, v in zip(args.keys, args.values) if const_str(k) == "schema"), None)
-    if isinstance(args, ast.Call):
-        return next((const_str(k.value) for k in args.keywords if k.arg == "schema"), None)
-    return None
+        given = next((v for k, v in zip(args.keys, args.values) if const_str(k) == "schema"), None)
+    elif isinstance(args, ast.Call):
+        given = next((k.value for k in args.keywords if k.arg == "schema"), None)
+    else:
+        given = None
+    if written:
+        return ast.unparse(given) if isinstance(given, (ast.Name, ast.Attribute)) else None
+    return const_str(given) if given is not None else None
 
 
 def sql_use(text: str, formatted: bool, bound: bool, call: ast.Call, literal: ast.AST, path: str, function: str | None) -> SqlUse:

@@ -1099,19 +1099,21 @@ _READS_FILE = re.compile(r"\bexecute\(.*(?:\.read\(\s*\)|\.read_text\()")
 
 def _migrated(facts, key: str, model) -> TableFact | None:
     """The table the migrations build for the model under `key` in facts.tables: from the tree of its own service
-    where the repository holds several (drift.own_schema); a model keyed by its class as well (`message (DbMessage)`,
-    two models of one name) by its table's name."""
+    where the repository holds several (drift.own_schema); a model keyed by its class or its schema as well
+    (`message (DbMessage)`, `staging.message`: two models of one name) by its table's name, not one the migrations
+    make in another PostgreSQL schema."""
     schema = drift.own_schema(facts, model)
     schema = facts.migration_tables if schema is None else schema
-    if key in schema:
-        return schema[key]
-    return schema.get(model.name) if key == f"{model.name} ({model.class_name})" else None
+    found = schema.get(key) or (schema.get(model.name) if key in (f"{model.name} ({model.class_name})", model.qualified) else None)
+    if found is not None and found.schema and model.schema and found.schema != model.schema:
+        return None  # a table of that name in another PostgreSQL schema (staging.t beside the model's legacy.t)
+    return found
 
 
 def _gaps(facts, key: str, model) -> list[Unread]:
     """migration_gaps of the model's table; not, where its own service's tree is the one compared, that another
     service's tree creates a table of the same name (link.unsettled): that is another database."""
-    gaps = migration_gaps(facts, model.name if key == f"{model.name} ({model.class_name})" else key)
+    gaps = migration_gaps(facts, model.name if key in (f"{model.name} ({model.class_name})", model.qualified) else key)
     return [u for u in gaps if u.kind != "history"] if drift.own_schema(facts, model) is not None else gaps
 
 
