@@ -98,3 +98,10 @@ def test_a_call_only_a_loop_or_an_if_reaches_says_so():
     (g,) = found(down)
     assert g.message.endswith("; every such call is in its downgrade, so the downgrade is what fails")
     assert f.anchor == "migration:r01:sqlalchemy-2"
+
+
+def test_a_range_in_a_requirements_file_is_read_whole():
+    """faraday (MIG021 judged wrong x7): `sqlalchemy>=1.2.0,<1.4.0` was cut at the comma and read as allowing 2.x."""
+    sources = {"requirements.txt": ["flask>=2", "sqlalchemy>=1.2.0,<1.4.0", "psycopg2"]}
+    req = sqlalchemy_requirement("<memory>", "migrations/versions/r01.py", sources)
+    assert (req.text, req.verdict) == ("sqlalchemy>=1.2.0,<1.4.0", "excludes")

@@ -103,7 +103,9 @@ def _read(root: str, path: str, sources: dict[str, list[str]] | None = None) -> 
         if match is None:
             continue
         poetry = name == "Pipfile" and re.match(r"""\s*=\s*(\{[^}]*version\s*=\s*)?["']([^"']*)["']""", code[match.end():])
-        spec = poetry.group(2) if poetry else re.split(r"""["';,\]\\]""", code[match.end():], maxsplit=1)[0]
+        # a comma before another clause belongs to the specifier (`>=1.2.0,<1.4.0`); before anything else it ends it
+        spec = poetry.group(2) if poetry else re.split(r"""["';\]\\]|,(?!\s*(?:===|==|>=|<=|~=|!=|>|<))""", code[match.end():],
+                                                       maxsplit=1)[0]
         if poetry:
             spec = "" if spec.strip() == "*" else spec
         elif not re.match(r"\s*(===|==|>=|<=|~=|!=|>|<|@|$)", spec):

@@ -203,8 +203,8 @@ def _before_calls(facts: Facts, span: Span, function: str) -> list[str | None]:
     dbreview cannot read); [] where no call is in sight."""
     modules = _modules(facts)
     home = modules.get(span.path)
-    if home is None:
-        return []
+    if home is None or function_around(facts, span)[1][0][:1].isspace():
+        return []  # a method: the framework calls it (a resource's `delete`), or an object whose type is not followed
     out: list[str | None] = []
     call = re.compile(rf"(?<![\w.]){re.escape(function)}\s*\(|\b{re.escape(home.module.rpartition('.')[2])}\.{re.escape(function)}\s*\(")
     for site, text in mentions(facts, {function})[function]:
