@@ -269,7 +269,7 @@ class UpgradeOnMissingObject(Rule):
                 sites = [(op.span, f"migration:{rev.revision}:missing:{what}", f"revision {rev.revision} changes {what}")
                          for rev, op, _, what in found]
                 yield self.grouped(
-                    f"{len(tables)} tables that revisions in {folder} change are created by none of them (e.g. "
+                    f"{len(tables)} tables that revisions in {folder} change before any of them creates the table (e.g. "
                     f"{', '.join(tables[:4])}): the migrations start from a schema built another way (create_all, a "
                     "dump), and `alembic upgrade head` on an empty database cannot work",
                     sites, f"migration-missing:{folder}", severity=Severity.INFO,
