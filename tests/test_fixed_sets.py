@@ -271,3 +271,46 @@ def test_a_helper_of_another_module_that_returns_only_a_checked_name_is_no_findi
     every path; a helper that returns its caller's argument inside a template is only as safe as that argument."""
     (f,) = found(tmp_path, {"app/__init__.py": "", "app/roles.py": ROLES, "app/grants.py": GRANTS}, "CFG008")
     assert f.anchor.startswith("sql:drop_view:") and "in_schema" in f.message
+
+
+LISTENERS = '''
+from sqlalchemy import event, text
+
+from app.models import Customer
+
+
+def touch_shelf(mapper, connection, target):
+    connection.execute(text("UPDATE shelves SET updated = now() WHERE id = %s" % target.shelf_id))
+
+
+def tag_shelf(mapper, connection, target):
+    connection.execute(text("UPDATE shelves SET tag = '%s' WHERE id = 1" % target.label))
+
+
+@event.listens_for(Customer, "after_insert")
+def after_insert(mapper, connection, target):
+    touch_shelf(mapper, connection, target)
+    tag_shelf(mapper, connection, target)
+'''
+
+
+def test_an_integer_key_of_the_row_a_mapper_event_flushes_is_no_finding(tmp_path):
+    """pybossa (CFG008 x14 judged debatable): `target.project_id` in `f(mapper, conn, target)` is an Integer column's
+    value PostgreSQL already took; a text column of the row is still reported."""
+    models = SHOP.replace("class Customer(Base):", "class Holder(Base):\n    __tablename__ = 'holders'\n"
+                          "    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n"
+                          "    shelf_id: Mapped[int] = mapped_column(Integer)\n    label: Mapped[str] = mapped_column(String(20))\n\n\n"
+                          "class Customer(Base):")
+    found_ = found(tmp_path, {"app/models.py": models, "app/listeners.py": LISTENERS}, "CFG008")
+    assert [f.anchor for f in found_] == ["sql:tag_shelf:target.label"]
+
+
+def test_a_command_module_that_dispatches_its_functions_by_name_calls_them(tmp_path):
+    """pybossa (CFG008 judged wrong x2: "no call of clean_project"): `_main(locals())` under `if __name__` runs any
+    function the command line names."""
+    cli = ('from sqlalchemy import text\n\n\ndef clean(db, shelf_id):\n'
+           '    db.execute(text("DELETE FROM shelves WHERE id = %s" % shelf_id))\n\n\n'
+           'def _main(names):\n    import sys\n    names[sys.argv[1]](*sys.argv[2:])\n\n\n'
+           'if __name__ == "__main__":\n    _main(locals())\n')
+    (f,) = found(tmp_path, {"app/models.py": SHOP, "cli.py": cli}, "CFG008")
+    assert "no call" not in f.message

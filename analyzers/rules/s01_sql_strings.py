@@ -16,6 +16,7 @@ from analyzers.facts.model import Hole, ListenerFact, Span, SqlUse
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers import confine
+from analyzers.rules.code_use import function_around
 from analyzers.rules.schema import is_test_path, is_tooling_path, python_paths
 
 _SQL_START = re.compile(
@@ -380,6 +381,22 @@ def class_constant(facts, expr: str) -> bool:
     return found
 
 
+_KEY_TYPES = ("Integer", "BigInteger", "SmallInteger", "UUID", "Uuid")
+
+
+def flushed_key(facts, use: SqlUse, hole: Hole) -> bool:
+    """`target.project_id` in a mapper event's function (`def f(mapper, connection, target)`): the row being flushed,
+    whose column of that name is an integer or a UUID in every table that has one: PostgreSQL took it as such."""
+    m = re.fullmatch(r"(\w+)\.(\w+)", hole.expr)
+    if m is None or not use.function:
+        return False
+    _, lines = function_around(facts, use.span)
+    if not lines or not re.match(rf"\s*(?:async\s+)?def\s+\w+\(\s*mapper\s*,\s*\w+\s*,\s*{m[1]}\s*[,)]", lines[0]):
+        return False
+    columns = [t.columns[m[2]] for t in facts.tables.values() if m[2] in t.columns]
+    return bool(columns) and all(c.type_name in _KEY_TYPES for c in columns)
+
+
 _WRITES = re.compile(r"^\s*(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+\"?(?:\w+\.)?(\w+)\"?", re.I)
 _FROM_TABLE = re.compile(r"\b(?:FROM|UPDATE|JOIN)\s+\"?(?:\w+\.)?(\w+)\"?", re.I)
 
@@ -430,7 +447,9 @@ class SqlFromStrings(Rule):
         password written into DDL (`CREATE ROLE ... PASSWORD '{pw}'`)
         is reported unless it is a constant. A whole statement the function is given and runs (`EXPLAIN {sql}`)
         is no piece spliced in: info that says what confines it is the connection, critical from the request.
-        Settings of the security context are CFG003's. A value through the standard library's pure functions
+        A key of the row a mapper event flushes (`target.project_id` in `def f(mapper, connection, target)`), where
+        every table's column of that name is an integer or a UUID, is what PostgreSQL already took as one: no
+        finding. Settings of the security context are CFG003's. A value through the standard library's pure functions
         of text (`textwrap.dedent(TEMPLATE)`) is what its arguments are. A text() bound to a name its
         function never reads (the line that ran it commented out) is never sent: no finding; a value of a
         statement built in a text() and sent by a later `execute(q)` is reported once, where it is sent. Where no call of
@@ -479,7 +498,7 @@ def create_reader(conn, password):
         for use, listener in sorted(uses, key=lambda u: id(u[0]) in twins):  # the calls that send first
             if not use.formatted or sets_context(use) or not _SQL_START.match(use.text or ""):
                 continue
-            holes = risky(use, self.facts)
+            holes = [h for h in risky(use, self.facts) if not flushed_key(self.facts, use, h)]
             if not holes:
                 continue
             hole = holes[0]

@@ -1818,6 +1818,8 @@ def _uncalled(facts, q) -> tuple[str, ...] | None:
     if module is None or module.top_functions.get(q.function) is not False:
         return None
     name, reached = q.function, _reached(facts)
+    if _dispatches_by_name(facts, module.path):
+        return None
     if any(name in words and _may_name(m, module.module, name) for m, words in _unparsed(facts)):
         return None
     if any(name in words and _may_name(m, module.module, name) for m, words in _revision_words(facts)):
@@ -1836,6 +1838,18 @@ def _uncalled(facts, q) -> tuple[str, ...] | None:
             return None
         callers |= {c for c in contexts if c}
     return tuple(sorted(callers))
+
+
+def _dispatches_by_name(facts, path: str) -> bool:
+    """The module hands its own namespace to code at module level (`_main(locals())`, `dispatch(globals())`): a
+    command-line module whose every function runs by the name given on the command line."""
+    main = False  # inside `if __name__ == "__main__":`, where locals() is the module's too
+    for line in facts.lines(Span(path, 1, 1_000_000)):
+        if line[:1].strip():
+            main = bool(re.match(r"if\s+__name__\s*==", line))
+        if (main or line[:1].strip()) and re.search(r"\((?:locals|globals)\(\)", line):
+            return True
+    return False
 
 
 def _may_name(m, module: str, name: str) -> bool:
