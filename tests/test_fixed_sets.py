@@ -4,7 +4,7 @@ enum-typed attribute of a GraphQL or pydantic input, declared in another module 
 from __future__ import annotations
 
 from analyzers.findings import Severity
-from tests.test_precision import HEADER, found
+from tests.test_precision import HEADER, found, revision
 from tests.test_secrets_and_time import SHOP
 
 SORTS = """
@@ -314,3 +314,22 @@ def test_a_command_module_that_dispatches_its_functions_by_name_calls_them(tmp_p
            'if __name__ == "__main__":\n    _main(locals())\n')
     (f,) = found(tmp_path, {"app/models.py": SHOP, "cli.py": cli}, "CFG008")
     assert "no call" not in f.message
+
+
+def test_a_migrations_key_read_back_and_a_class_constant_of_another_module_are_no_finding(tmp_path):
+    """faraday (CFG008 judged wrong; 58 more like them): an id the revision reads with `SELECT id FROM shelves` and
+    `result.scalar()` is an Integer column's; `Action.CREATE` and `Action.ALL` of a class whose body assigns
+    literals are constants. A label read back the same way is still said."""
+    actions = ("class Action:\n    CREATE = 'create'\n    READ = 'read'\n    ALL = [CREATE, READ]\n")
+    upgrade = ('conn = op.get_bind()\n'
+               'result = conn.execute(sa.text("SELECT id FROM shelves WHERE label = \'main\'"))\n'
+               'shelf_id = result.scalar()\n'
+               'op.execute(f"UPDATE shelves SET label = \'{Action.CREATE}\' WHERE id = {shelf_id}")\n'
+               'values = ", ".join(f"\'{a}\'" for a in Action.ALL)\n'
+               'op.execute(f"CREATE TYPE action_kind AS ENUM ({values})")\n'
+               'result = conn.execute(sa.text("SELECT label FROM shelves WHERE id = 1"))\n'
+               'label = result.scalar()\n'
+               'op.execute(f"INSERT INTO notes (body) VALUES (\'{label}\')")')
+    migration = revision(upgrade).replace("import sqlalchemy as sa", "import sqlalchemy as sa\nfrom app.actions import Action")
+    files = {"app/__init__.py": "", "app/models.py": SHOP, "app/actions.py": actions, "migrations/versions/0001_a.py": migration}
+    assert [f.anchor.rsplit(":", 1)[1] for f in found(tmp_path, files, "CFG008")] == ["label"]

@@ -612,7 +612,9 @@ class Flow:
                 return "enum", f"{expr} is an enum member"
             if root.id in self.names.imports and root.id.lstrip("_")[:1].isupper() and not self._local(root.id, func) and (
                     len(chain) == 1 or (len(chain) == 2 and chain[1] in ("value", "name"))):
-                self._via.append(f"{self.names.imports[root.id]}.*")  # a member of another module's class: an enum's?
+                # a member of another module's class: an enum's, or a constant its body assigns (`Actions.CREATE`)?
+                self._via.append(f"{self.names.imports[root.id]}:{chain[0]}" if len(chain) == 1 and chain[0].isupper()
+                                 else f"{self.names.imports[root.id]}.*")
                 if self._calls_safe:
                     return "enum", f"{expr} is a member of `{root.id}`"
             if id(root) in self._bound:

@@ -164,6 +164,8 @@ def enum_field(facts, path: str, qualname: str, field: str) -> bool | None:
             trees[home.path] = None
     node = next((n for n in (trees[home.path].body if trees[home.path] else ()) if isinstance(n, ast.ClassDef)
                  and n.name == value.name.rsplit(".", 1)[-1]), None)
+    if node is not None and (imported_enum(facts, path, qualname) or _class_constant(node, field)):
+        return True  # an enum's member, or a constant of the class: `ACTIONS = [CREATE, READ]` of literals
     declared = next((s.annotation for s in node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
                      and s.target.id == field), None) if node is not None else None
     kind = annotated_class(declared) if declared is not None else None
@@ -172,6 +174,16 @@ def enum_field(facts, path: str, qualname: str, field: str) -> bool | None:
     if kind is None:
         return None
     return imported_enum(facts, home.path, f"{home.module}.{ast.unparse(kind)}")
+
+
+def _class_constant(node: ast.ClassDef, field: str, depth: int = 0) -> bool:
+    """Does the class body assign `field` a literal, or a list or tuple of literals and of such names of its own?"""
+    value = next((st.value for st in node.body if isinstance(st, ast.Assign) and len(st.targets) == 1
+                  and isinstance(st.targets[0], ast.Name) and st.targets[0].id == field), None)
+    items = value.elts if isinstance(value, (ast.List, ast.Tuple, ast.Set)) else [value] if value is not None else []
+    return bool(items) and depth < 3 and all(
+        (isinstance(v, ast.Constant) and isinstance(v.value, (str, int, float)))
+        or (isinstance(v, ast.Name) and v.id != field and _class_constant(node, v.id, depth + 1)) for v in items)
 
 
 _NUMBER = re.compile(r"(?:int|float|round|len)\(|-?\d")
@@ -397,6 +409,29 @@ def flushed_key(facts, use: SqlUse, hole: Hole) -> bool:
     return bool(columns) and all(c.type_name in _KEY_TYPES for c in columns)
 
 
+_SELECTS_ONE = re.compile(r"\bSELECT\s+(?:\w+\.)?(\w+)\s+FROM\s+\"?(?:\w+\.)?(\w+)\"?", re.I)
+
+
+def stored_key(facts, use: SqlUse, hole: Hole) -> bool:
+    """In a migration: a value its own query reads as one key column (`SELECT id FROM permissions_unit ...` then
+    `result.scalar()`), an integer or a UUID in the table the models or the migrations declare: it carries no SQL."""
+    if hole.source != "stored" or not hole.trail:
+        return False
+    read = []
+    for line in hole.trail:  # where it is read (`x = result.scalar()`): the query just above it
+        lines = facts.lines(Span(use.span.path, max(line - 4, 1), line))
+        if lines and not re.match(r"\s*(?:async\s+)?def\s", lines[-1]):
+            read += _SELECTS_ONE.findall(" ".join(lines))[-1:]
+    if not read:
+        return False
+    for column, name in read:
+        table = facts.tables.get(name) or facts.migration_tables.get(name)
+        col = table.columns.get(column) if table is not None else None
+        if col is None or col.type_name not in _KEY_TYPES:
+            return False
+    return True
+
+
 _WRITES = re.compile(r"^\s*(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+\"?(?:\w+\.)?(\w+)\"?", re.I)
 _FROM_TABLE = re.compile(r"\b(?:FROM|UPDATE|JOIN)\s+\"?(?:\w+\.)?(\w+)\"?", re.I)
 
@@ -449,7 +484,8 @@ class SqlFromStrings(Rule):
         is no piece spliced in: info that says what confines it is the connection, critical from the request.
         A key of the row a mapper event flushes (`target.project_id` in `def f(mapper, connection, target)`), where
         every table's column of that name is an integer or a UUID, is what PostgreSQL already took as one: no
-        finding. Settings of the security context are CFG003's. A value through the standard library's pure functions
+        finding; nor, in a migration, a value its own query reads as one integer or UUID column (`SELECT id FROM
+        units ...`, then `result.scalar()`). Settings of the security context are CFG003's. A value through the standard library's pure functions
         of text (`textwrap.dedent(TEMPLATE)`) is what its arguments are. A text() bound to a name its
         function never reads (the line that ran it commented out) is never sent: no finding; a value of a
         statement built in a text() and sent by a later `execute(q)` is reported once, where it is sent. Where no call of
@@ -528,7 +564,8 @@ def create_reader(conn, password):
                     continue
                 holes = risky(use, self.facts)
                 severity = hole_severity(holes[0], migration=True) if holes else None
-                if severity is None or (use.span, holes[0].expr) in seen or read_back(self.facts, use, holes[0]):
+                if severity is None or (use.span, holes[0].expr) in seen or read_back(self.facts, use, holes[0]) \
+                        or stored_key(self.facts, use, holes[0]):
                     continue
                 hole = holes[0]
                 seen.add((use.span, hole.expr))
