@@ -555,6 +555,8 @@ class Flow:
         picked = self._returned_element(node)
         if picked:  # `text, params = _placeholders("nm", names)`: the text alone, as each return of the helper writes it
             return self._worst([self.source(e, defined, depth + 2) for defined, e in picked], expr)
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Call) and getattr(node, "synthetic", False):
+            return self.source(node.value, func, depth + 1)  # an element of what another module's helper returns
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call) and last(
                 self.names.callee(node.value) or self._text(node.value.func)) in _GENERATED:
             return "typed", f"{expr} is generated, not given"  # uuid4().hex, datetime.now().year
@@ -835,7 +837,9 @@ def _element(value: ast.AST, i: int) -> ast.AST:
     if isinstance(value, ast.Tuple) and len(value.elts) > i and not any(isinstance(e, ast.Starred) for e in value.elts):
         return value.elts[i]
     if isinstance(value, ast.Call):
-        return ast.copy_location(ast.Subscript(value=value, slice=ast.Constant(i), ctx=ast.Load()), value)
+        element = ast.copy_location(ast.Subscript(value=value, slice=ast.Constant(i), ctx=ast.Load()), value)
+        element.synthetic = True  # type: ignore[attr-defined]  # not in the source: followed as the call where unread
+        return element
     return value
 
 
