@@ -86,17 +86,26 @@ def model_labels(facts: Facts, model: TableFact, col: ColumnFact) -> tuple[dict[
     return (labels, name) if labels and name else None
 
 
+_BUILDS = re.compile(r"\{|%s|%\(|\.format\(|Enum\(\s*\*|Enum\(\s*[A-Za-z_][\w.]*\s*[,)]")
+
+
 def built_from_code(facts: Facts, type_name: str) -> bool:
     """A revision line naming the type that builds text or labels from code: an f-string, `%`, `.format(`, a
     list spliced into `Enum(*labels)`, a Python enum, alembic-postgresql-enum's sync."""
+    synced, building = _building_lines(facts)
     word = re.compile(rf"(?<![\w]){re.escape(type_name)}(?![\w])")
-    for path in dict.fromkeys(r.path for r in facts.revisions):
-        for line in facts.lines(Span(path, 1, 10**9)):
-            if "sync_enum_values" in line:
-                return True
-            if word.search(line) and re.search(r"\{|%s|%\(|\.format\(|Enum\(\s*\*|Enum\(\s*[A-Za-z_][\w.]*\s*[,)]", line):
-                return True
-    return False
+    return synced or any(word.search(line) for line in building)
+
+
+def _building_lines(facts: Facts) -> tuple[bool, list[str]]:
+    """Whether a revision line syncs the enums, and the revision lines that build text from code: read once a
+    scan, not once per enum column (fides: 398 revisions)."""
+    found = facts.derived.get("enum_building_lines")
+    if found is None:
+        lines = [line for path in dict.fromkeys(r.path for r in facts.revisions) for line in facts.lines(Span(path, 1, 10**9))]
+        found = facts.derived["enum_building_lines"] = (
+            any("sync_enum_values" in line for line in lines), [line for line in lines if _BUILDS.search(line)])
+    return found  # type: ignore[return-value]
 
 
 def enum_drift(facts: Facts, model: TableFact, db: TableFact) -> list[tuple[ColumnFact, ColumnFact, str, list[str], str]]:

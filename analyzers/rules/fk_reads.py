@@ -24,7 +24,7 @@ from analyzers.facts.names import Names, absolute
 from analyzers.facts.paths import is_test_path
 from analyzers.facts.predicates import asserted_terms
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS, QueryUse, attribute_ref, equated_attributes, keyed_attributes
-from analyzers.facts.walk import children
+from analyzers.facts.walk import children, kept_walks, walk
 from analyzers.rules.code_use import app_queries, app_usage, function_around, mapped_names, names_class, query_table, table_variable
 from analyzers.rules.mentions import mentions
 from analyzers.rules.s05_integrity import _is_tail, _may_name, _reached, _uncalled, _unparsed
@@ -184,7 +184,9 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
                 out.setdefault((table.name, col.name), []).append(Read(
                     q.span, f"the {what} at {where} joins {table.name} to {other} on it, and narrows {other} by another "
                     f"column", f"the {what}", use="tied", how=other))
-    for (table, column), reads in _conditions(facts, classes).items():
+    with kept_walks():  # _conditions' readers walk each file's tree, and _ordering each of its functions, several times
+        conditions = _conditions(facts, classes)
+    for (table, column), reads in conditions.items():
         out.setdefault((table, column), []).extend(reads)
     for (table, column), reads in _forwarded(facts, classes).items():
         out.setdefault((table, column), []).extend(reads)
@@ -326,7 +328,7 @@ def _forwarded(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[Re
     for path in paths:
         if not _FORWARDS.search("\n".join(facts.lines(Span(path, 1, 1_000_000)))) or (tree := _tree(facts, path)) is None:
             continue
-        for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        for cls in (n for n in walk(tree) if isinstance(n, ast.ClassDef)):
             for fn in cls.body:
                 if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.args.kwarg is not None \
                         and any(_last_name(d) == "classmethod" for d in fn.decorator_list) \
@@ -339,7 +341,7 @@ def _forwarded(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[Re
     for path in paths:
         if not called.search("\n".join(facts.lines(Span(path, 1, 1_000_000)))) or (tree := _tree(facts, path)) is None:
             continue
-        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+        for call in (n for n in walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
                      and n.func.attr in helpers and isinstance(n.func.value, ast.Name)):
             table = classes.tables.get(model := call.func.value.id)  # type: ignore[union-attr]
             helper = next((h for h in helpers[call.func.attr] if table is not None  # type: ignore[union-attr]
@@ -360,17 +362,17 @@ def _forwarded(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[Re
 def _forwarding_filter(fn: ast.FunctionDef | ast.AsyncFunctionDef, kwargs: str) -> int | None:
     """The line of `cls....filter_by(**kwargs)` in `fn`, a query of its class filtered by exactly the keywords it got;
     None where `fn` changes them first (`kwargs[name] = value`, `kwargs.pop(...)`)."""
-    for node in ast.walk(fn):
+    for node in walk(fn):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)) and any(
                 isinstance(t, ast.Subscript) and _last_name(t.value) == kwargs for t in getattr(node, "targets", [getattr(node, "target", None)])):
             return None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _last_name(node.func.value) == kwargs \
                 and node.func.attr in ("pop", "update", "setdefault"):
             return None
-    return next((node.lineno for node in ast.walk(fn) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    return next((node.lineno for node in walk(fn) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                  and node.func.attr == "filter_by" and not node.args
                  and [(k.arg, _last_name(k.value)) for k in node.keywords] == [(None, kwargs)]
-                 and any(isinstance(x, ast.Name) and x.id == "cls" for x in ast.walk(node.func.value))), None)
+                 and any(isinstance(x, ast.Name) and x.id == "cls" for x in walk(node.func.value))), None)
 
 
 def _descends(facts: Facts, owner: TableFact, name: str, path: str) -> bool:
@@ -401,14 +403,14 @@ def _or_branches(facts: Facts, path: str) -> dict[tuple[int, int], list[tuple[st
         text = "\n".join(facts.lines(Span(path, 1, 1_000_000)))
         tree = _tree(facts, path) if "or_(" in text or "|" in text or " or " in text else None
         nested: set[int] = set()  # `a | b | c` is one OR of three branches, not `a | b` inside another
-        for node in ast.walk(tree) if tree is not None else ():  # outer ORs first: an inner one's branches win
+        for node in walk(tree) if tree is not None else ():  # outer ORs first: an inner one's branches win
             branches = _or_parts(node) if id(node) not in nested else None
             if branches is None:
                 continue
             nested |= {id(n) for n in _bitor_chain(node)}
             for i, branch in enumerate(branches):
                 others = [(_source(b), keyed_attributes(b)) for j, b in enumerate(branches) if j != i]
-                for a in ast.walk(branch):
+                for a in walk(branch):
                     if isinstance(a, ast.Attribute) and a.end_lineno is not None:
                         out[(a.end_lineno, a.end_col_offset or 0)] = others
         cache[path] = out
@@ -446,13 +448,13 @@ def _compared_across(facts: Facts, path: str) -> dict[tuple[int, int], tuple[str
         out: dict[tuple[int, int], tuple[str | None, str | None]] = {}
         tree = _tree(facts, path)
         joined: dict[int, str] = {}  # id() of a comparison -> the join it stands in (the innermost: visited last)
-        for node in ast.walk(tree) if tree is not None else ():
+        for node in walk(tree) if tree is not None else ():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _JOIN_CALLS:
                 args = node.args[1:] if node.func.attr == "join_from" else node.args
                 target = _model_class(args[0]) if args else None
                 for t in [*args[1:], *(k.value for k in node.keywords if k.arg == "onclause")]:
-                    joined.update({id(c): target for c in ast.walk(t) if isinstance(c, ast.Compare) and target})
-        for node in ast.walk(tree) if tree is not None else ():
+                    joined.update({id(c): target for c in walk(t) if isinstance(c, ast.Compare) and target})
+        for node in walk(tree) if tree is not None else ():
             if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq):
                 sides = [node.left, node.comparators[0]]
                 refs = [_class_attribute(x) for x in sides]
@@ -506,22 +508,38 @@ def _negated(facts: Facts, path: str, ored: bool = False) -> set[tuple[int, int]
         text = "\n".join(facts.lines(Span(path, 1, 1_000_000)))
         tree = _tree(facts, path) if ("or_(" in text or "|" in text or " or " in text if ored else "not_(" in text or "~" in text) else None
         out: set[tuple[int, int]] = set()
-        stack: list[tuple[ast.AST, bool]] = [(tree, False)] if tree is not None else []
-        while stack:
-            node, under = stack.pop()
-            if isinstance(node, ast.Attribute) and under:
-                out.add((node.end_lineno or node.lineno, node.end_col_offset or 0))
-            name = (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) if isinstance(node, ast.Call) else None
-            if name in _SUBQUERY:
-                under = False  # a subquery's own filters: `~exists(select(X).where(X.key == v))` looks X up by its key
-            elif ored:
-                under = under or isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr) or (
-                    isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or)) or name == "or_"
-            else:
-                under = under or isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Invert, ast.Not)) or name == "not_"
-            stack += [(child, under) for child in children(node)]  # ast.iter_child_nodes's, at less cost
+        below: set[int] = set()  # the nodes under a NOT (an OR) read already: a nested one is read with the outer one
+        # Only what lies under a NOT (an OR) can be in one, so each outermost is read with its subtree; the rest of the
+        # module is met in a walk the other readers of the file share (kept), not a walk of its own for each.
+        for top in walk(tree) if tree is not None else ():  # breadth first: an outer one before the ones inside it
+            if id(top) in below or not _opens(top, _call_name(top), ored):
+                continue
+            stack: list[tuple[ast.AST, bool]] = [(child, True) for child in children(top)]
+            while stack:
+                node, under = stack.pop()
+                below.add(id(node))
+                if isinstance(node, ast.Attribute) and under:
+                    out.add((node.end_lineno or node.lineno, node.end_col_offset or 0))
+                name = _call_name(node)
+                if name in _SUBQUERY:
+                    under = False  # a subquery's own filters: `~exists(select(X).where(X.key == v))` looks X up by its key
+                else:
+                    under = under or _opens(node, name, ored)
+                stack += [(child, under) for child in children(node)]  # ast.iter_child_nodes's, at less cost
         cache[path] = out
     return cache[path]
+
+
+def _call_name(node: ast.AST) -> str | None:
+    return (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) if isinstance(node, ast.Call) else None
+
+
+def _opens(node: ast.AST, name: str | None, ored: bool) -> bool:
+    """`node` puts what is below it in an OR's branch (`ored`), or under a NOT."""
+    if ored:
+        return isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr) or (
+            isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or)) or name == "or_"
+    return isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Invert, ast.Not)) or name == "not_"
 
 
 def _ordering(facts: Facts, path: str) -> set[tuple[int, int]]:
@@ -533,17 +551,17 @@ def _ordering(facts: Facts, path: str) -> set[tuple[int, int]]:
         text = "\n".join(facts.lines(Span(path, 1, 1_000_000)))
         tree = _tree(facts, path) if "order_by(" in text else None
         out: set[tuple[int, int]] = set()
-        for fn in ast.walk(tree) if tree is not None else ():
+        for fn in walk(tree) if tree is not None else ():
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
-            sorting = [a for c in ast.walk(fn) if isinstance(c, ast.Call) and getattr(c.func, "attr", None) == "order_by"
+            sorting = [a for c in walk(fn) if isinstance(c, ast.Call) and getattr(c.func, "attr", None) == "order_by"
                        for a in [*c.args, *(k.value for k in c.keywords)]]
-            inside = {id(n) for a in sorting for n in ast.walk(a)}
-            used = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+            inside = {id(n) for a in sorting for n in walk(a)}
+            used = [n for n in walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
             keys = {u.id for u in used if id(u) in inside} - {u.id for u in used if id(u) not in inside}
-            values = [*sorting, *(a.value for a in ast.walk(fn) if isinstance(a, ast.Assign) and len(a.targets) == 1
+            values = [*sorting, *(a.value for a in walk(fn) if isinstance(a, ast.Assign) and len(a.targets) == 1
                                   and isinstance(a.targets[0], ast.Name) and a.targets[0].id in keys)]
-            out |= {(n.end_lineno or n.lineno, n.end_col_offset or 0) for v in values for n in ast.walk(v)
+            out |= {(n.end_lineno or n.lineno, n.end_col_offset or 0) for v in values for n in walk(v)
                     if isinstance(n, ast.Attribute)}
         cache[path] = out
     return cache[path]
@@ -594,9 +612,9 @@ def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
         terms |= {term for t in tests for term in asserted_terms(t, attribute_ref)}
         placed = placed or any(isinstance(n, ast.Attribute) and n.attr == (col.attr or col.name)
                                or isinstance(n, ast.Attribute) and classes.column(table.class_name or "", n.attr) == found
-                               for t in tests for n in ast.walk(t))
+                               for t in tests for n in walk(t))
 
-    for node in (n for part in [*parts, *earlier] for n in ast.walk(part)):
+    for node in (n for part in [*parts, *earlier] for n in walk(part)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             if node.func.attr in _FILTER_CALLS:
                 tests = node.args
@@ -604,7 +622,7 @@ def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
                 args = node.args[1:] if node.func.attr == "join_from" else node.args
                 tests = [*args[1:], *(k.value for k in node.keywords if k.arg == "onclause")]
                 target = _model_class(args[0]) if args else None
-                into |= {(target, ref) for t in tests for ref in map(_class_attribute, ast.walk(t))
+                into |= {(target, ref) for t in tests for ref in map(_class_attribute, walk(t))
                          if target and ref and ref.partition(".")[0] == target}
                 into |= {("", ref) for t in [*args[:1], *tests] if (ref := _class_attribute(t)) and ref.split(".")[1][:1].islower()}
             else:
@@ -650,24 +668,24 @@ def _gathered(tree: ast.Module, line: int) -> tuple[list[ast.AST], list[ast.expr
     `conds += [...]`) that a filter of the same function and-s (`.where(*conds)`, `.where(and_(*conds))`): the
     statements that hold those filters, and the conditions and-ed with the ones added at `line` wherever the list is
     used: those the block that binds the list adds (not a branch inside it) and those added at `line`."""
-    function = next((f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+    function = next((f for f in walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
                      and f.lineno <= line <= (f.end_lineno or f.lineno)
                      and not any(isinstance(g, (ast.FunctionDef, ast.AsyncFunctionDef)) and g is not f
-                                 and g.lineno <= line <= (g.end_lineno or g.lineno) for g in ast.walk(f))), None)
+                                 and g.lineno <= line <= (g.end_lineno or g.lineno) for g in walk(f))), None)
     if function is None:
         return None
-    here = next((s for s in ast.walk(function) if isinstance(s, ast.stmt) and not isinstance(s, _COMPOUND)
+    here = next((s for s in walk(function) if isinstance(s, ast.stmt) and not isinstance(s, _COMPOUND)
                  and s.lineno <= line <= (s.end_lineno or s.lineno)), None)
     added = _added_to(here) if here is not None else None
     if added is None:
         return None
     name, conditions = added
-    uses = [n for n in ast.walk(function) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+    uses = [n for n in walk(function) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
             and n.func.attr in _FILTER_CALLS and any(_stars(a, name) for a in n.args)]
     if not uses:
         return None
     always: list[ast.expr] = []
-    for block in (b for s in ast.walk(function) for b in _blocks(s)):
+    for block in (b for s in walk(function) for b in _blocks(s)):
         if any(isinstance(s, (ast.Assign, ast.AnnAssign)) and (a := _added_to(s)) is not None and a[0] == name for s in block):
             always += [c for s in block if (a := _added_to(s)) is not None and a[0] == name and s is not here for c in a[1]]
             break
@@ -736,7 +754,7 @@ _BUILDERS = frozenset(("select", "query", "delete", "update", "exists", "union",
 
 def _statement_roots(parts: list[ast.AST]) -> list[ast.AST]:
     """What the filter calls of `parts` are called on, at the start of their chains."""
-    return [_chain_root(node.func.value) for part in parts for node in ast.walk(part)
+    return [_chain_root(node.func.value) for part in parts for node in walk(part)
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _FILTER_CALLS]
 
 
@@ -768,7 +786,7 @@ def _narrowed_before(tree: ast.Module, line: int) -> list[ast.AST]:
     before: list[ast.stmt] = []
     inside = False
     while True:
-        body = [c for c in ast.iter_child_nodes(node) if isinstance(c, (ast.stmt, ast.excepthandler))]
+        body = [c for c in children(node) if isinstance(c, (ast.stmt, ast.excepthandler))]
         inner = next((c for c in body if c.lineno <= line <= (c.end_lineno or c.lineno)), None)
         if inner is None:
             break
@@ -794,7 +812,7 @@ def _statement_at(tree: ast.Module, line: int) -> tuple[list[ast.AST], str | Non
     best: ast.AST | None = None
     function: str | None = None
     while True:
-        inner = next((c for c in ast.iter_child_nodes(node) if isinstance(c, (ast.stmt, ast.excepthandler))
+        inner = next((c for c in children(node) if isinstance(c, (ast.stmt, ast.excepthandler))
                       and c.lineno <= line <= (c.end_lineno or c.lineno)), None)
         if inner is None:
             break
@@ -904,7 +922,7 @@ class _RelationshipUses:
         cls = next((c for c in index.all if c.name == schema and c.path == span.path), None)  # type: ignore[attr-defined]
         if cls is None:  # a module of schemas, which holds no model: its class's own bases, as written
             tree = _tree(self.facts, span.path)
-            found = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == schema), None) if tree else None
+            found = next((n for n in walk(tree) if isinstance(n, ast.ClassDef) and n.name == schema), None) if tree else None
             return schema if found is not None and any(_last_name(b) in _SCHEMA_BASES for b in found.bases) else None
         if index.is_mapped(cls):  # type: ignore[attr-defined]
             return None
@@ -933,7 +951,7 @@ class _RelationshipUses:
         """The model class `name` (the class around `span`) says it stands for in its `class Meta: model = X`: a
         graphene-sqlalchemy object type's or a marshmallow-sqlalchemy schema's, whose resolvers get rows of X as self."""
         tree = _tree(self.facts, span.path)
-        cls = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == name
+        cls = next((n for n in walk(tree) if isinstance(n, ast.ClassDef) and n.name == name
                     and n.lineno <= span.start <= (n.end_lineno or n.lineno)), None) if tree else None
         meta = next((n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"), None) if cls else None
         return next((_last_name(a.value) for a in meta.body if isinstance(a, ast.Assign)
@@ -1080,12 +1098,12 @@ def _string_loader_owners(facts: Facts, classes: _Classes, span: Span, name: str
         return {None}
     owners: set[str | None] = set()
     entities: dict[int, str | None] = {}  # id(loader call at the head of an option) -> its query's entity
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "options":
             entity = _query_entity(node.func.value)
             for arg in node.args:
                 entities[id(_option_head(arg))] = entity
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if not (isinstance(node, ast.Call) and node.lineno <= span.start <= (node.end_lineno or node.lineno)
                 and _loader_name(node) in _LOADER_NAMES and any(name in _path_names(a) for a in node.args)):
             continue
@@ -1336,7 +1354,7 @@ def _names_for(facts: Facts, m: ModuleFacts, module: ModuleFacts, name: str) -> 
         return None
     written: list[str] = []
     package = m.path.endswith("__init__.py")
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.ImportFrom):
             source = absolute(m.module, package, node)
             for a in node.names:
