@@ -252,11 +252,13 @@ def _columns_named(classes: _Classes, aliases: dict[str, str], code: str, path: 
             yield m, cls, found
     for m in _NAMED_ATTR.finditer(code):
         name, core, attr = m.groups()
+        if not core and name not in aliases:  # `self.x`, `db.session`: most matches, neither kind
+            continue
         other = _OTHER_AFTER.match(code, m.end()) or _OTHER_BEFORE.search(code[:m.start()])
         if other is not None and (other.group(2) or other.group(1)[0].isupper() or other.group(1) in {"cls", *aliases}):
             continue
         if not core:
-            if name in aliases and (found := classes.column(aliases[name], attr)) is not None:
+            if (found := classes.column(aliases[name], attr)) is not None:
                 yield m, aliases[name], found
             continue
         table = classes.core(name)

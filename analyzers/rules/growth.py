@@ -111,15 +111,20 @@ def _scan(facts: Facts) -> dict[str, object]:
                 for name in (rel.attr, rel.back_populates):
                     if name and link not in links.setdefault(name, []):
                         links[name].append(link)
-    words = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted({*classes, *variables, *links}, key=len, reverse=True)))
+    names = {*classes, *variables, *links, *shared}  # shared too: a file making `models_cdr.Ticket(...)` is read
+    words = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
                        + r")\b") if classes or variables or links else None
     adds: dict[str, list[Span]] = {}
     generic: Span | None = None
     for path in python_paths(facts):
-        if not _application(path) or words is None:
-            continue
+        if not _application(path) or words is None or _SETUP_FUNCTION.search(path.rsplit("/", 1)[-1]):
+            continue  # a seed or fixture module's rows are set-up data: nothing in it counts
         text = "\n".join(facts.lines(Span(path, 1, 10_000_000)))
-        if not words.search(text) and "model" not in text and "cls(" not in text:  # nothing it could add rows by
+        # Nothing it could add rows by; or, with no name of a class in it, only a `self.model(**data)` it could make
+        # rows by: none to look for once one is found, nor without `**` (Python folds some other letters into ASCII
+        # names: a file with them is read).
+        if not words.search(text) and ("model" not in text and "cls(" not in text
+                                       or text.isascii() and (generic is not None or "**" not in text)):
             continue
         tree = source_tree(facts, path)
         if tree is None:
@@ -128,7 +133,7 @@ def _scan(facts: Facts) -> dict[str, object]:
         named, known = _aliased(tree, by_name, classes)
         imported = _imported_names(tree) if shared else {}
         for node, owner, function in _calls_and_assigns(tree):
-            if _SETUP_FUNCTION.search(function or "") or _SETUP_FUNCTION.search(path.rsplit("/", 1)[-1]):
+            if _SETUP_FUNCTION.search(function or ""):
                 continue
             span = Span(path, node.lineno, node.lineno)
             if (chosen := _picked_class(node, by_name, classes)) is not None:
@@ -220,18 +225,22 @@ def _link(facts: Facts, secondary: str | None, variables: dict[str, TableFact]) 
 
 
 def _calls_and_assigns(tree: ast.Module):
-    """Each call and attribute assignment, with the class and the function it is in."""
-    def walk(node: ast.AST, owner: str | None, function: str | None):
-        for child in children(node):
-            if isinstance(child, ast.ClassDef):
-                yield from walk(child, child.name, function)
-            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                yield from walk(child, owner, child.name)
-            else:
-                if isinstance(child, (ast.Call, ast.Assign, ast.AugAssign, ast.Subscript)):
-                    yield child, owner, function
-                yield from walk(child, owner, function)
-    yield from walk(tree, None, None)
+    """Each call and attribute assignment, with the class and the function it is in, in preorder. A stack and the
+    node's exact class (ast.parse makes no subclasses), not nested generators and isinstance: the walk meets every
+    node of most application files."""
+    stack: list[tuple[ast.AST, str | None, str | None]] = [(child, None, None) for child in reversed(children(tree))]
+    while stack:
+        node, owner, function = stack.pop()
+        cls = node.__class__
+        if cls is ast.Call or cls is ast.Assign or cls is ast.AugAssign or cls is ast.Subscript:
+            yield node, owner, function
+        elif cls is ast.ClassDef:
+            owner = node.name
+        elif cls is ast.FunctionDef or cls is ast.AsyncFunctionDef:
+            function = node.name
+        kids = children(node)
+        kids.reverse()
+        stack.extend([(child, owner, function) for child in kids])
 
 
 def _last(node: ast.AST) -> str:
