@@ -1007,6 +1007,8 @@ class _OpReader:
 
         if isinstance(arg, ast.Call) and len(arg.args) == 1 and not arg.keywords and last(self.names.callee(arg)) == "DDL":
             arg = arg.args[0]  # sa.DDL("UPDATE ..."): the construct only carries its SQL string
+        while isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr in _BINDS:
+            arg = arg.func.value  # text("... :role_id").params(role_id=...): the SQL is the text's
         texts = evaluate(arg, env, self.names)
         if texts is None and isinstance(arg, ast.Name) and arg.id in self.bindings:
             texts = evaluate(self.bindings[arg.id], env, self.names)  # `sql = f"... {x}"` then op.execute(sql)
@@ -1220,6 +1222,10 @@ def _text_arg(node: ast.AST) -> str | None:
     if isinstance(node, ast.Call) and node.args:
         return const_str(node.args[0])
     return None
+
+
+# What a text() is given its values by, or run with: the statement stays the text's.
+_BINDS = ("params", "bindparams", "execution_options", "columns")
 
 
 def _literal(arg: ast.AST, names: Names) -> ast.AST:
