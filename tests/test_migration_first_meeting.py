@@ -485,3 +485,11 @@ def test_a_text_given_its_values_by_params_is_read_as_its_sql(tmp_path):
     backfill = ('op.execute(sa.text("INSERT INTO items (owner_id) SELECT :owner WHERE NOT EXISTS '
                 '(SELECT 1 FROM items WHERE owner_id = :owner)").params(owner=3))')
     assert found(tmp_path, later(backfill), "MIG001") == []
+
+
+def test_a_temporary_table_the_revision_makes_in_sql_is_there_for_its_drop(tmp_path):
+    """copr (MIG017 judged wrong): `CREATE TEMP TABLE t AS (...)` in op.execute, then `op.drop_table("t")` later in the
+    same upgrade: the table is there."""
+    upgrade = 'op.execute("CREATE TEMP TABLE scratch AS (SELECT id FROM items)")\nop.drop_table("scratch")'
+    assert found(tmp_path, later(upgrade), "MIG017") == []
+    assert len(found(tmp_path / "none", later('op.drop_table("scratch")'), "MIG017")) == 1

@@ -288,6 +288,8 @@ class UpgradeOnMissingObject(Rule):
             missing = self._missing(rev, op, made, hist) if not (op.guarded or op.name == "unread") else None
             if missing:
                 yield op, missing
+            if op.sql is not None:  # a TEMP table too (effects leave it out: it is gone at the end of the session)
+                made.update(st.table for st in op.sql.statements if st.kind == "create_table" and st.table)
             for e in effects([op]):  # what it makes, guarded or not: a later step may rely on it
                 if e.kind in ("create_table", "rename_table") and e.table:
                     made.add(e.name if e.kind == "rename_table" and e.name else e.table)
