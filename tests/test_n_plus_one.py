@@ -64,3 +64,18 @@ def test_the_advice_names_the_function_and_the_relationships(findings):
     f = next(f for f in findings if f.anchor.endswith("unpaid_lines:Order:n+1"))
     assert advice(f.rule_id, f.anchor, f.message).startswith(
         "In `unpaid_lines`, load Order.lines with the query the loop runs over: `.options(selectinload(...))`")
+
+
+def test_a_relationship_the_loop_sets_before_it_reads_it_loads_nothing(tmp_path):
+    """simpler-grants-gov (PERF003 judged wrong): `member.team = teams[member.team_id]` then `member.team.name` in the
+    same turn of the loop reads what was set; the same loop without the assignment still reads lazily."""
+    from analyzers.rules.s08_performance import DynamicRelationship
+    from tests.test_precision import found
+
+    models = DynamicRelationship._TEAMS
+    views = ("from app.models import Member\n\ndef roster(session, teams):\n    names = []\n"
+             "    for m in session.query(Member).all():\n        m.team = teams[m.team_id]\n        names.append(m.team.name)\n"
+             "    return names\n")
+    assert found(tmp_path, {"app/models.py": models, "app/views.py": views}, "PERF003") == []
+    lazy = views.replace("        m.team = teams[m.team_id]\n", "")
+    assert len(found(tmp_path / "lazy", {"app/models.py": models, "app/views.py": lazy}, "PERF003")) == 1

@@ -3,6 +3,7 @@ the rule words, apart from the rule so that PERF005 shares what "loads lazily" m
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -47,7 +48,8 @@ def lazy_loop_reads(facts: Facts) -> Iterator[tuple[QueryUse, TableFact, list[Lo
     relationship). Not read: options it cannot read, rows of columns only, a query that compares a unique key with
     `==` (one row: no loop of many), a relationship loaded in the query's options (or by a wildcard), and a
     many-to-one whose foreign key (or itself) the query tests with `==` or `in_()`: the parents are ones the code
-    holds already, or one, and the session's identity map answers those reads without a query."""
+    holds already, or one, and the session's identity map answers those reads without a query; nor one the loop sets
+    before it reads it."""
     by_class = {t.class_name: t for t in facts.tables.values() if t.class_name}
     for q, table in app_queries(facts):
         if q.is_async or q.opaque_options or q.columns_only or not q.looped or "*" in q.eager:
@@ -64,9 +66,18 @@ def lazy_loop_reads(facts: Facts) -> Iterator[tuple[QueryUse, TableFact, list[Lo
             to_one = many_to_one(table, rel, by_class)
             if attr in pinned or f"{attr}_id" in pinned or (to_one and _keys_to(table, _target(rel, by_class)) & pinned):  # type: ignore[arg-type]
                 continue  # `event_id` by the naming convention, where the foreign key is not read (a mixin's)
+            if _set_first(facts, attr, read, loop):
+                continue
             reads[attr] = LoopRead(rel, read, loop, to_one)
         if reads:
             yield q, table, list(reads.values())
+
+
+def _set_first(facts: Facts, attr: str, read: Span, loop: Span) -> bool:
+    """The loop assigns the relationship (`row.parent = parents[row.parent_id]`) before it reads it: the read
+    answers from what was set, no query."""
+    before = facts.lines(Span(read.path, loop.start, read.start - 1)) if read.start > loop.start else ()
+    return any(re.search(rf"\.{re.escape(attr)}\s*=(?!=)", line) for line in before)
 
 
 def _target(rel: RelationshipFact, by_class: dict[str, TableFact]) -> TableFact | None:

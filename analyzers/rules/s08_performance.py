@@ -1118,7 +1118,8 @@ class DynamicRelationship(Rule):
         `lazy="select"`), with no `selectinload`/`joinedload`/`subqueryload`/`raiseload` of it in the query's
         options. No finding where the options cannot be read (built elsewhere), where the class of the rows or of
         the attribute is not known (a column, a property or a hybrid is not a relationship), or for a many-to-one
-        whose foreign key the query pins with `==` (all rows share one parent, which the session loads once). One
+        whose foreign key the query pins with `==` (all rows share one parent, which the session loads once), or for
+        a relationship the loop assigns before it reads it (`row.parent = parents[row.parent_id]`). One
         finding a query, at the first read, naming every such relationship; the query, the loop, the reads and the
         relationships are cited. And a declaration: `lazy="dynamic"` or `lazy="select"` written out on a collection
         (a many-to-one, whose foreign key is on this side, is not a collection), in a project whose application
