@@ -1287,3 +1287,21 @@ class Payment(Base):
         "response.id", "checkout.id")
     (f,) = [f for f in found(tmp_path / "row", {**files, "app/pay.py": row}, "INT002") if "checkout_id" in f.message]
     assert "writes another row's id into it" in f.message
+
+
+def test_a_jsonb_key_read_in_sql_counts_for_the_table_it_names_only(tmp_path):
+    """pybossa (PERF002 judged wrong x2): `project.info->>'k'` in SQL is a read of project.info, not of every other
+    table's `info` column; a bare `info->>'k'` counts for the table the statement reads."""
+    from tests.test_precision import HEADER, found
+
+    models = HEADER + ("from sqlalchemy.dialects.postgresql import JSONB\n\n\nclass Project(Base):\n"
+                       "    __tablename__ = 'project'\n    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                       "    info: Mapped[dict] = mapped_column(JSONB)\n\n\nclass Task(Base):\n    __tablename__ = 'task'\n"
+                       "    id: Mapped[int] = mapped_column(primary_key=True)\n    info: Mapped[dict] = mapped_column(JSONB)\n")
+    cache = ("from sqlalchemy import text\n\n\ndef locked(db):\n"
+             "    return db.execute(text(\"SELECT p.id FROM project p WHERE (p.info->>'passwd_hash') IS NULL\")).all()\n")
+    assert [f.anchor for f in found(tmp_path, {"app/models.py": models, "app/cache.py": cache}, "PERF002")] == [
+        "table:project.info:gin"]
+    bare = cache.replace("FROM project p WHERE (p.info", "FROM task WHERE (info")
+    assert [f.anchor for f in found(tmp_path / "bare", {"app/models.py": models, "app/cache.py": bare}, "PERF002")] == [
+        "table:task.info:gin"]

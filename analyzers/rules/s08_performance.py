@@ -1036,11 +1036,11 @@ def on_plan(plan):
                     continue
                 queried = [u for u in uses.get((table.class_name or "", col.attr or col.name), [])
                            if not u.operation.startswith(_JSON_WRITES) and _index_may_serve(u, table, self.facts)]
-                in_sql = [u for u in raw if _queries_json(u.text or "", col.name)]
+                in_sql = [u for u in raw if _queries_json(u.text or "", col.name, table.name)]
                 if not (queried or in_sql):
                     continue  # a document stored and read whole: the drafted answer to q8.3 lists it
                 containment = [u for u in queried if u.operation in _CONTAINMENT]
-                containment += [u for u in in_sql if _queries_json(u.text or "", col.name, containment=True)]
+                containment += [u for u in in_sql if _queries_json(u.text or "", col.name, table.name, containment=True)]
                 if containment and all(getattr(u, "returned", False) for u in containment):
                     site, what = containment[0].span, containment[0].operation
                     yield self.finding(
@@ -1102,11 +1102,20 @@ _CONTAINMENT = frozenset(("contains", "contained_by", "has_key", "has_any", "has
 _JSON_WRITES = ("jsonb_set", "jsonb_insert", "jsonb_strip_nulls", "json_set", "jsonb_build", "json_build")
 
 
-def _queries_json(sql: str, column: str, containment: bool = False) -> bool:
+def _queries_json(sql: str, column: str, table: str, containment: bool = False) -> bool:
+    """Does the SQL query into `table`.`column`: the column, qualified by the table or an alias the statement gives
+    it (`FROM project p ... p.info->>'k'`), or bare in a statement that reads the table? Another table's column of
+    the same name is not this one."""
     if column not in sql:
         return False  # most SQL never names the column: skip the regular expression (columns x statements)
     ops = r"@>|<@|\?\||\?&|\?|@\?|@@" if containment else r"@>|<@|\?\||\?&|\?|->>|->|#>>|#>|@\?|@@"
-    return bool(re.search(rf"\b{re.escape(column)}\s*({ops})", sql))
+    name = re.escape(table)
+    names = {table} | {a for a in re.findall(rf'\b(?:FROM|JOIN|UPDATE)\s+"?(?:\w+\.)?{name}"?\s+(?:AS\s+)?(\w+)', sql, re.I)}
+    reads = re.search(rf'\b(?:FROM|JOIN|UPDATE|INTO)\s+"?(?:\w+\.)?{name}"?(?!\w)', sql, re.I)
+    for m in re.finditer(rf'(?:"?(\w+)"?\.)?\b{re.escape(column)}\s*({ops})', sql):
+        if (m.group(1) in names) if m.group(1) else reads:
+            return True
+    return False
 
 
 class DynamicRelationship(Rule):
