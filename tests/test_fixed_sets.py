@@ -333,3 +333,14 @@ def test_a_migrations_key_read_back_and_a_class_constant_of_another_module_are_n
     migration = revision(upgrade).replace("import sqlalchemy as sa", "import sqlalchemy as sa\nfrom app.actions import Action")
     files = {"app/__init__.py": "", "app/models.py": SHOP, "app/actions.py": actions, "migrations/versions/0001_a.py": migration}
     assert [f.anchor.rsplit(":", 1)[1] for f in found(tmp_path, files, "CFG008")] == ["label"]
+
+
+def test_a_methods_callers_are_not_a_parents_through_super_nor_another_objects_in_its_own_body(tmp_path):
+    """koschei (CFG008 judged wrong x2: "what the call on line 666 passes"): a subclass's `super().execute(...)` calls
+    the parent's method, and `db.execute(...)` inside `execute` is the session's; the command's own call is named."""
+    admin = ('from sqlalchemy import text\n\n\nclass Cleanup:\n    def execute(self, db, older_than):\n'
+             '        db.execute(text(f"DELETE FROM shelves WHERE age > {older_than}"))\n\n\n'
+             'class Other(Cleanup):\n    def execute(self, db, older_than=None):\n        super().execute(db, "1 OR 1=1")\n\n\n'
+             'def main(db, args):\n    Cleanup().execute(db, **vars(args))\n')
+    (f,) = found(tmp_path, {"app/models.py": SHOP, "app/admin.py": admin}, "CFG008")
+    assert "line 15" in f.message and "line 11" not in f.message and "line 6" not in f.message

@@ -493,3 +493,11 @@ def test_a_temporary_table_the_revision_makes_in_sql_is_there_for_its_drop(tmp_p
     upgrade = 'op.execute("CREATE TEMP TABLE scratch AS (SELECT id FROM items)")\nop.drop_table("scratch")'
     assert found(tmp_path, later(upgrade), "MIG017") == []
     assert len(found(tmp_path / "none", later('op.drop_table("scratch")'), "MIG017")) == 1
+
+
+def test_unparsed_downgrade_sql_that_drops_the_column_is_read_as_dropping_it(tmp_path):
+    """koschei (MIG002 judged wrong): the downgrade's SQL fails to parse (a DROP TRIGGER without ON) but its text says
+    `DROP COLUMN all_blocked`: the column is dropped."""
+    downgrade = 'op.execute("DROP TRIGGER IF EXISTS t_all_blocked; ALTER TABLE items DROP COLUMN all_blocked;")'
+    files = later('op.add_column("items", sa.Column("all_blocked", sa.Boolean()))', downgrade)
+    assert found(tmp_path, files, "MIG002") == []

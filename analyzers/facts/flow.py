@@ -132,11 +132,12 @@ class Flow:
 
     def callers(self, func: Func) -> list[tuple[ast.Call, Func | None]]:
         """The calls of `func` in this module: `obj.name(...)` for a method, `name(...)` for a function (a
-        method and a function of one name are not each other's callers)."""
+        method and a function of one name are not each other's callers); `super().name(...)` calls a parent's, and a
+        method's own `db.name(...)` another object's."""
         self._index()
         method = id(func) in self._methods
-        return [(c, f) for c, f in self._calls.get(func.name, []) if isinstance(c.func, ast.Attribute) == method
-                or isinstance(c.func, ast.Call)]
+        return [(c, f) for c, f in self._calls.get(func.name, []) if (isinstance(c.func, ast.Attribute) == method
+                or isinstance(c.func, ast.Call)) and not _through_super(c) and not (method and f is func and _other_object(c))]
 
     def _module_assignments(self, body: list[ast.stmt]) -> None:
         """Each value module-level code assigns a name, in `if`/`try`/`with` blocks too (`a, b = None, None`
@@ -829,6 +830,18 @@ def _doubles(node: ast.AST, q: str) -> bool:
             return False
         node = node.func.value
     return False
+
+
+def _other_object(call: ast.Call) -> bool:
+    """`db.execute(...)` inside a command's own `execute`: a method of that name on an object other than `self` or
+    `cls`, another class's (a session's), not a call of itself."""
+    return isinstance(call.func, ast.Attribute) and not (
+        isinstance(call.func.value, ast.Name) and call.func.value.id in ("self", "cls"))
+
+
+def _through_super(call: ast.Call) -> bool:
+    return isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call) and \
+        isinstance(call.func.value.func, ast.Name) and call.func.value.func.id == "super"
 
 
 def _element(value: ast.AST, i: int) -> ast.AST:

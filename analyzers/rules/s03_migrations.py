@@ -674,6 +674,8 @@ def downgrade():
                 unsure = [u for u in unread if effect.table and u.concerns(effect.table)]
                 if kind == "table" and any(_creates_in_text(u, name) for u in unsure):
                     continue  # SQL the parser could not read (MySQL's backquotes) says CREATE TABLE of it: likely remade
+                if kind == "column" and not before and any(_drops_in_text(u, name) for u in unsure):
+                    continue  # SQL the parser could not read says DROP COLUMN of it
                 malformed = next((u for u in unsure if kind == "column" and _malformed_drop(u, name)), None)
                 given_table = next((u for u in unsure if kind == "column" and _table_given(u, name)), None)
                 if given_table is not None:  # batch_op.drop_column("items", "note"): TypeError before anything runs
@@ -1006,6 +1008,12 @@ def _creates_in_text(unread: Unread, table: str) -> bool:
     return unread.kind == "sql" and bool(unread.text) and re.search(
         rf"\bCREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?([`\"]?\w+[`\"]?\.)?[`\"]?{re.escape(table)}[`\"]?\s*\(",
         unread.text or "", re.I) is not None
+
+
+def _drops_in_text(unread: Unread, column: str) -> bool:
+    """Unparsed SQL whose text drops the column: `DROP COLUMN [IF EXISTS] column` in any quoting."""
+    return unread.kind == "sql" and bool(unread.text) and re.search(
+        rf"\bDROP\s+COLUMN\s+(IF\s+EXISTS\s+)?[`\"]?{re.escape(column)}[`\"]?(?![\w])", unread.text or "", re.I) is not None
 
 
 _NAMED_KEY = re.compile(r"ForeignKey\([^()]*\bname\s*=")  # `ForeignKey("users.id", name="fk_users")`
