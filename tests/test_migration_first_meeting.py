@@ -501,3 +501,19 @@ def test_unparsed_downgrade_sql_that_drops_the_column_is_read_as_dropping_it(tmp
     downgrade = 'op.execute("DROP TRIGGER IF EXISTS t_all_blocked; ALTER TABLE items DROP COLUMN all_blocked;")'
     files = later('op.add_column("items", sa.Column("all_blocked", sa.Boolean()))', downgrade)
     assert found(tmp_path, files, "MIG002") == []
+
+
+def test_rows_a_trigger_function_inserts_make_the_table_grow(tmp_path):
+    """simpler-grants-gov (MIG007 judged wrong: "only the migrations seed it"): the INSERT is in the body of a trigger
+    function the migration creates, which the database runs on every write to items: the table grows with use."""
+    trigger = ('op.create_table("items_audit", sa.Column("id", sa.Integer, primary_key=True), sa.Column("item_id", sa.Integer))\n'
+               'op.execute("""CREATE OR REPLACE FUNCTION audit_items() RETURNS trigger AS $$ BEGIN '
+               'INSERT INTO items_audit (item_id) VALUES (NEW.id); RETURN NEW; END; $$ LANGUAGE plpgsql""")')
+    files = later(trigger)
+    files["migrations/versions/0003_c.py"] = revision('op.create_index("ix_items_audit_item", "items_audit", ["item_id"])',
+                                                      rev="0003", down="0002")
+    files["app/models.py"] = HEADER + ("\n\nclass ItemAudit(Base):\n    __tablename__ = 'items_audit'\n"
+                                       "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                                       "    item_id: Mapped[int | None] = mapped_column(Integer)\n")
+    (f,) = found(tmp_path, files, "MIG007")
+    assert f.severity is Severity.WARNING and "seed" not in f.message

@@ -70,11 +70,11 @@ class Growth:
 def growth(facts: Facts, table: TableFact) -> Growth:
     """What the code tells of how `table` gets its rows."""
     found = _found(facts)
-    seeds = tuple(i.span for i in outside_inserts(facts).get(table.name.lower(), []) if _migration(i.span.path))
+    inserts = outside_inserts(facts).get(table.name.lower(), [])
+    seeds = tuple(i.span for i in inserts if _migration(i.span.path) and not i.by_database)
     seeds += tuple(found["bulk"].get(table.name.lower(), []))  # type: ignore[union-attr]
     adds = list(found["adds"].get(table.name, []))  # type: ignore[union-attr]
-    adds += [i.span for i in outside_inserts(facts).get(table.name.lower(), [])
-             if not _migration(i.span.path) and _application(i.span.path)]
+    adds += [i.span for i in inserts if (not _migration(i.span.path) and _application(i.span.path)) or i.by_database]
     return Growth(tuple(adds), seeds, found["generic"])  # type: ignore[arg-type]
 
 

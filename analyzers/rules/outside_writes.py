@@ -19,6 +19,10 @@ class Insert:
     span: Span
     what: str  # "an INSERT INTO events (...)", "op.bulk_insert"
     columns: tuple[str, ...] | None  # the columns it names; None: every column, by position
+    by_database: bool = False  # in the body of a function or trigger the SQL creates: the database runs it on writes
+
+
+_ROUTINE = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE|TRIGGER|RULE)\b", re.I)
 
 
 def outside_inserts(facts: Facts) -> dict[str, list[Insert]]:
@@ -33,10 +37,11 @@ def outside_inserts(facts: Facts) -> dict[str, list[Insert]]:
         if is_test_path(span.path) or (span.path, span.start) in seen:
             continue
         seen.add((span.path, span.start))
+        routine = bool(_ROUTINE.search(text))
         for m in _INSERT.finditer(text):
             cols = tuple(c.strip().strip('"').lower() for c in m.group(2).split(",")) if m.group(2) else None
             verb = "a COPY" if m.group(0).upper().startswith("COPY") else "an INSERT"
-            out.setdefault(m.group(1).lower(), []).append(Insert(span, f"{verb} into {m.group(1)}", cols))
+            out.setdefault(m.group(1).lower(), []).append(Insert(span, f"{verb} into {m.group(1)}", cols, routine))
     for rev in facts.revisions:
         for op in rev.upgrade:
             if op.name == "bulk_insert" and (table := bulk_insert_table(facts, op)):
