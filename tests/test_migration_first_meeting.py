@@ -517,3 +517,16 @@ def test_rows_a_trigger_function_inserts_make_the_table_grow(tmp_path):
                                        "    item_id: Mapped[int | None] = mapped_column(Integer)\n")
     (f,) = found(tmp_path, files, "MIG007")
     assert f.severity is Severity.WARNING and "seed" not in f.message
+
+
+def test_a_postgis_geometry_column_added_by_add_geometry_column_is_there(tmp_path):
+    """anyway (MIG006 judged wrong x2): `SELECT AddGeometryColumn('public', 'items', 'geom', 4326, 'POINT', 2)` is how
+    PostGIS adds items.geom; the model's column is not missing from the migrations."""
+    models = HEADER + ("\n\nclass Item(Base):\n    __tablename__ = 'items'\n"
+                       "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                       "    owner_id: Mapped[int | None] = mapped_column(Integer)\n    geom: Mapped[str | None] = mapped_column(String)\n")
+    files = later("op.execute(\"SELECT AddGeometryColumn('public', 'items', 'geom', 4326, 'POINT', 2)\")")
+    files["app/models.py"] = models
+    assert not [f for f in found(tmp_path, files, "MIG006") if "geom" in f.message]
+    files["migrations/versions/0002_b.py"] = revision("pass", rev="0002", down="0001")
+    assert [f for f in found(tmp_path / "none", files, "MIG006") if "geom" in f.message]

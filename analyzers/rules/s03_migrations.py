@@ -1010,6 +1010,19 @@ def _creates_in_text(unread: Unread, table: str) -> bool:
         unread.text or "", re.I) is not None
 
 
+_ADD_GEOMETRY = re.compile(r"AddGeometryColumn\s*\(\s*(?:'\w*'\s*,\s*)?(?:'\w*'\s*,\s*)?'(\w+)'\s*,\s*'(\w+)'\s*,\s*\d", re.I)
+
+
+def _postgis_columns(facts) -> set[tuple[str, str]]:
+    """(table, column) of every `AddGeometryColumn([catalog, schema,] table, column, srid, ...)` in the migrations'
+    SQL: PostGIS's way of adding a geometry column."""
+    if "postgis_columns" not in facts.derived:
+        facts.derived["postgis_columns"] = {
+            (t.lower(), c.lower()) for r in facts.revisions for op in r.upgrade if op.sql is not None and op.sql.text
+            for t, c in _ADD_GEOMETRY.findall(op.sql.text)}
+    return facts.derived["postgis_columns"]  # type: ignore[return-value]
+
+
 def _drops_in_text(unread: Unread, column: str) -> bool:
     """Unparsed SQL whose text drops the column: `DROP COLUMN [IF EXISTS] column` in any quoting."""
     return unread.kind == "sql" and bool(unread.text) and re.search(
@@ -1337,6 +1350,8 @@ class ModelMigrationDrift(Rule):
                     continue  # a library mixin's column: which of them exist depends on the library's version
                 if other is None and any(u.table == name and u.kind in ("op", "sql") for u in gaps):
                     continue  # a part of this table's migrations could not be read (a loop of add_column): it may add it
+                if other is None and (name, col.name) in _postgis_columns(facts):
+                    continue  # `SELECT AddGeometryColumn('markers', 'geom', ...)`: PostGIS adds it
                 if other is None:
                     absent.append(col)
                 elif col.timezone is not None and other.timezone is not None and col.timezone != other.timezone \
