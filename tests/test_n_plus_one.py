@@ -79,3 +79,14 @@ def test_a_relationship_the_loop_sets_before_it_reads_it_loads_nothing(tmp_path)
     assert found(tmp_path, {"app/models.py": models, "app/views.py": views}, "PERF003") == []
     lazy = views.replace("        m.team = teams[m.team_id]\n", "")
     assert len(found(tmp_path / "lazy", {"app/models.py": models, "app/views.py": lazy}, "PERF003")) == 1
+
+
+def test_a_relationship_rebuilt_from_itself_is_read_first(tmp_path):
+    """zou (PERF003 judged right, lost by the rule above in a first cut): `m.teams = [t for t in m.teams if ...]` reads
+    the collection to make its own new value: the lazy load happens."""
+    from analyzers.rules.s08_performance import DynamicRelationship
+    from tests.test_precision import found
+
+    views = ("from app.models import Member\n\ndef prune(session):\n    for m in session.query(Member).all():\n"
+             "        m.team = (\n            m.team if m.team.name else None\n        )\n")
+    assert len(found(tmp_path, {"app/models.py": DynamicRelationship._TEAMS, "app/views.py": views}, "PERF003")) == 1

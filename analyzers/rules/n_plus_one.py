@@ -77,7 +77,12 @@ def _set_first(facts: Facts, attr: str, read: Span, loop: Span) -> bool:
     """The loop assigns the relationship (`row.parent = parents[row.parent_id]`) before it reads it: the read
     answers from what was set, no query."""
     before = facts.lines(Span(read.path, loop.start, read.start - 1)) if read.start > loop.start else ()
-    return any(re.search(rf"\.{re.escape(attr)}\s*=(?!=)", line) for line in before)
+    for i, line in enumerate(before):
+        if re.search(rf"\.{re.escape(attr)}\s*=(?!=)", line):
+            rest = "".join(before[i:])  # `row.kids = [k for k in row.kids ...]`: the read is its own value, made first
+            if sum(rest.count(o) - rest.count(c) for o, c in ("()", "[]", "{}")) <= 0:
+                return True
+    return False
 
 
 def _target(rel: RelationshipFact, by_class: dict[str, TableFact]) -> TableFact | None:

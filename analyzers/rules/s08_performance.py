@@ -1104,14 +1104,15 @@ _JSON_WRITES = ("jsonb_set", "jsonb_insert", "jsonb_strip_nulls", "json_set", "j
 
 def _queries_json(sql: str, column: str, table: str, containment: bool = False) -> bool:
     """Does the SQL query into `table`.`column`: the column, qualified by the table or an alias the statement gives
-    it (`FROM project p ... p.info->>'k'`), or bare in a statement that reads the table? Another table's column of
-    the same name is not this one."""
+    it (`FROM project p ... p.info->>'k'`), or bare in a statement that reads the table or in a fragment of no table
+    (`text("(payload->>'k')::int")` inside an ORM query)? Another table's column of the same name is not this one."""
     if column not in sql:
         return False  # most SQL never names the column: skip the regular expression (columns x statements)
     ops = r"@>|<@|\?\||\?&|\?|@\?|@@" if containment else r"@>|<@|\?\||\?&|\?|->>|->|#>>|#>|@\?|@@"
     name = re.escape(table)
     names = {table} | {a for a in re.findall(rf'\b(?:FROM|JOIN|UPDATE)\s+"?(?:\w+\.)?{name}"?\s+(?:AS\s+)?(\w+)', sql, re.I)}
-    reads = re.search(rf'\b(?:FROM|JOIN|UPDATE|INTO)\s+"?(?:\w+\.)?{name}"?(?!\w)', sql, re.I)
+    reads = re.search(rf'\b(?:FROM|JOIN|UPDATE|INTO)\s+"?(?:\w+\.)?{name}"?(?!\w)', sql, re.I) or not re.search(
+        r"\b(?:FROM|JOIN|UPDATE|INTO)\b", sql, re.I)  # a fragment a query of the ORM wraps: its table is the query's
     for m in re.finditer(rf'(?:"?(\w+)"?\.)?\b{re.escape(column)}\s*({ops})', sql):
         if (m.group(1) in names) if m.group(1) else reads:
             return True
