@@ -391,15 +391,21 @@ def test_most_tables_made_by_no_migration_where_new_databases_are_built_and_stam
     """buildbot (MIG006 "check how the schema is built"): an empty database gets `metadata.create_all(conn)` then a
     stamp at the head the scripts report (`self.alembic_stamp(conn, scripts, current_head)`); the revisions carry
     only changes. The finding says so, pointing at both."""
-    tables = ("import sqlalchemy as sa\n\nmetadata = sa.MetaData()\n\n" + "".join(
-        f"{n} = sa.Table('{n}', metadata, sa.Column('id', sa.Integer, primary_key=True))\n" for n in ("a", "b", "c", "d", "e")))
     model = ("import sqlalchemy as sa\nfrom app.tables import metadata\n\n\ndef create(engine):  # for tests\n"
              "    metadata.create_all(engine)\n\n\ndef upgrade(conn, scripts):\n"
              "    current_head = scripts.get_current_head()\n    if not has_version(conn):\n"
              "        metadata.create_all(conn)\n        alembic_stamp(conn, scripts, current_head)\n        return\n")
-    files = {"app/tables.py": tables, "app/model.py": model, "migrations/versions/0001_a.py": ITEMS}
-    (f,) = [f for f in found(tmp_path, files, "MIG006") if f.anchor == "drift:most-tables"]
+    f = _most_tables(tmp_path, "app/model.py", model)
     assert "this project builds a new database with create_all and stamps it at head (app/model.py:12, 13)" in f.message
+
+
+def _most_tables(tmp_path, path: str, builder: str):
+    """MIG006's one note where five Core tables are made by no migration and `builder` (at `path`) builds them."""
+    tables = ("import sqlalchemy as sa\n\nmetadata = sa.MetaData()\n\n" + "".join(
+        f"{n} = sa.Table('{n}', metadata, sa.Column('id', sa.Integer, primary_key=True))\n" for n in ("a", "b", "c", "d", "e")))
+    files = {"app/tables.py": tables, path: builder, "migrations/versions/0001_a.py": ITEMS}
+    (f,) = [f for f in found(tmp_path, files, "MIG006") if f.anchor == "drift:most-tables"]
+    return f
 
 
 def test_no_naming_convention_is_no_finding_where_every_constraint_is_named(tmp_path):
@@ -469,13 +475,10 @@ def test_a_script_that_builds_and_stamps_new_databases_counts(tmp_path):
     """lms (MIG021 judged debatable: "fresh databases are built with init_db --create --stamp"): the script under
     scripts/ that builds the database and stamps it (`stamp(Config("alembic.ini"), "head")`, a call inside the
     call) is how new databases are made, though scripts are no evidence of what the service runs."""
-    tables = ("import sqlalchemy as sa\n\nmetadata = sa.MetaData()\n\n" + "".join(
-        f"{n} = sa.Table('{n}', metadata, sa.Column('id', sa.Integer, primary_key=True))\n" for n in ("a", "b", "c", "d", "e")))
     script = ("import alembic.command\nimport alembic.config\nfrom app.tables import metadata\n\n\ndef main(engine):\n"
               "    metadata.create_all(engine)\n"
               "    alembic.command.stamp(alembic.config.Config(\"conf/alembic.ini\"), \"head\")\n")
-    files = {"app/tables.py": tables, "app/scripts/init_db.py": script, "migrations/versions/0001_a.py": ITEMS}
-    (f,) = [f for f in found(tmp_path, files, "MIG006") if f.anchor == "drift:most-tables"]
+    f = _most_tables(tmp_path, "app/scripts/init_db.py", script)
     assert "stamps it at head (app/scripts/init_db.py:7, 8)" in f.message
 
 
