@@ -64,3 +64,16 @@ def test_a_clock_in_a_lambda_or_a_sql_expression_is_evaluated_per_row(tmp_path):
     assert found(tmp_path, per_row, "MOD009") == []
     sql = model(created="default=func.now() + timedelta(days=10)")
     assert found(tmp_path / "sql", sql, "MOD009") == []
+
+
+def test_a_frozen_default_every_insert_of_the_code_overrides_is_info(tmp_path):
+    """mlrun (MOD009 judged debatable x13: every code path sets the time itself): where each place the application
+    adds rows names the column, the default fills none today; one that leaves it out keeps the warning."""
+    files = model(created="default=datetime.datetime.utcnow()")
+    files["app/checkins.py"] = ("import datetime\nfrom app.models import CheckIn\n\n\ndef check_in(session):\n"
+                                "    session.add(CheckIn(created_at=datetime.datetime.now(datetime.timezone.utc)))\n")
+    (f,) = found(tmp_path, files, "MOD009")
+    assert f.severity is Severity.INFO and "every row the code adds sets created_at itself (1 place(s)" in f.message
+    files["app/checkins.py"] = files["app/checkins.py"].replace("created_at=datetime.datetime.now(datetime.timezone.utc)", "")
+    (f,) = found(tmp_path / "left", files, "MOD009")
+    assert f.severity is Severity.WARNING

@@ -52,7 +52,9 @@ class DefaultComputedAtImport(Rule):
         `default=date.today()`, `default=uuid.uuid4()`, `default=str(uuid4())`, `default=secrets.token_hex(16)`, and
         any expression that calls one outside a lambda (`default=datetime.utcnow() + timedelta(days=1)`).
         A SQL function (`func.now()`, a bare `now()` or `utcnow()` that may be one) is not this: the database
-        evaluates it for each row. A default declared once by a mixin is one finding, its tables named.
+        evaluates it for each row. A default declared once by a mixin is one finding, its tables named. Where every
+        place the application adds rows constructs the model naming that column (`Task(created=..., ...)`), the default
+        fills none today: info that says so.
     Why it matters:
         Python evaluates the call as the class body runs, once per process: every row that process inserts gets
         the time the application started, or the same UUID or token. A unique column then refuses the second
@@ -125,13 +127,33 @@ class Pass(Base):
             said = where_declared(table, col) if len(carried) == 1 else (
                 f"{col.declared_in}.{col.name} (on {', '.join(t.name for t, _, _ in carried[:4])}"
                 f"{', ...' if len(carried) > 4 else ''})")
+            given = _always_given(self.facts, [(t, c) for t, c, _ in carried])
+            today = (f"; but every row the code adds sets {col.name} itself ({len(given)} place(s), e.g. {given[0].path}:"
+                     f"{given[0].start}), so the default fills none today: it waits for the first insert that leaves it "
+                     "out") if given else ""
             yield self.finding(
-                f"{said} has `default={col.default}`: the call runs once, when the module is imported, so {harm}. "
+                f"{said} has `default={col.default}`: the call runs once, when the module is imported, so {harm}{today}. "
                 f"Pass the function itself (`default={_uncalled(col.default or '')}`), or let the database fill it",
                 col.span, column_anchor(table, col),
-                severity=Severity.WARNING,
-                related=[(c.span, where_declared(t, c)) for t, c, _ in carried[1:10]],
+                severity=Severity.INFO if given else Severity.WARNING,
+                related=[(c.span, where_declared(t, c)) for t, c, _ in carried[1:10]] + [(g, "sets it") for g in given[:5]],
             )
+
+
+def _always_given(facts, columns) -> list:
+    """Where the application adds rows to these tables, when each place is a construction of the model that names the
+    column (`Task(created=now(), ...)`); [] where one leaves it out, unpacks a mapping, or is an insert outside the ORM
+    (or none is seen)."""
+    from analyzers.rules.growth import growth
+
+    places = []
+    for table, col in columns:
+        for span in growth(facts, table).adds:
+            text = " ".join(facts.lines(span))
+            if "**" in text or not re.search(rf"\b{re.escape(col.attr or col.name)}\s*=(?!=)", text):
+                return []
+            places.append(span)
+    return places
 
 
 def _uncalled(default: str) -> str:
