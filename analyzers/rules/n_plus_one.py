@@ -79,9 +79,11 @@ def _set_first(facts: Facts, attr: str, read: Span, loop: Span) -> bool:
     before = facts.lines(Span(read.path, loop.start, read.start - 1)) if read.start > loop.start else ()
     for i, line in enumerate(before):
         if re.search(rf"\.{re.escape(attr)}\s*=(?!=)", line):
-            rest = "".join(before[i:])  # `row.kids = [k for k in row.kids ...]`: the read is its own value, made first
-            if sum(rest.count(o) - rest.count(c) for o, c in ("()", "[]", "{}")) <= 0:
-                return True
+            depth = 0  # the assignment ends before the read (`row.kids = [k for k in row.kids]` reads it first)
+            for later in before[i:]:
+                depth += sum(later.count(o) - later.count(c) for o, c in ("()", "[]", "{}"))
+                if depth <= 0:
+                    return True
     return False
 
 
