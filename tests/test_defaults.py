@@ -77,3 +77,7 @@ def test_a_frozen_default_every_insert_of_the_code_overrides_is_info(tmp_path):
     files["app/checkins.py"] = files["app/checkins.py"].replace("created_at=datetime.datetime.now(datetime.timezone.utc)", "")
     (f,) = found(tmp_path / "left", files, "MOD009")
     assert f.severity is Severity.WARNING
+    # security_monkey (judged right): `ttl=None` given is the default's to fill
+    files["app/checkins.py"] = files["app/checkins.py"].replace("CheckIn()", "CheckIn(created_at=None)")
+    (f,) = found(tmp_path / "none", files, "MOD009")
+    assert f.severity is Severity.WARNING

@@ -150,7 +150,8 @@ def _always_given(facts, columns) -> list:
     for table, col in columns:
         for span in growth(facts, table).adds:
             text = " ".join(facts.lines(span))
-            if "**" in text or not re.search(rf"\b{re.escape(col.attr or col.name)}\s*=(?!=)", text):
+            # `ttl=None` is no value: SQLAlchemy fills the default for a None it is given
+            if "**" in text or not re.search(rf"\b{re.escape(col.attr or col.name)}\s*=(?!=)\s*(?!None\b)", text):
                 return []
             places.append(span)
     return places
