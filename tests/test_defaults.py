@@ -81,3 +81,7 @@ def test_a_frozen_default_every_insert_of_the_code_overrides_is_info(tmp_path):
     files["app/checkins.py"] = files["app/checkins.py"].replace("CheckIn()", "CheckIn(created_at=None)")
     (f,) = found(tmp_path / "none", files, "MOD009")
     assert f.severity is Severity.WARNING
+    files["app/checkins.py"] = files["app/checkins.py"].replace("def check_in(session):", "def check_in(session, at=None):").replace(
+        "CheckIn(created_at=None)", "CheckIn(created_at=at)")
+    (f,) = found(tmp_path / "param", files, "MOD009")
+    assert f.severity is Severity.WARNING

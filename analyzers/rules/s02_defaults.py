@@ -146,13 +146,18 @@ def _always_given(facts, columns) -> list:
     (or none is seen)."""
     from analyzers.rules.growth import growth
 
+    from analyzers.rules.code_use import function_around
+
     places = []
     for table, col in columns:
         for span in growth(facts, table).adds:
             text = " ".join(facts.lines(span))
-            # `ttl=None` is no value: SQLAlchemy fills the default for a None it is given
-            if "**" in text or not re.search(rf"\b{re.escape(col.attr or col.name)}\s*=(?!=)\s*(?!None\b)", text):
-                return []
+            given = re.search(rf"\b{re.escape(col.attr or col.name)}\s*=(?!=)\s*(\w+)?", text)
+            if "**" in text or given is None or given.group(1) == "None":
+                return []  # `ttl=None` is no value: SQLAlchemy fills the default for a None it is given
+            head = " ".join(function_around(facts, span)[1][:3])
+            if given.group(1) and re.search(rf"\b{given.group(1)}\s*(?::[^=,)]*)?=\s*None\b", head):
+                return []  # `ttl=ttl` of a parameter that is None unless a caller gives it
             places.append(span)
     return places
 
