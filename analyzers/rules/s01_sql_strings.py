@@ -108,16 +108,24 @@ def helper_safe(facts, path: str, qualname: str) -> bool | None:
 
 
 def _module_flow(facts, path: str, module: str) -> Flow | None:
-    """The flow of the module at `path`, read again once (the extraction keeps facts, not trees)."""
+    """The flow of the module at `path`, built once a scan from its tree (_module_tree)."""
     flows = facts.derived.setdefault("helper_flows", {})
     if path not in flows:
-        try:
-            tree = parse_python(confine.read_text(facts.root, path), path)
-        except (OSError, SyntaxError, ValueError, RecursionError):
-            flows[path] = None
-        else:
-            flows[path] = Flow(tree, Names(tree, module, path.endswith("__init__.py")), constant_env(tree.body))
+        tree = _module_tree(facts, path)
+        flows[path] = tree and Flow(tree, Names(tree, module, path.endswith("__init__.py")), constant_env(tree.body))
     return flows[path]
+
+
+def _module_tree(facts, path: str) -> ast.Module | None:
+    """A module of the target read again and parsed once a scan, in any Python syntax (the extraction keeps facts,
+    not trees): the helpers and classes other modules' SQL goes through."""
+    trees = facts.derived.setdefault("class_trees", {})
+    if path not in trees:
+        try:
+            trees[path] = parse_python(confine.read_text(facts.root, path), path)
+        except (OSError, SyntaxError, ValueError, RecursionError):
+            trees[path] = None
+    return trees[path]
 
 
 _ENUM_BASE = re.compile(r"(?:^|\.)(?:Enum|IntEnum|StrEnum|Flag|IntFlag|\w*Choices)$")
@@ -156,13 +164,8 @@ def enum_field(facts, path: str, qualname: str, field: str) -> bool | None:
     home = value.module  # the module that declares the class
     if value.kind != "class" or home is None:
         return None
-    trees = facts.derived.setdefault("class_trees", {})
-    if home.path not in trees:
-        try:
-            trees[home.path] = parse_python(confine.read_text(facts.root, home.path), home.path)
-        except (OSError, SyntaxError, ValueError):
-            trees[home.path] = None
-    node = next((n for n in (trees[home.path].body if trees[home.path] else ()) if isinstance(n, ast.ClassDef)
+    tree = _module_tree(facts, home.path)
+    node = next((n for n in (tree.body if tree else ()) if isinstance(n, ast.ClassDef)
                  and n.name == value.name.rsplit(".", 1)[-1]), None)
     if node is not None and (imported_enum(facts, path, qualname) or _class_constant(node, field)):
         return True  # an enum's member, or a constant of the class: `ACTIONS = [CREATE, READ]` of literals
