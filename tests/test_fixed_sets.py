@@ -287,22 +287,33 @@ def tag_shelf(mapper, connection, target):
     connection.execute(text("UPDATE shelves SET tag = '%s' WHERE id = 1" % target.label))
 
 
+def count_shelf(connection, shelf_id):
+    connection.execute(text(f"UPDATE shelves SET n = n + 1 WHERE id = {shelf_id}"))
+
+
+def name_shelf(connection, label):
+    connection.execute(text(f"UPDATE shelves SET name = '{label}' WHERE id = 1"))
+
+
 @event.listens_for(Customer, "after_insert")
 def after_insert(mapper, connection, target):
     touch_shelf(mapper, connection, target)
     tag_shelf(mapper, connection, target)
+    count_shelf(connection, target.shelf_id)
+    name_shelf(connection, target.label)
 '''
 
 
 def test_an_integer_key_of_the_row_a_mapper_event_flushes_is_no_finding(tmp_path):
     """pybossa (CFG008 x14 judged debatable): `target.project_id` in `f(mapper, conn, target)` is an Integer column's
-    value PostgreSQL already took; a text column of the row is still reported."""
+    value PostgreSQL already took, also where the listener passes it to a function of its module (pybossa x7 more);
+    a text column of the row is still reported."""
     models = SHOP.replace("class Customer(Base):", "class Holder(Base):\n    __tablename__ = 'holders'\n"
                           "    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n"
                           "    shelf_id: Mapped[int] = mapped_column(Integer)\n    label: Mapped[str] = mapped_column(String(20))\n\n\n"
                           "class Customer(Base):")
     found_ = found(tmp_path, {"app/models.py": models, "app/listeners.py": LISTENERS}, "CFG008")
-    assert [f.anchor for f in found_] == ["sql:tag_shelf:target.label"]
+    assert sorted(f.anchor for f in found_) == ["sql:name_shelf:label", "sql:tag_shelf:target.label"]
 
 
 def test_a_command_module_that_dispatches_its_functions_by_name_calls_them(tmp_path):

@@ -701,6 +701,10 @@ class Flow:
             return typed
         if id(func) == self._opaque:
             return "unknown", f"{expr} is a parameter of `{func.name}`, given by each caller"
+        if field and _flushed_row(func, arg):  # the rule reads the models: is every column of that name a key?
+            self._via.append(f"<row>:{field}")
+            if self._calls_safe:
+                return "typed", f"`{arg.arg}.{field}` is a column of the row a mapper event flushes"
         if isinstance(default, ast.Call) and last(self.names.callee(default)) in _REQUEST_PARAMS or _is_route(func):
             self._entries.update((func.lineno, arg.lineno))
         if isinstance(default, ast.Call) and last(self.names.callee(default)) in _REQUEST_PARAMS:
@@ -1051,6 +1055,12 @@ def _parameter(func: Func, name: str) -> tuple[ast.arg, ast.AST | None] | None:
         if a is not None and a.arg == name:
             return a, None
     return None
+
+
+def _flushed_row(func: Func, arg: ast.arg) -> bool:
+    """Is `arg` the row a mapper event flushes (`def f(mapper, connection, target)`)?"""
+    positional = [*func.args.posonlyargs, *func.args.args]
+    return len(positional) >= 3 and positional[0].arg == "mapper" and positional[2] is arg
 
 
 def _argument(func: Func, name: str, call: ast.Call) -> ast.AST | None:

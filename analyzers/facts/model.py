@@ -264,7 +264,8 @@ class Hole:
     # `pkg.Role.*`: a member of another module's class, safe if that class is an enum; `[timeout]`: a number by
     # default read under a dict key (`ctx.get("timeout", 60)`), safe if the project writes only numbers under it;
     # `pkg.Sort:col`: the attribute `col` of a parameter annotated `Sort`, safe if Sort declares it an enum or a
-    # Literal (`pkg.Sort:`: the parameter itself, safe if Sort is an enum).
+    # Literal (`pkg.Sort:`: the parameter itself, safe if Sort is an enum); `<row>:project_id`: that column of the row
+    # a mapper event flushes, safe if every table's column of that name is an integer or a UUID.
     via: tuple[str, ...] = ()
 
 

@@ -259,10 +259,13 @@ def _names(node: ast.AST, name: str) -> bool:
 def through(facts, path: str, name: str) -> bool | None:
     """Is what a value passes through (a Hole.via entry) safe: a function that quotes or returns only safe values,
     an enum (`pkg.Role.*`),
-    a dict key written only with numbers (`[timeout]`), a parameter every other module's call gives a literal
+    a dict key written only with numbers (`[timeout]`), a key column of the row a mapper event flushes (`<row>:project_id`),
+    a parameter every other module's call gives a literal
     (`pkg.mod.fn(1:table)`)? None: dbreview could not read it."""
     if name.startswith("["):
         return numbers_under(facts, name[1:-1])
+    if name.startswith("<row>:"):
+        return flushed_column(facts, name[6:])
     parameter = _PARAMETER.match(name)
     if parameter:
         return literal_callers(facts, parameter["function"], int(parameter["place"]), parameter["param"])
@@ -399,16 +402,10 @@ def class_constant(facts, expr: str) -> bool:
 _KEY_TYPES = ("Integer", "BigInteger", "SmallInteger", "UUID", "Uuid")
 
 
-def flushed_key(facts, use: SqlUse, hole: Hole) -> bool:
-    """`target.project_id` in a mapper event's function (`def f(mapper, connection, target)`): the row being flushed,
-    whose column of that name is an integer or a UUID in every table that has one: PostgreSQL took it as such."""
-    m = re.fullmatch(r"(\w+)\.(\w+)", hole.expr)
-    if m is None or not use.function:
-        return False
-    _, lines = function_around(facts, use.span)
-    if not lines or not re.match(rf"\s*(?:async\s+)?def\s+\w+\(\s*mapper\s*,\s*\w+\s*,\s*{m[1]}\s*[,)]", lines[0]):
-        return False
-    columns = [t.columns[m[2]] for t in facts.tables.values() if m[2] in t.columns]
+def flushed_column(facts, column: str) -> bool:
+    """`target.project_id` of the row a mapper event flushes (`def f(mapper, connection, target)`, followed through
+    the calls it makes too): is that column an integer or a UUID in every table that has one? PostgreSQL took it as one."""
+    columns = [t.columns[column] for t in facts.tables.values() if column in t.columns]
     return bool(columns) and all(c.type_name in _KEY_TYPES for c in columns)
 
 
@@ -485,7 +482,8 @@ class SqlFromStrings(Rule):
         password written into DDL (`CREATE ROLE ... PASSWORD '{pw}'`)
         is reported unless it is a constant. A whole statement the function is given and runs (`EXPLAIN {sql}`)
         is no piece spliced in: info that says what confines it is the connection, critical from the request.
-        A key of the row a mapper event flushes (`target.project_id` in `def f(mapper, connection, target)`), where
+        A key of the row a mapper event flushes (`target.project_id` in `def f(mapper, connection, target)`, or
+        passed from there to a function of the module), where
         every table's column of that name is an integer or a UUID, is what PostgreSQL already took as one: no
         finding; nor, in a migration, a value its own query reads as one integer or UUID column (`SELECT id FROM
         units ...`, then `result.scalar()`). Settings of the security context are CFG003's. A value through the standard library's pure functions
@@ -537,7 +535,7 @@ def create_reader(conn, password):
         for use, listener in sorted(uses, key=lambda u: id(u[0]) in twins):  # the calls that send first
             if not use.formatted or sets_context(use) or not _SQL_START.match(use.text or ""):
                 continue
-            holes = [h for h in risky(use, self.facts) if not flushed_key(self.facts, use, h)]
+            holes = risky(use, self.facts)
             if not holes:
                 continue
             hole = holes[0]
