@@ -579,9 +579,10 @@ def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
     it stands in (and-ed), and in the query of the same function that filters on the key (its other filters).
     None where the condition is built apart from any filter dbreview reads (a list of conditions and_-ed later).
     `values`: only the columns its filters compare with a value (Read.values). What the condition asserts of the
-    table's columns (analyzers/facts/predicates.py) is kept for asserted_with."""
+    table's columns (analyzers/facts/predicates.py), its joins and pins are kept for asserted_with, joined_with and
+    pinned_with, from the full reading (one that weighs only values leaves out the joins' tests)."""
     table, col = found
-    asserts: dict[tuple[str, int, str, str], frozenset[str] | None] = facts.derived.setdefault("fk_asserted", {})  # type: ignore[assignment]
+    asserts: dict[tuple[str, int, str, str], frozenset[str] | None] = ({} if values else facts.derived.setdefault("fk_asserted", {}))  # type: ignore[assignment]
     at = (path, line, table.name, col.name)
     asserts[at] = None
     tree = _tree(facts, path)
@@ -634,9 +635,9 @@ def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
         weigh(gathered[1], True)
     joins = _Joins(classes, keyed, equated, into, None)
     tested = set(joins.tested(table))
-    joined: dict[tuple[str, int, str, str], frozenset[str]] = facts.derived.setdefault("fk_joined_by", {})  # type: ignore[assignment]
+    joined: dict[tuple[str, int, str, str], frozenset[str]] = ({} if values else facts.derived.setdefault("fk_joined_by", {}))  # type: ignore[assignment]
     joined[at] = joins.joined_by(table)
-    pinned: dict[tuple[str, int, str, str], frozenset[tuple[str, str]]] = facts.derived.setdefault("fk_pinned", {})  # type: ignore[assignment]
+    pinned: dict[tuple[str, int, str, str], frozenset[tuple[str, str]]] = ({} if values else facts.derived.setdefault("fk_pinned", {}))  # type: ignore[assignment]
     pinned[at] = joins.pinned(table)
     asserted = classes.terms_of(table, terms)
     roots = [r for r in _statement_roots(parts) if not (earlier and isinstance(r, ast.Name))] + [_chain_root(v) for v in earlier]

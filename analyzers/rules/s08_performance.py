@@ -303,7 +303,7 @@ class Appointment(Base):
         # this table's, and so are its keys). A partial one serves the reads that keep to its predicate.
         later = [k for k in keys if col.name in k.columns[1:] and (k.where is None or predicate_terms(k.where))]
         # Other indexes a read may find its rows through: led by another column it tests by equality (not a flag).
-        others = [] if shared else [k for k in keys if k.where is None and k.columns and col.name not in k.columns
+        others = [k for k in keys if k.where is None and k.columns and col.name not in k.columns
                                     and _may_narrow(table, k.columns[0])]
         readable = [k for k in partial if predicate_terms(k.where or "")]  # partial indexes led by the key
         covered: list[tuple[Read, Key, int]] = []  # a policy's test, where every query also compares an indexed column
@@ -344,7 +344,7 @@ class Appointment(Base):
             elif (tested is None or UNREAD_BASE in tested) and later:
                 unsure.append((r, f"{_UNREAD}whether it also tests {later[0].columns[0]}, so that {later[0].label}"
                                   f"{_where(later[0])} serves it", f"it tests {later[0].columns[0]}"))
-            elif compared is None and not built_apart(self.facts, r, table, col):  # another index may find its rows
+            elif (compared is None or UNREAD_BASE in compared) and not built_apart(self.facts, r, table, col):  # another index may find its rows
                 unsure.append((r, f"{_UNREAD}whether it also tests a column another index leads ({others[0].label}"
                                   f"{', or another' if len(others) > 1 else ''}), so that index finds its rows",
                                "it tests such a column"))
