@@ -273,6 +273,12 @@ def _hash_token(s: Subject, message: str) -> str:
             "rows up by the hash of what is presented.")
 
 
+@advises("MOD010")
+def _encrypt_credential(s: Subject, message: str) -> str:
+    return (f"Encrypt {_code(s.where)} at rest (a TypeDecorator with a key kept outside the database, from a KMS), or keep "
+            "the credential in a secrets store and store only its reference.")
+
+
 @advises("MOD005")
 def _encrypt_secret(s: Subject, message: str) -> str:
     return f"Encrypt {_code(s.where)} (a TypeDecorator with a key from a KMS), or keep it in a secrets store and reference it."

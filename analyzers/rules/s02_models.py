@@ -465,8 +465,8 @@ class User(Base):
                 continue  # a setter that hashes, or a before_insert/before_update listener: every ORM write hashed
             somewhere = elsewhere or (col.declared_in, col.attr or col.name) in validated or col.declared_in in hashing
             # followed even with no hashing of passwords in sight: an outbound credential encrypted on the way
-            hashed, open_, plain = _followed_writes(self.facts, table, col)
-            if not hashed and col.declared_in not in hashing and _handed_on(self.facts, table, col, [*open_, *plain]):
+            hashed, open_, plain = followed_writes(self.facts, table, col)
+            if not hashed and col.declared_in not in hashing and handed_on(self.facts, table, col, [*open_, *plain]):
                 continue  # read back and given to another service or to clients: a credential used in clear, no hash
             if not somewhere and not hashed:
                 open_, plain = [], []  # no hashing anywhere: the warning below says so
@@ -513,12 +513,12 @@ class User(Base):
             )
 
 
-def _handed_on(facts, table: TableFact, col: ColumnFact, writes=()) -> Span | None:
+def handed_on(facts, table: TableFact, col: ColumnFact, writes=(), served: bool = True) -> Span | None:
     """Where the code reads the column back to hand it on: the value of a keyword or dict entry read from an object
     named like the model (`"password": fetch.password`), or by its own compound name (`get_settings()["smtp_password"]`),
     not to check it (no hash, check or verify on the line); or a marshmallow field of that name, not load_only, in a
-    schema module named like the model (served to clients). A secret the application must use in clear. The lines of
-    `writes` (`User(password=user_in.password)`) store it: no hand-on."""
+    schema module named like the model (served to clients; not with `served=False`). A secret the application must use
+    in clear. The lines of `writes` (`User(password=user_in.password)`) store it: no hand-on."""
     stores = {(w.span.path, line) for w in writes for line in range(w.span.start, w.span.end + 1)}
     attr, cls = col.attr or col.name, table.class_name or table.name
     read = re.compile(rf"""(?:\b\w+\s*=(?!=)|['"]\w+['"]\s*:)\s*(?:(\w+)\.{re.escape(attr)}\b(?!\s*\()|"""
@@ -533,12 +533,12 @@ def _handed_on(facts, table: TableFact, col: ColumnFact, writes=()) -> Span | No
         if m is not None and (names_class(m.group(1), cls) if m.group(1) else "_" in col.name):
             return span
         stem = span.path.rpartition("/")[2].removesuffix(".py")
-        if field.match(code) and names_class(stem, cls):
+        if served and field.match(code) and names_class(stem, cls):
             return span
     return None
 
 
-def _followed_writes(facts, table: TableFact, col: ColumnFact):
+def followed_writes(facts, table: TableFact, col: ColumnFact):
     """The writes of the code into the column (analyzers/facts/password_writes.py), followed as far as the code
     tells: (hashed, what could not be followed, what stores a value not hashed in sight). A write is the
     column's when it calls the model's class with the attribute (`User(password=...)`), sets it in a method
