@@ -331,3 +331,25 @@ op.execute(f"UPDATE fields SET kind = CASE type {' '.join(f"WHEN {e.value} THEN 
 """
     source = revision(upgrade).replace("def upgrade():", "from enum import Enum\nclass _Kind(Enum):\n    a = 1\n\ndef upgrade():")
     assert found(tmp_path, {"migrations/versions/0001_kinds.py": source}, "CFG008") == []
+
+
+def test_one_select_of_several_set_config_calls_sets_each_setting(tmp_path):
+    """tracecat (CFG001 critical judged wrong): `SELECT set_config('app.bypass', ...), set_config('app.current_org_id',
+    ...)` built from module constants sets every setting it names, not only the first."""
+    code = ENGINE + """
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+BYPASS = "app.bypass"
+TENANT = "app.current_tenant_id"
+CONTEXT_SQL = text(f"SELECT set_config('{BYPASS}', :b, true), set_config('{TENANT}', :t, true)")
+
+@event.listens_for(Session, "after_begin")
+def context(session, transaction, connection):
+    connection.execute(CONTEXT_SQL, {"b": "off", "t": tenant.get()})
+"""
+    files = {"app/db.py": code, **policies(
+        "ALTER TABLE documents ENABLE ROW LEVEL SECURITY",
+        POLICY.format(expr="NULLIF(current_setting('app.current_tenant_id', true), '')::uuid")
+        + " OR current_setting('app.bypass', true) = 'on'")}
+    assert found(tmp_path, files, "CFG001") == []

@@ -69,8 +69,17 @@ def parse_statements(text: str, span: Span) -> tuple[list[SqlStatement], str | N
         if body is not None:
             out.extend(_inside_do(body, piece, stmt_span) or [_classify(raw.stmt, piece.strip(), stmt_span)])
         else:
-            out.append(_classify(raw.stmt, piece.strip().replace(DYNAMIC, "{?}"), stmt_span))
+            out.extend(_each_setting(_classify(raw.stmt, piece.strip().replace(DYNAMIC, "{?}"), stmt_span)))
     return out, None
+
+
+def _each_setting(st: SqlStatement) -> list[SqlStatement]:
+    """A SELECT of several set_config() calls sets each of them: one statement per setting, as for SETs."""
+    found = _SET_CONFIG.findall(st.text) if st.kind == "set_config" else []
+    if len(found) <= 1:
+        return [st]
+    return [SqlStatement("set_config", None, st.span, st.text, {"name": name, "value": value.strip(), "local": local.lower() == "true"})
+            for name, value, local in found]
 
 
 def _for_parser(text: str) -> str:
