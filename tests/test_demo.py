@@ -38,6 +38,10 @@ NOT_PLANTABLE: dict[str, str] = {
     "TEN016": "a read whose tenant filter waits on an optional argument would be a new function (and a route that "
               "calls it without the tenant) in the backend's services, moving what the query rules (PERF001, INT) show "
               "there and every snapshot's counts; tests/test_tenant_scoping.py has its cases",
+    "MOD010": "the demo's users sign in with their own passwords and keep no credential for another service (its "
+              "Stripe fields are the provider's ids); one would be a new integration model, moving what the model rules "
+              "show there; MOD005's plaintext MFA secret is its planted secret at rest; tests/test_outbound_credentials.py "
+              "has MOD010's cases",
     "MOD009": "every default of the demo's models is a function or a server default, as its mixins show; a called "
               "one would move what MOD002 shows there; tests/test_defaults.py has its cases",
     "TEN017": "every route of the demo's backend that loads a row by its id scopes it to the caller's organization "

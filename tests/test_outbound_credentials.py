@@ -148,3 +148,52 @@ def test_a_model_built_from_an_input_named_like_it_stores_the_password_and_hands
     stores the password as given; that line is the write, not the model's password read back to hand on."""
     fs = found(tmp_path, {"app/models.py": _MODELS, "app/users.py": _SIGN_UP}, "MOD004")
     assert "table:users.password" in [f.anchor for f in fs]
+
+
+def _mod010(tmp_path, files):
+    return {f.anchor: f for f in found(tmp_path, files, "MOD010")}
+
+
+def test_a_password_handed_to_another_service_is_a_credential_to_encrypt(tmp_path):
+    """MOD010 takes what MOD004 leaves: the SMTP password read back and given to the mail server is stored as
+    plain text; the meeting password a schema serves is the application's own, not another service's."""
+    files = {"app/models.py": _MODELS, "app/auth.py": _HASHING, "app/mail.py": _MAILER, "app/schema/meeting.py": _SCHEMA}
+    (f,) = _mod010(tmp_path, files).values()
+    assert f.anchor == "table:settings.smtp_password" and f.severity == Severity.WARNING
+    assert "app/mail.py:8" in f.message and "a hash does not do" in f.message
+
+
+_LINKS = HEADER + """
+class CalendarLink(Base):
+    __tablename__ = "calendar_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    refresh_token: Mapped[str] = mapped_column(String(500))
+    access_token: Mapped[str | None] = mapped_column(String(500))
+
+
+class Provider(Base):
+    __tablename__ = "providers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_secret: Mapped[str] = mapped_column(String(200))
+"""
+
+_OAUTH = """
+from app.models import CalendarLink, Provider
+
+def link(session, token):
+    session.add(CalendarLink(refresh_token=token["refresh_token"], access_token=None))
+
+def client(provider: Provider):
+    return make_client(client_id="app", client_secret=provider.client_secret)
+"""
+
+
+def test_a_providers_token_and_a_client_secret_handed_on_are_credentials_to_encrypt(tmp_path):
+    """A refresh token taken from the provider's answer and a client secret read back to build the OAuth client:
+    plain text (warnings). Encrypted on the way, or a token the application makes itself (MOD008's): no finding."""
+    found_ = _mod010(tmp_path / "a", {"app/models.py": _LINKS, "app/oauth.py": _OAUTH})
+    assert sorted(found_) == ["table:calendar_links.refresh_token", "table:providers.client_secret"]
+    encrypted = _OAUTH.replace('refresh_token=token["refresh_token"]', 'refresh_token=encrypt(token["refresh_token"])')
+    assert sorted(_mod010(tmp_path / "b", {"app/models.py": _LINKS, "app/oauth.py": encrypted})) == ["table:providers.client_secret"]
+    issued = _OAUTH.replace('token["refresh_token"]', "secrets.token_urlsafe(32)")
+    assert "table:calendar_links.refresh_token" not in _mod010(tmp_path / "c", {"app/models.py": _LINKS, "app/oauth.py": issued})

@@ -27,9 +27,9 @@ _PLAIN = ("String", "Text", "VARCHAR", "Unicode", "UnicodeText", "CHAR", "str")
 _ENCRYPTS = re.compile(r"encrypt|decrypt|fernet|cipher|crypto|kms|vault|seal|secretbox|aes", re.I)
 # A line that makes the value at random: the application issues it (MOD008's), not another service.
 _GENERATES = re.compile(r"token_urlsafe|token_hex|token_bytes|urandom|uuid4|gen_salt|getrandbits|generate_token|random", re.I)
-# A line that takes it from a provider's answer: `token["refresh_token"]`, `creds.refresh_token`, `resp.get("access_token")`.
-_FROM_PROVIDER = re.compile(r"""=\s*\w*(?:token|cred|resp|result|oauth|auth|data|payload|json)\w*(?:\(\))?\s*(?:\[\s*['"]|\.get\(\s*['"]|\.)"""
-                            r"""(?:refresh_token|access_token|id_token|token)\b""", re.I)
+# Where it is taken from a provider's answer: `token["refresh_token"]`, `creds.refresh_token`, `resp.get("access_token")`.
+_PROVIDER_ANSWER = (r"""\w*(?:token|cred|resp|result|oauth|auth|data|payload|json)\w*(?:\(\))?\s*(?:\[\s*['"]|\.get\(\s*['"]|\.)"""
+                    r"""(?:refresh_token|access_token|id_token|token)\b""")
 
 
 class PlaintextCredential(Rule):
@@ -116,7 +116,8 @@ def link(session, token):
     def _shown(self, table: TableFact, col: ColumnFact, kind: str, lines: list[tuple[Span, str]]) -> tuple[str, Span] | None:
         """What the code shows the column holds, and where; None where it does not show a credential for another service."""
         if kind == "token":
-            taken = next((s for s, code in lines if _FROM_PROVIDER.search(code)), None)
+            stored = re.compile(rf"\b{re.escape(col.attr or col.name)}\s*=(?!=)\s*{_PROVIDER_ANSWER}", re.I)
+            taken = next((s for s, code in lines if stored.search(code)), None)
             return ("a token a provider issued, taken from its answer", taken) if taken is not None else None
         if kind == "password" and followed_writes(self.facts, table, col)[0]:
             return None  # some write hashes it: a sign-in password, MOD004's
