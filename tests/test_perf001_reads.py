@@ -323,9 +323,9 @@ def tickets(session):
 
 def test_a_condition_added_to_a_statement_built_before_it_is_weighed_with_its_filters(tmp_path):
     """`stmt = stmt.where(Transfer.wallet_id == w)` narrows a statement that already tests state: together, the
-    index on state finds the rows (info); a filter in a branch beside it is not one that always runs, and what the
-    statement `self.base()` builds elsewhere tests, dbreview cannot tell (simpler-grants-gov: a warning judged wrong
-    on a condition added to a statement its caller had narrowed by an indexed column): info that says so."""
+    index on state finds the rows (info); a filter in a branch beside it is not one that always runs. A statement
+    the function is given is its caller's (simpler-grants-gov: a warning judged wrong on a condition added to a
+    statement its caller had narrowed by an indexed column): whether that tests another index's column, info says."""
     model = TRANSFERS.replace("from sqlalchemy import DateTime,", "from sqlalchemy import Boolean, DateTime,")
     reads = ("from sqlalchemy import select\nfrom app.models import Transfer\n"
              "class Transfers:\n"
@@ -340,7 +340,11 @@ def test_a_condition_added_to_a_statement_built_before_it_is_weighed_with_its_fi
                            "        if states:\n            stmt = self.base().where(Transfer.state.in_(states))\n"
                            "        else:\n            stmt = self.base()\n")
     (g,) = found(tmp_path / "b", {"app/models.py": model, "app/reads.py": beside}, "PERF001")
-    assert g.severity == Severity.INFO and "whether it also tests a column another index leads" in g.message
+    assert g.severity == Severity.WARNING
+    given = ("from app.models import Transfer\n"
+             "def of_wallet(stmt, wallet_id):\n    return stmt.where(Transfer.wallet_id == wallet_id)\n")
+    (h,) = found(tmp_path / "c", {"app/models.py": model, "app/reads.py": given, **calls("reads", "of_wallet")}, "PERF001")
+    assert h.severity == Severity.INFO and "whether it also tests a column another index leads" in h.message
 
 
 def test_a_partial_index_serves_the_reads_that_test_its_predicate(tmp_path):

@@ -643,6 +643,8 @@ def _condition_tested(facts: Facts, classes: _Classes, path: str, line: int,
     roots = [r for r in _statement_roots(parts) if not (earlier and isinstance(r, ast.Name))] + [_chain_root(v) for v in earlier]
     if placed and any(_built_elsewhere(root) for root in roots):
         tested.add(UNREAD_BASE)
+        if any(isinstance(root, ast.Name) and root.id in _parameters_at(tree, line) for root in roots):
+            tested.add(GIVEN_BASE)
     module = _modules(facts).get(path)
     mine = [q for q in ([*module.usage.queries, *module.usage.writes] if module is not None and module.usage is not None
                         and function else ())
@@ -752,6 +754,7 @@ def _tree(facts: Facts, path: str) -> ast.Module | None:
 # Among the columns a condition tests: its statement starts from one built elsewhere (`self.get_base_statement()`, a
 # parameter), whose filters dbreview does not read: it may test more than shown.
 UNREAD_BASE = "<a statement built elsewhere>"
+GIVEN_BASE = "<a statement its function is given>"  # its caller builds it: what else it tests is not read here
 _BUILDERS = frozenset(("select", "query", "delete", "update", "exists", "union", "union_all", "insert"))
 
 
@@ -806,6 +809,18 @@ def _narrowed_before(tree: ast.Module, line: int) -> list[ast.AST]:
         return []
     return [b.value for b in before if isinstance(b, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name
                                                                             for t in b.targets)]
+
+
+def _parameters_at(tree: ast.Module, line: int) -> set[str]:
+    """The parameters of the innermost function holding `line`."""
+    node: ast.AST = tree
+    found: set[str] = set()
+    while (inner := next((c for c in children(node) if isinstance(c, ast.stmt) and c.lineno <= line <= (c.end_lineno or c.lineno)),
+                         None)) is not None:
+        if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found = {a.arg for a in (*inner.args.posonlyargs, *inner.args.args, *inner.args.kwonlyargs)}
+        node = inner
+    return found
 
 
 def _statement_at(tree: ast.Module, line: int) -> tuple[list[ast.AST], str | None]:

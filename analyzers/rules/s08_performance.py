@@ -11,7 +11,7 @@ from analyzers.facts.usage import SOFT_DELETE_COLUMNS
 from analyzers.rules.examples_common import HEADER
 from analyzers.facts.predicates import predicate_terms
 from analyzers.rules.fk_reads import (
-    NO_CALL, UNREAD_BASE, Read, asserted_with, built_apart, deletes, fk_reads, joined_with, pinned_with, query_values, string_literals,
+    GIVEN_BASE, NO_CALL, UNREAD_BASE, Read, asserted_with, built_apart, deletes, fk_reads, joined_with, pinned_with, query_values, string_literals,
     tested_with,
     uncalled_function, unresolved_delete, values_with,
 )
@@ -344,7 +344,7 @@ class Appointment(Base):
             elif (tested is None or UNREAD_BASE in tested) and later:
                 unsure.append((r, f"{_UNREAD}whether it also tests {later[0].columns[0]}, so that {later[0].label}"
                                   f"{_where(later[0])} serves it", f"it tests {later[0].columns[0]}"))
-            elif (compared is None or UNREAD_BASE in compared) and not built_apart(self.facts, r, table, col):  # another index may find its rows
+            elif (compared is None or GIVEN_BASE in compared) and not built_apart(self.facts, r, table, col):  # another index may find its rows
                 unsure.append((r, f"{_UNREAD}whether it also tests a column another index leads ({others[0].label}"
                                   f"{', or another' if len(others) > 1 else ''}), so that index finds its rows",
                                "it tests such a column"))
