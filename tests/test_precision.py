@@ -92,6 +92,19 @@ def test_unreadable_migration_sql_lowers_the_claim_instead_of_flooding(tmp_path)
     assert f.severity == Severity.INFO and "(not certain: migrations/versions/0001_init.py:7 could not be read" in f.message
 
 
+def test_a_table_handed_to_a_helper_the_migration_cannot_be_read_through_lowers_its_own_claim(tmp_path):
+    """tracecat (TEN001 warning judged wrong): `op.execute(enable_rls("tickets"))`, a helper of the project given
+    that very table, most likely enables RLS on it: info that says so; the other tables keep their findings."""
+    rls = "".join(f"op.execute('ALTER TABLE {t} ENABLE ROW LEVEL SECURITY')\n" for t in ("t0", "t1", "t2"))
+    found_ = {f.anchor: f for f in found(tmp_path, {
+        "app/models.py": tables("t0", "t1", "t2", "tickets", "notes"),
+        "migrations/versions/0001_init.py": revision(rls + "op.execute(enable_rls('tickets'))"),
+    }, "TEN001")}
+    assert sorted(found_) == ["table:notes:rls", "table:tickets:rls"]
+    assert found_["table:tickets:rls"].severity == Severity.INFO and "enable_rls('tickets')" in found_["table:tickets:rls"].message
+    assert found_["table:notes:rls"].severity != Severity.INFO
+
+
 def test_schema_per_tenant_is_not_asked_for_rls(tmp_path):
     files = {
         "app/models.py": tables("projects", "tickets"),

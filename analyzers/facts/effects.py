@@ -87,7 +87,7 @@ def unread_ops(ops: list[MigrationOp]) -> list[Unread]:
         if op.name == "unread":
             out.append(Unread("op", op.span, f"{op.target}: {op.reason}", op.table, op.text))
         elif op.name == "execute" and (op.sql is None or not op.sql.statements):
-            out.append(Unread("sql", op.span, "op.execute of SQL built elsewhere or at run time"))
+            out.append(Unread("sql", op.span, "op.execute of SQL built elsewhere or at run time", None, op.text))
         elif op.sql is not None:
             out.extend(u for st in op.sql.statements for u in [_unread_sql(st)] if u is not None)
     return out

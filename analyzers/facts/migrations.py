@@ -1047,7 +1047,9 @@ class _OpReader:
                         return op
                 break
             node = node.func.value if isinstance(node.func, ast.Attribute) else None  # up the method chain
-        return MigrationOp("execute", None, span)
+        named = isinstance(arg, ast.Call) and arg.args and all(strings_of(a, env) for a in arg.args)
+        # `op.execute(enable_rls("documents"))`: a helper given only names: only the tables it names are concerned
+        return MigrationOp("execute", None, span, text=ast.unparse(arg) if named else None)
 
     def _column(self, call: ast.Call, table: str | None, env: Env) -> ColumnFact:
         if call.args and const_str(call.args[0]) is None and isinstance(call.args[0], (ast.JoinedStr, ast.Name, ast.BinOp)):

@@ -64,7 +64,8 @@ class TenantTableWithoutRls(Rule):
         one finding for the design, listing the tables: critical where the schema holds patients; info where
         nothing in the migrations uses RLS (no policy, no current_setting()): the product keeps tenants apart
         in its queries, and RLS is the checklist's defence in depth; else a warning; likewise one finding when fewer tables have RLS than lack it (a rollout begun). Each
-        table is its own finding when only a few lack it. Nothing when the code separates tenants by
+        table is its own finding when only a few lack it; info where a migration hands that very table to a
+        function dbreview could not read (`op.execute(enable_rls("documents"))`). Nothing when the code separates tenants by
         schema (`schema_translate_map`, a `search_path` set per tenant), or when the application is known to
         run on databases other than PostgreSQL only (analyzers/rules/runs_on.py): RLS is PostgreSQL's.
     Why it matters:
@@ -113,6 +114,12 @@ def tenant_session(engine, tenant_id):
             if unread:
                 note = f"; migration SQL we could not read ({where(unread)}) may do it: check"
                 severity = Severity.WARNING
+            handed = next((u for u in migration_gaps(self.facts, table.name) if u.kind == "sql" and u.text
+                           and re.search(rf"""['"]{re.escape(table.name)}['"]""", u.text)), None)
+            if handed is not None:  # `op.execute(enable_rls("documents"))`: a helper given this very table
+                note = (f"; but a migration hands it to `{handed.text[:80]}` ({handed.span.path}:{handed.span.start}), which "
+                        "dbreview could not read: if that enables it, nothing is missing")
+                severity = Severity.INFO
             yield self.finding(
                 f"{table.label} is tenant-scoped ({col.name}) but no migration enables Row-Level Security on it{note}",
                 first_line(table.span), f"table:{table.name}:rls", severity=severity,
