@@ -449,7 +449,8 @@ class Flow:
             return "typed", f"{expr} is generated, not given"
         if name in _HANDLER_ARGUMENTS and isinstance(node.func, ast.Attribute) and ast.unparse(node.func.value) == "self":
             return "request", f"{expr} comes from the request (a handler's `{name}`)"
-        if name in ("getenv", "get_settings", "get_config") or callee.startswith(("os.environ", "os.getenv")):
+        if name in ("getenv", "get_settings", "get_config", "get_main_option", "get_section_option") \
+                or callee.startswith(("os.environ", "os.getenv")):  # get_main_option: Alembic's ini and -x options
             return "configuration", f"{expr} comes from configuration"
         if isinstance(node.func, ast.Attribute):
             if name == "replace" and [getattr(a, "value", None) for a in node.args[:2]] == ["'", "''"]:
