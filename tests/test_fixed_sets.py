@@ -355,3 +355,34 @@ def test_a_methods_callers_are_not_a_parents_through_super_nor_another_objects_i
              'def main(db, args):\n    Cleanup().execute(db, **vars(args))\n')
     (f,) = found(tmp_path, {"app/models.py": SHOP, "app/admin.py": admin}, "CFG008")
     assert "line 15" in f.message and "line 11" not in f.message and "line 6" not in f.message
+
+
+def test_an_awaited_quoting_helper_and_a_dict_comprehension_over_constants_are_followed(tmp_path):
+    """tracecat (CFG008 infos judged wrong): `await _quoted_identifier(conn, role)` is what the quoting helper returns;
+    `{new: old for old, new in RENAMES.items()}` holds the constants it runs over."""
+    code = '''
+from sqlalchemy import text
+
+RENAMES = {"core.search_records": "core.search_rows"}
+
+
+async def _quoted_identifier(conn, value):
+    return await conn.scalar(text("SELECT quote_ident(:v)"), {"v": value})
+
+
+async def grant(conn, role):
+    name = await _quoted_identifier(conn, role)
+    await conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {name}"))
+
+
+def undo(conn):
+    reverse = {new: old for old, new in RENAMES.items()}
+    names = "', '".join(reverse.keys())
+    conn.execute(text(f"DELETE FROM actions WHERE type IN ('{names}')"))
+
+
+def main(conn):
+    grant(conn, "monitor")
+    undo(conn)
+'''
+    assert found(tmp_path, {"app/models.py": SHOP, "app/grants.py": code}, "CFG008") == []

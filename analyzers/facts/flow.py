@@ -392,13 +392,13 @@ class Flow:
             return self._worst([self.source(n, func, depth + 1) for n in _operands(node)], expr, alternatives=True)
         if isinstance(node, (ast.JoinedStr, ast.BinOp)):
             return self._worst([self.source(n, func, depth + 1) for n in _operands(node)], expr)
-        if isinstance(node, ast.FormattedValue):
+        if isinstance(node, (ast.FormattedValue, ast.Await)):  # `await quote_name(conn, x)`: what the call returns
             return self.source(node.value, func, depth + 1)
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
             return self._worst([self.source(e, func, depth + 1) for e in node.elts], expr)
         if isinstance(node, ast.Dict):
             return self._worst([self.source(v, func, depth + 1) for v in node.values], expr)
-        if isinstance(node, (ast.GeneratorExp, ast.ListComp, ast.SetComp)):
+        if isinstance(node, (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)):
             return self._comprehension(node, func, depth)
         if isinstance(node, ast.Call):
             return self._call(node, func, depth, expr)
@@ -538,17 +538,21 @@ class Flow:
                     return gen.iter
         return given
 
-    def _comprehension(self, node: ast.GeneratorExp | ast.ListComp | ast.SetComp, func: Func | None, depth: int) -> tuple[str, str]:
+    def _comprehension(self, node: ast.GeneratorExp | ast.ListComp | ast.SetComp | ast.DictComp, func: Func | None,
+                       depth: int) -> tuple[str, str]:
         """What each element is (`identifier(c) for c in columns`: quoted; `f"'{v}'" for v in values`: what
-        `values` holds), each name the comprehension binds read as an item of its own loop."""
+        `values` holds; of a dict, the worse of its keys and values), each name the comprehension binds read as an
+        item of its own loop."""
         iters: dict[str, ast.AST] = {}
         for gen in node.generators:
             for part in (*gen.ifs, *([] if gen is node.generators[0] else [gen.iter])):
                 self._bind(part, iters)
             iters.update((n.id, gen.iter) for n in walk(gen.target) if isinstance(n, ast.Name))
             iters.update(_unzipped(gen.target, gen.iter))
-        self._bind(node.elt, iters)
-        return self.source(node.elt, func, depth + 1)
+        elements = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        for element in elements:
+            self._bind(element, iters)
+        return self._worst([self.source(e, func, depth + 1) for e in elements], ast.unparse(node)[:40])
 
     def _bind(self, node: ast.AST, iters: dict[str, ast.AST]) -> None:
         self._bound.update((id(n), iters[n.id]) for n in walk(node) if isinstance(n, ast.Name) and n.id in iters)
