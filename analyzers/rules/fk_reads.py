@@ -3,8 +3,8 @@ tests the column by `==`, `in_()` or `is_()` (a lookup an index serves; `!=` or 
 joins the table through it from another (or such a condition anywhere in its code), or a
 relationship that loads the table's rows by it (one-to-many, a reverse one-to-one, a `secondary` link, one a
 backref makes), where the code reads that relationship. That is what an index on the column serves beyond the
-foreign key check on deleting a parent row. A join from the table to its parent goes through the parent's
-primary key and is not counted; nor is a relationship whose key dbreview cannot tell (several foreign
+foreign key check on deleting a parent row. A join from the table to its parent (or an alias of it) goes through
+the parent's primary key and is not counted; nor is a relationship whose key dbreview cannot tell (several foreign
 keys to one table and no `foreign_keys=`/`primaryjoin=` naming one).
 
 Each read carries the table's other columns it tests with the key by equality (and-ed in the same query or
@@ -290,7 +290,7 @@ def _conditions(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[R
                 if after is None and before is None or end in _negated(facts, path) or end in _ordering(facts, path):
                     continue
                 # the other side and the join the comparison stands in, as the syntax tree has them (over several lines)
-                across, into = _compared_across(facts, path).get((n, len(code[:m.end()].encode())), (None, None))
+                across, into = _compared_across(facts, path, aliases).get((n, len(code[:m.end()].encode())), (None, None))
                 other = (after.group(1) if after else None) or (before.group(1) if before else None) or across
                 if other and classes.tables.get(other) is not found[0]:  # a join condition: into this table, or out of it
                     window = "\n".join(line.partition("#")[0] for line in lines[max(0, n - 4):n])  # a join's call may span lines
@@ -442,9 +442,11 @@ def _source(node: ast.AST) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _compared_across(facts: Facts, path: str) -> dict[tuple[int, int], tuple[str | None, str | None]]:
+def _compared_across(facts: Facts, path: str, aliases: dict[str, str]) -> dict[tuple[int, int], tuple[str | None, str | None]]:
     """Where (line, column) a class attribute of `path` ends that `==` compares with another class's attribute (not a
-    value's, `user.id`): that class, and the class of the join whose condition holds the comparison (None: none does)."""
+    value's, `user.id`), or an alias's (`creator.id`, `creator = aliased(User)`: another instance of a table, the
+    table's own too): that class or alias, and the class or alias of the join whose condition holds the comparison
+    (None: none does)."""
     cache: dict[str, dict[tuple[int, int], tuple[str | None, str | None]]] = facts.derived.setdefault("fk_across", {})  # type: ignore[assignment]
     if path not in cache:
         out: dict[tuple[int, int], tuple[str | None, str | None]] = {}
@@ -453,7 +455,7 @@ def _compared_across(facts: Facts, path: str) -> dict[tuple[int, int], tuple[str
         for node in walk(tree) if tree is not None else ():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _JOIN_CALLS:
                 args = node.args[1:] if node.func.attr == "join_from" else node.args
-                target = _model_class(args[0]) if args else None
+                target = (_model_class(args[0]) or _alias(args[0], aliases)) if args else None
                 for t in [*args[1:], *(k.value for k in node.keywords if k.arg == "onclause")]:
                     joined.update({id(c): target for c in walk(t) if isinstance(c, ast.Compare) and target})
         for node in walk(tree) if tree is not None else ():
@@ -461,10 +463,15 @@ def _compared_across(facts: Facts, path: str) -> dict[tuple[int, int], tuple[str
                 sides = [node.left, node.comparators[0]]
                 refs = [_class_attribute(x) for x in sides]
                 for side, ref, other in ((sides[0], refs[0], refs[1]), (sides[1], refs[1], refs[0])):
-                    if ref and other and other[:1].isupper() and side.end_lineno is not None:  # a class's, not `user.id`
+                    if ref and other and (other[:1].isupper() or other.partition(".")[0] in aliases) \
+                            and side.end_lineno is not None:  # a class's or an alias's, not `user.id`
                         out[(side.end_lineno, side.end_col_offset or 0)] = (other.partition(".")[0], joined.get(id(node)))
         cache[path] = out
     return cache[path]
+
+
+def _alias(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    return node.id if isinstance(node, ast.Name) and node.id in aliases else None
 
 
 def _policy_reads(facts: Facts) -> list[tuple[tuple[str, str], Read]]:

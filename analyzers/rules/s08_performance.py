@@ -130,7 +130,8 @@ class ForeignKeyWithoutIndex(Rule):
         key to a handful of rows, most rows sharing each, is one an index serves few reads by.
         SQLModel's `Field(ForeignKey(...))` makes the ForeignKey the field's default (its one
         positional argument): the column has no foreign key; `Field(foreign_key=...)` declares one.
-        A join from the table to its parent uses the parent's primary key and is not counted (one to a parent the
+        A join from the table to its parent, or to an alias of it (`creator = aliased(User)`, `.outerjoin(creator,
+        Note.created_by == creator.id)`, a self join too), uses the parent's primary key and is not counted (one to a parent the
         query narrows by another column is said, as above). Where the
         configuration defaults to MySQL/MariaDB, the migrations create tables with `mysql_engine=`, or the
         application names MySQL and no PostgreSQL (`scan --explain-layout`), InnoDB indexes foreign keys itself:
