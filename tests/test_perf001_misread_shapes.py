@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from analyzers.findings import Severity
 from tests.growing import found_growing
-from tests.test_precision import HEADER
+from tests.test_precision import HEADER, revision
 
 AUDITED = HEADER + """
 class Person(Base):
@@ -52,3 +52,57 @@ def test_a_join_out_of_the_table_to_an_alias_by_its_key_is_no_read_by_the_key(tm
     by = {f.anchor: f for f in found_growing(tmp_path / "into", {**files, "app/listing.py": into}, "PERF001")}
     assert by["table:notes.author_id"].severity == Severity.WARNING  # into notes from the alias: a read by author_id
     assert "joins notes through it" in by["table:notes.author_id"].message
+
+
+TICKETS = HEADER + """
+class Owner(Base):
+    __tablename__ = "owners"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+"""
+
+TICKETS_POLICY = revision("""
+op.create_table("owners", sa.Column("id", sa.Integer, primary_key=True))
+op.create_table("tickets", sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("owner_id", sa.Integer, sa.ForeignKey("owners.id")), sa.Column("expires_at", sa.DateTime))
+op.create_index("ix_tickets_expires_at", "tickets", ["expires_at"])
+op.execute("ALTER TABLE tickets ENABLE ROW LEVEL SECURITY")
+op.execute("CREATE POLICY ticket_owner ON tickets USING (owner_id = current_setting('app.owner')::int)")
+""")
+
+REDEEM = """
+from datetime import datetime
+from sqlalchemy import delete
+from app.models import Ticket
+
+
+async def redeem(session, key):
+    return await session.get(Ticket, key, with_for_update=True)
+
+
+async def purge(session):
+    await session.execute(delete(Ticket).where(Ticket.expires_at < datetime.now()))
+"""
+
+
+def test_a_policys_test_is_no_scan_where_every_query_finds_rows_by_a_range_on_an_indexed_column(tmp_path):
+    """The policy adds `owner_id = ...` to every query of tickets; the only queries are a get by the primary key and a
+    purge by `expires_at < now`, which the index on expires_at serves (in an integration's module, whose queries of
+    the application's models the policy applies to as well): the policy's test finds no rows, info. A listing with
+    no such test leaves the policy's test to find its rows: warning."""
+    files = {"app/models.py": TICKETS, "migrations/versions/0001_init.py": TICKETS_POLICY,
+             "app/integrations/tickets.py": REDEEM, "app/views.py": "from app.integrations.tickets import redeem, purge\n"}
+    (f,) = [f for f in found_growing(tmp_path / "a", files, "PERF001") if f.anchor == "table:tickets.owner_id"]
+    assert f.severity == Severity.INFO, f.message
+    assert ("but the one query of tickets that dbreview could follow also compares with a value a column an index leads "
+            "(expires_at, which the index (expires_at) is led by, or another)") in f.message
+    listing = REDEEM + "\n\nasync def every(session):\n    return (await session.scalars(select(Ticket))).all()\n"
+    listing = listing.replace("import delete", "import delete, select")
+    (g,) = [g for g in found_growing(tmp_path / "b", {**files, "app/integrations/tickets.py": listing}, "PERF001")
+            if g.anchor == "table:tickets.owner_id"]
+    assert g.severity == Severity.WARNING and "the policy ticket_owner on tickets adds a test of it" in g.message

@@ -10,25 +10,27 @@ from typing import Iterator
 from analyzers.facts.core_tables import CORE
 from analyzers.facts.model import ClassFact, Facts, Span, TableFact
 from analyzers.facts.names import module_name
-from analyzers.facts.paths import is_test_path
+from analyzers.facts.paths import is_test_path, tooling_kind
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS, QueryUse, Usage
 from analyzers.rules.mentions import mentions
 from analyzers.rules.schema import is_tooling_path
 
 
-def app_usage(facts: Facts) -> Iterator[Usage]:
-    """The usage facts of application modules: not tests, scripts or migration tooling."""
+def app_usage(facts: Facts, connectors: bool = False) -> Iterator[Usage]:
+    """The usage facts of application modules: not tests, scripts or migration tooling; with `connectors`, an
+    integration's or a connector's modules too (what they query of the application's own models is its query)."""
     for m in facts.modules:
-        if m.usage is not None and not is_test_path(m.path) and not is_tooling_path(m.path):
+        if m.usage is not None and not is_test_path(m.path) and (
+                not is_tooling_path(m.path) or connectors and "connector" in (tooling_kind(m.path) or "")):
             yield m.usage
 
 
-def app_queries(facts: Facts, writes: bool = False) -> Iterator[tuple[QueryUse, TableFact]]:
+def app_queries(facts: Facts, writes: bool = False, connectors: bool = False) -> Iterator[tuple[QueryUse, TableFact]]:
     """Every query of the application whose model is one table dbreview knows (a class name used by two
     tables, or by none, is skipped; a method's query of its own class, only where that class maps a table of the
-    module); with `writes`, its bulk DELETE and UPDATE statements too."""
+    module); with `writes`, its bulk DELETE and UPDATE statements too; `connectors` as app_usage's."""
     by_class = mapped_names(facts)
-    for usage in app_usage(facts):
+    for usage in app_usage(facts, connectors):
         for q in [*usage.queries, *usage.writes] if writes else usage.queries:
             table = query_table(q, by_class.get(_imported_as(q), []))
             if table is not None:

@@ -100,13 +100,17 @@ def asserted_with(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -
     return facts.derived.get("fk_asserted", {}).get((read.span.path, read.span.start, table.name, col.name))  # type: ignore[union-attr]
 
 
-def query_values(facts: Facts, q: QueryUse, table: TableFact) -> frozenset[str] | None:
+def query_values(facts: Facts, q: QueryUse, table: TableFact, ranges: bool = False) -> frozenset[str] | None:
     """The columns of `table` query `q` compares with a value, itself or through its joins (None: a filter dbreview
-    cannot read)."""
+    cannot read). With `ranges`, also those it tests by a range (`<`, between), which an index led by them finds
+    rows by too: only in a query that joins nothing, as a range's attribute is recorded without its class."""
     classes = facts.derived.get("fk_classes")
     if classes is None:
         classes = facts.derived["fk_classes"] = _Classes(facts)
-    return classes.tested(q, table)  # type: ignore[union-attr]
+    tested = classes.tested(q, table)  # type: ignore[union-attr]
+    if tested is None or not ranges or q.joined or q.join_into:
+        return tested
+    return tested | classes.columns_of(table, set(q.ranges), q.model)  # type: ignore[union-attr]
 
 
 def built_apart(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -> bool:

@@ -87,7 +87,8 @@ class ForeignKeyWithoutIndex(Rule):
         another column, `select(User).join(Group, Group.id == User.group_id).where(Group.banned)`: an info; and a subquery's
         test of the enclosing query's table, `.where(Group.id == User.group_id).scalar_subquery()`, reads Group, not
         User, whose row is found already); nor is a policy's test counted where every query of the table that
-        dbreview follows compares such a column; a read with a condition dbreview cannot read, on a table
+        dbreview follows compares such a column (or tests it by a range, `expires_at < now`, in a query that joins
+        nothing); a read with a condition dbreview cannot read, on a table
         with such an index, is one it cannot tell about. Nor is a read that keeps to the predicate of a
         partial index that holds the column (its conditions, or the relationship's primaryjoin, assert
         each of the predicate's terms: `col IS NULL`, `col IS NOT NULL`, `col = <constant>`, and-ed; a
@@ -623,14 +624,15 @@ def _served_beside(facts: Facts, reads: list[Read], table: TableFact, col: Colum
 
 
 def _every_query_led(facts: Facts, table: TableFact, others: list[Key]) -> tuple[Key, int] | None:
-    """Where every query of `table` that dbreview follows (its filters read, none built elsewhere) compares with a value
-    a column that leads one of `others`: the first such index and how many queries; None if one does not, or none is
-    found."""
+    """Where every query of `table` that dbreview follows (its filters read, none built elsewhere; an integration's
+    too, whose queries of the application's models the policy applies to as well) compares with a value (by
+    equality, or a range: `expires_at < now`) a column that leads one of `others`: the first such index and how many
+    queries; None if one does not, or none is found."""
     found: list[Key] = []
-    for q, t in app_queries(facts, writes=True):
+    for q, t in app_queries(facts, writes=True, connectors=True):
         if t is not table:
             continue
-        tested = query_values(facts, q, table) if not q.escapes else None
+        tested = query_values(facts, q, table, ranges=True) if not q.escapes else None
         key = next((k for k in others if tested and k.columns[0] in tested), None)
         if key is None:
             return None
