@@ -106,3 +106,42 @@ def test_a_policys_test_is_no_scan_where_every_query_finds_rows_by_a_range_on_an
     (g,) = [g for g in found_growing(tmp_path / "b", {**files, "app/integrations/tickets.py": listing}, "PERF001")
             if g.anchor == "table:tickets.owner_id"]
     assert g.severity == Severity.WARNING and "the policy ticket_owner on tickets adds a test of it" in g.message
+
+
+SURVEY = HEADER + """
+from sqlalchemy.orm import relationship
+
+class Source(Base):
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prompts: Mapped[list["Prompt"]] = relationship("Prompt", foreign_keys="Item.source_id")
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), nullable=True)
+    __mapper_args__ = {"polymorphic_on": "kind"}
+
+class Prompt(Item):
+    __mapper_args__ = {"polymorphic_identity": "prompt"}
+"""
+
+FIRST_PROMPT = """
+from sqlalchemy import select
+from app.models import Source
+
+
+def first_prompt(session, source_id):
+    source = session.scalars(select(Source).where(Source.id == source_id)).one()
+    return source.prompts[0]
+"""
+
+
+def test_a_relationship_to_a_subclass_with_no_table_of_its_own_loads_the_parents_table_by_its_key(tmp_path):
+    """`relationship("Prompt", foreign_keys="Item.source_id")`, Prompt a single-table subclass of Item: reading
+    `source.prompts` loads items by source_id, a read that scans items (a warning, naming it)."""
+    files = {"app/models.py": SURVEY, "app/prompts.py": FIRST_PROMPT, "app/views.py": "from app.prompts import first_prompt\n"}
+    (f,) = [f for f in found_growing(tmp_path, files, "PERF001") if f.anchor == "table:items.source_id"]
+    assert f.severity == Severity.WARNING, f.message
+    assert "the relationship Source.prompts loads its rows by it (the code reads it at app/prompts.py:8)" in f.message

@@ -123,6 +123,22 @@ def mapped_names(facts: Facts) -> dict[str, list[TableFact]]:
     return found  # type: ignore[return-value]
 
 
+def subclass_tables(facts: Facts, by_name: dict[str, TableFact]) -> dict[str, TableFact]:
+    """Subclasses of a mapped class that have no table of their own (single-table inheritance, `class
+    RpmBuild(Build)`), as the class index has them -> the parent's table: constructing one adds a row to it, a
+    relationship to one (`relationship("Question")` of `class Question(Component)`) loads its rows."""
+    index = facts.derived.get("classes")
+    out: dict[str, TableFact] = {}
+    for cls in getattr(index, "all", ()):
+        if cls.name in by_name or cls.abstract or index.is_mapped(cls):  # type: ignore[union-attr]
+            continue
+        parent = next((a for a in index.ancestors(cls) if getattr(a, "name", None) in by_name  # type: ignore[union-attr]
+                       and index.is_mapped(a)), None)  # type: ignore[union-attr, arg-type]
+        if parent is not None:
+            out[cls.name] = by_name[parent.name]  # type: ignore[union-attr]
+    return out
+
+
 def central_filters(facts: Facts) -> list[Span]:
     """Where every query may be filtered at once: with_loader_criteria, a query class of the project's, a
     do_orm_execute listener."""

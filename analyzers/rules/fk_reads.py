@@ -25,7 +25,8 @@ from analyzers.facts.paths import is_test_path
 from analyzers.facts.predicates import asserted_terms
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS, QueryUse, attribute_ref, equated_attributes, keyed_attributes
 from analyzers.facts.walk import children, kept_walks, walk
-from analyzers.rules.code_use import app_queries, app_usage, function_around, mapped_names, names_class, query_table, table_variable
+from analyzers.rules.code_use import (app_queries, app_usage, function_around, mapped_names, names_class, query_table,
+                                      subclass_tables, table_variable)
 from analyzers.rules.mentions import mentions
 from analyzers.rules.s05_integrity import _is_tail, _may_name, _reached, _uncalled, _unparsed
 from analyzers.rules.schema import is_tooling_path, python_paths, rls_by_table
@@ -1517,6 +1518,8 @@ class _Classes:
         for name, held in subclasses.items():
             if len(held) == 1 and name not in by_class:
                 self.tables[name] = next(iter(held.values()))
+        # and those that declare none (`class Question(Component)`, a relationship's target), as the class index has them
+        self.tables.update({name: t for name, t in subclass_tables(facts, self.tables).items() if name not in self.tables})
         # A model imported under another name (`from app.models import Preference as PrefTable`): the name stands
         # for its table wherever no mapped class has it and every import of it names the same model.
         aliases: dict[str, set[str]] = {}

@@ -23,7 +23,7 @@ from analyzers.facts.paths import is_test_path, tooling_kind
 from analyzers.facts.core_tables import CORE
 from analyzers.facts.names import all_statements, module_name
 from analyzers.facts.walk import children
-from analyzers.rules.code_use import mapped_names
+from analyzers.rules.code_use import mapped_names, subclass_tables
 from analyzers.rules.outside_writes import bulk_insert_table, outside_inserts
 from analyzers.rules.schema import python_paths
 from analyzers.rules.source_trees import source_tree
@@ -98,7 +98,7 @@ def _scan(facts: Facts) -> dict[str, object]:
     mapped = mapped_names(facts)
     by_name = {name: ts[0] for name, ts in mapped.items() if len(ts) == 1}
     shared = {name: ts for name, ts in mapped.items() if len(ts) > 1 and name.isidentifier()}
-    by_name.update(_subclasses(facts, by_name))
+    by_name.update(subclass_tables(facts, by_name))
     classes = {name for name in by_name if name.isidentifier()}
     variables = {name.removeprefix(CORE): t for name, t in by_name.items() if name.startswith(CORE)}
     # A relationship's name -> the association tables it goes through: of each class that has one of that name, as
@@ -172,21 +172,6 @@ def _shared_class(func: ast.expr, shared: dict[str, list[TableFact]], imported: 
     found = [t for t in shared[name] if qualified and (f"{module_name(t.path)[0]}.{name}".endswith(qualified)
                                                         or qualified.endswith(f"{module_name(t.path)[0]}.{name}"))]
     return found[0] if len(found) == 1 else None
-
-
-def _subclasses(facts: Facts, by_name: dict[str, TableFact]) -> dict[str, TableFact]:
-    """Subclasses of a mapped class that have no table of their own (single-table inheritance, `class
-    RpmBuild(Build)`): constructing one adds a row to the parent's table."""
-    index = facts.derived.get("classes")
-    out: dict[str, TableFact] = {}
-    for cls in getattr(index, "all", ()):
-        if cls.name in by_name or cls.abstract or index.is_mapped(cls):  # type: ignore[union-attr]
-            continue
-        parent = next((a for a in index.ancestors(cls) if getattr(a, "name", None) in by_name  # type: ignore[union-attr]
-                       and index.is_mapped(a)), None)  # type: ignore[union-attr, arg-type]
-        if parent is not None:
-            out[cls.name] = by_name[parent.name]  # type: ignore[union-attr]
-    return out
 
 
 def _picked_class(node: ast.AST, by_name: dict[str, TableFact], classes: set[str]) -> tuple[str, TableFact] | None:

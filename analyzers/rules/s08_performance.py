@@ -62,7 +62,7 @@ class ForeignKeyWithoutIndex(Rule):
         a table the join starts from, whose rows come first), a Row-Level Security policy's USING test
         compares it (every query of the table), or a relationship (one-to-many, reverse one-to-one,
         `secondary`, by keyword or as relationship()'s second argument, named by table or by the variable its
-        `Table(...)` is assigned to, a backref; SQLModel's `sa_relationship_kwargs` are its keywords) loads
+        `Table(...)` is assigned to, a backref; to a subclass with no table of its own, its parent's; SQLModel's `sa_relationship_kwargs` are its keywords) loads
         rows by it where the code reads that relationship (a loader option named by a string, on the
         query's entity; a field of its name in an API read model named after its class, a pydantic, SQLModel or
         marshmallow schema not itself mapped, `TeamRead.people` of `Team`, which serializing a response reads; a
