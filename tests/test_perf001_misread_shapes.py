@@ -145,3 +145,43 @@ def test_a_relationship_to_a_subclass_with_no_table_of_its_own_loads_the_parents
     (f,) = [f for f in found_growing(tmp_path, files, "PERF001") if f.anchor == "table:items.source_id"]
     assert f.severity == Severity.WARNING, f.message
     assert "the relationship Source.prompts loads its rows by it (the code reads it at app/prompts.py:8)" in f.message
+
+
+MEMBERS = HEADER + """
+from sqlalchemy.orm import relationship
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    links: Mapped[list["LoginLink"]] = relationship()
+
+class LoginLink(Base):
+    __tablename__ = "login_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+"""
+
+REVOKE = """
+from app.db import db
+from app.models import User
+from app.roles import role_of
+
+
+def revoke(user: User, org_id):
+    user_role = role_of(user, org_id)
+    db.session.delete(user_role)
+"""
+
+
+def test_a_delete_of_what_a_helper_returns_is_not_a_delete_of_what_it_is_given(tmp_path):
+    """`user_role = role_of(user, org)` then `session.delete(user_role)`: the helper's argument is a User, its result
+    is not (the name says a UserRole, which exists): no User is deleted, so nothing loads User.links on a delete."""
+    files = {"app/models.py": MEMBERS, "app/revoke.py": REVOKE, "app/views.py": "from app.revoke import revoke\n"}
+    (f,) = [f for f in found_growing(tmp_path, files, "PERF001") if f.anchor == "table:login_links.user_id"]
+    assert f.severity == Severity.INFO
+    assert "deleting a User" not in f.message and "app/revoke.py" not in f.message, f.message

@@ -25,7 +25,7 @@ from analyzers.facts.paths import is_test_path
 from analyzers.facts.predicates import asserted_terms
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS, QueryUse, attribute_ref, equated_attributes, keyed_attributes
 from analyzers.facts.walk import children, kept_walks, walk
-from analyzers.rules.code_use import (app_queries, app_usage, function_around, mapped_names, names_class, query_table,
+from analyzers.rules.code_use import (app_queries, app_usage, function_around, mapped_names, named_models, query_table,
                                       subclass_tables, table_variable)
 from analyzers.rules.mentions import mentions
 from analyzers.rules.s05_integrity import _is_tail, _may_name, _reached, _uncalled, _unparsed
@@ -1253,7 +1253,7 @@ def _orm_deletes(facts: Facts, classes: _Classes, table: TableFact, seen: frozen
             model = model or classes.enclosing(span.path, span.start)
         elif re.fullmatch(r"\w+(?:\.\w+)+", hint):  # `session.delete(task.grading_config)`: what the relationship loads
             model = _loaded_by(classes, hint.rpartition(".")[2])
-        named = [k for k in known if names_class(hint, k)] if model is None else [model]
+        named = named_models(hint, known) if model is None else [model]  # `user_role` a UserRole, where one exists
         where = f"session.delete at {span.path}:{span.start}"
         sure = [(span, where)] if named == [cls] else []
         if not named and hint == "self":  # a base class's or mixin's helper: where its callers name the class
