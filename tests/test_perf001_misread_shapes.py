@@ -5,9 +5,13 @@ through a class held in an attribute or a polymorphic subclass."""
 
 from __future__ import annotations
 
+import pytest
+
 from analyzers.findings import Severity
 from tests.growing import found_growing
-from tests.test_precision import HEADER, revision
+from tests.test_perf001_growth import READS, SHELF
+from tests.test_perf001_reads import calls
+from tests.test_precision import HEADER, found, revision
 
 AUDITED = HEADER + """
 class Person(Base):
@@ -185,3 +189,58 @@ def test_a_delete_of_what_a_helper_returns_is_not_a_delete_of_what_it_is_given(t
     (f,) = [f for f in found_growing(tmp_path, files, "PERF001") if f.anchor == "table:login_links.user_id"]
     assert f.severity == Severity.INFO
     assert "deleting a User" not in f.message and "app/revoke.py" not in f.message, f.message
+
+
+HELD = """
+from app import models
+
+
+class Catalogue:
+    book_model = models.Book
+
+    def add(self, session, **kwargs):
+        session.add(self.book_model(**kwargs))
+"""
+
+HELD_IN_INIT = """
+from app.models import Book
+
+
+class Catalogue:
+    def __init__(self):
+        self.made = Book
+
+    def add(self, session, **kwargs):
+        session.add(self.made(**kwargs))
+"""
+
+NOVELS = SHELF + """
+
+class Novel(Book):
+    __tablename__ = "novels"
+    id: Mapped[int] = mapped_column(ForeignKey("books.id"), primary_key=True)
+    __mapper_args__ = {"polymorphic_identity": "novel"}
+"""
+
+
+@pytest.mark.parametrize("files", [
+    {"app/catalogue.py": HELD},
+    {"app/catalogue.py": HELD_IN_INIT},
+    {"app/models.py": NOVELS, "app/novels.py": "from app.models import Novel\ndef add(session):\n    session.add(Novel())\n"},
+], ids=["class-attribute", "self-attribute", "joined-subclass"])
+def test_rows_made_through_a_class_an_attribute_holds_or_a_joined_subclass_grow_the_table(tmp_path, files):
+    """`book_model = models.Book` in a class's body (or `self.made = Book`), then `self.book_model(**kwargs)` in its
+    methods, makes rows of books; so does `Novel()`, a subclass with a table of its own (joined-table inheritance),
+    whose rows are books rows too: the table grows, and the scan by the key is a warning."""
+    every = {"app/models.py": SHELF, "app/books.py": READS, **calls("books", "of_genre", "labelled"), **files}
+    f = {f.anchor: f for f in found(tmp_path, every, "PERF001")}["table:books.genre_id"]
+    assert f.severity == Severity.WARNING, f.message
+    assert "the query at app/books.py:5 filters on it, so each such read scans books" in f.message
+
+
+def test_a_class_an_attribute_holds_is_no_row_until_it_is_called(tmp_path):
+    """Holding the class (`book_model = models.Book`) and calling something else on self makes no row."""
+    idle = HELD.replace("session.add(self.book_model(**kwargs))", "session.add(self.other(**kwargs))")
+    every = {"app/models.py": SHELF, "app/books.py": READS, **calls("books", "of_genre", "labelled"), "app/catalogue.py": idle}
+    f = {f.anchor: f for f in found(tmp_path, every, "PERF001")}["table:books.genre_id"]
+    assert f.severity == Severity.INFO and "found no application code that adds rows to books" in f.message

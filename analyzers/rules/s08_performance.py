@@ -139,7 +139,8 @@ class ForeignKeyWithoutIndex(Rule):
         one info lists what PostgreSQL deployments would lack.
         A scanning read is a warning only where the table grows with use, as the code shows: the application (not
         its migrations, tests, scripts, seed or fixture functions, command-line tools) adds rows to it, by
-        constructing its class (`Appointment(...)`, `cls(...)` in its own methods), a Core insert (`insert(T)`,
+        constructing its class (`Appointment(...)`, `cls(...)` in its own methods, `self.model_attr(...)` where the
+        class holds it in that attribute, a subclass of it, with a table of its own or not), a Core insert (`insert(T)`,
         `t.insert()`, `bulk_insert_mappings(T, ...)`), SQL `INSERT INTO t`, or, for an association table, appending
         to or assigning a relationship through it. The warning does not name where: that place is found by a class's
         or a relationship's name, which another table may share, so it is not shown as evidence. Where dbreview found none, it is an info
