@@ -103,7 +103,9 @@ class ForeignKeyWithoutIndex(Rule):
         index on the key would serve, and is said as such. Conditions gathered in a list (`conds = [T.a == x]`,
         `conds.append(T.fk == y)`) that a filter and-s (`.where(*conds)`, `.where(and_(*conds))`) are weighed together:
         those the block binding the list adds are and-ed with every later one. A delete of an object whose class
-        dbreview cannot tell (`session.delete(thing)`) is said, not counted as a load of the relationship; one of the
+        dbreview cannot tell (`session.delete(thing)`) is said, not counted as a load of the relationship (a variable
+        named for a class that exists holds that class, `user_role` a UserRole, not a User; what a helper returns is
+        not of the class of what it is given, `user_role = role_of(user)`); one of the
         object a many-to-one relationship holds (`session.delete(task.config)`) deletes a row of the class every
         relationship of that name loads; a call of a base class's deleting helper deletes only where the class the
         name last holds has no method of that name of its own (a soft delete). Info, saying
