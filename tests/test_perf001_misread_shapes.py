@@ -96,20 +96,26 @@ async def purge(session):
 
 def test_a_policys_test_is_no_scan_where_every_query_finds_rows_by_a_range_on_an_indexed_column(tmp_path):
     """The policy adds `owner_id = ...` to every query of tickets; the only queries are a get by the primary key and a
-    purge by `expires_at < now`, which the index on expires_at serves (in an integration's module, whose queries of
+    purge by `expires_at < now`, which the index on expires_at serves (or the get alone) (in an integration's module, whose queries of
     the application's models the policy applies to as well): the policy's test finds no rows, info. A listing with
     no such test leaves the policy's test to find its rows: warning."""
     files = {"app/models.py": TICKETS, "migrations/versions/0001_init.py": TICKETS_POLICY,
              "app/integrations/tickets.py": REDEEM, "app/views.py": "from app.integrations.tickets import redeem, purge\n"}
     (f,) = [f for f in found_growing(tmp_path / "a", files, "PERF001") if f.anchor == "table:tickets.owner_id"]
     assert f.severity == Severity.INFO, f.message
-    assert ("but the one query of tickets that dbreview could follow also compares with a value a column an index leads "
-            "(expires_at, which the index (expires_at) is led by, or another)") in f.message
+    assert ("but each of the 2 queries of tickets that dbreview could follow also compares with a value a column an index "
+            "leads (expires_at, which the index (expires_at) is led by, or another)") in f.message
     listing = REDEEM + "\n\nasync def every(session):\n    return (await session.scalars(select(Ticket))).all()\n"
     listing = listing.replace("import delete", "import delete, select")
     (g,) = [g for g in found_growing(tmp_path / "b", {**files, "app/integrations/tickets.py": listing}, "PERF001")
             if g.anchor == "table:tickets.owner_id"]
     assert g.severity == Severity.WARNING and "the policy ticket_owner on tickets adds a test of it" in g.message
+    only_get = REDEEM.partition("async def purge")[0]
+    (h,) = [h for h in found_growing(tmp_path / "c", {**files, "app/integrations/tickets.py": only_get}, "PERF001")
+            if h.anchor == "table:tickets.owner_id"]
+    assert h.severity == Severity.INFO, h.message  # a get by the primary key: no listing left to the policy's test
+    assert ("but the one query of tickets that dbreview could follow also compares with a value a column an index leads "
+            "(id, which the primary key (id) is led by, or another)") in h.message
 
 
 SURVEY = HEADER + """

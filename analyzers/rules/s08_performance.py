@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 from analyzers.findings import Finding, Severity, identity_key
 from analyzers.rules.base import Rule
-from analyzers.rules.code_use import app_queries, app_usage, soft_delete_column, soft_deleted_at, uses_async_sessions
-from analyzers.facts.usage import SOFT_DELETE_COLUMNS
+from analyzers.rules.code_use import app_queries, app_usage, mapped_names, soft_delete_column, soft_deleted_at, uses_async_sessions
+from analyzers.facts.usage import SOFT_DELETE_COLUMNS, _sessionish
+from analyzers.rules.source_trees import source_tree
 from analyzers.rules.examples_common import HEADER
 from analyzers.facts.predicates import predicate_terms
 from analyzers.rules.fk_reads import (
@@ -28,7 +30,7 @@ from analyzers.rules.mentions import mentions
 from analyzers.rules.n_plus_one import DEFAULT_LAZY, declared_lazy, lazy_loop_reads, many_to_one
 from analyzers.rules.schema import (
     all_indexes, app_calls, column_anchor, first_line, fk_columns, index_leads, is_test_path, is_tooling_path, key_lookup, made_for_mysql,
-    migrated_column, migration_gaps, migration_sql, table_sql, where_declared,
+    migrated_column, migration_gaps, migration_sql, python_paths, table_sql, where_declared,
 )
 
 
@@ -88,7 +90,7 @@ class ForeignKeyWithoutIndex(Rule):
         test of the enclosing query's table, `.where(Group.id == User.group_id).scalar_subquery()`, reads Group, not
         User, whose row is found already); nor is a policy's test counted where every query of the table that
         dbreview follows compares such a column (or tests it by a range, `expires_at < now`, in a query that joins
-        nothing); a read with a condition dbreview cannot read, on a table
+        nothing; `session.get(Model, key)` compares the primary key); a read with a condition dbreview cannot read, on a table
         with such an index, is one it cannot tell about. Nor is a read that keeps to the predicate of a
         partial index that holds the column (its conditions, or the relationship's primaryjoin, assert
         each of the predicate's terms: `col IS NULL`, `col IS NOT NULL`, `col = <constant>`, and-ed; a
@@ -629,8 +631,8 @@ def _served_beside(facts: Facts, reads: list[Read], table: TableFact, col: Colum
 def _every_query_led(facts: Facts, table: TableFact, others: list[Key]) -> tuple[Key, int] | None:
     """Where every query of `table` that dbreview follows (its filters read, none built elsewhere; an integration's
     too, whose queries of the application's models the policy applies to as well) compares with a value (by
-    equality, or a range: `expires_at < now`) a column that leads one of `others`: the first such index and how many
-    queries; None if one does not, or none is found."""
+    equality, or a range: `expires_at < now`) a column that leads one of `others`, each `session.get(Model, key)` of
+    its class the primary key: the first such index and how many queries; None if one does not, or none is found."""
     found: list[Key] = []
     for q, t in app_queries(facts, writes=True, connectors=True):
         if t is not table:
@@ -640,7 +642,30 @@ def _every_query_led(facts: Facts, table: TableFact, others: list[Key]) -> tuple
         if key is None:
             return None
         found.append(key)
+    primary = tuple(c.name for c in table.columns.values() if c.primary_key)
+    if (pk := next((k for k in others if k.columns == primary), None)) is not None:
+        found += [pk] * _key_gets(facts, table)
     return (found[0], len(found)) if found else None
+
+
+def _key_gets(facts: Facts, table: TableFact) -> int:
+    """How many `session.get(Model, key)` of the table's class the application (an integration's code too) runs: each
+    finds its row by the primary key. None counted where another table's class has the same name."""
+    cls = table.class_name
+    if not cls or mapped_names(facts).get(cls) != [table]:
+        return 0
+    count = 0
+    for path in python_paths(facts):
+        if is_test_path(path) or "connector" not in (tooling_kind(path) or "connector"):
+            continue
+        text = "\n".join(facts.lines(Span(path, 1, 10**9)))
+        if ".get(" not in text or cls not in text or (tree := source_tree(facts, path)) is None:
+            continue
+        count += sum(1 for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                     and node.func.attr == "get" and len(node.args) >= 2 and _sessionish(node.func.value)
+                     and isinstance(node.args[0], (ast.Name, ast.Attribute))
+                     and (node.args[0].id if isinstance(node.args[0], ast.Name) else node.args[0].attr) == cls)
+    return count
 
 
 def _reads(facts: Facts, table: TableFact, col: ColumnFact) -> list[Read]:
