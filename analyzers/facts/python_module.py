@@ -1243,6 +1243,15 @@ _JSON_OPERATORS = ("@>", "<@", "?", "?|", "?&", "->", "->>", "#>", "#>>", "@?", 
 _LOADERS = ("select", "get", "get_one", "query", "get_or_404", "first_or_404", "one_or_404")
 
 
+# Calls whose result is (a row of) what they are given: a session's runners, the loaders, builtins over rows.
+_PASSED_ON = frozenset(("execute", "scalars", "scalar", "exec", "scalar_one", "one", "first", "all", "next", "iter", "list",
+                        "sorted", "reversed", *_LOADERS))
+
+
+def _call_last(call: ast.Call) -> str:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+
+
 def _model_of(target: ast.AST, func: ast.FunctionDef | ast.AsyncFunctionDef | None) -> str | None:
     """The model class of the object passed to session.delete(), from the function's own assignments:
     `x = (await db.execute(select(Task).where(...))).scalar_one()` -> Task. None when not evident."""
@@ -1264,9 +1273,8 @@ def _model_of(target: ast.AST, func: ast.FunctionDef | ast.AsyncFunctionDef | No
             return expr.id  # an annotation: `task: Task`
         for n in walk(expr):
             if isinstance(n, ast.Call) and n.args:
-                name = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
                 first = n.args[0]
-                if name in _LOADERS and isinstance(first, (ast.Name, ast.Attribute)):
+                if _call_last(n) in _LOADERS and isinstance(first, (ast.Name, ast.Attribute)):
                     cls = first.id if isinstance(first, ast.Name) else first.attr
                     if cls[:1].isupper():
                         return cls
@@ -1274,8 +1282,12 @@ def _model_of(target: ast.AST, func: ast.FunctionDef | ast.AsyncFunctionDef | No
                 return n.value.id  # Flask-SQLAlchemy: Task.query.get(id)
         if depth >= 4:
             return None
+        # What a helper is given does not tell what it returns (`user_role = get_user_role(user)` holds no User); what
+        # a session runs, or a builtin hands back, does (`session.scalars(stmt)`, `next(iter(rows))`).
+        given = {id(a) for n in walk(expr) if isinstance(n, ast.Call) and _call_last(n) not in _PASSED_ON
+                 for arg in [*n.args, *(k.value for k in n.keywords)] for a in walk(arg)}
         for n in walk(expr):
-            if isinstance(n, ast.Name) and n.id in bound and n.id not in seen:
+            if isinstance(n, ast.Name) and n.id in bound and n.id not in seen and id(n) not in given:
                 found = resolve(bound[n.id], depth + 1, seen | {n.id})
                 if found:
                     return found

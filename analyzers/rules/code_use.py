@@ -10,25 +10,27 @@ from typing import Iterator
 from analyzers.facts.core_tables import CORE
 from analyzers.facts.model import ClassFact, Facts, Span, TableFact
 from analyzers.facts.names import module_name
-from analyzers.facts.paths import is_test_path
+from analyzers.facts.paths import is_test_path, tooling_kind
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS, QueryUse, Usage
 from analyzers.rules.mentions import mentions
 from analyzers.rules.schema import is_tooling_path
 
 
-def app_usage(facts: Facts) -> Iterator[Usage]:
-    """The usage facts of application modules: not tests, scripts or migration tooling."""
+def app_usage(facts: Facts, connectors: bool = False) -> Iterator[Usage]:
+    """The usage facts of application modules: not tests, scripts or migration tooling; with `connectors`, an
+    integration's or a connector's modules too (what they query of the application's own models is its query)."""
     for m in facts.modules:
-        if m.usage is not None and not is_test_path(m.path) and not is_tooling_path(m.path):
+        if m.usage is not None and not is_test_path(m.path) and (
+                not is_tooling_path(m.path) or connectors and "connector" in (tooling_kind(m.path) or "")):
             yield m.usage
 
 
-def app_queries(facts: Facts, writes: bool = False) -> Iterator[tuple[QueryUse, TableFact]]:
+def app_queries(facts: Facts, writes: bool = False, connectors: bool = False) -> Iterator[tuple[QueryUse, TableFact]]:
     """Every query of the application whose model is one table dbreview knows (a class name used by two
     tables, or by none, is skipped; a method's query of its own class, only where that class maps a table of the
-    module); with `writes`, its bulk DELETE and UPDATE statements too."""
+    module); with `writes`, its bulk DELETE and UPDATE statements too; `connectors` as app_usage's."""
     by_class = mapped_names(facts)
-    for usage in app_usage(facts):
+    for usage in app_usage(facts, connectors):
         for q in [*usage.queries, *usage.writes] if writes else usage.queries:
             table = query_table(q, by_class.get(_imported_as(q), []))
             if table is not None:
@@ -119,6 +121,22 @@ def mapped_names(facts: Facts) -> dict[str, list[TableFact]]:
                 found.setdefault(name, []).append(t)
         facts.derived["mapped_names"] = found
     return found  # type: ignore[return-value]
+
+
+def subclass_tables(facts: Facts, by_name: dict[str, TableFact]) -> dict[str, TableFact]:
+    """Subclasses of a mapped class that have no table of their own (single-table inheritance, `class
+    RpmBuild(Build)`), as the class index has them -> the parent's table: constructing one adds a row to it, a
+    relationship to one (`relationship("Question")` of `class Question(Component)`) loads its rows."""
+    index = facts.derived.get("classes")
+    out: dict[str, TableFact] = {}
+    for cls in getattr(index, "all", ()):
+        if cls.name in by_name or cls.abstract or index.is_mapped(cls):  # type: ignore[union-attr]
+            continue
+        parent = next((a for a in index.ancestors(cls) if getattr(a, "name", None) in by_name  # type: ignore[union-attr]
+                       and index.is_mapped(a)), None)  # type: ignore[union-attr, arg-type]
+        if parent is not None:
+            out[cls.name] = by_name[parent.name]  # type: ignore[union-attr]
+    return out
 
 
 def central_filters(facts: Facts) -> list[Span]:

@@ -3,8 +3,8 @@ tests the column by `==`, `in_()` or `is_()` (a lookup an index serves; `!=` or 
 joins the table through it from another (or such a condition anywhere in its code), or a
 relationship that loads the table's rows by it (one-to-many, a reverse one-to-one, a `secondary` link, one a
 backref makes), where the code reads that relationship. That is what an index on the column serves beyond the
-foreign key check on deleting a parent row. A join from the table to its parent goes through the parent's
-primary key and is not counted; nor is a relationship whose key dbreview cannot tell (several foreign
+foreign key check on deleting a parent row. A join from the table to its parent (or an alias of it) goes through
+the parent's primary key and is not counted; nor is a relationship whose key dbreview cannot tell (several foreign
 keys to one table and no `foreign_keys=`/`primaryjoin=` naming one).
 
 Each read carries the table's other columns it tests with the key by equality (and-ed in the same query or
@@ -25,7 +25,8 @@ from analyzers.facts.paths import is_test_path
 from analyzers.facts.predicates import asserted_terms
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS, QueryUse, attribute_ref, equated_attributes, keyed_attributes
 from analyzers.facts.walk import children, kept_walks, walk
-from analyzers.rules.code_use import app_queries, app_usage, function_around, mapped_names, names_class, query_table, table_variable
+from analyzers.rules.code_use import (app_queries, app_usage, function_around, mapped_names, named_models, query_table,
+                                      subclass_tables, table_variable)
 from analyzers.rules.mentions import mentions
 from analyzers.rules.s05_integrity import _is_tail, _may_name, _reached, _uncalled, _unparsed
 from analyzers.rules.schema import is_tooling_path, python_paths, rls_by_table
@@ -100,13 +101,17 @@ def asserted_with(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -
     return facts.derived.get("fk_asserted", {}).get((read.span.path, read.span.start, table.name, col.name))  # type: ignore[union-attr]
 
 
-def query_values(facts: Facts, q: QueryUse, table: TableFact) -> frozenset[str] | None:
+def query_values(facts: Facts, q: QueryUse, table: TableFact, ranges: bool = False) -> frozenset[str] | None:
     """The columns of `table` query `q` compares with a value, itself or through its joins (None: a filter dbreview
-    cannot read)."""
+    cannot read). With `ranges`, also those it tests by a range (`<`, between), which an index led by them finds
+    rows by too: only in a query that joins nothing, as a range's attribute is recorded without its class."""
     classes = facts.derived.get("fk_classes")
     if classes is None:
         classes = facts.derived["fk_classes"] = _Classes(facts)
-    return classes.tested(q, table)  # type: ignore[union-attr]
+    tested = classes.tested(q, table)  # type: ignore[union-attr]
+    if tested is None or not ranges or q.joined or q.join_into:
+        return tested
+    return tested | classes.columns_of(table, set(q.ranges), q.model)  # type: ignore[union-attr]
 
 
 def built_apart(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -> bool:
@@ -290,7 +295,7 @@ def _conditions(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[R
                 if after is None and before is None or end in _negated(facts, path) or end in _ordering(facts, path):
                     continue
                 # the other side and the join the comparison stands in, as the syntax tree has them (over several lines)
-                across, into = _compared_across(facts, path).get((n, len(code[:m.end()].encode())), (None, None))
+                across, into = _compared_across(facts, path, aliases).get((n, len(code[:m.end()].encode())), (None, None))
                 other = (after.group(1) if after else None) or (before.group(1) if before else None) or across
                 if other and classes.tables.get(other) is not found[0]:  # a join condition: into this table, or out of it
                     window = "\n".join(line.partition("#")[0] for line in lines[max(0, n - 4):n])  # a join's call may span lines
@@ -442,9 +447,11 @@ def _source(node: ast.AST) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _compared_across(facts: Facts, path: str) -> dict[tuple[int, int], tuple[str | None, str | None]]:
+def _compared_across(facts: Facts, path: str, aliases: dict[str, str]) -> dict[tuple[int, int], tuple[str | None, str | None]]:
     """Where (line, column) a class attribute of `path` ends that `==` compares with another class's attribute (not a
-    value's, `user.id`): that class, and the class of the join whose condition holds the comparison (None: none does)."""
+    value's, `user.id`), or an alias's (`creator.id`, `creator = aliased(User)`: another instance of a table, the
+    table's own too): that class or alias, and the class or alias of the join whose condition holds the comparison
+    (None: none does)."""
     cache: dict[str, dict[tuple[int, int], tuple[str | None, str | None]]] = facts.derived.setdefault("fk_across", {})  # type: ignore[assignment]
     if path not in cache:
         out: dict[tuple[int, int], tuple[str | None, str | None]] = {}
@@ -453,7 +460,7 @@ def _compared_across(facts: Facts, path: str) -> dict[tuple[int, int], tuple[str
         for node in walk(tree) if tree is not None else ():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _JOIN_CALLS:
                 args = node.args[1:] if node.func.attr == "join_from" else node.args
-                target = _model_class(args[0]) if args else None
+                target = (_model_class(args[0]) or _alias(args[0], aliases)) if args else None
                 for t in [*args[1:], *(k.value for k in node.keywords if k.arg == "onclause")]:
                     joined.update({id(c): target for c in walk(t) if isinstance(c, ast.Compare) and target})
         for node in walk(tree) if tree is not None else ():
@@ -461,10 +468,15 @@ def _compared_across(facts: Facts, path: str) -> dict[tuple[int, int], tuple[str
                 sides = [node.left, node.comparators[0]]
                 refs = [_class_attribute(x) for x in sides]
                 for side, ref, other in ((sides[0], refs[0], refs[1]), (sides[1], refs[1], refs[0])):
-                    if ref and other and other[:1].isupper() and side.end_lineno is not None:  # a class's, not `user.id`
+                    if ref and other and (other[:1].isupper() or other.partition(".")[0] in aliases) \
+                            and side.end_lineno is not None:  # a class's or an alias's, not `user.id`
                         out[(side.end_lineno, side.end_col_offset or 0)] = (other.partition(".")[0], joined.get(id(node)))
         cache[path] = out
     return cache[path]
+
+
+def _alias(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    return node.id if isinstance(node, ast.Name) and node.id in aliases else None
 
 
 def _policy_reads(facts: Facts) -> list[tuple[tuple[str, str], Read]]:
@@ -1256,7 +1268,7 @@ def _orm_deletes(facts: Facts, classes: _Classes, table: TableFact, seen: frozen
             model = model or classes.enclosing(span.path, span.start)
         elif re.fullmatch(r"\w+(?:\.\w+)+", hint):  # `session.delete(task.grading_config)`: what the relationship loads
             model = _loaded_by(classes, hint.rpartition(".")[2])
-        named = [k for k in known if names_class(hint, k)] if model is None else [model]
+        named = named_models(hint, known) if model is None else [model]  # `user_role` a UserRole, where one exists
         where = f"session.delete at {span.path}:{span.start}"
         sure = [(span, where)] if named == [cls] else []
         if not named and hint == "self":  # a base class's or mixin's helper: where its callers name the class
@@ -1521,6 +1533,8 @@ class _Classes:
         for name, held in subclasses.items():
             if len(held) == 1 and name not in by_class:
                 self.tables[name] = next(iter(held.values()))
+        # and those that declare none (`class Question(Component)`, a relationship's target), as the class index has them
+        self.tables.update({name: t for name, t in subclass_tables(facts, self.tables).items() if name not in self.tables})
         # A model imported under another name (`from app.models import Preference as PrefTable`): the name stands
         # for its table wherever no mapped class has it and every import of it names the same model.
         aliases: dict[str, set[str]] = {}

@@ -4,8 +4,10 @@ nothing of the application adds rows to holds what the migrations (or an operato
 handful of rows, which a scan reads as fast as an index would. Other rules may weigh a table's size by it too.
 
 What counts as adding rows: the mapped class constructed (`Tag(...)`, `cls(...)` in its own methods: an object made
-to be added; a subclass of it with no table of its own, `RpmBuild(...)`; a local bound to what a call picks given the
-class, `bcls = infer_class(Build, info)` then `bcls(...)`), a Core insert (`insert(T)`, `t.insert()`, `T.__table__.insert()`, `bulk_insert_mappings(T, ...)`), SQL
+to be added; a subclass of it with no table of its own, `RpmBuild(...)`, or with one, `Folder(...)` of `class Folder(Node)`
+with `__tablename__ = "folders"`, whose row is a row of nodes too; a local bound to what a call picks given the class,
+`bcls = infer_class(Build, info)` then `bcls(...)`; an attribute a class holds it in, `frame_model = models.Frame` in its
+body or `self.frame_model = Frame`, called in its methods, `self.frame_model(**kwargs)`), a Core insert (`insert(T)`, `t.insert()`, `T.__table__.insert()`, `bulk_insert_mappings(T, ...)`), SQL
 `INSERT INTO t` sent by the application, and for an association table, a relationship through it (`secondary=`)
 that the code appends to, extends or assigns.
 
@@ -23,7 +25,7 @@ from analyzers.facts.paths import is_test_path, tooling_kind
 from analyzers.facts.core_tables import CORE
 from analyzers.facts.names import all_statements, module_name
 from analyzers.facts.walk import children
-from analyzers.rules.code_use import mapped_names
+from analyzers.rules.code_use import mapped_names, subclass_tables
 from analyzers.rules.outside_writes import bulk_insert_table, outside_inserts
 from analyzers.rules.schema import python_paths
 from analyzers.rules.source_trees import source_tree
@@ -73,7 +75,7 @@ def growth(facts: Facts, table: TableFact) -> Growth:
     inserts = outside_inserts(facts).get(table.name.lower(), [])
     seeds = tuple(i.span for i in inserts if _migration(i.span.path) and not i.by_database)
     seeds += tuple(found["bulk"].get(table.name.lower(), []))  # type: ignore[union-attr]
-    adds = list(found["adds"].get(table.name, []))  # type: ignore[union-attr]
+    adds = [span for t in (table.name, *found["joined"].get(table.name, ())) for span in found["adds"].get(t, [])]  # type: ignore[union-attr]
     adds += [i.span for i in inserts if (not _migration(i.span.path) and _application(i.span.path)) or i.by_database]
     return Growth(tuple(adds), seeds, found["generic"])  # type: ignore[arg-type]
 
@@ -98,7 +100,7 @@ def _scan(facts: Facts) -> dict[str, object]:
     mapped = mapped_names(facts)
     by_name = {name: ts[0] for name, ts in mapped.items() if len(ts) == 1}
     shared = {name: ts for name, ts in mapped.items() if len(ts) > 1 and name.isidentifier()}
-    by_name.update(_subclasses(facts, by_name))
+    by_name.update(subclass_tables(facts, by_name))
     classes = {name for name in by_name if name.isidentifier()}
     variables = {name.removeprefix(CORE): t for name, t in by_name.items() if name.startswith(CORE)}
     # A relationship's name -> the association tables it goes through: of each class that has one of that name, as
@@ -130,6 +132,10 @@ def _scan(facts: Facts) -> dict[str, object]:
         if tree is None:
             continue
         picked: dict[tuple[str | None, str], TableFact] = {}  # (function, local) -> the table of a class it was picked from
+        # (class, attribute) -> the table of the mapped class it holds (`frame_model = models.Frame` in the class body,
+        # `self.frame_model = Frame`), and the calls of such an attribute in the class's methods (`self.frame_model(...)`)
+        held: dict[tuple[str | None, str], TableFact] = {}
+        held_calls: list[tuple[str | None, str, Span]] = []
         named, known = _aliased(tree, by_name, classes)
         imported = _imported_names(tree) if shared else {}
         for node, owner, function in _calls_and_assigns(tree):
@@ -140,13 +146,52 @@ def _scan(facts: Facts) -> dict[str, object]:
                 picked[(function, chosen[0])] = chosen[1]
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (function, node.func.id) in picked:
                 adds.setdefault(picked[(function, node.func.id)].name, []).append(span)  # `bcls(nvr=...)`
+            elif owner and (attr := _held_attribute(node, function, named, known)) is not None:
+                held[(owner, attr[0])] = attr[1]
+            elif owner and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and _last(node.func.value) in ("self", "cls"):
+                held_calls.append((owner, node.func.attr, span))
             for table in _adds(node, owner, named, known, variables, links):
                 adds.setdefault(table.name, []).append(span)
             if isinstance(node, ast.Call) and (mine := _shared_class(node.func, shared, imported)) is not None:
                 adds.setdefault(mine.name, []).append(span)  # `models_cdr.Ticket(...)` beside another module's Ticket
             if generic is None and isinstance(node, ast.Call) and _generic(node, owner not in classes):
                 generic = span
-    return {"adds": adds, "generic": generic, "bulk": _bulk_inserts(facts)}
+        for owner, attr, span in held_calls:
+            if (owner, attr) in held:
+                adds.setdefault(held[(owner, attr)].name, []).append(span)
+    return {"adds": adds, "generic": generic, "bulk": _bulk_inserts(facts), "joined": _joined_children(facts, by_name)}
+
+
+def _held_attribute(node: ast.AST, function: str | None, named: dict[str, TableFact], known: set[str]
+                    ) -> tuple[str, TableFact] | None:
+    """`frame_model = models.Frame` in a class's body, `self.frame_model = Frame` in its methods: (the attribute, the
+    table of the mapped class it holds, not a row of it)."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, (ast.Name, ast.Attribute))
+            and _last(node.value) in known):
+        return None
+    target = node.targets[0]
+    if isinstance(target, ast.Name) and function is None:
+        return target.id, named[_last(node.value)]
+    if isinstance(target, ast.Attribute) and _last(target.value) == "self":
+        return target.attr, named[_last(node.value)]
+    return None
+
+
+def _joined_children(facts: Facts, by_name: dict[str, TableFact]) -> dict[str, list[str]]:
+    """A mapped class's table -> the tables of its mapped subclasses with tables of their own (joined-table
+    inheritance, `class Folder(Node)` with `__tablename__ = "folders"`): a row of one is a row of the parent's too."""
+    index = facts.derived.get("classes")
+    out: dict[str, list[str]] = {}
+    for cls in getattr(index, "all", ()):
+        mine = by_name.get(cls.name)
+        if mine is None or not index.is_mapped(cls):  # type: ignore[union-attr]
+            continue
+        for a in index.ancestors(cls):  # type: ignore[union-attr]
+            parent = by_name.get(getattr(a, "name", ""))
+            if parent is not None and parent is not mine and index.is_mapped(a):  # type: ignore[union-attr, arg-type]
+                out.setdefault(parent.name, []).append(mine.name)
+    return out
 
 
 def _imported_names(tree: ast.Module) -> dict[str, str]:
@@ -172,21 +217,6 @@ def _shared_class(func: ast.expr, shared: dict[str, list[TableFact]], imported: 
     found = [t for t in shared[name] if qualified and (f"{module_name(t.path)[0]}.{name}".endswith(qualified)
                                                         or qualified.endswith(f"{module_name(t.path)[0]}.{name}"))]
     return found[0] if len(found) == 1 else None
-
-
-def _subclasses(facts: Facts, by_name: dict[str, TableFact]) -> dict[str, TableFact]:
-    """Subclasses of a mapped class that have no table of their own (single-table inheritance, `class
-    RpmBuild(Build)`): constructing one adds a row to the parent's table."""
-    index = facts.derived.get("classes")
-    out: dict[str, TableFact] = {}
-    for cls in getattr(index, "all", ()):
-        if cls.name in by_name or cls.abstract or index.is_mapped(cls):  # type: ignore[union-attr]
-            continue
-        parent = next((a for a in index.ancestors(cls) if getattr(a, "name", None) in by_name  # type: ignore[union-attr]
-                       and index.is_mapped(a)), None)  # type: ignore[union-attr, arg-type]
-        if parent is not None:
-            out[cls.name] = by_name[parent.name]  # type: ignore[union-attr]
-    return out
 
 
 def _picked_class(node: ast.AST, by_name: dict[str, TableFact], classes: set[str]) -> tuple[str, TableFact] | None:

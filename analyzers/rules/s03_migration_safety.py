@@ -637,7 +637,7 @@ class IndexWithoutConcurrently(_LockRule, Rule):
         A plain build whose comment right above (or above another step of the revision on that table) names the
         table and says it is small is info: its author chose it, and the lock lasts as long as that table's build.
         So is a build on a table whose model no application code adds rows to (analyzers/rules/growth.py: no
-        construction of its class, no insert into it, no relationship through it added to; settings, a catalog the
+        construction of its class, of a subclass of it, or through an attribute holding it, no insert into it, no relationship through it added to; settings, a catalog the
         migrations seed), which the message says: it holds what it was given and does not grow with use.
         A revision's finding takes the highest severity of its steps and, where they differ, says which lines
         are which (an info on the first build never hides a warning on the next).

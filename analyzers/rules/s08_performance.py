@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 from analyzers.findings import Finding, Severity, identity_key
 from analyzers.rules.base import Rule
-from analyzers.rules.code_use import app_queries, app_usage, soft_delete_column, soft_deleted_at, uses_async_sessions
-from analyzers.facts.usage import SOFT_DELETE_COLUMNS
+from analyzers.rules.code_use import app_queries, app_usage, mapped_names, soft_delete_column, soft_deleted_at, uses_async_sessions
+from analyzers.facts.usage import SOFT_DELETE_COLUMNS, _sessionish
+from analyzers.rules.source_trees import source_tree
 from analyzers.rules.examples_common import HEADER
 from analyzers.facts.predicates import predicate_terms
 from analyzers.rules.fk_reads import (
@@ -28,7 +30,7 @@ from analyzers.rules.mentions import mentions
 from analyzers.rules.n_plus_one import DEFAULT_LAZY, declared_lazy, lazy_loop_reads, many_to_one
 from analyzers.rules.schema import (
     all_indexes, app_calls, column_anchor, first_line, fk_columns, index_leads, is_test_path, is_tooling_path, key_lookup, made_for_mysql,
-    migrated_column, migration_gaps, migration_sql, table_sql, where_declared,
+    migrated_column, migration_gaps, migration_sql, python_paths, table_sql, where_declared,
 )
 
 
@@ -62,7 +64,7 @@ class ForeignKeyWithoutIndex(Rule):
         a table the join starts from, whose rows come first), a Row-Level Security policy's USING test
         compares it (every query of the table), or a relationship (one-to-many, reverse one-to-one,
         `secondary`, by keyword or as relationship()'s second argument, named by table or by the variable its
-        `Table(...)` is assigned to, a backref; SQLModel's `sa_relationship_kwargs` are its keywords) loads
+        `Table(...)` is assigned to, a backref; to a subclass with no table of its own, its parent's; SQLModel's `sa_relationship_kwargs` are its keywords) loads
         rows by it where the code reads that relationship (a loader option named by a string, on the
         query's entity; a field of its name in an API read model named after its class, a pydantic, SQLModel or
         marshmallow schema not itself mapped, `TeamRead.people` of `Team`, which serializing a response reads; a
@@ -87,7 +89,8 @@ class ForeignKeyWithoutIndex(Rule):
         another column, `select(User).join(Group, Group.id == User.group_id).where(Group.banned)`: an info; and a subquery's
         test of the enclosing query's table, `.where(Group.id == User.group_id).scalar_subquery()`, reads Group, not
         User, whose row is found already); nor is a policy's test counted where every query of the table that
-        dbreview follows compares such a column; a read with a condition dbreview cannot read, on a table
+        dbreview follows compares such a column (or tests it by a range, `expires_at < now`, in a query that joins
+        nothing; `session.get(Model, key)` compares the primary key); a read with a condition dbreview cannot read, on a table
         with such an index, is one it cannot tell about. Nor is a read that keeps to the predicate of a
         partial index that holds the column (its conditions, or the relationship's primaryjoin, assert
         each of the predicate's terms: `col IS NULL`, `col IS NOT NULL`, `col = <constant>`, and-ed; a
@@ -102,7 +105,9 @@ class ForeignKeyWithoutIndex(Rule):
         index on the key would serve, and is said as such. Conditions gathered in a list (`conds = [T.a == x]`,
         `conds.append(T.fk == y)`) that a filter and-s (`.where(*conds)`, `.where(and_(*conds))`) are weighed together:
         those the block binding the list adds are and-ed with every later one. A delete of an object whose class
-        dbreview cannot tell (`session.delete(thing)`) is said, not counted as a load of the relationship; one of the
+        dbreview cannot tell (`session.delete(thing)`) is said, not counted as a load of the relationship (a variable
+        named for a class that exists holds that class, `user_role` a UserRole, not a User; what a helper returns is
+        not of the class of what it is given, `user_role = role_of(user)`); one of the
         object a many-to-one relationship holds (`session.delete(task.config)`) deletes a row of the class every
         relationship of that name loads; a call of a base class's deleting helper deletes only where the class the
         name last holds has no method of that name of its own (a soft delete). Info, saying
@@ -130,14 +135,16 @@ class ForeignKeyWithoutIndex(Rule):
         key to a handful of rows, most rows sharing each, is one an index serves few reads by.
         SQLModel's `Field(ForeignKey(...))` makes the ForeignKey the field's default (its one
         positional argument): the column has no foreign key; `Field(foreign_key=...)` declares one.
-        A join from the table to its parent uses the parent's primary key and is not counted (one to a parent the
+        A join from the table to its parent, or to an alias of it (`creator = aliased(User)`, `.outerjoin(creator,
+        Note.created_by == creator.id)`, a self join too), uses the parent's primary key and is not counted (one to a parent the
         query narrows by another column is said, as above). Where the
         configuration defaults to MySQL/MariaDB, the migrations create tables with `mysql_engine=`, or the
         application names MySQL and no PostgreSQL (`scan --explain-layout`), InnoDB indexes foreign keys itself:
         one info lists what PostgreSQL deployments would lack.
         A scanning read is a warning only where the table grows with use, as the code shows: the application (not
         its migrations, tests, scripts, seed or fixture functions, command-line tools) adds rows to it, by
-        constructing its class (`Appointment(...)`, `cls(...)` in its own methods), a Core insert (`insert(T)`,
+        constructing its class (`Appointment(...)`, `cls(...)` in its own methods, `self.model_attr(...)` where the
+        class holds it in that attribute, a subclass of it, with a table of its own or not), a Core insert (`insert(T)`,
         `t.insert()`, `bulk_insert_mappings(T, ...)`), SQL `INSERT INTO t`, or, for an association table, appending
         to or assigning a relationship through it. The warning does not name where: that place is found by a class's
         or a relationship's name, which another table may share, so it is not shown as evidence. Where dbreview found none, it is an info
@@ -622,19 +629,43 @@ def _served_beside(facts: Facts, reads: list[Read], table: TableFact, col: Colum
 
 
 def _every_query_led(facts: Facts, table: TableFact, others: list[Key]) -> tuple[Key, int] | None:
-    """Where every query of `table` that dbreview follows (its filters read, none built elsewhere) compares with a value
-    a column that leads one of `others`: the first such index and how many queries; None if one does not, or none is
-    found."""
+    """Where every query of `table` that dbreview follows (its filters read, none built elsewhere; an integration's
+    too, whose queries of the application's models the policy applies to as well) compares with a value (by
+    equality, or a range: `expires_at < now`) a column that leads one of `others`, each `session.get(Model, key)` of
+    its class the primary key: the first such index and how many queries; None if one does not, or none is found."""
     found: list[Key] = []
-    for q, t in app_queries(facts, writes=True):
+    for q, t in app_queries(facts, writes=True, connectors=True):
         if t is not table:
             continue
-        tested = query_values(facts, q, table) if not q.escapes else None
+        tested = query_values(facts, q, table, ranges=True) if not q.escapes else None
         key = next((k for k in others if tested and k.columns[0] in tested), None)
         if key is None:
             return None
         found.append(key)
+    primary = tuple(c.name for c in table.columns.values() if c.primary_key)
+    if (pk := next((k for k in others if k.columns == primary), None)) is not None:
+        found += [pk] * _key_gets(facts, table)
     return (found[0], len(found)) if found else None
+
+
+def _key_gets(facts: Facts, table: TableFact) -> int:
+    """How many `session.get(Model, key)` of the table's class the application (an integration's code too) runs: each
+    finds its row by the primary key. None counted where another table's class has the same name."""
+    cls = table.class_name
+    if not cls or mapped_names(facts).get(cls) != [table]:
+        return 0
+    count = 0
+    for path in python_paths(facts):
+        if is_test_path(path) or "connector" not in (tooling_kind(path) or "connector"):
+            continue
+        text = "\n".join(facts.lines(Span(path, 1, 10**9)))
+        if ".get(" not in text or cls not in text or (tree := source_tree(facts, path)) is None:
+            continue
+        count += sum(1 for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                     and node.func.attr == "get" and len(node.args) >= 2 and _sessionish(node.func.value)
+                     and isinstance(node.args[0], (ast.Name, ast.Attribute))
+                     and (node.args[0].id if isinstance(node.args[0], ast.Name) else node.args[0].attr) == cls)
+    return count
 
 
 def _reads(facts: Facts, table: TableFact, col: ColumnFact) -> list[Read]:
