@@ -1,0 +1,59 @@
+"""MIG006 compares the models with the schema the migrations build; these are shapes of models and revisions it
+once misread on backends nobody tuned it for (cloudkitty, mistral, storage, judged wrong): columns a helper of
+another module adds through the batch it is handed, a rename inside a loop that picks its table by name, a column
+assigned to the class after its body, and a model in another PostgreSQL schema than the table a revision drops."""
+
+from __future__ import annotations
+
+from tests.test_precision import HEADER, found, revision
+
+SCRIPTS = HEADER + """
+
+class Script(Base):
+    __tablename__ = "scripts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(40))
+"""
+
+AUDIT_HELPER = """
+import sqlalchemy as sa
+
+
+def add_audit_columns(batch_op):
+    batch_op.add_column(sa.Column("created_at", sa.DateTime(), nullable=False, server_default=sa.func.now()))
+"""
+
+CREATE_BOTH = 'op.create_table("scripts", sa.Column("id", sa.Integer, primary_key=True))\n' \
+              'op.create_table("tags", sa.Column("id", sa.Integer, primary_key=True))'
+
+
+def _helper_project(helper: str, call: str) -> dict[str, str]:
+    return {
+        "app/__init__.py": "",
+        "app/models.py": SCRIPTS,
+        "app/db/__init__.py": "",
+        "app/db/audit.py": helper,
+        "migrations/versions/0001_a.py": revision(CREATE_BOTH),
+        "migrations/versions/0002_b.py": revision(f'with op.batch_alter_table("scripts") as batch_op:\n    {call}',
+                                                  rev="0002", down="0001").replace(
+            "import sqlalchemy as sa", "import sqlalchemy as sa\nfrom app.db.audit import add_audit_columns"),
+    }
+
+
+def test_columns_a_helper_of_another_module_adds_through_the_batch_it_is_handed(tmp_path):
+    """`add_audit_columns(batch_op)` whose body runs batch_op.add_column(...): the revision adds them (cloudkitty #3)."""
+    anchors = [f.anchor for f in found(tmp_path, _helper_project(AUDIT_HELPER, "add_audit_columns(batch_op)"), "MIG006")]
+    assert anchors == ["drift:column:tags.label"]  # the other table's column is still missing
+
+
+def test_a_helper_handed_the_batch_that_cannot_be_read_may_add_its_columns(tmp_path):
+    """Where the call cannot be matched to the helper (`*cols`), nothing is said of that table's columns."""
+    helper = "def add_audit_columns(batch_op, *cols):\n    for c in cols:\n        batch_op.add_column(c)\n"
+    files = _helper_project(helper, "add_audit_columns(batch_op, *get_columns())")
+    assert [f.anchor for f in found(tmp_path, files, "MIG006")] == ["drift:column:tags.label"]
