@@ -57,3 +57,39 @@ def test_a_helper_handed_the_batch_that_cannot_be_read_may_add_its_columns(tmp_p
     helper = "def add_audit_columns(batch_op, *cols):\n    for c in cols:\n        batch_op.add_column(c)\n"
     files = _helper_project(helper, "add_audit_columns(batch_op, *get_columns())")
     assert [f.anchor for f in found(tmp_path, files, "MIG006")] == ["drift:column:tags.label"]
+
+
+STATES = HEADER + """
+
+class State(Base):
+    __tablename__ = "states"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(DateTime)
+"""
+
+PICKED = """
+for name, table in snapshot.metadata.tables.items():
+    if name == "states":
+        with op.batch_alter_table(name, copy_from=table, recreate="always") as batch_op:
+            batch_op.alter_column("state", new_column_name="processed_at")
+        break
+"""
+
+
+def test_a_rename_in_a_loop_that_picks_its_table_by_name(tmp_path):
+    """`for name, table in <a MetaData's tables>: if name == "states": ... alter_column(new_column_name=...)`: the
+    column keeps its history under its new name (cloudkitty #38, #39)."""
+    files = {
+        "app/__init__.py": "",
+        "app/models.py": STATES,
+        "app/snapshot.py": "import sqlalchemy as sa\nmetadata = sa.MetaData()\n",
+        "migrations/versions/0001_a.py": revision('op.create_table("states", sa.Column("id", sa.Integer, primary_key=True), '
+                                                  'sa.Column("state", sa.DateTime(), nullable=False))'),
+        "migrations/versions/0002_b.py": revision(PICKED, rev="0002", down="0001").replace(
+            "import sqlalchemy as sa", "import sqlalchemy as sa\nfrom app import snapshot"),
+    }
+    assert found(tmp_path, files, "MIG006") == []
+    # another name than the one picked is not renamed
+    files["migrations/versions/0002_b.py"] = files["migrations/versions/0002_b.py"].replace('name == "states"', 'name == "other"')
+    anchors = sorted(f.anchor for f in found(tmp_path / "other", files, "MIG006"))
+    assert anchors == ["drift:column:states.processed_at", "drift:unmapped:states.state"]

@@ -397,9 +397,11 @@ class _OpReader:
                 before = len(out)
                 other = _other_database(self._returned_test(stmt.test)) if isinstance(stmt, ast.If) else (False, False)
                 ends = []
-                for part, elsewhere in zip((stmt.body, getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])), (*other, False)):
+                pinned = _pinned(stmt.test, env) if isinstance(stmt, ast.If) else env
+                for part, elsewhere, known in zip((stmt.body, getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])),
+                                                  (*other, False), (pinned, env, env)):
                     start = len(out)
-                    self._body(part, env, batch, out, depth)
+                    self._body(part, known, batch, out, depth)
                     ends.append(len(out))
                     for op in out[start:] if elsewhere else ():
                         op.not_postgres = True
@@ -1132,6 +1134,16 @@ def _substituted(func: ast.FunctionDef, call: ast.Call, caller: str) -> list[ast
     grafted = _Grafted(given, star, stars)
     body = [grafted.visit(copy.deepcopy(stmt)) for stmt in func.body]
     return [ast.fix_missing_locations(stmt) for stmt in body]
+
+
+def _pinned(test: ast.expr, env: Env) -> Env:
+    """The names an `if`'s body knows: `if name == "states":` in a loop over tables it could not read (a MetaData's
+    `.tables.items()`) picks the one its body changes."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
+        for name, value in ((test.left, test.comparators[0]), (test.comparators[0], test.left)):
+            if isinstance(name, ast.Name) and (pinned := const_str(value)) is not None:
+                return {**env, name.id: [pinned]}
+    return env
 
 
 def _batches_passed(call: ast.Call, batch: dict[str, str]) -> dict[str, str]:
