@@ -93,3 +93,32 @@ def test_a_rename_in_a_loop_that_picks_its_table_by_name(tmp_path):
     files["migrations/versions/0002_b.py"] = files["migrations/versions/0002_b.py"].replace('name == "states"', 'name == "other"')
     anchors = sorted(f.anchor for f in found(tmp_path / "other", files, "MIG006"))
     assert anchors == ["drift:column:states.processed_at", "drift:unmapped:states.state"]
+
+
+def test_a_column_assigned_to_the_class_after_its_body_is_mapped(tmp_path):
+    """`Action.source_id = sa.Column(...)` after `class Action`: declarative maps it (mistral #9)."""
+    models = HEADER + """
+import sqlalchemy as sa
+
+
+class Source(Base):
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Action(Base):
+    __tablename__ = "actions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+Action.source_id = sa.Column(sa.Integer, sa.ForeignKey(Source.id), nullable=False, index=True)
+"""
+    upgrade = """
+op.create_table("sources", sa.Column("id", sa.Integer, primary_key=True))
+op.create_table("actions", sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id"), nullable=False, index=True))
+"""
+    files = {"app/models.py": models, "migrations/versions/0001_a.py": revision(upgrade)}
+    assert found(tmp_path, files, "MIG006") == []
+    files["app/models.py"] = models.replace("Action.source_id = ", "source_id = ")  # a module name, not the class's
+    assert [f.anchor for f in found(tmp_path / "b", files, "MIG006")] == ["drift:unmapped:actions.source_id"]

@@ -1152,7 +1152,8 @@ class ModelMigrationDrift(Rule):
         `upgrade_<bind>()` through `globals()`) is each bind's body in turn. A function of another module of the
         project a revision calls is read as part of it, a batch it is handed included (`add_audit_columns(batch_op)`);
         one handed a batch that cannot be read so may add any of that table's columns. In a loop over tables it
-        cannot read (a MetaData's `.tables.items()`), `if name == "states":` picks the table its body changes. Tables an operation of the
+        cannot read (a MetaData's `.tables.items()`), `if name == "states":` picks the table its body changes. A
+        column assigned to a model class after its body (`Action.source_id = Column(...)`) is mapped. Tables an operation of the
         migration's own class names (`for rn in RENAMES: rn.upgrade()`, a rename helper dbreview does not
         follow) are not compared at all: one info finding names the operation and the tables. NOT NULL columns
         on classes with bases dbreview cannot read (a library's mixins) are not claimed unmapped: one info
