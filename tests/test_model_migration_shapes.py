@@ -5,6 +5,7 @@ assigned to the class after its body, and a model in another PostgreSQL schema t
 
 from __future__ import annotations
 
+from analyzers.findings import Severity
 from tests.test_precision import HEADER, found, revision
 
 SCRIPTS = HEADER + """
@@ -122,3 +123,51 @@ op.create_table("actions", sa.Column("id", sa.Integer, primary_key=True),
     assert found(tmp_path, files, "MIG006") == []
     files["app/models.py"] = models.replace("Action.source_id = ", "source_id = ")  # a module name, not the class's
     assert [f.anchor for f in found(tmp_path / "b", files, "MIG006")] == ["drift:unmapped:actions.source_id"]
+
+
+TENANTS = HEADER + """
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+    __table_args__ = ({"schema": "shared"},)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+"""
+
+
+def _tenants(tmp_path, models: str, **more: str) -> list:
+    files = {
+        "app/__init__.py": "",
+        "app/models.py": models,
+        "app/main.py": "from app.models import Tenant\n\n\ndef get(session):\n    return session.get(Tenant, 1)\n",
+        "migrations/versions/0001_a.py": revision('op.create_table("tenants", sa.Column("id", sa.Integer, primary_key=True))\n'
+                                                  'op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True))'),
+        "migrations/versions/0002_b.py": revision('op.drop_table("tenants")', rev="0002", down="0001"),
+        **more,
+    }
+    return [f for f in found(tmp_path, files, "MIG006") if f.anchor == "drift:table:tenants"]
+
+
+def test_a_model_in_another_schema_is_not_the_table_a_revision_dropped(tmp_path):
+    """The revision drops public's `tenants`; the model maps shared.tenants, which no migration creates (storage #23)."""
+    (f,) = _tenants(tmp_path, TENANTS)
+    assert f.severity is Severity.WARNING and "drops" not in f.message
+    assert f.message.startswith("Tenant (tenants) is created by no migration")
+    (f,) = _tenants(tmp_path / "dict", TENANTS.replace('({"schema": "shared"},)', '{"schema": "shared"}'))
+    assert "drops" not in f.message
+    # the same model unqualified is the table dropped
+    (f,) = _tenants(tmp_path / "public", TENANTS.replace('    __table_args__ = ({"schema": "shared"},)\n', ""))
+    assert "maps a table that revision 0002 drops" in f.message
+
+
+def test_a_schema_no_migration_names_that_the_application_may_build_with_create_all(tmp_path):
+    """The application builds the shared schema's tables itself (create_all on a MetaData it assembles): info."""
+    (f,) = _tenants(tmp_path, TENANTS, **{"app/init_db.py": "from app.meta import shared\n\n\ndef init(conn):\n"
+                                                            "    shared().create_all(bind=conn)\n"})
+    assert f.severity is Severity.INFO
+    assert f.message.startswith("Tenant (tenants) is in PostgreSQL schema shared, where no migration creates a table; "
+                                "the application runs create_all (app/init_db.py:5)")

@@ -159,7 +159,7 @@ def _helpers_followed(revisions: list[RevisionFact], symbols: Symbols, root: str
     return out
 
 
-def _string(written: str | None) -> str | None:
+def written_string(written: str | None) -> str | None:
     """A keyword argument as written (MigrationOp.options), when it is a string literal: `'staging'` -> staging."""
     import ast
 
@@ -630,7 +630,7 @@ def replay(revisions: list[RevisionFact], conventions: tuple[dict[str, str], ...
                     t.columns.setdefault(c.name, c)
                 t.constraints.extend(_named(t.name, op.constraints, conventions))
             elif op.name == "create_table" and op.table:
-                t = tables[op.table] = TableFact(op.table, None, rev.path, op.span, schema=_string(op.options.get("schema")))
+                t = tables[op.table] = TableFact(op.table, None, rev.path, op.span, schema=written_string(op.options.get("schema")))
                 for c in op.columns:
                     t.columns[c.name] = c
                 t.constraints.extend(_named(t.name, op.constraints, conventions))

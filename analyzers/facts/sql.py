@@ -355,6 +355,7 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
         on = [o[-2] if len(o) >= 2 else None for o in objects] if kind in ("OBJECT_TRIGGER", "OBJECT_RULE") else []
         return SqlStatement("drop", None, span, text, {
             "type": kind, "names": [o[-1] for o in objects if o], "if_exists": bool(stmt.missing_ok),
+            "schemas": [o[-2] if len(o) >= 2 else None for o in objects if o],  # a table's schema, as written (or None)
             "concurrent": bool(stmt.concurrent), "on": on,  # a trigger's table
         })
     if isinstance(stmt, (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)) and stmt.relation is not None:

@@ -1192,9 +1192,12 @@ class ModelMigrationDrift(Rule):
         model tables have no migration, one info says so; where a revision runs the SQL of a file it reads
         (`op.execute(f.read())`, a legacy schema in `.sql` files), which may create them, that info says the models
         are not compared. A
-        model whose table a later revision drops says so, and is info when nothing in the application's code
+        model whose table a later revision drops (in the same PostgreSQL schema: `drop_table("tenants")` is not a
+        model's shared.tenants) says so, and is info when nothing in the application's code
         names its class; no other rule says anything of such a model (the database has no such table), unless
-        what the upgrades do to that table could not all be read. Steps that run only on another database
+        what the upgrades do to that table could not all be read. A model in a PostgreSQL schema in which no
+        migration creates a table, where the application's own code runs a `create_all`, is info: that code may
+        build it apart from Alembic. Steps that run only on another database
         (under `if dialect.name == "sqlite":`, or after `if settings.pg_uri: return`, a SQLite-only baseline)
         are not part of the schema replayed. Tables on a MetaData that the application's own code builds with
         `Base.metadata.create_all(engine)`, and of which no table is migrated (a second database, an undo log),
@@ -1428,7 +1431,14 @@ class ModelMigrationDrift(Rule):
         """A model's table no migration leaves at head: never created, or dropped by a later revision (a stale
         model, harmless while nothing in the application uses it)."""
         facts, anchor = self.facts, f"drift:table:{t.name}"
-        dropped = drift.dropped_by(facts, t.name)
+        dropped = drift.dropped_by(facts, t)
+        if dropped is None and (apart := drift.schema_built_apart(facts, t)) is not None:
+            return self.finding(
+                f"{t.label} is in PostgreSQL schema {t.schema}, where no migration creates a table; the application "
+                f"runs create_all ({apart.path}:{apart.start}), which may build it apart from Alembic: a database built "
+                "by `alembic upgrade head` alone has no such table", first_line(t.span), anchor, unsure=gaps,
+                severity=Severity.INFO, related=[(apart, "create_all")],
+            )
         if dropped is None:
             return self.finding(
                 f"{t.label} is created by no migration: on a database built with `alembic upgrade head` every "
