@@ -169,5 +169,23 @@ def test_a_schema_no_migration_names_that_the_application_may_build_with_create_
     (f,) = _tenants(tmp_path, TENANTS, **{"app/init_db.py": "from app.meta import shared\n\n\ndef init(conn):\n"
                                                             "    shared().create_all(bind=conn)\n"})
     assert f.severity is Severity.INFO
-    assert f.message.startswith("Tenant (tenants) is in PostgreSQL schema shared, where no migration creates a table; "
-                                "the application runs create_all (app/init_db.py:5)")
+    assert f.message.startswith("Tenant (tenants) is in PostgreSQL schema shared, where no migration creates it (they "
+                                "create no table there, or change it without creating it); the application runs create_all "
+                                "(app/init_db.py:5)")
+
+
+def test_a_table_the_migrations_change_in_its_schema_without_creating_it(tmp_path):
+    """They create other tables in `shared`, and add a column to shared.tenants they never create: it is built
+    apart (the application's create_all), info; a table they do create there is compared as usual."""
+    more = {
+        "app/init_db.py": "from app.meta import shared\n\n\ndef init(conn):\n    shared().create_all(bind=conn)\n",
+        "migrations/versions/0003_c.py": revision(
+            'op.create_table("cars", sa.Column("id", sa.Integer, primary_key=True), schema="shared")\n'
+            'op.add_column("tenants", sa.Column("email", sa.String()), schema="shared")', rev="0003", down="0002"),
+    }
+    (f,) = _tenants(tmp_path, TENANTS, **more)
+    assert f.severity is Severity.INFO and "where no migration creates it" in f.message
+    more["migrations/versions/0003_c.py"] = more["migrations/versions/0003_c.py"].replace(
+        'op.add_column("tenants", sa.Column("email", sa.String()), schema="shared")', "pass")
+    (f,) = _tenants(tmp_path / "b", TENANTS, **more)  # they create a table in shared and never name tenants there
+    assert f.severity is Severity.WARNING and f.message.startswith("Tenant (tenants) is created by no migration")

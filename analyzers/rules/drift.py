@@ -316,10 +316,15 @@ def stale_models(facts: Facts) -> list[TableFact]:
 
 
 def schema_built_apart(facts: Facts, model: TableFact) -> Span | None:
-    """For a model in a PostgreSQL schema where no migration builds a table (`shared.tenants`), a create_all of the
-    application's own code (outside tests and revisions), which may build that schema's tables apart from Alembic."""
+    """For a model in a PostgreSQL schema (`shared.tenants`) that no migration creates a table in, or whose table
+    the migrations change there without creating it (`add_column("tenants", ..., schema="shared")`): a create_all
+    of the application's own code (outside tests and revisions), which may build it apart from Alembic."""
     schema = _schema(model.schema)
-    if schema is None or any(_schema(t.schema) == schema for t in facts.migration_tables.values()):
+    if schema is None:
+        return None
+    ops = [op for rev in facts.revisions for op in rev.upgrade if _schema(written_string(op.options.get("schema"))) == schema]
+    created = [op for op in ops if op.name == "create_table"]
+    if created and (any(op.table == model.name for op in created) or not any(op.table == model.name for op in ops)):
         return None
     revisions = {r.path for r in facts.revisions}
     return next((span for span, _ in mentions(facts, {"create_all"})["create_all"]

@@ -1196,8 +1196,8 @@ class ModelMigrationDrift(Rule):
         model's shared.tenants) says so, and is info when nothing in the application's code
         names its class; no other rule says anything of such a model (the database has no such table), unless
         what the upgrades do to that table could not all be read. A model in a PostgreSQL schema in which no
-        migration creates a table, where the application's own code runs a `create_all`, is info: that code may
-        build it apart from Alembic. Steps that run only on another database
+        migration creates a table, or whose table the migrations change there without creating it, where the
+        application's own code runs a `create_all`, is info: that code may build it apart from Alembic. Steps that run only on another database
         (under `if dialect.name == "sqlite":`, or after `if settings.pg_uri: return`, a SQLite-only baseline)
         are not part of the schema replayed. Tables on a MetaData that the application's own code builds with
         `Base.metadata.create_all(engine)`, and of which no table is migrated (a second database, an undo log),
@@ -1434,9 +1434,9 @@ class ModelMigrationDrift(Rule):
         dropped = drift.dropped_by(facts, t)
         if dropped is None and (apart := drift.schema_built_apart(facts, t)) is not None:
             return self.finding(
-                f"{t.label} is in PostgreSQL schema {t.schema}, where no migration creates a table; the application "
-                f"runs create_all ({apart.path}:{apart.start}), which may build it apart from Alembic: a database built "
-                "by `alembic upgrade head` alone has no such table", first_line(t.span), anchor, unsure=gaps,
+                f"{t.label} is in PostgreSQL schema {t.schema}, where no migration creates it (they create no table there, "
+                f"or change it without creating it); the application runs create_all ({apart.path}:{apart.start}), which "
+                "may build it apart from Alembic: a database built by `alembic upgrade head` alone has no such table", first_line(t.span), anchor, unsure=gaps,
                 severity=Severity.INFO, related=[(apart, "create_all")],
             )
         if dropped is None:
