@@ -189,3 +189,33 @@ def test_a_table_the_migrations_change_in_its_schema_without_creating_it(tmp_pat
         'op.add_column("tenants", sa.Column("email", sa.String()), schema="shared")', "pass")
     (f,) = _tenants(tmp_path / "b", TENANTS, **more)  # they create a table in shared and never name tenants there
     assert f.severity is Severity.WARNING and f.message.startswith("Tenant (tenants) is created by no migration")
+
+
+THREADS = HEADER + """
+
+class Thread(Base):
+    __tablename__ = "threads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+"""
+
+
+def test_a_first_revision_that_runs_the_models_create_all_creates_their_tables(tmp_path):
+    """Revision 0 imports the declarative base and runs `Base.metadata.create_all(bind=op.get_bind())`: the models'
+    tables the later revisions never create are made by it (SurfSense #16)."""
+    files = {
+        "app/__init__.py": "",
+        "app/db.py": THREADS,
+        "migrations/versions/0000_a.py": revision("from app.db import Base\nBase.metadata.create_all(bind=op.get_bind())", rev="0"),
+        "migrations/versions/0001_b.py": revision('op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True))',
+                                                  rev="0001", down="0"),
+    }
+    assert found(tmp_path, files, "MIG006") == []
+    # a MetaData the revision does not import from the models is not theirs: the table is still missing
+    files["migrations/versions/0000_a.py"] = revision("meta = get_metadata()\nmeta.create_all(bind=op.get_bind())", rev="0")
+    (f,) = found(tmp_path / "b", files, "MIG006")
+    assert f.anchor == "drift:most-tables" and "threads" in f.message

@@ -359,6 +359,28 @@ def built_by_create_all(facts: Facts) -> dict[str, Span]:
     return out
 
 
+def created_from_models(facts: Facts) -> dict[str, Span]:
+    """The MetaData (keyed as ClassIndex.metadata_of keys them) whose create_all an upgrade runs on a MetaData it
+    imports (`from app.db import Base; Base.metadata.create_all(bind=op.get_bind())`): that revision creates the
+    models' tables of it as the models are when it runs."""
+    cached = facts.derived.get("created_from_models")
+    if isinstance(cached, dict):
+        return cached
+    symbols, classes = facts.derived.get("symbols"), facts.derived.get("classes")
+    out: dict[str, Span] = {}
+    for rev in facts.revisions if symbols and classes else ():
+        imported = {local: qualified for local, qualified, _ in rev.imports}
+        for op in rev.upgrade:
+            found = _CREATE_ALL.search(f"{op.target}(") if op.name == "unread" and op.target else None
+            head, dot, rest = found.group(1).partition(".") if found else ("", "", "")
+            if head in imported:
+                key = classes.metadata_of(symbols.resolve(imported[head] + dot + rest))  # type: ignore[union-attr]
+                if key is not None:
+                    out.setdefault(key, op.span)
+    facts.derived["created_from_models"] = out
+    return out
+
+
 def named_outside(facts: Facts, model: TableFact) -> list[Span]:
     """Where the application's code names the model's class outside its own definition, comments aside."""
     if not model.class_name:

@@ -1191,7 +1191,8 @@ class ModelMigrationDrift(Rule):
         renames); after an ALTER TABLE form it does not follow, nothing is said of the columns it names. Where most
         model tables have no migration, one info says so; where a revision runs the SQL of a file it reads
         (`op.execute(f.read())`, a legacy schema in `.sql` files), which may create them, that info says the models
-        are not compared. A
+        are not compared. A revision that runs the create_all of a MetaData it imports from the models
+        (`Base.metadata.create_all(bind=op.get_bind())`) creates the models' tables on it. A
         model whose table a later revision drops (in the same PostgreSQL schema: `drop_table("tenants")` is not a
         model's shared.tenants) says so, and is info when nothing in the application's code
         names its class; no other rule says anything of such a model (the database has no such table), unless
@@ -1284,6 +1285,8 @@ class ModelMigrationDrift(Rule):
             gone = {id(t) for t in missing}
             migrated = {t.registry for t in models.values() if id(t) not in gone}
             missing = [t for t in missing if t.registry not in built or t.registry in migrated]
+        if made := drift.created_from_models(facts):  # a revision runs the models' create_all: it makes their tables
+            missing = [t for t in missing if t.registry not in made]
         if missing and (len(missing) > max(3, len(models) // 2) or _history_starts_elsewhere(facts.revisions)):
             # Most models have no migration: the schema is made some other way (create_all, SQL files), or
             # the migrations we read are not this application's. One note, not one finding per table.
