@@ -219,3 +219,46 @@ def test_a_first_revision_that_runs_the_models_create_all_creates_their_tables(t
     files["migrations/versions/0000_a.py"] = revision("meta = get_metadata()\nmeta.create_all(bind=op.get_bind())", rev="0")
     (f,) = found(tmp_path / "b", files, "MIG006")
     assert f.anchor == "drift:most-tables" and "threads" in f.message
+
+
+CLAIMS = HEADER + """
+
+class Claim(Base):
+    __tablename__ = "claims"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=datetime.now)
+"""
+
+
+def test_mod002_a_default_raw_sql_gives_the_column_is_a_server_default(tmp_path):
+    """`created_at ... DEFAULT NOW()` in a CREATE TABLE of op.execute (or ALTER TABLE ... ADD COLUMN): the database
+    fills it, so an INSERT that leaves it out does not store NULL in it (SurfSense #32, #12)."""
+    create = '''
+op.execute("""
+CREATE TABLE claims (
+    id SERIAL PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW()
+)
+""")
+op.execute("INSERT INTO claims (user_id) SELECT 1")
+'''
+    (f,) = found(tmp_path, {"app/db.py": CLAIMS, "migrations/versions/0001_a.py": revision(create)}, "MOD002")
+    assert f.severity is Severity.INFO
+    assert f.message.startswith("claims.created_at has no server_default in the model, but the migration gives it DEFAULT "
+                                "now() (migrations/versions/0001_a.py:")
+    added = ('op.execute("CREATE TABLE claims (id SERIAL PRIMARY KEY, user_id INTEGER)")\n'
+             'op.execute("ALTER TABLE claims ADD COLUMN created_at TIMESTAMPTZ NOT NULL DEFAULT NOW()")')
+    (f,) = found(tmp_path / "b", {"app/db.py": CLAIMS, "migrations/versions/0001_a.py": revision(added)}, "MOD002")
+    assert "but the migration gives it DEFAULT now()" in f.message
+    plain = create.replace(" DEFAULT NOW()", "")  # no default: the insert fails on the NOT NULL the SQL declares
+    (f,) = found(tmp_path / "c", {"app/db.py": CLAIMS, "migrations/versions/0001_a.py": revision(plain)}, "MOD002")
+    assert f.severity is Severity.WARNING and "names its columns without created_at: that insert fails on NOT NULL" in f.message
+
+
+def test_mod002_a_default_a_migration_helper_of_another_module_gives_the_column(tmp_path):
+    """`add_audit_columns(batch_op)` adds created_at with server_default=sa.func.now(): the database fills it
+    (cloudkitty #4)."""
+    (f,) = found(tmp_path, _helper_project(AUDIT_HELPER, "add_audit_columns(batch_op)"), "MOD002")
+    assert f.severity is Severity.INFO and "but the migration gives it DEFAULT sa.func.now() (app/db/audit.py:6)" in f.message

@@ -691,10 +691,12 @@ def _apply_sql(tables: dict[str, TableFact], st, conventions: tuple[dict[str, st
         from analyzers.facts.model import ColumnFact
 
         t = tables[st.table] = TableFact(st.table, None, st.span.path, st.span, from_sql=True, partition_of=d.get("partition_of"))
+        defaults, not_null = d.get("defaults") or {}, set(d.get("not_null") or ())
         for name in d.get("columns", ()):
             t.columns[name] = ColumnFact(
-                name=name, attr=name, type_name=None, type_args={}, nullable=None, implied_nullable=True,
-                primary_key=False, unique=False, index=False, default=None, server_default=None, onupdate=None,
+                name=name, attr=name, type_name=None, type_args={}, nullable=False if name in not_null else None,
+                implied_nullable=name not in not_null,
+                primary_key=False, unique=False, index=False, default=None, server_default=defaults.get(name), onupdate=None,
                 foreign_keys=[], span=st.span, declared_in=st.table,
             )
     elif st.kind == "create_index" and st.table in tables:
@@ -720,12 +722,13 @@ def _apply_sql(tables: dict[str, TableFact], st, conventions: tuple[dict[str, st
         t = tables[st.table]
         for name in d.get("dropped_columns", ()):
             t.columns.pop(name, None)
+        defaults = {c["column"]: c["default"] for c in d.get("changes", ()) if c.get("what") == "add_column" and c.get("default")}
         for name in d.get("added_columns", ()):
             from analyzers.facts.model import ColumnFact
 
             t.columns.setdefault(name, ColumnFact(
                 name=name, attr=name, type_name=None, type_args={}, nullable=None, implied_nullable=True,
-                primary_key=False, unique=False, index=False, default=None, server_default=None, onupdate=None,
+                primary_key=False, unique=False, index=False, default=None, server_default=defaults.get(name), onupdate=None,
                 foreign_keys=[], span=st.span, declared_in=st.table,
             ))
         for name in d.get("dropped_constraints", ()):
