@@ -262,3 +262,36 @@ def test_mod002_a_default_a_migration_helper_of_another_module_gives_the_column(
     (cloudkitty #4)."""
     (f,) = found(tmp_path, _helper_project(AUDIT_HELPER, "add_audit_columns(batch_op)"), "MOD002")
     assert f.severity is Severity.INFO and "but the migration gives it DEFAULT sa.func.now() (app/db/audit.py:6)" in f.message
+
+
+ACCOUNTS = HEADER + """
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+"""
+
+ACCOUNTS_CREATED = """
+op.create_table("workspaces", sa.Column("id", sa.Integer, primary_key=True))
+op.create_table("accounts", sa.Column("id", sa.Integer, primary_key=True), sa.Column("space_id", sa.Integer, nullable=False),
+                sa.ForeignKeyConstraint(["space_id"], ["workspaces.id"], ondelete="CASCADE"))
+"""
+
+
+def test_perf001_a_table_level_foreign_key_keeps_its_column_renamed_by_sql(tmp_path):
+    """`sa.ForeignKeyConstraint(["space_id"], ...)` in create_table, then `ALTER TABLE ... RENAME COLUMN space_id TO
+    workspace_id` (or alter_column(new_column_name=...)): the key is the migrations' too, under the new name
+    (SurfSense #17, #34)."""
+    for i, rename in enumerate(('op.execute("ALTER TABLE accounts RENAME COLUMN space_id TO workspace_id")',
+                                'op.alter_column("accounts", "space_id", new_column_name="workspace_id")')):
+        files = {"app/db.py": ACCOUNTS, "migrations/versions/0001_a.py": revision(ACCOUNTS_CREATED),
+                 "migrations/versions/0002_b.py": revision(rename, rev="0002", down="0001")}
+        (f,) = found(tmp_path / str(i), files, "PERF001")
+        assert f.anchor == "table:accounts.workspace_id"
+        assert f.message.startswith("accounts.workspace_id is a foreign key with no index"), rename

@@ -716,6 +716,7 @@ def _apply_sql(tables: dict[str, TableFact], st, conventions: tuple[dict[str, st
     elif st.kind == "rename_column" and st.table in tables and d.get("old") in tables[st.table].columns:
         t = tables[st.table]
         t.columns[str(d["new"])] = replace(t.columns.pop(str(d["old"])), name=str(d["new"]))
+        _rename_in_keys(t, str(d["old"]), str(d["new"]))
     elif st.kind == "rename_table" and st.table in tables and d.get("new"):
         tables[str(d["new"])] = replace(tables.pop(st.table), name=str(d["new"]))
     elif st.kind == "alter_table" and st.table in tables:
