@@ -688,12 +688,11 @@ class _OpReader:
         return imported is not None and imported.split(".")[0] not in _NOT_THE_PROJECTS
 
     def _follow(self, call: ast.Call, batch: dict[str, str], out: list[MigrationOp]) -> bool:
-        # `batch`: the caller's batches the call passes (`add_audit_columns(batch_op)`), still their tables' inside
         """Read the project's function a revision's statement calls (`dvr_init_ops.upgrade()`,
         `migration.create_table_if_not_exists("t", sa.Column(...))`, `add_audit_columns(batch_op)`) in its own module,
         its parameters replaced by what the call passes, and take its operations as the revision's own, placed at the
-        call. False when it cannot be read so (not found, a cycle, too deep, arguments it cannot match): the call stays
-        unread."""
+        call; `batch`: the caller's batches the call passes, still their tables' inside. False when it cannot be read
+        so (not found, a cycle, too deep, arguments it cannot match): the call stays unread."""
         qualname = self.names.qualname(call.func)
         if self.follow is None or not qualname or qualname in self.following or len(self.following) >= _MAX_FOLLOW_DEPTH:
             return False

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from analyzers.facts.conventions import conventions_of
-from analyzers.facts.link import written_string, replay, revision_trees
+from analyzers.facts.link import replay, revision_trees, written_string
 from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, TableFact
 from analyzers.rules.mentions import mentions
 from analyzers.rules.runs_on import runs_on
@@ -322,10 +322,10 @@ def schema_built_apart(facts: Facts, model: TableFact) -> Span | None:
     schema = _schema(model.schema)
     if schema is None:
         return None
-    ops = [op for rev in facts.revisions for op in rev.upgrade if _schema(written_string(op.options.get("schema"))) == schema]
-    created = [op for op in ops if op.name == "create_table"]
-    if created and (any(op.table == model.name for op in created) or not any(op.table == model.name for op in ops)):
-        return None
+    there = [op for rev in facts.revisions for op in rev.upgrade if _schema(written_string(op.options.get("schema"))) == schema]
+    named = [op for op in there if op.table == model.name]
+    if any(op.name == "create_table" for op in named) or (not named and any(op.name == "create_table" for op in there)):
+        return None  # the migrations create it, or create that schema's tables and leave this one alone
     revisions = {r.path for r in facts.revisions}
     return next((span for span, _ in mentions(facts, {"create_all"})["create_all"]
                  if span.path not in revisions and not is_test_path(span.path)), None)

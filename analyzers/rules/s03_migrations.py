@@ -1153,8 +1153,8 @@ class ModelMigrationDrift(Rule):
         project a revision calls is read as part of it, a batch it is handed included (`add_audit_columns(batch_op)`);
         one handed a batch that cannot be read so may add any of that table's columns. In a loop over tables it
         cannot read (a MetaData's `.tables.items()`), `if name == "states":` picks the table its body changes. A
-        column assigned to a model class after its body (`Action.source_id = Column(...)`) is mapped. Tables an operation of the
-        migration's own class names (`for rn in RENAMES: rn.upgrade()`, a rename helper dbreview does not
+        column assigned to a model class after its body (`Action.source_id = Column(...)`) is mapped. Tables an
+        operation of the migration's own class names (`for rn in RENAMES: rn.upgrade()`, a rename helper dbreview does not
         follow) are not compared at all: one info finding names the operation and the tables. NOT NULL columns
         on classes with bases dbreview cannot read (a library's mixins) are not claimed unmapped: one info
         finding lists those tables; so are those of a class that it or a mixin of it maps through a hook
@@ -1198,8 +1198,8 @@ class ModelMigrationDrift(Rule):
         names its class; no other rule says anything of such a model (the database has no such table), unless
         what the upgrades do to that table could not all be read. A model in a PostgreSQL schema in which no
         migration creates a table, or whose table the migrations change there without creating it, where the
-        application's own code runs a `create_all`, is info: that code may build it apart from Alembic. Steps that run only on another database
-        (under `if dialect.name == "sqlite":`, or after `if settings.pg_uri: return`, a SQLite-only baseline)
+        application's own code runs a `create_all`, is info: that code may build it apart from Alembic. Steps that
+        run only on another database (under `if dialect.name == "sqlite":`, or after `if settings.pg_uri: return`, a SQLite-only baseline)
         are not part of the schema replayed. Tables on a MetaData that the application's own code builds with
         `Base.metadata.create_all(engine)`, and of which no table is migrated (a second database, an undo log),
         are not missing from the migrations.
@@ -1439,8 +1439,8 @@ class ModelMigrationDrift(Rule):
             return self.finding(
                 f"{t.label} is in PostgreSQL schema {t.schema}, where no migration creates it (they create no table there, "
                 f"or change it without creating it); the application runs create_all ({apart.path}:{apart.start}), which "
-                "may build it apart from Alembic: a database built by `alembic upgrade head` alone has no such table", first_line(t.span), anchor, unsure=gaps,
-                severity=Severity.INFO, related=[(apart, "create_all")],
+                "may build it apart from Alembic: a database built by `alembic upgrade head` alone has no such table",
+                first_line(t.span), anchor, unsure=gaps, severity=Severity.INFO, related=[(apart, "create_all")],
             )
         if dropped is None:
             return self.finding(
