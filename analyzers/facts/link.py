@@ -159,7 +159,7 @@ def _helpers_followed(revisions: list[RevisionFact], symbols: Symbols, root: str
     return out
 
 
-def _string(written: str | None) -> str | None:
+def written_string(written: str | None) -> str | None:
     """A keyword argument as written (MigrationOp.options), when it is a string literal: `'staging'` -> staging."""
     import ast
 
@@ -630,7 +630,7 @@ def replay(revisions: list[RevisionFact], conventions: tuple[dict[str, str], ...
                     t.columns.setdefault(c.name, c)
                 t.constraints.extend(_named(t.name, op.constraints, conventions))
             elif op.name == "create_table" and op.table:
-                t = tables[op.table] = TableFact(op.table, None, rev.path, op.span, schema=_string(op.options.get("schema")))
+                t = tables[op.table] = TableFact(op.table, None, rev.path, op.span, schema=written_string(op.options.get("schema")))
                 for c in op.columns:
                     t.columns[c.name] = c
                 t.constraints.extend(_named(t.name, op.constraints, conventions))
@@ -691,10 +691,12 @@ def _apply_sql(tables: dict[str, TableFact], st, conventions: tuple[dict[str, st
         from analyzers.facts.model import ColumnFact
 
         t = tables[st.table] = TableFact(st.table, None, st.span.path, st.span, from_sql=True, partition_of=d.get("partition_of"))
+        defaults, not_null = d.get("defaults") or {}, set(d.get("not_null") or ())
         for name in d.get("columns", ()):
             t.columns[name] = ColumnFact(
-                name=name, attr=name, type_name=None, type_args={}, nullable=None, implied_nullable=True,
-                primary_key=False, unique=False, index=False, default=None, server_default=None, onupdate=None,
+                name=name, attr=name, type_name=None, type_args={}, nullable=False if name in not_null else None,
+                implied_nullable=name not in not_null,
+                primary_key=False, unique=False, index=False, default=None, server_default=defaults.get(name), onupdate=None,
                 foreign_keys=[], span=st.span, declared_in=st.table,
             )
     elif st.kind == "create_index" and st.table in tables:
@@ -714,18 +716,20 @@ def _apply_sql(tables: dict[str, TableFact], st, conventions: tuple[dict[str, st
     elif st.kind == "rename_column" and st.table in tables and d.get("old") in tables[st.table].columns:
         t = tables[st.table]
         t.columns[str(d["new"])] = replace(t.columns.pop(str(d["old"])), name=str(d["new"]))
+        _rename_in_keys(t, str(d["old"]), str(d["new"]))
     elif st.kind == "rename_table" and st.table in tables and d.get("new"):
         tables[str(d["new"])] = replace(tables.pop(st.table), name=str(d["new"]))
     elif st.kind == "alter_table" and st.table in tables:
         t = tables[st.table]
         for name in d.get("dropped_columns", ()):
             t.columns.pop(name, None)
+        defaults = {c["column"]: c["default"] for c in d.get("changes", ()) if c.get("what") == "add_column" and c.get("default")}
         for name in d.get("added_columns", ()):
             from analyzers.facts.model import ColumnFact
 
             t.columns.setdefault(name, ColumnFact(
                 name=name, attr=name, type_name=None, type_args={}, nullable=None, implied_nullable=True,
-                primary_key=False, unique=False, index=False, default=None, server_default=None, onupdate=None,
+                primary_key=False, unique=False, index=False, default=None, server_default=defaults.get(name), onupdate=None,
                 foreign_keys=[], span=st.span, declared_in=st.table,
             ))
         for name in d.get("dropped_constraints", ()):

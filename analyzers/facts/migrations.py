@@ -397,9 +397,11 @@ class _OpReader:
                 before = len(out)
                 other = _other_database(self._returned_test(stmt.test)) if isinstance(stmt, ast.If) else (False, False)
                 ends = []
-                for part, elsewhere in zip((stmt.body, getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])), (*other, False)):
+                pinned = _pinned(stmt.test, env) if isinstance(stmt, ast.If) else env
+                for part, elsewhere, known in zip((stmt.body, getattr(stmt, "orelse", []), getattr(stmt, "finalbody", [])),
+                                                  (*other, False), (pinned, env, env)):
                     start = len(out)
-                    self._body(part, env, batch, out, depth)
+                    self._body(part, known, batch, out, depth)
                     ends.append(len(out))
                     for op in out[start:] if elsewhere else ():
                         op.not_postgres = True
@@ -624,8 +626,15 @@ class _OpReader:
 
     def _call(self, call: ast.Call, env: Env, batch: dict[str, str], out: list[MigrationOp], depth: int) -> None:
         func = call.func
-        if self._projects(call) and self._follow(call, out):
-            return
+        if self._projects(call):
+            handed = _batches_passed(call, batch)
+            if self._follow(call, handed, out):
+                return
+            if handed:  # a helper given a batch that could not be read may add, alter or drop any of its columns
+                table = next(iter(handed.values()))
+                out.append(_unread(col.span_of(call, self.path), ast.unparse(call.func), f"a function of another module, "
+                                   f"given the batch of `{table}`, that could not be followed", table))
+                return
         if isinstance(func, ast.Name) and func.id in self.functions and depth < _MAX_INLINE_DEPTH:
             self._inline(self.functions[func.id], call, env, batch, out, depth)
             return
@@ -678,11 +687,12 @@ class _OpReader:
         imported = self.names.imports.get(root.id) if isinstance(root, ast.Name) else None
         return imported is not None and imported.split(".")[0] not in _NOT_THE_PROJECTS
 
-    def _follow(self, call: ast.Call, out: list[MigrationOp]) -> bool:
+    def _follow(self, call: ast.Call, batch: dict[str, str], out: list[MigrationOp]) -> bool:
         """Read the project's function a revision's statement calls (`dvr_init_ops.upgrade()`,
-        `migration.create_table_if_not_exists("t", sa.Column(...))`) in its own module, its parameters replaced by
-        what the call passes, and take its operations as the revision's own, placed at the call. False when it
-        cannot be read so (not found, a cycle, too deep, arguments it cannot match): the call stays unread."""
+        `migration.create_table_if_not_exists("t", sa.Column(...))`, `add_audit_columns(batch_op)`) in its own module,
+        its parameters replaced by what the call passes, and take its operations as the revision's own, placed at the
+        call; `batch`: the caller's batches the call passes, still their tables' inside. False when it cannot be read
+        so (not found, a cycle, too deep, arguments it cannot match): the call stays unread."""
         qualname = self.names.qualname(call.func)
         if self.follow is None or not qualname or qualname in self.following or len(self.following) >= _MAX_FOLLOW_DEPTH:
             return False
@@ -703,7 +713,7 @@ class _OpReader:
         self.bindings = {**self.module_bindings, **_assigned(body)}
         read: list[MigrationOp] = []
         try:
-            self._body(body, constant_env(body, helper.env), {}, read, 0)
+            self._body(body, constant_env(body, helper.env), batch, read, 0)
         finally:
             (self.names, self.path, self.functions, self.module_bindings, self.flow, self.func, self.flags, self.given,
              self.methods, self.following, self.unknown, self.sources) = saved
@@ -1125,6 +1135,22 @@ def _substituted(func: ast.FunctionDef, call: ast.Call, caller: str) -> list[ast
     grafted = _Grafted(given, star, stars)
     body = [grafted.visit(copy.deepcopy(stmt)) for stmt in func.body]
     return [ast.fix_missing_locations(stmt) for stmt in body]
+
+
+def _pinned(test: ast.expr, env: Env) -> Env:
+    """The names an `if`'s body knows: `if name == "states":` in a loop over tables it could not read (a MetaData's
+    `.tables.items()`) picks the one its body changes."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
+        for name, value in ((test.left, test.comparators[0]), (test.comparators[0], test.left)):
+            if isinstance(name, ast.Name) and (pinned := const_str(value)) is not None:
+                return {**env, name.id: [pinned]}
+    return env
+
+
+def _batches_passed(call: ast.Call, batch: dict[str, str]) -> dict[str, str]:
+    """The caller's batch_alter_table objects (name -> table) that `call` passes to the function it calls."""
+    passed = {n.id for arg in [*call.args, *(k.value for k in call.keywords)] for n in ast.walk(arg) if isinstance(n, ast.Name)}
+    return {name: table for name, table in batch.items() if name in passed}
 
 
 def _graft(node: ast.expr, path: str) -> ast.expr:

@@ -142,10 +142,16 @@ class _Reader:
         self._class_factories(tree)
         self.views = {t.id for node in module_level(tree.body) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
                       and _makes_view(node.value, self.names) for t in node.targets if isinstance(t, ast.Name)}
+        made: dict[str, ClassFact] = {}
         for node in module_level(tree.body):
             if isinstance(node, ast.ClassDef):
-                self._class(node)
+                made[node.name] = self._class(node)
                 self._class_tables(node)
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(target := node.targets[0], ast.Attribute) \
+                    and isinstance(target.value, ast.Name) and target.value.id in made:
+                # `Action.source_id = Column(...)` after the class: declarative maps it as if the body said it
+                inside = ast.copy_location(ast.Assign([ast.copy_location(ast.Name(target.attr, ast.Store()), target)], node.value), node)
+                self._class_statement(made[target.value.id], inside)
             elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.Expr)) and isinstance(node.value, ast.Call):
                 self._module_assignment(node)  # `db.Table("tags", ...)` need not be assigned to be defined
             elif isinstance(node, ast.For):

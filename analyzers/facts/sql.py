@@ -283,8 +283,14 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
         if stmt.renameType == enums.ObjectType.OBJECT_INDEX:  # ALTER INDEX old RENAME TO new: of no table by name
             return SqlStatement("rename_index", None, span, text, {"old": rel(stmt.relation), "new": stmt.newname})
     if isinstance(stmt, ast.CreateStmt) and stmt.relation is not None:
-        columns = [e.colname for e in stmt.tableElts or () if isinstance(e, ast.ColumnDef)]
-        details = {"columns": columns, "temporary": stmt.relation.relpersistence == "t", "if_exists": bool(stmt.if_not_exists)}
+        defs = [e for e in stmt.tableElts or () if isinstance(e, ast.ColumnDef)]
+        columns = [e.colname for e in defs]
+        defaults = {e.colname: deparse(c.raw_expr) for e in defs for c in e.constraints or ()
+                    if c.contype == enums.ConstrType.CONSTR_DEFAULT}  # `created_at timestamptz NOT NULL DEFAULT now()`
+        not_null = [e.colname for e in defs if any(c.contype in (enums.ConstrType.CONSTR_NOTNULL, enums.ConstrType.CONSTR_PRIMARY)
+                                                   for c in e.constraints or ())]
+        details = {"columns": columns, "defaults": defaults, "not_null": not_null,
+                   "temporary": stmt.relation.relpersistence == "t", "if_exists": bool(stmt.if_not_exists)}
         if stmt.partbound is not None and stmt.inhRelations:  # CREATE TABLE ... PARTITION OF parent: dropped with it
             details["partition_of"] = rel(stmt.inhRelations[0])
         return SqlStatement("create_table", rel(stmt.relation), span, text, details)
@@ -364,6 +370,7 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
         on = [o[-2] if len(o) >= 2 else None for o in objects] if kind in ("OBJECT_TRIGGER", "OBJECT_RULE") else []
         return SqlStatement("drop", None, span, text, {
             "type": kind, "names": [o[-1] for o in objects if o], "if_exists": bool(stmt.missing_ok),
+            "schemas": [o[-2] if len(o) >= 2 else None for o in objects if o],  # a table's schema, as written (or None)
             "concurrent": bool(stmt.concurrent), "on": on,  # a trigger's table
         })
     if isinstance(stmt, (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)) and stmt.relation is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from analyzers.facts.conventions import conventions_of
-from analyzers.facts.link import replay, revision_trees
+from analyzers.facts.link import replay, revision_trees, written_string
 from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, TableFact
 from analyzers.rules.mentions import mentions
 from analyzers.rules.runs_on import runs_on
@@ -274,17 +274,26 @@ def missing_keys(model: TableFact, db: TableFact, facts: Facts) -> list[tuple[Sp
     return out
 
 
-def dropped_by(facts: Facts, table: str) -> tuple[RevisionFact, Span] | None:
-    """The last upgrade that drops `table` (op.drop_table, DROP TABLE), when the replay ends without it."""
+def dropped_by(facts: Facts, model: TableFact) -> tuple[RevisionFact, Span] | None:
+    """The last upgrade that drops the model's table (op.drop_table, DROP TABLE), when the replay ends without it; not
+    a table of that name in another PostgreSQL schema (`drop_table("tenants")` beside a model of shared.tenants)."""
+    schema = _schema(model.schema)
     found = None
     for rev in facts.revisions:
         for op in rev.upgrade:
-            if op.name == "drop_table" and op.table == table:
+            if op.name == "drop_table" and op.table == model.name and _schema(written_string(op.options.get("schema"))) == schema:
                 found = (rev, op.span)
             for st in op.sql.statements if op.sql is not None else ():
-                if st.kind == "drop" and st.details.get("type") == "OBJECT_TABLE" and table in (st.details.get("names") or ()):
+                if st.kind == "drop" and st.details.get("type") == "OBJECT_TABLE" and any(
+                        name == model.name and _schema(of) == schema
+                        for name, of in zip(st.details.get("names") or (), st.details.get("schemas") or ())):
                     found = (rev, st.span)
     return found
+
+
+def _schema(name: str | None) -> str | None:
+    """A PostgreSQL schema as a name in it resolves: an unqualified name is public's (the default search_path)."""
+    return None if name in (None, "public") else name
 
 
 def stale_models(facts: Facts) -> list[TableFact]:
@@ -300,10 +309,26 @@ def stale_models(facts: Facts) -> list[TableFact]:
             schema = own_schema(facts, t)
             if t.name in (facts.migration_tables if schema is None else schema) or t.name in made_views:
                 continue
-            if not migration_gaps(facts, t.name) and dropped_by(facts, t.name) is not None:
+            if not migration_gaps(facts, t.name) and dropped_by(facts, t) is not None:
                 out.append(t)
     facts.derived["stale_models"] = out
     return out
+
+
+def schema_built_apart(facts: Facts, model: TableFact) -> Span | None:
+    """For a model in a PostgreSQL schema (`shared.tenants`) that no migration creates a table in, or whose table
+    the migrations change there without creating it (`add_column("tenants", ..., schema="shared")`): a create_all
+    of the application's own code (outside tests and revisions), which may build it apart from Alembic."""
+    schema = _schema(model.schema)
+    if schema is None:
+        return None
+    there = [op for rev in facts.revisions for op in rev.upgrade if _schema(written_string(op.options.get("schema"))) == schema]
+    named = [op for op in there if op.table == model.name]
+    if any(op.name == "create_table" for op in named) or (not named and any(op.name == "create_table" for op in there)):
+        return None  # the migrations create it, or create that schema's tables and leave this one alone
+    revisions = {r.path for r in facts.revisions}
+    return next((span for span, _ in mentions(facts, {"create_all"})["create_all"]
+                 if span.path not in revisions and not is_test_path(span.path)), None)
 
 
 _CREATE_ALL = re.compile(r"([A-Za-z_][\w.]*)\.metadata\.create_all\s*\(")
@@ -331,6 +356,28 @@ def built_by_create_all(facts: Facts) -> dict[str, Span]:
         if key is not None:
             out.setdefault(key, span)
     facts.derived["built_by_create_all"] = out
+    return out
+
+
+def created_from_models(facts: Facts) -> dict[str, Span]:
+    """The MetaData (keyed as ClassIndex.metadata_of keys them) whose create_all an upgrade runs on a MetaData it
+    imports (`from app.db import Base; Base.metadata.create_all(bind=op.get_bind())`): that revision creates the
+    models' tables of it as the models are when it runs."""
+    cached = facts.derived.get("created_from_models")
+    if isinstance(cached, dict):
+        return cached
+    symbols, classes = facts.derived.get("symbols"), facts.derived.get("classes")
+    out: dict[str, Span] = {}
+    for rev in facts.revisions if symbols and classes else ():
+        imported = {local: qualified for local, qualified, _ in rev.imports}
+        for op in rev.upgrade:
+            found = _CREATE_ALL.search(f"{op.target}(") if op.name == "unread" and op.target else None
+            head, dot, rest = found.group(1).partition(".") if found else ("", "", "")
+            if head in imported:
+                key = classes.metadata_of(symbols.resolve(imported[head] + dot + rest))  # type: ignore[union-attr]
+                if key is not None:
+                    out.setdefault(key, op.span)
+    facts.derived["created_from_models"] = out
     return out
 
 

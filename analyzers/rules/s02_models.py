@@ -102,9 +102,10 @@ class TimestampWithoutServerDefault(Rule):
         of what the row describes, copied from a source, and a default would be a wrong time. Inserts of a
         revision that runs before the one adding the column do not count (the column did not exist yet).
         A library mixin's column (oslo.db's `TimestampMixin`) is one finding that names the library and its tables.
-        Where the migrations give the column a DEFAULT the model does not declare, one info per migration step that
-        sets it (a loop over tables is one decision), saying whether autogenerate compares server defaults
-        (`compare_server_default` in env.py) or only a schema built with create_all lacks it. A nullable
+        Where the migrations give the column a DEFAULT the model does not declare (`server_default=` in an op, a helper
+        of another module it calls included, or `DEFAULT now()` in the SQL of a CREATE TABLE or ALTER TABLE ... ADD
+        COLUMN; NOT NULL there counts too), one info per migration step that sets it (a loop over tables is one
+        decision), saying whether autogenerate compares server defaults (`compare_server_default` in env.py) or only a schema built with create_all lacks it. A nullable
         `updated_at` filled by Python is left alone where the project's own mixin or base declares `updated_at`
         with no insert-time default: its way is NULL until the first update.
     Why it matters:

@@ -1149,8 +1149,12 @@ class ModelMigrationDrift(Rule):
         that the model does not map, and DateTime columns aware on one side and naive on the other (not where the
         application is known to run on MySQL or SQLite only, whose DATETIME keeps no zone either way). The
         upgrade of Flask-Migrate's multi-database template (`upgrade(engine_name="")` calling
-        `upgrade_<bind>()` through `globals()`) is each bind's body in turn. Tables an operation of the
-        migration's own class names (`for rn in RENAMES: rn.upgrade()`, a rename helper dbreview does not
+        `upgrade_<bind>()` through `globals()`) is each bind's body in turn. A function of another module of the
+        project a revision calls is read as part of it, a batch it is handed included (`add_audit_columns(batch_op)`);
+        one handed a batch that cannot be read so may add any of that table's columns. In a loop over tables it
+        cannot read (a MetaData's `.tables.items()`), `if name == "states":` picks the table its body changes. A
+        column assigned to a model class after its body (`Action.source_id = Column(...)`) is mapped. Tables an
+        operation of the migration's own class names (`for rn in RENAMES: rn.upgrade()`, a rename helper dbreview does not
         follow) are not compared at all: one info finding names the operation and the tables. NOT NULL columns
         on classes with bases dbreview cannot read (a library's mixins) are not claimed unmapped: one info
         finding lists those tables; so are those of a class that it or a mixin of it maps through a hook
@@ -1187,11 +1191,15 @@ class ModelMigrationDrift(Rule):
         renames); after an ALTER TABLE form it does not follow, nothing is said of the columns it names. Where most
         model tables have no migration, one info says so; where a revision runs the SQL of a file it reads
         (`op.execute(f.read())`, a legacy schema in `.sql` files), which may create them, that info says the models
-        are not compared. A
-        model whose table a later revision drops says so, and is info when nothing in the application's code
+        are not compared. A revision that runs the create_all of a MetaData it imports from the models
+        (`Base.metadata.create_all(bind=op.get_bind())`) creates the models' tables on it. A
+        model whose table a later revision drops (in the same PostgreSQL schema: `drop_table("tenants")` is not a
+        model's shared.tenants) says so, and is info when nothing in the application's code
         names its class; no other rule says anything of such a model (the database has no such table), unless
-        what the upgrades do to that table could not all be read. Steps that run only on another database
-        (under `if dialect.name == "sqlite":`, or after `if settings.pg_uri: return`, a SQLite-only baseline)
+        what the upgrades do to that table could not all be read. A model in a PostgreSQL schema in which no
+        migration creates a table, or whose table the migrations change there without creating it, where the
+        application's own code runs a `create_all`, is info: that code may build it apart from Alembic. Steps that
+        run only on another database (under `if dialect.name == "sqlite":`, or after `if settings.pg_uri: return`, a SQLite-only baseline)
         are not part of the schema replayed. Tables on a MetaData that the application's own code builds with
         `Base.metadata.create_all(engine)`, and of which no table is migrated (a second database, an undo log),
         are not missing from the migrations.
@@ -1277,6 +1285,8 @@ class ModelMigrationDrift(Rule):
             gone = {id(t) for t in missing}
             migrated = {t.registry for t in models.values() if id(t) not in gone}
             missing = [t for t in missing if t.registry not in built or t.registry in migrated]
+        if made := drift.created_from_models(facts):  # a revision runs the models' create_all: it makes their tables
+            missing = [t for t in missing if t.registry not in made]
         if missing and (len(missing) > max(3, len(models) // 2) or _history_starts_elsewhere(facts.revisions)):
             # Most models have no migration: the schema is made some other way (create_all, SQL files), or
             # the migrations we read are not this application's. One note, not one finding per table.
@@ -1424,7 +1434,14 @@ class ModelMigrationDrift(Rule):
         """A model's table no migration leaves at head: never created, or dropped by a later revision (a stale
         model, harmless while nothing in the application uses it)."""
         facts, anchor = self.facts, f"drift:table:{t.name}"
-        dropped = drift.dropped_by(facts, t.name)
+        dropped = drift.dropped_by(facts, t)
+        if dropped is None and (apart := drift.schema_built_apart(facts, t)) is not None:
+            return self.finding(
+                f"{t.label} is in PostgreSQL schema {t.schema}, where no migration creates it (they create no table there, "
+                f"or change it without creating it); the application runs create_all ({apart.path}:{apart.start}), which "
+                "may build it apart from Alembic: a database built by `alembic upgrade head` alone has no such table",
+                first_line(t.span), anchor, unsure=gaps, severity=Severity.INFO, related=[(apart, "create_all")],
+            )
         if dropped is None:
             return self.finding(
                 f"{t.label} is created by no migration: on a database built with `alembic upgrade head` every "
