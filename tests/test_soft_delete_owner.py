@@ -157,3 +157,35 @@ class Project(Base):
         facts = scan(root).facts
         said = soft_deleted_at(facts, facts.tables["projects"], "deleted_at")
         assert (said is None) if expected is None else (said is not None and expected in said[1])
+
+
+def test_a_key_the_code_always_makes_fresh_is_not_one_a_person_adds_again(tmp_path):
+    """cloudkitty (INT008 x2 judged wrong): `mapping_id=generate_uuid()` wherever a row is made: a deleted row's key is
+    never chosen again. A key the code also copies from another row (`slot_id=other.id`) is still weighed."""
+    models = HEADER + """
+from sqlalchemy import UniqueConstraint
+
+class Mapping(Base):
+    __tablename__ = "mappings"
+    __table_args__ = (UniqueConstraint("mapping_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mapping_id: Mapped[str] = mapped_column(String(36))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+"""
+    code = """
+from datetime import datetime
+from oslo_utils import uuidutils
+from app.models import Mapping
+
+def create(session, value):
+    session.add(Mapping(mapping_id=uuidutils.generate_uuid()))
+
+def get(session, mapping_id):
+    return session.query(Mapping).filter(Mapping.mapping_id == mapping_id).one()
+
+def remove(session, mapping):
+    mapping.deleted_at = datetime.now()
+"""
+    assert found(tmp_path / "a", {"app/models.py": models, "app/code.py": code}, "INT008") == []
+    copied = code + "\ndef move(session, other):\n    session.add(Mapping(mapping_id=other.id))\n"
+    assert [f.rule_id for f in found(tmp_path / "b", {"app/models.py": models, "app/code.py": copied}, "INT008")] == ["INT008"]

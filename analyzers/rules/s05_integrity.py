@@ -325,6 +325,7 @@ _KIND = re.compile(r"(^|_)(type|kind)$")
 # A fresh identifier made for the column in code: `event_id = uuid7()`, `"ref_id": uuid.uuid4()`, `new_ulid()`,
 # or a schema's `ref_id: UUID = Field(default_factory=uuid4)`.
 _MADE = r"(\w+\.)*(uuid\d?|ulid|uuid_\w+|\w*(new|gen|generate|make)_\w*(id|uuid|ulid))"
+_ANOTHER_ROWS_ID = r"""['"]?\s*[:=]\s*[\w.\[\]'"]+\.id\b(?!\w)"""  # `resolved_id=cert.id`
 _GENERATOR = rf"""(['"]?\]?\s*(:|=(?!=))\s*{_MADE}\(\)|\b.*\bdefault_factory\s*=\s*{_MADE}\b)"""
 
 
@@ -341,7 +342,7 @@ def _used_as_reference(col, lines) -> tuple[Span, str] | None:
     (`get(notification_id=project.col)`, `session.get(Model, x.col)`)."""
     name = re.escape(col.attr or col.name)
     patterns = (
-        (rf"""\b{name}['"]?\s*[:=]\s*[\w.\[\]'"]+\.id\b(?!\w)""", "writes another row's id into it"),
+        (rf"\b{name}{_ANOTHER_ROWS_ID}", "writes another row's id into it"),
         (rf"\.{name}\s*==\s*[\w.]+\.id\b|\bid\s*==\s*[\w.()]+\.{name}\b", "compares it with a row's id"),
         (rf"(^\s*|[(,]\s*)(?!{name}=)\w*id=(?!=)\s*[\w.()]+\.{name}\b(?!\s*[=(])", "looks a row up by it"),
         (rf"\bget\w*\([^#]*\.{name}\b", "looks a row up by it"),
@@ -1167,6 +1168,17 @@ _GENERATED = re.compile(r"token|hash|uuid|guid|secret|external|stripe|_key$|^key
 _MAKES_VALUE = re.compile(r"generat|uuid|token|random|secret|nextval|ulid|nanoid|hex|serial", re.I)
 
 
+def _made_in_code(facts, table, name: str) -> bool:
+    """The code sets the column to a freshly generated id, never to another row's (`mapping_id=generate_uuid()`)."""
+    col = table.columns.get(name)
+    if col is None:
+        return False
+    attr = col.attr or col.name
+    lines = [line.partition("#")[0] for _, line in mentions(facts, {attr})[attr]]
+    made = any(re.search(rf"\b{re.escape(attr)}{_GENERATOR}", line) for line in lines)
+    return made and not any(re.search(rf"\b{re.escape(attr)}{_ANOTHER_ROWS_ID}", line) for line in lines)
+
+
 def _made_by_default(table, name: str) -> bool:
     col = table.columns.get(name)
     return col is not None and any(d and _MAKES_VALUE.search(d) for d in (col.default, col.server_default))
@@ -1200,7 +1212,8 @@ class UniqueBlocksSoftDeleted(Rule):
         indexes over values a person chooses (an email, a name, a slug, a pair of foreign keys) have no
         `WHERE deleted_at IS NULL`, and no partial unique index over the same columns stands beside them.
         Values made to stay unique for ever (tokens, hashes, external ids, numbers, surrogate keys, a column
-        whose default makes the value: `default=partial(generate, 8)`, `nextval(...)`) are left alone. Then the
+        whose default makes the value: `default=partial(generate, 8)`, `nextval(...)`, or that the code sets to a
+        freshly generated id and never to another row's: `mapping_id=generate_uuid()`) are left alone. Then the
         code decides. Where no code sets the flag but a nullable timestamp that ends a row (`revoked_at`,
         `removed_at`) is set by the code on the table's rows and tested for NULL by its queries, that column
         is the soft delete the finding names. Where the function that sets the flag also rewrites the key
@@ -1273,7 +1286,8 @@ def live_users(session):
             for cols, span, where in keys:
                 if where or not cols or flag in cols or frozenset(cols) in reported or set(cols) in partial:
                     continue
-                if any(_GENERATED.search(c) or not c.isidentifier() or _made_by_default(table, c) for c in cols):
+                if any(_GENERATED.search(c) or not c.isidentifier() or _made_by_default(table, c)
+                       or _made_in_code(self.facts, table, c) for c in cols):
                     continue
                 if (span.path, span.start) in seen or any(c.primary_key for c in table.columns.values() if c.name in cols):
                     continue
