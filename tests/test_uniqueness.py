@@ -49,6 +49,10 @@ def test_a_partial_index_or_nulls_not_distinct_holds_the_null_case(tmp_path):
     distinct = _TAGS.format(extra="").replace('UniqueConstraint("name", "vocabulary_id")',
                                               'UniqueConstraint("name", "vocabulary_id", postgresql_nulls_not_distinct=True)')
     assert found(tmp_path / "2", {"app/models.py": distinct, "app/tags.py": _FREE_TAG}, "INT012") == []
+    # tracecat (judged wrong): a partial index WHERE vocabulary_id IS NULL over the other columns and one more
+    scoped = _TAGS.format(extra=' Index("uq_free", "owner", "name", unique=True, postgresql_where=text("vocabulary_id IS NULL")),')
+    scoped = scoped.replace("    name: Mapped[str]", "    owner: Mapped[str] = mapped_column(String(40))\n    name: Mapped[str]")
+    assert found(tmp_path / "3", {"app/models.py": scoped, "app/tags.py": _FREE_TAG}, "INT012") == []
 
 
 def test_without_a_lookup_of_the_null_case_nothing_is_said(tmp_path):

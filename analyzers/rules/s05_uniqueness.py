@@ -16,7 +16,7 @@ from analyzers.rules.code_use import app_queries, function_around
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.insert_paths import Fate, fate, one_writer
 from analyzers.rules.s05_lost_updates import _ROW_LOCKS
-from analyzers.rules.schema import _mentions, _unique_keys, fk_columns, migration_gaps, table_sql
+from analyzers.rules.schema import _mentions, _unique_keys, all_indexes, fk_columns, migration_gaps, table_sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,7 @@ class NullableUniqueKey(Rule):
         build; nullability as the migrations leave it where they build the table) with a nullable column, where
         either the application looks rows up by the key with that column `IS NULL` (`vocabulary_id.is_(None)`),
         or the column is a soft-delete column (`deleted_at`): live rows have NULL there. A unique index that
-        holds the NULL case (a partial one `WHERE col IS NULL` over the other columns, an expression over the
+        holds the NULL case (a partial one `WHERE col IS NULL` over the other columns, or over them and more, an expression over the
         column such as `coalesce(col, '')`, or `NULLS NOT DISTINCT` / `postgresql_nulls_not_distinct=True`)
         clears it.
     Why it matters:
@@ -202,7 +202,13 @@ def _null_case_held(facts: Facts, table: TableFact, name: str, others: tuple[str
             return True
         if set(key) <= set(others):
             return True
-    return False
+    # a partial unique index WHERE the column IS NULL over the other columns and more (`(organization_id, user_id)
+    # WHERE workspace_id IS NULL`): the NULL case is kept unique, scoped as the application chose
+    null = re.compile(rf"\b{re.escape(name)}\b\s+IS\s+NULL\b", re.I)
+    partial = [(ix.columns, ix.where) for ix in all_indexes(table, facts) if ix.unique and not ix.where_python] + [
+        (tuple(st.details.get("columns") or ()), st.details.get("where")) for st in table_sql(facts, table.name)
+        if st.kind == "create_index" and st.details.get("unique")]
+    return any(where and null.search(str(where)) and set(others) <= set(columns) for columns, where in partial)
 
 
 _ONE_ROW = ("first", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "scalar")
