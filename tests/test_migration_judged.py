@@ -256,6 +256,11 @@ def test_enum_values_added_without_if_not_exists_cannot_be_added_again(tmp_path)
     assert "(the value exists already: ADD VALUE without IF NOT EXISTS, line 7)" in f.message
     files["migrations/versions/0002_b.py"] = revision(add.replace("ADD VALUE", "ADD VALUE IF NOT EXISTS"), rev="0002", down="0001")
     assert found(tmp_path / "twice", files, "MIG001") == []
+    # SurfSense: the value added in a DO block only where pg_enum lacks it
+    checked = ("op.execute(\"\"\"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_type t JOIN pg_enum e ON t.oid = e.enumtypid "
+               "WHERE t.typname = 'kind' AND e.enumlabel = 'LICENSE') THEN ALTER TYPE kind ADD VALUE 'LICENSE'; END IF; END $$;\"\"\")")
+    files["migrations/versions/0002_b.py"] = revision(checked, rev="0002", down="0001")
+    assert found(tmp_path / "checked", files, "MIG001") == []
 
 
 def test_removed_sqlalchemy_calls_in_a_project_that_stamps_new_databases_say_who_runs_them(tmp_path):

@@ -71,8 +71,8 @@ class DowngradeMissing(Rule):
         An upgrade whose schema changes each run only where an inspector check finds the database needs
         them reconciles drift: info, since no one schema came before it; when only some are so guarded,
         the finding names the others. An upgrade that only adds enum values (`ALTER TYPE ... ADD VALUE`)
-        has nothing PostgreSQL could undo (an info says so where one lacks IF NOT EXISTS: the upgrade cannot
-        run again after `alembic downgrade`), nor one that only turns columns into plain strings and drops
+        has nothing PostgreSQL could undo (an info says so where one lacks IF NOT EXISTS and is not in a DO
+        block that asks the catalog first: the upgrade cannot run again after `alembic downgrade`), nor one that only turns columns into plain strings and drops
         enum types IF EXISTS (it retires native enums: code of any revision reads and writes the same
         labels; unless a model at head maps one of those columns as a native enum), and one titled or
         described (its module docstring) as a data migration or backfill moves data in columns its
@@ -199,7 +199,8 @@ def downgrade():
     def _revision(self, r: RevisionFact):
         """The finding on one revision's empty downgrade, if it has one worth a finding."""
         if r.downgrade_empty and r.upgrade and _only_adds_enum_values(r):
-            once = [st for op in r.upgrade for st in op.sql.statements if not _TWICE.search(st.text)]  # type: ignore[union-attr]
+            once = [st for op in r.upgrade for st in op.sql.statements  # type: ignore[union-attr]
+                    if not (_TWICE.search(st.text) or st.details.get("guarded"))]  # a DO block asks pg_enum first
             if once:  # nothing to undo, but the next upgrade after `alembic downgrade` adds the value again
                 yield self.finding(
                     f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) only adds enum values, which "
