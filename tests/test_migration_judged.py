@@ -373,3 +373,35 @@ def test_a_model_used_only_by_the_downgrade_breaks_a_rollback_not_an_upgrade(tmp
     (f,) = found(tmp_path, files, "MIG019")
     assert f.severity is Severity.INFO and f.message.startswith(
         "the downgrade of revision 0002 loads or writes whole rows of today's model Item (")
+
+
+def test_a_guarded_drop_of_a_column_no_revision_makes_is_not_the_downgrades_to_restore(tmp_path):
+    """SurfSense #3: `SELECT EXISTS (... information_schema.columns ...)`, then drop_column only where it is found, of a
+    column no revision ever makes (an older draft of the migration left it): the downgrade has nothing to add back."""
+    check = ('found = op.get_bind().execute(sa.text("SELECT EXISTS (SELECT 1 FROM information_schema.columns '
+             "WHERE table_name = 'items' AND column_name = 'draft_code')\"))\n"
+             'if found.scalar():\n    op.drop_column("items", "draft_code")')
+    files = {"migrations/versions/0001_a.py": revision(CREATE_LEGACY, 'op.drop_table("legacy_hubs")\nop.drop_table("items")'),
+             "migrations/versions/0002_b.py": revision(check, 'op.execute("UPDATE items SET id = id")', rev="0002", down="0001")}
+    assert found(tmp_path, files, "MIG002") == []
+    # a column an earlier revision made is there on a database built by the chain: the downgrade must add it back
+    files["migrations/versions/0001_a.py"] = revision(
+        'op.create_table("items", sa.Column("id", sa.Integer, primary_key=True), sa.Column("draft_code", sa.Text))',
+        'op.drop_table("items")')
+    (f,) = found(tmp_path / "made", files, "MIG002")
+    assert f.message == "revision 0002 drops items.draft_code but the downgrade does not add it back"
+
+
+def test_a_table_created_in_the_else_of_an_existence_check_is_created_not_dropped(tmp_path):
+    """SurfSense #50: `if has_table("links"): <reshape it> else: op.create_table("links", ...)`, and the downgrade
+    drops links: it undoes the create; the upgrade drops nothing."""
+    body = ('if sa.inspect(op.get_bind()).has_table("links"):\n'
+            '    op.drop_column("links", "protocol")\n'
+            'else:\n'
+            '    op.create_table("links", sa.Column("id", sa.Integer, primary_key=True))')
+    files = {"migrations/versions/0001_a.py": revision(CREATE_LEGACY, 'op.drop_table("legacy_hubs")\nop.drop_table("items")'),
+             "migrations/versions/0002_b.py": revision(body, 'op.drop_table("links")', rev="0002", down="0001")}
+    assert found(tmp_path, files, "MIG002") == []
+    files["migrations/versions/0002_b.py"] = revision(body, 'op.execute("UPDATE items SET id = id")', rev="0002", down="0001")
+    (f,) = found(tmp_path / "kept", files, "MIG002")
+    assert f.message == "revision 0002 creates table links but the downgrade does not drop it"

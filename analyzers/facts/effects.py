@@ -196,6 +196,9 @@ class _Schema:
             return
         if e.kind == "create_table":
             self._table(e.table, creating=True, maybe=e.maybe)
+            if e.op.guard_missing and e.table in e.op.guard_names:
+                # `if has_table(t): <reshape it> else: create_table(t)`: where this runs, the table was not there
+                self.table_before[e.table] = False
             if first:
                 self.cause.setdefault(("table", e.table), e)
             ident = self.tables[e.table] = object()
