@@ -876,7 +876,9 @@ class EnvMissesModels(Rule):
         model whose module env.py never imports, directly or through what it imports (a package's
         `__init__` that imports its submodules, an `import app.models  # noqa`, the app factory env.py
         calls, a command of the application that runs Alembic through `alembic.command` after importing
-        them), is not on the MetaData when autogenerate runs. Imports by a name computed at run time
+        them), is not on the MetaData when autogenerate runs. An import by a constant name given to a call
+        (`importlib.import_module("app.models")`, oslo's `importutils.try_import("app.models")`) is an import.
+        Imports by a name computed at run time
         (importlib, a pkgutil walk over a package) cannot be followed, nor a MetaData that is no base's
         (`MetaData()` of its own, `current_app.extensions[...]`): no finding then. A filter given to
         autogenerate (`include_object`) makes it info, and an import dbreview could not follow (a file that
@@ -913,6 +915,8 @@ class EnvMissesModels(Rule):
         _env_app("from app.db import Base", **{
             "app/manage.py": "from alembic import command\nimport app.models.orders, app.models.invoices\n"
                              "def makemigrations(config):\n    command.revision(config, autogenerate=True)\n"}),
+        _env_app("from oslo_utils import importutils\nfrom app.db import Base\n"  # a constant name: an import
+                 "importutils.try_import('app.models.orders')\nimportlib.import_module('app.models.invoices')"),
     )
     INVALID = (
         _env_app("from app.db import Base\nfrom app.models.orders import Order"),
