@@ -405,3 +405,25 @@ def test_a_table_created_in_the_else_of_an_existence_check_is_created_not_droppe
     files["migrations/versions/0002_b.py"] = revision(body, 'op.execute("UPDATE items SET id = id")', rev="0002", down="0001")
     (f,) = found(tmp_path / "kept", files, "MIG002")
     assert f.message == "revision 0002 creates table links but the downgrade does not drop it"
+
+
+def test_a_table_dropped_and_created_again_under_its_name_is_said_as_such(tmp_path):
+    """mistral #4: the upgrade drops `metrics`, creates it again with the same columns and bulk_inserts its one row:
+    code deployed before still finds the table and its row; no finding. Without the insert its rows are gone,
+    and a column left out is what old code misses."""
+    first = revision('op.create_table("metrics", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text))',
+                     'op.drop_table("metrics")')
+    again = ('op.drop_table("metrics")\n'
+             'metrics = op.create_table("metrics", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text),'
+             ' sa.Column("created_at", sa.DateTime))\n'
+             'op.bulk_insert(metrics, [{"id": 1, "name": "status"}])')
+    files = {"migrations/versions/0001_a.py": first, "migrations/versions/0002_b.py": revision(again, rev="0002", down="0001")}
+    assert found(tmp_path, files, "MIG012") == []
+    files["migrations/versions/0002_b.py"] = revision(again.rsplit("\n", 1)[0], rev="0002", down="0001")
+    (f,) = found(tmp_path / "empty", files, "MIG012")
+    assert f.message == ("revision 0002 drops table metrics and creates it again on line 8 with the columns it had: code "
+                         "deployed before this migration still finds it, but its rows are gone for good (none are copied "
+                         "or inserted back)")
+    files["migrations/versions/0002_b.py"] = revision(again.replace('sa.Column("name", sa.Text),', ""), rev="0002", down="0001")
+    (f,) = found(tmp_path / "lost", files, "MIG012")
+    assert f.message.startswith("revision 0002 drops table metrics and creates it again on line 8 without name: code deployed")

@@ -25,6 +25,7 @@ from analyzers.facts.sql import sets_storage_only
 from analyzers.rules.base import Rule
 from analyzers.rules.drift import sql_touches
 from analyzers.rules.growth import stays_small
+from analyzers.rules.outside_writes import bulk_insert_table
 from analyzers.rules.runs_on import on_postgres, runs_on
 from analyzers.rules.schema import named_in_code
 
@@ -1395,6 +1396,9 @@ class DestructiveStep(_OnePerRevision, Rule):
         values. Not where the revision empties the table first (a DELETE with no WHERE), where the new column
         is NOT NULL with no default (adding it fails on a table with rows: MIG009), nor where its type is of
         another kind (an integer made a UUID, JSON made bytes: the values could not have been kept as they were).
+        A table dropped and created again under its name in the same upgrade is said as such: the columns it lost,
+        or that its rows are gone; no finding where it keeps every column and the revision fills it again
+        (`op.bulk_insert`, an INSERT).
     Why it matters:
         Migrations run before (or while) the new code rolls out: the old code still selects the dropped
         or renamed column, and its queries fail until every instance is replaced. A drop also loses the
@@ -1447,7 +1451,11 @@ op.add_column("orders", sa.Column("note", sa.String(50), server_default="none", 
                         yield e.table, self._found(c, e.table, "drops table", e.table)  # DROP TABLE a, b
                     continue
                 if e.kind == "drop_table" and not e.maybe:
-                    yield c.table, self._found(c, c.table, "drops table", c.table)
+                    remade = self._remade(c)
+                    if remade is None:
+                        yield c.table, self._found(c, c.table, "drops table", c.table)
+                    elif remade:
+                        yield c.table, self._finding(c, c.table, remade)
                 elif e.kind == "rename_table":
                     yield c.table, self._found(c, c.table, f"renames table {c.table} to {e.name}", c.table)
                 elif e.kind == "drop_column" and e.name and not e.maybe and c.column_before(self.facts, e.name):
@@ -1526,6 +1534,28 @@ op.add_column("orders", sa.Column("note", sa.String(50), server_default="none", 
                 if verb and word.search(text) and (found is None or found[0] == "SELECT" or verb != "SELECT"):
                     found = (verb, st.span.start)
         return found
+
+    def _remade(self, c: Change) -> str | None:
+        """For a table the step drops and a later step of the same upgrade creates again under its name: what
+        code deployed before meets (the columns it lost, or its rows gone), "" where it meets the table whole and
+        the revision fills it again (`op.bulk_insert`, an INSERT); None where the table is not made again."""
+        at = next(i for i, op in enumerate(c.rev.upgrade) if op is c.op)
+        after = c.rev.upgrade[at + 1:]
+        create = next((e for e in effects(after) if e.kind == "create_table" and e.table == c.table), None)
+        if create is None:
+            return None
+        hist, prefix = history(self.facts), f"{c.table}."
+        old = sorted({key[2][len(prefix):] for key in hist.lives if key[1] == "column" and key[2].startswith(prefix)
+                      and hist.before(c.rev, "column", key[2])})
+        lost = [name for name in old if name not in create.columns]
+        again = f"{c.who} drops table {c.table} and creates it again on line {create.span.start}"
+        if lost:
+            return (f"{again} without {', '.join(lost)}: code deployed before this migration that still uses them fails "
+                    "until it is replaced; the table's rows are gone for good")
+        filled = any(op.name == "bulk_insert" and bulk_insert_table(self.facts, op) == c.table or op.sql is not None and any(
+            st.kind == "InsertStmt" and st.details.get("dml_table") == c.table for st in op.sql.statements) for op in after)
+        return "" if filled else (f"{again} with the columns it had: code deployed before this migration still finds "
+                                  "it, but its rows are gone for good (none are copied or inserted back)")
 
     @staticmethod
     def _renamed_in_place(c: Change, table: str, name: str) -> str | None:
