@@ -427,3 +427,17 @@ def test_a_table_dropped_and_created_again_under_its_name_is_said_as_such(tmp_pa
     files["migrations/versions/0002_b.py"] = revision(again.replace('sa.Column("name", sa.Text),', ""), rev="0002", down="0001")
     (f,) = found(tmp_path / "lost", files, "MIG012")
     assert f.message.startswith("revision 0002 drops table metrics and creates it again on line 8 without name: code deployed")
+
+
+def test_a_numeric_precision_raised_at_the_same_scale_rewrites_nothing(tmp_path):
+    """cloudkitty #13, #33: NUMERIC(10, 5) made NUMERIC(15, 5) (existing_type says a plain Numeric, the earlier
+    revision gave 10, 5): PostgreSQL raises the precision without a rewrite. Another scale still rewrites."""
+    first = revision('op.create_table("frames", sa.Column("id", sa.Integer, primary_key=True), sa.Column("qty", sa.Numeric(10, 5)))',
+                     'op.drop_table("frames")')
+    alter = 'op.alter_column("frames", "qty", type_=sa.Numeric(15, 5), existing_type=sa.Numeric())'
+    files = {"migrations/versions/0001_a.py": first, "migrations/versions/0002_b.py": revision(alter, rev="0002", down="0001")}
+    assert found(tmp_path, files, "MIG011") == []
+    files["migrations/versions/0002_b.py"] = revision(alter.replace("(15, 5)", "(15, 6)"), rev="0002", down="0001")
+    (f,) = found(tmp_path / "scale", files, "MIG011")
+    assert "changes the type of frames.qty from sa.Numeric() to sa.Numeric(15, 6)" in f.message
+

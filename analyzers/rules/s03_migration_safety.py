@@ -1278,6 +1278,30 @@ def _same_type(facts: Facts, c: Change, column: str, altered: list[ColumnFact]) 
     return then.type_args == new.type_args
 
 
+_NUMERIC = ("numeric", "decimal")
+_PRECISION = re.compile(r"(?:Numeric|NUMERIC|DECIMAL|Decimal)\(\s*(?:precision\s*=\s*)?(\d+)\s*(?:,\s*(?:scale\s*=\s*)?(\d+))?\s*\)")
+
+
+def _numeric_widened(facts: Facts, c: Change, column: str, altered: list[ColumnFact]) -> bool:
+    """Whether the column goes from NUMERIC(p, s) to NUMERIC(p2, s), p2 >= p: at the same scale PostgreSQL (9.2 and
+    later) raises the precision without rewriting the table or its indexes. The type before is the one the earlier
+    revisions gave it, where they tell (existing_type may say a plain Numeric that they made NUMERIC(10, 5)), else
+    existing_type's."""
+    new = altered[0] if altered else None
+    if new is None or (new.type_name or "").lower() not in _NUMERIC or not new.type_args.get("precision"):
+        return False
+    then = column_then(facts, c.rev, c.op, c.table, column)
+    if then is not None and (then.type_name or "").lower() in _NUMERIC and then.type_args.get("precision") \
+            and not sql_touches(facts, c.table, column):
+        old = (then.type_args["precision"], then.type_args.get("scale", "0"))
+    elif (m := _PRECISION.search(c.op.options.get("existing_type", ""))) is not None:
+        old = (m.group(1), m.group(2) or "0")
+    else:
+        return False  # an unconstrained NUMERIC given a precision: its values are checked, the table rewritten
+    precision, scale = new.type_args["precision"], new.type_args.get("scale", "0")
+    return all(x.isdigit() for x in (*old, precision, scale)) and int(precision) >= int(old[0]) and int(scale) == int(old[1])
+
+
 def _length(type_source: str) -> float:
     """The length limit a character type's source sets (`sa.String(length=255)`, `VARCHAR(36)`); none: infinite."""
     m = re.search(r"\(\s*(?:length\s*=\s*)?(\d+)", type_source)
@@ -1292,7 +1316,8 @@ class TableRewrite(_LockRule, Rule):
         (`op.alter_column(..., type_=...)`, `ALTER COLUMN ... TYPE`), unless both types are character
         types (widening a varchar, turning it to text or giving it another collation does not rewrite;
         narrowing is MIG010's) or the earlier revisions already gave the column that type (an Enum of the
-        same name). A type passed through a helper of the revision (`def alter(t, c, type_):
+        same name), or a NUMERIC's precision raised at the same scale (`Numeric(10, 5)` to `Numeric(15, 5)`, the
+        type before read from the earlier revisions where they give it, else from existing_type). A type passed through a helper of the revision (`def alter(t, c, type_):
         op.alter_column(t, c, type_=type_)`) is the one its caller writes. The old type is
         `existing_type`, else what the earlier revisions made it (on a table made outside the migrations too, for a
         column a revision added); where neither tells and the new type is a
@@ -1336,7 +1361,8 @@ class TableRewrite(_LockRule, Rule):
                 new, old = op.options["type_"], _old_type(self.facts, c, op.target or "")
                 unbounded = _length(new) == float("inf")  # no length it could narrow to
                 if not (_STRINGS.match(new) and (_STRINGS.match(old) or unbounded and _was_character(self.facts, c, op.target or ""))) \
-                        and not _same_type(self.facts, c, op.target or "", op.columns):
+                        and not _same_type(self.facts, c, op.target or "", op.columns) \
+                        and not _numeric_widened(self.facts, c, op.target or "", op.columns):
                     yield c, self._type(c, op.target or "", new, old), f"rewrites {c.table} for {op.target}'s new type"
             elif c.st is None and op.name == "add_column":
                 for col in op.columns:
