@@ -441,3 +441,19 @@ def test_a_numeric_precision_raised_at_the_same_scale_rewrites_nothing(tmp_path)
     (f,) = found(tmp_path / "scale", files, "MIG011")
     assert "changes the type of frames.qty from sa.Numeric() to sa.Numeric(15, 6)" in f.message
 
+
+def test_columns_a_helper_of_another_module_adds_through_the_batch_it_is_given_are_read(tmp_path):
+    """cloudkitty #23: `with op.batch_alter_table("items") as batch_op:` drops a UNIQUE constraint and calls
+    `add_audit(batch_op)` of another module, which adds a NOT NULL column with no default: the code before cannot
+    insert rows any more, so the empty downgrade is not one a deploy rolls back without."""
+    helper = ("import sqlalchemy as sa\n\n\ndef add_audit(batch_op):\n"
+              "    batch_op.add_column(sa.Column('created_by', sa.String(32), nullable=False))\n")
+    body = ('with op.batch_alter_table("items") as batch_op:\n'
+            '    batch_op.drop_constraint("uq_items_name", type_="unique")\n'
+            '    add_audit(batch_op)')
+    second = revision(body, rev="0002", down="0001").replace("import sqlalchemy as sa\n", "import sqlalchemy as sa\nfrom app.helpers import add_audit\n")
+    files = {"app/__init__.py": "", "app/helpers.py": helper,
+             "migrations/versions/0001_a.py": revision(CREATE_LEGACY, 'op.drop_table("legacy_hubs")\nop.drop_table("items")'),
+             "migrations/versions/0002_b.py": second}
+    (f,) = found(tmp_path, files, "MIG001")
+    assert f.severity is Severity.WARNING and "has an empty downgrade: its 2 operation(s) cannot be rolled back" in f.message

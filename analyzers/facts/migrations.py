@@ -629,7 +629,7 @@ class _OpReader:
 
     def _call(self, call: ast.Call, env: Env, batch: dict[str, str], out: list[MigrationOp], depth: int) -> None:
         func = call.func
-        if self._projects(call) and self._follow(call, out):
+        if self._projects(call) and self._follow(call, out, batch):
             return
         if isinstance(func, ast.Name) and func.id in self.functions and depth < _MAX_INLINE_DEPTH:
             self._inline(self.functions[func.id], call, env, batch, out, depth)
@@ -683,10 +683,11 @@ class _OpReader:
         imported = self.names.imports.get(root.id) if isinstance(root, ast.Name) else None
         return imported is not None and imported.split(".")[0] not in _NOT_THE_PROJECTS
 
-    def _follow(self, call: ast.Call, out: list[MigrationOp]) -> bool:
+    def _follow(self, call: ast.Call, out: list[MigrationOp], batch: dict[str, str]) -> bool:
         """Read the project's function a revision's statement calls (`dvr_init_ops.upgrade()`,
-        `migration.create_table_if_not_exists("t", sa.Column(...))`) in its own module, its parameters replaced by
-        what the call passes, and take its operations as the revision's own, placed at the call. False when it
+        `migration.create_table_if_not_exists("t", sa.Column(...))`, `add_audit_columns(batch_op)`) in its own module,
+        its parameters replaced by what the call passes (a batch given, its table), and take its operations as the
+        revision's own, placed at the call. False when it
         cannot be read so (not found, a cycle, too deep, arguments it cannot match): the call stays unread."""
         qualname = self.names.qualname(call.func)
         if self.follow is None or not qualname or qualname in self.following or len(self.following) >= _MAX_FOLLOW_DEPTH:
@@ -708,7 +709,8 @@ class _OpReader:
         self.bindings = {**self.module_bindings, **_assigned(body)}
         read: list[MigrationOp] = []
         try:
-            self._body(body, constant_env(body, helper.env), {}, read, 0)
+            passed = {n.id for a in (*call.args, *(k.value for k in call.keywords)) for n in walk(a) if isinstance(n, ast.Name)}
+            self._body(body, constant_env(body, helper.env), {k: v for k, v in batch.items() if k in passed}, read, 0)
         finally:
             (self.names, self.path, self.functions, self.module_bindings, self.flow, self.func, self.flags, self.given,
              self.methods, self.following, self.unknown, self.sources) = saved
