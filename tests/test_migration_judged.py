@@ -457,3 +457,20 @@ def test_columns_a_helper_of_another_module_adds_through_the_batch_it_is_given_a
              "migrations/versions/0002_b.py": second}
     (f,) = found(tmp_path, files, "MIG001")
     assert f.severity is Severity.WARNING and "has an empty downgrade: its 2 operation(s) cannot be rolled back" in f.message
+
+
+def test_a_column_an_earlier_revision_may_add_in_a_loop_it_could_not_read_is_not_said_never_created(tmp_path):
+    """papermerge-core #8: `for size in Size: op.add_column("pages", sa.Column(f"status_{size.value}", ...))` over an
+    enum of another module, then a later revision drops pages.status_sm: no claim that no revision made it."""
+    loop = ('for size in Size:\n'
+            '    op.add_column("pages", sa.Column(f"status_{size.value}", sa.Text))')
+    files = {"app/__init__.py": "", "app/types.py": "import enum\n\n\nclass Size(enum.Enum):\n    sm = 'sm'\n    lg = 'lg'\n",
+             "migrations/versions/0001_a.py": revision('op.create_table("pages", sa.Column("id", sa.Integer, primary_key=True))',
+                                                       'op.drop_table("pages")'),
+             "migrations/versions/0002_b.py": revision(loop, rev="0002", down="0001").replace(
+                 "import sqlalchemy as sa\n", "import sqlalchemy as sa\nfrom app.types import Size\n"),
+             "migrations/versions/0003_c.py": revision('op.drop_column("pages", "status_sm")', rev="0003", down="0002")}
+    assert found(tmp_path, files, "MIG017") == []
+    files["migrations/versions/0003_c.py"] = revision('op.drop_column("pages", "status_sm")', rev="0003", down="0001")
+    (f,) = found(tmp_path / "apart", files, "MIG017")  # 0002 is on no path to 0003 any more
+    assert "changes column pages.status_sm, which no earlier revision creates" in f.message

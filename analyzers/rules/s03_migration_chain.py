@@ -238,7 +238,9 @@ class UpgradeOnMissingObject(Rule):
         revision did not create itself; IF EXISTS (in SQL, or `if_exists=True` on a drop) and steps decided
         by the inspector are left alone. Not when the history starts from a schema built another way (no root
         revision, or a root that creates no table), nor on a table an operation dbreview does not follow names
-        (a rename helper class of the migration). When a part of the migrations could not be read, the finding is info and says which.
+        (a rename helper class of the migration), nor on a column of a table an earlier revision changes by a step
+        dbreview could not read (columns added in a loop over an enum of another module: it may have made it).
+        When a part of the migrations could not be read, the finding is info and says which.
     Why it matters:
         The revision only works on a database that got the object some other way (create_all, a hand-run
         script, a revision since deleted): a fresh `alembic upgrade head` (a new environment, CI, a restore
@@ -307,9 +309,15 @@ class UpgradeOnMissingObject(Rule):
         column = op.target if op.name == "alter_column" or op.name == "drop_column" and not if_exists else None
         if column and f"{op.table}.{column}" not in made and hist.before(rev, "column", f"{op.table}.{column}") is None:
             life = hist.before(rev, "table", op.table)
-            if life is not None and self._columns_known(life):
+            if life is not None and self._columns_known(life) and not self._columns_unread(rev, op.table, hist):
                 return op.table, f"column {op.table}.{column}"
         return None
+
+    def _columns_unread(self, rev: RevisionFact, table: str, hist) -> bool:
+        """Whether an earlier revision runs a step on `table` that could not be read (`for size in Sizes:
+        op.add_column("pages", sa.Column(f"status_{size.value}", ...))`): it may have made any column of it."""
+        seen = hist.ancestors.get(id(rev), frozenset())
+        return any(op.name == "unread" and op.table == table for r in self.facts.revisions if id(r) in seen for op in r.upgrade)
 
     @staticmethod
     def _columns_known(life) -> bool:
