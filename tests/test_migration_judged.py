@@ -474,3 +474,20 @@ def test_a_column_an_earlier_revision_may_add_in_a_loop_it_could_not_read_is_not
     files["migrations/versions/0003_c.py"] = revision('op.drop_column("pages", "status_sm")', rev="0003", down="0001")
     (f,) = found(tmp_path / "apart", files, "MIG017")  # 0002 is on no path to 0003 any more
     assert "changes column pages.status_sm, which no earlier revision creates" in f.message
+
+
+def test_a_table_the_application_creates_in_its_pre_start_before_the_migrations_is_info(tmp_path):
+    """storage #4: `python -m app --pre-start` runs `db.create_shared(engine)` (app/db/__init__.py imports it from
+    init_db.py), whose create_all makes the tenants a model maps; a revision then adds a column to tenants, which
+    no revision creates: a bare `alembic upgrade head` fails, not a deploy that starts the application first."""
+    models = MODELS.replace("class Item(Base):\n    __tablename__ = \"items\"", "class Tenant(Base):\n    __tablename__ = \"tenants\"")
+    files = {"app/__init__.py": "", "app/models.py": models,
+             "app/db/__init__.py": "from .init_db import create_shared\n",
+             "app/db/init_db.py": "from app.models import Base\n\n\ndef create_shared(engine):\n    Base.metadata.create_all(bind=engine)\n",
+             "app/__main__.py": "from app import db\n\n\ndef pre_start(engine):\n    db.create_shared(engine)\n",
+             "migrations/versions/0001_a.py": revision(CREATE_LEGACY, 'op.drop_table("legacy_hubs")\nop.drop_table("items")'),
+             "migrations/versions/0002_b.py": revision('op.add_column("tenants", sa.Column("email", sa.Text))', rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG017")
+    assert f.severity is Severity.INFO and f.message == (
+        "revision 0002 changes table tenants, which no earlier revision creates: a fresh `alembic upgrade head` fails here, "
+        "unless the application started first: a model maps tenants, and create_all at app/db/init_db.py:5 runs from pre_start")

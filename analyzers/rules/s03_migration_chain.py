@@ -240,7 +240,9 @@ class UpgradeOnMissingObject(Rule):
         revision, or a root that creates no table), nor on a table an operation dbreview does not follow names
         (a rename helper class of the migration), nor on a column of a table an earlier revision changes by a step
         dbreview could not read (columns added in a loop over an enum of another module: it may have made it).
-        When a part of the migrations could not be read, the finding is info and says which.
+        When a part of the migrations could not be read, the finding is info and says which; so is a table a model
+        maps that the application creates as it starts (create_all from a start-up or pre-start routine): the
+        revision works where the application started before the migrations ran.
     Why it matters:
         The revision only works on a database that got the object some other way (create_all, a hand-run
         script, a revision since deleted): a fresh `alembic upgrade head` (a new environment, CI, a restore
@@ -278,10 +280,14 @@ class UpgradeOnMissingObject(Rule):
                 )
                 continue
             for rev, op, table, what in found:
+                made = start_up.start_up_create_all(facts) if what == f"table {table}" and table in facts.tables else None
                 yield self.finding(
                     f"revision {rev.revision} changes {what}, which no earlier revision creates: a fresh "
-                    "`alembic upgrade head` fails here",
+                    "`alembic upgrade head` fails here" + (
+                        f", unless the application started first: a model maps {table}, and create_all at "
+                        f"{made[0].path}:{made[0].start} runs from {made[1]}" if made else ""),
                     op.span, f"migration:{rev.revision}:missing:{what}", unsure=migration_gaps(facts, table),
+                    severity=Severity.INFO if made else None,
                 )
 
     def _steps(self, rev: RevisionFact, hist):
