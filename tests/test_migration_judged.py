@@ -491,3 +491,19 @@ def test_a_table_the_application_creates_in_its_pre_start_before_the_migrations_
     assert f.severity is Severity.INFO and f.message == (
         "revision 0002 changes table tenants, which no earlier revision creates: a fresh `alembic upgrade head` fails here, "
         "unless the application started first: a model maps tenants, and create_all at app/db/init_db.py:5 runs from pre_start")
+
+
+def test_a_downgrade_that_adds_back_a_column_the_upgrade_made_again_fails_on_it(tmp_path):
+    """papermerge-core #5: the upgrade drops items.note and adds a new note; the downgrade adds note back while the
+    upgrade's is still there (and drops note only later): it does add it back, and that add fails."""
+    first = revision('op.create_table("items", sa.Column("id", sa.Integer, primary_key=True), sa.Column("note", sa.Text))',
+                     'op.drop_table("items")')
+    up = 'op.drop_column("items", "note")\nop.add_column("items", sa.Column("note", sa.Integer))'
+    down = 'op.add_column("items", sa.Column("note", sa.Text))\nop.drop_column("items", "note")'
+    files = {"migrations/versions/0001_a.py": first, "migrations/versions/0002_b.py": revision(up, down, rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG002")
+    assert f.message == ("revision 0002 drops items.note and adds it again; its downgrade adds items.note back on line 10 "
+                         "while the one the upgrade added is still there: that add fails (the column exists), so the "
+                         "downgrade cannot run")
+    files["migrations/versions/0002_b.py"] = revision(up, "\n".join(reversed(down.split("\n"))), rev="0002", down="0001")
+    assert found(tmp_path / "ordered", files, "MIG002") == []
