@@ -109,9 +109,10 @@ def test_a_guarded_repair_of_what_an_earlier_revision_took_away_is_no_mig002(tmp
             'op.drop_column("accounts", "state_new")\nop.add_column("accounts", sa.Column("legacy_id", sa.Integer))')
     anchors = [f.anchor for f in found(tmp_path / "a", _chain(create, move, (GUARDED, "op.execute('SELECT 1')")), "MIG002")]
     assert anchors == []
-    # without the earlier revision that took them away, the guarded steps run on a migrated database
+    # without the earlier revision that took it away, the guarded drop runs on a migrated database; the guarded rename
+    # of state_new, which no revision ever makes, still never runs there
     anchors = [f.anchor for f in found(tmp_path / "b", _chain(create, (GUARDED, "op.execute('SELECT 1')")), "MIG002")]
-    assert sorted(anchors) == ["migration:0002:alter_column:accounts:state_new", "migration:0002:drop_column:accounts:legacy_id"]
+    assert anchors == ["migration:0002:drop_column:accounts:legacy_id"]
 
 
 def test_a_token_stored_as_the_hash_the_code_names_is_no_mod008(tmp_path):

@@ -256,6 +256,11 @@ def test_enum_values_added_without_if_not_exists_cannot_be_added_again(tmp_path)
     assert "(the value exists already: ADD VALUE without IF NOT EXISTS, line 7)" in f.message
     files["migrations/versions/0002_b.py"] = revision(add.replace("ADD VALUE", "ADD VALUE IF NOT EXISTS"), rev="0002", down="0001")
     assert found(tmp_path / "twice", files, "MIG001") == []
+    # SurfSense: the value added in a DO block only where pg_enum lacks it
+    checked = ("op.execute(\"\"\"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_type t JOIN pg_enum e ON t.oid = e.enumtypid "
+               "WHERE t.typname = 'kind' AND e.enumlabel = 'LICENSE') THEN ALTER TYPE kind ADD VALUE 'LICENSE'; END IF; END $$;\"\"\")")
+    files["migrations/versions/0002_b.py"] = revision(checked, rev="0002", down="0001")
+    assert found(tmp_path / "checked", files, "MIG001") == []
 
 
 def test_removed_sqlalchemy_calls_in_a_project_that_stamps_new_databases_say_who_runs_them(tmp_path):
@@ -368,3 +373,137 @@ def test_a_model_used_only_by_the_downgrade_breaks_a_rollback_not_an_upgrade(tmp
     (f,) = found(tmp_path, files, "MIG019")
     assert f.severity is Severity.INFO and f.message.startswith(
         "the downgrade of revision 0002 loads or writes whole rows of today's model Item (")
+
+
+def test_a_guarded_drop_of_a_column_no_revision_makes_is_not_the_downgrades_to_restore(tmp_path):
+    """SurfSense #3: `SELECT EXISTS (... information_schema.columns ...)`, then drop_column only where it is found, of a
+    column no revision ever makes (an older draft of the migration left it): the downgrade has nothing to add back."""
+    check = ('found = op.get_bind().execute(sa.text("SELECT EXISTS (SELECT 1 FROM information_schema.columns '
+             "WHERE table_name = 'items' AND column_name = 'draft_code')\"))\n"
+             'if found.scalar():\n    op.drop_column("items", "draft_code")')
+    files = {"migrations/versions/0001_a.py": revision(CREATE_LEGACY, 'op.drop_table("legacy_hubs")\nop.drop_table("items")'),
+             "migrations/versions/0002_b.py": revision(check, 'op.execute("UPDATE items SET id = id")', rev="0002", down="0001")}
+    assert found(tmp_path, files, "MIG002") == []
+    # a column an earlier revision made is there on a database built by the chain: the downgrade must add it back
+    files["migrations/versions/0001_a.py"] = revision(
+        'op.create_table("items", sa.Column("id", sa.Integer, primary_key=True), sa.Column("draft_code", sa.Text))',
+        'op.drop_table("items")')
+    (f,) = found(tmp_path / "made", files, "MIG002")
+    assert f.message == "revision 0002 drops items.draft_code but the downgrade does not add it back"
+
+
+def test_a_table_created_in_the_else_of_an_existence_check_is_created_not_dropped(tmp_path):
+    """SurfSense #50: `if has_table("links"): <reshape it> else: op.create_table("links", ...)`, and the downgrade
+    drops links: it undoes the create; the upgrade drops nothing."""
+    body = ('if sa.inspect(op.get_bind()).has_table("links"):\n'
+            '    op.drop_column("links", "protocol")\n'
+            'else:\n'
+            '    op.create_table("links", sa.Column("id", sa.Integer, primary_key=True))')
+    files = {"migrations/versions/0001_a.py": revision(CREATE_LEGACY, 'op.drop_table("legacy_hubs")\nop.drop_table("items")'),
+             "migrations/versions/0002_b.py": revision(body, 'op.drop_table("links")', rev="0002", down="0001")}
+    assert found(tmp_path, files, "MIG002") == []
+    files["migrations/versions/0002_b.py"] = revision(body, 'op.execute("UPDATE items SET id = id")', rev="0002", down="0001")
+    (f,) = found(tmp_path / "kept", files, "MIG002")
+    assert f.message == "revision 0002 creates table links but the downgrade does not drop it"
+
+
+def test_a_table_dropped_and_created_again_under_its_name_is_said_as_such(tmp_path):
+    """mistral #4: the upgrade drops `metrics`, creates it again with the same columns and bulk_inserts its one row:
+    code deployed before still finds the table and its row; no finding. Without the insert its rows are gone,
+    and a column left out is what old code misses."""
+    first = revision('op.create_table("metrics", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text))',
+                     'op.drop_table("metrics")')
+    again = ('op.drop_table("metrics")\n'
+             'metrics = op.create_table("metrics", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text),'
+             ' sa.Column("created_at", sa.DateTime))\n'
+             'op.bulk_insert(metrics, [{"id": 1, "name": "status"}])')
+    files = {"migrations/versions/0001_a.py": first, "migrations/versions/0002_b.py": revision(again, rev="0002", down="0001")}
+    assert found(tmp_path, files, "MIG012") == []
+    files["migrations/versions/0002_b.py"] = revision(again.rsplit("\n", 1)[0], rev="0002", down="0001")
+    (f,) = found(tmp_path / "empty", files, "MIG012")
+    assert f.message == ("revision 0002 drops table metrics and creates it again on line 8 with the columns it had: code "
+                         "deployed before this migration still finds it, but its rows are gone for good (none are copied "
+                         "or inserted back)")
+    files["migrations/versions/0002_b.py"] = revision(again.replace('sa.Column("name", sa.Text),', ""), rev="0002", down="0001")
+    (f,) = found(tmp_path / "lost", files, "MIG012")
+    assert f.message.startswith("revision 0002 drops table metrics and creates it again on line 8 without name: code deployed")
+
+
+def test_a_numeric_precision_raised_at_the_same_scale_rewrites_nothing(tmp_path):
+    """cloudkitty #13, #33: NUMERIC(10, 5) made NUMERIC(15, 5) (existing_type says a plain Numeric, the earlier
+    revision gave 10, 5): PostgreSQL raises the precision without a rewrite. Another scale still rewrites."""
+    first = revision('op.create_table("frames", sa.Column("id", sa.Integer, primary_key=True), sa.Column("qty", sa.Numeric(10, 5)))',
+                     'op.drop_table("frames")')
+    alter = 'op.alter_column("frames", "qty", type_=sa.Numeric(15, 5), existing_type=sa.Numeric())'
+    files = {"migrations/versions/0001_a.py": first, "migrations/versions/0002_b.py": revision(alter, rev="0002", down="0001")}
+    assert found(tmp_path, files, "MIG011") == []
+    files["migrations/versions/0002_b.py"] = revision(alter.replace("(15, 5)", "(15, 6)"), rev="0002", down="0001")
+    (f,) = found(tmp_path / "scale", files, "MIG011")
+    assert "changes the type of frames.qty from sa.Numeric() to sa.Numeric(15, 6)" in f.message
+
+
+def test_columns_a_helper_of_another_module_adds_through_the_batch_it_is_given_are_read(tmp_path):
+    """cloudkitty #23: `with op.batch_alter_table("items") as batch_op:` drops a UNIQUE constraint and calls
+    `add_audit(batch_op)` of another module, which adds a NOT NULL column with no default: the code before cannot
+    insert rows any more, so the empty downgrade is not one a deploy rolls back without."""
+    helper = ("import sqlalchemy as sa\n\n\ndef add_audit(batch_op):\n"
+              "    batch_op.add_column(sa.Column('created_by', sa.String(32), nullable=False))\n")
+    body = ('with op.batch_alter_table("items") as batch_op:\n'
+            '    batch_op.drop_constraint("uq_items_name", type_="unique")\n'
+            '    add_audit(batch_op)')
+    second = revision(body, rev="0002", down="0001").replace("import sqlalchemy as sa\n", "import sqlalchemy as sa\nfrom app.helpers import add_audit\n")
+    files = {"app/__init__.py": "", "app/helpers.py": helper,
+             "migrations/versions/0001_a.py": revision(CREATE_LEGACY, 'op.drop_table("legacy_hubs")\nop.drop_table("items")'),
+             "migrations/versions/0002_b.py": second}
+    (f,) = found(tmp_path, files, "MIG001")
+    assert f.severity is Severity.WARNING and "has an empty downgrade: its 2 operation(s) cannot be rolled back" in f.message
+
+
+def test_a_column_an_earlier_revision_may_add_in_a_loop_it_could_not_read_is_not_said_never_created(tmp_path):
+    """papermerge-core #8: `for size in Size: op.add_column("pages", sa.Column(f"status_{size.value}", ...))` over an
+    enum of another module, then a later revision drops pages.status_sm: no claim that no revision made it."""
+    loop = ('for size in Size:\n'
+            '    op.add_column("pages", sa.Column(f"status_{size.value}", sa.Text))')
+    files = {"app/__init__.py": "", "app/types.py": "import enum\n\n\nclass Size(enum.Enum):\n    sm = 'sm'\n    lg = 'lg'\n",
+             "migrations/versions/0001_a.py": revision('op.create_table("pages", sa.Column("id", sa.Integer, primary_key=True))',
+                                                       'op.drop_table("pages")'),
+             "migrations/versions/0002_b.py": revision(loop, rev="0002", down="0001").replace(
+                 "import sqlalchemy as sa\n", "import sqlalchemy as sa\nfrom app.types import Size\n"),
+             "migrations/versions/0003_c.py": revision('op.drop_column("pages", "status_sm")', rev="0003", down="0002")}
+    assert found(tmp_path, files, "MIG017") == []
+    files["migrations/versions/0003_c.py"] = revision('op.drop_column("pages", "status_sm")', rev="0003", down="0001")
+    (f,) = found(tmp_path / "apart", files, "MIG017")  # 0002 is on no path to 0003 any more
+    assert "changes column pages.status_sm, which no earlier revision creates" in f.message
+
+
+def test_a_table_the_application_creates_in_its_pre_start_before_the_migrations_is_info(tmp_path):
+    """storage #4: `python -m app --pre-start` runs `db.create_shared(engine)` (app/db/__init__.py imports it from
+    init_db.py), whose create_all makes the tenants a model maps; a revision then adds a column to tenants, which
+    no revision creates: a bare `alembic upgrade head` fails, not a deploy that starts the application first."""
+    models = MODELS.replace("class Item(Base):\n    __tablename__ = \"items\"", "class Tenant(Base):\n    __tablename__ = \"tenants\"")
+    files = {"app/__init__.py": "", "app/models.py": models,
+             "app/db/__init__.py": "from .init_db import create_shared\n",
+             "app/db/init_db.py": "from app.models import Base\n\n\ndef create_shared(engine):\n    Base.metadata.create_all(bind=engine)\n",
+             "app/__main__.py": "from app import db\n\n\ndef pre_start(engine):\n    db.create_shared(engine)\n",
+             "migrations/versions/0001_a.py": revision(CREATE_LEGACY, 'op.drop_table("legacy_hubs")\nop.drop_table("items")'),
+             "migrations/versions/0002_b.py": revision('op.add_column("tenants", sa.Column("email", sa.Text))', rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG017")
+    assert f.severity is Severity.INFO and f.message == (
+        "revision 0002 changes table tenants, which no earlier revision creates: a fresh `alembic upgrade head` fails here, "
+        "unless the application started first: a model maps tenants, and create_all at app/db/init_db.py:5 runs from pre_start")
+
+
+def test_a_downgrade_that_adds_back_a_column_the_upgrade_made_again_fails_on_it(tmp_path):
+    """papermerge-core #5: the upgrade drops items.note and adds a new note; the downgrade adds note back while the
+    upgrade's is still there (and drops note only later): it does add it back, and that add fails."""
+    first = revision('op.create_table("items", sa.Column("id", sa.Integer, primary_key=True), sa.Column("note", sa.Text))',
+                     'op.drop_table("items")')
+    up = 'op.drop_column("items", "note")\nop.add_column("items", sa.Column("note", sa.Integer))'
+    down = 'op.add_column("items", sa.Column("note", sa.Text))\nop.drop_column("items", "note")'
+    files = {"migrations/versions/0001_a.py": first, "migrations/versions/0002_b.py": revision(up, down, rev="0002", down="0001")}
+    (f,) = found(tmp_path, files, "MIG002")
+    assert f.message == ("revision 0002 drops items.note and adds it again; its downgrade adds items.note back on line 10 "
+                         "while the one the upgrade added is still there: that add fails (the column exists), so the "
+                         "downgrade cannot run")
+    files["migrations/versions/0002_b.py"] = revision(up, "\n".join(reversed(down.split("\n"))), rev="0002", down="0001")
+    assert found(tmp_path / "ordered", files, "MIG002") == []

@@ -183,6 +183,7 @@ class _Schema:
         self.column_before: dict[tuple[object, str], bool | None] = {}  # (a table as it was, column) -> existed before
         self.cause: dict[tuple, Effect] = {}  # the first effect of the upgrade on a table or column
         self.partitions: dict[str, list[str]] = {}  # table -> its partitions, dropped with it
+        self.clashes: dict[tuple, Effect] = {}  # a column the downgrade adds where the upgrade left one of its name
 
     def _table(self, name: str, creating: bool = False, maybe: bool = False) -> object | None:
         if name not in self.table_before:
@@ -196,6 +197,9 @@ class _Schema:
             return
         if e.kind == "create_table":
             self._table(e.table, creating=True, maybe=e.maybe)
+            if e.op.guard_missing and e.table in e.op.guard_names:
+                # `if has_table(t): <reshape it> else: create_table(t)`: where this runs, the table was not there
+                self.table_before[e.table] = False
             if first:
                 self.cause.setdefault(("table", e.table), e)
             ident = self.tables[e.table] = object()
@@ -231,6 +235,8 @@ class _Schema:
             if first:
                 self.cause.setdefault(("column", ident, name), e)
         if e.kind == "add_column":
+            if not first and e.name in columns:
+                self.clashes.setdefault(("column", ident, e.name), e)
             columns.add(e.name)  # type: ignore[arg-type]
         elif e.kind == "drop_column":
             columns.discard(e.name)  # type: ignore[arg-type]
@@ -253,7 +259,12 @@ class _Schema:
             if before is None or before == now or cause is None or id(cause) in reported:
                 continue
             reported.add(id(cause))
-            if cause.kind == "rename_table":
+            clash = self.clashes.get(key)
+            if clash is not None:
+                what = (f"drops {cause.table}.{key[2]} and adds it again; its downgrade adds {cause.table}.{key[2]} back on "
+                        f"line {clash.span.start} while the one the upgrade added is still there: that add fails (the column "
+                        "exists), so the downgrade cannot run")
+            elif cause.kind == "rename_table":
                 what = f"renames table {cause.table} to {cause.name} but the downgrade does not rename it back"
             elif cause.kind == "rename_column":
                 what = f"renames {cause.table}.{cause.name} to {cause.new} but the downgrade does not rename it back"

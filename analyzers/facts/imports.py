@@ -4,7 +4,7 @@ Every import statement counts wherever it sits (inside a function, a branch, a t
 `if TYPE_CHECKING:`, which never runs: a module imported only if a function is called is still taken
 as imported, so that a claim that something is *not* imported rests on no import at all. An import by a
 name computed at run time (importlib, a pkgutil walk over a package, `__import__`, werkzeug's
-`import_string`) is recorded as such: what it loads cannot be known statically."""
+`import_string`, oslo's `try_import`) is recorded as such: what it loads cannot be known statically."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 # Calls that import modules by a name given at run time (a constant name is an ordinary import).
 _DYNAMIC = ("import_module", "__import__", "import_string", "walk_packages", "iter_modules", "find_modules",
             "exec_module", "load_source", "load_module", "run_path", "run_module", "spec_from_file_location",
-            "autodiscover_modules", "load_entry_point")
-_NAMED = ("import_module", "__import__", "import_string")  # these take the module's name as first argument
+            "autodiscover_modules", "load_entry_point", "try_import")
+# these take the module's name as first argument (oslo's `importutils.try_import` returns `default` where it is missing)
+_NAMED = ("import_module", "__import__", "import_string", "try_import")
 _MAY_BE_DYNAMIC = re.compile("|".join(_DYNAMIC))
 _MAX_MODULES = 5000  # an import graph this large is followed no further: the rest is said to be unknown
 
@@ -80,7 +81,7 @@ def _dynamic(tree: ast.Module, out: ImportFacts) -> None:
         if name not in _DYNAMIC:
             continue
         named = const_str(node.args[0]) if node.args and name in _NAMED else None
-        if named and not named.startswith(".") and not node.keywords:
+        if named and not named.startswith(".") and all(k.arg == "default" for k in node.keywords):
             out.imports.append(Import(named.split(":")[0], (), node.lineno))  # import_module("app.models"): a plain import
         else:
             out.dynamic.append((node.lineno, ast.unparse(node)[:120]))

@@ -70,6 +70,10 @@ _INSPECTOR = frozenset((
     "get_unique_constraints", "get_foreign_keys", "get_check_constraints", "get_pk_constraint", "get_view_names",
     "get_enums", "get_sequence_names",
 ))
+# SQL that asks the catalog what the database holds (`SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE
+# column_name = 'x')`): an `if` on its answer is an inspector check, asking about the names it quotes.
+_CATALOG_QUERY = re.compile(r"\bFROM\s+(information_schema\.|pg_catalog\.|pg_(class|attribute|tables|indexes|type|enum|constraint)\b|sqlite_master\b)", re.I)
+_QUOTED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)'")
 _TABLE_METHODS = ("create", "drop", "create_all", "drop_all")  # sa.Table(...).create(bind), metadata.create_all(bind)
 _TABLE_SECOND = (
     "create_index", "create_unique_constraint", "create_foreign_key", "create_check_constraint",
@@ -469,7 +473,8 @@ class _OpReader:
             if not isinstance(node, ast.Call):
                 continue
             name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id if isinstance(node.func, ast.Name) else ""
-            if name in _INSPECTOR or name == "inspect":
+            if name in _INSPECTOR or name == "inspect" or any(
+                    isinstance(a, ast.Constant) and isinstance(a.value, str) and _CATALOG_QUERY.search(a.value) for a in walk(node)):
                 return True
             if name in self.functions and depth < 2 and any(
                 self._inspects(n, depth + 1) for n in self.functions[name].body
@@ -484,7 +489,7 @@ class _OpReader:
         found: set[str] = set()
         for node in self._read(test, depth):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                found.add(node.value)
+                found.update(_QUOTED.findall(node.value) if _CATALOG_QUERY.search(node.value) else (node.value,))
             elif isinstance(node, ast.Name):
                 found.update(strings_of(node, env) or ())
         return found

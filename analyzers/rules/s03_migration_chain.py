@@ -238,7 +238,11 @@ class UpgradeOnMissingObject(Rule):
         revision did not create itself; IF EXISTS (in SQL, or `if_exists=True` on a drop) and steps decided
         by the inspector are left alone. Not when the history starts from a schema built another way (no root
         revision, or a root that creates no table), nor on a table an operation dbreview does not follow names
-        (a rename helper class of the migration). When a part of the migrations could not be read, the finding is info and says which.
+        (a rename helper class of the migration), nor on a column of a table an earlier revision changes by a step
+        dbreview could not read (columns added in a loop over an enum of another module: it may have made it).
+        When a part of the migrations could not be read, the finding is info and says which; so is a table a model
+        maps that the application creates as it starts (create_all from a start-up or pre-start routine): the
+        revision works where the application started before the migrations ran.
     Why it matters:
         The revision only works on a database that got the object some other way (create_all, a hand-run
         script, a revision since deleted): a fresh `alembic upgrade head` (a new environment, CI, a restore
@@ -276,10 +280,14 @@ class UpgradeOnMissingObject(Rule):
                 )
                 continue
             for rev, op, table, what in found:
+                made = start_up.start_up_create_all(facts) if what == f"table {table}" and table in facts.tables else None
                 yield self.finding(
                     f"revision {rev.revision} changes {what}, which no earlier revision creates: a fresh "
-                    "`alembic upgrade head` fails here",
+                    "`alembic upgrade head` fails here" + (
+                        f", unless the application started first: a model maps {table}, and create_all at "
+                        f"{made[0].path}:{made[0].start} runs from {made[1]}" if made else ""),
                     op.span, f"migration:{rev.revision}:missing:{what}", unsure=migration_gaps(facts, table),
+                    severity=Severity.INFO if made else None,
                 )
 
     def _steps(self, rev: RevisionFact, hist):
@@ -307,9 +315,15 @@ class UpgradeOnMissingObject(Rule):
         column = op.target if op.name == "alter_column" or op.name == "drop_column" and not if_exists else None
         if column and f"{op.table}.{column}" not in made and hist.before(rev, "column", f"{op.table}.{column}") is None:
             life = hist.before(rev, "table", op.table)
-            if life is not None and self._columns_known(life):
+            if life is not None and self._columns_known(life) and not self._columns_unread(rev, op.table, hist):
                 return op.table, f"column {op.table}.{column}"
         return None
+
+    def _columns_unread(self, rev: RevisionFact, table: str, hist) -> bool:
+        """Whether an earlier revision runs a step on `table` that could not be read (`for size in Sizes:
+        op.add_column("pages", sa.Column(f"status_{size.value}", ...))`): it may have made any column of it."""
+        seen = hist.ancestors.get(id(rev), frozenset())
+        return any(op.name == "unread" and op.table == table for r in self.facts.revisions if id(r) in seen for op in r.upgrade)
 
     @staticmethod
     def _columns_known(life) -> bool:
@@ -876,7 +890,9 @@ class EnvMissesModels(Rule):
         model whose module env.py never imports, directly or through what it imports (a package's
         `__init__` that imports its submodules, an `import app.models  # noqa`, the app factory env.py
         calls, a command of the application that runs Alembic through `alembic.command` after importing
-        them), is not on the MetaData when autogenerate runs. Imports by a name computed at run time
+        them), is not on the MetaData when autogenerate runs. An import by a constant name given to a call
+        (`importlib.import_module("app.models")`, oslo's `importutils.try_import("app.models")`) is an import.
+        Imports by a name computed at run time
         (importlib, a pkgutil walk over a package) cannot be followed, nor a MetaData that is no base's
         (`MetaData()` of its own, `current_app.extensions[...]`): no finding then. A filter given to
         autogenerate (`include_object`) makes it info, and an import dbreview could not follow (a file that
@@ -913,6 +929,8 @@ class EnvMissesModels(Rule):
         _env_app("from app.db import Base", **{
             "app/manage.py": "from alembic import command\nimport app.models.orders, app.models.invoices\n"
                              "def makemigrations(config):\n    command.revision(config, autogenerate=True)\n"}),
+        _env_app("from oslo_utils import importutils\nfrom app.db import Base\n"  # a constant name: an import
+                 "importutils.try_import('app.models.orders')\nimportlib.import_module('app.models.invoices')"),
     )
     INVALID = (
         _env_app("from app.db import Base\nfrom app.models.orders import Order"),

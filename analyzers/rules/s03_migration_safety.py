@@ -25,6 +25,7 @@ from analyzers.facts.sql import sets_storage_only
 from analyzers.rules.base import Rule
 from analyzers.rules.drift import sql_touches
 from analyzers.rules.growth import stays_small
+from analyzers.rules.outside_writes import bulk_insert_table
 from analyzers.rules.runs_on import on_postgres, runs_on
 from analyzers.rules.schema import named_in_code
 
@@ -1277,6 +1278,30 @@ def _same_type(facts: Facts, c: Change, column: str, altered: list[ColumnFact]) 
     return then.type_args == new.type_args
 
 
+_NUMERIC = ("numeric", "decimal")
+_PRECISION = re.compile(r"(?:Numeric|NUMERIC|DECIMAL|Decimal)\(\s*(?:precision\s*=\s*)?(\d+)\s*(?:,\s*(?:scale\s*=\s*)?(\d+))?\s*\)")
+
+
+def _numeric_widened(facts: Facts, c: Change, column: str, altered: list[ColumnFact]) -> bool:
+    """Whether the column goes from NUMERIC(p, s) to NUMERIC(p2, s), p2 >= p: at the same scale PostgreSQL (9.2 and
+    later) raises the precision without rewriting the table or its indexes. The type before is the one the earlier
+    revisions gave it, where they tell (existing_type may say a plain Numeric that they made NUMERIC(10, 5)), else
+    existing_type's."""
+    new = altered[0] if altered else None
+    if new is None or (new.type_name or "").lower() not in _NUMERIC or not new.type_args.get("precision"):
+        return False
+    then = column_then(facts, c.rev, c.op, c.table, column)
+    if then is not None and (then.type_name or "").lower() in _NUMERIC and then.type_args.get("precision") \
+            and not sql_touches(facts, c.table, column):
+        old = (then.type_args["precision"], then.type_args.get("scale", "0"))
+    elif (m := _PRECISION.search(c.op.options.get("existing_type", ""))) is not None:
+        old = (m.group(1), m.group(2) or "0")
+    else:
+        return False  # an unconstrained NUMERIC given a precision: its values are checked, the table rewritten
+    precision, scale = new.type_args["precision"], new.type_args.get("scale", "0")
+    return all(x.isdigit() for x in (*old, precision, scale)) and int(precision) >= int(old[0]) and int(scale) == int(old[1])
+
+
 def _length(type_source: str) -> float:
     """The length limit a character type's source sets (`sa.String(length=255)`, `VARCHAR(36)`); none: infinite."""
     m = re.search(r"\(\s*(?:length\s*=\s*)?(\d+)", type_source)
@@ -1291,7 +1316,8 @@ class TableRewrite(_LockRule, Rule):
         (`op.alter_column(..., type_=...)`, `ALTER COLUMN ... TYPE`), unless both types are character
         types (widening a varchar, turning it to text or giving it another collation does not rewrite;
         narrowing is MIG010's) or the earlier revisions already gave the column that type (an Enum of the
-        same name). A type passed through a helper of the revision (`def alter(t, c, type_):
+        same name), or a NUMERIC's precision raised at the same scale (`Numeric(10, 5)` to `Numeric(15, 5)`, the
+        type before read from the earlier revisions where they give it, else from existing_type). A type passed through a helper of the revision (`def alter(t, c, type_):
         op.alter_column(t, c, type_=type_)`) is the one its caller writes. The old type is
         `existing_type`, else what the earlier revisions made it (on a table made outside the migrations too, for a
         column a revision added); where neither tells and the new type is a
@@ -1335,7 +1361,8 @@ class TableRewrite(_LockRule, Rule):
                 new, old = op.options["type_"], _old_type(self.facts, c, op.target or "")
                 unbounded = _length(new) == float("inf")  # no length it could narrow to
                 if not (_STRINGS.match(new) and (_STRINGS.match(old) or unbounded and _was_character(self.facts, c, op.target or ""))) \
-                        and not _same_type(self.facts, c, op.target or "", op.columns):
+                        and not _same_type(self.facts, c, op.target or "", op.columns) \
+                        and not _numeric_widened(self.facts, c, op.target or "", op.columns):
                     yield c, self._type(c, op.target or "", new, old), f"rewrites {c.table} for {op.target}'s new type"
             elif c.st is None and op.name == "add_column":
                 for col in op.columns:
@@ -1395,6 +1422,9 @@ class DestructiveStep(_OnePerRevision, Rule):
         values. Not where the revision empties the table first (a DELETE with no WHERE), where the new column
         is NOT NULL with no default (adding it fails on a table with rows: MIG009), nor where its type is of
         another kind (an integer made a UUID, JSON made bytes: the values could not have been kept as they were).
+        A table dropped and created again under its name in the same upgrade is said as such: the columns it lost,
+        or that its rows are gone; no finding where it keeps every column and the revision fills it again
+        (`op.bulk_insert`, an INSERT).
     Why it matters:
         Migrations run before (or while) the new code rolls out: the old code still selects the dropped
         or renamed column, and its queries fail until every instance is replaced. A drop also loses the
@@ -1447,7 +1477,11 @@ op.add_column("orders", sa.Column("note", sa.String(50), server_default="none", 
                         yield e.table, self._found(c, e.table, "drops table", e.table)  # DROP TABLE a, b
                     continue
                 if e.kind == "drop_table" and not e.maybe:
-                    yield c.table, self._found(c, c.table, "drops table", c.table)
+                    remade = self._remade(c)
+                    if remade is None:
+                        yield c.table, self._found(c, c.table, "drops table", c.table)
+                    elif remade:
+                        yield c.table, self._finding(c, c.table, remade)
                 elif e.kind == "rename_table":
                     yield c.table, self._found(c, c.table, f"renames table {c.table} to {e.name}", c.table)
                 elif e.kind == "drop_column" and e.name and not e.maybe and c.column_before(self.facts, e.name):
@@ -1526,6 +1560,28 @@ op.add_column("orders", sa.Column("note", sa.String(50), server_default="none", 
                 if verb and word.search(text) and (found is None or found[0] == "SELECT" or verb != "SELECT"):
                     found = (verb, st.span.start)
         return found
+
+    def _remade(self, c: Change) -> str | None:
+        """For a table the step drops and a later step of the same upgrade creates again under its name: what
+        code deployed before meets (the columns it lost, or its rows gone), "" where it meets the table whole and
+        the revision fills it again (`op.bulk_insert`, an INSERT); None where the table is not made again."""
+        at = next(i for i, op in enumerate(c.rev.upgrade) if op is c.op)
+        after = c.rev.upgrade[at + 1:]
+        create = next((e for e in effects(after) if e.kind == "create_table" and e.table == c.table), None)
+        if create is None:
+            return None
+        hist, prefix = history(self.facts), f"{c.table}."
+        old = sorted({key[2][len(prefix):] for key in hist.lives if key[1] == "column" and key[2].startswith(prefix)
+                      and hist.before(c.rev, "column", key[2])})
+        lost = [name for name in old if name not in create.columns]
+        again = f"{c.who} drops table {c.table} and creates it again on line {create.span.start}"
+        if lost:
+            return (f"{again} without {', '.join(lost)}: code deployed before this migration that still uses them fails "
+                    "until it is replaced; the table's rows are gone for good")
+        filled = any(op.name == "bulk_insert" and bulk_insert_table(self.facts, op) == c.table or op.sql is not None and any(
+            st.kind == "InsertStmt" and st.details.get("dml_table") == c.table for st in op.sql.statements) for op in after)
+        return "" if filled else (f"{again} with the columns it had: code deployed before this migration still finds "
+                                  "it, but its rows are gone for good (none are copied or inserted back)")
 
     @staticmethod
     def _renamed_in_place(c: Change, table: str, name: str) -> str | None:

@@ -71,8 +71,8 @@ class DowngradeMissing(Rule):
         An upgrade whose schema changes each run only where an inspector check finds the database needs
         them reconciles drift: info, since no one schema came before it; when only some are so guarded,
         the finding names the others. An upgrade that only adds enum values (`ALTER TYPE ... ADD VALUE`)
-        has nothing PostgreSQL could undo (an info says so where one lacks IF NOT EXISTS: the upgrade cannot
-        run again after `alembic downgrade`), nor one that only turns columns into plain strings and drops
+        has nothing PostgreSQL could undo (an info says so where one lacks IF NOT EXISTS and is not in a DO
+        block that asks the catalog first: the upgrade cannot run again after `alembic downgrade`), nor one that only turns columns into plain strings and drops
         enum types IF EXISTS (it retires native enums: code of any revision reads and writes the same
         labels; unless a model at head maps one of those columns as a native enum), and one titled or
         described (its module docstring) as a data migration or backfill moves data in columns its
@@ -199,7 +199,8 @@ def downgrade():
     def _revision(self, r: RevisionFact):
         """The finding on one revision's empty downgrade, if it has one worth a finding."""
         if r.downgrade_empty and r.upgrade and _only_adds_enum_values(r):
-            once = [st for op in r.upgrade for st in op.sql.statements if not _TWICE.search(st.text)]  # type: ignore[union-attr]
+            once = [st for op in r.upgrade for st in op.sql.statements  # type: ignore[union-attr]
+                    if not (_TWICE.search(st.text) or st.details.get("guarded"))]  # a DO block asks pg_enum first
             if once:  # nothing to undo, but the next upgrade after `alembic downgrade` adds the value again
                 yield self.finding(
                     f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) only adds enum values, which "
@@ -590,8 +591,12 @@ class DowngradeIncomplete(Rule):
         and left alone. A table or column an earlier revision made already (the upgrade creates it again
         as a repair, in a `try` or `IF NOT EXISTS`, for databases that lack it) is not this revision's to drop;
         nor is a drop or rename that runs only where an inspector check finds the object (`if "id" in columns:`)
-        after an earlier revision took that object away: on a database built by the migrations it never
-        runs. When the downgrade holds an operation that could not be read, the finding
+        after an earlier revision took that object away, or of a column no earlier revision makes (nor a model of
+        today that their create_all builds), a check being an inspector call or SQL that asks the catalog
+        (`SELECT EXISTS (... information_schema.columns ...)`): on a database built by the migrations it never
+        runs. A table created where a check finds it missing (the `else` of `if has_table(...)`) is one the
+        upgrade creates, not one it drops. A column the upgrade drops and adds again that the downgrade adds
+        back while the upgrade's one is still there is said as such: that add fails, so the downgrade cannot run. When the downgrade holds an operation that could not be read, the finding
         is info and says so; a `drop_column` given `sa.Column("name")` where Alembic wants the name is
         read as what it is, a call Alembic fails on: the downgrade cannot run (a warning).
         A dropped table the downgrade does not recreate: when a downgrade that runs next on the way down
@@ -802,8 +807,34 @@ def _repair_of_what_is_gone(facts, rev: RevisionFact, effect) -> bool:
                 made = not column and (e.kind == "create_table" and e.table == acted or e.kind == "rename_table" and e.name == acted)
             gone = taken or (gone and not made)
             ever = ever or made
+    if column and not gone:
+        return _never_made_column(facts, earlier_ones, effect.table, acted)
     return gone or not column and not ever and bool(earlier_ones) and not _history_starts_elsewhere([*earlier_ones, rev])
 
+
+def _never_made_column(facts, earlier_ones: list[RevisionFact], table: str, column: str) -> bool:
+    """Whether no earlier revision makes `table`.`column`: no step of theirs (checked or not) adds it, creates the
+    table with it or renames a column to it, no step they could not read names it, and no model of today, which
+    their `metadata.create_all` builds, maps it. A guarded drop of it cleans up after another version of the
+    migration and never runs on a database built by the chain (SurfSense's revision 93)."""
+    model = facts.tables.get(table)
+    if model is not None and column in model.columns:
+        return False
+    named = re.compile(rf"(?<!\w){re.escape(column)}(?!\w)")
+    for earlier in earlier_ones:
+        for e in effects(earlier.upgrade):
+            if e.kind == "unread":
+                text = e.op.sql.text if e.op.sql is not None else e.op.text
+                if e.op.name == "unread" and (e.op.target or "").endswith(".create_all"):
+                    continue  # today's models, asked above
+                if text is None and e.table in (table, None) or text is not None and named.search(text):
+                    return False  # it may make the column
+            elif e.table == table and (column in e.columns or e.kind == "create_table" and not e.columns
+                                       or column in (e.name, e.new) and e.kind != "drop_column"):
+                return False
+            elif e.kind == "rename_table" and e.name == table:
+                return False  # its columns are another table's, not followed here
+    return True
 
 def _malformed_drop(unread, column: str) -> bool:
     """Whether `unread` is a drop_column given `sa.Column("<column>")` where Alembic wants the name."""

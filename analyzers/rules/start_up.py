@@ -29,8 +29,8 @@ _LAUNCH = re.compile(r"(\.sh|^Dockerfile.*|^(docker-)?compose.*\.ya?ml|^Procfile
 # Where a script is not how the product is deployed: tests, CI, a developer's set-up.
 _NOT_DEPLOY = re.compile(r"(^|/)(tests?|e2e|dev|\.github|ci|examples?)(/|$)|test|e2e|\bdev\b", re.I)
 # A function the application runs as it starts: a lifespan, a startup hook, gunicorn's on_starting, a
-# traitlets Application's launch_instance.
-_START = re.compile(r"lifespan|startup|on_start|before_serving|before_first_request|launch_instance", re.I)
+# traitlets Application's launch_instance, a pre-start routine its launch script runs first (`--pre-start`).
+_START = re.compile(r"lifespan|startup|on_start|pre_start|prestart|before_serving|before_first_request|launch_instance", re.I)
 _HOPS = 4
 
 
@@ -150,7 +150,8 @@ def _run_at_start_up(facts: Facts, word: str, call: str, start: re.Pattern[str] 
                      keep: Callable[[Span, str], bool] = lambda span, line: True) -> tuple[Span, str] | None:
     """The first line of application code matching `call` (which names `word`; `keep` may refuse a line) in a
     function that a start-up function (its name matches `start`) calls, a few calls away: (where, the start-up
-    function). A call is followed by name: `init_db.main()` to a `main` of init_db.py, a bare `main()` to one
+    function). A call is followed by name: `init_db.main()` to a `main` of init_db.py (or of a module whose package
+    `db` imports it, for `db.main()`), a bare `main()` to one
     of the same file or one the caller's file imports by that name, `self.start()` to one of the same file; a
     method handed to a runner (`run_sync(partial(self.launch, argv))`) counts as called."""
     frontier: list[tuple[str, str, Span]] = []  # (function, its file, the call it leads to)
@@ -170,13 +171,17 @@ def _run_at_start_up(facts: Facts, word: str, call: str, start: re.Pattern[str] 
         nxt = []
         for name, path, site in frontier:
             stem = path.rsplit("/", 1)[-1].removesuffix(".py")
+            folder, _, _ = path.rpartition("/")
             for span, line in found[name]:
                 used = re.search(rf"(?:(\w+)\.)?(?<!\w){re.escape(name)}\s*(\(|,|\))", line)
                 if used is None or re.search(rf"\bdef\s+{re.escape(name)}\b", line):
                     continue
                 if used.group(2) != "(" and used.group(1) != "self":
                     continue  # only a method handed on as `self.name` is taken for a call
-                if used.group(1) not in (None, stem, "self", "cls") or used.group(1) is None and not _sees(facts, span.path, path, name):
+                # `db.create_shared_metadata()`: the package db, whose __init__ imports it from its module
+                reexported = bool(folder) and used.group(1) == folder.rsplit("/", 1)[-1] and _sees(facts, f"{folder}/__init__.py", path, name)
+                if used.group(1) not in (None, stem, "self", "cls") and not reexported \
+                        or used.group(1) is None and not _sees(facts, span.path, path, name):
                     continue
                 caller = _enclosing(facts, span)
                 if caller:
