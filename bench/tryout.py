@@ -245,6 +245,22 @@ TARGETS: dict[str, tuple[str, str, str]] = {
                 "Flask and daemons, PostgreSQL dialect types, triggers in the migrations"),
     "anyway": ("data-for-change/anyway", "515e06640ed9c22dee9de83c2b2efb18ac64ab1f",
                "Flask-SQLAlchemy on PostGIS, ~110 tables in one module, ETL data"),
+    "tracecat": ("TracecatHQ/tracecat", "4209a655bc1da1a36d75ea29edfea69daffbdd23",
+                 "FastAPI and async SQLAlchemy 2.0 on PostgreSQL, org and workspace tenants under Row-Level Security"),
+    "querybook": ("pinterest/querybook", "babdbc6ec0b233a666751ce0701c6a12be073325",
+                  "Flask with plain SQLAlchemy sessions, MySQL first, environments as the access scope"),
+    "SurfSense": ("MODSetter/SurfSense", "b4d57e9b471891962a24bbd5c77620983509abfa",
+                  "FastAPI and async SQLAlchemy 2.0, PostgreSQL with pgvector, workspace tenants"),
+    "cloudkitty": ("openstack/cloudkitty", "4595e09837e40d5131bfee8f52f32e29529bb2dd",
+                   "OpenStack rating: oslo.db models, six Alembic environments, tenant_id scoping"),
+    "papermerge-core": ("papermerge/papermerge-core", "4a69d097d9f635fad8de57929d775e2199ba5ae8",
+                        "FastAPI and async SQLAlchemy 2.0, PostgreSQL or SQLite, rows owned by users or groups"),
+    "funding-service": ("communitiesuk/funding-service", "375d8fd0dd1a9cf2b49e3b3dffdc67d4bd8bebbd",
+                        "Flask-SQLAlchemy with typed models, PostgreSQL JSONB, organisation and grant scoping"),
+    "mistral": ("openstack/mistral", "3422e078abaeb1257d986369007966768c10d4c5",
+                "OpenStack workflows: oslo.db, thread-local sessions, project_id with public and private scope"),
+    "storage": ("merklebot/storage", "2e46b723e7d9acb659f7b079f64349b0438ba2b3",
+                "FastAPI and SQLAlchemy, a schema per tenant, each revision run once per tenant schema"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
