@@ -37,3 +37,29 @@ def test_a_tree_where_an_empty_downgrade_is_the_exception_keeps_a_finding_per_re
     assert [f.severity for f in below_share[1:]] == [Severity.WARNING] * 7
     small = found(tmp_path / "small", _tree(9, 9), "MIG001")  # all empty, but under 10 revisions
     assert [f.anchor for f in small] == [f"migration:{n:04d}:downgrade" for n in range(1, 10)]
+
+
+def test_small_trees_of_one_project_that_does_not_write_downgrades_share_the_policy(tmp_path):
+    """cloudkitty (MIG001 warnings judged debatable x5): six Alembic trees of a few revisions each, 26 of 29 without a
+    downgrade: the project's convention, one info per tree; a lone tree that writes them keeps its findings."""
+    files = {}
+    for tree in ("billing", "storage"):
+        for path, text in _tree(6, 5).items():
+            files[path.replace("migrations/", f"{tree}/migrations/")] = text
+    found_ = found(tmp_path, files, "MIG001")
+    assert sorted(f.anchor for f in found_) == ["migrations:empty-downgrades:billing/migrations/versions",
+                                                "migrations:empty-downgrades:storage/migrations/versions"]
+    assert all(f.severity == Severity.INFO and "(and 10 of the project's 12)" in f.message for f in found_)
+
+
+def test_enum_values_added_after_a_commit_and_a_root_that_only_creates_are_no_warnings(tmp_path):
+    """SurfSense (MIG001 warnings judged debatable): `op.execute("COMMIT")` then ADD VALUE IF NOT EXISTS only adds an
+    enum value; a root revision that makes an extension, the models' tables (create_all) and indexes builds the
+    schema from nothing (info)."""
+    enum = revision('op.execute("COMMIT")\nop.execute("ALTER TYPE provider ADD VALUE IF NOT EXISTS \'OTHER\'")', "pass",
+                    rev="0002", down="0001")
+    root = revision('from app.db import Base\nop.execute(sa.text("CREATE EXTENSION IF NOT EXISTS vector"))\n'
+                    "Base.metadata.create_all(bind=op.get_bind())\n"
+                    'op.execute(sa.text("CREATE INDEX IF NOT EXISTS ix_docs ON documents (title)"))', "pass", rev="0001")
+    found_ = found(tmp_path, {"migrations/versions/0001_root.py": root, "migrations/versions/0002_enum.py": enum}, "MIG001")
+    assert [(f.anchor, f.severity) for f in found_] == [("migration:0001:downgrade", Severity.INFO)]

@@ -78,8 +78,9 @@ class DowngradeMissing(Rule):
         described (its module docstring) as a data migration or backfill moves data in columns its
         neighbours add and drop: no finding. When no
         revision of a tree defines `downgrade()` at all, that is the project's forward-only convention:
-        one info finding. Likewise where at least 10 revisions make up a tree and at least 3/4 of them have an
-        empty downgrade: the project does not write downgrades, so one info finding for the tree says how many
+        one info finding. Likewise where at least 10 revisions make up a tree (or the project's trees together)
+        and at least 3/4 of them have an empty downgrade: the project does not write downgrades, so one info
+        finding for each tree says how many
         (pointing at the first 5 revisions that would have had one, and standing for all of them); trees where
         an empty downgrade is the exception keep a finding per revision.
     Why it matters:
@@ -160,9 +161,11 @@ def downgrade():
                     f"migrations:forward-only:{folder}", severity=Severity.INFO,
                 )
         policy = {}  # id(revision) -> its tree, where empty downgrades are the project's policy, not a lapse
+        every = [r for tree in trees for r in tree]  # several small trees of one project (one per component)
+        project_wide = len(every) >= _POLICY_TREE and sum(r.downgrade_empty for r in every) * 4 >= len(every) * 3
         for tree in trees:
             empty = sum(r.downgrade_empty for r in tree)
-            if id(tree[0]) not in forward_only and len(tree) >= _POLICY_TREE and empty * 4 >= len(tree) * 3:
+            if id(tree[0]) not in forward_only and (project_wide or len(tree) >= _POLICY_TREE and empty * 4 >= len(tree) * 3):
                 policy.update((id(r), tree) for r in tree)
         said = set()
         for r in self.facts.revisions:
@@ -182,11 +185,14 @@ def downgrade():
         if not found:
             return
         empty = sum(r.downgrade_empty for r in tree)
+        every = self.facts.revisions
+        whole = (f" (and {sum(r.downgrade_empty for r in every)} of the project's {len(every)})"
+                 if len(tree) < _POLICY_TREE or empty * 4 < len(tree) * 3 else "")
         folder = posixpath.commonpath([r.path.rsplit("/", 1)[0] for r in tree])
         shown = found[:_POLICY_SHOWN]
         more = f", and {len(found) - len(shown)} more" if len(found) > len(shown) else ""
         yield self.finding(
-            f"{empty} of {len(tree)} revisions of {folder} have an empty downgrade: the project does not write "
+            f"{empty} of {len(tree)} revisions of {folder}{whole} have an empty downgrade: the project does not write "
             f"downgrades; rolling back means restoring a backup (reported here once for the {len(found)} revisions that "
             f"would each have a finding: {', '.join(f.anchor.split(':')[1] for f in shown)}{more})",
             Span(found[0].location.path, found[0].location.start_line, found[0].location.end_line),
@@ -200,7 +206,7 @@ def downgrade():
         """The finding on one revision's empty downgrade, if it has one worth a finding."""
         if r.downgrade_empty and r.upgrade and _only_adds_enum_values(r):
             once = [st for op in r.upgrade for st in op.sql.statements  # type: ignore[union-attr]
-                    if not (_TWICE.search(st.text) or st.details.get("guarded"))]  # a DO block asks pg_enum first
+                    if st.kind not in _TRANSACTION and not (_TWICE.search(st.text) or st.details.get("guarded"))]  # a DO block asks pg_enum first
             if once:  # nothing to undo, but the next upgrade after `alembic downgrade` adds the value again
                 yield self.finding(
                     f"revision {r.revision} ({r.message or r.path.rsplit('/', 1)[-1]}) only adds enum values, which "
@@ -267,7 +273,7 @@ def downgrade():
                     span, f"migration:{r.revision}:downgrade", severity=Severity.INFO,
                 )
                 return
-            if not r.down_revisions and not r.unread and all(op.name.startswith("create") for op in steps):
+            if not r.down_revisions and not r.unread and all(map(_makes, steps)):
                 yield self.finding(
                     f"{title} has an empty downgrade: it is the root revision, which builds the schema from "
                     f"nothing ({len(ops)} operation(s)); undoing it drops the whole schema, which is a restore or "
@@ -498,10 +504,23 @@ def _titled_data_migration(r: RevisionFact) -> bool:
 def _only_adds_enum_values(r) -> bool:
     """`ALTER TYPE ... ADD VALUE` and nothing else: PostgreSQL cannot drop an enum value, so an empty
     downgrade is the norm (the extra label is harmless once unused)."""
-    statements = [st for op in r.upgrade for st in (op.sql.statements if op.sql else ())]
+    statements = [st for op in r.upgrade for st in (op.sql.statements if op.sql else ()) if st.kind not in _TRANSACTION]
     return all(op.name == "execute" and op.sql for op in r.upgrade) and bool(statements) and all(
         st.kind == "AlterEnumStmt" for st in statements
     )
+
+
+def _makes(op) -> bool:
+    """The step only makes something: op.create_*, `metadata.create_all(...)` (read or not: it only creates what is
+    missing), or SQL of CREATE statements only (CREATE EXTENSION, CREATE INDEX)."""
+    if op.name.startswith("create") or op.name == "unread" and (op.target or "").endswith("create_all"):
+        return True
+    statements = [st for st in (op.sql.statements if op.name == "execute" and op.sql else ()) if st.kind not in _TRANSACTION]
+    return bool(statements) and all(st.kind.lower().startswith("create") for st in statements)
+
+
+# `op.execute("COMMIT")` before ADD VALUE (which older PostgreSQL refuses inside a transaction): no schema change
+_TRANSACTION = ("commit", "begin", "start")
 
 
 # alter_column's keywords that change nothing but the type (and what Alembic is told the column was).
