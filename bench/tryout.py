@@ -261,6 +261,22 @@ TARGETS: dict[str, tuple[str, str, str]] = {
                 "OpenStack workflows: oslo.db, thread-local sessions, project_id with public and private scope"),
     "storage": ("merklebot/storage", "2e46b723e7d9acb659f7b079f64349b0438ba2b3",
                 "FastAPI and SQLAlchemy, a schema per tenant, each revision run once per tenant schema"),
+    "OpenOversight": ("lucyparsons/OpenOversight", "00976630a3c8f9898e52444e88a37dbe4e7fd0be",
+                      "Flask-SQLAlchemy and Flask-Migrate on PostgreSQL, police accountability records"),
+    "zeus": ("getsentry/zeus", "6d4a490c19ebe406b551641a022ca08f26c21fcb",
+             "Flask-SQLAlchemy on PostgreSQL, repository-scoped tenancy by query filtering, data backfills"),
+    "tacker": ("openstack/tacker", "fea54ab7db0bc62865fbdc03cf8317337b73b3f4",
+               "OpenStack NFV orchestration: oslo.db models, MySQL or PostgreSQL, tenant_id on rows"),
+    "hasjob": ("hasgeek/hasjob", "76aec255dbe16dabf9e220964e63f1b1118279b5",
+               "Flask-SQLAlchemy with coaster mixins on PostgreSQL, TSVECTOR and ARRAY, raw-SQL data migrations"),
+    "iris-web": ("dfir-iris/iris-web", "e6aa4ba3de745c20df3fdd77e1c7369333bd1c7a",
+                 "Flask-SQLAlchemy on PostgreSQL, incident cases scoped by customer and per-case ACL tables"),
+    "changes": ("dropbox/changes", "37e23c3141b75e4785cf398d015e3dbca41bdd56",
+                "Flask-SQLAlchemy on PostgreSQL, custom GUID and JSON types, a long linear history of 179 revisions"),
+    "OpenHands": ("All-Hands-AI/OpenHands", "156d0686c46aafb0fa9d291da6421fb6f64dddc0",
+                  "FastAPI and async SQLAlchemy 2.0 on PostgreSQL, per-user SaaS data, encrypted secrets, two trees"),
+    "bisheng": ("dataelement/bisheng", "0172fb2846a52458f29affe9c23073fd1653da76",
+                "SQLModel and async SQLAlchemy on MySQL, tenant_id across most tables"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
