@@ -167,3 +167,28 @@ Session = scoped_session(sessionmaker(bind=connection))
     assert "the sessions are bound to one connection opened at import (`connection = engine.connect()`, app/db.py:5)" in f.message
     (f,) = found_in(tmp_path / "pooled", {"app/db.py": db.replace("bind=connection", "bind=engine")}, "CFG005")
     assert "stale connections fail the first query" in f.message
+
+
+def test_a_set_sent_once_where_the_engine_is_made_reaches_one_connection(tmp_path):
+    """querybook (CFG004 judged wrong): `engine.execute("SET SESSION sql_mode=...")` right after create_engine is meant
+    for the whole application but reaches the one connection the pool hands out then: a `connect` listener is the
+    fix, not DISCARD ALL on checkin."""
+    from tests.test_precision import found
+
+    db = '''
+from sqlalchemy import create_engine
+
+_engine = None
+
+
+def get_engine(url):
+    global _engine
+    if _engine is None:
+        _engine = create_engine(url, pool_size=10, pool_pre_ping=True)
+        _engine.execute("SET SESSION sql_mode='TRADITIONAL'")
+    return _engine
+'''
+    (f,) = found(tmp_path, {"app/db.py": db, "app/main.py": "from app.db import get_engine\nENGINE = get_engine('postgresql://db')\n"},
+                 "CFG004")
+    assert f.anchor == "pool:set-once:sql_mode" and f.location.start_line == 11
+    assert "runs once, in `get_engine` where the engine is made" in f.message and "DISCARD ALL" not in f.message

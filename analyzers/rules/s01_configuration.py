@@ -388,7 +388,9 @@ class PoolNotDiscarded(Rule):
         cannot tell which of several engines that is; info when security context (RLS settings, role,
         search_path) is set per transaction or tables have RLS, and nothing otherwise (SQLAlchemy's
         rollback on return is enough): a search_path a `connect` listener sets is no such context (DISCARD
-        ALL would wipe it; where the info stands, it says to set it again).
+        ALL would wipe it; where the info stands, it says to set it again). A SET sent once in the function
+        that makes the engine (`engine.execute("SET SESSION sql_mode=...")` after create_engine) is meant for
+        every connection but reaches one: a warning that says to set it in a `connect` listener instead.
     Why it matters:
         `ROLLBACK` and `RESET ALL` leave temporary tables, prepared statements, advisory locks and
         LISTEN registrations on the connection; with RLS context set per session, a connection that
@@ -440,6 +442,15 @@ class PoolNotDiscarded(Rule):
             ]
             undone = _set_back(self.facts, session_state)
             session_state = [(u, st) for u, st in session_state if id(u) not in undone]
+            at_setup = [(u, st) for u, st in session_state if id(u) not in listened and _made_with(u, engines)]
+            for u, st in at_setup[:1]:
+                yield self.finding(
+                    f"{_setting_said(st)} ({u.span.path}:{u.span.start}) runs once, in `{u.function}` where the engine is "
+                    "made, on the one connection the pool hands out then: that connection keeps the setting and the "
+                    "pool's other connections never get it; set it in a `connect` listener, which runs on each new "
+                    "connection", u.span, f"pool:set-once:{st.details.get('name') or u.function}",
+                )
+            session_state = [(u, st) for u, st in session_state if (u, st) not in at_setup]
             if session_state:
                 yield self._leak(session_state, listened, engines, sure, unsure, none)
             elif any(sets_context(u) for u in uses if id(u) not in baseline) or any(
@@ -485,6 +496,12 @@ class PoolNotDiscarded(Rule):
         severity = Severity.WARNING if sure and len(groups) == 1 else Severity.INFO
         return self.finding(message + unsure, first_line(groups[0][0].span), "pool:checkin", severity=severity,
                             related=related)
+
+
+def _made_with(use: SqlUse, engines) -> bool:
+    """Is `use` sent in the function that makes one of `engines` (`engine = create_engine(...)` then
+    `engine.execute("SET ...")`): once, at set-up, not per request?"""
+    return bool(use.function) and any(e.span.path == use.span.path and e.function == use.function for e in engines)
 
 
 def _set_back(facts, state: list[tuple[SqlUse, SqlStatement]]) -> set[int]:
