@@ -70,6 +70,8 @@ def model_labels(facts: Facts, model: TableFact, col: ColumnFact) -> tuple[dict[
         return None
     if args.get("annotated") and model.unknown_bases:
         return None  # a base's type_annotation_map may store it otherwise
+    if args.get("impl") and args["impl"] not in _NATIVE:
+        return None  # the project's own Enum type over INT (a TypeDecorator): it stores numbers, no database enum
     values = args.get("values", "")
     literal = _labels(values)
     labels: dict[str, str | None] | None = dict.fromkeys(literal) if literal else None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from analyzers import confine
 from analyzers.facts.model import ColumnFact, Span, TableFact
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
@@ -20,6 +21,13 @@ _CLIENT_SECRET = re.compile(r"^(\w+_)?(client_secret|consumer_secret|app_secret|
 # Tokens a provider issues to the application (or the application issues to its clients: MOD008's, told apart by
 # what is written into them).
 _PROVIDER_TOKEN = re.compile(r"^(\w+_)?(refresh_token|access_token|oauth_token|id_token)$", re.I)
+# A password for another system says so in its name (`smtp_password`) or its table's (`mail_fetches.password`); a
+# user's own sign-in password (MOD004's) does not.
+_OUTBOUND = re.compile(r"smtp|mail|imap|pop3|ldap|bind|proxy|ftp|ssh|tunnel|remote|fetch|connection|connector|"
+                       r"integration|datasource|data_source|server|service|registry|ci|jenkins|webdav|relay|gateway", re.I)
+# An OAuth server's own module (oauthlib's RequestValidator, authlib's AuthorizationServer): the tokens it saves are
+# the ones it issues (MOD008's), not a provider's.
+_OAUTH_SERVER = re.compile(r"RequestValidator|AuthorizationServer|ResourceProtector|save_bearer_token|TokenEndpoint")
 # Plain text types: what is written is what is stored. An encrypting TypeDecorator, a library's EncryptedType,
 # bytes (maybe a ciphertext) or a type dbreview could not resolve are not claimed.
 _PLAIN = ("String", "Text", "VARCHAR", "Unicode", "UnicodeText", "CHAR", "str")
@@ -38,11 +46,13 @@ class PlaintextCredential(Rule):
     What it checks:
         Columns of a plain text type (String, Text, Unicode; not an encrypting type, bytes or a type dbreview
         could not resolve) that hold a credential for another service: an OAuth client's secret
-        (`client_secret`, `consumer_secret`, `secret_access_key`) or a password (no write of which hashes it) that
-        the code reads back to hand on (`client_secret=provider.client_secret`, `"password": fetch.password`: the
+        (`client_secret`, `consumer_secret`, `secret_access_key`) or a password for another system (its name or
+        its table's says so: `smtp_password`, `mail_fetches.password`; no write of it hashes) that the code reads
+        back to hand on (`client_secret=provider.client_secret`, `"password": fetch.password`: the
         case MOD004 leaves, as it cannot be hashed), or a token a provider issued to the application
         (`refresh_token`, `access_token`, `oauth_token`, shown taken from the provider's answer:
-        `token["refresh_token"]`, `creds.access_token`). A warning; no finding
+        `token["refresh_token"]`, `creds.access_token`, not in an OAuth server's module, whose tokens are its own).
+        A warning; no finding
         where any line of the application that names the column encrypts, decrypts or hands it to a vault
         (the application may keep it encrypted), nor where a line makes its value at random (a token the
         application issues: MOD008 weighs those). A column whose use the code does not show so is no finding:
@@ -94,7 +104,8 @@ def link(session, token):
             if col.type_name not in _PLAIN or col.primary_key or col.foreign_keys or re.search(r"encrypt|cipher|hash", attr, re.I):
                 continue
             kind = ("client" if _CLIENT_SECRET.match(attr) else "token" if _PROVIDER_TOKEN.match(attr)
-                    else "password" if PlaintextPassword.NAMES.match(col.name) and "hash" not in col.name else None)
+                    else "password" if PlaintextPassword.NAMES.match(col.name) and not re.search(r"hash|reset", col.name)
+                    and _OUTBOUND.search(f"{col.name} {table.name} {table.class_name or ''}") else None)
             if kind is None:
                 continue
             lines = [(s, code) for s, line in mentions(self.facts, {attr})[attr]
@@ -113,11 +124,17 @@ def link(session, token):
                 col.span, column_anchor(table, col), related=[(span, "where the code shows what it holds")],
             )
 
+    def _oauth_server(self, path: str) -> bool:
+        try:
+            return bool(_OAUTH_SERVER.search(confine.read_text(self.facts.root, path)))
+        except OSError:
+            return True  # unread: not shown to be a provider's
+
     def _shown(self, table: TableFact, col: ColumnFact, kind: str, lines: list[tuple[Span, str]]) -> tuple[str, Span] | None:
         """What the code shows the column holds, and where; None where it does not show a credential for another service."""
         if kind == "token":
             stored = re.compile(rf"\b{re.escape(col.attr or col.name)}\s*=(?!=)\s*{_PROVIDER_ANSWER}", re.I)
-            taken = next((s for s, code in lines if stored.search(code)), None)
+            taken = next((s for s, code in lines if stored.search(code) and not self._oauth_server(s.path)), None)
             return ("a token a provider issued, taken from its answer", taken) if taken is not None else None
         if kind == "password" and followed_writes(self.facts, table, col)[0]:
             return None  # some write hashes it: a sign-in password, MOD004's
