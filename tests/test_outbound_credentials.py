@@ -197,3 +197,36 @@ def test_a_providers_token_and_a_client_secret_handed_on_are_credentials_to_encr
     assert sorted(_mod010(tmp_path / "b", {"app/models.py": _LINKS, "app/oauth.py": encrypted})) == ["table:providers.client_secret"]
     issued = _OAUTH.replace('token["refresh_token"]', "secrets.token_urlsafe(32)")
     assert "table:calendar_links.refresh_token" not in _mod010(tmp_path / "c", {"app/models.py": _LINKS, "app/oauth.py": issued})
+
+
+def test_a_sign_in_password_a_reset_key_and_an_oauth_servers_tokens_are_no_credentials_for_another_service(tmp_path):
+    """open-event-server, fastapi_best_architecture, h (MOD010 warnings on the first scan of the tryout set): a user's
+    password or reset key returned in a dict is the application's own (MOD004, MOD008); a token an oauthlib
+    RequestValidator saves is one the application issues."""
+    users = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[str] = mapped_column(String(200))
+    reset_password: Mapped[str | None] = mapped_column(String(200))
+
+
+class Token(Base):
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    refresh_token: Mapped[str] = mapped_column(String(200))
+"""
+    code = """
+from oauthlib.oauth2 import RequestValidator
+from app.models import Token, User
+
+
+def profile(user: User):
+    return {"password": user.password, "reset_password": user.reset_password}
+
+
+class Validator(RequestValidator):
+    def save_bearer_token(self, token, request):
+        request.db.add(Token(refresh_token=token["refresh_token"]))
+"""
+    assert _mod010(tmp_path, {"app/models.py": users, "app/views.py": code}) == {}
