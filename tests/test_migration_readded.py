@@ -45,3 +45,13 @@ def test_a_column_re_added_in_sql_is_found_too():
     (f,) = found(DestructiveStep, files)
     assert f.severity == Severity.WARNING and "adds it back on line 9" in f.message
     assert "comes back as its new default (or NULL) in every row" in f.message
+
+
+def test_a_column_added_back_as_a_generated_column_loses_nothing():
+    """tacker (MIG012 warnings judged wrong x2): dropped, then added back `GENERATED ALWAYS AS (...) STORED` (or with
+    sa.Computed): PostgreSQL computes each row's value again, and the column is there for old code too."""
+    for upgrade in ('op.execute("ALTER TABLE orders DROP COLUMN total")\n'
+                    'op.execute("ALTER TABLE orders ADD COLUMN total bigint GENERATED ALWAYS AS (price * qty) STORED")',
+                    'op.drop_column("orders", "total")\n'
+                    'op.add_column("orders", sa.Column("total", sa.BigInteger(), sa.Computed("price * qty")))'):
+        assert found(DestructiveStep, chain(upgrade)) == [], upgrade

@@ -416,6 +416,17 @@ def _column_change(st: SqlStatement | None, what: str) -> list[dict]:
     return [c for c in st.details.get("changes", ()) if c.get("what") == what] if st is not None else []  # type: ignore[union-attr]
 
 
+def _added_back(c: Change, e):
+    """The later step of the same upgrade that adds back the column `e` drops, under its name; None if none does."""
+    at = next(i for i, op in enumerate(c.rev.upgrade) if op is c.op)
+    sql = list(c.op.sql.statements) if c.st is not None and c.op.sql else []
+    later_sql = sql[next(i for i, st in enumerate(sql) if st is c.st) + 1:] if sql else ()
+    after = [*(x for st in later_sql for x in _statement_effects(c.op, st)), *effects(c.rev.upgrade[at + 1:])]
+    return next((x for x in after if x.kind == "add_column" and x.table == c.table and x.name == e.name), None)
+
+
+_GENERATED = re.compile(r"GENERATED\s+ALWAYS\s+AS|\bComputed\(", re.I)  # a generated (computed) column
+
 class _OnePerRevision:
     """A rule whose findings in one revision share their cause (one migration written one way): each
     revision gets one finding, the others of that revision as related locations. An id that two trees
@@ -1466,6 +1477,8 @@ op.add_column("orders", sa.Column("note", sa.String(50), server_default="none", 
         window = recent(self.facts)
         for c in changes(self.facts, every=True):
             for e in effects([c.op]) if c.st is None else _statement_effects(c.op, c.st):
+                if self._regenerated(c, e):
+                    continue  # added back as a generated column: PostgreSQL computes every row's value from the others
                 back = self._lost(c, e)
                 if back is not None:
                     self._back.setdefault(c.rev.revision or "", []).append((c.table, back))
@@ -1520,11 +1533,7 @@ op.add_column("orders", sa.Column("note", sa.String(50), server_default="none", 
         if not (e.kind == "drop_column" and e.table == c.table and e.name and not e.maybe and c.column_before(self.facts, e.name)):
             return None
         name, table = e.name, c.table
-        at = next(i for i, op in enumerate(c.rev.upgrade) if op is c.op)
-        sql = list(c.op.sql.statements) if c.st is not None and c.op.sql else []
-        later_sql = sql[next(i for i, st in enumerate(sql) if st is c.st) + 1:] if sql else ()
-        after = [*(x for st in later_sql for x in _statement_effects(c.op, st)), *effects(c.rev.upgrade[at + 1:])]
-        add = next((x for x in after if x.kind == "add_column" and x.table == table and x.name == name), None)
+        add = _added_back(c, e)
         if add is None or self._read_first(c, name) is not None or _emptied_before(c, table):
             return None
         new = next((col for col in add.op.columns if col.name == name), None)
@@ -1538,6 +1547,13 @@ op.add_column("orders", sa.Column("note", sa.String(50), server_default="none", 
                                                    f"comes back as {default} in every row; to change a column's default or "
                                                    "type, alter it in place (ALTER COLUMN ... SET DEFAULT, or TYPE ... "
                                                    "USING) and update the rows that need it", Severity.WARNING)
+
+    def _regenerated(self, c: Change, e) -> bool:
+        """A column the step drops that a later step of the upgrade adds back as a generated column (`GENERATED ALWAYS
+        AS (...) STORED`, `sa.Computed(...)`): its values are computed again, nothing is lost or missing."""
+        add = _added_back(c, e) if e.kind == "drop_column" and e.table == c.table and e.name else None
+        return add is not None and bool(_GENERATED.search(" ".join(
+            [add.op.sql.text or "" if add.op.sql else "", *self.facts.lines(add.op.span)])))
 
     @staticmethod
     def _read_first(c: Change, name: str) -> tuple[str, int] | None:
