@@ -230,3 +230,23 @@ class Validator(RequestValidator):
         request.db.add(Token(refresh_token=token["refresh_token"]))
 """
     assert _mod010(tmp_path, {"app/models.py": users, "app/views.py": code}) == {}
+
+
+def test_a_password_the_code_encrypts_over_two_lines_is_no_password_to_hash(tmp_path):
+    """tacker (MOD004 warning judged wrong): `fernet.encrypt(\\n auth["password"].encode())` keeps the VIM's password
+    reversibly, as a credential for another system must be; no hashing anywhere is then no warning: info."""
+    models = HEADER + """
+class VimAuth(Base):
+    __tablename__ = "vim_auths"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[str] = mapped_column(String(255))
+"""
+    driver = """
+def store(fernet, auth):
+    encoded = fernet.encrypt(
+        auth["password"].encode("utf-8"))
+    auth["password"] = encoded
+"""
+    (f,) = found(tmp_path, {"app/models.py": models, "app/driver.py": driver}, "MOD004")
+    assert f.severity == Severity.INFO and "encrypts a value it names so (app/driver.py:4)" in f.message
+    assert _mod010(tmp_path / "b", {"app/models.py": models, "app/driver.py": driver}) == {}

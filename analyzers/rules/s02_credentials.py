@@ -13,7 +13,7 @@ from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.mentions import mentions
-from analyzers.rules.s02_models import PlaintextPassword, followed_writes, handed_on
+from analyzers.rules.s02_models import PlaintextPassword, encrypted_at, followed_writes, handed_on
 from analyzers.rules.schema import column_anchor, column_sites, is_test_path, where_declared
 
 # A secret the application presents to another party: an OAuth client's, a cloud key's.
@@ -31,8 +31,6 @@ _OAUTH_SERVER = re.compile(r"RequestValidator|AuthorizationServer|ResourceProtec
 # Plain text types: what is written is what is stored. An encrypting TypeDecorator, a library's EncryptedType,
 # bytes (maybe a ciphertext) or a type dbreview could not resolve are not claimed.
 _PLAIN = ("String", "Text", "VARCHAR", "Unicode", "UnicodeText", "CHAR", "str")
-# A line that encrypts or decrypts (or hands the value to a vault): the application may keep it encrypted.
-_ENCRYPTS = re.compile(r"encrypt|decrypt|fernet|cipher|crypto|kms|vault|seal|secretbox|aes", re.I)
 # A line that makes the value at random: the application issues it (MOD008's), not another service.
 _GENERATES = re.compile(r"token_urlsafe|token_hex|token_bytes|urandom|uuid4|gen_salt|getrandbits|generate_token|random", re.I)
 # Where it is taken from a provider's answer: `token["refresh_token"]`, `creds.refresh_token`, `resp.get("access_token")`.
@@ -110,7 +108,7 @@ def link(session, token):
                 continue
             lines = [(s, code) for s, line in mentions(self.facts, {attr})[attr]
                      if not is_test_path(s.path) and (code := line.partition("#")[0])]
-            if any(_ENCRYPTS.search(code) or _GENERATES.search(code) for _, code in lines):
+            if encrypted_at(self.facts, attr) is not None or any(_GENERATES.search(code) for _, code in lines):
                 continue
             shown = self._shown(table, col, kind, lines)
             if shown is None:

@@ -402,7 +402,9 @@ class PlaintextPassword(Rule):
         is a credential used in clear and no finding: the value of a keyword or dict entry read from an object
         named like the model (`"password": fetch.password`) or by its own compound name
         (`settings["smtp_password"]`), not on a line that hashes, checks or verifies; or a marshmallow field of
-        that name, not load_only, in a schema module named like the model (served to clients). A static reader cannot see everything that is written, so it never claims
+        that name, not load_only, in a schema module named like the model (served to clients). With no hashing in
+        sight, a value of that name the code encrypts (`fernet.encrypt(auth["password"])`) is a credential for
+        another system kept reversibly: info. A static reader cannot see everything that is written, so it never claims
         more than a warning: no hashing anywhere in sight.
     Why it matters:
         A plaintext (or reversibly stored) password exposes every user, and their reuse of it
@@ -507,11 +509,36 @@ class User(Base):
                     col.span, column_anchor(table, col), related=[(c.span, c.target or "") for c in digests[:5]],
                 )
                 continue
+            encrypted = encrypted_at(self.facts, col.attr or col.name)
+            if encrypted is not None:  # a credential for another system, kept reversibly: MOD010's, not a hash's
+                yield self.finding(
+                    f"{where_declared(table, col)} is named like a password; no password hashing shows anywhere in the "
+                    f"code, but the code encrypts a value it names so ({encrypted.path}:{encrypted.start}): a credential "
+                    "the application presents to another system is kept encrypted, not hashed: check that every write "
+                    "of it goes through that", col.span, column_anchor(table, col), severity=Severity.INFO,
+                )
+                continue
             yield self.finding(
                 f"{where_declared(table, col)} is named like a password and no password hashing (bcrypt, argon2, "
                 "passlib ...) shows anywhere in the code: check what is written to it",
                 col.span, column_anchor(table, col),
             )
+
+
+# A line that encrypts or decrypts (or hands the value to a vault): the application may keep it encrypted.
+_ENCRYPTS = re.compile(r"encrypt|decrypt|fernet|cipher|crypto|kms|vault|seal|secretbox|aes", re.I)
+
+
+def encrypted_at(facts, attr: str) -> Span | None:
+    """Where application code that names `attr` encrypts or decrypts it (on that line or the one before: a call
+    written over two lines, `fernet.encrypt(\n auth["password"].encode())`); None where none does."""
+    for span, line in mentions(facts, {attr})[attr]:
+        if is_test_path(span.path):
+            continue
+        window = " ".join(line.partition("#")[0] for line in facts.lines(Span(span.path, max(span.start - 1, 1), span.start)))
+        if _ENCRYPTS.search(window):
+            return span
+    return None
 
 
 def handed_on(facts, table: TableFact, col: ColumnFact, writes=(), served: bool = True) -> Span | None:
