@@ -189,12 +189,13 @@ class ClassIndex:
     def table_name(self, cls: ClassFact) -> str:
         if self.tablename(cls):
             return self.tablename(cls)  # type: ignore[return-value]
-        rule = self.tablename_rule(cls)
-        if rule == "lower" or (cls.sqlmodel_table and rule is None):
-            return cls.name.lower()
-        if rule is None and self.flask(cls):
+        rule, _, affixes = (self.tablename_rule(cls) or "").partition("|")
+        prefix, _, suffix = affixes.partition("|")
+        if rule == "lower" or (cls.sqlmodel_table and not rule):
+            return prefix + cls.name.lower() + suffix
+        if not rule and self.flask(cls):
             return flask_table_name(cls.name)
-        return _snake(cls.name)
+        return prefix + _snake(cls.name) + suffix
 
     def table_of(self, cls: ClassFact) -> TableFact:
         own = self.own(cls)

@@ -52,7 +52,7 @@ def python_type_ref(node: ast.AST, names: Names) -> str | None:
     q = names.qualname(node)
     if q and "." not in q and q not in names.aliases and q in _BUILTIN_TYPES:
         return f"builtins.{q}"
-    return _qualified(node, names) if q else None
+    return type_qualname(node, names) if q else None
 
 
 _BUILTIN_TYPES = {"str", "int", "float", "bool", "bytes", "dict", "list"}
@@ -65,7 +65,7 @@ def read_type_map(node: ast.Dict, names: Names) -> dict[str, tuple[str, dict[str
         key = python_type_ref(k, names) if isinstance(k, (ast.Name, ast.Attribute)) else None
         typ = read_type(v, names)
         if key and typ:
-            out[key] = (typ[0], typ[1], _qualified(v.func if isinstance(v, ast.Call) else v, names))
+            out[key] = (typ[0], typ[1], type_qualname(v.func if isinstance(v, ast.Call) else v, names))
     return out
 
 
@@ -96,7 +96,7 @@ def _annotation_inner(annotation: ast.AST | None, names: Names) -> tuple[ast.AST
     return node, optional
 
 
-def _qualified(node: ast.AST, names: Names) -> str | None:
+def type_qualname(node: ast.AST, names: Names) -> str | None:
     """A type's qualified name, when it is not SQLAlchemy's own (those are known by their last name)."""
     q = names.qualname(node)
     if not q or q.split(".", 1)[0] in ("sqlalchemy", "sqlmodel"):
@@ -243,12 +243,12 @@ def read_column(
         typ = read_type(arg, names)
         if typ and type_name is None:
             type_name, type_args = typ
-            type_ref = _qualified(arg.func if isinstance(arg, ast.Call) else arg, names)
+            type_ref = type_qualname(arg.func if isinstance(arg, ast.Call) else arg, names)
     for key in ("type_", "sa_type"):  # Column(type_=...), SQLModel Field(sa_type=DateTime(timezone=True))
         typ = read_type(kw[key], names) if key in kw else None
         if typ:
             type_name, type_args = typ
-            type_ref = _qualified(kw[key].func if isinstance(kw[key], ast.Call) else kw[key], names)
+            type_ref = type_qualname(kw[key].func if isinstance(kw[key], ast.Call) else kw[key], names)
     if const_str(kw.get("name")):
         name = const_str(kw["name"]) or name
     py_type, optional = annotation_info(annotation, names)

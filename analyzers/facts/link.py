@@ -105,6 +105,7 @@ def link(
     facts.squashed = squashed_trees(facts.revisions)
     gone = {id(r) for s in facts.squashed for r in s.revisions}
     facts.revisions = [r for r in ordered(facts.revisions) if id(r) not in gone]
+    _type_migration_columns(facts.revisions, modules, classes)
     facts.migration_tables = replay(facts.revisions, conventions_of(facts))
     facts.tables.update(_named_by_migrations(facts, classes))
     facts.unread = [*(unread or ()), *_unread(modules, facts.revisions), *unsettled(facts.revisions)]
@@ -596,6 +597,17 @@ def _visit(start: RevisionFact, by_id: dict[str, RevisionFact], done: set[str], 
             path.discard(rev.revision)
             done.add(rev.revision or "")
             out.append(rev)
+
+
+def _type_migration_columns(revisions: list[RevisionFact], modules, classes: ClassIndex) -> None:
+    """A revision's column typed with the project's own type (`from app.db import types`, `types.Uuid`): typed by
+    what that type is (a TypeDecorator by its impl), as a model's is; what cannot be followed is marked unresolved."""
+    module_of = {m.path: m.module for m in modules}
+    for rev in revisions:
+        module = module_of.get(rev.path)
+        for op in (*rev.upgrade, *rev.downgrade) if module else ():
+            if any(c.type_ref for c in op.columns):
+                op.columns = [classes.typed(c, module) for c in op.columns]
 
 
 def replay(revisions: list[RevisionFact], conventions: tuple[dict[str, str], ...] = (), *,

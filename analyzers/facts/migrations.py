@@ -769,7 +769,10 @@ class _OpReader:
         value = self._value_of(func.value)
         if func.attr in ("create_all", "drop_all"):
             tables = [v for v in self.bindings.values() if isinstance(v, ast.Call) and self._is_table(v)
-                      and len(v.args) > 1 and ast.unparse(v.args[1]) == ast.unparse(func.value)]
+                      and len(v.args) > 1 and ast.unparse(v.args[1]) == ast.unparse(func.value)
+                      and not any(k.arg in ("autoload_with", "autoload") for k in v.keywords)]  # reflected: it exists
+            if not tables and isinstance(value, ast.Call) and last(self.names.callee(value)) == "MetaData":
+                return []  # a MetaData made here, with no table declared on it: there is nothing to create
             if not tables:
                 what = "creates" if func.attr == "create_all" else "drops"
                 return [_unread(span, f"{ast.unparse(func)}", f"{what} every table of `{ast.unparse(func.value)}`, "
@@ -1078,11 +1081,13 @@ class _OpReader:
     def _altered(self, call: ast.Call, kw: dict[str, ast.expr], column: str, table: str | None, env: Env) -> ColumnFact:
         new_name = (strings_of(kw["new_column_name"], env) or [None])[0] if "new_column_name" in kw else None
         typ = col.read_type(kw["type_"], self.names) if "type_" in kw else None
+        given = kw["type_"].func if "type_" in kw and isinstance(kw["type_"], ast.Call) else kw.get("type_")
         return ColumnFact(
             name=column, attr=new_name or column, type_name=typ[0] if typ else None, type_args=typ[1] if typ else {},
             nullable=const_bool(kw.get("nullable")), implied_nullable=True, primary_key=False, unique=False,
             index=False, default=None, server_default=None if "server_default" not in kw else ast.unparse(kw["server_default"]),
             onupdate=None, foreign_keys=[], span=col.span_of(call, self.path), declared_in=table or "",
+            type_ref=col.type_qualname(given, self.names) if given is not None else None,
         )
 
 

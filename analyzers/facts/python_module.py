@@ -526,8 +526,7 @@ class _Reader:
                 if const_str(returned) is not None:  # @declared_attr def __tablename__(cls): return "plus_control"
                     fact.tablename = const_str(returned)
                 elif returned is not None and "__name__" in ast.unparse(returned):
-                    text = ast.unparse(returned)
-                    fact.tablename_rule = "lower" if text.replace(" ", "").endswith("__name__.lower()") else "snake"
+                    fact.tablename_rule = _tablename_rule(returned)
                 return
             if isinstance(returned, ast.Call) and col.is_column_call(returned, names):
                 fact.columns.append(col.read_column(returned, stmt.name, stmt.returns, names, self.path, fact.name, stmt))
@@ -1496,3 +1495,30 @@ def _class_like(node: ast.AST) -> bool:
     """`Visit`, `models.Visit`: what `delete()` or `update()` of a model names (not `session.delete(visit)`)."""
     name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
     return name[:1].isupper()
+
+
+def _tablename_rule(returned: ast.expr) -> str:
+    """How a `@declared_attr __tablename__` derives a name from the class's: "lower" (`cls.__name__.lower()`) or
+    "snake" (any other rewrite of `__name__`), with the constants added before and after it (`... + "s"`: tacker's
+    plural), written "rule|prefix|suffix"."""
+    parts: list[ast.expr] = []
+
+    def flatten(node: ast.expr) -> None:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            flatten(node.left)
+            flatten(node.right)
+        else:
+            parts.append(node)
+
+    flatten(returned)
+    core = next((i for i, n in enumerate(parts) if "__name__" in ast.unparse(n)), None)
+    affixes = [p for i, p in enumerate(parts) if i != core]
+    if core is None or not all(const_str(p) is not None for p in affixes):
+        core, affixes = None, []
+    text = ast.unparse(parts[core] if core is not None else returned).replace(" ", "")
+    rule = "lower" if text.endswith("__name__.lower()") else "snake"
+    if not affixes:
+        return rule
+    prefix = "".join(const_str(p) or "" for p in parts[:core])
+    suffix = "".join(const_str(p) or "" for p in parts[core + 1:])
+    return f"{rule}|{prefix}|{suffix}"
