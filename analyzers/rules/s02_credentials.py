@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 
-from analyzers import confine
 from analyzers.facts.model import ColumnFact, Span, TableFact
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
@@ -123,10 +122,7 @@ def link(session, token):
             )
 
     def _oauth_server(self, path: str) -> bool:
-        try:
-            return bool(_OAUTH_SERVER.search(confine.read_text(self.facts.root, path)))
-        except OSError:
-            return True  # unread: not shown to be a provider's
+        return any(_OAUTH_SERVER.search(line) for line in self.facts.lines(Span(path, 1, 10**6)))
 
     def _shown(self, table: TableFact, col: ColumnFact, kind: str, lines: list[tuple[Span, str]]) -> tuple[str, Span] | None:
         """What the code shows the column holds, and where; None where it does not show a credential for another service."""
