@@ -201,33 +201,3 @@ def test_a_mixins_key_whose_reads_also_test_a_column_another_index_leads_is_serv
     files = {"app/models.py": MIXED, "app/reads.py": reads, **calls("reads", "posts")}
     (f,) = [f for f in found_growing(tmp_path, files, "PERF001") if "org_id" in f.anchor]
     assert f.severity == Severity.INFO and "thread_id" in f.message
-
-
-DIFFS = HEADER + """
-class Source(Base):
-    __tablename__ = "sources"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-
-class Build(Base):
-    __tablename__ = "builds"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
-
-class Diff(Base):
-    __tablename__ = "diffs"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    diff_id: Mapped[int] = mapped_column(Integer, unique=True)
-    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
-"""
-
-
-def test_a_join_into_the_table_whose_query_also_narrows_it_by_a_unique_column_is_served(tmp_path):
-    """changes (PERF001 warning judged wrong): `.join(Diff, Build.source_id == Diff.source_id).filter(Diff.diff_id ==
-    x)` finds the one diffs row through the unique diff_id first: the join's values are weighed as a query's are."""
-    reads = ("from app.models import Build, Diff\n\n"
-             "def builds_of(session, diff_id):\n"
-             "    return session.query(Build, Diff).join(Diff, Build.source_id == Diff.source_id)"
-             ".filter(Diff.diff_id == diff_id).all()\n")
-    files = {"app/models.py": DIFFS, "app/reads.py": reads, **calls("reads", "builds_of")}
-    (f,) = [f for f in found_growing(tmp_path, files, "PERF001") if f.anchor == "table:diffs.source_id"]
-    assert f.severity == Severity.INFO and "also tests diff_id" in f.message

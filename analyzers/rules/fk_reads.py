@@ -184,7 +184,7 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
                 asserted = terms if asserted is None and terms else None if asserted is None or terms is None else asserted | terms
                 out.setdefault((table.name, col.name), []).append(
                     Read(q.span, said, f"the {what}", seen.tested(q, table), asserted=asserted, joined_by=joins.joined_by(table),
-                         pinned=joins.pinned(table), values_asked=True))
+                         pinned=joins.pinned(table)))
             for table, col, other in joins.tied():
                 out.setdefault((table.name, col.name), []).append(Read(
                     q.span, f"the {what} at {where} joins {table.name} to {other} on it, and narrows {other} by another "
