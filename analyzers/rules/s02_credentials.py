@@ -37,6 +37,20 @@ _PROVIDER_ANSWER = (r"""\w*(?:token|cred|resp|result|oauth|auth|data|payload|jso
                     r"""(?:refresh_token|access_token|id_token|token)\b""")
 
 
+_LINKS = HEADER + '''
+class CalendarLink(Base):
+    __tablename__ = "calendar_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refresh_token: Mapped[str] = mapped_column(Text)
+'''
+_LINK = '''
+from app.models import CalendarLink
+
+def link(session, token):
+    session.add(CalendarLink(refresh_token=token["refresh_token"]))
+'''
+
+
 class PlaintextCredential(Rule):
     """A credential the application presents to another service is stored as plain text.
 
@@ -71,29 +85,9 @@ class PlaintextCredential(Rule):
     ID = "MOD010"
     ITEM = "2.users.2"
     SEVERITY = Severity.WARNING
-    INVALID = ({"app/models.py": HEADER + '''
-class CalendarLink(Base):
-    __tablename__ = "calendar_links"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    refresh_token: Mapped[str] = mapped_column(Text)
-''', "app/links.py": '''
-from app.models import CalendarLink
-
-def link(session, token):
-    session.add(CalendarLink(refresh_token=token["refresh_token"]))
-'''},)
-    VALID = ({"app/models.py": HEADER + '''
-class CalendarLink(Base):
-    __tablename__ = "calendar_links"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    refresh_token: Mapped[str] = mapped_column(Text)
-''', "app/links.py": '''
-from app.crypto import encrypt
-from app.models import CalendarLink
-
-def link(session, token):
-    session.add(CalendarLink(refresh_token=encrypt(token["refresh_token"])))
-'''},)
+    INVALID = ({"app/models.py": _LINKS, "app/links.py": _LINK},)
+    VALID = ({"app/models.py": _LINKS, "app/links.py": "from app.crypto import encrypt\n" + _LINK.replace(
+        'refresh_token=token["refresh_token"]', 'refresh_token=encrypt(token["refresh_token"])')},)
 
     def check(self):
         for table, col in column_sites(self.facts):
