@@ -16,7 +16,6 @@ from analyzers.facts.model import Hole, ListenerFact, Span, SqlUse
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers import confine
-from analyzers.rules.code_use import function_around
 from analyzers.rules.schema import is_test_path, is_tooling_path, python_paths
 
 _SQL_START = re.compile(

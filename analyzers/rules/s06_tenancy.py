@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from analyzers.findings import Severity, identity_key
+from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.runs_on import runs_on
