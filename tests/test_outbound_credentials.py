@@ -250,3 +250,17 @@ def store(fernet, auth):
     (f,) = found(tmp_path, {"app/models.py": models, "app/driver.py": driver}, "MOD004")
     assert f.severity == Severity.INFO and "encrypts a value it names so (app/driver.py:4)" in f.message
     assert _mod010(tmp_path / "b", {"app/models.py": models, "app/driver.py": driver}) == {}
+
+
+def test_an_outbound_word_counts_only_as_a_whole_word_of_the_names(tmp_path):
+    """`ci` in `social_accounts`, `mail` in `email`: no password for another system; `ci_password` is one."""
+    models = HEADER + """
+class SocialAccount(Base):
+    __tablename__ = "social_accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[str] = mapped_column(String(200))
+    ci_password: Mapped[str] = mapped_column(String(200))
+"""
+    code = ("from app.models import SocialAccount\n\n\ndef hand_on(account: SocialAccount):\n"
+            "    return {'password': account.password, 'ci_password': account.ci_password}\n")
+    assert sorted(_mod010(tmp_path, {"app/models.py": models, "app/views.py": code})) == ["table:social_accounts.ci_password"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from analyzers.facts.classes import flask_table_name
 from analyzers.facts.model import ColumnFact, Span, TableFact
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
@@ -22,8 +23,9 @@ _CLIENT_SECRET = re.compile(r"^(\w+_)?(client_secret|consumer_secret|app_secret|
 _PROVIDER_TOKEN = re.compile(r"^(\w+_)?(refresh_token|access_token|oauth_token|id_token)$", re.I)
 # A password for another system says so in its name (`smtp_password`) or its table's (`mail_fetches.password`); a
 # user's own sign-in password (MOD004's) does not.
-_OUTBOUND = re.compile(r"smtp|mail|imap|pop3|ldap|bind|proxy|ftp|ssh|tunnel|remote|fetch|connection|connector|"
-                       r"integration|datasource|data_source|server|service|registry|ci|jenkins|webdav|relay|gateway", re.I)
+# Matched on whole words of the snake-case names: `ci_password`, not `social` or `email`.
+_OUTBOUND = re.compile(r"(?<![a-z])(smtp|mail|imap|pop3|ldap|bind|proxy|ftp|ssh|tunnel|remote|fetch|connection|connector|"
+                       r"integration|datasource|data_source|server|service|registry|ci|jenkins|webdav|relay|gateway)s?(?![a-z])")
 # An OAuth server's own module (oauthlib's RequestValidator, authlib's AuthorizationServer): the tokens it saves are
 # the ones it issues (MOD008's), not a provider's.
 _OAUTH_SERVER = re.compile(r"RequestValidator|AuthorizationServer|ResourceProtector|save_bearer_token|TokenEndpoint")
@@ -96,7 +98,7 @@ class PlaintextCredential(Rule):
                 continue
             kind = ("client" if _CLIENT_SECRET.match(attr) else "token" if _PROVIDER_TOKEN.match(attr)
                     else "password" if PlaintextPassword.NAMES.match(col.name) and not re.search(r"hash|reset", col.name)
-                    and _OUTBOUND.search(f"{col.name} {table.name} {table.class_name or ''}") else None)
+                    and _OUTBOUND.search(f"{col.name} {table.name} {flask_table_name(table.class_name or '')}".lower()) else None)
             if kind is None:
                 continue
             lines = [(s, code) for s, line in mentions(self.facts, {attr})[attr]
