@@ -277,6 +277,22 @@ TARGETS: dict[str, tuple[str, str, str]] = {
                   "FastAPI and async SQLAlchemy 2.0 on PostgreSQL, per-user SaaS data, encrypted secrets, two trees"),
     "bisheng": ("dataelement/bisheng", "0172fb2846a52458f29affe9c23073fd1653da76",
                 "SQLModel and async SQLAlchemy on MySQL, tenant_id across most tables"),
+    "ok": ("okpy/ok", "f5610a712605cc9f7a01c92c7fbaf37726b93dfe",
+           "Flask-SQLAlchemy and Flask-Migrate on MySQL, custom JSON and timezone column types, OAuth token tables"),
+    "czgenepi": ("chanzuckerberg/czgenepi", "074c10043d4a14a114e3560d49f1e3889f67b9d9",
+                 "FastAPI and async SQLAlchemy on PostgreSQL in its own schema, pathogen samples scoped by group_id"),
+    "raw-data-repository": ("all-of-us/raw-data-repository", "39abba31f4eec2278731b82b2603c7b20954386d",
+                            "Flask on MySQL, about 350 health-research tables, one Alembic env for several databases"),
+    "drone-tm": ("hotosm/drone-tm", "8d2d1f383347f110644b782596c5847cadb3ddd6",
+                 "FastAPI on PostGIS, models kept for Alembic while the app runs raw psycopg SQL"),
+    "tiled": ("bluesky/tiled", "898f524c0500a43b92ba3a45049f145f531c6e23",
+              "async SQLAlchemy on PostgreSQL or SQLite, JSONB and full-text search, two Alembic trees"),
+    "watcher": ("openstack/watcher", "ec06744bffd4ba858da7f4996cc872723dfbde70",
+                "OpenStack service on oslo.db and MySQL, soft-delete mixins with deleted in unique constraints"),
+    "minute": ("i-dot-ai/minute", "589e4dd2c0844ef5ce4d95093ae2bab01c412a42",
+               "FastAPI and SQLModel on PostgreSQL, JSONB, async sessions, users' recordings and transcripts"),
+    "bazarr": ("morpheus65535/bazarr", "920853daee558751c3abe5755cb04613d28b281c",
+               "Flask-Migrate and SQLAlchemy 2.0 on SQLite or PostgreSQL, bundled third-party libraries"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
