@@ -296,6 +296,20 @@ class Message(Base):
     assert found(tmp_path, files, "MIG006") == []  # not "NOT NULL ... the model does not map it"
 
 
+def test_a_column_wrapped_in_typing_cast_is_mapped(tmp_path):
+    models = HEADER.replace("from sqlalchemy import", "from typing import cast\nfrom sqlalchemy import Column,") + '''
+
+class Drone(Base):
+    __tablename__ = "drones"
+    id = cast(int, Column(Integer, primary_key=True))
+    model = cast(str, Column(String(80), nullable=False))
+'''
+    create = ('op.create_table("drones", sa.Column("id", sa.Integer, primary_key=True), '
+              'sa.Column("model", sa.String(80), nullable=False))')
+    files = {"app/models.py": models, "migrations/versions/0001_r.py": revision(create)}
+    assert found(tmp_path, files, "MIG006") == []  # `cast` is for the type checker: the column is mapped
+
+
 def test_a_setting_every_new_connection_gets_is_no_leak_on_checkin(tmp_path):
     db = '''
 from sqlalchemy import create_engine, event

@@ -535,6 +535,8 @@ class _Reader:
             return
         else:
             return
+        if isinstance(value, ast.Call) and len(value.args) == 2 and names.callee(value) == "typing.cast":
+            value = value.args[1]  # `id = cast(str, Column(String))`: a hint for the type checker, the column itself
         if target == "__tablename__":  # a literal, or a module constant (`__tablename__ = AUDIT_TABLE_NAME`)
             named = self.env.get(value.id, ()) if isinstance(value, ast.Name) else ()
             fact.tablename = const_str(value) or (named[0] if len(named) == 1 else None)
