@@ -125,6 +125,11 @@ def _walk(layout: Layout) -> Iterator[tuple[os.DirEntry[str], str]]:
         except OSError as exc:
             layout.skipped.append((rel_dir or ".", f"cannot be read: {exc.strerror or exc}"))
             continue
+        if rel_dir and (installed := next((e.name for e in entries if e.name.endswith(".dist-info")), None)):
+            # pip's record of an installed distribution: the folder is a library copy (`pip install --target libs`),
+            # not the application's code, however much SQLAlchemy it holds
+            layout.skipped.append((rel_dir, f"skipped: third-party packages installed here (it holds {installed})"))
+            continue
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             if excluded is not None and excluded(rel):
