@@ -889,6 +889,17 @@ def test_migrations_that_create_tables_for_innodb_make_the_foreign_keys_one_info
     assert "PERF001 table:members.club_id" in f.covers
 
 
+def test_names_that_only_start_with_postgres_do_not_make_a_mysql_application_a_postgresql_one(tmp_path):
+    """A copier's `postgresql_connection = ...` and a proxy keyed "postgres" name no dialect the application runs
+    on; its InnoDB migrations still settle it."""
+    made = revision('op.create_table("audit", sa.Column("id", sa.Integer, primary_key=True), mysql_engine="InnoDB")')
+    copier = ('PROXY_KEY = "postgres"\n\n\ndef archive(row, connect):\n'
+              '    postgresql_connection = connect("archive")\n    postgresql_connection.merge(row)\n')
+    (f,) = found_growing(tmp_path, {"app/models.py": LINKS, "migrations/versions/0001_audit.py": made,
+                                    "app/archive.py": copier}, "PERF001")
+    assert f.anchor == "fk-index:mysql-default"
+
+
 def test_a_postgresql_default_beside_mysql_keeps_the_findings(tmp_path):
     config = ('import os\nMYSQL = os.getenv("LEGACY_URL", "mysql://legacy/app")\n'
               'DATABASE_URL = os.getenv("DATABASE_URL", "postgresql://app@db/app")\nSQLALCHEMY_DATABASE_URI = DATABASE_URL\n')

@@ -20,8 +20,12 @@ from analyzers.rules.schema import COMPOSE_FILES, is_test_path, is_tooling_path,
 _URL = re.compile(r"""["'](postgres(?:ql)?|cockroachdb|mysql|mariadb|sqlite)(?:\+\w+)?://(?!/:memory:|/?["'](?!\s*[+%]))""", re.I)
 # The same in a set-up file, quoted or not (`connection = mysql+pymysql://...`, `DATABASE_URL=postgresql://...`).
 _CONFIG_URL = re.compile(r"""(?<![\w+.-])(postgres(?:ql)?|cockroachdb|mysql|mariadb|sqlite)(?:\+\w+)?://(?!/:memory:)""", re.I)
-# PostgreSQL's name compared with the dialect's (`dialect.name == "postgresql"`), or its options (`postgresql_where=`).
-_PG_NAME = re.compile(r"""["'](postgres(?:ql)?)["']|\b(postgresql)_[a-z]+\s*=""")
+# PostgreSQL's name compared with the dialect's (`dialect.name == "postgresql"`, `url.startswith("postgres")`;
+# "postgres" alone is no dialect's name: a proxy's or a user's maybe), or the options of its dialect
+# (`postgresql_where=`), not any name that starts so (`postgresql_connection = ...`, to another database).
+_PG_NAME = re.compile(r"""["'](postgresql)["']|startswith\(\s*["'](postgres)|\b(postgresql)_(?:where|using|include|ops|concurrently|not_valid|with|"""
+                      r"""tablespace|partition_by|inherits|nulls_not_distinct|ignore_search_path|on_commit|prefixes|"""
+                      r"""readonly|deferrable|regconfig|length)\s*=(?!=)""")
 # `from sqlalchemy.dialects import mysql`, `from sqlalchemy.dialects.postgresql import JSONB`.
 _DIALECT = re.compile(r"\bsqlalchemy\.dialects(?:\.|\s+import\s+)(postgresql|mysql|sqlite)\b")
 # PostgreSQL's drivers required: others' prove less (a connector to a customer's MySQL needs its driver too).
