@@ -636,6 +636,27 @@ def test_an_application_that_also_runs_on_sqlite_is_not_asked_for_row_level_secu
     assert not [f for f in result.findings if f.rule_id in ("TEN001", "CFG001")]
 
 
+def test_a_health_research_service_on_mysql_is_not_held_to_the_saas_organization_fields(tmp_path):
+    """Patients on MySQL: no Row-Level Security to ask for, and the checklist's organization fields (settings,
+    counts, a time zone) are the multi-tenant product's, not every schema's with a table of organizations."""
+    model = HEADER + """
+class Organization(Base):
+    __tablename__ = "organization"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+
+
+class Patient(Base):
+    __tablename__ = "patient"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+"""
+    made = revision('op.create_table("patient", sa.Column("id", sa.Integer, primary_key=True), mysql_engine="InnoDB")')
+    result = scan(_write(tmp_path, {"app/models.py": model, "migrations/versions/0001_r.py": made})).result
+    assert not [f for f in result.findings if f.rule_id in ("TEN006", "TZ003") or f.item_id in ("2.orgs.3", "2.orgs.5")]
+    assert {"2.orgs.3", "2.orgs.5", "9.2", "6.2"} <= set(result.not_applicable)
+
+
 def test_conference_sessions_are_not_sign_in_sessions(tmp_path):
     model = HEADER + """
 class Session(Base):

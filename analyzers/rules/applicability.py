@@ -15,6 +15,7 @@ import re
 from typing import Callable
 
 from analyzers.facts.model import Facts
+from analyzers.rules.runs_on import runs_on
 from analyzers.rules.schema import (
     MFA_NAME, MONEY_NAME, PASSWORD_COLUMN, healthcare, is_test_path, python_paths, rls_by_table, schema_per_tenant, sqlite_engines,
     tenant_columns, where,
@@ -79,6 +80,9 @@ def _rls(facts: Facts) -> tuple[bool, str]:
     separated = schema_per_tenant(facts)
     if separated:
         return False, f"tenants are separated by schema ({where(separated)}), not by Row-Level Security"
+    if others := runs_on(facts).not_postgres:
+        return False, (f"the application runs on {others}, not PostgreSQL: no Row-Level Security there; "
+                       "tenant isolation lives in the application's queries")
     sqlite = sqlite_engines(facts)
     if sqlite:
         return False, (f"the application also runs on SQLite ({where(sqlite)}), which has no Row-Level Security: "
