@@ -428,3 +428,5 @@ class Session(Base):
     assert [f.anchor for f in found(tmp_path, {"app/models.py": models}, "MOD006") if "sessions" in f.anchor] == []
     bare = models.replace("    token_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))\n", "")
     assert [f.anchor for f in found(tmp_path / "b", {"app/models.py": bare}, "MOD006") if "sessions" in f.anchor]
+    named = models.replace("token_expires_at", "expiration_time")  # tiled's sessions
+    assert [f.anchor for f in found(tmp_path / "c", {"app/models.py": named}, "MOD006") if "sessions" in f.anchor] == []

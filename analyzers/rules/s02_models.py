@@ -776,7 +776,7 @@ EXPECTED_FIELDS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
                                                 ("ip_address|ip", "IP address"))),
     # Revoking a session may be deleting its row: only the expiry is a field every design needs.
     # `token_expires_at`, `nonce_expires_at`: an expiry of what the session holds is the session's expiry
-    (r"^user_sessions?$|^sessions$", "4.5", ((r"(?:\w+_)?(?:expires_at|expiry|expires|expires_on|valid_until)", "expiry"),)),
+    (r"^user_sessions?$|^sessions$", "4.5", ((r"(?:\w+_)?(?:expires_at|expiry|expires|expires_on|valid_until|expiration(?:_\w+)?)", "expiry"),)),
     (r"^user_devices?$|^devices$", "2.sessions.2", (("fcm_token|push_token", "FCM token"),)),
     (r"^user_consents?$", "4.6", (("ip_address", "IP address"), ("signed_at|accepted_at|consented_at", "signing time"))),
 )
