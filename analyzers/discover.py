@@ -19,6 +19,9 @@ SKIP_DIRS = {
     ".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox", ".mypy_cache",
     ".pytest_cache", ".ruff_cache", "site-packages", ".eggs", "dist", "build", ".idea", ".vscode",
 }
+# Folders that by convention hold copies of other projects (`third-party/sqlalchemy-enum-tables`, `_vendor/`):
+# their SQL and models are a library's, not the application's.
+VENDORED_DIRS = {"third_party", "third-party", "thirdparty", "vendor", "vendored", "_vendor"}
 # Names of build outputs that are also ordinary package names (`app/features/build/`, a namespace
 # package maybe): such a folder with Python files of its own is source; an output holds its copies
 # deeper (build/lib/..., dist/app-1.0/...), never beside it.
@@ -141,6 +144,9 @@ def _walk(layout: Layout) -> Iterator[tuple[os.DirEntry[str], str]]:
                 if entry.is_dir():
                     name = entry.name
                     if skipped_dir(entry.path, name) or os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
+                        continue
+                    if name.lower() in VENDORED_DIRS:
+                        layout.skipped.append((rel, f"skipped: other projects' code copied in (a folder named {name})"))
                         continue
                     (links if entry.is_symlink() else stack).append((entry.path, rel))
                     continue

@@ -1,5 +1,5 @@
 """Which folders discovery reads: a package that happens to be named like a build output is source; a
-folder pip installed libraries into is not."""
+folder pip installed libraries into, or a vendored copy of another project, is not."""
 
 from __future__ import annotations
 
@@ -29,11 +29,13 @@ def test_a_package_named_build_is_read_and_a_build_output_is_not(tmp_path: Path)
     assert not any(p.startswith(("build/", "dist/", "app.egg-info/")) for p in read)
 
 
-def test_a_folder_pip_installed_libraries_into_is_not_read(tmp_path: Path) -> None:
+def test_a_folder_pip_installed_libraries_into_or_a_vendored_copy_is_not_read(tmp_path: Path) -> None:
     _write(tmp_path, "app/models.py")
     _write(tmp_path, "libs/sqlalchemy/sql/schema.py")  # `pip install --target libs`: a library copy
     _write(tmp_path, "libs/SQLAlchemy-2.0.0.dist-info/RECORD", "sqlalchemy/sql/schema.py,,\n")
     _write(tmp_path, "tools/lib/models.py")  # a folder named like one, without pip's records, is the project's
+    _write(tmp_path, "src/third-party/enum-tables/enumtables/ops.py")  # a copy of another project, by convention
     layout = discover(tmp_path)
     assert {c.path for c in layout.python} == {"app/models.py", "tools/lib/models.py"}
+    assert ("src/third-party", "skipped: other projects' code copied in (a folder named third-party)") in layout.skipped
     assert ("libs", "skipped: third-party packages installed here (it holds SQLAlchemy-2.0.0.dist-info)") in layout.skipped
