@@ -155,8 +155,9 @@ _LOOKUPS = frozenset(("first", "one_or_none", "scalar", "scalar_one_or_none", "g
 def _creates_if_missing(func, chain1: tuple, made: set[str], write: ast.AST) -> bool:
     """Get-or-create of a lookup row: the first commit sits under `if not x:` (or `x is None`), x looked up by a query
     before it and made in the branch from the looked-up values alone (`Technology(name=name)` after a lookup by name),
-    and the write that uses it runs after the branch, whichever way it went. A row made with more than its key (an
-    attribute's ontology, a policy's contents) is part of the operation: left alone, it is half of it."""
+    and the write that uses it runs after the branch, whichever way it went; or made from literals alone, a fixed
+    singleton. A row made with more than its key (an attribute's ontology, a policy's contents) is part of the
+    operation: left alone, it is half of it."""
     for _, i, block in chain1[:-1]:
         stmt = block[i]
         if not isinstance(stmt, ast.If) or write.lineno <= (stmt.end_lineno or stmt.lineno):
@@ -173,9 +174,17 @@ def _creates_if_missing(func, chain1: tuple, made: set[str], write: ast.AST) -> 
                            for c in ast.walk(n.value))]
         built = [n.value for n in stmt.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
                  and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
-        if name in made and lookups and built and _key_only(built[0], _looked_up_by(lookups[-1])):
+        if name in made and lookups and built and (_key_only(built[0], _looked_up_by(lookups[-1])) or _fixed(built[0])):
             return True
     return False
+
+
+def _fixed(call: ast.Call) -> bool:
+    """A row made from literals alone (`Client(client_id="autograder", scopes=["all"])`): the same singleton
+    whichever operation makes it first, nothing of this one's inputs."""
+    return not call.args and bool(call.keywords) and all(
+        k.arg and all(isinstance(n, (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Load)) for n in ast.walk(k.value))
+        for k in call.keywords)
 
 
 def _looked_up_by(query: ast.expr) -> set[str]:

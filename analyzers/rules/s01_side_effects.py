@@ -168,7 +168,9 @@ class SplitCommit(Rule):
         `setUp` wherever they are) and command-line tooling are not read; a helper that cannot be resolved, or that
         commits only on some paths, is not a commit here. Nor is a first commit followed by a task enqueued, mail
         sent or a service called, in the function or in the helper after its commit (that commit is wanted, the
-        task reads the rows from another process: CFG014). A dependent write under an `if` that the first commit
+        task reads the rows from another process: CFG014); nor a first part that makes a row a lookup just missed
+        (`if not kind:` after `kind = ...first()`), from the looked-up values or from literals alone (a fixed
+        singleton): committed alone it is whole, and the next call finds and reuses it. A dependent write under an `if` that the first commit
         is not under is info, naming the test: on the function's other paths the first part stays alone on purpose,
         so what a failure leaves may be a valid object of its own (an index not yet linked to a board). The
         functions that go on after a helper that commits are one design: one finding, at the first, with the others
