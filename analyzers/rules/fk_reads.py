@@ -182,9 +182,10 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
             for table, col, said, terms in joins.reads(where, what):
                 asserted = seen.asserted(q, table)  # and what a relationship's primaryjoin asserts, whatever else it filters
                 asserted = terms if asserted is None and terms else None if asserted is None or terms is None else asserted | terms
+                # its values too: a join into the table that narrows it by a column another index leads finds its rows there
                 out.setdefault((table.name, col.name), []).append(
-                    Read(q.span, said, f"the {what}", seen.tested(q, table), asserted=asserted, joined_by=joins.joined_by(table),
-                         pinned=joins.pinned(table)))
+                    Read(q.span, said, f"the {what}", seen.tested(q, table), values_asked=True, asserted=asserted,
+                         joined_by=joins.joined_by(table), pinned=joins.pinned(table)))
             for table, col, other in joins.tied():
                 out.setdefault((table.name, col.name), []).append(Read(
                     q.span, f"the {what} at {where} joins {table.name} to {other} on it, and narrows {other} by another "

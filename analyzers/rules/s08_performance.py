@@ -75,7 +75,7 @@ class ForeignKeyWithoutIndex(Rule):
         relationship whose name the code reads only on objects dbreview cannot type (another class may have an attribute
         of that name), or only through code that walks every relationship of a mapper, has no read it can show: an info
         that names where the name is read (and the delete, if one loads it). A read
-        that also compares with a value (itself or through its joins) the leading column of an index (or
+        (a join into the table too) that also compares with a value (itself or through its joins) the leading column of an index (or
         key) that holds the foreign key after it, or of another index (not a flag's), finds its rows
         through that index and is not counted; nor is a join that ties the foreign key only to tables it
         ties that index's leading column to as well (`and_(Step.plan_id == Run.plan, Step.org_id == Run.org_id)`
