@@ -1,5 +1,6 @@
 """PERF001 on shapes judges found wrong on real backends (round 76), each rebuilt as a small repository of our own: a
-join into the table that also narrows it by a column another index leads."""
+join into the table that also narrows it by a column another index leads; a correlated subquery's test of the enclosing
+query's table."""
 
 from __future__ import annotations
 
@@ -54,4 +55,88 @@ def test_a_join_into_the_table_that_narrows_it_by_a_unique_column_finds_its_rows
     by = {f.anchor: f for f in found_growing(tmp_path / "scan", scanning, "PERF001")}
     assert by["table:patches.origin_id"].severity == Severity.WARNING, by["table:patches.origin_id"].message
     assert "joins patches through it" in by["table:patches.origin_id"].message
+
+
+FOLLOWS = HEADER + """
+class Topic(Base):
+    __tablename__ = "topics"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Reply(Base):
+    __tablename__ = "replies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"), index=True)
+    posted_at: Mapped[datetime] = mapped_column(DateTime)
+
+class Keeper(Base):
+    __tablename__ = "keepers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person: Mapped[int] = mapped_column(Integer, index=True)
+
+class Follow(Base):
+    __tablename__ = "follows"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"))
+    keeper_id: Mapped[int] = mapped_column(ForeignKey("keepers.id"))
+    seen_at: Mapped[datetime] = mapped_column(DateTime)
+"""
+
+UNREAD = """
+from sqlalchemy import func, select
+from app.models import Follow, Keeper, Reply
+
+
+def unread(session):
+    fresh = (
+        select(func.count(Reply.id))
+        .where(Reply.topic_id == Follow.topic_id)
+        .where(Reply.posted_at > Follow.seen_at)
+        .correlate_except(Reply)
+        .scalar_subquery()
+    )
+    return session.execute(select(Follow.id, fresh)).all()
+
+
+def kept_by(session, person):
+    mine = (
+        select(1)
+        .select_from(Keeper)
+        .where(
+            Keeper.id == Follow.keeper_id,
+            Keeper.person == person,
+        )
+        .correlate(Follow)
+        .exists()
+    )
+    return session.execute(select(Follow).where(mine)).all()
+"""
+
+FOLLOWERS = """
+from sqlalchemy import func, select
+from app.models import Follow, Topic
+
+
+def followers(session):
+    count = select(func.count(Follow.id)).where(Follow.topic_id == Topic.id).scalar_subquery()
+    return session.execute(select(Topic.id, count)).all()
+"""
+
+FOLLOW_VIEW = "from app.unread import kept_by, unread\nPAGES = {'unread': unread, 'kept': kept_by}\n"
+
+
+def test_a_correlated_subquerys_test_of_the_enclosing_querys_table_reads_the_subquerys_table(tmp_path):
+    """`select(func.count(Reply.id)).where(Reply.topic_id == Follow.topic_id).correlate_except(Reply).scalar_subquery()`
+    counts the replies of each follow's topic: it reads replies by topic_id, not follows, whose row the enclosing
+    query found already; so does `select(1).select_from(Keeper).where(Keeper.id == Follow.keeper_id).correlate(Follow)
+    .exists()`, which looks a keeper up by its primary key. Neither is a read of follows by its key: infos. A subquery
+    that selects from follows itself and correlates topics does read follows by topic_id: a warning."""
+    files = {"app/models.py": FOLLOWS, "app/unread.py": UNREAD, "app/views.py": FOLLOW_VIEW}
+    by = {f.anchor: f for f in found_growing(tmp_path / "correlated", files, "PERF001")}
+    for anchor in ("table:follows.topic_id", "table:follows.keeper_id"):
+        assert by[anchor].severity == Severity.INFO, by[anchor].message
+        assert "found no query of the application that filters or joins follows" in by[anchor].message
+    own = {**files, "app/followers.py": FOLLOWERS, "app/views.py": FOLLOW_VIEW + "from app.followers import followers\nPAGES['followers'] = followers\n"}
+    by = {f.anchor: f for f in found_growing(tmp_path / "own", own, "PERF001")}
+    assert by["table:follows.topic_id"].severity == Severity.WARNING, by["table:follows.topic_id"].message
+    assert "the condition at app/followers.py:7 joins follows through it" in by["table:follows.topic_id"].message
 

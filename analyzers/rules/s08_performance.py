@@ -88,7 +88,9 @@ class ForeignKeyWithoutIndex(Rule):
         cannot tell, and says so; so too of a join out of the table by the key to a table the query narrows by
         another column, `select(User).join(Group, Group.id == User.group_id).where(Group.banned)`: an info; and a subquery's
         test of the enclosing query's table, `.where(Group.id == User.group_id).scalar_subquery()`, reads Group, not
-        User, whose row is found already); nor is a policy's test counted where every query of the table that
+        User, whose row is found already, as does such a test anywhere in the code, in a subquery that reads Group
+        (selects from it, `select_from()`, a join) and that `.scalar_subquery()`, `.exists()`, `.correlate()`,
+        `.correlate_except()` or `.lateral()` ends; not `.subquery()`, which in a FROM reads User too); nor is a policy's test counted where every query of the table that
         dbreview follows compares such a column (or tests it by a range, `expires_at < now`, in a query that joins
         nothing; `session.get(Model, key)` compares the primary key); a read with a condition dbreview cannot read, on a table
         with such an index, is one it cannot tell about. Nor is a read that keeps to the predicate of a
