@@ -1,6 +1,6 @@
 """PERF001 on shapes judges found wrong on real backends (round 76), each rebuilt as a small repository of our own: a
 join into the table that also narrows it by a column another index leads; a correlated subquery's test of the enclosing
-query's table."""
+query's table; a test in a CASE of the values an UPDATE sets."""
 
 from __future__ import annotations
 
@@ -140,3 +140,57 @@ def test_a_correlated_subquerys_test_of_the_enclosing_querys_table_reads_the_sub
     assert by["table:follows.topic_id"].severity == Severity.WARNING, by["table:follows.topic_id"].message
     assert "the condition at app/followers.py:7 joins follows through it" in by["table:follows.topic_id"].message
 
+
+SIGNUPS = """
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+members = sa.Table("members", metadata, sa.Column("id", sa.Integer, primary_key=True))
+signups = sa.Table(
+    "signups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String, nullable=False, unique=True),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id"), nullable=True),
+    sa.Column("added_by", sa.Integer, sa.ForeignKey("members.id"), nullable=True),
+    sa.Column("checked_by", sa.Integer, sa.ForeignKey("members.id"), nullable=True),
+)
+"""
+
+CLAIM = """
+import sqlalchemy as sa
+from app.models import signups
+
+
+async def claim(conn, email, member_id):
+    waiting = signups.c.status == "waiting"
+    await conn.execute(
+        signups.update()
+        .where(signups.c.email == email)
+        .values(
+            member_id=member_id,
+            checked_by=sa.case(
+                (waiting & signups.c.checked_by.is_(None), signups.c.added_by),
+                else_=signups.c.checked_by,
+            ),
+        )
+    )
+"""
+
+CLAIM_VIEW = "from app import claims\nasync def page(conn):\n    await claims.claim(conn, 'a@b.c', 1)\n"
+
+
+def test_a_test_in_a_case_of_the_values_an_update_sets_finds_no_rows(tmp_path):
+    """`signups.update().where(signups.c.email == e).values(checked_by=sa.case((signups.c.checked_by.is_(None),
+    ...), else_=...))`: the UPDATE finds its rows by email; the CASE computes a value for each of them, and its test
+    of checked_by finds none, so it is no read of signups by checked_by: an info. The same test in the WHERE is one."""
+    files = {"app/models.py": SIGNUPS, "app/claims.py": CLAIM, "app/views.py": CLAIM_VIEW}
+    by = {f.anchor: f for f in found_growing(tmp_path / "case", files, "PERF001")}
+    finding = by["table:signups.checked_by"]
+    assert finding.severity == Severity.INFO, finding.message
+    assert "found no query of the application that filters or joins signups" in finding.message
+    filtered = CLAIM.replace(".where(signups.c.email == email)", ".where(signups.c.checked_by.is_(None))")
+    by = {f.anchor: f for f in found_growing(tmp_path / "where", {**files, "app/claims.py": filtered}, "PERF001")}
+    assert by["table:signups.checked_by"].severity == Severity.WARNING, by["table:signups.checked_by"].message

@@ -295,7 +295,7 @@ def _conditions(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[R
                 after, before = _COMPARED_AFTER.match(code, m.end()), _COMPARED_BEFORE.search(code[:m.start()])
                 end = (n, len(code[:m.end()].encode()))
                 if after is None and before is None or end in _negated(facts, path) or end in _ordering(facts, path) \
-                        or end in _correlated(facts, path):
+                        or end in _correlated(facts, path) or end in _computed(facts, path):
                     continue
                 # the other side and the join the comparison stands in, as the syntax tree has them (over several lines)
                 across, into = _compared_across(facts, path, aliases).get((n, len(code[:m.end()].encode())), (None, None))
@@ -623,6 +623,31 @@ def _opens(node: ast.AST, name: str | None, ored: bool) -> bool:
         return isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr) or (
             isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or)) or name == "or_"
     return isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Invert, ast.Not)) or name == "not_"
+
+
+_COMPUTING = frozenset({"case", "values"})  # the calls whose tests compute a value for each row found otherwise
+
+
+def _computed(facts: Facts, path: str) -> set[tuple[int, int]]:
+    """Where (line, column) an attribute of `path` ends in a value a statement computes for each row it finds otherwise:
+    a CASE's test (`sa.case((T.fk.is_(None), x), else_=y)`), the values an UPDATE or INSERT sets (`.values(fk=...)`).
+    A test there finds no row; a statement nested there (`select(...).where(...)`) finds its own."""
+    cache: dict[str, set[tuple[int, int]]] = facts.derived.setdefault("fk_computed", {})  # type: ignore[assignment]
+    if path not in cache:
+        text = "\n".join(facts.lines(Span(path, 1, 1_000_000)))
+        tree = _tree(facts, path) if "case(" in text or ".values(" in text else None
+        out: set[tuple[int, int]] = set()
+        for top in walk(tree) if tree is not None else ():
+            if _call_name(top) not in _COMPUTING:
+                continue
+            stack: list[ast.AST] = [*top.args, *(k.value for k in top.keywords)]  # type: ignore[attr-defined]  # not the chain it ends
+            while stack:
+                node = stack.pop()
+                if isinstance(node, ast.Attribute):
+                    out.add((node.end_lineno or node.lineno, node.end_col_offset or 0))
+                stack += [c for c in children(node) if _call_name(c) not in _SUBQUERY]
+        cache[path] = out
+    return cache[path]
 
 
 def _ordering(facts: Facts, path: str) -> set[tuple[int, int]]:

@@ -98,7 +98,8 @@ class ForeignKeyWithoutIndex(Rule):
         each of the predicate's terms: `col IS NULL`, `col IS NOT NULL`, `col = <constant>`, and-ed; a
         test by `==` or `in_()` asserts `col IS NOT NULL`; any other predicate serves no read); nor a
         test under NOT (`not_()`, `~`; not a subquery's own filter under it), which no index on the column
-        serves; nor a relationship no code reads (a schema's field of a scalar type, `items: str`, holds
+        serves; nor a test in a CASE or in the values an UPDATE or INSERT sets (`.values(by=case((T.by.is_(None), x),
+        else_=T.by))`), which computes a value for each row the statement finds otherwise and finds none; nor a relationship no code reads (a schema's field of a scalar type, `items: str`, holds
         none of its rows; a module named `relationships` walks no mapper), nor a read or delete in a module
         function nothing in the application calls (INT010's call facts). A scanning read that also
         compares columns no index leads names them (an index led by one of them serves it too); a test
