@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import copy
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -182,9 +183,10 @@ def fk_reads(facts: Facts) -> dict[tuple[str, str], list[Read]]:
             for table, col, said, terms in joins.reads(where, what):
                 asserted = seen.asserted(q, table)  # and what a relationship's primaryjoin asserts, whatever else it filters
                 asserted = terms if asserted is None and terms else None if asserted is None or terms is None else asserted | terms
+                # its values too: a join into the table that narrows it by a column another index leads finds its rows there
                 out.setdefault((table.name, col.name), []).append(
-                    Read(q.span, said, f"the {what}", seen.tested(q, table), asserted=asserted, joined_by=joins.joined_by(table),
-                         pinned=joins.pinned(table)))
+                    Read(q.span, said, f"the {what}", seen.tested(q, table), values_asked=True, asserted=asserted,
+                         joined_by=joins.joined_by(table), pinned=joins.pinned(table)))
             for table, col, other in joins.tied():
                 out.setdefault((table.name, col.name), []).append(Read(
                     q.span, f"the {what} at {where} joins {table.name} to {other} on it, and narrows {other} by another "
@@ -292,7 +294,8 @@ def _conditions(facts: Facts, classes: _Classes) -> dict[tuple[str, str], list[R
             for m, cls, found in _columns_named(classes, aliases, code, path, n):
                 after, before = _COMPARED_AFTER.match(code, m.end()), _COMPARED_BEFORE.search(code[:m.start()])
                 end = (n, len(code[:m.end()].encode()))
-                if after is None and before is None or end in _negated(facts, path) or end in _ordering(facts, path):
+                if after is None and before is None or end in _negated(facts, path) or end in _ordering(facts, path) \
+                        or end in _correlated(facts, path) or end in _computed(facts, path):
                     continue
                 # the other side and the join the comparison stands in, as the syntax tree has them (over several lines)
                 across, into = _compared_across(facts, path, aliases).get((n, len(code[:m.end()].encode())), (None, None))
@@ -475,6 +478,72 @@ def _compared_across(facts: Facts, path: str, aliases: dict[str, str]) -> dict[t
     return cache[path]
 
 
+# The calls that make a statement a subquery correlated to the enclosing query's tables (not `.subquery()`: in a FROM,
+# a table it names but does not select from is one more it reads)
+_CORRELATING = frozenset({"scalar_subquery", "exists", "correlate", "correlate_except", "lateral", "as_scalar"})
+_STATEMENTS = frozenset({"select", "query", "exists"})  # where another statement starts, with tables of its own
+_OWN = frozenset({"select", "query", "select_from", "join", "outerjoin", "join_from", "correlate_except", "add_columns",
+                  "with_only_columns"})  # the calls whose arguments name the tables a statement reads
+
+
+def _correlated(facts: Facts, path: str) -> set[tuple[int, int]]:
+    """Where (line, column) a class attribute of `path` ends that a subquery's filter compares with an attribute of a
+    class the subquery reads, where its own class is none it reads: the enclosing query's, correlated, whose row is
+    found already (`select(func.count(Reply.id)).where(Reply.topic_id == Follow.topic_id).scalar_subquery()` looks
+    replies up by topic_id for each follow; it reads no follow)."""
+    cache: dict[str, set[tuple[int, int]]] = facts.derived.setdefault("fk_correlated", {})  # type: ignore[assignment]
+    if path not in cache:
+        out: set[tuple[int, int]] = set()
+        tree = _tree(facts, path)
+        for node in walk(tree) if tree is not None else ():
+            name = _call_name(node)
+            if name not in _CORRELATING:
+                continue
+            calls = _chain(node.args[0] if name == "exists" and isinstance(node.func, ast.Name) and node.args else node)
+            own = {n for c in calls if _call_name(c) in _OWN for a in c.args for n in _classes_named(a)}
+            for test in (a for c in calls if _call_name(c) in _FILTER_CALLS for a in c.args):
+                for compare in _own_level(test):
+                    if not (isinstance(compare, ast.Compare) and len(compare.ops) == 1 and isinstance(compare.ops[0], ast.Eq)):
+                        continue
+                    sides = [compare.left, compare.comparators[0]]
+                    refs = [_class_attribute(x) for x in sides]
+                    if not all(refs):
+                        continue
+                    for side, ref, other in ((sides[0], refs[0], refs[1]), (sides[1], refs[1], refs[0])):
+                        if ref.partition(".")[0] not in own and other.partition(".")[0] in own:  # type: ignore[union-attr]
+                            out.add((side.end_lineno or side.lineno, side.end_col_offset or 0))
+        cache[path] = out
+    return cache[path]
+
+
+def _chain(node: ast.AST) -> list[ast.Call]:
+    """The calls of a method chain, outermost first: `select(X).where(...).exists()`."""
+    calls: list[ast.Call] = []
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        if isinstance(node, ast.Call):
+            calls.append(node)
+            node = node.func
+        else:
+            node = node.value
+    return calls
+
+
+def _classes_named(node: ast.AST) -> set[str]:
+    """The classes (or aliases) an argument names: `Reply`, `models.Reply`, `Reply.id`, `func.count(Reply.id)`."""
+    found = {node.id} if isinstance(node, ast.Name) else {_model_class(node)} if isinstance(node, ast.Attribute) else set()
+    found |= {ref.partition(".")[0] for n in _own_level(node) if (ref := _class_attribute(n))}
+    return {n for n in found if n}
+
+
+def _own_level(node: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of `node` outside any statement nested in it (`exists(select(...))`), which reads tables of its own."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack += [c for c in children(current) if _call_name(c) not in _STATEMENTS]
+
+
 def _alias(node: ast.AST, aliases: dict[str, str]) -> str | None:
     return node.id if isinstance(node, ast.Name) and node.id in aliases else None
 
@@ -554,6 +623,31 @@ def _opens(node: ast.AST, name: str | None, ored: bool) -> bool:
         return isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr) or (
             isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or)) or name == "or_"
     return isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Invert, ast.Not)) or name == "not_"
+
+
+_COMPUTING = frozenset({"case", "values"})  # the calls whose tests compute a value for each row found otherwise
+
+
+def _computed(facts: Facts, path: str) -> set[tuple[int, int]]:
+    """Where (line, column) an attribute of `path` ends in a value a statement computes for each row it finds otherwise:
+    a CASE's test (`sa.case((T.fk.is_(None), x), else_=y)`), the values an UPDATE or INSERT sets (`.values(fk=...)`).
+    A test there finds no row; a statement nested there (`select(...).where(...)`) finds its own."""
+    cache: dict[str, set[tuple[int, int]]] = facts.derived.setdefault("fk_computed", {})  # type: ignore[assignment]
+    if path not in cache:
+        text = "\n".join(facts.lines(Span(path, 1, 1_000_000)))
+        tree = _tree(facts, path) if "case(" in text or ".values(" in text else None
+        out: set[tuple[int, int]] = set()
+        for top in walk(tree) if tree is not None else ():
+            if _call_name(top) not in _COMPUTING:
+                continue
+            stack: list[ast.AST] = [*top.args, *(k.value for k in top.keywords)]  # type: ignore[attr-defined]  # not the chain it ends
+            while stack:
+                node = stack.pop()
+                if isinstance(node, ast.Attribute):
+                    out.add((node.end_lineno or node.lineno, node.end_col_offset or 0))
+                stack += [c for c in children(node) if _call_name(c) not in _SUBQUERY]
+        cache[path] = out
+    return cache[path]
 
 
 def _ordering(facts: Facts, path: str) -> set[tuple[int, int]]:

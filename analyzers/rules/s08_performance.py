@@ -75,7 +75,7 @@ class ForeignKeyWithoutIndex(Rule):
         relationship whose name the code reads only on objects dbreview cannot type (another class may have an attribute
         of that name), or only through code that walks every relationship of a mapper, has no read it can show: an info
         that names where the name is read (and the delete, if one loads it). A read
-        that also compares with a value (itself or through its joins) the leading column of an index (or
+        (a join into the table too) that also compares with a value (itself or through its joins) the leading column of an index (or
         key) that holds the foreign key after it, or of another index (not a flag's), finds its rows
         through that index and is not counted; nor is a join that ties the foreign key only to tables it
         ties that index's leading column to as well (`and_(Step.plan_id == Run.plan, Step.org_id == Run.org_id)`
@@ -88,7 +88,9 @@ class ForeignKeyWithoutIndex(Rule):
         cannot tell, and says so; so too of a join out of the table by the key to a table the query narrows by
         another column, `select(User).join(Group, Group.id == User.group_id).where(Group.banned)`: an info; and a subquery's
         test of the enclosing query's table, `.where(Group.id == User.group_id).scalar_subquery()`, reads Group, not
-        User, whose row is found already); nor is a policy's test counted where every query of the table that
+        User, whose row is found already, as does such a test anywhere in the code, in a subquery that reads Group
+        (selects from it, `select_from()`, a join) and that `.scalar_subquery()`, `.exists()`, `.correlate()`,
+        `.correlate_except()` or `.lateral()` ends; not `.subquery()`, which in a FROM reads User too); nor is a policy's test counted where every query of the table that
         dbreview follows compares such a column (or tests it by a range, `expires_at < now`, in a query that joins
         nothing; `session.get(Model, key)` compares the primary key); a read with a condition dbreview cannot read, on a table
         with such an index, is one it cannot tell about. Nor is a read that keeps to the predicate of a
@@ -96,7 +98,8 @@ class ForeignKeyWithoutIndex(Rule):
         each of the predicate's terms: `col IS NULL`, `col IS NOT NULL`, `col = <constant>`, and-ed; a
         test by `==` or `in_()` asserts `col IS NOT NULL`; any other predicate serves no read); nor a
         test under NOT (`not_()`, `~`; not a subquery's own filter under it), which no index on the column
-        serves; nor a relationship no code reads (a schema's field of a scalar type, `items: str`, holds
+        serves; nor a test in a CASE or in the values an UPDATE or INSERT sets (`.values(by=case((T.by.is_(None), x),
+        else_=T.by))`), which computes a value for each row the statement finds otherwise and finds none; nor a relationship no code reads (a schema's field of a scalar type, `items: str`, holds
         none of its rows; a module named `relationships` walks no mapper), nor a read or delete in a module
         function nothing in the application calls (INT010's call facts). A scanning read that also
         compares columns no index leads names them (an index led by one of them serves it too); a test
