@@ -507,3 +507,35 @@ def test_a_downgrade_that_adds_back_a_column_the_upgrade_made_again_fails_on_it(
                          "downgrade cannot run")
     files["migrations/versions/0002_b.py"] = revision(up, "\n".join(reversed(down.split("\n"))), rev="0002", down="0001")
     assert found(tmp_path / "ordered", files, "MIG002") == []
+
+
+
+def test_a_table_checked_for_missing_after_the_upgrade_dropped_it_was_there_before(tmp_path):
+    """cognee #2, #3: a `not`-check naming the table (of one of its columns, or the downgrade's `if t not in tables`)
+    guards a create_table of it, but the upgrade dropped the table first: it was there, so the create remakes it, and
+    a downgrade that drops and remakes it (or only remakes it) undoes the upgrade."""
+    column_of = 'def _has(insp, table, column):\n    return any(c["name"] == column for c in insp.get_columns(table))\n'
+    reshaped = column_of + revision('''
+        insp = sa.inspect(op.get_bind())
+        if not _has(insp, "grants", "item_id"):
+            op.drop_table("grants")
+            op.create_table("grants", sa.Column("id", sa.Integer, primary_key=True), sa.Column("item_id", sa.Integer))
+        ''', '''
+        op.drop_table("grants")
+        op.create_table("grants", sa.Column("id", sa.Integer, primary_key=True))
+        ''')
+    assert found(tmp_path, {"migrations/versions/0001_a.py": reshaped}, "MIG002") == []
+    retired = revision('op.drop_table("grants")', '''
+        insp = sa.inspect(op.get_bind())
+        if "grants" not in insp.get_table_names():
+            op.create_table("grants", sa.Column("id", sa.Integer, primary_key=True))
+        ''')
+    assert found(tmp_path / "retired", {"migrations/versions/0001_a.py": retired}, "MIG002") == []
+    # a create the check guards, of a table the upgrade did not drop first, is still one it makes
+    made = column_of + revision('''
+        insp = sa.inspect(op.get_bind())
+        if not _has(insp, "grants", "item_id"):
+            op.create_table("grants", sa.Column("id", sa.Integer, primary_key=True), sa.Column("item_id", sa.Integer))
+        ''', 'op.execute("DELETE FROM grants")')
+    (f,) = found(tmp_path / "made", {"migrations/versions/0001_a.py": made}, "MIG002")
+    assert f.message == "revision 0001 creates table grants but the downgrade does not drop it"

@@ -614,7 +614,8 @@ class DowngradeIncomplete(Rule):
         today that their create_all builds), a check being an inspector call or SQL that asks the catalog
         (`SELECT EXISTS (... information_schema.columns ...)`): on a database built by the migrations it never
         runs. A table created where a check finds it missing (the `else` of `if has_table(...)`) is one the
-        upgrade creates, not one it drops. A column the upgrade drops and adds again that the downgrade adds
+        upgrade creates, not one it drops, unless the upgrade dropped it just before (it remakes it); such a create in
+        the downgrade says nothing of what was there before the upgrade. A column the upgrade drops and adds again that the downgrade adds
         back while the upgrade's one is still there is said as such: that add fails, so the downgrade cannot run. When the downgrade holds an operation that could not be read, the finding
         is info and says so; a `drop_column` given `sa.Column("name")` where Alembic wants the name is
         read as what it is, a call Alembic fails on: the downgrade cannot run (a warning).
