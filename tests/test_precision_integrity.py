@@ -1305,3 +1305,24 @@ def test_a_jsonb_key_read_in_sql_counts_for_the_table_it_names_only(tmp_path):
     bare = cache.replace("FROM project p WHERE (p.info", "FROM task WHERE (info")
     assert [f.anchor for f in found(tmp_path / "bare", {"app/models.py": models, "app/cache.py": bare}, "PERF002")] == [
         "table:task.info:gin"]
+
+
+def test_a_filter_whose_new_query_is_thrown_away_is_not_among_the_lookups_columns(tmp_path):
+    """barbican (INT010 judged wrong): `query.filter_by(hidden=False)` alone returns a new query and leaves `query` as
+    it was: the query run filters by slug only, and the message must not name hidden (nor a partial index on it)."""
+    models = _LOOKUP_MODELS.replace('    slug: Mapped[str] = mapped_column(String(80))\n',
+                                    '    slug: Mapped[str] = mapped_column(String(80))\n    hidden: Mapped[bool] = mapped_column()\n')
+    code = """
+from app.models import Team
+
+def by_slug(session, slug, show_hidden=False):
+    query = session.query(Team).filter_by(slug=slug)
+    if not show_hidden:
+        query.filter_by(hidden=False)
+    return query.one()
+
+HANDLERS = [by_slug]
+"""
+    (f,) = found(tmp_path, {"app/models.py": models, "app/teams.py": code}, "INT010")
+    assert f.message.startswith("by_slug fetches Team with one() by slug, which no unique constraint or index of teams covers")
+    assert "hidden" not in f.message

@@ -1646,7 +1646,8 @@ class OneOrNoneOnNonUnique(Rule):
     What it checks:
         `scalar_one_or_none()` / `one_or_none()` (or `one()` / `scalar_one()`, which raise on two rows too) on a
         query of one model whose filters compare columns with
-        `==` (or `filter_by`) and no unique constraint, unique index or primary key is made of those columns
+        `==` (or `filter_by`; one whose new query is thrown away, `query.filter_by(x=1)` as a statement, filters
+        nothing) and no unique constraint, unique index or primary key is made of those columns
         (in the model or the migrations). A query built in one method and run by a helper of its class or of a
         base class of the target's (a repository's `self.get_one_or_none(statement)`, whose `scalar_one_or_none()`
         runs it, perhaps through another helper of self) is followed into that helper, found by name on the class
