@@ -1326,3 +1326,56 @@ HANDLERS = [by_slug]
     (f,) = found(tmp_path, {"app/models.py": models, "app/teams.py": code}, "INT010")
     assert f.message.startswith("by_slug fetches Team with one() by slug, which no unique constraint or index of teams covers")
     assert "hidden" not in f.message
+
+
+_FOLDERS = HEADER + """
+class Folder(Base):
+    __tablename__ = "folders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), index=True)
+    parent_id: Mapped[int | None] = mapped_column(Integer)
+    workspace_id: Mapped[int] = mapped_column(Integer)
+"""
+_FOLDERS_MADE = revision('''
+    op.create_table("folders", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(80)),
+                    sa.Column("parent_id", sa.Integer), sa.Column("space_id", sa.Integer))
+    op.execute("CREATE UNIQUE INDEX uq_folders_place ON folders (space_id, COALESCE(parent_id, 0), name)")
+    ''')
+_FOLDERS_RENAMED = revision('op.alter_column("folders", "space_id", new_column_name="workspace_id")', rev="0002", down="0001")
+_FOLDER_CODE = """
+from sqlalchemy import select
+from app.models import Folder
+
+def root_folder(session, name, workspace_id):
+    return session.execute(select(Folder).where(
+        Folder.name == name, Folder.parent_id.is_(None), Folder.workspace_id == workspace_id)).scalar_one_or_none()
+
+def child_folder(session, name, parent_id, workspace_id):
+    folder = session.execute(select(Folder).where(
+        Folder.name == name, Folder.parent_id == parent_id, Folder.workspace_id == workspace_id)).scalar_one_or_none()
+    if folder is None:
+        folder = Folder(name=name, parent_id=parent_id, workspace_id=workspace_id)
+        session.add(folder)
+        session.commit()
+    return folder
+
+HANDLERS = [root_folder, child_folder]
+"""
+
+
+def test_a_unique_index_over_an_expression_of_the_lookups_columns_covers_it(tmp_path):
+    """SurfSense (INT010, INT013 judged wrong): CREATE UNIQUE INDEX ON folders (space_id, COALESCE(parent_id, 0), name),
+    space_id renamed workspace_id later: a lookup by name and workspace_id that compares parent_id with `==`, or tests
+    it IS NULL (COALESCE makes the NULL a value), finds one row at most, and two inserts of one folder cannot both
+    land. A lookup that leaves a column of the index out is still not covered."""
+    files = {"app/models.py": _FOLDERS, "app/folders.py": _FOLDER_CODE,
+             "migrations/versions/0001_a.py": _FOLDERS_MADE, "migrations/versions/0002_b.py": _FOLDERS_RENAMED}
+    assert found(tmp_path, files, "INT010") == []
+    assert [f.message for f in found(tmp_path, files, "INT013") if "no unique constraint" in f.message] == []
+    (unmet,) = found(tmp_path, files, "INT013")  # the key refuses the second insert, which nothing in child_folder meets
+    assert unmet.severity is Severity.INFO and unmet.message.startswith(
+        "child_folder looks Folder up by name, parent_id, workspace_id and, when it finds none, inserts one with the same")
+    assert "the unique key (COALESCE(parent_id, 0), name, workspace_id) of folders holds the duplicate out" in unmet.message
+    files["app/folders.py"] = _FOLDER_CODE.replace("Folder.name == name, Folder.parent_id.is_(None), ", "Folder.parent_id.is_(None), ")
+    (f,) = found(tmp_path / "unnamed", files, "INT010")
+    assert f.message.startswith("root_folder fetches Folder with scalar_one_or_none() by workspace_id and parent_id IS NULL, which")

@@ -1648,7 +1648,8 @@ class OneOrNoneOnNonUnique(Rule):
         query of one model whose filters compare columns with
         `==` (or `filter_by`; one whose new query is thrown away, `query.filter_by(x=1)` as a statement, filters
         nothing) and no unique constraint, unique index or primary key is made of those columns
-        (in the model or the migrations). A query built in one method and run by a helper of its class or of a
+        (in the model or the migrations; an index's expression over them counts, `lower(email)`, and
+        `COALESCE(parent_id, 0)` for a lookup that tests parent_id IS NULL too). A query built in one method and run by a helper of its class or of a
         base class of the target's (a repository's `self.get_one_or_none(statement)`, whose `scalar_one_or_none()`
         runs it, perhaps through another helper of self) is followed into that helper, found by name on the class
         and then its bases; one handed to a library's base class, to a helper that filters or joins it again, or
@@ -1715,7 +1716,7 @@ async def by_email(session, email):
             if q.opaque_filter or q.columns_only or not q.equals or table.unknown_bases:
                 continue
             equals = set(q.equals) | {a.rsplit(".", 1)[-1] for a, v in q.asserted if v.startswith("= ")}  # `flag.is_(False)` too
-            if key_lookup(self.facts, table, equals, partial=True):
+            if key_lookup(self.facts, table, equals, partial=True, nulls=q.nulls):
                 continue  # the primary key, or a unique constraint or index, over columns it compares
             names = {c.attr or c.name: c.name for c in table.columns.values()}
             by_attr = {c.attr or c.name: c for c in table.columns.values()}
