@@ -1269,7 +1269,9 @@ class ModelMigrationDrift(Rule):
         migration creates a table, or whose table the migrations change there without creating it, where the
         application's own code runs a `create_all`, is info: that code may build it apart from Alembic. Steps that
         run only on another database (under `if dialect.name == "sqlite":`, or after `if settings.pg_uri: return`, a SQLite-only baseline)
-        are not part of the schema replayed. Tables on a MetaData that the application's own code builds with
+        are not part of the schema replayed. Where the application is known to run on MySQL and not PostgreSQL, an
+        `op.alter_column` given `existing_type=` and no `type_=` gives the column that type: MySQL's CHANGE/MODIFY COLUMN
+        restate the whole column (lengths compared so). Tables on a MetaData that the application's own code builds with
         `Base.metadata.create_all(engine)`, and of which no table is migrated (a second database, an undo log),
         are not missing from the migrations.
     Why it matters:
