@@ -901,7 +901,8 @@ class EnvMissesModels(Rule):
         them), is not on the MetaData when autogenerate runs. An import by a constant name given to a call
         (`importlib.import_module("app.models")`, oslo's `importutils.try_import("app.models")`) is an import.
         Imports by a name computed at run time
-        (importlib, a pkgutil walk over a package) cannot be followed, nor a MetaData that is no base's
+        (importlib, a pkgutil walk over a package, `entry_points(group=...)` loading installed plugins' models)
+        cannot be followed, nor a MetaData that is no base's
         (`MetaData()` of its own, `current_app.extensions[...]`): no finding then. A filter given to
         autogenerate (`include_object`) makes it info, and an import dbreview could not follow (a file that
         does not parse, a name several modules share) makes it an uncertain info. Where the repository holds
