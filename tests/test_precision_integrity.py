@@ -1379,3 +1379,48 @@ def test_a_unique_index_over_an_expression_of_the_lookups_columns_covers_it(tmp_
     files["app/folders.py"] = _FOLDER_CODE.replace("Folder.name == name, Folder.parent_id.is_(None), ", "Folder.parent_id.is_(None), ")
     (f,) = found(tmp_path / "unnamed", files, "INT010")
     assert f.message.startswith("root_folder fetches Folder with scalar_one_or_none() by workspace_id and parent_id IS NULL, which")
+
+
+def test_a_unique_hash_the_constructor_computes_from_the_lookups_columns_lowers_it_to_info(tmp_path):
+    """barbican (INT010 judged wrong): UniqueConstraint("data_hash"), and __init__ sets data_hash = sha256 of
+    container_id + name + url: rows made through the constructor are one per (container_id, name, url), so a lookup
+    by them finds one; only rows written otherwise could match twice (info). A hash that also reads a value that is
+    no column of the lookup keeps the warning."""
+    models = HEADER + """
+import hashlib
+from sqlalchemy import UniqueConstraint
+
+
+class Consumer(Base):
+    __tablename__ = "consumers"
+    __table_args__ = (UniqueConstraint("data_hash"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    container_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(36))
+    url: Mapped[str] = mapped_column(String(255))
+    data_hash: Mapped[str] = mapped_column(String(64))
+
+    def __init__(self, container_id, name, url, salt=""):
+        self.container_id = container_id
+        self.name = name
+        self.url = url
+        text = "".join((self.container_id, self.name, self.url))
+        self.data_hash = hashlib.sha256(text.encode()).hexdigest()
+"""
+    code = """
+from app.models import Consumer
+
+def by_values(session, container_id, name, url):
+    return session.query(Consumer).filter_by(container_id=container_id, name=name, url=url).one()
+
+HANDLERS = [by_values]
+"""
+    files = {"app/models.py": models, "app/consumers.py": code}
+    line = next(i for i, text in enumerate(models.splitlines(), 1) if "self.data_hash =" in text)
+    (f,) = found(tmp_path, files, "INT010")
+    assert f.severity is Severity.INFO and (
+        f"; but data_hash, unique, is computed from container_id, name, url where Consumer sets it (app/models.py:{line}): "
+        "rows made through it are one per (container_id, name, url)") in f.message
+    files["app/models.py"] = models.replace("(self.container_id, self.name, self.url)", "(self.container_id, self.name, salt)")
+    (f,) = found(tmp_path / "salted", files, "INT010")
+    assert f.severity is Severity.WARNING and "data_hash" not in f.message, f.message
