@@ -113,3 +113,22 @@ def test_an_all_built_at_run_time_makes_a_star_import_of_its_package_dynamic(tmp
     assert [f for f in scan(tmp_path).result.findings if f.rule_id == "MIG020"] == []
     (tmp_path / "app/models/__init__.py").write_text("")
     assert [f.rule_id for f in scan(tmp_path).result.findings if f.rule_id == "MIG020"] == ["MIG020"]
+
+
+def test_a_command_that_loads_entry_points_before_autogenerate_may_import_any_model(tmp_path):
+    """quetz (MIG020 judged wrong): `make-migrations` loads every installed plugin's models through the
+    `entry_points(group=...)` their packages declare, then runs `command.revision(autogenerate=True)`: which modules
+    that loads only run time tells, as for a pkgutil walk: no finding. The same command without the loop leaves
+    app/models/invoices.py unseen."""
+    from analyzers.rules.s03_migration_chain import _env_app
+    from tests.test_precision import found as found_in
+
+    loads = ("from importlib.metadata import entry_points\nfrom alembic import command\nimport app.models.orders\n\n\n"
+             "def make_migrations(config):\n    for plugin in entry_points().select(group=\"app.models\"):\n"
+             "        plugin.load()\n    command.revision(config, autogenerate=True)\n")
+    files = _env_app("from app.db import Base", **{"app/manage.py": loads})
+    assert found_in(tmp_path, files, "MIG020") == []
+    files["app/manage.py"] = loads.replace("    for plugin in entry_points().select(group=\"app.models\"):\n"
+                                           "        plugin.load()\n", "")
+    (f,) = found_in(tmp_path / "plain", files, "MIG020")
+    assert "app/models/invoices.py (invoices)" in f.message

@@ -125,3 +125,21 @@ op.create_table("zones", sa.Column("id", sa.Integer, primary_key=True), sa.Colum
     assert f.message.startswith("name is nullable in NameMixin, which 2 tables take, but NOT NULL in the migrations of "
                                 "each (flavors, zones): the ORM lets None through")
     assert sorted(c.split(" ", 1)[1] for c in f.covers) == ["drift:nullable:flavors", "drift:nullable:zones"]
+
+
+def test_an_alter_that_restates_the_column_on_mysql_gives_it_its_existing_type(tmp_path):
+    """octavia (MIG006 judged wrong): a later `op.alter_column("notes", "title", nullable=True,
+    existing_type=sa.String(255))`; on MySQL, Alembic's MODIFY COLUMN restates the column with existing_type, so the
+    column is VARCHAR(255) there, as the model says. Where the application runs on PostgreSQL the ALTER changes only
+    NULL-ness: the drift stays."""
+    from tests.test_precision import found, revision
+
+    files = {"app/models.py": MODELS, "app/config.py": 'DATABASE_URL = "mysql+pymysql://app@db/notes"\n',
+             "migrations/versions/0001_r.py": revision(CREATE),
+             "migrations/versions/0002_r.py": revision(
+                 'op.alter_column("notes", "title", nullable=True, existing_type=sa.String(255))', rev="0002", down="0001")}
+    (f,) = [f for f in found(tmp_path, files, "MIG006") if f.anchor == "drift:length:notes"]
+    assert "title" not in f.message and "code String(8) in the model but Unicode(16)" in f.message
+    files["app/config.py"] = 'DATABASE_URL = "postgresql://app@db/notes"\n'
+    (f,) = [f for f in found(tmp_path / "pg", files, "MIG006") if f.anchor == "drift:length:notes"]
+    assert "title String(255) in the model but VARCHAR(64) in the migrations (migrations/versions/0001_r.py:" in f.message

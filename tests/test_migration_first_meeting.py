@@ -174,6 +174,7 @@ def test_each_service_models_are_compared_with_its_own_tree_and_its_own_env(tmp_
     assert found(tmp_path, files, "MIG006") == []
     assert found(tmp_path, files, "MIG020") == []
     files["inference/server/worker/models.py"] += "    extra: str\n"
+    files["inference/server/worker/reads.py"] = "from worker.models import DbMessage\n\n\ndef all_of(session):\n    return session.query(DbMessage).all()\n"
     (f,) = found(tmp_path / "column", files, "MIG006")
     assert (f.severity, f.anchor, f.location.path) == (Severity.WARNING, "drift:column:message (DbMessage).extra", "inference/server/worker/models.py")
     assert "not certain" not in f.message

@@ -507,3 +507,65 @@ def test_a_downgrade_that_adds_back_a_column_the_upgrade_made_again_fails_on_it(
                          "downgrade cannot run")
     files["migrations/versions/0002_b.py"] = revision(up, "\n".join(reversed(down.split("\n"))), rev="0002", down="0001")
     assert found(tmp_path / "ordered", files, "MIG002") == []
+
+
+
+def test_a_table_checked_for_missing_after_the_upgrade_dropped_it_was_there_before(tmp_path):
+    """cognee #2, #3: a `not`-check naming the table (of one of its columns, or the downgrade's `if t not in tables`)
+    guards a create_table of it, but the upgrade dropped the table first: it was there, so the create remakes it, and
+    a downgrade that drops and remakes it (or only remakes it) undoes the upgrade."""
+    column_of = 'def _has(insp, table, column):\n    return any(c["name"] == column for c in insp.get_columns(table))\n'
+    reshaped = column_of + revision('''
+        insp = sa.inspect(op.get_bind())
+        if not _has(insp, "grants", "item_id"):
+            op.drop_table("grants")
+            op.create_table("grants", sa.Column("id", sa.Integer, primary_key=True), sa.Column("item_id", sa.Integer))
+        ''', '''
+        op.drop_table("grants")
+        op.create_table("grants", sa.Column("id", sa.Integer, primary_key=True))
+        ''')
+    assert found(tmp_path, {"migrations/versions/0001_a.py": reshaped}, "MIG002") == []
+    retired = revision('op.drop_table("grants")', '''
+        insp = sa.inspect(op.get_bind())
+        if "grants" not in insp.get_table_names():
+            op.create_table("grants", sa.Column("id", sa.Integer, primary_key=True))
+        ''')
+    assert found(tmp_path / "retired", {"migrations/versions/0001_a.py": retired}, "MIG002") == []
+    # a create the check guards, of a table the upgrade did not drop first, is still one it makes
+    made = column_of + revision('''
+        insp = sa.inspect(op.get_bind())
+        if not _has(insp, "grants", "item_id"):
+            op.create_table("grants", sa.Column("id", sa.Integer, primary_key=True), sa.Column("item_id", sa.Integer))
+        ''', 'op.execute("DELETE FROM grants")')
+    (f,) = found(tmp_path / "made", {"migrations/versions/0001_a.py": made}, "MIG002")
+    assert f.message == "revision 0001 creates table grants but the downgrade does not drop it"
+
+
+def test_a_model_column_a_revision_made_and_a_later_one_dropped_is_said_so(tmp_path):
+    """keylime #6: revision 0001 creates sessions with token; 0002 drops sessions and creates it again with token_hash
+    instead: the column is not at head, but a migration did add it, and the message says which took it away. No code
+    names the model's class outside it: no query loads it, so the finding is info (a stale model)."""
+    models = MODELS + '''
+
+class Session(Base):
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[int] = mapped_column(Integer)
+'''
+    files = {"app/models.py": models,
+             "migrations/versions/0001_a.py": revision(
+                 'op.create_table("items", sa.Column("id", sa.Integer, primary_key=True))\n'
+                 'op.create_table("sessions", sa.Column("id", sa.Integer, primary_key=True), sa.Column("token", sa.Integer))'),
+             "migrations/versions/0002_b.py": revision(
+                 'op.drop_table("sessions")\n'
+                 'op.create_table("sessions", sa.Column("id", sa.Integer, primary_key=True), sa.Column("token_hash", sa.Integer))',
+                 rev="0002", down="0001")}
+    (f,) = [f for f in found(tmp_path, files, "MIG006") if f.anchor == "drift:column:sessions.token"]
+    assert f.severity is Severity.INFO and f.message == (
+        "sessions.token is in the model but it is not in the migrated database: revision 0001 made it "
+        "(migrations/versions/0001_a.py:8) and revision 0002 drops sessions (migrations/versions/0002_b.py:7), and none "
+        "adds it again: nothing in the application's code names Session outside its class, so no query loads it yet (a "
+        "stale model), but the first that does fails on a migrated database")
+    files["app/reads.py"] = "from app.models import Session\n\n\ndef tokens(db):\n    return db.query(Session).all()\n"
+    (f,) = [f for f in found(tmp_path / "used", files, "MIG006") if f.anchor == "drift:column:sessions.token"]
+    assert f.severity is Severity.WARNING and f.message.endswith(": queries that load Session fail on a migrated database")

@@ -526,20 +526,33 @@ def test_a_table_two_downgrades_drop_on_one_line_of_revisions():
     """MIG022: the newer downgrade drops it every time; the older one's DROP TABLE then fails. A drop that
     runs only sometimes (an `if`, IF EXISTS), a create on the way down, or a branch in between: unsure, no
     finding."""
-    from analyzers.rules.s03_migration_chain import DowngradeChainDropsTwice
+    from analyzers.rules.s03_migration_chain import DowngradeChainDropsTwice, DowngradeDropsOthers
 
-    def history(newer_down: str, middle_down: str = "pass") -> dict[str, str]:
+    rebuilt = 'op.drop_table("tokens")\nop.create_table("tokens", sa.Column("id", sa.Integer), sa.Column("b", sa.Text))'
+
+    def history(newer_down: str, middle_down: str = "pass", newer_up: str = rebuilt) -> dict[str, str]:
         return {
             "migrations/versions/r00.py": revision("r00", None, 'op.create_table("tokens", sa.Column("id", sa.Integer))',
                                                    'op.drop_table("tokens")'),
             "migrations/versions/r01.py": revision("r01", "r00", 'op.add_column("tokens", sa.Column("a", sa.Text))', middle_down),
-            "migrations/versions/r02.py": revision("r02", "r01", 'op.add_column("tokens", sa.Column("b", sa.Text))', newer_down),
+            "migrations/versions/r02.py": revision("r02", "r01", newer_up, newer_down),
         }
 
     (f,) = found(DowngradeChainDropsTwice, history('op.drop_table("tokens")'))
     assert (f.location.path, f.anchor) == ("migrations/versions/r00.py", "migration:r00:downgrade-drops-twice:tokens")
-    assert ("which the downgrade of revision r02 (migrations/versions/r02.py:11) already dropped: `alembic downgrade` "
+    assert ("which the downgrade of revision r02 (migrations/versions/r02.py:12) already dropped: `alembic downgrade` "
             "through both runs r02's downgrade first, then r01's, nothing on the way creates tokens again") in f.message
+    # notifications-api 0011 (judged wrong): r02's upgrade did not create tokens, so its drop is the one to fix, and the
+    # finding is said there (as MIG015's); r00's drop undoes its own create
+    added = history('op.drop_table("tokens")', newer_up='op.add_column("tokens", sa.Column("b", sa.Text))')
+    (g,) = found(DowngradeChainDropsTwice, added)
+    assert (g.location.path, g.location.start_line, g.anchor) == ("migrations/versions/r02.py", 11, "migration:r02:downgrade-drops-first:tokens")
+    assert g.message.startswith(
+        "the downgrade of revision r02 drops table tokens, which its upgrade did not create and the downgrade of revision "
+        "r00, whose upgrade did, drops again (migrations/versions/r00.py:11): `alembic downgrade` through both runs r02's "
+        "downgrade first, then r01's, nothing on the way creates tokens again, so that DROP TABLE finds no table and fails")
+    (other,) = found(DowngradeDropsOthers, added)
+    assert (other.location.path, other.location.start_line) == ("migrations/versions/r02.py", 11)
     assert found(DowngradeChainDropsTwice, history('if op.get_bind().dialect.name == "postgresql":\n    op.drop_table("tokens")')) == []
     assert found(DowngradeChainDropsTwice, history('op.execute("DROP TABLE IF EXISTS tokens")')) == []
     assert found(DowngradeChainDropsTwice, history('op.drop_table("tokens")',
@@ -609,7 +622,8 @@ def test_a_downgrade_in_between_that_drops_no_table_keeps_the_replay():
                                                'op.drop_table("tokens")'),
         "migrations/versions/r01.py": revision("r01", "r00", 'op.add_column("tokens", sa.Column("a", sa.Text))',
                                                'op.drop_column("tokens", "a")'),
-        "migrations/versions/r02.py": revision("r02", "r01", 'op.add_column("tokens", sa.Column("b", sa.Text))',
+        "migrations/versions/r02.py": revision("r02", "r01", 'op.drop_table("tokens")\n'
+                                               'op.create_table("tokens", sa.Column("id", sa.Integer), sa.Column("b", sa.Text))',
                                                'op.drop_table("tokens")'),
     }
     (f,) = found(DowngradeChainDropsTwice, files)

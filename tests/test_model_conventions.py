@@ -266,3 +266,25 @@ def test_a_bulk_insert_into_the_table_create_table_returned_is_an_outside_insert
         'sa.Column("created_at", sa.DateTime)', 'sa.Column("created_at", sa.DateTime, default=datetime.utcnow)')).replace(
         "import sqlalchemy as sa\n", "import sqlalchemy as sa\nfrom datetime import datetime\n")
     assert not any("names its columns without" in f.message for f in found(tmp_path / "defaulted", files, "MOD002"))
+
+
+def test_an_insert_whose_column_list_the_code_builds_is_not_said_to_leave_a_column_out(tmp_path):
+    """notifications-api (MOD002 judged wrong): `insert into events ({columns}) SELECT {columns} FROM ...`, the list
+    joined from a constant of the module that names created_at: dbreview does not read it, so it cannot say the
+    insert leaves created_at out; a list written out without it still is."""
+    from tests.test_precision import STAMPS
+
+    archive = '''from sqlalchemy import text
+
+COPIED = ["id", "created_at", "updated_at"]
+
+
+def archive(session):
+    columns = ", ".join(COPIED)
+    session.execute(text(f"insert into events ({columns}) SELECT {columns} FROM events_archive"))
+'''
+    got = {f.anchor: f for f in found(tmp_path, {"app/models.py": STAMPS, "app/archive.py": archive}, "MOD002")}
+    assert got["table:events.created_at"].severity is Severity.INFO
+    written = archive.replace("({columns}) SELECT {columns}", "(id, updated_at) SELECT id, updated_at")
+    got = {f.anchor: f for f in found(tmp_path / "written", {"app/models.py": STAMPS, "app/archive.py": written}, "MOD002")}
+    assert "an INSERT into events at app/archive.py:8 names its columns without created_at" in got["table:events.created_at"].message

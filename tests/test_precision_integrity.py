@@ -1305,3 +1305,122 @@ def test_a_jsonb_key_read_in_sql_counts_for_the_table_it_names_only(tmp_path):
     bare = cache.replace("FROM project p WHERE (p.info", "FROM task WHERE (info")
     assert [f.anchor for f in found(tmp_path / "bare", {"app/models.py": models, "app/cache.py": bare}, "PERF002")] == [
         "table:task.info:gin"]
+
+
+def test_a_filter_whose_new_query_is_thrown_away_is_not_among_the_lookups_columns(tmp_path):
+    """barbican (INT010 judged wrong): `query.filter_by(hidden=False)` alone returns a new query and leaves `query` as
+    it was: the query run filters by slug only, and the message must not name hidden (nor a partial index on it)."""
+    models = _LOOKUP_MODELS.replace('    slug: Mapped[str] = mapped_column(String(80))\n',
+                                    '    slug: Mapped[str] = mapped_column(String(80))\n    hidden: Mapped[bool] = mapped_column()\n')
+    code = """
+from app.models import Team
+
+def by_slug(session, slug, show_hidden=False):
+    query = session.query(Team).filter_by(slug=slug)
+    if not show_hidden:
+        query.filter_by(hidden=False)
+    return query.one()
+
+HANDLERS = [by_slug]
+"""
+    (f,) = found(tmp_path, {"app/models.py": models, "app/teams.py": code}, "INT010")
+    assert f.message.startswith("by_slug fetches Team with one() by slug, which no unique constraint or index of teams covers")
+    assert "hidden" not in f.message
+
+
+_FOLDERS = HEADER + """
+class Folder(Base):
+    __tablename__ = "folders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), index=True)
+    parent_id: Mapped[int | None] = mapped_column(Integer)
+    workspace_id: Mapped[int] = mapped_column(Integer)
+"""
+_FOLDERS_MADE = revision('''
+    op.create_table("folders", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(80)),
+                    sa.Column("parent_id", sa.Integer), sa.Column("space_id", sa.Integer))
+    op.execute("CREATE UNIQUE INDEX uq_folders_place ON folders (space_id, COALESCE(parent_id, 0), name)")
+    ''')
+_FOLDERS_RENAMED = revision('op.alter_column("folders", "space_id", new_column_name="workspace_id")', rev="0002", down="0001")
+_FOLDER_CODE = """
+from sqlalchemy import select
+from app.models import Folder
+
+def root_folder(session, name, workspace_id):
+    return session.execute(select(Folder).where(
+        Folder.name == name, Folder.parent_id.is_(None), Folder.workspace_id == workspace_id)).scalar_one_or_none()
+
+def child_folder(session, name, parent_id, workspace_id):
+    folder = session.execute(select(Folder).where(
+        Folder.name == name, Folder.parent_id == parent_id, Folder.workspace_id == workspace_id)).scalar_one_or_none()
+    if folder is None:
+        folder = Folder(name=name, parent_id=parent_id, workspace_id=workspace_id)
+        session.add(folder)
+        session.commit()
+    return folder
+
+HANDLERS = [root_folder, child_folder]
+"""
+
+
+def test_a_unique_index_over_an_expression_of_the_lookups_columns_covers_it(tmp_path):
+    """SurfSense (INT010, INT013 judged wrong): CREATE UNIQUE INDEX ON folders (space_id, COALESCE(parent_id, 0), name),
+    space_id renamed workspace_id later: a lookup by name and workspace_id that compares parent_id with `==`, or tests
+    it IS NULL (COALESCE makes the NULL a value), finds one row at most, and two inserts of one folder cannot both
+    land. A lookup that leaves a column of the index out is still not covered."""
+    files = {"app/models.py": _FOLDERS, "app/folders.py": _FOLDER_CODE,
+             "migrations/versions/0001_a.py": _FOLDERS_MADE, "migrations/versions/0002_b.py": _FOLDERS_RENAMED}
+    assert found(tmp_path, files, "INT010") == []
+    assert [f.message for f in found(tmp_path, files, "INT013") if "no unique constraint" in f.message] == []
+    (unmet,) = found(tmp_path, files, "INT013")  # the key refuses the second insert, which nothing in child_folder meets
+    assert unmet.severity is Severity.INFO and unmet.message.startswith(
+        "child_folder looks Folder up by name, parent_id, workspace_id and, when it finds none, inserts one with the same")
+    assert "the unique key (COALESCE(parent_id, 0), name, workspace_id) of folders holds the duplicate out" in unmet.message
+    files["app/folders.py"] = _FOLDER_CODE.replace("Folder.name == name, Folder.parent_id.is_(None), ", "Folder.parent_id.is_(None), ")
+    (f,) = found(tmp_path / "unnamed", files, "INT010")
+    assert f.message.startswith("root_folder fetches Folder with scalar_one_or_none() by workspace_id and parent_id IS NULL, which")
+
+
+def test_a_unique_hash_the_constructor_computes_from_the_lookups_columns_lowers_it_to_info(tmp_path):
+    """barbican (INT010 judged wrong): UniqueConstraint("data_hash"), and __init__ sets data_hash = sha256 of
+    container_id + name + url: rows made through the constructor are one per (container_id, name, url), so a lookup
+    by them finds one; only rows written otherwise could match twice (info). A hash that also reads a value that is
+    no column of the lookup keeps the warning."""
+    models = HEADER + """
+import hashlib
+from sqlalchemy import UniqueConstraint
+
+
+class Consumer(Base):
+    __tablename__ = "consumers"
+    __table_args__ = (UniqueConstraint("data_hash"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    container_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(36))
+    url: Mapped[str] = mapped_column(String(255))
+    data_hash: Mapped[str] = mapped_column(String(64))
+
+    def __init__(self, container_id, name, url, salt=""):
+        self.container_id = container_id
+        self.name = name
+        self.url = url
+        text = "".join((self.container_id, self.name, self.url))
+        self.data_hash = hashlib.sha256(text.encode()).hexdigest()
+"""
+    code = """
+from app.models import Consumer
+
+def by_values(session, container_id, name, url):
+    return session.query(Consumer).filter_by(container_id=container_id, name=name, url=url).one()
+
+HANDLERS = [by_values]
+"""
+    files = {"app/models.py": models, "app/consumers.py": code}
+    line = next(i for i, text in enumerate(models.splitlines(), 1) if "self.data_hash =" in text)
+    (f,) = found(tmp_path, files, "INT010")
+    assert f.severity is Severity.INFO and (
+        f"; but data_hash, unique, is computed from container_id, name, url where Consumer sets it (app/models.py:{line}): "
+        "rows made through it are one per (container_id, name, url)") in f.message
+    files["app/models.py"] = models.replace("(self.container_id, self.name, self.url)", "(self.container_id, self.name, salt)")
+    (f,) = found(tmp_path / "salted", files, "INT010")
+    assert f.severity is Severity.WARNING and "data_hash" not in f.message, f.message

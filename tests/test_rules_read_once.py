@@ -23,7 +23,8 @@ def test_each_downgrade_is_replayed_once_however_long_the_line(tmp_path, monkeyp
     for i in range(2, 7):  # a line of five more revisions, each of which MIG022 walks up from every older one
         files[f"migrations/versions/000{i}.py"] = revision(f'op.create_table("t{i}", sa.Column("id", sa.Integer))',
                                                            f'op.drop_table("t{i}")', rev=f"000{i}", down=f"000{i - 1}")
-    files["migrations/versions/0006.py"] = files["migrations/versions/0006.py"].replace('op.drop_table("t6")', 'op.drop_table("tokens")')
+    files["migrations/versions/0006.py"] = revision('op.drop_table("tokens")\nop.create_table("tokens", sa.Column("id", sa.Integer))',
+                                                    'op.drop_table("tokens")', rev="0006", down="0005")
     (f,) = found(tmp_path, files, "MIG022")
     assert f.severity is Severity.WARNING and f.location.path == "migrations/versions/0001.py"
     assert "which the downgrade of revision 0006" in f.message

@@ -196,10 +196,12 @@ class _Schema:
         if e.kind == "unread" or not e.table:
             return
         if e.kind == "create_table":
-            self._table(e.table, creating=True, maybe=e.maybe)
-            if e.op.guard_missing and e.table in e.op.guard_names:
+            remade = e.table in self.table_before and e.table not in self.tables  # dropped by an earlier effect
+            if first and not remade and e.op.guard_missing and e.table in e.op.guard_names:
                 # `if has_table(t): <reshape it> else: create_table(t)`: where this runs, the table was not there
+                # (a downgrade's says nothing of before the upgrade)
                 self.table_before[e.table] = False
+            self._table(e.table, creating=True, maybe=e.maybe)
             if first:
                 self.cause.setdefault(("table", e.table), e)
             ident = self.tables[e.table] = object()

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 # Calls that import modules by a name given at run time (a constant name is an ordinary import).
 _DYNAMIC = ("import_module", "__import__", "import_string", "walk_packages", "iter_modules", "find_modules",
             "exec_module", "load_source", "load_module", "run_path", "run_module", "spec_from_file_location",
-            "autodiscover_modules", "load_entry_point", "try_import")
+            "autodiscover_modules", "load_entry_point", "try_import",
+            "entry_points", "iter_entry_points")  # the modules installed packages declare: which, only run time tells
 # these take the module's name as first argument (oslo's `importutils.try_import` returns `default` where it is missing)
 _NAMED = ("import_module", "__import__", "import_string", "try_import")
 _MAY_BE_DYNAMIC = re.compile("|".join(_DYNAMIC))

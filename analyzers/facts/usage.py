@@ -13,6 +13,7 @@ from typing import Iterator
 
 from analyzers.facts.columns import span_of
 from analyzers.facts.core_tables import as_core, core_names
+from analyzers.facts.discarded_queries import GENERATIVE
 from analyzers.facts.model import Span
 from analyzers.facts.names import Names, const_str, last
 from analyzers.facts.predicates import asserted_terms
@@ -465,6 +466,15 @@ class _Function:
             own_class=bool(self.owner_ref) and model_ref == self.owner_ref,
         ))
 
+    def _discarded(self, call: ast.Call) -> bool:
+        """Whether `call`, a generative method of a query, and those chained on its result are a statement of their
+        own: the new query they return is dropped."""
+        node: ast.AST = call
+        while isinstance(up := self.parent.get(id(node)), ast.Attribute) and up.attr in GENERATIVE and isinstance(
+                above := self.parent.get(id(up)), ast.Call) and above.func is up:
+            node = above
+        return isinstance(up, ast.Expr)
+
     def _catches_many(self, node: ast.AST) -> int:
         """The line of the `except MultipleResultsFound` (alone or in a tuple) of a `try` whose body holds `node`."""
         while id(node) in self.parent:
@@ -492,6 +502,8 @@ class _Function:
             if isinstance(parent, ast.Attribute) and parent.value is node:
                 call = self.parent.get(id(parent))
                 if isinstance(call, ast.Call) and call.func is parent:
+                    if parent.attr in GENERATIVE and self._discarded(call):
+                        return  # `query.filter_by(deleted=False)` alone: a new query thrown away, this one unchanged
                     self._method(parent.attr, call, acc)
                     node = call
                     continue

@@ -7,7 +7,7 @@ hold something it could not read gives no finding."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 from analyzers.facts.conventions import conventions_of
@@ -135,9 +135,35 @@ def length_drift(model: TableFact, db: TableFact, facts: Facts) -> list[tuple[Co
         if col.type_args.get("annotated") and (model.unknown_bases or col.foreign_keys):
             continue  # typed by its annotation only: a base's map may decide
         mine, theirs = length(col), length(other)
+        if mine is not None and theirs is not None and mine != theirs and (restated := _restated_on_mysql(facts, model.name, other)):
+            theirs, other = restated[0], replace(other, type_span=restated[1])
         if mine is not None and theirs is not None and mine != theirs and not sql_touches(facts, model.name, col.name):
             out.append((col, other, mine, theirs))
     return out
+
+
+_SPELLED_LENGTH = re.compile(r"\b(?:String|VARCHAR|Unicode|NVARCHAR|CHAR)\(\s*(?:length\s*=\s*)?(\d+)", re.I)
+
+
+def _restated_on_mysql(facts: Facts, table: str, column: ColumnFact) -> tuple[int, Span] | None:
+    """Where the application is known to run on MySQL and not PostgreSQL: the length the last `op.alter_column` of
+    the column after the step that typed it gives through `existing_type=` with no `type_=` (a rename, a NULL-ness
+    change), and where. MySQL's CHANGE/MODIFY COLUMN restate the whole column, so Alembic writes existing_type into
+    them: the column takes that type, where PostgreSQL keeps its own."""
+    known = runs_on(facts)
+    if not known.not_postgres or "MySQL" not in known.found:
+        return None
+    typed, passed, found = column.typed_at, False, None
+    for rev in facts.revisions:
+        for op in rev.upgrade:
+            passed = passed or (op.span.path == typed.path and op.span.start <= typed.start <= op.span.end)
+            if not passed or op.name != "alter_column" or op.table != table or "type_" in op.options:
+                continue
+            renamed = op.columns[0].attr if op.columns else op.target
+            spelled = _SPELLED_LENGTH.search(op.options.get("existing_type", ""))
+            if column.name in (op.target, renamed) and spelled is not None:
+                found = (int(spelled.group(1)), op.span)
+    return found
 
 
 def sql_touches(facts: Facts, table: str, column: str) -> bool:

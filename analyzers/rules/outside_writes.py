@@ -18,10 +18,11 @@ _INSERT = re.compile(r"\b(?:INSERT\s+INTO|COPY)\s+(?:\"?\w+\"?\.)?\"?(\w+)\"?\s*
 class Insert:
     span: Span
     what: str  # "an INSERT INTO events (...)", "op.bulk_insert"
-    columns: tuple[str, ...] | None  # the columns it names; None: every column, by position
+    columns: tuple[str, ...] | None  # the columns it names; None: every column, by position, or a list spliced in
     by_database: bool = False  # in the body of a function or trigger the SQL creates: the database runs it on writes
 
 
+_IDENTIFIER = re.compile(r"\w+")
 _ROUTINE = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE|TRIGGER|RULE)\b", re.I)
 
 
@@ -40,6 +41,8 @@ def outside_inserts(facts: Facts) -> dict[str, list[Insert]]:
         routine = bool(_ROUTINE.search(text))
         for m in _INSERT.finditer(text):
             cols = tuple(c.strip().strip('"').lower() for c in m.group(2).split(",")) if m.group(2) else None
+            if cols is not None and not all(_IDENTIFIER.fullmatch(c) for c in cols):
+                cols = None  # `({fields})`: a list the code builds, not read here; it may name any column
             verb = "a COPY" if m.group(0).upper().startswith("COPY") else "an INSERT"
             out.setdefault(m.group(1).lower(), []).append(Insert(span, f"{verb} into {m.group(1)}", cols, routine))
     for rev in facts.revisions:

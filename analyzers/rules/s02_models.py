@@ -87,7 +87,8 @@ class TimestampWithoutServerDefault(Rule):
     What it checks:
         `created_at` and `updated_at` columns without `server_default` (e.g. `func.now()`). A warning
         when the code inserts into the table outside the ORM without the column (an INSERT or COPY
-        naming its columns, in the migrations or SQL strings, or `op.bulk_insert`), shown as a related
+        naming its columns, in the migrations or SQL strings, or `op.bulk_insert`; not a column list the code
+        builds and splices in, `({columns})`, which dbreview does not read), shown as a related
         location: such a row gets NULL, or fails when the column is NOT NULL (the model's
         `nullable=False`, a non-Optional annotation, or the migrations, which win). Info when no such
         insert is in sight. Several NOT NULL ones with no such insert are one info for the project's way

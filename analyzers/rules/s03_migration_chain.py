@@ -107,15 +107,11 @@ END $$;
     )
 
     def check(self):
-        hist = history(self.facts)
         for rev in self.facts.revisions:
             if rev.downgrade_empty or rev.downgrade_raises:
                 continue
             sites = []
-            for kind, key, span, why in self._foreign(rev):
-                life = hist.before(rev, kind, key)
-                if life is None:
-                    continue
+            for kind, key, span, why, life in drops_of_others(self.facts, rev):
                 label = key if kind in ("function", "index", "table") else " on ".join(reversed(key.split(".", 1))) if kind != "column" else key
                 sites.append((span, f"migration:{rev.revision}:downgrade-drops:{kind}:{key}",
                               f"drops {kind} {label}, created by revision {life.creator.revision}{why}"))
@@ -128,64 +124,76 @@ END $$;
                     sites, f"migration:{rev.revision}:downgrade-drops",
                 )
 
-    def _foreign(self, rev: RevisionFact):
-        made: set[tuple[str, str]] = set()
-        maybe: dict[tuple[str, str], str] = {}
-        for op in rev.upgrade:
-            made |= {(k, key) for k, key, _ in created_objects(op)}
-            maybe.update(_maybe_created(op))
-        for e in effects(rev.upgrade):
-            if e.kind == "create_table" and e.table:
-                if e.maybe:
-                    maybe[("table", e.table)] = "creates it only if it is not there yet"
-                made.add(("table", e.table))
-                made |= {("column", f"{e.table}.{c}") for c in e.columns}
-            elif e.kind == "add_column" and e.table and e.name:
-                if e.maybe:
-                    maybe[("column", f"{e.table}.{e.name}")] = "adds it only if it is not there yet"
-                made.add(("column", f"{e.table}.{e.name}"))
-            elif e.kind == "rename_table" and e.name:
-                made.add(("table", e.name))
-            elif e.kind == "rename_column" and e.new:
-                made.add(("column", f"{e.table}.{e.new}"))
-        sure = made - set(maybe)
-        # what could not be read of the upgrade may have made it; of the downgrade, made it again (a copy built under
-        # a generated name, then renamed to the name the downgrade dropped)
-        unread = unread_ops(rev.upgrade) + [u for u in unread_ops(rev.downgrade) if u.table is not None]
-        remade = {(k, key) for op in rev.downgrade for k, key, _ in created_objects(op)}  # dropped, then made again
-        for e in effects(rev.downgrade):
-            if e.kind == "create_table" and e.table:
-                remade.add(("table", e.table))
-            elif e.kind in ("add_column", "rename_column") and e.table:
-                remade.add(("column", f"{e.table}.{e.new if e.kind == 'rename_column' else e.name}"))
-            elif e.kind == "rename_table" and e.name:
-                remade.add(("table", e.name))
-        sure |= remade
-        # a name that differs only in case is the same object where names fold (Oracle, MySQL), and PostgreSQL would
-        # refuse the drop rather than remove another revision's object: not what this rule says
-        sure |= {(k, key.lower()) for k, key in sure}
 
-        # Tables given a constraint without a name (create_foreign_key(None, ...)): its name comes from a naming
-        # convention dbreview does not apply, so a constraint of theirs dropped by name may be that one.
-        unnamed = {op.table for op in (*rev.upgrade, *rev.downgrade) if op.table and any(not c.name for c in op.constraints)}
+def _foreign(rev: RevisionFact):
+    """(kind, key, span, why) of each object `rev`'s downgrade drops that its upgrade did not surely create."""
+    made: set[tuple[str, str]] = set()
+    maybe: dict[tuple[str, str], str] = {}
+    for op in rev.upgrade:
+        made |= {(k, key) for k, key, _ in created_objects(op)}
+        maybe.update(_maybe_created(op))
+    for e in effects(rev.upgrade):
+        if e.kind == "create_table" and e.table:
+            if e.maybe:
+                maybe[("table", e.table)] = "creates it only if it is not there yet"
+            made.add(("table", e.table))
+            made |= {("column", f"{e.table}.{c}") for c in e.columns}
+        elif e.kind == "add_column" and e.table and e.name:
+            if e.maybe:
+                maybe[("column", f"{e.table}.{e.name}")] = "adds it only if it is not there yet"
+            made.add(("column", f"{e.table}.{e.name}"))
+        elif e.kind == "rename_table" and e.name:
+            made.add(("table", e.name))
+        elif e.kind == "rename_column" and e.new:
+            made.add(("column", f"{e.table}.{e.new}"))
+    sure = made - set(maybe)
+    # what could not be read of the upgrade may have made it; of the downgrade, made it again (a copy built under
+    # a generated name, then renamed to the name the downgrade dropped)
+    unread = unread_ops(rev.upgrade) + [u for u in unread_ops(rev.downgrade) if u.table is not None]
+    remade = {(k, key) for op in rev.downgrade for k, key, _ in created_objects(op)}  # dropped, then made again
+    for e in effects(rev.downgrade):
+        if e.kind == "create_table" and e.table:
+            remade.add(("table", e.table))
+        elif e.kind in ("add_column", "rename_column") and e.table:
+            remade.add(("column", f"{e.table}.{e.new if e.kind == 'rename_column' else e.name}"))
+        elif e.kind == "rename_table" and e.name:
+            remade.add(("table", e.name))
+    sure |= remade
+    # a name that differs only in case is the same object where names fold (Oracle, MySQL), and PostgreSQL would
+    # refuse the drop rather than remove another revision's object: not what this rule says
+    sure |= {(k, key.lower()) for k, key in sure}
 
-        def unknown(kind: str, key: str) -> bool:
-            table = key.split(".", 1)[0] if kind not in ("function", "index") else None
-            if kind == "constraint" and table in unnamed:
-                return True
-            return any(table is None or u.concerns(table) for u in unread)
+    # Tables given a constraint without a name (create_foreign_key(None, ...)): its name comes from a naming
+    # convention dbreview does not apply, so a constraint of theirs dropped by name may be that one.
+    unnamed = {op.table for op in (*rev.upgrade, *rev.downgrade) if op.table and any(not c.name for c in op.constraints)}
 
-        for op in rev.downgrade:
-            for kind, key, span, _ in dropped_objects(op):
-                if (kind, key) not in sure and (kind, key.lower()) not in sure and not unknown(kind, key):
-                    yield kind, key, span, f" (this upgrade {maybe[(kind, key)]})" if (kind, key) in maybe else ""
-        for e in effects(rev.downgrade):
-            if e.kind == "drop_table" and e.table and ("table", e.table) not in sure and not unknown("table", e.table):
-                yield "table", e.table, e.span, ""
-            elif e.kind == "drop_column" and e.table and e.name and ("column", f"{e.table}.{e.name}") not in sure \
-                    and ("table", e.table) not in sure and not unknown("column", e.table):
-                yield "column", f"{e.table}.{e.name}", e.span, ""
+    def unknown(kind: str, key: str) -> bool:
+        table = key.split(".", 1)[0] if kind not in ("function", "index") else None
+        if kind == "constraint" and table in unnamed:
+            return True
+        return any(table is None or u.concerns(table) for u in unread)
 
+    for op in rev.downgrade:
+        for kind, key, span, _ in dropped_objects(op):
+            if (kind, key) not in sure and (kind, key.lower()) not in sure and not unknown(kind, key):
+                yield kind, key, span, f" (this upgrade {maybe[(kind, key)]})" if (kind, key) in maybe else ""
+    for e in effects(rev.downgrade):
+        if e.kind == "drop_table" and e.table and ("table", e.table) not in sure and not unknown("table", e.table):
+            yield "table", e.table, e.span, ""
+        elif e.kind == "drop_column" and e.table and e.name and ("column", f"{e.table}.{e.name}") not in sure \
+                and ("table", e.table) not in sure and not unknown("column", e.table):
+            yield "column", f"{e.table}.{e.name}", e.span, ""
+
+
+
+def drops_of_others(facts, rev: RevisionFact):
+    """(kind, key, span, why, life) of each object `rev`'s downgrade drops that its upgrade did not create and an
+    earlier revision did (`life`): what MIG015 says."""
+    hist = history(facts)
+    for kind, key, span, why in _foreign(rev):
+        life = hist.before(rev, kind, key)
+        if life is not None:
+            yield kind, key, span, why, life
 
 class UnnamedConstraintDrop(Rule):
     """A migration drops a constraint by the name None.
@@ -893,7 +901,8 @@ class EnvMissesModels(Rule):
         them), is not on the MetaData when autogenerate runs. An import by a constant name given to a call
         (`importlib.import_module("app.models")`, oslo's `importutils.try_import("app.models")`) is an import.
         Imports by a name computed at run time
-        (importlib, a pkgutil walk over a package) cannot be followed, nor a MetaData that is no base's
+        (importlib, a pkgutil walk over a package, `entry_points(group=...)` loading installed plugins' models)
+        cannot be followed, nor a MetaData that is no base's
         (`MetaData()` of its own, `current_app.extensions[...]`): no finding then. A filter given to
         autogenerate (`include_object`) makes it info, and an import dbreview could not follow (a file that
         does not parse, a name several modules share) makes it an uncertain info. Where the repository holds
@@ -1066,7 +1075,8 @@ class DowngradeChainDropsTwice(Rule):
         branch of the history in between). A drop that runs only sometimes, or a step that could recreate
         the table unseen, makes the replay unsure: no finding. Where a model maps the table and the
         application runs create_all from its start-up (followed call by call), the finding says that one
-        revision at a time with the application started in between works.
+        revision at a time with the application started in between works. A newer drop of a table its own upgrade
+        did not create, and the older revision's upgrade did, is the one to fix: the finding is said of that drop.
     Why it matters:
         `alembic downgrade` through both revisions runs both downgrades in one go: the second `DROP TABLE`
         finds no table and fails, and the database is left between revisions.
@@ -1122,6 +1132,7 @@ class DowngradeChainDropsTwice(Rule):
         if not mine:
             return
         wanted = dict(mine)
+        not_own = {key for kind, key, *_ in _foreign(older) if kind == "table"}  # older's upgrade did not create them
         rev = older
         between: list[RevisionFact] = []
         while wanted:
@@ -1143,17 +1154,28 @@ class DowngradeChainDropsTwice(Rule):
                     gone.pop(table, None)
                     if key[0] == "+":
                         wanted.pop(table, None)  # created on the way down after all: the older drop finds it
+            others = {key for kind, key, *_ in drops_of_others(self.facts, rev) if kind == "table"} if gone else set()
             for table, span in gone.items():
                 also = f", then {', '.join(f'{b.revision}' for b in reversed(between))}'s" if between else ""
-                yield self.finding(
-                    f"the downgrade of revision {older.revision} drops table {table}, which the downgrade of revision "
-                    f"{rev.revision} ({span.path}:{span.start}) already dropped: `alembic downgrade` through both runs "
-                    f"{rev.revision}'s downgrade first{also}, "
-                    f"nothing on the way creates {table} again, so this DROP TABLE finds no table and fails"
-                    + (f" in one run; {remade}, so one revision at a time with the application started in between works"
-                       if (remade := start_up.remade(self.facts, table)) else ""),
-                    wanted[table], f"migration:{older.revision}:downgrade-drops-twice:{table}",
-                    related=[(span, f"drops {table} first, in revision {rev.revision}'s downgrade")],
-                )
+                remade = start_up.remade(self.facts, table)
+                run = (f"`alembic downgrade` through both runs {rev.revision}'s downgrade first{also}, nothing on the way "
+                       f"creates {table} again, so ")
+                works = f" in one run; {remade}, so one revision at a time with the application started in between works" if remade else ""
+                if table in others and table not in not_own:  # the newer drop is the wrong one: said there
+                    yield self.finding(
+                        f"the downgrade of revision {rev.revision} drops table {table}, which its upgrade did not create "
+                        f"and the downgrade of revision {older.revision}, whose upgrade did, drops again "
+                        f"({wanted[table].path}:{wanted[table].start}): {run}that DROP TABLE finds no table and fails{works}",
+                        span, f"migration:{rev.revision}:downgrade-drops-first:{table}",
+                        related=[(wanted[table], f"drops {table} again, in revision {older.revision}'s downgrade")],
+                    )
+                else:
+                    yield self.finding(
+                        f"the downgrade of revision {older.revision} drops table {table}, which the downgrade of revision "
+                        f"{rev.revision} ({span.path}:{span.start}) already dropped: {run}this DROP TABLE finds no table "
+                        f"and fails{works}",
+                        wanted[table], f"migration:{older.revision}:downgrade-drops-twice:{table}",
+                        related=[(span, f"drops {table} first, in revision {rev.revision}'s downgrade")],
+                    )
                 wanted.pop(table)
             between.append(rev)

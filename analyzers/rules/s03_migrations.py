@@ -8,7 +8,7 @@ from collections import Counter
 
 from analyzers.facts.effects import DATA_SQL, changes_schema, effects, not_undone, unread_ops
 from analyzers.facts.alembic_env import is_env
-from analyzers.facts.history import history
+from analyzers.facts.history import Life, history
 from analyzers.facts.model import RevisionFact, Span, TableFact, Unread
 from analyzers.facts.python_module import NAMING_CONVENTION
 from analyzers.facts.sql import sets_storage_only
@@ -614,7 +614,8 @@ class DowngradeIncomplete(Rule):
         today that their create_all builds), a check being an inspector call or SQL that asks the catalog
         (`SELECT EXISTS (... information_schema.columns ...)`): on a database built by the migrations it never
         runs. A table created where a check finds it missing (the `else` of `if has_table(...)`) is one the
-        upgrade creates, not one it drops. A column the upgrade drops and adds again that the downgrade adds
+        upgrade creates, not one it drops, unless the upgrade dropped it just before (it remakes it); such a create in
+        the downgrade says nothing of what was there before the upgrade. A column the upgrade drops and adds again that the downgrade adds
         back while the upgrade's one is still there is said as such: that add fails, so the downgrade cannot run. When the downgrade holds an operation that could not be read, the finding
         is info and says so; a `drop_column` given `sa.Column("name")` where Alembic wants the name is
         read as what it is, a call Alembic fails on: the downgrade cannot run (a warning).
@@ -854,6 +855,22 @@ def _never_made_column(facts, earlier_ones: list[RevisionFact], table: str, colu
             elif e.kind == "rename_table" and e.name == table:
                 return False  # its columns are another table's, not followed here
     return True
+
+def _taken_away(facts, table: str, column: str) -> tuple[Life, str, Span] | None:
+    """The last life of `table`.`column` that an upgrade ended: (that life, what its ender does, where), or None when
+    no revision ever made it."""
+    lives = [life for (_, kind, key), all_ in history(facts).lives.items() if kind == "column" and key == f"{table}.{column}"
+             for life in all_ if life.ender is not None]
+    if not lives:
+        return None
+    life = lives[-1]
+    for e in effects(life.ender.upgrade):  # type: ignore[union-attr]
+        if e.table == table and e.kind == "drop_table":
+            return life, f"drops {table}", e.span
+        if e.table == table and e.kind in ("drop_column", "rename_column") and e.name == column:
+            return life, "drops it" if e.kind == "drop_column" else f"renames it to {e.new}", e.span
+    return None
+
 
 def _malformed_drop(unread, column: str) -> bool:
     """Whether `unread` is a drop_column given `sa.Column("<column>")` where Alembic wants the name."""
@@ -1195,7 +1212,9 @@ class ModelMigrationDrift(Rule):
         Replaying every upgrade in revision order, then comparing with the models: tables no migration
         creates (a model mapped onto a view that SQL in a migration creates, `CREATE VIEW` or `CREATE
         MATERIALIZED VIEW` in `op.execute`, is created; its columns are not compared), model columns no migration adds (not where an operation on that table could not be read,
-        such as `add_column` in a loop: it may add them; `scan --explain-layout` lists those), columns the database has NOT NULL without a default
+        such as `add_column` in a loop: it may add them; `scan --explain-layout` lists those; one a revision made and a
+        later one dropped, or dropped with its table, is said so, with both; info where the application's code never
+        names the model's class outside it: no query loads it yet), columns the database has NOT NULL without a default
         that the model does not map, and DateTime columns aware on one side and naive on the other (not where the
         application is known to run on MySQL or SQLite only, whose DATETIME keeps no zone either way). The
         upgrade of Flask-Migrate's multi-database template (`upgrade(engine_name="")` calling
@@ -1250,7 +1269,9 @@ class ModelMigrationDrift(Rule):
         migration creates a table, or whose table the migrations change there without creating it, where the
         application's own code runs a `create_all`, is info: that code may build it apart from Alembic. Steps that
         run only on another database (under `if dialect.name == "sqlite":`, or after `if settings.pg_uri: return`, a SQLite-only baseline)
-        are not part of the schema replayed. Tables on a MetaData that the application's own code builds with
+        are not part of the schema replayed. Where the application is known to run on MySQL and not PostgreSQL, an
+        `op.alter_column` given `existing_type=` and no `type_=` gives the column that type: MySQL's CHANGE/MODIFY COLUMN
+        restate the whole column (lengths compared so). Tables on a MetaData that the application's own code builds with
         `Base.metadata.create_all(engine)`, and of which no table is migrated (a second database, an undo log),
         are not missing from the migrations.
     Why it matters:
@@ -1464,20 +1485,35 @@ class ModelMigrationDrift(Rule):
             )
 
     def _absent_columns(self, key: str, model, absent: list, gaps: list[Unread]):
-        """Model columns no migration adds: one finding a table (a model ahead of its migrations is one fact). `key`:
-        the table's name among the models (with its class where two services map one name)."""
-        loads = f"queries that load {model.class_name or model.name} fail on a migrated database"
+        """Model columns no migration leaves at head: one finding a table (a model ahead of its migrations is one fact).
+        `key`: the table's name among the models (with its class where two services map one name)."""
+        used = drift.named_outside(self.facts, model)
+        who = model.class_name or model.name
+        loads = (f"queries that load {who} fail on a migrated database" if used else
+                 f"nothing in the application's code names {who} outside its class, so no query loads it yet (a stale "
+                 "model), but the first that does fails on a migrated database")
+        severity = None if used else Severity.INFO
         if len(absent) == 1:
             col = absent[0]
-            yield self.finding(f"{model.name}.{col.name} is in the model but no migration adds it: {loads}",
-                               col.span, f"drift:column:{key}.{col.name}", unsure=gaps)
+            gone = _taken_away(self.facts, model.name, col.name)
+            said = "no migration adds it" if gone is None else (
+                f"it is not in the migrated database: revision {gone[0].creator.revision or gone[0].creator.path} made it "
+                f"({gone[0].span.path}:{gone[0].span.start}) and revision {gone[0].ender.revision or gone[0].ender.path} "  # type: ignore[union-attr]
+                f"{gone[1]} ({gone[2].path}:{gone[2].start}), and none adds it again")
+            yield self.finding(f"{model.name}.{col.name} is in the model but {said}: {loads}",
+                               col.span, f"drift:column:{key}.{col.name}", unsure=gaps, severity=severity)
         elif absent:
             names = [c.name for c in absent]
+            gone = [c.name for c in absent if _taken_away(self.facts, model.name, c.name) is not None]
+            said = "no migration adds them" if not gone else (
+                f"the migrated database does not have them (a revision made and a later one dropped {', '.join(gone[:4])}"
+                f"{', ...' if len(gone) > 4 else ''}; no migration adds the others)" if len(gone) < len(absent) else
+                "the migrated database does not have them (revisions made them and later ones dropped them)")
             yield self.grouped(
-                f"{model.name}: {len(absent)} columns are in the model but no migration adds them "
+                f"{model.name}: {len(absent)} columns are in the model but {said} "
                 f"({', '.join(names[:8])}{', ...' if len(names) > 8 else ''}): {loads}",
                 [(c.span, f"drift:column:{key}.{c.name}", f"{c.name} in the model") for c in absent],
-                f"drift:columns:{key}", unsure=gaps,
+                f"drift:columns:{key}", unsure=gaps, severity=severity,
             )
 
     def _missing_table(self, t, gaps: list[Unread]):

@@ -19,6 +19,7 @@ from analyzers.rules.code_use import app_queries, function_around, run_by_helper
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.s02_secrets import random_value
 from analyzers.rules.mentions import mentions
+from analyzers.rules.source_trees import source_tree
 from analyzers.rules.schema import (
     ARCHIVE, all_constraints, all_indexes, is_test_path, key_lookup, migration_sql, column_anchor, column_sites, fk_columns, has_check,
     migrated_column, table_sql, unique_over, views, where_declared,
@@ -1646,8 +1647,10 @@ class OneOrNoneOnNonUnique(Rule):
     What it checks:
         `scalar_one_or_none()` / `one_or_none()` (or `one()` / `scalar_one()`, which raise on two rows too) on a
         query of one model whose filters compare columns with
-        `==` (or `filter_by`) and no unique constraint, unique index or primary key is made of those columns
-        (in the model or the migrations). A query built in one method and run by a helper of its class or of a
+        `==` (or `filter_by`; one whose new query is thrown away, `query.filter_by(x=1)` as a statement, filters
+        nothing) and no unique constraint, unique index or primary key is made of those columns
+        (in the model or the migrations; an index's expression over them counts, `lower(email)`, and
+        `COALESCE(parent_id, 0)` for a lookup that tests parent_id IS NULL too). A query built in one method and run by a helper of its class or of a
         base class of the target's (a repository's `self.get_one_or_none(statement)`, whose `scalar_one_or_none()`
         runs it, perhaps through another helper of self) is followed into that helper, found by name on the class
         and then its bases; one handed to a library's base class, to a helper that filters or joins it again, or
@@ -1669,7 +1672,10 @@ class OneOrNoneOnNonUnique(Rule):
         duplicate and handles it. So is one by a column named like a secret (`api_key`, `invite_token`) that
         every write dbreview sees (and its default, if any) fills from a random generator (`secrets.token_urlsafe`,
         `uuid4()`, `SystemRandom().choice`, a project function returning one's output), `None` apart: two rows
-        need a collision; a unique index would still document it.
+        need a collision; a unique index would still document it. So is one where the model's class sets a unique column
+        (`data_hash`) in one place from its own columns among those compared, and nothing the caller passes
+        (`self.data_hash = sha256(self.a + self.b)`): rows made through it are one per lookup; only rows written
+        otherwise could match twice.
     Why it matters:
         `one_or_none` means "zero or one" (`one`, "exactly one"): the day two rows match, it raises `MultipleResultsFound` and the
         request fails with a 500. Either the database should enforce the uniqueness the code assumes, or the
@@ -1714,7 +1720,7 @@ async def by_email(session, email):
             if q.opaque_filter or q.columns_only or not q.equals or table.unknown_bases:
                 continue
             equals = set(q.equals) | {a.rsplit(".", 1)[-1] for a, v in q.asserted if v.startswith("= ")}  # `flag.is_(False)` too
-            if key_lookup(self.facts, table, equals, partial=True):
+            if key_lookup(self.facts, table, equals, partial=True, nulls=q.nulls):
                 continue  # the primary key, or a unique constraint or index, over columns it compares
             names = {c.attr or c.name: c.name for c in table.columns.values()}
             by_attr = {c.attr or c.name: c for c in table.columns.values()}
@@ -1759,6 +1765,14 @@ async def by_email(session, email):
                 severity = Severity.INFO  # the duplicate is expected and handled where the lookup runs
                 message += (f"; the code catches MultipleResultsFound around it ({caught[0].span.path}:"
                             f"{caught[0].catches_many}) and handles the duplicate itself")
+            derived = _derived_key(self.facts, table, set(columns))
+            if derived is not None:  # the constructor keeps it to one row per lookup, for the rows made through it
+                severity = Severity.INFO
+                key, made_from, at = derived
+                message += (f"; but {key}, unique, is computed from {', '.join(made_from)} where {table.class_name} sets it "
+                            f"({at.path}:{at.start}): rows made through it are one per ({', '.join(made_from)}), and only "
+                            f"rows written otherwise (SQL, a bulk insert, a later change of {', '.join(made_from)}) could "
+                            "match twice")
             drawn = next(((c, r) for c in columns for r in [random_value(self.facts, table, table.columns[c])]
                           if c in table.columns and r is not None), None)
             if drawn is not None:  # two rows match only if the generator repeats a value
@@ -1780,6 +1794,47 @@ async def by_email(session, email):
                 message, q.span, f"function:{q.span.path}:{q.function}:{table.class_name or table.name}:one-or-none",
                 severity=severity, related=[(x.span, f"{x.function}: the same lookup") for x, _, _ in found[1:]],
             )
+
+
+def _derived_key(facts, table, columns: set[str]) -> tuple[str, list[str], Span] | None:
+    """(a unique column of `table`, the columns it is computed from, where) when a method of the model's class sets
+    `self.<unique column>` from an expression that reads only columns among `columns` (`self.name`, through the
+    method's locals: `text = self.a + self.b; self.data_hash = sha256(text.encode()).hexdigest()`) and the class sets
+    it nowhere else: rows made through that method differ in it whenever they differ in none of `columns`."""
+    unique = {c.attr or c.name: c.name for c in table.columns.values() if c.unique and not c.primary_key}
+    unique |= {con.columns[0]: con.columns[0] for con in all_constraints(table, facts) if con.kind == "unique" and len(con.columns) == 1}
+    attrs = {c.attr or c.name: c.name for c in table.columns.values()}
+    tree = source_tree(facts, table.path) if unique and table.class_name else None
+    cls = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == table.class_name), None) if tree else None
+    if cls is None:
+        return None
+    sets: dict[str, list[tuple[ast.FunctionDef, ast.Assign]]] = {}
+    for fn in (n for n in cls.body if isinstance(n, ast.FunctionDef)):
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign):
+                for t in node.targets:
+                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self" and t.attr in unique:
+                        sets.setdefault(t.attr, []).append((fn, node))
+    for attr, found in sets.items():
+        if len(found) != 1:
+            continue
+        fn, assign = found[0]
+        local = {t.id: n.value for n in ast.walk(fn) if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+        given = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)} - {"self"}
+        read, todo, seen, other = set(), [assign.value], set(), False
+        while todo:
+            for n in ast.walk(todo.pop()):
+                if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self":
+                    read.add(n.attr)
+                elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in local and n.id not in seen:
+                    seen.add(n.id)
+                    todo.append(local[n.id])
+                elif isinstance(n, ast.Name) and n.id in given:
+                    other = True  # a value the caller passes, no column of the row
+        made_from = sorted(attrs[a] for a in read if a in attrs)
+        if made_from and not other and len(made_from) == len(read) and set(made_from) <= columns:
+            return unique[attr], made_from, Span(table.path, assign.lineno, assign.end_lineno or assign.lineno)
+    return None
 
 
 # Reserved words PostgreSQL takes a column name for only in double quotes.

@@ -16,7 +16,7 @@ from analyzers.rules.code_use import app_queries, function_around
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.insert_paths import Fate, fate, one_writer
 from analyzers.rules.s05_lost_updates import _ROW_LOCKS
-from analyzers.rules.schema import _mentions, _unique_keys, all_indexes, fk_columns, migration_gaps, table_sql
+from analyzers.rules.schema import _mentions, _unique_keys, all_indexes, fk_columns, key_reads, migration_gaps, pins_key, table_sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +225,9 @@ class CheckThenInsert(Rule):
         the same model given the very same expressions for those columns (`Member(group_id=group.id, ...)` after
         `Member.group_id == group.id`), while no unique constraint, unique index or primary key is made of
         columns the lookup compares or the constructor sets (in the model or the migrations; a relationship it
-        is given, `TaskUser(task=task)`, sets the foreign key columns to that relationship's table). A constructor inside
+        is given, `TaskUser(task=task)`, sets the foreign key columns to that relationship's table; a unique index's
+        expression counts as made of the columns it reads, `COALESCE(parent_id, 0)` of one tested IS NULL too, as
+        schema.pins_key says). A constructor inside
         a `try` that catches IntegrityError is left alone: the code meets the race itself; so is a lookup after the
         function takes a database lock (`with_for_update()` on a parent row, an advisory lock): the callers that take
         it check and insert one at a time. In a @classmethod of the
@@ -308,9 +310,11 @@ def join(session, group_id, user_id):
             line, keywords = made
             columns = tuple(sorted(names[a] for a in attrs))
             nulls = sorted({names[n.rsplit(".", 1)[-1]] for n in q.nulls if n.rsplit(".", 1)[-1] in names} - set(columns))
-            keys = [k for k in _unique_keys(self.facts, table) if k and set(k) <= set(columns) | _set_columns(self.facts, table, keywords)]
+            given = set(columns) | _set_columns(self.facts, table, keywords)
+            keys = [k for k in _unique_keys(self.facts, table) if pins_key(self.facts, table, k, given, nulls)]
             if keys:  # the database holds the duplicate out: the second insert fails, unless the function meets that
-                exact = next((k for k in keys if set(k) == set(columns)), None)
+                exact = next((k for k in keys if pins_key(self.facts, table, k, set(columns), nulls)
+                              and set(columns) <= key_reads(self.facts, table, k)), None)
                 if exact and exact != ("id",) and not nulls and not q.joined \
                         and (q.span.path, q.function, table.name) not in seen and not _guarded(self.facts, q.span):
                     seen.add((q.span.path, q.function, table.name))
@@ -342,14 +346,14 @@ def join(session, group_id, user_id):
             )
 
     def _unguarded(self, q, table: TableFact, key: tuple[str, ...], line: int, callers: Fate | None, starts: str | None):
-        listed = ", ".join(sorted(key))
+        listed = ", ".join(sorted(key_reads(self.facts, table, key)))  # an expression's columns: the values looked up
         pk = tuple(c.name for c in table.columns.values() if c.primary_key)
         what = "primary key" if set(pk) == set(key) else "unique key"
         said = (f": {callers.text}", callers.related) if callers is not None else (", unless a caller catches it", ())
         said = (said[0] + (f"; but {starts}" if starts else ""), said[1])
         return self.finding(
             f"{q.function} looks {table.class_name} up by {listed} and, when it finds none, inserts one with the same "
-            f"{listed} ({q.span.path}:{line}); the {what} ({listed}) of {table.name} holds the duplicate out, but nothing "
+            f"{listed} ({q.span.path}:{line}); the {what} ({', '.join(sorted(key))}) of {table.name} holds the duplicate out, but nothing "
             f"in {q.function} meets it (no ON CONFLICT, no lock, no savepoint, no `except IntegrityError`): when two calls "
             "run at once both find nothing and the second's INSERT fails with IntegrityError, a failed request or job "
             f"instead of the row the first one made{said[0]}",

@@ -223,14 +223,45 @@ def _unique_keys(facts: Facts, table: TableFact, *, partial: bool = True) -> Ite
             yield tuple(st.details.get("columns") or ())  # type: ignore[arg-type]
 
 
-def key_lookup(facts: Facts, table: TableFact, tested: Iterable[str], *, partial: bool = False) -> tuple[str, ...] | None:
+def key_lookup(facts: Facts, table: TableFact, tested: Iterable[str], *, partial: bool = False,
+               nulls: Iterable[str] = ()) -> tuple[str, ...] | None:
     """The unique key of `table` whose every column a lookup compares with `==` (`tested`: the model's attribute
-    names or column names): the primary key, a unique column, a unique constraint or a unique index, in the
-    model or the migrations (with `partial`, one with a predicate too: unique only where it holds). Such a
-    lookup finds one row, as by the primary key; None when it is no key lookup."""
+    names or column names; `nulls`: those it tests IS NULL): the primary key, a unique column, a unique constraint or
+    a unique index, in the model or the migrations (with `partial`, one with a predicate too: unique only where it
+    holds), an expression of an index's over such columns too (pins_key). Such a lookup finds one row, as by the
+    primary key; None when it is no key lookup."""
     names = {c.attr or c.name: c.name for c in table.columns.values()}
     columns = {names.get(t.rsplit(".", 1)[-1], t.rsplit(".", 1)[-1]) for t in tested}
-    return next((tuple(key) for key in _unique_keys(facts, table, partial=partial) if key and set(key) <= columns), None)
+    tested_null = {names.get(t.rsplit(".", 1)[-1], t.rsplit(".", 1)[-1]) for t in nulls}
+    return next((tuple(key) for key in _unique_keys(facts, table, partial=partial)
+                 if pins_key(facts, table, key, columns, tested_null)), None)
+
+
+# COALESCE(column, <a constant>): never NULL, so rows where the column IS NULL share one value of it.
+_COALESCED = re.compile(r"COALESCE\(\s*\w+\s*,\s*(?:'[^']*'|-?\d+(?:\.\d+)?)\s*\)", re.I)
+
+
+def pins_key(facts: Facts, table: TableFact, key: Iterable[str], columns: set[str], nulls: Iterable[str] = ()) -> bool:
+    """Whether a lookup comparing `columns` with `==` (and testing `nulls` IS NULL) fixes the value of every entry of the
+    unique key `key`, so that it finds one row at most: a column among `columns`, or an expression of an index's
+    (`lower(email)`, `COALESCE(parent_id, 0)`), which PostgreSQL requires immutable, over such columns only; a column
+    tested IS NULL counts only inside `COALESCE(column, constant)`, which turns its NULL into a value (a NULL in a
+    plain column of the key is distinct from every other)."""
+    key = tuple(key)
+    for entry in key:
+        if entry in columns:
+            continue
+        read = key_reads(facts, table, (entry,))
+        allowed = columns | (set(nulls) if _COALESCED.fullmatch(entry.strip()) else set())
+        if entry.isidentifier() or not read or not read <= allowed:
+            return False
+    return bool(key)
+
+
+def key_reads(facts: Facts, table: TableFact, key: Iterable[str]) -> set[str]:
+    """The columns of `table` the entries of a key read: a column itself, or those an expression names."""
+    known = set(table.columns) | set(getattr(facts.migration_tables.get(table.name), "columns", ()))
+    return {word for entry in key for word in re.findall(r"[A-Za-z_]\w*", entry) if word in known}
 
 
 def unique_over(facts: Facts, table: TableFact, columns: tuple[str, ...], *, exact: bool = True) -> bool:
