@@ -345,6 +345,8 @@ class _Reader:
                 if k.arg and isinstance(k.value, (ast.Name, ast.Attribute, ast.Call))
             )
             return Ref("call", of=self._ref(node.func, depth + 1), keywords=keywords)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return Ref("string", node.value)  # `WORKFLOWS_TABLE = "workflows"`: another module's __tablename__ may name it
         if isinstance(node, ast.Subscript) and last(self.names.qualname(node.value)) == "Annotated":
             parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
             for extra in parts[1:]:
@@ -538,6 +540,8 @@ class _Reader:
         if target == "__tablename__":  # a literal, or a module constant (`__tablename__ = AUDIT_TABLE_NAME`)
             named = self.env.get(value.id, ()) if isinstance(value, ast.Name) else ()
             fact.tablename = const_str(value) or (named[0] if len(named) == 1 else None)
+            if fact.tablename is None and not named and (q := names.qualname(value)):
+                fact.tablename_from = self._own(q)
             if fact.tablename is None and (by := named_by_call(value)) is not None:  # prefixed("users"): link.py settles it
                 fact.tablename, fact.named_by = by[1], (self._qualify(by[0]), by[1])
         elif target == "__mapper_args__" and isinstance(value, ast.Dict):
