@@ -235,6 +235,9 @@ class ClassIndex:
                     c = replace(c, span=Span(cls.path, cls.span.start, cls.span.start), from_library=f"{source.module}.{source.name}")
                 table.columns[c.name] = c
             for made in self._helper_columns(source):
+                # the stand-in for `Field(sa_column=created_column())` read with the class: the function's Column replaces it
+                for name in [n for n, c in table.columns.items() if c.attr == made.attr and c.declared_in == source.name]:
+                    del table.columns[name]
                 table.columns.setdefault(made.name, made)
             for item in [*source.table_args, *(i for n in folded for i in source.named_args.get(n, ()))]:
                 (table.indexes if isinstance(item, IndexFact) else table.constraints).append(item)

@@ -216,6 +216,10 @@ def read_column(
         inner = read_column(kw["sa_column"], attr, annotation, names, path, declared_in, span_node or call)
         if last(names.callee(kw["sa_column"])) == "Column":  # SQLModel takes the Column as it is: nullable unless it says
             inner.implied_nullable = not inner.primary_key
+        elif not is_column_call(kw["sa_column"], names):
+            # `sa_column=created_column()`: the Column a function returns, which linking reads in its place
+            # (ClassIndex.table_of); until then, and where it cannot be followed, its type is not known
+            inner.type_args = {**inner.type_args, "unresolved": f"{ast.unparse(kw['sa_column'].func)}()"}
         return inner
     name = attr
     type_name: str | None = None

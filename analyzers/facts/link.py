@@ -38,6 +38,10 @@ def link(
     modules = _filled_templates(modules, Symbols(modules, paths, load)) if any(m.templates for m in modules) else modules
     facts.modules = modules
     symbols = facts.derived["symbols"] = Symbols(modules, paths, load)  # rules follow names too (schema.function_source)
+    for m in modules:  # `__tablename__ = WORKFLOWS_TABLE` imported: named before ClassIndex decides what is mapped
+        for cls in m.classes:
+            if cls.tablename_from and cls.tablename is None:
+                cls.tablename = symbols.string(cls.tablename_from, m.module)
     classes = facts.derived["classes"] = ClassIndex(modules, symbols)  # and which base a name is (alembic_env.py)
     found: list[TableFact] = []
     of_class: dict[int, TableFact] = {}

@@ -158,6 +158,8 @@ class ClassFact:
     type_map: dict[str, tuple[str, dict[str, str], str | None]] = field(default_factory=dict)
     tablename_rule: str | None = None  # a declared_attr __tablename__ derives names: "lower" or "snake"
     named_by: tuple[str, str] | None = None  # `__tablename__ = prefixed("users")`: as TableFact.named_by
+    # `__tablename__ = WORKFLOWS_TABLE` imported from another module: its qualified name, whose string link.py settles
+    tablename_from: str | None = None
     cleared: list[str] = field(default_factory=list)  # `id = None`: an inherited column taken away
     validated: list[str] = field(default_factory=list)  # attributes with a @validates(...) hook
     polymorphic_on: str | None = None  # __mapper_args__ = {"polymorphic_on": type}
@@ -442,8 +444,8 @@ class Ref:
     """What a module-level name is bound to, as far as the module itself tells (qualified through its
     imports; other modules are followed when the target is linked, analyzers/facts/symbols.py)."""
 
-    kind: str  # name | attr | call | class | function | annotated | opaque
-    name: str = ""  # name: a qualified name; attr: the attribute; class: the class's qualified name
+    kind: str  # name | attr | call | class | function | annotated | string | opaque
+    name: str = ""  # name: a qualified name; attr: the attribute; class: the class's qualified name; string: the string
     of: Ref | None = None  # attr, call: the object or callee; function: what it returns (None: unknown)
     keywords: tuple[tuple[str, Ref], ...] = ()  # call: keyword arguments that are names or calls
     column: ColumnFact | None = None  # annotated: the mapped_column() inside `Annotated[T, mapped_column(...)]`

@@ -345,6 +345,8 @@ class _Reader:
                 if k.arg and isinstance(k.value, (ast.Name, ast.Attribute, ast.Call))
             )
             return Ref("call", of=self._ref(node.func, depth + 1), keywords=keywords)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return Ref("string", node.value)  # `WORKFLOWS_TABLE = "workflows"`: another module's __tablename__ may name it
         if isinstance(node, ast.Subscript) and last(self.names.qualname(node.value)) == "Annotated":
             parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
             for extra in parts[1:]:
@@ -540,6 +542,8 @@ class _Reader:
         if target == "__tablename__":  # a literal, or a module constant (`__tablename__ = AUDIT_TABLE_NAME`)
             named = self.env.get(value.id, ()) if isinstance(value, ast.Name) else ()
             fact.tablename = const_str(value) or (named[0] if len(named) == 1 else None)
+            if fact.tablename is None and not named and (q := names.qualname(value)):
+                fact.tablename_from = self._own(q)
             if fact.tablename is None and (by := named_by_call(value)) is not None:  # prefixed("users"): link.py settles it
                 fact.tablename, fact.named_by = by[1], (self._qualify(by[0]), by[1])
         elif target == "__mapper_args__" and isinstance(value, ast.Dict):
@@ -571,6 +575,10 @@ class _Reader:
             fact.type_map.update(col.read_type_map(kwargs(value)["type_annotation_map"], names))  # registry(type_annotation_map=...)
         elif isinstance(value, ast.Call) and col.is_column_call(value, names):
             fact.columns.append(col.read_column(value, target, annotation, names, self.path, fact.name, stmt))
+            made = kwargs(value).get("sa_column") if last(names.callee(value)) == "Field" else None
+            if isinstance(made, ast.Call) and not col.is_column_call(made, names) and (callee := names.callee(made)) \
+                    and not callee.startswith(("sqlalchemy", "sqlmodel")):  # `Field(sa_column=created_column())`
+                fact.helper_calls += (self._helper_call(target, callee, made, stmt),)
         elif (
             isinstance(value, ast.Call) and value.args and col.is_column_call(value.args[0], names)
             and (last(names.callee(value)) in ("column_property", "deferred") or _wraps(value, annotation, names))
@@ -584,9 +592,7 @@ class _Reader:
             self._made_class(fact, target, value)  # `Label = make_label(__tablename__)`: a model class of its own
         elif isinstance(value, ast.Call) and not target.startswith("_") and (callee := names.callee(value)) \
                 and not callee.startswith(("sqlalchemy", "sqlmodel")):  # `type = varchar_enum(Kind)`: settled at link
-            fact.helper_calls += ((target, self._own(callee), tuple(ast.unparse(a) for a in value.args),
-                                   tuple((k.arg or "**", ast.unparse(k.value)) for k in value.keywords),
-                                   col.span_of(value, self.path)),)
+            fact.helper_calls += (self._helper_call(target, callee, value, value),)
         elif value is None and annotation is not None and _bare_mapped_column(annotation, names):
             # SQLAlchemy 2.0: `refunded_at: Mapped[datetime | None]` alone is a column typed by its annotation
             fake = ast.Call(func=ast.Name("mapped_column"), args=[], keywords=[])
@@ -686,6 +692,11 @@ class _Reader:
     def _own(self, callee: str) -> str:
         """A called name qualified: a bare one is this module's own."""
         return f"{self.facts.module}.{callee}" if "." not in callee else callee
+
+    def _helper_call(self, target: str, callee: str, call: ast.Call, at: ast.AST) -> tuple:
+        """A class attribute set from a call of a function of the target (ClassFact.helper_calls)."""
+        return (target, self._own(callee), tuple(ast.unparse(a) for a in call.args),
+                tuple((k.arg or "**", ast.unparse(k.value)) for k in call.keywords), col.span_of(at, self.path))
 
     def _column_helpers(self, tree: ast.Module) -> None:
         """Module-level functions whose one `return` gives a Column(...): what a Table(...) that calls them holds."""

@@ -157,16 +157,26 @@ class Symbols:
     def function(self, qualname: str, near: str = "") -> tuple[ModuleFacts, str] | None:
         """The target's module that defines the function `qualname` leads to, and its name there, followed
         through imports and re-exports (`from .pg import identifier`). None: not a `def` of the target."""
+        found = self._bound(qualname, near)
+        return (found[0], found[1]) if found is not None and found[2].kind == "function" else None
+
+    def string(self, qualname: str, near: str = "") -> str | None:
+        """The string literal a module-level name of the target is assigned (`WORKFLOWS_TABLE = "workflows"`),
+        followed through imports and re-exports. None: not a string literal of the target."""
+        found = self._bound(qualname, near)
+        return found[2].name if found is not None and found[2].kind == "string" else None
+
+    def _bound(self, qualname: str, near: str) -> tuple[ModuleFacts, str, Ref] | None:
+        """The module-level binding of the target's that `qualname` leads to through imports: (its module, its name
+        there, what it is bound to)."""
         owner, _, name = qualname.rpartition(".")
         module = self.locate(owner, near)[1] if owner else self.modules.get(near)
         for _ in range(4):
             ref = module.bindings.get(name) if module is not None else None
             if ref is None:
                 return None
-            if ref.kind == "function":
-                return module, name  # type: ignore[return-value]
             if ref.kind != "name" or "." not in ref.name:
-                return None
+                return module, name, ref  # type: ignore[return-value]
             owner, name = ref.name.rsplit(".", 1)
             module = self.locate(owner, module.module)[1]  # type: ignore[union-attr]
         return None
