@@ -1807,11 +1807,16 @@ class Prescription(Base):
 op.execute("CREATE TRIGGER audit_appointments AFTER INSERT OR UPDATE OR DELETE ON appointments FOR EACH ROW EXECUTE FUNCTION audit_row()")
 op.execute("CREATE TRIGGER audit_prescriptions AFTER INSERT OR UPDATE ON prescriptions FOR EACH ROW EXECUTE FUNCTION audit_row()")
 """)
-    by_table = {f.anchor: f for f in found(tmp_path, {"app/models.py": models, "migrations/versions/0001_audit.py": audit}, "HIP001")}
+    purge = "from app.models import Prescription\n\n\ndef purge(session, p):\n    session.delete(p)\n"
+    files = {"app/models.py": models, "migrations/versions/0001_audit.py": audit}
+    by_table = {f.anchor: f for f in found(tmp_path, files, "HIP001")}
     audited = by_table["table:appointments:soft-delete"]
     assert audited.severity == Severity.WARNING
     assert "only the audit trigger audit_appointments keeps a trace of each deleted row" in audited.message
-    assert by_table["table:prescriptions:soft-delete"].severity == Severity.CRITICAL  # its trigger does not fire on DELETE
+    unsaved = by_table["table:prescriptions:soft-delete"]  # its trigger does not fire on DELETE; nothing deletes yet
+    assert unsaved.severity == Severity.WARNING and "no code dbreview read deletes its rows today" in unsaved.message
+    (deleted,) = [f for f in found(tmp_path / "b", {**files, "app/purge.py": purge}, "HIP001") if "prescriptions" in f.anchor]
+    assert deleted.severity == Severity.CRITICAL and "the code deletes its rows (app/purge.py:5)" in deleted.message
 
 
 def test_a_plugins_own_revision_tree_adds_columns_to_the_applications_tables(tmp_path):

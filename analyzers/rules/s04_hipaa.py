@@ -30,7 +30,8 @@ class ClinicalWithoutSoftDelete(Rule):
         (info where some code does). A table with a `status` that no code deletes rows of is info (retired by
         status: the reads must leave those out; a parent's ON DELETE CASCADE is named); where the code deletes
         its rows, a warning naming the delete. A warning, not a critical, where an audit trigger of the
-        migrations fires on the table's DELETEs: the record of each deleted row survives there.
+        migrations fires on the table's DELETEs: the record of each deleted row survives there. Critical
+        where the code deletes its rows (the delete is cited); a warning where no code dbreview read does.
     Why it matters:
         FR-03: clinical data is never hard deleted. Without `deleted_at`, the only way to remove a
         record is DELETE, which destroys what HIPAA's retention and audit rules require to keep.
@@ -114,9 +115,18 @@ class OrganizationPatient(Base):  # an enrollment: its key is its two foreign ke
                     related=[(audit.span, f"audit trigger on {table.name}, fires on DELETE")],
                 )
                 continue
+            deleted = deletes(self.facts, table)
+            if deleted is None:  # nothing destroys a record yet: the gap is in the schema, not in a release's behaviour
+                yield self.finding(
+                    f"{table.label} holds clinical data but has no deleted_at: records can only be hard deleted; no code "
+                    "dbreview read deletes its rows today",
+                    first_line(table.span), f"table:{table.name}:soft-delete", severity=Severity.WARNING,
+                )
+                continue
             yield self.finding(
-                f"{table.label} holds clinical data but has no deleted_at: records can only be hard deleted",
-                first_line(table.span), f"table:{table.name}:soft-delete",
+                f"{table.label} holds clinical data but has no deleted_at: records can only be hard deleted, and the "
+                f"code deletes its rows ({deleted.path}:{deleted.start})",
+                first_line(table.span), f"table:{table.name}:soft-delete", related=[(deleted, "deletes rows of the table")],
             )
 
 
