@@ -333,7 +333,7 @@ class Flow:
             context = next((k.value for k in node.keywords if k.arg == "context"), None)  # DDL("... %(t)s", context={...})
             return self._parts(node.args[0] if context is None else ast.BinOp(node.args[0], ast.Mod(), context), func, env, depth + 1)
         if isinstance(node, ast.Name):
-            values = self.scope(func).assigned.get(node.id, []) if func is not None else []
+            values = self.scope(func).reaching(self.scope(func).assigned.get(node.id, []), node.lineno) if func is not None else []
             if values and all(evaluate(v, env, self.names) is not None for v in values):
                 return [p for v in values for p in self._parts(v, func, env, depth + 1)]
             if len(values) == 1 and (inner := self._joined(values[0], func, env, depth)) is not None:
@@ -346,7 +346,7 @@ class Flow:
         """`", ".join(f"('{a}', '{b}')" for ... in rows)`, or a name assigned once to it: the values inside each
         formatted element, placed by the element's own text (inside quotes there, a value)."""
         if isinstance(node, ast.Name) and func is not None:
-            values = self.scope(func).assigned.get(node.id, [])
+            values = self.scope(func).reaching(self.scope(func).assigned.get(node.id, []), node.lineno)
             node = values[0] if len(values) == 1 else node
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join"
                 and len(node.args) == 1 and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp))):
@@ -1124,9 +1124,10 @@ def _is_route(func: Func) -> bool:
     return False
 
 
-def assigned_text(func: Func, arg: ast.AST, env: Env, names: Names):
+def assigned_text(func: Func, arg: ast.AST, env: Env, names: Names, scope: _Scope):
     """The SQL a name holds when it was built in the function before being sent: `sql = f"..."`, then
-    `sql += " AND ..."`, then `execute(text(sql))`. None when it is not such a name."""
+    `sql += " AND ..."`, then `execute(text(sql))`. None when it is not such a name. Of a name assigned one
+    statement after another, only the assignments that reach the send (`scope.reaching`)."""
     from analyzers.facts.strings import Text
 
     if isinstance(arg, ast.Call) and len(arg.args) == 1 and last(names.callee(arg)) in ("text", "literal_column"):
@@ -1139,8 +1140,11 @@ def assigned_text(func: Func, arg: ast.AST, env: Env, names: Names):
             plain.append(node.value)
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == arg.id:
             added.append(node.value)
+    plain = scope.reaching(plain, arg.lineno)
     if not plain or len(plain) + len(added) > 12:
         return None
+    first = min(v.lineno for v in plain)
+    added = [v for v in added if v.lineno > first]  # what was added to the text before it was set again is not in it
     bases = [evaluate(v, env, names) for v in plain]
     tails = [evaluate(v, env, names) or [Text("{" + ast.unparse(v) + "}", True)] for v in added]
     if any(b is None for b in bases):
