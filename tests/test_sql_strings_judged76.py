@@ -89,3 +89,30 @@ def test_a_key_read_by_the_query_its_own_statement_opens_carries_no_sql(tmp_path
     titled = KEY_IN_A_COMPREHENSION.replace("select id from", "select title from")
     (f,) = found(tmp_path, {**files, "migrations/versions/0002_archive.py": titled}, "CFG008")
     assert f.location.start_line == 21 and f.severity == Severity.INFO and "read from the database" in f.message
+
+
+PLACEHOLDERS = '''
+from sqlalchemy import text
+
+
+def _in_params(prefix, values):
+    params = {f"{prefix}_{i}": v for i, v in enumerate(values)}
+    return ", ".join(f":{prefix}_{i}" for i in range(len(values))), params
+
+
+def by_names(conn, names):
+    ph, params = _in_params("nm", names)
+    return conn.execute(text(f"SELECT id FROM item WHERE title IN ({ph})"), params)
+
+
+def by_field(conn, field, values):
+    ph, params = _in_params(f"f_{field}", values)
+    return conn.execute(text(f"SELECT id FROM item WHERE {field} IN ({ph})"), params)
+'''
+
+
+def test_a_helper_s_return_is_followed_with_the_arguments_of_the_call_it_answers(tmp_path):
+    """`_in_params("nm", names)` builds `:nm_0, :nm_1` whatever another call passes for the prefix: by_names is not
+    reported; by_field, whose own `field` is spliced in, still is."""
+    got = [(f.location.start_line, f.anchor) for f in found(tmp_path, {"app/items.py": PLACEHOLDERS}, "CFG008")]
+    assert got == [(17, "sql:by_field:field")]

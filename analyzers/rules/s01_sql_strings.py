@@ -459,7 +459,8 @@ class SqlFromStrings(Rule):
         f-strings, `%`, `.format()` and `+` that build the SQL given to `text()`, `execute()`,
         `exec_driver_sql()`, `cursor.execute()` and `op.execute()` (event listeners included; tests left out).
         Each value spliced in is followed within its function and its module (assignments, loops, checks,
-        the calls of the function) to where it comes from. From the request (a route's parameter, a header,
+        the calls of the function) to where it comes from; what a helper of the module returns is followed with
+        the arguments of the call at hand (`_in_params("nm", names)` builds `:nm_0`, whatever its other calls give). From the request (a route's parameter, a header,
         the body): critical. A value from where we could not follow (a parameter whose callers are elsewhere):
         a warning; an identifier or a piece of SQL from there: info (code usually picks them); but where every
         call of the function in the project's other modules passes a literal (`restart_seq(op, "users")`), no
