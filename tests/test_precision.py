@@ -2227,3 +2227,35 @@ class Invoice(Base):
     planned = invoices + "    plan_id: Mapped[int] = mapped_column(Integer)\n"
     (f,) = found(tmp_path / "planned", {"app/models.py": planned}, "BIL005")
     assert f.anchor == "billing:overrides"
+
+
+_LOGIN = '''
+from sqlalchemy import select
+from app.models import User
+
+
+def login_candidates(session, account):
+    return session.scalars(select(User).where(User.username == account)).all()
+'''
+
+
+@pytest.mark.parametrize("extra, severity", [
+    ("", Severity.INFO),  # users are picked by username, never by email
+    ("\n\ndef by_address(session, address):\n    return session.scalars(select(User).where(User.email == address)).first()\n",
+     Severity.WARNING),
+])
+def test_email_not_unique_where_users_are_looked_up_by_another_login_key(tmp_path, extra, severity):
+    """bisheng (MOD003 judged wrong): a password is stored, but sign-in picks users by another key (username,
+    not unique) and no code looks one up by email: a shared address shares no login."""
+    model = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    hashed_password: Mapped[str] = mapped_column(String(200))
+"""
+    (f,) = found(tmp_path, {"app/models.py": model, "app/login.py": _LOGIN + extra}, "MOD003")
+    assert f.severity == severity
+    said = "; the code looks rows of users up by username (app/login.py:7) and never by email, so two rows may share"
+    assert (said in f.message) == (severity == Severity.INFO)
