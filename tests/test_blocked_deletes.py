@@ -234,3 +234,26 @@ def test_a_delete_step_whose_every_caller_clears_the_referencing_rows_first_is_n
     files["app/whole.py"] = whole.replace("    delete_tasks_for_projects(session, ids)\n", "")
     (f,) = found(tmp_path / "not", files, "REL005")
     assert f.anchor == "delete-blocked:delete_projects__no_commit:Project"
+
+
+_RESULTS = '''
+
+class Result(Base):
+    __tablename__ = "results"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"{action}))
+'''
+
+
+def test_rows_that_go_with_rows_the_orm_cascade_deletes_first_block_nothing(tmp_path):
+    """pybossa (REL005 judged wrong): Project.tasks deletes the project's tasks before the project, and
+    results.task_id is ON DELETE CASCADE: the results go with them, whatever results.project_id says. Without
+    that ON DELETE, results.project_id still blocks the delete."""
+    tasks = '    tasks = relationship("Task", cascade="all, delete-orphan")'
+    files = _files(relationship=tasks)
+    cascading = {**files, "models.py": files["models.py"] + _RESULTS.format(action=', ondelete="CASCADE"')}
+    assert found(tmp_path, cascading, "REL005") == []
+    plain = {**files, "models.py": files["models.py"] + _RESULTS.format(action="")}
+    (f,) = found(tmp_path, plain, "REL005")
+    assert "results.project_id references it with no ON DELETE" in f.message

@@ -36,7 +36,9 @@ class DeleteBlockedByForeignKey(Rule):
         `delete(Model)` / `query(Model).delete()` (not one whose rows a subquery picks). For `session.delete`, what
         SQLAlchemy does first decides: the rows of an association table a relationship of the model names as its
         `secondary=` go with it (no finding); a relationship from the model to the referencing class with
-        `cascade="all"`/`"delete"` deletes them (no finding); one with `passive_deletes`, a narrowed join, a dynamic
+        `cascade="all"`/`"delete"` deletes them (no finding), and so does one to a table their rows reference with
+        ON DELETE CASCADE and which references the model (`Project.tasks` with a delete cascade, `result.task_id`
+        ON DELETE CASCADE: results go with the project's tasks; no finding); one with `passive_deletes`, a narrowed join, a dynamic
         or write-only collection, a backref from the other side, or two keys between the tables is not knowable
         here (no finding); one without a delete cascade sets their key to NULL, which fails on a NOT NULL column
         (warning) and leaves the rows with no parent on a nullable one (info); with no relationship, PostgreSQL
@@ -121,6 +123,8 @@ class Task(Base):
             own, back = _relationships(facts, parent, child_class)
             if any(re.search(rf"\.{re.escape(r.attr)}\b", before) for r in own):
                 continue
+            if orm and _go_with_cascaded(facts, parent, child):
+                continue  # the ORM deletes the parent's rows they hang on, and the database deletes them with those
             cascade = next((r for r in own if re.search(r"delete|all", r.cascade or "")), None) if keys == 1 else None
             if orm and (own or back):
                 if keys > 1 or _refers_to(parent, child) or cascade or any(r.narrowed or r.backref or r.lazy in UNLOADED or passive(facts, r) for r in own) or back:
@@ -219,6 +223,22 @@ def _before_calls(facts: Facts, span: Span, function: str) -> list[str | None]:
         helpers = cleared_first(facts, site.path, earlier)
         out.append(None if helpers is None else "\n".join(earlier) + "\n" + helpers)
     return out
+
+
+def _go_with_cascaded(facts: Facts, parent: TableFact, child: TableFact) -> bool:
+    """`result.task_id` ON DELETE CASCADE to `task`, whose rows are the parent's (task.project_id) and go before it
+    by the parent model's delete cascade (`Project.tasks`, cascade="all, delete"): the child's rows go with them."""
+    tables = facts.migration_tables if parent.name in facts.migration_tables else facts.tables
+    for c in child.columns.values():
+        for fk in c.foreign_keys:
+            middle = tables.get(fk.table.rsplit(".", 1)[-1])
+            if (fk.ondelete or "").upper() != "CASCADE" or middle is None or middle.name in (parent.name, child.name):
+                continue
+            own, _ = _relationships(facts, parent, _class_of(facts, middle.name))
+            if any(refers(k, parent) for m in middle.columns.values() for k in m.foreign_keys) and len(own) == 1 \
+                    and re.search(r"delete|all", own[0].cascade or "") and not own[0].narrowed and own[0].lazy not in UNLOADED:
+                return True
+    return False
 
 
 def _refers_to(parent: TableFact, child: TableFact) -> bool:
