@@ -257,3 +257,33 @@ def test_rows_that_go_with_rows_the_orm_cascade_deletes_first_block_nothing(tmp_
     plain = {**files, "models.py": files["models.py"] + _RESULTS.format(action="")}
     (f,) = found(tmp_path, plain, "REL005")
     assert "results.project_id references it with no ON DELETE" in f.message
+
+
+_CHILD_TABLES = '''
+from models import Task
+
+CHILD_TABLES = {
+    "task": Task,
+}
+'''
+
+
+def test_a_loop_over_a_module_level_collection_of_the_referencing_models_deletes_them_first(tmp_path):
+    """datacube-core (REL005 judged wrong): `for table in CHILD_TABLES.values(): delete(table)...` before the bulk
+    delete, with CHILD_TABLES a dict of model classes in another module: the function deletes those rows first."""
+    code = '''
+from sqlalchemy import delete
+from models import Project
+from app.children import CHILD_TABLES
+
+def purge_projects(session, owner_id):
+    for table in CHILD_TABLES.values():
+        session.execute(delete(table).where(table.project_id.in_([owner_id])))
+    session.execute(delete(Project).where(Project.owner_id == owner_id))
+    session.commit()
+'''
+    files = {**_files(), "app/projects.py": code, "app/children.py": _CHILD_TABLES}
+    assert found(tmp_path, files, "REL005") == []
+    other = {**files, "app/children.py": _CHILD_TABLES.replace('"task": Task', '"other": Other')}
+    (f,) = found(tmp_path, other, "REL005")
+    assert "tasks.project_id references it with no ON DELETE" in f.message

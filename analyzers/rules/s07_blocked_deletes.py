@@ -43,7 +43,8 @@ class DeleteBlockedByForeignKey(Rule):
         here (no finding); one without a delete cascade sets their key to NULL, which fails on a NOT NULL column
         (warning) and leaves the rows with no parent on a nullable one (info); with no relationship, PostgreSQL
         decides (warning). A bulk delete runs no ORM cascade at all (warning). Not when the function itself names
-        the referencing model, table or relationship before the delete (it deletes or moves those rows first), nor
+        the referencing model, table or relationship before the delete (it deletes or moves those rows first; or loops
+        over a module-level collection that names it: `for t in search_indexes.values(): delete(t)...`), nor
         when every call of the function outside tests does so before it calls it (a `delete_*__no_commit` step of a
         whole delete), or it catches IntegrityError; not for a key that is the referencing table's primary key (joined inheritance, an
         extension row), a self-reference, or a key whose action is written (RESTRICT and NO ACTION written out are
@@ -106,7 +107,7 @@ class Task(Base):
         called = cleared_first(facts, span.path, lines[1: span.start - start])
         if called is None:
             return  # a helper called first may clear the rows (`_delete_dependencies(...)`)
-        before += "\n" + called
+        before += "\n" + called + "".join("\n" + text for text in _looped_collections(facts, before))
         blocked, orphaned, lost = [], [], []
         callers: list[str] | None = None
         for child, column, fk, keys in _referencing(facts, parent):
@@ -223,6 +224,38 @@ def _before_calls(facts: Facts, span: Span, function: str) -> list[str | None]:
         helpers = cleared_first(facts, site.path, earlier)
         out.append(None if helpers is None else "\n".join(earlier) + "\n" + helpers)
     return out
+
+
+_LOOP_OVER = re.compile(r"\bfor\s+[\w, ]+\s+in\s+([A-Za-z_]\w*)(?:\.(?:values|items|keys)\(\))?\s*:")
+
+
+def _looped_collections(facts: Facts, text: str) -> list[str]:
+    """The literals of the module-level collections a loop of `text` runs over (`for table in search_indexes.values():`
+    with `search_indexes = {"string": SearchString, ...}` in one module of the application): the models it names."""
+    out = []
+    for name in dict.fromkeys(_LOOP_OVER.findall(text)):
+        defined = re.compile(rf"^{re.escape(name)}\s*(?::[^=\n]+)?=\s*[\[{{(]", re.M)
+        found = []
+        for span, _ in mentions(facts, {name})[name]:
+            if skipped(span.path):
+                continue
+            source = "\n".join(facts.lines(Span(span.path, span.start, span.start + 60)))
+            if defined.match(source):
+                found.append(source[: _closing(source)])
+        if len(found) == 1:  # one definition: the collection the loop runs over
+            out += found
+    return out
+
+
+def _closing(text: str) -> int:
+    """Where the first bracket of `text` closes (its end when it does not)."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and ch in ")]}":
+            return i + 1
+    return len(text)
 
 
 def _go_with_cascaded(facts: Facts, parent: TableFact, child: TableFact) -> bool:
