@@ -2259,3 +2259,32 @@ class User(Base):
     assert f.severity == severity
     said = "; the code looks rows of users up by username (app/login.py:7) and never by email, so two rows may share"
     assert (said in f.message) == (severity == Severity.INFO)
+
+
+_REPLICA = '''
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+engine = create_engine("postgresql://db/app", pool_size=10)
+
+
+def primary_session():
+    return Session(bind=engine)
+
+
+def replica_session(settings):
+    replica = create_engine(settings["replica_url"])
+    session = Session(bind=replica)
+    session.execute(text("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"))
+    return session
+'''
+
+
+def test_a_set_on_an_engine_the_function_makes_itself_leaks_into_no_served_pool(tmp_path):
+    """h (CFG004 judged wrong): the SET runs on a session bound to the engine its own function makes, whose every
+    use sends it again; the application's engine never carries it. Sent on the application's engine, it does."""
+    assert found(tmp_path, {"app/db.py": _REPLICA}, "CFG004") == []
+    shared = _REPLICA.replace("session = Session(bind=replica)", "session = Session(bind=engine)").replace(
+        '    replica = create_engine(settings["replica_url"])\n', "")
+    (f,) = found(tmp_path / "shared", {"app/db.py": shared}, "CFG004")
+    assert f.severity == Severity.WARNING and "app/db.py:14: `SET SESSION CHARACTERISTICS`" in f.message
