@@ -15,7 +15,7 @@ from analyzers.facts.imports import read_imports
 from analyzers.facts.names import module_name
 from analyzers.facts.model import Span
 from analyzers.rules.base import Rule
-from analyzers.rules.code_use import app_queries, function_around, run_by_helper, soft_delete_column, universal_soft_delete, weighs_deleted
+from analyzers.rules.code_use import app_queries, function_around, open_call, run_by_helper, soft_delete_column, universal_soft_delete, weighs_deleted
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.s02_secrets import random_value
 from analyzers.rules.mentions import mentions
@@ -989,24 +989,9 @@ def _set_on_another_class(facts, span, line: str, col, table) -> bool:
         rebound = any(bound.match(text) and not made.match(text) for text in before)  # bound to something else too
         return len(classes) == 1 and not rebound and table.class_name not in classes
     if m := re.search(rf"(?<![\w.]){name}\s*=(?!=)", line):
-        cls = _called_class("\n".join([*before, line[: m.start()]]))
-        return cls is not None and cls != table.class_name
+        cls = re.match(r"([A-Z]\w*)(?:\.\w+)?$", open_call("\n".join([*before, line[: m.start()]])) or "")
+        return cls is not None and cls.group(1) != table.class_name  # `VersionEntry(`, `Entry.build(`
     return False
-
-
-def _called_class(text: str) -> str | None:
-    """The class whose call the end of `text` is an argument of (`VersionEntry(\n  a=1, ` -> VersionEntry): the
-    name before the last unclosed `(`, when it is a capitalised name (`Cls(`, `Cls.build(`)."""
-    depth = 0
-    for i in range(len(text) - 1, -1, -1):
-        if text[i] in ")]}":
-            depth += 1
-        elif text[i] in "([{":
-            if depth == 0:
-                m = re.search(r"(?<![\w.])([A-Z]\w*)(?:\.\w+)?\s*$", text[:i]) if text[i] == "(" else None
-                return m.group(1) if m else None
-            depth -= 1
-    return None
 
 
 def _on_table(line: str, attr: str, table) -> bool:
