@@ -234,3 +234,56 @@ def test_a_delete_step_whose_every_caller_clears_the_referencing_rows_first_is_n
     files["app/whole.py"] = whole.replace("    delete_tasks_for_projects(session, ids)\n", "")
     (f,) = found(tmp_path / "not", files, "REL005")
     assert f.anchor == "delete-blocked:delete_projects__no_commit:Project"
+
+
+_RESULTS = '''
+
+class Result(Base):
+    __tablename__ = "results"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"{action}))
+'''
+
+
+def test_rows_that_go_with_rows_the_orm_cascade_deletes_first_block_nothing(tmp_path):
+    """pybossa (REL005 judged wrong): Project.tasks deletes the project's tasks before the project, and
+    results.task_id is ON DELETE CASCADE: the results go with them, whatever results.project_id says. Without
+    that ON DELETE, results.project_id still blocks the delete."""
+    tasks = '    tasks = relationship("Task", cascade="all, delete-orphan")'
+    files = _files(relationship=tasks)
+    cascading = {**files, "models.py": files["models.py"] + _RESULTS.format(action=', ondelete="CASCADE"')}
+    assert found(tmp_path, cascading, "REL005") == []
+    plain = {**files, "models.py": files["models.py"] + _RESULTS.format(action="")}
+    (f,) = found(tmp_path, plain, "REL005")
+    assert "results.project_id references it with no ON DELETE" in f.message
+
+
+_CHILD_TABLES = '''
+from models import Task
+
+CHILD_TABLES = {
+    "task": Task,
+}
+'''
+
+
+def test_a_loop_over_a_module_level_collection_of_the_referencing_models_deletes_them_first(tmp_path):
+    """datacube-core (REL005 judged wrong): `for table in CHILD_TABLES.values(): delete(table)...` before the bulk
+    delete, with CHILD_TABLES a dict of model classes in another module: the function deletes those rows first."""
+    code = '''
+from sqlalchemy import delete
+from models import Project
+from app.children import CHILD_TABLES
+
+def purge_projects(session, owner_id):
+    for table in CHILD_TABLES.values():
+        session.execute(delete(table).where(table.project_id.in_([owner_id])))
+    session.execute(delete(Project).where(Project.owner_id == owner_id))
+    session.commit()
+'''
+    files = {**_files(), "app/projects.py": code, "app/children.py": _CHILD_TABLES}
+    assert found(tmp_path, files, "REL005") == []
+    other = {**files, "app/children.py": _CHILD_TABLES.replace('"task": Task', '"other": Other')}
+    (f,) = found(tmp_path, other, "REL005")
+    assert "tasks.project_id references it with no ON DELETE" in f.message

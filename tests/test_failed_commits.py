@@ -58,3 +58,39 @@ def test_the_advice_names_the_function_and_the_session(findings):
 
     f = next(f for f in findings if ":record_upload:" in f.anchor)
     assert advice(f.rule_id, f.anchor, f.message).startswith("In `record_upload`, call `db.rollback()` first in the handler")
+
+
+GUARDED = '''
+from sqlalchemy.exc import IntegrityError
+from app.models import Folder
+
+
+def create_folder(session, name):
+    folder = Folder(name=name)
+    session.add(folder)
+    try:
+        session.commit()
+    except IntegrityError as e:
+        error = str(e)
+        folder = None
+    if folder:
+        session.refresh(folder)
+        return folder, None
+    return None, error
+'''
+
+
+@pytest.mark.parametrize("test, reported", [
+    ("if folder:", False),  # the handler set folder to None: its path skips the use
+    ("if folder is not None:", False),
+    ("if not folder:", True),  # the handler's path is the one that runs the body
+    ("if name:", True),  # a test the handler did not decide
+])
+def test_a_use_behind_a_name_the_handler_set_to_none(tmp_path, test, reported):
+    """papermerge-core's create_folder (judged wrong): `folder = None` in the handler, and the session used only
+    under `if folder:` after the try."""
+    from tests.test_precision import found
+
+    got = found(tmp_path, {"app/folders.py": GUARDED.replace("if folder:", test)}, "CFG016")
+    assert [(f.location.start_line, "`session.refresh()`, line 15" in f.message) for f in got] == (
+        [(11, True)] if reported else [])

@@ -254,3 +254,48 @@ class Batch(Base):
     sql = 'SQL = """\n    SELECT b.id FROM batches b\n    JOIN runs r ON b.run_id = r.id\n"""\n'
     (f,) = found(tmp_path / "sql", {"app/models.py": model, "app/report.py": sql}, "INT002")
     assert "the code compares it with a row's id in SQL (app/report.py:3)" in f.message
+
+
+# -- INT002: another row's id written into a field of the same name on another class ------------------------
+
+_VERSIONED = HEADER + """
+
+
+class Version(Base):
+    __tablename__ = "versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(Integer)
+"""
+_SCHEMA_WRITES = '''
+from app.models import Setting
+from app.schemas import SettingRead, VersionEntry
+
+
+def show(setting, version):
+    ret = SettingRead.model_validate(setting)
+    ret.version_id = version.id
+    return ret
+
+
+def entries(versions):
+    return [VersionEntry(
+        name=v.name,
+        version_id=v.id,
+    ) for v in versions]
+'''
+
+
+def test_an_id_written_into_another_class_s_field_is_not_a_write_of_the_column(tmp_path):
+    """bisheng (INT002 wrong): `ret.version_id = v.id` on an API schema the function made, and `version_id=v.id`
+    given to another class's constructor, write no Setting row: the finding stays info, without that claim."""
+    for code in (_SCHEMA_WRITES, _SCHEMA_WRITES.replace("    ret.version_id = version.id\n", "")):
+        (f,) = found(tmp_path, {"app/models.py": _VERSIONED, "app/service.py": code}, "INT002")
+        assert f.severity.value == "info" and "writes another row's id" not in f.message
+    own = _SCHEMA_WRITES.replace("ret = SettingRead.model_validate(setting)", "ret = Setting(name='x')")
+    (f,) = found(tmp_path, {"app/models.py": _VERSIONED, "app/service.py": own}, "INT002")
+    assert f.severity.value == "warning" and "writes another row's id into it (app/service.py:8)" in f.message

@@ -93,3 +93,36 @@ def test_migrated_schema_altered_later(tmp_path):
                      rev="0002", down="0001")
     files = {"migrations/versions/0001_a.py": revision(UPGRADE), "migrations/versions/0002_b.py": later}
     assert _keys(tmp_path, files) == {}
+
+
+CODES = """
+op.create_table("methods", sa.Column("name", sa.String(30), primary_key=True))
+op.create_table(
+    "pools",
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("method", sa.String(16)),
+    sa.ForeignKeyConstraint(["method"], ["methods.name"]),
+)
+"""
+NOT_NULL = revision('op.alter_column("methods", "name", nullable=False, existing_type=sa.String(255))\n'
+                    'op.alter_column("pools", "method", nullable=False, existing_type=sa.String(255))',
+                    rev="0002", down="0001")
+
+
+@pytest.mark.parametrize("url, severity, words", [
+    ('URL = "mysql+pymysql://db/app"\n', None, None),  # MODIFY writes both out as VARCHAR(255)
+    ('URL = "postgresql://db/app"\n', "warning", "shorter than the key's String(30)"),  # SET NOT NULL alone
+    ('MYSQL = "mysql+pymysql://db/app"\nPG = "postgresql://db/app"\n', "info",
+     "but on MySQL, the alter_column at migrations/versions/0002_b.py:"),
+])
+def test_existing_type_a_later_alter_gives_is_the_column_on_mysql(tmp_path, url, severity, words):
+    """An alter_column that only sets NOT NULL with existing_type=String(255) makes both columns VARCHAR(255)
+    on MySQL (octavia, judged wrong); elsewhere they keep the lengths the replay says."""
+    files = {"migrations/versions/0001_a.py": revision(CODES), "migrations/versions/0002_b.py": NOT_NULL,
+             "app/db.py": url}
+    got = _keys(tmp_path, files)
+    if severity is None:
+        assert got == {}
+    else:
+        (f,) = got.values()
+        assert f.anchor == "fk_type:pools.method" and f.severity.value == severity and words in f.message

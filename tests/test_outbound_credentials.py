@@ -264,3 +264,37 @@ class SocialAccount(Base):
     code = ("from app.models import SocialAccount\n\n\ndef hand_on(account: SocialAccount):\n"
             "    return {'password': account.password, 'ci_password': account.ci_password}\n")
     assert sorted(_mod010(tmp_path, {"app/models.py": models, "app/views.py": code})) == ["table:social_accounts.ci_password"]
+
+
+_TOKENS = HEADER + """
+class OAuth2Token(Base):
+    __tablename__ = "oauth2_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text)
+
+
+class JWTOAuth2Token(Base):
+    __tablename__ = "jwt_oauth2_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text)
+"""
+
+_GRANT = """
+class Grant:
+    def fetch(self, http, url):
+        token_data = http.post(url).json()
+        return self._jwt_oauth2_token_service.save_token(
+            scopes=["a"],
+            access_token=token_data["access_token"],
+        )
+"""
+
+
+def test_a_token_saved_through_another_tables_service_is_that_tables(tmp_path):
+    """lms (MOD010 judged wrong): `self._jwt_oauth2_token_service.save_token(access_token=...)` writes
+    jwt_oauth2_token, not oauth2_token, which has a column of the same name: only the first is shown to hold it."""
+    got = [f.location.path + ":" + f.anchor for f in found(
+        tmp_path, {"app/models.py": _TOKENS, "app/grant.py": _GRANT}, "MOD010")]
+    assert len(got) == 1 and "jwt_oauth2_token" in got[0]
+    plain = _GRANT.replace("self._jwt_oauth2_token_service.save_token(", "self.save(")
+    assert len(found(tmp_path / "plain", {"app/models.py": _TOKENS, "app/grant.py": plain}, "MOD010")) == 2

@@ -2264,3 +2264,64 @@ class Invoice(Base):
     planned = invoices + "    plan_id: Mapped[int] = mapped_column(Integer)\n"
     (f,) = found(tmp_path / "planned", {"app/models.py": planned}, "BIL005")
     assert f.anchor == "billing:overrides"
+
+
+_LOGIN = '''
+from sqlalchemy import select
+from app.models import User
+
+
+def login_candidates(session, account):
+    return session.scalars(select(User).where(User.username == account)).all()
+'''
+
+
+@pytest.mark.parametrize("extra, severity", [
+    ("", Severity.INFO),  # users are picked by username, never by email
+    ("\n\ndef by_address(session, address):\n    return session.scalars(select(User).where(User.email == address)).first()\n",
+     Severity.WARNING),
+])
+def test_email_not_unique_where_users_are_looked_up_by_another_login_key(tmp_path, extra, severity):
+    """bisheng (MOD003 judged wrong): a password is stored, but sign-in picks users by another key (username,
+    not unique) and no code looks one up by email: a shared address shares no login."""
+    model = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    hashed_password: Mapped[str] = mapped_column(String(200))
+"""
+    (f,) = found(tmp_path, {"app/models.py": model, "app/login.py": _LOGIN + extra}, "MOD003")
+    assert f.severity == severity
+    said = "; the code looks rows of users up by username (app/login.py:7) and never by email, so two rows may share"
+    assert (said in f.message) == (severity == Severity.INFO)
+
+
+_REPLICA = '''
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+engine = create_engine("postgresql://db/app", pool_size=10)
+
+
+def primary_session():
+    return Session(bind=engine)
+
+
+def replica_session(settings):
+    replica = create_engine(settings["replica_url"])
+    session = Session(bind=replica)
+    session.execute(text("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"))
+    return session
+'''
+
+
+def test_a_set_on_an_engine_the_function_makes_itself_leaks_into_no_served_pool(tmp_path):
+    """h (CFG004 judged wrong): the SET runs on a session bound to the engine its own function makes, whose every
+    use sends it again; the application's engine never carries it. Sent on the application's engine, it does."""
+    assert found(tmp_path, {"app/db.py": _REPLICA}, "CFG004") == []
+    shared = _REPLICA.replace("session = Session(bind=replica)", "session = Session(bind=engine)").replace(
+        '    replica = create_engine(settings["replica_url"])\n', "")
+    (f,) = found(tmp_path / "shared", {"app/db.py": shared}, "CFG004")
+    assert f.severity == Severity.WARNING and "app/db.py:14: `SET SESSION CHARACTERISTICS`" in f.message

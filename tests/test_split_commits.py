@@ -283,3 +283,13 @@ def test_a_lookup_row_created_only_where_none_was_found_is_not_half_an_operation
     singleton = _GET_OR_CREATE.replace("Kind.query.filter(Kind.name == kind_name).first()", "Kind.query.get('default')") \
         .replace("Kind(name=kind_name)", "Kind(name='default', label='Default', tags=['all'], public=False)")
     assert found(tmp_path / "singleton", {"app/items.py": singleton}, "CFG015") == []
+
+
+def test_a_dependent_write_its_own_loop_commits_row_by_row_is_not_the_later_commits(tmp_path):
+    """hasjob (CFG015 judged wrong): the write that uses the first part's object is committed by the per-row commit
+    of the loop around it, not by the commit after the loop: commits in parts on purpose, as the rule reads them.
+    Without that per-row commit, the commit after the loop is the second part's."""
+    code = _SIGN_UP.replace("        db.session.add(entry)\n", "        db.session.add(entry)\n        db.session.commit()\n")
+    assert found(tmp_path, {"app/auth.py": code}, "CFG015") == []
+    (f,) = found(tmp_path / "once", {"app/auth.py": _SIGN_UP}, "CFG015")
+    assert "commits a second time (line 11)" in f.message

@@ -82,7 +82,7 @@ class Flow:
         self._trail: list[int] = []  # the lines followed for it
         self._entries: set[int] = set()  # the lines where a value enters from the request, which a message names
         self._scopes: dict[int, _Scope] = {}
-        self._memo: dict[tuple[int, int, int], tuple[str, str, list[int], list[str]]] = {}  # a value followed once per place
+        self._memo: dict[tuple, tuple[str, str, list[int], list[str]]] = {}  # a value followed once per place (and call)
         self._steps = 0  # what following one value may cost: past _BUDGET, it is unknown
         self._via: list[str] = []  # the functions of other modules whose results it was followed to
         self._calls_safe = 0  # follow it again as if those functions quoted what they return (2: and callers gave literals)
@@ -90,6 +90,7 @@ class Flow:
         self._bound: dict[int, ast.AST] = {}  # a name a comprehension binds (its node) -> what the loop runs over
         self._texts: dict[int, tuple[ast.AST, str]] = {}  # a node (kept, so its id is not reused) -> ast.unparse of it
         self._opaque: int | None = None  # a function whose parameters its callers in other modules give (safe_returns)
+        self._at: dict[int, tuple[ast.Call, Func | None]] = {}  # a helper whose returns are followed -> the call they answer
 
     def _index(self) -> None:
         if self._parents is not None:
@@ -333,7 +334,7 @@ class Flow:
             context = next((k.value for k in node.keywords if k.arg == "context"), None)  # DDL("... %(t)s", context={...})
             return self._parts(node.args[0] if context is None else ast.BinOp(node.args[0], ast.Mod(), context), func, env, depth + 1)
         if isinstance(node, ast.Name):
-            values = self.scope(func).assigned.get(node.id, []) if func is not None else []
+            values = self.scope(func).reaching(self.scope(func).assigned.get(node.id, []), node.lineno) if func is not None else []
             if values and all(evaluate(v, env, self.names) is not None for v in values):
                 return [p for v in values for p in self._parts(v, func, env, depth + 1)]
             if len(values) == 1 and (inner := self._joined(values[0], func, env, depth)) is not None:
@@ -346,7 +347,7 @@ class Flow:
         """`", ".join(f"('{a}', '{b}')" for ... in rows)`, or a name assigned once to it: the values inside each
         formatted element, placed by the element's own text (inside quotes there, a value)."""
         if isinstance(node, ast.Name) and func is not None:
-            values = self.scope(func).assigned.get(node.id, [])
+            values = self.scope(func).reaching(self.scope(func).assigned.get(node.id, []), node.lineno)
             node = values[0] if len(values) == 1 else node
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join"
                 and len(node.args) == 1 and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp))):
@@ -367,7 +368,7 @@ class Flow:
     def source(self, node: ast.AST, func: Func | None, depth: int) -> tuple[str, str]:
         """(source, why) of an expression, worst of its possibilities first (see RISK, SAFE). Each place is
         followed once (the calls of a helper fan out); the lines it leads through join the trail again."""
-        key = (id(node), id(func), self._before)
+        key = (id(node), id(func), self._before, tuple((f, id(c)) for f, (c, _) in self._at.items()))
         known = self._memo.get(key)
         if known is not None:
             self._trail.extend(known[2])
@@ -495,7 +496,7 @@ class Flow:
             returns = [n.value for n in walk(defined) if isinstance(n, ast.Return) and n.value is not None]
             if returns and depth < 8:
                 self._trail.append(defined.lineno)
-                return self._worst([self.source(r, defined, depth + 2) for r in returns[:4]], expr)
+                return self._returned_at(node, func, defined, returns[:4], depth, expr)
         root = node.func
         while isinstance(root, ast.Attribute):
             root = root.value
@@ -560,7 +561,7 @@ class Flow:
     def _attribute_chain(self, node: ast.Attribute | ast.Subscript, func: Func | None, depth: int, expr: str) -> tuple[str, str]:
         picked = self._returned_element(node)
         if picked:  # `text, params = _placeholders("nm", names)`: the text alone, as each return of the helper writes it
-            return self._worst([self.source(e, defined, depth + 2) for defined, e in picked], expr)
+            return self._returned_at(node.value, func, picked[0][0], [e for _, e in picked], depth, expr)
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Call) and getattr(node, "synthetic", False):
             return self.source(node.value, func, depth + 1)  # an element of what another module's helper returns
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call) and last(
@@ -631,6 +632,21 @@ class Flow:
             field = chain[0] if isinstance(node, ast.Attribute) and len(chain) <= 2 and chain[1:] in ([], ["value"], ["name"]) else None
             return self._name(root.id, func, depth + 1, f"`{root.id}`", field=field)
         return self.source(root, func, depth + 1)
+
+    def _returned_at(self, call: ast.Call, caller: Func | None, defined: Func, values: list[ast.AST], depth: int,
+                     expr: str) -> tuple[str, str]:
+        """What `values`, returned by `defined`, are when `call` (in `caller`) calls it: its parameters are what
+        that call passes, not what its other calls do (`_in_params("nm", names)` makes `:nm_0`, whatever another
+        call passes for the prefix)."""
+        saved = self._at.get(id(defined))
+        self._at[id(defined)] = (call, caller)
+        try:
+            return self._worst([self.source(v, defined, depth + 2) for v in values], expr)
+        finally:
+            if saved is None:
+                del self._at[id(defined)]
+            else:
+                self._at[id(defined)] = saved
 
     def _returned_element(self, node: ast.AST) -> list[tuple[Func, ast.AST]]:
         """`helper(...)[i]` of a function of this module every return of which is a tuple written out: (the function,
@@ -716,7 +732,7 @@ class Flow:
             return "request", f"{expr} is a {last(self.names.callee(default)).lower()} parameter of the route `{func.name}`"
         if _is_route(func):
             return "request", f"{expr} is a parameter of the route `{func.name}`, given by the request"
-        callers = self.callers(func)
+        callers = [self._at[id(func)]] if id(func) in self._at else self.callers(func)
         if not callers:
             passed = self._references.get(func.name) if id(func) not in self._methods else None  # a Name is no method
             if passed:  # handed to an executor, a decorator, a table of handlers: what it gets is not followed
@@ -1124,9 +1140,10 @@ def _is_route(func: Func) -> bool:
     return False
 
 
-def assigned_text(func: Func, arg: ast.AST, env: Env, names: Names):
+def assigned_text(func: Func, arg: ast.AST, env: Env, names: Names, scope: _Scope):
     """The SQL a name holds when it was built in the function before being sent: `sql = f"..."`, then
-    `sql += " AND ..."`, then `execute(text(sql))`. None when it is not such a name."""
+    `sql += " AND ..."`, then `execute(text(sql))`. None when it is not such a name. Of a name assigned one
+    statement after another, only the assignments that reach the send (`scope.reaching`)."""
     from analyzers.facts.strings import Text
 
     if isinstance(arg, ast.Call) and len(arg.args) == 1 and last(names.callee(arg)) in ("text", "literal_column"):
@@ -1139,8 +1156,11 @@ def assigned_text(func: Func, arg: ast.AST, env: Env, names: Names):
             plain.append(node.value)
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == arg.id:
             added.append(node.value)
+    plain = scope.reaching(plain, arg.lineno)
     if not plain or len(plain) + len(added) > 12:
         return None
+    first = min(v.lineno for v in plain)
+    added = [v for v in added if v.lineno > first]  # what was added to the text before it was set again is not in it
     bases = [evaluate(v, env, names) for v in plain]
     tails = [evaluate(v, env, names) or [Text("{" + ast.unparse(v) + "}", True)] for v in added]
     if any(b is None for b in bases):

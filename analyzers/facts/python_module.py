@@ -948,7 +948,7 @@ class _Reader:
             if env is None:
                 env = constant_env(func.body, self.env)
                 awaited = {id(n.value) for n in walk(func) if isinstance(n, ast.Await)}
-            texts = assigned_text(func, arg, env, self.names) or evaluate(arg, env, self.names)
+            texts = assigned_text(func, arg, env, self.names, self.flow.scope(func)) or evaluate(arg, env, self.names)
             if texts is None:
                 continue
             bound = bool(is_execute and (len(node.args) > 1 or node.keywords))

@@ -117,6 +117,8 @@ def _in_function(func, name, owner, local, names, module, path) -> list[SplitCom
         if use is None:
             continue
         uses, write, chain = use
+        if any(write.lineno < c.lineno < c2.lineno for c, _, _ in commits):
+            continue  # a commit of a loop around the write (per row) commits it before c2: parts on purpose
         if helper is None and _creates_if_missing(func, chain1, made, write):
             continue  # a lookup row made only where none was found: committed alone, the next call finds and reuses it
         first_write = None if helper is not None else max(before, key=lambda w: w.lineno)

@@ -131,12 +131,13 @@ def _next_use(node: ast.Try, handler: ast.ExceptHandler, parents, session: str, 
     kind, call = _scan(handler.body, session)
     if kind == "use":
         return call, "handler"  # type: ignore[return-value]
+    falsy = _set_falsy(handler)
     stmt: ast.AST = node
     while kind is None and stmt is not func:
         parent = parents.get(id(stmt), func)
         block = next((b for f in ("body", "orelse", "finalbody") if stmt in (b := getattr(parent, f, None) or [])), None)
         if block is not None:
-            kind, call = _scan(block[block.index(stmt) + 1:], session)
+            kind, call = _scan(block[block.index(stmt) + 1:], session, falsy)
             if kind == "use":
                 return call, "after"  # type: ignore[return-value]
             if kind is None and isinstance(parent, _LOOPS) and block is parent.body:
@@ -159,14 +160,41 @@ def _enclosing_loop(stmt: ast.AST, parents, func) -> ast.AST | None:
     return None
 
 
-def _scan(stmts: list[ast.stmt], session: str) -> tuple[str | None, ast.Call | None]:
+def _set_falsy(handler: ast.ExceptHandler) -> frozenset[str]:
+    """The names the handler's own body sets to None, False, 0 or "" (`folder = None`): on its path they are falsy."""
+    return frozenset(t.id for st in handler.body if isinstance(st, ast.Assign) and isinstance(st.value, ast.Constant)
+                     and not st.value.value for t in st.targets if isinstance(t, ast.Name))
+
+
+def _taken(test: ast.expr, falsy: frozenset[str]) -> bool | None:
+    """Whether an `if` on a name the handler set falsy runs its body on that path (`if folder:` does not, `if
+    not folder:` does); None for any other test."""
+    negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+    inner = test.operand if negated else test
+    if isinstance(inner, ast.Compare) and len(inner.ops) == 1 and isinstance(inner.comparators[0], ast.Constant) \
+            and inner.comparators[0].value is None and isinstance(inner.ops[0], (ast.Is, ast.IsNot)):
+        negated ^= isinstance(inner.ops[0], ast.Is)  # `x is None` holds where `x` is falsy (set to None)
+        inner = inner.left
+    return negated if isinstance(inner, ast.Name) and inner.id in falsy else None
+
+
+def _scan(stmts: list[ast.stmt], session: str, falsy: frozenset[str] = frozenset()) -> tuple[str | None, ast.Call | None]:
     """Statement by statement: ("use", call) at the first that calls a method of `session` or hands it to a
     call; ("reset", None) where that first call is a rollback or close, or the session's name is bound again;
     ("stop", None) at a return, raise or break met first, ("continue", None) at a continue; (None, None) past
-    the end. A use only in a later `try`'s handler (one path of several) counts where no other comes first."""
+    the end. A use only in a later `try`'s handler (one path of several) counts where no other comes first.
+    An `if` on one of the `falsy` names (set so by the handler, and not bound again since) runs only the branch
+    that path takes."""
     root = session.split(".")[0]
     fallback: tuple[str | None, ast.Call | None] | None = None
     for stmt in stmts:
+        taken = _taken(stmt.test, falsy) if isinstance(stmt, ast.If) else None
+        if taken is not None:
+            kind, call = _scan(stmt.body if taken else stmt.orelse, session, falsy)
+            if kind is not None:
+                return fallback if fallback is not None and kind != "use" else (kind, call)
+            continue
+        falsy = falsy - {n.id for n in walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         events: list[tuple[bool, tuple[int, int], ast.Call | None]] = []  # (in a handler, where, call or binding)
         todo: list[tuple[ast.AST, bool]] = [(stmt, False)]
         while todo:

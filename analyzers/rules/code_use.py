@@ -253,6 +253,21 @@ def universal_soft_delete(tables: dict[str, TableFact]) -> set[str]:
     return {cls for cls, n in counts.items() if n >= 10 and n * 2 >= len(tables)}
 
 
+def open_call(text: str) -> str | None:
+    """The callee whose argument list the end of `text` is inside (`svc.save_token(\n  a=1, ` -> svc.save_token):
+    what is written before the last `(` left open, None where that is a bracket of another kind or no name."""
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        if text[i] in ")]}":
+            depth += 1
+        elif text[i] in "([{":
+            if depth == 0:
+                m = re.search(r"(?<![\w.])([A-Za-z_][\w.]*)\s*$", text[:i]) if text[i] == "(" else None
+                return m.group(1) if m else None
+            depth -= 1
+    return None
+
+
 def function_around(facts: Facts, span: Span) -> tuple[int, list[str]]:
     """The lines of the function a line is in (from its `def` to where its body ends), and the number of the
     first; or the line alone."""

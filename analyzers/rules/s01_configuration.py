@@ -7,6 +7,7 @@ import re
 
 from analyzers import confine
 from analyzers.facts.engines import FLASK_ENGINE, pre_ping, serving_engines, unsure_why
+from analyzers.facts.engines import engines as all_engines
 from analyzers.facts.model import CallFact, Hole, ListenerFact, Span, SqlStatement, SqlUse
 from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.python_module import FLASK_OPTIONS
@@ -382,7 +383,10 @@ class PoolNotDiscarded(Rule):
         as none. A SET sent on a connection its function opens and never commits is undone by the rollback
         on return: not session state; nor is one a `connect` listener sends to every new connection (each
         pooled connection carries the same), nor SET LOCAL and SET TRANSACTION (READ ONLY, ISOLATION LEVEL),
-        which end with the transaction. Without any such listener it is
+        which end with the transaction; nor one sent in a function after it made an engine of its own that it
+        does not keep (`replica = create_engine(url)`, `Session(bind=replica)`, then the SET): it is on that
+        engine's connections, which every use of it sets again, not on the application's pool. Without any such
+        listener it is
         a warning when the code sets session-scoped state, said of the engine whose connections run the
         SET (an awaited execute: an async engine; one not awaited: a synchronous one), info when dbreview
         cannot tell which of several engines that is; info when security context (RLS settings, role,
@@ -440,7 +444,7 @@ class PoolNotDiscarded(Rule):
                 if (st.kind == "set" or (st.kind == "set_config" and st.details.get("local") is False)) and not u.rolled_back
                 and id(u) not in baseline
             ]
-            undone = _set_back(self.facts, session_state)
+            undone = _set_back(self.facts, session_state) | _on_own_engine(self.facts, session_state)
             session_state = [(u, st) for u, st in session_state if id(u) not in undone]
             at_setup = [(u, st) for u, st in session_state if id(u) not in listened and _made_with(u, engines)]
             for u, st in at_setup[:1]:
@@ -496,6 +500,15 @@ class PoolNotDiscarded(Rule):
         severity = Severity.WARNING if sure and len(groups) == 1 else Severity.INFO
         return self.finding(message + unsure, first_line(groups[0][0].span), "pool:checkin", severity=severity,
                             related=related)
+
+
+def _on_own_engine(facts, state: list[tuple[SqlUse, SqlStatement]]) -> set[int]:
+    """The SETs sent in a function after it made an engine of its own, one-shot (`engine = create_engine(replica_url)`,
+    `Session(bind=engine)`, `SET SESSION ... READ ONLY`): they are on that engine's connection, which no pool of
+    the application's serving engines holds, and every use of it sets them again."""
+    local = [e.call for e in all_engines(facts) if e.call.scope in ("local", "passed")]  # not kept past the call
+    return {id(u) for u, _ in state if any(e.span.path == u.span.path and e.function == u.function
+                                           and e.span.start < u.span.start for e in local)}
 
 
 def _made_with(use: SqlUse, engines) -> bool:

@@ -25,8 +25,9 @@ class NoRollbackAfterFailedCommit(Rule):
         SQLAlchemyError or another database error, Exception, BaseException, a bare `except`) and neither rolls
         back, closes nor raises (nor returns, nor hands the session to a call that might roll back), and a use of
         the same session (the same expression) next on the path the handler falls through to: in the handler's own
-        body, after the `try`, or on the next turn of a loop around it. The commit, the handler and the use are
-        cited. A `try` whose body opens `with session.begin():` or `begin_nested()` is not read (those roll
+        body, after the `try`, or on the next turn of a loop around it. Where the handler sets a name to None
+        (or False, 0, "") and an `if` after the try tests it (`if folder:`, `if folder is not None:`), only the
+        branch the handler's path takes is read. The commit, the handler and the use are cited. A `try` whose body opens `with session.begin():` or `begin_nested()` is not read (those roll
         back themselves), nor is what a caller does once the function returns, nor tests and tooling. Warning where
         the handler catches a database error by name (it is written for this failure); info where it catches
         everything, so that the commit's failure is one path among others.

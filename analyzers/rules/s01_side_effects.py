@@ -164,7 +164,8 @@ class SplitCommit(Rule):
         the helper returned) handed to a constructor, added to another object's collection or assigned to
         another object's attribute. The three must run one after the other on one path; the first write, the
         first commit, the dependent write and the second commit are cited. Commits inside a loop (per row, per
-        batch) are not read: they are meant to commit in parts. Tests (their files, and functions named `test*` or
+        batch) are not read: they are meant to commit in parts; nor is a dependent write such a commit commits
+        before the second (`for c in views: session.add(View(campaign=c)); session.commit()`). Tests (their files, and functions named `test*` or
         `setUp` wherever they are) and command-line tooling are not read; a helper that cannot be resolved, or that
         commits only on some paths, is not a commit here. Nor is a first commit followed by a task enqueued, mail
         sent or a service called, in the function or in the helper after its commit (that commit is wanted, the

@@ -412,14 +412,16 @@ _SELECTS_ONE = re.compile(r"\bSELECT\s+(?:\w+\.)?(\w+)\s+FROM\s+\"?(?:\w+\.)?(\w
 
 
 def stored_key(facts, use: SqlUse, hole: Hole) -> bool:
-    """In a migration: a value its own query reads as one key column (`SELECT id FROM permissions_unit ...` then
+    """A value its own query reads as one key column (`SELECT id FROM permissions_unit ...` then
     `result.scalar()`), an integer or a UUID in the table the models or the migrations declare: it carries no SQL."""
     if hole.source != "stored" or not hole.trail:
         return False
     read = []
-    for line in hole.trail:  # where it is read (`x = result.scalar()`): the query just above it
-        lines = facts.lines(Span(use.span.path, max(line - 4, 1), line))
-        if lines and not re.match(r"\s*(?:async\s+)?def\s", lines[-1]):
+    for line in hole.trail:  # where it is read (`x = result.scalar()`): the query just above it, or the one
+        lines = facts.lines(Span(use.span.path, max(line - 4, 1), line))  # the statement opened there runs
+        if lines and lines[-1].rstrip().endswith(("(", "[")):  # `ids = [r[0] for r in conn.execute(` + the query
+            read += _SELECTS_ONE.findall(" ".join(facts.lines(Span(use.span.path, line, line + 3))))[:1]
+        elif lines and not re.match(r"\s*(?:async\s+)?def\s", lines[-1]):
             read += _SELECTS_ONE.findall(" ".join(lines))[-1:]
     if not read:
         return False
@@ -457,7 +459,8 @@ class SqlFromStrings(Rule):
         f-strings, `%`, `.format()` and `+` that build the SQL given to `text()`, `execute()`,
         `exec_driver_sql()`, `cursor.execute()` and `op.execute()` (event listeners included; tests left out).
         Each value spliced in is followed within its function and its module (assignments, loops, checks,
-        the calls of the function) to where it comes from. From the request (a route's parameter, a header,
+        the calls of the function) to where it comes from; what a helper of the module returns is followed with
+        the arguments of the call at hand (`_in_params("nm", names)` builds `:nm_0`, whatever its other calls give). From the request (a route's parameter, a header,
         the body): critical. A value from where we could not follow (a parameter whose callers are elsewhere):
         a warning; an identifier or a piece of SQL from there: info (code usually picks them); but where every
         call of the function in the project's other modules passes a literal (`restart_seq(op, "users")`), no
@@ -484,8 +487,8 @@ class SqlFromStrings(Rule):
         A key of the row a mapper event flushes (`target.project_id` in `def f(mapper, connection, target)`, or
         passed from there to a function of the module), where
         every table's column of that name is an integer or a UUID, is what PostgreSQL already took as one: no
-        finding; nor, in a migration, a value its own query reads as one integer or UUID column (`SELECT id FROM
-        units ...`, then `result.scalar()`). Settings of the security context are CFG003's. A value through the standard library's pure functions
+        finding; nor a value its own query reads as one integer or UUID column (`SELECT id FROM units ...`, then
+        `result.scalar()` or `for r in rows: ... r.id`), in the application or a migration. Settings of the security context are CFG003's. A value through the standard library's pure functions
         of text (`textwrap.dedent(TEMPLATE)`) is what its arguments are. A text() bound to a name its
         function never reads (the line that ran it commented out) is never sent: no finding; a value of a
         statement built in a text() and sent by a later `execute(q)` is reported once, where it is sent. Where no call of
@@ -534,7 +537,7 @@ def create_reader(conn, password):
         for use, listener in sorted(uses, key=lambda u: id(u[0]) in twins):  # the calls that send first
             if not use.formatted or sets_context(use) or not _SQL_START.match(use.text or ""):
                 continue
-            holes = risky(use, self.facts)
+            holes = [h for h in risky(use, self.facts) if not stored_key(self.facts, use, h)]
             if not holes:
                 continue
             hole = holes[0]

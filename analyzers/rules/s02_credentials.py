@@ -11,6 +11,7 @@ from analyzers.facts.classes import flask_table_name
 from analyzers.facts.model import ColumnFact, Span, TableFact
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
+from analyzers.rules.code_use import function_around, open_call
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.mentions import mentions
 from analyzers.rules.s02_models import PlaintextPassword, encrypted_at, followed_writes, handed_on
@@ -64,7 +65,9 @@ class PlaintextCredential(Rule):
         back to hand on (`client_secret=provider.client_secret`, `"password": fetch.password`: the
         case MOD004 leaves, as it cannot be hashed), or a token a provider issued to the application
         (`refresh_token`, `access_token`, `oauth_token`, shown taken from the provider's answer:
-        `token["refresh_token"]`, `creds.access_token`, not in an OAuth server's module, whose tokens are its own).
+        `token["refresh_token"]`, `creds.access_token`, not in an OAuth server's module, whose tokens are its own;
+        where other tables have a column of that name, a write given to a call that names one of them more fully,
+        `jwt_token_service.save(access_token=...)`, is that table's).
         A warning; no finding
         where any line of the application that names the column encrypts, decrypts or hands it to a vault
         (the application may keep it encrypted), nor where a line makes its value at random (a token the
@@ -120,11 +123,26 @@ class PlaintextCredential(Rule):
     def _oauth_server(self, path: str) -> bool:
         return any(_OAUTH_SERVER.search(line) for line in self.facts.lines(Span(path, 1, 10**6)))
 
+    def _into(self, table: TableFact, col: ColumnFact, span: Span, head: str) -> bool:
+        """May the write on `span` (`head`: the line up to it) be into this table's column? Where other tables have a
+        column of the name, a write given to a call that names one of them more fully is that one's
+        (`self._jwt_oauth2_token_service.save_token(access_token=...)` is jwt_oauth2_token's, not oauth2_token's)."""
+        attr = col.attr or col.name
+        sharing = [t for t in self.facts.tables.values() if any((c.attr or c.name) == attr for c in t.columns.values())]
+        if len(sharing) < 2:
+            return True
+        first, body = function_around(self.facts, span)
+        callee = open_call("\n".join([*body[: span.start - first], head]))
+        words = "_" + "_".join(re.findall(r"[a-z0-9]+", (callee or "").lower())) + "_"
+        named = [t for t in sharing if f"_{t.name.lower()}_" in words]
+        return not named or (table in named and len(table.name) == max(len(t.name) for t in named))
+
     def _shown(self, table: TableFact, col: ColumnFact, kind: str, lines: list[tuple[Span, str]]) -> tuple[str, Span] | None:
         """What the code shows the column holds, and where; None where it does not show a credential for another service."""
         if kind == "token":
             stored = re.compile(rf"\b{re.escape(col.attr or col.name)}\s*=(?!=)\s*{_PROVIDER_ANSWER}", re.I)
-            taken = next((s for s, code in lines if stored.search(code) and not self._oauth_server(s.path)), None)
+            taken = next((s for s, code in lines if (m := stored.search(code)) and not self._oauth_server(s.path)
+                          and self._into(table, col, s, code[: m.start()])), None)
             return ("a token a provider issued, taken from its answer", taken) if taken is not None else None
         if kind == "password" and followed_writes(self.facts, table, col)[0]:
             return None  # some write hashes it: a sign-in password, MOD004's

@@ -319,8 +319,10 @@ class EmailNotUnique(Rule):
     What it checks:
         `email` on the users table with neither `unique=True`, a unique index nor a unique constraint
         (one over several columns, `(org_id, email)`, is unique per organization by design).
-        A warning when users sign in here (a password is stored) and no other unique column (username,
-        an identity provider's subject) is the login key; info otherwise: sign-in is delegated or keyed
+        A warning when users sign in here (a password is stored), no other unique column (username,
+        an identity provider's subject) is the login key, and the code does not pick users by such a key
+        (`User.username == x`, unique or not) while never looking them up by email (a query filtering on it,
+        `User.email == x`, `filter_by(email=...)`, SQL's `email = :email`); info otherwise: sign-in is delegated or keyed
         on something else, so two rows sharing an address is a data-quality matter, not a login one. None
         where users are rows per parent (a unique key over a foreign key and another column,
         `(application_instance_id, user_id)`) and no password is stored: one person has a row per
@@ -366,12 +368,41 @@ class User(Base):
             shared = "so two rows may share an address (the checklist asks for unique email)"
             if keys:
                 why, severity = f"; {keys[0]} is the unique key users are found by, {shared}", Severity.INFO
+            elif password and (other := _found_by_other(self.facts, table)) is not None:
+                why, severity = (f"; the code looks rows of {table.name} up by {other[0]} ({other[1].path}:{other[1].start}) and "
+                                 f"never by email, {shared}"), Severity.INFO
             elif not password:
                 why, severity = f"; {table.name} stores no password (sign-in is elsewhere), {shared}", Severity.INFO
             else:
                 why, severity = " and users sign in with a password here: two accounts can share one login address", None
             yield self.finding(f"{table.name}.email is not unique in the database{why}", col.span,
                                f"table:{table.name}.email", severity=severity)
+
+
+# A lookup by the address: `User.email == x`, `x == user.email`, filter_by(email=...), `.email.ilike(...)`, or SQL's
+# `email = :email` / `email = %s`.
+_BY_EMAIL = re.compile(r"\.email\s*==|==\s*[\w.()]*\bemail\b|\bfilter_by\([^)]*\bemail\s*=|\.email\.(?:i?like|in_|is_)\(|"
+                       r"\bemail\s*(?:=|IN)\s*(?:[:%?$]|\()", re.I)
+
+
+def _found_by_other(facts, table: TableFact) -> tuple[str, Span] | None:
+    """The login key (username, external_id: _LOGIN_KEY) by which a query of the application picks a row of the
+    table, and that query, when the application never looks one up by email (no query of the table filters on it,
+    no line of its code tests an email against a value); None when it does, or when no query picks one by such a key."""
+    other = None
+    for q, t in app_queries(facts):
+        if t is not table:
+            continue
+        tested = {a.rpartition(".")[2] for a in (*q.filtered, *q.equals)}
+        if "email" in tested:
+            return None
+        picked = sorted(c for c in tested if c in table.columns and _LOGIN_KEY.search(c)
+                        and c in {a.rpartition(".")[2] for a in q.equals})
+        other = other or (picked and (picked[0], q.span)) or None
+    if other is None or any(_BY_EMAIL.search(line.partition("#")[0]) for span, line in mentions(facts, {"email"})["email"]
+                            if not is_test_path(span.path)):
+        return None
+    return other
 
 
 def _rows_per_scope(facts, table: TableFact) -> bool:

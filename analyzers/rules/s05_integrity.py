@@ -15,7 +15,7 @@ from analyzers.facts.imports import read_imports
 from analyzers.facts.names import module_name
 from analyzers.facts.model import Span
 from analyzers.rules.base import Rule
-from analyzers.rules.code_use import app_queries, function_around, run_by_helper, soft_delete_column, universal_soft_delete, weighs_deleted
+from analyzers.rules.code_use import app_queries, function_around, open_call, run_by_helper, soft_delete_column, universal_soft_delete, weighs_deleted
 from analyzers.rules.examples_common import HEADER, PATIENT
 from analyzers.rules.s02_secrets import random_value
 from analyzers.rules.mentions import mentions
@@ -121,7 +121,9 @@ class IdWithoutForeignKey(Rule):
         a log, event or history table, which may outlive what it points at, info too (on a cache, a buffer such
         as a follower table, or a collection, the finding says that instead: the reason follows the name). Elsewhere a warning
         when the application's code uses the column as a reference (writes another row's id into it,
-        compares it with an id, looks a row up by it); otherwise info, naming where SQL text joins on it (`e.package_id =
+        compares it with an id, looks a row up by it; a field of that name on an object of another class, `ret =
+        FlowRead.model_validate(row)` then `ret.version_id = v.id`, or `VersionEntry(version_id=v.id)`, is not the
+        column); otherwise info, naming where SQL text joins on it (`e.package_id =
         d.package_id` with `e` the alias its FROM gives the table) or the code writes it from a value handed in
         (`{"repo_id": repo_id}` for a bulk insert, or its SQL inserts it); where dbreview ties no code to it, it says
         so of itself (a lookup through the project's own helper or cache is not followed), never that the code has
@@ -255,7 +257,8 @@ class Payment(Base):
                     col.span, column_anchor(table, col), severity=Severity.INFO,
                 )
                 continue
-            used = _used_as_reference(col, lines)
+            used = _used_as_reference(col, [(span, line) for span, line in lines
+                                            if not _set_on_another_class(self.facts, span, line, col, table)])
             if own_only and used is None:
                 continue  # named like its own table only, and never used as a reference: an outside system's id
             if used is not None:
@@ -969,6 +972,27 @@ def _retired(facts, table) -> bool:
     first = min((c.span.start for c in table.columns.values() if c.span.path == table.span.path), default=table.span.start)
     head = facts.lines(Span(table.span.path, table.span.start, min(first, table.span.start + 12)))
     return any(re.search(r"\bdeprecated\b|no longer used|\bunused\b|\bobsolete\b", line, re.I) for line in head)
+
+
+def _set_on_another_class(facts, span, line: str, col, table) -> bool:
+    """A write of the column's name on an object of a class that is not the table's: `ret.version_id = v.id` where
+    the function made `ret` from such a class (`ret = FlowRead.model_validate(row)`), or `version_id=v.id` given to
+    such a class's constructor (`VersionEntry(version_id=v.id, ...)`): an API schema's field, not this column."""
+    name = re.escape(col.attr or col.name)
+    first, body = function_around(facts, span)
+    before = body[: span.start - first]
+    if m := re.match(rf"\s*(\w+)\.{name}\s*=(?!=)", line):
+        if m.group(1) in ("self", "cls"):
+            return False
+        made = re.compile(rf"\s*{m.group(1)}\s*(?::[^=]+)?=\s*([A-Z]\w*)(?:\.\w+)?\(")
+        bound = re.compile(rf"\s*{m.group(1)}\s*(?::[^=]+)?=(?!=)")
+        classes = {b.group(1) for b in map(made.match, before) if b}
+        rebound = any(bound.match(text) and not made.match(text) for text in before)  # bound to something else too
+        return len(classes) == 1 and not rebound and table.class_name not in classes
+    if m := re.search(rf"(?<![\w.]){name}\s*=(?!=)", line):
+        cls = re.match(r"([A-Z]\w*)(?:\.\w+)?$", open_call("\n".join([*before, line[: m.start()]])) or "")
+        return cls is not None and cls.group(1) != table.class_name  # `VersionEntry(`, `Entry.build(`
+    return False
 
 
 def _on_table(line: str, attr: str, table) -> bool:

@@ -5,7 +5,11 @@ type it cannot resolve, or a table whose migrations hold SQL or steps it could n
 
 from __future__ import annotations
 
-from analyzers.facts.model import ColumnFact, TableFact
+import re
+from dataclasses import replace
+
+from analyzers.facts.link import ordered
+from analyzers.facts.model import ColumnFact, Span, TableFact
 from analyzers.findings import Severity
 from analyzers.rules import drift
 from analyzers.rules.base import Rule
@@ -44,7 +48,11 @@ class KeyTypeDiffers(Rule):
         (longer keys do not fit), is info; text of any length referencing a string of a set length is not a
         finding.
         Columns typed only by their annotation (SQLAlchemy copies the key's type), types dbreview cannot
-        resolve, and tables whose migrations hold SQL or steps it could not follow are not compared.
+        resolve, and tables whose migrations hold SQL or steps it could not follow are not compared. An
+        alter_column that changes something else (`nullable=False`) with an `existing_type` of another length
+        rewrites the column with that type on MySQL (Alembic emits MODIFY): where the application runs on MySQL
+        alone, the columns are compared as that leaves them; where it may run on MySQL and elsewhere, a finding
+        that does not hold on MySQL says so and is info.
     Why it matters:
         Values of the referenced key that do not fit cannot be stored in the referencing row (integer out of
         range, value too long), and joins compare two types, casting one side.
@@ -78,6 +86,14 @@ class KeyTypeDiffers(Rule):
                 if migrated and (drift.sql_touches(facts, table.name, col.name) or drift.sql_touches(facts, referenced.name, ref_col)):
                     continue
                 said = _differs(col, other, not migrated, sqlite_only)
+                mysql = _on_mysql(facts, table.name, col, referenced.name, other) if migrated and said else None
+                if mysql is not None and (mysql[0] is None or mysql[0] != said):
+                    if set(known.found) == {"MySQL"}:
+                        said = mysql[0]  # the only database it runs on: the column is what Alembic wrote there
+                    elif "MySQL" in known.found or not known.found:  # on MySQL it is not what the replay says
+                        said = (said[0] + f"; but on MySQL, the alter_column at {mysql[1].path}:{mysql[1].start} writes "
+                                f"its existing_type back (MODIFY), and there {mysql[0][0] if mysql[0] else 'the two fit'}",
+                                Severity.INFO)
                 if said is not None:
                     what, severity = said
                     where = "the migrations" if migrated else "the models"
@@ -86,6 +102,34 @@ class KeyTypeDiffers(Rule):
                         f"{where} build; {referenced.name}.{ref_col} at {other.span.path}:{other.span.start})",
                         col.span, f"fk_type:{table.name}.{col.name}", severity=severity,
                         related=[(other.span, f"{referenced.name}.{ref_col}, the referenced key")])
+
+
+_TYPE = re.compile(r"(?:\w+\.)*(\w+)\((?:length\s*=\s*)?(\d+)\)$")
+
+
+def _on_mysql(facts, table: str, col: ColumnFact, ref_table: str, key: ColumnFact):
+    """(what _differs says, the step) when an alter_column that changes something else (nullable=) last gave
+    either column an existing_type of another length: Alembic's MySQL DDL is MODIFY, which writes the column out
+    whole with that type, while elsewhere the type stays what the replay says. None when no such step."""
+    mine, theirs = _modified(facts, table, col), _modified(facts, ref_table, key)
+    if mine is None and theirs is None:
+        return None
+    step = (mine or theirs)[1]
+    return _differs(mine[0] if mine else col, theirs[0] if theirs else key, False, False), step
+
+
+def _modified(facts, table: str, col: ColumnFact) -> tuple[ColumnFact, Span] | None:
+    """The column as the last alter_column of it that emits DDL without a type_= leaves it on MySQL, when its
+    existing_type spells a length other than the column's."""
+    last = None
+    for rev in ordered(facts.revisions):
+        for op in rev.upgrade:
+            if op.name == "alter_column" and op.table == table and op.target == col.name and op.reason is None:
+                last = op
+    m = _TYPE.match(last.options.get("existing_type", "")) if last is not None and "type_" not in last.options else None
+    if m is None or m.group(2) == col.type_args.get("length"):
+        return None
+    return replace(col, type_name=m.group(1), type_args={"length": m.group(2)}), last.span
 
 
 def _keys(table: TableFact):

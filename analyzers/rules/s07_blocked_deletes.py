@@ -36,12 +36,15 @@ class DeleteBlockedByForeignKey(Rule):
         `delete(Model)` / `query(Model).delete()` (not one whose rows a subquery picks). For `session.delete`, what
         SQLAlchemy does first decides: the rows of an association table a relationship of the model names as its
         `secondary=` go with it (no finding); a relationship from the model to the referencing class with
-        `cascade="all"`/`"delete"` deletes them (no finding); one with `passive_deletes`, a narrowed join, a dynamic
+        `cascade="all"`/`"delete"` deletes them (no finding), and so does one to a table their rows reference with
+        ON DELETE CASCADE and which references the model (`Project.tasks` with a delete cascade, `result.task_id`
+        ON DELETE CASCADE: results go with the project's tasks; no finding); one with `passive_deletes`, a narrowed join, a dynamic
         or write-only collection, a backref from the other side, or two keys between the tables is not knowable
         here (no finding); one without a delete cascade sets their key to NULL, which fails on a NOT NULL column
         (warning) and leaves the rows with no parent on a nullable one (info); with no relationship, PostgreSQL
         decides (warning). A bulk delete runs no ORM cascade at all (warning). Not when the function itself names
-        the referencing model, table or relationship before the delete (it deletes or moves those rows first), nor
+        the referencing model, table or relationship before the delete (it deletes or moves those rows first; or loops
+        over a module-level collection that names it: `for t in search_indexes.values(): delete(t)...`), nor
         when every call of the function outside tests does so before it calls it (a `delete_*__no_commit` step of a
         whole delete), or it catches IntegrityError; not for a key that is the referencing table's primary key (joined inheritance, an
         extension row), a self-reference, or a key whose action is written (RESTRICT and NO ACTION written out are
@@ -104,7 +107,7 @@ class Task(Base):
         called = cleared_first(facts, span.path, lines[1: span.start - start])
         if called is None:
             return  # a helper called first may clear the rows (`_delete_dependencies(...)`)
-        before += "\n" + called
+        before += "\n" + called + "".join("\n" + text for text in _looped_collections(facts, before))
         blocked, orphaned, lost = [], [], []
         callers: list[str] | None = None
         for child, column, fk, keys in _referencing(facts, parent):
@@ -121,6 +124,8 @@ class Task(Base):
             own, back = _relationships(facts, parent, child_class)
             if any(re.search(rf"\.{re.escape(r.attr)}\b", before) for r in own):
                 continue
+            if orm and _go_with_cascaded(facts, parent, child):
+                continue  # the ORM deletes the parent's rows they hang on, and the database deletes them with those
             cascade = next((r for r in own if re.search(r"delete|all", r.cascade or "")), None) if keys == 1 else None
             if orm and (own or back):
                 if keys > 1 or _refers_to(parent, child) or cascade or any(r.narrowed or r.backref or r.lazy in UNLOADED or passive(facts, r) for r in own) or back:
@@ -219,6 +224,54 @@ def _before_calls(facts: Facts, span: Span, function: str) -> list[str | None]:
         helpers = cleared_first(facts, site.path, earlier)
         out.append(None if helpers is None else "\n".join(earlier) + "\n" + helpers)
     return out
+
+
+_LOOP_OVER = re.compile(r"\bfor\s+[\w, ]+\s+in\s+([A-Za-z_]\w*)(?:\.(?:values|items|keys)\(\))?\s*:")
+
+
+def _looped_collections(facts: Facts, text: str) -> list[str]:
+    """The literals of the module-level collections a loop of `text` runs over (`for table in search_indexes.values():`
+    with `search_indexes = {"string": SearchString, ...}` in one module of the application): the models it names."""
+    out = []
+    for name in dict.fromkeys(_LOOP_OVER.findall(text)):
+        defined = re.compile(rf"^{re.escape(name)}\s*(?::[^=\n]+)?=\s*[\[{{(]", re.M)
+        found = []
+        for span, _ in mentions(facts, {name})[name]:
+            if skipped(span.path):
+                continue
+            source = "\n".join(facts.lines(Span(span.path, span.start, span.start + 60)))
+            if defined.match(source):
+                found.append(source[: _closing(source)])
+        if len(found) == 1:  # one definition: the collection the loop runs over
+            out += found
+    return out
+
+
+def _closing(text: str) -> int:
+    """Where the first bracket of `text` closes (its end when it does not)."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and ch in ")]}":
+            return i + 1
+    return len(text)
+
+
+def _go_with_cascaded(facts: Facts, parent: TableFact, child: TableFact) -> bool:
+    """`result.task_id` ON DELETE CASCADE to `task`, whose rows are the parent's (task.project_id) and go before it
+    by the parent model's delete cascade (`Project.tasks`, cascade="all, delete"): the child's rows go with them."""
+    tables = facts.migration_tables if parent.name in facts.migration_tables else facts.tables
+    for c in child.columns.values():
+        for fk in c.foreign_keys:
+            middle = tables.get(fk.table.rsplit(".", 1)[-1])
+            if (fk.ondelete or "").upper() != "CASCADE" or middle is None or middle.name in (parent.name, child.name):
+                continue
+            own, _ = _relationships(facts, parent, _class_of(facts, middle.name))
+            if any(refers(k, parent) for m in middle.columns.values() for k in m.foreign_keys) and len(own) == 1 \
+                    and re.search(r"delete|all", own[0].cascade or "") and not own[0].narrowed and own[0].lazy not in UNLOADED:
+                return True
+    return False
 
 
 def _refers_to(parent: TableFact, child: TableFact) -> bool:
