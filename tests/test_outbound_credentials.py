@@ -230,6 +230,11 @@ class Validator(RequestValidator):
         request.db.add(Token(refresh_token=token["refresh_token"]))
 """
     assert _mod010(tmp_path, {"app/models.py": users, "app/views.py": code}) == {}
+    # ok (judged wrong): Flask-OAuthlib's provider hands its token setter the tokens it just issued
+    setter = code.replace("class Validator(RequestValidator):\n    def save_bearer_token(self, token, request):",
+                          "@provider.tokensetter\ndef save_token(token, request):")
+    setter = setter.replace("RequestValidator", "OAuth2Provider")
+    assert _mod010(tmp_path / "setter", {"app/models.py": users, "app/views.py": setter}) == {}
 
 
 def test_a_password_the_code_encrypts_over_two_lines_is_no_password_to_hash(tmp_path):

@@ -27,9 +27,10 @@ _PROVIDER_TOKEN = re.compile(r"^(\w+_)?(refresh_token|access_token|oauth_token|i
 # Matched on whole words of the snake-case names: `ci_password`, not `social` or `email`.
 _OUTBOUND = re.compile(r"(?<![a-z])(smtp|mail|imap|pop3|ldap|bind|proxy|ftp|ssh|tunnel|remote|fetch|connection|connector|"
                        r"integration|datasource|data_source|server|service|registry|ci|jenkins|webdav|relay|gateway)s?(?![a-z])")
-# An OAuth server's own module (oauthlib's RequestValidator, authlib's AuthorizationServer): the tokens it saves are
-# the ones it issues (MOD008's), not a provider's.
-_OAUTH_SERVER = re.compile(r"RequestValidator|AuthorizationServer|ResourceProtector|save_bearer_token|TokenEndpoint")
+# An OAuth server's own module (oauthlib's RequestValidator, authlib's AuthorizationServer, Flask-OAuthlib's provider
+# and its `@provider.tokensetter`): the tokens it saves are the ones it issues (MOD008's), not a provider's.
+_OAUTH_SERVER = re.compile(r"RequestValidator|AuthorizationServer|ResourceProtector|save_bearer_token|TokenEndpoint|"
+                           r"OAuth2Provider|\.tokensetter\b|\.grantsetter\b")
 # Plain text types: what is written is what is stored. An encrypting TypeDecorator, a library's EncryptedType,
 # bytes (maybe a ciphertext) or a type dbreview could not resolve are not claimed.
 _PLAIN = ("String", "Text", "VARCHAR", "Unicode", "UnicodeText", "CHAR", "str")
