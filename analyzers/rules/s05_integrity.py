@@ -1683,7 +1683,8 @@ class OneOrNoneOnNonUnique(Rule):
         `A.job_id == j if by_job else A.hook_id == h`, which a partial unique index per branch may cover). The message names a non-unique index
         over the columns where there is one. A lookup that also tests a range (`<`, `>`, `between`,
         `overlaps`) cannot be made unique by any key: the finding says so and advises `.first()` or
-        `exists()`. A lookup in a module-level function that nothing outside tests calls (its name is
+        `exists()`; one that also tests a column IN a set of values (`submitter_id.in_(member_ids)`) is info that
+        says so: no key holds one row per set, and whether the code keeps it to one is not in the query. A lookup in a module-level function that nothing outside tests calls (its name is
         mentioned in no module that imports it or its module, files dbreview does not parse included, or
         only in functions that are themselves never called; a function of the same name in another module
         is not a caller) is info, saying that no call was found: the race has no path to it in this code
@@ -1763,7 +1764,18 @@ async def by_email(session, email):
                       else f"no unique constraint or index of {name} covers")
             names = {c.attr or c.name: c.name for c in table.columns.values()}
             ranges = sorted({names[r] for x, _, _ in found for r in x.ranges if r in names})
-            if ranges:  # starts_at < :end AND ends_at > :start: no key can make overlapping rows unique
+            members = sorted({names[a] for a in (k.rsplit(".", 1)[-1] for k in q.keyed) if a in names}
+                             - set(columns) - {names[n] for n in q.nulls if n in names})  # `submitter_id.in_(ids)`
+            severity = None
+            if members and not ranges:  # one row per set of values: no key says that, the code may keep it so
+                severity = Severity.INFO
+                message = (
+                    f"{q.function} fetches {table.class_name or table.name} with {method} by {', '.join(columns)} and "
+                    f"{', '.join(members)} IN a set of values: when two rows match it raises MultipleResultsFound{also}. "
+                    "No unique key can hold one row per set; whether the code keeps it to one cannot be read from the "
+                    "query: `.first()` or `exists()` says what it asks if several are legitimate"
+                )
+            elif ranges:  # starts_at < :end AND ends_at > :start: no key can make overlapping rows unique
                 message = (
                     f"{q.function} fetches {table.class_name or table.name} with {method} by {', '.join(columns)} and a range test on "
                     f"{', '.join(ranges)}: when two rows match it raises MultipleResultsFound{also}. No unique key can "
@@ -1783,7 +1795,6 @@ async def by_email(session, email):
                     terms = [f"{_sql_name(c)} {fixed[c]}" for c in sorted(fixed)] + [f"{n} IS NULL" for n in nulls]
                     message += (f"; a partial unique index on ({', '.join(keyed)}) WHERE {' AND '.join(terms)} would keep "
                                 "it to one")
-            severity = None
             caught = [x for x, _, _ in found if x.catches_many]
             if len(caught) == len(found):
                 severity = Severity.INFO  # the duplicate is expected and handled where the lookup runs
