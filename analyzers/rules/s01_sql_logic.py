@@ -253,11 +253,18 @@ def _outputs(item, facts) -> set[str]:
     return set()
 
 
+def _pinned(where) -> bool:
+    """Does the WHERE pick the FROM's row by a literal (`users.name = 'ASPEN ADMIN'`): one row chosen on purpose."""
+    return any(type(n).__name__ == "A_Expr" and [getattr(s, "sval", None) for s in n.name or ()] == ["="]
+               and {type(n.lexpr).__name__, type(n.rexpr).__name__} == {"ColumnRef", "A_Const"} for n in _walk(where))
+
+
 def unjoined_updates(use: SqlUse, facts, *, migration: bool) -> list[tuple[str, list[str], set[str]]]:
     """(table updated, the other tables of its FROM, the key columns both sides have) for each `UPDATE t ... FROM
     u` whose WHERE never names t: the join condition is missing, so every row of t is updated. A bare column in
     the WHERE that may be t's (t's columns are not known, or include it) counts as naming t. In a migration the
-    models' columns are not the schema of the statement's day, so every bare column may be t's."""
+    models' columns are not the schema of the statement's day, so every bare column may be t's; there a FROM row
+    picked by a literal, with no key both sides have, is the backfill meant (every row set from that one row)."""
     out = []
     for stmt in statement_trees(use.text or "") or () if use.text else ():
         if type(stmt).__name__ != "UpdateStmt" or not stmt.fromClause:
@@ -274,6 +281,8 @@ def unjoined_updates(use: SqlUse, facts, *, migration: bool) -> list[tuple[str, 
         mine = _columns_of(facts, table) or set()
         theirs = set().union(*(_outputs(item, facts) for item in stmt.fromClause))
         shared = {c for c in mine & theirs if c.endswith("_id")}  # `id` is every table's: no sign of a join meant
+        if migration and not shared and _pinned(stmt.whereClause):
+            continue
         out.append((table, [f"{scope.relations[n]} {n}" if scope.relations[n] not in (None, n) else n for n in others], shared))
     return out
 
@@ -286,7 +295,8 @@ class UpdateFromWithoutJoin(Rule):
         ... FROM u ...` whose WHERE never names a column of `t` (qualified by its name or alias, or a bare column
         that is `t`'s or may be: with `t`'s columns unknown, or in a migration, whose day's schema the models do
         not show, a bare column counts as `t`'s). In a migration, where updating every row from a one-row source
-        may be the backfill meant, info, unless both sides have a key column (`trip_id`) that nothing compares.
+        may be the backfill meant, info, unless both sides have a key column (`trip_id`) that nothing compares; no
+        finding there where the WHERE picks the source row by a literal (`users.name = 'admin'`) and no key is shared.
     Why it matters:
         PostgreSQL joins `t` to every row of the FROM that passes the WHERE: with no condition on `t`, every row of
         `t` is updated (with a value from an arbitrary matching row of `u`). `UPDATE wallets SET balance = ...
