@@ -759,5 +759,6 @@ def test_timezone_drift_is_no_finding_where_the_application_runs_on_mysql_only(t
                                                        'sa.Column("seen_at", sa.DateTime(timezone=True)))'),
              "app/config.py": 'DATABASE_URL = "mysql+pymysql://app@db/app"\n'}
     assert found(tmp_path, files, "MIG006") == []
+    assert found(tmp_path, files, "TZ001") == []  # ok (judged wrong): timezone=True changes nothing on MySQL
     files["app/config.py"] = 'DATABASE_URL = "postgresql://app@db/app"\n'
     assert [f.anchor for f in found(tmp_path / "pg", files, "MIG006")] == ["drift:tz:notes.seen_at"]

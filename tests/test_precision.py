@@ -2052,7 +2052,7 @@ def test_a_type_decorator_that_converts_to_utc_on_bind_stores_utc_on_purpose(tmp
 
 
 def test_naive_timestamps_on_a_product_that_also_runs_on_mariadb_say_so(tmp_path):
-    compose = "services:\n  web:\n    image: ours/web\n  db:\n    image: mariadb:10.11\n"
+    compose = "services:\n  web:\n    image: ours/web\n  db:\n    image: mariadb:10.11\n  pg:\n    image: postgres:16\n"
     (f,) = found(tmp_path, {"app/models.py": _stamps("DateTime", 1) + """
 class Note(Base):
     __tablename__ = "notes"
@@ -2063,6 +2063,8 @@ class Note(Base):
     assert f.severity == Severity.INFO and f.anchor == "table:events0.happened_at"
     assert f.message.endswith(". The application also runs on MariaDB (docker-compose.yml:5), whose datetime columns keep "
                               "no zone either way: timezone=True changes only the PostgreSQL columns")
+    mariadb_only = compose.replace("  pg:\n    image: postgres:16\n", "")  # ok (judged wrong): nothing names PostgreSQL
+    assert found(tmp_path / "b", {"app/models.py": _stamps("DateTime", 1), "docker-compose.yml": mariadb_only}, "TZ001") == []
 
 
 def test_a_plain_naive_column_beside_a_utc_decorator_is_a_question_not_a_warning(tmp_path):

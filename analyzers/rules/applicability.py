@@ -80,7 +80,7 @@ def _rls(facts: Facts) -> tuple[bool, str]:
     separated = schema_per_tenant(facts)
     if separated:
         return False, f"tenants are separated by schema ({where(separated)}), not by Row-Level Security"
-    if others := runs_on(facts).not_postgres:
+    if others := runs_on(facts).mysql_only:
         return False, (f"the application runs on {others}, not PostgreSQL: no Row-Level Security there; "
                        "tenant isolation lives in the application's queries")
     sqlite = sqlite_engines(facts)

@@ -52,6 +52,12 @@ class RunsOn:
         return self.others
 
     @property
+    def mysql_only(self) -> str | None:
+        """Where it is known to run on MySQL or MariaDB and nothing names PostgreSQL (`MySQL (env.py:9)`), or None:
+        a deployment, unlike a SQLite file beside an engine read from the environment (a developer's fallback)."""
+        return self.not_postgres if "MySQL" in self.found else None
+
+    @property
     def others(self) -> str:
         """The databases other than PostgreSQL it runs on, each with where it is named (`SQLite (config.py:3)`)."""
         return ", ".join(f"{name} ({span.path}:{span.start})" for name, span in self.found.items() if name != "PostgreSQL")

@@ -341,7 +341,7 @@ class PhiWithoutRls(Rule):
     What it checks:
         Tables that hold PHI (patients, clinical records, messages, calls...) but carry no tenant
         column, and on which no migration enables RLS; not where the application is known to run on
-        databases other than PostgreSQL only (they have no Row-Level Security).
+        MySQL or MariaDB with nothing naming PostgreSQL (they have no Row-Level Security).
     Why it matters:
         Such tables reach their tenant through a join (a patient enrolled in organizations); without
         a policy, any query that forgets the join reads every organization's patients.
@@ -368,8 +368,8 @@ class Patient(Base):
 ''', "migrations/versions/0001_rls.py": _migration("SELECT 1")},)
 
     def check(self):
-        if not self.facts.revisions or not healthcare(self.facts) or runs_on(self.facts).not_postgres:
-            return  # Row-Level Security is PostgreSQL's: on MySQL or SQLite alone there is none to ask for
+        if not self.facts.revisions or not healthcare(self.facts) or runs_on(self.facts).mysql_only:
+            return  # Row-Level Security is PostgreSQL's: on MySQL alone there is none to ask for
         rls = rls_by_table(self.facts)
         for table in self.facts.tables.values():
             if tenant_column(table, self.facts) is None and holds_phi(table.name) and not (rls.get(table.name) and rls[table.name].enabled):

@@ -14,6 +14,7 @@ from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_usage, function_around, table_variable
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.mentions import mentions
+from analyzers.rules.runs_on import runs_on
 from analyzers.facts.model import Span
 from analyzers.rules.schema import (
     column_anchor, column_sites, first_line, function_source, is_test_path, migrated_column, other_databases, where_declared,
@@ -37,7 +38,8 @@ class NaiveDateTime(Rule):
         that only the code passing through it knows their zone; beside such a decorator a plain naive column is info (wall-clock times, or a column that
         missed the decorator), and several in one folder are one info finding (one decision). Where the application also runs on SQLite or MariaDB/MySQL (an engine module that sets
         SQLite up, a docker-compose service), whose datetime columns keep no zone either way, the finding
-        says so and is info. A lone naive column that no query of the application tests in SQL (no filter,
+        says so and is info; where it is known to run on MySQL or MariaDB and nothing names PostgreSQL, no
+        finding. A lone naive column that no query of the application tests in SQL (no filter,
         join condition or SQL text names it, no Core table's `t.c.col` is compared; it is only written, ordered or
         shown) is info that says so, and so is one that code handling it strips the zone from, in the same
         function (`now = datetime.now(UTC).replace(tzinfo=None)`: naive UTC on purpose; found by the attribute's
@@ -71,6 +73,8 @@ class Appointment(Base):
 ''',)
 
     def check(self):
+        if runs_on(self.facts).mysql_only:
+            return  # MySQL's DATETIME and SQLite keep no zone whatever the model says: timezone=True changes nothing
         naive, aware, decorators, through = [], Counter(), {}, {}
         service = _services(self.facts)
         carried = Counter(id(c) for t in self.facts.tables.values() for c in t.columns.values())  # a mixin's: each table's
