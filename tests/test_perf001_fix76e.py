@@ -70,3 +70,58 @@ class Sample(Base):
     (grows,) = [f for f in found(tmp_path / "b", {**files, "app/views/samples.py": made}, "PERF001")
                 if f.anchor == "table:samples.lab_id"]
     assert grows.severity == Severity.WARNING and "no Sample constructed" not in grows.message
+
+
+KENNEL = HEADER + """
+class Owner(Base):
+    __tablename__ = "owners"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class Dog(Base):
+    __tablename__ = "dogs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id"))
+"""
+
+
+def _dog(tmp_path, files):
+    (f,) = [f for f in found_growing(tmp_path, {"app/models.py": KENNEL, **files}, "PERF001") if f.anchor == "table:dogs.owner_id"]
+    return f
+
+
+def test_a_column_named_in_a_string_where_the_class_is_handed_to_a_helper_is_said_not_followed(tmp_path):
+    """`fields = ["name", "owner_id"]` in a function that hands `models.Dog` to a generic filtering helper: the helper
+    may filter dogs by owner_id (`getattr(model, field) == value`), which dbreview does not follow, and says so."""
+    api = """
+from app import models
+def _add_filters(query, model, filters, fields):
+    for name, value in filters.items():
+        if name in fields:
+            query = query.filter(getattr(model, name) == value)
+    return query
+def dog_filters(query, filters):
+    fields = ["name", "owner_id"]
+    return _add_filters(query, model=models.Dog, filters=filters, fields=fields)
+"""
+    f = _dog(tmp_path / "a", {"app/api.py": api})
+    assert f.severity == Severity.INFO
+    assert ("(not followed: 'owner_id' named in a string in a function that hands Dog to a call at app/api.py:9 (a helper "
+            "that filters the class it is given by names may read it))") in f.message
+    assert "not followed" not in _dog(tmp_path / "b", {}).message
+
+
+def test_a_column_compared_on_a_table_held_in_an_attribute_is_said_not_followed(tmp_path):
+    """`self.dogs_t = Table(name, metadata, autoload_with=engine)` reflects a table dbreview cannot tie to the models:
+    `self.dogs_t.c.owner_id == owner` may read dogs by owner_id, and the finding says so."""
+    store = """
+from sqlalchemy import MetaData, Table, select
+class DogStore:
+    def __init__(self, engine, tablename="dogs"):
+        self.dogs_t = Table(tablename, MetaData(), autoload_with=engine)
+    def of(self, conn, owner):
+        return conn.execute(select(self.dogs_t).where(self.dogs_t.c.owner_id == owner)).all()
+"""
+    f = _dog(tmp_path, {"app/store.py": store})
+    assert f.severity == Severity.INFO
+    assert ("(not followed: 'owner_id' compared on a Table dbreview cannot tie to a table of the models (reflected, or "
+            "held in an attribute) at app/store.py:7, which may be dogs)") in f.message

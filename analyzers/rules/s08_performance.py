@@ -7,7 +7,10 @@ import re
 
 from analyzers.findings import Finding, Severity, identity_key
 from analyzers.rules.base import Rule
-from analyzers.rules.code_use import app_queries, app_usage, mapped_names, soft_delete_column, soft_deleted_at, uses_async_sessions
+from analyzers.facts.core_tables import CORE
+from analyzers.rules.code_use import (
+    app_queries, app_usage, function_around, mapped_names, soft_delete_column, soft_deleted_at, uses_async_sessions,
+)
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS, _sessionish
 from analyzers.rules.source_trees import source_tree
 from analyzers.rules.examples_common import HEADER
@@ -123,8 +126,10 @@ class ForeignKeyWithoutIndex(Rule):
         that tests only other tables' columns is no read and is not named; one that makes the column equal to a column
         of a table the same query level narrows by a value is a join whose plan dbreview cannot tell, said as such), the
         class and the column named in strings, as a filter built from names at
-        run time has them, or the column looked up by name on a model handed in and compared, as a generic repository
-        does): the only scan of the table by the key it can show is the foreign key check on deleting a parent row
+        run time has them, the column named in a string in a function that hands the class to a call (`fields =
+        ["owner_id"]` beside `_add_filters(q, model=Dog, ...)`), the column looked up by name on a model handed in and
+        compared, as a generic repository does, or compared on a Table it cannot tie to the models, `self.t.c.owner_id ==
+        x` of a reflected table): the only scan of the table by the key it can show is the foreign key check on deleting a parent row
         (and, for a relationship that has neither passive_deletes= nor viewonly=True, the load of it that deleting a
         parent through the ORM makes), at a cost set by its size, which dbreview cannot know, and none where no code of
         the application deletes the parent (soft-deleted only, or never deleted). It says what it found, never that
@@ -699,8 +704,14 @@ def _unfollowed(facts: Facts, table: TableFact, col: ColumnFact) -> str:
     lines = [(span, line.partition("#")[0]) for span, line in mentions(facts, {col.name})[col.name] if span.path not in models]
     by_name = [span for span, code in lines  # {"model": "Tag", "field": "tag_type_id"}
                if {col.name, table.class_name or table.name} <= string_literals(code)]
+    gives = re.compile(rf"[(,=]\s*(?:\w+\.)*{re.escape(table.class_name or table.name)}\s*[,)]")
+    # `plain_fields = ["uuid", "goal_id"]` in a function that hands `models.Strategy` to a helper
+    handed = [span for span, code in lines if col.name in string_literals(code)
+              and gives.search("\n".join(function_around(facts, span)[1]))] if not by_name else []
     lookup = _by_name_on_model(col.name)
-    looked_up = [span for span, code in lines if _on_a_model(lookup.search(code)) and _filters_by(facts, span)] if not by_name else []
+    looked_up = [span for span, code in lines if _on_a_model(lookup.search(code)) and _filters_by(facts, span)
+                 ] if not by_name and not handed else []
+    untied = _untied_columns(facts, col, lines)
     out = []
     if opaque:
         out.append(f"{len(opaque)} quer{'y' if len(opaque) == 1 else 'ies'} of {table.class_name or table.name} with a filter "
@@ -708,14 +719,29 @@ def _unfollowed(facts: Facts, table: TableFact, col: ColumnFact) -> str:
     if by_name:
         out.append(f"'{table.class_name or table.name}' and '{col.name}' named in strings at {by_name[0].path}:{by_name[0].start} "
                    "(a filter built from names at run time may read it)")
+    if handed:
+        out.append(f"'{col.name}' named in a string in a function that hands {table.class_name or table.name} to a call at "
+                   f"{handed[0].path}:{handed[0].start} (a helper that filters the class it is given by names may read it)")
     if looked_up:
         out.append(f"'{col.name}' looked up by name on an object whose class dbreview cannot tell at {looked_up[0].path}:"
                    f"{looked_up[0].start} (a generic helper that filters any model by it may read it)")
+    if untied:
+        out.append(f"'{col.name}' compared on a Table dbreview cannot tie to a table of the models (reflected, or held in an "
+                   f"attribute) at {untied[0].path}:{untied[0].start}, which may be {table.name}")
     if sql:
         out.append(f"SQL naming {table.name} and {col.name} at {sql[0].path}:{sql[0].start}"
                    f"{f' (and {len(sql) - 1} more)' if len(sql) > 1 else ''}, which it could not parse or which tests "
                    f"{col.name} under OR or NOT or not by equality: it does not weigh that as a read")
     return f" (not followed: {'; '.join(out)})" if out else ""
+
+
+def _untied_columns(facts: Facts, col: ColumnFact, lines: list[tuple[Span, str]]) -> list[Span]:
+    """Where the code compares the column on a Table it holds under a name that is no Core table's variable of the
+    models (`self.jobs_t.c.service_id == sid`, `self.jobs_t = Table(name, metadata, autoload_with=engine)`)."""
+    known = {n.removeprefix(CORE) for n in mapped_names(facts) if n.startswith(CORE)}
+    compared = re.compile(rf"([\w.]+)\.(?:c|columns)\.{re.escape(col.name)}\s*(?:==|\.in_\()")
+    return [span for span, code in lines if not is_test_path(span.path) and not is_tooling_path(span.path)
+            and (m := compared.search(code)) is not None and m[1].rpartition(".")[2] not in known | {"__table__"}]
 
 
 def _by_name_on_model(name: str) -> re.Pattern[str]:
