@@ -4,6 +4,8 @@ named for their model when that name is also a set-up word (`samples.py`)."""
 
 from __future__ import annotations
 
+import pytest
+
 from analyzers.findings import Severity
 from tests.growing import found_growing
 from tests.test_precision import HEADER, found
@@ -125,3 +127,45 @@ class DogStore:
     assert f.severity == Severity.INFO
     assert ("(not followed: 'owner_id' compared on a Table dbreview cannot tie to a table of the models (reflected, or "
             "held in an attribute) at app/store.py:7, which may be dogs)") in f.message
+
+
+PARENTS = KENNEL.replace('''class Owner(Base):
+    __tablename__ = "owners"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+''', '''class Owner(Base):
+    __tablename__ = "owners"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+''', 1)
+
+
+@pytest.mark.parametrize("api", [
+    """
+from app import models
+def with_id(query, id_):
+    return query.filter_by(id=id_)
+def destroy_owner(session, owner_id):
+    query = session.query(models.Owner)
+    query = with_id(query, owner_id)
+    query.one()
+    query.delete()
+""",
+    """
+from app import models
+class Api:
+    def _destroy(self, session, model, id_):
+        session.query(model).filter_by(id=id_).delete()
+    def destroy_owner(self, session, owner_id):
+        return self._destroy(session, models.Owner, owner_id)
+""",
+])
+def test_a_delete_through_a_helper_is_a_delete_of_the_parent(tmp_path, api):
+    """A query rebound to what a helper makes of it (`query = with_id(query, id_)`) and then deleted, and a helper that
+    deletes rows of the class it is handed (`self._destroy(session, models.Owner, owner_id)`), delete owners: the
+    key check runs in the application, and the finding does not say owners is only soft-deleted."""
+    owners = [f for f in found_growing(tmp_path / "a", {"app/models.py": PARENTS}, "PERF001") if f.anchor == "table:dogs.owner_id"]
+    assert "owners is only soft-deleted in this code" in owners[0].message
+    (f,) = [f for f in found_growing(tmp_path / "b", {"app/models.py": PARENTS, "app/api.py": api}, "PERF001")
+            if f.anchor == "table:dogs.owner_id"]
+    assert "only soft-deleted" not in f.message
+    assert "the foreign key check on deleting (or changing the key of) a row of owners: what that costs depends" in f.message
