@@ -132,7 +132,9 @@ class ForeignKeyWithoutIndex(Rule):
         x` of a reflected table): the only scan of the table by the key it can show is the foreign key check on deleting a parent row
         (and, for a relationship that has neither passive_deletes= nor viewonly=True, the load of it that deleting a
         parent through the ORM makes), at a cost set by its size, which dbreview cannot know, and none where no code of
-        the application deletes the parent (soft-deleted only, or never deleted). It says what it found, never that
+        the application deletes the parent (soft-deleted only, or never deleted; a delete through a helper counts: a
+        query rebound to what a helper makes of it, `q = with_id(q, id)`, then `q.delete()`, or a helper that deletes
+        rows of the class handed to it, `self._destroy(models.Goal, id)`). It says what it found, never that
         there is no other read: reads in shapes it does not follow (a model's own query helpers, a relationship it
         cannot tie to the key, a correlated subquery) it says it cannot rule out. No finding at all where nothing found scans the table by the key and the table it references is a lookup
         the application keeps as the migrations made it: they insert its rows, and no application code adds a row to
