@@ -169,3 +169,25 @@ def test_a_delete_through_a_helper_is_a_delete_of_the_parent(tmp_path, api):
             if f.anchor == "table:dogs.owner_id"]
     assert "only soft-deleted" not in f.message
     assert "the foreign key check on deleting (or changing the key of) a row of owners: what that costs depends" in f.message
+
+
+def test_a_module_named_with_a_word_of_a_tables_name_adds_its_rows(tmp_path):
+    """Beside a table sample_orders, "sample" is a word of the project's models: `sample_summary_dao.py` making
+    `SampleOrder(...)` adds rows of it, not demo data."""
+    models = HEADER + """
+class Lab(Base):
+    __tablename__ = "labs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+class SampleOrder(Base):
+    __tablename__ = "sample_orders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"))
+"""
+    dao = ("from sqlalchemy import select\nfrom app.models import SampleOrder\n"
+           "def of_lab(session, lab_id):\n    return session.scalars(select(SampleOrder).where(SampleOrder.lab_id == lab_id)).all()\n"
+           "def order(session, lab_id):\n    session.add(SampleOrder(lab_id=lab_id))\n")
+    route = "from app.sample_summary_dao import of_lab, order\ndef route(session, lab_id):\n    order(session, lab_id)\n    return of_lab(session, lab_id)\n"
+    (f,) = [f for f in found(tmp_path, {"app/models.py": models, "app/sample_summary_dao.py": dao, "app/routes.py": route}, "PERF001")
+            if f.anchor == "table:sample_orders.lab_id"]
+    assert f.severity == Severity.WARNING and "no SampleOrder constructed" not in f.message

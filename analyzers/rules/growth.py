@@ -113,9 +113,11 @@ def _scan(facts: Facts) -> dict[str, object]:
                 for name in (rel.attr, rel.back_populates):
                     if name and link not in links.setdefault(name, []):
                         links[name].append(link)
-    # A word that names a mapped class or its table is about that model: `samples.py`, `create_samples()` where
-    # Sample is a model add samples: they are no demo data
-    own = {n.lower() for t in facts.tables.values() for n in (t.name, t.class_name or t.name, f"{t.class_name or t.name}s")}
+    # A word that names a mapped class, or is a word of a table's name, is about the project's models: `samples.py`,
+    # `create_samples()` where Sample is a model, `sample_summary_dao.py` beside a table sample_order_status, add
+    # rows: they are no demo data
+    own = {n.lower() for t in facts.tables.values()
+           for n in (t.name, t.class_name or t.name, f"{t.class_name or t.name}s", *t.name.split("_"))}
     names = {*classes, *variables, *links, *shared}  # shared too: a file making `models_cdr.Ticket(...)` is read
     words = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
                        + r")\b") if classes or variables or links else None
