@@ -708,7 +708,9 @@ def _unfollowed(facts: Facts, table: TableFact, col: ColumnFact) -> str:
                if {col.name, table.class_name or table.name} <= string_literals(code)]
     gives = re.compile(rf"[(,=]\s*(?:\w+\.)*{re.escape(table.class_name or table.name)}\s*[,)]")
     # `plain_fields = ["uuid", "goal_id"]` in a function that hands `models.Strategy` to a helper
-    handed = [span for span, code in lines if col.name in string_literals(code)
+    # an element of a list, not a dict's key or a keyword's value (`{"goal_id": v}`, `my_field="goal_id"`)
+    listed = re.compile(rf"(?:^|[\[(,{{])\s*(['\"]){re.escape(col.name)}\1(?!\s*:)")
+    handed = [span for span, code in lines if listed.search(code)
               and gives.search("\n".join(function_around(facts, span)[1]))] if not by_name else []
     lookup = _by_name_on_model(col.name)
     looked_up = [span for span, code in lines if _on_a_model(lookup.search(code)) and _filters_by(facts, span)
