@@ -191,3 +191,16 @@ class SampleOrder(Base):
     (f,) = [f for f in found(tmp_path, {"app/models.py": models, "app/sample_summary_dao.py": dao, "app/routes.py": route}, "PERF001")
             if f.anchor == "table:sample_orders.lab_id"]
     assert f.severity == Severity.WARNING and "no SampleOrder constructed" not in f.message
+
+
+def test_another_query_that_narrows_by_two_unindexed_columns_needs_no_index_led_by_either(tmp_path):
+    """The query `trip_id == t, note == n` is served by an index led by trip_id or by note: it does not need one
+    led by trip_id, so a read by kind_id and trip_id is not said to be served by an index that query needs."""
+    from tests.test_perf001_lowered import COST_READS, COSTS
+    from tests.test_perf001_reads import calls
+    costs = COSTS + "    note: Mapped[str] = mapped_column(String)\n"
+    reads = COST_READS.replace("Cost.trip_id == trip_id)).all()", "Cost.trip_id == trip_id, Cost.note == 'x')).all()")
+    files = {"app/models.py": costs, "app/costs.py": reads, **calls("costs", "of_trip", "of_trip_and_kind")}
+    (kind,) = [f for f in found(tmp_path, files, "PERF001") if f.anchor == "table:costs.kind_id"]
+    assert "which that query needs" not in kind.message
+    assert "the query at app/costs.py:7 filters on it" in kind.message

@@ -117,7 +117,8 @@ class ForeignKeyWithoutIndex(Rule):
         what decides the cost, where every scanning read is the load of a relationship no code reads that deleting a
         parent row through the ORM makes (it comes with the parent's deletes, as the key check does), or where every
         scanning read is a query that also compares with a value a column no index leads, which another query of the
-        table compares without the key and beside no indexed column (an index led by that column, which that query
+        table compares without the key, beside no indexed column and as the one column it narrows by (not a flag; one
+        that narrows by several is served by an index led by any of them) (an index led by that column, which that query
         needs, serves them too: `Cost.trip_id == t, Cost.kind_id == k` beside `Cost.trip_id == t`). Info otherwise, naming what
         dbreview found (the index that serves the reads, every partial index led by the column, the
         relationship nothing reads, the code nothing calls, a read with a condition it could not read)
@@ -621,8 +622,9 @@ def _served_beside(facts: Facts, reads: list[Read], table: TableFact, col: Colum
     for q, t in app_queries(facts, writes=True):
         if t is table and not q.escapes and (tested := query_values(facts, q, table)) and col.name not in tested \
                 and not tested & leads:  # no index finds its rows
-            for c in sorted(tested):
-                alone.setdefault(c, q.span)
+            # it needs an index led by the one column it narrows by; one led by any of several serves it
+            if len(narrowing := [c for c in tested if c in table.columns and _may_narrow(table, c)]) == 1:
+                alone.setdefault(narrowing[0], q.span)
     found: dict[str, Span] = {}
     for r in reads:
         compared = values_with(facts, r, table, col) if r.use == "read" and (r.values_asked or r.condition or r.values) else None
