@@ -7,6 +7,7 @@ import re
 
 from analyzers.facts.model import ColumnFact, ConstraintFact, ForeignKeyRef, IndexFact, RelationshipFact, Span
 from analyzers.facts.names import Names, const_bool, const_str, kwargs, last, source
+from analyzers.facts.strings import evaluate
 
 COLUMN_CALLS = {"Column", "mapped_column", "Field"}
 # Python annotations -> the SQL type SQLAlchemy maps them to by default.
@@ -187,6 +188,9 @@ def foreign_key(call: ast.Call, names: Names, path: str) -> ForeignKeyRef:
     target = const_str(call.args[0]) if call.args else None
     if target is None and call.args and isinstance(call.args[0], ast.Name):
         target = names.strings.get(call.args[0].id)
+    if target is None and call.args and isinstance(call.args[0], ast.JoinedStr):  # f"{_TREES_TABLE}.id" of a module constant
+        texts = evaluate(call.args[0], {k: [v] for k, v in names.strings.items()})
+        target = texts[0].value if texts and not texts[0].formatted else None
     if target is None and call.args:
         target = _column_ref(call.args[0])
     return ForeignKeyRef(target or "", const_str(kw.get("ondelete")), const_str(kw.get("onupdate")), span_of(call, path),

@@ -526,6 +526,9 @@ class _Function:
                         continue
                     return
                 acc.escapes = acc.escapes or not acc.ran  # handed on unrun: another function may filter it
+                if not acc.ran and _rebound(node, self.parent.get(id(parent))):
+                    node = parent  # `query = add_identity_filter(query, id_)`: the helper hands the query back, filtered
+                    continue
                 return
             if isinstance(parent, ast.Call) and any(k.value is node for k in parent.keywords):
                 acc.escapes = acc.escapes or not acc.ran
@@ -775,6 +778,12 @@ class _Acc:
     join_into: set[tuple[str, str]] = field(default_factory=set)
     folded: dict[str, set[str]] = field(default_factory=dict)
     handed: tuple[str, int] | None = None  # (method of self, position): QueryUse.handed
+
+
+def _rebound(name: ast.AST, statement: ast.AST | None) -> bool:
+    """The call handed the name is assigned back to it alone: `stmt = helper(stmt, x)`."""
+    return isinstance(name, ast.Name) and isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+        and isinstance(statement.targets[0], ast.Name) and statement.targets[0].id == name.id
 
 
 def _on_self(func: ast.AST, method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

@@ -1595,6 +1595,11 @@ def _deletes(facts: Facts, classes: _Classes, table: TableFact, seen: set[str], 
                 line += "".join(facts.lines(Span(span.path, span.start + 1, span.start + 1))).strip()
             if bulk.search(line):
                 return span
+    for name, at in _deleting_helpers(facts):  # `self._destroy(models.Goal, goal_id)`
+        call = re.compile(rf"\b{re.escape(name)}\(\s*(?:[^(),]+,\s*){{{at}}}(?:\w+\.)*{cls}\s*[,)]")
+        for span, line in mentions(facts, {name})[name]:
+            if not is_test_path(span.path) and call.search(line.partition("#")[0]):
+                return span
     for usage in app_usage(facts):
         for q in usage.queries:
             if q.model == table.class_name and "delete" in q.methods:
@@ -1607,6 +1612,29 @@ def _deletes(facts: Facts, classes: _Classes, table: TableFact, seen: set[str], 
                 if via is not None:
                     return via
     return None
+
+
+def _deleting_helpers(facts: Facts) -> list[tuple[str, int]]:
+    """The application's functions that delete rows of the class handed to them (`def _destroy(model, id_)` that runs
+    `session.query(model)...delete()`): (name, the place of that argument in a call, `self` not counted)."""
+    found: list[tuple[str, int]] | None = facts.derived.get("deleting_helpers")  # type: ignore[assignment]
+    if found is None:
+        found = []
+        for span, line in mentions(facts, {"delete"})["delete"]:
+            if is_test_path(span.path) or is_tooling_path(span.path) or not re.search(r"\.delete\(", line.partition("#")[0]):
+                continue
+            body = "\n".join(function_around(facts, span)[1])
+            head = re.match(r"\s*(?:async\s+)?def\s+(\w+)\s*\(([^)]*)\)", body)
+            if head is None:
+                continue
+            params = [p.split(":")[0].split("=")[0].strip().lstrip("*") for p in head[2].split(",")]
+            params = [p for p in params if p][1 if params[:1] in (["self"], ["cls"]) else 0:]
+            for at, param in enumerate(params):
+                if re.search(rf"\b(?:query|select|delete)\(\s*{re.escape(param)}\s*[,)]|\b{re.escape(param)}\.query\b", body) \
+                        and (head[1], at) not in found:
+                    found.append((head[1], at))
+        facts.derived["deleting_helpers"] = found
+    return found
 
 
 class _Classes:

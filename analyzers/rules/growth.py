@@ -113,13 +113,18 @@ def _scan(facts: Facts) -> dict[str, object]:
                 for name in (rel.attr, rel.back_populates):
                     if name and link not in links.setdefault(name, []):
                         links[name].append(link)
+    # A word that names a mapped class, or is a word of a table's name, is about the project's models: `samples.py`,
+    # `create_samples()` where Sample is a model, `sample_summary_dao.py` beside a table sample_order_status, add
+    # rows: they are no demo data
+    own = {n.lower() for t in facts.tables.values()
+           for n in (t.name, t.class_name or t.name, f"{t.class_name or t.name}s", *t.name.split("_"))}
     names = {*classes, *variables, *links, *shared}  # shared too: a file making `models_cdr.Ticket(...)` is read
     words = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
                        + r")\b") if classes or variables or links else None
     adds: dict[str, list[Span]] = {}
     generic: Span | None = None
     for path in python_paths(facts):
-        if not _application(path) or words is None or _SETUP_FUNCTION.search(path.rsplit("/", 1)[-1]):
+        if not _application(path) or words is None or _set_up(path.rsplit("/", 1)[-1], own):
             continue  # a seed or fixture module's rows are set-up data: nothing in it counts
         text = "\n".join(facts.lines(Span(path, 1, 10_000_000)))
         # Nothing it could add rows by; or, with no name of a class in it, only a `self.model(**data)` it could make
@@ -139,7 +144,7 @@ def _scan(facts: Facts) -> dict[str, object]:
         named, known = _aliased(tree, by_name, classes)
         imported = _imported_names(tree) if shared else {}
         for node, owner, function in _calls_and_assigns(tree):
-            if _SETUP_FUNCTION.search(function or ""):
+            if _set_up(function or "", own):
                 continue
             span = Span(path, node.lineno, node.lineno)
             if (chosen := _picked_class(node, by_name, classes)) is not None:
@@ -161,6 +166,12 @@ def _scan(facts: Facts) -> dict[str, object]:
             if (owner, attr) in held:
                 adds.setdefault(held[(owner, attr)].name, []).append(span)
     return {"adds": adds, "generic": generic, "bulk": _bulk_inserts(facts), "joined": _joined_children(facts, by_name)}
+
+
+def _set_up(name: str, own: set[str]) -> bool:
+    """A module's or function's name says it makes set-up data (`seed_users`, `sample_data.py`), its words that name a
+    model (`own`, lower case) left out."""
+    return _SETUP_FUNCTION.search(re.sub(r"[^\W_]+", lambda w: "" if w[0].lower() in own else w[0], name)) is not None
 
 
 def _held_attribute(node: ast.AST, function: str | None, named: dict[str, TableFact], known: set[str]

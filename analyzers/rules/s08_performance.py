@@ -7,7 +7,10 @@ import re
 
 from analyzers.findings import Finding, Severity, identity_key
 from analyzers.rules.base import Rule
-from analyzers.rules.code_use import app_queries, app_usage, mapped_names, soft_delete_column, soft_deleted_at, uses_async_sessions
+from analyzers.facts.core_tables import CORE
+from analyzers.rules.code_use import (
+    app_queries, app_usage, function_around, mapped_names, soft_delete_column, soft_deleted_at, uses_async_sessions,
+)
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS, _sessionish
 from analyzers.rules.source_trees import source_tree
 from analyzers.rules.examples_common import HEADER
@@ -117,7 +120,8 @@ class ForeignKeyWithoutIndex(Rule):
         what decides the cost, where every scanning read is the load of a relationship no code reads that deleting a
         parent row through the ORM makes (it comes with the parent's deletes, as the key check does), or where every
         scanning read is a query that also compares with a value a column no index leads, which another query of the
-        table compares without the key and beside no indexed column (an index led by that column, which that query
+        table compares without the key, beside no indexed column and as the one column it narrows by (not a flag; one
+        that narrows by several is served by an index led by any of them) (an index led by that column, which that query
         needs, serves them too: `Cost.trip_id == t, Cost.kind_id == k` beside `Cost.trip_id == t`). Info otherwise, naming what
         dbreview found (the index that serves the reads, every partial index led by the column, the
         relationship nothing reads, the code nothing calls, a read with a condition it could not read)
@@ -126,11 +130,15 @@ class ForeignKeyWithoutIndex(Rule):
         that tests only other tables' columns is no read and is not named; one that makes the column equal to a column
         of a table the same query level narrows by a value is a join whose plan dbreview cannot tell, said as such), the
         class and the column named in strings, as a filter built from names at
-        run time has them, or the column looked up by name on a model handed in and compared, as a generic repository
-        does): the only scan of the table by the key it can show is the foreign key check on deleting a parent row
+        run time has them, the column named in a string in a function that hands the class to a call (`fields =
+        ["owner_id"]` beside `_add_filters(q, model=Dog, ...)`), the column looked up by name on a model handed in and
+        compared, as a generic repository does, or compared on a Table it cannot tie to the models, `self.t.c.owner_id ==
+        x` of a reflected table): the only scan of the table by the key it can show is the foreign key check on deleting a parent row
         (and, for a relationship that has neither passive_deletes= nor viewonly=True, the load of it that deleting a
         parent through the ORM makes), at a cost set by its size, which dbreview cannot know, and none where no code of
-        the application deletes the parent (soft-deleted only, or never deleted). It says what it found, never that
+        the application deletes the parent (soft-deleted only, or never deleted; a delete through a helper counts: a
+        query rebound to what a helper makes of it, `q = with_id(q, id)`, then `q.delete()`, or a helper that deletes
+        rows of the class handed to it, `self._destroy(models.Goal, id)`). It says what it found, never that
         there is no other read: reads in shapes it does not follow (a model's own query helpers, a relationship it
         cannot tie to the key, a correlated subquery) it says it cannot rule out. No finding at all where nothing found scans the table by the key and the table it references is a lookup
         the application keeps as the migrations made it: they insert its rows, and no application code adds a row to
@@ -617,8 +625,9 @@ def _served_beside(facts: Facts, reads: list[Read], table: TableFact, col: Colum
     for q, t in app_queries(facts, writes=True):
         if t is table and not q.escapes and (tested := query_values(facts, q, table)) and col.name not in tested \
                 and not tested & leads:  # no index finds its rows
-            for c in sorted(tested):
-                alone.setdefault(c, q.span)
+            # it needs an index led by the one column it narrows by; one led by any of several serves it
+            if len(narrowing := [c for c in tested if c in table.columns and _may_narrow(table, c)]) == 1:
+                alone.setdefault(narrowing[0], q.span)
     found: dict[str, Span] = {}
     for r in reads:
         compared = values_with(facts, r, table, col) if r.use == "read" and (r.values_asked or r.condition or r.values) else None
@@ -702,8 +711,16 @@ def _unfollowed(facts: Facts, table: TableFact, col: ColumnFact) -> str:
     lines = [(span, line.partition("#")[0]) for span, line in mentions(facts, {col.name})[col.name] if span.path not in models]
     by_name = [span for span, code in lines  # {"model": "Tag", "field": "tag_type_id"}
                if {col.name, table.class_name or table.name} <= string_literals(code)]
+    gives = re.compile(rf"[(,=]\s*(?:\w+\.)*{re.escape(table.class_name or table.name)}\s*[,)]")
+    # `plain_fields = ["uuid", "goal_id"]` in a function that hands `models.Strategy` to a helper
+    # an element of a list, not a dict's key or a keyword's value (`{"goal_id": v}`, `my_field="goal_id"`)
+    listed = re.compile(rf"(?:^|[\[(,{{])\s*(['\"]){re.escape(col.name)}\1(?!\s*:)")
+    handed = [span for span, code in lines if listed.search(code)
+              and gives.search("\n".join(function_around(facts, span)[1]))] if not by_name else []
     lookup = _by_name_on_model(col.name)
-    looked_up = [span for span, code in lines if _on_a_model(lookup.search(code)) and _filters_by(facts, span)] if not by_name else []
+    looked_up = [span for span, code in lines if _on_a_model(lookup.search(code)) and _filters_by(facts, span)
+                 ] if not by_name and not handed else []
+    untied = _untied_columns(facts, col, lines)
     out = []
     if opaque:
         out.append(f"{len(opaque)} quer{'y' if len(opaque) == 1 else 'ies'} of {table.class_name or table.name} with a filter "
@@ -711,14 +728,29 @@ def _unfollowed(facts: Facts, table: TableFact, col: ColumnFact) -> str:
     if by_name:
         out.append(f"'{table.class_name or table.name}' and '{col.name}' named in strings at {by_name[0].path}:{by_name[0].start} "
                    "(a filter built from names at run time may read it)")
+    if handed:
+        out.append(f"'{col.name}' named in a string in a function that hands {table.class_name or table.name} to a call at "
+                   f"{handed[0].path}:{handed[0].start} (a helper that filters the class it is given by names may read it)")
     if looked_up:
         out.append(f"'{col.name}' looked up by name on an object whose class dbreview cannot tell at {looked_up[0].path}:"
                    f"{looked_up[0].start} (a generic helper that filters any model by it may read it)")
+    if untied:
+        out.append(f"'{col.name}' compared on a Table dbreview cannot tie to a table of the models (reflected, or held in an "
+                   f"attribute) at {untied[0].path}:{untied[0].start}, which may be {table.name}")
     if sql:
         out.append(f"SQL naming {table.name} and {col.name} at {sql[0].path}:{sql[0].start}"
                    f"{f' (and {len(sql) - 1} more)' if len(sql) > 1 else ''}, which it could not parse or which tests "
                    f"{col.name} under OR or NOT or not by equality: it does not weigh that as a read")
     return f" (not followed: {'; '.join(out)})" if out else ""
+
+
+def _untied_columns(facts: Facts, col: ColumnFact, lines: list[tuple[Span, str]]) -> list[Span]:
+    """Where the code compares the column on a Table it holds under a name that is no Core table's variable of the
+    models (`self.jobs_t.c.service_id == sid`, `self.jobs_t = Table(name, metadata, autoload_with=engine)`)."""
+    known = {n.removeprefix(CORE) for n in mapped_names(facts) if n.startswith(CORE)}
+    compared = re.compile(rf"([\w.]+)\.(?:c|columns)\.{re.escape(col.name)}\s*(?:==|\.in_\()")
+    return [span for span, code in lines if not is_test_path(span.path) and not is_tooling_path(span.path)
+            and (m := compared.search(code)) is not None and m[1].rpartition(".")[2] not in known | {"__table__"}]
 
 
 def _by_name_on_model(name: str) -> re.Pattern[str]:
