@@ -310,6 +310,15 @@ def sent_later(uses: list[tuple[SqlUse, ListenerFact | None]]) -> set[int]:
     return {id(u) for u, _ in uses if u.awaited is None and (u.span.path, u.function, u.text) in sent}
 
 
+def alembic_operation(facts, use: SqlUse) -> bool:
+    """Is `use` sent by the implementation of an Alembic operation (`@Operations.implementation_for(DropFnOp)`)?
+    Alembic calls it with the operation a migration script builds: it runs as migration code, not on a request."""
+    tree = _module_tree(facts, use.span.path) if use.function else None
+    return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == use.function
+               and any(isinstance(d, ast.Call) and ast.unparse(d.func).endswith("implementation_for")
+                       for d in node.decorator_list) for node in (tree.body if tree else ()))
+
+
 def uncalled_note(facts, use: SqlUse) -> str | None:
     """When nothing in the application runs the function that builds `use` (s05_integrity._uncalled): what to
     say of it, else None."""
@@ -464,7 +473,8 @@ class SqlFromStrings(Rule):
         finding. From the
         database or an attribute the module does not assign: info (a name read from the database's own
         catalogue, `SHOW SCHEMAS` or information_schema, is said to be one). In a migration, which no request
-        reaches, only a value from the database or an unfollowed source is reported, as info (and said to be in
+        reaches (and in an Alembic operation's implementation, `@Operations.implementation_for(Op)`, which
+        runs the operation a migration builds), only a value from the database or an unfollowed source is reported, as info (and said to be in
         the downgrade when it is). A constant, an enum member (of an enum imported from another module of
         the project too: `Role.ADMIN.value`), a number, a
         typed parameter (int, UUID, an enum; or the attribute of a parameter whose class, in any module of the
@@ -542,7 +552,7 @@ def create_reader(conn, password):
                 continue
             seen.add((use.span, hole.expr))
             sent.add((use.span.path, use.function, hole.expr))
-            tooling = is_tooling_path(use.span.path)
+            tooling = is_tooling_path(use.span.path) or alembic_operation(self.facts, use)
             severity = hole_severity(hole, migration=tooling and hole.source != "request")
             if severity is None or (hole.source == "object" and class_constant(self.facts, hole.expr)):
                 continue
