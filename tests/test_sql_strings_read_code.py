@@ -39,3 +39,41 @@ def test_an_alembic_operations_implementation_runs_as_migration_code(tmp_path):
     plain = OPERATIONS.replace("@Operations.implementation_for(DropRoutineOp)\n", "")
     [finding] = found(tmp_path / "plain", {"app/db/operations.py": plain}, "CFG008")
     assert finding.severity == Severity.INFO and "`operation.target.name` is an identifier" in finding.message
+
+
+TABLES = '''
+import re
+
+from sqlalchemy import text
+
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def check_name(name, pattern=NAME):
+    if pattern.match(name) is None:
+        raise ValueError(name)
+
+
+class Store:
+    @classmethod
+    def table_for(cls, source):
+        name = source.parameters.setdefault("table", "rows")
+        check_name(name)
+        return name
+
+    @classmethod
+    def create(cls, conn, source):
+        table = cls.table_for(source)
+        conn.execute(text(f'CREATE INDEX IF NOT EXISTS by_partition ON "{table}" (partition_id)'))
+'''
+
+
+def test_a_name_from_a_method_of_the_class_that_checks_it_before_returning_is_no_finding(tmp_path):
+    """`cls.table_for()` is read in the class: it returns the name only after a function of the module that raises
+    unless the name matches a pattern. A check that raises only on a blacklist, or none, leaves the finding."""
+    assert found(tmp_path / "checked", {"app/store.py": TABLES}, "CFG008") == []
+    for name, changed in (("unchecked", TABLES.replace("        check_name(name)\n", "")),
+                          ("blacklist", TABLES.replace("if pattern.match(name) is None:", "if name in ('drop',):"))):
+        [finding] = found(tmp_path / name, {"app/store.py": changed}, "CFG008")
+        assert finding.severity == Severity.INFO and "`table` is an identifier" in finding.message, finding.message
+

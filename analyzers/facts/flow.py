@@ -95,7 +95,7 @@ class Flow:
         if self._parents is not None:
             return
         self._parents = {}
-        self._methods: set[int] = set()  # functions defined in a class body
+        self._methods: dict[int, ast.ClassDef] = {}  # a function defined in a class body -> that class
         stack: list[tuple[ast.AST, Func | None]] = [(self.tree, None)]
         while stack:
             node, func = stack.pop()
@@ -111,7 +111,7 @@ class Flow:
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 self._references.setdefault(node.id, []).append(node.lineno)
             elif isinstance(node, ast.ClassDef):
-                self._methods.update(id(f) for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))
+                self._methods.update((id(f), node) for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))
             elif isinstance(node, (ast.GeneratorExp, ast.ListComp, ast.SetComp)):
                 for inner_call in walk(node.elt):
                     if isinstance(inner_call, ast.Call):  # its arguments may be the comprehension's own names
@@ -486,7 +486,7 @@ class Flow:
         if name in ("str", "dumps", "repr", "next", "iter") and node.args:
             return self.source(node.args[0], func, depth + 1)
         self._index()
-        defined = self._functions.get(name) if isinstance(node.func, ast.Name) else None
+        defined = self._functions.get(name) if isinstance(node.func, ast.Name) else self._own_method(node, func)
         if defined is not None and self.quotes(defined):
             return "quoted", f"{expr} is quoted by `{name}()` (line {defined.lineno})"
         if defined is not None:
@@ -506,6 +506,31 @@ class Flow:
         if expr == f"`{callee}()`":
             return "unknown", f"{expr} is a call dbreview does not follow"
         return "unknown", f"{expr} is the result of `{callee[:60]}()`, which is not followed"
+
+    def _own_method(self, call: ast.Call, func: Func | None) -> Func | None:
+        """The method `self.name(...)` / `cls.name(...)` calls when `func` is a method of a class of this module that
+        defines `name` itself."""
+        self._index()
+        owner = self._methods.get(id(func)) if func is not None else None
+        if owner is None or not (isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
+                                 and call.func.value.id in ("self", "cls")):
+            return None
+        return next((f for f in owner.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and f.name == call.func.attr), None)
+
+    def _checked_by_call(self, scope: _Scope, func: Func, name: str) -> bool:
+        """Is `name` given, before the line `_before`, to a call standing alone (`check_identifier(name)`) of a
+        function of this module or a method of its class that raises unless it passes a check
+        (`if PATTERN.match(x) is None: raise ...`)?"""
+        for call in scope.calls:
+            if call.lineno > self._before:
+                continue
+            checker = self._functions.get(call.func.id) if isinstance(call.func, ast.Name) else self._own_method(call, func)
+            given = [p for p in _parameters(checker) if isinstance(_argument(checker, p, call), ast.Name)
+                     and _argument(checker, p, call).id == name] if checker is not None else []
+            if given and _raises_unless_valid(checker, given[0]):
+                return True
+        return False
 
     def _reads_catalog(self, node: ast.Call, func: Func | None) -> bool:
         """`conn.execute(text("SELECT relname FROM pg_class ...")).fetchall()`: every table the query reads is
@@ -677,7 +702,7 @@ class Flow:
                 return ("constant" if name.isupper() else "unknown"), f"{expr} is imported from {imported.rsplit('.', 1)[0]}"
             return "unknown", f"{expr} could not be followed"
         scope = self.scope(func)
-        if scope.validated(name, self._before):
+        if scope.validated(name, self._before) or self._checked_by_call(scope, func, name):
             return "validated", f"{expr} is checked before use in `{func.name}`"
         values = scope.assigned.get(name)
         if values and line:
@@ -964,6 +989,7 @@ class _Scope:
         self.checks: list[tuple[int, set[str], bool]] = []  # (line, names tested, the test validates)
         self.statement_of: dict[int, ast.stmt] = {}  # a plain assignment's value -> the assignment
         self.block_of: dict[int, tuple[list[ast.stmt], int]] = {}  # a statement -> its block and place in it
+        self.calls: list[ast.Call] = []  # the calls standing alone as statements (a check that raises)
         for node in walk(func):
             for field in ("body", "orelse", "finalbody"):
                 block = getattr(node, field, None)
@@ -987,6 +1013,8 @@ class _Scope:
                 for item in node.items:
                     if isinstance(item.optional_vars, ast.Name):
                         self.loops.setdefault(item.optional_vars.id, item.context_expr)
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+                self.calls.append(node.value)
             if isinstance(node, (ast.If, ast.Assert)):
                 tested = {n.id for n in walk(node.test) if isinstance(n, ast.Name)}
                 self.checks.append((node.lineno, tested, _validating(node.test)))
@@ -1044,6 +1072,38 @@ def _validating(test: ast.AST) -> bool:
             if called in _VALIDATING or "valid" in called.lower():
                 return True
     return False
+
+
+def _raises_unless_valid(func: Func, param: str) -> bool:
+    """Does `func` raise when its parameter `param` fails a check: `if not PATTERN.match(param): raise`, `if param
+    not in ALLOWED: raise`, `if PATTERN.match(param) is None: raise`, `assert param.isidentifier()`?"""
+    for node in walk(func):
+        tested = isinstance(node, (ast.If, ast.Assert)) and param in {n.id for n in walk(node.test) if isinstance(n, ast.Name)}
+        if tested and isinstance(node, ast.Assert) and _validating(node.test):
+            return True
+        if tested and isinstance(node, ast.If) and _fails(node.test) and any(
+                isinstance(n, ast.Raise) for st in node.body for n in walk(st)):
+            return True
+    return False
+
+
+def _fails(test: ast.AST) -> bool:
+    """Is `test` true when a check fails: `not valid(x)`, `x not in ALLOWED`, `PATTERN.match(x) is None`, one of
+    such joined by `or`?"""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        return any(_fails(v) for v in test.values)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _validating(test.operand)
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        if isinstance(test.ops[0], ast.NotIn):
+            return True
+        return isinstance(test.ops[0], (ast.Is, ast.Eq)) and _validating(test.left) and isinstance(
+            test.comparators[0], ast.Constant) and test.comparators[0].value in (None, False)
+    return False
+
+
+def _parameters(func: Func) -> list[str]:
+    return [a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]]
 
 
 def _parameter(func: Func, name: str) -> tuple[ast.arg, ast.AST | None] | None:

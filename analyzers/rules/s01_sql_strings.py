@@ -479,10 +479,13 @@ class SqlFromStrings(Rule):
         the project too: `Role.ADMIN.value`), a number, a
         typed parameter (int, UUID, an enum; or the attribute of a parameter whose class, in any module of the
         project, declares it an enum or a Literal: `body.status` of `status: Status`), a model's table name
-        (`models.User.__tablename__`, `User.__table__.name`), a name checked against a list, a quoted identifier (the
+        (`models.User.__tablename__`, `User.__table__.name`), a name checked against a list (or given first to a
+        function of the module that raises unless it passes a check: `check_name(name)` of `if not
+        PATTERN.match(name): raise`), a quoted identifier (the
         project's own helper whose body quotes, read in whichever module defines it; SQLAlchemy's column()), what
         a helper of another module returns when every path of it returns such a value whatever it is given (a
         role name it raises on unless it is in a fixed tuple),
+        what a method of the same class returns (`cls.table_for(source)`, read there like a function of the module),
         a value the code generates itself (`uuid4().hex`, `datetime.now().isoformat()`),
         a name a query of only catalogue tables (pg_class, pg_index) returns, or a value from configuration: no
         finding. A number on every path but one that could not be followed (`ctx.get("timeout", 60000)`), or a
