@@ -77,3 +77,56 @@ def test_a_name_from_a_method_of_the_class_that_checks_it_before_returning_is_no
         [finding] = found(tmp_path / name, {"app/store.py": changed}, "CFG008")
         assert finding.severity == Severity.INFO and "`table` is an identifier" in finding.message, finding.message
 
+
+SPEC = '''
+from dataclasses import dataclass
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    version: Optional[str] = None
+
+    def __init__(self, name, version=None):
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "version", version)
+'''
+
+SPEC_MIGRATION = '''
+import json
+from dataclasses import asdict
+
+from alembic import op
+
+from app.specs import Spec
+
+revision = "0002"
+down_revision = None
+TAGGED = json.dumps(asdict(Spec("tagged")))
+
+
+def upgrade():
+    op.execute(f"UPDATE nodes SET spec = '{TAGGED}' WHERE family = 'tagged'")
+
+
+def downgrade():
+    pass
+'''
+
+
+def test_a_dataclass_built_of_literals_and_written_out_is_a_constant(tmp_path):
+    """`json.dumps(asdict(Spec("tagged")))` of a dataclass of the project that holds only what it is given is as
+    constant as "tagged"; a class that computes a field in its __init__, or one given a value read from the database,
+    is still reported."""
+    files = {"app/specs.py": SPEC, "migrations/versions/0002_tag.py": SPEC_MIGRATION}
+    assert found(tmp_path / "literal", files, "CFG008") == []
+    computed = {**files, "app/specs.py": SPEC.replace('"version", version)', '"version", load_version())')}
+    [finding] = found(tmp_path / "computed", computed, "CFG008")
+    assert finding.severity == Severity.INFO and "passes through `app.specs.Spec()`" in finding.message, finding.message
+    stored = {**files, "migrations/versions/0002_tag.py": SPEC_MIGRATION.replace(
+        'TAGGED = json.dumps(asdict(Spec("tagged")))\n', "").replace(
+        "def upgrade():\n", "def upgrade():\n    name = op.get_bind().execute('SELECT name FROM kinds').scalar()\n"
+                             "    TAGGED = json.dumps(asdict(Spec(name)))\n")}
+    [finding] = found(tmp_path / "stored", stored, "CFG008")
+    assert finding.severity == Severity.INFO and "`TAGGED` is a value" in finding.message, finding.message

@@ -58,7 +58,8 @@ _PASSTHROUGH = {"str", "lower", "upper", "strip", "lstrip", "rstrip", "replace",
 # The standard library's pure functions of text: what they return is made of their arguments and nothing else
 # (`textwrap.dedent(TEMPLATE)` is as constant as TEMPLATE).
 _TEXT_OF_ARGUMENTS = {"textwrap.dedent", "textwrap.indent", "textwrap.fill", "textwrap.shorten", "inspect.cleandoc",
-                      "pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath", "os.path.join", "os.path.abspath"}
+                      "pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath", "os.path.join", "os.path.abspath",
+                      "dataclasses.asdict", "dataclasses.astuple"}
 
 
 # Calls that make a value the code generates itself (an id, a time): nothing a caller gives reaches it.
@@ -500,7 +501,13 @@ class Flow:
         while isinstance(root, ast.Attribute):
             root = root.value
         if isinstance(root, ast.Name) and root.id in self.names.imports and defined is None:
-            self._via.append(callee)  # another module's function: the rule reads it (ModuleFacts.quoting)
+            given, mark = [*node.args, *(k.value for k in node.keywords)], (len(self._trail), len(self._via))
+            built = bool(given) and all(self.source(a, func, depth + 1)[0] in SAFE for a in given)
+            if not built:  # what the call returns is followed no further than before
+                del self._trail[mark[0]:], self._via[mark[1]:]
+            # another module's function (the rule reads it: ModuleFacts.quoting), or, given only safe values, a
+            # class whose instances hold what they are given (`Spec("composite")` of a dataclass)
+            self._via.append(f"{callee}~built" if built else callee)
             if self._calls_safe:
                 return "quoted", f"{expr} is what `{callee}()` returns"
         if expr == f"`{callee}()`":

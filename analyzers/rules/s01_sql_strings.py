@@ -9,7 +9,7 @@ import re
 from dataclasses import replace
 
 from analyzers.facts.flow import RISK, Flow, annotated_class
-from analyzers.facts.names import Names
+from analyzers.facts.names import Names, last
 from analyzers.facts.strings import constant_env
 from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.model import Hole, ListenerFact, Span, SqlUse
@@ -178,6 +178,43 @@ def enum_field(facts, path: str, qualname: str, field: str) -> bool | None:
     return imported_enum(facts, home.path, f"{home.module}.{ast.unparse(kind)}")
 
 
+def holds_given(facts, path: str, qualname: str) -> bool | None:
+    """Is the class `qualname` (imported by the module at `path`) a dataclass whose instances hold what they are given
+    and nothing else: no base, literal defaults, no __post_init__, and an __init__ of its own, if any, that only
+    stores its parameters (`object.__setattr__(self, "name", name)`)? None: it is no class of the target dbreview read."""
+    symbols = facts.derived.get("symbols")
+    by_path = facts.derived.setdefault("modules_by_path", {m.path: m for m in facts.modules})
+    if symbols is None or path not in by_path:
+        return None
+    value = symbols.resolve(qualname, by_path[path].module)
+    tree = _module_tree(facts, value.module.path) if value.kind == "class" and value.module is not None else None
+    node = next((n for n in (tree.body if tree else ()) if isinstance(n, ast.ClassDef)
+                 and n.name == value.name.rsplit(".", 1)[-1]), None)
+    if node is None:
+        return None
+    if node.bases or not any(last(ast.unparse(d.func if isinstance(d, ast.Call) else d)) == "dataclass"
+                             for d in node.decorator_list):
+        return False
+    methods = {f.name: f for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    init = methods.get("__init__")
+    params = {a.arg for a in [*init.args.args[1:], *init.args.kwonlyargs]} if init is not None else set()
+    return "__post_init__" not in methods and all(
+        isinstance(st.value, ast.Constant) for st in node.body if isinstance(st, ast.AnnAssign) and st.value is not None
+    ) and all(_stores_parameter(st, params) for st in (init.body if init is not None else ()))
+
+
+def _stores_parameter(st: ast.stmt, params: set[str]) -> bool:
+    """A docstring, `self.x = param` or `object.__setattr__(self, "x", param)`."""
+    if isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant):
+        return True
+    if isinstance(st, ast.Assign):
+        return isinstance(st.value, ast.Name) and st.value.id in params and all(
+            isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self" for t in st.targets)
+    call = st.value if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) else None
+    return call is not None and ast.unparse(call.func) == "object.__setattr__" and len(call.args) == 3 and isinstance(
+        call.args[2], ast.Name) and call.args[2].id in params
+
+
 def _class_constant(node: ast.ClassDef, field: str, depth: int = 0) -> bool:
     """Does the class body assign `field` a literal, or a list or tuple of literals and of such names of its own?"""
     value = next((st.value for st in node.body if isinstance(st, ast.Assign) and len(st.targets) == 1
@@ -270,6 +307,8 @@ def through(facts, path: str, name: str) -> bool | None:
         return literal_callers(facts, parameter["function"], int(parameter["place"]), parameter["param"])
     if name.endswith(".*"):
         return imported_enum(facts, path, name[:-2])
+    if name.endswith("~built"):  # called with safe values only: a class that holds them, or a safe helper
+        return holds_given(facts, path, name[:-6]) or helper_safe(facts, path, name[:-6])
     if ":" in name:  # a parameter's annotated class, and the attribute of it used (flow.Flow._typed_field)
         return enum_field(facts, path, *name.split(":", 1))
     return helper_safe(facts, path, name)
@@ -293,7 +332,7 @@ def settle(facts, use: SqlUse, hole: Hole) -> Hole | None:
     if unread[0].endswith(".*"):
         return replace(hole, why=f"`{hole.expr}` is a member of `{unread[0][:-2]}`, which dbreview could not read (if that "
                                 "is an enum, nothing is injected)")
-    return replace(hole, why=f"`{hole.expr}` passes through `{unread[0]}()`, which dbreview could not read (if that "
+    return replace(hole, why=f"`{hole.expr}` passes through `{unread[0].removesuffix('~built')}()`, which dbreview could not read (if that "
                             "quotes it, nothing is injected)")
 
 
@@ -486,7 +525,9 @@ class SqlFromStrings(Rule):
         a helper of another module returns when every path of it returns such a value whatever it is given (a
         role name it raises on unless it is in a fixed tuple),
         what a method of the same class returns (`cls.table_for(source)`, read there like a function of the module),
-        a value the code generates itself (`uuid4().hex`, `datetime.now().isoformat()`),
+        an instance of a dataclass of the project built only of such values, whose instances hold what they are
+        given (`json.dumps(asdict(Spec("composite")))`: no base, literal defaults, an `__init__` that only stores
+        its parameters), a value the code generates itself (`uuid4().hex`, `datetime.now().isoformat()`),
         a name a query of only catalogue tables (pg_class, pg_index) returns, or a value from configuration: no
         finding. A number on every path but one that could not be followed (`ctx.get("timeout", 60000)`), or a
         value that passes through a function dbreview could not read: info, naming what it could not follow;
