@@ -130,3 +130,49 @@ def test_a_dataclass_built_of_literals_and_written_out_is_a_constant(tmp_path):
                              "    TAGGED = json.dumps(asdict(Spec(name)))\n")}
     [finding] = found(tmp_path / "stored", stored, "CFG008")
     assert finding.severity == Severity.INFO and "`TAGGED` is a value" in finding.message, finding.message
+
+
+PROFILES = '''
+from typing import Optional
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+class ProfileBase(BaseModel):
+    phone: Optional[str] = None
+    country: Optional[str] = None
+
+
+class ProfileIn(ProfileBase):
+    licence_file: Optional[str] = None
+
+
+RENAMED = {"licence_file": "licence_url"}
+
+
+async def save_profile(db: AsyncConnection, user_id: int, profile: ProfileIn, uploaded: dict):
+    data = profile.model_dump(exclude_none=True)
+    for kind, where in uploaded.items():
+        data[RENAMED[kind]] = where
+    data.pop("licence_file", None)
+    columns = ", ".join(data.keys())
+    marks = ", ".join(f"%({key})s" for key in data.keys())
+    await db.exec_driver_sql(f"INSERT INTO profiles (user_id, {columns}) VALUES (%(user_id)s, {marks})", {**data, "user_id": user_id})
+'''
+
+
+def test_the_keys_of_a_pydantic_models_dump_are_the_fields_it_declares(tmp_path):
+    """`profile.model_dump().keys()` of a parameter annotated with a pydantic model of the project that allows no
+    extra field, with keys of a fixed mapping added, are names the code declares; a model that allows extra fields,
+    or a dict that takes another's keys (`data.update(...)`), is still reported."""
+    assert found(tmp_path / "declared", {"app/profiles.py": PROFILES}, "CFG008") == []
+    extra = PROFILES.replace("class ProfileIn(ProfileBase):\n",
+                             'class ProfileIn(ProfileBase):\n    model_config = ConfigDict(extra="allow")\n')
+    updated = PROFILES.replace("    data.pop(", "    data.update(uploaded)\n    data.pop(")
+    for name, changed, why in (("extra", extra, "the keys of `profile.model_dump()` are the fields `ProfileIn` declares, and "
+                                                "those its input brings if it allows extra fields"),
+                               ("updated", updated, "the result of `profile.model_dump()`, which is not followed")):
+        [finding] = found(tmp_path / name, {"app/profiles.py": changed}, "CFG008")
+        assert finding.severity == Severity.INFO and "`columns` is an identifier" in finding.message, finding.message
+        assert why in finding.message, finding.message

@@ -478,6 +478,9 @@ class Flow:
             if name == "format":  # the template and what is formatted into it
                 given = [*node.args, *(k.value for k in node.keywords)]
                 return self._worst([self.source(n, func, depth + 1) for n in (node.func.value, *given)], expr)
+            keys = self._dumped_keys(node.func.value, func, depth) if name == "keys" and not node.args else None
+            if keys is not None:
+                return keys
             if name in _PASSTHROUGH or name in ("get", "pop", "getlist", "setdefault"):
                 return self.source(node.func.value, func, depth + 1)
         if name in ("dict", "zip", "enumerate", "list", "tuple", "set", "frozenset", "sorted", "reversed") and isinstance(node.func, ast.Name) and (
@@ -513,6 +516,39 @@ class Flow:
         if expr == f"`{callee}()`":
             return "unknown", f"{expr} is a call dbreview does not follow"
         return "unknown", f"{expr} is the result of `{callee[:60]}()`, which is not followed"
+
+    def _dumped_keys(self, holder: ast.AST, func: Func | None, depth: int) -> tuple[str, str] | None:
+        """The keys of a name `func` assigns once the dump of a parameter annotated with a class (`data =
+        body.model_dump()`), and then only items under keys of its own (`data[k] = v`) before the SQL is built: the
+        fields that class declares (the rule reads the class: Hole.via `pkg.Body:*keys`) and those keys. None when it
+        is no such name, or something else may add keys to it (`data.update(...)`, handed to a call)."""
+        values = self.scope(func).assigned.get(holder.id, []) if isinstance(holder, ast.Name) and func is not None else []
+        dump = values[0] if len(values) == 1 else None
+        if not (isinstance(dump, ast.Call) and isinstance(dump.func, ast.Attribute) and dump.func.attr in ("model_dump", "dict")
+                and isinstance(dump.func.value, ast.Name)):
+            return None
+        param = _parameter(func, dump.func.value.id)
+        cls = annotated_class(param[0].annotation) if param is not None and param[0].annotation is not None else None
+        if not isinstance(cls, (ast.Name, ast.Attribute)):
+            return None
+        written: list[ast.AST] = []
+        for node in walk(func):
+            if getattr(node, "lineno", 0) > self._before:
+                continue
+            if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and _is_name(node.value, holder.id):
+                written.append(node.slice)
+            elif isinstance(node, ast.Call) and (any(_is_name(a, holder.id) for a in [*node.args, *(k.value for k in node.keywords)])
+                                                 or isinstance(node.func, ast.Attribute) and _is_name(node.func.value, holder.id)
+                                                 and node.func.attr not in ("pop", "get", "keys", "items", "values")):
+                return None  # `data.update(extra)`, `fill(data)`: keys of unknown source
+        self._index()
+        local = isinstance(cls, ast.Name) and cls.id in self._classes
+        self._via.append(f"{self.names.module}.{cls.id}:*keys" if local else f"{self.names.qualname(cls)}:*keys")
+        declared = ("constant", f"the keys of `{dump.func.value.id}.{dump.func.attr}()` are the fields `{ast.unparse(cls)}` "
+                                "declares") if self._calls_safe else (
+            "unknown", f"the keys of `{dump.func.value.id}.{dump.func.attr}()` are the fields `{ast.unparse(cls)}` declares, "
+                       "and those its input brings if it allows extra fields: dbreview could not tell it does not")
+        return self._worst([declared, *(self.source(k, func, depth + 1) for k in written)], self._label(holder))
 
     def _own_method(self, call: ast.Call, func: Func | None) -> Func | None:
         """The method `self.name(...)` / `cls.name(...)` calls when `func` is a method of a class of this module that
@@ -1107,6 +1143,10 @@ def _fails(test: ast.AST) -> bool:
         return isinstance(test.ops[0], (ast.Is, ast.Eq)) and _validating(test.left) and isinstance(
             test.comparators[0], ast.Constant) and test.comparators[0].value in (None, False)
     return False
+
+
+def _is_name(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
 
 
 def _parameters(func: Func) -> list[str]:

@@ -178,6 +178,34 @@ def enum_field(facts, path: str, qualname: str, field: str) -> bool | None:
     return imported_enum(facts, home.path, f"{home.module}.{ast.unparse(kind)}")
 
 
+_EXTRA_ALLOWED = re.compile(r"""\bextra\s*=\s*(?:["']allow["']|Extra\.allow)""")
+
+
+def declared_keys(facts, path: str, qualname: str) -> bool | None:
+    """Are the keys of a dump of the class `qualname` (imported by the module at `path`: `body.model_dump()`) only the
+    fields it declares: a pydantic model, through the project's own bases, none of which allows extra fields
+    (`extra="allow"`)? None: it is no class of the target dbreview read."""
+    symbols = facts.derived.get("symbols")
+    by_path = facts.derived.setdefault("modules_by_path", {m.path: m for m in facts.modules})
+    if symbols is None or path not in by_path:
+        return None
+    todo, seen, pydantic = [symbols.resolve(qualname, by_path[path].module)], 0, False
+    if todo[0].kind != "class":
+        return None
+    while todo and seen < 12:
+        value, seen = todo.pop(), seen + 1
+        if value.kind == "external":
+            pydantic = pydantic or (value.name.startswith("pydantic") and last(value.name) == "BaseModel")
+            continue
+        tree = _module_tree(facts, value.module.path) if value.kind == "class" and value.module is not None else None
+        node = next((n for n in (tree.body if tree else ()) if isinstance(n, ast.ClassDef)
+                     and n.name == value.name.rsplit(".", 1)[-1]), None)
+        if node is None or _EXTRA_ALLOWED.search(ast.unparse(node)):
+            return False if node is not None else None
+        todo.extend(symbols.bases_of(value))
+    return pydantic and not todo
+
+
 def holds_given(facts, path: str, qualname: str) -> bool | None:
     """Is the class `qualname` (imported by the module at `path`) a dataclass whose instances hold what they are given
     and nothing else: no base, literal defaults, no __post_init__, and an __init__ of its own, if any, that only
@@ -309,6 +337,8 @@ def through(facts, path: str, name: str) -> bool | None:
         return imported_enum(facts, path, name[:-2])
     if name.endswith("~built"):  # called with safe values only: a class that holds them, or a safe helper
         return holds_given(facts, path, name[:-6]) or helper_safe(facts, path, name[:-6])
+    if name.endswith(":*keys"):
+        return declared_keys(facts, path, name[:-6])
     if ":" in name:  # a parameter's annotated class, and the attribute of it used (flow.Flow._typed_field)
         return enum_field(facts, path, *name.split(":", 1))
     return helper_safe(facts, path, name)
@@ -524,6 +554,9 @@ class SqlFromStrings(Rule):
         project's own helper whose body quotes, read in whichever module defines it; SQLAlchemy's column()), what
         a helper of another module returns when every path of it returns such a value whatever it is given (a
         role name it raises on unless it is in a fixed tuple),
+        the keys of a parameter's pydantic dump (`data = body.model_dump()`, then `data.keys()`), with only keys of
+        its own added (`data[RENAMED[k]] = v`), where the model, through the project's bases, allows no extra field:
+        the names it declares;
         what a method of the same class returns (`cls.table_for(source)`, read there like a function of the module),
         an instance of a dataclass of the project built only of such values, whose instances hold what they are
         given (`json.dumps(asdict(Spec("composite")))`: no base, literal defaults, an `__init__` that only stores
