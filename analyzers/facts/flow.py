@@ -58,7 +58,8 @@ _PASSTHROUGH = {"str", "lower", "upper", "strip", "lstrip", "rstrip", "replace",
 # The standard library's pure functions of text: what they return is made of their arguments and nothing else
 # (`textwrap.dedent(TEMPLATE)` is as constant as TEMPLATE).
 _TEXT_OF_ARGUMENTS = {"textwrap.dedent", "textwrap.indent", "textwrap.fill", "textwrap.shorten", "inspect.cleandoc",
-                      "pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath", "os.path.join", "os.path.abspath"}
+                      "pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath", "os.path.join", "os.path.abspath",
+                      "dataclasses.asdict", "dataclasses.astuple"}
 
 
 # Calls that make a value the code generates itself (an id, a time): nothing a caller gives reaches it.
@@ -96,7 +97,7 @@ class Flow:
         if self._parents is not None:
             return
         self._parents = {}
-        self._methods: set[int] = set()  # functions defined in a class body
+        self._methods: dict[int, ast.ClassDef] = {}  # a function defined in a class body -> that class
         stack: list[tuple[ast.AST, Func | None]] = [(self.tree, None)]
         while stack:
             node, func = stack.pop()
@@ -112,7 +113,7 @@ class Flow:
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 self._references.setdefault(node.id, []).append(node.lineno)
             elif isinstance(node, ast.ClassDef):
-                self._methods.update(id(f) for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))
+                self._methods.update((id(f), node) for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))
             elif isinstance(node, (ast.GeneratorExp, ast.ListComp, ast.SetComp)):
                 for inner_call in walk(node.elt):
                     if isinstance(inner_call, ast.Call):  # its arguments may be the comprehension's own names
@@ -478,6 +479,9 @@ class Flow:
             if name == "format":  # the template and what is formatted into it
                 given = [*node.args, *(k.value for k in node.keywords)]
                 return self._worst([self.source(n, func, depth + 1) for n in (node.func.value, *given)], expr)
+            keys = self._dumped_keys(node.func.value, func, depth) if name == "keys" and not node.args else None
+            if keys is not None:
+                return keys
             if name in _PASSTHROUGH or name in ("get", "pop", "getlist", "setdefault"):
                 return self.source(node.func.value, func, depth + 1)
         if name in ("dict", "zip", "enumerate", "list", "tuple", "set", "frozenset", "sorted", "reversed") and isinstance(node.func, ast.Name) and (
@@ -487,7 +491,7 @@ class Flow:
         if name in ("str", "dumps", "repr", "next", "iter") and node.args:
             return self.source(node.args[0], func, depth + 1)
         self._index()
-        defined = self._functions.get(name) if isinstance(node.func, ast.Name) else None
+        defined = self._functions.get(name) if isinstance(node.func, ast.Name) else self._own_method(node, func)
         if defined is not None and self.quotes(defined):
             return "quoted", f"{expr} is quoted by `{name}()` (line {defined.lineno})"
         if defined is not None:
@@ -501,12 +505,76 @@ class Flow:
         while isinstance(root, ast.Attribute):
             root = root.value
         if isinstance(root, ast.Name) and root.id in self.names.imports and defined is None:
-            self._via.append(callee)  # another module's function: the rule reads it (ModuleFacts.quoting)
+            given, mark = [*node.args, *(k.value for k in node.keywords)], (len(self._trail), len(self._via))
+            built = bool(given) and all(self.source(a, func, depth + 1)[0] in SAFE for a in given)
+            if not built:  # what the call returns is followed no further than before
+                del self._trail[mark[0]:], self._via[mark[1]:]
+            # another module's function (the rule reads it: ModuleFacts.quoting), or, given only safe values, a
+            # class whose instances hold what they are given (`Spec("composite")` of a dataclass)
+            self._via.append(f"{callee}~built" if built else callee)
             if self._calls_safe:
                 return "quoted", f"{expr} is what `{callee}()` returns"
         if expr == f"`{callee}()`":
             return "unknown", f"{expr} is a call dbreview does not follow"
         return "unknown", f"{expr} is the result of `{callee[:60]}()`, which is not followed"
+
+    def _dumped_keys(self, holder: ast.AST, func: Func | None, depth: int) -> tuple[str, str] | None:
+        """The keys of a name `func` assigns once the dump of a parameter annotated with a class (`data =
+        body.model_dump()`), and then only items under keys of its own (`data[k] = v`) before the SQL is built: the
+        fields that class declares (the rule reads the class: Hole.via `pkg.Body:*keys`) and those keys. None when it
+        is no such name, or something else may add keys to it (`data.update(...)`, handed to a call)."""
+        values = self.scope(func).assigned.get(holder.id, []) if isinstance(holder, ast.Name) and func is not None else []
+        dump = values[0] if len(values) == 1 else None
+        if not (isinstance(dump, ast.Call) and isinstance(dump.func, ast.Attribute) and dump.func.attr in ("model_dump", "dict")
+                and isinstance(dump.func.value, ast.Name)):
+            return None
+        param = _parameter(func, dump.func.value.id)
+        cls = annotated_class(param[0].annotation) if param is not None and param[0].annotation is not None else None
+        if not isinstance(cls, (ast.Name, ast.Attribute)):
+            return None
+        written: list[ast.AST] = []
+        for node in walk(func):
+            if getattr(node, "lineno", 0) > self._before:
+                continue
+            if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and _is_name(node.value, holder.id):
+                written.append(node.slice)
+            elif isinstance(node, ast.Call) and (any(_is_name(a, holder.id) for a in [*node.args, *(k.value for k in node.keywords)])
+                                                 or isinstance(node.func, ast.Attribute) and _is_name(node.func.value, holder.id)
+                                                 and node.func.attr not in ("pop", "get", "keys", "items", "values")):
+                return None  # `data.update(extra)`, `fill(data)`: keys of unknown source
+        self._index()
+        local = isinstance(cls, ast.Name) and cls.id in self._classes
+        self._via.append(f"{self.names.module}.{cls.id}:*keys" if local else f"{self.names.qualname(cls)}:*keys")
+        declared = ("constant", f"the keys of `{dump.func.value.id}.{dump.func.attr}()` are the fields `{ast.unparse(cls)}` "
+                                "declares") if self._calls_safe else (
+            "unknown", f"the keys of `{dump.func.value.id}.{dump.func.attr}()` are the fields `{ast.unparse(cls)}` declares, "
+                       "and those its input brings if it allows extra fields: dbreview could not tell it does not")
+        return self._worst([declared, *(self.source(k, func, depth + 1) for k in written)], self._label(holder))
+
+    def _own_method(self, call: ast.Call, func: Func | None) -> Func | None:
+        """The method `self.name(...)` / `cls.name(...)` calls when `func` is a method of a class of this module that
+        defines `name` itself."""
+        self._index()
+        owner = self._methods.get(id(func)) if func is not None else None
+        if owner is None or not (isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
+                                 and call.func.value.id in ("self", "cls")):
+            return None
+        return next((f for f in owner.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and f.name == call.func.attr), None)
+
+    def _checked_by_call(self, scope: _Scope, func: Func, name: str) -> bool:
+        """Is `name` given, before the line `_before`, to a call standing alone (`check_identifier(name)`) of a
+        function of this module or a method of its class that raises unless it passes a check
+        (`if PATTERN.match(x) is None: raise ...`)?"""
+        for call in scope.calls:
+            if call.lineno > self._before:
+                continue
+            checker = self._functions.get(call.func.id) if isinstance(call.func, ast.Name) else self._own_method(call, func)
+            given = [p for p in _parameters(checker) if isinstance(_argument(checker, p, call), ast.Name)
+                     and _argument(checker, p, call).id == name] if checker is not None else []
+            if given and _raises_unless_valid(checker, given[0]):
+                return True
+        return False
 
     def _reads_catalog(self, node: ast.Call, func: Func | None) -> bool:
         """`conn.execute(text("SELECT relname FROM pg_class ...")).fetchall()`: every table the query reads is
@@ -693,7 +761,7 @@ class Flow:
                 return ("constant" if name.isupper() else "unknown"), f"{expr} is imported from {imported.rsplit('.', 1)[0]}"
             return "unknown", f"{expr} could not be followed"
         scope = self.scope(func)
-        if scope.validated(name, self._before):
+        if scope.validated(name, self._before) or self._checked_by_call(scope, func, name):
             return "validated", f"{expr} is checked before use in `{func.name}`"
         values = scope.assigned.get(name)
         if values and line:
@@ -980,6 +1048,7 @@ class _Scope:
         self.checks: list[tuple[int, set[str], bool]] = []  # (line, names tested, the test validates)
         self.statement_of: dict[int, ast.stmt] = {}  # a plain assignment's value -> the assignment
         self.block_of: dict[int, tuple[list[ast.stmt], int]] = {}  # a statement -> its block and place in it
+        self.calls: list[ast.Call] = []  # the calls standing alone as statements (a check that raises)
         for node in walk(func):
             for field in ("body", "orelse", "finalbody"):
                 block = getattr(node, field, None)
@@ -1003,6 +1072,8 @@ class _Scope:
                 for item in node.items:
                     if isinstance(item.optional_vars, ast.Name):
                         self.loops.setdefault(item.optional_vars.id, item.context_expr)
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+                self.calls.append(node.value)
             if isinstance(node, (ast.If, ast.Assert)):
                 tested = {n.id for n in walk(node.test) if isinstance(n, ast.Name)}
                 self.checks.append((node.lineno, tested, _validating(node.test)))
@@ -1060,6 +1131,42 @@ def _validating(test: ast.AST) -> bool:
             if called in _VALIDATING or "valid" in called.lower():
                 return True
     return False
+
+
+def _raises_unless_valid(func: Func, param: str) -> bool:
+    """Does `func` raise when its parameter `param` fails a check: `if not PATTERN.match(param): raise`, `if param
+    not in ALLOWED: raise`, `if PATTERN.match(param) is None: raise`, `assert param.isidentifier()`?"""
+    for node in walk(func):
+        tested = isinstance(node, (ast.If, ast.Assert)) and param in {n.id for n in walk(node.test) if isinstance(n, ast.Name)}
+        if tested and isinstance(node, ast.Assert) and _validating(node.test):
+            return True
+        if tested and isinstance(node, ast.If) and _fails(node.test) and any(
+                isinstance(n, ast.Raise) for st in node.body for n in walk(st)):
+            return True
+    return False
+
+
+def _fails(test: ast.AST) -> bool:
+    """Is `test` true when a check fails: `not valid(x)`, `x not in ALLOWED`, `PATTERN.match(x) is None`, one of
+    such joined by `or`?"""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        return any(_fails(v) for v in test.values)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _validating(test.operand)
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        if isinstance(test.ops[0], ast.NotIn):
+            return True
+        return isinstance(test.ops[0], (ast.Is, ast.Eq)) and _validating(test.left) and isinstance(
+            test.comparators[0], ast.Constant) and test.comparators[0].value in (None, False)
+    return False
+
+
+def _is_name(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _parameters(func: Func) -> list[str]:
+    return [a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]]
 
 
 def _parameter(func: Func, name: str) -> tuple[ast.arg, ast.AST | None] | None:

@@ -9,7 +9,7 @@ import re
 from dataclasses import replace
 
 from analyzers.facts.flow import RISK, Flow, annotated_class
-from analyzers.facts.names import Names
+from analyzers.facts.names import Names, last
 from analyzers.facts.strings import constant_env
 from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.model import Hole, ListenerFact, Span, SqlUse
@@ -178,6 +178,71 @@ def enum_field(facts, path: str, qualname: str, field: str) -> bool | None:
     return imported_enum(facts, home.path, f"{home.module}.{ast.unparse(kind)}")
 
 
+_EXTRA_ALLOWED = re.compile(r"""\bextra\s*=\s*(?:["']allow["']|Extra\.allow)""")
+
+
+def declared_keys(facts, path: str, qualname: str) -> bool | None:
+    """Are the keys of a dump of the class `qualname` (imported by the module at `path`: `body.model_dump()`) only the
+    fields it declares: a pydantic model, through the project's own bases, none of which allows extra fields
+    (`extra="allow"`)? None: it is no class of the target dbreview read."""
+    symbols = facts.derived.get("symbols")
+    by_path = facts.derived.setdefault("modules_by_path", {m.path: m for m in facts.modules})
+    if symbols is None or path not in by_path:
+        return None
+    todo, seen, pydantic = [symbols.resolve(qualname, by_path[path].module)], 0, False
+    if todo[0].kind != "class":
+        return None
+    while todo and seen < 12:
+        value, seen = todo.pop(), seen + 1
+        if value.kind == "external":
+            pydantic = pydantic or (value.name.startswith("pydantic") and last(value.name) == "BaseModel")
+            continue
+        tree = _module_tree(facts, value.module.path) if value.kind == "class" and value.module is not None else None
+        node = next((n for n in (tree.body if tree else ()) if isinstance(n, ast.ClassDef)
+                     and n.name == value.name.rsplit(".", 1)[-1]), None)
+        if node is None or _EXTRA_ALLOWED.search(ast.unparse(node)):
+            return False if node is not None else None
+        todo.extend(symbols.bases_of(value))
+    return pydantic and not todo
+
+
+def holds_given(facts, path: str, qualname: str) -> bool | None:
+    """Is the class `qualname` (imported by the module at `path`) a dataclass whose instances hold what they are given
+    and nothing else: no base, literal defaults, no __post_init__, and an __init__ of its own, if any, that only
+    stores its parameters (`object.__setattr__(self, "name", name)`)? None: it is no class of the target dbreview read."""
+    symbols = facts.derived.get("symbols")
+    by_path = facts.derived.setdefault("modules_by_path", {m.path: m for m in facts.modules})
+    if symbols is None or path not in by_path:
+        return None
+    value = symbols.resolve(qualname, by_path[path].module)
+    tree = _module_tree(facts, value.module.path) if value.kind == "class" and value.module is not None else None
+    node = next((n for n in (tree.body if tree else ()) if isinstance(n, ast.ClassDef)
+                 and n.name == value.name.rsplit(".", 1)[-1]), None)
+    if node is None:
+        return None
+    if node.bases or not any(last(ast.unparse(d.func if isinstance(d, ast.Call) else d)) == "dataclass"
+                             for d in node.decorator_list):
+        return False
+    methods = {f.name: f for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    init = methods.get("__init__")
+    params = {a.arg for a in [*init.args.args[1:], *init.args.kwonlyargs]} if init is not None else set()
+    return "__post_init__" not in methods and all(
+        isinstance(st.value, ast.Constant) for st in node.body if isinstance(st, ast.AnnAssign) and st.value is not None
+    ) and all(_stores_parameter(st, params) for st in (init.body if init is not None else ()))
+
+
+def _stores_parameter(st: ast.stmt, params: set[str]) -> bool:
+    """A docstring, `self.x = param` or `object.__setattr__(self, "x", param)`."""
+    if isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant):
+        return True
+    if isinstance(st, ast.Assign):
+        return isinstance(st.value, ast.Name) and st.value.id in params and all(
+            isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self" for t in st.targets)
+    call = st.value if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) else None
+    return call is not None and ast.unparse(call.func) == "object.__setattr__" and len(call.args) == 3 and isinstance(
+        call.args[2], ast.Name) and call.args[2].id in params
+
+
 def _class_constant(node: ast.ClassDef, field: str, depth: int = 0) -> bool:
     """Does the class body assign `field` a literal, or a list or tuple of literals and of such names of its own?"""
     value = next((st.value for st in node.body if isinstance(st, ast.Assign) and len(st.targets) == 1
@@ -270,6 +335,10 @@ def through(facts, path: str, name: str) -> bool | None:
         return literal_callers(facts, parameter["function"], int(parameter["place"]), parameter["param"])
     if name.endswith(".*"):
         return imported_enum(facts, path, name[:-2])
+    if name.endswith("~built"):  # called with safe values only: a class that holds them, or a safe helper
+        return holds_given(facts, path, name[:-6]) or helper_safe(facts, path, name[:-6])
+    if name.endswith(":*keys"):
+        return declared_keys(facts, path, name[:-6])
     if ":" in name:  # a parameter's annotated class, and the attribute of it used (flow.Flow._typed_field)
         return enum_field(facts, path, *name.split(":", 1))
     return helper_safe(facts, path, name)
@@ -293,7 +362,7 @@ def settle(facts, use: SqlUse, hole: Hole) -> Hole | None:
     if unread[0].endswith(".*"):
         return replace(hole, why=f"`{hole.expr}` is a member of `{unread[0][:-2]}`, which dbreview could not read (if that "
                                 "is an enum, nothing is injected)")
-    return replace(hole, why=f"`{hole.expr}` passes through `{unread[0]}()`, which dbreview could not read (if that "
+    return replace(hole, why=f"`{hole.expr}` passes through `{unread[0].removesuffix('~built')}()`, which dbreview could not read (if that "
                             "quotes it, nothing is injected)")
 
 
@@ -308,6 +377,15 @@ def sent_later(uses: list[tuple[SqlUse, ListenerFact | None]]) -> set[int]:
     reported where the statement is sent is not reported again where it is built."""
     sent = {(u.span.path, u.function, u.text) for u, _ in uses if u.awaited is not None}
     return {id(u) for u, _ in uses if u.awaited is None and (u.span.path, u.function, u.text) in sent}
+
+
+def alembic_operation(facts, use: SqlUse) -> bool:
+    """Is `use` sent by the implementation of an Alembic operation (`@Operations.implementation_for(DropFnOp)`)?
+    Alembic calls it with the operation a migration script builds: it runs as migration code, not on a request."""
+    tree = _module_tree(facts, use.span.path) if use.function else None
+    return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == use.function
+               and any(isinstance(d, ast.Call) and ast.unparse(d.func).endswith("implementation_for")
+                       for d in node.decorator_list) for node in (tree.body if tree else ()))
 
 
 def uncalled_note(facts, use: SqlUse) -> str | None:
@@ -467,16 +545,25 @@ class SqlFromStrings(Rule):
         finding. From the
         database or an attribute the module does not assign: info (a name read from the database's own
         catalogue, `SHOW SCHEMAS` or information_schema, is said to be one). In a migration, which no request
-        reaches, only a value from the database or an unfollowed source is reported, as info (and said to be in
+        reaches (and in an Alembic operation's implementation, `@Operations.implementation_for(Op)`, which
+        runs the operation a migration builds), only a value from the database or an unfollowed source is reported, as info (and said to be in
         the downgrade when it is). A constant, an enum member (of an enum imported from another module of
         the project too: `Role.ADMIN.value`), a number, a
         typed parameter (int, UUID, an enum; or the attribute of a parameter whose class, in any module of the
         project, declares it an enum or a Literal: `body.status` of `status: Status`), a model's table name
-        (`models.User.__tablename__`, `User.__table__.name`), a name checked against a list, a quoted identifier (the
+        (`models.User.__tablename__`, `User.__table__.name`), a name checked against a list (or given first to a
+        function of the module that raises unless it passes a check: `check_name(name)` of `if not
+        PATTERN.match(name): raise`), a quoted identifier (the
         project's own helper whose body quotes, read in whichever module defines it; SQLAlchemy's column()), what
         a helper of another module returns when every path of it returns such a value whatever it is given (a
         role name it raises on unless it is in a fixed tuple),
-        a value the code generates itself (`uuid4().hex`, `datetime.now().isoformat()`),
+        the keys of a parameter's pydantic dump (`data = body.model_dump()`, then `data.keys()`), with only keys of
+        its own added (`data[RENAMED[k]] = v`), where the model, through the project's bases, allows no extra field:
+        the names it declares;
+        what a method of the same class returns (`cls.table_for(source)`, read there like a function of the module),
+        an instance of a dataclass of the project built only of such values, whose instances hold what they are
+        given (`json.dumps(asdict(Spec("composite")))`: no base, literal defaults, an `__init__` that only stores
+        its parameters), a value the code generates itself (`uuid4().hex`, `datetime.now().isoformat()`),
         a name a query of only catalogue tables (pg_class, pg_index) returns, or a value from configuration: no
         finding. A number on every path but one that could not be followed (`ctx.get("timeout", 60000)`), or a
         value that passes through a function dbreview could not read: info, naming what it could not follow;
@@ -545,7 +632,7 @@ def create_reader(conn, password):
                 continue
             seen.add((use.span, hole.expr))
             sent.add((use.span.path, use.function, hole.expr))
-            tooling = is_tooling_path(use.span.path)
+            tooling = is_tooling_path(use.span.path) or alembic_operation(self.facts, use)
             severity = hole_severity(hole, migration=tooling and hole.source != "request")
             if severity is None or (hole.source == "object" and class_constant(self.facts, hole.expr)):
                 continue
