@@ -80,3 +80,86 @@ def test_a_project_that_does_not_scope_its_reads_of_the_table_is_not_judged(tmp_
     loose = files(route)
     loose["app/routes.py"] = loose["app/routes.py"].replace(", Vault.organisation_id == organisation.id", "")
     assert found(tmp_path, loose, "TEN017") == []
+
+
+def test_a_module_that_spells_no_decorator_and_no_load_is_not_parsed(tmp_path, monkeypatch):
+    """TEN017 reads every application module; one that cannot define a route handler (no `@`) nor a loader (no `get`,
+    `filter`, `where`), or has no `def` at all, is not parsed for it, and the finding is the same."""
+    from analyzers.rules import s06_app_scoping
+
+    parsed = []
+    parse = s06_app_scoping.parse_python
+    monkeypatch.setattr(s06_app_scoping, "parse_python", lambda text, path: parsed.append(path) or parse(text, path))
+    route = '\n\n@router.get("/vaults/{vault_id}")\ndef get_vault(session, vault_id: int):\n    return session.get(Vault, vault_id)\n'
+    more = {"app/schemas.py": "class VaultIn:\n    name: str\n", "app/sums.py": "def add(a, b):\n    return a + b\n"}
+    (f,) = found(tmp_path, {**files(route), **more}, "TEN017")
+    assert f.location.start_line == 20
+    assert "app/routes.py" in parsed and "app/models.py" in parsed
+    assert "app/schemas.py" not in parsed and "app/sums.py" not in parsed
+
+
+def test_functions_and_own_nodes_are_those_of_a_walk_of_every_node():
+    """functions_in enters statements only and own_nodes takes walk.children: the same nodes, in the same order, as a
+    recursive walk of every child (functions under if/else, try/except/finally, with, loops, match cases, classes,
+    other functions; lambdas and comprehensions, which are not functions)."""
+    import ast
+
+    from analyzers.rules.s06_app_scoping import functions_in, own_nodes
+
+    source = '''
+@decorate(lambda x: [y for y in x])
+def first(a, b=lambda: 1):
+    def inner():
+        class Local:
+            def method(self):
+                return [lambda: z for z in range(3)]
+        return Local
+    try:
+        pass
+    except ValueError:
+        def handler(): pass
+    else:
+        async def other(): pass
+    finally:
+        def last(): pass
+    return inner
+
+if flag:
+    def chosen(): pass
+else:
+    with context() as c:
+        for i in c:
+            def looped(): pass
+        else:
+            while True:
+                def waited(): pass
+match value:
+    case [1, *rest]:
+        def matched(): pass
+    case _:
+        class Fallback:
+            async def run(self): await go(lambda q: q)
+'''
+    tree = ast.parse(source)
+
+    def every(node, outer):  # the walk it replaces
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                yield child, outer
+                yield from every(child, (*outer, child))
+            else:
+                yield from every(child, outer)
+
+    def every_own(func):
+        todo = list(ast.iter_child_nodes(func))
+        while todo:
+            node = todo.pop()
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                yield node
+                todo.extend(ast.iter_child_nodes(node))
+
+    expected = list(every(tree, ()))
+    assert [f.name for f, _ in expected] == ["first", "inner", "method", "handler", "other", "last", "chosen", "looped",
+                                              "waited", "matched", "run"]
+    assert list(functions_in(tree, ())) == expected
+    assert all(list(own_nodes(f)) == list(every_own(f)) for f, _ in expected)

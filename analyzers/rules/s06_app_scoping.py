@@ -11,6 +11,7 @@ from typing import Iterator
 from analyzers.facts.model import Facts, Span, TableFact
 from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.paths import is_test_path, is_tooling_path
+from analyzers.facts.walk import children
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.code_use import app_queries
@@ -326,24 +327,32 @@ def _optional_scopes(tree: ast.Module, models: dict[str, tuple[TableFact, str]])
                             built_model if built_model != model else "")
 
 
+_HOLDS_STATEMENTS = (ast.stmt, ast.excepthandler, ast.match_case)  # the nodes a def can be under
+
+
 def functions_in(node: ast.AST, outer: tuple) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef, tuple]]:
-    for child in ast.iter_child_nodes(node):
+    """Each function under `node` in preorder, with the functions around it. A def is a statement, so only statements
+    (and the handlers and cases that hold them) are entered, never an expression; and a stack, not nested generators,
+    whose every value passes through one generator per level of the tree (TEN017 reads every module)."""
+    todo = [(child, outer) for child in reversed(children(node)) if isinstance(child, _HOLDS_STATEMENTS)]
+    while todo:
+        child, around = todo.pop()
         if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            yield child, outer
-            yield from functions_in(child, (*outer, child))
-        else:
-            yield from functions_in(child, outer)
+            yield child, around
+            around = (*around, child)
+        todo.extend([(grandchild, around) for grandchild in reversed(children(child))
+                     if isinstance(grandchild, _HOLDS_STATEMENTS)])
 
 
 def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
     """The nodes of a function's body, not those of the functions and classes it defines."""
-    todo = list(ast.iter_child_nodes(func))
+    todo = children(func)
     while todo:
         node = todo.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             continue
         yield node
-        todo.extend(ast.iter_child_nodes(node))
+        todo.extend(children(node))
 
 
 def _params(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:

@@ -105,11 +105,10 @@ def note(session, note_id: int{extra}):
         if not columns:
             return
         names, reads, rls = mapped_names(facts), tenant_reads(facts), rls_by_table(facts)
-        trees: dict[str, ast.Module | None] = {}
-        loaders = _loaders(facts, trees)
-        for path in python_paths(facts):
-            tree = None if all_tenants_path(path) else module_tree(facts, path, trees)
-            for func, _ in functions_in(tree, ()) if tree is not None else ():
+        functions = _functions(facts)
+        loaders = _loaders(functions)
+        for path, funcs in functions.items():
+            for func in funcs:
                 params = _route_params(func)
                 body = _body(func) if params else ""
                 if not params or _GUARDED.search(body):
@@ -160,19 +159,39 @@ def _body(func) -> str:
     return "\n".join(ast.unparse(stmt) for stmt in func.body)
 
 
-def _loaders(facts: Facts, trees: dict[str, ast.Module | None]) -> dict[str, list[tuple[int | None, str, str, Span]]]:
+def _functions(facts: Facts) -> dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """The functions of each module outside admin, tooling and tests, in preorder: read once for the handlers and the
+    loaders both. A module that cannot hold either is not parsed (a third of polar's)."""
+    trees: dict[str, ast.Module | None] = {}
+    return {path: [func for func, _ in functions_in(tree, ())] for path in python_paths(facts)
+            if not all_tenants_path(path) and _may_hold(facts, path) and (tree := module_tree(facts, path, trees)) is not None}
+
+
+def _may_hold(facts: Facts, path: str) -> bool:
+    """Whether the module may define a route handler (a decorator's `@`) or a loader (a call of `get`, `get_or_404`,
+    `filter`, `where` or `filter_by`): words a module must spell, in ASCII, to hold either (Python folds some other
+    letters into ASCII names: a module with them is parsed)."""
+    text = "\n".join(facts.lines(Span(path, 1, 10**9)))
+    return not text.isascii() or "def" in text and any(word in text for word in ("@", "get", "filter", "where"))
+
+
+def _loaders(functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]]
+             ) -> dict[str, list[tuple[int | None, str, str, Span]]]:
     """Functions of the project that load a row by one of their parameters alone and name no check: their name ->
     (the parameter's position after self/cls, its name, the model, where)."""
     out: dict[str, list[tuple[int | None, str, str, Span]]] = {}
-    for path in python_paths(facts):
-        tree = None if all_tenants_path(path) else module_tree(facts, path, trees)
-        for func, _ in functions_in(tree, ()) if tree is not None else ():
-            if any(_route(d) for d in func.decorator_list) or _GUARDED.search(_body(func)):
+    for path, funcs in functions.items():
+        for func in funcs:
+            if any(_route(d) for d in func.decorator_list):
                 continue
             positional = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
             positional = positional[1:] if positional[:1] in (["self"], ["cls"]) else positional
             params = {*positional, *(a.arg for a in func.args.kwonlyargs)}
-            for look in _direct(func, params):
+            # the loads first: most functions load nothing, and the check's words are looked for in the unparsed body
+            looks = list(_direct(func, params)) if params else []
+            if not looks or _GUARDED.search(_body(func)):
+                continue
+            for look in looks:
                 where = positional.index(look.param) if look.param in positional else None
                 out.setdefault(func.name, []).append((where, look.param, look.model, Span(path, look.line, look.line)))
     return out
