@@ -122,9 +122,16 @@ class Upload(Base):
     assert f.severity.value == "info" and f.anchor == "drift:pk:uploads"
     assert f.message.startswith("Upload (uploads): the table has no primary key in the migrations (migrations/versions/0002_r.py:")
     assert "while the model maps (id) as one: nothing in the database keeps (id) unique" in f.message
-    # a unique constraint over the mapped key: rows are told apart, nothing to say
+    assert "if duplicates get in, rows that share (id) load as one object in the session's identity map" in f.message
+    # a unique constraint over the mapped key: rows are told apart, but the table still has no key
     unique = create.replace('sa.PrimaryKeyConstraint("owner_id"),', 'sa.PrimaryKeyConstraint("owner_id"),\n    sa.UniqueConstraint("id"),')
-    assert _keys(tmp_path, models, unique, dropped) == []
+    (f,) = _keys(tmp_path, models, unique, dropped)
+    assert f.severity.value == "info" and "rows load apart (the database keeps (id) unique)" in f.message
+    assert "logical replication" in f.message
+    # a key the model fills for each new row: only rows written otherwise can share it
+    filled = models.replace("id = Column(Integer, primary_key=True)", "id = Column(Integer, primary_key=True, default=next_id)")
+    (f,) = _keys(tmp_path, filled, create, dropped)
+    assert f.severity.value == "info" and "the model fills (id) for each new row" in f.message
 
 
 def test_no_primary_key_but_a_wider_unique_key(tmp_path):
@@ -171,6 +178,36 @@ class Device(Base):
     # without the unique constraint, rows may share a serial: a warning
     (f,) = _keys(tmp_path, models, create.replace(", unique=True", ""))
     assert f.severity.value == "warning" and "nothing in the database keeps (serial) unique" in f.message
+    # the same, with a key the model generates: info
+    generated = models.replace("serial = Column(String(40), primary_key=True)", "serial = Column(String(40), primary_key=True, default=new_serial)")
+    (f,) = _keys(tmp_path, generated, create.replace(", unique=True", ""))
+    assert f.severity.value == "info" and "the model fills (serial) for each new row, so only rows written otherwise" in f.message
+
+
+def test_a_mixins_key_that_several_tables_migrate_otherwise_is_one_finding(tmp_path):
+    models = HEADER + """
+
+class Keyed:
+    id = Column(Integer, primary_key=True)
+    code = Column(String(20), primary_key=True)
+
+
+class Region(Keyed, Base):
+    __tablename__ = "regions"
+
+
+class Site(Keyed, Base):
+    __tablename__ = "sites"
+"""
+    create = "\n".join(
+        f'op.create_table("{t}", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("code", sa.String(20), nullable=False, unique=True))'
+        for t in ("regions", "sites"))
+    (f,) = _keys(tmp_path, models, create)
+    assert f.anchor == "drift:pk:Keyed" and f.severity.value == "info"
+    assert f.message.startswith("2 tables take their primary key from Keyed and the migrations key each of them the same other way "
+                                "(Region (regions), Site (sites)); first: Region (regions): the model maps (id, code)")
+    assert (f.location.path, f.location.start_line) == ("app/models.py", _line(models, "id = Column"))
+    assert len(f.covers) == 2
 
 
 def test_where_the_migrations_key_is_not_known_nothing_is_said(tmp_path):

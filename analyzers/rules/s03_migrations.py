@@ -1325,12 +1325,17 @@ class ModelMigrationDrift(Rule):
         # one mixin column whose length or NULL-ness the migrations of several tables spell otherwise: one finding, not
         # one a table
         self._shared: dict[tuple[str, str, int, str], list[tuple]] = {}
+        self._mixin_keys: dict[tuple, list[tuple]] = {}  # a mixin's key that several tables' migrations key otherwise
         found = list(self._compared())
         grouped = {id(f) for drifts in self._shared.values() if len(drifts) > 1 for *_, f in drifts}
+        grouped |= {id(f) for keyed in self._mixin_keys.values() if len(keyed) > 1 for _, f in keyed}
         yield from (f for f in found if id(f) not in grouped)
         for (kind, *_), drifts in self._shared.items():
             if len(drifts) > 1:
                 yield self._shared_length(drifts) if kind == "length" else self._shared_nullability(kind, drifts)
+        for keyed in self._mixin_keys.values():
+            if len(keyed) > 1:
+                yield self._mixin_key_drift([m for m, _ in keyed], [f for _, f in keyed])
 
     def _share(self, kind: str, model, cols: list[tuple], found: Finding) -> None:
         """Keep a finding about one column of a mixin (`cols`: its (column, migrated column, ...)), which other tables
@@ -1484,7 +1489,8 @@ class ModelMigrationDrift(Rule):
 
     def _key_drift(self, model, db, gaps: list[Unread]) -> Finding | None:
         """The model's primary key against the one the migrations leave on its table (pk_drift.py); nothing where a
-        step about the table could not be read, nor where either key is not known."""
+        step about the table could not be read, nor where either key is not known. A key the model takes whole from
+        a mixin is kept in self._mixin_keys, which check() makes one finding of where several tables share it."""
         if gaps or model.view:
             return None
         mine, theirs = pk_drift.model_key(model), pk_drift.migrated_key(self.facts, model, db.name)
@@ -1492,10 +1498,14 @@ class ModelMigrationDrift(Rule):
             return None
         if any(c not in db.columns for c in (*mine, *theirs.columns)):
             return None  # a key column the other side lacks: the column drift says so
+
         def cols(key) -> str:
             return f"({', '.join(key)})"
+
         at = f"{theirs.span.path}:{theirs.span.start}"
-        span = next((c.span for c in model.columns.values() if c.name == mine[0]), first_line(model.span))
+        columns = {c.name: c for c in model.columns.values()}
+        own = [columns[c] for c in mine if c in columns and columns[c].declared_in == model.class_name]
+        span = own[0].span if own else next((columns[c].span for c in mine if c in columns), first_line(model.span))
         anchor, related = f"drift:pk:{model.name}", [(theirs.span, "the table's key in the migrations")]
         unique = pk_drift.unique_in_db(db, mine)
         mapped = "model maps" if model.class_name else "Table declares"
@@ -1506,35 +1516,64 @@ class ModelMigrationDrift(Rule):
             loses = (f"rows that share {cols(mine)} show twice in a relationship that goes through the table (secondary=), "
                      "and removing such a link through the ORM fails (its DELETE matches more rows than it expects: "
                      "StaleDataError)")
+        made = [c for c in mine if c in columns and (columns[c].default or columns[c].server_default)]
+        filled = (f"the model fills {cols(made)} for each new row, so only rows written otherwise (SQL, an import) can "
+                  f"share it, and then {loses}") if len(made) == len(mine) else None
+        apart = "a database built from the models (create_all: tests, a fresh install) gets another key than the migrated one"
+        found: Finding
         if not theirs.columns:
-            if unique:
-                return None  # a unique key among the model's columns: rows are told apart
             wider = pk_drift.wider_unique(db, mine)
-            if wider:  # rows that share the model's key are what the table is for (a sample's accession of each type)
-                return self.finding(
-                    f"{model.label}: the table has no primary key in the migrations ({at}); its unique key is "
-                    f"{cols(wider)}, while the {mapped} {cols(mine)} as its primary key: the database lets several rows "
-                    f"share {cols(mine)} (differing in {', '.join(c for c in wider if c not in mine)}), and {loses}",
+            said = f"{model.label}: the table has no primary key in the migrations ({at})"
+            if unique:
+                found = self.finding(
+                    f"{said}, while the {mapped} {cols(mine)} as one; rows load apart (the database keeps {cols(unique)} "
+                    f"unique), but {apart}, and tools that need a key (logical replication of updates and deletes) "
+                    "find none", span, anchor, severity=Severity.INFO, related=related)
+            elif wider and not filled:  # rows that share the model's key are what the table is for
+                found = self.finding(
+                    f"{said}; its unique key is {cols(wider)}, while the {mapped} {cols(mine)} as its primary key: the "
+                    f"database lets several rows share {cols(mine)} (differing in {', '.join(c for c in wider if c not in mine)}), "
+                    f"and {loses}", span, anchor, severity=Severity.WARNING, related=related)
+            else:
+                found = self.finding(
+                    f"{said}, while the {mapped} {cols(mine)} as one: nothing in the database keeps {cols(mine)} unique; "
+                    + (filled or f"if duplicates get in, {loses}"), span, anchor, severity=Severity.INFO, related=related)
+        else:
+            table = f"the table's primary key in the migrations is {cols(theirs.columns)} ({at})"
+            said = f"{model.label}: the {mapped} {cols(mine)} as its primary key, but {table}"
+            if set(mine) < set(theirs.columns) and not unique:
+                found = self.finding(
+                    f"{said}: the database lets several rows share {cols(mine)} (differing in "
+                    f"{', '.join(c for c in theirs.columns if c not in mine)}), and {loses}",
                     span, anchor, severity=Severity.WARNING, related=related)
-            return self.finding(
-                f"{model.label}: the table has no primary key in the migrations ({at}), while the {mapped} "
-                f"{cols(mine)} as one: nothing in the database keeps {cols(mine)} unique, and if duplicates get in, {loses}",
-                span, anchor, severity=Severity.INFO, related=related)
-        table = f"the table's primary key in the migrations is {cols(theirs.columns)} ({at})"
-        if set(mine) < set(theirs.columns) and not unique:
-            return self.finding(
-                f"{model.label}: the {mapped} {cols(mine)} as its primary key, but {table}: the database lets several "
-                f"rows share {cols(mine)} (differing in {', '.join(c for c in theirs.columns if c not in mine)}), and {loses}",
-                span, anchor, severity=Severity.WARNING, related=related)
-        if not unique and not set(theirs.columns) <= set(mine):
-            return self.finding(
-                f"{model.label}: the {mapped} {cols(mine)} as its primary key, but {table}, and nothing in the database "
-                f"keeps {cols(mine)} unique: {loses}", span, anchor, severity=Severity.WARNING, related=related)
-        why = (f"the database keeps {cols(unique)} unique" if unique else f"the table's key is among the model's")
-        return self.finding(
-            f"{model.label}: the {mapped} {cols(mine)} as its primary key, but {table}; rows load apart ({why}), but "
-            "a database built from the models (create_all: tests, a fresh install) gets another key than the migrated one",
-            span, anchor, severity=Severity.INFO, related=related)
+            elif not unique and not set(theirs.columns) <= set(mine):
+                found = self.finding(
+                    f"{said}, and nothing in the database keeps {cols(mine)} unique: " + (filled or loses),
+                    span, anchor, severity=Severity.INFO if filled else Severity.WARNING, related=related)
+            else:
+                why = f"the database keeps {cols(unique)} unique" if unique else "the table's key is among the model's"
+                found = self.finding(f"{said}; rows load apart ({why}), but {apart}", span, anchor,
+                                     severity=Severity.INFO, related=related)
+        if not own and model.class_name:  # the whole key comes from a mixin: tables that take it may share the drift
+            first = columns[mine[0]]
+            self._mixin_keys.setdefault((first.span.path, first.span.start, first.declared_in, found.severity,
+                                         mine, theirs.columns), []).append((model, found))
+        return found
+
+    def _mixin_key_drift(self, models: list, found: list[Finding]) -> Finding:
+        """One finding for a mixin's primary key that the migrations of several tables key otherwise, the same way."""
+        model, first = models[0], found[0]
+        declared = model.columns[pk_drift.model_key(model)[0]].declared_in
+        names = ", ".join(m.label for m in models[:6]) + (", ..." if len(models) > 6 else "")
+        return self.grouped(
+            f"{len(models)} tables take their primary key from {declared} and the migrations key each of them the same "
+            f"other way ({names}); first: {first.message}",
+            [(Span(first.location.path, first.location.start_line, first.location.end_line), first.anchor, f"the key in {declared}")]
+            + [(first_line(m.span), f.anchor, m.label) for m, f in zip(models[1:], found[1:])],
+            f"drift:pk:{declared}", severity=first.severity,
+            also=[(first_line(model.span), model.label)]
+            + [(Span(r.location.path, r.location.start_line, r.location.end_line), r.note) for r in first.related],
+        )
 
     def _absent_columns(self, key: str, model, absent: list, gaps: list[Unread]):
         """Model columns no migration adds: one finding a table (a model ahead of its migrations is one fact). `key`:
