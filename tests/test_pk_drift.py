@@ -53,7 +53,7 @@ def test_a_mapped_key_narrower_than_the_tables(tmp_path):
     assert f.message.startswith("TeamGrant (team_grants): the model maps (giver_id, taker_id) as its primary key, but the "
                                 "table's primary key in the migrations is (role_id, giver_id, taker_id) "
                                 "(migrations/versions/0001_r.py:")
-    assert "several rows share (giver_id, taker_id) (differing in role_id)" in f.message
+    assert "several rows share (giver_id, taker_id) (differing in role_id); Rows that share" in f.message
     assert "load as one object in the session's identity map" in f.message
     assert f.related and f.related[0].location.path == "migrations/versions/0001_r.py"
 
@@ -268,3 +268,11 @@ def test_a_key_sql_creates(tmp_path):
     inline = 'op.execute("CREATE TABLE team_grants (giver_id integer PRIMARY KEY, taker_id integer, role_id integer)")'
     (f,) = _keys(tmp_path, GRANTS, inline)  # the model's key is wider: rows load apart, the keys differ
     assert f.severity.value == "info" and "rows load apart (the table's key is among the model's)" in f.message
+
+
+def test_a_narrower_key_the_model_fills_is_info(tmp_path):
+    models = GRANTS.replace("giver_id = Column(Integer, primary_key=True)\n    taker_id = Column(Integer, primary_key=True)",
+                            "giver_id = Column(Integer, primary_key=True, default=new_id)\n    taker_id = Column(Integer, nullable=False)")
+    table = GRANTS_TABLE.replace('"role_id", "giver_id", "taker_id"', '"giver_id", "role_id"')
+    (f,) = _keys(tmp_path, models, table)
+    assert f.severity.value == "info" and "(differing in role_id); the model fills (giver_id) for each new row" in f.message

@@ -1544,8 +1544,8 @@ class ModelMigrationDrift(Rule):
             if set(mine) < set(theirs.columns) and not unique:
                 found = self.finding(
                     f"{said}: the database lets several rows share {cols(mine)} (differing in "
-                    f"{', '.join(c for c in theirs.columns if c not in mine)}), and {loses}",
-                    span, anchor, severity=Severity.WARNING, related=related)
+                    f"{', '.join(c for c in theirs.columns if c not in mine)}); " + (filled or loses[:1].upper() + loses[1:]),
+                    span, anchor, severity=Severity.INFO if filled else Severity.WARNING, related=related)
             elif not unique and not set(theirs.columns) <= set(mine):
                 found = self.finding(
                     f"{said}, and nothing in the database keeps {cols(mine)} unique: " + (filled or loses),
