@@ -373,6 +373,12 @@ def _drift(s: Subject, message: str) -> str:
             f"Generate a revision that brings {_code(f'{table}.{column}')} in line with the model "
             "(`alembic revision --autogenerate`), review it, and run `alembic check` in CI."
         )
+    if s.owner == "pk" and s.rest:
+        return (f"Make the model's primary key of {_code(s.rest[0])} the table's: list every column of the table's key with "
+                "`primary_key=True` (or in `PrimaryKeyConstraint(...)` / `__mapper_args__`), or, where the model's key is the "
+                "right one, a revision that drops the table's key and creates it over those columns "
+                "(`op.drop_constraint(..., type_=\"primary\")`, then `op.create_primary_key(...)`). Alembic's autogenerate "
+                "does not compare primary keys: a test that reflects the migrated table does.")
     if s.owner == "fk-actions" and s.rest:
         return (f"Decide which action is right for each foreign key of {_code(s.rest[0])}: a revision that drops and "
                 "re-creates the key with the model's action (`op.drop_constraint`, then `op.create_foreign_key(..., "

@@ -213,6 +213,7 @@ class ClassIndex:
             schema=next((c.schema for c in [cls, *classes] if c.schema), None),
             schema_unsure=next((f"{c.module}:{c.schema_expr}" for c in [cls, *classes] if c.schema_expr), None),
             view=next((c.view for c in [cls, *classes] if c.view), None),
+            mapper_primary_key=next((c.mapper_primary_key for c in [cls, *classes] if c.mapper_primary_key is not None), None),
             named_by=cls.named_by if cls.tablename is not None else None,
             unknown_bases=tuple(dict.fromkeys([
                 *(a.name or "?" for a in own

@@ -961,6 +961,10 @@ class _OpReader:
                         op.more_indexes.append(item)
                     elif item is not None:
                         op.constraints.append(item)
+                    else:
+                        op.unread_items += 1
+                else:
+                    op.unread_items += 1  # a name bound elsewhere, a value: it may be a column or a key
             return op
         column = self._value_of(args[1]) if name == "add_column" and len(args) >= 2 else None
         if isinstance(column, ast.Call):  # `col = sa.Column(...)` then `op.add_column("t", col)`: the Column bound

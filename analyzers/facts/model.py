@@ -163,6 +163,8 @@ class ClassFact:
     cleared: list[str] = field(default_factory=list)  # `id = None`: an inherited column taken away
     validated: list[str] = field(default_factory=list)  # attributes with a @validates(...) hook
     polymorphic_on: str | None = None  # __mapper_args__ = {"polymorphic_on": type}
+    # __mapper_args__ = {"primary_key": [...]}: the attributes it names ("?": one dbreview cannot name); None: not given
+    mapper_primary_key: tuple[str, ...] | None = None
     hashes_passwords: bool = False  # a method calls bcrypt/argon2/passlib/hash_password... (not a bare digest)
     versioned: bool = False  # `__versioned__ = {}`: SQLAlchemy-Continuum keeps a history table of it
     # attributes whose every assignment goes through a setter that hashes (`@password.setter`,
@@ -224,6 +226,7 @@ class TableFact:
     # A Core table a class holds as an attribute (`class Model: builds = sa.Table(...)`): the class. Its queries go
     # through instances (`self.db.model.builds`), which dbreview does not follow.
     holder: str | None = None
+    mapper_primary_key: tuple[str, ...] | None = None  # as ClassFact.mapper_primary_key, of the class or a mixin
 
     @property
     def qualified(self) -> str:
@@ -386,6 +389,9 @@ class MigrationOp:
     # made in a loop over what an inspector check found missing (`for c in [c for n, c in cols if n not in existing]:
     # op.add_column(t, c)`): where it is skipped the object is there already
     only_missing: bool = False
+    # create_table: arguments that are neither a Column nor a table item dbreview reads (a helper's call, a name bound
+    # elsewhere): the table may have columns or keys the op does not show
+    unread_items: int = 0
 
     @property
     def made_indexes(self) -> list[IndexFact]:

@@ -550,6 +550,8 @@ class _Reader:
             for k, v in zip(value.keys, value.values):
                 if const_str(k) == "polymorphic_on":
                     fact.polymorphic_on = const_str(v) or (v.id if isinstance(v, ast.Name) else None)
+                elif const_str(k) == "primary_key" or k is None:  # `**base_args` may carry one too
+                    fact.mapper_primary_key = _mapper_key(v) if k is not None else ("?",)
         elif isinstance(value, ast.Constant) and value.value is None and annotation is None and not target.startswith("__"):
             fact.cleared.append(target)  # `id = None`: the inherited column is taken away
         elif target == "__abstract__":
@@ -1535,3 +1537,18 @@ def _tablename_rule(returned: ast.expr) -> str:
     prefix = "".join(const_str(p) or "" for p in parts[:core])
     suffix = "".join(const_str(p) or "" for p in parts[core + 1:])
     return f"{rule}|{prefix}|{suffix}"
+
+
+def _mapper_key(value: ast.expr) -> tuple[str, ...]:
+    """The attributes `__mapper_args__ = {"primary_key": [id, __table__.c.code]}` names (by their last name: an
+    attribute, `__table__.c.x`, `"x"`); "?" for an item dbreview cannot name."""
+    items = value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value]
+    out = []
+    for item in items:
+        if isinstance(item, ast.Name):
+            out.append(item.id)
+        elif isinstance(item, ast.Attribute):
+            out.append(item.attr)
+        else:
+            out.append(const_str(item) or "?")
+    return tuple(out)

@@ -290,7 +290,8 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
         not_null = [e.colname for e in defs if any(c.contype in (enums.ConstrType.CONSTR_NOTNULL, enums.ConstrType.CONSTR_PRIMARY)
                                                    for c in e.constraints or ())]
         details = {"columns": columns, "defaults": defaults, "not_null": not_null,
-                   "temporary": stmt.relation.relpersistence == "t", "if_exists": bool(stmt.if_not_exists)}
+                   "temporary": stmt.relation.relpersistence == "t", "if_exists": bool(stmt.if_not_exists),
+                   "primary_key": _create_primary_key(stmt, defs)}
         if stmt.partbound is not None and stmt.inhRelations:  # CREATE TABLE ... PARTITION OF parent: dropped with it
             details["partition_of"] = rel(stmt.inhRelations[0])
         return SqlStatement("create_table", rel(stmt.relation), span, text, details)
@@ -591,3 +592,18 @@ _TRANSACTION = re.compile(r"\s*(COMMIT|END|ROLLBACK|ABORT|BEGIN|START\s+TRANSACT
 _TRANSACTION_KIND = {"COMMIT": "commit", "END": "commit", "ROLLBACK": "rollback", "ABORT": "rollback", "BEGIN": "begin",
                      "START": "start"}
 _CREATE_TABLE = re.compile(r"\s*CREATE\s+(?:(TEMP|TEMPORARY)\s+|UNLOGGED\s+)?TABLE\s+(IF\s+NOT\s+EXISTS\s+)?([\w.\"]+)\s*\(", re.I)
+
+
+def _create_primary_key(stmt: object, defs: list) -> list[str] | None:
+    """The primary key a CREATE TABLE gives its table: its columns ([] for none); None when the statement may take one
+    from elsewhere (LIKE another table, INHERITS, PARTITION OF)."""
+    from pglast import ast, enums
+
+    if stmt.inhRelations or stmt.partbound is not None or any(  # type: ignore[attr-defined]
+            not isinstance(e, (ast.ColumnDef, ast.Constraint)) for e in stmt.tableElts or ()):  # type: ignore[attr-defined]
+        return None
+    keys = [e.colname for e in defs if any(c.contype == enums.ConstrType.CONSTR_PRIMARY for c in e.constraints or ())]
+    for e in stmt.tableElts or ():  # type: ignore[attr-defined]
+        if isinstance(e, ast.Constraint) and e.contype == enums.ConstrType.CONSTR_PRIMARY:
+            keys += [k.sval for k in e.keys or ()]
+    return keys

@@ -14,7 +14,7 @@ from analyzers.facts.python_module import NAMING_CONVENTION
 from analyzers.facts.sql import sets_storage_only
 from analyzers.facts.symbols import LIBRARY, library_convention
 from analyzers.findings import Finding, Severity, identity_key
-from analyzers.rules import drift, enum_types, start_up
+from analyzers.rules import drift, enum_types, pk_drift, start_up
 from analyzers.rules.base import Rule
 from analyzers.rules.enum_drift import enum_drift
 from analyzers.rules.runs_on import on_postgres, runs_on
@@ -1273,13 +1273,21 @@ class ModelMigrationDrift(Rule):
         `op.alter_column` given `existing_type=` and no `type_=` gives the column that type: MySQL's CHANGE/MODIFY COLUMN
         restate the whole column (lengths compared so). Tables on a MetaData that the application's own code builds with
         `Base.metadata.create_all(engine)`, and of which no table is migrated (a second database, an undo log),
-        are not missing from the migrations.
+        are not missing from the migrations. The model's primary key (`primary_key=True` columns, a
+        `PrimaryKeyConstraint` in `__table_args__`, `__mapper_args__ = {"primary_key": ...}`) against the one the
+        upgrades leave on the table (create_table, create_primary_key, drop_constraint of the key, a dropped key column,
+        `PRIMARY KEY` in SQL; analyzers/rules/pk_drift.py): a warning where rows may share the model's key (it is
+        narrower than the table's, or nothing in the database keeps it unique), info where the table has no key at
+        all or the database keeps the model's key unique by another constraint; nothing where the table's key cannot
+        be known (a create_table argument not read, a key made from an index, LIKE or INHERITS, a step not followed).
     Why it matters:
         The application runs against the migrated database, not the models: a column only in the model
         fails every query that selects it; an unmapped NOT NULL column fails every ORM insert; and the
         next `alembic revision --autogenerate` proposes to "fix" the difference, often by dropping what
         the migrations built. A foreign key the model cascades and the migrations do not makes every
-        delete of a referenced row fail in production while tests on a `create_all` schema pass.
+        delete of a referenced row fail in production while tests on a `create_all` schema pass. Rows that share
+        the model's primary key load as one object of the session's identity map: the others are lost to the code
+        (group grants of other roles vanish), and autogenerate does not compare primary keys.
     Example:
         class User(Base): timezone: Mapped[str | None]   # and no migration adds users.timezone
     Instead:
@@ -1324,18 +1332,31 @@ class ModelMigrationDrift(Rule):
         "    state = Column(Enum('draft', 'sent', 'archived', name='note_state'), nullable=False)\n",
         "migrations/versions/0001_a.py": _NOTES_WITH_UUID_REF.replace(
             'sa.Column("ref", postgresql.UUID(), nullable=True)', 'sa.Column("state", sa.Enum("draft", "sent", name="note_state"), nullable=False)'),
+    }, {
+        "models.py": "from sqlalchemy import Column, Integer\nfrom sqlalchemy.orm import DeclarativeBase\n"
+        "class Base(DeclarativeBase):\n    pass\nclass Grant(Base):\n    __tablename__ = 'grants'\n"
+        "    team_id = Column(Integer, primary_key=True)\n    role_id = Column(Integer, nullable=False)\n",
+        "migrations/versions/0001_a.py": rev("0001", None).replace(
+            'op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True))',
+            'op.create_table("grants", sa.Column("team_id", sa.Integer(), nullable=False), '
+            'sa.Column("role_id", sa.Integer(), nullable=False), sa.PrimaryKeyConstraint("team_id", "role_id"))'),
     })
 
     def check(self):
         # one mixin column whose length or NULL-ness the migrations of several tables spell otherwise: one finding, not
         # one a table
         self._shared: dict[tuple[str, str, int, str], list[tuple]] = {}
+        self._mixin_keys: dict[tuple, list[tuple]] = {}  # a mixin's key that several tables' migrations key otherwise
         found = list(self._compared())
         grouped = {id(f) for drifts in self._shared.values() if len(drifts) > 1 for *_, f in drifts}
+        grouped |= {id(f) for keyed in self._mixin_keys.values() if len(keyed) > 1 for _, f in keyed}
         yield from (f for f in found if id(f) not in grouped)
         for (kind, *_), drifts in self._shared.items():
             if len(drifts) > 1:
                 yield self._shared_length(drifts) if kind == "length" else self._shared_nullability(kind, drifts)
+        for keyed in self._mixin_keys.values():
+            if len(keyed) > 1:
+                yield self._mixin_key_drift([m for m, _ in keyed], [f for _, f in keyed])
 
     def _share(self, kind: str, model, cols: list[tuple], found: Finding) -> None:
         """Keep a finding about one column of a mixin (`cols`: its (column, migrated column, ...)), which other tables
@@ -1421,6 +1442,9 @@ class ModelMigrationDrift(Rule):
         unknown: list[tuple[Span, str, str]] = []  # tables whose unmapped columns may come from bases not read
         for name, model in models.items():
             db = _migrated(facts, name, model)
+            if db is not None and name not in held and name not in made_views:
+                if (keyed := self._key_drift(model, db, _gaps(facts, name, model))) is not None:
+                    yield keyed
             if db is None or db.from_sql or name in held:
                 continue
             gaps = _gaps(facts, name, model)  # an operation or SQL that could not be read may add, alter the column
@@ -1483,6 +1507,94 @@ class ModelMigrationDrift(Rule):
                 f"whether the models map them is not checked ({'; '.join(note for _, _, note in unknown[:3])}"
                 f"{'; ...' if len(unknown) > 3 else ''})", unknown, "drift:unmapped-unknown-bases", severity=Severity.INFO,
             )
+
+    def _key_drift(self, model, db, gaps: list[Unread]) -> Finding | None:
+        """The model's primary key against the one the migrations leave on its table (pk_drift.py); nothing where a
+        step about the table could not be read, nor where either key is not known. A key the model takes whole from
+        a mixin is kept in self._mixin_keys, which check() makes one finding of where several tables share it."""
+        if gaps or model.view:
+            return None
+        mine, theirs = pk_drift.model_key(model), pk_drift.migrated_key(self.facts, model, db.name)
+        if mine is None or theirs is None or theirs.columns is None or set(mine) == set(theirs.columns):
+            return None
+        if any(c not in db.columns for c in (*mine, *theirs.columns)):
+            return None  # a key column the other side lacks: the column drift says so
+
+        def cols(key) -> str:
+            return f"({', '.join(key)})"
+
+        at = f"{theirs.span.path}:{theirs.span.start}"
+        columns = {c.name: c for c in model.columns.values()}
+        own = [columns[c] for c in mine if c in columns and columns[c].declared_in == model.class_name]
+        span = own[0].span if own else next((columns[c].span for c in mine if c in columns), first_line(model.span))
+        anchor, related = f"drift:pk:{model.name}", [(theirs.span, "the table's key in the migrations")]
+        unique = pk_drift.unique_in_db(db, mine)
+        mapped = "model maps" if model.class_name else "Table declares"
+        loses = (f"rows that share {cols(mine)} load as one object in the session's identity map (the first row's "
+                 "values; the other rows are lost to the code), and an update or delete of one of them through the ORM "
+                 "matches them all")
+        if not model.class_name:  # a Core Table (an association): no identity map, but relationships go through it
+            loses = (f"rows that share {cols(mine)} show twice in a relationship that goes through the table (secondary=), "
+                     "and removing such a link through the ORM fails (its DELETE matches more rows than it expects: "
+                     "StaleDataError)")
+        made = [c for c in mine if c in columns and (columns[c].default or columns[c].server_default)]
+        filled = (f"the model fills {cols(made)} for each new row, so only rows written otherwise (SQL, an import) can "
+                  f"share it, and then {loses}") if len(made) == len(mine) else None
+        apart = "a database built from the models (create_all: tests, a fresh install) gets another key than the migrated one"
+        found: Finding
+        if not theirs.columns:
+            wider = pk_drift.wider_unique(db, mine)
+            said = f"{model.label}: the table has no primary key in the migrations ({at})"
+            if unique:
+                found = self.finding(
+                    f"{said}, while the {mapped} {cols(mine)} as one; rows load apart (the database keeps {cols(unique)} "
+                    f"unique), but {apart}, and tools that need a key (logical replication of updates and deletes) "
+                    "find none", span, anchor, severity=Severity.INFO, related=related)
+            elif wider and not filled:  # rows that share the model's key are what the table is for
+                found = self.finding(
+                    f"{said}; its unique key is {cols(wider)}, while the {mapped} {cols(mine)} as its primary key: the "
+                    f"database lets several rows share {cols(mine)} (differing in {', '.join(c for c in wider if c not in mine)}), "
+                    f"and {loses}", span, anchor, severity=Severity.WARNING, related=related)
+            else:
+                found = self.finding(
+                    f"{said}, while the {mapped} {cols(mine)} as one: nothing in the database keeps {cols(mine)} unique; "
+                    + (filled or f"if duplicates get in, {loses}"), span, anchor, severity=Severity.INFO, related=related)
+        else:
+            table = f"the table's primary key in the migrations is {cols(theirs.columns)} ({at})"
+            said = f"{model.label}: the {mapped} {cols(mine)} as its primary key, but {table}"
+            if set(mine) < set(theirs.columns) and not unique:
+                found = self.finding(
+                    f"{said}: the database lets several rows share {cols(mine)} (differing in "
+                    f"{', '.join(c for c in theirs.columns if c not in mine)}); " + (filled or loses[:1].upper() + loses[1:]),
+                    span, anchor, severity=Severity.INFO if filled else Severity.WARNING, related=related)
+            elif not unique and not set(theirs.columns) <= set(mine):
+                found = self.finding(
+                    f"{said}, and nothing in the database keeps {cols(mine)} unique: " + (filled or loses),
+                    span, anchor, severity=Severity.INFO if filled else Severity.WARNING, related=related)
+            else:
+                why = f"the database keeps {cols(unique)} unique" if unique else "the table's key is among the model's"
+                found = self.finding(f"{said}; rows load apart ({why}), but {apart}", span, anchor,
+                                     severity=Severity.INFO, related=related)
+        if not own and model.class_name:  # the whole key comes from a mixin: tables that take it may share the drift
+            first = columns[mine[0]]
+            self._mixin_keys.setdefault((first.span.path, first.span.start, first.declared_in, found.severity,
+                                         mine, theirs.columns), []).append((model, found))
+        return found
+
+    def _mixin_key_drift(self, models: list, found: list[Finding]) -> Finding:
+        """One finding for a mixin's primary key that the migrations of several tables key otherwise, the same way."""
+        model, first = models[0], found[0]
+        declared = model.columns[pk_drift.model_key(model)[0]].declared_in
+        names = ", ".join(m.label for m in models[:6]) + (", ..." if len(models) > 6 else "")
+        return self.grouped(
+            f"{len(models)} tables take their primary key from {declared} and the migrations key each of them the same "
+            f"other way ({names}); first: {first.message}",
+            [(Span(first.location.path, first.location.start_line, first.location.end_line), first.anchor, f"the key in {declared}")]
+            + [(first_line(m.span), f.anchor, m.label) for m, f in zip(models[1:], found[1:])],
+            f"drift:pk:{declared}", severity=first.severity,
+            also=[(first_line(model.span), model.label)]
+            + [(Span(r.location.path, r.location.start_line, r.location.end_line), r.note) for r in first.related],
+        )
 
     def _absent_columns(self, key: str, model, absent: list, gaps: list[Unread]):
         """Model columns no migration leaves at head: one finding a table (a model ahead of its migrations is one fact).
