@@ -1,4 +1,4 @@
-"""Section 1: an engine, and so a connection pool, made anew on every request: a FastAPI dependency or a route handler
+"""Section 1: an engine, and so a connection pool, made anew on every request: a FastAPI dependency, a route handler or a view
 that calls `create_engine` (or the project's own function that returns a new engine on every path) and neither keeps
 nor disposes what it made."""
 
@@ -49,14 +49,16 @@ class EnginePerRequest(Rule):
     What it checks:
         Functions that run on every request of the serving application: FastAPI dependencies (a function named in
         `Depends(...)` or `Security(...)` anywhere in the project) and route handlers (`@router.get("/...")`,
-        `@app.route("/...")`). Reported where one calls `create_engine`, `create_async_engine`, `engine_from_config`
+        `@app.route("/...")`, a view given to Flask's `add_url_rule`). Reported where one calls `create_engine`, `create_async_engine`, `engine_from_config`
         or `async_engine_from_config`, or a function of the project that returns a new engine on every path (itself
         or wrapped: `return Database(create_async_engine(url))`, followed through factories of factories), and
         neither keeps it (a global, an attribute such as `app.state.engine`, a mapping, a lazy `if engine is None`,
         a cached function) nor disposes it (`engine.dispose()`, `with`/`async with` the engine). Not engines with
         `NullPool` (no pool to leak), nor another database's, nor code in tests, scripts, migrations or command-line
         tooling; factories called only at import or start-up are never seen from a request. Critical when the
-        engine is made on every call of the dependency or route; a warning when only on some branch of it.
+        engine is made on every call of the dependency or route; a warning when only on some branch of it. A
+        function of the project that makes an engine, uses it and drops it undisposed, called on every path of
+        such a handler, is a warning too, reported where it makes the engine (the handler is cited).
     Why it matters:
         Each engine owns a pool. Made per request, no connection is ever reused (every request pays a new
         connection and, with TLS, a handshake), and a pool that is dropped without `dispose()` keeps its
@@ -117,15 +119,23 @@ async def items(db=Depends(get_db)):
     def check(self):
         facts = self.facts
         trees: dict[str, ast.Module | None] = {}
-        made = {(c.span.path, c.span.start): c for c in facts.calls
+        made = {(c.span.path, c.span.start): (c, True) for c in facts.calls
                 if c.name.rsplit(".", 1)[-1] in ENGINES and not c.via and not c.database and _app_path(c.span.path)}
+        # an engine imported inside the function (`from sqlalchemy import create_engine` in its body) is not linked to
+        # SQLAlchemy's; _sites checks that import
+        made.update({(c.span.path, c.span.start): (c, False) for m in facts.modules for c in m.calls
+                     if c.name.rsplit(".", 1)[-1] in ENGINES and c.name.startswith(f"{m.module}.") and _app_path(m.path)})
         if not made:
             return
         factories = _factories(facts, made, trees)
         depends = _depends(facts, trees)
         paths = dict.fromkeys([*(p for p, _ in made), *(f.path for fs in factories.values() for f in fs)])
-        for name in factories:
-            paths.update(dict.fromkeys(s.path for s, _ in mentions(facts, {name})[name] if _app_path(s.path)))
+        for name, hits in mentions(facts, set(factories)).items():
+            paths.update(dict.fromkeys(s.path for s, _ in hits if _app_path(s.path)))
+        helpers = _helpers(facts, paths, made, factories, depends, trees)
+        for name, hits in mentions(facts, set(helpers)).items():
+            paths.update(dict.fromkeys(s.path for s, _ in hits if _app_path(s.path)))
+        reported: set[tuple[str, str]] = set()
         for path in paths:
             tree = module_tree(facts, path, trees)
             if tree is None:
@@ -137,19 +147,38 @@ async def items(db=Depends(get_db)):
                 if not routes and not used or _cached(func):
                     continue
                 for site in _sites(func, path, made, factories, imports):
-                    if _kept_or_disposed(func, site.node):
-                        continue
-                    yield self._finding(path, func, routes, used, site)
+                    if not _kept_or_disposed(func, site.node):
+                        yield self._finding(path, func, routes, used, site)
+                for node in own_nodes(func):
+                    helper = _resolve(node, path, helpers, imports) if isinstance(node, ast.Call) else None
+                    if helper is not None and (helper.path, helper.name) not in reported and not _conditional(func, node):
+                        reported.add((helper.path, helper.name))
+                        yield self._helper_finding(path, func, routes, used, node, helper)
+
+    def _caller(self, func, routes, used) -> tuple[str, list[tuple[Span, str]]]:
+        if routes:
+            return f"the route handler `{func.name}` (`@{ast.unparse(routes[0])}`)", []
+        where, kind = used[0]
+        said = (f"a FastAPI dependency (`Depends({func.name})` at {where.path}:{where.start})" if kind == "depends" else
+                f"a view (`add_url_rule(..., view_func={func.name})` at {where.path}:{where.start})")
+        return f"`{func.name}`, {said}", [(where, "used per request here")]
+
+    def _helper_finding(self, path, func, routes, used, node: ast.Call, helper: _Factory):
+        caller, related = self._caller(func, routes, used)
+        how = (f"makes an engine with `{helper.call}`" if helper.maker == helper.name else
+               f"makes an engine with `{helper.call}` through `{helper.maker}` ({helper.made.path}:{helper.made.start})")
+        return self.finding(
+            f"`{helper.name}` {how} (line {helper.line}) each time it is called, uses it and drops it without "
+            f"`dispose()`, and {caller} calls it ({path}:{node.lineno}): each such request builds a new connection pool "
+            "whose connections stay open until garbage collection reaches it, and none is reused. Make the engine once "
+            "(at import or in the lifespan) and use it here, or dispose it before returning",
+            Span(helper.path, helper.line, helper.line), f"function:{helper.path}:{helper.name}:engine-per-call",
+            severity=Severity.WARNING, related=[*related, (Span(path, node.lineno, node.lineno), "called per request here")],
+        )
 
     def _finding(self, path, func, routes, used, site: _Site):
         line = site.node.lineno
-        if routes:
-            caller = f"the route handler `{func.name}` (`@{ast.unparse(routes[0])}`)"
-            related = []
-        else:
-            where = used[0]
-            caller = f"`{func.name}`, a FastAPI dependency (`Depends({func.name})` at {where.path}:{where.start})"
-            related = [(where, "used per request here")]
+        caller, related = self._caller(func, routes, used)
         if site.via is not None:
             what = (f"calls `{ast.unparse(site.node.func)}(...)` (line {line}), the project's function that makes a new "
                     f"engine with `{site.call}` ({site.engine.path}:{site.engine.start}) each time it is called,")
@@ -216,13 +245,19 @@ def _sites(func, path: str, made, factories, imports) -> Iterator[_Site]:
     for node in own_nodes(func):
         if not isinstance(node, ast.Call) or _no_pool(node):
             continue
-        call = made.get((path, node.lineno))
-        if call is not None and _callee(node)[1] in ENGINES:
+        call, linked = made.get((path, node.lineno), (None, False))
+        if call is not None and _callee(node)[1] in ENGINES and (linked or _imported_here(func, _callee(node)[1])):
             yield _Site(node, call.span, _callee(node)[1], None)
             continue
         factory = _resolve(node, path, factories, imports)
         if factory is not None:
             yield _Site(node, factory.made, factory.call, factory)
+
+
+def _imported_here(func, name: str) -> bool:
+    """`from sqlalchemy import create_engine` in the function's own body."""
+    return any(isinstance(n, ast.ImportFrom) and (n.module or "").startswith("sqlalchemy") and
+               any((a.asname or a.name) == name for a in n.names) for n in own_nodes(func))
 
 
 def _factories(facts: Facts, made, trees) -> dict[str, list[_Factory]]:
@@ -243,7 +278,8 @@ def _factories(facts: Facts, made, trees) -> dict[str, list[_Factory]]:
                         f.path == path for f in found.get(func.name, [])):
                     continue
                 sites = list(_sites(func, path, made, found, imports))
-                if sites and all(_returns_made(func, sites)) and not _kept_or_disposed(func, sites[0].node):
+                if sites and all(_returns_made(func, sites)) and not any(
+                        _kept_or_disposed(func, s.node) or _either(func, s.node) for s in sites):
                     s = sites[0]
                     via = s.via
                     found.setdefault(func.name, []).append(_Factory(func.name, path, module, s.node.lineno,
@@ -317,6 +353,9 @@ def _kept_or_disposed(func, call: ast.Call) -> bool:
             return True
         if isinstance(node, ast.withitem) and isinstance(node.context_expr, ast.Name) and node.context_expr.id in names:
             return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "configure" and any(
+                isinstance(n, ast.Name) and n.id in names for n in ast.walk(node)):
+            return True  # Session.configure(bind=engine): the session factory, made once, keeps it
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in names and not all(
                 isinstance(t, ast.Name) for t in node.targets):
             return True  # app.state.engine = engine
@@ -328,6 +367,17 @@ def _kept_or_disposed(func, call: ast.Call) -> bool:
     return False
 
 
+def _either(func, call: ast.Call) -> str | None:
+    """`engine or make_engine()`, `make_engine() if x else y`: the call made on one side of an expression only."""
+    parents = _parents(func)
+    child, at = call, parents.get(id(call))
+    while at is not None and not isinstance(at, ast.stmt):
+        if isinstance(at, ast.BoolOp) and child is not at.values[0] or isinstance(at, ast.IfExp) and child is not at.test:
+            return ast.unparse(at)
+        child, at = at, parents.get(id(at))
+    return None
+
+
 def _lazy(test: ast.expr) -> bool:
     """`if engine is None`, `if not self._engine`, `if key not in engines`: made once, then kept."""
     return any(isinstance(n, (ast.Is, ast.IsNot, ast.Not, ast.NotIn)) for n in ast.walk(test)) or isinstance(test, ast.UnaryOp)
@@ -336,6 +386,9 @@ def _lazy(test: ast.expr) -> bool:
 def _conditional(func, call: ast.Call) -> str | None:
     """The test of the innermost `if` (or the `except`) the call is made under, within the function: None on
     every path."""
+    either = _either(func, call)
+    if either:
+        return either
     parents = _parents(func)
     child, at = call, parents.get(id(call))
     while at is not None and at is not func:
@@ -347,16 +400,48 @@ def _conditional(func, call: ast.Call) -> str | None:
     return None
 
 
-def _depends(facts: Facts, trees) -> dict[str, list[Span]]:
-    """The functions named in `Depends(...)` / `Security(...)` in the application: name -> where."""
-    out: dict[str, list[Span]] = {}
-    hits = mentions(facts, set(_DEPENDS))
-    for path in dict.fromkeys(s.path for name in _DEPENDS for s, _ in hits[name] if _app_path(s.path)):
+def _depends(facts: Facts, trees) -> dict[str, list[tuple[Span, str]]]:
+    """The functions run per request that no decorator marks: those named in `Depends(...)` / `Security(...)` and
+    the views given to Flask's `add_url_rule(...)`, in the application: name -> (where, "depends" or "view")."""
+    out: dict[str, list[tuple[Span, str]]] = {}
+    hits = mentions(facts, {*_DEPENDS, "add_url_rule"})
+    for path in dict.fromkeys(s.path for name in hits for s, _ in hits[name] if _app_path(s.path)):
         tree = module_tree(facts, path, trees)
         for node in ast.walk(tree) if tree is not None else ():
-            if isinstance(node, ast.Call) and _callee(node)[1] in _DEPENDS:
+            if not isinstance(node, ast.Call):
+                continue
+            callee = _callee(node)[1]
+            if callee in _DEPENDS:
                 given = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "dependency"), None)
-                if isinstance(given, (ast.Name, ast.Attribute)):
-                    name = given.id if isinstance(given, ast.Name) else given.attr
-                    out.setdefault(name, []).append(Span(path, node.lineno, node.lineno))
+            elif callee == "add_url_rule":
+                given = next((k.value for k in node.keywords if k.arg == "view_func"), node.args[2] if len(node.args) > 2 else None)
+            else:
+                continue
+            if isinstance(given, (ast.Name, ast.Attribute)):
+                name = given.id if isinstance(given, ast.Name) else given.attr
+                out.setdefault(name, []).append((Span(path, node.lineno, node.lineno), "depends" if callee in _DEPENDS else "view"))
+    return out
+
+
+def _helpers(facts: Facts, paths, made, factories, depends, trees) -> dict[str, list[_Factory]]:
+    """Module-level functions of the application, run neither per request nor as factories, that make an engine, use
+    it and drop it without keeping or disposing it: name -> where."""
+    out: dict[str, list[_Factory]] = {}
+    for path in paths:
+        tree = module_tree(facts, path, trees)
+        if tree is None:
+            continue
+        imports = _imports(tree)
+        module = path.removesuffix(".py").rsplit("/", 1)[-1]
+        for func in tree.body:
+            if (not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or _cached(func) or func.name in depends
+                    or any(_route(d) for d in func.decorator_list) or any(f.path == path for f in factories.get(func.name, []))):
+                continue
+            for s in _sites(func, path, made, factories, imports):
+                if not _kept_or_disposed(func, s.node) and not any(_returns_made(func, [s])) and not _conditional(func, s.node):
+                    via = s.via
+                    out.setdefault(func.name, []).append(_Factory(func.name, path, module, s.node.lineno,
+                                                                  via.made if via else s.engine, s.call,
+                                                                  via.maker if via else func.name))
+                    break
     return out
