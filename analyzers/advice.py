@@ -226,6 +226,15 @@ def _call_outside_the_lock(s: Subject, message: str) -> str:
             "`processing`) and commit, call the service with an idempotency key, then lock the row again only to "
             "record the result; or call before taking the lock.")
 
+@advises("CFG020")
+def _engine_once(s: Subject, message: str) -> str:
+    caller = _found(r"^(?:the route handler )?`(\w+)`", message, "the function")
+    factory = _found(r"calls `([\w.]+)\(\.\.\.\)`", message)
+    made = f"the result of {_code(factory + '()')}" if factory else "the engine"
+    return (f"Make {made} once, at import or in the application's lifespan (kept on `app.state`, in a module global or "
+            f"behind `functools.lru_cache`), dispose it at shutdown, and have {_code(caller)} hand out sessions from it "
+            "instead of building a new pool per request.")
+
 @advises("CFG019")
 def _keep_the_new_query(s: Subject, message: str) -> str:
     name = _found(r"leaves `(\w+)` as it was", message, "query")

@@ -47,6 +47,9 @@ NOT_PLANTABLE: dict[str, str] = {
     "TEN017": "every route of the demo's backend that loads a row by its id scopes it to the caller's organization "
               "(the point of its RLS context); an unscoped one would be a new route, moving what the query rules show "
               "there; tests/test_key_lookups.py has its cases",
+    "CFG020": "the demo's backend makes its engine once at import and its dependencies hand out sessions from it (the "
+              "way the checklist asks); an engine made per request would be a second engine and a dependency of its own, "
+              "moving what the engine rules (CFG004-CFG006) show there; tests/test_engine_per_request.py has its cases",
     "INT016": "a SQLite URL in an app of the demo would make it run on SQLite beside PostgreSQL, rewording every "
               "finding whose claim is PostgreSQL's there (and, in a module that makes an engine, moving its tables off "
               "the app's PostgreSQL); tests/test_sqlite_keys.py has its cases",
