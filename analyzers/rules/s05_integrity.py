@@ -1683,8 +1683,8 @@ class OneOrNoneOnNonUnique(Rule):
         `A.job_id == j if by_job else A.hook_id == h`, which a partial unique index per branch may cover). The message names a non-unique index
         over the columns where there is one. A lookup that also tests a range (`<`, `>`, `between`,
         `overlaps`) cannot be made unique by any key: the finding says so and advises `.first()` or
-        `exists()`; one that also tests a column IN a set of values (`submitter_id.in_(member_ids)`) is info that
-        says so: no key holds one row per set, and whether the code keeps it to one is not in the query. A lookup in a module-level function that nothing outside tests calls (its name is
+        `exists()`; one that also tests a column IN a set of values (`submitter_id.in_(member_ids)`) says so and
+        advises no index: no key holds one row per set, and whether the code keeps it to one is not in the query. A lookup in a module-level function that nothing outside tests calls (its name is
         mentioned in no module that imports it or its module, files dbreview does not parse included, or
         only in functions that are themselves never called; a function of the same name in another module
         is not a caller) is info, saying that no call was found: the race has no path to it in this code
@@ -1768,7 +1768,6 @@ async def by_email(session, email):
                              - set(columns) - {names[n] for n in q.nulls if n in names})  # `submitter_id.in_(ids)`
             severity = None
             if members and not ranges:  # one row per set of values: no key says that, the code may keep it so
-                severity = Severity.INFO
                 message = (
                     f"{q.function} fetches {table.class_name or table.name} with {method} by {', '.join(columns)} and "
                     f"{', '.join(members)} IN a set of values: when two rows match it raises MultipleResultsFound{also}. "
