@@ -238,8 +238,8 @@ def _keep_the_new_query(s: Subject, message: str) -> str:
 def _quote_the_password(s: Subject, message: str) -> str:
     value = _found(r"with `([^`]+)`", message, "password")
     scheme = _found(r"builds a `([^`]+)://`", message, "postgresql+asyncpg")
-    driver = scheme if not scheme.startswith("{") else scheme.strip("{}")
-    quoted = driver if driver != scheme else f'"{driver}"'
+    single = re.fullmatch(r"\{([^{}]+)\}", scheme)  # the driver held in one value: `{settings.DB_DRIVER}`
+    quoted = single.group(1) if single else f'f"{scheme}"' if "{" in scheme else f'"{scheme}"'
     return (f"Build the URL with `sqlalchemy.engine.URL.create({quoted}, username=..., password={value}, host=..., "
             "port=..., database=...)` and pass that object to the engine (it quotes each part); or splice in "
             f"`urllib.parse.quote_plus({value})` instead of `{value}`.")

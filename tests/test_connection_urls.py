@@ -133,3 +133,38 @@ def outer(user, password):
     return make
 '''
     assert _facts(code) == {("outer.make", "password", True)}
+
+
+def test_an_attribute_the_class_sets_to_a_constant_is_not_kept() -> None:
+    code = '''
+class LocalDb:
+    def __init__(self, user):
+        self.user = user
+        self.local_password = "local!pwd"
+
+    def url(self):
+        return f"mysql+mysqldb://{self.user}:{self.local_password}@127.0.0.1/app"
+
+class Settings:
+    db_password: str = "dev"
+
+    def url(self):
+        return f"mysql+mysqldb://app:{self.db_password}@db/app"
+
+class Connector:
+    def __init__(self, secrets):
+        self.password = secrets["password"]
+
+    def url(self):
+        return f"postgresql://app:{self.password}@db/app"
+'''
+    assert _facts(code) == {("Settings.url", "self.db_password", False), ("Connector.url", "self.password", False)}
+
+
+def test_a_driver_in_two_values_is_cited_whole() -> None:
+    code = '''
+def connection_string(*, username, password, scheme="postgresql", driver="asyncpg"):
+    return f"{scheme}+{driver}://{username}:{password}@db/app"
+'''
+    [fact] = extract_module("app/urls.py", code).spliced_passwords
+    assert (fact.scheme, fact.parameter) == ("{scheme}+{driver}", True)

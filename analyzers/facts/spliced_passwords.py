@@ -59,12 +59,17 @@ def _visit(node, func, qualname, scopes, names, quoters, path, out, seen) -> Non
     for child in ast.iter_child_nodes(node):
         if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
             inner = f"{qualname}.{child.name}" if qualname else child.name
+            own = _bindings(child, child.body)
+            if isinstance(node, ast.ClassDef):  # a method: the class body's names are not seen, its class is
+                own[_CLASS] = [node]
             outer = scopes[1:] if isinstance(node, ast.ClassDef) else scopes
-            _visit(child, child, inner, [_bindings(child, child.body), *outer], names, quoters, path, out, seen)
+            _visit(child, child, inner, [own, *outer], names, quoters, path, out, seen)
             continue
         if isinstance(child, ast.ClassDef):
             inner = f"{qualname}.{child.name}" if qualname else child.name
-            _visit(child, func, inner, [_bindings(None, child.body), *scopes], names, quoters, path, out, seen)
+            body = _bindings(None, child.body)
+            body[_CLASS] = [child]
+            _visit(child, func, inner, [body, *scopes], names, quoters, path, out, seen)
             continue
         if id(child) not in seen:
             parts = _parts(child, seen)
@@ -173,7 +178,11 @@ def _password_holes(parts: list[str | ast.expr]) -> tuple[str, list[ast.expr]] |
     if m:
         scheme = m.group(1)
     elif before.endswith(_HOLE + "://") and _DRIVER_WORDS.search(ast.unparse(holes[before.count(_HOLE) - 1])):
-        scheme = "{" + ast.unparse(holes[before.count(_HOLE) - 1]) + "}"
+        written, n = [], 0  # the scheme as written, holes in braces: `{scheme}+{driver}`
+        for ch in before[:-3]:
+            written.append("{" + ast.unparse(holes[n]) + "}" if ch == _HOLE else ch)
+            n += ch == _HOLE
+        scheme = re.split(r"[\s'\"=]", "".join(written))[-1]
     else:
         return None
     rest = flat[at + 3:]
@@ -207,6 +216,14 @@ def _judge(hole, scopes, names, quoters, depth=0) -> tuple[str, bool] | None:
         judged = [_judge(v, scopes, names, quoters, depth + 1) for v in hole.values]
         kept = [j for j in judged if j is not None]
         return (text if len(kept) > 1 else kept[0][0], any(p for _, p in kept)) if kept else None
+    if isinstance(hole, ast.Attribute) and isinstance(hole.value, ast.Name) and hole.value.id in ("self", "cls"):
+        cls = next((s[_CLASS][0] for s in scopes if _CLASS in s), None)
+        values = _attribute_values(cls, hole.attr) if cls is not None else None
+        if values:  # an attribute the class only ever sets to constants (or to a quoted value)
+            judged = [_judge(v, scopes, names, quoters, depth + 1) for v in values]
+            if all(j is None for j in judged):
+                return None
+        return text, False
     if isinstance(hole, ast.Name) and depth < 4:
         values = next((s[hole.id] for s in scopes if hole.id in s), None)
         if values is None:
@@ -230,6 +247,31 @@ def _says_quote(name: str) -> bool:
     return "quote" in name.lower() or name in ("urlencode", "escape")
 
 
+def _attribute_values(cls: ast.ClassDef, attr: str) -> list[ast.expr] | None:
+    """The values a class gives `attr`: `self.attr = ...` in its methods and `attr = ...` in its body. None where
+    one is not a plain assignment or the body declares it with an annotation (a settings or model field, which the
+    environment or the caller sets)."""
+    out: list[ast.expr] = []
+    for node in ast.walk(cls):
+        if isinstance(node, ast.AnnAssign) and (
+                isinstance(node.target, ast.Name) and node.target.id == attr or _is_self(node.target, attr)):
+            return None
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if _is_self(target, attr) or isinstance(target, ast.Name) and target.id == attr and node in cls.body:
+                    out.append(node.value)
+        elif isinstance(node, (ast.AugAssign, ast.For, ast.withitem)) and _is_self(
+                getattr(node, "target", getattr(node, "optional_vars", None)), attr):
+            return None
+    return out
+
+
+def _is_self(node, attr: str) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.value, ast.Name) \
+        and node.value.id in ("self", "cls")
+
+
+_CLASS = "\x00class"
 _PARAM = object()
 _UNKNOWN = object()
 
