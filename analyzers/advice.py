@@ -242,6 +242,17 @@ def _keep_the_new_query(s: Subject, message: str) -> str:
     return (f"Assign the result: `{name} = {name}.{method}(...)`. Query and Select methods return a new query; the "
             "one they are called on does not change.")
 
+
+@advises("CFG021")
+def _quote_the_password(s: Subject, message: str) -> str:
+    value = _found(r"with `([^`]+)`", message, "password")
+    scheme = _found(r"builds a `([^`]+)://`", message, "postgresql+asyncpg")
+    single = re.fullmatch(r"\{([^{}]+)\}", scheme)  # the driver held in one value: `{settings.DB_DRIVER}`
+    quoted = single.group(1) if single else f'f"{scheme}"' if "{" in scheme else f'"{scheme}"'
+    return (f"Build the URL with `sqlalchemy.engine.URL.create({quoted}, username=..., password={value}, host=..., "
+            "port=..., database=...)` and pass that object to the engine (it quotes each part); or splice in "
+            f"`urllib.parse.quote_plus({value})` instead of `{value}`.")
+
 # -- 2. models ----------------------------------------------------------------------------------
 
 

@@ -35,6 +35,9 @@ MARKERS = (
     b"SQLALCHEMY_",  # a Flask app's configuration: its engine's options
     b"naming_convention",  # a MetaData given its convention in a module of its own
     b"urandom", b"token_urlsafe", b"token_hex", b"token_bytes",  # secrets made for clients: what stores them (MOD008)
+    # a database URL built from its parts, often in a settings module of its own (CFG021)
+    b"postgresql://", b"postgresql+", b"postgres://", b"mysql://", b"mysql+", b"mariadb+", b"mssql+", b"oracle+",
+    b"DRIVER}://", b"driver}://",
 )
 DOC_DIRS = ("docs",)
 # Deployment and set-up files, where an application that reads its database URL from the environment names

@@ -500,6 +500,7 @@ class ModuleFacts:
     committers: tuple[str, ...] = ()  # its functions that commit on every path, qualified (facts/split_commits.py)
     swallowed_failures: list = field(default_factory=list)  # a failed commit swallowed, the session used on (facts/swallowed_failures.py)
     discarded_queries: list = field(default_factory=list)  # `query.filter(...)` whose new query is dropped (facts/discarded_queries.py)
+    spliced_passwords: list = field(default_factory=list)  # a password put into a database URL unquoted (facts/spliced_passwords.py)
     imports: ImportFacts | None = None  # what running it imports (analyzers/facts/imports.py)
     alembic_env: AlembicEnv | None = None  # an Alembic env.py: the target_metadata it gives autogenerate
     # Who may call what (analyzers/facts/python_module.py `_Reader._index`): every name the module mentions (a Name, an

@@ -32,7 +32,7 @@ from analyzers.facts.split_commits import committers, read_split_commits
 from analyzers.facts.swallowed_failures import HINT as FAILURE_HINT, read_swallowed_failures
 from analyzers.facts.rewrites import hinted as rewrite_hinted
 from analyzers.facts.rewrites import read_rewrites
-from analyzers.facts import case_copies, consumed, discarded_queries, held_locks, in_place
+from analyzers.facts import case_copies, consumed, discarded_queries, held_locks, in_place, spliced_passwords
 from analyzers.facts.runners import read_runners
 from analyzers.facts.table_names import name_builders, named_by_call
 from analyzers.facts.usage import ModuleWide, mention_words, read_usage, top_functions
@@ -113,6 +113,8 @@ def _extract_module(path: str, text: str, module: str | None) -> ModuleFacts:
         facts.discarded_queries = discarded_queries.read_discarded_queries(reader.all_functions, reader.owners, names, path)
     if "except" in text and FAILURE_HINT.search(text):  # a commit or flush in a try whose handler may swallow it
         facts.swallowed_failures = read_swallowed_failures(reader.all_functions, reader.owners, path)
+    if "://" in text and spliced_passwords.HINT.search(text):  # a database URL built from its parts
+        facts.spliced_passwords = spliced_passwords.read_spliced_passwords(tree, names, path)
     facts.mentions = {k: tuple(sorted(v)) for k, v in reader.mentions.items()}
     facts.top_functions = top_functions(tree)
     return facts
