@@ -1807,7 +1807,7 @@ class Prescription(Base):
 op.execute("CREATE TRIGGER audit_appointments AFTER INSERT OR UPDATE OR DELETE ON appointments FOR EACH ROW EXECUTE FUNCTION audit_row()")
 op.execute("CREATE TRIGGER audit_prescriptions AFTER INSERT OR UPDATE ON prescriptions FOR EACH ROW EXECUTE FUNCTION audit_row()")
 """)
-    purge = "from app.models import Prescription\n\n\ndef purge(session, p):\n    session.delete(p)\n"
+    purge = "from app.models import Prescription\n\n\ndef purge(session, p: Prescription):\n    session.delete(p)\n"
     files = {"app/models.py": models, "migrations/versions/0001_audit.py": audit}
     by_table = {f.anchor: f for f in found(tmp_path, files, "HIP001")}
     audited = by_table["table:appointments:soft-delete"]
@@ -1817,6 +1817,9 @@ op.execute("CREATE TRIGGER audit_prescriptions AFTER INSERT OR UPDATE ON prescri
     assert unsaved.severity == Severity.WARNING and "no code dbreview read deletes its rows today" in unsaved.message
     (deleted,) = [f for f in found(tmp_path / "b", {**files, "app/purge.py": purge}, "HIP001") if "prescriptions" in f.anchor]
     assert deleted.severity == Severity.CRITICAL and "the code deletes its rows (app/purge.py:5)" in deleted.message
+    client = "def remove(self, url):\n    return self.session.delete(url)\n"  # an HTTP client's DELETE (raw-data: judged wrong)
+    (sent,) = [f for f in found(tmp_path / "c", {**files, "app/fhir.py": client}, "HIP001") if "prescriptions" in f.anchor]
+    assert sent.severity == Severity.WARNING
 
 
 def test_a_plugins_own_revision_tree_adds_columns_to_the_applications_tables(tmp_path):
