@@ -283,9 +283,11 @@ def log_fields(record):
 """
     f = _dog(found(tmp_path / "a", {"app/models.py": KENNEL, "app/crud.py": crud}, "PERF001"))
     assert f.severity == Severity.INFO
-    assert ("(not followed: 'owner_id' looked up by name on an object whose class dbreview cannot tell at app/crud.py:6 "
-            "(a generic helper that filters any model by it may read it)), so the only scan of dogs by owner_id that "
-            "dbreview can show is the foreign key check on deleting (or changing the key of) a row of owners") in f.message
+    assert ("the code names owner_id where it may filter dogs in shapes dbreview does not follow (not followed: 'owner_id' "
+            "looked up by name on an object whose class dbreview cannot tell at app/crud.py:6 (a generic helper that filters "
+            "any model by it may read it)): if it does, each such read scans dogs without an index, so the only scan of dogs "
+            "by owner_id that dbreview can show is the foreign key check on deleting (or changing the key of) a row of "
+            "owners") in f.message
     assert f.message.endswith(UNRULED)
     logged = _dog(found(tmp_path / "b", {"app/models.py": KENNEL, "app/log.py": crud.split("class Repository")[0]
                                          + "def log_fields(record):\n    return getattr(record, 'owner_id', None) == 1\n"},

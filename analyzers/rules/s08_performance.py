@@ -133,7 +133,9 @@ class ForeignKeyWithoutIndex(Rule):
         run time has them, the column named in a string in a function that hands the class to a call (`fields =
         ["owner_id"]` beside `_add_filters(q, model=Dog, ...)`), the column looked up by name on a model handed in and
         compared, as a generic repository does, or compared on a Table it cannot tie to the models, `self.t.c.owner_id ==
-        x` of a reflected table): the only scan of the table by the key it can show is the foreign key check on deleting a parent row
+        x` of a reflected table; where the column's own name is so named, the finding does not say that no query reads
+        by it, only that the code may, in shapes it does not follow): the only scan of the table by the key it can show
+        is the foreign key check on deleting a parent row
         (and, for a relationship that has neither passive_deletes= nor viewonly=True, the load of it that deleting a
         parent through the ORM makes), at a cost set by its size, which dbreview cannot know, and none where no code of
         the application deletes the parent (soft-deleted only, or never deleted; a delete through a helper counts: a
@@ -455,11 +457,15 @@ class Appointment(Base):
                         f"that loads it")
         if maybe:
             said.append(f"{maybe[0].said}, but dbreview found no code it can tell reads {maybe[0].label} ({maybe[0].how})")
-        if not said:
-            said.append(f"dbreview found no query of the application that filters or joins {table.name} on it, "
-                        f"and no relationship that loads {table.name} rows by it")
-        unfollowed = _unfollowed(self.facts, table, col)
-        said[-1] += unfollowed
+        unfollowed, named = _unfollowed(self.facts, table, col)
+        if not said and named:  # the column's own name where a read by it is built: no claim that nothing reads by it
+            said.append(f"the code names {col.name} where it may filter {table.name} in shapes dbreview does not follow"
+                        f"{unfollowed}: if it does, each such read scans {table.name} without an index")
+        else:
+            if not said:
+                said.append(f"dbreview found no query of the application that filters or joins {table.name} on it, "
+                            f"and no relationship that loads {table.name} rows by it")
+            said[-1] += unfollowed
         cost = self._cost(parent)
         unlinked = next((r.label for r in [*unused, *maybe] if r.unlinks), None) if cost == _UNKNOWN_COST else None
         if unlinked is not None:  # deleting a parent through the ORM loads the relationship by the key, too
@@ -488,7 +494,7 @@ class Appointment(Base):
         first = scans[0]
         said = first.said if first.how in first.said else f"{first.said} ({first.how})"
         more = f" (and {len(scans) - 1} more such)" if len(scans) > 1 else ""
-        unfollowed = _unfollowed(self.facts, table, col)
+        unfollowed, _ = _unfollowed(self.facts, table, col)
         return self.finding(
             f"{what}: {said}{more}, and dbreview found no other code that reads {table.name} by it{unfollowed}, so as far "
             f"as dbreview can tell {table.name} is scanned by it only when a row of {parent} is deleted (that load, and the "
@@ -698,10 +704,11 @@ def _reads(facts: Facts, table: TableFact, col: ColumnFact) -> list[Read]:
     return [*reads, *found.values()]
 
 
-def _unfollowed(facts: Facts, table: TableFact, col: ColumnFact) -> str:
+def _unfollowed(facts: Facts, table: TableFact, col: ColumnFact) -> tuple[str, bool]:
     """What dbreview did not follow that may read `table` by `col`, in the finding's words: the application's queries
     of its class whose filters it could not read (a helper's condition, filters built apart and handed in), and the
-    SQL strings that name the table and the column (SQL is not weighed as a read)."""
+    SQL strings that name the table and the column (SQL is not weighed as a read); and whether any of it names the
+    column itself where a read is built (a field list, a lookup by name, a reflected table's `.c.col`)."""
     opaque = [q.span for q, t in app_queries(facts, writes=True) if t is table and (q.unread_test or q.escapes)]
     named = re.compile(rf"\b{re.escape(table.name)}\b.*\b{re.escape(col.name)}\b|\b{re.escape(col.name)}\b.*\b{re.escape(table.name)}\b",
                        re.I | re.S)
@@ -741,7 +748,7 @@ def _unfollowed(facts: Facts, table: TableFact, col: ColumnFact) -> str:
         out.append(f"SQL naming {table.name} and {col.name} at {sql[0].path}:{sql[0].start}"
                    f"{f' (and {len(sql) - 1} more)' if len(sql) > 1 else ''}, which it could not parse or which tests "
                    f"{col.name} under OR or NOT or not by equality: it does not weigh that as a read")
-    return f" (not followed: {'; '.join(out)})" if out else ""
+    return (f" (not followed: {'; '.join(out)})" if out else ""), bool(by_name or handed or looked_up or untied)
 
 
 def _untied_columns(facts: Facts, col: ColumnFact, lines: list[tuple[Span, str]]) -> list[Span]:
