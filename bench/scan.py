@@ -341,7 +341,8 @@ def _trees(names: list[str], repeat: int, before: Path | None, warm_only: bool =
             if ratios:
                 mid = cold[label][len(cold[label]) // 2]
                 print(f"{'':15}cold stages (s): " + ", ".join(f"{k} {v:.3f}" for k, v in mid["timings"].items())
-                      + f"; {mid['parsed']} parsed, {mid['findings']} findings")
+                      + f"; {mid['parsed']} parsed, {mid['findings']} findings; peak RSS of the scanning process "
+                      f"{_median(cold[label], 'rss_kb') / 1024:.0f} MB (median), its workers' {_median(cold[label], 'helpers_kb') / 1024:.0f} MB")
             if not warm[label]:
                 continue
             w = warm[label][len(warm[label]) // 2]

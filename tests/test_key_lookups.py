@@ -88,8 +88,8 @@ def test_a_module_that_spells_no_decorator_and_no_load_is_not_parsed(tmp_path, m
     from analyzers.rules import s06_app_scoping
 
     parsed = []
-    parse = s06_app_scoping.parse_python
-    monkeypatch.setattr(s06_app_scoping, "parse_python", lambda text, path: parsed.append(path) or parse(text, path))
+    parse = s06_app_scoping.python_tree
+    monkeypatch.setattr(s06_app_scoping, "python_tree", lambda facts, path: parsed.append(path) or parse(facts, path))
     route = '\n\n@router.get("/vaults/{vault_id}")\ndef get_vault(session, vault_id: int):\n    return session.get(Vault, vault_id)\n'
     more = {"app/schemas.py": "class VaultIn:\n    name: str\n", "app/sums.py": "def add(a, b):\n    return a + b\n"}
     (f,) = found(tmp_path, {**files(route), **more}, "TEN017")

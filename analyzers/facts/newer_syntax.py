@@ -37,13 +37,24 @@ def parse_python(text: str, path: str = "<unknown>", mode: str = "exec") -> ast.
     try:
         tree = ast.parse(text, filename=path, mode=mode)
     except SyntaxError as exc:
-        try:
-            tree = _rewritten(text, path, mode)
-        except (SyntaxError, _LexError):
-            raise exc from None
+        tree = rewritten_or_raise(text, path, exc, mode)
     if NATIVE_PEP_695 and _NEWER_SHAPES.search(text):
         _normalise(tree)
     return tree
+
+
+def rewritten_or_raise(text: str, path: str, exc: SyntaxError, mode: str = "exec") -> ast.AST:
+    """parse_python's tree of a text the running `ast.parse` rejected with `exc` (before any normalising), for a
+    caller that parsed it plainly first; raises `exc` when the rewrite does not parse either."""
+    try:
+        return _rewritten(text, path, mode)
+    except (SyntaxError, _LexError):
+        raise exc from None
+
+
+def normalised(text: str) -> bool:
+    """Whether parse_python changes the running `ast.parse`'s tree of `text` in place (3.12+: newer forms normalised)."""
+    return NATIVE_PEP_695 and _NEWER_SHAPES.search(text) is not None
 
 
 # -- the lexer ------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from analyzers import confine
 from analyzers.facts.engines import FLASK_ENGINE, pre_ping, serving_engines, unsure_why
 from analyzers.facts.engines import engines as all_engines
 from analyzers.facts.model import CallFact, Hole, ListenerFact, Span, SqlStatement, SqlUse
-from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.python_module import FLASK_OPTIONS
 from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
@@ -17,6 +16,7 @@ from analyzers.rules.runs_on import runs_on
 from analyzers.rules.schema import (
     app_calls, first_line, is_test_path, is_tooling_path, migration_gaps, rls_by_table, settings_read, where,
 )
+from analyzers.rules.source_trees import file_tree
 
 PER_TRANSACTION_EVENTS = ("after_begin", "begin")
 RESET_EVENTS = ("checkin", "reset")
@@ -531,7 +531,7 @@ def _set_back(facts, state: list[tuple[SqlUse, SqlStatement]]) -> set[int]:
             continue
         if use.span.path not in trees:
             try:
-                trees[use.span.path] = parse_python(confine.read_text(facts.root, use.span.path), use.span.path)
+                trees[use.span.path] = file_tree(facts, use.span.path, confine.read_text(facts.root, use.span.path))
             except (OSError, SyntaxError, ValueError):
                 trees[use.span.path] = None
         tree = trees[use.span.path]

@@ -11,12 +11,12 @@ from dataclasses import replace
 from analyzers.facts.flow import RISK, Flow, annotated_class
 from analyzers.facts.names import Names, last
 from analyzers.facts.strings import constant_env
-from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.model import Hole, ListenerFact, Span, SqlUse
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers import confine
 from analyzers.rules.schema import is_test_path, is_tooling_path, python_paths
+from analyzers.rules.source_trees import file_tree
 
 _SQL_START = re.compile(
     r"^\s*(?:--[^\n]*\n\s*)*\(?\s*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|ALTER|DROP|SET|GRANT|REVOKE|TRUNCATE|COPY|"
@@ -116,12 +116,12 @@ def _module_flow(facts, path: str, module: str) -> Flow | None:
 
 
 def _module_tree(facts, path: str) -> ast.Module | None:
-    """A module of the target read again and parsed once a scan, in any Python syntax (the extraction keeps facts,
-    not trees): the helpers and classes other modules' SQL goes through."""
+    """A module of the target read again and parsed once a scan (source_trees, shared with the other rules), in any
+    Python syntax (the extraction keeps facts, not trees): the helpers and classes other modules' SQL goes through."""
     trees = facts.derived.setdefault("class_trees", {})
     if path not in trees:
         try:
-            trees[path] = parse_python(confine.read_text(facts.root, path), path)
+            trees[path] = file_tree(facts, path, confine.read_text(facts.root, path))
         except (OSError, SyntaxError, ValueError, RecursionError):
             trees[path] = None
     return trees[path]
@@ -296,7 +296,7 @@ def literal_callers(facts, function: str, place: int, param: str) -> bool | None
         if not re.search(rf"\bimport\b[^\n]*\b{re.escape(name)}\b", text) and f"{module.rpartition('.')[2]}.{name}" not in text:
             continue
         try:
-            tree = parse_python(text, path)
+            tree = file_tree(facts, path, text)
         except SyntaxError:
             return None
         called: set[int] = set()

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from analyzers.facts.model import Facts, Span, TableFact
-from analyzers.facts.newer_syntax import parse_python
 from analyzers.facts.paths import is_test_path, is_tooling_path
 from analyzers.facts.walk import children
 from analyzers.findings import Severity
@@ -18,6 +17,7 @@ from analyzers.rules.code_use import app_queries
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.mentions import mentions
 from analyzers.rules.schema import Rls, rls_by_table, tenant_columns
+from analyzers.rules.source_trees import python_tree
 
 # The project scopes its reads of a table when at least this share of the functions that read it filter by its
 # tenant column, and at least _LEAST of them do: below that, an unscoped read may be the design, not a slip.
@@ -135,9 +135,8 @@ def for_customer(session, customer_id, org_id=None):
             return
         reads = tenant_reads(facts)
         rls = rls_by_table(facts)
-        trees: dict[str, ast.Module | None] = {}
         for path, models in _modules(facts).items():
-            tree = module_tree(facts, path, trees)
+            tree = module_tree(facts, path)
             if tree is None:
                 continue
             for found in _optional_scopes(tree, models):
@@ -147,7 +146,7 @@ def for_customer(session, customer_id, org_id=None):
                 scoped, read = reads[table.name]
                 if len(scoped) < _LEAST or len(scoped) < SCOPED_SHARE * len(read):
                     continue
-                callers = _callers(_calls(facts, found, trees), found.holder)
+                callers = _callers(_calls(facts, found), found.holder)
                 if callers is None:
                     continue
                 said, severity, without = callers
@@ -248,17 +247,17 @@ def all_tenants_path(path: str) -> bool:
         p in _ALL_TENANTS_PATHS or p.startswith(("admin", "superuser")) for p in path.lower().replace(".py", "").split("/"))
 
 
-def module_tree(facts: Facts, path: str, trees: dict[str, ast.Module | None]) -> ast.Module | None:
-    if path not in trees:
-        try:
-            tree = parse_python("\n".join(facts.lines(Span(path, 1, 10**9))), path)
-        except (SyntaxError, ValueError, RecursionError):
-            tree = None
-        trees[path] = tree if isinstance(tree, ast.Module) else None
-    return trees[path]
+def module_tree(facts: Facts, path: str) -> ast.Module | None:
+    """The module's tree in any Python syntax, shared by every rule of the scan (source_trees); None where it does
+    not parse."""
+    try:
+        tree = python_tree(facts, path)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    return tree if isinstance(tree, ast.Module) else None
 
 
-def _calls(facts: Facts, found: _Optional, trees: dict[str, ast.Module | None]) -> list[tuple[Span, str, bool]] | None:
+def _calls(facts: Facts, found: _Optional) -> list[tuple[Span, str, bool]] | None:
     """The application's calls of the function by its name: (where, a note, whether it passes the argument by
     keyword, by position, or with **kwargs). None where the project defines two functions of that name, or the name is
     one word (`fetch`, `get`: a library's methods have it too): their calls are not told apart."""
@@ -266,7 +265,7 @@ def _calls(facts: Facts, found: _Optional, trees: dict[str, ast.Module | None]) 
         return None
     out, defined = [], 0
     for path in dict.fromkeys(span.path for span, _ in mentions(facts, {found.holder})[found.holder]):
-        tree = module_tree(facts, path, trees)
+        tree = module_tree(facts, path)
         for node in ast.walk(tree) if tree is not None else ():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == found.holder:
                 defined += 1

@@ -162,9 +162,8 @@ def _body(func) -> str:
 def _functions(facts: Facts) -> dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]]:
     """The functions of each module outside admin, tooling and tests, in preorder: read once for the handlers and the
     loaders both. A module that cannot hold either is not parsed (a third of polar's)."""
-    trees: dict[str, ast.Module | None] = {}
     return {path: [func for func, _ in functions_in(tree, ())] for path in python_paths(facts)
-            if not all_tenants_path(path) and _may_hold(facts, path) and (tree := module_tree(facts, path, trees)) is not None}
+            if not all_tenants_path(path) and _may_hold(facts, path) and (tree := module_tree(facts, path)) is not None}
 
 
 def _may_hold(facts: Facts, path: str) -> bool:
