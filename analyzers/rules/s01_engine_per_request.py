@@ -118,7 +118,6 @@ async def items(db=Depends(get_db)):
 
     def check(self):
         facts = self.facts
-        trees: dict[str, ast.Module | None] = {}
         made = {(c.span.path, c.span.start): (c, True) for c in facts.calls
                 if c.name.rsplit(".", 1)[-1] in ENGINES and not c.via and not c.database and _app_path(c.span.path)}
         # an engine imported inside the function (`from sqlalchemy import create_engine` in its body) is not linked to
@@ -127,17 +126,17 @@ async def items(db=Depends(get_db)):
                      if c.name.rsplit(".", 1)[-1] in ENGINES and c.name.startswith(f"{m.module}.") and _app_path(m.path)})
         if not made:
             return
-        factories = _factories(facts, made, trees)
-        depends = _depends(facts, trees)
+        factories = _factories(facts, made)
+        depends = _depends(facts)
         paths = dict.fromkeys([*(p for p, _ in made), *(f.path for fs in factories.values() for f in fs)])
         for name, hits in mentions(facts, set(factories)).items():
             paths.update(dict.fromkeys(s.path for s, _ in hits if _app_path(s.path)))
-        helpers = _helpers(facts, paths, made, factories, depends, trees)
+        helpers = _helpers(facts, paths, made, factories, depends)
         for name, hits in mentions(facts, set(helpers)).items():
             paths.update(dict.fromkeys(s.path for s, _ in hits if _app_path(s.path)))
         reported: set[tuple[str, str]] = set()
         for path in paths:
-            tree = module_tree(facts, path, trees)
+            tree = module_tree(facts, path)
             if tree is None:
                 continue
             imports = _imports(tree)
@@ -260,32 +259,25 @@ def _imported_here(func, name: str) -> bool:
                any((a.asname or a.name) == name for a in n.names) for n in own_nodes(func))
 
 
-def _factories(facts: Facts, made, trees) -> dict[str, list[_Factory]]:
+def _factories(facts: Facts, made) -> dict[str, list[_Factory]]:
     """Functions of the application that return a new engine on every path, by name; then those that return what
     one of them returns, a few rounds deep."""
     found: dict[str, list[_Factory]] = {}
     paths = dict.fromkeys(p for p, _ in made)
     for _ in range(_ROUNDS):
         added = False
-        for path in paths:
-            tree = module_tree(facts, path, trees)
-            if tree is None:
+        for path, module, imports, func in _module_functions(facts, paths):
+            if any(f.path == path for f in found.get(func.name, [])):
                 continue
-            imports = _imports(tree)
-            module = path.removesuffix(".py").rsplit("/", 1)[-1]
-            for func in tree.body:
-                if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or _cached(func) or any(
-                        f.path == path for f in found.get(func.name, [])):
-                    continue
-                sites = list(_sites(func, path, made, found, imports))
-                if sites and all(_returns_made(func, sites)) and not any(
-                        _kept_or_disposed(func, s.node) or _either(func, s.node) for s in sites):
-                    s = sites[0]
-                    via = s.via
-                    found.setdefault(func.name, []).append(_Factory(func.name, path, module, s.node.lineno,
-                                                                    via.made if via else s.engine, s.call,
-                                                                    via.maker if via else func.name))
-                    added = True
+            sites = list(_sites(func, path, made, found, imports))
+            if sites and all(_returns_made(func, sites)) and not any(
+                    _kept_or_disposed(func, s.node) or _either(func, s.node) for s in sites):
+                s = sites[0]
+                via = s.via
+                found.setdefault(func.name, []).append(_Factory(func.name, path, module, s.node.lineno,
+                                                                via.made if via else s.engine, s.call,
+                                                                via.maker if via else func.name))
+                added = True
         if not added:
             break
         names = set(found)
@@ -400,13 +392,13 @@ def _conditional(func, call: ast.Call) -> str | None:
     return None
 
 
-def _depends(facts: Facts, trees) -> dict[str, list[tuple[Span, str]]]:
+def _depends(facts: Facts) -> dict[str, list[tuple[Span, str]]]:
     """The functions run per request that no decorator marks: those named in `Depends(...)` / `Security(...)` and
     the views given to Flask's `add_url_rule(...)`, in the application: name -> (where, "depends" or "view")."""
     out: dict[str, list[tuple[Span, str]]] = {}
     hits = mentions(facts, {*_DEPENDS, "add_url_rule"})
     for path in dict.fromkeys(s.path for name in hits for s, _ in hits[name] if _app_path(s.path)):
-        tree = module_tree(facts, path, trees)
+        tree = module_tree(facts, path)
         for node in ast.walk(tree) if tree is not None else ():
             if not isinstance(node, ast.Call):
                 continue
@@ -423,25 +415,32 @@ def _depends(facts: Facts, trees) -> dict[str, list[tuple[Span, str]]]:
     return out
 
 
-def _helpers(facts: Facts, paths, made, factories, depends, trees) -> dict[str, list[_Factory]]:
-    """Module-level functions of the application, run neither per request nor as factories, that make an engine, use
-    it and drop it without keeping or disposing it: name -> where."""
-    out: dict[str, list[_Factory]] = {}
+def _module_functions(facts: Facts, paths):
+    """(path, module's last name, its imports, function) for each module-level function not cached by a decorator."""
     for path in paths:
-        tree = module_tree(facts, path, trees)
+        tree = module_tree(facts, path)
         if tree is None:
             continue
         imports = _imports(tree)
         module = path.removesuffix(".py").rsplit("/", 1)[-1]
         for func in tree.body:
-            if (not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or _cached(func) or func.name in depends
-                    or any(_route(d) for d in func.decorator_list) or any(f.path == path for f in factories.get(func.name, []))):
-                continue
-            for s in _sites(func, path, made, factories, imports):
-                if not _kept_or_disposed(func, s.node) and not any(_returns_made(func, [s])) and not _conditional(func, s.node):
-                    via = s.via
-                    out.setdefault(func.name, []).append(_Factory(func.name, path, module, s.node.lineno,
-                                                                  via.made if via else s.engine, s.call,
-                                                                  via.maker if via else func.name))
-                    break
+            if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _cached(func):
+                yield path, module, imports, func
+
+
+def _helpers(facts: Facts, paths, made, factories, depends) -> dict[str, list[_Factory]]:
+    """Module-level functions of the application, run neither per request nor as factories, that make an engine, use
+    it and drop it without keeping or disposing it: name -> where."""
+    out: dict[str, list[_Factory]] = {}
+    for path, module, imports, func in _module_functions(facts, paths):
+        if (func.name in depends or any(_route(d) for d in func.decorator_list)
+                or any(f.path == path for f in factories.get(func.name, []))):
+            continue
+        for s in _sites(func, path, made, factories, imports):
+            if not _kept_or_disposed(func, s.node) and not any(_returns_made(func, [s])) and not _conditional(func, s.node):
+                via = s.via
+                out.setdefault(func.name, []).append(_Factory(func.name, path, module, s.node.lineno,
+                                                              via.made if via else s.engine, s.call,
+                                                              via.maker if via else func.name))
+                break
     return out
