@@ -329,7 +329,8 @@ def test_a_cache_others_could_write_is_never_loaded(target: Path, cache: Path, f
 def test_a_new_include_pin_is_not_hidden_by_the_cache(target: Path, cache: Path) -> None:
     """A file without markers is read only when pinned; pinning it later must not find it cached as 'nothing'."""
     age(target)
-    (target / "app" / "raw.py").write_text("from .factory import create_engine\nengine = create_engine('postgresql://db/app', pool_size=5)\n")
+    # no marker: a URL scheme (`postgresql://`) would be one, so the URL comes from a setting
+    (target / "app" / "raw.py").write_text("from .factory import create_engine\nengine = create_engine(settings.url, pool_size=5)\n")
     os.utime(target / "app" / "raw.py", (OLD, OLD))
     before = scan(target, cache_dir=cache, jobs=1)
     assert not [c for c in before.facts.calls if c.span.path == "app/raw.py"]
