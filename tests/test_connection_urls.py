@@ -168,3 +168,26 @@ def connection_string(*, username, password, scheme="postgresql", driver="asyncp
 '''
     [fact] = extract_module("app/urls.py", code).spliced_passwords
     assert (fact.scheme, fact.parameter) == ("{scheme}+{driver}", True)
+
+
+def test_a_password_read_where_a_literal_surely_reaches_it_is_no_finding() -> None:
+    """raw-data-repository: the local branch sets the password to one of two literals just before building its URL;
+    the other branch reads a secret and is reported, and a name assigned in a loop after its use is not taken."""
+    code = '''
+def connect(config, user, local):
+    if local:
+        passwd = "root" if user == "root" else "local!pwd"
+        return f"mysql+mysqldb://{user}:{passwd}@127.0.0.1/app"
+    passwd = config["db_password"]
+    return f"mysql+mysqldb://{user}:{passwd}@db/app"
+
+def rotate(config, user):
+    secret = "first"
+    for _ in range(2):
+        url = f"postgresql://{user}:{secret}@db/app"
+        secret = config["next"]
+    return url
+'''
+    assert _facts(code) == {("connect", "passwd", False), ("rotate", "secret", False)}
+    [connect] = [f for f in extract_module("app/urls.py", code).spliced_passwords if f.function == "connect"]
+    assert connect.origin == "passwd = config['db_password']"

@@ -166,13 +166,14 @@ class Metric(Base):
     __tablename__ = "metrics"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     nb_total_bounced_last_24h: Mapped[float] = mapped_column(Float)  # a number of emails ("nb"), as cnt_ would be
+    total_area_sqkm: Mapped[float] = mapped_column(Float)  # a measure that a money word qualifies
 """
 
 
 def test_a_token_count_is_no_money_and_a_model_usage_cost_beside_tokens_is_info(tmp_path):
     """phoenix: span_costs.total_tokens is a count a money word qualifies; total_cost and cost_per_token beside
     token counts may be estimates of model usage (info, saying so); an invoice's amount stays a warning; a number
-    of things (`nb_total_...`, simplelogin) is no money."""
+    of things (`nb_total_...`, simplelogin) or a measure (`total_area_sqkm`, drone-tm) is no money."""
     findings = {f.anchor: f for f in found(tmp_path, {"app/models.py": USAGE}, "BIL001")}
     assert sorted(findings) == ["table:invoices.amount", "table:model_calls.cost_per_token", "table:model_calls.total_cost"]
     assert findings["table:invoices.amount"].severity == Severity.WARNING

@@ -409,6 +409,29 @@ def create_user(session, data):
     assert f.severity == Severity.INFO and "the code hashes passwords elsewhere (`hash_password` in app/security.py:9)" in f.message
 
 
+def test_the_hasher_named_is_the_one_in_a_password_function_not_a_key_derivation(tmp_path):
+    """drone-tm: a PBKDF2 key derived for encrypting tokens comes first in the file; the password's own hasher is
+    the bcrypt call in `get_password_hash`, and that is the one to name."""
+    model = HEADER + """
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    password: Mapped[str] = mapped_column(String(200))
+"""
+    security = """
+import bcrypt
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+def token_key(user_id, salt):
+    return PBKDF2HMAC(algorithm=None, length=32, salt=salt, iterations=100_000).derive(user_id.encode())
+
+def get_password_hash(raw):
+    return bcrypt.hashpw(raw.encode(), bcrypt.gensalt())
+"""
+    (f,) = found(tmp_path, {"app/models.py": model, "app/security.py": security}, "MOD004")
+    assert "(`bcrypt.hashpw` in app/security.py:9)" in f.message
+
+
 def test_a_password_column_with_no_hashing_in_sight_is_a_warning(tmp_path):
     model = HEADER + """
 class User(Base):

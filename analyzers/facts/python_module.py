@@ -867,7 +867,9 @@ class _Reader:
                     if key and value is not None and key in FLASK_SETTINGS:  # app.config.update(SQLALCHEMY_ENGINE_OPTIONS=...)
                         self._flask_setting(ast.Constant(key), value, node)
             elif callee and _HASHING.search(last(callee)):  # where passwords get hashed, whatever the class
-                self.facts.calls.append(CallFact("password-hashing", col.span_of(node, self.path), {}, callee))
+                # the function it is made in tells a password's hash from a key derived for encryption (PBKDF2HMAC)
+                self.facts.calls.append(CallFact("password-hashing", col.span_of(node, self.path), {}, callee,
+                                                 func.name if func else None))
             elif callee and _FAST_DIGESTS.match(last(callee)) and ("password" in ast.unparse(node).lower() or (
                     func is not None and any(_PASSWORD_WORDS.search(a.arg) for a in func.args.args))):
                 # sha256(salt + password); `def encrypt(passwd): m = sha1(); m.update(passwd + salt)`

@@ -49,13 +49,13 @@ def read_spliced_passwords(tree: ast.Module, names: Names, path: str) -> list[Sp
     quoters = {f.name for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
         isinstance(n, ast.Call) and _says_quote(last(names.callee(n))) for n in ast.walk(f))}
     out: list[SplicedPassword] = []
-    _visit(tree, None, "", [_bindings(None, tree.body)], names, quoters, path, out, set())
+    _visit(tree, tree, "", [_bindings(None, tree.body)], names, quoters, path, out, set())
     return out
 
 
-def _visit(node, func, qualname, scopes, names, quoters, path, out, seen) -> None:
-    """`scopes`: the bindings of the scopes a name may be read from, innermost first (a class body's names are
-    seen from its own body, not from its methods)."""
+def _visit(node, scope, qualname, scopes, names, quoters, path, out, seen) -> None:
+    """`scope`: the function (or module) `node` is in; `scopes`: the bindings of the scopes a name may be read from,
+    innermost first (a class body's names are seen from its own body, not from its methods)."""
     for child in ast.iter_child_nodes(node):
         if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
             inner = f"{qualname}.{child.name}" if qualname else child.name
@@ -69,7 +69,7 @@ def _visit(node, func, qualname, scopes, names, quoters, path, out, seen) -> Non
             inner = f"{qualname}.{child.name}" if qualname else child.name
             body = _bindings(None, child.body)
             body[_CLASS] = [child]
-            _visit(child, func, inner, [body, *scopes], names, quoters, path, out, seen)
+            _visit(child, scope, inner, [body, *scopes], names, quoters, path, out, seen)
             continue
         if id(child) not in seen:
             parts = _parts(child, seen)
@@ -78,14 +78,14 @@ def _visit(node, func, qualname, scopes, names, quoters, path, out, seen) -> Non
                 if found is not None:
                     scheme, holes = found
                     for hole in holes:
-                        fact = _judge(hole, scopes, names, quoters)
+                        fact = _judge_reached(hole, child, scope, scopes, names, quoters)
                         if fact is not None:
                             origin, parameter = fact
                             written = ast.unparse(child)
                             out.append(SplicedPassword(
                                 qualname, scheme, ast.unparse(hole), origin, parameter, span_of(child, path),
                                 written if len(written) <= 100 else written[:97] + "..."))
-        _visit(child, func, qualname, scopes, names, quoters, path, out, seen)
+        _visit(child, scope, qualname, scopes, names, quoters, path, out, seen)
 
 
 def _parts(node: ast.AST, seen: set[int]) -> list[str | ast.expr] | None:
@@ -212,8 +212,9 @@ def _judge(hole, scopes, names, quoters, depth=0) -> tuple[str, bool] | None:
         if callee in ("str", "strip") and (hole.args or isinstance(hole.func, ast.Attribute)):
             return _judge(hole.args[0] if hole.args else hole.func.value, scopes, names, quoters, depth)
         return text, False
-    if isinstance(hole, ast.BoolOp) and depth < 4:  # `password or ""`: the first value that is not a constant
-        judged = [_judge(v, scopes, names, quoters, depth + 1) for v in hole.values]
+    if isinstance(hole, (ast.BoolOp, ast.IfExp)) and depth < 4:  # `password or ""`, `"root" if local else secret`
+        values = hole.values if isinstance(hole, ast.BoolOp) else [hole.body, hole.orelse]
+        judged = [_judge(v, scopes, names, quoters, depth + 1) for v in values]
         kept = [j for j in judged if j is not None]
         return (text if len(kept) > 1 else kept[0][0], any(p for _, p in kept)) if kept else None
     if isinstance(hole, ast.Attribute) and isinstance(hole.value, ast.Name) and hole.value.id in ("self", "cls"):
@@ -241,6 +242,55 @@ def _judge(hole, scopes, names, quoters, depth=0) -> tuple[str, bool] | None:
             return (text if origin == text else f"{text} = {origin.split(' = ')[-1]}"), parameter
         return text, False
     return text, False
+
+
+def _judge_reached(hole, use, scope, scopes, names, quoters) -> tuple[str, bool] | None:
+    """`_judge`, reading a local name as the one assignment that surely reaches `use` where there is one: in
+    `if local: password = "root"; url = f"...{password}@..."` the password is that literal, whatever other branches
+    assign."""
+    value = _reaching(scope, use, hole.id) if isinstance(hole, ast.Name) else None
+    if value is None:
+        return _judge(hole, scopes, names, quoters)
+    fact = _judge(value, scopes, names, quoters, 1)
+    if fact is None:
+        return None
+    origin, parameter = fact
+    return (hole.id if origin == hole.id else f"{hole.id} = {origin.split(' = ')[-1]}"), parameter
+
+
+def _reaching(scope: ast.AST, use: ast.AST, name: str) -> ast.expr | None:
+    """The value of the last plain `name = ...` before `use` in its own block or an enclosing one, with nothing
+    between that may rebind the name (nor a loop around `use` that does); None where no such assignment is."""
+    trail = _trail(scope, use)
+    for parent, child in reversed(list(zip(trail, trail[1:]))):
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.While)) and _rebinds(parent, name):
+            return None  # the loop's own later assignment reaches the next round
+        block = next((b for b in (getattr(parent, f, None) for f in ("body", "orelse", "finalbody"))
+                      if isinstance(b, list) and child in b), None)
+        if block is None:
+            continue
+        for stmt in reversed(block[:block.index(child)]):
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                    and stmt.targets[0].id == name:
+                return stmt.value
+            if _rebinds(stmt, name):
+                return None
+    return None
+
+
+def _trail(scope: ast.AST, use: ast.AST) -> list[ast.AST]:
+    """The nodes from `scope` down to `use` (empty where `use` is not under `scope`)."""
+    todo: list[tuple[ast.AST, list[ast.AST]]] = [(scope, [scope])]
+    while todo:
+        node, trail = todo.pop()
+        if node is use:
+            return trail
+        todo.extend((c, [*trail, c]) for c in ast.iter_child_nodes(node))
+    return []
+
+
+def _rebinds(node: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load) for n in ast.walk(node))
 
 
 def _says_quote(name: str) -> bool:

@@ -479,7 +479,8 @@ class User(Base):
         fast = {c.name: c.fast_digest for m in self.facts.modules for c in m.classes if c.fast_digest}
         on_flush = {l.target.rpartition(".")[2] for l in self.facts.listeners if l.hashes and l.event in ("before_insert", "before_update")}
         elsewhere = [c for c in self.facts.calls if c.name == "password-hashing" and not is_test_path(c.span.path)]
-        elsewhere.sort(key=lambda c: (c.target or "").endswith("CryptContext"))  # a call that hashes, before the set-up
+        # a call in a function named for passwords first, then one that hashes, then the set-up (CryptContext)
+        elsewhere.sort(key=lambda c: (not _PASSWORD_FUNCTION.search(c.function or ""), (c.target or "").endswith("CryptContext")))
         digests = [c for c in self.facts.calls if c.name == "password-digest" and not is_test_path(c.span.path)]
         for table, col in column_sites(self.facts):
             if not self.NAMES.match(col.name) or "hash" in col.name or "Encrypt" in (col.type_name or ""):
@@ -558,6 +559,7 @@ class User(Base):
 
 
 # A line that encrypts or decrypts (or hands the value to a vault): the application may keep it encrypted.
+_PASSWORD_FUNCTION = re.compile(r"pass(word)?|pwd", re.I)
 _ENCRYPTS = re.compile(r"encrypt|decrypt|fernet|cipher|crypto|kms|vault|seal|secretbox|aes", re.I)
 
 

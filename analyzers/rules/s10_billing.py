@@ -18,11 +18,12 @@ from analyzers.rules.schema import (
 # What a name counts when a money word only qualifies it: `total_tokens`, `amount_of_items`, `discount_percent`,
 # `nb_total_bounced` (nb, cnt: a number of); after "per", the unit a price is of: `cost_per_token` is money. A rate, a
 # precision or a step of a price is no amount either (`fee_rate`, `price_precision`, `amount_step`), nor a time
-# (`cost_time`: how long a request took).
+# (`cost_time`: how long a request took), nor a measure (`total_area_sqkm`, `total_distance_km`).
 _COUNTED = re.compile(r"^(tokens?|counts?|cnt|nb|num|number|quantity|qty|items?|units?|requests?|calls?|hits?|bytes|seconds|secs|"
                       r"ms|millis|milliseconds|minutes|hours|days|time|duration|elapsed|latency|"
                       r"percent|pct|percentage|ratio|score|weight|size|length|views|votes|users|rows|"
-                      r"rates?|precision|decimals|digits|step|tick|factor|multiplier)$")
+                      r"rates?|precision|decimals|digits|step|tick|factor|multiplier|"
+                      r"area|sqkm|sqm|km2|m2|km|distance|meters?|metres?|miles?|kg|grams?|height|width|altitude|speed)$")
 
 
 def names_money(name: str) -> bool:
