@@ -293,6 +293,22 @@ TARGETS: dict[str, tuple[str, str, str]] = {
                "FastAPI and SQLModel on PostgreSQL, JSONB, async sessions, users' recordings and transcripts"),
     "bazarr": ("morpheus65535/bazarr", "920853daee558751c3abe5755cb04613d28b281c",
                "Flask-Migrate and SQLAlchemy 2.0 on SQLite or PostgreSQL, bundled third-party libraries"),
+    "packit-service": ("packit/packit-service", "b828c3d7b987c760aa3c09a82d99e69c04e23b68",
+                       "Flask-RESTX and Celery on PostgreSQL, about 37 tables in one module, many data migrations"),
+    "cg": ("Clinical-Genomics/cg", "1ec3c2130eb2bbe362380e93d6f84a03f7d99765",
+           "clinical genomics CLI and Flask API on MySQL, patients' samples and cases, SQLAlchemy 2 declarative"),
+    "cachito": ("containerbuildsystem/cachito", "01a944ebe81c58e294aa79bda43b475634306828",
+                "Flask-SQLAlchemy and Flask-Migrate on PostgreSQL, Celery workers, association tables"),
+    "iib": ("release-engineering/iib", "ec1166f287e0533821d0c2a9e2dc8e4f748e487f",
+            "Flask-SQLAlchemy on PostgreSQL, joined-table polymorphic inheritance of requests"),
+    "beaker": ("beaker-project/beaker", "b598aed3bb660b8ca58c435f6dff0e0232aa1dab",
+               "TurboGears and Flask monolith on MySQL, about 99 declarative tables in a model package"),
+    "cloudify-manager": ("cloudify-cosmo/cloudify-manager", "cdd961dd6e4a9a4d821f524d81458edb8473901e",
+                         "Flask-SQLAlchemy on PostgreSQL, tenants by _tenant_id and visibility, raw-SQL migrations"),
+    "test_observer": ("canonical/test_observer", "01c5ca9256ccea22e25b2e88eca5877eb9767571",
+                      "FastAPI and typed SQLAlchemy 2 on PostgreSQL, about 25 tables and six association tables"),
+    "appointment": ("thunderbird/appointment", "68c9900122b3c06b336bd1e43ae8a82ce172c54d",
+                    "FastAPI and SQLAlchemy 2 on PostgreSQL (MySQL before), encrypted columns, soft deletes"),
 }
 
 SEVERITIES = ("critical", "warning", "info")
