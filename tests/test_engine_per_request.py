@@ -35,6 +35,9 @@ EXPECTED = {
      "`purge_sessions` makes an engine with `create_engine` (line 11) each time it is called, uses it and drops it "
      "without `dispose()`, and `purge_view`, a view (`add_url_rule(..., view_func=purge_view)` at app/web.py:6) calls it "
      "(app/admin.py:35)"),
+    ("app/deps.py:68", "function:app/deps.py:get_session:engine-per-request",
+     "calls `engine_and_sessions(...)` (line 68), the project's function that makes a new engine with `create_engine` "
+     "(app/store.py:38) each time it is called, on every request"),
     ("app/main.py:41", "function:app/main.py:health:engine-per-request",
      "the route handler `health` (`@router.get('/health/db')`) makes an engine with `create_engine` (line 41) on every "
      "request"),
@@ -51,7 +54,7 @@ def test_each_engine_made_per_request_is_found_and_nothing_else(findings) -> Non
     severities = {f.anchor.split(":")[2]: f.severity.value for f in findings}
     # certain per request: critical; made only on one branch of the dependency: a warning
     assert severities == {"get_store": "critical", "get_reports": "critical", "get_replica": "warning",
-                          "health": "critical", "purge_sessions": "warning"}
+                          "health": "critical", "purge_sessions": "warning", "get_session": "critical"}
     assert all(f.item_id == "1.1" for f in findings)
 
 

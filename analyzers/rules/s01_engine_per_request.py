@@ -331,10 +331,12 @@ def _kept_or_disposed(func, call: ast.Call) -> bool:
         up = parents.get(id(up))
     names: set[str] = set()
     if isinstance(up, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-        targets = up.targets if isinstance(up, ast.Assign) else [up.target]
+        # `_, sessions = make_engine_and_sessions()` unpacks into local names: kept no more than a plain name
+        targets = [e for t in (up.targets if isinstance(up, ast.Assign) else [up.target])
+                   for e in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])]
         if not all(isinstance(t, ast.Name) for t in targets):
             return True  # self.engine = ..., app.state.engine = ..., engines[key] = ...
-        names = {t.id for t in targets if isinstance(t, ast.Name)}
+        names = {t.id for t in targets}
     elif isinstance(up, ast.withitem):
         return True
     glob = {n for node in own_nodes(func) if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
