@@ -71,3 +71,40 @@ def test_the_dependency_use_and_the_engine_call_are_cited(findings) -> None:
     helper = next(f for f in findings if ":purge_sessions:" in f.anchor)
     assert [(r.location.path, r.location.start_line, r.note) for r in helper.related] == [
         ("app/web.py", 6, "used per request here"), ("app/admin.py", 35, "called per request here")]
+
+
+def test_a_pool_made_per_request_is_not_told_to_pre_ping_where_the_request_makes_it(tmp_path) -> None:
+    """appointment: the dependency builds a new engine per request, so a pre-ping finding there points the wrong way
+    (CFG020 says what is wrong); the same factory's engine kept once at start-up is still told."""
+    from tests.test_precision import found
+    files = {
+        "app/database.py": '''
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+
+def engine_and_sessions(url):
+    engine = create_engine(url)
+    return engine, sessionmaker(bind=engine)
+
+
+def get_db():
+    _, sessions = engine_and_sessions("postgresql://db/app")
+    with sessions() as session:
+        yield session
+''',
+        "app/main.py": '''
+from fastapi import Depends, FastAPI
+from app.database import engine_and_sessions, get_db
+
+app = FastAPI()
+app.state.engine, app.state.sessions = engine_and_sessions("postgresql://db/app")
+
+
+@app.get("/items")
+def items(db=Depends(get_db)):
+    return []
+''',
+    }
+    assert [f.location.start_line for f in found(tmp_path, files, "CFG020")] == [12]
+    assert [(f.location.path, f.location.start_line) for f in found(tmp_path / "b", files, "CFG005")] == [("app/main.py", 6)]

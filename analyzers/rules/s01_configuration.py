@@ -13,6 +13,7 @@ from analyzers.facts.python_module import FLASK_OPTIONS
 from analyzers.findings import Severity, identity_key
 from analyzers.rules.base import Rule
 from analyzers.rules.runs_on import runs_on
+from analyzers.rules.s01_engine_per_request import engines_made_per_request
 from analyzers.rules.schema import (
     app_calls, first_line, is_test_path, is_tooling_path, migration_gaps, rls_by_table, settings_read, where,
 )
@@ -553,7 +554,8 @@ class PoolWithoutPrePing(Rule):
         app's SQLALCHEMY_ENGINE_OPTIONS; an engine made by the app's own factory is read where the factory
         is called, with what each call passes. Not engines of tests, tooling, one-shot checks or other
         databases; unless the pool is NullPool; not engines of a library's factory that pre-pings by itself
-        (oslo.db's `create_engine`). An engine dbreview cannot tell serves requests: info. Info
+        (oslo.db's `create_engine`), nor where a request makes the engine anew (CFG020: no pool is reused there, so
+        that is the finding). An engine dbreview cannot tell serves requests: info. Info
         too, saying what is there, when the pool's liveness is set up on purpose: `pool_recycle` set, or the
         pre-ping a parameter of the app's own engine factory that this call leaves off.
     Why it matters:
@@ -574,9 +576,10 @@ class PoolWithoutPrePing(Rule):
 
     def check(self):
         engines, sure = serving_engines(self.facts)
+        per_request = engines_made_per_request(self.facts)  # CFG020's: a pool made per request has worse troubles
         no_ping = [
             c for c in engines  # NullPool keeps nothing to ping; **kwargs: settings we cannot read
-            if not _unpooled(c) and pre_ping(c) == "off"
+            if not _unpooled(c) and pre_ping(c) == "off" and (c.span.path, c.span.start) not in per_request
         ]
         known = runs_on(self.facts)
         servers = {name: span for name, span in known.found.items() if name != "SQLite"}

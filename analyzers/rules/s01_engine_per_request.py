@@ -117,6 +117,7 @@ async def items(db=Depends(get_db)):
     )
 
     def check(self):
+        self.engines: set[tuple[str, int]] = set()  # where each engine reported is made or had: engines_made_per_request
         facts = self.facts
         made = {(c.span.path, c.span.start): (c, True) for c in facts.calls
                 if c.name.rsplit(".", 1)[-1] in ENGINES and not c.via and not c.database and _app_path(c.span.path)}
@@ -147,11 +148,13 @@ async def items(db=Depends(get_db)):
                     continue
                 for site in _sites(func, path, made, factories, imports):
                     if not _kept_or_disposed(func, site.node):
+                        self.engines.add((path, site.node.lineno))
                         yield self._finding(path, func, routes, used, site)
                 for node in own_nodes(func):
                     helper = _resolve(node, path, helpers, imports) if isinstance(node, ast.Call) else None
                     if helper is not None and (helper.path, helper.name) not in reported and not _conditional(func, node):
                         reported.add((helper.path, helper.name))
+                        self.engines.add((helper.made.path, helper.made.start))
                         yield self._helper_finding(path, func, routes, used, node, helper)
 
     def _caller(self, func, routes, used) -> tuple[str, list[tuple[Span, str]]]:
@@ -195,6 +198,16 @@ async def items(db=Depends(get_db)):
             Span(path, line, line), f"function:{path}:{func.name}:engine-per-request",
             severity=Severity.WARNING if branch else None, related=related,
         )
+
+
+def engines_made_per_request(facts: Facts) -> set[tuple[str, int]]:
+    """(path, line) of each call that CFG020 finds makes an engine anew per request (SQLAlchemy's, or the project's
+    factory where a request calls it): that pool's settings (pre-ping, sizing) matter less than that, and findings
+    about them would send the reader the wrong way."""
+    rule = EnginePerRequest(facts)
+    for _ in rule.check():
+        pass
+    return rule.engines
 
 
 def _app_path(path: str) -> bool:
