@@ -212,6 +212,14 @@ def test_steps_on_what_no_revision_creates():
     assert found(UpgradeOnMissingObject, guarded) == []
 
 
+def test_a_column_added_by_sql_with_an_array_literal_is_read():
+    """test_observer: `DEFAULT '{}'::text[]` is SQL's array literal, not a value spliced in: the ADD COLUMN is read,
+    and the later drop steps on a column that exists."""
+    files = chain("op.execute(\"ALTER TABLE orders ADD COLUMN tags text[] NOT NULL DEFAULT '{}'::text[]\")",
+                  'op.drop_column("orders", "tags")')
+    assert found(UpgradeOnMissingObject, files) == []
+
+
 def test_a_model_imported_through_a_package_that_re_exports_it():
     models = ("from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
               "class Base(DeclarativeBase):\n    pass\n"

@@ -1239,7 +1239,7 @@ def _schema_of(args: ast.AST | None, written: bool = False) -> str | None:
 def sql_use(text: str, formatted: bool, bound: bool, call: ast.Call, literal: ast.AST, path: str, function: str | None) -> SqlUse:
     span = col.span_of(call, path)
     literal_span = col.span_of(literal, path)
-    statements, _ = parse_statements(text, literal_span) if text.strip() else ([], None)
+    statements, _ = parse_statements(text, literal_span, formatted) if text.strip() else ([], None)
     has_params = bound or ":" in text.replace("::", "")
     return SqlUse(span, text, formatted, has_params, statements, function)
 

@@ -38,10 +38,11 @@ def parser_missing() -> bool:
         return True
 
 
-def parse_statements(text: str, span: Span) -> tuple[list[SqlStatement], str | None]:
+def parse_statements(text: str, span: Span, formatted: bool = True) -> tuple[list[SqlStatement], str | None]:
     """Statements of `text` with the line each starts on; an error message when pglast cannot parse.
 
-    `span` is where the string literal sits; a statement's line is found from its offset in the text.
+    `span` is where the string literal sits; a statement's line is found from its offset in the text. `formatted`:
+    the text was built with values spliced in, written `{...}`; else braces are SQL's own (`'{}'::text[]`).
     """
     try:  # imported on first SQL: most files have none
         from pglast import parse_sql
@@ -49,7 +50,7 @@ def parse_statements(text: str, span: Span) -> tuple[list[SqlStatement], str | N
     except ImportError:  # a broken install: read like SQL that does not parse, never as SQL that is not there
         return [_guess(text, span)], NO_PARSER
 
-    sql = _for_parser(text)
+    sql = _for_parser(text, formatted)
     try:
         raws = parse_sql(sql)
     except ParseError as exc:
@@ -82,12 +83,12 @@ def _each_setting(st: SqlStatement) -> list[SqlStatement]:
             for name, value, local in found]
 
 
-def _for_parser(text: str) -> str:
-    return _PARAM.sub("$1", _EXPANDING.sub(r"\1 ($1)", _HOLE.sub(DYNAMIC, text)))
+def _for_parser(text: str, formatted: bool = True) -> str:
+    return _PARAM.sub("$1", _EXPANDING.sub(r"\1 ($1)", _HOLE.sub(DYNAMIC, text) if formatted else text))
 
 
 @functools.lru_cache(maxsize=512)
-def statement_trees(text: str) -> tuple[object, ...] | None:
+def statement_trees(text: str, formatted: bool = True) -> tuple[object, ...] | None:
     """pglast's trees of the statements in `text` (driver parameters read as `$1`), None when it does not parse;
     for rules that read the logic of a statement rather than what it changes."""
     if parser_missing():
@@ -96,7 +97,7 @@ def statement_trees(text: str) -> tuple[object, ...] | None:
     from pglast.parser import ParseError
 
     try:
-        return tuple(raw.stmt for raw in parse_sql(_for_parser(text)))
+        return tuple(raw.stmt for raw in parse_sql(_for_parser(text, formatted)))
     except ParseError:
         return None
 

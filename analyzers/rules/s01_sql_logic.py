@@ -103,7 +103,7 @@ def _columns_of(facts, table: str | None) -> set[str] | None:
 def unbound_names(use: SqlUse, facts) -> list[tuple[str, str]]:
     """(name, what the comparison does) for each parameter written without its colon in `use`'s conditions.
     `facts` None: the tables' columns are not to be trusted (a migration runs on the schema of its day)."""
-    trees = statement_trees(use.text or "") if use.text else None
+    trees = statement_trees(use.text or "", use.formatted) if use.text else None
     if not trees:
         return []
     params = set(use.params or ()) | bind_names(use.text or "")
@@ -266,7 +266,7 @@ def unjoined_updates(use: SqlUse, facts, *, migration: bool) -> list[tuple[str, 
     models' columns are not the schema of the statement's day, so every bare column may be t's; there a FROM row
     picked by a literal, with no key both sides have, is the backfill meant (every row set from that one row)."""
     out = []
-    for stmt in statement_trees(use.text or "") or () if use.text else ():
+    for stmt in statement_trees(use.text or "", use.formatted) or () if use.text else ():
         if type(stmt).__name__ != "UpdateStmt" or not stmt.fromClause:
             continue
         scope = _scope(stmt)
@@ -349,7 +349,7 @@ def credit(db, payment_id):
 def unfiltered_writes(use: SqlUse) -> list[tuple[str, str]]:
     """(verb, table) for each DELETE or UPDATE of `use` with no WHERE (nor WHERE CURRENT OF)."""
     out = []
-    for stmt in statement_trees(use.text or "") or () if use.text else ():
+    for stmt in statement_trees(use.text or "", use.formatted) or () if use.text else ():
         kind = type(stmt).__name__
         if kind not in ("UpdateStmt", "DeleteStmt") or stmt.whereClause is not None or stmt.relation.relname == DYNAMIC:
             continue  # a table named by the caller: a helper over any table, run whole on purpose

@@ -50,7 +50,7 @@ def sql_reads(facts: Facts) -> dict[tuple[str, str], list[SqlRead]]:
 def sql_compared(facts: Facts, use: SqlUse, table: str, column: str) -> bool | None:
     """Whether `use` tests `column` of `table` in a way sql_reads does not weigh (under OR or NOT, not by equality);
     None where the SQL cannot be parsed."""
-    trees = statement_trees(use.text or "")
+    trees = statement_trees(use.text or "", use.formatted)
     if trees is None:
         return None
     for stmt in trees:
@@ -68,7 +68,7 @@ def sql_compared(facts: Facts, use: SqlUse, table: str, column: str) -> bool | N
 
 def _reads(facts: Facts, use: SqlUse) -> list[SqlRead]:
     out: list[SqlRead] = []
-    for stmt in statement_trees(use.text or "") or ():
+    for stmt in statement_trees(use.text or "", use.formatted) or ():
         for query in _queries(stmt):
             scope, level = _scope(query), _Level()
             for condition in _conditions(query):
