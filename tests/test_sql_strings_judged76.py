@@ -116,3 +116,23 @@ def test_a_helper_s_return_is_followed_with_the_arguments_of_the_call_it_answers
     reported; by_field, whose own `field` is spliced in, still is."""
     got = [(f.location.start_line, f.anchor) for f in found(tmp_path, {"app/items.py": PLACEHOLDERS}, "CFG008")]
     assert got == [(17, "sql:by_field:field")]
+
+
+def test_a_set_made_from_constant_sets_carries_no_sql(tmp_path):
+    """test_observer: a migration builds an enum's values from module constants (`OLD.union({...})`,
+    `NEW - OLD`): nothing outside the file reaches the SQL."""
+    migration = '''
+from alembic import op
+
+OLD = {"read", "write"}
+NEW = OLD.union({"admin"})
+GONE = OLD.difference(NEW)
+
+
+def upgrade():
+    options = ", ".join(f"'{p}'" for p in sorted(NEW))
+    op.execute(f"CREATE TYPE permission AS ENUM ({options})")
+    for p in GONE:
+        op.execute(f"DELETE FROM grants WHERE permission = '{p}'")
+'''
+    assert found(tmp_path, {"migrations/versions/0001_permissions.py": migration}, "CFG008") == []

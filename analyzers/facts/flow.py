@@ -51,6 +51,8 @@ _CONFIG_ROOTS = {"settings", "config", "conf", "cfg", "app_settings", "configura
                  "CONFIG", "Config", "Settings"}
 _VALIDATING = {"isidentifier", "isalnum", "isdigit", "isdecimal", "isnumeric", "match", "fullmatch"}
 _BUDGET = 200  # steps to follow one spliced value (a helper called from many places fans out)
+# `OLD.union({"x"})`, `a.difference(b)`: made of the set and what is given
+_SET_ALGEBRA = ("union", "intersection", "difference", "symmetric_difference", "copy")
 _PASSTHROUGH = {"str", "lower", "upper", "strip", "lstrip", "rstrip", "replace", "format", "casefold", "title", "decode",
                 "encode", "capitalize", "items", "keys", "values", "resolve", "absolute", "as_posix", "expanduser"}
 
@@ -476,7 +478,7 @@ class Flow:
                 if key is not None and found[0] == "partial":  # the rule reads what the project writes under that key,
                     self._via[mark:] = [f"[{key}]"]  # which stands for whatever the mapping itself came through
                 return found
-            if name == "format":  # the template and what is formatted into it
+            if name in ("format", *_SET_ALGEBRA):  # the template and what is formatted into it; a set and its operands
                 given = [*node.args, *(k.value for k in node.keywords)]
                 return self._worst([self.source(n, func, depth + 1) for n in (node.func.value, *given)], expr)
             keys = self._dumped_keys(node.func.value, func, depth) if name == "keys" and not node.args else None
