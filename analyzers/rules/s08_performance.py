@@ -228,6 +228,8 @@ class Appointment(Base):
             mysql, why = known["MySQL"], "the application runs on MySQL/MariaDB, and names no PostgreSQL"
         seen: set[tuple[str, int]] = set()
         on_mysql: list[tuple[TableFact, ColumnFact]] = []
+        self._idle: set[str] = set()  # anchors of keys no code reads by and whose parents no code deletes
+        idle: list[tuple[TableFact, ColumnFact, Finding]] = []
         for table in self.facts.tables.values():
             keys = table_keys(table, self.facts)
             served = {k.columns[0] for k in keys if k.columns and k.serves(k.columns[0])}
@@ -251,7 +253,13 @@ class Appointment(Base):
                     found = self._finding(table, col, keys)
                 if found is not None:
                     found_here.append((col, found))
-            yield from self._per_table(table, found_here)
+            columns = {f.anchor: col for col, f in found_here}
+            for f in self._per_table(table, found_here):  # a small table's keys stay one fact about that table
+                if f.anchor in self._idle:
+                    idle.append((table, columns[f.anchor], f))
+                else:
+                    yield f
+        yield from self._idle_keys(idle)
         if on_mysql:
             yield self._on_mysql(mysql, why, on_mysql)  # type: ignore[arg-type]
 
@@ -291,6 +299,21 @@ class Appointment(Base):
             "point at, costs about what an index lookup does; index them if its rows come some other way",
             [(c.span, f.anchor, f"{table.name}.{c.name}") for c, f in found], f"table:{table.name}:fk-index:stays-small",
             severity=Severity.INFO, also=small[1],
+        )
+
+    def _idle_keys(self, idle: list[tuple[TableFact, ColumnFact, Finding]]):
+        """Keys with no workload dbreview can show (no read by them, no delete of the rows they point at): one fact
+        about the schema where there are several, not one finding a key that says each time that nothing uses it."""
+        if len(idle) < _IDLE_GROUP:
+            yield from (f for _, _, f in idle)
+            return
+        names = ", ".join(f"{t.name}.{c.name}" for t, c, _ in idle[:8]) + (", ..." if len(idle) > 8 else "")
+        yield self.grouped(
+            f"{len(idle)} foreign keys have no index ({names}), and for each dbreview found no query of the application "
+            "that reads its table by it and no code that deletes a row it points at: an index on them would serve only "
+            f"reads and deletes made outside the code dbreview read{UNRULED}; index those that such work reaches",
+            [(c.span, f.anchor, f"{t.name}.{c.name}") for t, c, f in idle], "schema:fk-index:no-workload",
+            severity=Severity.INFO,
         )
 
     def _finding(self, table: TableFact, col: ColumnFact, keys: list[Key], shared: bool = False):
@@ -458,6 +481,7 @@ class Appointment(Base):
         if maybe:
             said.append(f"{maybe[0].said}, but dbreview found no code it can tell reads {maybe[0].label} ({maybe[0].how})")
         unfollowed, named = _unfollowed(self.facts, table, col)
+        unread = False
         if not said and named:  # the column's own name where a read by it is built: no claim that nothing reads by it
             said.append(f"the code names {col.name} where it may filter {table.name} in shapes dbreview does not follow"
                         f"{unfollowed}: if it does, each such read scans {table.name} without an index")
@@ -465,6 +489,7 @@ class Appointment(Base):
             if not said:
                 said.append(f"dbreview found no query of the application that filters or joins {table.name} on it, "
                             f"and no relationship that loads {table.name} rows by it")
+                unread = True
             said[-1] += unfollowed
         cost = self._cost(parent)
         unlinked = next((r.label for r in [*unused, *maybe] if r.unlinks), None) if cost == _UNKNOWN_COST else None
@@ -478,6 +503,9 @@ class Appointment(Base):
         scanned = (f"{check} {scans_it} {table.name}, as does that read unless {unsure[0][2]}" if unsure
                    else f"{check} {scans_it} {table.name}, as does that join where its plan goes that way" if tied
                    else f"of the reads an index on it would serve, {shown}" if ored else shown)
+        target = _parent_table(self.facts, parent)
+        if unread and unlinked is None and target is not None and deletes(self.facts, target) is None:
+            self._idle.add(column_anchor(table, col))
         return self.finding(
             f"{what}; {'; '.join(said)}, so {scanned}{cost}{'' if unsure or tied else UNRULED}",
             col.span, column_anchor(table, col), severity=Severity.INFO,
@@ -556,6 +584,7 @@ class Appointment(Base):
 
 
 _UNREAD = "with a condition dbreview could not read: "
+_IDLE_GROUP = 8  # keys with no workload shown, from this many on: one finding about the schema (fewer: each its own)
 _UNKNOWN_COST = ": what that costs depends on the table's size, which dbreview cannot know"
 # A finding that shows no read by the key says what dbreview found, not that there is none (issue 7: reads through a
 # model's own helpers, a relationship named as a keyword, a secondary or self-referential relationship were missed).
