@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzers import confine
-from analyzers.facts.paths import is_test_path
+from analyzers.facts.paths import is_test_path, named_for_tests, using_app_packages
 from analyzers.settings import Settings, load_settings
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -64,6 +64,8 @@ class Layout:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     files: list[str] = field(default_factory=list)  # every regular file the walk saw (what `/` searches)
     configs: list[Candidate] = field(default_factory=list)  # set-up files outside tests and docs (CONFIG_SUFFIXES)
+    # folders with a test word in their names that the project declares its own packages (app_packages)
+    app_packages: frozenset[str] = frozenset()
 
 
 class TargetError(Exception):
@@ -83,6 +85,9 @@ def discover(root: Path, settings: Settings | None = None) -> Layout:
     layout.docs.sort()
     if layout.python_total == 0:
         raise TargetError(f"{root}: holds no Python files")
+    layout.app_packages = app_packages(layout)
+    with using_app_packages(layout.app_packages):
+        layout.configs = [c for c in layout.configs if not is_test_path(c.path)]
     return layout
 
 
@@ -204,8 +209,95 @@ def _file(layout: Layout, entry: os.DirEntry[str], rel: str) -> None:
 def _config(layout: Layout, entry: os.DirEntry[str], rel: str) -> None:
     """A set-up file the application's deployment reads, not a test's or a document's example."""
     st = entry.stat()
-    if st.st_size <= MAX_CONFIG_BYTES and not is_test_path(rel) and not any(p in DOC_DIRS for p in rel.split("/")[:-1]):
+    if st.st_size <= MAX_CONFIG_BYTES and not any(p in DOC_DIRS for p in rel.split("/")[:-1]):  # tests' once it is known
         layout.configs.append(Candidate(rel, st.st_size, st.st_mtime_ns))
+
+
+def app_packages(layout: Layout) -> frozenset[str]:
+    """The folders of Python whose names have a test word (`backend/test_observer/`) that the project itself says
+    are its application's package, so that their models, queries and engines are read as the application's:
+    - its packaging metadata beside the folder (or above a `src/` holding it) names it: pyproject.toml's
+      `[project] name`, `[tool.poetry] name` or packages, setup.cfg's or setup.py's name or packages, normalised
+      as pip does (`test-observer` is `test_observer`);
+    - or an Alembic env.py under the folder that holds it imports it as a top-level package
+      (`from test_observer.data_access import Base`): the application's models, by definition.
+    A folder inside tests (`tests/test_probe/`) is never one, nor one named only for tests (`tests/`)."""
+    with using_app_packages(frozenset()):  # as the names alone say
+        holders = {c.path.rpartition("/")[0] for c in layout.python if "/" in c.path}
+        candidates = sorted(d for d in holders if named_for_tests(d.rpartition("/")[2])
+                            and not is_test_path(f"{d.rpartition('/')[0]}/x.py".lstrip("/")))
+        if not candidates:
+            return frozenset()
+        envs = [c.path for c in layout.python if c.path.rpartition("/")[2] == "env.py" and not is_test_path(c.path)]
+    root, files = str(layout.root), set(layout.files)
+    found = set()
+    for folder in candidates:
+        parent, _, name = folder.rpartition("/")
+        above = [parent] + ([parent.rpartition("/")[0]] if parent.rpartition("/")[2] == "src" else [])
+        if _normal(name) in {n for d in above for n in _declared(root, d, files)} or any(
+                name in _env_imports(root, env) for env in envs if env.startswith(f"{parent}/" if parent else "")):
+            found.add(folder)
+    return frozenset(found)
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _declared(root: str, folder: str, files: set[str]) -> set[str]:
+    """The distribution and package names the packaging metadata in `folder` declares, normalised."""
+    import ast
+    import tomllib
+
+    at = f"{folder}/" if folder else ""
+    names: list[object] = []  # distribution names (`test-observer`, `Test.Probe`)
+    packages: list[object] = []  # import names (`test_observer`, `test_observer.api`)
+    if f"{at}pyproject.toml" in files:
+        try:
+            doc = tomllib.loads(confine.read_text(root, f"{at}pyproject.toml"))
+        except (OSError, ValueError):
+            doc = {}
+        tool = doc.get("tool", {}) if isinstance(doc.get("tool"), dict) else {}
+        poetry = tool.get("poetry", {}) if isinstance(tool.get("poetry"), dict) else {}
+        names += [doc.get("project", {}).get("name") if isinstance(doc.get("project"), dict) else None, poetry.get("name")]
+        packages += [p.get("include") for p in poetry.get("packages", []) if isinstance(p, dict)]
+        setuptools = tool.get("setuptools", {}) if isinstance(tool.get("setuptools"), dict) else {}
+        packages += setuptools.get("packages", []) if isinstance(setuptools.get("packages"), list) else []
+    if f"{at}setup.cfg" in files:
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(confine.read_text(root, f"{at}setup.cfg"))
+            names.append(parser.get("metadata", "name", fallback=None))
+            packages += parser.get("options", "packages", fallback="").split()
+        except (OSError, configparser.Error):
+            pass
+    if f"{at}setup.py" in files:
+        try:
+            tree = ast.parse(confine.read_bytes(root, f"{at}setup.py"))
+        except (OSError, SyntaxError, ValueError):
+            tree = ast.Module(body=[], type_ignores=[])
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "setup":
+                for kw in node.keywords:
+                    if kw.arg == "name" and isinstance(kw.value, ast.Constant):
+                        names.append(kw.value.value)
+                    elif kw.arg == "packages" and isinstance(kw.value, (ast.List, ast.Tuple)):
+                        packages += [e.value for e in kw.value.elts if isinstance(e, ast.Constant)]
+    return {_normal(n) for n in names if isinstance(n, str)} | {_normal(p.split(".")[0]) for p in packages if isinstance(p, str)}
+
+
+def _env_imports(root: str, env: str) -> set[str]:
+    """The top-level packages an Alembic env.py imports by absolute name."""
+    try:
+        data = confine.read_bytes(root, env)
+    except OSError:
+        return set()
+    if b"alembic" not in data:
+        return set()
+    return {m.group(1).decode("utf-8", "replace") for m in _TOP_IMPORT.finditer(data)}
+
+
+_TOP_IMPORT = re.compile(rb"^[ \t]*(?:from|import)[ \t]+([A-Za-z_]\w*)", re.M)
 
 
 def _is_doc(rel: str, settings: Settings) -> bool:

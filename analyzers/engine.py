@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 from analyzers import confine, scan_cache
 from analyzers.discover import MAX_FILE_BYTES, Candidate, Layout, decode, discover, imported, relevant
+from analyzers.facts.paths import current_app_packages, using_app_packages
 from analyzers.findings import Finding, ScanError, ScanResult
 from analyzers.scan_cache import Entry, no_cycle_collection
 from analyzers.settings import Settings
@@ -79,53 +80,57 @@ def scan(
     t0 = time.perf_counter()
     started_ns = time.time_ns()
     layout = discover(Path(root), settings)
-    settings = layout.settings
-    timings["discover"] = time.perf_counter() - t0
-    include = (settings.prefix, *settings.include)  # which files are read depends on them too
-    cache_file = scan_cache.file_for(cache_dir, layout.root) if cache_dir else None
-    kept_file = scan_cache.result_file_for(cache_dir, layout.root) if cache_dir else None
-    inputs = _inputs(layout, include) if kept_file else b""
-    kept = scan_cache.load_result(kept_file, inputs) if kept_file else None
-    if kept is not None:
-        total = len(layout.python)
-        if progress:
-            progress("reading", total, total)
-        if on_findings and kept.findings:
-            on_findings(kept.findings)
+    with using_app_packages(layout.app_packages):  # this target's, never the last scan's
+        settings = layout.settings
+        timings["discover"] = time.perf_counter() - t0
+        include = (settings.prefix, *settings.include)  # which files are read depends on them too
+        # and which files' imports are read on the application's packages (an entry's `refs`): the facts cache is
+        # pinned to both
+        pins = (*include, ("app packages", *sorted(layout.app_packages))) if layout.app_packages else include
+        cache_file = scan_cache.file_for(cache_dir, layout.root) if cache_dir else None
+        kept_file = scan_cache.result_file_for(cache_dir, layout.root) if cache_dir else None
+        inputs = _inputs(layout, pins) if kept_file else b""
+        kept = scan_cache.load_result(kept_file, inputs) if kept_file else None
+        if kept is not None:
+            total = len(layout.python)
+            if progress:
+                progress("reading", total, total)
+            if on_findings and kept.findings:
+                on_findings(kept.findings)
+            timings["total"] = time.perf_counter() - t0
+            link_later = functools.partial(_facts_only, layout, cache_file, pins, jobs)
+            return Scan(kept, layout, timings, total, reused=True, _link=link_later)
+
+        t1 = time.perf_counter()
+        from analyzers.facts.sql import NO_PARSER, NO_PARSER_PATH, parser_missing
+
+        no_parser = parser_missing()
+        if no_parser:  # the SQL facts of this scan are not those of a whole install: not cached, not kept
+            cache_file = kept_file = None
+        entries, hits, saved = _entries(layout, cache_file, pins, jobs, progress, is_cancelled)
+        timings["facts"] = time.perf_counter() - t1
+
+        # Linking and the rules leave no reference cycles to collect (none on fides, polar or dispatch), while
+        # the cycle collector's passes over the facts' millions of objects cost a tenth to a fifth of the stage.
+        with no_cycle_collection():
+            t2 = time.perf_counter()
+            facts, modules, errors = _linked(layout, entries, [ScanError(NO_PARSER_PATH, NO_PARSER)] if no_parser else [])
+            timings["link"] = time.perf_counter() - t2
+
+            t3 = time.perf_counter()
+            result, rules_failed = _findings(facts, modules, errors, layout, on_findings, is_cancelled)
+            timings["rules"] = time.perf_counter() - t3
+        if cache_file is not None:  # the files the rules read on demand, for the next scan
+            scan_cache.save_loaded(cache_file, saved, entries, pins)
+        if kept_file is not None:  # kept only if nothing could have changed unseen while it was found
+            complete = not (is_cancelled and is_cancelled()) and not rules_failed
+            settled = all(not e.racy for e in entries.values()) and all(c.mtime_ns < started_ns - _RACY_NS for c in layout.python)
+            scan_cache.save_result(kept_file, inputs, result if complete and settled else None)
         timings["total"] = time.perf_counter() - t0
-        link_later = functools.partial(_facts_only, layout, cache_file, include, jobs)
-        return Scan(kept, layout, timings, total, reused=True, _link=link_later)
-
-    t1 = time.perf_counter()
-    from analyzers.facts.sql import NO_PARSER, NO_PARSER_PATH, parser_missing
-
-    no_parser = parser_missing()
-    if no_parser:  # the SQL facts of this scan are not those of a whole install: not cached, not kept
-        cache_file = kept_file = None
-    entries, hits, saved = _entries(layout, cache_file, include, jobs, progress, is_cancelled)
-    timings["facts"] = time.perf_counter() - t1
-
-    # Linking and the rules leave no reference cycles to collect (none on fides, polar or dispatch), while
-    # the cycle collector's passes over the facts' millions of objects cost a tenth to a fifth of the stage.
-    with no_cycle_collection():
-        t2 = time.perf_counter()
-        facts, modules, errors = _linked(layout, entries, [ScanError(NO_PARSER_PATH, NO_PARSER)] if no_parser else [])
-        timings["link"] = time.perf_counter() - t2
-
-        t3 = time.perf_counter()
-        result, rules_failed = _findings(facts, modules, errors, layout, on_findings, is_cancelled)
-        timings["rules"] = time.perf_counter() - t3
-    if cache_file is not None:  # the files the rules read on demand, for the next scan
-        scan_cache.save_loaded(cache_file, saved, entries, include)
-    if kept_file is not None:  # kept only if nothing could have changed unseen while it was found
-        complete = not (is_cancelled and is_cancelled()) and not rules_failed
-        settled = all(not e.racy for e in entries.values()) and all(c.mtime_ns < started_ns - _RACY_NS for c in layout.python)
-        scan_cache.save_result(kept_file, inputs, result if complete and settled else None)
-    timings["total"] = time.perf_counter() - t0
-    return Scan(result, layout, timings, hits, _facts=facts)
+        return Scan(result, layout, timings, hits, _facts=facts)
 
 
-def _inputs(layout: Layout, include: tuple[str, ...]) -> bytes:
+def _inputs(layout: Layout, include: tuple[object, ...]) -> bytes:
     """What a scan's result depends on besides the code (scan_cache.result_version): the settings, and
     every file the scan lists (Python and set-up files), by size and mtime (a file changed in the clock tick of its read is
     never kept: see `scan`), added or gone; the Alembic set-ups and what discovery skipped and why."""
@@ -139,7 +144,7 @@ def _inputs(layout: Layout, include: tuple[str, ...]) -> bytes:
 def _entries(
     layout: Layout,
     cache_file: Path | None,
-    include: tuple[str, ...],
+    include: tuple[object, ...],
     jobs: int | None,
     progress: Progress | None,
     is_cancelled: Callable[[], bool] | None,
@@ -163,7 +168,7 @@ def _linked(
     errors = [ScanError(path, why) for path, why in layout.skipped if not why.startswith("directory already")]
     errors += [ScanError(path, why) for path, why in layout.skipped if why.startswith("directory already")]
     errors += said
-    facts = _linked_class()(root=str(layout.root), settings=layout.settings)
+    facts = _linked_class()(root=str(layout.root), settings=layout.settings, app_packages=layout.app_packages)
     modules = []
     unread = [Unread("file", Span(path, 1, 1), why) for path, why in layout.skipped if path.endswith(".py")]
     for path, entry in sorted(entries.items()):
@@ -216,13 +221,14 @@ def _suffixes(dotted: str, least: int = 1) -> list[str]:
     return [".".join(parts[i:]) for i in range(len(parts) - least + 1)]
 
 
-def _facts_only(layout: Layout, cache_file: Path | None, include: tuple[str, ...], jobs: int | None) -> Facts:
+def _facts_only(layout: Layout, cache_file: Path | None, include: tuple[object, ...], jobs: int | None) -> Facts:
     """The facts of a scan whose result was reused, for a caller that asks for them: from the facts
     cache as that scan found it (a file changed since is read again)."""
-    entries, _, saved = _entries(layout, cache_file, include, jobs, None, None)
-    facts = _linked(layout, entries)[0]
-    if cache_file is not None:
-        scan_cache.save_loaded(cache_file, saved, entries, include)
+    with using_app_packages(layout.app_packages):
+        entries, _, saved = _entries(layout, cache_file, include, jobs, None, None)
+        facts = _linked(layout, entries)[0]
+        if cache_file is not None:
+            scan_cache.save_loaded(cache_file, saved, entries, include)
     return facts
 
 
@@ -475,6 +481,7 @@ class _Feeder(threading.Thread):
         self.pool = None  # a ProcessPoolExecutor once started
         self.closed = False
         self.fork = fork
+        self.app_packages = current_app_packages()  # the scan's, for workers that do not inherit them
 
     def start(self) -> None:
         if self.fork:
@@ -501,7 +508,7 @@ class _Feeder(threading.Thread):
                 with self.lock:
                     if self.closed or self.futures[i] is not None:
                         return
-                    self.futures[i] = pool.submit(_extract_batch, chunk)
+                    self.futures[i] = pool.submit(_extract_batch, chunk, self.app_packages)
         except Exception:  # noqa: BLE001 - no usable process pool here: the scanning thread does it all
             return
 
@@ -550,10 +557,16 @@ def _forkserver():
     return ctx
 
 
-def _extract_batch(items: list[tuple[str, bytes]]) -> bytes:
+def _extract_batch(items: list[tuple[str, bytes]], app_packages: frozenset[str]) -> bytes:
     """In a worker: the list of (path, (facts, warning)), pickled as the cache pickles facts."""
-    with no_cycle_collection():
+    with no_cycle_collection(), using_app_packages(app_packages):
         return scan_cache.dumps([(path, _extract(path, data)) for path, data in items])
+
+
+def _extract_in(app_packages: frozenset[str], path: str, data: bytes) -> tuple[ModuleFacts | None, str | None]:
+    """_extract in a child process, with the scan's application packages."""
+    with using_app_packages(app_packages):
+        return _extract(path, data)
 
 
 def _extract(path: str, data: bytes) -> tuple[ModuleFacts | None, str | None]:
@@ -589,8 +602,8 @@ def _extract_isolated(
             return
         try:  # from the fork server, never a fork of this process: its free heap would count for nothing
             found = run_limited(
-                _extract, (cand.path, data), memory=ISOLATED_MEMORY, seconds=ISOLATED_SECONDS, context=_forkserver(),
-                is_cancelled=is_cancelled,
+                _extract_in, (current_app_packages(), cand.path, data), memory=ISOLATED_MEMORY, seconds=ISOLATED_SECONDS,
+                context=_forkserver(), is_cancelled=is_cancelled,
             )
         except LimitExceeded as exc:
             if is_cancelled and is_cancelled():

@@ -90,7 +90,7 @@ def _root_key(root: Path) -> str:
     return hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
 
 
-def load(path: Path | None, include: tuple[str, ...] = ()) -> Cached:
+def load(path: Path | None, include: tuple[object, ...] = ()) -> Cached:
     """The entries saved at `path`, or none: a cache is only ever a faster scan. A damaged tail
     (a scan stopped while appending) keeps what came before it; the next save rewrites the file."""
     data = _read_own(path) if path is not None else None
@@ -109,7 +109,7 @@ def load(path: Path | None, include: tuple[str, ...] = ()) -> Cached:
             except Exception:  # noqa: BLE001 - damaged or foreign: what came before it stands
                 break
             if pinned != include:
-                return Cached()  # the `include` pins decide which files hold facts
+                return Cached()  # the `include` pins (and the app packages) decide which files hold facts
             for p in removed:
                 entries.pop(p, None)
             entries.update((p, Entry(*fields)) for p, fields in changed.items())
@@ -135,7 +135,7 @@ def _only_mine(st: os.stat_result) -> bool:
     return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def save(path: Path, cache: Cached, entries: dict[str, Entry], include: tuple[str, ...] = ()) -> Cached:
+def save(path: Path, cache: Cached, entries: dict[str, Entry], include: tuple[object, ...] = ()) -> Cached:
     """Append what changed since `cache` was loaded; write the file whole when there is none yet,
     it was damaged, or the appended segments have grown past the first. Nothing changed: nothing
     is written (a warm scan). Gives what the file holds now, for a later save to append to."""
@@ -157,7 +157,7 @@ def save(path: Path, cache: Cached, entries: dict[str, Entry], include: tuple[st
         return Cached()  # the cache is an optimisation; a read-only cache folder still scans
 
 
-def save_loaded(path: Path, cache: Cached, entries: dict[str, Entry], include: tuple[str, ...] = ()) -> None:
+def save_loaded(path: Path, cache: Cached, entries: dict[str, Entry], include: tuple[object, ...] = ()) -> None:
     """After the rules: append the entries that gained facts read on demand since `save` gave `cache`.
     Only appended, never written whole: linking has since changed the other entries' facts in place."""
     changed = {p: e for p, e in entries.items() if _differs(cache.get(p), e)}
@@ -171,7 +171,7 @@ def _differs(old: Entry | None, new: Entry) -> bool:
                            != (new.size, new.mtime_ns, new.digest, new.racy, new.loaded))
 
 
-def _segment(include: tuple[str, ...], entries: dict[str, Entry], removed: list[str]) -> bytes:
+def _segment(include: tuple[object, ...], entries: dict[str, Entry], removed: list[str]) -> bytes:
     data = {p: (e.size, e.mtime_ns, e.digest, e.facts, e.warning, e.racy, e.loaded, e.refs) for p, e in entries.items()}
     payload = dumps((include, data, removed))
     return _FRAME.pack(len(payload), hashlib.blake2b(payload, digest_size=16).digest()) + payload

@@ -528,6 +528,13 @@ def _write(text: str, output: str | None) -> None:
 
 def explain_layout(found: Scan) -> str:
     """What discovery and the facts found in a target, and why: for `scan --explain-layout`."""
+    from analyzers.facts.paths import using_app_packages
+
+    with using_app_packages(found.layout.app_packages):  # tests told apart as the scan did
+        return _explain_layout(found)
+
+
+def _explain_layout(found: Scan) -> str:
     from analyzers.facts.engines import ENGINES, engines, serving_engines
     from analyzers.rules.runs_on import runs_on
     from tui.reports.sanitize import one_line
@@ -540,6 +547,9 @@ def explain_layout(found: Scan) -> str:
         f"{len(facts.modules) - len(readers)} mention SQLAlchemy, Alembic or a table and were read; "
         f"{len(readers)} more import the models and were read for how they use them"
     )
+    if layout.app_packages:
+        out.append(f"Read as the application's, though named like tests (its packaging metadata names them, or its Alembic env.py imports them): "
+                   f"{', '.join(one_line(p) + '/' for p in sorted(layout.app_packages))}")
     s = layout.settings
     if s.source:
         where = f"[tool.dbreview] in {s.source}" if s.source.endswith("pyproject.toml") else s.source

@@ -559,6 +559,9 @@ class Facts:
     configs: list[str] = field(default_factory=list)  # set-up files (.ini, .env, .sh ...), read on demand
     json_uses: list[JsonUse] = field(default_factory=list)
     settings: Settings = field(default_factory=Settings)  # the target's: tenant columns, which rules run
+    # Its folders with a test word in their names that are its application's packages (discover.app_packages):
+    # work on these facts after the scan reads paths within `paths.using_app_packages(facts.app_packages)`.
+    app_packages: frozenset[str] = frozenset()
     # What could not be read: files, revision ids and parents, operations and SQL of the upgrades.
     unread: list[Unread] = field(default_factory=list)
     bases: list[Span] = field(default_factory=list)  # the declarative bases the models map through

@@ -3,8 +3,11 @@ what the application does in production (its tables, its queries, its engines)."
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import re
+from typing import Iterator
 
 NOT_APP_DIRS = ("tests", "test", "testing", "qa", "e2e", "scripts", "examples", "docs", "benchmarks", "benches", "fixtures")
 # A stand-in for the real thing (`drivers/noop_driver/`, `fake_tools/`, `db/sql/dummy/`): what tests and local runs
@@ -29,14 +32,54 @@ _PYTEST_PLUGIN_DIR = re.compile(r"^pytest[_-]")
 _TEST_WORDS = re.compile(r"(?:^|[_-])(?:tests?|fixtures?)(?:[_-]|$)")
 
 
-@functools.lru_cache(maxsize=16384)  # asked for the same few thousand paths millions of times a scan (polar: 3% of it)
+# The application's own packages whose names have a test word in them (`backend/test_observer/`), as discovery
+# found the project declare them (discover.app_packages): set for the length of a scan, and of any later work on
+# its facts (`using_app_packages`), in the thread that does it; a worker process is given them with its work.
+_APP_PACKAGES: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("dbreview_app_packages", default=frozenset())
+
+
+@contextlib.contextmanager
+def using_app_packages(folders: frozenset[str]) -> Iterator[None]:
+    """is_test_path reads `folders` (relative paths) as the application's packages until the block ends."""
+    token = _APP_PACKAGES.set(folders)
+    try:
+        yield
+    finally:
+        _APP_PACKAGES.reset(token)
+
+
+def current_app_packages() -> frozenset[str]:
+    """The application packages is_test_path reads now (to hand to a worker process)."""
+    return _APP_PACKAGES.get()
+
+
 def is_test_path(path: str) -> bool:
-    """Tests, scripts, examples and docs: their tables, engines and queries are not the service's."""
+    """Tests, scripts, examples and docs: their tables, engines and queries are not the service's. A folder
+    the project declares its application package (packaging metadata, or Alembic's env.py importing it, see
+    discover.app_packages) is no test, whatever its name (`test_observer/`): inside it, test words are what the
+    application is about (`test_executions/`, `test_result.py`); only `tests/`, `conftest.py` and the like
+    are its tests."""
+    return _is_test_path(path, _APP_PACKAGES.get())
+
+
+@functools.lru_cache(maxsize=16384)  # asked for the same few thousand paths millions of times a scan (polar: 3% of it)
+def _is_test_path(path: str, app: frozenset[str]) -> bool:
     parts = path.split("/")
     folders = parts[:-1]
-    return any(p in NOT_APP_DIRS or _EXAMPLE_DIR.search(p) or _PYTEST_PLUGIN_DIR.match(p) or _TEST_WORDS.search(p)
-               or _STANDIN_DIR.match(p) for p in folders) or \
-        bool(folders and _DOCS_TOP.search(folders[0])) or parts[-1].startswith(("test_", "conftest", "seed", "pytest_"))
+    # how many folders lead to (and take in) the application's package the path is in, if any
+    inside = next((i for i in range(len(folders), 0, -1) if "/".join(folders[:i]) in app), 0) if app else 0
+    return any(p in NOT_APP_DIRS or _EXAMPLE_DIR.search(p) or _PYTEST_PLUGIN_DIR.match(p) or _STANDIN_DIR.match(p)
+               or (not inside and _TEST_WORDS.search(p)) for i, p in enumerate(folders) if i != inside - 1) or \
+        bool(folders and _DOCS_TOP.search(folders[0])) or parts[-1].startswith(_TEST_FILES[bool(inside)])
+
+
+_TEST_FILES = (("test_", "conftest", "seed", "pytest_"), ("conftest", "seed", "pytest_"))  # outside, inside an app package
+
+
+def named_for_tests(name: str) -> bool:
+    """Whether a folder's name has a test word among others (`test_utils`, `test_observer`), which makes it a test's
+    unless the project declares it its package; `tests/` and `fixtures/` are a test's whatever it says."""
+    return name not in NOT_APP_DIRS and bool(_TEST_WORDS.search(name))
 
 
 TOOLING_DIRS = ("migrations", "migration", "data_migrations", "alembic", "versions", "bin", "tools", "management", "commands", "cli", "devtools")
