@@ -1674,7 +1674,11 @@ class OneOrNoneOnNonUnique(Rule):
         `==` (or `filter_by`; one whose new query is thrown away, `query.filter_by(x=1)` as a statement, filters
         nothing) and no unique constraint, unique index or primary key is made of those columns
         (in the model or the migrations; an index's expression over them counts, `lower(email)`, and
-        `COALESCE(parent_id, 0)` for a lookup that tests parent_id IS NULL too). A query built in one method and run by a helper of its class or of a
+        `COALESCE(parent_id, 0)` for a lookup that tests parent_id IS NULL too). A lookup of `cls` in a method of
+        a polymorphic model whose unique key is its columns and the discriminator (`UniqueConstraint("tag", "type")`,
+        `polymorphic_on: type`), called only on subclasses without subclasses of their own (`RetentionTag.by_tag(x)`,
+        never on the base nor through `cls.`/`self.` in the base), is covered: SQLAlchemy runs it on that subclass,
+        whose rows hold one discriminator value. A query built in one method and run by a helper of its class or of a
         base class of the target's (a repository's `self.get_one_or_none(statement)`, whose `scalar_one_or_none()`
         runs it, perhaps through another helper of self) is followed into that helper, found by name on the class
         and then its bases; one handed to a library's base class, to a helper that filters or joins it again, or
@@ -1747,6 +1751,8 @@ async def by_email(session, email):
             equals = set(q.equals) | {a.rsplit(".", 1)[-1] for a, v in q.asserted if v.startswith("= ")}  # `flag.is_(False)` too
             if key_lookup(self.facts, table, equals, partial=True, nulls=q.nulls):
                 continue  # the primary key, or a unique constraint or index, over columns it compares
+            if _run_on_subclasses(self.facts, table, q, equals):
+                continue  # SQLAlchemy fixes the discriminator of the subclass it runs on, which a unique key holds
             names = {c.attr or c.name: c.name for c in table.columns.values()}
             by_attr = {c.attr or c.name: c for c in table.columns.values()}
             if any(e not in names or by_attr[e].from_library for e in equals):
@@ -1828,6 +1834,35 @@ async def by_email(session, email):
                 message, q.span, f"function:{q.span.path}:{q.function}:{table.class_name or table.name}:one-or-none",
                 severity=severity, related=[(x.span, f"{x.function}: the same lookup") for x, _, _ in found[1:]],
             )
+
+
+def _run_on_subclasses(facts, table, q, equals: set[str]) -> bool:
+    """A lookup of `cls` in a method of a polymorphic model (`polymorphic_on`) whose unique key is the columns it compares
+    and the discriminator, called in the application only on subclasses that have none of their own (`Sub.by_tag(x)`,
+    never on the base class, nor through `cls.`/`self.` in the base's body): SQLAlchemy runs it on that subclass, whose
+    rows all hold one discriminator value (its identity), so the key covers it."""
+    classes = [c for m in facts.modules for c in m.classes]
+    base = next((c for c in classes if c.name == table.class_name and c.path == table.path), None)
+    if not q.own_class or base is None or base.polymorphic_on is None or not key_lookup(
+            facts, table, equals | {base.polymorphic_on}, partial=True, nulls=q.nulls):
+        return False
+    below = {base.name}  # the base's subclasses, to any depth, by the last name of their bases
+    while grown := {c.name for c in classes if c.name not in below and {b.rpartition(".")[2] for b in c.bases} & below}:
+        below |= grown
+    parents = {b.rpartition(".")[2] for c in classes if c.name in below for b in c.bases}
+    leaves = below - parents
+    call = re.compile(rf"(?:\b(\w+)|\btype\(\s*self\s*\))\.{re.escape(q.function)}\s*\(")
+    on_leaves = False
+    for span, line in mentions(facts, {q.function})[q.function]:
+        if is_test_path(span.path):
+            continue
+        for m in call.finditer(line.partition("#")[0]):
+            in_base = span.path == base.path and base.span.start <= span.start <= base.span.end
+            if m.group(1) in leaves:
+                on_leaves = True
+            elif m.group(1) in (None, "cls", "self") and in_base or m.group(1) in below:
+                return False  # run on the base, or on a class with subclasses of its own: several identities
+    return on_leaves
 
 
 def _derived_key(facts, table, columns: set[str]) -> tuple[str, list[str], Span] | None:
