@@ -113,8 +113,9 @@ class IdWithoutForeignKey(Rule):
         or of the row it belongs to; columns whose foreign key a migration dropped (by name, or by a DO block that
         looks the column's foreign keys up in pg_constraint and drops each it finds). When no table is named
         like the column (purpose_id and no purposes table; a table that only ends with the word, `repo_topic` keyed
-        by `repo_topic_id`, does not count for `topic_id`; where only the column's own table does, `backend_key_id` on
-        `dnssec_rollover_key`, only the code's use of it as a reference counts), nothing is said: an outside system's id, or
+        by `repo_topic_id`, does not count for `topic_id`; where only tables that end with the word do, not one named
+        like it in full, `backend_key_id` on `dnssec_rollover_key` or `housekeeper_version_id` beside
+        `application_version`, only the code's use of it as a reference counts), nothing is said: an outside system's id, or
         one dbreview cannot place; but a relationship that joins on the column names its target: info. Nor on a
         summary table the code's SQL fills by `INSERT INTO ... SELECT` (rebuilt from the rows that hold the ids),
         nor for a column the code sets to or compares with 0 (a sentinel, "all", that no row is). On
@@ -220,14 +221,15 @@ class Payment(Base):
                 continue  # the tables it may point at have no key on `id` alone: no foreign key on it alone can exist
             if _key_types_differ(self.facts, _referent(stem), col):
                 continue  # an Integer beside a table keyed by text: no foreign key can join the two types
-            # only its own table ends with the word (backend_key_id on dnssec_rollover_key): said only where the code
-            # uses it as a reference (resolved_cert_id on pending_certs, set from a certificate's id)
-            own_only = not _names_a_table(self.facts, _referent(stem), names - {table.name}, col.name) and not any(
-                table.name in _forms(t) for t in _tails(_referent(stem)))  # parent_node_id on nodes names it in full
-            candidates.append((table, col, own_only))
+            # no table is named like it in full, only ones that end with its word (backend_key_id on
+            # dnssec_rollover_key, housekeeper_version_id beside application_version, pr_id beside a
+            # source_git_pr_dist_git_pr link table): said only where the code uses it as a reference
+            # (resolved_cert_id on pending_certs, set from a certificate's id); parent_node_id on nodes names it in full
+            loose = not _named_in_full(self.facts, _referent(stem), names, col.name)
+            candidates.append((table, col, loose))
         uses = mentions(self.facts, {c.attr or c.name for _, c, _ in candidates})
         owners = Counter(c.attr or c.name for t in self.facts.tables.values() for c in t.columns.values())
-        for table, col, own_only in candidates:
+        for table, col, loose in candidates:
             # `self.query_id` in another module's class is that class's attribute, not this column
             own = re.compile(rf"(?<!self)\.{re.escape(col.attr or col.name)}\b|\b{re.escape(col.attr or col.name)}\s*[=:\]'\"]")
             lines = [(span, line) for span, line in uses[col.attr or col.name]
@@ -259,8 +261,8 @@ class Payment(Base):
                 continue
             used = _used_as_reference(col, [(span, line) for span, line in lines
                                             if not _set_on_another_class(self.facts, span, line, col, table)])
-            if own_only and used is None:
-                continue  # named like its own table only, and never used as a reference: an outside system's id
+            if loose and used is None:
+                continue  # no table named like it in full, and never used as a reference: an outside system's id
             if used is not None:
                 (span, how) = used
                 yield self.finding(
@@ -623,6 +625,16 @@ def _names_a_table(facts, stem: str, names: set[str], column: str) -> bool:
                for n in names):
             return True
     return False
+
+
+def _named_in_full(facts, stem: str, names: set[str], column: str) -> bool:
+    """Is a table named like `stem` in full (node -> nodes), or keyed by `column` itself (licensed_item_purchase_id ->
+    tracker_licensed_items_purchases): not only a table that ends with its word under another qualifier?"""
+    def keyed_by_column(name: str) -> bool:
+        table = facts.tables.get(name) or facts.migration_tables.get(name)
+        return table is not None and [c.name for c in table.columns.values() if c.primary_key] == [column]
+    return any(_forms(tail) & names or any(n.endswith("_" + f) and keyed_by_column(n) for n in names for f in _forms(tail))
+               for tail in _tails(stem))
 
 
 def _tails(stem: str) -> list[str]:
