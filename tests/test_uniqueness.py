@@ -595,3 +595,7 @@ def test_a_lookup_run_on_a_subclass_is_covered_by_a_unique_key_with_the_discrimi
     assert found(tmp_path / "sub", _labels("KeepLabel"), "INT010") == []
     (f,) = found(tmp_path / "base", _labels("Label"), "INT010")
     assert f.severity == Severity.WARNING and "by_tag fetches Label with one() by tag" in f.message
+    files = _labels("KeepLabel")  # `cls.by_tag` in the base's own body runs on whichever class calls it
+    files["app/models.py"] = files["app/models.py"].replace(
+        "class KeepLabel(Label):", "    @classmethod\n    def ensure(cls, tag):\n        return cls.by_tag(tag)\n\nclass KeepLabel(Label):")
+    assert [f.anchor for f in found(tmp_path / "within", files, "INT010")] == [f.anchor]

@@ -1868,8 +1868,8 @@ def _run_on_subclasses(facts, table, q, equals: set[str]) -> bool:
     for span, line in mentions(facts, {q.function})[q.function]:
         if is_test_path(span.path):
             continue
+        in_base = span.path == base.path and base.span.start <= span.start <= base.span.end
         for m in call.finditer(line.partition("#")[0]):
-            in_base = span.path == base.path and base.span.start <= span.start <= base.span.end
             if m.group(1) in leaves:
                 on_leaves = True
             elif m.group(1) in (None, "cls", "self") and in_base or m.group(1) in below:
