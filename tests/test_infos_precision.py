@@ -47,6 +47,24 @@ def test_a_member_of_an_enum_of_a_module_dbreview_cannot_read_says_so(tmp_path):
     assert f.severity == Severity.INFO and "`Level.ADMIN.value` is a member of `app.roles.Level`, which dbreview could not read (if that is an enum" in f.message
 
 
+def test_an_all_caps_attribute_of_a_class_imported_from_a_library_is_a_constant(tmp_path):
+    """cloudify-manager (CFG008, judged wrong): `BlueprintUploadState.UPLOADED` of a library's plain class, formatted
+    into a migration's UPDATE, is a constant as an imported ALL-CAPS name is; a lower-case attribute is still followed."""
+    files = {"migrations/versions/0001_levels.py": _migration("States.UPLOADED", "States").replace(
+        "from app.roles import", "from vendorlib.states import")}
+    assert found(tmp_path, files, "CFG008") == []
+    files = {"migrations/versions/0001_levels.py": _migration("States.current", "States").replace(
+        "from app.roles import", "from vendorlib.states import")}
+    (f,) = found(tmp_path / "lower", files, "CFG008")
+    assert f.severity == Severity.INFO and "which dbreview could not read" in f.message
+
+
+def test_a_constant_of_a_plain_class_of_the_project_is_a_constant(tmp_path):
+    """The project's own plain class (`class Limits: CAP = 10`) is read: its literal attribute is a constant."""
+    files = {"app/roles.py": _ROLES, "migrations/versions/0001_levels.py": _migration("Limits.CAP", "Limits")}
+    assert found(tmp_path, files, "CFG008") == []
+
+
 # -- INT002: a doc= or comment= that says why there is no foreign key --------------------------------
 
 _LEDGER_DOC = HEADER + """

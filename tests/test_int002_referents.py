@@ -119,6 +119,37 @@ class PendingCert(Base):
     assert f.anchor == "table:pending_certs.resolved_cert_id" and f.severity.value == "warning"
 
 
+_ANALYSES = HEADER + """
+
+class AppVersion(Base):
+    __tablename__ = "app_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class ChangeLink(Base):
+    __tablename__ = "mirror_change_upstream_change"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Analysis(Base):
+    __tablename__ = "analyses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    archive_version_id: Mapped[int | None] = mapped_column(Integer)
+    change_id: Mapped[int | None] = mapped_column(Integer)
+"""
+
+
+def test_a_table_that_only_ends_with_the_word_under_another_qualifier_is_said_only_where_the_code_uses_it(tmp_path):
+    """cg, packit-service (INT002 x3 wrong): housekeeper_version_id (another service's version) beside
+    application_version, pr_id (a forge's PR number) beside a source_git_pr_dist_git_pr link table: no table is named
+    like the column in full, so only the code's use of it as a reference says it points at one."""
+    archive = "def files(archive, analysis):\n    return archive.files_of(analysis.archive_version_id)\n"
+    assert found(tmp_path / "a", {"app/models.py": _ANALYSES, "app/clean.py": archive}, "INT002") == []
+    used = "def pin(analysis, version):\n    analysis.archive_version_id = version.id\n"
+    (f,) = found(tmp_path / "b", {"app/models.py": _ANALYSES, "app/pin.py": used}, "INT002")
+    assert f.anchor == "table:analyses.archive_version_id" and f.severity.value == "warning"
+
+
 def test_a_table_keyed_by_the_columns_own_name_is_its_referent(tmp_path):
     """osparc (INT002 right): licensed_item_purchase_id points at licensed_items_purchases, keyed by
     licensed_item_purchase_id: a suffix match keyed by the column's own name counts."""

@@ -90,6 +90,30 @@ def test_usage_follows_a_name_only_while_it_is_bound() -> None:
     assert usage.len_all and {c for c, _, _ in usage.soft_deletes} == {"deleted_at"}
 
 
+_BY_LABEL = """
+from app.models import Customer
+
+def by_label(label, like=False):
+    if isinstance(label, list):
+        query = Customer.query.filter(Customer.label.in_(label))
+    elif like:
+        query = Customer.query.filter(Customer.label.like(label))
+    else:
+        query = Customer.query.filter_by(label=label)
+    return query
+"""
+
+
+def test_a_query_bound_in_one_branch_reaches_a_read_after_the_if() -> None:
+    """beaker (MOD007, judged wrong): `query = ...` in each branch of an `if`, then `return query`: every branch's
+    query is returned unrun, for its callers to filter (each adds `not_(Job.is_deleted)`), not only the last one's;
+    run after the `if` instead, each branch's query runs."""
+    queries = extract_module("app/labels.py", _BY_LABEL).usage.queries
+    assert len(queries) == 3 and all(q.escapes for q in queries)
+    ran = extract_module("app/labels.py", _BY_LABEL.replace("return query", "return query.all()")).usage.queries
+    assert len(ran) == 3 and not any(q.escapes for q in ran) and all("all" in q.methods for q in ran)
+
+
 def test_counting_the_rows_a_delete_returns_is_not_a_count_query() -> None:
     """DELETE ... RETURNING: the rows are the result of the write; select(func.count()) cannot replace it."""
     sources = {p.relative_to(FIXTURE).as_posix(): p.read_text() for p in FIXTURE.rglob("*.py")}

@@ -566,14 +566,23 @@ class _Function:
             at = (use.lineno, use.col_offset)
             if at <= start or self._exclusive(bound, use):
                 continue
-            # bound again on the way, unless in another branch of an `if` (that binding never reaches here)
-            if any(start < b < at and not self._exclusive(node, use) for b, node in self.bind_nodes.get(name, ())):
+            # bound again on the way: unless in a branch of an `if` the binding or the read is not in (`if a: q = A`
+            # / `else: q = B`, then `return q`: either reaches it)
+            if any(start < b < at and self._on_the_way(node, bound, use) for b, node in self.bind_nodes.get(name, ())):
                 continue
             reads.append(use)
         if any(self._exclusive(a, b) for a in reads for b in reads):
             acc.opaque_filter = True  # one branch filters by one column, another by another: not one set of filters
         for use in reads:
             self._follow(use, acc, depth, seen)
+
+    def _on_the_way(self, again: ast.AST, bound: ast.AST, use: ast.AST) -> bool:
+        """Does the binding `again` run on every path from `bound` to `use`: not in another branch than `bound`, and in
+        no branch of an `if` that `use` is not inside on the same side?"""
+        if self._exclusive(again, bound):
+            return False
+        around = self._branches(use)
+        return all(around.get(k) == side for k, side in self._branches(again).items())
 
     def _exclusive(self, a: ast.AST, b: ast.AST) -> bool:
         """`a` and `b` sit in different branches of one `if` (`if x: stmt = stmt.where(A)` / `else: stmt =

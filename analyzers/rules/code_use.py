@@ -158,7 +158,9 @@ _NOT_A_MODEL = {"existing", "current", "db", "new", "old", "the", "orm", "obj", 
 
 @functools.lru_cache(maxsize=8192)  # asked for the same few names tens of thousands of times a scan
 def _words(name: str) -> frozenset[str]:
-    return frozenset({w for w in re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().split("_") if w} - _NOT_A_MODEL)
+    # an acronym is a word of its own: RabbitMQBroker is rabbit, mq, broker (a `broker` holds one)
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower().split("_")
+    return frozenset({w for w in words if w} - _NOT_A_MODEL)
 
 
 def names_class(hint: str, class_name: str) -> bool:

@@ -151,8 +151,9 @@ def imported_enum(facts, path: str, qualname: str) -> bool | None:
 
 def enum_field(facts, path: str, qualname: str, field: str) -> bool | None:
     """Is the attribute `field` of the class `qualname` (imported by the module at `path`) declared an enum or a
-    Literal in its class body (`col: SortColumn`, a GraphQL input's, a pydantic model's)? For "", is the class an
-    enum. None: the class or the attribute's declaration could not be read."""
+    Literal in its class body (`col: SortColumn`, a GraphQL input's, a pydantic model's), or an ALL-CAPS attribute of
+    a library's class (`States.UPLOADED`)? For "", is the class an enum. None: the class or the attribute's
+    declaration could not be read."""
     if not field:
         return imported_enum(facts, path, qualname)
     symbols = facts.derived.get("symbols")
@@ -161,6 +162,8 @@ def enum_field(facts, path: str, qualname: str, field: str) -> bool | None:
         return None
     value = symbols.resolve(qualname, by_path[path].module)
     home = value.module  # the module that declares the class
+    if value.kind == "external" and field.isupper():
+        return True  # `States.UPLOADED` of a library's class: a constant, as an imported ALL-CAPS name is (flow.Flow._name)
     if value.kind != "class" or home is None:
         return None
     tree = _module_tree(facts, home.path)
@@ -548,7 +551,8 @@ class SqlFromStrings(Rule):
         reaches (and in an Alembic operation's implementation, `@Operations.implementation_for(Op)`, which
         runs the operation a migration builds), only a value from the database or an unfollowed source is reported, as info (and said to be in
         the downgrade when it is). A constant, an enum member (of an enum imported from another module of
-        the project too: `Role.ADMIN.value`), a number, a
+        the project too: `Role.ADMIN.value`; an ALL-CAPS attribute of a class imported from a library, read as an
+        imported ALL-CAPS name is: `States.UPLOADED`), a number, a
         typed parameter (int, UUID, an enum; or the attribute of a parameter whose class, in any module of the
         project, declares it an enum or a Literal: `body.status` of `status: Status`), a model's table name
         (`models.User.__tablename__`, `User.__table__.name`), a name checked against a list (or given first to a

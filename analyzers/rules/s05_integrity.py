@@ -113,8 +113,9 @@ class IdWithoutForeignKey(Rule):
         or of the row it belongs to; columns whose foreign key a migration dropped (by name, or by a DO block that
         looks the column's foreign keys up in pg_constraint and drops each it finds). When no table is named
         like the column (purpose_id and no purposes table; a table that only ends with the word, `repo_topic` keyed
-        by `repo_topic_id`, does not count for `topic_id`; where only the column's own table does, `backend_key_id` on
-        `dnssec_rollover_key`, only the code's use of it as a reference counts), nothing is said: an outside system's id, or
+        by `repo_topic_id`, does not count for `topic_id`; where only tables that end with the word do, not one named
+        like it in full, `backend_key_id` on `dnssec_rollover_key` or `housekeeper_version_id` beside
+        `application_version`, only the code's use of it as a reference counts), nothing is said: an outside system's id, or
         one dbreview cannot place; but a relationship that joins on the column names its target: info. Nor on a
         summary table the code's SQL fills by `INSERT INTO ... SELECT` (rebuilt from the rows that hold the ids),
         nor for a column the code sets to or compares with 0 (a sentinel, "all", that no row is). On
@@ -220,14 +221,15 @@ class Payment(Base):
                 continue  # the tables it may point at have no key on `id` alone: no foreign key on it alone can exist
             if _key_types_differ(self.facts, _referent(stem), col):
                 continue  # an Integer beside a table keyed by text: no foreign key can join the two types
-            # only its own table ends with the word (backend_key_id on dnssec_rollover_key): said only where the code
-            # uses it as a reference (resolved_cert_id on pending_certs, set from a certificate's id)
-            own_only = not _names_a_table(self.facts, _referent(stem), names - {table.name}, col.name) and not any(
-                table.name in _forms(t) for t in _tails(_referent(stem)))  # parent_node_id on nodes names it in full
-            candidates.append((table, col, own_only))
+            # no table is named like it in full, only ones that end with its word (backend_key_id on
+            # dnssec_rollover_key, housekeeper_version_id beside application_version, pr_id beside a
+            # source_git_pr_dist_git_pr link table): said only where the code uses it as a reference
+            # (resolved_cert_id on pending_certs, set from a certificate's id); parent_node_id on nodes names it in full
+            loose = not _named_in_full(self.facts, _referent(stem), names, col.name)
+            candidates.append((table, col, loose))
         uses = mentions(self.facts, {c.attr or c.name for _, c, _ in candidates})
         owners = Counter(c.attr or c.name for t in self.facts.tables.values() for c in t.columns.values())
-        for table, col, own_only in candidates:
+        for table, col, loose in candidates:
             # `self.query_id` in another module's class is that class's attribute, not this column
             own = re.compile(rf"(?<!self)\.{re.escape(col.attr or col.name)}\b|\b{re.escape(col.attr or col.name)}\s*[=:\]'\"]")
             lines = [(span, line) for span, line in uses[col.attr or col.name]
@@ -259,8 +261,8 @@ class Payment(Base):
                 continue
             used = _used_as_reference(col, [(span, line) for span, line in lines
                                             if not _set_on_another_class(self.facts, span, line, col, table)])
-            if own_only and used is None:
-                continue  # named like its own table only, and never used as a reference: an outside system's id
+            if loose and used is None:
+                continue  # no table named like it in full, and never used as a reference: an outside system's id
             if used is not None:
                 (span, how) = used
                 yield self.finding(
@@ -623,6 +625,16 @@ def _names_a_table(facts, stem: str, names: set[str], column: str) -> bool:
                for n in names):
             return True
     return False
+
+
+def _named_in_full(facts, stem: str, names: set[str], column: str) -> bool:
+    """Is a table named like `stem` in full (node -> nodes), or keyed by `column` itself (licensed_item_purchase_id ->
+    tracker_licensed_items_purchases): not only a table that ends with its word under another qualifier?"""
+    def keyed_by_column(name: str) -> bool:
+        table = facts.tables.get(name) or facts.migration_tables.get(name)
+        return table is not None and [c.name for c in table.columns.values() if c.primary_key] == [column]
+    return any(_forms(tail) & names or any(n.endswith("_" + f) and keyed_by_column(n) for n in names for f in _forms(tail))
+               for tail in _tails(stem))
 
 
 def _tails(stem: str) -> list[str]:
@@ -1674,7 +1686,11 @@ class OneOrNoneOnNonUnique(Rule):
         `==` (or `filter_by`; one whose new query is thrown away, `query.filter_by(x=1)` as a statement, filters
         nothing) and no unique constraint, unique index or primary key is made of those columns
         (in the model or the migrations; an index's expression over them counts, `lower(email)`, and
-        `COALESCE(parent_id, 0)` for a lookup that tests parent_id IS NULL too). A query built in one method and run by a helper of its class or of a
+        `COALESCE(parent_id, 0)` for a lookup that tests parent_id IS NULL too). A lookup of `cls` in a method of
+        a polymorphic model whose unique key is its columns and the discriminator (`UniqueConstraint("tag", "type")`,
+        `polymorphic_on: type`), called only on subclasses without subclasses of their own (`RetentionTag.by_tag(x)`,
+        never on the base nor through `cls.`/`self.` in the base), is covered: SQLAlchemy runs it on that subclass,
+        whose rows hold one discriminator value. A query built in one method and run by a helper of its class or of a
         base class of the target's (a repository's `self.get_one_or_none(statement)`, whose `scalar_one_or_none()`
         runs it, perhaps through another helper of self) is followed into that helper, found by name on the class
         and then its bases; one handed to a library's base class, to a helper that filters or joins it again, or
@@ -1747,6 +1763,8 @@ async def by_email(session, email):
             equals = set(q.equals) | {a.rsplit(".", 1)[-1] for a, v in q.asserted if v.startswith("= ")}  # `flag.is_(False)` too
             if key_lookup(self.facts, table, equals, partial=True, nulls=q.nulls):
                 continue  # the primary key, or a unique constraint or index, over columns it compares
+            if _run_on_subclasses(self.facts, table, q, equals):
+                continue  # SQLAlchemy fixes the discriminator of the subclass it runs on, which a unique key holds
             names = {c.attr or c.name: c.name for c in table.columns.values()}
             by_attr = {c.attr or c.name: c for c in table.columns.values()}
             if any(e not in names or by_attr[e].from_library for e in equals):
@@ -1828,6 +1846,35 @@ async def by_email(session, email):
                 message, q.span, f"function:{q.span.path}:{q.function}:{table.class_name or table.name}:one-or-none",
                 severity=severity, related=[(x.span, f"{x.function}: the same lookup") for x, _, _ in found[1:]],
             )
+
+
+def _run_on_subclasses(facts, table, q, equals: set[str]) -> bool:
+    """A lookup of `cls` in a method of a polymorphic model (`polymorphic_on`) whose unique key is the columns it compares
+    and the discriminator, called in the application only on subclasses that have none of their own (`Sub.by_tag(x)`,
+    never on the base class, nor through `cls.`/`self.` in the base's body): SQLAlchemy runs it on that subclass, whose
+    rows all hold one discriminator value (its identity), so the key covers it."""
+    classes = [c for m in facts.modules for c in m.classes]
+    base = next((c for c in classes if c.name == table.class_name and c.path == table.path), None)
+    if not q.own_class or base is None or base.polymorphic_on is None or not key_lookup(
+            facts, table, equals | {base.polymorphic_on}, partial=True, nulls=q.nulls):
+        return False
+    below = {base.name}  # the base's subclasses, to any depth, by the last name of their bases
+    while grown := {c.name for c in classes if c.name not in below and {b.rpartition(".")[2] for b in c.bases} & below}:
+        below |= grown
+    parents = {b.rpartition(".")[2] for c in classes if c.name in below for b in c.bases}
+    leaves = below - parents
+    call = re.compile(rf"(?:\b(\w+)|\btype\(\s*self\s*\))\.{re.escape(q.function)}\s*\(")
+    on_leaves = False
+    for span, line in mentions(facts, {q.function})[q.function]:
+        if is_test_path(span.path):
+            continue
+        in_base = span.path == base.path and base.span.start <= span.start <= base.span.end
+        for m in call.finditer(line.partition("#")[0]):
+            if m.group(1) in leaves:
+                on_leaves = True
+            elif m.group(1) in (None, "cls", "self") and in_base or m.group(1) in below:
+                return False  # run on the base, or on a class with subclasses of its own: several identities
+    return on_leaves
 
 
 def _derived_key(facts, table, columns: set[str]) -> tuple[str, list[str], Span] | None:
