@@ -1222,7 +1222,12 @@ class ModelMigrationDrift(Rule):
         project a revision calls is read as part of it, a batch it is handed included (`add_audit_columns(batch_op)`);
         one handed a batch that cannot be read so may add any of that table's columns. In a loop over tables it
         cannot read (a MetaData's `.tables.items()`), `if name == "states":` picks the table its body changes. A
-        column assigned to a model class after its body (`Action.source_id = Column(...)`) is mapped. Tables an
+        column assigned to a model class after its body (`Action.source_id = Column(...)`) is mapped, and so is one
+        an attribute (or a mixin's `@declared_attr`) sets from a call of the project's function that returns one
+        `Column(...)` (`_tenant_id = foreign_key(Tenant.id)`) or of its subclass of Column (`CIColumn(Text)`); a NOT
+        NULL column named as an attribute whose value dbreview cannot read so (a function it does not follow, a
+        declared_attr returning something else) is not claimed unmapped: where no other remains, one info finding
+        lists those tables. Tables an
         operation of the migration's own class names (`for rn in RENAMES: rn.upgrade()`, a rename helper dbreview does not
         follow) are not compared at all: one info finding names the operation and the tables. NOT NULL columns
         on classes with bases dbreview cannot read (a library's mixins) are not claimed unmapped: one info
@@ -1440,6 +1445,7 @@ class ModelMigrationDrift(Rule):
                 severity=Severity.INFO, related=[(first_line(models[n].span), f"{n} in the model") for n in names[:20]],
             )
         unknown: list[tuple[Span, str, str]] = []  # tables whose unmapped columns may come from bases not read
+        opaque: list[tuple[Span, str, str]] = []  # tables whose unmapped columns may be attributes not read
         for name, model in models.items():
             db = _migrated(facts, name, model)
             if db is not None and name not in held and name not in made_views:
@@ -1478,6 +1484,10 @@ class ModelMigrationDrift(Rule):
                 if not (cname in mapped or other.primary_key or other.is_nullable or other.server_default or other.default
                         or other.nullable is None)
             ]
+            if unread := [(c, o) for c, o in unmapped if c in model.unread_attrs]:  # an attribute of that name not read
+                unmapped = [u for u in unmapped if u not in unread]
+                if not unmapped:
+                    opaque.append((first_line(model.span), f"drift:unmapped:{name}", f"{name}: {', '.join(c for c, _ in unread)}"))
             if unmapped and model.unknown_bases:  # they may come from a base dbreview cannot read: no claim
                 unknown.append((first_line(model.span), f"drift:unmapped:{name}",
                                 f"{name}: {', '.join(c for c, _ in unmapped)} (bases {', '.join(model.unknown_bases)})"))
@@ -1506,6 +1516,14 @@ class ModelMigrationDrift(Rule):
                 f"{hooked}): "
                 f"whether the models map them is not checked ({'; '.join(note for _, _, note in unknown[:3])}"
                 f"{'; ...' if len(unknown) > 3 else ''})", unknown, "drift:unmapped-unknown-bases", severity=Severity.INFO,
+            )
+        if opaque:
+            yield self.grouped(
+                f"{len(opaque)} model table(s) have NOT NULL columns without a default in the migrations that the model "
+                "may map through attributes dbreview cannot read (a call of a function it does not follow to one Column, "
+                f"a declared_attr returning what it does not read): whether the models map them is not checked "
+                f"({'; '.join(note for _, _, note in opaque[:3])}{'; ...' if len(opaque) > 3 else ''})",
+                opaque, "drift:unmapped-unread-attributes", severity=Severity.INFO,
             )
 
     def _key_drift(self, model, db, gaps: list[Unread]) -> Finding | None:
