@@ -603,3 +603,19 @@ def test_columns_made_by_the_projects_helpers_and_column_classes_are_mapped(tmp_
     (f,) = [f for f in found(tmp_path / "left", files, "MIG006") if f.anchor.startswith("drift:unmapped")]
     assert (f.severity, f.anchor) == (Severity.WARNING, "drift:unmapped:docs._parent_fk")
     assert "docs._parent_fk is NOT NULL without a default in the migrations" in f.message
+
+
+def test_a_downgrade_in_mysql_sql_that_alters_the_column_is_not_claimed_to_leave_it(tmp_path):
+    """MySQL's `ADD INDEX ix (col)` adds no column (PostgreSQL's grammar reads it as a column `index`), and a downgrade
+    whose MySQL ALTER TABLE the parser cannot read (`DROP FOREIGN KEY`, `DROP col`) but which names the column is not
+    claimed to leave it; one that does not name it keeps the info."""
+    index = later('op.execute("ALTER TABLE items ADD INDEX ix_items_owner (owner_id), ADD KEY ix_items_id (id)")',
+                  'op.execute("ALTER TABLE items DROP INDEX ix_items_owner, DROP KEY ix_items_id")')
+    assert found(tmp_path, index, "MIG002") == []
+    upgrade = ('op.execute("ALTER TABLE items ADD COLUMN note_id INT DEFAULT NULL, '
+               'ADD CONSTRAINT items_note_fk FOREIGN KEY (note_id) REFERENCES items (id)")')
+    assert found(tmp_path / "drop", later(upgrade, 'op.execute("ALTER TABLE items DROP FOREIGN KEY items_note_fk, DROP note_id")'),
+                 "MIG002") == []
+    (f,) = found(tmp_path / "kept", later(upgrade, 'op.execute("ALTER TABLE items DROP FOREIGN KEY items_note_fk")'), "MIG002")
+    assert f.severity is Severity.INFO and "revision 0002 adds items.note_id but the downgrade does not drop it" in f.message
+    assert "could not be read: SQL that could not be parsed" in f.message

@@ -616,8 +616,10 @@ class DowngradeIncomplete(Rule):
         runs. A table created where a check finds it missing (the `else` of `if has_table(...)`) is one the
         upgrade creates, not one it drops, unless the upgrade dropped it just before (it remakes it); such a create in
         the downgrade says nothing of what was there before the upgrade. A column the upgrade drops and adds again that the downgrade adds
-        back while the upgrade's one is still there is said as such: that add fails, so the downgrade cannot run. When the downgrade holds an operation that could not be read, the finding
-        is info and says so; a `drop_column` given `sa.Column("name")` where Alembic wants the name is
+        back while the upgrade's one is still there is said as such: that add fails, so the downgrade cannot run. Where
+        the downgrade holds SQL the parser could not read (MySQL's `ALTER TABLE t DROP col`, `CHANGE a col ...`) that alters
+        the table and names the column, nothing is said of that column; MySQL's `ADD INDEX ix (col)` adds no column. When
+        the downgrade holds an operation that could not be read otherwise, the finding is info and says so; a `drop_column` given `sa.Column("name")` where Alembic wants the name is
         read as what it is, a call Alembic fails on: the downgrade cannot run (a warning).
         A dropped table the downgrade does not recreate: when a downgrade that runs next on the way down
         (its own, or the earlier revision's that made it) drops it again, the finding says the downgrade
@@ -701,6 +703,8 @@ def downgrade():
                     continue  # SQL the parser could not read (MySQL's backquotes) says CREATE TABLE of it: likely remade
                 if kind == "column" and not before and any(_drops_in_text(u, name) for u in unsure):
                     continue  # SQL the parser could not read says DROP COLUMN of it
+                if kind == "column" and any(_altered_in_text(u, effect.table, name) for u in unsure):
+                    continue  # SQL the parser could not read (MySQL's `DROP col`, `CHANGE a col`) alters the table at the column
                 malformed = next((u for u in unsure if kind == "column" and _malformed_drop(u, name)), None)
                 given_table = next((u for u in unsure if kind == "column" and _table_given(u, name)), None)
                 if given_table is not None:  # batch_op.drop_column("items", "note"): TypeError before anything runs
@@ -1094,6 +1098,15 @@ def _drops_in_text(unread: Unread, column: str) -> bool:
     """Unparsed SQL whose text drops the column: `DROP COLUMN [IF EXISTS] column` in any quoting."""
     return unread.kind == "sql" and bool(unread.text) and re.search(
         rf"\bDROP\s+COLUMN\s+(IF\s+EXISTS\s+)?[`\"]?{re.escape(column)}[`\"]?(?![\w])", unread.text or "", re.I) is not None
+
+
+def _altered_in_text(unread: Unread, table: str, column: str) -> bool:
+    """Unparsed SQL whose text is an ALTER TABLE of the table that names the column (MySQL's `DROP column`,
+    `CHANGE other column ...`), in any quoting: it likely undoes what the upgrade did to it."""
+    quoted = r"[`\"]?"
+    return unread.kind == "sql" and re.search(
+        rf"\bALTER\s+TABLE\s+(IF\s+EXISTS\s+)?({quoted}\w+{quoted}\.)?{quoted}{re.escape(table)}{quoted}\s[^;]*?"
+        rf"(?<!\w){quoted}{re.escape(column)}{quoted}(?!\w)", unread.text or "", re.I) is not None
 
 
 _NAMED_KEY = re.compile(r"ForeignKey\([^()]*\bname\s*=")  # `ForeignKey("users.id", name="fk_users")`
