@@ -619,3 +619,56 @@ def test_a_downgrade_in_mysql_sql_that_alters_the_column_is_not_claimed_to_leave
     (f,) = found(tmp_path / "kept", later(upgrade, 'op.execute("ALTER TABLE items DROP FOREIGN KEY items_note_fk")'), "MIG002")
     assert f.severity is Severity.INFO and "revision 0002 adds items.note_id but the downgrade does not drop it" in f.message
     assert "could not be read: SQL that could not be parsed" in f.message
+
+
+MEMBERSHIP_MODELS = '''
+from sqlalchemy import Column, ForeignKey, Integer, Text
+from sqlalchemy.ext.declarative import declared_attr
+from sqlalchemy.orm import DeclarativeBase
+
+from app.storage.helpers import fk_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+    id = Column(Integer, primary_key=True)
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id = Column(Integer, primary_key=True)
+
+
+class Membership(Base):
+    __tablename__ = "people_tenants"
+    person_id = Column(Integer, ForeignKey("people.id"), primary_key=True)
+    tenant_id = Column(Integer, ForeignKey("tenants.id"), primary_key=True)
+
+
+class Owned:
+    @declared_attr
+    def _tenant_ref(cls):
+        return fk_column(Tenant.id)
+''' + "".join(f'''
+
+class {name.title()}(Owned, Base):
+    __tablename__ = "{name}s"
+    id = Column(Integer, primary_key=True)
+''' for name in ("plan", "run", "secret"))
+
+
+def test_the_tenant_column_is_the_one_data_tables_carry_not_a_membership_tables(tmp_path):
+    """`tenant_id` only on a membership table (people_tenants: its key is its foreign keys) says who belongs to which
+    tenant; the tenant's rows carry the mixin's `_tenant_ref` to tenants. An audit trigger reading who acts
+    (`current_setting('audit.username')`) is not RLS: the design finding lists the data tables, as info."""
+    audit = ('op.execute("CREATE FUNCTION audit_row() RETURNS trigger AS $$ BEGIN '
+             "NEW.actor := current_setting('audit.username', true); RETURN NEW; END $$ LANGUAGE plpgsql\")")
+    files = {"app/storage/helpers.py": WRAPPED_MODELS["app/storage/helpers.py"], "app/storage/models.py": MEMBERSHIP_MODELS,
+             "migrations/versions/0001_a.py": revision(audit)}
+    (f,) = found(tmp_path, files, "TEN001")
+    assert (f.severity, f.anchor) == (Severity.INFO, "tenancy:no-rls")
+    assert f.message.startswith("tenancy rests on the application's queries: 3 tenant-scoped tables (plans, runs, secrets)")
