@@ -5,6 +5,7 @@ whose actor is an admin or an API key."""
 
 from __future__ import annotations
 
+from analyzers.findings import Severity
 from tests.test_precision import HEADER, found, revision
 
 ADVANCED = '''
@@ -156,7 +157,25 @@ class AuditLog(Base):
     admin_api_key_id: Mapped[int | None] = mapped_column(Integer)
 '''
     (f,) = [f for f in found(tmp_path, {"app/models.py": models}, "MOD006") if f.anchor == "table:audit_logs:fields:4.2"]
-    assert f.message == "AuditLog (audit_logs) has no IP address"
+    assert (f.message, f.severity) == ("AuditLog (audit_logs) has no IP address", Severity.INFO)
+
+
+def test_an_audit_log_that_names_its_actor_by_name_has_an_actor(tmp_path):
+    """`creator_name`, filled by a trigger from the session's user: the actor is recorded, only the IP address is
+    missing (info); with neither, a warning names both."""
+    models = HEADER + '''
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref_table: Mapped[str] = mapped_column(String(64))
+    creator_name: Mapped[str | None] = mapped_column(String(255))
+'''
+    (f,) = [f for f in found(tmp_path, {"app/models.py": models}, "MOD006") if f.anchor == "table:audit_log:fields:4.2"]
+    assert (f.message, f.severity) == ("AuditEntry (audit_log) has no IP address", Severity.INFO)
+    bare = models.replace("creator_name", "note")
+    (f,) = [f for f in found(tmp_path / "bare", {"app/models.py": bare}, "MOD006") if f.anchor == "table:audit_log:fields:4.2"]
+    assert (f.message, f.severity) == ("AuditEntry (audit_log) has no actor, IP address", Severity.WARNING)
 
 
 def test_ids_no_foreign_key_could_or_should_be_on_are_no_int002(tmp_path):

@@ -534,3 +534,141 @@ def test_a_postgis_geometry_column_added_by_add_geometry_column_is_there(tmp_pat
     assert not [f for f in found(tmp_path, files, "MIG006") if "geom" in f.message]
     files["migrations/versions/0002_b.py"] = revision("pass", rev="0002", down="0001")
     assert [f for f in found(tmp_path / "none", files, "MIG006") if "geom" in f.message]
+
+
+WRAPPED_MODELS = {
+    "app/storage/helpers.py": '''
+from sqlalchemy import Column, ForeignKey
+
+
+def fk_column(target, nullable=False, index=True):
+    return Column(ForeignKey(target, ondelete="CASCADE"), nullable=nullable, index=index)
+
+
+class NoCaseColumn(Column):
+    folds_case = True
+''',
+    "app/storage/models.py": '''
+from sqlalchemy import Column, Integer, Text
+from sqlalchemy.ext.declarative import declared_attr
+from sqlalchemy.orm import DeclarativeBase
+
+from app.storage.helpers import NoCaseColumn, fk_column
+from app.storage.other import owner_of
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Owned:
+    @declared_attr
+    def _org_id(cls):
+        return fk_column("orgs.id")
+
+    @declared_attr
+    def _owner(cls):
+        return owner_of(cls)
+
+
+class Org(Base):
+    __tablename__ = "orgs"
+    id = Column(Integer, primary_key=True)
+    name = NoCaseColumn(Text, unique=True, nullable=False)
+
+
+class Doc(Owned, Base):
+    __tablename__ = "docs"
+    id = Column(Integer, primary_key=True)
+    _parent_fk = fk_column("orgs.id")
+''',
+    "migrations/versions/0001_a.py": revision(
+        'op.create_table("orgs", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text, nullable=False))\n'
+        'op.create_table("docs", sa.Column("id", sa.Integer, primary_key=True), '
+        'sa.Column("_org_id", sa.Integer, sa.ForeignKey("orgs.id"), nullable=False), '
+        'sa.Column("_owner", sa.Integer, nullable=False), sa.Column("_parent_fk", sa.Integer, nullable=False))'),
+}
+
+
+def test_columns_made_by_the_projects_helpers_and_column_classes_are_mapped(tmp_path):
+    """A mixin's `@declared_attr` and a private attribute that return the project's `fk_column(...)` (one Column), and
+    a subclass of Column called as one, map their columns; a declared_attr returning a call dbreview does not follow
+    may map `_owner`: not claimed unmapped, one info says it is not checked."""
+    (f,) = [f for f in found(tmp_path, WRAPPED_MODELS, "MIG006") if f.anchor.startswith("drift:unmapped")]
+    assert (f.severity, f.anchor) == (Severity.INFO, "drift:unmapped-unread-attributes")
+    assert "(docs: _owner)" in f.message and "orgs" not in f.message
+    # an attribute left out of the model: the claim stands, on it alone
+    files = {**WRAPPED_MODELS, "app/storage/models.py": WRAPPED_MODELS["app/storage/models.py"].replace(
+        "    _parent_fk = fk_column(\"orgs.id\")\n", "")}
+    (f,) = [f for f in found(tmp_path / "left", files, "MIG006") if f.anchor.startswith("drift:unmapped")]
+    assert (f.severity, f.anchor) == (Severity.WARNING, "drift:unmapped:docs._parent_fk")
+    assert "docs._parent_fk is NOT NULL without a default in the migrations" in f.message
+
+
+def test_a_downgrade_in_mysql_sql_that_alters_the_column_is_not_claimed_to_leave_it(tmp_path):
+    """MySQL's `ADD INDEX ix (col)` adds no column (PostgreSQL's grammar reads it as a column `index`), and a downgrade
+    whose MySQL ALTER TABLE the parser cannot read (`DROP FOREIGN KEY`, `DROP col`) but which names the column is not
+    claimed to leave it; one that does not name it keeps the info."""
+    index = later('op.execute("ALTER TABLE items ADD INDEX ix_items_owner (owner_id), ADD KEY ix_items_id (id)")',
+                  'op.execute("ALTER TABLE items DROP INDEX ix_items_owner, DROP KEY ix_items_id")')
+    assert found(tmp_path, index, "MIG002") == []
+    upgrade = ('op.execute("ALTER TABLE items ADD COLUMN note_id INT DEFAULT NULL, '
+               'ADD CONSTRAINT items_note_fk FOREIGN KEY (note_id) REFERENCES items (id)")')
+    assert found(tmp_path / "drop", later(upgrade, 'op.execute("ALTER TABLE items DROP FOREIGN KEY items_note_fk, DROP note_id")'),
+                 "MIG002") == []
+    (f,) = found(tmp_path / "kept", later(upgrade, 'op.execute("ALTER TABLE items DROP FOREIGN KEY items_note_fk")'), "MIG002")
+    assert f.severity is Severity.INFO and "revision 0002 adds items.note_id but the downgrade does not drop it" in f.message
+    assert "could not be read: SQL that could not be parsed" in f.message
+
+
+MEMBERSHIP_MODELS = '''
+from sqlalchemy import Column, ForeignKey, Integer, Text
+from sqlalchemy.ext.declarative import declared_attr
+from sqlalchemy.orm import DeclarativeBase
+
+from app.storage.helpers import fk_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+    id = Column(Integer, primary_key=True)
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id = Column(Integer, primary_key=True)
+
+
+class Membership(Base):
+    __tablename__ = "people_tenants"
+    person_id = Column(Integer, ForeignKey("people.id"), primary_key=True)
+    tenant_id = Column(Integer, ForeignKey("tenants.id"), primary_key=True)
+
+
+class Owned:
+    @declared_attr
+    def _tenant_ref(cls):
+        return fk_column(Tenant.id)
+''' + "".join(f'''
+
+class {name.title()}(Owned, Base):
+    __tablename__ = "{name}s"
+    id = Column(Integer, primary_key=True)
+''' for name in ("plan", "run", "secret"))
+
+
+def test_the_tenant_column_is_the_one_data_tables_carry_not_a_membership_tables(tmp_path):
+    """`tenant_id` only on a membership table (people_tenants: its key is its foreign keys) says who belongs to which
+    tenant; the tenant's rows carry the mixin's `_tenant_ref` to tenants. An audit trigger reading who acts
+    (`current_setting('audit.username')`) is not RLS: the design finding lists the data tables, as info."""
+    audit = ('op.execute("CREATE FUNCTION audit_row() RETURNS trigger AS $$ BEGIN '
+             "NEW.actor := current_setting('audit.username', true); RETURN NEW; END $$ LANGUAGE plpgsql\")")
+    files = {"app/storage/helpers.py": WRAPPED_MODELS["app/storage/helpers.py"], "app/storage/models.py": MEMBERSHIP_MODELS,
+             "migrations/versions/0001_a.py": revision(audit)}
+    (f,) = found(tmp_path, files, "TEN001")
+    assert (f.severity, f.anchor) == (Severity.INFO, "tenancy:no-rls")
+    assert f.message.startswith("tenancy rests on the application's queries: 3 tenant-scoped tables (plans, runs, secrets)")

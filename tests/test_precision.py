@@ -78,7 +78,7 @@ def test_no_rls_anywhere_is_one_finding_listing_the_tables(tmp_path):
     }, "TEN001")
     assert f.anchor == "tenancy:no-rls" and f.severity == Severity.INFO  # no patients, no policy anywhere: by design
     assert f.message.startswith("tenancy rests on the application's queries: 3 tenant-scoped tables (projects, tickets, "
-                                "notes), and no migration enables Row-Level Security, creates a policy or reads a session setting")
+                                "notes), and no migration enables Row-Level Security, creates a policy or reads a tenant setting")
     assert "The checklist asks for RLS as defence in depth" in f.message
     assert [r.note for r in f.related] == ["tickets", "notes"]
     assert set(f.covers) == {f"TEN001 table:{t}:rls" for t in ("projects", "tickets", "notes")}

@@ -235,7 +235,9 @@ class ClassIndex:
                 if source.path.startswith(LIBRARY):  # a library's column: shown where the model is declared
                     c = replace(c, span=Span(cls.path, cls.span.start, cls.span.start), from_library=f"{source.module}.{source.name}")
                 table.columns[c.name] = c
-            for made in self._helper_columns(source):
+            made_columns, unread = self._helper_columns(source)
+            table.unread_attrs += (*source.unread_attrs, *unread)
+            for made in made_columns:
                 # the stand-in for `Field(sa_column=created_column())` read with the class: the function's Column replaces it
                 for name in [n for n, c in table.columns.items() if c.attr == made.attr and c.declared_in == source.name]:
                     del table.columns[name]
@@ -245,19 +247,34 @@ class ClassIndex:
             table.relationships.extend(source.relationships)
         return table
 
-    def _helper_columns(self, cls: ClassFact) -> list[ColumnFact]:
+    def _helper_columns(self, cls: ClassFact) -> tuple[list[ColumnFact], list[str]]:
         """The columns of attributes set by a call of the target's function that returns one column
-        (`type = varchar_enum(Kind)`), read as if written there with the call's arguments in place of its parameters."""
+        (`type = varchar_enum(Kind)`), read as if written there with the call's arguments in place of its parameters,
+        or by a call of the target's subclass of Column (`name = CIColumn(Text)`); and the attributes whose call
+        dbreview cannot read so (what they hold is not known)."""
         from analyzers.facts.link import helper_column
 
-        out = []
+        out, unread = [], []
         for attr, callee, args, keywords, span in cls.helper_calls:
             found = self.symbols.function(callee, cls.module)
             helper = found[0].column_helpers.get(found[1]) if found is not None else None
-            made = helper_column(helper, found[0], args, dict(keywords), attr) if helper is not None and found is not None else None
+            if helper is None and self._column_class(callee, cls.module) and all(k != "**" for k, _ in keywords):
+                # read as the Column(...) it is, its arguments as written here
+                found = self.symbols.module(cls.module)[0], ""
+                helper, args, keywords = ((), f"Column({', '.join([*args, *(f'{k}={v}' for k, v in keywords)])})"), (), ()
+            made = helper_column(helper, found[0], args, dict(keywords), attr) if helper is not None and found and found[0] else None
             if made is not None:
                 out.append(replace(made, span=span, declared_in=cls.name))
-        return out
+            else:
+                unread.append(attr)
+        return out, unread
+
+    def _column_class(self, callee: str, module: str) -> bool:
+        """`callee` is a class of the target's that derives from SQLAlchemy's Column (`class CIColumn(Column)`)."""
+        value = self.symbols.resolve(callee, module)
+        return value.kind == "class" and value.cls is not None and any(
+            isinstance(a, Value) and a.kind == "external" and a.name.startswith("sqlalchemy") and a.name.rsplit(".", 1)[-1] == "Column"
+            for a in self.ancestors(value.cls))
 
 
     # -- column types defined elsewhere ------------------------------------------------------

@@ -185,6 +185,7 @@ class ClassFact:
     # attributes set by a call of a function of the target (`type = varchar_enum(Kind)`): (the attribute, then as
     # TableFact.helper_calls); ClassIndex reads those whose function returns one column as that column
     helper_calls: tuple[tuple[str, str, tuple[str, ...], tuple[tuple[str, str], ...], Span], ...] = ()
+    unread_attrs: list[str] = field(default_factory=list)  # declared_attrs whose returned value dbreview does not read
     # a declared_attr __table_args__ that folds in class attributes (`return cls._table_args + (...)`): their names
     args_from: tuple[str, ...] = ()
     # tuple attributes of the class that hold Index/constraint items (`_table_args = (PrimaryKeyConstraint(...), ...)`)
@@ -227,6 +228,9 @@ class TableFact:
     # through instances (`self.db.model.builds`), which dbreview does not follow.
     holder: str | None = None
     mapper_primary_key: tuple[str, ...] | None = None  # as ClassFact.mapper_primary_key, of the class or a mixin
+    # attributes of the class or its mixins that may hold a column dbreview cannot read (a call of the target's function
+    # it does not follow to one Column, a declared_attr returning what it does not read): a column of that name may be mapped
+    unread_attrs: tuple[str, ...] = ()
 
     @property
     def qualified(self) -> str:

@@ -431,6 +431,8 @@ class _Reader:
             self.facts.classes.append(fact)
         elif bases and any(b for b in bases):  # maybe a subclass of a model (inheritance): keep it light
             self.facts.classes.append(fact)
+        elif any(isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_declared_attr(st, self.names) for st in node.body):
+            self.facts.classes.append(fact)  # a mixin of declared_attrs only, which may make columns
         return fact
 
     def _adds_columns(self, hook: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -536,6 +538,11 @@ class _Reader:
                 fact.columns.append(col.read_column(returned, stmt.name, stmt.returns, names, self.path, fact.name, stmt))
             elif isinstance(returned, ast.Call) and col.is_relationship_call(returned, names):
                 fact.relationships.append(col.read_relationship(returned, stmt.name, stmt.returns, names, self.path, stmt))
+            elif isinstance(returned, ast.Call) and (callee := names.callee(returned)) \
+                    and not callee.startswith(("sqlalchemy", "sqlmodel")):  # `return foreign_key(Tenant.id)`: settled at link
+                fact.helper_calls += (self._helper_call(stmt.name, callee, returned, stmt),)
+            elif not stmt.name.startswith("__"):  # what it returns is not read: the attribute may be a column
+                fact.unread_attrs.append(stmt.name)
             return
         else:
             return
@@ -594,7 +601,7 @@ class _Reader:
             fact.relationships.append(col.read_relationship(value.args[0], target, annotation, names, self.path, stmt))
         elif isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in self.class_factories:
             self._made_class(fact, target, value)  # `Label = make_label(__tablename__)`: a model class of its own
-        elif isinstance(value, ast.Call) and not target.startswith("_") and (callee := names.callee(value)) \
+        elif isinstance(value, ast.Call) and (callee := names.callee(value)) \
                 and not callee.startswith(("sqlalchemy", "sqlmodel")):  # `type = varchar_enum(Kind)`: settled at link
             fact.helper_calls += (self._helper_call(target, callee, value, value),)
         elif value is None and annotation is not None and _bare_mapped_column(annotation, names):

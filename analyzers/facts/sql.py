@@ -275,6 +275,8 @@ def _classify(stmt: object, text: str, span: Span) -> SqlStatement:
         for cmd in stmt.cmds or ():
             if cmd.subtype in kinds:
                 return SqlStatement(kinds[cmd.subtype], rel(stmt.relation), span, text)
+        if any(_mysql_index(cmd) for cmd in stmt.cmds or ()):
+            return _guess(text, span)  # not PostgreSQL: read as SQL that does not parse
         return SqlStatement("alter_table", rel(stmt.relation), span, text, _alter_details(stmt, deparse))
     if isinstance(stmt, ast.RenameStmt) and stmt.relation is not None:
         if stmt.renameType == enums.ObjectType.OBJECT_COLUMN:
@@ -464,6 +466,15 @@ def _column_change(cmd: object, deparse) -> dict[str, object] | None:
     if cmd.subtype == at.AT_ValidateConstraint:
         return {"what": "validate_constraint", "name": cmd.name}
     return None
+
+
+def _mysql_index(cmd: object) -> bool:
+    """MySQL's `ADD INDEX ix_name (col)` (or KEY), which PostgreSQL's grammar takes for a column `index` of a type
+    `ix_name` whose modifier is a column: no type of PostgreSQL's is modified by a column."""
+    from pglast import ast, enums
+
+    return cmd.subtype == enums.AlterTableType.AT_AddColumn and getattr(cmd.def_, "typeName", None) is not None and any(
+        isinstance(m, ast.ColumnRef) for m in cmd.def_.typeName.typmods or ())  # type: ignore[attr-defined]
 
 
 def _alter_details(stmt: object, deparse) -> dict[str, object]:

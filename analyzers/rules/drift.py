@@ -15,7 +15,7 @@ from analyzers.facts.link import replay, revision_trees, written_string
 from analyzers.facts.model import ColumnFact, Facts, RevisionFact, Span, TableFact
 from analyzers.rules.mentions import mentions
 from analyzers.rules.runs_on import runs_on
-from analyzers.rules.schema import is_test_path, migration_gaps, migration_sql, table_sql, views
+from analyzers.rules.schema import is_test_path, migration_gaps, migration_sql, table_named, table_sql, views
 
 # SQL types by family: within a family the difference is a length or a spelling (String vs Text, JSON vs
 # JSONB, Integer vs BigInteger), which autogenerate and reviewers treat apart; across families the column
@@ -445,14 +445,6 @@ def _fks(table: TableFact) -> list[Fk]:
                   for con in table.constraints if con.kind == "foreign_key"]
 
 
-def _table_named(facts: Facts, ref: str) -> str | None:
-    """The table a model's ForeignKey names ("users" of "users.id", "User" of "User.id"), when known."""
-    ref = ref.rsplit(".", 1)[-1]
-    if ref in facts.tables or ref in facts.migration_tables:
-        return ref
-    return next((t.name for t in facts.tables.values() if t.class_name == ref), None)
-
-
 def fk_action_drift(model: TableFact, db: TableFact, facts: Facts) -> list[tuple[Fk, Fk, list[str]]]:
     """(the model's key, the migrated one, the actions that differ: "ondelete", "onupdate") for each foreign
     key both sides declare over the same columns to the same table. Nothing is said of a key whose
@@ -476,7 +468,7 @@ def fk_action_drift(model: TableFact, db: TableFact, facts: Facts) -> list[tuple
         if len({(o.action("ondelete"), o.action("onupdate"), o.refers) for o in other}) != 1:
             continue  # two keys over these columns that differ: which one the database has is not known
         o = other[-1]
-        refers = _table_named(facts, m.refers)
+        refers = table_named(facts, m.refers)
         if refers is None or refers != o.refers.rsplit(".", 1)[-1]:
             continue  # another table, or one dbreview cannot name: not the same key
         differ = [w for w in ("ondelete", "onupdate")

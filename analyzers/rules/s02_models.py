@@ -805,8 +805,10 @@ EXPECTED_FIELDS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     (r"proxy_assignments?$", "2.care.4", (("granted_at", "granted_at"), ("expires_at", "expires_at"), ("revoked_at", "revoked_at"))),
     (r"contact_methods?|contacts?$", "4.4", (("is_safe_for_voicemail", "voicemail safety flag"),)),
     (r"^audit_logs?$|^audit_events?$", "2.audit.3", (("impersonator_id|impersonated_by", "impersonator"),)),
-    # the actor: whoever acted, a user, an admin or an API key (`admin_user_id`, `performed_by_id`)
-    (r"^audit_logs?$|^audit_events?$", "4.2", ((r"actor(_\w+)?|(\w+_)?user_id|\w+_by(_id)?|(\w+_)?api_key_id", "actor"),
+    # the actor: whoever acted, a user, an admin or an API key (`admin_user_id`, `performed_by_id`), by id or by name
+    # (`creator_name`, `username`, which a trigger may fill from the session)
+    (r"^audit_logs?$|^audit_events?$", "4.2", ((r"(actor|creator|author|initiator|principal)(_\w+)?|(\w+_)?user(_?name|_id)?"
+                                                r"|\w+_by(_\w+)?|(\w+_)?api_key_id", "actor"),
                                                 ("ip_address|ip", "IP address"))),
     # Revoking a session may be deleting its row: only the expiry is a field every design needs.
     # `token_expires_at`, `nonce_expires_at`: an expiry of what the session holds is the session's expiry
@@ -847,7 +849,9 @@ class EntityMissingFields(Rule):
     What it checks:
         For the entities the checklist names (users, organizations, providers, staff, patients,
         proxies, proxy assignments, contact methods, audit logs, sessions, devices, consents), that
-        the table carries the fields listed for it. The users' super-admin flag is asked for only where a
+        the table carries the fields listed for it (an audit log's actor by id or by name: `actor_id`, `user_id`,
+        `performed_by`, `creator_name`, `username`; one that names its actor and lacks only the IP address is info). The
+        users' super-admin flag is asked for only where a
         platform owner stands above tenants: the schema has tenants, and no flag or role on users, no table
         of admins or roles, no module, class or function of admins models admin power already (the item is
         then suggested not applicable, with that evidence); where the schema holds no health data, that is an info
@@ -927,6 +931,8 @@ class Proxy(Base):
                     yield self.finding(
                         f"{table.label} has no {', '.join(missing)}", first_line(table.span),
                         f"table:{table.name}:fields:{item}", item=item,
+                        # an audit trail that names its actor says who did what; where from adds to it
+                        severity=Severity.INFO if item == "4.2" and missing == ["IP address"] else None,
                     )
 
 

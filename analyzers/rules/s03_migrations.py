@@ -616,8 +616,10 @@ class DowngradeIncomplete(Rule):
         runs. A table created where a check finds it missing (the `else` of `if has_table(...)`) is one the
         upgrade creates, not one it drops, unless the upgrade dropped it just before (it remakes it); such a create in
         the downgrade says nothing of what was there before the upgrade. A column the upgrade drops and adds again that the downgrade adds
-        back while the upgrade's one is still there is said as such: that add fails, so the downgrade cannot run. When the downgrade holds an operation that could not be read, the finding
-        is info and says so; a `drop_column` given `sa.Column("name")` where Alembic wants the name is
+        back while the upgrade's one is still there is said as such: that add fails, so the downgrade cannot run. Where
+        the downgrade holds SQL the parser could not read (MySQL's `ALTER TABLE t DROP col`, `CHANGE a col ...`) that alters
+        the table and names the column, nothing is said of that column; MySQL's `ADD INDEX ix (col)` adds no column. When
+        the downgrade holds an operation that could not be read otherwise, the finding is info and says so; a `drop_column` given `sa.Column("name")` where Alembic wants the name is
         read as what it is, a call Alembic fails on: the downgrade cannot run (a warning).
         A dropped table the downgrade does not recreate: when a downgrade that runs next on the way down
         (its own, or the earlier revision's that made it) drops it again, the finding says the downgrade
@@ -701,6 +703,8 @@ def downgrade():
                     continue  # SQL the parser could not read (MySQL's backquotes) says CREATE TABLE of it: likely remade
                 if kind == "column" and not before and any(_drops_in_text(u, name) for u in unsure):
                     continue  # SQL the parser could not read says DROP COLUMN of it
+                if kind == "column" and any(_altered_in_text(u, effect.table, name) for u in unsure):
+                    continue  # SQL the parser could not read (MySQL's `DROP col`, `CHANGE a col`) alters the table at the column
                 malformed = next((u for u in unsure if kind == "column" and _malformed_drop(u, name)), None)
                 given_table = next((u for u in unsure if kind == "column" and _table_given(u, name)), None)
                 if given_table is not None:  # batch_op.drop_column("items", "note"): TypeError before anything runs
@@ -1096,6 +1100,15 @@ def _drops_in_text(unread: Unread, column: str) -> bool:
         rf"\bDROP\s+COLUMN\s+(IF\s+EXISTS\s+)?[`\"]?{re.escape(column)}[`\"]?(?![\w])", unread.text or "", re.I) is not None
 
 
+def _altered_in_text(unread: Unread, table: str, column: str) -> bool:
+    """Unparsed SQL whose text is an ALTER TABLE of the table that names the column (MySQL's `DROP column`,
+    `CHANGE other column ...`), in any quoting: it likely undoes what the upgrade did to it."""
+    quoted = r"[`\"]?"
+    return unread.kind == "sql" and re.search(
+        rf"\bALTER\s+TABLE\s+(IF\s+EXISTS\s+)?({quoted}\w+{quoted}\.)?{quoted}{re.escape(table)}{quoted}\s[^;]*?"
+        rf"(?<!\w){quoted}{re.escape(column)}{quoted}(?!\w)", unread.text or "", re.I) is not None
+
+
 _NAMED_KEY = re.compile(r"ForeignKey\([^()]*\bname\s*=")  # `ForeignKey("users.id", name="fk_users")`
 
 
@@ -1222,7 +1235,12 @@ class ModelMigrationDrift(Rule):
         project a revision calls is read as part of it, a batch it is handed included (`add_audit_columns(batch_op)`);
         one handed a batch that cannot be read so may add any of that table's columns. In a loop over tables it
         cannot read (a MetaData's `.tables.items()`), `if name == "states":` picks the table its body changes. A
-        column assigned to a model class after its body (`Action.source_id = Column(...)`) is mapped. Tables an
+        column assigned to a model class after its body (`Action.source_id = Column(...)`) is mapped, and so is one
+        an attribute (or a mixin's `@declared_attr`) sets from a call of the project's function that returns one
+        `Column(...)` (`_tenant_id = foreign_key(Tenant.id)`) or of its subclass of Column (`CIColumn(Text)`); a NOT
+        NULL column named as an attribute whose value dbreview cannot read so (a function it does not follow, a
+        declared_attr returning something else) is not claimed unmapped: where no other remains, one info finding
+        lists those tables. Tables an
         operation of the migration's own class names (`for rn in RENAMES: rn.upgrade()`, a rename helper dbreview does not
         follow) are not compared at all: one info finding names the operation and the tables. NOT NULL columns
         on classes with bases dbreview cannot read (a library's mixins) are not claimed unmapped: one info
@@ -1440,6 +1458,7 @@ class ModelMigrationDrift(Rule):
                 severity=Severity.INFO, related=[(first_line(models[n].span), f"{n} in the model") for n in names[:20]],
             )
         unknown: list[tuple[Span, str, str]] = []  # tables whose unmapped columns may come from bases not read
+        opaque: list[tuple[Span, str, str]] = []  # tables whose unmapped columns may be attributes not read
         for name, model in models.items():
             db = _migrated(facts, name, model)
             if db is not None and name not in held and name not in made_views:
@@ -1478,6 +1497,10 @@ class ModelMigrationDrift(Rule):
                 if not (cname in mapped or other.primary_key or other.is_nullable or other.server_default or other.default
                         or other.nullable is None)
             ]
+            if unread := [(c, o) for c, o in unmapped if c in model.unread_attrs]:  # an attribute of that name not read
+                unmapped = [u for u in unmapped if u not in unread]
+                if not unmapped:
+                    opaque.append((first_line(model.span), f"drift:unmapped:{name}", f"{name}: {', '.join(c for c, _ in unread)}"))
             if unmapped and model.unknown_bases:  # they may come from a base dbreview cannot read: no claim
                 unknown.append((first_line(model.span), f"drift:unmapped:{name}",
                                 f"{name}: {', '.join(c for c, _ in unmapped)} (bases {', '.join(model.unknown_bases)})"))
@@ -1506,6 +1529,14 @@ class ModelMigrationDrift(Rule):
                 f"{hooked}): "
                 f"whether the models map them is not checked ({'; '.join(note for _, _, note in unknown[:3])}"
                 f"{'; ...' if len(unknown) > 3 else ''})", unknown, "drift:unmapped-unknown-bases", severity=Severity.INFO,
+            )
+        if opaque:
+            yield self.grouped(
+                f"{len(opaque)} model table(s) have NOT NULL columns without a default in the migrations that the model "
+                "may map through attributes dbreview cannot read (a call of a function it does not follow to one Column, "
+                f"a declared_attr returning what it does not read): whether the models map them is not checked "
+                f"({'; '.join(note for _, _, note in opaque[:3])}{'; ...' if len(opaque) > 3 else ''})",
+                opaque, "drift:unmapped-unread-attributes", severity=Severity.INFO,
             )
 
     def _key_drift(self, model, db, gaps: list[Unread]) -> Finding | None:

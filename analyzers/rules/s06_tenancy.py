@@ -58,11 +58,13 @@ class TenantTableWithoutRls(Rule):
     """A tenant-scoped table has no Row-Level Security.
 
     What it checks:
-        Tables with a tenant column (`organization_id`, `tenant_id`, `org_id`; else the foreign key to an
-        organization-like table that much of the schema carries, or the columns the settings name) for
+        Tables with a tenant column (`organization_id`, `tenant_id`, `org_id`, on some table that is not a link
+        table: names only a membership table carries, as `users_tenants(user_id, tenant_id)`, do not count; else the
+        foreign key to an organization-like table that much of the schema carries, or the columns the settings name) for
         which no migration runs `ALTER TABLE ... ENABLE ROW LEVEL SECURITY`. When no table has RLS at all,
         one finding for the design, listing the tables: critical where the schema holds patients; info where
-        nothing in the migrations uses RLS (no policy, no current_setting()): the product keeps tenants apart
+        nothing in the migrations uses RLS (no policy, no current_setting() but in a function no policy calls, as an
+        audit trigger's, and no tenant's setting): the product keeps tenants apart
         in its queries, and RLS is the checklist's defence in depth; else a warning; likewise one finding when fewer tables have RLS than lack it (a rollout begun). Each
         table is its own finding when only a few lack it; info where a migration hands that very table to a
         function dbreview could not read (`op.execute(enable_rls("documents"))`). Nothing when the code separates tenants by
@@ -139,7 +141,7 @@ def tenant_session(engine, tenant_id):
         by_design = not healthcare(self.facts) and not uses_rls(self.facts)
         message = (
             f"tenancy rests on the application's queries: {len(scoped)} tenant-scoped tables ({_names(scoped)}), and no "
-            "migration enables Row-Level Security, creates a policy or reads a session setting. The checklist asks for "
+            "migration enables Row-Level Security, creates a policy or reads a tenant setting. The checklist asks for "
             "RLS as defence in depth (a query that forgets its tenant filter then returns no other tenant's rows): "
             "record the design decision, or enable RLS" if by_design else
             f"{len(scoped)} tenant-scoped tables ({_names(scoped)}) and no migration enables Row-Level Security on "

@@ -48,19 +48,29 @@ def tenant_columns(facts: Facts) -> tuple[str, ...]:
     cached = facts.derived.get("tenant_columns")
     if cached is not None:
         return cached  # type: ignore[return-value]
-    names = {c for t in facts.tables.values() for c in t.columns}
+    # a name only link tables carry (`users_tenants`: who belongs to which tenant) marks memberships, not the tenant's rows
+    names = {c for t in facts.tables.values() if not is_link_table(t) for c in t.columns}
     found = tuple(c for c in DEFAULT_TENANT_COLUMNS if c in names)
     if not found:
         counts: dict[str, int] = {}
         for t in facts.tables.values():
             for c in fk_columns(t):
-                target = next((fk.table for fk in c.foreign_keys), None) or _constraint_target(t, c.name)
+                target = next((table_named(facts, fk.table) or fk.table for fk in c.foreign_keys), None) \
+                    or _constraint_target(t, c.name)  # `ForeignKey(Tenant.id)`: the table of the class
                 if target and _TENANT_TABLE.match(target.split(".")[-1]) and target.split(".")[-1] != t.name:
                     counts[c.name] = counts.get(c.name, 0) + 1
         least = max(3, _TENANT_SHARE * len(facts.tables))
         found = tuple(sorted((c for c, n in counts.items() if n >= least), key=lambda c: -counts[c]))
     facts.derived["tenant_columns"] = found
     return found
+
+
+def table_named(facts: Facts, ref: str) -> str | None:
+    """The table a model's ForeignKey names ("users" of "users.id", "User" of "User.id"), when known."""
+    ref = ref.rsplit(".", 1)[-1]
+    if ref in facts.tables or ref in facts.migration_tables:
+        return ref
+    return next((t.name for t in facts.tables.values() if t.class_name == ref), None)
 
 
 def _constraint_target(table: TableFact, column: str) -> str | None:
@@ -467,8 +477,10 @@ def made_for_mysql(facts: Facts) -> Span | None:
 
 
 def uses_rls(facts: Facts) -> bool:
-    """Does anything read the RLS context: a policy, or current_setting('app...') in migration SQL?"""
-    return any(st.kind == "create_policy" or "current_setting" in st.text for st in migration_sql(facts).statements)
+    """Does anything read the RLS context: a policy, a tenant's setting (`app.current_tenant_id`), or current_setting()
+    in migration SQL other than a function no policy calls (an audit trigger reading `audit.username` is not RLS)?"""
+    return any(st.kind == "create_policy" or TENANT_SETTING.search(st.text) for st in migration_sql(facts).statements) \
+        or bool(settings_read(facts))
 
 
 _SETTING_READ = re.compile(r"current_setting\s*\(\s*'([A-Za-z_][\w.]*)'", re.I)
