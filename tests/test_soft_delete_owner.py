@@ -189,3 +189,10 @@ def remove(session, mapping):
     assert found(tmp_path / "a", {"app/models.py": models, "app/code.py": code}, "INT008") == []
     copied = code + "\ndef move(session, other):\n    session.add(Mapping(mapping_id=other.id))\n"
     assert [f.rule_id for f in found(tmp_path / "b", {"app/models.py": models, "app/code.py": copied}, "INT008")] == ["INT008"]
+
+
+def test_a_soft_delete_column_named_time_deleted_is_one(tmp_path):
+    """appointment: `time_deleted`, set by the code and filtered by none of the model's queries."""
+    models, code = _MODELS.replace("deleted_at", "time_deleted"), _CODE.replace("deleted_at", "time_deleted")
+    (f,) = found(tmp_path, {"models.py": models, "app/events.py": code}, "MOD007")
+    assert f.message.startswith("Event is soft deleted (time_deleted, set at app/events.py:13)")

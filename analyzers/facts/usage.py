@@ -19,7 +19,8 @@ from analyzers.facts.names import Names, const_str, last
 from analyzers.facts.predicates import asserted_terms
 from analyzers.facts.walk import children, walk
 
-SOFT_DELETE_COLUMNS = ("deleted_at", "is_deleted", "deleted", "deleted_on", "deleted_date", "date_deleted")
+SOFT_DELETE_COLUMNS = ("deleted_at", "is_deleted", "deleted", "deleted_on", "deleted_date", "date_deleted", "time_deleted",
+                       "deleted_time")
 
 # Methods of a statement or ORM Query that narrow it, load with it, or fetch its rows.
 _FILTERS = ("where", "filter", "filter_by", "having")

@@ -975,7 +975,7 @@ class SoftDeletedRowsNotFiltered(Rule):
     """Queries on a soft-deleted model return the deleted rows.
 
     What it checks:
-        Models with a soft-delete column (`deleted_at`, `is_deleted`) that the application's code really
+        Models with a soft-delete column (`deleted_at`, `is_deleted`, `time_deleted`...) that the application's code really
         sets on their rows (`lead.deleted_at = now`, `update(Lead).values(deleted_at=...)`,
         `service.update(lead_id, deleted_at=now)` with `service` a module: the object written, or what the
         module's function is given, is named as the model), when no central filter exists (`with_loader_criteria`, a
