@@ -123,8 +123,8 @@ def test_an_orm_cascade_over_a_database_cascade_loads_the_children(tmp_path):
     assert f.anchor == "relationship:Order.items:cascade-loads"
     assert f.message == (
         "`items` of Order deletes its Item rows through the ORM (cascade \"all, delete-orphan\") with no passive_deletes, "
-        "though items.order_id is ON DELETE CASCADE in the database: deleting one Order first SELECTs its Item rows and "
-        "deletes them one by one, where the database would do it in one statement. Correct, but slow on big trees: "
+        "though Item.order_id is ON DELETE CASCADE in the database: `session.delete()` of one Order first SELECTs its Item "
+        "rows and deletes them one by one, where the database would do it in one statement. Correct, but slow on big trees: "
         "passive_deletes=True leaves unloaded children to the database")
     assert [(r.location.path, r.location.start_line) for r in f.related] == [("models.py", 24)]
 
@@ -201,3 +201,21 @@ def test_passive_deletes_spares_only_what_is_not_loaded(tmp_path):
     assert f.severity == Severity.WARNING
     assert ("(passive_deletes=True only spares the Tag rows the session has not loaded: which rows go depends on what was "
             "loaded before the delete)") in f.message
+
+
+def test_a_single_parent_side_another_many_to_many_also_links_says_so(tmp_path):
+    files = _m2m('"Tag", secondary=post_tags, cascade="all, delete-orphan", single_parent=True')
+    files["models.py"] += '''
+page_tags = Table("page_tags", Base.metadata,
+    Column("page_id", ForeignKey("pages.id"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id"), primary_key=True))
+
+class Page(Base):
+    __tablename__ = "pages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tags = relationship("Tag", secondary=page_tags)
+'''
+    (f,) = found(tmp_path, files, "REL007")
+    assert f.severity == Severity.INFO  # the other parent may go with this one (a child of it): not known
+    assert f.message.endswith("; but Page.tags links Tag rows through page_tags too: one that both link is deleted with "
+                              "this Post, whether or not its Page goes with it")

@@ -146,19 +146,29 @@ class Post(Base):
                                         f"the backref `{back[0]}` that {name}.{rel.attr} gives {other}", cascade,
                                         _const(back[1].get("single_parent")) is True, _passive(back[1]))
 
+    def _linked_elsewhere(self, deleted: TableFact | None, link: TableFact):
+        """(owner, relationship, association table) of another many-to-many to the same rows through another table."""
+        if deleted is None:
+            return None
+        for owner in self.facts.tables.values():
+            for rel in owner.relationships:
+                if rel.secondary and owner is not deleted and class_table(self.facts, rel.target) is deleted:
+                    other = secondary_table(self.facts, rel.secondary)
+                    if other is not None and other is not link:
+                        return owner, rel, other
+        return None
+
     def _finding(self, parent: TableFact | None, rel: RelationshipFact, deleted: TableFact | None, deleted_name: str,
                  where: str, how: str, cascade: str, single: bool, passive: bool):
         """`parent`'s relationship (told as `how`) deletes `deleted`'s rows through the association table."""
         facts = self.facts
         parent_name = (parent.class_name or parent.name) if parent is not None else where.split(".")[0]
         rows = f"{deleted.name} rows" if deleted is not None else f"{deleted_name} rows"
-        message = (f"{how} is a many-to-many through {rel.secondary} with cascade \"{cascade}\": deleting one "
+        link = secondary_table(facts, rel.secondary or "")
+        through = link.name if link is not None else rel.secondary
+        message = (f"{how} is a many-to-many through {through} with cascade \"{cascade}\": deleting one "
                    f"{parent_name} deletes every {deleted_name} it links to ({rows}), not just its association rows, "
                    f"though other {parent_name} rows may link the same {deleted_name}")
-        if passive:
-            message += (f" (passive_deletes=True only spares the {deleted_name} rows the session has not loaded: which "
-                        "rows go depends on what was loaded before the delete)")
-        link = secondary_table(facts, rel.secondary or "")
         severity, related = None, []
         if link is None:
             message += (f"; dbreview could not find the table `secondary={rel.secondary}` names, so whether a "
@@ -174,6 +184,7 @@ class Post(Base):
             elif not keys:
                 keys = [c.name for c in fk_columns(link) if c.name not in ours]
             unique = next((k for k in keys if unique_over(facts, link, (k,))), None)
+            elsewhere = self._linked_elsewhere(deleted, link) if unique is not None or single else None
             if unique is not None:
                 message += (f". But {link.name}.{unique} is unique: each {deleted_name} has at most one {parent_name} "
                             "(a one-to-many in disguise), so the rows deleted are that parent's own: confirm that is meant")
@@ -182,7 +193,15 @@ class Post(Base):
                 message += (f". single_parent=True declares each {deleted_name} has one {parent_name}, but SQLAlchemy "
                             f"checks that only for objects in memory and nothing in {link.name} makes it unique")
                 severity = Severity.INFO
+            if elsewhere is not None:  # rows shared across two relationships, unless the other parent goes too
+                rel_owner, other_rel, other_link = elsewhere
+                message += (f"; but {rel_owner.class_name or rel_owner.name}.{other_rel.attr} links {deleted_name} rows "
+                            f"through {other_link.name} too: one that both link is deleted with this {parent_name}, "
+                            f"whether or not its {rel_owner.class_name or rel_owner.name} goes with it")
             related = [(link.span, f"the association table {link.name}")]
+        if passive:
+            message += (f" (passive_deletes=True only spares the {deleted_name} rows the session has not loaded: which "
+                        "rows go depends on what was loaded before the delete)")
         if deleted is not None:
             related.append((deleted.span, f"the {deleted_name} rows deleted"))
         return self.finding(message, rel.span, f"relationship:{where}:many-to-many-delete", severity=severity,
@@ -321,13 +340,19 @@ class Item(Base):
         parent, rel, child, how, where, cascade, column, fk = chain[0]
         parent_name, child_name = parent.class_name or parent.name, child.class_name or child.name
         message = (f"{how} deletes its {child_name} rows through the ORM (cascade \"{cascade}\") with no passive_deletes, "
-                   f"though {child.name}.{column.name} is ON DELETE CASCADE in the database: deleting one {parent_name} "
-                   f"first SELECTs its {child_name} rows")
+                   f"though {_key_name(child, column)} is ON DELETE CASCADE in the database: `session.delete()` of one "
+                   f"{parent_name} first SELECTs its {child_name} rows")
         if len(chain) > 1:
             rest = ", ".join(f"{e[4]} ({e[2].class_name or e[2].name})" for e in chain[1:])
             message += f", then theirs down the chain ({rest}),"
         message += (" and deletes them one by one, where the database would do it in one statement. Correct, but slow on "
                     "big trees: passive_deletes=True leaves unloaded children to the database")
-        related = [(fk.span, f"{child.name}.{column.name}: ON DELETE CASCADE")]
-        related += [(e[1].span, f"{e[4]}: cascade \"{e[5]}\" over {e[2].name}.{e[6].name} ON DELETE CASCADE") for e in chain[1:]]
+        related = [(fk.span, f"{_key_name(child, column)}: ON DELETE CASCADE")]
+        related += [(e[1].span, f"{e[4]}: cascade \"{e[5]}\" over {_key_name(e[2], e[6])} ON DELETE CASCADE") for e in chain[1:]]
         return self.finding(message, rel.span, f"relationship:{where}:cascade-loads", related=related)
+
+
+def _key_name(child: TableFact, column: ColumnFact) -> str:
+    """The key as the model names it (`Item.order_id`): the class and attribute, which the code shows as written."""
+    model = child.columns.get(column.name)
+    return f"{child.class_name or child.name}.{(model.attr if model is not None else '') or column.name}"
