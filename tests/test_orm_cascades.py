@@ -156,6 +156,9 @@ def keep_a_copy(mapper, connection, target):
         _tree(order_rel='    items = relationship("Item", back_populates="order")'),  # no delete cascade
         _tree(order_rel='    items = relationship("Item", cascade="all, delete-orphan", lazy="noload")'),
         _tree(order_rel='    items = relationship("Item", cascade="all, delete-orphan", viewonly=True)'),
+        # loaded with the order anyway: passive_deletes would not spare the row-by-row deletes
+        _tree(order_rel='    items = relationship("Item", cascade="all, delete-orphan", lazy="selectin")'),
+        _tree(order_rel="", item_rel='    order = relationship("Order", backref=backref("items", cascade="all", lazy="joined"))'),
         _tree(order_rel='    item = relationship("Item", cascade="all, delete-orphan", uselist=False)'),
         # below the child, a key the database would not cascade: the ORM's loading is what deletes those rows
         _tree(item_rel=_NOTES, note_action=""),

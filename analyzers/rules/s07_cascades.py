@@ -20,6 +20,10 @@ from analyzers.rules.schema import fk_columns, unique_over
 _DELETES = re.compile(r"(?<![-\w])(all|delete|delete-orphan)(?![\w-])")
 # Loaders that never load the collection to delete it, or refuse to: not the loading REL008 tells of.
 _NOT_LOADED = ("noload", "raise", "raise_on_sql", "write_only")
+# Loaders that load the collection with the parent: its children are in memory before any delete, and the ORM deletes
+# loaded children one by one whatever passive_deletes says (REL008's advice would change nothing).
+_EAGER = ("joined", "subquery", "selectin", "immediate", "False", "false")
+_LAZY_SKIP = (*_NOT_LOADED, *_EAGER)
 
 
 def _deletes(cascade: str | None) -> bool:
@@ -218,7 +222,9 @@ class CascadeWithoutPassiveDeletes(Rule):
         models' otherwise). Only where everything below the child goes the same way: each delete cascade further down
         is over an ON DELETE CASCADE key too (one finding names the chain), no other key onto those tables would
         stop the database (no ON DELETE), and no `before_delete`/`after_delete` listener watches them. Not for
-        `secondary=`, `viewonly=`, `primaryjoin=`, scalar (uselist=False), noload, raise or write-only relationships.
+        `secondary=`, `viewonly=`, `primaryjoin=`, scalar (uselist=False), noload, raise or write-only relationships,
+        nor eager ones (joined, subquery, selectin): their children are loaded with the parent anyway, and the ORM
+        deletes loaded children one by one whatever passive_deletes says.
     Why it matters:
         `session.delete(parent)` first SELECTs every child (and their children, recursively) into memory and deletes
         them one statement per row, where the database would do it in one. Correct, but slow and memory-hungry on
@@ -277,7 +283,7 @@ class Item(Base):
                 if other is None or (other is owner and rel.remote_side is not None):  # many-to-one to itself
                     continue
                 name = owner.class_name or owner.name
-                if _deletes(rel.cascade) and rel.uselist is not False and rel.lazy not in _NOT_LOADED \
+                if _deletes(rel.cascade) and rel.uselist is not False and (rel.lazy or "").strip("'\"") not in _LAZY_SKIP \
                         and not _passive(options) and _const(options.get("uselist")) is not False:
                     key = self._key(owner, other)
                     if key is not None:
@@ -287,7 +293,7 @@ class Item(Base):
                     continue
                 cascade = _const(back[1].get("cascade"))
                 lazy = _const(back[1].get("lazy"))
-                if isinstance(cascade, str) and _deletes(cascade) and not _passive(back[1]) and lazy not in _NOT_LOADED \
+                if isinstance(cascade, str) and _deletes(cascade) and not _passive(back[1]) and str(lazy) not in _LAZY_SKIP \
                         and _const(back[1].get("uselist")) is not False:
                     key = self._key(other, owner)
                     other_name = other.class_name or other.name
