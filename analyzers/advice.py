@@ -984,6 +984,18 @@ def _let_the_children_go(s: Subject, message: str) -> str:
             "move them before the parent is deleted, or make their key nullable.")
 
 
+@advises("REL007")
+def _keep_shared_rows(s: Subject, message: str) -> str:
+    return (f"Drop the delete from {_code(s.where)}'s cascade (leave it `save-update, merge`): the association rows go "
+            "with the parent anyway; delete rows no parent links to any more apart, on purpose.")
+
+
+@advises("REL008")
+def _let_the_database_cascade(s: Subject, message: str) -> str:
+    return (f"Give {_code(s.where)} `passive_deletes=True`: the ORM then leaves children it has not loaded to the "
+            "database's ON DELETE CASCADE.")
+
+
 # -- 8. performance -----------------------------------------------------------------------------
 
 

@@ -106,13 +106,29 @@ def query_values(facts: Facts, q: QueryUse, table: TableFact, ranges: bool = Fal
     """The columns of `table` query `q` compares with a value, itself or through its joins (None: a filter dbreview
     cannot read). With `ranges`, also those it tests by a range (`<`, between), which an index led by them finds
     rows by too: only in a query that joins nothing, as a range's attribute is recorded without its class."""
-    classes = facts.derived.get("fk_classes")
-    if classes is None:
-        classes = facts.derived["fk_classes"] = _Classes(facts)
+    classes = _classes(facts)
     tested = classes.tested(q, table)  # type: ignore[union-attr]
     if tested is None or not ranges or q.joined or q.join_into:
         return tested
     return tested | classes.columns_of(table, set(q.ranges), q.model)  # type: ignore[union-attr]
+
+
+def _classes(facts: Facts) -> _Classes:
+    classes = facts.derived.get("fk_classes")
+    if classes is None:
+        classes = facts.derived["fk_classes"] = _Classes(facts)
+    return classes  # type: ignore[return-value]
+
+
+def class_table(facts: Facts, ref: str | None) -> TableFact | None:
+    """The table of the mapped class a relationship names (`"Tag"`, `lambda: Tag`, `models.Tag`), where one table has
+    that class's name."""
+    return _classes(facts).table(ref)
+
+
+def secondary_table(facts: Facts, ref: str) -> TableFact | None:
+    """The association table a `secondary=` names: by table name, a `Table(...)`'s variable, or `Class.__table__`."""
+    return _classes(facts).link(ref)
 
 
 def built_apart(facts: Facts, read: Read, table: TableFact, col: ColumnFact) -> bool:

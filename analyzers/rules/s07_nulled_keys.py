@@ -151,6 +151,16 @@ def _nulled_key(facts: Facts, parent: TableFact, child: TableFact) -> tuple[Colu
     """The child's one foreign key to the parent, where NOT NULL, as the database has it (the migrations' schema
     where they build the child; the model's otherwise); None for a nullable key, two keys, a key the parent also
     has the other way (the relationship may be its many-to-one), or one the replay may not know."""
+    found = database_key(facts, parent, child)
+    if found is None or found[0].is_nullable:
+        return None
+    return found
+
+
+def database_key(facts: Facts, parent: TableFact, child: TableFact) -> tuple[ColumnFact, ForeignKeyRef] | None:
+    """The child's one foreign key to the parent as the database has it (the migrations' schema where they build
+    both tables; the models' otherwise), its ON DELETE read; None for two keys, a key the parent also has the other
+    way (the relationship may be its many-to-one), or one the replay may not know."""
     if any(refers(fk, child) for c in parent.columns.values() for fk in c.foreign_keys):
         return None
     migrated = child.name in facts.migration_tables and parent.name in facts.migration_tables
@@ -160,7 +170,7 @@ def _nulled_key(facts: Facts, parent: TableFact, child: TableFact) -> tuple[Colu
     if unsettled is None or len(keys) != 1:
         return None
     column, fk = keys[0]
-    if column.is_nullable or column.name in unsettled or column.from_library or fk.actions_unread:
+    if column.name in unsettled or column.from_library or fk.actions_unread:
         return None
     return column, fk
 
