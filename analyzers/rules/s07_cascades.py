@@ -228,7 +228,7 @@ class CascadeWithoutPassiveDeletes(Rule):
     Why it matters:
         `session.delete(parent)` first SELECTs every child (and their children, recursively) into memory and deletes
         them one statement per row, where the database would do it in one. Correct, but slow and memory-hungry on
-        big trees. Info.
+        big trees. Info; from four such relationships on, one finding lists them.
     Example:
         items = relationship("Item", cascade="all, delete-orphan")   # items.order_id ON DELETE CASCADE
     Instead:
@@ -261,6 +261,7 @@ class Item(Base):
         entered = {id(e[2]) for e in edges if e[2] is not e[0]}
         covered: set[int] = set()
         roots = [e for e in edges if id(e[0]) not in entered] + [e for e in edges if id(e[0]) in entered]
+        chains = []
         for edge in roots:
             if id(edge) in covered:
                 continue
@@ -268,7 +269,19 @@ class Item(Base):
             if chain is None:
                 continue
             covered.update(id(e) for e in chain)
-            yield self._finding(chain)
+            chains.append(chain)
+        if len(chains) < _GROUPED:
+            yield from (self._finding(chain) for chain in chains)
+            return
+        # one habit of the schema's, not a finding a relationship: said once, each relationship listed
+        names = ", ".join(c[0][4] for c in chains[:6]) + (", ..." if len(chains) > 6 else "")
+        yield self.grouped(
+            f"{len(chains)} relationships delete their children through the ORM with no passive_deletes, though the "
+            f"database already cascades those deletes (ON DELETE CASCADE): {names}. `session.delete()` of a parent first "
+            "SELECTs its children (and theirs) and deletes them one by one, where the database would do it in one "
+            "statement. Correct, but slow on big trees: passive_deletes=True leaves unloaded children to the database",
+            [(c[0][1].span, f"relationship:{c[0][4]}:cascade-loads", c[0][4]) for c in chains], "schema:cascade-loads",
+        )
 
     def _edges(self):
         """(parent, relationship, child, how it is named, anchor name, cascade, key column, key) for each delete
@@ -356,6 +369,9 @@ class Item(Base):
         related = [(fk.span, f"{_key_name(child, column)}: ON DELETE CASCADE")]
         related += [(e[1].span, f"{e[4]}: cascade \"{e[5]}\" over {_key_name(e[2], e[6])} ON DELETE CASCADE") for e in chain[1:]]
         return self.finding(message, rel.span, f"relationship:{where}:cascade-loads", related=related)
+
+
+_GROUPED = 4  # from this many relationships on, one finding for the schema
 
 
 def _key_name(child: TableFact, column: ColumnFact) -> str:
