@@ -138,8 +138,8 @@ def by_param(session, status):
                     for node, kind, message, grade, via in found:
                         if kind == "is" and reader.implied_not_null(node, call, method):
                             grade = Severity.INFO
-                            message += (" (the rows are the same here: another condition of the same AND compares "
-                                        "the column, which leaves NULL out already)")
+                            message += (" (the rows are the same here: the same query compares the column, or joins "
+                                        "through it, which leaves NULL out already)")
                         written = _short(ast.unparse(node))
                         if (m.path, node.lineno, written) in seen:
                             continue  # one finding a line for one expression (`x is None` twice in one filter)
@@ -160,10 +160,10 @@ def _short(text: str, size: int = 90) -> str:
     return text if len(text) <= size else text[: size - 3] + "..."
 
 
-def _mapped_classes(facts: Facts) -> dict[str, tuple[str, frozenset[str]]]:
-    """Class name -> (its module's path, the attributes it maps: columns and relationships), for class names that
-    only one mapped class of the project has."""
-    out: dict[str, tuple[str, frozenset[str]]] = {}
+def _mapped_classes(facts: Facts) -> dict[str, tuple[str, frozenset[str], dict[str, str]]]:
+    """Class name -> (its module's path, the attributes it maps: columns and relationships, each relationship's
+    target class), for class names that only one mapped class of the project has."""
+    out: dict[str, tuple[str, frozenset[str], dict[str, str]]] = {}
     twice: set[str] = set()
     for table in facts.tables.values():
         name = table.class_name
@@ -172,7 +172,7 @@ def _mapped_classes(facts: Facts) -> dict[str, tuple[str, frozenset[str]]]:
         if name in out:
             twice.add(name)
         attrs = frozenset({c.attr for c in table.columns.values()} | {r.attr for r in table.relationships})
-        out[name] = (table.path, attrs)
+        out[name] = (table.path, attrs, {r.attr: r.target.rsplit(".", 1)[-1] for r in table.relationships if r.target})
     for name in twice:
         out.pop(name, None)
     return out
@@ -182,7 +182,7 @@ def _module_models(tree: ast.Module, names: Names, path: str, classes) -> dict[s
     """The names of the module that stand for a mapped class: defined here, or imported from the project."""
     out: dict[str, frozenset[str]] = {}
     defined = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
-    for name, (where, attrs) in classes.items():
+    for name, (where, attrs, _) in classes.items():
         if name in defined and where == path:
             out[name] = attrs
     for alias, qualname in names.imports.items():
@@ -495,13 +495,12 @@ class _Reader:
 
     def contradictions(self, call: ast.Call, method: str):
         """The same column equal to two different constants among the terms one AND joins: the arguments of one
-        filter/where call, and_()'s, `&`'s."""
+        filter/where call, and_()'s, `&`'s, as written in the call (not through a name)."""
         if method not in ("filter", "where", "having", "and_"):
             return
         terms: list[ast.AST] = []
-        for arg in call.args:
-            for node, _ in self._through(arg, False, 0):
-                self._conjuncts(node, terms)
+        for arg in call.args:  # as written: a list built in branches (`if a: conds.append(..) else: ...`) is not one AND
+            self._conjuncts(arg, terms)
         equal: dict[str, tuple[ast.AST, object]] = {}
         for term in terms:
             if not (isinstance(term, ast.Compare) and len(term.ops) == 1 and isinstance(term.ops[0], ast.Eq)):
@@ -529,18 +528,48 @@ class _Reader:
         return (short in _COMBINATORS or short == "case") and "." in qualname and is_sqlalchemy(qualname)
 
     def implied_not_null(self, node: ast.AST, call: ast.Call, method: str) -> bool:
-        """`col is not None` beside a comparison of the same column under the same AND, which leaves NULL out."""
+        """`col is not None` where the same query leaves NULL out already: another condition of its AND (the call's,
+        or a filter, where or inner join's on clause earlier in the same chain) compares the column, or an inner join
+        reaches through the relationship it tests."""
         if not (isinstance(node, ast.Compare) and isinstance(node.ops[0], ast.IsNot)) or method not in (
                 "filter", "where", "having", "and_"):
             return False
         terms: list[ast.AST] = []
+        joined: list[ast.AST] = []
         for arg in call.args:
-            for expr, _ in self._through(arg, False, 0):
-                self._conjuncts(expr, terms)
+            self._conjuncts(arg, terms)
+        link = call.func.value if isinstance(call.func, ast.Attribute) else None
+        while isinstance(link, ast.Call) and isinstance(link.func, ast.Attribute):
+            name = link.func.attr
+            if name in ("filter", "where"):
+                for arg in link.args:
+                    self._conjuncts(arg, terms)
+            elif name == "join" and link.args and not any(k.arg in ("isouter", "full") for k in link.keywords):
+                joined.append(link.args[0])
+                for arg in link.args[1:]:
+                    self._conjuncts(arg, terms)
+            link = link.func.value
         col = ast.dump(node.left)
-        return any(isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], _ORDERING)
-                   and ast.dump(t.left) == col and not (isinstance(t.comparators[0], ast.Constant)
-                                                        and t.comparators[0].value is None) for t in terms)
+
+        def reads(side: ast.AST) -> bool:  # the column, or a function of it (`col.cast(Integer)`): NULL stays NULL
+            while isinstance(side, ast.Call) and isinstance(side.func, ast.Attribute) and side.func.attr in (
+                    "cast", "lower", "upper", "label"):
+                side = side.func.value
+            return ast.dump(side) == col
+
+        if any(isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], _ORDERING)
+               and not any(isinstance(x, ast.Constant) and x.value is None for x in (t.left, t.comparators[0]))
+               and (reads(t.left) or reads(t.comparators[0])) for t in terms):
+            return True
+        # `Build.history is not None` beside `.join(History)` or `.join(Build.history)`: an inner join through it
+        left = node.left
+        if isinstance(left, ast.Attribute):
+            targets = {rels[left.attr] for _, _, rels in self.classes.values() if left.attr in rels}
+            for target in joined:
+                if ast.dump(target) == col or (isinstance(target, (ast.Name, ast.Attribute)) and
+                                               (target.id if isinstance(target, ast.Name) else target.attr) in targets):
+                    return True
+        return False
 
     def _conjuncts(self, node: ast.AST, out: list[ast.AST]) -> None:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd):
