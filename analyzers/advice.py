@@ -235,6 +235,26 @@ def _engine_once(s: Subject, message: str) -> str:
             f"behind `functools.lru_cache`), dispose it at shutdown, and have {_code(caller)} hand out sessions from it "
             "instead of building a new pool per request.")
 
+@advises("CFG022")
+def _sql_operators(s: Subject, message: str) -> str:
+    kind = s.rest[1] if len(s.rest) > 1 else ""  # function:<path>:<function>:<kind>:<expression>
+    fix = _found(r"write `([^`]+)`", message)
+    how = {
+        "is": "Compare with SQL's IS: `.is_(None)` / `.is_not(None)` (or `== None`, which SQLAlchemy turns into IS NULL).",
+        "and": "Join the conditions with `and_(a, b)`, `a & b` (each side in parentheses), or pass them as separate "
+               "arguments of `where()` / `filter()`.",
+        "or": "Join the conditions with `or_(a, b)` or `a | b` (each side in parentheses).",
+        "not": "Negate in SQL with `~(...)` or `not_(...)`.",
+        "in": "Use `.in_(...)` / `.not_in(...)` for membership in a list, `.contains(...)` for a substring or an array.",
+        "never": "Use `or_()` or `.in_((...))` where either value is meant; drop the stale condition otherwise.",
+        "self": "Compare the column with the one it was meant to match (the other table's key, or an alias of the same "
+                "model for a self-join).",
+    }.get(kind, "Write the condition with SQLAlchemy's operators and functions, not Python's.")
+    return (f"{how}" + (f" Here: {_code(fix)}." if fix and kind in ("is", "in") else "")
+            + " Then check what the query returned so far: a test that runs it on rows that should and should not "
+              "match would have caught it.")
+
+
 @advises("CFG019")
 def _keep_the_new_query(s: Subject, message: str) -> str:
     name = _found(r"leaves `(\w+)` as it was", message, "query")

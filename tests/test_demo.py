@@ -32,6 +32,9 @@ NOT_PLANTABLE: dict[str, str] = {
               "a revision, moving what the migration rules show; tests/test_orm_cascades.py has its cases",
     "REL008": "the demo's delete cascades are its REL003 defects, whose keys have no ON DELETE CASCADE; giving them one "
               "would change what REL003 and REL005 show there; tests/test_orm_cascades.py has its cases",
+    "CFG022": "a query condition written with Python's `is`, `and`, `or`, `not` or `in` would be a new defect in a query "
+              "the other query rules (PERF, INT, TEN) read, moving what they show and every snapshot's counts; "
+              "tests/test_python_conditions.py has its cases",
     "CFG021": "the demo reads its whole database URL from one setting and builds none from a password (one built there "
               "would change the engine module every configuration rule reads); tests/test_connection_urls.py has its cases",
     "RACE002": "no table of the demo numbers its rows (an invoice or revision number would need a model column and a "
