@@ -540,3 +540,25 @@ def now() -> datetime:
     (f,) = found(tmp_path, {"app/models.py": models, "app/clock.py": clock}, "TZ002")
     assert f.anchor == "table:invoices.updated:onupdate"
     assert "onupdate=local_now gives a naive datetime (local_now calls utcnow())" in f.message
+
+
+def test_a_lookup_by_a_token_a_match_case_takes_from_the_header_is_a_reader(tmp_path):
+    """test_observer: `match header.split(): case ["Bearer", token]: ... Application.api_key == token`: the case binds
+    the token from the request, and the lookup makes the stored key a bearer secret in use."""
+    service = """
+import secrets
+from sqlalchemy import select
+from app.models import Member
+
+def rotate(member: Member):
+    member.api_token = secrets.token_urlsafe(32)
+
+def current(request, db):
+    match request.headers.get("Authorization", "").split():
+        case ["Bearer", token]:
+            return db.scalar(select(Member).where(Member.api_token == token))
+        case _:
+            return None
+"""
+    (f,) = found(tmp_path, {"app/models.py": TOKENS, "app/auth.py": service}, "MOD008")
+    assert "current (app/auth.py:12) compares it with the value it reads into `token`" in f.message

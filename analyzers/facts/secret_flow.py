@@ -103,6 +103,11 @@ def _walked(func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[dict[str, lis
                         seen.append(n)
         elif cls is ast.Return:
             returns.append(n)
+        elif cls is ast.Match:  # `case ["Bearer", token]:` binds token from the subject (the request's header)
+            for case in n.cases:
+                for p in walk(case.pattern):
+                    if isinstance(p, (ast.MatchAs, ast.MatchStar)) and p.name:
+                        assigned.setdefault(p.name, []).append(n.subject)
         elif cls is ast.Call:
             if any(k.arg and SECRET_ATTR.match(k.arg) for k in n.keywords):
                 seen.append(n)
