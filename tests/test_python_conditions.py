@@ -88,3 +88,30 @@ def test_the_advice_names_the_operator_to_use(findings) -> None:
     assert "`Dog.adopted_at.is_(None)`" in advice(waiting.rule_id, waiting.anchor, waiting.message)
     paired = by_function["small_in_kennel"]
     assert "and_(a, b)" in advice(paired.rule_id, paired.anchor, paired.message)
+
+
+def test_an_identity_test_in_an_or_drops_that_term_or_opens_the_whole_or(tmp_path) -> None:
+    """redash, SuperAGI: `or_(Query.is_draft == False, Query.user_id is user_id)` keeps the drafts' test alone, it does
+    not empty the query; `is not None` as a term makes the OR true for every row."""
+    from tests.test_precision import HEADER, found
+    models = HEADER + """
+class Report(Base):
+    __tablename__ = "reports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
+"""
+    code = """
+from sqlalchemy import or_, select
+from app.models import Report
+
+def visible(session, owner_id):
+    return session.scalars(select(Report).where(or_(Report.owner_id == owner_id, Report.archived_at is None))).all()
+
+def everything(session, owner_id):
+    return session.scalars(select(Report).where(or_(Report.owner_id == owner_id, Report.archived_at is not None))).all()
+"""
+    got = {f.location.start_line: f.message for f in found(tmp_path, {"app/models.py": models, "app/reports.py": code}, "CFG022")}
+    assert "that term of the OR never matches, so the OR selects only by its other terms" in got[6]
+    assert "the OR it is a term of is true for every row" in got[9]
+    assert all("WHERE false" not in m for m in got.values())

@@ -55,7 +55,8 @@ class PythonEvaluatedCondition(Rule):
         a loaded row, `self.x`, a parameter or a pydantic field is not read.
     Why it matters:
         Python cannot hand these operators to SQLAlchemy. `Order.shipped_at is None` is `False`, so the query runs
-        `WHERE false` and returns nothing (`is not None`: no condition, every row). `Order.status == "paid" and
+        `WHERE false` and returns nothing (`is not None`: no condition, every row; as a term of an OR, the term drops
+        out, or the whole OR is true). `Order.status == "paid" and
         Order.shop_id == shop_id` is the first comparison alone (`bool()` of an `==` expression is False), so
         every shop's paid orders come back. `Order.status in ("paid", "sent")` is `False`. Nothing fails: the
         query returns the wrong rows.
@@ -404,22 +405,23 @@ class _Reader:
     # --- what is wrong
 
     def problems(self, expr: ast.AST, method: str):
-        stack = [expr]
+        stack = [(expr, method == "or_")]  # each node, and whether it is a term of an OR
         while stack:
-            node = stack.pop()
+            node, in_or = stack.pop()
             if isinstance(node, _SCOPES):
                 continue
             if isinstance(node, ast.IfExp):
-                stack += [node.body, node.orelse]
+                stack += [(node.body, in_or), (node.orelse, in_or)]
                 continue
             if isinstance(node, ast.Call) and self._takes_conditions(node):
                 continue  # read as a call of its own, with its own AND
-            found = self._problem(node, method)
+            found = self._problem(node, method, in_or)
             if found:
                 yield (node, *found)
-            stack.extend(ast.iter_child_nodes(node))
+            ored = in_or or isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr)
+            stack.extend((child, ored) for child in ast.iter_child_nodes(node))
 
-    def _problem(self, node: ast.AST, method: str) -> tuple[str, str, Severity | None] | None:
+    def _problem(self, node: ast.AST, method: str, in_or: bool = False) -> tuple[str, str, Severity | None] | None:
         written = f"`{_short(ast.unparse(node))}`"
         if isinstance(node, ast.Compare) and len(node.ops) == 1:
             op, left, right = node.ops[0], node.left, node.comparators[0]
@@ -431,6 +433,10 @@ class _Reader:
                 if method == "case":
                     outcome = ("True: its CASE branch is taken for every row" if negated
                                else "False: its CASE branch is never taken")
+                elif in_or:  # or_(..., False) drops the term; a True term makes the whole OR true
+                    outcome = ("True: the OR it is a term of is true for every row, so the query gets no condition "
+                               "from that OR" if negated else "False: that term of the OR never matches, so the OR "
+                               "selects only by its other terms")
                 else:
                     outcome = ("True: the query gets no condition from it and returns the rows it was meant to leave "
                                "out" if negated else "False: the query gets `WHERE false` and returns no row")
