@@ -35,8 +35,9 @@ _KNOWN_MIXINS = {
     "flask_login.mixins.UserMixin": frozenset({"is_active", "is_authenticated", "is_anonymous", "get_id"}),
 }
 # Methods that change how a class is built or what it has: with one, the constructor's keywords are not known.
+# (__declare_last__ and the like are read by the facts: ClassFact.mapping_hook says when they add properties.)
 _HOOKS = frozenset({"__init__", "__new__", "__getattr__", "__getattribute__", "__init_subclass__", "__call__",
-                    "__declare_first__", "__declare_last__", "__mapper_cls__", "__table__", "__table_cls__"})
+                    "__table__", "__mapper_cls__"})
 _DUMPS = ("dict", "model_dump")
 _NARROWING = ("exclude_unset", "exclude_none", "exclude_defaults")
 
@@ -113,7 +114,7 @@ def create_user(session, email):
         late, anywhere, opaque = _added_elsewhere({p: (t, bool(_MAPPING.search(_text(self.facts, p)))) for p, t in trees.items()})
         if opaque:
             return  # a class gets attributes by names dbreview cannot read (setattr(cls, name, ...), a backref(name))
-        models: dict[int, _Model | None] = {}
+        models: dict[int, _Model | None] = {"flask": _plain_flask(trees)}  # type: ignore[dict-item]
         for path, tree in trees.items():
             if is_test_path(path) or is_tooling_path(path):
                 continue
@@ -139,6 +140,8 @@ def _added_elsewhere(trees: dict[str, tuple[ast.Module, bool]]) -> tuple[dict[st
                     owner, key = node.args[0], node.args[1]
                     if isinstance(owner, ast.Name) and owner.id == "self":
                         continue
+                    if len(node.args) >= 3 and _rewraps(owner, key, node.args[2]):
+                        continue  # setattr(cls, attr, wrap(getattr(cls, attr))): an attribute it already has
                     if isinstance(key, ast.Constant) and isinstance(key.value, str):
                         if isinstance(owner, ast.Name):
                             late.setdefault(owner.id, set()).add(key.value)
@@ -167,6 +170,27 @@ _MAPPING = re.compile(r"sqlalchemy|declared_attr|listens_for|\bmapper\b|\.Model\
 
 def _text(facts: Facts, path: str) -> str:
     return "\n".join(facts.lines(Span(path, 1, 10**9)))
+
+
+def _rewraps(owner: ast.AST, key: ast.AST, value: ast.AST) -> bool:
+    wanted = (ast.dump(owner), ast.dump(key))
+    return any(isinstance(n, ast.Call) and _callee(n.func) == "getattr" and len(n.args) >= 2
+               and (ast.dump(n.args[0]), ast.dump(n.args[1])) == wanted for n in ast.walk(value))
+
+
+def _plain_flask(trees: dict[str, ast.Module]) -> bool:
+    """Is every Flask-SQLAlchemy of the project made plainly: `SQLAlchemy(...)` without `model_class=` (whose class
+    may bring its own constructor), and no subclass of the extension?"""
+    made = False
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _callee(node.func) == "SQLAlchemy":
+                made = True
+                if any(k.arg in ("model_class", None) for k in node.keywords):
+                    return False
+            elif isinstance(node, ast.ClassDef) and any(_callee(b) == "SQLAlchemy" for b in node.bases):
+                return False
+    return made
 
 
 # Names a class is held by in hooks and listeners that add attributes to it (`setattr(cls, name, ...)`).
@@ -351,6 +375,9 @@ class _Calls:
                 attrs |= added
             elif a.kind == "base":
                 if a.name not in ("declarative base", "Flask-SQLAlchemy") or self._custom_constructor(a.site):
+                    return None
+            elif a.kind == "external" and a.name == "sqlalchemy.Model":  # `db.Model` of a module's `db = SQLAlchemy()`
+                if not self.models["flask"]:
                     return None
             elif a.kind == "external" and a.name in _KNOWN_MIXINS:
                 attrs |= _KNOWN_MIXINS[a.name]
