@@ -151,7 +151,11 @@ def _added_elsewhere(trees: dict[str, tuple[ast.Module, bool]]) -> tuple[dict[st
                         late.setdefault(owner.id, set()).add("*")  # setattr(User, name, ...): any attribute
                     elif (isinstance(owner, ast.Name) and owner.id in _CLASS_WORDS or not isinstance(owner, ast.Name)
                           and re.search(r"\bcls\b|class_|__class__|\btype\(", ast.unparse(owner))) and mapping:
-                        opaque = True  # setattr(cls, name, ...) in a module about the mapping: any class, any name
+                        listed = _listed_classes(tree, node, owner)
+                        if listed is None:
+                            opaque = True  # setattr(cls, name, ...) in a module about the mapping: any class, any name
+                        for name in listed or ():
+                            late.setdefault(name, set()).add("*")
                 for kw in node.keywords:
                     if kw.arg == "backref" and name in ("relationship", "relation"):
                         value = kw.value
@@ -170,6 +174,35 @@ _MAPPING = re.compile(r"sqlalchemy|declared_attr|listens_for|\bmapper\b|\.Model\
 
 def _text(facts: Facts, path: str) -> str:
     return "\n".join(facts.lines(Span(path, 1, 10**9)))
+
+
+def _listed_classes(tree: ast.Module, call: ast.Call, owner: ast.AST) -> list[str] | None:
+    """`for cls in [A, B]: setattr(cls, ...)`: the classes the loop names (by their last name); None otherwise."""
+    if not isinstance(owner, ast.Name):
+        return None
+    for loop in ast.walk(tree):
+        if isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and loop.target.id == owner.id \
+                and any(n is call for n in ast.walk(loop)) and isinstance(loop.iter, (ast.List, ast.Tuple)):
+            names = [e.id if isinstance(e, ast.Name) else e.attr if isinstance(e, ast.Attribute) else None
+                     for e in loop.iter.elts]
+            return names if all(names) else None  # type: ignore[return-value]
+    return None
+
+
+def _builds_otherwise(node: ast.ClassDef) -> bool:
+    """A class body that names its own constructor (`registry(constructor=...)`), maps properties through
+    `__mapper_args__ = {"properties": ...}`, or binds names through `locals()` / `vars()`."""
+    for stmt in node.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue  # a method's code runs on instances, not as the class is made
+        for n in ast.walk(stmt):
+            if isinstance(n, ast.keyword) and n.arg == "constructor":
+                return True
+            if isinstance(n, ast.Call) and _callee(n.func) in ("locals", "vars", "exec"):
+                return True
+            if isinstance(n, ast.Dict) and any(isinstance(k, ast.Constant) and k.value == "properties" for k in n.keys):
+                return True
+    return False
 
 
 def _rewraps(owner: ast.AST, key: ast.AST, value: ast.AST) -> bool:
@@ -395,10 +428,9 @@ class _Calls:
         tree = source_tree(self.facts, cls.path)
         node = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls.name
                      and n.lineno <= cls.span.start <= (n.end_lineno or n.lineno)), None) if tree is not None else None
-        if node is None or node.decorator_list or node.keywords:
+        if node is None or node.keywords or any(_callee(d) != "declarative_mixin" for d in node.decorator_list):
             return None  # a decorator (dataclass mapping, a registry) or a metaclass/keyword: not the default constructor
-        source = ast.get_source_segment("\n".join(self.facts.lines(Span(cls.path, 1, 10**9))), node) or ""
-        if re.search(r"\bconstructor\b|\blocals\(\)|\bvars\(\)|MappedAsDataclass|\bproperties\b", source):
+        if _builds_otherwise(node):
             return None
         out: set[str] = set()
 
