@@ -295,3 +295,51 @@ def join(email):
     return Member(email=email, nickname="x"), Club(title="t", colour="red")
 '''})
     assert [f.anchor for f in found] == ["call:app/members.py:join:Club:colour"]
+
+
+def test_a_setattr_over_listed_library_classes_does_not_silence_it() -> None:
+    found = _found({"app/instrument.py": '''
+from sqlalchemy.orm.strategies import JoinedLoader, LazyLoader
+
+def restore(saved):
+    for name, method in saved.items():
+        for cls in [JoinedLoader, LazyLoader]:
+            setattr(cls, name, method)
+''', "app/members.py": '''
+from app.models import Member
+
+def join(email):
+    return Member(email=email, nickname="x")
+'''})
+    assert [f.anchor for f in found] == ["call:app/members.py:join:Member:nickname"]
+
+
+def test_a_declarative_mixin_decorator_is_read_and_other_decorators_are_not() -> None:
+    models = '''
+from sqlalchemy.orm import DeclarativeBase, Mapped, declarative_mixin, mapped_column
+from somewhere import register
+
+class Base(DeclarativeBase):
+    pass
+
+@declarative_mixin
+class Stamped:
+    stamp: Mapped[int] = mapped_column(default=0)
+
+class Note(Stamped, Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+@register
+class Tag(Base):
+    __tablename__ = "tags"
+    id: Mapped[int] = mapped_column(primary_key=True)
+'''
+    facts = facts_from_sources({"app/models.py": models, "app/use.py": '''
+from app.models import Note, Tag
+
+def make():
+    return Note(stamp=1, colour="red"), Tag(colour="red")
+'''})
+    found = list(ModelBuiltWithUnknownKeyword(facts).check())
+    assert [f.anchor for f in found] == ["call:app/use.py:make:Note:colour"]
