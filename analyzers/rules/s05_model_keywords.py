@@ -396,7 +396,7 @@ class _Calls:
         attrs: set[str] = set(_BASE_ATTRS) | self.anywhere
         for a in [cls, *index.ancestors(cls)]:
             if isinstance(a, ClassFact):
-                if a.sqlmodel_table or a.mapped_by or a.mapping_hook or a.view:
+                if a.sqlmodel_table or a.mapped_by or a.mapping_hook or a.view or a.versioned:  # Continuum adds `versions`
                     return None
                 own = self._class_attrs(a)
                 if own is None:
