@@ -302,7 +302,8 @@ class _Calls:
             model = self._model(cls)
             if model is None:
                 continue
-            yield from self._keywords(node, cls, model, scopes[0] if scopes else self.tree, scopes)
+            func = next((f for f in scopes if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))), self.tree)
+            yield from self._keywords(node, cls, model, func, scopes)
 
     # -- where calls are, and what their names mean ---------------------------------------------------------
 
@@ -491,10 +492,10 @@ class _Calls:
                 when = f" when `{field_name}` is given ({narrowed})" if narrowed else ""
                 yield self._finding(
                     span, where, cls, field_name,
-                    f"`{shown}` spreads `{written}`, whose schema {schema} has the field `{field_name}`", when)
+                    f"`{shown}` spreads the field `{field_name}` of the schema {schema}", when)
 
     def _finding(self, span: Span, where: str, cls: ClassFact, key: str, how: str, when: str):
-        message = (f"{how} in {where} ({span.path}:{span.start}), and {cls.name} has no attribute `{key}` (no column, "
+        message = (f"{how} in {where + '()' if where != '<module>' else 'the module code'}, and {cls.name} has no attribute `{key}` (no column, "
                    f"relationship, property or class attribute of it or its bases, {cls.path}:{cls.span.start}): "
                    f"SQLAlchemy's default constructor raises TypeError ('{key}' is an invalid keyword argument for "
                    f"{cls.name}){when or ' on every call'}")
@@ -546,7 +547,7 @@ class _Calls:
     def _schema_of(self, name: str, func: ast.FunctionDef | ast.AsyncFunctionDef, scopes: list[ast.AST]):
         """The pydantic class a local name holds: a parameter annotated with it and never rebound, or a name
         assigned once in the function from `Schema(...)` / `Schema.model_validate(...)` / `Schema.parse_obj(...)`."""
-        if self._shadowed(name, scopes[1:]):
+        if self._shadowed(name, [s for s in scopes if s is not func]):
             return None  # bound in an enclosing function too: which one is meant is not followed
         params = {a.arg: a for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
         stores = [n for n in ast.walk(func) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, (ast.Store, ast.Del))]
