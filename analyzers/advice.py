@@ -727,6 +727,17 @@ def _function_of_literal(s: Subject, message: str) -> str:
             "model's attribute); then check that the migrations build the same expression.")
 
 
+@advises("INT020")
+def _unknown_keyword(s: Subject, message: str) -> str:
+    cls, key = (*s.rest[1:], "", "")[:2] if len(s.rest) >= 3 else ("the model", "")
+    what = _code(key) if key else "the keyword"
+    if "spreads" in message:
+        return (f"Leave {what} out of what is spread into {_code(cls)} (`exclude={{\"{key}\"}}`), or drop the field from the "
+                f"request schema, or add the column to {_code(cls)} with a migration if the value is meant to be stored.")
+    return (f"Drop {what} from the call, or pass the attribute {_code(cls)} really has (its name in the class, not the "
+            f"column's), or add the column to {_code(cls)} with a migration if the value is meant to be stored.")
+
+
 @advises("INT007")
 def _partial_index_predicate(s: Subject, message: str) -> str:
     index = s.rest[1] if len(s.rest) > 1 else "the index"
