@@ -37,8 +37,11 @@ def test_a_delete_cascade_over_a_many_to_many_deletes_the_shared_rows(tmp_path):
     assert f.message == (
         "`tags` of Post is a many-to-many through post_tags with cascade \"all, delete\": deleting one Post deletes every "
         "Tag it links to (tags rows), not just its association rows, though other Post rows may link the same Tag: those "
-        "lose their links (or the delete fails on the foreign key of their post_tags rows), and the shared Tag rows are gone")
+        "lose their links (their post_tags rows go with them (ON DELETE CASCADE)), and the shared Tag rows are gone")
     assert [(r.location.path, r.location.start_line) for r in f.related] == [("models.py", 15), ("models.py", 19)]
+    files = {"models.py": _m2m()["models.py"].replace('ForeignKey("tags.id", ondelete="CASCADE")', 'ForeignKey("tags.id")')}
+    (f,) = found(tmp_path / "restrict", files, "REL007")
+    assert "(or the delete fails on the foreign key of their post_tags rows)" in f.message
 
 
 def test_every_deleting_cascade_string_is_read(tmp_path):

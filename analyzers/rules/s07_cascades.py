@@ -95,7 +95,7 @@ class ManyToManyDeleteCascade(Rule):
     Why it matters:
         SQLAlchemy removes the association rows of a deleted parent without any cascade. A delete cascade goes one step
         further: `session.delete(post)` deletes every Tag the post links to, though other posts link the same tags.
-        Their links go with them (or the delete fails on those association rows' foreign key): shared rows, and other
+        Their links go with them (ON DELETE CASCADE; else the delete fails on those association rows' foreign key): shared rows, and other
         parents' links to them, are lost. SQLAlchemy's documentation warns against exactly this.
     Example:
         tags = relationship("Tag", secondary=post_tags, cascade="all, delete")
@@ -179,8 +179,11 @@ class Post(Base):
                         f"{deleted_name} can have several {parent_name} rows is not known to it")
             severity = Severity.INFO
         else:
-            message += (f": those lose their links (or the delete fails on the foreign key of their {link.name} rows), "
-                        f"and the shared {deleted_name} rows are gone")
+            key = database_key(facts, deleted, link) if deleted is not None and deleted is not parent else None
+            links = (f"their {link.name} rows go with them (ON DELETE CASCADE)" if key is not None
+                     and (key[1].ondelete or "").upper() == "CASCADE" else
+                     f"or the delete fails on the foreign key of their {link.name} rows")
+            message += f": those lose their links ({links}), and the shared {deleted_name} rows are gone"
             keys = _keys_to(link, deleted) if deleted is not None else []
             ours = set(_keys_to(link, parent)) if parent is not None else set()
             if deleted is parent:  # self-referential: which column is the other side is in secondaryjoin=, unread
