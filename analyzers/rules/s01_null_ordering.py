@@ -274,7 +274,10 @@ def _nullable(facts: Facts, table: TableFact, name: str):
     model = table.columns.get(name)
     if model is None or model.from_library:
         return None
-    if model.nullable is None and (table.unknown_bases or model.type_args.get("unresolved")):
+    built = facts.migration_tables.get(table.name)
+    migrated = built.columns.get(name) if built else None
+    in_migrations = migrated is not None and (migrated.nullable is not None or migrated.type_name is not None)
+    if not in_migrations and model.nullable is None and (table.unknown_bases or model.type_args.get("unresolved")):
         return None  # what the model implies rests on a base or a type dbreview could not read
     nullable, col = nullable_column(facts, table, name)
     if not nullable or col is None:
@@ -361,10 +364,37 @@ class _Reader:
                     continue
                 if any(self._mentions(call, column, name) for call in narrowing):
                     continue
+                if self._single_row(table, narrowing):
+                    continue
                 col = _nullable(self.facts, table, name)
                 if col is None:
                     continue
                 yield key, table, col, taken, how
+
+    def _single_row(self, sorted_table: TableFact, narrowing: list[ast.Call]) -> bool:
+        """A filter pins a table's primary key (`Task.id == task_id`) and the sorted table is that one, or one it
+        refers to by a foreign key (the task's status): the query has one row to sort, whatever the order."""
+        pinned: list[TableFact] = []
+        for call in narrowing:
+            for part in call.args:
+                for n in ast.walk(part):
+                    if not (isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(n.ops[0], ast.Eq)):
+                        continue
+                    for side in (n.left, n.comparators[0]):
+                        resolved = self._column(side)
+                        if resolved is None:
+                            continue
+                        table, col = resolved
+                        keys = [c for c in table.columns.values() if c.primary_key]
+                        if len(keys) == 1 and keys[0].name == col:
+                            pinned.append(table)
+        for table in pinned:
+            if table is sorted_table:
+                return True
+            if any(fk.table in (sorted_table.name, sorted_table.class_name) for c in table.columns.values()
+                   for fk in c.foreign_keys):
+                return True
+        return False
 
     def _mentions(self, call: ast.Call, column: ast.AST, name: str) -> bool:
         """Does a filter / join call name the column (a comparison, `is_not(None)`, a join's condition)?"""
