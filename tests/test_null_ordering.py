@@ -1,6 +1,6 @@
 """CFG024 (issue 8, checklist 1.5): "the latest" row taken from a descending sort on a nullable column, which
 PostgreSQL heads with the NULLs, on a fixture of our own (tests/fixtures/null_ordering): each finding pinned, and the
-shapes that are not this defect silent (NULLS LAST said, NULL filtered out or compared, a key or a NOT NULL column, a query pinned to one row by a key, a
+shapes that are not this defect silent (NULLS LAST said, NULL filtered out or compared, a key or a NOT NULL column, a query pinned to one row by a key, a key sorted before, a
 column the migrations make NOT NULL though the model allows NULL, every row read, a query handed back, another
 class of the same name, raw SQL with NULLS LAST, a condition on the column or no LIMIT 1)."""
 
@@ -39,6 +39,8 @@ EXPECTED = {
      "`h.season DESC` sorts by `harvests.season`, which may be NULL (as the migrations build it), and the SQL takes "
      "the top row of each group with DISTINCT ON"),
     ("app/harvests.py:52", f"{H}:latest_of_orchard:harvests.picked_on", "with `.first()`"),
+    ("app/harvests.py:58", f"{H}:latest_per_orchard_ranked:harvests.picked_on",
+     "takes the top row ranked first by `row_number()` (`rank == 1`)"),
     ("app/cli/report.py:5", "function:app/cli/report.py:main:harvests.picked_on", FIRST),
 }
 

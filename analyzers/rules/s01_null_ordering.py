@@ -342,34 +342,56 @@ class _Reader:
         return None
 
     def findings(self, body: list[ast.stmt]):
-        facts_parent = _parents(body)
+        parents = _parents(body)
         for node in _calls(body):
             func = node.func
-            if not (isinstance(func, ast.Attribute) and func.attr == "order_by"):
-                continue
-            for key in node.args:
-                column = self._desc_key(key)
-                if column is None:
+            if isinstance(func, ast.Attribute) and func.attr == "order_by":
+                shape = None
+                for i, key in enumerate(node.args):
+                    found = self._sorted(key, node.args[:i])
+                    if found is None:
+                        continue
+                    if shape is None:
+                        shape = self._shape(node, parents, body) or ([], [], None)
+                    methods, narrowing, how = shape
+                    taken = _takes_top(methods) if how is not None else None
+                    if taken is not None and (hit := self._hit(found, narrowing)) is not None:
+                        yield key, *hit, taken, how
+            elif isinstance(func, ast.Attribute) and func.attr == "over":
+                order = next((k.value for k in node.keywords if k.arg == "order_by"), None)
+                keys = list(order.elts) if isinstance(order, (ast.List, ast.Tuple)) else [order] if order else []
+                label = _label(node, parents)
+                if label is None or not _first_of_rank(body, label):
                     continue
-                resolved = self._column(column)
-                if resolved is None:
-                    continue
-                table, name = resolved
-                shape = self._shape(node, facts_parent, body)
-                if shape is None:
-                    continue
-                methods, narrowing, how = shape
-                taken = _takes_top(methods)
-                if taken is None:
-                    continue
-                if any(self._mentions(call, column, name) for call in narrowing):
-                    continue
-                if self._single_row(table, narrowing):
-                    continue
-                col = _nullable(self.facts, table, name)
-                if col is None:
-                    continue
-                yield key, table, col, taken, how
+                narrowing = [c for c in _calls(body) if isinstance(c.func, ast.Attribute) and c.func.attr in _NARROWING]
+                for i, key in enumerate(keys):
+                    found = self._sorted(key, keys[:i])
+                    if found is not None and (hit := self._hit(found, narrowing)) is not None:
+                        yield key, *hit, f" ranked first by `row_number()` (`{label} == 1`)", "the query"
+
+    def _sorted(self, key: ast.AST, before: list[ast.AST]):
+        """(the column expression, its table, its name) of a bare descending key on a mapped column, where no key
+        before it is the table's primary key (which decides the order alone)."""
+        column = self._desc_key(key)
+        resolved = self._column(column) if column is not None else None
+        if resolved is None:
+            return None
+        for earlier in before:
+            inner = _strip_direction(earlier)
+            got = self._column(inner)
+            if got is not None and _primary(got[0], got[1]) and \
+                    len([c for c in got[0].columns.values() if c.primary_key]) == 1:
+                return None
+        return column, *resolved
+
+    def _hit(self, found, narrowing: list[ast.Call]):
+        column, table, name = found
+        if any(self._mentions(call, column, name) for call in narrowing):
+            return None
+        if self._single_row(table, narrowing):
+            return None
+        col = _nullable(self.facts, table, name)
+        return (table, col) if col is not None else None
 
     def _single_row(self, sorted_table: TableFact, narrowing: list[ast.Call]) -> bool:
         """A filter pins a table's primary key (`Task.id == task_id`) and the sorted table is that one, or one it
@@ -462,6 +484,55 @@ class _Reader:
         return "the query"
 
 
+def _strip_direction(key: ast.AST) -> ast.AST:
+    """`Model.col` of `Model.col.desc()`, `Model.col.asc()`, `desc(Model.col)`, `asc(Model.col)`."""
+    while isinstance(key, ast.Call):
+        if isinstance(key.func, ast.Attribute) and key.func.attr in ("desc", "asc", "nulls_last", "nulls_first",
+                                                                       "nullslast", "nullsfirst") and not key.args:
+            key = key.func.value
+        elif len(key.args) == 1 and (isinstance(key.func, ast.Name) and key.func.id in ("desc", "asc") or
+                                     isinstance(key.func, ast.Attribute) and key.func.attr in ("desc", "asc")):
+            key = key.args[0]
+        else:
+            break
+    return key
+
+
+def _label(over: ast.Call, parents) -> str | None:
+    """The name `func.row_number().over(...)` is labelled with (`.label("rn")`), or the local name it is bound to."""
+    head = over.func.value if isinstance(over.func, ast.Attribute) else None
+    if not (isinstance(head, ast.Call) and isinstance(head.func, ast.Attribute) and head.func.attr in ("row_number",
+                                                                                                      "rank", "dense_rank")):
+        return None
+    parent = parents.get(id(over))
+    if isinstance(parent, ast.Attribute) and parent.attr == "label":
+        grand = parents.get(id(parent))
+        if isinstance(grand, ast.Call) and grand.args and isinstance(grand.args[0], ast.Constant) \
+                and isinstance(grand.args[0].value, str):
+            return grand.args[0].value
+    return None
+
+
+def _first_of_rank(body: list[ast.stmt], label: str) -> bool:
+    """Does the scope keep only the first of the ranking: `sub.c.rn == 1`, `literal_column("rn") == 1`?"""
+    for node in _calls(body):
+        for arg in [*node.args, *(k.value for k in node.keywords)]:
+            for n in ast.walk(arg):
+                if not (isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(n.ops[0], ast.Eq)):
+                    continue
+                left, right = n.left, n.comparators[0]
+                if isinstance(left, ast.Constant):
+                    left, right = right, left
+                if not (isinstance(right, ast.Constant) and right.value == 1):
+                    continue
+                if isinstance(left, ast.Attribute) and left.attr == label:
+                    return True
+                if isinstance(left, ast.Call) and left.args and isinstance(left.args[0], ast.Constant) \
+                        and left.args[0].value == label:
+                    return True
+    return False
+
+
 def _takes_top(methods: list[ast.Call]) -> str | None:
     """How the calls take the top row: ` with .first()`, ..., None where they do not."""
     for call in methods:
@@ -539,21 +610,32 @@ def _sql_findings(facts: Facts, query):
     for n in _walk(query, into_queries=False):
         if type(n).__name__ == "JoinExpr" and n.quals is not None:
             mentioned |= {r[1] for x in _walk(n.quals) if (r := _ref(x))}
-    for sort in query.sortClause:
-        if sort.sortby_dir != _SQL_DESC or sort.sortby_nulls != _SQL_NULLS_DEFAULT:
-            continue
-        ref = _ref(sort.node)
-        if ref is None or ref[1] in mentioned:
-            continue
-        qualifier, name = ref
+    def table_of(ref) -> TableFact | None:
+        qualifier = ref[0]
         if qualifier is not None:
             table_name = scope.relations.get(qualifier)
         elif len(scope.relations) == 1:
             table_name = next(iter(scope.relations.values()))
         else:
-            continue
+            return None
         table = facts.tables.get(table_name) if table_name else None
-        if table is None or table.unknown_bases or table.from_sql:
+        return None if table is None or table.unknown_bases or table.from_sql else table
+
+    decided = False  # an earlier key is a table's primary key: the order is settled before this key
+    for sort in query.sortClause:
+        ref = _ref(sort.node)
+        if decided:
+            break
+        if ref is not None and (keyed := table_of(ref)) is not None and _primary(keyed, ref[1]) \
+                and len([c for c in keyed.columns.values() if c.primary_key]) == 1:
+            decided = True
+        if sort.sortby_dir != _SQL_DESC or sort.sortby_nulls != _SQL_NULLS_DEFAULT:
+            continue
+        if ref is None or ref[1] in mentioned:
+            continue
+        qualifier, name = ref
+        table = table_of(ref)
+        if table is None:
             continue
         col = _nullable(facts, table, name)
         if col is None:
