@@ -30,8 +30,13 @@ _HINT = re.compile(r"\bdesc\(")
 _NARROWING = frozenset(("filter", "where", "having", "join", "outerjoin", "join_from", "filter_by"))
 # methods on a query or a result that return the first row (`scalar`: on a Result or a Session; a Query's raises
 # where there are several rows)
-_FIRST = frozenset(("first",))
+_FIRST = frozenset(("first", "first_or_404"))
 _SENDERS = frozenset(("execute", "scalars", "scalar", "exec"))
+# a column that ends something (`ended_at`, `renounced_at`, `valid_until`): NULL may mean "not yet", the latest
+_OPEN_END = re.compile(r"(^|_)(end|ends|ended|ending|finish|finished|complete|completed|stop|stopped|closed|resolved|"
+                       r"renounced|revoked|deleted|archived|expire|expires|expired|expiry|expiration|until|valid_to|"
+                       r"left|retired|terminated|cancell?ed)($|_)", re.I)
+_STATE = re.compile(r"(^|_)(state|status)($|_)", re.I)
 _SQL_DESC = 2  # pglast SortByDir.SORTBY_DESC
 _SQL_NULLS_DEFAULT = 0  # pglast SortByNulls.SORTBY_NULLS_DEFAULT
 
@@ -57,8 +62,11 @@ class LatestByNullableDescending(Rule):
         directly or through the local name the query is built in. Only where the column is nullable in the schema
         the migrations build (the model's, where they do not say), is not part of the primary key, and nothing
         of the same query (its filters, its joins' conditions) names the column: a comparison there leaves NULL
-        out. Warning where the application runs on PostgreSQL; info where its database is unknown, or where the
-        column has a default (rows get a value unless the code writes NULL); nothing on MySQL or SQLite.
+        out, a filter does not pin the row by its primary key, and no primary key is sorted before it. Warning
+        where the application runs on PostgreSQL; info where its database is unknown, where the column has a
+        default (rows get a value unless the code writes NULL), where the query filters on a state or status of
+        the row (which may imply the column is set), or where the column ends something (`ended_at`,
+        `renounced_at`, `valid_until`: NULL may mean "still open", rightly the latest); nothing on MySQL or SQLite.
     Why it matters:
         PostgreSQL sorts NULL above every value, so `ORDER BY revision DESC` starts with the rows whose revision is
         NULL (NULLS FIRST is the default for DESC). `.first()` returns one of them as "the latest": a build that
@@ -154,15 +162,15 @@ def latest_build(session):
             for scope, body, params in _scopes(tree):
                 reader = _Reader(facts, names, models, _bindings(body), params, by_class)
                 for found in reader.findings(body):
-                    node, table, col, taken, how = found
+                    node, table, col, state, taken, how = found
                     key = (m.path, node.lineno, col.name)
                     if key in seen:
                         continue
                     seen.add(key)
-                    yield self._report(facts, m.path, scope, node, table, col, taken, how, unknown)
+                    yield self._report(facts, m.path, scope, node, table, col, taken, how, unknown, state)
         yield from self._raw_sql(facts, unknown, seen)
 
-    def _report(self, facts, path, scope, node, table, col, taken, how, unknown):
+    def _report(self, facts, path, scope, node, table, col, taken, how, unknown, state=None):
         written = _short(ast.unparse(node)) if isinstance(node, ast.AST) else node
         nullable_where = ("as the migrations build it" if facts.migration_tables.get(table.name) is not None
                           and facts.migration_tables[table.name].columns.get(col.name) is not None
@@ -178,6 +186,15 @@ def latest_build(session):
         if default:
             message += (f" (the column has a default, `{_short(default, 40)}`: rows get a value unless the code "
                         "writes NULL there, which dbreview did not follow)")
+            severity = Severity.INFO
+        if _OPEN_END.search(col.name):
+            message += (f" (NULL in `{col.name}` may mean the row is still open: not ended, renounced or expired yet, "
+                        "which a descending sort then rightly puts first as the latest; dbreview cannot tell which is "
+                        "meant)")
+            severity = Severity.INFO
+        if state:
+            message += (f" (the query also filters on `{state}`: if that state implies the column is set, no NULL "
+                        "reaches the sort; dbreview cannot tell)")
             severity = Severity.INFO
         if unknown:
             message += " (dbreview could not tell which database the application runs on: this holds on PostgreSQL, " \
@@ -391,7 +408,22 @@ class _Reader:
         if self._single_row(table, narrowing):
             return None
         col = _nullable(self.facts, table, name)
-        return (table, col) if col is not None else None
+        if col is None:
+            return None
+        return table, col, self._state_filter(table, narrowing)
+
+    def _state_filter(self, table: TableFact, narrowing: list[ast.Call]) -> str | None:
+        """A condition of the query on a state or status of the sorted table (`Update.state.PUBLISHED`,
+        `Build.status == "done"`), which may imply the column is set: as written, or None."""
+        for call in narrowing:
+            for part in [*call.args, *(k.value for k in call.keywords)]:
+                for n in ast.walk(part):
+                    if isinstance(n, ast.Attribute) and _STATE.search(n.attr) and self._table(n.value) is table:
+                        return _short(ast.unparse(n))
+            if isinstance(call.func, ast.Attribute) and call.func.attr == "filter_by":
+                if any(k.arg and _STATE.search(k.arg) for k in call.keywords):
+                    return next(k.arg for k in call.keywords if k.arg and _STATE.search(k.arg))
+        return None
 
     def _single_row(self, sorted_table: TableFact, narrowing: list[ast.Call]) -> bool:
         """A filter pins a table's primary key (`Task.id == task_id`) and the sorted table is that one, or one it
@@ -539,7 +571,7 @@ def _takes_top(methods: list[ast.Call]) -> str | None:
         func = call.func
         attr = func.attr if isinstance(func, ast.Attribute) else None
         if attr in _FIRST and not call.args:
-            return " with `.first()`"
+            return f" with `.{attr}()`"
         if attr == "limit" and len(call.args) == 1 and isinstance(call.args[0], ast.Constant) and call.args[0].value == 1:
             return " with `.limit(1)`"
         if attr == "distinct" and call.args:
