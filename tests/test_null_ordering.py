@@ -46,6 +46,7 @@ EXPECTED = {
      "dbreview cannot tell)"),
     ("app/harvests.py:70", f"{H}:current_or_last:harvests.ended_at",
      "(NULL in `ended_at` may mean the row is still open"),
+    ("app/harvests.py:75", f"{H}:last_sold_not_spoiled:harvests.sold_at", "comes back as the latest/highest; write"),
     ("app/cli/report.py:5", "function:app/cli/report.py:main:harvests.picked_on", FIRST),
 }
 

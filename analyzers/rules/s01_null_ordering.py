@@ -418,8 +418,19 @@ class _Reader:
         for call in narrowing:
             for part in [*call.args, *(k.value for k in call.keywords)]:
                 for n in ast.walk(part):
-                    if isinstance(n, ast.Attribute) and _STATE.search(n.attr) and self._table(n.value) is table:
-                        return _short(ast.unparse(n))
+                    # a state the rows are in: `status == "sold"`, `status.in_(...)`, coaster's `Update.state.PUBLISHED`
+                    # (not `status != "canceled"`, which says nothing of the rows left)
+                    if isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(n.ops[0], (ast.Eq, ast.In)):
+                        sides = (n.left, n.comparators[0])
+                    elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("in_", "is_"):
+                        sides = (n.func.value,)
+                    elif isinstance(n, ast.Attribute) and n.attr.isupper():
+                        sides = (n.value,)
+                    else:
+                        continue
+                    for side in sides:
+                        if isinstance(side, ast.Attribute) and _STATE.search(side.attr) and self._table(side.value) is table:
+                            return _short(ast.unparse(side))
             if isinstance(call.func, ast.Attribute) and call.func.attr == "filter_by":
                 if any(k.arg and _STATE.search(k.arg) for k in call.keywords):
                     return next(k.arg for k in call.keywords if k.arg and _STATE.search(k.arg))
