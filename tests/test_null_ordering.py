@@ -30,8 +30,9 @@ EXPECTED = {
     ("app/harvests.py:27", f"{H}:newest_through_name:harvests.batch_number",
      "`models.Harvest.batch_number.desc()` sorts by `harvests.batch_number`"),
     ("app/harvests.py:33", f"{H}:newest_alias:harvests.picked_on", "`h.picked_on.desc()` sorts by `harvests.picked_on`"),
-    ("app/harvests.py:37", f"{H}:last_logged:harvests.logged_at",
-     "func.now()`: rows get a value unless the code writes NULL there"),
+    ("app/harvests.py:37", "column:harvests.logged_at:defaulted",
+     "func.now()`: rows get a value unless the code writes NULL there, which dbreview did not follow) (the same in 1 "
+     "other query sorting by `harvests.logged_at`, listed)"),
     ("app/harvests.py:41", f"{H}:newest_orchard_sql:orchards.planted_on",
      "`planted_on DESC` sorts by `orchards.planted_on`, which may be NULL (as the migrations build it), and the SQL "
      "takes the top row with LIMIT 1"),
@@ -65,6 +66,12 @@ def test_warning_on_postgres_info_where_nulls_may_not_reach_or_be_meant_and_for_
     infos = {f"{f.location.path}:{f.location.start_line}" for f in findings if f.severity.value == "info"}
     assert infos == {"app/harvests.py:37", "app/harvests.py:65", "app/harvests.py:70", "app/cli/report.py:5"}
     assert {f.severity.value for f in findings} == {"info", "warning"}
+
+
+def test_a_defaulted_column_sorted_in_several_queries_is_one_info(findings) -> None:
+    f = next(f for f in findings if f.anchor == "column:harvests.logged_at:defaulted")
+    assert [(r.location.path, r.location.start_line) for r in f.related] == [("app/harvests.py", 80)]
+    assert len(f.covers) == 2
 
 
 def test_the_advice_says_nulls_last(findings) -> None:

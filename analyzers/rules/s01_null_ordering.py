@@ -33,9 +33,10 @@ _NARROWING = frozenset(("filter", "where", "having", "join", "outerjoin", "join_
 _FIRST = frozenset(("first", "first_or_404"))
 _SENDERS = frozenset(("execute", "scalars", "scalar", "exec"))
 # a column that ends something (`ended_at`, `renounced_at`, `valid_until`): NULL may mean "not yet", the latest
-_OPEN_END = re.compile(r"(^|_)(end|ends|ended|ending|finish|finished|complete|completed|stop|stopped|closed|resolved|"
+_OPEN_END = re.compile(r"(^|_)(end|ends|ended|ending|stop|stopped|closed|resolved|"
                        r"renounced|revoked|deleted|archived|expire|expires|expired|expiry|expiration|until|valid_to|"
                        r"left|retired|terminated|cancell?ed)($|_)", re.I)
+_DEFAULTED = "the column has a default"
 _STATE = re.compile(r"(^|_)(state|status)($|_)", re.I)
 _SQL_DESC = 2  # pglast SortByDir.SORTBY_DESC
 _SQL_NULLS_DEFAULT = 0  # pglast SortByNulls.SORTBY_NULLS_DEFAULT
@@ -140,6 +141,28 @@ def latest_build(session):
 '''})
 
     def check(self):
+        """Each query a finding, except a column with a default sorted by in several queries: one info for the
+        column, the queries as related locations (a habit of the code, not one query's mistake)."""
+        found = list(self._all())
+        defaulted: dict[str, list] = {}
+        for f in found:
+            if _DEFAULTED in f.message and f.severity is Severity.INFO:
+                defaulted.setdefault(f.anchor.split("#")[0].rsplit(":", 1)[-1], []).append(f)
+        grouped = {id(f) for fs in defaulted.values() if len(fs) > 1 for f in fs}
+        for f in found:
+            if id(f) not in grouped:
+                yield f
+        for column, fs in defaulted.items():
+            if len(fs) < 2:
+                continue
+            fs.sort(key=lambda f: (f.location.path, f.location.start_line))
+            sites = [(Span(f.location.path, f.location.start_line, f.location.end_line), f.anchor,
+                      "the same sort takes the top row here") for f in fs]
+            yield self.grouped(f"{fs[0].message} (the same in {len(fs) - 1} other quer{'y' if len(fs) == 2 else 'ies'}"
+                               f" sorting by `{column}`, listed)", sites, f"column:{column}:defaulted",
+                               severity=Severity.INFO)
+
+    def _all(self):
         facts = self.facts
         known = runs_on(facts)
         if known.not_postgres:
@@ -184,7 +207,7 @@ def latest_build(session):
                    f"(`.is_not(None)`)")
         severity = Severity.WARNING
         if default:
-            message += (f" (the column has a default, `{_short(default, 40)}`: rows get a value unless the code "
+            message += (f" ({_DEFAULTED}, `{_short(default, 40)}`: rows get a value unless the code "
                         "writes NULL there, which dbreview did not follow)")
             severity = Severity.INFO
         if _OPEN_END.search(col.name):
