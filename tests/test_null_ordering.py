@@ -45,8 +45,8 @@ EXPECTED = {
     ("app/harvests.py:65", f"{H}:last_sold:harvests.sold_at",
      "(the query also filters on `Harvest.status`: if that state implies the column is set, no NULL reaches the sort; "
      "dbreview cannot tell)"),
-    ("app/harvests.py:70", f"{H}:current_or_last:harvests.ended_at",
-     "(NULL in `ended_at` may mean the row is still open"),
+    ("app/harvests.py:70", f"{H}:current_or_last:harvests.revoked_at",
+     "(NULL in `revoked_at` may mean the row is still in force"),
     ("app/harvests.py:75", f"{H}:last_sold_not_spoiled:harvests.sold_at", "comes back as the latest/highest; write"),
     ("app/cli/report.py:5", "function:app/cli/report.py:main:harvests.picked_on", FIRST),
 }

@@ -32,9 +32,9 @@ _NARROWING = frozenset(("filter", "where", "having", "join", "outerjoin", "join_
 # where there are several rows)
 _FIRST = frozenset(("first", "first_or_404"))
 _SENDERS = frozenset(("execute", "scalars", "scalar", "exec"))
-# a column that ends something (`ended_at`, `renounced_at`, `valid_until`): NULL may mean "not yet", the latest
-_OPEN_END = re.compile(r"(^|_)(end|ends|ended|ending|stop|stopped|closed|resolved|"
-                       r"renounced|revoked|deleted|archived|expire|expires|expired|expiry|expiration|until|valid_to|"
+# a column that ends a row's validity (`renounced_at`, `revoked_at`, `valid_until`): NULL may mean "not yet", the latest
+# (not `ended_at` / `finished_at`: NULL there is a run not over yet, which "the latest finished" must not return)
+_OPEN_END = re.compile(r"(^|_)(renounced|revoked|deleted|archived|expire|expires|expired|expiry|expiration|until|valid_to|"
                        r"left|retired|terminated|cancell?ed)($|_)", re.I)
 _DEFAULTED = "the column has a default"
 _STATE = re.compile(r"(^|_)(state|status)($|_)", re.I)
@@ -66,8 +66,9 @@ class LatestByNullableDescending(Rule):
         out, a filter does not pin the row by its primary key, and no primary key is sorted before it. Warning
         where the application runs on PostgreSQL; info where its database is unknown, where the column has a
         default (rows get a value unless the code writes NULL), where the query filters on a state or status of
-        the row (which may imply the column is set), or where the column ends something (`ended_at`,
-        `renounced_at`, `valid_until`: NULL may mean "still open", rightly the latest); nothing on MySQL or SQLite.
+        the row (which may imply the column is set), or where the column ends the row's validity
+        (`renounced_at`, `revoked_at`, `valid_until`: NULL may mean "still in force", rightly the latest); nothing
+        on MySQL or SQLite.
     Why it matters:
         PostgreSQL sorts NULL above every value, so `ORDER BY revision DESC` starts with the rows whose revision is
         NULL (NULLS FIRST is the default for DESC). `.first()` returns one of them as "the latest": a build that
@@ -211,7 +212,7 @@ def latest_build(session):
                         "writes NULL there, which dbreview did not follow)")
             severity = Severity.INFO
         if _OPEN_END.search(col.name):
-            message += (f" (NULL in `{col.name}` may mean the row is still open: not ended, renounced or expired yet, "
+            message += (f" (NULL in `{col.name}` may mean the row is still in force: not renounced, revoked or expired, "
                         "which a descending sort then rightly puts first as the latest; dbreview cannot tell which is "
                         "meant)")
             severity = Severity.INFO
