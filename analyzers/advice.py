@@ -255,6 +255,15 @@ def _sql_operators(s: Subject, message: str) -> str:
               "match would have caught it.")
 
 
+@advises("CFG024")
+def _nulls_last(s: Subject, message: str) -> str:
+    column = _found(r"sorts by `([\w.]+)`", message, "the column")
+    return (f"Say where NULL goes: `.desc().nulls_last()` (SQL: `DESC NULLS LAST`) on {_code(column)}, or leave the rows "
+            "without a value out with `.is_not(None)` where they should never count as the latest. Where every row "
+            "must have a value, make the column NOT NULL in a migration (after filling the old rows). A test that "
+            "adds a row with NULL there beside one with a value shows which one the query returns.")
+
+
 @advises("CFG019")
 def _keep_the_new_query(s: Subject, message: str) -> str:
     name = _found(r"leaves `(\w+)` as it was", message, "query")

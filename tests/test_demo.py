@@ -35,6 +35,8 @@ NOT_PLANTABLE: dict[str, str] = {
     "CFG022": "a query condition written with Python's `is`, `and`, `or`, `not` or `in` would be a new defect in a query "
               "the other query rules (PERF, INT, TEN) read, moving what they show and every snapshot's counts; "
               "tests/test_python_conditions.py has its cases",
+    "CFG024": "a latest-row query on a nullable column sorted descending would add a query and a nullable column to a "
+              "demo model, moving what the other column and query rules show; tests/test_null_ordering.py has its cases",
     "CFG021": "the demo reads its whole database URL from one setting and builds none from a password (one built there "
               "would change the engine module every configuration rule reads); tests/test_connection_urls.py has its cases",
     "INT020": "a model built with a keyword it does not have fails every call that reaches it with a TypeError: planted "

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from analyzers.facts.model import Facts
 
 SECTION_MODULES = (
-    "s01_configuration", "s01_engine_per_request", "s01_sql_strings", "s01_sql_logic", "s01_query_input", "s01_side_effects", "s01_failed_commits", "s01_json_mutation", "s01_held_locks", "s01_discarded_queries", "s01_python_conditions", "s01_connection_urls", "s02_models", "s02_secrets", "s02_credentials", "s02_defaults",
+    "s01_configuration", "s01_engine_per_request", "s01_sql_strings", "s01_sql_logic", "s01_query_input", "s01_side_effects", "s01_failed_commits", "s01_json_mutation", "s01_held_locks", "s01_discarded_queries", "s01_python_conditions", "s01_connection_urls", "s01_null_ordering", "s02_models", "s02_secrets", "s02_credentials", "s02_defaults",
     "s03_migrations", "s03_migration_safety", "s03_migration_chain", "s03_migration_sqlalchemy", "s03_migration_calls", "s03_sequences", "s03_start_up", "s04_hipaa",
     "s05_integrity", "s05_model_keywords", "s05_lost_updates", "s05_guarded_transitions", "s05_consumed", "s05_uniqueness", "s05_index_arguments", "s05_case_folding", "s05_sqlite_keys", "s05_key_types", "s06_tenancy", "s06_policies", "s06_app_scoping", "s06_key_lookups",
     "s07_relationships", "s07_blocked_deletes", "s07_nulled_keys", "s07_cascades", "s08_performance", "s09_time", "s10_billing",
