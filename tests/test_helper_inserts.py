@@ -84,8 +84,8 @@ def test_a_check_and_an_insert_in_two_helpers_are_reported_at_the_caller(tmp_pat
         "book looks Seat up by number, row, show_id through is_taken (app/repository/seats.py:8) and, when it finds "
         "none, creates one with the same number, row, show_id through take (app/repository/seats.py:18) "
         "(app/routes.py:15); no unique constraint or index of seats covers (number, row, show_id), so two calls at "
-        "once can both find nothing and both insert, though the caller refuses a second one when it sees the first "
-        "(it raises): the check does not hold it out")
+        "once can both find nothing and both insert, though the caller raises when it finds one: the second row it "
+        "refuses gets in all the same")
     assert [(r.location.path, r.location.start_line) for r in f.related] == [
         ("app/repository/seats.py", 8), ("app/repository/seats.py", 18), ("app/routes.py", 15)]
 
@@ -166,5 +166,19 @@ def test_a_check_bound_to_a_name_then_refused_is_the_warning_too(tmp_path):
                            "    taken = seat_repo.is_taken(db, seat, show.id)\n    if taken:\n")
     (f,) = found(tmp_path, _files(route), "INT013")
     assert f.severity == Severity.WARNING and f.location.start_line == 12
-    assert f.message.endswith("though the caller refuses a second one when it sees the first (it raises): the check "
-                              "does not hold it out")
+    assert f.message.endswith("though the caller raises when it finds one: the second row it refuses gets in all the same")
+
+
+def test_a_helper_that_returns_exists_is_a_test_of_the_row(tmp_path):
+    repo = _REPO.replace('''    found = (
+        db.query(models.Seat)
+        .filter(models.Seat.show_id == show_id)
+        .filter(models.Seat.row == seat.row)
+        .filter(models.Seat.number == seat.number)
+        .first()
+    )
+    return found is not None''', '''    return db.query(
+        db.query(models.Seat).filter_by(show_id=show_id, row=seat.row, number=seat.number).exists()
+    ).scalar()''')
+    (f,) = found(tmp_path, _files(repo=repo), "INT013")
+    assert f.severity == Severity.WARNING and f.anchor == "function:app/routes.py:book:Seat:check-then-insert"

@@ -84,7 +84,7 @@ def lookups(facts: Facts, one_row: tuple[str, ...], locks) -> dict[tuple[str, st
     out: dict[tuple[str, str], list[Lookup]] = {}
     for q, table in app_queries(facts):
         if (q.statement != "select" or q.opaque_filter or q.columns_only or not q.equals or q.joined or q.own_class
-                or not any(m in q.methods for m in one_row) or table.unknown_bases or not q.function):
+                or not any(m in (*one_row, "exists") for m in q.methods) or table.unknown_bases or not q.function):
             continue
         tree = source_tree(facts, q.span.path)
         func = _top_function(tree, q.span.start) if tree is not None else None
@@ -132,6 +132,11 @@ def _polarity(func, q) -> str | None:
     """What every return of the helper gives: the row ("row"), True when found ("found"), True when none was found
     ("absent"); None where the returns disagree or give something else."""
     bound = set(q.instances)
+    exists = "exists" in q.methods  # `session.query(q.exists()).scalar()`: True when found
+
+    def runs(node) -> bool:  # the query itself, run where it is returned
+        return isinstance(node, ast.Call) and node.lineno <= q.span.start <= (node.end_lineno or node.lineno) and not bound
+
     seen: set[str] = set()
     for node in _own_nodes(func):
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
@@ -143,8 +148,16 @@ def _polarity(func, q) -> str | None:
             seen.add("none")
         elif isinstance(v, ast.Name) and v.id in bound:
             seen.add("row")
-        elif isinstance(v, ast.Call) and v.lineno <= q.span.start <= (v.end_lineno or v.lineno) and not bound:
-            seen.add("row")  # `return session.query(...).filter(...).first()`
+        elif (isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "bool" and len(v.args) == 1
+              and runs(v.args[0])):
+            seen.add("found")  # `return bool(session.query(...).first())`
+        elif runs(v):
+            seen.add("found" if exists else "row")  # `return session.query(...).filter(...).first()`
+        elif exists:
+            return None
+        elif (isinstance(v, ast.Compare) and len(v.ops) == 1 and runs(v.left)
+              and isinstance(v.comparators[0], ast.Constant) and v.comparators[0].value is None):
+            seen.add("found" if isinstance(v.ops[0], (ast.IsNot, ast.NotEq)) else "absent")
         elif (isinstance(v, ast.Compare) and len(v.ops) == 1 and isinstance(v.left, ast.Name) and v.left.id in bound
               and isinstance(v.comparators[0], ast.Constant) and v.comparators[0].value is None):
             seen.add("found" if isinstance(v.ops[0], (ast.IsNot, ast.NotEq)) else "absent")

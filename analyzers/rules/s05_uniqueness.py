@@ -517,7 +517,7 @@ def join(session, group, user):
         if strict:
             after = f"and the next run of this lookup raises on the two rows (`{strict}()`)"
         elif refused:
-            after = "though the caller refuses a second one when it sees the first (it raises): the check does not hold it out"
+            after = "though the caller raises when it finds one: the second row it refuses gets in all the same"
         else:
             after = ("and the table keeps both: this lookup's `first()` then returns one of them, which one is not "
                      "defined, and nothing fails")
