@@ -12,10 +12,12 @@ from analyzers.facts.model import ColumnFact, Facts, Span, TableFact
 from analyzers.facts.usage import SOFT_DELETE_COLUMNS
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
+from analyzers.rules import helper_inserts
 from analyzers.rules.code_use import app_queries, function_around
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.insert_paths import Fate, fate, one_writer
 from analyzers.rules.s05_lost_updates import _ROW_LOCKS
+from analyzers.rules.source_trees import source_tree
 from analyzers.rules.schema import _mentions, _unique_keys, all_indexes, fk_columns, key_reads, migration_gaps, pins_key, table_sql
 
 
@@ -247,6 +249,20 @@ class CheckThenInsert(Rule):
         starting together. A row built and returned that nothing saves (neither the function nor any caller found
         adds anything) is no insert: neither finding. A key over part of the lookup refuses the insert race or
         not: not this rule.
+        The lookup and the insert may each sit in a module-level function of the project's (a repository layer),
+        called one after the other by the same caller: `if repo.seat.is_taken(db, seat, show.id): raise ...` then
+        `repo.seat.take(db, seat, show.id)`. Such a call is followed through the caller's imports, one level deep
+        (`repo.seat.take` is `take` of repo/seat.py), to a lookup helper that runs the one-row query and returns its
+        row or a test of it (`row is not None`, `bool(row)`, `not row`), its compared columns taken from its
+        parameters, and to an insert helper that builds the same model once, outside a loop, and adds it, with
+        those columns set from its parameters (keywords, `row.attr = param` after, or a parameter spread whole,
+        `**seat.model_dump()`, which gives each field of that object). The parameters are mapped back to the
+        caller's arguments (positional and keyword), and the caller must give both the same expressions for every
+        looked-up column (the same object where one is spread) and change none of them in between. Everything
+        above then holds of the caller: the branch, IntegrityError caught, locks, keys, command-line and start-up
+        code. Where a helper cannot be resolved, or its parameters mapped, nothing is reported. Where the caller
+        raises when the row is found (it refuses a second one), the race is a warning: the rule the code states
+        does not hold.
     Why it matters:
         Two requests that run the function at once both find nothing and both insert: the check only holds
         for one caller at a time, and only a unique constraint holds for all. The next lookup then meets two
@@ -291,8 +307,31 @@ def join(session, group_id, user_id):
         except IntegrityError:
             member = session.scalars(select(Member).filter_by(group_id=group_id, user_id=user_id)).one()
 """).replace("from sqlalchemy import select", "from sqlalchemy import select\nfrom sqlalchemy.exc import IntegrityError")
-    VALID = ({"models.py": _KEYED, "app/members.py": _MET},)
-    INVALID = ({"models.py": _MODEL.format(""), "app/members.py": _CODE}, {"models.py": _KEYED, "app/members.py": _CODE})
+    _REPO = '''
+from sqlalchemy import select
+from models import Member
+def is_member(session, group_id, user_id):
+    member = session.scalars(select(Member).filter_by(group_id=group_id, user_id=user_id)).first()
+    return member is not None
+def add_member(session, group_id, user_id):
+    member = Member(group_id=group_id, user_id=user_id)
+    session.add(member)
+    return member
+'''
+    _ROUTE = '''
+from app import repo
+def join(session, group, user):
+    if repo.is_member(session, group.id, user.id):
+        raise ValueError("already a member")
+    return repo.add_member(session, user_id=user.id, group_id=group.id)
+'''
+    VALID = ({"models.py": _KEYED, "app/members.py": _MET},
+             {"models.py": _KEYED, "app/__init__.py": "", "app/repo.py": _REPO, "app/routes.py": _ROUTE.replace(
+                 "    return repo.add_member(session, user_id=user.id, group_id=group.id)",
+                 "    try:\n        return repo.add_member(session, user_id=user.id, group_id=group.id)\n"
+                 "    except IntegrityError:\n        raise ValueError(\"already a member\")")})
+    INVALID = ({"models.py": _MODEL.format(""), "app/members.py": _CODE}, {"models.py": _KEYED, "app/members.py": _CODE},
+               {"models.py": _MODEL.format(""), "app/__init__.py": "", "app/repo.py": _REPO, "app/routes.py": _ROUTE})
 
     def check(self):
         seen: set[tuple[str, str, str]] = set()
@@ -344,6 +383,151 @@ def join(session, group_id, user_id):
                 severity=Severity.WARNING if strict else Severity.INFO,
                 related=[(made_at, "the insert with the same values")],
             )
+        yield from self._through_helpers(seen)
+
+    def _through_helpers(self, seen: set[tuple[str, str, str]]):
+        """The same defect where the lookup and the insert each sit in a helper of the project's (a repository
+        function), called one after the other by one function."""
+        found = helper_inserts.lookups(self.facts, _ONE_ROW, _ROW_LOCKS)
+        if not found:
+            return
+        names = {name for _, name in found}
+        resolver = helper_inserts.Resolver(self.facts)
+        inserts: dict[tuple[str, str, str], helper_inserts.Insert | None] = {}
+        for path in helper_inserts.caller_paths(self.facts, names):
+            tree = source_tree(self.facts, path)
+            if tree is None:
+                continue
+            for caller in ast.walk(tree):
+                if isinstance(caller, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    yield from self._caller(path, tree, caller, found, inserts, resolver, seen)
+
+    def _caller(self, path, tree, caller, found, inserts, resolver, seen):
+        calls = sorted((n for n in helper_inserts._own_nodes(caller) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
+        resolved = {id(c): resolver.resolve(path, tree, c) for c in calls if isinstance(c.func, (ast.Name, ast.Attribute))}
+        parents = {child: node for node in (caller, *helper_inserts._own_nodes(caller)) for child in ast.iter_child_nodes(node)}
+        for look_call in calls:
+            target = resolved.get(id(look_call))
+            if target is None or (target[0], target[1].name) not in found:
+                continue
+            (look,) = found[(target[0], target[1].name)]
+            look_args = helper_inserts.bind(look_call, look.func)
+            if look_args is None or (path, caller.name, look.table.name) in seen:
+                continue
+            for ins_call in calls:
+                other = resolved.get(id(ins_call))
+                if other is None or ins_call.lineno <= (look_call.end_lineno or look_call.lineno) or other[1] is look.func:
+                    continue
+                key = (other[0], other[1].name, look.table.name)
+                if key not in inserts:
+                    inserts[key] = helper_inserts.insert_of(self.facts, other[0], other[1], look.table, _GUARDS)
+                ins = inserts[key]
+                if ins is None:
+                    continue
+                finding = self._helper_pair(path, caller, look, look_call, look_args, ins, ins_call, parents)
+                if finding is not None:
+                    seen.add((path, caller.name, look.table.name))
+                    yield finding
+                    break
+
+    def _helper_pair(self, path, caller, look, look_call, look_args, ins, ins_call, parents):
+        ins_args = helper_inserts.bind(ins_call, ins.func)
+        if ins_args is None:
+            return None
+        for attr, spec in look.columns.items():
+            want = helper_inserts.given(spec, look_args)
+            if want is None:
+                return None
+            if attr in ins.sets:
+                if helper_inserts.given(ins.sets[attr], ins_args) != want:
+                    return None
+            elif not (ins.spread and spec[0] == "pa" and ins.spread in ins_args
+                      and ast.dump(ins_args[ins.spread]) == ast.dump(look_args[spec[1]])):
+                return None
+        # the caller's values stay the same between the two calls
+        bases = {n.id for spec in look.columns.values() for n in ast.walk(look_args[spec[1]]) if isinstance(n, ast.Name)}
+        start, end = look_call.end_lineno or look_call.lineno, ins_call.lineno
+        for node in helper_inserts._own_nodes(caller):
+            if not (start < getattr(node, "lineno", 0) < end):
+                continue
+            targets = (node.targets if isinstance(node, ast.Assign) else [node.target]
+                       if isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr)) else [])
+            for t in targets:
+                for n in _assigned(t):
+                    if isinstance(n, ast.Name) and n.id in bases:
+                        return None  # `slot = other_slot`
+                    if isinstance(n, ast.Attribute) and n.attr in look.columns:
+                        return None  # `slot.start = ...`: another value looked up than inserted
+        bound = set()
+        holder = parents.get(look_call)
+        if isinstance(holder, ast.Await):
+            holder = parents.get(holder)
+        if isinstance(holder, ast.Assign) and len(holder.targets) == 1 and isinstance(holder.targets[0], ast.Name):
+            bound = {holder.targets[0].id}
+        if _catches_integrity_error(ins_call, parents) or not _where_not_found(ins_call, parents, bound, look_call.lineno,
+                                                                                 call=look_call, polarity=look.polarity):
+            return None
+        span = Span(path, look_call.lineno, look_call.lineno)
+        if _locked_before(self.facts, span):
+            return None
+        table, q = look.table, look.q
+        names = {c.attr or c.name: c.name for c in table.columns.values()}
+        if any(a not in names for a in look.columns):
+            return None
+        columns = tuple(sorted(names[a] for a in look.columns))
+        nulls = sorted({names[n.rsplit(".", 1)[-1]] for n in q.nulls if n.rsplit(".", 1)[-1] in names} - set(columns))
+        given = set(columns) | _set_columns(self.facts, table, set(ins.sets))
+        if ins.spread:
+            # a schema spread whole may give any column but the primary key (a new row's, the database's to number)
+            given |= {c.name for c in table.columns.values() if not c.primary_key}
+        listed = ", ".join(columns)
+        line = ins_call.lineno
+        con = Span(ins.path, ins.line, ins.line)
+        look_where = f"{look.func.name} ({q.span.path}:{q.span.start})"
+        ins_where = f"{ins.func.name} ({ins.path}:{ins.line})"
+        related = [(q.span, f"the lookup in {look.func.name}"), (con, f"the insert in {ins.func.name}"),
+                   (Span(path, line, line), f"the call of {ins.func.name}")]
+        keys = [k for k in _unique_keys(self.facts, table) if pins_key(self.facts, table, k, given, nulls)]
+        if keys:
+            exact = next((k for k in keys if pins_key(self.facts, table, k, set(columns), nulls)
+                          and set(columns) <= key_reads(self.facts, table, k)), None)
+            if not exact or exact == ("id",) or nulls or _guarded(self.facts, span):
+                return None
+            gone = fate(self.facts, path, caller.name, line, functools.partial(_guarded, self.facts))
+            alone = one_writer(self.facts, path, look_call.lineno, caller.name)
+            if (gone is not None and gone.met) or (alone is not None and alone[0]):
+                return None
+            listed = ", ".join(sorted(key_reads(self.facts, table, exact)))
+            pk = tuple(c.name for c in table.columns.values() if c.primary_key)
+            what = "primary key" if set(pk) == set(exact) else "unique key"
+            said = f": {gone.text}" if gone is not None else ", unless a caller catches it"
+            said += f"; but {alone[1]}" if alone else ""
+            return self.finding(
+                f"{caller.name} looks {table.class_name} up by {listed} through {look_where} and, when it finds none, "
+                f"inserts one with the same {listed} through {ins_where}; the {what} ({', '.join(sorted(exact))}) of "
+                f"{table.name} holds the duplicate out, but nothing in {caller.name} meets it (no ON CONFLICT, no lock, "
+                "no savepoint, no `except IntegrityError`): when two calls run at once both find nothing and the "
+                f"second's INSERT fails with IntegrityError, a failed request or job instead of the row the first one made{said}",
+                span, f"function:{path}:{caller.name}:{table.class_name}:unguarded-insert", severity=Severity.INFO,
+                related=[*related, *(gone.related if gone is not None else ())],
+            )
+        tested = f" (and {', '.join(f'{n} IS NULL' for n in nulls)})" if nulls else ""
+        strict = next((m for m in q.methods if m in _STRICT), None)
+        refused = _refused_when_found(look_call, parents, bound, look.polarity)
+        if strict:
+            after = f"and the next run of this lookup raises on the two rows (`{strict}()`)"
+        elif refused:
+            after = "though the caller raises when it finds one: the second row it refuses gets in all the same"
+        else:
+            after = ("and the table keeps both: this lookup's `first()` then returns one of them, which one is not "
+                     "defined, and nothing fails")
+        return self.finding(
+            f"{caller.name} looks {table.class_name} up by {listed}{tested} through {look_where} and, when it finds none, "
+            f"creates one with the same {listed} through {ins_where} ({path}:{line}); no unique constraint or index of "
+            f"{table.name} covers ({listed}), so two calls at once can both find nothing and both insert, {after}",
+            span, f"function:{path}:{caller.name}:{table.class_name}:check-then-insert",
+            severity=Severity.WARNING if strict or refused else Severity.INFO, related=related,
+        )
 
     def _unguarded(self, q, table: TableFact, key: tuple[str, ...], line: int, callers: Fate | None, starts: str | None):
         listed = ", ".join(sorted(key_reads(self.facts, table, key)))  # an expression's columns: the values looked up
@@ -448,17 +632,24 @@ def _class_parameter(facts: Facts, q, first: int, tree: ast.Module) -> list[str]
     return []
 
 
-def _absent_test(test, bound: set[str], at: int) -> bool | None:
+def _absent_test(test, bound: set[str], at: int, call=None, polarity: str = "row") -> bool | None:
     """True when `test` holds where the lookup found nothing (`not row`, `row is None`), False where it found one
-    (`row`, `row is not None`), None when it is no test of the lookup's result."""
+    (`row`, `row is not None`), None when it is no test of the lookup's result. With `call`, the result is that
+    call's (a helper's), which gives the row (polarity "row"), True when found ("found") or True when none was
+    found ("absent")."""
     def of_result(node) -> bool:
+        if call is not None:
+            return node is call or (isinstance(node, ast.Name) and node.id in bound)
         return (isinstance(node, ast.Name) and node.id in bound) or (
             isinstance(node, ast.Call) and getattr(node, "lineno", 0) <= at <= getattr(node, "end_lineno", 0))
 
+    flip = polarity == "absent"
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and of_result(test.operand):
-        return True
+        return not flip
     if of_result(test):
-        return False
+        return flip
+    if polarity != "row":
+        return None
     if (isinstance(test, ast.Compare) and len(test.ops) == 1 and of_result(test.left)
             and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
         if isinstance(test.ops[0], (ast.Is, ast.Eq)):
@@ -468,20 +659,49 @@ def _absent_test(test, bound: set[str], at: int) -> bool | None:
     return None
 
 
-def _where_not_found(node, parents, bound: set[str], at: int) -> bool:
+def _assigned(target):
+    """The names and attributes an assignment's target writes (the elements of a tuple target)."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _assigned(element)
+    elif isinstance(target, ast.Starred):
+        yield from _assigned(target.value)
+    else:
+        yield target
+
+
+def _refused_when_found(call, parents, bound: set[str], polarity: str) -> bool:
+    """Does the caller raise where the helper's lookup found a row (`if repo.exists(...): raise Conflict`, or
+    `found = repo.find(...)` then `if found: raise Conflict`)?"""
+    up = parents.get(call)
+    while up is not None and not isinstance(up, (ast.If, ast.FunctionDef, ast.AsyncFunctionDef)):
+        up = parents.get(up)
+    if not isinstance(up, ast.If):
+        tests = sorted((n for n in parents.values() if isinstance(n, ast.If) and n.lineno > call.lineno
+                        and _absent_test(n.test, bound, call.lineno, call=call, polarity=polarity) is not None),
+                       key=lambda n: n.lineno) if bound else []
+        if not tests:
+            return False
+        up = tests[0]
+    absent = _absent_test(up.test, bound, call.lineno, call=call, polarity=polarity)
+    branch = up.body if absent is False else up.orelse if absent is True else []
+    return bool(branch) and isinstance(branch[-1], ast.Raise)
+
+
+def _where_not_found(node, parents, bound: set[str], at: int, call=None, polarity: str = "row") -> bool:
     """Is `node` in the branch where the lookup found nothing: the body of `if not row:`, the else of `if row:`,
     or after an `if row: return ...` in the same block?"""
     child, parent = node, parents.get(node)
     while parent is not None:
         if isinstance(parent, ast.If):
-            absent = _absent_test(parent.test, bound, at)
+            absent = _absent_test(parent.test, bound, at, call, polarity)
             if absent is True and child in parent.body or absent is False and child in parent.orelse:
                 return True
         for field in ("body", "orelse"):
             block = getattr(parent, field, None)
             if isinstance(block, list) and child in block:
                 for earlier in block[:block.index(child)]:
-                    if (isinstance(earlier, ast.If) and _absent_test(earlier.test, bound, at) is False and earlier.body
+                    if (isinstance(earlier, ast.If) and _absent_test(earlier.test, bound, at, call, polarity) is False and earlier.body
                             and isinstance(earlier.body[-1], (ast.Return, ast.Raise)) and not earlier.orelse):
                         return True
         if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
