@@ -191,3 +191,14 @@ def test_one_or_none_over_a_set_of_values_is_info_that_names_the_set() -> None:
     (f,) = [f for f in _int010({"app/more.py": code}) if "in_group" in f.anchor]
     assert f.severity.value == "warning" and "by tenant_id and nickname IN a set of values" in f.message
     assert "partial unique index" not in f.message
+
+
+def test_a_query_narrowed_by_many_optional_filters_is_read_once_through_each_binding():
+    """privacyidea: `if a: q = q.filter(...)` twenty times over; each binding is followed once for the query (the
+    paths through them number 2**20, and following each took the scan past any limit)."""
+    n = 20
+    body = "\n".join(f"    if f{i}:\n        q = q.filter(Item.c{i} == f{i})" for i in range(n))
+    code = (f"from app.models import Item\n\ndef search(session, {', '.join(f'f{i}' for i in range(n))}):\n"
+            f"    q = session.query(Item)\n{body}\n    return q.all()\n")
+    (query,) = extract_module("app/search.py", code).usage.queries
+    assert sorted(query.filtered) == sorted(f"Item.c{i}" for i in range(n)) and "all" in query.methods

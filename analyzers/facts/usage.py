@@ -491,8 +491,8 @@ class _Function:
 
     def _follow(self, node: ast.AST, acc: _Acc, depth: int, seen: set[tuple[str, tuple[int, int]]]) -> None:
         """Up from `node` (the query, or a name bound to it): the methods called on it, the calls that run it,
-        the names it is bound to (followed where they are read). `seen`: the bindings followed, each once, so
-        `stmt = stmt.where(...)` again and again is followed to the end."""
+        the names it is bound to (followed where they are read). `seen`: the bindings followed, each once for the
+        whole query (shared, not a path's), so `stmt = stmt.where(...)` again and again is followed to the end."""
         while depth < 40:
             depth += 1
             parent = self.parent.get(id(node))
@@ -543,7 +543,10 @@ class _Function:
                     if isinstance(t, ast.Name) and (t.id, _bound_at(parent)) not in seen:
                         if acc.fetched_one:
                             acc.instances.add((t.id, _bound_at(parent)))
-                        self._through_name(t.id, parent, acc, depth, seen | {(t.id, _bound_at(parent))})
+                        # once for the whole query, not once a path: `if a: q = q.filter(..)` ten times over has
+                        # 2**10 paths through the same ten bindings
+                        seen.add((t.id, _bound_at(parent)))
+                        self._through_name(t.id, parent, acc, depth, seen)
                     elif not isinstance(t, ast.Name):
                         acc.escapes = True  # self.stmt = ..., a tuple: followed no further
                 return
