@@ -13,17 +13,16 @@ import re
 
 from analyzers.facts.model import Facts, Span, TableFact
 from analyzers.facts.names import Names, is_sqlalchemy
-from analyzers.facts.paths import is_test_path, is_tooling_path
+from analyzers.facts.paths import is_tooling_path
 from analyzers.facts.sql import statement_trees
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
 from analyzers.rules.runs_on import on_postgres, runs_on
-from analyzers.rules.s01_python_conditions import _bindings, _scopes, _short
+from analyzers.rules.s01_python_conditions import _bindings, _scopes, _short, hinted_modules
 from analyzers.rules.s01_sql_logic import _ref, _scope, _walk
 from analyzers.rules.s01_sql_strings import app_uses
 from analyzers.rules.s05_uniqueness import nullable_column
-from analyzers.rules.s06_app_scoping import module_tree
 
 _HINT = re.compile(r"\bdesc\(")
 # calls of a chain that narrow the rows: a mention of the sort column in one of them may leave NULL out
@@ -172,16 +171,9 @@ def latest_build(session):
         self._anchors: dict[str, int] = {}
         by_class = _tables_by_class(facts)
         seen: set[tuple[str, int, str]] = set()
-        for m in facts.modules:
-            if is_test_path(m.path) or not m.path.endswith(".py") or m.revision is not None:
+        for m, tree, names in hinted_modules(facts, _HINT):
+            if m.revision is not None:
                 continue
-            text = "\n".join(facts.lines(Span(m.path, 1, 10**9)))
-            if not _HINT.search(text):
-                continue
-            tree = module_tree(facts, m.path)
-            if tree is None:
-                continue
-            names = Names(tree, m.module, m.path.endswith("__init__.py"))
             models = _module_models(tree, names, m.path, by_class)
             for scope, body, params in _scopes(tree):
                 reader = _Reader(facts, names, models, _bindings(body), params, by_class)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Iterator
 
-from analyzers.facts.model import Facts, Span
+from analyzers.facts.model import Facts, ModuleFacts, Span
 from analyzers.facts.names import Names, is_sqlalchemy
 from analyzers.facts.paths import is_test_path, is_tooling_path
 from analyzers.findings import Severity
@@ -116,16 +117,7 @@ def by_param(session, status):
         classes = _mapped_classes(facts)
         seen: set[tuple[str, int, str]] = set()
         anchors: dict[str, int] = {}
-        for m in facts.modules:
-            if is_test_path(m.path) or not m.path.endswith(".py"):
-                continue
-            text = "\n".join(facts.lines(Span(m.path, 1, 10**9)))
-            if not _HINT.search(text):
-                continue
-            tree = module_tree(facts, m.path)
-            if tree is None:
-                continue
-            names = Names(tree, m.module, m.path.endswith("__init__.py"))
+        for m, tree, names in hinted_modules(facts, _HINT):
             models = _module_models(tree, names, m.path, classes)
             module_bound = _bindings(tree.body)
             # scripts and tooling: info; a migration's data step runs on every database, so it stays a warning
@@ -240,6 +232,18 @@ def _bindings(body: list[ast.stmt]) -> dict[str, list[ast.AST | None]]:
             out.setdefault(node.func.value.id, []).append(node.args[-1] if node.func.attr != "extend" else node.args[0])
         stack.extend(ast.iter_child_nodes(node))
     return out
+
+
+def hinted_modules(facts: Facts, hint: re.Pattern) -> Iterator[tuple[ModuleFacts, ast.Module, Names]]:
+    """The application's modules whose text `hint` finds, with their trees and names (the others are not parsed)."""
+    for m in facts.modules:
+        if is_test_path(m.path) or not m.path.endswith(".py"):
+            continue
+        if not hint.search("\n".join(facts.lines(Span(m.path, 1, 10**9)))):
+            continue
+        tree = module_tree(facts, m.path)
+        if tree is not None:
+            yield m, tree, Names(tree, m.module, m.path.endswith("__init__.py"))
 
 
 def _scopes(tree: ast.Module):
