@@ -27,19 +27,19 @@ class Post(Base):
 
 def _m2m(relationship: str = '"Tag", secondary=post_tags, cascade="all, delete"', tag_unique: str = "",
          tag_pk: bool = True) -> dict[str, str]:
-    return {"models.py": _LINK.format(relationship=relationship, tag_unique=tag_unique, tag_pk=tag_pk)}
+    return {"app/models.py": _LINK.format(relationship=relationship, tag_unique=tag_unique, tag_pk=tag_pk)}
 
 
 def test_a_delete_cascade_over_a_many_to_many_deletes_the_shared_rows(tmp_path):
     (f,) = found(tmp_path, _m2m(), "REL007")
-    assert (f.severity, f.location.path, f.location.start_line, f.item_id) == (Severity.WARNING, "models.py", 26, "7.6")
+    assert (f.severity, f.location.path, f.location.start_line, f.item_id) == (Severity.WARNING, "app/models.py", 26, "7.6")
     assert f.anchor == "relationship:Post.tags:many-to-many-delete"
     assert f.message == (
         "`tags` of Post is a many-to-many through post_tags with cascade \"all, delete\": deleting one Post deletes every "
         "Tag it links to (tags rows), not just its association rows, though other Post rows may link the same Tag: those "
         "lose their links (their post_tags rows go with them (ON DELETE CASCADE)), and the shared Tag rows are gone")
-    assert [(r.location.path, r.location.start_line) for r in f.related] == [("models.py", 15), ("models.py", 19)]
-    files = {"models.py": _m2m()["models.py"].replace('ForeignKey("tags.id", ondelete="CASCADE")', 'ForeignKey("tags.id")')}
+    assert [(r.location.path, r.location.start_line) for r in f.related] == [("app/models.py", 15), ("app/models.py", 19)]
+    files = {"app/models.py": _m2m()["app/models.py"].replace('ForeignKey("tags.id", ondelete="CASCADE")', 'ForeignKey("tags.id")')}
     (f,) = found(tmp_path / "restrict", files, "REL007")
     assert "(or the delete fails on the foreign key of their post_tags rows)" in f.message
 
@@ -53,7 +53,7 @@ def test_every_deleting_cascade_string_is_read(tmp_path):
 def test_the_backrefs_cascade_deletes_the_owners_rows(tmp_path):
     rel = '"Tag", secondary="post_tags", backref=backref("posts", cascade="all, delete")'
     files = _m2m(rel)
-    files["models.py"] = files["models.py"].replace("import DeclarativeBase,", "import backref, DeclarativeBase,")
+    files["app/models.py"] = files["app/models.py"].replace("import DeclarativeBase,", "import backref, DeclarativeBase,")
     (f,) = found(tmp_path, files, "REL007")
     assert f.severity == Severity.WARNING and f.anchor == "relationship:Tag.posts:many-to-many-delete"
     assert f.message.startswith("the backref `posts` that Post.tags gives Tag is a many-to-many through post_tags with "
@@ -108,6 +108,9 @@ class Note(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"{note_action}))
 {extra}
+
+def cancel(session, order: Order):
+    session.delete(order)
 '''
 _ITEMS = '    items = relationship("Item", cascade="all, delete-orphan")'
 _NOTES = '    notes = relationship("Note", cascade="all, delete-orphan")'
@@ -116,27 +119,27 @@ _CASCADE = ', ondelete="CASCADE"'
 
 def _tree(order_rel: str = _ITEMS, item_rel: str = "", action: str = _CASCADE, note_action: str = _CASCADE,
           extra: str = "") -> dict[str, str]:
-    return {"models.py": _TREE.format(order_rel=order_rel, item_rel=item_rel, action=action, note_action=note_action,
+    return {"app/models.py": _TREE.format(order_rel=order_rel, item_rel=item_rel, action=action, note_action=note_action,
                                       extra=extra)}
 
 
 def test_an_orm_cascade_over_a_database_cascade_loads_the_children(tmp_path):
     (f,) = found(tmp_path, _tree(), "REL008")
-    assert (f.severity, f.location.path, f.location.start_line, f.item_id) == (Severity.INFO, "models.py", 19, "7.6")
+    assert (f.severity, f.location.path, f.location.start_line, f.item_id) == (Severity.INFO, "app/models.py", 19, "7.6")
     assert f.anchor == "relationship:Order.items:cascade-loads"
     assert f.message == (
         "`items` of Order deletes its Item rows through the ORM (cascade \"all, delete-orphan\") with no passive_deletes, "
         "though Item.order_id is ON DELETE CASCADE in the database: `session.delete()` of one Order first SELECTs its Item "
         "rows and deletes them one by one, where the database would do it in one statement. Correct, but slow on big trees: "
         "passive_deletes=True leaves unloaded children to the database")
-    assert [(r.location.path, r.location.start_line) for r in f.related] == [("models.py", 24)]
+    assert [(r.location.path, r.location.start_line) for r in f.related] == [("app/models.py", 24)]
 
 
 def test_a_chain_of_cascades_is_one_finding_naming_it(tmp_path):
     (f,) = found(tmp_path, _tree(item_rel=_NOTES), "REL008")
     assert f.anchor == "relationship:Order.items:cascade-loads"
     assert "first SELECTs its Item rows, then theirs down the chain (Item.notes (Note))," in f.message
-    assert [(r.location.path, r.location.start_line) for r in f.related] == [("models.py", 24), ("models.py", 25)]
+    assert [(r.location.path, r.location.start_line) for r in f.related] == [("app/models.py", 24), ("app/models.py", 25)]
 
 
 def test_a_backrefs_cascade_is_read(tmp_path):
@@ -169,7 +172,7 @@ def keep_a_copy(mapper, connection, target):
         # a delete listener below: passive deletes would skip it
         _tree(item_rel=_NOTES, extra=listener),
     ):
-        assert found(tmp_path, files, "REL008") == [], files["models.py"]
+        assert found(tmp_path, files, "REL008") == [], files["app/models.py"]
 
 
 def test_a_migration_without_the_cascade_is_what_the_database_has(tmp_path):
@@ -211,7 +214,7 @@ def test_passive_deletes_spares_only_what_is_not_loaded(tmp_path):
 
 def test_a_single_parent_side_another_many_to_many_also_links_says_so(tmp_path):
     files = _m2m('"Tag", secondary=post_tags, cascade="all, delete-orphan", single_parent=True')
-    files["models.py"] += '''
+    files["app/models.py"] += '''
 page_tags = Table("page_tags", Base.metadata,
     Column("page_id", ForeignKey("pages.id"), primary_key=True),
     Column("tag_id", ForeignKey("tags.id"), primary_key=True))
@@ -225,3 +228,9 @@ class Page(Base):
     assert f.severity == Severity.INFO  # the other parent may go with this one (a child of it): not known
     assert f.message.endswith("; but Page.tags links Tag rows through page_tags too: one that both link is deleted with "
                               "this Post, whether or not its Page goes with it")
+
+
+def test_no_finding_where_the_code_never_deletes_the_parent_through_the_orm(tmp_path):
+    """Judged: parents removed only by bulk or SQL deletes (bunkerweb, phoenix, fmn) never load their children this way."""
+    files = {"app/models.py": _tree()["app/models.py"].replace("session.delete(order)", "session.execute(delete(Order))")}
+    assert found(tmp_path, files, "REL008") == []

@@ -12,7 +12,7 @@ from analyzers.facts.model import ColumnFact, Facts, ForeignKeyRef, Relationship
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.examples_common import HEADER
-from analyzers.rules.fk_reads import class_table, secondary_table
+from analyzers.rules.fk_reads import _Classes, class_table, orm_deletes, secondary_table
 from analyzers.rules.s07_blocked_deletes import refers
 from analyzers.rules.s07_nulled_keys import database_key
 from analyzers.rules.schema import fk_columns, unique_over
@@ -227,7 +227,9 @@ class CascadeWithoutPassiveDeletes(Rule):
         stop the database (no ON DELETE), and no `before_delete`/`after_delete` listener watches them. Not for
         `secondary=`, `viewonly=`, `primaryjoin=`, scalar (uselist=False), noload, raise or write-only relationships,
         nor eager ones (joined, subquery, selectin): their children are loaded with the parent anyway, and the ORM
-        deletes loaded children one by one whatever passive_deletes says.
+        deletes loaded children one by one whatever passive_deletes says. Only where the code deletes the
+        parent through the ORM (`session.delete()` of an object of its class, or a cascade from one): a parent
+        removed only by bulk or SQL deletes never loads its children this way.
     Why it matters:
         `session.delete(parent)` first SELECTs every child (and their children, recursively) into memory and deletes
         them one statement per row, where the database would do it in one. Correct, but slow and memory-hungry on
@@ -252,9 +254,14 @@ class Item(Base):
     __tablename__ = "items"
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+
+def cancel(session, order: Order):
+    session.delete(order)
 '''
-    INVALID = (_MODELS.format(options=""),)
-    VALID = (_MODELS.format(options=", passive_deletes=True"), _MODELS.replace(', ondelete="CASCADE"', ""))
+    INVALID = ({"app/models.py": _MODELS.format(options="")},)
+    VALID = ({"app/models.py": _MODELS.format(options=", passive_deletes=True")},
+             {"app/models.py": _MODELS.replace(', ondelete="CASCADE"', "")},
+             {"app/models.py": _MODELS.format(options="").replace("session.delete(order)", "session.execute(...)")})
 
     def check(self):
         edges = list(self._edges())
@@ -265,6 +272,7 @@ class Item(Base):
         covered: set[int] = set()
         roots = [e for e in edges if id(e[0]) not in entered] + [e for e in edges if id(e[0]) in entered]
         chains = []
+        classes = _Classes(self.facts)
         for edge in roots:
             if id(edge) in covered:
                 continue
@@ -272,7 +280,10 @@ class Item(Base):
             if chain is None:
                 continue
             covered.update(id(e) for e in chain)
-            chains.append(chain)
+            # judged: a parent the code removes only with bulk or SQL deletes never loads its children this way
+            deleted = orm_deletes(self.facts, classes, chain[0][0])
+            if deleted is not None and deleted[1] != "unsure":  # a delete of an object of a class not told: no claim
+                chains.append(chain)
         if len(chains) < _GROUPED:
             yield from (self._finding(chain) for chain in chains)
             return
