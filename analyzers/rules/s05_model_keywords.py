@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from analyzers.facts.model import ClassFact, Facts, Span
 from analyzers.facts.names import module_name
 from analyzers.facts.paths import is_test_path
+from analyzers.facts.walk import children, walk
 from analyzers.findings import Severity
 from analyzers.rules.base import Rule
 from analyzers.rules.schema import is_tooling_path, python_paths
@@ -109,12 +110,23 @@ def create_user(session, email):
         index = self.facts.derived.get("classes")
         if symbols is None or index is None:
             return
-        paths = [p for p in python_paths(self.facts) if p.endswith(".py")]
-        trees = {p: t for p in paths if (t := source_tree(self.facts, p)) is not None}
-        late, anywhere, opaque = _added_elsewhere({p: (t, bool(_MAPPING.search(_text(self.facts, p)))) for p, t in trees.items()})
+        # only modules that name a mapped class (a call or an import of one must), or may add attributes to one,
+        # are parsed: on a large tree most modules do neither
+        named = {t.class_name for t in self.facts.tables.values() if t.class_name}
+        if not named:
+            return
+        classes = "|".join(map(re.escape, sorted(named)))
+        hint = re.compile(rf"\b(?:{classes})\b|setattr|backref")
+        texts = {p: text for p in python_paths(self.facts) if p.endswith(".py") and hint.search(text := _text(self.facts, p))}
+        trees = {p: t for p in texts if (t := source_tree(self.facts, p)) is not None}
+        # attributes added outside a class body need `Class.x = ...`, a setattr or a backref in the module's text
+        adds = re.compile(rf"\b(?:{classes})\.\w+\s*(?::[^=\n]*)?[-+*/|&]?=(?!=)|setattr|backref")
+        late, anywhere, opaque = _added_elsewhere({p: (t, bool(_MAPPING.search(texts[p]))) for p, t in trees.items()
+                                                   if adds.search(texts[p])})
         if opaque:
             return  # a class gets attributes by names dbreview cannot read (setattr(cls, name, ...), a backref(name))
-        models: dict[int, _Model | None] = {"flask": _plain_flask(trees)}  # type: ignore[dict-item]
+        flask = {p: t for p, t in trees.items() if "SQLAlchemy" in texts[p]}
+        models: dict[int, _Model | None] = {"flask": _plain_flask(flask)}  # type: ignore[dict-item]
         for path, tree in trees.items():
             if is_test_path(path) or is_tooling_path(path):
                 continue
@@ -128,10 +140,10 @@ def _added_elsewhere(trees: dict[str, tuple[ast.Module, bool]]) -> tuple[dict[st
     anywhere: set[str] = set()
     opaque = False
     for tree, mapping in trees.values():
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
                 for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
-                    for t in ast.walk(target):
+                    for t in walk(target):
                         if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id != "self":
                             late.setdefault(t.value.id, set()).add(t.attr)
             elif isinstance(node, ast.Call):
@@ -180,9 +192,9 @@ def _listed_classes(tree: ast.Module, call: ast.Call, owner: ast.AST) -> list[st
     """`for cls in [A, B]: setattr(cls, ...)`: the classes the loop names (by their last name); None otherwise."""
     if not isinstance(owner, ast.Name):
         return None
-    for loop in ast.walk(tree):
+    for loop in walk(tree):
         if isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and loop.target.id == owner.id \
-                and any(n is call for n in ast.walk(loop)) and isinstance(loop.iter, (ast.List, ast.Tuple)):
+                and any(n is call for n in walk(loop)) and isinstance(loop.iter, (ast.List, ast.Tuple)):
             names = [e.id if isinstance(e, ast.Name) else e.attr if isinstance(e, ast.Attribute) else None
                      for e in loop.iter.elts]
             return names if all(names) else None  # type: ignore[return-value]
@@ -195,7 +207,7 @@ def _builds_otherwise(node: ast.ClassDef) -> bool:
     for stmt in node.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue  # a method's code runs on instances, not as the class is made
-        for n in ast.walk(stmt):
+        for n in walk(stmt):
             if isinstance(n, ast.keyword) and n.arg == "constructor":
                 return True
             if isinstance(n, ast.Call) and _callee(n.func) in ("locals", "vars", "exec"):
@@ -208,7 +220,7 @@ def _builds_otherwise(node: ast.ClassDef) -> bool:
 def _rewraps(owner: ast.AST, key: ast.AST, value: ast.AST) -> bool:
     wanted = (ast.dump(owner), ast.dump(key))
     return any(isinstance(n, ast.Call) and _callee(n.func) == "getattr" and len(n.args) >= 2
-               and (ast.dump(n.args[0]), ast.dump(n.args[1])) == wanted for n in ast.walk(value))
+               and (ast.dump(n.args[0]), ast.dump(n.args[1])) == wanted for n in walk(value))
 
 
 def _plain_flask(trees: dict[str, ast.Module]) -> bool:
@@ -216,7 +228,7 @@ def _plain_flask(trees: dict[str, ast.Module]) -> bool:
     may bring its own constructor), and no subclass of the extension?"""
     made = False
     for tree in trees.values():
-        for node in ast.walk(tree):
+        for node in walk(tree):
             if isinstance(node, ast.Call) and _callee(node.func) == "SQLAlchemy":
                 made = True
                 if any(k.arg in ("model_class", None) for k in node.keywords):
@@ -240,7 +252,7 @@ def _bound_names(node: ast.AST) -> set[str]:
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
         a = node.args
         out |= {x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if x is not None}
-    for n in ast.walk(node):
+    for n in walk(node):
         if n is node:
             continue
         if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
@@ -268,7 +280,7 @@ def _top_bindings(tree: ast.Module) -> dict[str, list[ast.AST]]:
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 out.setdefault(stmt.name, []).append(stmt)
             elif isinstance(stmt, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
-                for n in ast.walk(stmt):
+                for n in walk(stmt):
                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                         out.setdefault(n.id, []).append(stmt)
                 for part in ("body", "orelse", "finalbody"):
@@ -276,7 +288,7 @@ def _top_bindings(tree: ast.Module) -> dict[str, list[ast.AST]]:
                 for h in getattr(stmt, "handlers", []) or []:
                     visit(h.body)
             else:
-                for n in ast.walk(stmt):
+                for n in walk(stmt):
                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                         out.setdefault(n.id, []).append(stmt)
     visit(tree.body)
@@ -292,7 +304,7 @@ class _Calls:
         self.top = _top_bindings(tree)
 
     def run(self):
-        for node in ast.walk(self.tree):
+        for node in walk(self.tree):
             if not isinstance(node, ast.Call):
                 continue
             scopes = self._scopes(node)
@@ -309,7 +321,7 @@ class _Calls:
 
     def _parents(self) -> dict[ast.AST, ast.AST]:
         if not hasattr(self, "_parent_map"):
-            self._parent_map = {c: n for n in ast.walk(self.tree) for c in ast.iter_child_nodes(n)}
+            self._parent_map = {c: n for n in walk(self.tree) for c in children(n)}
         return self._parent_map
 
     def _scopes(self, node: ast.AST) -> list[ast.AST]:
@@ -427,7 +439,7 @@ class _Calls:
 
     def _class_attrs(self, cls: ClassFact) -> set[str] | None:
         tree = source_tree(self.facts, cls.path)
-        node = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls.name
+        node = next((n for n in walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls.name
                      and n.lineno <= cls.span.start <= (n.end_lineno or n.lineno)), None) if tree is not None else None
         if node is None or node.keywords or any(_callee(d) != "declarative_mixin" for d in node.decorator_list):
             return None  # a decorator (dataclass mapping, a registry) or a metaclass/keyword: not the default constructor
@@ -441,7 +453,7 @@ class _Calls:
                     out.add(stmt.name)
                 elif isinstance(stmt, ast.Assign):
                     for t in stmt.targets:
-                        for n in ast.walk(t):
+                        for n in walk(t):
                             if isinstance(n, ast.Name):
                                 out.add(n.id)
                 elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) and isinstance(stmt.target, ast.Name):
@@ -449,7 +461,7 @@ class _Calls:
                 elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
                     out.update((a.asname or a.name).split(".")[0] for a in stmt.names)
                 elif isinstance(stmt, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
-                    for n in ast.walk(stmt):
+                    for n in walk(stmt):
                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                             out.add(n.id)
                     for part in ("body", "orelse", "finalbody"):
@@ -550,7 +562,7 @@ class _Calls:
         if self._shadowed(name, [s for s in scopes if s is not func]):
             return None  # bound in an enclosing function too: which one is meant is not followed
         params = {a.arg: a for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
-        stores = [n for n in ast.walk(func) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, (ast.Store, ast.Del))]
+        stores = [n for n in walk(func) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, (ast.Store, ast.Del))]
         if isinstance(func.args.vararg, ast.arg) and func.args.vararg.arg == name or \
                 isinstance(func.args.kwarg, ast.arg) and func.args.kwarg.arg == name:
             return None
